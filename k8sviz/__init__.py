@@ -1,0 +1,57 @@
+"""k8sviz: investigate Kubernetes network security and compliance.
+
+The public API is re-exported here and imported lazily, so ``import k8sviz`` (and the CLI's
+``--help``) stays fast::
+
+    snap = k8sviz.load("data/demo/cluster")
+    reach = k8sviz.reachability(snap)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+# name -> module that defines it.  Later layers add their entries here.
+_API: dict[str, str] = {
+    "load": ".snapshot",
+    "Snapshot": ".snapshot",
+    "demo": ".sources.demo",
+    "demo_path": ".sources.demo",
+    "K8svizError": ".errors",
+    "InputError": ".errors",
+    "PolicyError": ".errors",
+    "QueryError": ".errors",
+    "SnapshotVersionError": ".errors",
+    "LiveError": ".errors",
+}
+
+__all__ = ["__version__", *sorted(_API)]
+
+if TYPE_CHECKING:
+    from .errors import (
+        InputError,
+        K8svizError,
+        LiveError,
+        PolicyError,
+        QueryError,
+        SnapshotVersionError,
+    )
+    from .snapshot import Snapshot, load
+    from .sources.demo import demo, demo_path
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        msg = f"module 'k8sviz' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

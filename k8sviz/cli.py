@@ -1,0 +1,54 @@
+"""The ``k8sviz`` command: thin wrappers that parse arguments, call the library and print.
+
+Each subcommand lives in ``k8sviz/commands/<name>.py`` with ``register(subparsers)`` and
+``run(args) -> int``; heavy libraries are imported inside ``run`` so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ._version import __version__
+
+#: Subcommand modules, in the order ``--help`` lists them.
+COMMANDS = ("info", "snapshot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="k8sviz",
+        description="Investigate Kubernetes network security and compliance.",
+    )
+    parser.add_argument("--version", action="version", version=f"k8sviz {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        module = importlib.import_module(f".commands.{name}", __package__)
+        p = module.register(sub)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .errors import K8svizError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except K8svizError as e:
+        print(f"k8sviz: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"k8sviz: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("k8sviz: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

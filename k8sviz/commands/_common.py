@@ -1,0 +1,36 @@
+"""Helpers shared by subcommands."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..snapshot import Snapshot
+
+
+def add_inputs(p: argparse.ArgumentParser, *, demo: bool = True) -> None:
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="kubectl dumps, manifests, directories or k8sviz snapshot files",
+    )
+    if demo:
+        p.add_argument("--demo", action="store_true", help="use the bundled demo cluster")
+    p.add_argument("--cluster", help="name of the cluster (default: from a snapshot file)")
+
+
+def load_inputs(args: argparse.Namespace) -> Snapshot:
+    from ..errors import InputError
+    from ..snapshot import load
+    from ..sources.demo import demo_path
+
+    paths = list(args.paths)
+    if getattr(args, "demo", False):
+        paths.append(str(demo_path("cluster")))
+        args.cluster = args.cluster or "demo-boutique"
+    if not paths:
+        msg = "give at least one PATH (or --demo)"
+        raise InputError(msg)
+    return load(*paths, cluster=args.cluster)

@@ -1,0 +1,45 @@
+"""``k8sviz info``: what a snapshot holds, what it could not see, and what it warns about."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import add_inputs, load_inputs
+
+
+def register(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("info", help="counts per kind, coverage and warnings of a snapshot or dump")
+    add_inputs(p)
+    p.add_argument("--warnings", type=int, default=50, metavar="N", help="show at most N warnings (default 50)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    snap = load_inputs(args)
+    meta = snap.meta
+    print(f"cluster       {meta['cluster']}")
+    print(f"source        {meta['source']}")
+    print(f"collected at  {meta['collected_at']}")
+    print(f"sha256        {snap.sha256}")
+    print(f"inputs        {len(meta['inputs'])} file(s)")
+    print()
+    counts = snap.counts()
+    width = max(len(k) for k in counts)
+    for kind, n in counts.items():
+        print(f"{kind:<{width}}  {n:>7}")
+    print()
+    print("coverage")
+    for plural, state in snap.coverage.items():
+        if state != "not-in-input":
+            print(f"  {plural:<40} {state}")
+    missing = [p for p, s in snap.coverage.items() if s == "not-in-input"]
+    if missing:
+        print(f"  not in input (unknown, not empty): {', '.join(missing)}")
+    print()
+    print(f"warnings      {len(snap.warnings)}")
+    for w in snap.warnings[: args.warnings]:
+        print(f"  {w}")
+    if len(snap.warnings) > args.warnings:
+        print(f"  ... {len(snap.warnings) - args.warnings} more")
+    return 0

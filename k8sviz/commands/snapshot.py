@@ -1,0 +1,53 @@
+"""``k8sviz snapshot``: write a snapshot file from dumps/manifests or from a live cluster."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ._common import add_inputs, load_inputs
+
+
+def register(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "snapshot",
+        help="write a snapshot file from kubectl dumps/manifests, or from a live cluster",
+        description="Offline: give PATHs. Live: give --kubeconfig/--context (or --in-cluster).",
+    )
+    add_inputs(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file to write")
+    live = p.add_argument_group("live cluster (read-only)")
+    live.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (never written)")
+    live.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    live.add_argument(
+        "--namespace", "-n", action="append", default=None, metavar="NS",
+        help="restrict to this namespace (repeatable), for namespace-scoped auditors",
+    )
+    live.add_argument("--in-cluster", action="store_true", help="use the pod's service account")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    live = args.kubeconfig or args.context or args.in_cluster or args.namespace
+    if live:
+        from ..errors import InputError
+
+        if args.paths or args.demo:
+            msg = "give either PATHs (offline) or --kubeconfig/--context/--in-cluster (live), not both"
+            raise InputError(msg)
+        from ..sources.live import snapshot_cluster
+
+        snap = snapshot_cluster(
+            kubeconfig=args.kubeconfig,
+            context=args.context,
+            namespaces=args.namespace,
+            in_cluster=args.in_cluster,
+            cluster=args.cluster,
+        )
+    else:
+        snap = load_inputs(args)
+    path = snap.save(args.output)
+    print(f"wrote {path} ({len(snap.pods)} pods, {len(snap.network_policies)} network policies, "
+          f"{len(snap.warnings)} warnings, sha256 {snap.sha256[:12]})", file=sys.stderr)
+    return 0

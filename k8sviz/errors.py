@@ -1,0 +1,49 @@
+"""One exception hierarchy for k8sviz.
+
+Every error the library raises on purpose derives from :class:`K8svizError`, so callers
+(and the CLI) can catch one class and print a clean message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InputError",
+    "K8svizError",
+    "LiveError",
+    "PolicyError",
+    "QueryError",
+    "SnapshotVersionError",
+]
+
+
+class K8svizError(Exception):
+    """Base class of every error k8sviz raises on purpose."""
+
+
+class InputError(K8svizError):
+    """Input that cannot be read: malformed files, invalid objects, bad arguments.
+
+    The message names the file and, where known, the object (``kind/namespace/name``).
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, obj: str | None = None):
+        self.source = source
+        self.obj = obj
+        where = ", ".join(p for p in (source, obj) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class PolicyError(InputError):
+    """A policy object that the Kubernetes API would reject (bad selector, port, CIDR...)."""
+
+
+class SnapshotVersionError(InputError):
+    """A snapshot file written by a newer (or unknown) schema version."""
+
+
+class QueryError(K8svizError):
+    """A query names an endpoint, port or protocol that does not exist or is invalid."""
+
+
+class LiveError(K8svizError):
+    """Talking to a live cluster failed in a way the snapshot cannot record as coverage."""

@@ -1,0 +1,777 @@
+"""Frozen dataclasses for the objects k8sviz reasons about, parsed from raw Kubernetes JSON.
+
+Raw JSON (camelCase, as ``kubectl get -o json`` or the API server returns it) goes in; nothing
+else in the package touches raw dicts or kubernetes-client model objects.  Parsing validates
+what the policy engine depends on (selectors, ports, CIDRs) the way the API server would, and
+raises :class:`~k8sviz.errors.PolicyError` naming the object when it would be rejected.
+
+Label maps are plain dicts for ergonomic reading; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import PolicyError
+
+__all__ = [
+    "NAMESPACE_NAME_LABEL",
+    "PROTOCOLS",
+    "Container",
+    "ContainerPort",
+    "IPBlock",
+    "Ingress",
+    "LabelSelector",
+    "LoadWarning",
+    "Namespace",
+    "NetworkPolicy",
+    "Node",
+    "Peer",
+    "Pod",
+    "PolicyPort",
+    "PolicyRule",
+    "RawPolicy",
+    "Requirement",
+    "Service",
+    "ServicePort",
+    "Workload",
+    "valid_label_key",
+    "valid_label_value",
+]
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def valid_label_value(value: str) -> bool:
+    """Whether the API server would accept ``value`` as a label value."""
+    return len(value) <= 63 and bool(_LABEL_NAME.match(value))
+
+
+def valid_label_key(key: str) -> bool:
+    """Whether the API server would accept ``key`` as a label key (``[prefix/]name``)."""
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return False
+    return 0 < len(name) <= 63 and bool(_LABEL_NAME.match(name))
+
+
+def valid_port_name(name: str) -> bool:
+    """IANA_SVC_NAME: at most 15 lowercase alphanumerics or '-', at least one letter."""
+    return (
+        0 < len(name) <= 15
+        and bool(_PORT_NAME.match(name))
+        and "--" not in name
+        and any(c.isalpha() for c in name)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadWarning:
+    """Something in the input that k8sviz kept, changed or skipped, and wants the user to know."""
+
+    code: str
+    message: str
+    source: str = ""
+    obj: str = ""
+
+    def __str__(self) -> str:
+        where = ", ".join(p for p in (self.source, self.obj) if p)
+        return f"[{self.code}] {where}: {self.message}" if where else f"[{self.code}] {self.message}"
+
+
+# --------------------------------------------------------------------------------------------
+# Selectors
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One ``matchExpressions`` entry."""
+
+    key: str
+    operator: str
+    values: tuple[str, ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        if self.operator == "In":
+            return labels.get(self.key) in self.values
+        if self.operator == "NotIn":
+            # A missing key satisfies NotIn (apimachinery labels.Selector semantics).
+            return labels.get(self.key) not in self.values
+        if self.operator == "Exists":
+            return self.key in labels
+        return self.key not in labels  # DoesNotExist
+
+    def __str__(self) -> str:
+        if self.operator in ("Exists", "DoesNotExist"):
+            return self.key if self.operator == "Exists" else f"!{self.key}"
+        op = "in" if self.operator == "In" else "notin"
+        return f"{self.key} {op} ({','.join(self.values)})"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSelector:
+    """A ``metav1.LabelSelector``: ``matchLabels`` AND every ``matchExpressions`` entry.
+
+    The empty selector matches everything.
+    """
+
+    match_labels: tuple[tuple[str, str], ...] = ()
+    match_expressions: tuple[Requirement, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.match_labels and not self.match_expressions
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        for key, value in self.match_labels:
+            if labels.get(key) != value:
+                return False
+        return all(r.matches(labels) for r in self.match_expressions)
+
+    def __str__(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.match_labels] + [str(r) for r in self.match_expressions]
+        return ",".join(parts) if parts else "{}"
+
+    @classmethod
+    def parse(cls, raw: Any, where: str = "selector", *, source: str = "", obj: str = "") -> LabelSelector:
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise PolicyError(f"{where} must be an object", source=source, obj=obj)
+        ml = raw.get("matchLabels") or {}
+        if not isinstance(ml, dict):
+            raise PolicyError(f"{where}.matchLabels must be a map", source=source, obj=obj)
+        labels = []
+        for k, v in ml.items():
+            if not isinstance(k, str) or not isinstance(v, str | int | float | bool):
+                raise PolicyError(f"{where}.matchLabels[{k!r}] must be a string", source=source, obj=obj)
+            labels.append((k, _yaml_scalar_str(v)))
+        exprs = []
+        for i, e in enumerate(raw.get("matchExpressions") or []):
+            if not isinstance(e, dict) or "key" not in e or "operator" not in e:
+                raise PolicyError(
+                    f"{where}.matchExpressions[{i}] needs key and operator", source=source, obj=obj
+                )
+            op = e["operator"]
+            if op not in OPERATORS:
+                raise PolicyError(
+                    f"{where}.matchExpressions[{i}]: invalid operator {op!r} "
+                    f"(expected one of {', '.join(OPERATORS)})",
+                    source=source,
+                    obj=obj,
+                )
+            values = tuple(_yaml_scalar_str(v) for v in (e.get("values") or ()))
+            if op in ("In", "NotIn") and not values:
+                raise PolicyError(
+                    f"{where}.matchExpressions[{i}]: operator {op} needs a non-empty values list",
+                    source=source,
+                    obj=obj,
+                )
+            if op in ("Exists", "DoesNotExist") and values:
+                raise PolicyError(
+                    f"{where}.matchExpressions[{i}]: operator {op} takes no values",
+                    source=source,
+                    obj=obj,
+                )
+            exprs.append(Requirement(str(e["key"]), op, tuple(sorted(set(values)))))
+        return cls(tuple(sorted(labels)), tuple(exprs))
+
+
+def _yaml_scalar_str(v: Any) -> str:
+    # YAML turns `version: 1` or `enabled: true` into non-strings; the API server would reject
+    # them, kubectl users quote them.  Compare as the string a user meant.
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+# --------------------------------------------------------------------------------------------
+# Workload objects
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    container_port: int
+    protocol: str = "TCP"
+    name: str | None = None
+    host_port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    image: str
+    ports: tuple[ContainerPort, ...] = ()
+    privileged: bool = False
+    init: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Pod:
+    """A pod, or a representative pod synthesized from a workload's template."""
+
+    namespace: str
+    name: str
+    labels: dict[str, str]
+    workload_kind: str
+    workload: str
+    node: str | None = None
+    ips: tuple[str, ...] = ()
+    host_ip: str | None = None
+    host_network: bool = False
+    containers: tuple[Container, ...] = ()
+    service_account: str | None = None
+    phase: str | None = None
+    synthesized: bool = False
+    uid: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def workload_key(self) -> str:
+        return f"{self.namespace}/{self.workload}"
+
+    @property
+    def privileged(self) -> bool:
+        return any(c.privileged for c in self.containers)
+
+    @property
+    def host_ports(self) -> tuple[int, ...]:
+        return tuple(sorted({p.host_port for c in self.containers for p in c.ports if p.host_port}))
+
+    @property
+    def named_ports(self) -> dict[tuple[str, str], int]:
+        """``{(name, protocol): port}`` over the pod's (non-init) containers."""
+        out: dict[tuple[str, str], int] = {}
+        for c in self.containers:
+            if c.init:
+                continue
+            for p in c.ports:
+                if p.name:
+                    out.setdefault((p.name, p.protocol), p.container_port)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A controller that owns pods (or a bare pod, kind ``Pod``)."""
+
+    kind: str
+    namespace: str
+    name: str
+    labels: dict[str, str]
+    template_labels: dict[str, str]
+    replicas: int | None = None
+    uid: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    port: int
+    protocol: str = "TCP"
+    name: str | None = None
+    target_port: int | str | None = None
+    node_port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    namespace: str
+    name: str
+    type: str
+    selector: dict[str, str] | None
+    ports: tuple[ServicePort, ...] = ()
+    cluster_ips: tuple[str, ...] = ()
+    external_ips: tuple[str, ...] = ()
+    load_balancer_ingress: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def exposed(self) -> bool:
+        """Reachable from outside the cluster network (LoadBalancer, NodePort, external IPs)."""
+        return self.type in ("LoadBalancer", "NodePort") or bool(self.external_ips)
+
+
+@dataclass(frozen=True, slots=True)
+class Ingress:
+    """A networking.k8s.io Ingress: which services it exposes to the outside."""
+
+    namespace: str
+    name: str
+    ingress_class: str | None
+    hosts: tuple[str, ...]
+    backends: tuple[str, ...]  # service names in the ingress's namespace
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    labels: dict[str, str]
+    internal_ips: tuple[str, ...] = ()
+    pod_cidrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    name: str
+    labels: dict[str, str]
+    referenced_only: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# NetworkPolicy (networking.k8s.io/v1)
+
+
+@dataclass(frozen=True, slots=True)
+class IPBlock:
+    cidr: str
+    except_: tuple[str, ...] = ()
+
+    def networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, tuple[Any, ...]]:
+        net = ipaddress.ip_network(self.cidr, strict=False)
+        return net, tuple(ipaddress.ip_network(e, strict=False) for e in self.except_)
+
+    def contains(self, ip: str) -> bool:
+        addr = ipaddress.ip_address(ip)
+        net, excepts = self.networks()
+        return addr in net and not any(addr in e for e in excepts)
+
+    def __str__(self) -> str:
+        return self.cidr + (f" except {', '.join(self.except_)}" if self.except_ else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """One ``from``/``to`` entry.  Selectors in one peer AND together; peers OR together.
+
+    ``pod_selector`` without ``namespace_selector`` means pods of the policy's own namespace;
+    ``namespace_selector`` without ``pod_selector`` means every pod of the matching namespaces.
+    """
+
+    pod_selector: LabelSelector | None = None
+    namespace_selector: LabelSelector | None = None
+    ip_block: IPBlock | None = None
+
+    def __str__(self) -> str:
+        if self.ip_block is not None:
+            return f"ipBlock {self.ip_block}"
+        parts = []
+        if self.namespace_selector is not None:
+            parts.append(f"namespaces [{self.namespace_selector}]")
+        if self.pod_selector is not None:
+            parts.append(f"pods [{self.pod_selector}]")
+        return " AND ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPort:
+    """One ``ports`` entry. ``port`` None means every port of ``protocol``."""
+
+    protocol: str = "TCP"
+    port: int | str | None = None
+    end_port: int | None = None
+
+    def __str__(self) -> str:
+        if self.port is None:
+            return f"{self.protocol}/*"
+        if self.end_port is not None:
+            return f"{self.protocol}/{self.port}-{self.end_port}"
+        return f"{self.protocol}/{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    """An ingress or egress rule.
+
+    ``peers`` is None when ``from``/``to`` is missing and ``()`` when it is empty; both mean
+    "every peer".  Likewise ``ports``: None (missing) or ``()`` (empty) mean every port.
+    """
+
+    peers: tuple[Peer, ...] | None = None
+    ports: tuple[PolicyPort, ...] | None = None
+
+    @property
+    def all_peers(self) -> bool:
+        return not self.peers
+
+    @property
+    def all_ports(self) -> bool:
+        return not self.ports
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPolicy:
+    namespace: str
+    name: str
+    pod_selector: LabelSelector
+    policy_types: tuple[str, ...]
+    ingress: tuple[PolicyRule, ...] = ()
+    egress: tuple[PolicyRule, ...] = ()
+    policy_types_implied: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def affects_ingress(self) -> bool:
+        return "Ingress" in self.policy_types
+
+    @property
+    def affects_egress(self) -> bool:
+        return "Egress" in self.policy_types
+
+
+@dataclass(frozen=True, slots=True)
+class RawPolicy:
+    """A policy of a dialect the engine does not evaluate yet, kept verbatim (and listed)."""
+
+    kind: str
+    api_version: str
+    namespace: str | None
+    name: str
+    raw: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing raw JSON
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    m = obj.get("metadata")
+    return m if isinstance(m, dict) else {}
+
+
+def _labels(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): _yaml_scalar_str(v) for k, v in raw.items()}
+
+
+def parse_namespace(obj: Mapping[str, Any]) -> Namespace:
+    m = _meta(obj)
+    name = m["name"]
+    labels = _labels(m.get("labels"))
+    # The API server always sets this label; dumps of old clusters or manifests may lack it.
+    labels[NAMESPACE_NAME_LABEL] = name
+    return Namespace(name, labels)
+
+
+def parse_node(obj: Mapping[str, Any]) -> Node:
+    m = _meta(obj)
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    ips = tuple(
+        a["address"]
+        for a in status.get("addresses") or ()
+        if a.get("type") == "InternalIP" and a.get("address")
+    )
+    cidrs = tuple(spec.get("podCIDRs") or ((spec["podCIDR"],) if spec.get("podCIDR") else ()))
+    return Node(m["name"], _labels(m.get("labels")), ips, cidrs)
+
+
+def _container(raw: Mapping[str, Any], init: bool, where: str, source: str) -> Container:
+    ports = []
+    for p in raw.get("ports") or ():
+        try:
+            cport = int(p["containerPort"])
+        except (KeyError, TypeError, ValueError):
+            raise PolicyError(
+                f"container {raw.get('name')!r} has a port without a valid containerPort",
+                source=source,
+                obj=where,
+            ) from None
+        proto = p.get("protocol") or "TCP"
+        if proto not in PROTOCOLS:
+            raise PolicyError(f"container port protocol {proto!r} is invalid", source=source, obj=where)
+        hp = p.get("hostPort")
+        ports.append(ContainerPort(cport, proto, p.get("name") or None, int(hp) if hp else None))
+    sc = raw.get("securityContext") or {}
+    return Container(
+        str(raw.get("name", "")),
+        str(raw.get("image", "")),
+        tuple(ports),
+        bool(sc.get("privileged")),
+        init,
+    )
+
+
+def pod_spec_parts(
+    spec: Mapping[str, Any], where: str, source: str
+) -> tuple[tuple[Container, ...], bool, str | None]:
+    containers = tuple(_container(c, False, where, source) for c in spec.get("containers") or ())
+    inits = tuple(_container(c, True, where, source) for c in spec.get("initContainers") or ())
+    sa = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    return containers + inits, bool(spec.get("hostNetwork")), sa
+
+
+def parse_pod(
+    obj: Mapping[str, Any], workload_kind: str, workload: str, source: str = ""
+) -> Pod:
+    m = _meta(obj)
+    ns, name = m.get("namespace") or "default", m["name"]
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    containers, host_network, sa = pod_spec_parts(spec, f"Pod/{ns}/{name}", source)
+    ips = tuple(p["ip"] for p in status.get("podIPs") or () if p.get("ip"))
+    if not ips and status.get("podIP"):
+        ips = (status["podIP"],)
+    return Pod(
+        namespace=ns,
+        name=name,
+        labels=_labels(m.get("labels")),
+        workload_kind=workload_kind,
+        workload=workload,
+        node=spec.get("nodeName"),
+        ips=ips,
+        host_ip=status.get("hostIP"),
+        host_network=host_network,
+        containers=containers,
+        service_account=sa,
+        phase=status.get("phase"),
+        uid=m.get("uid") or "",
+    )
+
+
+def parse_service(obj: Mapping[str, Any]) -> Service:
+    m = _meta(obj)
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    ports = []
+    for p in spec.get("ports") or ():
+        tp = p.get("targetPort")
+        ports.append(
+            ServicePort(
+                int(p.get("port", 0)),
+                p.get("protocol") or "TCP",
+                p.get("name") or None,
+                tp if tp is None or isinstance(tp, str) else int(tp),
+                p.get("nodePort"),
+            )
+        )
+    cips = tuple(spec.get("clusterIPs") or ((spec["clusterIP"],) if spec.get("clusterIP") else ()))
+    lb = tuple(
+        i.get("ip") or i.get("hostname")
+        for i in (status.get("loadBalancer") or {}).get("ingress") or ()
+        if i.get("ip") or i.get("hostname")
+    )
+    sel = spec.get("selector")
+    return Service(
+        namespace=m.get("namespace") or "default",
+        name=m["name"],
+        type=spec.get("type") or "ClusterIP",
+        selector=_labels(sel) if isinstance(sel, dict) else None,
+        ports=tuple(ports),
+        cluster_ips=tuple(c for c in cips if c and c != "None"),
+        external_ips=tuple(spec.get("externalIPs") or ()),
+        load_balancer_ingress=lb,
+        labels=_labels(m.get("labels")),
+    )
+
+
+def parse_ingress(obj: Mapping[str, Any]) -> Ingress:
+    m = _meta(obj)
+    spec = obj.get("spec") or {}
+    backends: set[str] = set()
+    hosts: set[str] = set()
+
+    def backend(b: Any) -> None:
+        if isinstance(b, dict):
+            svc = b.get("service") or {}
+            name = svc.get("name") or b.get("serviceName")
+            if name:
+                backends.add(str(name))
+
+    backend(spec.get("defaultBackend") or spec.get("backend"))
+    for rule in spec.get("rules") or ():
+        if rule.get("host"):
+            hosts.add(str(rule["host"]))
+        for path in (rule.get("http") or {}).get("paths") or ():
+            backend(path.get("backend"))
+    cls = spec.get("ingressClassName") or (m.get("annotations") or {}).get(
+        "kubernetes.io/ingress.class"
+    )
+    return Ingress(m.get("namespace") or "default", m["name"], cls, tuple(sorted(hosts)), tuple(sorted(backends)))
+
+
+def _policy_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where} must be an object", source=source, obj=obj)
+    proto = raw.get("protocol") or "TCP"
+    if proto not in PROTOCOLS:
+        raise PolicyError(
+            f"{where}: invalid protocol {proto!r} (expected TCP, UDP or SCTP)", source=source, obj=obj
+        )
+    port = raw.get("port")
+    end = raw.get("endPort")
+    if isinstance(port, bool):
+        raise PolicyError(f"{where}: invalid port {port!r}", source=source, obj=obj)
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    if isinstance(port, int):
+        if not 1 <= port <= 65535:
+            raise PolicyError(f"{where}: port {port} is out of range 1-65535", source=source, obj=obj)
+    elif isinstance(port, str):
+        if not valid_port_name(port):
+            raise PolicyError(f"{where}: {port!r} is not a valid port name", source=source, obj=obj)
+    elif port is not None:
+        raise PolicyError(f"{where}: invalid port {port!r}", source=source, obj=obj)
+    if end is not None:
+        if not isinstance(port, int):
+            raise PolicyError(
+                f"{where}: endPort needs a numeric port (got {port!r})", source=source, obj=obj
+            )
+        if isinstance(end, bool) or not isinstance(end, int) or not port <= end <= 65535:
+            raise PolicyError(
+                f"{where}: endPort {end!r} must be a number from port ({port}) to 65535",
+                source=source,
+                obj=obj,
+            )
+    return PolicyPort(proto, port, end)
+
+
+def _ip_block(raw: Any, where: str, source: str, obj: str) -> IPBlock:
+    if not isinstance(raw, dict) or not raw.get("cidr"):
+        raise PolicyError(f"{where}: ipBlock needs a cidr", source=source, obj=obj)
+    try:
+        net = ipaddress.ip_network(str(raw["cidr"]), strict=False)
+    except ValueError:
+        raise PolicyError(f"{where}: invalid CIDR {raw['cidr']!r}", source=source, obj=obj) from None
+    excepts = []
+    for e in raw.get("except") or ():
+        try:
+            en = ipaddress.ip_network(str(e), strict=False)
+        except ValueError:
+            raise PolicyError(f"{where}: invalid except CIDR {e!r}", source=source, obj=obj) from None
+        if en.version != net.version or not en.subnet_of(net) or en == net:  # type: ignore[arg-type]
+            raise PolicyError(
+                f"{where}: except {e!r} must be a strict subset of cidr {raw['cidr']!r}",
+                source=source,
+                obj=obj,
+            )
+        excepts.append(str(en))
+    return IPBlock(str(net), tuple(excepts))
+
+
+def _peer(raw: Any, where: str, source: str, obj: str) -> Peer:
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where} must be an object", source=source, obj=obj)
+    has_ps, has_ns, has_ip = "podSelector" in raw, "namespaceSelector" in raw, "ipBlock" in raw
+    if has_ip and (has_ps or has_ns):
+        raise PolicyError(
+            f"{where}: ipBlock cannot be combined with podSelector or namespaceSelector",
+            source=source,
+            obj=obj,
+        )
+    if not (has_ps or has_ns or has_ip):
+        raise PolicyError(
+            f"{where}: a peer needs podSelector, namespaceSelector or ipBlock", source=source, obj=obj
+        )
+    return Peer(
+        LabelSelector.parse(raw["podSelector"] or {}, f"{where}.podSelector", source=source, obj=obj)
+        if has_ps
+        else None,
+        LabelSelector.parse(
+            raw["namespaceSelector"] or {}, f"{where}.namespaceSelector", source=source, obj=obj
+        )
+        if has_ns
+        else None,
+        _ip_block(raw["ipBlock"], where, source, obj) if has_ip else None,
+    )
+
+
+def _rules(raw: Any, key: str, peer_key: str, source: str, obj: str) -> tuple[PolicyRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise PolicyError(f"spec.{key} must be a list", source=source, obj=obj)
+    rules = []
+    for i, r in enumerate(raw):
+        where = f"spec.{key}[{i}]"
+        if r is None:
+            r = {}
+        if not isinstance(r, dict):
+            raise PolicyError(f"{where} must be an object", source=source, obj=obj)
+        peers_raw, ports_raw = r.get(peer_key), r.get("ports")
+        for name, val in ((peer_key, peers_raw), ("ports", ports_raw)):
+            if val is not None and not isinstance(val, list):
+                raise PolicyError(f"{where}.{name} must be a list", source=source, obj=obj)
+        peers = (
+            None
+            if peers_raw is None
+            else tuple(_peer(p, f"{where}.{peer_key}[{j}]", source, obj) for j, p in enumerate(peers_raw))
+        )
+        ports = (
+            None
+            if ports_raw is None
+            else tuple(
+                _policy_port(p, f"{where}.ports[{j}]", source, obj) for j, p in enumerate(ports_raw)
+            )
+        )
+        rules.append(PolicyRule(peers, ports))
+    return tuple(rules)
+
+
+def parse_network_policy(
+    obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWarning], None] | None = None
+) -> NetworkPolicy:
+    m = _meta(obj)
+    ns, name = m.get("namespace") or "default", m["name"]
+    ref = f"NetworkPolicy/{ns}/{name}"
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        raise PolicyError("spec is missing", source=source, obj=ref)
+    if "podSelector" not in spec and warn:
+        warn(LoadWarning("policy-no-podselector", "spec.podSelector is missing; read as {} (all pods of the namespace)", source, ref))
+    selector = LabelSelector.parse(spec.get("podSelector") or {}, "spec.podSelector", source=source, obj=ref)
+    ingress = _rules(spec.get("ingress"), "ingress", "from", source, ref)
+    egress = _rules(spec.get("egress"), "egress", "to", source, ref)
+    raw_types = spec.get("policyTypes")
+    if raw_types:
+        bad = [t for t in raw_types if t not in ("Ingress", "Egress")]
+        if bad:
+            raise PolicyError(f"spec.policyTypes: invalid value(s) {bad}", source=source, obj=ref)
+        types = tuple(t for t in ("Ingress", "Egress") if t in raw_types)
+        implied = False
+    else:
+        # API defaulting: Ingress always; Egress iff the policy has egress rules.
+        types = ("Ingress", "Egress") if egress else ("Ingress",)
+        implied = True
+    return NetworkPolicy(ns, name, selector, types, ingress, egress, implied)
+
+
+def label_problems(labels: Mapping[str, str]) -> Iterable[str]:
+    """Label keys or values the API server would reject (a tampered or hand-written dump)."""
+    for k, v in labels.items():
+        if not valid_label_key(k):
+            yield f"invalid label key {k!r}"
+        elif not valid_label_value(v):
+            yield f"invalid value for label {k!r}: {v!r}"

@@ -1,0 +1,688 @@
+"""The Snapshot: everything k8sviz knows about one cluster at one time, and its JSON file.
+
+A snapshot is built from raw Kubernetes objects (from files or the live API, through the same
+:class:`SnapshotBuilder`), sanitised (no Secrets, no env values, no ConfigMap data, no
+``last-applied-configuration``, no ``managedFields``) and parsed into the frozen dataclasses of
+:mod:`k8sviz.model`.  The file stores the sanitised raw objects, so re-reading it goes through
+the very same parser and yields an equal snapshot.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import html
+import json
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .errors import InputError, K8svizError, SnapshotVersionError
+from .model import (
+    LoadWarning,
+    Namespace,
+    NetworkPolicy,
+    Node,
+    Pod,
+    RawPolicy,
+    Service,
+    Ingress,
+    Workload,
+    label_problems,
+    parse_ingress,
+    parse_namespace,
+    parse_network_policy,
+    parse_node,
+    parse_pod,
+    parse_service,
+    pod_spec_parts,
+    NAMESPACE_NAME_LABEL,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "Snapshot", "SnapshotBuilder", "load"]
+
+SCHEMA = "k8sviz/snapshot"
+SCHEMA_VERSION = 1
+
+# (API group, kind) -> resource plural, for what the model understands.
+CORE_KINDS: dict[tuple[str, str], str] = {
+    ("", "Namespace"): "namespaces",
+    ("", "Node"): "nodes",
+    ("", "Pod"): "pods",
+    ("", "Service"): "services",
+    ("", "ReplicationController"): "replicationcontrollers",
+    ("discovery.k8s.io", "EndpointSlice"): "endpointslices",
+    ("networking.k8s.io", "NetworkPolicy"): "networkpolicies",
+    ("networking.k8s.io", "Ingress"): "ingresses",
+    ("apps", "Deployment"): "deployments",
+    ("apps", "StatefulSet"): "statefulsets",
+    ("apps", "DaemonSet"): "daemonsets",
+    ("apps", "ReplicaSet"): "replicasets",
+    ("batch", "Job"): "jobs",
+    ("batch", "CronJob"): "cronjobs",
+}
+# Old API groups that served the same kinds.
+_GROUP_ALIASES = {"extensions": ("apps", "networking.k8s.io"), "apps": ("apps",)}
+
+# Policy dialects kept raw until their translators exist: (group, kind) -> plural.
+RAW_POLICY_KINDS: dict[tuple[str, str], str] = {
+    ("policy.networking.k8s.io", "AdminNetworkPolicy"): "adminnetworkpolicies",
+    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): "baselineadminnetworkpolicies",
+    ("policy.networking.k8s.io", "ClusterNetworkPolicy"): "clusternetworkpolicies",
+    ("cilium.io", "CiliumNetworkPolicy"): "ciliumnetworkpolicies",
+    ("cilium.io", "CiliumClusterwideNetworkPolicy"): "ciliumclusterwidenetworkpolicies",
+}
+for _g in ("projectcalico.org", "crd.projectcalico.org"):
+    for _k, _p in {
+        "NetworkPolicy": "networkpolicies",
+        "GlobalNetworkPolicy": "globalnetworkpolicies",
+        "StagedNetworkPolicy": "stagednetworkpolicies",
+        "StagedGlobalNetworkPolicy": "stagedglobalnetworkpolicies",
+        "StagedKubernetesNetworkPolicy": "stagedkubernetesnetworkpolicies",
+        "Tier": "tiers",
+        "NetworkSet": "networksets",
+        "GlobalNetworkSet": "globalnetworksets",
+    }.items():
+        RAW_POLICY_KINDS[(_g, _k)] = f"{_p}.{_g}"
+
+# Kinds a cluster dump usually holds that say nothing about network reachability.
+IGNORED_KINDS = frozenset(
+    """ConfigMap ServiceAccount Role RoleBinding ClusterRole ClusterRoleBinding Event Endpoints
+    CustomResourceDefinition PersistentVolume PersistentVolumeClaim StorageClass
+    HorizontalPodAutoscaler PodDisruptionBudget PriorityClass IngressClass LimitRange
+    ResourceQuota Lease MutatingWebhookConfiguration ValidatingWebhookConfiguration APIService
+    ControllerRevision CSIDriver CSINode VolumeAttachment PodTemplate ComponentStatus
+    CertificateSigningRequest RuntimeClass FlowSchema PriorityLevelConfiguration
+    ValidatingAdmissionPolicy ValidatingAdmissionPolicyBinding""".split()
+)
+
+#: Plurals reported in ``coverage`` for every snapshot.
+COVERAGE_PLURALS = tuple(sorted(set(CORE_KINDS.values()) | set(RAW_POLICY_KINDS.values())))
+
+_WORKLOAD_KINDS = {
+    "deployments": "Deployment",
+    "statefulsets": "StatefulSet",
+    "daemonsets": "DaemonSet",
+    "replicasets": "ReplicaSet",
+    "replicationcontrollers": "ReplicationController",
+    "jobs": "Job",
+    "cronjobs": "CronJob",
+}
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_TIME_FIELDS = ("creationTimestamp",)
+
+
+def _group(api_version: str) -> str:
+    return api_version.rpartition("/")[0] if "/" in api_version else ""
+
+
+def _ref(obj: Mapping[str, Any]) -> str:
+    m = obj.get("metadata") or {}
+    ns = m.get("namespace")
+    return f"{obj.get('kind')}/{ns}/{m.get('name')}" if ns else f"{obj.get('kind')}/{m.get('name')}"
+
+
+def _sanitize(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``obj`` without anything secret-bearing or noisy."""
+    obj = copy.deepcopy(obj)
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
+        ann = meta.get("annotations")
+        if isinstance(ann, dict):
+            ann.pop(_LAST_APPLIED, None)
+            if not ann:
+                meta.pop("annotations")
+    if obj.get("kind") == "ConfigMap":
+        obj.pop("data", None)
+        obj.pop("binaryData", None)
+    for spec in _pod_specs(obj):
+        for key in ("containers", "initContainers", "ephemeralContainers"):
+            for c in spec.get(key) or ():
+                if not isinstance(c, dict):
+                    continue
+                for env in c.get("env") or ():
+                    if isinstance(env, dict):
+                        env.pop("value", None)
+                        env.pop("valueFrom", None)
+    return obj
+
+
+def _pod_specs(obj: Mapping[str, Any]) -> list[dict[str, Any]]:
+    kind = obj.get("kind")
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    if kind == "Pod":
+        return [spec]
+    if kind == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    tmpl = spec.get("template")
+    if isinstance(tmpl, dict) and isinstance(tmpl.get("spec"), dict):
+        return [tmpl["spec"]]
+    return []
+
+
+def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    return spec.get("template") or {}
+
+
+def _controller(meta: Mapping[str, Any]) -> tuple[str, str] | None:
+    refs = [r for r in meta.get("ownerReferences") or () if isinstance(r, dict)]
+    if not refs:
+        return None
+    ctl = next((r for r in refs if r.get("controller")), refs[0])
+    return str(ctl.get("kind")), str(ctl.get("name"))
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass
+class SnapshotBuilder:
+    """Collects raw objects (from any source), then builds a :class:`Snapshot`."""
+
+    objects: dict[tuple[str, str, str, str], tuple[dict[str, Any], str]] = field(default_factory=dict)
+    warnings: list[LoadWarning] = field(default_factory=list)
+    inputs: list[dict[str, str]] = field(default_factory=list)
+    seen_plurals: set[str] = field(default_factory=set)
+    coverage: dict[str, str] = field(default_factory=dict)
+    ignored: Counter[str] = field(default_factory=Counter)
+    unknown: dict[str, str] = field(default_factory=dict)
+    unknown_count: Counter[str] = field(default_factory=Counter)
+
+    def warn(self, w: LoadWarning) -> None:
+        self.warnings.append(w)
+
+    def add(self, obj: dict[str, Any], where: str) -> None:
+        """Add one raw object; ``where`` names its file (and position) for messages."""
+        kind = str(obj.get("kind"))
+        api_version = str(obj.get("apiVersion"))
+        group = _group(api_version)
+        ref = _ref(obj)
+        if kind == "Secret" and group == "":
+            self.warn(LoadWarning("secret-skipped", "Secret objects are never stored in a snapshot", where, ref))
+            return
+        plural = self.plural_of(group, kind)
+        if plural is None:
+            if kind in IGNORED_KINDS:
+                self.ignored[kind] += 1
+            else:
+                self.unknown.setdefault(f"{kind} ({api_version})", where)
+                self.unknown_count[f"{kind} ({api_version})"] += 1
+            return
+        self.seen_plurals.add(plural)
+        meta = obj["metadata"]
+        key = (plural, str(meta.get("namespace") or ""), str(meta["name"]), group)
+        if plural.endswith(".crd.projectcalico.org"):
+            # projectcalico.org/v3 is what the Calico API server serves from these CRDs: keep one.
+            key = (plural.replace(".crd.projectcalico.org", ".projectcalico.org"), key[1], key[2], "calico")
+        clean = _sanitize(obj)
+        if key in self.objects:
+            old, old_where = self.objects[key]
+            if canonical_json(old) == canonical_json(clean):
+                self.warn(LoadWarning("duplicate-object", f"identical copy also in {old_where}; kept once", where, ref))
+                return
+            if key[3] == "calico" and _group(str(old.get("apiVersion"))) == "projectcalico.org":
+                self.warn(LoadWarning("duplicate-object", f"also served as projectcalico.org/v3 ({old_where}); kept that one", where, ref))
+                return
+            self.warn(
+                LoadWarning(
+                    "duplicate-object",
+                    f"differs from the copy in {old_where}; kept this later one",
+                    where,
+                    ref,
+                )
+            )
+        self.objects[key] = (clean, where)
+
+    @staticmethod
+    def plural_of(group: str, kind: str) -> str | None:
+        if (group, kind) in CORE_KINDS:
+            return CORE_KINDS[(group, kind)]
+        if (group, kind) in RAW_POLICY_KINDS:
+            return RAW_POLICY_KINDS[(group, kind)]
+        for alias in _GROUP_ALIASES.get(group, ()):
+            if (alias, kind) in CORE_KINDS:
+                return CORE_KINDS[(alias, kind)]
+        return None
+
+    def add_documents(self, docs: Iterable[Any], where: str) -> None:
+        from .sources.manifests import expand_list
+
+        docs = list(docs)
+        for i, doc in enumerate(docs):
+            if isinstance(doc, dict) and doc.get("schema") == SCHEMA:
+                self.add_snapshot_file(doc, where)
+                continue
+            for d in expand_list(doc, f"{where}#{i + 1}" if len(docs) > 1 else where, self.warn):
+                self.add(d.obj, d.where)
+
+    def add_snapshot_file(self, doc: Mapping[str, Any], where: str) -> None:
+        version = doc.get("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise SnapshotVersionError(
+                f"snapshot schema version {version!r} is newer than this k8sviz "
+                f"({__version__}) reads (up to {SCHEMA_VERSION}); upgrade k8sviz",
+                source=where,
+            )
+        body = {k: v for k, v in doc.items() if k != "sha256"}
+        digest = hashlib.sha256(canonical_json(body)).hexdigest()
+        if doc.get("sha256") != digest:
+            raise InputError("snapshot content does not match its recorded SHA-256 (edited or truncated?)", source=where)
+        meta = doc.get("meta") or {}
+        self.meta_from_file = meta
+        for inp in meta.get("inputs") or ():
+            self.inputs.append(dict(inp))
+        for plural, state in (doc.get("coverage") or {}).items():
+            if state != "not-in-input":
+                self.coverage[plural] = state
+        for w in doc.get("warnings") or ():
+            self.warn(LoadWarning(w["code"], w["message"], w.get("source", ""), w.get("obj", "")))
+        for i, obj in enumerate(doc.get("objects") or ()):
+            self.add(obj, f"{where}#objects[{i}]")
+
+    meta_from_file: Mapping[str, Any] | None = None
+
+    # ----------------------------------------------------------------------------------------
+
+    def build(
+        self,
+        *,
+        cluster: str | None = None,
+        source: str = "offline",
+        collected_at: str | None = None,
+    ) -> Snapshot:
+        by_plural: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        for key in sorted(self.objects):
+            by_plural.setdefault(key[0], []).append(self.objects[key])
+        for kind, where in sorted(self.unknown.items()):
+            n = self.unknown_count[kind]
+            self.warn(
+                LoadWarning(
+                    "unknown-kind",
+                    f"kind {kind} is not understood by k8sviz; {n} object(s) skipped (first one here)",
+                    where,
+                )
+            )
+        ignored = {k: n for k, n in self.ignored.items() if n}
+        if ignored:
+            listing = ", ".join(f"{n} {k}" for k, n in sorted(ignored.items()))
+            self.warn(LoadWarning("ignored-kind", f"objects that do not affect reachability were not stored: {listing}"))
+
+        snap = Snapshot._from_objects(by_plural, self.warnings)
+        coverage = {p: "not-in-input" for p in COVERAGE_PLURALS}
+        for p in self.seen_plurals:
+            coverage[p.replace(".crd.projectcalico.org", ".projectcalico.org")] = "ok"
+        coverage.update(self.coverage)
+        coverage = {k: coverage[k] for k in sorted(coverage) if not k.endswith(".crd.projectcalico.org")}
+        file_meta = self.meta_from_file or {}
+        if collected_at is None:
+            collected_at = file_meta.get("collected_at") or _newest_timestamp(self.objects.values())
+        snap.meta = {
+            "cluster": cluster or file_meta.get("cluster") or "unnamed",
+            "source": file_meta.get("source", source) if source == "offline" else source,
+            "collected_at": collected_at,
+            "k8sviz_version": __version__,
+            "inputs": sorted({(i["path"], i["sha256"]): i for i in self.inputs}.values(), key=lambda i: (i["path"], i["sha256"])),
+        }
+        snap.coverage = coverage
+        snap._objects = [o for key in sorted(self.objects) for o in [self.objects[key][0]]]
+        seen: set[LoadWarning] = set()
+        snap.warnings = tuple(w for w in snap.warnings if not (w in seen or seen.add(w)))  # type: ignore[func-returns-value]
+        return snap
+
+
+def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]]) -> str | None:
+    newest = None
+    for obj, _ in objs:
+        ts = (obj.get("metadata") or {}).get("creationTimestamp")
+        if isinstance(ts, str) and (newest is None or ts > newest):
+            newest = ts
+    return newest
+
+
+@dataclass(eq=False)
+class Snapshot:
+    """One cluster at one time: the parsed objects, where they came from, and what is missing.
+
+    ``coverage`` maps every resource plural to ``ok``, ``forbidden``, ``not-installed`` or
+    ``not-in-input``: a resource that was not read is *unknown*, never "empty".
+    """
+
+    namespaces: tuple[Namespace, ...] = ()
+    nodes: tuple[Node, ...] = ()
+    pods: tuple[Pod, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    services: tuple[Service, ...] = ()
+    ingresses: tuple[Ingress, ...] = ()
+    network_policies: tuple[NetworkPolicy, ...] = ()
+    other_policies: tuple[RawPolicy, ...] = ()
+    warnings: tuple[LoadWarning, ...] = ()
+    coverage: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    _objects: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    # ---------------------------------------------------------------------------- building
+
+    @classmethod
+    def _from_objects(
+        cls, by_plural: Mapping[str, list[tuple[dict[str, Any], str]]], warnings: list[LoadWarning]
+    ) -> Snapshot:
+        warn = warnings.append
+
+        def check_labels(labels: Mapping[str, str], where: str, ref: str) -> None:
+            for problem in label_problems(labels):
+                warn(LoadWarning("invalid-label", f"{problem}: the API server would reject it (tampered input?); kept as text", where, ref))
+
+        def guarded(fn: Any, obj: dict[str, Any], where: str, *args: Any) -> Any:
+            try:
+                return fn(obj, *args)
+            except K8svizError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise InputError(f"malformed object ({type(e).__name__}: {e})", source=where, obj=_ref(obj)) from None
+
+        namespaces: dict[str, Namespace] = {}
+        for obj, where in by_plural.get("namespaces", ()):
+            ns = guarded(parse_namespace, obj, where)
+            check_labels((obj.get("metadata") or {}).get("labels") or {}, where, _ref(obj))
+            namespaces[ns.name] = ns
+        nodes = tuple(guarded(parse_node, o, w) for o, w in by_plural.get("nodes", ()))
+
+        # Workload controllers and who owns them.
+        owners: dict[tuple[str, str, str], tuple[str, str] | None] = {}
+        workload_objs: dict[tuple[str, str, str], tuple[dict[str, Any], str]] = {}
+        for plural, kind in _WORKLOAD_KINDS.items():
+            for obj, where in by_plural.get(plural, ()):
+                meta = obj["metadata"]
+                k = (kind, meta.get("namespace") or "default", meta["name"])
+                owners[k] = _controller(meta)
+                workload_objs[k] = (obj, where)
+
+        def top(kind: str, ns: str, name: str, pod_labels: Mapping[str, str]) -> tuple[str, str]:
+            for _ in range(4):  # controller chains are short: Pod -> RS -> Deployment
+                k = (kind, ns, name)
+                if k in owners:
+                    up = owners[k]
+                    if up is None or up[0] not in ("Deployment", "CronJob", "ReplicaSet", "Job"):
+                        return kind, name
+                    kind, name = up
+                    continue
+                if kind == "ReplicaSet":
+                    h = pod_labels.get("pod-template-hash")
+                    if h and name.endswith(f"-{h}"):
+                        # The ReplicaSet was not dumped; its name is <deployment>-<pod-template-hash>.
+                        return "Deployment", name[: -len(h) - 1]
+                return kind, name
+            return kind, name
+
+        pods: list[Pod] = []
+        pods_per_workload: Counter[tuple[str, str, str]] = Counter()
+        inferred: dict[tuple[str, str, str], dict[str, str]] = {}
+        for obj, where in by_plural.get("pods", ()):
+            meta = obj["metadata"]
+            ns = meta.get("namespace") or "default"
+            labels = meta.get("labels") or {}
+            ctl = _controller(meta)
+            if ctl is None:
+                wkind, wname = "Pod", meta["name"]
+            else:
+                wkind, wname = top(ctl[0], ns, ctl[1], labels)
+            pod = guarded(parse_pod, obj, where, wkind, wname, where)
+            check_labels(labels, where, _ref(obj))
+            pods.append(pod)
+            pods_per_workload[(wkind, ns, wname)] += 1
+            if (wkind, ns, wname) not in workload_objs:
+                inferred.setdefault(
+                    (wkind, ns, wname), {k: v for k, v in pod.labels.items() if k != "pod-template-hash"}
+                )
+
+        workloads: list[Workload] = []
+        for (kind, ns, name), (obj, where) in sorted(workload_objs.items()):
+            up = owners[(kind, ns, name)]
+            if up is not None and (up[0], ns, up[1]) in workload_objs and up[0] in ("Deployment", "CronJob"):
+                continue  # a ReplicaSet/Job that belongs to a listed Deployment/CronJob
+            tmpl = _pod_template(obj)
+            tmeta = tmpl.get("metadata") or {}
+            meta = obj["metadata"]
+            spec = obj.get("spec") or {}
+            wl = Workload(
+                kind,
+                ns,
+                name,
+                {str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
+                {str(k): str(v) for k, v in (tmeta.get("labels") or {}).items()},
+                spec.get("replicas") if isinstance(spec.get("replicas"), int) else None,
+                meta.get("uid") or "",
+            )
+            workloads.append(wl)
+            if not pods_per_workload[(kind, ns, name)] and not any(
+                owners.get(k) == (kind, name) and pods_per_workload[k] for k in owners if k[1] == ns
+            ):
+                pods.append(_synthesize(wl, tmpl, where))
+        for (kind, ns, name), labels in sorted(inferred.items()):
+            workloads.append(Workload(kind, ns, name, {}, labels))
+
+        services = tuple(guarded(parse_service, o, w) for o, w in by_plural.get("services", ()))
+        ingresses = tuple(guarded(parse_ingress, o, w) for o, w in by_plural.get("ingresses", ()))
+        policies = tuple(
+            guarded(parse_network_policy, o, w, w, warn) for o, w in by_plural.get("networkpolicies", ())
+        )
+        raw_policies = []
+        for plural, items in sorted(by_plural.items()):
+            if plural in _RAW_PLURALS:
+                for obj, _ in items:
+                    m = obj["metadata"]
+                    raw_policies.append(
+                        RawPolicy(obj["kind"], obj["apiVersion"], m.get("namespace"), m["name"], obj)
+                    )
+
+        for ns_name in sorted(
+            {p.namespace for p in pods}
+            | {s.namespace for s in services}
+            | {p.namespace for p in policies}
+            | {w.namespace for w in workloads}
+        ):
+            if ns_name not in namespaces:
+                namespaces[ns_name] = Namespace(ns_name, {NAMESPACE_NAME_LABEL: ns_name}, referenced_only=True)
+
+        pods.sort(key=lambda p: (p.namespace, p.name))
+        workloads.sort(key=lambda w: (w.namespace, w.name, w.kind))
+        return cls(
+            namespaces=tuple(namespaces[k] for k in sorted(namespaces)),
+            nodes=tuple(sorted(nodes, key=lambda n: n.name)),
+            pods=tuple(pods),
+            workloads=tuple(workloads),
+            services=services,
+            ingresses=ingresses,
+            network_policies=policies,
+            other_policies=tuple(raw_policies),
+            warnings=tuple(warnings),
+        )
+
+    # ---------------------------------------------------------------------------- queries
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the snapshot's content (what :meth:`save` records in the file)."""
+        return hashlib.sha256(canonical_json(self._body())).hexdigest()
+
+    def namespace(self, name: str) -> Namespace | None:
+        return next((n for n in self.namespaces if n.name == name), None)
+
+    def pod(self, key: str) -> Pod | None:
+        """The pod ``namespace/name``, or None."""
+        return self._pod_index().get(key)
+
+    def _pod_index(self) -> dict[str, Pod]:
+        idx = self.__dict__.get("_pod_idx")
+        if idx is None:
+            idx = {p.key: p for p in self.pods}
+            self.__dict__["_pod_idx"] = idx
+        return idx
+
+    def pods_of(self, workload_key: str) -> tuple[Pod, ...]:
+        return tuple(p for p in self.pods if p.workload_key == workload_key)
+
+    def counts(self) -> dict[str, int]:
+        c = {
+            "namespaces": len(self.namespaces),
+            "nodes": len(self.nodes),
+            "workloads": len(self.workloads),
+            "pods": len(self.pods),
+            "synthesized pods": sum(p.synthesized for p in self.pods),
+            "hostNetwork pods": sum(p.host_network for p in self.pods),
+            "services": len(self.services),
+            "ingresses": len(self.ingresses),
+            "network policies": len(self.network_policies),
+        }
+        for kind, n in sorted(Counter(p.kind for p in self.other_policies).items()):
+            c[f"{kind} (not evaluated)"] = n
+        return c
+
+    def summary(self) -> pd.DataFrame:
+        """Counts per kind as a DataFrame (``kind``, ``count``)."""
+        import pandas as pd
+
+        return pd.DataFrame(list(self.counts().items()), columns=["kind", "count"])
+
+    # ---------------------------------------------------------------------------- file
+
+    def _body(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "schema_version": SCHEMA_VERSION,
+            "meta": self.meta,
+            "coverage": self.coverage,
+            "warnings": [
+                {"code": w.code, "message": w.message, "source": w.source, "obj": w.obj}
+                for w in self.warnings
+            ],
+            "objects": self._objects,
+        }
+
+    def to_json(self) -> bytes:
+        body = self._body()
+        body["sha256"] = hashlib.sha256(canonical_json(body)).hexdigest()
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, indent=1).encode() + b"\n"
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the snapshot file atomically (temporary file, then rename)."""
+        target = Path(path)
+        data = self.to_json()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    # ---------------------------------------------------------------------------- display
+
+    def __repr__(self) -> str:
+        c = self.counts()
+        return (
+            f"<Snapshot {self.meta.get('cluster', '?')!r}: {c['namespaces']} namespaces, "
+            f"{c['pods']} pods, {c['network policies']} network policies, "
+            f"{len(self.warnings)} warnings>"
+        )
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        rows = "".join(f"<tr><td>{e(k)}</td><td>{v}</td></tr>" for k, v in self.counts().items())
+        cov = "".join(
+            f"<tr><td>{e(p)}</td><td style='color:{'#c00' if s in ('forbidden', 'not-installed') else 'inherit'}'>{e(s)}</td></tr>"
+            for p, s in self.coverage.items()
+            if s != "not-in-input"
+        )
+        warns = "".join(f"<li>{e(str(w))}</li>" for w in self.warnings[:20])
+        more = f"<li>... {len(self.warnings) - 20} more</li>" if len(self.warnings) > 20 else ""
+        return (
+            f"<div class='k8sviz-snapshot'><b>Snapshot</b> of cluster <code>{e(str(self.meta.get('cluster')))}</code>, "
+            f"collected {e(str(self.meta.get('collected_at')))} ({e(str(self.meta.get('source')))}), "
+            f"sha256 <code>{self.sha256[:12]}</code>"
+            f"<table><tr><th>kind</th><th>count</th></tr>{rows}</table>"
+            f"<details><summary>coverage</summary><table>{cov}</table></details>"
+            f"<details><summary>{len(self.warnings)} warnings</summary><ul>{warns}{more}</ul></details></div>"
+        )
+
+
+_RAW_PLURALS = frozenset(RAW_POLICY_KINDS.values()) | {
+    p.replace(".crd.projectcalico.org", ".projectcalico.org") for p in RAW_POLICY_KINDS.values()
+}
+_SYNTH_SUFFIX = re.compile(r"[^a-z0-9-]")
+
+
+def _synthesize(wl: Workload, template: Mapping[str, Any], where: str) -> Pod:
+    spec = template.get("spec") or {}
+    containers, host_network, sa = pod_spec_parts(spec, f"{wl.kind}/{wl.namespace}/{wl.name}", where)
+    return Pod(
+        namespace=wl.namespace,
+        name=f"{wl.name}-synthesized",
+        labels=dict(wl.template_labels),
+        workload_kind=wl.kind,
+        workload=wl.name,
+        host_network=host_network,
+        containers=containers,
+        service_account=sa,
+        synthesized=True,
+    )
+
+
+def load(
+    *paths: str | os.PathLike[str],
+    cluster: str | None = None,
+    collected_at: str | None = None,
+) -> Snapshot:
+    """Load a snapshot from kubectl dumps, manifests, directories or k8sviz snapshot files.
+
+    Parameters
+    ----------
+    *paths
+        Files or directories (searched recursively for ``.yaml``, ``.yml``, ``.json``, and
+        their ``.gz`` forms).  Several paths are merged into one snapshot.
+    cluster
+        A name for the cluster (default: from a snapshot file, else ``"unnamed"``).
+    collected_at
+        When the objects were collected (RFC 3339, UTC).  Default: from a snapshot file, else
+        the newest ``creationTimestamp`` in the input, so that the same input always gives the
+        same snapshot.
+
+    Raises
+    ------
+    InputError
+        A file cannot be read or parsed, or an object is invalid; the message names both.
+    """
+    from .sources.manifests import read_path
+
+    if not paths:
+        msg = "k8sviz.load needs at least one file or directory"
+        raise InputError(msg)
+    builder = SnapshotBuilder()
+    for path in paths:
+        for inp, docs in read_path(path, builder.warn):
+            if not (len(docs) == 1 and isinstance(docs[0], dict) and docs[0].get("schema") == SCHEMA):
+                # A snapshot file brings its own list of inputs.
+                builder.inputs.append({"path": inp.path, "sha256": inp.sha256})
+            builder.add_documents(docs, inp.path)
+    return builder.build(cluster=cluster, collected_at=collected_at)

@@ -1,0 +1,1 @@
+"""Where raw Kubernetes objects come from: files on disk, the live API, the bundled demo."""

@@ -1,0 +1,147 @@
+"""Read Kubernetes objects from what users have on disk.
+
+``kubectl get -A -o yaml|json`` output (``v1 List`` or typed lists such as ``PodList`` whose
+items carry no ``kind``), multi-document YAML (GitOps repos, ``helm template`` output), single
+objects, directories (recursive), gzip-compressed files, and k8sviz snapshot files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import _yaml
+from ..errors import InputError
+from ..model import LoadWarning
+
+__all__ = ["MANIFEST_SUFFIXES", "Document", "InputFile", "expand_list", "read_path"]
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz", ".json.gz")
+_QUIET_SUFFIXES = (".md", ".txt", ".rst")
+
+try:  # orjson parses large dumps several times faster than json.
+    import orjson
+
+    _json_loads: Callable[[bytes], Any] = orjson.loads
+    _JSONError: tuple[type[Exception], ...] = (orjson.JSONDecodeError, ValueError)
+except ImportError:  # pragma: no cover - orjson is a dependency
+    _json_loads = json.loads
+    _JSONError = (ValueError,)
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One raw Kubernetes object and where it came from (``file#doc`` or ``file#doc.items[i]``)."""
+
+    obj: dict[str, Any]
+    where: str
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read file: {e.strerror}", source=str(path)) from None
+    if path.name.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as e:
+            raise InputError(f"not a valid gzip file ({e})", source=str(path)) from None
+    return data
+
+
+def _parse(data: bytes, source: str) -> list[Any]:
+    head = data.lstrip()[:1]
+    is_json_name = source.endswith((".json", ".json.gz"))
+    if head in (b"{", b"["):
+        try:
+            return [_json_loads(data)]
+        except _JSONError as e:
+            if is_json_name:
+                raise InputError(f"malformed JSON: {e}", source=source) from None
+            # YAML is a superset of JSON in practice; let the YAML parser report the position.
+    elif is_json_name and head:
+        raise InputError("malformed JSON: the file does not start with '{' or '['", source=source)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 text (byte {e.start})", source=source) from None
+    try:
+        return list(_yaml.load_all(text))
+    except _yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise InputError(f"malformed YAML{pos}: {e.problem or e}", source=source) from None
+    except _yaml.YAMLError as e:
+        raise InputError(f"malformed YAML: {e}", source=source) from None
+
+
+def expand_list(
+    doc: Any, where: str, warn: Callable[[LoadWarning], None]
+) -> Iterator[Document]:
+    """Yield the objects of one parsed document, expanding ``List`` and typed ``*List`` kinds."""
+    if doc is None:  # empty document (Helm renders many)
+        return
+    if not isinstance(doc, dict):
+        warn(LoadWarning("not-an-object", f"document is a {type(doc).__name__}, not a Kubernetes object; skipped", where))
+        return
+    kind = doc.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(doc.get("items"), list):
+        item_kind = None if kind == "List" else kind[: -len("List")]
+        api_version = doc.get("apiVersion")
+        for i, item in enumerate(doc["items"]):
+            iw = f"{where}.items[{i}]"
+            if isinstance(item, dict) and item_kind and "kind" not in item:
+                # Typed lists from the API server omit kind/apiVersion on their items.
+                item = {"kind": item_kind, "apiVersion": item.get("apiVersion", api_version), **item}
+            yield from expand_list(item, iw, warn)
+        return
+    if not isinstance(kind, str) or not isinstance(doc.get("apiVersion"), str):
+        warn(LoadWarning("not-kubernetes", "document has no kind/apiVersion; not a Kubernetes object, skipped", where))
+        return
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
+        warn(LoadWarning("no-name", f"{kind} without metadata.name; skipped", where))
+        return
+    yield Document(doc, where)
+
+
+def _iter_files(root: Path, warn: Callable[[LoadWarning], None]) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            p = Path(dirpath) / name
+            if name.endswith(MANIFEST_SUFFIXES):
+                yield p
+            elif not name.endswith(_QUIET_SUFFIXES):
+                warn(LoadWarning("skipped-file", "not a .yaml/.yml/.json file; skipped", str(p)))
+
+
+def read_path(
+    path: str | os.PathLike[str], warn: Callable[[LoadWarning], None]
+) -> Iterator[tuple[InputFile, list[Any]]]:
+    """Yield ``(file, parsed documents)`` for a file or every manifest below a directory."""
+    p = Path(path)
+    if p.is_dir():
+        files: list[Path] = list(_iter_files(p, warn))
+    elif p.exists():
+        files = [p]
+    else:
+        raise InputError("no such file or directory", source=str(p))
+    for f in files:
+        data = _read_bytes(f)
+        yield InputFile(str(f), hashlib.sha256(data).hexdigest()), _parse(data, str(f))
