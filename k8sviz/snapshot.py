@@ -227,26 +227,40 @@ class SnapshotBuilder:
         self.seen_plurals.add(plural)
         meta = obj["metadata"]
         key = (plural, str(meta.get("namespace") or ""), str(meta["name"]), group)
-        if plural.endswith(".crd.projectcalico.org"):
-            # projectcalico.org/v3 is what the Calico API server serves from these CRDs: keep one.
-            key = (plural.replace(".crd.projectcalico.org", ".projectcalico.org"), key[1], key[2], "calico")
+        calico = plural.endswith(".projectcalico.org")
+        if calico:
+            # projectcalico.org/v3 is what the Calico API server serves from the
+            # crd.projectcalico.org/v1 objects: one policy must not count twice.
+            plural = plural.replace(".crd.projectcalico.org", ".projectcalico.org")
+            key = (plural, key[1], key[2], "calico")
         clean = _sanitize(obj)
         if key in self.objects:
             old, old_where = self.objects[key]
             if canonical_json(old) == canonical_json(clean):
                 self.warn(LoadWarning("duplicate-object", f"identical copy also in {old_where}; kept once", where, ref))
                 return
-            if key[3] == "calico" and _group(str(old.get("apiVersion"))) == "projectcalico.org":
-                self.warn(LoadWarning("duplicate-object", f"also served as projectcalico.org/v3 ({old_where}); kept that one", where, ref))
-                return
-            self.warn(
-                LoadWarning(
-                    "duplicate-object",
-                    f"differs from the copy in {old_where}; kept this later one",
-                    where,
-                    ref,
+            if calico and _group(str(old.get("apiVersion"))) != group:
+                v3_is_old = _group(str(old.get("apiVersion"))) == "projectcalico.org"
+                self.warn(
+                    LoadWarning(
+                        "duplicate-object",
+                        f"served both as projectcalico.org/v3 and crd.projectcalico.org/v1 "
+                        f"({old_where}); kept the projectcalico.org/v3 one",
+                        where,
+                        ref,
+                    )
                 )
-            )
+                if v3_is_old:
+                    return
+            else:
+                self.warn(
+                    LoadWarning(
+                        "duplicate-object",
+                        f"differs from the copy in {old_where}; kept this later one",
+                        where,
+                        ref,
+                    )
+                )
         self.objects[key] = (clean, where)
 
     @staticmethod
@@ -268,6 +282,12 @@ class SnapshotBuilder:
             if isinstance(doc, dict) and doc.get("schema") == SCHEMA:
                 self.add_snapshot_file(doc, where)
                 continue
+            kind = doc.get("kind") if isinstance(doc, dict) else None
+            if isinstance(kind, str) and kind.endswith("List") and kind != "List":
+                # An empty typed list still proves the resource was read.
+                plural = self.plural_of(_group(str(doc.get("apiVersion", ""))), kind[: -len("List")])
+                if plural:
+                    self.seen_plurals.add(plural)
             for d in expand_list(doc, f"{where}#{i + 1}" if len(docs) > 1 else where, self.warn):
                 self.add(d.obj, d.where)
 

@@ -1,0 +1,29 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write(name, obj_or_list, fmt) -> Path: YAML (multi-doc for lists) or JSON."""
+
+    def _write(name: str, data: Any, fmt: str | None = None) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fmt = fmt or ("json" if name.endswith(".json") else "yaml")
+        if fmt == "json":
+            path.write_text(json.dumps(data, indent=1))
+        elif isinstance(data, list):
+            path.write_text(yaml.safe_dump_all(data, sort_keys=False))
+        else:
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    return _write

@@ -1,0 +1,39 @@
+"""Builders of small raw Kubernetes objects for tests (dicts, as the API returns them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def pod(ns: str, name: str, labels: dict[str, str] | None = None, *, ip: str | None = None,
+        owner: tuple[str, str] | None = None, ports: list[dict[str, Any]] | None = None,
+        host_network: bool = False, **spec: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "namespace": ns, "labels": labels or {}}
+    if owner:
+        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1],
+                                    "controller": True, "uid": "u"}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": {"hostNetwork": host_network,
+                 "containers": [{"name": "main", "image": "img", "ports": ports or []}], **spec},
+        "status": {"phase": "Running", **({"podIP": ip, "podIPs": [{"ip": ip}]} if ip else {})},
+    }
+
+
+def netpol(ns: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+
+def deployment(ns: str, name: str, labels: dict[str, str], ports: list[dict[str, Any]] | None = None
+               ) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns, "labels": {"app": name}},
+        "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels},
+                              "spec": {"containers": [{"name": "c", "image": "img", "ports": ports or []}]}}},
+    }
+

@@ -1,0 +1,372 @@
+"""Offline loading: every input shape users have, and every class of bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from objects import deployment, netpol, pod
+
+import k8sviz
+from k8sviz.errors import InputError, PolicyError
+
+
+def codes(snap):
+    return [w.code for w in snap.warnings]
+
+
+class TestShapes:
+    def test_kubectl_yaml_list(self, write):
+        path = write("dump.yaml", {"apiVersion": "v1", "kind": "List", "items": [
+            pod("shop", "a", {"app": "a"}), pod("shop", "b", {"app": "b"})]})
+        snap = k8sviz.load(path)
+        assert [p.key for p in snap.pods] == ["shop/a", "shop/b"]
+        assert snap.coverage["pods"] == "ok"
+        assert snap.coverage["services"] == "not-in-input"
+
+    def test_typed_json_list_items_without_kind(self, write):
+        items = [pod("shop", "a"), pod("shop", "b")]
+        for i in items:
+            del i["kind"], i["apiVersion"]
+        path = write("pods.json", {"apiVersion": "v1", "kind": "PodList", "items": items})
+        snap = k8sviz.load(path)
+        assert len(snap.pods) == 2
+
+    def test_typed_apps_list_keeps_group(self, write):
+        d = deployment("shop", "api", {"app": "api"})
+        del d["kind"], d["apiVersion"]
+        snap = k8sviz.load(write("d.json", {"apiVersion": "apps/v1", "kind": "DeploymentList", "items": [d]}))
+        assert [(w.kind, w.name) for w in snap.workloads] == [("Deployment", "api")]
+
+    def test_empty_typed_list_counts_as_covered(self, write):
+        snap = k8sviz.load(write("np.json", {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicyList", "items": []}))
+        assert snap.coverage["networkpolicies"] == "ok"
+        assert snap.network_policies == ()
+
+    def test_multi_document_yaml_and_single_object(self, write):
+        a = write("multi.yaml", [pod("a", "p1"), pod("a", "p2")])
+        b = write("single.yaml", pod("b", "p3"))
+        snap = k8sviz.load(a, b)
+        assert {p.key for p in snap.pods} == {"a/p1", "a/p2", "b/p3"}
+
+    def test_directory_is_recursive_and_sorted(self, write, tmp_path):
+        write("x/one.yaml", pod("a", "p1"))
+        write("x/deeper/two.json", pod("a", "p2"))
+        write("x/.hidden/three.yaml", pod("a", "p3"))
+        (tmp_path / "x" / "notes.md").write_text("hello")
+        (tmp_path / "x" / "values.toml").write_text("a=1")
+        snap = k8sviz.load(tmp_path / "x")
+        assert [p.name for p in snap.pods] == ["p1", "p2"]
+        skipped = [w for w in snap.warnings if w.code == "skipped-file"]
+        assert len(skipped) == 1 and skipped[0].source.endswith("values.toml")
+
+    def test_helm_rendered_output(self, tmp_path):
+        text = (
+            "---\n# Source: shop/templates/np.yaml\n"
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+            "metadata:\n  name: deny\n  namespace: shop\nspec:\n  podSelector: {}\n"
+            "---\n# Source: shop/templates/empty.yaml\n"
+            "---\n# Source: shop/templates/deploy.yaml\n"
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n"
+            "spec:\n  template:\n    metadata:\n      labels: {app: web}\n"
+            "    spec:\n      containers: [{name: c, image: nginx}]\n"
+        )
+        path = tmp_path / "rendered.yaml"
+        path.write_text(text)
+        snap = k8sviz.load(path)
+        assert [p.key for p in snap.network_policies] == ["shop/deny"]
+        assert [(p.name, p.synthesized) for p in snap.pods] == [("web-synthesized", True)]
+        assert snap.warnings == ()
+
+    def test_gzip(self, tmp_path):
+        path = tmp_path / "dump.json.gz"
+        path.write_bytes(gzip.compress(json.dumps(pod("a", "p")).encode()))
+        assert [p.key for p in k8sviz.load(path).pods] == ["a/p"]
+
+    def test_unquoted_timestamps_stay_strings(self, tmp_path):
+        path = tmp_path / "p.yaml"
+        path.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n"
+                        "  creationTimestamp: 2024-05-01T10:00:00Z\n")
+        snap = k8sviz.load(path)
+        assert snap.meta["collected_at"] == "2024-05-01T10:00:00Z"
+        json.loads(snap.to_json())  # serialisable
+
+    def test_missing_path(self, tmp_path):
+        with pytest.raises(InputError, match="no such file"):
+            k8sviz.load(tmp_path / "nope")
+
+    def test_no_paths(self):
+        with pytest.raises(InputError):
+            k8sviz.load()
+
+
+class TestModel:
+    def test_owner_chain_replicaset_to_deployment(self, write):
+        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+              "metadata": {"name": "web-7d9f8b6c4", "namespace": "shop",
+                           "ownerReferences": [{"kind": "Deployment", "name": "web", "controller": True}]},
+              "spec": {"template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": []}}}}
+        dep = deployment("shop", "web", {"app": "web"})
+        p = pod("shop", "web-7d9f8b6c4-x2kqp", {"app": "web"}, owner=("ReplicaSet", "web-7d9f8b6c4"))
+        snap = k8sviz.load(write("all.yaml", [rs, dep, p]))
+        assert [(q.workload_kind, q.workload) for q in snap.pods] == [("Deployment", "web")]
+        assert [(w.kind, w.name) for w in snap.workloads] == [("Deployment", "web")]
+        assert not any(q.synthesized for q in snap.pods)
+
+    def test_owner_inferred_from_pod_template_hash_when_replicaset_missing(self, write):
+        p = pod("shop", "web-7d9f8b6c4-x2kqp", {"app": "web", "pod-template-hash": "7d9f8b6c4"},
+                owner=("ReplicaSet", "web-7d9f8b6c4"))
+        snap = k8sviz.load(write("p.yaml", p))
+        assert snap.pods[0].workload_key == "shop/web"
+        assert snap.workloads[0].kind == "Deployment"
+        assert snap.workloads[0].template_labels == {"app": "web"}
+
+    def test_job_to_cronjob_and_bare_pod(self, write):
+        cj = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "backup", "namespace": "ops"},
+              "spec": {"jobTemplate": {"spec": {"template": {"metadata": {"labels": {"job": "backup"}},
+                                                             "spec": {"containers": []}}}}}}
+        job = {"apiVersion": "batch/v1", "kind": "Job",
+               "metadata": {"name": "backup-2891", "namespace": "ops",
+                            "ownerReferences": [{"kind": "CronJob", "name": "backup", "controller": True}]},
+               "spec": {"template": {"spec": {"containers": []}}}}
+        p = pod("ops", "backup-2891-abcde", owner=("Job", "backup-2891"))
+        bare = pod("ops", "debug")
+        snap = k8sviz.load(write("ops.yaml", [cj, job, p, bare]))
+        by = {q.name: (q.workload_kind, q.workload) for q in snap.pods}
+        assert by == {"backup-2891-abcde": ("CronJob", "backup"), "debug": ("Pod", "debug")}
+
+    def test_synthesized_pods_from_templates(self, write):
+        sts = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "d"},
+               "spec": {"template": {"metadata": {"labels": {"app": "db"}},
+                                     "spec": {"hostNetwork": True, "containers": [
+                                         {"name": "pg", "image": "postgres",
+                                          "ports": [{"name": "pg", "containerPort": 5432}]}]}}}}
+        cj = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cron", "namespace": "d"},
+              "spec": {"jobTemplate": {"spec": {"template": {"metadata": {"labels": {"app": "cron"}},
+                                                             "spec": {"containers": []}}}}}}
+        snap = k8sviz.load(write("w.yaml", [sts, cj]))
+        pods = {p.workload: p for p in snap.pods}
+        assert pods["db"].synthesized and pods["db"].host_network
+        assert pods["db"].named_ports == {("pg", "TCP"): 5432}
+        assert pods["cron"].labels == {"app": "cron"} and pods["cron"].workload_kind == "CronJob"
+
+    def test_pod_fields(self, write):
+        p = pod("a", "p", {"app": "x"}, ip="10.0.0.1", host_network=True,
+                ports=[{"name": "http", "containerPort": 80, "hostPort": 8080},
+                       {"name": "dns", "containerPort": 53, "protocol": "UDP"}],
+                nodeName="n1", serviceAccountName="sa")
+        p["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+        q = k8sviz.load(write("p.yaml", p)).pods[0]
+        assert q.ips == ("10.0.0.1",) and q.node == "n1" and q.service_account == "sa"
+        assert q.host_network and q.privileged and q.host_ports == (8080,)
+        assert q.named_ports == {("http", "TCP"): 80, ("dns", "UDP"): 53}
+        assert q.phase == "Running"
+
+    def test_namespace_label_set_and_referenced_namespaces(self, write):
+        ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"team": "web"}}}
+        snap = k8sviz.load(write("x.yaml", [ns, pod("other", "p")]))
+        got = {n.name: (n.labels, n.referenced_only) for n in snap.namespaces}
+        assert got == {
+            "shop": ({"team": "web", "kubernetes.io/metadata.name": "shop"}, False),
+            "other": ({"kubernetes.io/metadata.name": "other"}, True),
+        }
+
+    def test_services_ingresses_nodes(self, write):
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb", "namespace": "a"},
+               "spec": {"type": "LoadBalancer", "selector": {"app": "x"}, "clusterIP": "10.96.0.5",
+                        "ports": [{"port": 443, "targetPort": "https", "nodePort": 31000}]},
+               "status": {"loadBalancer": {"ingress": [{"ip": "34.1.2.3"}]}}}
+        ing = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i", "namespace": "a"},
+               "spec": {"ingressClassName": "nginx", "rules": [{"host": "x.example.com", "http": {"paths": [
+                   {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}
+        node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "labels": {"zone": "a"}},
+                "spec": {"podCIDR": "10.244.1.0/24"},
+                "status": {"addresses": [{"type": "InternalIP", "address": "10.128.0.2"},
+                                         {"type": "Hostname", "address": "n1"}]}}
+        snap = k8sviz.load(write("x.yaml", [svc, ing, node]))
+        s = snap.services[0]
+        assert s.exposed and s.load_balancer_ingress == ("34.1.2.3",) and s.ports[0].target_port == "https"
+        assert snap.ingresses[0].backends == ("web",) and snap.ingresses[0].ingress_class == "nginx"
+        assert snap.nodes[0].internal_ips == ("10.128.0.2",) and snap.nodes[0].pod_cidrs == ("10.244.1.0/24",)
+
+    def test_network_policy_parse(self, write):
+        np = netpol("a", "p", {
+            "podSelector": {"matchLabels": {"app": "db"}, "matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["x", "y"]}]},
+            "ingress": [{"from": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"a": "b"}}},
+                                  {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
+                         "ports": [{"port": 80}, {"protocol": "UDP"}, {"port": 8000, "endPort": 8080},
+                                   {"port": "http"}]},
+                        {}],
+            "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}],
+        })
+        p = k8sviz.load(write("np.yaml", np)).network_policies[0]
+        assert p.policy_types == ("Ingress", "Egress") and p.policy_types_implied
+        r0, r1 = p.ingress
+        assert r0.peers[0].namespace_selector.is_empty and r0.peers[0].pod_selector.match_labels == (("a", "b"),)
+        assert r0.peers[1].ip_block.except_ == ("10.1.0.0/16",)
+        assert [str(x) for x in r0.ports] == ["TCP/80", "UDP/*", "TCP/8000-8080", "TCP/http"]
+        assert r1.peers is None and r1.ports is None and r1.all_peers and r1.all_ports
+        assert p.egress[0].peers is None
+
+    def test_implied_policy_types(self, write):
+        only_ingress = netpol("a", "i", {"podSelector": {}, "ingress": [{}]})
+        empty_egress = netpol("a", "e", {"podSelector": {}, "egress": []})
+        explicit = netpol("a", "x", {"podSelector": {}, "policyTypes": ["Egress"]})
+        got = {p.name: (p.policy_types, p.policy_types_implied)
+               for p in k8sviz.load(write("n.yaml", [only_ingress, empty_egress, explicit])).network_policies}
+        assert got == {"i": (("Ingress",), True), "e": (("Ingress",), True), "x": (("Egress",), False)}
+
+
+class TestBadInput:
+    def test_malformed_yaml_names_file_and_line(self, tmp_path):
+        path = tmp_path / "bad.yaml"
+        path.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n")
+        with pytest.raises(InputError, match=r"bad\.yaml.*malformed YAML at line \d+"):
+            k8sviz.load(path)
+
+    def test_malformed_json(self, tmp_path):
+        path = tmp_path / "bad.json"
+        path.write_text('{"apiVersion": "v1", "kind": ')
+        with pytest.raises(InputError, match=r"bad\.json.*malformed JSON"):
+            k8sviz.load(path)
+
+    def test_not_utf8(self, tmp_path):
+        path = tmp_path / "bin.yaml"
+        path.write_bytes(b"\xff\xfe\x00garbage")
+        with pytest.raises(InputError, match="UTF-8"):
+            k8sviz.load(path)
+
+    def test_document_that_is_no_kubernetes_object(self, write):
+        snap = k8sviz.load(write("zones.yaml", [{"zones": {"pci": {}}}, ["a", "list"], pod("a", "p")]))
+        assert codes(snap) == ["not-kubernetes", "not-an-object"]
+        assert "zones.yaml#1" in snap.warnings[0].source
+        assert len(snap.pods) == 1
+
+    def test_object_without_name(self, write):
+        snap = k8sviz.load(write("x.yaml", {"apiVersion": "v1", "kind": "Pod", "metadata": {}}))
+        assert codes(snap) == ["no-name"]
+
+    def test_unknown_and_ignored_kinds_are_reported(self, write):
+        docs = [{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": f"w{i}"}} for i in range(3)]
+        docs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "a"},
+                     "data": {"password": "hunter2"}})
+        snap = k8sviz.load(write("x.yaml", docs))
+        msgs = {w.code: w.message for w in snap.warnings}
+        assert "Widget (example.com/v1)" in msgs["unknown-kind"] and "3 object(s)" in msgs["unknown-kind"]
+        assert "1 ConfigMap" in msgs["ignored-kind"]
+        assert b"hunter2" not in snap.to_json()
+
+    def test_raw_policy_dialects_kept_and_listed(self, write):
+        cnp = {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+               "metadata": {"name": "deny-all"}, "spec": {"tier": "Admin", "priority": 10}}
+        cal3 = {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+                "metadata": {"name": "allow", "namespace": "a"}, "spec": {"order": 10}}
+        calcrd = {"apiVersion": "crd.projectcalico.org/v1", "kind": "NetworkPolicy",
+                  "metadata": {"name": "allow", "namespace": "a"}, "spec": {"order": 10, "x": 1}}
+        cil = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+               "metadata": {"name": "c", "namespace": "a"}, "spec": {}}
+        snap = k8sviz.load(write("x.yaml", [cnp, cal3, calcrd, cil]))
+        assert sorted((p.kind, p.api_version) for p in snap.other_policies) == [
+            ("CiliumNetworkPolicy", "cilium.io/v2"),
+            ("ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2"),
+            ("NetworkPolicy", "projectcalico.org/v3"),
+        ]
+        assert snap.network_policies == ()  # Calico's NetworkPolicy is not the Kubernetes one
+        assert snap.coverage["clusternetworkpolicies"] == "ok"
+        assert snap.coverage["networkpolicies.projectcalico.org"] == "ok"
+        assert snap.counts()["ClusterNetworkPolicy (not evaluated)"] == 1
+        assert "duplicate-object" in codes(snap)
+
+    @pytest.mark.parametrize(("selector", "match"), [
+        ({"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["b"]}]}, "invalid operator 'Equals'"),
+        ({"matchExpressions": [{"key": "a", "operator": "In"}]}, "non-empty values"),
+        ({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}, "takes no values"),
+        ({"matchExpressions": [{"operator": "Exists"}]}, "needs key and operator"),
+        ({"matchLabels": ["a"]}, "must be a map"),
+    ])
+    def test_invalid_selector(self, write, selector, match):
+        path = write("np.yaml", netpol("shop", "bad", {"podSelector": selector}))
+        with pytest.raises(PolicyError, match=match) as e:
+            k8sviz.load(path)
+        assert "np.yaml" in str(e.value) and "NetworkPolicy/shop/bad" in str(e.value)
+
+    @pytest.mark.parametrize(("peer", "match"), [
+        ({"ipBlock": {"cidr": "10.0.0.0/33"}}, "invalid CIDR"),
+        ({"ipBlock": {"cidr": "not-an-ip"}}, "invalid CIDR"),
+        ({"ipBlock": {"cidr": "10.0.0.0/8", "except": ["192.168.0.0/16"]}}, "strict subset"),
+        ({"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.0.0/8"]}}, "strict subset"),
+        ({"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}, "cannot be combined"),
+        ({}, "needs podSelector, namespaceSelector or ipBlock"),
+    ])
+    def test_invalid_peer(self, write, peer, match):
+        path = write("np.yaml", netpol("shop", "bad", {"podSelector": {}, "ingress": [{"from": [peer]}]}))
+        with pytest.raises(PolicyError, match=match):
+            k8sviz.load(path)
+
+    @pytest.mark.parametrize(("port", "match"), [
+        ({"port": 0}, "out of range"),
+        ({"port": 70000}, "out of range"),
+        ({"port": "Not_A_Name"}, "not a valid port name"),
+        ({"port": "http", "endPort": 90}, "endPort needs a numeric port"),
+        ({"port": 100, "endPort": 90}, "endPort 90"),
+        ({"port": 80, "protocol": "ICMP"}, "invalid protocol"),
+    ])
+    def test_invalid_port(self, write, port, match):
+        path = write("np.yaml", netpol("shop", "bad", {"podSelector": {}, "egress": [{"ports": [port]}]}))
+        with pytest.raises(PolicyError, match=match):
+            k8sviz.load(path)
+
+    def test_invalid_policy_types(self, write):
+        with pytest.raises(PolicyError, match="policyTypes"):
+            k8sviz.load(write("np.yaml", netpol("a", "b", {"podSelector": {}, "policyTypes": ["Sideways"]})))
+
+    def test_malformed_object_is_a_clean_error(self, write):
+        bad = pod("a", "p")
+        bad["spec"]["containers"][0]["ports"] = [{"containerPort": "eighty"}]
+        with pytest.raises(InputError, match="Pod/a/p"):
+            k8sviz.load(write("p.yaml", bad))
+
+    def test_duplicates(self, write):
+        a = write("a.yaml", pod("a", "p", {"v": "1"}))
+        b = write("b.yaml", pod("a", "p", {"v": "1"}))
+        c = write("c.yaml", pod("a", "p", {"v": "2"}))
+        snap = k8sviz.load(a, b)
+        assert codes(snap) == ["duplicate-object"] and "identical" in snap.warnings[0].message
+        snap = k8sviz.load(a, c)
+        assert "differs" in snap.warnings[0].message and snap.pods[0].labels == {"v": "2"}
+        assert "a.yaml" in snap.warnings[0].message and "c.yaml" in snap.warnings[0].source
+
+    def test_hostile_label_value_is_kept_as_text_with_a_warning(self, write):
+        evil = '<script>alert("x")</script>'
+        snap = k8sviz.load(write("p.yaml", pod("a", "p", {"app": evil, "x": '"><img src=x onerror=alert(1)>'})))
+        assert snap.pods[0].labels["app"] == evil
+        bad = [w for w in snap.warnings if w.code == "invalid-label"]
+        assert len(bad) == 2 and all(w.obj == "Pod/a/p" for w in bad)
+        html = snap._repr_html_()
+        assert "<script>" not in html and "&lt;script&gt;" in html
+        assert "<img" not in html
+
+
+class TestSecretsNeverStored:
+    def test_secrets_env_last_applied_managed_fields(self, write):
+        secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "a"},
+                  "data": {"password": "aHVudGVyMg=="}}
+        p = pod("a", "p")
+        p["metadata"]["annotations"] = {
+            "kubectl.kubernetes.io/last-applied-configuration": '{"secret": "TOPSECRET1"}', "keep": "me"}
+        p["metadata"]["managedFields"] = [{"manager": "kubectl", "fieldsV1": {"f:TOPSECRET2": {}}}]
+        p["spec"]["containers"][0]["env"] = [
+            {"name": "DB_PASSWORD", "value": "TOPSECRET3"},
+            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "db", "key": "TOPSECRET4"}}}]
+        d = deployment("a", "web", {"app": "web"})
+        d["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "K", "value": "TOPSECRET5"}]
+        snap = k8sviz.load(write("x.yaml", [secret, p, d]))
+        data = snap.to_json()
+        for needle in (b"TOPSECRET", b"aHVudGVyMg", b"managedFields", b"last-applied"):
+            assert needle not in data
+        assert b"DB_PASSWORD" in data  # names are kept, values are not
+        assert b'"keep"' in data
+        assert [w.code for w in snap.warnings] == ["secret-skipped"]
+        assert snap.warnings[0].obj == "Secret/a/db"

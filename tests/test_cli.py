@@ -1,0 +1,45 @@
+"""The k8sviz command: clean errors, info and snapshot, fast --help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from objects import netpol, pod
+
+from k8sviz.cli import main
+
+
+def test_info_prints_counts_coverage_and_warnings(write, capsys):
+    path = write("x.yaml", [pod("a", "p"), {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "a"}}])
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "pods" in out and "secret-skipped" in out and "not in input" in out
+
+
+def test_snapshot_writes_file(write, tmp_path, capsys):
+    path = write("x.yaml", [pod("a", "p"), netpol("a", "n", {"podSelector": {}})])
+    out = tmp_path / "snap.json"
+    assert main(["snapshot", str(path), "-o", str(out)]) == 0
+    assert out.exists() and "wrote" in capsys.readouterr().err
+    assert main(["info", str(out)]) == 0
+
+
+def test_bad_input_is_an_error_without_traceback(write, capsys):
+    path = write("np.yaml", netpol("a", "bad", {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Nope"}]}}))
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("k8sviz: error:") and "np.yaml" in err and "Traceback" not in err
+
+
+def test_missing_inputs(capsys, tmp_path):
+    assert main(["info"]) == 2
+    assert main(["info", str(tmp_path / "nope.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = ("import sys; from k8sviz.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('pandas','numpy','plotly','networkx','kubernetes') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,100 @@
+"""The snapshot file: deterministic, atomic, hashed, versioned; and the Snapshot object."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from objects import deployment, netpol, pod
+
+import k8sviz
+from k8sviz.errors import InputError, SnapshotVersionError
+from k8sviz.snapshot import SCHEMA_VERSION, SnapshotBuilder
+
+
+@pytest.fixture
+def dump(write):
+    return write("dump.yaml", [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "creationTimestamp": "2026-01-02T03:04:05Z"}},
+        pod("shop", "web-1", {"app": "web"}, ip="10.0.0.1"),
+        deployment("shop", "api", {"app": "api"}),
+        netpol("shop", "deny", {"podSelector": {}}),
+    ])
+
+
+def test_same_input_gives_byte_identical_file(dump, tmp_path):
+    a = k8sviz.load(dump).save(tmp_path / "a.json")
+    b = k8sviz.load(dump).save(tmp_path / "b.json")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_round_trip_through_the_file(dump, tmp_path):
+    snap = k8sviz.load(dump, cluster="prod")
+    path = snap.save(tmp_path / "snap.json")
+    again = k8sviz.load(path)
+    assert again.to_json() == snap.to_json()
+    assert again.pods == snap.pods and again.network_policies == snap.network_policies
+    assert again.meta["cluster"] == "prod"
+    assert again.meta["inputs"] == [{"path": str(dump), "sha256": snap.meta["inputs"][0]["sha256"]}]
+
+
+def test_file_records_schema_meta_and_content_hash(dump, tmp_path):
+    snap = k8sviz.load(dump)
+    doc = json.loads(snap.save(tmp_path / "s.json").read_text())
+    assert doc["schema"] == "k8sviz/snapshot" and doc["schema_version"] == SCHEMA_VERSION
+    assert doc["sha256"] == snap.sha256
+    assert doc["meta"]["collected_at"] == "2026-01-02T03:04:05Z"
+    assert doc["meta"]["k8sviz_version"] == k8sviz.__version__
+    assert set(doc["coverage"].values()) <= {"ok", "forbidden", "not-installed", "not-in-input"}
+
+
+def test_newer_schema_is_a_clear_error(dump, tmp_path):
+    path = k8sviz.load(dump).save(tmp_path / "s.json")
+    doc = json.loads(path.read_text())
+    doc["schema_version"] = SCHEMA_VERSION + 1
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SnapshotVersionError, match="newer than this k8sviz"):
+        k8sviz.load(path)
+
+
+def test_tampered_snapshot_is_detected(dump, tmp_path):
+    path = k8sviz.load(dump).save(tmp_path / "s.json")
+    path.write_text(path.read_text().replace("10.0.0.1", "10.0.0.2"))
+    with pytest.raises(InputError, match="SHA-256"):
+        k8sviz.load(path)
+
+
+def test_save_is_atomic_and_leaves_no_temp_files(dump, tmp_path, monkeypatch):
+    snap = k8sviz.load(dump)
+    target = snap.save(tmp_path / "out" / "s.json")
+    before = target.read_bytes()
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("k8sviz.snapshot.os.replace", boom)
+    with pytest.raises(OSError):
+        k8sviz.load(dump, cluster="other").save(target)
+    assert target.read_bytes() == before
+    assert [p.name for p in target.parent.iterdir()] == ["s.json"]
+
+
+def test_coverage_from_builder_overrides_and_is_kept(tmp_path):
+    b = SnapshotBuilder()
+    b.add(pod("a", "p"), "live")
+    b.coverage["networkpolicies"] = "forbidden"
+    b.coverage["clusternetworkpolicies"] = "not-installed"
+    snap = b.build(source="live", collected_at="2026-11-27T00:00:00Z")
+    assert snap.coverage["networkpolicies"] == "forbidden"
+    again = k8sviz.load(snap.save(tmp_path / "s.json"))
+    assert again.coverage == snap.coverage and again.meta["source"] == "live"
+
+
+def test_summary_repr_and_lookup(dump):
+    snap = k8sviz.load(dump)
+    assert snap.pod("shop/web-1").ips == ("10.0.0.1",)
+    assert snap.pod("shop/none") is None
+    df = snap.summary()
+    assert dict(zip(df["kind"], df["count"], strict=True))["pods"] == 2
+    assert "2 pods" in repr(snap)
+    assert "<table>" in snap._repr_html_()
