@@ -6,7 +6,6 @@ import importlib.util
 import json
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -277,10 +276,8 @@ def test_cli(tmp_path):
         synth.generate_cluster(200, 30, seed=1), sort_keys=True)
 
 
-def test_large_cluster_is_fast():
-    t0 = time.perf_counter()
+def test_large_cluster_counts():
+    # Speed is measured in bench/, never asserted here.
     objs = synth.generate_cluster(pods=50_000, policies=5_000, seed=1)
-    elapsed = time.perf_counter() - t0
     kinds = Counter(o["kind"] for o in objs)
     assert kinds["Pod"] == 50_000 and kinds["NetworkPolicy"] == 5_000 and kinds["Namespace"] == 1000
-    assert elapsed < 15, f"generation took {elapsed:.1f}s"
