@@ -10,6 +10,7 @@ Label maps are plain dicts for ergonomic reading; treat them as read-only.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -52,11 +53,13 @@ _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 _PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
+@functools.lru_cache(maxsize=65536)
 def valid_label_value(value: str) -> bool:
     """Whether the API server would accept ``value`` as a label value."""
     return len(value) <= 63 and bool(_LABEL_NAME.match(value))
 
 
+@functools.lru_cache(maxsize=65536)
 def valid_label_key(key: str) -> bool:
     """Whether the API server would accept ``key`` as a label key (``[prefix/]name``)."""
     prefix, _, name = key.rpartition("/")

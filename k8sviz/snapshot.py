@@ -9,7 +9,8 @@ the very same parser and yields an equal snapshot.
 
 from __future__ import annotations
 
-import copy
+import contextlib
+import gc
 import hashlib
 import html
 import json
@@ -17,7 +18,7 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,44 +133,68 @@ def _ref(obj: Mapping[str, Any]) -> str:
 
 
 def _sanitize(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``obj`` without anything secret-bearing or noisy."""
-    obj = copy.deepcopy(obj)
+    """A copy of ``obj`` without anything secret-bearing or noisy.
+
+    Only the containers on the way to what is removed are copied (a deep copy of a 50,000-pod
+    dump costs more than parsing it); the caller's object is never modified.
+    """
+    obj = dict(obj)
     meta = obj.get("metadata")
-    if isinstance(meta, dict):
+    if isinstance(meta, dict) and ("managedFields" in meta or "annotations" in meta):
+        meta = obj["metadata"] = dict(meta)
         meta.pop("managedFields", None)
         ann = meta.get("annotations")
-        if isinstance(ann, dict):
-            ann.pop(_LAST_APPLIED, None)
-            if not ann:
-                meta.pop("annotations")
+        if isinstance(ann, dict) and _LAST_APPLIED in ann:
+            ann = meta["annotations"] = {k: v for k, v in ann.items() if k != _LAST_APPLIED}
+        if not ann:
+            meta.pop("annotations", None)
     if obj.get("kind") == "ConfigMap":
         obj.pop("data", None)
         obj.pop("binaryData", None)
-    for spec in _pod_specs(obj):
-        for key in ("containers", "initContainers", "ephemeralContainers"):
-            for c in spec.get(key) or ():
-                if not isinstance(c, dict):
-                    continue
-                for env in c.get("env") or ():
-                    if isinstance(env, dict):
-                        env.pop("value", None)
-                        env.pop("valueFrom", None)
+    _strip_env(obj)
     return obj
 
 
-def _pod_specs(obj: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _strip_env(obj: dict[str, Any]) -> None:
+    """Drop env values (and secret references) from every pod spec of ``obj``, copy-on-write."""
     kind = obj.get("kind")
-    spec = obj.get("spec")
-    if not isinstance(spec, dict):
-        return []
+    path: tuple[str, ...]
     if kind == "Pod":
-        return [spec]
-    if kind == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
-    tmpl = spec.get("template")
-    if isinstance(tmpl, dict) and isinstance(tmpl.get("spec"), dict):
-        return [tmpl["spec"]]
-    return []
+        path = ("spec",)
+    elif kind == "CronJob":
+        path = ("spec", "jobTemplate", "spec", "template", "spec")
+    else:
+        path = ("spec", "template", "spec")
+    node: Any = obj
+    for key in path:
+        if not isinstance(node, dict) or not isinstance(node.get(key), dict):
+            return
+        node = node[key]
+    if not any(
+        isinstance(c, dict) and c.get("env")
+        for key in ("containers", "initContainers", "ephemeralContainers")
+        for c in node.get(key) or ()
+    ):
+        return
+    # Copy the dicts along the path, then rebuild the container lists without env values.
+    parent: dict[str, Any] = obj
+    for key in path:
+        parent[key] = dict(parent[key])
+        parent = parent[key]
+    for key in ("containers", "initContainers", "ephemeralContainers"):
+        if isinstance(parent.get(key), list):
+            parent[key] = [_container_without_env(c) for c in parent[key]]
+
+
+def _container_without_env(c: Any) -> Any:
+    if not isinstance(c, dict) or not c.get("env"):
+        return c
+    c = dict(c)
+    c["env"] = [
+        {k: v for k, v in e.items() if k not in ("value", "valueFrom")} if isinstance(e, dict) else e
+        for e in c["env"]
+    ]
+    return c
 
 
 def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -471,6 +496,10 @@ class Snapshot:
                     (wkind, ns, wname), {k: v for k, v in pod.labels.items() if k != "pod-template-hash"}
                 )
 
+        # Controllers whose pods belong to a child (a Deployment whose ReplicaSet owns the pods).
+        has_pods_below = {
+            (up[0], k[1], up[1]) for k, up in owners.items() if up is not None and pods_per_workload[k]
+        }
         workloads: list[Workload] = []
         for (kind, ns, name), (obj, where) in sorted(workload_objs.items()):
             up = owners[(kind, ns, name)]
@@ -490,9 +519,7 @@ class Snapshot:
                 meta.get("uid") or "",
             )
             workloads.append(wl)
-            if not pods_per_workload[(kind, ns, name)] and not any(
-                owners.get(k) == (kind, name) and pods_per_workload[k] for k in owners if k[1] == ns
-            ):
+            if not pods_per_workload[(kind, ns, name)] and (kind, ns, name) not in has_pods_below:
                 pods.append(_synthesize(wl, tmpl, where))
         for (kind, ns, name), labels in sorted(inferred.items()):
             workloads.append(Workload(kind, ns, name, {}, labels))
@@ -669,6 +696,19 @@ def _synthesize(wl: Workload, template: Mapping[str, Any], where: str) -> Pod:
     )
 
 
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic GC: parsing allocates millions of acyclic objects, and every collection
+    would walk all of them again (it doubled load time on large dumps)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load(
     *paths: str | os.PathLike[str],
     cluster: str | None = None,
@@ -699,6 +739,18 @@ def load(
         msg = "k8sviz.load needs at least one file or directory"
         raise InputError(msg)
     builder = SnapshotBuilder()
+    with _no_gc():
+        return _load(builder, paths, cluster, collected_at)
+
+
+def _load(
+    builder: SnapshotBuilder,
+    paths: tuple[str | os.PathLike[str], ...],
+    cluster: str | None,
+    collected_at: str | None,
+) -> Snapshot:
+    from .sources.manifests import read_path
+
     for path in paths:
         for inp, docs in read_path(path, builder.warn):
             if not (len(docs) == 1 and isinstance(docs[0], dict) and docs[0].get("schema") == SCHEMA):

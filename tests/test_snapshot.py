@@ -98,3 +98,14 @@ def test_summary_repr_and_lookup(dump):
     assert dict(zip(df["kind"], df["count"], strict=True))["pods"] == 2
     assert "2 pods" in repr(snap)
     assert "<table>" in snap._repr_html_()
+
+
+def test_builder_never_modifies_the_callers_objects():
+    p = pod("a", "p")
+    p["metadata"]["managedFields"] = [{"manager": "x"}]
+    p["spec"]["containers"][0]["env"] = [{"name": "A", "value": "secret"}]
+    before = json.dumps(p, sort_keys=True)
+    b = SnapshotBuilder()
+    b.add(p, "test")
+    b.build()
+    assert json.dumps(p, sort_keys=True) == before

@@ -102,20 +102,36 @@ def expand_list(
         item_kind = None if kind == "List" else kind[: -len("List")]
         api_version = doc.get("apiVersion")
         for i, item in enumerate(doc["items"]):
-            iw = f"{where}.items[{i}]"
             if isinstance(item, dict) and item_kind and "kind" not in item:
                 # Typed lists from the API server omit kind/apiVersion on their items.
                 item = {"kind": item_kind, "apiVersion": item.get("apiVersion", api_version), **item}
-            yield from expand_list(item, iw, warn)
+            iw = f"{where}.items[{i}]"
+            if _is_object(item):
+                yield Document(item, iw)
+            else:
+                yield from expand_list(item, iw, warn)
         return
-    if not isinstance(kind, str) or not isinstance(doc.get("apiVersion"), str):
+    if _is_object(doc):
+        yield Document(doc, where)
+    elif not isinstance(kind, str) or not isinstance(doc.get("apiVersion"), str):
         warn(LoadWarning("not-kubernetes", "document has no kind/apiVersion; not a Kubernetes object, skipped", where))
-        return
-    meta = doc.get("metadata")
-    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
+    else:
         warn(LoadWarning("no-name", f"{kind} without metadata.name; skipped", where))
-        return
-    yield Document(doc, where)
+
+
+def _is_object(doc: Any) -> bool:
+    """A single Kubernetes object: kind, apiVersion and a metadata.name (not a list)."""
+    if not isinstance(doc, dict):
+        return False
+    kind, meta = doc.get("kind"), doc.get("metadata")
+    return (
+        isinstance(kind, str)
+        and isinstance(doc.get("apiVersion"), str)
+        and isinstance(meta, dict)
+        and isinstance(meta.get("name"), str)
+        and bool(meta["name"])
+        and not (kind.endswith("List") and isinstance(doc.get("items"), list))
+    )
 
 
 def _iter_files(root: Path, warn: Callable[[LoadWarning], None]) -> Iterator[Path]:
