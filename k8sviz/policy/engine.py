@@ -109,7 +109,8 @@ class Engine:
             self.named_atom[(name, proto)] = atoms
         iso = {d: self._closing_denies(d) for d in ("egress", "ingress")}
         if iso["egress"] is not None and iso["ingress"] is not None:
-            self.matrix = self._additive(iso["egress"], iso["ingress"])
+            iso_e, iso_i = self._renumber(iso["egress"], iso["ingress"])
+            self.matrix = self._additive(iso_e, iso_i)
         else:
             self.matrix = self._direction("egress")
             self.matrix &= self._direction("ingress")
@@ -153,10 +154,11 @@ class Engine:
             return None
         allows = [r for r in rules if r.action == "allow"]
         closers = [r for r in rules if r.action != "allow"]
+        top = max((a.priority for a in allows), default=None)
         for r in closers:
             if r.action != "deny" or not r.peer.everything or r.ports.named or r.ports.bits != self.ports.all:
                 return None
-            if any(a.priority >= r.priority for a in allows):
+            if top is not None and top >= r.priority:
                 return None
         iso = np.zeros(self.n_b, dtype=bool)
         for r in closers:
@@ -164,6 +166,21 @@ class Engine:
         if any(not iso[a.subj_b].all() for a in allows):
             return None
         return np.flatnonzero(iso)
+
+    def _renumber(self, iso_e: np.ndarray, iso_i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Number ingress-isolated classes first, so ingress work runs on column slices."""
+        flag = np.zeros(self.n_b, dtype=bool)
+        flag[iso_i] = True
+        perm = np.argsort(~flag, kind="stable")  # new id -> old id
+        inv = np.empty(self.n_b, dtype=np.int64)
+        inv[perm] = np.arange(self.n_b)
+        self.bmap = inv[self.bmap]
+        for r in self.rules:
+            r.subj_b = np.sort(inv[r.subj_b])
+            r.peer_b = np.sort(inv[r.peer_b])
+        for key, atoms in self.named_atom.items():
+            self.named_atom[key] = atoms[perm]
+        return np.sort(inv[iso_e]), np.arange(len(iso_i))
 
     def _additive(self, iso_e: np.ndarray, iso_i: np.ndarray) -> np.ndarray:
         """Egress AND ingress for the additive shape, filling only what isolation restricts.
@@ -179,26 +196,31 @@ class Engine:
         out[iso_e] = 0
         for r in self.rules:
             if r.direction == "egress" and r.action == "allow" and len(r.subj_b) and len(r.peer_b):
-                out[np.ix_(r.subj_b, r.peer_b)] |= self.port_block(r, r.peer_b)[None, :, :]
-        ordinal = np.full(n, -1, dtype=np.int64)
-        ordinal[iso_i] = np.arange(len(iso_i))
+                blk = self.port_block(r, r.peer_b)[None, :, :]
+                if r.peer.everything:
+                    out[r.subj_b] |= blk
+                else:
+                    out[np.ix_(r.subj_b, r.peer_b)] |= blk
+        # Ingress-isolated classes are numbered 0..len(iso_i)-1 (see _renumber).
         ing = [
-            (ordinal[r.subj_b], r)
-            for r in self.rules
+            r for r in self.rules
             if r.direction == "ingress" and r.action == "allow" and len(r.subj_b) and len(r.peer_b)
         ]
         chunk = max(1, _CHUNK_WORDS // max(1, n * w))
         for lo in range(0, len(iso_i), chunk):
             hi = min(len(iso_i), lo + chunk)
-            cols = iso_i[lo:hi]
             part = np.zeros((n, hi - lo, w), dtype=np.uint64)
-            for ords, r in ing:
-                a, b = np.searchsorted(ords, (lo, hi))
+            for r in ing:
+                a, b = np.searchsorted(r.subj_b, (lo, hi))
                 if a == b:
                     continue
-                sub = ords[a:b] - lo
-                part[np.ix_(r.peer_b, sub)] |= self.port_block(r, cols[sub])[None, :, :]
-            out[:, cols] &= part
+                sub = r.subj_b[a:b]
+                blk = self.port_block(r, sub)[None, :, :]
+                if r.peer.everything:
+                    part[:, sub - lo] |= blk
+                else:
+                    part[np.ix_(r.peer_b, sub - lo)] |= blk
+            out[:, lo:hi] &= part
         return out
 
     def _direction(self, direction: Direction) -> np.ndarray:
