@@ -96,9 +96,13 @@ class Engine:
         rep = np.full(self.n_b, -1, dtype=np.int64)
         rep[self.bmap[::-1]] = np.arange(len(self.bmap) - 1, -1, -1)  # first entity of each class
         rep_lc = ent_lc[rep]
+        resolved: dict[int, np.ndarray] = {}  # EndpointSets are shared between rules
         for r in self.rules:
-            r.subj_b = self._to_b(r.subject, rep_lc)
-            r.peer_b = self._to_b(r.peer, rep_lc)
+            for attr, es in (("subj_b", r.subject), ("peer_b", r.peer)):
+                hit = resolved.get(id(es))
+                if hit is None:
+                    hit = resolved[id(es)] = self._to_b(es, rep_lc)
+                setattr(r, attr, hit)
         # Named port -> atom per behaviour class (-1: the endpoint has no such port).
         self.named_atom: dict[tuple[str, str], np.ndarray] = {}
         for (name, proto), port_of in named.items():
@@ -175,9 +179,14 @@ class Engine:
         inv = np.empty(self.n_b, dtype=np.int64)
         inv[perm] = np.arange(self.n_b)
         self.bmap = inv[self.bmap]
+        done: dict[int, np.ndarray] = {}
         for r in self.rules:
-            r.subj_b = np.sort(inv[r.subj_b])
-            r.peer_b = np.sort(inv[r.peer_b])
+            for attr in ("subj_b", "peer_b"):
+                old = getattr(r, attr)
+                new = done.get(id(old))
+                if new is None:
+                    new = done[id(old)] = np.sort(inv[old])
+                setattr(r, attr, new)
         for key, atoms in self.named_atom.items():
             self.named_atom[key] = atoms[perm]
         return np.sort(inv[iso_e]), np.arange(len(iso_i))
@@ -191,9 +200,10 @@ class Engine:
         """
         n, w = self.n_b, self.ports.words
         full = self.ports.to_words(self.ports.all)
-        out = np.empty((n, n, w), dtype=np.uint64)
-        out[:] = full
-        out[iso_e] = 0
+        out = np.zeros((n, n, w), dtype=np.uint64)
+        free = np.ones(n, dtype=bool)
+        free[iso_e] = False
+        out[free] = full  # sources no policy isolates for egress send everything
         for r in self.rules:
             if r.direction == "egress" and r.action == "allow" and len(r.subj_b) and len(r.peer_b):
                 blk = self.port_block(r, r.peer_b)[None, :, :]
