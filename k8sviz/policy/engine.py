@@ -219,18 +219,24 @@ class Engine:
         chunk = max(1, _CHUNK_WORDS // max(1, n * w))
         for lo in range(0, len(iso_i), chunk):
             hi = min(len(iso_i), lo + chunk)
-            part = np.zeros((n, hi - lo, w), dtype=np.uint64)
+            # Transposed ([dst, src]) so a rule's destinations are contiguous rows.  One
+            # buffer for all chunks: first touch of fresh pages is the dominant cost.
+            if lo == 0:
+                buf = np.zeros((min(chunk, len(iso_i)), n, w), dtype=np.uint64)
+            else:
+                buf.fill(0)
+            part = buf[: hi - lo]
             for r in ing:
                 a, b = np.searchsorted(r.subj_b, (lo, hi))
                 if a == b:
                     continue
                 sub = r.subj_b[a:b]
-                blk = self.port_block(r, sub)[None, :, :]
+                blk = self.port_block(r, sub)[:, None, :]
                 if r.peer.everything:
-                    part[:, sub - lo] |= blk
+                    part[sub - lo] |= blk
                 else:
-                    part[np.ix_(r.peer_b, sub - lo)] |= blk
-            out[:, lo:hi] &= part
+                    part[np.ix_(sub - lo, r.peer_b)] |= blk
+            out[:, lo:hi] &= part.transpose(1, 0, 2)
         return out
 
     def _direction(self, direction: Direction) -> np.ndarray:

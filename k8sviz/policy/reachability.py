@@ -326,8 +326,12 @@ class Reachability:
     def to_frame(self, level: Level = "pod") -> pd.DataFrame:
         """Allowed connections, one row per (src, dst, protocol) with the allowed port ranges."""
         m = self._engine.matrix
-        b1, b2 = np.nonzero(m[:, :, 0] != 0 if m.shape[2] == 1 else m.any(axis=2))
-        return self._rows(b1, b2, m[b1, b2], level, FRAME_COLUMNS)
+        n, w = m.shape[0], m.shape[2]
+        flat = np.flatnonzero(m[:, :, 0] if w == 1 else m.any(axis=2))
+        masks = m.reshape(-1, w)[flat]
+        b1, b2 = (flat // max(n, 1)).astype(np.int32), (flat % max(n, 1)).astype(np.int32)
+        del flat
+        return self._rows(b1, b2, masks, level, FRAME_COLUMNS)
 
     def rule_frame(self, level: Level = "workload") -> pd.DataFrame:
         """Per NetworkPolicy rule, the connections it admits on its side that are also allowed end to end."""
@@ -398,32 +402,42 @@ class Reachability:
         names, nss, types, start, c_unit, cnt, n_in_arr = self._units(level)
         n_in, n_units = int(n_in_arr[0]), len(names)
         # Distinct masks first (few), so port strings are built once per mask and protocol.
+        # Large temporaries are int32 and freed early: fresh pages cost more than the math.
         uniq, mid = _unique_rows(masks)
-        # Expand class pairs to unit pairs.
-        s1, s2 = start[b1 + 1] - start[b1], start[b2 + 1] - start[b2]
+        mid = mid.astype(np.int32)
+        del masks
+        size = np.diff(start).astype(np.int64)
+        s1, s2 = size[b1], size[b2]
         tot = s1 * s2
-        pair = np.repeat(np.arange(len(b1)), tot)
-        k = np.arange(int(tot.sum()), dtype=np.int64) - np.repeat(np.cumsum(tot) - tot, tot)
-        s2p = s2[pair]
-        i1 = start[b1][pair] + k // s2p
-        i2 = start[b2][pair] + k % s2p
-        del k, s2p
-        u1, u2 = c_unit[i1], c_unit[i2]
+        if len(tot) and tot.max() == 1 and tot.min() == 1:  # every class holds one unit
+            pair = np.arange(len(b1), dtype=np.int32)
+            i1, i2 = start[b1], start[b2]
+        else:
+            pair = np.repeat(np.arange(len(b1), dtype=np.int32), tot)
+            k = np.arange(int(tot.sum()), dtype=np.int64) - np.repeat(np.cumsum(tot) - tot, tot)
+            s2p = s2[pair]
+            i1 = start[b1][pair] + k // s2p
+            i2 = start[b2][pair] + k % s2p
+            del k, s2p
+        del s1, s2, tot
+        u1, u2 = c_unit[i1].astype(np.int32), c_unit[i2].astype(np.int32)
         # External to external is not cluster traffic; a unit to itself needs two distinct
         # entities (different classes, or two in one class); pods never pair with themselves.
         keep = (u1 < n_in) | (u2 < n_in)
         same = u1 == u2
         if level == "pod":
             keep &= ~same
-        else:
+        elif same.any():
             keep &= ~same | (b1[pair] != b2[pair]) | (cnt[i1] >= 2)
         del i1, i2, same
-        u1, u2, rmid = u1[keep], u2[keep], mid[pair[keep]]
-        del pair, keep
-        key = u1 * n_units + u2
+        sel = np.flatnonzero(keep)
+        del keep
+        key = u1[sel].astype(np.int64) * n_units + u2[sel]
+        rmid = mid[pair[sel]]
+        del pair, sel, u1, u2
         order = np.argsort(key, kind="stable")
         key, rmid = key[order], rmid[order]
-        del order, u1, u2
+        del order
         if len(key):
             first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
             if len(first) != len(key):  # units spanning several classes: OR their masks
@@ -450,9 +464,14 @@ class Reachability:
         }
         # Columns one at a time: pandas then keeps separate blocks instead of stacking
         # millions of object pointers into one 2-D copy.
+        # Three-valued columns are Categoricals (one byte a row at millions of rows).
+        data["src_type"] = lambda: pd.Categorical.from_codes((a1 >= n_in).astype(np.int8), [level, "external"])
+        data["dst_type"] = lambda: pd.Categorical.from_codes((a2 >= n_in).astype(np.int8), [level, "external"])
+        data["protocol"] = lambda: pd.Categorical.from_codes(pp.astype(np.int8), list(PROTOCOLS))
         df = pd.DataFrame(index=pd.RangeIndex(len(rr)))
         for c in columns:
-            df[c] = pd.Series(data[c](), dtype=object, copy=False)
+            col = data[c]()
+            df[c] = col if isinstance(col, pd.Categorical) else pd.Series(col, dtype=object, copy=False)
         return df
 
     # ------------------------------------------------------------------ display
