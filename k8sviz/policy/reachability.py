@@ -255,9 +255,11 @@ class Reachability:
         """Whether ``src`` may open a connection to ``dst`` on ``protocol``/``port``.
 
         Endpoints are "namespace/pod", "namespace/workload" (True if ANY pod pair of the two
-        connects) or an IP address (a pod's IP stands for that pod; any other address is
-        external).  Raises QueryError for unknown endpoints, a bad port or protocol, a pod
-        to itself, or two external addresses.
+        connects; a pod name wins over a workload of the same name) or an IP address (a
+        non-hostNetwork pod's IP stands for that pod; any other address, node and
+        hostNetwork addresses included, is external).  ``port`` is a number; named ports
+        are resolved by the policies, not by queries.  Raises QueryError for unknown
+        endpoints, a bad port or protocol, a pod to itself, or two external addresses.
         """
         atom = self._atom(port, protocol)
         return any(self._bit(a, b, atom) for a, b in self._pairs(src, dst))
@@ -324,7 +326,18 @@ class Reachability:
     # ------------------------------------------------------------------ tables
 
     def to_frame(self, level: Level = "pod") -> pd.DataFrame:
-        """Allowed connections, one row per (src, dst, protocol) with the allowed port ranges."""
+        """Allowed connections, one row per (src, dst, protocol) with the allowed port ranges.
+
+        Columns: ``src``, ``dst`` (pod or workload key, or an external CIDR from
+        :meth:`external_blocks`), ``src_namespace``/``dst_namespace`` (None for external),
+        ``src_type``/``dst_type`` ("pod" or "workload", and "external"), ``protocol`` and
+        ``ports`` (list of "80" / "8000-8080" strings; every port is ["1-65535"]).  Rows are
+        sorted by src, dst (pods/workloads by key, then external blocks in address order)
+        and protocol (TCP, UDP, SCTP).  The three-valued columns are Categoricals; rows
+        sharing a port set share one list object (treat it as read-only).  A workload row
+        is the union over its pods; a workload appears with itself when two of its pods
+        connect.  Traffic between two external blocks is not listed.
+        """
         m = self._engine.matrix
         n, w = m.shape[0], m.shape[2]
         flat = np.flatnonzero(m[:, :, 0] if w == 1 else m.any(axis=2))
