@@ -26,6 +26,9 @@ _API: dict[str, str] = {
     "QueryError": ".errors",
     "SnapshotVersionError": ".errors",
     "LiveError": ".errors",
+    "reachability": ".policy.reachability",
+    "Reachability": ".policy.reachability",
+    "Verdict": ".policy.reachability",
 }
 
 __all__ = ["__version__", *sorted(_API)]
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
         QueryError,
         SnapshotVersionError,
     )
+    from .policy.reachability import Reachability, Verdict, reachability
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path
 
