@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from objects import netpol, pod
+from tests.objects import netpol, pod
 
 from k8sviz.cli import main
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from objects import deployment, netpol, pod
+from tests.objects import deployment, netpol, pod
 
 import k8sviz
 from k8sviz.errors import InputError, SnapshotVersionError

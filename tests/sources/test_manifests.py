@@ -6,7 +6,7 @@ import gzip
 import json
 
 import pytest
-from objects import deployment, netpol, pod
+from tests.objects import deployment, netpol, pod
 
 import k8sviz
 from k8sviz.errors import InputError, PolicyError
