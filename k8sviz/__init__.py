@@ -26,6 +26,7 @@ _API: dict[str, str] = {
     "QueryError": ".errors",
     "SnapshotVersionError": ".errors",
     "LiveError": ".errors",
+    "snapshot_cluster": ".sources.live",
 }
 
 __all__ = ["__version__", *sorted(_API)]
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     )
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path
+    from .sources.live import snapshot_cluster
 
 
 def __getattr__(name: str) -> Any:
