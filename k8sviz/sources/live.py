@@ -144,6 +144,7 @@ def _api_client(
 ) -> tuple[Any, str]:
     """An explicit ``ApiClient`` (never the global default) and the context name."""
     client, config = _import_kubernetes()
+    import yaml
     from kubernetes.config.config_exception import ConfigException
 
     cfg = client.Configuration()
@@ -164,14 +165,17 @@ def _api_client(
         where = "in-cluster service account" if in_cluster else f"kubeconfig {kubeconfig or '(default)'}"
         msg = f"cannot use the {where}: {e}"
         raise LiveError(msg) from None
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as e:
         # Unreadable file, malformed YAML, missing fields.
         msg = f"cannot use kubeconfig {kubeconfig or '(default)'}: {type(e).__name__}: {e}"
         raise LiveError(msg) from None
     import urllib3
 
     # Connection errors are retried twice by urllib3; HTTP statuses are handled here.
-    cfg.retries = urllib3.Retry(total=2, connect=2, read=0, status=0, redirect=0, other=0, backoff_factor=0.2)
+    cfg.retries = urllib3.Retry(
+        total=2, connect=2, read=0, status=0, redirect=0, other=0, backoff_factor=0.2,
+        respect_retry_after_header=False, raise_on_status=False,
+    )
     return client.ApiClient(cfg), name
 
 
@@ -197,6 +201,23 @@ def _status_message(data: bytes) -> str:
     if isinstance(doc, dict) and isinstance(doc.get("message"), str):
         return str(doc["message"])
     return ""
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), capped; None if absent."""
+    value = headers.get("Retry-After") if headers is not None else None
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 class _Progress:

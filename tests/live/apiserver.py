@@ -151,10 +151,9 @@ class FakeAPIServer:
         self.resource_version = 1000
         self._lock = threading.Lock()
         self._lists: dict[tuple[str, str], _List] = {}
-        self.served: set[str] = set(BUILTIN_GROUP_VERSIONS) | set(serve)
-        for gv, plural, kind, namespaced in KNOWN:
-            if gv in self.served:
-                self._lists.setdefault((gv, plural), _List(kind, namespaced))
+        self.served: set[str] = set()
+        for gv in (*BUILTIN_GROUP_VERSIONS, *serve):
+            self.serve(gv)
         for obj in objects:
             self.add(obj)
         self._tls = tls
@@ -173,7 +172,7 @@ class FakeAPIServer:
             raise ValueError(msg)
         gv, plural = key
         kind, namespaced = _INFO[key]
-        self.served.add(gv)
+        self.serve(gv)
         lst = self._lists.setdefault(key, _List(kind, namespaced))
         meta = obj.get("metadata") or {}
         ns = str(meta.get("namespace") or "") if namespaced else ""
@@ -186,6 +185,13 @@ class FakeAPIServer:
             body["apiVersion"] = gv
         lst.items.append((ns, str(meta["name"]), _dumps(body)))
         lst.items.sort(key=lambda t: (t[0], t[1]))
+
+    def serve(self, gv: str) -> None:
+        """Serve a group version (its known resources list empty until objects are added)."""
+        self.served.add(gv)
+        for kgv, plural, kind, namespaced in KNOWN:
+            if kgv == gv:
+                self._lists.setdefault((gv, plural), _List(kind, namespaced))
 
     def add_many(self, objects: Iterable[dict[str, Any]]) -> None:
         for obj in objects:
