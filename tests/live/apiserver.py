@@ -380,6 +380,7 @@ class FakeAPIServer:
 class _Handler(BaseHTTPRequestHandler):
     api: FakeAPIServer
     protocol_version = "HTTP/1.1"  # keep-alive, as the client's connection pool expects
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stalls
 
     def _handle(self) -> None:
         url = urlsplit(self.path)
