@@ -131,9 +131,22 @@ def _ref(obj: Mapping[str, Any]) -> str:
     return f"{obj.get('kind')}/{ns}/{m.get('name')}" if ns else f"{obj.get('kind')}/{m.get('name')}"
 
 
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+
+
+def _copy(value: Any) -> Any:
+    """Deep copy of parsed JSON/YAML (several times faster than ``copy.deepcopy`` on it)."""
+    t = type(value)
+    if t is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if t is list:
+        return [_copy(v) for v in value]
+    return value if t in _ATOMIC else copy.deepcopy(value)
+
+
 def _sanitize(obj: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``obj`` without anything secret-bearing or noisy."""
-    obj = copy.deepcopy(obj)
+    obj = _copy(obj)
     meta = obj.get("metadata")
     if isinstance(meta, dict):
         meta.pop("managedFields", None)

@@ -1,0 +1,165 @@
+"""Benchmark: live snapshot of a large cluster vs the floor of fetching the same pages.
+
+The cluster comes from ``k8sviz.synth.generate_cluster`` and is served by the loopback test
+API server (``tests/live/apiserver.py``) over real HTTP, in the same process.
+
+* **floor**: a bare ``http.client`` connection GETs exactly the pages the live snapshot GETs
+  (``/apis``, then every list with ``limit=500`` following ``continue``) and decodes each page
+  with orjson (a client has to decode a page to find its continue token and items).
+* **client fetch**: the same pages through k8sviz's reader over the ``kubernetes`` client
+  (auth, retries, paging, decoding), without building a snapshot.
+* **snapshot_cluster**: the whole public call (fetch + sanitise + parse + build).
+* **offline build**: building a snapshot from the same objects already in memory, for
+  reference (what ``k8sviz.load`` costs after reading files).
+
+Run::
+
+    python bench/bench_live.py            # 50,000 pods, 5,000 policies, best of 3
+    python bench/bench_live.py --pods 5000 --repeat 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import http.client
+import io
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "live"))
+
+from apiserver import FakeAPIServer  # noqa: E402
+
+import k8sviz  # noqa: E402
+from k8sviz.snapshot import SnapshotBuilder  # noqa: E402
+from k8sviz.sources import live  # noqa: E402
+from k8sviz.synth import generate_cluster  # noqa: E402
+
+
+def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), result
+
+
+def planned_paths(srv: FakeAPIServer) -> list[str]:
+    """The list paths snapshot_cluster GETs on this server (after discovery)."""
+    todo, _ = live._plan(set(srv.served))
+    return [r.path() for r in todo]
+
+
+def floor(url: str, token: str, paths: list[str]) -> tuple[int, int]:
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    items = nbytes = 0
+
+    def get(path: str) -> bytes:
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        assert resp.status == 200, (path, resp.status)
+        return data
+
+    orjson.loads(get("/apis"))
+    for path in paths:
+        token_ = ""
+        while True:
+            q = f"?limit={live.PAGE_SIZE}" + (f"&continue={quote(token_, safe='')}" if token_ else "")
+            data = get(path + q)
+            nbytes += len(data)
+            doc = orjson.loads(data)
+            items += len(doc["items"])
+            token_ = doc["metadata"].get("continue") or ""
+            if not token_:
+                break
+    conn.close()
+    return items, nbytes
+
+
+def client_fetch(kubeconfig: str, paths: list[str]) -> int:
+    api, _ = live._api_client(kubeconfig, None, False)
+    try:
+        reader = live._Reader(api, live._Progress(None))
+        reader.discover()
+        n = 0
+        for res in live.RESOURCES:
+            if res.path() in paths:
+                n += len(reader.list_all(res, res.path())[0])
+        return n
+    finally:
+        api.close()
+
+
+def offline_build(objects: list[dict[str, Any]]) -> k8sviz.Snapshot:
+    b = SnapshotBuilder()
+    for i, obj in enumerate(objects):
+        b.add(obj, f"mem#{i}")
+    return b.build(cluster="bench")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pods", type=int, default=50_000)
+    ap.add_argument("--policies", type=int, default=5_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+
+    t0 = time.perf_counter()
+    objects = generate_cluster(args.pods, args.policies, seed=1)
+    gen = time.perf_counter() - t0
+    srv = FakeAPIServer(objects, token="bench-token").start()
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="k8sviz-bench-"))
+        kc = str(srv.kubeconfig(tmp / "kubeconfig"))
+        paths = planned_paths(srv)
+        k8sviz.snapshot_cluster(kubeconfig=kc, progress=io.StringIO())  # warm-up (imports)
+
+        t_floor, (n_items, n_bytes) = best(lambda: floor(srv.url, "bench-token", paths), args.repeat)
+        t_fetch, n_fetch = best(lambda: client_fetch(kc, paths), args.repeat)
+        t_snap, snap = best(lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=io.StringIO()), args.repeat)
+        copies = [copy.deepcopy(objects) for _ in range(args.repeat)]
+        t_off, off = best(lambda: offline_build(copies.pop()), args.repeat)
+    finally:
+        srv.stop()
+    assert n_fetch == n_items, (n_fetch, n_items)
+    assert len(snap.pods) == len(off.pods)
+    assert snap._objects == off._objects
+
+    pages = sum(1 for r in srv.requests if r.path != "/apis") // (args.repeat * 3 + 1)
+    print(f"cluster: {args.pods:,} pods, {args.policies:,} policies, {len(objects):,} objects "
+          f"(generated in {gen:.1f} s); {n_items:,} items, {n_bytes / 1e6:.0f} MB JSON in ~{pages} pages "
+          f"of {live.PAGE_SIZE}; best of {args.repeat}")
+    print()
+    print(f"| {'step':<44} | {'seconds':>8} | {'x floor':>7} |")
+    print(f"|{'-' * 46}|{'-' * 10}|{'-' * 9}|")
+    for name, t in (
+        ("floor: http.client GET + orjson decode", t_floor),
+        ("client fetch: kubernetes client + paging", t_fetch),
+        ("snapshot_cluster (fetch + sanitise + build)", t_snap),
+        ("offline build of the same objects (reference)", t_off),
+    ):
+        print(f"| {name:<44} | {t:>8.2f} | {t / t_floor:>6.2f}x |")
+    print()
+    print(f"snapshot_cluster minus offline build: {t_snap - t_off:.2f} s "
+          f"= {(t_snap - t_off) / t_floor:.2f}x floor")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
