@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
         t_floor, (n_items, n_bytes) = best(lambda: floor(srv.url, "bench-token", paths), args.repeat)
         t_fetch, n_fetch = best(lambda: client_fetch(kc, paths), args.repeat)
-        t_snap, snap = best(lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=io.StringIO()), args.repeat)
+        quiet = io.StringIO()
+        t_snap, snap = best(lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=quiet), args.repeat)
         copies = [copy.deepcopy(objects) for _ in range(args.repeat)]
         t_off, off = best(lambda: offline_build(copies.pop()), args.repeat)
     finally:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 try:  # orjson parses large lists several times faster than json.
     from orjson import loads as _loads
 except ImportError:  # pragma: no cover - orjson is a dependency
-    from json import loads as _loads
+    from json import loads as _loads  # type: ignore[assignment]
 
 __all__ = ["RESOURCES", "Resource", "snapshot_cluster"]
 
@@ -102,7 +102,8 @@ BUILTIN: tuple[Resource, ...] = (
 OPTIONAL: tuple[Resource, ...] = (
     _r("policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", "ClusterNetworkPolicy", False),
     _r("policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", False),
-    _r("policy.networking.k8s.io/v1alpha1", "baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", False),
+    _r("policy.networking.k8s.io/v1alpha1", "baselineadminnetworkpolicies",
+       "BaselineAdminNetworkPolicy", False),
     _r("cilium.io/v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
     _r("cilium.io/v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", False),
 )
@@ -298,7 +299,6 @@ class _Reader:
     def get(self, path: str, query: Sequence[tuple[str, Any]] = ()) -> tuple[int, bytes]:
         """One GET, retried on 429/5xx (honouring ``Retry-After``) and on dropped connections."""
         import urllib3
-
         from kubernetes.client.rest import ApiException
 
         what = f"GET {path}"
@@ -450,7 +450,8 @@ def _collect(
                 item["apiVersion"] = gv
             meta = item.get("metadata")
             if not isinstance(meta, dict) or not meta.get("name"):
-                builder.warn(LoadWarning("no-name", f"{res.kind} without metadata.name; skipped", f"GET {path}"))
+                message = f"{res.kind} without metadata.name; skipped"
+                builder.warn(LoadWarning("no-name", message, f"GET {path}"))
                 continue
             builder.add(item, f"GET {path} items[{i}]")
     return state

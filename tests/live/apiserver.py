@@ -61,7 +61,8 @@ KNOWN: tuple[tuple[str, str, str, bool], ...] = (
     ("batch/v1", "jobs", "Job", True),
     ("batch/v1", "cronjobs", "CronJob", True),
     ("policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", False),
-    ("policy.networking.k8s.io/v1alpha1", "baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy", False),
+    ("policy.networking.k8s.io/v1alpha1", "baselineadminnetworkpolicies",
+     "BaselineAdminNetworkPolicy", False),
     ("policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", "ClusterNetworkPolicy", False),
     ("cilium.io/v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
     ("cilium.io/v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", False),
@@ -163,14 +164,14 @@ class FakeAPIServer:
     # ------------------------------------------------------------------ content
 
     def add(self, obj: dict[str, Any]) -> None:
-        group, _, version = str(obj["apiVersion"]).rpartition("/")
+        group = str(obj["apiVersion"]).rpartition("/")[0]
         key = _BY_KIND.get((group, obj["kind"]))
         for alias in _ALIASES.get(group, ()):
             key = key or _BY_KIND.get((alias, obj["kind"]))
         if key is None:
             msg = f"the test server does not know {obj['kind']} ({obj['apiVersion']})"
             raise ValueError(msg)
-        gv, plural = key
+        gv = key[0]
         kind, namespaced = _INFO[key]
         self.serve(gv)
         lst = self._lists.setdefault(key, _List(kind, namespaced))
@@ -218,7 +219,9 @@ class FakeAPIServer:
             ctx.load_cert_chain(*self._tls)
             httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -254,7 +257,8 @@ class FakeAPIServer:
         if path == "/version":
             return 200, {}, _dumps({"major": "1", "minor": "31", "gitVersion": "v1.31.0-k8sviz-test"})
         if path == "/api":
-            return 200, {}, _dumps({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})
+            versions = {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
+            return 200, {}, _dumps(versions)
         if path == "/apis":
             if self.forbid_discovery:
                 return 403, {}, _status(403, "Forbidden", 'forbidden: User "auditor" cannot get path "/apis"')
@@ -349,7 +353,8 @@ class FakeAPIServer:
                 "apiVersion": "v1",
                 "groupVersion": gv,
                 "resources": [
-                    {"name": p, "namespaced": lst.namespaced, "kind": lst.kind, "verbs": ["get", "list", "watch"]}
+                    {"name": p, "namespaced": lst.namespaced, "kind": lst.kind,
+                     "verbs": ["get", "list", "watch"]}
                     for (g, p), lst in sorted(self._lists.items())
                     if g == gv
                 ],
@@ -401,7 +406,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

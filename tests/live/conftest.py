@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("kubernetes")
 
 sys.path.insert(0, str(Path(__file__).parent))
-from apiserver import FakeAPIServer, make_tls  # noqa: E402
+from apiserver import FakeAPIServer, make_tls
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -61,8 +61,8 @@ def secret(namespace: str, name: str) -> dict[str, Any]:
 
 
 def small() -> list[dict[str, Any]]:
-    return [ns("shop"), ns("pay", pci="true"), pod("shop", "web-1", env=ENV_VALUE), pod("pay", "api-1", "api"),
-            netpol("shop", "deny"), netpol("pay", "deny"), secret("pay", "db")]
+    return [ns("shop"), ns("pay", pci="true"), pod("shop", "web-1", env=ENV_VALUE),
+            pod("pay", "api-1", "api"), netpol("shop", "deny"), netpol("pay", "deny"), secret("pay", "db")]
 
 
 @pytest.fixture
