@@ -367,3 +367,9 @@ def test_missing_client_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setitem(sys.modules, "kubernetes", None)
     with pytest.raises(LiveError, match=r"pip install 'k8sviz\[live\]'"):
         k8sviz.snapshot_cluster()
+
+
+def test_in_cluster_outside_a_pod(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    with pytest.raises(LiveError, match="in-cluster service account"):
+        k8sviz.snapshot_cluster(in_cluster=True)
