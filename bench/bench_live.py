@@ -21,7 +21,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import copy
 import gc
 import http.client
 import io
@@ -42,7 +41,7 @@ sys.path.insert(0, str(ROOT / "tests" / "live"))
 from apiserver import FakeAPIServer  # noqa: E402
 
 import k8sviz  # noqa: E402
-from k8sviz.snapshot import SnapshotBuilder  # noqa: E402
+from k8sviz.snapshot import SnapshotBuilder, _copy  # noqa: E402
 from k8sviz.sources import live  # noqa: E402
 from k8sviz.synth import generate_cluster  # noqa: E402
 
@@ -134,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         t_fetch, n_fetch = best(lambda: client_fetch(kc, paths), args.repeat)
         quiet = io.StringIO()
         t_snap, snap = best(lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=quiet), args.repeat)
-        copies = [copy.deepcopy(objects) for _ in range(args.repeat)]
+        copies = [_copy(objects) for _ in range(args.repeat)]
         t_off, off = best(lambda: offline_build(copies.pop()), args.repeat)
     finally:
         srv.stop()

@@ -98,6 +98,7 @@ class _List:
     kind: str
     namespaced: bool
     items: list[tuple[str, str, bytes]] = field(default_factory=list)  # (namespace, name, json)
+    ordered: bool = True
 
 
 def _status(code: int, reason: str, message: str, **details: Any) -> bytes:
@@ -185,7 +186,7 @@ class FakeAPIServer:
         else:
             body["apiVersion"] = gv
         lst.items.append((ns, str(meta["name"]), _dumps(body)))
-        lst.items.sort(key=lambda t: (t[0], t[1]))
+        lst.ordered = False
 
     def serve(self, gv: str) -> None:
         """Serve a group version (its known resources list empty until objects are added)."""
@@ -298,6 +299,10 @@ class FakeAPIServer:
     def _list(
         self, req: Request, gv: str, plural: str, lst: _List, namespace: str | None
     ) -> tuple[int, dict[str, str], bytes]:
+        if not lst.ordered:
+            with self._lock:
+                lst.items.sort(key=lambda t: (t[0], t[1]))
+                lst.ordered = True
         items = lst.items if namespace is None else [t for t in lst.items if t[0] == namespace]
         limit = int((req.query.get("limit") or ["0"])[0] or 0)
         token = (req.query.get("continue") or [""])[0]
