@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     objects = generate_cluster(args.pods, args.policies, seed=1)
     gen = time.perf_counter() - t0
     srv = FakeAPIServer(objects, token="bench-token").start()
+    gc.freeze()  # the generated objects and the server's pages are not what is measured
     try:
         tmp = Path(tempfile.mkdtemp(prefix="k8sviz-bench-"))
         kc = str(srv.kubeconfig(tmp / "kubeconfig"))

@@ -11,6 +11,7 @@ A resource the credentials may not list is recorded as ``coverage[plural] = "for
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import sys
@@ -505,6 +506,10 @@ def snapshot_cluster(
     builder = SnapshotBuilder()
     inputs: list[dict[str, str]] = []
     collected_at = _now()
+    # Parsed JSON is acyclic: pause the cyclic GC, which otherwise rescans every object
+    # collected so far, again and again, while a large cluster is read.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         reader = _Reader(api, prog)
         served = reader.discover()
@@ -517,17 +522,17 @@ def snapshot_cluster(
                 state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs)
             # Listed and empty is "ok" (known empty), unlike "not-in-input" offline.
             builder.coverage[res.key] = state
+        if nss:
+            message = (
+                "namespaced resources were listed only in namespaces " + ", ".join(nss)
+                + "; pods, services and policies in other namespaces are unknown"
+            )
+            builder.warn(LoadWarning("namespace-scoped", message))
+        builder.inputs.extend(inputs)
+        return builder.build(cluster=cluster or context_name, source="live", collected_at=collected_at)
     finally:
+        if gc_was_enabled:
+            gc.enable()
         prog.close()
         api.close()
-    if nss:
-        builder.warn(
-            LoadWarning(
-                "namespace-scoped",
-                "namespaced resources were listed only in namespaces " + ", ".join(nss)
-                + "; pods, services and policies in other namespaces are unknown",
-            )
-        )
-    builder.inputs.extend(inputs)
-    return builder.build(cluster=cluster or context_name, source="live", collected_at=collected_at)
 
