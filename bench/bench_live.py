@@ -93,6 +93,7 @@ def floor(url: str, token: str, paths: list[str]) -> tuple[int, int]:
 
 def client_fetch(kubeconfig: str, paths: list[str]) -> int:
     api, _ = live._api_client(kubeconfig, None, False)
+    gc.disable()  # as snapshot_cluster does while reading
     try:
         reader = live._Reader(api, live._Progress(None))
         reader.discover()
@@ -102,6 +103,7 @@ def client_fetch(kubeconfig: str, paths: list[str]) -> int:
                 n += len(reader.list_all(res, res.path())[0])
         return n
     finally:
+        gc.enable()
         api.close()
 
 

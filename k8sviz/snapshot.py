@@ -144,9 +144,10 @@ def _copy(value: Any) -> Any:
     return value if t in _ATOMIC else copy.deepcopy(value)
 
 
-def _sanitize(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``obj`` without anything secret-bearing or noisy."""
-    obj = _copy(obj)
+def _sanitize(obj: dict[str, Any], *, in_place: bool = False) -> dict[str, Any]:
+    """A copy of ``obj`` (or ``obj`` itself) without anything secret-bearing or noisy."""
+    if not in_place:
+        obj = _copy(obj)
     meta = obj.get("metadata")
     if isinstance(meta, dict):
         meta.pop("managedFields", None)
@@ -220,8 +221,12 @@ class SnapshotBuilder:
     def warn(self, w: LoadWarning) -> None:
         self.warnings.append(w)
 
-    def add(self, obj: dict[str, Any], where: str) -> None:
-        """Add one raw object; ``where`` names its file (and position) for messages."""
+    def add(self, obj: dict[str, Any], where: str, *, owned: bool = False) -> None:
+        """Add one raw object; ``where`` names its file (and position) for messages.
+
+        ``owned=True`` hands ``obj`` over to the builder, which then sanitises it in place
+        instead of copying it (for freshly parsed objects nobody else holds).
+        """
         kind = str(obj.get("kind"))
         api_version = str(obj.get("apiVersion"))
         group = _group(api_version)
@@ -243,7 +248,7 @@ class SnapshotBuilder:
         if plural.endswith(".crd.projectcalico.org"):
             # projectcalico.org/v3 is what the Calico API server serves from these CRDs: keep one.
             key = (plural.replace(".crd.projectcalico.org", ".projectcalico.org"), key[1], key[2], "calico")
-        clean = _sanitize(obj)
+        clean = _sanitize(obj, in_place=owned)
         if key in self.objects:
             old, old_where = self.objects[key]
             if canonical_json(old) == canonical_json(clean):

@@ -454,7 +454,7 @@ def _collect(
                 message = f"{res.kind} without metadata.name; skipped"
                 builder.warn(LoadWarning("no-name", message, f"GET {path}"))
                 continue
-            builder.add(item, f"GET {path} items[{i}]")
+            builder.add(item, f"GET {path} items[{i}]", owned=True)
     return state
 
 
