@@ -24,6 +24,7 @@ import json
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -148,6 +149,8 @@ class FakeAPIServer:
         self.faults: dict[str, list[tuple[int, dict[str, str]]]] = {}
         #: path -> how many continue tokens to reject with 410 Gone.
         self.expire: dict[str, int] = {}
+        #: path -> seconds to stall before answering (to exercise client timeouts).
+        self.delay: dict[str, float] = {}
         #: Answer 403 to ``GET /apis`` (discovery not readable).
         self.forbid_discovery = False
         self.resource_version = 1000
@@ -213,7 +216,7 @@ class FakeAPIServer:
         class Handler(_Handler):
             api = server
 
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        httpd = _Server(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True
         if self._tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -247,6 +250,8 @@ class FakeAPIServer:
             return 405, {}, _status(405, "MethodNotAllowed", f"the test server is read-only ({req.method})")
         if req.headers.get("authorization") != f"Bearer {self.token}":
             return 401, {}, _status(401, "Unauthorized", "Unauthorized")
+        if req.path in self.delay:
+            time.sleep(self.delay[req.path])
         with self._lock:
             queued = self.faults.get(req.path)
             fault = queued.pop(0) if queued else None
@@ -385,6 +390,15 @@ class FakeAPIServer:
         }
         path.write_text(json.dumps(doc, indent=1))
         return path
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out and hung up is expected in tests; anything else is printed.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -203,6 +203,16 @@ def test_retries_are_bounded(apiserver: Any, kubeconfig: Any, monkeypatch: pytes
     assert len(pages(srv, "/api/v1/nodes")) == live.MAX_ATTEMPTS
 
 
+def test_request_timeout(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "REQUEST_TIMEOUT", (2.0, 0.3))
+    srv = apiserver(small())
+    srv.delay["/api/v1/services"] = 1.0
+    t0 = time.monotonic()
+    with pytest.raises(LiveError, match="timed out"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert time.monotonic() - t0 < 5
+
+
 # ------------------------------------------------------------------------------ RBAC & discovery
 
 
