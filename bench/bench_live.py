@@ -15,7 +15,7 @@ API server (``tests/live/apiserver.py``) over real HTTP, in the same process.
 
 Run::
 
-    python bench/bench_live.py            # 50,000 pods, 5,000 policies, best of 3
+    python bench/bench_live.py            # 50,000 pods, 5,000 policies, best of 5 rounds
     python bench/bench_live.py --pods 5000 --repeat 1
 """
 
@@ -47,15 +47,23 @@ from k8sviz.sources import live  # noqa: E402
 from k8sviz.synth import generate_cluster  # noqa: E402
 
 
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        result = None  # free the previous result outside the timed region
-        gc.collect()
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
+def interleaved(steps: dict[str, Callable[[], Any]], rounds: int) -> dict[str, tuple[float, Any]]:
+    """Best time and last result of each step, running the steps in turn each round.
+
+    Interleaving keeps slow drifts of a shared machine from favouring one step.
+    """
+    times: dict[str, list[float]] = {k: [] for k in steps}
+    results: dict[str, Any] = {}
+    for _ in range(rounds):
+        for name, fn in steps.items():
+            results[name] = None  # free the previous result outside the timed region
+            gc.collect()
+            t0 = time.perf_counter()
+            result = fn()
+            times[name].append(time.perf_counter() - t0)
+            results[name] = result
+            del result
+    return {k: (min(times[k]), results[k]) for k in steps}
 
 
 def planned_paths(srv: FakeAPIServer) -> list[str]:
@@ -125,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pods", type=int, default=50_000)
     ap.add_argument("--policies", type=int, default=5_000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -139,12 +147,24 @@ def main(argv: list[str] | None = None) -> int:
         paths = planned_paths(srv)
         k8sviz.snapshot_cluster(kubeconfig=kc, progress=io.StringIO())  # warm-up (imports)
 
-        t_floor, (n_items, n_bytes) = best(lambda: floor(srv.url, "bench-token", paths), args.repeat)
-        t_fetch, n_fetch = best(lambda: client_fetch(kc, paths), args.repeat)
         quiet = io.StringIO()
-        t_snap, snap = best(lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=quiet), args.repeat)
-        copies = [_copy(objects) for _ in range(args.repeat)]
-        t_off, off = best(lambda: build_only(copies.pop()), args.repeat)
+        copies: list[Any] = []
+
+        def build() -> k8sviz.Snapshot:
+            return build_only(copies.pop())
+
+        steps = {
+            "floor": lambda: floor(srv.url, "bench-token", paths),
+            "fetch": lambda: client_fetch(kc, paths),
+            "snapshot": lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=quiet),
+            "build": build,
+        }
+        copies.extend(_copy(objects) for _ in range(args.repeat))
+        res = interleaved(steps, args.repeat)
+        t_floor, (n_items, n_bytes) = res["floor"]
+        t_fetch, n_fetch = res["fetch"]
+        t_snap, snap = res["snapshot"]
+        t_off, off = res["build"]
     finally:
         srv.stop()
     assert n_fetch == n_items, (n_fetch, n_items)
