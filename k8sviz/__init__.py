@@ -29,6 +29,7 @@ _API: dict[str, str] = {
     "reachability": ".policy.reachability",
     "Reachability": ".policy.reachability",
     "Verdict": ".policy.reachability",
+    "snapshot_cluster": ".sources.live",
 }
 
 __all__ = ["__version__", *sorted(_API)]
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from .policy.reachability import Reachability, Verdict, reachability
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path
+    from .sources.live import snapshot_cluster
 
 
 def __getattr__(name: str) -> Any:

@@ -232,8 +232,13 @@ class SnapshotBuilder:
     def warn(self, w: LoadWarning) -> None:
         self.warnings.append(w)
 
-    def add(self, obj: dict[str, Any], where: str) -> None:
-        """Add one raw object; ``where`` names its file (and position) for messages."""
+    def add(self, obj: dict[str, Any], where: str, *, owned: bool = False) -> None:
+        """Add one raw object; ``where`` names its file (and position) for messages.
+
+        The caller's object is never modified (sanitising copies only what it removes), so
+        ``owned`` is accepted for callers that hand over freshly parsed objects but changes
+        nothing.
+        """
         kind = str(obj.get("kind"))
         api_version = str(obj.get("apiVersion"))
         group = _group(api_version)

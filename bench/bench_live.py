@@ -1,0 +1,197 @@
+"""Benchmark: live snapshot of a large cluster vs the floor of fetching the same pages.
+
+The cluster comes from ``k8sviz.synth.generate_cluster`` and is served by the loopback test
+API server (``tests/live/apiserver.py``) over real HTTP, in the same process.
+
+* **floor**: a bare ``http.client`` connection GETs exactly the pages the live snapshot GETs
+  (``/apis``, then every list with ``limit=500`` following ``continue``) and decodes each page
+  with orjson (a client has to decode a page to find its continue token and items).
+* **client fetch**: the same pages through k8sviz's reader over the ``kubernetes`` client
+  (auth, retries, paging, decoding), without building a snapshot.
+* **snapshot_cluster**: the whole public call (fetch + sanitise + parse + build).
+* **build only**: the snapshot builder fed the same objects from memory, the way
+  ``snapshot_cluster`` feeds it (sanitise in place, GC paused): the part shared with
+  ``k8sviz.load``, for reference.
+
+Run::
+
+    python bench/bench_live.py            # 50,000 pods, 5,000 policies, best of 5 rounds
+    python bench/bench_live.py --pods 5000 --repeat 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import http.client
+import io
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "live"))
+
+from apiserver import FakeAPIServer  # noqa: E402
+
+import k8sviz  # noqa: E402
+from k8sviz.snapshot import SnapshotBuilder, _copy  # noqa: E402
+from k8sviz.sources import live  # noqa: E402
+from k8sviz.synth import generate_cluster  # noqa: E402
+
+
+def interleaved(steps: dict[str, Callable[[], Any]], rounds: int) -> dict[str, tuple[float, Any]]:
+    """Best time and last result of each step, running the steps in turn each round.
+
+    Interleaving keeps slow drifts of a shared machine from favouring one step.
+    """
+    times: dict[str, list[float]] = {k: [] for k in steps}
+    results: dict[str, Any] = {}
+    for _ in range(rounds):
+        for name, fn in steps.items():
+            results[name] = None  # free the previous result outside the timed region
+            gc.collect()
+            t0 = time.perf_counter()
+            result = fn()
+            times[name].append(time.perf_counter() - t0)
+            results[name] = result
+            del result
+    return {k: (min(times[k]), results[k]) for k in steps}
+
+
+def planned_paths(srv: FakeAPIServer) -> list[str]:
+    """The list paths snapshot_cluster GETs on this server (after discovery)."""
+    todo, _ = live._plan(set(srv.served))
+    return [r.path() for r in todo]
+
+
+def floor(url: str, token: str, paths: list[str]) -> tuple[int, int]:
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    items = nbytes = 0
+
+    def get(path: str) -> bytes:
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        assert resp.status == 200, (path, resp.status)
+        return data
+
+    gc.disable()  # as the client fetch runs: the floor gets every advantage
+    orjson.loads(get("/apis"))
+    for path in paths:
+        token_ = ""
+        while True:
+            q = f"?limit={live.PAGE_SIZE}" + (f"&continue={quote(token_, safe='')}" if token_ else "")
+            data = get(path + q)
+            nbytes += len(data)
+            doc = orjson.loads(data)
+            items += len(doc["items"])
+            token_ = doc["metadata"].get("continue") or ""
+            if not token_:
+                break
+    gc.enable()
+    conn.close()
+    return items, nbytes
+
+
+def client_fetch(kubeconfig: str, paths: list[str]) -> int:
+    api, _ = live._api_client(kubeconfig, None, False)
+    gc.disable()  # as snapshot_cluster does while reading
+    try:
+        reader = live._Reader(api, live._Progress(None))
+        reader.discover()
+        n = 0
+        for res in live.RESOURCES:
+            if res.path() in paths:
+                n += len(reader.list_all(res, res.path())[0])
+        return n
+    finally:
+        gc.enable()
+        api.close()
+
+
+def build_only(objects: list[dict[str, Any]]) -> k8sviz.Snapshot:
+    """The builder alone, fed as snapshot_cluster feeds it (owned objects, GC paused)."""
+    b = SnapshotBuilder()
+    gc.disable()
+    try:
+        for i, obj in enumerate(objects):
+            b.add(obj, f"mem#{i}", owned=True)
+        return b.build(cluster="bench")
+    finally:
+        gc.enable()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pods", type=int, default=50_000)
+    ap.add_argument("--policies", type=int, default=5_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args(argv)
+
+    t0 = time.perf_counter()
+    objects = generate_cluster(args.pods, args.policies, seed=1)
+    gen = time.perf_counter() - t0
+    srv = FakeAPIServer(objects, token="bench-token").start()
+    gc.freeze()  # the generated objects and the server's pages are not what is measured
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="k8sviz-bench-"))
+        kc = str(srv.kubeconfig(tmp / "kubeconfig"))
+        paths = planned_paths(srv)
+        k8sviz.snapshot_cluster(kubeconfig=kc, progress=io.StringIO())  # warm-up (imports)
+
+        quiet = io.StringIO()
+        copies: list[Any] = []
+
+        def build() -> k8sviz.Snapshot:
+            return build_only(copies.pop())
+
+        steps = {
+            "floor": lambda: floor(srv.url, "bench-token", paths),
+            "fetch": lambda: client_fetch(kc, paths),
+            "snapshot": lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=quiet),
+            "build": build,
+        }
+        copies.extend(_copy(objects) for _ in range(args.repeat))
+        res = interleaved(steps, args.repeat)
+        t_floor, (n_items, n_bytes) = res["floor"]
+        t_fetch, n_fetch = res["fetch"]
+        t_snap, snap = res["snapshot"]
+        t_off, off = res["build"]
+    finally:
+        srv.stop()
+    assert n_fetch == n_items, (n_fetch, n_items)
+    assert len(snap.pods) == len(off.pods)
+    assert snap._objects == off._objects
+
+    pages = sum(1 for r in srv.requests if r.path != "/apis") // (args.repeat * 3 + 1)
+    print(f"cluster: {args.pods:,} pods, {args.policies:,} policies, {len(objects):,} objects "
+          f"(generated in {gen:.1f} s); {n_items:,} items, {n_bytes / 1e6:.0f} MB JSON in ~{pages} pages "
+          f"of {live.PAGE_SIZE}; best of {args.repeat}")
+    print()
+    print(f"| {'step':<44} | {'seconds':>8} | {'x floor':>7} |")
+    print(f"|{'-' * 46}|{'-' * 10}|{'-' * 9}|")
+    for name, t in (
+        ("floor: http.client GET + orjson decode", t_floor),
+        ("client fetch: kubernetes client + paging", t_fetch),
+        ("snapshot_cluster (fetch + sanitise + build)", t_snap),
+        ("build only: same objects, no HTTP (reference)", t_off),
+    ):
+        print(f"| {name:<44} | {t:>8.2f} | {t / t_floor:>6.2f}x |")
+    print()
+    print(f"snapshot_cluster minus build only (the cost of reading live): {t_snap - t_off:.2f} s "
+          f"= {(t_snap - t_off) / t_floor:.2f}x floor")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,538 @@
+"""Read-only snapshots of a live cluster, through the official ``kubernetes`` client.
+
+Only ``GET`` requests are made, Secrets are never requested, and the kubeconfig is never
+written (``persist_config=False``).  Lists are fetched as raw JSON (camelCase, exactly what
+``kubectl get -o json`` prints) and go through the same :class:`~k8sviz.snapshot.SnapshotBuilder`
+as offline dumps, so a live snapshot and an offline snapshot of the same objects are equal.
+
+A resource the credentials may not list is recorded as ``coverage[plural] = "forbidden"``
+(unknown, never empty); a group the cluster does not serve is ``"not-installed"``.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import logging
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ..errors import LiveError
+from ..model import LoadWarning
+from ..snapshot import SnapshotBuilder
+
+if TYPE_CHECKING:
+    from ..snapshot import Snapshot
+
+try:  # orjson parses large lists several times faster than json.
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - orjson is a dependency
+    from json import loads as _loads  # type: ignore[assignment]
+
+__all__ = ["RESOURCES", "Resource", "snapshot_cluster"]
+
+log = logging.getLogger("k8sviz.live")
+
+#: Items per page (``limit``), as kubectl uses.
+PAGE_SIZE = 500
+#: ``(connect, read)`` timeout of every request, in seconds.
+REQUEST_TIMEOUT: tuple[float, float] = (5.0, 60.0)
+#: Attempts per request when the server answers 429 or 5xx.
+MAX_ATTEMPTS = 5
+#: Backoff before retry ``n`` (0-based) when the server sends no ``Retry-After``.
+BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: Longest ``Retry-After`` honoured, in seconds.
+MAX_RETRY_AFTER = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One list endpoint: ``GET /api[s]/<group>/<version>/[namespaces/<ns>/]<plural>``."""
+
+    group: str
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool
+    #: The key in :attr:`Snapshot.coverage <k8sviz.snapshot.Snapshot.coverage>`.
+    coverage: str = ""
+
+    @property
+    def group_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key(self) -> str:
+        return self.coverage or self.plural
+
+    def path(self, namespace: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if namespace is not None:
+            return f"{base}/namespaces/{quote(namespace, safe='')}/{self.plural}"
+        return f"{base}/{self.plural}"
+
+
+def _r(gv: str, plural: str, kind: str, namespaced: bool, coverage: str = "") -> Resource:
+    group, _, version = gv.rpartition("/")
+    return Resource(group, version, plural, kind, namespaced, coverage)
+
+
+#: Built-in resources, listed on every cluster (in this order).
+BUILTIN: tuple[Resource, ...] = (
+    _r("v1", "namespaces", "Namespace", False),
+    _r("v1", "nodes", "Node", False),
+    _r("v1", "pods", "Pod", True),
+    _r("v1", "services", "Service", True),
+    _r("discovery.k8s.io/v1", "endpointslices", "EndpointSlice", True),
+    _r("networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", True),
+    _r("networking.k8s.io/v1", "ingresses", "Ingress", True),
+    _r("apps/v1", "deployments", "Deployment", True),
+    _r("apps/v1", "statefulsets", "StatefulSet", True),
+    _r("apps/v1", "daemonsets", "DaemonSet", True),
+    _r("apps/v1", "replicasets", "ReplicaSet", True),
+    _r("batch/v1", "jobs", "Job", True),
+    _r("batch/v1", "cronjobs", "CronJob", True),
+)
+
+#: Policy CRDs / aggregated APIs, listed when API discovery says the cluster serves them.
+OPTIONAL: tuple[Resource, ...] = (
+    _r("policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", "ClusterNetworkPolicy", False),
+    _r("policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", False),
+    _r("policy.networking.k8s.io/v1alpha1", "baselineadminnetworkpolicies",
+       "BaselineAdminNetworkPolicy", False),
+    _r("cilium.io/v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
+    _r("cilium.io/v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", False),
+)
+
+_CALICO = (
+    ("networkpolicies", "NetworkPolicy", True),
+    ("globalnetworkpolicies", "GlobalNetworkPolicy", False),
+    ("tiers", "Tier", False),
+    ("networksets", "NetworkSet", True),
+    ("globalnetworksets", "GlobalNetworkSet", False),
+)
+#: Calico: the ``projectcalico.org/v3`` API when served, else its backing CRDs.
+CALICO_V3 = tuple(_r("projectcalico.org/v3", p, k, n, f"{p}.projectcalico.org") for p, k, n in _CALICO)
+CALICO_CRD = tuple(_r("crd.projectcalico.org/v1", p, k, n, f"{p}.projectcalico.org") for p, k, n in _CALICO)
+
+#: Everything :func:`snapshot_cluster` may list (the ClusterRole in ``docs/live.md`` grants these).
+RESOURCES: tuple[Resource, ...] = BUILTIN + OPTIONAL + CALICO_V3 + CALICO_CRD
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# ------------------------------------------------------------------------------------------
+# Client setup
+
+
+def _import_kubernetes() -> tuple[Any, Any]:
+    try:
+        from kubernetes import client, config
+    except ImportError:
+        msg = "snapshots of a live cluster need the kubernetes client: pip install 'k8sviz[live]'"
+        raise LiveError(msg) from None
+    return client, config
+
+
+def _api_client(
+    kubeconfig: str | None, context: str | None, in_cluster: bool
+) -> tuple[Any, str]:
+    """An explicit ``ApiClient`` (never the global default) and the context name."""
+    client, config = _import_kubernetes()
+    import yaml
+    from kubernetes.config.config_exception import ConfigException
+
+    cfg = client.Configuration()
+    try:
+        if in_cluster:
+            config.load_incluster_config(client_configuration=cfg)
+            name = context or "in-cluster"
+        else:
+            # persist_config=False: refreshed tokens are never written back to the kubeconfig.
+            config.load_kube_config(
+                config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False
+            )
+            if context is None:
+                _, active = config.list_kube_config_contexts(config_file=kubeconfig)
+                context = str(active["name"])
+            name = context
+    except ConfigException as e:
+        where = "in-cluster service account" if in_cluster else f"kubeconfig {kubeconfig or '(default)'}"
+        msg = f"cannot use the {where}: {e}"
+        raise LiveError(msg) from None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as e:
+        # Unreadable file, malformed YAML, missing fields.
+        msg = f"cannot use kubeconfig {kubeconfig or '(default)'}: {type(e).__name__}: {e}"
+        raise LiveError(msg) from None
+    import urllib3
+
+    # Connection errors are retried twice by urllib3; HTTP statuses are handled here.
+    cfg.retries = urllib3.Retry(
+        total=2, connect=2, read=0, status=0, redirect=0, other=0, backoff_factor=0.2,
+        respect_retry_after_header=False, raise_on_status=False,
+    )
+    return client.ApiClient(cfg), name
+
+
+# ------------------------------------------------------------------------------------------
+# Reading
+
+
+class _Denied(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class _NotFound(Exception):
+    pass
+
+
+def _status_message(data: bytes) -> str:
+    try:
+        doc = _loads(data)
+    except ValueError:
+        return data[:200].decode("utf-8", "replace").strip()
+    if isinstance(doc, dict) and isinstance(doc.get("message"), str):
+        return str(doc["message"])
+    return ""
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), capped; None if absent."""
+    value = headers.get("Retry-After") if headers is not None else None
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+class _Progress:
+    """One self-overwriting line on a terminal; silent when the stream is not a TTY."""
+
+    def __init__(self, stream: IO[str] | None):
+        self.stream = stream
+        try:
+            self.enabled = bool(stream is not None and stream.isatty())
+        except (AttributeError, ValueError):
+            self.enabled = False
+        self.total = 0
+        self.lists = 0
+        self._last = 0.0
+        self._width = 0
+        self._start = time.monotonic()
+
+    def _write(self, text: str) -> None:
+        assert self.stream is not None
+        pad = max(self._width - len(text), 0)
+        self.stream.write(f"\r{text}{' ' * pad}")
+        self.stream.flush()
+        self._width = len(text)
+
+    def update(self, what: str, count: int, *, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if force or now - self._last >= 0.2:
+            self._last = now
+            self._write(f"k8sviz: listing {what}: {count:,} ({self.total + count:,} objects so far)")
+
+    def done_list(self, count: int) -> None:
+        self.total += count
+        self.lists += 1
+
+    def close(self) -> None:
+        if self.enabled:
+            took = time.monotonic() - self._start
+            self._write(f"k8sviz: read {self.total:,} objects in {self.lists} lists ({took:.1f} s)")
+            assert self.stream is not None
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class _Reader:
+    """GET requests with retries, paging and error mapping over one ``ApiClient``."""
+
+    def __init__(self, api: Any, progress: _Progress):
+        self.api = api
+        self.host = str(api.configuration.host)
+        self.progress = progress
+        self.requests = 0
+
+    def _send(self, path: str, query: Sequence[tuple[str, Any]]) -> tuple[int, Any, bytes]:
+        api = self.api
+        headers = {"Accept": "application/json"}
+        if hasattr(api, "param_serialize"):  # kubernetes >= 37 (OpenAPI Generator v7)
+            req = api.param_serialize(
+                "GET", path, query_params=list(query), header_params=headers, auth_settings=["BearerToken"]
+            )
+            resp = api.call_api(req[0], req[1], req[2], _request_timeout=REQUEST_TIMEOUT)
+            data = resp.read()
+            return int(resp.status), resp.headers, data
+        from kubernetes.client.rest import ApiException  # pragma: no cover - kubernetes <= 36
+
+        try:  # pragma: no cover
+            resp = api.call_api(
+                path, "GET", query_params=list(query), header_params=headers,
+                auth_settings=["BearerToken"], _preload_content=False,
+                _return_http_data_only=True, _request_timeout=REQUEST_TIMEOUT,
+            )
+            return int(resp.status), resp.headers, resp.data
+        except ApiException as e:  # pragma: no cover
+            body = e.body if isinstance(e.body, bytes) else str(e.body or "").encode()
+            return int(e.status), e.headers or {}, body
+
+    def get(self, path: str, query: Sequence[tuple[str, Any]] = ()) -> tuple[int, bytes]:
+        """One GET, retried on 429/5xx (honouring ``Retry-After``) and on dropped connections."""
+        import urllib3
+        from kubernetes.client.rest import ApiException
+
+        what = f"GET {path}"
+        for attempt in range(MAX_ATTEMPTS):
+            last = attempt + 1 == MAX_ATTEMPTS
+            self.requests += 1
+            try:
+                status, headers, data = self._send(path, query)
+            except (urllib3.exceptions.HTTPError, ApiException, OSError) as e:
+                reason = getattr(e, "reason", None) or e
+                if self.requests == 1 or last or isinstance(e, urllib3.exceptions.MaxRetryError):
+                    msg = f"cannot reach the API server at {self.host} ({what}): {reason}"
+                    raise LiveError(msg) from None
+                time.sleep(BACKOFF[attempt])
+                continue
+            if status == 429 or status >= 500:
+                if last:
+                    msg = (f"{what}: the API server answered HTTP {status} {MAX_ATTEMPTS} times "
+                           f"({_status_message(data) or 'no message'}); giving up")
+                    raise LiveError(msg)
+                delay = _retry_after(headers)
+                delay = BACKOFF[attempt] if delay is None else delay
+                log.info("%s: HTTP %s, retrying in %.2f s", what, status, delay)
+                time.sleep(delay)
+                continue
+            return status, data
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def discover(self) -> set[str] | None:
+        """Served group versions (``GET /apis``), or None when discovery is not readable."""
+        status, data = self.get("/apis")
+        if status == 401:
+            msg = (f"the API server at {self.host} rejected the credentials (401 Unauthorized): "
+                   f"{_status_message(data) or 'check the token or client certificate'}")
+            raise LiveError(msg)
+        if status == 403:
+            return None
+        if status != 200:
+            msg = f"GET /apis: unexpected HTTP {status} from {self.host}: {_status_message(data)}"
+            raise LiveError(msg)
+        try:
+            doc = _loads(data)
+            served = {"v1"}
+            for g in doc.get("groups") or ():
+                for v in g.get("versions") or ():
+                    served.add(str(v["groupVersion"]))
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            msg = f"GET /apis from {self.host} is not an APIGroupList ({e}); is this a Kubernetes API server?"
+            raise LiveError(msg) from None
+        return served
+
+    def list_all(self, res: Resource, path: str) -> tuple[list[dict[str, Any]], str, str]:
+        """All items of one list (paged); returns ``(items, resourceVersion, sha256 of the pages)``."""
+        for restart in (False, True):
+            items: list[dict[str, Any]] = []
+            digest = hashlib.sha256()
+            token: str | None = None
+            while True:
+                query: list[tuple[str, Any]] = [("limit", PAGE_SIZE)]
+                if token:
+                    query.append(("continue", token))
+                status, data = self.get(path, query)
+                if status == 410:
+                    if restart:
+                        msg = (f"GET {path}: the list expired twice (410 Gone) while paging; "
+                               "the connection is too slow or the cluster changes too fast, try again")
+                        raise LiveError(msg)
+                    log.warning("GET %s: continue token expired (410 Gone); listing again", path)
+                    break
+                if status in (401, 403):
+                    raise _Denied(status, _status_message(data))
+                if status == 404:
+                    raise _NotFound(_status_message(data))
+                if status != 200:
+                    msg = f"GET {path}: unexpected HTTP {status}: {_status_message(data)}"
+                    raise LiveError(msg)
+                try:
+                    doc = _loads(data)
+                    page = doc["items"] or []
+                    meta = doc.get("metadata") or {}
+                except (ValueError, TypeError, KeyError) as e:
+                    msg = f"GET {path}: the response is not a Kubernetes list ({type(e).__name__}: {e})"
+                    raise LiveError(msg) from None
+                digest.update(data)
+                items.extend(page)
+                self.progress.update(res.key, len(items))
+                token = meta.get("continue") or None
+                if token is None:
+                    self.progress.done_list(len(items))
+                    return items, str(meta.get("resourceVersion") or ""), digest.hexdigest()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ------------------------------------------------------------------------------------------
+# Planning and collecting
+
+
+def _plan(served: set[str] | None) -> tuple[list[Resource], list[Resource]]:
+    """``(to list, not installed)`` given the served group versions (None: unknown, try all)."""
+
+    def ok(r: Resource) -> bool:
+        return served is None or r.group_version in served
+
+    todo = [r for r in BUILTIN + OPTIONAL if ok(r)]
+    absent = [r for r in BUILTIN + OPTIONAL if not ok(r)]
+    if served is None or any(ok(r) for r in CALICO_V3):
+        todo += CALICO_V3  # preferred; when discovery is unknown, a 404 falls back to the CRDs
+    elif any(ok(r) for r in CALICO_CRD):
+        todo += CALICO_CRD
+    else:
+        absent += CALICO_V3
+    return todo, absent
+
+
+def _collect(
+    reader: _Reader,
+    builder: SnapshotBuilder,
+    res: Resource,
+    namespaces: Sequence[str] | None,
+    inputs: list[dict[str, str]],
+) -> str:
+    """List one resource into ``builder``; returns its coverage state."""
+    scopes: Iterable[str | None] = namespaces if (res.namespaced and namespaces) else (None,)
+    state = "ok"
+    for ns in scopes:
+        path = res.path(ns)
+        try:
+            items, rv, sha = reader.list_all(res, path)
+        except _Denied as e:
+            scope = f"in namespace {ns}" if ns else "cluster-wide"
+            text = "Unauthorized" if e.status == 401 else "Forbidden"
+            message = (f"listing {res.key} {scope} was refused ({e.status} {text}): recorded as coverage "
+                       f"'forbidden', which means unknown, not empty")
+            builder.warn(LoadWarning("forbidden", message, f"GET {path}"))
+            log.warning("%s", message)
+            state = "forbidden"
+            continue
+        except _NotFound:
+            return "not-installed"
+        inputs.append({"path": f"{reader.host}{path}", "sha256": sha, "resourceVersion": rv})
+        gv = res.group_version
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            # Typed lists (PodList...) omit kind/apiVersion on their items.
+            if "kind" not in item:
+                item["kind"] = res.kind
+            if "apiVersion" not in item:
+                item["apiVersion"] = gv
+            meta = item.get("metadata")
+            if not isinstance(meta, dict) or not meta.get("name"):
+                message = f"{res.kind} without metadata.name; skipped"
+                builder.warn(LoadWarning("no-name", message, f"GET {path}"))
+                continue
+            builder.add(item, f"GET {path} items[{i}]", owned=True)
+    return state
+
+
+def snapshot_cluster(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    namespaces: Sequence[str] | None = None,
+    in_cluster: bool = False,
+    cluster: str | None = None,
+    *,
+    progress: IO[str] | None = None,
+) -> Snapshot:
+    """Take a read-only snapshot of a live cluster.
+
+    Parameters
+    ----------
+    kubeconfig
+        Kubeconfig file (default: ``$KUBECONFIG`` or ``~/.kube/config``).  It is only read,
+        never written, even when the client refreshes a token.
+    context
+        Kubeconfig context (default: its current context).
+    namespaces
+        List namespaced resources only in these namespaces (for auditors whose RBAC is
+        namespace-scoped).  Cluster-scoped resources are still tried; if they are forbidden
+        they are recorded so.
+    in_cluster
+        Use the pod's service account instead of a kubeconfig.
+    cluster
+        Name of the cluster in the snapshot (default: the context name).
+    progress
+        Stream for a progress line (default: stderr); silent unless it is a terminal.
+
+    Returns
+    -------
+    Snapshot
+        Built exactly like :func:`k8sviz.load` builds offline dumps; ``meta.source`` is
+        ``"live"``, ``meta.collected_at`` is when collection started (UTC), and
+        ``coverage`` says which resources were ``forbidden`` or ``not-installed``.
+
+    Raises
+    ------
+    LiveError
+        The kubeconfig is unusable, the server is unreachable or rejects the credentials, or
+        it keeps failing (429/5xx) after bounded retries.
+    """
+    api, context_name = _api_client(kubeconfig, context, in_cluster)
+    nss = sorted(set(namespaces)) if namespaces else None
+    prog = _Progress(sys.stderr if progress is None else progress)
+    builder = SnapshotBuilder()
+    inputs: list[dict[str, str]] = []
+    collected_at = _now()
+    # Parsed JSON is acyclic: pause the cyclic GC, which otherwise rescans every object
+    # collected so far, again and again, while a large cluster is read.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        reader = _Reader(api, prog)
+        served = reader.discover()
+        todo, absent = _plan(served)
+        for res in absent:
+            builder.coverage[res.key] = "not-installed"
+        for res in todo:
+            state = _collect(reader, builder, res, nss, inputs)
+            if state == "not-installed" and res in CALICO_V3 and served is None:
+                state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs)
+            # Listed and empty is "ok" (known empty), unlike "not-in-input" offline.
+            builder.coverage[res.key] = state
+        if nss:
+            message = (
+                "namespaced resources were listed only in namespaces " + ", ".join(nss)
+                + "; pods, services and policies in other namespaces are unknown"
+            )
+            builder.warn(LoadWarning("namespace-scoped", message))
+        builder.inputs.extend(inputs)
+        return builder.build(cluster=cluster or context_name, source="live", collected_at=collected_at)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+        prog.close()
+        api.close()
+

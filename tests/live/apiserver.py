@@ -1,0 +1,520 @@
+"""A small Kubernetes-API-compatible test server (stdlib only, loopback, plain HTTP or HTTPS).
+
+It serves recorded objects the way kube-apiserver does, enough for a read-only client:
+
+* discovery documents: ``/version``, ``/api``, ``/apis``, ``/apis/<group>/<version>``;
+* lists at ``/api/v1/<plural>``, ``/apis/<g>/<v>/<plural>`` and their
+  ``.../namespaces/<ns>/<plural>`` forms, as *typed* lists for built-in groups (items carry no
+  ``kind``/``apiVersion``) and unstructured lists for custom resources;
+* ``limit``/``continue`` paging with opaque tokens and ``metadata.remainingItemCount``;
+* ``Status`` errors: 401 (wrong bearer token), 403 (per-resource RBAC), 404 (unknown path or
+  group), 405 (any verb but GET), 410 (expired continue token), and injected 429/5xx faults
+  with ``Retry-After``.
+
+Every request is recorded in :attr:`FakeAPIServer.requests` so tests can assert the client
+only ever sent GETs and never asked for Secrets.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import ipaddress
+import json
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+try:
+    import orjson
+
+    def _dumps(obj: Any) -> bytes:
+        return orjson.dumps(obj)
+except ImportError:  # pragma: no cover
+
+    def _dumps(obj: Any) -> bytes:
+        return json.dumps(obj, separators=(",", ":")).encode()
+
+
+# (group/version, plural, kind, namespaced) of everything the server knows how to serve.
+KNOWN: tuple[tuple[str, str, str, bool], ...] = (
+    ("v1", "namespaces", "Namespace", False),
+    ("v1", "nodes", "Node", False),
+    ("v1", "pods", "Pod", True),
+    ("v1", "services", "Service", True),
+    ("v1", "secrets", "Secret", True),
+    ("v1", "configmaps", "ConfigMap", True),
+    ("v1", "endpoints", "Endpoints", True),
+    ("discovery.k8s.io/v1", "endpointslices", "EndpointSlice", True),
+    ("networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", True),
+    ("networking.k8s.io/v1", "ingresses", "Ingress", True),
+    ("apps/v1", "deployments", "Deployment", True),
+    ("apps/v1", "statefulsets", "StatefulSet", True),
+    ("apps/v1", "daemonsets", "DaemonSet", True),
+    ("apps/v1", "replicasets", "ReplicaSet", True),
+    ("batch/v1", "jobs", "Job", True),
+    ("batch/v1", "cronjobs", "CronJob", True),
+    ("policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", False),
+    ("policy.networking.k8s.io/v1alpha1", "baselineadminnetworkpolicies",
+     "BaselineAdminNetworkPolicy", False),
+    ("policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", "ClusterNetworkPolicy", False),
+    ("cilium.io/v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
+    ("cilium.io/v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", False),
+    *(
+        (gv, p, k, n)
+        for gv in ("projectcalico.org/v3", "crd.projectcalico.org/v1")
+        for p, k, n in (
+            ("networkpolicies", "NetworkPolicy", True),
+            ("globalnetworkpolicies", "GlobalNetworkPolicy", False),
+            ("tiers", "Tier", False),
+            ("networksets", "NetworkSet", True),
+            ("globalnetworksets", "GlobalNetworkSet", False),
+        )
+    ),
+)
+BUILTIN_GROUP_VERSIONS = ("v1", "discovery.k8s.io/v1", "networking.k8s.io/v1", "apps/v1", "batch/v1")
+_BY_KIND = {(gv.rpartition("/")[0], k): (gv, p) for gv, p, k, _ in KNOWN}
+_INFO = {(gv, p): (k, n) for gv, p, k, n in KNOWN}
+# Old kubectl dumps may carry extensions/v1beta1 objects: serve them under today's group.
+_ALIASES = {"extensions": ("apps", "networking.k8s.io")}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+@dataclass
+class _List:
+    kind: str
+    namespaced: bool
+    items: list[tuple[str, str, bytes]] = field(default_factory=list)  # (namespace, name, json)
+    ordered: bool = True
+
+
+def _status(code: int, reason: str, message: str, **details: Any) -> bytes:
+    return _dumps(
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "details": details,
+            "code": code,
+        }
+    )
+
+
+class FakeAPIServer:
+    """Serves ``objects`` (raw Kubernetes dicts) over real HTTP(S) on ``127.0.0.1:<free port>``.
+
+    Parameters
+    ----------
+    objects
+        Raw objects (with ``kind``/``apiVersion``).  Secrets are served too, so tests can check
+        the client never asks for them.
+    token
+        The bearer token the server accepts; anything else gets 401.
+    serve
+        Extra group versions to serve even without objects (``"cilium.io/v2"``...).
+    tls
+        ``(cert_file, key_file)`` to serve HTTPS.
+    """
+
+    def __init__(
+        self,
+        objects: Iterable[dict[str, Any]] = (),
+        *,
+        token: str = "test-token",
+        serve: Iterable[str] = (),
+        tls: tuple[str, str] | None = None,
+    ):
+        self.token = token
+        self.requests: list[Request] = []
+        #: Plurals (``"pods"``) or ``(plural, namespace)`` pairs the user may not list: 403.
+        self.forbidden: set[str | tuple[str, str]] = set()
+        #: path -> queued ``(status, headers)`` answers, each used once before the real answer.
+        self.faults: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        #: path -> how many continue tokens to reject with 410 Gone.
+        self.expire: dict[str, int] = {}
+        #: path -> seconds to stall before answering (to exercise client timeouts).
+        self.delay: dict[str, float] = {}
+        #: Answer 403 to ``GET /apis`` (discovery not readable).
+        self.forbid_discovery = False
+        self.resource_version = 1000
+        self._lock = threading.Lock()
+        self._lists: dict[tuple[str, str], _List] = {}
+        self.served: set[str] = set()
+        for gv in (*BUILTIN_GROUP_VERSIONS, *serve):
+            self.serve(gv)
+        for obj in objects:
+            self.add(obj)
+        self._tls = tls
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ content
+
+    def add(self, obj: dict[str, Any]) -> None:
+        group = str(obj["apiVersion"]).rpartition("/")[0]
+        key = _BY_KIND.get((group, obj["kind"]))
+        for alias in _ALIASES.get(group, ()):
+            key = key or _BY_KIND.get((alias, obj["kind"]))
+        if key is None:
+            msg = f"the test server does not know {obj['kind']} ({obj['apiVersion']})"
+            raise ValueError(msg)
+        gv = key[0]
+        kind, namespaced = _INFO[key]
+        self.serve(gv)
+        lst = self._lists.setdefault(key, _List(kind, namespaced))
+        meta = obj.get("metadata") or {}
+        ns = str(meta.get("namespace") or "") if namespaced else ""
+        body = dict(obj)
+        if gv in BUILTIN_GROUP_VERSIONS:
+            # Typed lists (PodList...) carry no kind/apiVersion on their items.
+            body.pop("kind", None)
+            body.pop("apiVersion", None)
+        else:
+            body["apiVersion"] = gv
+        lst.items.append((ns, str(meta["name"]), _dumps(body)))
+        lst.ordered = False
+
+    def serve(self, gv: str) -> None:
+        """Serve a group version (its known resources list empty until objects are added)."""
+        self.served.add(gv)
+        for kgv, plural, kind, namespaced in KNOWN:
+            if kgv == gv:
+                self._lists.setdefault((gv, plural), _List(kind, namespaced))
+
+    def add_many(self, objects: Iterable[dict[str, Any]]) -> None:
+        for obj in objects:
+            self.add(obj)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        host, port = self._httpd.server_address[:2]
+        return f"{'https' if self._tls else 'http'}://{host}:{port}"
+
+    def start(self) -> FakeAPIServer:
+        server = self
+
+        class Handler(_Handler):
+            api = server
+
+        httpd = _Server(("127.0.0.1", 0), Handler)
+        httpd.daemon_threads = True
+        if self._tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self._tls)
+            httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeAPIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ answering
+
+    def answer(self, req: Request) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            self.requests.append(req)
+        if req.method != "GET":
+            return 405, {}, _status(405, "MethodNotAllowed", f"the test server is read-only ({req.method})")
+        if req.headers.get("authorization") != f"Bearer {self.token}":
+            return 401, {}, _status(401, "Unauthorized", "Unauthorized")
+        if req.path in self.delay:
+            time.sleep(self.delay[req.path])
+        with self._lock:
+            queued = self.faults.get(req.path)
+            fault = queued.pop(0) if queued else None
+        if fault is not None:
+            code, headers = fault
+            reason = "TooManyRequests" if code == 429 else "InternalError"
+            return code, headers, _status(code, reason, f"injected {code}")
+        path = req.path.rstrip("/") or "/"
+        if path == "/version":
+            return 200, {}, _dumps({"major": "1", "minor": "31", "gitVersion": "v1.31.0-k8sviz-test"})
+        if path == "/api":
+            versions = {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
+            return 200, {}, _dumps(versions)
+        if path == "/apis":
+            if self.forbid_discovery:
+                return 403, {}, _status(403, "Forbidden", 'forbidden: User "auditor" cannot get path "/apis"')
+            return 200, {}, self._group_list()
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts[0] == "api" and len(parts) >= 2:
+            gv, rest = parts[1], parts[2:]
+        elif parts[0] == "apis" and len(parts) >= 3:
+            gv, rest = f"{parts[1]}/{parts[2]}", parts[3:]
+        else:
+            return self._not_found()
+        if gv not in self.served:
+            return self._not_found()
+        if not rest:
+            return 200, {}, self._resource_list(gv)
+        namespace: str | None = None
+        if len(rest) == 3 and rest[0] == "namespaces":
+            namespace, plural = rest[1], rest[2]
+        elif len(rest) == 1:
+            plural = rest[0]
+        else:
+            return self._not_found()
+        lst = self._lists.get((gv, plural))
+        if lst is None or (namespace is not None and not lst.namespaced):
+            return self._not_found()
+        if plural in self.forbidden or (namespace is not None and (plural, namespace) in self.forbidden):
+            scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+            group = gv.rpartition("/")[0]
+            msg = (f'{plural} is forbidden: User "auditor" cannot list resource "{plural}" '
+                   f'in API group "{group}" {scope}')
+            return 403, {}, _status(403, "Forbidden", msg, group=group, kind=plural)
+        return self._list(req, gv, plural, lst, namespace)
+
+    def _not_found(self) -> tuple[int, dict[str, str], bytes]:
+        return 404, {}, _status(404, "NotFound", "the server could not find the requested resource")
+
+    def _list(
+        self, req: Request, gv: str, plural: str, lst: _List, namespace: str | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        if not lst.ordered:
+            with self._lock:
+                lst.items.sort(key=lambda t: (t[0], t[1]))
+                lst.ordered = True
+        items = lst.items if namespace is None else [t for t in lst.items if t[0] == namespace]
+        limit = int((req.query.get("limit") or ["0"])[0] or 0)
+        token = (req.query.get("continue") or [""])[0]
+        start, rv = 0, str(self.resource_version)
+        if token:
+            with self._lock:
+                expired = self.expire.get(req.path, 0) > 0
+                if expired:
+                    self.expire[req.path] -= 1
+            if expired:
+                msg = ("The provided continue parameter is too old to display a consistent list result. "
+                       "You can start a new list without the continue parameter.")
+                return 410, {}, _status(410, "Expired", msg)
+            try:
+                state = json.loads(base64.urlsafe_b64decode(token.encode()))
+                start, rv = int(state["start"]), str(state["rv"])
+            except (ValueError, KeyError, TypeError):
+                return 400, {}, _status(400, "BadRequest", "continue key is not valid")
+        end = len(items) if limit <= 0 else min(start + limit, len(items))
+        meta: dict[str, Any] = {"resourceVersion": rv}
+        if end < len(items):
+            meta["continue"] = base64.urlsafe_b64encode(_dumps({"rv": rv, "start": end})).decode()
+            meta["remainingItemCount"] = len(items) - end
+        head = _dumps({"kind": f"{lst.kind}List", "apiVersion": gv, "metadata": meta})
+        body = head[:-1] + b',"items":[' + b",".join(t[2] for t in items[start:end]) + b"]}"
+        return 200, {}, body
+
+    def _group_list(self) -> bytes:
+        groups: dict[str, list[str]] = {}
+        for gv in sorted(self.served):
+            if "/" in gv:
+                g, _, v = gv.partition("/")
+                groups.setdefault(g, []).append(v)
+        return _dumps(
+            {
+                "kind": "APIGroupList",
+                "apiVersion": "v1",
+                "groups": [
+                    {
+                        "name": g,
+                        "versions": [{"groupVersion": f"{g}/{v}", "version": v} for v in vs],
+                        "preferredVersion": {"groupVersion": f"{g}/{vs[-1]}", "version": vs[-1]},
+                    }
+                    for g, vs in groups.items()
+                ],
+            }
+        )
+
+    def _resource_list(self, gv: str) -> bytes:
+        return _dumps(
+            {
+                "kind": "APIResourceList",
+                "apiVersion": "v1",
+                "groupVersion": gv,
+                "resources": [
+                    {"name": p, "namespaced": lst.namespaced, "kind": lst.kind,
+                     "verbs": ["get", "list", "watch"]}
+                    for (g, p), lst in sorted(self._lists.items())
+                    if g == gv
+                ],
+            }
+        )
+
+    # ------------------------------------------------------------------ client side
+
+    def kubeconfig(
+        self, path: Path, *, token: str | None = None, ca_file: str | None = None, context: str = "test-ctx"
+    ) -> Path:
+        """Write a kubeconfig for this server (bearer token, optional CA) to ``path``."""
+        cluster: dict[str, Any] = {"server": self.url}
+        if ca_file:
+            cluster["certificate-authority-data"] = base64.b64encode(Path(ca_file).read_bytes()).decode()
+        doc = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "test-cluster", "cluster": cluster}],
+            "users": [{"name": "auditor", "user": {"token": token or self.token}}],
+            "contexts": [{"name": context, "context": {"cluster": "test-cluster", "user": "auditor"}}],
+            "current-context": context,
+        }
+        path.write_text(json.dumps(doc, indent=1))
+        return path
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out and hung up is expected in tests; anything else is printed.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: FakeAPIServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as the client's connection pool expects
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stalls
+
+    def _handle(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        req = Request(
+            self.command, url.path, parse_qs(url.query), {k.lower(): v for k, v in self.headers.items()}
+        )
+        code, headers, body = self.api.answer(req)
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------- TLS material
+
+
+def make_tls(directory: Path) -> tuple[str, str, str]:
+    """A self-signed CA and a server certificate for 127.0.0.1: ``(ca, cert, key)`` files."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ca, cert, key = directory / "ca.crt", directory / "server.crt", directory / "server.key"
+    try:
+        _tls_cryptography(ca, cert, key)
+    except ImportError:  # pragma: no cover - cryptography is usually installed
+        _tls_openssl(directory, ca, cert, key)
+    return str(ca), str(cert), str(key)
+
+
+def _tls_cryptography(ca: Path, cert: Path, key: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "k8sviz-test-ca")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    srv_key = ec.generate_private_key(ec.SECP256R1())
+    srv_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
+        .issuer_name(ca_name)
+        .public_key(srv_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    cert.write_bytes(srv_cert.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        srv_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+
+
+def _tls_openssl(directory: Path, ca: Path, cert: Path, key: Path) -> None:  # pragma: no cover
+    ca_key = directory / "ca.key"
+    csr = directory / "server.csr"
+    ext = directory / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", str(ca_key), "-out", str(ca), "-days", "1", "-subj", "/CN=k8sviz-test-ca")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", str(key), "-out", str(csr), "-subj", "/CN=kube-apiserver")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+        "-out", str(cert), "-days", "1", "-extfile", str(ext))

@@ -1,0 +1,385 @@
+"""k8sviz.snapshot_cluster against the loopback test API server, with the real kubernetes client."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import k8sviz
+from k8sviz.cli import main
+from k8sviz.errors import LiveError
+from k8sviz.sources import live
+from k8sviz.sources.manifests import expand_list, read_path
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "data" / "demo" / "cluster"
+TOKEN = "k8sviz-test-bearer-0123456789abcdef"
+ENV_VALUE = "hunter2-env-value-never-stored"
+
+
+def demo_objects() -> list[dict[str, Any]]:
+    objs: list[dict[str, Any]] = []
+    for _, docs in read_path(DEMO, lambda w: None):
+        for i, doc in enumerate(docs):
+            objs += [d.obj for d in expand_list(doc, f"#{i}", lambda w: None)]
+    return objs
+
+
+def ns(name: str, **labels: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name, **labels}}}
+
+
+def pod(namespace: str, name: str, app: str = "web", env: str | None = None) -> dict[str, Any]:
+    container: dict[str, Any] = {"name": "c", "image": "nginx", "ports": [{"containerPort": 80}]}
+    if env:
+        container["env"] = [{"name": "PASSWORD", "value": env}]
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"app": app}},
+        "spec": {"containers": [container]},
+        "status": {"podIP": "10.0.0.1"},
+    }
+
+
+def netpol(namespace: str, name: str) -> dict[str, Any]:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
+
+
+def secret(namespace: str, name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace},
+            "data": {"password": "aHVudGVyMg=="}}
+
+
+def small() -> list[dict[str, Any]]:
+    return [ns("shop"), ns("pay", pci="true"), pod("shop", "web-1", env=ENV_VALUE),
+            pod("pay", "api-1", "api"), netpol("shop", "deny"), netpol("pay", "deny"), secret("pay", "db")]
+
+
+@pytest.fixture
+def kubeconfig(tmp_path: Path) -> Any:
+    def write(srv: Any, **kw: Any) -> str:
+        return str(srv.kubeconfig(tmp_path / "kubeconfig", **kw))
+
+    return write
+
+
+def assert_read_only(srv: Any) -> None:
+    assert srv.requests
+    assert {r.method for r in srv.requests} == {"GET"}
+    assert not [r.path for r in srv.requests if "secret" in r.path]
+
+
+def pages(srv: Any, path: str) -> list[dict[str, list[str]]]:
+    return [r.query for r in srv.requests if r.path == path]
+
+
+# ------------------------------------------------------------------------------ equality
+
+
+def test_live_snapshot_of_demo_equals_offline(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver([*demo_objects(), secret("shop", "api-key")], token=TOKEN)
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), cluster="demo")
+    offline = k8sviz.load(DEMO, cluster="demo")
+
+    assert snap._objects == offline._objects
+    for attr in ("namespaces", "nodes", "pods", "workloads", "services", "ingresses",
+                 "network_policies", "other_policies", "warnings"):
+        assert getattr(snap, attr) == getattr(offline, attr), attr
+    ignore = {"source", "collected_at", "inputs"}
+    assert {k: v for k, v in snap.meta.items() if k not in ignore} == {
+        k: v for k, v in offline.meta.items() if k not in ignore
+    }
+    # Coverage only differs where live knows more: listed and empty is "ok".
+    for plural, state in offline.coverage.items():
+        if state == "ok":
+            assert snap.coverage[plural] == "ok"
+    assert snap.coverage["cronjobs"] == "ok"
+    assert snap.coverage["ciliumnetworkpolicies"] == "not-installed"
+    assert snap.coverage["replicationcontrollers"] == "not-in-input"
+    assert snap.meta["source"] == "live"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", snap.meta["collected_at"])
+    assert snap.meta["inputs"] and all(i["path"].startswith(srv.url) for i in snap.meta["inputs"])
+    assert_read_only(srv)
+    # A saved live snapshot re-loads to the same model.
+    assert k8sviz.load(snap.save(Path(kubeconfig(srv)).parent / "snap.json")).pods == snap.pods
+
+
+def test_https_token_kubeconfig_untouched_and_nothing_secret_stored(
+    apiserver: Any, kubeconfig: Any, tls_files: tuple[str, str, str]
+) -> None:
+    ca, cert, key = tls_files
+    srv = apiserver(small(), token=TOKEN, tls=(cert, key))
+    assert srv.url.startswith("https://127.0.0.1:")
+    path = Path(kubeconfig(srv, ca_file=ca))
+    before = (path.read_bytes(), path.stat().st_mtime_ns, sorted(path.parent.iterdir()))
+    time.sleep(0.01)
+
+    snap = k8sviz.snapshot_cluster(kubeconfig=str(path))
+
+    assert (path.read_bytes(), path.stat().st_mtime_ns, sorted(path.parent.iterdir())) == before
+    assert snap.meta["cluster"] == "test-ctx"  # the context name
+    assert [p.key for p in snap.pods] == ["pay/api-1", "shop/web-1"]
+    text = snap.to_json().decode()
+    assert TOKEN not in text
+    assert ENV_VALUE not in text
+    assert "aHVudGVyMg" not in text
+    assert_read_only(srv)
+    assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in srv.requests)
+
+
+def test_https_without_the_ca_is_a_clear_error(
+    apiserver: Any, kubeconfig: Any, tls_files: tuple[str, str, str]
+) -> None:
+    _, cert, key = tls_files
+    srv = apiserver(small(), tls=(cert, key))
+    with pytest.raises(LiveError, match="cannot reach the API server"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+
+
+# ------------------------------------------------------------------------------ paging & retries
+
+
+def many_pods(n: int) -> list[dict[str, Any]]:
+    return [ns("big"), *(pod("big", f"p-{i:05d}") for i in range(n))]
+
+
+def test_paging_uses_limit_and_continue(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(many_pods(1234))
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert len(snap.pods) == 1234
+    queries = pages(srv, "/api/v1/pods")
+    assert [q["limit"] for q in queries] == [["500"]] * 3
+    assert "continue" not in queries[0]
+    assert all(q["continue"] for q in queries[1:])
+    assert len({p.key for p in snap.pods}) == 1234
+
+
+def test_expired_continue_token_restarts_the_list_once(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(many_pods(1200))
+    srv.expire["/api/v1/pods"] = 1
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert len(snap.pods) == 1200  # no page counted twice
+    queries = pages(srv, "/api/v1/pods")
+    assert len(queries) == 2 + 3  # first page, 410, then a fresh full list
+    assert "continue" not in queries[2]
+
+
+def test_expired_twice_is_an_error(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(many_pods(1200))
+    srv.expire["/api/v1/pods"] = 2
+    with pytest.raises(LiveError, match="410 Gone"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+
+
+def test_429_honours_retry_after_and_5xx_is_retried(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(small())
+    srv.faults["/api/v1/pods"] = [(429, {"Retry-After": "1"})]
+    srv.faults["/apis/networking.k8s.io/v1/networkpolicies"] = [(503, {}), (500, {})]
+    t0 = time.monotonic()
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert time.monotonic() - t0 >= 1.0
+    assert len(snap.pods) == 2
+    assert len(snap.network_policies) == 2
+    assert len(pages(srv, "/api/v1/pods")) == 2
+    assert len(pages(srv, "/apis/networking.k8s.io/v1/networkpolicies")) == 3
+
+
+def test_retries_are_bounded(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
+    srv = apiserver(small())
+    srv.faults["/api/v1/nodes"] = [(500, {})] * 10
+    with pytest.raises(LiveError, match=r"answered HTTP 500 5 times"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert len(pages(srv, "/api/v1/nodes")) == live.MAX_ATTEMPTS
+
+
+def test_request_timeout(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "REQUEST_TIMEOUT", (2.0, 0.3))
+    srv = apiserver(small())
+    srv.delay["/api/v1/services"] = 1.0
+    t0 = time.monotonic()
+    with pytest.raises(LiveError, match="timed out"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert time.monotonic() - t0 < 5
+
+
+# ------------------------------------------------------------------------------ RBAC & discovery
+
+
+def test_forbidden_is_recorded_never_empty(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(small())
+    srv.forbidden |= {"networkpolicies", "nodes"}
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert snap.coverage["networkpolicies"] == "forbidden"
+    assert snap.coverage["nodes"] == "forbidden"
+    assert snap.coverage["pods"] == "ok"
+    assert len(snap.pods) == 2
+    codes = [w for w in snap.warnings if w.code == "forbidden"]
+    assert len(codes) == 2
+    assert any("not empty" in w.message and "networkpolicies" in w.message for w in codes)
+
+
+def test_namespace_scoped_auditor(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(small())
+    # A RoleBinding in "shop" only: cluster-wide lists and other namespaces are forbidden.
+    srv.forbidden |= {"namespaces", "nodes", ("pods", "pay"), ("networkpolicies", "pay")}
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop", "pay"])
+    assert [p.key for p in snap.pods] == ["shop/web-1"]
+    assert snap.coverage["namespaces"] == "forbidden"
+    assert snap.coverage["nodes"] == "forbidden"
+    assert snap.coverage["pods"] == "forbidden"  # incomplete is unknown, not "ok"
+    assert snap.coverage["services"] == "ok"
+    paths = {r.path for r in srv.requests}
+    assert "/api/v1/namespaces/shop/pods" in paths
+    assert "/api/v1/pods" not in paths
+    assert any(w.code == "namespace-scoped" for w in snap.warnings)
+
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+    assert snap.coverage["pods"] == "ok"
+    assert [p.key for p in snap.pods] == ["shop/web-1"]
+
+
+def policy_crs() -> list[dict[str, Any]]:
+    return [
+        {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+         "metadata": {"name": "deny-pci"}, "spec": {"tier": "Admin", "priority": 10}},
+        {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+         "metadata": {"name": "l7", "namespace": "shop"}, "spec": {"endpointSelector": {}}},
+        {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+         "metadata": {"name": "host"}, "spec": {"nodeSelector": {}}},
+    ]
+
+
+def calico_policy(gv: str) -> dict[str, Any]:
+    return {"apiVersion": gv, "kind": "GlobalNetworkPolicy", "metadata": {"name": "default.deny"},
+            "spec": {"tier": "default", "selector": "all()", "types": ["Ingress"]}}
+
+
+def test_custom_policy_resources_via_discovery(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver([*small(), *policy_crs(), calico_policy("projectcalico.org/v3"),
+                     calico_policy("crd.projectcalico.org/v1")])
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    kinds = sorted((p.kind, p.api_version) for p in snap.other_policies)
+    assert kinds == [
+        ("CiliumClusterwideNetworkPolicy", "cilium.io/v2"),
+        ("CiliumNetworkPolicy", "cilium.io/v2"),
+        ("ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2"),
+        ("GlobalNetworkPolicy", "projectcalico.org/v3"),  # once, from v3
+    ]
+    assert snap.coverage["clusternetworkpolicies"] == "ok"
+    assert snap.coverage["adminnetworkpolicies"] == "not-installed"
+    assert snap.coverage["globalnetworkpolicies.projectcalico.org"] == "ok"
+    paths = {r.path for r in srv.requests}
+    assert not [p for p in paths if "crd.projectcalico.org" in p]
+    assert not [p for p in paths if "adminnetworkpolicies" in p]  # not served: never probed
+
+
+def test_calico_crds_when_v3_is_not_served(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver([*small(), calico_policy("crd.projectcalico.org/v1")])
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert [(p.kind, p.api_version) for p in snap.other_policies] == [
+        ("GlobalNetworkPolicy", "crd.projectcalico.org/v1")
+    ]
+    assert snap.coverage["globalnetworkpolicies.projectcalico.org"] == "ok"
+    assert snap.coverage["networksets.projectcalico.org"] == "ok"
+
+
+def test_unreadable_discovery_probes_and_404_is_not_installed(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver([*small(), calico_policy("crd.projectcalico.org/v1")])
+    srv.forbid_discovery = True
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert snap.coverage["ciliumnetworkpolicies"] == "not-installed"
+    assert snap.coverage["clusternetworkpolicies"] == "not-installed"
+    assert snap.coverage["globalnetworkpolicies.projectcalico.org"] == "ok"
+    assert len(snap.other_policies) == 1
+    assert_read_only(srv)
+
+
+# ------------------------------------------------------------------------------ errors & CLI
+
+
+def test_wrong_token(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(small(), token=TOKEN)
+    with pytest.raises(LiveError, match="401 Unauthorized"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv, token="wrong"))
+
+
+def test_unreachable_and_bad_kubeconfig(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    kc = tmp_path / "kc"
+    kc.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "x", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "x", "user": "u"}}],
+    }))
+    with pytest.raises(LiveError, match=f"cannot reach the API server at http://127.0.0.1:{port}"):
+        k8sviz.snapshot_cluster(kubeconfig=str(kc))
+    with pytest.raises(LiveError, match="context"):
+        k8sviz.snapshot_cluster(kubeconfig=str(kc), context="nope")
+    garbage = tmp_path / "garbage"
+    garbage.write_text("this: [is not a kubeconfig")
+    with pytest.raises(LiveError, match="kubeconfig"):
+        k8sviz.snapshot_cluster(kubeconfig=str(garbage))
+    with pytest.raises(LiveError, match="kubeconfig"):
+        k8sviz.snapshot_cluster(kubeconfig=str(tmp_path / "missing"))
+
+
+def test_cli_snapshot_and_clean_errors(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    srv = apiserver(small())
+    srv.forbidden.add("nodes")
+    out = tmp_path / "snap.json"
+    assert main(["snapshot", "--kubeconfig", kubeconfig(srv), "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["meta"]["source"] == "live"
+    assert doc["meta"]["cluster"] == "test-ctx"
+    assert doc["coverage"]["nodes"] == "forbidden"
+    capsys.readouterr()
+
+    assert main(["snapshot", "--kubeconfig", str(tmp_path / "missing"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("k8sviz: error: ")
+    assert "Traceback" not in err
+
+
+class _TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_only_on_a_terminal(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(many_pods(600))
+    tty, pipe = _TTY(), io.StringIO()
+    k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), progress=tty)
+    k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), progress=pipe)
+    assert "k8sviz: listing" in tty.getvalue()
+    assert "read 60" in tty.getvalue()  # "read 603 objects in 13 lists"
+    assert pipe.getvalue() == ""
+
+
+def test_missing_client_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "kubernetes", None)
+    with pytest.raises(LiveError, match=r"pip install 'k8sviz\[live\]'"):
+        k8sviz.snapshot_cluster()
+
+
+def test_in_cluster_outside_a_pod(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    with pytest.raises(LiveError, match="in-cluster service account"):
+        k8sviz.snapshot_cluster(in_cluster=True)
