@@ -26,6 +26,14 @@ _API: dict[str, str] = {
     "QueryError": ".errors",
     "SnapshotVersionError": ".errors",
     "LiveError": ".errors",
+    "report": ".report",
+    "network_figure": ".viz",
+    "segmentation_heatmap": ".viz",
+    "reachability_matrix": ".viz",
+    "flow_sankey": ".viz",
+    "flow_timeline": ".viz",
+    "findings_summary": ".viz",
+    "controls_figure": ".viz",
 }
 
 __all__ = ["__version__", *sorted(_API)]

@@ -1,0 +1,76 @@
+"""Escaped HTML for tables and small displayable wrappers (notebooks and the report)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["HTML", "table_html"]
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(map(str, value)) if isinstance(value, set | frozenset) else [str(v) for v in value]
+        return html.escape(", ".join(items))
+    if isinstance(value, Mapping):
+        return html.escape(", ".join(f"{k}={v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))))
+    if isinstance(value, pd.Timestamp):
+        return html.escape(value.isoformat())
+    return html.escape(str(value))
+
+
+def table_html(
+    df: pd.DataFrame,
+    *,
+    max_rows: int | None = 500,
+    table_id: str | None = None,
+    classes: str = "k8sviz-table",
+    columns: Sequence[str] | None = None,
+    cell_classes: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
+    """Render a DataFrame as an escaped HTML table (no random ids, no Styler state).
+
+    Every header and cell is HTML-escaped; lists are joined with ``", "``. At most
+    ``max_rows`` rows are written and a final row says how many were left out.
+    ``cell_classes`` maps a column to ``{value: css class}`` (e.g. severity colours).
+    """
+    if columns is not None:
+        df = df.loc[:, [c for c in columns if c in df.columns]]
+    cols = [str(c) for c in df.columns]
+    attrs = f' class="{html.escape(classes)}"'
+    if table_id:
+        attrs += f' id="{html.escape(table_id)}"'
+    out = [f"<table{attrs}><thead><tr>"]
+    out += [f"<th>{html.escape(c)}</th>" for c in cols]
+    out.append("</tr></thead><tbody>")
+    n = len(df)
+    shown = df if max_rows is None or n <= max_rows else df.iloc[:max_rows]
+    cc = cell_classes or {}
+    for row in shown.itertuples(index=False, name=None):
+        out.append("<tr>")
+        for c, v in zip(cols, row, strict=True):
+            klass = cc.get(c, {}).get(str(v)) if c in cc else None
+            k = f' class="{html.escape(klass)}"' if klass else ""
+            out.append(f"<td{k}>{_cell(v)}</td>")
+        out.append("</tr>")
+    if len(shown) < n:
+        out.append(f'<tr class="more"><td colspan="{len(cols)}">... {n - len(shown)} more rows not shown</td></tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+class HTML(str):
+    """A string of already-escaped HTML that notebooks display as HTML."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/html": str(self), "text/plain": f"<HTML: {len(self)} characters>"}
