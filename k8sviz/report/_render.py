@@ -1,0 +1,269 @@
+"""Turn :class:`ReportData` into one self-contained, offline, deterministic HTML file."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup
+
+from .._version import __version__
+from ..viz import (
+    findings_summary,
+    flow_sankey,
+    flow_timeline,
+    network_figure,
+    reachability_matrix,
+    segmentation_heatmap,
+    table_html,
+)
+from ._build import AGGREGATE_ABOVE, APPENDIX_ROWS, UNKNOWN_STATES, ReportData, ReportError
+
+__all__ = ["figure_html", "render"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_SCRIPT_CLOSE = re.compile(r"</script", re.IGNORECASE)
+_SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+_STATUS_CLASS = {"pass": "st-pass", "fail": "st-fail", "manual": "st-manual", "unknown": "st-unknown"}
+_SEVERITY_CLASS = {s: f"sev-{s}" for s in _SEVERITY_RANK}
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "showSendToCloud": False}
+
+
+@cache
+def plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    js = get_plotlyjs()
+    if _SCRIPT_CLOSE.search(js):  # pragma: no cover - would break the page
+        msg = "plotly.js contains '</script' and cannot be inlined"
+        raise ReportError(msg)
+    return js
+
+
+def figure_html(fig: Any, div_id: str) -> Markup:
+    """A figure as an HTML fragment with a stable div id and no plotly.js, safe to inline.
+
+    Plotly writes the figure JSON with ``<``, ``>`` and ``/`` as ``\\u003c`` etc., so no
+    string from the cluster can close the script element; this is checked, not assumed.
+    """
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", div_id):
+        msg = f"invalid figure id {div_id!r}"
+        raise ReportError(msg)
+    out = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG)
+    # the fragment is <div>...<script>...JSON...</script></div>: exactly one closing tag
+    if len(_SCRIPT_CLOSE.findall(out)) != 1 or "<!--" in out:
+        msg = f"figure {div_id} would not embed safely"
+        raise ReportError(msg)
+    return Markup(out)
+
+
+def _table(df: pd.DataFrame | None, *, max_rows: int | None = 500, **kw: Any) -> Markup | None:
+    if df is None:
+        return None
+    return Markup(table_html(df, max_rows=max_rows, **kw))
+
+
+def _status(s: Any) -> str:
+    v = str(s).strip().lower()
+    return {"passed": "pass", "ok": "pass", "failed": "fail", "fail": "fail"}.get(v, v)
+
+
+def _controls(data: ReportData) -> dict[str, Any]:
+    df = data.controls
+    if df is None or not hasattr(df, "columns"):
+        return {"table": None, "counts": {}}
+    df = df.reset_index() if "control" not in df.columns and df.index.name else df
+    status_col = next((c for c in ("status", "result", "verdict") if c in df.columns), None)
+    counts: Counter[str] = Counter()
+    if status_col:
+        df = df.assign(**{status_col: df[status_col].map(_status)})
+        counts.update(df[status_col])
+    classes = {status_col: {k: v for k, v in _STATUS_CLASS.items()}} if status_col else {}
+    return {"table": _table(df, max_rows=None, table_id="controls-table", cell_classes=classes),
+            "counts": {k: counts.get(k, 0) for k in ("pass", "fail", "manual")} | {
+                k: n for k, n in sorted(counts.items()) if k not in ("pass", "fail", "manual")}}
+
+
+def _findings(data: ReportData) -> dict[str, Any]:
+    gaps = data.gaps
+    if gaps is None or not hasattr(gaps, "columns"):
+        return {"figure": None, "table": None, "count": None, "by_severity": {}}
+    df = gaps.copy()
+    if "severity" in df.columns:
+        df["_rank"] = df["severity"].astype(str).str.lower().map(_SEVERITY_RANK).fillna(9)
+        sort = ["_rank"] + [c for c in ("finding", "namespace", "name") if c in df.columns]
+        df = df.sort_values(sort, kind="stable").drop(columns="_rank")
+        by_sev = Counter(df["severity"].astype(str).str.lower())
+    else:
+        by_sev = Counter()
+    return {
+        "figure": figure_html(findings_summary(gaps), "fig-findings"),
+        "table": _table(df, max_rows=2000, table_id="findings-table",
+                        cell_classes={"severity": _SEVERITY_CLASS}),
+        "count": len(df),
+        "by_severity": dict(sorted(by_sev.items(), key=lambda kv: _SEVERITY_RANK.get(kv[0], 9))),
+    }
+
+
+def _scope(data: ReportData) -> dict[str, Any]:
+    snap = data.snapshot
+    zones: dict[str, list[str]] = defaultdict(list)
+    G = data.graph
+    if G is not None:
+        for n, d in G.nodes(data=True):
+            if d.get("kind", "workload") in ("external",):
+                continue
+            zones[str(d.get("zone") or "(no zone)")].append(str(n))
+    else:
+        for w in snap.workloads:
+            zones["(no zone)"].append(w.key)
+    rows = [
+        {"zone": z, "workloads": len(ws), "members": sorted(ws)[:200]
+         + ([f"... {len(ws) - 200} more"] if len(ws) > 200 else [])}
+        for z, ws in sorted(zones.items(), key=lambda kv: (kv[0] == "(no zone)", kv[0]))
+    ]
+    namespaces = sorted(n.name for n in snap.namespaces)
+    return {"zones": rows, "namespaces": namespaces, "zones_given": data.zones_given}
+
+
+def _coverage(data: ReportData) -> list[dict[str, Any]]:
+    out = []
+    for plural, state in sorted(data.snapshot.coverage.items()):
+        unknown = state in UNKNOWN_STATES or state != "ok"
+        out.append({"resource": plural, "state": state, "unknown": unknown})
+    return out
+
+
+def _segmentation(data: ReportData) -> dict[str, Any]:
+    seg = data.seg
+    if seg is None:
+        return {"figure": None, "violations": None, "n_violations": None}
+    v = getattr(seg, "violations", None)
+    return {
+        "figure": figure_html(segmentation_heatmap(seg), "fig-segmentation"),
+        "violations": _table(v, max_rows=500, table_id="violations-table") if v is not None else None,
+        "n_violations": len(v) if v is not None else None,
+    }
+
+
+def _graph(data: ReportData) -> dict[str, Any]:
+    G = data.graph
+    if G is None:
+        return {"figure": None}
+    n = G.number_of_nodes()
+    aggregate = "namespace" if n > AGGREGATE_ABOVE else None
+    v = getattr(data.seg, "violations", None) if data.seg is not None else None
+    fig = network_figure(G, aggregate=aggregate, violations=v)
+    zone_fig = None
+    if data.zones is not None and n > 0:
+        zone_fig = figure_html(network_figure(G, aggregate="zone", violations=v), "fig-graph-zones")
+    return {"figure": figure_html(fig, "fig-graph"), "aggregated": aggregate, "nodes": n,
+            "edges": G.number_of_edges(), "zone_figure": zone_fig}
+
+
+def _flows(data: ReportData) -> dict[str, Any] | None:
+    if not data.flows_given:
+        return None
+    flows = data.flows
+    out: dict[str, Any] = {"count": None if flows is None else len(flows)}
+    if flows is None:
+        return out
+    if "verdict" in flows.columns:
+        out["verdicts"] = {str(k): int(v) for k, v in sorted(flows["verdict"].fillna("unknown").value_counts().items())}
+    if "time" in flows.columns and len(flows):
+        t = pd.to_datetime(flows["time"], utc=True, errors="coerce").dropna()
+        if len(t):
+            out["start"] = t.min().strftime("%Y-%m-%dT%H:%M:%SZ")
+            out["end"] = t.max().strftime("%Y-%m-%dT%H:%M:%SZ")
+    if "source_format" in flows.columns:
+        out["formats"] = {str(k): int(v) for k, v in sorted(flows["source_format"].value_counts().items())}
+    edges = data.flow_edges_ns if data.flow_edges_ns is not None else flows
+    out["sankey"] = figure_html(flow_sankey(edges), "fig-flow-sankey")
+    out["timeline"] = figure_html(flow_timeline(flows), "fig-flow-timeline")
+    d = data.discrepancies
+    if d is not None and hasattr(d, "columns"):
+        if "kind" in d.columns:
+            out["discrepancy_kinds"] = {str(k): int(v) for k, v in sorted(d["kind"].value_counts().items())}
+        out["discrepancies"] = _table(d, max_rows=500, table_id="discrepancies-table")
+    skew = data.clock_skew
+    if isinstance(skew, pd.DataFrame):
+        out["clock_skew"] = _table(skew, max_rows=200, table_id="clock-skew-table")
+    elif skew is not None:
+        out["clock_skew_text"] = str(skew)
+    return out
+
+
+def _appendix(data: ReportData) -> dict[str, Any] | None:
+    rf = data.reach_frame
+    if rf is None:
+        return None
+    out: dict[str, Any] = {"rows": len(rf)}
+    if {"src_namespace", "dst_namespace"} <= set(rf.columns):
+        work = rf.assign(
+            src_namespace=rf["src_namespace"].fillna("(external)").astype(str),
+            dst_namespace=rf["dst_namespace"].fillna("(external)").astype(str),
+        )
+        agg_rows = []
+        for (s, d), grp in work.groupby(["src_namespace", "dst_namespace"], sort=True):
+            protos: dict[str, set[str]] = defaultdict(set)
+            for proto, ports in zip(grp.get("protocol", ["any"] * len(grp)), grp.get("ports", [None] * len(grp)),
+                                    strict=True):
+                if ports is None or (isinstance(ports, float) and pd.isna(ports)):
+                    protos[str(proto)].add("all")
+                else:
+                    protos[str(proto)].update(map(str, ports if isinstance(ports, list | tuple) else [ports]))
+            desc = "; ".join(f"{p} {', '.join(sorted(v)[:12])}{' ...' if len(v) > 12 else ''}"
+                             for p, v in sorted(protos.items()))
+            agg_rows.append({"source namespace": s, "destination namespace": d,
+                             "connections": len(grp), "sources": grp["src"].nunique(),
+                             "destinations": grp["dst"].nunique(), "protocols / ports": desc})
+        out["namespace_table"] = _table(pd.DataFrame(agg_rows), max_rows=None, table_id="allowed-ns-table")
+    out["matrix"] = figure_html(reachability_matrix(rf), "fig-reachability")
+    cols = [c for c in ("src", "dst", "protocol", "ports") if c in rf.columns]
+    sort = [c for c in ("src", "dst", "protocol") if c in rf.columns]
+    out["table"] = _table(rf.sort_values(sort, kind="stable") if sort else rf, max_rows=APPENDIX_ROWS,
+                          columns=cols, table_id="allowed-table")
+    out["truncated"] = max(0, len(rf) - APPENDIX_ROWS)
+    return out
+
+
+def render(data: ReportData) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    snap = data.snapshot
+    meta = snap.meta
+    ctx = {
+        "version": __version__,
+        "cluster": str(meta.get("cluster") or "?"),
+        "source": str(meta.get("source") or "?"),
+        "collected_at": str(meta.get("collected_at") or "unknown"),
+        "generated_at": data.generated_at,
+        "snapshot_sha256": snap.sha256,
+        "counts": snap.counts(),
+        "inputs": data.inputs,
+        "problems": data.problems,
+        "coverage": _coverage(data),
+        "warnings": [str(w) for w in snap.warnings[:200]],
+        "n_warnings": len(snap.warnings),
+        "scope": _scope(data),
+        "controls": _controls(data),
+        "findings": _findings(data),
+        "segmentation": _segmentation(data),
+        "graph": _graph(data),
+        "flows": _flows(data),
+        "appendix": _appendix(data),
+        "plotly_js": Markup(plotly_js()),
+    }
+    return env.get_template("report.html.j2").render(**ctx)
