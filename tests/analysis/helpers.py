@@ -48,3 +48,53 @@ def snapshot(*objs, collected_at="2026-06-01T00:00:00Z"):
     for o in objs:
         b.add(o, "test")
     return b.build(cluster="test", collected_at=collected_at)
+
+
+class FakeReach:
+    """A stand-in for ``k8sviz.reachability`` with hand-written workload-level connections.
+
+    ``edges``: (src, dst, protocol, ports) with workload keys or CIDR strings (external);
+    ``rules``: (policy, direction, rule, src, dst, protocol, ports).
+    """
+
+    def __init__(self, snapshot, edges=(), rules=()):
+        import pandas as pd
+
+        self.snapshot = snapshot
+        self._wl = {p.workload_key for p in snapshot.pods}
+        self._edges = list(edges)
+        self._rules = list(rules)
+        self.unenforced = tuple(p.key for p in snapshot.pods if p.host_network)
+        self._pd = pd
+
+    def _type(self, key):
+        return "workload" if key in self._wl else "external"
+
+    def to_frame(self, level="workload"):
+        rows = [
+            {"src": s, "dst": d, "src_namespace": s.split("/")[0] if self._type(s) != "external" else None,
+             "dst_namespace": d.split("/")[0] if self._type(d) != "external" else None,
+             "src_type": self._type(s), "dst_type": self._type(d), "protocol": proto, "ports": list(ports)}
+            for s, d, proto, ports in self._edges
+        ]
+        return self._pd.DataFrame(rows, columns=["src", "dst", "src_namespace", "dst_namespace", "src_type",
+                                                 "dst_type", "protocol", "ports"])
+
+    def rule_frame(self, level="workload"):
+        return self._pd.DataFrame(
+            [dict(zip(["policy", "direction", "rule", "src", "dst", "protocol", "ports"], r, strict=True)) for r in self._rules],
+            columns=["policy", "direction", "rule", "src", "dst", "protocol", "ports"],
+        )
+
+    def _wkey(self, key):
+        p = self.snapshot.pod(key)
+        return p.workload_key if p else key
+
+    def can_reach(self, src, dst, port, protocol="TCP"):
+        from k8sviz.analysis import _ports
+
+        s, d = self._wkey(src), self._wkey(dst)
+        return any(
+            s == es and d == ed and protocol == ep and _ports.contains(_ports.parse(eports), port)
+            for es, ed, ep, eports in self._edges
+        )
