@@ -39,6 +39,9 @@ _API: dict[str, str] = {
     "FINDINGS": ".analysis.controls",
     "blast_radius": ".analysis.blast",
     "internet_paths": ".analysis.blast",
+    "reachability": ".policy.reachability",
+    "Reachability": ".policy.reachability",
+    "Verdict": ".policy.reachability",
 }
 
 __all__ = ["__version__", *sorted(_API)]
@@ -59,6 +62,7 @@ if TYPE_CHECKING:
     from .analysis.graph import graph
     from .analysis.segmentation import Segmentation, segmentation
     from .analysis.zones import Zones, load_zones
+    from .policy.reachability import Reachability, Verdict, reachability
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path
 
