@@ -22,8 +22,40 @@ STATUS = ("denied", "partial", "allowed")
 
 VIOLATION_COLUMNS = [
     "src", "dst", "src_zone", "dst_zone", "protocol", "ports", "allowed_ports", "rules", "policies",
-    "exceptions", "expired_exceptions",
+    "exceptions", "expired_exceptions", "external_blocks",
 ]
+
+
+def df_types(df: pd.DataFrame) -> set[str]:
+    """Keys that are external peers (CIDR atoms of the engine)."""
+    return set(df.loc[df["src_type"] == "external", "src"]) | set(df.loc[df["dst_type"] == "external", "dst"])
+
+
+def external_text(blocks: list[str]) -> str:
+    if len(blocks) <= 4:
+        return ", ".join(blocks)
+    return f"{', '.join(blocks[:3])} ... (+{len(blocks) - 3} more blocks)"
+
+
+def _merge_external(rows: list[dict[str, Any]], external: set[str]) -> list[dict[str, Any]]:
+    """One row per internal endpoint instead of one per external address atom."""
+    out: list[dict[str, Any]] = []
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        side = "src" if r["src"] in external else "dst" if r["dst"] in external else None
+        if side is None:
+            out.append({**r, "external_blocks": []})
+            continue
+        other = "dst" if side == "src" else "src"
+        key = (side, r[other], r["protocol"], tuple(r["ports"]), tuple(r["allowed_ports"]), tuple(r["rules"]),
+               tuple(r["exceptions"]), tuple(r["expired_exceptions"]))
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {**r, "external_blocks": []}
+            out.append(g)
+        g["external_blocks"].append(r[side])
+        g[side] = external_text(g["external_blocks"])
+    return out
 PAIR_COLUMNS = [
     "src_zone", "dst_zone", "status", "ports", "pairs", "possible_pairs", "violations", "exceptions",
 ]
@@ -211,8 +243,9 @@ def segmentation(
                 "expired_exceptions": [r.ref for r in cov.expired_rules],
             }
         )
-        pair_viol[(zs, zd)] += 1
-    viol = pd.DataFrame(violations, columns=VIOLATION_COLUMNS)
+    viol = pd.DataFrame(_merge_external(violations, df_types(df)), columns=VIOLATION_COLUMNS)
+    for (zs, zd), n in viol.groupby(["src_zone", "dst_zone"]).size().items():
+        pair_viol[(zs, zd)] = int(n)
     if len(viol):
         viol = viol.sort_values(["src_zone", "dst_zone", "src", "dst", "protocol"], ignore_index=True)
 
