@@ -26,6 +26,23 @@ _API: dict[str, str] = {
     "QueryError": ".errors",
     "SnapshotVersionError": ".errors",
     "LiveError": ".errors",
+    "ZoneError": ".errors",
+    # analyses
+    "graph": ".analysis.graph",
+    "load_zones": ".analysis.zones",
+    "Zones": ".analysis.zones",
+    "segmentation": ".analysis.segmentation",
+    "Segmentation": ".analysis.segmentation",
+    "gaps": ".analysis.gaps",
+    "controls_summary": ".analysis.controls",
+    "CONTROLS": ".analysis.controls",
+    "FINDINGS": ".analysis.controls",
+    "blast_radius": ".analysis.blast",
+    "internet_paths": ".analysis.blast",
+    "reachability": ".policy.reachability",
+    "Reachability": ".policy.reachability",
+    "Verdict": ".policy.reachability",
+    # figures and report
     "report": ".report",
     "network_figure": ".viz",
     "segmentation_heatmap": ".viz",
@@ -46,7 +63,15 @@ if TYPE_CHECKING:
         PolicyError,
         QueryError,
         SnapshotVersionError,
+        ZoneError,
     )
+    from .analysis.blast import blast_radius, internet_paths
+    from .analysis.controls import CONTROLS, FINDINGS, controls_summary
+    from .analysis.gaps import gaps
+    from .analysis.graph import graph
+    from .analysis.segmentation import Segmentation, segmentation
+    from .analysis.zones import Zones, load_zones
+    from .policy.reachability import Reachability, Verdict, reachability
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path
 

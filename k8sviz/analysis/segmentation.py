@@ -1,0 +1,289 @@
+"""Compare what the policies allow between zones with the declared intent (:mod:`.zones`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from . import _ports
+from ._common import frame_html, get_reach
+from .zones import EXTERNAL, Zones, load_zones, resolve_today
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..snapshot import Snapshot
+
+__all__ = ["Segmentation", "segmentation", "zoned_frame", "rule_index"]
+
+STATUS = ("denied", "partial", "allowed")
+
+VIOLATION_COLUMNS = [
+    "src", "dst", "src_zone", "dst_zone", "protocol", "ports", "allowed_ports", "rules", "policies",
+    "exceptions", "expired_exceptions", "external_blocks",
+]
+
+
+def df_types(df: pd.DataFrame) -> set[str]:
+    """Keys that are external peers (CIDR atoms of the engine)."""
+    return set(df.loc[df["src_type"] == "external", "src"]) | set(df.loc[df["dst_type"] == "external", "dst"])
+
+
+def external_text(blocks: list[str]) -> str:
+    if len(blocks) <= 4:
+        return ", ".join(blocks)
+    return f"{', '.join(blocks[:3])} ... (+{len(blocks) - 3} more blocks)"
+
+
+def _merge_external(rows: list[dict[str, Any]], external: set[str]) -> list[dict[str, Any]]:
+    """One row per internal endpoint instead of one per external address atom."""
+    out: list[dict[str, Any]] = []
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        side = "src" if r["src"] in external else "dst" if r["dst"] in external else None
+        if side is None:
+            out.append({**r, "external_blocks": []})
+            continue
+        other = "dst" if side == "src" else "src"
+        key = (side, r[other], r["protocol"], tuple(r["ports"]), tuple(r["allowed_ports"]), tuple(r["rules"]),
+               tuple(r["exceptions"]), tuple(r["expired_exceptions"]))
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {**r, "external_blocks": []}
+            out.append(g)
+        g["external_blocks"].append(r[side])
+        g[side] = external_text(g["external_blocks"])
+    return out
+PAIR_COLUMNS = [
+    "src_zone", "dst_zone", "status", "ports", "pairs", "possible_pairs", "violations", "exceptions",
+]
+
+
+def zoned_frame(reach: Any, zones: Zones | None, level: str = "workload") -> pd.DataFrame:
+    """``reach.to_frame(level)`` plus ``src_zone``/``dst_zone`` (None without zones)."""
+    df = reach.to_frame(level=level).copy()
+    if zones is None:
+        df["src_zone"] = None
+        df["dst_zone"] = None
+        return df
+    zmap = zones.assign(reach.snapshot, level)
+
+    def zone(key: str, typ: str) -> str:
+        if typ == "external":
+            return EXTERNAL
+        if key in zmap:
+            return zmap[key]
+        pod = reach.snapshot.pod(key)
+        if pod is not None:
+            return zmap.get(pod.workload_key if level == "workload" else pod.key, "unzoned")
+        return "unzoned"
+
+    df["src_zone"] = [zone(k, t) for k, t in zip(df["src"], df["src_type"], strict=True)]
+    df["dst_zone"] = [zone(k, t) for k, t in zip(df["dst"], df["dst_type"], strict=True)]
+    return df
+
+
+def rule_index(reach: Any, level: str = "workload") -> dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]]:
+    """``{(src, dst, protocol): [(policy, direction, rule, ranges)]}`` from ``reach.rule_frame``."""
+    out: dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]] = defaultdict(list)
+    try:
+        rf = reach.rule_frame(level=level)
+    except (AttributeError, NotImplementedError):
+        return out
+    for row in rf.itertuples(index=False):
+        out[(row.src, row.dst, row.protocol)].append(
+            (row.policy, row.direction, int(row.rule), _ports.parse(row.ports))
+        )
+    return out
+
+
+def _rule_text(policy: str, direction: str, rule: int) -> str:
+    return f"{policy} {direction}[{rule}]"
+
+
+class Segmentation:
+    """Result of :func:`segmentation`.
+
+    Attributes
+    ----------
+    pairs
+        Long frame, one row per (src_zone, dst_zone) with connectivity or intent:
+        ``src_zone``, ``dst_zone``, ``status`` (``denied``/``partial``/``allowed``: no, some or
+        every member pair can connect on some port), ``ports`` (``["TCP/443", ...]`` allowed
+        by the policies between the zones), ``pairs`` (connected member pairs),
+        ``possible_pairs``, ``violations`` (rows in :attr:`violations`), ``exceptions`` (allow
+        rules that apply).
+    matrix
+        Pivot of ``status``: index ``src_zone``, columns ``dst_zone`` (every zone, ``denied``
+        where nothing connects).
+    violations
+        Cross-zone connectivity not covered by a valid allow rule: ``src``, ``dst``,
+        ``src_zone``, ``dst_zone``, ``protocol``, ``ports`` (uncovered ranges, e.g. ``["5432"]``),
+        ``allowed_ports`` (all the policies allow), ``rules`` (policy rules that open it, e.g.
+        ``"pci/card-vault-maintenance ingress[0]"``; egress rules of the source and ingress
+        rules of the destination; empty when the side is not isolated), ``policies``,
+        ``exceptions`` (allow rules that cover part of it), ``expired_exceptions``.
+    today
+        The date expiry was judged against.
+    """
+
+    def __init__(self, pairs: pd.DataFrame, matrix: pd.DataFrame, violations: pd.DataFrame, zones: Zones, today: dt.date):
+        self.pairs = pairs
+        self.matrix = matrix
+        self.violations = violations
+        self.zones = zones
+        self.today = today
+
+    def __repr__(self) -> str:
+        return (
+            f"Segmentation({len(self.zones.zones)} zones, {len(self.violations)} violations, "
+            f"judged on {self.today.isoformat()})"
+        )
+
+    def to_html(self) -> str:
+        return (
+            f"<div><h4>Segmentation ({html.escape(self.zones.source)}, judged on {self.today.isoformat()})</h4>"
+            f"{self.matrix.to_html(escape=True)}"
+            f"{frame_html(self.violations, 'Violations')}</div>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def segmentation(
+    snapshot: Snapshot | None,
+    reach: Any = None,
+    zones: Zones | str | Any = None,
+    *,
+    level: str = "workload",
+    today: dt.date | str | None = None,
+) -> Segmentation:
+    """Check the policies against the segmentation intent.
+
+    Parameters
+    ----------
+    snapshot
+        The cluster (``reach.snapshot`` when None).
+    reach
+        ``k8sviz.reachability(snapshot)``; computed when None.
+    zones
+        A :class:`~k8sviz.analysis.zones.Zones` or a path to a zones YAML.
+    level
+        ``"workload"`` (default) or ``"pod"``.
+    today
+        Date exceptions are judged against: explicit, else the snapshot's ``collected_at``,
+        else today (UTC).  An exception is valid up to and including its ``expires`` day.
+
+    Same-zone traffic is never a violation; every other connection the policies allow (including
+    from/to ``external`` and ``unzoned``) must be covered, port by port, by an unexpired allow
+    rule.
+    """
+    import pandas as pd
+
+    if zones is None:
+        from ..errors import ZoneError
+
+        msg = "segmentation needs zones (a Zones object or a zones YAML path)"
+        raise ZoneError(msg)
+    zones = load_zones(zones)
+    if snapshot is None:
+        snapshot = reach.snapshot
+    reach = get_reach(snapshot, reach)
+    day = resolve_today(today, snapshot)
+    df = zoned_frame(reach, zones, level)
+    rules = rule_index(reach, level)
+
+    members: dict[str, set[str]] = defaultdict(set)
+    for key, z in zones.assign(snapshot, level).items():
+        members[z].add(key)
+    for col, typ, zcol in (("src", "src_type", "src_zone"), ("dst", "dst_type", "dst_zone")):
+        for k, t, z in zip(df[col], df[typ], df[zcol], strict=True):
+            if t == "external" or z not in zones.zones:
+                members[z].add(k)
+
+    violations = []
+    pair_ports: dict[tuple[str, str], dict[str, _ports.Ranges]] = defaultdict(dict)
+    pair_conns: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    pair_viol: dict[tuple[str, str], int] = defaultdict(int)
+    pair_exc: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in df.itertuples(index=False):
+        zs, zd = row.src_zone, row.dst_zone
+        ranges = _ports.parse(row.ports)
+        pp = pair_ports[(zs, zd)]
+        pp[row.protocol] = _ports.union(pp.get(row.protocol, ()), ranges)
+        if row.src != row.dst:
+            pair_conns[(zs, zd)].add((row.src, row.dst))
+        if zs == zd:
+            continue
+        cov = zones.coverage(zs, zd, row.protocol, ranges, day)
+        pair_exc[(zs, zd)].update(r.ref for r in cov.rules)
+        if not cov.uncovered:
+            continue
+        opening = [
+            (pol, d, i)
+            for pol, d, i, rr in rules.get((row.src, row.dst, row.protocol), ())
+            if _ports.intersect(rr, cov.uncovered)
+        ]
+        opening.sort(key=lambda t: (t[1] != "egress", t[0], t[2]))
+        violations.append(
+            {
+                "src": row.src,
+                "dst": row.dst,
+                "src_zone": zs,
+                "dst_zone": zd,
+                "protocol": row.protocol,
+                "ports": _ports.fmt(cov.uncovered),
+                "allowed_ports": _ports.fmt(ranges),
+                "rules": [_rule_text(*o) for o in opening],
+                "policies": sorted({o[0] for o in opening}),
+                "exceptions": [r.ref for r in cov.rules],
+                "expired_exceptions": [r.ref for r in cov.expired_rules],
+            }
+        )
+    viol = pd.DataFrame(_merge_external(violations, df_types(df)), columns=VIOLATION_COLUMNS)
+    for (zs, zd), n in viol.groupby(["src_zone", "dst_zone"]).size().items():
+        pair_viol[(zs, zd)] = int(n)
+    if len(viol):
+        viol = viol.sort_values(["src_zone", "dst_zone", "src", "dst", "protocol"], ignore_index=True)
+
+    names = [z for z in zones.names if z in members or z in zones.zones]
+    pairs = []
+    for zs in names:
+        for zd in names:
+            conns = pair_conns.get((zs, zd), set())
+            n_src, n_dst = len(members.get(zs, ())), len(members.get(zd, ()))
+            possible = n_src * n_dst - (n_src if zs == zd else 0)
+            if possible <= 0 and not conns:
+                status = "denied"
+            elif not conns and not pair_ports.get((zs, zd)):
+                status = "denied"
+            elif len(conns) >= possible:
+                status = "allowed"
+            else:
+                status = "partial"
+            ports = [
+                f"{proto}/{p}" for proto, rs in sorted(pair_ports.get((zs, zd), {}).items()) for p in _ports.fmt(rs)
+            ]
+            exc = sorted(pair_exc.get((zs, zd), set()) | {
+                r.ref for r in zones.allow if r.applies(zs, zd)
+            })
+            pairs.append(
+                {
+                    "src_zone": zs,
+                    "dst_zone": zd,
+                    "status": status,
+                    "ports": ports,
+                    "pairs": len(conns),
+                    "possible_pairs": max(possible, 0),
+                    "violations": pair_viol.get((zs, zd), 0),
+                    "exceptions": exc,
+                }
+            )
+    long = pd.DataFrame(pairs, columns=PAIR_COLUMNS)
+    matrix = long.pivot(index="src_zone", columns="dst_zone", values="status").reindex(index=names, columns=names)
+    matrix = matrix.fillna("denied")
+    matrix.index.name, matrix.columns.name = "from", "to"
+    return Segmentation(long, matrix, viol, zones, day)
