@@ -26,6 +26,14 @@ _API: dict[str, str] = {
     "QueryError": ".errors",
     "SnapshotVersionError": ".errors",
     "LiveError": ".errors",
+    "load_flows": ".flows",
+    "flow_edges": ".flows",
+    "flow_discrepancies": ".flows",
+    "flow_windows": ".flows",
+    "flow_report": ".flows",
+    "clock_skew": ".flows",
+    "aggregate_flow_archive": ".flows",
+    "FlowWarning": ".flows",
 }
 
 __all__ = ["__version__", *sorted(_API)]
@@ -38,6 +46,16 @@ if TYPE_CHECKING:
         PolicyError,
         QueryError,
         SnapshotVersionError,
+    )
+    from .flows import (
+        FlowWarning,
+        aggregate_flow_archive,
+        clock_skew,
+        flow_discrepancies,
+        flow_edges,
+        flow_report,
+        flow_windows,
+        load_flows,
     )
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path
