@@ -193,7 +193,9 @@ def load_flows(
         if windows is not None:
             w = windows[windows["file"] == src["file"]]
             if len(w):
-                src["first"], src["last"] = w["first"].iloc[0], w["last"].iloc[0]
+                # ISO strings keep the attrs JSON-serializable (DataFrame.to_parquet writes them).
+                src["first"] = w["first"].iloc[0].isoformat()
+                src["last"] = w["last"].iloc[0].isoformat()
     df.attrs["k8sviz"] = attrs
     _warn(attrs)
     return df
