@@ -115,7 +115,8 @@ def _scope(data: ReportData) -> dict[str, Any]:
     G = data.graph
     if G is not None:
         for n, d in G.nodes(data=True):
-            if d.get("kind", "workload") in ("external",):
+            ntype = d.get("type") or ("external" if d.get("namespace") is None else "workload")
+            if ntype in ("external", "service"):
                 continue
             zones[str(d.get("zone") or "(no zone)")].append(str(n))
     else:

@@ -25,22 +25,66 @@ EDGE_STYLE: dict[str, dict[str, Any]] = {
 _GOLDEN = math.pi * (3 - math.sqrt(5))
 
 
-def _node_rows(G: nx.Graph) -> dict[str, dict[str, Any]]:
+_NODE_TYPES = ("workload", "external", "service", "pod", "namespace")
+
+
+def _node_type(d: Mapping[str, Any]) -> str:
+    t = d.get("type")
+    if t:
+        return str(t)
+    k = d.get("kind")
+    return str(k) if k in _NODE_TYPES else ("external" if d.get("namespace") is None else "workload")
+
+
+def _exposure(d: Mapping[str, Any]) -> str | None:
+    if d.get("exposure"):
+        return str(d["exposure"])
+    if d.get("exposed"):
+        by = d.get("exposed_by") or []
+        return "exposed" + (f" via {', '.join(map(str, by))}" if by else "")
+    return None
+
+
+def _node_rows(
+    G: nx.Graph, *, services: bool, collapse_external: bool
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Node table and a map from graph node to drawn node (externals may be merged)."""
     rows: dict[str, dict[str, Any]] = {}
+    alias: dict[str, str] = {}
     for n, d in G.nodes(data=True):
+        ntype = _node_type(d)
+        if ntype == "service" and not services:
+            continue
+        nid = str(n)
         ns = d.get("namespace")
-        kind = d.get("kind") or "workload"
-        rows[str(n)] = {
-            "id": str(n),
+        if ntype == "external" and collapse_external:
+            cls = str(d.get("address_class") or "external")
+            if d.get("metadata"):
+                cls = "metadata"
+            merged = f"external: {cls}"
+            alias[nid] = merged
+            r = rows.setdefault(merged, {
+                "id": merged, "namespace": EXTERNAL, "zone": str(d.get("zone") or NO_ZONE),
+                "kind": "external", "type": "external", "labels": {}, "exposure": None,
+                "host_network": False, "members": 0, "cidrs": [],
+            })
+            r["members"] += 1
+            r["cidrs"].append(nid)
+            continue
+        alias[nid] = nid
+        rows[nid] = {
+            "id": nid,
             "namespace": str(ns) if ns else EXTERNAL,
             "zone": str(d["zone"]) if d.get("zone") else NO_ZONE,
-            "kind": str(kind),
+            "kind": str(d.get("kind") or ntype),
+            "type": ntype,
             "labels": d.get("labels") or {},
-            "exposure": d.get("exposure"),
+            "exposure": _exposure(d),
             "host_network": bool(d.get("host_network")),
+            "privileged": bool(d.get("privileged")),
             "members": 1,
         }
-    return rows
+    return rows, alias
 
 
 def _violation_set(violations: Any) -> set[tuple[str, str]]:
@@ -54,17 +98,24 @@ def _violation_set(violations: Any) -> set[tuple[str, str]]:
     return {(str(a), str(b)) for a, b in violations}
 
 
-def _edge_rows(G: nx.Graph, violations: set[tuple[str, str]]) -> list[dict[str, Any]]:
+def _edge_rows(
+    G: nx.Graph, violations: set[tuple[str, str]], alias: Mapping[str, str]
+) -> list[dict[str, Any]]:
     out = []
-    it = G.edges(data=True)
-    for u, v, d in it:
+    for u, v, d in G.edges(data=True):
         kind = str(d.get("kind") or "allowed")
+        if kind not in ("allowed", "observed", "violation", "violating"):
+            continue  # structural edges (service selects pods...) are not connections
+        su, sv = str(u), str(v)
+        if su not in alias or sv not in alias:
+            continue
         cat = "observed" if kind == "observed" else "allowed"
         if d.get("violation") or d.get("violating") or kind in ("violation", "violating") or (
-            (str(u), str(v)) in violations
+            (su, sv) in violations
         ):
             cat = "violating"
-        ports = d.get("ports")
+        u, v = alias[su], alias[sv]
+        ports = _port_labels(d)
         rules = d.get("rules") or d.get("rule")
         count = d.get("count", d.get("counts", d.get("flows")))
         if isinstance(count, Mapping):
@@ -84,14 +135,14 @@ def _aggregate(nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], by
     for r in nodes.values():
         g = r[by]
         a = agg.setdefault(g, {
-            "id": g, "namespace": g if by == "namespace" else "", "zones": set(), "kind": by,
+            "id": g, "namespace": g if by == "namespace" else "", "zones": set(), "kind": by, "type": by,
             "labels": {}, "exposure": None, "host_network": False, "members": 0, "internal": 0,
         })
-        a["members"] += 1
+        a["members"] += r["members"]
         a["zones"].add(r["zone"])
         a["host_network"] = a["host_network"] or r["host_network"]
         if r["exposure"] and r["exposure"] not in (None, "none", "internal"):
-            a["exposure"] = r["exposure"]
+            a["exposure"] = "has exposed workloads"
     for a in agg.values():
         zones = sorted(a.pop("zones"))
         if by == "zone":
@@ -114,11 +165,9 @@ def _aggregate(nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], by
             "rules": set(), "count": 0, "edges": 0,
         })
         m["edges"] += 1
-        if e["protocol"]:
-            m["protocol"].add(str(e["protocol"]))
-        ports = e["ports"]
-        if ports is not None:
-            m["ports"].update(str(p) for p in (ports if isinstance(ports, list | tuple | set) else [ports]))
+        protos = e["protocol"] if isinstance(e["protocol"], list) else [e["protocol"]]
+        m["protocol"].update(str(p) for p in protos if p)
+        m["ports"].update(str(p) for p in e["ports"] or [])
         rules = e["rules"]
         if rules:
             m["rules"].update(str(r) for r in (rules if isinstance(rules, list | tuple | set) else [rules]))
@@ -133,8 +182,44 @@ def _aggregate(nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], by
     return agg, out
 
 
+def _port_labels(d: Mapping[str, Any]) -> list[str]:
+    """``PROTO/port`` strings for an edge (``port_labels`` if the graph has them)."""
+    if d.get("port_labels"):
+        return [str(x) for x in d["port_labels"]]
+    proto = d.get("protocol")
+    ports = d.get("ports")
+    if ports is None or ports == []:
+        return [f"{proto}/all ports"] if proto else []
+    plist = ports if isinstance(ports, list | tuple | set) else [ports]
+    return [f"{proto}/{p}" if proto and "/" not in str(p) else str(p) for p in plist]
+
+
+def _dedupe(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One drawn edge per (src, dst, category): merge protocols, ports, rules and counts."""
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for e in edges:
+        key = (e["src"], e["dst"], e["cat"])
+        m = merged.get(key)
+        if m is None:
+            merged[key] = m = {**e, "protocol": [], "ports": [], "rules": [], "count": None}
+        for field_ in ("protocol", "ports", "rules"):
+            val = e[field_]
+            if val is None:
+                continue
+            for x in val if isinstance(val, list | tuple | set) else [val]:
+                if str(x) not in m[field_]:
+                    m[field_].append(str(x))
+        if isinstance(e["count"], int | float):
+            m["count"] = (m["count"] or 0) + int(e["count"])
+    for m in merged.values():
+        m["ports"] = sorted(m["ports"], key=_port_key)
+        m["rules"] = sorted(m["rules"])
+        m["protocol"] = sorted(m["protocol"])
+    return list(merged.values())
+
+
 def _port_key(p: str) -> tuple[int, str]:
-    head = p.split("-")[0].split("/")[0]
+    head = p.split("/")[-1].split("-")[0]
     return (int(head), p) if head.isdigit() else (1 << 20, p)
 
 
@@ -193,6 +278,8 @@ def network_figure(
     title: str | None = None,
     height: int | None = None,
     webgl: bool | None = None,
+    services: bool = False,
+    collapse_external: bool = True,
 ) -> go.Figure:
     """Draw a connection graph (from :func:`k8sviz.graph`) as a Plotly figure.
 
@@ -214,14 +301,20 @@ def network_figure(
         ``"spring"`` (``networkx.spring_layout`` with ``seed``) or ``"circular"``.
     show
         Edge categories to draw: any of ``allowed``, ``observed``, ``violating``.
+    services
+        Also draw Service nodes (off by default: connections go workload to workload).
+    collapse_external
+        Merge external address blocks into one node per address class (internet, private,
+        metadata); the CIDRs are listed on hover.
 
     Returns
     -------
     plotly.graph_objects.Figure
         One trace per edge category (lines plus hoverable midpoints) and one node trace per zone.
     """
-    nodes = _node_rows(G)
-    edges = _edge_rows(G, _violation_set(violations))
+    nodes, alias = _node_rows(G, services=services, collapse_external=collapse_external)
+    edges = _edge_rows(G, _violation_set(violations), alias)
+    edges = _dedupe(edges)
     if namespace is not None:
         wanted = {namespace} if isinstance(namespace, str) else set(namespace)
         core = {n for n, r in nodes.items() if r["namespace"] in wanted}
@@ -338,12 +431,14 @@ def _short(nid: str, aggregate: Aggregate) -> str:
 def _node_size(r: dict[str, Any], aggregate: Aggregate) -> float:
     if aggregate is not None:
         return min(12 + 4 * math.sqrt(r["members"]), 48)
-    return 12 if r["kind"] == "external" else 10
+    return 14 if r["type"] == "external" else 11
 
 
 def _node_symbol(r: dict[str, Any]) -> str:
-    if r["kind"] == "external":
+    if r["type"] == "external":
         return "diamond"
+    if r["type"] == "service":
+        return "hexagon"
     if r["host_network"]:
         return "square"
     return "circle"
@@ -360,6 +455,12 @@ def _node_hover(r: dict[str, Any], aggregate: Aggregate) -> str:
         if r["exposure"]:
             parts.append(f"exposure: {esc(r['exposure'])}")
         return "<br>".join(parts)
+    if r["type"] == "external":
+        return "<br>".join([
+            f"<b>{esc(r['id'])}</b>", f"zone: {esc(r['zone'])}",
+            f"{r['members']} address block(s):<br>&nbsp;&nbsp;" + fmt_list(r.get("cidrs") or [r["id"]], limit=10,
+                                                                     sep="<br>&nbsp;&nbsp;"),
+        ])
     parts = [
         f"<b>{esc(r['id'])}</b>",
         f"kind: {esc(r['kind'])}",
@@ -370,17 +471,17 @@ def _node_hover(r: dict[str, Any], aggregate: Aggregate) -> str:
         parts.append(f"exposure: {esc(r['exposure'])}")
     if r["host_network"]:
         parts.append("hostNetwork: true")
-    if r["kind"] != "external":
+    if r.get("privileged"):
+        parts.append("privileged: true")
+    if r["type"] != "external":
         parts.append("labels:<br>" + fmt_labels(r["labels"]))
     return "<br>".join(parts)
 
 
 def _edge_hover(e: dict[str, Any], cat: str) -> str:
     parts = [f"<b>{esc(e['src'])} → {esc(e['dst'])}</b>", EDGE_STYLE[cat]["name"]]
-    proto = e.get("protocol")
-    ports = e.get("ports")
-    if proto or ports:
-        parts.append(f"{fmt_list(proto) or 'any'} {fmt_list(ports) or 'all ports'}")
+    if e.get("ports"):
+        parts.append("ports: " + fmt_list(e["ports"], limit=10))
     if e.get("edges"):
         parts.append(f"aggregated edges: {e['edges']}")
     if e.get("count"):
