@@ -8,7 +8,7 @@ import pytest
 
 import k8sviz
 
-from ..conftest import HOSTILE, HOSTILE2, make_graph
+from ..viz.conftest import HOSTILE, HOSTILE2, flows, gaps, graph, make_graph, reach_frame  # noqa: F401
 
 HOSTILE_DUMP = {
     "apiVersion": "v1",

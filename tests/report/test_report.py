@@ -5,7 +5,7 @@ import re
 import k8sviz
 from k8sviz.cli import main
 
-from ..conftest import HOSTILE
+from ..viz.conftest import HOSTILE
 
 
 def _scripts(page: str) -> list[str]:

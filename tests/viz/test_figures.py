@@ -16,7 +16,7 @@ from k8sviz.viz import (
     table_html,
 )
 
-from ..conftest import HOSTILE, HOSTILE2
+from .conftest import HOSTILE, HOSTILE2
 
 
 def _raw_strings(fig: go.Figure) -> str:
