@@ -189,7 +189,10 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
     if d is not None and hasattr(d, "columns"):
         if "kind" in d.columns:
             out["discrepancy_kinds"] = {str(k): int(v) for k, v in sorted(d["kind"].value_counts().items())}
-        out["discrepancies"] = _table(d, max_rows=500, table_id="discrepancies-table")
+        order = ["kind", "src", "dst", "protocol", "ports", "flows", "records", "first_seen", "last_seen",
+                 "detail", "rules", "sample"]
+        cols = [c for c in order if c in d.columns] + [c for c in d.columns if c not in order]
+        out["discrepancies"] = _table(d, max_rows=500, table_id="discrepancies-table", columns=cols)
     skew = data.clock_skew
     if isinstance(skew, pd.DataFrame):
         out["clock_skew"] = _table(skew, max_rows=200, table_id="clock-skew-table")

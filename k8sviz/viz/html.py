@@ -11,17 +11,29 @@ import pandas as pd
 __all__ = ["HTML", "table_html"]
 
 
+#: Longest cell text written into a table (the rest is summarised, not inlined).
+MAX_CELL = 600
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_CELL:
+        return html.escape(text)
+    return html.escape(text[:MAX_CELL]) + f" ... ({len(text) - MAX_CELL} more characters)"
+
+
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(map(str, value)) if isinstance(value, set | frozenset) else [str(v) for v in value]
-        return html.escape(", ".join(items))
+        return _clip(", ".join(items))
     if isinstance(value, Mapping):
-        return html.escape(", ".join(f"{k}={v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))))
+        return _clip(", ".join(f"{k}={v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))))
     if isinstance(value, pd.Timestamp):
         return html.escape(value.isoformat())
-    return html.escape(str(value))
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        return _cell(value.tolist())
+    return _clip(str(value))
 
 
 def table_html(
@@ -45,7 +57,7 @@ def table_html(
     attrs = f' class="{html.escape(classes)}"'
     if table_id:
         attrs += f' id="{html.escape(table_id)}"'
-    out = [f"<table{attrs}><thead><tr>"]
+    out = [f'<div class="table-wrap"><table{attrs}><thead><tr>']
     out += [f"<th>{html.escape(c)}</th>" for c in cols]
     out.append("</tr></thead><tbody>")
     n = len(df)
@@ -60,7 +72,7 @@ def table_html(
         out.append("</tr>")
     if len(shown) < n:
         out.append(f'<tr class="more"><td colspan="{len(cols)}">... {n - len(shown)} more rows not shown</td></tr>')
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
