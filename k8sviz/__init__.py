@@ -90,8 +90,18 @@ if TYPE_CHECKING:
         flow_windows,
         load_flows,
     )
+    from .report import report
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path
+    from .viz import (
+        controls_figure,
+        findings_summary,
+        flow_sankey,
+        flow_timeline,
+        network_figure,
+        reachability_matrix,
+        segmentation_heatmap,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -99,3 +99,19 @@ def test_module_is_callable(hostile_dump, fake_analysis):
 
     assert isinstance(mod(hostile_dump, generated_at="x"), str)
     assert HOSTILE not in k8sviz.report(hostile_dump, generated_at="x").split("<script>", 1)[0]
+
+
+def test_demo_report_with_real_analyses(tmp_path):
+    """The bundled demo, every analysis for real: no limitation, all sections, stable."""
+    zones = k8sviz.demo_path("zones.yaml")
+    flows = k8sviz.demo_path("flows")
+    kw = {"zones": zones, "generated_at": "2024-03-10T09:00:00Z"}
+    if flows.is_dir():
+        kw["flows"] = flows
+    page = k8sviz.report(k8sviz.demo(), **kw)
+    assert "Limitations of this report" not in page
+    for sid in ("fig-findings", "fig-segmentation", "fig-graph", "fig-graph-zones", "fig-reachability",
+                "controls-table", "violations-table", "allowed-ns-table"):
+        assert f'id="{sid}"' in page, sid
+    assert 'class="card st-fail"' in page
+    assert page == k8sviz.report(k8sviz.demo(), **kw)
