@@ -279,12 +279,14 @@ def clock_skew(
         return pd.DataFrame(columns=cols)
     src_l = endpoint_labels(f, "src", "pod")
     dst_l = endpoint_labels(f, "dst", "pod")
-    sport = f["src_port"].astype("string").fillna("").to_numpy()
+    def text(c: str) -> pd.Series:
+        return f[c].astype(object).where(f[c].notna(), "").astype(str)
+
     key = (
-        f["source_format"].astype(str).to_numpy() + "|" + f["src_ip"].astype(str).to_numpy() + "|" + src_l
-        + "|" + sport + "|" + f["dst_ip"].astype(str).to_numpy() + "|" + dst_l + "|"
-        + f["dst_port"].astype("string").fillna("").to_numpy() + "|" + f["protocol"].astype(str).to_numpy()
-    )
+        text("source_format") + "|" + text("src_ip") + "|" + pd.Series(src_l, index=f.index) + "|"
+        + text("src_port") + "|" + text("dst_ip") + "|" + pd.Series(dst_l, index=f.index) + "|"
+        + text("dst_port") + "|" + text("protocol")
+    ).to_numpy()
     w = pd.DataFrame({
         "key": key,
         "time": f["time"].to_numpy(),
