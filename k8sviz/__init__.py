@@ -34,6 +34,9 @@ _API: dict[str, str] = {
     "clock_skew": ".flows",
     "aggregate_flow_archive": ".flows",
     "FlowWarning": ".flows",
+    "reachability": ".policy.reachability",
+    "Reachability": ".policy.reachability",
+    "Verdict": ".policy.reachability",
 }
 
 __all__ = ["__version__", *sorted(_API)]
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
         flow_windows,
         load_flows,
     )
+    from .policy.reachability import Reachability, Verdict, reachability
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path
 

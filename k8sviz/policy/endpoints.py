@@ -1,0 +1,187 @@
+"""Endpoints the engine judges: pods, then atoms of the external IP space.
+
+Selectors are evaluated once per *label class* (non-hostNetwork pods with the same namespace
+and labels), column-wise with numpy, so thousands of selectors over tens of thousands of pods
+stay cheap.  hostNetwork pods have no label class: pod and namespace selectors never match
+them; ipBlocks match them by their host address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..model import IPBlock, LabelSelector, Namespace, Pod
+from .ipblocks import IPSpace, ints_in_block
+
+__all__ = ["Endpoints"]
+
+
+class Endpoints:
+    def __init__(
+        self,
+        pods: Iterable[Pod],
+        namespaces: Iterable[Namespace],
+        blocks: Iterable[IPBlock],
+        *,
+        ipblocks_match_pods: bool = False,
+    ):
+        self.pods: tuple[Pod, ...] = tuple(pods)
+        self.n_pods = len(self.pods)
+        self.ips = IPSpace(blocks)
+        self.n = self.n_pods + self.ips.n
+        self.ipblocks_match_pods = ipblocks_match_pods
+
+        # Namespaces: every namespace a pod lives in has labels (the loader adds the name label).
+        self.ns_index: dict[str, int] = {}
+        self.ns_labels: list[dict[str, str]] = []
+        for ns in namespaces:
+            self.ns_index[ns.name] = len(self.ns_labels)
+            self.ns_labels.append(ns.labels)
+        for p in self.pods:
+            if p.namespace not in self.ns_index:
+                self.ns_index[p.namespace] = len(self.ns_labels)
+                self.ns_labels.append({"kubernetes.io/metadata.name": p.namespace})
+
+        # Label classes.
+        lc_of: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+        lc_ns: list[int] = []
+        lc_labels: list[dict[str, str]] = []
+        ent_lc = np.full(self.n, -1, dtype=np.int64)
+        for i, p in enumerate(self.pods):
+            if p.host_network:
+                continue
+            key = (p.namespace, tuple(sorted(p.labels.items())))
+            c = lc_of.get(key)
+            if c is None:
+                c = lc_of[key] = len(lc_ns)
+                lc_ns.append(self.ns_index[p.namespace])
+                lc_labels.append(p.labels)
+            ent_lc[i] = c
+        self.ent_lc = ent_lc
+        self.n_lc = len(lc_ns)
+        self.lc_ns = np.asarray(lc_ns, dtype=np.int64)
+        # Column-coded labels: per key, value codes per class (-1: key absent).
+        self._vocab: dict[str, dict[str, int]] = {}
+        self._cols: dict[str, np.ndarray] = {}
+        for c, labels in enumerate(lc_labels):
+            for k, v in labels.items():
+                col = self._cols.get(k)
+                if col is None:
+                    col = self._cols[k] = np.full(self.n_lc, -1, dtype=np.int64)
+                    self._vocab[k] = {}
+                col[c] = self._vocab[k].setdefault(v, len(self._vocab[k]))
+        self._sel_cache: dict[LabelSelector, np.ndarray] = {}
+        self._ns_cache: dict[LabelSelector, np.ndarray] = {}
+
+        # Addresses ipBlocks can match: host pods always (by host IP), other pods on request.
+        self._addr_ents: list[int] = []
+        self._addrs: list[str] = []
+        for i, p in enumerate(self.pods):
+            if p.host_network:
+                addrs = [p.host_ip] if p.host_ip else list(p.ips[:1])
+            elif ipblocks_match_pods:
+                addrs = list(p.ips)
+            else:
+                continue
+            for a in addrs:
+                self._addr_ents.append(i)
+                self._addrs.append(a)
+        self._v4 = [k for k, a in enumerate(self._addrs) if ipaddress.ip_address(a).version == 4]
+        self._v4_ints = np.asarray([int(ipaddress.ip_address(self._addrs[k])) for k in self._v4], dtype=np.uint64)
+        self._block_cache: dict[IPBlock, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ names
+
+    def name(self, e: int) -> str:
+        return self.pods[e].key if e < self.n_pods else self.ips.cidrs[e - self.n_pods]
+
+    # ------------------------------------------------------------------ selectors
+
+    def pod_selector(self, sel: LabelSelector) -> np.ndarray:
+        """Label classes whose pod labels match ``sel`` (any namespace)."""
+        hit = self._sel_cache.get(sel)
+        if hit is not None:
+            return hit
+        m = np.ones(self.n_lc, dtype=bool)
+        for k, v in sel.match_labels:
+            code = self._vocab.get(k, {}).get(v)
+            if code is None:
+                m[:] = False
+                break
+            m &= self._cols[k] == code
+        for r in sel.match_expressions:
+            col = self._cols.get(r.key)
+            if col is None:
+                col = np.full(self.n_lc, -1, dtype=np.int64)
+            codes = [self._vocab.get(r.key, {}).get(v) for v in r.values]
+            codes_arr = np.asarray([c for c in codes if c is not None], dtype=np.int64)
+            if r.operator == "In":
+                m &= np.isin(col, codes_arr)
+            elif r.operator == "NotIn":
+                m &= ~np.isin(col, codes_arr)  # an absent key (-1) satisfies NotIn
+            elif r.operator == "Exists":
+                m &= col >= 0
+            else:
+                m &= col < 0
+        self._sel_cache[sel] = m
+        return m
+
+    def namespace_selector(self, sel: LabelSelector) -> np.ndarray:
+        """Label classes whose namespace's labels match ``sel``."""
+        hit = self._ns_cache.get(sel)
+        if hit is None:
+            ns_ok = np.asarray([sel.matches(lbl) for lbl in self.ns_labels], dtype=bool)
+            hit = self._ns_cache[sel] = ns_ok[self.lc_ns] if self.n_lc else np.zeros(0, dtype=bool)
+        return hit
+
+    def in_namespace(self, ns: str) -> np.ndarray:
+        i = self.ns_index.get(ns, -1)
+        return self.lc_ns == i
+
+    # ------------------------------------------------------------------ ipBlocks
+
+    def block_entities(self, block: IPBlock) -> np.ndarray:
+        """Sorted entities inside ``block``: external atoms, host pods, pods if enabled."""
+        hit = self._block_cache.get(block)
+        if hit is not None:
+            return hit
+        ents = [self.ips.block_atoms(block) + self.n_pods]
+        if self._addrs:
+            m4 = ints_in_block(block, 4, self._v4_ints)
+            ents.append(np.asarray([self._addr_ents[self._v4[k]] for k in np.flatnonzero(m4)], dtype=np.int64))
+            net, excepts = block.networks()
+            if net.version == 6:
+                six = [
+                    self._addr_ents[k]
+                    for k, a in enumerate(self._addrs)
+                    if (ad := ipaddress.ip_address(a)).version == 6
+                    and ad in net
+                    and not any(ad in e for e in excepts)
+                ]
+                ents.append(np.asarray(six, dtype=np.int64))
+        hit = self._block_cache[block] = np.unique(np.concatenate(ents)).astype(np.int64)
+        return hit
+
+    def pods_in_block(self, block: IPBlock) -> np.ndarray:
+        """Non-hostNetwork pods with an address in ``block`` (whether or not it matches them)."""
+        if not hasattr(self, "_pod_v4"):
+            pairs4, self._pod_v6 = [], []
+            for i, p in enumerate(self.pods):
+                if p.host_network:
+                    continue
+                for ip in p.ips:
+                    a = ipaddress.ip_address(ip)
+                    (pairs4 if a.version == 4 else self._pod_v6).append((i, int(a)))
+            self._pod_v4 = np.asarray([i for i, _ in pairs4], dtype=np.int64)
+            self._pod_v4_ints = np.asarray([a for _, a in pairs4], dtype=np.uint64)
+        hit = self._pod_v4[ints_in_block(block, 4, self._pod_v4_ints)].tolist()
+        net, excepts = block.networks()
+        if net.version == 6:
+            for i, a in self._pod_v6:
+                ad = ipaddress.IPv6Address(a)
+                if ad in net and not any(ad in e for e in excepts):
+                    hit.append(i)
+        return np.unique(np.asarray(hit, dtype=np.int64))

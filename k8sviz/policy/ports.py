@@ -1,0 +1,83 @@
+"""The port space as atoms: per protocol, the coarsest intervals no policy port entry splits.
+
+Every port entry (number, ``endPort`` range, named port resolved on some pod, protocol-only)
+is a union of atoms, so a set of ports is a bitset over atoms.  Atoms of all protocols share
+one index space (TCP first, then UDP, SCTP) and bitsets are stored as ``W`` little-endian
+uint64 words, the last axis of every matrix in the engine.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..model import PROTOCOLS
+
+__all__ = ["PortSpace", "MAX_PORT"]
+
+MAX_PORT = 65535
+
+
+class PortSpace:
+    """Atoms of ``1..65535`` per protocol, from the interval starts the policies induce."""
+
+    def __init__(self, cuts: dict[str, Iterable[int]]):
+        self.starts: dict[str, list[int]] = {}
+        self.offset: dict[str, int] = {}
+        n = 0
+        for proto in PROTOCOLS:
+            s = sorted({1, *(c for c in cuts.get(proto, ()) if 1 < c <= MAX_PORT)})
+            self.starts[proto] = s
+            self.offset[proto] = n
+            n += len(s)
+        self.n_atoms = n
+        self.words = (n + 63) // 64
+        self.all = (1 << n) - 1
+
+    # -- building bitsets (Python ints: few per policy, cheap and exact)
+
+    def atom(self, proto: str, port: int) -> int:
+        return self.offset[proto] + bisect_right(self.starts[proto], port) - 1
+
+    def range_bits(self, proto: str, lo: int, hi: int) -> int:
+        a, b = self.atom(proto, lo), self.atom(proto, hi)
+        return ((1 << (b - a + 1)) - 1) << a
+
+    def proto_bits(self, proto: str) -> int:
+        return ((1 << len(self.starts[proto])) - 1) << self.offset[proto]
+
+    def to_words(self, bits: int) -> np.ndarray:
+        out = np.zeros(self.words, dtype=np.uint64)
+        for w in range(self.words):
+            out[w] = (bits >> (64 * w)) & 0xFFFFFFFFFFFFFFFF
+        return out
+
+    def from_words(self, words: np.ndarray) -> int:
+        return sum(int(v) << (64 * i) for i, v in enumerate(words))
+
+    # -- reading bitsets back
+
+    def ranges(self, bits: int, proto: str) -> list[str]:
+        """Port ranges of ``proto`` in ``bits`` as strings ("80", "8000-8080"), ascending."""
+        starts, off = self.starts[proto], self.offset[proto]
+        out: list[str] = []
+        lo = None
+        for k, s in enumerate(starts):
+            if bits >> (off + k) & 1:
+                if lo is None:
+                    lo = s
+            elif lo is not None:
+                out.append(_fmt(lo, s - 1))
+                lo = None
+        if lo is not None:
+            out.append(_fmt(lo, MAX_PORT))
+        return out
+
+    def has(self, bits: int, proto: str) -> bool:
+        return bool(bits & self.proto_bits(proto))
+
+
+def _fmt(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"{lo}-{hi}"

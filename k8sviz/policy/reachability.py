@@ -1,0 +1,473 @@
+"""Who can talk to whom under the snapshot's network policies: queries and tables.
+
+Semantics (Kubernetes NetworkPolicy, networking.k8s.io/v1):
+
+- A pod is isolated for a direction once some policy selects it for that direction; an
+  isolated pod accepts (sends) only what some rule of some selecting policy allows.
+- A connection needs egress allowed at the source AND ingress allowed at the destination.
+- Named ports resolve on the destination pod (for egress rules too), per protocol.
+- ipBlocks match external addresses only, unless ``ipblocks_match_pods=True``; ipBlocks that
+  cover pod addresses are listed by :meth:`Reachability.ipblocks_covering_pods`.
+- hostNetwork pods are not governed by NetworkPolicy: never isolated, listed in
+  ``unenforced``; as peers, pod and namespace selectors do not match them and ipBlocks match
+  their host address.
+- A pod to itself is not judged: such pairs are left out of tables and ``can_reach``/
+  ``explain`` on a pod and itself raise :class:`~k8sviz.errors.QueryError`.
+- A workload endpoint ("namespace/workload") stands for all its pods: a workload reaches
+  another when ANY pod pair of the two (distinct pods) connects.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from ..errors import QueryError
+from ..model import PROTOCOLS, LoadWarning
+from .endpoints import Endpoints
+from .engine import CoreRule, Engine
+from .k8s import ipblocks_of, named_ports_used, port_cuts, translate
+from .ports import MAX_PORT, PortSpace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..snapshot import Snapshot
+
+__all__ = ["Reachability", "RuleMatch", "Side", "Verdict", "reachability"]
+
+Level = Literal["pod", "workload"]
+FRAME_COLUMNS = ["src", "dst", "src_namespace", "dst_namespace", "src_type", "dst_type", "protocol", "ports"]
+RULE_COLUMNS = ["policy", "direction", "rule", "src", "dst", "protocol", "ports"]
+
+
+def reachability(snapshot: Snapshot, *, ipblocks_match_pods: bool = False) -> Reachability:
+    """Evaluate the snapshot's NetworkPolicies into a :class:`Reachability`.
+
+    Parameters
+    ----------
+    snapshot : Snapshot
+        From :func:`k8sviz.load`.
+    ipblocks_match_pods : bool
+        Let ipBlock peers match pod IPs too (some CNIs do; the API says ipBlocks are meant
+        for cluster-external addresses).  Off by default.
+    """
+    return Reachability(snapshot, ipblocks_match_pods=ipblocks_match_pods)
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    policy: str
+    direction: str
+    rule: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.policy} {self.direction}[{self.rule}]: {self.text}"
+
+
+@dataclass(frozen=True)
+class Side:
+    """How one direction judged a connection: egress of the source or ingress of the destination."""
+
+    direction: str
+    endpoint: str
+    isolated: bool
+    policies: tuple[str, ...]
+    allowed_by: tuple[RuleMatch, ...]
+    note: str = ""  # "hostNetwork: not governed", "external address"
+
+    @property
+    def allowed(self) -> bool:
+        return not self.isolated or bool(self.allowed_by)
+
+    def lines(self) -> list[str]:
+        head = f"{self.direction} of {self.endpoint}: "
+        if self.note:
+            return [head + f"allowed ({self.note})"]
+        if not self.isolated:
+            return [head + "allowed (no policy selects it for " + self.direction + ")"]
+        out = [head + ("allowed" if self.allowed_by else "DENIED") + f"; isolated by {', '.join(self.policies)}"]
+        out += [f"  allowed by {m}" for m in self.allowed_by]
+        if not self.allowed_by:
+            out.append("  no rule of these policies allows it")
+        return out
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to one :meth:`Reachability.explain` query, with the reasons per direction.
+
+    For workload endpoints, ``src``/``dst`` name the pods judged: the first connecting pod
+    pair, or the first pair when none connects.
+    """
+
+    src: str
+    dst: str
+    port: int
+    protocol: str
+    allowed: bool
+    egress: Side
+    ingress: Side
+
+    def __str__(self) -> str:
+        word = "ALLOWED" if self.allowed else "DENIED"
+        return "\n".join([f"{self.src} -> {self.dst} {self.protocol}/{self.port}: {word}", *self.egress.lines(), *self.ingress.lines()])
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        color = "#1a7f37" if self.allowed else "#cf222e"
+        word = "ALLOWED" if self.allowed else "DENIED"
+        parts = [
+            f"<div><b>{e(self.src)}</b> &rarr; <b>{e(self.dst)}</b> {e(self.protocol)}/{self.port}: "
+            f"<b style='color:{color}'>{word}</b><ul>"
+        ]
+        for side in (self.egress, self.ingress):
+            lines = side.lines()
+            parts.append(f"<li>{e(lines[0])}")
+            if len(lines) > 1:
+                parts.append("<ul>" + "".join(f"<li>{e(x.strip())}</li>" for x in lines[1:]) + "</ul>")
+            parts.append("</li>")
+        parts.append("</ul></div>")
+        return "".join(parts)
+
+
+class Reachability:
+    """Allowed connectivity of a snapshot; build it with :func:`k8sviz.reachability`."""
+
+    def __init__(self, snapshot: Snapshot, *, ipblocks_match_pods: bool = False):
+        self.snapshot = snapshot
+        self.ipblocks_match_pods = ipblocks_match_pods
+        policies = tuple(snapshot.network_policies)
+        self._blocks = ipblocks_of(policies)
+        self._ends = Endpoints(
+            snapshot.pods, snapshot.namespaces, [b for *_, b in self._blocks], ipblocks_match_pods=ipblocks_match_pods
+        )
+        self.ports = PortSpace(port_cuts(policies, snapshot.pods))
+        named: dict[tuple[str, str], np.ndarray] = {}
+        for key in sorted(named_ports_used(policies)):
+            arr = np.zeros(self._ends.n, dtype=np.int64)
+            for i, p in enumerate(snapshot.pods):
+                arr[i] = p.named_ports.get(key, 0)
+            named[key] = arr
+        rules = translate(policies, self._ends, self.ports)
+        self._engine = Engine(self._ends.ent_lc, self._ends.n_lc, named, self.ports, rules)
+        self._rules: list[CoreRule] = rules
+        self.unenforced: tuple[str, ...] = tuple(p.key for p in snapshot.pods if p.host_network)
+        self._pod_index = {p.key: i for i, p in enumerate(snapshot.pods)}
+        self._covering = self._find_covering()
+        warnings = [
+            LoadWarning(
+                "ipblock-covers-pods",
+                f"ipBlock {c['cidr']} in {c['direction']} rule {c['rule']} covers {len(c['pods'])} pod address(es)"
+                + (" and matches them (ipblocks_match_pods=True)" if ipblocks_match_pods else "; ipBlocks are treated as external-only, so those pods are NOT matched"),
+                obj=f"NetworkPolicy/{c['policy']}",
+            )
+            for c in self._covering
+        ]
+        if self.unenforced:
+            warnings.append(
+                LoadWarning(
+                    "hostnetwork-unenforced",
+                    f"{len(self.unenforced)} hostNetwork pod(s) are not governed by NetworkPolicy: "
+                    + ", ".join(self.unenforced[:5]) + (" ..." if len(self.unenforced) > 5 else ""),
+                )
+            )
+        self.warnings: tuple[LoadWarning, ...] = tuple(warnings)
+
+    # ------------------------------------------------------------------ endpoints
+
+    def _find_covering(self) -> list[dict[str, object]]:
+        out = []
+        for pol, direction, i, block in self._blocks:
+            hit = self._ends.pods_in_block(block)
+            if len(hit):
+                out.append(
+                    {"policy": pol.key, "direction": direction, "rule": i, "cidr": str(block),
+                     "pods": [self._ends.pods[k].key for k in hit]}
+                )
+        return out
+
+    def ipblocks_covering_pods(self) -> list[dict[str, object]]:
+        """ipBlock peers whose range covers pod addresses: policy, direction, rule, cidr, pods."""
+        return [dict(c) for c in self._covering]
+
+    def external_blocks(self) -> list[str]:
+        """The CIDRs partitioning the IPv4 and IPv6 space that the policies' ipBlocks induce."""
+        return list(self._ends.ips.cidrs)
+
+    def _resolve(self, ref: str, what: str) -> list[int]:
+        """Entities behind an endpoint: a pod, a workload's pods, or the owner of an IP."""
+        if not isinstance(ref, str) or not ref:
+            raise QueryError(f"{what} must be 'namespace/pod', 'namespace/workload' or an IP address, got {ref!r}")
+        if "/" in ref and ref in self._pod_index:
+            return [self._pod_index[ref]]
+        if "/" in ref:
+            pods = [i for i, p in enumerate(self.snapshot.pods) if p.workload_key == ref]
+            if pods:
+                return pods
+            if ":" not in ref and not ref.replace(".", "").replace("/", "").isdigit():
+                raise QueryError(f"unknown {what} {ref!r}: no pod or workload of that name in the snapshot")
+        try:
+            addr = ipaddress.ip_address(ref)
+        except ValueError:
+            raise QueryError(
+                f"unknown {what} {ref!r}: expected 'namespace/pod', 'namespace/workload' or an IP address"
+            ) from None
+        for i, p in enumerate(self.snapshot.pods):
+            if not p.host_network and any(ipaddress.ip_address(x) == addr for x in p.ips):
+                return [i]
+        return [self._ends.n_pods + self._ends.ips.atom_of(str(addr))]
+
+    def _pairs(self, src: str, dst: str) -> list[tuple[int, int]]:
+        s, d = self._resolve(src, "source"), self._resolve(dst, "destination")
+        n = self._ends.n_pods
+        pairs = [(a, b) for a in s for b in d if a != b and (a < n or b < n)]
+        if not pairs:
+            if all(a >= n for a in s) and all(b >= n for b in d):
+                raise QueryError("both endpoints are external addresses: NetworkPolicy does not judge that traffic")
+            raise QueryError(f"{src} -> {dst}: a pod to itself is not judged by NetworkPolicy")
+        return pairs
+
+    def _atom(self, port: int | str, protocol: str) -> int:
+        if not isinstance(protocol, str) or protocol.upper() not in PROTOCOLS:
+            raise QueryError(f"invalid protocol {protocol!r} (expected TCP, UDP or SCTP)")
+        if isinstance(port, str) and port.isdigit():
+            port = int(port)
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= MAX_PORT:
+            raise QueryError(f"invalid port {port!r} (expected a number from 1 to 65535)")
+        return self.ports.atom(protocol.upper(), port)
+
+    def _bit(self, a: int, b: int, atom: int) -> bool:
+        bm = self._engine.bmap
+        return bool(int(self._engine.matrix[bm[a], bm[b], atom // 64]) >> (atom % 64) & 1)
+
+    # ------------------------------------------------------------------ queries
+
+    def can_reach(self, src: str, dst: str, port: int, protocol: str = "TCP") -> bool:
+        """Whether ``src`` may open a connection to ``dst`` on ``protocol``/``port``.
+
+        Endpoints are "namespace/pod", "namespace/workload" (True if ANY pod pair of the two
+        connects) or an IP address (a pod's IP stands for that pod; any other address is
+        external).  Raises QueryError for unknown endpoints, a bad port or protocol, a pod
+        to itself, or two external addresses.
+        """
+        atom = self._atom(port, protocol)
+        return any(self._bit(a, b, atom) for a, b in self._pairs(src, dst))
+
+    def explain(self, src: str, dst: str, port: int, protocol: str = "TCP") -> Verdict:
+        """Why ``src`` may or may not reach ``dst``: isolation, selecting policies and rules per side."""
+        atom = self._atom(port, protocol)
+        pairs = self._pairs(src, dst)
+        a, b = next((p for p in pairs if self._bit(*p, atom)), pairs[0])
+        eg = self._side(a, b, atom, "egress")
+        ing = self._side(b, a, atom, "ingress")
+        return Verdict(
+            self._ends.name(a), self._ends.name(b), int(port), protocol.upper(), self._bit(a, b, atom), eg, ing
+        )
+
+    def _side(self, ent: int, other: int, atom: int, direction: str) -> Side:
+        name = self._ends.name(ent)
+        if ent >= self._ends.n_pods:
+            return Side(direction, name, False, (), (), "external address, not governed by NetworkPolicy")
+        if self._ends.pods[ent].host_network:
+            return Side(direction, name, False, (), (), "hostNetwork pod, not governed by NetworkPolicy")
+        bm = self._engine.bmap
+        b, bo = int(bm[ent]), int(bm[other])
+        dst = b if direction == "ingress" else bo
+        policies: list[str] = []
+        matches: list[RuleMatch] = []
+        for r in self._rules:
+            if r.direction != direction or r.origin is None or not _member(r.subj_b, b):
+                continue
+            if r.action == "deny":
+                policies.append(r.origin.policy)
+            elif _member(r.peer_b, bo):
+                words = self._engine.port_block(r, np.asarray([dst]))[0]
+                if int(words[atom // 64]) >> (atom % 64) & 1:
+                    matches.append(RuleMatch(r.origin.policy, direction, r.origin.index, r.origin.text))
+        return Side(direction, name, bool(policies), tuple(dict.fromkeys(policies)), tuple(matches))
+
+    def _pod(self, pod_key: str) -> int:
+        i = self._pod_index.get(pod_key)
+        if i is None:
+            raise QueryError(f"unknown pod {pod_key!r}")
+        return i
+
+    def selecting_policies(self, pod_key: str, direction: str) -> list[str]:
+        """Policies ("ns/name") that select the pod for ``direction`` ("ingress"/"egress")."""
+        if direction not in ("ingress", "egress"):
+            raise QueryError(f"direction must be 'ingress' or 'egress', got {direction!r}")
+        i = self._pod(pod_key)
+        if self._ends.pods[i].host_network:
+            return []
+        b = int(self._engine.bmap[i])
+        return list(
+            dict.fromkeys(
+                r.origin.policy
+                for r in self._rules
+                if r.direction == direction and r.action == "deny" and r.origin and _member(r.subj_b, b)
+            )
+        )
+
+    def isolated(self, pod_key: str, direction: str) -> bool:
+        """Whether some policy selects the pod for ``direction`` (hostNetwork pods: never)."""
+        return bool(self.selecting_policies(pod_key, direction))
+
+    # ------------------------------------------------------------------ tables
+
+    def to_frame(self, level: Level = "pod") -> pd.DataFrame:
+        """Allowed connections, one row per (src, dst, protocol) with the allowed port ranges."""
+        m = self._engine.matrix
+        b1, b2 = np.nonzero(m.any(axis=2))
+        return self._rows(b1, b2, m[b1, b2], level, FRAME_COLUMNS)
+
+    def rule_frame(self, level: Level = "workload") -> pd.DataFrame:
+        """Per NetworkPolicy rule, the connections it admits on its side that are also allowed end to end."""
+        import pandas as pd
+
+        frames = []
+        for r in self._rules:
+            if r.action != "allow" or r.origin is None:
+                continue
+            src, dst = self._engine.src_dst(r)
+            if not len(src) or not len(dst):
+                continue
+            blk = self._engine.port_block(r, dst)[None, :, :] & self._engine.matrix[np.ix_(src, dst)]
+            i, j = np.nonzero(blk.any(axis=2))
+            if not len(i):
+                continue
+            df = self._rows(src[i], dst[j], blk[i, j], level, ["src", "dst", "protocol", "ports"])
+            if len(df):
+                df.insert(0, "rule", r.origin.index)
+                df.insert(0, "direction", r.origin.direction)
+                df.insert(0, "policy", r.origin.policy)
+                frames.append(df)
+        if not frames:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in RULE_COLUMNS})
+        return pd.concat(frames, ignore_index=True)[RULE_COLUMNS]
+
+    def _units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per entity its unit; per unit name, namespace and type (pods/workloads, then external)."""
+        if level not in ("pod", "workload"):
+            raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
+        pods = self._ends.pods
+        if level == "pod":
+            names = [p.key for p in pods]
+            unit_of = list(range(len(pods)))
+            nss = [p.namespace for p in pods]
+        else:
+            keys = sorted({p.workload_key for p in pods})
+            idx = {k: i for i, k in enumerate(keys)}
+            names = keys
+            unit_of = [idx[p.workload_key] for p in pods]
+            nss = [k.split("/", 1)[0] for k in keys]
+        n_in = len(names)
+        ext = self._ends.ips.cidrs
+        unit_of += list(range(n_in, n_in + len(ext)))
+        types = [level] * n_in + ["external"] * len(ext)
+        return (
+            np.asarray(unit_of, dtype=np.int64),
+            np.asarray(names + ext, dtype=object),
+            np.asarray(nss + [None] * len(ext), dtype=object),
+            np.asarray(types, dtype=object),
+        )
+
+    def _rows(self, b1: np.ndarray, b2: np.ndarray, masks: np.ndarray, level: Level, columns: list[str]) -> pd.DataFrame:
+        import pandas as pd
+
+        unit_of, names, nss, types = self._units(level)
+        n_units = len(names)
+        n_pods = self._ends.n_pods
+        # class -> units, with how many of the unit's entities are in that class.
+        bm = self._engine.bmap
+        cu, cnt = np.unique(bm * n_units + unit_of, return_counts=True)
+        c_cls, c_unit = cu // n_units, cu % n_units
+        start = np.searchsorted(c_cls, np.arange(self._engine.n_b + 1))
+        # Expand class pairs to unit pairs.
+        s1, s2 = start[b1 + 1] - start[b1], start[b2 + 1] - start[b2]
+        tot = s1 * s2
+        pair = np.repeat(np.arange(len(b1)), tot)
+        k = np.arange(int(tot.sum())) - np.repeat(np.cumsum(tot) - tot, tot)
+        i1 = start[b1][pair] + k // s2[pair]
+        i2 = start[b2][pair] + k % s2[pair]
+        u1, u2 = c_unit[i1], c_unit[i2]
+        ext1, ext2 = u1 >= n_units - self._ends.ips.n, u2 >= n_units - self._ends.ips.n
+        # A unit to itself needs two distinct entities: different classes, or two in one class.
+        keep = ~(ext1 & ext2) & ((u1 != u2) | (b1[pair] != b2[pair]) | (cnt[i1] >= 2))
+        if level == "pod":
+            keep &= u1 != u2
+        u1, u2, rmask = u1[keep], u2[keep], masks[pair[keep]]
+        # Units spanning several classes: OR their masks per unit pair.
+        order = np.lexsort((u2, u1))
+        u1, u2, rmask = u1[order], u2[order], rmask[order]
+        if len(u1):
+            first = np.flatnonzero(np.r_[True, (u1[1:] != u1[:-1]) | (u2[1:] != u2[:-1])])
+            if len(first) != len(u1):
+                rmask = np.bitwise_or.reduceat(rmask, first, axis=0)
+                u1, u2 = u1[first], u2[first]
+        del n_pods
+        # Port ranges once per distinct mask.
+        w = self.ports.words
+        view = np.ascontiguousarray(rmask).view(np.dtype((np.void, 8 * w))).ravel()
+        uniq, inv = np.unique(view, return_inverse=True)
+        uniq_words = np.frombuffer(uniq.tobytes(), dtype=np.uint64).reshape(-1, w) if len(uniq) else np.zeros((0, w), np.uint64)
+        parts = []
+        for pi, proto in enumerate(PROTOCOLS):
+            lists = np.empty(len(uniq), dtype=object)
+            has = np.zeros(len(uniq), dtype=bool)
+            for q in range(len(uniq)):
+                bits = self.ports.from_words(uniq_words[q])
+                if self.ports.has(bits, proto):
+                    has[q] = True
+                    lists[q] = self.ports.ranges(bits, proto)
+            sel = has[inv]
+            parts.append((u1[sel], u2[sel], np.full(int(sel.sum()), pi), inv[sel], lists))
+        a1 = np.concatenate([p[0] for p in parts]).astype(np.int64)
+        a2 = np.concatenate([p[1] for p in parts]).astype(np.int64)
+        ap = np.concatenate([p[2] for p in parts]).astype(np.int64)
+        ports = np.concatenate([p[4][p[3]] for p in parts]) if len(a1) else np.empty(0, dtype=object)
+        order = np.lexsort((ap, a2, a1))
+        a1, a2, ap, ports = a1[order], a2[order], ap[order], ports[order]
+        data = {
+            "src": names[a1], "dst": names[a2], "src_namespace": nss[a1], "dst_namespace": nss[a2],
+            "src_type": types[a1], "dst_type": types[a2],
+            "protocol": np.asarray(PROTOCOLS, dtype=object)[ap], "ports": ports,
+        }
+        return pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in columns})
+
+    # ------------------------------------------------------------------ display
+
+    def summary(self) -> dict[str, int]:
+        m = self._engine.matrix
+        return {
+            "pods": self._ends.n_pods,
+            "policies": len(self.snapshot.network_policies),
+            "behaviour_classes": self._engine.n_b,
+            "port_atoms": self.ports.n_atoms,
+            "external_blocks": self._ends.ips.n,
+            "class_pairs_allowed": int(m.any(axis=2).sum()),
+            "unenforced": len(self.unenforced),
+            "warnings": len(self.warnings),
+        }
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (
+            f"<Reachability {s['pods']} pods, {s['policies']} policies, {s['behaviour_classes']} behaviour classes, "
+            f"{s['external_blocks']} external blocks, {s['unenforced']} unenforced, {s['warnings']} warnings>"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in self.summary().items())
+        cluster = html.escape(str(self.snapshot.meta.get("cluster", "")))
+        return f"<div><b>Reachability</b> of {cluster}<table>{rows}</table></div>"
+
+
+def _member(sorted_arr: np.ndarray, x: int) -> bool:
+    i = int(np.searchsorted(sorted_arr, x))
+    return i < len(sorted_arr) and int(sorted_arr[i]) == x

@@ -1,0 +1,50 @@
+"""Raw-object builders for small explicit clusters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from k8sviz.snapshot import SnapshotBuilder
+
+
+def ns(name: str, **labels: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(labels)}}
+
+
+def pod(
+    namespace: str,
+    name: str,
+    labels: dict[str, str] | None = None,
+    ip: str | None = None,
+    ports: tuple[tuple[str, int, str], ...] = (),
+    host: bool = False,
+    host_ip: str | None = None,
+) -> dict[str, Any]:
+    status: dict[str, Any] = {}
+    if ip:
+        status["podIP"] = ip
+    if host_ip:
+        status["hostIP"] = host_ip
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"namespace": namespace, "name": name, "labels": dict(labels or {})},
+        "spec": {
+            "hostNetwork": host,
+            "containers": [
+                {"name": "c", "image": "img", "ports": [{"containerPort": p, "name": n, "protocol": pr} for n, p, pr in ports]}
+            ],
+        },
+        "status": status,
+    }
+
+
+def netpol(namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"namespace": namespace, "name": name}, "spec": spec}
+
+
+def snapshot(*objs: dict[str, Any]):
+    b = SnapshotBuilder()
+    for o in objs:
+        b.add(o, "test")
+    return b.build()
