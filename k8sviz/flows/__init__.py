@@ -168,7 +168,7 @@ def load_flows(
             _, lines = _detect(path, Report())
         stats: dict[str, Any] = {
             "file": str(path), "format": fmt, "lines": 0, "records": 0,
-            "malformed": 0, "truncated": 0, "skipped": {},
+            "malformed": 0, "truncated": 0, "bad_time": 0, "skipped": {},
         }
         report.sources.append(stats)
         if fmt is None:
@@ -178,8 +178,13 @@ def load_flows(
         else:
             parse = parse_flow if fmt == "hubble" else parse_doc
             records = parse_json(path, report, stats, parse, lines=lines)
-        stats["records"] = builder.feed(records, fmt, str(path))
+        builder.feed(records, fmt, str(path))
     df = builder.frame()
+    kept = df["file"].value_counts().to_dict() if len(df) else {}
+    for src in report.sources:
+        src["records"] = int(kept.get(src["file"], 0))
+        for kind in ("malformed", "truncated", "bad-time"):
+            src[kind.replace("-", "_")] = report.by_file.get((src["file"], kind), 0)
     attrs = {
         "sources": report.sources,
         "problems": report.problems,
@@ -208,18 +213,18 @@ def flow_report(flows: pd.DataFrame) -> dict[str, Any]:
 
 def _warn(attrs: dict[str, Any]) -> None:
     for src in attrs["sources"]:
-        bad = src["malformed"] + src["truncated"]
+        bad = src["malformed"] + src["truncated"] + src["bad_time"]
         if bad:
-            where = [p for p in attrs["problems"] if p["file"] == src["file"] and p["kind"] in ("malformed", "truncated")]
+            where = [p for p in attrs["problems"] if p["file"] == src["file"] and p["kind"] in ("malformed", "truncated", "bad-time")]
             first = f" (first at line {where[0]['line']})" if where else ""
             warnings.warn(
-                f"{src['file']}: skipped {src['malformed']} malformed and {src['truncated']} truncated "
-                f"line(s){first}; see df.attrs['k8sviz']['problems']",
+                f"{src['file']}: skipped {src['malformed']} malformed, {src['truncated']} truncated and "
+                f"{src['bad_time']} undated record(s){first}; see df.attrs['k8sviz']['problems']",
                 FlowWarning,
                 stacklevel=3,
             )
     for kind, n in attrs["problem_counts"].items():
-        if kind in ("unreadable", "unknown-format", "bad-header", "bad-time"):
+        if kind in ("unreadable", "unknown-format", "bad-header"):
             sample = next(p for p in attrs["problems"] if p["kind"] == kind)
             warnings.warn(f"{n} {kind} problem(s), e.g. {sample['file']}:{sample['line']}: {sample['message']}",
                           FlowWarning, stacklevel=3)

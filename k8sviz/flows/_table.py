@@ -76,9 +76,11 @@ class Report:
         self.sources: list[dict[str, Any]] = []
         self.problems: list[dict[str, Any]] = []
         self.problem_counts: dict[str, int] = {}
+        self.by_file: dict[tuple[str, str], int] = {}
 
     def problem(self, kind: str, file: str, line: int | None, message: str) -> None:
         self.problem_counts[kind] = self.problem_counts.get(kind, 0) + 1
+        self.by_file[(file, kind)] = self.by_file.get((file, kind), 0) + 1
         if len(self.problems) < PROBLEM_SAMPLES:
             self.problems.append({"kind": kind, "file": file, "line": line, "message": message[:200]})
 
@@ -87,13 +89,18 @@ def _to_time(values: list[Any]) -> pd.DatetimeIndex:
     """Strings (RFC 3339, any offset) or numbers (unix seconds) -> UTC datetimes; bad values -> NaT."""
     strs = [v if isinstance(v, str) else None for v in values]
     if all(v is None or isinstance(v, str) for v in values):
-        return pd.to_datetime(pd.Series(strs, dtype=object), utc=True, format="ISO8601", errors="coerce")
+        return _ns(pd.to_datetime(pd.Series(strs, dtype=object), utc=True, format="ISO8601", errors="coerce"))
     nums = np.array([float(v) if isinstance(v, int | float) and not isinstance(v, bool) else np.nan for v in values])
     out = pd.to_datetime(pd.Series(nums), unit="s", utc=True, errors="coerce")
     if any(strs):
         parsed = pd.to_datetime(pd.Series(strs, dtype=object), utc=True, format="ISO8601", errors="coerce")
-        out = out.where(out.notna(), parsed)
-    return out
+        out = _ns(out).where(out.notna(), _ns(parsed))
+    return _ns(out)
+
+
+def _ns(s: pd.Series) -> pd.Series:
+    """One resolution everywhere (pandas may infer s/ms/us per batch)."""
+    return s.dt.as_unit("ns") if s.dt.unit != "ns" else s
 
 
 def _column(kind: str, values: list[Any]) -> Any:
@@ -177,10 +184,8 @@ class ChunkBuilder:
         for name, kind in COLUMNS.items():
             parts = self.parts[name]
             if kind == "cat":
-                parts = [
-                    p if len(p.categories) else pd.Categorical(p, categories=pd.Index([], dtype=object))
-                    for p in parts
-                ]
+                # Same category dtype in every chunk (an all-empty chunk infers another one).
+                parts = [pd.Categorical.from_codes(p.codes, pd.Index(p.categories, dtype=object)) for p in parts]
                 data[name] = union_categoricals(parts) if len(parts) > 1 else parts[0]
             else:
                 data[name] = parts[0] if len(parts) == 1 else pd.concat([pd.Series(p) for p in parts]).array
@@ -203,12 +208,23 @@ def open_binary(path: Path) -> IO[bytes]:
 
 def head(path: Path, size: int = 65536) -> bytes:
     """The first bytes of a (possibly gzipped) file, for format detection."""
+    parts: list[bytes] = []
+    got = 0
     try:
         with open_binary(path) as fh:
-            return fh.read(size)
-    except (OSError, EOFError, zlib.error):
-        with open(path, "rb") as fh:
-            return fh.read(size)
+            while got < size:
+                b = fh.read(min(4096, size - got))
+                if not b:
+                    break
+                parts.append(b)
+                got += len(b)
+    except (EOFError, zlib.error):
+        pass  # a truncated stream: what was read so far is enough to detect the format
+    except OSError:
+        if not parts:
+            with open(path, "rb") as fh:
+                return fh.read(size)
+    return b"".join(parts)
 
 
 def iter_lines(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
@@ -317,13 +333,11 @@ def parse_json(
             obj = loads(line)
         except orjson.JSONDecodeError as e:
             kind = "truncated" if not complete else "malformed"
-            stats[kind] += 1
             report.problem(kind, file, lineno, f"not JSON ({e})")
             continue
         try:
             rec = parse_obj(obj, lineno)
         except (TypeError, ValueError, AttributeError, KeyError) as e:
-            stats["malformed"] += 1
             report.problem("malformed", file, lineno, f"unexpected structure ({type(e).__name__}: {e})")
             continue
         if rec is None:
