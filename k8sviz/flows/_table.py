@@ -103,13 +103,33 @@ def _ns(s: pd.Series) -> pd.Series:
     return s.dt.as_unit("ns") if s.dt.unit != "ns" else s
 
 
+def _categorical(values: list[Any]) -> pd.Categorical:
+    codes, uniques = pd.factorize(np.array(values, dtype=object))
+    return pd.Categorical.from_codes(codes, pd.Index(uniques, dtype=object))
+
+
+def _masked(values: list[Any], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(data, mask)`` for nullable arrays: fast paths for all-missing and none-missing columns."""
+    n = len(values)
+    missing = values.count(None)
+    if missing == n:
+        return np.zeros(n, dtype=dtype), np.ones(n, dtype=bool)
+    if missing == 0:
+        return np.array(values, dtype=dtype), np.zeros(n, dtype=bool)
+    mask = np.fromiter((v is None for v in values), dtype=bool, count=n)
+    data = np.array([0 if v is None else v for v in values], dtype=dtype)
+    return data, mask
+
+
 def _column(kind: str, values: list[Any]) -> Any:
     if kind == "cat":
-        return pd.Categorical(values)
+        return _categorical(values)
     if kind == "int":
-        return pd.array(values, dtype="Int64")
+        return pd.arrays.IntegerArray(*_masked(values, np.int64))
     if kind == "bool":
-        return pd.array(values, dtype="boolean")
+        return pd.arrays.BooleanArray(*_masked(values, np.bool_))
+    if values.count(None) == len(values):
+        return pd.array(np.full(len(values), np.datetime64("NaT", "ns")), dtype="datetime64[ns, UTC]")
     return _to_time(values).array
 
 
