@@ -434,13 +434,15 @@ def parse_json(
     import orjson
 
     loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
     file = str(path)
+    skipped = stats["skipped"]
     source = iter_lines(path, report) if lines else ((n, b, True) for n, b in iter_objects(path, report))
-    for lineno, line, complete in source:
-        stats["lines"] += 1
+    lineno = 0
+    for lineno, line, complete in source:  # noqa: B007
         try:
             obj = loads(line)
-        except orjson.JSONDecodeError as e:
+        except decode_error as e:
             kind = "truncated" if not complete else "malformed"
             report.problem(kind, file, lineno, f"not JSON ({e})")
             continue
@@ -449,12 +451,12 @@ def parse_json(
         except (TypeError, ValueError, AttributeError, KeyError) as e:
             report.problem("malformed", file, lineno, f"unexpected structure ({type(e).__name__}: {e})")
             continue
-        if rec is None:
+        if rec.__class__ is tuple:
+            yield rec
+        elif rec is None:
             continue
-        if isinstance(rec, str):
-            stats["skipped"][rec] = stats["skipped"].get(rec, 0) + 1
-            continue
-        if isinstance(rec, list):
+        elif isinstance(rec, str):
+            skipped[rec] = skipped.get(rec, 0) + 1
+        elif isinstance(rec, list):
             yield from rec
-            continue
-        yield rec
+    stats["lines"] = lineno
