@@ -76,9 +76,11 @@ class Report:
         self.sources: list[dict[str, Any]] = []
         self.problems: list[dict[str, Any]] = []
         self.problem_counts: dict[str, int] = {}
+        self.by_file: dict[tuple[str, str], int] = {}
 
     def problem(self, kind: str, file: str, line: int | None, message: str) -> None:
         self.problem_counts[kind] = self.problem_counts.get(kind, 0) + 1
+        self.by_file[(file, kind)] = self.by_file.get((file, kind), 0) + 1
         if len(self.problems) < PROBLEM_SAMPLES:
             self.problems.append({"kind": kind, "file": file, "line": line, "message": message[:200]})
 
@@ -87,22 +89,47 @@ def _to_time(values: list[Any]) -> pd.DatetimeIndex:
     """Strings (RFC 3339, any offset) or numbers (unix seconds) -> UTC datetimes; bad values -> NaT."""
     strs = [v if isinstance(v, str) else None for v in values]
     if all(v is None or isinstance(v, str) for v in values):
-        return pd.to_datetime(pd.Series(strs, dtype=object), utc=True, format="ISO8601", errors="coerce")
+        return _ns(pd.to_datetime(pd.Series(strs, dtype=object), utc=True, format="ISO8601", errors="coerce"))
     nums = np.array([float(v) if isinstance(v, int | float) and not isinstance(v, bool) else np.nan for v in values])
     out = pd.to_datetime(pd.Series(nums), unit="s", utc=True, errors="coerce")
     if any(strs):
         parsed = pd.to_datetime(pd.Series(strs, dtype=object), utc=True, format="ISO8601", errors="coerce")
-        out = out.where(out.notna(), parsed)
-    return out
+        out = _ns(out).where(out.notna(), _ns(parsed))
+    return _ns(out)
+
+
+def _ns(s: pd.Series) -> pd.Series:
+    """One resolution everywhere (pandas may infer s/ms/us per batch)."""
+    return s.dt.as_unit("ns") if s.dt.unit != "ns" else s
+
+
+def _categorical(values: list[Any]) -> pd.Categorical:
+    codes, uniques = pd.factorize(np.array(values, dtype=object))
+    return pd.Categorical.from_codes(codes, pd.Index(uniques, dtype=object))
+
+
+def _masked(values: list[Any], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(data, mask)`` for nullable arrays: fast paths for all-missing and none-missing columns."""
+    n = len(values)
+    missing = values.count(None)
+    if missing == n:
+        return np.zeros(n, dtype=dtype), np.ones(n, dtype=bool)
+    if missing == 0:
+        return np.array(values, dtype=dtype), np.zeros(n, dtype=bool)
+    mask = np.fromiter((v is None for v in values), dtype=bool, count=n)
+    data = np.array([0 if v is None else v for v in values], dtype=dtype)
+    return data, mask
 
 
 def _column(kind: str, values: list[Any]) -> Any:
     if kind == "cat":
-        return pd.Categorical(values)
+        return _categorical(values)
     if kind == "int":
-        return pd.array(values, dtype="Int64")
+        return pd.arrays.IntegerArray(*_masked(values, np.int64))
     if kind == "bool":
-        return pd.array(values, dtype="boolean")
+        return pd.arrays.BooleanArray(*_masked(values, np.bool_))
+    if values.count(None) == len(values):
+        return pd.array(np.full(len(values), np.datetime64("NaT", "ns")), dtype="datetime64[ns, UTC]")
     return _to_time(values).array
 
 
@@ -111,35 +138,91 @@ def empty_frame() -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+class _Codes:
+    """Incremental categorical codes: value -> code, stable across chunks (None -> -1)."""
+
+    __slots__ = ("index", "values")
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+        self.values: list[Any] = []
+
+    def code(self, v: Any) -> int:
+        if v is None:
+            return -1
+        c = self.index.get(v)
+        if c is None:
+            c = self.index[v] = len(self.values)
+            self.values.append(v)
+        return c
+
+    def categories(self) -> pd.Index:
+        return pd.Index(self.values, dtype=object)
+
+
+# Resolved endpoint fields -> columns (per side), and record-class fields -> columns.
+_EP_FIELDS = ("namespace", "pod", "workload", "type", "address_space", "service", "ip")
+_CLASS_COLUMNS = ("dst_service", "protocol", "verdict", "cni_verdict", "drop_reason", "reporter",
+                  "observation_point", "node", "is_reply", "policies", "policy_trace", "source_format", "file")
+_ROW_INTS = {"src_port": 2, "dst_port": 4, "bytes_in": 6, "bytes_out": 7, "packets_in": 8, "packets_out": 9,
+             "num_flows": 10, "line": 13}
+_ROW_TIMES = {"time": 0, "start_time": 11, "end_time": 12}
+
+
 class ChunkBuilder:
-    """Collect resolved rows and turn every ``chunk`` rows into typed column arrays."""
+    """Resolve and intern rows, turning every ``chunk`` rows into typed column arrays.
+
+    Endpoints are interned (one id per distinct raw endpoint, resolved once through the
+    :class:`~k8sviz.flows.mapping.Mapper`) and so are the low-cardinality fields of a record
+    (protocol, verdict, node, reporter, policies, file...).  A row is then 14 small values, and
+    categorical columns are built by indexing code tables with numpy, with categories that stay
+    stable across chunks (no re-encoding at the end).
+    """
 
     def __init__(self, mapper: Mapper, report: Report, chunk: int = 100_000):
         self.mapper = mapper
         self.report = report
         self.chunk = chunk
         self.rows: list[tuple[Any, ...]] = []
-        self.parts: dict[str, list[Any]] = {name: [] for name in COLUMNS}
         self.n = 0
+        self._eps: dict[Any, tuple[int, str | None]] = {}
+        self._ep_codes = {f: [] for f in _EP_FIELDS}  # endpoint id -> code, per field
+        self._classes: dict[tuple[Any, ...], int] = {}
+        self._class_codes = {c: [] for c in _CLASS_COLUMNS}
+        self.codes: dict[str, _Codes] = {name: _Codes() for name, kind in COLUMNS.items() if kind == "cat"}
+        self.parts: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        self._done: dict[str, list[int]] = {}
+
+    def _endpoint(self, ep: tuple[Any, ...], file: str, line: int) -> int:
+        hit = self._eps.get(ep)
+        if hit is None:
+            res, reason = self.mapper.resolve_new(ep)
+            i = len(self._eps)
+            self._eps[ep] = hit = (i, reason)
+            for field, value in zip(_EP_FIELDS, (*res, ep[3]), strict=True):
+                self._ep_codes[field].append(value)
+        if hit[1] is not None:
+            self.mapper.count(hit[1], ep, file, line)
+        return hit[0]
 
     def feed(self, records: Iterator[tuple[Any, ...]], fmt: str, file: str) -> int:
         """Resolve the endpoints of raw records and append them; returns the number of records."""
-        resolve = self.mapper.resolve
+        endpoint = self._endpoint
+        classes = self._classes
         rows = self.rows
         append = rows.append
         chunk = self.chunk
         count = 0
         for r in records:
             line = r[0]
-            s = resolve(r[2], file, line)
-            d = resolve(r[4], file, line)
-            src_ip = r[2][3]
-            dst_ip = r[4][3]
-            append((
-                r[1], s[0], s[1], s[2], src_ip, r[3], s[3], s[4],
-                d[0], d[1], d[2], dst_ip, r[5], d[3], d[4], r[6] or d[5],
-                r[7], r[8], fmt, *r[9:22], r[22], r[23], file, line,
-            ))
+            key = (r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[22], r[23], fmt, file)
+            cid = classes.get(key)
+            if cid is None:
+                cid = classes[key] = len(classes)
+                for name, value in zip(_CLASS_COLUMNS, key, strict=True):
+                    self._class_codes[name].append(value)
+            append((r[1], endpoint(r[2], file, line), r[3], endpoint(r[4], file, line), r[5], cid,
+                    r[15], r[16], r[17], r[18], r[19], r[20], r[21], line))
             count += 1
             if len(rows) >= chunk:
                 self.flush()
@@ -147,23 +230,57 @@ class ChunkBuilder:
                 append = rows.append
         return count
 
+    def _table(self, column: str, values: list[Any], done: list[int]) -> np.ndarray:
+        """Codes (in ``self.codes[column]``) of a growing per-id value list; ``done`` caches them."""
+        codes = self.codes[column]
+        for v in values[len(done):]:
+            done.append(codes.code(v))
+        return np.asarray(done, dtype=np.int32)
+
     def flush(self) -> None:
         if not self.rows:
             return
         cols = list(zip(*self.rows, strict=True))
         self.rows = []
-        names = list(COLUMNS)
         times = _to_time(list(cols[0]))
         bad = times.isna().to_numpy()
         keep = None
         if bad.any():
-            lines = cols[names.index("line")]
-            files = cols[names.index("file")]
+            cfile = self._class_codes["file"]
             for i in np.flatnonzero(bad):
-                self.report.problem("bad-time", files[i], lines[i], f"time {cols[0][i]!r} is not a timestamp")
+                self.report.problem("bad-time", cfile[cols[5][i]], cols[13][i], f"time {cols[0][i]!r} is not a timestamp")
             keep = ~bad
-        for i, name in enumerate(names):
-            arr = times.array if i == 0 else _column(COLUMNS[name], list(cols[i]))
+        sid = np.asarray(cols[1], dtype=np.int64)
+        did = np.asarray(cols[3], dtype=np.int64)
+        cid = np.asarray(cols[5], dtype=np.int64)
+        out: dict[str, Any] = {}
+        for field in _EP_FIELDS:
+            vals = self._ep_codes[field]
+            for side, ids in (("src", sid), ("dst", did)):
+                name = f"{side}_{field}"
+                if field == "service" or name not in self.codes:
+                    continue
+                table = self._table(name, vals, self._done.setdefault(name, []))
+                out[name] = table[ids]
+        for name in _CLASS_COLUMNS:
+            if name in ("dst_service", "is_reply"):
+                continue
+            table = self._table(name, self._class_codes[name], self._done.setdefault(name, []))
+            out[name] = table[cid]
+        # dst_service: the flow's own (Hubble destination_service) or the resolved ClusterIP's.
+        own = self._table("dst_service", self._class_codes["dst_service"], self._done.setdefault("dst_service", []))[cid]
+        res = self._table("dst_service", self._ep_codes["service"], self._done.setdefault("dst_service/ep", []))[did]
+        out["dst_service"] = np.where(own >= 0, own, res)
+        for name, i in _ROW_INTS.items():
+            out[name] = pd.arrays.IntegerArray(*_masked(list(cols[i]), np.int64))
+        for name, i in _ROW_TIMES.items():
+            out[name] = times.array if name == "time" else _column("time", list(cols[i]))
+        reply_vals = self._class_codes["is_reply"]
+        rv = np.array([v is True for v in reply_vals], dtype=bool)[cid] if reply_vals else np.zeros(0, bool)
+        rm = np.array([v is None for v in reply_vals], dtype=bool)[cid] if reply_vals else np.zeros(0, bool)
+        out["is_reply"] = pd.arrays.BooleanArray(rv, rm)
+        for name in COLUMNS:
+            arr = out[name]
             if keep is not None:
                 arr = arr[keep]
             self.parts[name].append(arr)
@@ -177,11 +294,8 @@ class ChunkBuilder:
         for name, kind in COLUMNS.items():
             parts = self.parts[name]
             if kind == "cat":
-                parts = [
-                    p if len(p.categories) else pd.Categorical(p, categories=pd.Index([], dtype=object))
-                    for p in parts
-                ]
-                data[name] = union_categoricals(parts) if len(parts) > 1 else parts[0]
+                codes = parts[0] if len(parts) == 1 else np.concatenate(parts)
+                data[name] = pd.Categorical.from_codes(codes, self.codes[name].categories())
             else:
                 data[name] = parts[0] if len(parts) == 1 else pd.concat([pd.Series(p) for p in parts]).array
             self.parts[name] = []
@@ -203,12 +317,23 @@ def open_binary(path: Path) -> IO[bytes]:
 
 def head(path: Path, size: int = 65536) -> bytes:
     """The first bytes of a (possibly gzipped) file, for format detection."""
+    parts: list[bytes] = []
+    got = 0
     try:
         with open_binary(path) as fh:
-            return fh.read(size)
-    except (OSError, EOFError, zlib.error):
-        with open(path, "rb") as fh:
-            return fh.read(size)
+            while got < size:
+                b = fh.read(min(4096, size - got))
+                if not b:
+                    break
+                parts.append(b)
+                got += len(b)
+    except (EOFError, zlib.error):
+        pass  # a truncated stream: what was read so far is enough to detect the format
+    except OSError:
+        if not parts:
+            with open(path, "rb") as fh:
+                return fh.read(size)
+    return b"".join(parts)
 
 
 def iter_lines(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
@@ -309,29 +434,29 @@ def parse_json(
     import orjson
 
     loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
     file = str(path)
+    skipped = stats["skipped"]
     source = iter_lines(path, report) if lines else ((n, b, True) for n, b in iter_objects(path, report))
-    for lineno, line, complete in source:
-        stats["lines"] += 1
+    lineno = 0
+    for lineno, line, complete in source:  # noqa: B007
         try:
             obj = loads(line)
-        except orjson.JSONDecodeError as e:
+        except decode_error as e:
             kind = "truncated" if not complete else "malformed"
-            stats[kind] += 1
             report.problem(kind, file, lineno, f"not JSON ({e})")
             continue
         try:
             rec = parse_obj(obj, lineno)
         except (TypeError, ValueError, AttributeError, KeyError) as e:
-            stats["malformed"] += 1
             report.problem("malformed", file, lineno, f"unexpected structure ({type(e).__name__}: {e})")
             continue
-        if rec is None:
+        if rec.__class__ is tuple:
+            yield rec
+        elif rec is None:
             continue
-        if isinstance(rec, str):
-            stats["skipped"][rec] = stats["skipped"].get(rec, 0) + 1
-            continue
-        if isinstance(rec, list):
+        elif isinstance(rec, str):
+            skipped[rec] = skipped.get(rec, 0) + 1
+        elif isinstance(rec, list):
             yield from rec
-            continue
-        yield rec
+    stats["lines"] = lineno

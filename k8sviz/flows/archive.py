@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 __all__ = ["aggregate_flow_archive"]
 
 _POD_HASH = r"-[a-z0-9]{5,10}-[a-z0-9]{5}$"
+# Not globally routable (RFC 1918, loopback, link-local, CGNAT, unique-local IPv6): "private".
+_PRIVATE = (
+    r"^(10\.|127\.|169\.254\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|"
+    r"0\.|f[cd][0-9a-f]{2}:|fe80:|::1$)"
+)
 
 _HUBBLE = """
 WITH o AS (
@@ -86,8 +91,9 @@ _PARQUET = """
 SELECT
   time::TIMESTAMPTZ AS ts, src_namespace AS src_ns, src_pod, src_workload AS src_wl, src_ip,
   dst_namespace AS dst_ns, dst_pod, dst_workload AS dst_wl, dst_ip,
-  NULL::VARCHAR AS src_aggr, NULL::VARCHAR AS dst_aggr,
-  src_type AS src_kind, dst_type AS dst_kind,
+  CASE src_address_space::VARCHAR WHEN 'public' THEN 'pub' WHEN 'private' THEN 'pvt' END AS src_aggr,
+  CASE dst_address_space::VARCHAR WHEN 'public' THEN 'pub' WHEN 'private' THEN 'pvt' END AS dst_aggr,
+  src_type::VARCHAR AS src_kind, dst_type::VARCHAR AS dst_kind,
   dst_port::INTEGER AS dst_port, protocol::VARCHAR AS protocol, verdict::VARCHAR AS verdict,
   coalesce(num_flows, 1)::BIGINT AS n,
   (coalesce(bytes_in, 0) + coalesce(bytes_out, 0))::BIGINT AS bytes,
@@ -106,18 +112,22 @@ def _side(p: str, level: str) -> str:
         f"'-[a-z0-9]{{5,10}}$', '') END)"
     )
     external = (
+        f"coalesce({p}_ip, CASE WHEN {p}_aggr = 'pub' THEN 'external-public' "
+        f"WHEN {p}_aggr = 'pvt' THEN 'external-private' ELSE 'external' END)"
+    )
+    space = (
         f"CASE WHEN {p}_aggr = 'pub' THEN 'external-public' WHEN {p}_aggr = 'pvt' THEN 'external-private' "
-        f"ELSE coalesce({p}_ip, 'external') END"
+        f"WHEN {p}_ip IS NULL THEN 'external' "
+        f"WHEN regexp_matches({p}_ip, '{_PRIVATE}') THEN 'external-private' ELSE 'external-public' END"
     )
     if level == "namespace":
         return (
-            f"CASE WHEN {p}_kind IN ('net', 'external') THEN "
-            f"CASE WHEN {p}_aggr = 'pub' THEN 'external-public' WHEN {p}_aggr = 'pvt' THEN 'external-private' "
-            f"ELSE 'external' END "
+            f"CASE WHEN {p}_kind IN ('net', 'external') THEN {space} "
+            f"WHEN {p}_kind = 'node' THEN 'node' "
             f"WHEN {p}_ns IS NOT NULL THEN {p}_ns "
             f"WHEN im_{p}.namespace IS NOT NULL THEN im_{p}.namespace "
-            f"WHEN im_{p}.label IS NOT NULL THEN im_{p}.label "
-            f"ELSE 'external' END"
+            f"WHEN im_{p}.label LIKE 'node/%' THEN 'node' "
+            f"ELSE {space} END"
         )
     return (
         f"CASE WHEN {p}_kind IN ('net', 'external') THEN {external} "

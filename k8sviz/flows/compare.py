@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -279,12 +280,14 @@ def clock_skew(
         return pd.DataFrame(columns=cols)
     src_l = endpoint_labels(f, "src", "pod")
     dst_l = endpoint_labels(f, "dst", "pod")
-    sport = f["src_port"].astype("string").fillna("").to_numpy()
+    def text(c: str) -> pd.Series:
+        return f[c].astype(object).where(f[c].notna(), "").astype(str)
+
     key = (
-        f["source_format"].astype(str).to_numpy() + "|" + f["src_ip"].astype(str).to_numpy() + "|" + src_l
-        + "|" + sport + "|" + f["dst_ip"].astype(str).to_numpy() + "|" + dst_l + "|"
-        + f["dst_port"].astype("string").fillna("").to_numpy() + "|" + f["protocol"].astype(str).to_numpy()
-    )
+        text("source_format") + "|" + text("src_ip") + "|" + pd.Series(src_l, index=f.index) + "|"
+        + text("src_port") + "|" + text("dst_ip") + "|" + pd.Series(dst_l, index=f.index) + "|"
+        + text("dst_port") + "|" + text("protocol")
+    ).to_numpy()
     w = pd.DataFrame({
         "key": key,
         "time": f["time"].to_numpy(),
@@ -335,6 +338,7 @@ DISCREPANCY_COLUMNS = [
 
 
 def _reach_key(typ: Any, ns: Any, pod: Any, wl: Any, ip: Any) -> str | None:
+    ns, pod, wl, ip = (None if pd.isna(x) else x for x in (ns, pod, wl, ip))
     if typ == "pod" and ns and pod:
         return f"{ns}/{pod}"
     if typ == "workload" and ns and wl:
@@ -345,23 +349,26 @@ def _reach_key(typ: Any, ns: Any, pod: Any, wl: Any, ip: Any) -> str | None:
 
 
 def _verdict_text(v: Any) -> tuple[str, str, str]:
-    """``(policy, direction, rule)`` of the deciding rule(s) of an engine verdict, best effort."""
+    """``(policy, direction, rule)`` of an engine verdict: the deciding policies and rules.
+
+    For an allowed connection, the rules allowing it on each isolated side; for a denied one,
+    the directions that deny it and the policies isolating the endpoint there.
+    """
     if v is None:
         return "", "", ""
-    for name in ("deciding", "rules", "reasons"):
-        val = getattr(v, name, None)
-        if val:
-            return "; ".join(map(str, val if isinstance(val, list | tuple) else [val])), "", ""
-    parts = []
-    dirs = []
-    for d in ("egress", "ingress"):
-        val = getattr(v, d, None)
-        if val is not None:
-            parts.append(f"{d}: {val}")
-            dirs.append(d)
-    if parts:
-        return "; ".join(parts), ",".join(dirs), ""
-    return str(v), "", ""
+    sides = [x for x in (getattr(v, "egress", None), getattr(v, "ingress", None)) if x is not None]
+    if not sides:
+        return str(v), "", ""
+    if getattr(v, "allowed", False):
+        matches = [m for side in sides for m in getattr(side, "allowed_by", ())]
+        policies = list(dict.fromkeys(m.policy for m in matches))
+        rules = [f"{m.policy} {m.direction}[{m.rule}]: {m.text}" for m in matches]
+        dirs = [side.direction for side in sides if getattr(side, "allowed_by", ())]
+        return ", ".join(policies) or "(not isolated)", ",".join(dirs), "; ".join(rules)
+    denying = [side for side in sides if not side.allowed]
+    policies = list(dict.fromkeys(p for side in denying for p in side.policies))
+    rules = [f"{side.direction} of {side.endpoint}: no rule of {', '.join(side.policies)} allows it" for side in denying]
+    return ", ".join(policies), ",".join(side.direction for side in denying), "; ".join(rules)
 
 
 def _samples(g: pd.DataFrame, k: int) -> list[str]:
@@ -460,36 +467,88 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     return out
 
 
+class _Matcher:
+    """Does an observed endpoint label fall under a rule_frame endpoint (same name, or IP in CIDR)?"""
+
+    def __init__(self) -> None:
+        self._nets: dict[str, Any] = {}
+        self._ips: dict[str, Any] = {}
+
+    def _net(self, text: str) -> Any:
+        if text not in self._nets:
+            try:
+                self._nets[text] = ipaddress.ip_network(text, strict=False) if "/" in text and text[0].isdigit() or ":" in text else None
+            except ValueError:
+                self._nets[text] = None
+        return self._nets[text]
+
+    def _ip(self, text: str) -> Any:
+        if text not in self._ips:
+            try:
+                self._ips[text] = ipaddress.ip_address(text)
+            except ValueError:
+                self._ips[text] = None
+        return self._ips[text]
+
+    def __call__(self, observed: str, rule: str) -> bool:
+        if observed == rule:
+            return True
+        net = self._net(rule)
+        if net is None:
+            return False
+        ip = self._ip(observed)
+        return ip is not None and ip.version == net.version and ip in net
+
+
 def _unused_rules(reach: Any, observed: dict[tuple[str, str, str], set[int]]) -> list[dict[str, Any]]:
     rf = reach.rule_frame(level="workload")
     if rf is None or not len(rf):
         return []
-    rule_col = "rule" if "rule" in rf else next((c for c in rf.columns if "rule" in c), None)
+    match = _Matcher()
+    by_proto: dict[str, list[tuple[str, str, set[int]]]] = {}
+    for (s, d, proto), ports in observed.items():
+        by_proto.setdefault(str(proto), []).append((s, d, ports))
+    rule_col = "rule" if "rule" in rf else None
     keys = ["policy", "direction"] + ([rule_col] if rule_col else [])
     rows = []
     for k, g in rf.groupby(keys, sort=True, dropna=False):
         used = False
         for t in g.itertuples(index=False):
-            ports_seen = observed.get((str(t.src), str(t.dst), str(t.protocol)))
-            if not ports_seen:
-                continue
-            ranges = t.ports if isinstance(t.ports, list | tuple | np.ndarray) else None
-            if ranges is None or len(ranges) == 0 or any(_in_ranges(p, ranges) for p in ports_seen):
-                used = True
+            ranges = list(t.ports) if isinstance(t.ports, list | tuple | np.ndarray) else []
+            for s, d, ports in by_proto.get(str(t.protocol), ()):
+                if match(s, str(t.src)) and match(d, str(t.dst)) and (
+                    not ranges or any(_in_ranges(p, ranges) for p in ports)
+                ):
+                    used = True
+                    break
+            if used:
                 break
         if used:
             continue
         pairs = sorted({f"{t.src} -> {t.dst}" for t in g.itertuples(index=False)})
-        ports = sorted({str(p) for t in g.itertuples(index=False) for p in (t.ports if t.ports is not None else [])})
-        first = g.iloc[0]
+        ports = port_ranges(
+            p for t in g.itertuples(index=False) for r in (t.ports if t.ports is not None else [])
+            for p in _expand(str(r))
+        )
+        srcs = sorted({str(x) for x in g["src"]})
+        dsts = sorted({str(x) for x in g["dst"]})
         rows.append({
             "kind": "allowed-but-unused",
-            "src": str(first["src"]) if len(pairs) == 1 else ",".join(sorted({str(x) for x in g["src"]})),
-            "dst": str(first["dst"]) if len(pairs) == 1 else ",".join(sorted({str(x) for x in g["dst"]})),
+            "src": ",".join(srcs[:10]) + (",..." if len(srcs) > 10 else ""),
+            "dst": ",".join(dsts[:10]) + (",..." if len(dsts) > 10 else ""),
             "protocol": ",".join(sorted({str(x) for x in g["protocol"]})),
-            "ports": ports or ["all"],
+            "ports": ports,
             "flows": 0, "records": 0, "first_seen": pd.NaT, "last_seen": pd.NaT, "sample": [],
             "policy": str(k[0]), "direction": str(k[1]), "rule": str(k[2]) if len(k) > 2 else "",
-            "detail": f"rule admits {len(pairs)} workload pair(s), none observed: " + "; ".join(pairs[:5]),
+            "detail": f"rule admits {len(pairs)} workload pair(s), none observed in the window: "
+            + "; ".join(pairs[:5]) + (" ..." if len(pairs) > 5 else ""),
         })
     return rows
+
+
+def _expand(r: str) -> range:
+    lo, _, hi = r.partition("-")
+    lo_i, hi_i = int(lo), int(hi or lo)
+    if hi_i - lo_i > 4096:  # a huge range: keep its ends only
+        return range(0)
+    return range(lo_i, hi_i + 1)

@@ -102,7 +102,6 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             "bad-header", file, 1,
             f"header lacks {', '.join(missing) or 'an src_/dst_ ip, pod or workload column'}; see k8sviz.flows.csv",
         )
-        stats["malformed"] += 1
         return
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
@@ -126,7 +125,6 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             return None
         if len(row) != width:
             kind = "truncated" if last and len(row) < width else "malformed"
-            stats[kind] += 1
             report.problem(kind, file, lineno, f"{len(row)} fields, the header has {width}")
             return None
         try:
@@ -145,7 +143,6 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
                 pols, None,
             )
         except ValueError as e:
-            stats["malformed"] += 1
             report.problem("malformed", file, lineno, f"bad value ({e})")
             return None
 
@@ -158,7 +155,6 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
                     yield rec
             pending = (reader.line_num, row)
     except _csv.Error as e:
-        stats["malformed"] += 1
         report.problem("malformed", file, reader.line_num, f"CSV error: {e}")
     if pending is not None:
         rec = record(*pending, True)

@@ -116,6 +116,14 @@ class Mapper:
             self._count(reason, ep, file, line)
         return res
 
+    def resolve_new(self, ep: Endpoint) -> tuple[Resolved, str | None]:
+        """Resolve without memo or counting (the caller interns endpoints and calls :meth:`count`)."""
+        return self._resolve(ep)
+
+    def count(self, reason: str, ep: Endpoint, file: str, line: int) -> None:
+        """Count one record whose endpoint could not be mapped (first file and line kept)."""
+        self._count(reason, ep, file, line)
+
     def _count(self, reason: str, ep: Endpoint, file: str, line: int) -> None:
         ns, pod, workload, ip, _hint, aggr = ep
         text = "/".join(x for x in (ns, pod or aggr or workload) if x) or ip or "?"
