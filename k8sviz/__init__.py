@@ -42,6 +42,14 @@ _API: dict[str, str] = {
     "reachability": ".policy.reachability",
     "Reachability": ".policy.reachability",
     "Verdict": ".policy.reachability",
+    "load_flows": ".flows",
+    "flow_edges": ".flows",
+    "flow_discrepancies": ".flows",
+    "flow_windows": ".flows",
+    "flow_report": ".flows",
+    "clock_skew": ".flows",
+    "aggregate_flow_archive": ".flows",
+    "FlowWarning": ".flows",
 }
 
 __all__ = ["__version__", *sorted(_API)]
@@ -63,6 +71,16 @@ if TYPE_CHECKING:
     from .analysis.segmentation import Segmentation, segmentation
     from .analysis.zones import Zones, load_zones
     from .policy.reachability import Reachability, Verdict, reachability
+    from .flows import (
+        FlowWarning,
+        aggregate_flow_archive,
+        clock_skew,
+        flow_discrepancies,
+        flow_edges,
+        flow_report,
+        flow_windows,
+        load_flows,
+    )
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path
 
