@@ -1,0 +1,158 @@
+"""Property tests: the engine agrees with the plain reference evaluator on random small clusters."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import k8sviz
+
+from . import reference
+from .helpers import netpol, ns, pod, snapshot
+
+KEYS = ["app", "tier", "env"]
+VALUES = ["a", "b", "c"]
+PORTS = [53, 80, 81, 443, 8080]
+NAMES = ["http", "dns"]
+PROTOS = ["TCP", "UDP", "SCTP"]
+EXTERNAL = ["10.0.0.77", "192.168.1.1", "192.168.2.1", "8.8.8.8", "2001:db8::1"]
+CIDRS = [("10.0.0.0/24", ["10.0.0.0/30"]), ("192.168.0.0/16", ["192.168.1.0/24"]), ("0.0.0.0/0", ["10.0.0.0/8"]), ("10.0.0.2/32", []), ("2001:db8::/32", [])]
+
+labels = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=2)
+
+
+@st.composite
+def selectors(draw):
+    sel = {}
+    ml = draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=1))
+    if ml:
+        sel["matchLabels"] = ml
+    exprs = []
+    for _ in range(draw(st.integers(0, 2))):
+        op = draw(st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"]))
+        e = {"key": draw(st.sampled_from(KEYS)), "operator": op}
+        if op in ("In", "NotIn"):
+            e["values"] = draw(st.lists(st.sampled_from(VALUES), min_size=1, max_size=2, unique=True))
+        exprs.append(e)
+    if exprs:
+        sel["matchExpressions"] = exprs
+    return sel
+
+
+@st.composite
+def peers(draw):
+    kind = draw(st.sampled_from(["pod", "ns", "both", "ip"]))
+    if kind == "ip":
+        cidr, exc = draw(st.sampled_from(CIDRS))
+        block = {"cidr": cidr}
+        if exc and draw(st.booleans()):
+            block["except"] = exc
+        return {"ipBlock": block}
+    p = {}
+    if kind in ("pod", "both"):
+        p["podSelector"] = draw(selectors())
+    if kind in ("ns", "both"):
+        p["namespaceSelector"] = draw(selectors())
+    return p
+
+
+@st.composite
+def port_entries(draw):
+    out = []
+    for _ in range(draw(st.integers(1, 2))):
+        e = {}
+        proto = draw(st.sampled_from([None, *PROTOS]))
+        if proto:
+            e["protocol"] = proto
+        kind = draw(st.sampled_from(["num", "range", "named", "none"]))
+        if kind == "num":
+            e["port"] = draw(st.sampled_from(PORTS))
+        elif kind == "range":
+            lo = draw(st.sampled_from(PORTS))
+            e["port"] = lo
+            e["endPort"] = draw(st.sampled_from([p for p in PORTS if p >= lo]))
+        elif kind == "named":
+            e["port"] = draw(st.sampled_from(NAMES))
+        out.append(e)
+    return out
+
+
+@st.composite
+def rules(draw):
+    r = {}
+    choice = draw(st.sampled_from(["missing", "empty", "list"]))
+    if choice == "empty":
+        r["peers"] = []
+    elif choice == "list":
+        r["peers"] = draw(st.lists(peers(), min_size=1, max_size=2))
+    pc = draw(st.sampled_from(["missing", "empty", "list"]))
+    if pc == "empty":
+        r["ports"] = []
+    elif pc == "list":
+        r["ports"] = draw(port_entries())
+    return r
+
+
+def _rule(r, key):
+    out = {}
+    if "peers" in r:
+        out[key] = r["peers"]
+    if "ports" in r:
+        out["ports"] = r["ports"]
+    return out
+
+
+@st.composite
+def clusters(draw):
+    namespaces = ["n0", "n1", "n2"][: draw(st.integers(1, 3))]
+    objs = [ns(n, **draw(labels)) for n in namespaces]
+    n_pods = draw(st.integers(2, 5))
+    for i in range(n_pods):
+        named = draw(st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(PORTS), st.sampled_from(PROTOS)), max_size=2, unique_by=lambda t: (t[0], t[2])))
+        host = draw(st.integers(0, 9)) == 0
+        ip = f"10.0.0.{i + 1}"
+        objs.append(pod(draw(st.sampled_from(namespaces)), f"p{i}", draw(labels), ip, tuple(named), host=host, host_ip="10.0.0.2" if host else None))
+    for j in range(draw(st.integers(0, 3))):
+        spec = {"podSelector": draw(selectors())}
+        types = draw(st.sampled_from([None, ["Ingress"], ["Egress"], ["Ingress", "Egress"]]))
+        if types:
+            spec["policyTypes"] = types
+        if draw(st.booleans()):
+            spec["ingress"] = [_rule(r, "from") for r in draw(st.lists(rules(), max_size=2))]
+        if draw(st.booleans()):
+            spec["egress"] = [_rule(r, "to") for r in draw(st.lists(rules(), max_size=2))]
+        objs.append(netpol(draw(st.sampled_from(namespaces)), f"np{j}", spec))
+    return objs, draw(st.booleans())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(clusters())
+def test_engine_agrees_with_reference(case):
+    objs, match_pods = case
+    snap = snapshot(*objs)
+    r = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
+    frame = r.to_frame()
+    rows = {(s, d, p): ports for s, d, p, ports in zip(frame.src, frame.dst, frame.protocol, frame.ports, strict=True)}
+    pods = snap.pods
+    pod_ips = {ip for q in pods for ip in q.ips if not q.host_network}
+    ends = [*pods, *(e for e in EXTERNAL if e not in pod_ips)]
+    for s in ends:
+        for d in ends:
+            if s is d or (isinstance(s, str) and isinstance(d, str)):
+                continue
+            sk = s if isinstance(s, str) else s.key
+            dk = d if isinstance(d, str) else d.key
+            for proto in PROTOS:
+                for port in (1, *PORTS, 444, 65535):
+                    want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
+                    assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
+                    if not isinstance(s, str) and not isinstance(d, str):
+                        assert _in_ranges(rows.get((sk, dk, proto)), port) == want, (sk, dk, proto, port)
+
+
+def _in_ranges(ranges, port):
+    for rg in ranges or ():
+        lo, _, hi = rg.partition("-")
+        if int(lo) <= port <= int(hi or lo):
+            return True
+    return False
