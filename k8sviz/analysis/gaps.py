@@ -41,8 +41,10 @@ class _Ctx:
         self.ns_labels = {n.name: n.labels for n in snapshot.namespaces}
         self.wzone = zones.workload_zones(snapshot) if zones is not None else {}
         self.pods_by_ns: dict[str, list[Any]] = defaultdict(list)
+        self.pods_by_wl: dict[str, list[Any]] = defaultdict(list)
         for p in snapshot.pods:
             self.pods_by_ns[p.namespace].append(p)
+            self.pods_by_wl[p.workload_key].append(p)
 
     def sensitive(self, workload_key: str) -> bool:
         return self.zones is not None and self.zones.is_sensitive(self.wzone.get(workload_key, ""))
@@ -115,7 +117,7 @@ def _isolation(ctx: _Ctx) -> None:
             if p.key in by_dir[d] or (p.workload_key, fid) in done:
                 continue
             done.add((p.workload_key, fid))
-            pods = [q.key for q in ctx.snap.pods if q.workload_key == p.workload_key and q.key not in by_dir[d]]
+            pods = [q.key for q in ctx.pods_by_wl[p.workload_key] if q.key not in by_dir[d]]
             ctx.add(
                 fid,
                 p.namespace,
@@ -186,7 +188,7 @@ def _host(ctx: _Ctx) -> None:
             if (fid, p.workload_key) in seen:
                 continue
             seen.add((fid, p.workload_key))
-            pods = [q.key for q in ctx.snap.pods if q.workload_key == p.workload_key]
+            pods = [q.key for q in ctx.pods_by_wl[p.workload_key]]
             ev = {"workload": p.workload_key, "pods": pods}
             if fid == "host-port":
                 ev["host_ports"] = list(p.host_ports)

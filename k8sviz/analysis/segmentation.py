@@ -92,10 +92,9 @@ def rule_index(reach: Any, level: str = "workload") -> dict[tuple[str, str, str]
         rf = reach.rule_frame(level=level)
     except (AttributeError, NotImplementedError):
         return out
-    for row in rf.itertuples(index=False):
-        out[(row.src, row.dst, row.protocol)].append(
-            (row.policy, row.direction, int(row.rule), _ports.parse(row.ports))
-        )
+    cols = [rf[c].tolist() for c in ("policy", "direction", "rule", "src", "dst", "protocol", "ports")]
+    for pol, d, i, src, dst, proto, ports in zip(*cols, strict=True):
+        out[(src, dst, proto)].append((pol, d, int(i), _ports.parse(ports)))
     return out
 
 
@@ -209,32 +208,36 @@ def segmentation(
     pair_conns: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     pair_viol: dict[tuple[str, str], int] = defaultdict(int)
     pair_exc: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for row in df.itertuples(index=False):
-        zs, zd = row.src_zone, row.dst_zone
-        ranges = _ports.parse(row.ports)
-        pp = pair_ports[(zs, zd)]
-        pp[row.protocol] = _ports.union(pp.get(row.protocol, ()), ranges)
-        if row.src != row.dst:
-            pair_conns[(zs, zd)].add((row.src, row.dst))
+    pair_port_sets: dict[tuple[str, str, str], set[_ports.Ranges]] = defaultdict(set)
+    cov_cache: dict[tuple[str, str, str, _ports.Ranges], Any] = {}
+    cols = [df[c].tolist() for c in ("src", "dst", "src_zone", "dst_zone", "protocol", "ports")]
+    for src, dst, zs, zd, proto, raw_ports in zip(*cols, strict=True):
+        ranges = _ports.parse(raw_ports)
+        pair_port_sets[(zs, zd, proto)].add(ranges)
+        if src != dst:
+            pair_conns[(zs, zd)].add((src, dst))
         if zs == zd:
             continue
-        cov = zones.coverage(zs, zd, row.protocol, ranges, day)
-        pair_exc[(zs, zd)].update(r.ref for r in cov.rules)
+        ck = (zs, zd, proto, ranges)
+        cov = cov_cache.get(ck)
+        if cov is None:
+            cov = cov_cache[ck] = zones.coverage(zs, zd, proto, ranges, day)
+            pair_exc[(zs, zd)].update(r.ref for r in cov.rules)
         if not cov.uncovered:
             continue
         opening = [
             (pol, d, i)
-            for pol, d, i, rr in rules.get((row.src, row.dst, row.protocol), ())
+            for pol, d, i, rr in rules.get((src, dst, proto), ())
             if _ports.intersect(rr, cov.uncovered)
         ]
         opening.sort(key=lambda t: (t[1] != "egress", t[0], t[2]))
         violations.append(
             {
-                "src": row.src,
-                "dst": row.dst,
+                "src": src,
+                "dst": dst,
                 "src_zone": zs,
                 "dst_zone": zd,
-                "protocol": row.protocol,
+                "protocol": proto,
                 "ports": _ports.fmt(cov.uncovered),
                 "allowed_ports": _ports.fmt(ranges),
                 "rules": [_rule_text(*o) for o in opening],
@@ -243,6 +246,8 @@ def segmentation(
                 "expired_exceptions": [r.ref for r in cov.expired_rules],
             }
         )
+    for (zs, zd, proto), sets in pair_port_sets.items():
+        pair_ports[(zs, zd)][proto] = _ports.union(*sets)
     viol = pd.DataFrame(_merge_external(violations, df_types(df)), columns=VIOLATION_COLUMNS)
     for (zs, zd), n in viol.groupby(["src_zone", "dst_zone"]).size().items():
         pair_viol[(zs, zd)] = int(n)
