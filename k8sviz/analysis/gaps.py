@@ -368,13 +368,16 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
         rs = _ports.parse(row.ports)
         per_rule[rk].append((row.direction, row.src, row.dst, row.protocol, rs))  # type: ignore[arg-type]
         per_conn[(row.direction, row.src, row.dst, row.protocol)].append((rk, rs))
-    for rk, conns in sorted(per_rule.items()):
+    # Greedy, so that the flagged rules can all be removed together (two identical rules are
+    # each covered by the other; only one of them is redundant).  Smaller rules are tried first.
+    removed: set[tuple[str, str, int]] = set()
+    for rk, conns in sorted(per_rule.items(), key=lambda kv: (len(kv[1]), kv[0])):
         covered_by: set[str] = set()
         redundant = True
         for direction, src, dst, proto, rs in conns:  # type: ignore[misc]
             others: _ports.Ranges = ()
             for ork, ors in per_conn[(direction, src, dst, proto)]:
-                if ork != rk:
+                if ork != rk and ork not in removed:
                     if _ports.intersect(ors, rs):
                         covered_by.add(f"{ork[0]} {ork[1]}[{ork[2]}]")
                     others = _ports.union(others, ors)
@@ -383,6 +386,7 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
                 break
         if not redundant:
             continue
+        removed.add(rk)
         pol, direction, i = rk
         ns, _, name = pol.partition("/")
         ctx.add(
