@@ -443,7 +443,45 @@ def _flow_key(ns: Any, wl: Any, pod: Any, ip: Any) -> str | None:
     return str(ip) if ok(ip) else None
 
 
+def _jsonable(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if hasattr(v, "isoformat"):
+        try:
+            return None if v != v else v.isoformat()
+        except (TypeError, ValueError):
+            return str(v)
+    if isinstance(v, list | tuple) or hasattr(v, "tolist"):
+        return [_jsonable(x) for x in (v.tolist() if hasattr(v, "tolist") else v)]
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> None:
+    """Findings from :func:`k8sviz.flow_discrepancies` (flow tables from ``k8sviz.load_flows``)."""
+    from ..flows import flow_discrepancies
+
+    disc = flow_discrepancies(flows, reach)
+    for r in disc.to_dict("records"):
+        ev = {k: _jsonable(v) for k, v in r.items()}
+        kind = r["kind"]
+        ports = ", ".join(map(str, ev.get("ports") or []))
+        rule = f"{r['policy']} {r['direction']}[{r['rule']}]" if r.get("policy") else ""
+        if kind == "allowed-but-unused":
+            ns, _, name = str(r["policy"]).partition("/")
+            detail = f"{rule} ({r['protocol']} {ports}) allows traffic never observed: {r['detail']}"
+        else:
+            ns, _, name = str(r["dst"]).partition("/")
+            detail = (f"{ev.get('flows')} flow(s) {r['src']} -> {r['dst']} {r['protocol']} {ports}: {r['detail']}"
+                      + (f"; decided by {rule}" if rule else ""))
+        ctx.add(kind, ns if name else None, name or str(r["dst"]), detail, ev, system_down=False)
+
+
 def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> None:
+    if "src_type" in flows.columns and "time" in flows.columns and "num_flows" in flows.columns:
+        _flows_from_discrepancies(ctx, reach, flows)
+        return
     df = flows
     cols = set(df.columns)
     g: dict[tuple[str, str, int, str, str], dict[str, Any]] = {}
@@ -525,10 +563,12 @@ def gaps(
     reach
         ``k8sviz.reachability(snapshot)``; computed when None.
     flows
-        Observed flows (``k8sviz.load_flows``): columns ``src_namespace``, ``src_workload``,
-        ``src_pod``, ``src_ip``, ``dst_*`` alike, ``dst_port``, ``protocol``, ``verdict``
-        (allowed/denied/unknown), optional ``time`` and ``bytes``.  Without flows no flow-based
-        finding appears.
+        Observed flows.  A table from ``k8sviz.load_flows`` is judged by
+        ``k8sviz.flow_discrepancies`` (``allowed-but-unused`` then names the policy rule); any
+        other DataFrame with ``src_namespace``, ``src_workload``, ``src_pod``, ``src_ip``,
+        ``dst_*`` alike, ``dst_port``, ``protocol``, ``verdict`` (allowed/denied/unknown) and
+        optional ``time``/``bytes`` is compared with ``reach.can_reach`` directly
+        (``allowed-but-unused`` per workload pair).  Without flows no flow-based finding appears.
     zones
         :class:`~k8sviz.analysis.zones.Zones` or a zones YAML path; enables ``zone-violation``
         and weights findings in ``sensitive: true`` zones.

@@ -135,3 +135,28 @@ def test_flow_findings_and_summary():
     assert "zone-violation" not in gaps(snap, FakeReach(snap)).attrs["checked"]
     assert set(FINDINGS) >= {"zone-violation", "allowed-but-unused"}
     assert len(no_zone) == len(CONTROLS)
+
+
+def test_flow_findings_from_load_flows(tmp_path):
+    import k8sviz
+
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    pod = {p.workload_key: p for p in snap.pods}
+    checkout, pay, reco, cart = (pod[k] for k in ("shop/checkoutservice", "pci/paymentservice",
+                                                  "shop/recommendationservice", "shop/cartservice"))
+    csv = tmp_path / "flows.csv"
+    csv.write_text(
+        "time,src_namespace,src_pod,dst_namespace,dst_pod,dst_port,protocol,verdict\n"
+        f"2024-03-10T08:00:00Z,shop,{checkout.name},pci,{pay.name},50051,TCP,allowed\n"
+        f"2024-03-10T08:00:01Z,shop,{reco.name},shop,{cart.name},7070,TCP,allowed\n"
+        f"2024-03-10T08:00:02Z,shop,{checkout.name},pci,{pay.name},50051,TCP,denied\n"
+    )
+    flows = k8sviz.load_flows(csv, snapshot=snap)
+    df = gaps(snap, reach, flows=flows)
+    obs = find(df, "observed-but-policy-denies")
+    assert len(obs) == 1 and obs["evidence"].item()["src"] == "shop/recommendationservice"
+    assert len(find(df, "dropped-but-policy-allows")) == 1
+    unused = find(df, "allowed-but-unused")
+    assert len(unused) > 0 and all(e["policy"] for e in unused["evidence"])
+    assert "shop/checkoutservice-egress-payment" not in {e["policy"] for e in unused["evidence"]}
