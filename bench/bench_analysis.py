@@ -32,7 +32,9 @@ def main() -> None:
         print(f"{name:<40} {dt:8.2f} s", flush=True)
         return out
 
-    objs = step("generate_cluster", lambda: generate_cluster(pods=args.pods, policies=args.policies, seed=args.seed))
+    objs = step(
+        "generate_cluster", lambda: generate_cluster(pods=args.pods, policies=args.policies, seed=args.seed)
+    )
 
     def build():
         b = SnapshotBuilder()
@@ -48,19 +50,25 @@ def main() -> None:
     zones = k8sviz.load_zones(
         {
             "zones": {e: {"namespaceSelector": {"matchLabels": {"env": e}}} for e in envs},
-            "allow": [{"from": envs[0], "to": envs[-1], "ports": ["TCP/443"], "justification": "bench"}] if envs else [],
+            "allow": [{"from": envs[0], "to": envs[-1], "ports": ["TCP/443"], "justification": "bench"}]
+            if envs
+            else [],
         }
     )
     seg = step(f"segmentation ({len(envs)} zones)", lambda: k8sviz.segmentation(snap, reach, zones))
     g = step("gaps (with zones)", lambda: k8sviz.gaps(snap, reach, zones=zones))
     start = edges["src"].iloc[0] if len(edges) else snap.pods[0].workload_key
     br = step("blast_radius", lambda: k8sviz.blast_radius(reach, start))
-    step("internet_paths (first zone)", lambda: k8sviz.internet_paths(reach, envs[0] if envs else start, zones))
+    step(
+        "internet_paths (first zone)", lambda: k8sviz.internet_paths(reach, envs[0] if envs else start, zones)
+    )
     G = step("graph(workload)", lambda: k8sviz.graph(snap, reach, zones=zones))
     print()
-    print(f"{len(snap.pods)} pods, {len(snap.workloads)} workloads, {len(snap.network_policies)} policies, "
-          f"{len(edges)} workload edges, {len(seg.violations)} violations, {len(g)} findings, "
-          f"blast radius {len(br)}, graph {G.number_of_nodes()} nodes / {G.number_of_edges()} edges")
+    print(
+        f"{len(snap.pods)} pods, {len(snap.workloads)} workloads, {len(snap.network_policies)} policies, "
+        f"{len(edges)} workload edges, {len(seg.violations)} violations, {len(g)} findings, "
+        f"blast radius {len(br)}, graph {G.number_of_nodes()} nodes / {G.number_of_edges()} edges"
+    )
     print()
     print("| step | seconds |")
     print("|---|---|")

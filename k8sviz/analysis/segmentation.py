@@ -16,13 +16,23 @@ if TYPE_CHECKING:
 
     from ..snapshot import Snapshot
 
-__all__ = ["Segmentation", "segmentation", "zoned_frame", "rule_index"]
+__all__ = ["Segmentation", "rule_index", "segmentation", "zoned_frame"]
 
 STATUS = ("denied", "partial", "allowed")
 
 VIOLATION_COLUMNS = [
-    "src", "dst", "src_zone", "dst_zone", "protocol", "ports", "allowed_ports", "rules", "policies",
-    "exceptions", "expired_exceptions", "external_blocks",
+    "src",
+    "dst",
+    "src_zone",
+    "dst_zone",
+    "protocol",
+    "ports",
+    "allowed_ports",
+    "rules",
+    "policies",
+    "exceptions",
+    "expired_exceptions",
+    "external_blocks",
 ]
 
 
@@ -47,8 +57,16 @@ def _merge_external(rows: list[dict[str, Any]], external: set[str]) -> list[dict
             out.append({**r, "external_blocks": []})
             continue
         other = "dst" if side == "src" else "src"
-        key = (side, r[other], r["protocol"], tuple(r["ports"]), tuple(r["allowed_ports"]), tuple(r["rules"]),
-               tuple(r["exceptions"]), tuple(r["expired_exceptions"]))
+        key = (
+            side,
+            r[other],
+            r["protocol"],
+            tuple(r["ports"]),
+            tuple(r["allowed_ports"]),
+            tuple(r["rules"]),
+            tuple(r["exceptions"]),
+            tuple(r["expired_exceptions"]),
+        )
         g = groups.get(key)
         if g is None:
             g = groups[key] = {**r, "external_blocks": []}
@@ -56,8 +74,17 @@ def _merge_external(rows: list[dict[str, Any]], external: set[str]) -> list[dict
         g["external_blocks"].append(r[side])
         g[side] = external_text(g["external_blocks"])
     return out
+
+
 PAIR_COLUMNS = [
-    "src_zone", "dst_zone", "status", "ports", "pairs", "possible_pairs", "violations", "exceptions",
+    "src_zone",
+    "dst_zone",
+    "status",
+    "ports",
+    "pairs",
+    "possible_pairs",
+    "violations",
+    "exceptions",
 ]
 
 
@@ -85,7 +112,9 @@ def zoned_frame(reach: Any, zones: Zones | None, level: str = "workload") -> pd.
     return df
 
 
-def rule_index(reach: Any, level: str = "workload") -> dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]]:
+def rule_index(
+    reach: Any, level: str = "workload"
+) -> dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]]:
     """``{(src, dst, protocol): [(policy, direction, rule, ranges)]}`` from ``reach.rule_frame``."""
     out: dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]] = defaultdict(list)
     try:
@@ -128,7 +157,14 @@ class Segmentation:
         The date expiry was judged against.
     """
 
-    def __init__(self, pairs: pd.DataFrame, matrix: pd.DataFrame, violations: pd.DataFrame, zones: Zones, today: dt.date):
+    def __init__(
+        self,
+        pairs: pd.DataFrame,
+        matrix: pd.DataFrame,
+        violations: pd.DataFrame,
+        zones: Zones,
+        today: dt.date,
+    ):
         self.pairs = pairs
         self.matrix = matrix
         self.violations = violations
@@ -261,20 +297,18 @@ def segmentation(
             conns = pair_conns.get((zs, zd), set())
             n_src, n_dst = len(members.get(zs, ())), len(members.get(zd, ()))
             possible = n_src * n_dst - (n_src if zs == zd else 0)
-            if possible <= 0 and not conns:
-                status = "denied"
-            elif not conns and not pair_ports.get((zs, zd)):
+            if (possible <= 0 and not conns) or (not conns and not pair_ports.get((zs, zd))):
                 status = "denied"
             elif len(conns) >= possible:
                 status = "allowed"
             else:
                 status = "partial"
             ports = [
-                f"{proto}/{p}" for proto, rs in sorted(pair_ports.get((zs, zd), {}).items()) for p in _ports.fmt(rs)
+                f"{proto}/{p}"
+                for proto, rs in sorted(pair_ports.get((zs, zd), {}).items())
+                for p in _ports.fmt(rs)
             ]
-            exc = sorted(pair_exc.get((zs, zd), set()) | {
-                r.ref for r in zones.allow if r.applies(zs, zd)
-            })
+            exc = sorted(pair_exc.get((zs, zd), set()) | {r.ref for r in zones.allow if r.applies(zs, zd)})
             pairs.append(
                 {
                     "src_zone": zs,
@@ -288,7 +322,9 @@ def segmentation(
                 }
             )
     long = pd.DataFrame(pairs, columns=PAIR_COLUMNS)
-    matrix = long.pivot(index="src_zone", columns="dst_zone", values="status").reindex(index=names, columns=names)
+    matrix = long.pivot(index="src_zone", columns="dst_zone", values="status").reindex(
+        index=names, columns=names
+    )
     matrix = matrix.fillna("denied")
     matrix.index.name, matrix.columns.name = "from", "to"
     return Segmentation(long, matrix, viol, zones, day)

@@ -23,8 +23,11 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--zones", metavar="FILE", help="zones YAML (segmentation intent); --demo uses the demo's")
     p.add_argument("--flows", nargs="+", metavar="F", help="flow logs (Hubble/Calico JSON lines, CSV)")
     p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
-    p.add_argument("--today", metavar="YYYY-MM-DD", help="judge exception expiry on this date "
-                   "(default: the snapshot's collected_at)")
+    p.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="judge exception expiry on this date (default: the snapshot's collected_at)",
+    )
     p.add_argument("--summary", action="store_true", help="print the per-control summary instead")
     return p
 
@@ -88,6 +91,11 @@ def run(args: argparse.Namespace) -> int:
     emit(df, args.format)
     if args.format == "txt":
         counts = df["severity"].value_counts()
-        print(f"\n{len(df)} findings: " + ", ".join(f"{counts[s]} {s}" for s in
-              ("critical", "high", "medium", "low", "info") if s in counts), file=sys.stderr)
+        print(
+            f"\n{len(df)} findings: "
+            + ", ".join(
+                f"{counts[s]} {s}" for s in ("critical", "high", "medium", "low", "info") if s in counts
+            ),
+            file=sys.stderr,
+        )
     return 0

@@ -32,5 +32,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"judged on {seg.today.isoformat()}\n")
         print(seg.matrix.to_string())
         print()
-    emit(seg.violations.drop(columns=["external_blocks"]) if args.format != "json" else seg.violations, args.format)
+    emit(
+        seg.violations.drop(columns=["external_blocks"]) if args.format != "json" else seg.violations,
+        args.format,
+    )
     return 0

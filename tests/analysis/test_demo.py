@@ -42,7 +42,9 @@ def test_documented_gaps_are_found(findings):
     # 2. over-broad allow into the CDE
     cv = rows(df, "allow-all-rule", "card-vault-maintenance")
     assert cv["severity"].tolist() == ["critical"]
-    assert cv["evidence"].item()["policy"] == "pci/card-vault-maintenance" and cv["evidence"].item()["rule"] == 0
+    assert (
+        cv["evidence"].item()["policy"] == "pci/card-vault-maintenance" and cv["evidence"].item()["rule"] == 0
+    )
     assert "PCI-1.3.1" in cv["controls"].item()
     # 3. internet egress (and the metadata endpoint) from recommendationservice
     assert len(rows(df, "internet-egress", "recommendationservice")) == 1
@@ -54,7 +56,8 @@ def test_documented_gaps_are_found(findings):
     assert rows(df, "policy-selects-nothing")["name"].tolist() == ["cartservice-legacy-allow"]
     # hostNetwork node-agent is outside the boundary
     assert {"host-network", "privileged", "host-port"} <= set(rows(df, "host-network").finding) | set(
-        df[df["name"] == "node-agent"]["finding"])
+        df[df["name"] == "node-agent"]["finding"]
+    )
     # exposure: the LoadBalancer-fronted controller is the internet entry
     ii = rows(df, "internet-ingress")
     assert ii["name"].tolist() == ["ingress-nginx-controller"] and ii["severity"].item() == "high"
@@ -64,9 +67,18 @@ def test_locked_down_namespaces_are_quiet(findings):
     df = findings
     for ns in ("shop", "pci", "ingress-nginx"):
         sel = df[df["namespace"] == ns]
-        assert not sel["finding"].isin(
-            ["no-ingress-isolation", "no-egress-isolation", "namespace-without-policy", "namespace-without-default-deny"]
-        ).any(), ns
+        assert (
+            not sel["finding"]
+            .isin(
+                [
+                    "no-ingress-isolation",
+                    "no-egress-isolation",
+                    "namespace-without-policy",
+                    "namespace-without-default-deny",
+                ]
+            )
+            .any()
+        ), ns
     assert not rows(df, "internet-ingress", namespace="pci").any().any()
     assert not rows(df, "observed-but-policy-denies").any().any()  # no flows given
 
@@ -93,8 +105,14 @@ def test_paths_and_blast_radius(demo):
     snap, reach, zones = demo
     paths = k8sviz.internet_paths(reach, "pci", zones)
     vault = paths[paths["target"] == "pci/card-vault"].iloc[0]
-    assert vault["path"] == ["internet", "ingress-nginx/ingress-nginx-controller", "shop/frontend",
-                             "shop/checkoutservice", "pci/paymentservice", "pci/card-vault"]
+    assert vault["path"] == [
+        "internet",
+        "ingress-nginx/ingress-nginx-controller",
+        "shop/frontend",
+        "shop/checkoutservice",
+        "pci/paymentservice",
+        "pci/card-vault",
+    ]
     assert vault["ports"][-1] == ["TCP/5432"]
     blast = k8sviz.blast_radius(reach, "shop/frontend").set_index("workload")
     assert blast.loc["pci/card-vault", "hops"] == 3

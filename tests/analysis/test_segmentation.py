@@ -21,21 +21,32 @@ ZONES = {
 
 def fixture():
     snap = snapshot(
-        ns("na", z="a"), ns("nb", z="b"), ns("nc", z="c"), ns("free"),
-        pod("na", "a1"), pod("na", "a2"), pod("nb", "b1"), pod("nc", "c1"), pod("free", "f1"),
+        ns("na", z="a"),
+        ns("nb", z="b"),
+        ns("nc", z="c"),
+        ns("free"),
+        pod("na", "a1"),
+        pod("na", "a2"),
+        pod("nb", "b1"),
+        pod("nc", "c1"),
+        pod("free", "f1"),
     )
-    reach = FakeReach(snap, edges=[
-        ("na/a1", "nb/b1", "TCP", ["443"]),
-        ("na/a2", "nb/b1", "TCP", ["443", "8080"]),
-        ("na/a1", "na/a2", "TCP", ["1-65535"]),
-        ("nb/b1", "nc/c1", "TCP", ["5432"]),
-        ("free/f1", "nc/c1", "UDP", ["53"]),
-        ("0.0.0.0/5", "nb/b1", "TCP", ["443"]),
-        ("8.0.0.0/7", "nb/b1", "TCP", ["443"]),
-    ], rules=[
-        ("nb/b1-in", "ingress", 1, "na/a2", "nb/b1", "TCP", ["8080"]),
-        ("na/a2-out", "egress", 0, "na/a2", "nb/b1", "TCP", ["443", "8080"]),
-    ])
+    reach = FakeReach(
+        snap,
+        edges=[
+            ("na/a1", "nb/b1", "TCP", ["443"]),
+            ("na/a2", "nb/b1", "TCP", ["443", "8080"]),
+            ("na/a1", "na/a2", "TCP", ["1-65535"]),
+            ("nb/b1", "nc/c1", "TCP", ["5432"]),
+            ("free/f1", "nc/c1", "UDP", ["53"]),
+            ("0.0.0.0/5", "nb/b1", "TCP", ["443"]),
+            ("8.0.0.0/7", "nb/b1", "TCP", ["443"]),
+        ],
+        rules=[
+            ("nb/b1-in", "ingress", 1, "na/a2", "nb/b1", "TCP", ["8080"]),
+            ("na/a2-out", "egress", 0, "na/a2", "nb/b1", "TCP", ["443", "8080"]),
+        ],
+    )
     return snap, reach
 
 
