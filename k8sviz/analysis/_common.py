@@ -72,7 +72,9 @@ def exposure(snapshot: Snapshot) -> dict[str, list[str]]:
         reasons = []
         if svc.exposed:
             reasons.append(f"Service {svc.key} ({svc.type})")
-        reasons += [f"Ingress {i} -> Service {svc.key}" for i in ingress_backends.get((svc.namespace, svc.name), ())]
+        reasons += [
+            f"Ingress {i} -> Service {svc.key}" for i in ingress_backends.get((svc.namespace, svc.name), ())
+        ]
         if not reasons:
             continue
         for p in by_ns[svc.namespace]:

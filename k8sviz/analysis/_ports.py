@@ -7,6 +7,7 @@ the engine's: ``["80", "8000-8080"]``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 Ranges = tuple[tuple[int, int], ...]
 
@@ -40,6 +41,20 @@ def parse_one(text: str) -> tuple[int, int]:
 
 def parse(ports: object) -> Ranges:
     """Engine port lists (``["80", "8000-8080"]``), a single string, or None (= every port)."""
+    if ports is None or isinstance(ports, str | int):
+        return _parse(ports)
+    try:
+        return _parse_cached(tuple(ports))  # type: ignore[arg-type]
+    except TypeError:
+        return _parse(list(ports))  # type: ignore[call-overload]
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(ports: tuple[object, ...]) -> Ranges:
+    return _parse([str(p) for p in ports])
+
+
+def _parse(ports: object) -> Ranges:
     if ports is None:
         return ALL
     if isinstance(ports, str):
@@ -50,7 +65,12 @@ def parse(ports: object) -> Ranges:
 
 
 def fmt(ranges: Ranges) -> list[str]:
-    return [str(a) if a == b else f"{a}-{b}" for a, b in ranges]
+    return list(_fmt(ranges))
+
+
+@lru_cache(maxsize=65536)
+def _fmt(ranges: Ranges) -> tuple[str, ...]:
+    return tuple(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
 
 
 def union(*many: Ranges) -> Ranges:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +31,11 @@ def hop_graph(reach: Any) -> dict[str, dict[str, list[str]]]:
     return adj
 
 
-def _bfs(adj: dict[str, dict[str, list[str]]], starts: list[str], max_hops: int | None) -> dict[str, list[str]]:
-    parent: dict[str, str | None] = {s: None for s in starts}
-    depth = {s: 0 for s in starts}
+def _bfs(
+    adj: dict[str, dict[str, list[str]]], starts: list[str], max_hops: int | None
+) -> dict[str, list[str]]:
+    parent: dict[str, str | None] = dict.fromkeys(starts)
+    depth = dict.fromkeys(starts, 0)
     q = deque(starts)
     while q:
         u = q.popleft()
@@ -93,7 +96,7 @@ def blast_radius(reach: Any, start: str, max_hops: int | None = None) -> pd.Data
                 "namespace": dst.split("/", 1)[0],
                 "hops": len(path) - 1,
                 "path": path,
-                "ports": [adj[a][b] for a, b in zip(path, path[1:], strict=False)],
+                "ports": [adj[a][b] for a, b in itertools.pairwise(path)],
             }
         )
     df = pd.DataFrame(rows, columns=BLAST_COLUMNS)
@@ -153,7 +156,9 @@ def internet_paths(
     adj = hop_graph(reach)
     exposed = exposure(snap)
     entry: dict[str, list[str]] = {}
-    for row in edges[(edges["src_type"] == "external") & (edges["dst_type"] != "external")].itertuples(index=False):
+    for row in edges[(edges["src_type"] == "external") & (edges["dst_type"] != "external")].itertuples(
+        index=False
+    ):
         if classify_block(row.src)[0] != INTERNET:
             continue
         if exposed_only and row.dst not in exposed:
@@ -176,7 +181,7 @@ def internet_paths(
                 "zone": wzones.get(t),
                 "hops": len(path) - 1,
                 "path": path,
-                "ports": [adj[a][b] for a, b in zip(path, path[1:], strict=False)],
+                "ports": [adj[a][b] for a, b in itertools.pairwise(path)],
             }
         )
     df = pd.DataFrame(rows, columns=PATH_COLUMNS)

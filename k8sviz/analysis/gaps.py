@@ -41,8 +41,10 @@ class _Ctx:
         self.ns_labels = {n.name: n.labels for n in snapshot.namespaces}
         self.wzone = zones.workload_zones(snapshot) if zones is not None else {}
         self.pods_by_ns: dict[str, list[Any]] = defaultdict(list)
+        self.pods_by_wl: dict[str, list[Any]] = defaultdict(list)
         for p in snapshot.pods:
             self.pods_by_ns[p.namespace].append(p)
+            self.pods_by_wl[p.workload_key].append(p)
 
     def sensitive(self, workload_key: str) -> bool:
         return self.zones is not None and self.zones.is_sensitive(self.wzone.get(workload_key, ""))
@@ -89,7 +91,9 @@ class _Ctx:
         if peer.namespace_selector is None:
             namespaces = [pol.namespace]
         else:
-            namespaces = [n for n, labels in self.ns_labels.items() if peer.namespace_selector.matches(labels)]
+            namespaces = [
+                n for n, labels in self.ns_labels.items() if peer.namespace_selector.matches(labels)
+            ]
         out = []
         for n in namespaces:
             for p in self.pods_by_ns.get(n, ()):
@@ -115,7 +119,7 @@ def _isolation(ctx: _Ctx) -> None:
             if p.key in by_dir[d] or (p.workload_key, fid) in done:
                 continue
             done.add((p.workload_key, fid))
-            pods = [q.key for q in ctx.snap.pods if q.workload_key == p.workload_key and q.key not in by_dir[d]]
+            pods = [q.key for q in ctx.pods_by_wl[p.workload_key] if q.key not in by_dir[d]]
             ctx.add(
                 fid,
                 p.namespace,
@@ -140,7 +144,11 @@ def _namespaces(ctx: _Ctx) -> None:
                 ns.name,
                 ns.name,
                 f"namespace {ns.name} has no NetworkPolicy"
-                + (f"; {len(workloads)} workload(s) are unrestricted" if workloads else " (no workloads today)"),
+                + (
+                    f"; {len(workloads)} workload(s) are unrestricted"
+                    if workloads
+                    else " (no workloads today)"
+                ),
                 {"workloads": workloads, "policies": 0},
                 severity=None if workloads else "low",
             )
@@ -163,8 +171,11 @@ def _namespaces(ctx: _Ctx) -> None:
                 f"namespace {ns.name} has {len(pols[ns.name])} policies but no default-deny for "
                 f"{' and '.join(m.lower() for m in missing)} (a policy with podSelector {{}} and no "
                 f"{'/'.join(m.lower() for m in missing)} rules)",
-                {"missing": [m.lower() for m in missing], "policies": sorted(p.key for p in pols[ns.name]),
-                 "default_deny": {k.lower(): v for k, v in deny.items()}},
+                {
+                    "missing": [m.lower() for m in missing],
+                    "policies": sorted(p.key for p in pols[ns.name]),
+                    "default_deny": {k.lower(): v for k, v in deny.items()},
+                },
                 severity=None if workloads else "low",
             )
 
@@ -174,19 +185,34 @@ def _host(ctx: _Ctx) -> None:
     for p in ctx.snap.pods:
         checks = []
         if p.host_network:
-            checks.append(("host-network", f"{p.workload_key} runs in the node's network namespace: NetworkPolicy does "
-                           "not apply to it, and it can reach anything the node can"))
+            checks.append(
+                (
+                    "host-network",
+                    f"{p.workload_key} runs in the node's network namespace: NetworkPolicy does "
+                    "not apply to it, and it can reach anything the node can",
+                )
+            )
         if p.privileged:
-            checks.append(("privileged", f"{p.workload_key} runs privileged containers that can alter their network "
-                           "namespace (iptables, interfaces) and escape policy enforcement"))
+            checks.append(
+                (
+                    "privileged",
+                    f"{p.workload_key} runs privileged containers that can alter their network "
+                    "namespace (iptables, interfaces) and escape policy enforcement",
+                )
+            )
         if p.host_ports:
-            checks.append(("host-port", f"{p.workload_key} binds hostPort {', '.join(map(str, p.host_ports))}: "
-                           "reachable on the node addresses, where pod policies may not apply"))
+            checks.append(
+                (
+                    "host-port",
+                    f"{p.workload_key} binds hostPort {', '.join(map(str, p.host_ports))}: "
+                    "reachable on the node addresses, where pod policies may not apply",
+                )
+            )
         for fid, detail in checks:
             if (fid, p.workload_key) in seen:
                 continue
             seen.add((fid, p.workload_key))
-            pods = [q.key for q in ctx.snap.pods if q.workload_key == p.workload_key]
+            pods = [q.key for q in ctx.pods_by_wl[p.workload_key]]
             ev = {"workload": p.workload_key, "pods": pods}
             if fid == "host-port":
                 ev["host_ports"] = list(p.host_ports)
@@ -234,19 +260,32 @@ def _broad_rules(ctx: _Ctx) -> None:
             side = "from" if direction == "ingress" else "to"
             reasons: list[tuple[str, str]] = []
             if rule.all_peers:
-                reasons.append(("high" if rule.all_ports else "medium", f"no '{side}': every peer incl. the internet"))
+                reasons.append(
+                    ("high" if rule.all_ports else "medium", f"no '{side}': every peer incl. the internet")
+                )
             for j, peer in enumerate(rule.peers or ()):
                 ns_any = peer.namespace_selector is not None and peer.namespace_selector.is_empty
                 if ns_any and (peer.pod_selector is None or peer.pod_selector.is_empty):
                     reasons.append(
-                        ("high" if rule.all_ports else "low", f"{side}[{j}] namespaceSelector {{}}: every pod of every namespace")
+                        (
+                            "high" if rule.all_ports else "low",
+                            f"{side}[{j}] namespaceSelector {{}}: every pod of every namespace",
+                        )
                     )
                 elif _is_any_cidr(peer):
                     reasons.append(("medium", f"{side}[{j}] ipBlock {peer.ip_block}: every address"))
-                elif rule.all_ports and direction == "ingress" and into_sensitive and (
-                    peer.namespace_selector is not None or peer.ip_block is not None
+                elif (
+                    rule.all_ports
+                    and direction == "ingress"
+                    and into_sensitive
+                    and (peer.namespace_selector is not None or peer.ip_block is not None)
                 ):
-                    reasons.append(("high", f"{side}[{j}] {peer}: all ports from outside the namespace into sensitive zone"))
+                    reasons.append(
+                        (
+                            "high",
+                            f"{side}[{j}] {peer}: all ports from outside the namespace into sensitive zone",
+                        )
+                    )
                 elif rule.all_ports and peer.namespace_selector is not None:
                     reasons.append(("low", f"{side}[{j}] {peer}: all ports across namespaces"))
                 if peer.ip_block is None and not ctx.peer_pods(pol, peer):
@@ -255,7 +294,13 @@ def _broad_rules(ctx: _Ctx) -> None:
                         pol.namespace,
                         pol.name,
                         f"{ref} {side}[{j}] ({peer}) matches no pod today",
-                        {"policy": pol.key, "direction": direction, "rule": i, "peer": j, "peer_text": str(peer)},
+                        {
+                            "policy": pol.key,
+                            "direction": direction,
+                            "rule": i,
+                            "peer": j,
+                            "peer_text": str(peer),
+                        },
                     )
             if not reasons or not selected:
                 continue
@@ -266,10 +311,17 @@ def _broad_rules(ctx: _Ctx) -> None:
                 "allow-all-rule",
                 pol.namespace,
                 pol.name,
-                f"{ref} ({ports}) allows " + "; ".join(r[1] for r in reasons)
+                f"{ref} ({ports}) allows "
+                + "; ".join(r[1] for r in reasons)
                 + (f"; selects {', '.join(into_sensitive)} in a sensitive zone" if into_sensitive else ""),
-                {"policy": pol.key, "direction": direction, "rule": i, "ports": ports,
-                 "selects": wls, "reasons": [r[1] for r in reasons]},
+                {
+                    "policy": pol.key,
+                    "direction": direction,
+                    "rule": i,
+                    "ports": ports,
+                    "selects": wls,
+                    "reasons": [r[1] for r in reasons],
+                },
                 severity=sev,
             )
 
@@ -289,14 +341,18 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
             if kind == "internet":
                 d = ext_in.setdefault(row.dst, {"blocks": [], "ports": {}})
                 d["blocks"].append(row.src)
-                d["ports"][row.protocol] = _ports.union(d["ports"].get(row.protocol, ()), _ports.parse(row.ports))
+                d["ports"][row.protocol] = _ports.union(
+                    d["ports"].get(row.protocol, ()), _ports.parse(row.ports)
+                )
         elif row.dst_type == "external" and row.src_type != "external":
             kind, meta = classify_block(row.dst)
             targets = ([ext_out] if kind == "internet" else []) + ([meta_out] if meta else [])
             for t in targets:
                 d = t.setdefault(row.src, {"blocks": [], "ports": {}})
                 d["blocks"].append(row.dst)
-                d["ports"][row.protocol] = _ports.union(d["ports"].get(row.protocol, ()), _ports.parse(row.ports))
+                d["ports"][row.protocol] = _ports.union(
+                    d["ports"].get(row.protocol, ()), _ports.parse(row.ports)
+                )
 
     def ports_of(d: dict[str, Any]) -> list[str]:
         return [f"{p}/{r}" for p, rs in sorted(d["ports"].items()) for r in _ports.fmt(rs)]
@@ -317,8 +373,13 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
             name,
             f"{wl} accepts {', '.join(ports_of(d))} from internet addresses"
             + (f"; exposed by {'; '.join(how)}" if how else "; not exposed by a Service/Ingress today"),
-            {"workload": wl, "ports": ports_of(d), "blocks": d["blocks"][:20], "n_blocks": len(d["blocks"]),
-             "exposed_by": how},
+            {
+                "workload": wl,
+                "ports": ports_of(d),
+                "blocks": d["blocks"][:20],
+                "n_blocks": len(d["blocks"]),
+                "exposed_by": how,
+            },
             severity=sev,
             workload=wl,
         )
@@ -360,19 +421,24 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
     if not len(rf):
         return
     per_rule: dict[tuple[str, str, int], list[tuple[str, str, str, _ports.Ranges]]] = defaultdict(list)
-    per_conn: dict[tuple[str, str, str, str], list[tuple[tuple[str, str, int], _ports.Ranges]]] = defaultdict(list)
+    per_conn: dict[tuple[str, str, str, str], list[tuple[tuple[str, str, int], _ports.Ranges]]] = defaultdict(
+        list
+    )
     for row in rf.itertuples(index=False):
         rk = (row.policy, row.direction, int(row.rule))
         rs = _ports.parse(row.ports)
         per_rule[rk].append((row.direction, row.src, row.dst, row.protocol, rs))  # type: ignore[arg-type]
         per_conn[(row.direction, row.src, row.dst, row.protocol)].append((rk, rs))
-    for rk, conns in sorted(per_rule.items()):
+    # Greedy, so that the flagged rules can all be removed together (two identical rules are
+    # each covered by the other; only one of them is redundant).  Smaller rules are tried first.
+    removed: set[tuple[str, str, int]] = set()
+    for rk, conns in sorted(per_rule.items(), key=lambda kv: (len(kv[1]), kv[0])):
         covered_by: set[str] = set()
         redundant = True
         for direction, src, dst, proto, rs in conns:  # type: ignore[misc]
             others: _ports.Ranges = ()
             for ork, ors in per_conn[(direction, src, dst, proto)]:
-                if ork != rk:
+                if ork != rk and ork not in removed:
                     if _ports.intersect(ors, rs):
                         covered_by.add(f"{ork[0]} {ork[1]}[{ork[2]}]")
                     others = _ports.union(others, ors)
@@ -381,6 +447,7 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
                 break
         if not redundant:
             continue
+        removed.add(rk)
         pol, direction, i = rk
         ns, _, name = pol.partition("/")
         ctx.add(
@@ -389,8 +456,13 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
             name,
             f"{pol} {direction}[{i}] is never decisive: all {len(conns)} connection(s) it admits are also "
             f"admitted by {', '.join(sorted(covered_by)[:5])}{' ...' if len(covered_by) > 5 else ''}",
-            {"policy": pol, "direction": direction, "rule": i, "connections": len(conns),
-             "covered_by": sorted(covered_by)},
+            {
+                "policy": pol,
+                "direction": direction,
+                "rule": i,
+                "connections": len(conns),
+                "covered_by": sorted(covered_by),
+            },
         )
 
 
@@ -415,9 +487,18 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any) -> None:
             f"{v.src} ({v.src_zone}) -> {v.dst} ({v.dst_zone}) {v.protocol} {', '.join(v.ports)} "
             f"is not covered by an allow rule; opened by {opened}"
             + (f"; expired exception(s) {', '.join(v.expired_exceptions)}" if v.expired_exceptions else ""),
-            {"src": v.src, "dst": v.dst, "src_zone": v.src_zone, "dst_zone": v.dst_zone, "protocol": v.protocol,
-             "ports": list(v.ports), "rules": list(v.rules), "policies": list(v.policies),
-             "expired_exceptions": list(v.expired_exceptions), "judged_on": seg.today.isoformat()},
+            {
+                "src": v.src,
+                "dst": v.dst,
+                "src_zone": v.src_zone,
+                "dst_zone": v.dst_zone,
+                "protocol": v.protocol,
+                "ports": list(v.ports),
+                "rules": list(v.rules),
+                "policies": list(v.policies),
+                "expired_exceptions": list(v.expired_exceptions),
+                "judged_on": seg.today.isoformat(),
+            },
             severity=sev,
             system_down=False,
         )
@@ -437,7 +518,47 @@ def _flow_key(ns: Any, wl: Any, pod: Any, ip: Any) -> str | None:
     return str(ip) if ok(ip) else None
 
 
+def _jsonable(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if hasattr(v, "isoformat"):
+        try:
+            return None if v != v else v.isoformat()
+        except (TypeError, ValueError):
+            return str(v)
+    if isinstance(v, list | tuple) or hasattr(v, "tolist"):
+        return [_jsonable(x) for x in (v.tolist() if hasattr(v, "tolist") else v)]
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> None:
+    """Findings from :func:`k8sviz.flow_discrepancies` (flow tables from ``k8sviz.load_flows``)."""
+    from ..flows import flow_discrepancies
+
+    disc = flow_discrepancies(flows, reach)
+    for r in disc.to_dict("records"):
+        ev = {k: _jsonable(v) for k, v in r.items()}
+        kind = r["kind"]
+        ports = ", ".join(map(str, ev.get("ports") or []))
+        rule = f"{r['policy']} {r['direction']}[{r['rule']}]" if r.get("policy") else ""
+        if kind == "allowed-but-unused":
+            ns, _, name = str(r["policy"]).partition("/")
+            detail = f"{rule} ({r['protocol']} {ports}) allows traffic never observed: {r['detail']}"
+        else:
+            ns, _, name = str(r["dst"]).partition("/")
+            detail = (
+                f"{ev.get('flows')} flow(s) {r['src']} -> {r['dst']} {r['protocol']} {ports}: {r['detail']}"
+                + (f"; decided by {rule}" if rule else "")
+            )
+        ctx.add(kind, ns if name else None, name or str(r["dst"]), detail, ev, system_down=False)
+
+
 def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> None:
+    if "src_type" in flows.columns and "time" in flows.columns and "num_flows" in flows.columns:
+        _flows_from_discrepancies(ctx, reach, flows)
+        return
     df = flows
     cols = set(df.columns)
     g: dict[tuple[str, str, int, str, str], dict[str, Any]] = {}
@@ -470,22 +591,40 @@ def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> N
         if key not in cache:
             try:
                 cache[key] = bool(reach.can_reach(src, dst, port, proto))
-            except Exception:  # noqa: BLE001 - an endpoint the engine does not know
+            except Exception:
                 cache[key] = None  # type: ignore[assignment]
         allows = cache[key]
         if allows is None:
             continue
-        ev = {"src": src, "dst": dst, "port": port, "protocol": proto, "flows": agg["count"], "bytes": agg["bytes"],
-              "first_seen": agg["first"], "last_seen": agg["last"]}
+        ev = {
+            "src": src,
+            "dst": dst,
+            "port": port,
+            "protocol": proto,
+            "flows": agg["count"],
+            "bytes": agg["bytes"],
+            "first_seen": agg["first"],
+            "last_seen": agg["last"],
+        }
         ns, _, name = dst.partition("/")
         if verdict == "allowed" and not allows:
-            ctx.add("observed-but-policy-denies", ns, name or dst,
-                    f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were forwarded although the policies deny it",
-                    ev, system_down=False)
+            ctx.add(
+                "observed-but-policy-denies",
+                ns,
+                name or dst,
+                f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were forwarded although the policies deny it",
+                ev,
+                system_down=False,
+            )
         elif verdict == "denied" and allows:
-            ctx.add("dropped-but-policy-allows", ns, name or dst,
-                    f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were dropped although the policies allow it",
-                    ev, system_down=False)
+            ctx.add(
+                "dropped-but-policy-allows",
+                ns,
+                name or dst,
+                f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were dropped although the policies allow it",
+                ev,
+                system_down=False,
+            )
     internal = edges[(edges["src_type"] != "external") & (edges["dst_type"] != "external")]
     unused: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in internal.itertuples(index=False):
@@ -494,9 +633,15 @@ def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> N
         unused[(row.src, row.dst)] += port_text(row.protocol, row.ports)
     for (src, dst), ports in sorted(unused.items()):
         ns, _, name = dst.partition("/")
-        ctx.add("allowed-but-unused", ns, name,
-                f"{src} -> {dst} is allowed ({', '.join(ports[:6])}{' ...' if len(ports) > 6 else ''}) but no flow was "
-                "observed in the flow window", {"src": src, "dst": dst, "ports": ports}, system_down=False)
+        ctx.add(
+            "allowed-but-unused",
+            ns,
+            name,
+            f"{src} -> {dst} is allowed ({', '.join(ports[:6])}{' ...' if len(ports) > 6 else ''}) but no flow was "
+            "observed in the flow window",
+            {"src": src, "dst": dst, "ports": ports},
+            system_down=False,
+        )
 
 
 # ------------------------------------------------------------------------------ entry point
@@ -519,10 +664,12 @@ def gaps(
     reach
         ``k8sviz.reachability(snapshot)``; computed when None.
     flows
-        Observed flows (``k8sviz.load_flows``): columns ``src_namespace``, ``src_workload``,
-        ``src_pod``, ``src_ip``, ``dst_*`` alike, ``dst_port``, ``protocol``, ``verdict``
-        (allowed/denied/unknown), optional ``time`` and ``bytes``.  Without flows no flow-based
-        finding appears.
+        Observed flows.  A table from ``k8sviz.load_flows`` is judged by
+        ``k8sviz.flow_discrepancies`` (``allowed-but-unused`` then names the policy rule); any
+        other DataFrame with ``src_namespace``, ``src_workload``, ``src_pod``, ``src_ip``,
+        ``dst_*`` alike, ``dst_port``, ``protocol``, ``verdict`` (allowed/denied/unknown) and
+        optional ``time``/``bytes`` is compared with ``reach.can_reach`` directly
+        (``allowed-but-unused`` per workload pair).  Without flows no flow-based finding appears.
     zones
         :class:`~k8sviz.analysis.zones.Zones` or a zones YAML path; enables ``zone-violation``
         and weights findings in ``sensitive: true`` zones.
@@ -579,6 +726,8 @@ def gaps(
     df = pd.DataFrame(ctx.rows, columns=GAP_COLUMNS)
     if len(df):
         df["_s"] = df["severity"].map(SEVERITIES.index)
-        df = df.sort_values(["_s", "finding", "namespace", "name"], kind="stable", ignore_index=True).drop(columns="_s")
+        df = df.sort_values(["_s", "finding", "namespace", "name"], kind="stable", ignore_index=True).drop(
+            columns="_s"
+        )
     df.attrs["checked"] = checked
     return df

@@ -182,7 +182,13 @@ def graph(
                 }
             )
             for t in targets:
-                G.add_edge(sid, t, key="selects", kind="selects", ports=[f"{sp.protocol}/{sp.port}" for sp in svc.ports])
+                G.add_edge(
+                    sid,
+                    t,
+                    key="selects",
+                    kind="selects",
+                    ports=[f"{sp.protocol}/{sp.port}" for sp in svc.ports],
+                )
             if targets and zones is not None:
                 G.nodes[sid]["zone"] = G.nodes[targets[0]].get("zone")
 
@@ -219,8 +225,12 @@ def graph(
         agg: dict[tuple[str, str, str, int], dict[str, Any]] = {}
         cols = set(flows.columns)
         for r in flows.to_dict("records"):
-            src = _endpoint(r.get("src_namespace"), r.get("src_workload"), r.get("src_pod"), r.get("src_ip"), level)
-            dst = _endpoint(r.get("dst_namespace"), r.get("dst_workload"), r.get("dst_pod"), r.get("dst_ip"), level)
+            src = _endpoint(
+                r.get("src_namespace"), r.get("src_workload"), r.get("src_pod"), r.get("src_ip"), level
+            )
+            dst = _endpoint(
+                r.get("dst_namespace"), r.get("dst_workload"), r.get("dst_pod"), r.get("dst_ip"), level
+            )
             port = r.get("dst_port")
             if src is None or dst is None or not _ok(port):
                 continue
@@ -243,5 +253,7 @@ def graph(
             for n in (src, dst):
                 if n not in G:
                     ensure_external(n)
-            G.add_edge(src, dst, key=f"observed:{proto}/{port}", kind="observed", protocol=proto, port=port, **a)
+            G.add_edge(
+                src, dst, key=f"observed:{proto}/{port}", kind="observed", protocol=proto, port=port, **a
+            )
     return G

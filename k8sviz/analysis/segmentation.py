@@ -16,13 +16,23 @@ if TYPE_CHECKING:
 
     from ..snapshot import Snapshot
 
-__all__ = ["Segmentation", "segmentation", "zoned_frame", "rule_index"]
+__all__ = ["Segmentation", "rule_index", "segmentation", "zoned_frame"]
 
 STATUS = ("denied", "partial", "allowed")
 
 VIOLATION_COLUMNS = [
-    "src", "dst", "src_zone", "dst_zone", "protocol", "ports", "allowed_ports", "rules", "policies",
-    "exceptions", "expired_exceptions", "external_blocks",
+    "src",
+    "dst",
+    "src_zone",
+    "dst_zone",
+    "protocol",
+    "ports",
+    "allowed_ports",
+    "rules",
+    "policies",
+    "exceptions",
+    "expired_exceptions",
+    "external_blocks",
 ]
 
 
@@ -47,8 +57,16 @@ def _merge_external(rows: list[dict[str, Any]], external: set[str]) -> list[dict
             out.append({**r, "external_blocks": []})
             continue
         other = "dst" if side == "src" else "src"
-        key = (side, r[other], r["protocol"], tuple(r["ports"]), tuple(r["allowed_ports"]), tuple(r["rules"]),
-               tuple(r["exceptions"]), tuple(r["expired_exceptions"]))
+        key = (
+            side,
+            r[other],
+            r["protocol"],
+            tuple(r["ports"]),
+            tuple(r["allowed_ports"]),
+            tuple(r["rules"]),
+            tuple(r["exceptions"]),
+            tuple(r["expired_exceptions"]),
+        )
         g = groups.get(key)
         if g is None:
             g = groups[key] = {**r, "external_blocks": []}
@@ -56,8 +74,17 @@ def _merge_external(rows: list[dict[str, Any]], external: set[str]) -> list[dict
         g["external_blocks"].append(r[side])
         g[side] = external_text(g["external_blocks"])
     return out
+
+
 PAIR_COLUMNS = [
-    "src_zone", "dst_zone", "status", "ports", "pairs", "possible_pairs", "violations", "exceptions",
+    "src_zone",
+    "dst_zone",
+    "status",
+    "ports",
+    "pairs",
+    "possible_pairs",
+    "violations",
+    "exceptions",
 ]
 
 
@@ -85,17 +112,18 @@ def zoned_frame(reach: Any, zones: Zones | None, level: str = "workload") -> pd.
     return df
 
 
-def rule_index(reach: Any, level: str = "workload") -> dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]]:
+def rule_index(
+    reach: Any, level: str = "workload"
+) -> dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]]:
     """``{(src, dst, protocol): [(policy, direction, rule, ranges)]}`` from ``reach.rule_frame``."""
     out: dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]] = defaultdict(list)
     try:
         rf = reach.rule_frame(level=level)
     except (AttributeError, NotImplementedError):
         return out
-    for row in rf.itertuples(index=False):
-        out[(row.src, row.dst, row.protocol)].append(
-            (row.policy, row.direction, int(row.rule), _ports.parse(row.ports))
-        )
+    cols = [rf[c].tolist() for c in ("policy", "direction", "rule", "src", "dst", "protocol", "ports")]
+    for pol, d, i, src, dst, proto, ports in zip(*cols, strict=True):
+        out[(src, dst, proto)].append((pol, d, int(i), _ports.parse(ports)))
     return out
 
 
@@ -129,7 +157,14 @@ class Segmentation:
         The date expiry was judged against.
     """
 
-    def __init__(self, pairs: pd.DataFrame, matrix: pd.DataFrame, violations: pd.DataFrame, zones: Zones, today: dt.date):
+    def __init__(
+        self,
+        pairs: pd.DataFrame,
+        matrix: pd.DataFrame,
+        violations: pd.DataFrame,
+        zones: Zones,
+        today: dt.date,
+    ):
         self.pairs = pairs
         self.matrix = matrix
         self.violations = violations
@@ -209,32 +244,36 @@ def segmentation(
     pair_conns: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     pair_viol: dict[tuple[str, str], int] = defaultdict(int)
     pair_exc: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for row in df.itertuples(index=False):
-        zs, zd = row.src_zone, row.dst_zone
-        ranges = _ports.parse(row.ports)
-        pp = pair_ports[(zs, zd)]
-        pp[row.protocol] = _ports.union(pp.get(row.protocol, ()), ranges)
-        if row.src != row.dst:
-            pair_conns[(zs, zd)].add((row.src, row.dst))
+    pair_port_sets: dict[tuple[str, str, str], set[_ports.Ranges]] = defaultdict(set)
+    cov_cache: dict[tuple[str, str, str, _ports.Ranges], Any] = {}
+    cols = [df[c].tolist() for c in ("src", "dst", "src_zone", "dst_zone", "protocol", "ports")]
+    for src, dst, zs, zd, proto, raw_ports in zip(*cols, strict=True):
+        ranges = _ports.parse(raw_ports)
+        pair_port_sets[(zs, zd, proto)].add(ranges)
+        if src != dst:
+            pair_conns[(zs, zd)].add((src, dst))
         if zs == zd:
             continue
-        cov = zones.coverage(zs, zd, row.protocol, ranges, day)
-        pair_exc[(zs, zd)].update(r.ref for r in cov.rules)
+        ck = (zs, zd, proto, ranges)
+        cov = cov_cache.get(ck)
+        if cov is None:
+            cov = cov_cache[ck] = zones.coverage(zs, zd, proto, ranges, day)
+            pair_exc[(zs, zd)].update(r.ref for r in cov.rules)
         if not cov.uncovered:
             continue
         opening = [
             (pol, d, i)
-            for pol, d, i, rr in rules.get((row.src, row.dst, row.protocol), ())
+            for pol, d, i, rr in rules.get((src, dst, proto), ())
             if _ports.intersect(rr, cov.uncovered)
         ]
         opening.sort(key=lambda t: (t[1] != "egress", t[0], t[2]))
         violations.append(
             {
-                "src": row.src,
-                "dst": row.dst,
+                "src": src,
+                "dst": dst,
                 "src_zone": zs,
                 "dst_zone": zd,
-                "protocol": row.protocol,
+                "protocol": proto,
                 "ports": _ports.fmt(cov.uncovered),
                 "allowed_ports": _ports.fmt(ranges),
                 "rules": [_rule_text(*o) for o in opening],
@@ -243,6 +282,8 @@ def segmentation(
                 "expired_exceptions": [r.ref for r in cov.expired_rules],
             }
         )
+    for (zs, zd, proto), sets in pair_port_sets.items():
+        pair_ports[(zs, zd)][proto] = _ports.union(*sets)
     viol = pd.DataFrame(_merge_external(violations, df_types(df)), columns=VIOLATION_COLUMNS)
     for (zs, zd), n in viol.groupby(["src_zone", "dst_zone"]).size().items():
         pair_viol[(zs, zd)] = int(n)
@@ -256,20 +297,18 @@ def segmentation(
             conns = pair_conns.get((zs, zd), set())
             n_src, n_dst = len(members.get(zs, ())), len(members.get(zd, ()))
             possible = n_src * n_dst - (n_src if zs == zd else 0)
-            if possible <= 0 and not conns:
-                status = "denied"
-            elif not conns and not pair_ports.get((zs, zd)):
+            if (possible <= 0 and not conns) or (not conns and not pair_ports.get((zs, zd))):
                 status = "denied"
             elif len(conns) >= possible:
                 status = "allowed"
             else:
                 status = "partial"
             ports = [
-                f"{proto}/{p}" for proto, rs in sorted(pair_ports.get((zs, zd), {}).items()) for p in _ports.fmt(rs)
+                f"{proto}/{p}"
+                for proto, rs in sorted(pair_ports.get((zs, zd), {}).items())
+                for p in _ports.fmt(rs)
             ]
-            exc = sorted(pair_exc.get((zs, zd), set()) | {
-                r.ref for r in zones.allow if r.applies(zs, zd)
-            })
+            exc = sorted(pair_exc.get((zs, zd), set()) | {r.ref for r in zones.allow if r.applies(zs, zd)})
             pairs.append(
                 {
                     "src_zone": zs,
@@ -283,7 +322,9 @@ def segmentation(
                 }
             )
     long = pd.DataFrame(pairs, columns=PAIR_COLUMNS)
-    matrix = long.pivot(index="src_zone", columns="dst_zone", values="status").reindex(index=names, columns=names)
+    matrix = long.pivot(index="src_zone", columns="dst_zone", values="status").reindex(
+        index=names, columns=names
+    )
     matrix = matrix.fillna("denied")
     matrix.index.name, matrix.columns.name = "from", "to"
     return Segmentation(long, matrix, viol, zones, day)

@@ -173,7 +173,9 @@ class Zones:
         z = self.zones.get(zone)
         return bool(z and z.sensitive)
 
-    def zone_of(self, pod_labels: Mapping[str, str], namespace_labels: Mapping[str, str], what: str = "") -> str:
+    def zone_of(
+        self, pod_labels: Mapping[str, str], namespace_labels: Mapping[str, str], what: str = ""
+    ) -> str:
         """The zone of a pod with these labels (``unzoned`` when none matches)."""
         hits = [z for z in self.zones.values() if z.matches(pod_labels, namespace_labels)]
         if not hits:
@@ -195,7 +197,8 @@ class Zones:
         """``{"ns/pod": zone}`` for every pod of the snapshot."""
         ns_labels = {n.name: n.labels for n in snapshot.namespaces}
         return {
-            p.key: self.zone_of(p.labels, ns_labels.get(p.namespace, {}), f"pod {p.key}") for p in snapshot.pods
+            p.key: self.zone_of(p.labels, ns_labels.get(p.namespace, {}), f"pod {p.key}")
+            for p in snapshot.pods
         }
 
     def workload_zones(self, snapshot: Snapshot) -> dict[str, str]:
@@ -373,7 +376,11 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
                 if "namespaceSelector" in spec
                 else None
             )
-            psel = LabelSelector.parse(spec["podSelector"] or {}, "podSelector") if "podSelector" in spec else None
+            psel = (
+                LabelSelector.parse(spec["podSelector"] or {}, "podSelector")
+                if "podSelector" in spec
+                else None
+            )
         except PolicyError as e:
             raise ZoneError(f"bad selector: {e}", source=source, obj=where) from None
         prio = spec.get("priority")
@@ -381,7 +388,9 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
             msg = f"priority must be an integer (got {prio!r})"
             raise ZoneError(msg, source=source, obj=where)
         zones.append(
-            Zone(name, nsel, psel, prio, bool(spec.get("sensitive", False)), str(spec.get("description") or ""))
+            Zone(
+                name, nsel, psel, prio, bool(spec.get("sensitive", False)), str(spec.get("description") or "")
+            )
         )
     known = {z.name for z in zones} | set(_RESERVED)
     raw_allow = doc.get("allow") or []
@@ -425,7 +434,13 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
             raise ZoneError(msg, source=source, obj=where)
         rules.append(
             AllowRule(
-                i, srcs, dsts, ports, just.strip(), str(r.get("owner") or ""), _date(r.get("expires"), where, source)
+                i,
+                srcs,
+                dsts,
+                ports,
+                just.strip(),
+                str(r.get("owner") or ""),
+                _date(r.get("expires"), where, source),
             )
         )
     return Zones(zones, rules, source)

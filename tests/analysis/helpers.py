@@ -7,7 +7,9 @@ def ns(name, **labels):
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 
 
-def pod(namespace, name, *, ports=(), host_network=False, privileged=False, host_port=None, ip=None, **labels):
+def pod(
+    namespace, name, *, ports=(), host_network=False, privileged=False, host_port=None, ip=None, **labels
+):
     c = {"name": "c", "image": "img:1"}
     if ports:
         c["ports"] = [{"containerPort": p, **({"hostPort": host_port} if host_port else {})} for p in ports]
@@ -16,8 +18,12 @@ def pod(namespace, name, *, ports=(), host_network=False, privileged=False, host
     obj = {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"namespace": namespace, "name": name, "labels": labels,
-                     "creationTimestamp": "2026-01-02T03:04:05Z"},
+        "metadata": {
+            "namespace": namespace,
+            "name": name,
+            "labels": labels,
+            "creationTimestamp": "2026-01-02T03:04:05Z",
+        },
         "spec": {"containers": [c], "hostNetwork": host_network},
         "status": {"phase": "Running"},
     }
@@ -34,13 +40,21 @@ def policy(namespace, name, selector=None, types=None, ingress=None, egress=None
         spec["ingress"] = ingress
     if egress is not None:
         spec["egress"] = egress
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {"namespace": namespace, "name": name}, "spec": spec}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"namespace": namespace, "name": name},
+        "spec": spec,
+    }
 
 
 def service(namespace, name, selector, type_="ClusterIP", port=80):
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"namespace": namespace, "name": name},
-            "spec": {"type": type_, "selector": selector, "ports": [{"port": port}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"namespace": namespace, "name": name},
+        "spec": {"type": type_, "selector": selector, "ports": [{"port": port}]},
+    }
 
 
 def snapshot(*objs, collected_at="2026-06-01T00:00:00Z"):
@@ -72,17 +86,38 @@ class FakeReach:
 
     def to_frame(self, level="workload"):
         rows = [
-            {"src": s, "dst": d, "src_namespace": s.split("/")[0] if self._type(s) != "external" else None,
-             "dst_namespace": d.split("/")[0] if self._type(d) != "external" else None,
-             "src_type": self._type(s), "dst_type": self._type(d), "protocol": proto, "ports": list(ports)}
+            {
+                "src": s,
+                "dst": d,
+                "src_namespace": s.split("/")[0] if self._type(s) != "external" else None,
+                "dst_namespace": d.split("/")[0] if self._type(d) != "external" else None,
+                "src_type": self._type(s),
+                "dst_type": self._type(d),
+                "protocol": proto,
+                "ports": list(ports),
+            }
             for s, d, proto, ports in self._edges
         ]
-        return self._pd.DataFrame(rows, columns=["src", "dst", "src_namespace", "dst_namespace", "src_type",
-                                                 "dst_type", "protocol", "ports"])
+        return self._pd.DataFrame(
+            rows,
+            columns=[
+                "src",
+                "dst",
+                "src_namespace",
+                "dst_namespace",
+                "src_type",
+                "dst_type",
+                "protocol",
+                "ports",
+            ],
+        )
 
     def rule_frame(self, level="workload"):
         return self._pd.DataFrame(
-            [dict(zip(["policy", "direction", "rule", "src", "dst", "protocol", "ports"], r, strict=True)) for r in self._rules],
+            [
+                dict(zip(["policy", "direction", "rule", "src", "dst", "protocol", "ports"], r, strict=True))
+                for r in self._rules
+            ],
             columns=["policy", "direction", "rule", "src", "dst", "protocol", "ports"],
         )
 

@@ -9,22 +9,31 @@ from .helpers import FakeReach, ns, pod, service, snapshot
 
 def chain():
     snap = snapshot(
-        ns("edge"), ns("app"), ns("pci", compliance="pci"),
-        pod("edge", "lb", app="lb"), service("edge", "lb", {"app": "lb"}, "LoadBalancer"),
-        pod("app", "web", app="web"), pod("app", "api", app="api"), pod("app", "side", app="side"),
-        pod("pci", "pay", app="pay"), pod("pci", "vault", app="vault"),
+        ns("edge"),
+        ns("app"),
+        ns("pci", compliance="pci"),
+        pod("edge", "lb", app="lb"),
+        service("edge", "lb", {"app": "lb"}, "LoadBalancer"),
+        pod("app", "web", app="web"),
+        pod("app", "api", app="api"),
+        pod("app", "side", app="side"),
+        pod("pci", "pay", app="pay"),
+        pod("pci", "vault", app="vault"),
     )
-    reach = FakeReach(snap, edges=[
-        ("0.0.0.0/5", "edge/lb", "TCP", ["443"]),
-        ("0.0.0.0/5", "app/side", "TCP", ["80"]),  # policy-reachable but not exposed
-        ("10.0.0.0/8", "app/api", "TCP", ["80"]),  # private range is no internet entry
-        ("edge/lb", "app/web", "TCP", ["8080"]),
-        ("app/web", "app/api", "TCP", ["5050"]),
-        ("app/api", "pci/pay", "TCP", ["50051"]),
-        ("app/side", "pci/vault", "TCP", ["5432"]),
-        ("pci/pay", "pci/vault", "TCP", ["5432"]),
-        ("pci/vault", "pci/vault", "TCP", ["5432"]),
-    ])
+    reach = FakeReach(
+        snap,
+        edges=[
+            ("0.0.0.0/5", "edge/lb", "TCP", ["443"]),
+            ("0.0.0.0/5", "app/side", "TCP", ["80"]),  # policy-reachable but not exposed
+            ("10.0.0.0/8", "app/api", "TCP", ["80"]),  # private range is no internet entry
+            ("edge/lb", "app/web", "TCP", ["8080"]),
+            ("app/web", "app/api", "TCP", ["5050"]),
+            ("app/api", "pci/pay", "TCP", ["50051"]),
+            ("app/side", "pci/vault", "TCP", ["5432"]),
+            ("pci/pay", "pci/vault", "TCP", ["5432"]),
+            ("pci/vault", "pci/vault", "TCP", ["5432"]),
+        ],
+    )
     return snap, reach
 
 
@@ -45,7 +54,7 @@ def test_blast_radius():
 
 
 def test_internet_paths():
-    snap, reach = chain()
+    _snap, reach = chain()
     zones = load_zones({"zones": {"pci": {"namespaceSelector": {"matchLabels": {"compliance": "pci"}}}}})
     df = internet_paths(reach, "pci", zones)
     assert df["target"].tolist() == ["pci/pay", "pci/vault"]

@@ -11,20 +11,51 @@ from .helpers import FakeReach, ns, pod, service, snapshot
 
 def test_graph_nodes_edges_roundtrip():
     snap = snapshot(
-        ns("a", team="x"), pod("a", "web", app="web"), pod("a", "db", app="db"),
+        ns("a", team="x"),
+        pod("a", "web", app="web"),
+        pod("a", "db", app="db"),
         service("a", "web", {"app": "web"}, "LoadBalancer"),
         pod("kube-system", "agent", host_network=True, app="agent"),
     )
-    reach = FakeReach(snap, edges=[("a/web", "a/db", "TCP", ["5432"]), ("0.0.0.0/5", "a/web", "TCP", ["80", "8000-8080"])],
-                      rules=[("a/db-in", "ingress", 0, "a/web", "a/db", "TCP", ["5432"])])
-    flows = pd.DataFrame([
-        {"time": pd.Timestamp("2026-01-01T00:00:00Z"), "src_namespace": "a", "src_workload": "web", "src_pod": "web",
-         "src_ip": "10.0.0.1", "dst_namespace": None, "dst_workload": None, "dst_pod": None, "dst_ip": "8.8.8.8",
-         "dst_port": 53, "protocol": "UDP", "verdict": "allowed", "bytes": 100},
-        {"time": pd.Timestamp("2026-01-01T00:00:05Z"), "src_namespace": "a", "src_workload": "web", "src_pod": "web",
-         "src_ip": "10.0.0.1", "dst_namespace": None, "dst_workload": None, "dst_pod": None, "dst_ip": "8.8.8.8",
-         "dst_port": 53, "protocol": "UDP", "verdict": "denied", "bytes": 0},
-    ])
+    reach = FakeReach(
+        snap,
+        edges=[("a/web", "a/db", "TCP", ["5432"]), ("0.0.0.0/5", "a/web", "TCP", ["80", "8000-8080"])],
+        rules=[("a/db-in", "ingress", 0, "a/web", "a/db", "TCP", ["5432"])],
+    )
+    flows = pd.DataFrame(
+        [
+            {
+                "time": pd.Timestamp("2026-01-01T00:00:00Z"),
+                "src_namespace": "a",
+                "src_workload": "web",
+                "src_pod": "web",
+                "src_ip": "10.0.0.1",
+                "dst_namespace": None,
+                "dst_workload": None,
+                "dst_pod": None,
+                "dst_ip": "8.8.8.8",
+                "dst_port": 53,
+                "protocol": "UDP",
+                "verdict": "allowed",
+                "bytes": 100,
+            },
+            {
+                "time": pd.Timestamp("2026-01-01T00:00:05Z"),
+                "src_namespace": "a",
+                "src_workload": "web",
+                "src_pod": "web",
+                "src_ip": "10.0.0.1",
+                "dst_namespace": None,
+                "dst_workload": None,
+                "dst_pod": None,
+                "dst_ip": "8.8.8.8",
+                "dst_port": 53,
+                "protocol": "UDP",
+                "verdict": "denied",
+                "bytes": 0,
+            },
+        ]
+    )
     zones = load_zones({"zones": {"x": {"namespaceSelector": {"matchLabels": {"team": "x"}}}}})
     G = graph(snap, reach, flows, zones=zones)
     assert isinstance(G, nx.MultiDiGraph)
@@ -34,10 +65,19 @@ def test_graph_nodes_edges_roundtrip():
     assert G.nodes["kube-system/agent"]["host_network"] and G.nodes["kube-system/agent"]["zone"] == "unzoned"
     assert G.nodes["0.0.0.0/5"]["type"] == "external" and G.nodes["0.0.0.0/5"]["address_class"] == "internet"
     allowed = [d for _, _, d in G.edges("a/web", data=True) if d["kind"] == "allowed"]
-    assert allowed == [{"kind": "allowed", "protocol": "TCP", "ports": ["5432"], "port_labels": ["TCP/5432"],
-                        "rules": ["a/db-in ingress[0]"]}]
+    assert allowed == [
+        {
+            "kind": "allowed",
+            "protocol": "TCP",
+            "ports": ["5432"],
+            "port_labels": ["TCP/5432"],
+            "rules": ["a/db-in ingress[0]"],
+        }
+    ]
     obs = [d for _, _, d in G.edges("a/web", data=True) if d["kind"] == "observed"]
-    assert obs[0]["count"] == 2 and obs[0]["verdicts"] == {"allowed": 1, "denied": 1} and obs[0]["bytes"] == 100
+    assert (
+        obs[0]["count"] == 2 and obs[0]["verdicts"] == {"allowed": 1, "denied": 1} and obs[0]["bytes"] == 100
+    )
     assert obs[0]["first_seen"] < obs[0]["last_seen"]
     assert any(d["kind"] == "selects" for _, _, d in G.out_edges("svc:a/web", data=True))
     data = json.loads(json.dumps(nx.node_link_data(G, edges="edges")))

@@ -31,8 +31,11 @@ def test_load_and_assign(tmp_path):
     assert r.expires == dt.date(2027, 6, 30) and r.owner == "payments"
     assert z.allow[1].ports["TCP"] == ((80, 80), (443, 443), (8000, 8080))
     snap = snapshot(
-        ns("pci", compliance="pci"), ns("shop"),
-        pod("pci", "vault", app="vault"), pod("shop", "web", tier="edge"), pod("shop", "db"),
+        ns("pci", compliance="pci"),
+        ns("shop"),
+        pod("pci", "vault", app="vault"),
+        pod("shop", "web", tier="edge"),
+        pod("shop", "db"),
     )
     assert z.workload_zones(snap) == {"pci/vault": "pci", "shop/web": "dmz", "shop/db": "unzoned"}
 
@@ -64,14 +67,32 @@ zones:
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: nope, justification: x}\n", r"allow\[0\].*unknown zone 'nope'"),
-        ("zones:\n  a: {podSelector: {matchExpressions: [{key: k, operator: Bad}]}}\n", r"zone a.*bad selector.*invalid operator"),
-        ("zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, ports: ['TCP/99999'], justification: x}\n", r"allow\[0\]\.ports\[0\].*TCP/99999"),
-        ("zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, ports: ['ICMP/1'], justification: x}\n", r"protocol must be TCP"),
-        ("zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: external}\n", r"allow\[0\].*justification"),
+        (
+            "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: nope, justification: x}\n",
+            r"allow\[0\].*unknown zone 'nope'",
+        ),
+        (
+            "zones:\n  a: {podSelector: {matchExpressions: [{key: k, operator: Bad}]}}\n",
+            r"zone a.*bad selector.*invalid operator",
+        ),
+        (
+            "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, ports: ['TCP/99999'], justification: x}\n",
+            r"allow\[0\]\.ports\[0\].*TCP/99999",
+        ),
+        (
+            "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, ports: ['ICMP/1'], justification: x}\n",
+            r"protocol must be TCP",
+        ),
+        (
+            "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: external}\n",
+            r"allow\[0\].*justification",
+        ),
         ("zones:\n  unzoned: {podSelector: {}}\n", r"built-in zone"),
         ("zones:\n  a: {}\n", r"zone a.*namespaceSelector and/or a podSelector"),
-        ("zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, justification: x, expires: soon}\n", r"expires"),
+        (
+            "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, justification: x, expires: soon}\n",
+            r"expires",
+        ),
         ("nozones: 1\n", r"top-level 'zones:'"),
     ],
 )
