@@ -27,6 +27,8 @@ from .ports import PortSpace
 
 __all__ = ["CoreRule", "EndpointSet", "Engine", "PortSel", "RuleOrigin"]
 
+_CHUNK_WORDS = 1 << 24  # uint64 words per ingress column chunk (128 MiB)
+
 Action = Literal["allow", "deny", "pass"]
 Direction = Literal["ingress", "egress"]
 
@@ -105,9 +107,12 @@ class Engine:
             for p in np.unique(pb[pb > 0]):
                 atoms[pb == p] = ports.atom(proto, int(p))
             self.named_atom[(name, proto)] = atoms
-        self.egress = self._direction("egress")
-        self.ingress = self._direction("ingress")
-        self.matrix = self.egress & self.ingress
+        iso = {d: self._closing_denies(d) for d in ("egress", "ingress")}
+        if iso["egress"] is not None and iso["ingress"] is not None:
+            self.matrix = self._additive(iso["egress"], iso["ingress"])
+        else:
+            self.matrix = self._direction("egress")
+            self.matrix &= self._direction("ingress")
 
     def _to_b(self, s: EndpointSet, rep_lc: np.ndarray) -> np.ndarray:
         if s.everything:
@@ -135,6 +140,66 @@ class Engine:
 
     def src_dst(self, rule: CoreRule) -> tuple[np.ndarray, np.ndarray]:
         return (rule.subj_b, rule.peer_b) if rule.direction == "egress" else (rule.peer_b, rule.subj_b)
+
+    def _closing_denies(self, direction: Direction) -> np.ndarray | None:
+        """Classes isolated for ``direction`` if its rules have the additive shape, else None.
+
+        The additive shape (Kubernetes NetworkPolicy alone): one tier, allows first, then
+        denies of everything that only close the tier for endpoints the allows attach to.
+        Then isolation is a vector, and the dense decided/pass matrices are not needed.
+        """
+        rules = [r for r in self.rules if r.direction == direction]
+        if len({r.tier for r in rules}) > 1:
+            return None
+        allows = [r for r in rules if r.action == "allow"]
+        closers = [r for r in rules if r.action != "allow"]
+        for r in closers:
+            if r.action != "deny" or not r.peer.everything or r.ports.named or r.ports.bits != self.ports.all:
+                return None
+            if any(a.priority >= r.priority for a in allows):
+                return None
+        iso = np.zeros(self.n_b, dtype=bool)
+        for r in closers:
+            iso[r.subj_b] = True
+        if any(not iso[a.subj_b].all() for a in allows):
+            return None
+        return np.flatnonzero(iso)
+
+    def _additive(self, iso_e: np.ndarray, iso_i: np.ndarray) -> np.ndarray:
+        """Egress AND ingress for the additive shape, filling only what isolation restricts.
+
+        Rows of egress-isolated sources start empty and collect their allows; then the
+        ingress allows of isolated destinations are built in column chunks (bounded memory)
+        and ANDed in.  Everything else stays "all ports".
+        """
+        n, w = self.n_b, self.ports.words
+        full = self.ports.to_words(self.ports.all)
+        out = np.empty((n, n, w), dtype=np.uint64)
+        out[:] = full
+        out[iso_e] = 0
+        for r in self.rules:
+            if r.direction == "egress" and r.action == "allow" and len(r.subj_b) and len(r.peer_b):
+                out[np.ix_(r.subj_b, r.peer_b)] |= self.port_block(r, r.peer_b)[None, :, :]
+        ordinal = np.full(n, -1, dtype=np.int64)
+        ordinal[iso_i] = np.arange(len(iso_i))
+        ing = [
+            (ordinal[r.subj_b], r)
+            for r in self.rules
+            if r.direction == "ingress" and r.action == "allow" and len(r.subj_b) and len(r.peer_b)
+        ]
+        chunk = max(1, _CHUNK_WORDS // max(1, n * w))
+        for lo in range(0, len(iso_i), chunk):
+            hi = min(len(iso_i), lo + chunk)
+            cols = iso_i[lo:hi]
+            part = np.zeros((n, hi - lo, w), dtype=np.uint64)
+            for ords, r in ing:
+                a, b = np.searchsorted(ords, (lo, hi))
+                if a == b:
+                    continue
+                sub = ords[a:b] - lo
+                part[np.ix_(r.peer_b, sub)] |= self.port_block(r, cols[sub])[None, :, :]
+            out[:, cols] &= part
+        return out
 
     def _direction(self, direction: Direction) -> np.ndarray:
         n, w = self.n_b, self.ports.words

@@ -163,11 +163,11 @@ class Reachability:
         warnings = [
             LoadWarning(
                 "ipblock-covers-pods",
-                f"ipBlock {c['cidr']} in {c['direction']} rule {c['rule']} covers {len(c['pods'])} pod address(es)"
+                f"ipBlock {cidr} in {direction} rule {i} covers {len(hit)} pod address(es)"
                 + (" and matches them (ipblocks_match_pods=True)" if ipblocks_match_pods else "; ipBlocks are treated as external-only, so those pods are NOT matched"),
-                obj=f"NetworkPolicy/{c['policy']}",
+                obj=f"NetworkPolicy/{pol}",
             )
-            for c in self._covering
+            for pol, direction, i, cidr, hit in self._covering
         ]
         if self.unenforced:
             warnings.append(
@@ -181,20 +181,21 @@ class Reachability:
 
     # ------------------------------------------------------------------ endpoints
 
-    def _find_covering(self) -> list[dict[str, object]]:
+    def _find_covering(self) -> list[tuple[str, str, int, str, np.ndarray]]:
         out = []
         for pol, direction, i, block in self._blocks:
             hit = self._ends.pods_in_block(block)
             if len(hit):
-                out.append(
-                    {"policy": pol.key, "direction": direction, "rule": i, "cidr": str(block),
-                     "pods": [self._ends.pods[k].key for k in hit]}
-                )
+                out.append((pol.key, direction, i, str(block), hit))
         return out
 
     def ipblocks_covering_pods(self) -> list[dict[str, object]]:
         """ipBlock peers whose range covers pod addresses: policy, direction, rule, cidr, pods."""
-        return [dict(c) for c in self._covering]
+        pods = self._ends.pods
+        return [
+            {"policy": p, "direction": d, "rule": i, "cidr": c, "pods": [pods[k].key for k in hit]}
+            for p, d, i, c, hit in self._covering
+        ]
 
     def external_blocks(self) -> list[str]:
         """The CIDRs partitioning the IPv4 and IPv6 space that the policies' ipBlocks induce."""

@@ -156,3 +156,21 @@ def _in_ranges(ranges, port):
         if int(lo) <= port <= int(hi or lo):
             return True
     return False
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(clusters())
+def test_general_tiered_core_agrees_with_additive_fast_path(case):
+    """The generic first-match evaluator (used once dialects add Deny/Pass tiers) gives the same matrix."""
+    from k8sviz.policy.engine import Engine
+
+    objs, match_pods = case
+    snap = snapshot(*objs)
+    fast = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
+    original = Engine._closing_denies
+    try:
+        Engine._closing_denies = lambda self, direction: None  # type: ignore[method-assign]
+        slow = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
+    finally:
+        Engine._closing_denies = original  # type: ignore[method-assign]
+    assert (fast._engine.matrix == slow._engine.matrix).all()
