@@ -21,6 +21,7 @@ from ..viz import (
     segmentation_heatmap,
     table_html,
 )
+from ..viz.matrix import _grouped
 from ._build import AGGREGATE_ABOVE, APPENDIX_ROWS, UNKNOWN_STATES, ReportData, ReportError
 
 __all__ = ["figure_html", "render"]
@@ -212,19 +213,18 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
             dst_namespace=rf["dst_namespace"].fillna("(external)").astype(str),
         )
         agg_rows = []
-        for (s, d), grp in work.groupby(["src_namespace", "dst_namespace"], sort=True):
-            protos: dict[str, set[str]] = defaultdict(set)
-            for proto, ports in zip(grp.get("protocol", ["any"] * len(grp)), grp.get("ports", [None] * len(grp)),
-                                    strict=True):
-                if ports is None or (isinstance(ports, float) and pd.isna(ports)):
-                    protos[str(proto)].add("all")
-                else:
-                    protos[str(proto)].update(map(str, ports if isinstance(ports, list | tuple) else [ports]))
+        pairs = work.groupby(["src_namespace", "dst_namespace"], sort=True).agg(
+            connections=("src", "size"), sources=("src", "nunique"), destinations=("dst", "nunique"))
+        ports: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for s, d, proto, plist, _n in _grouped(work.assign(src=work["src_namespace"], dst=work["dst_namespace"])):
+            ports[(s, d)][proto].update(plist)
+        for (s, d), row in pairs.iterrows():
+            protos = ports[(s, d)]
             desc = "; ".join(f"{p} {', '.join(sorted(v)[:12])}{' ...' if len(v) > 12 else ''}"
                              for p, v in sorted(protos.items()))
             agg_rows.append({"source namespace": s, "destination namespace": d,
-                             "connections": len(grp), "sources": grp["src"].nunique(),
-                             "destinations": grp["dst"].nunique(), "protocols / ports": desc})
+                             "connections": int(row["connections"]), "sources": int(row["sources"]),
+                             "destinations": int(row["destinations"]), "protocols / ports": desc})
         out["namespace_table"] = _table(pd.DataFrame(agg_rows), max_rows=None, table_id="allowed-ns-table")
     out["matrix"] = figure_html(reachability_matrix(rf), "fig-reachability")
     cols = [c for c in ("src", "dst", "protocol", "ports") if c in rf.columns]

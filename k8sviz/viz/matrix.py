@@ -131,21 +131,10 @@ def reachability_matrix(
         aggregated = True
         title += " (aggregated to namespaces)"
     cells: dict[tuple[str, str], dict[str, Any]] = {}
-    proto_col = "protocol" if "protocol" in df.columns else None
-    ports_col = "ports" if "ports" in df.columns else None
-    for rec in df.itertuples(index=False):
-        s, d = str(getattr(rec, src)), str(getattr(rec, dst))
-        cell = cells.setdefault((s, d), {"n": 0, "ports": {}})
-        cell["n"] += 1
-        proto = str(getattr(rec, proto_col)) if proto_col else "any"
-        ports = getattr(rec, ports_col) if ports_col else None
-        bucket = cell["ports"].setdefault(proto, set())
-        if ports is None or (isinstance(ports, float) and pd.isna(ports)):
-            bucket.add("all")
-        elif isinstance(ports, str | int):
-            bucket.add(str(ports))
-        else:
-            bucket.update(str(p) for p in ports)
+    for s_, d_, proto, ports, n in _grouped(df):
+        cell = cells.setdefault((s_, d_), {"n": 0, "ports": {}})
+        cell["n"] += n
+        cell["ports"].setdefault(proto, set()).update(ports)
     srcs = sorted({k[0] for k in cells})
     dsts = sorted({k[1] for k in cells})
     si = {s: i for i, s in enumerate(srcs)}
@@ -175,6 +164,26 @@ def reachability_matrix(
         margin={"t": 160, "l": 200},
     )
     return fig
+
+
+def _port_tuple(ports: Any) -> tuple[str, ...]:
+    if ports is None or (isinstance(ports, float) and pd.isna(ports)):
+        return ("all",)
+    if isinstance(ports, str | int):
+        return (str(ports),)
+    return tuple(str(p) for p in ports)
+
+
+def _grouped(df: pd.DataFrame) -> list[tuple[str, str, str, tuple[str, ...], int]]:
+    """(src, dst, protocol, ports, rows) with identical rows counted once: fast on 100k+ rows."""
+    work = pd.DataFrame({
+        "s": df["src"].astype(str).to_numpy(),
+        "d": df["dst"].astype(str).to_numpy(),
+        "p": df["protocol"].astype(str).to_numpy() if "protocol" in df.columns else "any",
+        "k": [_port_tuple(x) for x in df["ports"]] if "ports" in df.columns else [("all",)] * len(df),
+    })
+    g = work.groupby(["s", "d", "p", "k"], sort=False, observed=True).size()
+    return [(s, d, p, k, int(n)) for (s, d, p, k), n in g.items()]
 
 
 def _pkey(p: str) -> tuple[int, str]:
