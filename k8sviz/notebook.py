@@ -2,10 +2,9 @@
 
 Call :func:`setup` in the first cell. Export with::
 
-    jupyter nbconvert --to html --no-input --execute \\
-        --template k8sviz_offline \\
-        --TemplateExporter.extra_template_basedirs=$(python -c "import k8sviz.notebook as n; print(n.TEMPLATE_DIR)") \\
-        notebooks/01-quickstart.ipynb
+    TPL=$(python -c "import k8sviz.notebook as n; print(n.TEMPLATE_DIR)")
+    jupyter nbconvert --to html --no-input --execute --template k8sviz_offline \\
+        --TemplateExporter.extra_template_basedirs="$TPL" notebooks/01-quickstart.ipynb
 
 (:func:`nbconvert_args` returns those two options.)
 """
@@ -58,7 +57,9 @@ def setup(renderer: str = f"plotly_mimetype+{OFFLINE_RENDERER}") -> str:
     if "connected" in renderer:
         from .errors import InputError
 
-        msg = f"renderer {renderer!r} loads plotly.js from the internet; use {OFFLINE_RENDERER!r} or 'notebook'"
+        msg = (
+            f"renderer {renderer!r} loads plotly.js from the internet; use {OFFLINE_RENDERER!r} or 'notebook'"
+        )
         raise InputError(msg)
     _register()
     pio.renderers.default = renderer
@@ -68,6 +69,7 @@ def setup(renderer: str = f"plotly_mimetype+{OFFLINE_RENDERER}") -> str:
 def nbconvert_args() -> list[str]:
     """Command-line options selecting the offline nbconvert template."""
     return [
-        "--template", TEMPLATE_NAME,
+        "--template",
+        TEMPLATE_NAME,
         f"--TemplateExporter.extra_template_basedirs={TEMPLATE_DIR}",
     ]

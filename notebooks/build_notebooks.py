@@ -225,7 +225,9 @@ k8sviz.findings_summary(gaps)"""),
 print(len(gaps), "findings")
 print(gaps["severity"].value_counts().reindex(["critical", "high", "medium", "low", "info"]).to_string())"""),
     md("The most severe findings first, with the detail to put in the report:"),
-    code("""gaps[gaps["severity"].isin(["critical", "high"])][["finding", "severity", "namespace", "name", "detail", "controls"]]"""),
+    code(
+        """gaps[gaps["severity"].isin(["critical", "high"])][["finding", "severity", "namespace", "name", "detail", "controls"]]"""
+    ),
     md("""
 ## Per control: pass, fail or manual
 
@@ -341,17 +343,21 @@ def build(execute: bool, only: list[str] | None = None) -> tuple[list[Path], lis
         if only and not any(o in name for o in only):
             continue
         nb = new_notebook(cells=cells)
-        nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+        nb.metadata["kernelspec"] = {
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+            "name": "python3",
+        }
         nb.metadata["language_info"] = {"name": "python"}
         path = HERE / name
         if execute:
             from nbclient import NotebookClient
-
             from nbclient.exceptions import CellExecutionError
 
             try:
-                NotebookClient(nb, timeout=600, kernel_name="python3",
-                               resources={"metadata": {"path": str(HERE)}}).execute()
+                NotebookClient(
+                    nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+                ).execute()
             except CellExecutionError as e:
                 failed.append(f"{name}: {str(e).strip().splitlines()[-1]}")
         strip(nb)
@@ -379,8 +385,13 @@ def strip(nb: nbformat.NotebookNode) -> None:
                 if out["output_type"] == "stream" and out["name"] == "stdout":
                     keep.append(nbformat.v4.new_output("stream", name="stdout", text=out["text"]))
                 elif out["output_type"] == "execute_result" and "text/plain" in out.get("data", {}):
-                    keep.append(nbformat.v4.new_output(
-                        "execute_result", data={"text/plain": out["data"]["text/plain"]}, execution_count=n_code))
+                    keep.append(
+                        nbformat.v4.new_output(
+                            "execute_result",
+                            data={"text/plain": out["data"]["text/plain"]},
+                            execution_count=n_code,
+                        )
+                    )
         cell["outputs"] = keep
 
 

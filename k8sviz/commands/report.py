@@ -23,8 +23,13 @@ def register(sub: Any) -> argparse.ArgumentParser:
     add_inputs(p)
     p.add_argument("--flows", nargs="+", metavar="F", help="flow logs (Hubble / Calico files or directories)")
     p.add_argument("--zones", metavar="Z", help="zones file (YAML) assigning workloads to zones")
-    p.add_argument("-o", "--output", default="audit-report.html", metavar="FILE",
-                   help="HTML file to write (default: audit-report.html)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="audit-report.html",
+        metavar="FILE",
+        help="HTML file to write (default: audit-report.html)",
+    )
     return p
 
 
@@ -40,7 +45,13 @@ def run(args: argparse.Namespace) -> int:
             flows = [str(demo_path("flows"))]
         if zones is None and demo_path("zones.yaml").is_file():
             zones = str(demo_path("zones.yaml"))
-    path = report(snap, flows=flows, zones=zones, output=args.output)
-    size = path.stat().st_size if hasattr(path, "stat") else 0
-    print(f"wrote {path} ({size / 1e6:.1f} MB)", file=sys.stderr)
+    import hashlib
+    from pathlib import Path
+
+    path = Path(report(snap, flows=flows, zones=zones, output=args.output))
+    data = path.read_bytes()
+    # the report's own hash, for the evidence log (it changes with the generation time)
+    print(
+        f"wrote {path} ({len(data) / 1e6:.1f} MB, sha256 {hashlib.sha256(data).hexdigest()})", file=sys.stderr
+    )
     return 0

@@ -87,8 +87,10 @@ def _api(name: str) -> Callable[..., Any] | None:
 def _as_paths(x: Any) -> list[str] | None:
     if isinstance(x, str | os.PathLike):
         return [os.fspath(x)]
-    if isinstance(x, Sequence) and not isinstance(x, str | bytes) and all(
-        isinstance(i, str | os.PathLike) for i in x
+    if (
+        isinstance(x, Sequence)
+        and not isinstance(x, str | bytes)
+        and all(isinstance(i, str | os.PathLike) for i in x)
     ):
         return [os.fspath(i) for i in x]
     return None
@@ -130,7 +132,7 @@ def collect(
             return None
         try:
             return fn(*args, **kwargs)
-        except Exception as e:  # noqa: BLE001 - any failure becomes a visible problem
+        except Exception as e:
             data.problems.append(f"{label}: {type(e).__name__}: {e}")
             print(f"k8sviz report: warning: {label} failed: {type(e).__name__}: {e}", file=sys.stderr)
             return None
@@ -140,7 +142,9 @@ def collect(
         data.zones_given = True
         zpaths = _as_paths(zones)
         if zpaths:
-            data.inputs += [{"role": "zones", "path": str(p), "sha256": sha256_file(p)} for p in _files(zpaths)]
+            data.inputs += [
+                {"role": "zones", "path": str(p), "sha256": sha256_file(p)} for p in _files(zpaths)
+            ]
             data.zones = run("zones", "load_zones", zpaths[0])
         else:
             data.zones = zones
@@ -165,8 +169,9 @@ def collect(
     # analyses
     if data.reach is not None:
         data.reach_frame = _frame(data, data.reach)
-    data.graph = run("graph", "graph", snap, reach=data.reach, flows=data.flows, level="workload",
-                     zones=data.zones)
+    data.graph = run(
+        "graph", "graph", snap, reach=data.reach, flows=data.flows, level="workload", zones=data.zones
+    )
     if data.zones is not None and data.reach is not None:
         data.seg = run("segmentation", "segmentation", snap, data.reach, data.zones)
     data.gaps = run("findings", "gaps", snap, reach=data.reach, flows=data.flows, zones=data.zones)
@@ -183,6 +188,6 @@ def collect(
 def _frame(data: ReportData, reach: Any) -> pd.DataFrame | None:
     try:
         return reach.to_frame(level="workload")  # type: ignore[no-any-return]
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         data.problems.append(f"allowed connections: {type(e).__name__}: {e}")
         return None

@@ -83,10 +83,12 @@ def _controls(data: ReportData) -> dict[str, Any]:
     if status_col:
         df = df.assign(**{status_col: df[status_col].map(_status)})
         counts.update(df[status_col])
-    classes = {status_col: {k: v for k, v in _STATUS_CLASS.items()}} if status_col else {}
-    return {"table": _table(df, max_rows=None, table_id="controls-table", cell_classes=classes),
-            "counts": {k: counts.get(k, 0) for k in ("pass", "fail", "manual")} | {
-                k: n for k, n in sorted(counts.items()) if k not in ("pass", "fail", "manual")}}
+    classes = {status_col: dict(_STATUS_CLASS)} if status_col else {}
+    return {
+        "table": _table(df, max_rows=None, table_id="controls-table", cell_classes=classes),
+        "counts": {k: counts.get(k, 0) for k in ("pass", "fail", "manual")}
+        | {k: n for k, n in sorted(counts.items()) if k not in ("pass", "fail", "manual")},
+    }
 
 
 def _findings(data: ReportData) -> dict[str, Any]:
@@ -103,8 +105,9 @@ def _findings(data: ReportData) -> dict[str, Any]:
         by_sev = Counter()
     return {
         "figure": figure_html(findings_summary(gaps), "fig-findings"),
-        "table": _table(df, max_rows=2000, table_id="findings-table",
-                        cell_classes={"severity": _SEVERITY_CLASS}),
+        "table": _table(
+            df, max_rows=2000, table_id="findings-table", cell_classes={"severity": _SEVERITY_CLASS}
+        ),
         "count": len(df),
         "by_severity": dict(sorted(by_sev.items(), key=lambda kv: _SEVERITY_RANK.get(kv[0], 9))),
     }
@@ -124,8 +127,11 @@ def _scope(data: ReportData) -> dict[str, Any]:
         for w in snap.workloads:
             zones["(no zone)"].append(w.key)
     rows = [
-        {"zone": z, "workloads": len(ws), "members": sorted(ws)[:200]
-         + ([f"... {len(ws) - 200} more"] if len(ws) > 200 else [])}
+        {
+            "zone": z,
+            "workloads": len(ws),
+            "members": sorted(ws)[:200] + ([f"... {len(ws) - 200} more"] if len(ws) > 200 else []),
+        }
         for z, ws in sorted(zones.items(), key=lambda kv: (kv[0] == "(no zone)", kv[0]))
     ]
     namespaces = sorted(n.name for n in snap.namespaces)
@@ -163,8 +169,13 @@ def _graph(data: ReportData) -> dict[str, Any]:
     zone_fig = None
     if data.zones is not None and n > 0:
         zone_fig = figure_html(network_figure(G, aggregate="zone", violations=v), "fig-graph-zones")
-    return {"figure": figure_html(fig, "fig-graph"), "aggregated": aggregate, "nodes": n,
-            "edges": G.number_of_edges(), "zone_figure": zone_fig}
+    return {
+        "figure": figure_html(fig, "fig-graph"),
+        "aggregated": aggregate,
+        "nodes": n,
+        "edges": G.number_of_edges(),
+        "zone_figure": zone_fig,
+    }
 
 
 def _flows(data: ReportData) -> dict[str, Any] | None:
@@ -175,7 +186,9 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
     if flows is None:
         return out
     if "verdict" in flows.columns:
-        out["verdicts"] = {str(k): int(v) for k, v in sorted(flows["verdict"].fillna("unknown").value_counts().items())}
+        out["verdicts"] = {
+            str(k): int(v) for k, v in sorted(flows["verdict"].fillna("unknown").value_counts().items())
+        }
     if "time" in flows.columns and len(flows):
         t = pd.to_datetime(flows["time"], utc=True, errors="coerce").dropna()
         if len(t):
@@ -190,8 +203,20 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
     if d is not None and hasattr(d, "columns"):
         if "kind" in d.columns:
             out["discrepancy_kinds"] = {str(k): int(v) for k, v in sorted(d["kind"].value_counts().items())}
-        order = ["kind", "src", "dst", "protocol", "ports", "flows", "records", "first_seen", "last_seen",
-                 "detail", "rules", "sample"]
+        order = [
+            "kind",
+            "src",
+            "dst",
+            "protocol",
+            "ports",
+            "flows",
+            "records",
+            "first_seen",
+            "last_seen",
+            "detail",
+            "rules",
+            "sample",
+        ]
         cols = [c for c in order if c in d.columns] + [c for c in d.columns if c not in order]
         out["discrepancies"] = _table(d, max_rows=500, table_id="discrepancies-table", columns=cols)
     skew = data.clock_skew
@@ -214,23 +239,39 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
         )
         agg_rows = []
         pairs = work.groupby(["src_namespace", "dst_namespace"], sort=True).agg(
-            connections=("src", "size"), sources=("src", "nunique"), destinations=("dst", "nunique"))
+            connections=("src", "size"), sources=("src", "nunique"), destinations=("dst", "nunique")
+        )
         ports: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for s, d, proto, plist, _n in _grouped(work.assign(src=work["src_namespace"], dst=work["dst_namespace"])):
+        for s, d, proto, plist, _n in _grouped(
+            work.assign(src=work["src_namespace"], dst=work["dst_namespace"])
+        ):
             ports[(s, d)][proto].update(plist)
         for (s, d), row in pairs.iterrows():
             protos = ports[(s, d)]
-            desc = "; ".join(f"{p} {', '.join(sorted(v)[:12])}{' ...' if len(v) > 12 else ''}"
-                             for p, v in sorted(protos.items()))
-            agg_rows.append({"source namespace": s, "destination namespace": d,
-                             "connections": int(row["connections"]), "sources": int(row["sources"]),
-                             "destinations": int(row["destinations"]), "protocols / ports": desc})
+            desc = "; ".join(
+                f"{p} {', '.join(sorted(v)[:12])}{' ...' if len(v) > 12 else ''}"
+                for p, v in sorted(protos.items())
+            )
+            agg_rows.append(
+                {
+                    "source namespace": s,
+                    "destination namespace": d,
+                    "connections": int(row["connections"]),
+                    "sources": int(row["sources"]),
+                    "destinations": int(row["destinations"]),
+                    "protocols / ports": desc,
+                }
+            )
         out["namespace_table"] = _table(pd.DataFrame(agg_rows), max_rows=None, table_id="allowed-ns-table")
     out["matrix"] = figure_html(reachability_matrix(rf), "fig-reachability")
     cols = [c for c in ("src", "dst", "protocol", "ports") if c in rf.columns]
     sort = [c for c in ("src", "dst", "protocol") if c in rf.columns]
-    out["table"] = _table(rf.sort_values(sort, kind="stable") if sort else rf, max_rows=APPENDIX_ROWS,
-                          columns=cols, table_id="allowed-table")
+    out["table"] = _table(
+        rf.sort_values(sort, kind="stable") if sort else rf,
+        max_rows=APPENDIX_ROWS,
+        columns=cols,
+        table_id="allowed-table",
+    )
     out["truncated"] = max(0, len(rf) - APPENDIX_ROWS)
     return out
 

@@ -21,8 +21,20 @@ __all__ = [
 
 #: Qualitative palette (colour-blind friendly, Okabe-Ito plus a few extra shades).
 PALETTE: tuple[str, ...] = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#AA4499",
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#AA4499",
 )
 NO_ZONE = "(no zone)"
 NO_ZONE_COLOR = "#9e9e9e"

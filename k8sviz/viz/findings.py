@@ -24,6 +24,7 @@ def findings_summary(gaps: pd.DataFrame, *, title: str | None = None) -> go.Figu
     order = [s for s in SEVERITY_ORDER if s in counts.columns]
     order += sorted(c for c in counts.columns if c not in order)
     rank = {s: i for i, s in enumerate(order)}
+
     # most severe, then most frequent first
     def key(f: str) -> tuple[int, int, str]:
         worst = min((rank[s] for s in order if counts.at[f, s] > 0), default=99)
@@ -32,11 +33,16 @@ def findings_summary(gaps: pd.DataFrame, *, title: str | None = None) -> go.Figu
     findings = sorted(counts.index, key=key)
     fig = new_figure(title, barmode="stack")
     for s in order:
-        fig.add_trace(go.Bar(
-            y=[esc(f) for f in findings], x=[int(counts.at[f, s]) for f in findings], orientation="h",
-            name=esc(s), marker={"color": SEVERITY_COLORS.get(s, "#6d4c41")},
-            hovertemplate="%{y}: %{x} " + esc(s) + "<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                y=[esc(f) for f in findings],
+                x=[int(counts.at[f, s]) for f in findings],
+                orientation="h",
+                name=esc(s),
+                marker={"color": SEVERITY_COLORS.get(s, "#6d4c41")},
+                hovertemplate="%{y}: %{x} " + esc(s) + "<extra></extra>",
+            )
+        )
     fig.update_layout(
         height=max(260, 90 + 30 * len(findings)),
         yaxis={"autorange": "reversed", "type": "category"},
@@ -46,8 +52,13 @@ def findings_summary(gaps: pd.DataFrame, *, title: str | None = None) -> go.Figu
     return fig
 
 
-_STATUS_COLORS = {"pass": "#2e7d32", "fail": "#c62828", "manual": "#f9a825", "unknown": "#9e9e9e",
-                  "n/a": "#bdbdbd"}
+_STATUS_COLORS = {
+    "pass": "#2e7d32",
+    "fail": "#c62828",
+    "manual": "#f9a825",
+    "unknown": "#9e9e9e",
+    "n/a": "#bdbdbd",
+}
 
 
 def controls_figure(summary: pd.DataFrame, *, title: str | None = None) -> go.Figure:
@@ -59,10 +70,13 @@ def controls_figure(summary: pd.DataFrame, *, title: str | None = None) -> go.Fi
     order = [s for s in ("pass", "fail", "manual", "unknown", "n/a") if s in counts.index]
     order += sorted(s for s in counts.index if s not in order)
     fig = new_figure(title)
-    fig.add_trace(go.Bar(
-        x=[esc(s) for s in order], y=[int(counts[s]) for s in order],
-        marker={"color": [_STATUS_COLORS.get(s, "#6d4c41") for s in order]},
-        hovertemplate="%{x}: %{y} control(s)<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Bar(
+            x=[esc(s) for s in order],
+            y=[int(counts[s]) for s in order],
+            marker={"color": [_STATUS_COLORS.get(s, "#6d4c41") for s in order]},
+            hovertemplate="%{x}: %{y} control(s)<extra></extra>",
+        )
+    )
     fig.update_layout(height=280, showlegend=False)
     return fig

@@ -12,7 +12,9 @@ __all__ = ["flow_sankey", "flow_timeline"]
 _VALUE_COLUMNS = ("flows", "count", "n", "connections", "events")
 
 
-def flow_sankey(flow_edges_ns: pd.DataFrame, *, value: str | None = None, title: str | None = None) -> go.Figure:
+def flow_sankey(
+    flow_edges_ns: pd.DataFrame, *, value: str | None = None, title: str | None = None
+) -> go.Figure:
     """Namespace → namespace Sankey of observed flows.
 
     ``flow_edges_ns`` is ``k8sviz.flow_edges(flows, level="namespace")`` (or a raw flows
@@ -58,17 +60,28 @@ def flow_sankey(flow_edges_ns: pd.DataFrame, *, value: str | None = None, title:
             for a, b, c in zip(agg[s], agg[d], colors, strict=True)
         ]
     fig = new_figure(title)
-    fig.add_trace(go.Sankey(
-        arrangement="snap",
-        node={"label": labels, "pad": 12, "thickness": 14,
-              "color": ["#90a4ae"] * len(srcs) + ["#546e7a"] * len(dsts)},
-        link={
-            "source": [si[x] for x in agg[s]], "target": [di[x] for x in agg[d]],
-            "value": [float(x) for x in agg["_v"]], "color": colors, "customdata": customdata,
-            "hovertemplate": "%{source.label} → %{target.label}<br>%{value} "
-            + (esc(v) if v else "flows") + (" %{customdata}" if verdict else "") + "<extra></extra>",
-        },
-    ))
+    fig.add_trace(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": labels,
+                "pad": 12,
+                "thickness": 14,
+                "color": ["#90a4ae"] * len(srcs) + ["#546e7a"] * len(dsts),
+            },
+            link={
+                "source": [si[x] for x in agg[s]],
+                "target": [di[x] for x in agg[d]],
+                "value": [float(x) for x in agg["_v"]],
+                "color": colors,
+                "customdata": customdata,
+                "hovertemplate": "%{source.label} → %{target.label}<br>%{value} "
+                + (esc(v) if v else "flows")
+                + (" %{customdata}" if verdict else "")
+                + "<extra></extra>",
+            },
+        )
+    )
     fig.update_layout(height=max(360, 40 + 28 * max(len(srcs), len(dsts))))
     return fig
 
@@ -103,22 +116,39 @@ def flow_timeline(flows: pd.DataFrame, *, freq: str | None = None, title: str | 
     order += sorted(c for c in counts.columns if c not in order)
     x = [ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ") for ts in counts.index]
     for v in order:
-        fig.add_trace(go.Bar(
-            x=x, y=[int(n) for n in counts[v]], name=esc(v),
-            marker={"color": VERDICT_COLORS.get(v, "#6d4c41")},
-            hovertemplate="%{x}<br>%{y} " + esc(v) + f" flow(s) per {esc(freq)}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=[int(n) for n in counts[v]],
+                name=esc(v),
+                marker={"color": VERDICT_COLORS.get(v, "#6d4c41")},
+                hovertemplate="%{x}<br>%{y} " + esc(v) + f" flow(s) per {esc(freq)}<extra></extra>",
+            )
+        )
     fig.update_layout(
-        height=340, xaxis={"title": {"text": "time (UTC)"}, "type": "date"},
-        yaxis={"title": {"text": f"flows per {esc(freq)}"}}, bargap=0.05,
+        height=340,
+        xaxis={"title": {"text": "time (UTC)"}, "type": "date"},
+        yaxis={"title": {"text": f"flows per {esc(freq)}"}},
+        bargap=0.05,
     )
     return fig
 
 
 def _nice_freq(seconds: float) -> str:
-    for s, f in ((1, "1s"), (5, "5s"), (10, "10s"), (30, "30s"), (60, "1min"), (300, "5min"),
-                 (600, "10min"), (1800, "30min"), (3600, "1h"), (3 * 3600, "3h"), (6 * 3600, "6h"),
-                 (86400, "1D")):
+    for s, f in (
+        (1, "1s"),
+        (5, "5s"),
+        (10, "10s"),
+        (30, "30s"),
+        (60, "1min"),
+        (300, "5min"),
+        (600, "10min"),
+        (1800, "30min"),
+        (3600, "1h"),
+        (3 * 3600, "3h"),
+        (6 * 3600, "6h"),
+        (86400, "1D"),
+    ):
         if seconds <= s:
             return f
     return "7D"

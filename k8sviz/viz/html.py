@@ -71,7 +71,9 @@ def table_html(
             out.append(f"<td{k}>{_cell(v)}</td>")
         out.append("</tr>")
     if len(shown) < n:
-        out.append(f'<tr class="more"><td colspan="{len(cols)}">... {n - len(shown)} more rows not shown</td></tr>')
+        out.append(
+            f'<tr class="more"><td colspan="{len(cols)}">... {n - len(shown)} more rows not shown</td></tr>'
+        )
     out.append("</tbody></table></div>")
     return "".join(out)
 

@@ -13,15 +13,35 @@ __all__ = ["reachability_matrix", "segmentation_heatmap"]
 
 #: Category codes for text cells (segmentation verdicts).
 _CODES: dict[str, int] = {
-    "denied": 0, "deny": 0, "none": 0, "blocked": 0, "isolated": 0, "no": 0, "false": 0,
-    "partial": 1, "restricted": 1, "limited": 1,
-    "allowed": 2, "allow": 2, "open": 2, "all": 2, "yes": 2, "true": 2,
-    "violation": 3, "violating": 3, "forbidden": 3,
-    "unknown": -1, "?": -1, "": -1,
+    "denied": 0,
+    "deny": 0,
+    "none": 0,
+    "blocked": 0,
+    "isolated": 0,
+    "no": 0,
+    "false": 0,
+    "partial": 1,
+    "restricted": 1,
+    "limited": 1,
+    "allowed": 2,
+    "allow": 2,
+    "open": 2,
+    "all": 2,
+    "yes": 2,
+    "true": 2,
+    "violation": 3,
+    "violating": 3,
+    "forbidden": 3,
+    "unknown": -1,
+    "?": -1,
+    "": -1,
 }
 _DISCRETE = [
-    (-1, "#bdbdbd", "unknown"), (0, "#e8f5e9", "no connection"), (1, "#fff59d", "partial"),
-    (2, "#90caf9", "allowed"), (3, "#e53935", "violation"),
+    (-1, "#bdbdbd", "unknown"),
+    (0, "#e8f5e9", "no connection"),
+    (1, "#fff59d", "partial"),
+    (2, "#90caf9", "allowed"),
+    (3, "#e53935", "violation"),
 ]
 
 
@@ -37,7 +57,9 @@ def _violation_cells(seg: Any) -> set[tuple[str, str]]:
     return {(str(a), str(b)) for a, b in zip(v[s], v[d], strict=True)}
 
 
-def segmentation_heatmap(seg: Any, *, title: str = "Zone segmentation (source zone → destination zone)") -> go.Figure:
+def segmentation_heatmap(
+    seg: Any, *, title: str = "Zone segmentation (source zone → destination zone)"
+) -> go.Figure:
     """Heatmap of a zone x zone segmentation matrix.
 
     ``seg`` is the result of :func:`k8sviz.segmentation` (its ``.matrix`` DataFrame, rows =
@@ -59,11 +81,18 @@ def segmentation_heatmap(seg: Any, *, title: str = "Zone segmentation (source zo
     if numeric:
         z = [[float(x) for x in row] for row in values]
         text = [[f"{int(x)}" if float(x).is_integer() else f"{x:.2f}" for x in row] for row in values]
-        fig.add_trace(go.Heatmap(
-            z=z, x=[esc(c) for c in cols], y=[esc(r) for r in rows], text=text, texttemplate="%{text}",
-            colorscale=[[0, "#f1f8e9"], [1, "#1565c0"]], colorbar={"title": {"text": "connections"}},
-            hovertemplate="%{y} → %{x}: %{text} allowed connection(s)<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Heatmap(
+                z=z,
+                x=[esc(c) for c in cols],
+                y=[esc(r) for r in rows],
+                text=text,
+                texttemplate="%{text}",
+                colorscale=[[0, "#f1f8e9"], [1, "#1565c0"]],
+                colorbar={"title": {"text": "connections"}},
+                hovertemplate="%{y} → %{x}: %{text} allowed connection(s)<extra></extra>",
+            )
+        )
     else:
         z, text = [], []
         for row in values:
@@ -85,17 +114,31 @@ def segmentation_heatmap(seg: Any, *, title: str = "Zone segmentation (source zo
             a = (code - lo) / (hi - lo + 1)
             b = (code - lo + 1) / (hi - lo + 1)
             scale += [[a, color], [b, color]]
-        fig.add_trace(go.Heatmap(
-            z=z, x=[esc(c) for c in cols], y=[esc(r) for r in rows], text=text, texttemplate="%{text}",
-            zmin=lo - 0.5, zmax=hi + 0.5, colorscale=scale,
-            colorbar={"tickvals": [c for c, _, _ in _DISCRETE], "ticktext": [t for _, _, t in _DISCRETE]},
-            hovertemplate="%{y} → %{x}: %{text}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Heatmap(
+                z=z,
+                x=[esc(c) for c in cols],
+                y=[esc(r) for r in rows],
+                text=text,
+                texttemplate="%{text}",
+                zmin=lo - 0.5,
+                zmax=hi + 0.5,
+                colorscale=scale,
+                colorbar={"tickvals": [c for c, _, _ in _DISCRETE], "ticktext": [t for _, _, t in _DISCRETE]},
+                hovertemplate="%{y} → %{x}: %{text}<extra></extra>",
+            )
+        )
     for i, r in enumerate(rows):
         for j, c in enumerate(cols):
             if (r, c) in viol:
-                fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5,
-                              line={"color": "#c62828", "width": 3})
+                fig.add_shape(
+                    type="rect",
+                    x0=j - 0.5,
+                    x1=j + 0.5,
+                    y0=i - 0.5,
+                    y1=i + 0.5,
+                    line={"color": "#c62828", "width": 3},
+                )
     fig.update_layout(
         height=max(300, 60 + 45 * len(rows)),
         xaxis={"title": {"text": "destination zone"}, "side": "top", "type": "category"},
@@ -125,9 +168,7 @@ def reachability_matrix(
     n_labels = len(set(df[src]) | set(df[dst]))
     aggregated = False
     if n_labels > max_labels and {"src_namespace", "dst_namespace"} <= set(df.columns):
-        df = df.assign(
-            src=df["src_namespace"].fillna(df["src"]), dst=df["dst_namespace"].fillna(df["dst"])
-        )
+        df = df.assign(src=df["src_namespace"].fillna(df["src"]), dst=df["dst_namespace"].fillna(df["dst"]))
         aggregated = True
         title += " (aggregated to namespaces)"
     cells: dict[tuple[str, str], dict[str, Any]] = {}
@@ -144,23 +185,42 @@ def reachability_matrix(
     for (s, d), cell in cells.items():
         i, j = si[s], di[d]
         z[i][j] = cell["n"] if aggregated else 1
-        desc = "<br>".join(f"{esc(p)}: {fmt_list(sorted(v, key=_pkey), limit=12)}"
-                           for p, v in sorted(cell["ports"].items()))
+        desc = "<br>".join(
+            f"{esc(p)}: {fmt_list(sorted(v, key=_pkey), limit=12)}" for p, v in sorted(cell["ports"].items())
+        )
         extra = f"<br>{cell['n']} workload pair(s)" if aggregated else ""
         hover[i][j] = f"<b>{esc(s)} → {esc(d)}</b><br>{desc}{extra}"
     fig = new_figure(title)
-    fig.add_trace(go.Heatmap(
-        z=z, x=[esc(d) for d in dsts], y=[esc(s) for s in srcs], text=hover,
-        hovertemplate="%{text}<extra></extra>", hoverongaps=False, xgap=1, ygap=1,
-        colorscale=[[0, "#90caf9"], [1, "#0d47a1"]], showscale=aggregated,
-    ))
+    fig.add_trace(
+        go.Heatmap(
+            z=z,
+            x=[esc(d) for d in dsts],
+            y=[esc(s) for s in srcs],
+            text=hover,
+            hovertemplate="%{text}<extra></extra>",
+            hoverongaps=False,
+            xgap=1,
+            ygap=1,
+            colorscale=[[0, "#90caf9"], [1, "#0d47a1"]],
+            showscale=aggregated,
+        )
+    )
     size = max(len(srcs), len(dsts))
     fig.update_layout(
         height=min(2000, max(360, 140 + 14 * size)),
-        xaxis={"title": {"text": "destination"}, "side": "top", "tickangle": -60, "type": "category",
-               "showticklabels": size <= 150},
-        yaxis={"title": {"text": "source"}, "autorange": "reversed", "type": "category",
-               "showticklabels": size <= 150},
+        xaxis={
+            "title": {"text": "destination"},
+            "side": "top",
+            "tickangle": -60,
+            "type": "category",
+            "showticklabels": size <= 150,
+        },
+        yaxis={
+            "title": {"text": "source"},
+            "autorange": "reversed",
+            "type": "category",
+            "showticklabels": size <= 150,
+        },
         margin={"t": 160, "l": 200},
     )
     return fig
@@ -176,12 +236,14 @@ def _port_tuple(ports: Any) -> tuple[str, ...]:
 
 def _grouped(df: pd.DataFrame) -> list[tuple[str, str, str, tuple[str, ...], int]]:
     """(src, dst, protocol, ports, rows) with identical rows counted once: fast on 100k+ rows."""
-    work = pd.DataFrame({
-        "s": df["src"].astype(str).to_numpy(),
-        "d": df["dst"].astype(str).to_numpy(),
-        "p": df["protocol"].astype(str).to_numpy() if "protocol" in df.columns else "any",
-        "k": [_port_tuple(x) for x in df["ports"]] if "ports" in df.columns else [("all",)] * len(df),
-    })
+    work = pd.DataFrame(
+        {
+            "s": df["src"].astype(str).to_numpy(),
+            "d": df["dst"].astype(str).to_numpy(),
+            "p": df["protocol"].astype(str).to_numpy() if "protocol" in df.columns else "any",
+            "k": [_port_tuple(x) for x in df["ports"]] if "ports" in df.columns else [("all",)] * len(df),
+        }
+    )
     g = work.groupby(["s", "d", "p", "k"], sort=False, observed=True).size()
     return [(s, d, p, k, int(n)) for (s, d, p, k), n in g.items()]
 

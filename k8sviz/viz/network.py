@@ -18,9 +18,19 @@ Aggregate = Literal["namespace", "zone"] | None
 EXTERNAL = "(external)"
 
 EDGE_STYLE: dict[str, dict[str, Any]] = {
-    "allowed": {"name": "allowed by policy", "color": "rgba(120,144,156,0.55)", "width": 1.0, "dash": "solid"},
+    "allowed": {
+        "name": "allowed by policy",
+        "color": "rgba(120,144,156,0.55)",
+        "width": 1.0,
+        "dash": "solid",
+    },
     "observed": {"name": "observed in flows", "color": "rgba(21,101,192,0.8)", "width": 1.6, "dash": "dot"},
-    "violating": {"name": "violates segmentation", "color": "rgba(198,40,40,0.95)", "width": 2.4, "dash": "solid"},
+    "violating": {
+        "name": "violates segmentation",
+        "color": "rgba(198,40,40,0.95)",
+        "width": 2.4,
+        "dash": "solid",
+    },
 }
 _GOLDEN = math.pi * (3 - math.sqrt(5))
 
@@ -63,11 +73,21 @@ def _node_rows(
                 cls = "metadata"
             merged = f"external: {cls}"
             alias[nid] = merged
-            r = rows.setdefault(merged, {
-                "id": merged, "namespace": EXTERNAL, "zone": str(d.get("zone") or NO_ZONE),
-                "kind": "external", "type": "external", "labels": {}, "exposure": None,
-                "host_network": False, "members": 0, "cidrs": [],
-            })
+            r = rows.setdefault(
+                merged,
+                {
+                    "id": merged,
+                    "namespace": EXTERNAL,
+                    "zone": str(d.get("zone") or NO_ZONE),
+                    "kind": "external",
+                    "type": "external",
+                    "labels": {},
+                    "exposure": None,
+                    "host_network": False,
+                    "members": 0,
+                    "cidrs": [],
+                },
+            )
             r["members"] += 1
             r["cidrs"].append(nid)
             continue
@@ -110,8 +130,11 @@ def _edge_rows(
         if su not in alias or sv not in alias:
             continue
         cat = "observed" if kind == "observed" else "allowed"
-        if d.get("violation") or d.get("violating") or kind in ("violation", "violating") or (
-            (su, sv) in violations
+        if (
+            d.get("violation")
+            or d.get("violating")
+            or kind in ("violation", "violating")
+            or ((su, sv) in violations)
         ):
             cat = "violating"
         u, v = alias[su], alias[sv]
@@ -120,24 +143,43 @@ def _edge_rows(
         count = d.get("count", d.get("counts", d.get("flows")))
         if isinstance(count, Mapping):
             count = sum(int(x) for x in count.values() if isinstance(x, int | float))
-        out.append({
-            "src": str(u), "dst": str(v), "cat": cat, "kind": kind,
-            "protocol": d.get("protocol"), "ports": ports, "rules": rules, "count": count,
-        })
+        out.append(
+            {
+                "src": str(u),
+                "dst": str(v),
+                "cat": cat,
+                "kind": kind,
+                "protocol": d.get("protocol"),
+                "ports": ports,
+                "rules": rules,
+                "count": count,
+            }
+        )
     return out
 
 
-def _aggregate(nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], by: str) -> tuple[
-    dict[str, dict[str, Any]], list[dict[str, Any]]
-]:
+def _aggregate(
+    nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], by: str
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     group = {nid: r[by] for nid, r in nodes.items()}
     agg: dict[str, dict[str, Any]] = {}
     for r in nodes.values():
         g = r[by]
-        a = agg.setdefault(g, {
-            "id": g, "namespace": g if by == "namespace" else "", "zones": set(), "kind": by, "type": by,
-            "labels": {}, "exposure": None, "host_network": False, "members": 0, "internal": 0,
-        })
+        a = agg.setdefault(
+            g,
+            {
+                "id": g,
+                "namespace": g if by == "namespace" else "",
+                "zones": set(),
+                "kind": by,
+                "type": by,
+                "labels": {},
+                "exposure": None,
+                "host_network": False,
+                "members": 0,
+                "internal": 0,
+            },
+        )
         a["members"] += r["members"]
         a["zones"].add(r["zone"])
         a["host_network"] = a["host_network"] or r["host_network"]
@@ -160,10 +202,20 @@ def _aggregate(nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], by
             agg[s]["internal"] += 1
             if e["cat"] != "violating":
                 continue
-        m = merged.setdefault((s, t, e["cat"]), {
-            "src": s, "dst": t, "cat": e["cat"], "kind": e["kind"], "protocol": set(), "ports": set(),
-            "rules": set(), "count": 0, "edges": 0,
-        })
+        m = merged.setdefault(
+            (s, t, e["cat"]),
+            {
+                "src": s,
+                "dst": t,
+                "cat": e["cat"],
+                "kind": e["kind"],
+                "protocol": set(),
+                "ports": set(),
+                "rules": set(),
+                "count": 0,
+                "edges": 0,
+            },
+        )
         m["edges"] += 1
         protos = e["protocol"] if isinstance(e["protocol"], list) else [e["protocol"]]
         m["protocol"].update(str(p) for p in protos if p)
@@ -223,9 +275,9 @@ def _port_key(p: str) -> tuple[int, str]:
     return (int(head), p) if head.isdigit() else (1 << 20, p)
 
 
-def _grouped_layout(nodes: dict[str, dict[str, Any]], group_key: str) -> tuple[
-    dict[str, tuple[float, float]], dict[str, tuple[float, float, float]]
-]:
+def _grouped_layout(
+    nodes: dict[str, dict[str, Any]], group_key: str
+) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float, float]]]:
     """Groups on a ring, members on a sunflower spiral inside each group: O(n), no randomness."""
     groups: dict[str, list[str]] = defaultdict(list)
     for nid in sorted(nodes):
@@ -335,7 +387,7 @@ def network_figure(
     edges = [e for e in edges if e["cat"] in shown]
 
     group_key = "zone" if aggregate == "zone" else "namespace"
-    if layout == "grouped" or aggregate is not None and layout == "grouped":
+    if layout == "grouped" or (aggregate is not None and layout == "grouped"):
         pos, boxes = _grouped_layout(nodes, group_key)
     else:
         H = nx.DiGraph()
@@ -358,11 +410,24 @@ def network_figure(
     # group outlines (namespaces or zones) as shapes with a label, behind everything
     if aggregate is None:
         for g, (cx, cy, r) in sorted(boxes.items()):
-            fig.add_shape(type="circle", x0=cx - r, y0=cy - r, x1=cx + r, y1=cy + r,
-                          line={"color": "rgba(0,0,0,0.15)", "width": 1}, fillcolor="rgba(0,0,0,0.02)",
-                          layer="below")
-            fig.add_annotation(x=cx, y=cy + r, text=f"<b>{esc(g)}</b>", showarrow=False, yshift=10,
-                               font={"size": 11, "color": "#455a64"})
+            fig.add_shape(
+                type="circle",
+                x0=cx - r,
+                y0=cy - r,
+                x1=cx + r,
+                y1=cy + r,
+                line={"color": "rgba(0,0,0,0.15)", "width": 1},
+                fillcolor="rgba(0,0,0,0.02)",
+                layer="below",
+            )
+            fig.add_annotation(
+                x=cx,
+                y=cy + r,
+                text=f"<b>{esc(g)}</b>",
+                showarrow=False,
+                yshift=10,
+                font={"size": 11, "color": "#455a64"},
+            )
 
     for cat in ("allowed", "observed", "violating"):
         es = sorted((e for e in edges if e["cat"] == cat), key=lambda e: (e["src"], e["dst"]))
@@ -382,15 +447,30 @@ def network_figure(
             mx.append(x0 + (x1 - x0) * 0.6)
             my.append(y0 + (y1 - y0) * 0.6)
             hover.append(_edge_hover(e, cat))
-        fig.add_trace(Sc(
-            x=xs, y=ys, mode="lines", name=style["name"], legendgroup=cat, hoverinfo="skip",
-            line={"color": style["color"], "width": style["width"], "dash": style["dash"]},
-        ))
-        fig.add_trace(Sc(
-            x=mx, y=my, mode="markers", name=style["name"] + " (hover)", legendgroup=cat,
-            showlegend=False, marker={"size": 6, "color": style["color"], "symbol": "triangle-up"},
-            text=hover, hovertemplate="%{text}<extra></extra>",
-        ))
+        fig.add_trace(
+            Sc(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=style["name"],
+                legendgroup=cat,
+                hoverinfo="skip",
+                line={"color": style["color"], "width": style["width"], "dash": style["dash"]},
+            )
+        )
+        fig.add_trace(
+            Sc(
+                x=mx,
+                y=my,
+                mode="markers",
+                name=style["name"] + " (hover)",
+                legendgroup=cat,
+                showlegend=False,
+                marker={"size": 6, "color": style["color"], "symbol": "triangle-up"},
+                text=hover,
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
 
     colors = zone_colors(r["zone"] for r in nodes.values() if not str(r["zone"]).startswith("mixed: "))
     by_zone: dict[str, list[str]] = defaultdict(list)
@@ -401,17 +481,27 @@ def network_figure(
         color = colors.get(zone, "#6d4c41")
         sizes = [_node_size(nodes[i], aggregate) for i in ids]
         symbols = [_node_symbol(nodes[i]) for i in ids]
-        fig.add_trace(Sc(
-            x=[pos[i][0] for i in ids], y=[pos[i][1] for i in ids],
-            mode="markers+text" if aggregate is not None or len(nodes) <= 80 else "markers",
-            name=f"zone: {esc(zone)}", legendgroup=f"zone-{zone}",
-            marker={"size": sizes, "color": color, "symbol": symbols, "line": {"width": 1, "color": "#fff"}},
-            text=[esc(_short(i, aggregate)) for i in ids], textposition="bottom center",
-            textfont={"size": 9},
-            hovertext=[_node_hover(nodes[i], aggregate) for i in ids],
-            hovertemplate="%{hovertext}<extra></extra>",
-            customdata=ids,
-        ))
+        fig.add_trace(
+            Sc(
+                x=[pos[i][0] for i in ids],
+                y=[pos[i][1] for i in ids],
+                mode="markers+text" if aggregate is not None or len(nodes) <= 80 else "markers",
+                name=f"zone: {esc(zone)}",
+                legendgroup=f"zone-{zone}",
+                marker={
+                    "size": sizes,
+                    "color": color,
+                    "symbol": symbols,
+                    "line": {"width": 1, "color": "#fff"},
+                },
+                text=[esc(_short(i, aggregate)) for i in ids],
+                textposition="bottom center",
+                textfont={"size": 9},
+                hovertext=[_node_hover(nodes[i], aggregate) for i in ids],
+                hovertemplate="%{hovertext}<extra></extra>",
+                customdata=ids,
+            )
+        )
     return fig
 
 
@@ -456,11 +546,14 @@ def _node_hover(r: dict[str, Any], aggregate: Aggregate) -> str:
             parts.append(f"exposure: {esc(r['exposure'])}")
         return "<br>".join(parts)
     if r["type"] == "external":
-        return "<br>".join([
-            f"<b>{esc(r['id'])}</b>", f"zone: {esc(r['zone'])}",
-            f"{r['members']} address block(s):<br>&nbsp;&nbsp;" + fmt_list(r.get("cidrs") or [r["id"]], limit=10,
-                                                                     sep="<br>&nbsp;&nbsp;"),
-        ])
+        return "<br>".join(
+            [
+                f"<b>{esc(r['id'])}</b>",
+                f"zone: {esc(r['zone'])}",
+                f"{r['members']} address block(s):<br>&nbsp;&nbsp;"
+                + fmt_list(r.get("cidrs") or [r["id"]], limit=10, sep="<br>&nbsp;&nbsp;"),
+            ]
+        )
     parts = [
         f"<b>{esc(r['id'])}</b>",
         f"kind: {esc(r['kind'])}",

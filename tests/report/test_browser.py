@@ -11,8 +11,16 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
@@ -59,8 +67,14 @@ def test_report_renders_offline_and_hostile_labels_inert(browser, hostile_report
     ctx, page, seen, url = open_offline(browser, hostile_report)
     try:
         fig_ids = page.eval_on_selector_all(".plotly-graph-div", "els => els.map(e => e.id)")
-        assert {"fig-findings", "fig-segmentation", "fig-graph", "fig-flow-sankey", "fig-flow-timeline",
-                "fig-reachability"} <= set(fig_ids)
+        assert {
+            "fig-findings",
+            "fig-segmentation",
+            "fig-graph",
+            "fig-flow-sankey",
+            "fig-flow-timeline",
+            "fig-reachability",
+        } <= set(fig_ids)
         for fid in fig_ids:
             assert page.locator(f"#{fid} .main-svg").count() >= 1, fid
         page.wait_for_timeout(300)
@@ -92,13 +106,28 @@ def test_large_report_opens_quickly(browser, tmp_path, monkeypatch):
     G = nx.MultiDiGraph()
     rows = []
     for i in range(2000):
-        G.add_node(f"ns{i % 50}/w{i}", namespace=f"ns{i % 50}", zone=f"z{i % 6}", labels={"app": f"w{i}"},
-                   kind="workload")
+        G.add_node(
+            f"ns{i % 50}/w{i}",
+            namespace=f"ns{i % 50}",
+            zone=f"z{i % 6}",
+            labels={"app": f"w{i}"},
+            kind="workload",
+        )
     for i in range(8000):
         s, d = f"ns{i % 50}/w{i % 2000}", f"ns{(i * 7) % 50}/w{(i * 7) % 2000}"
         G.add_edge(s, d, kind="allowed", protocol="TCP", ports=["8080"], rules=["p"])
-        rows.append({"src": s, "dst": d, "src_namespace": s.split("/")[0], "dst_namespace": d.split("/")[0],
-                     "src_type": "workload", "dst_type": "workload", "protocol": "TCP", "ports": ["8080"]})
+        rows.append(
+            {
+                "src": s,
+                "dst": d,
+                "src_namespace": s.split("/")[0],
+                "dst_namespace": d.split("/")[0],
+                "src_type": "workload",
+                "dst_type": "workload",
+                "protocol": "TCP",
+                "ports": ["8080"],
+            }
+        )
 
     class R:
         def to_frame(self, level="pod"):
@@ -106,11 +135,29 @@ def test_large_report_opens_quickly(browser, tmp_path, monkeypatch):
 
     monkeypatch.setattr(k8sviz, "reachability", lambda *a, **k: R(), raising=False)
     monkeypatch.setattr(k8sviz, "graph", lambda *a, **k: G, raising=False)
-    monkeypatch.setattr(k8sviz, "gaps", lambda *a, **k: pd.DataFrame(
-        [{"finding": "f", "severity": "low", "namespace": "ns1", "name": "w1", "detail": "", "controls": []}]),
-        raising=False)
-    monkeypatch.setattr(k8sviz, "controls_summary", lambda g: pd.DataFrame([{"control": "c", "status": "pass"}]),
-                        raising=False)
+    monkeypatch.setattr(
+        k8sviz,
+        "gaps",
+        lambda *a, **k: pd.DataFrame(
+            [
+                {
+                    "finding": "f",
+                    "severity": "low",
+                    "namespace": "ns1",
+                    "name": "w1",
+                    "detail": "",
+                    "controls": [],
+                }
+            ]
+        ),
+        raising=False,
+    )
+    monkeypatch.setattr(
+        k8sviz,
+        "controls_summary",
+        lambda g: pd.DataFrame([{"control": "c", "status": "pass"}]),
+        raising=False,
+    )
     out = k8sviz.report(k8sviz.demo(), output=tmp_path / "big.html")
     assert out.stat().st_size < 12_000_000
     t = time.perf_counter()
@@ -136,8 +183,20 @@ def test_exported_notebook_shows_figures_offline(browser, tmp_path):
     src = tmp_path / "02-segmentation.ipynb"
     shutil.copy(root / "notebooks" / "02-segmentation.ipynb", src)
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--no-input", "--execute",
-           *k8sviz.notebook.nbconvert_args(), "--output-dir", str(tmp_path), str(src)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "nbconvert",
+        "--to",
+        "html",
+        "--no-input",
+        "--execute",
+        *k8sviz.notebook.nbconvert_args(),
+        "--output-dir",
+        str(tmp_path),
+        str(src),
+    ]
     subprocess.run(cmd, check=True, env=env, cwd=tmp_path, capture_output=True, timeout=300)
     html_path = tmp_path / "02-segmentation.html"
     text = html_path.read_text()

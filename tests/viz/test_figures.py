@@ -75,8 +75,13 @@ class TestNetworkFigure:
         for i in range(2000):
             G.add_node(f"ns{i % 40}/w{i}", namespace=f"ns{i % 40}", zone=f"z{i % 5}", labels={"app": str(i)})
         for i in range(6000):
-            G.add_edge(f"ns{i % 40}/w{i % 2000}", f"ns{(i * 7) % 40}/w{(i * 7) % 2000}", kind="allowed",
-                       ports=["80"], protocol="TCP")
+            G.add_edge(
+                f"ns{i % 40}/w{i % 2000}",
+                f"ns{(i * 7) % 40}/w{(i * 7) % 2000}",
+                kind="allowed",
+                ports=["80"],
+                protocol="TCP",
+            )
         t = time.perf_counter()
         fig = network_figure(G, aggregate="namespace")
         full = network_figure(G)
@@ -86,7 +91,9 @@ class TestNetworkFigure:
 
 
 def test_segmentation_heatmap_text_and_violations():
-    m = pd.DataFrame([["allowed", "denied"], ["partial", "unknown"]], index=["web", "cde"], columns=["web", "cde"])
+    m = pd.DataFrame(
+        [["allowed", "denied"], ["partial", "unknown"]], index=["web", "cde"], columns=["web", "cde"]
+    )
 
     class Seg:
         matrix = m
@@ -127,8 +134,12 @@ def test_flow_sankey_bipartite(flows):
 
 
 def test_flow_sankey_edges_frame():
-    e = pd.DataFrame([{"src_namespace": "a", "dst_namespace": "b", "flows": 5},
-                      {"src_namespace": "a", "dst_namespace": "a", "flows": 2}])
+    e = pd.DataFrame(
+        [
+            {"src_namespace": "a", "dst_namespace": "b", "flows": 5},
+            {"src_namespace": "a", "dst_namespace": "a", "flows": 2},
+        ]
+    )
     s = flow_sankey(e).data[0]
     assert list(s.node.label) == ["a (src)", "a (dst)", "b (dst)"]
     assert sorted(s.link.value) == [2.0, 5.0]
