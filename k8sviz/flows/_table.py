@@ -208,6 +208,7 @@ class ChunkBuilder:
     def feed(self, records: Iterator[tuple[Any, ...]], fmt: str, file: str) -> int:
         """Resolve the endpoints of raw records and append them; returns the number of records."""
         endpoint = self._endpoint
+        eps = self._eps
         classes = self._classes
         rows = self.rows
         append = rows.append
@@ -221,8 +222,11 @@ class ChunkBuilder:
                 cid = classes[key] = len(classes)
                 for name, value in zip(_CLASS_COLUMNS, key, strict=True):
                     self._class_codes[name].append(value)
-            append((r[1], endpoint(r[2], file, line), r[3], endpoint(r[4], file, line), r[5], cid,
-                    r[15], r[16], r[17], r[18], r[19], r[20], r[21], line))
+            s = eps.get(r[2])
+            s = endpoint(r[2], file, line) if s is None or s[1] is not None else s[0]
+            d = eps.get(r[4])
+            d = endpoint(r[4], file, line) if d is None or d[1] is not None else d[0]
+            append((r[1], s, r[3], d, r[5], cid, r[15], r[16], r[17], r[18], r[19], r[20], r[21], line))
             count += 1
             if len(rows) >= chunk:
                 self.flush()

@@ -98,6 +98,16 @@ class TestArchive:
         assert (merged["denied_a"] == merged["denied_m"]).all()
         assert (merged["ports_a"] == merged["ports_m"]).all()
 
+    def test_calico_array_and_pretty(self, demo_snap):
+        path = k8sviz.demo_path("flows", "calico.json")
+        a = k8sviz.aggregate_flow_archive(path, snapshot=demo_snap)
+        m = k8sviz.flow_edges(k8sviz.load_flows(path, snapshot=demo_snap))
+        merged = a.merge(m, on=["src", "dst", "protocol"], suffixes=("_a", "_m"))
+        assert len(merged) == len(a) == len(m)
+        assert (merged["flows_a"] == merged["flows_m"]).all() and (merged["bytes_a"] == merged["bytes_m"]).all()
+        pretty = k8sviz.aggregate_flow_archive(DATA / "calico_pretty.json", snapshot=demo_snap)
+        assert pretty["records"].sum() == 3
+
     def test_calico_and_parquet(self, demo_snap, tmp_path):
         df = k8sviz.load_flows(k8sviz.demo_path("flows", "calico.json"), snapshot=demo_snap)
         df.to_parquet(tmp_path / "calico.parquet")
