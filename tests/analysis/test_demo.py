@@ -138,3 +138,8 @@ def test_controls_summary(findings):
     assert s.loc["CIS-5.3.2", "status"] == "fail"
     assert s.loc["PCI-1.3.1", "worst"] == "critical"
     assert s.loc["PCI-11.4.5", "status"] == "manual"
+
+
+def test_findings_are_json_serializable(findings):
+    json.dumps(findings.to_dict("records"))
+    assert set(findings.attrs["checked"]) >= {"zone-violation", "redundant-rule", "host-network"}
