@@ -143,3 +143,10 @@ def test_controls_summary(findings):
 def test_findings_are_json_serializable(findings):
     json.dumps(findings.to_dict("records"))
     assert set(findings.attrs["checked"]) >= {"zone-violation", "redundant-rule", "host-network"}
+
+
+def test_pod_level_segmentation(demo):
+    snap, reach, zones = demo
+    seg = k8sviz.segmentation(snap, reach, zones, level="pod")
+    assert seg.violations["src"].str.startswith("monitoring/prometheus-0").any()
+    assert not (seg.violations["dst_zone"] == "pci").any()
