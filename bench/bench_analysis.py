@@ -12,6 +12,7 @@ import argparse
 import time
 
 import k8sviz
+from k8sviz.analysis._common import edge_frame, rule_frame
 from k8sviz.snapshot import SnapshotBuilder
 from k8sviz.synth import generate_cluster
 
@@ -44,8 +45,8 @@ def main() -> None:
 
     snap = step("snapshot", build)
     reach = step("reachability", lambda: k8sviz.reachability(snap))
-    edges = step("to_frame(workload)", lambda: reach.to_frame(level="workload"))
-    step("rule_frame(workload)", lambda: reach.rule_frame(level="workload"))
+    edges = step("to_frame(workload)", lambda: edge_frame(reach, "workload"))
+    step("rule_frame(workload)", lambda: rule_frame(reach, "workload"))
     envs = sorted({n.labels.get("env") for n in snap.namespaces if n.labels.get("env")})
     zones = k8sviz.load_zones(
         {

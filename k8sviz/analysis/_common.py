@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import ipaddress
+import weakref
 from collections import defaultdict
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,30 @@ if TYPE_CHECKING:
 METADATA_IP = ipaddress.ip_address("169.254.169.254")
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 INTERNET = "internet"
+
+
+_FRAMES: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]] = weakref.WeakKeyDictionary()
+
+
+def _cached(reach: Any, kind: str, level: str) -> Any:
+    try:
+        store = _FRAMES.setdefault(reach, {})
+    except TypeError:  # not weak-referenceable: no caching
+        store = {}
+    key = (kind, level)
+    if key not in store:
+        store[key] = reach.to_frame(level=level) if kind == "edges" else reach.rule_frame(level=level)
+    return store[key]
+
+
+def edge_frame(reach: Any, level: str = "workload") -> pd.DataFrame:
+    """``reach.to_frame(level)``, computed once per reachability object (treat as read-only)."""
+    return _cached(reach, "edges", level)
+
+
+def rule_frame(reach: Any, level: str = "workload") -> pd.DataFrame:
+    """``reach.rule_frame(level)``, computed once per reachability object (treat as read-only)."""
+    return _cached(reach, "rules", level)
 
 
 def get_reach(snapshot: Snapshot, reach: Any) -> Any:

@@ -6,7 +6,7 @@ import itertools
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from ._common import INTERNET, classify_block, exposure, port_text, workload_of
+from ._common import INTERNET, classify_block, edge_frame, exposure, port_text, workload_of
 from .zones import Zones, load_zones
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ PATH_COLUMNS = ["target", "namespace", "zone", "hops", "path", "ports"]
 def hop_graph(reach: Any) -> dict[str, dict[str, list[str]]]:
     """``{src: {dst: ["TCP/80", ...]}}`` over workloads: one hop = a connection the policies
     allow (egress of the source and ingress of the destination)."""
-    edges = reach.to_frame(level="workload")
+    edges = edge_frame(reach, "workload")
     adj: dict[str, dict[str, list[str]]] = {}
     internal = edges[(edges["src_type"] != "external") & (edges["dst_type"] != "external")]
     for row in internal.itertuples(index=False):
@@ -152,7 +152,7 @@ def internet_paths(
 
             msg = f"{zone_or_workload!r} is no zone, workload, pod or namespace of the snapshot"
             raise QueryError(msg)
-    edges = reach.to_frame(level="workload")
+    edges = edge_frame(reach, "workload")
     adj = hop_graph(reach)
     exposed = exposure(snap)
     entry: dict[str, list[str]] = {}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model import NetworkPolicy, Peer, PolicyRule
 from . import _ports
-from ._common import SYSTEM_NAMESPACES, classify_block, exposure, get_reach, port_text
+from ._common import SYSTEM_NAMESPACES, classify_block, edge_frame, exposure, get_reach, port_text, rule_frame
 from .controls import FINDINGS, SEVERITIES
 from .zones import Zones, load_zones
 
@@ -415,7 +415,7 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
 
 def _redundant(ctx: _Ctx, reach: Any) -> None:
     try:
-        rf = reach.rule_frame(level="workload")
+        rf = rule_frame(reach, "workload")
     except (AttributeError, NotImplementedError):
         return
     if not len(rf):
@@ -713,7 +713,7 @@ def gaps(
     _host(ctx)
     _broad_rules(ctx)
     reach = get_reach(snapshot, reach)
-    edges = reach.to_frame(level="workload")
+    edges = edge_frame(reach, "workload")
     _external(ctx, reach, edges)
     _redundant(ctx, reach)
     checked += [f.id for f in FINDINGS.values() if f.needs == "reach"]

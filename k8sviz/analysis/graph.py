@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from ._common import SYSTEM_NAMESPACES, classify_block, exposure, port_text
+from ._common import SYSTEM_NAMESPACES, classify_block, edge_frame, exposure, port_text, rule_frame
 from .zones import EXTERNAL, Zones, load_zones
 
 if TYPE_CHECKING:
@@ -194,10 +194,10 @@ def graph(
 
     # ---------------------------------------------------------------- allowed edges
     if reach is not None:
-        edges = reach.to_frame(level=level)
+        edges = edge_frame(reach, level)
         rules: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         try:
-            rf = reach.rule_frame(level=level)
+            rf = rule_frame(reach, level)
             for r in rf.itertuples(index=False):
                 text = f"{r.policy} {r.direction}[{int(r.rule)}]"
                 lst = rules[(r.src, r.dst, r.protocol)]

@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from . import _ports
-from ._common import frame_html, get_reach
+from ._common import edge_frame, frame_html, get_reach, rule_frame
 from .zones import EXTERNAL, Zones, load_zones, resolve_today
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ PAIR_COLUMNS = [
 
 def zoned_frame(reach: Any, zones: Zones | None, level: str = "workload") -> pd.DataFrame:
     """``reach.to_frame(level)`` plus ``src_zone``/``dst_zone`` (None without zones)."""
-    df = reach.to_frame(level=level).copy()
+    df = edge_frame(reach, level).copy()
     if zones is None:
         df["src_zone"] = None
         df["dst_zone"] = None
@@ -118,7 +118,7 @@ def rule_index(
     """``{(src, dst, protocol): [(policy, direction, rule, ranges)]}`` from ``reach.rule_frame``."""
     out: dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]] = defaultdict(list)
     try:
-        rf = reach.rule_frame(level=level)
+        rf = rule_frame(reach, level)
     except (AttributeError, NotImplementedError):
         return out
     cols = [rf[c].tolist() for c in ("policy", "direction", "rule", "src", "dst", "protocol", "ports")]

@@ -15,8 +15,10 @@ Zone keys:
     Kubernetes label selectors (``matchLabels`` / ``matchExpressions``); when both are given a pod
     must match both (AND).  A zone needs at least one of them.
 ``priority``
-    An integer.  A pod matched by several zones goes to the one with the highest priority; a
-    pod matched by several zones without a (unique) highest priority is a :class:`ZoneError`.
+    An integer.  A pod matched by several zones goes to the one with the highest priority (a
+    zone without ``priority`` ranks below every zone with one); a pod matched by several zones
+    without a unique highest priority is a :class:`ZoneError` naming the zones and the pod.
+    Overlap is checked against the pods of the snapshot being analysed.
 ``sensitive``
     ``true`` for zones holding regulated data (a PCI CDE): findings into it are weighted up.
 ``description``

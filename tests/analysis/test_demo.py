@@ -138,3 +138,15 @@ def test_controls_summary(findings):
     assert s.loc["CIS-5.3.2", "status"] == "fail"
     assert s.loc["PCI-1.3.1", "worst"] == "critical"
     assert s.loc["PCI-11.4.5", "status"] == "manual"
+
+
+def test_findings_are_json_serializable(findings):
+    json.dumps(findings.to_dict("records"))
+    assert set(findings.attrs["checked"]) >= {"zone-violation", "redundant-rule", "host-network"}
+
+
+def test_pod_level_segmentation(demo):
+    snap, reach, zones = demo
+    seg = k8sviz.segmentation(snap, reach, zones, level="pod")
+    assert seg.violations["src"].str.startswith("monitoring/prometheus-0").any()
+    assert not (seg.violations["dst_zone"] == "pci").any()
