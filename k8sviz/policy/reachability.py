@@ -149,11 +149,13 @@ class Reachability:
         )
         self.ports = PortSpace(port_cuts(policies, snapshot.pods))
         named: dict[tuple[str, str], np.ndarray] = {}
-        for key in sorted(named_ports_used(policies)):
-            arr = np.zeros(self._ends.n, dtype=np.int64)
+        used = sorted(named_ports_used(policies))
+        if used:
+            named = {key: np.zeros(self._ends.n, dtype=np.int64) for key in used}
             for i, p in enumerate(snapshot.pods):
-                arr[i] = p.named_ports.get(key, 0)
-            named[key] = arr
+                for key, port in p.named_ports.items():
+                    if key in named:
+                        named[key][i] = port
         rules = translate(policies, self._ends, self.ports)
         self._engine = Engine(self._ends.ent_lc, self._ends.n_lc, named, self.ports, rules)
         self._rules: list[CoreRule] = rules
@@ -324,8 +326,12 @@ class Reachability:
     def to_frame(self, level: Level = "pod") -> pd.DataFrame:
         """Allowed connections, one row per (src, dst, protocol) with the allowed port ranges."""
         m = self._engine.matrix
-        b1, b2 = np.nonzero(m.any(axis=2))
-        return self._rows(b1, b2, m[b1, b2], level, FRAME_COLUMNS)
+        n, w = m.shape[0], m.shape[2]
+        flat = np.flatnonzero(m[:, :, 0] if w == 1 else m.any(axis=2))
+        masks = m.reshape(-1, w)[flat]
+        b1, b2 = (flat // max(n, 1)).astype(np.int32), (flat % max(n, 1)).astype(np.int32)
+        del flat
+        return self._rows(b1, b2, masks, level, FRAME_COLUMNS)
 
     def rule_frame(self, level: Level = "workload") -> pd.DataFrame:
         """Per NetworkPolicy rule, the connections it admits on its side that are also allowed end to end."""
@@ -352,10 +358,13 @@ class Reachability:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in RULE_COLUMNS})
         return pd.concat(frames, ignore_index=True)[RULE_COLUMNS]
 
-    def _units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per entity its unit; per unit name, namespace and type (pods/workloads, then external)."""
+    def _units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per level: entity -> unit, unit names/namespaces/types, and class -> units (CSR with counts)."""
         if level not in ("pod", "workload"):
             raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
+        cache = self.__dict__.setdefault("_unit_cache", {})
+        if level in cache:
+            return cache[level]
         pods = self._ends.pods
         if level == "pod":
             names = [p.key for p in pods]
@@ -369,77 +378,101 @@ class Reachability:
             nss = [k.split("/", 1)[0] for k in keys]
         n_in = len(names)
         ext = self._ends.ips.cidrs
-        unit_of += list(range(n_in, n_in + len(ext)))
-        types = [level] * n_in + ["external"] * len(ext)
-        return (
-            np.asarray(unit_of, dtype=np.int64),
-            np.asarray(names + ext, dtype=object),
-            np.asarray(nss + [None] * len(ext), dtype=object),
-            np.asarray(types, dtype=object),
-        )
-
-    def _rows(self, b1: np.ndarray, b2: np.ndarray, masks: np.ndarray, level: Level, columns: list[str]) -> pd.DataFrame:
-        import pandas as pd
-
-        unit_of, names, nss, types = self._units(level)
-        n_units = len(names)
-        n_pods = self._ends.n_pods
-        # class -> units, with how many of the unit's entities are in that class.
-        bm = self._engine.bmap
-        cu, cnt = np.unique(bm * n_units + unit_of, return_counts=True)
+        unit_arr = np.asarray(unit_of + list(range(n_in, n_in + len(ext))), dtype=np.int64)
+        n_units = n_in + len(ext)
+        cu, cnt = np.unique(self._engine.bmap * n_units + unit_arr, return_counts=True)
         c_cls, c_unit = cu // n_units, cu % n_units
         start = np.searchsorted(c_cls, np.arange(self._engine.n_b + 1))
-        # Expand class pairs to unit pairs.
-        s1, s2 = start[b1 + 1] - start[b1], start[b2 + 1] - start[b2]
+        out = (
+            np.asarray(names + ext, dtype=object),
+            np.asarray(nss + [None] * len(ext), dtype=object),
+            np.asarray([level] * n_in + ["external"] * len(ext), dtype=object),
+            start,
+            c_unit,
+            cnt,
+            np.asarray([n_in]),
+        )
+        cache[level] = out
+        return out
+
+    def _rows(self, b1: np.ndarray, b2: np.ndarray, masks: np.ndarray, level: Level, columns: list[str]) -> pd.DataFrame:
+        """Expand class pairs with port masks to unit rows (src, dst, protocol, ports), sorted."""
+        import pandas as pd
+
+        names, nss, types, start, c_unit, cnt, n_in_arr = self._units(level)
+        n_in, n_units = int(n_in_arr[0]), len(names)
+        # Distinct masks first (few), so port strings are built once per mask and protocol.
+        # Large temporaries are int32 and freed early: fresh pages cost more than the math.
+        uniq, mid = _unique_rows(masks)
+        mid = mid.astype(np.int32)
+        del masks
+        size = np.diff(start).astype(np.int64)
+        s1, s2 = size[b1], size[b2]
         tot = s1 * s2
-        pair = np.repeat(np.arange(len(b1)), tot)
-        k = np.arange(int(tot.sum())) - np.repeat(np.cumsum(tot) - tot, tot)
-        i1 = start[b1][pair] + k // s2[pair]
-        i2 = start[b2][pair] + k % s2[pair]
-        u1, u2 = c_unit[i1], c_unit[i2]
-        ext1, ext2 = u1 >= n_units - self._ends.ips.n, u2 >= n_units - self._ends.ips.n
-        # A unit to itself needs two distinct entities: different classes, or two in one class.
-        keep = ~(ext1 & ext2) & ((u1 != u2) | (b1[pair] != b2[pair]) | (cnt[i1] >= 2))
+        if len(tot) and tot.max() == 1 and tot.min() == 1:  # every class holds one unit
+            pair = np.arange(len(b1), dtype=np.int32)
+            i1, i2 = start[b1], start[b2]
+        else:
+            pair = np.repeat(np.arange(len(b1), dtype=np.int32), tot)
+            k = np.arange(int(tot.sum()), dtype=np.int64) - np.repeat(np.cumsum(tot) - tot, tot)
+            s2p = s2[pair]
+            i1 = start[b1][pair] + k // s2p
+            i2 = start[b2][pair] + k % s2p
+            del k, s2p
+        del s1, s2, tot
+        u1, u2 = c_unit[i1].astype(np.int32), c_unit[i2].astype(np.int32)
+        # External to external is not cluster traffic; a unit to itself needs two distinct
+        # entities (different classes, or two in one class); pods never pair with themselves.
+        keep = (u1 < n_in) | (u2 < n_in)
+        same = u1 == u2
         if level == "pod":
-            keep &= u1 != u2
-        u1, u2, rmask = u1[keep], u2[keep], masks[pair[keep]]
-        # Units spanning several classes: OR their masks per unit pair.
-        order = np.lexsort((u2, u1))
-        u1, u2, rmask = u1[order], u2[order], rmask[order]
-        if len(u1):
-            first = np.flatnonzero(np.r_[True, (u1[1:] != u1[:-1]) | (u2[1:] != u2[:-1])])
-            if len(first) != len(u1):
-                rmask = np.bitwise_or.reduceat(rmask, first, axis=0)
-                u1, u2 = u1[first], u2[first]
-        del n_pods
-        # Port ranges once per distinct mask.
-        w = self.ports.words
-        view = np.ascontiguousarray(rmask).view(np.dtype((np.void, 8 * w))).ravel()
-        uniq, inv = np.unique(view, return_inverse=True)
-        uniq_words = np.frombuffer(uniq.tobytes(), dtype=np.uint64).reshape(-1, w) if len(uniq) else np.zeros((0, w), np.uint64)
-        parts = []
-        for pi, proto in enumerate(PROTOCOLS):
-            lists = np.empty(len(uniq), dtype=object)
-            has = np.zeros(len(uniq), dtype=bool)
-            for q in range(len(uniq)):
-                bits = self.ports.from_words(uniq_words[q])
+            keep &= ~same
+        elif same.any():
+            keep &= ~same | (b1[pair] != b2[pair]) | (cnt[i1] >= 2)
+        del i1, i2, same
+        sel = np.flatnonzero(keep)
+        del keep
+        key = u1[sel].astype(np.int64) * n_units + u2[sel]
+        rmid = mid[pair[sel]]
+        del pair, sel, u1, u2
+        order = np.argsort(key, kind="stable")
+        key, rmid = key[order], rmid[order]
+        del order
+        if len(key):
+            first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            if len(first) != len(key):  # units spanning several classes: OR their masks
+                merged = np.bitwise_or.reduceat(uniq[rmid], first, axis=0)
+                key = key[first]
+                uniq, rmid = _unique_rows(merged)
+        has = np.zeros((len(uniq), len(PROTOCOLS)), dtype=bool)
+        lists = np.empty((len(uniq), len(PROTOCOLS)), dtype=object)
+        for q in range(len(uniq)):
+            bits = self.ports.from_words(uniq[q])
+            for pi, proto in enumerate(PROTOCOLS):
                 if self.ports.has(bits, proto):
-                    has[q] = True
-                    lists[q] = self.ports.ranges(bits, proto)
-            sel = has[inv]
-            parts.append((u1[sel], u2[sel], np.full(int(sel.sum()), pi), inv[sel], lists))
-        a1 = np.concatenate([p[0] for p in parts]).astype(np.int64)
-        a2 = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        ap = np.concatenate([p[2] for p in parts]).astype(np.int64)
-        ports = np.concatenate([p[4][p[3]] for p in parts]) if len(a1) else np.empty(0, dtype=object)
-        order = np.lexsort((ap, a2, a1))
-        a1, a2, ap, ports = a1[order], a2[order], ap[order], ports[order]
+                    has[q, pi] = True
+                    lists[q, pi] = self.ports.ranges(bits, proto)
+        rr, pp = np.nonzero(has[rmid])  # row-major: sorted by (src, dst) then protocol
+        a1, a2 = key[rr] // n_units, key[rr] % n_units
+        ports = lists[rmid[rr], pp]
+        del key
         data = {
-            "src": names[a1], "dst": names[a2], "src_namespace": nss[a1], "dst_namespace": nss[a2],
-            "src_type": types[a1], "dst_type": types[a2],
-            "protocol": np.asarray(PROTOCOLS, dtype=object)[ap], "ports": ports,
+            "src": lambda: names[a1], "dst": lambda: names[a2],
+            "src_namespace": lambda: nss[a1], "dst_namespace": lambda: nss[a2],
+            "src_type": lambda: types[a1], "dst_type": lambda: types[a2],
+            "protocol": lambda: np.asarray(PROTOCOLS, dtype=object)[pp], "ports": lambda: ports,
         }
-        return pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in columns})
+        # Columns one at a time: pandas then keeps separate blocks instead of stacking
+        # millions of object pointers into one 2-D copy.
+        # Three-valued columns are Categoricals (one byte a row at millions of rows).
+        data["src_type"] = lambda: pd.Categorical.from_codes((a1 >= n_in).astype(np.int8), [level, "external"])
+        data["dst_type"] = lambda: pd.Categorical.from_codes((a2 >= n_in).astype(np.int8), [level, "external"])
+        data["protocol"] = lambda: pd.Categorical.from_codes(pp.astype(np.int8), list(PROTOCOLS))
+        df = pd.DataFrame(index=pd.RangeIndex(len(rr)))
+        for c in columns:
+            col = data[c]()
+            df[c] = col if isinstance(col, pd.Categorical) else pd.Series(col, dtype=object, copy=False)
+        return df
 
     # ------------------------------------------------------------------ display
 
@@ -467,6 +500,16 @@ class Reachability:
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in self.summary().items())
         cluster = html.escape(str(self.snapshot.meta.get("cluster", "")))
         return f"<div><b>Reachability</b> of {cluster}<table>{rows}</table></div>"
+
+
+def _unique_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a ``[n, W]`` uint64 array, and each row's index among them."""
+    if words.shape[1] == 1:
+        u, inv = np.unique(words[:, 0], return_inverse=True)
+        return u[:, None], inv.ravel()
+    view = np.ascontiguousarray(words).view(np.dtype((np.void, 8 * words.shape[1]))).ravel()
+    u, inv = np.unique(view, return_inverse=True)
+    return np.frombuffer(u.tobytes(), dtype=np.uint64).reshape(-1, words.shape[1]), inv.ravel()
 
 
 def _member(sorted_arr: np.ndarray, x: int) -> bool:
