@@ -113,29 +113,104 @@ def _findings(data: ReportData) -> dict[str, Any]:
     }
 
 
-def _scope(data: ReportData) -> dict[str, Any]:
-    snap = data.snapshot
-    zones: dict[str, list[str]] = defaultdict(list)
+def _workload_zones(data: ReportData) -> dict[str, str]:
+    """Workload key -> zone name (from the zones object, else from the graph)."""
+    z = data.zones
+    if z is not None and hasattr(z, "workload_zones"):
+        try:
+            return {str(k): str(v) for k, v in z.workload_zones(data.snapshot).items()}
+        except Exception as e:  # noqa: BLE001
+            data.problems.append(f"scope: {type(e).__name__}: {e}")
+    out: dict[str, str] = {}
     G = data.graph
     if G is not None:
         for n, d in G.nodes(data=True):
             ntype = d.get("type") or ("external" if d.get("namespace") is None else "workload")
-            if ntype in ("external", "service"):
-                continue
-            zones[str(d.get("zone") or "(no zone)")].append(str(n))
-    else:
-        for w in snap.workloads:
-            zones["(no zone)"].append(w.key)
+            if ntype not in ("external", "service"):
+                out[str(n)] = str(d.get("zone") or "(no zone)")
+    return out
+
+
+def _frame_or_none(obj: Any, method: str) -> pd.DataFrame | None:
+    fn = getattr(obj, method, None)
+    if fn is None:
+        return None
+    try:
+        df = fn()
+    except Exception:  # noqa: BLE001
+        return None
+    return df if isinstance(df, pd.DataFrame) else None
+
+
+def _sensitive(data: ReportData, names: list[str]) -> list[str]:
+    z = data.zones
+    if z is None or not hasattr(z, "is_sensitive"):
+        return []
+    return [n for n in names if z.is_sensitive(n)]
+
+
+def _scope(data: ReportData) -> dict[str, Any]:
+    snap = data.snapshot
+    wz = _workload_zones(data)
+    if not wz:
+        wz = {w.key: "(no zone)" for w in snap.workloads}
+    members: dict[str, list[str]] = defaultdict(list)
+    for w, z in wz.items():
+        members[z].append(w)
+    sensitive = set(_sensitive(data, sorted(members)))
     rows = [
         {
             "zone": z,
+            "sensitive": z in sensitive,
             "workloads": len(ws),
             "members": sorted(ws)[:200] + ([f"... {len(ws) - 200} more"] if len(ws) > 200 else []),
         }
-        for z, ws in sorted(zones.items(), key=lambda kv: (kv[0] == "(no zone)", kv[0]))
+        for z, ws in sorted(members.items(), key=lambda kv: (kv[0] not in sensitive, kv[0] == "(no zone)", kv[0]))
     ]
-    namespaces = sorted(n.name for n in snap.namespaces)
-    return {"zones": rows, "namespaces": namespaces, "zones_given": data.zones_given}
+    # systems connected to a sensitive zone (PCI DSS: "connected-to" components are in scope too)
+    connected: list[dict[str, Any]] = []
+    rf = data.reach_frame
+    if sensitive and rf is not None and len(rf) and {"src", "dst"} <= set(rf.columns):
+        src_z = rf["src"].astype(str).map(wz)
+        dst_z = rf["dst"].astype(str).map(wz)
+        in_s = src_z.isin(sensitive)
+        in_d = dst_z.isin(sensitive)
+        peers: dict[str, set[str]] = defaultdict(set)
+        for peer, zone in zip(rf["dst"][in_s & ~in_d], src_z[in_s & ~in_d], strict=True):
+            peers[str(peer)].add(f"from {zone}")
+        for peer, zone in zip(rf["src"][in_d & ~in_s], dst_z[in_d & ~in_s], strict=True):
+            peers[str(peer)].add(f"to {zone}")
+        connected = [
+            {"system": p, "zone": wz.get(p, "external"), "direction": ", ".join(sorted(d))}
+            for p, d in sorted(peers.items())
+        ]
+    zones_table = None
+    allow_table = None
+    if data.zones is not None:
+        zt = _frame_or_none(data.zones, "to_frame")
+        if zt is not None:
+            zones_table = _table(zt, max_rows=None, table_id="zones-table")
+        at = _frame_or_none(data.zones, "allow_frame")
+        if at is not None:
+            classes: dict[str, dict[str, str]] = {}
+            if "expires" in at.columns:
+                today = str(data.snapshot.meta.get("collected_at") or data.generated_at)[:10]
+                at = at.assign(expires=at["expires"].map(lambda v: "" if v is None or pd.isna(v) else str(v)))
+                expired = {v: "expired" for v in at["expires"] if v and v < today}
+                classes["expires"] = expired
+            allow_table = _table(at, max_rows=None, table_id="zone-allow-table", cell_classes=classes)
+    return {
+        "zones": rows,
+        "namespaces": sorted(n.name for n in snap.namespaces),
+        "zones_given": data.zones_given,
+        "sensitive": sorted(sensitive),
+        "connected": _table(pd.DataFrame(connected), max_rows=500, table_id="connected-table")
+        if connected
+        else None,
+        "n_connected": len(connected),
+        "zones_table": zones_table,
+        "allow_table": allow_table,
+    }
 
 
 def _coverage(data: ReportData) -> list[dict[str, Any]]:

@@ -46,6 +46,7 @@ def findings_summary(gaps: pd.DataFrame, *, title: str | None = None) -> go.Figu
     fig.update_layout(
         height=max(260, 90 + 30 * len(findings)),
         yaxis={"autorange": "reversed", "type": "category"},
+        legend={"traceorder": "normal"},
         xaxis={"title": {"text": "findings"}, "dtick": 1 if counts.to_numpy().sum() < 15 else None},
         margin={"l": 240},
     )

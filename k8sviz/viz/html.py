@@ -24,6 +24,8 @@ def _clip(text: str) -> str:
 def _cell(value: Any) -> str:
     if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(map(str, value)) if isinstance(value, set | frozenset) else [str(v) for v in value]
         return _clip(", ".join(items))
