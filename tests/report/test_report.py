@@ -141,6 +141,11 @@ def test_demo_report_with_real_analyses(tmp_path):
     ):
         assert f'id="{sid}"' in page, sid
     assert 'class="card st-fail"' in page
+    # scope: the CDE, what connects to it, approved flows with an expired exception in red
+    for sid in ("zones-table", "connected-table", "zone-allow-table"):
+        assert f'id="{sid}"' in page, sid
+    assert "<td>shop/checkoutservice</td><td>shop</td><td>to pci</td>" in page
+    assert '<td class="expired">2024-01-31</td>' in page
     assert page == k8sviz.report(k8sviz.demo(), **kw)
 
 
