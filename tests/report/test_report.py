@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import k8sviz
 from k8sviz.cli import main
 
@@ -158,3 +160,28 @@ def test_hostile_labels_through_real_analyses(hostile_dump):
     for s in _scripts(page):
         if "Plotly.newPlot" in s:
             assert "<" not in s.split("Plotly.newPlot", 1)[1]
+
+
+@pytest.mark.slow
+def test_identical_across_processes(tmp_path):
+    """Two CLI runs with different hash seeds write the same report apart from the generation time."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pages = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"r{seed}.html"
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(root))
+        subprocess.run(
+            [sys.executable, "-m", "k8sviz", "report", "--demo", "-o", str(out)],
+            check=True,
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=300,
+        )
+        pages.append([line for line in out.read_text().splitlines() if "generated-at" not in line])
+    assert pages[0] == pages[1]
