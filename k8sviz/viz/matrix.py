@@ -168,7 +168,8 @@ def reachability_matrix(
     n_labels = len(set(df[src]) | set(df[dst]))
     aggregated = False
     if n_labels > max_labels and {"src_namespace", "dst_namespace"} <= set(df.columns):
-        df = df.assign(src=df["src_namespace"].fillna(df["src"]), dst=df["dst_namespace"].fillna(df["dst"]))
+        # namespaces; every external address block becomes one "(external)" row/column
+        df = df.assign(src=df["src_namespace"].fillna("(external)"), dst=df["dst_namespace"].fillna("(external)"))
         aggregated = True
         title += " (aggregated to namespaces)"
     cells: dict[tuple[str, str], dict[str, Any]] = {}
@@ -186,10 +187,10 @@ def reachability_matrix(
         i, j = si[s], di[d]
         z[i][j] = cell["n"] if aggregated else 1
         desc = "<br>".join(
-            f"{esc(p)}: {fmt_list(sorted(v, key=_pkey), limit=12)}" for p, v in sorted(cell["ports"].items())
+            f"{esc(p)}: {fmt_list(sorted(v, key=_pkey), limit=8 if aggregated else 16)}" for p, v in sorted(cell["ports"].items())
         )
         extra = f"<br>{cell['n']} workload pair(s)" if aggregated else ""
-        hover[i][j] = f"<b>{esc(s)} → {esc(d)}</b><br>{desc}{extra}"
+        hover[i][j] = f"{desc}{extra}"
     fig = new_figure(title)
     fig.add_trace(
         go.Heatmap(
@@ -197,7 +198,7 @@ def reachability_matrix(
             x=[esc(d) for d in dsts],
             y=[esc(s) for s in srcs],
             text=hover,
-            hovertemplate="%{text}<extra></extra>",
+            hovertemplate="<b>%{y} → %{x}</b><br>%{text}<extra></extra>",
             hoverongaps=False,
             xgap=1,
             ygap=1,

@@ -124,6 +124,7 @@ def test_reachability_matrix_aggregates(reach_frame):
     fig = reachability_matrix(reach_frame, max_labels=2)
     assert "namespaces" in fig.layout.title.text
     assert "pci" in fig.data[0].x
+    assert "(external)" in fig.data[0].y
 
 
 def test_flow_sankey_bipartite(flows):
