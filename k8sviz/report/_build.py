@@ -50,6 +50,7 @@ class ReportData:
     flow_edges_ns: pd.DataFrame | None = None
     discrepancies: pd.DataFrame | None = None
     clock_skew: Any = None
+    flow_load: Any = None
     inputs: list[dict[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     flows_given: bool = False
@@ -182,6 +183,8 @@ def collect(
         if data.reach is not None:
             data.discrepancies = run("flow discrepancies", "flow_discrepancies", data.flows, data.reach)
         data.clock_skew = run("clock skew", "clock_skew", data.flows)
+        if "k8sviz" in getattr(data.flows, "attrs", {}):
+            data.flow_load = run("flow load report", "flow_report", data.flows)
     return data
 
 

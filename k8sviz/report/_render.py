@@ -271,6 +271,17 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
             out["end"] = t.max().strftime("%Y-%m-%dT%H:%M:%SZ")
     if "source_format" in flows.columns:
         out["formats"] = {str(k): int(v) for k, v in sorted(flows["source_format"].value_counts().items())}
+    load = data.flow_load
+    if isinstance(load, dict):
+        sources = pd.DataFrame(load.get("sources") or [])
+        if len(sources):
+            keep = [c for c in ("file", "format", "lines", "records", "malformed", "truncated", "bad_time",
+                                "skipped", "first", "last") if c in sources.columns]
+            out["sources"] = _table(sources, max_rows=500, columns=keep, table_id="flow-sources-table")
+        problems = pd.DataFrame(load.get("problems") or [])
+        if len(problems):
+            out["n_problems"] = len(problems)
+            out["problems"] = _table(problems, max_rows=100, table_id="flow-problems-table")
     edges = data.flow_edges_ns if data.flow_edges_ns is not None else flows
     out["sankey"] = figure_html(flow_sankey(edges), "fig-flow-sankey")
     out["timeline"] = figure_html(flow_timeline(flows), "fig-flow-timeline")
