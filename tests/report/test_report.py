@@ -148,6 +148,9 @@ def test_demo_report_with_real_analyses(tmp_path):
         assert f'id="{sid}"' in page, sid
     assert "<td>shop/checkoutservice</td><td>shop</td><td>to pci</td>" in page
     assert '<td class="expired">2024-01-31</td>' in page
+    if flows.is_dir():
+        for sid in ("flows", "fig-flow-sankey", "fig-flow-timeline", "flow-sources-table", "discrepancies-table"):
+            assert f'id="{sid}"' in page, sid
     assert page == k8sviz.report(k8sviz.demo(), **kw)
 
 
