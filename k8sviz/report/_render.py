@@ -6,7 +6,7 @@ import re
 from collections import Counter, defaultdict
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from markupsafe import Markup
@@ -238,7 +238,7 @@ def _graph(data: ReportData) -> dict[str, Any]:
     if G is None:
         return {"figure": None}
     n = G.number_of_nodes()
-    aggregate = "namespace" if n > AGGREGATE_ABOVE else None
+    aggregate: Literal["namespace"] | None = "namespace" if n > AGGREGATE_ABOVE else None
     v = getattr(data.seg, "violations", None) if data.seg is not None else None
     fig = network_figure(G, aggregate=aggregate, violations=v)
     zone_fig = None

@@ -96,7 +96,8 @@ def segmentation_heatmap(
     else:
         z, text = [], []
         for row in values:
-            zr, tr = [], []
+            zr: list[float] = []
+            tr: list[str] = []
             for x in row:
                 if isinstance(x, bool):
                     code = 2 if x else 0
