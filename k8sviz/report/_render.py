@@ -119,7 +119,7 @@ def _workload_zones(data: ReportData) -> dict[str, str]:
     if z is not None and hasattr(z, "workload_zones"):
         try:
             return {str(k): str(v) for k, v in z.workload_zones(data.snapshot).items()}
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             data.problems.append(f"scope: {type(e).__name__}: {e}")
     out: dict[str, str] = {}
     G = data.graph
@@ -137,7 +137,7 @@ def _frame_or_none(obj: Any, method: str) -> pd.DataFrame | None:
         return None
     try:
         df = fn()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     return df if isinstance(df, pd.DataFrame) else None
 
@@ -165,7 +165,9 @@ def _scope(data: ReportData) -> dict[str, Any]:
             "workloads": len(ws),
             "members": sorted(ws)[:200] + ([f"... {len(ws) - 200} more"] if len(ws) > 200 else []),
         }
-        for z, ws in sorted(members.items(), key=lambda kv: (kv[0] not in sensitive, kv[0] == "(no zone)", kv[0]))
+        for z, ws in sorted(
+            members.items(), key=lambda kv: (kv[0] not in sensitive, kv[0] == "(no zone)", kv[0])
+        )
     ]
     # systems connected to a sensitive zone (PCI DSS: "connected-to" components are in scope too)
     connected: list[dict[str, Any]] = []
@@ -275,8 +277,22 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
     if isinstance(load, dict):
         sources = pd.DataFrame(load.get("sources") or [])
         if len(sources):
-            keep = [c for c in ("file", "format", "lines", "records", "malformed", "truncated", "bad_time",
-                                "skipped", "first", "last") if c in sources.columns]
+            keep = [
+                c
+                for c in (
+                    "file",
+                    "format",
+                    "lines",
+                    "records",
+                    "malformed",
+                    "truncated",
+                    "bad_time",
+                    "skipped",
+                    "first",
+                    "last",
+                )
+                if c in sources.columns
+            ]
             out["sources"] = _table(sources, max_rows=500, columns=keep, table_id="flow-sources-table")
         problems = pd.DataFrame(load.get("problems") or [])
         if len(problems):

@@ -170,7 +170,9 @@ def reachability_matrix(
     aggregated = False
     if n_labels > max_labels and {"src_namespace", "dst_namespace"} <= set(df.columns):
         # namespaces; every external address block becomes one "(external)" row/column
-        df = df.assign(src=df["src_namespace"].fillna("(external)"), dst=df["dst_namespace"].fillna("(external)"))
+        df = df.assign(
+            src=df["src_namespace"].fillna("(external)"), dst=df["dst_namespace"].fillna("(external)")
+        )
         aggregated = True
         title += " (aggregated to namespaces)"
     cells: dict[tuple[str, str], dict[str, Any]] = {}
@@ -188,7 +190,8 @@ def reachability_matrix(
         i, j = si[s], di[d]
         z[i][j] = cell["n"] if aggregated else 1
         desc = "<br>".join(
-            f"{esc(p)}: {fmt_list(sorted(v, key=_pkey), limit=8 if aggregated else 16)}" for p, v in sorted(cell["ports"].items())
+            f"{esc(p)}: {fmt_list(sorted(v, key=_pkey), limit=8 if aggregated else 16)}"
+            for p, v in sorted(cell["ports"].items())
         )
         extra = f"<br>{cell['n']} workload pair(s)" if aggregated else ""
         hover[i][j] = f"{desc}{extra}"
