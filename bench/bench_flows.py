@@ -124,30 +124,39 @@ def main() -> None:
     ap.add_argument("--dir", default=tempfile.gettempdir())
     ap.add_argument("--keep", action="store_true", help="keep the generated file")
     ap.add_argument("--skip-archive", action="store_true")
+    ap.add_argument("--repeat", type=int, default=2, help="runs of floor and load, alternated; best kept")
+    ap.add_argument("--file", help="use this existing Hubble file instead of generating one")
     ap.add_argument("--child", nargs=2, metavar=("STEP", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(*args.child)
         return
-    path = Path(args.dir) / f"k8sviz-bench-hubble-{args.lines}.jsonl"
-    t = time.perf_counter()
-    size = generate(path, args.lines)
-    print(f"generated {args.lines:,} lines, {size / 2**20:.0f} MiB in {time.perf_counter() - t:.1f} s -> {path}")
-    results = {}
+    if args.file:
+        path = Path(args.file)
+        args.lines = sum(1 for _ in open(path, "rb"))
+        args.keep = True
+    else:
+        path = Path(args.dir) / f"k8sviz-bench-hubble-{args.lines}.jsonl"
+        t = time.perf_counter()
+        size = generate(path, args.lines)
+        print(f"generated {args.lines:,} lines, {size / 2**20:.0f} MiB in {time.perf_counter() - t:.1f} s -> {path}")
+    results: dict[str, dict] = {}
+    steps = ["floor", "load"] * args.repeat + ([] if args.skip_archive else ["archive"])
     try:
-        for step in ("floor", "load") + (() if args.skip_archive else ("archive",)):
+        for step in steps:
             out = subprocess.run([sys.executable, __file__, "--child", step, str(path)], check=True,
                                  capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            results[step] = r
+            if step not in results or r["seconds"] < results[step]["seconds"]:
+                results[step] = r
             print(f"{step:<8} {r['records']:>10,} records  {r['seconds']:7.2f} s  "
-                  f"{args.lines / r['seconds']:>12,.0f} lines/s  peak RSS {r['peak_rss'] / 2**20:,.0f} MiB")
+                  f"{args.lines / r['seconds']:>12,.0f} lines/s  peak RSS {r['peak_rss'] / 2**20:,.0f} MiB", flush=True)
     finally:
         if not args.keep:
             path.unlink(missing_ok=True)
     ratio = results["floor"]["seconds"] / results["load"]["seconds"]
-    print(f"load_flows: {results['load']['records'] / results['load']['seconds']:,.0f} flows/s, "
-          f"{ratio:.2f} x the orjson floor (target >= 0.5)")
+    print(f"best of {args.repeat}: load_flows {results['load']['records'] / results['load']['seconds']:,.0f} flows/s, "
+          f"floor {args.lines / results['floor']['seconds']:,.0f} lines/s, ratio {ratio:.2f} (target >= 0.5)")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InputError
-from ._table import COLUMNS, CORE_COLUMNS, ChunkBuilder, Report, head, iter_objects, parse_json
+from ._table import COLUMNS, CORE_COLUMNS, ChunkBuilder, Report, head, iter_objects, json_source, parse_json
 from .compare import clock_skew, flow_discrepancies, flow_edges, flow_windows
 from .mapping import Mapper
 
@@ -194,7 +194,13 @@ def load_flows(
     return df
 
 
-def _read_all(paths: Iterable[str | os.PathLike[str]], format: str, report: Report, builder: ChunkBuilder) -> None:  # noqa: A002
+def _read_all(
+    paths: Iterable[str | os.PathLike[str]],
+    format: str,  # noqa: A002
+    report: Report,
+    builder: ChunkBuilder,
+    fast: bool = True,
+) -> None:
     from .calico import parse_doc
     from .csv import parse_csv
     from .hubble import parse_flow
@@ -209,6 +215,9 @@ def _read_all(paths: Iterable[str | os.PathLike[str]], format: str, report: Repo
         }
         report.sources.append(stats)
         if fmt is None:
+            continue
+        if fmt == "hubble" and fast:
+            builder.feed_hubble(json_source(path, report, lines), report, stats, str(path))
             continue
         if fmt == "csv":
             records = parse_csv(path, report, stats)
