@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InputError
-from ._table import COLUMNS, CORE_COLUMNS, ChunkBuilder, Report, head, iter_objects, json_source, parse_json
+from ._table import COLUMNS, CORE_COLUMNS, ChunkBuilder, Report, head, iter_objects, parse_json
 from .compare import clock_skew, flow_discrepancies, flow_edges, flow_windows
 from .mapping import Mapper
 
@@ -217,7 +217,7 @@ def _read_all(
         if fmt is None:
             continue
         if fmt == "hubble" and fast:
-            builder.feed_hubble(json_source(path, report, lines), report, stats, str(path))
+            builder.feed_hubble(path, lines, report, stats)
             continue
         if fmt == "csv":
             records = parse_csv(path, report, stats)
