@@ -184,6 +184,7 @@ class ChunkBuilder:
         self.report = report
         self.chunk = chunk
         self.rows: list[tuple[Any, ...]] = []
+        self.narrow: list[tuple[Any, ...]] = []
         self.n = 0
         self._eps: dict[Any, tuple[int, str | None]] = {}
         self._ep_codes = {f: [] for f in _EP_FIELDS}  # endpoint id -> code, per field
@@ -252,9 +253,10 @@ class ChunkBuilder:
         eps = self._eps
         classes = self._classes
         class_codes = self._class_codes
-        rows = self.rows
+        rows = self.narrow
         append = rows.append
         chunk = self.chunk
+        raw_classes: dict[tuple[Any, ...], int] = {}
         skipped = stats["skipped"]
         verdicts = _VERDICTS
         reporters = _REPORTER
@@ -284,11 +286,10 @@ class ChunkBuilder:
                         raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
                     f = obj.get("flow")
                     if f is not None:
-                        node = obj.get("node_name")
-                        wtime = obj.get("time")
+                        wrapper = obj
                     elif "verdict" in obj or "IP" in obj or "source" in obj or "l4" in obj:
                         f = obj
-                        node = wtime = None
+                        wrapper = empty
                     else:
                         kind = next((k for k in _NON_FLOW if k in obj), "other")
                         skipped[kind] = skipped.get(kind, 0) + 1
@@ -320,34 +321,44 @@ class ChunkBuilder:
                                     sport = v.get("source_port")
                                     dport = v.get("destination_port")
                                 break
-                    cv = f.get("verdict")
-                    direction = f.get("traffic_direction")
                     svc = f.get("destination_service")
-                    dst_service = None
-                    if svc and svc.get("name"):
-                        dst_service = f"{svc.get('namespace')}/{svc['name']}" if svc.get("namespace") else svc["name"]
-                    pols = _policies(f) if f.keys() & _POLICY_KEYS else _NO_POLICIES
-                    key = (dst_service, proto, verdicts.get(cv, "unknown"), cv, f.get("drop_reason_desc"),
-                           reporters.get(direction), f.get("trace_observation_point") or obs.get(direction),
-                           f.get("node_name") or node, f.get("is_reply"), pols[0], pols[1], "hubble", file)
-                    cid = classes.get(key)
+                    pols = None
+                    if "ingress_allowed_by" in f or "egress_allowed_by" in f or "ingress_denied_by" in f or (
+                        "egress_denied_by" in f
+                    ):
+                        pols = _policies(f)
+                    # Raw class key; the derived class values are computed once per distinct key.
+                    raw = (proto, f.get("verdict"), f.get("drop_reason_desc"), f.get("traffic_direction"),
+                           f.get("trace_observation_point"), f.get("node_name") or wrapper.get("node_name"),
+                           f.get("is_reply"), svc.get("namespace") if svc else None, svc.get("name") if svc else None,
+                           pols)
+                    cid = raw_classes.get(raw)
                     if cid is None:
-                        cid = classes[key] = len(classes)
-                        for name, value in zip(_CLASS_COLUMNS, key, strict=True):
-                            class_codes[name].append(value)
+                        cv, direction = raw[1], raw[3]
+                        dst_service = None
+                        if raw[8]:
+                            dst_service = f"{raw[7]}/{raw[8]}" if raw[7] else raw[8]
+                        pp = pols or _NO_POLICIES
+                        key = (dst_service, proto, verdicts.get(cv, "unknown"), cv, raw[2], reporters.get(direction),
+                               raw[4] or obs.get(direction), raw[5], raw[6], pp[0], pp[1], "hubble", file)
+                        cid = classes.get(key)
+                        if cid is None:
+                            cid = classes[key] = len(classes)
+                            for name, value in zip(_CLASS_COLUMNS, key, strict=True):
+                                class_codes[name].append(value)
+                        raw_classes[raw] = cid
                     s = eps.get(sep)
                     s = endpoint(sep, file, lineno) if s is None or s[1] is not None else s[0]
                     d = eps.get(dep)
                     d = endpoint(dep, file, lineno) if d is None or d[1] is not None else d[0]
-                    append((f.get("time") or wtime, s, sport, d, dport, cid, None, None, None, None, 1, None, None,
-                            lineno))
+                    append((f.get("time") or wrapper.get("time"), s, sport, d, dport, cid, lineno))
                 except (TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
                     report.problem("malformed", file, lineno, f"unexpected structure ({type(e).__name__}: {e})")
                     continue
                 count += 1
                 if len(rows) >= chunk:
                     self.flush()
-                    rows = self.rows
+                    rows = self.narrow
                     append = rows.append
         except EOFError:
             report.problem("truncated", file, lineno + 1, "compressed stream ends early (file cut mid-write?)")
@@ -367,10 +378,20 @@ class ChunkBuilder:
         return np.asarray(done, dtype=np.int32)
 
     def flush(self) -> None:
-        if not self.rows:
-            return
-        cols = list(zip(*self.rows, strict=True))
-        self.rows = []
+        if self.narrow:
+            rows, self.narrow = self.narrow, []
+            self._flush(list(zip(*rows, strict=True)), narrow=True)
+        if self.rows:
+            rows, self.rows = self.rows, []
+            self._flush(list(zip(*rows, strict=True)), narrow=False)
+
+    def _flush(self, cols: list[tuple[Any, ...]], narrow: bool) -> None:
+        """Typed arrays from transposed rows: wide (14 fields) or narrow Hubble rows (7 fields)."""
+        n = len(cols[0])
+        if narrow:  # (time, src, src_port, dst, dst_port, class, line); the rest is constant
+            none = (None,) * n
+            cols = [cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], none, none, none, none, (1,) * n,
+                    none, none, cols[6]]
         times = _to_time(list(cols[0]))
         bad = times.isna().to_numpy()
         keep = None
@@ -417,6 +438,7 @@ class ChunkBuilder:
 
     def frame(self) -> pd.DataFrame:
         self.flush()
+        del self.rows, self.narrow
         if not self.n:
             return empty_frame()
         data: dict[str, Any] = {}
