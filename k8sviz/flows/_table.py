@@ -447,12 +447,22 @@ class ChunkBuilder:
             if kind == "cat":
                 codes = parts[0] if len(parts) == 1 else np.concatenate(parts)
                 data[name] = pd.Categorical.from_codes(codes, self.codes[name].categories())
+            elif len(parts) == 1:
+                data[name] = parts[0]
+            elif kind == "int":
+                data[name] = pd.arrays.IntegerArray(np.concatenate([p._data for p in parts]),
+                                                    np.concatenate([p._mask for p in parts]))
+            elif kind == "bool":
+                data[name] = pd.arrays.BooleanArray(np.concatenate([p._data for p in parts]),
+                                                    np.concatenate([p._mask for p in parts]))
             else:
-                data[name] = parts[0] if len(parts) == 1 else pd.concat([pd.Series(p) for p in parts]).array
+                ns = np.concatenate([np.asarray(p, dtype="datetime64[ns]") for p in parts])
+                data[name] = pd.array(ns, dtype="datetime64[ns]").tz_localize("UTC")
             self.parts[name] = []
         df = pd.DataFrame(data)
-        order = np.argsort(df["time"].to_numpy(dtype="datetime64[ns]"), kind="stable")
-        if not (order == np.arange(len(order))).all():
+        t = df["time"].to_numpy(dtype="datetime64[ns]")
+        if len(t) > 1 and not (t[1:] >= t[:-1]).all():
+            order = np.argsort(t, kind="stable")
             df = df.take(order).reset_index(drop=True)
         return df
 
