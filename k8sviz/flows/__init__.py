@@ -194,7 +194,13 @@ def load_flows(
     return df
 
 
-def _read_all(paths: Iterable[str | os.PathLike[str]], format: str, report: Report, builder: ChunkBuilder) -> None:  # noqa: A002
+def _read_all(
+    paths: Iterable[str | os.PathLike[str]],
+    format: str,  # noqa: A002
+    report: Report,
+    builder: ChunkBuilder,
+    fast: bool = True,
+) -> None:
     from .calico import parse_doc
     from .csv import parse_csv
     from .hubble import parse_flow
@@ -209,6 +215,9 @@ def _read_all(paths: Iterable[str | os.PathLike[str]], format: str, report: Repo
         }
         report.sources.append(stats)
         if fmt is None:
+            continue
+        if fmt == "hubble" and fast:
+            builder.feed_hubble(path, lines, report, stats)
             continue
         if fmt == "csv":
             records = parse_csv(path, report, stats)

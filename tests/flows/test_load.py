@@ -201,3 +201,15 @@ def test_gzip_detection_by_content(tmp_path):
     with gzip.open(p, "wt") as fh:
         fh.write((DATA / "calico_lines.json").read_text().splitlines()[0] + "\n")
     assert k8sviz.load_flows(p).attrs["k8sviz"]["sources"][0]["format"] == "calico"
+
+
+def test_fast_hubble_path_equals_generic_parser(demo_snap, monkeypatch):
+    import k8sviz.flows as F
+
+    paths = [DATA / "hubble_wrapped.jsonl", DATA / "hubble_bare.json.gz", k8sviz.demo_path("flows", "hubble.json.gz")]
+    fast = k8sviz.load_flows(*paths, snapshot=demo_snap)
+    original = F._read_all
+    monkeypatch.setattr(F, "_read_all", lambda *a, **k: original(*a, fast=False))
+    slow = k8sviz.load_flows(*paths, snapshot=demo_snap)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast.attrs == slow.attrs
