@@ -205,20 +205,25 @@ def graph(
                     lst.append(text)
         except (AttributeError, NotImplementedError, TypeError):
             pass
-        for row in edges.itertuples(index=False):
-            for key, typ in ((row.src, row.src_type), (row.dst, row.dst_type)):
-                if typ == "external":
-                    ensure_external(key)
-            G.add_edge(
-                row.src,
-                row.dst,
-                key=f"allowed:{row.protocol}",
-                kind="allowed",
-                protocol=row.protocol,
-                ports=[str(p) for p in row.ports],
-                port_labels=port_text(row.protocol, row.ports),
-                rules=rules.get((row.src, row.dst, row.protocol), []),
+        for col, typ in (("src", "src_type"), ("dst", "dst_type")):
+            for key in edges.loc[edges[typ] == "external", col].unique():
+                ensure_external(key)
+        cols = [edges[c].tolist() for c in ("src", "dst", "protocol", "ports")]
+        G.add_edges_from(
+            (
+                src,
+                dst,
+                f"allowed:{proto}",
+                {
+                    "kind": "allowed",
+                    "protocol": proto,
+                    "ports": [str(p) for p in ports],
+                    "port_labels": port_text(proto, ports),
+                    "rules": rules.get((src, dst, proto), []),
+                },
             )
+            for src, dst, proto, ports in zip(*cols, strict=True)
+        )
 
     # ---------------------------------------------------------------- observed edges
     if flows is not None and len(flows):

@@ -107,8 +107,10 @@ def zoned_frame(reach: Any, zones: Zones | None, level: str = "workload") -> pd.
             return zmap.get(pod.workload_key if level == "workload" else pod.key, "unzoned")
         return "unzoned"
 
-    df["src_zone"] = [zone(k, t) for k, t in zip(df["src"], df["src_type"], strict=True)]
-    df["dst_zone"] = [zone(k, t) for k, t in zip(df["dst"], df["dst_type"], strict=True)]
+    for col, typ in (("src", "src_type"), ("dst", "dst_type")):
+        uniq = df[[col, typ]].drop_duplicates()
+        lookup = {(k, t): zone(k, t) for k, t in zip(uniq[col], uniq[typ], strict=True)}
+        df[f"{col}_zone"] = [lookup[kt] for kt in zip(df[col], df[typ], strict=True)]
     return df
 
 
@@ -235,23 +237,28 @@ def segmentation(
     for key, z in zones.assign(snapshot, level).items():
         members[z].add(key)
     for col, typ, zcol in (("src", "src_type", "src_zone"), ("dst", "dst_type", "dst_zone")):
-        for k, t, z in zip(df[col], df[typ], df[zcol], strict=True):
-            if t == "external" or z not in zones.zones:
-                members[z].add(k)
+        extra = df.loc[(df[typ] == "external") | ~df[zcol].isin(list(zones.zones)), [col, zcol]].drop_duplicates()
+        for k, z in zip(extra[col], extra[zcol], strict=True):
+            members[z].add(k)
 
-    violations = []
+    # connected member pairs per zone pair (a pair may have rows for several protocols)
+    pair_conns: dict[tuple[str, str], int] = {}
+    conn = df.loc[df["src"] != df["dst"], ["src", "dst", "src_zone", "dst_zone"]].drop_duplicates(["src", "dst"])
+    for (zs, zd), n in conn.groupby(["src_zone", "dst_zone"], sort=False).size().items():
+        pair_conns[(zs, zd)] = int(n)
+    del conn
+
+    violations: list[dict[str, Any]] = []
     pair_ports: dict[tuple[str, str], dict[str, _ports.Ranges]] = defaultdict(dict)
-    pair_conns: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     pair_viol: dict[tuple[str, str], int] = defaultdict(int)
     pair_exc: dict[tuple[str, str], set[str]] = defaultdict(set)
     pair_port_sets: dict[tuple[str, str, str], set[_ports.Ranges]] = defaultdict(set)
     cov_cache: dict[tuple[str, str, str, _ports.Ranges], Any] = {}
     cols = [df[c].tolist() for c in ("src", "dst", "src_zone", "dst_zone", "protocol", "ports")]
+    parse = _ports.parse
     for src, dst, zs, zd, proto, raw_ports in zip(*cols, strict=True):
-        ranges = _ports.parse(raw_ports)
+        ranges = parse(raw_ports)
         pair_port_sets[(zs, zd, proto)].add(ranges)
-        if src != dst:
-            pair_conns[(zs, zd)].add((src, dst))
         if zs == zd:
             continue
         ck = (zs, zd, proto, ranges)
@@ -259,14 +266,20 @@ def segmentation(
         if cov is None:
             cov = cov_cache[ck] = zones.coverage(zs, zd, proto, ranges, day)
             pair_exc[(zs, zd)].update(r.ref for r in cov.rules)
+            cov.fmt = (_ports.fmt(cov.uncovered), _ports.fmt(ranges), [r.ref for r in cov.rules],
+                       [r.ref for r in cov.expired_rules])
         if not cov.uncovered:
             continue
-        opening = [
-            (pol, d, i)
-            for pol, d, i, rr in rules.get((src, dst, proto), ())
-            if _ports.intersect(rr, cov.uncovered)
-        ]
-        opening.sort(key=lambda t: (t[1] != "egress", t[0], t[2]))
+        cand = rules.get((src, dst, proto))
+        if cand:
+            opening = sorted(
+                ((pol, d, i) for pol, d, i, rr in cand if _ports.intersect(rr, cov.uncovered)),
+                key=lambda t: (t[1] != "egress", t[0], t[2]),
+            )
+            rule_texts = [_rule_text(*o) for o in opening]
+            policies = sorted({o[0] for o in opening})
+        else:
+            rule_texts, policies = [], []
         violations.append(
             {
                 "src": src,
@@ -274,14 +287,15 @@ def segmentation(
                 "src_zone": zs,
                 "dst_zone": zd,
                 "protocol": proto,
-                "ports": _ports.fmt(cov.uncovered),
-                "allowed_ports": _ports.fmt(ranges),
-                "rules": [_rule_text(*o) for o in opening],
-                "policies": sorted({o[0] for o in opening}),
-                "exceptions": [r.ref for r in cov.rules],
-                "expired_exceptions": [r.ref for r in cov.expired_rules],
+                "ports": cov.fmt[0],
+                "allowed_ports": cov.fmt[1],
+                "rules": rule_texts,
+                "policies": policies,
+                "exceptions": cov.fmt[2],
+                "expired_exceptions": cov.fmt[3],
             }
         )
+    del cols
     for (zs, zd, proto), sets in pair_port_sets.items():
         pair_ports[(zs, zd)][proto] = _ports.union(*sets)
     viol = pd.DataFrame(_merge_external(violations, df_types(df)), columns=VIOLATION_COLUMNS)
@@ -294,12 +308,12 @@ def segmentation(
     pairs = []
     for zs in names:
         for zd in names:
-            conns = pair_conns.get((zs, zd), set())
+            n_conns = pair_conns.get((zs, zd), 0)
             n_src, n_dst = len(members.get(zs, ())), len(members.get(zd, ()))
             possible = n_src * n_dst - (n_src if zs == zd else 0)
-            if (possible <= 0 and not conns) or (not conns and not pair_ports.get((zs, zd))):
+            if (possible <= 0 and not n_conns) or (not n_conns and not pair_ports.get((zs, zd))):
                 status = "denied"
-            elif len(conns) >= possible:
+            elif n_conns >= possible:
                 status = "allowed"
             else:
                 status = "partial"
@@ -315,7 +329,7 @@ def segmentation(
                     "dst_zone": zd,
                     "status": status,
                     "ports": ports,
-                    "pairs": len(conns),
+                    "pairs": n_conns,
                     "possible_pairs": max(possible, 0),
                     "violations": pair_viol.get((zs, zd), 0),
                     "exceptions": exc,

@@ -100,3 +100,13 @@ def test_bad_files(tmp_path, text, match):
     with pytest.raises(ZoneError, match=match) as ei:
         load_zones(write(tmp_path, text))
     assert "zones.yaml" in str(ei.value)
+
+
+def test_frames_and_html(tmp_path):
+    z = load_zones(write(tmp_path, GOOD.replace('"checkout gateway"', '"<b>gw</b>"')))
+    assert z.to_frame()["zone"].tolist() == ["pci", "dmz"]
+    af = z.allow_frame()
+    assert af.loc[0, "expires"] == "2027-06-30" and af.loc[1, "ports"] == "TCP/80, TCP/443, TCP/8000-8080, UDP/53"
+    html = z._repr_html_()
+    assert "<b>gw</b>" not in html and "&lt;b&gt;gw&lt;/b&gt;" in html
+    assert z.names[-2:] == ["unzoned", "external"]
