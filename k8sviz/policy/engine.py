@@ -120,8 +120,10 @@ class Engine:
             self.matrix &= self._direction("ingress")
 
     def _to_b(self, s: EndpointSet, rep_lc: np.ndarray) -> np.ndarray:
-        if s.everything:
-            return np.arange(self.n_b)
+        if s.everything:  # one shared array: every isolated pod has a closing "everything" rule
+            if getattr(self, "_all_b", None) is None or len(self._all_b) != self.n_b:
+                self._all_b = np.arange(self.n_b)
+            return self._all_b
         keep = np.zeros(self.n_b, dtype=bool)
         if s.lc is not None:
             ok = rep_lc >= 0

@@ -255,9 +255,11 @@ class Reachability:
         """Whether ``src`` may open a connection to ``dst`` on ``protocol``/``port``.
 
         Endpoints are "namespace/pod", "namespace/workload" (True if ANY pod pair of the two
-        connects) or an IP address (a pod's IP stands for that pod; any other address is
-        external).  Raises QueryError for unknown endpoints, a bad port or protocol, a pod
-        to itself, or two external addresses.
+        connects; a pod name wins over a workload of the same name) or an IP address (a
+        non-hostNetwork pod's IP stands for that pod; any other address, node and
+        hostNetwork addresses included, is external).  ``port`` is a number; named ports
+        are resolved by the policies, not by queries.  Raises QueryError for unknown
+        endpoints, a bad port or protocol, a pod to itself, or two external addresses.
         """
         atom = self._atom(port, protocol)
         return any(self._bit(a, b, atom) for a, b in self._pairs(src, dst))
@@ -324,14 +326,112 @@ class Reachability:
     # ------------------------------------------------------------------ tables
 
     def to_frame(self, level: Level = "pod") -> pd.DataFrame:
-        """Allowed connections, one row per (src, dst, protocol) with the allowed port ranges."""
-        m = self._engine.matrix
-        n, w = m.shape[0], m.shape[2]
-        flat = np.flatnonzero(m[:, :, 0] if w == 1 else m.any(axis=2))
-        masks = m.reshape(-1, w)[flat]
-        b1, b2 = (flat // max(n, 1)).astype(np.int32), (flat % max(n, 1)).astype(np.int32)
+        """Allowed connections, one row per (src, dst, protocol) with the allowed port ranges.
+
+        Columns: ``src``, ``dst`` (pod or workload key, or an external CIDR from
+        :meth:`external_blocks`), ``src_namespace``/``dst_namespace`` (None for external),
+        ``src_type``/``dst_type`` ("pod" or "workload", and "external"), ``protocol`` and
+        ``ports`` (list of "80" / "8000-8080" strings; every port is ["1-65535"]).  Rows are
+        sorted by src, dst (pods/workloads by key, then external blocks in address order)
+        and protocol (TCP, UDP, SCTP).  The three-valued columns are Categoricals; rows
+        sharing a port set share one list object (treat it as read-only).  A workload row
+        is the union over its pods; a workload appears with itself when two of its pods
+        connect.  Traffic between two external blocks is not listed.
+        """
+        import pandas as pd
+
+        names, nss, _types, _start, _c_unit, _cnt, n_in_arr = self._units(level)
+        n_in = int(n_in_arr[0])
+        u1, u2, rmid, table = self._unit_pairs(level)
+        has = np.zeros((len(table), len(PROTOCOLS)), dtype=bool)
+        lists = np.empty((len(table), len(PROTOCOLS)), dtype=object)
+        for q, words in enumerate(table):
+            bits = self.ports.from_words(words)
+            for pi, proto in enumerate(PROTOCOLS):
+                if self.ports.has(bits, proto):
+                    has[q, pi] = True
+                    lists[q, pi] = self.ports.ranges(bits, proto)
+        flat = np.flatnonzero(has[rmid])  # row-major: (src, dst) order, then protocol
+        rr, pp = (flat // len(PROTOCOLS)).astype(np.int32), (flat % len(PROTOCOLS)).astype(np.int8)
         del flat
-        return self._rows(b1, b2, masks, level, FRAME_COLUMNS)
+        df = pd.DataFrame(index=pd.RangeIndex(len(rr)))
+        for col, units in (("src", u1), ("dst", u2)):
+            a = units[rr]
+            df[col] = pd.Series(names[a], dtype=object, copy=False)
+            df[f"{col}_namespace"] = pd.Series(nss[a], dtype=object, copy=False)
+            # Three-valued columns are Categoricals (one byte a row at millions of rows).
+            df[f"{col}_type"] = pd.Categorical.from_codes((a >= n_in).astype(np.int8), [level, "external"])
+            del a
+        df["protocol"] = pd.Categorical.from_codes(pp, list(PROTOCOLS))
+        df["ports"] = pd.Series(lists[rmid[rr], pp], dtype=object, copy=False)
+        return df[FRAME_COLUMNS]
+
+    def _unit_pairs(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Allowed (src unit, dst unit) pairs in order, each with an index into a mask table.
+
+        Dense over units, a chunk of source units at a time: each chunk ORs the class rows
+        of its units, then the class columns of every destination unit.  Chunks stay small
+        so their buffers are reused rather than freshly faulted in.
+        """
+        m = self._engine.matrix
+        n_b, w = m.shape[0], m.shape[2]
+        names, _nss, _types, start, c_unit, cnt, n_in_arr = self._units(level)
+        n_in, n_units = int(n_in_arr[0]), len(names)
+        # unit -> classes (CSR, unit-major) and how many of the unit's entities each holds.
+        order = np.lexsort((np.repeat(np.arange(n_b), np.diff(start)), c_unit))
+        u_cls = np.repeat(np.arange(n_b), np.diff(start))[order]
+        u_cnt = cnt[order]
+        u_off = np.searchsorted(c_unit[order], np.arange(n_units + 1))
+        single = len(u_cls) == n_units
+        # A unit with itself: distinct entities only (pods never pair with themselves).
+        self_mask = np.zeros((n_units, w), dtype=np.uint64)
+        if level != "pod":
+            for u in range(n_in):
+                a, b = u_off[u], u_off[u + 1]
+                if b - a == 1:
+                    if u_cnt[a] >= 2:
+                        self_mask[u] = m[u_cls[a], u_cls[a]]
+                    continue
+                for i in range(a, b):
+                    for j in range(a, b):
+                        if i != j or u_cnt[i] >= 2:
+                            self_mask[u] |= m[u_cls[i], u_cls[j]]
+        chunk = max(1, (1 << 21) // max(1, n_units * w))
+        table: dict[bytes, int] = {}
+        masks: list[np.ndarray] = []
+        out1, out2, outm = [], [], []
+        for lo in range(0, n_units, chunk):
+            hi = min(n_units, lo + chunk)
+            if single:
+                rows = m[u_cls[lo:hi]]
+                blk = rows[:, u_cls]
+            else:
+                seg = u_cls[u_off[lo]:u_off[hi]]
+                rows = np.bitwise_or.reduceat(m[seg], u_off[lo:hi] - u_off[lo], axis=0)
+                blk = np.bitwise_or.reduceat(rows[:, u_cls], u_off[:-1], axis=1)
+            d = np.arange(lo, hi)
+            blk[d - lo, d] = self_mask[lo:hi]
+            if hi > n_in:  # external to external is not cluster traffic
+                blk[max(lo, n_in) - lo:, n_in:] = 0
+            i, j = np.nonzero(blk[:, :, 0] if w == 1 else blk.any(axis=2))
+            if not len(i):
+                continue
+            uniq, inv = _unique_rows(blk[i, j])
+            gid = np.empty(len(uniq), dtype=np.int32)
+            for q in range(len(uniq)):
+                key = uniq[q].tobytes()
+                g = table.get(key)
+                if g is None:
+                    g = table[key] = len(masks)
+                    masks.append(uniq[q].copy())
+                gid[q] = g
+            out1.append((i + lo).astype(np.int32))
+            out2.append(j.astype(np.int32))
+            outm.append(gid[inv])
+        if not out1:
+            e = np.zeros(0, dtype=np.int32)
+            return e, e, e, masks
+        return np.concatenate(out1), np.concatenate(out2), np.concatenate(outm), masks
 
     def rule_frame(self, level: Level = "workload") -> pd.DataFrame:
         """Per NetworkPolicy rule, the connections it admits on its side that are also allowed end to end."""
