@@ -32,7 +32,7 @@ import k8sviz.notebook
 
 # Figures keep JupyterLab's native view and also embed plotly.js (no CDN), so an
 # `nbconvert --to html` export shows them offline.
-k8sviz.notebook.setup()"""
+k8sviz.notebook.setup();"""
 
 
 def md(text: str) -> nbformat.NotebookNode:

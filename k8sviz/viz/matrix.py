@@ -58,7 +58,7 @@ def _violation_cells(seg: Any) -> set[tuple[str, str]]:
 
 
 def segmentation_heatmap(
-    seg: Any, *, title: str = "Zone segmentation (source zone → destination zone)"
+    seg: Any, *, title: str = "Zone segmentation (rows: source zone, columns: destination zone)"
 ) -> go.Figure:
     """Heatmap of a zone x zone segmentation matrix.
 
@@ -142,8 +142,8 @@ def segmentation_heatmap(
                 )
     fig.update_layout(
         height=max(300, 60 + 45 * len(rows)),
-        xaxis={"title": {"text": "destination zone"}, "side": "top", "type": "category"},
-        yaxis={"title": {"text": "source zone"}, "autorange": "reversed", "type": "category"},
+        xaxis={"side": "top", "type": "category"},
+        yaxis={"autorange": "reversed", "type": "category"},
         margin={"t": 110},
     )
     return fig
@@ -153,6 +153,7 @@ def reachability_matrix(
     reach_frame: pd.DataFrame,
     *,
     max_labels: int = 300,
+    collapse_external: bool = True,
     title: str | None = None,
 ) -> go.Figure:
     """Source x destination matrix of allowed connections, ports on hover.
@@ -160,12 +161,19 @@ def reachability_matrix(
     ``reach_frame`` is ``reach.to_frame(level="workload")`` (columns ``src``, ``dst``,
     ``protocol``, ``ports``; optional ``src_namespace``/``dst_namespace``). With more than
     ``max_labels`` distinct endpoints the matrix is aggregated to namespaces.
+    ``collapse_external`` merges external address blocks (no namespace) into one
+    ``(external)`` row and column.
     """
-    title = title or "Allowed connections (source → destination)"
+    title = title or "Allowed connections (rows: source, columns: destination)"
     if reach_frame is None or len(reach_frame) == 0:
         return empty_figure(title, "no allowed connections")
     df = reach_frame
     src, dst = "src", "dst"
+    if collapse_external and {"src_namespace", "dst_namespace"} <= set(df.columns):
+        df = df.assign(
+            src=df["src"].where(df["src_namespace"].notna(), "(external)"),
+            dst=df["dst"].where(df["dst_namespace"].notna(), "(external)"),
+        )
     n_labels = len(set(df[src]) | set(df[dst]))
     aggregated = False
     if n_labels > max_labels and {"src_namespace", "dst_namespace"} <= set(df.columns):
@@ -211,22 +219,29 @@ def reachability_matrix(
         )
     )
     size = max(len(srcs), len(dsts))
+    labels = size <= 150
+    # room for the rotated column labels above the matrix and the row labels on its left
+    top = 60 + (int(5.5 * min(60, max(len(d) for d in dsts))) if labels else 20)
+    left = 20 + (int(6.5 * min(60, max(len(s) for s in srcs))) if labels else 20)
+    row = 20 if labels else max(2, 600 // max(1, len(srcs)))
     fig.update_layout(
-        height=min(2000, max(360, 140 + 14 * size)),
+        height=min(2400, max(300, top + 40 + row * len(srcs))),
+        title={"y": 0.995, "yanchor": "top"},
         xaxis={
-            "title": {"text": "destination"},
             "side": "top",
             "tickangle": -60,
             "type": "category",
-            "showticklabels": size <= 150,
+            "showticklabels": labels,
+            "tickfont": {"size": 10},
         },
         yaxis={
-            "title": {"text": "source"},
             "autorange": "reversed",
             "type": "category",
-            "showticklabels": size <= 150,
+            "showticklabels": labels,
+            "tickfont": {"size": 10},
+            "dtick": 1,
         },
-        margin={"t": 160, "l": 200},
+        margin={"t": top, "l": left},
     )
     return fig
 

@@ -114,7 +114,8 @@ def test_segmentation_heatmap_numeric():
 def test_reachability_matrix(reach_frame):
     fig = reachability_matrix(reach_frame)
     hm = fig.data[0]
-    assert "internet" in hm.y
+    assert "(external)" in hm.y
+    assert "internet" in reachability_matrix(reach_frame, collapse_external=False).data[0].y
     raw = _raw_strings(fig)
     assert "8000-8100, 50051" in raw
     assert "<script" not in raw
