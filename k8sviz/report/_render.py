@@ -230,7 +230,14 @@ def _segmentation(data: ReportData) -> dict[str, Any]:
     v = getattr(seg, "violations", None)
     return {
         "figure": figure_html(segmentation_heatmap(seg), "fig-segmentation"),
-        "violations": _table(v, max_rows=500, table_id="violations-table") if v is not None else None,
+        "violations": _table(
+            v,
+            max_rows=500,
+            table_id="violations-table",
+            columns=[c for c in v.columns if c not in ("external_blocks",)],
+        )
+        if v is not None
+        else None,
         "n_violations": len(v) if v is not None else None,
     }
 

@@ -71,7 +71,7 @@ def segmentation_heatmap(
     matrix = seg if isinstance(seg, pd.DataFrame) else getattr(seg, "matrix", None)
     if matrix is None or matrix.size == 0:
         return empty_figure(title, "no zones defined")
-    matrix = matrix.sort_index().sort_index(axis=1)
+    # keep the segmentation's order (zones as defined); sort only an unordered (set-like) index
     rows = [str(r) for r in matrix.index]
     cols = [str(c) for c in matrix.columns]
     values = matrix.to_numpy()

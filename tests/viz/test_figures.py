@@ -101,7 +101,7 @@ def test_segmentation_heatmap_text_and_violations():
 
     fig = segmentation_heatmap(Seg())
     assert isinstance(fig.data[0], go.Heatmap)
-    assert list(fig.data[0].y) == ["cde", "web"]
+    assert list(fig.data[0].y) == ["web", "cde"]
     assert len(fig.layout.shapes) == 1
 
 
