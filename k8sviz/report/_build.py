@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import K8svizError
+from ..errors import InputError, K8svizError
 
 __all__ = ["ReportData", "ReportError", "collect"]
 
@@ -126,13 +126,18 @@ def collect(
         for i in snap.meta.get("inputs", [])
     ]
 
-    def run(label: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    def run(label: str, name: str, *args: Any, inputs: bool = False, **kwargs: Any) -> Any:
         fn = _api(name)
         if fn is None:
             data.problems.append(f"{label}: k8sviz.{name} is not available in this installation")
             return None
         try:
             return fn(*args, **kwargs)
+        except InputError as e:
+            if inputs:  # a bad zones file or flow log is the user's to fix, not a footnote
+                raise
+            data.problems.append(f"{label}: {type(e).__name__}: {e}")
+            return None
         except Exception as e:
             data.problems.append(f"{label}: {type(e).__name__}: {e}")
             print(f"k8sviz report: warning: {label} failed: {type(e).__name__}: {e}", file=sys.stderr)
@@ -146,7 +151,7 @@ def collect(
             data.inputs += [
                 {"role": "zones", "path": str(p), "sha256": sha256_file(p)} for p in _files(zpaths)
             ]
-            data.zones = run("zones", "load_zones", zpaths[0])
+            data.zones = run("zones", "load_zones", zpaths[0], inputs=True)
         else:
             data.zones = zones
     # reachability
@@ -161,7 +166,7 @@ def collect(
                 msg = f"no flow log files under {', '.join(fpaths)}"
                 raise ReportError(msg)
             data.inputs += [{"role": "flows", "path": str(p), "sha256": sha256_file(p)} for p in files]
-            data.flows = run("flows", "load_flows", *fpaths, snapshot=snap)
+            data.flows = run("flows", "load_flows", *fpaths, snapshot=snap, inputs=True)
         elif isinstance(flows, pd.DataFrame):
             data.flows = flows
         else:

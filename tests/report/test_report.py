@@ -188,3 +188,11 @@ def test_identical_across_processes(tmp_path):
         )
         pages.append([line for line in out.read_text().splitlines() if "generated-at" not in line])
     assert pages[0] == pages[1]
+
+
+def test_bad_zones_file_is_an_error(tmp_path, hostile_dump, capsys):
+    bad = tmp_path / "zones.yaml"
+    bad.write_text("zones: [unclosed\n")
+    assert main(["report", str(hostile_dump), "--zones", str(bad), "-o", str(tmp_path / "x.html")]) == 2
+    assert "error" in capsys.readouterr().err
+    assert not (tmp_path / "x.html").exists()
