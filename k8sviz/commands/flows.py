@@ -15,13 +15,29 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "a per-source summary (records, window, skipped lines) and the observed edges.",
     )
     p.add_argument("flows", nargs="+", metavar="FLOWS", help="flow log files or directories")
-    p.add_argument("--snapshot", nargs="+", action="extend", metavar="PATH", default=None,
-                   help="snapshot file, kubectl dumps or directories used to map IPs and pods")
-    p.add_argument("--flow-format", choices=("auto", "hubble", "calico", "csv"), default="auto",
-                   help="input format (default: detected per file)")
-    p.add_argument("--level", choices=("workload", "namespace", "pod"), default="workload",
-                   help="edge granularity (default workload)")
-    p.add_argument("--format", choices=("txt", "csv", "json"), default="txt", help="output format (default txt)")
+    p.add_argument(
+        "--snapshot",
+        nargs="+",
+        action="extend",
+        metavar="PATH",
+        default=None,
+        help="snapshot file, kubectl dumps or directories used to map IPs and pods",
+    )
+    p.add_argument(
+        "--flow-format",
+        choices=("auto", "hubble", "calico", "csv"),
+        default="auto",
+        help="input format (default: detected per file)",
+    )
+    p.add_argument(
+        "--level",
+        choices=("workload", "namespace", "pod"),
+        default="workload",
+        help="edge granularity (default workload)",
+    )
+    p.add_argument(
+        "--format", choices=("txt", "csv", "json"), default="txt", help="output format (default txt)"
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     return p
 
@@ -33,8 +49,20 @@ def _summary(flows: Any) -> dict[str, Any]:
     per_format: dict[str, dict[str, Any]] = {}
     for s in rep["sources"]:
         fmt = s["format"] or "unknown"
-        agg = per_format.setdefault(fmt, {"files": 0, "records": 0, "lines": 0, "malformed": 0, "truncated": 0,
-                                          "bad_time": 0, "non_flow": 0, "first": None, "last": None})
+        agg = per_format.setdefault(
+            fmt,
+            {
+                "files": 0,
+                "records": 0,
+                "lines": 0,
+                "malformed": 0,
+                "truncated": 0,
+                "bad_time": 0,
+                "non_flow": 0,
+                "first": None,
+                "last": None,
+            },
+        )
         agg["files"] += 1
         for k in ("records", "lines", "malformed", "truncated", "bad_time"):
             agg[k] += s.get(k, 0)
@@ -46,7 +74,9 @@ def _summary(flows: Any) -> dict[str, Any]:
     return {
         "sources": per_format,
         "problems": rep["problems"],
-        "unmapped": {k: {"endpoints": v["endpoints"], "records": v["records"]} for k, v in rep["unmapped"].items()},
+        "unmapped": {
+            k: {"endpoints": v["endpoints"], "records": v["records"]} for k, v in rep["unmapped"].items()
+        },
     }
 
 
@@ -55,11 +85,22 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
 
     recs = []
     for r in edges.itertuples(index=False):
-        recs.append({
-            "src": r.src, "dst": r.dst, "protocol": r.protocol, "ports": list(r.ports), "flows": int(r.flows),
-            "allowed": int(r.allowed), "denied": int(r.denied), "unknown": int(r.unknown), "bytes": int(r.bytes),
-            "first_seen": r.first_seen.isoformat(), "last_seen": r.last_seen.isoformat(), "sources": r.sources,
-        })
+        recs.append(
+            {
+                "src": r.src,
+                "dst": r.dst,
+                "protocol": r.protocol,
+                "ports": list(r.ports),
+                "flows": int(r.flows),
+                "allowed": int(r.allowed),
+                "denied": int(r.denied),
+                "unknown": int(r.unknown),
+                "bytes": int(r.bytes),
+                "first_seen": r.first_seen.isoformat(),
+                "last_seen": r.last_seen.isoformat(),
+                "sources": r.sources,
+            }
+        )
     if fmt == "json":
         return json.dumps({"summary": summary, "edges": recs}, indent=1, default=str) + "\n"
     if fmt == "csv":
@@ -67,8 +108,20 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
         import io
 
         buf = io.StringIO()
-        cols = ["src", "dst", "protocol", "ports", "flows", "allowed", "denied", "unknown", "bytes",
-                "first_seen", "last_seen", "sources"]
+        cols = [
+            "src",
+            "dst",
+            "protocol",
+            "ports",
+            "flows",
+            "allowed",
+            "denied",
+            "unknown",
+            "bytes",
+            "first_seen",
+            "last_seen",
+            "sources",
+        ]
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(cols)
         for r in recs:
@@ -87,10 +140,15 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
         out.append(f"  unmapped ({reason}): {u['endpoints']} endpoint(s), {u['records']} record(s)")
     out.append("")
     for r in recs:
-        verdict = f"allowed {r['allowed']}" + (f", DENIED {r['denied']}" if r["denied"] else "") + (
-            f", unknown {r['unknown']}" if r["unknown"] else "")
-        out.append(f"{r['src']} => {r['dst']} : {r['protocol']} {','.join(r['ports'])}  "
-                   f"{r['flows']} flows ({verdict})  {r['first_seen'][:19]} .. {r['last_seen'][:19]}")
+        verdict = (
+            f"allowed {r['allowed']}"
+            + (f", DENIED {r['denied']}" if r["denied"] else "")
+            + (f", unknown {r['unknown']}" if r["unknown"] else "")
+        )
+        out.append(
+            f"{r['src']} => {r['dst']} : {r['protocol']} {','.join(r['ports'])}  "
+            f"{r['flows']} flows ({verdict})  {r['first_seen'][:19]} .. {r['last_seen'][:19]}"
+        )
     return "\n".join(out) + "\n"
 
 

@@ -115,7 +115,7 @@ def _load_snapshot(snapshot: Any) -> Snapshot | None:
 
 def load_flows(
     *paths: str | os.PathLike[str],
-    format: FlowFormat = "auto",  # noqa: A002 - public API name
+    format: FlowFormat = "auto",
     snapshot: Snapshot | str | os.PathLike[str] | Iterable[str] | None = None,
     chunk_size: int = 100_000,
 ) -> pd.DataFrame:
@@ -196,7 +196,7 @@ def load_flows(
 
 def _read_all(
     paths: Iterable[str | os.PathLike[str]],
-    format: str,  # noqa: A002
+    format: str,
     report: Report,
     builder: ChunkBuilder,
     fast: bool = True,
@@ -210,8 +210,14 @@ def _read_all(
         if format != "auto" and format != "csv":
             _, lines = _detect(path, Report())
         stats: dict[str, Any] = {
-            "file": str(path), "format": fmt, "lines": 0, "records": 0,
-            "malformed": 0, "truncated": 0, "bad_time": 0, "skipped": {},
+            "file": str(path),
+            "format": fmt,
+            "lines": 0,
+            "records": 0,
+            "malformed": 0,
+            "truncated": 0,
+            "bad_time": 0,
+            "skipped": {},
         }
         report.sources.append(stats)
         if fmt is None:
@@ -236,7 +242,11 @@ def _warn(attrs: dict[str, Any]) -> None:
     for src in attrs["sources"]:
         bad = src["malformed"] + src["truncated"] + src["bad_time"]
         if bad:
-            where = [p for p in attrs["problems"] if p["file"] == src["file"] and p["kind"] in ("malformed", "truncated", "bad-time")]
+            where = [
+                p
+                for p in attrs["problems"]
+                if p["file"] == src["file"] and p["kind"] in ("malformed", "truncated", "bad-time")
+            ]
             first = f" (first at line {where[0]['line']})" if where else ""
             warnings.warn(
                 f"{src['file']}: skipped {src['malformed']} malformed, {src['truncated']} truncated and "
@@ -247,9 +257,12 @@ def _warn(attrs: dict[str, Any]) -> None:
     for kind, n in attrs["problem_counts"].items():
         if kind in ("unreadable", "unknown-format", "bad-header"):
             sample = next(p for p in attrs["problems"] if p["kind"] == kind)
-            warnings.warn(f"{n} {kind} problem(s), e.g. {sample['file']}:{sample['line']}: {sample['message']}",
-                          FlowWarning, stacklevel=3)
-    unmapped = {k: v for k, v in attrs["unmapped"].items()}
+            warnings.warn(
+                f"{n} {kind} problem(s), e.g. {sample['file']}:{sample['line']}: {sample['message']}",
+                FlowWarning,
+                stacklevel=3,
+            )
+    unmapped = dict(attrs["unmapped"])
     if unmapped:
         parts = [f"{v['endpoints']} {k} ({v['records']} records)" for k, v in unmapped.items()]
         s = next(iter(unmapped.values()))["samples"][0]

@@ -11,11 +11,19 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
 from .mapping import Mapper
 
-__all__ = ["COLUMNS", "CORE_COLUMNS", "ChunkBuilder", "Report", "empty_frame", "iter_lines", "iter_objects", "parse_json"]
+__all__ = [
+    "COLUMNS",
+    "CORE_COLUMNS",
+    "ChunkBuilder",
+    "Report",
+    "empty_frame",
+    "iter_lines",
+    "iter_objects",
+    "parse_json",
+]
 
 #: Every column of a flow table, with its storage kind.
 COLUMNS: dict[str, str] = {
@@ -60,10 +68,30 @@ CORE_COLUMNS = list(COLUMNS)[:19]
 
 #: Layout of the raw record a parser yields (endpoints still unresolved).
 RAW_FIELDS = (
-    "line", "time", "src", "src_port", "dst", "dst_port", "dst_service", "protocol", "verdict",
-    "cni_verdict", "drop_reason", "reporter", "observation_point", "node", "is_reply",
-    "bytes_in", "bytes_out", "packets_in", "packets_out", "num_flows", "start_time", "end_time",
-    "policies", "policy_trace",
+    "line",
+    "time",
+    "src",
+    "src_port",
+    "dst",
+    "dst_port",
+    "dst_service",
+    "protocol",
+    "verdict",
+    "cni_verdict",
+    "drop_reason",
+    "reporter",
+    "observation_point",
+    "node",
+    "is_reply",
+    "bytes_in",
+    "bytes_out",
+    "packets_in",
+    "packets_out",
+    "num_flows",
+    "start_time",
+    "end_time",
+    "policies",
+    "policy_trace",
 )
 
 PROBLEM_SAMPLES = 200
@@ -87,10 +115,15 @@ class Report:
 
 def _to_time(values: list[Any]) -> pd.DatetimeIndex:
     """Strings (RFC 3339, any offset) or numbers (unix seconds) -> UTC datetimes; bad values -> NaT."""
+    types = set(map(type, values))
+    if types <= {str, type(None)}:
+        return _ns(
+            pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce")
+        )
     strs = [v if isinstance(v, str) else None for v in values]
-    if all(v is None or isinstance(v, str) for v in values):
-        return _ns(pd.to_datetime(pd.Series(strs, dtype=object), utc=True, format="ISO8601", errors="coerce"))
-    nums = np.array([float(v) if isinstance(v, int | float) and not isinstance(v, bool) else np.nan for v in values])
+    nums = np.array(
+        [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else np.nan for v in values]
+    )
     out = pd.to_datetime(pd.Series(nums), unit="s", utc=True, errors="coerce")
     if any(strs):
         parsed = pd.to_datetime(pd.Series(strs, dtype=object), utc=True, format="ISO8601", errors="coerce")
@@ -162,10 +195,31 @@ class _Codes:
 
 # Resolved endpoint fields -> columns (per side), and record-class fields -> columns.
 _EP_FIELDS = ("namespace", "pod", "workload", "type", "address_space", "service", "ip")
-_CLASS_COLUMNS = ("dst_service", "protocol", "verdict", "cni_verdict", "drop_reason", "reporter",
-                  "observation_point", "node", "is_reply", "policies", "policy_trace", "source_format", "file")
-_ROW_INTS = {"src_port": 2, "dst_port": 4, "bytes_in": 6, "bytes_out": 7, "packets_in": 8, "packets_out": 9,
-             "num_flows": 10, "line": 13}
+_CLASS_COLUMNS = (
+    "dst_service",
+    "protocol",
+    "verdict",
+    "cni_verdict",
+    "drop_reason",
+    "reporter",
+    "observation_point",
+    "node",
+    "is_reply",
+    "policies",
+    "policy_trace",
+    "source_format",
+    "file",
+)
+_ROW_INTS = {
+    "src_port": 2,
+    "dst_port": 4,
+    "bytes_in": 6,
+    "bytes_out": 7,
+    "packets_in": 8,
+    "packets_out": 9,
+    "num_flows": 10,
+    "line": 13,
+}
 _ROW_TIMES = {"time": 0, "start_time": 11, "end_time": 12}
 
 
@@ -243,8 +297,16 @@ class ChunkBuilder:
         """
         import orjson
 
-        from .hubble import _NO_POLICIES, _NON_FLOW, _OBS, _POLICY_KEYS, _REPORTER, _VERDICTS, _L4_NAMES, _hint
-        from .hubble import _policies
+        from .hubble import (
+            _L4_NAMES,
+            _NO_POLICIES,
+            _NON_FLOW,
+            _OBS,
+            _REPORTER,
+            _VERDICTS,
+            _hint,
+            _policies,
+        )
 
         file = str(path)
         loads = orjson.loads
@@ -272,7 +334,7 @@ class ChunkBuilder:
                 source: Any = enumerate(fh, 1)
             else:
                 source = ((n, b) for n, b in iter_objects(path, report))
-            for lineno, line in source:  # noqa: B007
+            for lineno, line in source:
                 try:
                     obj = loads(line)
                 except decode_error as e:
@@ -299,16 +361,28 @@ class ChunkBuilder:
                     if ep:
                         pod = ep.get("pod_name") or None
                         wls = ep.get("workloads")
-                        sep = (ep.get("namespace") or None, pod, wls[0].get("name") if wls else None,
-                               ip.get("source"), None if pod else _hint(ep), None)
+                        sep = (
+                            ep.get("namespace") or None,
+                            pod,
+                            wls[0].get("name") if wls else None,
+                            ip.get("source"),
+                            None if pod else _hint(ep),
+                            None,
+                        )
                     else:
                         sep = (None, None, None, ip.get("source"), None, None)
                     ep = f.get("destination")
                     if ep:
                         pod = ep.get("pod_name") or None
                         wls = ep.get("workloads")
-                        dep = (ep.get("namespace") or None, pod, wls[0].get("name") if wls else None,
-                               ip.get("destination"), None if pod else _hint(ep), None)
+                        dep = (
+                            ep.get("namespace") or None,
+                            pod,
+                            wls[0].get("name") if wls else None,
+                            ip.get("destination"),
+                            None if pod else _hint(ep),
+                            None,
+                        )
                     else:
                         dep = (None, None, None, ip.get("destination"), None, None)
                     l4 = f.get("l4")
@@ -323,15 +397,26 @@ class ChunkBuilder:
                                 break
                     svc = f.get("destination_service")
                     pols = None
-                    if "ingress_allowed_by" in f or "egress_allowed_by" in f or "ingress_denied_by" in f or (
-                        "egress_denied_by" in f
+                    if (
+                        "ingress_allowed_by" in f
+                        or "egress_allowed_by" in f
+                        or "ingress_denied_by" in f
+                        or ("egress_denied_by" in f)
                     ):
                         pols = _policies(f)
                     # Raw class key; the derived class values are computed once per distinct key.
-                    raw = (proto, f.get("verdict"), f.get("drop_reason_desc"), f.get("traffic_direction"),
-                           f.get("trace_observation_point"), f.get("node_name") or wrapper.get("node_name"),
-                           f.get("is_reply"), svc.get("namespace") if svc else None, svc.get("name") if svc else None,
-                           pols)
+                    raw = (
+                        proto,
+                        f.get("verdict"),
+                        f.get("drop_reason_desc"),
+                        f.get("traffic_direction"),
+                        f.get("trace_observation_point"),
+                        f.get("node_name") or wrapper.get("node_name"),
+                        f.get("is_reply"),
+                        svc.get("namespace") if svc else None,
+                        svc.get("name") if svc else None,
+                        pols,
+                    )
                     cid = raw_classes.get(raw)
                     if cid is None:
                         cv, direction = raw[1], raw[3]
@@ -339,8 +424,21 @@ class ChunkBuilder:
                         if raw[8]:
                             dst_service = f"{raw[7]}/{raw[8]}" if raw[7] else raw[8]
                         pp = pols or _NO_POLICIES
-                        key = (dst_service, proto, verdicts.get(cv, "unknown"), cv, raw[2], reporters.get(direction),
-                               raw[4] or obs.get(direction), raw[5], raw[6], pp[0], pp[1], "hubble", file)
+                        key = (
+                            dst_service,
+                            proto,
+                            verdicts.get(cv, "unknown"),
+                            cv,
+                            raw[2],
+                            reporters.get(direction),
+                            raw[4] or obs.get(direction),
+                            raw[5],
+                            raw[6],
+                            pp[0],
+                            pp[1],
+                            "hubble",
+                            file,
+                        )
                         cid = classes.get(key)
                         if cid is None:
                             cid = classes[key] = len(classes)
@@ -353,7 +451,9 @@ class ChunkBuilder:
                     d = endpoint(dep, file, lineno) if d is None or d[1] is not None else d[0]
                     append((f.get("time") or wrapper.get("time"), s, sport, d, dport, cid, lineno))
                 except (TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
-                    report.problem("malformed", file, lineno, f"unexpected structure ({type(e).__name__}: {e})")
+                    report.problem(
+                        "malformed", file, lineno, f"unexpected structure ({type(e).__name__}: {e})"
+                    )
                     continue
                 count += 1
                 if len(rows) >= chunk:
@@ -361,7 +461,9 @@ class ChunkBuilder:
                     rows = self.narrow
                     append = rows.append
         except EOFError:
-            report.problem("truncated", file, lineno + 1, "compressed stream ends early (file cut mid-write?)")
+            report.problem(
+                "truncated", file, lineno + 1, "compressed stream ends early (file cut mid-write?)"
+            )
         except (OSError, zlib.error) as e:
             report.problem("unreadable", file, lineno + 1, f"cannot read further: {e}")
         finally:
@@ -373,7 +475,7 @@ class ChunkBuilder:
     def _table(self, column: str, values: list[Any], done: list[int]) -> np.ndarray:
         """Codes (in ``self.codes[column]``) of a growing per-id value list; ``done`` caches them."""
         codes = self.codes[column]
-        for v in values[len(done):]:
+        for v in values[len(done) :]:
             done.append(codes.code(v))
         return np.asarray(done, dtype=np.int32)
 
@@ -390,15 +492,31 @@ class ChunkBuilder:
         n = len(cols[0])
         if narrow:  # (time, src, src_port, dst, dst_port, class, line); the rest is constant
             none = (None,) * n
-            cols = [cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], none, none, none, none, (1,) * n,
-                    none, none, cols[6]]
+            cols = [
+                cols[0],
+                cols[1],
+                cols[2],
+                cols[3],
+                cols[4],
+                cols[5],
+                none,
+                none,
+                none,
+                none,
+                (1,) * n,
+                none,
+                none,
+                cols[6],
+            ]
         times = _to_time(list(cols[0]))
         bad = times.isna().to_numpy()
         keep = None
         if bad.any():
             cfile = self._class_codes["file"]
             for i in np.flatnonzero(bad):
-                self.report.problem("bad-time", cfile[cols[5][i]], cols[13][i], f"time {cols[0][i]!r} is not a timestamp")
+                self.report.problem(
+                    "bad-time", cfile[cols[5][i]], cols[13][i], f"time {cols[0][i]!r} is not a timestamp"
+                )
             keep = ~bad
         sid = np.asarray(cols[1], dtype=np.int64)
         did = np.asarray(cols[3], dtype=np.int64)
@@ -418,8 +536,12 @@ class ChunkBuilder:
             table = self._table(name, self._class_codes[name], self._done.setdefault(name, []))
             out[name] = table[cid]
         # dst_service: the flow's own (Hubble destination_service) or the resolved ClusterIP's.
-        own = self._table("dst_service", self._class_codes["dst_service"], self._done.setdefault("dst_service", []))[cid]
-        res = self._table("dst_service", self._ep_codes["service"], self._done.setdefault("dst_service/ep", []))[did]
+        own = self._table(
+            "dst_service", self._class_codes["dst_service"], self._done.setdefault("dst_service", [])
+        )[cid]
+        res = self._table(
+            "dst_service", self._ep_codes["service"], self._done.setdefault("dst_service/ep", [])
+        )[did]
         out["dst_service"] = np.where(own >= 0, own, res)
         for name, i in _ROW_INTS.items():
             out[name] = pd.arrays.IntegerArray(*_masked(list(cols[i]), np.int64))
@@ -450,11 +572,13 @@ class ChunkBuilder:
             elif len(parts) == 1:
                 data[name] = parts[0]
             elif kind == "int":
-                data[name] = pd.arrays.IntegerArray(np.concatenate([p._data for p in parts]),
-                                                    np.concatenate([p._mask for p in parts]))
+                data[name] = pd.arrays.IntegerArray(
+                    np.concatenate([p._data for p in parts]), np.concatenate([p._mask for p in parts])
+                )
             elif kind == "bool":
-                data[name] = pd.arrays.BooleanArray(np.concatenate([p._data for p in parts]),
-                                                    np.concatenate([p._mask for p in parts]))
+                data[name] = pd.arrays.BooleanArray(
+                    np.concatenate([p._data for p in parts]), np.concatenate([p._mask for p in parts])
+                )
             else:
                 ns = np.concatenate([np.asarray(p, dtype="datetime64[ns]") for p in parts])
                 data[name] = pd.array(ns, dtype="datetime64[ns]").tz_localize("UTC")
@@ -473,7 +597,7 @@ class ChunkBuilder:
 def open_binary(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
         return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")  # noqa: SIM115
+    return open(path, "rb")
 
 
 def head(path: Path, size: int = 65536) -> bytes:
@@ -506,14 +630,16 @@ def iter_lines(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
     lineno = 0
     try:
         with open_binary(path) as fh:
-            for lineno, line in enumerate(fh, 1):  # noqa: B007
+            for lineno, line in enumerate(fh, 1):
                 if line.endswith(b"\n"):
                     if len(line) > 1 and not line.isspace():
                         yield lineno, line, True
                 elif line.strip():
                     yield lineno, line, False
     except EOFError:
-        report.problem("truncated", str(path), lineno + 1, "compressed stream ends early (file cut mid-write?)")
+        report.problem(
+            "truncated", str(path), lineno + 1, "compressed stream ends early (file cut mid-write?)"
+        )
     except (OSError, zlib.error) as e:
         report.problem("unreadable", str(path), lineno + 1, f"cannot read further: {e}")
 
@@ -580,7 +706,9 @@ def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
         report.problem("unreadable", str(path), lineno, f"cannot read further: {e}")
         return
     if depth:
-        report.problem("truncated", str(path), start_line, "the last JSON object is incomplete (file cut mid-write?)")
+        report.problem(
+            "truncated", str(path), start_line, "the last JSON object is incomplete (file cut mid-write?)"
+        )
 
 
 def json_source(path: Path, report: Report, lines: bool = True) -> Iterator[tuple[int, bytes, bool]]:
@@ -607,7 +735,7 @@ def parse_json(
     skipped = stats["skipped"]
     source = json_source(path, report, lines)
     lineno = 0
-    for lineno, line, complete in source:  # noqa: B007
+    for lineno, line, complete in source:
         try:
             obj = loads(line)
         except decode_error as e:

@@ -167,8 +167,10 @@ def aggregate_flow_archive(
         paths = [paths]
     paths = list(paths)
     files = _files(paths)
-    parquet = sorted({str(p) for p in files if p.name.endswith(".parquet")}
-                     | {str(f) for p in paths if Path(p).is_dir() for f in Path(p).rglob("*.parquet")})
+    parquet = sorted(
+        {str(p) for p in files if p.name.endswith(".parquet")}
+        | {str(f) for p in paths if Path(p).is_dir() for f in Path(p).rglob("*.parquet")}
+    )
     groups: dict[tuple[str, str], list[str]] = {}
     report = Report()
     for p in files:
@@ -176,7 +178,11 @@ def aggregate_flow_archive(
             continue
         fmt, lines = _detect(p, report)
         if fmt in ("hubble", "calico"):
-            jformat = "newline_delimited" if lines else ("array" if head(p).lstrip()[:1] == b"[" else "unstructured")
+            jformat = (
+                "newline_delimited"
+                if lines
+                else ("array" if head(p).lstrip()[:1] == b"[" else "unstructured")
+            )
             groups.setdefault((fmt, jformat), []).append(str(p))
         elif fmt is not None:
             msg = f"{fmt} files are not supported in archives; load them with k8sviz.load_flows"
@@ -185,9 +191,13 @@ def aggregate_flow_archive(
         msg = "no Hubble, Calico or Parquet flow files found"
         raise InputError(msg, source=", ".join(map(str, paths)))
     spill = tempfile.mkdtemp(prefix="k8sviz-duckdb-")
-    con = duckdb.connect(config={
-        "memory_limit": memory_limit, "temp_directory": spill, "preserve_insertion_order": False,
-    })
+    con = duckdb.connect(
+        config={
+            "memory_limit": memory_limit,
+            "temp_directory": spill,
+            "preserve_insertion_order": False,
+        }
+    )
     parts: list[tuple[str, pd.DataFrame]] = []
     try:
         if threads:
@@ -231,21 +241,38 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
     for rec in df.to_dict("records"):
         for side in ("src", "dst"):
             if kind == "parquet":
-                key = (rec[f"{side}_type"], rec[f"{side}_ns"], rec[f"{side}_pod"], rec[f"{side}_wl"],
-                       rec[f"{side}_ip"], rec[f"{side}_space"], rec["dst_service"] if side == "dst" else None)
+                key = (
+                    rec[f"{side}_type"],
+                    rec[f"{side}_ns"],
+                    rec[f"{side}_pod"],
+                    rec[f"{side}_wl"],
+                    rec[f"{side}_ip"],
+                    rec[f"{side}_space"],
+                    rec["dst_service"] if side == "dst" else None,
+                )
                 key = tuple(_v(x) for x in key)
                 if key not in cache:
                     cache[key] = _label(level, *key)
                 labels[side].append(cache[key])
                 continue
             if kind == "hubble":
-                ep = (_v(rec[f"{side}_ns"]), _v(rec[f"{side}_pod"]), _v(rec[f"{side}_wl"]), _v(rec[f"{side}_ip"]),
-                      _v(rec[f"{side}_kind"]), None)
+                ep = (
+                    _v(rec[f"{side}_ns"]),
+                    _v(rec[f"{side}_pod"]),
+                    _v(rec[f"{side}_wl"]),
+                    _v(rec[f"{side}_ip"]),
+                    _v(rec[f"{side}_kind"]),
+                    None,
+                )
             else:
                 prefix = "source" if side == "src" else "dest"
-                doc = {f"{prefix}_type": _v(rec[f"{side}_type"]), f"{prefix}_namespace": _v(rec[f"{side}_ns"]),
-                       f"{prefix}_name": _v(rec[f"{side}_name"]), f"{prefix}_name_aggr": _v(rec[f"{side}_aggr"]),
-                       f"{prefix}_ip": _v(rec[f"{side}_ip"])}
+                doc = {
+                    f"{prefix}_type": _v(rec[f"{side}_type"]),
+                    f"{prefix}_namespace": _v(rec[f"{side}_ns"]),
+                    f"{prefix}_name": _v(rec[f"{side}_name"]),
+                    f"{prefix}_name_aggr": _v(rec[f"{side}_aggr"]),
+                    f"{prefix}_ip": _v(rec[f"{side}_ip"]),
+                }
                 ep = calico_endpoint(doc, prefix)
             svc = _v(rec.get("dst_service")) if side == "dst" else None
             key = (*ep, svc)
@@ -255,15 +282,24 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
             labels[side].append(cache[key])
     verdict = df["verdict"].astype(object)
     flows = df["flows"].fillna(0).astype("int64")
-    return pd.DataFrame({
-        "src": labels["src"], "dst": labels["dst"], "protocol": df["protocol"].astype(object).fillna("?"),
-        "dst_port": df["dst_port"], "records": df["records"], "flows": flows,
-        "allowed": flows.where(verdict == "allowed", 0), "denied": flows.where(verdict == "denied", 0),
-        "unknown": flows.where(~verdict.isin(["allowed", "denied"]), 0),
-        "bytes": df["bytes"], "packets": df["packets"],
-        "first_seen": pd.to_datetime(df["first_seen"], utc=True), "last_seen": pd.to_datetime(df["last_seen"], utc=True),
-        "source_format": "parquet" if kind == "parquet" else kind,
-    })
+    return pd.DataFrame(
+        {
+            "src": labels["src"],
+            "dst": labels["dst"],
+            "protocol": df["protocol"].astype(object).fillna("?"),
+            "dst_port": df["dst_port"],
+            "records": df["records"],
+            "flows": flows,
+            "allowed": flows.where(verdict == "allowed", 0),
+            "denied": flows.where(verdict == "denied", 0),
+            "unknown": flows.where(~verdict.isin(["allowed", "denied"]), 0),
+            "bytes": df["bytes"],
+            "packets": df["packets"],
+            "first_seen": pd.to_datetime(df["first_seen"], utc=True),
+            "last_seen": pd.to_datetime(df["last_seen"], utc=True),
+            "source_format": "parquet" if kind == "parquet" else kind,
+        }
+    )
 
 
 def _list(files: list[str]) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["parse_flow", "looks_like_hubble"]
+__all__ = ["looks_like_hubble", "parse_flow"]
 
 _VERDICTS = {
     "FORWARDED": "allowed",
@@ -45,7 +45,15 @@ _REPORTER = {"EGRESS": "src", "INGRESS": "dst"}
 _OBS = {"EGRESS": "egress", "INGRESS": "ingress"}
 _L4_NAMES = {"TCP": "TCP", "UDP": "UDP", "SCTP": "SCTP", "ICMPv4": "ICMP", "ICMPv6": "ICMPv6"}
 # Numeric reserved identities (cilium/pkg/identity/numericidentity.go).
-_RESERVED_IDS = {1: "host", 2: "world", 6: "remote-node", 7: "kube-apiserver", 8: "ingress", 9: "world", 10: "world"}
+_RESERVED_IDS = {
+    1: "host",
+    2: "world",
+    6: "remote-node",
+    7: "kube-apiserver",
+    8: "ingress",
+    9: "world",
+    10: "world",
+}
 _POLICY_KEYS = frozenset(("ingress_allowed_by", "egress_allowed_by", "ingress_denied_by", "egress_denied_by"))
 _NO_POLICIES = (None, None)
 _NON_FLOW = ("lost_events", "agent_event", "debug_event", "node_status")

@@ -159,7 +159,9 @@ class Mapper:
                 return (p.namespace, p.name, p.workload, "pod", None, None), None
             node = self._node_ips.get(ip)
             if node is not None or hint in ("host", "remote-node", "hep"):
-                return (None, None, node, "node", None, None), (None if node else "node-not-in-snapshot" if snap else None)
+                return (None, None, node, "node", None, None), (
+                    None if node else "node-not-in-snapshot" if snap else None
+                )
             svc = self._svc_ips.get(ip)
             if svc is not None:
                 return (svc.namespace, None, None, "service", None, f"{svc.namespace}/{svc.name}"), None

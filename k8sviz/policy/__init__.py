@@ -1,4 +1,20 @@
-"""The policy engine: dialect translators into one tiered evaluation core (see engine.py)."""
+"""The policy engine: dialect translators into one tiered evaluation core.
+
+Layers (each module small, lower ones know nothing of higher ones):
+
+- ``ports.py``: port atoms per protocol; port sets are bitsets (uint64 words).
+- ``ipblocks.py``: the external IP space as CIDR atoms induced by the ipBlocks.
+- ``endpoints.py``: pods (label classes, vectorized selector evaluation) and IP atoms.
+- ``engine.py``: :class:`~k8sviz.policy.engine.CoreRule` (tier, priority, Allow/Deny/Pass,
+  direction, subject and peer selections, ports) and the evaluator over behaviour classes.
+- ``k8s.py``: NetworkPolicy -> core rules (tier 100: additive allows + closing denies).
+- ``reachability.py``: :func:`reachability`, :class:`Reachability` queries and tables.
+
+Adding a dialect (AdminNetworkPolicy/BaselineAdminNetworkPolicy, Calico tiers, Cilium) is
+adding a translator that emits ``CoreRule`` objects in its own tiers (admin tiers below
+100, baseline above), then passing them to the engine with the NetworkPolicy rules; the
+general first-match evaluator already handles Deny and Pass.
+"""
 
 from .reachability import Reachability, RuleMatch, Side, Verdict, reachability
 

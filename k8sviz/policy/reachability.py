@@ -329,11 +329,12 @@ class Reachability:
         """Allowed connections, one row per (src, dst, protocol) with the allowed port ranges.
 
         Columns: ``src``, ``dst`` (pod or workload key, or an external CIDR from
-        :meth:`external_blocks`), ``src_namespace``/``dst_namespace`` (None for external),
+        :meth:`external_blocks`), ``src_namespace``/``dst_namespace`` (missing, NaN, for external),
         ``src_type``/``dst_type`` ("pod" or "workload", and "external"), ``protocol`` and
         ``ports`` (list of "80" / "8000-8080" strings; every port is ["1-65535"]).  Rows are
         sorted by src, dst (pods/workloads by key, then external blocks in address order)
-        and protocol (TCP, UDP, SCTP).  The three-valued columns are Categoricals; rows
+        and protocol (TCP, UDP, SCTP).  Namespace, type and protocol columns are pandas
+        Categoricals (memory at millions of rows; use ``groupby(..., observed=True)``); rows
         sharing a port set share one list object (treat it as read-only).  A workload row
         is the union over its pods; a workload appears with itself when two of its pods
         connect.  Traffic between two external blocks is not listed.
@@ -354,11 +355,15 @@ class Reachability:
         flat = np.flatnonzero(has[rmid])  # row-major: (src, dst) order, then protocol
         rr, pp = (flat // len(PROTOCOLS)).astype(np.int32), (flat % len(PROTOCOLS)).astype(np.int8)
         del flat
+        # Namespaces as Categoricals too (few values, millions of rows); -1 is external.
+        ns_cats = sorted({x for x in nss if x is not None})
+        ns_index = {x: i for i, x in enumerate(ns_cats)}
+        ns_code = np.asarray([ns_index[x] if x is not None else -1 for x in nss], dtype=np.int32)
         df = pd.DataFrame(index=pd.RangeIndex(len(rr)))
         for col, units in (("src", u1), ("dst", u2)):
             a = units[rr]
             df[col] = pd.Series(names[a], dtype=object, copy=False)
-            df[f"{col}_namespace"] = pd.Series(nss[a], dtype=object, copy=False)
+            df[f"{col}_namespace"] = pd.Categorical.from_codes(ns_code[a], ns_cats)
             # Three-valued columns are Categoricals (one byte a row at millions of rows).
             df[f"{col}_type"] = pd.Categorical.from_codes((a >= n_in).astype(np.int8), [level, "external"])
             del a
@@ -413,7 +418,7 @@ class Reachability:
             blk[d - lo, d] = self_mask[lo:hi]
             if hi > n_in:  # external to external is not cluster traffic
                 blk[max(lo, n_in) - lo:, n_in:] = 0
-            i, j = np.nonzero(blk[:, :, 0] if w == 1 else blk.any(axis=2))
+            i, j = np.nonzero(blk[:, :, 0] if w == 1 else blk.any(axis=2))  # uint64 view: no bool temp
             if not len(i):
                 continue
             uniq, inv = _unique_rows(blk[i, j])

@@ -21,7 +21,10 @@ def test_flows_json_and_csv(capsys, tmp_path):
     assert doc["summary"]["sources"]["calico"]["records"] == 6
     assert {"src", "dst", "ports", "flows", "first_seen"} <= set(doc["edges"][0])
     out = tmp_path / "e.csv"
-    assert main(["flows", str(DATA / "flows.csv"), "--format", "csv", "-o", str(out), "--level", "namespace"]) == 0
+    assert (
+        main(["flows", str(DATA / "flows.csv"), "--format", "csv", "-o", str(out), "--level", "namespace"])
+        == 0
+    )
     assert out.read_text().startswith("src,dst,protocol,ports,flows")
 
 

@@ -83,7 +83,10 @@ class TestClockSkew:
         assert len(sk) == 1
         row = sk.iloc[0]
         assert (row["src_node"], row["dst_node"], row["offset_seconds"]) == (
-            "gke-shop-pool-1-32c3bb81-6swf", "gke-shop-pool-1-32c3bb81-jgp7", 3.0)
+            "gke-shop-pool-1-32c3bb81-6swf",
+            "gke-shop-pool-1-32c3bb81-jgp7",
+            3.0,
+        )
 
 
 class TestArchive:
@@ -104,7 +107,9 @@ class TestArchive:
         m = k8sviz.flow_edges(k8sviz.load_flows(path, snapshot=demo_snap))
         merged = a.merge(m, on=["src", "dst", "protocol"], suffixes=("_a", "_m"))
         assert len(merged) == len(a) == len(m)
-        assert (merged["flows_a"] == merged["flows_m"]).all() and (merged["bytes_a"] == merged["bytes_m"]).all()
+        assert (merged["flows_a"] == merged["flows_m"]).all() and (
+            merged["bytes_a"] == merged["bytes_m"]
+        ).all()
         pretty = k8sviz.aggregate_flow_archive(DATA / "calico_pretty.json", snapshot=demo_snap)
         assert pretty["records"].sum() == 3
 
@@ -132,16 +137,20 @@ class FakeReach:
         return "fake verdict"
 
     def rule_frame(self, level="workload"):
-        return pd.DataFrame(self.rules, columns=["policy", "direction", "rule", "src", "dst", "protocol", "ports"])
+        return pd.DataFrame(
+            self.rules, columns=["policy", "direction", "rule", "src", "dst", "protocol", "ports"]
+        )
 
 
 def test_discrepancies_with_fake_engine(demo_snap):
     df = k8sviz.load_flows(DATA / "hubble_bare.json.gz", snapshot=demo_snap)
     reach = FakeReach(
         {("shop/loadgenerator", "shop/frontend", 8080), ("shop/loadgenerator", "shop/cartservice", 7070)},
-        [("shop/a", "egress", 0, "shop/loadgenerator", "shop/frontend", "TCP", ["8000-9000"]),
-         ("shop/b", "ingress", 1, "shop/adservice", "shop/frontend", "TCP", ["8080"]),
-         ("shop/c", "egress", 0, "shop/recommendationservice", "0.0.0.0/0", "TCP", ["443"])],
+        [
+            ("shop/a", "egress", 0, "shop/loadgenerator", "shop/frontend", "TCP", ["8000-9000"]),
+            ("shop/b", "ingress", 1, "shop/adservice", "shop/frontend", "TCP", ["8080"]),
+            ("shop/c", "egress", 0, "shop/recommendationservice", "0.0.0.0/0", "TCP", ["443"]),
+        ],
     )
     d = k8sviz.flow_discrepancies(df, reach)
     kinds = dict(zip(d["kind"], d["src"] + " -> " + d["dst"], strict=True))

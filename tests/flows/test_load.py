@@ -63,18 +63,24 @@ class TestHubble:
         raw = (DATA / "hubble_bare.json.gz").read_bytes()
         cut = tmp_path / "cut.json.gz"
         cut.write_bytes(raw[: len(raw) - 40])
-        df, warns = load_path(cut)
+        df, _ = load_path(cut)
         kinds = {p["kind"] for p in df.attrs["k8sviz"]["problems"]}
         assert "truncated" in kinds
         assert 0 < len(df) <= 5
 
     def test_label_prefixes(self, tmp_path):
         flow = {
-            "time": "2026-11-20T10:00:00Z", "verdict": "FORWARDED", "traffic_direction": "INGRESS",
+            "time": "2026-11-20T10:00:00Z",
+            "verdict": "FORWARDED",
+            "traffic_direction": "INGRESS",
             "IP": {"source": "10.128.0.6", "destination": "10.244.2.119"},
             "l4": {"UDP": {"source_port": 5353, "destination_port": 9090}},
             "source": {"identity": 6, "labels": ["reserved:remote-node"]},
-            "destination": {"namespace": "monitoring", "pod_name": "prometheus-0", "labels": ["k8s:app=prometheus"]},
+            "destination": {
+                "namespace": "monitoring",
+                "pod_name": "prometheus-0",
+                "labels": ["k8s:app=prometheus"],
+            },
         }
         p = tmp_path / "f.json"
         p.write_text(json.dumps(flow) + "\n")
@@ -133,7 +139,10 @@ class TestCalico:
 
     def test_aggregate_without_snapshot(self):
         df, _ = load("calico_array.json")
-        assert set(df.loc[df["src_type"] == "workload", "src_workload"]) == {"frontend", "recommendationservice"}
+        assert set(df.loc[df["src_type"] == "workload", "src_workload"]) == {
+            "frontend",
+            "recommendationservice",
+        }
 
 
 class TestCSV:
@@ -161,7 +170,7 @@ class TestCSV:
     def test_bad_header(self, tmp_path):
         p = tmp_path / "x.csv"
         p.write_text("when,who\n1,2\n")
-        df, warns = load_path(p)
+        df, _ = load_path(p)
         assert len(df) == 0 and list(df.columns) == list(COLUMNS)
         assert df.attrs["k8sviz"]["problem_counts"] == {"bad-header": 1}
 
@@ -187,7 +196,9 @@ def test_explicit_format_and_errors(tmp_path):
 
 def test_chunks_give_the_same_table(demo_snap):
     a = k8sviz.load_flows(DATA / "hubble_bare.json.gz", DATA / "calico_array.json", snapshot=demo_snap)
-    b = k8sviz.load_flows(DATA / "hubble_bare.json.gz", DATA / "calico_array.json", snapshot=demo_snap, chunk_size=2)
+    b = k8sviz.load_flows(
+        DATA / "hubble_bare.json.gz", DATA / "calico_array.json", snapshot=demo_snap, chunk_size=2
+    )
     pd.testing.assert_frame_equal(a.astype(str), b.astype(str))
 
 
@@ -206,7 +217,11 @@ def test_gzip_detection_by_content(tmp_path):
 def test_fast_hubble_path_equals_generic_parser(demo_snap, monkeypatch):
     import k8sviz.flows as F
 
-    paths = [DATA / "hubble_wrapped.jsonl", DATA / "hubble_bare.json.gz", k8sviz.demo_path("flows", "hubble.json.gz")]
+    paths = [
+        DATA / "hubble_wrapped.jsonl",
+        DATA / "hubble_bare.json.gz",
+        k8sviz.demo_path("flows", "hubble.json.gz"),
+    ]
     fast = k8sviz.load_flows(*paths, snapshot=demo_snap)
     original = F._read_all
     monkeypatch.setattr(F, "_read_all", lambda *a, **k: original(*a, fast=False))
