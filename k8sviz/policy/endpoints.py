@@ -177,11 +177,18 @@ class Endpoints:
                     (pairs4 if a.version == 4 else self._pod_v6).append((i, int(a)))
             self._pod_v4 = np.asarray([i for i, _ in pairs4], dtype=np.int64)
             self._pod_v4_ints = np.asarray([a for _, a in pairs4], dtype=np.uint64)
-        hit = self._pod_v4[ints_in_block(block, 4, self._pod_v4_ints)].tolist()
+        cache = self.__dict__.setdefault("_covering_cache", {})
+        if block in cache:
+            return cache[block]
         net, excepts = block.networks()
-        if net.version == 6:
-            for i, a in self._pod_v6:
-                ad = ipaddress.IPv6Address(a)
-                if ad in net and not any(ad in e for e in excepts):
-                    hit.append(i)
-        return np.unique(np.asarray(hit, dtype=np.int64))
+        if net.version == 4:
+            hit = self._pod_v4[ints_in_block(block, 4, self._pod_v4_ints)]  # ascending pod order
+            hit = hit[np.r_[True, hit[1:] != hit[:-1]]] if len(hit) else hit
+        else:
+            six = [
+                i for i, a in self._pod_v6
+                if (ad := ipaddress.IPv6Address(a)) in net and not any(ad in e for e in excepts)
+            ]
+            hit = np.unique(np.asarray(six, dtype=np.int64))
+        cache[block] = hit
+        return hit

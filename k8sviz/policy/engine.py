@@ -27,6 +27,8 @@ from .ports import PortSpace
 
 __all__ = ["CoreRule", "EndpointSet", "Engine", "PortSel", "RuleOrigin"]
 
+_CHUNK_WORDS = 1 << 24  # uint64 words per ingress column chunk (128 MiB)
+
 Action = Literal["allow", "deny", "pass"]
 Direction = Literal["ingress", "egress"]
 
@@ -94,9 +96,13 @@ class Engine:
         rep = np.full(self.n_b, -1, dtype=np.int64)
         rep[self.bmap[::-1]] = np.arange(len(self.bmap) - 1, -1, -1)  # first entity of each class
         rep_lc = ent_lc[rep]
+        resolved: dict[int, np.ndarray] = {}  # EndpointSets are shared between rules
         for r in self.rules:
-            r.subj_b = self._to_b(r.subject, rep_lc)
-            r.peer_b = self._to_b(r.peer, rep_lc)
+            for attr, es in (("subj_b", r.subject), ("peer_b", r.peer)):
+                hit = resolved.get(id(es))
+                if hit is None:
+                    hit = resolved[id(es)] = self._to_b(es, rep_lc)
+                setattr(r, attr, hit)
         # Named port -> atom per behaviour class (-1: the endpoint has no such port).
         self.named_atom: dict[tuple[str, str], np.ndarray] = {}
         for (name, proto), port_of in named.items():
@@ -105,13 +111,19 @@ class Engine:
             for p in np.unique(pb[pb > 0]):
                 atoms[pb == p] = ports.atom(proto, int(p))
             self.named_atom[(name, proto)] = atoms
-        self.egress = self._direction("egress")
-        self.ingress = self._direction("ingress")
-        self.matrix = self.egress & self.ingress
+        iso = {d: self._closing_denies(d) for d in ("egress", "ingress")}
+        if iso["egress"] is not None and iso["ingress"] is not None:
+            iso_e, iso_i = self._renumber(iso["egress"], iso["ingress"])
+            self.matrix = self._additive(iso_e, iso_i)
+        else:
+            self.matrix = self._direction("egress")
+            self.matrix &= self._direction("ingress")
 
     def _to_b(self, s: EndpointSet, rep_lc: np.ndarray) -> np.ndarray:
-        if s.everything:
-            return np.arange(self.n_b)
+        if s.everything:  # one shared array: every isolated pod has a closing "everything" rule
+            if getattr(self, "_all_b", None) is None or len(self._all_b) != self.n_b:
+                self._all_b = np.arange(self.n_b)
+            return self._all_b
         keep = np.zeros(self.n_b, dtype=bool)
         if s.lc is not None:
             ok = rep_lc >= 0
@@ -135,6 +147,99 @@ class Engine:
 
     def src_dst(self, rule: CoreRule) -> tuple[np.ndarray, np.ndarray]:
         return (rule.subj_b, rule.peer_b) if rule.direction == "egress" else (rule.peer_b, rule.subj_b)
+
+    def _closing_denies(self, direction: Direction) -> np.ndarray | None:
+        """Classes isolated for ``direction`` if its rules have the additive shape, else None.
+
+        The additive shape (Kubernetes NetworkPolicy alone): one tier, allows first, then
+        denies of everything that only close the tier for endpoints the allows attach to.
+        Then isolation is a vector, and the dense decided/pass matrices are not needed.
+        """
+        rules = [r for r in self.rules if r.direction == direction]
+        if len({r.tier for r in rules}) > 1:
+            return None
+        allows = [r for r in rules if r.action == "allow"]
+        closers = [r for r in rules if r.action != "allow"]
+        top = max((a.priority for a in allows), default=None)
+        for r in closers:
+            if r.action != "deny" or not r.peer.everything or r.ports.named or r.ports.bits != self.ports.all:
+                return None
+            if top is not None and top >= r.priority:
+                return None
+        iso = np.zeros(self.n_b, dtype=bool)
+        for r in closers:
+            iso[r.subj_b] = True
+        if any(not iso[a.subj_b].all() for a in allows):
+            return None
+        return np.flatnonzero(iso)
+
+    def _renumber(self, iso_e: np.ndarray, iso_i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Number ingress-isolated classes first, so ingress work runs on column slices."""
+        flag = np.zeros(self.n_b, dtype=bool)
+        flag[iso_i] = True
+        perm = np.argsort(~flag, kind="stable")  # new id -> old id
+        inv = np.empty(self.n_b, dtype=np.int64)
+        inv[perm] = np.arange(self.n_b)
+        self.bmap = inv[self.bmap]
+        done: dict[int, np.ndarray] = {}
+        for r in self.rules:
+            for attr in ("subj_b", "peer_b"):
+                old = getattr(r, attr)
+                new = done.get(id(old))
+                if new is None:
+                    new = done[id(old)] = np.sort(inv[old])
+                setattr(r, attr, new)
+        for key, atoms in self.named_atom.items():
+            self.named_atom[key] = atoms[perm]
+        return np.sort(inv[iso_e]), np.arange(len(iso_i))
+
+    def _additive(self, iso_e: np.ndarray, iso_i: np.ndarray) -> np.ndarray:
+        """Egress AND ingress for the additive shape, filling only what isolation restricts.
+
+        Rows of egress-isolated sources start empty and collect their allows; then the
+        ingress allows of isolated destinations are built in column chunks (bounded memory)
+        and ANDed in.  Everything else stays "all ports".
+        """
+        n, w = self.n_b, self.ports.words
+        full = self.ports.to_words(self.ports.all)
+        out = np.zeros((n, n, w), dtype=np.uint64)
+        free = np.ones(n, dtype=bool)
+        free[iso_e] = False
+        out[free] = full  # sources no policy isolates for egress send everything
+        for r in self.rules:
+            if r.direction == "egress" and r.action == "allow" and len(r.subj_b) and len(r.peer_b):
+                blk = self.port_block(r, r.peer_b)[None, :, :]
+                if r.peer.everything:
+                    out[r.subj_b] |= blk
+                else:
+                    out[np.ix_(r.subj_b, r.peer_b)] |= blk
+        # Ingress-isolated classes are numbered 0..len(iso_i)-1 (see _renumber).
+        ing = [
+            r for r in self.rules
+            if r.direction == "ingress" and r.action == "allow" and len(r.subj_b) and len(r.peer_b)
+        ]
+        chunk = max(1, _CHUNK_WORDS // max(1, n * w))
+        for lo in range(0, len(iso_i), chunk):
+            hi = min(len(iso_i), lo + chunk)
+            # Transposed ([dst, src]) so a rule's destinations are contiguous rows.  One
+            # buffer for all chunks: first touch of fresh pages is the dominant cost.
+            if lo == 0:
+                buf = np.zeros((min(chunk, len(iso_i)), n, w), dtype=np.uint64)
+            else:
+                buf.fill(0)
+            part = buf[: hi - lo]
+            for r in ing:
+                a, b = np.searchsorted(r.subj_b, (lo, hi))
+                if a == b:
+                    continue
+                sub = r.subj_b[a:b]
+                blk = self.port_block(r, sub)[:, None, :]
+                if r.peer.everything:
+                    part[sub - lo] |= blk
+                else:
+                    part[np.ix_(sub - lo, r.peer_b)] |= blk
+            out[:, lo:hi] &= part.transpose(1, 0, 2)
+        return out
 
     def _direction(self, direction: Direction) -> np.ndarray:
         n, w = self.n_b, self.ports.words

@@ -64,17 +64,6 @@ class IPSpace:
         return np.flatnonzero(keep)
 
 
-def block_matcher(block: IPBlock):  # -> Callable[[str], bool]
-    """A fast membership test for one ipBlock over many addresses (pod and host IPs)."""
-    net, excepts = block.networks()
-
-    def match(ip: str) -> bool:
-        a = ipaddress.ip_address(ip)
-        return a.version == net.version and a in net and not any(a in e for e in excepts)
-
-    return match
-
-
 def ints_in_block(block: IPBlock, version: int, addrs: np.ndarray) -> np.ndarray:
     """Boolean mask of the IPv4 addresses (as uint64) in ``block``; False for other families."""
     net, excepts = block.networks()

@@ -76,9 +76,9 @@ def rule_ports(rule: PolicyRule, space: PortSpace) -> PortSel:
     return PortSel(bits, tuple(sorted(set(named))))
 
 
-def peer_set(rule: PolicyRule, policy_ns: str, ends: Endpoints) -> EndpointSet:
+def peer_set(rule: PolicyRule, policy_ns: str, ends: Endpoints, everything: EndpointSet) -> EndpointSet:
     if rule.all_peers:
-        return EndpointSet(everything=True)
+        return everything
     lc = np.zeros(ends.n_lc, dtype=bool)
     ents: list[np.ndarray] = []
     for peer in rule.peers or ():
@@ -98,6 +98,7 @@ def peer_set(rule: PolicyRule, policy_ns: str, ends: Endpoints) -> EndpointSet:
 
 def translate(policies: Sequence[NetworkPolicy], ends: Endpoints, space: PortSpace) -> list[CoreRule]:
     out: list[CoreRule] = []
+    everything = EndpointSet(everything=True)  # shared: the engine resolves each set once
     for pol in policies:
         subject = EndpointSet(lc=ends.in_namespace(pol.namespace) & ends.pod_selector(pol.pod_selector))
         for direction, rules, enabled in (
@@ -109,11 +110,11 @@ def translate(policies: Sequence[NetworkPolicy], ends: Endpoints, space: PortSpa
             for i, rule in enumerate(rules):
                 origin = RuleOrigin(pol.key, direction, i, rule_text(rule, direction))  # type: ignore[arg-type]
                 out.append(
-                    CoreRule(K8S_TIER, 0, "allow", direction, subject, peer_set(rule, pol.namespace, ends), rule_ports(rule, space), origin)  # type: ignore[arg-type]
+                    CoreRule(K8S_TIER, 0, "allow", direction, subject, peer_set(rule, pol.namespace, ends, everything), rule_ports(rule, space), origin)  # type: ignore[arg-type]
                 )
             out.append(
                 CoreRule(
-                    K8S_TIER, 1, "deny", direction, subject, EndpointSet(everything=True), PortSel(space.all),  # type: ignore[arg-type]
+                    K8S_TIER, 1, "deny", direction, subject, everything, PortSel(space.all),  # type: ignore[arg-type]
                     RuleOrigin(pol.key, direction, -1, "isolation: selected pods accept only what some rule allows"),  # type: ignore[arg-type]
                 )
             )

@@ -149,11 +149,13 @@ class Reachability:
         )
         self.ports = PortSpace(port_cuts(policies, snapshot.pods))
         named: dict[tuple[str, str], np.ndarray] = {}
-        for key in sorted(named_ports_used(policies)):
-            arr = np.zeros(self._ends.n, dtype=np.int64)
+        used = sorted(named_ports_used(policies))
+        if used:
+            named = {key: np.zeros(self._ends.n, dtype=np.int64) for key in used}
             for i, p in enumerate(snapshot.pods):
-                arr[i] = p.named_ports.get(key, 0)
-            named[key] = arr
+                for key, port in p.named_ports.items():
+                    if key in named:
+                        named[key][i] = port
         rules = translate(policies, self._ends, self.ports)
         self._engine = Engine(self._ends.ent_lc, self._ends.n_lc, named, self.ports, rules)
         self._rules: list[CoreRule] = rules
@@ -163,11 +165,11 @@ class Reachability:
         warnings = [
             LoadWarning(
                 "ipblock-covers-pods",
-                f"ipBlock {c['cidr']} in {c['direction']} rule {c['rule']} covers {len(c['pods'])} pod address(es)"
+                f"ipBlock {cidr} in {direction} rule {i} covers {len(hit)} pod address(es)"
                 + (" and matches them (ipblocks_match_pods=True)" if ipblocks_match_pods else "; ipBlocks are treated as external-only, so those pods are NOT matched"),
-                obj=f"NetworkPolicy/{c['policy']}",
+                obj=f"NetworkPolicy/{pol}",
             )
-            for c in self._covering
+            for pol, direction, i, cidr, hit in self._covering
         ]
         if self.unenforced:
             warnings.append(
@@ -181,20 +183,21 @@ class Reachability:
 
     # ------------------------------------------------------------------ endpoints
 
-    def _find_covering(self) -> list[dict[str, object]]:
+    def _find_covering(self) -> list[tuple[str, str, int, str, np.ndarray]]:
         out = []
         for pol, direction, i, block in self._blocks:
             hit = self._ends.pods_in_block(block)
             if len(hit):
-                out.append(
-                    {"policy": pol.key, "direction": direction, "rule": i, "cidr": str(block),
-                     "pods": [self._ends.pods[k].key for k in hit]}
-                )
+                out.append((pol.key, direction, i, str(block), hit))
         return out
 
     def ipblocks_covering_pods(self) -> list[dict[str, object]]:
         """ipBlock peers whose range covers pod addresses: policy, direction, rule, cidr, pods."""
-        return [dict(c) for c in self._covering]
+        pods = self._ends.pods
+        return [
+            {"policy": p, "direction": d, "rule": i, "cidr": c, "pods": [pods[k].key for k in hit]}
+            for p, d, i, c, hit in self._covering
+        ]
 
     def external_blocks(self) -> list[str]:
         """The CIDRs partitioning the IPv4 and IPv6 space that the policies' ipBlocks induce."""
@@ -252,9 +255,11 @@ class Reachability:
         """Whether ``src`` may open a connection to ``dst`` on ``protocol``/``port``.
 
         Endpoints are "namespace/pod", "namespace/workload" (True if ANY pod pair of the two
-        connects) or an IP address (a pod's IP stands for that pod; any other address is
-        external).  Raises QueryError for unknown endpoints, a bad port or protocol, a pod
-        to itself, or two external addresses.
+        connects; a pod name wins over a workload of the same name) or an IP address (a
+        non-hostNetwork pod's IP stands for that pod; any other address, node and
+        hostNetwork addresses included, is external).  ``port`` is a number; named ports
+        are resolved by the policies, not by queries.  Raises QueryError for unknown
+        endpoints, a bad port or protocol, a pod to itself, or two external addresses.
         """
         atom = self._atom(port, protocol)
         return any(self._bit(a, b, atom) for a, b in self._pairs(src, dst))
@@ -321,10 +326,117 @@ class Reachability:
     # ------------------------------------------------------------------ tables
 
     def to_frame(self, level: Level = "pod") -> pd.DataFrame:
-        """Allowed connections, one row per (src, dst, protocol) with the allowed port ranges."""
+        """Allowed connections, one row per (src, dst, protocol) with the allowed port ranges.
+
+        Columns: ``src``, ``dst`` (pod or workload key, or an external CIDR from
+        :meth:`external_blocks`), ``src_namespace``/``dst_namespace`` (missing, NaN, for external),
+        ``src_type``/``dst_type`` ("pod" or "workload", and "external"), ``protocol`` and
+        ``ports`` (list of "80" / "8000-8080" strings; every port is ["1-65535"]).  Rows are
+        sorted by src, dst (pods/workloads by key, then external blocks in address order)
+        and protocol (TCP, UDP, SCTP).  Namespace, type and protocol columns are pandas
+        Categoricals (memory at millions of rows; use ``groupby(..., observed=True)``); rows
+        sharing a port set share one list object (treat it as read-only).  A workload row
+        is the union over its pods; a workload appears with itself when two of its pods
+        connect.  Traffic between two external blocks is not listed.
+        """
+        import pandas as pd
+
+        names, nss, _types, _start, _c_unit, _cnt, n_in_arr = self._units(level)
+        n_in = int(n_in_arr[0])
+        u1, u2, rmid, table = self._unit_pairs(level)
+        has = np.zeros((len(table), len(PROTOCOLS)), dtype=bool)
+        lists = np.empty((len(table), len(PROTOCOLS)), dtype=object)
+        for q, words in enumerate(table):
+            bits = self.ports.from_words(words)
+            for pi, proto in enumerate(PROTOCOLS):
+                if self.ports.has(bits, proto):
+                    has[q, pi] = True
+                    lists[q, pi] = self.ports.ranges(bits, proto)
+        flat = np.flatnonzero(has[rmid])  # row-major: (src, dst) order, then protocol
+        rr, pp = (flat // len(PROTOCOLS)).astype(np.int32), (flat % len(PROTOCOLS)).astype(np.int8)
+        del flat
+        # Namespaces as Categoricals too (few values, millions of rows); -1 is external.
+        ns_cats = sorted({x for x in nss if x is not None})
+        ns_index = {x: i for i, x in enumerate(ns_cats)}
+        ns_code = np.asarray([ns_index[x] if x is not None else -1 for x in nss], dtype=np.int32)
+        df = pd.DataFrame(index=pd.RangeIndex(len(rr)))
+        for col, units in (("src", u1), ("dst", u2)):
+            a = units[rr]
+            df[col] = pd.Series(names[a], dtype=object, copy=False)
+            df[f"{col}_namespace"] = pd.Categorical.from_codes(ns_code[a], ns_cats)
+            # Three-valued columns are Categoricals (one byte a row at millions of rows).
+            df[f"{col}_type"] = pd.Categorical.from_codes((a >= n_in).astype(np.int8), [level, "external"])
+            del a
+        df["protocol"] = pd.Categorical.from_codes(pp, list(PROTOCOLS))
+        df["ports"] = pd.Series(lists[rmid[rr], pp], dtype=object, copy=False)
+        return df[FRAME_COLUMNS]
+
+    def _unit_pairs(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Allowed (src unit, dst unit) pairs in order, each with an index into a mask table.
+
+        Dense over units, a chunk of source units at a time: each chunk ORs the class rows
+        of its units, then the class columns of every destination unit.  Chunks stay small
+        so their buffers are reused rather than freshly faulted in.
+        """
         m = self._engine.matrix
-        b1, b2 = np.nonzero(m.any(axis=2))
-        return self._rows(b1, b2, m[b1, b2], level, FRAME_COLUMNS)
+        n_b, w = m.shape[0], m.shape[2]
+        names, _nss, _types, start, c_unit, cnt, n_in_arr = self._units(level)
+        n_in, n_units = int(n_in_arr[0]), len(names)
+        # unit -> classes (CSR, unit-major) and how many of the unit's entities each holds.
+        order = np.lexsort((np.repeat(np.arange(n_b), np.diff(start)), c_unit))
+        u_cls = np.repeat(np.arange(n_b), np.diff(start))[order]
+        u_cnt = cnt[order]
+        u_off = np.searchsorted(c_unit[order], np.arange(n_units + 1))
+        single = len(u_cls) == n_units
+        # A unit with itself: distinct entities only (pods never pair with themselves).
+        self_mask = np.zeros((n_units, w), dtype=np.uint64)
+        if level != "pod":
+            for u in range(n_in):
+                a, b = u_off[u], u_off[u + 1]
+                if b - a == 1:
+                    if u_cnt[a] >= 2:
+                        self_mask[u] = m[u_cls[a], u_cls[a]]
+                    continue
+                for i in range(a, b):
+                    for j in range(a, b):
+                        if i != j or u_cnt[i] >= 2:
+                            self_mask[u] |= m[u_cls[i], u_cls[j]]
+        chunk = max(1, (1 << 21) // max(1, n_units * w))
+        table: dict[bytes, int] = {}
+        masks: list[np.ndarray] = []
+        out1, out2, outm = [], [], []
+        for lo in range(0, n_units, chunk):
+            hi = min(n_units, lo + chunk)
+            if single:
+                rows = m[u_cls[lo:hi]]
+                blk = rows[:, u_cls]
+            else:
+                seg = u_cls[u_off[lo]:u_off[hi]]
+                rows = np.bitwise_or.reduceat(m[seg], u_off[lo:hi] - u_off[lo], axis=0)
+                blk = np.bitwise_or.reduceat(rows[:, u_cls], u_off[:-1], axis=1)
+            d = np.arange(lo, hi)
+            blk[d - lo, d] = self_mask[lo:hi]
+            if hi > n_in:  # external to external is not cluster traffic
+                blk[max(lo, n_in) - lo:, n_in:] = 0
+            i, j = np.nonzero(blk[:, :, 0] if w == 1 else blk.any(axis=2))  # uint64 view: no bool temp
+            if not len(i):
+                continue
+            uniq, inv = _unique_rows(blk[i, j])
+            gid = np.empty(len(uniq), dtype=np.int32)
+            for q in range(len(uniq)):
+                key = uniq[q].tobytes()
+                g = table.get(key)
+                if g is None:
+                    g = table[key] = len(masks)
+                    masks.append(uniq[q].copy())
+                gid[q] = g
+            out1.append((i + lo).astype(np.int32))
+            out2.append(j.astype(np.int32))
+            outm.append(gid[inv])
+        if not out1:
+            e = np.zeros(0, dtype=np.int32)
+            return e, e, e, masks
+        return np.concatenate(out1), np.concatenate(out2), np.concatenate(outm), masks
 
     def rule_frame(self, level: Level = "workload") -> pd.DataFrame:
         """Per NetworkPolicy rule, the connections it admits on its side that are also allowed end to end."""
@@ -351,10 +463,13 @@ class Reachability:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in RULE_COLUMNS})
         return pd.concat(frames, ignore_index=True)[RULE_COLUMNS]
 
-    def _units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per entity its unit; per unit name, namespace and type (pods/workloads, then external)."""
+    def _units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per level: entity -> unit, unit names/namespaces/types, and class -> units (CSR with counts)."""
         if level not in ("pod", "workload"):
             raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
+        cache = self.__dict__.setdefault("_unit_cache", {})
+        if level in cache:
+            return cache[level]
         pods = self._ends.pods
         if level == "pod":
             names = [p.key for p in pods]
@@ -368,77 +483,101 @@ class Reachability:
             nss = [k.split("/", 1)[0] for k in keys]
         n_in = len(names)
         ext = self._ends.ips.cidrs
-        unit_of += list(range(n_in, n_in + len(ext)))
-        types = [level] * n_in + ["external"] * len(ext)
-        return (
-            np.asarray(unit_of, dtype=np.int64),
-            np.asarray(names + ext, dtype=object),
-            np.asarray(nss + [None] * len(ext), dtype=object),
-            np.asarray(types, dtype=object),
-        )
-
-    def _rows(self, b1: np.ndarray, b2: np.ndarray, masks: np.ndarray, level: Level, columns: list[str]) -> pd.DataFrame:
-        import pandas as pd
-
-        unit_of, names, nss, types = self._units(level)
-        n_units = len(names)
-        n_pods = self._ends.n_pods
-        # class -> units, with how many of the unit's entities are in that class.
-        bm = self._engine.bmap
-        cu, cnt = np.unique(bm * n_units + unit_of, return_counts=True)
+        unit_arr = np.asarray(unit_of + list(range(n_in, n_in + len(ext))), dtype=np.int64)
+        n_units = n_in + len(ext)
+        cu, cnt = np.unique(self._engine.bmap * n_units + unit_arr, return_counts=True)
         c_cls, c_unit = cu // n_units, cu % n_units
         start = np.searchsorted(c_cls, np.arange(self._engine.n_b + 1))
-        # Expand class pairs to unit pairs.
-        s1, s2 = start[b1 + 1] - start[b1], start[b2 + 1] - start[b2]
+        out = (
+            np.asarray(names + ext, dtype=object),
+            np.asarray(nss + [None] * len(ext), dtype=object),
+            np.asarray([level] * n_in + ["external"] * len(ext), dtype=object),
+            start,
+            c_unit,
+            cnt,
+            np.asarray([n_in]),
+        )
+        cache[level] = out
+        return out
+
+    def _rows(self, b1: np.ndarray, b2: np.ndarray, masks: np.ndarray, level: Level, columns: list[str]) -> pd.DataFrame:
+        """Expand class pairs with port masks to unit rows (src, dst, protocol, ports), sorted."""
+        import pandas as pd
+
+        names, nss, types, start, c_unit, cnt, n_in_arr = self._units(level)
+        n_in, n_units = int(n_in_arr[0]), len(names)
+        # Distinct masks first (few), so port strings are built once per mask and protocol.
+        # Large temporaries are int32 and freed early: fresh pages cost more than the math.
+        uniq, mid = _unique_rows(masks)
+        mid = mid.astype(np.int32)
+        del masks
+        size = np.diff(start).astype(np.int64)
+        s1, s2 = size[b1], size[b2]
         tot = s1 * s2
-        pair = np.repeat(np.arange(len(b1)), tot)
-        k = np.arange(int(tot.sum())) - np.repeat(np.cumsum(tot) - tot, tot)
-        i1 = start[b1][pair] + k // s2[pair]
-        i2 = start[b2][pair] + k % s2[pair]
-        u1, u2 = c_unit[i1], c_unit[i2]
-        ext1, ext2 = u1 >= n_units - self._ends.ips.n, u2 >= n_units - self._ends.ips.n
-        # A unit to itself needs two distinct entities: different classes, or two in one class.
-        keep = ~(ext1 & ext2) & ((u1 != u2) | (b1[pair] != b2[pair]) | (cnt[i1] >= 2))
+        if len(tot) and tot.max() == 1 and tot.min() == 1:  # every class holds one unit
+            pair = np.arange(len(b1), dtype=np.int32)
+            i1, i2 = start[b1], start[b2]
+        else:
+            pair = np.repeat(np.arange(len(b1), dtype=np.int32), tot)
+            k = np.arange(int(tot.sum()), dtype=np.int64) - np.repeat(np.cumsum(tot) - tot, tot)
+            s2p = s2[pair]
+            i1 = start[b1][pair] + k // s2p
+            i2 = start[b2][pair] + k % s2p
+            del k, s2p
+        del s1, s2, tot
+        u1, u2 = c_unit[i1].astype(np.int32), c_unit[i2].astype(np.int32)
+        # External to external is not cluster traffic; a unit to itself needs two distinct
+        # entities (different classes, or two in one class); pods never pair with themselves.
+        keep = (u1 < n_in) | (u2 < n_in)
+        same = u1 == u2
         if level == "pod":
-            keep &= u1 != u2
-        u1, u2, rmask = u1[keep], u2[keep], masks[pair[keep]]
-        # Units spanning several classes: OR their masks per unit pair.
-        order = np.lexsort((u2, u1))
-        u1, u2, rmask = u1[order], u2[order], rmask[order]
-        if len(u1):
-            first = np.flatnonzero(np.r_[True, (u1[1:] != u1[:-1]) | (u2[1:] != u2[:-1])])
-            if len(first) != len(u1):
-                rmask = np.bitwise_or.reduceat(rmask, first, axis=0)
-                u1, u2 = u1[first], u2[first]
-        del n_pods
-        # Port ranges once per distinct mask.
-        w = self.ports.words
-        view = np.ascontiguousarray(rmask).view(np.dtype((np.void, 8 * w))).ravel()
-        uniq, inv = np.unique(view, return_inverse=True)
-        uniq_words = np.frombuffer(uniq.tobytes(), dtype=np.uint64).reshape(-1, w) if len(uniq) else np.zeros((0, w), np.uint64)
-        parts = []
-        for pi, proto in enumerate(PROTOCOLS):
-            lists = np.empty(len(uniq), dtype=object)
-            has = np.zeros(len(uniq), dtype=bool)
-            for q in range(len(uniq)):
-                bits = self.ports.from_words(uniq_words[q])
+            keep &= ~same
+        elif same.any():
+            keep &= ~same | (b1[pair] != b2[pair]) | (cnt[i1] >= 2)
+        del i1, i2, same
+        sel = np.flatnonzero(keep)
+        del keep
+        key = u1[sel].astype(np.int64) * n_units + u2[sel]
+        rmid = mid[pair[sel]]
+        del pair, sel, u1, u2
+        order = np.argsort(key, kind="stable")
+        key, rmid = key[order], rmid[order]
+        del order
+        if len(key):
+            first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            if len(first) != len(key):  # units spanning several classes: OR their masks
+                merged = np.bitwise_or.reduceat(uniq[rmid], first, axis=0)
+                key = key[first]
+                uniq, rmid = _unique_rows(merged)
+        has = np.zeros((len(uniq), len(PROTOCOLS)), dtype=bool)
+        lists = np.empty((len(uniq), len(PROTOCOLS)), dtype=object)
+        for q in range(len(uniq)):
+            bits = self.ports.from_words(uniq[q])
+            for pi, proto in enumerate(PROTOCOLS):
                 if self.ports.has(bits, proto):
-                    has[q] = True
-                    lists[q] = self.ports.ranges(bits, proto)
-            sel = has[inv]
-            parts.append((u1[sel], u2[sel], np.full(int(sel.sum()), pi), inv[sel], lists))
-        a1 = np.concatenate([p[0] for p in parts]).astype(np.int64)
-        a2 = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        ap = np.concatenate([p[2] for p in parts]).astype(np.int64)
-        ports = np.concatenate([p[4][p[3]] for p in parts]) if len(a1) else np.empty(0, dtype=object)
-        order = np.lexsort((ap, a2, a1))
-        a1, a2, ap, ports = a1[order], a2[order], ap[order], ports[order]
+                    has[q, pi] = True
+                    lists[q, pi] = self.ports.ranges(bits, proto)
+        rr, pp = np.nonzero(has[rmid])  # row-major: sorted by (src, dst) then protocol
+        a1, a2 = key[rr] // n_units, key[rr] % n_units
+        ports = lists[rmid[rr], pp]
+        del key
         data = {
-            "src": names[a1], "dst": names[a2], "src_namespace": nss[a1], "dst_namespace": nss[a2],
-            "src_type": types[a1], "dst_type": types[a2],
-            "protocol": np.asarray(PROTOCOLS, dtype=object)[ap], "ports": ports,
+            "src": lambda: names[a1], "dst": lambda: names[a2],
+            "src_namespace": lambda: nss[a1], "dst_namespace": lambda: nss[a2],
+            "src_type": lambda: types[a1], "dst_type": lambda: types[a2],
+            "protocol": lambda: np.asarray(PROTOCOLS, dtype=object)[pp], "ports": lambda: ports,
         }
-        return pd.DataFrame({c: pd.Series(data[c], dtype=object) for c in columns})
+        # Columns one at a time: pandas then keeps separate blocks instead of stacking
+        # millions of object pointers into one 2-D copy.
+        # Three-valued columns are Categoricals (one byte a row at millions of rows).
+        data["src_type"] = lambda: pd.Categorical.from_codes((a1 >= n_in).astype(np.int8), [level, "external"])
+        data["dst_type"] = lambda: pd.Categorical.from_codes((a2 >= n_in).astype(np.int8), [level, "external"])
+        data["protocol"] = lambda: pd.Categorical.from_codes(pp.astype(np.int8), list(PROTOCOLS))
+        df = pd.DataFrame(index=pd.RangeIndex(len(rr)))
+        for c in columns:
+            col = data[c]()
+            df[c] = col if isinstance(col, pd.Categorical) else pd.Series(col, dtype=object, copy=False)
+        return df
 
     # ------------------------------------------------------------------ display
 
@@ -466,6 +605,16 @@ class Reachability:
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in self.summary().items())
         cluster = html.escape(str(self.snapshot.meta.get("cluster", "")))
         return f"<div><b>Reachability</b> of {cluster}<table>{rows}</table></div>"
+
+
+def _unique_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a ``[n, W]`` uint64 array, and each row's index among them."""
+    if words.shape[1] == 1:
+        u, inv = np.unique(words[:, 0], return_inverse=True)
+        return u[:, None], inv.ravel()
+    view = np.ascontiguousarray(words).view(np.dtype((np.void, 8 * words.shape[1]))).ravel()
+    u, inv = np.unique(view, return_inverse=True)
+    return np.frombuffer(u.tobytes(), dtype=np.uint64).reshape(-1, words.shape[1]), inv.ravel()
 
 
 def _member(sorted_arr: np.ndarray, x: int) -> bool:

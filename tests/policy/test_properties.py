@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -156,3 +157,22 @@ def _in_ranges(ranges, port):
         if int(lo) <= port <= int(hi or lo):
             return True
     return False
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(clusters())
+def test_general_tiered_core_agrees_with_additive_fast_path(case):
+    """The generic first-match evaluator (used once dialects add Deny/Pass tiers) gives the same matrix."""
+    from k8sviz.policy.engine import Engine
+
+    objs, match_pods = case
+    snap = snapshot(*objs)
+    fast = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
+    original = Engine._closing_denies
+    try:
+        Engine._closing_denies = lambda self, direction: None  # type: ignore[method-assign]
+        slow = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
+    finally:
+        Engine._closing_denies = original  # type: ignore[method-assign]
+    fe, se = fast._engine, slow._engine
+    assert (fe.matrix[np.ix_(fe.bmap, fe.bmap)] == se.matrix[np.ix_(se.bmap, se.bmap)]).all()

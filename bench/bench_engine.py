@@ -1,0 +1,148 @@
+"""Speed and memory of the policy engine on generated clusters (a script, not a test).
+
+Usage::
+
+    python bench/bench_engine.py                       # sizes S K M L
+    python bench/bench_engine.py --sizes S K --nca /path/to/nca
+
+Each size runs in its own subprocess (so peak memory is that size's alone): it generates a
+cluster with ``k8sviz.synth.generate_cluster(pods, policies, seed=1)``, writes it as one
+JSON List file, then times the stages ``load`` (``k8sviz.load``), ``reachability`` and
+``to_frame("workload")``.  Memory is the process's peak RSS (``ru_maxrss``) after each
+stage, so it is cumulative.  With ``--nca`` (default: ``nca`` on PATH) sizes S and K are
+also run whole-process, side by side: ``k8sviz connectivity DIR --level pod`` against
+``nca --connectivity -r DIR -o txt_no_fw_rules --output_endpoints pods`` on the same YAML
+(Namespaces, Pods and NetworkPolicies only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = {"S": (500, 100), "K": (1_000, 200), "M": (5_000, 1_000), "L": (50_000, 5_000)}
+SEED = 1
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def child(size: str, workdir: Path) -> dict:
+    sys.path.insert(0, str(ROOT))
+    import k8sviz
+    from k8sviz.synth import generate_cluster, write_cluster
+
+    pods, policies = SIZES[size]
+    out: dict = {"size": size, "pods": pods, "policies": policies}
+    t = time.perf_counter()
+    path = write_cluster(workdir / "cluster.json", generate_cluster(pods, policies, seed=SEED))
+    out["generate_s"] = time.perf_counter() - t
+    stages = []
+
+    def stage(name, fn):
+        t0 = time.perf_counter()
+        res = fn()
+        stages.append({"stage": name, "wall_s": time.perf_counter() - t0, "peak_rss_mib": _rss_mib()})
+        return res
+
+    snap = stage("load", lambda: k8sviz.load(str(path)))
+    reach = stage("reachability", lambda: k8sviz.reachability(snap))
+    df = stage("to_frame(workload)", lambda: reach.to_frame("workload"))
+    out["stages"] = stages
+    out["rows_workload"] = len(df)
+    out["summary"] = reach.summary()
+    return out
+
+
+def run_child(size: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        res = subprocess.run(
+            [sys.executable, __file__, "--child", size, "--dir", tmp], capture_output=True, text=True, check=False
+        )
+    if res.returncode:
+        raise SystemExit(f"size {size} failed:\n{res.stderr}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def timed_process(cmd: list[str], timeout: float) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS MiB and exit status of one command (os.wait4 gives its own rusage)."""
+    t = time.perf_counter()
+    with open(os.devnull, "w") as null:
+        p = subprocess.Popen(cmd, stdout=null, stderr=null, cwd=ROOT)
+        deadline = t + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                p.kill()
+                pid, status, ru = os.wait4(p.pid, 0)
+                return float("inf"), ru.ru_maxrss / 1024, -9
+            time.sleep(0.02)
+    return time.perf_counter() - t, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def versus_nca(size: str, nca: str, timeout: float) -> dict:
+    sys.path.insert(0, str(ROOT))
+    import yaml
+
+    from k8sviz.synth import generate_cluster
+
+    pods, policies = SIZES[size]
+    objs = [o for o in generate_cluster(pods, policies, seed=SEED) if o["kind"] in ("Namespace", "Pod", "NetworkPolicy")]
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / "cluster"
+        d.mkdir()
+        (d / "cluster.yaml").write_text(yaml.safe_dump_all(objs))
+        ours = timed_process(
+            [sys.executable, "-m", "k8sviz", "connectivity", str(d), "--level", "pod", "--format", "txt", "-o", str(Path(tmp) / "k.txt")],
+            timeout,
+        )
+        theirs = timed_process([nca, "--connectivity", "-r", str(d), "-o", "txt_no_fw_rules", "--output_endpoints", "pods"], timeout)
+    return {"size": size, "k8sviz": ours, "nca": theirs}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="k8sviz policy engine benchmark")
+    ap.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    ap.add_argument("--nca", default=shutil.which("nca"), help="nca executable (default: on PATH; '' to skip)")
+    ap.add_argument("--nca-timeout", type=float, default=1800)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--dir", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, Path(args.dir))))
+        return 0
+
+    print(f"{'size':<5}{'pods':>7}{'policies':>9}  {'stage':<20}{'wall s':>8}{'peak RSS MiB':>14}")
+    for size in args.sizes:
+        r = run_child(size)
+        for st in r["stages"]:
+            print(f"{size:<5}{r['pods']:>7}{r['policies']:>9}  {st['stage']:<20}{st['wall_s']:>8.2f}{st['peak_rss_mib']:>14.0f}")
+        eng = sum(s["wall_s"] for s in r["stages"][1:])
+        s = r["summary"]
+        print(f"{'':<23}reachability + to_frame(workload) = {eng:.2f} s; {r['rows_workload']} rows; "
+              f"{s['behaviour_classes']} behaviour classes, {s['port_atoms']} port atoms, {s['external_blocks']} external blocks")
+    if args.nca:
+        print()
+        print(f"{'size':<5}{'k8sviz s':>10}{'MiB':>7}{'nca s':>10}{'MiB':>7}{'speedup':>9}   (whole process, --level pod)")
+        for size in [s for s in args.sizes if s in ("S", "K")]:
+            v = versus_nca(size, args.nca, args.nca_timeout)
+            (kt, km, kc), (nt, nm, nc) = v["k8sviz"], v["nca"]
+            note = "" if kc == 0 and nc == 0 else f"  (exit codes {kc}/{nc})"
+            print(f"{size:<5}{kt:>10.2f}{km:>7.0f}{nt:>10.2f}{nm:>7.0f}{nt / kt:>8.1f}x{note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
