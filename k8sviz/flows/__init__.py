@@ -12,6 +12,7 @@ pod/workload/node/external), :mod:`.compare` (edges, windows, clock skew, intent
 
 from __future__ import annotations
 
+import gc
 import os
 import warnings
 from collections.abc import Iterable
@@ -114,7 +115,7 @@ def _load_snapshot(snapshot: Any) -> Snapshot | None:
 
 def load_flows(
     *paths: str | os.PathLike[str],
-    format: FlowFormat = "auto",  # noqa: A002 - public API name
+    format: FlowFormat = "auto",
     snapshot: Snapshot | str | os.PathLike[str] | Iterable[str] | None = None,
     chunk_size: int = 100_000,
 ) -> pd.DataFrame:
@@ -148,10 +149,6 @@ def load_flows(
     >>> flows["source_format"].unique().tolist()
     ['calico', 'hubble']
     """
-    from .calico import parse_doc
-    from .csv import parse_csv
-    from .hubble import parse_flow
-
     if not paths:
         msg = "k8sviz.load_flows needs at least one file or directory"
         raise InputError(msg)
@@ -162,24 +159,20 @@ def load_flows(
     report = Report()
     mapper = Mapper(snap)
     builder = ChunkBuilder(mapper, report, chunk_size)
-    for path in _files(paths):
-        fmt, lines = _detect(path, report) if format == "auto" else (format, True)
-        if format != "auto" and format != "csv":
-            _, lines = _detect(path, Report())
-        stats: dict[str, Any] = {
-            "file": str(path), "format": fmt, "lines": 0, "records": 0,
-            "malformed": 0, "truncated": 0, "skipped": {},
-        }
-        report.sources.append(stats)
-        if fmt is None:
-            continue
-        if fmt == "csv":
-            records = parse_csv(path, report, stats)
-        else:
-            parse = parse_flow if fmt == "hubble" else parse_doc
-            records = parse_json(path, report, stats, parse, lines=lines)
-        stats["records"] = builder.feed(records, fmt, str(path))
-    df = builder.frame()
+    # Millions of small acyclic tuples: the cyclic GC would rescan them over and over.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _read_all(paths, format, report, builder)
+        df = builder.frame()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    kept = df["file"].value_counts().to_dict() if len(df) else {}
+    for src in report.sources:
+        src["records"] = int(kept.get(src["file"], 0))
+        for kind in ("malformed", "truncated", "bad-time"):
+            src[kind.replace("-", "_")] = report.by_file.get((src["file"], kind), 0)
     attrs = {
         "sources": report.sources,
         "problems": report.problems,
@@ -201,6 +194,45 @@ def load_flows(
     return df
 
 
+def _read_all(
+    paths: Iterable[str | os.PathLike[str]],
+    format: str,
+    report: Report,
+    builder: ChunkBuilder,
+    fast: bool = True,
+) -> None:
+    from .calico import parse_doc
+    from .csv import parse_csv
+    from .hubble import parse_flow
+
+    for path in _files(paths):
+        fmt, lines = _detect(path, report) if format == "auto" else (format, True)
+        if format != "auto" and format != "csv":
+            _, lines = _detect(path, Report())
+        stats: dict[str, Any] = {
+            "file": str(path),
+            "format": fmt,
+            "lines": 0,
+            "records": 0,
+            "malformed": 0,
+            "truncated": 0,
+            "bad_time": 0,
+            "skipped": {},
+        }
+        report.sources.append(stats)
+        if fmt is None:
+            continue
+        if fmt == "hubble" and fast:
+            builder.feed_hubble(path, lines, report, stats)
+            continue
+        if fmt == "csv":
+            records = parse_csv(path, report, stats)
+        else:
+            parse = parse_flow if fmt == "hubble" else parse_doc
+            records = parse_json(path, report, stats, parse, lines=lines)
+        builder.feed(records, fmt, str(path))
+
+
 def flow_report(flows: pd.DataFrame) -> dict[str, Any]:
     """The load report of a flow table (``flows.attrs["k8sviz"]``; empty if the attrs were lost)."""
     return flows.attrs.get("k8sviz") or {"sources": [], "problems": [], "problem_counts": {}, "unmapped": {}}
@@ -208,22 +240,29 @@ def flow_report(flows: pd.DataFrame) -> dict[str, Any]:
 
 def _warn(attrs: dict[str, Any]) -> None:
     for src in attrs["sources"]:
-        bad = src["malformed"] + src["truncated"]
+        bad = src["malformed"] + src["truncated"] + src["bad_time"]
         if bad:
-            where = [p for p in attrs["problems"] if p["file"] == src["file"] and p["kind"] in ("malformed", "truncated")]
+            where = [
+                p
+                for p in attrs["problems"]
+                if p["file"] == src["file"] and p["kind"] in ("malformed", "truncated", "bad-time")
+            ]
             first = f" (first at line {where[0]['line']})" if where else ""
             warnings.warn(
-                f"{src['file']}: skipped {src['malformed']} malformed and {src['truncated']} truncated "
-                f"line(s){first}; see df.attrs['k8sviz']['problems']",
+                f"{src['file']}: skipped {src['malformed']} malformed, {src['truncated']} truncated and "
+                f"{src['bad_time']} undated record(s){first}; see df.attrs['k8sviz']['problems']",
                 FlowWarning,
                 stacklevel=3,
             )
     for kind, n in attrs["problem_counts"].items():
-        if kind in ("unreadable", "unknown-format", "bad-header", "bad-time"):
+        if kind in ("unreadable", "unknown-format", "bad-header"):
             sample = next(p for p in attrs["problems"] if p["kind"] == kind)
-            warnings.warn(f"{n} {kind} problem(s), e.g. {sample['file']}:{sample['line']}: {sample['message']}",
-                          FlowWarning, stacklevel=3)
-    unmapped = {k: v for k, v in attrs["unmapped"].items()}
+            warnings.warn(
+                f"{n} {kind} problem(s), e.g. {sample['file']}:{sample['line']}: {sample['message']}",
+                FlowWarning,
+                stacklevel=3,
+            )
+    unmapped = dict(attrs["unmapped"])
     if unmapped:
         parts = [f"{v['endpoints']} {k} ({v['records']} records)" for k, v in unmapped.items()]
         s = next(iter(unmapped.values()))["samples"][0]

@@ -32,8 +32,19 @@ from typing import Any
 
 __all__ = ["looks_like_calico", "parse_doc", "policy_name"]
 
-_PROTO = {"tcp": "TCP", "udp": "UDP", "sctp": "SCTP", "icmp": "ICMP", "icmp6": "ICMPv6", "icmpv6": "ICMPv6",
-          6: "TCP", 17: "UDP", 132: "SCTP", 1: "ICMP", 58: "ICMPv6"}
+_PROTO = {
+    "tcp": "TCP",
+    "udp": "UDP",
+    "sctp": "SCTP",
+    "icmp": "ICMP",
+    "icmp6": "ICMPv6",
+    "icmpv6": "ICMPv6",
+    6: "TCP",
+    17: "UDP",
+    132: "SCTP",
+    1: "ICMP",
+    58: "ICMPv6",
+}
 _ACTION = {"allow": "allowed", "deny": "denied", "pass": "allowed"}
 
 
@@ -106,7 +117,9 @@ def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | str | None:
     start = doc.get("start_time")
     end = doc.get("end_time")
     proto = doc.get("proto")
-    proto = _PROTO.get(proto.lower() if isinstance(proto, str) else proto, str(proto).upper() if proto else None)
+    proto = _PROTO.get(
+        proto.lower() if isinstance(proto, str) else proto, str(proto).upper() if proto else None
+    )
     action = doc.get("action")
     names, trace = _trace(doc.get("policies"))
     svc = _v(doc.get("dest_service_name"))
@@ -146,6 +159,8 @@ def looks_like_calico(obj: Any) -> bool:
         return False
     doc = obj.get("_source", obj)
     return isinstance(doc, dict) and (
-        "source_name_aggr" in doc or "dest_name_aggr" in doc or ("reporter" in doc and "dest_port" in doc)
+        "source_name_aggr" in doc
+        or "dest_name_aggr" in doc
+        or ("reporter" in doc and "dest_port" in doc)
         or "hits" in doc
     )

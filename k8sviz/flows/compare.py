@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -73,8 +74,15 @@ def endpoint_labels(flows: pd.DataFrame, side: str, level: str = "workload") -> 
     level), nodes ``node/<name>``, ClusterIPs ``service/ns/name``, external addresses their IP
     (``external-public``/``external-private`` at namespace level or when the IP is hidden).
     """
-    cols = [f"{side}_type", f"{side}_namespace", f"{side}_pod", f"{side}_workload", f"{side}_ip",
-            f"{side}_address_space", "dst_service" if side == "dst" else None]
+    cols = [
+        f"{side}_type",
+        f"{side}_namespace",
+        f"{side}_pod",
+        f"{side}_workload",
+        f"{side}_ip",
+        f"{side}_address_space",
+        "dst_service" if side == "dst" else None,
+    ]
     arrays = []
     cats = []
     for c in cols:
@@ -170,35 +178,55 @@ def flow_edges(
     if reporter is not None:
         f = f[(f["reporter"] == reporter) | f["reporter"].isna()]
     if not len(f):
-        return pd.DataFrame(columns=[
-            "src", "dst", "src_namespace", "dst_namespace", "src_type", "dst_type", "protocol", "ports",
-            "records", "flows", "allowed", "denied", "unknown", "verdicts", "bytes", "packets",
-            "first_seen", "last_seen", "sources",
-        ])
+        return pd.DataFrame(
+            columns=[
+                "src",
+                "dst",
+                "src_namespace",
+                "dst_namespace",
+                "src_type",
+                "dst_type",
+                "protocol",
+                "ports",
+                "records",
+                "flows",
+                "allowed",
+                "denied",
+                "unknown",
+                "verdicts",
+                "bytes",
+                "packets",
+                "first_seen",
+                "last_seen",
+                "sources",
+            ]
+        )
     n = f["num_flows"].fillna(1).astype("int64").to_numpy()
     verdict = f["verdict"].astype(object).to_numpy()
     bytes_ = (f["bytes_in"].fillna(0) + f["bytes_out"].fillna(0)).astype("int64").to_numpy()
     packets = (f["packets_in"].fillna(0) + f["packets_out"].fillna(0)).astype("int64").to_numpy()
-    work = pd.DataFrame({
-        "src": endpoint_labels(f, "src", level),
-        "dst": endpoint_labels(f, "dst", level),
-        "protocol": f["protocol"].astype(object).fillna("?").to_numpy(),
-        "src_namespace": f["src_namespace"].astype(object).to_numpy(),
-        "dst_namespace": f["dst_namespace"].astype(object).to_numpy(),
-        "src_type": f["src_type"].astype(object).to_numpy(),
-        "dst_type": f["dst_type"].astype(object).to_numpy(),
-        "dst_port": f["dst_port"].to_numpy(dtype="float64", na_value=np.nan),
-        "flows": n,
-        "allowed": np.where(verdict == "allowed", n, 0),
-        "denied": np.where(verdict == "denied", n, 0),
-        "unknown": np.where((verdict != "allowed") & (verdict != "denied"), n, 0),
-        "verdict": verdict,
-        "bytes": bytes_,
-        "packets": packets,
-        "first_seen": f["time"].to_numpy(),
-        "last_seen": f["end_time"].fillna(f["time"]).to_numpy(),
-        "source_format": f["source_format"].astype(object).to_numpy(),
-    })
+    work = pd.DataFrame(
+        {
+            "src": endpoint_labels(f, "src", level),
+            "dst": endpoint_labels(f, "dst", level),
+            "protocol": f["protocol"].astype(object).fillna("?").to_numpy(),
+            "src_namespace": f["src_namespace"].astype(object).to_numpy(),
+            "dst_namespace": f["dst_namespace"].astype(object).to_numpy(),
+            "src_type": f["src_type"].astype(object).to_numpy(),
+            "dst_type": f["dst_type"].astype(object).to_numpy(),
+            "dst_port": f["dst_port"].to_numpy(dtype="float64", na_value=np.nan),
+            "flows": n,
+            "allowed": np.where(verdict == "allowed", n, 0),
+            "denied": np.where(verdict == "denied", n, 0),
+            "unknown": np.where((verdict != "allowed") & (verdict != "denied"), n, 0),
+            "verdict": verdict,
+            "bytes": bytes_,
+            "packets": packets,
+            "first_seen": f["time"].to_numpy(),
+            "last_seen": f["end_time"].fillna(f["time"]).to_numpy(),
+            "source_format": f["source_format"].astype(object).to_numpy(),
+        }
+    )
     g = work.groupby(["src", "dst", "protocol"], sort=False, dropna=False)
     out = g.agg(
         src_namespace=("src_namespace", "first"),
@@ -215,7 +243,9 @@ def flow_edges(
         first_seen=("first_seen", "min"),
         last_seen=("last_seen", "max"),
     )
-    ports = work.dropna(subset=["dst_port"]).groupby(["src", "dst", "protocol"], sort=False)["dst_port"].unique()
+    ports = (
+        work.dropna(subset=["dst_port"]).groupby(["src", "dst", "protocol"], sort=False)["dst_port"].unique()
+    )
     verdicts = work.groupby(["src", "dst", "protocol"], sort=False)["verdict"].unique()
     sources = work.groupby(["src", "dst", "protocol"], sort=False)["source_format"].unique()
     out["ports"] = [port_ranges(ports.get(k, ())) for k in out.index]
@@ -227,9 +257,27 @@ def flow_edges(
         out["dst_namespace"] = out["dst"]
     out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
     out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True)
-    cols = ["src", "dst", "src_namespace", "dst_namespace", "src_type", "dst_type", "protocol", "ports",
-            "records", "flows", "allowed", "denied", "unknown", "verdicts", "bytes", "packets",
-            "first_seen", "last_seen", "sources"]
+    cols = [
+        "src",
+        "dst",
+        "src_namespace",
+        "dst_namespace",
+        "src_type",
+        "dst_type",
+        "protocol",
+        "ports",
+        "records",
+        "flows",
+        "allowed",
+        "denied",
+        "unknown",
+        "verdicts",
+        "bytes",
+        "packets",
+        "first_seen",
+        "last_seen",
+        "sources",
+    ]
     return out[cols].sort_values(["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True)
 
 
@@ -271,27 +319,56 @@ def clock_skew(
     _check(flows)
     threshold = pd.Timedelta(threshold)
     tolerance = pd.Timedelta(tolerance)
-    cols = ["source_format", "src_node", "dst_node", "pairs", "offset", "offset_seconds",
-            "min_offset_seconds", "max_offset_seconds", "first", "last", "skewed", "suspect_node"]
+    cols = [
+        "source_format",
+        "src_node",
+        "dst_node",
+        "pairs",
+        "offset",
+        "offset_seconds",
+        "min_offset_seconds",
+        "max_offset_seconds",
+        "first",
+        "last",
+        "skewed",
+        "suspect_node",
+    ]
     f = _not_replies(flows)
     f = f[f["reporter"].isin(["src", "dst"]) & f["node"].notna()]
     if not len(f):
         return pd.DataFrame(columns=cols)
     src_l = endpoint_labels(f, "src", "pod")
     dst_l = endpoint_labels(f, "dst", "pod")
-    sport = f["src_port"].astype("string").fillna("").to_numpy()
+
+    def text(c: str) -> pd.Series:
+        return f[c].astype(object).where(f[c].notna(), "").astype(str)
+
     key = (
-        f["source_format"].astype(str).to_numpy() + "|" + f["src_ip"].astype(str).to_numpy() + "|" + src_l
-        + "|" + sport + "|" + f["dst_ip"].astype(str).to_numpy() + "|" + dst_l + "|"
-        + f["dst_port"].astype("string").fillna("").to_numpy() + "|" + f["protocol"].astype(str).to_numpy()
-    )
-    w = pd.DataFrame({
-        "key": key,
-        "time": f["time"].to_numpy(),
-        "node": f["node"].astype(str).to_numpy(),
-        "reporter": f["reporter"].astype(str).to_numpy(),
-        "source_format": f["source_format"].astype(str).to_numpy(),
-    }).sort_values(["key", "time"], kind="stable")
+        text("source_format")
+        + "|"
+        + text("src_ip")
+        + "|"
+        + pd.Series(src_l, index=f.index)
+        + "|"
+        + text("src_port")
+        + "|"
+        + text("dst_ip")
+        + "|"
+        + pd.Series(dst_l, index=f.index)
+        + "|"
+        + text("dst_port")
+        + "|"
+        + text("protocol")
+    ).to_numpy()
+    w = pd.DataFrame(
+        {
+            "key": key,
+            "time": f["time"].to_numpy(),
+            "node": f["node"].astype(str).to_numpy(),
+            "reporter": f["reporter"].astype(str).to_numpy(),
+            "source_format": f["source_format"].astype(str).to_numpy(),
+        }
+    ).sort_values(["key", "time"], kind="stable")
     w["k"] = w.groupby(["key", "reporter"], sort=False).cumcount()
     a = w[w["reporter"] == "src"]
     b = w[w["reporter"] == "dst"]
@@ -302,14 +379,18 @@ def clock_skew(
     if not len(m):
         return pd.DataFrame(columns=cols)
     g = m.groupby(["source_format", "node_src", "node_dst"], sort=True)
-    out = g.agg(
-        pairs=("off", "size"),
-        offset=("off", "median"),
-        min_offset=("off", "min"),
-        max_offset=("off", "max"),
-        first=("time_src", "min"),
-        last=("time_src", "max"),
-    ).reset_index().rename(columns={"node_src": "src_node", "node_dst": "dst_node"})
+    out = (
+        g.agg(
+            pairs=("off", "size"),
+            offset=("off", "median"),
+            min_offset=("off", "min"),
+            max_offset=("off", "max"),
+            first=("time_src", "min"),
+            last=("time_src", "max"),
+        )
+        .reset_index()
+        .rename(columns={"node_src": "src_node", "node_dst": "dst_node"})
+    )
     out["offset_seconds"] = out["offset"].dt.total_seconds()
     out["min_offset_seconds"] = out.pop("min_offset").dt.total_seconds()
     out["max_offset_seconds"] = out.pop("max_offset").dt.total_seconds()
@@ -329,12 +410,25 @@ def clock_skew(
 # ---------------------------------------------------------------------------- intent vs observed
 
 DISCREPANCY_COLUMNS = [
-    "kind", "src", "dst", "protocol", "ports", "flows", "records", "first_seen", "last_seen", "sample",
-    "policy", "direction", "rule", "detail",
+    "kind",
+    "src",
+    "dst",
+    "protocol",
+    "ports",
+    "flows",
+    "records",
+    "first_seen",
+    "last_seen",
+    "sample",
+    "policy",
+    "direction",
+    "rule",
+    "detail",
 ]
 
 
 def _reach_key(typ: Any, ns: Any, pod: Any, wl: Any, ip: Any) -> str | None:
+    ns, pod, wl, ip = (None if pd.isna(x) else x for x in (ns, pod, wl, ip))
     if typ == "pod" and ns and pod:
         return f"{ns}/{pod}"
     if typ == "workload" and ns and wl:
@@ -345,23 +439,29 @@ def _reach_key(typ: Any, ns: Any, pod: Any, wl: Any, ip: Any) -> str | None:
 
 
 def _verdict_text(v: Any) -> tuple[str, str, str]:
-    """``(policy, direction, rule)`` of the deciding rule(s) of an engine verdict, best effort."""
+    """``(policy, direction, rule)`` of an engine verdict: the deciding policies and rules.
+
+    For an allowed connection, the rules allowing it on each isolated side; for a denied one,
+    the directions that deny it and the policies isolating the endpoint there.
+    """
     if v is None:
         return "", "", ""
-    for name in ("deciding", "rules", "reasons"):
-        val = getattr(v, name, None)
-        if val:
-            return "; ".join(map(str, val if isinstance(val, list | tuple) else [val])), "", ""
-    parts = []
-    dirs = []
-    for d in ("egress", "ingress"):
-        val = getattr(v, d, None)
-        if val is not None:
-            parts.append(f"{d}: {val}")
-            dirs.append(d)
-    if parts:
-        return "; ".join(parts), ",".join(dirs), ""
-    return str(v), "", ""
+    sides = [x for x in (getattr(v, "egress", None), getattr(v, "ingress", None)) if x is not None]
+    if not sides:
+        return str(v), "", ""
+    if getattr(v, "allowed", False):
+        matches = [m for side in sides for m in getattr(side, "allowed_by", ())]
+        policies = list(dict.fromkeys(m.policy for m in matches))
+        rules = [f"{m.policy} {m.direction}[{m.rule}]: {m.text}" for m in matches]
+        dirs = [side.direction for side in sides if getattr(side, "allowed_by", ())]
+        return ", ".join(policies) or "(not isolated)", ",".join(dirs), "; ".join(rules)
+    denying = [side for side in sides if not side.allowed]
+    policies = list(dict.fromkeys(p for side in denying for p in side.policies))
+    rules = [
+        f"{side.direction} of {side.endpoint}: no rule of {', '.join(side.policies)} allows it"
+        for side in denying
+    ]
+    return ", ".join(policies), ",".join(side.direction for side in denying), "; ".join(rules)
 
 
 def _samples(g: pd.DataFrame, k: int) -> list[str]:
@@ -398,22 +498,42 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     rows: list[dict[str, Any]] = []
     observed_allowed: dict[tuple[str, str, str], set[int]] = {}
     if len(f):
-        w = pd.DataFrame({
-            "src_key": [_reach_key(*t) for t in zip(f["src_type"], f["src_namespace"], f["src_pod"],
-                                                  f["src_workload"], f["src_ip"], strict=True)],
-            "dst_key": [_reach_key(*t) for t in zip(f["dst_type"], f["dst_namespace"], f["dst_pod"],
-                                                  f["dst_workload"], f["dst_ip"], strict=True)],
-            "src": endpoint_labels(f, "src", "workload"),
-            "dst": endpoint_labels(f, "dst", "workload"),
-            "protocol": f["protocol"].astype(object).to_numpy(),
-            "port": f["dst_port"].to_numpy(dtype="float64", na_value=np.nan),
-            "verdict": f["verdict"].astype(object).to_numpy(),
-            "flows": f["num_flows"].fillna(1).astype("int64").to_numpy(),
-            "time": f["time"].to_numpy(),
-            "end": f["end_time"].fillna(f["time"]).to_numpy(),
-            "file": f["file"].astype(object).to_numpy(),
-            "line": f["line"].to_numpy(dtype="float64", na_value=np.nan),
-        })
+        w = pd.DataFrame(
+            {
+                "src_key": [
+                    _reach_key(*t)
+                    for t in zip(
+                        f["src_type"],
+                        f["src_namespace"],
+                        f["src_pod"],
+                        f["src_workload"],
+                        f["src_ip"],
+                        strict=True,
+                    )
+                ],
+                "dst_key": [
+                    _reach_key(*t)
+                    for t in zip(
+                        f["dst_type"],
+                        f["dst_namespace"],
+                        f["dst_pod"],
+                        f["dst_workload"],
+                        f["dst_ip"],
+                        strict=True,
+                    )
+                ],
+                "src": endpoint_labels(f, "src", "workload"),
+                "dst": endpoint_labels(f, "dst", "workload"),
+                "protocol": f["protocol"].astype(object).to_numpy(),
+                "port": f["dst_port"].to_numpy(dtype="float64", na_value=np.nan),
+                "verdict": f["verdict"].astype(object).to_numpy(),
+                "flows": f["num_flows"].fillna(1).astype("int64").to_numpy(),
+                "time": f["time"].to_numpy(),
+                "end": f["end_time"].fillna(f["time"]).to_numpy(),
+                "file": f["file"].astype(object).to_numpy(),
+                "line": f["line"].to_numpy(dtype="float64", na_value=np.nan),
+            }
+        )
         judge = w["src_key"].notna() & w["dst_key"].notna() & w["port"].notna() & w["protocol"].notna()
         info["unjudged_records"] = int((~judge).sum())
         w = w[judge].copy()
@@ -425,33 +545,57 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         decided: dict[tuple[Any, ...], bool | None] = {}
         for t in combos.itertuples(index=False):
             try:
-                decided[tuple(t)] = bool(reach.can_reach(t.src_key, t.dst_key, int(t.port), protocol=t.protocol))
+                decided[tuple(t)] = bool(
+                    reach.can_reach(t.src_key, t.dst_key, int(t.port), protocol=t.protocol)
+                )
             except K8svizError as e:
                 decided[tuple(t)] = None
                 info["engine_errors"][f"{t.src_key} -> {t.dst_key}:{t.port}/{t.protocol}"] = str(e)
-        pol = np.array([decided[tuple(t)] for t in w[["src_key", "dst_key", "port", "protocol"]].itertuples(index=False)],
-                       dtype=object)
+        pol = np.array(
+            [
+                decided[tuple(t)]
+                for t in w[["src_key", "dst_key", "port", "protocol"]].itertuples(index=False)
+            ],
+            dtype=object,
+        )
         w["policy_allows"] = pol
-        bad = w[((w["verdict"] == "allowed") & (w["policy_allows"] == False))  # noqa: E712
-                | ((w["verdict"] == "denied") & (w["policy_allows"] == True))]  # noqa: E712
-        bad = bad.assign(kind=np.where(bad["verdict"] == "allowed", "observed-but-policy-denies",
-                                       "dropped-but-policy-allows"))
-        for (kind, s, d, proto), g in bad.sort_values("time").groupby(["kind", "src", "dst", "protocol"], sort=True):
+        denies = np.array([x is False for x in pol], dtype=bool)
+        allows = np.array([x is True for x in pol], dtype=bool)
+        bad = w[((w["verdict"] == "allowed").to_numpy() & denies) | ((w["verdict"] == "denied").to_numpy() & allows)]
+        bad = bad.assign(
+            kind=np.where(
+                bad["verdict"] == "allowed", "observed-but-policy-denies", "dropped-but-policy-allows"
+            )
+        )
+        for (kind, s, d, proto), g in bad.sort_values("time").groupby(
+            ["kind", "src", "dst", "protocol"], sort=True
+        ):
             first = g.iloc[0]
             try:
                 v = reach.explain(first["src_key"], first["dst_key"], int(first["port"]), first["protocol"])
                 policy, direction, rule = _verdict_text(v)
             except (K8svizError, AttributeError, TypeError) as e:
                 policy, direction, rule = "", "", f"explain failed: {e}"
-            rows.append({
-                "kind": kind, "src": s, "dst": d, "protocol": proto,
-                "ports": port_ranges(g["port"].unique()),
-                "flows": int(g["flows"].sum()), "records": len(g),
-                "first_seen": g["time"].min(), "last_seen": g["end"].max(),
-                "sample": _samples(g, sample), "policy": policy, "direction": direction, "rule": rule,
-                "detail": "forwarded by the CNI, denied by the policies" if kind.startswith("observed")
-                else "dropped by the CNI, allowed by the policies",
-            })
+            rows.append(
+                {
+                    "kind": kind,
+                    "src": s,
+                    "dst": d,
+                    "protocol": proto,
+                    "ports": port_ranges(g["port"].unique()),
+                    "flows": int(g["flows"].sum()),
+                    "records": len(g),
+                    "first_seen": g["time"].min(),
+                    "last_seen": g["end"].max(),
+                    "sample": _samples(g, sample),
+                    "policy": policy,
+                    "direction": direction,
+                    "rule": rule,
+                    "detail": "forwarded by the CNI, denied by the policies"
+                    if kind.startswith("observed")
+                    else "dropped by the CNI, allowed by the policies",
+                }
+            )
     rows.extend(_unused_rules(reach, observed_allowed))
     out = pd.DataFrame(rows, columns=DISCREPANCY_COLUMNS)
     out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
@@ -460,36 +604,105 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     return out
 
 
+class _Matcher:
+    """Does an observed endpoint label fall under a rule_frame endpoint (same name, or IP in CIDR)?"""
+
+    def __init__(self) -> None:
+        self._nets: dict[str, Any] = {}
+        self._ips: dict[str, Any] = {}
+
+    def _net(self, text: str) -> Any:
+        if text not in self._nets:
+            try:
+                self._nets[text] = (
+                    ipaddress.ip_network(text, strict=False)
+                    if ("/" in text and text[0].isdigit()) or ":" in text
+                    else None
+                )
+            except ValueError:
+                self._nets[text] = None
+        return self._nets[text]
+
+    def _ip(self, text: str) -> Any:
+        if text not in self._ips:
+            try:
+                self._ips[text] = ipaddress.ip_address(text)
+            except ValueError:
+                self._ips[text] = None
+        return self._ips[text]
+
+    def __call__(self, observed: str, rule: str) -> bool:
+        if observed == rule:
+            return True
+        net = self._net(rule)
+        if net is None:
+            return False
+        ip = self._ip(observed)
+        return ip is not None and ip.version == net.version and ip in net
+
+
 def _unused_rules(reach: Any, observed: dict[tuple[str, str, str], set[int]]) -> list[dict[str, Any]]:
     rf = reach.rule_frame(level="workload")
     if rf is None or not len(rf):
         return []
-    rule_col = "rule" if "rule" in rf else next((c for c in rf.columns if "rule" in c), None)
+    match = _Matcher()
+    by_proto: dict[str, list[tuple[str, str, set[int]]]] = {}
+    for (s, d, proto), ports in observed.items():
+        by_proto.setdefault(str(proto), []).append((s, d, ports))
+    rule_col = "rule" if "rule" in rf else None
     keys = ["policy", "direction"] + ([rule_col] if rule_col else [])
     rows = []
     for k, g in rf.groupby(keys, sort=True, dropna=False):
         used = False
         for t in g.itertuples(index=False):
-            ports_seen = observed.get((str(t.src), str(t.dst), str(t.protocol)))
-            if not ports_seen:
-                continue
-            ranges = t.ports if isinstance(t.ports, list | tuple | np.ndarray) else None
-            if ranges is None or len(ranges) == 0 or any(_in_ranges(p, ranges) for p in ports_seen):
-                used = True
+            ranges = list(t.ports) if isinstance(t.ports, list | tuple | np.ndarray) else []
+            for s, d, ports in by_proto.get(str(t.protocol), ()):
+                if (
+                    match(s, str(t.src))
+                    and match(d, str(t.dst))
+                    and (not ranges or any(_in_ranges(p, ranges) for p in ports))
+                ):
+                    used = True
+                    break
+            if used:
                 break
         if used:
             continue
         pairs = sorted({f"{t.src} -> {t.dst}" for t in g.itertuples(index=False)})
-        ports = sorted({str(p) for t in g.itertuples(index=False) for p in (t.ports if t.ports is not None else [])})
-        first = g.iloc[0]
-        rows.append({
-            "kind": "allowed-but-unused",
-            "src": str(first["src"]) if len(pairs) == 1 else ",".join(sorted({str(x) for x in g["src"]})),
-            "dst": str(first["dst"]) if len(pairs) == 1 else ",".join(sorted({str(x) for x in g["dst"]})),
-            "protocol": ",".join(sorted({str(x) for x in g["protocol"]})),
-            "ports": ports or ["all"],
-            "flows": 0, "records": 0, "first_seen": pd.NaT, "last_seen": pd.NaT, "sample": [],
-            "policy": str(k[0]), "direction": str(k[1]), "rule": str(k[2]) if len(k) > 2 else "",
-            "detail": f"rule admits {len(pairs)} workload pair(s), none observed: " + "; ".join(pairs[:5]),
-        })
+        ports = port_ranges(
+            p
+            for t in g.itertuples(index=False)
+            for r in (t.ports if t.ports is not None else [])
+            for p in _expand(str(r))
+        )
+        srcs = sorted({str(x) for x in g["src"]})
+        dsts = sorted({str(x) for x in g["dst"]})
+        rows.append(
+            {
+                "kind": "allowed-but-unused",
+                "src": ",".join(srcs[:10]) + (",..." if len(srcs) > 10 else ""),
+                "dst": ",".join(dsts[:10]) + (",..." if len(dsts) > 10 else ""),
+                "protocol": ",".join(sorted({str(x) for x in g["protocol"]})),
+                "ports": ports,
+                "flows": 0,
+                "records": 0,
+                "first_seen": pd.NaT,
+                "last_seen": pd.NaT,
+                "sample": [],
+                "policy": str(k[0]),
+                "direction": str(k[1]),
+                "rule": str(k[2]) if len(k) > 2 else "",
+                "detail": f"rule admits {len(pairs)} workload pair(s), none observed in the window: "
+                + "; ".join(pairs[:5])
+                + (" ..." if len(pairs) > 5 else ""),
+            }
+        )
     return rows
+
+
+def _expand(r: str) -> range:
+    lo, _, hi = r.partition("-")
+    lo_i, hi_i = int(lo), int(hi or lo)
+    if hi_i - lo_i > 4096:  # a huge range: keep its ends only
+        return range(0)
+    return range(lo_i, hi_i + 1)

@@ -45,16 +45,50 @@ from ._table import Report, open_binary
 __all__ = ["CSV_COLUMNS", "parse_csv"]
 
 CSV_COLUMNS = (
-    "time", "src_namespace", "src_pod", "src_workload", "src_ip", "src_port",
-    "dst_namespace", "dst_pod", "dst_workload", "dst_ip", "dst_port", "protocol", "verdict",
-    "node", "reporter", "bytes_in", "bytes_out", "packets_in", "packets_out", "num_flows",
-    "end_time", "policies",
+    "time",
+    "src_namespace",
+    "src_pod",
+    "src_workload",
+    "src_ip",
+    "src_port",
+    "dst_namespace",
+    "dst_pod",
+    "dst_workload",
+    "dst_ip",
+    "dst_port",
+    "protocol",
+    "verdict",
+    "node",
+    "reporter",
+    "bytes_in",
+    "bytes_out",
+    "packets_in",
+    "packets_out",
+    "num_flows",
+    "end_time",
+    "policies",
 )
-_PROTO = {"6": "TCP", "17": "UDP", "132": "SCTP", "1": "ICMP", "58": "ICMPv6", "ICMPV6": "ICMPv6", "ICMPV4": "ICMP"}
+_PROTO = {
+    "6": "TCP",
+    "17": "UDP",
+    "132": "SCTP",
+    "1": "ICMP",
+    "58": "ICMPv6",
+    "ICMPV6": "ICMPv6",
+    "ICMPV4": "ICMP",
+}
 _VERDICT = {
-    "allowed": "allowed", "allow": "allowed", "accept": "allowed", "accepted": "allowed",
-    "forwarded": "allowed", "denied": "denied", "deny": "denied", "reject": "denied",
-    "rejected": "denied", "drop": "denied", "dropped": "denied",
+    "allowed": "allowed",
+    "allow": "allowed",
+    "accept": "allowed",
+    "accepted": "allowed",
+    "forwarded": "allowed",
+    "denied": "denied",
+    "deny": "denied",
+    "reject": "denied",
+    "rejected": "denied",
+    "drop": "denied",
+    "dropped": "denied",
 }
 
 
@@ -95,14 +129,17 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
     header = [h.strip().lower().lstrip("\ufeff") for h in header]
     idx = {h: i for i, h in enumerate(header)}
     missing = [c for c in ("time", "dst_port") if c not in idx]
-    if missing or not any(f"src_{k}" in idx for k in ("ip", "pod", "workload")) or not any(
-        f"dst_{k}" in idx for k in ("ip", "pod", "workload")
+    if (
+        missing
+        or not any(f"src_{k}" in idx for k in ("ip", "pod", "workload"))
+        or not any(f"dst_{k}" in idx for k in ("ip", "pod", "workload"))
     ):
         report.problem(
-            "bad-header", file, 1,
+            "bad-header",
+            file,
+            1,
             f"header lacks {', '.join(missing) or 'an src_/dst_ ip, pod or workload column'}; see k8sviz.flows.csv",
         )
-        stats["malformed"] += 1
         return
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
@@ -117,8 +154,14 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
         return v or None
 
     def ep(row: list[str], side: str) -> tuple[Any, ...]:
-        return (get(row, f"{side}_namespace"), get(row, f"{side}_pod"), get(row, f"{side}_workload"),
-                get(row, f"{side}_ip"), None, None)
+        return (
+            get(row, f"{side}_namespace"),
+            get(row, f"{side}_pod"),
+            get(row, f"{side}_workload"),
+            get(row, f"{side}_ip"),
+            None,
+            None,
+        )
 
     def record(lineno: int, row: list[str], last: bool) -> tuple[Any, ...] | None:
         stats["lines"] += 1
@@ -126,7 +169,6 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             return None
         if len(row) != width:
             kind = "truncated" if last and len(row) < width else "malformed"
-            stats[kind] += 1
             report.problem(kind, file, lineno, f"{len(row)} fields, the header has {width}")
             return None
         try:
@@ -134,18 +176,32 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             verdict = get(row, "verdict")
             pols = get(row, "policies")
             return (
-                lineno, _time(get(row, "time") or ""), ep(row, "src"), _int(get(row, "src_port")),
-                ep(row, "dst"), _int(get(row, "dst_port")), None, _PROTO.get(proto, proto),
-                _VERDICT.get((verdict or "").lower(), "unknown"), verdict, None,
-                get(row, "reporter"), get(row, "reporter"), get(row, "node"), None,
-                _int(get(row, "bytes_in")), _int(get(row, "bytes_out")),
-                _int(get(row, "packets_in")), _int(get(row, "packets_out")),
+                lineno,
+                _time(get(row, "time") or ""),
+                ep(row, "src"),
+                _int(get(row, "src_port")),
+                ep(row, "dst"),
+                _int(get(row, "dst_port")),
+                None,
+                _PROTO.get(proto, proto),
+                _VERDICT.get((verdict or "").lower(), "unknown"),
+                verdict,
+                None,
+                get(row, "reporter"),
+                get(row, "reporter"),
+                get(row, "node"),
+                None,
+                _int(get(row, "bytes_in")),
+                _int(get(row, "bytes_out")),
+                _int(get(row, "packets_in")),
+                _int(get(row, "packets_out")),
                 _int(get(row, "num_flows")) if get(row, "num_flows") else 1,
-                _time(get(row, "time") or ""), _time(get(row, "end_time") or ""),
-                pols, None,
+                _time(get(row, "time") or ""),
+                _time(get(row, "end_time") or ""),
+                pols,
+                None,
             )
         except ValueError as e:
-            stats["malformed"] += 1
             report.problem("malformed", file, lineno, f"bad value ({e})")
             return None
 
@@ -158,7 +214,6 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
                     yield rec
             pending = (reader.line_num, row)
     except _csv.Error as e:
-        stats["malformed"] += 1
         report.problem("malformed", file, reader.line_num, f"CSV error: {e}")
     if pending is not None:
         rec = record(*pending, True)

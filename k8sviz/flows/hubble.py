@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["parse_flow", "looks_like_hubble"]
+__all__ = ["looks_like_hubble", "parse_flow"]
 
 _VERDICTS = {
     "FORWARDED": "allowed",
@@ -43,9 +43,19 @@ _VERDICTS = {
 }
 _REPORTER = {"EGRESS": "src", "INGRESS": "dst"}
 _OBS = {"EGRESS": "egress", "INGRESS": "ingress"}
-_L4 = (("TCP", "TCP"), ("UDP", "UDP"), ("SCTP", "SCTP"), ("ICMPv4", "ICMP"), ("ICMPv6", "ICMPv6"))
+_L4_NAMES = {"TCP": "TCP", "UDP": "UDP", "SCTP": "SCTP", "ICMPv4": "ICMP", "ICMPv6": "ICMPv6"}
 # Numeric reserved identities (cilium/pkg/identity/numericidentity.go).
-_RESERVED_IDS = {1: "host", 2: "world", 6: "remote-node", 7: "kube-apiserver", 8: "ingress", 9: "world", 10: "world"}
+_RESERVED_IDS = {
+    1: "host",
+    2: "world",
+    6: "remote-node",
+    7: "kube-apiserver",
+    8: "ingress",
+    9: "world",
+    10: "world",
+}
+_POLICY_KEYS = frozenset(("ingress_allowed_by", "egress_allowed_by", "ingress_denied_by", "egress_denied_by"))
+_NO_POLICIES = (None, None)
 _NON_FLOW = ("lost_events", "agent_event", "debug_event", "node_status")
 
 
@@ -114,11 +124,10 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
     l4 = f.get("l4")
     proto = sport = dport = None
     if l4:
-        for key, name in _L4:
-            v = l4.get(key)
-            if v is not None:
-                proto = name
-                if name in ("TCP", "UDP", "SCTP"):
+        for key, v in l4.items():
+            proto = _L4_NAMES.get(key)
+            if proto is not None:
+                if proto in ("TCP", "UDP", "SCTP") and v:
                     sport = v.get("source_port")
                     dport = v.get("destination_port")
                 break
@@ -128,8 +137,8 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
     dst_service = None
     if svc and svc.get("name"):
         dst_service = f"{svc.get('namespace')}/{svc['name']}" if svc.get("namespace") else svc["name"]
-    pols = (None, None)
-    if "ingress_allowed_by" in f or "egress_allowed_by" in f or "ingress_denied_by" in f or "egress_denied_by" in f:
+    pols = _NO_POLICIES
+    if f.keys() & _POLICY_KEYS:
         pols = _policies(f)
     return (
         line,

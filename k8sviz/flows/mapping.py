@@ -116,6 +116,14 @@ class Mapper:
             self._count(reason, ep, file, line)
         return res
 
+    def resolve_new(self, ep: Endpoint) -> tuple[Resolved, str | None]:
+        """Resolve without memo or counting (the caller interns endpoints and calls :meth:`count`)."""
+        return self._resolve(ep)
+
+    def count(self, reason: str, ep: Endpoint, file: str, line: int) -> None:
+        """Count one record whose endpoint could not be mapped (first file and line kept)."""
+        self._count(reason, ep, file, line)
+
     def _count(self, reason: str, ep: Endpoint, file: str, line: int) -> None:
         ns, pod, workload, ip, _hint, aggr = ep
         text = "/".join(x for x in (ns, pod or aggr or workload) if x) or ip or "?"
@@ -151,7 +159,9 @@ class Mapper:
                 return (p.namespace, p.name, p.workload, "pod", None, None), None
             node = self._node_ips.get(ip)
             if node is not None or hint in ("host", "remote-node", "hep"):
-                return (None, None, node, "node", None, None), (None if node else "node-not-in-snapshot" if snap else None)
+                return (None, None, node, "node", None, None), (
+                    None if node else "node-not-in-snapshot" if snap else None
+                )
             svc = self._svc_ips.get(ip)
             if svc is not None:
                 return (svc.namespace, None, None, "service", None, f"{svc.namespace}/{svc.name}"), None
