@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from ._common import INTERNET, classify_block, edge_frame, exposure, port_text, workload_of
@@ -12,47 +11,107 @@ from .zones import Zones, load_zones
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blast_radius", "hop_graph", "internet_paths"]
+__all__ = ["blast_radius", "internet_paths"]
 
 BLAST_COLUMNS = ["workload", "namespace", "hops", "path", "ports"]
 PATH_COLUMNS = ["target", "namespace", "zone", "hops", "path", "ports"]
 
 
-def hop_graph(reach: Any) -> dict[str, dict[str, list[str]]]:
-    """``{src: {dst: ["TCP/80", ...]}}`` over workloads: one hop = a connection the policies
-    allow (egress of the source and ingress of the destination)."""
-    edges = edge_frame(reach, "workload")
-    adj: dict[str, dict[str, list[str]]] = {}
-    internal = edges[(edges["src_type"] != "external") & (edges["dst_type"] != "external")]
-    for row in internal.itertuples(index=False):
-        if row.src == row.dst:
-            continue
-        adj.setdefault(row.src, {}).setdefault(row.dst, []).extend(port_text(row.protocol, row.ports))
-    return adj
+class _Hops:
+    """Workload hop graph in CSR form (memory-lean for tens of millions of allowed edges).
+
+    One hop = a connection the policies allow end to end (egress of the source and ingress of
+    the destination), on any port; ports are looked up only for the hops of returned paths.
+    """
+
+    def __init__(self, reach: Any):
+        import numpy as np
+        import pandas as pd
+
+        edges = edge_frame(reach, "workload")
+        internal = edges[(edges["src_type"] != "external") & (edges["dst_type"] != "external")]
+        src = np.asarray(internal["src"].astype(str))
+        dst = np.asarray(internal["dst"].astype(str))
+        self.keys = np.unique(np.concatenate([src, dst])) if len(src) else np.array([], dtype=str)
+        self.code = {k: i for i, k in enumerate(self.keys.tolist())}
+        si = np.searchsorted(self.keys, src).astype(np.int64)
+        di = np.searchsorted(self.keys, dst).astype(np.int64)
+        n = max(len(self.keys), 1)
+        keep = si != di
+        self.row_pos = np.flatnonzero(keep)
+        self.pair = si[keep] * n + di[keep]
+        self.n = n
+        uniq = np.unique(self.pair)
+        us, ud = uniq // n, uniq % n
+        self.indptr = np.zeros(len(self.keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(us, minlength=len(self.keys)), out=self.indptr[1:])
+        self.indices = ud
+        self.frame = internal
+        del pd
+
+    def bfs(self, starts: list[int], max_hops: int | None) -> tuple[Any, Any]:
+        """``(parent, depth)`` arrays: parent -2 for a start, -1 when unreached."""
+        import numpy as np
+
+        parent = np.full(len(self.keys), -1, dtype=np.int64)
+        depth = np.full(len(self.keys), -1, dtype=np.int64)
+        frontier = np.unique(np.asarray(starts, dtype=np.int64))
+        parent[frontier] = -2
+        depth[frontier] = 0
+        level = 0
+        while len(frontier) and (max_hops is None or level < max_hops):
+            lo, hi = self.indptr[frontier], self.indptr[frontier + 1]
+            deg = hi - lo
+            if not deg.sum():
+                break
+            nbrs = np.concatenate([self.indices[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
+            srcs = np.repeat(frontier, deg)
+            new = parent[nbrs] == -1
+            nbrs, srcs = nbrs[new], srcs[new]
+            nodes, first = np.unique(nbrs, return_index=True)
+            level += 1
+            parent[nodes] = srcs[first]
+            depth[nodes] = level
+            frontier = nodes
+        return parent, depth
+
+    def path(self, parent: Any, node: int) -> list[int]:
+        out = [node]
+        while parent[out[-1]] >= 0:
+            out.append(int(parent[out[-1]]))
+        return out[::-1]
+
+    def hop_ports(self, hops: set[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+        """Ports (``["TCP/5432", ...]``) of the given hops."""
+        import numpy as np
+
+        if not hops:
+            return {}
+        wanted = np.fromiter((a * self.n + b for a, b in hops), dtype=np.int64, count=len(hops))
+        rows = self.row_pos[np.isin(self.pair, wanted)]
+        out: dict[tuple[int, int], list[str]] = {}
+        sub = self.frame.iloc[rows]
+        for src, dst, proto, ports in zip(
+            sub["src"].tolist(),
+            sub["dst"].tolist(),
+            sub["protocol"].tolist(),
+            sub["ports"].tolist(),
+            strict=True,
+        ):
+            out.setdefault((self.code[src], self.code[dst]), []).extend(port_text(proto, ports))
+        return out
 
 
-def _bfs(
-    adj: dict[str, dict[str, list[str]]], starts: list[str], max_hops: int | None
-) -> dict[str, list[str]]:
-    parent: dict[str, str | None] = dict.fromkeys(starts)
-    depth = dict.fromkeys(starts, 0)
-    q = deque(starts)
-    while q:
-        u = q.popleft()
-        if max_hops is not None and depth[u] >= max_hops:
-            continue
-        for v in sorted(adj.get(u, ())):
-            if v not in parent:
-                parent[v] = u
-                depth[v] = depth[u] + 1
-                q.append(v)
-    paths: dict[str, list[str]] = {}
-    for v in parent:
-        path = [v]
-        while parent[path[-1]] is not None:
-            path.append(parent[path[-1]])  # type: ignore[arg-type]
-        paths[v] = path[::-1]
-    return paths
+def _hops(reach: Any) -> _Hops:
+    from ._common import _FRAMES
+
+    try:
+        store = _FRAMES.setdefault(reach, {})
+    except TypeError:
+        store = {}
+    if ("hops", "workload") not in store:
+        store[("hops", "workload")] = _Hops(reach)
+    return store[("hops", "workload")]
 
 
 def blast_radius(reach: Any, start: str, max_hops: int | None = None) -> pd.DataFrame:
@@ -84,21 +143,24 @@ def blast_radius(reach: Any, start: str, max_hops: int | None = None) -> pd.Data
     if wl not in {p.workload_key for p in snap.pods}:
         msg = f"unknown workload or pod {start!r} (expected namespace/pod or namespace/workload)"
         raise QueryError(msg)
-    adj = hop_graph(reach)
-    paths = _bfs(adj, [wl], max_hops)
+    hops = _hops(reach)
     rows = []
-    for dst, path in paths.items():
-        if dst == wl:
-            continue
-        rows.append(
-            {
-                "workload": dst,
-                "namespace": dst.split("/", 1)[0],
-                "hops": len(path) - 1,
-                "path": path,
-                "ports": [adj[a][b] for a, b in itertools.pairwise(path)],
-            }
-        )
+    if wl in hops.code:
+        parent, depth = hops.bfs([hops.code[wl]], max_hops)
+        reached = [int(i) for i in (depth > 0).nonzero()[0]]
+        paths = {i: hops.path(parent, i) for i in reached}
+        ports = hops.hop_ports({(a, b) for p in paths.values() for a, b in itertools.pairwise(p)})
+        for i, path in paths.items():
+            dst = str(hops.keys[i])
+            rows.append(
+                {
+                    "workload": dst,
+                    "namespace": dst.split("/", 1)[0],
+                    "hops": len(path) - 1,
+                    "path": [str(hops.keys[j]) for j in path],
+                    "ports": [ports.get((a, b), []) for a, b in itertools.pairwise(path)],
+                }
+            )
     df = pd.DataFrame(rows, columns=BLAST_COLUMNS)
     return df.sort_values(["hops", "workload"], ignore_index=True) if len(df) else df
 
@@ -153,7 +215,7 @@ def internet_paths(
             msg = f"{zone_or_workload!r} is no zone, workload, pod or namespace of the snapshot"
             raise QueryError(msg)
     edges = edge_frame(reach, "workload")
-    adj = hop_graph(reach)
+    hops = _hops(reach)
     exposed = exposure(snap)
     entry: dict[str, list[str]] = {}
     for row in edges[(edges["src_type"] == "external") & (edges["dst_type"] != "external")].itertuples(
@@ -167,8 +229,18 @@ def internet_paths(
         for p in port_text(row.protocol, row.ports):
             if p not in ports:
                 ports.append(p)
-    adj = {**adj, INTERNET: entry}
-    paths = _bfs(adj, [INTERNET], None if max_hops is None else max_hops)
+    starts = [hops.code[e] for e in entry if e in hops.code]
+    parent, depth = hops.bfs(starts, None if max_hops is None else max(max_hops - 1, 0))
+    paths: dict[str, list[str]] = {e: [INTERNET, e] for e in entry if e not in hops.code}
+    wanted = [hops.code[t] for t in targets if t in hops.code and depth[hops.code[t]] >= 0]
+    coded = {i: hops.path(parent, i) for i in wanted}
+    ports = hops.hop_ports({(a, b) for p in coded.values() for a, b in itertools.pairwise(p)})
+    hop_ports: dict[tuple[str, str], list[str]] = {(INTERNET, e): p for e, p in entry.items()}
+    for p in coded.values():
+        names = [str(hops.keys[j]) for j in p]
+        paths[names[-1]] = [INTERNET, *names]
+        for (a, b), (na, nb) in zip(itertools.pairwise(p), itertools.pairwise(names), strict=True):
+            hop_ports[(na, nb)] = ports.get((a, b), [])
     rows = []
     for t in sorted(targets):
         if t not in paths:
@@ -181,7 +253,7 @@ def internet_paths(
                 "zone": wzones.get(t),
                 "hops": len(path) - 1,
                 "path": path,
-                "ports": [adj[a][b] for a, b in itertools.pairwise(path)],
+                "ports": [hop_ports[(a, b)] for a, b in itertools.pairwise(path)],
             }
         )
     df = pd.DataFrame(rows, columns=PATH_COLUMNS)

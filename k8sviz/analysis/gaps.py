@@ -335,8 +335,9 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
     ext_in: dict[str, dict[str, Any]] = {}
     ext_out: dict[str, dict[str, Any]] = {}
     meta_out: dict[str, dict[str, Any]] = {}
-    for row in edges.itertuples(index=False):
-        if row.src_type == "external" and row.dst_type != "external":
+    ext = edges[(edges["src_type"] == "external") != (edges["dst_type"] == "external")]
+    for row in ext.itertuples(index=False):
+        if row.src_type == "external":
             kind, _ = classify_block(row.src)
             if kind == "internet":
                 d = ext_in.setdefault(row.dst, {"blocks": [], "ports": {}})
@@ -344,7 +345,7 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
                 d["ports"][row.protocol] = _ports.union(
                     d["ports"].get(row.protocol, ()), _ports.parse(row.ports)
                 )
-        elif row.dst_type == "external" and row.src_type != "external":
+        else:
             kind, meta = classify_block(row.dst)
             targets = ([ext_out] if kind == "internet" else []) + ([meta_out] if meta else [])
             for t in targets:
