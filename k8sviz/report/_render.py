@@ -271,7 +271,8 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
         return out
     if "verdict" in flows.columns:
         out["verdicts"] = {
-            str(k): int(v) for k, v in sorted(flows["verdict"].fillna("unknown").value_counts().items())
+            str(k): int(v)
+            for k, v in sorted(flows["verdict"].astype(object).fillna("unknown").value_counts().items())
         }
     if "time" in flows.columns and len(flows):
         t = pd.to_datetime(flows["time"], utc=True, errors="coerce").dropna()
@@ -343,8 +344,8 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
     out: dict[str, Any] = {"rows": len(rf)}
     if {"src_namespace", "dst_namespace"} <= set(rf.columns):
         work = rf.assign(
-            src_namespace=rf["src_namespace"].fillna("(external)").astype(str),
-            dst_namespace=rf["dst_namespace"].fillna("(external)").astype(str),
+            src_namespace=rf["src_namespace"].astype(object).fillna("(external)").astype(str),
+            dst_namespace=rf["dst_namespace"].astype(object).fillna("(external)").astype(str),
         )
         agg_rows = []
         pairs = work.groupby(["src_namespace", "dst_namespace"], sort=True).agg(

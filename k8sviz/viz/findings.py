@@ -18,7 +18,11 @@ def findings_summary(gaps: pd.DataFrame, *, title: str | None = None) -> go.Figu
     title = title or "Findings by kind and severity"
     if gaps is None or len(gaps) == 0:
         return empty_figure(title, "no findings")
-    sev = gaps["severity"].fillna("info").astype(str).str.lower() if "severity" in gaps else "info"
+    sev = (
+        gaps["severity"].astype(object).fillna("info").astype(str).str.lower()
+        if "severity" in gaps
+        else "info"
+    )
     work = pd.DataFrame({"finding": gaps["finding"].astype(str), "severity": sev})
     counts = work.groupby(["finding", "severity"], sort=True).size().unstack(fill_value=0)
     order = [s for s in SEVERITY_ORDER if s in counts.columns]

@@ -33,10 +33,10 @@ def flow_sankey(
     verdict = "verdict" if "verdict" in cols else None
     keys = [s, d] + ([verdict] if verdict else [])
     work = df[keys].copy()
-    work[s] = work[s].fillna("(external)").astype(str)
-    work[d] = work[d].fillna("(external)").astype(str)
+    work[s] = work[s].astype(object).fillna("(external)").astype(str)
+    work[d] = work[d].astype(object).fillna("(external)").astype(str)
     if verdict:
-        work[verdict] = work[verdict].fillna("unknown").astype(str)
+        work[verdict] = work[verdict].astype(object).fillna("unknown").astype(str)
     work["_v"] = pd.to_numeric(df[v], errors="coerce").fillna(0) if v else 1
     agg = work.groupby(keys, sort=True, dropna=False)["_v"].sum().reset_index()
     agg = agg[agg["_v"] > 0]
@@ -102,7 +102,11 @@ def flow_timeline(flows: pd.DataFrame, *, freq: str | None = None, title: str | 
     if flows is None or len(flows) == 0:
         return empty_figure(title, "no flows")
     t = pd.to_datetime(flows["time"], utc=True, errors="coerce")
-    verdict = flows["verdict"].fillna("unknown").astype(str) if "verdict" in flows.columns else "unknown"
+    verdict = (
+        flows["verdict"].astype(object).fillna("unknown").astype(str)
+        if "verdict" in flows.columns
+        else "unknown"
+    )
     work = pd.DataFrame({"time": t, "verdict": verdict}).dropna(subset=["time"])
     if work.empty:
         return empty_figure(title, "no flow has a valid time")

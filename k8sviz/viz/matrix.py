@@ -171,15 +171,16 @@ def reachability_matrix(
     src, dst = "src", "dst"
     if collapse_external and {"src_namespace", "dst_namespace"} <= set(df.columns):
         df = df.assign(
-            src=df["src"].where(df["src_namespace"].notna(), "(external)"),
-            dst=df["dst"].where(df["dst_namespace"].notna(), "(external)"),
+            src=df["src"].astype(object).where(df["src_namespace"].notna(), "(external)"),
+            dst=df["dst"].astype(object).where(df["dst_namespace"].notna(), "(external)"),
         )
     n_labels = len(set(df[src]) | set(df[dst]))
     aggregated = False
     if n_labels > max_labels and {"src_namespace", "dst_namespace"} <= set(df.columns):
         # namespaces; every external address block becomes one "(external)" row/column
         df = df.assign(
-            src=df["src_namespace"].fillna("(external)"), dst=df["dst_namespace"].fillna("(external)")
+            src=df["src_namespace"].astype(object).fillna("(external)"),
+            dst=df["dst_namespace"].astype(object).fillna("(external)"),
         )
         aggregated = True
         title += " (aggregated to namespaces)"

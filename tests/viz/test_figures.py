@@ -171,3 +171,15 @@ def test_table_html_escapes():
     out = table_html(df)
     assert "<script" not in out and "<img" not in out
     assert "&lt;script&gt;" in out
+
+
+def test_categorical_columns(reach_frame, flows):
+    """The engine and flow loader return categoricals; figures must not add categories in place."""
+    cat = {c: "category" for c in ("src", "dst", "src_namespace", "dst_namespace", "protocol")}
+    fig = reachability_matrix(reach_frame.astype(cat))
+    assert "(external)" in fig.data[0].y
+    assert "(external)" in reachability_matrix(reach_frame.astype(cat), max_labels=2).data[0].y
+    f = flows.astype({"src_namespace": "category", "dst_namespace": "category", "verdict": "category"})
+    f.loc[0, "verdict"] = None
+    assert sum(flow_sankey(f).data[0].link.value) == len(f)
+    assert sum(sum(t.y) for t in flow_timeline(f).data) == len(f)
