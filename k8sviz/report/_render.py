@@ -85,7 +85,13 @@ def _controls(data: ReportData) -> dict[str, Any]:
         counts.update(df[status_col])
     classes = {status_col: dict(_STATUS_CLASS)} if status_col else {}
     return {
-        "table": _table(df, max_rows=None, table_id="controls-table", cell_classes=classes),
+        "table": _table(
+            df,
+            max_rows=None,
+            table_id="controls-table",
+            cell_classes=classes,
+            links={"finding_ids": "finding-"} if "finding_ids" in df.columns else None,
+        ),
         "counts": {k: counts.get(k, 0) for k in ("pass", "fail", "manual")}
         | {k: n for k, n in sorted(counts.items()) if k not in ("pass", "fail", "manual")},
     }
@@ -106,7 +112,11 @@ def _findings(data: ReportData) -> dict[str, Any]:
     return {
         "figure": figure_html(findings_summary(gaps), "fig-findings"),
         "table": _table(
-            df, max_rows=2000, table_id="findings-table", cell_classes={"severity": _SEVERITY_CLASS}
+            df,
+            max_rows=2000,
+            table_id="findings-table",
+            cell_classes={"severity": _SEVERITY_CLASS},
+            anchor=("finding", "finding-") if "finding" in df.columns else None,
         ),
         "count": len(df),
         "by_severity": dict(sorted(by_sev.items(), key=lambda kv: _SEVERITY_RANK.get(kv[0], 9))),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["HTML", "table_html"]
+__all__ = ["HTML", "slug", "table_html"]
 
 
 #: Longest cell text written into a table (the rest is summarised, not inlined).
@@ -38,6 +39,25 @@ def _cell(value: Any) -> str:
     return _clip(str(value))
 
 
+def slug(value: Any) -> str:
+    """A safe fragment for an HTML id: lower-case letters, digits and single dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-")[:80]
+
+
+def _linked(value: Any, prefix: str) -> str:
+    items = value.tolist() if hasattr(value, "tolist") else value
+    if not isinstance(items, list | tuple | set | frozenset):
+        items = [] if items is None or (isinstance(items, float) and pd.isna(items)) else [items]
+    if isinstance(items, set | frozenset):
+        items = sorted(items, key=str)
+    return ", ".join(
+        f'<a href="#{html.escape(prefix)}{slug(v)}">{html.escape(str(v))}</a>'
+        if slug(v)
+        else html.escape(str(v))
+        for v in items
+    )
+
+
 def table_html(
     df: pd.DataFrame,
     *,
@@ -46,12 +66,17 @@ def table_html(
     classes: str = "k8sviz-table",
     columns: Sequence[str] | None = None,
     cell_classes: Mapping[str, Mapping[str, str]] | None = None,
+    links: Mapping[str, str] | None = None,
+    anchor: tuple[str, str] | None = None,
 ) -> str:
     """Render a DataFrame as an escaped HTML table (no random ids, no Styler state).
 
     Every header and cell is HTML-escaped; lists are joined with ``", "``. At most
     ``max_rows`` rows are written and a final row says how many were left out.
     ``cell_classes`` maps a column to ``{value: css class}`` (e.g. severity colours).
+    ``links`` maps a column to an anchor prefix: each value (or list item) ``v`` becomes a
+    link to ``#<prefix><slug(v)>``. ``anchor=(column, prefix)`` gives the first row of each
+    value of ``column`` the id ``<prefix><slug(value)>``.
     """
     if columns is not None:
         df = df.loc[:, [c for c in columns if c in df.columns]]
@@ -65,12 +90,20 @@ def table_html(
     n = len(df)
     shown = df if max_rows is None or n <= max_rows else df.iloc[:max_rows]
     cc = cell_classes or {}
+    lk = links or {}
+    seen: set[str] = set()
     for row in shown.itertuples(index=False, name=None):
-        out.append("<tr>")
+        rid = ""
+        if anchor is not None and anchor[0] in cols:
+            key = slug(row[cols.index(anchor[0])])
+            if key and key not in seen:
+                seen.add(key)
+                rid = f' id="{anchor[1]}{key}"'
+        out.append(f"<tr{rid}>")
         for c, v in zip(cols, row, strict=True):
             klass = cc.get(c, {}).get(str(v)) if c in cc else None
             k = f' class="{html.escape(klass)}"' if klass else ""
-            out.append(f"<td{k}>{_cell(v)}</td>")
+            out.append(f"<td{k}>{_linked(v, lk[c]) if c in lk else _cell(v)}</td>")
         out.append("</tr>")
     if len(shown) < n:
         out.append(

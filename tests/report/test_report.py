@@ -148,6 +148,9 @@ def test_demo_report_with_real_analyses(tmp_path):
         assert f'id="{sid}"' in page, sid
     assert "<td>shop/checkoutservice</td><td>shop</td><td>to pci</td>" in page
     assert '<td class="expired">2024-01-31</td>' in page
+    # every finding a control points to is an anchor in the findings table
+    links = set(re.findall(r'href="#(finding-[a-z0-9-]+)"', page))
+    assert links and links <= set(re.findall(r'id="(finding-[a-z0-9-]+)"', page))
     if flows.is_dir():
         for sid in ("flows", "fig-flow-sankey", "fig-flow-timeline", "flow-sources-table", "discrepancies-table"):
             assert f'id="{sid}"' in page, sid

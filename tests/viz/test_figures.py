@@ -183,3 +183,12 @@ def test_categorical_columns(reach_frame, flows):
     f.loc[0, "verdict"] = None
     assert sum(flow_sankey(f).data[0].link.value) == len(f)
     assert sum(sum(t.y) for t in flow_timeline(f).data) == len(f)
+
+
+def test_table_html_links_and_anchors():
+    df = pd.DataFrame([{"finding": HOSTILE, "ids": [HOSTILE, "host-network"]}, {"finding": "host-network", "ids": []}])
+    out = table_html(df, links={"ids": "f-"}, anchor=("finding", "f-"))
+    assert '<a href="#f-host-network">host-network</a>' in out
+    assert '<tr id="f-host-network">' in out
+    assert 'id="f-script-window-pwned-1-alert-1-script"' in out
+    assert "<script" not in out
