@@ -551,10 +551,13 @@ class ChunkBuilder:
         rv = np.array([v is True for v in reply_vals], dtype=bool)[cid] if reply_vals else np.zeros(0, bool)
         rm = np.array([v is None for v in reply_vals], dtype=bool)[cid] if reply_vals else np.zeros(0, bool)
         out["is_reply"] = pd.arrays.BooleanArray(rv, rm)
-        for name in COLUMNS:
+        for name, kind in COLUMNS.items():
             arr = out[name]
             if keep is not None:
                 arr = arr[keep]
+            if kind == "cat":  # smallest code type for the categories known so far
+                k = len(self.codes[name].values)
+                arr = arr.astype(np.int8 if k < 127 else np.int16 if k < 32767 else np.int32)
             self.parts[name].append(arr)
         self.n += int(len(bad) - bad.sum())
 
@@ -583,7 +586,7 @@ class ChunkBuilder:
                 ns = np.concatenate([np.asarray(p, dtype="datetime64[ns]") for p in parts])
                 data[name] = pd.array(ns, dtype="datetime64[ns]").tz_localize("UTC")
             self.parts[name] = []
-        df = pd.DataFrame(data)
+        df = pd.DataFrame(data, copy=False)  # the default copies every column
         t = df["time"].to_numpy(dtype="datetime64[ns]")
         if len(t) > 1 and not (t[1:] >= t[:-1]).all():
             order = np.argsort(t, kind="stable")

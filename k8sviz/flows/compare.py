@@ -126,9 +126,10 @@ def flow_windows(flows: pd.DataFrame) -> pd.DataFrame:
     _check(flows)
     keys = ["source_format", "file"] if "file" in flows else ["source_format"]
     end = flows["end_time"].fillna(flows["time"]) if "end_time" in flows else flows["time"]
-    g = flows.assign(_end=end, _n=flows.get("num_flows", pd.Series(1, index=flows.index)).fillna(1)).groupby(
-        keys, observed=True, sort=True
-    )
+    n = flows["num_flows"].fillna(1) if "num_flows" in flows else pd.Series(1, index=flows.index)
+    # A small frame of only what is needed (DataFrame.assign would copy every column).
+    work = pd.DataFrame({**{k: flows[k] for k in keys}, "time": flows["time"], "_end": end, "_n": n})
+    g = work.groupby(keys, observed=True, sort=True)
     out = g.agg(records=("time", "size"), flows=("_n", "sum"), first=("time", "min"), last=("_end", "max"))
     out = out.reset_index()
     for k in keys:
