@@ -7,6 +7,8 @@ import html
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from . import _ports
 from ._common import edge_frame, frame_html, get_reach, rule_frame
 from .zones import EXTERNAL, Zones, load_zones, resolve_today
@@ -190,6 +192,92 @@ class Segmentation:
         return self.to_html()
 
 
+class _Core:
+    """The edge frame reduced to codes: endpoints, zones, and (zone, zone, protocol, ports) combos."""
+
+    def __init__(self, edges: pd.DataFrame, zones: Zones, zmap: dict[str, str], snapshot: Any, level: str):
+        import pandas as pd
+
+        self.src_codes, src_u = pd.factorize(edges["src"])
+        self.dst_codes, dst_u = pd.factorize(edges["dst"])
+        self.src_names = np.asarray(src_u, dtype=object)
+        self.dst_names = np.asarray(dst_u, dtype=object)
+        self.src_ext = np.zeros(len(src_u), dtype=bool)
+        self.dst_ext = np.zeros(len(dst_u), dtype=bool)
+        self.src_ext[self.src_codes] = np.asarray(edges["src_type"] == "external")
+        self.dst_ext[self.dst_codes] = np.asarray(edges["dst_type"] == "external")
+        self.external_keys = set(self.src_names[self.src_ext].tolist()) | set(
+            self.dst_names[self.dst_ext].tolist()
+        )
+        znames = zones.names
+        zidx = {z: i for i, z in enumerate(znames)}
+
+        def zone(key: str, ext: bool) -> str:
+            if ext:
+                return EXTERNAL
+            if key in zmap:
+                return zmap[key]
+            pod = snapshot.pod(key)
+            if pod is not None:
+                return zmap.get(pod.workload_key if level == "workload" else pod.key, "unzoned")
+            return "unzoned"
+
+        src_zu = np.array(
+            [zidx[zone(k, e)] for k, e in zip(src_u, self.src_ext.tolist(), strict=True)], dtype=np.int64
+        )
+        dst_zu = np.array(
+            [zidx[zone(k, e)] for k, e in zip(dst_u, self.dst_ext.tolist(), strict=True)], dtype=np.int64
+        )
+        self.members: dict[str, set[str]] = defaultdict(set)
+        for key, z in zmap.items():
+            self.members[z].add(key)
+        for names, zu in ((self.src_names, src_zu), (self.dst_names, dst_zu)):
+            for k, zi in zip(names.tolist(), zu.tolist(), strict=True):
+                if znames[zi] not in zones.zones:
+                    self.members[znames[zi]].add(k)
+        sz, dz = src_zu[self.src_codes], dst_zu[self.dst_codes]
+        # protocol and port-list codes (the engine shares one list object per distinct port set)
+        proto_col = edges["protocol"]
+        if isinstance(proto_col.dtype, pd.CategoricalDtype):
+            pcodes = proto_col.cat.codes.to_numpy().astype(np.int64)
+            puniq = list(proto_col.cat.categories)
+        else:
+            pcodes, puniq = pd.factorize(proto_col)
+        ids = np.fromiter((id(x) for x in edges["ports"]), dtype=np.int64, count=len(edges))
+        _, first, icodes = np.unique(ids, return_index=True, return_inverse=True)
+        icodes = icodes.reshape(-1)
+        del ids
+        ports_col = edges["ports"]
+        canon: dict[_ports.Ranges, int] = {}
+        rmap = np.array(
+            [canon.setdefault(_ports.parse(ports_col.iat[int(f)]), len(canon)) for f in first], dtype=np.int64
+        )
+        rcodes = rmap[icodes] if len(rmap) else icodes
+        ranges = list(canon)
+        nz, npro, nr = len(znames), max(len(puniq), 1), max(len(ranges), 1)
+        combo = ((sz * nz + dz) * npro + pcodes) * nr + rcodes
+        ucombo, self.inv = np.unique(combo, return_inverse=True)
+        self.inv = self.inv.reshape(-1)
+        protos = [str(p) for p in puniq]
+        self.combos = []
+        for c in ucombo.tolist():
+            c, r = divmod(c, nr)
+            c, p = divmod(c, npro)
+            a, b = divmod(c, nz)
+            self.combos.append((znames[a], znames[b], protos[p], ranges[r]))
+        # connected member pairs per zone pair (several protocols count once)
+        dst_in_src = pd.Index(src_u).get_indexer(dst_u)
+        differ = dst_in_src[self.dst_codes] != self.src_codes
+        pair = self.src_codes[differ].astype(np.int64) * max(len(dst_u), 1) + self.dst_codes[differ]
+        upair, first_pair = np.unique(pair, return_index=True)
+        zp = sz[differ][first_pair] * nz + dz[differ][first_pair]
+        counts = np.bincount(zp, minlength=nz * nz) if len(zp) else np.zeros(nz * nz, dtype=np.int64)
+        self.pair_conns = {
+            (znames[i // nz], znames[i % nz]): int(n) for i, n in enumerate(counts.tolist()) if n
+        }
+        del upair
+
+
 def segmentation(
     snapshot: Snapshot | None,
     reach: Any = None,
@@ -230,34 +318,19 @@ def segmentation(
         snapshot = reach.snapshot
     reach = get_reach(snapshot, reach)
     day = resolve_today(today, snapshot)
-    df = zoned_frame(reach, zones, level)
     rules = rule_index(reach, level)
-
-    members: dict[str, set[str]] = defaultdict(set)
-    for key, z in zones.assign(snapshot, level).items():
-        members[z].add(key)
-    for col, typ, zcol in (("src", "src_type", "src_zone"), ("dst", "dst_type", "dst_zone")):
-        extra = df.loc[(df[typ] == "external") | ~df[zcol].isin(list(zones.zones)), [col, zcol]].drop_duplicates()
-        for k, z in zip(extra[col], extra[zcol], strict=True):
-            members[z].add(k)
-
-    # connected member pairs per zone pair (a pair may have rows for several protocols)
-    pair_conns: dict[tuple[str, str], int] = {}
-    conn = df.loc[df["src"] != df["dst"], ["src", "dst", "src_zone", "dst_zone"]].drop_duplicates(["src", "dst"])
-    for (zs, zd), n in conn.groupby(["src_zone", "dst_zone"], sort=False).size().items():
-        pair_conns[(zs, zd)] = int(n)
-    del conn
-
-    violations: list[dict[str, Any]] = []
+    core = _Core(edge_frame(reach, level), zones, zones.assign(snapshot, level), reach.snapshot, level)
+    members = core.members
+    pair_conns = core.pair_conns
     pair_ports: dict[tuple[str, str], dict[str, _ports.Ranges]] = defaultdict(dict)
     pair_viol: dict[tuple[str, str], int] = defaultdict(int)
     pair_exc: dict[tuple[str, str], set[str]] = defaultdict(set)
     pair_port_sets: dict[tuple[str, str, str], set[_ports.Ranges]] = defaultdict(set)
     cov_cache: dict[tuple[str, str, str, _ports.Ranges], Any] = {}
-    cols = [df[c].tolist() for c in ("src", "dst", "src_zone", "dst_zone", "protocol", "ports")]
-    parse = _ports.parse
-    for src, dst, zs, zd, proto, raw_ports in zip(*cols, strict=True):
-        ranges = parse(raw_ports)
+    n_combo = len(core.combos)
+    combo_viol = np.zeros(n_combo, dtype=bool)
+    combo_info: list[Any] = [None] * n_combo
+    for ci, (zs, zd, proto, ranges) in enumerate(core.combos):
         pair_port_sets[(zs, zd, proto)].add(ranges)
         if zs == zd:
             continue
@@ -266,10 +339,29 @@ def segmentation(
         if cov is None:
             cov = cov_cache[ck] = zones.coverage(zs, zd, proto, ranges, day)
             pair_exc[(zs, zd)].update(r.ref for r in cov.rules)
-            cov.fmt = (_ports.fmt(cov.uncovered), _ports.fmt(ranges), [r.ref for r in cov.rules],
-                       [r.ref for r in cov.expired_rules])
-        if not cov.uncovered:
-            continue
+            cov.fmt = (
+                _ports.fmt(cov.uncovered),
+                _ports.fmt(ranges),
+                [r.ref for r in cov.rules],
+                [r.ref for r in cov.expired_rules],
+            )
+        if cov.uncovered:
+            combo_viol[ci] = True
+            combo_info[ci] = cov
+    for (zs, zd, proto), sets in pair_port_sets.items():
+        pair_ports[(zs, zd)][proto] = _ports.union(*sets)
+
+    idx = np.flatnonzero(combo_viol[core.inv])
+    cols: dict[str, list[Any]] = {c: [] for c in VIOLATION_COLUMNS}
+    ext_rows: list[dict[str, Any]] = []
+    srcs = core.src_names[core.src_codes[idx]].tolist()
+    dsts = core.dst_names[core.dst_codes[idx]].tolist()
+    cis = core.inv[idx].tolist()
+    src_ext = core.src_ext[core.src_codes[idx]].tolist()
+    dst_ext = core.dst_ext[core.dst_codes[idx]].tolist()
+    for src, dst, ci, se, de in zip(srcs, dsts, cis, src_ext, dst_ext, strict=True):
+        zs, zd, proto, _ = core.combos[ci]
+        cov = combo_info[ci]
         cand = rules.get((src, dst, proto))
         if cand:
             opening = sorted(
@@ -280,25 +372,19 @@ def segmentation(
             policies = sorted({o[0] for o in opening})
         else:
             rule_texts, policies = [], []
-        violations.append(
-            {
-                "src": src,
-                "dst": dst,
-                "src_zone": zs,
-                "dst_zone": zd,
-                "protocol": proto,
-                "ports": cov.fmt[0],
-                "allowed_ports": cov.fmt[1],
-                "rules": rule_texts,
-                "policies": policies,
-                "exceptions": cov.fmt[2],
-                "expired_exceptions": cov.fmt[3],
-            }
-        )
-    del cols
-    for (zs, zd, proto), sets in pair_port_sets.items():
-        pair_ports[(zs, zd)][proto] = _ports.union(*sets)
-    viol = pd.DataFrame(_merge_external(violations, df_types(df)), columns=VIOLATION_COLUMNS)
+        row = (src, dst, zs, zd, proto, cov.fmt[0], cov.fmt[1], rule_texts, policies, cov.fmt[2], cov.fmt[3])
+        if se or de:
+            ext_rows.append(dict(zip(VIOLATION_COLUMNS[:-1], row, strict=True)))
+            continue
+        for c, v in zip(VIOLATION_COLUMNS, (*row, []), strict=True):
+            cols[c].append(v)
+    del srcs, dsts, cis, idx
+    external = {r["src"] for r in ext_rows} | {r["dst"] for r in ext_rows}
+    external = {k for k in external if k in core.external_keys}
+    for r in _merge_external(ext_rows, external):
+        for c in VIOLATION_COLUMNS:
+            cols[c].append(r[c])
+    viol = pd.DataFrame(cols, columns=VIOLATION_COLUMNS)
     for (zs, zd), n in viol.groupby(["src_zone", "dst_zone"]).size().items():
         pair_viol[(zs, zd)] = int(n)
     if len(viol):
