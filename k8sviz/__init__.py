@@ -26,10 +26,40 @@ _API: dict[str, str] = {
     "QueryError": ".errors",
     "SnapshotVersionError": ".errors",
     "LiveError": ".errors",
+    "ZoneError": ".errors",
+    # analyses
+    "graph": ".analysis.graph",
+    "load_zones": ".analysis.zones",
+    "Zones": ".analysis.zones",
+    "segmentation": ".analysis.segmentation",
+    "Segmentation": ".analysis.segmentation",
+    "gaps": ".analysis.gaps",
+    "controls_summary": ".analysis.controls",
+    "CONTROLS": ".analysis.controls",
+    "FINDINGS": ".analysis.controls",
+    "blast_radius": ".analysis.blast",
+    "internet_paths": ".analysis.blast",
     "reachability": ".policy.reachability",
     "Reachability": ".policy.reachability",
     "Verdict": ".policy.reachability",
     "snapshot_cluster": ".sources.live",
+    # figures and report
+    "report": ".report",
+    "network_figure": ".viz",
+    "segmentation_heatmap": ".viz",
+    "reachability_matrix": ".viz",
+    "flow_sankey": ".viz",
+    "flow_timeline": ".viz",
+    "findings_summary": ".viz",
+    "controls_figure": ".viz",
+    "load_flows": ".flows",
+    "flow_edges": ".flows",
+    "flow_discrepancies": ".flows",
+    "flow_windows": ".flows",
+    "flow_report": ".flows",
+    "clock_skew": ".flows",
+    "aggregate_flow_archive": ".flows",
+    "FlowWarning": ".flows",
 }
 
 __all__ = ["__version__", *sorted(_API)]
@@ -42,11 +72,38 @@ if TYPE_CHECKING:
         PolicyError,
         QueryError,
         SnapshotVersionError,
+        ZoneError,
     )
+    from .analysis.blast import blast_radius, internet_paths
+    from .analysis.controls import CONTROLS, FINDINGS, controls_summary
+    from .analysis.gaps import gaps
+    from .analysis.graph import graph
+    from .analysis.segmentation import Segmentation, segmentation
+    from .analysis.zones import Zones, load_zones
     from .policy.reachability import Reachability, Verdict, reachability
+    from .flows import (
+        FlowWarning,
+        aggregate_flow_archive,
+        clock_skew,
+        flow_discrepancies,
+        flow_edges,
+        flow_report,
+        flow_windows,
+        load_flows,
+    )
+    from .report import report
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path
     from .sources.live import snapshot_cluster
+    from .viz import (
+        controls_figure,
+        findings_summary,
+        flow_sankey,
+        flow_timeline,
+        network_figure,
+        reachability_matrix,
+        segmentation_heatmap,
+    )
 
 
 def __getattr__(name: str) -> Any:

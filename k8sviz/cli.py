@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from ._version import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("info", "snapshot", "connectivity")
+COMMANDS = ("info", "snapshot", "connectivity", "flows", "gaps", "segmentation", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

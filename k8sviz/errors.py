@@ -13,6 +13,7 @@ __all__ = [
     "PolicyError",
     "QueryError",
     "SnapshotVersionError",
+    "ZoneError",
 ]
 
 
@@ -39,6 +40,11 @@ class PolicyError(InputError):
 
 class SnapshotVersionError(InputError):
     """A snapshot file written by a newer (or unknown) schema version."""
+
+
+class ZoneError(InputError):
+    """A zones file (segmentation intent) that cannot be used: unknown zone in a rule, zones that
+    overlap without a ``priority``, a bad selector or port spec.  Names the file and the zone/rule."""
 
 
 class QueryError(K8svizError):

@@ -1,0 +1,260 @@
+"""Assume breach: what a compromised workload reaches, and how the internet reaches a zone."""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any
+
+from ._common import INTERNET, classify_block, edge_frame, exposure, port_text, workload_of
+from .zones import Zones, load_zones
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["blast_radius", "internet_paths"]
+
+BLAST_COLUMNS = ["workload", "namespace", "hops", "path", "ports"]
+PATH_COLUMNS = ["target", "namespace", "zone", "hops", "path", "ports"]
+
+
+class _Hops:
+    """Workload hop graph in CSR form (memory-lean for tens of millions of allowed edges).
+
+    One hop = a connection the policies allow end to end (egress of the source and ingress of
+    the destination), on any port; ports are looked up only for the hops of returned paths.
+    """
+
+    def __init__(self, reach: Any):
+        import numpy as np
+        import pandas as pd
+
+        edges = edge_frame(reach, "workload")
+        internal = edges[(edges["src_type"] != "external") & (edges["dst_type"] != "external")]
+        src = np.asarray(internal["src"].astype(str))
+        dst = np.asarray(internal["dst"].astype(str))
+        self.keys = np.unique(np.concatenate([src, dst])) if len(src) else np.array([], dtype=str)
+        self.code = {k: i for i, k in enumerate(self.keys.tolist())}
+        si = np.searchsorted(self.keys, src).astype(np.int64)
+        di = np.searchsorted(self.keys, dst).astype(np.int64)
+        n = max(len(self.keys), 1)
+        keep = si != di
+        self.row_pos = np.flatnonzero(keep)
+        self.pair = si[keep] * n + di[keep]
+        self.n = n
+        uniq = np.unique(self.pair)
+        us, ud = uniq // n, uniq % n
+        self.indptr = np.zeros(len(self.keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(us, minlength=len(self.keys)), out=self.indptr[1:])
+        self.indices = ud
+        self.frame = internal
+        del pd
+
+    def bfs(self, starts: list[int], max_hops: int | None) -> tuple[Any, Any]:
+        """``(parent, depth)`` arrays: parent -2 for a start, -1 when unreached."""
+        import numpy as np
+
+        parent = np.full(len(self.keys), -1, dtype=np.int64)
+        depth = np.full(len(self.keys), -1, dtype=np.int64)
+        frontier = np.unique(np.asarray(starts, dtype=np.int64))
+        parent[frontier] = -2
+        depth[frontier] = 0
+        level = 0
+        while len(frontier) and (max_hops is None or level < max_hops):
+            lo, hi = self.indptr[frontier], self.indptr[frontier + 1]
+            deg = hi - lo
+            if not deg.sum():
+                break
+            nbrs = np.concatenate([self.indices[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True)])
+            srcs = np.repeat(frontier, deg)
+            new = parent[nbrs] == -1
+            nbrs, srcs = nbrs[new], srcs[new]
+            nodes, first = np.unique(nbrs, return_index=True)
+            level += 1
+            parent[nodes] = srcs[first]
+            depth[nodes] = level
+            frontier = nodes
+        return parent, depth
+
+    def path(self, parent: Any, node: int) -> list[int]:
+        out = [node]
+        while parent[out[-1]] >= 0:
+            out.append(int(parent[out[-1]]))
+        return out[::-1]
+
+    def hop_ports(self, hops: set[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+        """Ports (``["TCP/5432", ...]``) of the given hops."""
+        import numpy as np
+
+        if not hops:
+            return {}
+        wanted = np.fromiter((a * self.n + b for a, b in hops), dtype=np.int64, count=len(hops))
+        rows = self.row_pos[np.isin(self.pair, wanted)]
+        out: dict[tuple[int, int], list[str]] = {}
+        sub = self.frame.iloc[rows]
+        for src, dst, proto, ports in zip(
+            sub["src"].tolist(),
+            sub["dst"].tolist(),
+            sub["protocol"].tolist(),
+            sub["ports"].tolist(),
+            strict=True,
+        ):
+            out.setdefault((self.code[src], self.code[dst]), []).extend(port_text(proto, ports))
+        return out
+
+
+def _hops(reach: Any) -> _Hops:
+    from ._common import _FRAMES
+
+    try:
+        store = _FRAMES.setdefault(reach, {})
+    except TypeError:
+        store = {}
+    if ("hops", "workload") not in store:
+        store[("hops", "workload")] = _Hops(reach)
+    return store[("hops", "workload")]
+
+
+def blast_radius(reach: Any, start: str, max_hops: int | None = None) -> pd.DataFrame:
+    """Every workload reachable from a compromised one, by the shortest chain of allowed hops.
+
+    Parameters
+    ----------
+    reach
+        ``k8sviz.reachability(snapshot)``.
+    start
+        ``"namespace/pod"`` or ``"namespace/workload"``.
+    max_hops
+        Stop after this many hops (None: no limit).
+
+    Returns
+    -------
+    DataFrame with ``workload``, ``namespace``, ``hops`` (a direct peer is 1), ``path`` (list of
+    workload keys from ``start``'s workload to ``workload``) and ``ports`` (per hop, the list of
+    ``"TCP/5432"``-style ports allowed on that hop), sorted by hops then workload.  The start
+    itself is not listed.  A hop is a connection the policies allow end to end (egress of the
+    source and ingress of the destination); whether a service actually listens is not checked.
+    """
+    import pandas as pd
+
+    from ..errors import QueryError
+
+    snap = reach.snapshot
+    wl = workload_of(snap, start)
+    if wl not in {p.workload_key for p in snap.pods}:
+        msg = f"unknown workload or pod {start!r} (expected namespace/pod or namespace/workload)"
+        raise QueryError(msg)
+    hops = _hops(reach)
+    rows = []
+    if wl in hops.code:
+        parent, depth = hops.bfs([hops.code[wl]], max_hops)
+        reached = [int(i) for i in (depth > 0).nonzero()[0]]
+        paths = {i: hops.path(parent, i) for i in reached}
+        ports = hops.hop_ports({(a, b) for p in paths.values() for a, b in itertools.pairwise(p)})
+        for i, path in paths.items():
+            dst = str(hops.keys[i])
+            rows.append(
+                {
+                    "workload": dst,
+                    "namespace": dst.split("/", 1)[0],
+                    "hops": len(path) - 1,
+                    "path": [str(hops.keys[j]) for j in path],
+                    "ports": [ports.get((a, b), []) for a, b in itertools.pairwise(path)],
+                }
+            )
+    df = pd.DataFrame(rows, columns=BLAST_COLUMNS)
+    return df.sort_values(["hops", "workload"], ignore_index=True) if len(df) else df
+
+
+def internet_paths(
+    reach: Any,
+    zone_or_workload: str,
+    zones: Zones | str | Any = None,
+    *,
+    exposed_only: bool = True,
+    max_hops: int | None = None,
+) -> pd.DataFrame:
+    """Shortest paths from the internet into a zone (or to one workload).
+
+    Parameters
+    ----------
+    reach
+        ``k8sviz.reachability(snapshot)``.
+    zone_or_workload
+        A zone name of ``zones``, a ``"namespace/workload"``/``"namespace/pod"``, or a namespace.
+    zones
+        Zones (or a zones YAML path), needed when a zone is named.
+    exposed_only
+        The first hop must be a workload exposed outside the cluster (LoadBalancer/NodePort
+        Service, external IP, Ingress backend, hostPort or hostNetwork) *and* allowed to receive
+        traffic from internet addresses by policy (default).  False: any workload the policies
+        let internet addresses reach counts as an entry point.
+
+    Returns
+    -------
+    DataFrame with ``target``, ``namespace``, ``zone``, ``hops`` (internet -> entry is 1),
+    ``path`` (``["internet", "ingress-nginx/ingress-nginx-controller", "shop/frontend", ...]``),
+    ``ports`` (per hop), one row per reachable target workload, sorted by hops.
+    """
+    import pandas as pd
+
+    snap = reach.snapshot
+    zones = load_zones(zones) if zones is not None else None
+    wzones = zones.workload_zones(snap) if zones is not None else {}
+    all_wl = {p.workload_key for p in snap.pods}
+    if zones is not None and zone_or_workload in zones.names:
+        targets = {w for w, z in wzones.items() if z == zone_or_workload}
+    else:
+        wl = workload_of(snap, zone_or_workload)
+        if wl in all_wl:
+            targets = {wl}
+        elif zone_or_workload in {p.namespace for p in snap.pods}:
+            targets = {w for w in all_wl if w.split("/", 1)[0] == zone_or_workload}
+        else:
+            from ..errors import QueryError
+
+            msg = f"{zone_or_workload!r} is no zone, workload, pod or namespace of the snapshot"
+            raise QueryError(msg)
+    edges = edge_frame(reach, "workload")
+    hops = _hops(reach)
+    exposed = exposure(snap)
+    entry: dict[str, list[str]] = {}
+    for row in edges[(edges["src_type"] == "external") & (edges["dst_type"] != "external")].itertuples(
+        index=False
+    ):
+        if classify_block(row.src)[0] != INTERNET:
+            continue
+        if exposed_only and row.dst not in exposed:
+            continue
+        ports = entry.setdefault(row.dst, [])
+        for p in port_text(row.protocol, row.ports):
+            if p not in ports:
+                ports.append(p)
+    starts = [hops.code[e] for e in entry if e in hops.code]
+    parent, depth = hops.bfs(starts, None if max_hops is None else max(max_hops - 1, 0))
+    paths: dict[str, list[str]] = {e: [INTERNET, e] for e in entry if e not in hops.code}
+    wanted = [hops.code[t] for t in targets if t in hops.code and depth[hops.code[t]] >= 0]
+    coded = {i: hops.path(parent, i) for i in wanted}
+    ports = hops.hop_ports({(a, b) for p in coded.values() for a, b in itertools.pairwise(p)})
+    hop_ports: dict[tuple[str, str], list[str]] = {(INTERNET, e): p for e, p in entry.items()}
+    for p in coded.values():
+        names = [str(hops.keys[j]) for j in p]
+        paths[names[-1]] = [INTERNET, *names]
+        for (a, b), (na, nb) in zip(itertools.pairwise(p), itertools.pairwise(names), strict=True):
+            hop_ports[(na, nb)] = ports.get((a, b), [])
+    rows = []
+    for t in sorted(targets):
+        if t not in paths:
+            continue
+        path = paths[t]
+        rows.append(
+            {
+                "target": t,
+                "namespace": t.split("/", 1)[0],
+                "zone": wzones.get(t),
+                "hops": len(path) - 1,
+                "path": path,
+                "ports": [hop_ports[(a, b)] for a, b in itertools.pairwise(path)],
+            }
+        )
+    df = pd.DataFrame(rows, columns=PATH_COLUMNS)
+    return df.sort_values(["hops", "target"], ignore_index=True) if len(df) else df

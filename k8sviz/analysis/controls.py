@@ -1,0 +1,291 @@
+"""The control catalog findings map to, and the per-control summary for an executive view.
+
+Control wording is paraphrased (PCI DSS, CIS and NSA texts are licensed or long); ids follow PCI
+DSS v4.0.1, the CIS Kubernetes Benchmark v1.10 (kube-bench numbering), the NSA/CISA Kubernetes
+Hardening Guidance v1.2 and NIST SP 800-190.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CONTROLS", "FINDINGS", "Control", "Finding", "controls_frame", "controls_summary"]
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    framework: str
+    title: str
+    automated: bool = True  # False: k8sviz only gathers evidence, a human decides
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding id of :func:`k8sviz.gaps`: what it means and which controls it fails."""
+
+    id: str
+    title: str
+    severity: str  # the base severity; gaps() adjusts it per row (see its docstring)
+    controls: tuple[str, ...]
+    needs: str = "snapshot"  # snapshot | reach | zones | flows
+
+
+_C = [
+    Control("PCI-1.2.1", "PCI DSS v4", "Network security control (NSC) rulesets are defined and maintained"),
+    Control("PCI-1.2.3", "PCI DSS v4", "Accurate network diagram of all connections to the CDE", False),
+    Control(
+        "PCI-1.2.5",
+        "PCI DSS v4",
+        "Every allowed service, protocol and port is identified, approved and justified",
+    ),
+    Control(
+        "PCI-1.2.7", "PCI DSS v4", "NSC configurations reviewed; rules without justification or use removed"
+    ),
+    Control(
+        "PCI-1.2.8",
+        "PCI DSS v4",
+        "NSC configuration files are secured and consistent with the running config",
+        False,
+    ),
+    Control("PCI-1.3.1", "PCI DSS v4", "Inbound traffic to the CDE restricted to what is necessary"),
+    Control("PCI-1.3.2", "PCI DSS v4", "Outbound traffic from the CDE restricted to what is necessary"),
+    Control("PCI-1.4.1", "PCI DSS v4", "NSCs between trusted and untrusted networks"),
+    Control(
+        "PCI-1.4.2", "PCI DSS v4", "Inbound from untrusted networks limited to authorized public services"
+    ),
+    Control(
+        "PCI-1.4.4",
+        "PCI DSS v4",
+        "Components storing cardholder data not directly reachable from untrusted networks",
+    ),
+    Control(
+        "PCI-11.4.5", "PCI DSS v4", "Segmentation controls verified (pen test) to isolate the CDE", False
+    ),
+    Control("CIS-5.2.2", "CIS Kubernetes", "Minimize the admission of privileged containers"),
+    Control(
+        "CIS-5.2.5",
+        "CIS Kubernetes",
+        "Minimize the admission of containers sharing the host network namespace",
+    ),
+    Control("CIS-5.2.13", "CIS Kubernetes", "Minimize the admission of containers which use hostPorts"),
+    Control("CIS-5.3.2", "CIS Kubernetes", "All namespaces have NetworkPolicies defined"),
+    Control(
+        "NSA-NP-DEFAULT-DENY",
+        "NSA/CISA",
+        "Default policy denying all ingress and egress traffic per namespace",
+    ),
+    Control(
+        "NSA-NP-SELECT",
+        "NSA/CISA",
+        "Network policies isolate resources (select pods; namespaces alone do not isolate)",
+    ),
+    Control("NSA-NP-METADATA", "NSA/CISA", "Block pod access to cloud metadata services"),
+    Control("NIST-800-190-4.3.3", "NIST SP 800-190", "Separate inter-container traffic by sensitivity level"),
+    Control(
+        "NIST-800-190-4.4.2",
+        "NIST SP 800-190",
+        "Control container egress; map network surfaces, detect unexpected flows",
+    ),
+]
+
+#: Control id -> :class:`Control`.
+CONTROLS: dict[str, Control] = {c.id: c for c in _C}
+
+_F = [
+    Finding(
+        "no-ingress-isolation",
+        "Workload accepts traffic from anywhere (no policy selects it for ingress)",
+        "medium",
+        ("PCI-1.3.1", "NSA-NP-SELECT", "NIST-800-190-4.3.3"),
+    ),
+    Finding(
+        "no-egress-isolation",
+        "Workload may connect anywhere (no policy selects it for egress)",
+        "medium",
+        ("PCI-1.3.2", "NSA-NP-SELECT", "NIST-800-190-4.4.2"),
+    ),
+    Finding(
+        "namespace-without-policy",
+        "Namespace with workloads and no NetworkPolicy",
+        "high",
+        ("CIS-5.3.2", "NSA-NP-DEFAULT-DENY", "PCI-1.3.1", "PCI-1.3.2"),
+    ),
+    Finding(
+        "namespace-without-default-deny",
+        "Namespace without a default-deny policy for ingress and egress",
+        "medium",
+        ("CIS-5.3.2", "NSA-NP-DEFAULT-DENY"),
+    ),
+    Finding(
+        "host-network",
+        "hostNetwork pod: outside NetworkPolicy enforcement",
+        "high",
+        ("CIS-5.2.5", "PCI-1.3.1", "PCI-1.3.2", "NSA-NP-SELECT"),
+    ),
+    Finding(
+        "privileged",
+        "Privileged container: can change its own network namespace and bypass policy",
+        "high",
+        ("CIS-5.2.2", "PCI-1.3.1"),
+    ),
+    Finding(
+        "host-port",
+        "hostPort: reachable on the node address, around pod NetworkPolicy",
+        "medium",
+        ("CIS-5.2.13", "PCI-1.4.1"),
+    ),
+    Finding(
+        "internet-ingress",
+        "Workload reachable from internet addresses",
+        "medium",
+        ("PCI-1.4.1", "PCI-1.4.2", "PCI-1.4.4"),
+        "reach",
+    ),
+    Finding(
+        "internet-egress",
+        "Workload may connect to internet addresses",
+        "medium",
+        ("PCI-1.3.2", "NIST-800-190-4.4.2"),
+        "reach",
+    ),
+    Finding(
+        "metadata-egress",
+        "Workload may reach the cloud metadata endpoint 169.254.169.254",
+        "high",
+        ("NSA-NP-METADATA", "NIST-800-190-4.4.2"),
+        "reach",
+    ),
+    Finding(
+        "allow-all-rule",
+        "Over-broad allow rule (any peer, any namespace, or any port into a sensitive zone)",
+        "medium",
+        ("PCI-1.2.5", "PCI-1.3.1", "PCI-1.3.2"),
+    ),
+    Finding(
+        "policy-selects-nothing",
+        "Policy whose podSelector matches no pod (dead or mistyped)",
+        "low",
+        ("PCI-1.2.7", "PCI-1.2.1"),
+    ),
+    Finding(
+        "rule-peer-matches-nothing",
+        "Rule peer that matches no pod or namespace",
+        "low",
+        ("PCI-1.2.7", "PCI-1.2.1"),
+    ),
+    Finding(
+        "redundant-rule",
+        "Rule never decisive: everything it admits is admitted by other rules too",
+        "info",
+        ("PCI-1.2.7",),
+        "reach",
+    ),
+    Finding(
+        "zone-violation",
+        "Cross-zone connectivity not covered by a valid allow rule",
+        "high",
+        ("PCI-1.3.1", "PCI-1.3.2", "PCI-1.2.5", "NIST-800-190-4.3.3"),
+        "zones",
+    ),
+    Finding(
+        "observed-but-policy-denies",
+        "Observed allowed flow that the policies deny (drift or unmodelled path)",
+        "high",
+        ("PCI-1.2.8", "NIST-800-190-4.4.2"),
+        "flows",
+    ),
+    Finding(
+        "dropped-but-policy-allows",
+        "Dropped flow that the policies allow (enforcement differs from config)",
+        "medium",
+        ("PCI-1.2.8",),
+        "flows",
+    ),
+    Finding(
+        "allowed-but-unused",
+        "Connection allowed by policy but never observed",
+        "low",
+        ("PCI-1.2.7", "PCI-1.2.5"),
+        "flows",
+    ),
+]
+
+#: Finding id -> :class:`Finding`.
+FINDINGS: dict[str, Finding] = {f.id: f for f in _F}
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def controls_frame() -> Any:
+    """The catalog as a DataFrame: ``id``, ``framework``, ``title``, ``automated``, ``findings``."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {
+                "id": c.id,
+                "framework": c.framework,
+                "title": c.title,
+                "automated": c.automated,
+                "findings": [f.id for f in _F if c.id in f.controls],
+            }
+            for c in _C
+        ]
+    )
+
+
+def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
+    """Per control: ``pass`` / ``fail`` / ``manual`` / ``not-checked`` for an executive summary.
+
+    Parameters
+    ----------
+    gaps_df
+        The result of :func:`k8sviz.gaps`.  Its ``attrs["checked"]`` (the finding ids that were
+        evaluated) tells "no finding" apart from "not evaluated" (e.g. flow checks without flows).
+    checked
+        Override of the evaluated finding ids.
+
+    Returns
+    -------
+    DataFrame with ``control``, ``framework``, ``title``, ``status``, ``findings`` (count of rows),
+    ``worst`` (highest severity), ``finding_ids``.  A control fails when any finding mapped to it
+    is present with severity above ``info``; it is ``manual`` when k8sviz only gathers evidence
+    for it, and ``not-checked`` when none of its findings was evaluated.
+    """
+    import pandas as pd
+
+    if checked is None:
+        checked = gaps_df.attrs.get("checked", list(FINDINGS))
+    checked = set(checked)
+    rows = []
+    for c in _C:
+        mapped = {f.id for f in _F if c.id in f.controls}
+        hits = gaps_df[gaps_df["controls"].map(lambda cs, cid=c.id: cid in cs)] if len(gaps_df) else gaps_df
+        hits = hits[hits["severity"] != "info"] if len(hits) else hits
+        if not c.automated:
+            status = "manual"
+        elif len(hits):
+            status = "fail"
+        elif mapped & checked:
+            status = "pass"
+        else:
+            status = "not-checked"
+        worst = None
+        if len(hits):
+            worst = min(hits["severity"], key=lambda s: SEVERITIES.index(s) if s in SEVERITIES else 99)
+        rows.append(
+            {
+                "control": c.id,
+                "framework": c.framework,
+                "title": c.title,
+                "status": status,
+                "findings": len(hits),
+                "worst": worst,
+                "finding_ids": sorted(set(hits["finding"])) if len(hits) else [],
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["control", "framework", "title", "status", "findings", "worst", "finding_ids"]
+    )

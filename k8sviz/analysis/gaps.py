@@ -1,0 +1,734 @@
+"""Findings an auditor asks about, each mapped to controls and carrying its evidence.
+
+The finding ids, their base severity and control mapping are in
+:data:`k8sviz.analysis.controls.FINDINGS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..model import NetworkPolicy, Peer, PolicyRule
+from . import _ports
+from ._common import SYSTEM_NAMESPACES, classify_block, edge_frame, exposure, get_reach, port_text, rule_frame
+from .controls import FINDINGS, SEVERITIES
+from .zones import Zones, load_zones
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..snapshot import Snapshot
+
+__all__ = ["GAP_COLUMNS", "gaps"]
+
+GAP_COLUMNS = ["finding", "severity", "namespace", "name", "detail", "controls", "evidence"]
+
+
+def _shift(sev: str, by: int) -> str:
+    i = SEVERITIES.index(sev) - by
+    return SEVERITIES[min(max(i, 0), len(SEVERITIES) - 1)]
+
+
+class _Ctx:
+    def __init__(self, snapshot: Snapshot, zones: Zones | None):
+        self.snap = snapshot
+        self.zones = zones
+        self.rows: list[dict[str, Any]] = []
+        self.ns_labels = {n.name: n.labels for n in snapshot.namespaces}
+        self.wzone = zones.workload_zones(snapshot) if zones is not None else {}
+        self.pods_by_ns: dict[str, list[Any]] = defaultdict(list)
+        self.pods_by_wl: dict[str, list[Any]] = defaultdict(list)
+        for p in snapshot.pods:
+            self.pods_by_ns[p.namespace].append(p)
+            self.pods_by_wl[p.workload_key].append(p)
+
+    def sensitive(self, workload_key: str) -> bool:
+        return self.zones is not None and self.zones.is_sensitive(self.wzone.get(workload_key, ""))
+
+    def add(
+        self,
+        finding: str,
+        namespace: str | None,
+        name: str | None,
+        detail: str,
+        evidence: dict[str, Any],
+        *,
+        severity: str | None = None,
+        workload: str | None = None,
+        system_down: bool = True,
+    ) -> None:
+        """Record a row.  Severity: base (or given), +1 in a sensitive zone, -1 in system namespaces."""
+        sev = severity or FINDINGS[finding].severity
+        if workload and self.sensitive(workload):
+            sev = _shift(sev, 1)
+            evidence = {**evidence, "zone": self.wzone.get(workload)}
+        elif workload and self.zones is not None:
+            evidence = {**evidence, "zone": self.wzone.get(workload)}
+        if system_down and namespace in SYSTEM_NAMESPACES:
+            sev = _shift(sev, -1)
+        self.rows.append(
+            {
+                "finding": finding,
+                "severity": sev,
+                "namespace": namespace,
+                "name": name,
+                "detail": detail,
+                "controls": list(FINDINGS[finding].controls),
+                "evidence": evidence,
+            }
+        )
+
+    def selected(self, pol: NetworkPolicy) -> list[Any]:
+        return [p for p in self.pods_by_ns.get(pol.namespace, ()) if pol.pod_selector.matches(p.labels)]
+
+    def peer_pods(self, pol: NetworkPolicy, peer: Peer) -> list[Any]:
+        if peer.ip_block is not None:
+            return []
+        if peer.namespace_selector is None:
+            namespaces = [pol.namespace]
+        else:
+            namespaces = [
+                n for n, labels in self.ns_labels.items() if peer.namespace_selector.matches(labels)
+            ]
+        out = []
+        for n in namespaces:
+            for p in self.pods_by_ns.get(n, ()):
+                if peer.pod_selector is None or peer.pod_selector.matches(p.labels):
+                    out.append(p)
+        return out
+
+
+# ------------------------------------------------------------------------------ snapshot checks
+
+
+def _isolation(ctx: _Ctx) -> None:
+    by_dir: dict[str, set[str]] = {"Ingress": set(), "Egress": set()}
+    for pol in ctx.snap.network_policies:
+        for p in ctx.selected(pol):
+            for d in pol.policy_types:
+                by_dir[d].add(p.key)
+    done: set[tuple[str, str]] = set()
+    for p in ctx.snap.pods:
+        if p.host_network:
+            continue  # reported as host-network: policies do not apply at all
+        for d, fid in (("Ingress", "no-ingress-isolation"), ("Egress", "no-egress-isolation")):
+            if p.key in by_dir[d] or (p.workload_key, fid) in done:
+                continue
+            done.add((p.workload_key, fid))
+            pods = [q.key for q in ctx.pods_by_wl[p.workload_key] if q.key not in by_dir[d]]
+            ctx.add(
+                fid,
+                p.namespace,
+                p.workload,
+                f"{p.workload_kind} {p.workload_key}: no NetworkPolicy with policyTypes {d} selects "
+                f"{len(pods)} pod(s), so all {d.lower()} traffic is allowed",
+                {"workload": p.workload_key, "pods": pods, "direction": d.lower()},
+                workload=p.workload_key,
+            )
+
+
+def _namespaces(ctx: _Ctx) -> None:
+    pols: dict[str, list[NetworkPolicy]] = defaultdict(list)
+    for pol in ctx.snap.network_policies:
+        pols[pol.namespace].append(pol)
+    for ns in ctx.snap.namespaces:
+        pods = ctx.pods_by_ns.get(ns.name, [])
+        workloads = sorted({p.workload_key for p in pods})
+        if not pols[ns.name]:
+            ctx.add(
+                "namespace-without-policy",
+                ns.name,
+                ns.name,
+                f"namespace {ns.name} has no NetworkPolicy"
+                + (
+                    f"; {len(workloads)} workload(s) are unrestricted"
+                    if workloads
+                    else " (no workloads today)"
+                ),
+                {"workloads": workloads, "policies": 0},
+                severity=None if workloads else "low",
+            )
+            continue
+        missing = []
+        deny = {"Ingress": [], "Egress": []}
+        for pol in pols[ns.name]:
+            if not pol.pod_selector.is_empty:
+                continue
+            if pol.affects_ingress and not pol.ingress:
+                deny["Ingress"].append(pol.key)
+            if pol.affects_egress and not pol.egress:
+                deny["Egress"].append(pol.key)
+        missing = [d for d in ("Ingress", "Egress") if not deny[d]]
+        if missing:
+            ctx.add(
+                "namespace-without-default-deny",
+                ns.name,
+                ns.name,
+                f"namespace {ns.name} has {len(pols[ns.name])} policies but no default-deny for "
+                f"{' and '.join(m.lower() for m in missing)} (a policy with podSelector {{}} and no "
+                f"{'/'.join(m.lower() for m in missing)} rules)",
+                {
+                    "missing": [m.lower() for m in missing],
+                    "policies": sorted(p.key for p in pols[ns.name]),
+                    "default_deny": {k.lower(): v for k, v in deny.items()},
+                },
+                severity=None if workloads else "low",
+            )
+
+
+def _host(ctx: _Ctx) -> None:
+    seen: set[tuple[str, str]] = set()
+    for p in ctx.snap.pods:
+        checks = []
+        if p.host_network:
+            checks.append(
+                (
+                    "host-network",
+                    f"{p.workload_key} runs in the node's network namespace: NetworkPolicy does "
+                    "not apply to it, and it can reach anything the node can",
+                )
+            )
+        if p.privileged:
+            checks.append(
+                (
+                    "privileged",
+                    f"{p.workload_key} runs privileged containers that can alter their network "
+                    "namespace (iptables, interfaces) and escape policy enforcement",
+                )
+            )
+        if p.host_ports:
+            checks.append(
+                (
+                    "host-port",
+                    f"{p.workload_key} binds hostPort {', '.join(map(str, p.host_ports))}: "
+                    "reachable on the node addresses, where pod policies may not apply",
+                )
+            )
+        for fid, detail in checks:
+            if (fid, p.workload_key) in seen:
+                continue
+            seen.add((fid, p.workload_key))
+            pods = [q.key for q in ctx.pods_by_wl[p.workload_key]]
+            ev = {"workload": p.workload_key, "pods": pods}
+            if fid == "host-port":
+                ev["host_ports"] = list(p.host_ports)
+            # Outside the boundary no matter where: kube-system does not lower it.
+            ctx.add(fid, p.namespace, p.workload, detail, ev, workload=p.workload_key, system_down=False)
+
+
+def _rule_ref(pol: NetworkPolicy, direction: str, i: int) -> str:
+    return f"{pol.key} {direction}[{i}]"
+
+
+def _is_any_cidr(peer: Peer) -> bool:
+    if peer.ip_block is None or peer.ip_block.except_:
+        return False
+    return ipaddress.ip_network(peer.ip_block.cidr, strict=False).prefixlen == 0
+
+
+def _rules(pol: NetworkPolicy) -> Iterable[tuple[str, int, PolicyRule]]:
+    if pol.affects_ingress:
+        for i, r in enumerate(pol.ingress):
+            yield "ingress", i, r
+    if pol.affects_egress:
+        for i, r in enumerate(pol.egress):
+            yield "egress", i, r
+
+
+def _broad_rules(ctx: _Ctx) -> None:
+    """allow-all-rule, policy-selects-nothing, rule-peer-matches-nothing."""
+    for pol in ctx.snap.network_policies:
+        selected = ctx.selected(pol)
+        wls = sorted({p.workload_key for p in selected})
+        into_sensitive = [w for w in wls if ctx.sensitive(w)]
+        if not selected:
+            ctx.add(
+                "policy-selects-nothing",
+                pol.namespace,
+                pol.name,
+                f"policy {pol.key} podSelector [{pol.pod_selector}] matches no pod in {pol.namespace}; "
+                "it is dead (or mistyped) and misleads reviewers",
+                {"policy": pol.key, "pod_selector": str(pol.pod_selector)},
+            )
+        for direction, i, rule in _rules(pol):
+            ref = _rule_ref(pol, direction, i)
+            ports = "all ports" if rule.all_ports else ", ".join(map(str, rule.ports or ()))
+            side = "from" if direction == "ingress" else "to"
+            reasons: list[tuple[str, str]] = []
+            if rule.all_peers:
+                reasons.append(
+                    ("high" if rule.all_ports else "medium", f"no '{side}': every peer incl. the internet")
+                )
+            for j, peer in enumerate(rule.peers or ()):
+                ns_any = peer.namespace_selector is not None and peer.namespace_selector.is_empty
+                if ns_any and (peer.pod_selector is None or peer.pod_selector.is_empty):
+                    reasons.append(
+                        (
+                            "high" if rule.all_ports else "low",
+                            f"{side}[{j}] namespaceSelector {{}}: every pod of every namespace",
+                        )
+                    )
+                elif _is_any_cidr(peer):
+                    reasons.append(("medium", f"{side}[{j}] ipBlock {peer.ip_block}: every address"))
+                elif (
+                    rule.all_ports
+                    and direction == "ingress"
+                    and into_sensitive
+                    and (peer.namespace_selector is not None or peer.ip_block is not None)
+                ):
+                    reasons.append(
+                        (
+                            "high",
+                            f"{side}[{j}] {peer}: all ports from outside the namespace into sensitive zone",
+                        )
+                    )
+                elif rule.all_ports and peer.namespace_selector is not None:
+                    reasons.append(("low", f"{side}[{j}] {peer}: all ports across namespaces"))
+                if peer.ip_block is None and not ctx.peer_pods(pol, peer):
+                    ctx.add(
+                        "rule-peer-matches-nothing",
+                        pol.namespace,
+                        pol.name,
+                        f"{ref} {side}[{j}] ({peer}) matches no pod today",
+                        {
+                            "policy": pol.key,
+                            "direction": direction,
+                            "rule": i,
+                            "peer": j,
+                            "peer_text": str(peer),
+                        },
+                    )
+            if not reasons or not selected:
+                continue
+            sev = min((r[0] for r in reasons), key=SEVERITIES.index)
+            if into_sensitive and direction == "ingress":
+                sev = _shift(sev, 1)
+            ctx.add(
+                "allow-all-rule",
+                pol.namespace,
+                pol.name,
+                f"{ref} ({ports}) allows "
+                + "; ".join(r[1] for r in reasons)
+                + (f"; selects {', '.join(into_sensitive)} in a sensitive zone" if into_sensitive else ""),
+                {
+                    "policy": pol.key,
+                    "direction": direction,
+                    "rule": i,
+                    "ports": ports,
+                    "selects": wls,
+                    "reasons": [r[1] for r in reasons],
+                },
+                severity=sev,
+            )
+
+
+# ------------------------------------------------------------------------------ reach checks
+
+
+def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
+    exposed = exposure(ctx.snap)
+    unenforced = {ctx.snap.pod(k).workload_key for k in getattr(reach, "unenforced", ()) if ctx.snap.pod(k)}
+    ext_in: dict[str, dict[str, Any]] = {}
+    ext_out: dict[str, dict[str, Any]] = {}
+    meta_out: dict[str, dict[str, Any]] = {}
+    ext = edges[(edges["src_type"] == "external") != (edges["dst_type"] == "external")]
+    for row in ext.itertuples(index=False):
+        if row.src_type == "external":
+            kind, _ = classify_block(row.src)
+            if kind == "internet":
+                d = ext_in.setdefault(row.dst, {"blocks": [], "ports": {}})
+                d["blocks"].append(row.src)
+                d["ports"][row.protocol] = _ports.union(
+                    d["ports"].get(row.protocol, ()), _ports.parse(row.ports)
+                )
+        else:
+            kind, meta = classify_block(row.dst)
+            targets = ([ext_out] if kind == "internet" else []) + ([meta_out] if meta else [])
+            for t in targets:
+                d = t.setdefault(row.src, {"blocks": [], "ports": {}})
+                d["blocks"].append(row.dst)
+                d["ports"][row.protocol] = _ports.union(
+                    d["ports"].get(row.protocol, ()), _ports.parse(row.ports)
+                )
+
+    def ports_of(d: dict[str, Any]) -> list[str]:
+        return [f"{p}/{r}" for p, rs in sorted(d["ports"].items()) for r in _ports.fmt(rs)]
+
+    def split(key: str) -> tuple[str, str]:
+        ns, _, name = key.partition("/")
+        return ns, name
+
+    for wl, d in sorted(ext_in.items()):
+        if wl in unenforced:
+            continue
+        ns, name = split(wl)
+        how = exposed.get(wl, [])
+        sev = "high" if how else "medium"
+        ctx.add(
+            "internet-ingress",
+            ns,
+            name,
+            f"{wl} accepts {', '.join(ports_of(d))} from internet addresses"
+            + (f"; exposed by {'; '.join(how)}" if how else "; not exposed by a Service/Ingress today"),
+            {
+                "workload": wl,
+                "ports": ports_of(d),
+                "blocks": d["blocks"][:20],
+                "n_blocks": len(d["blocks"]),
+                "exposed_by": how,
+            },
+            severity=sev,
+            workload=wl,
+        )
+    for wl, d in sorted(ext_out.items()):
+        if wl in unenforced:
+            continue
+        ns, name = split(wl)
+        ctx.add(
+            "internet-egress",
+            ns,
+            name,
+            f"{wl} may connect to internet addresses on {', '.join(ports_of(d))}",
+            {"workload": wl, "ports": ports_of(d), "blocks": d["blocks"][:20], "n_blocks": len(d["blocks"])},
+            workload=wl,
+        )
+    for wl, d in sorted(meta_out.items()):
+        if wl in unenforced:
+            continue
+        ns, name = split(wl)
+        tcp = d["ports"].get("TCP", ())
+        sev = "high" if _ports.contains(tcp, 80) else "medium"
+        ctx.add(
+            "metadata-egress",
+            ns,
+            name,
+            f"{wl} may reach the cloud metadata endpoint 169.254.169.254 on {', '.join(ports_of(d))}"
+            + ("" if sev == "high" else " (not on 80, where most metadata services listen)"),
+            {"workload": wl, "ports": ports_of(d), "block": d["blocks"][0]},
+            severity=sev,
+            workload=wl,
+        )
+
+
+def _redundant(ctx: _Ctx, reach: Any) -> None:
+    try:
+        rf = rule_frame(reach, "workload")
+    except (AttributeError, NotImplementedError):
+        return
+    if not len(rf):
+        return
+    per_rule: dict[tuple[str, str, int], list[tuple[str, str, str, _ports.Ranges]]] = defaultdict(list)
+    per_conn: dict[tuple[str, str, str, str], list[tuple[tuple[str, str, int], _ports.Ranges]]] = defaultdict(
+        list
+    )
+    for row in rf.itertuples(index=False):
+        rk = (row.policy, row.direction, int(row.rule))
+        rs = _ports.parse(row.ports)
+        per_rule[rk].append((row.direction, row.src, row.dst, row.protocol, rs))  # type: ignore[arg-type]
+        per_conn[(row.direction, row.src, row.dst, row.protocol)].append((rk, rs))
+    # Greedy, so that the flagged rules can all be removed together (two identical rules are
+    # each covered by the other; only one of them is redundant).  Smaller rules are tried first.
+    removed: set[tuple[str, str, int]] = set()
+    for rk, conns in sorted(per_rule.items(), key=lambda kv: (len(kv[1]), kv[0])):
+        covered_by: set[str] = set()
+        redundant = True
+        for direction, src, dst, proto, rs in conns:  # type: ignore[misc]
+            others: _ports.Ranges = ()
+            for ork, ors in per_conn[(direction, src, dst, proto)]:
+                if ork != rk and ork not in removed:
+                    if _ports.intersect(ors, rs):
+                        covered_by.add(f"{ork[0]} {ork[1]}[{ork[2]}]")
+                    others = _ports.union(others, ors)
+            if _ports.subtract(rs, others):
+                redundant = False
+                break
+        if not redundant:
+            continue
+        removed.add(rk)
+        pol, direction, i = rk
+        ns, _, name = pol.partition("/")
+        ctx.add(
+            "redundant-rule",
+            ns,
+            name,
+            f"{pol} {direction}[{i}] is never decisive: all {len(conns)} connection(s) it admits are also "
+            f"admitted by {', '.join(sorted(covered_by)[:5])}{' ...' if len(covered_by) > 5 else ''}",
+            {
+                "policy": pol,
+                "direction": direction,
+                "rule": i,
+                "connections": len(conns),
+                "covered_by": sorted(covered_by),
+            },
+        )
+
+
+def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any) -> None:
+    from .segmentation import segmentation
+
+    seg = segmentation(ctx.snap, reach, zones, today=today)
+    for v in seg.violations.itertuples(index=False):
+        ns, _, name = str(v.dst).partition("/")
+        if v.dst_zone == "external":
+            ns, _, name = str(v.src).partition("/")
+        opened = ", ".join(v.rules) if v.rules else "no policy isolates this path (default allow)"
+        sev = "high"
+        if zones.is_sensitive(v.dst_zone) or zones.is_sensitive(v.src_zone):
+            sev = "critical"
+        elif "unzoned" in (v.src_zone, v.dst_zone) or "external" in (v.src_zone, v.dst_zone):
+            sev = "medium" if not (zones.is_sensitive(v.src_zone) or zones.is_sensitive(v.dst_zone)) else sev
+        ctx.add(
+            "zone-violation",
+            ns,
+            name,
+            f"{v.src} ({v.src_zone}) -> {v.dst} ({v.dst_zone}) {v.protocol} {', '.join(v.ports)} "
+            f"is not covered by an allow rule; opened by {opened}"
+            + (f"; expired exception(s) {', '.join(v.expired_exceptions)}" if v.expired_exceptions else ""),
+            {
+                "src": v.src,
+                "dst": v.dst,
+                "src_zone": v.src_zone,
+                "dst_zone": v.dst_zone,
+                "protocol": v.protocol,
+                "ports": list(v.ports),
+                "rules": list(v.rules),
+                "policies": list(v.policies),
+                "expired_exceptions": list(v.expired_exceptions),
+                "judged_on": seg.today.isoformat(),
+            },
+            severity=sev,
+            system_down=False,
+        )
+
+
+# ------------------------------------------------------------------------------ flows
+
+
+def _flow_key(ns: Any, wl: Any, pod: Any, ip: Any) -> str | None:
+    def ok(v: Any) -> bool:
+        return v is not None and v == v and str(v) != ""  # not None/NaN/""
+
+    if ok(ns) and ok(wl):
+        return f"{ns}/{wl}"
+    if ok(ns) and ok(pod):
+        return f"{ns}/{pod}"
+    return str(ip) if ok(ip) else None
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if hasattr(v, "isoformat"):
+        try:
+            return None if v != v else v.isoformat()
+        except (TypeError, ValueError):
+            return str(v)
+    if isinstance(v, list | tuple) or hasattr(v, "tolist"):
+        return [_jsonable(x) for x in (v.tolist() if hasattr(v, "tolist") else v)]
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> None:
+    """Findings from :func:`k8sviz.flow_discrepancies` (flow tables from ``k8sviz.load_flows``)."""
+    from ..flows import flow_discrepancies
+
+    disc = flow_discrepancies(flows, reach)
+    for r in disc.to_dict("records"):
+        ev = {k: _jsonable(v) for k, v in r.items()}
+        kind = r["kind"]
+        ports = ", ".join(map(str, ev.get("ports") or []))
+        rule = f"{r['policy']} {r['direction']}[{r['rule']}]" if r.get("policy") else ""
+        if kind == "allowed-but-unused":
+            ns, _, name = str(r["policy"]).partition("/")
+            detail = f"{rule} ({r['protocol']} {ports}) allows traffic never observed: {r['detail']}"
+        else:
+            ns, _, name = str(r["dst"]).partition("/")
+            detail = (
+                f"{ev.get('flows')} flow(s) {r['src']} -> {r['dst']} {r['protocol']} {ports}: {r['detail']}"
+                + (f"; decided by {rule}" if rule else "")
+            )
+        ctx.add(kind, ns if name else None, name or str(r["dst"]), detail, ev, system_down=False)
+
+
+def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> None:
+    if "src_type" in flows.columns and "time" in flows.columns and "num_flows" in flows.columns:
+        _flows_from_discrepancies(ctx, reach, flows)
+        return
+    df = flows
+    cols = set(df.columns)
+    g: dict[tuple[str, str, int, str, str], dict[str, Any]] = {}
+    observed_pairs: set[tuple[str, str]] = set()
+    for row in df.itertuples(index=False):
+        r = row._asdict()
+        src = _flow_key(r.get("src_namespace"), r.get("src_workload"), r.get("src_pod"), r.get("src_ip"))
+        dst = _flow_key(r.get("dst_namespace"), r.get("dst_workload"), r.get("dst_pod"), r.get("dst_ip"))
+        port = r.get("dst_port")
+        if src is None or dst is None or port is None or port != port:
+            continue
+        proto = str(r.get("protocol") or "TCP").upper()
+        verdict = str(r.get("verdict") or "unknown")
+        k = (src, dst, int(port), proto, verdict)
+        agg = g.setdefault(k, {"count": 0, "bytes": 0, "first": None, "last": None})
+        agg["count"] += 1
+        if "bytes" in cols and r.get("bytes") == r.get("bytes") and r.get("bytes") is not None:
+            agg["bytes"] += int(r["bytes"])
+        t = r.get("time")
+        if t is not None and t == t:
+            ts = str(t)
+            agg["first"] = ts if agg["first"] is None or ts < agg["first"] else agg["first"]
+            agg["last"] = ts if agg["last"] is None or ts > agg["last"] else agg["last"]
+        observed_pairs.add((src, dst))  # attempted traffic counts as use, whatever the verdict
+    cache: dict[tuple[str, str, int, str], bool] = {}
+    for (src, dst, port, proto, verdict), agg in sorted(g.items()):
+        if verdict not in ("allowed", "denied"):
+            continue
+        key = (src, dst, port, proto)
+        if key not in cache:
+            try:
+                cache[key] = bool(reach.can_reach(src, dst, port, proto))
+            except Exception:
+                cache[key] = None  # type: ignore[assignment]
+        allows = cache[key]
+        if allows is None:
+            continue
+        ev = {
+            "src": src,
+            "dst": dst,
+            "port": port,
+            "protocol": proto,
+            "flows": agg["count"],
+            "bytes": agg["bytes"],
+            "first_seen": agg["first"],
+            "last_seen": agg["last"],
+        }
+        ns, _, name = dst.partition("/")
+        if verdict == "allowed" and not allows:
+            ctx.add(
+                "observed-but-policy-denies",
+                ns,
+                name or dst,
+                f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were forwarded although the policies deny it",
+                ev,
+                system_down=False,
+            )
+        elif verdict == "denied" and allows:
+            ctx.add(
+                "dropped-but-policy-allows",
+                ns,
+                name or dst,
+                f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were dropped although the policies allow it",
+                ev,
+                system_down=False,
+            )
+    internal = edges[(edges["src_type"] != "external") & (edges["dst_type"] != "external")]
+    unused: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in internal.itertuples(index=False):
+        if row.src == row.dst or (row.src, row.dst) in observed_pairs:
+            continue
+        unused[(row.src, row.dst)] += port_text(row.protocol, row.ports)
+    for (src, dst), ports in sorted(unused.items()):
+        ns, _, name = dst.partition("/")
+        ctx.add(
+            "allowed-but-unused",
+            ns,
+            name,
+            f"{src} -> {dst} is allowed ({', '.join(ports[:6])}{' ...' if len(ports) > 6 else ''}) but no flow was "
+            "observed in the flow window",
+            {"src": src, "dst": dst, "ports": ports},
+            system_down=False,
+        )
+
+
+# ------------------------------------------------------------------------------ entry point
+
+
+def gaps(
+    snapshot: Snapshot | None,
+    reach: Any = None,
+    flows: pd.DataFrame | None = None,
+    zones: Zones | str | Any = None,
+    *,
+    today: dt.date | str | None = None,
+) -> pd.DataFrame:
+    """Every finding, one row each, mapped to controls and carrying its evidence.
+
+    Parameters
+    ----------
+    snapshot
+        The cluster (``reach.snapshot`` when None).
+    reach
+        ``k8sviz.reachability(snapshot)``; computed when None.
+    flows
+        Observed flows.  A table from ``k8sviz.load_flows`` is judged by
+        ``k8sviz.flow_discrepancies`` (``allowed-but-unused`` then names the policy rule); any
+        other DataFrame with ``src_namespace``, ``src_workload``, ``src_pod``, ``src_ip``,
+        ``dst_*`` alike, ``dst_port``, ``protocol``, ``verdict`` (allowed/denied/unknown) and
+        optional ``time``/``bytes`` is compared with ``reach.can_reach`` directly
+        (``allowed-but-unused`` per workload pair).  Without flows no flow-based finding appears.
+    zones
+        :class:`~k8sviz.analysis.zones.Zones` or a zones YAML path; enables ``zone-violation``
+        and weights findings in ``sensitive: true`` zones.
+    today
+        Date for exception expiry (see :func:`k8sviz.segmentation`).
+
+    Returns
+    -------
+    DataFrame with ``finding``, ``severity`` (critical/high/medium/low/info), ``namespace``,
+    ``name`` (workload, policy or namespace), ``detail`` (one sentence), ``controls`` (list of
+    control ids, see :data:`k8sviz.analysis.controls.CONTROLS`) and ``evidence`` (a dict: the
+    policy as ``namespace/name`` and the rule as ``direction``/``rule`` index, ports, pods...),
+    sorted by severity.  ``df.attrs["checked"]`` lists the finding ids that were evaluated.
+
+    Notes
+    -----
+    Severities start at the finding's base (``FINDINGS[id].severity``) and are adjusted per row:
+
+    * one level up when the workload (or the pods a rule selects) is in a zone marked
+      ``sensitive: true``; ``zone-violation`` touching a sensitive zone is ``critical``;
+    * ``internet-ingress`` is ``high`` when a LoadBalancer/NodePort Service, an external IP, an
+      Ingress or a hostPort exposes the workload, ``medium`` otherwise; ``metadata-egress`` is
+      ``high`` when TCP 80 is allowed, ``medium`` on other ports only;
+    * one level down in ``kube-system``, ``kube-public`` and ``kube-node-lease`` (platform
+      components need DNS/API access) -- except ``host-network``, ``privileged`` and
+      ``host-port``, which stay as they are: those pods are outside the policy boundary wherever
+      they run.
+    * hostNetwork pods get ``host-network`` instead of isolation or internet findings: policies do
+      not govern them, so "isolated" would be meaningless.
+    """
+    import pandas as pd
+
+    if snapshot is None:
+        snapshot = reach.snapshot
+    if zones is not None:
+        zones = load_zones(zones)
+    ctx = _Ctx(snapshot, zones)
+    checked = [f.id for f in FINDINGS.values() if f.needs == "snapshot"]
+    _isolation(ctx)
+    _namespaces(ctx)
+    _host(ctx)
+    _broad_rules(ctx)
+    reach = get_reach(snapshot, reach)
+    edges = edge_frame(reach, "workload")
+    _external(ctx, reach, edges)
+    _redundant(ctx, reach)
+    checked += [f.id for f in FINDINGS.values() if f.needs == "reach"]
+    if zones is not None:
+        _zone_violations(ctx, reach, zones, today)
+        checked.append("zone-violation")
+    if flows is not None:
+        _flows(ctx, reach, flows, edges)
+        checked += [f.id for f in FINDINGS.values() if f.needs == "flows"]
+    df = pd.DataFrame(ctx.rows, columns=GAP_COLUMNS)
+    if len(df):
+        df["_s"] = df["severity"].map(SEVERITIES.index)
+        df = df.sort_values(["_s", "finding", "namespace", "name"], kind="stable", ignore_index=True).drop(
+            columns="_s"
+        )
+    df.attrs["checked"] = checked
+    return df

@@ -1,0 +1,430 @@
+"""Compare what the policies allow between zones with the declared intent (:mod:`.zones`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _ports
+from ._common import edge_frame, frame_html, get_reach, rule_frame
+from .zones import EXTERNAL, Zones, load_zones, resolve_today
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..snapshot import Snapshot
+
+__all__ = ["Segmentation", "rule_index", "segmentation", "zoned_frame"]
+
+STATUS = ("denied", "partial", "allowed")
+
+VIOLATION_COLUMNS = [
+    "src",
+    "dst",
+    "src_zone",
+    "dst_zone",
+    "protocol",
+    "ports",
+    "allowed_ports",
+    "rules",
+    "policies",
+    "exceptions",
+    "expired_exceptions",
+    "external_blocks",
+]
+
+
+def df_types(df: pd.DataFrame) -> set[str]:
+    """Keys that are external peers (CIDR atoms of the engine)."""
+    return set(df.loc[df["src_type"] == "external", "src"]) | set(df.loc[df["dst_type"] == "external", "dst"])
+
+
+def external_text(blocks: list[str]) -> str:
+    if len(blocks) <= 4:
+        return ", ".join(blocks)
+    return f"{', '.join(blocks[:3])} ... (+{len(blocks) - 3} more blocks)"
+
+
+def _merge_external(rows: list[dict[str, Any]], external: set[str]) -> list[dict[str, Any]]:
+    """One row per internal endpoint instead of one per external address atom."""
+    out: list[dict[str, Any]] = []
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        side = "src" if r["src"] in external else "dst" if r["dst"] in external else None
+        if side is None:
+            out.append({**r, "external_blocks": []})
+            continue
+        other = "dst" if side == "src" else "src"
+        key = (
+            side,
+            r[other],
+            r["protocol"],
+            tuple(r["ports"]),
+            tuple(r["allowed_ports"]),
+            tuple(r["rules"]),
+            tuple(r["exceptions"]),
+            tuple(r["expired_exceptions"]),
+        )
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {**r, "external_blocks": []}
+            out.append(g)
+        g["external_blocks"].append(r[side])
+        g[side] = external_text(g["external_blocks"])
+    return out
+
+
+PAIR_COLUMNS = [
+    "src_zone",
+    "dst_zone",
+    "status",
+    "ports",
+    "pairs",
+    "possible_pairs",
+    "violations",
+    "exceptions",
+]
+
+
+def zoned_frame(reach: Any, zones: Zones | None, level: str = "workload") -> pd.DataFrame:
+    """``reach.to_frame(level)`` plus ``src_zone``/``dst_zone`` (None without zones)."""
+    df = edge_frame(reach, level).copy()
+    if zones is None:
+        df["src_zone"] = None
+        df["dst_zone"] = None
+        return df
+    zmap = zones.assign(reach.snapshot, level)
+
+    def zone(key: str, typ: str) -> str:
+        if typ == "external":
+            return EXTERNAL
+        if key in zmap:
+            return zmap[key]
+        pod = reach.snapshot.pod(key)
+        if pod is not None:
+            return zmap.get(pod.workload_key if level == "workload" else pod.key, "unzoned")
+        return "unzoned"
+
+    for col, typ in (("src", "src_type"), ("dst", "dst_type")):
+        uniq = df[[col, typ]].drop_duplicates()
+        lookup = {(k, t): zone(k, t) for k, t in zip(uniq[col], uniq[typ], strict=True)}
+        df[f"{col}_zone"] = [lookup[kt] for kt in zip(df[col], df[typ], strict=True)]
+    return df
+
+
+def rule_index(
+    reach: Any, level: str = "workload"
+) -> dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]]:
+    """``{(src, dst, protocol): [(policy, direction, rule, ranges)]}`` from ``reach.rule_frame``."""
+    out: dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]] = defaultdict(list)
+    try:
+        rf = rule_frame(reach, level)
+    except (AttributeError, NotImplementedError):
+        return out
+    cols = [rf[c].tolist() for c in ("policy", "direction", "rule", "src", "dst", "protocol", "ports")]
+    for pol, d, i, src, dst, proto, ports in zip(*cols, strict=True):
+        out[(src, dst, proto)].append((pol, d, int(i), _ports.parse(ports)))
+    return out
+
+
+def _rule_text(policy: str, direction: str, rule: int) -> str:
+    return f"{policy} {direction}[{rule}]"
+
+
+class Segmentation:
+    """Result of :func:`segmentation`.
+
+    Attributes
+    ----------
+    pairs
+        Long frame, one row per (src_zone, dst_zone) with connectivity or intent:
+        ``src_zone``, ``dst_zone``, ``status`` (``denied``/``partial``/``allowed``: no, some or
+        every member pair can connect on some port), ``ports`` (``["TCP/443", ...]`` allowed
+        by the policies between the zones), ``pairs`` (connected member pairs),
+        ``possible_pairs``, ``violations`` (rows in :attr:`violations`), ``exceptions`` (allow
+        rules that apply).
+    matrix
+        Pivot of ``status``: index ``src_zone``, columns ``dst_zone`` (every zone, ``denied``
+        where nothing connects).
+    violations
+        Cross-zone connectivity not covered by a valid allow rule: ``src``, ``dst``,
+        ``src_zone``, ``dst_zone``, ``protocol``, ``ports`` (uncovered ranges, e.g. ``["5432"]``),
+        ``allowed_ports`` (all the policies allow), ``rules`` (policy rules that open it, e.g.
+        ``"pci/card-vault-maintenance ingress[0]"``; egress rules of the source and ingress
+        rules of the destination; empty when the side is not isolated), ``policies``,
+        ``exceptions`` (allow rules that cover part of it), ``expired_exceptions``.
+    today
+        The date expiry was judged against.
+    """
+
+    def __init__(
+        self,
+        pairs: pd.DataFrame,
+        matrix: pd.DataFrame,
+        violations: pd.DataFrame,
+        zones: Zones,
+        today: dt.date,
+    ):
+        self.pairs = pairs
+        self.matrix = matrix
+        self.violations = violations
+        self.zones = zones
+        self.today = today
+
+    def __repr__(self) -> str:
+        return (
+            f"Segmentation({len(self.zones.zones)} zones, {len(self.violations)} violations, "
+            f"judged on {self.today.isoformat()})"
+        )
+
+    def to_html(self) -> str:
+        return (
+            f"<div><h4>Segmentation ({html.escape(self.zones.source)}, judged on {self.today.isoformat()})</h4>"
+            f"{self.matrix.to_html(escape=True)}"
+            f"{frame_html(self.violations, 'Violations')}</div>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+class _Core:
+    """The edge frame reduced to codes: endpoints, zones, and (zone, zone, protocol, ports) combos."""
+
+    def __init__(self, edges: pd.DataFrame, zones: Zones, zmap: dict[str, str], snapshot: Any, level: str):
+        import pandas as pd
+
+        self.src_codes, src_u = pd.factorize(edges["src"])
+        self.dst_codes, dst_u = pd.factorize(edges["dst"])
+        self.src_names = np.asarray(src_u, dtype=object)
+        self.dst_names = np.asarray(dst_u, dtype=object)
+        self.src_ext = np.zeros(len(src_u), dtype=bool)
+        self.dst_ext = np.zeros(len(dst_u), dtype=bool)
+        self.src_ext[self.src_codes] = np.asarray(edges["src_type"] == "external")
+        self.dst_ext[self.dst_codes] = np.asarray(edges["dst_type"] == "external")
+        self.external_keys = set(self.src_names[self.src_ext].tolist()) | set(
+            self.dst_names[self.dst_ext].tolist()
+        )
+        znames = zones.names
+        zidx = {z: i for i, z in enumerate(znames)}
+
+        def zone(key: str, ext: bool) -> str:
+            if ext:
+                return EXTERNAL
+            if key in zmap:
+                return zmap[key]
+            pod = snapshot.pod(key)
+            if pod is not None:
+                return zmap.get(pod.workload_key if level == "workload" else pod.key, "unzoned")
+            return "unzoned"
+
+        src_zu = np.array(
+            [zidx[zone(k, e)] for k, e in zip(src_u, self.src_ext.tolist(), strict=True)], dtype=np.int64
+        )
+        dst_zu = np.array(
+            [zidx[zone(k, e)] for k, e in zip(dst_u, self.dst_ext.tolist(), strict=True)], dtype=np.int64
+        )
+        self.members: dict[str, set[str]] = defaultdict(set)
+        for key, z in zmap.items():
+            self.members[z].add(key)
+        for names, zu in ((self.src_names, src_zu), (self.dst_names, dst_zu)):
+            for k, zi in zip(names.tolist(), zu.tolist(), strict=True):
+                if znames[zi] not in zones.zones:
+                    self.members[znames[zi]].add(k)
+        sz, dz = src_zu[self.src_codes], dst_zu[self.dst_codes]
+        # protocol and port-list codes (the engine shares one list object per distinct port set)
+        proto_col = edges["protocol"]
+        if isinstance(proto_col.dtype, pd.CategoricalDtype):
+            pcodes = proto_col.cat.codes.to_numpy().astype(np.int64)
+            puniq = list(proto_col.cat.categories)
+        else:
+            pcodes, puniq = pd.factorize(proto_col)
+        ids = np.fromiter((id(x) for x in edges["ports"]), dtype=np.int64, count=len(edges))
+        _, first, icodes = np.unique(ids, return_index=True, return_inverse=True)
+        icodes = icodes.reshape(-1)
+        del ids
+        ports_col = edges["ports"]
+        canon: dict[_ports.Ranges, int] = {}
+        rmap = np.array(
+            [canon.setdefault(_ports.parse(ports_col.iat[int(f)]), len(canon)) for f in first], dtype=np.int64
+        )
+        rcodes = rmap[icodes] if len(rmap) else icodes
+        ranges = list(canon)
+        nz, npro, nr = len(znames), max(len(puniq), 1), max(len(ranges), 1)
+        combo = ((sz * nz + dz) * npro + pcodes) * nr + rcodes
+        ucombo, self.inv = np.unique(combo, return_inverse=True)
+        self.inv = self.inv.reshape(-1)
+        protos = [str(p) for p in puniq]
+        self.combos = []
+        for c in ucombo.tolist():
+            c, r = divmod(c, nr)
+            c, p = divmod(c, npro)
+            a, b = divmod(c, nz)
+            self.combos.append((znames[a], znames[b], protos[p], ranges[r]))
+        # connected member pairs per zone pair (several protocols count once)
+        dst_in_src = pd.Index(src_u).get_indexer(dst_u)
+        differ = dst_in_src[self.dst_codes] != self.src_codes
+        pair = self.src_codes[differ].astype(np.int64) * max(len(dst_u), 1) + self.dst_codes[differ]
+        upair, first_pair = np.unique(pair, return_index=True)
+        zp = sz[differ][first_pair] * nz + dz[differ][first_pair]
+        counts = np.bincount(zp, minlength=nz * nz) if len(zp) else np.zeros(nz * nz, dtype=np.int64)
+        self.pair_conns = {
+            (znames[i // nz], znames[i % nz]): int(n) for i, n in enumerate(counts.tolist()) if n
+        }
+        del upair
+
+
+def segmentation(
+    snapshot: Snapshot | None,
+    reach: Any = None,
+    zones: Zones | str | Any = None,
+    *,
+    level: str = "workload",
+    today: dt.date | str | None = None,
+) -> Segmentation:
+    """Check the policies against the segmentation intent.
+
+    Parameters
+    ----------
+    snapshot
+        The cluster (``reach.snapshot`` when None).
+    reach
+        ``k8sviz.reachability(snapshot)``; computed when None.
+    zones
+        A :class:`~k8sviz.analysis.zones.Zones` or a path to a zones YAML.
+    level
+        ``"workload"`` (default) or ``"pod"``.
+    today
+        Date exceptions are judged against: explicit, else the snapshot's ``collected_at``,
+        else today (UTC).  An exception is valid up to and including its ``expires`` day.
+
+    Same-zone traffic is never a violation; every other connection the policies allow (including
+    from/to ``external`` and ``unzoned``) must be covered, port by port, by an unexpired allow
+    rule.
+    """
+    import pandas as pd
+
+    if zones is None:
+        from ..errors import ZoneError
+
+        msg = "segmentation needs zones (a Zones object or a zones YAML path)"
+        raise ZoneError(msg)
+    zones = load_zones(zones)
+    if snapshot is None:
+        snapshot = reach.snapshot
+    reach = get_reach(snapshot, reach)
+    day = resolve_today(today, snapshot)
+    rules = rule_index(reach, level)
+    core = _Core(edge_frame(reach, level), zones, zones.assign(snapshot, level), reach.snapshot, level)
+    members = core.members
+    pair_conns = core.pair_conns
+    pair_ports: dict[tuple[str, str], dict[str, _ports.Ranges]] = defaultdict(dict)
+    pair_viol: dict[tuple[str, str], int] = defaultdict(int)
+    pair_exc: dict[tuple[str, str], set[str]] = defaultdict(set)
+    pair_port_sets: dict[tuple[str, str, str], set[_ports.Ranges]] = defaultdict(set)
+    cov_cache: dict[tuple[str, str, str, _ports.Ranges], Any] = {}
+    n_combo = len(core.combos)
+    combo_viol = np.zeros(n_combo, dtype=bool)
+    combo_info: list[Any] = [None] * n_combo
+    for ci, (zs, zd, proto, ranges) in enumerate(core.combos):
+        pair_port_sets[(zs, zd, proto)].add(ranges)
+        if zs == zd:
+            continue
+        ck = (zs, zd, proto, ranges)
+        cov = cov_cache.get(ck)
+        if cov is None:
+            cov = cov_cache[ck] = zones.coverage(zs, zd, proto, ranges, day)
+            pair_exc[(zs, zd)].update(r.ref for r in cov.rules)
+            cov.fmt = (
+                _ports.fmt(cov.uncovered),
+                _ports.fmt(ranges),
+                [r.ref for r in cov.rules],
+                [r.ref for r in cov.expired_rules],
+            )
+        if cov.uncovered:
+            combo_viol[ci] = True
+            combo_info[ci] = cov
+    for (zs, zd, proto), sets in pair_port_sets.items():
+        pair_ports[(zs, zd)][proto] = _ports.union(*sets)
+
+    idx = np.flatnonzero(combo_viol[core.inv])
+    cols: dict[str, list[Any]] = {c: [] for c in VIOLATION_COLUMNS}
+    ext_rows: list[dict[str, Any]] = []
+    srcs = core.src_names[core.src_codes[idx]].tolist()
+    dsts = core.dst_names[core.dst_codes[idx]].tolist()
+    cis = core.inv[idx].tolist()
+    src_ext = core.src_ext[core.src_codes[idx]].tolist()
+    dst_ext = core.dst_ext[core.dst_codes[idx]].tolist()
+    for src, dst, ci, se, de in zip(srcs, dsts, cis, src_ext, dst_ext, strict=True):
+        zs, zd, proto, _ = core.combos[ci]
+        cov = combo_info[ci]
+        cand = rules.get((src, dst, proto))
+        if cand:
+            opening = sorted(
+                ((pol, d, i) for pol, d, i, rr in cand if _ports.intersect(rr, cov.uncovered)),
+                key=lambda t: (t[1] != "egress", t[0], t[2]),
+            )
+            rule_texts = [_rule_text(*o) for o in opening]
+            policies = sorted({o[0] for o in opening})
+        else:
+            rule_texts, policies = [], []
+        row = (src, dst, zs, zd, proto, cov.fmt[0], cov.fmt[1], rule_texts, policies, cov.fmt[2], cov.fmt[3])
+        if se or de:
+            ext_rows.append(dict(zip(VIOLATION_COLUMNS[:-1], row, strict=True)))
+            continue
+        for c, v in zip(VIOLATION_COLUMNS, (*row, []), strict=True):
+            cols[c].append(v)
+    del srcs, dsts, cis, idx
+    external = {r["src"] for r in ext_rows} | {r["dst"] for r in ext_rows}
+    external = {k for k in external if k in core.external_keys}
+    for r in _merge_external(ext_rows, external):
+        for c in VIOLATION_COLUMNS:
+            cols[c].append(r[c])
+    viol = pd.DataFrame(cols, columns=VIOLATION_COLUMNS)
+    for (zs, zd), n in viol.groupby(["src_zone", "dst_zone"]).size().items():
+        pair_viol[(zs, zd)] = int(n)
+    if len(viol):
+        viol = viol.sort_values(["src_zone", "dst_zone", "src", "dst", "protocol"], ignore_index=True)
+
+    names = [z for z in zones.names if z in members or z in zones.zones]
+    pairs = []
+    for zs in names:
+        for zd in names:
+            n_conns = pair_conns.get((zs, zd), 0)
+            n_src, n_dst = len(members.get(zs, ())), len(members.get(zd, ()))
+            possible = n_src * n_dst - (n_src if zs == zd else 0)
+            if (possible <= 0 and not n_conns) or (not n_conns and not pair_ports.get((zs, zd))):
+                status = "denied"
+            elif n_conns >= possible:
+                status = "allowed"
+            else:
+                status = "partial"
+            ports = [
+                f"{proto}/{p}"
+                for proto, rs in sorted(pair_ports.get((zs, zd), {}).items())
+                for p in _ports.fmt(rs)
+            ]
+            exc = sorted(pair_exc.get((zs, zd), set()) | {r.ref for r in zones.allow if r.applies(zs, zd)})
+            pairs.append(
+                {
+                    "src_zone": zs,
+                    "dst_zone": zd,
+                    "status": status,
+                    "ports": ports,
+                    "pairs": n_conns,
+                    "possible_pairs": max(possible, 0),
+                    "violations": pair_viol.get((zs, zd), 0),
+                    "exceptions": exc,
+                }
+            )
+    long = pd.DataFrame(pairs, columns=PAIR_COLUMNS)
+    matrix = long.pivot(index="src_zone", columns="dst_zone", values="status").reindex(
+        index=names, columns=names
+    )
+    matrix = matrix.fillna("denied")
+    matrix.index.name, matrix.columns.name = "from", "to"
+    return Segmentation(long, matrix, viol, zones, day)

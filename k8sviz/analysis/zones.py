@@ -1,0 +1,480 @@
+"""Segmentation intent as code: zones and the cross-zone traffic that is allowed.
+
+A zones file is YAML::
+
+    zones:
+      pci: {namespaceSelector: {matchLabels: {compliance: pci}}, sensitive: true}
+      dmz: {podSelector: {matchLabels: {tier: edge}}, priority: 10}
+    allow:
+      - {from: dmz, to: pci, ports: ["TCP/443"], justification: "checkout gateway",
+         owner: "payments", expires: 2027-06-30}
+
+Zone keys:
+
+``namespaceSelector`` / ``podSelector``
+    Kubernetes label selectors (``matchLabels`` / ``matchExpressions``); when both are given a pod
+    must match both (AND).  A zone needs at least one of them.
+``priority``
+    An integer.  A pod matched by several zones goes to the one with the highest priority (a
+    zone without ``priority`` ranks below every zone with one); a pod matched by several zones
+    without a unique highest priority is a :class:`ZoneError` naming the zones and the pod.
+    Overlap is checked against the pods of the snapshot being analysed.
+``sensitive``
+    ``true`` for zones holding regulated data (a PCI CDE): findings into it are weighted up.
+``description``
+    Free text shown in reports.
+
+Pods in no zone are in the zone ``unzoned``; addresses outside the cluster (ipBlock peers,
+flow endpoints that are no pod) are in the zone ``external``.  Both names may be used in
+``allow`` rules but not defined.
+
+Allow rules: ``from`` and ``to`` are a zone name or a list of them; ``ports`` is a list of
+``"TCP/443"``, ``"UDP/53"``, ``"TCP/8000-8080"``, ``"443"`` (TCP), ``"TCP/*"`` or ``"*"`` (every
+port of every protocol, also the meaning of a missing ``ports``); ``justification`` is required
+(PCI DSS 1.2.5: every allowed service is business-justified); ``owner`` and ``expires``
+(``YYYY-MM-DD``, the last valid day) are optional.  An expired rule no longer covers anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import PolicyError, ZoneError
+from ..model import LabelSelector, Pod
+from . import _ports
+
+if TYPE_CHECKING:
+    from ..snapshot import Snapshot
+
+__all__ = ["EXTERNAL", "UNZONED", "AllowRule", "Zone", "Zones", "load_zones", "resolve_today"]
+
+UNZONED = "unzoned"
+EXTERNAL = "external"
+_RESERVED = (UNZONED, EXTERNAL)
+_PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One declared zone."""
+
+    name: str
+    namespace_selector: LabelSelector | None = None
+    pod_selector: LabelSelector | None = None
+    priority: int | None = None
+    sensitive: bool = False
+    description: str = ""
+
+    def matches(self, pod_labels: Mapping[str, str], namespace_labels: Mapping[str, str]) -> bool:
+        if self.namespace_selector is not None and not self.namespace_selector.matches(namespace_labels):
+            return False
+        return self.pod_selector is None or self.pod_selector.matches(pod_labels)
+
+    def selector_text(self) -> str:
+        parts = []
+        if self.namespace_selector is not None:
+            parts.append(f"namespaces [{self.namespace_selector}]")
+        if self.pod_selector is not None:
+            parts.append(f"pods [{self.pod_selector}]")
+        return " AND ".join(parts)
+
+
+@dataclass(frozen=True)
+class AllowRule:
+    """One justified exception: traffic ``sources`` -> ``destinations`` on ``ports``."""
+
+    index: int
+    sources: tuple[str, ...]
+    destinations: tuple[str, ...]
+    ports: dict[str, _ports.Ranges]  # protocol -> ranges
+    justification: str
+    owner: str = ""
+    expires: dt.date | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"allow[{self.index}]"
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and today > self.expires
+
+    def ports_text(self) -> str:
+        if all(self.ports.get(p) == _ports.ALL for p in _PROTOCOLS):
+            return "*"
+        return ", ".join(f"{p}/{r}" for p, rs in self.ports.items() for r in _ports.fmt(rs))
+
+    def applies(self, src_zone: str, dst_zone: str) -> bool:
+        return src_zone in self.sources and dst_zone in self.destinations
+
+    def describe(self) -> str:
+        text = f"{self.ref} {','.join(self.sources)} -> {','.join(self.destinations)} {self.ports_text()}"
+        text += f" ({self.justification}"
+        if self.owner:
+            text += f"; owner {self.owner}"
+        if self.expires:
+            text += f"; expires {self.expires.isoformat()}"
+        return text + ")"
+
+
+@dataclass
+class Coverage:
+    """What the allow rules say about one cross-zone connection."""
+
+    covered: _ports.Ranges
+    uncovered: _ports.Ranges
+    rules: list[AllowRule] = field(default_factory=list)
+    expired_rules: list[AllowRule] = field(default_factory=list)
+
+
+def resolve_today(today: dt.date | str | None, snapshot: Snapshot | None = None) -> dt.date:
+    """The date exceptions are judged against.
+
+    An explicit ``today`` wins; else the snapshot's ``collected_at`` (so that a report on an old
+    snapshot is reproducible); else the current UTC date.
+    """
+    if isinstance(today, dt.datetime):
+        return today.date()
+    if isinstance(today, dt.date):
+        return today
+    if isinstance(today, str) and today:
+        return dt.date.fromisoformat(today[:10])
+    collected = (snapshot.meta.get("collected_at") if snapshot is not None else None) or ""
+    if isinstance(collected, str) and len(collected) >= 10:
+        try:
+            return dt.date.fromisoformat(collected[:10])
+        except ValueError:
+            pass
+    return dt.datetime.now(dt.UTC).date()
+
+
+class Zones:
+    """Declared zones and allow rules (see the module docstring for the file format).
+
+    Build with :func:`load_zones` (a file, or a dict with the same shape).
+    """
+
+    def __init__(self, zones: Iterable[Zone], allow: Iterable[AllowRule], source: str = "<zones>"):
+        self.zones: dict[str, Zone] = {z.name: z for z in zones}
+        self.allow: list[AllowRule] = list(allow)
+        self.source = source
+
+    # ------------------------------------------------------------------ membership
+
+    @property
+    def names(self) -> list[str]:
+        """Declared zone names plus ``unzoned`` and ``external``."""
+        return [*self.zones, UNZONED, EXTERNAL]
+
+    def is_sensitive(self, zone: str) -> bool:
+        z = self.zones.get(zone)
+        return bool(z and z.sensitive)
+
+    def zone_of(
+        self, pod_labels: Mapping[str, str], namespace_labels: Mapping[str, str], what: str = ""
+    ) -> str:
+        """The zone of a pod with these labels (``unzoned`` when none matches)."""
+        hits = [z for z in self.zones.values() if z.matches(pod_labels, namespace_labels)]
+        if not hits:
+            return UNZONED
+        if len(hits) == 1:
+            return hits[0].name
+        best = max(hits, key=lambda z: -1 if z.priority is None else z.priority)
+        ties = [z for z in hits if z.priority == best.priority]
+        if best.priority is None or len(ties) > 1:
+            names = ", ".join(sorted(z.name for z in (ties if best.priority is not None else hits)))
+            msg = (
+                f"zones {names} overlap{f' on {what}' if what else ''}; give them different "
+                f"'priority' values (the highest wins) or make the selectors disjoint"
+            )
+            raise ZoneError(msg, source=self.source, obj="zones")
+        return best.name
+
+    def pod_zones(self, snapshot: Snapshot) -> dict[str, str]:
+        """``{"ns/pod": zone}`` for every pod of the snapshot."""
+        ns_labels = {n.name: n.labels for n in snapshot.namespaces}
+        return {
+            p.key: self.zone_of(p.labels, ns_labels.get(p.namespace, {}), f"pod {p.key}")
+            for p in snapshot.pods
+        }
+
+    def workload_zones(self, snapshot: Snapshot) -> dict[str, str]:
+        """``{"ns/workload": zone}``; a workload takes the zone of its first pod (by name)."""
+        out: dict[str, str] = {}
+        ns_labels = {n.name: n.labels for n in snapshot.namespaces}
+        for p in snapshot.pods:
+            if p.workload_key not in out:
+                out[p.workload_key] = self.zone_of(p.labels, ns_labels.get(p.namespace, {}), f"pod {p.key}")
+        return out
+
+    def assign(self, snapshot: Snapshot, level: str = "workload") -> dict[str, str]:
+        return self.workload_zones(snapshot) if level == "workload" else self.pod_zones(snapshot)
+
+    # ------------------------------------------------------------------ intent
+
+    def coverage(
+        self, src_zone: str, dst_zone: str, protocol: str, ranges: _ports.Ranges, today: dt.date
+    ) -> Coverage:
+        """Which of ``ranges`` (ports of ``protocol``) the valid allow rules cover."""
+        covered: _ports.Ranges = ()
+        used: list[AllowRule] = []
+        expired: list[AllowRule] = []
+        for rule in self.allow:
+            if not rule.applies(src_zone, dst_zone):
+                continue
+            hit = _ports.intersect(ranges, rule.ports.get(protocol, ()))
+            if not hit:
+                continue
+            if rule.expired(today):
+                expired.append(rule)
+                continue
+            used.append(rule)
+            covered = _ports.union(covered, hit)
+        return Coverage(covered, _ports.subtract(ranges, covered), used, expired)
+
+    def __repr__(self) -> str:
+        return f"Zones({list(self.zones)}, {len(self.allow)} allow rules, source={self.source!r})"
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "zone": z.name,
+                    "selector": z.selector_text(),
+                    "priority": z.priority,
+                    "sensitive": z.sensitive,
+                    "description": z.description,
+                }
+                for z in self.zones.values()
+            ],
+            columns=["zone", "selector", "priority", "sensitive", "description"],
+        )
+
+    def allow_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "rule": r.ref,
+                    "from": ",".join(r.sources),
+                    "to": ",".join(r.destinations),
+                    "ports": r.ports_text(),
+                    "justification": r.justification,
+                    "owner": r.owner,
+                    "expires": r.expires.isoformat() if r.expires else None,
+                }
+                for r in self.allow
+            ],
+            columns=["rule", "from", "to", "ports", "justification", "owner", "expires"],
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(z.name)}</td><td>{html.escape(z.selector_text())}</td>"
+            f"<td>{'' if z.priority is None else z.priority}</td><td>{'yes' if z.sensitive else ''}</td></tr>"
+            for z in self.zones.values()
+        )
+        rules = "".join(f"<li>{html.escape(r.describe())}</li>" for r in self.allow)
+        return (
+            f"<div><b>Zones</b> from {html.escape(self.source)}<table><tr><th>zone</th><th>selector</th>"
+            f"<th>priority</th><th>sensitive</th></tr>{rows}</table><b>Allowed cross-zone traffic</b>"
+            f"<ul>{rules}</ul></div>"
+        )
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _port_spec(spec: Any, where: str, source: str) -> tuple[str, _ports.Ranges] | None:
+    """``(protocol, ranges)``; None protocol-less ``*`` means every protocol."""
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        spec = str(spec)
+    if not isinstance(spec, str) or not spec.strip():
+        msg = f"{where}: port spec {spec!r} must be a string like 'TCP/443', 'UDP/53' or 'TCP/8000-8080'"
+        raise ZoneError(msg, source=source, obj=where.split(".")[0])
+    text = spec.strip()
+    if text == "*":
+        return None
+    proto, sep, rest = text.partition("/")
+    if not sep:
+        proto, rest = "TCP", text
+    proto = proto.upper()
+    if proto not in _PROTOCOLS:
+        msg = f"{where}: port spec {spec!r}: protocol must be TCP, UDP or SCTP"
+        raise ZoneError(msg, source=source, obj=where.split(".")[0])
+    if rest.strip() == "*":
+        return proto, _ports.ALL
+    try:
+        lo, hi = _ports.parse_one(rest)
+    except ValueError:
+        msg = f"{where}: port spec {spec!r} is not a port (1-65535) or range 'lo-hi'"
+        raise ZoneError(msg, source=source, obj=where.split(".")[0]) from None
+    return proto, ((lo, hi),)
+
+
+def _date(v: Any, where: str, source: str) -> dt.date | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v).strip()[:10])
+    except ValueError:
+        msg = f"{where}.expires: {v!r} is not a date (YYYY-MM-DD)"
+        raise ZoneError(msg, source=source, obj=where) from None
+
+
+def _names(v: Any, known: set[str], where: str, key: str, source: str) -> tuple[str, ...]:
+    names = [v] if isinstance(v, str) else v
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        msg = f"{where}.{key} must be a zone name or a list of zone names"
+        raise ZoneError(msg, source=source, obj=where)
+    for n in names:
+        if n not in known:
+            msg = f"{where}.{key}: unknown zone {n!r} (known: {', '.join(sorted(known))})"
+            raise ZoneError(msg, source=source, obj=where)
+    return tuple(dict.fromkeys(names))
+
+
+def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
+    """Build :class:`Zones` from the parsed YAML document (see the module docstring)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("zones"), dict) or not doc["zones"]:
+        msg = "a zones file needs a top-level 'zones:' mapping of zone name -> selectors"
+        raise ZoneError(msg, source=source)
+    unknown_top = set(doc) - {"zones", "allow", "apiVersion", "kind", "metadata", "description"}
+    if unknown_top:
+        msg = f"unknown top-level key(s): {', '.join(sorted(map(str, unknown_top)))} (expected zones, allow)"
+        raise ZoneError(msg, source=source)
+    zones = []
+    for name, spec in doc["zones"].items():
+        where = f"zone {name}"
+        name = str(name)
+        if name in _RESERVED:
+            msg = f"'{name}' is a built-in zone and cannot be defined"
+            raise ZoneError(msg, source=source, obj=where)
+        if not isinstance(spec, dict):
+            msg = "must be a mapping with namespaceSelector and/or podSelector"
+            raise ZoneError(msg, source=source, obj=where)
+        bad = set(spec) - {"namespaceSelector", "podSelector", "priority", "sensitive", "description"}
+        if bad:
+            msg = f"unknown key(s) {', '.join(sorted(map(str, bad)))} (expected namespaceSelector, podSelector, priority, sensitive, description)"
+            raise ZoneError(msg, source=source, obj=where)
+        if "namespaceSelector" not in spec and "podSelector" not in spec:
+            msg = "needs a namespaceSelector and/or a podSelector"
+            raise ZoneError(msg, source=source, obj=where)
+        try:
+            nsel = (
+                LabelSelector.parse(spec["namespaceSelector"] or {}, "namespaceSelector")
+                if "namespaceSelector" in spec
+                else None
+            )
+            psel = (
+                LabelSelector.parse(spec["podSelector"] or {}, "podSelector")
+                if "podSelector" in spec
+                else None
+            )
+        except PolicyError as e:
+            raise ZoneError(f"bad selector: {e}", source=source, obj=where) from None
+        prio = spec.get("priority")
+        if prio is not None and (isinstance(prio, bool) or not isinstance(prio, int)):
+            msg = f"priority must be an integer (got {prio!r})"
+            raise ZoneError(msg, source=source, obj=where)
+        zones.append(
+            Zone(
+                name, nsel, psel, prio, bool(spec.get("sensitive", False)), str(spec.get("description") or "")
+            )
+        )
+    known = {z.name for z in zones} | set(_RESERVED)
+    raw_allow = doc.get("allow") or []
+    if not isinstance(raw_allow, list):
+        msg = "'allow' must be a list of rules"
+        raise ZoneError(msg, source=source)
+    rules = []
+    for i, r in enumerate(raw_allow):
+        where = f"allow[{i}]"
+        if not isinstance(r, dict):
+            msg = "must be a mapping with from, to, ports, justification"
+            raise ZoneError(msg, source=source, obj=where)
+        bad = set(r) - {"from", "to", "ports", "justification", "owner", "expires", "ticket"}
+        if bad:
+            msg = f"unknown key(s) {', '.join(sorted(map(str, bad)))}"
+            raise ZoneError(msg, source=source, obj=where)
+        for key in ("from", "to"):
+            if key not in r:
+                msg = f"missing '{key}'"
+                raise ZoneError(msg, source=source, obj=where)
+        srcs = _names(r["from"], known, where, "from", source)
+        dsts = _names(r["to"], known, where, "to", source)
+        ports: dict[str, _ports.Ranges] = {}
+        raw_ports = r.get("ports")
+        if raw_ports is None:
+            raw_ports = ["*"]
+        if not isinstance(raw_ports, list) or not raw_ports:
+            msg = f"{where}.ports must be a non-empty list like ['TCP/443'] (omit it for every port)"
+            raise ZoneError(msg, source=source, obj=where)
+        for j, spec in enumerate(raw_ports):
+            parsed = _port_spec(spec, f"{where}.ports[{j}]", source)
+            if parsed is None:
+                for p in _PROTOCOLS:
+                    ports[p] = _ports.ALL
+            else:
+                proto, rs = parsed
+                ports[proto] = _ports.union(ports.get(proto, ()), rs)
+        just = r.get("justification")
+        if not isinstance(just, str) or not just.strip():
+            msg = "needs a non-empty 'justification' (PCI DSS 1.2.5: every allowed service is justified)"
+            raise ZoneError(msg, source=source, obj=where)
+        rules.append(
+            AllowRule(
+                i,
+                srcs,
+                dsts,
+                ports,
+                just.strip(),
+                str(r.get("owner") or ""),
+                _date(r.get("expires"), where, source),
+            )
+        )
+    return Zones(zones, rules, source)
+
+
+def load_zones(path: str | os.PathLike[str] | Mapping[str, Any] | Zones) -> Zones:
+    """Read a zones YAML file (or take an already-parsed dict with the same shape).
+
+    Raises
+    ------
+    ZoneError
+        The file is not valid; the message names the file and the zone or rule.
+    """
+    if isinstance(path, Zones):
+        return path
+    if isinstance(path, Mapping):
+        return parse_zones(dict(path))
+    from .. import _yaml
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        msg = f"cannot read zones file: {e.strerror or e}"
+        raise ZoneError(msg, source=str(p)) from None
+    try:
+        doc = _yaml.load(text)
+    except _yaml.YAMLError as e:
+        msg = f"not valid YAML: {e}"
+        raise ZoneError(msg, source=str(p)) from None
+    return parse_zones(doc, str(p))
+
+
+def pod_zone(zones: Zones | None, pod: Pod, ns_labels: Mapping[str, str]) -> str | None:
+    return zones.zone_of(pod.labels, ns_labels, f"pod {pod.key}") if zones is not None else None

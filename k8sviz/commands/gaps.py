@@ -1,0 +1,101 @@
+"""``k8sviz gaps``: the compliance findings of a snapshot, mapped to controls."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ._common import add_inputs, load_inputs
+
+FORMATS = ("txt", "csv", "json", "md")
+
+
+def register(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "gaps",
+        help="segmentation and compliance findings (PCI DSS, CIS, NSA/CISA, NIST 800-190)",
+        description="List findings with severity, evidence and the controls they fail. Exit code 0 "
+        "whatever is found (findings are the output, not an error).",
+    )
+    add_inputs(p)
+    p.add_argument("--zones", metavar="FILE", help="zones YAML (segmentation intent); --demo uses the demo's")
+    p.add_argument("--flows", nargs="+", metavar="F", help="flow logs (Hubble/Calico JSON lines, CSV)")
+    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
+    p.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="judge exception expiry on this date (default: the snapshot's collected_at)",
+    )
+    p.add_argument("--summary", action="store_true", help="print the per-control summary instead")
+    return p
+
+
+def _zones_arg(args: argparse.Namespace) -> Any:
+    if args.zones:
+        return args.zones
+    if getattr(args, "demo", False):
+        from ..sources.demo import demo_path
+
+        path = demo_path("zones.yaml")
+        return path if path.exists() else None
+    return None
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, list | tuple):
+        return ", ".join(map(str, v))
+    if isinstance(v, dict):
+        return json.dumps(v, sort_keys=True, default=str)
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    return str(v)
+
+
+def emit(df: Any, fmt: str, out: Any = None) -> None:
+    out = out or sys.stdout
+    if fmt == "json":
+        out.write(df.to_json(orient="records", indent=1, default_handler=str) + "\n")
+        return
+    flat = df.copy()
+    for c in flat.columns:
+        flat[c] = flat[c].map(_cell)
+    if fmt == "csv":
+        flat.to_csv(out, index=False)
+    elif fmt == "md":
+        cols = list(flat.columns)
+        out.write("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n")
+        for row in flat.itertuples(index=False):
+            out.write("| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |\n")
+    else:
+        out.write(flat.to_string(index=False, max_colwidth=120) + "\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis.controls import controls_summary
+    from ..analysis.gaps import gaps
+
+    snap = load_inputs(args)
+    flows = None
+    if args.flows:
+        from ..flows import load_flows
+
+        flows = load_flows(*args.flows, snapshot=snap)
+    df = gaps(snap, flows=flows, zones=_zones_arg(args), today=args.today)
+    if args.summary:
+        emit(controls_summary(df), args.format)
+        return 0
+    if args.format in ("txt", "md", "csv"):
+        df = df.drop(columns=["evidence"]) if args.format != "csv" else df
+    emit(df, args.format)
+    if args.format == "txt":
+        counts = df["severity"].value_counts()
+        print(
+            f"\n{len(df)} findings: "
+            + ", ".join(
+                f"{counts[s]} {s}" for s in ("critical", "high", "medium", "low", "info") if s in counts
+            ),
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,39 @@
+"""``k8sviz segmentation``: zone-to-zone matrix and the violations of the declared intent."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import add_inputs, load_inputs
+from .gaps import FORMATS, _zones_arg, emit
+
+
+def register(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("segmentation", help="zone x zone matrix and violations of a zones file")
+    add_inputs(p)
+    p.add_argument("--zones", metavar="FILE", help="zones YAML (required unless --demo)")
+    p.add_argument("--format", choices=FORMATS, default="txt")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="judge exception expiry on this date")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis.segmentation import segmentation
+    from ..errors import ZoneError
+
+    zones = _zones_arg(args)
+    if zones is None:
+        msg = "give --zones FILE"
+        raise ZoneError(msg)
+    snap = load_inputs(args)
+    seg = segmentation(snap, None, zones, today=args.today)
+    if args.format == "txt":
+        print(f"judged on {seg.today.isoformat()}\n")
+        print(seg.matrix.to_string())
+        print()
+    emit(
+        seg.violations.drop(columns=["external_blocks"]) if args.format != "json" else seg.violations,
+        args.format,
+    )
+    return 0

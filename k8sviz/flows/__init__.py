@@ -1,0 +1,282 @@
+"""Observed flows: load Hubble, Calico and CSV flow logs into one table, aggregate and compare.
+
+``load_flows`` returns one row per flow record with the same columns whatever the source
+(see :data:`COLUMNS`); ``df.attrs["k8sviz"]`` holds the load report: per source file its format,
+records, skipped lines and time window, every problem (file and line) and the endpoints that
+could not be mapped to the snapshot.
+
+Modules: :mod:`.hubble`, :mod:`.calico`, :mod:`.csv` (parsers), :mod:`.mapping` (endpoint ->
+pod/workload/node/external), :mod:`.compare` (edges, windows, clock skew, intent vs observed),
+:mod:`.archive` (out-of-core aggregation with DuckDB).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..errors import InputError
+from ._table import COLUMNS, CORE_COLUMNS, ChunkBuilder, Report, head, iter_objects, parse_json
+from .compare import clock_skew, flow_discrepancies, flow_edges, flow_windows
+from .mapping import Mapper
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..snapshot import Snapshot
+
+__all__ = [
+    "COLUMNS",
+    "CORE_COLUMNS",
+    "FlowWarning",
+    "aggregate_flow_archive",
+    "clock_skew",
+    "flow_discrepancies",
+    "flow_edges",
+    "flow_report",
+    "flow_windows",
+    "load_flows",
+]
+
+FlowFormat = Literal["auto", "hubble", "calico", "csv"]
+_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".csv", ".txt")
+
+
+class FlowWarning(UserWarning):
+    """Flow records were skipped or endpoints could not be mapped (details in ``df.attrs``)."""
+
+
+def _files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for f in sorted(path.rglob("*")):
+                name = f.name.removesuffix(".gz")
+                if f.is_file() and name.endswith(_SUFFIXES):
+                    out.append(f)
+        elif path.exists():
+            out.append(path)
+        else:
+            msg = "no such file or directory"
+            raise InputError(msg, source=str(path))
+    return out
+
+
+def _detect(path: Path, report: Report) -> tuple[str | None, bool]:
+    """``(format, line_mode)`` of a file from its name and first bytes."""
+    import orjson
+
+    from .calico import looks_like_calico
+    from .hubble import looks_like_hubble
+
+    name = path.name.removesuffix(".gz")
+    if name.endswith(".csv"):
+        return "csv", True
+    text = head(path).lstrip()
+    if not text:
+        return None, True
+    if text[:1] not in b"[{":
+        return "csv", True
+    first = text.split(b"\n", 1)[0]
+    obj: Any = None
+    lines = True
+    try:
+        obj = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        lines = False
+        obj = next((orjson.loads(b) for _, b in iter_objects(path, Report())), None)
+    if isinstance(obj, list):
+        lines = False
+        obj = obj[0] if obj else None
+    if looks_like_hubble(obj):
+        return "hubble", lines
+    if looks_like_calico(obj):
+        return "calico", lines
+    report.problem("unknown-format", str(path), 1, "neither Hubble, Calico nor CSV flows")
+    return None, lines
+
+
+def _load_snapshot(snapshot: Any) -> Snapshot | None:
+    if snapshot is None:
+        return None
+    from ..snapshot import Snapshot, load
+
+    if isinstance(snapshot, Snapshot):
+        return snapshot
+    if isinstance(snapshot, str | os.PathLike):
+        return load(snapshot)
+    return load(*snapshot)
+
+
+def load_flows(
+    *paths: str | os.PathLike[str],
+    format: FlowFormat = "auto",
+    snapshot: Snapshot | str | os.PathLike[str] | Iterable[str] | None = None,
+    chunk_size: int = 100_000,
+) -> pd.DataFrame:
+    """Load flow logs (Hubble, Calico, CSV; plain or ``.gz``) into one normalized table.
+
+    Parameters
+    ----------
+    *paths
+        Files or directories (searched for ``.json``, ``.jsonl``, ``.ndjson``, ``.log``,
+        ``.csv``, ``.txt`` and their ``.gz`` forms).
+    format
+        ``"hubble"``, ``"calico"``, ``"csv"`` or ``"auto"`` (detected per file).
+    snapshot
+        A :class:`~k8sviz.Snapshot` (or paths to load one) used to map IPs and pod names to
+        pods, workloads, nodes and Services.  Without it, pod names are mapped to workloads by
+        their shape and IPs stay unmapped.
+    chunk_size
+        Rows converted to columns at a time (memory stays bounded by the chunk plus the result).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per flow record, ordered by ``time`` (UTC), with the columns of
+        :data:`k8sviz.flows.COLUMNS`.  ``df.attrs["k8sviz"]`` is the load report
+        (see :func:`flow_report`).  Malformed, truncated and non-flow lines are counted there
+        (with file and line) and summarized in a :class:`FlowWarning`; they never raise.
+
+    Examples
+    --------
+    >>> flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=k8sviz.demo())
+    >>> flows["source_format"].unique().tolist()
+    ['calico', 'hubble']
+    """
+    if not paths:
+        msg = "k8sviz.load_flows needs at least one file or directory"
+        raise InputError(msg)
+    if format not in ("auto", "hubble", "calico", "csv"):
+        msg = f"format must be auto, hubble, calico or csv, not {format!r}"
+        raise InputError(msg)
+    snap = _load_snapshot(snapshot)
+    report = Report()
+    mapper = Mapper(snap)
+    builder = ChunkBuilder(mapper, report, chunk_size)
+    # Millions of small acyclic tuples: the cyclic GC would rescan them over and over.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _read_all(paths, format, report, builder)
+        df = builder.frame()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    kept = df["file"].value_counts().to_dict() if len(df) else {}
+    for src in report.sources:
+        src["records"] = int(kept.get(src["file"], 0))
+        for kind in ("malformed", "truncated", "bad-time"):
+            src[kind.replace("-", "_")] = report.by_file.get((src["file"], kind), 0)
+    attrs = {
+        "sources": report.sources,
+        "problems": report.problems,
+        "problem_counts": report.problem_counts,
+        "unmapped": mapper.report(),
+        "snapshot": None if snap is None else snap.meta.get("cluster"),
+    }
+    windows = flow_windows(df) if len(df) else None
+    for src in report.sources:
+        src["first"] = src["last"] = None
+        if windows is not None:
+            w = windows[windows["file"] == src["file"]]
+            if len(w):
+                # ISO strings keep the attrs JSON-serializable (DataFrame.to_parquet writes them).
+                src["first"] = w["first"].iloc[0].isoformat()
+                src["last"] = w["last"].iloc[0].isoformat()
+    df.attrs["k8sviz"] = attrs
+    _warn(attrs)
+    return df
+
+
+def _read_all(
+    paths: Iterable[str | os.PathLike[str]],
+    format: str,
+    report: Report,
+    builder: ChunkBuilder,
+    fast: bool = True,
+) -> None:
+    from .calico import parse_doc
+    from .csv import parse_csv
+    from .hubble import parse_flow
+
+    for path in _files(paths):
+        fmt, lines = _detect(path, report) if format == "auto" else (format, True)
+        if format != "auto" and format != "csv":
+            _, lines = _detect(path, Report())
+        stats: dict[str, Any] = {
+            "file": str(path),
+            "format": fmt,
+            "lines": 0,
+            "records": 0,
+            "malformed": 0,
+            "truncated": 0,
+            "bad_time": 0,
+            "skipped": {},
+        }
+        report.sources.append(stats)
+        if fmt is None:
+            continue
+        if fmt == "hubble" and fast:
+            builder.feed_hubble(path, lines, report, stats)
+            continue
+        if fmt == "csv":
+            records = parse_csv(path, report, stats)
+        else:
+            parse = parse_flow if fmt == "hubble" else parse_doc
+            records = parse_json(path, report, stats, parse, lines=lines)
+        builder.feed(records, fmt, str(path))
+
+
+def flow_report(flows: pd.DataFrame) -> dict[str, Any]:
+    """The load report of a flow table (``flows.attrs["k8sviz"]``; empty if the attrs were lost)."""
+    return flows.attrs.get("k8sviz") or {"sources": [], "problems": [], "problem_counts": {}, "unmapped": {}}
+
+
+def _warn(attrs: dict[str, Any]) -> None:
+    for src in attrs["sources"]:
+        bad = src["malformed"] + src["truncated"] + src["bad_time"]
+        if bad:
+            where = [
+                p
+                for p in attrs["problems"]
+                if p["file"] == src["file"] and p["kind"] in ("malformed", "truncated", "bad-time")
+            ]
+            first = f" (first at line {where[0]['line']})" if where else ""
+            warnings.warn(
+                f"{src['file']}: skipped {src['malformed']} malformed, {src['truncated']} truncated and "
+                f"{src['bad_time']} undated record(s){first}; see df.attrs['k8sviz']['problems']",
+                FlowWarning,
+                stacklevel=3,
+            )
+    for kind, n in attrs["problem_counts"].items():
+        if kind in ("unreadable", "unknown-format", "bad-header"):
+            sample = next(p for p in attrs["problems"] if p["kind"] == kind)
+            warnings.warn(
+                f"{n} {kind} problem(s), e.g. {sample['file']}:{sample['line']}: {sample['message']}",
+                FlowWarning,
+                stacklevel=3,
+            )
+    unmapped = dict(attrs["unmapped"])
+    if unmapped:
+        parts = [f"{v['endpoints']} {k} ({v['records']} records)" for k, v in unmapped.items()]
+        s = next(iter(unmapped.values()))["samples"][0]
+        warnings.warn(
+            f"unmapped endpoints: {', '.join(parts)}; e.g. {s['endpoint']} at {s['file']}:{s['line']}",
+            FlowWarning,
+            stacklevel=3,
+        )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "aggregate_flow_archive":
+        from .archive import aggregate_flow_archive
+
+        return aggregate_flow_archive
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -1,0 +1,306 @@
+"""Aggregate large flow archives out of core with DuckDB (embedded; ``pip install 'k8sviz[flows]'``).
+
+Hubble and Calico JSON lines (plain or ``.gz``) are scanned by DuckDB's JSON reader and
+Parquet files must hold the normalized table (``load_flows(...).to_parquet(path)``).  Nothing
+is loaded into Python row by row: DuckDB streams the files and spills to disk if needed, so
+archives far larger than memory can be aggregated into workload edges.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from ..errors import InputError
+from ._table import Report, head
+from .compare import port_ranges
+
+if TYPE_CHECKING:
+    from ..snapshot import Snapshot
+
+__all__ = ["aggregate_flow_archive"]
+
+
+_HUBBLE = """
+SELECT
+  f->>'$.source.namespace' AS src_ns, f->>'$.source.pod_name' AS src_pod,
+  f->>'$.source.workloads[0].name' AS src_wl, f->>'$.IP.source' AS src_ip,
+  CASE WHEN f->>'$.source.pod_name' IS NULL THEN
+    CASE WHEN contains(coalesce(f->>'$.source.labels', ''), 'reserved:world') THEN 'world'
+         WHEN regexp_matches(coalesce(f->>'$.source.labels', ''), 'reserved:(host|remote-node|kube-apiserver)')
+         THEN 'host'
+         WHEN f->>'$.source.identity' IN ('2', '9', '10') THEN 'world'
+         WHEN f->>'$.source.identity' IN ('1', '6', '7') THEN 'host' END END AS src_kind,
+  f->>'$.destination.namespace' AS dst_ns, f->>'$.destination.pod_name' AS dst_pod,
+  f->>'$.destination.workloads[0].name' AS dst_wl, f->>'$.IP.destination' AS dst_ip,
+  CASE WHEN f->>'$.destination.pod_name' IS NULL THEN
+    CASE WHEN contains(coalesce(f->>'$.destination.labels', ''), 'reserved:world') THEN 'world'
+         WHEN regexp_matches(coalesce(f->>'$.destination.labels', ''), 'reserved:(host|remote-node|kube-apiserver)')
+         THEN 'host'
+         WHEN f->>'$.destination.identity' IN ('2', '9', '10') THEN 'world'
+         WHEN f->>'$.destination.identity' IN ('1', '6', '7') THEN 'host' END END AS dst_kind,
+  f->>'$.destination_service.namespace' || '/' || (f->>'$.destination_service.name') AS dst_service,
+  TRY_CAST(coalesce(f->>'$.l4.TCP.destination_port', f->>'$.l4.UDP.destination_port',
+                    f->>'$.l4.SCTP.destination_port') AS INTEGER) AS dst_port,
+  CASE WHEN json_extract(f, '$.l4.TCP') IS NOT NULL THEN 'TCP' WHEN json_extract(f, '$.l4.UDP') IS NOT NULL THEN 'UDP'
+       WHEN json_extract(f, '$.l4.SCTP') IS NOT NULL THEN 'SCTP' WHEN json_extract(f, '$.l4.ICMPv4') IS NOT NULL
+       THEN 'ICMP' WHEN json_extract(f, '$.l4.ICMPv6') IS NOT NULL THEN 'ICMPv6' END AS protocol,
+  CASE f->>'$.verdict' WHEN 'DROPPED' THEN 'denied'
+       WHEN 'FORWARDED' THEN 'allowed' WHEN 'REDIRECTED' THEN 'allowed' WHEN 'TRANSLATED' THEN 'allowed'
+       WHEN 'TRACED' THEN 'allowed' WHEN 'AUDIT' THEN 'allowed' ELSE 'unknown' END AS verdict,
+  count(*) AS records, count(*) AS flows, 0::BIGINT AS bytes, 0::BIGINT AS packets,
+  min(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS first_seen,
+  max(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS last_seen
+FROM (
+  SELECT coalesce(json_extract(j, '$.flow'), j) AS f, j->>'$.time' AS wtime
+  FROM (SELECT json AS j FROM read_json_objects({files}, format='{jformat}', ignore_errors=true))
+  WHERE j IS NOT NULL AND (json_extract(j, '$.flow') IS NOT NULL OR json_extract(j, '$.verdict') IS NOT NULL)
+)
+WHERE coalesce(TRY_CAST(f->>'$.is_reply' AS BOOLEAN), false) = false
+GROUP BY ALL
+"""
+
+_CALICO = """
+SELECT
+  d->>'$.source_type' AS src_type, d->>'$.source_namespace' AS src_ns, d->>'$.source_name' AS src_name,
+  d->>'$.source_name_aggr' AS src_aggr, d->>'$.source_ip' AS src_ip,
+  d->>'$.dest_type' AS dst_type, d->>'$.dest_namespace' AS dst_ns, d->>'$.dest_name' AS dst_name,
+  d->>'$.dest_name_aggr' AS dst_aggr, d->>'$.dest_ip' AS dst_ip,
+  CASE WHEN coalesce(d->>'$.dest_service_name', '-') <> '-' AND coalesce(d->>'$.dest_service_namespace', '-') <> '-'
+       THEN (d->>'$.dest_service_namespace') || '/' || (d->>'$.dest_service_name') END AS dst_service,
+  TRY_CAST(d->>'$.dest_port' AS INTEGER) AS dst_port,
+  CASE lower(d->>'$.proto') WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP' WHEN 'udp' THEN 'UDP' WHEN '17' THEN 'UDP'
+       WHEN 'sctp' THEN 'SCTP' WHEN '132' THEN 'SCTP' WHEN 'icmp' THEN 'ICMP' WHEN '1' THEN 'ICMP'
+       ELSE upper(d->>'$.proto') END AS protocol,
+  CASE lower(d->>'$.action') WHEN 'allow' THEN 'allowed' WHEN 'pass' THEN 'allowed' WHEN 'deny' THEN 'denied'
+       ELSE 'unknown' END AS verdict,
+  count(*) AS records,
+  sum(coalesce(TRY_CAST(d->>'$.num_flows' AS BIGINT), 1)) AS flows,
+  sum(coalesce(TRY_CAST(d->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
+  sum(coalesce(TRY_CAST(d->>'$.packets_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.packets_out' AS BIGINT), 0))
+    AS packets,
+  min(to_timestamp(TRY_CAST(d->>'$.start_time' AS DOUBLE))) AS first_seen,
+  max(to_timestamp(TRY_CAST(coalesce(d->>'$.end_time', d->>'$.start_time') AS DOUBLE))) AS last_seen
+FROM (
+  SELECT coalesce(json_extract(json, '$._source'), json) AS d
+  FROM read_json_objects({files}, format='{jformat}', ignore_errors=true)
+  WHERE json IS NOT NULL
+)
+WHERE json_extract(d, '$.start_time') IS NOT NULL OR json_extract(d, '$.dest_port') IS NOT NULL
+GROUP BY ALL
+"""
+
+_PARQUET = """
+SELECT
+  src_type::VARCHAR AS src_type, src_namespace::VARCHAR AS src_ns, src_pod::VARCHAR AS src_pod,
+  src_workload::VARCHAR AS src_wl, src_ip::VARCHAR AS src_ip, src_address_space::VARCHAR AS src_space,
+  dst_type::VARCHAR AS dst_type, dst_namespace::VARCHAR AS dst_ns, dst_pod::VARCHAR AS dst_pod,
+  dst_workload::VARCHAR AS dst_wl, dst_ip::VARCHAR AS dst_ip, dst_address_space::VARCHAR AS dst_space,
+  dst_service::VARCHAR AS dst_service, dst_port::INTEGER AS dst_port, protocol::VARCHAR AS protocol,
+  verdict::VARCHAR AS verdict, count(*) AS records, sum(coalesce(num_flows, 1)) AS flows,
+  sum(coalesce(bytes_in, 0) + coalesce(bytes_out, 0)) AS bytes,
+  sum(coalesce(packets_in, 0) + coalesce(packets_out, 0)) AS packets,
+  min(time) AS first_seen, max(coalesce(end_time, time)) AS last_seen
+FROM read_parquet({files}, union_by_name=true)
+WHERE NOT coalesce(is_reply, false)
+GROUP BY ALL
+"""
+
+_SUMS = ["records", "flows", "allowed", "denied", "unknown", "bytes", "packets"]
+_OUT = ["src", "dst", "protocol", "ports", *_SUMS, "first_seen", "last_seen", "sources"]
+
+
+def aggregate_flow_archive(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    snapshot: Snapshot | str | os.PathLike[str] | None = None,
+    *,
+    level: Literal["workload", "namespace"] = "workload",
+    memory_limit: str = "1GB",
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Aggregate a flow archive into edges without loading it into memory.
+
+    DuckDB scans the files (streaming, spilling to a temporary directory beyond
+    ``memory_limit``) and reduces them to one row per distinct endpoint pair, port, protocol and
+    verdict; only those rows reach Python, where endpoints are mapped to the snapshot exactly as
+    :func:`k8sviz.load_flows` does and summed into edges.
+
+    Parameters
+    ----------
+    paths
+        Files or directories: Hubble or Calico JSON lines (``.gz`` allowed) and Parquet files
+        of the normalized table (``load_flows(...).to_parquet(path)``).  Replies (Hubble
+        ``is_reply``) are left out.  Malformed lines are skipped.
+    snapshot
+        Used to map pod names and IPs to workloads.
+    level
+        ``"workload"`` or ``"namespace"``.
+    memory_limit, threads
+        DuckDB settings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``src, dst, protocol, ports, records, flows, allowed, denied, unknown, bytes, packets,
+        first_seen, last_seen, sources``, ordered by flows (descending); same labels as
+        :func:`k8sviz.flow_edges`.
+    """
+    try:
+        import duckdb
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        msg = "aggregate_flow_archive needs DuckDB: pip install 'k8sviz[flows]'"
+        raise InputError(msg) from e
+    import shutil
+    import tempfile
+
+    from . import _detect, _files, _load_snapshot
+    from .mapping import Mapper
+
+    if level not in ("workload", "namespace"):
+        msg = f"level must be workload or namespace, not {level!r}"
+        raise InputError(msg)
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    paths = list(paths)
+    files = _files(paths)
+    parquet = sorted(
+        {str(p) for p in files if p.name.endswith(".parquet")}
+        | {str(f) for p in paths if Path(p).is_dir() for f in Path(p).rglob("*.parquet")}
+    )
+    groups: dict[tuple[str, str], list[str]] = {}
+    report = Report()
+    for p in files:
+        if p.name.endswith(".parquet"):
+            continue
+        fmt, lines = _detect(p, report)
+        if fmt in ("hubble", "calico"):
+            jformat = (
+                "newline_delimited"
+                if lines
+                else ("array" if head(p).lstrip()[:1] == b"[" else "unstructured")
+            )
+            groups.setdefault((fmt, jformat), []).append(str(p))
+        elif fmt is not None:
+            msg = f"{fmt} files are not supported in archives; load them with k8sviz.load_flows"
+            raise InputError(msg, source=str(p))
+    if not (groups or parquet):
+        msg = "no Hubble, Calico or Parquet flow files found"
+        raise InputError(msg, source=", ".join(map(str, paths)))
+    spill = tempfile.mkdtemp(prefix="k8sviz-duckdb-")
+    con = duckdb.connect(
+        config={
+            "memory_limit": memory_limit,
+            "temp_directory": spill,
+            "preserve_insertion_order": False,
+        }
+    )
+    parts: list[tuple[str, pd.DataFrame]] = []
+    try:
+        if threads:
+            con.execute(f"SET threads={int(threads)}")
+        for (fmt, jformat), names in sorted(groups.items()):
+            sql = (_HUBBLE if fmt == "hubble" else _CALICO).replace("{files}", _list(names))
+            parts.append((fmt, con.execute(sql.replace("{jformat}", jformat)).df()))
+        if parquet:
+            parts.append(("parquet", con.execute(_PARQUET.replace("{files}", _list(parquet))).df()))
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+    mapper = Mapper(_load_snapshot(snapshot))
+    frames = [_label_rows(kind, df, mapper, level) for kind, df in parts if len(df)]
+    if not frames:
+        return pd.DataFrame(columns=_OUT)
+    rows = pd.concat(frames, ignore_index=True)
+    for c in _SUMS:
+        rows[c] = rows[c].fillna(0).astype("int64")
+    g = rows.groupby(["src", "dst", "protocol"], sort=False, dropna=False)
+    edges = g[_SUMS].sum()
+    edges["first_seen"] = pd.to_datetime(g["first_seen"].min(), utc=True)
+    edges["last_seen"] = pd.to_datetime(g["last_seen"].max(), utc=True)
+    edges["ports"] = g["dst_port"].agg(lambda p: port_ranges(p.dropna()))
+    edges["sources"] = g["source_format"].agg(lambda s: ",".join(sorted(set(s.dropna()))))
+    edges = edges.reset_index()[_OUT]
+    return edges.sort_values(["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True)
+
+
+def _v(x: Any) -> Any:
+    return None if x is None or (isinstance(x, float) and x != x) or x in ("-", "") else x
+
+
+def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.DataFrame:
+    """Endpoint labels for the pre-aggregated rows of one format (mapping each distinct endpoint once)."""
+    from .calico import _endpoint as calico_endpoint
+    from .compare import _label
+
+    labels: dict[str, list[str]] = {"src": [], "dst": []}
+    cache: dict[tuple[Any, ...], str] = {}
+    for rec in df.to_dict("records"):
+        for side in ("src", "dst"):
+            if kind == "parquet":
+                key = (
+                    rec[f"{side}_type"],
+                    rec[f"{side}_ns"],
+                    rec[f"{side}_pod"],
+                    rec[f"{side}_wl"],
+                    rec[f"{side}_ip"],
+                    rec[f"{side}_space"],
+                    rec["dst_service"] if side == "dst" else None,
+                )
+                key = tuple(_v(x) for x in key)
+                if key not in cache:
+                    cache[key] = _label(level, *key)
+                labels[side].append(cache[key])
+                continue
+            if kind == "hubble":
+                ep = (
+                    _v(rec[f"{side}_ns"]),
+                    _v(rec[f"{side}_pod"]),
+                    _v(rec[f"{side}_wl"]),
+                    _v(rec[f"{side}_ip"]),
+                    _v(rec[f"{side}_kind"]),
+                    None,
+                )
+            else:
+                prefix = "source" if side == "src" else "dest"
+                doc = {
+                    f"{prefix}_type": _v(rec[f"{side}_type"]),
+                    f"{prefix}_namespace": _v(rec[f"{side}_ns"]),
+                    f"{prefix}_name": _v(rec[f"{side}_name"]),
+                    f"{prefix}_name_aggr": _v(rec[f"{side}_aggr"]),
+                    f"{prefix}_ip": _v(rec[f"{side}_ip"]),
+                }
+                ep = calico_endpoint(doc, prefix)
+            svc = _v(rec.get("dst_service")) if side == "dst" else None
+            key = (*ep, svc)
+            if key not in cache:
+                ns, pod, wl, typ, space, rsvc = mapper.resolve_new(ep)[0]
+                cache[key] = _label(level, typ, ns, pod, wl, ep[3], space, svc or rsvc)
+            labels[side].append(cache[key])
+    verdict = df["verdict"].astype(object)
+    flows = df["flows"].fillna(0).astype("int64")
+    return pd.DataFrame(
+        {
+            "src": labels["src"],
+            "dst": labels["dst"],
+            "protocol": df["protocol"].astype(object).fillna("?"),
+            "dst_port": df["dst_port"],
+            "records": df["records"],
+            "flows": flows,
+            "allowed": flows.where(verdict == "allowed", 0),
+            "denied": flows.where(verdict == "denied", 0),
+            "unknown": flows.where(~verdict.isin(["allowed", "denied"]), 0),
+            "bytes": df["bytes"],
+            "packets": df["packets"],
+            "first_seen": pd.to_datetime(df["first_seen"], utc=True),
+            "last_seen": pd.to_datetime(df["last_seen"], utc=True),
+            "source_format": "parquet" if kind == "parquet" else kind,
+        }
+    )
+
+
+def _list(files: list[str]) -> str:
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"

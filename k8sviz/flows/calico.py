@@ -1,0 +1,166 @@
+"""Calico Enterprise / Calico Cloud flow logs, as exported from Elasticsearch.
+
+Input: JSON documents one per line, a JSON array of documents, or pretty-printed documents;
+Elasticsearch hits (``{"_source": {...}}``) are unwrapped.  One row per document; its
+``num_flows`` stays in a column.
+
+Field mapping (tigera docs, flow log data types):
+
+=====================================  =================================================
+``time``, ``start_time``, ``end_time``  ``start_time`` / ``end_time`` (unix seconds), to UTC
+``src_namespace``/``dst_namespace``     ``source_namespace`` / ``dest_namespace`` (``-`` = none)
+``src_pod``/``dst_pod``                 ``source_name`` / ``dest_name`` (``-`` = aggregated)
+``src_workload``/``dst_workload``       from the pod, else from ``*_name_aggr``
+                                        (``frontend-7d9f8b6c4-*`` -> ``frontend``)
+``src_ip``/``dst_ip``                   ``source_ip`` / ``dest_ip`` (``-`` = hidden)
+``src_type``/``dst_type``               ``wep`` -> pod (or workload when aggregated),
+                                        ``hep`` -> node, ``ns`` -> networkset, ``net`` -> external
+``*_address_space``                     ``net`` rows: ``pub``/``pvt`` or the IP
+``protocol``                            ``proto`` (name or IANA number)
+``verdict``                             ``action`` allow -> ``allowed``, deny -> ``denied``
+``reporter``, ``node``                  ``reporter`` (src/dst), ``host``
+``bytes_*``, ``packets_*``, ``num_flows``  as is
+``dst_service``                         ``dest_service_namespace/dest_service_name``
+``policies``                            policy names of the trace (``knp.default.`` stripped)
+``policy_trace``                        ``index|tier|policy|action|rule`` entries, ``;``-joined
+=====================================  =================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["looks_like_calico", "parse_doc", "policy_name"]
+
+_PROTO = {
+    "tcp": "TCP",
+    "udp": "UDP",
+    "sctp": "SCTP",
+    "icmp": "ICMP",
+    "icmp6": "ICMPv6",
+    "icmpv6": "ICMPv6",
+    6: "TCP",
+    17: "UDP",
+    132: "SCTP",
+    1: "ICMP",
+    58: "ICMPv6",
+}
+_ACTION = {"allow": "allowed", "deny": "denied", "pass": "allowed"}
+
+
+def _v(x: Any) -> Any:
+    return None if x in ("-", "", None) else x
+
+
+def _int(x: Any) -> int | None:
+    if x is None or x == "-" or x == "":
+        return None
+    return int(x)
+
+
+def policy_name(name: str) -> str:
+    """Normalize a Calico policy name: ``shop/knp.default.web`` -> ``shop/web``; ``staged:`` kept."""
+    prefix = ""
+    if name.startswith("staged:"):
+        prefix, name = "staged:", name[7:]
+    ns, sep, rest = name.rpartition("/")
+    if rest.startswith("knp.default."):
+        rest = rest[12:]
+    return f"{prefix}{ns}{sep}{rest}"
+
+
+def _trace(policies: Any) -> tuple[str | None, str | None]:
+    if not policies:
+        return None, None
+    if isinstance(policies, dict):
+        entries = policies.get("enforced_policies") or policies.get("all_policies") or []
+    else:
+        entries = policies
+    if isinstance(entries, str):
+        entries = [entries]
+    names = []
+    for e in entries:
+        parts = str(e).split("|")
+        if len(parts) >= 3:
+            names.append(policy_name(parts[2]))
+    return (";".join(dict.fromkeys(names)) or None), (";".join(map(str, entries)) or None)
+
+
+def _endpoint(doc: dict[str, Any], side: str) -> tuple[Any, ...]:
+    kind = doc.get(f"{side}_type")
+    ns = _v(doc.get(f"{side}_namespace"))
+    name = _v(doc.get(f"{side}_name"))
+    aggr = _v(doc.get(f"{side}_name_aggr"))
+    ip = _v(doc.get(f"{side}_ip"))
+    if kind == "net":
+        return (None, None, None, ip, "net", aggr)
+    if kind == "ns":
+        return (ns, name, None, ip, "ns", aggr)
+    if kind == "hep":
+        return (None, None, None, ip, "hep", aggr)
+    if name and name.endswith("*"):
+        name, aggr = None, name
+    return (ns, name, None, ip, kind, aggr)
+
+
+def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | str | None:
+    """One flow-log document -> a raw record (or the reason it is skipped)."""
+    if not isinstance(obj, dict):
+        raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
+    doc = obj.get("_source", obj)
+    hits = doc.get("hits")
+    if isinstance(hits, dict) and isinstance(hits.get("hits"), list):  # a whole search response
+        recs = [parse_doc(h, line) for h in hits["hits"]]
+        return [r for r in recs if isinstance(r, tuple)]
+    if "start_time" not in doc and "dest_port" not in doc and "dest_name_aggr" not in doc:
+        return "other"
+    start = doc.get("start_time")
+    end = doc.get("end_time")
+    proto = doc.get("proto")
+    proto = _PROTO.get(
+        proto.lower() if isinstance(proto, str) else proto, str(proto).upper() if proto else None
+    )
+    action = doc.get("action")
+    names, trace = _trace(doc.get("policies"))
+    svc = _v(doc.get("dest_service_name"))
+    if svc and _v(doc.get("dest_service_namespace")):
+        svc = f"{doc['dest_service_namespace']}/{svc}"
+    reporter = doc.get("reporter")
+    return (
+        line,
+        start if start is not None else doc.get("@timestamp"),
+        _endpoint(doc, "source"),
+        _int(doc.get("source_port")),
+        _endpoint(doc, "dest"),
+        _int(doc.get("dest_port")),
+        svc,
+        proto,
+        _ACTION.get(str(action).lower(), "unknown") if action else "unknown",
+        action,
+        None,
+        reporter,
+        reporter,
+        _v(doc.get("host")),
+        None,
+        _int(doc.get("bytes_in")),
+        _int(doc.get("bytes_out")),
+        _int(doc.get("packets_in")),
+        _int(doc.get("packets_out")),
+        _int(doc.get("num_flows")) if doc.get("num_flows") is not None else 1,
+        start,
+        end,
+        names,
+        trace,
+    )
+
+
+def looks_like_calico(obj: Any) -> bool:
+    if not isinstance(obj, dict):
+        return False
+    doc = obj.get("_source", obj)
+    return isinstance(doc, dict) and (
+        "source_name_aggr" in doc
+        or "dest_name_aggr" in doc
+        or ("reporter" in doc and "dest_port" in doc)
+        or "hits" in doc
+    )

@@ -1,0 +1,709 @@
+"""Aggregate, time-check and compare observed flows with what the policies allow."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+__all__ = ["clock_skew", "endpoint_labels", "flow_discrepancies", "flow_edges", "flow_windows", "port_ranges"]
+
+Level = Literal["pod", "workload", "namespace"]
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def port_ranges(ports: Iterable[Any]) -> list[str]:
+    """Compact sorted ports into range strings: ``[80, 8000, 8001]`` -> ``["80", "8000-8001"]``."""
+    vals = sorted({int(p) for p in ports if p is not None and not pd.isna(p)})
+    out: list[str] = []
+    start = prev = None
+    for p in vals:
+        if start is None:
+            start = prev = p
+        elif p == prev + 1:  # type: ignore[operator]
+            prev = p
+        else:
+            out.append(str(start) if start == prev else f"{start}-{prev}")
+            start = prev = p
+    if start is not None:
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+    return out
+
+
+def _in_ranges(port: int, ranges: Iterable[str]) -> bool:
+    for r in ranges:
+        lo, _, hi = str(r).partition("-")
+        if int(lo) <= port <= int(hi or lo):
+            return True
+    return False
+
+
+def _label(level: str, typ: Any, ns: Any, pod: Any, wl: Any, ip: Any, space: Any, svc: Any) -> str:
+    if typ in ("pod", "workload") and ns:
+        if level == "namespace":
+            return ns
+        if level == "pod" and pod:
+            return f"{ns}/{pod}"
+        return f"{ns}/{wl or pod}"
+    if typ == "node":
+        return "node" if level == "namespace" else (f"node/{wl}" if wl else (ip or "node"))
+    if typ == "service" and svc:
+        return svc.split("/", 1)[0] if level == "namespace" else f"service/{svc}"
+    if typ == "networkset":
+        if level == "namespace":
+            return ns or "networkset"
+        return f"{ns}/{wl}" if ns else f"networkset/{wl}"
+    if typ == "external":
+        if level == "namespace" or not ip:
+            return f"external-{space}" if space else "external"
+        return ip
+    return ip or (ns if level == "namespace" and ns else "unknown")
+
+
+def endpoint_labels(flows: pd.DataFrame, side: str, level: str = "workload") -> np.ndarray:
+    """One label per row naming the source (``side="src"``) or destination at ``level``.
+
+    In-cluster endpoints are ``ns/workload`` (``ns/pod`` at pod level, ``ns`` at namespace
+    level), nodes ``node/<name>``, ClusterIPs ``service/ns/name``, external addresses their IP
+    (``external-public``/``external-private`` at namespace level or when the IP is hidden).
+    """
+    cols = [
+        f"{side}_type",
+        f"{side}_namespace",
+        f"{side}_pod",
+        f"{side}_workload",
+        f"{side}_ip",
+        f"{side}_address_space",
+        "dst_service" if side == "dst" else None,
+    ]
+    arrays = []
+    cats = []
+    for c in cols:
+        if c is None or c not in flows:
+            arrays.append(np.full(len(flows), -1, dtype=np.int64))
+            cats.append(pd.Index([]))
+            continue
+        s = flows[c]
+        if not isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype("category")
+        arrays.append(s.cat.codes.to_numpy().astype(np.int64))
+        cats.append(s.cat.categories)
+    if not len(flows):
+        return np.array([], dtype=object)
+    codes = np.column_stack(arrays)
+    uniq, inverse = np.unique(codes, axis=0, return_inverse=True)
+    labels = np.empty(len(uniq), dtype=object)
+    for i, row in enumerate(uniq):
+        vals = [cats[j][k] if k >= 0 else None for j, k in enumerate(row)]
+        labels[i] = _label(level, *vals)
+    return labels[inverse.reshape(-1)]
+
+
+def _check(flows: pd.DataFrame) -> None:
+    if not isinstance(flows, pd.DataFrame) or "time" not in flows or "src_type" not in flows:
+        msg = "expected a flow table from k8sviz.load_flows"
+        raise InputError(msg)
+
+
+def _not_replies(flows: pd.DataFrame) -> pd.DataFrame:
+    if "is_reply" in flows:
+        return flows[~flows["is_reply"].fillna(False).astype(bool)]
+    return flows
+
+
+# ---------------------------------------------------------------------------- windows
+
+
+def flow_windows(flows: pd.DataFrame) -> pd.DataFrame:
+    """The time window each source file covers (UTC): ``source_format, file, records, flows, first, last, span``."""
+    _check(flows)
+    keys = ["source_format", "file"] if "file" in flows else ["source_format"]
+    end = flows["end_time"].fillna(flows["time"]) if "end_time" in flows else flows["time"]
+    n = flows["num_flows"].fillna(1) if "num_flows" in flows else pd.Series(1, index=flows.index)
+    # A small frame of only what is needed (DataFrame.assign would copy every column).
+    work = pd.DataFrame({**{k: flows[k] for k in keys}, "time": flows["time"], "_end": end, "_n": n})
+    g = work.groupby(keys, observed=True, sort=True)
+    out = g.agg(records=("time", "size"), flows=("_n", "sum"), first=("time", "min"), last=("_end", "max"))
+    out = out.reset_index()
+    for k in keys:
+        out[k] = out[k].astype(str)
+    out["flows"] = out["flows"].astype("int64")
+    out["span"] = out["last"] - out["first"]
+    return out
+
+
+# ---------------------------------------------------------------------------- edges
+
+
+def flow_edges(
+    flows: pd.DataFrame,
+    level: Level = "workload",
+    *,
+    replies: bool = False,
+    reporter: Literal["src", "dst"] | None = None,
+) -> pd.DataFrame:
+    """Aggregate flow records into edges between workloads (or namespaces, or pods).
+
+    Parameters
+    ----------
+    flows
+        A table from :func:`k8sviz.load_flows`.
+    level
+        ``"workload"`` (default), ``"namespace"`` or ``"pod"``.
+    replies
+        Keep Hubble reply records (they run server -> client, so default False).
+    reporter
+        Count only records reported by this end (Calico reports a connection at both ends, and
+        Hubble at both observation points); None keeps all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``src, dst, src_namespace, dst_namespace, src_type, dst_type, protocol, ports``
+        (list of range strings), ``records`` (rows), ``flows`` (sum of ``num_flows``),
+        ``allowed, denied, unknown`` (flows per verdict), ``verdicts``, ``bytes``, ``packets``,
+        ``first_seen``, ``last_seen``, ``sources`` (formats).  Ordered by flows, descending.
+    """
+    _check(flows)
+    if level not in ("workload", "namespace", "pod"):
+        msg = f"level must be workload, namespace or pod, not {level!r}"
+        raise InputError(msg)
+    f = flows if replies else _not_replies(flows)
+    if reporter is not None:
+        f = f[(f["reporter"] == reporter) | f["reporter"].isna()]
+    if not len(f):
+        return pd.DataFrame(
+            columns=[
+                "src",
+                "dst",
+                "src_namespace",
+                "dst_namespace",
+                "src_type",
+                "dst_type",
+                "protocol",
+                "ports",
+                "records",
+                "flows",
+                "allowed",
+                "denied",
+                "unknown",
+                "verdicts",
+                "bytes",
+                "packets",
+                "first_seen",
+                "last_seen",
+                "sources",
+            ]
+        )
+    n = f["num_flows"].fillna(1).astype("int64").to_numpy()
+    verdict = f["verdict"].astype(object).to_numpy()
+    bytes_ = (f["bytes_in"].fillna(0) + f["bytes_out"].fillna(0)).astype("int64").to_numpy()
+    packets = (f["packets_in"].fillna(0) + f["packets_out"].fillna(0)).astype("int64").to_numpy()
+    work = pd.DataFrame(
+        {
+            "src": endpoint_labels(f, "src", level),
+            "dst": endpoint_labels(f, "dst", level),
+            "protocol": f["protocol"].astype(object).fillna("?").to_numpy(),
+            "src_namespace": f["src_namespace"].astype(object).to_numpy(),
+            "dst_namespace": f["dst_namespace"].astype(object).to_numpy(),
+            "src_type": f["src_type"].astype(object).to_numpy(),
+            "dst_type": f["dst_type"].astype(object).to_numpy(),
+            "dst_port": f["dst_port"].to_numpy(dtype="float64", na_value=np.nan),
+            "flows": n,
+            "allowed": np.where(verdict == "allowed", n, 0),
+            "denied": np.where(verdict == "denied", n, 0),
+            "unknown": np.where((verdict != "allowed") & (verdict != "denied"), n, 0),
+            "verdict": verdict,
+            "bytes": bytes_,
+            "packets": packets,
+            "first_seen": f["time"].to_numpy(),
+            "last_seen": f["end_time"].fillna(f["time"]).to_numpy(),
+            "source_format": f["source_format"].astype(object).to_numpy(),
+        }
+    )
+    g = work.groupby(["src", "dst", "protocol"], sort=False, dropna=False)
+    out = g.agg(
+        src_namespace=("src_namespace", "first"),
+        dst_namespace=("dst_namespace", "first"),
+        src_type=("src_type", "first"),
+        dst_type=("dst_type", "first"),
+        records=("flows", "size"),
+        flows=("flows", "sum"),
+        allowed=("allowed", "sum"),
+        denied=("denied", "sum"),
+        unknown=("unknown", "sum"),
+        bytes=("bytes", "sum"),
+        packets=("packets", "sum"),
+        first_seen=("first_seen", "min"),
+        last_seen=("last_seen", "max"),
+    )
+    ports = (
+        work.dropna(subset=["dst_port"]).groupby(["src", "dst", "protocol"], sort=False)["dst_port"].unique()
+    )
+    verdicts = work.groupby(["src", "dst", "protocol"], sort=False)["verdict"].unique()
+    sources = work.groupby(["src", "dst", "protocol"], sort=False)["source_format"].unique()
+    out["ports"] = [port_ranges(ports.get(k, ())) for k in out.index]
+    out["verdicts"] = [",".join(sorted(map(str, verdicts[k]))) for k in out.index]
+    out["sources"] = [",".join(sorted(map(str, sources[k]))) for k in out.index]
+    out = out.reset_index()
+    if level == "namespace":
+        out["src_namespace"] = out["src"]
+        out["dst_namespace"] = out["dst"]
+    out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
+    out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True)
+    cols = [
+        "src",
+        "dst",
+        "src_namespace",
+        "dst_namespace",
+        "src_type",
+        "dst_type",
+        "protocol",
+        "ports",
+        "records",
+        "flows",
+        "allowed",
+        "denied",
+        "unknown",
+        "verdicts",
+        "bytes",
+        "packets",
+        "first_seen",
+        "last_seen",
+        "sources",
+    ]
+    return out[cols].sort_values(["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------- clock skew
+
+
+def clock_skew(
+    flows: pd.DataFrame,
+    threshold: str | pd.Timedelta = "2s",
+    *,
+    tolerance: str | pd.Timedelta = "10min",
+    all_pairs: bool = False,
+) -> pd.DataFrame:
+    """Clock offsets between nodes, from connections reported by both ends.
+
+    A connection seen by its source (Calico ``reporter=src``, Hubble egress) and by its
+    destination (``reporter=dst``, Hubble ingress) on another node is paired record by record
+    (same 5-tuple, or same workload pair and port for aggregated rows, k-th with k-th in time
+    order).  The median of ``time(dst) - time(src)`` per node pair is the offset of the
+    destination node's clock relative to the source node's (plus network latency, which is far
+    below a second).
+
+    Parameters
+    ----------
+    threshold
+        Report node pairs whose median offset exceeds this (pandas Timedelta string).
+    tolerance
+        Ignore pairs further apart than this (mismatched records).
+    all_pairs
+        Return every node pair, not only those beyond the threshold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source_format, src_node, dst_node, pairs, offset`` (Timedelta, median),
+        ``offset_seconds, min_offset_seconds, max_offset_seconds, first, last, skewed, suspect_node``
+        (the node common to every skewed pair of that source format, when there is one).
+    """
+    _check(flows)
+    threshold = pd.Timedelta(threshold)
+    tolerance = pd.Timedelta(tolerance)
+    cols = [
+        "source_format",
+        "src_node",
+        "dst_node",
+        "pairs",
+        "offset",
+        "offset_seconds",
+        "min_offset_seconds",
+        "max_offset_seconds",
+        "first",
+        "last",
+        "skewed",
+        "suspect_node",
+    ]
+    f = _not_replies(flows)
+    f = f[f["reporter"].isin(["src", "dst"]) & f["node"].notna()]
+    if not len(f):
+        return pd.DataFrame(columns=cols)
+    src_l = endpoint_labels(f, "src", "pod")
+    dst_l = endpoint_labels(f, "dst", "pod")
+
+    def text(c: str) -> pd.Series:
+        return f[c].astype(object).where(f[c].notna(), "").astype(str)
+
+    key = (
+        text("source_format")
+        + "|"
+        + text("src_ip")
+        + "|"
+        + pd.Series(src_l, index=f.index)
+        + "|"
+        + text("src_port")
+        + "|"
+        + text("dst_ip")
+        + "|"
+        + pd.Series(dst_l, index=f.index)
+        + "|"
+        + text("dst_port")
+        + "|"
+        + text("protocol")
+    ).to_numpy()
+    w = pd.DataFrame(
+        {
+            "key": key,
+            "time": f["time"].to_numpy(),
+            "node": f["node"].astype(str).to_numpy(),
+            "reporter": f["reporter"].astype(str).to_numpy(),
+            "source_format": f["source_format"].astype(str).to_numpy(),
+        }
+    ).sort_values(["key", "time"], kind="stable")
+    w["k"] = w.groupby(["key", "reporter"], sort=False).cumcount()
+    a = w[w["reporter"] == "src"]
+    b = w[w["reporter"] == "dst"]
+    m = a.merge(b[["key", "k", "time", "node"]], on=["key", "k"], suffixes=("_src", "_dst"))
+    m = m[m["node_src"] != m["node_dst"]]
+    m = m.assign(off=m["time_dst"] - m["time_src"])
+    m = m[m["off"].abs() <= tolerance]
+    if not len(m):
+        return pd.DataFrame(columns=cols)
+    g = m.groupby(["source_format", "node_src", "node_dst"], sort=True)
+    out = (
+        g.agg(
+            pairs=("off", "size"),
+            offset=("off", "median"),
+            min_offset=("off", "min"),
+            max_offset=("off", "max"),
+            first=("time_src", "min"),
+            last=("time_src", "max"),
+        )
+        .reset_index()
+        .rename(columns={"node_src": "src_node", "node_dst": "dst_node"})
+    )
+    out["offset_seconds"] = out["offset"].dt.total_seconds()
+    out["min_offset_seconds"] = out.pop("min_offset").dt.total_seconds()
+    out["max_offset_seconds"] = out.pop("max_offset").dt.total_seconds()
+    out["skewed"] = out["offset"].abs() > threshold
+    out["suspect_node"] = None
+    for fmt, grp in out[out["skewed"]].groupby("source_format"):
+        nodes = [set(x) for x in zip(grp["src_node"], grp["dst_node"], strict=True)]
+        common = set.intersection(*nodes)
+        if len(common) == 1:
+            out.loc[grp.index, "suspect_node"] = common.pop()
+        del fmt
+    if not all_pairs:
+        out = out[out["skewed"]]
+    return out[cols].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------- intent vs observed
+
+DISCREPANCY_COLUMNS = [
+    "kind",
+    "src",
+    "dst",
+    "protocol",
+    "ports",
+    "flows",
+    "records",
+    "first_seen",
+    "last_seen",
+    "sample",
+    "policy",
+    "direction",
+    "rule",
+    "detail",
+]
+
+
+def _reach_key(typ: Any, ns: Any, pod: Any, wl: Any, ip: Any) -> str | None:
+    ns, pod, wl, ip = (None if pd.isna(x) else x for x in (ns, pod, wl, ip))
+    if typ == "pod" and ns and pod:
+        return f"{ns}/{pod}"
+    if typ == "workload" and ns and wl:
+        return f"{ns}/{wl}"
+    if typ in ("external", "node") and ip:
+        return str(ip)
+    return None
+
+
+def _verdict_text(v: Any) -> tuple[str, str, str]:
+    """``(policy, direction, rule)`` of an engine verdict: the deciding policies and rules.
+
+    For an allowed connection, the rules allowing it on each isolated side; for a denied one,
+    the directions that deny it and the policies isolating the endpoint there.
+    """
+    if v is None:
+        return "", "", ""
+    sides = [x for x in (getattr(v, "egress", None), getattr(v, "ingress", None)) if x is not None]
+    if not sides:
+        return str(v), "", ""
+    if getattr(v, "allowed", False):
+        matches = [m for side in sides for m in getattr(side, "allowed_by", ())]
+        policies = list(dict.fromkeys(m.policy for m in matches))
+        rules = [f"{m.policy} {m.direction}[{m.rule}]: {m.text}" for m in matches]
+        dirs = [side.direction for side in sides if getattr(side, "allowed_by", ())]
+        return ", ".join(policies) or "(not isolated)", ",".join(dirs), "; ".join(rules)
+    denying = [side for side in sides if not side.allowed]
+    policies = list(dict.fromkeys(p for side in denying for p in side.policies))
+    rules = [
+        f"{side.direction} of {side.endpoint}: no rule of {', '.join(side.policies)} allows it"
+        for side in denying
+    ]
+    return ", ".join(policies), ",".join(side.direction for side in denying), "; ".join(rules)
+
+
+def _samples(g: pd.DataFrame, k: int) -> list[str]:
+    return [f"{fi}:{li}" for fi, li in zip(g["file"].head(k), g["line"].head(k), strict=True)]
+
+
+def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> pd.DataFrame:
+    """Compare observed flows with what the policies allow (``reach = k8sviz.reachability(snap)``).
+
+    Returns one row per finding with ``kind``:
+
+    ``observed-but-policy-denies``
+        The CNI forwarded flows that the NetworkPolicies (as the engine reads them) deny:
+        the snapshot is stale, a policy is not enforced, or another CNI policy allowed it.
+    ``dropped-but-policy-allows``
+        The CNI dropped flows that the policies allow: an outage, another policy layer, or a
+        stale snapshot.
+    ``allowed-but-unused``
+        A policy rule whose admitted (end-to-end allowed) connections were never observed
+        forwarded in the window: a candidate for removal (least privilege).
+
+    Columns: ``kind, src, dst, protocol, ports`` (range strings), ``flows`` (sum of
+    ``num_flows``), ``records``, ``first_seen``, ``last_seen``, ``sample`` (``file:line`` of the
+    first records), ``policy``, ``direction``, ``rule``, ``detail``.  Pairs are named at workload
+    level (``ns/workload`` or the IP); flows to ClusterIPs (not translated) and to unmapped
+    addresses cannot be judged and are counted in ``attrs["k8sviz"]``.
+    """
+    from ..errors import K8svizError
+
+    _check(flows)
+    f = _not_replies(flows)
+    f = f[f["verdict"].isin(["allowed", "denied"])]
+    info: dict[str, Any] = {"unjudged_records": 0, "engine_errors": {}}
+    rows: list[dict[str, Any]] = []
+    observed_allowed: dict[tuple[str, str, str], set[int]] = {}
+    if len(f):
+        w = pd.DataFrame(
+            {
+                "src_key": [
+                    _reach_key(*t)
+                    for t in zip(
+                        f["src_type"],
+                        f["src_namespace"],
+                        f["src_pod"],
+                        f["src_workload"],
+                        f["src_ip"],
+                        strict=True,
+                    )
+                ],
+                "dst_key": [
+                    _reach_key(*t)
+                    for t in zip(
+                        f["dst_type"],
+                        f["dst_namespace"],
+                        f["dst_pod"],
+                        f["dst_workload"],
+                        f["dst_ip"],
+                        strict=True,
+                    )
+                ],
+                "src": endpoint_labels(f, "src", "workload"),
+                "dst": endpoint_labels(f, "dst", "workload"),
+                "protocol": f["protocol"].astype(object).to_numpy(),
+                "port": f["dst_port"].to_numpy(dtype="float64", na_value=np.nan),
+                "verdict": f["verdict"].astype(object).to_numpy(),
+                "flows": f["num_flows"].fillna(1).astype("int64").to_numpy(),
+                "time": f["time"].to_numpy(),
+                "end": f["end_time"].fillna(f["time"]).to_numpy(),
+                "file": f["file"].astype(object).to_numpy(),
+                "line": f["line"].to_numpy(dtype="float64", na_value=np.nan),
+            }
+        )
+        judge = w["src_key"].notna() & w["dst_key"].notna() & w["port"].notna() & w["protocol"].notna()
+        info["unjudged_records"] = int((~judge).sum())
+        w = w[judge].copy()
+        w["port"] = w["port"].astype("int64")
+        w["line"] = w["line"].astype("int64")
+        for (s, d, proto), ports in w[w["verdict"] == "allowed"].groupby(["src", "dst", "protocol"])["port"]:
+            observed_allowed.setdefault((s, d, proto), set()).update(int(p) for p in ports.unique())
+        combos = w[["src_key", "dst_key", "port", "protocol"]].drop_duplicates()
+        decided: dict[tuple[Any, ...], bool | None] = {}
+        for t in combos.itertuples(index=False):
+            try:
+                decided[tuple(t)] = bool(
+                    reach.can_reach(t.src_key, t.dst_key, int(t.port), protocol=t.protocol)
+                )
+            except K8svizError as e:
+                decided[tuple(t)] = None
+                info["engine_errors"][f"{t.src_key} -> {t.dst_key}:{t.port}/{t.protocol}"] = str(e)
+        pol = np.array(
+            [
+                decided[tuple(t)]
+                for t in w[["src_key", "dst_key", "port", "protocol"]].itertuples(index=False)
+            ],
+            dtype=object,
+        )
+        w["policy_allows"] = pol
+        denies = np.array([x is False for x in pol], dtype=bool)
+        allows = np.array([x is True for x in pol], dtype=bool)
+        bad = w[((w["verdict"] == "allowed").to_numpy() & denies) | ((w["verdict"] == "denied").to_numpy() & allows)]
+        bad = bad.assign(
+            kind=np.where(
+                bad["verdict"] == "allowed", "observed-but-policy-denies", "dropped-but-policy-allows"
+            )
+        )
+        for (kind, s, d, proto), g in bad.sort_values("time").groupby(
+            ["kind", "src", "dst", "protocol"], sort=True
+        ):
+            first = g.iloc[0]
+            try:
+                v = reach.explain(first["src_key"], first["dst_key"], int(first["port"]), first["protocol"])
+                policy, direction, rule = _verdict_text(v)
+            except (K8svizError, AttributeError, TypeError) as e:
+                policy, direction, rule = "", "", f"explain failed: {e}"
+            rows.append(
+                {
+                    "kind": kind,
+                    "src": s,
+                    "dst": d,
+                    "protocol": proto,
+                    "ports": port_ranges(g["port"].unique()),
+                    "flows": int(g["flows"].sum()),
+                    "records": len(g),
+                    "first_seen": g["time"].min(),
+                    "last_seen": g["end"].max(),
+                    "sample": _samples(g, sample),
+                    "policy": policy,
+                    "direction": direction,
+                    "rule": rule,
+                    "detail": "forwarded by the CNI, denied by the policies"
+                    if kind.startswith("observed")
+                    else "dropped by the CNI, allowed by the policies",
+                }
+            )
+    rows.extend(_unused_rules(reach, observed_allowed))
+    out = pd.DataFrame(rows, columns=DISCREPANCY_COLUMNS)
+    out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
+    out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True)
+    out.attrs["k8sviz"] = info
+    return out
+
+
+class _Matcher:
+    """Does an observed endpoint label fall under a rule_frame endpoint (same name, or IP in CIDR)?"""
+
+    def __init__(self) -> None:
+        self._nets: dict[str, Any] = {}
+        self._ips: dict[str, Any] = {}
+
+    def _net(self, text: str) -> Any:
+        if text not in self._nets:
+            try:
+                self._nets[text] = (
+                    ipaddress.ip_network(text, strict=False)
+                    if ("/" in text and text[0].isdigit()) or ":" in text
+                    else None
+                )
+            except ValueError:
+                self._nets[text] = None
+        return self._nets[text]
+
+    def _ip(self, text: str) -> Any:
+        if text not in self._ips:
+            try:
+                self._ips[text] = ipaddress.ip_address(text)
+            except ValueError:
+                self._ips[text] = None
+        return self._ips[text]
+
+    def __call__(self, observed: str, rule: str) -> bool:
+        if observed == rule:
+            return True
+        net = self._net(rule)
+        if net is None:
+            return False
+        ip = self._ip(observed)
+        return ip is not None and ip.version == net.version and ip in net
+
+
+def _unused_rules(reach: Any, observed: dict[tuple[str, str, str], set[int]]) -> list[dict[str, Any]]:
+    rf = reach.rule_frame(level="workload")
+    if rf is None or not len(rf):
+        return []
+    match = _Matcher()
+    by_proto: dict[str, list[tuple[str, str, set[int]]]] = {}
+    for (s, d, proto), ports in observed.items():
+        by_proto.setdefault(str(proto), []).append((s, d, ports))
+    rule_col = "rule" if "rule" in rf else None
+    keys = ["policy", "direction"] + ([rule_col] if rule_col else [])
+    rows = []
+    for k, g in rf.groupby(keys, sort=True, dropna=False):
+        used = False
+        for t in g.itertuples(index=False):
+            ranges = list(t.ports) if isinstance(t.ports, list | tuple | np.ndarray) else []
+            for s, d, ports in by_proto.get(str(t.protocol), ()):
+                if (
+                    match(s, str(t.src))
+                    and match(d, str(t.dst))
+                    and (not ranges or any(_in_ranges(p, ranges) for p in ports))
+                ):
+                    used = True
+                    break
+            if used:
+                break
+        if used:
+            continue
+        pairs = sorted({f"{t.src} -> {t.dst}" for t in g.itertuples(index=False)})
+        ports = port_ranges(
+            p
+            for t in g.itertuples(index=False)
+            for r in (t.ports if t.ports is not None else [])
+            for p in _expand(str(r))
+        )
+        srcs = sorted({str(x) for x in g["src"]})
+        dsts = sorted({str(x) for x in g["dst"]})
+        rows.append(
+            {
+                "kind": "allowed-but-unused",
+                "src": ",".join(srcs[:10]) + (",..." if len(srcs) > 10 else ""),
+                "dst": ",".join(dsts[:10]) + (",..." if len(dsts) > 10 else ""),
+                "protocol": ",".join(sorted({str(x) for x in g["protocol"]})),
+                "ports": ports,
+                "flows": 0,
+                "records": 0,
+                "first_seen": pd.NaT,
+                "last_seen": pd.NaT,
+                "sample": [],
+                "policy": str(k[0]),
+                "direction": str(k[1]),
+                "rule": str(k[2]) if len(k) > 2 else "",
+                "detail": f"rule admits {len(pairs)} workload pair(s), none observed in the window: "
+                + "; ".join(pairs[:5])
+                + (" ..." if len(pairs) > 5 else ""),
+            }
+        )
+    return rows
+
+
+def _expand(r: str) -> range:
+    lo, _, hi = r.partition("-")
+    lo_i, hi_i = int(lo), int(hi or lo)
+    if hi_i - lo_i > 4096:  # a huge range: keep its ends only
+        return range(0)
+    return range(lo_i, hi_i + 1)

@@ -1,0 +1,221 @@
+"""Flows in CSV: for exports from other tools (VPC flow logs, NetFlow collectors, SIEM queries).
+
+The first line is a header; columns may come in any order and unknown columns are ignored
+(and reported once).  ``.csv.gz`` is read transparently.
+
+==================  ========  =====================================================================
+column              required  meaning
+==================  ========  =====================================================================
+``time``            yes       RFC 3339 / ISO 8601 (any offset; no offset = UTC) or unix seconds
+``dst_port``        yes       destination port (empty for ICMP)
+``src_ip``          one of    source IP; mapped to a pod/node/Service through the snapshot
+``src_pod``         the       source pod name (needs ``src_namespace``)
+``src_workload``    three     source workload name (needs ``src_namespace``)
+``src_namespace``   no        source namespace
+``dst_ip``,         as for    destination, same rules as the source
+``dst_pod``, ...    source
+``protocol``        no        ``TCP`` (default), ``UDP``, ``SCTP``, ``ICMP`` or an IANA number
+``verdict``         no        ``allowed``/``denied``/``unknown`` (also accepts ``allow``, ``deny``,
+                              ``accept``, ``reject``, ``drop``, ``forwarded``, ``dropped``)
+``src_port``        no        source port
+``node``            no        node that observed the flow
+``reporter``        no        ``src`` or ``dst``: which end reported it
+``bytes_in``, ``bytes_out``, ``packets_in``, ``packets_out``, ``num_flows``: counters (no)
+``end_time``        no        end of the record's interval (``time`` is its start)
+``policies``        no        ``;``-separated policy names that decided the flow
+==================  ========  =====================================================================
+
+Minimal example::
+
+    time,src_ip,dst_ip,dst_port,protocol,verdict
+    2026-11-20T10:00:00Z,10.244.2.203,10.244.0.139,7070,TCP,allowed
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv as _csv
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ._table import Report, open_binary
+
+__all__ = ["CSV_COLUMNS", "parse_csv"]
+
+CSV_COLUMNS = (
+    "time",
+    "src_namespace",
+    "src_pod",
+    "src_workload",
+    "src_ip",
+    "src_port",
+    "dst_namespace",
+    "dst_pod",
+    "dst_workload",
+    "dst_ip",
+    "dst_port",
+    "protocol",
+    "verdict",
+    "node",
+    "reporter",
+    "bytes_in",
+    "bytes_out",
+    "packets_in",
+    "packets_out",
+    "num_flows",
+    "end_time",
+    "policies",
+)
+_PROTO = {
+    "6": "TCP",
+    "17": "UDP",
+    "132": "SCTP",
+    "1": "ICMP",
+    "58": "ICMPv6",
+    "ICMPV6": "ICMPv6",
+    "ICMPV4": "ICMP",
+}
+_VERDICT = {
+    "allowed": "allowed",
+    "allow": "allowed",
+    "accept": "allowed",
+    "accepted": "allowed",
+    "forwarded": "allowed",
+    "denied": "denied",
+    "deny": "denied",
+    "reject": "denied",
+    "rejected": "denied",
+    "drop": "denied",
+    "dropped": "denied",
+}
+
+
+def _time(v: str) -> Any:
+    if not v:
+        return None
+    try:
+        return float(v)
+    except ValueError:
+        return v
+
+
+def _int(v: str | None) -> int | None:
+    if v is None or v.strip() in ("", "-"):
+        return None
+    return int(v)
+
+
+def _lines(path: Path, report: Report) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        with open_binary(path) as fh:
+            for raw in fh:
+                yield decoder.decode(raw)
+    except EOFError:
+        report.problem("truncated", str(path), None, "compressed stream ends early (file cut mid-write?)")
+    except (OSError, zlib.error) as e:
+        report.problem("unreadable", str(path), None, f"cannot read further: {e}")
+
+
+def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """Stream the rows of a flow CSV as raw records."""
+    file = str(path)
+    reader = _csv.reader(_lines(path, report))
+    header = next(reader, None)
+    if header is None:
+        return
+    header = [h.strip().lower().lstrip("\ufeff") for h in header]
+    idx = {h: i for i, h in enumerate(header)}
+    missing = [c for c in ("time", "dst_port") if c not in idx]
+    if (
+        missing
+        or not any(f"src_{k}" in idx for k in ("ip", "pod", "workload"))
+        or not any(f"dst_{k}" in idx for k in ("ip", "pod", "workload"))
+    ):
+        report.problem(
+            "bad-header",
+            file,
+            1,
+            f"header lacks {', '.join(missing) or 'an src_/dst_ ip, pod or workload column'}; see k8sviz.flows.csv",
+        )
+        return
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown:
+        report.problem("ignored-columns", file, 1, f"columns not used: {', '.join(unknown)}")
+    width = len(header)
+
+    def get(row: list[str], name: str) -> str | None:
+        i = idx.get(name)
+        if i is None:
+            return None
+        v = row[i].strip()
+        return v or None
+
+    def ep(row: list[str], side: str) -> tuple[Any, ...]:
+        return (
+            get(row, f"{side}_namespace"),
+            get(row, f"{side}_pod"),
+            get(row, f"{side}_workload"),
+            get(row, f"{side}_ip"),
+            None,
+            None,
+        )
+
+    def record(lineno: int, row: list[str], last: bool) -> tuple[Any, ...] | None:
+        stats["lines"] += 1
+        if not any(c.strip() for c in row):
+            return None
+        if len(row) != width:
+            kind = "truncated" if last and len(row) < width else "malformed"
+            report.problem(kind, file, lineno, f"{len(row)} fields, the header has {width}")
+            return None
+        try:
+            proto = (get(row, "protocol") or "TCP").upper()
+            verdict = get(row, "verdict")
+            pols = get(row, "policies")
+            return (
+                lineno,
+                _time(get(row, "time") or ""),
+                ep(row, "src"),
+                _int(get(row, "src_port")),
+                ep(row, "dst"),
+                _int(get(row, "dst_port")),
+                None,
+                _PROTO.get(proto, proto),
+                _VERDICT.get((verdict or "").lower(), "unknown"),
+                verdict,
+                None,
+                get(row, "reporter"),
+                get(row, "reporter"),
+                get(row, "node"),
+                None,
+                _int(get(row, "bytes_in")),
+                _int(get(row, "bytes_out")),
+                _int(get(row, "packets_in")),
+                _int(get(row, "packets_out")),
+                _int(get(row, "num_flows")) if get(row, "num_flows") else 1,
+                _time(get(row, "time") or ""),
+                _time(get(row, "end_time") or ""),
+                pols,
+                None,
+            )
+        except ValueError as e:
+            report.problem("malformed", file, lineno, f"bad value ({e})")
+            return None
+
+    pending: tuple[int, list[str]] | None = None
+    try:
+        for row in reader:
+            if pending is not None:
+                rec = record(*pending, False)
+                if rec is not None:
+                    yield rec
+            pending = (reader.line_num, row)
+    except _csv.Error as e:
+        report.problem("malformed", file, reader.line_num, f"CSV error: {e}")
+    if pending is not None:
+        rec = record(*pending, True)
+        if rec is not None:
+            yield rec

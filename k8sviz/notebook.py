@@ -1,0 +1,75 @@
+"""Notebook set-up: Plotly output that survives ``nbconvert`` and works offline.
+
+Call :func:`setup` in the first cell. Export with::
+
+    TPL=$(python -c "import k8sviz.notebook as n; print(n.TEMPLATE_DIR)")
+    jupyter nbconvert --to html --no-input --execute --template k8sviz_offline \\
+        --TemplateExporter.extra_template_basedirs="$TPL" notebooks/01-quickstart.ipynb
+
+(:func:`nbconvert_args` returns those two options.)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+__all__ = ["OFFLINE_RENDERER", "TEMPLATE_DIR", "TEMPLATE_NAME", "nbconvert_args", "setup"]
+
+#: Directory holding the ``k8sviz_offline`` nbconvert template (extends ``lab``).
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "nbconvert"
+TEMPLATE_NAME = "k8sviz_offline"
+#: Name of the registered renderer: plotly's ``notebook`` renderer without the MathJax CDN tag.
+OFFLINE_RENDERER = "k8sviz_notebook"
+
+_CDN_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>", re.IGNORECASE)
+
+
+def _register() -> None:
+    import plotly.io as pio
+    from plotly.io._base_renderers import NotebookRenderer
+
+    if OFFLINE_RENDERER in pio.renderers:
+        return
+
+    class OfflineNotebookRenderer(NotebookRenderer):  # type: ignore[misc]
+        """Embeds plotly.js once (like ``notebook``) and drops the MathJax CDN script tag."""
+
+        def to_mimebundle(self, fig_dict: Any) -> dict[str, Any]:
+            bundle: dict[str, Any] = super().to_mimebundle(fig_dict)
+            bundle["text/html"] = _CDN_SCRIPT.sub("", bundle["text/html"])
+            return bundle
+
+    pio.renderers[OFFLINE_RENDERER] = OfflineNotebookRenderer(config={"displaylogo": False})
+
+
+def setup(renderer: str = f"plotly_mimetype+{OFFLINE_RENDERER}") -> str:
+    """Set ``plotly.io.renderers.default`` for notebooks and return it.
+
+    The default keeps JupyterLab's native Plotly view (``plotly_mimetype``) and also writes
+    an HTML view that embeds plotly.js (once per notebook) with no CDN reference, so
+    ``jupyter nbconvert --to html`` exports figures that work offline. ``*_connected``
+    renderers load plotly.js from the internet and are refused.
+    """
+    import plotly.io as pio
+
+    if "connected" in renderer:
+        from .errors import InputError
+
+        msg = (
+            f"renderer {renderer!r} loads plotly.js from the internet; use {OFFLINE_RENDERER!r} or 'notebook'"
+        )
+        raise InputError(msg)
+    _register()
+    pio.renderers.default = renderer
+    return renderer
+
+
+def nbconvert_args() -> list[str]:
+    """Command-line options selecting the offline nbconvert template."""
+    return [
+        "--template",
+        TEMPLATE_NAME,
+        f"--TemplateExporter.extra_template_basedirs={TEMPLATE_DIR}",
+    ]

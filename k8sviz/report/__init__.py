@@ -1,0 +1,80 @@
+"""Self-contained, offline, deterministic HTML audit reports.
+
+``k8sviz.report(snapshot_or_paths, flows=None, zones=None, output=None)`` builds the report;
+the ``k8sviz report`` command wraps it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+from ._build import ReportData, ReportError, collect
+from ._render import figure_html, render
+
+__all__ = ["ReportData", "ReportError", "collect", "figure_html", "render", "report"]
+
+
+def report(
+    snapshot_or_paths: Any,
+    flows: Any = None,
+    zones: Any = None,
+    output: str | os.PathLike[str] | None = None,
+    *,
+    reach: Any = None,
+    generated_at: str | dt.datetime | None = None,
+) -> str | Path:
+    """Build the audit report as one self-contained HTML file.
+
+    Parameters
+    ----------
+    snapshot_or_paths
+        A :class:`k8sviz.Snapshot`, or a path (or list of paths) to cluster dumps, manifests or
+        snapshot files.
+    flows
+        Flow logs: paths (files or directories, Hubble and Calico formats) or a DataFrame from
+        :func:`k8sviz.load_flows`. Adds the flows-versus-policy section.
+    zones
+        A zones file (YAML) or the object returned by :func:`k8sviz.load_zones`.
+    output
+        Where to write the HTML. ``None`` returns the HTML as a string.
+    reach
+        A precomputed :func:`k8sviz.reachability` result (computed when omitted).
+    generated_at
+        Generation time written into the report (default: now, UTC). Everything else is a
+        function of the inputs, so two runs differ only in this line.
+
+    Returns
+    -------
+    str or pathlib.Path
+        The HTML (``output=None``) or the path written.
+
+    Notes
+    -----
+    The file embeds plotly.js once and makes no network request. Every string from the
+    cluster is HTML-escaped (``<`` inside embedded JSON is written ``\\u003c``).
+    """
+    data = collect(snapshot_or_paths, flows=flows, zones=zones, reach=reach, generated_at=generated_at)
+    page = render(data)
+    if output is None:
+        return page
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``k8sviz.report(...)`` work even after ``import k8sviz.report`` bound the module."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str | Path:
+        return report(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

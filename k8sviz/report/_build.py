@@ -1,0 +1,201 @@
+"""Collect everything the audit report shows, section by section.
+
+Each analysis comes from the public k8sviz API (``reachability``, ``graph``, ``gaps``...).
+A missing analysis or one that fails is recorded as a *problem* that the report shows in
+red, so a partial report never looks like a clean one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError, K8svizError
+
+__all__ = ["ReportData", "ReportError", "collect"]
+
+#: Collected resources whose state is not ``ok`` are unknown, never empty.
+UNKNOWN_STATES = ("forbidden", "not-installed", "not-in-input", "error", "unknown")
+
+#: Above this many graph nodes the network figure is aggregated to namespaces.
+AGGREGATE_ABOVE = 150
+#: Workload-level rows of the allowed-connections appendix written inline.
+APPENDIX_ROWS = 1000
+
+
+class ReportError(K8svizError):
+    """The audit report cannot be built (bad inputs or output path)."""
+
+
+@dataclass
+class ReportData:
+    snapshot: Any
+    generated_at: str
+    reach: Any = None
+    zones: Any = None
+    flows: pd.DataFrame | None = None
+    graph: Any = None
+    seg: Any = None
+    gaps: pd.DataFrame | None = None
+    controls: pd.DataFrame | None = None
+    reach_frame: pd.DataFrame | None = None
+    flow_edges_ns: pd.DataFrame | None = None
+    discrepancies: pd.DataFrame | None = None
+    clock_skew: Any = None
+    flow_load: Any = None
+    inputs: list[dict[str, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    flows_given: bool = False
+    zones_given: bool = False
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out += sorted(q for q in path.rglob("*") if q.is_file() and not q.name.startswith("."))
+        elif path.exists():
+            out.append(path)
+    return out
+
+
+def _api(name: str) -> Callable[..., Any] | None:
+    import k8sviz
+
+    try:
+        return getattr(k8sviz, name)  # type: ignore[no-any-return]
+    except (AttributeError, ImportError):
+        return None
+
+
+def _as_paths(x: Any) -> list[str] | None:
+    if isinstance(x, str | os.PathLike):
+        return [os.fspath(x)]
+    if (
+        isinstance(x, Sequence)
+        and not isinstance(x, str | bytes)
+        and all(isinstance(i, str | os.PathLike) for i in x)
+    ):
+        return [os.fspath(i) for i in x]
+    return None
+
+
+def collect(
+    snapshot_or_paths: Any,
+    *,
+    flows: Any = None,
+    zones: Any = None,
+    reach: Any = None,
+    generated_at: str | dt.datetime | None = None,
+) -> ReportData:
+    """Load inputs and run every analysis the report needs."""
+    from ..snapshot import Snapshot, load
+
+    if isinstance(snapshot_or_paths, Snapshot):
+        snap = snapshot_or_paths
+    else:
+        paths = _as_paths(snapshot_or_paths)
+        if not paths:
+            msg = "report() needs a Snapshot or one or more paths to cluster dumps"
+            raise ReportError(msg)
+        snap = load(*paths)
+    if generated_at is None:
+        generated_at = dt.datetime.now(dt.UTC)
+    if isinstance(generated_at, dt.datetime):
+        generated_at = generated_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    data = ReportData(snapshot=snap, generated_at=generated_at)
+    data.inputs = [
+        {"role": "cluster", "path": str(i.get("path", "")), "sha256": str(i.get("sha256", ""))}
+        for i in snap.meta.get("inputs", [])
+    ]
+
+    def run(label: str, name: str, *args: Any, inputs: bool = False, **kwargs: Any) -> Any:
+        fn = _api(name)
+        if fn is None:
+            data.problems.append(f"{label}: k8sviz.{name} is not available in this installation")
+            return None
+        try:
+            return fn(*args, **kwargs)
+        except InputError as e:
+            if inputs:  # a bad zones file or flow log is the user's to fix, not a footnote
+                raise
+            data.problems.append(f"{label}: {type(e).__name__}: {e}")
+            return None
+        except Exception as e:
+            data.problems.append(f"{label}: {type(e).__name__}: {e}")
+            print(f"k8sviz report: warning: {label} failed: {type(e).__name__}: {e}", file=sys.stderr)
+            return None
+
+    # zones
+    if zones is not None:
+        data.zones_given = True
+        zpaths = _as_paths(zones)
+        if zpaths:
+            data.inputs += [
+                {"role": "zones", "path": str(p), "sha256": sha256_file(p)} for p in _files(zpaths)
+            ]
+            data.zones = run("zones", "load_zones", zpaths[0], inputs=True)
+        else:
+            data.zones = zones
+    # reachability
+    data.reach = reach if reach is not None else run("reachability", "reachability", snap)
+    # flows
+    if flows is not None:
+        data.flows_given = True
+        fpaths = _as_paths(flows)
+        if fpaths:
+            files = _files(fpaths)
+            if not files:
+                msg = f"no flow log files under {', '.join(fpaths)}"
+                raise ReportError(msg)
+            data.inputs += [{"role": "flows", "path": str(p), "sha256": sha256_file(p)} for p in files]
+            data.flows = run("flows", "load_flows", *fpaths, snapshot=snap, inputs=True)
+        elif isinstance(flows, pd.DataFrame):
+            data.flows = flows
+        else:
+            msg = "flows must be paths or a DataFrame from k8sviz.load_flows"
+            raise ReportError(msg)
+    # analyses
+    if data.reach is not None:
+        data.reach_frame = _frame(data, data.reach)
+    data.graph = run(
+        "graph", "graph", snap, reach=data.reach, flows=data.flows, level="workload", zones=data.zones
+    )
+    if data.zones is not None and data.reach is not None:
+        data.seg = run("segmentation", "segmentation", snap, data.reach, data.zones)
+    data.gaps = run("findings", "gaps", snap, reach=data.reach, flows=data.flows, zones=data.zones)
+    if data.gaps is not None:
+        data.controls = run("controls", "controls_summary", data.gaps)
+    if data.flows is not None:
+        data.flow_edges_ns = run("flow edges", "flow_edges", data.flows, level="namespace")
+        if data.reach is not None:
+            data.discrepancies = run("flow discrepancies", "flow_discrepancies", data.flows, data.reach)
+        data.clock_skew = run("clock skew", "clock_skew", data.flows)
+        if "k8sviz" in getattr(data.flows, "attrs", {}):
+            data.flow_load = run("flow load report", "flow_report", data.flows)
+    return data
+
+
+def _frame(data: ReportData, reach: Any) -> pd.DataFrame | None:
+    try:
+        return reach.to_frame(level="workload")  # type: ignore[no-any-return]
+    except Exception as e:
+        data.problems.append(f"allowed connections: {type(e).__name__}: {e}")
+        return None

@@ -1,0 +1,434 @@
+"""Turn :class:`ReportData` into one self-contained, offline, deterministic HTML file."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from markupsafe import Markup
+
+from .._version import __version__
+from ..viz import (
+    findings_summary,
+    flow_sankey,
+    flow_timeline,
+    network_figure,
+    reachability_matrix,
+    segmentation_heatmap,
+    table_html,
+)
+from ..viz.matrix import _grouped
+from ._build import AGGREGATE_ABOVE, APPENDIX_ROWS, UNKNOWN_STATES, ReportData, ReportError
+
+__all__ = ["figure_html", "render"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_SCRIPT_CLOSE = re.compile(r"</script", re.IGNORECASE)
+_SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+_STATUS_CLASS = {"pass": "st-pass", "fail": "st-fail", "manual": "st-manual", "unknown": "st-unknown"}
+_SEVERITY_CLASS = {s: f"sev-{s}" for s in _SEVERITY_RANK}
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "showSendToCloud": False}
+
+
+@cache
+def plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    js = get_plotlyjs()
+    if _SCRIPT_CLOSE.search(js):  # pragma: no cover - would break the page
+        msg = "plotly.js contains '</script' and cannot be inlined"
+        raise ReportError(msg)
+    return js
+
+
+def figure_html(fig: Any, div_id: str) -> Markup:
+    """A figure as an HTML fragment with a stable div id and no plotly.js, safe to inline.
+
+    Plotly writes the figure JSON with ``<``, ``>`` and ``/`` as ``\\u003c`` etc., so no
+    string from the cluster can close the script element; this is checked, not assumed.
+    """
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", div_id):
+        msg = f"invalid figure id {div_id!r}"
+        raise ReportError(msg)
+    out = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG)
+    # the fragment is <div>...<script>...JSON...</script></div>: exactly one closing tag
+    if len(_SCRIPT_CLOSE.findall(out)) != 1 or "<!--" in out:
+        msg = f"figure {div_id} would not embed safely"
+        raise ReportError(msg)
+    return Markup(out)
+
+
+def _table(df: pd.DataFrame | None, *, max_rows: int | None = 500, **kw: Any) -> Markup | None:
+    if df is None:
+        return None
+    return Markup(table_html(df, max_rows=max_rows, **kw))
+
+
+def _status(s: Any) -> str:
+    v = str(s).strip().lower()
+    return {"passed": "pass", "ok": "pass", "failed": "fail", "fail": "fail"}.get(v, v)
+
+
+def _controls(data: ReportData) -> dict[str, Any]:
+    df = data.controls
+    if df is None or not hasattr(df, "columns"):
+        return {"table": None, "counts": {}}
+    df = df.reset_index() if "control" not in df.columns and df.index.name else df
+    status_col = next((c for c in ("status", "result", "verdict") if c in df.columns), None)
+    counts: Counter[str] = Counter()
+    if status_col:
+        df = df.assign(**{status_col: df[status_col].map(_status)})
+        counts.update(df[status_col])
+    classes = {status_col: dict(_STATUS_CLASS)} if status_col else {}
+    return {
+        "table": _table(
+            df,
+            max_rows=None,
+            table_id="controls-table",
+            cell_classes=classes,
+            links={"finding_ids": "finding-"} if "finding_ids" in df.columns else None,
+        ),
+        "counts": {k: counts.get(k, 0) for k in ("pass", "fail", "manual")}
+        | {k: n for k, n in sorted(counts.items()) if k not in ("pass", "fail", "manual")},
+    }
+
+
+def _findings(data: ReportData) -> dict[str, Any]:
+    gaps = data.gaps
+    if gaps is None or not hasattr(gaps, "columns"):
+        return {"figure": None, "table": None, "count": None, "by_severity": {}}
+    df = gaps.copy()
+    if "severity" in df.columns:
+        df["_rank"] = df["severity"].astype(str).str.lower().map(_SEVERITY_RANK).fillna(9)
+        sort = ["_rank"] + [c for c in ("finding", "namespace", "name") if c in df.columns]
+        df = df.sort_values(sort, kind="stable").drop(columns="_rank")
+        by_sev = Counter(df["severity"].astype(str).str.lower())
+    else:
+        by_sev = Counter()
+    return {
+        "figure": figure_html(findings_summary(gaps), "fig-findings"),
+        "table": _table(
+            df,
+            max_rows=2000,
+            table_id="findings-table",
+            cell_classes={"severity": _SEVERITY_CLASS},
+            anchor=("finding", "finding-") if "finding" in df.columns else None,
+        ),
+        "count": len(df),
+        "by_severity": dict(sorted(by_sev.items(), key=lambda kv: _SEVERITY_RANK.get(kv[0], 9))),
+    }
+
+
+def _workload_zones(data: ReportData) -> dict[str, str]:
+    """Workload key -> zone name (from the zones object, else from the graph)."""
+    z = data.zones
+    if z is not None and hasattr(z, "workload_zones"):
+        try:
+            return {str(k): str(v) for k, v in z.workload_zones(data.snapshot).items()}
+        except Exception as e:
+            data.problems.append(f"scope: {type(e).__name__}: {e}")
+    out: dict[str, str] = {}
+    G = data.graph
+    if G is not None:
+        for n, d in G.nodes(data=True):
+            ntype = d.get("type") or ("external" if d.get("namespace") is None else "workload")
+            if ntype not in ("external", "service"):
+                out[str(n)] = str(d.get("zone") or "(no zone)")
+    return out
+
+
+def _frame_or_none(obj: Any, method: str) -> pd.DataFrame | None:
+    fn = getattr(obj, method, None)
+    if fn is None:
+        return None
+    try:
+        df = fn()
+    except Exception:
+        return None
+    return df if isinstance(df, pd.DataFrame) else None
+
+
+def _sensitive(data: ReportData, names: list[str]) -> list[str]:
+    z = data.zones
+    if z is None or not hasattr(z, "is_sensitive"):
+        return []
+    return [n for n in names if z.is_sensitive(n)]
+
+
+def _scope(data: ReportData) -> dict[str, Any]:
+    snap = data.snapshot
+    wz = _workload_zones(data)
+    if not wz:
+        wz = {w.key: "(no zone)" for w in snap.workloads}
+    members: dict[str, list[str]] = defaultdict(list)
+    for w, z in wz.items():
+        members[z].append(w)
+    sensitive = set(_sensitive(data, sorted(members)))
+    rows = [
+        {
+            "zone": z,
+            "sensitive": z in sensitive,
+            "workloads": len(ws),
+            "members": sorted(ws)[:200] + ([f"... {len(ws) - 200} more"] if len(ws) > 200 else []),
+        }
+        for z, ws in sorted(
+            members.items(), key=lambda kv: (kv[0] not in sensitive, kv[0] == "(no zone)", kv[0])
+        )
+    ]
+    # systems connected to a sensitive zone (PCI DSS: "connected-to" components are in scope too)
+    connected: list[dict[str, Any]] = []
+    rf = data.reach_frame
+    if sensitive and rf is not None and len(rf) and {"src", "dst"} <= set(rf.columns):
+        src_z = rf["src"].astype(str).map(wz)
+        dst_z = rf["dst"].astype(str).map(wz)
+        in_s = src_z.isin(sensitive)
+        in_d = dst_z.isin(sensitive)
+        peers: dict[str, set[str]] = defaultdict(set)
+        for peer, zone in zip(rf["dst"][in_s & ~in_d], src_z[in_s & ~in_d], strict=True):
+            peers[str(peer)].add(f"from {zone}")
+        for peer, zone in zip(rf["src"][in_d & ~in_s], dst_z[in_d & ~in_s], strict=True):
+            peers[str(peer)].add(f"to {zone}")
+        connected = [
+            {"system": p, "zone": wz.get(p, "external"), "direction": ", ".join(sorted(d))}
+            for p, d in sorted(peers.items())
+        ]
+    zones_table = None
+    allow_table = None
+    if data.zones is not None:
+        zt = _frame_or_none(data.zones, "to_frame")
+        if zt is not None:
+            zones_table = _table(zt, max_rows=None, table_id="zones-table")
+        at = _frame_or_none(data.zones, "allow_frame")
+        if at is not None:
+            classes: dict[str, dict[str, str]] = {}
+            if "expires" in at.columns:
+                today = str(data.snapshot.meta.get("collected_at") or data.generated_at)[:10]
+                at = at.assign(expires=at["expires"].map(lambda v: "" if v is None or pd.isna(v) else str(v)))
+                expired = {v: "expired" for v in at["expires"] if v and v < today}
+                classes["expires"] = expired
+            allow_table = _table(at, max_rows=None, table_id="zone-allow-table", cell_classes=classes)
+    return {
+        "zones": rows,
+        "namespaces": sorted(n.name for n in snap.namespaces),
+        "zones_given": data.zones_given,
+        "sensitive": sorted(sensitive),
+        "connected": _table(pd.DataFrame(connected), max_rows=500, table_id="connected-table")
+        if connected
+        else None,
+        "n_connected": len(connected),
+        "zones_table": zones_table,
+        "allow_table": allow_table,
+    }
+
+
+def _coverage(data: ReportData) -> list[dict[str, Any]]:
+    out = []
+    for plural, state in sorted(data.snapshot.coverage.items()):
+        unknown = state in UNKNOWN_STATES or state != "ok"
+        out.append({"resource": plural, "state": state, "unknown": unknown})
+    return out
+
+
+def _segmentation(data: ReportData) -> dict[str, Any]:
+    seg = data.seg
+    if seg is None:
+        return {"figure": None, "violations": None, "n_violations": None}
+    v = getattr(seg, "violations", None)
+    return {
+        "figure": figure_html(segmentation_heatmap(seg), "fig-segmentation"),
+        "violations": _table(
+            v,
+            max_rows=500,
+            table_id="violations-table",
+            columns=[c for c in v.columns if c not in ("external_blocks",)],
+        )
+        if v is not None
+        else None,
+        "n_violations": len(v) if v is not None else None,
+    }
+
+
+def _graph(data: ReportData) -> dict[str, Any]:
+    G = data.graph
+    if G is None:
+        return {"figure": None}
+    n = G.number_of_nodes()
+    aggregate: Literal["namespace"] | None = "namespace" if n > AGGREGATE_ABOVE else None
+    v = getattr(data.seg, "violations", None) if data.seg is not None else None
+    fig = network_figure(G, aggregate=aggregate, violations=v)
+    zone_fig = None
+    if data.zones is not None and n > 0:
+        zone_fig = figure_html(network_figure(G, aggregate="zone", violations=v), "fig-graph-zones")
+    return {
+        "figure": figure_html(fig, "fig-graph"),
+        "aggregated": aggregate,
+        "nodes": n,
+        "edges": G.number_of_edges(),
+        "zone_figure": zone_fig,
+    }
+
+
+def _flows(data: ReportData) -> dict[str, Any] | None:
+    if not data.flows_given:
+        return None
+    flows = data.flows
+    out: dict[str, Any] = {"count": None if flows is None else len(flows)}
+    if flows is None:
+        return out
+    if "verdict" in flows.columns:
+        out["verdicts"] = {
+            str(k): int(v)
+            for k, v in sorted(flows["verdict"].astype(object).fillna("unknown").value_counts().items())
+        }
+    if "time" in flows.columns and len(flows):
+        t = pd.to_datetime(flows["time"], utc=True, errors="coerce").dropna()
+        if len(t):
+            out["start"] = t.min().strftime("%Y-%m-%dT%H:%M:%SZ")
+            out["end"] = t.max().strftime("%Y-%m-%dT%H:%M:%SZ")
+    if "source_format" in flows.columns:
+        out["formats"] = {str(k): int(v) for k, v in sorted(flows["source_format"].value_counts().items())}
+    load = data.flow_load
+    if isinstance(load, dict):
+        sources = pd.DataFrame(load.get("sources") or [])
+        if len(sources):
+            keep = [
+                c
+                for c in (
+                    "file",
+                    "format",
+                    "lines",
+                    "records",
+                    "malformed",
+                    "truncated",
+                    "bad_time",
+                    "skipped",
+                    "first",
+                    "last",
+                )
+                if c in sources.columns
+            ]
+            out["sources"] = _table(sources, max_rows=500, columns=keep, table_id="flow-sources-table")
+        problems = pd.DataFrame(load.get("problems") or [])
+        if len(problems):
+            out["n_problems"] = len(problems)
+            out["problems"] = _table(problems, max_rows=100, table_id="flow-problems-table")
+    edges = data.flow_edges_ns if data.flow_edges_ns is not None else flows
+    out["sankey"] = figure_html(flow_sankey(edges), "fig-flow-sankey")
+    out["timeline"] = figure_html(flow_timeline(flows), "fig-flow-timeline")
+    d = data.discrepancies
+    if d is not None and hasattr(d, "columns"):
+        if "kind" in d.columns:
+            out["discrepancy_kinds"] = {str(k): int(v) for k, v in sorted(d["kind"].value_counts().items())}
+        order = [
+            "kind",
+            "src",
+            "dst",
+            "protocol",
+            "ports",
+            "flows",
+            "records",
+            "first_seen",
+            "last_seen",
+            "detail",
+            "rules",
+            "sample",
+        ]
+        cols = [c for c in order if c in d.columns] + [c for c in d.columns if c not in order]
+        out["discrepancies"] = _table(d, max_rows=500, table_id="discrepancies-table", columns=cols)
+    skew = data.clock_skew
+    if isinstance(skew, pd.DataFrame):
+        out["clock_skew"] = _table(skew, max_rows=200, table_id="clock-skew-table")
+    elif skew is not None:
+        out["clock_skew_text"] = str(skew)
+    return out
+
+
+def _appendix(data: ReportData) -> dict[str, Any] | None:
+    rf = data.reach_frame
+    if rf is None:
+        return None
+    out: dict[str, Any] = {"rows": len(rf)}
+    if {"src_namespace", "dst_namespace"} <= set(rf.columns):
+        work = rf.assign(
+            src_namespace=rf["src_namespace"].astype(object).fillna("(external)").astype(str),
+            dst_namespace=rf["dst_namespace"].astype(object).fillna("(external)").astype(str),
+        )
+        agg_rows = []
+        pairs = work.groupby(["src_namespace", "dst_namespace"], sort=True).agg(
+            connections=("src", "size"), sources=("src", "nunique"), destinations=("dst", "nunique")
+        )
+        ports: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for s, d, proto, plist, _n in _grouped(
+            work.assign(src=work["src_namespace"], dst=work["dst_namespace"])
+        ):
+            ports[(s, d)][proto].update(plist)
+        for (s, d), row in pairs.iterrows():
+            protos = ports[(s, d)]
+            desc = "; ".join(
+                f"{p} {', '.join(sorted(v)[:12])}{' ...' if len(v) > 12 else ''}"
+                for p, v in sorted(protos.items())
+            )
+            agg_rows.append(
+                {
+                    "source namespace": s,
+                    "destination namespace": d,
+                    "connections": int(row["connections"]),
+                    "sources": int(row["sources"]),
+                    "destinations": int(row["destinations"]),
+                    "protocols / ports": desc,
+                }
+            )
+        out["namespace_table"] = _table(pd.DataFrame(agg_rows), max_rows=None, table_id="allowed-ns-table")
+    out["matrix"] = figure_html(reachability_matrix(rf), "fig-reachability")
+    cols = [c for c in ("src", "dst", "protocol", "ports") if c in rf.columns]
+    sort = [c for c in ("src", "dst", "protocol") if c in rf.columns]
+    out["table"] = _table(
+        rf.sort_values(sort, kind="stable") if sort else rf,
+        max_rows=APPENDIX_ROWS,
+        columns=cols,
+        table_id="allowed-table",
+    )
+    out["truncated"] = max(0, len(rf) - APPENDIX_ROWS)
+    return out
+
+
+def render(data: ReportData) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    snap = data.snapshot
+    meta = snap.meta
+    ctx = {
+        "version": __version__,
+        "cluster": str(meta.get("cluster") or "?"),
+        "source": str(meta.get("source") or "?"),
+        "collected_at": str(meta.get("collected_at") or "unknown"),
+        "generated_at": data.generated_at,
+        "snapshot_sha256": snap.sha256,
+        "counts": snap.counts(),
+        "inputs": data.inputs,
+        "problems": data.problems,
+        "coverage": _coverage(data),
+        "warnings": [str(w) for w in snap.warnings[:200]],
+        "n_warnings": len(snap.warnings),
+        "scope": _scope(data),
+        "controls": _controls(data),
+        "findings": _findings(data),
+        "segmentation": _segmentation(data),
+        "graph": _graph(data),
+        "flows": _flows(data),
+        "appendix": _appendix(data),
+        "plotly_js": Markup(plotly_js()),
+    }
+    return env.get_template("report.html.j2").render(**ctx)

@@ -1,0 +1,131 @@
+"""Shared helpers for the figures: escaping, palettes, column lookup and a small template."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+__all__ = [
+    "SEVERITY_COLORS",
+    "SEVERITY_ORDER",
+    "VERDICT_COLORS",
+    "esc",
+    "find_column",
+    "fmt_labels",
+    "fmt_list",
+    "zone_colors",
+]
+
+#: Qualitative palette (colour-blind friendly, Okabe-Ito plus a few extra shades).
+PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#AA4499",
+)
+NO_ZONE = "(no zone)"
+NO_ZONE_COLOR = "#9e9e9e"
+
+VERDICT_COLORS: dict[str, str] = {"allowed": "#2e7d32", "denied": "#c62828", "unknown": "#9e9e9e"}
+SEVERITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+SEVERITY_COLORS: dict[str, str] = {
+    "critical": "#7f0000",
+    "high": "#c62828",
+    "medium": "#ef6c00",
+    "low": "#f9a825",
+    "info": "#607d8b",
+}
+
+LAYOUT_DEFAULTS: dict[str, Any] = {
+    "template": "plotly_white",
+    "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+    "margin": {"l": 40, "r": 20, "t": 50, "b": 40},
+    "hoverlabel": {"align": "left"},
+}
+
+
+def esc(value: Any) -> str:
+    """Escape a cluster-derived string for plotly text (plotly.js renders a subset of HTML).
+
+    Plotly turns entities back into characters when it draws, so an escaped label shows as
+    the literal text and never becomes a tag or a link.
+    """
+    if value is None:
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def fmt_list(values: Any, limit: int = 8, sep: str = ", ") -> str:
+    """Escaped, truncated rendering of a list (or scalar) for hover text."""
+    if values is None:
+        return ""
+    if isinstance(values, str | int | float):
+        return esc(values)
+    items = [str(v) for v in values]
+    shown = sep.join(esc(v) for v in items[:limit])
+    if len(items) > limit:
+        shown += f"{sep}... {len(items) - limit} more"
+    return shown
+
+
+def fmt_labels(labels: Mapping[str, Any] | None, limit: int = 10) -> str:
+    if not labels:
+        return "(none)"
+    items = sorted(labels.items())
+    out = "<br>".join(f"&nbsp;&nbsp;{esc(k)}={esc(v)}" for k, v in items[:limit])
+    if len(items) > limit:
+        out += f"<br>&nbsp;&nbsp;... {len(items) - limit} more"
+    return out
+
+
+def zone_colors(zones: Iterable[Any]) -> dict[str, str]:
+    """Stable colour per zone name (sorted order, so the same zones always get the same colours)."""
+    names = sorted({str(z) for z in zones if z not in (None, "", NO_ZONE)})
+    out = {z: PALETTE[i % len(PALETTE)] for i, z in enumerate(names)}
+    out[NO_ZONE] = NO_ZONE_COLOR
+    return out
+
+
+def find_column(columns: Sequence[str], *candidates: str, required: bool = True) -> str | None:
+    """First of ``candidates`` present in ``columns``."""
+    for c in candidates:
+        if c in columns:
+            return c
+    if required:
+        from ..errors import InputError
+
+        msg = f"expected one of the columns {', '.join(candidates)}; got {', '.join(map(str, columns))}"
+        raise InputError(msg)
+    return None
+
+
+def new_figure(title: str | None = None, **layout: Any) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(**LAYOUT_DEFAULTS)
+    if title:
+        fig.update_layout(title={"text": esc(title), "x": 0.01})
+    if layout:
+        fig.update_layout(**layout)
+    return fig
+
+
+def empty_figure(title: str, message: str) -> go.Figure:
+    """A figure that says there is nothing to show (so reports keep their structure)."""
+    fig = new_figure(title, height=220)
+    fig.add_annotation(text=esc(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig

@@ -1,0 +1,125 @@
+"""Escaped HTML for tables and small displayable wrappers (notebooks and the report)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["HTML", "slug", "table_html"]
+
+
+#: Longest cell text written into a table (the rest is summarised, not inlined).
+MAX_CELL = 600
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_CELL:
+        return html.escape(text)
+    return html.escape(text[:MAX_CELL]) + f" ... ({len(text) - MAX_CELL} more characters)"
+
+
+def _cell(value: Any) -> str:
+    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(map(str, value)) if isinstance(value, set | frozenset) else [str(v) for v in value]
+        return _clip(", ".join(items))
+    if isinstance(value, Mapping):
+        return _clip(", ".join(f"{k}={v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))))
+    if isinstance(value, pd.Timestamp):
+        return html.escape(value.isoformat())
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        return _cell(value.tolist())
+    return _clip(str(value))
+
+
+def slug(value: Any) -> str:
+    """A safe fragment for an HTML id: lower-case letters, digits and single dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-")[:80]
+
+
+def _linked(value: Any, prefix: str) -> str:
+    items = value.tolist() if hasattr(value, "tolist") else value
+    if not isinstance(items, list | tuple | set | frozenset):
+        items = [] if items is None or (isinstance(items, float) and pd.isna(items)) else [items]
+    if isinstance(items, set | frozenset):
+        items = sorted(items, key=str)
+    return ", ".join(
+        f'<a href="#{html.escape(prefix)}{slug(v)}">{html.escape(str(v))}</a>'
+        if slug(v)
+        else html.escape(str(v))
+        for v in items
+    )
+
+
+def table_html(
+    df: pd.DataFrame,
+    *,
+    max_rows: int | None = 500,
+    table_id: str | None = None,
+    classes: str = "k8sviz-table",
+    columns: Sequence[str] | None = None,
+    cell_classes: Mapping[str, Mapping[str, str]] | None = None,
+    links: Mapping[str, str] | None = None,
+    anchor: tuple[str, str] | None = None,
+) -> str:
+    """Render a DataFrame as an escaped HTML table (no random ids, no Styler state).
+
+    Every header and cell is HTML-escaped; lists are joined with ``", "``. At most
+    ``max_rows`` rows are written and a final row says how many were left out.
+    ``cell_classes`` maps a column to ``{value: css class}`` (e.g. severity colours).
+    ``links`` maps a column to an anchor prefix: each value (or list item) ``v`` becomes a
+    link to ``#<prefix><slug(v)>``. ``anchor=(column, prefix)`` gives the first row of each
+    value of ``column`` the id ``<prefix><slug(value)>``.
+    """
+    if columns is not None:
+        df = df.loc[:, [c for c in columns if c in df.columns]]
+    cols = [str(c) for c in df.columns]
+    attrs = f' class="{html.escape(classes)}"'
+    if table_id:
+        attrs += f' id="{html.escape(table_id)}"'
+    out = [f'<div class="table-wrap"><table{attrs}><thead><tr>']
+    out += [f"<th>{html.escape(c)}</th>" for c in cols]
+    out.append("</tr></thead><tbody>")
+    n = len(df)
+    shown = df if max_rows is None or n <= max_rows else df.iloc[:max_rows]
+    cc = cell_classes or {}
+    lk = links or {}
+    seen: set[str] = set()
+    for row in shown.itertuples(index=False, name=None):
+        rid = ""
+        if anchor is not None and anchor[0] in cols:
+            key = slug(row[cols.index(anchor[0])])
+            if key and key not in seen:
+                seen.add(key)
+                rid = f' id="{anchor[1]}{key}"'
+        out.append(f"<tr{rid}>")
+        for c, v in zip(cols, row, strict=True):
+            klass = cc.get(c, {}).get(str(v)) if c in cc else None
+            k = f' class="{html.escape(klass)}"' if klass else ""
+            out.append(f"<td{k}>{_linked(v, lk[c]) if c in lk else _cell(v)}</td>")
+        out.append("</tr>")
+    if len(shown) < n:
+        out.append(
+            f'<tr class="more"><td colspan="{len(cols)}">... {n - len(shown)} more rows not shown</td></tr>'
+        )
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+class HTML(str):
+    """A string of already-escaped HTML that notebooks display as HTML."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/html": str(self), "text/plain": f"<HTML: {len(self)} characters>"}

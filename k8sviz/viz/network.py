@@ -1,0 +1,584 @@
+"""The connection graph as a Plotly figure: zones coloured, namespaces grouped, edges by kind."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import networkx as nx
+import plotly.graph_objects as go
+
+from ._common import NO_ZONE, esc, fmt_labels, fmt_list, new_figure, zone_colors
+
+__all__ = ["network_figure"]
+
+Aggregate = Literal["namespace", "zone"] | None
+EXTERNAL = "(external)"
+
+EDGE_STYLE: dict[str, dict[str, Any]] = {
+    "allowed": {
+        "name": "allowed by policy",
+        "color": "rgba(120,144,156,0.55)",
+        "width": 1.0,
+        "dash": "solid",
+    },
+    "observed": {"name": "observed in flows", "color": "rgba(21,101,192,0.8)", "width": 1.6, "dash": "dot"},
+    "violating": {
+        "name": "violates segmentation",
+        "color": "rgba(198,40,40,0.95)",
+        "width": 2.4,
+        "dash": "solid",
+    },
+}
+_GOLDEN = math.pi * (3 - math.sqrt(5))
+
+
+_NODE_TYPES = ("workload", "external", "service", "pod", "namespace")
+
+
+def _node_type(d: Mapping[str, Any]) -> str:
+    t = d.get("type")
+    if t:
+        return str(t)
+    k = d.get("kind")
+    return str(k) if k in _NODE_TYPES else ("external" if d.get("namespace") is None else "workload")
+
+
+def _exposure(d: Mapping[str, Any]) -> str | None:
+    if d.get("exposure"):
+        return str(d["exposure"])
+    if d.get("exposed"):
+        by = d.get("exposed_by") or []
+        return "exposed" + (f" via {', '.join(map(str, by))}" if by else "")
+    return None
+
+
+def _node_rows(
+    G: nx.Graph, *, services: bool, collapse_external: bool
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Node table and a map from graph node to drawn node (externals may be merged)."""
+    rows: dict[str, dict[str, Any]] = {}
+    alias: dict[str, str] = {}
+    for n, d in G.nodes(data=True):
+        ntype = _node_type(d)
+        if ntype == "service" and not services:
+            continue
+        nid = str(n)
+        ns = d.get("namespace")
+        if ntype == "external" and collapse_external:
+            cls = str(d.get("address_class") or "external")
+            if d.get("metadata"):
+                cls = "metadata"
+            merged = f"external: {cls}"
+            alias[nid] = merged
+            r = rows.setdefault(
+                merged,
+                {
+                    "id": merged,
+                    "namespace": EXTERNAL,
+                    "zone": str(d.get("zone") or NO_ZONE),
+                    "kind": "external",
+                    "type": "external",
+                    "labels": {},
+                    "exposure": None,
+                    "host_network": False,
+                    "members": 0,
+                    "cidrs": [],
+                },
+            )
+            r["members"] += 1
+            r["cidrs"].append(nid)
+            continue
+        alias[nid] = nid
+        rows[nid] = {
+            "id": nid,
+            "namespace": str(ns) if ns else EXTERNAL,
+            "zone": str(d["zone"]) if d.get("zone") else NO_ZONE,
+            "kind": str(d.get("kind") or ntype),
+            "type": ntype,
+            "labels": d.get("labels") or {},
+            "exposure": _exposure(d),
+            "host_network": bool(d.get("host_network")),
+            "privileged": bool(d.get("privileged")),
+            "members": 1,
+        }
+    return rows, alias
+
+
+def _violation_set(violations: Any) -> set[tuple[str, str]]:
+    if violations is None:
+        return set()
+    if hasattr(violations, "columns"):
+        cols = list(violations.columns)
+        if "src" in cols and "dst" in cols:
+            return {(str(a), str(b)) for a, b in zip(violations["src"], violations["dst"], strict=True)}
+        return set()
+    return {(str(a), str(b)) for a, b in violations}
+
+
+def _edge_rows(
+    G: nx.Graph, violations: set[tuple[str, str]], alias: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    out = []
+    for u, v, d in G.edges(data=True):
+        kind = str(d.get("kind") or "allowed")
+        if kind not in ("allowed", "observed", "violation", "violating"):
+            continue  # structural edges (service selects pods...) are not connections
+        su, sv = str(u), str(v)
+        if su not in alias or sv not in alias:
+            continue
+        cat = "observed" if kind == "observed" else "allowed"
+        if (
+            d.get("violation")
+            or d.get("violating")
+            or kind in ("violation", "violating")
+            or ((su, sv) in violations)
+        ):
+            cat = "violating"
+        u, v = alias[su], alias[sv]
+        ports = _port_labels(d)
+        rules = d.get("rules") or d.get("rule")
+        count = d.get("count", d.get("counts", d.get("flows")))
+        if isinstance(count, Mapping):
+            count = sum(int(x) for x in count.values() if isinstance(x, int | float))
+        out.append(
+            {
+                "src": str(u),
+                "dst": str(v),
+                "cat": cat,
+                "kind": kind,
+                "protocol": d.get("protocol"),
+                "ports": ports,
+                "rules": rules,
+                "count": count,
+            }
+        )
+    return out
+
+
+def _aggregate(
+    nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], by: str
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    group = {nid: r[by] for nid, r in nodes.items()}
+    agg: dict[str, dict[str, Any]] = {}
+    for r in nodes.values():
+        g = r[by]
+        a = agg.setdefault(
+            g,
+            {
+                "id": g,
+                "namespace": g if by == "namespace" else "",
+                "zones": set(),
+                "kind": by,
+                "type": by,
+                "labels": {},
+                "exposure": None,
+                "host_network": False,
+                "members": 0,
+                "internal": 0,
+            },
+        )
+        a["members"] += r["members"]
+        a["zones"].add(r["zone"])
+        a["host_network"] = a["host_network"] or r["host_network"]
+        if r["exposure"] and r["exposure"] not in (None, "none", "internal"):
+            a["exposure"] = "has exposed workloads"
+    for a in agg.values():
+        zones = sorted(a.pop("zones"))
+        if by == "zone":
+            a["zone"] = a["id"]
+        else:
+            real = [z for z in zones if z != NO_ZONE]
+            a["zone"] = real[0] if len(real) == 1 else (NO_ZONE if not real else "mixed: " + ", ".join(real))
+        a["zone_list"] = zones
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for e in edges:
+        s, t = group.get(e["src"]), group.get(e["dst"])
+        if s is None or t is None:
+            continue
+        if s == t:
+            agg[s]["internal"] += 1
+            if e["cat"] != "violating":
+                continue
+        m = merged.setdefault(
+            (s, t, e["cat"]),
+            {
+                "src": s,
+                "dst": t,
+                "cat": e["cat"],
+                "kind": e["kind"],
+                "protocol": set(),
+                "ports": set(),
+                "rules": set(),
+                "count": 0,
+                "edges": 0,
+            },
+        )
+        m["edges"] += 1
+        protos = e["protocol"] if isinstance(e["protocol"], list) else [e["protocol"]]
+        m["protocol"].update(str(p) for p in protos if p)
+        m["ports"].update(str(p) for p in e["ports"] or [])
+        rules = e["rules"]
+        if rules:
+            m["rules"].update(str(r) for r in (rules if isinstance(rules, list | tuple | set) else [rules]))
+        if isinstance(e["count"], int | float):
+            m["count"] += int(e["count"])
+    out = []
+    for m in merged.values():
+        m["protocol"] = sorted(m["protocol"])
+        m["ports"] = sorted(m["ports"], key=_port_key)
+        m["rules"] = sorted(m["rules"])
+        out.append(m)
+    return agg, out
+
+
+def _port_labels(d: Mapping[str, Any]) -> list[str]:
+    """``PROTO/port`` strings for an edge (``port_labels`` if the graph has them)."""
+    if d.get("port_labels"):
+        return [str(x) for x in d["port_labels"]]
+    proto = d.get("protocol")
+    ports = d.get("ports")
+    if ports is None or ports == []:
+        return [f"{proto}/all ports"] if proto else []
+    plist = ports if isinstance(ports, list | tuple | set) else [ports]
+    return [f"{proto}/{p}" if proto and "/" not in str(p) else str(p) for p in plist]
+
+
+def _dedupe(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One drawn edge per (src, dst, category): merge protocols, ports, rules and counts."""
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for e in edges:
+        key = (e["src"], e["dst"], e["cat"])
+        m = merged.get(key)
+        if m is None:
+            merged[key] = m = {**e, "protocol": [], "ports": [], "rules": [], "count": None}
+        for field_ in ("protocol", "ports", "rules"):
+            val = e[field_]
+            if val is None:
+                continue
+            for x in val if isinstance(val, list | tuple | set) else [val]:
+                if str(x) not in m[field_]:
+                    m[field_].append(str(x))
+        if isinstance(e["count"], int | float):
+            m["count"] = (m["count"] or 0) + int(e["count"])
+    for m in merged.values():
+        m["ports"] = sorted(m["ports"], key=_port_key)
+        m["rules"] = sorted(m["rules"])
+        m["protocol"] = sorted(m["protocol"])
+    return list(merged.values())
+
+
+def _port_key(p: str) -> tuple[int, str]:
+    head = p.split("/")[-1].split("-")[0]
+    return (int(head), p) if head.isdigit() else (1 << 20, p)
+
+
+def _grouped_layout(
+    nodes: dict[str, dict[str, Any]], group_key: str
+) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float, float]]]:
+    """Groups on a ring, members on a sunflower spiral inside each group: O(n), no randomness."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for nid in sorted(nodes):
+        groups[nodes[nid][group_key]].append(nid)
+    order = sorted(groups, key=lambda g: (g == EXTERNAL, _zone_of_group(nodes, groups[g]), g))
+    radius = {g: 0.6 * math.sqrt(len(groups[g])) + 0.4 for g in order}
+    gap = 0.8
+    if len(order) == 1:
+        centres = {order[0]: (0.0, 0.0)}
+    else:
+        circumference = sum(2 * radius[g] + gap for g in order)
+        ring = max(circumference / (2 * math.pi), max(radius.values()) + gap)
+        centres = {}
+        angle = math.pi / 2
+        for g in order:
+            span = (2 * radius[g] + gap) / ring
+            angle -= span / 2
+            centres[g] = (ring * math.cos(angle), ring * math.sin(angle))
+            angle -= span / 2
+    pos: dict[str, tuple[float, float]] = {}
+    boxes: dict[str, tuple[float, float, float]] = {}
+    for g in order:
+        cx, cy = centres[g]
+        members = groups[g]
+        n = len(members)
+        for i, nid in enumerate(members):
+            if n == 1:
+                pos[nid] = (cx, cy)
+                continue
+            r = (radius[g] - 0.3) * math.sqrt((i + 0.5) / n)
+            pos[nid] = (cx + r * math.cos(i * _GOLDEN), cy + r * math.sin(i * _GOLDEN))
+        boxes[g] = (cx, cy, radius[g])
+    return pos, boxes
+
+
+def _zone_of_group(nodes: dict[str, dict[str, Any]], members: list[str]) -> str:
+    zs = sorted({nodes[m]["zone"] for m in members})
+    return zs[0] if zs else NO_ZONE
+
+
+def network_figure(
+    G: nx.Graph,
+    *,
+    aggregate: Aggregate = None,
+    namespace: str | Iterable[str] | None = None,
+    violations: Any = None,
+    layout: Literal["grouped", "spring", "circular"] = "grouped",
+    seed: int = 0,
+    show: Iterable[str] = ("allowed", "observed", "violating"),
+    title: str | None = None,
+    height: int | None = None,
+    webgl: bool | None = None,
+    services: bool = False,
+    collapse_external: bool = True,
+) -> go.Figure:
+    """Draw a connection graph (from :func:`k8sviz.graph`) as a Plotly figure.
+
+    Parameters
+    ----------
+    G
+        Graph whose nodes carry ``namespace``, ``zone``, ``labels``, ``kind``, ``exposure``,
+        ``host_network`` and whose edges carry ``kind`` (``allowed``/``observed``), ``protocol``,
+        ``ports``, ``rules``; an edge with a truthy ``violation`` attribute is drawn as violating.
+    aggregate
+        ``"namespace"`` or ``"zone"`` collapses nodes into one per group (use it for thousands of
+        workloads); ``None`` draws every node.
+    namespace
+        Drill down: keep only nodes in these namespaces and their direct neighbours.
+    violations
+        Extra violating edges: ``(src, dst)`` pairs or a DataFrame with ``src``/``dst`` columns.
+    layout
+        ``"grouped"`` (default: namespaces on a ring, deterministic and linear-time),
+        ``"spring"`` (``networkx.spring_layout`` with ``seed``) or ``"circular"``.
+    show
+        Edge categories to draw: any of ``allowed``, ``observed``, ``violating``.
+    services
+        Also draw Service nodes (off by default: connections go workload to workload).
+    collapse_external
+        Merge external address blocks into one node per address class (internet, private,
+        metadata); the CIDRs are listed on hover.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One trace per edge category (lines plus hoverable midpoints) and one node trace per zone.
+    """
+    nodes, alias = _node_rows(G, services=services, collapse_external=collapse_external)
+    edges = _edge_rows(G, _violation_set(violations), alias)
+    edges = _dedupe(edges)
+    if namespace is not None:
+        wanted = {namespace} if isinstance(namespace, str) else set(namespace)
+        core = {n for n, r in nodes.items() if r["namespace"] in wanted}
+        keep = set(core)
+        for e in edges:
+            if e["src"] in core or e["dst"] in core:
+                keep.update((e["src"], e["dst"]))
+        nodes = {n: r for n, r in nodes.items() if n in keep}
+        edges = [e for e in edges if e["src"] in keep and e["dst"] in keep]
+    if aggregate is not None:
+        if aggregate not in ("namespace", "zone"):
+            from ..errors import InputError
+
+            msg = f"aggregate must be 'namespace', 'zone' or None, not {aggregate!r}"
+            raise InputError(msg)
+        nodes, edges = _aggregate(nodes, edges, aggregate)
+    shown = set(show)
+    edges = [e for e in edges if e["cat"] in shown]
+
+    group_key = "zone" if aggregate == "zone" else "namespace"
+    if layout == "grouped" or (aggregate is not None and layout == "grouped"):
+        pos, boxes = _grouped_layout(nodes, group_key)
+    else:
+        H = nx.DiGraph()
+        H.add_nodes_from(sorted(nodes))
+        H.add_edges_from(sorted({(e["src"], e["dst"]) for e in edges}))
+        raw = nx.circular_layout(H) if layout == "circular" else nx.spring_layout(H, seed=seed)
+        pos = {n: (float(p[0]), float(p[1])) for n, p in raw.items()}
+        boxes = {}
+    big = len(nodes) > 1000 if webgl is None else webgl
+    Sc = go.Scattergl if big else go.Scatter
+
+    fig = new_figure(title or _default_title(aggregate, namespace), showlegend=True)
+    fig.update_layout(
+        height=height or (700 if len(nodes) > 60 else 560),
+        hovermode="closest",
+        xaxis={"visible": False, "scaleanchor": "y"},
+        yaxis={"visible": False},
+        legend={"itemsizing": "constant"},
+    )
+    # group outlines (namespaces or zones) as shapes with a label, behind everything
+    if aggregate is None:
+        for g, (cx, cy, r) in sorted(boxes.items()):
+            fig.add_shape(
+                type="circle",
+                x0=cx - r,
+                y0=cy - r,
+                x1=cx + r,
+                y1=cy + r,
+                line={"color": "rgba(0,0,0,0.15)", "width": 1},
+                fillcolor="rgba(0,0,0,0.02)",
+                layer="below",
+            )
+            fig.add_annotation(
+                x=cx,
+                y=cy + r,
+                text=f"<b>{esc(g)}</b>",
+                showarrow=False,
+                yshift=10,
+                font={"size": 11, "color": "#455a64"},
+            )
+
+    for cat in ("allowed", "observed", "violating"):
+        es = sorted((e for e in edges if e["cat"] == cat), key=lambda e: (e["src"], e["dst"]))
+        style = EDGE_STYLE[cat]
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        mx: list[float] = []
+        my: list[float] = []
+        hover: list[str] = []
+        for e in es:
+            if e["src"] not in pos or e["dst"] not in pos:
+                continue
+            (x0, y0), (x1, y1) = pos[e["src"]], pos[e["dst"]]
+            xs += [x0, x1, None]
+            ys += [y0, y1, None]
+            # midpoint marker slightly towards the destination shows direction
+            mx.append(x0 + (x1 - x0) * 0.6)
+            my.append(y0 + (y1 - y0) * 0.6)
+            hover.append(_edge_hover(e, cat))
+        fig.add_trace(
+            Sc(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=style["name"],
+                legendgroup=cat,
+                hoverinfo="skip",
+                line={"color": style["color"], "width": style["width"], "dash": style["dash"]},
+            )
+        )
+        fig.add_trace(
+            Sc(
+                x=mx,
+                y=my,
+                mode="markers",
+                name=style["name"] + " (hover)",
+                legendgroup=cat,
+                showlegend=False,
+                marker={"size": 6, "color": style["color"], "symbol": "triangle-up"},
+                text=hover,
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+
+    colors = zone_colors(r["zone"] for r in nodes.values() if not str(r["zone"]).startswith("mixed: "))
+    by_zone: dict[str, list[str]] = defaultdict(list)
+    for nid in sorted(nodes):
+        by_zone[nodes[nid]["zone"]].append(nid)
+    for zone in sorted(by_zone, key=lambda z: (z == NO_ZONE, z)):
+        ids = by_zone[zone]
+        color = colors.get(zone, "#6d4c41")
+        sizes = [_node_size(nodes[i], aggregate) for i in ids]
+        symbols = [_node_symbol(nodes[i]) for i in ids]
+        fig.add_trace(
+            Sc(
+                x=[pos[i][0] for i in ids],
+                y=[pos[i][1] for i in ids],
+                mode="markers+text" if aggregate is not None or len(nodes) <= 80 else "markers",
+                name=f"zone: {esc(zone)}",
+                legendgroup=f"zone-{zone}",
+                marker={
+                    "size": sizes,
+                    "color": color,
+                    "symbol": symbols,
+                    "line": {"width": 1, "color": "#fff"},
+                },
+                text=[esc(_short(i, aggregate)) for i in ids],
+                textposition="bottom center",
+                textfont={"size": 9},
+                hovertext=[_node_hover(nodes[i], aggregate) for i in ids],
+                hovertemplate="%{hovertext}<extra></extra>",
+                customdata=ids,
+            )
+        )
+    return fig
+
+
+def _default_title(aggregate: Aggregate, namespace: Any) -> str:
+    if namespace is not None:
+        ns = namespace if isinstance(namespace, str) else ", ".join(sorted(namespace))
+        return f"Connections of namespace {ns}"
+    return {"namespace": "Connections between namespaces", "zone": "Connections between zones"}.get(
+        str(aggregate), "Connections between workloads"
+    )
+
+
+def _short(nid: str, aggregate: Aggregate) -> str:
+    return nid if aggregate is not None else nid.rsplit("/", 1)[-1]
+
+
+def _node_size(r: dict[str, Any], aggregate: Aggregate) -> float:
+    if aggregate is not None:
+        return min(12 + 4 * math.sqrt(r["members"]), 48)
+    return 14 if r["type"] == "external" else 11
+
+
+def _node_symbol(r: dict[str, Any]) -> str:
+    if r["type"] == "external":
+        return "diamond"
+    if r["type"] == "service":
+        return "hexagon"
+    if r["host_network"]:
+        return "square"
+    return "circle"
+
+
+def _node_hover(r: dict[str, Any], aggregate: Aggregate) -> str:
+    if aggregate is not None:
+        parts = [f"<b>{esc(aggregate)} {esc(r['id'])}</b>", f"workloads: {r['members']}"]
+        if aggregate == "namespace":
+            parts.append(f"zone: {fmt_list(r.get('zone_list'))}")
+        parts.append(f"connections inside: {r['internal']}")
+        if r["host_network"]:
+            parts.append("has hostNetwork pods")
+        if r["exposure"]:
+            parts.append(f"exposure: {esc(r['exposure'])}")
+        return "<br>".join(parts)
+    if r["type"] == "external":
+        return "<br>".join(
+            [
+                f"<b>{esc(r['id'])}</b>",
+                f"zone: {esc(r['zone'])}",
+                f"{r['members']} address block(s):<br>&nbsp;&nbsp;"
+                + fmt_list(r.get("cidrs") or [r["id"]], limit=10, sep="<br>&nbsp;&nbsp;"),
+            ]
+        )
+    parts = [
+        f"<b>{esc(r['id'])}</b>",
+        f"kind: {esc(r['kind'])}",
+        f"namespace: {esc(r['namespace'])}",
+        f"zone: {esc(r['zone'])}",
+    ]
+    if r["exposure"]:
+        parts.append(f"exposure: {esc(r['exposure'])}")
+    if r["host_network"]:
+        parts.append("hostNetwork: true")
+    if r.get("privileged"):
+        parts.append("privileged: true")
+    if r["type"] != "external":
+        parts.append("labels:<br>" + fmt_labels(r["labels"]))
+    return "<br>".join(parts)
+
+
+def _edge_hover(e: dict[str, Any], cat: str) -> str:
+    parts = [f"<b>{esc(e['src'])} → {esc(e['dst'])}</b>", EDGE_STYLE[cat]["name"]]
+    if e.get("ports"):
+        parts.append("ports: " + fmt_list(e["ports"], limit=10))
+    if e.get("edges"):
+        parts.append(f"aggregated edges: {e['edges']}")
+    if e.get("count"):
+        parts.append(f"flows: {e['count']}")
+    if e.get("rules"):
+        parts.append("rule: " + fmt_list(e["rules"], limit=4, sep="<br>&nbsp;&nbsp;"))
+    return "<br>".join(parts)

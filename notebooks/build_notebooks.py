@@ -1,0 +1,412 @@
+"""Write the k8sviz example notebooks (``notebooks/*.ipynb``) from this reviewable source.
+
+Usage::
+
+    python notebooks/build_notebooks.py            # write, execute, keep only checked outputs
+    python notebooks/build_notebooks.py --no-execute
+
+Each notebook tells part of an auditor's story on the bundled demo cluster. Cells whose
+first line is ``# NBVAL_CHECK_OUTPUT`` print short, deterministic text; after executing, the
+script keeps *only* those cells' text outputs (what ``pytest --nbval-lax`` compares) and
+strips every other output, execution count and metadata, so the committed files stay small
+and diffable. Test with::
+
+    pytest --nbval-lax --nbval-current-env notebooks/
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+CHECK = "# NBVAL_CHECK_OUTPUT"
+
+SETUP = """\
+import k8sviz
+import k8sviz.notebook
+
+# Figures keep JupyterLab's native view and also embed plotly.js (no CDN), so an
+# `nbconvert --to html` export shows them offline.
+k8sviz.notebook.setup();"""
+
+
+def md(text: str) -> nbformat.NotebookNode:
+    return new_markdown_cell(text.strip("\n"))
+
+
+def code(text: str) -> nbformat.NotebookNode:
+    return new_code_cell(text.strip("\n"))
+
+
+NOTEBOOKS: dict[str, list[nbformat.NotebookNode]] = {}
+
+NOTEBOOKS["01-quickstart.ipynb"] = [
+    md("""
+# 1. Quickstart: load a cluster snapshot
+
+You are auditing a small e-commerce cluster: the **Online Boutique** shop runs in namespace
+`shop`, and card payments are processed in a separate **cardholder-data environment** (CDE),
+namespace `pci`. The evidence you were given is a set of `kubectl get -o yaml|json` dumps.
+
+This notebook loads that evidence, checks what it covers, and draws a first picture. Every
+notebook in this folder works offline on the demo data that ships with k8sviz
+(`k8sviz.demo_path(...)` finds it from any working directory).
+"""),
+    code(SETUP),
+    md("""
+## Load the evidence
+
+`k8sviz.demo()` is `k8sviz.load(k8sviz.demo_path("cluster"))`. For your own cluster, point
+`k8sviz.load(...)` at the dump files or directories.
+"""),
+    code("""
+snap = k8sviz.demo()
+snap"""),
+    md("The counts per kind are the first thing to compare against the asset inventory:"),
+    code(f"""
+{CHECK}
+for kind, n in snap.counts().items():
+    print(f"{{kind:<20}} {{n}}")"""),
+    md("""
+## What the evidence does *not* cover
+
+A resource that was not collected is **unknown**, never "empty". If the dump has no Calico
+or Cilium policies, you cannot conclude that none exist: ask for them, or record the gap.
+"""),
+    code(f"""
+{CHECK}
+unknown = sorted(r for r, state in snap.coverage.items() if state != "ok")
+print(len(unknown), "resource kinds not in the evidence, e.g.:", ", ".join(unknown[:4]))"""),
+    md("""
+## Who may talk to whom
+
+`k8sviz.reachability` evaluates every NetworkPolicy exactly. `k8sviz.graph` turns the
+result into a workload graph, coloured by zone (see notebook 2) and grouped by namespace.
+Hover a node for its labels, an edge marker for its ports and the deciding rules.
+"""),
+    code("""
+reach = k8sviz.reachability(snap)
+G = k8sviz.graph(snap, reach=reach)
+k8sviz.network_figure(G)"""),
+    code(f"""
+{CHECK}
+print(len(reach.to_frame(level="workload")), "allowed workload-level connections")"""),
+    md("""
+Next: **02-segmentation** assigns workloads to zones and checks the CDE boundary.
+"""),
+]
+
+NOTEBOOKS["02-segmentation.ipynb"] = [
+    md("""
+# 2. Segmentation: is the CDE isolated?
+
+PCI DSS requirement 1.3 asks that traffic into and out of the cardholder-data environment is
+restricted to what is necessary. To test it we need *zones*: which workloads belong to the
+CDE, which to the shop, the DMZ, monitoring and the platform, and which zone pairs may talk.
+The demo's `zones.yaml` encodes the intended design.
+"""),
+    code(SETUP),
+    code("""
+snap = k8sviz.demo()
+reach = k8sviz.reachability(snap)
+zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))
+zones.to_frame()"""),
+    code(f"""
+{CHECK}
+print(zones.names)"""),
+    md("""
+## The zone matrix
+
+Rows are source zones, columns destination zones. *allowed* means every workload pair may
+connect, *partial* that some can, *denied* that none can. Red outlines mark zone pairs with
+connections that the zone design does not allow.
+"""),
+    code("""
+seg = k8sviz.segmentation(snap, reach, zones)
+k8sviz.segmentation_heatmap(seg)"""),
+    code("seg.matrix"),
+    md("""
+## Violations
+
+Each row is a connection the policies allow but the zone design forbids, with the rules
+that allow it: that is the evidence to hand to the policy owners.
+"""),
+    code(f"""
+{CHECK}
+print(len(seg.violations), "violating connections")
+print(seg.violations.groupby(["src_zone", "dst_zone"]).size().to_string())"""),
+    code("""seg.violations[["src", "dst", "src_zone", "dst_zone", "protocol", "ports", "rules"]].head(10)"""),
+    md("""
+## The picture per zone, and a drill-down into the CDE
+
+With thousands of workloads, aggregate the graph per zone or namespace, then drill down
+into one namespace (`namespace=`): its workloads and their direct neighbours.
+"""),
+    code("""
+G = k8sviz.graph(snap, reach=reach, zones=zones)
+k8sviz.network_figure(G, aggregate="zone", violations=seg.violations)"""),
+    code("""k8sviz.network_figure(G, namespace="pci", violations=seg.violations)"""),
+]
+
+NOTEBOOKS["03-reachability.ipynb"] = [
+    md("""
+# 3. Reachability: ask precise questions
+
+Auditors test specific paths: can the shop's checkout reach the payment service (it must),
+can the storefront reach the card vault (it must not)? `reach.can_reach` answers yes or no,
+`reach.explain` shows the policies and rules that decide.
+"""),
+    code(SETUP),
+    code("""
+snap = k8sviz.demo()
+reach = k8sviz.reachability(snap)
+zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))"""),
+    code(f"""
+{CHECK}
+print("checkout -> payment :50051", reach.can_reach("shop/checkoutservice", "pci/paymentservice", 50051))
+print("frontend -> card-vault :5432", reach.can_reach("shop/frontend", "pci/card-vault", 5432))"""),
+    md("""
+The storefront cannot reach the vault, but look at *why*: its own egress policy blocks it,
+while the vault's ingress side would accept it through `card-vault-maintenance`. The vault
+depends on every client's egress policy, which is a finding in notebook 4.
+"""),
+    code("""reach.explain("shop/frontend", "pci/card-vault", 5432)"""),
+    md("""
+## Blast radius
+
+If the internet-facing storefront is compromised, which workloads can an attacker reach,
+hop by hop, through connections the policies allow?
+"""),
+    code("""
+blast = k8sviz.blast_radius(reach, "shop/frontend")
+blast"""),
+    code(f"""
+{CHECK}
+print(len(blast), "workloads reachable from shop/frontend")"""),
+    md("## Paths from the internet into the CDE"),
+    code("""
+paths = k8sviz.internet_paths(reach, "pci", zones)
+paths"""),
+    code(f"""
+{CHECK}
+for row in paths.itertuples():
+    print(row.target, row.hops, "hops:", " -> ".join(row.path))"""),
+    md("""
+## The full matrix
+
+Every allowed workload-to-workload connection; hover a cell for protocols and ports.
+"""),
+    code("""k8sviz.reachability_matrix(reach.to_frame(level="workload"))"""),
+]
+
+NOTEBOOKS["04-policy-gaps.ipynb"] = [
+    md("""
+# 4. Policy gaps, findings and controls
+
+`k8sviz.gaps` runs the automated checks (namespaces without default deny, allow-all rules,
+hostNetwork and privileged pods, internet exposure, egress to the cloud metadata service,
+zone violations...). Each finding names the controls it bears on (PCI DSS v4, CIS
+Kubernetes, NSA/CISA, NIST SP 800-190) and carries its evidence.
+"""),
+    code(SETUP),
+    code("""
+snap = k8sviz.demo()
+reach = k8sviz.reachability(snap)
+zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))
+gaps = k8sviz.gaps(snap, reach=reach, zones=zones)
+k8sviz.findings_summary(gaps)"""),
+    code(f"""
+{CHECK}
+print(len(gaps), "findings")
+print(gaps["severity"].value_counts().reindex(["critical", "high", "medium", "low", "info"]).to_string())"""),
+    md("The most severe findings first, with the detail to put in the report:"),
+    code(
+        """gaps[gaps["severity"].isin(["critical", "high"])][["finding", "severity", "namespace", "name", "detail", "controls"]]"""
+    ),
+    md("""
+## Per control: pass, fail or manual
+
+*manual* controls cannot be decided from a cluster snapshot (diagrams, reviews, penetration
+tests); they stay on the assessor's list.
+"""),
+    code("""
+controls = k8sviz.controls_summary(gaps)
+k8sviz.controls_figure(controls)"""),
+    code(f"""
+{CHECK}
+print(controls["status"].value_counts().to_string())"""),
+    code("controls"),
+]
+
+NOTEBOOKS["05-flows-vs-policy.ipynb"] = [
+    md("""
+# 5. Observed flows versus policy
+
+Policies say what *may* happen; flow logs say what *did*. The demo ships flow logs from
+Hubble (Cilium) and Calico covering the same period. Comparing both finds traffic the CNI
+forwarded although the policies deny it, traffic the policies allow that was dropped, and
+allow rules nobody uses (candidates for removal under PCI DSS 1.2.7).
+"""),
+    code(SETUP),
+    code("""
+snap = k8sviz.demo()
+reach = k8sviz.reachability(snap)
+flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=snap)
+flows.head()"""),
+    code(f"""
+{CHECK}
+print(len(flows), "flow records")
+print(flows["source_format"].value_counts().sort_index().to_string())
+print(flows["verdict"].value_counts().sort_index().to_string())"""),
+    md("## Who talked to whom, and when"),
+    code("""k8sviz.flow_sankey(k8sviz.flow_edges(flows, level="namespace"))"""),
+    code("""k8sviz.flow_timeline(flows)"""),
+    md("""
+## Discrepancies
+
+Every row is a (source, destination, protocol) where what was observed and what the
+policies say disagree, with sample flows as evidence.
+"""),
+    code("""
+disc = k8sviz.flow_discrepancies(flows, reach)
+disc"""),
+    code(f"""
+{CHECK}
+print(disc["kind"].value_counts().sort_index().to_string())"""),
+    md("### Allow rules that no flow used"),
+    code("""disc[disc["kind"] == "allowed-but-unused"]"""),
+    md("""
+## Clock skew
+
+Flow sources on different nodes must agree on time before their records are compared or
+used as evidence of *when* something happened.
+"""),
+    code("""k8sviz.clock_skew(flows)"""),
+    md("## Allowed and observed on one graph"),
+    code("""
+G = k8sviz.graph(snap, reach=reach, flows=flows)
+k8sviz.network_figure(G, show=("observed", "violating"))"""),
+]
+
+NOTEBOOKS["06-audit-report.ipynb"] = [
+    md("""
+# 6. The audit report
+
+Everything above goes into one self-contained HTML file for the assessor: scope, inputs
+with their SHA-256, coverage, pass / fail / manual per control, findings with evidence, the
+zone matrix, the graph, observed flows versus policy, and the allowed connections. It opens
+offline (plotly.js is embedded once), makes no network request, and two runs on the same
+inputs differ only in the generation time.
+
+The same report from a shell:
+
+```
+k8sviz report data/demo/cluster --flows data/demo/flows --zones data/demo/zones.yaml -o audit-report.html
+```
+"""),
+    code(SETUP),
+    code("""
+from pathlib import Path
+
+flows = k8sviz.demo_path("flows")
+path = k8sviz.report(
+    k8sviz.demo_path("cluster"),
+    flows=flows if flows.is_dir() else None,
+    zones=k8sviz.demo_path("zones.yaml"),
+    output=Path("audit-report.html"),
+)
+path"""),
+    code(f"""
+{CHECK}
+html = path.read_text(encoding="utf-8")
+print("self-contained:", "<script src=" not in html)
+print("sections:", all(f'id="{{s}}"' in html for s in ["summary", "scope", "inputs", "findings", "segmentation", "graph", "appendix"]))"""),
+    md("""
+Open it in a browser (in JupyterLab: right-click `audit-report.html` in the file browser,
+*Open in New Browser Tab*), or link it from here:
+"""),
+    code("""
+from IPython.display import FileLink
+
+FileLink(str(path))"""),
+]
+
+
+def build(execute: bool, only: list[str] | None = None) -> tuple[list[Path], list[str]]:
+    written, failed = [], []
+    for name, cells in NOTEBOOKS.items():
+        if only and not any(o in name for o in only):
+            continue
+        nb = new_notebook(cells=cells)
+        nb.metadata["kernelspec"] = {
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+            "name": "python3",
+        }
+        nb.metadata["language_info"] = {"name": "python"}
+        path = HERE / name
+        if execute:
+            from nbclient import NotebookClient
+            from nbclient.exceptions import CellExecutionError
+
+            try:
+                NotebookClient(
+                    nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+                ).execute()
+            except CellExecutionError as e:
+                failed.append(f"{name}: {str(e).strip().splitlines()[-1]}")
+        strip(nb)
+        nbformat.validate(nb)
+        nbformat.write(nb, path)
+        written.append(path)
+    return written, failed
+
+
+def strip(nb: nbformat.NotebookNode) -> None:
+    """Drop all outputs except the text of ``# NBVAL_CHECK_OUTPUT`` cells; stable ids and counts."""
+    n_code = 0
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:02d}"
+        cell["metadata"] = {}
+        if cell["cell_type"] != "code":
+            continue
+        n_code += 1
+        cell["execution_count"] = None
+        keep = []
+        if cell["source"].startswith(CHECK):
+            # nbval refuses outputs on a cell without an execution count: use its position
+            cell["execution_count"] = n_code
+            for out in cell.get("outputs", []):
+                if out["output_type"] == "stream" and out["name"] == "stdout":
+                    keep.append(nbformat.v4.new_output("stream", name="stdout", text=out["text"]))
+                elif out["output_type"] == "execute_result" and "text/plain" in out.get("data", {}):
+                    keep.append(
+                        nbformat.v4.new_output(
+                            "execute_result",
+                            data={"text/plain": out["data"]["text/plain"]},
+                            execution_count=n_code,
+                        )
+                    )
+        cell["outputs"] = keep
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--no-execute", action="store_true", help="write without running (no checked outputs)")
+    p.add_argument("only", nargs="*", help="build only notebooks whose name contains one of these")
+    args = p.parse_args(argv)
+    written, failed = build(execute=not args.no_execute, only=args.only)
+    for path in written:
+        print(f"wrote {path.relative_to(HERE.parent)}", file=sys.stderr)
+    for f in failed:
+        print(f"FAILED {f}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

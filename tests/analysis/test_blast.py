@@ -1,0 +1,65 @@
+import pytest
+
+from k8sviz.analysis.blast import blast_radius, internet_paths
+from k8sviz.analysis.zones import load_zones
+from k8sviz.errors import QueryError
+
+from .helpers import FakeReach, ns, pod, service, snapshot
+
+
+def chain():
+    snap = snapshot(
+        ns("edge"),
+        ns("app"),
+        ns("pci", compliance="pci"),
+        pod("edge", "lb", app="lb"),
+        service("edge", "lb", {"app": "lb"}, "LoadBalancer"),
+        pod("app", "web", app="web"),
+        pod("app", "api", app="api"),
+        pod("app", "side", app="side"),
+        pod("pci", "pay", app="pay"),
+        pod("pci", "vault", app="vault"),
+    )
+    reach = FakeReach(
+        snap,
+        edges=[
+            ("0.0.0.0/5", "edge/lb", "TCP", ["443"]),
+            ("0.0.0.0/5", "app/side", "TCP", ["80"]),  # policy-reachable but not exposed
+            ("10.0.0.0/8", "app/api", "TCP", ["80"]),  # private range is no internet entry
+            ("edge/lb", "app/web", "TCP", ["8080"]),
+            ("app/web", "app/api", "TCP", ["5050"]),
+            ("app/api", "pci/pay", "TCP", ["50051"]),
+            ("app/side", "pci/vault", "TCP", ["5432"]),
+            ("pci/pay", "pci/vault", "TCP", ["5432"]),
+            ("pci/vault", "pci/vault", "TCP", ["5432"]),
+        ],
+    )
+    return snap, reach
+
+
+def test_blast_radius():
+    snap, reach = chain()
+    df = blast_radius(reach, "app/web")
+    assert df["workload"].tolist() == ["app/api", "pci/pay", "pci/vault"]
+    assert df["hops"].tolist() == [1, 2, 3]
+    assert df.iloc[2]["path"] == ["app/web", "app/api", "pci/pay", "pci/vault"]
+    assert df.iloc[2]["ports"] == [["TCP/5050"], ["TCP/50051"], ["TCP/5432"]]
+    assert blast_radius(reach, "app/web", max_hops=1)["workload"].tolist() == ["app/api"]
+    # a pod key maps to its workload
+    web_pod = next(p.key for p in snap.pods if p.workload_key == "app/web")
+    assert blast_radius(reach, web_pod)["workload"].tolist() == df["workload"].tolist()
+    assert blast_radius(reach, "pci/vault").empty
+    with pytest.raises(QueryError):
+        blast_radius(reach, "nope/x")
+
+
+def test_internet_paths():
+    _snap, reach = chain()
+    zones = load_zones({"zones": {"pci": {"namespaceSelector": {"matchLabels": {"compliance": "pci"}}}}})
+    df = internet_paths(reach, "pci", zones)
+    assert df["target"].tolist() == ["pci/pay", "pci/vault"]
+    assert df.iloc[1]["path"] == ["internet", "edge/lb", "app/web", "app/api", "pci/pay", "pci/vault"]
+    assert df.iloc[1]["ports"][0] == ["TCP/443"]
+    loose = internet_paths(reach, "pci/vault", exposed_only=False)
+    assert loose.iloc[0]["path"] == ["internet", "app/side", "pci/vault"]
+    assert internet_paths(reach, "app")["target"].tolist() == ["app/web", "app/api"]

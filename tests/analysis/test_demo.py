@@ -1,0 +1,152 @@
+"""The analyses on the bundled demo cluster: the documented gaps are found, locked-down
+namespaces are not flagged."""
+
+import json
+
+import networkx as nx
+import pytest
+
+import k8sviz
+from k8sviz.sources.demo import demo_path
+
+
+@pytest.fixture(scope="module")
+def demo():
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    zones = k8sviz.load_zones(demo_path("zones.yaml"))
+    return snap, reach, zones
+
+
+@pytest.fixture(scope="module")
+def findings(demo):
+    snap, reach, zones = demo
+    return k8sviz.gaps(snap, reach, zones=zones)
+
+
+def rows(df, finding, name=None, namespace=None):
+    sel = df[df["finding"] == finding]
+    if name is not None:
+        sel = sel[sel["name"] == name]
+    if namespace is not None:
+        sel = sel[sel["namespace"] == namespace]
+    return sel
+
+
+def test_documented_gaps_are_found(findings):
+    df = findings
+    # 1. monitoring has no default deny; prometheus egress unrestricted
+    assert len(rows(df, "namespace-without-default-deny", namespace="monitoring")) == 1
+    assert len(rows(df, "no-egress-isolation", "prometheus")) == 1
+    assert len(rows(df, "internet-egress", "prometheus")) == 1
+    # 2. over-broad allow into the CDE
+    cv = rows(df, "allow-all-rule", "card-vault-maintenance")
+    assert cv["severity"].tolist() == ["critical"]
+    assert (
+        cv["evidence"].item()["policy"] == "pci/card-vault-maintenance" and cv["evidence"].item()["rule"] == 0
+    )
+    assert "PCI-1.3.1" in cv["controls"].item()
+    # 3. internet egress (and the metadata endpoint) from recommendationservice
+    assert len(rows(df, "internet-egress", "recommendationservice")) == 1
+    assert "TCP/443" in rows(df, "metadata-egress", "recommendationservice")["evidence"].item()["ports"]
+    assert len(rows(df, "allow-all-rule", "recommendation-egress-ml-api")) == 1
+    zv = rows(df, "zone-violation", "recommendationservice")
+    assert any("shop/recommendation-egress-ml-api egress[0]" in e["rules"] for e in zv["evidence"])
+    # 4. dead policy
+    assert rows(df, "policy-selects-nothing")["name"].tolist() == ["cartservice-legacy-allow"]
+    # hostNetwork node-agent is outside the boundary
+    assert {"host-network", "privileged", "host-port"} <= set(rows(df, "host-network").finding) | set(
+        df[df["name"] == "node-agent"]["finding"]
+    )
+    # exposure: the LoadBalancer-fronted controller is the internet entry
+    ii = rows(df, "internet-ingress")
+    assert ii["name"].tolist() == ["ingress-nginx-controller"] and ii["severity"].item() == "high"
+
+
+def test_locked_down_namespaces_are_quiet(findings):
+    df = findings
+    for ns in ("shop", "pci", "ingress-nginx"):
+        sel = df[df["namespace"] == ns]
+        assert (
+            not sel["finding"]
+            .isin(
+                [
+                    "no-ingress-isolation",
+                    "no-egress-isolation",
+                    "namespace-without-policy",
+                    "namespace-without-default-deny",
+                ]
+            )
+            .any()
+        ), ns
+    assert not rows(df, "internet-ingress", namespace="pci").any().any()
+    assert not rows(df, "observed-but-policy-denies").any().any()  # no flows given
+
+
+def test_segmentation_and_expiry(demo):
+    snap, reach, zones = demo
+    seg = k8sviz.segmentation(snap, reach, zones)
+    assert seg.today.isoformat() == "2024-03-10"  # collected_at
+    v = seg.violations
+    # checkout -> payment is justified; nothing else crosses into the CDE end to end
+    assert not (v["dst_zone"] == "pci").any()
+    assert seg.matrix.loc["shop", "pci"] == "partial"
+    # the scrape exception expired on 2024-01-31
+    scrape = v[(v["src"] == "monitoring/prometheus") & (v["dst"] == "shop/cartservice")]
+    assert scrape["expired_exceptions"].item() == ["allow[6]"]
+    assert scrape["rules"].item() == ["shop/allow-prometheus-scrape ingress[0]"]
+    earlier = k8sviz.segmentation(snap, reach, zones, today="2024-01-15").violations
+    assert not ((earlier["src"] == "monitoring/prometheus") & (earlier["dst_zone"] == "shop")).any()
+    html = seg._repr_html_()
+    assert "<script" not in html and "monitoring/prometheus" in html
+
+
+def test_paths_and_blast_radius(demo):
+    snap, reach, zones = demo
+    paths = k8sviz.internet_paths(reach, "pci", zones)
+    vault = paths[paths["target"] == "pci/card-vault"].iloc[0]
+    assert vault["path"] == [
+        "internet",
+        "ingress-nginx/ingress-nginx-controller",
+        "shop/frontend",
+        "shop/checkoutservice",
+        "pci/paymentservice",
+        "pci/card-vault",
+    ]
+    assert vault["ports"][-1] == ["TCP/5432"]
+    blast = k8sviz.blast_radius(reach, "shop/frontend").set_index("workload")
+    assert blast.loc["pci/card-vault", "hops"] == 3
+    assert blast.loc["shop/checkoutservice", "hops"] == 1
+    pod = next(p.key for p in snap.pods if p.workload_key == "shop/frontend")
+    assert k8sviz.blast_radius(reach, pod, max_hops=1)["hops"].max() == 1
+
+
+def test_graph_roundtrip_on_demo(demo):
+    snap, reach, zones = demo
+    G = k8sviz.graph(snap, reach, zones=zones)
+    assert G.nodes["pci/card-vault"]["zone"] == "pci"
+    assert G.nodes["ingress-nginx/ingress-nginx-controller"]["exposed"]
+    edge = G.get_edge_data("shop/checkoutservice", "pci/paymentservice")["allowed:TCP"]
+    assert edge["ports"] == ["50051"] and "pci/paymentservice-ingress ingress[0]" in edge["rules"]
+    text = json.dumps(nx.node_link_data(G, edges="edges"))
+    H = nx.node_link_graph(json.loads(text), edges="edges")
+    assert H.number_of_edges() == G.number_of_edges() and H.graph["sha256"] == snap.sha256
+
+
+def test_controls_summary(findings):
+    s = k8sviz.controls_summary(findings).set_index("control")
+    assert s.loc["CIS-5.3.2", "status"] == "fail"
+    assert s.loc["PCI-1.3.1", "worst"] == "critical"
+    assert s.loc["PCI-11.4.5", "status"] == "manual"
+
+
+def test_findings_are_json_serializable(findings):
+    json.dumps(findings.to_dict("records"))
+    assert set(findings.attrs["checked"]) >= {"zone-violation", "redundant-rule", "host-network"}
+
+
+def test_pod_level_segmentation(demo):
+    snap, reach, zones = demo
+    seg = k8sviz.segmentation(snap, reach, zones, level="pod")
+    assert seg.violations["src"].str.startswith("monitoring/prometheus-0").any()
+    assert not (seg.violations["dst_zone"] == "pci").any()

@@ -1,0 +1,257 @@
+import pandas as pd
+
+from k8sviz.analysis.controls import CONTROLS, FINDINGS, controls_summary
+from k8sviz.analysis.gaps import GAP_COLUMNS, gaps
+from k8sviz.analysis.zones import load_zones
+
+from .helpers import FakeReach, ns, pod, policy, service, snapshot
+
+DENY_ALL = {"types": ["Ingress", "Egress"]}
+
+
+def cluster():
+    return snapshot(
+        ns("locked", team="a"),
+        ns("open"),
+        ns("half"),
+        ns("pci", compliance="pci"),
+        ns("kube-system"),
+        pod("locked", "api", app="api"),
+        pod("locked", "db", app="db"),
+        policy("locked", "default-deny", **DENY_ALL),
+        policy(
+            "locked",
+            "db-in",
+            {"app": "db"},
+            ["Ingress"],
+            ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "api"}}}], "ports": [{"port": 5432}]}],
+        ),
+        policy(
+            "locked",
+            "api-out",
+            {"app": "api"},
+            ["Egress"],
+            egress=[{"to": [{"podSelector": {"matchLabels": {"app": "db"}}}], "ports": [{"port": 5432}]}],
+        ),
+        policy("locked", "typo", {"app": "dbb"}, ["Ingress"]),
+        policy(
+            "locked",
+            "ghost-peer",
+            {"app": "db"},
+            ["Ingress"],
+            ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "nobody"}}}]}],
+        ),
+        pod("open", "web", app="web"),
+        service("open", "web", {"app": "web"}, "LoadBalancer"),
+        pod("half", "svc", app="svc"),
+        policy("half", "svc-in", {"app": "svc"}, ingress=[{"from": [{"namespaceSelector": {}}]}]),
+        pod("pci", "vault", app="vault"),
+        policy("pci", "default-deny", **DENY_ALL),
+        policy(
+            "pci",
+            "vault-maint",
+            {"app": "vault"},
+            ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"team": "a"}}}]}],
+        ),
+        policy(
+            "pci",
+            "vault-out",
+            {"app": "vault"},
+            ["Egress"],
+            egress=[{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]}],
+        ),
+        pod(
+            "kube-system",
+            "agent",
+            host_network=True,
+            privileged=True,
+            ports=[9100],
+            host_port=9100,
+            app="agent",
+        ),
+    )
+
+
+ZONES = {
+    "zones": {
+        "pci": {"namespaceSelector": {"matchLabels": {"compliance": "pci"}}, "sensitive": True},
+        "app": {"namespaceSelector": {"matchLabels": {"team": "a"}}},
+    },
+    "allow": [
+        {"from": "app", "to": "pci", "ports": ["TCP/443"], "justification": "x", "expires": "2026-01-01"}
+    ],
+}
+
+
+def find(df, fid, name=None):
+    sel = df[df["finding"] == fid]
+    return sel if name is None else sel[sel["name"] == name]
+
+
+def test_snapshot_findings():
+    snap = cluster()
+    df = gaps(snap, FakeReach(snap))
+    assert list(df.columns) == GAP_COLUMNS
+    # precision: the locked-down namespace has no isolation or default-deny finding
+    locked = df[df["namespace"] == "locked"]
+    assert (
+        not locked["finding"]
+        .isin(
+            [
+                "no-ingress-isolation",
+                "no-egress-isolation",
+                "namespace-without-default-deny",
+                "namespace-without-policy",
+            ]
+        )
+        .any()
+    )
+    assert set(find(df, "namespace-without-policy")["namespace"]) == {"open", "kube-system"}
+    half = find(df, "namespace-without-default-deny").set_index("namespace")
+    assert half.loc["half", "evidence"]["missing"] == ["ingress", "egress"]
+    assert set(find(df, "no-ingress-isolation")["name"]) == {"web"}
+    assert set(find(df, "no-egress-isolation")["name"]) == {"web", "svc"}
+    # hostNetwork pods get host-network, not isolation findings; kube-system does not lower it
+    assert find(df, "host-network", "agent")["severity"].item() == "high"
+    assert len(find(df, "privileged", "agent")) == 1 and len(find(df, "host-port", "agent")) == 1
+    assert "agent" not in set(find(df, "no-ingress-isolation")["name"])
+    assert find(df, "policy-selects-nothing")["name"].tolist() == ["typo"]
+    ghost = find(df, "rule-peer-matches-nothing")
+    assert ghost["name"].tolist() == ["ghost-peer"] and ghost["evidence"].item()["rule"] == 0
+    aa = find(df, "allow-all-rule").set_index("name")
+    assert aa.loc["svc-in", "severity"] == "high"  # namespaceSelector {} on all ports
+    assert "vault-out" in aa.index and "vault-maint" in aa.index  # 0.0.0.0/0; all ports across namespaces
+    for row in df.itertuples():
+        assert row.controls and all(c in CONTROLS for c in row.controls)
+    assert (
+        not df["finding"].isin(["observed-but-policy-denies", "allowed-but-unused", "zone-violation"]).any()
+    )
+
+
+def test_sensitive_zone_and_reach_findings():
+    snap = cluster()
+    reach = FakeReach(
+        snap,
+        edges=[
+            ("0.0.0.0/5", "open/web", "TCP", ["80"]),
+            ("10.0.0.0/8", "open/web", "TCP", ["80"]),
+            ("locked/api", "locked/db", "TCP", ["5432"]),
+            ("locked/api", "pci/vault", "TCP", ["443", "5432"]),
+            ("pci/vault", "168.0.0.0/5", "TCP", ["443"]),
+            ("open/web", "168.0.0.0/5", "TCP", ["1-65535"]),
+        ],
+        rules=[
+            ("pci/vault-maint", "ingress", 0, "locked/api", "pci/vault", "TCP", ["1-65535"]),
+            ("locked/api-out", "egress", 0, "locked/api", "locked/db", "TCP", ["5432"]),
+            ("locked/db-in", "ingress", 0, "locked/api", "locked/db", "TCP", ["5432"]),
+            ("locked/ghost-peer", "ingress", 0, "locked/api", "locked/db", "TCP", ["5432"]),
+        ],
+    )
+    df = gaps(snap, reach, zones=load_zones(ZONES))
+    ii = find(df, "internet-ingress")
+    assert ii["name"].tolist() == ["web"] and ii["severity"].item() == "high"
+    assert "LoadBalancer" in ii["detail"].item()
+    assert set(find(df, "internet-egress")["name"]) == {"vault", "web"}
+    assert find(df, "internet-egress", "vault")["severity"].item() == "high"  # sensitive zone
+    meta = find(df, "metadata-egress").set_index("name")
+    assert meta.loc["web", "severity"] == "high" and meta.loc["vault", "severity"] == "high"
+    zv = find(df, "zone-violation")
+    assert len(zv[zv["name"] == "vault"]) == 2  # api -> vault, vault -> internet
+    v = zv[zv["evidence"].map(lambda e: e["dst"]) == "pci/vault"]
+    assert len(v) == 1 and v["severity"].item() == "critical"
+    ev = v["evidence"].item()
+    assert ev["ports"] == ["443", "5432"]  # the 443 exception expired on 2026-01-01
+    assert ev["rules"] == ["pci/vault-maint ingress[0]"] and ev["expired_exceptions"] == ["allow[0]"]
+    assert find(df, "allow-all-rule", "vault-maint")["severity"].item() in ("critical", "high")
+    red = find(df, "redundant-rule")
+    # db-in and ghost-peer admit the same connection: exactly one of them is redundant
+    assert red["name"].tolist() == ["db-in"]
+    assert red["evidence"].item()["covered_by"] == ["locked/ghost-peer ingress[0]"]
+
+
+def test_flow_findings_and_summary():
+    snap = cluster()
+    reach = FakeReach(
+        snap, edges=[("locked/api", "locked/db", "TCP", ["5432"]), ("open/web", "half/svc", "TCP", ["80"])]
+    )
+    flows = pd.DataFrame(
+        [
+            {
+                "time": "2026-06-01T00:00:00Z",
+                "src_namespace": "open",
+                "src_workload": "web",
+                "src_pod": "web",
+                "src_ip": "10.0.0.1",
+                "dst_namespace": "locked",
+                "dst_workload": "db",
+                "dst_pod": "db",
+                "dst_ip": "10.0.0.2",
+                "dst_port": 5432,
+                "protocol": "TCP",
+                "verdict": "allowed",
+                "bytes": 10,
+            },
+            {
+                "time": "2026-06-01T00:00:01Z",
+                "src_namespace": "locked",
+                "src_workload": "api",
+                "src_pod": "api",
+                "src_ip": "10.0.0.3",
+                "dst_namespace": "locked",
+                "dst_workload": "db",
+                "dst_pod": "db",
+                "dst_ip": "10.0.0.2",
+                "dst_port": 5432,
+                "protocol": "TCP",
+                "verdict": "denied",
+                "bytes": 0,
+            },
+        ]
+    )
+    df = gaps(snap, reach, flows=flows)
+    obs = find(df, "observed-but-policy-denies")
+    assert obs["evidence"].item()["src"] == "open/web" and obs["evidence"].item()["flows"] == 1
+    assert find(df, "dropped-but-policy-allows")["evidence"].item()["src"] == "locked/api"
+    unused = find(df, "allowed-but-unused")
+    assert [e["src"] for e in unused["evidence"]] == ["open/web"]
+    summary = controls_summary(df)
+    assert set(summary["status"]) <= {"pass", "fail", "manual", "not-checked"}
+    s = summary.set_index("control")
+    assert s.loc["CIS-5.3.2", "status"] == "fail" and s.loc["PCI-11.4.5", "status"] == "manual"
+    assert s.loc["NSA-NP-METADATA", "status"] == "pass"
+    no_zone = controls_summary(gaps(snap, FakeReach(snap)))
+    assert "zone-violation" not in gaps(snap, FakeReach(snap)).attrs["checked"]
+    assert set(FINDINGS) >= {"zone-violation", "allowed-but-unused"}
+    assert len(no_zone) == len(CONTROLS)
+
+
+def test_flow_findings_from_load_flows(tmp_path):
+    import k8sviz
+
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    pod = {p.workload_key: p for p in snap.pods}
+    checkout, pay, reco, cart = (
+        pod[k]
+        for k in (
+            "shop/checkoutservice",
+            "pci/paymentservice",
+            "shop/recommendationservice",
+            "shop/cartservice",
+        )
+    )
+    csv = tmp_path / "flows.csv"
+    csv.write_text(
+        "time,src_namespace,src_pod,dst_namespace,dst_pod,dst_port,protocol,verdict\n"
+        f"2024-03-10T08:00:00Z,shop,{checkout.name},pci,{pay.name},50051,TCP,allowed\n"
+        f"2024-03-10T08:00:01Z,shop,{reco.name},shop,{cart.name},7070,TCP,allowed\n"
+        f"2024-03-10T08:00:02Z,shop,{checkout.name},pci,{pay.name},50051,TCP,denied\n"
+    )
+    flows = k8sviz.load_flows(csv, snapshot=snap)
+    df = gaps(snap, reach, flows=flows)
+    obs = find(df, "observed-but-policy-denies")
+    assert len(obs) == 1 and obs["evidence"].item()["src"] == "shop/recommendationservice"
+    assert len(find(df, "dropped-but-policy-allows")) == 1
+    unused = find(df, "allowed-but-unused")
+    assert len(unused) > 0 and all(e["policy"] for e in unused["evidence"])
+    assert "shop/checkoutservice-egress-payment" not in {e["policy"] for e in unused["evidence"]}

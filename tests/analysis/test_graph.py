@@ -1,0 +1,94 @@
+import json
+
+import networkx as nx
+import pandas as pd
+
+from k8sviz.analysis.graph import graph
+from k8sviz.analysis.zones import load_zones
+
+from .helpers import FakeReach, ns, pod, service, snapshot
+
+
+def test_graph_nodes_edges_roundtrip():
+    snap = snapshot(
+        ns("a", team="x"),
+        pod("a", "web", app="web"),
+        pod("a", "db", app="db"),
+        service("a", "web", {"app": "web"}, "LoadBalancer"),
+        pod("kube-system", "agent", host_network=True, app="agent"),
+    )
+    reach = FakeReach(
+        snap,
+        edges=[("a/web", "a/db", "TCP", ["5432"]), ("0.0.0.0/5", "a/web", "TCP", ["80", "8000-8080"])],
+        rules=[("a/db-in", "ingress", 0, "a/web", "a/db", "TCP", ["5432"])],
+    )
+    flows = pd.DataFrame(
+        [
+            {
+                "time": pd.Timestamp("2026-01-01T00:00:00Z"),
+                "src_namespace": "a",
+                "src_workload": "web",
+                "src_pod": "web",
+                "src_ip": "10.0.0.1",
+                "dst_namespace": None,
+                "dst_workload": None,
+                "dst_pod": None,
+                "dst_ip": "8.8.8.8",
+                "dst_port": 53,
+                "protocol": "UDP",
+                "verdict": "allowed",
+                "bytes": 100,
+            },
+            {
+                "time": pd.Timestamp("2026-01-01T00:00:05Z"),
+                "src_namespace": "a",
+                "src_workload": "web",
+                "src_pod": "web",
+                "src_ip": "10.0.0.1",
+                "dst_namespace": None,
+                "dst_workload": None,
+                "dst_pod": None,
+                "dst_ip": "8.8.8.8",
+                "dst_port": 53,
+                "protocol": "UDP",
+                "verdict": "denied",
+                "bytes": 0,
+            },
+        ]
+    )
+    zones = load_zones({"zones": {"x": {"namespaceSelector": {"matchLabels": {"team": "x"}}}}})
+    G = graph(snap, reach, flows, zones=zones)
+    assert isinstance(G, nx.MultiDiGraph)
+    assert G.graph["sha256"] == snap.sha256 and G.graph["collected_at"] == "2026-06-01T00:00:00Z"
+    web = G.nodes["a/web"]
+    assert web["zone"] == "x" and web["exposed"] and web["labels"] == {"app": "web"}
+    assert G.nodes["kube-system/agent"]["host_network"] and G.nodes["kube-system/agent"]["zone"] == "unzoned"
+    assert G.nodes["0.0.0.0/5"]["type"] == "external" and G.nodes["0.0.0.0/5"]["address_class"] == "internet"
+    allowed = [d for _, _, d in G.edges("a/web", data=True) if d["kind"] == "allowed"]
+    assert allowed == [
+        {
+            "kind": "allowed",
+            "protocol": "TCP",
+            "ports": ["5432"],
+            "port_labels": ["TCP/5432"],
+            "rules": ["a/db-in ingress[0]"],
+        }
+    ]
+    obs = [d for _, _, d in G.edges("a/web", data=True) if d["kind"] == "observed"]
+    assert (
+        obs[0]["count"] == 2 and obs[0]["verdicts"] == {"allowed": 1, "denied": 1} and obs[0]["bytes"] == 100
+    )
+    assert obs[0]["first_seen"] < obs[0]["last_seen"]
+    assert any(d["kind"] == "selects" for _, _, d in G.out_edges("svc:a/web", data=True))
+    data = json.loads(json.dumps(nx.node_link_data(G, edges="edges")))
+    H = nx.node_link_graph(data, edges="edges")
+    assert H.is_multigraph() and H.is_directed()
+    assert dict(H.nodes(data=True)) == dict(G.nodes(data=True))
+    assert sorted(map(str, H.edges(keys=True, data=True))) == sorted(map(str, G.edges(keys=True, data=True)))
+    assert H.graph == G.graph
+
+
+def test_graph_without_reach_and_pod_level():
+    snap = snapshot(ns("a"), pod("a", "web", app="web"))
+    G = graph(snap, level="pod", services=False)
+    assert list(G.nodes) == ["a/web"] and G.number_of_edges() == 0 and G.nodes["a/web"]["type"] == "pod"

@@ -1,0 +1,112 @@
+import datetime as dt
+
+import pytest
+
+from k8sviz.analysis.zones import load_zones
+from k8sviz.errors import ZoneError
+
+from .helpers import ns, pod, snapshot
+
+GOOD = """
+zones:
+  pci: {namespaceSelector: {matchLabels: {compliance: pci}}, sensitive: true}
+  dmz: {podSelector: {matchLabels: {tier: edge}}}
+allow:
+  - {from: dmz, to: pci, ports: ["TCP/443"], justification: "checkout gateway", owner: "payments", expires: 2027-06-30}
+  - {from: [external], to: dmz, ports: ["TCP/80", "443", "UDP/53", "TCP/8000-8080"], justification: web}
+"""
+
+
+def write(tmp_path, text):
+    p = tmp_path / "zones.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_load_and_assign(tmp_path):
+    z = load_zones(write(tmp_path, GOOD))
+    assert list(z.zones) == ["pci", "dmz"]
+    assert z.is_sensitive("pci") and not z.is_sensitive("dmz")
+    r = z.allow[0]
+    assert r.expires == dt.date(2027, 6, 30) and r.owner == "payments"
+    assert z.allow[1].ports["TCP"] == ((80, 80), (443, 443), (8000, 8080))
+    snap = snapshot(
+        ns("pci", compliance="pci"),
+        ns("shop"),
+        pod("pci", "vault", app="vault"),
+        pod("shop", "web", tier="edge"),
+        pod("shop", "db"),
+    )
+    assert z.workload_zones(snap) == {"pci/vault": "pci", "shop/web": "dmz", "shop/db": "unzoned"}
+
+
+def test_coverage_and_expiry(tmp_path):
+    z = load_zones(write(tmp_path, GOOD))
+    c = z.coverage("dmz", "pci", "TCP", ((443, 443), (5432, 5432)), dt.date(2026, 1, 1))
+    assert c.covered == ((443, 443),) and c.uncovered == ((5432, 5432),)
+    c = z.coverage("dmz", "pci", "TCP", ((443, 443),), dt.date(2027, 7, 1))
+    assert c.uncovered == ((443, 443),) and c.expired_rules and not c.rules
+    # last valid day still counts
+    assert not z.coverage("dmz", "pci", "TCP", ((443, 443),), dt.date(2027, 6, 30)).uncovered
+
+
+def test_overlap_needs_priority(tmp_path):
+    text = """
+zones:
+  a: {namespaceSelector: {matchLabels: {team: x}}}
+  b: {podSelector: {matchLabels: {tier: edge}}}
+"""
+    z = load_zones(write(tmp_path, text))
+    snap = snapshot(ns("n", team="x"), pod("n", "p", tier="edge"))
+    with pytest.raises(ZoneError, match=r"zones.yaml.*zones a, b overlap on pod n/p"):
+        z.workload_zones(snap)
+    z = load_zones(write(tmp_path, text.replace("edge}}}", "edge}}, priority: 5}")))
+    assert z.workload_zones(snap) == {"n/p": "b"}
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: nope, justification: x}\n",
+            r"allow\[0\].*unknown zone 'nope'",
+        ),
+        (
+            "zones:\n  a: {podSelector: {matchExpressions: [{key: k, operator: Bad}]}}\n",
+            r"zone a.*bad selector.*invalid operator",
+        ),
+        (
+            "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, ports: ['TCP/99999'], justification: x}\n",
+            r"allow\[0\]\.ports\[0\].*TCP/99999",
+        ),
+        (
+            "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, ports: ['ICMP/1'], justification: x}\n",
+            r"protocol must be TCP",
+        ),
+        (
+            "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: external}\n",
+            r"allow\[0\].*justification",
+        ),
+        ("zones:\n  unzoned: {podSelector: {}}\n", r"built-in zone"),
+        ("zones:\n  a: {}\n", r"zone a.*namespaceSelector and/or a podSelector"),
+        (
+            "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, justification: x, expires: soon}\n",
+            r"expires",
+        ),
+        ("nozones: 1\n", r"top-level 'zones:'"),
+    ],
+)
+def test_bad_files(tmp_path, text, match):
+    with pytest.raises(ZoneError, match=match) as ei:
+        load_zones(write(tmp_path, text))
+    assert "zones.yaml" in str(ei.value)
+
+
+def test_frames_and_html(tmp_path):
+    z = load_zones(write(tmp_path, GOOD.replace('"checkout gateway"', '"<b>gw</b>"')))
+    assert z.to_frame()["zone"].tolist() == ["pci", "dmz"]
+    af = z.allow_frame()
+    assert af.loc[0, "expires"] == "2027-06-30" and af.loc[1, "ports"] == "TCP/80, TCP/443, TCP/8000-8080, UDP/53"
+    html = z._repr_html_()
+    assert "<b>gw</b>" not in html and "&lt;b&gt;gw&lt;/b&gt;" in html
+    assert z.names[-2:] == ["unzoned", "external"]

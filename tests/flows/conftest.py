@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+import k8sviz
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def demo_snap():
+    return k8sviz.demo()
+
+
+@pytest.fixture(scope="session")
+def demo_flows(demo_snap):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", k8sviz.FlowWarning)  # the demo data loads cleanly
+        return k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=demo_snap)
+
+
+def load(name: str, **kw):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = k8sviz.load_flows(DATA / name, **kw)
+    return df, [str(w.message) for w in caught if issubclass(w.category, k8sviz.FlowWarning)]

@@ -1,0 +1,161 @@
+"""Edges, windows, clock skew, archive aggregation and intent-vs-observed on the demo flows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import k8sviz
+from k8sviz.flows.compare import port_ranges
+
+from .conftest import DATA
+
+SKEWED = "gke-shop-pool-1-32c3bb81-5nj2"
+
+
+def test_port_ranges():
+    assert port_ranges([8080, 80, 8081, 8082, None, 443]) == ["80", "443", "8080-8082"]
+    assert port_ranges([]) == []
+
+
+class TestDemoLoad:
+    def test_sources_and_windows(self, demo_flows):
+        rep = k8sviz.flow_report(demo_flows)
+        fmts = {s["format"]: s for s in rep["sources"]}
+        assert set(fmts) == {"hubble", "calico"}
+        assert fmts["hubble"]["skipped"] == {"lost_events": 4, "agent_event": 4}
+        assert rep["unmapped"] == {} and rep["problems"] == []
+        w = k8sviz.flow_windows(demo_flows).set_index("source_format")
+        assert w.loc["hubble", "first"] >= pd.Timestamp("2024-03-10T00:00:00Z")
+        assert w.loc["hubble", "last"] < pd.Timestamp("2024-03-17T00:00:08Z")
+        assert w.loc["hubble", "span"] > pd.Timedelta(days=6)
+        assert w.loc["calico", "first"] == pd.Timestamp("2024-03-15T00:00:00Z")
+        assert w.loc["calico", "flows"] > w.loc["calico", "records"]  # aggregated rows
+
+    def test_every_flow_endpoint_is_mapped(self, demo_flows):
+        for side in ("src", "dst"):
+            assert set(demo_flows[f"{side}_type"]) <= {"pod", "workload", "node", "external"}
+
+
+class TestEdges:
+    def test_workload_edges(self, demo_flows):
+        e = k8sviz.flow_edges(demo_flows)
+        row = e[(e["src"] == "shop/checkoutservice") & (e["dst"] == "pci/paymentservice")].iloc[0]
+        assert row["ports"] == ["50051"] and row["denied"] > 0 and row["allowed"] > 0
+        assert row["verdicts"] == "allowed,denied" and row["sources"] == "calico,hubble"
+        assert row["first_seen"] < row["last_seen"]
+        assert row["flows"] == row["allowed"] + row["denied"] + row["unknown"]
+        ml = e[(e["src"] == "shop/recommendationservice") & (e["dst"] == "34.149.87.45")].iloc[0]
+        assert ml["dst_type"] == "external" and ml["ports"] == ["443"]
+
+    def test_namespace_edges_and_replies(self, demo_flows):
+        e = k8sviz.flow_edges(demo_flows, level="namespace")
+        pairs = set(zip(e["src"], e["dst"], strict=True))
+        assert ("shop", "pci") in pairs and ("shop", "external-public") in pairs
+        assert ("external-public", "ingress-nginx") in pairs
+        with_replies = k8sviz.flow_edges(demo_flows, level="namespace", replies=True)
+        assert with_replies["records"].sum() > e["records"].sum()
+
+    def test_reporter_filter_and_bad_level(self, demo_flows):
+        e = k8sviz.flow_edges(demo_flows, reporter="src")
+        assert e["records"].sum() < k8sviz.flow_edges(demo_flows)["records"].sum()
+        with pytest.raises(k8sviz.InputError):
+            k8sviz.flow_edges(demo_flows, level="cluster")
+
+
+class TestClockSkew:
+    def test_demo_skew_is_found_on_one_node(self, demo_flows):
+        sk = k8sviz.clock_skew(demo_flows, threshold="2s")
+        assert len(sk) == 4 and set(sk["source_format"]) == {"hubble"}
+        assert set(sk["suspect_node"]) == {SKEWED}
+        to_skewed = sk[sk["dst_node"] == SKEWED]
+        assert (to_skewed["offset_seconds"].round() == 7).all()
+        assert (sk.loc[sk["src_node"] == SKEWED, "offset_seconds"].round() == -7).all()
+
+    def test_all_pairs_and_threshold(self, demo_flows):
+        every = k8sviz.clock_skew(demo_flows, all_pairs=True)
+        assert len(every) > 4 and not every.loc[~every["skewed"], "offset_seconds"].abs().gt(1).any()
+        assert k8sviz.clock_skew(demo_flows, threshold="10s").empty
+
+    def test_calico_reporters(self, demo_snap):
+        df = k8sviz.load_flows(DATA / "calico_array.json", snapshot=demo_snap)
+        sk = k8sviz.clock_skew(df, threshold="2s")
+        assert len(sk) == 1
+        row = sk.iloc[0]
+        assert (row["src_node"], row["dst_node"], row["offset_seconds"]) == (
+            "gke-shop-pool-1-32c3bb81-6swf",
+            "gke-shop-pool-1-32c3bb81-jgp7",
+            3.0,
+        )
+
+
+class TestArchive:
+    def test_matches_in_memory_edges(self, demo_snap):
+        path = k8sviz.demo_path("flows", "hubble.json.gz")
+        a = k8sviz.aggregate_flow_archive(path, snapshot=demo_snap)
+        m = k8sviz.flow_edges(k8sviz.load_flows(path, snapshot=demo_snap))
+        key = ["src", "dst", "protocol"]
+        merged = a.merge(m, on=key, suffixes=("_a", "_m"))
+        assert len(merged) == len(a) == len(m)
+        assert (merged["flows_a"] == merged["flows_m"]).all()
+        assert (merged["denied_a"] == merged["denied_m"]).all()
+        assert (merged["ports_a"] == merged["ports_m"]).all()
+
+    def test_calico_array_and_pretty(self, demo_snap):
+        path = k8sviz.demo_path("flows", "calico.json")
+        a = k8sviz.aggregate_flow_archive(path, snapshot=demo_snap)
+        m = k8sviz.flow_edges(k8sviz.load_flows(path, snapshot=demo_snap))
+        merged = a.merge(m, on=["src", "dst", "protocol"], suffixes=("_a", "_m"))
+        assert len(merged) == len(a) == len(m)
+        assert (merged["flows_a"] == merged["flows_m"]).all() and (
+            merged["bytes_a"] == merged["bytes_m"]
+        ).all()
+        pretty = k8sviz.aggregate_flow_archive(DATA / "calico_pretty.json", snapshot=demo_snap)
+        assert pretty["records"].sum() == 3
+
+    def test_calico_and_parquet(self, demo_snap, tmp_path):
+        df = k8sviz.load_flows(k8sviz.demo_path("flows", "calico.json"), snapshot=demo_snap)
+        df.to_parquet(tmp_path / "calico.parquet")
+        a = k8sviz.aggregate_flow_archive(tmp_path, snapshot=demo_snap, level="namespace")
+        m = k8sviz.flow_edges(df, level="namespace")
+        assert a["flows"].sum() == m["flows"].sum()
+        assert set(zip(a["src"], a["dst"], strict=True)) == set(zip(m["src"], m["dst"], strict=True))
+
+
+class FakeReach:
+    """The engine contract, for a unit test independent of the engine."""
+
+    def __init__(self, allowed, rules):
+        self.allowed = allowed
+        self.rules = rules
+
+    def can_reach(self, src, dst, port, protocol="TCP"):
+        w = lambda k: k.split("/")[0] + "/" + k.split("/")[1].split("-")[0] if "/" in k else k  # noqa: E731
+        return (w(src), w(dst), port) in self.allowed
+
+    def explain(self, src, dst, port, protocol="TCP"):
+        return "fake verdict"
+
+    def rule_frame(self, level="workload"):
+        return pd.DataFrame(
+            self.rules, columns=["policy", "direction", "rule", "src", "dst", "protocol", "ports"]
+        )
+
+
+def test_discrepancies_with_fake_engine(demo_snap):
+    df = k8sviz.load_flows(DATA / "hubble_bare.json.gz", snapshot=demo_snap)
+    reach = FakeReach(
+        {("shop/loadgenerator", "shop/frontend", 8080), ("shop/loadgenerator", "shop/cartservice", 7070)},
+        [
+            ("shop/a", "egress", 0, "shop/loadgenerator", "shop/frontend", "TCP", ["8000-9000"]),
+            ("shop/b", "ingress", 1, "shop/adservice", "shop/frontend", "TCP", ["8080"]),
+            ("shop/c", "egress", 0, "shop/recommendationservice", "0.0.0.0/0", "TCP", ["443"]),
+        ],
+    )
+    d = k8sviz.flow_discrepancies(df, reach)
+    kinds = dict(zip(d["kind"], d["src"] + " -> " + d["dst"], strict=True))
+    assert kinds["observed-but-policy-denies"] == "shop/recommendationservice -> 35.190.0.1"
+    assert kinds["dropped-but-policy-allows"] == "shop/loadgenerator -> shop/cartservice"
+    unused = d[d["kind"] == "allowed-but-unused"]
+    assert list(unused["policy"]) == ["shop/b"]  # shop/c is used: 35.190.0.1 is in 0.0.0.0/0
+    assert unused.iloc[0]["flows"] == 0 and unused.iloc[0]["rule"] == "1"

@@ -1,0 +1,60 @@
+"""The anomalies documented in data/demo/README.md ("Flows") are found, and nothing else."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import k8sviz
+
+
+@pytest.fixture(scope="module")
+def found(demo_snap, demo_flows):
+    return k8sviz.flow_discrepancies(demo_flows, k8sviz.reachability(demo_snap))
+
+
+def test_exactly_the_documented_findings(found):
+    assert sorted(zip(found["kind"], found["src"], found["dst"], strict=True)) == [
+        ("allowed-but-unused", "monitoring/prometheus", "kube-system/coredns"),
+        ("dropped-but-policy-allows", "shop/checkoutservice", "pci/paymentservice"),
+        ("observed-but-policy-denies", "shop/loadgenerator", "shop/cartservice"),
+    ]
+
+
+def test_a_forwarded_although_denied(found):
+    row = found[found["kind"] == "observed-but-policy-denies"].iloc[0]
+    assert row["ports"] == ["7070"] and row["flows"] >= 12
+    assert row["first_seen"] >= pd.Timestamp("2024-03-15T14:00:00Z")
+    assert row["last_seen"] <= pd.Timestamp("2024-03-15T15:00:00Z")
+    assert "shop/loadgenerator-egress" in row["policy"] and "shop/cartservice-ingress" in row["policy"]
+    assert row["direction"] == "egress,ingress"
+    assert len(row["sample"]) == 3 and all(":" in s for s in row["sample"])
+
+
+def test_b_dropped_although_allowed(found):
+    row = found[found["kind"] == "dropped-but-policy-allows"].iloc[0]
+    assert row["ports"] == ["50051"]
+    # Hubble drops lie in the 8-minute window (Calico rows cover the hour)
+    assert row["first_seen"] >= pd.Timestamp("2024-03-16T03:00:00Z")
+    assert row["last_seen"] <= pd.Timestamp("2024-03-16T04:00:00Z")
+    assert "pci/paymentservice-ingress ingress[0]" in row["rule"]
+    assert "shop/checkoutservice-egress-payment egress[0]" in row["rule"]
+
+
+def test_c_unused_rule(found):
+    row = found[found["kind"] == "allowed-but-unused"].iloc[0]
+    assert (row["policy"], row["direction"], row["rule"]) == ("kube-system/coredns-ingress", "ingress", "1")
+    assert row["ports"] == ["9153"] and row["flows"] == 0
+
+
+def test_d_clock_skew(demo_flows):
+    sk = k8sviz.clock_skew(demo_flows)
+    assert set(sk["suspect_node"]) == {"gke-shop-pool-1-32c3bb81-5nj2"}
+
+
+def test_e_public_egress(demo_flows):
+    e = k8sviz.flow_edges(demo_flows)
+    pub = e[(e["src_namespace"] == "shop") & (e["dst_type"] == "external")]
+    assert set(pub["dst"]) == {"34.149.87.45", "external-public"}
+    assert set(pub["src"]) == {"shop/recommendationservice"}
+    assert all(p == ["443"] for p in pub["ports"])

@@ -1,0 +1,230 @@
+"""load_flows on small realistic files: Hubble (both wrappers, gz), Calico (lines, array, pretty), CSV."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pandas as pd
+import pytest
+
+import k8sviz
+from k8sviz.flows import COLUMNS, CORE_COLUMNS
+
+from .conftest import DATA, load
+
+
+class TestHubble:
+    def test_wrapped_lines_malformed_and_truncated(self, demo_snap):
+        df, warns = load("hubble_wrapped.jsonl", snapshot=demo_snap)
+        assert list(df.columns) == list(COLUMNS)
+        assert len(df) == 5
+        src = df.attrs["k8sviz"]["sources"][0]
+        assert src["format"] == "hubble"
+        assert (src["malformed"], src["truncated"]) == (1, 1)
+        assert src["skipped"] == {"lost_events": 1, "agent_event": 1}
+        problems = {(p["kind"], p["line"]) for p in df.attrs["k8sviz"]["problems"]}
+        assert problems == {("malformed", 4), ("truncated", 10)}
+        assert any("malformed" in w and "line 4" in w for w in warns)
+
+    def test_times_are_utc_and_ordered(self, demo_snap):
+        df, _ = load("hubble_wrapped.jsonl", snapshot=demo_snap)
+        assert str(df["time"].dt.tz) == "UTC"
+        assert df["time"].is_monotonic_increasing
+        # 11:00:01+01:00 is 10:00:01 UTC; nanoseconds are kept
+        assert pd.Timestamp("2026-11-20T10:00:01Z") in set(df["time"])
+        assert df["time"].iloc[0].nanosecond == 789
+
+    def test_fields(self, demo_snap):
+        df, _ = load("hubble_wrapped.jsonl", snapshot=demo_snap)
+        first = df.iloc[0]
+        assert first["src_workload"] == "loadgenerator" and first["dst_workload"] == "frontend"
+        assert first["reporter"] == "src" and first["node"] == "gke-shop-pool-1-32c3bb81-jgp7"
+        assert df.iloc[1]["reporter"] == "dst"
+        drop = df[df["verdict"] == "denied"].iloc[0]
+        assert drop["cni_verdict"] == "DROPPED" and drop["drop_reason"] == "POLICY_DENIED"
+        ext = df[df["dst_type"] == "external"].iloc[0]
+        assert ext["dst_address_space"] == "public" and ext["dst_port"] == 443
+        # no pod name in the flow: mapped through the snapshot by IP
+        assert ext["src_workload"] == "recommendationservice" and ext["src_pod"].startswith("recommendation")
+        assert ext["policies"] == "shop/recommendation-egress-ml-api"
+        assert set(df["source_format"]) == {"hubble"}
+
+    def test_gz_bare_flows_without_snapshot(self):
+        df, _ = load("hubble_bare.json.gz")
+        assert len(df) == 5
+        assert df.attrs["k8sviz"]["sources"][0]["skipped"] == {"lost_events": 1, "agent_event": 1}
+        # without a snapshot: workload from Hubble's workloads[] or the pod name's shape
+        assert set(df["src_workload"].dropna()) == {"loadgenerator"}
+        assert set(df["dst_workload"].dropna()) == {"frontend", "cartservice"}
+        assert df.loc[df["dst_ip"] == "35.190.0.1", "dst_address_space"].iloc[0] == "public"
+
+    def test_truncated_gzip_is_reported(self, tmp_path):
+        raw = (DATA / "hubble_bare.json.gz").read_bytes()
+        cut = tmp_path / "cut.json.gz"
+        cut.write_bytes(raw[: len(raw) - 40])
+        df, _ = load_path(cut)
+        kinds = {p["kind"] for p in df.attrs["k8sviz"]["problems"]}
+        assert "truncated" in kinds
+        assert 0 < len(df) <= 5
+
+    def test_label_prefixes(self, tmp_path):
+        flow = {
+            "time": "2026-11-20T10:00:00Z",
+            "verdict": "FORWARDED",
+            "traffic_direction": "INGRESS",
+            "IP": {"source": "10.128.0.6", "destination": "10.244.2.119"},
+            "l4": {"UDP": {"source_port": 5353, "destination_port": 9090}},
+            "source": {"identity": 6, "labels": ["reserved:remote-node"]},
+            "destination": {
+                "namespace": "monitoring",
+                "pod_name": "prometheus-0",
+                "labels": ["k8s:app=prometheus"],
+            },
+        }
+        p = tmp_path / "f.json"
+        p.write_text(json.dumps(flow) + "\n")
+        df = k8sviz.load_flows(p, snapshot=k8sviz.demo())
+        row = df.iloc[0]
+        assert row["src_type"] == "node" and row["src_workload"] == "gke-shop-pool-1-32c3bb81-5nj2"
+        assert row["dst_workload"] == "prometheus" and row["protocol"] == "UDP"
+
+
+def load_path(path):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = k8sviz.load_flows(path)
+    return df, [str(w.message) for w in caught]
+
+
+class TestCalico:
+    @pytest.mark.parametrize("name", ["calico_array.json", "calico_lines.json", "calico_pretty.json"])
+    def test_shapes(self, name, demo_snap):
+        df, _ = load(name, snapshot=demo_snap)
+        assert set(df["source_format"]) == {"calico"}
+        agg = df[(df["src_type"] == "workload") & (df["reporter"] == "src")].iloc[0]
+        assert agg["src_workload"] == "frontend" and pd.isna(agg["src_pod"]) and pd.isna(agg["src_ip"])
+        assert agg["dst_workload"] == "cartservice" and agg["num_flows"] == 4
+        assert agg["bytes_out"] == 5400 and agg["policies"] == "shop/frontend-egress"
+        assert agg["policy_trace"] == "0|default|shop/knp.default.frontend-egress|allow|2"
+        assert agg["start_time"] == pd.Timestamp("2024-03-15T10:00:00Z") == agg["time"]
+        assert agg["end_time"] == pd.Timestamp("2024-03-15T10:05:00Z")
+        denied = df[df["verdict"] == "denied"].iloc[0]
+        assert denied["src_pod"] == "loadgenerator-45pd8wqjr9-wxgxt" and denied["src_ip"] == "10.244.2.203"
+        assert df.attrs["k8sviz"]["unmapped"] == {}
+
+    def test_net_types_and_es_wrapper(self, demo_snap):
+        df, _ = load("calico_array.json", snapshot=demo_snap)
+        pub = df[df["dst_type"] == "external"].iloc[0]
+        assert pub["dst_address_space"] == "public" and pd.isna(pub["dst_ip"])
+        pvt = df[df["src_type"] == "external"].iloc[0]
+        assert pvt["src_address_space"] == "private" and pvt["dst_pod"] == "card-vault-0"
+        assert pvt["policies"] == "staged:pci/default.card-vault-lockdown"
+        dns = df[df["protocol"] == "UDP"].iloc[0]  # {"_source": ...}, proto 17
+        assert dns["dst_workload"] == "coredns" and dns["dst_namespace"] == "kube-system"
+
+    def test_malformed_and_truncated_lines(self, demo_snap):
+        df, warns = load("calico_lines.json", snapshot=demo_snap)
+        src = df.attrs["k8sviz"]["sources"][0]
+        assert (src["records"], src["malformed"], src["truncated"]) == (6, 1, 1)
+        assert warns
+
+    def test_truncated_array(self, demo_snap):
+        df, warns = load("calico_truncated_array.json", snapshot=demo_snap)
+        assert len(df) == 5
+        assert df.attrs["k8sviz"]["sources"][0]["truncated"] == 1
+        assert any("truncated" in w for w in warns)
+
+    def test_aggregate_without_snapshot(self):
+        df, _ = load("calico_array.json")
+        assert set(df.loc[df["src_type"] == "workload", "src_workload"]) == {
+            "frontend",
+            "recommendationservice",
+        }
+
+
+class TestCSV:
+    def test_rows_and_problems(self, demo_snap):
+        df, warns = load("flows.csv", snapshot=demo_snap)
+        assert len(df) == 4
+        assert set(df["source_format"]) == {"csv"}
+        src = df.attrs["k8sviz"]["sources"][0]
+        assert (src["records"], src["malformed"], src["truncated"], src["bad_time"]) == (4, 1, 1, 1)
+        kinds = df.attrs["k8sviz"]["problem_counts"]
+        assert kinds["ignored-columns"] == 1
+        unmapped = df.attrs["k8sviz"]["unmapped"]["private-ip-not-in-snapshot"]
+        assert unmapped["samples"][0]["endpoint"] == "192.168.5.5" and unmapped["samples"][0]["line"] == 7
+        assert any("unmapped" in w for w in warns)
+
+    def test_mapping_and_times(self, demo_snap):
+        df, _ = load("flows.csv", snapshot=demo_snap)
+        first = df.iloc[0]
+        assert first["src_workload"] == "loadgenerator" and first["dst_workload"] == "cartservice"
+        assert (df["time"].iloc[:3] == pd.Timestamp("2024-03-15T10:00:00Z")).all()  # Z, +02:00, epoch
+        svc = df[df["dst_type"] == "service"].iloc[0]
+        assert svc["dst_service"] == "kube-system/kube-dns" and svc["protocol"] == "UDP"
+        assert df.loc[df["verdict"] == "denied", "src_ip"].iloc[0] == "192.168.5.5"
+
+    def test_bad_header(self, tmp_path):
+        p = tmp_path / "x.csv"
+        p.write_text("when,who\n1,2\n")
+        df, _ = load_path(p)
+        assert len(df) == 0 and list(df.columns) == list(COLUMNS)
+        assert df.attrs["k8sviz"]["problem_counts"] == {"bad-header": 1}
+
+
+def test_several_files_one_schema(demo_snap):
+    df = k8sviz.load_flows(DATA / "calico_array.json", DATA / "hubble_bare.json.gz", snapshot=demo_snap)
+    assert set(df["source_format"]) == {"calico", "hubble"}
+    assert CORE_COLUMNS[:3] == ["time", "src_namespace", "src_pod"]
+    assert df["time"].is_monotonic_increasing
+    assert set(df["verdict"]) <= {"allowed", "denied", "unknown"}
+
+
+def test_explicit_format_and_errors(tmp_path):
+    with pytest.raises(k8sviz.InputError):
+        k8sviz.load_flows()
+    with pytest.raises(k8sviz.InputError):
+        k8sviz.load_flows(tmp_path / "missing.json")
+    with pytest.raises(k8sviz.InputError):
+        k8sviz.load_flows(DATA / "flows.csv", format="netflow")
+    df = k8sviz.load_flows(DATA / "hubble_bare.json.gz", format="hubble")
+    assert len(df) == 5
+
+
+def test_chunks_give_the_same_table(demo_snap):
+    a = k8sviz.load_flows(DATA / "hubble_bare.json.gz", DATA / "calico_array.json", snapshot=demo_snap)
+    b = k8sviz.load_flows(
+        DATA / "hubble_bare.json.gz", DATA / "calico_array.json", snapshot=demo_snap, chunk_size=2
+    )
+    pd.testing.assert_frame_equal(a.astype(str), b.astype(str))
+
+
+def test_attrs_survive_parquet(tmp_path, demo_snap):
+    df = k8sviz.load_flows(DATA / "hubble_bare.json.gz", snapshot=demo_snap)
+    df.to_parquet(tmp_path / "f.parquet")
+
+
+def test_gzip_detection_by_content(tmp_path):
+    p = tmp_path / "flows.log.gz"
+    with gzip.open(p, "wt") as fh:
+        fh.write((DATA / "calico_lines.json").read_text().splitlines()[0] + "\n")
+    assert k8sviz.load_flows(p).attrs["k8sviz"]["sources"][0]["format"] == "calico"
+
+
+def test_fast_hubble_path_equals_generic_parser(demo_snap, monkeypatch):
+    import k8sviz.flows as F
+
+    paths = [
+        DATA / "hubble_wrapped.jsonl",
+        DATA / "hubble_bare.json.gz",
+        k8sviz.demo_path("flows", "hubble.json.gz"),
+    ]
+    fast = k8sviz.load_flows(*paths, snapshot=demo_snap)
+    original = F._read_all
+    monkeypatch.setattr(F, "_read_all", lambda *a, **k: original(*a, fast=False))
+    slow = k8sviz.load_flows(*paths, snapshot=demo_snap)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast.attrs == slow.attrs

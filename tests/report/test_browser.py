@@ -1,0 +1,214 @@
+"""Open reports (and an exported notebook) in headless Chromium, offline."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def open_offline(browser, path: Path, *, wait_for: str = ".plotly .main-svg"):
+    """Open ``path``; record console errors, dialogs and every request; block anything not local."""
+    ctx = browser.new_context(offline=True)
+    page = ctx.new_page()
+    seen = {"console": [], "requests": [], "dialogs": [], "errors": []}
+    page.on("console", lambda m: seen["console"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("request", lambda r: seen["requests"].append(r.url))
+
+    def on_dialog(d):
+        seen["dialogs"].append(d.message)
+        d.dismiss()
+
+    page.on("dialog", on_dialog)
+    url = path.resolve().as_uri()
+    page.route("**/*", lambda route: route.continue_() if route.request.url == url else route.abort())
+    page.goto(url, wait_until="load")
+    if wait_for:
+        page.wait_for_selector(wait_for, timeout=20_000)
+    return ctx, page, seen, url
+
+
+def _non_data(urls, url):
+    return [u for u in urls if u != url and not u.startswith(("data:", "blob:", "about:"))]
+
+
+def test_report_renders_offline_and_hostile_labels_inert(browser, hostile_report):
+    ctx, page, seen, url = open_offline(browser, hostile_report)
+    try:
+        fig_ids = page.eval_on_selector_all(".plotly-graph-div", "els => els.map(e => e.id)")
+        assert {
+            "fig-findings",
+            "fig-segmentation",
+            "fig-graph",
+            "fig-flow-sankey",
+            "fig-flow-timeline",
+            "fig-reachability",
+        } <= set(fig_ids)
+        for fid in fig_ids:
+            assert page.locator(f"#{fid} .main-svg").count() >= 1, fid
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__pwned === undefined")
+        assert page.locator("img").count() == 0
+        assert page.locator("script").count() == 1 + len(fig_ids)
+        assert seen["dialogs"] == []
+        assert seen["errors"] == [] and seen["console"] == []
+        assert _non_data(seen["requests"], url) == []
+        # the hostile label shows as text
+        assert "<script>window.__pwned=1;alert(1)</script>" in page.inner_text("#findings")
+        # hovering a node does not execute anything either
+        page.hover("#fig-graph .scatterlayer .trace:last-child .point", force=True)
+        page.wait_for_timeout(200)
+        assert page.evaluate("window.__pwned === undefined")
+    finally:
+        ctx.close()
+
+
+def test_large_report_opens_quickly(browser, tmp_path, monkeypatch):
+    """A 2,000-workload report (graph aggregated per namespace) loads in a few seconds."""
+    import time
+
+    import networkx as nx
+    import pandas as pd
+
+    import k8sviz
+
+    G = nx.MultiDiGraph()
+    rows = []
+    for i in range(2000):
+        G.add_node(
+            f"ns{i % 50}/w{i}",
+            namespace=f"ns{i % 50}",
+            zone=f"z{i % 6}",
+            labels={"app": f"w{i}"},
+            kind="workload",
+        )
+    for i in range(8000):
+        s, d = f"ns{i % 50}/w{i % 2000}", f"ns{(i * 7) % 50}/w{(i * 7) % 2000}"
+        G.add_edge(s, d, kind="allowed", protocol="TCP", ports=["8080"], rules=["p"])
+        rows.append(
+            {
+                "src": s,
+                "dst": d,
+                "src_namespace": s.split("/")[0],
+                "dst_namespace": d.split("/")[0],
+                "src_type": "workload",
+                "dst_type": "workload",
+                "protocol": "TCP",
+                "ports": ["8080"],
+            }
+        )
+
+    class R:
+        def to_frame(self, level="pod"):
+            return pd.DataFrame(rows)
+
+    monkeypatch.setattr(k8sviz, "reachability", lambda *a, **k: R(), raising=False)
+    monkeypatch.setattr(k8sviz, "graph", lambda *a, **k: G, raising=False)
+    monkeypatch.setattr(
+        k8sviz,
+        "gaps",
+        lambda *a, **k: pd.DataFrame(
+            [
+                {
+                    "finding": "f",
+                    "severity": "low",
+                    "namespace": "ns1",
+                    "name": "w1",
+                    "detail": "",
+                    "controls": [],
+                }
+            ]
+        ),
+        raising=False,
+    )
+    monkeypatch.setattr(
+        k8sviz,
+        "controls_summary",
+        lambda g: pd.DataFrame([{"control": "c", "status": "pass"}]),
+        raising=False,
+    )
+    out = k8sviz.report(k8sviz.demo(), output=tmp_path / "big.html")
+    assert out.stat().st_size < 12_000_000
+    t = time.perf_counter()
+    ctx, page, seen, url = open_offline(browser, out)
+    try:
+        page.wait_for_selector("#fig-graph .main-svg", timeout=20_000)
+        page.wait_for_selector("#fig-reachability .main-svg", timeout=20_000)
+        elapsed = time.perf_counter() - t
+        assert elapsed < 10, elapsed
+        assert seen["errors"] == [] and seen["console"] == []
+        assert _non_data(seen["requests"], url) == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.slow
+def test_exported_notebook_shows_figures_offline(browser, tmp_path):
+    """``jupyter nbconvert --to html --no-input --execute`` with the k8sviz template works offline."""
+    pytest.importorskip("nbconvert")
+    import k8sviz.notebook
+
+    root = Path(__file__).resolve().parents[2]
+    src = tmp_path / "02-segmentation.ipynb"
+    shutil.copy(root / "notebooks" / "02-segmentation.ipynb", src)
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "nbconvert",
+        "--to",
+        "html",
+        "--no-input",
+        "--execute",
+        *k8sviz.notebook.nbconvert_args(),
+        "--output-dir",
+        str(tmp_path),
+        str(src),
+    ]
+    subprocess.run(cmd, check=True, env=env, cwd=tmp_path, capture_output=True, timeout=300)
+    html_path = tmp_path / "02-segmentation.html"
+    text = html_path.read_text()
+    import re
+
+    assert not re.search(r"""<(script|link|img|iframe)\b[^>]*(src|href)=["']?https?:""", text)
+    ctx, page, seen, url = open_offline(browser, html_path)
+    try:
+        n_figs = page.locator(".plotly-graph-div").count()
+        assert n_figs == 3
+        page.wait_for_function(f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {n_figs}")
+        assert _non_data(seen["requests"], url) == []
+        assert seen["errors"] == []
+    finally:
+        ctx.close()

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import k8sviz
+from k8sviz.cli import main
+
+from ..viz.conftest import HOSTILE
+
+
+def _scripts(page: str) -> list[str]:
+    return re.findall(r"<script\b[^>]*>(.*?)</script>", page, flags=re.S | re.I)
+
+
+def test_report_sections(hostile_report, fake_analysis):
+    page = hostile_report.read_text()
+    for sid in (
+        "summary",
+        "scope",
+        "inputs",
+        "coverage-table",
+        "findings",
+        "segmentation",
+        "graph",
+        "flows",
+        "appendix",
+        "fig-findings",
+        "fig-segmentation",
+        "fig-graph",
+        "fig-flow-sankey",
+        "fig-flow-timeline",
+        "fig-reachability",
+        "controls-table",
+        "allowed-table",
+    ):
+        assert f'id="{sid}"' in page, sid
+    assert "problems" not in re.findall(r'id="([^"]+)"', page)
+    assert "Limitations of this report" not in page
+    assert fake_analysis["reachability"] == 1
+
+
+def test_plotlyjs_embedded_once_and_no_remote_refs(hostile_report):
+    page = hostile_report.read_text()
+    scripts = re.findall(r"<script\b([^>]*)>", page)
+    assert all("src" not in attrs for attrs in scripts)
+    assert page.count("plotly.js v") <= 2  # banner of the single bundle
+    assert len([s for s in _scripts(page) if len(s) > 1_000_000]) == 1
+    assert not re.search(r"""<(link|img|iframe)\b[^>]*(src|href)=["']?https?:""", page)
+
+
+def test_hostile_strings_are_text(hostile_report):
+    page = hostile_report.read_text()
+    # outside scripts nothing hostile is live markup
+    body = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.I)
+    assert "<img" not in body
+    assert "window.__pwned" in page or "&lt;script&gt;" in body
+    assert "&lt;script&gt;window.__pwned=1;alert(1)&lt;/script&gt;" in body
+    # inside figure JSON every < is \u003c
+    for s in _scripts(page):
+        if "Plotly.newPlot" in s:
+            assert "<" not in s.split("Plotly.newPlot", 1)[1]
+    # labels are never evaluated as templates
+    assert "{{ 7*7 }}" in page or "{{ 7*7 }}" in page.replace("&#123;", "{")
+    assert ">49<" not in page
+
+
+def test_deterministic(tmp_path, hostile_dump, fake_analysis):
+    a = k8sviz.report(hostile_dump, generated_at="2024-01-01T00:00:00Z")
+    b = k8sviz.report(hostile_dump, generated_at="2024-01-01T00:00:00Z")
+    assert a == b
+    c = k8sviz.report(hostile_dump)
+    diff = [(x, y) for x, y in zip(a.splitlines(), c.splitlines(), strict=True) if x != y]
+    assert len(diff) == 1 and "generated-at" in diff[0][0]
+
+
+def test_coverage_unknown_in_red(hostile_report):
+    page = hostile_report.read_text()
+    assert re.search(
+        r'<tr class="unknown-row"><td>ciliumnetworkpolicies</td><td><span class="unknown">unknown \(not-in-input\)',
+        page,
+    )
+
+
+def test_inputs_hashed(hostile_report, hostile_dump):
+    import hashlib
+
+    page = hostile_report.read_text()
+    digest = hashlib.sha256((hostile_dump / "dump.json").read_bytes()).hexdigest()
+    assert digest in page
+    assert "hubble.jsonl" in page and "zones.yaml" in page
+
+
+def test_missing_analysis_is_a_visible_problem(tmp_path, hostile_dump, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("nope")
+
+    monkeypatch.setattr(k8sviz, "reachability", boom, raising=False)
+    page = k8sviz.report(hostile_dump, generated_at="2024-01-01T00:00:00Z")
+    assert "Limitations of this report" in page
+    assert "reachability: RuntimeError: nope" in page
+
+
+def test_cli(tmp_path, hostile_dump, fake_analysis, capsys):
+    out = tmp_path / "a.html"
+    assert main(["report", str(hostile_dump), "-o", str(out)]) == 0
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_cli_demo(tmp_path, fake_analysis):
+    out = tmp_path / "demo.html"
+    assert main(["report", "--demo", "-o", str(out)]) == 0
+    assert "demo-boutique" in out.read_text()
+
+
+def test_module_is_callable(hostile_dump, fake_analysis):
+    import k8sviz.report as mod
+
+    assert isinstance(mod(hostile_dump, generated_at="x"), str)
+    assert HOSTILE not in k8sviz.report(hostile_dump, generated_at="x").split("<script>", 1)[0]
+
+
+def test_demo_report_with_real_analyses(tmp_path):
+    """The bundled demo, every analysis for real: no limitation, all sections, stable."""
+    zones = k8sviz.demo_path("zones.yaml")
+    flows = k8sviz.demo_path("flows")
+    kw = {"zones": zones, "generated_at": "2024-03-10T09:00:00Z"}
+    if flows.is_dir():
+        kw["flows"] = flows
+    page = k8sviz.report(k8sviz.demo(), **kw)
+    assert "Limitations of this report" not in page
+    for sid in (
+        "fig-findings",
+        "fig-segmentation",
+        "fig-graph",
+        "fig-graph-zones",
+        "fig-reachability",
+        "controls-table",
+        "violations-table",
+        "allowed-ns-table",
+    ):
+        assert f'id="{sid}"' in page, sid
+    assert 'class="card st-fail"' in page
+    # scope: the CDE, what connects to it, approved flows with an expired exception in red
+    for sid in ("zones-table", "connected-table", "zone-allow-table"):
+        assert f'id="{sid}"' in page, sid
+    assert "<td>shop/checkoutservice</td><td>shop</td><td>to pci</td>" in page
+    assert '<td class="expired">2024-01-31</td>' in page
+    # every finding a control points to is an anchor in the findings table
+    links = set(re.findall(r'href="#(finding-[a-z0-9-]+)"', page))
+    assert links and links <= set(re.findall(r'id="(finding-[a-z0-9-]+)"', page))
+    if flows.is_dir():
+        for sid in ("flows", "fig-flow-sankey", "fig-flow-timeline", "flow-sources-table", "discrepancies-table"):
+            assert f'id="{sid}"' in page, sid
+    assert page == k8sviz.report(k8sviz.demo(), **kw)
+
+
+def test_hostile_labels_through_real_analyses(hostile_dump):
+    """No fakes: the loader, engine, graph and gaps see the hostile labels; the page shows text."""
+    page = k8sviz.report(hostile_dump, generated_at="x")
+    body = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.I)
+    assert "<img" not in body and "<script" not in body
+    assert "&lt;img src=x onerror=" in body or "&lt;img src=x" in body
+    for s in _scripts(page):
+        if "Plotly.newPlot" in s:
+            assert "<" not in s.split("Plotly.newPlot", 1)[1]
+
+
+@pytest.mark.slow
+def test_identical_across_processes(tmp_path):
+    """Two CLI runs with different hash seeds write the same report apart from the generation time."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pages = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"r{seed}.html"
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(root))
+        subprocess.run(
+            [sys.executable, "-m", "k8sviz", "report", "--demo", "-o", str(out)],
+            check=True,
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=300,
+        )
+        pages.append([line for line in out.read_text().splitlines() if "generated-at" not in line])
+    assert pages[0] == pages[1]
+
+
+def test_bad_zones_file_is_an_error(tmp_path, hostile_dump, capsys):
+    bad = tmp_path / "zones.yaml"
+    bad.write_text("zones: [unclosed\n")
+    assert main(["report", str(hostile_dump), "--zones", str(bad), "-o", str(tmp_path / "x.html")]) == 2
+    assert "error" in capsys.readouterr().err
+    assert not (tmp_path / "x.html").exists()

@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from k8sviz.viz import (
+    findings_summary,
+    flow_sankey,
+    flow_timeline,
+    network_figure,
+    reachability_matrix,
+    segmentation_heatmap,
+    table_html,
+)
+
+from .conftest import HOSTILE, HOSTILE2
+
+
+def _raw_strings(fig: go.Figure) -> str:
+    return json.dumps(fig.to_plotly_json(), default=str)
+
+
+class TestNetworkFigure:
+    def test_traces_per_category(self, graph):
+        fig = network_figure(graph)
+        names = [t.name for t in fig.data]
+        assert "allowed by policy" in names
+        assert "observed in flows" in names
+        assert "violates segmentation" in names
+        assert any(n.startswith("zone: cde") for n in names)
+        viol = next(t for t in fig.data if t.name == "violates segmentation (hover)")
+        assert len(viol.x) == 1
+        assert "pci/payment" in viol.text[0]
+
+    def test_hostile_labels_are_escaped(self, graph):
+        raw = _raw_strings(network_figure(graph))
+        assert "<script" not in raw and "<img" not in raw
+        assert "&lt;script&gt;" in raw
+
+    def test_deterministic(self, graph):
+        a = network_figure(graph).to_html(full_html=False, include_plotlyjs=False, div_id="g")
+        b = network_figure(graph).to_html(full_html=False, include_plotlyjs=False, div_id="g")
+        assert a == b
+
+    def test_aggregate_namespace(self, graph):
+        fig = network_figure(graph, aggregate="namespace")
+        nodes = [t for t in fig.data if t.name and t.name.startswith("zone:")]
+        ids = sorted(i for t in nodes for i in t.customdata)
+        assert ids == ["(external)", "kube-system", "pci", "shop"]
+
+    def test_aggregate_zone(self, graph):
+        fig = network_figure(graph, aggregate="zone")
+        ids = sorted(i for t in fig.data if t.name.startswith("zone:") for i in t.customdata)
+        assert ids == ["(no zone)", "cde", "web"]
+
+    def test_drill_down(self, graph):
+        fig = network_figure(graph, namespace="pci")
+        ids = sorted(i for t in fig.data if t.name.startswith("zone:") for i in t.customdata)
+        assert ids == ["kube-system/agent", "pci/payment", "shop/cart"]
+
+    def test_spring_layout_seeded(self, graph):
+        a = network_figure(graph, layout="spring", seed=3).to_plotly_json()
+        b = network_figure(graph, layout="spring", seed=3).to_plotly_json()
+        assert json.dumps(a, default=str) == json.dumps(b, default=str)
+
+    def test_large_graph_is_fast(self):
+        import time
+
+        import networkx as nx
+
+        G = nx.MultiDiGraph()
+        for i in range(2000):
+            G.add_node(f"ns{i % 40}/w{i}", namespace=f"ns{i % 40}", zone=f"z{i % 5}", labels={"app": str(i)})
+        for i in range(6000):
+            G.add_edge(
+                f"ns{i % 40}/w{i % 2000}",
+                f"ns{(i * 7) % 40}/w{(i * 7) % 2000}",
+                kind="allowed",
+                ports=["80"],
+                protocol="TCP",
+            )
+        t = time.perf_counter()
+        fig = network_figure(G, aggregate="namespace")
+        full = network_figure(G)
+        assert time.perf_counter() - t < 10
+        assert len([t for t in fig.data if t.name.startswith("zone:")]) >= 1
+        assert isinstance(full.data[0], go.Scattergl)
+
+
+def test_segmentation_heatmap_text_and_violations():
+    m = pd.DataFrame(
+        [["allowed", "denied"], ["partial", "unknown"]], index=["web", "cde"], columns=["web", "cde"]
+    )
+
+    class Seg:
+        matrix = m
+        violations = pd.DataFrame([{"src_zone": "web", "dst_zone": "cde", "detail": "x"}])
+
+    fig = segmentation_heatmap(Seg())
+    assert isinstance(fig.data[0], go.Heatmap)
+    assert list(fig.data[0].y) == ["web", "cde"]
+    assert len(fig.layout.shapes) == 1
+
+
+def test_segmentation_heatmap_numeric():
+    m = pd.DataFrame([[3, 1], [0, 2]], index=["a", "b"], columns=["a", "b"])
+    fig = segmentation_heatmap(m)
+    assert fig.data[0].text[0][1] == "1"
+
+
+def test_reachability_matrix(reach_frame):
+    fig = reachability_matrix(reach_frame)
+    hm = fig.data[0]
+    assert "(external)" in hm.y
+    assert "internet" in reachability_matrix(reach_frame, collapse_external=False).data[0].y
+    raw = _raw_strings(fig)
+    assert "8000-8100, 50051" in raw
+    assert "<script" not in raw
+
+
+def test_reachability_matrix_aggregates(reach_frame):
+    fig = reachability_matrix(reach_frame, max_labels=2)
+    assert "namespaces" in fig.layout.title.text
+    assert "pci" in fig.data[0].x
+    assert "(external)" in fig.data[0].y
+
+
+def test_flow_sankey_bipartite(flows):
+    fig = flow_sankey(flows)
+    s = fig.data[0]
+    assert "shop (src)" in s.node.label and "shop (dst)" in s.node.label
+    assert sum(s.link.value) == len(flows)
+
+
+def test_flow_sankey_edges_frame():
+    e = pd.DataFrame(
+        [
+            {"src_namespace": "a", "dst_namespace": "b", "flows": 5},
+            {"src_namespace": "a", "dst_namespace": "a", "flows": 2},
+        ]
+    )
+    s = flow_sankey(e).data[0]
+    assert list(s.node.label) == ["a (src)", "a (dst)", "b (dst)"]
+    assert sorted(s.link.value) == [2.0, 5.0]
+
+
+def test_flow_timeline(flows):
+    fig = flow_timeline(flows)
+    names = [t.name for t in fig.data]
+    assert names == ["allowed", "denied", "unknown"]
+    assert sum(sum(t.y) for t in fig.data) == len(flows)
+
+
+def test_findings_summary(gaps):
+    fig = findings_summary(gaps)
+    assert [t.name for t in fig.data] == ["high", "medium"]
+    assert list(fig.data[0].y) == ["namespace-without-policy", "host-network"]
+
+
+@pytest.mark.parametrize("fn", [findings_summary, flow_timeline, flow_sankey, reachability_matrix])
+def test_empty_inputs(fn):
+    fig = fn(pd.DataFrame())
+    assert fig.layout.annotations
+
+
+def test_table_html_escapes():
+    df = pd.DataFrame([{"a": HOSTILE, "b": [HOSTILE2, "x"]}])
+    out = table_html(df)
+    assert "<script" not in out and "<img" not in out
+    assert "&lt;script&gt;" in out
+
+
+def test_categorical_columns(reach_frame, flows):
+    """The engine and flow loader return categoricals; figures must not add categories in place."""
+    cat = {c: "category" for c in ("src", "dst", "src_namespace", "dst_namespace", "protocol")}
+    fig = reachability_matrix(reach_frame.astype(cat))
+    assert "(external)" in fig.data[0].y
+    assert "(external)" in reachability_matrix(reach_frame.astype(cat), max_labels=2).data[0].y
+    f = flows.astype({"src_namespace": "category", "dst_namespace": "category", "verdict": "category"})
+    f.loc[0, "verdict"] = None
+    assert sum(flow_sankey(f).data[0].link.value) == len(f)
+    assert sum(sum(t.y) for t in flow_timeline(f).data) == len(f)
+
+
+def test_table_html_links_and_anchors():
+    df = pd.DataFrame([{"finding": HOSTILE, "ids": [HOSTILE, "host-network"]}, {"finding": "host-network", "ids": []}])
+    out = table_html(df, links={"ids": "f-"}, anchor=("finding", "f-"))
+    assert '<a href="#f-host-network">host-network</a>' in out
+    assert '<tr id="f-host-network">' in out
+    assert 'id="f-script-window-pwned-1-alert-1-script"' in out
+    assert "<script" not in out
