@@ -94,79 +94,25 @@ def test_report_renders_offline_and_hostile_labels_inert(browser, hostile_report
         ctx.close()
 
 
-def test_large_report_opens_quickly(browser, tmp_path, monkeypatch):
-    """A 2,000-workload report (graph aggregated per namespace) loads in a few seconds."""
-    import time
+@pytest.mark.slow
+def test_large_report_renders(browser, tmp_path):
+    """A ~2,000-workload synthetic cluster: the report stays small and every figure renders.
 
-    import networkx as nx
-    import pandas as pd
-
+    How fast it opens is measured by bench/bench_report.py, not asserted here.
+    """
     import k8sviz
+    from k8sviz.synth import generate_cluster, write_cluster
 
-    G = nx.MultiDiGraph()
-    rows = []
-    for i in range(2000):
-        G.add_node(
-            f"ns{i % 50}/w{i}",
-            namespace=f"ns{i % 50}",
-            zone=f"z{i % 6}",
-            labels={"app": f"w{i}"},
-            kind="workload",
-        )
-    for i in range(8000):
-        s, d = f"ns{i % 50}/w{i % 2000}", f"ns{(i * 7) % 50}/w{(i * 7) % 2000}"
-        G.add_edge(s, d, kind="allowed", protocol="TCP", ports=["8080"], rules=["p"])
-        rows.append(
-            {
-                "src": s,
-                "dst": d,
-                "src_namespace": s.split("/")[0],
-                "dst_namespace": d.split("/")[0],
-                "src_type": "workload",
-                "dst_type": "workload",
-                "protocol": "TCP",
-                "ports": ["8080"],
-            }
-        )
-
-    class R:
-        def to_frame(self, level="pod"):
-            return pd.DataFrame(rows)
-
-    monkeypatch.setattr(k8sviz, "reachability", lambda *a, **k: R(), raising=False)
-    monkeypatch.setattr(k8sviz, "graph", lambda *a, **k: G, raising=False)
-    monkeypatch.setattr(
-        k8sviz,
-        "gaps",
-        lambda *a, **k: pd.DataFrame(
-            [
-                {
-                    "finding": "f",
-                    "severity": "low",
-                    "namespace": "ns1",
-                    "name": "w1",
-                    "detail": "",
-                    "controls": [],
-                }
-            ]
-        ),
-        raising=False,
-    )
-    monkeypatch.setattr(
-        k8sviz,
-        "controls_summary",
-        lambda g: pd.DataFrame([{"control": "c", "status": "pass"}]),
-        raising=False,
-    )
-    out = k8sviz.report(k8sviz.demo(), output=tmp_path / "big.html")
+    src = tmp_path / "big.json"
+    write_cluster(src, generate_cluster(pods=6800, policies=700, seed=3), fmt="json")
+    snap = k8sviz.load(src)
+    assert len(snap.workloads) >= 1500
+    out = k8sviz.report(snap, output=tmp_path / "big.html")
     assert out.stat().st_size < 12_000_000
-    t = time.perf_counter()
     ctx, page, seen, url = open_offline(browser, out)
     try:
-        page.wait_for_selector("#fig-graph .main-svg", timeout=20_000)
-        page.wait_for_selector("#fig-reachability .main-svg", timeout=20_000)
-        elapsed = time.perf_counter() - t
-        assert elapsed < 10, elapsed
+        page.wait_for_selector("#fig-graph .main-svg", timeout=60_000)
+        page.wait_for_selector("#fig-reachability .main-svg", timeout=60_000)
         assert seen["errors"] == [] and seen["console"] == []
         assert _non_data(seen["requests"], url) == []
     finally:

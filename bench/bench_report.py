@@ -1,0 +1,64 @@
+"""Report speed: build the audit report of a ~2,000-workload cluster and open it in Chromium.
+
+    python bench/bench_report.py [--pods 6800] [--policies 700]
+
+Prints build time, file size, and the time until every figure has rendered in headless
+Chromium (Debian's /usr/bin/chromium through Playwright), offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pods", type=int, default=6800)
+    ap.add_argument("--policies", type=int, default=700)
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    import k8sviz
+    from k8sviz.synth import generate_cluster, write_cluster
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "cluster.json"
+        write_cluster(src, generate_cluster(pods=args.pods, policies=args.policies, seed=3), fmt="json")
+        t = time.perf_counter()
+        snap = k8sviz.load(src)
+        t_load = time.perf_counter() - t
+        t = time.perf_counter()
+        out = k8sviz.report(snap, output=Path(tmp) / "report.html")
+        t_build = time.perf_counter() - t
+        size = out.stat().st_size / 2**20
+
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page()
+            t = time.perf_counter()
+            page.goto(out.as_uri())
+            n = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
+            page.wait_for_function(
+                f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {n}", timeout=120_000
+            )
+            t_open = time.perf_counter() - t
+            browser.close()
+    print(f"{len(snap.workloads)} workloads, {len(snap.pods)} pods, {len(snap.network_policies)} policies")
+    print(f"{'stage':<28}{'value':>10}")
+    print(f"{'load (s)':<28}{t_load:>10.2f}")
+    print(f"{'report build (s)':<28}{t_build:>10.2f}")
+    print(f"{'report size (MiB)':<28}{size:>10.1f}")
+    print(f"{'open in Chromium, ' + str(n) + ' figures (s)':<28}{t_open:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()
