@@ -544,9 +544,18 @@ class ChunkBuilder:
         )[did]
         out["dst_service"] = np.where(own >= 0, own, res)
         for name, i in _ROW_INTS.items():
-            out[name] = pd.arrays.IntegerArray(*_masked(list(cols[i]), np.int64))
+            if narrow and i in (6, 7, 8, 9, 10):  # Hubble has no counters: constant columns
+                data = np.ones(n, np.int64) if i == 10 else np.zeros(n, np.int64)
+                out[name] = pd.arrays.IntegerArray(data, np.full(n, i != 10))
+            else:
+                out[name] = pd.arrays.IntegerArray(*_masked(list(cols[i]), np.int64))
         for name, i in _ROW_TIMES.items():
-            out[name] = times.array if name == "time" else _column("time", list(cols[i]))
+            if name == "time":
+                out[name] = times.array
+            elif narrow:
+                out[name] = pd.array(np.full(n, np.datetime64("NaT", "ns")), dtype="datetime64[ns]").tz_localize("UTC")
+            else:
+                out[name] = _column("time", list(cols[i]))
         reply_vals = self._class_codes["is_reply"]
         rv = np.array([v is True for v in reply_vals], dtype=bool)[cid] if reply_vals else np.zeros(0, bool)
         rm = np.array([v is None for v in reply_vals], dtype=bool)[cid] if reply_vals else np.zeros(0, bool)
