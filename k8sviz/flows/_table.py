@@ -305,6 +305,7 @@ class ChunkBuilder:
             _REPORTER,
             _VERDICTS,
             _hint,
+            _label_namespace,
             _policies,
         )
 
@@ -362,7 +363,7 @@ class ChunkBuilder:
                         pod = ep.get("pod_name") or None
                         wls = ep.get("workloads")
                         sep = (
-                            ep.get("namespace") or None,
+                            ep.get("namespace") or (_label_namespace(ep) if pod else None),
                             pod,
                             wls[0].get("name") if wls else None,
                             ip.get("source"),
@@ -376,7 +377,7 @@ class ChunkBuilder:
                         pod = ep.get("pod_name") or None
                         wls = ep.get("workloads")
                         dep = (
-                            ep.get("namespace") or None,
+                            ep.get("namespace") or (_label_namespace(ep) if pod else None),
                             pod,
                             wls[0].get("name") if wls else None,
                             ip.get("destination"),
