@@ -305,6 +305,7 @@ class ChunkBuilder:
             _REPORTER,
             _VERDICTS,
             _hint,
+            _label_namespace,
             _policies,
         )
 
@@ -362,7 +363,7 @@ class ChunkBuilder:
                         pod = ep.get("pod_name") or None
                         wls = ep.get("workloads")
                         sep = (
-                            ep.get("namespace") or None,
+                            ep.get("namespace") or (_label_namespace(ep) if pod else None),
                             pod,
                             wls[0].get("name") if wls else None,
                             ip.get("source"),
@@ -376,7 +377,7 @@ class ChunkBuilder:
                         pod = ep.get("pod_name") or None
                         wls = ep.get("workloads")
                         dep = (
-                            ep.get("namespace") or None,
+                            ep.get("namespace") or (_label_namespace(ep) if pod else None),
                             pod,
                             wls[0].get("name") if wls else None,
                             ip.get("destination"),
@@ -544,9 +545,18 @@ class ChunkBuilder:
         )[did]
         out["dst_service"] = np.where(own >= 0, own, res)
         for name, i in _ROW_INTS.items():
-            out[name] = pd.arrays.IntegerArray(*_masked(list(cols[i]), np.int64))
+            if narrow and i in (6, 7, 8, 9, 10):  # Hubble has no counters: constant columns
+                data = np.ones(n, np.int64) if i == 10 else np.zeros(n, np.int64)
+                out[name] = pd.arrays.IntegerArray(data, np.full(n, i != 10))
+            else:
+                out[name] = pd.arrays.IntegerArray(*_masked(list(cols[i]), np.int64))
         for name, i in _ROW_TIMES.items():
-            out[name] = times.array if name == "time" else _column("time", list(cols[i]))
+            if name == "time":
+                out[name] = times.array
+            elif narrow:
+                out[name] = pd.array(np.full(n, np.datetime64("NaT", "ns")), dtype="datetime64[ns]").tz_localize("UTC")
+            else:
+                out[name] = _column("time", list(cols[i]))
         reply_vals = self._class_codes["is_reply"]
         rv = np.array([v is True for v in reply_vals], dtype=bool)[cid] if reply_vals else np.zeros(0, bool)
         rm = np.array([v is None for v in reply_vals], dtype=bool)[cid] if reply_vals else np.zeros(0, bool)

@@ -76,11 +76,19 @@ def _hint(ep: dict[str, Any]) -> str | None:
     return None
 
 
+def _label_namespace(ep: dict[str, Any]) -> str | None:
+    """The namespace from a ``k8s:io.kubernetes.pod.namespace=<ns>`` label (older Hubble builds)."""
+    for label in ep.get("labels") or ():
+        if label.startswith("k8s:io.kubernetes.pod.namespace="):
+            return label[32:] or None
+    return None
+
+
 def _endpoint(ep: dict[str, Any] | None, ip: str | None) -> tuple[Any, ...]:
     if not ep:
         return (None, None, None, ip, None, None)
     pod = ep.get("pod_name") or None
-    ns = ep.get("namespace") or None
+    ns = ep.get("namespace") or (_label_namespace(ep) if pod else None)
     wls = ep.get("workloads")
     wl = wls[0].get("name") if wls else None
     hint = None if pod else _hint(ep)

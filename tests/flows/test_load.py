@@ -228,3 +228,18 @@ def test_fast_hubble_path_equals_generic_parser(demo_snap, monkeypatch):
     slow = k8sviz.load_flows(*paths, snapshot=demo_snap)
     pd.testing.assert_frame_equal(fast, slow)
     assert fast.attrs == slow.attrs
+
+
+def test_namespace_from_k8s_label(tmp_path):
+    flow = {
+        "time": "2026-11-20T10:00:00Z", "verdict": "FORWARDED",
+        "IP": {"source": "10.9.9.9", "destination": "93.184.216.34"},
+        "l4": {"TCP": {"source_port": 40000, "destination_port": 443}},
+        "source": {"pod_name": "web-7d9f8b6c4-x2kqp", "labels": ["k8s:app=web", "k8s:io.kubernetes.pod.namespace=shop"]},
+        "destination": {"identity": 2, "labels": ["reserved:world"]},
+    }
+    p = tmp_path / "f.json"
+    p.write_text(json.dumps(flow) + "\n")
+    row = k8sviz.load_flows(p).iloc[0]
+    assert (row["src_namespace"], row["src_workload"]) == ("shop", "web")
+    assert (row["dst_type"], row["dst_address_space"]) == ("external", "public")
