@@ -6,6 +6,7 @@ API server (``tests/live/apiserver.py``) over real HTTP, in the same process.
 * **floor**: a bare ``http.client`` connection GETs exactly the pages the live snapshot GETs
   (``/apis``, then every list with ``limit=500`` following ``continue``) and decodes each page
   with orjson (a client has to decode a page to find its continue token and items).
+* **floor, keeping**: the same, but keeping every decoded item (as any snapshot must).
 * **client fetch**: the same pages through k8sviz's reader over the ``kubernetes`` client
   (auth, retries, paging, decoding), without building a snapshot.
 * **snapshot_cluster**: the whole public call (fetch + sanitise + parse + build).
@@ -72,11 +73,12 @@ def planned_paths(srv: FakeAPIServer) -> list[str]:
     return [r.path() for r in todo]
 
 
-def floor(url: str, token: str, paths: list[str]) -> tuple[int, int]:
+def floor(url: str, token: str, paths: list[str], keep: bool = False) -> tuple[int, int]:
     host, port = url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port))
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     items = nbytes = 0
+    kept: list[Any] = []
 
     def get(path: str) -> bytes:
         conn.request("GET", path, headers=headers)
@@ -95,9 +97,12 @@ def floor(url: str, token: str, paths: list[str]) -> tuple[int, int]:
             nbytes += len(data)
             doc = orjson.loads(data)
             items += len(doc["items"])
+            if keep:
+                kept.extend(doc["items"])
             token_ = doc["metadata"].get("continue") or ""
             if not token_:
                 break
+    kept.clear()
     gc.enable()
     conn.close()
     return items, nbytes
@@ -157,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
         steps = {
             "floor": lambda: floor(srv.url, "bench-token", paths),
+            "floor_keep": lambda: floor(srv.url, "bench-token", paths, keep=True),
             "fetch": lambda: client_fetch(kc, paths),
             "snapshot": lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=quiet),
             "build": build,
@@ -164,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         copies.extend(_copy(objects) for _ in range(args.repeat))
         res = interleaved(steps, args.repeat)
         t_floor, (n_items, n_bytes) = res["floor"]
+        t_keep = res["floor_keep"][0]
         t_fetch, n_fetch = res["fetch"]
         t_snap, snap = res["snapshot"]
         t_off, off = res["build"]
@@ -173,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     assert len(snap.pods) == len(off.pods)
     assert snap._objects == off._objects
 
-    pages = sum(1 for r in srv.requests if r.path != "/apis") // (args.repeat * 3 + 1)
+    pages = sum(1 for r in srv.requests if r.path != "/apis") // (args.repeat * 4 + 1)
     print(f"cluster: {args.pods:,} pods, {args.policies:,} policies, {len(objects):,} objects "
           f"(generated in {gen:.1f} s); {n_items:,} items, {n_bytes / 1e6:.0f} MB JSON in ~{pages} pages "
           f"of {live.PAGE_SIZE}; best of {args.repeat}")
@@ -182,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"|{'-' * 46}|{'-' * 10}|{'-' * 9}|")
     for name, t in (
         ("floor: http.client GET + orjson decode", t_floor),
+        ("floor, keeping the decoded items", t_keep),
         ("client fetch: kubernetes client + paging", t_fetch),
         ("snapshot_cluster (fetch + sanitise + build)", t_snap),
         ("build only: same objects, no HTTP (reference)", t_off),
