@@ -51,19 +51,22 @@ from k8sviz.synth import generate_cluster  # noqa: E402
 def interleaved(steps: dict[str, Callable[[], Any]], rounds: int) -> dict[str, tuple[float, Any]]:
     """Best time and last result of each step, running the steps in turn each round.
 
-    Interleaving keeps slow drifts of a shared machine from favouring one step.
+    Interleaving keeps slow drifts of a shared machine from favouring one step. Each time
+    includes a final ``gc.collect()``, so a step that pauses the GC pays what it deferred.
     """
     times: dict[str, list[float]] = {k: [] for k in steps}
     results: dict[str, Any] = {}
-    for _ in range(rounds):
+    for r in range(rounds):
         for name, fn in steps.items():
-            results[name] = None  # free the previous result outside the timed region
             gc.collect()
             t0 = time.perf_counter()
             result = fn()
+            gc.collect()  # settle the GC debt each step leaves (young objects to scan) in its time
             times[name].append(time.perf_counter() - t0)
-            results[name] = result
-            del result
+            if r == rounds - 1:
+                results[name] = result
+                gc.freeze()  # kept results must not slow the later steps' collections
+            del result  # freed outside the timed region
     return {k: (min(times[k]), results[k]) for k in steps}
 
 
