@@ -738,8 +738,6 @@ def load(
     InputError
         A file cannot be read or parsed, or an object is invalid; the message names both.
     """
-    from .sources.manifests import read_path
-
     if not paths:
         msg = "k8sviz.load needs at least one file or directory"
         raise InputError(msg)
