@@ -26,7 +26,9 @@ def main() -> None:
     ap.add_argument("--pods", type=int, default=50_000)
     ap.add_argument("--policies", type=int, default=5_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--skip", nargs="*", default=[], help="step names to skip (segmentation, gaps, graph, ...)")
+    ap.add_argument(
+        "--skip", nargs="*", default=[], help="step names to skip (segmentation, gaps, graph, ...)"
+    )
     args = ap.parse_args()
     rows: list[tuple[str, str]] = []
 
@@ -49,7 +51,9 @@ def main() -> None:
         print(f"{name:<40} {dt:8.2f} s   (peak RSS {rss:.1f} GB)", flush=True)
         return out
 
-    objs = step("generate_cluster", lambda: generate_cluster(pods=args.pods, policies=args.policies, seed=args.seed))
+    objs = step(
+        "generate_cluster", lambda: generate_cluster(pods=args.pods, policies=args.policies, seed=args.seed)
+    )
 
     def build():
         b = SnapshotBuilder()
@@ -61,7 +65,11 @@ def main() -> None:
     del objs
     reach = step("reachability", lambda: k8sviz.reachability(snap))
     edges = step("to_frame(workload)", lambda: edge_frame(reach, "workload"))
-    facts = [f"{len(snap.pods)} pods", f"{len(snap.workloads)} workloads", f"{len(snap.network_policies)} policies"]
+    facts = [
+        f"{len(snap.pods)} pods",
+        f"{len(snap.workloads)} workloads",
+        f"{len(snap.network_policies)} policies",
+    ]
     if edges is not None:
         facts.append(f"{len(edges)} allowed workload edges")
         step("rule_frame(workload)", lambda: rule_frame(reach, "workload"))
@@ -77,6 +85,9 @@ def main() -> None:
         if br is not None:
             facts.append(f"blast radius {len(br)}")
         step("internet_paths (first zone)", lambda: k8sviz.internet_paths(reach, envs[0], zones))
+        from k8sviz.analysis._common import _FRAMES
+
+        _FRAMES.get(reach, {}).pop(("hops", "workload"), None)  # free the blast-radius graph
         seg = step(f"segmentation ({len(envs)} zones)", lambda: k8sviz.segmentation(snap, reach, zones))
         if seg is not None:
             facts.append(f"{len(seg.violations)} violations")

@@ -30,12 +30,15 @@ class _Hops:
 
         edges = edge_frame(reach, "workload")
         internal = edges[(edges["src_type"] != "external") & (edges["dst_type"] != "external")]
-        src = np.asarray(internal["src"].astype(str))
-        dst = np.asarray(internal["dst"].astype(str))
-        self.keys = np.unique(np.concatenate([src, dst])) if len(src) else np.array([], dtype=str)
+        sc, su = pd.factorize(internal["src"])
+        dc, du = pd.factorize(internal["dst"])
+        su = np.asarray(su, dtype=str)
+        du = np.asarray(du, dtype=str)
+        self.keys = np.unique(np.concatenate([su, du])) if len(su) else np.array([], dtype=str)
         self.code = {k: i for i, k in enumerate(self.keys.tolist())}
-        si = np.searchsorted(self.keys, src).astype(np.int64)
-        di = np.searchsorted(self.keys, dst).astype(np.int64)
+        si = np.searchsorted(self.keys, su).astype(np.int64)[sc] if len(su) else np.zeros(0, dtype=np.int64)
+        di = np.searchsorted(self.keys, du).astype(np.int64)[dc] if len(du) else np.zeros(0, dtype=np.int64)
+        del sc, dc
         n = max(len(self.keys), 1)
         keep = si != di
         self.row_pos = np.flatnonzero(keep)
@@ -47,7 +50,6 @@ class _Hops:
         np.cumsum(np.bincount(us, minlength=len(self.keys)), out=self.indptr[1:])
         self.indices = ud
         self.frame = internal
-        del pd
 
     def bfs(self, starts: list[int], max_hops: int | None) -> tuple[Any, Any]:
         """``(parent, depth)`` arrays: parent -2 for a start, -1 when unreached."""

@@ -471,34 +471,87 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any) -> None:
     from .segmentation import segmentation
 
     seg = segmentation(ctx.snap, reach, zones, today=today)
-    for v in seg.violations.itertuples(index=False):
-        ns, _, name = str(v.dst).partition("/")
-        if v.dst_zone == "external":
-            ns, _, name = str(v.src).partition("/")
-        opened = ", ".join(v.rules) if v.rules else "no policy isolates this path (default allow)"
+    v = seg.violations
+    names = [
+        "src",
+        "dst",
+        "src_zone",
+        "dst_zone",
+        "protocol",
+        "ports",
+        "rules",
+        "policies",
+        "expired_exceptions",
+    ]
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for src, dst, zs, zd, proto, ports, rules, policies, expired in zip(
+        *(v[c].tolist() for c in names), strict=True
+    ):
+        # One finding per workload and peer zone: inbound to the destination, or outbound to
+        # external addresses from the source.
+        key = ("out", src, zd) if zd == "external" else ("in", dst, zs)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {
+                "src_zone": zs,
+                "dst_zone": zd,
+                "peers": [],
+                "connections": 0,
+                "ports": {},
+                "rules": {},
+                "policies": set(),
+                "expired": set(),
+            }
+        g["connections"] += 1
+        peer = dst if key[0] == "out" else src
+        if len(g["peers"]) < 20 and peer not in g["peers"]:
+            g["peers"].append(peer)
+        g["ports"].setdefault(proto, set()).update(ports)
+        g["rules"].update(dict.fromkeys(rules))
+        g["policies"].update(policies)
+        g["expired"].update(expired)
+    del v
+    judged = seg.today.isoformat()
+    for (way, subject, _), g in sorted(groups.items()):
+        zs, zd = g["src_zone"], g["dst_zone"]
+        ns, _, name = str(subject).partition("/")
+        ports = [
+            f"{p}/{r}" for p, rs in sorted(g["ports"].items()) for r in _ports.fmt(_ports.parse(sorted(rs)))
+        ]
+        rules = list(g["rules"])
+        opened = ", ".join(rules) if rules else "no policy isolates this path (default allow)"
         sev = "high"
-        if zones.is_sensitive(v.dst_zone) or zones.is_sensitive(v.src_zone):
+        if zones.is_sensitive(zd) or zones.is_sensitive(zs):
             sev = "critical"
-        elif "unzoned" in (v.src_zone, v.dst_zone) or "external" in (v.src_zone, v.dst_zone):
-            sev = "medium" if not (zones.is_sensitive(v.src_zone) or zones.is_sensitive(v.dst_zone)) else sev
+        elif "unzoned" in (zs, zd) or "external" in (zs, zd):
+            sev = "medium"
+        peers = g["peers"]
+        n = g["connections"]
+        if way == "in":
+            who = peers[0] if len(peers) == 1 else f"{len(peers)}{'+' if len(peers) == 20 else ''} sources"
+            text = f"{who} ({zs}) -> {subject} ({zd})"
+            src, dst = (peers[0] if len(peers) == 1 else None), subject
+        else:
+            text = f"{subject} ({zs}) -> {peers[0] if len(peers) == 1 else f'{len(peers)} external blocks'} ({zd})"
+            src, dst = subject, (peers[0] if len(peers) == 1 else None)
         ctx.add(
             "zone-violation",
             ns,
             name,
-            f"{v.src} ({v.src_zone}) -> {v.dst} ({v.dst_zone}) {v.protocol} {', '.join(v.ports)} "
-            f"is not covered by an allow rule; opened by {opened}"
-            + (f"; expired exception(s) {', '.join(v.expired_exceptions)}" if v.expired_exceptions else ""),
+            f"{text} {', '.join(ports)} is not covered by an allow rule ({n} connection(s)); opened by {opened}"
+            + (f"; expired exception(s) {', '.join(sorted(g['expired']))}" if g["expired"] else ""),
             {
-                "src": v.src,
-                "dst": v.dst,
-                "src_zone": v.src_zone,
-                "dst_zone": v.dst_zone,
-                "protocol": v.protocol,
-                "ports": list(v.ports),
-                "rules": list(v.rules),
-                "policies": list(v.policies),
-                "expired_exceptions": list(v.expired_exceptions),
-                "judged_on": seg.today.isoformat(),
+                "src": src,
+                "dst": dst,
+                "peers": peers,
+                "connections": n,
+                "src_zone": zs,
+                "dst_zone": zd,
+                "ports": ports,
+                "rules": rules,
+                "policies": sorted(g["policies"]),
+                "expired_exceptions": sorted(g["expired"]),
+                "judged_on": judged,
             },
             severity=sev,
             system_down=False,

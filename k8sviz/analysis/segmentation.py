@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["Segmentation", "rule_index", "segmentation", "zoned_frame"]
 
 STATUS = ("denied", "partial", "allowed")
+# One shared (read-only) empty list for the millions of violation rows that no rule opens.
+_EMPTY: list[str] = []
 
 VIOLATION_COLUMNS = [
     "src",
@@ -371,7 +373,7 @@ def segmentation(
             rule_texts = [_rule_text(*o) for o in opening]
             policies = sorted({o[0] for o in opening})
         else:
-            rule_texts, policies = [], []
+            rule_texts, policies = _EMPTY, _EMPTY
         row = (src, dst, zs, zd, proto, cov.fmt[0], cov.fmt[1], rule_texts, policies, cov.fmt[2], cov.fmt[3])
         if se or de:
             ext_rows.append(dict(zip(VIOLATION_COLUMNS[:-1], row, strict=True)))

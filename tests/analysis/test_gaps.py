@@ -160,7 +160,7 @@ def test_sensitive_zone_and_reach_findings():
     v = zv[zv["evidence"].map(lambda e: e["dst"]) == "pci/vault"]
     assert len(v) == 1 and v["severity"].item() == "critical"
     ev = v["evidence"].item()
-    assert ev["ports"] == ["443", "5432"]  # the 443 exception expired on 2026-01-01
+    assert ev["ports"] == ["TCP/443", "TCP/5432"]  # the 443 exception expired on 2026-01-01
     assert ev["rules"] == ["pci/vault-maint ingress[0]"] and ev["expired_exceptions"] == ["allow[0]"]
     assert find(df, "allow-all-rule", "vault-maint")["severity"].item() in ("critical", "high")
     red = find(df, "redundant-rule")
