@@ -19,6 +19,14 @@ Level = Literal["pod", "workload", "namespace"]
 # ---------------------------------------------------------------------------- helpers
 
 
+
+#: Columns of :func:`flow_edges`, in order.
+EDGE_COLUMNS = [
+    "src", "dst", "src_namespace", "dst_namespace", "src_type", "dst_type", "protocol", "ports",
+    "records", "flows", "allowed", "denied", "unknown", "verdicts", "bytes", "packets",
+    "first_seen", "last_seen", "sources",
+]
+
 def port_ranges(ports: Iterable[Any]) -> list[str]:
     """Compact sorted ports into range strings: ``[80, 8000, 8001]`` -> ``["80", "8000-8001"]``."""
     vals = sorted({int(p) for p in ports if p is not None and not pd.isna(p)})
@@ -179,29 +187,7 @@ def flow_edges(
     if reporter is not None:
         f = f[(f["reporter"] == reporter) | f["reporter"].isna()]
     if not len(f):
-        return pd.DataFrame(
-            columns=[
-                "src",
-                "dst",
-                "src_namespace",
-                "dst_namespace",
-                "src_type",
-                "dst_type",
-                "protocol",
-                "ports",
-                "records",
-                "flows",
-                "allowed",
-                "denied",
-                "unknown",
-                "verdicts",
-                "bytes",
-                "packets",
-                "first_seen",
-                "last_seen",
-                "sources",
-            ]
-        )
+        return pd.DataFrame(columns=EDGE_COLUMNS)
     n = f["num_flows"].fillna(1).astype("int64").to_numpy()
     verdict = f["verdict"].astype(object).to_numpy()
     bytes_ = (f["bytes_in"].fillna(0) + f["bytes_out"].fillna(0)).astype("int64").to_numpy()
@@ -258,28 +244,7 @@ def flow_edges(
         out["dst_namespace"] = out["dst"]
     out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
     out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True)
-    cols = [
-        "src",
-        "dst",
-        "src_namespace",
-        "dst_namespace",
-        "src_type",
-        "dst_type",
-        "protocol",
-        "ports",
-        "records",
-        "flows",
-        "allowed",
-        "denied",
-        "unknown",
-        "verdicts",
-        "bytes",
-        "packets",
-        "first_seen",
-        "last_seen",
-        "sources",
-    ]
-    return out[cols].sort_values(["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True)
+    return out[EDGE_COLUMNS].sort_values(["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True)
 
 
 # ---------------------------------------------------------------------------- clock skew
