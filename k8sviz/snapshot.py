@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ._version import __version__
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
@@ -213,7 +215,20 @@ def _controller(meta: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact JSON with sorted keys: what the content hash is computed over."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # integers beyond 64 bits and other rarities that orjson refuses
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _pretty_json(data: Any) -> bytes:
+    try:
+        return orjson.dumps(
+            data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_INDENT_2
+        )
+    except TypeError:
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=2).encode()
 
 
 @dataclass
@@ -630,7 +645,7 @@ class Snapshot:
     def to_json(self) -> bytes:
         body = self._body()
         body["sha256"] = hashlib.sha256(canonical_json(body)).hexdigest()
-        return json.dumps(body, sort_keys=True, ensure_ascii=False, indent=1).encode() + b"\n"
+        return _pretty_json(body) + b"\n"
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the snapshot file atomically (temporary file, then rename)."""

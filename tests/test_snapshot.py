@@ -109,3 +109,15 @@ def test_builder_never_modifies_the_callers_objects():
     b.add(p, "test")
     b.build()
     assert json.dumps(p, sort_keys=True) == before
+
+
+def test_unusual_json_values_round_trip(tmp_path):
+    p = pod("a", "p")
+    p["metadata"]["annotations"] = {"big": "x"}
+    p["spec"]["big"] = 2**64 - 1
+    p["spec"]["unicode"] = "caf\u00e9 \u2028 <tag>"
+    b = SnapshotBuilder()
+    b.add(p, "test")
+    snap = b.build()
+    again = k8sviz.load(snap.save(tmp_path / "s.json"))
+    assert again.sha256 == snap.sha256 and again.to_json() == snap.to_json()
