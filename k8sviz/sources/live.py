@@ -88,6 +88,7 @@ BUILTIN: tuple[Resource, ...] = (
     _r("v1", "nodes", "Node", False),
     _r("v1", "pods", "Pod", True),
     _r("v1", "services", "Service", True),
+    _r("v1", "replicationcontrollers", "ReplicationController", True),
     _r("discovery.k8s.io/v1", "endpointslices", "EndpointSlice", True),
     _r("networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", True),
     _r("networking.k8s.io/v1", "ingresses", "Ingress", True),
@@ -115,6 +116,9 @@ _CALICO = (
     ("tiers", "Tier", False),
     ("networksets", "NetworkSet", True),
     ("globalnetworksets", "GlobalNetworkSet", False),
+    ("stagednetworkpolicies", "StagedNetworkPolicy", True),
+    ("stagedglobalnetworkpolicies", "StagedGlobalNetworkPolicy", False),
+    ("stagedkubernetesnetworkpolicies", "StagedKubernetesNetworkPolicy", True),
 )
 #: Calico: the ``projectcalico.org/v3`` API when served, else its backing CRDs.
 CALICO_V3 = tuple(_r("projectcalico.org/v3", p, k, n, f"{p}.projectcalico.org") for p, k, n in _CALICO)

@@ -57,6 +57,7 @@ KNOWN: tuple[tuple[str, str, str, bool], ...] = (
     ("networking.k8s.io/v1", "ingresses", "Ingress", True),
     ("apps/v1", "deployments", "Deployment", True),
     ("apps/v1", "statefulsets", "StatefulSet", True),
+    ("v1", "replicationcontrollers", "ReplicationController", True),
     ("apps/v1", "daemonsets", "DaemonSet", True),
     ("apps/v1", "replicasets", "ReplicaSet", True),
     ("batch/v1", "jobs", "Job", True),
@@ -76,6 +77,9 @@ KNOWN: tuple[tuple[str, str, str, bool], ...] = (
             ("tiers", "Tier", False),
             ("networksets", "NetworkSet", True),
             ("globalnetworksets", "GlobalNetworkSet", False),
+            ("stagednetworkpolicies", "StagedNetworkPolicy", True),
+            ("stagedglobalnetworkpolicies", "StagedGlobalNetworkPolicy", False),
+            ("stagedkubernetesnetworkpolicies", "StagedKubernetesNetworkPolicy", True),
         )
     ),
 )

@@ -105,7 +105,8 @@ def test_live_snapshot_of_demo_equals_offline(apiserver: Any, kubeconfig: Any) -
             assert snap.coverage[plural] == "ok"
     assert snap.coverage["cronjobs"] == "ok"
     assert snap.coverage["ciliumnetworkpolicies"] == "not-installed"
-    assert snap.coverage["replicationcontrollers"] == "not-in-input"
+    assert snap.coverage["replicationcontrollers"] == "ok"  # listed, and empty
+    assert offline.coverage["replicationcontrollers"] == "not-in-input"
     assert snap.meta["source"] == "live"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", snap.meta["collected_at"])
     assert snap.meta["inputs"] and all(i["path"].startswith(srv.url) for i in snap.meta["inputs"])
