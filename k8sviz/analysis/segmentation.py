@@ -255,6 +255,8 @@ class _Core:
             [canon.setdefault(_ports.parse(ports_col.iat[int(f)]), len(canon)) for f in first], dtype=np.int64
         )
         rcodes = rmap[icodes] if len(rmap) else icodes
+        self.pcodes = np.asarray(pcodes, dtype=np.int64)
+        self.protos = [str(p) for p in puniq]
         ranges = list(canon)
         nz, npro, nr = len(znames), max(len(puniq), 1), max(len(ranges), 1)
         combo = ((sz * nz + dz) * npro + pcodes) * nr + rcodes
@@ -278,6 +280,129 @@ class _Core:
             (znames[i // nz], znames[i % nz]): int(n) for i, n in enumerate(counts.tolist()) if n
         }
         del upair
+
+
+def rule_frame_or_none(reach: Any, level: str) -> Any:
+    try:
+        return rule_frame(reach, level)
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def _obj(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):  # element-wise: numpy would turn equal-length lists into 2-D
+        out[i] = v
+    return out
+
+
+def _violation_frame(
+    core: _Core, idx: np.ndarray, combo_info: list[Any], rules: dict[Any, Any], rf: Any
+) -> pd.DataFrame:
+    """The violation rows (edge rows ``idx``), built column-wise on codes.
+
+    Opening rules are looked up only for the rows whose (src, dst, protocol) has a rule in
+    ``reach.rule_frame``; rows towards/from external address atoms are merged per internal
+    endpoint (see :func:`_merge_external`), in the order of their first row.
+    """
+    import pandas as pd
+
+    sc = core.src_codes[idx]
+    dc = core.dst_codes[idx]
+    ci = core.inv[idx]
+    se = core.src_ext[sc]
+    de = core.dst_ext[dc]
+    n_combo = len(core.combos)
+    # per-combo column values (shared objects, as before)
+    fmt = [combo_info[i].fmt if combo_info[i] is not None else (None, None, None, None) for i in range(n_combo)]
+    c_cols = {
+        "src_zone": _obj([c[0] for c in core.combos]),
+        "dst_zone": _obj([c[1] for c in core.combos]),
+        "protocol": _obj([c[2] for c in core.combos]),
+        "ports": _obj([f[0] for f in fmt]),
+        "allowed_ports": _obj([f[1] for f in fmt]),
+        "exceptions": _obj([f[2] for f in fmt]),
+        "expired_exceptions": _obj([f[3] for f in fmt]),
+    }
+    # opening rules: only rows whose (src, dst, protocol) appears in the rule frame
+    rule_col = np.empty(len(idx), dtype=object)
+    pol_col = np.empty(len(idx), dtype=object)
+    rule_col.fill(_EMPTY)
+    pol_col.fill(_EMPTY)
+    rule_id = np.zeros(len(idx), dtype=np.int64)
+    if rules and rf is not None and len(rf) and len(idx):
+        nd, npro = max(len(core.dst_names), 1), max(len(core.protos), 1)
+        rs = pd.Index(core.src_names).get_indexer(rf["src"])
+        rd = pd.Index(core.dst_names).get_indexer(rf["dst"])
+        rp = pd.Index(core.protos).get_indexer(rf["protocol"].astype(str))
+        ok = (rs >= 0) & (rd >= 0) & (rp >= 0)
+        rkeys = np.unique((rs[ok].astype(np.int64) * nd + rd[ok]) * npro + rp[ok])
+        vkeys = (sc.astype(np.int64) * nd + dc) * npro + core.pcodes[idx]
+        cand_rows = np.flatnonzero(np.isin(vkeys, rkeys))
+        ids: dict[tuple[str, ...], int] = {(): 0}
+        srcs = core.src_names[sc[cand_rows]].tolist()
+        dsts = core.dst_names[dc[cand_rows]].tolist()
+        for j, src, dst, c in zip(cand_rows.tolist(), srcs, dsts, ci[cand_rows].tolist(), strict=True):
+            proto = core.combos[c][2]
+            cand = rules.get((src, dst, proto))
+            if not cand:
+                continue
+            cov = combo_info[c]
+            opening = sorted(
+                ((pol, d, i) for pol, d, i, rr in cand if _ports.intersect(rr, cov.uncovered)),
+                key=lambda t: (t[1] != "egress", t[0], t[2]),
+            )
+            texts = [_rule_text(*o) for o in opening]
+            rule_col[j] = texts
+            pol_col[j] = sorted({o[0] for o in opening})
+            rule_id[j] = ids.setdefault(tuple(texts), len(ids))
+    internal = ~(se | de)
+    ii = np.flatnonzero(internal)
+    cols: dict[str, Any] = {
+        "src": core.src_names[sc[ii]],
+        "dst": core.dst_names[dc[ii]],
+    }
+    for c, arr in c_cols.items():
+        cols[c] = arr[ci[ii]]
+    cols["rules"] = rule_col[ii]
+    cols["policies"] = pol_col[ii]
+    # external rows: one row per (side, internal endpoint, combo, opening rules)
+    ei = np.flatnonzero(~internal)
+    side_src = se[ei]  # external source (else external destination)
+    other = np.where(side_src, dc[ei], sc[ei]).astype(np.int64)
+    n_other = max(len(core.src_names), len(core.dst_names), 1)
+    key = ((side_src.astype(np.int64) * n_other + other) * max(n_combo, 1) + ci[ei]) * (
+        int(rule_id.max(initial=0)) + 1
+    ) + rule_id[ei]
+    gcodes, _ = pd.factorize(key)
+    ng = int(gcodes.max(initial=-1)) + 1
+    order = np.argsort(gcodes, kind="stable")
+    bounds = np.searchsorted(gcodes[order], np.arange(ng + 1))
+    ext_name = np.where(side_src, core.src_names[sc[ei]], core.dst_names[dc[ei]])
+    first = order[bounds[:-1]] if ng else np.zeros(0, dtype=np.int64)
+    blocks = [ext_name[order[bounds[g] : bounds[g + 1]]].tolist() for g in range(ng)]
+    texts = [external_text(b) for b in blocks]
+    fe = ei[first]
+    g_src = core.src_names[sc[fe]].copy()
+    g_dst = core.dst_names[dc[fe]].copy()
+    fs = side_src[first]
+    t_arr = _obj(texts)
+    g_src[fs] = t_arr[fs]
+    g_dst[~fs] = t_arr[~fs]
+    n_int = len(ii)
+    cat = {
+        "src": np.concatenate([cols["src"], g_src]),
+        "dst": np.concatenate([cols["dst"], g_dst]),
+    }
+    for c, arr in c_cols.items():
+        cat[c] = np.concatenate([cols[c], arr[ci[fe]]])
+    cat["rules"] = np.concatenate([cols["rules"], rule_col[fe]])
+    cat["policies"] = np.concatenate([cols["policies"], pol_col[fe]])
+    eb = np.empty(n_int + ng, dtype=object)
+    eb[:n_int].fill(_EMPTY)  # one shared (read-only) empty list
+    eb[n_int:] = _obj(blocks)
+    cat["external_blocks"] = eb
+    return pd.DataFrame(cat, columns=VIOLATION_COLUMNS)
 
 
 def segmentation(
@@ -354,39 +479,7 @@ def segmentation(
         pair_ports[(zs, zd)][proto] = _ports.union(*sets)
 
     idx = np.flatnonzero(combo_viol[core.inv])
-    cols: dict[str, list[Any]] = {c: [] for c in VIOLATION_COLUMNS}
-    ext_rows: list[dict[str, Any]] = []
-    srcs = core.src_names[core.src_codes[idx]].tolist()
-    dsts = core.dst_names[core.dst_codes[idx]].tolist()
-    cis = core.inv[idx].tolist()
-    src_ext = core.src_ext[core.src_codes[idx]].tolist()
-    dst_ext = core.dst_ext[core.dst_codes[idx]].tolist()
-    for src, dst, ci, se, de in zip(srcs, dsts, cis, src_ext, dst_ext, strict=True):
-        zs, zd, proto, _ = core.combos[ci]
-        cov = combo_info[ci]
-        cand = rules.get((src, dst, proto))
-        if cand:
-            opening = sorted(
-                ((pol, d, i) for pol, d, i, rr in cand if _ports.intersect(rr, cov.uncovered)),
-                key=lambda t: (t[1] != "egress", t[0], t[2]),
-            )
-            rule_texts = [_rule_text(*o) for o in opening]
-            policies = sorted({o[0] for o in opening})
-        else:
-            rule_texts, policies = _EMPTY, _EMPTY
-        row = (src, dst, zs, zd, proto, cov.fmt[0], cov.fmt[1], rule_texts, policies, cov.fmt[2], cov.fmt[3])
-        if se or de:
-            ext_rows.append(dict(zip(VIOLATION_COLUMNS[:-1], row, strict=True)))
-            continue
-        for c, v in zip(VIOLATION_COLUMNS, (*row, []), strict=True):
-            cols[c].append(v)
-    del srcs, dsts, cis, idx
-    external = {r["src"] for r in ext_rows} | {r["dst"] for r in ext_rows}
-    external = {k for k in external if k in core.external_keys}
-    for r in _merge_external(ext_rows, external):
-        for c in VIOLATION_COLUMNS:
-            cols[c].append(r[c])
-    viol = pd.DataFrame(cols, columns=VIOLATION_COLUMNS)
+    viol = _violation_frame(core, idx, combo_info, rules, rule_frame_or_none(reach, level))
     for (zs, zd), n in viol.groupby(["src_zone", "dst_zone"]).size().items():
         pair_viol[(zs, zd)] = int(n)
     if len(viol):
