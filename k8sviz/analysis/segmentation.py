@@ -314,7 +314,7 @@ def _violation_frame(
     de = core.dst_ext[dc]
     n_combo = len(core.combos)
     # per-combo column values (shared objects, as before)
-    fmt = [combo_info[i].fmt if combo_info[i] is not None else (None, None, None, None) for i in range(n_combo)]
+    fmt = [info.fmt if info is not None else (None, None, None, None) for info in combo_info]
     c_cols = {
         "src_zone": _obj([c[0] for c in core.combos]),
         "dst_zone": _obj([c[1] for c in core.combos]),
