@@ -349,7 +349,7 @@ def _group_external(
     out: dict[str, dict[str, Any]] = {}
     for k, s0, n in zip(uniq.tolist(), starts.tolist(), counts.tolist(), strict=True):
         out[k] = {"blocks": blk[s0 : s0 + min(n, 20)].tolist(), "n_blocks": n, "ports": {}}
-    ids = np.fromiter((id(x) for x in ports[rows]), dtype=np.int64, count=len(rows))
+    ids = np.fromiter(map(id, ports[rows]), dtype=np.int64, count=len(rows))
     trip = pd.DataFrame({"g": codes, "p": proto[rows], "i": ids}).drop_duplicates()
     firsts = rows[trip.index.to_numpy()].tolist()
     for g, p, r in zip(trip["g"].tolist(), trip["p"].tolist(), firsts, strict=True):
@@ -539,7 +539,7 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, A
 
     def distinct(col: str, *extra: np.ndarray) -> list[int]:
         """Rows with the first occurrence of each (group, list object[, extra...])."""
-        ids = np.fromiter((id(x) for x in v[col].to_numpy(dtype=object)), dtype=np.int64, count=len(v))
+        ids = np.fromiter(map(id, v[col].to_numpy(dtype=object)), dtype=np.int64, count=len(v))
         frame = {"g": codes, "i": ids, **{f"x{j}": e for j, e in enumerate(extra)}}
         return pd.DataFrame(frame).drop_duplicates().index.to_numpy().tolist()
 

@@ -341,7 +341,7 @@ def _add_namespace_edges(
     del sc, dc, pc
     ukey, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
     del key
-    ids = np.fromiter((id(x) for x in edges["ports"]), dtype=np.int64, count=len(edges))
+    ids = np.fromiter(map(id, edges["ports"].to_numpy(dtype=object)), dtype=np.int64, count=len(edges))
     firsts = pd.DataFrame({"k": inv.reshape(-1), "i": ids}).drop_duplicates().index.to_numpy()
     del ids
     ports_col = edges["ports"].to_numpy(dtype=object)

@@ -128,9 +128,17 @@ def rule_index(
     except (AttributeError, NotImplementedError):
         return out
     cols = [rf[c].tolist() for c in ("policy", "direction", "rule", "src", "dst", "protocol", "ports")]
+    parsed: dict[int, tuple[Any, _ports.Ranges]] = {}  # the engine shares one list per port set
     for pol, d, i, src, dst, proto, ports in zip(*cols, strict=True):
-        out[(src, dst, proto)].append((pol, d, int(i), _ports.parse(ports)))
+        hit = parsed.get(id(ports))
+        if hit is None:
+            hit = parsed[id(ports)] = (ports, _ports.parse(ports))  # keeps ``ports`` alive for its id
+        out[(src, dst, proto)].append((pol, d, int(i), hit[1]))
     return out
+
+
+def _opening_order(t: tuple[str, str, int]) -> tuple[bool, str, int]:
+    return (t[1] != "egress", t[0], t[2])
 
 
 def _rule_text(policy: str, direction: str, rule: int) -> str:
@@ -200,8 +208,12 @@ class _Core:
     def __init__(self, edges: pd.DataFrame, zones: Zones, zmap: dict[str, str], snapshot: Any, level: str):
         import pandas as pd
 
-        self.src_codes, src_u = pd.factorize(edges["src"])
-        self.dst_codes, dst_u = pd.factorize(edges["dst"])
+        src_codes, src_u = pd.factorize(edges["src"])
+        self.src_codes = src_codes.astype(np.int32)
+        del src_codes
+        dst_codes, dst_u = pd.factorize(edges["dst"])
+        self.dst_codes = dst_codes.astype(np.int32)
+        del dst_codes
         self.src_names = np.asarray(src_u, dtype=object)
         self.dst_names = np.asarray(dst_u, dtype=object)
         self.src_ext = np.zeros(len(src_u), dtype=bool)
@@ -237,32 +249,42 @@ class _Core:
             for k, zi in zip(names.tolist(), zu.tolist(), strict=True):
                 if znames[zi] not in zones.zones:
                     self.members[znames[zi]].add(k)
-        sz, dz = src_zu[self.src_codes], dst_zu[self.dst_codes]
-        # protocol and port-list codes (the engine shares one list object per distinct port set)
+        # protocol and port-list codes (the engine shares one list object per distinct port set);
+        # hash-based factorize (no sorts) and in-place int64 arithmetic keep the temporaries few
         proto_col = edges["protocol"]
         if isinstance(proto_col.dtype, pd.CategoricalDtype):
-            pcodes = proto_col.cat.codes.to_numpy().astype(np.int64)
+            pcodes = proto_col.cat.codes.to_numpy()
             puniq = list(proto_col.cat.categories)
         else:
             pcodes, puniq = pd.factorize(proto_col)
-        ids = np.fromiter((id(x) for x in edges["ports"]), dtype=np.int64, count=len(edges))
-        _, first, icodes = np.unique(ids, return_index=True, return_inverse=True)
-        icodes = icodes.reshape(-1)
+        ids = pd.Series(
+            np.fromiter(map(id, edges["ports"].to_numpy(dtype=object)), dtype=np.int64, count=len(edges))
+        )
+        first = ids.drop_duplicates().index.to_numpy()
+        icodes, _ = pd.factorize(ids)  # same order as ``first`` (first appearance)
         del ids
         ports_col = edges["ports"]
         canon: dict[_ports.Ranges, int] = {}
         rmap = np.array(
             [canon.setdefault(_ports.parse(ports_col.iat[int(f)]), len(canon)) for f in first], dtype=np.int64
         )
-        rcodes = rmap[icodes] if len(rmap) else icodes
-        self.pcodes = np.asarray(pcodes, dtype=np.int64)
+        self.pcodes = pcodes
         self.protos = [str(p) for p in puniq]
         ranges = list(canon)
         nz, npro, nr = len(znames), max(len(puniq), 1), max(len(ranges), 1)
-        combo = ((sz * nz + dz) * npro + pcodes) * nr + rcodes
-        ucombo, self.inv = np.unique(combo, return_inverse=True)
-        self.inv = self.inv.reshape(-1)
-        protos = [str(p) for p in puniq]
+        combo = src_zu[self.src_codes]
+        combo *= nz
+        combo += dst_zu[self.dst_codes]
+        combo *= npro
+        combo += pcodes
+        combo *= nr
+        combo += rmap[icodes] if len(rmap) else icodes
+        del icodes
+        inv, ucombo = pd.factorize(combo)  # combos in order of first appearance
+        del combo
+        self.inv = inv.astype(np.int32)
+        del inv
+        protos = self.protos
         self.combos = []
         for c in ucombo.tolist():
             c, r = divmod(c, nr)
@@ -270,16 +292,20 @@ class _Core:
             a, b = divmod(c, nz)
             self.combos.append((znames[a], znames[b], protos[p], ranges[r]))
         # connected member pairs per zone pair (several protocols count once)
+        nd = max(len(dst_u), 1)
         dst_in_src = pd.Index(src_u).get_indexer(dst_u)
         differ = dst_in_src[self.dst_codes] != self.src_codes
-        pair = self.src_codes[differ].astype(np.int64) * max(len(dst_u), 1) + self.dst_codes[differ]
-        upair, first_pair = np.unique(pair, return_index=True)
-        zp = sz[differ][first_pair] * nz + dz[differ][first_pair]
+        pair = self.src_codes[differ].astype(np.int64)
+        pair *= nd
+        pair += self.dst_codes[differ]
+        del differ
+        upair = pd.unique(pair)
+        del pair
+        zp = src_zu[upair // nd] * nz + dst_zu[upair % nd]
         counts = np.bincount(zp, minlength=nz * nz) if len(zp) else np.zeros(nz * nz, dtype=np.int64)
         self.pair_conns = {
             (znames[i // nz], znames[i % nz]): int(n) for i, n in enumerate(counts.tolist()) if n
         }
-        del upair
 
 
 def rule_frame_or_none(reach: Any, level: str) -> Any:
@@ -340,6 +366,7 @@ def _violation_frame(
         vkeys = (sc.astype(np.int64) * nd + dc) * npro + core.pcodes[idx]
         cand_rows = np.flatnonzero(np.isin(vkeys, rkeys))
         ids: dict[tuple[str, ...], int] = {(): 0}
+        meets: dict[tuple[int, int], bool] = {}
         srcs = core.src_names[sc[cand_rows]].tolist()
         dsts = core.dst_names[dc[cand_rows]].tolist()
         for j, src, dst, c in zip(cand_rows.tolist(), srcs, dsts, ci[cand_rows].tolist(), strict=True):
@@ -347,11 +374,17 @@ def _violation_frame(
             cand = rules.get((src, dst, proto))
             if not cand:
                 continue
-            cov = combo_info[c]
-            opening = sorted(
-                ((pol, d, i) for pol, d, i, rr in cand if _ports.intersect(rr, cov.uncovered)),
-                key=lambda t: (t[1] != "egress", t[0], t[2]),
-            )
+            unc = combo_info[c].uncovered
+            opening = []
+            for pol, d, i, rr in cand:
+                k = (id(rr), id(unc))  # both are shared objects, alive for the whole loop
+                hit = meets.get(k)
+                if hit is None:
+                    hit = meets[k] = bool(_ports.intersect(rr, unc))
+                if hit:
+                    opening.append((pol, d, i))
+            if len(opening) > 1:
+                opening.sort(key=_opening_order)
             texts = [_rule_text(*o) for o in opening]
             rule_col[j] = texts
             pol_col[j] = sorted({o[0] for o in opening})
