@@ -325,11 +325,13 @@ def _obj(values: list[Any]) -> np.ndarray:
 def _violation_frame(
     core: _Core, idx: np.ndarray, combo_info: list[Any], rules: dict[Any, Any], rf: Any
 ) -> pd.DataFrame:
-    """The violation rows (edge rows ``idx``), built column-wise on codes.
+    """The violation rows (edge rows ``idx``), built column-wise on codes, and their count per combo.
 
     Opening rules are looked up only for the rows whose (src, dst, protocol) has a rule in
     ``reach.rule_frame``; rows towards/from external address atoms are merged per internal
-    endpoint (see :func:`_merge_external`), in the order of their first row.
+    endpoint (see :func:`_merge_external`), in the order of their first row; the frame is sorted
+    by (src_zone, dst_zone, src, dst, protocol), ties in that order, as a stable multi-column
+    ``sort_values`` would.
     """
     import pandas as pd
 
@@ -391,14 +393,6 @@ def _violation_frame(
             rule_id[j] = ids.setdefault(tuple(texts), len(ids))
     internal = ~(se | de)
     ii = np.flatnonzero(internal)
-    cols: dict[str, Any] = {
-        "src": core.src_names[sc[ii]],
-        "dst": core.dst_names[dc[ii]],
-    }
-    for c, arr in c_cols.items():
-        cols[c] = arr[ci[ii]]
-    cols["rules"] = rule_col[ii]
-    cols["policies"] = pol_col[ii]
     # external rows: one row per (side, internal endpoint, combo, opening rules)
     ei = np.flatnonzero(~internal)
     side_src = se[ei]  # external source (else external destination)
@@ -414,28 +408,48 @@ def _violation_frame(
     ext_name = np.where(side_src, core.src_names[sc[ei]], core.dst_names[dc[ei]])
     first = order[bounds[:-1]] if ng else np.zeros(0, dtype=np.int64)
     blocks = [ext_name[order[bounds[g] : bounds[g + 1]]].tolist() for g in range(ng)]
-    texts = [external_text(b) for b in blocks]
+    del order, ext_name, key, gcodes
+    t_arr = _obj([external_text(b) for b in blocks])
     fe = ei[first]
-    g_src = core.src_names[sc[fe]].copy()
-    g_dst = core.dst_names[dc[fe]].copy()
     fs = side_src[first]
-    t_arr = _obj(texts)
-    g_src[fs] = t_arr[fs]
-    g_dst[~fs] = t_arr[~fs]
-    n_int = len(ii)
-    cat = {
-        "src": np.concatenate([cols["src"], g_src]),
-        "dst": np.concatenate([cols["dst"], g_dst]),
-    }
+    # every output row as codes into small tables: (src name, dst name, combo, rule row, blocks)
+    ns_, nd_ = len(core.src_names), len(core.dst_names)
+    g_idx = np.arange(ng, dtype=np.int64)
+    s_code = np.concatenate([sc[ii].astype(np.int64), np.where(fs, ns_ + g_idx, sc[fe])])
+    d_code = np.concatenate([dc[ii].astype(np.int64), np.where(fs, dc[fe], nd_ + g_idx)])
+    row_ci = np.concatenate([ci[ii], ci[fe]]).astype(np.int64)
+    row_r = np.concatenate([ii, fe])
+    b_code = np.concatenate([np.zeros(len(ii), dtype=np.int64), 1 + g_idx])
+    del sc, dc, ci, ii, ei
+    s_tab = np.concatenate([core.src_names, t_arr])
+    d_tab = np.concatenate([core.dst_names, t_arr])
+    b_tab = _obj([_EMPTY, *blocks])  # one shared (read-only) empty list for internal rows
+
+    # sorted by (src_zone, dst_zone, src, dst, protocol), stable: ranks of the distinct values
+    def rank(tab: np.ndarray) -> np.ndarray:
+        return np.unique(tab, return_inverse=True)[1].reshape(-1) if len(tab) else np.zeros(0, np.int64)
+
+    perm = np.lexsort(
+        (
+            rank(c_cols["protocol"])[row_ci],
+            rank(d_tab)[d_code],
+            rank(s_tab)[s_code],
+            rank(c_cols["dst_zone"])[row_ci],
+            rank(c_cols["src_zone"])[row_ci],
+        )
+    )
+    cat: dict[str, Any] = {"src": s_tab[s_code[perm]], "dst": d_tab[d_code[perm]]}
+    del s_code, d_code
+    row_ci = row_ci[perm]
     for c, arr in c_cols.items():
-        cat[c] = np.concatenate([cols[c], arr[ci[fe]]])
-    cat["rules"] = np.concatenate([cols["rules"], rule_col[fe]])
-    cat["policies"] = np.concatenate([cols["policies"], pol_col[fe]])
-    eb = np.empty(n_int + ng, dtype=object)
-    eb[:n_int].fill(_EMPTY)  # one shared (read-only) empty list
-    eb[n_int:] = _obj(blocks)
-    cat["external_blocks"] = eb
-    return pd.DataFrame(cat, columns=VIOLATION_COLUMNS)
+        cat[c] = arr[row_ci]
+    row_r = row_r[perm]
+    cat["rules"] = rule_col[row_r]
+    cat["policies"] = pol_col[row_r]
+    cat["external_blocks"] = b_tab[b_code[perm]]
+    del row_r, perm, b_code
+    counts = np.bincount(row_ci, minlength=n_combo)
+    return pd.DataFrame(cat, columns=VIOLATION_COLUMNS), counts
 
 
 def segmentation(
@@ -512,11 +526,11 @@ def segmentation(
         pair_ports[(zs, zd)][proto] = _ports.union(*sets)
 
     idx = np.flatnonzero(combo_viol[core.inv])
-    viol = _violation_frame(core, idx, combo_info, rules, rule_frame_or_none(reach, level))
-    for (zs, zd), n in viol.groupby(["src_zone", "dst_zone"]).size().items():
-        pair_viol[(zs, zd)] = int(n)
-    if len(viol):
-        viol = viol.sort_values(["src_zone", "dst_zone", "src", "dst", "protocol"], ignore_index=True)
+    viol, per_combo = _violation_frame(core, idx, combo_info, rules, rule_frame_or_none(reach, level))
+    del idx
+    for (zs, zd, _, _), n in zip(core.combos, per_combo.tolist(), strict=True):
+        if n:
+            pair_viol[(zs, zd)] += n
 
     names = [z for z in zones.names if z in members or z in zones.zones]
     pairs = []
