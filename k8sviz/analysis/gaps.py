@@ -499,31 +499,34 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, A
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}
     if not len(v):
         return groups
-    src = v["src"].to_numpy(dtype=object)
-    dst = v["dst"].to_numpy(dtype=object)
-    zs = v["src_zone"].to_numpy(dtype=object)
-    zd = v["dst_zone"].to_numpy(dtype=object)
-    out = zd == "external"
-    subject = np.where(out, src, dst)
-    peer = np.where(out, dst, src)
-    pzone = np.where(out, zd, zs)
-    codes = (
-        pd.DataFrame({"w": out, "s": subject, "z": pzone})
-        .groupby(["w", "s", "z"], sort=False)
-        .ngroup()
-        .to_numpy()
-    )
-    _, first = np.unique(codes, return_index=True)
+    # codes, not Python strings: the string columns would cost a new str object per row
+    sc, s_u = pd.factorize(v["src"])
+    dc, d_u = pd.factorize(v["dst"])
+    zsc, zs_u = pd.factorize(v["src_zone"])
+    zdc, zd_u = pd.factorize(v["dst_zone"])
+    s_u, d_u, zs_u, zd_u = (np.asarray(u, dtype=object) for u in (s_u, d_u, zs_u, zd_u))
+    ext = np.flatnonzero(zd_u == "external")
+    out = zdc == (ext[0] if len(ext) else -2)
+    nsub = max(len(s_u), len(d_u), 1)
+    nz = max(len(zs_u), len(zd_u), 1)
+    gkey = out.astype(np.int64) * nsub
+    gkey += np.where(out, sc, dc)
+    gkey *= nz
+    gkey += np.where(out, zdc, zsc)
+    codes, _ = pd.factorize(gkey)
+    del gkey
+    first = pd.Series(codes).drop_duplicates().index.to_numpy()  # group g first seen at first[g]
     counts = np.bincount(codes)
     info: list[dict[str, Any]] = []
     for f, n in zip(first.tolist(), counts.tolist(), strict=True):
-        key = ("out", src[f], zd[f]) if out[f] else ("in", dst[f], zs[f])
+        zs, zd = zs_u[zsc[f]], zd_u[zdc[f]]
+        key = ("out", s_u[sc[f]], zd) if out[f] else ("in", d_u[dc[f]], zs)
         info.append(
             groups.setdefault(
                 key,
                 {
-                    "src_zone": zs[f],
-                    "dst_zone": zd[f],
+                    "src_zone": zs,
+                    "dst_zone": zd,
                     "peers": [],
                     "connections": n,
                     "ports": {},
@@ -533,9 +536,12 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, A
                 },
             )
         )
-    pp = pd.DataFrame({"g": codes, "p": peer}).drop_duplicates().groupby("g", sort=False).head(20)
+    pcode = np.where(out, dc, sc)
+    pp = pd.DataFrame({"g": codes, "p": pcode}).drop_duplicates().groupby("g", sort=False).head(20)
+    del pcode
     for g, p in zip(pp["g"].tolist(), pp["p"].tolist(), strict=True):
-        info[g]["peers"].append(p)
+        f = first[g]
+        info[g]["peers"].append(d_u[p] if out[f] else s_u[p])
 
     def distinct(col: str, *extra: np.ndarray) -> list[int]:
         """Rows with the first occurrence of each (group, list object[, extra...])."""
@@ -543,10 +549,11 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, A
         frame = {"g": codes, "i": ids, **{f"x{j}": e for j, e in enumerate(extra)}}
         return pd.DataFrame(frame).drop_duplicates().index.to_numpy().tolist()
 
-    proto = v["protocol"].to_numpy(dtype=object)
+    pc, p_u = pd.factorize(v["protocol"])
+    p_u = np.asarray(p_u, dtype=object)
     col = v["ports"].to_numpy(dtype=object)
-    for r in distinct("ports", proto):
-        info[codes[r]]["ports"].setdefault(proto[r], set()).update(col[r])
+    for r in distinct("ports", pc):
+        info[codes[r]]["ports"].setdefault(p_u[pc[r]], set()).update(col[r])
     col = v["expired_exceptions"].to_numpy(dtype=object)
     for r in distinct("expired_exceptions"):
         info[codes[r]]["expired"].update(col[r])
