@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..model import NetworkPolicy, Peer, PolicyRule
 from . import _ports
 from ._common import SYSTEM_NAMESPACES, classify_block, edge_frame, exposure, get_reach, port_text, rule_frame
@@ -329,31 +331,51 @@ def _broad_rules(ctx: _Ctx) -> None:
 # ------------------------------------------------------------------------------ reach checks
 
 
+def _group_external(
+    key: np.ndarray, block: np.ndarray, proto: np.ndarray, ports: np.ndarray, mask: np.ndarray
+) -> dict[str, dict[str, Any]]:
+    """``{key: {"blocks": first 20 blocks (one per row), "n_blocks": rows, "ports": {protocol: ranges}}}``
+    over the rows in ``mask``; port lists are parsed once per distinct (key, protocol, list)."""
+    import pandas as pd
+
+    rows = np.flatnonzero(mask)
+    if not len(rows):
+        return {}
+    codes, uniq = pd.factorize(key[rows])
+    counts = np.bincount(codes, minlength=len(uniq))
+    order = np.argsort(codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    blk = block[rows][order]
+    out: dict[str, dict[str, Any]] = {}
+    for k, s0, n in zip(uniq.tolist(), starts.tolist(), counts.tolist(), strict=True):
+        out[k] = {"blocks": blk[s0 : s0 + min(n, 20)].tolist(), "n_blocks": n, "ports": {}}
+    ids = np.fromiter(map(id, ports[rows]), dtype=np.int64, count=len(rows))
+    trip = pd.DataFrame({"g": codes, "p": proto[rows], "i": ids}).drop_duplicates()
+    firsts = rows[trip.index.to_numpy()].tolist()
+    for g, p, r in zip(trip["g"].tolist(), trip["p"].tolist(), firsts, strict=True):
+        d = out[uniq[g]]["ports"]
+        d[p] = _ports.union(d.get(p, ()), _ports.parse(ports[r]))
+    return out
+
+
 def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
+    import pandas as pd
+
     exposed = exposure(ctx.snap)
     unenforced = {ctx.snap.pod(k).workload_key for k in getattr(reach, "unenforced", ()) if ctx.snap.pod(k)}
-    ext_in: dict[str, dict[str, Any]] = {}
-    ext_out: dict[str, dict[str, Any]] = {}
-    meta_out: dict[str, dict[str, Any]] = {}
     ext = edges[(edges["src_type"] == "external") != (edges["dst_type"] == "external")]
-    for row in ext.itertuples(index=False):
-        if row.src_type == "external":
-            kind, _ = classify_block(row.src)
-            if kind == "internet":
-                d = ext_in.setdefault(row.dst, {"blocks": [], "ports": {}})
-                d["blocks"].append(row.src)
-                d["ports"][row.protocol] = _ports.union(
-                    d["ports"].get(row.protocol, ()), _ports.parse(row.ports)
-                )
-        else:
-            kind, meta = classify_block(row.dst)
-            targets = ([ext_out] if kind == "internet" else []) + ([meta_out] if meta else [])
-            for t in targets:
-                d = t.setdefault(row.src, {"blocks": [], "ports": {}})
-                d["blocks"].append(row.dst)
-                d["ports"][row.protocol] = _ports.union(
-                    d["ports"].get(row.protocol, ()), _ports.parse(row.ports)
-                )
+    inbound = np.asarray(ext["src_type"] == "external")
+    src = ext["src"].to_numpy(dtype=object)
+    dst = ext["dst"].to_numpy(dtype=object)
+    proto = np.asarray(ext["protocol"].astype(str), dtype=object)
+    ports = ext["ports"].to_numpy(dtype=object)
+    peer = np.where(inbound, src, dst)
+    kinds = {b: classify_block(b) for b in pd.unique(peer)}
+    internet = np.fromiter((kinds[b][0] == "internet" for b in peer), dtype=bool, count=len(peer))
+    meta = np.fromiter((kinds[b][1] for b in peer), dtype=bool, count=len(peer))
+    ext_in = _group_external(dst, src, proto, ports, inbound & internet)
+    ext_out = _group_external(src, dst, proto, ports, ~inbound & internet)
+    meta_out = _group_external(src, dst, proto, ports, ~inbound & meta)
 
     def ports_of(d: dict[str, Any]) -> list[str]:
         return [f"{p}/{r}" for p, rs in sorted(d["ports"].items()) for r in _ports.fmt(rs)]
@@ -377,8 +399,8 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
             {
                 "workload": wl,
                 "ports": ports_of(d),
-                "blocks": d["blocks"][:20],
-                "n_blocks": len(d["blocks"]),
+                "blocks": d["blocks"],
+                "n_blocks": d["n_blocks"],
                 "exposed_by": how,
             },
             severity=sev,
@@ -393,7 +415,7 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
             ns,
             name,
             f"{wl} may connect to internet addresses on {', '.join(ports_of(d))}",
-            {"workload": wl, "ports": ports_of(d), "blocks": d["blocks"][:20], "n_blocks": len(d["blocks"])},
+            {"workload": wl, "ports": ports_of(d), "blocks": d["blocks"], "n_blocks": d["n_blocks"]},
             workload=wl,
         )
     for wl, d in sorted(meta_out.items()):
@@ -467,49 +489,90 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
         )
 
 
+def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Segmentation violations grouped per workload and peer zone: inbound to the destination
+    (key ``("in", dst, src_zone)``), or outbound to external addresses from the source
+    (``("out", src, "external")``).  Columns of shared list objects are read once per distinct
+    (group, list); the first 20 distinct peers are kept, in row order."""
+    import pandas as pd
+
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    if not len(v):
+        return groups
+    # codes, not Python strings: the string columns would cost a new str object per row
+    sc, s_u = pd.factorize(v["src"])
+    dc, d_u = pd.factorize(v["dst"])
+    zsc, zs_u = pd.factorize(v["src_zone"])
+    zdc, zd_u = pd.factorize(v["dst_zone"])
+    s_u, d_u, zs_u, zd_u = (np.asarray(u, dtype=object) for u in (s_u, d_u, zs_u, zd_u))
+    ext = np.flatnonzero(zd_u == "external")
+    out = zdc == (ext[0] if len(ext) else -2)
+    nsub = max(len(s_u), len(d_u), 1)
+    nz = max(len(zs_u), len(zd_u), 1)
+    gkey = out.astype(np.int64) * nsub
+    gkey += np.where(out, sc, dc)
+    gkey *= nz
+    gkey += np.where(out, zdc, zsc)
+    codes, _ = pd.factorize(gkey)
+    del gkey
+    first = pd.Series(codes).drop_duplicates().index.to_numpy()  # group g first seen at first[g]
+    counts = np.bincount(codes)
+    info: list[dict[str, Any]] = []
+    for f, n in zip(first.tolist(), counts.tolist(), strict=True):
+        zs, zd = zs_u[zsc[f]], zd_u[zdc[f]]
+        key = ("out", s_u[sc[f]], zd) if out[f] else ("in", d_u[dc[f]], zs)
+        info.append(
+            groups.setdefault(
+                key,
+                {
+                    "src_zone": zs,
+                    "dst_zone": zd,
+                    "peers": [],
+                    "connections": n,
+                    "ports": {},
+                    "rules": {},
+                    "policies": set(),
+                    "expired": set(),
+                },
+            )
+        )
+    pcode = np.where(out, dc, sc)
+    pp = pd.DataFrame({"g": codes, "p": pcode}).drop_duplicates().groupby("g", sort=False).head(20)
+    del pcode
+    for g, p in zip(pp["g"].tolist(), pp["p"].tolist(), strict=True):
+        f = first[g]
+        info[g]["peers"].append(d_u[p] if out[f] else s_u[p])
+
+    def distinct(col: str, *extra: np.ndarray) -> list[int]:
+        """Rows with the first occurrence of each (group, list object[, extra...])."""
+        ids = np.fromiter(map(id, v[col].to_numpy(dtype=object)), dtype=np.int64, count=len(v))
+        frame = {"g": codes, "i": ids, **{f"x{j}": e for j, e in enumerate(extra)}}
+        return pd.DataFrame(frame).drop_duplicates().index.to_numpy().tolist()
+
+    pc, p_u = pd.factorize(v["protocol"])
+    p_u = np.asarray(p_u, dtype=object)
+    col = v["ports"].to_numpy(dtype=object)
+    for r in distinct("ports", pc):
+        info[codes[r]]["ports"].setdefault(p_u[pc[r]], set()).update(col[r])
+    col = v["expired_exceptions"].to_numpy(dtype=object)
+    for r in distinct("expired_exceptions"):
+        info[codes[r]]["expired"].update(col[r])
+    rules = v["rules"].to_numpy(dtype=object)
+    policies = v["policies"].to_numpy(dtype=object)
+    for r in distinct("rules"):  # row order: rule texts keep their first-seen order
+        if rules[r]:
+            info[codes[r]]["rules"].update(dict.fromkeys(rules[r]))
+    for r in distinct("policies"):
+        info[codes[r]]["policies"].update(policies[r])
+    return groups
+
+
 def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any) -> None:
     from .segmentation import segmentation
 
     seg = segmentation(ctx.snap, reach, zones, today=today)
     v = seg.violations
-    names = [
-        "src",
-        "dst",
-        "src_zone",
-        "dst_zone",
-        "protocol",
-        "ports",
-        "rules",
-        "policies",
-        "expired_exceptions",
-    ]
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for src, dst, zs, zd, proto, ports, rules, policies, expired in zip(
-        *(v[c].tolist() for c in names), strict=True
-    ):
-        # One finding per workload and peer zone: inbound to the destination, or outbound to
-        # external addresses from the source.
-        key = ("out", src, zd) if zd == "external" else ("in", dst, zs)
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = {
-                "src_zone": zs,
-                "dst_zone": zd,
-                "peers": [],
-                "connections": 0,
-                "ports": {},
-                "rules": {},
-                "policies": set(),
-                "expired": set(),
-            }
-        g["connections"] += 1
-        peer = dst if key[0] == "out" else src
-        if len(g["peers"]) < 20 and peer not in g["peers"]:
-            g["peers"].append(peer)
-        g["ports"].setdefault(proto, set()).update(ports)
-        g["rules"].update(dict.fromkeys(rules))
-        g["policies"].update(policies)
-        g["expired"].update(expired)
+    groups = _violation_groups(v)
     del v
     judged = seg.today.isoformat()
     for (way, subject, _), g in sorted(groups.items()):

@@ -11,11 +11,15 @@ from .zones import EXTERNAL, Zones, load_zones
 
 if TYPE_CHECKING:
     import networkx as nx
+    import numpy as np
     import pandas as pd
 
     from ..snapshot import Snapshot
 
-__all__ = ["graph"]
+__all__ = ["MAX_EDGES", "graph"]
+
+#: Above this many allowed edges, :func:`graph` aggregates them per namespace pair.
+MAX_EDGES = 2_000_000
 
 
 def _ok(v: Any) -> bool:
@@ -38,6 +42,7 @@ def graph(
     *,
     zones: Zones | str | Any = None,
     services: bool = True,
+    max_edges: int | None = MAX_EDGES,
 ) -> nx.MultiDiGraph:
     """Build the network graph of a snapshot.
 
@@ -56,6 +61,16 @@ def graph(
         :class:`~k8sviz.analysis.zones.Zones` or a zones YAML path: sets each node's ``zone``.
     services
         Add a node per Service (``"svc:ns/name"``) with ``kind="selects"`` edges to its backends.
+    max_edges
+        When the engine's allowed-edge frame has more rows than this (default
+        :data:`MAX_EDGES`, 2,000,000; None for no limit), the allowed edges are aggregated per
+        namespace pair instead of kept per workload (or pod) pair, because millions of
+        networkx edges do not fit in memory.  A warning is issued and
+        ``G.graph["aggregated"]`` is ``"namespace"`` (else None).  The endpoint nodes are kept;
+        the aggregated edges run between ``"ns:<namespace>"`` nodes (``type="namespace"``,
+        ``workloads``: member count, ``zone``: the members' zone when they share one) and
+        external peers, with ``kind="allowed"``, ``protocol``, ``ports``, ``port_labels``,
+        ``pairs`` (endpoint pairs merged), ``aggregated=True`` and no ``rules``.
 
     Returns
     -------
@@ -73,7 +88,7 @@ def graph(
         * ``selects``: Service -> backend, with ``ports``.
 
         ``G.graph`` holds ``cluster``, ``collected_at``, ``sha256``, ``coverage``, ``level``,
-        ``k8sviz_version`` and ``zones_source``.  Every attribute is JSON-serializable, so
+        ``k8sviz_version``, ``zones_source`` and ``aggregated``.  Every attribute is JSON-serializable, so
         ``networkx.node_link_data(G)`` round-trips through ``json``.
     """
     import networkx as nx
@@ -97,6 +112,7 @@ def graph(
             "k8sviz_version": snapshot.meta.get("k8sviz_version"),
             "level": level,
             "zones_source": zones.source if zones is not None else None,
+            "aggregated": None,
         }
     )
     exposed = exposure(snapshot)
@@ -195,35 +211,20 @@ def graph(
     # ---------------------------------------------------------------- allowed edges
     if reach is not None:
         edges = edge_frame(reach, level)
-        rules: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        try:
-            rf = rule_frame(reach, level)
-            for r in rf.itertuples(index=False):
-                text = f"{r.policy} {r.direction}[{int(r.rule)}]"
-                lst = rules[(r.src, r.dst, r.protocol)]
-                if text not in lst:
-                    lst.append(text)
-        except (AttributeError, NotImplementedError, TypeError):
-            pass
         for col, typ in (("src", "src_type"), ("dst", "dst_type")):
             for key in edges.loc[edges[typ] == "external", col].unique():
                 ensure_external(key)
-        cols = [edges[c].tolist() for c in ("src", "dst", "protocol", "ports")]
-        G.add_edges_from(
-            (
-                src,
-                dst,
-                f"allowed:{proto}",
-                {
-                    "kind": "allowed",
-                    "protocol": proto,
-                    "ports": [str(p) for p in ports],
-                    "port_labels": port_text(proto, ports),
-                    "rules": rules.get((src, dst, proto), []),
-                },
+        if max_edges is not None and len(edges) > max_edges:
+            import warnings
+
+            warnings.warn(
+                f"{len(edges):,} allowed {level} edges exceed max_edges={max_edges:,}: "
+                "allowed edges are aggregated per namespace pair (G.graph['aggregated'])",
+                stacklevel=2,
             )
-            for src, dst, proto, ports in zip(*cols, strict=True)
-        )
+            _add_namespace_edges(G, edges, snapshot, zmap, level)
+        else:
+            _add_allowed_edges(G, edges, reach, level)
 
     # ---------------------------------------------------------------- observed edges
     if flows is not None and len(flows):
@@ -262,3 +263,132 @@ def graph(
                 src, dst, key=f"observed:{proto}/{port}", kind="observed", protocol=proto, port=port, **a
             )
     return G
+
+
+def _add_allowed_edges(G: nx.MultiDiGraph, edges: pd.DataFrame, reach: Any, level: str) -> None:
+    rules: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    try:
+        rf = rule_frame(reach, level)
+        for r in rf.itertuples(index=False):
+            text = f"{r.policy} {r.direction}[{int(r.rule)}]"
+            lst = rules[(r.src, r.dst, r.protocol)]
+            if text not in lst:
+                lst.append(text)
+    except (AttributeError, NotImplementedError, TypeError):
+        pass
+    # the engine shares one port list per distinct port set: format each once (fresh lists per edge)
+    texts: dict[tuple[str, int], tuple[list[str], list[str], Any]] = {}
+
+    def port_lists(proto: str, ports: Any) -> tuple[list[str], list[str], Any]:
+        t = texts.get((proto, id(ports)))
+        if t is None:
+            t = texts[(proto, id(ports))] = ([str(p) for p in ports], port_text(proto, ports), ports)
+        return t
+
+    def attrs(src: str, dst: str, proto: str, ports: Any) -> dict[str, Any]:
+        plain, labels, _ = port_lists(proto, ports)
+        return {
+            "kind": "allowed",
+            "protocol": proto,
+            "ports": list(plain),
+            "port_labels": list(labels),
+            "rules": rules.get((src, dst, proto), []),
+        }
+
+    cols = [edges[c].tolist() for c in ("src", "dst", "protocol", "ports")]
+    G.add_edges_from(
+        (src, dst, f"allowed:{proto}", attrs(src, dst, proto, ports))
+        for src, dst, proto, ports in zip(*cols, strict=True)
+    )
+
+
+def _endpoint_codes(edges: pd.DataFrame, col: str) -> tuple[np.ndarray, list[str]]:
+    """Per row: the namespace node (``"ns:<namespace>"``) or the external peer, as codes."""
+    import numpy as np
+    import pandas as pd
+
+    ns = edges[f"{col}_namespace"]
+    if not isinstance(ns.dtype, pd.CategoricalDtype):
+        ns = ns.astype("category")
+    codes = ns.cat.codes.to_numpy().astype(np.int64)
+    names = [f"ns:{c}" for c in ns.cat.categories]
+    ext = np.asarray(edges[f"{col}_type"] == "external") | (codes < 0)
+    if ext.any():
+        ec, eu = pd.factorize(edges[col].to_numpy(dtype=object)[ext])
+        codes[ext] = ec + len(names)
+        names += [str(u) for u in eu]
+    return codes, names
+
+
+def _add_namespace_edges(
+    G: nx.MultiDiGraph, edges: pd.DataFrame, snapshot: Snapshot, zmap: dict[str, str], level: str
+) -> None:
+    """Allowed edges aggregated per (namespace or external peer) pair and protocol."""
+    import numpy as np
+    import pandas as pd
+
+    from . import _ports
+
+    G.graph["aggregated"] = "namespace"
+    sc, snames = _endpoint_codes(edges, "src")
+    dc, dnames = _endpoint_codes(edges, "dst")
+    proto = edges["protocol"]
+    if not isinstance(proto.dtype, pd.CategoricalDtype):
+        proto = proto.astype("category")
+    pc = proto.cat.codes.to_numpy().astype(np.int64)
+    protos = [str(p) for p in proto.cat.categories]
+    key = (sc * max(len(dnames), 1) + dc) * max(len(protos), 1) + pc
+    del sc, dc, pc
+    ukey, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    del key
+    ids = np.fromiter(map(id, edges["ports"].to_numpy(dtype=object)), dtype=np.int64, count=len(edges))
+    firsts = pd.DataFrame({"k": inv.reshape(-1), "i": ids}).drop_duplicates().index.to_numpy()
+    del ids
+    ports_col = edges["ports"].to_numpy(dtype=object)
+    ranges: dict[int, _ports.Ranges] = {}
+    inv = inv.reshape(-1)
+    for r in firsts.tolist():
+        k = int(inv[r])
+        ranges[k] = _ports.union(ranges.get(k, ()), _ports.parse(ports_col[r]))
+    del inv, ports_col
+    # namespace nodes
+    members: dict[str, list[str]] = defaultdict(list)
+    for node, a in G.nodes(data=True):
+        if a.get("type") == level:
+            members[a["namespace"]].append(node)
+    for n in snames + dnames:
+        if n.startswith("ns:") and n not in G:
+            ns = n[3:]
+            zs = {zmap.get(m) for m in members.get(ns, ())}
+            ns_obj = snapshot.namespace(ns)
+            G.add_node(
+                n,
+                type="namespace",
+                namespace=ns,
+                name=ns,
+                labels=dict(ns_obj.labels) if ns_obj is not None else {},
+                zone=zs.pop() if len(zs) == 1 else None,
+                workloads=len(members.get(ns, ())),
+                exposed=False,
+                exposed_by=[],
+                host_network=False,
+                privileged=False,
+                system=ns in SYSTEM_NAMESPACES,
+            )
+    nd, npro = max(len(dnames), 1), max(len(protos), 1)
+    for k, (u, n) in enumerate(zip(ukey.tolist(), counts.tolist(), strict=True)):
+        c, p = divmod(u, npro)
+        s_, d_ = divmod(c, nd)
+        rs = ranges.get(k, ())
+        fmt = _ports.fmt(rs)
+        G.add_edge(
+            snames[s_],
+            dnames[d_],
+            key=f"allowed:{protos[p]}",
+            kind="allowed",
+            protocol=protos[p],
+            ports=list(fmt),
+            port_labels=[f"{protos[p]}/{x}" for x in fmt],
+            pairs=int(n),
+            aggregated=True,
+        )

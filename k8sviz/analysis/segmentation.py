@@ -128,9 +128,17 @@ def rule_index(
     except (AttributeError, NotImplementedError):
         return out
     cols = [rf[c].tolist() for c in ("policy", "direction", "rule", "src", "dst", "protocol", "ports")]
+    parsed: dict[int, tuple[Any, _ports.Ranges]] = {}  # the engine shares one list per port set
     for pol, d, i, src, dst, proto, ports in zip(*cols, strict=True):
-        out[(src, dst, proto)].append((pol, d, int(i), _ports.parse(ports)))
+        hit = parsed.get(id(ports))
+        if hit is None:
+            hit = parsed[id(ports)] = (ports, _ports.parse(ports))  # keeps ``ports`` alive for its id
+        out[(src, dst, proto)].append((pol, d, int(i), hit[1]))
     return out
+
+
+def _opening_order(t: tuple[str, str, int]) -> tuple[bool, str, int]:
+    return (t[1] != "egress", t[0], t[2])
 
 
 def _rule_text(policy: str, direction: str, rule: int) -> str:
@@ -200,8 +208,12 @@ class _Core:
     def __init__(self, edges: pd.DataFrame, zones: Zones, zmap: dict[str, str], snapshot: Any, level: str):
         import pandas as pd
 
-        self.src_codes, src_u = pd.factorize(edges["src"])
-        self.dst_codes, dst_u = pd.factorize(edges["dst"])
+        src_codes, src_u = pd.factorize(edges["src"])
+        self.src_codes = src_codes.astype(np.int32)
+        del src_codes
+        dst_codes, dst_u = pd.factorize(edges["dst"])
+        self.dst_codes = dst_codes.astype(np.int32)
+        del dst_codes
         self.src_names = np.asarray(src_u, dtype=object)
         self.dst_names = np.asarray(dst_u, dtype=object)
         self.src_ext = np.zeros(len(src_u), dtype=bool)
@@ -237,30 +249,42 @@ class _Core:
             for k, zi in zip(names.tolist(), zu.tolist(), strict=True):
                 if znames[zi] not in zones.zones:
                     self.members[znames[zi]].add(k)
-        sz, dz = src_zu[self.src_codes], dst_zu[self.dst_codes]
-        # protocol and port-list codes (the engine shares one list object per distinct port set)
+        # protocol and port-list codes (the engine shares one list object per distinct port set);
+        # hash-based factorize (no sorts) and in-place int64 arithmetic keep the temporaries few
         proto_col = edges["protocol"]
         if isinstance(proto_col.dtype, pd.CategoricalDtype):
-            pcodes = proto_col.cat.codes.to_numpy().astype(np.int64)
+            pcodes = proto_col.cat.codes.to_numpy()
             puniq = list(proto_col.cat.categories)
         else:
             pcodes, puniq = pd.factorize(proto_col)
-        ids = np.fromiter((id(x) for x in edges["ports"]), dtype=np.int64, count=len(edges))
-        _, first, icodes = np.unique(ids, return_index=True, return_inverse=True)
-        icodes = icodes.reshape(-1)
+        ids = pd.Series(
+            np.fromiter(map(id, edges["ports"].to_numpy(dtype=object)), dtype=np.int64, count=len(edges))
+        )
+        first = ids.drop_duplicates().index.to_numpy()
+        icodes, _ = pd.factorize(ids)  # same order as ``first`` (first appearance)
         del ids
         ports_col = edges["ports"]
         canon: dict[_ports.Ranges, int] = {}
         rmap = np.array(
             [canon.setdefault(_ports.parse(ports_col.iat[int(f)]), len(canon)) for f in first], dtype=np.int64
         )
-        rcodes = rmap[icodes] if len(rmap) else icodes
+        self.pcodes = pcodes
+        self.protos = [str(p) for p in puniq]
         ranges = list(canon)
         nz, npro, nr = len(znames), max(len(puniq), 1), max(len(ranges), 1)
-        combo = ((sz * nz + dz) * npro + pcodes) * nr + rcodes
-        ucombo, self.inv = np.unique(combo, return_inverse=True)
-        self.inv = self.inv.reshape(-1)
-        protos = [str(p) for p in puniq]
+        combo = src_zu[self.src_codes]
+        combo *= nz
+        combo += dst_zu[self.dst_codes]
+        combo *= npro
+        combo += pcodes
+        combo *= nr
+        combo += rmap[icodes] if len(rmap) else icodes
+        del icodes
+        inv, ucombo = pd.factorize(combo)  # combos in order of first appearance
+        del combo
+        self.inv = inv.astype(np.int32)
+        del inv
+        protos = self.protos
         self.combos = []
         for c in ucombo.tolist():
             c, r = divmod(c, nr)
@@ -268,16 +292,164 @@ class _Core:
             a, b = divmod(c, nz)
             self.combos.append((znames[a], znames[b], protos[p], ranges[r]))
         # connected member pairs per zone pair (several protocols count once)
+        nd = max(len(dst_u), 1)
         dst_in_src = pd.Index(src_u).get_indexer(dst_u)
         differ = dst_in_src[self.dst_codes] != self.src_codes
-        pair = self.src_codes[differ].astype(np.int64) * max(len(dst_u), 1) + self.dst_codes[differ]
-        upair, first_pair = np.unique(pair, return_index=True)
-        zp = sz[differ][first_pair] * nz + dz[differ][first_pair]
+        pair = self.src_codes[differ].astype(np.int64)
+        pair *= nd
+        pair += self.dst_codes[differ]
+        del differ
+        upair = pd.unique(pair)
+        del pair
+        zp = src_zu[upair // nd] * nz + dst_zu[upair % nd]
         counts = np.bincount(zp, minlength=nz * nz) if len(zp) else np.zeros(nz * nz, dtype=np.int64)
         self.pair_conns = {
             (znames[i // nz], znames[i % nz]): int(n) for i, n in enumerate(counts.tolist()) if n
         }
-        del upair
+
+
+def rule_frame_or_none(reach: Any, level: str) -> Any:
+    try:
+        return rule_frame(reach, level)
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def _obj(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):  # element-wise: numpy would turn equal-length lists into 2-D
+        out[i] = v
+    return out
+
+
+def _violation_frame(
+    core: _Core, idx: np.ndarray, combo_info: list[Any], rules: dict[Any, Any], rf: Any
+) -> pd.DataFrame:
+    """The violation rows (edge rows ``idx``), built column-wise on codes, and their count per combo.
+
+    Opening rules are looked up only for the rows whose (src, dst, protocol) has a rule in
+    ``reach.rule_frame``; rows towards/from external address atoms are merged per internal
+    endpoint (see :func:`_merge_external`), in the order of their first row; the frame is sorted
+    by (src_zone, dst_zone, src, dst, protocol), ties in that order, as a stable multi-column
+    ``sort_values`` would.
+    """
+    import pandas as pd
+
+    sc = core.src_codes[idx]
+    dc = core.dst_codes[idx]
+    ci = core.inv[idx]
+    se = core.src_ext[sc]
+    de = core.dst_ext[dc]
+    n_combo = len(core.combos)
+    # per-combo column values (shared objects, as before)
+    fmt = [info.fmt if info is not None else (None, None, None, None) for info in combo_info]
+    c_cols = {
+        "src_zone": _obj([c[0] for c in core.combos]),
+        "dst_zone": _obj([c[1] for c in core.combos]),
+        "protocol": _obj([c[2] for c in core.combos]),
+        "ports": _obj([f[0] for f in fmt]),
+        "allowed_ports": _obj([f[1] for f in fmt]),
+        "exceptions": _obj([f[2] for f in fmt]),
+        "expired_exceptions": _obj([f[3] for f in fmt]),
+    }
+    # opening rules: only rows whose (src, dst, protocol) appears in the rule frame
+    rule_col = np.empty(len(idx), dtype=object)
+    pol_col = np.empty(len(idx), dtype=object)
+    rule_col.fill(_EMPTY)
+    pol_col.fill(_EMPTY)
+    rule_id = np.zeros(len(idx), dtype=np.int64)
+    if rules and rf is not None and len(rf) and len(idx):
+        nd, npro = max(len(core.dst_names), 1), max(len(core.protos), 1)
+        rs = pd.Index(core.src_names).get_indexer(rf["src"])
+        rd = pd.Index(core.dst_names).get_indexer(rf["dst"])
+        rp = pd.Index(core.protos).get_indexer(rf["protocol"].astype(str))
+        ok = (rs >= 0) & (rd >= 0) & (rp >= 0)
+        rkeys = np.unique((rs[ok].astype(np.int64) * nd + rd[ok]) * npro + rp[ok])
+        vkeys = (sc.astype(np.int64) * nd + dc) * npro + core.pcodes[idx]
+        cand_rows = np.flatnonzero(np.isin(vkeys, rkeys))
+        ids: dict[tuple[str, ...], int] = {(): 0}
+        meets: dict[tuple[int, int], bool] = {}
+        srcs = core.src_names[sc[cand_rows]].tolist()
+        dsts = core.dst_names[dc[cand_rows]].tolist()
+        for j, src, dst, c in zip(cand_rows.tolist(), srcs, dsts, ci[cand_rows].tolist(), strict=True):
+            proto = core.combos[c][2]
+            cand = rules.get((src, dst, proto))
+            if not cand:
+                continue
+            unc = combo_info[c].uncovered
+            opening = []
+            for pol, d, i, rr in cand:
+                k = (id(rr), id(unc))  # both are shared objects, alive for the whole loop
+                hit = meets.get(k)
+                if hit is None:
+                    hit = meets[k] = bool(_ports.intersect(rr, unc))
+                if hit:
+                    opening.append((pol, d, i))
+            if len(opening) > 1:
+                opening.sort(key=_opening_order)
+            texts = [_rule_text(*o) for o in opening]
+            rule_col[j] = texts
+            pol_col[j] = sorted({o[0] for o in opening})
+            rule_id[j] = ids.setdefault(tuple(texts), len(ids))
+    internal = ~(se | de)
+    ii = np.flatnonzero(internal)
+    # external rows: one row per (side, internal endpoint, combo, opening rules)
+    ei = np.flatnonzero(~internal)
+    side_src = se[ei]  # external source (else external destination)
+    other = np.where(side_src, dc[ei], sc[ei]).astype(np.int64)
+    n_other = max(len(core.src_names), len(core.dst_names), 1)
+    key = ((side_src.astype(np.int64) * n_other + other) * max(n_combo, 1) + ci[ei]) * (
+        int(rule_id.max(initial=0)) + 1
+    ) + rule_id[ei]
+    gcodes, _ = pd.factorize(key)
+    ng = int(gcodes.max(initial=-1)) + 1
+    order = np.argsort(gcodes, kind="stable")
+    bounds = np.searchsorted(gcodes[order], np.arange(ng + 1))
+    ext_name = np.where(side_src, core.src_names[sc[ei]], core.dst_names[dc[ei]])
+    first = order[bounds[:-1]] if ng else np.zeros(0, dtype=np.int64)
+    blocks = [ext_name[order[bounds[g] : bounds[g + 1]]].tolist() for g in range(ng)]
+    del order, ext_name, key, gcodes
+    t_arr = _obj([external_text(b) for b in blocks])
+    fe = ei[first]
+    fs = side_src[first]
+    # every output row as codes into small tables: (src name, dst name, combo, rule row, blocks)
+    ns_, nd_ = len(core.src_names), len(core.dst_names)
+    g_idx = np.arange(ng, dtype=np.int64)
+    s_code = np.concatenate([sc[ii].astype(np.int64), np.where(fs, ns_ + g_idx, sc[fe])])
+    d_code = np.concatenate([dc[ii].astype(np.int64), np.where(fs, dc[fe], nd_ + g_idx)])
+    row_ci = np.concatenate([ci[ii], ci[fe]]).astype(np.int64)
+    row_r = np.concatenate([ii, fe])
+    b_code = np.concatenate([np.zeros(len(ii), dtype=np.int64), 1 + g_idx])
+    del sc, dc, ci, ii, ei
+    s_tab = np.concatenate([core.src_names, t_arr])
+    d_tab = np.concatenate([core.dst_names, t_arr])
+    b_tab = _obj([_EMPTY, *blocks])  # one shared (read-only) empty list for internal rows
+
+    # sorted by (src_zone, dst_zone, src, dst, protocol), stable: ranks of the distinct values
+    def rank(tab: np.ndarray) -> np.ndarray:
+        return np.unique(tab, return_inverse=True)[1].reshape(-1) if len(tab) else np.zeros(0, np.int64)
+
+    perm = np.lexsort(
+        (
+            rank(c_cols["protocol"])[row_ci],
+            rank(d_tab)[d_code],
+            rank(s_tab)[s_code],
+            rank(c_cols["dst_zone"])[row_ci],
+            rank(c_cols["src_zone"])[row_ci],
+        )
+    )
+    cat: dict[str, Any] = {"src": s_tab[s_code[perm]], "dst": d_tab[d_code[perm]]}
+    del s_code, d_code
+    row_ci = row_ci[perm]
+    for c, arr in c_cols.items():
+        cat[c] = arr[row_ci]
+    row_r = row_r[perm]
+    cat["rules"] = rule_col[row_r]
+    cat["policies"] = pol_col[row_r]
+    cat["external_blocks"] = b_tab[b_code[perm]]
+    del row_r, perm, b_code
+    counts = np.bincount(row_ci, minlength=n_combo)
+    return pd.DataFrame(cat, columns=VIOLATION_COLUMNS), counts
 
 
 def segmentation(
@@ -354,43 +526,11 @@ def segmentation(
         pair_ports[(zs, zd)][proto] = _ports.union(*sets)
 
     idx = np.flatnonzero(combo_viol[core.inv])
-    cols: dict[str, list[Any]] = {c: [] for c in VIOLATION_COLUMNS}
-    ext_rows: list[dict[str, Any]] = []
-    srcs = core.src_names[core.src_codes[idx]].tolist()
-    dsts = core.dst_names[core.dst_codes[idx]].tolist()
-    cis = core.inv[idx].tolist()
-    src_ext = core.src_ext[core.src_codes[idx]].tolist()
-    dst_ext = core.dst_ext[core.dst_codes[idx]].tolist()
-    for src, dst, ci, se, de in zip(srcs, dsts, cis, src_ext, dst_ext, strict=True):
-        zs, zd, proto, _ = core.combos[ci]
-        cov = combo_info[ci]
-        cand = rules.get((src, dst, proto))
-        if cand:
-            opening = sorted(
-                ((pol, d, i) for pol, d, i, rr in cand if _ports.intersect(rr, cov.uncovered)),
-                key=lambda t: (t[1] != "egress", t[0], t[2]),
-            )
-            rule_texts = [_rule_text(*o) for o in opening]
-            policies = sorted({o[0] for o in opening})
-        else:
-            rule_texts, policies = _EMPTY, _EMPTY
-        row = (src, dst, zs, zd, proto, cov.fmt[0], cov.fmt[1], rule_texts, policies, cov.fmt[2], cov.fmt[3])
-        if se or de:
-            ext_rows.append(dict(zip(VIOLATION_COLUMNS[:-1], row, strict=True)))
-            continue
-        for c, v in zip(VIOLATION_COLUMNS, (*row, []), strict=True):
-            cols[c].append(v)
-    del srcs, dsts, cis, idx
-    external = {r["src"] for r in ext_rows} | {r["dst"] for r in ext_rows}
-    external = {k for k in external if k in core.external_keys}
-    for r in _merge_external(ext_rows, external):
-        for c in VIOLATION_COLUMNS:
-            cols[c].append(r[c])
-    viol = pd.DataFrame(cols, columns=VIOLATION_COLUMNS)
-    for (zs, zd), n in viol.groupby(["src_zone", "dst_zone"]).size().items():
-        pair_viol[(zs, zd)] = int(n)
-    if len(viol):
-        viol = viol.sort_values(["src_zone", "dst_zone", "src", "dst", "protocol"], ignore_index=True)
+    viol, per_combo = _violation_frame(core, idx, combo_info, rules, rule_frame_or_none(reach, level))
+    del idx
+    for (zs, zd, _, _), n in zip(core.combos, per_combo.tolist(), strict=True):
+        if n:
+            pair_viol[(zs, zd)] += n
 
     names = [z for z in zones.names if z in members or z in zones.zones]
     pairs = []

@@ -92,3 +92,41 @@ def test_graph_without_reach_and_pod_level():
     snap = snapshot(ns("a"), pod("a", "web", app="web"))
     G = graph(snap, level="pod", services=False)
     assert list(G.nodes) == ["a/web"] and G.number_of_edges() == 0 and G.nodes["a/web"]["type"] == "pod"
+
+
+def test_graph_aggregates_allowed_edges_above_max_edges():
+    import pytest
+
+    snap = snapshot(
+        ns("a", team="x"),
+        ns("b"),
+        pod("a", "web", app="web"),
+        pod("a", "api", app="api"),
+        pod("b", "db", app="db"),
+    )
+    reach = FakeReach(
+        snap,
+        edges=[
+            ("a/web", "b/db", "TCP", ["5432"]),
+            ("a/api", "b/db", "TCP", ["5432-5433"]),
+            ("a/web", "a/api", "TCP", ["80"]),
+            ("0.0.0.0/5", "a/web", "TCP", ["443"]),
+        ],
+        rules=[("b/db-in", "ingress", 0, "a/web", "b/db", "TCP", ["5432"])],
+    )
+    full = graph(snap, reach)
+    assert full.graph["aggregated"] is None
+    assert full.number_of_edges() == 4
+    zones = load_zones({"zones": {"x": {"namespaceSelector": {"matchLabels": {"team": "x"}}}}})
+    with pytest.warns(UserWarning, match="aggregated per namespace pair"):
+        G = graph(snap, reach, zones=zones, max_edges=3)
+    assert G.graph["aggregated"] == "namespace"
+    assert {"a/web", "a/api", "b/db", "0.0.0.0/5"} <= set(G.nodes)  # endpoint nodes are kept
+    assert G.nodes["ns:a"]["type"] == "namespace" and G.nodes["ns:a"]["workloads"] == 2
+    assert G.nodes["ns:a"]["zone"] == "x" and G.nodes["ns:a"]["labels"]["team"] == "x"
+    e = G.get_edge_data("ns:a", "ns:b")["allowed:TCP"]
+    assert e["ports"] == ["5432-5433"] and e["pairs"] == 2 and e["aggregated"] is True
+    assert G.get_edge_data("ns:a", "ns:a")["allowed:TCP"]["pairs"] == 1
+    assert G.get_edge_data("0.0.0.0/5", "ns:a")["allowed:TCP"]["port_labels"] == ["TCP/443"]
+    assert sum(1 for *_, d in G.edges(data=True) if d["kind"] == "allowed") == 3
+    json.dumps(nx.node_link_data(G))
