@@ -51,35 +51,6 @@ def external_text(blocks: list[str]) -> str:
     return f"{', '.join(blocks[:3])} ... (+{len(blocks) - 3} more blocks)"
 
 
-def _merge_external(rows: list[dict[str, Any]], external: set[str]) -> list[dict[str, Any]]:
-    """One row per internal endpoint instead of one per external address atom."""
-    out: list[dict[str, Any]] = []
-    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for r in rows:
-        side = "src" if r["src"] in external else "dst" if r["dst"] in external else None
-        if side is None:
-            out.append({**r, "external_blocks": []})
-            continue
-        other = "dst" if side == "src" else "src"
-        key = (
-            side,
-            r[other],
-            r["protocol"],
-            tuple(r["ports"]),
-            tuple(r["allowed_ports"]),
-            tuple(r["rules"]),
-            tuple(r["exceptions"]),
-            tuple(r["expired_exceptions"]),
-        )
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = {**r, "external_blocks": []}
-            out.append(g)
-        g["external_blocks"].append(r[side])
-        g[side] = external_text(g["external_blocks"])
-    return out
-
-
 PAIR_COLUMNS = [
     "src_zone",
     "dst_zone",
@@ -328,8 +299,8 @@ def _violation_frame(
     """The violation rows (edge rows ``idx``), built column-wise on codes, and their count per combo.
 
     Opening rules are looked up only for the rows whose (src, dst, protocol) has a rule in
-    ``reach.rule_frame``; rows towards/from external address atoms are merged per internal
-    endpoint (see :func:`_merge_external`), in the order of their first row; the frame is sorted
+    ``reach.rule_frame``; rows towards/from external address atoms are merged into one row per
+    internal endpoint (the blocks listed in ``external_blocks``), in the order of their first row; the frame is sorted
     by (src_zone, dst_zone, src, dst, protocol), ties in that order, as a stable multi-column
     ``sort_values`` would.
     """
