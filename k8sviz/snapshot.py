@@ -405,7 +405,9 @@ class SnapshotBuilder:
             "inputs": sorted({(i["path"], i["sha256"]): i for i in self.inputs}.values(), key=lambda i: (i["path"], i["sha256"])),
         }
         snap.coverage = coverage
-        snap._objects = [o for key in sorted(self.objects) for o in [self.objects[key][0]]]
+        # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
+        # file, and millions of small dicts would cost memory and every later GC pass.
+        snap._raw = [canonical_json(self.objects[key][0]) for key in sorted(self.objects)]
         seen: set[LoadWarning] = set()
         snap.warnings = tuple(w for w in snap.warnings if not (w in seen or seen.add(w)))  # type: ignore[func-returns-value]
         return snap
@@ -439,7 +441,7 @@ class Snapshot:
     warnings: tuple[LoadWarning, ...] = ()
     coverage: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
-    _objects: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    _raw: list[bytes] = field(default_factory=list, repr=False)
 
     # ---------------------------------------------------------------------------- building
 
@@ -586,7 +588,7 @@ class Snapshot:
     @property
     def sha256(self) -> str:
         """SHA-256 of the snapshot's content (what :meth:`save` records in the file)."""
-        return hashlib.sha256(canonical_json(self._body())).hexdigest()
+        return hashlib.sha256(self._canonical()).hexdigest()
 
     def namespace(self, name: str) -> Namespace | None:
         return next((n for n in self.namespaces if n.name == name), None)
@@ -629,7 +631,12 @@ class Snapshot:
 
     # ---------------------------------------------------------------------------- file
 
-    def _body(self) -> dict[str, Any]:
+    def raw_objects(self) -> list[dict[str, Any]]:
+        """The sanitised raw objects the snapshot was built from (what its file stores)."""
+        return [orjson.loads(b) for b in self._raw]
+
+    def _header(self) -> dict[str, Any]:
+        """Everything in the file but the objects (which are stored as canonical bytes)."""
         return {
             "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
@@ -639,13 +646,21 @@ class Snapshot:
                 {"code": w.code, "message": w.message, "source": w.source, "obj": w.obj}
                 for w in self.warnings
             ],
-            "objects": self._objects,
+            "objects": [],
         }
 
+    def _canonical(self) -> bytes:
+        # Equal to canonical_json() of the whole body: keys are sorted, so "objects" is the
+        # only top-level key with that name, and the compact objects splice in as they are.
+        head = canonical_json(self._header())
+        return head.replace(b'"objects":[]', b'"objects":[' + b",".join(self._raw) + b"]", 1)
+
     def to_json(self) -> bytes:
-        body = self._body()
-        body["sha256"] = hashlib.sha256(canonical_json(body)).hexdigest()
-        return _pretty_json(body) + b"\n"
+        header = self._header()
+        header["sha256"] = hashlib.sha256(self._canonical()).hexdigest()
+        pretty = _pretty_json(header)
+        objects = b'"objects": [\n' + b",\n".join(self._raw) + b"\n  ]" if self._raw else b'"objects": []'
+        return pretty.replace(b'"objects": []', objects, 1) + b"\n"
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the snapshot file atomically (temporary file, then rename)."""

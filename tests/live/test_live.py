@@ -91,7 +91,7 @@ def test_live_snapshot_of_demo_equals_offline(apiserver: Any, kubeconfig: Any) -
     snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), cluster="demo")
     offline = k8sviz.load(DEMO, cluster="demo")
 
-    assert snap._objects == offline._objects
+    assert snap.raw_objects() == offline.raw_objects()
     for attr in ("namespaces", "nodes", "pods", "workloads", "services", "ingresses",
                  "network_policies", "other_policies", "warnings"):
         assert getattr(snap, attr) == getattr(offline, attr), attr

@@ -23,7 +23,7 @@ def test_demo_snapshot_has_no_secret_values():
     data = k8sviz.demo().to_json()
     assert b"DB_PASSWORD" in data  # the variable name is kept ...
     assert b"last-applied-configuration" not in data and b"managedFields" not in data
-    env_values = [e for o in k8sviz.demo()._objects for e in _envs(o) if "value" in e]
+    env_values = [e for o in k8sviz.demo().raw_objects() for e in _envs(o) if "value" in e]
     assert env_values == []  # ... its value is not
 
 
