@@ -40,10 +40,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "live"))
 
+import orjson  # noqa: E402
 from apiserver import FakeAPIServer  # noqa: E402
 
 import k8sviz  # noqa: E402
-from k8sviz.snapshot import SnapshotBuilder, _copy  # noqa: E402
+from k8sviz.snapshot import SnapshotBuilder  # noqa: E402
 from k8sviz.sources import live  # noqa: E402
 from k8sviz.synth import generate_cluster  # noqa: E402
 
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             "snapshot": lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=quiet),
             "build": build,
         }
-        copies.extend(_copy(objects) for _ in range(args.repeat))
+        copies.extend(orjson.loads(orjson.dumps(objects)) for _ in range(args.repeat))
         res = interleaved(steps, args.repeat)
         t_floor, (n_items, n_bytes) = res["floor"]
         t_keep = res["floor_keep"][0]
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         srv.stop()
     assert n_fetch == n_items, (n_fetch, n_items)
     assert len(snap.pods) == len(off.pods)
-    assert snap._objects == off._objects
+    assert snap.raw_objects() == off.raw_objects()
 
     pages = sum(1 for r in srv.requests if r.path != "/apis") // (args.repeat * 4 + 1)
     print(f"cluster: {args.pods:,} pods, {args.policies:,} policies, {len(objects):,} objects "
