@@ -462,6 +462,34 @@ def _collect(
     return state
 
 
+def _get_namespaces(
+    reader: _Reader, builder: SnapshotBuilder, nss: Sequence[str], inputs: list[dict[str, str]]
+) -> None:
+    """GET each named namespace when listing them all is forbidden.
+
+    RBAC authorises ``get namespaces/<ns>`` against a RoleBinding in ``<ns>`` itself, so a
+    namespace-scoped auditor can usually read the labels that ``namespaceSelector`` peers
+    match on, even without a ClusterRole.
+    """
+    import orjson
+
+    for ns in nss:
+        path = f"/api/v1/namespaces/{quote(ns, safe='')}"
+        status, data = reader.get(path)
+        if status == 200:
+            obj = orjson.loads(data)
+            if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):
+                obj.setdefault("kind", "Namespace")
+                obj.setdefault("apiVersion", "v1")
+                inputs.append({"path": f"{reader.host}{path}", "sha256": hashlib.sha256(data).hexdigest(),
+                               "resourceVersion": str(obj["metadata"].get("resourceVersion", ""))})
+                builder.add(obj, f"GET {path}", owned=True)
+                continue
+        message = (f"namespace {ns} could not be read either (HTTP {status}): its labels are unknown, "
+                   "so namespaceSelector peers may not match it as they do in the cluster")
+        builder.warn(LoadWarning("forbidden", message, f"GET {path}"))
+
+
 def snapshot_cluster(
     kubeconfig: str | None = None,
     context: str | None = None,
@@ -526,6 +554,8 @@ def snapshot_cluster(
                 state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs)
             # Listed and empty is "ok" (known empty), unlike "not-in-input" offline.
             builder.coverage[res.key] = state
+        if nss and builder.coverage.get("namespaces") == "forbidden":
+            _get_namespaces(reader, builder, nss, inputs)
         if nss:
             message = (
                 "namespaced resources were listed only in namespaces " + ", ".join(nss)

@@ -284,6 +284,8 @@ class FakeAPIServer:
             return self._not_found()
         if not rest:
             return 200, {}, self._resource_list(gv)
+        if gv == "v1" and len(rest) == 2 and rest[0] == "namespaces":
+            return self._get_namespace(rest[1])
         namespace: str | None = None
         if len(rest) == 3 and rest[0] == "namespaces":
             namespace, plural = rest[1], rest[2]
@@ -301,6 +303,18 @@ class FakeAPIServer:
                    f'in API group "{group}" {scope}')
             return 403, {}, _status(403, "Forbidden", msg, group=group, kind=plural)
         return self._list(req, gv, plural, lst, namespace)
+
+    def _get_namespace(self, name: str) -> tuple[int, dict[str, str], bytes]:
+        """GET one Namespace; ``("get-namespace", name)`` in ``forbidden`` refuses it."""
+        if ("get-namespace", name) in self.forbidden:
+            msg = f'namespaces "{name}" is forbidden: User "auditor" cannot get resource "namespaces"'
+            return 403, {}, _status(403, "Forbidden", msg, name=name, kind="namespaces")
+        lst = self._lists.get(("v1", "namespaces"))
+        for _, item_name, data in lst.items if lst else ():
+            if item_name == name:
+                obj = {"kind": "Namespace", "apiVersion": "v1", **json.loads(data)}
+                return 200, {}, _dumps(obj)
+        return self._not_found()
 
     def _not_found(self) -> tuple[int, dict[str, str], bytes]:
         return 404, {}, _status(404, "NotFound", "the server could not find the requested resource")

@@ -250,6 +250,21 @@ def test_namespace_scoped_auditor(apiserver: Any, kubeconfig: Any) -> None:
     assert [p.key for p in snap.pods] == ["shop/web-1"]
 
 
+def test_namespace_scoped_auditor_reads_its_namespaces_one_by_one(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(small())
+    srv.forbidden |= {"namespaces", ("get-namespace", "shop")}
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop", "pay"])
+    assert snap.coverage["namespaces"] == "forbidden"  # the cluster-wide list stays unknown
+    pay, shop = snap.namespace("pay"), snap.namespace("shop")
+    # "pay" was read by name: its labels (what namespaceSelector peers match) are known.
+    assert pay is not None and not pay.referenced_only and pay.labels["pci"] == "true"
+    assert shop is not None and shop.referenced_only
+    assert "/api/v1/namespaces/pay" in {r.path for r in srv.requests}
+    refused = [w for w in snap.warnings if w.code == "forbidden" and "namespace shop" in w.message]
+    assert len(refused) == 1 and "labels are unknown" in refused[0].message
+    assert_read_only(srv)
+
+
 def policy_crs() -> list[dict[str, Any]]:
     return [
         {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
