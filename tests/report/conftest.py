@@ -3,13 +3,29 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import k8sviz
 
-from ..viz.conftest import HOSTILE, HOSTILE2, flows, gaps, graph, make_graph, reach_frame  # noqa: F401
+from ..viz.conftest import HOSTILE, HOSTILE2
 
+def _pod(ns: str, name: str, labels: dict[str, str], ip: str, port: int) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, "labels": labels,
+                     "creationTimestamp": "2024-01-01T00:00:00Z"},
+        "spec": {
+            "nodeName": "n1",
+            "containers": [{"name": "c", "image": "nginx:1.25",
+                            "ports": [{"name": "http", "containerPort": port}]}],
+        },
+        "status": {"phase": "Running", "podIP": ip},
+    }
+
+
+# A tampered dump: values the API server would reject (<, quotes, braces) in labels, a pod
+# name and policy selectors.  Every analysis runs for real on it.
 HOSTILE_DUMP = {
     "apiVersion": "v1",
     "kind": "List",
@@ -17,51 +33,40 @@ HOSTILE_DUMP = {
         {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": {"name": "evil", "labels": {"team": HOSTILE, "x": HOSTILE2}},
+            "metadata": {"name": "evil", "labels": {"team": HOSTILE, "x": HOSTILE2, "zone": "cde"}},
         },
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"zone": "web"}}},
+        _pod("evil", "web-0", {"app": HOSTILE2, "t": "{{ 7*7 }}"}, "10.0.0.5", 80),
+        _pod("evil", HOSTILE2, {"app": "db"}, "10.0.0.7", 5432),
+        _pod("shop", "cart-1", {"app": "cart"}, "10.0.0.6", 7070),
         {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": "web-0",
-                "namespace": "evil",
-                "labels": {"app": HOSTILE2, "t": "{{ 7*7 }}"},
-                "creationTimestamp": "2024-01-01T00:00:00Z",
-            },
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "web-ingress", "namespace": "evil"},
             "spec": {
-                "nodeName": "n1",
-                "containers": [{"name": "c", "image": "nginx:1.25", "ports": [{"containerPort": 80}]}],
+                "podSelector": {"matchLabels": {"app": HOSTILE2}},
+                "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"zone": "web"}}}],
+                             "ports": [{"port": "http"}]}],
             },
-            "status": {"phase": "Running", "podIP": "10.0.0.5"},
         },
     ],
 }
 
+HOSTILE_ZONES = f"""
+zones:
+  web: {{namespaceSelector: {{matchLabels: {{zone: web}}}}, description: {json.dumps(HOSTILE2)}}}
+  cde: {{namespaceSelector: {{matchLabels: {{zone: cde}}}}, sensitive: true}}
+allow:
+  - {{from: web, to: cde, ports: ["TCP/80"], justification: {json.dumps(HOSTILE)}, owner: {json.dumps(HOSTILE2)}}}
+"""
 
-class FakeSeg:
-    def __init__(self) -> None:
-        self.matrix = pd.DataFrame(
-            [["allowed", "partial"], ["denied", HOSTILE]], index=["web", "cde"], columns=["web", "cde"]
-        )
-        self.violations = pd.DataFrame(
-            [
-                {
-                    "src_zone": "web",
-                    "dst_zone": "cde",
-                    "src": "shop/cart",
-                    "dst": "pci/payment",
-                    "detail": HOSTILE2,
-                }
-            ]
-        )
-
-
-class FakeReach:
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self._frame = frame
-
-    def to_frame(self, level: str = "pod") -> pd.DataFrame:
-        return self._frame
+HOSTILE_FLOWS = (
+    "time,src_ip,dst_ip,dst_port,protocol,verdict\n"
+    "2024-01-01T00:00:00Z,10.0.0.6,10.0.0.5,80,TCP,allowed\n"
+    "2024-01-01T00:01:00Z,10.0.0.6,10.0.0.7,5432,TCP,allowed\n"
+    "2024-01-01T00:02:00Z,10.0.0.5,10.0.0.6,7070,TCP,denied\n"
+    "2024-01-01T00:03:00Z,10.0.0.5,93.184.216.34,443,TCP,allowed\n"
+)
 
 
 @pytest.fixture
@@ -73,47 +78,13 @@ def hostile_dump(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fake_analysis(monkeypatch, reach_frame, gaps, flows):  # noqa: F811
-    """Stand-ins for the analysis API, built from hand-made inputs with hostile strings."""
-    calls: dict[str, int] = {}
-
-    def track(name, value):
-        def fn(*a, **k):
-            calls[name] = calls.get(name, 0) + 1
-            return value
-
-        monkeypatch.setattr(k8sviz, name, fn, raising=False)
-
-    controls = pd.DataFrame(
-        [
-            {"control": "PCI-1.2.1", "status": "fail", "findings": 1, "title": HOSTILE},
-            {"control": "PCI-1.3.1", "status": "pass", "findings": 0, "title": "inbound to CDE restricted"},
-            {"control": "PCI-1.2.7", "status": "manual", "findings": 0, "title": "review every 6 months"},
-        ]
-    )
-    track("reachability", FakeReach(reach_frame))
-    track("graph", make_graph())
-    track("load_zones", {"zones": ["web", "cde"]})
-    track("segmentation", FakeSeg())
-    track("gaps", gaps)
-    track("controls_summary", controls)
-    track("load_flows", flows)
-    track(
-        "flow_edges",
-        flows.groupby(["src_namespace", "dst_namespace", "verdict"]).size().rename("flows").reset_index(),
-    )
-    track("flow_discrepancies", pd.DataFrame([{"kind": "observed-but-denied", "src": HOSTILE, "dst": "x"}]))
-    track("clock_skew", pd.DataFrame([{"node": "n1", "skew_seconds": 1.5}]))
-    return calls
-
-
-@pytest.fixture
-def hostile_report(tmp_path, hostile_dump, fake_analysis) -> Path:
+def hostile_report(tmp_path, hostile_dump) -> Path:
+    """The report of the tampered dump, with flows and zones, every analysis real."""
     flows_dir = tmp_path / "flows"
     flows_dir.mkdir()
-    (flows_dir / "hubble.jsonl").write_text("{}\n")
+    (flows_dir / "flows.csv").write_text(HOSTILE_FLOWS)
     zones = tmp_path / "zones.yaml"
-    zones.write_text("zones: {}\n")
+    zones.write_text(HOSTILE_ZONES)
     return k8sviz.report(
         hostile_dump,
         flows=[flows_dir],

@@ -84,8 +84,10 @@ def test_report_renders_offline_and_hostile_labels_inert(browser, hostile_report
         assert seen["dialogs"] == []
         assert seen["errors"] == [] and seen["console"] == []
         assert _non_data(seen["requests"], url) == []
-        # the hostile label shows as text
-        assert "<script>window.__pwned=1;alert(1)</script>" in page.inner_text("#findings")
+        # the hostile strings show as text: a zone justification, and a tampered pod name
+        # that the real analyses carry into their findings
+        assert "<script>window.__pwned=1;alert(1)</script>" in page.inner_text("#scope")
+        assert '"><img src=x onerror="window.__pwned=2">' in page.inner_text("#findings")
         # hovering a node does not execute anything either
         page.hover("#fig-graph .scatterlayer .trace:last-child .point", force=True)
         page.wait_for_timeout(200)
