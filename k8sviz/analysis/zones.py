@@ -471,7 +471,9 @@ def load_zones(path: str | os.PathLike[str] | Mapping[str, Any] | Zones) -> Zone
     try:
         doc = _yaml.load(text)
     except _yaml.YAMLError as e:
-        msg = f"not valid YAML: {e}"
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        msg = f"not valid YAML{where}: {getattr(e, 'problem', None) or e}"
         raise ZoneError(msg, source=str(p)) from None
     return parse_zones(doc, str(p))
 

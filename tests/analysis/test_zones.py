@@ -94,6 +94,7 @@ zones:
             r"expires",
         ),
         ("nozones: 1\n", r"top-level 'zones:'"),
+        ("zones: [unclosed\n", r"not valid YAML at line 2, column 1"),
     ],
 )
 def test_bad_files(tmp_path, text, match):
