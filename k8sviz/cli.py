@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ._version import __version__
@@ -37,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Library warnings (unreadable flow lines, aggregated graphs...) as one line each, not
+    # with the source line of the library that raised them.
+    warnings.formatwarning = lambda message, category, *_a, **_k: (
+        f"k8sviz: warning: {message}\n"
+    )
     try:
         return int(args._run(args) or 0)
     except K8svizError as e:

@@ -43,3 +43,15 @@ def test_help_does_not_import_heavy_libraries():
             "print(sorted(m for m in ('pandas','numpy','plotly','networkx','kubernetes') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_library_warnings_are_one_line(write, tmp_path):
+    dump = write("x.yaml", [pod("a", "p", ip="10.0.0.1")])
+    flows = tmp_path / "flows.json"
+    flows.write_text('{"flow": {"verdict": "FORWARDED"\n')
+    # A real process: pytest would capture the warning before the CLI formats it.
+    cmd = [sys.executable, "-m", "k8sviz", "report", str(dump), "--flows", str(flows),
+           "-o", str(tmp_path / "r.html")]
+    err = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+    assert "k8sviz: warning:" in err and "flows.json" in err
+    assert ".py:" not in err  # no source line of the library that warned
