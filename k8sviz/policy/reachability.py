@@ -45,6 +45,21 @@ FRAME_COLUMNS = ["src", "dst", "src_namespace", "dst_namespace", "src_type", "ds
 RULE_COLUMNS = ["policy", "direction", "rule", "src", "dst", "protocol", "ports"]
 
 
+@dataclass(frozen=True)
+class _Table:
+    """Allowed rows as arrays: ``names[src[i]] -> names[dst[i]]``, ``PROTOCOLS[protocol[i]]``,
+    ``port_lists[ports[i]]`` (a list of range strings shared by every row with the same set)."""
+
+    names: np.ndarray
+    namespaces: np.ndarray
+    n_in: int
+    src: np.ndarray
+    dst: np.ndarray
+    protocol: np.ndarray
+    ports: np.ndarray
+    port_lists: np.ndarray
+
+
 def reachability(snapshot: Snapshot, *, ipblocks_match_pods: bool = False) -> Reachability:
     """Evaluate the snapshot's NetworkPolicies into a :class:`Reachability`.
 
@@ -341,35 +356,50 @@ class Reachability:
         """
         import pandas as pd
 
+        t = self._table(level)
+        ns_cats = sorted({x for x in t.namespaces if x is not None})
+        ns_index = {x: i for i, x in enumerate(ns_cats)}
+        # Namespaces as Categoricals too (few values, millions of rows); -1 is external.
+        ns_code = np.asarray([ns_index[x] if x is not None else -1 for x in t.namespaces], dtype=np.int32)
+        df = pd.DataFrame(index=pd.RangeIndex(len(t.protocol)))
+        for col, a in (("src", t.src), ("dst", t.dst)):
+            df[col] = pd.Series(t.names[a], dtype=object, copy=False)
+            df[f"{col}_namespace"] = pd.Categorical.from_codes(ns_code[a], ns_cats)
+            # Three-valued columns are Categoricals (one byte a row at millions of rows).
+            df[f"{col}_type"] = pd.Categorical.from_codes((a >= t.n_in).astype(np.int8), [level, "external"])
+        df["protocol"] = pd.Categorical.from_codes(t.protocol, list(PROTOCOLS))
+        df["ports"] = pd.Series(t.port_lists[t.ports], dtype=object, copy=False)
+        return df[FRAME_COLUMNS]
+
+    def _table(self, level: Level) -> _Table:
+        """The rows of :meth:`to_frame` as arrays, without pandas (the CLI writes from these)."""
         names, nss, _types, _start, _c_unit, _cnt, n_in_arr = self._units(level)
-        n_in = int(n_in_arr[0])
         u1, u2, rmid, table = self._unit_pairs(level)
-        has = np.zeros((len(table), len(PROTOCOLS)), dtype=bool)
-        lists = np.empty((len(table), len(PROTOCOLS)), dtype=object)
+        n_p = len(PROTOCOLS)
+        has = np.zeros((len(table), n_p), dtype=bool)
+        lists: list[list[str] | None] = [None] * (len(table) * n_p)
         for q, words in enumerate(table):
             bits = self.ports.from_words(words)
             for pi, proto in enumerate(PROTOCOLS):
                 if self.ports.has(bits, proto):
                     has[q, pi] = True
-                    lists[q, pi] = self.ports.ranges(bits, proto)
+                    lists[q * n_p + pi] = self.ports.ranges(bits, proto)
         flat = np.flatnonzero(has[rmid])  # row-major: (src, dst) order, then protocol
-        rr, pp = (flat // len(PROTOCOLS)).astype(np.int32), (flat % len(PROTOCOLS)).astype(np.int8)
+        rr, pp = (flat // n_p).astype(np.int32), (flat % n_p).astype(np.int8)
         del flat
-        # Namespaces as Categoricals too (few values, millions of rows); -1 is external.
-        ns_cats = sorted({x for x in nss if x is not None})
-        ns_index = {x: i for i, x in enumerate(ns_cats)}
-        ns_code = np.asarray([ns_index[x] if x is not None else -1 for x in nss], dtype=np.int32)
-        df = pd.DataFrame(index=pd.RangeIndex(len(rr)))
-        for col, units in (("src", u1), ("dst", u2)):
-            a = units[rr]
-            df[col] = pd.Series(names[a], dtype=object, copy=False)
-            df[f"{col}_namespace"] = pd.Categorical.from_codes(ns_code[a], ns_cats)
-            # Three-valued columns are Categoricals (one byte a row at millions of rows).
-            df[f"{col}_type"] = pd.Categorical.from_codes((a >= n_in).astype(np.int8), [level, "external"])
-            del a
-        df["protocol"] = pd.Categorical.from_codes(pp, list(PROTOCOLS))
-        df["ports"] = pd.Series(lists[rmid[rr], pp], dtype=object, copy=False)
-        return df[FRAME_COLUMNS]
+        port_lists = np.empty(len(lists), dtype=object)
+        for i, ranges in enumerate(lists):  # one by one: numpy would read a list of lists as 2-D
+            port_lists[i] = ranges
+        return _Table(
+            names=names,
+            namespaces=nss,
+            n_in=int(n_in_arr[0]),
+            src=u1[rr],
+            dst=u2[rr],
+            protocol=pp,
+            ports=(rmid[rr].astype(np.int64) * n_p + pp).astype(np.int32),
+            port_lists=port_lists,
+        )
 
     def _unit_pairs(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
         """Allowed (src unit, dst unit) pairs in order, each with an index into a mask table.

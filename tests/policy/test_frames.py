@@ -100,3 +100,52 @@ def test_cli_json_and_formats(tmp_path, capsys):
     for fmt in ("csv", "md", "txt"):
         assert main(["connectivity", str(d), "--format", fmt]) == 0
         assert "shop/web" in capsys.readouterr().out
+
+
+def _plain_render(df, fmt):
+    """The CLI output written the obvious way from ``to_frame`` (what the fast writer must equal)."""
+    import csv
+    import io
+
+    records = [
+        {"src": s, "dst": d, "protocol": p, "ports": list(ports)}
+        for s, d, p, ports in zip(df["src"], df["dst"], df["protocol"], df["ports"], strict=True)
+    ]
+    if fmt == "json":
+        return json.dumps(records, indent=1) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["src", "dst", "protocol", "ports"])
+        for r in records:
+            w.writerow([r["src"], r["dst"], r["protocol"], " ".join(r["ports"])])
+        return buf.getvalue()
+    if fmt == "md":
+        lines = ["| src | dst | protocol | ports |", "|---|---|---|---|"]
+        lines += [f"| {r['src'].replace('|', chr(92) + '|')} | {r['dst'].replace('|', chr(92) + '|')} | {r['protocol']} | {', '.join(r['ports'])} |" for r in records]
+        return "\n".join(lines) + "\n"
+    return "".join(f"{r['src']} => {r['dst']} : {r['protocol']} {','.join(r['ports'])}\n" for r in records)
+
+
+def test_cli_writer_equals_plain_rendering_of_to_frame():
+    """The CLI writes from the engine's arrays without pandas; every format must match
+    the frame exactly, hostile names included (quotes, commas, pipes, non-ASCII, newlines)."""
+    from k8sviz.commands.connectivity import render
+
+    hostile = snapshot(
+        ns("a"), ns('b"|,x'),
+        pod("a", "web", {"app": "web"}, "10.0.0.1", (("http", 80, "TCP"), ("dns", 53, "UDP"))),
+        pod('b"|,x', 'p,"q|\nr', {"app": "x"}, "10.0.0.2"),
+        pod('b"|,x', "é-ü", {"app": "y"}, "10.0.0.3", (("http", 8080, "TCP"),)),
+        netpol("a", "p", {"podSelector": {}, "ingress": [{"ports": [{"port": "http"}, {"port": "dns", "protocol": "UDP"}, {"port": 9000, "endPort": 9100}]}],
+                          "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}]}),
+    )
+    empty = snapshot(ns("a"), pod("a", "x", {}, "10.0.0.1"), netpol("a", "deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}))
+    plain = snapshot(*OBJS)
+    for snap in (hostile, empty, plain, k8sviz.demo()):
+        reach = k8sviz.reachability(snap)
+        for level in ("pod", "workload"):
+            df = reach.to_frame(level)
+            for fmt in ("json", "csv", "md", "txt"):
+                assert render(reach._table(level), fmt) == _plain_render(df, fmt), (level, fmt)
+    assert render(k8sviz.reachability(empty)._table("pod"), "json") == "[]\n"
