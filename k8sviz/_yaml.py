@@ -3,6 +3,15 @@
 The API server stores timestamps as RFC 3339 strings; PyYAML would turn an unquoted
 ``creationTimestamp: 2024-01-01T00:00:00Z`` into a ``datetime`` and the same object would then
 hash differently from its JSON dump.
+
+Building Python objects from the parsed nodes is, with the C parser, most of the time spent
+on a ``kubectl get -o yaml`` dump: PyYAML's constructor is general (generators, deep
+construction, every tag) and pays for it on every node. ``Loader.construct_document`` first
+tries a plain walk that handles exactly what such dumps contain (maps, sequences and the core
+scalar tags); anything else (merge keys, other tags, complex keys) goes to PyYAML's own
+constructor, so results and errors are PyYAML's (tested against it). One deliberate
+difference: an alias inside its own anchor is an error here (JSON, and so the API, has no
+recursive values), where PyYAML would build a recursive object.
 """
 
 from __future__ import annotations
@@ -10,12 +19,66 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_PLAIN_SCALARS = tuple(f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float"))
+
+
+class _Unusual(Exception):
+    """The document needs PyYAML's general constructor."""
+
 
 class Loader(_Base):  # type: ignore[misc,valid-type]
-    """``SafeLoader`` without the implicit timestamp resolver."""
+    """``SafeLoader`` without the implicit timestamp resolver, with a fast constructor."""
+
+    def construct_document(self, node: Node) -> Any:
+        try:
+            return self._plain(node)
+        except (_Unusual, RecursionError):  # PyYAML's constructor is not recursive: no depth limit
+            return super().construct_document(node)
+
+    def _plain(self, root: Node) -> Any:
+        scalar = {tag: self.yaml_constructors[tag] for tag in _PLAIN_SCALARS}
+        made: dict[int, Any] = {}  # collection node -> its object, so aliases share it as in PyYAML
+        building: set[int] = set()
+
+        def conv(node: Node) -> Any:
+            cls = type(node)
+            if cls is ScalarNode:
+                if node.tag == _STR:
+                    return node.value
+                fn = scalar.get(node.tag)
+                if fn is None:
+                    raise _Unusual
+                return fn(self, node)
+            key = id(node)
+            if key in made:
+                return made[key]
+            if key in building:
+                problem = "found an alias inside its own anchor: a recursive value has no JSON form"
+                raise ConstructorError(None, None, problem, node.start_mark)
+            building.add(key)
+            if cls is MappingNode and node.tag == _MAP:
+                out: Any = {}
+                for k, v in node.value:
+                    if type(k) is not ScalarNode or (k.tag != _STR and k.tag not in scalar):
+                        raise _Unusual  # merge keys, "=" value keys, complex keys
+                    out[k.value if k.tag == _STR else scalar[k.tag](self, k)] = conv(v)
+            elif cls is SequenceNode and node.tag == _SEQ:
+                out = [conv(v) for v in node.value]
+            else:
+                raise _Unusual
+            building.discard(key)
+            made[key] = out
+            return out
+
+        return conv(root)
 
 
 Loader.yaml_implicit_resolvers = {
@@ -28,8 +91,8 @@ MarkedYAMLError = yaml.MarkedYAMLError
 
 
 def load_all(text: str | bytes) -> Any:
-    return yaml.load_all(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
+    return yaml.load_all(text, Loader=Loader)  # Loader is a SafeLoader
 
 
 def load(text: str | bytes) -> Any:
-    return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
+    return yaml.load(text, Loader=Loader)  # Loader is a SafeLoader

@@ -774,7 +774,13 @@ def parse_network_policy(
 def label_problems(labels: Mapping[str, str]) -> Iterable[str]:
     """Label keys or values the API server would reject (a tampered or hand-written dump)."""
     for k, v in labels.items():
-        if not valid_label_key(k):
+        if not isinstance(k, str) or not valid_label_key(k):
             yield f"invalid label key {k!r}"
+        elif not isinstance(v, str):
+            # Unquoted YAML (`version: 1`, `enabled: yes`) gives numbers and booleans.
+            yield (
+                f"value of label {k!r} is not a string: {v!r} ({type(v).__name__}), "
+                f"compared as {_yaml_scalar_str(v)!r}"
+            )
         elif not valid_label_value(v):
             yield f"invalid value for label {k!r}: {v!r}"

@@ -86,6 +86,8 @@ def _parse(data: bytes, source: str) -> list[Any]:
         raise InputError(f"malformed YAML{pos}: {e.problem or e}", source=source) from None
     except _yaml.YAMLError as e:
         raise InputError(f"malformed YAML: {e}", source=source) from None
+    except (ValueError, TypeError, OverflowError) as e:  # from PyYAML's constructors, e.g. `!!int x`
+        raise InputError(f"malformed YAML: a tagged value cannot be built ({e})", source=source) from None
 
 
 def expand_list(

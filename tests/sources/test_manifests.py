@@ -226,6 +226,28 @@ class TestBadInput:
         with pytest.raises(InputError, match=r"bad\.yaml.*malformed YAML at line \d+"):
             k8sviz.load(path)
 
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {n: !!int x}}\n", "tagged value cannot be built"),
+            ("apiVersion: v1\nkind: Pod\nmetadata: &m {name: p, annotations: {self: *m}}\n", r"line 3.*alias inside its own anchor"),
+        ],
+    )
+    def test_yaml_values_that_cannot_be_built(self, tmp_path, text, message):
+        path = tmp_path / "odd.yaml"
+        path.write_text(text)
+        with pytest.raises(InputError, match=rf"odd\.yaml.*malformed YAML.*{message}"):
+            k8sviz.load(path)
+
+    def test_unquoted_label_values_are_compared_as_text_with_a_warning(self, tmp_path):
+        path = tmp_path / "v.yaml"
+        path.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a, labels: {version: 1, ready: yes}}\n")
+        snap = k8sviz.load(path)
+        assert snap.pods[0].labels == {"version": "1", "ready": "true"}
+        messages = [w.message for w in snap.warnings if w.code == "invalid-label"]
+        assert any("'version' is not a string: 1 (int)" in m for m in messages)
+        assert any("'ready' is not a string: True (bool)" in m for m in messages)
+
     def test_malformed_json(self, tmp_path):
         path = tmp_path / "bad.json"
         path.write_text('{"apiVersion": "v1", "kind": ')

@@ -1,0 +1,157 @@
+"""The fast YAML constructor gives exactly what PyYAML's own safe constructor gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from k8sviz import _yaml
+
+
+class Reference(_yaml._Base):  # type: ignore[misc,valid-type]
+    """PyYAML's safe constructor with the same resolvers as k8sviz's loader."""
+
+
+Reference.yaml_implicit_resolvers = _yaml.Loader.yaml_implicit_resolvers
+
+
+def outcome(text: str):
+    try:
+        return "ok", list(yaml.load_all(text, Loader=Reference))  # a SafeLoader
+    except (yaml.YAMLError, ValueError, TypeError) as e:  # PyYAML lets some of these through
+        return "error", f"{type(e).__name__}: {e}"
+
+
+def ours(text: str):
+    try:
+        return "ok", list(_yaml.load_all(text))
+    except (yaml.YAMLError, ValueError, TypeError) as e:  # PyYAML lets some of these through
+        return "error", f"{type(e).__name__}: {e}"
+
+
+def typed(x, path=()):
+    """Values with their exact types (True == 1 and 1 == 1.0 in plain equality); a
+    container met again on its own path (a recursive anchor) is written as its depth."""
+    if isinstance(x, (dict, list)) and id(x) in path:
+        return ("cycle", path.index(id(x)))
+    if isinstance(x, dict):
+        return ("dict", [(typed(k), typed(v, (*path, id(x)))) for k, v in x.items()])
+    if isinstance(x, list):
+        return ("list", [typed(v, (*path, id(x))) for v in x])
+    if isinstance(x, float) and x != x:
+        return ("float", "nan")
+    return (type(x).__name__, x)
+
+
+def same(text: str) -> None:
+    a, b = outcome(text), ours(text)
+    assert a[0] == b[0], (text, a, b)
+    if a[0] == "ok":
+        assert typed(a[1]) == typed(b[1]), text
+    else:
+        assert a[1] == b[1], text
+
+
+SCALARS = [
+    "web", "''", '""', "yes", "No", "on", "OFF", "y", "~", "null", "Null", "true", "False", "0x1F", "0o17",
+    "017", "0b101", "1_000", "+12", "-0", "1:30", "190:20:30", "3.14", "1e3", "-.inf", ".NaN", "6.8523015e+5",
+    "2024-01-01", "2024-01-08T07:30:00Z", "'2024-01-08T07:30:00Z'", "=", "'<<'", '"tab\\there"', "'it''s'",
+    "!!str 1", "!!int '7'", "!!float 1", "!!bool yes", "!!null ''", "!!binary aGVsbG8=", "!!timestamp 2024-01-01",
+    "!custom x", "10.0.0.0/8", "a:b", "'x: y'", "é", "\"\\u00e9\"", "!!int x",
+]
+KEYS = ["app", "name", "80", "yes", "~", "1.5", "'<<'", "=", "2024-01-01", "!!str 3", "!!binary aGk="]
+
+
+def block(depth: int):
+    scalar = st.sampled_from(SCALARS)
+    if depth == 0:
+        return scalar
+    inner = block(depth - 1)
+    mapping = st.lists(st.tuples(st.sampled_from(KEYS), inner), min_size=1, max_size=4).map(
+        lambda kvs: ("map", kvs)
+    )
+    seq = st.lists(inner, min_size=1, max_size=4).map(lambda vs: ("seq", vs))
+    flow = st.lists(scalar, max_size=3).map(lambda vs: "[" + ", ".join(vs) + "]")
+    return st.one_of(scalar, mapping, seq, flow, st.just("{}"), st.just("[]"))
+
+
+def render(node, indent: int = 0) -> str:
+    pad = " " * indent
+    if isinstance(node, str):
+        return node
+    kind, items = node
+    lines = []
+    for item in items:
+        if kind == "map":
+            k, v = item
+            if isinstance(v, tuple):
+                lines.append(f"{pad}{k}:\n{render(v, indent + 2)}")
+            else:
+                lines.append(f"{pad}{k}: {v}")
+        elif isinstance(item, tuple):
+            lines.append(f"{pad}-\n{render(item, indent + 2)}")
+        else:
+            lines.append(f"{pad}- {item}")
+    return "\n".join(lines)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(block(3), min_size=1, max_size=3))
+def test_random_documents_load_as_pyyaml_loads_them(docs):
+    same("\n---\n".join(render(d) for d in docs) + "\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "base: &b {app: web, port: 80}\nother: *b\nlist: [*b, *b]\n",  # aliases share one object
+        "base: &b {app: web}\nmerged:\n  <<: *b\n  port: 80\n",  # merge key: PyYAML's path
+        "? [a, b]\n: 1\n",  # unhashable key: PyYAML's error
+        "? {a: 1}\n: 1\n",
+        "!!set {a, b}\n",
+        "!!omap [{a: 1}, {b: 2}]\n",
+        "!!pairs [{a: 1}]\n",
+        "!!map [a]\n",
+        "!!seq {a: 1}\n",
+        "!!str {a: 1}\n",
+        "a: 1\na: 2\n",  # duplicate key: the last wins, first position
+        "",
+        "---\n---\n",
+        "= : x\n",
+        "creationTimestamp: 2024-01-08T07:30:00Z\nwhen: !!timestamp 2024-01-08\n",
+        "key: !!binary |\n  aGVsbG8=\n",
+        "x: !Ref foo\n",
+        "bad: [unclosed\n",
+    ],
+)
+def test_special_documents_behave_as_in_pyyaml(text):
+    same(text)
+
+
+def test_aliases_share_one_object_and_timestamps_stay_strings():
+    (doc,) = list(_yaml.load_all("a: &b {x: 1}\nc: *b\nt: 2024-01-08T07:30:00Z\n"))
+    assert doc["a"] is doc["c"]
+    assert doc["t"] == "2024-01-08T07:30:00Z"
+    (doc,) = list(_yaml.load_all("when: !!timestamp 2024-01-08\n"))
+    assert doc["when"] == dt.date(2024, 1, 8)  # an explicit tag still means what it says
+
+
+def test_deep_nesting_loads_like_pyyaml():
+    """Deeper than Python's recursion limit: the plain walk hands over to PyYAML."""
+    depth = 3000
+    (doc,) = list(_yaml.load_all("a: " + "[" * depth + "x" + "]" * depth + "\n"))
+    node, seen = doc["a"], 1
+    while isinstance(node, list):
+        node, seen = node[0], seen + 1
+    assert (node, seen) == ("x", depth + 1)
+
+
+@pytest.mark.parametrize("text", ["a: &x [1, *x]\n", "a: &x {b: *x}\n", "a: &x {b: [c, {d: *x}]}\n"])
+def test_recursive_alias_is_an_error_with_its_position(text):
+    with pytest.raises(yaml.MarkedYAMLError, match="alias inside its own anchor") as e:
+        list(_yaml.load_all(text))
+    assert e.value.problem_mark is not None and e.value.problem_mark.line == 0
