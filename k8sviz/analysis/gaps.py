@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import QueryError
 from ..model import NetworkPolicy, Peer, PolicyRule
 from . import _ports
 from ._common import SYSTEM_NAMESPACES, classify_block, edge_frame, exposure, get_reach, port_text, rule_frame
 from .controls import FINDINGS, SEVERITIES
-from .zones import Zones, load_zones
+from .zones import Zones, load_zones, resolve_today
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -567,10 +568,24 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, A
     return groups
 
 
-def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any) -> None:
+def _agree_with(seg: Any, zones: Zones | None, today: Any) -> tuple[Zones, Any]:
+    """The zones and date of a given segmentation, checked against those given beside it."""
+    from .segmentation import Segmentation
+
+    if not isinstance(seg, Segmentation):
+        raise QueryError(f"segmentation must come from k8sviz.segmentation(), got {type(seg).__name__}")
+    if zones is not None and (zones.zones, zones.allow) != (seg.zones.zones, seg.zones.allow):
+        raise QueryError("segmentation was computed with other zones than the ones given")
+    if today is not None and resolve_today(today) != seg.today:
+        raise QueryError(f"segmentation was judged on {seg.today.isoformat()}, not on {today}")
+    return seg.zones, seg.today
+
+
+def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any = None) -> None:
     from .segmentation import segmentation
 
-    seg = segmentation(ctx.snap, reach, zones, today=today)
+    if seg is None:
+        seg = segmentation(ctx.snap, reach, zones, today=today)
     v = seg.violations
     groups = _violation_groups(v)
     del v
@@ -771,6 +786,7 @@ def gaps(
     zones: Zones | str | Any = None,
     *,
     today: dt.date | str | None = None,
+    segmentation: Any = None,
 ) -> pd.DataFrame:
     """Every finding, one row each, mapped to controls and carrying its evidence.
 
@@ -792,6 +808,11 @@ def gaps(
         and weights findings in ``sensitive: true`` zones.
     today
         Date for exception expiry (see :func:`k8sviz.segmentation`).
+    segmentation
+        A :class:`~k8sviz.analysis.segmentation.Segmentation` already computed from the same
+        ``reach``: its zones, date and violations are used instead of computing them again
+        (at 50,000 pods that is most of the time).  ``zones`` and ``today`` may then be left
+        out; given, they must match it.
 
     Returns
     -------
@@ -823,6 +844,8 @@ def gaps(
         snapshot = reach.snapshot
     if zones is not None:
         zones = load_zones(zones)
+    if segmentation is not None:
+        zones, today = _agree_with(segmentation, zones, today)
     ctx = _Ctx(snapshot, zones)
     checked = [f.id for f in FINDINGS.values() if f.needs == "snapshot"]
     _isolation(ctx)
@@ -835,7 +858,7 @@ def gaps(
     _redundant(ctx, reach)
     checked += [f.id for f in FINDINGS.values() if f.needs == "reach"]
     if zones is not None:
-        _zone_violations(ctx, reach, zones, today)
+        _zone_violations(ctx, reach, zones, today, segmentation)
         checked.append("zone-violation")
     if flows is not None:
         _flows(ctx, reach, flows, edges)

@@ -180,7 +180,10 @@ def collect(
     )
     if data.zones is not None and data.reach is not None:
         data.seg = run("segmentation", "segmentation", snap, data.reach, data.zones)
-    data.gaps = run("findings", "gaps", snap, reach=data.reach, flows=data.flows, zones=data.zones)
+    # The segmentation just computed is reused: computing it again is most of gaps' time at scale.
+    data.gaps = run(
+        "findings", "gaps", snap, reach=data.reach, flows=data.flows, zones=data.zones, segmentation=data.seg
+    )
     if data.gaps is not None:
         data.controls = run("controls", "controls_summary", data.gaps)
     if data.flows is not None:

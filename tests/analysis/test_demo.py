@@ -3,6 +3,8 @@ namespaces are not flagged."""
 
 import json
 
+import pandas as pd
+
 import networkx as nx
 import pytest
 
@@ -150,3 +152,21 @@ def test_pod_level_segmentation(demo):
     seg = k8sviz.segmentation(snap, reach, zones, level="pod")
     assert seg.violations["src"].str.startswith("monitoring/prometheus-0").any()
     assert not (seg.violations["dst_zone"] == "pci").any()
+
+
+def test_gaps_reuses_a_given_segmentation(demo, findings):
+    snap, reach, zones = demo
+    seg = k8sviz.segmentation(snap, reach, zones)
+    reused = k8sviz.gaps(snap, reach, segmentation=seg)  # zones and date come from seg
+    pd.testing.assert_frame_equal(reused, findings)
+    assert "zone-violation" in reused.attrs["checked"]
+    assert k8sviz.gaps(snap, reach, zones=demo_path("zones.yaml"), segmentation=seg).equals(findings)
+    # A segmentation that does not match what is given beside it is refused, not silently used.
+    older = k8sviz.segmentation(snap, reach, zones, today="2024-01-15")
+    with pytest.raises(k8sviz.QueryError, match="judged on 2024-01-15"):
+        k8sviz.gaps(snap, reach, zones=zones, today=seg.today, segmentation=older)
+    other = k8sviz.load_zones({"zones": {"pci": {"namespaceSelector": {"matchLabels": {"compliance": "pci"}}}}})
+    with pytest.raises(k8sviz.QueryError, match="other zones"):
+        k8sviz.gaps(snap, reach, zones=other, segmentation=seg)
+    with pytest.raises(k8sviz.QueryError, match="must come from k8sviz.segmentation"):
+        k8sviz.gaps(snap, reach, segmentation=seg.violations)
