@@ -91,6 +91,9 @@ def main() -> None:
         seg = step(f"segmentation ({len(envs)} zones)", lambda: k8sviz.segmentation(snap, reach, zones))
         if seg is not None:
             facts.append(f"{len(seg.violations)} violations")
+            # What `k8sviz report` does: gaps reuses the segmentation it already has.
+            g = step("gaps (segmentation given)", lambda: k8sviz.gaps(snap, reach, segmentation=seg))
+            del g
         del seg
         g = step("gaps (with zones)", lambda: k8sviz.gaps(snap, reach, zones=zones))
         if g is not None:

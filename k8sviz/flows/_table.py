@@ -222,6 +222,73 @@ _ROW_INTS = {
 }
 _ROW_TIMES = {"time": 0, "start_time": 11, "end_time": 12}
 
+_TEXT_FIELDS = tuple(RAW_FIELDS.index(f) for f in (
+    "dst_service", "protocol", "verdict", "cni_verdict", "drop_reason", "reporter",
+    "observation_point", "node", "policies", "policy_trace",
+))
+_COUNT_FIELDS = tuple(
+    RAW_FIELDS.index(f) for f in ("bytes_in", "bytes_out", "packets_in", "packets_out", "num_flows")
+)
+_MAX_COUNT = 2**63 - 1
+
+
+def _not_text(what: str, v: Any) -> str | None:
+    if v is None or v.__class__ is str:
+        return None
+    return f"{what} is a {type(v).__name__}, not text: {v!r}"[:200]
+
+
+def _not_port(what: str, v: Any) -> str | None:
+    if v is None or (v.__class__ is int and 0 <= v <= 65535):
+        return None
+    return f"{what} {v!r} is not a port number (0-65535)"[:200]
+
+
+def _class_problem(raw: tuple[Any, ...]) -> str | None:
+    """The text fields of a raw Hubble class key (see ``feed_hubble``) that are not text."""
+    for i, what in ((1, "verdict"), (2, "drop_reason_desc"), (4, "trace_observation_point"), (5, "node_name"),
+                    (7, "destination_service.namespace"), (8, "destination_service.name")):
+        bad = _not_text(what, raw[i])
+        if bad:
+            return bad
+    if raw[6] is not None and raw[6].__class__ is not bool:
+        return f"is_reply {raw[6]!r} is not true or false"[:200]
+    return None
+
+
+def endpoint_problem(ep: tuple[Any, ...]) -> str | None:
+    """Why a raw endpoint cannot be stored, or None: every field is text or missing."""
+    for v in ep:
+        bad = _not_text("an endpoint field", v)
+        if bad:
+            return bad
+    return None
+
+
+def record_problem(r: tuple[Any, ...]) -> str | None:
+    """Why a raw record cannot be stored (a value of the wrong type or out of range), or None.
+
+    A log line with, say, a list where a port belongs is reported as malformed with its file
+    and line; without this check one such line would fail the whole chunk it is converted in.
+    """
+    bad = (
+        endpoint_problem(r[2]) or endpoint_problem(r[4])
+        or _not_port("source port", r[3]) or _not_port("destination port", r[5])
+    )
+    if bad:
+        return bad
+    for i in _TEXT_FIELDS:
+        bad = _not_text(RAW_FIELDS[i], r[i])
+        if bad:
+            return bad
+    if r[14] is not None and r[14].__class__ is not bool:
+        return f"is_reply {r[14]!r} is not true or false"[:200]
+    for i in _COUNT_FIELDS:
+        v = r[i]
+        if v is not None and (v.__class__ is not int or not 0 <= v <= _MAX_COUNT):
+            return f"{RAW_FIELDS[i]} {v!r} is not a count"[:200]
+    return None
+
 
 class ChunkBuilder:
     """Resolve and intern rows, turning every ``chunk`` rows into typed column arrays.
@@ -251,6 +318,9 @@ class ChunkBuilder:
     def _endpoint(self, ep: tuple[Any, ...], file: str, line: int) -> int:
         hit = self._eps.get(ep)
         if hit is None:
+            bad = endpoint_problem(ep)
+            if bad:
+                raise ValueError(bad)
             res, reason = self.mapper.resolve_new(ep)
             i = len(self._eps)
             self._eps[ep] = hit = (i, reason)
@@ -269,8 +339,13 @@ class ChunkBuilder:
         append = rows.append
         chunk = self.chunk
         count = 0
+        report = self.report
         for r in records:
             line = r[0]
+            bad = record_problem(r)
+            if bad:
+                report.problem("malformed", file, line, bad)
+                continue
             key = (r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[22], r[23], fmt, file)
             cid = classes.get(key)
             if cid is None:
@@ -397,6 +472,11 @@ class ChunkBuilder:
                                 if v and proto in ("TCP", "UDP", "SCTP"):
                                     sport = v.get("source_port")
                                     dport = v.get("destination_port")
+                                    if sport.__class__ is not int or dport.__class__ is not int:
+                                        bad = _not_port("source port", sport)
+                                        bad = bad or _not_port("destination port", dport)
+                                        if bad:
+                                            raise ValueError(bad)
                                 break
                     svc = f.get("destination_service")
                     pols = None
@@ -422,6 +502,9 @@ class ChunkBuilder:
                     )
                     cid = raw_classes.get(raw)
                     if cid is None:
+                        bad = _class_problem(raw)
+                        if bad:
+                            raise ValueError(bad)
                         cv, direction = raw[1], raw[3]
                         dst_service = None
                         if raw[8]:

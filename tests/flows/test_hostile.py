@@ -1,0 +1,86 @@
+"""Flow records with values of the wrong type or range: reported with file and line, never raised."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import warnings
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import k8sviz
+
+HOSTILE = [None, 0, -1, 1.5, 2**70, -(2**63), True, "", "<script>", "80", [], {}, [1], {"a": 1}, 1e308, 65536]
+
+
+def _leaves(obj, path=()):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _leaves(v, (*path, i))
+    if path:
+        yield path
+
+
+def _set(obj, path, value):
+    for k in path[:-1]:
+        obj = obj[k]
+    obj[path[-1]] = value
+
+
+@functools.cache
+def _demo_text(fmt):
+    if fmt == "hubble":
+        text = gzip.decompress(k8sviz.demo_path("flows/hubble.json.gz").read_bytes()).decode()
+        return json.dumps([json.loads(line) for line in text.splitlines()[:40]])
+    return json.dumps(json.loads(k8sviz.demo_path("flows/calico.json").read_text())[:40])
+
+
+def _demo_records(fmt):
+    return json.loads(_demo_text(fmt))  # a fresh copy to tamper with
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fmt=st.sampled_from(["hubble", "calico"]), data=st.data())
+def test_tampered_records_are_reported_not_raised(tmp_path, demo_snap, fmt, data):
+    records = _demo_records(fmt)
+    tampered = set()
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(records) - 1))
+        path = data.draw(st.sampled_from(sorted(_leaves(records[i]), key=str)))
+        _set(records[i], path, data.draw(st.sampled_from(HOSTILE)))
+        tampered.add(i)
+    path = tmp_path / f"{fmt}.json"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")  # both as JSON lines
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        df = k8sviz.load_flows(path, snapshot=demo_snap)
+    report = df.attrs["k8sviz"]
+    dropped = sum(report["problem_counts"].values())
+    src = report["sources"][0]
+    # Every record is either a row or a counted problem/skip; only tampered ones may be lost.
+    assert len(df) + dropped + sum(src["skipped"].values()) >= len(records) - len(tampered)
+    assert dropped <= len(tampered)
+    assert all(p["file"] == str(path) and isinstance(p["line"], int) for p in report["problems"])
+    # Whatever was kept has the table's types, so the analyses run on it.
+    assert df["dst_port"].dropna().between(0, 65535).all()
+    k8sviz.flow_edges(df)
+    k8sviz.clock_skew(df)
+
+
+def test_a_list_where_a_port_belongs_names_file_and_line(tmp_path, demo_snap):
+    records = _demo_records("hubble")[:5]
+    records[2]["flow"]["l4"] = {"TCP": {"source_port": 5000, "destination_port": [80]}}
+    path = tmp_path / "h.json"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        df = k8sviz.load_flows(path, snapshot=demo_snap)
+    assert len(df) == 4
+    (p,) = df.attrs["k8sviz"]["problems"]
+    assert (p["kind"], p["line"]) == ("malformed", 3)
+    assert "destination port [80] is not a port number" in p["message"]
