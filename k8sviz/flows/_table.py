@@ -472,7 +472,10 @@ class ChunkBuilder:
                                 if v and proto in ("TCP", "UDP", "SCTP"):
                                     sport = v.get("source_port")
                                     dport = v.get("destination_port")
-                                    if sport.__class__ is not int or dport.__class__ is not int:
+                                    if not (
+                                        sport.__class__ is int and dport.__class__ is int
+                                        and 0 <= sport <= 65535 and 0 <= dport <= 65535
+                                    ):
                                         bad = _not_port("source port", sport)
                                         bad = bad or _not_port("destination port", dport)
                                         if bad:

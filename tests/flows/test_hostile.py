@@ -84,3 +84,9 @@ def test_a_list_where_a_port_belongs_names_file_and_line(tmp_path, demo_snap):
     (p,) = df.attrs["k8sviz"]["problems"]
     assert (p["kind"], p["line"]) == ("malformed", 3)
     assert "destination port [80] is not a port number" in p["message"]
+    records[2]["flow"]["l4"] = {"UDP": {"source_port": 70000, "destination_port": 53}}
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        df = k8sviz.load_flows(path, snapshot=demo_snap)
+    assert len(df) == 4 and "source port 70000" in df.attrs["k8sviz"]["problems"][0]["message"]
