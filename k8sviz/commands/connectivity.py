@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..model import PROTOCOLS
@@ -76,7 +77,7 @@ def _csv_field(x: str) -> str:
     return buf.getvalue()[:-1]
 
 
-_NAME = {"json": json.dumps, "csv": _csv_field, "md": lambda x: x.replace("|", "\\|"), "txt": str}
+_NAME: dict[str, Callable[[str], str]] = {"json": json.dumps, "csv": _csv_field, "md": lambda x: x.replace("|", "\\|"), "txt": str}
 # Per format: before the rows, before a row's source, between source and destination,
 # between rows, after the rows.
 _LAYOUT = {
