@@ -77,7 +77,12 @@ def _csv_field(x: str) -> str:
     return buf.getvalue()[:-1]
 
 
-_NAME: dict[str, Callable[[str], str]] = {"json": json.dumps, "csv": _csv_field, "md": lambda x: x.replace("|", "\\|"), "txt": str}
+_NAME: dict[str, Callable[[str], str]] = {
+    "json": json.dumps,
+    "csv": _csv_field,
+    "md": lambda x: x.replace("|", "\\|"),
+    "txt": str,
+}
 # Per format: before the rows, before a row's source, between source and destination,
 # between rows, after the rows.
 _LAYOUT = {
