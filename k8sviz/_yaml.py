@@ -40,7 +40,9 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
     def construct_document(self, node: Node) -> Any:
         try:
             return self._plain(node)
-        except (_Unusual, RecursionError):  # PyYAML's constructor is not recursive: no depth limit
+        except (_Unusual, RecursionError, ValueError, TypeError, OverflowError):
+            # PyYAML's constructor has no depth limit, and it reports a bad value such as
+            # `!!int x` in its own (lazy) order: let it build or fail exactly as it would.
             return super().construct_document(node)
 
     def _plain(self, root: Node) -> Any:
