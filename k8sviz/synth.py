@@ -179,6 +179,15 @@ def _namespaces(s: _Synth, count: int) -> list[dict]:
 
 class _App:
     __slots__ = ("ns", "name", "tier", "team", "env", "version", "track", "ports", "replicas")
+    ns: str
+    name: str
+    tier: str
+    team: str
+    env: str
+    version: str
+    track: str | None
+    ports: list[tuple[str, int, str]]
+    replicas: int
 
 
 def _apps_for(s: _Synth, ns: dict, quota: int) -> list[_App]:
@@ -265,7 +274,7 @@ def _workload_objects(s: _Synth, a: _App, net: _Net, out: list[dict]) -> None:
         rs_list.append((old_hash, 0, "1"))
     pth = s.khash(s.rng.randint(8, 10))
     rs_list.append((pth, a.replicas, str(revision)))
-    current = None
+    current: dict[str, Any] | None = None
     for h, n, rev in rs_list:
         rs_labels = {**labels, "pod-template-hash": h}
         rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
