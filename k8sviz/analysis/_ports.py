@@ -61,7 +61,7 @@ def _parse(ports: object) -> Ranges:
         ports = [p for p in ports.replace(";", ",").split(",") if p.strip()]
     if isinstance(ports, int):
         return ((ports, ports),)
-    return normalize(parse_one(str(p)) for p in ports)  # type: ignore[union-attr]
+    return normalize(parse_one(str(p)) for p in ports)  # type: ignore[attr-defined]
 
 
 def fmt(ranges: Ranges) -> list[str]:

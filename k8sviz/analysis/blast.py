@@ -236,13 +236,13 @@ def internet_paths(
     paths: dict[str, list[str]] = {e: [INTERNET, e] for e in entry if e not in hops.code}
     wanted = [hops.code[t] for t in targets if t in hops.code and depth[hops.code[t]] >= 0]
     coded = {i: hops.path(parent, i) for i in wanted}
-    ports = hops.hop_ports({(a, b) for p in coded.values() for a, b in itertools.pairwise(p)})
+    hop_sets = hops.hop_ports({(a, b) for p in coded.values() for a, b in itertools.pairwise(p)})
     hop_ports: dict[tuple[str, str], list[str]] = {(INTERNET, e): p for e, p in entry.items()}
-    for p in coded.values():
-        names = [str(hops.keys[j]) for j in p]
+    for codes in coded.values():
+        names = [str(hops.keys[j]) for j in codes]
         paths[names[-1]] = [INTERNET, *names]
-        for (a, b), (na, nb) in zip(itertools.pairwise(p), itertools.pairwise(names), strict=True):
-            hop_ports[(na, nb)] = ports.get((a, b), [])
+        for (ia, ib), (na, nb) in zip(itertools.pairwise(codes), itertools.pairwise(names), strict=True):
+            hop_ports[(na, nb)] = hop_sets.get((ia, ib), [])
     rows = []
     for t in sorted(targets):
         if t not in paths:

@@ -156,8 +156,7 @@ def _namespaces(ctx: _Ctx) -> None:
                 severity=None if workloads else "low",
             )
             continue
-        missing = []
-        deny = {"Ingress": [], "Egress": []}
+        deny: dict[str, list[str]] = {"Ingress": [], "Egress": []}
         for pol in pols[ns.name]:
             if not pol.pod_selector.is_empty:
                 continue
@@ -363,7 +362,9 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
     import pandas as pd
 
     exposed = exposure(ctx.snap)
-    unenforced = {ctx.snap.pod(k).workload_key for k in getattr(reach, "unenforced", ()) if ctx.snap.pod(k)}
+    unenforced = {
+        p.workload_key for k in getattr(reach, "unenforced", ()) if (p := ctx.snap.pod(k)) is not None
+    }
     ext = edges[(edges["src_type"] == "external") != (edges["dst_type"] == "external")]
     inbound = np.asarray(ext["src_type"] == "external")
     src = ext["src"].to_numpy(dtype=object)
@@ -590,6 +591,8 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
     groups = _violation_groups(v)
     del v
     judged = seg.today.isoformat()
+    src: str | None
+    dst: str | None
     for (way, subject, _), g in sorted(groups.items()):
         zs, zd = g["src_zone"], g["dst_zone"]
         ns, _, name = str(subject).partition("/")

@@ -130,6 +130,10 @@ class Coverage:
     uncovered: _ports.Ranges
     rules: list[AllowRule] = field(default_factory=list)
     expired_rules: list[AllowRule] = field(default_factory=list)
+    #: The same as text, filled in once by :func:`k8sviz.segmentation` (which caches coverages).
+    fmt: tuple[list[str], list[str], list[str], list[str]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
 
 def resolve_today(today: dt.date | str | None, snapshot: Snapshot | None = None) -> dt.date:
