@@ -308,9 +308,9 @@ class ChunkBuilder:
         self.narrow: list[tuple[Any, ...]] = []
         self.n = 0
         self._eps: dict[Any, tuple[int, str | None]] = {}
-        self._ep_codes = {f: [] for f in _EP_FIELDS}  # endpoint id -> code, per field
+        self._ep_codes: dict[str, list[Any]] = {f: [] for f in _EP_FIELDS}  # endpoint id -> value, per field
         self._classes: dict[tuple[Any, ...], int] = {}
-        self._class_codes = {c: [] for c in _CLASS_COLUMNS}
+        self._class_codes: dict[str, list[Any]] = {c: [] for c in _CLASS_COLUMNS}
         self.codes: dict[str, _Codes] = {name: _Codes() for name, kind in COLUMNS.items() if kind == "cat"}
         self.parts: dict[str, list[Any]] = {name: [] for name in COLUMNS}
         self._done: dict[str, list[int]] = {}
@@ -352,10 +352,10 @@ class ChunkBuilder:
                 cid = classes[key] = len(classes)
                 for name, value in zip(_CLASS_COLUMNS, key, strict=True):
                     self._class_codes[name].append(value)
-            s = eps.get(r[2])
-            s = endpoint(r[2], file, line) if s is None or s[1] is not None else s[0]
-            d = eps.get(r[4])
-            d = endpoint(r[4], file, line) if d is None or d[1] is not None else d[0]
+            hit = eps.get(r[2])
+            s = endpoint(r[2], file, line) if hit is None or hit[1] is not None else hit[0]
+            hit = eps.get(r[4])
+            d = endpoint(r[4], file, line) if hit is None or hit[1] is not None else hit[0]
             append((r[1], s, r[3], d, r[5], cid, r[15], r[16], r[17], r[18], r[19], r[20], r[21], line))
             count += 1
             if len(rows) >= chunk:
@@ -396,9 +396,9 @@ class ChunkBuilder:
         chunk = self.chunk
         raw_classes: dict[tuple[Any, ...], int] = {}
         skipped = stats["skipped"]
-        verdicts = _VERDICTS
-        reporters = _REPORTER
-        obs = _OBS
+        verdicts: dict[Any, str] = _VERDICTS
+        reporters: dict[Any, str] = _REPORTER
+        obs: dict[Any, str] = _OBS
         l4_names = _L4_NAMES
         empty: dict[str, Any] = {}
         count = 0
@@ -534,10 +534,10 @@ class ChunkBuilder:
                             for name, value in zip(_CLASS_COLUMNS, key, strict=True):
                                 class_codes[name].append(value)
                         raw_classes[raw] = cid
-                    s = eps.get(sep)
-                    s = endpoint(sep, file, lineno) if s is None or s[1] is not None else s[0]
-                    d = eps.get(dep)
-                    d = endpoint(dep, file, lineno) if d is None or d[1] is not None else d[0]
+                    hit = eps.get(sep)
+                    s = endpoint(sep, file, lineno) if hit is None or hit[1] is not None else hit[0]
+                    hit = eps.get(dep)
+                    d = endpoint(dep, file, lineno) if hit is None or hit[1] is not None else hit[0]
                     append((f.get("time") or wrapper.get("time"), s, sport, d, dport, cid, lineno))
                 except (TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
                     report.problem(
@@ -602,9 +602,9 @@ class ChunkBuilder:
         keep = None
         if bad.any():
             cfile = self._class_codes["file"]
-            for i in np.flatnonzero(bad):
+            for j in np.flatnonzero(bad):
                 self.report.problem(
-                    "bad-time", cfile[cols[5][i]], cols[13][i], f"time {cols[0][i]!r} is not a timestamp"
+                    "bad-time", cfile[cols[5][j]], cols[13][j], f"time {cols[0][j]!r} is not a timestamp"
                 )
             keep = ~bad
         sid = np.asarray(cols[1], dtype=np.int64)

@@ -103,8 +103,8 @@ def _endpoint(doc: dict[str, Any], side: str) -> tuple[Any, ...]:
     return (ns, name, None, ip, kind, aggr)
 
 
-def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | str | None:
-    """One flow-log document -> a raw record (or the reason it is skipped)."""
+def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | str | None:
+    """One flow-log document -> a raw record, the records of a search response, or why it is skipped."""
     if not isinstance(obj, dict):
         raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
     doc = obj.get("_source", obj)

@@ -635,7 +635,7 @@ def _unused_rules(reach: Any, observed: dict[tuple[str, str, str], set[int]]) ->
         if used:
             continue
         pairs = sorted({f"{t.src} -> {t.dst}" for t in g.itertuples(index=False)})
-        ports = port_ranges(
+        rule_ports = port_ranges(
             p
             for t in g.itertuples(index=False)
             for r in (t.ports if t.ports is not None else [])
@@ -649,7 +649,7 @@ def _unused_rules(reach: Any, observed: dict[tuple[str, str, str], set[int]]) ->
                 "src": ",".join(srcs[:10]) + (",..." if len(srcs) > 10 else ""),
                 "dst": ",".join(dsts[:10]) + (",..." if len(dsts) > 10 else ""),
                 "protocol": ",".join(sorted({str(x) for x in g["protocol"]})),
-                "ports": ports,
+                "ports": rule_ports,
                 "flows": 0,
                 "records": 0,
                 "first_seen": pd.NaT,

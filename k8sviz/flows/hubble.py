@@ -145,7 +145,7 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
     dst_service = None
     if svc and svc.get("name"):
         dst_service = f"{svc.get('namespace')}/{svc['name']}" if svc.get("namespace") else svc["name"]
-    pols = _NO_POLICIES
+    pols: tuple[str | None, str | None] = _NO_POLICIES
     if f.keys() & _POLICY_KEYS:
         pols = _policies(f)
     return (
