@@ -168,7 +168,8 @@ class Endpoints:
     def pods_in_block(self, block: IPBlock) -> np.ndarray:
         """Non-hostNetwork pods with an address in ``block`` (whether or not it matches them)."""
         if not hasattr(self, "_pod_v4"):
-            pairs4, self._pod_v6 = [], []
+            pairs4: list[tuple[int, int]] = []
+            self._pod_v6: list[tuple[int, int]] = []
             for i, p in enumerate(self.pods):
                 if p.host_network:
                     continue

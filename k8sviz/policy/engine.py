@@ -75,12 +75,14 @@ class CoreRule:
     ports: PortSel
     origin: RuleOrigin | None = None
     # Filled by the engine: sorted behaviour-class indices.
-    subj_b: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
-    peer_b: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    subj_b: np.ndarray = field(default=None, repr=False)  # type: ignore[arg-type]
+    peer_b: np.ndarray = field(default=None, repr=False)  # type: ignore[arg-type]
 
 
 class Engine:
     """Evaluates core rules over endpoints; ``matrix`` is ``[B, B, W]`` uint64 of allowed ports."""
+
+    _all_b: np.ndarray | None = None  # every class index, shared by all "everything" sets
 
     def __init__(
         self,
@@ -121,7 +123,7 @@ class Engine:
 
     def _to_b(self, s: EndpointSet, rep_lc: np.ndarray) -> np.ndarray:
         if s.everything:  # one shared array: every isolated pod has a closing "everything" rule
-            if getattr(self, "_all_b", None) is None or len(self._all_b) != self.n_b:
+            if self._all_b is None or len(self._all_b) != self.n_b:
                 self._all_b = np.arange(self.n_b)
             return self._all_b
         keep = np.zeros(self.n_b, dtype=bool)

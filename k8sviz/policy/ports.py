@@ -9,7 +9,7 @@ uint64 words, the last axis of every matrix in the engine.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -23,7 +23,7 @@ MAX_PORT = 65535
 class PortSpace:
     """Atoms of ``1..65535`` per protocol, from the interval starts the policies induce."""
 
-    def __init__(self, cuts: dict[str, Iterable[int]]):
+    def __init__(self, cuts: Mapping[str, Iterable[int]]):
         self.starts: dict[str, list[int]] = {}
         self.offset: dict[str, int] = {}
         n = 0

@@ -427,10 +427,10 @@ class Reachability:
                     if u_cnt[a] >= 2:
                         self_mask[u] = m[u_cls[a], u_cls[a]]
                     continue
-                for i in range(a, b):
-                    for j in range(a, b):
-                        if i != j or u_cnt[i] >= 2:
-                            self_mask[u] |= m[u_cls[i], u_cls[j]]
+                for x in range(a, b):
+                    for y in range(a, b):
+                        if x != y or u_cnt[x] >= 2:
+                            self_mask[u] |= m[u_cls[x], u_cls[y]]
         chunk = max(1, (1 << 21) // max(1, n_units * w))
         table: dict[bytes, int] = {}
         masks: list[np.ndarray] = []
