@@ -124,6 +124,10 @@ _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _TIME_FIELDS = ("creationTimestamp",)
 
 
+# (apiVersion, kind) -> (group, plural or None): a dump holds only a few distinct pairs.
+_RESOLVED: dict[tuple[str, str], tuple[str, str | None]] = {}
+
+
 def _group(api_version: str) -> str:
     return api_version.rpartition("/")[0] if "/" in api_version else ""
 
@@ -135,57 +139,73 @@ def _ref(obj: Mapping[str, Any]) -> str:
 
 
 def _sanitize(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``obj`` without anything secret-bearing or noisy.
+    """``obj`` without anything secret-bearing or noisy; ``obj`` itself when nothing goes.
 
     Only the containers on the way to what is removed are copied (a deep copy of a 50,000-pod
-    dump costs more than parsing it); the caller's object is never modified.
+    dump costs more than parsing it), and most objects need no copy at all; the caller's
+    object is never modified.
     """
-    obj = dict(obj)
+    out = obj
     meta = obj.get("metadata")
     if isinstance(meta, dict) and ("managedFields" in meta or "annotations" in meta):
-        meta = obj["metadata"] = dict(meta)
-        meta.pop("managedFields", None)
         ann = meta.get("annotations")
-        if isinstance(ann, dict) and _LAST_APPLIED in ann:
-            ann = meta["annotations"] = {k: v for k, v in ann.items() if k != _LAST_APPLIED}
-        if not ann:
-            meta.pop("annotations", None)
-    if obj.get("kind") == "ConfigMap":
-        obj.pop("data", None)
-        obj.pop("binaryData", None)
-    _strip_env(obj)
-    return obj
+        if "managedFields" in meta or not ann or (isinstance(ann, dict) and _LAST_APPLIED in ann):
+            out = dict(obj)
+            meta = out["metadata"] = dict(meta)
+            meta.pop("managedFields", None)
+            if isinstance(ann, dict) and _LAST_APPLIED in ann:
+                ann = meta["annotations"] = {k: v for k, v in ann.items() if k != _LAST_APPLIED}
+            if not ann:
+                meta.pop("annotations", None)
+    if obj.get("kind") == "ConfigMap" and ("data" in obj or "binaryData" in obj):
+        if out is obj:
+            out = dict(obj)
+        out.pop("data", None)
+        out.pop("binaryData", None)
+    path = _env_path(out)
+    if path is not None:
+        if out is obj:
+            out = dict(obj)
+        _strip_env(out, path)
+    return out
 
 
-def _strip_env(obj: dict[str, Any]) -> None:
-    """Drop env values (and secret references) from every pod spec of ``obj``, copy-on-write."""
+def _env_path(obj: dict[str, Any]) -> tuple[str, ...] | None:
+    """The path to the pod spec of ``obj`` when one of its containers has env, else None."""
     kind = obj.get("kind")
-    path: tuple[str, ...]
-    if kind == "Pod":
-        path = ("spec",)
-    elif kind == "CronJob":
-        path = ("spec", "jobTemplate", "spec", "template", "spec")
-    else:
-        path = ("spec", "template", "spec")
+    path = _POD_PATH if kind == "Pod" else _CRONJOB_PATH if kind == "CronJob" else _TEMPLATE_PATH
     node: Any = obj
     for key in path:
-        if not isinstance(node, dict) or not isinstance(node.get(key), dict):
-            return
-        node = node[key]
-    if not any(
-        isinstance(c, dict) and c.get("env")
-        for key in ("containers", "initContainers", "ephemeralContainers")
-        for c in node.get(key) or ()
-    ):
-        return
-    # Copy the dicts along the path, then rebuild the container lists without env values.
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+        if not isinstance(node, dict):
+            return None
+    for key in _CONTAINER_KEYS:
+        for c in node.get(key) or ():
+            if isinstance(c, dict) and c.get("env"):
+                return path
+    return None
+
+
+def _strip_env(obj: dict[str, Any], path: tuple[str, ...]) -> None:
+    """Drop env values (and secret references) from the pod spec at ``path``, copy-on-write.
+
+    ``obj`` is already a copy; the dicts along ``path`` are copied here.
+    """
     parent: dict[str, Any] = obj
     for key in path:
         parent[key] = dict(parent[key])
         parent = parent[key]
-    for key in ("containers", "initContainers", "ephemeralContainers"):
+    for key in _CONTAINER_KEYS:
         if isinstance(parent.get(key), list):
             parent[key] = [_container_without_env(c) for c in parent[key]]
+
+
+_POD_PATH = ("spec",)
+_CRONJOB_PATH = ("spec", "jobTemplate", "spec", "template", "spec")
+_TEMPLATE_PATH = ("spec", "template", "spec")
+_CONTAINER_KEYS = ("containers", "initContainers", "ephemeralContainers")
 
 
 def _container_without_env(c: Any) -> Any:
@@ -256,12 +276,17 @@ class SnapshotBuilder:
         """
         kind = str(obj.get("kind"))
         api_version = str(obj.get("apiVersion"))
-        group = _group(api_version)
-        ref = _ref(obj)
+        resolved = _RESOLVED.get((api_version, kind))
+        if resolved is None:
+            group = _group(api_version)
+            resolved = _RESOLVED[(api_version, kind)] = (group, self.plural_of(group, kind))
+        group, plural = resolved
+        meta = obj.get("metadata")
+        if meta and not isinstance(meta, dict):
+            _ref(obj)  # raises as it always did on such metadata, whatever the kind
         if kind == "Secret" and group == "":
-            self.warn(LoadWarning("secret-skipped", "Secret objects are never stored in a snapshot", where, ref))
+            self.warn(LoadWarning("secret-skipped", "Secret objects are never stored in a snapshot", where, _ref(obj)))
             return
-        plural = self.plural_of(group, kind)
         if plural is None:
             if kind in IGNORED_KINDS:
                 self.ignored[kind] += 1
@@ -280,6 +305,7 @@ class SnapshotBuilder:
             key = (plural, key[1], key[2], "calico")
         clean = _sanitize(obj)
         if key in self.objects:
+            ref = _ref(obj)
             old, old_where = self.objects[key]
             if canonical_json(old) == canonical_json(clean):
                 self.warn(LoadWarning("duplicate-object", f"identical copy also in {old_where}; kept once", where, ref))
@@ -371,9 +397,15 @@ class SnapshotBuilder:
         source: str = "offline",
         collected_at: str | None = None,
     ) -> Snapshot:
+        # Sorted by key, so plural first: the groups, in order, are also the file's order.
         by_plural: dict[str, list[tuple[dict[str, Any], str]]] = {}
-        for key in sorted(self.objects):
-            by_plural.setdefault(key[0], []).append(self.objects[key])
+        group: list[tuple[dict[str, Any], str]] = []
+        plural = None
+        for key, entry in sorted(self.objects.items(), key=_first):
+            if key[0] != plural:
+                plural = key[0]
+                group = by_plural[plural] = []
+            group.append(entry)
         for kind, where in sorted(self.unknown.items()):
             n = self.unknown_count[kind]
             self.warn(
@@ -407,10 +439,45 @@ class SnapshotBuilder:
         snap.coverage = coverage
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
         # file, and millions of small dicts would cost memory and every later GC pass.
-        snap._raw = [canonical_json(self.objects[key][0]) for key in sorted(self.objects)]
+        snap._raw, snap._raw_sep = _objects_json([obj for entries in by_plural.values() for obj, _ in entries])
         seen: set[LoadWarning] = set()
         snap.warnings = tuple(w for w in snap.warnings if not (w in seen or seen.add(w)))  # type: ignore[func-returns-value]
         return snap
+
+
+def _first(item: tuple[Any, Any]) -> Any:
+    return item[0]
+
+
+# Put between the objects when they are serialised in one call, to find where each one ends.
+_BOUNDARY = "\x00k8sviz\x00"
+_BOUNDARY_JSON = b',"\\u0000k8sviz\\u0000",'
+
+
+def _objects_json(objs: list[dict[str, Any]]) -> tuple[bytes, bytes]:
+    """``(array, separator)``: the canonical JSON of each object in one JSON array, with
+    ``separator`` (a marker, or ``,\n``) between the objects and nowhere else.
+
+    One ``orjson.dumps`` call for all objects is several times faster than one call per
+    object (and one buffer costs less fresh memory than 100,000 small ones); the marker is
+    replaced only when the file or its hash is written.
+    """
+    if not objs:
+        return b"[]", b",\n"
+    items: list[Any] = [_BOUNDARY] * (2 * len(objs) - 1)
+    items[::2] = objs
+    try:
+        array = orjson.dumps(items, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        pass
+    else:
+        # More markers than boundaries means an object holds the marker string itself.
+        if array.count(_BOUNDARY_JSON) == len(objs) - 1:
+            return array, _BOUNDARY_JSON
+    # Objects orjson refuses (integers beyond 64 bits) go through the json module on their
+    # own, exactly as canonical_json() writes them.  Compact JSON never holds a raw newline
+    # (strings escape it), so ",\n" marks the boundaries unambiguously.
+    return b"[" + b",\n".join(canonical_json(o) for o in objs) + b"]", b",\n"
 
 
 def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]]) -> str | None:
@@ -441,7 +508,9 @@ class Snapshot:
     warnings: tuple[LoadWarning, ...] = ()
     coverage: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
-    _raw: list[bytes] = field(default_factory=list, repr=False)
+    #: The sanitised raw objects as one canonical JSON array, ``_raw_sep`` between the objects.
+    _raw: bytes = field(default=b"[]", repr=False)
+    _raw_sep: bytes = field(default=b",\n", repr=False)
 
     # ---------------------------------------------------------------------------- building
 
@@ -633,7 +702,11 @@ class Snapshot:
 
     def raw_objects(self) -> list[dict[str, Any]]:
         """The sanitised raw objects the snapshot was built from (what its file stores)."""
-        return [orjson.loads(b) for b in self._raw]
+        return orjson.loads(self._raw_joined(b","))  # type: ignore[no-any-return]
+
+    def _raw_joined(self, sep: bytes) -> bytes:
+        """The raw objects' JSON array with ``sep`` between the objects."""
+        return self._raw if self._raw_sep == sep else self._raw.replace(self._raw_sep, sep)
 
     def _header(self) -> dict[str, Any]:
         """Everything in the file but the objects (which are stored as canonical bytes)."""
@@ -653,14 +726,19 @@ class Snapshot:
         # Equal to canonical_json() of the whole body: keys are sorted, so "objects" is the
         # only top-level key with that name, and the compact objects splice in as they are.
         head = canonical_json(self._header())
-        return head.replace(b'"objects":[]', b'"objects":[' + b",".join(self._raw) + b"]", 1)
+        at = head.index(b'"objects":[]') + len(b'"objects":')
+        return b"".join((head[:at], self._raw_joined(b","), head[at + 2 :]))
 
     def to_json(self) -> bytes:
         header = self._header()
         header["sha256"] = hashlib.sha256(self._canonical()).hexdigest()
         pretty = _pretty_json(header)
-        objects = b'"objects": [\n' + b",\n".join(self._raw) + b"\n  ]" if self._raw else b'"objects": []'
-        return pretty.replace(b'"objects": []', objects, 1) + b"\n"
+        at = pretty.index(b'"objects": []') + len(b'"objects": ')
+        if self._raw == b"[]":
+            return pretty + b"\n"
+        # One object per line.
+        lines = memoryview(self._raw_joined(b",\n"))[1:-1]
+        return b"".join((pretty[:at], b"[\n", lines, b"\n  ]", pretty[at + 2 :], b"\n"))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the snapshot file atomically (temporary file, then rename)."""
