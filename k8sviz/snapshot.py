@@ -28,6 +28,7 @@ import orjson
 from ._version import __version__
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
+    ContainerCache,
     LoadWarning,
     Namespace,
     NetworkPolicy,
@@ -38,6 +39,8 @@ from .model import (
     Ingress,
     Workload,
     label_problems,
+    valid_label_key,
+    valid_label_value,
     parse_ingress,
     parse_namespace,
     parse_network_policy,
@@ -227,11 +230,24 @@ def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _controller(meta: Mapping[str, Any]) -> tuple[str, str] | None:
-    refs = [r for r in meta.get("ownerReferences") or () if isinstance(r, dict)]
+    refs = meta.get("ownerReferences")
+    if not refs:
+        return None
+    if type(refs) is list and len(refs) == 1 and type(refs[0]) is dict:  # nearly every object
+        return str(refs[0].get("kind")), str(refs[0].get("name"))
+    refs = [r for r in refs if isinstance(r, dict)]
     if not refs:
         return None
     ctl = next((r for r in refs if r.get("controller")), refs[0])
     return str(ctl.get("kind")), str(ctl.get("name"))
+
+
+def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
+    return {k if type(k) is str else str(k): v if type(v) is str else str(v) for k, v in raw.items()}
+
+
+def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
+    return InputError(f"malformed object ({type(e).__name__}: {e})", source=where, obj=_ref(obj))
 
 
 def canonical_json(data: Any) -> bytes:
@@ -520,7 +536,24 @@ class Snapshot:
     ) -> Snapshot:
         warn = warnings.append
 
-        def check_labels(labels: Mapping[str, str], where: str, ref: str) -> None:
+        valid_keys: set[str] = set()
+        valid_values: set[str] = set()
+
+        def check_labels(labels: Mapping[str, str], where: str, obj: dict[str, Any]) -> None:
+            # Labels are nearly always valid, and repeat: check each distinct one once, and
+            # build messages only when one is not.
+            for k, v in labels.items():
+                if k not in valid_keys:
+                    if not valid_label_key(k):
+                        break
+                    valid_keys.add(k)
+                if v not in valid_values:
+                    if not valid_label_value(v):
+                        break
+                    valid_values.add(v)
+            else:
+                return
+            ref = _ref(obj)
             for problem in label_problems(labels):
                 warn(LoadWarning("invalid-label", f"{problem}: the API server would reject it (tampered input?); kept as text", where, ref))
 
@@ -530,12 +563,12 @@ class Snapshot:
             except K8svizError:
                 raise
             except (KeyError, TypeError, ValueError, AttributeError) as e:
-                raise InputError(f"malformed object ({type(e).__name__}: {e})", source=where, obj=_ref(obj)) from None
+                raise _malformed(e, obj, where) from None
 
         namespaces: dict[str, Namespace] = {}
         for obj, where in by_plural.get("namespaces", ()):
             ns = guarded(parse_namespace, obj, where)
-            check_labels((obj.get("metadata") or {}).get("labels") or {}, where, _ref(obj))
+            check_labels((obj.get("metadata") or {}).get("labels") or {}, where, obj)
             namespaces[ns.name] = ns
         nodes = tuple(guarded(parse_node, o, w) for o, w in by_plural.get("nodes", ()))
 
@@ -567,6 +600,7 @@ class Snapshot:
             return kind, name
 
         pods: list[Pod] = []
+        containers_cache: ContainerCache = {}
         pods_per_workload: Counter[tuple[str, str, str]] = Counter()
         inferred: dict[tuple[str, str, str], dict[str, str]] = {}
         for obj, where in by_plural.get("pods", ()):
@@ -578,14 +612,18 @@ class Snapshot:
                 wkind, wname = "Pod", meta["name"]
             else:
                 wkind, wname = top(ctl[0], ns, ctl[1], labels)
-            pod = guarded(parse_pod, obj, where, wkind, wname, where)
-            check_labels(labels, where, _ref(obj))
+            try:
+                pod = parse_pod(obj, wkind, wname, where, containers_cache)
+            except K8svizError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise _malformed(e, obj, where) from None
+            check_labels(labels, where, obj)
             pods.append(pod)
-            pods_per_workload[(wkind, ns, wname)] += 1
-            if (wkind, ns, wname) not in workload_objs:
-                inferred.setdefault(
-                    (wkind, ns, wname), {k: v for k, v in pod.labels.items() if k != "pod-template-hash"}
-                )
+            wkey = (wkind, ns, wname)
+            pods_per_workload[wkey] += 1
+            if wkey not in workload_objs and wkey not in inferred:
+                inferred[wkey] = {k: v for k, v in pod.labels.items() if k != "pod-template-hash"}
 
         # Controllers whose pods belong to a child (a Deployment whose ReplicaSet owns the pods).
         has_pods_below = {
@@ -604,8 +642,8 @@ class Snapshot:
                 kind,
                 ns,
                 name,
-                {str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
-                {str(k): str(v) for k, v in (tmeta.get("labels") or {}).items()},
+                _str_map(meta.get("labels") or {}),
+                _str_map(tmeta.get("labels") or {}),
                 spec.get("replicas") if isinstance(spec.get("replicas"), int) else None,
                 meta.get("uid") or "",
             )
