@@ -525,7 +525,13 @@ def _container_fields(raw: Mapping[str, Any], init: bool, where: str, source: st
         if proto not in PROTOCOLS:
             raise PolicyError(f"container port protocol {proto!r} is invalid", source=source, obj=where)
         hp = p.get("hostPort")
-        ports.append((cport, proto, p.get("name") or None, int(hp) if hp else None))
+        pname = p.get("name") or None
+        if pname is None or type(pname) is str:
+            ports.append((cport, proto, pname, int(hp) if hp else None))
+        else:
+            # Kept as given (YAML may give a number); a list is unhashable, which keeps the
+            # container out of the cache, where 1 and True would be taken for the same name.
+            ports.append([cport, proto, pname, int(hp) if hp else None])  # type: ignore[arg-type]
     sc = raw.get("securityContext")
     name = raw.get("name", "")
     image = raw.get("image", "")

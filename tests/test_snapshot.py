@@ -145,3 +145,18 @@ def test_file_holds_each_object_canonical_on_its_own_line(odd, tmp_path):
     if isinstance(odd, str):  # orjson reads integers beyond 64 bits back as floats
         again = k8sviz.load(snap.save(tmp_path / "s.json"))
         assert again.sha256 == snap.sha256 and again.to_json() == text
+
+
+def test_replicas_share_parsed_containers_but_keep_their_own_values():
+    a, b, c = (pod("a", f"p{i}") for i in range(3))
+    for p in (a, b, c):
+        p["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": "http"}]
+    c["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": True}]
+    d = pod("a", "p3")
+    d["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": 1}]
+    builder = SnapshotBuilder()
+    for i, p in enumerate((a, b, c, d)):
+        builder.add(p, f"test#{i}")
+    pods = builder.build().pods
+    assert pods[0].containers is pods[1].containers  # same spec: parsed once
+    assert [type(p.containers[0].ports[0].name) for p in pods] == [str, str, bool, int]
