@@ -141,7 +141,7 @@ def _ref(obj: Mapping[str, Any]) -> str:
     return f"{obj.get('kind')}/{ns}/{m.get('name')}" if ns else f"{obj.get('kind')}/{m.get('name')}"
 
 
-def _sanitize(obj: dict[str, Any]) -> dict[str, Any]:
+def _sanitize(obj: dict[str, Any], meta: Any, kind: Any) -> dict[str, Any]:
     """``obj`` without anything secret-bearing or noisy; ``obj`` itself when nothing goes.
 
     Only the containers on the way to what is removed are copied (a deep copy of a 50,000-pod
@@ -149,7 +149,6 @@ def _sanitize(obj: dict[str, Any]) -> dict[str, Any]:
     object is never modified.
     """
     out = obj
-    meta = obj.get("metadata")
     if isinstance(meta, dict) and ("managedFields" in meta or "annotations" in meta):
         ann = meta.get("annotations")
         if "managedFields" in meta or not ann or (isinstance(ann, dict) and _LAST_APPLIED in ann):
@@ -160,12 +159,12 @@ def _sanitize(obj: dict[str, Any]) -> dict[str, Any]:
                 ann = meta["annotations"] = {k: v for k, v in ann.items() if k != _LAST_APPLIED}
             if not ann:
                 meta.pop("annotations", None)
-    if obj.get("kind") == "ConfigMap" and ("data" in obj or "binaryData" in obj):
+    if kind == "ConfigMap" and ("data" in obj or "binaryData" in obj):
         if out is obj:
             out = dict(obj)
         out.pop("data", None)
         out.pop("binaryData", None)
-    path = _env_path(out)
+    path = _env_path(out, kind)
     if path is not None:
         if out is obj:
             out = dict(obj)
@@ -173,9 +172,8 @@ def _sanitize(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _env_path(obj: dict[str, Any]) -> tuple[str, ...] | None:
+def _env_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
     """The path to the pod spec of ``obj`` when one of its containers has env, else None."""
-    kind = obj.get("kind")
     path = _POD_PATH if kind == "Pod" else _CRONJOB_PATH if kind == "CronJob" else _TEMPLATE_PATH
     node: Any = obj
     for key in path:
@@ -319,7 +317,7 @@ class SnapshotBuilder:
             # crd.projectcalico.org/v1 objects: one policy must not count twice.
             plural = plural.replace(".crd.projectcalico.org", ".projectcalico.org")
             key = (plural, key[1], key[2], "calico")
-        clean = _sanitize(obj)
+        clean = _sanitize(obj, meta, obj.get("kind"))
         if key in self.objects:
             ref = _ref(obj)
             old, old_where = self.objects[key]
@@ -497,12 +495,8 @@ def _objects_json(objs: list[dict[str, Any]]) -> tuple[bytes, bytes]:
 
 
 def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]]) -> str | None:
-    newest = None
-    for obj, _ in objs:
-        ts = (obj.get("metadata") or {}).get("creationTimestamp")
-        if isinstance(ts, str) and (newest is None or ts > newest):
-            newest = ts
-    return newest
+    stamps = [(obj.get("metadata") or {}).get("creationTimestamp") for obj, _ in objs]
+    return max((ts for ts in stamps if isinstance(ts, str)), default=None)
 
 
 @dataclass(eq=False)
