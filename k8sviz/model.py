@@ -632,9 +632,11 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
         )
     cips = tuple(spec.get("clusterIPs") or ((spec["clusterIP"],) if spec.get("clusterIP") else ()))
     lb = tuple(
-        i.get("ip") or i.get("hostname")
-        for i in (status.get("loadBalancer") or {}).get("ingress") or ()
-        if i.get("ip") or i.get("hostname")
+        [
+            i.get("ip") or i.get("hostname")
+            for i in (status.get("loadBalancer") or {}).get("ingress") or ()
+            if i.get("ip") or i.get("hostname")
+        ]
     )
     sel = spec.get("selector")
     return Service(
@@ -643,7 +645,7 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
         type=spec.get("type") or "ClusterIP",
         selector=_labels(sel) if isinstance(sel, dict) else None,
         ports=tuple(ports),
-        cluster_ips=tuple(c for c in cips if c and c != "None"),
+        cluster_ips=tuple([c for c in cips if c and c != "None"]),
         external_ips=tuple(spec.get("externalIPs") or ()),
         load_balancer_ingress=lb,
         labels=_labels(m.get("labels")),
