@@ -881,9 +881,10 @@ def load(
     if not paths:
         msg = "k8sviz.load needs at least one file or directory"
         raise InputError(msg)
-    builder = SnapshotBuilder()
     with _no_gc():
-        return _load(builder, paths, cluster, collected_at)
+        # The builder holds every raw object: it must be gone before the GC resumes, or the
+        # first collection walks the whole parsed input.
+        return _load(SnapshotBuilder(), paths, cluster, collected_at)
 
 
 def _load(
