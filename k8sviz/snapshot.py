@@ -576,13 +576,19 @@ class Snapshot:
                 owners[k] = _controller(meta)
                 workload_objs[k] = (obj, where)
 
+        # Top controllers already resolved without looking at pod labels, by the pod's owner.
+        resolved: dict[tuple[str, str, str], tuple[str, str]] = {}
+
         def top(kind: str, ns: str, name: str, pod_labels: Mapping[str, str]) -> tuple[str, str]:
+            start = (kind, ns, name)
+            if start in resolved:
+                return resolved[start]
             for _ in range(4):  # controller chains are short: Pod -> RS -> Deployment
                 k = (kind, ns, name)
                 if k in owners:
                     up = owners[k]
                     if up is None or up[0] not in ("Deployment", "CronJob", "ReplicaSet", "Job"):
-                        return kind, name
+                        break
                     kind, name = up
                     continue
                 if kind == "ReplicaSet":
@@ -590,7 +596,9 @@ class Snapshot:
                     if h and name.endswith(f"-{h}"):
                         # The ReplicaSet was not dumped; its name is <deployment>-<pod-template-hash>.
                         return "Deployment", name[: -len(h) - 1]
-                return kind, name
+                    return kind, name
+                break
+            resolved[start] = (kind, name)
             return kind, name
 
         pods: list[Pod] = []
