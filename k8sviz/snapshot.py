@@ -665,8 +665,9 @@ class Snapshot:
             if plural in _RAW_PLURALS:
                 for obj, _ in items:
                     m = obj["metadata"]
+                    # A copy: the sanitiser may have handed back the caller's own object.
                     raw_policies.append(
-                        RawPolicy(obj["kind"], obj["apiVersion"], m.get("namespace"), m["name"], obj)
+                        RawPolicy(obj["kind"], obj["apiVersion"], m.get("namespace"), m["name"], dict(obj))
                     )
 
         for ns_name in sorted(

@@ -160,3 +160,12 @@ def test_replicas_share_parsed_containers_but_keep_their_own_values():
     pods = builder.build().pods
     assert pods[0].containers is pods[1].containers  # same spec: parsed once
     assert [type(p.containers[0].ports[0].name) for p in pods] == [str, str, bool, int]
+
+
+def test_raw_policies_are_not_the_callers_objects():
+    raw = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+           "metadata": {"name": "c", "namespace": "a"}, "spec": {}}
+    builder = SnapshotBuilder()
+    builder.add(raw, "test")
+    (policy,) = builder.build().other_policies
+    assert policy.raw == raw and policy.raw is not raw
