@@ -127,10 +127,6 @@ _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _TIME_FIELDS = ("creationTimestamp",)
 
 
-# (apiVersion, kind) -> (group, plural or None): a dump holds only a few distinct pairs.
-_RESOLVED: dict[tuple[str, str], tuple[str, str | None]] = {}
-
-
 def _group(api_version: str) -> str:
     return api_version.rpartition("/")[0] if "/" in api_version else ""
 
@@ -277,6 +273,10 @@ class SnapshotBuilder:
     ignored: Counter[str] = field(default_factory=Counter)
     unknown: dict[str, str] = field(default_factory=dict)
     unknown_count: Counter[str] = field(default_factory=Counter)
+    # (apiVersion, kind) -> (group, plural or None): a dump holds only a few distinct pairs.
+    _resolved: dict[tuple[str, str], tuple[str, str | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def warn(self, w: LoadWarning) -> None:
         self.warnings.append(w)
@@ -290,16 +290,17 @@ class SnapshotBuilder:
         """
         kind = str(obj.get("kind"))
         api_version = str(obj.get("apiVersion"))
-        resolved = _RESOLVED.get((api_version, kind))
+        resolved = self._resolved.get((api_version, kind))
         if resolved is None:
             group = _group(api_version)
-            resolved = _RESOLVED[(api_version, kind)] = (group, self.plural_of(group, kind))
+            resolved = self._resolved[(api_version, kind)] = (group, self.plural_of(group, kind))
         group, plural = resolved
         meta = obj.get("metadata")
         if meta and not isinstance(meta, dict):
             _ref(obj)  # raises as it always did on such metadata, whatever the kind
         if kind == "Secret" and group == "":
-            self.warn(LoadWarning("secret-skipped", "Secret objects are never stored in a snapshot", where, _ref(obj)))
+            message = "Secret objects are never stored in a snapshot"
+            self.warn(LoadWarning("secret-skipped", message, where, _ref(obj)))
             return
         if plural is None:
             if kind in IGNORED_KINDS:
@@ -470,7 +471,7 @@ _BOUNDARY_JSON = b',"\\u0000k8sviz\\u0000",'
 
 def _objects_json(objs: list[dict[str, Any]]) -> tuple[bytes, bytes]:
     """``(array, separator)``: the canonical JSON of each object in one JSON array, with
-    ``separator`` (a marker, or ``,\n``) between the objects and nowhere else.
+    ``separator`` (a marker, or ``,\\n``) between the objects and nowhere else.
 
     One ``orjson.dumps`` call for all objects is several times faster than one call per
     object (and one buffer costs less fresh memory than 100,000 small ones); the marker is
