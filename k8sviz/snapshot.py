@@ -535,9 +535,11 @@ class Snapshot:
         valid_values: set[str] = set()
 
         def check_labels(labels: Mapping[str, str], where: str, obj: dict[str, Any]) -> None:
-            # Labels are nearly always valid, and repeat: check each distinct one once, and
-            # build messages only when one is not.
+            # Labels are nearly always valid strings, and repeat: check each distinct one once,
+            # and leave anything else (messages, non-strings) to label_problems().
             for k, v in labels.items():
+                if type(k) is not str or type(v) is not str:
+                    break
                 if k not in valid_keys:
                     if not valid_label_key(k):
                         break
