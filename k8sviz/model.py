@@ -476,7 +476,11 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 def _labels(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {}
-    return {str(k): _yaml_scalar_str(v) for k, v in raw.items()}
+    # Keys and values are strings in JSON from the API; only YAML by hand gives other scalars.
+    return {
+        k if type(k) is str else str(k): v if type(v) is str else _yaml_scalar_str(v)
+        for k, v in raw.items()
+    }
 
 
 def parse_namespace(obj: Mapping[str, Any]) -> Namespace:
@@ -501,7 +505,12 @@ def parse_node(obj: Mapping[str, Any]) -> Node:
     return Node(m["name"], _labels(m.get("labels")), ips, cidrs)
 
 
-def _container(raw: Mapping[str, Any], init: bool, where: str, source: str) -> Container:
+#: Parsed containers of pod specs, by what they were parsed from (see :func:`pod_spec_parts`).
+ContainerCache = dict[tuple[Any, ...], tuple[Container, ...]]
+
+
+def _container_fields(raw: Mapping[str, Any], init: bool, where: str, source: str) -> tuple[Any, ...]:
+    """The validated fields of a :class:`Container`, ports as tuples of ContainerPort fields."""
     ports = []
     for p in raw.get("ports") or ():
         try:
@@ -516,35 +525,76 @@ def _container(raw: Mapping[str, Any], init: bool, where: str, source: str) -> C
         if proto not in PROTOCOLS:
             raise PolicyError(f"container port protocol {proto!r} is invalid", source=source, obj=where)
         hp = p.get("hostPort")
-        ports.append(ContainerPort(cport, proto, p.get("name") or None, int(hp) if hp else None))
-    sc = raw.get("securityContext") or {}
-    return Container(
-        str(raw.get("name", "")),
-        str(raw.get("image", "")),
+        pname = p.get("name") or None
+        if pname is None or type(pname) is str:
+            ports.append((cport, proto, pname, int(hp) if hp else None))
+        else:
+            # Kept as given (YAML may give a number); a list is unhashable, which keeps the
+            # container out of the cache, where 1 and True would be taken for the same name.
+            ports.append([cport, proto, pname, int(hp) if hp else None])  # type: ignore[arg-type]
+    sc = raw.get("securityContext")
+    name = raw.get("name", "")
+    image = raw.get("image", "")
+    return (
+        name if type(name) is str else str(name),
+        image if type(image) is str else str(image),
         tuple(ports),
-        bool(sc.get("privileged")),
+        bool(sc.get("privileged")) if sc else False,
         init,
     )
 
 
+def _make_container(fields: tuple[Any, ...]) -> Container:
+    name, image, ports, privileged, init = fields
+    return Container(name, image, tuple([ContainerPort(*p) for p in ports]), privileged, init)
+
+
+def _container(raw: Mapping[str, Any], init: bool, where: str, source: str) -> Container:
+    return _make_container(_container_fields(raw, init, where, source))
+
+
 def pod_spec_parts(
-    spec: Mapping[str, Any], where: str, source: str
+    spec: Mapping[str, Any], where: str, source: str, cache: ContainerCache | None = None
 ) -> tuple[tuple[Container, ...], bool, str | None]:
-    containers = tuple(_container(c, False, where, source) for c in spec.get("containers") or ())
-    inits = tuple(_container(c, True, where, source) for c in spec.get("initContainers") or ())
+    """``(containers, hostNetwork, service account)`` of a pod spec.
+
+    With ``cache``, pods whose containers parse to the same fields share one tuple of
+    containers: the replicas of a workload repeat the same spec, and the values are frozen.
+    """
+    raw = spec.get("containers")
+    fields = [_container_fields(c, False, where, source) for c in raw] if raw else []
+    raw = spec.get("initContainers")
+    if raw:
+        fields += [_container_fields(c, True, where, source) for c in raw]
+    key = tuple(fields)
+    containers = None
+    if cache is not None:
+        try:
+            containers = cache.get(key)
+        except TypeError:  # an unhashable value where the API has a string: parse on its own
+            cache = None
+    if containers is None:
+        containers = tuple([_make_container(f) for f in key])
+        if cache is not None:
+            cache[key] = containers
     sa = spec.get("serviceAccountName") or spec.get("serviceAccount")
-    return containers + inits, bool(spec.get("hostNetwork")), sa
+    return containers, bool(spec.get("hostNetwork")), sa
 
 
 def parse_pod(
-    obj: Mapping[str, Any], workload_kind: str, workload: str, source: str = ""
+    obj: Mapping[str, Any],
+    workload_kind: str,
+    workload: str,
+    source: str = "",
+    containers_cache: ContainerCache | None = None,
 ) -> Pod:
     m = _meta(obj)
     ns, name = m.get("namespace") or "default", m["name"]
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
-    containers, host_network, sa = pod_spec_parts(spec, f"Pod/{ns}/{name}", source)
-    ips = tuple(p["ip"] for p in status.get("podIPs") or () if p.get("ip"))
+    containers, host_network, sa = pod_spec_parts(spec, f"Pod/{ns}/{name}", source, containers_cache)
+    raw_ips = status.get("podIPs")
+    ips = tuple([p["ip"] for p in raw_ips if p.get("ip")]) if raw_ips else ()
     if not ips and status.get("podIP"):
         ips = (status["podIP"],)
     return Pod(
@@ -582,9 +632,11 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
         )
     cips = tuple(spec.get("clusterIPs") or ((spec["clusterIP"],) if spec.get("clusterIP") else ()))
     lb = tuple(
-        i.get("ip") or i.get("hostname")
-        for i in (status.get("loadBalancer") or {}).get("ingress") or ()
-        if i.get("ip") or i.get("hostname")
+        [
+            i.get("ip") or i.get("hostname")
+            for i in (status.get("loadBalancer") or {}).get("ingress") or ()
+            if i.get("ip") or i.get("hostname")
+        ]
     )
     sel = spec.get("selector")
     return Service(
@@ -593,7 +645,7 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
         type=spec.get("type") or "ClusterIP",
         selector=_labels(sel) if isinstance(sel, dict) else None,
         ports=tuple(ports),
-        cluster_ips=tuple(c for c in cips if c and c != "None"),
+        cluster_ips=tuple([c for c in cips if c and c != "None"]),
         external_ips=tuple(spec.get("externalIPs") or ()),
         load_balancer_ingress=lb,
         labels=_labels(m.get("labels")),

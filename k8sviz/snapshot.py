@@ -28,6 +28,7 @@ import orjson
 from ._version import __version__
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
+    ContainerCache,
     LoadWarning,
     Namespace,
     NetworkPolicy,
@@ -38,6 +39,8 @@ from .model import (
     Ingress,
     Workload,
     label_problems,
+    valid_label_key,
+    valid_label_value,
     parse_ingress,
     parse_namespace,
     parse_network_policy,
@@ -134,58 +137,72 @@ def _ref(obj: Mapping[str, Any]) -> str:
     return f"{obj.get('kind')}/{ns}/{m.get('name')}" if ns else f"{obj.get('kind')}/{m.get('name')}"
 
 
-def _sanitize(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``obj`` without anything secret-bearing or noisy.
+def _sanitize(obj: dict[str, Any], meta: Any, kind: Any) -> dict[str, Any]:
+    """``obj`` without anything secret-bearing or noisy; ``obj`` itself when nothing goes.
 
     Only the containers on the way to what is removed are copied (a deep copy of a 50,000-pod
-    dump costs more than parsing it); the caller's object is never modified.
+    dump costs more than parsing it), and most objects need no copy at all; the caller's
+    object is never modified.
     """
-    obj = dict(obj)
-    meta = obj.get("metadata")
+    out = obj
     if isinstance(meta, dict) and ("managedFields" in meta or "annotations" in meta):
-        meta = obj["metadata"] = dict(meta)
-        meta.pop("managedFields", None)
         ann = meta.get("annotations")
-        if isinstance(ann, dict) and _LAST_APPLIED in ann:
-            ann = meta["annotations"] = {k: v for k, v in ann.items() if k != _LAST_APPLIED}
-        if not ann:
-            meta.pop("annotations", None)
-    if obj.get("kind") == "ConfigMap":
-        obj.pop("data", None)
-        obj.pop("binaryData", None)
-    _strip_env(obj)
-    return obj
+        if "managedFields" in meta or not ann or (isinstance(ann, dict) and _LAST_APPLIED in ann):
+            out = dict(obj)
+            meta = out["metadata"] = dict(meta)
+            meta.pop("managedFields", None)
+            if isinstance(ann, dict) and _LAST_APPLIED in ann:
+                ann = meta["annotations"] = {k: v for k, v in ann.items() if k != _LAST_APPLIED}
+            if not ann:
+                meta.pop("annotations", None)
+    if kind == "ConfigMap" and ("data" in obj or "binaryData" in obj):
+        if out is obj:
+            out = dict(obj)
+        out.pop("data", None)
+        out.pop("binaryData", None)
+    path = _env_path(out, kind)
+    if path is not None:
+        if out is obj:
+            out = dict(obj)
+        _strip_env(out, path)
+    return out
 
 
-def _strip_env(obj: dict[str, Any]) -> None:
-    """Drop env values (and secret references) from every pod spec of ``obj``, copy-on-write."""
-    kind = obj.get("kind")
-    path: tuple[str, ...]
-    if kind == "Pod":
-        path = ("spec",)
-    elif kind == "CronJob":
-        path = ("spec", "jobTemplate", "spec", "template", "spec")
-    else:
-        path = ("spec", "template", "spec")
+def _env_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
+    """The path to the pod spec of ``obj`` when one of its containers has env, else None."""
+    path = _POD_PATH if kind == "Pod" else _CRONJOB_PATH if kind == "CronJob" else _TEMPLATE_PATH
     node: Any = obj
     for key in path:
-        if not isinstance(node, dict) or not isinstance(node.get(key), dict):
-            return
-        node = node[key]
-    if not any(
-        isinstance(c, dict) and c.get("env")
-        for key in ("containers", "initContainers", "ephemeralContainers")
-        for c in node.get(key) or ()
-    ):
-        return
-    # Copy the dicts along the path, then rebuild the container lists without env values.
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+        if not isinstance(node, dict):
+            return None
+    for key in _CONTAINER_KEYS:
+        for c in node.get(key) or ():
+            if isinstance(c, dict) and c.get("env"):
+                return path
+    return None
+
+
+def _strip_env(obj: dict[str, Any], path: tuple[str, ...]) -> None:
+    """Drop env values (and secret references) from the pod spec at ``path``, copy-on-write.
+
+    ``obj`` is already a copy; the dicts along ``path`` are copied here.
+    """
     parent: dict[str, Any] = obj
     for key in path:
         parent[key] = dict(parent[key])
         parent = parent[key]
-    for key in ("containers", "initContainers", "ephemeralContainers"):
+    for key in _CONTAINER_KEYS:
         if isinstance(parent.get(key), list):
             parent[key] = [_container_without_env(c) for c in parent[key]]
+
+
+_POD_PATH = ("spec",)
+_CRONJOB_PATH = ("spec", "jobTemplate", "spec", "template", "spec")
+_TEMPLATE_PATH = ("spec", "template", "spec")
+_CONTAINER_KEYS = ("containers", "initContainers", "ephemeralContainers")
 
 
 def _container_without_env(c: Any) -> Any:
@@ -207,11 +224,24 @@ def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _controller(meta: Mapping[str, Any]) -> tuple[str, str] | None:
-    refs = [r for r in meta.get("ownerReferences") or () if isinstance(r, dict)]
+    refs = meta.get("ownerReferences")
+    if not refs:
+        return None
+    if type(refs) is list and len(refs) == 1 and type(refs[0]) is dict:  # nearly every object
+        return str(refs[0].get("kind")), str(refs[0].get("name"))
+    refs = [r for r in refs if isinstance(r, dict)]
     if not refs:
         return None
     ctl = next((r for r in refs if r.get("controller")), refs[0])
     return str(ctl.get("kind")), str(ctl.get("name"))
+
+
+def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
+    return {k if type(k) is str else str(k): v if type(v) is str else str(v) for k, v in raw.items()}
+
+
+def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
+    return InputError(f"malformed object ({type(e).__name__}: {e})", source=where, obj=_ref(obj))
 
 
 def canonical_json(data: Any) -> bytes:
@@ -243,6 +273,10 @@ class SnapshotBuilder:
     ignored: Counter[str] = field(default_factory=Counter)
     unknown: dict[str, str] = field(default_factory=dict)
     unknown_count: Counter[str] = field(default_factory=Counter)
+    # (apiVersion, kind) -> (group, plural or None): a dump holds only a few distinct pairs.
+    _resolved: dict[tuple[str, str], tuple[str, str | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def warn(self, w: LoadWarning) -> None:
         self.warnings.append(w)
@@ -256,12 +290,18 @@ class SnapshotBuilder:
         """
         kind = str(obj.get("kind"))
         api_version = str(obj.get("apiVersion"))
-        group = _group(api_version)
-        ref = _ref(obj)
+        resolved = self._resolved.get((api_version, kind))
+        if resolved is None:
+            group = _group(api_version)
+            resolved = self._resolved[(api_version, kind)] = (group, self.plural_of(group, kind))
+        group, plural = resolved
+        meta = obj.get("metadata")
+        if meta and not isinstance(meta, dict):
+            _ref(obj)  # raises as it always did on such metadata, whatever the kind
         if kind == "Secret" and group == "":
-            self.warn(LoadWarning("secret-skipped", "Secret objects are never stored in a snapshot", where, ref))
+            message = "Secret objects are never stored in a snapshot"
+            self.warn(LoadWarning("secret-skipped", message, where, _ref(obj)))
             return
-        plural = self.plural_of(group, kind)
         if plural is None:
             if kind in IGNORED_KINDS:
                 self.ignored[kind] += 1
@@ -278,8 +318,9 @@ class SnapshotBuilder:
             # crd.projectcalico.org/v1 objects: one policy must not count twice.
             plural = plural.replace(".crd.projectcalico.org", ".projectcalico.org")
             key = (plural, key[1], key[2], "calico")
-        clean = _sanitize(obj)
+        clean = _sanitize(obj, meta, obj.get("kind"))
         if key in self.objects:
+            ref = _ref(obj)
             old, old_where = self.objects[key]
             if canonical_json(old) == canonical_json(clean):
                 self.warn(LoadWarning("duplicate-object", f"identical copy also in {old_where}; kept once", where, ref))
@@ -371,9 +412,15 @@ class SnapshotBuilder:
         source: str = "offline",
         collected_at: str | None = None,
     ) -> Snapshot:
+        # Sorted by key, so plural first: the groups, in order, are also the file's order.
         by_plural: dict[str, list[tuple[dict[str, Any], str]]] = {}
-        for key in sorted(self.objects):
-            by_plural.setdefault(key[0], []).append(self.objects[key])
+        group: list[tuple[dict[str, Any], str]] = []
+        plural = None
+        for key, entry in sorted(self.objects.items(), key=_first):
+            if key[0] != plural:
+                plural = key[0]
+                group = by_plural[plural] = []
+            group.append(entry)
         for kind, where in sorted(self.unknown.items()):
             n = self.unknown_count[kind]
             self.warn(
@@ -407,19 +454,50 @@ class SnapshotBuilder:
         snap.coverage = coverage
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
         # file, and millions of small dicts would cost memory and every later GC pass.
-        snap._raw = [canonical_json(self.objects[key][0]) for key in sorted(self.objects)]
+        snap._raw, snap._raw_sep = _objects_json([obj for entries in by_plural.values() for obj, _ in entries])
         seen: set[LoadWarning] = set()
         snap.warnings = tuple(w for w in snap.warnings if not (w in seen or seen.add(w)))  # type: ignore[func-returns-value]
         return snap
 
 
+def _first(item: tuple[Any, Any]) -> Any:
+    return item[0]
+
+
+# Put between the objects when they are serialised in one call, to find where each one ends.
+_BOUNDARY = "\x00k8sviz\x00"
+_BOUNDARY_JSON = b',"\\u0000k8sviz\\u0000",'
+
+
+def _objects_json(objs: list[dict[str, Any]]) -> tuple[bytes, bytes]:
+    """``(array, separator)``: the canonical JSON of each object in one JSON array, with
+    ``separator`` (a marker, or ``,\\n``) between the objects and nowhere else.
+
+    One ``orjson.dumps`` call for all objects is several times faster than one call per
+    object (and one buffer costs less fresh memory than 100,000 small ones); the marker is
+    replaced only when the file or its hash is written.
+    """
+    if not objs:
+        return b"[]", b",\n"
+    items: list[Any] = [_BOUNDARY] * (2 * len(objs) - 1)
+    items[::2] = objs
+    try:
+        array = orjson.dumps(items, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        pass
+    else:
+        # More markers than boundaries means an object holds the marker string itself.
+        if array.count(_BOUNDARY_JSON) == len(objs) - 1:
+            return array, _BOUNDARY_JSON
+    # Objects orjson refuses (integers beyond 64 bits) go through the json module on their
+    # own, exactly as canonical_json() writes them.  Compact JSON never holds a raw newline
+    # (strings escape it), so ",\n" marks the boundaries unambiguously.
+    return b"[" + b",\n".join(canonical_json(o) for o in objs) + b"]", b",\n"
+
+
 def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]]) -> str | None:
-    newest = None
-    for obj, _ in objs:
-        ts = (obj.get("metadata") or {}).get("creationTimestamp")
-        if isinstance(ts, str) and (newest is None or ts > newest):
-            newest = ts
-    return newest
+    stamps = [(obj.get("metadata") or {}).get("creationTimestamp") for obj, _ in objs]
+    return max((ts for ts in stamps if isinstance(ts, str)), default=None)
 
 
 @dataclass(eq=False)
@@ -441,7 +519,9 @@ class Snapshot:
     warnings: tuple[LoadWarning, ...] = ()
     coverage: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
-    _raw: list[bytes] = field(default_factory=list, repr=False)
+    #: The sanitised raw objects as one canonical JSON array, ``_raw_sep`` between the objects.
+    _raw: bytes = field(default=b"[]", repr=False)
+    _raw_sep: bytes = field(default=b",\n", repr=False)
 
     # ---------------------------------------------------------------------------- building
 
@@ -451,7 +531,26 @@ class Snapshot:
     ) -> Snapshot:
         warn = warnings.append
 
-        def check_labels(labels: Mapping[str, str], where: str, ref: str) -> None:
+        valid_keys: set[str] = set()
+        valid_values: set[str] = set()
+
+        def check_labels(labels: Mapping[str, str], where: str, obj: dict[str, Any]) -> None:
+            # Labels are nearly always valid strings, and repeat: check each distinct one once,
+            # and leave anything else (messages, non-strings) to label_problems().
+            for k, v in labels.items():
+                if type(k) is not str or type(v) is not str:
+                    break
+                if k not in valid_keys:
+                    if not valid_label_key(k):
+                        break
+                    valid_keys.add(k)
+                if v not in valid_values:
+                    if not valid_label_value(v):
+                        break
+                    valid_values.add(v)
+            else:
+                return
+            ref = _ref(obj)
             for problem in label_problems(labels):
                 warn(LoadWarning("invalid-label", f"{problem}: the API server would reject it (tampered input?); kept as text", where, ref))
 
@@ -461,12 +560,12 @@ class Snapshot:
             except K8svizError:
                 raise
             except (KeyError, TypeError, ValueError, AttributeError) as e:
-                raise InputError(f"malformed object ({type(e).__name__}: {e})", source=where, obj=_ref(obj)) from None
+                raise _malformed(e, obj, where) from None
 
         namespaces: dict[str, Namespace] = {}
         for obj, where in by_plural.get("namespaces", ()):
             ns = guarded(parse_namespace, obj, where)
-            check_labels((obj.get("metadata") or {}).get("labels") or {}, where, _ref(obj))
+            check_labels((obj.get("metadata") or {}).get("labels") or {}, where, obj)
             namespaces[ns.name] = ns
         nodes = tuple(guarded(parse_node, o, w) for o, w in by_plural.get("nodes", ()))
 
@@ -480,13 +579,19 @@ class Snapshot:
                 owners[k] = _controller(meta)
                 workload_objs[k] = (obj, where)
 
+        # Top controllers already resolved without looking at pod labels, by the pod's owner.
+        resolved: dict[tuple[str, str, str], tuple[str, str]] = {}
+
         def top(kind: str, ns: str, name: str, pod_labels: Mapping[str, str]) -> tuple[str, str]:
+            start = (kind, ns, name)
+            if start in resolved:
+                return resolved[start]
             for _ in range(4):  # controller chains are short: Pod -> RS -> Deployment
                 k = (kind, ns, name)
                 if k in owners:
                     up = owners[k]
                     if up is None or up[0] not in ("Deployment", "CronJob", "ReplicaSet", "Job"):
-                        return kind, name
+                        break
                     kind, name = up
                     continue
                 if kind == "ReplicaSet":
@@ -494,10 +599,13 @@ class Snapshot:
                     if h and name.endswith(f"-{h}"):
                         # The ReplicaSet was not dumped; its name is <deployment>-<pod-template-hash>.
                         return "Deployment", name[: -len(h) - 1]
-                return kind, name
+                    return kind, name
+                break
+            resolved[start] = (kind, name)
             return kind, name
 
         pods: list[Pod] = []
+        containers_cache: ContainerCache = {}
         pods_per_workload: Counter[tuple[str, str, str]] = Counter()
         inferred: dict[tuple[str, str, str], dict[str, str]] = {}
         for obj, where in by_plural.get("pods", ()):
@@ -509,14 +617,18 @@ class Snapshot:
                 wkind, wname = "Pod", meta["name"]
             else:
                 wkind, wname = top(ctl[0], ns, ctl[1], labels)
-            pod = guarded(parse_pod, obj, where, wkind, wname, where)
-            check_labels(labels, where, _ref(obj))
+            try:
+                pod = parse_pod(obj, wkind, wname, where, containers_cache)
+            except K8svizError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise _malformed(e, obj, where) from None
+            check_labels(labels, where, obj)
             pods.append(pod)
-            pods_per_workload[(wkind, ns, wname)] += 1
-            if (wkind, ns, wname) not in workload_objs:
-                inferred.setdefault(
-                    (wkind, ns, wname), {k: v for k, v in pod.labels.items() if k != "pod-template-hash"}
-                )
+            wkey = (wkind, ns, wname)
+            pods_per_workload[wkey] += 1
+            if wkey not in workload_objs and wkey not in inferred:
+                inferred[wkey] = {k: v for k, v in pod.labels.items() if k != "pod-template-hash"}
 
         # Controllers whose pods belong to a child (a Deployment whose ReplicaSet owns the pods).
         has_pods_below = {
@@ -535,8 +647,8 @@ class Snapshot:
                 kind,
                 ns,
                 name,
-                {str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
-                {str(k): str(v) for k, v in (tmeta.get("labels") or {}).items()},
+                _str_map(meta.get("labels") or {}),
+                _str_map(tmeta.get("labels") or {}),
                 spec.get("replicas") if isinstance(spec.get("replicas"), int) else None,
                 meta.get("uid") or "",
             )
@@ -556,8 +668,9 @@ class Snapshot:
             if plural in _RAW_PLURALS:
                 for obj, _ in items:
                     m = obj["metadata"]
+                    # A copy: the sanitiser may have handed back the caller's own object.
                     raw_policies.append(
-                        RawPolicy(obj["kind"], obj["apiVersion"], m.get("namespace"), m["name"], obj)
+                        RawPolicy(obj["kind"], obj["apiVersion"], m.get("namespace"), m["name"], dict(obj))
                     )
 
         for ns_name in sorted(
@@ -633,7 +746,11 @@ class Snapshot:
 
     def raw_objects(self) -> list[dict[str, Any]]:
         """The sanitised raw objects the snapshot was built from (what its file stores)."""
-        return [orjson.loads(b) for b in self._raw]
+        return orjson.loads(self._raw_joined(b","))  # type: ignore[no-any-return]
+
+    def _raw_joined(self, sep: bytes) -> bytes:
+        """The raw objects' JSON array with ``sep`` between the objects."""
+        return self._raw if self._raw_sep == sep else self._raw.replace(self._raw_sep, sep)
 
     def _header(self) -> dict[str, Any]:
         """Everything in the file but the objects (which are stored as canonical bytes)."""
@@ -653,14 +770,19 @@ class Snapshot:
         # Equal to canonical_json() of the whole body: keys are sorted, so "objects" is the
         # only top-level key with that name, and the compact objects splice in as they are.
         head = canonical_json(self._header())
-        return head.replace(b'"objects":[]', b'"objects":[' + b",".join(self._raw) + b"]", 1)
+        at = head.index(b'"objects":[]') + len(b'"objects":')
+        return b"".join((head[:at], self._raw_joined(b","), head[at + 2 :]))
 
     def to_json(self) -> bytes:
         header = self._header()
         header["sha256"] = hashlib.sha256(self._canonical()).hexdigest()
         pretty = _pretty_json(header)
-        objects = b'"objects": [\n' + b",\n".join(self._raw) + b"\n  ]" if self._raw else b'"objects": []'
-        return pretty.replace(b'"objects": []', objects, 1) + b"\n"
+        at = pretty.index(b'"objects": []') + len(b'"objects": ')
+        if self._raw == b"[]":
+            return pretty + b"\n"
+        # One object per line.
+        lines = memoryview(self._raw_joined(b",\n"))[1:-1]
+        return b"".join((pretty[:at], b"[\n", lines, b"\n  ]", pretty[at + 2 :], b"\n"))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the snapshot file atomically (temporary file, then rename)."""
@@ -771,9 +893,10 @@ def load(
     if not paths:
         msg = "k8sviz.load needs at least one file or directory"
         raise InputError(msg)
-    builder = SnapshotBuilder()
     with _no_gc():
-        return _load(builder, paths, cluster, collected_at)
+        # The builder holds every raw object: it must be gone before the GC resumes, or the
+        # first collection walks the whole parsed input.
+        return _load(SnapshotBuilder(), paths, cluster, collected_at)
 
 
 def _load(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -9,7 +10,7 @@ from tests.objects import deployment, netpol, pod
 
 import k8sviz
 from k8sviz.errors import InputError, SnapshotVersionError
-from k8sviz.snapshot import SCHEMA_VERSION, SnapshotBuilder
+from k8sviz.snapshot import SCHEMA_VERSION, SnapshotBuilder, canonical_json
 
 
 @pytest.fixture
@@ -121,3 +122,50 @@ def test_unusual_json_values_round_trip(tmp_path):
     snap = b.build()
     again = k8sviz.load(snap.save(tmp_path / "s.json"))
     assert again.sha256 == snap.sha256 and again.to_json() == snap.to_json()
+
+
+@pytest.mark.parametrize("odd", ["\x00k8sviz\x00", 2**70], ids=["boundary-marker-as-data", "beyond-64-bits"])
+def test_file_holds_each_object_canonical_on_its_own_line(odd, tmp_path):
+    # The objects are serialised in one call with a marker between them; a value equal to the
+    # marker, or one orjson refuses, must still give exactly one canonical object per line.
+    objs = [pod("a", f"p{i}") for i in range(3)]
+    objs[1]["metadata"]["annotations"] = {"x": "y"}
+    objs[1]["spec"]["odd"] = [odd, odd, "\x00k8sviz\x00"]
+    b = SnapshotBuilder()
+    for i, obj in enumerate(objs):
+        b.add(obj, f"test#{i}")
+    snap = b.build(collected_at="2026-11-27T00:00:00Z")
+    expected = [canonical_json(o) for o in sorted(objs, key=lambda o: o["metadata"]["name"])]
+    text = snap.to_json()
+    start = text.index(b'"objects": [\n') + len(b'"objects": [\n')
+    assert text[start:].split(b"\n")[:3] == [expected[0] + b",", expected[1] + b",", expected[2]]
+    body = {k: v for k, v in json.loads(text).items() if k != "sha256"}
+    assert snap.sha256 == hashlib.sha256(canonical_json(body)).hexdigest()
+    assert snap.raw_objects() == json.loads(b"[" + b",".join(expected) + b"]")
+    if isinstance(odd, str):  # orjson reads integers beyond 64 bits back as floats
+        again = k8sviz.load(snap.save(tmp_path / "s.json"))
+        assert again.sha256 == snap.sha256 and again.to_json() == text
+
+
+def test_replicas_share_parsed_containers_but_keep_their_own_values():
+    a, b, c = (pod("a", f"p{i}") for i in range(3))
+    for p in (a, b, c):
+        p["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": "http"}]
+    c["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": True}]
+    d = pod("a", "p3")
+    d["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": 1}]
+    builder = SnapshotBuilder()
+    for i, p in enumerate((a, b, c, d)):
+        builder.add(p, f"test#{i}")
+    pods = builder.build().pods
+    assert pods[0].containers is pods[1].containers  # same spec: parsed once
+    assert [type(p.containers[0].ports[0].name) for p in pods] == [str, str, bool, int]
+
+
+def test_raw_policies_are_not_the_callers_objects():
+    raw = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+           "metadata": {"name": "c", "namespace": "a"}, "spec": {}}
+    builder = SnapshotBuilder()
+    builder.add(raw, "test")
+    (policy,) = builder.build().other_policies
+    assert policy.raw == raw and policy.raw is not raw
