@@ -51,6 +51,23 @@ OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(\.{_OCTET}){{3}}")
+
+
+def _ip(value: Any, what: str) -> str:
+    """``value`` if it is an IP address in text form; a ValueError naming ``what`` otherwise.
+
+    The API server validates every address field, so a bad one is a tampered or hand-made
+    dump; later stages parse these addresses and must not meet one they cannot read.
+    """
+    if type(value) is str and _IPV4.fullmatch(value):  # the common case, without ipaddress
+        return value
+    try:
+        ipaddress.ip_address(value if type(value) is str else "-")
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not an IP address") from None
+    return value  # type: ignore[no-any-return]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -497,7 +514,7 @@ def parse_node(obj: Mapping[str, Any]) -> Node:
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
     ips = tuple(
-        a["address"]
+        _ip(a["address"], "status.addresses[].address")
         for a in status.get("addresses") or ()
         if a.get("type") == "InternalIP" and a.get("address")
     )
@@ -526,12 +543,10 @@ def _container_fields(raw: Mapping[str, Any], init: bool, where: str, source: st
             raise PolicyError(f"container port protocol {proto!r} is invalid", source=source, obj=where)
         hp = p.get("hostPort")
         pname = p.get("name") or None
-        if pname is None or type(pname) is str:
-            ports.append((cport, proto, pname, int(hp) if hp else None))
-        else:
-            # Kept as given (YAML may give a number); a list is unhashable, which keeps the
-            # container out of the cache, where 1 and True would be taken for the same name.
-            ports.append([cport, proto, pname, int(hp) if hp else None])  # type: ignore[arg-type]
+        if pname is not None and type(pname) is not str:
+            # Named ports are matched by text; unquoted YAML (`name: 8080`) is no IANA name either.
+            raise ValueError(f"container port name {pname!r} is not a string")
+        ports.append((cport, proto, pname, int(hp) if hp else None))
     sc = raw.get("securityContext")
     name = raw.get("name", "")
     image = raw.get("image", "")
@@ -594,9 +609,12 @@ def parse_pod(
     status = obj.get("status") or {}
     containers, host_network, sa = pod_spec_parts(spec, f"Pod/{ns}/{name}", source, containers_cache)
     raw_ips = status.get("podIPs")
-    ips = tuple([p["ip"] for p in raw_ips if p.get("ip")]) if raw_ips else ()
+    ips = tuple([_ip(p["ip"], "status.podIPs[].ip") for p in raw_ips if p.get("ip")]) if raw_ips else ()
     if not ips and status.get("podIP"):
-        ips = (status["podIP"],)
+        ips = (_ip(status["podIP"], "status.podIP"),)
+    host_ip = status.get("hostIP") or None
+    if host_ip is not None:
+        _ip(host_ip, "status.hostIP")
     return Pod(
         namespace=ns,
         name=name,
@@ -605,7 +623,7 @@ def parse_pod(
         workload=workload,
         node=spec.get("nodeName"),
         ips=ips,
-        host_ip=status.get("hostIP"),
+        host_ip=host_ip,
         host_network=host_network,
         containers=containers,
         service_account=sa,
@@ -645,8 +663,8 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
         type=spec.get("type") or "ClusterIP",
         selector=_labels(sel) if isinstance(sel, dict) else None,
         ports=tuple(ports),
-        cluster_ips=tuple([c for c in cips if c and c != "None"]),
-        external_ips=tuple(spec.get("externalIPs") or ()),
+        cluster_ips=tuple([_ip(c, "spec.clusterIPs[]") for c in cips if c and c != "None"]),
+        external_ips=tuple([_ip(c, "spec.externalIPs[]") for c in spec.get("externalIPs") or ()]),
         load_balancer_ingress=lb,
         labels=_labels(m.get("labels")),
     )

@@ -179,7 +179,12 @@ def _env_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
         if not isinstance(node, dict):
             return None
     for key in _CONTAINER_KEYS:
-        for c in node.get(key) or ():
+        cs = node.get(key)
+        if cs is None:
+            continue
+        if type(cs) is not list:  # env values could hide in it: refuse rather than store them
+            raise TypeError(f"{'.'.join((*path, key))} is a {type(cs).__name__}, not a list")
+        for c in cs:
             if isinstance(c, dict) and c.get("env"):
                 return path
     return None
@@ -242,6 +247,25 @@ def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
 
 def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
     return InputError(f"malformed object ({type(e).__name__}: {e})", source=where, obj=_ref(obj))
+
+
+def _metadata_problem(meta: dict[str, Any]) -> str | None:
+    """What in ``metadata`` has a shape no API server serves (a hand-edited dump), or None.
+
+    The builder keys, groups and links objects by these fields before any parser runs, so
+    they are checked on entry; the rest of an object is checked by its parser.
+    """
+    ns = meta.get("namespace")
+    if ns is not None and type(ns) is not str:
+        return f"metadata.namespace is a {type(ns).__name__}, not a string"
+    for name in ("labels", "annotations"):
+        v = meta.get(name)
+        if v is not None and type(v) is not dict:
+            return f"metadata.{name} is a {type(v).__name__}, not a mapping"
+    refs = meta.get("ownerReferences")
+    if refs is not None and (type(refs) is not list or not all(type(r) is dict for r in refs)):
+        return "metadata.ownerReferences is not a list of mappings"
+    return None
 
 
 def canonical_json(data: Any) -> bytes:
@@ -311,6 +335,9 @@ class SnapshotBuilder:
             return
         self.seen_plurals.add(plural)
         meta = obj["metadata"]
+        bad = _metadata_problem(meta)
+        if bad:
+            raise InputError(f"malformed object: {bad}", source=where, obj=_ref(obj))
         key = (plural, str(meta.get("namespace") or ""), str(meta["name"]), group)
         calico = plural.endswith(".projectcalico.org")
         if calico:
@@ -318,7 +345,10 @@ class SnapshotBuilder:
             # crd.projectcalico.org/v1 objects: one policy must not count twice.
             plural = plural.replace(".crd.projectcalico.org", ".projectcalico.org")
             key = (plural, key[1], key[2], "calico")
-        clean = _sanitize(obj, meta, obj.get("kind"))
+        try:
+            clean = _sanitize(obj, meta, obj.get("kind"))
+        except TypeError as e:
+            raise InputError(f"malformed object: {e}", source=where, obj=_ref(obj)) from None
         if key in self.objects:
             ref = _ref(obj)
             old, old_where = self.objects[key]
@@ -639,22 +669,27 @@ class Snapshot:
             up = owners[(kind, ns, name)]
             if up is not None and (up[0], ns, up[1]) in workload_objs and up[0] in ("Deployment", "CronJob"):
                 continue  # a ReplicaSet/Job that belongs to a listed Deployment/CronJob
-            tmpl = _pod_template(obj)
-            tmeta = tmpl.get("metadata") or {}
-            meta = obj["metadata"]
-            spec = obj.get("spec") or {}
-            wl = Workload(
-                kind,
-                ns,
-                name,
-                _str_map(meta.get("labels") or {}),
-                _str_map(tmeta.get("labels") or {}),
-                spec.get("replicas") if isinstance(spec.get("replicas"), int) else None,
-                meta.get("uid") or "",
-            )
+            try:
+                tmpl = _pod_template(obj)
+                tmeta = tmpl.get("metadata") or {}
+                meta = obj["metadata"]
+                spec = obj.get("spec") or {}
+                wl = Workload(
+                    kind,
+                    ns,
+                    name,
+                    _str_map(meta.get("labels") or {}),
+                    _str_map(tmeta.get("labels") or {}),
+                    spec.get("replicas") if isinstance(spec.get("replicas"), int) else None,
+                    meta.get("uid") or "",
+                )
+                if not pods_per_workload[(kind, ns, name)] and (kind, ns, name) not in has_pods_below:
+                    pods.append(_synthesize(wl, tmpl, where))
+            except K8svizError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                raise _malformed(e, obj, where) from None
             workloads.append(wl)
-            if not pods_per_workload[(kind, ns, name)] and (kind, ns, name) not in has_pods_below:
-                pods.append(_synthesize(wl, tmpl, where))
         for (kind, ns, name), labels in sorted(inferred.items()):
             workloads.append(Workload(kind, ns, name, {}, labels))
 

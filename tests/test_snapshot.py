@@ -151,15 +151,23 @@ def test_replicas_share_parsed_containers_but_keep_their_own_values():
     a, b, c = (pod("a", f"p{i}") for i in range(3))
     for p in (a, b, c):
         p["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": "http"}]
-    c["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": True}]
-    d = pod("a", "p3")
-    d["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": 1}]
+    c["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": "metrics"}]
     builder = SnapshotBuilder()
-    for i, p in enumerate((a, b, c, d)):
+    for i, p in enumerate((a, b, c)):
         builder.add(p, f"test#{i}")
     pods = builder.build().pods
     assert pods[0].containers is pods[1].containers  # same spec: parsed once
-    assert [type(p.containers[0].ports[0].name) for p in pods] == [str, str, bool, int]
+    assert [p.containers[0].ports[0].name for p in pods] == ["http", "http", "metrics"]
+
+
+@pytest.mark.parametrize("name", [True, 1, [1]])
+def test_a_port_name_that_is_not_text_is_a_malformed_object(name):
+    p = pod("a", "p")
+    p["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": name}]
+    builder = SnapshotBuilder()
+    builder.add(p, "dump.yaml#1")
+    with pytest.raises(InputError, match=r"dump\.yaml#1, Pod/a/p: malformed object.*port name .* is not a string"):
+        builder.build()
 
 
 def test_raw_policies_are_not_the_callers_objects():
