@@ -384,13 +384,19 @@ class _Reader:
                     doc = _loads(data)
                     page = doc["items"] or []
                     meta = doc.get("metadata") or {}
-                except (ValueError, TypeError, KeyError) as e:
+                    token = meta.get("continue") or None
+                    # A proxy or a broken server can answer 200 with anything: check the shape
+                    # here, where the message can still name the request.
+                    if type(page) is not list or not all(type(i) is dict for i in page):
+                        raise TypeError("items is not a list of objects")
+                    if token is not None and type(token) is not str:
+                        raise TypeError("metadata.continue is not a string")
+                except (ValueError, TypeError, KeyError, AttributeError) as e:
                     msg = f"GET {path}: the response is not a Kubernetes list ({type(e).__name__}: {e})"
                     raise LiveError(msg) from None
                 digest.update(data)
                 items.extend(page)
                 self.progress.update(res.key, len(items))
-                token = meta.get("continue") or None
                 if token is None:
                     self.progress.done_list(len(items))
                     return items, str(meta.get("resourceVersion") or ""), digest.hexdigest()

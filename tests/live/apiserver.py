@@ -151,6 +151,8 @@ class FakeAPIServer:
         self.forbidden: set[str | tuple[str, str]] = set()
         #: path -> queued ``(status, headers)`` answers, each used once before the real answer.
         self.faults: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        #: path -> a raw ``200`` body served instead of the real answer (a proxy's HTML page...).
+        self.bodies: dict[str, bytes] = {}
         #: path -> how many continue tokens to reject with 410 Gone.
         self.expire: dict[str, int] = {}
         #: path -> seconds to stall before answering (to exercise client timeouts).
@@ -263,6 +265,8 @@ class FakeAPIServer:
             code, headers = fault
             reason = "TooManyRequests" if code == 429 else "InternalError"
             return code, headers, _status(code, reason, f"injected {code}")
+        if req.path in self.bodies:
+            return 200, {}, self.bodies[req.path]
         path = req.path.rstrip("/") or "/"
         if path == "/version":
             return 200, {}, _dumps({"major": "1", "minor": "31", "gitVersion": "v1.31.0-k8sviz-test"})

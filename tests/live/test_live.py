@@ -182,6 +182,27 @@ def test_expired_twice_is_an_error(apiserver: Any, kubeconfig: Any) -> None:
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
 
 
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"<html><body>Proxy login</body></html>", "not a Kubernetes list"),
+        (b'{"kind": "PodList", "items": [', "not a Kubernetes list"),
+        (b'{"kind": "PodList", "items": {"a": 1}}', "items is not a list of objects"),
+        (b'{"kind": "PodList", "items": ["x"]}', "items is not a list of objects"),
+        (b'{"kind": "PodList", "metadata": [1], "items": []}', "not a Kubernetes list"),
+        (b'{"kind": "PodList", "metadata": {"continue": 7}, "items": []}', "continue is not a string"),
+        (b"[1, 2]", "not a Kubernetes list"),
+    ],
+)
+def test_a_200_that_is_not_a_list_is_an_error_naming_the_request(
+    apiserver: Any, kubeconfig: Any, body: bytes, problem: str
+) -> None:
+    srv = apiserver(small())
+    srv.bodies["/api/v1/pods"] = body
+    with pytest.raises(LiveError, match=rf"GET /api/v1/pods: .*{problem}"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+
+
 def test_429_honours_retry_after_and_5xx_is_retried(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver(small())
     srv.faults["/api/v1/pods"] = [(429, {"Retry-After": "1"})]
