@@ -43,7 +43,11 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
         except (_Unusual, RecursionError, ValueError, TypeError, OverflowError):
             # PyYAML's constructor has no depth limit, and it reports a bad value such as
             # `!!int x` in its own (lazy) order: let it build or fail exactly as it would.
-            return super().construct_document(node)
+            data = super().construct_document(node)
+            if _recursive(data):
+                problem = "found an alias inside its own anchor: a recursive value has no JSON form"
+                raise ConstructorError(None, None, problem, node.start_mark) from None
+            return data
 
     def _plain(self, root: Node) -> Any:
         scalar = {tag: self.yaml_constructors[tag] for tag in _PLAIN_SCALARS}
@@ -81,6 +85,27 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
             return out
 
         return conv(root)
+
+
+def _recursive(data: Any) -> bool:
+    """Whether a container holds itself (PyYAML builds such values from recursive anchors)."""
+    on_path: set[int] = set()
+    done: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        obj, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(obj))
+            done.add(id(obj))
+            continue
+        if not isinstance(obj, (dict, list, set)) or id(obj) in done:
+            continue
+        if id(obj) in on_path:
+            return True
+        on_path.add(id(obj))
+        stack.append((obj, True))
+        stack.extend((v, False) for v in (obj.values() if isinstance(obj, dict) else obj))
+    return False
 
 
 Loader.yaml_implicit_resolvers = {

@@ -150,7 +150,15 @@ def test_deep_nesting_loads_like_pyyaml():
     assert (node, seen) == ("x", depth + 1)
 
 
-@pytest.mark.parametrize("text", ["a: &x [1, *x]\n", "a: &x {b: *x}\n", "a: &x {b: [c, {d: *x}]}\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x [1, *x]\n",
+        "a: &x {b: *x}\n",
+        "a: &x {b: [c, {d: *x}]}\n",
+        "base: &b {k: v}\na: &x {<<: *b, self: *x}\n",  # a merge key: built by PyYAML, then refused
+    ],
+)
 def test_recursive_alias_is_an_error_with_its_position(text):
     with pytest.raises(yaml.MarkedYAMLError, match="alias inside its own anchor") as e:
         list(_yaml.load_all(text))
