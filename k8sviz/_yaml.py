@@ -47,12 +47,14 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
             if _recursive(data):
                 problem = "found an alias inside its own anchor: a recursive value has no JSON form"
                 raise ConstructorError(None, None, problem, node.start_mark) from None
+            _check_expansion(data, node)
             return data
 
     def _plain(self, root: Node) -> Any:
         scalar = {tag: self.yaml_constructors[tag] for tag in _PLAIN_SCALARS}
         made: dict[int, Any] = {}  # collection node -> its object, so aliases share it as in PyYAML
         building: set[int] = set()
+        reused = False
 
         def conv(node: Node) -> Any:
             cls = type(node)
@@ -65,6 +67,8 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
                 return fn(self, node)
             key = id(node)
             if key in made:
+                nonlocal reused
+                reused = True
                 return made[key]
             if key in building:
                 problem = "found an alias inside its own anchor: a recursive value has no JSON form"
@@ -84,7 +88,41 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
             made[key] = out
             return out
 
-        return conv(root)
+        data = conv(root)
+        if reused:
+            _check_expansion(data, root)
+        return data
+
+
+#: Aliases may multiply a document's values up to this much (and always up to a million):
+#: more is a "billion laughs" document, which every later step (hashing, saving) would expand.
+MAX_ALIAS_EXPANSION = 10
+
+
+def _check_expansion(data: Any, node: Node) -> None:
+    """Refuse a document whose aliases expand it far beyond its own size."""
+    size: dict[int, int] = {}  # container -> values in its full expansion
+    distinct = 0
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        obj, leaving = stack.pop()
+        children = obj.values() if isinstance(obj, dict) else obj
+        if leaving:
+            size[id(obj)] = 1 + sum(size.get(id(c), 1) for c in children)
+            continue
+        if id(obj) in size or not isinstance(obj, (dict, list)):
+            continue
+        size[id(obj)] = 0  # seen; the real size is set on the way out
+        distinct += 1 + len(obj)
+        stack.append((obj, True))
+        stack.extend((c, False) for c in children if isinstance(c, (dict, list)))
+    expanded = size.get(id(data), 1)
+    if expanded > max(1_000_000, MAX_ALIAS_EXPANSION * distinct):
+        problem = (
+            f"aliases expand this document to {expanded:,} values from {distinct:,} "
+            "(a 'billion laughs' document?); refused"
+        )
+        raise ConstructorError(None, None, problem, node.start_mark)
 
 
 def _recursive(data: Any) -> bool:

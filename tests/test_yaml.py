@@ -163,3 +163,20 @@ def test_recursive_alias_is_an_error_with_its_position(text):
     with pytest.raises(yaml.MarkedYAMLError, match="alias inside its own anchor") as e:
         list(_yaml.load_all(text))
     assert e.value.problem_mark is not None and e.value.problem_mark.line == 0
+
+
+def _laughs(levels: int, prefix: str = "") -> str:
+    lines = [f"{prefix}a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"{prefix}a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("extra", ["", "merged: {<<: {k: v}}\n"])  # the plain walk and PyYAML's
+def test_billion_laughs_is_refused_before_anything_expands_it(extra):
+    with pytest.raises(yaml.MarkedYAMLError, match="billion laughs"):
+        list(_yaml.load_all(_laughs(9) + extra))
+
+
+def test_ordinary_aliases_still_load():
+    (doc,) = list(_yaml.load_all(_laughs(4) + "labels: &l {app: web}\nagain: *l\n"))
+    assert len(doc["a3"]) == 9 and doc["again"] == {"app": "web"}

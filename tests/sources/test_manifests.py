@@ -239,6 +239,15 @@ class TestBadInput:
         with pytest.raises(InputError, match=rf"odd\.yaml.*malformed YAML.*{message}"):
             k8sviz.load(path)
 
+    def test_yaml_bomb_is_a_clear_error(self, tmp_path):
+        path = tmp_path / "bomb.yaml"
+        lines = ["apiVersion: v1", "kind: Pod", "metadata: {name: p, namespace: a}", "spec:", "  x:",
+                 "    a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        lines += [f"    a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+        path.write_text("\n".join(lines) + "\n")
+        with pytest.raises(InputError, match=r"bomb\.yaml.*malformed YAML.*billion laughs"):
+            k8sviz.load(path)
+
     def test_unquoted_label_values_are_compared_as_text_with_a_warning(self, tmp_path):
         path = tmp_path / "v.yaml"
         path.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a, labels: {version: 1, ready: yes}}\n")
