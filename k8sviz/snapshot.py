@@ -272,8 +272,11 @@ def canonical_json(data: Any) -> bytes:
     """Compact JSON with sorted keys: what the content hash is computed over."""
     try:
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    except TypeError:  # integers beyond 64 bits and other rarities that orjson refuses
-        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    except TypeError:  # integers beyond 64 bits, nesting past 255 levels and other rarities
+        try:
+            return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        except RecursionError:
+            raise ValueError("nested too deeply to be written as JSON") from None
 
 
 def _pretty_json(data: Any) -> bytes:
@@ -352,7 +355,7 @@ class SnapshotBuilder:
         if key in self.objects:
             ref = _ref(obj)
             old, old_where = self.objects[key]
-            if canonical_json(old) == canonical_json(clean):
+            if _object_json(old, old_where) == _object_json(clean, where):
                 self.warn(LoadWarning("duplicate-object", f"identical copy also in {old_where}; kept once", where, ref))
                 return
             if calico and _group(str(old.get("apiVersion"))) != group:
@@ -484,7 +487,7 @@ class SnapshotBuilder:
         snap.coverage = coverage
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
         # file, and millions of small dicts would cost memory and every later GC pass.
-        snap._raw, snap._raw_sep = _objects_json([obj for entries in by_plural.values() for obj, _ in entries])
+        snap._raw, snap._raw_sep = _objects_json([entry for entries in by_plural.values() for entry in entries])
         seen: set[LoadWarning] = set()
         snap.warnings = tuple(w for w in snap.warnings if not (w in seen or seen.add(w)))  # type: ignore[func-returns-value]
         return snap
@@ -499,7 +502,7 @@ _BOUNDARY = "\x00k8sviz\x00"
 _BOUNDARY_JSON = b',"\\u0000k8sviz\\u0000",'
 
 
-def _objects_json(objs: list[dict[str, Any]]) -> tuple[bytes, bytes]:
+def _objects_json(entries: list[tuple[dict[str, Any], str]]) -> tuple[bytes, bytes]:
     """``(array, separator)``: the canonical JSON of each object in one JSON array, with
     ``separator`` (a marker, or ``,\\n``) between the objects and nowhere else.
 
@@ -507,8 +510,9 @@ def _objects_json(objs: list[dict[str, Any]]) -> tuple[bytes, bytes]:
     object (and one buffer costs less fresh memory than 100,000 small ones); the marker is
     replaced only when the file or its hash is written.
     """
-    if not objs:
+    if not entries:
         return b"[]", b",\n"
+    objs = [obj for obj, _ in entries]
     items: list[Any] = [_BOUNDARY] * (2 * len(objs) - 1)
     items[::2] = objs
     try:
@@ -522,7 +526,14 @@ def _objects_json(objs: list[dict[str, Any]]) -> tuple[bytes, bytes]:
     # Objects orjson refuses (integers beyond 64 bits) go through the json module on their
     # own, exactly as canonical_json() writes them.  Compact JSON never holds a raw newline
     # (strings escape it), so ",\n" marks the boundaries unambiguously.
-    return b"[" + b",\n".join(canonical_json(o) for o in objs) + b"]", b",\n"
+    return b"[" + b",\n".join(_object_json(o, where) for o, where in entries) + b"]", b",\n"
+
+
+def _object_json(obj: dict[str, Any], where: str) -> bytes:
+    try:
+        return canonical_json(obj)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"object cannot be stored as JSON ({e})", source=where, obj=_ref(obj)) from None
 
 
 def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]]) -> str | None:

@@ -239,6 +239,16 @@ class TestBadInput:
         with pytest.raises(InputError, match=rf"odd\.yaml.*malformed YAML.*{message}"):
             k8sviz.load(path)
 
+    @pytest.mark.parametrize(
+        ("value", "message"),
+        [("[" * 3000 + "]" * 3000, "nested too deeply"), ("!!set {a, b}", "not JSON serializable")],
+    )
+    def test_values_json_cannot_hold_name_the_object(self, tmp_path, value, message):
+        path = tmp_path / "odd.yaml"
+        path.write_text(f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: a}}\nspec:\n  x: {value}\n")
+        with pytest.raises(InputError, match=rf"odd\.yaml, Pod/a/p: object cannot be stored as JSON.*{message}"):
+            k8sviz.load(path)
+
     def test_yaml_bomb_is_a_clear_error(self, tmp_path):
         path = tmp_path / "bomb.yaml"
         lines = ["apiVersion: v1", "kind: Pod", "metadata: {name: p, namespace: a}", "spec:", "  x:",
