@@ -479,6 +479,8 @@ def load_zones(path: str | os.PathLike[str] | Mapping[str, Any] | Zones) -> Zone
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         msg = f"not valid YAML{where}: {getattr(e, 'problem', None) or e}"
         raise ZoneError(msg, source=str(p)) from None
+    except (ValueError, TypeError, OverflowError) as e:  # from PyYAML's constructors, e.g. `!!int x`
+        raise ZoneError(f"not valid YAML: a tagged value cannot be built ({e})", source=str(p)) from None
     return parse_zones(doc, str(p))
 
 

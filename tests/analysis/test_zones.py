@@ -95,6 +95,8 @@ zones:
         ),
         ("nozones: 1\n", r"top-level 'zones:'"),
         ("zones: [unclosed\n", r"not valid YAML at line 2, column 1"),
+        ("zones:\n  a: {podSelector: {}, priority: !!int x}\n", r"not valid YAML: a tagged value cannot be built"),
+        ("zones: &z {a: {podSelector: {}}, b: *z}\n", r"alias inside its own anchor"),
     ],
 )
 def test_bad_files(tmp_path, text, match):
