@@ -198,3 +198,14 @@ def test_bad_zones_file_is_an_error(tmp_path, hostile_dump, capsys):
     assert main(["report", str(hostile_dump), "--zones", str(bad), "-o", str(tmp_path / "x.html")]) == 2
     assert "error" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+
+
+def test_unwritable_output_is_an_error_and_leaves_no_temporary_file(tmp_path, hostile_dump, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    blocked = out / "file"
+    blocked.write_text("not a directory")
+    assert main(["report", str(hostile_dump), "-o", str(blocked / "r.html")]) == 2
+    assert f"cannot write the report to {blocked / 'r.html'}" in capsys.readouterr().err
+    assert main(["report", str(hostile_dump), "-o", str(out / "ok.html")]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["file", "ok.html"]  # no .tmp left behind
