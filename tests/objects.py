@@ -37,3 +37,21 @@ def deployment(ns: str, name: str, labels: dict[str, str], ports: list[dict[str,
                               "spec": {"containers": [{"name": "c", "image": "img", "ports": ports or []}]}}},
     }
 
+
+
+def leaf_paths(obj: Any, path: tuple[Any, ...] = ()) -> Any:
+    """Every key/index path inside ``obj`` (for tests that tamper with one value)."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from leaf_paths(v, (*path, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from leaf_paths(v, (*path, i))
+    if path:
+        yield path
+
+
+def set_path(obj: Any, path: tuple[Any, ...], value: Any) -> None:
+    for k in path[:-1]:
+        obj = obj[k]
+    obj[path[-1]] = value

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import k8sviz
 from k8sviz.errors import InputError, K8svizError
+from tests.objects import leaf_paths, set_path
 
 HOSTILE = [None, 0, -1, 1.5, 2**70, True, "", "x", "<script>", "80", "10.0.0.0/33", [], {}, [1], {"a": 1},
            ["x"], {"x": None}, "In", "::/0", 65536]
@@ -21,29 +22,15 @@ def _demo_text() -> str:
     return json.dumps(k8sviz.demo().raw_objects())
 
 
-def _leaves(obj, path=()):
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _leaves(v, (*path, k))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            yield from _leaves(v, (*path, i))
-    if path:
-        yield path
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_tampered_dump_loads_or_fails_cleanly(tmp_path, data):
     objs = json.loads(_demo_text())
     i = data.draw(st.integers(0, len(objs) - 1))
     for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(sorted(_leaves(objs[i]), key=str)))
+        path = data.draw(st.sampled_from(sorted(leaf_paths(objs[i]), key=str)))
         value = copy.deepcopy(data.draw(st.sampled_from(HOSTILE)))  # never the shared object
-        target = objs[i]
-        for k in path[:-1]:
-            target = target[k]
-        target[path[-1]] = value
+        set_path(objs[i], path, value)
     dump = tmp_path / "cluster.json"
     dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}))
     try:
@@ -71,10 +58,7 @@ def test_shapes_found_by_fuzzing_are_named_errors(tmp_path):
     for label, (kind, path, value) in cases.items():
         objs = json.loads(_demo_text())
         obj = next(o for o in objs if o["kind"] == kind)
-        target = obj
-        for k in path[:-1]:
-            target = target[k]
-        target[path[-1]] = value
+        set_path(obj, path, value)
         if kind == "Pod":
             obj["status"].pop("podIPs", None)
         dump = tmp_path / f"{label.replace(' ', '-')}.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import gzip
 import json
@@ -11,25 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import k8sviz
+from tests.objects import leaf_paths, set_path
 
 HOSTILE = [None, 0, -1, 1.5, 2**70, -(2**63), True, "", "<script>", "80", [], {}, [1], {"a": 1}, 1e308, 65536]
-
-
-def _leaves(obj, path=()):
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _leaves(v, (*path, k))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            yield from _leaves(v, (*path, i))
-    if path:
-        yield path
-
-
-def _set(obj, path, value):
-    for k in path[:-1]:
-        obj = obj[k]
-    obj[path[-1]] = value
 
 
 @functools.cache
@@ -51,8 +36,8 @@ def test_tampered_records_are_reported_not_raised(tmp_path, demo_snap, fmt, data
     tampered = set()
     for _ in range(data.draw(st.integers(1, 3))):
         i = data.draw(st.integers(0, len(records) - 1))
-        path = data.draw(st.sampled_from(sorted(_leaves(records[i]), key=str)))
-        _set(records[i], path, data.draw(st.sampled_from(HOSTILE)))
+        path = data.draw(st.sampled_from(sorted(leaf_paths(records[i]), key=str)))
+        set_path(records[i], path, copy.deepcopy(data.draw(st.sampled_from(HOSTILE))))  # never shared
         tampered.add(i)
     path = tmp_path / f"{fmt}.json"
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n")  # both as JSON lines
