@@ -4,6 +4,7 @@ Usage::
 
     python bench/bench_engine.py                       # sizes S K M L
     python bench/bench_engine.py --sizes S K M --nca /path/to/nca
+    python bench/bench_engine.py --sizes --nca /path/to/nca --nca-sizes K 2K 3K --stages K
 
 Each size runs in its own subprocess (so peak memory is that size's alone): it generates a
 cluster with ``k8sviz.synth.generate_cluster(pods, policies, seed=1)``, writes it as one
@@ -30,7 +31,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SIZES = {"S": (500, 100), "K": (1_000, 200), "M": (5_000, 1_000), "L": (50_000, 5_000)}
+SIZES = {
+    "S": (500, 100),
+    "K": (1_000, 200),
+    "2K": (2_000, 400),  # between K and M: where the ratio to nca crosses 100x
+    "3K": (3_000, 600),
+    "M": (5_000, 1_000),
+    "L": (50_000, 5_000),
+}
 SEED = 1
 
 
@@ -93,18 +101,78 @@ def timed_process(cmd: list[str], timeout: float) -> tuple[float, float, int]:
     return time.perf_counter() - t, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
-def versus_nca(size: str, nca: str, timeout: float) -> dict:
+def _write_nca_input(size: str, d: Path) -> None:
+    """The YAML both tools read: Namespaces, Pods and NetworkPolicies of the size's cluster."""
     sys.path.insert(0, str(ROOT))
     import yaml
 
     from k8sviz.synth import generate_cluster
 
     pods, policies = SIZES[size]
-    objs = [o for o in generate_cluster(pods, policies, seed=SEED) if o["kind"] in ("Namespace", "Pod", "NetworkPolicy")]
+    kinds = ("Namespace", "Pod", "NetworkPolicy")
+    objs = [o for o in generate_cluster(pods, policies, seed=SEED) if o["kind"] in kinds]
+    d.mkdir()
+    (d / "cluster.yaml").write_text(yaml.safe_dump_all(objs))
+
+
+def stages_child(directory: str) -> dict:
+    """CPU seconds of each stage of ``k8sviz connectivity DIR --level pod --format txt``, in order.
+
+    ``time.process_time()`` at the first line already holds the interpreter's start-up.
+    """
+    started = time.process_time()
+    out = {"python start": started}
+    t = started
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.process_time()
+        out[name] = now - t
+        t = now
+
+    import numpy  # noqa: F401
+
+    lap("import numpy")
+    sys.path.insert(0, str(ROOT))
+    import k8sviz
+    from k8sviz import _yaml
+    from k8sviz.commands.connectivity import render
+    from k8sviz.policy.reachability import reachability
+
+    lap("import k8sviz")
+    text = (Path(directory) / "cluster.yaml").read_text()
+    list(_yaml.load_all(text))
+    lap("(YAML parse alone, for reference)")
+    snap = k8sviz.load(directory)
+    lap("load: YAML parse + model")
+    reach = reachability(snap)
+    lap("reachability")
+    table = reach._table("pod")
+    lap("pod-level rows")
+    page = render(table, "txt")
+    with open(os.devnull, "w") as f:
+        f.write(page)
+    lap(f"format and write {len(table.src):,} lines")
+    return out
+
+
+def cli_stages(size: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp) / "cluster"
-        d.mkdir()
-        (d / "cluster.yaml").write_text(yaml.safe_dump_all(objs))
+        _write_nca_input(size, d)
+        best: dict = {}
+        for _ in range(3):  # best of 3 per stage: the machine is shared
+            cmd = [sys.executable, __file__, "--stages-child", str(d)]
+            res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            run = json.loads(res.stdout.strip().splitlines()[-1])
+            best = {k: min(v, best.get(k, v)) for k, v in run.items()}
+    return best
+
+
+def versus_nca(size: str, nca: str, timeout: float) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / "cluster"
+        _write_nca_input(size, d)
         cmd = [sys.executable, "-m", "k8sviz", "connectivity", str(d), "--level", "pod", "--format", "txt"]
         ours = min(timed_process([*cmd, "-o", str(Path(tmp) / "k.txt")], timeout) for _ in range(3))
         theirs = timed_process([nca, "--connectivity", "-r", str(d), "-o", "txt_no_fw_rules", "--output_endpoints", "pods"], timeout)
@@ -113,15 +181,21 @@ def versus_nca(size: str, nca: str, timeout: float) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="k8sviz policy engine benchmark")
-    ap.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    ap.add_argument("--sizes", nargs="*", default=["S", "K", "M", "L"], choices=list(SIZES))
     ap.add_argument("--nca", default=shutil.which("nca"), help="nca executable (default: on PATH; '' to skip)")
     ap.add_argument("--nca-sizes", nargs="+", default=["S", "K", "M"], choices=list(SIZES))
     ap.add_argument("--nca-timeout", type=float, default=1800)
+    ap.add_argument("--stages", nargs="*", default=[], choices=list(SIZES),
+                    help="CPU seconds per stage of the whole connectivity process at these sizes")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--stages-child", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(child(args.child, Path(args.dir))))
+        return 0
+    if args.stages_child:
+        print(json.dumps(stages_child(args.stages_child)))
         return 0
 
     print(f"{'size':<5}{'pods':>7}{'policies':>9}  {'stage':<20}{'wall s':>8}{'peak RSS MiB':>14}")
@@ -141,6 +215,11 @@ def main() -> int:
             (kt, km, kc), (nt, nm, nc) = v["k8sviz"], v["nca"]
             note = "" if kc == 0 and nc == 0 else f"  (exit codes {kc}/{nc})"
             print(f"{size:<5}{kt:>10.2f}{km:>7.0f}{nt:>10.2f}{nm:>7.0f}{nt / kt:>8.1f}x{note}")
+    for size in args.stages:
+        print()
+        print(f"{size}: CPU seconds per stage of `k8sviz connectivity --level pod --format txt` (best of 3)")
+        for name, sec in cli_stages(size).items():
+            print(f"  {name:<40}{sec:>7.3f}")
     return 0
 
 
