@@ -204,6 +204,13 @@ _F = [
         "flows",
     ),
     Finding(
+        "denied-at-l7",
+        "Requests refused by an L7 rule of the CNI on a connection the policies allow",
+        "info",
+        ("PCI-1.2.8",),
+        "flows",
+    ),
+    Finding(
         "allowed-but-unused",
         "Connection allowed by policy but never observed",
         "low",

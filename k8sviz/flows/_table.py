@@ -52,6 +52,7 @@ COLUMNS: dict[str, str] = {
     "observation_point": "cat",
     "node": "cat",
     "is_reply": "bool",
+    "flow_type": "cat",
     "bytes_in": "int",
     "bytes_out": "int",
     "packets_in": "int",
@@ -92,6 +93,7 @@ RAW_FIELDS = (
     "end_time",
     "policies",
     "policy_trace",
+    "flow_type",
 )
 
 PROBLEM_SAMPLES = 200
@@ -207,6 +209,7 @@ _CLASS_COLUMNS = (
     "is_reply",
     "policies",
     "policy_trace",
+    "flow_type",
     "source_format",
     "file",
 )
@@ -224,7 +227,7 @@ _ROW_TIMES = {"time": 0, "start_time": 11, "end_time": 12}
 
 _TEXT_FIELDS = tuple(RAW_FIELDS.index(f) for f in (
     "dst_service", "protocol", "verdict", "cni_verdict", "drop_reason", "reporter",
-    "observation_point", "node", "policies", "policy_trace",
+    "observation_point", "node", "policies", "policy_trace", "flow_type",
 ))
 _COUNT_FIELDS = tuple(
     RAW_FIELDS.index(f) for f in ("bytes_in", "bytes_out", "packets_in", "packets_out", "num_flows")
@@ -247,7 +250,7 @@ def _not_port(what: str, v: Any) -> str | None:
 def _class_problem(raw: tuple[Any, ...]) -> str | None:
     """The text fields of a raw Hubble class key (see ``feed_hubble``) that are not text."""
     for i, what in ((1, "verdict"), (2, "drop_reason_desc"), (4, "trace_observation_point"), (5, "node_name"),
-                    (7, "destination_service.namespace"), (8, "destination_service.name")):
+                    (7, "destination_service.namespace"), (8, "destination_service.name"), (10, "Type")):
         bad = _not_text(what, raw[i])
         if bad:
             return bad
@@ -346,7 +349,7 @@ class ChunkBuilder:
             if bad:
                 report.problem("malformed", file, line, bad)
                 continue
-            key = (r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[22], r[23], fmt, file)
+            key = (r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[22], r[23], r[24], fmt, file)
             cid = classes.get(key)
             if cid is None:
                 cid = classes[key] = len(classes)
@@ -378,10 +381,10 @@ class ChunkBuilder:
             _NON_FLOW,
             _OBS,
             _REPORTER,
-            _VERDICTS,
             _hint,
             _label_namespace,
             _policies,
+            flow_verdict,
         )
 
         file = str(path)
@@ -396,7 +399,6 @@ class ChunkBuilder:
         chunk = self.chunk
         raw_classes: dict[tuple[Any, ...], int] = {}
         skipped = stats["skipped"]
-        verdicts: dict[Any, str] = _VERDICTS
         reporters: dict[Any, str] = _REPORTER
         obs: dict[Any, str] = _OBS
         l4_names = _L4_NAMES
@@ -496,12 +498,13 @@ class ChunkBuilder:
                         f.get("verdict"),
                         f.get("drop_reason_desc"),
                         f.get("traffic_direction"),
-                        f.get("trace_observation_point"),
+                        f.get("trace_observation_point") or f.get("sock_xlate_point"),
                         f.get("node_name") or wrapper.get("node_name"),
                         f.get("is_reply"),
                         svc.get("namespace") if svc else None,
                         svc.get("name") if svc else None,
                         pols,
+                        f.get("Type") or ("L7" if "l7" in f else None),
                     )
                     cid = raw_classes.get(raw)
                     if cid is None:
@@ -516,7 +519,7 @@ class ChunkBuilder:
                         key = (
                             dst_service,
                             proto,
-                            verdicts.get(cv, "unknown"),
+                            flow_verdict(raw[10], cv),
                             cv,
                             raw[2],
                             reporters.get(direction),
@@ -525,6 +528,7 @@ class ChunkBuilder:
                             raw[6],
                             pp[0],
                             pp[1],
+                            raw[10],
                             "hubble",
                             file,
                         )

@@ -49,9 +49,10 @@ SELECT
   CASE WHEN json_extract(f, '$.l4.TCP') IS NOT NULL THEN 'TCP' WHEN json_extract(f, '$.l4.UDP') IS NOT NULL THEN 'UDP'
        WHEN json_extract(f, '$.l4.SCTP') IS NOT NULL THEN 'SCTP' WHEN json_extract(f, '$.l4.ICMPv4') IS NOT NULL
        THEN 'ICMP' WHEN json_extract(f, '$.l4.ICMPv6') IS NOT NULL THEN 'ICMPv6' END AS protocol,
+  CASE WHEN f->>'$.Type' = 'SOCK' THEN 'unknown' ELSE
   CASE f->>'$.verdict' WHEN 'DROPPED' THEN 'denied'
        WHEN 'FORWARDED' THEN 'allowed' WHEN 'REDIRECTED' THEN 'allowed' WHEN 'TRANSLATED' THEN 'allowed'
-       WHEN 'TRACED' THEN 'allowed' WHEN 'AUDIT' THEN 'allowed' ELSE 'unknown' END AS verdict,
+       WHEN 'TRACED' THEN 'allowed' WHEN 'AUDIT' THEN 'allowed' ELSE 'unknown' END END AS verdict,
   count(*) AS records, count(*) AS flows, 0::BIGINT AS bytes, 0::BIGINT AS packets,
   min(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS first_seen,
   max(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS last_seen

@@ -151,6 +151,7 @@ def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | 
         end,
         names,
         trace,
+        None,
     )
 
 

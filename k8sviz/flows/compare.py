@@ -434,6 +434,13 @@ def _samples(g: pd.DataFrame, k: int) -> list[str]:
     return [f"{fi}:{li}" for fi, li in zip(g["file"].head(k), g["line"].head(k), strict=True)]
 
 
+_DETAILS = {
+    "observed-but-policy-denies": "forwarded by the CNI, denied by the policies",
+    "dropped-but-policy-allows": "dropped by the CNI, allowed by the policies",
+    "denied-at-l7": "requests refused by an L7 rule of the CNI (not modelled); the connection is allowed",
+}
+
+
 def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> pd.DataFrame:
     """Compare observed flows with what the policies allow (``reach = k8sviz.reachability(snap)``).
 
@@ -445,6 +452,12 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     ``dropped-but-policy-allows``
         The CNI dropped flows that the policies allow: an outage, another policy layer, or a
         stale snapshot.
+    ``denied-at-l7``
+        Cilium's L7 proxy refused requests (HTTP, DNS, Kafka) on a connection that the
+        policies allow.  L7 rules are not modelled; the connection itself was carried, since
+        traffic only reaches the proxy through an L3/L4 rule that allowed it.  For the same
+        reason an L7 record of either verdict on a connection the policies deny is
+        ``observed-but-policy-denies``, and counts as use of the rules that allow it.
     ``allowed-but-unused``
         A policy rule whose admitted (end-to-end allowed) connections were never observed
         forwarded in the window: a candidate for removal (least privilege).
@@ -493,6 +506,11 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                 "protocol": f["protocol"].astype(object).to_numpy(),
                 "port": f["dst_port"].to_numpy(dtype="float64", na_value=np.nan),
                 "verdict": f["verdict"].astype(object).to_numpy(),
+                "l7": (
+                    (f["flow_type"] == "L7").to_numpy(dtype=bool)
+                    if "flow_type" in f
+                    else np.zeros(len(f), dtype=bool)
+                ),
                 "flows": f["num_flows"].fillna(1).astype("int64").to_numpy(),
                 "time": f["time"].to_numpy(),
                 "end": f["end_time"].fillna(f["time"]).to_numpy(),
@@ -505,7 +523,9 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         w = w[judge].copy()
         w["port"] = w["port"].astype("int64")
         w["line"] = w["line"].astype("int64")
-        for (s, d, proto), ports in w[w["verdict"] == "allowed"].groupby(["src", "dst", "protocol"])["port"]:
+        # What the network carried: forwarded packets, and every L7 record (see denied-at-l7).
+        carried = (w["verdict"] == "allowed").to_numpy() | w["l7"].to_numpy()
+        for (s, d, proto), ports in w[carried].groupby(["src", "dst", "protocol"])["port"]:
             observed_allowed.setdefault((s, d, proto), set()).update(int(p) for p in ports.unique())
         combos = w[["src_key", "dst_key", "port", "protocol"]].drop_duplicates()
         decided: dict[tuple[Any, ...], bool | None] = {}
@@ -527,12 +547,14 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         w["policy_allows"] = pol
         denies = np.array([x is False for x in pol], dtype=bool)
         allows = np.array([x is True for x in pol], dtype=bool)
-        bad = w[((w["verdict"] == "allowed").to_numpy() & denies) | ((w["verdict"] == "denied").to_numpy() & allows)]
-        bad = bad.assign(
-            kind=np.where(
-                bad["verdict"] == "allowed", "observed-but-policy-denies", "dropped-but-policy-allows"
-            )
+        dropped = (w["verdict"] == "denied").to_numpy()
+        l7 = w["l7"].to_numpy()
+        kind = np.select(
+            [carried & denies, dropped & allows & ~l7, dropped & allows & l7],
+            ["observed-but-policy-denies", "dropped-but-policy-allows", "denied-at-l7"],
+            default="",
         )
+        bad = w.assign(kind=kind)[kind != ""]
         for (kind, s, d, proto), g in bad.sort_values("time").groupby(
             ["kind", "src", "dst", "protocol"], sort=True
         ):
@@ -557,9 +579,7 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                     "policy": policy,
                     "direction": direction,
                     "rule": rule,
-                    "detail": "forwarded by the CNI, denied by the policies"
-                    if kind.startswith("observed")
-                    else "dropped by the CNI, allowed by the policies",
+                    "detail": _DETAILS[kind],
                 }
             )
     rows.extend(_unused_rules(reach, observed_allowed))

@@ -200,6 +200,7 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
                 _time(get(row, "end_time") or ""),
                 pols,
                 None,
+                None,
             )
         except ValueError as e:
             report.problem("malformed", file, lineno, f"bad value ({e})")

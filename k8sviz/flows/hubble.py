@@ -14,22 +14,37 @@ Field mapping (``cilium/api/v1/flow/flow.proto``):
 ``src_port``, ``dst_port``    ``l4.TCP|UDP|SCTP.source_port|destination_port``
 ``protocol``                  ``TCP``, ``UDP``, ``SCTP``, ``ICMP`` (ICMPv4), ``ICMPv6``
 ``verdict``                   FORWARDED/REDIRECTED/TRANSLATED/TRACED/AUDIT -> ``allowed``,
-                              DROPPED -> ``denied``, others -> ``unknown``; raw in ``cni_verdict``
+                              DROPPED -> ``denied``, others -> ``unknown``; raw in ``cni_verdict``.
+                              ``SOCK`` events are always ``unknown`` (see below)
 ``drop_reason``               ``drop_reason_desc``
 ``reporter``                  ``traffic_direction`` EGRESS -> ``src``, INGRESS -> ``dst``
-``observation_point``         ``trace_observation_point``, else the direction
+``observation_point``         ``trace_observation_point`` (``sock_xlate_point`` for ``SOCK``
+                              events), else the direction
 ``node``                      ``node_name`` (flow, else wrapper)
 ``dst_service``               ``destination_service`` ``namespace/name``
 ``policies``                  ``{ingress,egress}_{allowed,denied}_by`` names (``ns/name``)
 ``is_reply``                  ``is_reply``
+``flow_type``                 ``Type``: ``L3_L4``, ``L7`` (also when only ``l7`` is present),
+                              ``SOCK``
 ============================  ====================================================
+
+Two kinds of event are not packets judged by policy, and the table says so:
+
+* ``L7`` records come from Cilium's L7 proxy (HTTP, DNS, Kafka): one per request and one per
+  response (``is_reply`` true).  Traffic only reaches the proxy through an L3/L4 rule that
+  allowed it, so an L7 ``DROPPED`` is a request refused by an L7 rule on a connection that
+  was allowed; :func:`k8sviz.flow_discrepancies` reads them that way.
+* ``SOCK`` events are socket load-balancer translations (``TRACED`` before, ``TRANSLATED``
+  after the service address is rewritten), taken at ``connect()`` before any policy is
+  applied, and the reverse translations run server to client.  Their ``verdict`` is
+  ``unknown`` so that they never count as traffic the network carried.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["looks_like_hubble", "parse_flow"]
+__all__ = ["flow_verdict", "looks_like_hubble", "parse_flow"]
 
 _VERDICTS = {
     "FORWARDED": "allowed",
@@ -42,6 +57,14 @@ _VERDICTS = {
     "VERDICT_UNKNOWN": "unknown",
 }
 _REPORTER = {"EGRESS": "src", "INGRESS": "dst"}
+
+
+def flow_verdict(flow_type: Any, cni_verdict: Any) -> str:
+    """The normalized verdict of a Hubble event of this ``Type`` and ``verdict``."""
+    if flow_type == "SOCK":
+        return "unknown"  # a socket translation is not a policy verdict
+    return _VERDICTS.get(cni_verdict, "unknown")
+
 _OBS = {"EGRESS": "egress", "INGRESS": "ingress"}
 _L4_NAMES = {"TCP": "TCP", "UDP": "UDP", "SCTP": "SCTP", "ICMPv4": "ICMP", "ICMPv6": "ICMPv6"}
 # Numeric reserved identities (cilium/pkg/identity/numericidentity.go).
@@ -140,6 +163,7 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
                     dport = v.get("destination_port")
                 break
     cv = f.get("verdict")
+    flow_type = f.get("Type") or ("L7" if "l7" in f else None)
     direction = f.get("traffic_direction")
     svc = f.get("destination_service")
     dst_service = None
@@ -157,11 +181,11 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
         dport,
         dst_service,
         proto,
-        _VERDICTS.get(cv, "unknown"),  # type: ignore[arg-type]
+        flow_verdict(flow_type, cv),
         cv,
         f.get("drop_reason_desc"),
         _REPORTER.get(direction),  # type: ignore[arg-type]
-        f.get("trace_observation_point") or _OBS.get(direction),  # type: ignore[arg-type]
+        f.get("trace_observation_point") or f.get("sock_xlate_point") or _OBS.get(direction),  # type: ignore[arg-type]
         f.get("node_name") or node,
         f.get("is_reply"),
         None,
@@ -173,6 +197,7 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
         None,
         pols[0],
         pols[1],
+        flow_type,
     )
 
 
