@@ -25,7 +25,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--flow-format",
-        choices=("auto", "hubble", "calico", "csv"),
+        choices=("auto", "hubble", "calico", "goldmane", "csv"),
         default="auto",
         help="input format (default: detected per file)",
     )

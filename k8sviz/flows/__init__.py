@@ -1,11 +1,11 @@
-"""Observed flows: load Hubble, Calico and CSV flow logs into one table, aggregate and compare.
+"""Observed flows: load Hubble, Calico, Goldmane and CSV flow logs into one table, aggregate and compare.
 
 ``load_flows`` returns one row per flow record with the same columns whatever the source
 (see :data:`COLUMNS`); ``df.attrs["k8sviz"]`` holds the load report: per source file its format,
 records, skipped lines and time window, every problem (file and line) and the endpoints that
 could not be mapped to the snapshot.
 
-Modules: :mod:`.hubble`, :mod:`.calico`, :mod:`.csv` (parsers), :mod:`.mapping` (endpoint ->
+Modules: :mod:`.hubble`, :mod:`.calico`, :mod:`.goldmane`, :mod:`.csv` (parsers), :mod:`.mapping` (endpoint ->
 pod/workload/node/external), :mod:`.compare` (edges, windows, clock skew, intent vs observed),
 :mod:`.archive` (out-of-core aggregation with DuckDB).
 """
@@ -42,7 +42,7 @@ __all__ = [
     "load_flows",
 ]
 
-FlowFormat = Literal["auto", "hubble", "calico", "csv"]
+FlowFormat = Literal["auto", "hubble", "calico", "goldmane", "csv"]
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".csv", ".txt")
 
 
@@ -72,6 +72,7 @@ def _detect(path: Path, report: Report) -> tuple[str | None, bool]:
     import orjson
 
     from .calico import looks_like_calico
+    from .goldmane import looks_like_goldmane
     from .hubble import looks_like_hubble
 
     name = path.name.removesuffix(".gz")
@@ -95,9 +96,11 @@ def _detect(path: Path, report: Report) -> tuple[str | None, bool]:
         obj = obj[0] if obj else None
     if looks_like_hubble(obj):
         return "hubble", lines
+    if looks_like_goldmane(obj):  # before Calico: a Whisker object has Calico's field names
+        return "goldmane", lines
     if looks_like_calico(obj):
         return "calico", lines
-    report.problem("unknown-format", str(path), 1, "neither Hubble, Calico nor CSV flows")
+    report.problem("unknown-format", str(path), 1, "neither Hubble, Calico, Goldmane nor CSV flows")
     return None, lines
 
 
@@ -119,7 +122,7 @@ def load_flows(
     snapshot: Snapshot | str | os.PathLike[str] | Iterable[str] | None = None,
     chunk_size: int = 100_000,
 ) -> pd.DataFrame:
-    """Load flow logs (Hubble, Calico, CSV; plain or ``.gz``) into one normalized table.
+    """Load flow logs (Hubble, Calico, Goldmane, CSV; plain or ``.gz``) into one normalized table.
 
     Parameters
     ----------
@@ -127,7 +130,9 @@ def load_flows(
         Files or directories (searched for ``.json``, ``.jsonl``, ``.ndjson``, ``.log``,
         ``.csv``, ``.txt`` and their ``.gz`` forms).
     format
-        ``"hubble"``, ``"calico"``, ``"csv"`` or ``"auto"`` (detected per file).
+        ``"hubble"``, ``"calico"`` (Calico Enterprise/Cloud flow logs), ``"goldmane"``
+        (Calico Open Source 3.30+: Goldmane's emitter or the Whisker API), ``"csv"`` or
+        ``"auto"`` (detected per file).
     snapshot
         A :class:`~k8sviz.Snapshot` (or paths to load one) used to map IPs and pod names to
         pods, workloads, nodes and Services.  Without it, pod names are mapped to workloads by
@@ -152,8 +157,8 @@ def load_flows(
     if not paths:
         msg = "k8sviz.load_flows needs at least one file or directory"
         raise InputError(msg)
-    if format not in ("auto", "hubble", "calico", "csv"):
-        msg = f"format must be auto, hubble, calico or csv, not {format!r}"
+    if format not in ("auto", "hubble", "calico", "goldmane", "csv"):
+        msg = f"format must be auto, hubble, calico, goldmane or csv, not {format!r}"
         raise InputError(msg)
     snap = _load_snapshot(snapshot)
     report = Report()
@@ -203,6 +208,7 @@ def _read_all(
 ) -> None:
     from .calico import parse_doc
     from .csv import parse_csv
+    from .goldmane import parse_goldmane
     from .hubble import parse_flow
 
     for path in _files(paths):
@@ -228,7 +234,7 @@ def _read_all(
         if fmt == "csv":
             records = parse_csv(path, report, stats)
         else:
-            parse = parse_flow if fmt == "hubble" else parse_doc
+            parse = {"hubble": parse_flow, "goldmane": parse_goldmane}.get(fmt, parse_doc)
             records = parse_json(path, report, stats, parse, lines=lines)
         builder.feed(records, fmt, str(path))
 

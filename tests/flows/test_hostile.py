@@ -22,6 +22,11 @@ def _demo_text(fmt):
     if fmt == "hubble":
         text = gzip.decompress(k8sviz.demo_path("flows/hubble.json.gz").read_bytes()).decode()
         return json.dumps([json.loads(line) for line in text.splitlines()[:40]])
+    if fmt == "goldmane":
+        from tests.flows.test_goldmane import CART, FRONTEND, PUB, emitter, whisker
+
+        both = [emitter(FRONTEND, CART, 7070, 1), emitter(CART, PUB, 443, 2, dst_type=4), whisker(FRONTEND, CART, 80, "Deny")]
+        return json.dumps(both * 5)
     return json.dumps(json.loads(k8sviz.demo_path("flows/calico.json").read_text())[:40])
 
 
@@ -30,7 +35,7 @@ def _demo_records(fmt):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(fmt=st.sampled_from(["hubble", "calico"]), data=st.data())
+@given(fmt=st.sampled_from(["hubble", "calico", "goldmane"]), data=st.data())
 def test_tampered_records_are_reported_not_raised(tmp_path, demo_snap, fmt, data):
     records = _demo_records(fmt)
     tampered = set()
