@@ -40,6 +40,7 @@ __all__ = [
     "Service",
     "ServicePort",
     "Workload",
+    "live_pod_by_ip",
     "valid_label_key",
     "valid_label_value",
 ]
@@ -264,6 +265,15 @@ class Pod:
         return f"{self.namespace}/{self.workload}"
 
     @property
+    def terminated(self) -> bool:
+        """A pod that ran to completion or failed: its sandbox is gone and its address may be reused.
+
+        The API server keeps ``status.podIP`` after the pod ends, so such a pod can still list
+        an address that a running pod now holds.
+        """
+        return self.phase in ("Succeeded", "Failed")
+
+    @property
     def privileged(self) -> bool:
         return any(c.privileged for c in self.containers)
 
@@ -479,6 +489,24 @@ class RawPolicy:
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+def live_pod_by_ip(pods: Iterable[Pod]) -> dict[str, Pod]:
+    """Address -> the pod that holds it: live pods (not hostNetwork) before terminated ones,
+    each in snapshot order, so a completed Job's stale address never hides a running pod."""
+    out: dict[str, Pod] = {}
+    stale: list[tuple[str, Pod]] = []
+    for p in pods:
+        if p.host_network or p.synthesized:
+            continue
+        for ip in p.ips:
+            if p.terminated:
+                stale.append((ip, p))
+            else:
+                out.setdefault(ip, p)
+    for ip, p in stale:
+        out.setdefault(ip, p)
+    return out
 
 
 # --------------------------------------------------------------------------------------------

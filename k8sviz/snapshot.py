@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -729,6 +729,7 @@ class Snapshot:
                 namespaces[ns_name] = Namespace(ns_name, {NAMESPACE_NAME_LABEL: ns_name}, referenced_only=True)
 
         pods.sort(key=lambda p: (p.namespace, p.name))
+        _check_address_conflicts(pods, warn)
         workloads.sort(key=lambda w: (w.namespace, w.name, w.kind))
         return cls(
             namespaces=tuple(namespaces[k] for k in sorted(namespaces)),
@@ -881,6 +882,29 @@ _RAW_PLURALS = frozenset(RAW_POLICY_KINDS.values()) | {
     p.replace(".crd.projectcalico.org", ".projectcalico.org") for p in RAW_POLICY_KINDS.values()
 }
 _SYNTH_SUFFIX = re.compile(r"[^a-z0-9-]")
+
+
+def _check_address_conflicts(pods: Iterable[Pod], warn: Callable[[LoadWarning], None]) -> None:
+    """Two live pods listing one address: the dump mixes moments (or was edited)."""
+    first: dict[str, Pod] = {}
+    clashes: dict[str, list[str]] = {}
+    for p in pods:
+        if p.host_network or p.synthesized or p.terminated:
+            continue
+        for ip in p.ips:
+            held = first.setdefault(ip, p)
+            if held is not p:
+                clashes.setdefault(ip, [held.key]).append(p.key)
+    for ip, keys in sorted(clashes.items()):
+        shown = ", ".join(keys[:5]) + (" ..." if len(keys) > 5 else "")
+        warn(
+            LoadWarning(
+                "pod-ip-conflict",
+                f"{len(keys)} pods that are not terminated list the address {ip} ({shown}); flows and "
+                f"address queries map it to {keys[0]}. A dump merged from different moments?",
+                obj=f"Pod/{keys[0]}",
+            )
+        )
 
 
 def _synthesize(wl: Workload, template: Mapping[str, Any], where: str) -> Pod:

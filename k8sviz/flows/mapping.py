@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..model import live_pod_by_ip
+
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
 
@@ -90,12 +92,10 @@ class Mapper:
                 continue
             self._pods[(pod.namespace, pod.name)] = pod
             self._pods_by_ns.setdefault(pod.namespace, []).append(pod)
-            for ip in pod.ips:
-                if pod.host_network:
-                    if pod.node:
-                        self._node_ips.setdefault(ip, pod.node)
-                else:
-                    self._pod_ips[ip] = pod
+            if pod.host_network and pod.node:
+                for ip in pod.ips:
+                    self._node_ips.setdefault(ip, pod.node)
+        self._pod_ips = live_pod_by_ip(snapshot.pods)
         for wl in snapshot.workloads:
             self._workloads_by_ns.setdefault(wl.namespace, set()).add(wl.name)
         for svc in snapshot.services:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from ..errors import QueryError
-from ..model import PROTOCOLS, LoadWarning
+from ..model import PROTOCOLS, LoadWarning, live_pod_by_ip
 from .endpoints import Endpoints
 from .engine import CoreRule, Engine
 from .k8s import ipblocks_of, named_ports_used, port_cuts, translate
@@ -176,6 +176,7 @@ class Reachability:
         self._rules: list[CoreRule] = rules
         self.unenforced: tuple[str, ...] = tuple(p.key for p in snapshot.pods if p.host_network)
         self._pod_index = {p.key: i for i, p in enumerate(snapshot.pods)}
+        self._by_ip: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, int] | None = None
         self._covering = self._find_covering()
         warnings = [
             LoadWarning(
@@ -236,9 +237,13 @@ class Reachability:
             raise QueryError(
                 f"unknown {what} {ref!r}: expected 'namespace/pod', 'namespace/workload' or an IP address"
             ) from None
-        for i, p in enumerate(self.snapshot.pods):
-            if not p.host_network and any(ipaddress.ip_address(x) == addr for x in p.ips):
-                return [i]
+        if self._by_ip is None:
+            self._by_ip = {
+                ipaddress.ip_address(ip): self._pod_index[p.key] for ip, p in live_pod_by_ip(self.snapshot.pods).items()
+            }
+        hit = self._by_ip.get(addr)
+        if hit is not None:
+            return [hit]
         return [self._ends.n_pods + self._ends.ips.atom_of(str(addr))]
 
     def _pairs(self, src: str, dst: str) -> list[tuple[int, int]]:

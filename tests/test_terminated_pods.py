@@ -1,0 +1,85 @@
+"""Terminated pods keep their address in the API; a running pod that now holds it wins."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import k8sviz
+from tests.policy.helpers import netpol, ns, pod, snapshot
+
+
+def phased(p, phase):
+    p["status"]["phase"] = phase
+    return p
+
+
+def cluster(**kw):
+    return snapshot(*cluster_objects(**kw))
+
+
+def cluster_objects(*, job_phase="Succeeded", web_first=False):
+    # Sorted by name, the completed Job pod ("a-job-...") comes before the running one.
+    job = phased(pod("shop", "a-job-28f1x", {"app": "job"}, "10.0.0.5"), job_phase)
+    web = phased(pod("shop", "web-1", {"app": "web"}, "10.0.0.5"), "Running")
+    db = phased(pod("shop", "db-1", {"app": "db"}, "10.0.0.9"), "Running")
+    only_web = netpol("shop", "db-from-web", {
+        "podSelector": {"matchLabels": {"app": "db"}},
+        "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "web"}}}]}],
+    })
+    return [ns("shop"), *((web, job) if web_first else (job, web)), db, only_web]
+
+
+def test_terminated_property():
+    snap = cluster()
+    phases = {p.name: p.terminated for p in snap.pods}
+    assert phases == {"a-job-28f1x": True, "web-1": False, "db-1": False}
+    assert not any(w.code == "pod-ip-conflict" for w in snap.warnings)
+
+
+@pytest.mark.parametrize("web_first", [False, True])
+def test_address_query_maps_to_the_running_pod(web_first):
+    r = k8sviz.reachability(cluster(web_first=web_first))
+    assert r.can_reach("10.0.0.5", "shop/db-1", 5432)  # web-1 holds 10.0.0.5 now
+    assert not r.can_reach("shop/a-job-28f1x", "shop/db-1", 5432)
+    assert r.explain("10.0.0.5", "shop/db-1", 5432).src == "shop/web-1"
+
+
+def test_a_terminated_pod_alone_still_answers_for_its_address():
+    snap = snapshot(ns("shop"), phased(pod("shop", "a-job-28f1x", {"app": "job"}, "10.0.0.5"), "Failed"))
+    r = k8sviz.reachability(snap)
+    assert r.explain("10.0.0.5", "8.8.8.8", 53).src == "shop/a-job-28f1x"
+
+
+def test_flows_map_the_address_to_the_running_pod(tmp_path):
+    # Terminated pods on both sides of the running one in snapshot order.
+    late = phased(pod("shop", "z-job-7xk2p", {"app": "job"}, "10.0.0.5"), "Succeeded")
+    snap = snapshot(*cluster_objects(), late)
+    rec = {"time": "2026-11-20T10:00:00Z", "src_ip": "10.0.0.5", "dst_ip": "10.0.0.9", "dst_port": "5432"}
+    path = tmp_path / "f.csv"
+    path.write_text(",".join(rec) + "\n" + ",".join(rec.values()) + "\n")
+    row = k8sviz.load_flows(path, snapshot=snap).iloc[0]
+    assert (row["src_pod"], row["src_workload"]) == ("web-1", "web-1")
+
+
+def test_two_running_pods_with_one_address_are_a_warning():
+    snap = cluster(job_phase="Running")
+    (w,) = [w for w in snap.warnings if w.code == "pod-ip-conflict"]
+    assert "10.0.0.5" in w.message and "shop/a-job-28f1x" in w.message and "shop/web-1" in w.message
+    assert w.obj == "Pod/shop/a-job-28f1x"
+    # Deterministic: the first in snapshot order answers for the address, whatever the input order.
+    for web_first in (False, True):
+        r = k8sviz.reachability(cluster(job_phase="Running", web_first=web_first))
+        assert r.explain("10.0.0.5", "shop/db-1", 5432).src == "shop/a-job-28f1x"
+
+
+def test_conflict_warning_survives_save_and_load(tmp_path):
+    snap = cluster(job_phase="Running")
+    out = tmp_path / "snap.json"
+    snap.save(out)
+    again = k8sviz.load(out)
+    assert [w for w in again.warnings if w.code == "pod-ip-conflict"] == [
+        w for w in snap.warnings if w.code == "pod-ip-conflict"
+    ]
+    assert json.loads(out.read_text())  # still plain JSON
