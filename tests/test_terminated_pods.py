@@ -49,7 +49,15 @@ def test_address_query_maps_to_the_running_pod(web_first):
 def test_a_terminated_pod_alone_still_answers_for_its_address():
     snap = snapshot(ns("shop"), phased(pod("shop", "a-job-28f1x", {"app": "job"}, "10.0.0.5"), "Failed"))
     r = k8sviz.reachability(snap)
-    assert r.explain("10.0.0.5", "8.8.8.8", 53).src == "shop/a-job-28f1x"
+    v = r.explain("10.0.0.5", "8.8.8.8", 53)
+    assert v.src == "shop/a-job-28f1x" and v.allowed
+    assert v.notes and "has terminated (Failed)" in v.notes[0]
+    assert "note: shop/a-job-28f1x has terminated" in str(v) and "has terminated (Failed)" in v._repr_html_()
+
+
+def test_running_pods_carry_no_note():
+    r = k8sviz.reachability(cluster())
+    assert r.explain("shop/web-1", "shop/db-1", 5432).notes == ()
 
 
 def test_flows_map_the_address_to_the_running_pod(tmp_path):

@@ -128,10 +128,18 @@ class Verdict:
     allowed: bool
     egress: Side
     ingress: Side
+    notes: tuple[str, ...] = ()  # e.g. an endpoint that has terminated
 
     def __str__(self) -> str:
         word = "ALLOWED" if self.allowed else "DENIED"
-        return "\n".join([f"{self.src} -> {self.dst} {self.protocol}/{self.port}: {word}", *self.egress.lines(), *self.ingress.lines()])
+        return "\n".join(
+            [
+                f"{self.src} -> {self.dst} {self.protocol}/{self.port}: {word}",
+                *self.egress.lines(),
+                *self.ingress.lines(),
+                *(f"note: {n}" for n in self.notes),
+            ]
+        )
 
     def _repr_html_(self) -> str:
         e = html.escape
@@ -147,7 +155,9 @@ class Verdict:
             if len(lines) > 1:
                 parts.append("<ul>" + "".join(f"<li>{e(x.strip())}</li>" for x in lines[1:]) + "</ul>")
             parts.append("</li>")
-        parts.append("</ul></div>")
+        parts.append("</ul>")
+        parts += [f"<p><i>note: {e(n)}</i></p>" for n in self.notes]
+        parts.append("</div>")
         return "".join(parts)
 
 
@@ -291,8 +301,14 @@ class Reachability:
         a, b = next((p for p in pairs if self._bit(*p, atom)), pairs[0])
         eg = self._side(a, b, atom, "egress")
         ing = self._side(b, a, atom, "ingress")
+        notes = tuple(
+            f"{p.key} has terminated ({p.phase}): it sends and receives nothing now; "
+            "the verdict is what the policies would decide"
+            for p in (self._ends.pods[x] for x in (a, b) if x < self._ends.n_pods)
+            if p.terminated
+        )
         return Verdict(
-            self._ends.name(a), self._ends.name(b), int(port), protocol.upper(), self._bit(a, b, atom), eg, ing
+            self._ends.name(a), self._ends.name(b), int(port), protocol.upper(), self._bit(a, b, atom), eg, ing, notes
         )
 
     def _side(self, ent: int, other: int, atom: int, direction: str) -> Side:
