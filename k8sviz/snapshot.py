@@ -160,16 +160,16 @@ def _sanitize(obj: dict[str, Any], meta: Any, kind: Any) -> dict[str, Any]:
             out = dict(obj)
         out.pop("data", None)
         out.pop("binaryData", None)
-    path = _env_path(out, kind)
+    path = _container_path(out, kind)
     if path is not None:
         if out is obj:
             out = dict(obj)
-        _strip_env(out, path)
+        _strip_containers(out, path)
     return out
 
 
-def _env_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
-    """The path to the pod spec of ``obj`` when one of its containers has env, else None."""
+def _container_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
+    """The path to the pod spec of ``obj`` when a container holds something to drop, else None."""
     path = _POD_PATH if kind == "Pod" else _CRONJOB_PATH if kind == "CronJob" else _TEMPLATE_PATH
     node: Any = obj
     for key in path:
@@ -185,13 +185,14 @@ def _env_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
         if type(cs) is not list:  # env values could hide in it: refuse rather than store them
             raise TypeError(f"{'.'.join((*path, key))} is a {type(cs).__name__}, not a list")
         for c in cs:
-            if isinstance(c, dict) and c.get("env"):
+            if isinstance(c, dict) and (c.get("env") or not _SECRET_BEARING.isdisjoint(c)):
                 return path
     return None
 
 
-def _strip_env(obj: dict[str, Any], path: tuple[str, ...]) -> None:
-    """Drop env values (and secret references) from the pod spec at ``path``, copy-on-write.
+def _strip_containers(obj: dict[str, Any], path: tuple[str, ...]) -> None:
+    """Drop env values (and secret references), command lines, probes and lifecycle hooks
+    from the containers of the pod spec at ``path``, copy-on-write.
 
     ``obj`` is already a copy; the dicts along ``path`` are copied here.
     """
@@ -201,23 +202,28 @@ def _strip_env(obj: dict[str, Any], path: tuple[str, ...]) -> None:
         parent = parent[key]
     for key in _CONTAINER_KEYS:
         if isinstance(parent.get(key), list):
-            parent[key] = [_container_without_env(c) for c in parent[key]]
+            parent[key] = [_clean_container(c) for c in parent[key]]
 
 
 _POD_PATH = ("spec",)
 _CRONJOB_PATH = ("spec", "jobTemplate", "spec", "template", "spec")
 _TEMPLATE_PATH = ("spec", "template", "spec")
 _CONTAINER_KEYS = ("containers", "initContainers", "ephemeralContainers")
+# Container fields dropped whole: command lines carry passwords and tokens in practice
+# (``--db-password=...``), and so do probe and hook handlers (exec commands, HTTP headers
+# such as ``Authorization``).  No analysis reads them.
+_SECRET_BEARING = frozenset(("command", "args", "lifecycle", "livenessProbe", "readinessProbe", "startupProbe"))
 
 
-def _container_without_env(c: Any) -> Any:
-    if not isinstance(c, dict) or not c.get("env"):
+def _clean_container(c: Any) -> Any:
+    if not isinstance(c, dict) or (not c.get("env") and _SECRET_BEARING.isdisjoint(c)):
         return c
-    c = dict(c)
-    c["env"] = [
-        {k: v for k, v in e.items() if k not in ("value", "valueFrom")} if isinstance(e, dict) else e
-        for e in c["env"]
-    ]
+    c = {k: v for k, v in c.items() if k not in _SECRET_BEARING}
+    if c.get("env"):
+        c["env"] = [
+            {k: v for k, v in e.items() if k not in ("value", "valueFrom")} if isinstance(e, dict) else e
+            for e in c["env"]
+        ]
     return c
 
 

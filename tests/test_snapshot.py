@@ -177,3 +177,34 @@ def test_raw_policies_are_not_the_callers_objects():
     builder.add(raw, "test")
     (policy,) = builder.build().other_policies
     assert policy.raw == raw and policy.raw is not raw
+
+
+def test_command_lines_probes_and_hooks_are_not_stored(tmp_path):
+    p = pod("a", "p")
+    c = p["spec"]["containers"][0]
+    c["command"] = ["/app", "--db-password=hunter2"]
+    c["args"] = ["--token", "s3cr3t-token"]
+    c["livenessProbe"] = {"httpGet": {"path": "/", "port": 80, "httpHeaders": [{"name": "Authorization", "value": "Bearer s3cr3t-probe"}]}}
+    c["readinessProbe"] = {"exec": {"command": ["check", "--password=hunter3"]}}
+    c["startupProbe"] = {"tcpSocket": {"port": 80}}
+    c["lifecycle"] = {"preStop": {"exec": {"command": ["curl", "-u", "admin:hunter4", "http://x"]}}}
+    p["spec"]["initContainers"] = [{"name": "init", "image": "i", "args": ["--key=init-secret"]}]
+    dep = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"namespace": "a", "name": "d"},
+        "spec": {"template": {"metadata": {"labels": {"app": "d"}}, "spec": {"containers": [
+            {"name": "c", "image": "i", "command": ["run", "--api-key=dep-secret"], "ports": [{"containerPort": 80}]}
+        ]}}},
+    }
+    before = json.dumps([p, dep], sort_keys=True)
+    b = SnapshotBuilder()
+    b.add(p, "test")
+    b.add(dep, "test")
+    snap = b.build()
+    text = snap.save(tmp_path / "s.json").read_text()
+    for secret in ("hunter2", "s3cr3t-token", "s3cr3t-probe", "hunter3", "hunter4", "init-secret", "dep-secret"):
+        assert secret not in text
+    stored = {o["metadata"]["name"]: o for o in snap.raw_objects()}
+    kept = stored["p"]["spec"]["containers"][0]
+    assert kept["name"] == "main" and "image" in kept and not {"command", "args", "lifecycle"} & set(kept)
+    assert json.dumps([p, dep], sort_keys=True) == before  # the caller's objects are untouched
+    assert snap.pod("a/p").containers[0].name == "main"
