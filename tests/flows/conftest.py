@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -27,3 +28,10 @@ def load(name: str, **kw):
         warnings.simplefilter("always")
         df = k8sviz.load_flows(DATA / name, **kw)
     return df, [str(w.message) for w in caught if issubclass(w.category, k8sviz.FlowWarning)]
+
+
+def write_jsonl(tmp_path: Path, objs, name: str = "flows.jsonl") -> Path:
+    """``objs`` as JSON lines in a new file under ``tmp_path``."""
+    p = tmp_path / name
+    p.write_text("".join(json.dumps(o) + "\n" for o in objs))
+    return p

@@ -9,6 +9,8 @@ import pytest
 
 import k8sviz
 
+from .conftest import write_jsonl
+
 
 def emitter(src, dst, port, action, *, start=1763632800, src_type=1, dst_type=1, reporter=2, **extra):
     """A goldmane.Flow as Go's encoding/json writes it: enums as numbers, zero values left out."""
@@ -81,9 +83,7 @@ PUB = ("", "pub")
 
 
 def lines(tmp_path, objs, name="goldmane.jsonl"):
-    p = tmp_path / name
-    p.write_text("".join(json.dumps(o) + "\n" for o in objs))
-    return p
+    return write_jsonl(tmp_path, objs, name)
 
 
 def test_emitter_lines(tmp_path, demo_snap):

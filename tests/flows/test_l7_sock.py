@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 
 import pandas as pd
 import pytest
 
 import k8sviz
+
+from .conftest import write_jsonl
 
 LOADGEN = ("shop", "loadgenerator-45pd8wqjr9-wxgxt", "10.244.2.203")
 FRONTEND = ("shop", "frontend-wsgrhlsk-c2w9b", "10.244.0.250")
@@ -57,10 +58,8 @@ def reach(demo_snap):
     return r
 
 
-def write(tmp_path, events, name="hubble.jsonl"):
-    p = tmp_path / name
-    p.write_text("".join(json.dumps(e) + "\n" for e in events))
-    return p
+def write(tmp_path, objs, name="hubble.jsonl"):
+    return write_jsonl(tmp_path, objs, name)
 
 
 def test_flow_type_column(tmp_path, demo_snap):
