@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from ._version import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("info", "snapshot", "connectivity", "flows", "gaps", "segmentation", "report")
+COMMANDS = ("info", "snapshot", "connectivity", "explain", "flows", "gaps", "segmentation", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except K8svizError as e:
         print(f"k8sviz: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (``k8sviz connectivity ... | head``): stop quietly, as Unix
+        # tools do, and keep the interpreter's final flush from failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as e:
         print(f"k8sviz: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2

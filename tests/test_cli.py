@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -55,3 +56,46 @@ def test_library_warnings_are_one_line(write, tmp_path):
     err = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
     assert "k8sviz: warning:" in err and "flows.json" in err
     assert ".py:" not in err  # no source line of the library that warned
+
+
+def test_explain_says_why_and_sets_the_exit_status(capsys):
+    assert main(["explain", "--demo", "--from", "shop/frontend", "--to", "shop/cartservice", "--port", "7070"]) == 0
+    out = capsys.readouterr().out
+    assert "ALLOWED" in out and "allowed by shop/cartservice-ingress ingress[0]" in out
+    args = ["explain", "--demo", "--from", "shop/loadgenerator", "--to", "pci/paymentservice", "--port", "50051"]
+    assert main(args) == 1
+    assert "DENIED" in capsys.readouterr().out
+    assert main([*args, "--format", "json", "--protocol", "udp"]) == 1
+    v = json.loads(capsys.readouterr().out)
+    assert (v["allowed"], v["protocol"], v["port"]) == (False, "UDP", 50051)
+    assert v["ingress"]["isolated"] and "pci/default-deny-all" in v["ingress"]["policies"]
+    assert v["egress"]["allowed_by"] == []
+
+
+def test_explain_names_the_block_of_an_address(capsys):
+    args = ["explain", "--demo", "--from", "8.8.8.8", "--to", "ingress-nginx/ingress-nginx-controller", "--port", "443",
+            "--format", "json"]
+    assert main(args) == 0
+    v = json.loads(capsys.readouterr().out)
+    assert v["src"].startswith("8.8.8.8 (in ") and v["egress"]["note"].startswith("external address")
+    assert v["ingress"]["allowed_by"][0]["policy"] == "ingress-nginx/ingress-nginx-controller-ingress"
+
+
+def test_explain_errors_are_clean(capsys):
+    assert main(["explain", "--demo", "--from", "shop/nope", "--to", "shop/frontend", "--port", "80"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown source 'shop/nope'" in err and "Traceback" not in err
+    assert main(["explain", "--demo", "--from", "shop/frontend-wsgrhlsk-c2w9b", "--to", "shop/frontend-wsgrhlsk-c2w9b", "--port", "80"]) == 2
+    assert "to itself" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path):
+    # `k8sviz connectivity ... | head`: the pipe closes before the output is written.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "k8sviz", "connectivity", "--demo", "--level", "pod"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141
+    assert "error" not in err and "Traceback" not in err and "Exception ignored" not in err

@@ -301,15 +301,19 @@ class Reachability:
         a, b = next((p for p in pairs if self._bit(*p, atom)), pairs[0])
         eg = self._side(a, b, atom, "egress")
         ing = self._side(b, a, atom, "ingress")
+        n = self._ends.n_pods
+        # An address outside the pods is judged as its block: say which block it fell in.
+        names = [
+            f"{ref} (in {self._ends.name(e)})" if e >= n and ref != self._ends.name(e) else self._ends.name(e)
+            for ref, e in ((src, a), (dst, b))
+        ]
         notes = tuple(
             f"{p.key} has terminated ({p.phase}): it sends and receives nothing now; "
             "the verdict is what the policies would decide"
             for p in (self._ends.pods[x] for x in (a, b) if x < self._ends.n_pods)
             if p.terminated
         )
-        return Verdict(
-            self._ends.name(a), self._ends.name(b), int(port), protocol.upper(), self._bit(a, b, atom), eg, ing, notes
-        )
+        return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom), eg, ing, notes)
 
     def _side(self, ent: int, other: int, atom: int, direction: str) -> Side:
         name = self._ends.name(ent)
