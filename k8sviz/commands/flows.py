@@ -10,8 +10,8 @@ from typing import Any
 def register(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "flows",
-        help="summarize Hubble/Calico/CSV flow logs and list observed edges",
-        description="Load flow logs (Hubble, Calico, CSV; .gz allowed), map them to a snapshot and print "
+        help="summarize Hubble/Calico/Goldmane/CSV flow logs and list observed edges",
+        description="Load flow logs (Hubble, Calico, Goldmane, CSV; .gz allowed), map them to a snapshot and print "
         "a per-source summary (records, window, skipped lines) and the observed edges.",
     )
     p.add_argument("flows", nargs="+", metavar="FLOWS", help="flow log files or directories")
@@ -71,8 +71,11 @@ def _summary(flows: Any) -> dict[str, Any]:
             agg["first"] = s["first"]
         if s.get("last") and (agg["last"] is None or s["last"] > agg["last"]):
             agg["last"] = s["last"]
+    types = flows["flow_type"].value_counts() if "flow_type" in flows else {}
     return {
         "sources": per_format,
+        # Hubble event types: L7 proxy records and SOCK translations are not plain packets.
+        "flow_types": {str(k): int(v) for k, v in sorted(dict(types).items()) if v},
         "problems": rep["problems"],
         "unmapped": {
             k: {"endpoints": v["endpoints"], "records": v["records"]} for k, v in rep["unmapped"].items()
@@ -134,6 +137,9 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
             f"skipped {s['malformed']} malformed, {s['truncated']} truncated, {s['bad_time']} undated, "
             f"{s['non_flow']} non-flow"
         )
+    if set(summary["flow_types"]) - {"L3_L4"}:
+        counts = ", ".join(f"{k} {v}" for k, v in summary["flow_types"].items())
+        out.append(f"  Hubble event types: {counts} (L7: proxy records; SOCK: socket translations, verdict unknown)")
     for p in summary["problems"][:10]:
         out.append(f"  {p['kind']}: {p['file']}:{p['line']}: {p['message']}")
     for reason, u in summary["unmapped"].items():

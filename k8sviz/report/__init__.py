@@ -37,7 +37,7 @@ def report(
         A :class:`k8sviz.Snapshot`, or a path (or list of paths) to cluster dumps, manifests or
         snapshot files.
     flows
-        Flow logs: paths (files or directories, Hubble and Calico formats) or a DataFrame from
+        Flow logs: paths (files or directories; Hubble, Calico, Goldmane or CSV) or a DataFrame from
         :func:`k8sviz.load_flows`. Adds the flows-versus-policy section.
     zones
         A zones file (YAML) or the object returned by :func:`k8sviz.load_zones`.

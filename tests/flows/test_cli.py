@@ -31,3 +31,22 @@ def test_flows_json_and_csv(capsys, tmp_path):
 def test_flows_missing_file(capsys):
     assert main(["flows", "no/such/file.json"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_flows_summary_counts_hubble_event_types(capsys, tmp_path):
+    from .conftest import write_jsonl
+    from .test_l7_sock import CART, FRONTEND, HTTP_REQ, LOADGEN, event
+
+    p = write_jsonl(tmp_path, [
+        event(LOADGEN, FRONTEND, 8080, "FORWARDED", type_="L3_L4", t=1),
+        event(LOADGEN, FRONTEND, 8080, "DROPPED", type_="L7", l7=HTTP_REQ, t=2),
+        event(LOADGEN, CART, 7070, "TRACED", type_="SOCK", xlate="SOCK_XLATE_POINT_PRE_DIRECTION_FWD", t=3),
+    ])
+    assert main(["flows", str(p), "--snapshot", "data/demo/cluster"]) == 0
+    out = capsys.readouterr().out
+    assert "Hubble event types: L3_L4 1, L7 1, SOCK 1" in out
+    assert main(["flows", str(p), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["flow_types"] == {"L3_L4": 1, "L7": 1, "SOCK": 1}
+    # Plain packets only: no line about event types.
+    assert main(["flows", str(DATA / "hubble_wrapped.jsonl")]) == 0
+    assert "event types" not in capsys.readouterr().out
