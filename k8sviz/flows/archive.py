@@ -1,6 +1,6 @@
 """Aggregate large flow archives out of core with DuckDB (embedded; ``pip install 'k8sviz[flows]'``).
 
-Hubble and Calico JSON lines (plain or ``.gz``) are scanned by DuckDB's JSON reader and
+Hubble, Calico and Goldmane JSON (plain or ``.gz``) is scanned by DuckDB's JSON reader and
 Parquet files must hold the normalized table (``load_flows(...).to_parquet(path)``).  Nothing
 is loaded into Python row by row: DuckDB streams the files and spills to disk if needed, so
 archives far larger than memory can be aggregated into workload edges.
@@ -95,6 +95,43 @@ WHERE json_extract(d, '$.start_time') IS NOT NULL OR json_extract(d, '$.dest_por
 GROUP BY ALL
 """
 
+# Goldmane emitter lines (the key under ``Key``, enums as numbers, unix seconds) and Whisker
+# items (flat, enum names, RFC 3339), a Whisker list response's items unnested.
+_GOLDMANE = """
+SELECT
+  k->>'$.source_namespace' AS src_ns, k->>'$.source_name' AS src_name, k->>'$.source_type' AS src_type,
+  k->>'$.dest_namespace' AS dst_ns, k->>'$.dest_name' AS dst_name, k->>'$.dest_type' AS dst_type,
+  CASE WHEN coalesce(k->>'$.dest_service_name', '') <> '' AND coalesce(k->>'$.dest_service_namespace', '') <> ''
+       THEN (k->>'$.dest_service_namespace') || '/' || (k->>'$.dest_service_name') END AS dst_service,
+  TRY_CAST(k->>'$.dest_port' AS INTEGER) AS dst_port,
+  CASE lower(coalesce(k->>'$.proto', k->>'$.protocol')) WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP'
+       WHEN 'udp' THEN 'UDP' WHEN '17' THEN 'UDP' WHEN 'sctp' THEN 'SCTP' WHEN '132' THEN 'SCTP'
+       WHEN 'icmp' THEN 'ICMP' WHEN '1' THEN 'ICMP' ELSE upper(coalesce(k->>'$.proto', k->>'$.protocol')) END
+    AS protocol,
+  CASE lower(k->>'$.action') WHEN 'allow' THEN 'allowed' WHEN '1' THEN 'allowed' WHEN 'pass' THEN 'allowed'
+       WHEN '3' THEN 'allowed' WHEN 'deny' THEN 'denied' WHEN '2' THEN 'denied' ELSE 'unknown' END AS verdict,
+  count(*) AS records,
+  sum(greatest(coalesce(TRY_CAST(f->>'$.num_connections_started' AS BIGINT), 0), 1)) AS flows,
+  sum(coalesce(TRY_CAST(f->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(f->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
+  sum(coalesce(TRY_CAST(f->>'$.packets_in' AS BIGINT), 0) + coalesce(TRY_CAST(f->>'$.packets_out' AS BIGINT), 0))
+    AS packets,
+  min(coalesce(to_timestamp(TRY_CAST(f->>'$.start_time' AS DOUBLE)), TRY_CAST(f->>'$.start_time' AS TIMESTAMPTZ)))
+    AS first_seen,
+  max(coalesce(to_timestamp(TRY_CAST(coalesce(f->>'$.end_time', f->>'$.start_time') AS DOUBLE)),
+               TRY_CAST(coalesce(f->>'$.end_time', f->>'$.start_time') AS TIMESTAMPTZ))) AS last_seen
+FROM (
+  SELECT f, coalesce(json_extract(f, '$.Key'), f) AS k
+  FROM (
+    SELECT unnest(CASE WHEN json_type(json, '$.items') = 'ARRAY' THEN json_extract(json, '$.items[*]')
+                       ELSE [json] END) AS f
+    FROM read_json_objects({files}, format='{jformat}', ignore_errors=true)
+    WHERE json IS NOT NULL
+  )
+)
+WHERE json_extract(k, '$.source_name') IS NOT NULL OR json_extract(k, '$.dest_name') IS NOT NULL
+GROUP BY ALL
+"""
+
 _PARQUET = """
 SELECT
   src_type::VARCHAR AS src_type, src_namespace::VARCHAR AS src_ns, src_pod::VARCHAR AS src_pod,
@@ -133,7 +170,7 @@ def aggregate_flow_archive(
     Parameters
     ----------
     paths
-        Files or directories: Hubble or Calico JSON lines (``.gz`` allowed) and Parquet files
+        Files or directories: Hubble, Calico or Goldmane JSON (``.gz`` allowed) and Parquet files
         of the normalized table (``load_flows(...).to_parquet(path)``).  Replies (Hubble
         ``is_reply``) are left out.  Malformed lines are skipped.
     snapshot
@@ -178,7 +215,7 @@ def aggregate_flow_archive(
         if p.name.endswith(".parquet"):
             continue
         fmt, lines = _detect(p, report)
-        if fmt in ("hubble", "calico"):
+        if fmt in ("hubble", "calico", "goldmane"):
             jformat = (
                 "newline_delimited"
                 if lines
@@ -189,7 +226,7 @@ def aggregate_flow_archive(
             msg = f"{fmt} files are not supported in archives; load them with k8sviz.load_flows"
             raise InputError(msg, source=str(p))
     if not (groups or parquet):
-        msg = "no Hubble, Calico or Parquet flow files found"
+        msg = "no Hubble, Calico, Goldmane or Parquet flow files found"
         raise InputError(msg, source=", ".join(map(str, paths)))
     spill = tempfile.mkdtemp(prefix="k8sviz-duckdb-")
     con = duckdb.connect(
@@ -204,7 +241,7 @@ def aggregate_flow_archive(
         if threads:
             con.execute(f"SET threads={int(threads)}")
         for (fmt, jformat), names in sorted(groups.items()):
-            sql = (_HUBBLE if fmt == "hubble" else _CALICO).replace("{files}", _list(names))
+            sql = {"hubble": _HUBBLE, "goldmane": _GOLDMANE}.get(fmt, _CALICO).replace("{files}", _list(names))
             parts.append((fmt, con.execute(sql.replace("{jformat}", jformat)).df()))
         if parquet:
             parts.append(("parquet", con.execute(_PARQUET.replace("{files}", _list(parquet))).df()))
@@ -236,6 +273,8 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
     """Endpoint labels for the pre-aggregated rows of one format (mapping each distinct endpoint once)."""
     from .calico import _endpoint as calico_endpoint
     from .compare import _label
+    from .goldmane import _TYPES, _enum
+    from .goldmane import _endpoint as goldmane_endpoint
 
     labels: dict[str, list[str]] = {"src": [], "dst": []}
     cache: dict[tuple[Any, ...], str] = {}
@@ -256,7 +295,14 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
                     cache[key] = _label(level, *key)
                 labels[side].append(cache[key])
                 continue
-            if kind == "hubble":
+            if kind == "goldmane":
+                typ = _v(rec[f"{side}_type"])
+                ep = goldmane_endpoint(
+                    _v(rec[f"{side}_ns"]),
+                    _v(rec[f"{side}_name"]),
+                    _enum(int(typ) if isinstance(typ, str) and typ.isdigit() else typ, _TYPES),
+                )
+            elif kind == "hubble":
                 ep = (
                     _v(rec[f"{side}_ns"]),
                     _v(rec[f"{side}_pod"]),

@@ -32,6 +32,8 @@ Field mapping (``goldmane/proto/api.proto``, ``whisker-backend/pkg/apis/v1/flows
                                         ``index|tier|name|action|rule`` entries
 =====================================  =================================================
 
+:func:`k8sviz.aggregate_flow_archive` reads both shapes with DuckDB (``archive.py``).
+
 Without endpoint types (Whisker), a name without a namespace other than ``pub``/``pvt`` may be
 a host endpoint or a global network set; it is kept as an unmapped endpoint, and counted.
 """

@@ -176,8 +176,29 @@ def test_discrepancies_on_aggregated_workloads(tmp_path, demo_snap):
     ]
 
 
-def test_archives_refuse_goldmane_with_a_clear_error(tmp_path):
+@pytest.mark.parametrize("shape", ["emitter", "whisker-lines", "whisker-list"])
+def test_archive_aggregation_matches_the_in_memory_edges(tmp_path, demo_snap, shape):
     pytest.importorskip("duckdb")
-    p = lines(tmp_path, [emitter(FRONTEND, CART, 7070, 1)])
-    with pytest.raises(k8sviz.InputError, match="goldmane files are not supported in archives"):
-        k8sviz.aggregate_flow_archive(p)
+    if shape == "emitter":
+        p = lines(tmp_path, [
+            emitter(FRONTEND, CART, 7070, 1, dest_service_name="cartservice", dest_service_namespace="shop"),
+            emitter(FRONTEND, CART, 7070, 2, start=1763632815),
+            emitter(CART, PUB, 443, 2, start=1763632830, dst_type=4, reporter=1),
+            emitter(("", "node-1-auto-hep"), CART, 7070, 3, start=1763632845, src_type=2),
+        ])
+    else:
+        items = [whisker(FRONTEND, CART, 7070, "Allow"), whisker(FRONTEND, CART, 8080, "Deny"),
+                 whisker(CART, PUB, 443, "Deny", "Src", t="2025-11-20T10:01:00Z")]
+        if shape == "whisker-lines":
+            p = lines(tmp_path, items)
+        else:
+            p = tmp_path / "whisker.json"
+            p.write_text(json.dumps({"total": len(items), "items": items}))
+    a = k8sviz.aggregate_flow_archive(p, snapshot=demo_snap)
+    m = k8sviz.flow_edges(k8sviz.load_flows(p, snapshot=demo_snap))
+    key = ["src", "dst", "protocol"]
+    merged = a.merge(m, on=key, suffixes=("_a", "_m"))
+    assert len(merged) == len(a) == len(m) > 1
+    for col in ("flows", "allowed", "denied", "unknown", "bytes", "ports", "first_seen", "last_seen"):
+        assert (merged[f"{col}_a"] == merged[f"{col}_m"]).all(), col
+    assert set(a["sources"]) == {"goldmane"}
