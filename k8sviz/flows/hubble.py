@@ -57,14 +57,6 @@ _VERDICTS = {
     "VERDICT_UNKNOWN": "unknown",
 }
 _REPORTER = {"EGRESS": "src", "INGRESS": "dst"}
-
-
-def flow_verdict(flow_type: Any, cni_verdict: Any) -> str:
-    """The normalized verdict of a Hubble event of this ``Type`` and ``verdict``."""
-    if flow_type == "SOCK":
-        return "unknown"  # a socket translation is not a policy verdict
-    return _VERDICTS.get(cni_verdict, "unknown")
-
 _OBS = {"EGRESS": "egress", "INGRESS": "ingress"}
 _L4_NAMES = {"TCP": "TCP", "UDP": "UDP", "SCTP": "SCTP", "ICMPv4": "ICMP", "ICMPv6": "ICMPv6"}
 # Numeric reserved identities (cilium/pkg/identity/numericidentity.go).
@@ -80,6 +72,13 @@ _RESERVED_IDS = {
 _POLICY_KEYS = frozenset(("ingress_allowed_by", "egress_allowed_by", "ingress_denied_by", "egress_denied_by"))
 _NO_POLICIES = (None, None)
 _NON_FLOW = ("lost_events", "agent_event", "debug_event", "node_status")
+
+
+def flow_verdict(flow_type: Any, cni_verdict: Any) -> str:
+    """The normalized verdict of a Hubble event of this ``Type`` and ``verdict``."""
+    if flow_type == "SOCK":
+        return "unknown"  # a socket translation is not a policy verdict
+    return _VERDICTS.get(cni_verdict, "unknown")
 
 
 def _hint(ep: dict[str, Any]) -> str | None:
