@@ -823,6 +823,20 @@ def json_source(path: Path, report: Report, lines: bool = True) -> Iterator[tupl
     return ((n, b, True) for n, b in iter_objects(path, report))
 
 
+def parse_items(parse_obj: Callable[[Any, int], Any], items: list[Any], line: int) -> list[Any]:
+    """Records of the items of a list response, with an exception in place of each bad item."""
+    out: list[Any] = []
+    for i, item in enumerate(items):
+        try:
+            rec = parse_obj(item, line)
+        except (TypeError, ValueError, AttributeError, KeyError) as e:
+            out.append(ValueError(f"item {i}: {type(e).__name__}: {e}"))
+            continue
+        if rec.__class__ is tuple:
+            out.append(rec)
+    return out
+
+
 def parse_json(
     path: Path,
     report: Report,
@@ -858,6 +872,10 @@ def parse_json(
             continue
         elif isinstance(rec, str):
             skipped[rec] = skipped.get(rec, 0) + 1
-        elif isinstance(rec, list):
-            yield from rec
+        elif isinstance(rec, list):  # the items of a list response; a bad one is its own problem
+            for item in rec:
+                if isinstance(item, Exception):
+                    report.problem("malformed", file, lineno, f"unexpected structure ({item})")
+                else:
+                    yield item
     stats["lines"] = lineno

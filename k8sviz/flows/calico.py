@@ -110,8 +110,9 @@ def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | 
     doc = obj.get("_source", obj)
     hits = doc.get("hits")
     if isinstance(hits, dict) and isinstance(hits.get("hits"), list):  # a whole search response
-        recs = [parse_doc(h, line) for h in hits["hits"]]
-        return [r for r in recs if isinstance(r, tuple)]
+        from ._table import parse_items
+
+        return parse_items(parse_doc, hits["hits"], line)
     if "start_time" not in doc and "dest_port" not in doc and "dest_name_aggr" not in doc:
         return "other"
     start = doc.get("start_time")

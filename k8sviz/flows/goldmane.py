@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._table import parse_items
 from .calico import _PROTO
 
 __all__ = ["looks_like_goldmane", "parse_goldmane"]
@@ -122,8 +123,7 @@ def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...
         raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
     items = obj.get("items")
     if isinstance(items, list):  # a Whisker list response
-        recs = [parse_goldmane(i, line) for i in items]
-        return [r for r in recs if isinstance(r, tuple)]
+        return parse_items(parse_goldmane, items, line)
     key = obj.get("Key")
     if key is None:
         if "source_name" not in obj and "dest_name" not in obj:

@@ -202,3 +202,16 @@ def test_archive_aggregation_matches_the_in_memory_edges(tmp_path, demo_snap, sh
     for col in ("flows", "allowed", "denied", "unknown", "bytes", "ports", "first_seen", "last_seen"):
         assert (merged[f"{col}_a"] == merged[f"{col}_m"]).all(), col
     assert set(a["sources"]) == {"goldmane"}
+
+
+def test_a_bad_item_of_a_list_response_costs_only_itself(tmp_path, demo_snap):
+    items = [whisker(FRONTEND, CART, 7070, "Allow"), whisker(FRONTEND, CART, 8080, "Deny"),
+             whisker(CART, PUB, 443, "Deny", "Src")]
+    items[1]["policies"] = "not an object"
+    p = tmp_path / "whisker.json"
+    p.write_text(json.dumps({"total": 3, "items": items}, indent=1))
+    with pytest.warns(k8sviz.FlowWarning, match="1 malformed"):
+        df = k8sviz.load_flows(p, snapshot=demo_snap)
+    assert len(df) == 2
+    (problem,) = k8sviz.flow_report(df)["problems"]
+    assert problem["kind"] == "malformed" and "item 1" in problem["message"] and "policies" in problem["message"]

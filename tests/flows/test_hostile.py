@@ -80,3 +80,17 @@ def test_a_list_where_a_port_belongs_names_file_and_line(tmp_path, demo_snap):
         warnings.simplefilter("ignore", k8sviz.FlowWarning)
         df = k8sviz.load_flows(path, snapshot=demo_snap)
     assert len(df) == 4 and "source port 70000" in df.attrs["k8sviz"]["problems"][0]["message"]
+
+
+def test_a_bad_hit_of_a_calico_search_response_costs_only_itself(tmp_path, demo_snap):
+    docs = json.loads(k8sviz.demo_path("flows/calico.json").read_text())[:3]
+    response = {"took": 3, "hits": {"total": {"value": 4}, "hits": [{"_source": docs[0]}, [1, 2], docs[1], {"_source": docs[2]}]}}
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(response))
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        df = k8sviz.load_flows(path, snapshot=demo_snap)
+    report = k8sviz.flow_report(df)
+    assert len(df) == 3
+    (problem,) = report["problems"]
+    assert problem["kind"] == "malformed" and "item 1" in problem["message"] and problem["line"] == 1
