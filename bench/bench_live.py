@@ -18,6 +18,7 @@ Run::
 
     python bench/bench_live.py            # 50,000 pods, 5,000 policies, best of 5 rounds
     python bench/bench_live.py --pods 5000 --repeat 1
+    python bench/bench_live.py --page-ms 20 --repeat 2   # a server that spends 20 ms per page
 """
 
 from __future__ import annotations
@@ -145,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pods", type=int, default=50_000)
     ap.add_argument("--policies", type=int, default=5_000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument(
+        "--page-ms", type=float, default=0.0,
+        help="server time per list page, for every step alike (default 0: the test server answers "
+             "at once from pages it already holds; a real API server reads and encodes each page)",
+    )
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -157,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         kc = str(srv.kubeconfig(tmp / "kubeconfig"))
         paths = planned_paths(srv)
         k8sviz.snapshot_cluster(kubeconfig=kc, progress=io.StringIO())  # warm-up (imports)
+        for path in paths if args.page_ms else ():
+            srv.delay[path] = args.page_ms / 1000  # every page of the list, first and continued
 
         quiet = io.StringIO()
         copies: list[Any] = []
@@ -190,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = sum(1 for r in srv.requests if r.path != "/apis") // (args.repeat * 4 + 1)
     print(f"cluster: {args.pods:,} pods, {args.policies:,} policies, {len(objects):,} objects "
           f"(generated in {gen:.1f} s); {n_items:,} items, {n_bytes / 1e6:.0f} MB JSON in ~{pages} pages "
-          f"of {live.PAGE_SIZE}; best of {args.repeat}")
+          f"of {live.PAGE_SIZE}; server time per page {args.page_ms:g} ms; best of {args.repeat}")
     print()
     print(f"| {'step':<44} | {'seconds':>8} | {'x floor':>7} |")
     print(f"|{'-' * 46}|{'-' * 10}|{'-' * 9}|")
