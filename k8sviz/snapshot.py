@@ -781,6 +781,7 @@ class Snapshot:
             "pods": len(self.pods),
             "synthesized pods": sum(p.synthesized for p in self.pods),
             "hostNetwork pods": sum(p.host_network for p in self.pods),
+            "terminated pods": sum(p.terminated for p in self.pods),
             "services": len(self.services),
             "ingresses": len(self.ingresses),
             "network policies": len(self.network_policies),

@@ -36,6 +36,7 @@ def test_terminated_property():
     phases = {p.name: p.terminated for p in snap.pods}
     assert phases == {"a-job-28f1x": True, "web-1": False, "db-1": False}
     assert not any(w.code == "pod-ip-conflict" for w in snap.warnings)
+    assert snap.counts()["terminated pods"] == 1 and snap.counts()["pods"] == 3
 
 
 @pytest.mark.parametrize("web_first", [False, True])
