@@ -13,6 +13,7 @@ pod/workload/node/external), :mod:`.compare` (edges, windows, clock skew, intent
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import warnings
 from collections.abc import Iterable
@@ -67,6 +68,18 @@ def _files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return out
 
 
+_PROBE = 50  # records looked at to recognise a file's format
+
+
+def _loads_or_none(data: bytes) -> Any:
+    import orjson
+
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _detect(path: Path, report: Report) -> tuple[str | None, bool]:
     """``(format, line_mode)`` of a file from its name and first bytes."""
     import orjson
@@ -81,25 +94,31 @@ def _detect(path: Path, report: Report) -> tuple[str | None, bool]:
     text = head(path).lstrip()
     if not text:
         return None, True
-    if text[:1] not in b"[{":
-        return "csv", True
+    # The first object that looks like a known format decides, so one junk or tampered
+    # record at the top does not hide the file's format.
     first = text.split(b"\n", 1)[0]
-    obj: Any = None
     lines = True
     try:
-        obj = orjson.loads(first)
+        candidates = [orjson.loads(first), *(_loads_or_none(b) for b in text.split(b"\n")[1:_PROBE])]
     except orjson.JSONDecodeError:
+        if text[:1] not in b"[{":
+            return "csv", True
         lines = False
-        obj = next((orjson.loads(b) for _, b in iter_objects(path, Report())), None)
-    if isinstance(obj, list):
+        candidates = [_loads_or_none(b) for _, b in itertools.islice(iter_objects(path, Report()), _PROBE)]
+    if candidates and isinstance(candidates[0], list):
         lines = False
-        obj = obj[0] if obj else None
-    if looks_like_hubble(obj):
-        return "hubble", lines
-    if looks_like_goldmane(obj):  # before Calico: a Whisker object has Calico's field names
-        return "goldmane", lines
-    if looks_like_calico(obj):
-        return "calico", lines
+    flat: list[Any] = []
+    for c in candidates:
+        flat.extend(c[:_PROBE] if isinstance(c, list) else [c])
+    for obj in flat[:_PROBE]:
+        if looks_like_hubble(obj):
+            return "hubble", lines
+        if looks_like_goldmane(obj):  # before Calico: a Whisker object has Calico's field names
+            return "goldmane", lines
+        if looks_like_calico(obj):
+            return "calico", lines
+    if text[:1] not in b"[{":  # a CSV header can be valid JSON too (a bare number or string)
+        return "csv", True
     report.problem("unknown-format", str(path), 1, "neither Hubble, Calico, Goldmane nor CSV flows")
     return None, lines
 

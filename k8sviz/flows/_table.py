@@ -752,12 +752,23 @@ def iter_lines(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
 _TOKENS = re.compile(rb'[{}"\\\n]')
 
 
+_BETWEEN = b" \t\r\n,[]"  # what may separate the objects of an array or a stream
+
+
 def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
     """Yield ``(line_number, bytes)`` of every top-level JSON object in a stream of objects.
 
     Handles a JSON array of objects (``[{...}, {...}]``) and concatenated pretty-printed
-    objects, reading 1 MiB blocks; brackets and commas between objects are ignored.
+    objects, reading 1 MiB blocks; brackets and commas between objects are ignored, and any
+    other text outside the objects is a ``malformed`` problem (never skipped silently).
     """
+    file = str(path)
+
+    def gap(text: bytes, line: int) -> None:
+        junk = text.strip(_BETWEEN)
+        if junk:
+            report.problem("malformed", file, line, f"text outside any JSON object skipped: {junk[:60]!r}")
+
     depth = 0
     in_str = False
     skip = -1  # index in the current block of a character escaped by a backslash
@@ -772,6 +783,7 @@ def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
                 if not block:
                     break
                 start = 0 if depth else -1
+                after = 0  # where the text outside objects began in this block (depth 0)
                 for m in _TOKENS.finditer(block):
                     i = m.start()
                     c = block[i]
@@ -790,6 +802,7 @@ def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
                         in_str = True
                     elif c == 123:  # {
                         if depth == 0:
+                            gap(block[after:i], lineno)
                             start = i
                             start_line = lineno
                             parts = []
@@ -801,9 +814,12 @@ def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
                             yield start_line, b"".join(parts)
                             parts = []
                             start = -1
+                            after = i + 1
                 skip = 0 if skip == len(block) else -1
                 if depth and start >= 0:
                     parts.append(block[start:])
+                elif not depth:
+                    gap(block[after:], lineno)
     except EOFError:
         report.problem("truncated", str(path), lineno, "compressed stream ends early (file cut mid-write?)")
         return

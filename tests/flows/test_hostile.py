@@ -94,3 +94,32 @@ def test_a_bad_hit_of_a_calico_search_response_costs_only_itself(tmp_path, demo_
     assert len(df) == 3
     (problem,) = report["problems"]
     assert problem["kind"] == "malformed" and "item 1" in problem["message"] and problem["line"] == 1
+
+
+def test_a_junk_first_record_does_not_hide_the_format(tmp_path, demo_snap):
+    from tests.flows.test_goldmane import CART, FRONTEND, emitter
+
+    good = [emitter(FRONTEND, CART, 7070, 1), emitter(FRONTEND, CART, 7070, 2)]
+    for junk in ({}, {"Key": None, "start_time": 1}, [1, 2], "text", 7):
+        path = tmp_path / "goldmane.jsonl"
+        path.write_text("\n".join(json.dumps(r) for r in [junk, *good]) + "\n")
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            df = k8sviz.load_flows(path, snapshot=demo_snap)
+        report = k8sviz.flow_report(df)
+        assert report["sources"][0]["format"] == "goldmane", junk
+        assert len(df) == 2 and sum(report["problem_counts"].values()) + sum(
+            report["sources"][0]["skipped"].values()
+        ) == 1, junk
+
+
+def test_text_between_the_objects_of_an_array_is_reported(tmp_path, demo_snap):
+    docs = json.loads(k8sviz.demo_path("flows/calico.json").read_text())[:2]
+    path = tmp_path / "calico.json"
+    path.write_text("[\n" + json.dumps(docs[0], indent=2) + ',\n  42, "junk",\n' + json.dumps(docs[1], indent=2) + "\n]\n")
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        df = k8sviz.load_flows(path, snapshot=demo_snap)
+    (problem,) = k8sviz.flow_report(df)["problems"]
+    assert len(df) == 2 and problem["kind"] == "malformed" and "42" in problem["message"]
+    assert problem["line"] > 2  # where the junk is, not line 1
