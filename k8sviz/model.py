@@ -20,7 +20,11 @@ from typing import Any
 from .errors import PolicyError
 
 __all__ = [
+    "ADMIN_KINDS",
     "NAMESPACE_NAME_LABEL",
+    "AdminPeer",
+    "AdminPolicy",
+    "AdminRule",
     "PROTOCOLS",
     "Container",
     "ContainerPort",
@@ -41,6 +45,7 @@ __all__ = [
     "ServicePort",
     "Workload",
     "live_pod_by_ip",
+    "parse_admin_policy",
     "valid_label_key",
     "valid_label_value",
 ]
@@ -867,6 +872,207 @@ def parse_network_policy(
         types = ("Ingress", "Egress") if egress else ("Ingress",)
         implied = True
     return NetworkPolicy(ns, name, selector, types, ingress, egress, implied)
+
+
+# --------------------------------------------------------------------------------------------
+# AdminNetworkPolicy / BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1)
+
+ADMIN_KINDS = ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy")
+ADMIN_ACTIONS = ("Allow", "Deny", "Pass")
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPeer:
+    """One ``from``/``to`` entry of an admin rule; exactly one field is set.
+
+    ``pods`` pairs a namespace selector with a pod selector (AND); ``namespaces`` selects every
+    pod of the matching namespaces; ``networks`` (egress) match any address in the CIDRs, pod
+    addresses included; ``nodes`` (egress) the addresses of the matching nodes.  ``unknown``
+    names a peer with no field this version knows (the API says: fail closed).
+    """
+
+    namespaces: LabelSelector | None = None
+    pods: tuple[LabelSelector, LabelSelector] | None = None
+    networks: tuple[IPBlock, ...] = ()
+    nodes: LabelSelector | None = None
+    domain_names: tuple[str, ...] = ()
+    unknown: str = ""
+
+    def __str__(self) -> str:
+        if self.namespaces is not None:
+            return f"namespaces [{self.namespaces}]"
+        if self.pods is not None:
+            return f"pods [{self.pods[1]}] in namespaces [{self.pods[0]}]"
+        if self.networks:
+            return "networks " + ", ".join(b.cidr for b in self.networks)
+        if self.nodes is not None:
+            return f"nodes [{self.nodes}]"
+        if self.domain_names:
+            return "domainNames " + ", ".join(self.domain_names)
+        return f"unknown peer ({self.unknown})"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminRule:
+    """``ports`` None: every port.  A named port matches the container port of that name, with
+    its own protocol, on the destination pod."""
+
+    name: str
+    action: str  # Allow, Deny, Pass
+    peers: tuple[AdminPeer, ...]
+    ports: tuple[PolicyPort, ...] | None = None
+
+    def __str__(self) -> str:
+        ports = "any port" if self.ports is None else ", ".join(
+            f"{p.port}" if isinstance(p.port, str) else str(p) for p in self.ports
+        )
+        label = f" {self.name!r}" if self.name else ""
+        return f"{self.action}{label}: {' OR '.join(str(p) for p in self.peers)} on {ports}"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPolicy:
+    """An AdminNetworkPolicy (``priority`` 0-1000, lower first) or the
+    BaselineAdminNetworkPolicy (``priority`` None).  ``subject`` is ``(namespace selector,
+    pod selector)``; a ``namespaces`` subject has an empty pod selector."""
+
+    kind: str
+    name: str
+    priority: int | None
+    subject: tuple[LabelSelector, LabelSelector]
+    ingress: tuple[AdminRule, ...] = ()
+    egress: tuple[AdminRule, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+    @property
+    def baseline(self) -> bool:
+        return self.kind == "BaselineAdminNetworkPolicy"
+
+
+def _admin_selector_pair(raw: Any, where: str, source: str, obj: str) -> tuple[LabelSelector, LabelSelector]:
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where} must be an object", source=source, obj=obj)
+    return (
+        LabelSelector.parse(raw.get("namespaceSelector") or {}, f"{where}.namespaceSelector", source=source, obj=obj),
+        LabelSelector.parse(raw.get("podSelector") or {}, f"{where}.podSelector", source=source, obj=obj),
+    )
+
+
+def _admin_peer(raw: Any, where: str, egress: bool, source: str, obj: str) -> AdminPeer:
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where} must be an object", source=source, obj=obj)
+    known = ("namespaces", "pods", "networks", "nodes", "domainNames") if egress else ("namespaces", "pods")
+    present = [k for k in known if k in raw]
+    if len(present) > 1:
+        raise PolicyError(f"{where}: set exactly one of {', '.join(present)}", source=source, obj=obj)
+    if not present:
+        return AdminPeer(unknown=", ".join(map(str, raw)) or "empty")
+    key = present[0]
+    val = raw[key]
+    if key == "namespaces":
+        return AdminPeer(namespaces=LabelSelector.parse(val or {}, f"{where}.namespaces", source=source, obj=obj))
+    if key == "pods":
+        return AdminPeer(pods=_admin_selector_pair(val, f"{where}.pods", source, obj))
+    if key == "nodes":
+        return AdminPeer(nodes=LabelSelector.parse(val or {}, f"{where}.nodes", source=source, obj=obj))
+    if not isinstance(val, list) or not val:
+        raise PolicyError(f"{where}.{key} must be a non-empty list", source=source, obj=obj)
+    if key == "domainNames":
+        return AdminPeer(domain_names=tuple(str(d) for d in val))
+    return AdminPeer(
+        networks=tuple(_ip_block({"cidr": c}, f"{where}.networks[{i}]", source, obj) for i, c in enumerate(val))
+    )
+
+
+def _admin_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise PolicyError(
+            f"{where} must set exactly one of portNumber, portRange, namedPort", source=source, obj=obj
+        )
+    (key, val), = raw.items()
+    if key == "namedPort":
+        if not isinstance(val, str) or not valid_port_name(val):
+            raise PolicyError(f"{where}: {val!r} is not a valid port name", source=source, obj=obj)
+        return PolicyPort("TCP", val)  # the protocol is the named container port's own
+    if key == "portNumber":
+        if not isinstance(val, dict):
+            raise PolicyError(f"{where}.portNumber must be an object", source=source, obj=obj)
+        return _policy_port({"protocol": val.get("protocol"), "port": val.get("port")}, f"{where}.portNumber", source, obj)
+    if key == "portRange":
+        if not isinstance(val, dict) or not isinstance(val.get("start"), int) or not isinstance(val.get("end"), int):
+            raise PolicyError(f"{where}.portRange needs start and end", source=source, obj=obj)
+        return _policy_port(
+            {"protocol": val.get("protocol"), "port": val["start"], "endPort": val.get("end")},
+            f"{where}.portRange", source, obj,
+        )
+    raise PolicyError(f"{where}: unknown port field {key!r}", source=source, obj=obj)
+
+
+def _admin_rules(raw: Any, key: str, baseline: bool, source: str, obj: str) -> tuple[AdminRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise PolicyError(f"spec.{key} must be a list", source=source, obj=obj)
+    peer_key = "from" if key == "ingress" else "to"
+    actions = ("Allow", "Deny") if baseline else ADMIN_ACTIONS
+    rules = []
+    for i, r in enumerate(raw):
+        where = f"spec.{key}[{i}]"
+        if not isinstance(r, dict):
+            raise PolicyError(f"{where} must be an object", source=source, obj=obj)
+        action = r.get("action")
+        if action not in actions:
+            raise PolicyError(f"{where}: action must be one of {', '.join(actions)}, not {action!r}", source=source, obj=obj)
+        peers = r.get(peer_key)
+        if not isinstance(peers, list) or not peers:
+            raise PolicyError(f"{where}.{peer_key} must be a non-empty list", source=source, obj=obj)
+        ports = r.get("ports")
+        if ports is not None and (not isinstance(ports, list) or not ports):
+            raise PolicyError(f"{where}.ports must be a non-empty list", source=source, obj=obj)
+        name = r.get("name") or ""
+        rules.append(
+            AdminRule(
+                str(name),
+                str(action),
+                tuple(_admin_peer(p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj) for j, p in enumerate(peers)),
+                None if ports is None else tuple(_admin_port(p, f"{where}.ports[{j}]", source, obj) for j, p in enumerate(ports)),
+            )
+        )
+    return tuple(rules)
+
+
+def parse_admin_policy(obj: Mapping[str, Any], source: str = "") -> AdminPolicy:
+    """An AdminNetworkPolicy or BaselineAdminNetworkPolicy (v1alpha1) from its raw object."""
+    kind = obj.get("kind")
+    name = _meta(obj).get("name")
+    ref = f"{kind}/{name}"
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        raise PolicyError("spec is missing", source=source, obj=ref)
+    baseline = kind == "BaselineAdminNetworkPolicy"
+    priority = None
+    if not baseline:
+        priority = spec.get("priority")
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 1000:
+            raise PolicyError(f"spec.priority must be a number from 0 to 1000, not {priority!r}", source=source, obj=ref)
+    subj = spec.get("subject")
+    if not isinstance(subj, dict) or len([k for k in ("namespaces", "pods") if k in subj]) != 1:
+        raise PolicyError("spec.subject must set exactly one of namespaces, pods", source=source, obj=ref)
+    if "namespaces" in subj:
+        subject = (LabelSelector.parse(subj["namespaces"] or {}, "spec.subject.namespaces", source=source, obj=ref), LabelSelector())
+    else:
+        subject = _admin_selector_pair(subj["pods"], "spec.subject.pods", source, ref)
+    return AdminPolicy(
+        str(kind),
+        str(name),
+        priority,
+        subject,
+        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref),
+        _admin_rules(spec.get("egress"), "egress", baseline, source, ref),
+    )
 
 
 def label_problems(labels: Mapping[str, str]) -> Iterable[str]:

@@ -28,6 +28,7 @@ import orjson
 from ._version import __version__
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
+    AdminPolicy,
     ContainerCache,
     LoadWarning,
     Namespace,
@@ -39,6 +40,7 @@ from .model import (
     Ingress,
     Workload,
     label_problems,
+    parse_admin_policy,
     valid_label_key,
     valid_label_value,
     parse_ingress,
@@ -563,6 +565,8 @@ class Snapshot:
     ingresses: tuple[Ingress, ...] = ()
     network_policies: tuple[NetworkPolicy, ...] = ()
     other_policies: tuple[RawPolicy, ...] = ()
+    #: AdminNetworkPolicies by (priority, name), then the BaselineAdminNetworkPolicy.
+    admin_policies: tuple[AdminPolicy, ...] = ()
     warnings: tuple[LoadWarning, ...] = ()
     coverage: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
@@ -716,9 +720,13 @@ class Snapshot:
             guarded(parse_network_policy, o, w, w, warn) for o, w in by_plural.get("networkpolicies", ())
         )
         raw_policies = []
+        admin: list[AdminPolicy] = []
         for plural, items in sorted(by_plural.items()):
             if plural in _RAW_PLURALS:
-                for obj, _ in items:
+                for obj, w in items:
+                    if plural in _ADMIN_PLURALS and str(obj.get("apiVersion")) == _ADMIN_VERSION:
+                        admin.append(guarded(parse_admin_policy, obj, w, w))
+                        continue
                     m = obj["metadata"]
                     # A copy: the sanitiser may have handed back the caller's own object.
                     raw_policies.append(
@@ -746,6 +754,7 @@ class Snapshot:
             ingresses=ingresses,
             network_policies=policies,
             other_policies=tuple(raw_policies),
+            admin_policies=tuple(sorted(admin, key=lambda a: (a.baseline, a.priority or 0, a.name))),
             warnings=tuple(warnings),
         )
 
@@ -785,6 +794,7 @@ class Snapshot:
             "services": len(self.services),
             "ingresses": len(self.ingresses),
             "network policies": len(self.network_policies),
+            "admin network policies": len(self.admin_policies),
         }
         for kind, n in sorted(Counter(p.kind for p in self.other_policies).items()):
             c[f"{kind} (not evaluated)"] = n
@@ -885,6 +895,8 @@ class Snapshot:
         )
 
 
+_ADMIN_PLURALS = frozenset(("adminnetworkpolicies", "baselineadminnetworkpolicies"))
+_ADMIN_VERSION = "policy.networking.k8s.io/v1alpha1"
 _RAW_PLURALS = frozenset(RAW_POLICY_KINDS.values()) | {
     p.replace(".crd.projectcalico.org", ".projectcalico.org") for p in RAW_POLICY_KINDS.values()
 }

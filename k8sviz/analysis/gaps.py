@@ -123,15 +123,40 @@ def _isolation(ctx: _Ctx) -> None:
                 continue
             done.add((p.workload_key, fid))
             pods = [q.key for q in ctx.pods_by_wl[p.workload_key] if q.key not in by_dir[d]]
+            admin = _admin_denies(ctx, p, d.lower())
+            detail = (
+                f"{p.workload_kind} {p.workload_key}: no NetworkPolicy with policyTypes {d} selects "
+                f"{len(pods)} pod(s), so all {d.lower()} traffic is allowed"
+            )
+            if admin:
+                # Cluster-scoped denies restrict it (a baseline default-deny, say): not "all
+                # traffic allowed", but the namespace owners have no policy of their own.
+                detail = (
+                    f"{p.workload_kind} {p.workload_key}: no NetworkPolicy with policyTypes {d} selects "
+                    f"{len(pods)} pod(s); only admin policies with Deny rules restrict its "
+                    f"{d.lower()} ({', '.join(admin)}; reach.explain says what they decide)"
+                )
             ctx.add(
                 fid,
                 p.namespace,
                 p.workload,
-                f"{p.workload_kind} {p.workload_key}: no NetworkPolicy with policyTypes {d} selects "
-                f"{len(pods)} pod(s), so all {d.lower()} traffic is allowed",
-                {"workload": p.workload_key, "pods": pods, "direction": d.lower()},
+                detail,
+                {"workload": p.workload_key, "pods": pods, "direction": d.lower(), "admin_policies": admin},
                 workload=p.workload_key,
+                severity="low" if admin else None,
             )
+
+
+def _admin_denies(ctx: _Ctx, pod: Any, direction: str) -> list[str]:
+    """Admin and baseline policies with a Deny rule for ``pod`` in ``direction`` (kind/name)."""
+    out = []
+    for pol in ctx.snap.admin_policies:
+        ns_sel, pod_sel = pol.subject
+        if not (ns_sel.matches(ctx.ns_labels.get(pod.namespace, {})) and pod_sel.matches(pod.labels)):
+            continue
+        if any(r.action == "Deny" for r in (pol.ingress if direction == "ingress" else pol.egress)):
+            out.append(f"{pol.kind}/{pol.name}")
+    return out
 
 
 def _namespaces(ctx: _Ctx) -> None:

@@ -415,16 +415,35 @@ def _verdict_text(v: Any) -> tuple[str, str, str]:
     sides = [x for x in (getattr(v, "egress", None), getattr(v, "ingress", None)) if x is not None]
     if not sides:
         return str(v), "", ""
+    def decided(side: Any) -> Any:
+        """The admin or baseline rule that decided this side, if one did."""
+        for d in (getattr(side, "admin", None), getattr(side, "baseline", None)):
+            if d is not None and d.action != "pass":
+                return d.match
+        return None
+
     if getattr(v, "allowed", False):
-        matches = [m for side in sides for m in getattr(side, "allowed_by", ())]
+        matches = [
+            m
+            for side in sides
+            for m in ([decided(side)] if decided(side) is not None else getattr(side, "allowed_by", ()))
+        ]
         policies = list(dict.fromkeys(m.policy for m in matches))
         rules = [f"{m.policy} {m.direction}[{m.rule}]: {m.text}" for m in matches]
-        dirs = [side.direction for side in sides if getattr(side, "allowed_by", ())]
+        dirs = list(dict.fromkeys(m.direction for m in matches))
         return ", ".join(policies) or "(not isolated)", ",".join(dirs), "; ".join(rules)
     denying = [side for side in sides if not side.allowed]
-    policies = list(dict.fromkeys(p for side in denying for p in side.policies))
+    policies = list(
+        dict.fromkeys(
+            p
+            for side in denying
+            for p in ([decided(side).policy] if decided(side) is not None else side.policies)
+        )
+    )
     rules = [
-        f"{side.direction} of {side.endpoint}: no rule of {', '.join(side.policies)} allows it"
+        f"{side.direction} of {side.endpoint}: denied by {decided(side)}"
+        if decided(side) is not None
+        else f"{side.direction} of {side.endpoint}: no rule of {', '.join(side.policies)} allows it"
         for side in denying
     ]
     return ", ".join(policies), ",".join(side.direction for side in denying), "; ".join(rules)

@@ -165,6 +165,11 @@ class Endpoints:
         hit = self._block_cache[block] = np.unique(np.concatenate(ents)).astype(np.int64)
         return hit
 
+    def network_entities(self, block: IPBlock) -> np.ndarray:
+        """Everything with an address in ``block``, pods included whatever ``ipblocks_match_pods``
+        says: an admin policy's ``networks`` peer matches cluster-internal traffic too."""
+        return np.union1d(self.block_entities(block), self.pods_in_block(block)).astype(np.int64)
+
     def pods_in_block(self, block: IPBlock) -> np.ndarray:
         """Non-hostNetwork pods with an address in ``block`` (whether or not it matches them)."""
         if not hasattr(self, "_pod_v4"):

@@ -1,8 +1,9 @@
 """One evaluation core for every policy dialect: ordered tiers of Allow / Deny / Pass rules.
 
 Endpoints are the snapshot's pods plus the atoms of the external IP space.  Dialect
-translators (``k8s.py`` today; Admin/Baseline, Calico, Cilium later) turn policies into
-:class:`CoreRule` objects over :class:`EndpointSet` selections; the core then
+translators (``admin.py`` for the admin and baseline tiers, ``k8s.py`` for NetworkPolicy;
+Calico and Cilium later) turn policies into :class:`CoreRule` objects over
+:class:`EndpointSet` selections; the core then
 
 1. merges endpoints that no rule can tell apart (same subject/peer memberships, same named
    ports) into *behaviour classes*, so the work scales with distinct behaviours, not pods;

@@ -30,7 +30,8 @@ from ..errors import QueryError
 from ..model import PROTOCOLS, LoadWarning, live_pod_by_ip
 from .endpoints import Endpoints
 from .engine import CoreRule, Engine
-from .k8s import ipblocks_of, named_ports_used, port_cuts, translate
+from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, admin_port_cuts, translate_admin
+from .k8s import K8S_TIER, ipblocks_of, named_ports_used, port_cuts, translate
 from .ports import MAX_PORT, PortSpace
 
 if TYPE_CHECKING:
@@ -86,8 +87,25 @@ class RuleMatch:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """An admin-tier or baseline rule that matched a connection: ``allow``, ``deny`` or ``pass``."""
+
+    match: RuleMatch
+    action: str
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.match}"
+
+
+@dataclass(frozen=True)
 class Side:
-    """How one direction judged a connection: egress of the source or ingress of the destination."""
+    """How one direction judged a connection: egress of the source or ingress of the destination.
+
+    In order: ``admin`` (the first AdminNetworkPolicy rule that matched: an allow or deny is
+    final, a pass hands over), then NetworkPolicy (``isolated`` by ``policies``, ``allowed_by``
+    the rules that allow it), then ``baseline`` (the BaselineAdminNetworkPolicy's first
+    matching rule) for pods no NetworkPolicy isolates.
+    """
 
     direction: str
     endpoint: str
@@ -95,22 +113,36 @@ class Side:
     policies: tuple[str, ...]
     allowed_by: tuple[RuleMatch, ...]
     note: str = ""  # "hostNetwork: not governed", "external address"
+    admin: Decision | None = None
+    baseline: Decision | None = None
 
     @property
     def allowed(self) -> bool:
-        return not self.isolated or bool(self.allowed_by)
+        if self.admin is not None and self.admin.action != "pass":
+            return self.admin.action == "allow"
+        if self.isolated:
+            return bool(self.allowed_by)
+        if self.baseline is not None:
+            return self.baseline.action == "allow"
+        return True
 
     def lines(self) -> list[str]:
         head = f"{self.direction} of {self.endpoint}: "
         if self.note:
             return [head + f"allowed ({self.note})"]
-        if not self.isolated:
-            return [head + "allowed (no policy selects it for " + self.direction + ")"]
-        out = [head + ("allowed" if self.allowed_by else "DENIED") + f"; isolated by {', '.join(self.policies)}"]
-        out += [f"  allowed by {m}" for m in self.allowed_by]
-        if not self.allowed_by:
-            out.append("  no rule of these policies allows it")
-        return out
+        word = "allowed" if self.allowed else "DENIED"
+        if self.admin is not None and self.admin.action != "pass":
+            return [head + f"{word} by {self.admin.match}"]
+        passed = [f"  passed on by {self.admin.match}"] if self.admin is not None else []
+        if self.isolated:
+            out = [head + word + f"; isolated by {', '.join(self.policies)}", *passed]
+            out += [f"  allowed by {m}" for m in self.allowed_by]
+            if not self.allowed_by:
+                out.append("  no rule of these policies allows it")
+            return out
+        if self.baseline is not None:
+            return [head + f"{word} by {self.baseline.match}", *passed]
+        return [head + "allowed (no policy selects it for " + self.direction + ")", *passed]
 
 
 @dataclass(frozen=True)
@@ -168,20 +200,28 @@ class Reachability:
         self.snapshot = snapshot
         self.ipblocks_match_pods = ipblocks_match_pods
         policies = tuple(snapshot.network_policies)
+        admin = tuple(snapshot.admin_policies)
         self._blocks = ipblocks_of(policies)
         self._ends = Endpoints(
-            snapshot.pods, snapshot.namespaces, [b for *_, b in self._blocks], ipblocks_match_pods=ipblocks_match_pods
+            snapshot.pods,
+            snapshot.namespaces,
+            [b for *_, b in self._blocks] + admin_blocks(admin, snapshot.nodes),
+            ipblocks_match_pods=ipblocks_match_pods,
         )
-        self.ports = PortSpace(port_cuts(policies, snapshot.pods))
+        cuts = port_cuts(policies, snapshot.pods)
+        for proto, c in admin_port_cuts(admin, snapshot.pods).items():
+            cuts.setdefault(proto, set()).update(c)
+        self.ports = PortSpace(cuts)
         named: dict[tuple[str, str], np.ndarray] = {}
-        used = sorted(named_ports_used(policies))
+        used = sorted(named_ports_used(policies) | admin_named_ports(admin))
         if used:
             named = {key: np.zeros(self._ends.n, dtype=np.int64) for key in used}
             for i, p in enumerate(snapshot.pods):
                 for key, port in p.named_ports.items():
                     if key in named:
                         named[key][i] = port
-        rules = translate(policies, self._ends, self.ports)
+        admin_rules, admin_warnings = translate_admin(admin, self._ends, self.ports, snapshot.nodes)
+        rules = admin_rules + translate(policies, self._ends, self.ports)
         self._engine = Engine(self._ends.ent_lc, self._ends.n_lc, named, self.ports, rules)
         self._rules: list[CoreRule] = rules
         self.unenforced: tuple[str, ...] = tuple(p.key for p in snapshot.pods if p.host_network)
@@ -205,6 +245,7 @@ class Reachability:
                     + ", ".join(self.unenforced[:5]) + (" ..." if len(self.unenforced) > 5 else ""),
                 )
             )
+        warnings += admin_warnings
         self.warnings: tuple[LoadWarning, ...] = tuple(warnings)
 
     # ------------------------------------------------------------------ endpoints
@@ -324,18 +365,44 @@ class Reachability:
         bm = self._engine.bmap
         b, bo = int(bm[ent]), int(bm[other])
         dst = b if direction == "ingress" else bo
+
+        def matches(r: CoreRule) -> bool:
+            if not _member(r.peer_b, bo):
+                return False
+            words = self._engine.port_block(r, np.asarray([dst]))[0]
+            return bool(int(words[atom // 64]) >> (atom % 64) & 1)
+
+        def match_of(r: CoreRule) -> RuleMatch:
+            assert r.origin is not None
+            return RuleMatch(r.origin.policy, direction, r.origin.index, r.origin.text)
+
+        rules = sorted(
+            (r for r in self._rules if r.direction == direction and r.origin is not None and _member(r.subj_b, b)),
+            key=lambda r: (r.tier, r.priority),
+        )
+        admin = next(
+            (Decision(match_of(r), r.action) for r in rules if r.tier == ADMIN_TIER and matches(r)), None
+        )
+        if admin is not None and admin.action != "pass":
+            return Side(direction, name, False, (), (), admin=admin)
         policies: list[str] = []
-        matches: list[RuleMatch] = []
-        for r in self._rules:
-            if r.direction != direction or r.origin is None or not _member(r.subj_b, b):
+        allowed_by: list[RuleMatch] = []
+        for r in rules:
+            if r.tier != K8S_TIER:
                 continue
             if r.action == "deny":
-                policies.append(r.origin.policy)
-            elif _member(r.peer_b, bo):
-                words = self._engine.port_block(r, np.asarray([dst]))[0]
-                if int(words[atom // 64]) >> (atom % 64) & 1:
-                    matches.append(RuleMatch(r.origin.policy, direction, r.origin.index, r.origin.text))
-        return Side(direction, name, bool(policies), tuple(dict.fromkeys(policies)), tuple(matches))
+                policies.append(r.origin.policy)  # type: ignore[union-attr]
+            elif matches(r):
+                allowed_by.append(match_of(r))
+        baseline = None
+        if not policies:
+            baseline = next(
+                (Decision(match_of(r), r.action) for r in rules if r.tier == BASELINE_TIER and matches(r)), None
+            )
+        return Side(
+            direction, name, bool(policies), tuple(dict.fromkeys(policies)), tuple(allowed_by),
+            admin=admin, baseline=baseline,
+        )
 
     def _pod(self, pod_key: str) -> int:
         i = self._pod_index.get(pod_key)
@@ -355,7 +422,8 @@ class Reachability:
             dict.fromkeys(
                 r.origin.policy
                 for r in self._rules
-                if r.direction == direction and r.action == "deny" and r.origin and _member(r.subj_b, b)
+                if r.direction == direction and r.tier == K8S_TIER and r.action == "deny" and r.origin
+                and _member(r.subj_b, b)
             )
         )
 
@@ -641,6 +709,7 @@ class Reachability:
         return {
             "pods": self._ends.n_pods,
             "policies": len(self.snapshot.network_policies),
+            "admin_policies": len(self.snapshot.admin_policies),
             "behaviour_classes": self._engine.n_b,
             "port_atoms": self.ports.n_atoms,
             "external_blocks": self._ends.ips.n,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import k8sviz
+from k8sviz.snapshot import SnapshotBuilder
 from k8sviz.cli import main
 from k8sviz.errors import LiveError
 from k8sviz.sources import live
@@ -420,3 +421,24 @@ def test_in_cluster_outside_a_pod(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     with pytest.raises(LiveError, match="in-cluster service account"):
         k8sviz.snapshot_cluster(in_cluster=True)
+
+
+def test_admin_network_policies_are_read_live_and_evaluated(apiserver: Any, kubeconfig: Any) -> None:
+    deny = {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+            "metadata": {"name": "deny-all-ingress"},
+            "spec": {"priority": 10, "subject": {"namespaces": {}},
+                     "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]}}
+    banp = {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "BaselineAdminNetworkPolicy",
+            "metadata": {"name": "default"}, "spec": {"subject": {"namespaces": {}}}}
+    objs = [*small(), deny, banp]
+    srv = apiserver(objs)
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert [a.key for a in snap.admin_policies] == ["deny-all-ingress", "default"]
+    assert snap.coverage["adminnetworkpolicies"] == "ok" and not snap.other_policies
+    b = SnapshotBuilder()
+    for o in objs:
+        b.add(o, "offline")
+    assert b.build().admin_policies == snap.admin_policies
+    v = k8sviz.reachability(snap).explain("shop/web-1", "pay/api-1", 80)
+    assert not v.allowed and v.ingress.admin is not None
+    assert v.ingress.admin.match.policy == "AdminNetworkPolicy/deny-all-ingress"

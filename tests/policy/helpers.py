@@ -48,3 +48,19 @@ def snapshot(*objs: dict[str, Any]):
     for o in objs:
         b.add(o, "test")
     return b.build()
+
+
+def node(name: str, ip: str, **labels: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": dict(labels)},
+        "status": {"addresses": [{"type": "InternalIP", "address": ip}]},
+    }
+
+
+def anp(name: str, spec: dict[str, Any], *, baseline: bool = False) -> dict[str, Any]:
+    return {
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": "BaselineAdminNetworkPolicy" if baseline else "AdminNetworkPolicy",
+        "metadata": {"name": name},
+        "spec": spec,
+    }

@@ -1,7 +1,8 @@
-"""A deliberately plain NetworkPolicy evaluator: one connection at a time, from the API docs.
+"""A deliberately plain policy evaluator: one connection at a time, from the API docs.
 
-It shares nothing with k8sviz.policy; it only reads the model dataclasses.  Endpoints are
-Pods or external IP strings.
+NetworkPolicy (networking.k8s.io/v1), and AdminNetworkPolicy / BaselineAdminNetworkPolicy
+(policy.networking.k8s.io/v1alpha1) around it.  It shares nothing with k8sviz.policy; it only
+reads the model dataclasses.  Endpoints are Pods or external IP strings.
 """
 
 from __future__ import annotations
@@ -95,10 +96,85 @@ def _selects(pol, pod):
     return (not pod.host_network) and pod.namespace == pol.namespace and selector_ok(pol.pod_selector, pod.labels)
 
 
+def _address(ep):
+    """The address traffic from or to ``ep`` carries: a pod's IPs, a host pod's host IP."""
+    if not _is_pod(ep):
+        return [ep]
+    if ep.host_network:
+        return [ep.host_ip] if ep.host_ip else list(ep.ips[:1])
+    return list(ep.ips)
+
+
+def admin_peer_ok(snap, peer, ep):
+    """An AdminNetworkPolicy peer (namespaces, pods, networks, nodes) matching ``ep``."""
+    if peer.namespaces is not None or peer.pods is not None:
+        if not _is_pod(ep) or ep.host_network:
+            return False  # "host-networked pods are not included in this type of peer"
+        ns_sel, pod_sel = (peer.namespaces, None) if peer.namespaces is not None else peer.pods
+        return selector_ok(ns_sel, _ns_labels(snap, ep.namespace)) and (
+            pod_sel is None or selector_ok(pod_sel, ep.labels)
+        )
+    if peer.networks:  # "cluster-internal traffic will be checked against the rule as well"
+        return any(_in_block(b, a) for b in peer.networks for a in _address(ep))
+    if peer.nodes is not None:  # "the nodeIPs": a node's address, so not a pod network address
+        if _is_pod(ep) and not ep.host_network:
+            return False
+        node_ips = {ip for n in snap.nodes if selector_ok(peer.nodes, n.labels) for ip in n.internal_ips}
+        return any(ipaddress.ip_address(a) in {ipaddress.ip_address(x) for x in node_ips} for a in _address(ep))
+    return False  # domainNames: not judged; unknown peers are handled by the caller
+
+
+def admin_port_ok(rule, dst, proto, port):
+    if rule.ports is None:
+        return True
+    for pp in rule.ports:
+        if isinstance(pp.port, str):  # a named port, whatever its protocol
+            if _is_pod(dst) and _named(dst, pp.port, proto) == port:
+                return True
+        elif pp.protocol == proto and pp.port <= port <= (pp.end_port or pp.port):
+            return True
+    return False
+
+
+def _admin_subject(snap, pol, pod):
+    ns_sel, pod_sel = pol.subject
+    return (not pod.host_network) and selector_ok(ns_sel, _ns_labels(snap, pod.namespace)) and selector_ok(pod_sel, pod.labels)
+
+
+def admin_decision(snap, policies, ep, other, proto, port, direction):
+    """The action of the first matching rule (Allow, Deny, Pass) of ``policies`` in order, or None."""
+    for pol in policies:
+        if not _admin_subject(snap, pol, ep):
+            continue
+        for rule in pol.egress if direction == "egress" else pol.ingress:
+            dst = other if direction == "egress" else ep
+            if any(p.unknown for p in rule.peers) and rule.action != "Allow":
+                return "Deny"  # fail closed: "treat the rule as a 'Deny all' rule"
+            if any(admin_peer_ok(snap, p, other) for p in rule.peers if not p.unknown) and admin_port_ok(
+                rule, dst, proto, port
+            ):
+                return rule.action
+    return None
+
+
 def side_ok(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     """Whether ``ep`` lets the connection out (egress) or in (ingress)."""
     if not _is_pod(ep) or ep.host_network:
         return True
+    admins = sorted((p for p in snap.admin_policies if not p.baseline), key=lambda p: (p.priority, p.name))
+    action = admin_decision(snap, admins, ep, other, proto, port, direction)
+    if action in ("Allow", "Deny"):
+        return action == "Allow"
+    # Pass, or no admin rule: NetworkPolicy, then the baseline for pods it does not select.
+    verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
+    if verdict is not None:
+        return verdict
+    baselines = sorted((p for p in snap.admin_policies if p.baseline), key=lambda p: p.name)
+    return admin_decision(snap, baselines, ep, other, proto, port, direction) != "Deny"
+
+
+def np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
+    """NetworkPolicy's verdict for ``ep`` in ``direction``, or None when no policy isolates it."""
     isolated = False
     for pol in snap.network_policies:
         ptype = "Egress" if direction == "egress" else "Ingress"
@@ -112,7 +188,7 @@ def side_ok(snap, ep, other, proto, port, direction, ipblocks_match_pods):
             dst = other if direction == "egress" else ep
             if peers_ok and port_ok(rule, dst, proto, port):
                 return True
-    return not isolated
+    return False if isolated else None
 
 
 def allowed(snap, src, dst, proto, port, ipblocks_match_pods=False):

@@ -1,0 +1,230 @@
+"""AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1) around NetworkPolicy, rule by rule."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+import k8sviz
+from k8sviz.errors import PolicyError
+
+from .helpers import anp, netpol, node, ns, pod, snapshot
+
+ALL = {"namespaces": {}}
+
+
+def base(*extra):
+    """Two namespaces: web (a, b) and db (d, with a named port), and a hostNetwork agent on a node."""
+    return [
+        ns("web", team="web"),
+        ns("db", team="db"),
+        pod("web", "a", {"app": "a"}, "10.0.0.1"),
+        pod("web", "b", {"app": "b"}, "10.0.0.2"),
+        pod("db", "d", {"app": "d"}, "10.0.0.9", (("sql", 5432, "TCP"), ("stats", 9000, "UDP"))),
+        pod("kube-system", "agent", {"app": "agent"}, "10.0.1.1", host=True, host_ip="10.0.1.1"),
+        node("n1", "10.0.1.1", role="worker"),
+        *extra,
+    ]
+
+
+def reach(*extra, **kw):
+    return k8sviz.reachability(snapshot(*base(*extra)), **kw)
+
+
+def deny_db_from_web(priority=10, action="Deny", name="deny-web"):
+    return anp(name, {
+        "priority": priority,
+        "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+        "ingress": [{"action": action, "from": [{"namespaces": {"matchLabels": {"team": "web"}}}]}],
+    })
+
+
+ONLY_A_TO_D = netpol("db", "only-a", {
+    "podSelector": {},
+    "ingress": [{"from": [{"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "a"}}}]}],
+})
+
+
+def test_admin_deny_beats_a_networkpolicy_allow():
+    r = reach(ONLY_A_TO_D, deny_db_from_web())
+    assert not r.can_reach("web/a", "db/d", 5432)
+    v = r.explain("web/a", "db/d", 5432)
+    assert v.ingress.admin is not None and v.ingress.admin.action == "deny"
+    assert "DENIED by AdminNetworkPolicy/deny-web ingress[0]" in str(v)
+
+
+def test_admin_allow_beats_networkpolicy_isolation():
+    allow_b = anp("allow-b", {
+        "priority": 3,
+        "subject": {"pods": {"namespaceSelector": {"matchLabels": {"team": "db"}}, "podSelector": {}}},
+        "ingress": [{"action": "Allow", "from": [{"pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "b"}}}}],
+                     "ports": [{"portNumber": {"protocol": "TCP", "port": 5432}}]}],
+    })
+    r = reach(ONLY_A_TO_D, allow_b)
+    assert r.can_reach("web/b", "db/d", 5432) and not r.can_reach("web/b", "db/d", 5433)
+    assert "allowed by AdminNetworkPolicy/allow-b ingress[0]" in str(r.explain("web/b", "db/d", 5432))
+    assert r.isolated("db/d", "ingress") and r.selecting_policies("db/d", "ingress") == ["db/only-a"]
+
+
+def test_pass_hands_over_to_networkpolicy_then_baseline():
+    passing = deny_db_from_web(action="Pass", name="pass-web")
+    banp_deny = anp("default", {
+        "subject": ALL,
+        "ingress": [{"action": "Deny", "from": [ALL]}],
+    }, baseline=True)
+    # NetworkPolicy isolates d: it decides (a allowed, b denied), the baseline is not consulted.
+    r = reach(ONLY_A_TO_D, passing, banp_deny)
+    assert r.can_reach("web/a", "db/d", 5432) and not r.can_reach("web/b", "db/d", 5432)
+    lines = str(r.explain("web/a", "db/d", 5432))
+    assert "passed on by AdminNetworkPolicy/pass-web ingress[0]" in lines and "allowed by db/only-a" in lines
+    # Without NetworkPolicy the baseline decides what was passed to it.
+    r = reach(passing, banp_deny)
+    assert not r.can_reach("web/a", "db/d", 5432)
+    assert "DENIED by BaselineAdminNetworkPolicy/default ingress[0]" in str(r.explain("web/a", "db/d", 5432))
+    # A Deny in an earlier admin rule is final even with a later Pass.
+    assert not reach(deny_db_from_web(priority=1), passing).can_reach("web/a", "db/d", 5432)
+
+
+def test_priority_order_and_ties():
+    allow = anp("z-allow", {
+        "priority": 5, "subject": ALL, "ingress": [{"action": "Allow", "from": [ALL]}],
+    })
+    assert reach(deny_db_from_web(priority=1), allow).can_reach("web/a", "db/d", 5432) is False
+    assert reach(deny_db_from_web(priority=9), allow).can_reach("web/a", "db/d", 5432) is True
+    tie = reach(deny_db_from_web(priority=5, name="a-deny"), allow)
+    assert not tie.can_reach("web/a", "db/d", 5432)  # same priority: by name, a-deny first
+    assert any(w.code == "admin-priority-tie" and "a-deny, z-allow" in w.message for w in tie.warnings)
+
+
+def test_baseline_only_for_pods_no_networkpolicy_selects():
+    banp = anp("default", {
+        "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+        "ingress": [{"action": "Deny", "from": [{"namespaces": {"matchLabels": {"team": "web"}}}],
+                     "ports": [{"portRange": {"protocol": "TCP", "start": 5000, "end": 6000}}]}],
+    }, baseline=True)
+    r = reach(banp)
+    assert not r.can_reach("web/a", "db/d", 5432) and r.can_reach("web/a", "db/d", 8080)
+    assert r.can_reach("db/d", "web/a", 5432)  # the web pods are not its subject
+    assert reach(ONLY_A_TO_D, banp).can_reach("web/a", "db/d", 5432)  # NetworkPolicy decides
+
+
+def test_networks_match_pod_addresses_and_nodes_match_node_addresses():
+    egress = anp("egress", {
+        "priority": 1, "subject": {"namespaces": {"matchLabels": {"team": "web"}}},
+        "egress": [
+            {"action": "Deny", "to": [{"networks": ["10.0.0.8/29"]}]},
+            {"action": "Deny", "to": [{"nodes": {"matchLabels": {"role": "worker"}}}]},
+        ],
+    })
+    for match_pods in (False, True):
+        r = reach(egress, ipblocks_match_pods=match_pods)
+        assert not r.can_reach("web/a", "db/d", 5432)  # 10.0.0.9 is in 10.0.0.8/29
+        assert r.can_reach("web/a", "web/b", 80)
+        assert not r.can_reach("web/a", "10.0.1.1", 10250)  # the node
+        assert not r.can_reach("web/a", "kube-system/agent", 10250)  # a hostNetwork pod on it
+        assert r.can_reach("web/a", "10.0.1.2", 10250)
+
+
+def test_named_port_matches_its_own_protocol():
+    allow_stats = anp("stats", {
+        "priority": 1, "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+        "ingress": [{"action": "Deny", "from": [ALL], "ports": [{"namedPort": "stats"}]}],
+    })
+    r = reach(allow_stats)
+    assert not r.can_reach("web/a", "db/d", 9000, "UDP")
+    assert r.can_reach("web/a", "db/d", 9000, "TCP") and r.can_reach("web/a", "db/d", 5432)
+
+
+def test_unknown_peers_fail_closed_and_domain_names_are_not_judged():
+    unknown_allow = anp("u-allow", {"priority": 1, "subject": ALL, "ingress": [{"action": "Allow", "from": [{"futurePeer": {}}]}]})
+    unknown_deny = anp("u-deny", {"priority": 2, "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+                                  "ingress": [{"action": "Pass", "from": [{"futurePeer": {}}], "ports": [{"namedPort": "sql"}]}]})
+    r = reach(ONLY_A_TO_D, unknown_allow, unknown_deny)
+    assert not r.can_reach("web/a", "db/d", 5432) and not r.can_reach("web/a", "db/d", 9000, "UDP")
+    assert r.can_reach("web/a", "web/b", 80)  # the Allow with an unknown peer matched nothing
+    assert [w.code for w in r.warnings if w.code.startswith("admin")] == ["admin-unknown-peer"]
+    # networks is an egress peer: in an ingress rule it is a peer this version does not know.
+    ingress_networks = anp("n", {"priority": 1, "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+                                 "ingress": [{"action": "Deny", "from": [{"networks": ["10.9.0.0/16"]}]}]})
+    r = reach(ingress_networks)
+    assert not r.can_reach("web/a", "db/d", 80) and any(w.code == "admin-unknown-peer" for w in r.warnings)
+    domains = anp("dns", {"priority": 1, "subject": ALL, "egress": [{"action": "Allow", "to": [{"domainNames": ["example.com"]}]}]})
+    assert any(w.code == "admin-domain-names" for w in reach(domains).warnings)
+
+
+def test_host_network_pods_are_not_subjects():
+    r = reach(anp("all", {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": [ALL]}],
+                          "egress": [{"action": "Deny", "to": [ALL]}]}))
+    assert r.can_reach("kube-system/agent", "8.8.8.8", 53)
+    assert not r.can_reach("web/a", "db/d", 80)
+    assert r.can_reach("web/a", "8.8.8.8", 53)  # a namespaces peer selects pods, not outside addresses
+
+
+def test_rule_frame_lists_admin_allow_rules():
+    allow = anp("allow-a", {"priority": 1, "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+                            "ingress": [{"name": "from-a", "action": "Allow", "from": [{"pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "a"}}}}]}]})
+    rf = reach(ONLY_A_TO_D, allow).rule_frame(level="pod")
+    row = rf[rf["policy"] == "AdminNetworkPolicy/allow-a"]
+    assert set(zip(row["src"], row["dst"], strict=True)) == {("web/a", "db/d")}
+
+
+def test_snapshot_parses_admin_policies_and_keeps_cluster_network_policy_raw(tmp_path):
+    cnp = {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+           "metadata": {"name": "c"}, "spec": {"tier": "Admin", "priority": 1}}
+    snap = snapshot(*base(deny_db_from_web(), anp("default", {"subject": ALL}, baseline=True), cnp))
+    assert [a.key for a in snap.admin_policies] == ["deny-web", "default"]
+    assert [p.kind for p in snap.other_policies] == ["ClusterNetworkPolicy"]
+    assert snap.counts()["admin network policies"] == 2
+    path = tmp_path / "s.json"
+    snap.save(path)
+    assert [a.key for a in k8sviz.load(path).admin_policies] == ["deny-web", "default"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"priority": 1001, "subject": ALL}, "spec.priority"),
+        ({"priority": "1", "subject": ALL}, "spec.priority"),
+        ({"priority": 1, "subject": {"namespaces": {}, "pods": {}}}, "spec.subject"),
+        ({"priority": 1, "subject": ALL, "ingress": [{"action": "Drop", "from": [ALL]}]}, "action"),
+        ({"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": []}]}, "spec.ingress[0].from"),
+        ({"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/33"]}]}]}, "CIDR"),
+        ({"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portRange": {"start": 9, "end": 1}}]}]}, "endPort"),
+    ],
+)
+def test_invalid_admin_policies_name_file_and_object(tmp_path, spec, message):
+    path = tmp_path / "anp.yaml"
+    path.write_text(yaml.safe_dump(anp("bad", spec)))
+    with pytest.raises(PolicyError) as e:
+        k8sviz.load(path)
+    assert message in str(e.value) and "AdminNetworkPolicy/bad" in str(e.value) and "anp.yaml" in str(e.value)
+
+
+def test_baseline_takes_no_pass_and_warns_when_not_named_default():
+    with pytest.raises(PolicyError, match="action must be one of Allow, Deny"):
+        snapshot(anp("default", {"subject": ALL, "ingress": [{"action": "Pass", "from": [ALL]}]}, baseline=True))
+    r = reach(anp("other", {"subject": ALL}, baseline=True))
+    assert any(w.code == "baseline-not-default" for w in r.warnings)
+
+
+def test_gaps_say_when_only_admin_policies_restrict_a_workload():
+    banp = anp("default", {"subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+                           "ingress": [{"action": "Deny", "from": [ALL]}]}, baseline=True)
+    snap = snapshot(*base(banp))
+    g = k8sviz.gaps(snap)
+    rows = g[g["finding"] == "no-ingress-isolation"].set_index("name")
+    assert rows.loc["d", "severity"] == "low" and rows.loc["d", "evidence"]["admin_policies"] == [
+        "BaselineAdminNetworkPolicy/default"
+    ]
+    assert "only admin policies with Deny rules" in rows.loc["d", "detail"]
+    assert rows.loc["a", "evidence"]["admin_policies"] == [] and rows.loc["a", "severity"] != "low"
+
+
+def test_flow_discrepancies_name_the_admin_rule_that_decided(tmp_path):
+    r = reach(ONLY_A_TO_D, deny_db_from_web())
+    flows = tmp_path / "f.csv"
+    flows.write_text("time,src_ip,dst_ip,dst_port,protocol,verdict\n2026-11-20T10:00:00Z,10.0.0.1,10.0.0.9,5432,TCP,allowed\n")
+    d = k8sviz.flow_discrepancies(k8sviz.load_flows(flows, snapshot=r.snapshot), r)
+    row = d[d["kind"] == "observed-but-policy-denies"].iloc[0]
+    assert row["policy"] == "AdminNetworkPolicy/deny-web" and row["direction"] == "ingress"
+    assert "denied by AdminNetworkPolicy/deny-web ingress[0]" in row["rule"]
