@@ -119,8 +119,7 @@ class Engine:
             iso_e, iso_i = self._renumber(iso["egress"], iso["ingress"])
             self.matrix = self._additive(iso_e, iso_i)
         else:
-            self.matrix = self._direction("egress")
-            self.matrix &= self._direction("ingress")
+            self.matrix = self._general()
 
     def _to_b(self, s: EndpointSet, rep_lc: np.ndarray) -> np.ndarray:
         if s.everything:  # one shared array: every isolated pod has a closing "everything" rule
@@ -244,22 +243,45 @@ class Engine:
             out[:, lo:hi] &= part.transpose(1, 0, 2)
         return out
 
-    def _direction(self, direction: Direction) -> np.ndarray:
+    def _general(self) -> np.ndarray:
+        """Egress AND ingress for any tiers, built in blocks of destination columns.
+
+        Every rule's decision for a (source, destination) cell depends on that cell alone, so
+        each block of destinations is evaluated on its own: memory stays at a few blocks
+        (as in :meth:`_additive`) instead of several dense ``[n, n, W]`` matrices.
+        """
         n, w = self.n_b, self.ports.words
-        allowed = np.zeros((n, n, w), dtype=np.uint64)
-        decided = np.zeros((n, n, w), dtype=np.uint64)
+        out = np.empty((n, n, w), dtype=np.uint64)
+        chunk = max(1, _CHUNK_WORDS // max(1, n * w))
+        ordered = {
+            d: sorted((r for r in self.rules if r.direction == d), key=lambda r: (r.tier, r.priority))
+            for d in ("egress", "ingress")
+        }
+        for lo in range(0, n, chunk):
+            hi = min(n, lo + chunk)
+            block = self._direction(ordered["egress"], lo, hi)
+            block &= self._direction(ordered["ingress"], lo, hi)
+            out[:, lo:hi] = block
+        return out
+
+    def _direction(self, rules: Sequence[CoreRule], lo: int, hi: int) -> np.ndarray:
+        """First-match over ``rules`` (sorted by tier, priority) for destinations ``lo..hi-1``."""
+        n, w = self.n_b, self.ports.words
+        allowed = np.zeros((n, hi - lo, w), dtype=np.uint64)
+        decided = np.zeros((n, hi - lo, w), dtype=np.uint64)
         any_decided = any_blocking = False
-        rules = sorted(
-            (r for r in self.rules if r.direction == direction), key=lambda r: (r.tier, r.priority)
-        )
         for _tier, group in groupby(rules, key=lambda r: r.tier):
             passed: np.ndarray | None = None  # a Pass only skips the rest of its own tier
             for r in group:
                 src, dst = self.src_dst(r)
                 if not len(src) or not len(dst):
                     continue
+                a, b = np.searchsorted(dst, (lo, hi))
+                if a == b:
+                    continue
+                dst = dst[a:b]
                 blk = self.port_block(r, dst)[None, :, :]
-                ix = np.ix_(src, dst)
+                ix = np.ix_(src, dst - lo)
                 # First match wins; an allow only needs masking once something blocked.
                 if any_blocking or (any_decided and r.action != "allow"):
                     blk = blk & ~decided[ix]
