@@ -877,7 +877,7 @@ def parse_network_policy(
 # --------------------------------------------------------------------------------------------
 # AdminNetworkPolicy / BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1)
 
-ADMIN_KINDS = ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy")
+ADMIN_KINDS = ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy")
 ADMIN_ACTIONS = ("Allow", "Deny", "Pass")
 
 
@@ -932,9 +932,11 @@ class AdminRule:
 
 @dataclass(frozen=True, slots=True)
 class AdminPolicy:
-    """An AdminNetworkPolicy (``priority`` 0-1000, lower first) or the
-    BaselineAdminNetworkPolicy (``priority`` None).  ``subject`` is ``(namespace selector,
-    pod selector)``; a ``namespaces`` subject has an empty pod selector."""
+    """A cluster-scoped policy of the admin or baseline tier: an AdminNetworkPolicy
+    (``priority`` 0-1000, lower first), the BaselineAdminNetworkPolicy (``priority`` None), or
+    a ClusterNetworkPolicy of either ``tier``.  ``subject`` is ``(namespace selector, pod
+    selector)``; a ``namespaces`` subject has an empty pod selector.  Rule actions keep the
+    API's words: Allow (ANP/BANP) and Accept (ClusterNetworkPolicy) mean the same."""
 
     kind: str
     name: str
@@ -942,6 +944,7 @@ class AdminPolicy:
     subject: tuple[LabelSelector, LabelSelector]
     ingress: tuple[AdminRule, ...] = ()
     egress: tuple[AdminRule, ...] = ()
+    tier: str = "Admin"  # Admin or Baseline
 
     @property
     def key(self) -> str:
@@ -949,7 +952,7 @@ class AdminPolicy:
 
     @property
     def baseline(self) -> bool:
-        return self.kind == "BaselineAdminNetworkPolicy"
+        return self.tier == "Baseline"
 
 
 def _admin_selector_pair(raw: Any, where: str, source: str, obj: str) -> tuple[LabelSelector, LabelSelector]:
@@ -1011,13 +1014,46 @@ def _admin_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
     raise PolicyError(f"{where}: unknown port field {key!r}", source=source, obj=obj)
 
 
-def _admin_rules(raw: Any, key: str, baseline: bool, source: str, obj: str) -> tuple[AdminRule, ...]:
+def _cnp_protocol(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
+    """One ``protocols`` entry of a ClusterNetworkPolicy rule."""
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise PolicyError(
+            f"{where} must set exactly one of tcp, udp, sctp, destinationNamedPort", source=source, obj=obj
+        )
+    (key, val), = raw.items()
+    if key == "destinationNamedPort":
+        if not isinstance(val, str) or not valid_port_name(val):
+            raise PolicyError(f"{where}: {val!r} is not a valid port name", source=source, obj=obj)
+        return PolicyPort("TCP", val)  # the protocol is the named container port's own
+    proto = {"tcp": "TCP", "udp": "UDP", "sctp": "SCTP"}.get(key)
+    if proto is None:
+        raise PolicyError(f"{where}: unknown protocol field {key!r}", source=source, obj=obj)
+    dp = val.get("destinationPort") if isinstance(val, dict) else None
+    if not isinstance(dp, dict) or len(dp) != 1:
+        raise PolicyError(f"{where}.{key}.destinationPort must set one of number, range", source=source, obj=obj)
+    if "number" in dp:
+        return _policy_port({"protocol": proto, "port": dp["number"]}, f"{where}.{key}.destinationPort", source, obj)
+    rng = dp.get("range")
+    if not isinstance(rng, dict) or not isinstance(rng.get("start"), int) or not isinstance(rng.get("end"), int):
+        raise PolicyError(f"{where}.{key}.destinationPort.range needs start and end", source=source, obj=obj)
+    return _policy_port(
+        {"protocol": proto, "port": rng["start"], "endPort": rng["end"]}, f"{where}.{key}.destinationPort.range",
+        source, obj,
+    )
+
+
+def _admin_rules(
+    raw: Any, key: str, baseline: bool, source: str, obj: str, cnp: bool = False
+) -> tuple[AdminRule, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise PolicyError(f"spec.{key} must be a list", source=source, obj=obj)
     peer_key = "from" if key == "ingress" else "to"
-    actions = ("Allow", "Deny") if baseline else ADMIN_ACTIONS
+    if cnp:
+        actions: tuple[str, ...] = ("Accept", "Deny", "Pass")
+    else:
+        actions = ("Allow", "Deny") if baseline else ADMIN_ACTIONS
     rules = []
     for i, r in enumerate(raw):
         where = f"spec.{key}[{i}]"
@@ -1029,29 +1065,39 @@ def _admin_rules(raw: Any, key: str, baseline: bool, source: str, obj: str) -> t
         peers = r.get(peer_key)
         if not isinstance(peers, list) or not peers:
             raise PolicyError(f"{where}.{peer_key} must be a non-empty list", source=source, obj=obj)
-        ports = r.get("ports")
+        port_key = "protocols" if cnp else "ports"
+        ports = r.get(port_key)
         if ports is not None and (not isinstance(ports, list) or not ports):
-            raise PolicyError(f"{where}.ports must be a non-empty list", source=source, obj=obj)
+            raise PolicyError(f"{where}.{port_key} must be a non-empty list", source=source, obj=obj)
+        parse_port = _cnp_protocol if cnp else _admin_port
         name = r.get("name") or ""
         rules.append(
             AdminRule(
                 str(name),
                 str(action),
                 tuple(_admin_peer(p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj) for j, p in enumerate(peers)),
-                None if ports is None else tuple(_admin_port(p, f"{where}.ports[{j}]", source, obj) for j, p in enumerate(ports)),
+                None if ports is None else tuple(parse_port(p, f"{where}.{port_key}[{j}]", source, obj) for j, p in enumerate(ports)),
             )
         )
     return tuple(rules)
 
 
 def parse_admin_policy(obj: Mapping[str, Any], source: str = "") -> AdminPolicy:
-    """An AdminNetworkPolicy or BaselineAdminNetworkPolicy (v1alpha1) from its raw object."""
+    """An AdminNetworkPolicy or BaselineAdminNetworkPolicy (v1alpha1), or a
+    ClusterNetworkPolicy (v1alpha2, v1beta1), from its raw object."""
     kind = obj.get("kind")
     name = _meta(obj).get("name")
     ref = f"{kind}/{name}"
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         raise PolicyError("spec is missing", source=source, obj=ref)
+    cnp = kind == "ClusterNetworkPolicy"
+    if cnp:
+        tier = spec.get("tier")
+        if tier not in ("Admin", "Baseline"):
+            raise PolicyError(f"spec.tier must be Admin or Baseline, not {tier!r}", source=source, obj=ref)
+    else:
+        tier = "Baseline" if kind == "BaselineAdminNetworkPolicy" else "Admin"
     baseline = kind == "BaselineAdminNetworkPolicy"
     priority = None
     if not baseline:
@@ -1070,8 +1116,9 @@ def parse_admin_policy(obj: Mapping[str, Any], source: str = "") -> AdminPolicy:
         str(name),
         priority,
         subject,
-        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref),
-        _admin_rules(spec.get("egress"), "egress", baseline, source, ref),
+        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref, cnp),
+        _admin_rules(spec.get("egress"), "egress", baseline, source, ref, cnp),
+        str(tier),
     )
 
 

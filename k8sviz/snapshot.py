@@ -565,7 +565,8 @@ class Snapshot:
     ingresses: tuple[Ingress, ...] = ()
     network_policies: tuple[NetworkPolicy, ...] = ()
     other_policies: tuple[RawPolicy, ...] = ()
-    #: AdminNetworkPolicies by (priority, name), then the BaselineAdminNetworkPolicy.
+    #: Admin-tier policies (AdminNetworkPolicy, ClusterNetworkPolicy tier Admin) by priority,
+    #: then the baseline tier's (BaselineAdminNetworkPolicy, ClusterNetworkPolicy tier Baseline).
     admin_policies: tuple[AdminPolicy, ...] = ()
     warnings: tuple[LoadWarning, ...] = ()
     coverage: dict[str, str] = field(default_factory=dict)
@@ -724,7 +725,7 @@ class Snapshot:
         for plural, items in sorted(by_plural.items()):
             if plural in _RAW_PLURALS:
                 for obj, w in items:
-                    if plural in _ADMIN_PLURALS and str(obj.get("apiVersion")) == _ADMIN_VERSION:
+                    if str(obj.get("apiVersion")) in _ADMIN_VERSIONS.get(plural, ()):
                         admin.append(guarded(parse_admin_policy, obj, w, w))
                         continue
                     m = obj["metadata"]
@@ -754,7 +755,7 @@ class Snapshot:
             ingresses=ingresses,
             network_policies=policies,
             other_policies=tuple(raw_policies),
-            admin_policies=tuple(sorted(admin, key=lambda a: (a.baseline, a.priority or 0, a.name))),
+            admin_policies=tuple(sorted(admin, key=lambda a: (a.baseline, a.priority or 0, a.kind, a.name))),
             warnings=tuple(warnings),
         )
 
@@ -895,8 +896,12 @@ class Snapshot:
         )
 
 
-_ADMIN_PLURALS = frozenset(("adminnetworkpolicies", "baselineadminnetworkpolicies"))
-_ADMIN_VERSION = "policy.networking.k8s.io/v1alpha1"
+# Cluster-scoped policies the engine evaluates (admin and baseline tiers), by plural.
+_ADMIN_VERSIONS = {
+    "adminnetworkpolicies": ("policy.networking.k8s.io/v1alpha1",),
+    "baselineadminnetworkpolicies": ("policy.networking.k8s.io/v1alpha1",),
+    "clusternetworkpolicies": ("policy.networking.k8s.io/v1alpha2", "policy.networking.k8s.io/v1beta1"),
+}
 _RAW_PLURALS = frozenset(RAW_POLICY_KINDS.values()) | {
     p.replace(".crd.projectcalico.org", ".projectcalico.org") for p in RAW_POLICY_KINDS.values()
 }

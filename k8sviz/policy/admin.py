@@ -1,13 +1,15 @@
-"""Translator: AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1) -> core rules.
+"""Translator: cluster-scoped policies of the admin and baseline tiers -> core rules.
 
-Admin policies come before NetworkPolicy and the baseline after it:
+AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1) and ClusterNetworkPolicy
+(v1alpha2, v1beta1; its ``tier`` says which) share one model (:class:`~k8sviz.model.AdminPolicy`).
+The admin tier comes before NetworkPolicy and the baseline after it:
 
-* **Admin tier**: AdminNetworkPolicies in ``priority`` order (lower first; ties, which the API
-  leaves undefined, by name, with a warning), the rules of each in written order.  The first
-  matching rule decides: Allow and Deny are final, Pass skips the rest of the tier.
+* **Admin tier**: in ``priority`` order (lower first; ties, which the API leaves undefined, by
+  kind and name, with a warning), the rules of each in written order.  The first matching rule
+  decides: Allow/Accept and Deny are final, Pass skips the rest of the tier.
 * **NetworkPolicy tier** (``k8s.py``): decides for the pods it isolates.
-* **Baseline tier**: the BaselineAdminNetworkPolicy's rules in order, for traffic nothing
-  above decided; what no rule matches is allowed.
+* **Baseline tier**: the same, for traffic nothing above decided; a Pass there, or no match,
+  leaves the default: allowed.
 
 Peers: ``namespaces`` and ``pods`` select non-hostNetwork pods; ``networks`` match any address in
 the CIDRs, pod addresses included (the API says so: a Deny to 0.0.0.0/0 denies pod-to-pod
@@ -45,7 +47,7 @@ ADMIN_TIER = 10
 BASELINE_TIER = 200
 assert ADMIN_TIER < K8S_TIER < BASELINE_TIER
 
-_ACTIONS = {"Allow": "allow", "Deny": "deny", "Pass": "pass"}
+_ACTIONS = {"Allow": "allow", "Accept": "allow", "Deny": "deny", "Pass": "pass"}
 
 
 def policy_ref(pol: AdminPolicy) -> str:
@@ -154,18 +156,21 @@ def translate_admin(
     warnings: list[LoadWarning] = []
     peers = _Peers(ends, nodes)
     everything = EndpointSet(everything=True)
-    admins = sorted((p for p in policies if not p.baseline), key=lambda p: (p.priority or 0, p.name))
-    baselines = sorted((p for p in policies if p.baseline), key=lambda p: p.name)
-    for prio, n in sorted(Counter(p.priority for p in admins).items()):
-        if n > 1:
-            names = ", ".join(p.name for p in admins if p.priority == prio)
-            warnings.append(LoadWarning(
-                "admin-priority-tie",
-                f"{n} AdminNetworkPolicies share priority {prio} ({names}): the API leaves their order "
-                "undefined; k8sviz applies them by name",
-            ))
-    for pol in baselines:
-        if pol.name != "default" or len(baselines) > 1:
+    order = lambda p: (p.priority or 0, p.kind, p.name)  # noqa: E731
+    admins = sorted((p for p in policies if not p.baseline), key=order)
+    baselines = sorted((p for p in policies if p.baseline), key=order)
+    for tier_name, group in (("admin", admins), ("baseline", baselines)):
+        for prio, n in sorted(Counter(p.priority for p in group if p.priority is not None).items()):
+            if n > 1:
+                names = ", ".join(policy_ref(p) for p in group if p.priority == prio)
+                warnings.append(LoadWarning(
+                    "admin-priority-tie",
+                    f"{n} {tier_name}-tier policies share priority {prio} ({names}): the API leaves their "
+                    "order undefined; k8sviz applies them by kind and name",
+                ))
+    banps = [p for p in baselines if p.kind == "BaselineAdminNetworkPolicy"]
+    for pol in banps:
+        if pol.name != "default" or len(banps) > 1:
             warnings.append(LoadWarning(
                 "baseline-not-default",
                 f"BaselineAdminNetworkPolicy {pol.name!r}: the API admits one, named 'default'; "
@@ -191,7 +196,7 @@ def translate_admin(
                     peer = peers.peer_set(known)
                     ports = _ports(rule, space)
                     text = f"{'from' if direction == 'ingress' else 'to'} {rule}"
-                    if len(known) < len(rule.peers) and action != "allow":
+                    if len(known) < len(rule.peers) and action != "allow":  # Deny or Pass
                         # Fail closed: an unknown peer in a Deny/Pass rule denies everything.
                         warnings.append(LoadWarning(
                             "admin-unknown-peer",

@@ -101,10 +101,10 @@ class Decision:
 class Side:
     """How one direction judged a connection: egress of the source or ingress of the destination.
 
-    In order: ``admin`` (the first AdminNetworkPolicy rule that matched: an allow or deny is
-    final, a pass hands over), then NetworkPolicy (``isolated`` by ``policies``, ``allowed_by``
-    the rules that allow it), then ``baseline`` (the BaselineAdminNetworkPolicy's first
-    matching rule) for pods no NetworkPolicy isolates.
+    In order: ``admin`` (the first admin-tier rule that matched: an allow or deny is final, a
+    pass hands over), then NetworkPolicy (``isolated`` by ``policies``, ``allowed_by`` the rules
+    that allow it), then ``baseline`` (the baseline tier's first matching rule) for pods no
+    NetworkPolicy isolates.
     """
 
     direction: str
@@ -123,7 +123,7 @@ class Side:
         if self.isolated:
             return bool(self.allowed_by)
         if self.baseline is not None:
-            return self.baseline.action == "allow"
+            return self.baseline.action != "deny"  # a baseline Pass leaves it to the default: allowed
         return True
 
     def lines(self) -> list[str]:
@@ -140,6 +140,8 @@ class Side:
             if not self.allowed_by:
                 out.append("  no rule of these policies allows it")
             return out
+        if self.baseline is not None and self.baseline.action == "pass":
+            return [head + f"allowed (passed on by {self.baseline.match}; no tier after it)", *passed]
         if self.baseline is not None:
             return [head + f"{word} by {self.baseline.match}", *passed]
         return [head + "allowed (no policy selects it for " + self.direction + ")", *passed]

@@ -290,7 +290,9 @@ def test_namespace_scoped_auditor_reads_its_namespaces_one_by_one(apiserver: Any
 def policy_crs() -> list[dict[str, Any]]:
     return [
         {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
-         "metadata": {"name": "deny-pci"}, "spec": {"tier": "Admin", "priority": 10}},
+         "metadata": {"name": "deny-pci"},
+         "spec": {"tier": "Admin", "priority": 10, "subject": {"namespaces": {"matchLabels": {"pci": "true"}}},
+                  "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]}},
         {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
          "metadata": {"name": "l7", "namespace": "shop"}, "spec": {"endpointSelector": {}}},
         {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
@@ -311,9 +313,9 @@ def test_custom_policy_resources_via_discovery(apiserver: Any, kubeconfig: Any) 
     assert kinds == [
         ("CiliumClusterwideNetworkPolicy", "cilium.io/v2"),
         ("CiliumNetworkPolicy", "cilium.io/v2"),
-        ("ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2"),
         ("GlobalNetworkPolicy", "projectcalico.org/v3"),  # once, from v3
     ]
+    assert [(a.kind, a.key, a.tier) for a in snap.admin_policies] == [("ClusterNetworkPolicy", "deny-pci", "Admin")]
     assert snap.coverage["clusternetworkpolicies"] == "ok"
     assert snap.coverage["adminnetworkpolicies"] == "not-installed"
     assert snap.coverage["globalnetworkpolicies.projectcalico.org"] == "ok"

@@ -148,12 +148,13 @@ def admin_decision(snap, policies, ep, other, proto, port, direction):
             continue
         for rule in pol.egress if direction == "egress" else pol.ingress:
             dst = other if direction == "egress" else ep
-            if any(p.unknown for p in rule.peers) and rule.action != "Allow":
+            action = "Allow" if rule.action == "Accept" else rule.action  # ClusterNetworkPolicy's word
+            if any(p.unknown for p in rule.peers) and action != "Allow":
                 return "Deny"  # fail closed: "treat the rule as a 'Deny all' rule"
             if any(admin_peer_ok(snap, p, other) for p in rule.peers if not p.unknown) and admin_port_ok(
                 rule, dst, proto, port
             ):
-                return rule.action
+                return action
     return None
 
 
@@ -161,7 +162,9 @@ def side_ok(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     """Whether ``ep`` lets the connection out (egress) or in (ingress)."""
     if not _is_pod(ep) or ep.host_network:
         return True
-    admins = sorted((p for p in snap.admin_policies if not p.baseline), key=lambda p: (p.priority, p.name))
+    # Each tier in priority order (ties, undefined in the API, by kind and name).
+    order = lambda p: (p.priority or 0, p.kind, p.name)  # noqa: E731
+    admins = sorted((p for p in snap.admin_policies if not p.baseline), key=order)
     action = admin_decision(snap, admins, ep, other, proto, port, direction)
     if action in ("Allow", "Deny"):
         return action == "Allow"
@@ -169,8 +172,8 @@ def side_ok(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
     if verdict is not None:
         return verdict
-    baselines = sorted((p for p in snap.admin_policies if p.baseline), key=lambda p: p.name)
-    return admin_decision(snap, baselines, ep, other, proto, port, direction) != "Deny"
+    baselines = sorted((p for p in snap.admin_policies if p.baseline), key=order)
+    return admin_decision(snap, baselines, ep, other, proto, port, direction) != "Deny"  # Pass: allowed
 
 
 def np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):

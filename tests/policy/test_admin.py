@@ -93,7 +93,10 @@ def test_priority_order_and_ties():
     assert reach(deny_db_from_web(priority=9), allow).can_reach("web/a", "db/d", 5432) is True
     tie = reach(deny_db_from_web(priority=5, name="a-deny"), allow)
     assert not tie.can_reach("web/a", "db/d", 5432)  # same priority: by name, a-deny first
-    assert any(w.code == "admin-priority-tie" and "a-deny, z-allow" in w.message for w in tie.warnings)
+    assert any(
+        w.code == "admin-priority-tie" and "AdminNetworkPolicy/a-deny, AdminNetworkPolicy/z-allow" in w.message
+        for w in tie.warnings
+    )
 
 
 def test_baseline_only_for_pods_no_networkpolicy_selects():
@@ -168,16 +171,52 @@ def test_rule_frame_lists_admin_allow_rules():
     assert set(zip(row["src"], row["dst"], strict=True)) == {("web/a", "db/d")}
 
 
-def test_snapshot_parses_admin_policies_and_keeps_cluster_network_policy_raw(tmp_path):
-    cnp = {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
-           "metadata": {"name": "c"}, "spec": {"tier": "Admin", "priority": 1}}
-    snap = snapshot(*base(deny_db_from_web(), anp("default", {"subject": ALL}, baseline=True), cnp))
-    assert [a.key for a in snap.admin_policies] == ["deny-web", "default"]
-    assert [p.kind for p in snap.other_policies] == ["ClusterNetworkPolicy"]
-    assert snap.counts()["admin network policies"] == 2
+def cnp(name, spec, version="v1beta1"):
+    return {"apiVersion": f"policy.networking.k8s.io/{version}", "kind": "ClusterNetworkPolicy",
+            "metadata": {"name": name}, "spec": spec}
+
+
+def test_snapshot_parses_admin_and_cluster_network_policies(tmp_path):
+    cilium = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+              "metadata": {"name": "c", "namespace": "web"}, "spec": {}}
+    snap = snapshot(*base(
+        deny_db_from_web(priority=7), anp("default", {"subject": ALL}, baseline=True),
+        cnp("base", {"tier": "Baseline", "priority": 3, "subject": ALL}),
+        cnp("adm", {"tier": "Admin", "priority": 2, "subject": ALL}, version="v1alpha2"),
+        cilium,
+    ))
+    assert [(a.kind, a.key, a.tier) for a in snap.admin_policies] == [
+        ("ClusterNetworkPolicy", "adm", "Admin"),
+        ("AdminNetworkPolicy", "deny-web", "Admin"),
+        ("BaselineAdminNetworkPolicy", "default", "Baseline"),
+        ("ClusterNetworkPolicy", "base", "Baseline"),
+    ]
+    assert [p.kind for p in snap.other_policies] == ["CiliumNetworkPolicy"]
+    assert snap.counts()["admin network policies"] == 4
     path = tmp_path / "s.json"
     snap.save(path)
-    assert [a.key for a in k8sviz.load(path).admin_policies] == ["deny-web", "default"]
+    assert k8sviz.load(path).admin_policies == snap.admin_policies
+
+
+def test_cluster_network_policy_tiers_accept_and_protocols():
+    admin = cnp("admin-accept", {
+        "tier": "Admin", "priority": 1, "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+        "ingress": [{"action": "Accept", "from": [{"pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "b"}}}}],
+                     "protocols": [{"tcp": {"destinationPort": {"number": 5432}}}, {"destinationNamedPort": "stats"}]}],
+    })
+    baseline = cnp("baseline-deny", {
+        "tier": "Baseline", "priority": 10, "subject": ALL,
+        "ingress": [{"action": "Pass", "from": [{"pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "a"}}}}]},
+                    {"action": "Deny", "from": [ALL], "protocols": [{"udp": {"destinationPort": {"range": {"start": 1, "end": 9999}}}}]}],
+    })
+    r = reach(ONLY_A_TO_D, admin, baseline)
+    assert r.can_reach("web/b", "db/d", 5432) and r.can_reach("web/b", "db/d", 9000, "UDP")  # Accept beats NP
+    assert not r.can_reach("web/b", "db/d", 5433)  # NetworkPolicy decides the rest
+    assert "allowed by ClusterNetworkPolicy/admin-accept ingress[0]: from Accept" in str(r.explain("web/b", "db/d", 5432))
+    # web pods are not isolated: the baseline decides; a's traffic is passed to the default (allowed).
+    assert not r.can_reach("web/b", "web/a", 53, "UDP") and r.can_reach("web/b", "web/a", 53, "TCP")
+    assert r.can_reach("web/a", "web/b", 53, "UDP")
+    assert "DENIED by ClusterNetworkPolicy/baseline-deny ingress[1]" in str(r.explain("web/b", "web/a", 53, "UDP"))
 
 
 @pytest.mark.parametrize(
@@ -228,3 +267,20 @@ def test_flow_discrepancies_name_the_admin_rule_that_decided(tmp_path):
     row = d[d["kind"] == "observed-but-policy-denies"].iloc[0]
     assert row["policy"] == "AdminNetworkPolicy/deny-web" and row["direction"] == "ingress"
     assert "denied by AdminNetworkPolicy/deny-web ingress[0]" in row["rule"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"tier": "Middle", "priority": 1, "subject": ALL}, "spec.tier"),
+        ({"tier": "Admin", "priority": 1, "subject": ALL, "ingress": [{"action": "Allow", "from": [ALL]}]}, "Accept"),
+        ({"tier": "Admin", "priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": [ALL], "protocols": [{"tcp": {}}]}]}, "destinationPort"),
+        ({"tier": "Admin", "priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": [ALL], "protocols": [{"icmp": {}}]}]}, "icmp"),
+    ],
+)
+def test_invalid_cluster_network_policies_name_file_and_object(tmp_path, spec, message):
+    path = tmp_path / "cnp.yaml"
+    path.write_text(yaml.safe_dump(cnp("bad", spec)))
+    with pytest.raises(PolicyError) as e:
+        k8sviz.load(path)
+    assert message in str(e.value) and "ClusterNetworkPolicy/bad" in str(e.value) and "cnp.yaml" in str(e.value)

@@ -143,6 +143,43 @@ def admin_ports(draw):
 
 
 @st.composite
+def cnp_protocols(draw):
+    out = []
+    for _ in range(draw(st.integers(1, 2))):
+        kind = draw(st.sampled_from(["number", "range", "named"]))
+        proto = draw(st.sampled_from(["tcp", "udp", "sctp"]))
+        if kind == "number":
+            out.append({proto: {"destinationPort": {"number": draw(st.sampled_from(PORTS))}}})
+        elif kind == "range":
+            lo = draw(st.sampled_from(PORTS))
+            out.append({proto: {"destinationPort": {"range": {"start": lo, "end": draw(st.sampled_from([p for p in PORTS if p >= lo]))}}}})
+        else:
+            out.append({"destinationNamedPort": draw(st.sampled_from(NAMES))})
+    return out
+
+
+@st.composite
+def cluster_network_policies(draw):
+    """A ClusterNetworkPolicy (v1alpha2 or v1beta1) of either tier."""
+    spec = {"tier": draw(st.sampled_from(["Admin", "Baseline"])), "priority": draw(st.sampled_from([1, 5, 5, 20]))}
+    if draw(st.booleans()):
+        spec["subject"] = {"namespaces": draw(wide())}
+    else:
+        spec["subject"] = {"pods": {"namespaceSelector": draw(wide()), "podSelector": draw(wide())}}
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        rules = []
+        for _ in range(draw(st.integers(0, 3))):
+            r = {"action": draw(st.sampled_from(["Accept", "Deny", "Pass"])),
+                 key: draw(st.lists(admin_peers(direction == "egress"), min_size=1, max_size=2))}
+            if draw(st.booleans()):
+                r["protocols"] = draw(cnp_protocols())
+            rules.append(r)
+        if rules:
+            spec[direction] = rules
+    return draw(st.sampled_from(["v1alpha2", "v1beta1"])), spec
+
+
+@st.composite
 def admin_policies(draw, baseline):
     spec = {}
     if not baseline:
@@ -191,6 +228,10 @@ def clusters(draw, admin=False):
         objs += [anp(f"anp{k}", draw(admin_policies(False))) for k in range(draw(st.integers(0, 2)))]
         if draw(st.booleans()):
             objs.append(anp("default", draw(admin_policies(True)), baseline=True))
+        for k in range(draw(st.integers(0, 2))):
+            version, spec = draw(cluster_network_policies())
+            objs.append({"apiVersion": f"policy.networking.k8s.io/{version}", "kind": "ClusterNetworkPolicy",
+                         "metadata": {"name": f"cnp{k}"}, "spec": spec})
     return objs, draw(st.booleans())
 
 

@@ -301,19 +301,21 @@ class TestBadInput:
 
     def test_raw_policy_dialects_kept_and_listed(self, write):
         cnp = {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
-               "metadata": {"name": "deny-all"}, "spec": {"tier": "Admin", "priority": 10}}
+               "metadata": {"name": "deny-all"}, "spec": {"tier": "Admin", "priority": 10, "subject": {"namespaces": {}}}}
+        cnp9 = {**cnp, "apiVersion": "policy.networking.k8s.io/v1alpha9", "metadata": {"name": "future"}}
         cal3 = {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
                 "metadata": {"name": "allow", "namespace": "a"}, "spec": {"order": 10}}
         calcrd = {"apiVersion": "crd.projectcalico.org/v1", "kind": "NetworkPolicy",
                   "metadata": {"name": "allow", "namespace": "a"}, "spec": {"order": 10, "x": 1}}
         cil = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
                "metadata": {"name": "c", "namespace": "a"}, "spec": {}}
-        snap = k8sviz.load(write("x.yaml", [cnp, cal3, calcrd, cil]))
+        snap = k8sviz.load(write("x.yaml", [cnp, cnp9, cal3, calcrd, cil]))
         assert sorted((p.kind, p.api_version) for p in snap.other_policies) == [
             ("CiliumNetworkPolicy", "cilium.io/v2"),
-            ("ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2"),
+            ("ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha9"),  # a version not evaluated
             ("NetworkPolicy", "projectcalico.org/v3"),
         ]
+        assert [a.key for a in snap.admin_policies] == ["deny-all"]  # v1alpha2 is evaluated
         assert snap.network_policies == ()  # Calico's NetworkPolicy is not the Kubernetes one
         assert snap.coverage["clusternetworkpolicies"] == "ok"
         assert snap.coverage["networkpolicies.projectcalico.org"] == "ok"
