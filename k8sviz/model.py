@@ -922,12 +922,17 @@ class AdminRule:
     peers: tuple[AdminPeer, ...]
     ports: tuple[PolicyPort, ...] | None = None
 
-    def __str__(self) -> str:
+    def text(self, direction: str) -> str:
+        """``Deny 'name' from namespaces [...] on TCP/80``: the rule as explanations quote it."""
         ports = "any port" if self.ports is None else ", ".join(
             f"{p.port}" if isinstance(p.port, str) else str(p) for p in self.ports
         )
         label = f" {self.name!r}" if self.name else ""
-        return f"{self.action}{label}: {' OR '.join(str(p) for p in self.peers)} on {ports}"
+        word = "from" if direction == "ingress" else "to"
+        return f"{self.action}{label} {word} {' OR '.join(str(p) for p in self.peers)} on {ports}"
+
+    def __str__(self) -> str:
+        return self.text("ingress")
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,7 +195,7 @@ def translate_admin(
                         ))
                     peer = peers.peer_set(known)
                     ports = _ports(rule, space)
-                    text = f"{'from' if direction == 'ingress' else 'to'} {rule}"
+                    text = rule.text(direction)
                     if len(known) < len(rule.peers) and action != "allow":  # Deny or Pass
                         # Fail closed: an unknown peer in a Deny/Pass rule denies everything.
                         warnings.append(LoadWarning(

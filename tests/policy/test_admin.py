@@ -212,7 +212,7 @@ def test_cluster_network_policy_tiers_accept_and_protocols():
     r = reach(ONLY_A_TO_D, admin, baseline)
     assert r.can_reach("web/b", "db/d", 5432) and r.can_reach("web/b", "db/d", 9000, "UDP")  # Accept beats NP
     assert not r.can_reach("web/b", "db/d", 5433)  # NetworkPolicy decides the rest
-    assert "allowed by ClusterNetworkPolicy/admin-accept ingress[0]: from Accept" in str(r.explain("web/b", "db/d", 5432))
+    assert "allowed by ClusterNetworkPolicy/admin-accept ingress[0]: Accept from pods" in str(r.explain("web/b", "db/d", 5432))
     # web pods are not isolated: the baseline decides; a's traffic is passed to the default (allowed).
     assert not r.can_reach("web/b", "web/a", 53, "UDP") and r.can_reach("web/b", "web/a", 53, "TCP")
     assert r.can_reach("web/a", "web/b", 53, "UDP")
