@@ -100,9 +100,15 @@ BUILTIN: tuple[Resource, ...] = (
     _r("batch/v1", "cronjobs", "CronJob", True),
 )
 
+#: ClusterNetworkPolicy, newest version first: one is listed, the first the cluster serves
+#: (both versions serve the same objects).
+CNP_VERSIONS: tuple[Resource, ...] = (
+    _r("policy.networking.k8s.io/v1beta1", "clusternetworkpolicies", "ClusterNetworkPolicy", False),
+    _r("policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", "ClusterNetworkPolicy", False),
+)
+
 #: Policy CRDs / aggregated APIs, listed when API discovery says the cluster serves them.
 OPTIONAL: tuple[Resource, ...] = (
-    _r("policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", "ClusterNetworkPolicy", False),
     _r("policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", False),
     _r("policy.networking.k8s.io/v1alpha1", "baselineadminnetworkpolicies",
        "BaselineAdminNetworkPolicy", False),
@@ -125,7 +131,7 @@ CALICO_V3 = tuple(_r("projectcalico.org/v3", p, k, n, f"{p}.projectcalico.org") 
 CALICO_CRD = tuple(_r("crd.projectcalico.org/v1", p, k, n, f"{p}.projectcalico.org") for p, k, n in _CALICO)
 
 #: Everything :func:`snapshot_cluster` may list (the ClusterRole in ``docs/live.md`` grants these).
-RESOURCES: tuple[Resource, ...] = BUILTIN + OPTIONAL + CALICO_V3 + CALICO_CRD
+RESOURCES: tuple[Resource, ...] = BUILTIN + CNP_VERSIONS + OPTIONAL + CALICO_V3 + CALICO_CRD
 
 
 def _now() -> str:
@@ -413,8 +419,13 @@ def _plan(served: set[str] | None) -> tuple[list[Resource], list[Resource]]:
     def ok(r: Resource) -> bool:
         return served is None or r.group_version in served
 
-    todo = [r for r in BUILTIN + OPTIONAL if ok(r)]
-    absent = [r for r in BUILTIN + OPTIONAL if not ok(r)]
+    todo = [r for r in BUILTIN if ok(r)]
+    absent = [r for r in BUILTIN if not ok(r)]
+    # When discovery is unknown, the newest is tried and a 404 falls back to the older one.
+    cnp = next((r for r in CNP_VERSIONS if ok(r)), None)
+    (todo if cnp is not None else absent).append(cnp or CNP_VERSIONS[0])
+    todo += [r for r in OPTIONAL if ok(r)]
+    absent += [r for r in OPTIONAL if not ok(r)]
     if served is None or any(ok(r) for r in CALICO_V3):
         todo += CALICO_V3  # preferred; when discovery is unknown, a 404 falls back to the CRDs
     elif any(ok(r) for r in CALICO_CRD):
@@ -558,6 +569,8 @@ def snapshot_cluster(
             state = _collect(reader, builder, res, nss, inputs)
             if state == "not-installed" and res in CALICO_V3 and served is None:
                 state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs)
+            if state == "not-installed" and res == CNP_VERSIONS[0] and served is None:
+                state = _collect(reader, builder, CNP_VERSIONS[1], nss, inputs)
             # Listed and empty is "ok" (known empty), unlike "not-in-input" offline.
             builder.coverage[res.key] = state
         if nss and builder.coverage.get("namespaces") == "forbidden":

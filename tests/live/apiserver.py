@@ -65,6 +65,7 @@ KNOWN: tuple[tuple[str, str, str, bool], ...] = (
     ("policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", "AdminNetworkPolicy", False),
     ("policy.networking.k8s.io/v1alpha1", "baselineadminnetworkpolicies",
      "BaselineAdminNetworkPolicy", False),
+    ("policy.networking.k8s.io/v1beta1", "clusternetworkpolicies", "ClusterNetworkPolicy", False),
     ("policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", "ClusterNetworkPolicy", False),
     ("cilium.io/v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", True),
     ("cilium.io/v2", "ciliumclusterwidenetworkpolicies", "CiliumClusterwideNetworkPolicy", False),
@@ -84,7 +85,8 @@ KNOWN: tuple[tuple[str, str, str, bool], ...] = (
     ),
 )
 BUILTIN_GROUP_VERSIONS = ("v1", "discovery.k8s.io/v1", "networking.k8s.io/v1", "apps/v1", "batch/v1")
-_BY_KIND = {(gv.rpartition("/")[0], k): (gv, p) for gv, p, k, _ in KNOWN}
+_BY_KIND = {(gv.rpartition("/")[0], k): (gv, p) for gv, p, k, _ in KNOWN}  # the last version listed
+_BY_GVK = {(gv, k): (gv, p) for gv, p, k, _ in KNOWN}
 _INFO = {(gv, p): (k, n) for gv, p, k, n in KNOWN}
 # Old kubectl dumps may carry extensions/v1beta1 objects: serve them under today's group.
 _ALIASES = {"extensions": ("apps", "networking.k8s.io")}
@@ -175,7 +177,8 @@ class FakeAPIServer:
 
     def add(self, obj: dict[str, Any]) -> None:
         group = str(obj["apiVersion"]).rpartition("/")[0]
-        key = _BY_KIND.get((group, obj["kind"]))
+        # An object is served at its own version when the server knows it, else at the group's.
+        key = _BY_GVK.get((str(obj["apiVersion"]), obj["kind"])) or _BY_KIND.get((group, obj["kind"]))
         for alias in _ALIASES.get(group, ()):
             key = key or _BY_KIND.get((alias, obj["kind"]))
         if key is None:

@@ -444,3 +444,37 @@ def test_admin_network_policies_are_read_live_and_evaluated(apiserver: Any, kube
     v = k8sviz.reachability(snap).explain("shop/web-1", "pay/api-1", 80)
     assert not v.allowed and v.ingress.admin is not None
     assert v.ingress.admin.match.policy == "AdminNetworkPolicy/deny-all-ingress"
+
+
+def test_cluster_network_policy_newest_served_version_is_listed_once(apiserver: Any, kubeconfig: Any) -> None:
+    def cnp(version: str) -> dict[str, Any]:
+        return {"apiVersion": f"policy.networking.k8s.io/{version}", "kind": "ClusterNetworkPolicy",
+                "metadata": {"name": "deny-pci"},
+                "spec": {"tier": "Baseline", "priority": 3, "subject": {"namespaces": {}}}}
+
+    srv = apiserver([*small(), cnp("v1beta1")])
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert [(a.key, a.tier) for a in snap.admin_policies] == [("deny-pci", "Baseline")]
+    assert snap.coverage["clusternetworkpolicies"] == "ok"
+    paths = {r.path for r in srv.requests}
+    assert "/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies" in paths
+    assert not [p for p in paths if "v1alpha2" in p]
+    # Both versions served (the same objects): only the newest is read, so nothing doubles.
+    srv = apiserver([*small(), cnp("v1beta1")], serve=["policy.networking.k8s.io/v1alpha2"])
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert len(snap.admin_policies) == 1
+    assert not [r.path for r in srv.requests if "v1alpha2" in r.path]
+
+
+def test_cluster_network_policy_falls_back_to_v1alpha2_without_discovery(apiserver: Any, kubeconfig: Any) -> None:
+    cnp = {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+           "metadata": {"name": "old"}, "spec": {"tier": "Admin", "priority": 3, "subject": {"namespaces": {}}}}
+    srv = apiserver([*small(), cnp])
+    srv.forbid_discovery = True
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert [a.key for a in snap.admin_policies] == ["old"]
+    assert snap.coverage["clusternetworkpolicies"] == "ok"
+    paths = [r.path for r in srv.requests]
+    assert paths.index("/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies") < paths.index(
+        "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies"
+    )
