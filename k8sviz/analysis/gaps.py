@@ -123,17 +123,17 @@ def _isolation(ctx: _Ctx) -> None:
                 continue
             done.add((p.workload_key, fid))
             pods = [q.key for q in ctx.pods_by_wl[p.workload_key] if q.key not in by_dir[d]]
-            admin = _admin_denies(ctx, p, d.lower())
+            admin = _admin_denies(ctx, p.namespace, p.labels, d.lower())
             detail = (
                 f"{p.workload_kind} {p.workload_key}: no NetworkPolicy with policyTypes {d} selects "
                 f"{len(pods)} pod(s), so all {d.lower()} traffic is allowed"
             )
             if admin:
-                # Cluster-scoped denies restrict it (a baseline default-deny, say): not "all
+                # A cluster-wide default-deny covers it (a baseline "deny all", say): not "all
                 # traffic allowed", but the namespace owners have no policy of their own.
                 detail = (
                     f"{p.workload_kind} {p.workload_key}: no NetworkPolicy with policyTypes {d} selects "
-                    f"{len(pods)} pod(s); only admin policies with Deny rules restrict its "
+                    f"{len(pods)} pod(s); a cluster-wide default-deny from admin policies covers its "
                     f"{d.lower()} ({', '.join(admin)}; reach.explain says what they decide)"
                 )
             ctx.add(
@@ -147,14 +147,27 @@ def _isolation(ctx: _Ctx) -> None:
             )
 
 
-def _admin_denies(ctx: _Ctx, pod: Any, direction: str) -> list[str]:
-    """Admin and baseline policies with a Deny rule for ``pod`` in ``direction`` (kind/name)."""
+def _broad_deny(rule: Any) -> bool:
+    """A Deny of every pod on every port: what a cluster-wide default-deny rule looks like."""
+    return rule.action == "Deny" and rule.ports is None and any(
+        (p.namespaces is not None and p.namespaces.is_empty)
+        or (p.pods is not None and p.pods[0].is_empty and p.pods[1].is_empty)
+        for p in rule.peers
+    )
+
+
+def _admin_denies(ctx: _Ctx, namespace: str, pod_labels: dict[str, str] | None, direction: str) -> list[str]:
+    """Admin or baseline policies (kind/name) with a default-deny rule in ``direction`` for a
+    pod with ``pod_labels`` in ``namespace`` (None: for every pod of it).  Narrower Deny rules
+    (a single address, some ports) do not count."""
     out = []
     for pol in ctx.snap.admin_policies:
         ns_sel, pod_sel = pol.subject
-        if not (ns_sel.matches(ctx.ns_labels.get(pod.namespace, {})) and pod_sel.matches(pod.labels)):
+        if not ns_sel.matches(ctx.ns_labels.get(namespace, {})):
             continue
-        if any(r.action == "Deny" for r in (pol.ingress if direction == "ingress" else pol.egress)):
+        if not (pod_sel.is_empty if pod_labels is None else pod_sel.matches(pod_labels)):
+            continue
+        if any(_broad_deny(r) for r in (pol.ingress if direction == "ingress" else pol.egress)):
             out.append(f"{pol.kind}/{pol.name}")
     return out
 
@@ -191,19 +204,28 @@ def _namespaces(ctx: _Ctx) -> None:
                 deny["Egress"].append(pol.key)
         missing = [d for d in ("Ingress", "Egress") if not deny[d]]
         if missing:
+            admin = {m.lower(): _admin_denies(ctx, ns.name, None, m.lower()) for m in missing}
+            covered = all(admin.values())
             ctx.add(
                 "namespace-without-default-deny",
                 ns.name,
                 ns.name,
                 f"namespace {ns.name} has {len(pols[ns.name])} policies but no default-deny for "
                 f"{' and '.join(m.lower() for m in missing)} (a policy with podSelector {{}} and no "
-                f"{'/'.join(m.lower() for m in missing)} rules)",
+                f"{'/'.join(m.lower() for m in missing)} rules)"
+                + (
+                    "; a cluster-wide default-deny from admin policies covers it ("
+                    + ", ".join(sorted({a for v in admin.values() for a in v})) + ")"
+                    if covered
+                    else ""
+                ),
                 {
                     "missing": [m.lower() for m in missing],
                     "policies": sorted(p.key for p in pols[ns.name]),
                     "default_deny": {k.lower(): v for k, v in deny.items()},
+                    "admin_policies": admin,
                 },
-                severity=None if workloads else "low",
+                severity="low" if covered or not workloads else None,
             )
 
 

@@ -246,7 +246,7 @@ def test_baseline_takes_no_pass_and_warns_when_not_named_default():
     assert any(w.code == "baseline-not-default" for w in r.warnings)
 
 
-def test_gaps_say_when_only_admin_policies_restrict_a_workload():
+def test_gaps_say_when_a_cluster_wide_default_deny_covers_a_workload():
     banp = anp("default", {"subject": {"namespaces": {"matchLabels": {"team": "db"}}},
                            "ingress": [{"action": "Deny", "from": [ALL]}]}, baseline=True)
     snap = snapshot(*base(banp))
@@ -255,8 +255,29 @@ def test_gaps_say_when_only_admin_policies_restrict_a_workload():
     assert rows.loc["d", "severity"] == "low" and rows.loc["d", "evidence"]["admin_policies"] == [
         "BaselineAdminNetworkPolicy/default"
     ]
-    assert "only admin policies with Deny rules" in rows.loc["d", "detail"]
+    assert "a cluster-wide default-deny from admin policies covers" in rows.loc["d", "detail"]
     assert rows.loc["a", "evidence"]["admin_policies"] == [] and rows.loc["a", "severity"] != "low"
+    # A narrow Deny (one address) is no default-deny: the finding keeps its severity.
+    narrow = anp("imds", {"priority": 1, "subject": ALL,
+                          "egress": [{"action": "Deny", "to": [{"networks": ["169.254.169.254/32"]}]}]})
+    g = k8sviz.gaps(snapshot(*base(narrow)))
+    row = g[(g["finding"] == "no-egress-isolation") & (g["name"] == "a")].iloc[0]
+    assert row["evidence"]["admin_policies"] == [] and row["severity"] != "low"
+
+
+def test_namespace_default_deny_finding_notes_a_cluster_wide_default_deny():
+    banp = anp("default", {"subject": ALL, "ingress": [{"action": "Deny", "from": [ALL]}],
+                           "egress": [{"action": "Deny", "to": [{"pods": {"namespaceSelector": {}, "podSelector": {}}}]}]},
+               baseline=True)
+    plain = k8sviz.gaps(snapshot(*base(ONLY_A_TO_D)))
+    covered = k8sviz.gaps(snapshot(*base(ONLY_A_TO_D, banp)))
+    pick = lambda g: g[(g["finding"] == "namespace-without-default-deny") & (g["name"] == "db")].iloc[0]  # noqa: E731
+    assert pick(plain)["severity"] != "low"
+    assert pick(plain)["evidence"]["admin_policies"] == {"ingress": [], "egress": []}
+    row = pick(covered)
+    banp_ref = ["BaselineAdminNetworkPolicy/default"]
+    assert row["severity"] == "low" and row["evidence"]["admin_policies"] == {"ingress": banp_ref, "egress": banp_ref}
+    assert "covers it (BaselineAdminNetworkPolicy/default)" in row["detail"]
 
 
 def test_flow_discrepancies_name_the_admin_rule_that_decided(tmp_path):
