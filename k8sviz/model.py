@@ -368,6 +368,12 @@ class Node:
     labels: dict[str, str]
     internal_ips: tuple[str, ...] = ()
     pod_cidrs: tuple[str, ...] = ()
+    external_ips: tuple[str, ...] = ()
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every IP of ``status.addresses`` (InternalIP, then ExternalIP)."""
+        return self.internal_ips + self.external_ips
 
 
 @dataclass(frozen=True, slots=True)
@@ -546,13 +552,15 @@ def parse_node(obj: Mapping[str, Any]) -> Node:
     m = _meta(obj)
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
-    ips = tuple(
-        _ip(a["address"], "status.addresses[].address")
-        for a in status.get("addresses") or ()
-        if a.get("type") == "InternalIP" and a.get("address")
-    )
+    def ips(kind: str) -> tuple[str, ...]:
+        return tuple(
+            _ip(a["address"], "status.addresses[].address")
+            for a in status.get("addresses") or ()
+            if a.get("type") == kind and a.get("address")
+        )
+
     cidrs = tuple(spec.get("podCIDRs") or ((spec["podCIDR"],) if spec.get("podCIDR") else ()))
-    return Node(m["name"], _labels(m.get("labels")), ips, cidrs)
+    return Node(m["name"], _labels(m.get("labels")), ips("InternalIP"), cidrs, ips("ExternalIP"))
 
 
 #: Parsed containers of pod specs, by what they were parsed from (see :func:`pod_spec_parts`).

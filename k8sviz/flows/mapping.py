@@ -80,7 +80,7 @@ class Mapper:
         if snapshot is None:
             return
         for node in snapshot.nodes:
-            for ip in node.internal_ips:
+            for ip in node.addresses:
                 self._node_ips[ip] = node.name
             for cidr in node.pod_cidrs:
                 try:

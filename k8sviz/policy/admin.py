@@ -13,8 +13,8 @@ The admin tier comes before NetworkPolicy and the baseline after it:
 
 Peers: ``namespaces`` and ``pods`` select non-hostNetwork pods; ``networks`` match any address in
 the CIDRs, pod addresses included (the API says so: a Deny to 0.0.0.0/0 denies pod-to-pod
-traffic too); ``nodes`` match the nodes' InternalIP addresses (hostNetwork pods on them
-included).  ``domainNames`` cannot be judged from a snapshot: such a peer matches nothing, with a
+traffic too); ``nodes`` match the nodes' addresses (InternalIP and ExternalIP; hostNetwork pods
+on them included).  ``domainNames`` cannot be judged from a snapshot: such a peer matches nothing, with a
 warning.  A peer with no known field fails closed, as the API asks: it matches nothing in an
 Allow rule and turns a Deny or Pass rule into "deny everything".
 """
@@ -63,7 +63,7 @@ def _rules(policies: Iterable[AdminPolicy]) -> Iterable[AdminRule]:
 
 def _node_ips(nodes: Sequence[Node], peer: AdminPeer) -> list[str]:
     assert peer.nodes is not None
-    return [ip for n in nodes if peer.nodes.matches(n.labels) for ip in n.internal_ips]
+    return [ip for n in nodes if peer.nodes.matches(n.labels) for ip in n.addresses]
 
 
 def admin_blocks(policies: Sequence[AdminPolicy], nodes: Sequence[Node]) -> list[IPBlock]:

@@ -50,10 +50,13 @@ def snapshot(*objs: dict[str, Any]):
     return b.build()
 
 
-def node(name: str, ip: str, **labels: str) -> dict[str, Any]:
+def node(name: str, ip: str, external_ip: str | None = None, **labels: str) -> dict[str, Any]:
+    addresses = [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}]
+    if external_ip:
+        addresses.append({"type": "ExternalIP", "address": external_ip})
     return {
         "apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": dict(labels)},
-        "status": {"addresses": [{"type": "InternalIP", "address": ip}]},
+        "status": {"addresses": addresses},
     }
 
 

@@ -119,7 +119,7 @@ def admin_peer_ok(snap, peer, ep):
     if peer.nodes is not None:  # "the nodeIPs": a node's address, so not a pod network address
         if _is_pod(ep) and not ep.host_network:
             return False
-        node_ips = {ip for n in snap.nodes if selector_ok(peer.nodes, n.labels) for ip in n.internal_ips}
+        node_ips = {ip for n in snap.nodes if selector_ok(peer.nodes, n.labels) for ip in n.internal_ips + n.external_ips}
         return any(ipaddress.ip_address(a) in {ipaddress.ip_address(x) for x in node_ips} for a in _address(ep))
     return False  # domainNames: not judged; unknown peers are handled by the caller
 

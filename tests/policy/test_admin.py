@@ -22,7 +22,7 @@ def base(*extra):
         pod("web", "b", {"app": "b"}, "10.0.0.2"),
         pod("db", "d", {"app": "d"}, "10.0.0.9", (("sql", 5432, "TCP"), ("stats", 9000, "UDP"))),
         pod("kube-system", "agent", {"app": "agent"}, "10.0.1.1", host=True, host_ip="10.0.1.1"),
-        node("n1", "10.0.1.1", role="worker"),
+        node("n1", "10.0.1.1", "203.0.113.7", role="worker"),
         *extra,
     ]
 
@@ -124,6 +124,7 @@ def test_networks_match_pod_addresses_and_nodes_match_node_addresses():
         assert not r.can_reach("web/a", "db/d", 5432)  # 10.0.0.9 is in 10.0.0.8/29
         assert r.can_reach("web/a", "web/b", 80)
         assert not r.can_reach("web/a", "10.0.1.1", 10250)  # the node
+        assert not r.can_reach("web/a", "203.0.113.7", 10250)  # its ExternalIP too
         assert not r.can_reach("web/a", "kube-system/agent", 10250)  # a hostNetwork pod on it
         assert r.can_reach("web/a", "10.0.1.2", 10250)
 

@@ -17,7 +17,7 @@ PORTS = [53, 80, 81, 443, 8080]
 NAMES = ["http", "dns"]
 PROTOS = ["TCP", "UDP", "SCTP"]
 EXTERNAL = ["10.0.0.77", "192.168.1.1", "192.168.2.1", "8.8.8.8", "2001:db8::1", "10.0.1.1"]
-NODES = [("n-a", "10.0.1.1"), ("n-b", "10.0.1.2")]
+NODES = [("n-a", "10.0.1.1", None), ("n-b", "10.0.1.2", "192.168.2.1")]
 CIDRS = [("10.0.0.0/24", ["10.0.0.0/30"]), ("192.168.0.0/16", ["192.168.1.0/24"]), ("0.0.0.0/0", ["10.0.0.0/8"]), ("10.0.0.2/32", []), ("2001:db8::/32", [])]
 
 labels = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=2)
@@ -211,7 +211,7 @@ def clusters(draw, admin=False):
         named = draw(st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(PORTS), st.sampled_from(PROTOS)), max_size=2, unique_by=lambda t: (t[0], t[2])))
         host = draw(st.integers(0, 9)) == 0
         ip = f"10.0.0.{i + 1}"
-        host_ip = draw(st.sampled_from(["10.0.0.2", *(n_ip for _, n_ip in NODES)])) if host else None
+        host_ip = draw(st.sampled_from(["10.0.0.2", *(n_ip for _, n_ip, _ in NODES)])) if host else None
         objs.append(pod(draw(st.sampled_from(namespaces)), f"p{i}", draw(labels), host_ip if host else ip, tuple(named), host=host, host_ip=host_ip))
     for j in range(draw(st.integers(0, 3))):
         spec = {"podSelector": draw(selectors())}
@@ -224,7 +224,7 @@ def clusters(draw, admin=False):
             spec["egress"] = [_rule(r, "to") for r in draw(st.lists(rules(), max_size=2))]
         objs.append(netpol(draw(st.sampled_from(namespaces)), f"np{j}", spec))
     if admin:
-        objs += [node(name, ip, **draw(labels)) for name, ip in NODES]
+        objs += [node(name, ip, ext, **draw(labels)) for name, ip, ext in NODES]
         objs += [anp(f"anp{k}", draw(admin_policies(False))) for k in range(draw(st.integers(0, 2)))]
         if draw(st.booleans()):
             objs.append(anp("default", draw(admin_policies(True)), baseline=True))
