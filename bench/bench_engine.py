@@ -5,6 +5,7 @@ Usage::
     python bench/bench_engine.py                       # sizes S K M L
     python bench/bench_engine.py --sizes S K M --nca /path/to/nca
     python bench/bench_engine.py --sizes --nca /path/to/nca --nca-sizes K 2K 3K --stages K
+    python bench/bench_engine.py --sizes M L --nca '' --admin   # with admin-tier policies
 
 Each size runs in its own subprocess (so peak memory is that size's alone): it generates a
 cluster with ``k8sviz.synth.generate_cluster(pods, policies, seed=1)``, writes it as one
@@ -46,7 +47,25 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def child(size: str, workdir: Path) -> dict:
+#: ``--admin``: cluster-scoped policies added to the generated cluster, so the engine runs its
+#: general tiered path (admin tier, NetworkPolicy, baseline) instead of the NetworkPolicy-only one.
+ADMIN_POLICIES = [
+    {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+     "metadata": {"name": "deny-metadata"},
+     "spec": {"priority": 1, "subject": {"namespaces": {}},
+              "egress": [{"action": "Deny", "to": [{"networks": ["169.254.169.254/32"]}]}]}},
+    {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+     "metadata": {"name": "pass-8000s"},
+     "spec": {"priority": 5, "subject": {"namespaces": {}},
+              "ingress": [{"action": "Pass", "from": [{"namespaces": {}}],
+                           "ports": [{"portRange": {"protocol": "TCP", "start": 8000, "end": 9000}}]}]}},
+    {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "BaselineAdminNetworkPolicy",
+     "metadata": {"name": "default"},
+     "spec": {"subject": {"namespaces": {}}, "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]}},
+]
+
+
+def child(size: str, workdir: Path, admin: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
     import k8sviz
     from k8sviz.synth import generate_cluster, write_cluster
@@ -54,7 +73,8 @@ def child(size: str, workdir: Path) -> dict:
     pods, policies = SIZES[size]
     out: dict = {"size": size, "pods": pods, "policies": policies}
     t = time.perf_counter()
-    path = write_cluster(workdir / "cluster.json", generate_cluster(pods, policies, seed=SEED))
+    objs = generate_cluster(pods, policies, seed=SEED) + (ADMIN_POLICIES if admin else [])
+    path = write_cluster(workdir / "cluster.json", objs)
     out["generate_s"] = time.perf_counter() - t
     stages = []
 
@@ -73,10 +93,11 @@ def child(size: str, workdir: Path) -> dict:
     return out
 
 
-def run_child(size: str) -> dict:
+def run_child(size: str, admin: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         res = subprocess.run(
-            [sys.executable, __file__, "--child", size, "--dir", tmp], capture_output=True, text=True, check=False
+            [sys.executable, __file__, "--child", size, "--dir", tmp, *(["--admin"] if admin else [])],
+            capture_output=True, text=True, check=False,
         )
     if res.returncode:
         raise SystemExit(f"size {size} failed:\n{res.stderr}")
@@ -187,20 +208,24 @@ def main() -> int:
     ap.add_argument("--nca-timeout", type=float, default=1800)
     ap.add_argument("--stages", nargs="*", default=[], choices=list(SIZES),
                     help="CPU seconds per stage of the whole connectivity process at these sizes")
+    ap.add_argument("--admin", action="store_true",
+                    help="add two AdminNetworkPolicies and a BaselineAdminNetworkPolicy (the general tiered path)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--stages-child", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, Path(args.dir))))
+        print(json.dumps(child(args.child, Path(args.dir), args.admin)))
         return 0
     if args.stages_child:
         print(json.dumps(stages_child(args.stages_child)))
         return 0
 
+    if args.admin:
+        print(f"with admin policies: {', '.join(p['kind'] + '/' + p['metadata']['name'] for p in ADMIN_POLICIES)}")
     print(f"{'size':<5}{'pods':>7}{'policies':>9}  {'stage':<20}{'wall s':>8}{'peak RSS MiB':>14}")
     for size in args.sizes:
-        r = run_child(size)
+        r = run_child(size, args.admin)
         for st in r["stages"]:
             print(f"{size:<5}{r['pods']:>7}{r['policies']:>9}  {st['stage']:<20}{st['wall_s']:>8.2f}{st['peak_rss_mib']:>14.0f}")
         eng = sum(s["wall_s"] for s in r["stages"][1:])

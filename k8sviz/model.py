@@ -20,7 +20,6 @@ from typing import Any
 from .errors import PolicyError
 
 __all__ = [
-    "ADMIN_KINDS",
     "NAMESPACE_NAME_LABEL",
     "AdminPeer",
     "AdminPolicy",
@@ -885,7 +884,6 @@ def parse_network_policy(
 # --------------------------------------------------------------------------------------------
 # AdminNetworkPolicy / BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1)
 
-ADMIN_KINDS = ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy")
 ADMIN_ACTIONS = ("Allow", "Deny", "Pass")
 
 
@@ -1003,56 +1001,61 @@ def _admin_peer(raw: Any, where: str, egress: bool, source: str, obj: str) -> Ad
     )
 
 
-def _admin_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
+def _one_field(raw: Any, where: str, fields: str, source: str, obj: str) -> tuple[str, Any]:
+    """The single ``(key, value)`` of an object that must set exactly one of ``fields``."""
     if not isinstance(raw, dict) or len(raw) != 1:
-        raise PolicyError(
-            f"{where} must set exactly one of portNumber, portRange, namedPort", source=source, obj=obj
-        )
-    (key, val), = raw.items()
+        raise PolicyError(f"{where} must set exactly one of {fields}", source=source, obj=obj)
+    ((key, val),) = raw.items()
+    return key, val
+
+
+def _named_port(val: Any, where: str, source: str, obj: str) -> PolicyPort:
+    if not isinstance(val, str) or not valid_port_name(val):
+        raise PolicyError(f"{where}: {val!r} is not a valid port name", source=source, obj=obj)
+    return PolicyPort("TCP", val)  # the protocol is the named container port's own
+
+
+def _number_port(proto: Any, number: Any, end: Any, where: str, source: str, obj: str) -> PolicyPort:
+    """A port number, or the range ``number``-``end``: numbers only, never a name."""
+    for v in (number, end):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise PolicyError(f"{where}: {v!r} is not a port number", source=source, obj=obj)
+    if number is None:
+        raise PolicyError(f"{where} needs a port number", source=source, obj=obj)
+    return _policy_port({"protocol": proto, "port": number, "endPort": end}, where, source, obj)
+
+
+def _admin_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
+    """One ``ports`` entry of an AdminNetworkPolicy or BaselineAdminNetworkPolicy rule."""
+    key, val = _one_field(raw, where, "portNumber, portRange, namedPort", source, obj)
     if key == "namedPort":
-        if not isinstance(val, str) or not valid_port_name(val):
-            raise PolicyError(f"{where}: {val!r} is not a valid port name", source=source, obj=obj)
-        return PolicyPort("TCP", val)  # the protocol is the named container port's own
+        return _named_port(val, where, source, obj)
+    if key not in ("portNumber", "portRange"):
+        raise PolicyError(f"{where}: unknown port field {key!r}", source=source, obj=obj)
+    if not isinstance(val, dict):
+        raise PolicyError(f"{where}.{key} must be an object", source=source, obj=obj)
     if key == "portNumber":
-        if not isinstance(val, dict):
-            raise PolicyError(f"{where}.portNumber must be an object", source=source, obj=obj)
-        return _policy_port({"protocol": val.get("protocol"), "port": val.get("port")}, f"{where}.portNumber", source, obj)
-    if key == "portRange":
-        if not isinstance(val, dict) or not isinstance(val.get("start"), int) or not isinstance(val.get("end"), int):
-            raise PolicyError(f"{where}.portRange needs start and end", source=source, obj=obj)
-        return _policy_port(
-            {"protocol": val.get("protocol"), "port": val["start"], "endPort": val.get("end")},
-            f"{where}.portRange", source, obj,
-        )
-    raise PolicyError(f"{where}: unknown port field {key!r}", source=source, obj=obj)
+        return _number_port(val.get("protocol"), val.get("port"), None, f"{where}.portNumber", source, obj)
+    if val.get("end") is None:
+        raise PolicyError(f"{where}.portRange needs start and end", source=source, obj=obj)
+    return _number_port(val.get("protocol"), val.get("start"), val["end"], f"{where}.portRange", source, obj)
 
 
 def _cnp_protocol(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
     """One ``protocols`` entry of a ClusterNetworkPolicy rule."""
-    if not isinstance(raw, dict) or len(raw) != 1:
-        raise PolicyError(
-            f"{where} must set exactly one of tcp, udp, sctp, destinationNamedPort", source=source, obj=obj
-        )
-    (key, val), = raw.items()
+    key, val = _one_field(raw, where, "tcp, udp, sctp, destinationNamedPort", source, obj)
     if key == "destinationNamedPort":
-        if not isinstance(val, str) or not valid_port_name(val):
-            raise PolicyError(f"{where}: {val!r} is not a valid port name", source=source, obj=obj)
-        return PolicyPort("TCP", val)  # the protocol is the named container port's own
+        return _named_port(val, where, source, obj)
     proto = {"tcp": "TCP", "udp": "UDP", "sctp": "SCTP"}.get(key)
     if proto is None:
         raise PolicyError(f"{where}: unknown protocol field {key!r}", source=source, obj=obj)
-    dp = val.get("destinationPort") if isinstance(val, dict) else None
-    if not isinstance(dp, dict) or len(dp) != 1:
-        raise PolicyError(f"{where}.{key}.destinationPort must set one of number, range", source=source, obj=obj)
-    if "number" in dp:
-        return _policy_port({"protocol": proto, "port": dp["number"]}, f"{where}.{key}.destinationPort", source, obj)
-    rng = dp.get("range")
-    if not isinstance(rng, dict) or not isinstance(rng.get("start"), int) or not isinstance(rng.get("end"), int):
-        raise PolicyError(f"{where}.{key}.destinationPort.range needs start and end", source=source, obj=obj)
-    return _policy_port(
-        {"protocol": proto, "port": rng["start"], "endPort": rng["end"]}, f"{where}.{key}.destinationPort.range",
-        source, obj,
-    )
+    where = f"{where}.{key}.destinationPort"
+    dkey, dval = _one_field(val.get("destinationPort") if isinstance(val, dict) else None, where, "number, range", source, obj)
+    if dkey == "number":
+        return _number_port(proto, dval, None, where, source, obj)
+    if dkey != "range" or not isinstance(dval, dict) or dval.get("end") is None:
+        raise PolicyError(f"{where}.range needs start and end", source=source, obj=obj)
+    return _number_port(proto, dval.get("start"), dval["end"], f"{where}.range", source, obj)
 
 
 def _admin_rules(

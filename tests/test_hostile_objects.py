@@ -46,6 +46,48 @@ def test_tampered_dump_loads_or_fails_cleanly(tmp_path, data):
         pass
 
 
+_GV = "policy.networking.k8s.io"
+ADMIN_SEEDS = [
+    {"apiVersion": f"{_GV}/v1alpha1", "kind": "AdminNetworkPolicy", "metadata": {"name": "a"},
+     "spec": {"priority": 3, "subject": {"pods": {"namespaceSelector": {"matchLabels": {"pci-scope": "cde"}}, "podSelector": {}}},
+              "ingress": [{"name": "r", "action": "Deny", "from": [{"namespaces": {"matchLabels": {"team": "web"}}}],
+                           "ports": [{"portNumber": {"protocol": "TCP", "port": 80}},
+                                     {"portRange": {"protocol": "UDP", "start": 1, "end": 9}}, {"namedPort": "grpc"}]}],
+              "egress": [{"action": "Pass", "to": [{"networks": ["10.0.0.0/8"]}, {"nodes": {"matchLabels": {"a": "b"}}},
+                                                   {"domainNames": ["x.io"]}]}]}},
+    {"apiVersion": f"{_GV}/v1alpha1", "kind": "BaselineAdminNetworkPolicy", "metadata": {"name": "default"},
+     "spec": {"subject": {"namespaces": {}}, "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]}},
+    {"apiVersion": f"{_GV}/v1beta1", "kind": "ClusterNetworkPolicy", "metadata": {"name": "c"},
+     "spec": {"tier": "Baseline", "priority": 2, "subject": {"namespaces": {}},
+              "egress": [{"action": "Accept", "to": [{"pods": {"namespaceSelector": {}, "podSelector": {}}}],
+                          "protocols": [{"tcp": {"destinationPort": {"number": 80}}},
+                                        {"udp": {"destinationPort": {"range": {"start": 1, "end": 5}}}},
+                                        {"destinationNamedPort": "grpc"}]}]}},
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_tampered_admin_policy_loads_or_fails_cleanly(tmp_path, data):
+    """The same for the admin-tier kinds, tampered inside their spec, evaluated and explained."""
+    objs = [*json.loads(_demo_text()), *copy.deepcopy(ADMIN_SEEDS)]
+    obj = objs[len(objs) - 1 - data.draw(st.integers(0, len(ADMIN_SEEDS) - 1))]
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(sorted(leaf_paths(obj["spec"]), key=str)))
+        set_path(obj["spec"], path, copy.deepcopy(data.draw(st.sampled_from(HOSTILE))))
+    dump = tmp_path / "cluster.json"
+    dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}))
+    try:
+        snap = k8sviz.load(dump)
+    except InputError as e:
+        assert str(dump) in str(e) and f"{obj['kind']}/{obj['metadata']['name']}" in str(e)
+        return
+    reach = k8sviz.reachability(snap)
+    str(reach.explain("shop/frontend", "pci/paymentservice", 50051))
+    reach.to_frame("workload")
+    k8sviz.gaps(snap, reach)
+
+
 def test_shapes_found_by_fuzzing_are_named_errors(tmp_path):
     cases = {
         "namespace list": ("NetworkPolicy", ["metadata", "namespace"], ["a"]),

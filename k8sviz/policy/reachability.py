@@ -93,9 +93,6 @@ class Decision:
     match: RuleMatch
     action: str
 
-    def __str__(self) -> str:
-        return f"{self.action} by {self.match}"
-
 
 @dataclass(frozen=True)
 class Side:

@@ -220,24 +220,41 @@ def test_cluster_network_policy_tiers_accept_and_protocols():
     assert "DENIED by ClusterNetworkPolicy/baseline-deny ingress[1]" in str(r.explain("web/b", "web/a", 53, "UDP"))
 
 
+CNP = {"tier": "Admin", "priority": 1, "subject": ALL}
+
+
+def cnp_rule(**rule):
+    return {**CNP, "ingress": [{"action": "Deny", "from": [ALL], **rule}]}
+
+
 @pytest.mark.parametrize(
-    ("spec", "message"),
+    ("make", "spec", "message"),
     [
-        ({"priority": 1001, "subject": ALL}, "spec.priority"),
-        ({"priority": "1", "subject": ALL}, "spec.priority"),
-        ({"priority": 1, "subject": {"namespaces": {}, "pods": {}}}, "spec.subject"),
-        ({"priority": 1, "subject": ALL, "ingress": [{"action": "Drop", "from": [ALL]}]}, "action"),
-        ({"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": []}]}, "spec.ingress[0].from"),
-        ({"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/33"]}]}]}, "CIDR"),
-        ({"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portRange": {"start": 9, "end": 1}}]}]}, "endPort"),
+        (anp, {"priority": 1001, "subject": ALL}, "spec.priority"),
+        (anp, {"priority": "1", "subject": ALL}, "spec.priority"),
+        (anp, {"priority": 1, "subject": {"namespaces": {}, "pods": {}}}, "spec.subject"),
+        (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Drop", "from": [ALL]}]}, "action"),
+        (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": []}]}, "spec.ingress[0].from"),
+        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/33"]}]}]}, "CIDR"),
+        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portRange": {"start": 9, "end": 1}}]}]}, "endPort"),
+        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portNumber": {"protocol": "TCP"}}]}]}, "needs a port number"),
+        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portNumber": {"port": "http"}}]}]}, "'http' is not a port number"),
+        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portRange": {"end": 9}}]}]}, "needs a port number"),
+        (cnp, {**CNP, "tier": "Middle"}, "spec.tier"),
+        (cnp, {**CNP, "ingress": [{"action": "Allow", "from": [ALL]}]}, "Accept"),
+        (cnp, cnp_rule(protocols=[{"tcp": {}}]), "destinationPort"),
+        (cnp, cnp_rule(protocols=[{"icmp": {}}]), "icmp"),
+        (cnp, cnp_rule(protocols=[{"udp": {"destinationPort": {"number": "53"}}}]), "'53' is not a port number"),
+        (cnp, cnp_rule(protocols=[{"udp": {"destinationPort": {"range": {"start": 1}}}}]), "range needs start and end"),
     ],
 )
-def test_invalid_admin_policies_name_file_and_object(tmp_path, spec, message):
-    path = tmp_path / "anp.yaml"
-    path.write_text(yaml.safe_dump(anp("bad", spec)))
+def test_invalid_admin_policies_name_file_and_object(tmp_path, make, spec, message):
+    obj = make("bad", spec)
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(obj))
     with pytest.raises(PolicyError) as e:
         k8sviz.load(path)
-    assert message in str(e.value) and "AdminNetworkPolicy/bad" in str(e.value) and "anp.yaml" in str(e.value)
+    assert message in str(e.value) and f"{obj['kind']}/bad" in str(e.value) and "policy.yaml" in str(e.value)
 
 
 def test_baseline_takes_no_pass_and_warns_when_not_named_default():
@@ -289,20 +306,3 @@ def test_flow_discrepancies_name_the_admin_rule_that_decided(tmp_path):
     row = d[d["kind"] == "observed-but-policy-denies"].iloc[0]
     assert row["policy"] == "AdminNetworkPolicy/deny-web" and row["direction"] == "ingress"
     assert "denied by AdminNetworkPolicy/deny-web ingress[0]" in row["rule"]
-
-
-@pytest.mark.parametrize(
-    ("spec", "message"),
-    [
-        ({"tier": "Middle", "priority": 1, "subject": ALL}, "spec.tier"),
-        ({"tier": "Admin", "priority": 1, "subject": ALL, "ingress": [{"action": "Allow", "from": [ALL]}]}, "Accept"),
-        ({"tier": "Admin", "priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": [ALL], "protocols": [{"tcp": {}}]}]}, "destinationPort"),
-        ({"tier": "Admin", "priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": [ALL], "protocols": [{"icmp": {}}]}]}, "icmp"),
-    ],
-)
-def test_invalid_cluster_network_policies_name_file_and_object(tmp_path, spec, message):
-    path = tmp_path / "cnp.yaml"
-    path.write_text(yaml.safe_dump(cnp("bad", spec)))
-    with pytest.raises(PolicyError) as e:
-        k8sviz.load(path)
-    assert message in str(e.value) and "ClusterNetworkPolicy/bad" in str(e.value) and "cnp.yaml" in str(e.value)

@@ -243,21 +243,25 @@ def test_engine_agrees_with_reference(case):
     r = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
     frame = r.to_frame()
     rows = {(s, d, p): ports for s, d, p, ports in zip(frame.src, frame.dst, frame.protocol, frame.ports, strict=True)}
-    pods = snap.pods
-    pod_ips = {ip for q in pods for ip in q.ips if not q.host_network}
-    ends = [*pods, *(e for e in EXTERNAL if e not in pod_ips)]
+    for s, d, sk, dk in judged_pairs(snap):
+        for proto in PROTOS:
+            for port in (1, *PORTS, 444, 65535):
+                want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
+                assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
+                if not isinstance(s, str) and not isinstance(d, str):
+                    assert _in_ranges(rows.get((sk, dk, proto)), port) == want, (sk, dk, proto, port)
+
+
+def judged_pairs(snap):
+    """Every ordered pair of endpoints the engine judges: pods, and pods with outside
+    addresses (an address a pod holds stands for that pod), as ``(src, dst, src_key, dst_key)``."""
+    pod_ips = {ip for q in snap.pods for ip in q.ips if not q.host_network}
+    ends = [*snap.pods, *(e for e in EXTERNAL if e not in pod_ips)]
     for s in ends:
         for d in ends:
             if s is d or (isinstance(s, str) and isinstance(d, str)):
                 continue
-            sk = s if isinstance(s, str) else s.key
-            dk = d if isinstance(d, str) else d.key
-            for proto in PROTOS:
-                for port in (1, *PORTS, 444, 65535):
-                    want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
-                    assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
-                    if not isinstance(s, str) and not isinstance(d, str):
-                        assert _in_ranges(rows.get((sk, dk, proto)), port) == want, (sk, dk, proto, port)
+            yield s, d, (s if isinstance(s, str) else s.key), (d if isinstance(d, str) else d.key)
 
 
 def _in_ranges(ranges, port):
@@ -275,21 +279,13 @@ def test_engine_with_admin_tiers_agrees_with_reference(case):
     objs, match_pods = case
     snap = snapshot(*objs)
     r = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
-    pods = snap.pods
-    pod_ips = {ip for q in pods for ip in q.ips if not q.host_network}
-    ends = [*pods, *(e for e in EXTERNAL if e not in pod_ips)]
-    for s in ends:
-        for d in ends:
-            if s is d or (isinstance(s, str) and isinstance(d, str)):
-                continue
-            sk = s if isinstance(s, str) else s.key
-            dk = d if isinstance(d, str) else d.key
-            for proto in PROTOS:
-                for port in (1, *PORTS, 444):
-                    want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
-                    assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
-            v = r.explain(sk, dk, 80, "TCP")
-            assert v.allowed == (v.egress.allowed and v.ingress.allowed), str(v)
+    for s, d, sk, dk in judged_pairs(snap):
+        for proto in PROTOS:
+            for port in (1, *PORTS, 444):
+                want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
+                assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
+        v = r.explain(sk, dk, 80, "TCP")
+        assert v.allowed == (v.egress.allowed and v.ingress.allowed), str(v)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
