@@ -102,6 +102,13 @@ for _g in ("projectcalico.org", "crd.projectcalico.org"):
     }.items():
         RAW_POLICY_KINDS[(_g, _k)] = f"{_p}.{_g}"
 
+#: Raw kinds that change no verdict by themselves: staged policies only report what they would
+#: do, and tiers and network sets act through the policies that name them.
+INERT_RAW_KINDS = frozenset(
+    {"StagedNetworkPolicy", "StagedGlobalNetworkPolicy", "StagedKubernetesNetworkPolicy", "Tier",
+     "NetworkSet", "GlobalNetworkSet"}
+)
+
 # Kinds a cluster dump usually holds that say nothing about network reachability.
 IGNORED_KINDS = frozenset(
     """ConfigMap ServiceAccount Role RoleBinding ClusterRole ClusterRoleBinding Event Endpoints
@@ -800,6 +807,12 @@ class Snapshot:
         for kind, n in sorted(Counter(p.kind for p in self.other_policies).items()):
             c[f"{kind} (not evaluated)"] = n
         return c
+
+    @property
+    def unevaluated_policies(self) -> tuple[RawPolicy, ...]:
+        """Policies the cluster enforces that the engine does not evaluate (Calico, Cilium,
+        ClusterNetworkPolicy versions it does not know): verdicts may differ from the cluster's."""
+        return tuple(p for p in self.other_policies if p.kind not in INERT_RAW_KINDS)
 
     def summary(self) -> pd.DataFrame:
         """Counts per kind as a DataFrame (``kind``, ``count``)."""

@@ -158,6 +158,12 @@ _F = [
         "reach",
     ),
     Finding(
+        "policy-not-evaluated",
+        "Policy the cluster enforces that k8sviz does not evaluate (Calico, Cilium): verdicts may differ",
+        "high",
+        ("PCI-1.2.8",),
+    ),
+    Finding(
         "allow-all-rule",
         "Over-broad allow rule (any peer, any namespace, or any port into a sensitive zone)",
         "medium",

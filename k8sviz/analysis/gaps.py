@@ -229,6 +229,21 @@ def _namespaces(ctx: _Ctx) -> None:
             )
 
 
+def _unevaluated(ctx: _Ctx) -> None:
+    """Policies outside the engine: every reachability-based row may be wrong where they apply."""
+    for p in ctx.snap.unevaluated_policies:
+        where = f"the pods it selects in {p.namespace}" if p.namespace else "the pods it selects, cluster-wide"
+        ctx.add(
+            "policy-not-evaluated",
+            p.namespace,
+            p.name,
+            f"{p.kind} ({p.api_version}) is enforced by the cluster but not evaluated by k8sviz: "
+            f"connectivity, isolation, exposure and zone findings for {where} may not hold",
+            {"policy": p.key, "kind": p.kind, "apiVersion": p.api_version},
+            system_down=False,
+        )
+
+
 def _host(ctx: _Ctx) -> None:
     seen: set[tuple[str, str]] = set()
     for p in ctx.snap.pods:
@@ -901,6 +916,7 @@ def gaps(
     _isolation(ctx)
     _namespaces(ctx)
     _host(ctx)
+    _unevaluated(ctx)
     _broad_rules(ctx)
     reach = get_reach(snapshot, reach)
     edges = edge_frame(reach, "workload")

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import html
 import ipaddress
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from ..errors import QueryError
-from ..model import PROTOCOLS, LoadWarning, live_pod_by_ip
+from ..model import PROTOCOLS, LoadWarning, RawPolicy, live_pod_by_ip
 from .endpoints import Endpoints
 from .engine import CoreRule, Engine
 from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, admin_port_cuts, translate_admin
@@ -245,6 +247,15 @@ class Reachability:
                 )
             )
         warnings += admin_warnings
+        self.unevaluated: tuple[RawPolicy, ...] = snapshot.unevaluated_policies
+        if self.unevaluated:
+            warnings.append(
+                LoadWarning(
+                    "policies-not-evaluated",
+                    f"{_describe(self.unevaluated)}: the cluster enforces them as well, so these verdicts "
+                    "cover NetworkPolicy and the admin tiers only and may differ from the cluster's",
+                )
+            )
         self.warnings: tuple[LoadWarning, ...] = tuple(warnings)
 
     # ------------------------------------------------------------------ endpoints
@@ -353,6 +364,13 @@ class Reachability:
             for p in (self._ends.pods[x] for x in (a, b) if x < self._ends.n_pods)
             if p.terminated
         )
+        spaces = {self._ends.pods[x].namespace for x in (a, b) if x < self._ends.n_pods}
+        relevant = tuple(p for p in self.unevaluated if p.namespace is None or p.namespace in spaces)
+        if relevant:
+            notes += (
+                f"{_describe(relevant)} can apply to this connection (cluster-wide, or in an "
+                "endpoint's namespace): the cluster enforces them as well, so its verdict may differ",
+            )
         return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom), eg, ing, notes)
 
     def _side(self, ent: int, other: int, atom: int, direction: str) -> Side:
@@ -714,6 +732,7 @@ class Reachability:
             "external_blocks": self._ends.ips.n,
             "class_pairs_allowed": int(m.any(axis=2).sum()),
             "unenforced": len(self.unenforced),
+            "policies_not_evaluated": len(self.unevaluated),
             "warnings": len(self.warnings),
         }
 
@@ -728,6 +747,14 @@ class Reachability:
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in self.summary().items())
         cluster = html.escape(str(self.snapshot.meta.get("cluster", "")))
         return f"<div><b>Reachability</b> of {cluster}<table>{rows}</table></div>"
+
+
+def _describe(policies: Sequence[RawPolicy]) -> str:
+    """``3 policies that k8sviz does not evaluate (2 CiliumNetworkPolicy, ...: names ...)``."""
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.kind for p in policies).items()))
+    names = ", ".join(f"{p.kind}/{p.key}" for p in policies[:3]) + (" ..." if len(policies) > 3 else "")
+    word = "policy" if len(policies) == 1 else "policies"
+    return f"{len(policies)} {word} that k8sviz does not evaluate ({kinds}: {names})"
 
 
 def _unique_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

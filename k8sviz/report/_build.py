@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,6 +173,14 @@ def collect(
         else:
             msg = "flows must be paths or a DataFrame from k8sviz.load_flows"
             raise ReportError(msg)
+    unevaluated = snap.unevaluated_policies
+    if unevaluated:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.kind for p in unevaluated).items()))
+        data.problems.append(
+            f"policies not evaluated: the cluster enforces {len(unevaluated)} policies that k8sviz does "
+            f"not evaluate ({kinds}; listed under findings as policy-not-evaluated). Allowed "
+            "connections, segmentation and findings cover NetworkPolicy and the admin tiers only"
+        )
     # analyses
     if data.reach is not None:
         data.reach_frame = _frame(data, data.reach)
