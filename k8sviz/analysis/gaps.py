@@ -232,13 +232,14 @@ def _namespaces(ctx: _Ctx) -> None:
 def _unevaluated(ctx: _Ctx) -> None:
     """Policies outside the engine: every reachability-based row may be wrong where they apply."""
     for p in ctx.snap.unevaluated_policies:
-        where = f"the pods it selects in {p.namespace}" if p.namespace else "the pods it selects, cluster-wide"
+        where = f"in {p.namespace}" if p.namespace else "cluster-wide"
         ctx.add(
             "policy-not-evaluated",
             p.namespace,
             p.name,
             f"{p.kind} ({p.api_version}) is enforced by the cluster but not evaluated by k8sviz: "
-            f"connectivity, isolation, exposure and zone findings for {where} may not hold",
+            f"connectivity, isolation, exposure and zone findings for the pods it selects {where} "
+            "may not hold",
             {"policy": p.key, "kind": p.kind, "apiVersion": p.api_version},
             system_down=False,
         )

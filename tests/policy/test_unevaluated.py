@@ -106,7 +106,8 @@ def test_cli_explain_warns_on_stderr(tmp_path, capsys):
     objs = [ns("a"), ns("c"), pod("a", "p", ip="10.0.0.1"), pod("c", "r", ip="10.0.0.3"), _cilium("a", "cnp")]
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}))
-    assert main(["explain", str(path), "--from", "a/p", "--to", "c/r", "--port", "80", "--format", "json"]) == 0
+    args = ["explain", str(path), "--from", "a/p", "--to", "c/r", "--port", "80", "--format", "json"]
+    assert main(args) == 0
     cap = capsys.readouterr()
-    assert "policies-not-evaluated" in cap.err or "does not evaluate" in cap.err
+    assert "does not evaluate" in cap.err
     assert any("a/cnp" in n for n in json.loads(cap.out)["notes"])
