@@ -109,6 +109,11 @@ INERT_RAW_KINDS = frozenset(
      "NetworkSet", "GlobalNetworkSet"}
 )
 
+#: Policy resources the engine evaluates: when one was not read, verdicts assume it is empty.
+EVALUATED_POLICY_PLURALS = (
+    "networkpolicies", "adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies"
+)
+
 # Kinds a cluster dump usually holds that say nothing about network reachability.
 IGNORED_KINDS = frozenset(
     """ConfigMap ServiceAccount Role RoleBinding ClusterRole ClusterRoleBinding Event Endpoints
@@ -813,6 +818,26 @@ class Snapshot:
         """Policies the cluster enforces that the engine does not evaluate (Calico, Cilium,
         ClusterNetworkPolicy versions it does not know): verdicts may differ from the cluster's."""
         return tuple(p for p in self.other_policies if p.kind not in INERT_RAW_KINDS)
+
+    @property
+    def unread_policies(self) -> dict[str, str]:
+        """Policy resources the engine evaluates that were not read: plural -> coverage state.
+
+        The engine can only take such a resource as empty, which may be false. NetworkPolicy
+        counts when forbidden (or in any state but ``ok`` and ``not-installed``), including
+        ``not-in-input``: a ``kubectl get`` of none is a plain ``List`` with no items, which
+        cannot be told from a dump that left them out. The cluster-scoped admin kinds count
+        only when read and refused: offline dumps routinely leave out kinds a cluster does not
+        serve, so their ``not-in-input`` stays in ``coverage`` (shown as unknown) only.
+        """
+        out: dict[str, str] = {}
+        for plural in EVALUATED_POLICY_PLURALS:
+            state = self.coverage.get(plural)
+            if state is None or state in ("ok", "not-installed"):
+                continue
+            if state != "not-in-input" or plural == "networkpolicies":
+                out[plural] = state
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Counts per kind as a DataFrame (``kind``, ``count``)."""

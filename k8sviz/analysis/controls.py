@@ -164,6 +164,12 @@ _F = [
         ("PCI-1.2.8",),
     ),
     Finding(
+        "policies-not-read",
+        "Policy resource not read (forbidden, or missing from the input): verdicts take it as empty",
+        "high",
+        ("PCI-1.2.8",),
+    ),
+    Finding(
         "allow-all-rule",
         "Over-broad allow rule (any peer, any namespace, or any port into a sensitive zone)",
         "medium",

@@ -245,6 +245,30 @@ def _unevaluated(ctx: _Ctx) -> None:
         )
 
 
+#: Findings that state the absence of NetworkPolicies: unknowable when they could not be read.
+_ABSENCE = (
+    "no-ingress-isolation", "no-egress-isolation", "namespace-without-policy", "namespace-without-default-deny"
+)
+
+
+def _unread(ctx: _Ctx) -> None:
+    for plural, state in ctx.snap.unread_policies.items():
+        if state == "not-in-input":
+            detail = (
+                "no NetworkPolicy is in the input: if the cluster has some, the dump left them out "
+                "(an empty kubectl list cannot be told from a missing one); every finding takes them as empty"
+            )
+        else:
+            skipped = ""
+            if plural == "networkpolicies":
+                skipped = " (the isolation and default-deny findings were not evaluated)"
+            detail = (
+                f"{plural} could not be read ({state}): unknown, not empty; reachability, exposure and "
+                f"zone findings take them as empty{skipped}"
+            )
+        ctx.add("policies-not-read", None, plural, detail, {"resource": plural, "coverage": state})
+
+
 def _host(ctx: _Ctx) -> None:
     seen: set[tuple[str, str]] = set()
     for p in ctx.snap.pods:
@@ -913,11 +937,15 @@ def gaps(
     if segmentation is not None:
         zones, today = _agree_with(segmentation, zones, today)
     ctx = _Ctx(snapshot, zones)
-    checked = [f.id for f in FINDINGS.values() if f.needs == "snapshot"]
-    _isolation(ctx)
-    _namespaces(ctx)
+    # Forbidden NetworkPolicies are unknown, never "none": their absence is not a finding.
+    refused = snapshot.unread_policies.get("networkpolicies", "not-in-input") != "not-in-input"
+    checked = [f.id for f in FINDINGS.values() if f.needs == "snapshot" and not (refused and f.id in _ABSENCE)]
+    if not refused:
+        _isolation(ctx)
+        _namespaces(ctx)
     _host(ctx)
     _unevaluated(ctx)
+    _unread(ctx)
     _broad_rules(ctx)
     reach = get_reach(snapshot, reach)
     edges = edge_frame(reach, "workload")

@@ -256,6 +256,9 @@ class Reachability:
                     "cover NetworkPolicy and the admin tiers only and may differ from the cluster's",
                 )
             )
+        self.unread: dict[str, str] = snapshot.unread_policies
+        if self.unread:
+            warnings.append(LoadWarning("policies-not-read", unread_text(self.unread)))
         self.warnings: tuple[LoadWarning, ...] = tuple(warnings)
 
     # ------------------------------------------------------------------ endpoints
@@ -371,6 +374,8 @@ class Reachability:
                 f"{_describe(relevant)} can apply to this connection (cluster-wide, or in an "
                 "endpoint's namespace): the cluster enforces them as well, so its verdict may differ",
             )
+        if self.unread:
+            notes += (unread_text(self.unread),)
         return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom), eg, ing, notes)
 
     def _side(self, ent: int, other: int, atom: int, direction: str) -> Side:
@@ -747,6 +752,16 @@ class Reachability:
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in self.summary().items())
         cluster = html.escape(str(self.snapshot.meta.get("cluster", "")))
         return f"<div><b>Reachability</b> of {cluster}<table>{rows}</table></div>"
+
+
+def unread_text(unread: dict[str, str]) -> str:
+    """One sentence on policy resources that were not read (``Snapshot.unread_policies``)."""
+    parts = [
+        "no NetworkPolicy is in the input (an empty kubectl list cannot be told from one left out)"
+        if state == "not-in-input" else f"{plural} were not read ({state})"
+        for plural, state in unread.items()
+    ]
+    return "; ".join(parts) + ": these verdicts take them as empty, so the cluster's may differ"
 
 
 def _describe(policies: Sequence[RawPolicy]) -> str:

@@ -181,6 +181,13 @@ def collect(
             f"not evaluate ({kinds}; listed under findings as policy-not-evaluated). Allowed "
             "connections, segmentation and findings cover NetworkPolicy and the admin tiers only"
         )
+    if snap.unread_policies:
+        from ..policy.reachability import unread_text
+
+        data.problems.append(
+            f"policies not read: {unread_text(snap.unread_policies)} "
+            "(listed under findings as policies-not-read)"
+        )
     # analyses
     if data.reach is not None:
         data.reach_frame = _frame(data, data.reach)

@@ -250,6 +250,21 @@ def test_forbidden_is_recorded_never_empty(apiserver: Any, kubeconfig: Any) -> N
     codes = [w for w in snap.warnings if w.code == "forbidden"]
     assert len(codes) == 2
     assert any("not empty" in w.message and "networkpolicies" in w.message for w in codes)
+    # ... and nothing downstream takes the refused list as "no NetworkPolicy".
+    assert snap.unread_policies == {"networkpolicies": "forbidden"}
+    reach = k8sviz.reachability(snap)
+    assert any(w.code == "policies-not-read" for w in reach.warnings)
+    notes = reach.explain("shop/web-1", "8.8.8.8", 443).notes
+    assert any("networkpolicies were not read (forbidden)" in n for n in notes)
+    findings = k8sviz.gaps(snap, reach)
+    absence = {"namespace-without-policy", "namespace-without-default-deny",
+               "no-ingress-isolation", "no-egress-isolation"}
+    assert not absence & set(findings["finding"]) and not absence & set(findings.attrs["checked"])
+    (row,) = findings[findings["finding"] == "policies-not-read"].itertuples()
+    assert row.name == "networkpolicies" and row.evidence["coverage"] == "forbidden"
+    assert k8sviz.controls_summary(findings).set_index("control").loc["CIS-5.3.2", "status"] == "not-checked"
+    page = k8sviz.report(snap, reach=reach, generated_at="2026-01-01T00:00:00Z")
+    assert "Limitations of this report" in page and "networkpolicies were not read (forbidden)" in page
 
 
 def test_namespace_scoped_auditor(apiserver: Any, kubeconfig: Any) -> None:

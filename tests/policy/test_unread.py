@@ -1,0 +1,71 @@
+"""Policy resources that were not read are unknown, never "none": every consumer says so."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import k8sviz
+from k8sviz.snapshot import SnapshotBuilder, canonical_json
+
+from .helpers import netpol, ns, pod, snapshot
+
+
+def _objs() -> list[dict]:
+    return [ns("a"), pod("a", "p", {"app": "p"}, ip="10.0.0.1"), pod("a", "q", {"app": "q"}, ip="10.0.0.2")]
+
+
+def test_no_networkpolicy_in_the_input_is_a_caveat_not_a_silence():
+    snap = snapshot(*_objs())
+    assert snap.unread_policies == {"networkpolicies": "not-in-input"}
+    reach = k8sviz.reachability(snap)
+    (w,) = [w for w in reach.warnings if w.code == "policies-not-read"]
+    assert "no NetworkPolicy is in the input" in w.message
+    v = reach.explain("a/p", "a/q", 80)
+    assert v.allowed and any("take them as empty" in n for n in v.notes)
+    df = k8sviz.gaps(snap, reach)
+    (row,) = df[df["finding"] == "policies-not-read"].itertuples()
+    assert row.severity == "high"
+    assert row.evidence == {"resource": "networkpolicies", "coverage": "not-in-input"}
+    # Ambiguous (a cluster may have none): the absence findings still stand, beside the caveat.
+    assert "namespace-without-policy" in set(df["finding"])
+
+
+def test_read_policies_raise_no_caveat():
+    snap = snapshot(*_objs(), netpol("a", "deny", {"podSelector": {}}))
+    assert snap.unread_policies == {}
+    reach = k8sviz.reachability(snap)
+    assert not [w for w in reach.warnings if w.code == "policies-not-read"]
+    assert reach.explain("a/p", "a/q", 80).notes == ()
+    assert "policies-not-read" not in set(k8sviz.gaps(snap, reach)["finding"])
+
+
+def test_an_empty_typed_list_proves_there_are_none():
+    b = SnapshotBuilder()
+    b.add_documents([{"apiVersion": "v1", "kind": "List", "items": _objs()},
+                     {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicyList", "items": []}],
+                    "dump")
+    assert b.build().unread_policies == {}
+
+
+def test_admin_kinds_count_only_when_refused(tmp_path):
+    snap = snapshot(*_objs(), netpol("a", "deny", {"podSelector": {}}))
+    assert snap.coverage["adminnetworkpolicies"] == "not-in-input"  # usual in offline dumps
+    assert snap.unread_policies == {}
+    # A snapshot file records what the live read was refused; loading it keeps that.
+    path = tmp_path / "snap.json"
+    snap.save(path)
+    doc = json.loads(path.read_text())
+    doc["coverage"]["adminnetworkpolicies"] = "forbidden"
+    doc["coverage"]["clusternetworkpolicies"] = "not-installed"
+    del doc["sha256"]
+    doc["sha256"] = hashlib.sha256(canonical_json(doc)).hexdigest()
+    path.write_text(json.dumps(doc))
+    loaded = k8sviz.load(path)
+    assert loaded.unread_policies == {"adminnetworkpolicies": "forbidden"}
+    notes = k8sviz.reachability(loaded).explain("a/p", "a/q", 80).notes
+    assert any("adminnetworkpolicies were not read (forbidden)" in n for n in notes)
+    df = k8sviz.gaps(loaded)
+    assert list(df[df["finding"] == "policies-not-read"]["name"]) == ["adminnetworkpolicies"]
+    # Only a refused NetworkPolicy list hides the isolation findings.
+    assert "no-ingress-isolation" in df.attrs["checked"]
