@@ -38,6 +38,7 @@ from .model import (
     RawPolicy,
     Service,
     Ingress,
+    LabelSelector,
     Workload,
     label_problems,
     parse_admin_policy,
@@ -838,6 +839,36 @@ class Snapshot:
             if state != "not-in-input" or plural == "networkpolicies":
                 out[plural] = state
         return out
+
+    @property
+    def namespaces_with_unknown_labels(self) -> tuple[str, ...]:
+        """Namespaces whose labels were not read, when some policy selects namespaces by labels.
+
+        A namespace known only from the objects in it (no Namespace object: not in the input,
+        or its list was refused) carries just ``kubernetes.io/metadata.name``; a
+        ``namespaceSelector`` on any other label is judged as if it had none of them.
+        """
+        unread = tuple(n.name for n in self.namespaces if n.referenced_only)
+        if not unread:
+            return ()
+        keys: set[str] = set()
+
+        def add(sel: LabelSelector | None) -> None:
+            if sel is not None:
+                keys.update(k for k, _ in sel.match_labels)
+                keys.update(r.key for r in sel.match_expressions)
+
+        for pol in self.network_policies:
+            for rule in pol.ingress + pol.egress:
+                for peer in rule.peers or ():
+                    add(peer.namespace_selector)
+        for ap in self.admin_policies:
+            add(ap.subject[0])
+            for arule in ap.ingress + ap.egress:
+                for apeer in arule.peers:
+                    add(apeer.namespaces)
+                    add(apeer.pods[0] if apeer.pods else None)
+        return unread if keys - {NAMESPACE_NAME_LABEL} else ()
 
     def summary(self) -> pd.DataFrame:
         """Counts per kind as a DataFrame (``kind``, ``count``)."""

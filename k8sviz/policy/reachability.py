@@ -256,6 +256,17 @@ class Reachability:
                     "cover NetworkPolicy and the admin tiers only and may differ from the cluster's",
                 )
             )
+        self.unlabelled: tuple[str, ...] = snapshot.namespaces_with_unknown_labels
+        if self.unlabelled:
+            shown = ", ".join(self.unlabelled[:5]) + (" ..." if len(self.unlabelled) > 5 else "")
+            warnings.append(
+                LoadWarning(
+                    "namespace-labels-unknown",
+                    f"the labels of {len(self.unlabelled)} namespace(s) were not read ({shown}): "
+                    "namespaceSelectors on labels other than kubernetes.io/metadata.name are judged as "
+                    "if those namespaces had none",
+                )
+            )
         self.unread: dict[str, str] = snapshot.unread_policies
         if self.unread:
             warnings.append(LoadWarning("policies-not-read", unread_text(self.unread)))
@@ -373,6 +384,11 @@ class Reachability:
             notes += (
                 f"{_describe(relevant)} can apply to this connection (cluster-wide, or in an "
                 "endpoint's namespace): the cluster enforces them as well, so its verdict may differ",
+            )
+        for space in sorted(spaces & set(self.unlabelled)):
+            notes += (
+                f"the labels of namespace {space} were not read: namespaceSelectors on other labels "
+                "than kubernetes.io/metadata.name are judged as if it had none",
             )
         if self.unread:
             notes += (unread_text(self.unread),)

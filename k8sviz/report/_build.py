@@ -181,6 +181,14 @@ def collect(
             f"not evaluate ({kinds}; listed under findings as policy-not-evaluated). Allowed "
             "connections, segmentation and findings cover NetworkPolicy and the admin tiers only"
         )
+    unlabelled = snap.namespaces_with_unknown_labels
+    if unlabelled:
+        shown = ", ".join(unlabelled[:10]) + (" ..." if len(unlabelled) > 10 else "")
+        data.problems.append(
+            f"namespace labels not read: {len(unlabelled)} namespace(s) ({shown}) are known only from "
+            "the objects in them; namespaceSelectors on labels other than kubernetes.io/metadata.name "
+            "are judged as if they had none"
+        )
     if snap.unread_policies:
         from ..policy.reachability import unread_text
 

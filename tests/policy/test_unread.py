@@ -69,3 +69,37 @@ def test_admin_kinds_count_only_when_refused(tmp_path):
     assert list(df[df["finding"] == "policies-not-read"]["name"]) == ["adminnetworkpolicies"]
     # Only a refused NetworkPolicy list hides the isolation findings.
     assert "no-ingress-isolation" in df.attrs["checked"]
+
+
+def _ns_selector_policy(key: str) -> dict:
+    return netpol("b", "np", {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {key: "a"}}}]}]})
+
+
+def test_namespaces_known_only_by_name_are_named_when_selectors_need_their_labels():
+    # No Namespace objects: "a" and "b" carry only kubernetes.io/metadata.name.
+    objs = [pod("a", "p", ip="10.0.0.1"), pod("b", "q", ip="10.0.0.2"), pod("c", "r", ip="10.0.0.3")]
+    snap = snapshot(*objs, _ns_selector_policy("team"))
+    assert snap.namespaces_with_unknown_labels == ("a", "b", "c")
+    reach = k8sviz.reachability(snap)
+    assert any(w.code == "namespace-labels-unknown" for w in reach.warnings)
+    v = reach.explain("a/p", "b/q", 80)
+    assert not v.allowed  # as if "a" had no team label ...
+    assert [n for n in v.notes if "labels of namespace" in n] == [  # ... and said so, per endpoint
+        f"the labels of namespace {x} were not read: namespaceSelectors on other labels than "
+        "kubernetes.io/metadata.name are judged as if it had none" for x in ("a", "b")
+    ]
+    page = k8sviz.report(snap, reach=reach, generated_at="2026-01-01T00:00:00Z")
+    assert "namespace labels not read: 3 namespace(s) (a, b, c)" in page
+
+
+def test_name_only_selectors_or_read_namespaces_need_no_caveat():
+    objs = [pod("a", "p", ip="10.0.0.1"), pod("b", "q", ip="10.0.0.2")]
+    # The name label is set by the API server: it is known without the Namespace object.
+    snap = snapshot(*objs, _ns_selector_policy("kubernetes.io/metadata.name"))
+    assert snap.namespaces_with_unknown_labels == ()
+    assert k8sviz.reachability(snap).explain("a/p", "b/q", 80).allowed
+    snap = snapshot(ns("a", team="a"), ns("b"), *objs, _ns_selector_policy("team"))
+    assert snap.namespaces_with_unknown_labels == ()
+    reach = k8sviz.reachability(snap)
+    assert reach.explain("a/p", "b/q", 80).allowed
+    assert not [w for w in reach.warnings if w.code == "namespace-labels-unknown"]
