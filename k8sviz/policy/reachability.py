@@ -267,6 +267,17 @@ class Reachability:
                     "if those namespaces had none",
                 )
             )
+        node_state = snapshot.coverage.get("nodes", "ok")
+        if node_state != "ok" and any(
+            peer.nodes is not None for ap in admin for r in ap.ingress + ap.egress for peer in r.peers
+        ):
+            warnings.append(
+                LoadWarning(
+                    "nodes-not-read",
+                    f"nodes were not read ({node_state}): admin rules with a nodes peer match only the "
+                    f"{len(snapshot.nodes)} node(s) in the snapshot, so their verdicts may differ",
+                )
+            )
         self.unread: dict[str, str] = snapshot.unread_policies
         if self.unread:
             warnings.append(LoadWarning("policies-not-read", unread_text(self.unread)))

@@ -306,3 +306,18 @@ def test_flow_discrepancies_name_the_admin_rule_that_decided(tmp_path):
     row = d[d["kind"] == "observed-but-policy-denies"].iloc[0]
     assert row["policy"] == "AdminNetworkPolicy/deny-web" and row["direction"] == "ingress"
     assert "denied by AdminNetworkPolicy/deny-web ingress[0]" in row["rule"]
+
+
+def test_nodes_peers_warn_when_nodes_were_not_read():
+    deny_nodes = anp("nodes", {
+        "priority": 1, "subject": {"namespaces": {}},
+        "egress": [{"action": "Deny", "to": [{"nodes": {"matchLabels": {"role": "worker"}}}]}],
+    })
+    assert not [w for w in reach(deny_nodes).warnings if w.code == "nodes-not-read"]
+    without_nodes = [o for o in base(deny_nodes) if o["kind"] != "Node"]
+    r = k8sviz.reachability(snapshot(*without_nodes))
+    (w,) = [w for w in r.warnings if w.code == "nodes-not-read"]
+    assert "not-in-input" in w.message and "0 node(s)" in w.message
+    # Without a nodes peer the node list does not matter.
+    r = k8sviz.reachability(snapshot(*[o for o in base(deny_db_from_web()) if o["kind"] != "Node"]))
+    assert not [w for w in r.warnings if w.code == "nodes-not-read"]
