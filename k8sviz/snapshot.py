@@ -465,6 +465,7 @@ class SnapshotBuilder:
         cluster: str | None = None,
         source: str = "offline",
         collected_at: str | None = None,
+        namespace_scope: Iterable[str] | None = None,
     ) -> Snapshot:
         # Sorted by key, so plural first: the groups, in order, are also the file's order.
         by_plural: dict[str, list[tuple[dict[str, Any], str]]] = {}
@@ -505,6 +506,9 @@ class SnapshotBuilder:
             "k8sviz_version": __version__,
             "inputs": sorted({(i["path"], i["sha256"]): i for i in self.inputs}.values(), key=lambda i: (i["path"], i["sha256"])),
         }
+        scope = sorted(namespace_scope) if namespace_scope is not None else file_meta.get("namespace_scope")
+        if scope is not None:
+            snap.meta["namespace_scope"] = list(scope)
         snap.coverage = coverage
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
         # file, and millions of small dicts would cost memory and every later GC pass.
@@ -813,6 +817,13 @@ class Snapshot:
         for kind, n in sorted(Counter(p.kind for p in self.other_policies).items()):
             c[f"{kind} (not evaluated)"] = n
         return c
+
+    @property
+    def namespace_scope(self) -> tuple[str, ...] | None:
+        """The namespaces that namespaced resources were listed in (``snapshot_cluster(namespaces=...)``);
+        None when they were listed cluster-wide. Elsewhere pods, services and policies are unknown."""
+        scope = self.meta.get("namespace_scope")
+        return None if scope is None else tuple(scope)
 
     @property
     def unevaluated_policies(self) -> tuple[RawPolicy, ...]:

@@ -176,7 +176,10 @@ def _namespaces(ctx: _Ctx) -> None:
     pols: dict[str, list[NetworkPolicy]] = defaultdict(list)
     for pol in ctx.snap.network_policies:
         pols[pol.namespace].append(pol)
+    scope = ctx.snap.namespace_scope
     for ns in ctx.snap.namespaces:
+        if scope is not None and ns.name not in scope:
+            continue  # its policies were not listed: unknown, not "none"
         pods = ctx.pods_by_ns.get(ns.name, [])
         workloads = sorted({p.workload_key for p in pods})
         if not pols[ns.name]:

@@ -316,6 +316,13 @@ class Reachability:
             if pods:
                 return pods
             if ":" not in ref and not ref.replace(".", "").replace("/", "").isdigit():
+                scope = self.snapshot.namespace_scope
+                space = ref.split("/", 1)[0]
+                if scope is not None and "/" in ref and space not in scope:
+                    raise QueryError(
+                        f"unknown {what} {ref!r}: namespaced resources were read only in "
+                        f"{', '.join(scope)}; what runs in {space} is unknown"
+                    )
                 raise QueryError(f"unknown {what} {ref!r}: no pod or workload of that name in the snapshot")
         try:
             addr = ipaddress.ip_address(ref)

@@ -181,6 +181,11 @@ def collect(
             f"not evaluate ({kinds}; listed under findings as policy-not-evaluated). Allowed "
             "connections, segmentation and findings cover NetworkPolicy and the admin tiers only"
         )
+    if snap.namespace_scope is not None:
+        data.problems.append(
+            f"namespace scope: namespaced resources were read only in {', '.join(snap.namespace_scope)}; "
+            "pods, services and policies in other namespaces are unknown, and no finding covers them"
+        )
     unlabelled = snap.namespaces_with_unknown_labels
     if unlabelled:
         shown = ", ".join(unlabelled[:10]) + (" ..." if len(unlabelled) > 10 else "")

@@ -582,7 +582,9 @@ def snapshot_cluster(
             )
             builder.warn(LoadWarning("namespace-scoped", message))
         builder.inputs.extend(inputs)
-        snap = builder.build(cluster=cluster or context_name, source="live", collected_at=collected_at)
+        snap = builder.build(
+            cluster=cluster or context_name, source="live", collected_at=collected_at, namespace_scope=nss
+        )
         # Free the raw objects while the GC is still paused: its first collection after the
         # pause would otherwise walk every one of them.
         del builder

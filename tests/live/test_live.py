@@ -287,6 +287,26 @@ def test_namespace_scoped_auditor(apiserver: Any, kubeconfig: Any) -> None:
     assert [p.key for p in snap.pods] == ["shop/web-1"]
 
 
+def test_namespace_scope_is_kept_and_no_finding_covers_other_namespaces(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path
+) -> None:
+    srv = apiserver(small())
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+    assert k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv)).namespace_scope is None
+    # "pay" is listed (its labels matter to selectors), its policies were not: no finding on it.
+    assert snap.namespace_scope == ("shop",) and "pay" in {n.name for n in snap.namespaces}
+    findings = k8sviz.gaps(snap)
+    assert "pay" not in set(findings["namespace"]) and "shop" in set(findings["namespace"])
+    with pytest.raises(k8sviz.QueryError, match="read only in shop; what runs in pay is unknown"):
+        k8sviz.reachability(snap).can_reach("shop/web-1", "pay/api-1", 80)
+    page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
+    assert "namespace scope: namespaced resources were read only in shop" in page
+    # The scope survives a snapshot file.
+    path = tmp_path / "scoped.json"
+    snap.save(path)
+    assert k8sviz.load(path).namespace_scope == ("shop",)
+
+
 def test_namespace_scoped_auditor_reads_its_namespaces_one_by_one(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver(small())
     srv.forbidden |= {"namespaces", ("get-namespace", "shop")}
