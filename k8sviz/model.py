@@ -500,6 +500,14 @@ class RawPolicy:
     def key(self) -> str:
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
+    @property
+    def label_kind(self) -> str:
+        return self.kind
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.key}"
+
 
 def live_pod_by_ip(pods: Iterable[Pod]) -> dict[str, Pod]:
     """Address -> the pod that holds it: live pods (not hostNetwork) before terminated ones,

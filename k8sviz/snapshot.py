@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ._version import __version__
+from .calico_objects import CalicoPolicy, CalicoTier, NetworkSet, parse_calico_policy, parse_network_set, parse_tier
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
     AdminPolicy,
@@ -112,7 +113,9 @@ INERT_RAW_KINDS = frozenset(
 
 #: Policy resources the engine evaluates: when one was not read, verdicts assume it is empty.
 EVALUATED_POLICY_PLURALS = (
-    "networkpolicies", "adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies"
+    "networkpolicies", "adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies",
+    *(f"{p}.projectcalico.org" for p in ("networkpolicies", "globalnetworkpolicies", "tiers", "networksets",
+                                         "globalnetworksets")),
 )
 
 # Kinds a cluster dump usually holds that say nothing about network reachability.
@@ -585,6 +588,10 @@ class Snapshot:
     #: Admin-tier policies (AdminNetworkPolicy, ClusterNetworkPolicy tier Admin) by priority,
     #: then the baseline tier's (BaselineAdminNetworkPolicy, ClusterNetworkPolicy tier Baseline).
     admin_policies: tuple[AdminPolicy, ...] = ()
+    #: Calico NetworkPolicy and GlobalNetworkPolicy, Tiers, NetworkSets and GlobalNetworkSets.
+    calico_policies: tuple[CalicoPolicy, ...] = ()
+    calico_tiers: tuple[CalicoTier, ...] = ()
+    network_sets: tuple[NetworkSet, ...] = ()
     warnings: tuple[LoadWarning, ...] = ()
     coverage: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
@@ -739,11 +746,20 @@ class Snapshot:
         )
         raw_policies = []
         admin: list[AdminPolicy] = []
+        calico: list[CalicoPolicy] = []
+        tiers: list[CalicoTier] = []
+        sets: list[NetworkSet] = []
         for plural, items in sorted(by_plural.items()):
             if plural in _RAW_PLURALS:
                 for obj, w in items:
                     if str(obj.get("apiVersion")) in _ADMIN_VERSIONS.get(plural, ()):
                         admin.append(guarded(parse_admin_policy, obj, w, w))
+                        continue
+                    if plural in _CALICO_PARSERS:
+                        parse, into = _CALICO_PARSERS[plural]
+                        targets: dict[str, list[Any]] = {"policies": calico, "tiers": tiers, "sets": sets}
+                        target = targets[into]
+                        target.append(guarded(parse, obj, w, w))
                         continue
                     m = obj["metadata"]
                     # A copy: the sanitiser may have handed back the caller's own object.
@@ -773,6 +789,9 @@ class Snapshot:
             network_policies=policies,
             other_policies=tuple(raw_policies),
             admin_policies=tuple(sorted(admin, key=lambda a: (a.baseline, a.priority or 0, a.kind, a.name))),
+            calico_policies=tuple(sorted(calico, key=lambda c: (c.kind, c.namespace or "", c.name))),
+            calico_tiers=tuple(sorted(tiers, key=lambda t: t.name)),
+            network_sets=tuple(sorted(sets, key=lambda s: (s.namespace or "", s.name))),
             warnings=tuple(warnings),
         )
 
@@ -814,6 +833,10 @@ class Snapshot:
             "network policies": len(self.network_policies),
             "admin network policies": len(self.admin_policies),
         }
+        for label, objs in (("calico policies", self.calico_policies), ("calico tiers", self.calico_tiers),
+                            ("calico network sets", self.network_sets)):
+            if objs:
+                c[label] = len(objs)
         for kind, n in sorted(Counter(p.kind for p in self.other_policies).items()):
             c[f"{kind} (not evaluated)"] = n
         return c
@@ -826,10 +849,12 @@ class Snapshot:
         return None if scope is None else tuple(scope)
 
     @property
-    def unevaluated_policies(self) -> tuple[RawPolicy, ...]:
-        """Policies the cluster enforces that the engine does not evaluate (Calico, Cilium,
+    def unevaluated_policies(self) -> tuple[RawPolicy | CalicoPolicy, ...]:
+        """Policies the cluster enforces that the engine does not evaluate (Cilium, Calico
+        policies using what a snapshot cannot judge (``CalicoPolicy.unsupported``),
         ClusterNetworkPolicy versions it does not know): verdicts may differ from the cluster's."""
-        return tuple(p for p in self.other_policies if p.kind not in INERT_RAW_KINDS)
+        raw = tuple(p for p in self.other_policies if p.kind not in INERT_RAW_KINDS)
+        return raw + tuple(p for p in self.calico_policies if p.unsupported and not p.host_only)
 
     @property
     def unread_policies(self) -> dict[str, str]:
@@ -838,8 +863,8 @@ class Snapshot:
         The engine can only take such a resource as empty, which may be false. NetworkPolicy
         counts when forbidden (or in any state but ``ok`` and ``not-installed``), including
         ``not-in-input``: a ``kubectl get`` of none is a plain ``List`` with no items, which
-        cannot be told from a dump that left them out. The cluster-scoped admin kinds count
-        only when read and refused: offline dumps routinely leave out kinds a cluster does not
+        cannot be told from a dump that left them out. The admin and Calico kinds count only
+        when read and refused: offline dumps routinely leave out kinds a cluster does not
         serve, so their ``not-in-input`` stays in ``coverage`` (shown as unknown) only.
         """
         out: dict[str, str] = {}
@@ -984,6 +1009,14 @@ _ADMIN_VERSIONS = {
 }
 _RAW_PLURALS = frozenset(RAW_POLICY_KINDS.values()) | {
     p.replace(".crd.projectcalico.org", ".projectcalico.org") for p in RAW_POLICY_KINDS.values()
+}
+# Calico kinds the engine evaluates (or that its policies refer to), by plural.
+_CALICO_PARSERS: dict[str, tuple[Callable[..., Any], str]] = {
+    "networkpolicies.projectcalico.org": (parse_calico_policy, "policies"),
+    "globalnetworkpolicies.projectcalico.org": (parse_calico_policy, "policies"),
+    "tiers.projectcalico.org": (parse_tier, "tiers"),
+    "networksets.projectcalico.org": (parse_network_set, "sets"),
+    "globalnetworksets.projectcalico.org": (parse_network_set, "sets"),
 }
 _SYNTH_SUFFIX = re.compile(r"[^a-z0-9-]")
 

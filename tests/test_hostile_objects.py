@@ -63,13 +63,27 @@ ADMIN_SEEDS = [
                           "protocols": [{"tcp": {"destinationPort": {"number": 80}}},
                                         {"udp": {"destinationPort": {"range": {"start": 1, "end": 5}}}},
                                         {"destinationNamedPort": "grpc"}]}]}},
+    {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"},
+     "spec": {"tier": "security", "order": 10, "selector": "app == 'x' && !has(y)", "namespaceSelector": "all()",
+              "types": ["Ingress", "Egress"],
+              "ingress": [{"action": "Deny", "protocol": "TCP",
+                           "source": {"selector": "a in {'b'}", "notSelector": "c == 'd'", "namespaceSelector": "global()",
+                                      "nets": ["10.0.0.0/8"], "notNets": ["10.1.0.0/16"]},
+                           "destination": {"ports": [80, "1000:2000", "grpc"], "notPorts": [1500]}},
+                          {"action": "Pass"}],
+              "egress": [{"action": "Allow", "notProtocol": "UDP", "destination": {"nets": ["0.0.0.0/0"]}}]}},
+    {"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "security"},
+     "spec": {"order": 100, "defaultAction": "Pass"}},
+    {"apiVersion": "crd.projectcalico.org/v1", "kind": "NetworkSet", "metadata": {"name": "s", "namespace": "shop",
+                                                                                 "labels": {"role": "x"}},
+     "spec": {"nets": ["192.168.0.0/16"]}},
 ]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_tampered_admin_policy_loads_or_fails_cleanly(tmp_path, data):
-    """The same for the admin-tier kinds, tampered inside their spec, evaluated and explained."""
+    """The same for the admin-tier and Calico kinds, tampered inside their spec, evaluated and explained."""
     objs = [*json.loads(_demo_text()), *copy.deepcopy(ADMIN_SEEDS)]
     obj = objs[len(objs) - 1 - data.draw(st.integers(0, len(ADMIN_SEEDS) - 1))]
     for _ in range(data.draw(st.integers(1, 3))):
@@ -80,7 +94,9 @@ def test_tampered_admin_policy_loads_or_fails_cleanly(tmp_path, data):
     try:
         snap = k8sviz.load(dump)
     except InputError as e:
-        assert str(dump) in str(e) and f"{obj['kind']}/{obj['metadata']['name']}" in str(e)
+        meta = obj["metadata"]
+        ref = "/".join([obj["kind"], *([meta["namespace"]] if "namespace" in meta else []), meta["name"]])
+        assert str(dump) in str(e) and ref in str(e), str(e)
         return
     reach = k8sviz.reachability(snap)
     str(reach.explain("shop/frontend", "pci/paymentservice", 50051))

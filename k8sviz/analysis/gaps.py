@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..calico_objects import CalicoPolicy, policy_selects
 from ..errors import QueryError
 from ..model import NetworkPolicy, Peer, PolicyRule
 from . import _ports
@@ -43,6 +44,7 @@ class _Ctx:
         self.rows: list[dict[str, Any]] = []
         self.ns_labels = {n.name: n.labels for n in snapshot.namespaces}
         self.wzone = zones.workload_zones(snapshot) if zones is not None else {}
+        self.calico: dict[str, dict[str, list[str]]] = {"Ingress": {}, "Egress": {}}
         self.pods_by_ns: dict[str, list[Any]] = defaultdict(list)
         self.pods_by_wl: dict[str, list[Any]] = defaultdict(list)
         for p in snapshot.pods:
@@ -108,12 +110,36 @@ class _Ctx:
 # ------------------------------------------------------------------------------ snapshot checks
 
 
+def _calico_isolating(ctx: _Ctx) -> dict[str, dict[str, list[str]]]:
+    """Per direction, pod key -> the evaluated Calico policies that isolate it: they select it
+    in a tier that denies at its end what they do not decide (the default)."""
+    out: dict[str, dict[str, list[str]]] = {"Ingress": defaultdict(list), "Egress": defaultdict(list)}
+    passing = {t.name for t in ctx.snap.calico_tiers if t.default_action == "pass"}
+    policies = [p for p in ctx.snap.calico_policies if not (p.unsupported or p.host_only or p.tier in passing)]
+    if not policies:
+        return out
+    # Pods alike for selectors (namespace, labels, service account) are judged once.
+    classes: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for p in ctx.snap.pods:
+        classes[(p.namespace, tuple(sorted(p.labels.items())), p.service_account, p.host_network)].append(p)
+    for members in classes.values():
+        first = members[0]
+        for pol in policies:
+            if policy_selects(pol, first, ctx.ns_labels.get(first.namespace, {})):
+                for d in pol.types:
+                    for p in members:
+                        out[d][p.key].append(pol.ref)
+    return out
+
+
 def _isolation(ctx: _Ctx) -> None:
     by_dir: dict[str, set[str]] = {"Ingress": set(), "Egress": set()}
     for pol in ctx.snap.network_policies:
         for p in ctx.selected(pol):
             for d in pol.policy_types:
                 by_dir[d].add(p.key)
+    for d, isolated in ctx.calico.items():
+        by_dir[d].update(isolated)
     done: set[tuple[str, str]] = set()
     for p in ctx.snap.pods:
         if p.host_network:
@@ -176,12 +202,27 @@ def _namespaces(ctx: _Ctx) -> None:
     pols: dict[str, list[NetworkPolicy]] = defaultdict(list)
     for pol in ctx.snap.network_policies:
         pols[pol.namespace].append(pol)
+    calico: dict[str, set[str]] = defaultdict(set)  # namespace -> Calico policies isolating its pods
+    for by_pod in ctx.calico.values():
+        for key, refs in by_pod.items():
+            calico[key.split("/", 1)[0]].update(refs)
     scope = ctx.snap.namespace_scope
     for ns in ctx.snap.namespaces:
         if scope is not None and ns.name not in scope:
             continue  # its policies were not listed: unknown, not "none"
         pods = ctx.pods_by_ns.get(ns.name, [])
         workloads = sorted({p.workload_key for p in pods})
+        if not pols[ns.name] and calico[ns.name]:
+            ctx.add(
+                "namespace-without-policy",
+                ns.name,
+                ns.name,
+                f"namespace {ns.name} has no Kubernetes NetworkPolicy; Calico policies isolate its pods "
+                f"({', '.join(sorted(calico[ns.name])[:5])})",
+                {"workloads": workloads, "policies": 0, "calico_policies": sorted(calico[ns.name])},
+                severity="low",
+            )
+            continue
         if not pols[ns.name]:
             ctx.add(
                 "namespace-without-policy",
@@ -240,10 +281,11 @@ def _unevaluated(ctx: _Ctx) -> None:
             "policy-not-evaluated",
             p.namespace,
             p.name,
-            f"{p.kind} ({p.api_version}) is enforced by the cluster but not evaluated by k8sviz: "
+            f"{p.label_kind} ({p.api_version}) is enforced by the cluster but not evaluated by k8sviz: "
             f"connectivity, isolation, exposure and zone findings for the pods it selects {where} "
             "may not hold",
-            {"policy": p.key, "kind": p.kind, "apiVersion": p.api_version},
+            {"policy": p.key, "kind": p.kind, "apiVersion": p.api_version,
+             **({"not_judged": list(p.unsupported)} if isinstance(p, CalicoPolicy) else {})},
             system_down=False,
         )
 
@@ -944,6 +986,7 @@ def gaps(
     refused = snapshot.unread_policies.get("networkpolicies", "not-in-input") != "not-in-input"
     checked = [f.id for f in FINDINGS.values() if f.needs == "snapshot" and not (refused and f.id in _ABSENCE)]
     if not refused:
+        ctx.calico = _calico_isolating(ctx)
         _isolation(ctx)
         _namespaces(ctx)
     _host(ctx)

@@ -49,6 +49,7 @@ def as_dict(v: Verdict) -> dict[str, Any]:
             "policies": list(s.policies),
             "allowed_by": [asdict(m) for m in s.allowed_by],
             "note": s.note,
+            "steps": [{"tier": d.tier, "action": d.action, **asdict(d.match)} for d in s.steps],
         }
 
     return {

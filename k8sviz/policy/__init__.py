@@ -16,6 +16,20 @@ adding a translator that emits ``CoreRule`` objects in its own tiers (admin tier
 general first-match evaluator already handles Deny and Pass.
 """
 
-from .reachability import Reachability, RuleMatch, Side, Verdict, reachability
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .reachability import Reachability, RuleMatch, Side, Verdict, reachability
 
 __all__ = ["Reachability", "RuleMatch", "Side", "Verdict", "reachability"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the model imports ``policy.calico_selector`` without pulling numpy and the engine.
+    if name in __all__:
+        from . import reachability as module
+
+        return getattr(module, name)
+    raise AttributeError(name)

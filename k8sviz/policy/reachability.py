@@ -22,17 +22,20 @@ from __future__ import annotations
 import html
 import ipaddress
 from collections import Counter
+from itertools import groupby
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from ..calico_objects import CalicoPolicy
 from ..errors import QueryError
 from ..model import PROTOCOLS, LoadWarning, RawPolicy, live_pod_by_ip
 from .endpoints import Endpoints
 from .engine import CoreRule, Engine
 from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, admin_port_cuts, translate_admin
+from .calico import calico_blocks, calico_named_ports, calico_port_cuts, plan_calico, translate_calico
 from .k8s import K8S_TIER, ipblocks_of, named_ports_used, port_cuts, translate
 from .ports import MAX_PORT, PortSpace
 
@@ -94,6 +97,7 @@ class Decision:
 
     match: RuleMatch
     action: str
+    tier: str = ""  # "admin", "NetworkPolicy", "baseline" or "Calico tier <name>"
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,17 @@ class Side:
     note: str = ""  # "hostNetwork: not governed", "external address"
     admin: Decision | None = None
     baseline: Decision | None = None
+    #: Every tier's first matching rule, in evaluation order, up to the one that decided (a
+    #: tier's closing rule included: "isolation" or Calico's end-of-tier default).
+    steps: tuple[Decision, ...] = ()
 
     @property
     def allowed(self) -> bool:
+        if self.note:
+            return True
+        if self.steps:
+            final = next((d for d in self.steps if d.action != "pass"), None)
+            return final is None or final.action == "allow"
         if self.admin is not None and self.admin.action != "pass":
             return self.admin.action == "allow"
         if self.isolated:
@@ -130,6 +142,13 @@ class Side:
         if self.note:
             return [head + f"allowed ({self.note})"]
         word = "allowed" if self.allowed else "DENIED"
+        if any(d.tier.startswith("Calico") for d in self.steps):
+            verbs = {"allow": "allowed", "deny": "denied", "pass": "passed on"}
+            out = [head + word]
+            out += [f"  {d.tier}: {verbs[d.action]} by {d.match}" for d in self.steps]
+            if self.steps[-1].action == "pass":
+                out.append("  no tier after it decided: allowed (Calico's namespace profile allows)")
+            return out
         if self.admin is not None and self.admin.action != "pass":
             return [head + f"{word} by {self.admin.match}"]
         passed = [f"  passed on by {self.admin.match}"] if self.admin is not None else []
@@ -203,18 +222,22 @@ class Reachability:
         policies = tuple(snapshot.network_policies)
         admin = tuple(snapshot.admin_policies)
         self._blocks = ipblocks_of(policies)
+        self.calico = plan_calico(snapshot.calico_policies, snapshot.calico_tiers)
+        calico = self.calico.policies
         self._ends = Endpoints(
             snapshot.pods,
             snapshot.namespaces,
-            [b for *_, b in self._blocks] + admin_blocks(admin, snapshot.nodes),
+            [b for *_, b in self._blocks] + admin_blocks(admin, snapshot.nodes)
+            + calico_blocks(calico, snapshot.network_sets),
             ipblocks_match_pods=ipblocks_match_pods,
         )
         cuts = port_cuts(policies, snapshot.pods)
-        for proto, c in admin_port_cuts(admin, snapshot.pods).items():
-            cuts.setdefault(proto, set()).update(c)
+        for extra in (admin_port_cuts(admin, snapshot.pods), calico_port_cuts(calico, snapshot.pods)):
+            for proto, c in extra.items():
+                cuts.setdefault(proto, set()).update(c)
         self.ports = PortSpace(cuts)
         named: dict[tuple[str, str], np.ndarray] = {}
-        used = sorted(named_ports_used(policies) | admin_named_ports(admin))
+        used = sorted(named_ports_used(policies) | admin_named_ports(admin) | calico_named_ports(calico))
         if used:
             named = {key: np.zeros(self._ends.n, dtype=np.int64) for key in used}
             for i, p in enumerate(snapshot.pods):
@@ -222,7 +245,18 @@ class Reachability:
                     if key in named:
                         named[key][i] = port
         admin_rules, admin_warnings = translate_admin(admin, self._ends, self.ports, snapshot.nodes)
-        rules = admin_rules + translate(policies, self._ends, self.ports)
+        k8s_rules = translate(policies, self._ends, self.ports)
+        rules = admin_rules + k8s_rules
+        if snapshot.calico_policies or snapshot.calico_tiers:
+            rules += translate_calico(
+                self.calico, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.network_sets,
+                k8s_rules, {p.key: p.name for p in policies},
+            )
+        self._tier_names: dict[float, str] = {ADMIN_TIER: "admin", K8S_TIER: "NetworkPolicy", BASELINE_TIER: "baseline"}
+        for tier_name, value in self.calico.tier_value.items():
+            self._tier_names.setdefault(value, f"Calico tier {tier_name}")
+        if snapshot.calico_policies:
+            self._tier_names[K8S_TIER] = "Calico tier default (NetworkPolicy)"
         self._engine = Engine(self._ends.ent_lc, self._ends.n_lc, named, self.ports, rules)
         self._rules: list[CoreRule] = rules
         self.unenforced: tuple[str, ...] = tuple(p.key for p in snapshot.pods if p.host_network)
@@ -247,7 +281,8 @@ class Reachability:
                 )
             )
         warnings += admin_warnings
-        self.unevaluated: tuple[RawPolicy, ...] = snapshot.unevaluated_policies
+        warnings += self.calico.warnings
+        self.unevaluated: tuple[RawPolicy | CalicoPolicy, ...] = snapshot.unevaluated_policies
         if self.unevaluated:
             warnings.append(
                 LoadWarning(
@@ -436,11 +471,18 @@ class Reachability:
             (r for r in self._rules if r.direction == direction and r.origin is not None and _member(r.subj_b, b)),
             key=lambda r: (r.tier, r.priority),
         )
+        steps: list[Decision] = []
+        for tier, group in groupby(rules, key=lambda r: r.tier):
+            hit = next((r for r in group if matches(r)), None)
+            if hit is not None:
+                steps.append(Decision(match_of(hit), hit.action, self._tier_names.get(tier, str(tier))))
+                if hit.action != "pass":
+                    break
         admin = next(
-            (Decision(match_of(r), r.action) for r in rules if r.tier == ADMIN_TIER and matches(r)), None
+            (Decision(match_of(r), r.action, "admin") for r in rules if r.tier == ADMIN_TIER and matches(r)), None
         )
         if admin is not None and admin.action != "pass":
-            return Side(direction, name, False, (), (), admin=admin)
+            return Side(direction, name, False, (), (), admin=admin, steps=tuple(steps))
         policies: list[str] = []
         allowed_by: list[RuleMatch] = []
         for r in rules:
@@ -453,11 +495,12 @@ class Reachability:
         baseline = None
         if not policies:
             baseline = next(
-                (Decision(match_of(r), r.action) for r in rules if r.tier == BASELINE_TIER and matches(r)), None
+                (Decision(match_of(r), r.action, "baseline") for r in rules if r.tier == BASELINE_TIER and matches(r)),
+                None,
             )
         return Side(
             direction, name, bool(policies), tuple(dict.fromkeys(policies)), tuple(allowed_by),
-            admin=admin, baseline=baseline,
+            admin=admin, baseline=baseline, steps=tuple(steps),
         )
 
     def _pod(self, pod_key: str) -> int:
@@ -798,10 +841,10 @@ def unread_text(unread: dict[str, str]) -> str:
     return "; ".join(parts) + ": these verdicts take them as empty, so the cluster's may differ"
 
 
-def _describe(policies: Sequence[RawPolicy]) -> str:
+def _describe(policies: Sequence[RawPolicy | CalicoPolicy]) -> str:
     """``3 policies that k8sviz does not evaluate (2 CiliumNetworkPolicy, ...: names ...)``."""
-    kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.kind for p in policies).items()))
-    names = ", ".join(f"{p.kind}/{p.key}" for p in policies[:3]) + (" ..." if len(policies) > 3 else "")
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.label_kind for p in policies).items()))
+    names = ", ".join(p.ref for p in policies[:3]) + (" ..." if len(policies) > 3 else "")
     word = "policy" if len(policies) == 1 else "policies"
     return f"{len(policies)} {word} that k8sviz does not evaluate ({kinds}: {names})"
 

@@ -175,7 +175,7 @@ def collect(
             raise ReportError(msg)
     unevaluated = snap.unevaluated_policies
     if unevaluated:
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.kind for p in unevaluated).items()))
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.label_kind for p in unevaluated).items()))
         data.problems.append(
             f"policies not evaluated: the cluster enforces {len(unevaluated)} policies that k8sviz does "
             f"not evaluate ({kinds}; listed under findings as policy-not-evaluated). Allowed "

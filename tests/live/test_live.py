@@ -94,7 +94,8 @@ def test_live_snapshot_of_demo_equals_offline(apiserver: Any, kubeconfig: Any) -
 
     assert snap.raw_objects() == offline.raw_objects()
     for attr in ("namespaces", "nodes", "pods", "workloads", "services", "ingresses",
-                 "network_policies", "other_policies", "warnings"):
+                 "network_policies", "other_policies", "admin_policies", "calico_policies", "calico_tiers",
+                 "network_sets", "warnings"):
         assert getattr(snap, attr) == getattr(offline, attr), attr
     ignore = {"source", "collected_at", "inputs"}
     assert {k: v for k, v in snap.meta.items() if k not in ignore} == {
@@ -345,11 +346,9 @@ def test_custom_policy_resources_via_discovery(apiserver: Any, kubeconfig: Any) 
                      calico_policy("crd.projectcalico.org/v1")])
     snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
     kinds = sorted((p.kind, p.api_version) for p in snap.other_policies)
-    assert kinds == [
-        ("CiliumClusterwideNetworkPolicy", "cilium.io/v2"),
-        ("CiliumNetworkPolicy", "cilium.io/v2"),
-        ("GlobalNetworkPolicy", "projectcalico.org/v3"),  # once, from v3
-    ]
+    assert kinds == [("CiliumClusterwideNetworkPolicy", "cilium.io/v2"), ("CiliumNetworkPolicy", "cilium.io/v2")]
+    # Calico's policy once, from v3 (the CRD object behind it is the same policy), evaluated.
+    assert [(p.kind, p.api_version) for p in snap.calico_policies] == [("GlobalNetworkPolicy", "projectcalico.org/v3")]
     assert [(a.kind, a.key, a.tier) for a in snap.admin_policies] == [("ClusterNetworkPolicy", "deny-pci", "Admin")]
     assert snap.coverage["clusternetworkpolicies"] == "ok"
     assert snap.coverage["adminnetworkpolicies"] == "not-installed"
@@ -362,7 +361,7 @@ def test_custom_policy_resources_via_discovery(apiserver: Any, kubeconfig: Any) 
 def test_calico_crds_when_v3_is_not_served(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver([*small(), calico_policy("crd.projectcalico.org/v1")])
     snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
-    assert [(p.kind, p.api_version) for p in snap.other_policies] == [
+    assert [(p.kind, p.api_version) for p in snap.calico_policies] == [
         ("GlobalNetworkPolicy", "crd.projectcalico.org/v1")
     ]
     assert snap.coverage["globalnetworkpolicies.projectcalico.org"] == "ok"
@@ -376,7 +375,7 @@ def test_unreadable_discovery_probes_and_404_is_not_installed(apiserver: Any, ku
     assert snap.coverage["ciliumnetworkpolicies"] == "not-installed"
     assert snap.coverage["clusternetworkpolicies"] == "not-installed"
     assert snap.coverage["globalnetworkpolicies.projectcalico.org"] == "ok"
-    assert len(snap.other_policies) == 1
+    assert len(snap.calico_policies) == 1 and not snap.other_policies
     assert_read_only(srv)
 
 

@@ -1,8 +1,10 @@
 """A deliberately plain policy evaluator: one connection at a time, from the API docs.
 
 NetworkPolicy (networking.k8s.io/v1), and AdminNetworkPolicy / BaselineAdminNetworkPolicy
-(policy.networking.k8s.io/v1alpha1) around it.  It shares nothing with k8sviz.policy; it only
-reads the model dataclasses.  Endpoints are Pods or external IP strings.
+(policy.networking.k8s.io/v1alpha1) around it; Calico tiers (projectcalico.org/v3) around all
+of them.  It shares nothing with k8sviz.policy; it only reads the model dataclasses (Calico
+selectors are evaluated with the model's ``Selector.matches``, tested on its own).  Endpoints
+are Pods or external IP strings.
 """
 
 from __future__ import annotations
@@ -162,6 +164,8 @@ def side_ok(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     """Whether ``ep`` lets the connection out (egress) or in (ingress)."""
     if not _is_pod(ep) or ep.host_network:
         return True
+    if snap.calico_policies or snap.calico_tiers:
+        return calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
     # Each tier in priority order (ties, undefined in the API, by kind and name).
     order = lambda p: (p.priority or 0, p.kind, p.name)  # noqa: E731
     admins = sorted((p for p in snap.admin_policies if not p.baseline), key=order)
@@ -198,3 +202,180 @@ def allowed(snap, src, dst, proto, port, ipblocks_match_pods=False):
     return side_ok(snap, src, dst, proto, port, "egress", ipblocks_match_pods) and side_ok(
         snap, dst, src, proto, port, "ingress", ipblocks_match_pods
     )
+
+
+# ------------------------------------------------------------------------------ Calico
+
+_PROTO_NUMBER = {"TCP": 6, "UDP": 17, "SCTP": 132}
+
+
+def _ns_view(snap, ns):
+    """What a namespace selector sees: the namespace's labels and name (Calico's profile labels)."""
+    return {**_ns_labels(snap, ns), "projectcalico.org/name": ns}
+
+
+def _inherited(snap, ns):
+    return {f"pcns.{k}": v for k, v in _ns_view(snap, ns).items()}
+
+
+def calico_labels(snap, pod):
+    labels = {**_inherited(snap, pod.namespace), **pod.labels,
+              "projectcalico.org/namespace": pod.namespace, "projectcalico.org/orchestrator": "k8s"}
+    if pod.service_account:
+        labels["projectcalico.org/serviceaccount"] = pod.service_account
+    return labels
+
+
+def _set_labels(snap, s):
+    if s.namespace is None:
+        return s.labels  # a GlobalNetworkSet has its own labels only
+    return {**_inherited(snap, s.namespace), **s.labels, "projectcalico.org/namespace": s.namespace}
+
+
+def _calico_selects(snap, pol, pod):
+    if pod.host_network:
+        return False  # not a workload endpoint
+    if pol.namespace is not None:
+        ns_ok = pod.namespace == pol.namespace
+    else:
+        ns_ok = pol.namespace_selector is None or pol.namespace_selector.matches(_ns_view(snap, pod.namespace))
+    return ns_ok and pol.selector.matches(calico_labels(snap, pod))
+
+
+def _in_nets(nets, ep):
+    return any(_in_block(n, a) for n in nets for a in _address(ep) if a)
+
+
+def _ns_selector_ok(snap, ns_sel, ns):
+    """A rule's namespaceSelector on an object's namespace (None: a global object).  Calico
+    rewrites all() to "namespaced" and global() to "not namespaced" before matching."""
+    from k8sviz.policy.calico_selector import parse_selector
+
+    text = ns_sel.text.replace("all()", "has(projectcalico.org/namespace)")
+    sel = parse_selector(text.replace("global()", "!has(projectcalico.org/namespace)"))
+    if ns is None:
+        return sel.matches({})
+    return sel.matches({**_ns_view(snap, ns), "projectcalico.org/namespace": ns})
+
+
+def _sel_ok(snap, in_scope, sel, ep):
+    """Whether ``ep``'s address belongs to an in-scope workload endpoint or network set whose
+    labels match ``sel`` (None: any): Calico matches selectors by IP set."""
+    if _is_pod(ep) and not ep.host_network and in_scope(ep.namespace):
+        if sel is None or sel.matches(calico_labels(snap, ep)):
+            return True
+    for s in snap.network_sets:
+        if in_scope(s.namespace) and (sel is None or sel.matches(_set_labels(snap, s))) and _in_nets(s.nets, ep):
+            return True
+    return False
+
+
+def _entity_ok(snap, pol, e, ep):
+    # The positive selector: scoped to the rule's namespaceSelector, else to a namespaced
+    # policy's namespace (which notSelector alone also brings in), else to nothing.
+    if e.namespace_selector is not None:
+        if not _sel_ok(snap, lambda ns: _ns_selector_ok(snap, e.namespace_selector, ns), e.selector, ep):
+            return False
+    elif pol.namespace is not None and (e.selector is not None or e.not_selector is not None):
+        if not _sel_ok(snap, lambda ns: ns == pol.namespace, e.selector, ep):
+            return False
+    elif e.selector is not None and not _sel_ok(snap, lambda ns: True, e.selector, ep):
+        return False
+    # notSelector is not scoped: anything anywhere that matches it is excluded.
+    if e.not_selector is not None and _sel_ok(snap, lambda ns: True, e.not_selector, ep):
+        return False
+    if e.nets and not _in_nets(e.nets, ep):
+        return False
+    return not (e.not_nets and _in_nets(e.not_nets, ep))
+
+
+def _calico_port_ok(e, dst, proto, port):
+    def hit(pr):
+        if pr.name:
+            return _is_pod(dst) and _named(dst, pr.name, proto) == port
+        return pr.lo <= port <= pr.hi
+
+    if e.ports and not any(hit(p) for p in e.ports):
+        return False
+    return not any(hit(p) for p in e.not_ports)
+
+
+def calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
+    number = _PROTO_NUMBER[proto]
+    if rule.protocol is not None and rule.protocol != number:
+        return False
+    if rule.not_protocol is not None and rule.not_protocol == number:
+        return False
+    src, dst = (other, ep) if direction == "ingress" else (ep, other)
+    return (
+        _entity_ok(snap, pol, rule.source, src)
+        and _entity_ok(snap, pol, rule.destination, dst)
+        and _calico_port_ok(rule.destination, dst, proto, port)
+    )
+
+
+def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
+    """Calico's pipeline: tiers by order, policies by order, rules in order; first match decides.
+
+    The AdminNetworkPolicy tier stands at order 1000 and the baseline tier at 10,000,000 (where
+    Calico puts them), the default tier (1,000,000) holds Kubernetes NetworkPolicies as
+    ``knp.default.<name>`` with order 1000.  A tier that selected the endpoint and decided
+    nothing applies its default action (Deny, or Pass); the end of all tiers allows.
+    """
+    inf = float("inf")
+    orders = {"adminnetworkpolicy": 1000.0, "default": 1_000_000.0, "baselineadminnetworkpolicy": 10_000_000.0}
+    defaults = {"default": "deny"}
+    evaluated = [p for p in snap.calico_policies if not p.unsupported and not p.host_only]
+    names = {p.tier for p in evaluated} | {t.name for t in snap.calico_tiers} | set(orders)
+    tier_order = {n: orders.get(n, inf) for n in names}
+    for t in snap.calico_tiers:
+        if t.name not in orders:
+            tier_order[t.name] = t.order if t.order is not None else inf
+        defaults[t.name] = t.default_action
+    order = lambda p: (p.priority or 0, p.kind, p.name)  # noqa: E731
+    ptype = "Egress" if direction == "egress" else "Ingress"
+    for tier in sorted(names, key=lambda n: (tier_order[n], n)):
+        if tier == "adminnetworkpolicy":
+            admins = sorted((p for p in snap.admin_policies if not p.baseline), key=order)
+            action = admin_decision(snap, admins, ep, other, proto, port, direction)
+            if action in ("Allow", "Deny"):
+                return action == "Allow"
+            continue
+        if tier == "baselineadminnetworkpolicy":
+            baselines = sorted((p for p in snap.admin_policies if p.baseline), key=order)
+            action = admin_decision(snap, baselines, ep, other, proto, port, direction)
+            if action in ("Allow", "Deny"):
+                return action == "Allow"
+            continue
+        members = [((p.order if p.order is not None else inf), p.name, p.namespace or "", "calico", p)
+                   for p in evaluated if p.tier == tier]
+        if tier == "default":
+            members += [(1000.0, f"knp.default.{p.name}", p.namespace, "k8s", p) for p in snap.network_policies]
+        selected = passed = False
+        for *_, kind, pol in sorted(members, key=lambda m: m[:3]):
+            if kind == "k8s":
+                if ptype not in pol.policy_types or not _selects(pol, ep):
+                    continue
+                selected = True
+                for rule in pol.egress if direction == "egress" else pol.ingress:
+                    peers_ok = (not rule.peers) or any(
+                        peer_ok(snap, pe, pol.namespace, other, ipblocks_match_pods) for pe in rule.peers
+                    )
+                    if peers_ok and port_ok(rule, other if direction == "egress" else ep, proto, port):
+                        return True
+                continue
+            if ptype not in pol.types or not _calico_selects(snap, pol, ep):
+                continue
+            selected = True
+            for rule in pol.egress if direction == "egress" else pol.ingress:
+                if rule.action == "log" or not calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
+                    continue
+                if rule.action == "pass":
+                    passed = True
+                    break
+                return rule.action == "allow"
+            if passed:
+                break
+        if selected and not passed and defaults.get(tier, "deny") == "deny":
+            return False
+    return True

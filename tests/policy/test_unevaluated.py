@@ -20,11 +20,17 @@ def _cilium(namespace: str, name: str) -> dict[str, Any]:
 
 
 def _calico(kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+    """A Calico policy with an HTTP match, which a snapshot cannot judge: not evaluated."""
     meta: dict[str, Any] = {"name": name}
     if namespace:
         meta["namespace"] = namespace
     return {"apiVersion": "projectcalico.org/v3", "kind": kind, "metadata": meta,
-            "spec": {"selector": "all()", "types": ["Ingress"]}}
+            "spec": {"selector": "all()", "ingress": [{"action": "Allow", "http": {"methods": ["GET"]}}]}}
+
+
+def _cilium_clusterwide(name: str) -> dict[str, Any]:
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": name},
+            "spec": {"endpointSelector": {}, "ingressDeny": [{"fromEntities": ["world"]}]}}
 
 
 def _cluster(*extra: dict[str, Any]):
@@ -48,7 +54,8 @@ def test_only_enforcing_kinds_count():
          "spec": {"nets": ["1.2.3.0/24"]}},
     )
     assert sorted(p.key for p in snap.unevaluated_policies) == ["a/cnp", "gnp"]
-    assert len(snap.other_policies) == 5
+    assert len(snap.other_policies) == 2  # Cilium, the staged policy: kept raw
+    assert (len(snap.calico_policies), len(snap.calico_tiers), len(snap.network_sets)) == (1, 1, 1)
 
 
 def test_clean_snapshot_has_no_caveat():
@@ -76,19 +83,19 @@ def test_reachability_warns_and_explain_notes_only_where_they_apply():
 
 
 def test_cluster_wide_policies_apply_everywhere():
-    reach = k8sviz.reachability(_cluster(_calico("GlobalNetworkPolicy", "default-deny")))
+    reach = k8sviz.reachability(_cluster(_cilium_clusterwide("default-deny")))
     for src, dst in (("c/r", "b/q"), ("8.8.8.8", "c/r"), ("a/p", "c/r")):
-        assert any("GlobalNetworkPolicy/default-deny" in n for n in reach.explain(src, dst, 80).notes)
+        assert any("CiliumClusterwideNetworkPolicy/default-deny" in n for n in reach.explain(src, dst, 80).notes)
 
 
 def test_gaps_lists_each_unevaluated_policy_at_high_severity():
-    snap = _cluster(_cilium("kube-system", "cnp"), _calico("GlobalNetworkPolicy", "gnp"))
+    snap = _cluster(_cilium("kube-system", "cnp"), _cilium_clusterwide("gnp"))
     df = k8sviz.gaps(snap)
     rows = df[df["finding"] == "policy-not-evaluated"]
     assert sorted(zip(rows["namespace"].fillna(""), rows["name"])) == [("", "gnp"), ("kube-system", "cnp")]
     # Not lowered in kube-system: the caveat is about the evidence, not the workload.
     assert set(rows["severity"]) == {"high"}
-    assert all(r["kind"] in ("CiliumNetworkPolicy", "GlobalNetworkPolicy") for r in rows["evidence"])
+    assert all(r["kind"] in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy") for r in rows["evidence"])
     assert "policy-not-evaluated" in df.attrs["checked"]
     # A caveat, not a failed automated control.
     summary = k8sviz.controls_summary(df)
@@ -99,7 +106,7 @@ def test_report_lists_the_caveat_among_its_limitations():
     page = k8sviz.report(_cluster(_cilium("a", "cnp"), _calico("NetworkPolicy", "np", "b")),
                          generated_at="2026-01-01T00:00:00Z")
     assert "Limitations of this report" in page
-    assert "policies not evaluated" in page and "1 CiliumNetworkPolicy, 1 NetworkPolicy" in page
+    assert "policies not evaluated" in page and "1 CiliumNetworkPolicy, 1 NetworkPolicy.projectcalico.org" in page
 
 
 def test_cli_explain_warns_on_stderr(tmp_path, capsys):

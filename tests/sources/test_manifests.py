@@ -313,8 +313,9 @@ class TestBadInput:
         assert sorted((p.kind, p.api_version) for p in snap.other_policies) == [
             ("CiliumNetworkPolicy", "cilium.io/v2"),
             ("ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha9"),  # a version not evaluated
-            ("NetworkPolicy", "projectcalico.org/v3"),
         ]
+        # Calico's policy once (v3 kept over the CRD object behind it), evaluated.
+        assert [(p.kind, p.api_version) for p in snap.calico_policies] == [("NetworkPolicy", "projectcalico.org/v3")]
         assert [a.key for a in snap.admin_policies] == ["deny-all"]  # v1alpha2 is evaluated
         assert snap.network_policies == ()  # Calico's NetworkPolicy is not the Kubernetes one
         assert snap.coverage["clusternetworkpolicies"] == "ok"

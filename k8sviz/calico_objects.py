@@ -1,0 +1,442 @@
+"""Calico policy objects (``projectcalico.org/v3``, or their ``crd.projectcalico.org/v1`` CRDs).
+
+NetworkPolicy, GlobalNetworkPolicy, Tier, NetworkSet and GlobalNetworkSet are parsed into
+frozen dataclasses here; ``k8sviz.policy.calico`` translates the policies onto the engine.
+Parsing checks what Calico's validation would reject (actions, protocols, ports, CIDRs,
+selectors) and names the file and the object.  What the engine cannot judge from a snapshot
+(source ports, HTTP matches, service accounts by name, services, ICMP types) is recorded per
+rule in ``unsupported``: such a policy is not evaluated, and is listed as such.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import PolicyError
+from .model import IPBlock
+from .policy.calico_selector import Selector, parse_selector
+
+__all__ = [
+    "CalicoPolicy",
+    "CalicoRule",
+    "CalicoTier",
+    "EntityRule",
+    "NetworkSet",
+    "PortRange",
+    "parse_calico_policy",
+    "parse_network_set",
+    "parse_tier",
+]
+
+#: Protocol numbers Calico accepts by name, and the ones the engine models (with ports).
+_PROTO_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58, "SCTP": 132, "UDPLITE": 136}
+_PORTED = {6: "TCP", 17: "UDP", 132: "SCTP"}
+_ACTIONS = {"Allow": "allow", "Deny": "deny", "Log": "log", "Pass": "pass"}
+
+
+@dataclass(frozen=True, slots=True)
+class PortRange:
+    """``lo``-``hi`` (one port: ``lo == hi``), or a named port (``name``)."""
+
+    lo: int = 0
+    hi: int = 0
+    name: str = ""
+
+    def __str__(self) -> str:
+        if self.name:
+            return self.name
+        return str(self.lo) if self.lo == self.hi else f"{self.lo}:{self.hi}"
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRule:
+    """A rule's ``source`` or ``destination``: every field given must match (AND)."""
+
+    nets: tuple[IPBlock, ...] = ()
+    not_nets: tuple[IPBlock, ...] = ()
+    selector: Selector | None = None
+    not_selector: Selector | None = None
+    namespace_selector: Selector | None = None
+    ports: tuple[PortRange, ...] = ()
+    not_ports: tuple[PortRange, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return self == _EMPTY
+
+    def __str__(self) -> str:
+        parts = []
+        if self.namespace_selector is not None:
+            parts.append(f"namespaces [{self.namespace_selector}]")
+        if self.selector is not None:
+            parts.append(f"selector [{self.selector}]")
+        if self.not_selector is not None:
+            parts.append(f"not selector [{self.not_selector}]")
+        if self.nets:
+            parts.append("nets " + ", ".join(str(n) for n in self.nets))
+        if self.not_nets:
+            parts.append("not nets " + ", ".join(str(n) for n in self.not_nets))
+        if self.ports:
+            parts.append("ports " + ", ".join(str(p) for p in self.ports))
+        if self.not_ports:
+            parts.append("not ports " + ", ".join(str(p) for p in self.not_ports))
+        return " AND ".join(parts) if parts else "anything"
+
+
+_EMPTY = EntityRule()
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoRule:
+    action: str  # allow | deny | log | pass
+    protocol: int | None = None  # IANA number; None: any
+    not_protocol: int | None = None
+    source: EntityRule = _EMPTY
+    destination: EntityRule = _EMPTY
+    unsupported: tuple[str, ...] = ()  # what a snapshot cannot judge (source ports, http, ...)
+
+    def text(self) -> str:
+        proto = ""
+        if self.protocol is not None:
+            proto = f" {_PORTED.get(self.protocol, str(self.protocol))}"
+        if self.not_protocol is not None:
+            proto += f" not {_PORTED.get(self.not_protocol, str(self.not_protocol))}"
+        action = self.action.capitalize()
+        return f"{action}{proto} from {self.source} to {self.destination}"
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoPolicy:
+    """A Calico NetworkPolicy (namespaced) or GlobalNetworkPolicy (``namespace`` None)."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    tier: str
+    order: float | None
+    selector: Selector
+    namespace_selector: Selector | None
+    service_account_selector: Selector | None
+    types: tuple[str, ...]
+    ingress: tuple[CalicoRule, ...]
+    egress: tuple[CalicoRule, ...]
+    api_version: str = "projectcalico.org/v3"
+    host_only: bool = False  # doNotTrack / preDNAT: host endpoints only, never pods
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+    @property
+    def label_kind(self) -> str:
+        """The kind as k8sviz shows it: ``NetworkPolicy.projectcalico.org``, never to be read as
+        a Kubernetes NetworkPolicy, or ``GlobalNetworkPolicy``."""
+        return "NetworkPolicy.projectcalico.org" if self.kind == "NetworkPolicy" else self.kind
+
+    @property
+    def ref(self) -> str:
+        """How rules and explanations name it: ``label_kind/[namespace/]name``."""
+        return f"{self.label_kind}/{self.key}"
+
+    @property
+    def unsupported(self) -> tuple[str, ...]:
+        """What a snapshot cannot judge in this policy: if anything, it is not evaluated."""
+        out: list[str] = []
+        if self.service_account_selector is not None and not self.service_account_selector.is_all:
+            out.append("spec.serviceAccountSelector (ServiceAccount labels are not in a snapshot)")
+        for rules in (self.ingress, self.egress):
+            for r in rules:
+                out.extend(r.unsupported)
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class CalicoTier:
+    name: str
+    order: float | None
+    default_action: str = "deny"  # deny | pass
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSet:
+    """A NetworkSet (namespaced) or GlobalNetworkSet: labels on a list of CIDRs."""
+
+    namespace: str | None
+    name: str
+    labels: dict[str, str]
+    nets: tuple[IPBlock, ...]
+
+
+# ------------------------------------------------------------------------------ labels
+
+
+def namespace_view(namespace: str, labels: Mapping[str, str]) -> dict[str, str]:
+    """What a Calico namespace selector sees: the namespace's labels, ``projectcalico.org/name``,
+    and ``projectcalico.org/namespace`` (the mark of a namespaced object, which rule
+    namespace selectors test for ``all()`` and ``global()``)."""
+    return {**labels, "projectcalico.org/name": namespace, "projectcalico.org/namespace": namespace}
+
+
+def inherited_labels(namespace: str, labels: Mapping[str, str]) -> dict[str, str]:
+    """Labels an endpoint inherits from its namespace's profile, under Calico's ``pcns.`` prefix."""
+    return {f"pcns.{k}": v for k, v in {**labels, "projectcalico.org/name": namespace}.items()}
+
+
+def endpoint_labels(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
+    """The labels Calico selectors see on a pod's workload endpoint."""
+    labels = {**inherited_labels(pod.namespace, ns_labels), **pod.labels,
+              "projectcalico.org/namespace": pod.namespace, "projectcalico.org/orchestrator": "k8s"}
+    if pod.service_account:
+        labels["projectcalico.org/serviceaccount"] = pod.service_account
+    return labels
+
+
+def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str]) -> bool:
+    """Whether ``p`` applies to ``pod`` (hostNetwork pods are no workload endpoints)."""
+    if pod.host_network or p.host_only:
+        return False
+    if p.namespace is not None:
+        if pod.namespace != p.namespace:
+            return False
+    elif p.namespace_selector is not None and not p.namespace_selector.matches(namespace_view(pod.namespace, ns_labels)):
+        return False
+    return p.selector.matches(endpoint_labels(pod, ns_labels))
+
+
+# ------------------------------------------------------------------------------ parsing
+
+
+def _spec(obj: Mapping[str, Any], source: str, ref: str) -> Mapping[str, Any]:
+    spec = obj.get("spec", {})
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise PolicyError("spec must be an object", source=source, obj=ref)
+    return spec
+
+
+def _name(obj: Mapping[str, Any]) -> tuple[str | None, str]:
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    ns = meta.get("namespace")
+    return (str(ns) if ns else None), str(meta.get("name", ""))
+
+
+def _order(raw: Any, where: str, source: str, ref: str) -> float | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise PolicyError(f"{where} must be a number, not {raw!r}", source=source, obj=ref)
+    return float(raw)
+
+
+def _selector(raw: Any, where: str, source: str, ref: str, *, scope: bool = False) -> Selector | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise PolicyError(f"{where} must be a selector string, not {raw!r}", source=source, obj=ref)
+    sel = parse_selector(raw, where, source=source, obj=ref)
+    if "global()" in raw and not scope:
+        # Calico's validation: global() only means something in a rule's namespaceSelector.
+        raise PolicyError(f"{where}: global() can only be used in a rule's namespaceSelector", source=source, obj=ref)
+    return sel
+
+
+def _nets(raw: Any, where: str, source: str, ref: str) -> tuple[IPBlock, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise PolicyError(f"{where} must be a list of CIDRs", source=source, obj=ref)
+    out = []
+    for i, cidr in enumerate(raw):
+        try:
+            net = ipaddress.ip_network(str(cidr), strict=False) if isinstance(cidr, str) else None
+        except ValueError:
+            net = None
+        if net is None:
+            raise PolicyError(f"{where}[{i}]: invalid CIDR {cidr!r}", source=source, obj=ref)
+        out.append(IPBlock(str(net)))
+    return tuple(out)
+
+
+def _protocol(raw: Any, where: str, source: str, ref: str) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str) and raw.upper() in _PROTO_NUMBERS:
+        return _PROTO_NUMBERS[raw.upper()]
+    if isinstance(raw, str) and raw.isdigit():
+        raw = int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= 255:
+        return raw
+    raise PolicyError(f"{where}: invalid protocol {raw!r}", source=source, obj=ref)
+
+
+def _port(raw: Any, where: str, source: str, ref: str) -> PortRange:
+    def num(v: str) -> int:
+        if not v.isdigit() or not 0 <= int(v) <= 65535:
+            raise PolicyError(f"{where}: invalid port {raw!r}", source=source, obj=ref)
+        return int(v)
+
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if not 0 <= raw <= 65535:
+            raise PolicyError(f"{where}: port {raw} is out of range 0-65535", source=source, obj=ref)
+        return PortRange(raw, raw)
+    if isinstance(raw, str) and raw:
+        if ":" in raw:
+            lo_s, _, hi_s = raw.partition(":")
+            lo, hi = num(lo_s), num(hi_s)
+            if lo > hi:
+                raise PolicyError(f"{where}: port range {raw!r} ends before it starts", source=source, obj=ref)
+            return PortRange(lo, hi)
+        if raw.isdigit():
+            n = num(raw)
+            return PortRange(n, n)
+        return PortRange(name=raw)
+    raise PolicyError(f"{where}: invalid port {raw!r}", source=source, obj=ref)
+
+
+def _ports(raw: Any, where: str, source: str, ref: str) -> tuple[PortRange, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise PolicyError(f"{where} must be a list", source=source, obj=ref)
+    return tuple(_port(p, f"{where}[{i}]", source, ref) for i, p in enumerate(raw))
+
+
+def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str]) -> EntityRule:
+    if raw is None:
+        return _EMPTY
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where} must be an object", source=source, obj=ref)
+    known = {"nets", "notNets", "selector", "notSelector", "namespaceSelector", "ports", "notPorts",
+             "serviceAccounts", "services"}
+    for k in raw:
+        if k not in known:
+            raise PolicyError(f"{where}: unknown field {k!r}", source=source, obj=ref)
+    for k in ("serviceAccounts", "services"):
+        if raw.get(k):
+            unsupported.append(f"{where}.{k}")
+    return EntityRule(
+        nets=_nets(raw.get("nets"), f"{where}.nets", source, ref),
+        not_nets=_nets(raw.get("notNets"), f"{where}.notNets", source, ref),
+        selector=_selector(raw.get("selector"), f"{where}.selector", source, ref),
+        not_selector=_selector(raw.get("notSelector"), f"{where}.notSelector", source, ref),
+        namespace_selector=_selector(
+            raw.get("namespaceSelector"), f"{where}.namespaceSelector", source, ref, scope=True
+        ),
+        ports=_ports(raw.get("ports"), f"{where}.ports", source, ref),
+        not_ports=_ports(raw.get("notPorts"), f"{where}.notPorts", source, ref),
+    )
+
+
+def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where} must be an object", source=source, obj=ref)
+    action = raw.get("action")
+    if action not in _ACTIONS:
+        raise PolicyError(f"{where}.action must be Allow, Deny, Log or Pass, not {action!r}", source=source, obj=ref)
+    unsupported: list[str] = []
+    protocol = _protocol(raw.get("protocol"), f"{where}.protocol", source, ref)
+    not_protocol = _protocol(raw.get("notProtocol"), f"{where}.notProtocol", source, ref)
+    src = _entity(raw.get("source"), f"{where}.source", source, ref, unsupported)
+    dst = _entity(raw.get("destination"), f"{where}.destination", source, ref, unsupported)
+    for side, ent in (("source", src), ("destination", dst)):
+        if (ent.ports or ent.not_ports) and protocol not in _PORTED:
+            raise PolicyError(
+                f"{where}.{side}: ports need protocol TCP, UDP or SCTP", source=source, obj=ref
+            )
+    if src.ports or src.not_ports:
+        unsupported.append(f"{where}.source ports (the client's ephemeral port is not in a snapshot)")
+    if any(p.name for p in dst.not_ports):
+        unsupported.append(f"{where}.destination.notPorts with a named port")
+    for k in ("http", "icmp", "notICMP"):
+        if raw.get(k):
+            unsupported.append(f"{where}.{k}")
+    ipv = raw.get("ipVersion")
+    if ipv not in (None, 4, 6):
+        raise PolicyError(f"{where}.ipVersion must be 4 or 6, not {ipv!r}", source=source, obj=ref)
+    if ipv is not None:
+        unsupported.append(f"{where}.ipVersion")
+    return CalicoRule(_ACTIONS[action], protocol, not_protocol, src, dst, tuple(unsupported))
+
+
+def _rules(raw: Any, where: str, source: str, ref: str) -> tuple[CalicoRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise PolicyError(f"{where} must be a list", source=source, obj=ref)
+    return tuple(_rule(r, f"{where}[{i}]", source, ref) for i, r in enumerate(raw))
+
+
+def parse_calico_policy(obj: Mapping[str, Any], source: str = "") -> CalicoPolicy:
+    """A Calico NetworkPolicy or GlobalNetworkPolicy from its raw object."""
+    kind = str(obj.get("kind"))
+    ns, name = _name(obj)
+    ref = f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}"
+    if kind == "NetworkPolicy" and not ns:
+        raise PolicyError("a Calico NetworkPolicy needs metadata.namespace", source=source, obj=ref)
+    spec = _spec(obj, source, ref)
+    tier = spec.get("tier") or "default"
+    if not isinstance(tier, str):
+        raise PolicyError(f"spec.tier must be a name, not {tier!r}", source=source, obj=ref)
+    ingress = _rules(spec.get("ingress"), "spec.ingress", source, ref)
+    egress = _rules(spec.get("egress"), "spec.egress", source, ref)
+    types_raw = spec.get("types")
+    if types_raw is None:
+        # Calico's default: Ingress, plus Egress when there are egress rules (Egress alone when
+        # there are egress rules and no ingress rules).
+        types: tuple[str, ...] = (
+            ("Ingress", "Egress") if ingress and egress else ("Egress",) if egress else ("Ingress",)
+        )
+    else:
+        if not isinstance(types_raw, list) or any(t not in ("Ingress", "Egress") for t in types_raw):
+            raise PolicyError(f"spec.types must list Ingress and/or Egress, not {types_raw!r}", source=source, obj=ref)
+        types = tuple(t for t in ("Ingress", "Egress") if t in types_raw)
+    selector = _selector(spec.get("selector"), "spec.selector", source, ref)
+    return CalicoPolicy(
+        kind=kind,
+        namespace=ns,
+        name=name,
+        tier=tier,
+        order=_order(spec.get("order"), "spec.order", source, ref),
+        selector=selector if selector is not None else parse_selector("all()"),
+        namespace_selector=(
+            _selector(spec.get("namespaceSelector"), "spec.namespaceSelector", source, ref)
+            if kind == "GlobalNetworkPolicy" else None
+        ),
+        service_account_selector=_selector(
+            spec.get("serviceAccountSelector"), "spec.serviceAccountSelector", source, ref
+        ),
+        types=types,
+        ingress=ingress,
+        egress=egress,
+        api_version=str(obj.get("apiVersion")),
+        host_only=bool(spec.get("doNotTrack") or spec.get("preDNAT")),
+    )
+
+
+def parse_tier(obj: Mapping[str, Any], source: str = "") -> CalicoTier:
+    _, name = _name(obj)
+    ref = f"Tier/{name}"
+    spec = _spec(obj, source, ref)
+    action = spec.get("defaultAction") or "Deny"
+    if action not in ("Deny", "Pass"):
+        raise PolicyError(f"spec.defaultAction must be Deny or Pass, not {action!r}", source=source, obj=ref)
+    return CalicoTier(name, _order(spec.get("order"), "spec.order", source, ref), action.lower())
+
+
+def parse_network_set(obj: Mapping[str, Any], source: str = "") -> NetworkSet:
+    ns, name = _name(obj)
+    kind = str(obj.get("kind"))
+    ref = f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}"
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    labels = meta.get("labels") or {}  # type: ignore[union-attr]
+    if not isinstance(labels, dict):
+        raise PolicyError("metadata.labels must be a map", source=source, obj=ref)
+    spec = _spec(obj, source, ref)
+    return NetworkSet(ns, name, {str(k): str(v) for k, v in labels.items()},
+                      _nets(spec.get("nets"), "spec.nets", source, ref))

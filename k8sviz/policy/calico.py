@@ -1,0 +1,432 @@
+"""Translator: Calico NetworkPolicy and GlobalNetworkPolicy (projectcalico.org/v3) -> core rules.
+
+Calico evaluates tiers in ``order`` (then name); in a tier, the policies that select the
+endpoint in ``order`` (then name), and in each policy its rules in written order.  The first
+rule that matches decides: Allow and Deny are final, Pass skips the rest of the tier, Log goes
+on.  An endpoint that some policy of a tier selects but no rule decided meets the tier's
+``defaultAction`` (Deny unless the Tier says Pass).  An endpoint no tier decides is allowed
+(the namespace profile Calico gives Kubernetes pods allows everything).
+
+How this sits on the engine's tiers:
+
+* the ``default`` tier is the NetworkPolicy tier (``K8S_TIER``): Calico places every
+  Kubernetes NetworkPolicy there as ``knp.default.<name>`` with order 1000, so the
+  NetworkPolicy rules are re-ranked among the Calico policies of that tier;
+* the admin and baseline tiers stand where Calico puts its AdminNetworkPolicy tier
+  (``adminnetworkpolicy``, order 1000) and BaselineAdminNetworkPolicy tier
+  (``baselineadminnetworkpolicy``, order 10,000,000); other tiers go between them by order.
+
+Selectors see a pod's labels plus ``projectcalico.org/namespace``, ``projectcalico.org/orchestrator``
+(``k8s``) and ``projectcalico.org/serviceaccount``; namespace selectors see the namespace's
+labels plus ``projectcalico.org/name``.  Rule selectors also match the addresses of
+NetworkSets (in the namespace that the rule's scope covers) and GlobalNetworkSets (from
+global policies, or through ``namespaceSelector: global()``).  ``nets`` match any address,
+pods included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..calico_objects import (
+    CalicoPolicy,
+    CalicoRule,
+    CalicoTier,
+    EntityRule,
+    NetworkSet,
+    endpoint_labels,
+    inherited_labels,
+    namespace_view,
+)
+from ..model import IPBlock, LoadWarning, Namespace, Pod
+from .admin import ADMIN_TIER, BASELINE_TIER
+from .calico_selector import Selector, parse_selector
+from .endpoints import Endpoints
+from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
+from .k8s import K8S_TIER
+from .ports import MAX_PORT, PortSpace
+
+__all__ = [
+    "CALICO_PROTOCOLS",
+    "CalicoPlan",
+    "calico_blocks",
+    "calico_named_ports",
+    "calico_port_cuts",
+    "plan_calico",
+    "translate_calico",
+]
+
+#: IANA protocol numbers the engine models (the ones with ports).
+CALICO_PROTOCOLS = {6: "TCP", 17: "UDP", 132: "SCTP"}
+
+_ADMIN_MARK = (1000.0, "adminnetworkpolicy")
+_DEFAULT_MARK = (1_000_000.0, "default")
+_BASELINE_MARK = (10_000_000.0, "baselineadminnetworkpolicy")
+_K8S_ORDER = 1000.0  # Calico's order for Kubernetes NetworkPolicies (knp.default.*)
+_CLOSE = 10**12  # priority of a tier's closing rule: after every policy of the tier
+_STRIDE = 100_000  # priorities per policy within a tier (rule index below it)
+
+
+@dataclass(frozen=True)
+class CalicoPlan:
+    """Which Calico policies are evaluated, where each tier stands, and what was left out."""
+
+    policies: tuple[CalicoPolicy, ...]  # evaluated, in evaluation order
+    tier_value: dict[str, float]  # tier name -> engine tier
+    tiers: dict[str, CalicoTier]
+    skipped: tuple[tuple[CalicoPolicy, str], ...]  # (policy, why it is not evaluated)
+    warnings: tuple[LoadWarning, ...]
+
+
+def _order_key(order: float | None, name: str) -> tuple[float, str]:
+    return (order if order is not None else float("inf"), name)
+
+
+def plan_calico(policies: Sequence[CalicoPolicy], tiers: Sequence[CalicoTier]) -> CalicoPlan:
+    by_name = {t.name: t for t in tiers}
+    warnings: list[LoadWarning] = []
+    skipped: list[tuple[CalicoPolicy, str]] = []
+    kept: list[CalicoPolicy] = []
+    for p in policies:
+        if p.host_only:
+            continue  # doNotTrack / preDNAT policies apply to host endpoints only
+        if p.unsupported:
+            skipped.append((p, "; ".join(p.unsupported)))
+            continue
+        kept.append(p)
+    names = {p.tier for p in kept}
+    for name in sorted(names - set(by_name) - {"default"}):
+        warnings.append(LoadWarning(
+            "calico-tier-missing",
+            f"Calico policies name tier {name!r}, which is not in the snapshot; it is placed after the "
+            "tiers with an order",
+        ))
+        by_name[name] = CalicoTier(name, None)
+    # Where each tier stands: the admin, default and baseline tiers are fixed points, the
+    # others go between them by (order, name).
+    marks = {"adminnetworkpolicy": (_ADMIN_MARK, float(ADMIN_TIER)),
+             "default": (_DEFAULT_MARK, float(K8S_TIER)),
+             "baselineadminnetworkpolicy": (_BASELINE_MARK, float(BASELINE_TIER))}
+    entries = sorted([(_order_key(t.order, t.name), t.name) for t in by_name.values() if t.name not in marks]
+                     + [(key, name) for name, (key, _) in marks.items()])
+    tier_value: dict[str, float] = {}
+    pending: list[str] = []
+    prev = 0.0
+    for _, name in entries:
+        if name not in marks:
+            pending.append(name)
+            continue
+        value = marks[name][1]
+        for i, n in enumerate(pending):
+            tier_value[n] = prev + (value - prev) * (i + 1) / (len(pending) + 1)
+        pending, prev, tier_value[name] = [], value, value
+    for i, n in enumerate(pending):
+        tier_value[n] = prev + 100.0 * (i + 1) / (len(pending) + 1)
+    for name, (key, _) in marks.items():
+        t = by_name.get(name)
+        if t is not None and _order_key(t.order, name) != key:
+            warnings.append(LoadWarning(
+                "calico-tier-order",
+                f"Tier {name!r} has order {t.order}; k8sviz keeps Calico's own place for it ({key[0]:g})",
+            ))
+    for name in ("adminnetworkpolicy", "baselineadminnetworkpolicy"):
+        if any(p.tier == name for p in kept):
+            warnings.append(LoadWarning(
+                "calico-reserved-tier",
+                f"Calico policies in tier {name!r}: Calico keeps it for AdminNetworkPolicy objects; "
+                "they are evaluated in that tier",
+            ))
+    kept.sort(key=lambda p: (tier_value[p.tier], *_order_key(p.order, p.name), p.namespace or ""))
+    return CalicoPlan(tuple(kept), tier_value, by_name, tuple(skipped), tuple(warnings))
+
+
+# ------------------------------------------------------------------------------ inputs to the engine
+
+
+def _rules(policies: Iterable[CalicoPolicy]) -> Iterable[CalicoRule]:
+    for p in policies:
+        yield from p.ingress
+        yield from p.egress
+
+
+def calico_blocks(policies: Sequence[CalicoPolicy], sets: Sequence[NetworkSet]) -> list[IPBlock]:
+    out = [n for r in _rules(policies) for e in (r.source, r.destination) for n in (*e.nets, *e.not_nets)]
+    out += [n for s in sets for n in s.nets]
+    return out
+
+
+def _protocols(rule: CalicoRule) -> list[str]:
+    if rule.protocol is not None:
+        name = CALICO_PROTOCOLS.get(rule.protocol)
+        protos = [name] if name else []
+    else:
+        protos = list(CALICO_PROTOCOLS.values())
+    if rule.not_protocol is not None:
+        protos = [p for p in protos if p != CALICO_PROTOCOLS.get(rule.not_protocol)]
+    return protos
+
+
+def calico_named_ports(policies: Sequence[CalicoPolicy]) -> set[tuple[str, str]]:
+    return {
+        (pr.name, proto)
+        for r in _rules(policies)
+        for pr in r.destination.ports
+        if pr.name
+        for proto in _protocols(r)
+    }
+
+
+def calico_port_cuts(policies: Sequence[CalicoPolicy], pods: Iterable[Pod]) -> dict[str, set[int]]:
+    cuts: dict[str, set[int]] = {}
+    for r in _rules(policies):
+        for pr in (*r.destination.ports, *r.destination.not_ports):
+            if not pr.name:
+                for proto in _protocols(r):
+                    cuts.setdefault(proto, set()).update((max(pr.lo, 1), min(pr.hi, MAX_PORT) + 1))
+    used = calico_named_ports(policies)
+    if used:
+        for pod in pods:
+            for key, port in pod.named_ports.items():
+                if key in used:
+                    cuts.setdefault(key[1], set()).update((port, port + 1))
+    return cuts
+
+
+# ------------------------------------------------------------------------------ translation
+
+
+def ns_scope_selector(sel: Selector) -> Selector:
+    """A rule's ``namespaceSelector`` as Calico applies it: ``all()`` means "any namespaced
+    object" and ``global()`` "a non-namespaced one" (it rewrites them so, as text)."""
+    text = sel.text.replace("all()", "has(projectcalico.org/namespace)")
+    return parse_selector(text.replace("global()", "!has(projectcalico.org/namespace)"))
+
+
+class _Matcher:
+    """Evaluates Calico selectors over the engine's entities (pods, then external atoms).
+
+    Selectors match by address, as Calico's IP sets do: a workload endpoint by its pod IPs, a
+    (Global)NetworkSet by its CIDRs, so an address inside a matching set's CIDR matches
+    whatever holds it.
+    """
+
+    def __init__(self, ends: Endpoints, pods: Sequence[Pod], namespaces: Sequence[Namespace],
+                 sets: Sequence[NetworkSet]):
+        self.ends = ends
+        self.n = ends.n
+        self.pods = pods
+        ns_labels = {n.name: dict(n.labels) for n in namespaces}
+        for p in pods:
+            ns_labels.setdefault(p.namespace, {"kubernetes.io/metadata.name": p.namespace})
+        self.ns_view = {k: namespace_view(k, v) for k, v in ns_labels.items()}
+        self.inherited = {k: inherited_labels(k, v) for k, v in ns_labels.items()}
+        # Pods with the same namespace, labels and service account behave alike: evaluate once.
+        cls_of: dict[tuple[str, tuple[tuple[str, str], ...], str], int] = {}
+        self._cls_labels: list[dict[str, str]] = []
+        self._cls_ns: list[str] = []
+        pod_cls = np.full(len(pods), -1, dtype=np.int64)
+        for i, p in enumerate(pods):
+            if p.host_network:
+                continue  # not a workload endpoint: only nets match it, by its host address
+            key = (p.namespace, tuple(sorted(p.labels.items())), p.service_account or "")
+            c = cls_of.get(key)
+            if c is None:
+                c = cls_of[key] = len(self._cls_labels)
+                self._cls_labels.append(endpoint_labels(p, ns_labels[p.namespace]))
+                self._cls_ns.append(p.namespace)
+            pod_cls[i] = c
+        self.pod_cls = pod_cls
+        self.sets = [
+            (s, s.labels if s.namespace is None
+             else {**self.inherited.get(s.namespace, {}), **s.labels, "projectcalico.org/namespace": s.namespace})
+            for s in sets
+        ]
+        self._cache: dict[tuple[object, ...], np.ndarray] = {}
+
+    def _pods_where(self, ok: list[bool]) -> np.ndarray:
+        m = np.zeros(self.n, dtype=bool)
+        if ok:
+            arr = np.asarray(ok, dtype=bool)
+            has = self.pod_cls >= 0
+            m[: len(self.pods)][has] = arr[self.pod_cls[has]]
+        return m
+
+    def nets(self, nets: Sequence[IPBlock]) -> np.ndarray:
+        """Every entity with an address in one of ``nets`` (pods included)."""
+        key = ("nets", tuple(nets))
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = np.zeros(self.n, dtype=bool)
+            for b in nets:
+                hit[self.ends.network_entities(b)] = True
+            self._cache[key] = hit
+        return hit
+
+    def subject(self, p: CalicoPolicy) -> np.ndarray:
+        key = ("subject", p.namespace, p.selector, p.namespace_selector)
+        hit = self._cache.get(key)
+        if hit is None:
+            ns_sel = p.namespace_selector
+            ok = [
+                (ns == p.namespace if p.namespace else ns_sel is None or ns_sel.matches(self.ns_view[ns]))
+                and p.selector.matches(labels)
+                for labels, ns in zip(self._cls_labels, self._cls_ns)
+            ]
+            hit = self._cache[key] = self._pods_where(ok)
+        return hit
+
+    def matching(self, scope: tuple[str, object], sel: Selector | None) -> np.ndarray:
+        """Addresses of the pods and network sets in ``scope`` whose labels match ``sel``.
+
+        ``scope``: ``("any", None)``, ``("namespace", name)`` or ``("selector", namespaceSelector)``.
+        """
+        key = ("match", scope, sel)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        kind, arg = scope
+        ns_sel = ns_scope_selector(arg) if kind == "selector" else None  # type: ignore[arg-type]
+
+        def in_scope(ns: str | None) -> bool:
+            if kind == "namespace":
+                return ns == arg
+            if ns_sel is not None:
+                return ns_sel.matches(self.ns_view.get(ns, {}) if ns else {})
+            return True
+
+        ok = [in_scope(ns) and (sel is None or sel.matches(labels))
+              for labels, ns in zip(self._cls_labels, self._cls_ns)]
+        hit = self._pods_where(ok)
+        for s, labels in self.sets:
+            if in_scope(s.namespace) and (sel is None or sel.matches(labels)):
+                hit |= self.nets(s.nets)
+        self._cache[key] = hit
+        return hit
+
+    def entity(self, p: CalicoPolicy, e: EntityRule) -> np.ndarray | None:
+        """Entities an entity rule matches (AND of its fields); None: no condition at all.
+
+        The positive selector is scoped (the rule's ``namespaceSelector``, else a namespaced
+        policy's own namespace, else everything); ``notSelector`` is not.
+        """
+        m: np.ndarray | None = None
+
+        def both(x: np.ndarray) -> None:
+            nonlocal m
+            m = x.copy() if m is None else m & x
+
+        if e.namespace_selector is not None:
+            both(self.matching(("selector", e.namespace_selector), e.selector))
+        elif p.namespace is not None and (e.selector is not None or e.not_selector is not None):
+            both(self.matching(("namespace", p.namespace), e.selector))
+        elif e.selector is not None:
+            both(self.matching(("any", None), e.selector))
+        if e.not_selector is not None:
+            both(~self.matching(("any", None), e.not_selector))
+        if e.nets:
+            both(self.nets(e.nets))
+        if e.not_nets:
+            both(~self.nets(e.not_nets))
+        return m
+
+
+def _ports(rule: CalicoRule, space: PortSpace) -> PortSel | None:
+    """The rule's destination ports on the protocols it names; None: no modelled traffic."""
+    protos = _protocols(rule)
+    if not protos:
+        return None
+    d = rule.destination
+    bits = 0
+    named: set[tuple[str, str]] = set()
+    for proto in protos:
+        if d.ports:
+            for pr in d.ports:
+                if pr.name:
+                    named.add((pr.name, proto))
+                elif pr.hi >= 1:
+                    bits |= space.range_bits(proto, max(pr.lo, 1), min(pr.hi, MAX_PORT))
+        else:
+            bits |= space.proto_bits(proto)
+        for pr in d.not_ports:
+            if pr.hi >= 1:
+                bits &= ~space.range_bits(proto, max(pr.lo, 1), min(pr.hi, MAX_PORT))
+    return PortSel(bits, tuple(sorted(named)))
+
+
+def _to_set(mask: np.ndarray) -> EndpointSet:
+    return EndpointSet(ents=np.flatnonzero(mask).astype(np.int64))
+
+
+def translate_calico(
+    plan: CalicoPlan,
+    ends: Endpoints,
+    space: PortSpace,
+    pods: Sequence[Pod],
+    namespaces: Sequence[Namespace],
+    sets: Sequence[NetworkSet],
+    k8s_rules: list[CoreRule],
+    k8s_names: dict[str, str],
+) -> list[CoreRule]:
+    """Core rules of the Calico tiers; re-ranks ``k8s_rules`` (in place) among the default tier's.
+
+    ``k8s_names`` maps a NetworkPolicy's ``ns/name`` to its name.
+    """
+    match = _Matcher(ends, pods, namespaces, sets)
+    everything = EndpointSet(everything=True)
+    out: list[CoreRule] = []
+    # Rank of every policy of the default tier, Kubernetes NetworkPolicies included.
+    default = [(_order_key(p.order, p.name), p.namespace or "", "calico", p.ref) for p in plan.policies
+               if p.tier == "default"]
+    default += [((_K8S_ORDER, f"knp.default.{name}"), key.split("/", 1)[0], "k8s", key)
+                for key, name in k8s_names.items()]
+    rank = {(kind, ref): i for i, (_, _, kind, ref) in enumerate(sorted(default))}
+    default_action = plan.tiers["default"].default_action if "default" in plan.tiers else "deny"
+    if any(p.tier == "default" for p in plan.policies) or default_action != "deny":
+        for r in k8s_rules:
+            assert r.origin is not None
+            if r.origin.index < 0:
+                r.priority, r.action = _CLOSE, default_action  # type: ignore[assignment]
+            else:
+                r.priority = rank[("k8s", r.origin.policy)] * _STRIDE + r.origin.index
+    per_tier_rank: dict[str, int] = {}
+    closing: dict[tuple[str, str], np.ndarray] = {}
+    for p in plan.policies:
+        tier = plan.tier_value[p.tier]
+        if p.tier == "default":
+            base = rank[("calico", p.ref)] * _STRIDE
+        else:
+            base = per_tier_rank.get(p.tier, 0) * _STRIDE
+            per_tier_rank[p.tier] = per_tier_rank.get(p.tier, 0) + 1
+        subject = match.subject(p)
+        for direction, rules in (("ingress", p.ingress), ("egress", p.egress)):
+            if direction.capitalize() not in p.types:
+                continue
+            key = (p.tier, direction)
+            closing[key] = closing.get(key, np.zeros(match.n, dtype=bool)) | subject
+            for i, rule in enumerate(rules):
+                if rule.action == "log":
+                    continue
+                ports = _ports(rule, space)
+                if ports is None:
+                    continue  # ICMP and other protocols without ports: outside the model
+                own, other = (rule.destination, rule.source) if direction == "ingress" else (rule.source, rule.destination)
+                own_m = match.entity(p, own)
+                subj = subject if own_m is None else subject & own_m
+                peer_m = match.entity(p, other)
+                out.append(CoreRule(
+                    tier, base + i, rule.action, direction,  # type: ignore[arg-type]
+                    _to_set(subj), everything if peer_m is None else _to_set(peer_m), ports,
+                    RuleOrigin(p.ref, direction, i, rule.text()),  # type: ignore[arg-type]
+                ))
+    for (tier_name, direction), subj in sorted(closing.items()):
+        action = plan.tiers[tier_name].default_action if tier_name in plan.tiers else "deny"
+        out.append(CoreRule(
+            plan.tier_value[tier_name], _CLOSE, action, direction,  # type: ignore[arg-type]
+            _to_set(subj), everything, PortSel(space.all),
+            RuleOrigin(f"Tier/{tier_name}", direction, -1,  # type: ignore[arg-type]
+                       f"end of tier {tier_name}: {action} what its policies selected and did not decide"),
+        ))
+    return out

@@ -1,0 +1,299 @@
+"""Calico NetworkPolicy / GlobalNetworkPolicy tiers on the engine, rule by rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import k8sviz
+from k8sviz.errors import PolicyError
+
+from .helpers import anp, netpol, ns, pod, snapshot
+
+
+def cal(kind: str, name: str, spec: dict[str, Any], namespace: str | None = None,
+        labels: dict[str, str] | None = None, version: str = "projectcalico.org/v3") -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    if labels:
+        meta["labels"] = labels
+    return {"apiVersion": version, "kind": kind, "metadata": meta, "spec": spec}
+
+
+def gnp(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A GlobalNetworkPolicy, by default of order 10: before the NetworkPolicies (order 1000)."""
+    return cal("GlobalNetworkPolicy", name, {"order": 10, **spec})
+
+
+def base(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """web/a (app=a, named port http 8080), web/b (app=b), db/d (app=d), and a NetworkPolicy
+    that allows everything into db, so that "no Calico decision" reads as allowed."""
+    return [
+        ns("web", team="web"), ns("db", team="db"),
+        pod("web", "a", {"app": "a"}, "10.0.0.1", (("http", 8080, "TCP"),)),
+        pod("web", "b", {"app": "b"}, "10.0.0.2"),
+        pod("db", "d", {"app": "d"}, "10.0.0.9", (("http", 9090, "TCP"),)),
+        netpol("db", "allow-all", {"podSelector": {}, "ingress": [{}]}),
+        *extra,
+    ]
+
+
+def reach(*extra: dict[str, Any]) -> k8sviz.Reachability:
+    return k8sviz.reachability(snapshot(*base(*extra)))
+
+
+DENY_WEB_TO_DB = gnp("deny-web", {"selector": "app == 'd'", "order": 10,
+                                  "ingress": [{"action": "Deny", "source": {"namespaceSelector": "team == 'web'"}}]})
+
+
+def test_a_deny_before_the_networkpolicy_decides():
+    r = reach(DENY_WEB_TO_DB)
+    assert not r.can_reach("web/a", "db/d", 80)
+    v = r.explain("web/a", "db/d", 80)
+    assert "denied by GlobalNetworkPolicy/deny-web ingress[0]" in str(v)
+
+
+def test_networkpolicies_sit_in_the_default_tier_at_order_1000():
+    allow_then_deny = gnp("late-deny", {"selector": "app == 'd'", "order": 2000,
+                                        "ingress": [{"action": "Deny"}]})
+    # The NetworkPolicy (knp.default.allow-all, order 1000) allows first: Allow is final.
+    assert reach(allow_then_deny).can_reach("web/a", "db/d", 80)
+    early = gnp("early-deny", {"selector": "app == 'd'", "order": 999, "ingress": [{"action": "Deny"}]})
+    assert not reach(early).can_reach("web/a", "db/d", 80)
+    # Same order: by name, "knp.default.allow-all" before "zz" but after "aa".
+    assert reach(gnp("zz", {"selector": "app == 'd'", "order": 1000, "ingress": [{"action": "Deny"}]})).can_reach(
+        "web/a", "db/d", 80)
+    assert not reach(gnp("aa", {"selector": "app == 'd'", "order": 1000, "ingress": [{"action": "Deny"}]})).can_reach(
+        "web/a", "db/d", 80)
+
+
+def test_end_of_tier_denies_what_its_policies_selected_and_did_not_decide():
+    only_80 = cal("NetworkPolicy", "only-80", {"selector": "app == 'b'", "ingress": [
+        {"action": "Allow", "protocol": "TCP", "destination": {"ports": [80]}}]}, "web")
+    r = reach(only_80)
+    assert r.can_reach("web/a", "web/b", 80)
+    assert not r.can_reach("web/a", "web/b", 81)
+    assert r.can_reach("web/b", "web/a", 81)  # web/a is selected by nothing
+    assert "end of tier default" in str(r.explain("web/a", "web/b", 81))
+
+
+def test_a_policy_without_rules_for_a_direction_still_selects():
+    r = reach(gnp("isolate", {"selector": "app == 'b'", "types": ["Ingress", "Egress"]}))
+    assert not r.can_reach("web/a", "web/b", 80) and not r.can_reach("web/b", "web/a", 80)
+
+
+def test_types_default_to_ingress_or_to_the_directions_with_rules():
+    egress_only = gnp("e", {"selector": "app == 'b'", "egress": [{"action": "Deny", "protocol": "UDP"}]})
+    r = reach(egress_only)
+    assert not r.can_reach("web/b", "web/a", 53, "UDP")
+    assert r.can_reach("web/b", "web/a", 53, "TCP") is False  # selected for egress: the tier's end denies
+    assert r.can_reach("web/a", "web/b", 53, "UDP")  # not selected for ingress
+    no_rules = gnp("i", {"selector": "app == 'b'"})
+    assert not reach(no_rules).can_reach("web/a", "web/b", 80)  # Ingress by default
+    assert reach(no_rules).can_reach("web/b", "web/a", 80)
+
+
+def test_tiers_by_order_and_pass():
+    objs = [
+        cal("Tier", "security", {"order": 100}),
+        cal("Tier", "platform", {"order": 200}),
+        gnp("security.pass-db", {"tier": "security", "selector": "app == 'd'", "ingress": [{"action": "Pass"}]}),
+        gnp("platform.deny-db", {"tier": "platform", "selector": "app == 'd'", "ingress": [
+            {"action": "Deny", "protocol": "TCP", "destination": {"ports": [5432]}}, {"action": "Pass"}]}),
+    ]
+    r = reach(*objs)
+    assert not r.can_reach("web/a", "db/d", 5432)
+    assert r.can_reach("web/a", "db/d", 80)  # passed twice, then the NetworkPolicy allows
+    lines = str(r.explain("web/a", "db/d", 80))
+    assert lines.index("Calico tier security") < lines.index("Calico tier platform") < lines.index("tier default")
+
+
+def test_tier_default_action_pass():
+    objs = [cal("Tier", "security", {"order": 100, "defaultAction": "Pass"}),
+            gnp("security.p", {"tier": "security", "selector": "app == 'b'", "ingress": [
+                {"action": "Allow", "source": {"selector": "app == 'nobody'"}}]})]
+    assert reach(*objs).can_reach("web/a", "web/b", 80)  # passed on to the default tier: nothing selects b
+    objs[0] = cal("Tier", "security", {"order": 100})
+    assert not reach(*objs).can_reach("web/a", "web/b", 80)
+
+
+def test_log_goes_on_and_first_match_wins():
+    r = reach(gnp("g", {"selector": "app == 'b'", "ingress": [
+        {"action": "Log"}, {"action": "Allow", "protocol": "TCP"}, {"action": "Deny"}]}))
+    assert r.can_reach("web/a", "web/b", 80) and not r.can_reach("web/a", "web/b", 80, "UDP")
+
+
+def test_protocols_ports_ranges_named_ports_and_not_ports():
+    r = reach(gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "protocol": "TCP", "destination": {"ports": ["1000:2000", "http"], "notPorts": [1500]}},
+        {"action": "Allow", "protocol": 17, "destination": {"ports": [53]}},
+        {"action": "Allow", "notProtocol": "TCP", "destination": {}},
+        {"action": "Deny"}]}))
+    assert r.can_reach("web/a", "db/d", 1000) and r.can_reach("web/a", "db/d", 2000)
+    assert not r.can_reach("web/a", "db/d", 1500)
+    assert r.can_reach("web/a", "db/d", 9090)  # http on the destination pod
+    assert not r.can_reach("web/a", "db/d", 8080)  # http on the source pod does not count
+    assert r.can_reach("web/a", "db/d", 53, "UDP") and r.can_reach("web/a", "db/d", 9, "SCTP")
+    assert not r.can_reach("web/a", "db/d", 80)
+
+
+def test_icmp_rules_leave_tcp_alone():
+    r = reach(gnp("g", {"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": "ICMP"},
+                                                                {"action": "Allow"}]}))
+    assert r.can_reach("web/a", "db/d", 80)
+
+
+def test_a_namespaced_rule_selector_stays_in_its_namespace_but_not_selector_does_not():
+    allow_a = cal("NetworkPolicy", "p", {"selector": "app == 'd'", "order": 10, "ingress": [
+        {"action": "Allow", "source": {"selector": "app == 'a'"}}, {"action": "Deny"}]}, "db")
+    # web/a is app=a, but a selector without namespaceSelector means db's endpoints only.
+    assert not reach(allow_a).can_reach("web/a", "db/d", 80)
+    not_b = cal("NetworkPolicy", "p", {"selector": "app == 'd'", "order": 10, "ingress": [
+        {"action": "Allow", "source": {"notSelector": "app == 'b'"}}, {"action": "Deny"}]}, "db")
+    # notSelector alone in a namespaced policy: db's endpoints that are not app=b.
+    assert not reach(not_b).can_reach("web/a", "db/d", 80)
+    glob = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "source": {"notSelector": "app == 'b'"}}, {"action": "Deny"}]})
+    r = reach(glob)
+    assert r.can_reach("web/a", "db/d", 80) and r.can_reach("8.8.8.8", "db/d", 80)
+    assert not r.can_reach("web/b", "db/d", 80)  # excluded whatever the namespace
+
+
+def test_namespace_selectors_all_and_global():
+    objs = [
+        cal("GlobalNetworkSet", "dns", {"nets": ["8.8.8.0/24"]}, labels={"role": "dns"}),
+        cal("NetworkSet", "partners", {"nets": ["192.168.0.0/16"]}, "web", labels={"role": "dns"}),
+    ]
+    to = lambda ns_sel: gnp("g", {"selector": "app == 'b'", "egress": [  # noqa: E731
+        {"action": "Allow", "destination": {"namespaceSelector": ns_sel, "selector": "role == 'dns'"}}]})
+    r = reach(*objs, to("global()"))
+    assert r.can_reach("web/b", "8.8.8.8", 53) and not r.can_reach("web/b", "192.168.1.1", 53)
+    r = reach(*objs, to("all()"))
+    assert not r.can_reach("web/b", "8.8.8.8", 53) and r.can_reach("web/b", "192.168.1.1", 53)
+    r = reach(*objs, to("team == 'web'"))
+    assert not r.can_reach("web/b", "8.8.8.8", 53) and r.can_reach("web/b", "192.168.1.1", 53)
+
+
+def test_selectors_match_network_sets_by_address_pods_included():
+    objs = [cal("NetworkSet", "inner", {"nets": ["10.0.0.1/32"]}, "db", labels={"app": "trusted"}),
+            cal("NetworkPolicy", "p", {"selector": "app == 'd'", "order": 10, "ingress": [
+                {"action": "Allow", "source": {"selector": "app == 'trusted'"}}, {"action": "Deny"}]}, "db")]
+    r = reach(*objs)
+    assert r.can_reach("web/a", "db/d", 80)  # 10.0.0.1 is in a matching set, whoever holds it
+    assert not r.can_reach("web/b", "db/d", 80)
+
+
+def test_nets_match_pod_addresses():
+    r = reach(gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"nets": ["10.0.0.0/31"]}}, {"action": "Allow"}]}))
+    assert not r.can_reach("web/a", "db/d", 80)  # 10.0.0.1
+    assert r.can_reach("web/b", "db/d", 80)  # 10.0.0.2
+    r = reach(gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "source": {"notNets": ["10.0.0.0/31"]}}, {"action": "Deny"}]}))
+    assert not r.can_reach("web/a", "db/d", 80) and r.can_reach("web/b", "db/d", 80)
+
+
+def test_global_policy_namespace_selector_and_calico_labels():
+    r = reach(gnp("g", {"namespaceSelector": "team == 'db'", "selector": "all()", "ingress": [
+        {"action": "Allow", "source": {"selector": "projectcalico.org/namespace == 'web' && app == 'a'"}},
+        {"action": "Deny"}]}))
+    assert r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/b", "db/d", 80)
+    assert r.can_reach("db/d", "web/b", 80)  # web is not selected
+
+
+def test_admin_tier_stands_before_calico_default_tier():
+    allow_anp = anp("allow", {"priority": 1, "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+                              "ingress": [{"action": "Allow", "from": [{"namespaces": {}}]}]})
+    assert reach(DENY_WEB_TO_DB, allow_anp).can_reach("web/a", "db/d", 80)  # DENY_WEB_TO_DB is default tier
+    early = [cal("Tier", "first", {"order": 1}),
+             gnp("first.deny", {"tier": "first", "selector": "app == 'd'", "ingress": [{"action": "Deny"}]})]
+    assert not reach(*early, allow_anp).can_reach("web/a", "db/d", 80)  # order 1 < 1000 (admin tier)
+
+
+def test_what_a_snapshot_cannot_judge_is_not_evaluated_and_said_so():
+    http = gnp("l7", {"selector": "app == 'd'", "ingress": [{"action": "Deny", "http": {"methods": ["GET"]}}]})
+    snap = snapshot(*base(http))
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/a", "db/d", 80)  # the policy is not evaluated ...
+    assert [p.name for p in snap.unevaluated_policies] == ["l7"]  # ... and is listed as such
+    assert any("GlobalNetworkPolicy/l7" in n for n in r.explain("web/a", "db/d", 80).notes)
+    assert "policy-not-evaluated" in set(k8sviz.gaps(snap, r)["finding"])
+    sport = gnp("sp", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "protocol": "TCP", "source": {"ports": [1234]}}]})
+    assert snapshot(*base(sport)).unevaluated_policies[0].unsupported[0].startswith("spec.ingress[0].source ports")
+
+
+def test_host_endpoint_policies_and_staged_policies_change_nothing():
+    pre = gnp("pre", {"selector": "all()", "preDNAT": True, "applyOnForward": True,
+                      "ingress": [{"action": "Deny"}]})
+    staged = cal("StagedGlobalNetworkPolicy", "s", {"selector": "all()", "ingress": [{"action": "Deny"}]})
+    snap = snapshot(*base(pre, staged))
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)
+    assert snap.unevaluated_policies == ()
+
+
+def test_crd_version_and_counts():
+    snap = snapshot(*base(cal("GlobalNetworkPolicy", "g", {"selector": "app == 'd'", "order": 1,
+                                                           "ingress": [{"action": "Deny"}]},
+                              version="crd.projectcalico.org/v1")))
+    assert snap.counts()["calico policies"] == 1
+    assert not k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)
+
+
+def test_a_missing_tier_is_placed_last_with_a_warning():
+    r = reach(gnp("ghost.p", {"tier": "ghost", "selector": "app == 'd'", "ingress": [{"action": "Deny"}]}))
+    assert any(w.code == "calico-tier-missing" for w in r.warnings)
+    assert r.can_reach("web/a", "db/d", 80)  # the default tier allowed it first
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"selector": "app == "}, "spec.selector"),
+    ({"selector": "global()"}, "global() can only be used"),
+    ({"ingress": [{"action": "Reject"}]}, "action must be Allow, Deny, Log or Pass"),
+    ({"ingress": [{"action": "Allow", "destination": {"ports": [80]}}]}, "ports need protocol TCP, UDP or SCTP"),
+    ({"ingress": [{"action": "Allow", "protocol": "TCP", "destination": {"ports": ["90:80"]}}]}, "ends before it starts"),
+    ({"ingress": [{"action": "Allow", "source": {"nets": ["10.0.0.0/33"]}}]}, "invalid CIDR"),
+    ({"ingress": [{"action": "Allow", "protocol": "XTP"}]}, "invalid protocol"),
+    ({"ingress": [{"action": "Allow", "source": {"sel": "x"}}]}, "unknown field 'sel'"),
+    ({"types": ["ingress"]}, "spec.types"),
+    ({"order": "first"}, "spec.order must be a number"),
+])
+def test_invalid_policies_name_the_object(spec, message):
+    with pytest.raises(PolicyError, match="GlobalNetworkPolicy/bad") as e:
+        snapshot(*base(gnp("bad", spec)))
+    assert message in str(e.value)
+
+
+def test_invalid_tier():
+    with pytest.raises(PolicyError, match="Tier/t: spec.defaultAction"):
+        snapshot(*base(cal("Tier", "t", {"defaultAction": "Allow"})))
+
+
+def test_gaps_count_calico_isolation():
+    snap = snapshot(*base(cal("NetworkPolicy", "iso", {"selector": "all()", "types": ["Ingress", "Egress"]}, "web")))
+    df = k8sviz.gaps(snap)
+    web = df[df["namespace"] == "web"]
+    assert not {"no-ingress-isolation", "no-egress-isolation"} & set(web["finding"])
+    (row,) = web[web["finding"] == "namespace-without-policy"].itertuples()
+    assert row.severity == "low" and row.evidence["calico_policies"] == ["NetworkPolicy.projectcalico.org/web/iso"]
+    # Without it, the web workloads are unisolated.
+    assert "no-ingress-isolation" in set(k8sviz.gaps(snapshot(*base()))["finding"])
+
+
+def test_explain_json_lists_every_tier_step(capsys, tmp_path):
+    import json
+
+    from k8sviz.cli import main
+
+    objs = base(cal("Tier", "security", {"order": 100}),
+                gnp("security.pass", {"tier": "security", "selector": "app == 'd'", "ingress": [{"action": "Pass"}]}))
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}))
+    assert main(["explain", str(path), "--from", "web/a", "--to", "db/d", "--port", "80", "--format", "json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["ingress"]["steps"]
+    assert [(s["tier"], s["action"], s["policy"]) for s in steps] == [
+        ("Calico tier security", "pass", "GlobalNetworkPolicy/security.pass"),
+        ("Calico tier default (NetworkPolicy)", "allow", "db/allow-all"),
+    ]
