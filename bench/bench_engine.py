@@ -6,6 +6,7 @@ Usage::
     python bench/bench_engine.py --sizes S K M --nca /path/to/nca
     python bench/bench_engine.py --sizes --nca /path/to/nca --nca-sizes K 2K 3K --stages K
     python bench/bench_engine.py --sizes M L --nca '' --admin   # with admin-tier policies
+    python bench/bench_engine.py --sizes M L --nca '' --calico  # with Calico tiers
 
 Each size runs in its own subprocess (so peak memory is that size's alone): it generates a
 cluster with ``k8sviz.synth.generate_cluster(pods, policies, seed=1)``, writes it as one
@@ -65,7 +66,27 @@ ADMIN_POLICIES = [
 ]
 
 
-def child(size: str, workdir: Path, admin: bool = False) -> dict:
+#: ``--calico``: a Calico tier before the NetworkPolicies (Deny to the metadata address, Pass the
+#: rest), a GlobalNetworkSet, and a default-tier GlobalNetworkPolicy after them that isolates
+#: every pod's ingress except from kube-system and the partner set.
+CALICO_POLICIES = [
+    {"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "security"}, "spec": {"order": 100}},
+    {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "security.guard"},
+     "spec": {"tier": "security", "order": 10, "selector": "all()", "types": ["Ingress", "Egress"],
+              "ingress": [{"action": "Pass"}],
+              "egress": [{"action": "Deny", "destination": {"nets": ["169.254.169.254/32"]}}, {"action": "Pass"}]}},
+    {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkSet", "metadata": {"name": "partners",
+                                                                                   "labels": {"role": "partner"}},
+     "spec": {"nets": ["203.0.113.0/24"]}},
+    {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "baseline-ingress"},
+     "spec": {"order": 5000, "selector": "all()", "types": ["Ingress"],
+              "ingress": [{"action": "Allow", "source": {"namespaceSelector": "projectcalico.org/name == 'kube-system'"}},
+                          {"action": "Allow", "protocol": "TCP", "source": {"selector": "role == 'partner'"},
+                           "destination": {"ports": ["443", "8000:8999"]}}]}},
+]
+
+
+def child(size: str, workdir: Path, admin: bool = False, calico: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
     import k8sviz
     from k8sviz.synth import generate_cluster, write_cluster
@@ -74,6 +95,7 @@ def child(size: str, workdir: Path, admin: bool = False) -> dict:
     out: dict = {"size": size, "pods": pods, "policies": policies}
     t = time.perf_counter()
     objs = generate_cluster(pods, policies, seed=SEED) + (ADMIN_POLICIES if admin else [])
+    objs += CALICO_POLICIES if calico else []
     path = write_cluster(workdir / "cluster.json", objs)
     out["generate_s"] = time.perf_counter() - t
     stages = []
@@ -93,10 +115,11 @@ def child(size: str, workdir: Path, admin: bool = False) -> dict:
     return out
 
 
-def run_child(size: str, admin: bool = False) -> dict:
+def run_child(size: str, admin: bool = False, calico: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         res = subprocess.run(
-            [sys.executable, __file__, "--child", size, "--dir", tmp, *(["--admin"] if admin else [])],
+            [sys.executable, __file__, "--child", size, "--dir", tmp, *(["--admin"] if admin else []),
+             *(["--calico"] if calico else [])],
             capture_output=True, text=True, check=False,
         )
     if res.returncode:
@@ -210,12 +233,14 @@ def main() -> int:
                     help="CPU seconds per stage of the whole connectivity process at these sizes")
     ap.add_argument("--admin", action="store_true",
                     help="add two AdminNetworkPolicies and a BaselineAdminNetworkPolicy (the general tiered path)")
+    ap.add_argument("--calico", action="store_true",
+                    help="add a Calico tier, a GlobalNetworkSet and GlobalNetworkPolicies (Calico tiers)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--stages-child", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, Path(args.dir), args.admin)))
+        print(json.dumps(child(args.child, Path(args.dir), args.admin, args.calico)))
         return 0
     if args.stages_child:
         print(json.dumps(stages_child(args.stages_child)))
@@ -223,9 +248,11 @@ def main() -> int:
 
     if args.admin:
         print(f"with admin policies: {', '.join(p['kind'] + '/' + p['metadata']['name'] for p in ADMIN_POLICIES)}")
+    if args.calico:
+        print(f"with Calico objects: {', '.join(p['kind'] + '/' + p['metadata']['name'] for p in CALICO_POLICIES)}")
     print(f"{'size':<5}{'pods':>7}{'policies':>9}  {'stage':<20}{'wall s':>8}{'peak RSS MiB':>14}")
     for size in args.sizes:
-        r = run_child(size, args.admin)
+        r = run_child(size, args.admin, args.calico)
         for st in r["stages"]:
             print(f"{size:<5}{r['pods']:>7}{r['policies']:>9}  {st['stage']:<20}{st['wall_s']:>8.2f}{st['peak_rss_mib']:>14.0f}")
         eng = sum(s["wall_s"] for s in r["stages"][1:])

@@ -36,6 +36,8 @@ __all__ = [
 _PROTO_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58, "SCTP": 132, "UDPLITE": 136}
 _PORTED = {6: "TCP", 17: "UDP", 132: "SCTP"}
 _ACTIONS = {"Allow": "allow", "Deny": "deny", "Log": "log", "Pass": "pass"}
+#: Tiers Calico manages for (Baseline)AdminNetworkPolicy objects (older and newer names).
+RESERVED_TIERS = frozenset({"adminnetworkpolicy", "baselineadminnetworkpolicy", "kube-admin", "kube-baseline"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,8 @@ class CalicoPolicy:
     def unsupported(self) -> tuple[str, ...]:
         """What a snapshot cannot judge in this policy: if anything, it is not evaluated."""
         out: list[str] = []
+        if self.tier in RESERVED_TIERS:
+            out.append(f"spec.tier {self.tier!r} (Calico keeps it for AdminNetworkPolicy objects)")
         if self.service_account_selector is not None and not self.service_account_selector.is_all:
             out.append("spec.serviceAccountSelector (ServiceAccount labels are not in a snapshot)")
         for rules in (self.ingress, self.egress):

@@ -8,12 +8,16 @@ Layers (each module small, lower ones know nothing of higher ones):
 - ``engine.py``: :class:`~k8sviz.policy.engine.CoreRule` (tier, priority, Allow/Deny/Pass,
   direction, subject and peer selections, ports) and the evaluator over behaviour classes.
 - ``k8s.py``: NetworkPolicy -> core rules (tier 100: additive allows + closing denies).
+- ``admin.py``: AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy -> the
+  admin tier (10) and the baseline tier (200).
+- ``calico_selector.py``, ``calico.py``: Calico's selector language; Calico NetworkPolicy and
+  GlobalNetworkPolicy -> their tiers, placed by order around the fixed ones (the ``default``
+  tier is tier 100, where the NetworkPolicy rules are re-ranked among Calico's).
 - ``reachability.py``: :func:`reachability`, :class:`Reachability` queries and tables.
 
-Adding a dialect (AdminNetworkPolicy/BaselineAdminNetworkPolicy, Calico tiers, Cilium) is
-adding a translator that emits ``CoreRule`` objects in its own tiers (admin tiers below
-100, baseline above), then passing them to the engine with the NetworkPolicy rules; the
-general first-match evaluator already handles Deny and Pass.
+Adding a dialect (Cilium next) is adding a translator that emits ``CoreRule`` objects in its
+own tiers, then passing them to the engine with the others; the general first-match
+evaluator handles Deny and Pass.
 """
 
 from __future__ import annotations

@@ -132,13 +132,6 @@ def plan_calico(policies: Sequence[CalicoPolicy], tiers: Sequence[CalicoTier]) -
                 "calico-tier-order",
                 f"Tier {name!r} has order {t.order}; k8sviz keeps Calico's own place for it ({key[0]:g})",
             ))
-    for name in ("adminnetworkpolicy", "baselineadminnetworkpolicy"):
-        if any(p.tier == name for p in kept):
-            warnings.append(LoadWarning(
-                "calico-reserved-tier",
-                f"Calico policies in tier {name!r}: Calico keeps it for AdminNetworkPolicy objects; "
-                "they are evaluated in that tier",
-            ))
     kept.sort(key=lambda p: (tier_value[p.tier], *_order_key(p.order, p.name), p.namespace or ""))
     return CalicoPlan(tuple(kept), tier_value, by_name, tuple(skipped), tuple(warnings))
 

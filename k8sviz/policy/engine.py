@@ -1,8 +1,8 @@
 """One evaluation core for every policy dialect: ordered tiers of Allow / Deny / Pass rules.
 
 Endpoints are the snapshot's pods plus the atoms of the external IP space.  Dialect
-translators (``admin.py`` for the admin and baseline tiers, ``k8s.py`` for NetworkPolicy;
-Calico and Cilium later) turn policies into :class:`CoreRule` objects over
+translators (``admin.py`` for the admin and baseline tiers, ``k8s.py`` for NetworkPolicy,
+``calico.py`` for Calico's tiers; Cilium later) turn policies into :class:`CoreRule` objects over
 :class:`EndpointSet` selections; the core then
 
 1. merges endpoints that no rule can tell apart (same subject/peer memberships, same named
@@ -67,7 +67,7 @@ class PortSel:
 
 @dataclass
 class CoreRule:
-    tier: int
+    tier: float  # tiers apply in ascending order (Calico's fall between the fixed ints)
     priority: int
     action: Action
     direction: Direction

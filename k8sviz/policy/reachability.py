@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ..calico_objects import CalicoPolicy
+from ..calico_objects import CalicoPolicy, policy_selects
 from ..errors import QueryError
 from ..model import PROTOCOLS, LoadWarning, RawPolicy, live_pod_by_ip
 from .endpoints import Endpoints
@@ -510,21 +510,28 @@ class Reachability:
         return i
 
     def selecting_policies(self, pod_key: str, direction: str) -> list[str]:
-        """Policies ("ns/name") that select the pod for ``direction`` ("ingress"/"egress")."""
+        """Policies that select the pod for ``direction`` ("ingress"/"egress"): NetworkPolicies
+        ("ns/name"), then evaluated Calico policies (``CalicoPolicy.ref``)."""
         if direction not in ("ingress", "egress"):
             raise QueryError(f"direction must be 'ingress' or 'egress', got {direction!r}")
         i = self._pod(pod_key)
         if self._ends.pods[i].host_network:
             return []
         b = int(self._engine.bmap[i])
-        return list(
+        k8s = {p.key for p in self.snapshot.network_policies}
+        out = list(
             dict.fromkeys(
                 r.origin.policy
                 for r in self._rules
-                if r.direction == direction and r.tier == K8S_TIER and r.action == "deny" and r.origin
-                and _member(r.subj_b, b)
+                if r.direction == direction and r.tier == K8S_TIER and r.origin and r.origin.index < 0
+                and r.origin.policy in k8s and _member(r.subj_b, b)
             )
         )
+        pod = self._ends.pods[i]
+        ns_labels = next((n.labels for n in self.snapshot.namespaces if n.name == pod.namespace), {})
+        out += [p.ref for p in self.calico.policies
+                if direction.capitalize() in p.types and policy_selects(p, pod, ns_labels)]
+        return out
 
     def isolated(self, pod_key: str, direction: str) -> bool:
         """Whether some policy selects the pod for ``direction`` (hostNetwork pods: never)."""

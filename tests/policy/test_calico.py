@@ -297,3 +297,17 @@ def test_explain_json_lists_every_tier_step(capsys, tmp_path):
         ("Calico tier security", "pass", "GlobalNetworkPolicy/security.pass"),
         ("Calico tier default (NetworkPolicy)", "allow", "db/allow-all"),
     ]
+
+
+def test_selecting_policies_names_calico_policies_too():
+    r = reach(gnp("g", {"selector": "app == 'd'", "types": ["Egress"]}))
+    assert r.selecting_policies("db/d", "egress") == ["GlobalNetworkPolicy/g"]
+    assert r.selecting_policies("db/d", "ingress") == ["db/allow-all"] and r.isolated("db/d", "ingress")
+    assert r.selecting_policies("web/a", "egress") == [] and not r.isolated("web/a", "egress")
+
+
+def test_policies_in_the_reserved_admin_tiers_are_not_evaluated():
+    snap = snapshot(*base(gnp("adminnetworkpolicy.x", {"tier": "adminnetworkpolicy", "selector": "all()",
+                                                        "ingress": [{"action": "Deny"}]})))
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)
+    assert "Calico keeps it for AdminNetworkPolicy" in snap.unevaluated_policies[0].unsupported[0]
