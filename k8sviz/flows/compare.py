@@ -416,7 +416,11 @@ def _verdict_text(v: Any) -> tuple[str, str, str]:
     if not sides:
         return str(v), "", ""
     def decided(side: Any) -> Any:
-        """The admin or baseline rule that decided this side, if one did."""
+        """The admin, baseline or Calico rule that decided this side, if one did (NetworkPolicy's
+        decisions read better as the allowing rules, or as the isolating policies)."""
+        for d in getattr(side, "steps", ()):
+            if d.action != "pass":
+                return d.match if d.tier != "NetworkPolicy" else None
         for d in (getattr(side, "admin", None), getattr(side, "baseline", None)):
             if d is not None and d.action != "pass":
                 return d.match

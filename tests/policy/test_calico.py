@@ -311,3 +311,14 @@ def test_policies_in_the_reserved_admin_tiers_are_not_evaluated():
                                                         "ingress": [{"action": "Deny"}]})))
     assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)
     assert "Calico keeps it for AdminNetworkPolicy" in snap.unevaluated_policies[0].unsupported[0]
+
+
+def test_flow_discrepancies_name_the_calico_rule_that_decided(tmp_path):
+    r = reach(DENY_WEB_TO_DB)
+    flows = tmp_path / "f.csv"
+    flows.write_text("time,src_ip,dst_ip,dst_port,protocol,verdict\n"
+                     "2026-11-20T10:00:00Z,10.0.0.1,10.0.0.9,5432,TCP,allowed\n")
+    d = k8sviz.flow_discrepancies(k8sviz.load_flows(flows, snapshot=r.snapshot), r)
+    row = d[d["kind"] == "observed-but-policy-denies"].iloc[0]
+    assert row["policy"] == "GlobalNetworkPolicy/deny-web" and row["direction"] == "ingress"
+    assert "denied by GlobalNetworkPolicy/deny-web ingress[0]" in row["rule"]
