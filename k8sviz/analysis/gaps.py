@@ -110,9 +110,21 @@ class _Ctx:
 # ------------------------------------------------------------------------------ snapshot checks
 
 
+def _opens_everything(pol: CalicoPolicy, direction: str) -> bool:
+    """A first rule that allows or passes everything: the policy selects without isolating."""
+    rules = pol.ingress if direction == "Ingress" else pol.egress
+    if not rules:
+        return False
+    r = rules[0]
+    return r.action in ("allow", "pass") and r.protocol is None and r.not_protocol is None and (
+        r.source.is_empty and r.destination.is_empty
+    )
+
+
 def _calico_isolating(ctx: _Ctx) -> dict[str, dict[str, list[str]]]:
     """Per direction, pod key -> the evaluated Calico policies that isolate it: they select it
-    in a tier that denies at its end what they do not decide (the default)."""
+    in a tier that denies at its end what they do not decide (the default), and do not open
+    with a rule that allows or passes everything."""
     out: dict[str, dict[str, list[str]]] = {"Ingress": defaultdict(list), "Egress": defaultdict(list)}
     passing = {t.name for t in ctx.snap.calico_tiers if t.default_action == "pass"}
     policies = [p for p in ctx.snap.calico_policies if not (p.unsupported or p.host_only or p.tier in passing)]
@@ -126,7 +138,7 @@ def _calico_isolating(ctx: _Ctx) -> dict[str, dict[str, list[str]]]:
         first = members[0]
         for pol in policies:
             if policy_selects(pol, first, ctx.ns_labels.get(first.namespace, {})):
-                for d in pol.types:
+                for d in (t for t in pol.types if not _opens_everything(pol, t)):
                     for p in members:
                         out[d][p.key].append(pol.ref)
     return out

@@ -288,7 +288,7 @@ class Reachability:
                 LoadWarning(
                     "policies-not-evaluated",
                     f"{_describe(self.unevaluated)}: the cluster enforces them as well, so these verdicts "
-                    "cover NetworkPolicy and the admin tiers only and may differ from the cluster's",
+                    "leave them out and may differ from the cluster's",
                 )
             )
         self.unlabelled: tuple[str, ...] = snapshot.namespaces_with_unknown_labels

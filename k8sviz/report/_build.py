@@ -177,9 +177,10 @@ def collect(
     if unevaluated:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.label_kind for p in unevaluated).items()))
         data.problems.append(
-            f"policies not evaluated: the cluster enforces {len(unevaluated)} policies that k8sviz does "
-            f"not evaluate ({kinds}; listed under findings as policy-not-evaluated). Allowed "
-            "connections, segmentation and findings cover NetworkPolicy and the admin tiers only"
+            f"policies not evaluated: the cluster enforces {len(unevaluated)} "
+            f"{'policy' if len(unevaluated) == 1 else 'policies'} that k8sviz does not evaluate ({kinds}; "
+            "listed under findings as policy-not-evaluated). Allowed connections, segmentation and "
+            "findings leave them out"
         )
     if snap.namespace_scope is not None:
         data.problems.append(

@@ -322,3 +322,9 @@ def test_flow_discrepancies_name_the_calico_rule_that_decided(tmp_path):
     row = d[d["kind"] == "observed-but-policy-denies"].iloc[0]
     assert row["policy"] == "GlobalNetworkPolicy/deny-web" and row["direction"] == "ingress"
     assert "denied by GlobalNetworkPolicy/deny-web ingress[0]" in row["rule"]
+
+
+def test_a_policy_that_passes_everything_does_not_count_as_isolation():
+    passing = gnp("p", {"selector": "all()", "types": ["Ingress"], "ingress": [{"action": "Pass"}]})
+    df = k8sviz.gaps(snapshot(*base(passing)))
+    assert "web/a" in set(df[df["finding"] == "no-ingress-isolation"]["evidence"].map(lambda e: e["workload"]))
