@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import groupby
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -281,7 +281,7 @@ class Engine:
                     continue
                 dst = dst[a:b]
                 blk = self.port_block(r, dst)[None, :, :]
-                ix = np.ix_(src, dst - lo)
+                ix = _block_index(src, dst - lo)
                 # First match wins; an allow only needs masking once something blocked.
                 if any_blocking or (any_decided and r.action != "allow"):
                     blk = blk & ~decided[ix]
@@ -301,6 +301,18 @@ class Engine:
         if w * 64 > self.ports.n_atoms:  # keep padding bits clear so equality/any() are exact
             allowed &= self.ports.to_words(self.ports.all)[None, None, :]
         return allowed
+
+
+def _block_index(rows: np.ndarray, cols: np.ndarray) -> tuple[Any, Any]:
+    """Index of the ``rows x cols`` block: slices (views, no copies) where the sorted indices
+    are contiguous, which is what the broad rules (every class, a tier's end) select."""
+    def one(idx: np.ndarray) -> object:
+        return slice(int(idx[0]), int(idx[-1]) + 1) if int(idx[-1]) - int(idx[0]) + 1 == len(idx) else idx
+
+    r, c = one(rows), one(cols)
+    if isinstance(r, slice) or isinstance(c, slice):
+        return r, c  # at most one index array: numpy keeps the axes in place
+    return np.ix_(rows, cols)
 
 
 def _behaviour_classes(
