@@ -27,6 +27,7 @@ import orjson
 
 from ._version import __version__
 from .calico_objects import CalicoPolicy, CalicoTier, NetworkSet, parse_calico_policy, parse_network_set, parse_tier
+from .cilium_objects import CiliumPolicy, parse_cilium_policy
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
     AdminPolicy,
@@ -114,6 +115,7 @@ INERT_RAW_KINDS = frozenset(
 #: Policy resources the engine evaluates: when one was not read, verdicts assume it is empty.
 EVALUATED_POLICY_PLURALS = (
     "networkpolicies", "adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies",
+    "ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies",
     *(f"{p}.projectcalico.org" for p in ("networkpolicies", "globalnetworkpolicies", "tiers", "networksets",
                                          "globalnetworksets")),
 )
@@ -592,6 +594,8 @@ class Snapshot:
     calico_policies: tuple[CalicoPolicy, ...] = ()
     calico_tiers: tuple[CalicoTier, ...] = ()
     network_sets: tuple[NetworkSet, ...] = ()
+    #: CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy.
+    cilium_policies: tuple[CiliumPolicy, ...] = ()
     warnings: tuple[LoadWarning, ...] = ()
     coverage: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
@@ -749,15 +753,19 @@ class Snapshot:
         calico: list[CalicoPolicy] = []
         tiers: list[CalicoTier] = []
         sets: list[NetworkSet] = []
+        cilium: list[CiliumPolicy] = []
         for plural, items in sorted(by_plural.items()):
             if plural in _RAW_PLURALS:
                 for obj, w in items:
                     if str(obj.get("apiVersion")) in _ADMIN_VERSIONS.get(plural, ()):
                         admin.append(guarded(parse_admin_policy, obj, w, w))
                         continue
-                    if plural in _CALICO_PARSERS:
-                        parse, into = _CALICO_PARSERS[plural]
-                        targets: dict[str, list[Any]] = {"policies": calico, "tiers": tiers, "sets": sets}
+                    if plural in _DIALECT_PARSERS and (
+                        not plural.startswith("cilium") or obj.get("apiVersion") == "cilium.io/v2"
+                    ):
+                        parse, into = _DIALECT_PARSERS[plural]
+                        targets: dict[str, list[Any]] = {"policies": calico, "tiers": tiers, "sets": sets,
+                                                         "cilium": cilium}
                         target = targets[into]
                         target.append(guarded(parse, obj, w, w))
                         continue
@@ -792,6 +800,7 @@ class Snapshot:
             calico_policies=tuple(sorted(calico, key=lambda c: (c.kind, c.namespace or "", c.name))),
             calico_tiers=tuple(sorted(tiers, key=lambda t: t.name)),
             network_sets=tuple(sorted(sets, key=lambda s: (s.namespace or "", s.name))),
+            cilium_policies=tuple(sorted(cilium, key=lambda c: (c.kind, c.namespace or "", c.name))),
             warnings=tuple(warnings),
         )
 
@@ -834,7 +843,7 @@ class Snapshot:
             "admin network policies": len(self.admin_policies),
         }
         for label, objs in (("calico policies", self.calico_policies), ("calico tiers", self.calico_tiers),
-                            ("calico network sets", self.network_sets)):
+                            ("calico network sets", self.network_sets), ("cilium policies", self.cilium_policies)):
             if objs:
                 c[label] = len(objs)
         for kind, n in sorted(Counter(p.kind for p in self.other_policies).items()):
@@ -849,12 +858,13 @@ class Snapshot:
         return None if scope is None else tuple(scope)
 
     @property
-    def unevaluated_policies(self) -> tuple[RawPolicy | CalicoPolicy, ...]:
+    def unevaluated_policies(self) -> tuple[RawPolicy | CalicoPolicy | CiliumPolicy, ...]:
         """Policies the cluster enforces that the engine does not evaluate (Cilium, Calico
         policies using what a snapshot cannot judge (``CalicoPolicy.unsupported``),
         ClusterNetworkPolicy versions it does not know): verdicts may differ from the cluster's."""
         raw = tuple(p for p in self.other_policies if p.kind not in INERT_RAW_KINDS)
-        return raw + tuple(p for p in self.calico_policies if p.unsupported and not p.host_only)
+        return (raw + tuple(p for p in self.calico_policies if p.unsupported and not p.host_only)
+                + tuple(p for p in self.cilium_policies if p.unsupported))
 
     @property
     def unread_policies(self) -> dict[str, str]:
@@ -1010,13 +1020,15 @@ _ADMIN_VERSIONS = {
 _RAW_PLURALS = frozenset(RAW_POLICY_KINDS.values()) | {
     p.replace(".crd.projectcalico.org", ".projectcalico.org") for p in RAW_POLICY_KINDS.values()
 }
-# Calico kinds the engine evaluates (or that its policies refer to), by plural.
-_CALICO_PARSERS: dict[str, tuple[Callable[..., Any], str]] = {
+# Calico and Cilium kinds the engine evaluates (or that their policies refer to), by plural.
+_DIALECT_PARSERS: dict[str, tuple[Callable[..., Any], str]] = {
     "networkpolicies.projectcalico.org": (parse_calico_policy, "policies"),
     "globalnetworkpolicies.projectcalico.org": (parse_calico_policy, "policies"),
     "tiers.projectcalico.org": (parse_tier, "tiers"),
     "networksets.projectcalico.org": (parse_network_set, "sets"),
     "globalnetworksets.projectcalico.org": (parse_network_set, "sets"),
+    "ciliumnetworkpolicies": (parse_cilium_policy, "cilium"),
+    "ciliumclusterwidenetworkpolicies": (parse_cilium_policy, "cilium"),
 }
 _SYNTH_SUFFIX = re.compile(r"[^a-z0-9-]")
 

@@ -171,7 +171,7 @@ def test_a_port_name_that_is_not_text_is_a_malformed_object(name):
 
 
 def test_raw_policies_are_not_the_callers_objects():
-    raw = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+    raw = {"apiVersion": "projectcalico.org/v3", "kind": "StagedNetworkPolicy",
            "metadata": {"name": "c", "namespace": "a"}, "spec": {}}
     builder = SnapshotBuilder()
     builder.add(raw, "test")

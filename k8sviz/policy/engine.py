@@ -312,7 +312,8 @@ def _block_index(rows: np.ndarray, cols: np.ndarray) -> tuple[Any, Any]:
     r, c = one(rows), one(cols)
     if isinstance(r, slice) or isinstance(c, slice):
         return r, c  # at most one index array: numpy keeps the axes in place
-    return np.ix_(rows, cols)
+    ix = np.ix_(rows, cols)
+    return ix[0], ix[1]
 
 
 def _behaviour_classes(

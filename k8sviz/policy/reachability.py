@@ -30,12 +30,14 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from ..calico_objects import CalicoPolicy, policy_selects
+from ..cilium_objects import CiliumPolicy
 from ..errors import QueryError
 from ..model import PROTOCOLS, LoadWarning, RawPolicy, live_pod_by_ip
 from .endpoints import Endpoints
 from .engine import CoreRule, Engine
 from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, admin_port_cuts, translate_admin
 from .calico import calico_blocks, calico_named_ports, calico_port_cuts, plan_calico, translate_calico
+from .cilium import cilium_blocks, cilium_named_ports, cilium_port_cuts, translate_cilium
 from .k8s import K8S_TIER, ipblocks_of, named_ports_used, port_cuts, translate
 from .ports import MAX_PORT, PortSpace
 
@@ -142,12 +144,12 @@ class Side:
         if self.note:
             return [head + f"allowed ({self.note})"]
         word = "allowed" if self.allowed else "DENIED"
-        if any(d.tier.startswith("Calico") for d in self.steps):
+        if any(d.tier.startswith(("Calico", "Cilium")) for d in self.steps):
             verbs = {"allow": "allowed", "deny": "denied", "pass": "passed on"}
             out = [head + word]
             out += [f"  {d.tier}: {verbs[d.action]} by {d.match}" for d in self.steps]
             if self.steps[-1].action == "pass":
-                out.append("  no tier after it decided: allowed (Calico's namespace profile allows)")
+                out.append("  no tier after it decided: allowed")
             return out
         if self.admin is not None and self.admin.action != "pass":
             return [head + f"{word} by {self.admin.match}"]
@@ -224,20 +226,25 @@ class Reachability:
         self._blocks = ipblocks_of(policies)
         self.calico = plan_calico(snapshot.calico_policies, snapshot.calico_tiers)
         calico = self.calico.policies
+        cilium = tuple(p for p in snapshot.cilium_policies if not p.unsupported)
         self._ends = Endpoints(
             snapshot.pods,
             snapshot.namespaces,
             [b for *_, b in self._blocks] + admin_blocks(admin, snapshot.nodes)
-            + calico_blocks(calico, snapshot.network_sets),
+            + calico_blocks(calico, snapshot.network_sets) + cilium_blocks(cilium, snapshot.nodes),
             ipblocks_match_pods=ipblocks_match_pods,
         )
         cuts = port_cuts(policies, snapshot.pods)
-        for extra in (admin_port_cuts(admin, snapshot.pods), calico_port_cuts(calico, snapshot.pods)):
+        for extra in (admin_port_cuts(admin, snapshot.pods), calico_port_cuts(calico, snapshot.pods),
+                      cilium_port_cuts(cilium, snapshot.pods)):
             for proto, c in extra.items():
                 cuts.setdefault(proto, set()).update(c)
         self.ports = PortSpace(cuts)
         named: dict[tuple[str, str], np.ndarray] = {}
-        used = sorted(named_ports_used(policies) | admin_named_ports(admin) | calico_named_ports(calico))
+        used = sorted(
+            named_ports_used(policies) | admin_named_ports(admin) | calico_named_ports(calico)
+            | cilium_named_ports(cilium)
+        )
         if used:
             named = {key: np.zeros(self._ends.n, dtype=np.int64) for key in used}
             for i, p in enumerate(snapshot.pods):
@@ -247,6 +254,9 @@ class Reachability:
         admin_rules, admin_warnings = translate_admin(admin, self._ends, self.ports, snapshot.nodes)
         k8s_rules = translate(policies, self._ends, self.ports)
         rules = admin_rules + k8s_rules
+        if cilium:
+            rules += translate_cilium(cilium, self._ends, self.ports, snapshot.pods, snapshot.namespaces,
+                                      snapshot.nodes)
         if snapshot.calico_policies or snapshot.calico_tiers:
             rules += translate_calico(
                 self.calico, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.network_sets,
@@ -257,6 +267,8 @@ class Reachability:
             self._tier_names.setdefault(value, f"Calico tier {tier_name}")
         if snapshot.calico_policies:
             self._tier_names[K8S_TIER] = "Calico tier default (NetworkPolicy)"
+        elif cilium:
+            self._tier_names[K8S_TIER] = "Cilium (with NetworkPolicy)"
         self._engine = Engine(self._ends.ent_lc, self._ends.n_lc, named, self.ports, rules)
         self._rules: list[CoreRule] = rules
         self.unenforced: tuple[str, ...] = tuple(p.key for p in snapshot.pods if p.host_network)
@@ -282,7 +294,7 @@ class Reachability:
             )
         warnings += admin_warnings
         warnings += self.calico.warnings
-        self.unevaluated: tuple[RawPolicy | CalicoPolicy, ...] = snapshot.unevaluated_policies
+        self.unevaluated: tuple[RawPolicy | CalicoPolicy | CiliumPolicy, ...] = snapshot.unevaluated_policies
         if self.unevaluated:
             warnings.append(
                 LoadWarning(
@@ -488,9 +500,9 @@ class Reachability:
         for r in rules:
             if r.tier != K8S_TIER:
                 continue
-            if r.action == "deny":
+            if r.origin.index < 0 and r.action != "allow":  # type: ignore[union-attr]
                 policies.append(r.origin.policy)  # type: ignore[union-attr]
-            elif matches(r):
+            elif r.action == "allow" and matches(r):
                 allowed_by.append(match_of(r))
         baseline = None
         if not policies:
@@ -510,15 +522,16 @@ class Reachability:
         return i
 
     def selecting_policies(self, pod_key: str, direction: str) -> list[str]:
-        """Policies that select the pod for ``direction`` ("ingress"/"egress"): NetworkPolicies
-        ("ns/name"), then evaluated Calico policies (``CalicoPolicy.ref``)."""
+        """Policies that put the pod in default deny for ``direction`` ("ingress"/"egress"):
+        NetworkPolicies ("ns/name") and Cilium policies (``kind/ns/name``), then evaluated Calico
+        policies (``CalicoPolicy.ref``)."""
         if direction not in ("ingress", "egress"):
             raise QueryError(f"direction must be 'ingress' or 'egress', got {direction!r}")
         i = self._pod(pod_key)
         if self._ends.pods[i].host_network:
             return []
         b = int(self._engine.bmap[i])
-        k8s = {p.key for p in self.snapshot.network_policies}
+        k8s = {p.key for p in self.snapshot.network_policies} | {p.ref for p in self.snapshot.cilium_policies}
         out = list(
             dict.fromkeys(
                 r.origin.policy
@@ -848,7 +861,7 @@ def unread_text(unread: dict[str, str]) -> str:
     return "; ".join(parts) + ": these verdicts take them as empty, so the cluster's may differ"
 
 
-def _describe(policies: Sequence[RawPolicy | CalicoPolicy]) -> str:
+def _describe(policies: Sequence[RawPolicy | CalicoPolicy | CiliumPolicy]) -> str:
     """``3 policies that k8sviz does not evaluate (2 CiliumNetworkPolicy, ...: names ...)``."""
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.label_kind for p in policies).items()))
     names = ", ".join(p.ref for p in policies[:3]) + (" ..." if len(policies) > 3 else "")

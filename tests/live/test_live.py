@@ -345,8 +345,10 @@ def test_custom_policy_resources_via_discovery(apiserver: Any, kubeconfig: Any) 
     srv = apiserver([*small(), *policy_crs(), calico_policy("projectcalico.org/v3"),
                      calico_policy("crd.projectcalico.org/v1")])
     snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
-    kinds = sorted((p.kind, p.api_version) for p in snap.other_policies)
-    assert kinds == [("CiliumClusterwideNetworkPolicy", "cilium.io/v2"), ("CiliumNetworkPolicy", "cilium.io/v2")]
+    assert not snap.other_policies
+    assert [p.ref for p in snap.cilium_policies] == ["CiliumClusterwideNetworkPolicy/host", "CiliumNetworkPolicy/shop/l7"]
+    # A host firewall rule governs nodes: not evaluated, and listed as such.
+    assert [p.ref for p in snap.unevaluated_policies] == ["CiliumClusterwideNetworkPolicy/host"]
     # Calico's policy once, from v3 (the CRD object behind it is the same policy), evaluated.
     assert [(p.kind, p.api_version) for p in snap.calico_policies] == [("GlobalNetworkPolicy", "projectcalico.org/v3")]
     assert [(a.kind, a.key, a.tier) for a in snap.admin_policies] == [("ClusterNetworkPolicy", "deny-pci", "Admin")]

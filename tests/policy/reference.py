@@ -172,8 +172,12 @@ def side_ok(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     action = admin_decision(snap, admins, ep, other, proto, port, direction)
     if action in ("Allow", "Deny"):
         return action == "Allow"
-    # Pass, or no admin rule: NetworkPolicy, then the baseline for pods it does not select.
-    verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
+    # Pass, or no admin rule: NetworkPolicy (with Cilium's, which share its repository), then
+    # the baseline for pods they do not decide.
+    if any(not p.unsupported for p in snap.cilium_policies):
+        verdict = cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
+    else:
+        verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
     if verdict is not None:
         return verdict
     baselines = sorted((p for p in snap.admin_policies if p.baseline), key=order)
@@ -379,3 +383,96 @@ def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
         if selected and not passed and defaults.get(tier, "deny") == "deny":
             return False
     return True
+
+
+# ------------------------------------------------------------------------------ Cilium
+
+
+def _cilium_view(snap, pod):
+    view = {**pod.labels, "io.kubernetes.pod.namespace": pod.namespace}
+    view.update({f"io.cilium.k8s.namespace.labels.{k}": v for k, v in _ns_labels(snap, pod.namespace).items()})
+    if pod.service_account:
+        view["io.cilium.k8s.policy.serviceaccount"] = pod.service_account
+    return view
+
+
+def _node_ip(snap, ip):
+    a = ipaddress.ip_address(ip)
+    return any(ipaddress.ip_address(x) == a for n in snap.nodes for x in n.internal_ips + n.external_ips)
+
+
+def _cilium_peer_ok(snap, peer, ep):
+    """Cilium's peers: pods by identity labels; CIDRs and "world" only outside the cluster (never
+    a pod or a node address); "host"/"remote-node" the nodes, hostNetwork pods included."""
+    outside = not _is_pod(ep) and not _node_ip(snap, ep)
+    is_node = (_is_pod(ep) and ep.host_network) or (not _is_pod(ep) and _node_ip(snap, ep))
+    if peer.endpoints is not None:
+        return _is_pod(ep) and not ep.host_network and any(
+            selector_ok(s, _cilium_view(snap, ep)) for s in peer.endpoints
+        )
+    if peer.cidrs is not None:
+        return outside and any(_in_block(b, ep) for b in peer.cidrs)
+    if peer.entities is not None:
+        for ent in peer.entities:
+            if ent == "all":
+                return True
+            if ent == "world" and outside:
+                return True
+            if ent == "world-ipv4" and outside and ipaddress.ip_address(ep).version == 4:
+                return True
+            if ent == "world-ipv6" and outside and ipaddress.ip_address(ep).version == 6:
+                return True
+            if ent == "cluster" and (_is_pod(ep) or is_node):
+                return True
+            if ent in ("host", "remote-node") and is_node:
+                return True
+        return False
+    return peer.ports is not None  # no peer: every peer if it names ports, else nothing
+
+
+def _cilium_port_ok(peer, dst, proto, port):
+    if peer.ports is None:
+        return True
+    for pp in peer.ports:
+        if proto not in pp.protocols:
+            continue
+        if isinstance(pp.port, str):
+            if _is_pod(dst) and _named(dst, pp.port, proto) == port:
+                return True
+        elif pp.port == 0 or pp.port <= port <= (pp.end or pp.port):
+            return True
+    return False
+
+
+def _cilium_selects(pol, rule, pod):
+    if pod.host_network:
+        return False
+    return (pol.namespace is None or pod.namespace == pol.namespace)
+
+
+def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
+    """One repository of rules (Cilium's and the NetworkPolicies): a matching deny wins, then any
+    matching allow; else default deny if a rule put the pod in it; None if nothing applies."""
+    dst = other if direction == "egress" else ep
+    default_deny = allow = False
+    for pol in snap.cilium_policies:
+        if pol.unsupported:
+            continue
+        for rule in pol.rules:
+            if not _cilium_selects(pol, rule, ep) or not selector_ok(rule.endpoint_selector, _cilium_view(snap, ep)):
+                continue
+            allows, denies, closes = (
+                (rule.ingress, rule.ingress_deny, rule.default_deny_ingress) if direction == "ingress"
+                else (rule.egress, rule.egress_deny, rule.default_deny_egress)
+            )
+            default_deny |= closes
+            for peer in denies:
+                if _cilium_peer_ok(snap, peer, other) and _cilium_port_ok(peer, dst, proto, port):
+                    return False
+            allow |= any(_cilium_peer_ok(snap, p, other) and _cilium_port_ok(p, dst, proto, port) for p in allows)
+    verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
+    if allow or verdict is True:
+        return True
+    if default_deny or verdict is False:
+        return False
+    return None

@@ -178,7 +178,7 @@ def cnp(name, spec, version="v1beta1"):
 
 
 def test_snapshot_parses_admin_and_cluster_network_policies(tmp_path):
-    cilium = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+    cilium = {"apiVersion": "cilium.io/v2alpha9", "kind": "CiliumNetworkPolicy",  # a version not evaluated
               "metadata": {"name": "c", "namespace": "web"}, "spec": {}}
     snap = snapshot(*base(
         deny_db_from_web(priority=7), anp("default", {"subject": ALL}, baseline=True),

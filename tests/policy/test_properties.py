@@ -312,7 +312,76 @@ def calico_objects(draw, namespaces):
 
 
 @st.composite
-def clusters(draw, admin=False, calico=False):
+def cilium_selectors(draw, namespaces):
+    """Label selectors as Cilium writes them: source prefixes, namespace keys."""
+    sel = draw(selectors())
+    if sel.get("matchLabels") and draw(st.booleans()):
+        sel["matchLabels"] = {f"{draw(st.sampled_from(['k8s:', 'any:']))}{k}": v for k, v in sel["matchLabels"].items()}
+    if draw(st.integers(0, 3)) == 0:
+        key = draw(st.sampled_from(["io.kubernetes.pod.namespace", "k8s:io.kubernetes.pod.namespace"]))
+        sel.setdefault("matchLabels", {})[key] = draw(st.sampled_from(namespaces))
+    if draw(st.integers(0, 4)) == 0:
+        sel.setdefault("matchLabels", {})[f"io.cilium.k8s.namespace.labels.{draw(st.sampled_from(KEYS))}"] = draw(
+            st.sampled_from(VALUES))
+    return sel
+
+
+@st.composite
+def cilium_entries(draw, namespaces, ingress, deny):
+    e = {}
+    kind = draw(st.sampled_from(["endpoints", "cidr", "cidrset", "entities", "none"]))
+    pre = "from" if ingress else "to"
+    if kind == "endpoints":
+        e[f"{pre}Endpoints"] = draw(st.lists(cilium_selectors(namespaces), min_size=0, max_size=2))
+    elif kind == "cidr":
+        e[f"{pre}CIDR"] = draw(st.lists(st.sampled_from([c for c, _ in CIDRS]), min_size=1, max_size=2))
+    elif kind == "cidrset":
+        cidr, exc = draw(st.sampled_from(CIDRS))
+        e[f"{pre}CIDRSet"] = [{"cidr": cidr, **({"except": exc} if exc and draw(st.booleans()) else {})}]
+    elif kind == "entities":
+        e[f"{pre}Entities"] = draw(st.lists(st.sampled_from(
+            ["all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none"]), min_size=1, max_size=2))
+    if kind == "none" or draw(st.booleans()):
+        ports = []
+        for _ in range(draw(st.integers(1, 2))):
+            p = {"port": draw(st.sampled_from([0, *PORTS, "80", *NAMES]))}
+            proto = draw(st.sampled_from([None, "ANY", *PROTOS]))
+            if proto:
+                p["protocol"] = proto
+            if isinstance(p["port"], int) and p["port"] and draw(st.integers(0, 3)) == 0:
+                p["endPort"] = draw(st.sampled_from([q for q in PORTS if q >= p["port"]]))
+            ports.append(p)
+        rule = {"ports": ports}
+        if not deny and draw(st.integers(0, 4)) == 0:
+            rule["rules"] = {"http": [{"method": "GET"}]}
+        e["toPorts"] = [rule]
+    return e
+
+
+@st.composite
+def cilium_objects(draw, namespaces):
+    objs = []
+    for j in range(draw(st.integers(1, 3))):
+        clusterwide = draw(st.booleans())
+        meta = {"name": f"cil{j}"}
+        if not clusterwide:
+            meta["namespace"] = draw(st.sampled_from(namespaces))
+        rule = {"endpointSelector": draw(cilium_selectors(namespaces))}
+        for key, ingress, deny in (("ingress", True, False), ("ingressDeny", True, True),
+                                   ("egress", False, False), ("egressDeny", False, True)):
+            if draw(st.integers(0, 2 if not deny else 4)) == 0:
+                rule[key] = draw(st.lists(cilium_entries(namespaces, ingress, deny), min_size=0, max_size=2))
+        if draw(st.integers(0, 4)) == 0:
+            rule["enableDefaultDeny"] = {d: draw(st.booleans()) for d in ("ingress", "egress") if draw(st.booleans())}
+        body = {"spec": rule} if draw(st.integers(0, 3)) else {"specs": [rule, {"endpointSelector": {}}]}
+        objs.append({"apiVersion": "cilium.io/v2",
+                     "kind": "CiliumClusterwideNetworkPolicy" if clusterwide else "CiliumNetworkPolicy",
+                     "metadata": meta, **body})
+    return objs
+
+
+@st.composite
+def clusters(draw, admin=False, calico=False, cilium=False):
     namespaces = ["n0", "n1", "n2"][: draw(st.integers(1, 3))]
     objs = [ns(n, **draw(labels)) for n in namespaces]
     n_pods = draw(st.integers(2, 5))
@@ -334,6 +403,8 @@ def clusters(draw, admin=False, calico=False):
         objs.append(netpol(draw(st.sampled_from(namespaces)), f"np{j}", spec))
     if calico:
         objs += draw(calico_objects(namespaces))
+    if cilium:
+        objs += draw(cilium_objects(namespaces))
     if admin:
         objs += [node(name, ip, ext, **draw(labels)) for name, ip, ext in NODES]
         objs += [anp(f"anp{k}", draw(admin_policies(False))) for k in range(draw(st.integers(0, 2)))]
@@ -452,3 +523,20 @@ def test_engine_with_calico_tiers_agrees_with_reference(case):
         for port in (53, 80):
             v = r.explain(sk, dk, port, "UDP" if port == 53 else "TCP")
             assert v.allowed == (v.egress.allowed and v.ingress.allowed) == r.can_reach(sk, dk, port, v.protocol), str(v)
+
+
+@settings(max_examples=int(os.environ.get("K8SVIZ_CILIUM_EXAMPLES", "200")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(clusters(admin=True, cilium=True))
+def test_engine_with_cilium_agrees_with_reference(case):
+    """Cilium's rules with the NetworkPolicies in one repository, inside the admin tiers."""
+    objs, match_pods = case
+    snap = snapshot(*objs)
+    r = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
+    for s, d, sk, dk in judged_pairs(snap):
+        for proto in PROTOS:
+            for port in (1, *PORTS, 444):
+                want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
+                assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
+        v = r.explain(sk, dk, 80, "TCP")
+        assert v.allowed == (v.egress.allowed and v.ingress.allowed) == r.can_reach(sk, dk, 80), str(v)

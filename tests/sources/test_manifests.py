@@ -308,12 +308,12 @@ class TestBadInput:
         calcrd = {"apiVersion": "crd.projectcalico.org/v1", "kind": "NetworkPolicy",
                   "metadata": {"name": "allow", "namespace": "a"}, "spec": {"order": 10, "x": 1}}
         cil = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
-               "metadata": {"name": "c", "namespace": "a"}, "spec": {}}
+               "metadata": {"name": "c", "namespace": "a"}, "spec": {"endpointSelector": {}}}
         snap = k8sviz.load(write("x.yaml", [cnp, cnp9, cal3, calcrd, cil]))
         assert sorted((p.kind, p.api_version) for p in snap.other_policies) == [
-            ("CiliumNetworkPolicy", "cilium.io/v2"),
             ("ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha9"),  # a version not evaluated
         ]
+        assert [p.ref for p in snap.cilium_policies] == ["CiliumNetworkPolicy/a/c"]
         # Calico's policy once (v3 kept over the CRD object behind it), evaluated.
         assert [(p.kind, p.api_version) for p in snap.calico_policies] == [("NetworkPolicy", "projectcalico.org/v3")]
         assert [a.key for a in snap.admin_policies] == ["deny-all"]  # v1alpha2 is evaluated

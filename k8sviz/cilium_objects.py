@@ -1,0 +1,368 @@
+"""Cilium policy objects: CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (``cilium.io/v2``).
+
+Each object holds one rule (``spec``) and/or a list (``specs``); each rule is parsed into a
+frozen :class:`CiliumRule`.  Label keys in selectors may carry Cilium's source prefix
+(``k8s:``, ``any:``), which is dropped: pod labels all come from Kubernetes here.  What the
+engine cannot judge from a snapshot (``toFQDNs``, ``toServices``, ``toGroups``, nodes, the
+``kube-apiserver`` entity, ``fromRequires``, other label sources) is recorded in
+``unsupported``: such a policy is not evaluated, and is listed as such.  Rules with a
+``nodeSelector`` are host-firewall rules: they govern nodes (and hostNetwork pods), never
+pods, and are kept aside.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import PolicyError
+from .model import IPBlock, LabelSelector
+
+__all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "parse_cilium_policy", "pod_view"]
+
+NAMESPACE_KEY = "io.kubernetes.pod.namespace"
+_NS_LABELS = "io.cilium.k8s.namespace.labels."
+_SA_KEY = "io.cilium.k8s.policy.serviceaccount"
+#: Entities the engine can place: everything, the outside world, the cluster's pods (with the
+#: hostNetwork pods, which carry the node's identity), the nodes' own identities.
+ENTITIES = frozenset({"all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none"})
+_PEERS_IN = ("fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities")
+_PEERS_OUT = ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities")
+_NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNodes", "toNodes", "toFQDNs",
+               "toServices")
+
+
+def pod_view(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
+    """The labels Cilium selectors see on a pod's identity (source prefixes dropped)."""
+    view = {**pod.labels, NAMESPACE_KEY: pod.namespace}
+    view.update({f"{_NS_LABELS}{k}": v for k, v in ns_labels.items()})
+    if pod.service_account:
+        view[_SA_KEY] = pod.service_account
+    return view
+
+
+@dataclass(frozen=True, slots=True)
+class CiliumPort:
+    """A ``toPorts`` port: a number (0: every port) with ``end``, or a named port; ``protocols``
+    among TCP/UDP/SCTP (ANY or none: all three)."""
+
+    port: int | str
+    end: int | None
+    protocols: tuple[str, ...]
+
+    def __str__(self) -> str:
+        p = f"{self.port}-{self.end}" if self.end else ("any port" if self.port == 0 else str(self.port))
+        return f"{'/'.join(self.protocols)} {p}"
+
+
+@dataclass(frozen=True, slots=True)
+class CiliumPeer:
+    """One ingress/egress entry: its peer (one kind at most: Cilium rejects mixing them) AND its
+    ports.  ``endpoints`` None with no ``cidrs`` nor ``entities``: no peer field (every peer when
+    ports are given; nothing otherwise, Cilium's deny-all idiom ``[{}]``)."""
+
+    endpoints: tuple[LabelSelector, ...] | None = None
+    cidrs: tuple[IPBlock, ...] | None = None
+    entities: tuple[str, ...] | None = None
+    ports: tuple[CiliumPort, ...] | None = None  # None: every port
+    l7: bool = False  # L7 rules: allowed at L3/L4, then filtered by the proxy
+
+    @property
+    def any_peer(self) -> bool:
+        return self.endpoints is None and self.cidrs is None and self.entities is None
+
+    def text(self, direction: str) -> str:
+        word = "from" if direction == "ingress" else "to"
+        if self.endpoints is not None:
+            peer = "endpoints " + (" OR ".join(f"[{s}]" for s in self.endpoints) or "(none)")
+        elif self.cidrs is not None:
+            peer = "CIDRs " + (", ".join(str(c) for c in self.cidrs) or "(none)")
+        elif self.entities is not None:
+            peer = "entities " + (", ".join(self.entities) or "(none)")
+        else:
+            peer = "any peer" if self.ports is not None else "nothing (empty entry)"
+        ports = "any port" if self.ports is None else ", ".join(str(p) for p in self.ports)
+        return f"{word} {peer} on {ports}" + (" (L7 rules filter further)" if self.l7 else "")
+
+
+@dataclass(frozen=True, slots=True)
+class CiliumRule:
+    endpoint_selector: LabelSelector
+    ingress: tuple[CiliumPeer, ...] = ()
+    ingress_deny: tuple[CiliumPeer, ...] = ()
+    egress: tuple[CiliumPeer, ...] = ()
+    egress_deny: tuple[CiliumPeer, ...] = ()
+    default_deny_ingress: bool = False
+    default_deny_egress: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CiliumPolicy:
+    kind: str
+    namespace: str | None  # None: CiliumClusterwideNetworkPolicy
+    name: str
+    rules: tuple[CiliumRule, ...]
+    host_rules: int = 0  # rules with a nodeSelector (host firewall): not about pods
+    unsupported: tuple[str, ...] = ()
+    api_version: str = "cilium.io/v2"
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+    @property
+    def label_kind(self) -> str:
+        return self.kind
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.key}"
+
+
+# ------------------------------------------------------------------------------ parsing
+
+
+class _Ctx:
+    def __init__(self, source: str, ref: str, namespace: str | None):
+        self.source, self.ref, self.namespace = source, ref, namespace
+        self.unsupported: list[str] = []
+
+    def error(self, message: str) -> PolicyError:
+        return PolicyError(message, source=self.source, obj=self.ref)
+
+
+def _key(key: Any, where: str, ctx: _Ctx) -> str:
+    if not isinstance(key, str):
+        raise ctx.error(f"{where}: label key {key!r} must be a string")
+    source, sep, rest = key.partition(":")
+    if not sep:
+        return key
+    if source in ("k8s", "any"):
+        return rest
+    ctx.unsupported.append(f"{where}: label source {source!r} ({key})")
+    return key
+
+
+def _selector(raw: Any, where: str, ctx: _Ctx) -> LabelSelector:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ctx.error(f"{where} must be a label selector")
+    fixed: dict[str, Any] = {}
+    if "matchLabels" in raw:
+        ml = raw["matchLabels"]
+        if isinstance(ml, dict):
+            ml = {_key(k, where, ctx): v for k, v in ml.items()}
+        fixed["matchLabels"] = ml
+    if "matchExpressions" in raw:
+        me = raw["matchExpressions"]
+        if isinstance(me, list):
+            me = [{**e, "key": _key(e["key"], where, ctx)} if isinstance(e, dict) and "key" in e else e for e in me]
+        fixed["matchExpressions"] = me
+    return LabelSelector.parse(fixed, where, source=ctx.source, obj=ctx.ref)
+
+
+def _scoped(sel: LabelSelector, ctx: _Ctx) -> LabelSelector:
+    """A peer selector as Cilium applies it: in a namespaced policy, the policy's namespace
+    unless the selector names one (a cluster-wide policy: any namespace, pods only)."""
+    keys = {k for k, _ in sel.match_labels} | {r.key for r in sel.match_expressions}
+    if ctx.namespace is None or NAMESPACE_KEY in keys:
+        return sel
+    return LabelSelector(((NAMESPACE_KEY, ctx.namespace), *sel.match_labels), sel.match_expressions)
+
+
+def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock, ...]:
+    if not isinstance(raw, list):
+        raise ctx.error(f"{where} must be a list")
+    out = []
+    for i, item in enumerate(raw):
+        cidr, excepts = (item, []) if not with_except else (
+            (item.get("cidr"), item.get("except") or []) if isinstance(item, dict) else (None, [])
+        )
+        if with_except and isinstance(item, dict) and item.get("cidrGroupRef") and not cidr:
+            ctx.unsupported.append(f"{where}[{i}].cidrGroupRef")
+            continue
+        try:
+            net = ipaddress.ip_network(str(cidr), strict=False) if isinstance(cidr, str) else None
+        except ValueError:
+            net = None
+        if net is None:
+            raise ctx.error(f"{where}[{i}]: invalid CIDR {cidr!r}")
+        if not isinstance(excepts, list):
+            raise ctx.error(f"{where}[{i}].except must be a list")
+        exc = []
+        for e in excepts:
+            try:
+                en = ipaddress.ip_network(str(e), strict=False)
+            except ValueError:
+                raise ctx.error(f"{where}[{i}]: invalid except CIDR {e!r}") from None
+            if en.version != net.version or not en.subnet_of(net):  # type: ignore[arg-type]
+                raise ctx.error(f"{where}[{i}]: except {e!r} must lie inside {cidr!r}")
+            exc.append(str(en))
+        out.append(IPBlock(str(net), tuple(exc)))
+    return tuple(out)
+
+
+def _ports(raw: Any, where: str, ctx: _Ctx) -> tuple[tuple[CiliumPort, ...] | None, bool]:
+    if raw is None or raw == []:
+        return None, False
+    if not isinstance(raw, list):
+        raise ctx.error(f"{where} must be a list")
+    out: list[CiliumPort] = []
+    l7 = False
+    for i, pr in enumerate(raw):
+        if not isinstance(pr, dict):
+            raise ctx.error(f"{where}[{i}] must be an object")
+        if pr.get("rules") or pr.get("listener") or pr.get("terminatingTLS") or pr.get("serverNames"):
+            l7 = True
+        for j, p in enumerate(pr.get("ports") or []):
+            w = f"{where}[{i}].ports[{j}]"
+            if not isinstance(p, dict) or "port" not in p:
+                raise ctx.error(f"{w}: a port needs 'port'")
+            proto = p.get("protocol") or "ANY"
+            if proto not in ("TCP", "UDP", "SCTP", "ANY"):
+                if proto in ("ICMP", "ICMPv6", "VRRP", "IGMP"):
+                    continue  # not a TCP/UDP/SCTP port: outside the model, matches none of it
+                raise ctx.error(f"{w}: invalid protocol {proto!r}")
+            protos = ("TCP", "UDP", "SCTP") if proto == "ANY" else (proto,)
+            port = p["port"]
+            if isinstance(port, str) and port.isdigit():
+                port = int(port)
+            if isinstance(port, bool) or not isinstance(port, int | str) or port == "":
+                raise ctx.error(f"{w}: invalid port {port!r}")
+            end = p.get("endPort")
+            if isinstance(port, int):
+                if not 0 <= port <= 65535:
+                    raise ctx.error(f"{w}: port {port} is out of range 0-65535")
+                if end is not None:
+                    if isinstance(end, bool) or not isinstance(end, int) or not port <= end <= 65535:
+                        raise ctx.error(f"{w}: endPort {end!r} must be a number from port to 65535")
+                out.append(CiliumPort(port, end if end and end != port else None, protos))
+            else:
+                out.append(CiliumPort(port.lower(), None, protos))  # named ports: endPort is ignored
+    return tuple(out), l7
+
+
+def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tuple[CiliumPeer, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ctx.error(f"{where} must be a list")
+    names = _PEERS_IN if ingress else _PEERS_OUT
+    out = []
+    for i, e in enumerate(raw):
+        w = f"{where}[{i}]"
+        if e is None:
+            e = {}
+        if not isinstance(e, dict):
+            raise ctx.error(f"{w} must be an object")
+        for k in _NOT_JUDGED:
+            if e.get(k):
+                ctx.unsupported.append(f"{w}.{k}")
+        if e.get("icmps") and not e.get("toPorts"):
+            continue  # ICMP only: outside the TCP/UDP/SCTP model
+        present = [k for k in names if k in e and e[k] is not None]
+        if len(present) > 1:
+            raise ctx.error(f"{w}: combining {present[0]} and {present[1]} is not supported (by Cilium either)")
+        ports, l7 = _ports(e.get("toPorts"), f"{w}.toPorts", ctx)
+        if deny and l7:
+            raise ctx.error(f"{w}: deny rules take no L7 rules")
+        peer = CiliumPeer(ports=ports, l7=l7)
+        if present:
+            k = present[0]
+            val = e[k]
+            if not isinstance(val, list):
+                raise ctx.error(f"{w}.{k} must be a list")
+            if k.endswith("Endpoints"):
+                sels = tuple(_scoped(_selector(s, f"{w}.{k}[{j}]", ctx), ctx) for j, s in enumerate(val))
+                peer = CiliumPeer(endpoints=sels, ports=ports, l7=l7)
+            elif k.endswith("CIDRSet"):
+                peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, True), ports=ports, l7=l7)
+            elif k.endswith("CIDR"):
+                peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, False), ports=ports, l7=l7)
+            else:
+                ents = []
+                for ent in val:
+                    if ent not in ENTITIES:
+                        if isinstance(ent, str) and ent in ("kube-apiserver", "ingress", "health", "init", "unmanaged"):
+                            ctx.unsupported.append(f"{w}.{k}: entity {ent!r}")
+                            continue
+                        raise ctx.error(f"{w}.{k}: unknown entity {ent!r}")
+                    ents.append(ent)
+                peer = CiliumPeer(entities=tuple(ents), ports=ports, l7=l7)
+        out.append(peer)
+    return tuple(out)
+
+
+def _rule(raw: Any, where: str, ctx: _Ctx) -> CiliumRule | None:
+    if not isinstance(raw, dict):
+        raise ctx.error(f"{where} must be an object")
+    has_ep, has_node = raw.get("endpointSelector") is not None, raw.get("nodeSelector") is not None
+    if has_ep == has_node:
+        raise ctx.error(f"{where}: set exactly one of endpointSelector and nodeSelector")
+    if has_node:
+        if ctx.namespace is not None:
+            raise ctx.error(f"{where}: nodeSelector is only allowed in a CiliumClusterwideNetworkPolicy")
+        return None
+    sel = _selector(raw["endpointSelector"], f"{where}.endpointSelector", ctx)
+    if ctx.namespace is not None:  # Cilium pins a namespaced policy's subject to its namespace
+        sel = LabelSelector(
+            ((NAMESPACE_KEY, ctx.namespace), *((k, v) for k, v in sel.match_labels if k != NAMESPACE_KEY)),
+            tuple(r for r in sel.match_expressions if r.key != NAMESPACE_KEY),
+        )
+    lists = {
+        name: _entries(raw.get(name), f"{where}.{name}", ctx, name.startswith("ingress"), name.endswith("Deny"))
+        for name in ("ingress", "ingressDeny", "egress", "egressDeny")
+    }
+    dd = raw.get("enableDefaultDeny") or {}
+    if not isinstance(dd, dict):
+        raise ctx.error(f"{where}.enableDefaultDeny must be an object")
+
+    def default_deny(direction: str) -> bool:
+        # A direction applies when the rule has entries for it; then it defaults to deny
+        # unless enableDefaultDeny says false.
+        raw_list = raw.get(direction)
+        raw_deny = raw.get(f"{direction}Deny")
+        enabled = bool(raw_list) or bool(raw_deny)
+        flag = dd.get(direction)
+        if flag is not None and not isinstance(flag, bool):
+            raise ctx.error(f"{where}.enableDefaultDeny.{direction} must be true or false")
+        return enabled and flag is not False
+
+    return CiliumRule(sel, lists["ingress"], lists["ingressDeny"], lists["egress"], lists["egressDeny"],
+                      default_deny("ingress"), default_deny("egress"))
+
+
+def parse_cilium_policy(obj: Mapping[str, Any], source: str = "") -> CiliumPolicy:
+    """A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy from its raw object."""
+    kind = str(obj.get("kind"))
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    name = str(meta.get("name", ""))  # type: ignore[union-attr]
+    ns = meta.get("namespace") if kind == "CiliumNetworkPolicy" else None  # type: ignore[union-attr]
+    ref = f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}"
+    if kind == "CiliumNetworkPolicy" and not ns:
+        raise PolicyError("a CiliumNetworkPolicy needs metadata.namespace", source=source, obj=ref)
+    ctx = _Ctx(source, ref, str(ns) if ns else None)
+    raws: list[tuple[str, Any]] = []
+    if obj.get("spec") is not None:
+        raws.append(("spec", obj["spec"]))
+    specs = obj.get("specs")
+    if specs is not None:
+        if not isinstance(specs, list):
+            raise ctx.error("specs must be a list")
+        raws += [(f"specs[{i}]", s) for i, s in enumerate(specs)]
+    if not raws:
+        raise ctx.error("spec or specs is required")
+    rules, host = [], 0
+    for where, raw in raws:
+        r = _rule(raw, where, ctx)
+        if r is None:
+            host += 1
+            ctx.unsupported.append(f"{where}.nodeSelector (a host firewall rule: it governs nodes and "
+                                   "hostNetwork pods, which k8sviz does not judge)")
+        else:
+            rules.append(r)
+    return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported),
+                        str(obj.get("apiVersion")))

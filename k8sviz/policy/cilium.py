@@ -1,0 +1,215 @@
+"""Translator: CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy -> core rules.
+
+Cilium keeps every policy in one repository with Kubernetes NetworkPolicies, so its rules go
+to the NetworkPolicy tier (``K8S_TIER``):
+
+* denies first (priority -1): a deny wins whatever allows it;
+* allows with the NetworkPolicy allows (priority 0): allows add up;
+* a closing deny (priority 1) for each endpoint a rule puts in default deny: a rule with
+  entries for a direction (``ingress`` or ``ingressDeny``) does, unless its
+  ``enableDefaultDeny`` says false.
+
+Peers: ``fromEndpoints``/``toEndpoints`` select pods (a namespaced policy's selectors are
+pinned to its namespace unless they name one), CIDRs match outside addresses only (Cilium's
+CIDR rules never match pods or nodes), entities ``all``, ``world``, ``cluster``, ``host`` and
+``remote-node`` (the nodes' addresses and the hostNetwork pods, which carry the node's
+identity).  An entry with ports and no peer matches every peer; an empty entry allows nothing
+(Cilium's deny-all idiom).  L7 rules allow at L3/L4 and filter in the proxy.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ..cilium_objects import CiliumPeer, CiliumPolicy, pod_view
+from ..model import IPBlock, LabelSelector, Namespace, Node, Pod
+from .endpoints import Endpoints
+from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
+from .k8s import K8S_TIER
+from .ports import MAX_PORT, PortSpace
+
+__all__ = ["cilium_blocks", "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
+
+
+def _peers(policies: Iterable[CiliumPolicy]) -> Iterable[CiliumPeer]:
+    for p in policies:
+        for r in p.rules:
+            yield from (*r.ingress, *r.ingress_deny, *r.egress, *r.egress_deny)
+
+
+def cilium_blocks(policies: Sequence[CiliumPolicy], nodes: Sequence[Node]) -> list[IPBlock]:
+    """CIDRs to cut the IP space at, and every node address (their identity is not "world")."""
+    out = [c for peer in _peers(policies) for c in peer.cidrs or ()]
+    if policies:
+        out += [IPBlock(str(ipaddress.ip_network(ip))) for n in nodes for ip in n.addresses]
+    return out
+
+
+def cilium_named_ports(policies: Sequence[CiliumPolicy]) -> set[tuple[str, str]]:
+    return {
+        (str(pp.port), proto)
+        for peer in _peers(policies)
+        for pp in peer.ports or ()
+        if isinstance(pp.port, str)
+        for proto in pp.protocols
+    }
+
+
+def cilium_port_cuts(policies: Sequence[CiliumPolicy], pods: Iterable[Pod]) -> dict[str, set[int]]:
+    cuts: dict[str, set[int]] = {}
+    for peer in _peers(policies):
+        for pp in peer.ports or ():
+            if isinstance(pp.port, int) and pp.port > 0:
+                for proto in pp.protocols:
+                    cuts.setdefault(proto, set()).update((pp.port, min(pp.end or pp.port, MAX_PORT) + 1))
+    used = cilium_named_ports(policies)
+    if used:
+        for pod in pods:
+            for key, port in pod.named_ports.items():
+                if key in used:
+                    cuts.setdefault(key[1], set()).update((port, port + 1))
+    return cuts
+
+
+class _Cilium:
+    """Entity sets for Cilium's peers over the engine's entities (pods, then outside atoms)."""
+
+    def __init__(self, ends: Endpoints, pods: Sequence[Pod], namespaces: Sequence[Namespace],
+                 nodes: Sequence[Node]):
+        self.ends = ends
+        self.n = ends.n
+        n_pods = ends.n_pods
+        ns_labels = {n.name: n.labels for n in namespaces}
+        views: dict[tuple[str, tuple[tuple[str, str], ...], str], int] = {}
+        self.view_labels: list[dict[str, str]] = []
+        cls = np.full(n_pods, -1, dtype=np.int64)
+        host = np.zeros(self.n, dtype=bool)
+        for i, p in enumerate(pods):
+            if p.host_network:
+                host[i] = True  # the node's identity: host / remote-node
+                continue
+            key = (p.namespace, tuple(sorted(p.labels.items())), p.service_account or "")
+            c = views.get(key)
+            if c is None:
+                c = views[key] = len(self.view_labels)
+                self.view_labels.append(pod_view(p, ns_labels.get(p.namespace, {})))
+            cls[i] = c
+        self.cls = cls
+        node_atoms = np.zeros(self.n, dtype=bool)
+        for n in nodes:
+            for ip in n.addresses:
+                node_atoms[ends.ips.block_atoms(IPBlock(str(ipaddress.ip_network(ip)))) + n_pods] = True
+        self.host = host | node_atoms
+        outside = np.zeros(self.n, dtype=bool)
+        outside[n_pods:] = True
+        self.world = outside & ~node_atoms
+        self.world4 = self.world.copy()
+        for a, cidr in enumerate(ends.ips.cidrs):
+            if ipaddress.ip_network(cidr).version == 6:
+                self.world4[n_pods + a] = False
+        self.pods = np.zeros(self.n, dtype=bool)
+        self.pods[:n_pods] = True
+        self._cache: dict[object, np.ndarray] = {}
+
+    def selected(self, sel: LabelSelector) -> np.ndarray:
+        hit = self._cache.get(sel)
+        if hit is None:
+            ok = np.asarray([sel.matches(v) for v in self.view_labels], dtype=np.bool_)
+            hit = np.zeros(self.n, dtype=bool)
+            has = self.cls >= 0
+            if len(ok):
+                hit[: len(self.cls)][has] = ok[self.cls[has]]
+            self._cache[sel] = hit
+        return hit
+
+    def peer(self, peer: CiliumPeer) -> np.ndarray | None:
+        """Entities the entry's peer matches; None: every peer."""
+        if peer.endpoints is not None:
+            m = np.zeros(self.n, dtype=bool)
+            for sel in peer.endpoints:
+                m |= self.selected(sel)
+            return m
+        if peer.cidrs is not None:
+            m = np.zeros(self.n, dtype=bool)
+            for block in peer.cidrs:
+                m[self.ends.ips.block_atoms(block) + self.ends.n_pods] = True
+            return m & self.world  # CIDR rules never match pods or nodes
+        if peer.entities is not None:
+            if "all" in peer.entities:
+                return None
+            m = np.zeros(self.n, dtype=bool)
+            for ent in peer.entities:
+                if ent == "world":
+                    m |= self.world
+                elif ent == "world-ipv4":
+                    m |= self.world4
+                elif ent == "world-ipv6":
+                    m |= self.world & ~self.world4
+                elif ent == "cluster":
+                    m |= self.pods | self.host
+                elif ent in ("host", "remote-node"):
+                    m |= self.host
+            return m
+        return None
+
+
+def _ports(peer: CiliumPeer, space: PortSpace) -> PortSel:
+    if peer.ports is None:
+        return PortSel(space.all)
+    bits = 0
+    named: set[tuple[str, str]] = set()
+    for pp in peer.ports:
+        for proto in pp.protocols:
+            if isinstance(pp.port, str):
+                named.add((pp.port, proto))
+            elif pp.port == 0:
+                bits |= space.proto_bits(proto)
+            else:
+                bits |= space.range_bits(proto, pp.port, min(pp.end or pp.port, MAX_PORT))
+    return PortSel(bits, tuple(sorted(named)))
+
+
+def translate_cilium(
+    policies: Sequence[CiliumPolicy],
+    ends: Endpoints,
+    space: PortSpace,
+    pods: Sequence[Pod],
+    namespaces: Sequence[Namespace],
+    nodes: Sequence[Node],
+) -> list[CoreRule]:
+    c = _Cilium(ends, pods, namespaces, nodes)
+    everything = EndpointSet(everything=True)
+    out: list[CoreRule] = []
+    for pol in policies:
+        counters = {"ingress": 0, "egress": 0}
+        for k, rule in enumerate(pol.rules):
+            where = f"specs[{k}]." if len(pol.rules) > 1 else ""
+            subject = EndpointSet(ents=np.flatnonzero(c.selected(rule.endpoint_selector)).astype(np.int64))
+            for direction, allows, denies, closes in (
+                ("ingress", rule.ingress, rule.ingress_deny, rule.default_deny_ingress),
+                ("egress", rule.egress, rule.egress_deny, rule.default_deny_egress),
+            ):
+                for action, entries, name in (("allow", allows, direction), ("deny", denies, f"{direction}Deny")):
+                    for i, entry in enumerate(entries):
+                        index = counters[direction]
+                        counters[direction] += 1
+                        if entry.any_peer and entry.ports is None:
+                            continue  # an empty entry: allows nothing (puts the pod in default deny)
+                        m = c.peer(entry)
+                        peer = everything if m is None else EndpointSet(ents=np.flatnonzero(m).astype(np.int64))
+                        text = f"{where}{name}[{i}]: {action} {entry.text(direction)}"
+                        out.append(CoreRule(
+                            K8S_TIER, -1 if action == "deny" else 0, action, direction,  # type: ignore[arg-type]
+                            subject, peer, _ports(entry, space),
+                            RuleOrigin(pol.ref, direction, index, text),  # type: ignore[arg-type]
+                        ))
+                if closes:
+                    out.append(CoreRule(
+                        K8S_TIER, 1, "deny", direction, subject, everything, PortSel(space.all),  # type: ignore[arg-type]
+                        RuleOrigin(pol.ref, direction, -1,  # type: ignore[arg-type]
+                                   f"{where}default deny: selected pods accept only what some rule allows"),
+                    ))
+    return out

@@ -1,0 +1,183 @@
+"""CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy on the engine, rule by rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import k8sviz
+from k8sviz.errors import PolicyError
+
+from .helpers import netpol, node, ns, pod, snapshot
+
+
+def cnp(name: str, spec: dict[str, Any], namespace: str | None = "db", key: str = "spec") -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    kind = "CiliumNetworkPolicy" if namespace else "CiliumClusterwideNetworkPolicy"
+    return {"apiVersion": "cilium.io/v2", "kind": kind, "metadata": meta, key: spec}
+
+
+def base(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """web/a, web/b, db/d (named port sql 5432), db/e; a hostNetwork agent on node n1."""
+    return [
+        ns("web", team="web"), ns("db", team="db"),
+        pod("web", "a", {"app": "a"}, "10.0.0.1"),
+        pod("web", "b", {"app": "b"}, "10.0.0.2"),
+        pod("db", "d", {"app": "d"}, "10.0.0.9", (("sql", 5432, "TCP"),)),
+        pod("db", "e", {"app": "e"}, "10.0.0.10"),
+        pod("kube-system", "agent", {"app": "agent"}, "10.0.1.1", host=True, host_ip="10.0.1.1"),
+        node("n1", "10.0.1.1", "203.0.113.7"),
+        *extra,
+    ]
+
+
+def reach(*extra: dict[str, Any]) -> k8sviz.Reachability:
+    return k8sviz.reachability(snapshot(*base(*extra)))
+
+
+D = {"matchLabels": {"app": "d"}}
+
+
+def test_a_rule_with_ingress_entries_puts_the_pod_in_default_deny():
+    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "e"}}]}]}))
+    assert r.can_reach("db/e", "db/d", 80)
+    assert not r.can_reach("web/a", "db/d", 80)
+    assert r.can_reach("web/a", "db/e", 80)  # not selected
+    assert r.selecting_policies("db/d", "ingress") == ["CiliumNetworkPolicy/db/p"]
+
+
+def test_peer_selectors_stay_in_a_namespaced_policys_namespace_unless_they_name_one():
+    same = cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]})
+    r = reach(same)
+    assert r.can_reach("db/e", "db/d", 80) and not r.can_reach("web/a", "db/d", 80)
+    other = cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "web", "any:app": "a"}}]}]})
+    r = reach(other)
+    assert r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/b", "db/d", 80)
+    by_ns_label = cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [{"matchLabels": {"io.kubernetes.pod.namespace": "web",
+                                            "io.cilium.k8s.namespace.labels.team": "web"}}]}]})
+    assert reach(by_ns_label).can_reach("web/b", "db/d", 80)
+
+
+def test_a_clusterwide_empty_selector_means_every_pod_and_nothing_else():
+    r = reach(cnp("c", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]}, namespace=None))
+    assert r.can_reach("web/a", "db/d", 80) and r.can_reach("db/e", "db/d", 80)
+    assert not r.can_reach("8.8.8.8", "db/d", 80)
+    assert not r.can_reach("kube-system/agent", "db/d", 80)  # the host identity is no pod
+
+
+def test_deny_wins_over_any_allow_networkpolicy_included():
+    allow_all = netpol("db", "allow-all", {"podSelector": {}, "ingress": [{}]})
+    deny = cnp("deny-web", {"endpointSelector": D, "ingressDeny": [
+        {"fromEndpoints": [{"matchLabels": {"io.kubernetes.pod.namespace": "web"}}],
+         "toPorts": [{"ports": [{"port": "5432", "protocol": "TCP"}]}]}]})
+    r = reach(allow_all, deny)
+    assert not r.can_reach("web/a", "db/d", 5432)
+    assert r.can_reach("web/a", "db/d", 80) and r.can_reach("db/e", "db/d", 5432)
+    assert "ingressDeny[0]: deny from endpoints" in str(r.explain("web/a", "db/d", 5432))
+
+
+def test_deny_only_rules_still_put_the_pod_in_default_deny_unless_told_not_to():
+    deny = {"endpointSelector": D, "ingressDeny": [{"fromEntities": ["world"]}]}
+    r = reach(cnp("d", deny))
+    assert not r.can_reach("8.8.8.8", "db/d", 80) and not r.can_reach("db/e", "db/d", 80)
+    r = reach(cnp("d", {**deny, "enableDefaultDeny": {"ingress": False}}))
+    assert not r.can_reach("8.8.8.8", "db/d", 80) and r.can_reach("db/e", "db/d", 80)
+
+
+def test_empty_entry_denies_all_and_a_ports_only_entry_allows_every_peer():
+    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{}]}))
+    assert not r.can_reach("db/e", "db/d", 80)
+    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"toPorts": [{"ports": [{"port": "5432"}]}]}]}))
+    assert r.can_reach("8.8.8.8", "db/d", 5432) and r.can_reach("web/a", "db/d", 5432, "UDP")  # ANY
+    assert not r.can_reach("web/a", "db/d", 80)
+    # An empty list of peers selects nothing.
+    assert not reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": []}]})).can_reach("db/e", "db/d", 80)
+    # ingress: [] does not apply at all.
+    assert reach(cnp("p", {"endpointSelector": D, "ingress": []})).can_reach("web/a", "db/d", 80)
+
+
+def test_cidrs_match_outside_addresses_only_and_world_is_not_the_nodes():
+    r = reach(cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromCIDR": ["10.0.0.0/8"]}, {"fromCIDRSet": [{"cidr": "8.0.0.0/8", "except": ["8.8.8.0/24"]}]}]}))
+    assert r.can_reach("10.9.9.9", "db/d", 80)
+    assert not r.can_reach("web/a", "db/d", 80)  # a pod in 10.0.0.0/8: identity, not CIDR
+    assert not r.can_reach("10.0.1.1", "db/d", 80)  # a node address
+    assert r.can_reach("8.1.1.1", "db/d", 80) and not r.can_reach("8.8.8.8", "db/d", 80)
+    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["world"]}]}))
+    assert r.can_reach("8.8.8.8", "db/d", 80) and not r.can_reach("203.0.113.7", "db/d", 80)
+    assert not r.can_reach("web/a", "db/d", 80)
+
+
+def test_entities_cluster_and_host():
+    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["host"]}]}))
+    assert r.can_reach("kube-system/agent", "db/d", 80) and r.can_reach("203.0.113.7", "db/d", 80)
+    assert not r.can_reach("web/a", "db/d", 80)
+    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["cluster"]}]}))
+    assert r.can_reach("web/a", "db/d", 80) and r.can_reach("kube-system/agent", "db/d", 80)
+    assert not r.can_reach("8.8.8.8", "db/d", 80)
+    assert reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["all"]}]})).can_reach(
+        "8.8.8.8", "db/d", 80)
+
+
+def test_ports_named_port_zero_ranges_and_l7():
+    r = reach(cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEntities": ["all"], "toPorts": [{"ports": [{"port": "sql", "protocol": "TCP"},
+                                                         {"port": "8000", "endPort": 8080, "protocol": "TCP"},
+                                                         {"port": "0", "protocol": "UDP"}]}]},
+        {"fromEntities": ["all"], "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}],
+                                               "rules": {"http": [{"method": "GET"}]}}]}]}))
+    assert r.can_reach("web/a", "db/d", 5432)
+    assert r.can_reach("web/a", "db/d", 5432, "UDP")  # port 0: every UDP port
+    assert r.can_reach("web/a", "db/d", 8080) and not r.can_reach("web/a", "db/d", 8081)
+    assert r.can_reach("web/a", "db/d", 9, "UDP")
+    assert r.can_reach("web/a", "db/d", 443)  # L7 rules filter requests on an allowed port
+    assert "(L7 rules filter further)" in str(r.explain("web/a", "db/d", 443))
+
+
+def test_egress_and_specs():
+    r = reach(cnp("p", key="specs", spec=[  # type: ignore[arg-type]
+        {"endpointSelector": {"matchLabels": {"app": "e"}}, "egress": [{"toEndpoints": [D]}]},
+        {"endpointSelector": {"matchLabels": {"app": "e"}}, "egress": [{"toEntities": ["world"],
+                                                                        "toPorts": [{"ports": [{"port": "443"}]}]}]},
+    ]))
+    assert r.can_reach("db/e", "db/d", 80) and r.can_reach("db/e", "8.8.8.8", 443)
+    assert not r.can_reach("db/e", "8.8.8.8", 80) and not r.can_reach("db/e", "web/a", 80)
+
+
+def test_what_a_snapshot_cannot_judge_is_not_evaluated_and_said_so():
+    fqdn = cnp("f", {"endpointSelector": D, "egress": [{"toFQDNs": [{"matchName": "example.com"}]}]})
+    host = cnp("h", {"nodeSelector": {}, "ingress": [{"fromEntities": ["cluster"]}]}, namespace=None)
+    snap = snapshot(*base(fqdn, host))
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/d", "8.8.8.8", 80)  # not evaluated ...
+    assert sorted(p.ref for p in snap.unevaluated_policies) == [  # ... and listed
+        "CiliumClusterwideNetworkPolicy/h", "CiliumNetworkPolicy/db/f"]
+    assert any("CiliumNetworkPolicy/db/f" in n for n in r.explain("db/d", "8.8.8.8", 80).notes)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({}, "exactly one of endpointSelector and nodeSelector"),
+    ({"endpointSelector": {}, "nodeSelector": {}}, "exactly one of endpointSelector and nodeSelector"),
+    ({"endpointSelector": {}, "ingress": [{"fromCIDR": ["10.0.0.0/33"]}]}, "invalid CIDR"),
+    ({"endpointSelector": {}, "ingress": [{"fromEntities": ["moon"]}]}, "unknown entity 'moon'"),
+    ({"endpointSelector": {}, "ingress": [{"fromEndpoints": [{}], "fromCIDR": ["1.0.0.0/8"]}]}, "combining"),
+    ({"endpointSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": "80", "protocol": "XTP"}]}]}]},
+     "invalid protocol"),
+    ({"endpointSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": 70000}]}]}]}, "out of range"),
+    ({"endpointSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}}, "non-empty values"),
+])
+def test_invalid_policies_name_the_object(spec, message):
+    with pytest.raises(PolicyError, match="CiliumNetworkPolicy/db/bad") as e:
+        snapshot(*base(cnp("bad", spec)))
+    assert message in str(e.value)
+
+
+def test_explain_reads_as_cilium():
+    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]}))
+    text = str(r.explain("web/a", "db/d", 80))
+    assert "Cilium (with NetworkPolicy): denied by CiliumNetworkPolicy/db/p ingress[-1]: default deny" in text
