@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..calico_objects import CalicoPolicy, policy_selects
+from ..cilium_objects import pod_view as cilium_pod_view
 from ..errors import QueryError
 from ..model import NetworkPolicy, Peer, PolicyRule
 from . import _ports
@@ -144,6 +145,25 @@ def _calico_isolating(ctx: _Ctx) -> dict[str, dict[str, list[str]]]:
     return out
 
 
+def _cilium_isolating(ctx: _Ctx) -> dict[str, set[str]]:
+    """Per direction, the pods an evaluated Cilium rule puts in default deny."""
+    out: dict[str, set[str]] = {"Ingress": set(), "Egress": set()}
+    for pol in ctx.snap.cilium_policies:
+        if pol.unsupported:
+            continue
+        for p in ctx.pods_by_ns.get(pol.namespace, ()) if pol.namespace else ctx.snap.pods:
+            if p.host_network:
+                continue
+            view = cilium_pod_view(p, ctx.ns_labels.get(p.namespace, {}))
+            for rule in pol.rules:
+                if rule.endpoint_selector.matches(view):
+                    if rule.default_deny_ingress:
+                        out["Ingress"].add(p.key)
+                    if rule.default_deny_egress:
+                        out["Egress"].add(p.key)
+    return out
+
+
 def _isolation(ctx: _Ctx) -> None:
     by_dir: dict[str, set[str]] = {"Ingress": set(), "Egress": set()}
     for pol in ctx.snap.network_policies:
@@ -151,6 +171,8 @@ def _isolation(ctx: _Ctx) -> None:
             for d in pol.policy_types:
                 by_dir[d].add(p.key)
     for d, isolated in ctx.calico.items():
+        by_dir[d].update(isolated)
+    for d, isolated in _cilium_isolating(ctx).items():
         by_dir[d].update(isolated)
     done: set[tuple[str, str]] = set()
     for p in ctx.snap.pods:
@@ -214,10 +236,13 @@ def _namespaces(ctx: _Ctx) -> None:
     pols: dict[str, list[NetworkPolicy]] = defaultdict(list)
     for pol in ctx.snap.network_policies:
         pols[pol.namespace].append(pol)
-    calico: dict[str, set[str]] = defaultdict(set)  # namespace -> Calico policies isolating its pods
+    calico: dict[str, set[str]] = defaultdict(set)  # namespace -> Calico/Cilium policies isolating its pods
     for by_pod in ctx.calico.values():
         for key, refs in by_pod.items():
             calico[key.split("/", 1)[0]].update(refs)
+    for cil in ctx.snap.cilium_policies:
+        if cil.namespace and not cil.unsupported and any(r.default_deny_ingress or r.default_deny_egress for r in cil.rules):
+            calico[cil.namespace].add(cil.ref)
     scope = ctx.snap.namespace_scope
     for ns in ctx.snap.namespaces:
         if scope is not None and ns.name not in scope:
@@ -229,9 +254,9 @@ def _namespaces(ctx: _Ctx) -> None:
                 "namespace-without-policy",
                 ns.name,
                 ns.name,
-                f"namespace {ns.name} has no Kubernetes NetworkPolicy; Calico policies isolate its pods "
+                f"namespace {ns.name} has no Kubernetes NetworkPolicy; Calico or Cilium policies isolate its pods "
                 f"({', '.join(sorted(calico[ns.name])[:5])})",
-                {"workloads": workloads, "policies": 0, "calico_policies": sorted(calico[ns.name])},
+                {"workloads": workloads, "policies": 0, "cni_policies": sorted(calico[ns.name])},
                 severity="low",
             )
             continue

@@ -277,7 +277,7 @@ def test_gaps_count_calico_isolation():
     web = df[df["namespace"] == "web"]
     assert not {"no-ingress-isolation", "no-egress-isolation"} & set(web["finding"])
     (row,) = web[web["finding"] == "namespace-without-policy"].itertuples()
-    assert row.severity == "low" and row.evidence["calico_policies"] == ["NetworkPolicy.projectcalico.org/web/iso"]
+    assert row.severity == "low" and row.evidence["cni_policies"] == ["NetworkPolicy.projectcalico.org/web/iso"]
     # Without it, the web workloads are unisolated.
     assert "no-ingress-isolation" in set(k8sviz.gaps(snapshot(*base()))["finding"])
 

@@ -181,3 +181,12 @@ def test_explain_reads_as_cilium():
     r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]}))
     text = str(r.explain("web/a", "db/d", 80))
     assert "Cilium (with NetworkPolicy): denied by CiliumNetworkPolicy/db/p ingress[-1]: default deny" in text
+
+
+def test_gaps_count_cilium_default_deny_as_isolation():
+    snap = snapshot(*base(cnp("iso", {"endpointSelector": {}, "ingress": [{"fromEndpoints": [{}]}]})))
+    df = k8sviz.gaps(snap)
+    db = df[df["namespace"] == "db"]
+    assert "no-ingress-isolation" not in set(db["finding"]) and "no-egress-isolation" in set(db["finding"])
+    (row,) = db[db["finding"] == "namespace-without-policy"].itertuples()
+    assert row.severity == "low" and row.evidence["cni_policies"] == ["CiliumNetworkPolicy/db/iso"]
