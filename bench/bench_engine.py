@@ -7,6 +7,7 @@ Usage::
     python bench/bench_engine.py --sizes --nca /path/to/nca --nca-sizes K 2K 3K --stages K
     python bench/bench_engine.py --sizes M L --nca '' --admin   # with admin-tier policies
     python bench/bench_engine.py --sizes M L --nca '' --calico  # with Calico tiers
+    python bench/bench_engine.py --sizes M L --nca '' --cilium  # with Cilium policies
 
 Each size runs in its own subprocess (so peak memory is that size's alone): it generates a
 cluster with ``k8sviz.synth.generate_cluster(pods, policies, seed=1)``, writes it as one
@@ -86,7 +87,19 @@ CALICO_POLICIES = [
 ]
 
 
-def child(size: str, workdir: Path, admin: bool = False, calico: bool = False) -> dict:
+#: ``--cilium``: clusterwide denies (no default deny) of the metadata address and of every
+#: connection from outside the cluster, on top of the NetworkPolicies.
+CILIUM_POLICIES = [
+    {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "no-metadata"},
+     "spec": {"endpointSelector": {}, "egressDeny": [{"toCIDR": ["169.254.169.254/32"]}],
+              "enableDefaultDeny": {"egress": False}}},
+    {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "no-world"},
+     "spec": {"endpointSelector": {}, "ingressDeny": [{"fromEntities": ["world"]}],
+              "enableDefaultDeny": {"ingress": False}}},
+]
+
+
+def child(size: str, workdir: Path, admin: bool = False, calico: bool = False, cilium: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
     import k8sviz
     from k8sviz.synth import generate_cluster, write_cluster
@@ -96,6 +109,7 @@ def child(size: str, workdir: Path, admin: bool = False, calico: bool = False) -
     t = time.perf_counter()
     objs = generate_cluster(pods, policies, seed=SEED) + (ADMIN_POLICIES if admin else [])
     objs += CALICO_POLICIES if calico else []
+    objs += CILIUM_POLICIES if cilium else []
     path = write_cluster(workdir / "cluster.json", objs)
     out["generate_s"] = time.perf_counter() - t
     stages = []
@@ -115,11 +129,11 @@ def child(size: str, workdir: Path, admin: bool = False, calico: bool = False) -
     return out
 
 
-def run_child(size: str, admin: bool = False, calico: bool = False) -> dict:
+def run_child(size: str, admin: bool = False, calico: bool = False, cilium: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         res = subprocess.run(
             [sys.executable, __file__, "--child", size, "--dir", tmp, *(["--admin"] if admin else []),
-             *(["--calico"] if calico else [])],
+             *(["--calico"] if calico else []), *(["--cilium"] if cilium else [])],
             capture_output=True, text=True, check=False,
         )
     if res.returncode:
@@ -235,12 +249,14 @@ def main() -> int:
                     help="add two AdminNetworkPolicies and a BaselineAdminNetworkPolicy (the general tiered path)")
     ap.add_argument("--calico", action="store_true",
                     help="add a Calico tier, a GlobalNetworkSet and GlobalNetworkPolicies (Calico tiers)")
+    ap.add_argument("--cilium", action="store_true",
+                    help="add CiliumClusterwideNetworkPolicies (denies, no default deny)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--stages-child", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, Path(args.dir), args.admin, args.calico)))
+        print(json.dumps(child(args.child, Path(args.dir), args.admin, args.calico, args.cilium)))
         return 0
     if args.stages_child:
         print(json.dumps(stages_child(args.stages_child)))
@@ -248,11 +264,13 @@ def main() -> int:
 
     if args.admin:
         print(f"with admin policies: {', '.join(p['kind'] + '/' + p['metadata']['name'] for p in ADMIN_POLICIES)}")
+    if args.cilium:
+        print(f"with Cilium objects: {', '.join(p['kind'] + '/' + p['metadata']['name'] for p in CILIUM_POLICIES)}")
     if args.calico:
         print(f"with Calico objects: {', '.join(p['kind'] + '/' + p['metadata']['name'] for p in CALICO_POLICIES)}")
     print(f"{'size':<5}{'pods':>7}{'policies':>9}  {'stage':<20}{'wall s':>8}{'peak RSS MiB':>14}")
     for size in args.sizes:
-        r = run_child(size, args.admin, args.calico)
+        r = run_child(size, args.admin, args.calico, args.cilium)
         for st in r["stages"]:
             print(f"{size:<5}{r['pods']:>7}{r['policies']:>9}  {st['stage']:<20}{st['wall_s']:>8.2f}{st['peak_rss_mib']:>14.0f}")
         eng = sum(s["wall_s"] for s in r["stages"][1:])
