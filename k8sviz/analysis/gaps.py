@@ -612,6 +612,9 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
         rf = rule_frame(reach, "workload")
     except (AttributeError, NotImplementedError):
         return
+    # NetworkPolicy rules only: they add up, so a rule whose connections others admit too can
+    # go. Rules of ordered tiers (admin, Calico) may shadow or be shadowed by a Deny between them.
+    rf = rf[rf["policy"].isin({p.key for p in ctx.snap.network_policies})]
     if not len(rf):
         return
     per_rule: dict[tuple[str, str, int], list[tuple[str, str, str, _ports.Ranges]]] = defaultdict(list)

@@ -328,3 +328,12 @@ def test_a_policy_that_passes_everything_does_not_count_as_isolation():
     passing = gnp("p", {"selector": "all()", "types": ["Ingress"], "ingress": [{"action": "Pass"}]})
     df = k8sviz.gaps(snapshot(*base(passing)))
     assert "web/a" in set(df[df["finding"] == "no-ingress-isolation"]["evidence"].map(lambda e: e["workload"]))
+
+
+def test_redundant_rule_looks_at_networkpolicy_rules_only():
+    # Two Calico rules that admit the same connections: in tiers, order matters, so neither is
+    # "never decisive" in the additive sense that redundant-rule means.
+    objs = base(gnp("g1", {"selector": "app == 'b'", "ingress": [{"action": "Allow"}]}),
+                gnp("g2", {"selector": "app == 'b'", "order": 20, "ingress": [{"action": "Allow"}]}))
+    df = k8sviz.gaps(snapshot(*objs))
+    assert not [p for p in df[df["finding"] == "redundant-rule"]["evidence"] if "GlobalNetworkPolicy" in p["policy"]]
