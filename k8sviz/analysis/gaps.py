@@ -840,6 +840,18 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _policy_place(ref: str) -> tuple[str | None, str]:
+    """``(namespace, name)`` of a policy as rules name it: ``ns/name`` (NetworkPolicy), or with
+    its kind first (``CiliumNetworkPolicy/ns/name``, ``GlobalNetworkPolicy/name``...): kinds
+    start with a capital, namespaces never do."""
+    parts = ref.split("/")
+    if parts[0][:1].isupper():
+        parts = parts[1:]
+    if len(parts) >= 2:
+        return parts[0], "/".join(parts[1:])
+    return None, parts[0] if parts else ref
+
+
 def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> None:
     """Findings from :func:`k8sviz.flow_discrepancies` (flow tables from ``k8sviz.load_flows``)."""
     from ..flows import flow_discrepancies
@@ -851,7 +863,7 @@ def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> Non
         ports = ", ".join(map(str, ev.get("ports") or []))
         rule = f"{r['policy']} {r['direction']}[{r['rule']}]" if r.get("policy") else ""
         if kind == "allowed-but-unused":
-            ns, _, name = str(r["policy"]).partition("/")
+            ns, name = _policy_place(str(r["policy"]))
             detail = f"{rule} ({r['protocol']} {ports}) allows traffic never observed: {r['detail']}"
         else:
             ns, _, name = str(r["dst"]).partition("/")
@@ -859,7 +871,7 @@ def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> Non
                 f"{ev.get('flows')} flow(s) {r['src']} -> {r['dst']} {r['protocol']} {ports}: {r['detail']}"
                 + (f"; decided by {rule}" if rule else "")
             )
-        ctx.add(kind, ns if name else None, name or str(r["dst"]), detail, ev, system_down=False)
+        ctx.add(kind, ns or None, name or str(r["dst"]), detail, ev, system_down=False)
 
 
 def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> None:

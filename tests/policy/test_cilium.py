@@ -190,3 +190,15 @@ def test_gaps_count_cilium_default_deny_as_isolation():
     assert "no-ingress-isolation" not in set(db["finding"]) and "no-egress-isolation" in set(db["finding"])
     (row,) = db[db["finding"] == "namespace-without-policy"].itertuples()
     assert row.severity == "low" and row.evidence["cni_policies"] == ["CiliumNetworkPolicy/db/iso"]
+
+
+def test_allowed_but_unused_names_the_cilium_policy_in_its_namespace(tmp_path):
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [{"matchLabels": {"app": "e"}}], "toPorts": [{"ports": [{"port": "5432"}]}]}]})))
+    flows = tmp_path / "f.csv"
+    flows.write_text("time,src_ip,dst_ip,dst_port,protocol,verdict\n"
+                     "2026-11-20T10:00:00Z,10.0.0.1,10.0.0.2,80,TCP,allowed\n")
+    df = k8sviz.gaps(snap, flows=k8sviz.load_flows(flows, snapshot=snap))
+    rows = df[(df["finding"] == "allowed-but-unused") & (df["name"] == "p")]
+    assert set(rows["namespace"]) == {"db"}
+    assert all(e["policy"] == "CiliumNetworkPolicy/db/p" for e in rows["evidence"])
