@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import PolicyError
-from .model import IPBlock
+from .model import IPBlock, NamedPolicy
 from .policy.calico_selector import Selector, parse_selector
 
 __all__ = [
@@ -112,7 +112,7 @@ class CalicoRule:
 
 
 @dataclass(frozen=True, slots=True)
-class CalicoPolicy:
+class CalicoPolicy(NamedPolicy):
     """A Calico NetworkPolicy (namespaced) or GlobalNetworkPolicy (``namespace`` None)."""
 
     kind: str
@@ -130,19 +130,10 @@ class CalicoPolicy:
     host_only: bool = False  # doNotTrack / preDNAT: host endpoints only, never pods
 
     @property
-    def key(self) -> str:
-        return f"{self.namespace}/{self.name}" if self.namespace else self.name
-
-    @property
     def label_kind(self) -> str:
         """The kind as k8sviz shows it: ``NetworkPolicy.projectcalico.org``, never to be read as
         a Kubernetes NetworkPolicy, or ``GlobalNetworkPolicy``."""
         return "NetworkPolicy.projectcalico.org" if self.kind == "NetworkPolicy" else self.kind
-
-    @property
-    def ref(self) -> str:
-        """How rules and explanations name it: ``label_kind/[namespace/]name``."""
-        return f"{self.label_kind}/{self.key}"
 
     @property
     def unsupported(self) -> tuple[str, ...]:

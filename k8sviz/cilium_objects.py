@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import PolicyError
-from .model import IPBlock, LabelSelector
+from .model import IPBlock, LabelSelector, NamedPolicy
 
 __all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "parse_cilium_policy", "pod_view"]
 
@@ -99,7 +99,7 @@ class CiliumRule:
 
 
 @dataclass(frozen=True, slots=True)
-class CiliumPolicy:
+class CiliumPolicy(NamedPolicy):
     kind: str
     namespace: str | None  # None: CiliumClusterwideNetworkPolicy
     name: str
@@ -107,18 +107,6 @@ class CiliumPolicy:
     host_rules: int = 0  # rules with a nodeSelector (host firewall): not about pods
     unsupported: tuple[str, ...] = ()
     api_version: str = "cilium.io/v2"
-
-    @property
-    def key(self) -> str:
-        return f"{self.namespace}/{self.name}" if self.namespace else self.name
-
-    @property
-    def label_kind(self) -> str:
-        return self.kind
-
-    @property
-    def ref(self) -> str:
-        return f"{self.kind}/{self.key}"
 
 
 # ------------------------------------------------------------------------------ parsing

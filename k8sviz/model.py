@@ -486,15 +486,13 @@ class NetworkPolicy:
         return "Egress" in self.policy_types
 
 
-@dataclass(frozen=True, slots=True)
-class RawPolicy:
-    """A policy of a dialect the engine does not evaluate yet, kept verbatim (and listed)."""
+class NamedPolicy:
+    """``key``, ``label_kind`` and ``ref`` for a policy object with ``kind``, ``namespace``, ``name``."""
 
+    __slots__ = ()
     kind: str
-    api_version: str
     namespace: str | None
     name: str
-    raw: dict[str, Any]
 
     @property
     def key(self) -> str:
@@ -502,11 +500,24 @@ class RawPolicy:
 
     @property
     def label_kind(self) -> str:
+        """The kind as k8sviz shows it."""
         return self.kind
 
     @property
     def ref(self) -> str:
-        return f"{self.kind}/{self.key}"
+        """How rules and explanations name it: ``label_kind/[namespace/]name``."""
+        return f"{self.label_kind}/{self.key}"
+
+
+@dataclass(frozen=True, slots=True)
+class RawPolicy(NamedPolicy):
+    """A policy of a dialect the engine does not evaluate yet, kept verbatim (and listed)."""
+
+    kind: str
+    api_version: str
+    namespace: str | None
+    name: str
+    raw: dict[str, Any]
 
 
 def live_pod_by_ip(pods: Iterable[Pod]) -> dict[str, Pod]:

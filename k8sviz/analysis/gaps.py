@@ -170,10 +170,10 @@ def _isolation(ctx: _Ctx) -> None:
         for p in ctx.selected(pol):
             for d in pol.policy_types:
                 by_dir[d].add(p.key)
-    for d, isolated in ctx.calico.items():
-        by_dir[d].update(isolated)
-    for d, isolated in _cilium_isolating(ctx).items():
-        by_dir[d].update(isolated)
+    for d, by_pod in ctx.calico.items():
+        by_dir[d].update(by_pod)
+    for d, keys in _cilium_isolating(ctx).items():
+        by_dir[d].update(keys)
     done: set[tuple[str, str]] = set()
     for p in ctx.snap.pods:
         if p.host_network:

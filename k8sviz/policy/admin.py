@@ -31,7 +31,7 @@ from ..model import PROTOCOLS, AdminPeer, AdminPolicy, AdminRule, IPBlock, LoadW
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
-from .ports import MAX_PORT, PortSpace
+from .ports import MAX_PORT, PortSpace, named_port_cuts
 
 __all__ = [
     "ADMIN_TIER",
@@ -95,13 +95,7 @@ def admin_port_cuts(policies: Sequence[AdminPolicy], pods: Iterable[Pod]) -> dic
         for pp in r.ports or ():
             if isinstance(pp.port, int):
                 cuts.setdefault(pp.protocol, set()).update((pp.port, (pp.end_port or pp.port) + 1))
-    used = {name for name, _ in admin_named_ports(policies)}
-    if used:
-        for pod in pods:
-            for (name, proto), port in pod.named_ports.items():
-                if name in used:
-                    cuts.setdefault(proto, set()).update((port, port + 1))
-    return cuts
+    return named_port_cuts(cuts, pods, admin_named_ports(policies))
 
 
 def _ports(rule: AdminRule, space: PortSpace) -> PortSel:

@@ -47,7 +47,7 @@ from .calico_selector import Selector, parse_selector
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
-from .ports import MAX_PORT, PortSpace
+from .ports import MAX_PORT, PortSpace, named_port_cuts
 
 __all__ = [
     "CALICO_PROTOCOLS",
@@ -179,13 +179,7 @@ def calico_port_cuts(policies: Sequence[CalicoPolicy], pods: Iterable[Pod]) -> d
             if not pr.name:
                 for proto in _protocols(r):
                     cuts.setdefault(proto, set()).update((max(pr.lo, 1), min(pr.hi, MAX_PORT) + 1))
-    used = calico_named_ports(policies)
-    if used:
-        for pod in pods:
-            for key, port in pod.named_ports.items():
-                if key in used:
-                    cuts.setdefault(key[1], set()).update((port, port + 1))
-    return cuts
+    return named_port_cuts(cuts, pods, calico_named_ports(policies))
 
 
 # ------------------------------------------------------------------------------ translation

@@ -29,7 +29,7 @@ from ..model import IPBlock, LabelSelector, Namespace, Node, Pod
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
-from .ports import MAX_PORT, PortSpace
+from .ports import MAX_PORT, PortSpace, named_port_cuts
 
 __all__ = ["cilium_blocks", "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
 
@@ -65,13 +65,7 @@ def cilium_port_cuts(policies: Sequence[CiliumPolicy], pods: Iterable[Pod]) -> d
             if isinstance(pp.port, int) and pp.port > 0:
                 for proto in pp.protocols:
                     cuts.setdefault(proto, set()).update((pp.port, min(pp.end or pp.port, MAX_PORT) + 1))
-    used = cilium_named_ports(policies)
-    if used:
-        for pod in pods:
-            for key, port in pod.named_ports.items():
-                if key in used:
-                    cuts.setdefault(key[1], set()).update((port, port + 1))
-    return cuts
+    return named_port_cuts(cuts, pods, cilium_named_ports(policies))
 
 
 class _Cilium:

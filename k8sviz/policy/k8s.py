@@ -15,7 +15,7 @@ import numpy as np
 from ..model import IPBlock, NetworkPolicy, Peer, Pod, PolicyRule
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
-from .ports import MAX_PORT, PortSpace
+from .ports import MAX_PORT, PortSpace, named_port_cuts
 
 __all__ = ["K8S_TIER", "ipblocks_of", "port_cuts", "rule_text", "translate", "named_ports_used"]
 
@@ -52,13 +52,7 @@ def port_cuts(policies: Sequence[NetworkPolicy], pods: Iterable[Pod]) -> dict[st
             for pp in r.ports or ():
                 if isinstance(pp.port, int):
                     cuts.setdefault(pp.protocol, set()).update((pp.port, (pp.end_port or pp.port) + 1))
-    used = named_ports_used(policies)
-    if used:
-        for pod in pods:
-            for (name, proto), port in pod.named_ports.items():
-                if (name, proto) in used:
-                    cuts.setdefault(proto, set()).update((port, port + 1))
-    return cuts
+    return named_port_cuts(cuts, pods, named_ports_used(policies))
 
 
 def rule_ports(rule: PolicyRule, space: PortSpace) -> PortSel:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
 from ..model import PROTOCOLS
 
-__all__ = ["PortSpace", "MAX_PORT"]
+__all__ = ["PortSpace", "MAX_PORT", "named_port_cuts"]
 
 MAX_PORT = 65535
 
@@ -81,3 +82,16 @@ class PortSpace:
 
 def _fmt(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def named_port_cuts(
+    cuts: dict[str, set[int]], pods: Iterable[Any], used: set[tuple[str, str]]
+) -> dict[str, set[int]]:
+    """Add to ``cuts`` the ports that the named ports in ``used`` (name, protocol) resolve to
+    on each pod: a named port is one atom per destination pod."""
+    if used:
+        for pod in pods:
+            for key, port in pod.named_ports.items():
+                if key in used:
+                    cuts.setdefault(key[1], set()).update((port, port + 1))
+    return cuts

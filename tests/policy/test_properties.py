@@ -458,16 +458,23 @@ def _in_ranges(ranges, port):
 @given(clusters(admin=True))
 def test_engine_with_admin_tiers_agrees_with_reference(case):
     """AdminNetworkPolicy, NetworkPolicy and the baseline together; explain() agrees too."""
+    _agree_with_reference(case, (1, *PORTS, 444))
+
+
+def _agree_with_reference(case, ports, explained=((80, "TCP"),)):
+    """can_reach equals the reference on every judged pair, protocol and port; explain() gives
+    the same verdict, and it is the AND of its two sides."""
     objs, match_pods = case
     snap = snapshot(*objs)
     r = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
     for s, d, sk, dk in judged_pairs(snap):
         for proto in PROTOS:
-            for port in (1, *PORTS, 444):
+            for port in ports:
                 want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
                 assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
-        v = r.explain(sk, dk, 80, "TCP")
-        assert v.allowed == (v.egress.allowed and v.ingress.allowed), str(v)
+        for port, proto in explained:
+            v = r.explain(sk, dk, port, proto)
+            assert v.allowed == (v.egress.allowed and v.ingress.allowed) == r.can_reach(sk, dk, port, proto), str(v)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -512,17 +519,7 @@ def test_column_blocks_give_the_same_matrix(case):
 @given(clusters(admin=True, calico=True))
 def test_engine_with_calico_tiers_agrees_with_reference(case):
     """Calico tiers, NetworkPolicy in the default tier and the admin tiers together; explain() agrees."""
-    objs, match_pods = case
-    snap = snapshot(*objs)
-    r = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
-    for s, d, sk, dk in judged_pairs(snap):
-        for proto in PROTOS:
-            for port in (1, *PORTS, 444, 8000):
-                want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
-                assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
-        for port in (53, 80):
-            v = r.explain(sk, dk, port, "UDP" if port == 53 else "TCP")
-            assert v.allowed == (v.egress.allowed and v.ingress.allowed) == r.can_reach(sk, dk, port, v.protocol), str(v)
+    _agree_with_reference(case, (1, *PORTS, 444, 8000), ((53, "UDP"), (80, "TCP")))
 
 
 @settings(max_examples=int(os.environ.get("K8SVIZ_CILIUM_EXAMPLES", "200")), deadline=None,
@@ -530,13 +527,4 @@ def test_engine_with_calico_tiers_agrees_with_reference(case):
 @given(clusters(admin=True, cilium=True))
 def test_engine_with_cilium_agrees_with_reference(case):
     """Cilium's rules with the NetworkPolicies in one repository, inside the admin tiers."""
-    objs, match_pods = case
-    snap = snapshot(*objs)
-    r = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
-    for s, d, sk, dk in judged_pairs(snap):
-        for proto in PROTOS:
-            for port in (1, *PORTS, 444):
-                want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
-                assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
-        v = r.explain(sk, dk, 80, "TCP")
-        assert v.allowed == (v.egress.allowed and v.ingress.allowed) == r.can_reach(sk, dk, 80), str(v)
+    _agree_with_reference(case, (1, *PORTS, 444))
