@@ -202,3 +202,16 @@ def test_allowed_but_unused_names_the_cilium_policy_in_its_namespace(tmp_path):
     rows = df[(df["finding"] == "allowed-but-unused") & (df["name"] == "p")]
     assert set(rows["namespace"]) == {"db"}
     assert all(e["policy"] == "CiliumNetworkPolicy/db/p" for e in rows["evidence"])
+
+
+def test_dialects_survive_a_snapshot_file(tmp_path):
+    from .test_calico import DENY_WEB_TO_DB, cal
+
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [{}]}), DENY_WEB_TO_DB,
+                          cal("Tier", "t", {"order": 5}),
+                          cal("GlobalNetworkSet", "s", {"nets": ["1.2.3.0/24"]}, labels={"a": "b"})))
+    path = tmp_path / "s.json"
+    snap.save(path)
+    back = k8sviz.load(path)
+    for attr in ("cilium_policies", "calico_policies", "calico_tiers", "network_sets"):
+        assert getattr(back, attr) == getattr(snap, attr) and getattr(snap, attr), attr
