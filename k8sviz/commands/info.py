@@ -1,4 +1,4 @@
-"""``k8sviz info``: what a snapshot holds, what it could not see, and what it warns about."""
+"""``k8sviz info``: what a snapshot holds, what it could not see or judge, and what it warns about."""
 
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p, s in snap.coverage.items() if s == "not-in-input"]
     if missing:
         print(f"  not in input (unknown, not empty): {', '.join(missing)}")
+    unevaluated = snap.unevaluated_policies
+    if unevaluated:
+        print()
+        print(f"not evaluated {len(unevaluated)} (the cluster enforces them; verdicts leave them out)")
+        for p in unevaluated:
+            why = "; ".join(getattr(p, "unsupported", ())) or f"{p.api_version} is not a dialect k8sviz evaluates"
+            print(f"  {p.ref}: {why}")
     print()
     print(f"warnings      {len(snap.warnings)}")
     for w in snap.warnings[: args.warnings]:

@@ -215,3 +215,20 @@ def test_dialects_survive_a_snapshot_file(tmp_path):
     back = k8sviz.load(path)
     for attr in ("cilium_policies", "calico_policies", "calico_tiers", "network_sets"):
         assert getattr(back, attr) == getattr(snap, attr) and getattr(snap, attr), attr
+
+
+def test_info_lists_what_is_not_evaluated_and_why(tmp_path, capsys):
+    import json
+
+    from k8sviz.cli import main
+
+    fqdn = cnp("f", {"endpointSelector": D, "egress": [{"toFQDNs": [{"matchName": "example.com"}]}]})
+    old = {**cnp("old", {"endpointSelector": D}), "apiVersion": "cilium.io/v2alpha9"}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": base(fqdn, old)}))
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "CiliumNetworkPolicy (not evaluated)" in out
+    assert snapshot(*base(fqdn, old)).counts()["CiliumNetworkPolicy (not evaluated)"] == 2
+    assert "CiliumNetworkPolicy/db/f: spec.egress[0].toFQDNs" in out
+    assert "CiliumNetworkPolicy/db/old: cilium.io/v2alpha9 is not a dialect k8sviz evaluates" in out
