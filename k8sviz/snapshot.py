@@ -846,7 +846,8 @@ class Snapshot:
                             ("calico network sets", self.network_sets), ("cilium policies", self.cilium_policies)):
             if objs:
                 c[label] = len(objs)
-        skipped = Counter(p.label_kind for p in (*self.calico_policies, *self.cilium_policies) if p.unsupported)
+        skipped = Counter(p.label_kind for p in self.calico_policies if p.unsupported)
+        skipped.update(p.label_kind for p in self.cilium_policies if p.unsupported)
         skipped.update(p.kind for p in self.other_policies)
         for kind, n in sorted(skipped.items()):
             c[f"{kind} (not evaluated)"] = n

@@ -226,6 +226,10 @@ class _Matcher:
                 self._cls_ns.append(p.namespace)
             pod_cls[i] = c
         self.pod_cls = pod_cls
+        # Classes per namespace: a namespaced policy looks at its own namespace's only.
+        self._by_ns: dict[str, list[int]] = {}
+        for c, ns in enumerate(self._cls_ns):
+            self._by_ns.setdefault(ns, []).append(c)
         self.sets = [
             (s, s.labels if s.namespace is None
              else {**self.inherited.get(s.namespace, {}), **s.labels, "projectcalico.org/namespace": s.namespace})
@@ -233,12 +237,17 @@ class _Matcher:
         ]
         self._cache: dict[tuple[object, ...], np.ndarray] = {}
 
-    def _pods_where(self, ok: list[bool]) -> np.ndarray:
+    def _pods_where(self, namespaces: Iterable[str] | None, sel: Selector | None) -> np.ndarray:
+        """Pods (as entities) in ``namespaces`` (None: all) whose labels match ``sel`` (None: any)."""
+        ok = np.zeros(len(self._cls_labels), dtype=bool)
+        classes = range(len(ok)) if namespaces is None else (
+            c for ns in namespaces for c in self._by_ns.get(ns, ()))
+        for c in classes:
+            ok[c] = sel is None or sel.matches(self._cls_labels[c])
         m = np.zeros(self.n, dtype=bool)
-        if ok:
-            arr = np.asarray(ok, dtype=bool)
+        if len(ok):
             has = self.pod_cls >= 0
-            m[: len(self.pods)][has] = arr[self.pod_cls[has]]
+            m[: len(self.pods)][has] = ok[self.pod_cls[has]]
         return m
 
     def nets(self, nets: Sequence[IPBlock]) -> np.ndarray:
@@ -257,12 +266,13 @@ class _Matcher:
         hit = self._cache.get(key)
         if hit is None:
             ns_sel = p.namespace_selector
-            ok = [
-                (ns == p.namespace if p.namespace else ns_sel is None or ns_sel.matches(self.ns_view[ns]))
-                and p.selector.matches(labels)
-                for labels, ns in zip(self._cls_labels, self._cls_ns)
-            ]
-            hit = self._cache[key] = self._pods_where(ok)
+            if p.namespace:
+                spaces: list[str] | None = [p.namespace]
+            elif ns_sel is not None:
+                spaces = [ns for ns in self._by_ns if ns_sel.matches(self.ns_view[ns])]
+            else:
+                spaces = None
+            hit = self._cache[key] = self._pods_where(spaces, p.selector)
         return hit
 
     def matching(self, scope: tuple[str, object], sel: Selector | None) -> np.ndarray:
@@ -284,9 +294,8 @@ class _Matcher:
                 return ns_sel.matches(self.ns_view.get(ns, {}) if ns else {})
             return True
 
-        ok = [in_scope(ns) and (sel is None or sel.matches(labels))
-              for labels, ns in zip(self._cls_labels, self._cls_ns)]
-        hit = self._pods_where(ok)
+        spaces = None if kind == "any" else [ns for ns in self._by_ns if in_scope(ns)]
+        hit = self._pods_where(spaces, sel)
         for s, labels in self.sets:
             if in_scope(s.namespace) and (sel is None or sel.matches(labels)):
                 hit |= self.nets(s.nets)
