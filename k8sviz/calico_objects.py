@@ -65,6 +65,15 @@ class EntityRule:
     namespace_selector: Selector | None = None
     ports: tuple[PortRange, ...] = ()
     not_ports: tuple[PortRange, ...] = ()
+    #: ``serviceAccounts``: names, and a selector over the ServiceAccount's labels (of which a
+    #: snapshot knows ``projectcalico.org/name``, the name, only).
+    sa_names: tuple[str, ...] | None = None
+    sa_selector: Selector | None = None
+
+    @property
+    def has_positive(self) -> bool:
+        """Whether the side has a positive selector part (Calico adds the namespace scope then)."""
+        return self.selector is not None or self.sa_names is not None or self.sa_selector is not None
 
     @property
     def is_empty(self) -> bool:
@@ -78,6 +87,10 @@ class EntityRule:
             parts.append(f"selector [{self.selector}]")
         if self.not_selector is not None:
             parts.append(f"not selector [{self.not_selector}]")
+        if self.sa_names is not None:
+            parts.append("service accounts " + ", ".join(self.sa_names))
+        if self.sa_selector is not None:
+            parts.append(f"service accounts [{self.sa_selector}]")
         if self.nets:
             parts.append("nets " + ", ".join(str(n) for n in self.nets))
         if self.not_nets:
@@ -141,8 +154,8 @@ class CalicoPolicy(NamedPolicy):
         out: list[str] = []
         if self.tier in RESERVED_TIERS:
             out.append(f"spec.tier {self.tier!r} (Calico keeps it for AdminNetworkPolicy objects)")
-        if self.service_account_selector is not None and not self.service_account_selector.is_all:
-            out.append("spec.serviceAccountSelector (ServiceAccount labels are not in a snapshot)")
+        if not sa_judged(self.service_account_selector):
+            out.append("spec.serviceAccountSelector on ServiceAccount labels (a snapshot knows their names only)")
         for rules in (self.ingress, self.egress):
             for r in rules:
                 out.extend(r.unsupported)
@@ -181,13 +194,27 @@ def inherited_labels(namespace: str, labels: Mapping[str, str]) -> dict[str, str
     return {f"pcns.{k}": v for k, v in {**labels, "projectcalico.org/name": namespace}.items()}
 
 
+def service_account(pod: Any) -> str:
+    """The pod's ServiceAccount: the API server sets ``default`` when the spec names none."""
+    return str(pod.service_account or "default")
+
+
+def sa_view(pod: Any) -> dict[str, str]:
+    """What a ServiceAccount selector sees of the pod's ServiceAccount: its name (a snapshot
+    does not keep ServiceAccount objects, so not their labels)."""
+    return {"projectcalico.org/name": service_account(pod)}
+
+
+def sa_judged(sel: Selector | None) -> bool:
+    """A ServiceAccount selector k8sviz can judge: none, or one on the name only."""
+    return sel is None or sel.keys <= {"projectcalico.org/name"}
+
+
 def endpoint_labels(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
     """The labels Calico selectors see on a pod's workload endpoint."""
-    labels = {**inherited_labels(pod.namespace, ns_labels), **pod.labels,
-              "projectcalico.org/namespace": pod.namespace, "projectcalico.org/orchestrator": "k8s"}
-    if pod.service_account:
-        labels["projectcalico.org/serviceaccount"] = pod.service_account
-    return labels
+    return {**inherited_labels(pod.namespace, ns_labels), "pcsa.projectcalico.org/name": service_account(pod),
+            **pod.labels, "projectcalico.org/namespace": pod.namespace,
+            "projectcalico.org/orchestrator": "k8s", "projectcalico.org/serviceaccount": service_account(pod)}
 
 
 def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str]) -> bool:
@@ -198,6 +225,8 @@ def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str]) -> b
         if pod.namespace != p.namespace:
             return False
     elif p.namespace_selector is not None and not p.namespace_selector.matches(namespace_view(pod.namespace, ns_labels)):
+        return False
+    if p.service_account_selector is not None and not p.service_account_selector.matches(sa_view(pod)):
         return False
     return p.selector.matches(endpoint_labels(pod, ns_labels))
 
@@ -312,9 +341,23 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
     for k in raw:
         if k not in known:
             raise PolicyError(f"{where}: unknown field {k!r}", source=source, obj=ref)
-    for k in ("serviceAccounts", "services"):
-        if raw.get(k):
-            unsupported.append(f"{where}.{k}")
+    if raw.get("services"):
+        unsupported.append(f"{where}.services")
+    sa_names: tuple[str, ...] | None = None
+    sa_selector: Selector | None = None
+    sas = raw.get("serviceAccounts")
+    if sas is not None:
+        if not isinstance(sas, dict):
+            raise PolicyError(f"{where}.serviceAccounts must be an object", source=source, obj=ref)
+        names = sas.get("names")
+        if names is not None:
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise PolicyError(f"{where}.serviceAccounts.names must be a list of names", source=source, obj=ref)
+            sa_names = tuple(names)
+        sa_selector = _selector(sas.get("selector"), f"{where}.serviceAccounts.selector", source, ref)
+        if not sa_judged(sa_selector):
+            unsupported.append(f"{where}.serviceAccounts.selector on ServiceAccount labels "
+                               "(a snapshot knows their names only)")
     return EntityRule(
         nets=_nets(raw.get("nets"), f"{where}.nets", source, ref),
         not_nets=_nets(raw.get("notNets"), f"{where}.notNets", source, ref),
@@ -325,6 +368,8 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
         ),
         ports=_ports(raw.get("ports"), f"{where}.ports", source, ref),
         not_ports=_ports(raw.get("notPorts"), f"{where}.notPorts", source, ref),
+        sa_names=sa_names,
+        sa_selector=sa_selector,
     )
 
 

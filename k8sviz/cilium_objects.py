@@ -38,8 +38,7 @@ def pod_view(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
     """The labels Cilium selectors see on a pod's identity (source prefixes dropped)."""
     view = {**pod.labels, NAMESPACE_KEY: pod.namespace}
     view.update({f"{_NS_LABELS}{k}": v for k, v in ns_labels.items()})
-    if pod.service_account:
-        view[_SA_KEY] = pod.service_account
+    view[_SA_KEY] = str(pod.service_account or "default")  # the API server's default
     return view
 
 

@@ -40,6 +40,7 @@ from ..calico_objects import (
     endpoint_labels,
     inherited_labels,
     namespace_view,
+    sa_view,
 )
 from ..model import IPBlock, LoadWarning, Namespace, Pod
 from .admin import ADMIN_TIER, BASELINE_TIER
@@ -185,6 +186,9 @@ def calico_port_cuts(policies: Sequence[CalicoPolicy], pods: Iterable[Pod]) -> d
 # ------------------------------------------------------------------------------ translation
 
 
+_SA = tuple[tuple[str, ...] | None, Selector | None]  # ServiceAccount names, selector
+
+
 def ns_scope_selector(sel: Selector) -> Selector:
     """A rule's ``namespaceSelector`` as Calico applies it: ``all()`` means "any namespaced
     object" and ``global()`` "a non-namespaced one" (it rewrites them so, as text)."""
@@ -214,6 +218,7 @@ class _Matcher:
         cls_of: dict[tuple[str, tuple[tuple[str, str], ...], str], int] = {}
         self._cls_labels: list[dict[str, str]] = []
         self._cls_ns: list[str] = []
+        self._cls_sa: list[dict[str, str]] = []
         pod_cls = np.full(len(pods), -1, dtype=np.int64)
         for i, p in enumerate(pods):
             if p.host_network:
@@ -223,6 +228,7 @@ class _Matcher:
             if c is None:
                 c = cls_of[key] = len(self._cls_labels)
                 self._cls_labels.append(endpoint_labels(p, ns_labels[p.namespace]))
+                self._cls_sa.append(sa_view(p))
                 self._cls_ns.append(p.namespace)
             pod_cls[i] = c
         self.pod_cls = pod_cls
@@ -237,13 +243,19 @@ class _Matcher:
         ]
         self._cache: dict[tuple[object, ...], np.ndarray] = {}
 
-    def _pods_where(self, namespaces: Iterable[str] | None, sel: Selector | None) -> np.ndarray:
-        """Pods (as entities) in ``namespaces`` (None: all) whose labels match ``sel`` (None: any)."""
+    def _pods_where(self, namespaces: Iterable[str] | None, sel: Selector | None,
+                    sa: _SA = (None, None)) -> np.ndarray:
+        """Pods (as entities) in ``namespaces`` (None: all) whose labels match ``sel`` (None: any)
+        and whose ServiceAccount matches ``sa`` (names, selector; None: any)."""
+        names, sa_sel = sa
         ok = np.zeros(len(self._cls_labels), dtype=bool)
         classes = range(len(ok)) if namespaces is None else (
             c for ns in namespaces for c in self._by_ns.get(ns, ()))
         for c in classes:
-            ok[c] = sel is None or sel.matches(self._cls_labels[c])
+            view = self._cls_sa[c]
+            ok[c] = ((sel is None or sel.matches(self._cls_labels[c]))
+                     and (names is None or view["projectcalico.org/name"] in names)
+                     and (sa_sel is None or sa_sel.matches(view)))
         m = np.zeros(self.n, dtype=bool)
         if len(ok):
             has = self.pod_cls >= 0
@@ -262,7 +274,7 @@ class _Matcher:
         return hit
 
     def subject(self, p: CalicoPolicy) -> np.ndarray:
-        key = ("subject", p.namespace, p.selector, p.namespace_selector)
+        key = ("subject", p.namespace, p.selector, p.namespace_selector, p.service_account_selector)
         hit = self._cache.get(key)
         if hit is None:
             ns_sel = p.namespace_selector
@@ -272,15 +284,16 @@ class _Matcher:
                 spaces = [ns for ns in self._by_ns if ns_sel.matches(self.ns_view[ns])]
             else:
                 spaces = None
-            hit = self._cache[key] = self._pods_where(spaces, p.selector)
+            hit = self._cache[key] = self._pods_where(spaces, p.selector, (None, p.service_account_selector))
         return hit
 
-    def matching(self, scope: tuple[str, object], sel: Selector | None) -> np.ndarray:
-        """Addresses of the pods and network sets in ``scope`` whose labels match ``sel``.
+    def matching(self, scope: tuple[str, object], sel: Selector | None, sa: _SA = (None, None)) -> np.ndarray:
+        """Addresses of the pods and network sets in ``scope`` whose labels match ``sel`` (and
+        ServiceAccount ``sa``: network sets have none).
 
         ``scope``: ``("any", None)``, ``("namespace", name)`` or ``("selector", namespaceSelector)``.
         """
-        key = ("match", scope, sel)
+        key = ("match", scope, sel, sa)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
@@ -295,8 +308,11 @@ class _Matcher:
             return True
 
         spaces = None if kind == "any" else [ns for ns in self._by_ns if in_scope(ns)]
-        hit = self._pods_where(spaces, sel)
+        hit = self._pods_where(spaces, sel, sa)
+        names, sa_sel = sa
         for s, labels in self.sets:
+            if names is not None or (sa_sel is not None and not sa_sel.matches({})):
+                continue  # a network set has no ServiceAccount
             if in_scope(s.namespace) and (sel is None or sel.matches(labels)):
                 hit |= self.nets(s.nets)
         self._cache[key] = hit
@@ -314,12 +330,13 @@ class _Matcher:
             nonlocal m
             m = x.copy() if m is None else m & x
 
+        sa = (e.sa_names, e.sa_selector)
         if e.namespace_selector is not None:
-            both(self.matching(("selector", e.namespace_selector), e.selector))
-        elif p.namespace is not None and (e.selector is not None or e.not_selector is not None):
-            both(self.matching(("namespace", p.namespace), e.selector))
-        elif e.selector is not None:
-            both(self.matching(("any", None), e.selector))
+            both(self.matching(("selector", e.namespace_selector), e.selector, sa))
+        elif p.namespace is not None and (e.has_positive or e.not_selector is not None):
+            both(self.matching(("namespace", p.namespace), e.selector, sa))
+        elif e.has_positive:
+            both(self.matching(("any", None), e.selector, sa))
         if e.not_selector is not None:
             both(~self.matching(("any", None), e.not_selector))
         if e.nets:

@@ -222,12 +222,24 @@ def _inherited(snap, ns):
     return {f"pcns.{k}": v for k, v in _ns_view(snap, ns).items()}
 
 
+def _sa(pod):
+    return pod.service_account or "default"  # what the API server sets when the spec names none
+
+
 def calico_labels(snap, pod):
-    labels = {**_inherited(snap, pod.namespace), **pod.labels,
-              "projectcalico.org/namespace": pod.namespace, "projectcalico.org/orchestrator": "k8s"}
-    if pod.service_account:
-        labels["projectcalico.org/serviceaccount"] = pod.service_account
-    return labels
+    return {**_inherited(snap, pod.namespace), "pcsa.projectcalico.org/name": _sa(pod), **pod.labels,
+            "projectcalico.org/namespace": pod.namespace, "projectcalico.org/orchestrator": "k8s",
+            "projectcalico.org/serviceaccount": _sa(pod)}
+
+
+def _sa_ok(names, sa_sel, ep):
+    """A rule's serviceAccounts: a pod's ServiceAccount by name (its only label a snapshot
+    knows); a network set has none."""
+    if names is None and sa_sel is None:
+        return True
+    if not _is_pod(ep) or ep.host_network:
+        return names is None and sa_sel.matches({})
+    return (names is None or _sa(ep) in names) and (sa_sel is None or sa_sel.matches({"projectcalico.org/name": _sa(ep)}))
 
 
 def _set_labels(snap, s):
@@ -243,7 +255,9 @@ def _calico_selects(snap, pol, pod):
         ns_ok = pod.namespace == pol.namespace
     else:
         ns_ok = pol.namespace_selector is None or pol.namespace_selector.matches(_ns_view(snap, pod.namespace))
-    return ns_ok and pol.selector.matches(calico_labels(snap, pod))
+    sa_ok = pol.service_account_selector is None or pol.service_account_selector.matches(
+        {"projectcalico.org/name": _sa(pod)})
+    return ns_ok and sa_ok and pol.selector.matches(calico_labels(snap, pod))
 
 
 def _in_nets(nets, ep):
@@ -262,13 +276,15 @@ def _ns_selector_ok(snap, ns_sel, ns):
     return sel.matches({**_ns_view(snap, ns), "projectcalico.org/namespace": ns})
 
 
-def _sel_ok(snap, in_scope, sel, ep):
+def _sel_ok(snap, in_scope, sel, ep, sa=(None, None)):
     """Whether ``ep``'s address belongs to an in-scope workload endpoint or network set whose
-    labels match ``sel`` (None: any): Calico matches selectors by IP set."""
+    labels match ``sel`` (None: any) and ServiceAccount ``sa``: Calico matches by IP set."""
     if _is_pod(ep) and not ep.host_network and in_scope(ep.namespace):
-        if sel is None or sel.matches(calico_labels(snap, ep)):
+        if (sel is None or sel.matches(calico_labels(snap, ep))) and _sa_ok(*sa, ep):
             return True
     for s in snap.network_sets:
+        if sa[0] is not None or (sa[1] is not None and not sa[1].matches({})):
+            break  # a network set has no ServiceAccount
         if in_scope(s.namespace) and (sel is None or sel.matches(_set_labels(snap, s))) and _in_nets(s.nets, ep):
             return True
     return False
@@ -277,13 +293,15 @@ def _sel_ok(snap, in_scope, sel, ep):
 def _entity_ok(snap, pol, e, ep):
     # The positive selector: scoped to the rule's namespaceSelector, else to a namespaced
     # policy's namespace (which notSelector alone also brings in), else to nothing.
+    sa = (e.sa_names, e.sa_selector)
+    positive = e.selector is not None or e.sa_names is not None or e.sa_selector is not None
     if e.namespace_selector is not None:
-        if not _sel_ok(snap, lambda ns: _ns_selector_ok(snap, e.namespace_selector, ns), e.selector, ep):
+        if not _sel_ok(snap, lambda ns: _ns_selector_ok(snap, e.namespace_selector, ns), e.selector, ep, sa):
             return False
-    elif pol.namespace is not None and (e.selector is not None or e.not_selector is not None):
-        if not _sel_ok(snap, lambda ns: ns == pol.namespace, e.selector, ep):
+    elif pol.namespace is not None and (positive or e.not_selector is not None):
+        if not _sel_ok(snap, lambda ns: ns == pol.namespace, e.selector, ep, sa):
             return False
-    elif e.selector is not None and not _sel_ok(snap, lambda ns: True, e.selector, ep):
+    elif positive and not _sel_ok(snap, lambda ns: True, e.selector, ep, sa):
         return False
     # notSelector is not scoped: anything anywhere that matches it is excluded.
     if e.not_selector is not None and _sel_ok(snap, lambda ns: True, e.not_selector, ep):
@@ -391,8 +409,7 @@ def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
 def _cilium_view(snap, pod):
     view = {**pod.labels, "io.kubernetes.pod.namespace": pod.namespace}
     view.update({f"io.cilium.k8s.namespace.labels.{k}": v for k, v in _ns_labels(snap, pod.namespace).items()})
-    if pod.service_account:
-        view["io.cilium.k8s.policy.serviceaccount"] = pod.service_account
+    view["io.cilium.k8s.policy.serviceaccount"] = _sa(pod)
     return view
 
 

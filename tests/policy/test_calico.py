@@ -337,3 +337,37 @@ def test_redundant_rule_looks_at_networkpolicy_rules_only():
                 gnp("g2", {"selector": "app == 'b'", "order": 20, "ingress": [{"action": "Allow"}]}))
     df = k8sviz.gaps(snapshot(*objs))
     assert not [p for p in df[df["finding"] == "redundant-rule"]["evidence"] if "GlobalNetworkPolicy" in p["policy"]]
+
+
+def _with_sa(obj: dict[str, Any], sa: str) -> dict[str, Any]:
+    obj["spec"]["serviceAccountName"] = sa
+    return obj
+
+
+def test_service_accounts_by_name():
+    objs = [o for o in base() if o["metadata"].get("name") != "a"] + [
+        _with_sa(pod("web", "a", {"app": "a"}, "10.0.0.1"), "frontend")]
+    rule = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "source": {"serviceAccounts": {"names": ["frontend"]}}}, {"action": "Deny"}]})
+    r = k8sviz.reachability(snapshot(*objs, rule))
+    assert r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/b", "db/d", 80)
+    # web/b names no ServiceAccount: the API server gives it "default".
+    by_default = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "source": {"serviceAccounts": {"selector": "projectcalico.org/name == 'default'"}}},
+        {"action": "Deny"}]})
+    r = k8sviz.reachability(snapshot(*objs, by_default))
+    assert r.can_reach("web/b", "db/d", 80) and not r.can_reach("web/a", "db/d", 80)
+    subject = gnp("s", {"selector": "all()", "serviceAccountSelector": "projectcalico.org/name == 'frontend'",
+                        "egress": [{"action": "Deny"}]})
+    r = k8sviz.reachability(snapshot(*objs, subject))
+    assert not r.can_reach("web/a", "db/d", 80) and r.can_reach("web/b", "db/d", 80)
+
+
+def test_service_accounts_never_match_network_sets_and_labels_are_not_judged():
+    objs = base(cal("GlobalNetworkSet", "s", {"nets": ["8.8.8.0/24"]}, labels={"app": "x"}),
+                gnp("g", {"selector": "app == 'd'", "ingress": [
+                    {"action": "Allow", "source": {"selector": "app == 'x'", "serviceAccounts": {"names": ["default"]}}},
+                    {"action": "Deny"}]}))
+    assert not k8sviz.reachability(snapshot(*objs)).can_reach("8.8.8.8", "db/d", 80)
+    by_label = gnp("l", {"selector": "all()", "serviceAccountSelector": "team == 'x'"})
+    assert "ServiceAccount labels" in snapshot(*base(by_label)).unevaluated_policies[0].unsupported[0]

@@ -245,6 +245,10 @@ def calico_entity(draw, with_ports):
         e["nets"] = draw(st.lists(st.sampled_from(CALICO_NETS), min_size=1, max_size=2, unique=True))
     if draw(st.integers(0, 5)) == 0:
         e["notNets"] = draw(st.lists(st.sampled_from(CALICO_NETS), min_size=1, max_size=1))
+    if draw(st.integers(0, 5)) == 0:
+        e["serviceAccounts"] = draw(st.sampled_from([
+            {"names": ["api"]}, {"names": ["default", "api"]}, {"selector": "projectcalico.org/name == 'api'"},
+            {"names": ["api"], "selector": "all()"}]))
     if with_ports and draw(st.booleans()):
         e["ports"] = draw(st.lists(st.sampled_from([80, 443, "80:443", "8000:8080", "http", "dns", "53"]),
                                    min_size=1, max_size=2))
@@ -293,6 +297,9 @@ def calico_objects(draw, namespaces):
             spec["order"] = order
         if draw(st.booleans()):
             spec["selector"] = draw(calico_selectors())
+        if draw(st.integers(0, 5)) == 0:
+            spec["serviceAccountSelector"] = draw(st.sampled_from(
+                ["projectcalico.org/name == 'api'", "projectcalico.org/name != 'api'", "all()"]))
         types = draw(st.sampled_from([None, None, ["Ingress"], ["Egress"], ["Ingress", "Egress"]]))
         if types:
             spec["types"] = types
@@ -323,6 +330,9 @@ def cilium_selectors(draw, namespaces):
     if draw(st.integers(0, 4)) == 0:
         sel.setdefault("matchLabels", {})[f"io.cilium.k8s.namespace.labels.{draw(st.sampled_from(KEYS))}"] = draw(
             st.sampled_from(VALUES))
+    if draw(st.integers(0, 6)) == 0:
+        sel.setdefault("matchLabels", {})["k8s:io.cilium.k8s.policy.serviceaccount"] = draw(
+            st.sampled_from(["api", "default"]))
     return sel
 
 
@@ -391,6 +401,8 @@ def clusters(draw, admin=False, calico=False, cilium=False):
         ip = f"10.0.0.{i + 1}"
         host_ip = draw(st.sampled_from(["10.0.0.2", *(n_ip for _, n_ip, _ in NODES)])) if host else None
         objs.append(pod(draw(st.sampled_from(namespaces)), f"p{i}", draw(labels), host_ip if host else ip, tuple(named), host=host, host_ip=host_ip))
+        if (calico or cilium) and draw(st.booleans()):
+            objs[-1]["spec"]["serviceAccountName"] = draw(st.sampled_from(["api", "default", "batch"]))
     for j in range(draw(st.integers(0, 3))):
         spec = {"podSelector": draw(selectors())}
         types = draw(st.sampled_from([None, ["Ingress"], ["Egress"], ["Ingress", "Egress"]]))
