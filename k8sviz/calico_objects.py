@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import PolicyError
-from .model import IPBlock, NamedPolicy
+from .model import IPBlock, NamedPolicy, _yaml_scalar_str
 from .policy.calico_selector import Selector, parse_selector
+
+T = TypeVar("T")
 
 __all__ = [
     "CalicoPolicy",
@@ -323,12 +325,17 @@ def _port(raw: Any, where: str, source: str, ref: str) -> PortRange:
     raise PolicyError(f"{where}: invalid port {raw!r}", source=source, obj=ref)
 
 
-def _ports(raw: Any, where: str, source: str, ref: str) -> tuple[PortRange, ...]:
+def _each(raw: Any, where: str, source: str, ref: str, parse: Callable[[Any, str, str, str], T]) -> tuple[T, ...]:
+    """``parse`` applied to each item of an optional list."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise PolicyError(f"{where} must be a list", source=source, obj=ref)
-    return tuple(_port(p, f"{where}[{i}]", source, ref) for i, p in enumerate(raw))
+    return tuple(parse(item, f"{where}[{i}]", source, ref) for i, item in enumerate(raw))
+
+
+def _ports(raw: Any, where: str, source: str, ref: str) -> tuple[PortRange, ...]:
+    return _each(raw, where, source, ref, _port)
 
 
 def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str]) -> EntityRule:
@@ -405,11 +412,7 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
 
 
 def _rules(raw: Any, where: str, source: str, ref: str) -> tuple[CalicoRule, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise PolicyError(f"{where} must be a list", source=source, obj=ref)
-    return tuple(_rule(r, f"{where}[{i}]", source, ref) for i, r in enumerate(raw))
+    return _each(raw, where, source, ref, _rule)
 
 
 def parse_calico_policy(obj: Mapping[str, Any], source: str = "") -> CalicoPolicy:
@@ -477,6 +480,10 @@ def parse_network_set(obj: Mapping[str, Any], source: str = "") -> NetworkSet:
     labels = meta.get("labels") or {}  # type: ignore[union-attr]
     if not isinstance(labels, dict):
         raise PolicyError("metadata.labels must be a map", source=source, obj=ref)
+    for k, v in labels.items():
+        if not isinstance(k, str) or not isinstance(v, str | int | float | bool):
+            raise PolicyError(f"metadata.labels[{k!r}]: a label is a name and a string, not {v!r}",
+                              source=source, obj=ref)
     spec = _spec(obj, source, ref)
-    return NetworkSet(ns, name, {str(k): str(v) for k, v in labels.items()},
+    return NetworkSet(ns, name, {k: v if isinstance(v, str) else _yaml_scalar_str(v) for k, v in labels.items()},
                       _nets(spec.get("nets"), "spec.nets", source, ref))

@@ -73,12 +73,11 @@ _STRIDE = 100_000  # priorities per policy within a tier (rule index below it)
 
 @dataclass(frozen=True)
 class CalicoPlan:
-    """Which Calico policies are evaluated, where each tier stands, and what was left out."""
+    """Which Calico policies are evaluated, in order, and where each tier stands."""
 
     policies: tuple[CalicoPolicy, ...]  # evaluated, in evaluation order
     tier_value: dict[str, float]  # tier name -> engine tier
     tiers: dict[str, CalicoTier]
-    skipped: tuple[tuple[CalicoPolicy, str], ...]  # (policy, why it is not evaluated)
     warnings: tuple[LoadWarning, ...]
 
 
@@ -89,14 +88,12 @@ def _order_key(order: float | None, name: str) -> tuple[float, str]:
 def plan_calico(policies: Sequence[CalicoPolicy], tiers: Sequence[CalicoTier]) -> CalicoPlan:
     by_name = {t.name: t for t in tiers}
     warnings: list[LoadWarning] = []
-    skipped: list[tuple[CalicoPolicy, str]] = []
     kept: list[CalicoPolicy] = []
     for p in policies:
         if p.host_only:
             continue  # doNotTrack / preDNAT policies apply to host endpoints only
         if p.unsupported:
-            skipped.append((p, "; ".join(p.unsupported)))
-            continue
+            continue  # listed in Snapshot.unevaluated_policies
         kept.append(p)
     names = {p.tier for p in kept}
     for name in sorted(names - set(by_name) - {"default"}):
@@ -134,7 +131,7 @@ def plan_calico(policies: Sequence[CalicoPolicy], tiers: Sequence[CalicoTier]) -
                 f"Tier {name!r} has order {t.order}; k8sviz keeps Calico's own place for it ({key[0]:g})",
             ))
     kept.sort(key=lambda p: (tier_value[p.tier], *_order_key(p.order, p.name), p.namespace or ""))
-    return CalicoPlan(tuple(kept), tier_value, by_name, tuple(skipped), tuple(warnings))
+    return CalicoPlan(tuple(kept), tier_value, by_name, tuple(warnings))
 
 
 # ------------------------------------------------------------------------------ inputs to the engine

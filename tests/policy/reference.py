@@ -192,14 +192,20 @@ def np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
         if ptype not in pol.policy_types or not _selects(pol, ep):
             continue
         isolated = True
-        for rule in pol.egress if direction == "egress" else pol.ingress:
-            peers_ok = (not rule.peers) or any(
-                peer_ok(snap, pe, pol.namespace, other, ipblocks_match_pods) for pe in rule.peers
-            )
-            dst = other if direction == "egress" else ep
-            if peers_ok and port_ok(rule, dst, proto, port):
-                return True
+        if np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods):
+            return True
     return False if isolated else None
+
+
+def np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods):
+    """Whether a rule of NetworkPolicy ``pol`` (which selects ``ep``) allows the connection."""
+    for rule in pol.egress if direction == "egress" else pol.ingress:
+        peers_ok = (not rule.peers) or any(
+            peer_ok(snap, pe, pol.namespace, other, ipblocks_match_pods) for pe in rule.peers
+        )
+        if peers_ok and port_ok(rule, other if direction == "egress" else ep, proto, port):
+            return True
+    return False
 
 
 def allowed(snap, src, dst, proto, port, ipblocks_match_pods=False):
@@ -379,12 +385,8 @@ def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
                 if ptype not in pol.policy_types or not _selects(pol, ep):
                     continue
                 selected = True
-                for rule in pol.egress if direction == "egress" else pol.ingress:
-                    peers_ok = (not rule.peers) or any(
-                        peer_ok(snap, pe, pol.namespace, other, ipblocks_match_pods) for pe in rule.peers
-                    )
-                    if peers_ok and port_ok(rule, other if direction == "egress" else ep, proto, port):
-                        return True
+                if np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods):
+                    return True
                 continue
             if ptype not in pol.types or not _calico_selects(snap, pol, ep):
                 continue

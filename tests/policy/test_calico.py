@@ -371,3 +371,17 @@ def test_service_accounts_never_match_network_sets_and_labels_are_not_judged():
     assert not k8sviz.reachability(snapshot(*objs)).can_reach("8.8.8.8", "db/d", 80)
     by_label = gnp("l", {"selector": "all()", "serviceAccountSelector": "team == 'x'"})
     assert "ServiceAccount labels" in snapshot(*base(by_label)).unevaluated_policies[0].unsupported[0]
+
+
+def test_a_tier_object_cannot_move_the_fixed_tiers():
+    r = reach(cal("Tier", "default", {"order": 5}), DENY_WEB_TO_DB)
+    (w,) = [w for w in r.warnings if w.code == "calico-tier-order"]
+    assert "Tier 'default' has order 5.0" in w.message
+
+
+def test_network_set_labels_must_be_strings():
+    bad = cal("GlobalNetworkSet", "s", {"nets": ["1.0.0.0/8"]}, labels={"role": {"x": 1}})  # type: ignore[dict-item]
+    with pytest.raises(PolicyError, match="GlobalNetworkSet/s: metadata.labels\\['role'\\]"):
+        snapshot(*base(bad))
+    ok = cal("GlobalNetworkSet", "s", {"nets": ["1.0.0.0/8"]}, labels={"tier": 1})  # type: ignore[dict-item]
+    assert snapshot(*base(ok)).network_sets[0].labels == {"tier": "1"}

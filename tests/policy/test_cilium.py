@@ -12,7 +12,9 @@ from k8sviz.errors import PolicyError
 from .helpers import netpol, node, ns, pod, snapshot
 
 
-def cnp(name: str, spec: dict[str, Any], namespace: str | None = "db", key: str = "spec") -> dict[str, Any]:
+def cnp(name: str, spec: Any, namespace: str | None = "db", key: str = "spec") -> dict[str, Any]:
+    """A CiliumNetworkPolicy (CiliumClusterwideNetworkPolicy without a namespace); ``key="specs"``
+    takes a list of rules."""
     meta: dict[str, Any] = {"name": name}
     if namespace:
         meta["namespace"] = namespace
@@ -140,7 +142,7 @@ def test_ports_named_port_zero_ranges_and_l7():
 
 
 def test_egress_and_specs():
-    r = reach(cnp("p", key="specs", spec=[  # type: ignore[arg-type]
+    r = reach(cnp("p", key="specs", spec=[
         {"endpointSelector": {"matchLabels": {"app": "e"}}, "egress": [{"toEndpoints": [D]}]},
         {"endpointSelector": {"matchLabels": {"app": "e"}}, "egress": [{"toEntities": ["world"],
                                                                         "toPorts": [{"ports": [{"port": "443"}]}]}]},
