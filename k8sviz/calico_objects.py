@@ -260,8 +260,12 @@ def _order(raw: Any, where: str, source: str, ref: str) -> float | None:
     return float(raw)
 
 
-def _selector(raw: Any, where: str, source: str, ref: str, *, scope: bool = False) -> Selector | None:
-    if raw is None:
+def _selector(
+    raw: Any, where: str, source: str, ref: str, *, scope: bool = False, empty_absent: bool = False
+) -> Selector | None:
+    """``empty_absent``: an empty string counts as a missing field, as in Calico's entity rules
+    (its Go fields cannot tell them apart), where an empty policy ``selector`` means ``all()``."""
+    if raw is None or (empty_absent and raw == ""):
         return None
     if not isinstance(raw, str):
         raise PolicyError(f"{where} must be a selector string, not {raw!r}", source=source, obj=ref)
@@ -360,18 +364,21 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
         if names is not None:
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 raise PolicyError(f"{where}.serviceAccounts.names must be a list of names", source=source, obj=ref)
-            sa_names = tuple(names)
-        sa_selector = _selector(sas.get("selector"), f"{where}.serviceAccounts.selector", source, ref)
+            # Calico: an empty list of names is no condition, not "no ServiceAccount".
+            sa_names = tuple(names) or None
+        sa_selector = _selector(
+            sas.get("selector"), f"{where}.serviceAccounts.selector", source, ref, empty_absent=True
+        )
         if not sa_judged(sa_selector):
             unsupported.append(f"{where}.serviceAccounts.selector on ServiceAccount labels "
                                "(a snapshot knows their names only)")
     return EntityRule(
         nets=_nets(raw.get("nets"), f"{where}.nets", source, ref),
         not_nets=_nets(raw.get("notNets"), f"{where}.notNets", source, ref),
-        selector=_selector(raw.get("selector"), f"{where}.selector", source, ref),
-        not_selector=_selector(raw.get("notSelector"), f"{where}.notSelector", source, ref),
+        selector=_selector(raw.get("selector"), f"{where}.selector", source, ref, empty_absent=True),
+        not_selector=_selector(raw.get("notSelector"), f"{where}.notSelector", source, ref, empty_absent=True),
         namespace_selector=_selector(
-            raw.get("namespaceSelector"), f"{where}.namespaceSelector", source, ref, scope=True
+            raw.get("namespaceSelector"), f"{where}.namespaceSelector", source, ref, scope=True, empty_absent=True
         ),
         ports=_ports(raw.get("ports"), f"{where}.ports", source, ref),
         not_ports=_ports(raw.get("notPorts"), f"{where}.notPorts", source, ref),
@@ -448,11 +455,11 @@ def parse_calico_policy(obj: Mapping[str, Any], source: str = "") -> CalicoPolic
         order=_order(spec.get("order"), "spec.order", source, ref),
         selector=selector if selector is not None else parse_selector("all()"),
         namespace_selector=(
-            _selector(spec.get("namespaceSelector"), "spec.namespaceSelector", source, ref)
+            _selector(spec.get("namespaceSelector"), "spec.namespaceSelector", source, ref, empty_absent=True)
             if kind == "GlobalNetworkPolicy" else None
         ),
         service_account_selector=_selector(
-            spec.get("serviceAccountSelector"), "spec.serviceAccountSelector", source, ref
+            spec.get("serviceAccountSelector"), "spec.serviceAccountSelector", source, ref, empty_absent=True
         ),
         types=types,
         ingress=ingress,

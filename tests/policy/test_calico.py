@@ -385,3 +385,39 @@ def test_network_set_labels_must_be_strings():
         snapshot(*base(bad))
     ok = cal("GlobalNetworkSet", "s", {"nets": ["1.0.0.0/8"]}, labels={"tier": 1})  # type: ignore[dict-item]
     assert snapshot(*base(ok)).network_sets[0].labels == {"tier": "1"}
+
+
+@pytest.mark.parametrize("source", [
+    {"selector": ""},
+    {"notSelector": ""},
+    {"namespaceSelector": ""},
+    {"nets": []},
+    {"notNets": []},
+    {"serviceAccounts": {}},
+    {"serviceAccounts": {"names": []}},
+    {"serviceAccounts": {"names": [], "selector": ""}},
+])
+def test_an_empty_match_field_is_a_missing_field(source):
+    # Calico's Go types cannot tell "" or [] from a missing field: the rule matches every
+    # source, outside the cluster included, rather than nothing or only the namespace's pods.
+    only_d = gnp("only", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": source}, {"action": "Allow"}]})
+    r = reach(only_d)
+    for src in ("web/a", "web/b", "192.0.2.1"):
+        assert not r.can_reach(src, "db/d", 80), (source, src)
+
+
+def test_an_empty_namespaced_rule_selector_still_matches_outside_the_namespace():
+    # A namespaced policy scopes its rule selectors to its own namespace, but only once a
+    # selector is given: ``selector: ""`` is none, so web/a (another namespace) matches.
+    pol = cal("NetworkPolicy", "p", {"selector": "app == 'd'", "order": 10, "ingress": [
+        {"action": "Deny", "source": {"selector": ""}}, {"action": "Allow"}]}, "db")
+    assert not reach(pol).can_reach("web/a", "db/d", 80)
+    scoped = cal("NetworkPolicy", "p", {"selector": "app == 'd'", "order": 10, "ingress": [
+        {"action": "Deny", "source": {"selector": "all()"}}, {"action": "Allow"}]}, "db")
+    assert reach(scoped).can_reach("web/a", "db/d", 80)
+
+
+def test_an_empty_policy_selector_selects_every_endpoint():
+    pol = cal("NetworkPolicy", "p", {"selector": "", "order": 10, "ingress": [{"action": "Deny"}]}, "db")
+    assert not reach(pol).can_reach("web/a", "db/d", 80)
