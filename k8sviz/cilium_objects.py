@@ -60,7 +60,8 @@ class CiliumPort:
 class CiliumPeer:
     """One ingress/egress entry: its peer (one kind at most: Cilium rejects mixing them) AND its
     ports.  ``endpoints`` None with no ``cidrs`` nor ``entities``: no peer field (every peer when
-    ports are given; nothing otherwise, Cilium's deny-all idiom ``[{}]``)."""
+    ports are given; nothing otherwise, as Cilium up to 1.18 reads ``[{}]``: such a policy is
+    left unevaluated, since later releases read it as every peer)."""
 
     endpoints: tuple[LabelSelector, ...] | None = None
     cidrs: tuple[IPBlock, ...] | None = None
@@ -257,6 +258,15 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
         if deny and l7:
             raise ctx.error(f"{w}: deny rules take no L7 rules")
         peer = CiliumPeer(ports=ports, l7=l7)
+        if not present and ports is None and not any(e.get(k) for k in _NOT_JUDGED):
+            # Cilium's releases disagree on ``{}``: its rule code up to 1.18 allows nothing
+            # (the entry only sets default deny), the rewritten policy engine (cilium#40213,
+            # 2025) treats the missing peer as every peer.  A snapshot does not show which
+            # release runs, so the policy is not judged rather than judged one way silently.
+            ctx.unsupported.append(
+                f"{w} is an empty entry: Cilium up to 1.18 allows nothing with it, later "
+                "releases every peer, and a snapshot does not show the release"
+            )
         if present:
             k = present[0]
             val = e[k]

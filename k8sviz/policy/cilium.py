@@ -13,8 +13,9 @@ Peers: ``fromEndpoints``/``toEndpoints`` select pods (a namespaced policy's sele
 pinned to its namespace unless they name one), CIDRs match outside addresses only (Cilium's
 CIDR rules never match pods or nodes), entities ``all``, ``world``, ``cluster``, ``host`` and
 ``remote-node`` (the nodes' addresses and the hostNetwork pods, which carry the node's
-identity).  An entry with ports and no peer matches every peer; an empty entry allows nothing
-(Cilium's deny-all idiom).  L7 rules allow at L3/L4 and filter in the proxy.
+identity).  An entry with ports and no peer matches every peer; an empty entry ``{}`` leaves
+its policy unevaluated (Cilium releases disagree on it), so it never reaches here.  L7 rules
+allow at L3/L4 and filter in the proxy.
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ def translate_cilium(
                         index = counters[direction]
                         counters[direction] += 1
                         if entry.any_peer and entry.ports is None:
-                            continue  # an empty entry: allows nothing (puts the pod in default deny)
+                            continue  # an empty entry (its policy is unevaluated, see cilium_objects)
                         m = c.peer(entry)
                         peer = everything if m is None else EndpointSet(ents=np.flatnonzero(m).astype(np.int64))
                         text = f"{where}{name}[{i}]: {action} {entry.text(direction)}"

@@ -91,9 +91,22 @@ def test_deny_only_rules_still_put_the_pod_in_default_deny_unless_told_not_to():
     assert not r.can_reach("8.8.8.8", "db/d", 80) and r.can_reach("db/e", "db/d", 80)
 
 
-def test_empty_entry_denies_all_and_a_ports_only_entry_allows_every_peer():
-    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{}]}))
-    assert not r.can_reach("db/e", "db/d", 80)
+@pytest.mark.parametrize("field", ["ingress", "ingressDeny", "egress", "egressDeny"])
+def test_an_empty_entry_is_not_judged_because_cilium_releases_disagree(field):
+    # Up to 1.18 ``[{}]`` allows nothing; the rewritten engine reads it as every peer.
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, field: [{}]})))
+    (pol,) = snap.unevaluated_policies
+    assert pol.ref == "CiliumNetworkPolicy/db/p"
+    assert any(f"spec.{field}[0] is an empty entry" in u and "1.18" in u for u in pol.unsupported)
+    r = k8sviz.reachability(snap)
+    assert "policies-not-evaluated" in {w.code for w in r.warnings}
+    assert "CiliumNetworkPolicy/db/p" in str(r.explain("db/e", "db/d", 80))
+    # An entry with only ICMP in it is no empty entry: it is outside the TCP/UDP/SCTP model.
+    assert not snapshot(*base(cnp("p", {"endpointSelector": D, field: [{"icmps": [{"fields": [
+        {"type": 8}]}]}]}))).unevaluated_policies
+
+
+def test_a_ports_only_entry_allows_every_peer():
     r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"toPorts": [{"ports": [{"port": "5432"}]}]}]}))
     assert r.can_reach("8.8.8.8", "db/d", 5432) and r.can_reach("web/a", "db/d", 5432, "UDP")  # ANY
     assert not r.can_reach("web/a", "db/d", 80)
@@ -209,7 +222,7 @@ def test_allowed_but_unused_names_the_cilium_policy_in_its_namespace(tmp_path):
 def test_dialects_survive_a_snapshot_file(tmp_path):
     from .test_calico import DENY_WEB_TO_DB, cal
 
-    snap = snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [{}]}), DENY_WEB_TO_DB,
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["world"]}]}), DENY_WEB_TO_DB,
                           cal("Tier", "t", {"order": 5}),
                           cal("GlobalNetworkSet", "s", {"nets": ["1.2.3.0/24"]}, labels={"a": "b"})))
     path = tmp_path / "s.json"
