@@ -325,6 +325,18 @@ class Reachability:
                     f"{len(snapshot.nodes)} node(s) in the snapshot, so their verdicts may differ",
                 )
             )
+        if snapshot.calico_policies and snapshot.cilium_policies:
+            # A cluster enforces the policies of the CNI it runs; the other kind is usually left
+            # over from a migration.  Which one runs is not in the objects a snapshot reads.
+            warnings.append(
+                LoadWarning(
+                    "cni-policies-mixed",
+                    f"{len(snapshot.calico_policies)} Calico and {len(snapshot.cilium_policies)} Cilium "
+                    "policies are both evaluated: a cluster enforces only those of the CNI it runs "
+                    "(the other kind is usually left over from a migration), so verdicts may be "
+                    "stricter than the cluster's",
+                )
+            )
         self.unread: dict[str, str] = snapshot.unread_policies
         if self.unread:
             warnings.append(LoadWarning("policies-not-read", unread_text(self.unread)))

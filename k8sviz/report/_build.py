@@ -195,6 +195,12 @@ def collect(
             "the objects in them; namespaceSelectors on labels other than kubernetes.io/metadata.name "
             "are judged as if they had none"
         )
+    if snap.calico_policies and snap.cilium_policies:
+        data.problems.append(
+            f"two CNIs' policies: {len(snap.calico_policies)} Calico and {len(snap.cilium_policies)} "
+            "Cilium policies are both evaluated, but a cluster enforces only those of the CNI it "
+            "runs; allowed connections may be fewer here than in the cluster"
+        )
     if snap.unread_policies:
         from ..policy.reachability import unread_text
 

@@ -247,3 +247,25 @@ def test_info_lists_what_is_not_evaluated_and_why(tmp_path, capsys):
     assert snapshot(*base(fqdn, old)).counts()["CiliumNetworkPolicy (not evaluated)"] == 2
     assert "CiliumNetworkPolicy/db/f: spec.egress[0].toFQDNs" in out
     assert "CiliumNetworkPolicy/db/old: cilium.io/v2alpha9 is not a dialect k8sviz evaluates" in out
+
+
+def test_calico_and_cilium_policies_together_are_warned_about():
+    from .test_calico import DENY_WEB_TO_DB
+
+    only_cilium = k8sviz.reachability(snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEntities": ["world"]}]}))))
+    assert "cni-policies-mixed" not in {w.code for w in only_cilium.warnings}
+    both = k8sviz.reachability(snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEntities": ["world"]}]}), DENY_WEB_TO_DB)))
+    (w,) = [w for w in both.warnings if w.code == "cni-policies-mixed"]
+    assert "1 Calico and 1 Cilium" in w.message
+
+
+def test_the_report_names_two_cnis_policies_as_a_limitation():
+    from .test_calico import DENY_WEB_TO_DB
+
+    one = snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["world"]}]})))
+    assert "two CNIs" not in k8sviz.report(one, generated_at="2026-01-01T00:00:00Z")
+    two = snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["world"]}]}), DENY_WEB_TO_DB))
+    page = k8sviz.report(two, generated_at="2026-01-01T00:00:00Z")
+    assert "Limitations of this report" in page and "two CNIs&#39; policies: 1 Calico and 1 Cilium" in page
