@@ -4,8 +4,9 @@ NetworkPolicy, GlobalNetworkPolicy, Tier, NetworkSet and GlobalNetworkSet are pa
 frozen dataclasses here; ``k8sviz.policy.calico`` translates the policies onto the engine.
 Parsing checks what Calico's validation would reject (actions, protocols, ports, CIDRs,
 selectors) and names the file and the object.  What the engine cannot judge from a snapshot
-(source ports, HTTP matches, service accounts by name, services, ICMP types) is recorded per
-rule in ``unsupported``: such a policy is not evaluated, and is listed as such.
+(source ports, HTTP matches, services, ICMP types; ServiceAccount labels when the snapshot
+lacks the accounts) is recorded in ``unsupported``: such a policy is not evaluated, and is
+listed as such.
 """
 
 from __future__ import annotations
@@ -143,6 +144,9 @@ class CalicoPolicy(NamedPolicy):
     egress: tuple[CalicoRule, ...]
     api_version: str = "projectcalico.org/v3"
     host_only: bool = False  # doNotTrack / preDNAT: host endpoints only, never pods
+    #: Whether the snapshot holds every pod's ServiceAccount (with its labels), which
+    #: ServiceAccount selectors on labels other than the name need; set by the snapshot.
+    sa_labels_read: bool = False
 
     @property
     def label_kind(self) -> str:
@@ -156,12 +160,32 @@ class CalicoPolicy(NamedPolicy):
         out: list[str] = []
         if self.tier in RESERVED_TIERS:
             out.append(f"spec.tier {self.tier!r} (Calico keeps it for AdminNetworkPolicy objects)")
-        if not sa_judged(self.service_account_selector):
-            out.append("spec.serviceAccountSelector on ServiceAccount labels (a snapshot knows their names only)")
+        if not self.sa_labels_read:
+            out.extend(f"{where} on ServiceAccount labels ({SA_LABELS_MISSING})" for where in self.sa_label_selectors)
         for rules in (self.ingress, self.egress):
             for r in rules:
                 out.extend(r.unsupported)
         return tuple(out)
+
+    @property
+    def sa_label_selectors(self) -> tuple[str, ...]:
+        """Where this policy selects ServiceAccounts by labels other than the name."""
+        out = []
+        if not sa_judged(self.service_account_selector):
+            out.append("spec.serviceAccountSelector")
+        for direction, rules in (("ingress", self.ingress), ("egress", self.egress)):
+            for i, r in enumerate(rules):
+                for side, e in (("source", r.source), ("destination", r.destination)):
+                    if not sa_judged(e.sa_selector):
+                        out.append(f"spec.{direction}[{i}].{side}.serviceAccounts.selector")
+        return tuple(out)
+
+
+#: Why a ServiceAccount label selector is not judged: the snapshot lacks the accounts.
+SA_LABELS_MISSING = (
+    "the snapshot does not hold every pod's ServiceAccount: read serviceaccounts too, "
+    "e.g. kubectl get serviceaccounts -A -o yaml"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,31 +220,39 @@ def inherited_labels(namespace: str, labels: Mapping[str, str]) -> dict[str, str
     return {f"pcns.{k}": v for k, v in {**labels, "projectcalico.org/name": namespace}.items()}
 
 
+_NO_LABELS: Mapping[str, str] = {}
+
+
 def service_account(pod: Any) -> str:
     """The pod's ServiceAccount: the API server sets ``default`` when the spec names none."""
     return str(pod.service_account or "default")
 
 
-def sa_view(pod: Any) -> dict[str, str]:
-    """What a ServiceAccount selector sees of the pod's ServiceAccount: its name (a snapshot
-    does not keep ServiceAccount objects, so not their labels)."""
-    return {"projectcalico.org/name": service_account(pod)}
+def sa_view(pod: Any, sa_labels: Mapping[str, str] = _NO_LABELS) -> dict[str, str]:
+    """What a ServiceAccount selector sees of the pod's ServiceAccount: its labels (when the
+    snapshot holds the account) and ``projectcalico.org/name``."""
+    return {**sa_labels, "projectcalico.org/name": service_account(pod)}
 
 
 def sa_judged(sel: Selector | None) -> bool:
-    """A ServiceAccount selector k8sviz can judge: none, or one on the name only."""
+    """A ServiceAccount selector k8sviz can judge without the accounts: none, or one on the
+    name only."""
     return sel is None or sel.keys <= {"projectcalico.org/name"}
 
 
-def endpoint_labels(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
-    """The labels Calico selectors see on a pod's workload endpoint."""
-    return {**inherited_labels(pod.namespace, ns_labels), "pcsa.projectcalico.org/name": service_account(pod),
+def endpoint_labels(pod: Any, ns_labels: Mapping[str, str], sa_labels: Mapping[str, str] = _NO_LABELS) -> dict[str, str]:
+    """The labels Calico selectors see on a pod's workload endpoint: its own, and those it
+    inherits from its namespace (``pcns.``) and ServiceAccount (``pcsa.``) profiles."""
+    return {**inherited_labels(pod.namespace, ns_labels), **{f"pcsa.{k}": v for k, v in sa_labels.items()},
+            "pcsa.projectcalico.org/name": service_account(pod),
             **pod.labels, "projectcalico.org/namespace": pod.namespace,
             "projectcalico.org/orchestrator": "k8s", "projectcalico.org/serviceaccount": service_account(pod)}
 
 
-def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str]) -> bool:
-    """Whether ``p`` applies to ``pod`` (hostNetwork pods are no workload endpoints)."""
+def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str],
+                   sa_labels: Mapping[str, str] = _NO_LABELS) -> bool:
+    """Whether ``p`` applies to ``pod`` (hostNetwork pods are no workload endpoints);
+    ``sa_labels``: the labels of the pod's ServiceAccount, when the snapshot holds it."""
     if pod.host_network or p.host_only:
         return False
     if p.namespace is not None:
@@ -228,9 +260,9 @@ def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str]) -> b
             return False
     elif p.namespace_selector is not None and not p.namespace_selector.matches(namespace_view(pod.namespace, ns_labels)):
         return False
-    if p.service_account_selector is not None and not p.service_account_selector.matches(sa_view(pod)):
+    if p.service_account_selector is not None and not p.service_account_selector.matches(sa_view(pod, sa_labels)):
         return False
-    return p.selector.matches(endpoint_labels(pod, ns_labels))
+    return p.selector.matches(endpoint_labels(pod, ns_labels, sa_labels))
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -369,9 +401,6 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
         sa_selector = _selector(
             sas.get("selector"), f"{where}.serviceAccounts.selector", source, ref, empty_absent=True
         )
-        if not sa_judged(sa_selector):
-            unsupported.append(f"{where}.serviceAccounts.selector on ServiceAccount labels "
-                               "(a snapshot knows their names only)")
     return EntityRule(
         nets=_nets(raw.get("nets"), f"{where}.nets", source, ref),
         not_nets=_nets(raw.get("notNets"), f"{where}.notNets", source, ref),

@@ -41,6 +41,7 @@ __all__ = [
     "RawPolicy",
     "Requirement",
     "Service",
+    "ServiceAccount",
     "ServicePort",
     "Workload",
     "live_pod_by_ip",
@@ -382,6 +383,20 @@ class Namespace:
     referenced_only: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceAccount:
+    """A ServiceAccount's name and labels: all a policy can select it by (Calico's
+    ServiceAccount selectors).  Its secrets and image pull secrets are never kept."""
+
+    namespace: str
+    name: str
+    labels: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
 # --------------------------------------------------------------------------------------------
 # NetworkPolicy (networking.k8s.io/v1)
 
@@ -564,6 +579,11 @@ def parse_namespace(obj: Mapping[str, Any]) -> Namespace:
     # The API server always sets this label; dumps of old clusters or manifests may lack it.
     labels[NAMESPACE_NAME_LABEL] = name
     return Namespace(name, labels)
+
+
+def parse_service_account(obj: Mapping[str, Any]) -> ServiceAccount:
+    m = _meta(obj)
+    return ServiceAccount(m.get("namespace") or "default", m["name"], _labels(m.get("labels")))
 
 
 def parse_node(obj: Mapping[str, Any]) -> Node:

@@ -19,7 +19,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from .model import (
     Pod,
     RawPolicy,
     Service,
+    ServiceAccount,
     Ingress,
     LabelSelector,
     Workload,
@@ -52,6 +53,7 @@ from .model import (
     parse_node,
     parse_pod,
     parse_service,
+    parse_service_account,
     pod_spec_parts,
     NAMESPACE_NAME_LABEL,
 )
@@ -70,6 +72,7 @@ CORE_KINDS: dict[tuple[str, str], str] = {
     ("", "Node"): "nodes",
     ("", "Pod"): "pods",
     ("", "Service"): "services",
+    ("", "ServiceAccount"): "serviceaccounts",
     ("", "ReplicationController"): "replicationcontrollers",
     ("discovery.k8s.io", "EndpointSlice"): "endpointslices",
     ("networking.k8s.io", "NetworkPolicy"): "networkpolicies",
@@ -122,7 +125,7 @@ EVALUATED_POLICY_PLURALS = (
 
 # Kinds a cluster dump usually holds that say nothing about network reachability.
 IGNORED_KINDS = frozenset(
-    """ConfigMap ServiceAccount Role RoleBinding ClusterRole ClusterRoleBinding Event Endpoints
+    """ConfigMap Role RoleBinding ClusterRole ClusterRoleBinding Event Endpoints
     CustomResourceDefinition PersistentVolume PersistentVolumeClaim StorageClass
     HorizontalPodAutoscaler PodDisruptionBudget PriorityClass IngressClass LimitRange
     ResourceQuota Lease MutatingWebhookConfiguration ValidatingWebhookConfiguration APIService
@@ -180,6 +183,13 @@ def _sanitize(obj: dict[str, Any], meta: Any, kind: Any) -> dict[str, Any]:
             out = dict(obj)
         out.pop("data", None)
         out.pop("binaryData", None)
+    if kind == "ServiceAccount" and ("secrets" in obj or "imagePullSecrets" in obj):
+        # Names, not values; but nothing reads them, and before Kubernetes 1.24 they named
+        # each account's token Secret.
+        if out is obj:
+            out = dict(obj)
+        out.pop("secrets", None)
+        out.pop("imagePullSecrets", None)
     path = _container_path(out, kind)
     if path is not None:
         if out is obj:
@@ -515,6 +525,7 @@ class SnapshotBuilder:
         if scope is not None:
             snap.meta["namespace_scope"] = list(scope)
         snap.coverage = coverage
+        snap._mark_service_account_labels()
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
         # file, and millions of small dicts would cost memory and every later GC pass.
         snap._raw, snap._raw_sep = _objects_json([entry for entries in by_plural.values() for entry in entries])
@@ -587,6 +598,8 @@ class Snapshot:
     ingresses: tuple[Ingress, ...] = ()
     network_policies: tuple[NetworkPolicy, ...] = ()
     other_policies: tuple[RawPolicy, ...] = ()
+    #: ServiceAccounts, by namespace and name: their labels, for Calico's selectors on them.
+    service_accounts: tuple[ServiceAccount, ...] = ()
     #: Admin-tier policies (AdminNetworkPolicy, ClusterNetworkPolicy tier Admin) by priority,
     #: then the baseline tier's (BaselineAdminNetworkPolicy, ClusterNetworkPolicy tier Baseline).
     admin_policies: tuple[AdminPolicy, ...] = ()
@@ -744,6 +757,10 @@ class Snapshot:
             workloads.append(Workload(kind, ns, name, {}, labels))
 
         services = tuple(guarded(parse_service, o, w) for o, w in by_plural.get("services", ()))
+        accounts = []
+        for obj, where in by_plural.get("serviceaccounts", ()):
+            accounts.append(guarded(parse_service_account, obj, where))
+            check_labels((obj.get("metadata") or {}).get("labels") or {}, where, obj)
         ingresses = tuple(guarded(parse_ingress, o, w) for o, w in by_plural.get("ingresses", ()))
         policies = tuple(
             guarded(parse_network_policy, o, w, w, warn) for o, w in by_plural.get("networkpolicies", ())
@@ -796,6 +813,7 @@ class Snapshot:
             ingresses=ingresses,
             network_policies=policies,
             other_policies=tuple(raw_policies),
+            service_accounts=tuple(sorted(accounts, key=lambda a: (a.namespace, a.name))),
             admin_policies=tuple(sorted(admin, key=lambda a: (a.baseline, a.priority or 0, a.kind, a.name))),
             calico_policies=tuple(sorted(calico, key=lambda c: (c.kind, c.namespace or "", c.name))),
             calico_tiers=tuple(sorted(tiers, key=lambda t: t.name)),
@@ -803,6 +821,31 @@ class Snapshot:
             cilium_policies=tuple(sorted(cilium, key=lambda c: (c.kind, c.namespace or "", c.name))),
             warnings=tuple(warnings),
         )
+
+    def _mark_service_account_labels(self) -> None:
+        """Tell the Calico policies that select ServiceAccounts by label whether those labels
+        are known: the accounts were read and every pod's is among them (a pod cannot run
+        under an account that does not exist, so a missing one means a partial input)."""
+        if not any(p.sa_label_selectors for p in self.calico_policies):
+            return
+        known = self.coverage.get("serviceaccounts") == "ok" and not self.pods_without_service_account
+        self.calico_policies = tuple(
+            replace(p, sa_labels_read=known) if p.sa_label_selectors else p for p in self.calico_policies
+        )
+
+    @property
+    def pods_without_service_account(self) -> tuple[str, ...]:
+        """Pods (other than hostNetwork ones) whose ServiceAccount is not in the snapshot."""
+        have = {(a.namespace, a.name) for a in self.service_accounts}
+        return tuple(p.key for p in self.pods if not p.host_network
+                     and (p.namespace, p.service_account or "default") not in have)
+
+    def service_account_labels(self) -> dict[tuple[str, str], dict[str, str]]:
+        """``(namespace, name)`` -> the labels of each ServiceAccount in the snapshot."""
+        idx = self.__dict__.get("_sa_idx")
+        if idx is None:
+            idx = self.__dict__["_sa_idx"] = {(a.namespace, a.name): a.labels for a in self.service_accounts}
+        return idx  # type: ignore[no-any-return]
 
     # ---------------------------------------------------------------------------- queries
 
@@ -842,7 +885,8 @@ class Snapshot:
             "network policies": len(self.network_policies),
             "admin network policies": len(self.admin_policies),
         }
-        for label, objs in (("calico policies", self.calico_policies), ("calico tiers", self.calico_tiers),
+        for label, objs in (("service accounts", self.service_accounts),
+                            ("calico policies", self.calico_policies), ("calico tiers", self.calico_tiers),
                             ("calico network sets", self.network_sets), ("cilium policies", self.cilium_policies)):
             if objs:
                 c[label] = len(objs)

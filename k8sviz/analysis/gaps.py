@@ -135,10 +135,12 @@ def _calico_isolating(ctx: _Ctx) -> dict[str, dict[str, list[str]]]:
     classes: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     for p in ctx.snap.pods:
         classes[(p.namespace, tuple(sorted(p.labels.items())), p.service_account, p.host_network)].append(p)
+    accounts = ctx.snap.service_account_labels()
     for members in classes.values():
         first = members[0]
+        account = accounts.get((first.namespace, first.service_account or "default"), {})
         for pol in policies:
-            if policy_selects(pol, first, ctx.ns_labels.get(first.namespace, {})):
+            if policy_selects(pol, first, ctx.ns_labels.get(first.namespace, {}), account):
                 for d in (t for t in pol.types if not _opens_everything(pol, t)):
                     for p in members:
                         out[d][p.key].append(pol.ref)

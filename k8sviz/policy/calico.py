@@ -26,7 +26,7 @@ pods included.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,7 +202,7 @@ class _Matcher:
     """
 
     def __init__(self, ends: Endpoints, pods: Sequence[Pod], namespaces: Sequence[Namespace],
-                 sets: Sequence[NetworkSet]):
+                 sets: Sequence[NetworkSet], sa_labels: Mapping[tuple[str, str], Mapping[str, str]]):
         self.ends = ends
         self.n = ends.n
         self.pods = pods
@@ -224,8 +224,9 @@ class _Matcher:
             c = cls_of.get(key)
             if c is None:
                 c = cls_of[key] = len(self._cls_labels)
-                self._cls_labels.append(endpoint_labels(p, ns_labels[p.namespace]))
-                self._cls_sa.append(sa_view(p))
+                account = sa_labels.get((p.namespace, p.service_account or "default"), {})
+                self._cls_labels.append(endpoint_labels(p, ns_labels[p.namespace], account))
+                self._cls_sa.append(sa_view(p, account))
                 self._cls_ns.append(p.namespace)
             pod_cls[i] = c
         self.pod_cls = pod_cls
@@ -379,12 +380,14 @@ def translate_calico(
     sets: Sequence[NetworkSet],
     k8s_rules: list[CoreRule],
     k8s_names: dict[str, str],
+    sa_labels: Mapping[tuple[str, str], Mapping[str, str]],
 ) -> list[CoreRule]:
     """Core rules of the Calico tiers; re-ranks ``k8s_rules`` (in place) among the default tier's.
 
-    ``k8s_names`` maps a NetworkPolicy's ``ns/name`` to its name.
+    ``k8s_names`` maps a NetworkPolicy's ``ns/name`` to its name; ``sa_labels`` the
+    ServiceAccounts' ``(namespace, name)`` to their labels.
     """
-    match = _Matcher(ends, pods, namespaces, sets)
+    match = _Matcher(ends, pods, namespaces, sets, sa_labels)
     everything = EndpointSet(everything=True)
     out: list[CoreRule] = []
     # Rank of every policy of the default tier, Kubernetes NetworkPolicies included.

@@ -260,7 +260,7 @@ class Reachability:
         if snapshot.calico_policies or snapshot.calico_tiers:
             rules += translate_calico(
                 self.calico, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.network_sets,
-                k8s_rules, {p.key: p.name for p in policies},
+                k8s_rules, {p.key: p.name for p in policies}, snapshot.service_account_labels(),
             )
         self._tier_names: dict[float, str] = {ADMIN_TIER: "admin", K8S_TIER: "NetworkPolicy", BASELINE_TIER: "baseline"}
         for tier_name, value in self.calico.tier_value.items():
@@ -554,8 +554,9 @@ class Reachability:
         )
         pod = self._ends.pods[i]
         ns_labels = next((n.labels for n in self.snapshot.namespaces if n.name == pod.namespace), {})
+        account = self.snapshot.service_account_labels().get((pod.namespace, pod.service_account or "default"), {})
         out += [p.ref for p in self.calico.policies
-                if direction.capitalize() in p.types and policy_selects(p, pod, ns_labels)]
+                if direction.capitalize() in p.types and policy_selects(p, pod, ns_labels, account)]
         return out
 
     def isolated(self, pod_key: str, direction: str) -> bool:

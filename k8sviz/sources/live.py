@@ -88,6 +88,7 @@ BUILTIN: tuple[Resource, ...] = (
     _r("v1", "nodes", "Node", False),
     _r("v1", "pods", "Pod", True),
     _r("v1", "services", "Service", True),
+    _r("v1", "serviceaccounts", "ServiceAccount", True),  # their labels: Calico selects by them
     _r("v1", "replicationcontrollers", "ReplicationController", True),
     _r("discovery.k8s.io/v1", "endpointslices", "EndpointSlice", True),
     _r("networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", True),

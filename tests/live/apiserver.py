@@ -49,6 +49,7 @@ KNOWN: tuple[tuple[str, str, str, bool], ...] = (
     ("v1", "nodes", "Node", False),
     ("v1", "pods", "Pod", True),
     ("v1", "services", "Service", True),
+    ("v1", "serviceaccounts", "ServiceAccount", True),
     ("v1", "secrets", "Secret", True),
     ("v1", "configmaps", "ConfigMap", True),
     ("v1", "endpoints", "Endpoints", True),

@@ -232,20 +232,34 @@ def _sa(pod):
     return pod.service_account or "default"  # what the API server sets when the spec names none
 
 
+def _sa_labels(snap, pod):
+    """The labels of the pod's ServiceAccount, found by namespace and name (none when absent)."""
+    for a in snap.service_accounts:
+        if a.namespace == pod.namespace and a.name == _sa(pod):
+            return dict(a.labels)
+    return {}
+
+
+def _sa_profile(snap, pod):
+    """What a ServiceAccount selector sees: the account's labels and its name."""
+    return {**_sa_labels(snap, pod), "projectcalico.org/name": _sa(pod)}
+
+
 def calico_labels(snap, pod):
-    return {**_inherited(snap, pod.namespace), "pcsa.projectcalico.org/name": _sa(pod), **pod.labels,
+    inherited_sa = {f"pcsa.{k}": v for k, v in _sa_profile(snap, pod).items()}
+    return {**_inherited(snap, pod.namespace), **inherited_sa, **pod.labels,
             "projectcalico.org/namespace": pod.namespace, "projectcalico.org/orchestrator": "k8s",
             "projectcalico.org/serviceaccount": _sa(pod)}
 
 
-def _sa_ok(names, sa_sel, ep):
-    """A rule's serviceAccounts: a pod's ServiceAccount by name (its only label a snapshot
-    knows); a network set has none."""
+def _sa_ok(snap, names, sa_sel, ep):
+    """A rule's serviceAccounts: a pod's ServiceAccount by name and labels; a network set
+    has none."""
     if names is None and sa_sel is None:
         return True
     if not _is_pod(ep) or ep.host_network:
         return names is None and sa_sel.matches({})
-    return (names is None or _sa(ep) in names) and (sa_sel is None or sa_sel.matches({"projectcalico.org/name": _sa(ep)}))
+    return (names is None or _sa(ep) in names) and (sa_sel is None or sa_sel.matches(_sa_profile(snap, ep)))
 
 
 def _set_labels(snap, s):
@@ -261,8 +275,7 @@ def _calico_selects(snap, pol, pod):
         ns_ok = pod.namespace == pol.namespace
     else:
         ns_ok = pol.namespace_selector is None or pol.namespace_selector.matches(_ns_view(snap, pod.namespace))
-    sa_ok = pol.service_account_selector is None or pol.service_account_selector.matches(
-        {"projectcalico.org/name": _sa(pod)})
+    sa_ok = pol.service_account_selector is None or pol.service_account_selector.matches(_sa_profile(snap, pod))
     return ns_ok and sa_ok and pol.selector.matches(calico_labels(snap, pod))
 
 
@@ -286,7 +299,7 @@ def _sel_ok(snap, in_scope, sel, ep, sa=(None, None)):
     """Whether ``ep``'s address belongs to an in-scope workload endpoint or network set whose
     labels match ``sel`` (None: any) and ServiceAccount ``sa``: Calico matches by IP set."""
     if _is_pod(ep) and not ep.host_network and in_scope(ep.namespace):
-        if (sel is None or sel.matches(calico_labels(snap, ep))) and _sa_ok(*sa, ep):
+        if (sel is None or sel.matches(calico_labels(snap, ep))) and _sa_ok(snap, *sa, ep):
             return True
     for s in snap.network_sets:
         if sa[0] is not None or (sa[1] is not None and not sa[1].matches({})):

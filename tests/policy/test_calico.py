@@ -363,7 +363,7 @@ def test_service_accounts_by_name():
     assert not r.can_reach("web/a", "db/d", 80) and r.can_reach("web/b", "db/d", 80)
 
 
-def test_service_accounts_never_match_network_sets_and_labels_are_not_judged():
+def test_service_accounts_never_match_network_sets_and_labels_are_not_judged_without_accounts():
     objs = base(cal("GlobalNetworkSet", "s", {"nets": ["8.8.8.0/24"]}, labels={"app": "x"}),
                 gnp("g", {"selector": "app == 'd'", "ingress": [
                     {"action": "Allow", "source": {"selector": "app == 'x'", "serviceAccounts": {"names": ["default"]}}},
@@ -371,6 +371,73 @@ def test_service_accounts_never_match_network_sets_and_labels_are_not_judged():
     assert not k8sviz.reachability(snapshot(*objs)).can_reach("8.8.8.8", "db/d", 80)
     by_label = gnp("l", {"selector": "all()", "serviceAccountSelector": "team == 'x'"})
     assert "ServiceAccount labels" in snapshot(*base(by_label)).unevaluated_policies[0].unsupported[0]
+
+
+def sa(namespace: str, name: str, labels: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"namespace": namespace, "name": name, **({"labels": labels} if labels else {})}, **extra}
+
+
+def _accounts() -> list[dict[str, Any]]:
+    """Every pod of base() runs as "default" except web/a ("frontend", team=shop)."""
+    objs = [o for o in base() if o["metadata"].get("name") != "a"]
+    return [*objs, _with_sa(pod("web", "a", {"app": "a"}, "10.0.0.1"), "frontend"),
+            sa("web", "frontend", {"team": "shop"}), sa("web", "default"), sa("db", "default", {"team": "db"})]
+
+
+def test_service_account_labels_are_judged_when_the_snapshot_holds_the_accounts():
+    by_label = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "source": {"serviceAccounts": {"selector": "team == 'shop'"}}}, {"action": "Deny"}]})
+    snap = snapshot(*_accounts(), by_label)
+    assert snap.unevaluated_policies == ()
+    assert [a.key for a in snap.service_accounts] == ["db/default", "web/default", "web/frontend"]
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/b", "db/d", 80)
+    # Names and labels together: both must match (Calico ANDs them).
+    both = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "source": {"serviceAccounts": {"names": ["default"], "selector": "team == 'shop'"}}},
+        {"action": "Deny"}]})
+    r = k8sviz.reachability(snapshot(*_accounts(), both))
+    assert not r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/b", "db/d", 80)
+
+
+def test_the_policy_service_account_selector_and_pcsa_labels_select_by_account_labels():
+    subject = gnp("s", {"selector": "all()", "serviceAccountSelector": "team == 'db'", "ingress": [{"action": "Deny"}]})
+    r = k8sviz.reachability(snapshot(*_accounts(), subject))
+    assert not r.can_reach("web/a", "db/d", 80) and r.can_reach("db/d", "web/b", 80)
+    # An endpoint inherits its account's labels as pcsa.<key>, which any selector can test.
+    inherited = gnp("p", {"selector": "pcsa.team == 'shop'", "egress": [{"action": "Deny"}]})
+    snap = snapshot(*_accounts(), inherited)
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/a", "db/d", 80) and r.can_reach("web/b", "db/d", 80)
+    assert r.selecting_policies("web/a", "egress") == ["GlobalNetworkPolicy/p"]
+
+
+def test_service_account_labels_stay_unjudged_when_an_account_is_missing():
+    by_label = gnp("l", {"selector": "all()", "serviceAccountSelector": "team == 'x'"})
+    partial = [o for o in _accounts() if not (o["kind"] == "ServiceAccount" and o["metadata"]["namespace"] == "db")]
+    snap = snapshot(*partial, by_label)
+    assert snap.pods_without_service_account == ("db/d",)
+    (pol,) = snap.unevaluated_policies
+    assert "spec.serviceAccountSelector on ServiceAccount labels" in pol.unsupported[0]
+    assert "kubectl get serviceaccounts" in pol.unsupported[0]
+    # Without any ServiceAccount at all, the same.
+    assert snapshot(*base(by_label)).unevaluated_policies[0].ref == "GlobalNetworkPolicy/l"
+    # The name alone never needs the accounts.
+    by_name = gnp("n", {"selector": "all()", "serviceAccountSelector": "projectcalico.org/name == 'x'"})
+    assert snapshot(*partial, by_name).unevaluated_policies == ()
+
+
+def test_service_accounts_keep_no_secret_names(tmp_path):
+    acct = sa("web", "frontend", {"team": "shop"}, secrets=[{"name": "frontend-token-abc12"}],
+              imagePullSecrets=[{"name": "registry-key"}], automountServiceAccountToken=False)
+    snap = snapshot(*base(acct))
+    (raw,) = [o for o in snap.raw_objects() if o["kind"] == "ServiceAccount"]
+    assert "secrets" not in raw and "imagePullSecrets" not in raw and raw["automountServiceAccountToken"] is False
+    assert "frontend-token" not in snap.to_json().decode() and "registry-key" not in snap.to_json().decode()
+    snap.save(tmp_path / "s.json")
+    assert k8sviz.load(tmp_path / "s.json").service_accounts == snap.service_accounts
+    assert snap.counts()["service accounts"] == 1
 
 
 def test_a_tier_object_cannot_move_the_fixed_tiers():

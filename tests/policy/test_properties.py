@@ -215,7 +215,7 @@ def calico_selectors(draw, depth=0):
     atoms = [
         "all()", "all()", f"{k} == '{v}'", f"{k} == '{v}'", f'{k} != "{v}"', f"has({k})", f"!has({k})", f"{k} in {{'{v}', 'b'}}",
         f"{k} not in {{'{v}'}}", f"{k} starts with '{v}'", "projectcalico.org/namespace == 'n1'",
-        f"pcns.{k} == '{v}'",
+        f"pcns.{k} == '{v}'", f"pcsa.{k} == '{v}'",
     ]
     text = draw(st.sampled_from(atoms))
     if depth < 1 and draw(st.integers(0, 3)) == 0:
@@ -245,10 +245,12 @@ def calico_entity(draw, with_ports):
         e["nets"] = draw(st.lists(st.sampled_from(CALICO_NETS), min_size=1, max_size=2, unique=True))
     if draw(st.integers(0, 5)) == 0:
         e["notNets"] = draw(st.lists(st.sampled_from(CALICO_NETS), min_size=1, max_size=1))
-    if draw(st.integers(0, 5)) == 0:
+    if draw(st.integers(0, 3)) == 0:
+        k, v = draw(st.sampled_from(KEYS)), draw(st.sampled_from(VALUES))
         e["serviceAccounts"] = draw(st.sampled_from([
             {"names": ["api"]}, {"names": ["default", "api"]}, {"selector": "projectcalico.org/name == 'api'"},
-            {"names": ["api"], "selector": "all()"}]))
+            {"names": ["api"], "selector": "all()"}, {"selector": f"{k} == '{v}'"}, {"selector": f"has({k})"},
+            {"selector": f"!has({k})"}, {"names": ["default"], "selector": f"!has({k})"}]))
     if with_ports and draw(st.booleans()):
         e["ports"] = draw(st.lists(st.sampled_from([80, 443, "80:443", "8000:8080", "http", "dns", "53"]),
                                    min_size=1, max_size=2))
@@ -297,9 +299,11 @@ def calico_objects(draw, namespaces):
             spec["order"] = order
         if draw(st.booleans()):
             spec["selector"] = draw(calico_selectors())
-        if draw(st.integers(0, 5)) == 0:
+        if draw(st.integers(0, 4)) == 0:
+            k, v = draw(st.sampled_from(KEYS)), draw(st.sampled_from(VALUES))
             spec["serviceAccountSelector"] = draw(st.sampled_from(
-                ["projectcalico.org/name == 'api'", "projectcalico.org/name != 'api'", "all()"]))
+                ["projectcalico.org/name == 'api'", "projectcalico.org/name != 'api'", "all()", f"{k} == '{v}'",
+                 f"has({k})"]))
         types = draw(st.sampled_from([None, None, ["Ingress"], ["Egress"], ["Ingress", "Egress"]]))
         if types:
             spec["types"] = types
@@ -415,6 +419,15 @@ def clusters(draw, admin=False, calico=False, cilium=False):
         objs.append(netpol(draw(st.sampled_from(namespaces)), f"np{j}", spec))
     if calico:
         objs += draw(calico_objects(namespaces))
+        if draw(st.integers(0, 2)):
+            # The pods' ServiceAccounts, with labels: all of them, or all but one (whose
+            # labels are then unknown, so policies selecting by them go unevaluated).
+            used = sorted({(o["metadata"]["namespace"], o["spec"].get("serviceAccountName") or "default")
+                           for o in objs if o["kind"] == "Pod"})
+            if draw(st.integers(0, 3)) == 0:
+                used = used[1:]
+            objs += [{"apiVersion": "v1", "kind": "ServiceAccount",
+                      "metadata": {"namespace": n, "name": a, "labels": draw(labels)}} for n, a in used]
     if cilium:
         objs += draw(cilium_objects(namespaces))
     if admin:
@@ -540,3 +553,53 @@ def test_engine_with_calico_tiers_agrees_with_reference(case):
 def test_engine_with_cilium_agrees_with_reference(case):
     """Cilium's rules with the NetworkPolicies in one repository, inside the admin tiers."""
     _agree_with_reference(case, (1, *PORTS, 444))
+
+
+@st.composite
+def calico_service_account_clusters(draw):
+    """Pods under a few ServiceAccounts whose labels the snapshot holds, and Calico policies
+    that select by those labels (subject, rules, and ``pcsa.`` endpoint labels)."""
+    namespaces = ["n0", "n1"][: draw(st.integers(1, 2))]
+    objs = [ns(n, **draw(labels)) for n in namespaces]
+    accounts = set()
+    for i in range(draw(st.integers(2, 5))):
+        n = draw(st.sampled_from(namespaces))
+        objs.append(pod(n, f"p{i}", draw(labels), f"10.0.0.{i + 1}"))
+        name = draw(st.sampled_from(["default", "api", "batch"]))
+        if name != "default" or draw(st.booleans()):
+            objs[-1]["spec"]["serviceAccountName"] = name
+        accounts.add((n, name))
+    objs += [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"namespace": n, "name": a, "labels": draw(labels)}}
+             for n, a in sorted(accounts)]
+
+    def account_selector():
+        k, v = draw(st.sampled_from(KEYS)), draw(st.sampled_from(VALUES))
+        return draw(st.sampled_from([f"{k} == '{v}'", f"has({k})", f"!has({k})", f"{k} != '{v}'",
+                                     f"has({k}) && projectcalico.org/name == 'api'"]))
+
+    for j in range(draw(st.integers(1, 3))):
+        spec = {"order": draw(st.sampled_from([10, 20])), "selector": draw(st.sampled_from(
+            ["all()", f"pcsa.{draw(st.sampled_from(KEYS))} == '{draw(st.sampled_from(VALUES))}'",
+             f"has(pcsa.{draw(st.sampled_from(KEYS))})"]))}
+        if draw(st.booleans()):
+            spec["serviceAccountSelector"] = account_selector()
+        for direction in ("ingress", "egress"):
+            rules = []
+            for _ in range(draw(st.integers(0, 2))):
+                side = "source" if direction == "ingress" else "destination"
+                match = {"selector": account_selector()}
+                if draw(st.booleans()):
+                    match["names"] = [draw(st.sampled_from(["default", "api", "batch"]))]
+                rules.append({"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])), side: {"serviceAccounts": match}})
+            if rules:
+                spec[direction] = rules
+        objs.append({"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+                     "metadata": {"name": f"g{j}"}, "spec": spec})
+    return objs, False
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(calico_service_account_clusters())
+def test_calico_service_account_labels_agree_with_reference(case):
+    assert not snapshot(*case[0]).unevaluated_policies  # every account is there: all judged
+    _agree_with_reference(case, (80,))
