@@ -360,6 +360,30 @@ def test_custom_policy_resources_via_discovery(apiserver: Any, kubeconfig: Any) 
     assert not [p for p in paths if "adminnetworkpolicies" in p]  # not served: never probed
 
 
+def test_service_accounts_are_read_for_calico_label_selectors(apiserver: Any, kubeconfig: Any) -> None:
+    accounts = [{"apiVersion": "v1", "kind": "ServiceAccount",
+                 "metadata": {"namespace": n, "name": "default", "labels": {"tier": n}},
+                 "secrets": [{"name": f"default-token-{n}"}], "imagePullSecrets": [{"name": "pull"}]}
+                for n in ("shop", "pay")]
+    by_label = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "sa"},
+                "spec": {"selector": "all()", "serviceAccountSelector": "tier == 'pay'", "types": ["Ingress"]}}
+    srv = apiserver([*small(), *accounts, by_label])
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert snap.coverage["serviceaccounts"] == "ok"
+    assert [(a.key, a.labels) for a in snap.service_accounts] == [("pay/default", {"tier": "pay"}),
+                                                                  ("shop/default", {"tier": "shop"})]
+    assert "default-token" not in snap.to_json().decode() and '"pull"' not in snap.to_json().decode()
+    assert snap.unevaluated_policies == ()
+    reach = k8sviz.reachability(snap)
+    assert "GlobalNetworkPolicy/sa" in reach.selecting_policies("pay/api-1", "ingress")
+    assert "GlobalNetworkPolicy/sa" not in reach.selecting_policies("shop/web-1", "ingress")
+    # Refused: the labels are unknown, so the policy is listed as not evaluated.
+    srv.forbidden.add("serviceaccounts")
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert snap.coverage["serviceaccounts"] == "forbidden" and snap.service_accounts == ()
+    assert [p.ref for p in snap.unevaluated_policies] == ["GlobalNetworkPolicy/sa"]
+
+
 def test_calico_crds_when_v3_is_not_served(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver([*small(), calico_policy("crd.projectcalico.org/v1")])
     snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
