@@ -465,7 +465,7 @@ def parse_calico_policy(obj: Mapping[str, Any], source: str = "") -> CalicoPolic
     ingress = _rules(spec.get("ingress"), "spec.ingress", source, ref)
     egress = _rules(spec.get("egress"), "spec.egress", source, ref)
     types_raw = spec.get("types")
-    if types_raw is None:
+    if types_raw is None or types_raw == []:  # Calico defaults an empty list too
         # Calico's default: Ingress, plus Egress when there are egress rules (Egress alone when
         # there are egress rules and no ingress rules).
         types: tuple[str, ...] = (

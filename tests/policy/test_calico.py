@@ -485,6 +485,16 @@ def test_an_empty_namespaced_rule_selector_still_matches_outside_the_namespace()
     assert reach(scoped).can_reach("web/a", "db/d", 80)
 
 
+def test_empty_types_are_defaulted_like_missing_ones():
+    # Calico's defaulting fills an empty list as it fills a missing one: egress rules only
+    # make an Egress policy, anything else an Ingress one.
+    deny_in = gnp("t", {"selector": "app == 'd'", "types": [], "ingress": [{"action": "Deny"}]})
+    assert not reach(deny_in).can_reach("web/a", "db/d", 80)
+    deny_out = gnp("t", {"selector": "app == 'a'", "types": [], "egress": [{"action": "Deny"}]})
+    r = reach(deny_out)
+    assert not r.can_reach("web/a", "db/d", 80) and r.can_reach("web/b", "web/a", 80)
+
+
 def test_an_empty_policy_selector_selects_every_endpoint():
     pol = cal("NetworkPolicy", "p", {"selector": "", "order": 10, "ingress": [{"action": "Deny"}]}, "db")
     assert not reach(pol).can_reach("web/a", "db/d", 80)
