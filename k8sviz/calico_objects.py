@@ -4,7 +4,7 @@ NetworkPolicy, GlobalNetworkPolicy, Tier, NetworkSet and GlobalNetworkSet are pa
 frozen dataclasses here; ``k8sviz.policy.calico`` translates the policies onto the engine.
 Parsing checks what Calico's validation would reject (actions, protocols, ports, CIDRs,
 selectors) and names the file and the object.  What the engine cannot judge from a snapshot
-(source ports, HTTP matches, services, ICMP types; ServiceAccount labels when the snapshot
+(source ports, HTTP matches, services, IP versions; ServiceAccount labels when the snapshot
 lacks the accounts) is recorded in ``unsupported``: such a policy is not evaluated, and is
 listed as such.
 """
@@ -436,9 +436,13 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         unsupported.append(f"{where}.source ports (the client's ephemeral port is not in a snapshot)")
     if any(p.name for p in dst.not_ports):
         unsupported.append(f"{where}.destination.notPorts with a named port")
-    for k in ("http", "icmp", "notICMP"):
-        if raw.get(k):
-            unsupported.append(f"{where}.{k}")
+    if raw.get("http"):
+        unsupported.append(f"{where}.http")
+    for k in ("icmp", "notICMP"):
+        # Calico accepts ICMP matches only with protocol ICMP or ICMPv6: the rule then
+        # matches no TCP/UDP/SCTP traffic whatever the type, so it is judged as such.
+        if raw.get(k) is not None and protocol not in (1, 58):
+            raise PolicyError(f"{where}.{k} needs protocol ICMP or ICMPv6", source=source, obj=ref)
     ipv = raw.get("ipVersion")
     if ipv not in (None, 4, 6):
         raise PolicyError(f"{where}.ipVersion must be 4 or 6, not {ipv!r}", source=source, obj=ref)

@@ -143,6 +143,15 @@ def test_icmp_rules_leave_tcp_alone():
     r = reach(gnp("g", {"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": "ICMP"},
                                                                 {"action": "Allow"}]}))
     assert r.can_reach("web/a", "db/d", 80)
+    # ICMP type matches need protocol ICMP(v6), so they never touch TCP/UDP/SCTP: judged.
+    typed = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "protocol": "ICMPv6", "notICMP": {"type": 128}},
+        {"action": "Allow", "protocol": "ICMP", "icmp": {"type": 8, "code": 0}}, {"action": "Deny"}]})
+    snap = snapshot(*base(typed))
+    assert snap.unevaluated_policies == ()
+    assert not k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)
+    with pytest.raises(PolicyError, match=r"ingress\[0\]\.icmp needs protocol ICMP or ICMPv6"):
+        snapshot(*base(gnp("g", {"selector": "all()", "ingress": [{"action": "Allow", "icmp": {"type": 8}}]})))
 
 
 def test_a_namespaced_rule_selector_stays_in_its_namespace_but_not_selector_does_not():

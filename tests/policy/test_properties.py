@@ -267,6 +267,8 @@ def calico_rules(draw):
         r["protocol"] = proto
     elif draw(st.integers(0, 4)) == 0:
         r["notProtocol"] = draw(st.sampled_from(["TCP", "UDP"]))
+    if proto == "ICMP" and draw(st.booleans()):
+        r[draw(st.sampled_from(["icmp", "notICMP"]))] = {"type": 8}
     ported = proto in ("TCP", "UDP", "SCTP", 17)
     for side in ("source", "destination"):
         e = draw(calico_entity(ported and side == "destination"))
