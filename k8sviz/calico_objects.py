@@ -448,6 +448,10 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         raise PolicyError(f"{where}.ipVersion must be 4 or 6, not {ipv!r}", source=source, obj=ref)
     if ipv is not None:
         unsupported.append(f"{where}.ipVersion")
+    if protocol is not None and protocol not in _PORTED:
+        # ICMP and other protocols outside the model: whatever else the rule says, it
+        # decides no TCP/UDP/SCTP connection (typically ``ipVersion: 4`` with ICMP).
+        unsupported.clear()
     return CalicoRule(_ACTIONS[action], protocol, not_protocol, src, dst, tuple(unsupported))
 
 

@@ -145,11 +145,15 @@ def test_icmp_rules_leave_tcp_alone():
     assert r.can_reach("web/a", "db/d", 80)
     # ICMP type matches need protocol ICMP(v6), so they never touch TCP/UDP/SCTP: judged.
     typed = gnp("g", {"selector": "app == 'd'", "ingress": [
-        {"action": "Deny", "protocol": "ICMPv6", "notICMP": {"type": 128}},
+        {"action": "Deny", "protocol": "ICMPv6", "ipVersion": 6, "notICMP": {"type": 128}},
         {"action": "Allow", "protocol": "ICMP", "icmp": {"type": 8, "code": 0}}, {"action": "Deny"}]})
     snap = snapshot(*base(typed))
     assert snap.unevaluated_policies == ()
     assert not k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)
+    # ipVersion on a rule that can match TCP/UDP/SCTP is not judged (pods are not per family).
+    v4 = gnp("g", {"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": "TCP", "ipVersion": 4}]})
+    (pol,) = snapshot(*base(v4)).unevaluated_policies
+    assert pol.unsupported == ("spec.ingress[0].ipVersion",)
     with pytest.raises(PolicyError, match=r"ingress\[0\]\.icmp needs protocol ICMP or ICMPv6"):
         snapshot(*base(gnp("g", {"selector": "all()", "ingress": [{"action": "Allow", "icmp": {"type": 8}}]})))
 
