@@ -4,8 +4,8 @@ NetworkPolicy, GlobalNetworkPolicy, Tier, NetworkSet and GlobalNetworkSet are pa
 frozen dataclasses here; ``k8sviz.policy.calico`` translates the policies onto the engine.
 Parsing checks what Calico's validation would reject (actions, protocols, ports, CIDRs,
 selectors) and names the file and the object.  What the engine cannot judge from a snapshot
-(source ports, HTTP matches, services, IP versions; ServiceAccount labels when the snapshot
-lacks the accounts) is recorded in ``unsupported``: such a policy is not evaluated, and is
+(source ports, HTTP matches, IP versions; ServiceAccount labels or Services' endpoints
+when the snapshot lacks them) is recorded in ``unsupported``: such a policy is not evaluated, and is
 listed as such.
 """
 
@@ -72,6 +72,9 @@ class EntityRule:
     #: snapshot knows ``projectcalico.org/name``, the name, only).
     sa_names: tuple[str, ...] | None = None
     sa_selector: Selector | None = None
+    #: ``services``: ``(namespace, name)`` of a Service (namespace None: the policy's own),
+    #: matched by the addresses (and, as a destination, ports) of its EndpointSlices.
+    service: tuple[str | None, str] | None = None
 
     @property
     def has_positive(self) -> bool:
@@ -94,6 +97,8 @@ class EntityRule:
             parts.append("service accounts " + ", ".join(self.sa_names))
         if self.sa_selector is not None:
             parts.append(f"service accounts [{self.sa_selector}]")
+        if self.service is not None:
+            parts.append(f"service {'/'.join(x for x in self.service if x)}")
         if self.nets:
             parts.append("nets " + ", ".join(str(n) for n in self.nets))
         if self.not_nets:
@@ -147,6 +152,8 @@ class CalicoPolicy(NamedPolicy):
     #: Whether the snapshot holds every pod's ServiceAccount (with its labels), which
     #: ServiceAccount selectors on labels other than the name need; set by the snapshot.
     sa_labels_read: bool = False
+    #: Whether the snapshot holds the EndpointSlices of the Services its rules name.
+    services_read: bool = False
 
     @property
     def label_kind(self) -> str:
@@ -162,9 +169,23 @@ class CalicoPolicy(NamedPolicy):
             out.append(f"spec.tier {self.tier!r} (Calico keeps it for AdminNetworkPolicy objects)")
         if not self.sa_labels_read:
             out.extend(f"{where} on ServiceAccount labels ({SA_LABELS_MISSING})" for where in self.sa_label_selectors)
+        if not self.services_read:
+            out.extend(f"{where} ({SERVICES_MISSING})" for where, _, _ in self.service_refs)
         for rules in (self.ingress, self.egress):
             for r in rules:
                 out.extend(r.unsupported)
+        return tuple(out)
+
+    @property
+    def service_refs(self) -> tuple[tuple[str, str, str], ...]:
+        """``(where, namespace, name)`` of each Service a rule names."""
+        out = []
+        for direction, rules in (("ingress", self.ingress), ("egress", self.egress)):
+            for i, r in enumerate(rules):
+                for side, e in (("source", r.source), ("destination", r.destination)):
+                    if e.service is not None:
+                        out.append((f"spec.{direction}[{i}].{side}.services",
+                                    e.service[0] or self.namespace or "", e.service[1]))
         return tuple(out)
 
     @property
@@ -180,6 +201,12 @@ class CalicoPolicy(NamedPolicy):
                         out.append(f"spec.{direction}[{i}].{side}.serviceAccounts.selector")
         return tuple(out)
 
+
+#: Why a ``services`` match is not judged: the snapshot lacks the EndpointSlices.
+SERVICES_MISSING = (
+    "the snapshot does not hold the Service's EndpointSlices: read endpointslices too, "
+    "e.g. kubectl get endpointslices -A -o yaml"
+)
 
 #: Why a ServiceAccount label selector is not judged: the snapshot lacks the accounts.
 SA_LABELS_MISSING = (
@@ -384,8 +411,24 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
     for k in raw:
         if k not in known:
             raise PolicyError(f"{where}: unknown field {k!r}", source=source, obj=ref)
-    if raw.get("services"):
-        unsupported.append(f"{where}.services")
+    service = None
+    svc = raw.get("services")
+    if svc is not None:
+        if not isinstance(svc, dict) or not isinstance(svc.get("name"), str) or not svc["name"]:
+            raise PolicyError(f"{where}.services needs a service name", source=source, obj=ref)
+        ns = svc.get("namespace")
+        if ns is not None and not isinstance(ns, str):
+            raise PolicyError(f"{where}.services.namespace must be a name", source=source, obj=ref)
+        service = (ns or None, svc["name"])
+        # Calico's validation: the Service's endpoints give the addresses (and, for a
+        # destination, the ports); nothing else may select the peer.
+        clash = [k for k in ("selector", "notSelector", "namespaceSelector", "serviceAccounts", "nets", "notNets")
+                 if raw.get(k)]
+        if clash:
+            raise PolicyError(f"{where}: services cannot be combined with {clash[0]}", source=source, obj=ref)
+        if where.endswith(".destination") and (raw.get("ports") or raw.get("notPorts")):
+            raise PolicyError(f"{where}: services take their ports from the Service's endpoints, not ports",
+                              source=source, obj=ref)
     sa_names: tuple[str, ...] | None = None
     sa_selector: Selector | None = None
     sas = raw.get("serviceAccounts")
@@ -413,6 +456,7 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
         not_ports=_ports(raw.get("notPorts"), f"{where}.notPorts", source, ref),
         sa_names=sa_names,
         sa_selector=sa_selector,
+        service=service,
     )
 
 
@@ -483,6 +527,15 @@ def parse_calico_policy(obj: Mapping[str, Any], source: str = "") -> CalicoPolic
         if not isinstance(types_raw, list) or any(t not in ("Ingress", "Egress") for t in types_raw):
             raise PolicyError(f"spec.types must list Ingress and/or Egress, not {types_raw!r}", source=source, obj=ref)
         types = tuple(t for t in ("Ingress", "Egress") if t in types_raw)
+    for direction, rules, side in (("ingress", ingress, "destination"), ("egress", egress, "source")):
+        for i, r in enumerate(rules):
+            if getattr(r, side).service is not None:
+                raise PolicyError(f"spec.{direction}[{i}].{side}.services is not allowed (services are "
+                                  "an egress destination or an ingress source)", source=source, obj=ref)
+            other = r.source if direction == "ingress" else r.destination
+            if kind == "GlobalNetworkPolicy" and other.service is not None and other.service[0] is None:
+                raise PolicyError(f"spec.{direction}[{i}].{'source' if direction == 'ingress' else 'destination'}"
+                                  ".services must name a namespace in a GlobalNetworkPolicy", source=source, obj=ref)
     selector = _selector(spec.get("selector"), "spec.selector", source, ref)
     return CalicoPolicy(
         kind=kind,

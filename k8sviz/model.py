@@ -27,6 +27,7 @@ __all__ = [
     "PROTOCOLS",
     "Container",
     "ContainerPort",
+    "EndpointSlice",
     "IPBlock",
     "Ingress",
     "LabelSelector",
@@ -384,6 +385,18 @@ class Namespace:
 
 
 @dataclass(frozen=True, slots=True)
+class EndpointSlice:
+    """The addresses and ports an EndpointSlice gives its Service (Calico's ``services``
+    rules match them).  ``ports`` holds ``(protocol, port)``; port None: every port."""
+
+    namespace: str
+    name: str
+    service: str
+    addresses: tuple[str, ...]
+    ports: tuple[tuple[str, int | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceAccount:
     """A ServiceAccount's name and labels: all a policy can select it by (Calico's
     ServiceAccount selectors).  Its secrets and image pull secrets are never kept."""
@@ -579,6 +592,27 @@ def parse_namespace(obj: Mapping[str, Any]) -> Namespace:
     # The API server always sets this label; dumps of old clusters or manifests may lack it.
     labels[NAMESPACE_NAME_LABEL] = name
     return Namespace(name, labels)
+
+
+def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
+    """An EndpointSlice of IP addresses; None for one of FQDNs (no addresses to match)."""
+    m = _meta(obj)
+    if obj.get("addressType", "IPv4") not in ("IPv4", "IPv6"):
+        return None
+    service = _labels(m.get("labels")).get("kubernetes.io/service-name", "")
+    addresses = tuple(
+        _ip(a, "endpoints[].addresses[]") for e in obj.get("endpoints") or () for a in e.get("addresses") or ()
+    )
+    ports = []
+    for p in obj.get("ports") or ():
+        proto = p.get("protocol") or "TCP"
+        if proto not in PROTOCOLS:
+            raise ValueError(f"ports[].protocol {proto!r} is invalid")
+        port = p.get("port")
+        if port is not None and (type(port) is not int or not 1 <= port <= 65535):
+            raise ValueError(f"ports[].port {port!r} is not a port number")
+        ports.append((proto, port))
+    return EndpointSlice(m.get("namespace") or "default", m["name"], service, addresses, tuple(ports))
 
 
 def parse_service_account(obj: Mapping[str, Any]) -> ServiceAccount:

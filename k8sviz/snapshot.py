@@ -32,6 +32,7 @@ from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
     AdminPolicy,
     ContainerCache,
+    EndpointSlice,
     LoadWarning,
     Namespace,
     NetworkPolicy,
@@ -54,6 +55,7 @@ from .model import (
     parse_pod,
     parse_service,
     parse_service_account,
+    parse_endpoint_slice,
     pod_spec_parts,
     NAMESPACE_NAME_LABEL,
 )
@@ -600,6 +602,8 @@ class Snapshot:
     other_policies: tuple[RawPolicy, ...] = ()
     #: ServiceAccounts, by namespace and name: their labels, for Calico's selectors on them.
     service_accounts: tuple[ServiceAccount, ...] = ()
+    #: EndpointSlices of IP addresses: what Calico's ``services`` rules match.
+    endpoint_slices: tuple[EndpointSlice, ...] = ()
     #: Admin-tier policies (AdminNetworkPolicy, ClusterNetworkPolicy tier Admin) by priority,
     #: then the baseline tier's (BaselineAdminNetworkPolicy, ClusterNetworkPolicy tier Baseline).
     admin_policies: tuple[AdminPolicy, ...] = ()
@@ -757,6 +761,14 @@ class Snapshot:
             workloads.append(Workload(kind, ns, name, {}, labels))
 
         services = tuple(guarded(parse_service, o, w) for o, w in by_plural.get("services", ()))
+        slices = []
+        for obj, where in by_plural.get("endpointslices", ()):
+            es = guarded(parse_endpoint_slice, obj, where)
+            if es is None:
+                warn(LoadWarning("endpointslice-fqdn", "an EndpointSlice of FQDNs has no address a policy "
+                                 "can match; not used", where, _ref(obj)))
+            else:
+                slices.append(es)
         accounts = []
         for obj, where in by_plural.get("serviceaccounts", ()):
             accounts.append(guarded(parse_service_account, obj, where))
@@ -814,6 +826,7 @@ class Snapshot:
             network_policies=policies,
             other_policies=tuple(raw_policies),
             service_accounts=tuple(sorted(accounts, key=lambda a: (a.namespace, a.name))),
+            endpoint_slices=tuple(sorted(slices, key=lambda e: (e.namespace, e.name))),
             admin_policies=tuple(sorted(admin, key=lambda a: (a.baseline, a.priority or 0, a.kind, a.name))),
             calico_policies=tuple(sorted(calico, key=lambda c: (c.kind, c.namespace or "", c.name))),
             calico_tiers=tuple(sorted(tiers, key=lambda t: t.name)),
@@ -825,13 +838,23 @@ class Snapshot:
     def _mark_service_account_labels(self) -> None:
         """Tell the Calico policies that select ServiceAccounts by label whether those labels
         are known: the accounts were read and every pod's is among them (a pod cannot run
-        under an account that does not exist, so a missing one means a partial input)."""
-        if not any(p.sa_label_selectors for p in self.calico_policies):
-            return
-        known = self.coverage.get("serviceaccounts") == "ok" and not self.pods_without_service_account
-        self.calico_policies = tuple(
-            replace(p, sa_labels_read=known) if p.sa_label_selectors else p for p in self.calico_policies
-        )
+        under an account that does not exist, so a missing one means a partial input); and
+        those that name Services whether their EndpointSlices were read."""
+        if any(p.sa_label_selectors for p in self.calico_policies):
+            known = self.coverage.get("serviceaccounts") == "ok" and not self.pods_without_service_account
+            self.calico_policies = tuple(
+                replace(p, sa_labels_read=known) if p.sa_label_selectors else p for p in self.calico_policies
+            )
+        if any(p.service_refs for p in self.calico_policies):
+            # A Service with no slice in a full read has no endpoints; outside a namespace
+            # scope its slices were never listed.
+            scope = self.namespace_scope
+            read = self.coverage.get("endpointslices") == "ok"
+            self.calico_policies = tuple(
+                replace(p, services_read=read and all(scope is None or ns in scope for _, ns, _ in p.service_refs))
+                if p.service_refs else p
+                for p in self.calico_policies
+            )
 
     @property
     def pods_without_service_account(self) -> tuple[str, ...]:

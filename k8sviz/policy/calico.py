@@ -21,7 +21,8 @@ Selectors see a pod's labels plus ``projectcalico.org/namespace``, ``projectcali
 labels plus ``projectcalico.org/name``.  Rule selectors also match the addresses of
 NetworkSets (in the namespace that the rule's scope covers) and GlobalNetworkSets (from
 global policies, or through ``namespaceSelector: global()``).  ``nets`` match any address,
-pods included.
+pods included.  ``services`` match the addresses of a Service's EndpointSlices, and as an
+egress destination only with a port of the same slice (one core rule per slice).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from ..calico_objects import (
     namespace_view,
     sa_view,
 )
-from ..model import IPBlock, LoadWarning, Namespace, Pod
+from ..model import EndpointSlice, IPBlock, LoadWarning, Namespace, Pod
 from .admin import ADMIN_TIER, BASELINE_TIER
 from .calico_selector import Selector, parse_selector
 from .endpoints import Endpoints
@@ -57,6 +58,7 @@ __all__ = [
     "calico_named_ports",
     "calico_port_cuts",
     "plan_calico",
+    "slices_by_service",
     "translate_calico",
 ]
 
@@ -143,10 +145,31 @@ def _rules(policies: Iterable[CalicoPolicy]) -> Iterable[CalicoRule]:
         yield from p.egress
 
 
-def calico_blocks(policies: Sequence[CalicoPolicy], sets: Sequence[NetworkSet]) -> list[IPBlock]:
+def calico_blocks(policies: Sequence[CalicoPolicy], sets: Sequence[NetworkSet],
+                  slices: Mapping[tuple[str, str], Sequence[EndpointSlice]] | None = None) -> list[IPBlock]:
     out = [n for r in _rules(policies) for e in (r.source, r.destination) for n in (*e.nets, *e.not_nets)]
     out += [n for s in sets for n in s.nets]
+    for p in policies:
+        for _, ns, name in p.service_refs:
+            out += [b for es in (slices or {}).get((ns, name), ()) for b in _host_blocks(es.addresses)]
     return out
+
+
+def _host_blocks(addresses: Iterable[str]) -> list[IPBlock]:
+    return [IPBlock(f"{a}/{128 if ':' in a else 32}") for a in addresses]
+
+
+def slices_by_service(slices: Iterable[EndpointSlice]) -> dict[tuple[str, str], list[EndpointSlice]]:
+    """``(namespace, service)`` -> its EndpointSlices."""
+    out: dict[tuple[str, str], list[EndpointSlice]] = {}
+    for es in slices:
+        out.setdefault((es.namespace, es.service), []).append(es)
+    return out
+
+
+def _service_of(p: CalicoPolicy, e: EntityRule) -> tuple[str, str]:
+    assert e.service is not None
+    return e.service[0] or p.namespace or "", e.service[1]
 
 
 def _protocols(rule: CalicoRule) -> list[str]:
@@ -170,13 +193,20 @@ def calico_named_ports(policies: Sequence[CalicoPolicy]) -> set[tuple[str, str]]
     }
 
 
-def calico_port_cuts(policies: Sequence[CalicoPolicy], pods: Iterable[Pod]) -> dict[str, set[int]]:
+def calico_port_cuts(policies: Sequence[CalicoPolicy], pods: Iterable[Pod],
+                     slices: Mapping[tuple[str, str], Sequence[EndpointSlice]] | None = None) -> dict[str, set[int]]:
     cuts: dict[str, set[int]] = {}
     for r in _rules(policies):
         for pr in (*r.destination.ports, *r.destination.not_ports):
             if not pr.name:
                 for proto in _protocols(r):
                     cuts.setdefault(proto, set()).update((max(pr.lo, 1), min(pr.hi, MAX_PORT) + 1))
+    for p in policies:
+        for _, ns, name in p.service_refs:
+            for es in (slices or {}).get((ns, name), ()):
+                for proto, port in es.ports:
+                    if port is not None:
+                        cuts.setdefault(proto, set()).update((port, port + 1))
     return named_port_cuts(cuts, pods, calico_named_ports(policies))
 
 
@@ -202,8 +232,10 @@ class _Matcher:
     """
 
     def __init__(self, ends: Endpoints, pods: Sequence[Pod], namespaces: Sequence[Namespace],
-                 sets: Sequence[NetworkSet], sa_labels: Mapping[tuple[str, str], Mapping[str, str]]):
+                 sets: Sequence[NetworkSet], sa_labels: Mapping[tuple[str, str], Mapping[str, str]],
+                 slices: Mapping[tuple[str, str], Sequence[EndpointSlice]]):
         self.ends = ends
+        self.slices = slices
         self.n = ends.n
         self.pods = pods
         ns_labels = {n.name: dict(n.labels) for n in namespaces}
@@ -341,6 +373,10 @@ class _Matcher:
             both(self.nets(e.nets))
         if e.not_nets:
             both(~self.nets(e.not_nets))
+        if e.service is not None:
+            # The Service's endpoint addresses (an ingress source; an egress destination is
+            # narrowed further per EndpointSlice, with its ports, by the caller).
+            both(self.nets(_host_blocks(a for es in self.slices.get(_service_of(p, e), ()) for a in es.addresses)))
         return m
 
 
@@ -367,6 +403,14 @@ def _ports(rule: CalicoRule, space: PortSpace) -> PortSel | None:
     return PortSel(bits, tuple(sorted(named)))
 
 
+def _slice_bits(es: EndpointSlice, space: PortSpace) -> int:
+    """The ports an EndpointSlice serves (a port left out: every port of its protocol)."""
+    bits = 0
+    for proto, port in es.ports:
+        bits |= space.proto_bits(proto) if port is None else space.range_bits(proto, port, port)
+    return bits
+
+
 def _to_set(mask: np.ndarray) -> EndpointSet:
     return EndpointSet(ents=np.flatnonzero(mask).astype(np.int64))
 
@@ -381,13 +425,15 @@ def translate_calico(
     k8s_rules: list[CoreRule],
     k8s_names: dict[str, str],
     sa_labels: Mapping[tuple[str, str], Mapping[str, str]],
+    slices: Mapping[tuple[str, str], Sequence[EndpointSlice]],
 ) -> list[CoreRule]:
     """Core rules of the Calico tiers; re-ranks ``k8s_rules`` (in place) among the default tier's.
 
     ``k8s_names`` maps a NetworkPolicy's ``ns/name`` to its name; ``sa_labels`` the
-    ServiceAccounts' ``(namespace, name)`` to their labels.
+    ServiceAccounts' ``(namespace, name)`` to their labels, ``slices`` the Services' to their
+    EndpointSlices.
     """
-    match = _Matcher(ends, pods, namespaces, sets, sa_labels)
+    match = _Matcher(ends, pods, namespaces, sets, sa_labels, slices)
     everything = EndpointSet(everything=True)
     out: list[CoreRule] = []
     # Rank of every policy of the default tier, Kubernetes NetworkPolicies included.
@@ -429,10 +475,22 @@ def translate_calico(
                 own_m = match.entity(p, own)
                 subj = subject if own_m is None else subject & own_m
                 peer_m = match.entity(p, other)
+                origin = RuleOrigin(p.ref, direction, i, rule.text())  # type: ignore[arg-type]
+                if direction == "egress" and rule.destination.service is not None:
+                    # Each (address, protocol, port) of the Service's EndpointSlices, as
+                    # Calico's "hash:ip,port" IP set: one rule per slice, same place and action.
+                    assert peer_m is not None
+                    for es in slices.get(_service_of(p, rule.destination), ()):
+                        sliced = PortSel(ports.bits & _slice_bits(es, space), ())
+                        if sliced.bits:
+                            out.append(CoreRule(
+                                tier, base + i, rule.action, direction, _to_set(subj),  # type: ignore[arg-type]
+                                _to_set(peer_m & match.nets(_host_blocks(es.addresses))), sliced, origin,
+                            ))
+                    continue
                 out.append(CoreRule(
                     tier, base + i, rule.action, direction,  # type: ignore[arg-type]
-                    _to_set(subj), everything if peer_m is None else _to_set(peer_m), ports,
-                    RuleOrigin(p.ref, direction, i, rule.text()),  # type: ignore[arg-type]
+                    _to_set(subj), everything if peer_m is None else _to_set(peer_m), ports, origin,
                 ))
     for (tier_name, direction), subj in sorted(closing.items()):
         action = plan.tiers[tier_name].default_action if tier_name in plan.tiers else "deny"

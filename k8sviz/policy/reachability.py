@@ -36,7 +36,9 @@ from ..model import PROTOCOLS, LoadWarning, RawPolicy, live_pod_by_ip
 from .endpoints import Endpoints
 from .engine import CoreRule, Engine
 from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, admin_port_cuts, translate_admin
-from .calico import calico_blocks, calico_named_ports, calico_port_cuts, plan_calico, translate_calico
+from .calico import (
+    calico_blocks, calico_named_ports, calico_port_cuts, plan_calico, slices_by_service, translate_calico,
+)
 from .cilium import cilium_blocks, cilium_named_ports, cilium_port_cuts, translate_cilium
 from .k8s import K8S_TIER, ipblocks_of, named_ports_used, port_cuts, translate
 from .ports import MAX_PORT, PortSpace
@@ -226,16 +228,17 @@ class Reachability:
         self._blocks = ipblocks_of(policies)
         self.calico = plan_calico(snapshot.calico_policies, snapshot.calico_tiers)
         calico = self.calico.policies
+        slices = slices_by_service(snapshot.endpoint_slices) if any(p.service_refs for p in calico) else {}
         cilium = tuple(p for p in snapshot.cilium_policies if not p.unsupported)
         self._ends = Endpoints(
             snapshot.pods,
             snapshot.namespaces,
             [b for *_, b in self._blocks] + admin_blocks(admin, snapshot.nodes)
-            + calico_blocks(calico, snapshot.network_sets) + cilium_blocks(cilium, snapshot.nodes),
+            + calico_blocks(calico, snapshot.network_sets, slices) + cilium_blocks(cilium, snapshot.nodes),
             ipblocks_match_pods=ipblocks_match_pods,
         )
         cuts = port_cuts(policies, snapshot.pods)
-        for extra in (admin_port_cuts(admin, snapshot.pods), calico_port_cuts(calico, snapshot.pods),
+        for extra in (admin_port_cuts(admin, snapshot.pods), calico_port_cuts(calico, snapshot.pods, slices),
                       cilium_port_cuts(cilium, snapshot.pods)):
             for proto, c in extra.items():
                 cuts.setdefault(proto, set()).update(c)
@@ -260,7 +263,7 @@ class Reachability:
         if snapshot.calico_policies or snapshot.calico_tiers:
             rules += translate_calico(
                 self.calico, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.network_sets,
-                k8s_rules, {p.key: p.name for p in policies}, snapshot.service_account_labels(),
+                k8s_rules, {p.key: p.name for p in policies}, snapshot.service_account_labels(), slices,
             )
         self._tier_names: dict[float, str] = {ADMIN_TIER: "admin", K8S_TIER: "NetworkPolicy", BASELINE_TIER: "baseline"}
         for tier_name, value in self.calico.tier_value.items():

@@ -330,6 +330,25 @@ def _entity_ok(snap, pol, e, ep):
     return not (e.not_nets and _in_nets(e.not_nets, ep))
 
 
+def _service_slices(snap, pol, e):
+    ns = e.service[0] or pol.namespace
+    return [s for s in snap.endpoint_slices if s.namespace == ns and s.service == e.service[1]]
+
+
+def _service_ok(snap, pol, rule, src, dst, proto, port):
+    """A rule's ``services``: an ingress source by the endpoints' addresses; an egress
+    destination by an address together with a port that the same EndpointSlice gives."""
+    if rule.source.service is not None:
+        if not any(a in s.addresses for s in _service_slices(snap, pol, rule.source) for a in _address(src) if a):
+            return False
+    if rule.destination.service is not None:
+        return any(
+            a in s.addresses and any(pr == proto and p in (None, port) for pr, p in s.ports)
+            for s in _service_slices(snap, pol, rule.destination) for a in _address(dst) if a
+        )
+    return True
+
+
 def _calico_port_ok(e, dst, proto, port):
     def hit(pr):
         if pr.name:
@@ -352,6 +371,7 @@ def calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
         _entity_ok(snap, pol, rule.source, src)
         and _entity_ok(snap, pol, rule.destination, dst)
         and _calico_port_ok(rule.destination, dst, proto, port)
+        and _service_ok(snap, pol, rule, src, dst, proto, port)
     )
 
 

@@ -511,3 +511,80 @@ def test_empty_types_are_defaulted_like_missing_ones():
 def test_an_empty_policy_selector_selects_every_endpoint():
     pol = cal("NetworkPolicy", "p", {"selector": "", "order": 10, "ingress": [{"action": "Deny"}]}, "db")
     assert not reach(pol).can_reach("web/a", "db/d", 80)
+
+
+def eps(namespace: str, name: str, service: str, addresses: list[str], ports: list[tuple[str, int | None]],
+        address_type: str = "IPv4") -> dict[str, Any]:
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": address_type,
+            "metadata": {"namespace": namespace, "name": name, "labels": {"kubernetes.io/service-name": service}},
+            "endpoints": [{"addresses": [a]} for a in addresses],
+            "ports": [{"protocol": pr, **({"port": p} if p is not None else {})} for pr, p in ports]}
+
+
+SLICES = [
+    eps("db", "db-svc-1", "db-svc", ["10.0.0.9"], [("TCP", 9090)]),
+    eps("db", "db-svc-2", "db-svc", ["10.0.0.2"], [("TCP", 7000), ("UDP", 53)]),  # another slice, other ports
+    eps("default", "kubernetes", "kubernetes", ["172.18.0.2"], [("TCP", 6443)]),
+    eps("web", "front-1", "front", ["10.0.0.1"], [("TCP", 8080)]),
+]
+
+
+def test_egress_to_a_service_matches_its_endpoints_on_their_ports():
+    only = gnp("svc", {"selector": "app == 'a'", "egress": [
+        {"action": "Allow", "destination": {"services": {"name": "db-svc", "namespace": "db"}}},
+        {"action": "Allow", "protocol": "TCP", "destination": {"services": {"name": "kubernetes", "namespace": "default"}}},
+        {"action": "Deny"}]})
+    snap = snapshot(*base(only, *SLICES))
+    assert snap.unevaluated_policies == () and len(snap.endpoint_slices) == 4
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/a", "db/d", 9090) and not r.can_reach("web/a", "db/d", 80)
+    # Per slice: 10.0.0.2 serves 7000/TCP and 53/UDP, not 9090.
+    assert r.can_reach("web/a", "web/b", 7000) and r.can_reach("web/a", "web/b", 53, "UDP")
+    assert not r.can_reach("web/a", "web/b", 9090) and not r.can_reach("web/a", "web/b", 53)
+    assert r.can_reach("web/a", "172.18.0.2", 6443) and not r.can_reach("web/a", "172.18.0.2", 443)
+    assert not r.can_reach("web/a", "172.18.0.3", 6443)
+    v = r.explain("web/a", "172.18.0.2", 6443)
+    assert "GlobalNetworkPolicy/svc egress[1]" in str(v) and "service default/kubernetes" in str(v)
+
+
+def test_ingress_from_a_service_matches_its_endpoint_addresses():
+    pol = cal("NetworkPolicy", "from-front", {"selector": "app == 'd'", "order": 10, "ingress": [
+        {"action": "Allow", "source": {"services": {"name": "front", "namespace": "web"}}}, {"action": "Deny"}]}, "db")
+    r = k8sviz.reachability(snapshot(*base(pol, *SLICES)))
+    assert r.can_reach("web/a", "db/d", 80) and r.can_reach("web/a", "db/d", 5432)  # any port: addresses only
+    assert not r.can_reach("web/b", "db/d", 80)
+    # A namespaced policy's service defaults to its own namespace: db has no "front".
+    own = cal("NetworkPolicy", "own", {"selector": "app == 'd'", "order": 10, "ingress": [
+        {"action": "Allow", "source": {"services": {"name": "front"}}}, {"action": "Deny"}]}, "db")
+    assert not k8sviz.reachability(snapshot(*base(own, *SLICES))).can_reach("web/a", "db/d", 80)
+
+
+def test_services_need_the_endpoint_slices():
+    pol = gnp("svc", {"selector": "app == 'a'", "egress": [
+        {"action": "Allow", "destination": {"services": {"name": "db-svc", "namespace": "db"}}}, {"action": "Deny"}]})
+    (p,) = snapshot(*base(pol)).unevaluated_policies
+    assert p.unsupported[0].startswith("spec.egress[0].destination.services (")
+    assert "kubectl get endpointslices" in p.unsupported[0]
+    # Read, and the Service has no slice: it has no endpoints, so the rule matches nothing.
+    r = k8sviz.reachability(snapshot(*base(pol, SLICES[2])))
+    assert not r.can_reach("web/a", "db/d", 9090)
+    # A slice of FQDNs has no address to match: skipped with a warning.
+    snap = snapshot(*base(eps("db", "f", "db-svc", ["db.example.com"], [("TCP", 1)], "FQDN")))
+    assert snap.endpoint_slices == () and "endpointslice-fqdn" in {w.code for w in snap.warnings}
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ({"action": "Allow", "destination": {"services": {"name": "x", "namespace": "db"}, "selector": "all()"}},
+     "services cannot be combined with selector"),
+    ({"action": "Allow", "destination": {"services": {"name": "x", "namespace": "db"}, "nets": ["1.0.0.0/8"]}},
+     "services cannot be combined with nets"),
+    ({"action": "Allow", "protocol": "TCP", "destination": {"services": {"name": "x", "namespace": "db"}, "ports": [80]}},
+     "take their ports from the Service's endpoints"),
+    ({"action": "Allow", "source": {"services": {"name": "x", "namespace": "db"}}},
+     r"egress\[0\]\.source\.services is not allowed"),
+    ({"action": "Allow", "destination": {"services": {"name": "x"}}}, "must name a namespace in a GlobalNetworkPolicy"),
+    ({"action": "Allow", "destination": {"services": {"namespace": "db"}}}, "needs a service name"),
+])
+def test_services_are_validated_as_calico_does(rule, message):
+    with pytest.raises(PolicyError, match=message):
+        snapshot(*base(gnp("g", {"selector": "all()", "egress": [rule]})))

@@ -260,8 +260,17 @@ def calico_entity(draw, with_ports):
 
 
 @st.composite
-def calico_rules(draw):
+def calico_rules(draw, direction="ingress"):
     r = {"action": draw(st.sampled_from(["Allow", "Allow", "Deny", "Pass", "Log"]))}
+    if draw(st.integers(0, 6)) == 0:
+        # A Service's endpoints: an ingress source, or an egress destination (ports from
+        # its EndpointSlices); nothing else may select that side.
+        side = "source" if direction == "ingress" else "destination"
+        r[side] = {"services": {"name": draw(st.sampled_from(["svc0", "svc1", "none"])),
+                                "namespace": draw(st.sampled_from(["n0", "n1"]))}}
+        if draw(st.booleans()):
+            r["protocol"] = draw(st.sampled_from(["TCP", "UDP"]))
+        return r
     proto = draw(st.sampled_from([None, None, "TCP", "UDP", "SCTP", "ICMP", 17]))
     if proto is not None:
         r["protocol"] = proto
@@ -311,7 +320,7 @@ def calico_objects(draw, namespaces):
             spec["types"] = types
         for direction in ("ingress", "egress"):
             if draw(st.booleans()):
-                spec[direction] = draw(st.lists(calico_rules(), max_size=3))
+                spec[direction] = draw(st.lists(calico_rules(direction), max_size=3))
         objs.append({"apiVersion": draw(st.sampled_from(["projectcalico.org/v3", "crd.projectcalico.org/v1"])),
                      "kind": kind, "metadata": meta, "spec": spec})
     for j in range(draw(st.integers(0, 2))):
@@ -421,6 +430,18 @@ def clusters(draw, admin=False, calico=False, cilium=False):
         objs.append(netpol(draw(st.sampled_from(namespaces)), f"np{j}", spec))
     if calico:
         objs += draw(calico_objects(namespaces))
+        pod_ips = [o["status"]["podIP"] for o in objs if o["kind"] == "Pod" and o["status"].get("podIP")]
+        for k in range(draw(st.integers(0, 3))):
+            svc = draw(st.sampled_from(["svc0", "svc1"]))
+            objs.append({
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                "metadata": {"namespace": draw(st.sampled_from(["n0", "n1"])), "name": f"{svc}-{k}",
+                             "labels": {"kubernetes.io/service-name": svc}},
+                "endpoints": [{"addresses": [a]} for a in draw(st.lists(
+                    st.sampled_from([*pod_ips, "192.168.1.1", "8.8.8.8"]), min_size=1, max_size=2, unique=True))],
+                "ports": [{"protocol": draw(st.sampled_from(["TCP", "UDP"])), **({"port": p} if p else {})}
+                          for p in draw(st.lists(st.sampled_from([None, 53, 80, 443]), max_size=2, unique=True))],
+            })
         if draw(st.integers(0, 2)):
             # The pods' ServiceAccounts, with labels: all of them, or all but one (whose
             # labels are then unknown, so policies selecting by them go unevaluated).
@@ -605,3 +626,46 @@ def calico_service_account_clusters(draw):
 def test_calico_service_account_labels_agree_with_reference(case):
     assert not snapshot(*case[0]).unevaluated_policies  # every account is there: all judged
     _agree_with_reference(case, (80,))
+
+
+@st.composite
+def calico_service_clusters(draw):
+    """Pods, EndpointSlices of two Services (pod and outside addresses, several ports), and
+    Calico policies whose rules match those Services, in and out."""
+    objs = [ns("n0", **draw(labels)), ns("n1", **draw(labels))]
+    ips = []
+    for i in range(draw(st.integers(2, 4))):
+        objs.append(pod(draw(st.sampled_from(["n0", "n1"])), f"p{i}", draw(labels), f"10.0.0.{i + 1}"))
+        ips.append(f"10.0.0.{i + 1}")
+    for k in range(draw(st.integers(1, 4))):
+        svc = draw(st.sampled_from(["svc0", "svc1"]))
+        objs.append({
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"namespace": "n0", "name": f"{svc}-{k}", "labels": {"kubernetes.io/service-name": svc}},
+            "endpoints": [{"addresses": [a]} for a in draw(st.lists(
+                st.sampled_from([*ips, "8.8.8.8"]), min_size=1, max_size=2, unique=True))],
+            "ports": [{"protocol": draw(st.sampled_from(["TCP", "UDP"])), **({"port": p} if p else {})}
+                      for p in draw(st.lists(st.sampled_from([None, 53, 80, 443]), min_size=1, max_size=2, unique=True))],
+        })
+    for j in range(draw(st.integers(1, 3))):
+        spec = {"order": draw(st.sampled_from([10, 20])), "selector": draw(st.sampled_from(["all()", "app == 'a'"]))}
+        for direction, side in (("ingress", "source"), ("egress", "destination")):
+            rules = []
+            for _ in range(draw(st.integers(0, 2))):
+                rule = {"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])),
+                        side: {"services": {"name": draw(st.sampled_from(["svc0", "svc1"])), "namespace": "n0"}}}
+                if draw(st.booleans()):
+                    rule["protocol"] = draw(st.sampled_from(["TCP", "UDP"]))
+                rules.append(rule)
+            if rules:
+                spec[direction] = rules
+        objs.append({"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+                     "metadata": {"name": f"g{j}"}, "spec": spec})
+    return objs, False
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(calico_service_clusters())
+def test_calico_services_agree_with_reference(case):
+    assert not snapshot(*case[0]).unevaluated_policies
+    _agree_with_reference(case, (1, 53, 80, 443))
