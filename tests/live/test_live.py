@@ -384,6 +384,25 @@ def test_service_accounts_are_read_for_calico_label_selectors(apiserver: Any, ku
     assert [p.ref for p in snap.unevaluated_policies] == ["GlobalNetworkPolicy/sa"]
 
 
+def test_endpoint_slices_serve_calico_service_rules(apiserver: Any, kubeconfig: Any) -> None:
+    api = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+           "metadata": {"namespace": "default", "name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+           "endpoints": [{"addresses": ["172.18.0.2"]}], "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}
+    to_api = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "api"},
+              "spec": {"selector": "all()", "egress": [
+                  {"action": "Allow", "destination": {"services": {"name": "kubernetes", "namespace": "default"}}},
+                  {"action": "Deny"}]}}
+    srv = apiserver([*small(), api, to_api])
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert [(e.service, e.addresses, e.ports) for e in snap.endpoint_slices] == [
+        ("kubernetes", ("172.18.0.2",), (("TCP", 6443),))]
+    reach = k8sviz.reachability(snap)
+    assert reach.can_reach("shop/web-1", "172.18.0.2", 6443) and not reach.can_reach("shop/web-1", "172.18.0.2", 443)
+    srv.forbidden.add("endpointslices")
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert [p.ref for p in snap.unevaluated_policies] == ["GlobalNetworkPolicy/api"]
+
+
 def test_calico_crds_when_v3_is_not_served(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver([*small(), calico_policy("crd.projectcalico.org/v1")])
     snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
