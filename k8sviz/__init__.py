@@ -34,6 +34,7 @@ _API: dict[str, str] = {
     "segmentation": ".analysis.segmentation",
     "Segmentation": ".analysis.segmentation",
     "gaps": ".analysis.gaps",
+    "policy_inventory": ".analysis.inventory",
     "controls_summary": ".analysis.controls",
     "CONTROLS": ".analysis.controls",
     "FINDINGS": ".analysis.controls",
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
     from .analysis.controls import CONTROLS, FINDINGS, controls_summary
     from .analysis.gaps import gaps
     from .analysis.graph import graph
+    from .analysis.inventory import policy_inventory
     from .analysis.segmentation import Segmentation, segmentation
     from .analysis.zones import Zones, load_zones
     from .policy.reachability import Reachability, Verdict, reachability

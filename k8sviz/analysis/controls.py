@@ -177,7 +177,7 @@ _F = [
     ),
     Finding(
         "policy-selects-nothing",
-        "Policy whose podSelector matches no pod (dead or mistyped)",
+        "Policy whose selector matches no pod (dead or mistyped), in any dialect",
         "low",
         ("PCI-1.2.7", "PCI-1.2.1"),
     ),

@@ -412,6 +412,24 @@ def _rules(pol: NetworkPolicy) -> Iterable[tuple[str, int, PolicyRule]]:
             yield "egress", i, r
 
 
+def _dead_dialect_policies(ctx: _Ctx) -> None:
+    """policy-selects-nothing for the admin tiers, Calico and Cilium (evaluated ones)."""
+    if not (ctx.snap.admin_policies or ctx.snap.calico_policies or ctx.snap.cilium_policies):
+        return
+    from .inventory import policy_inventory
+
+    inv = policy_inventory(ctx.snap)
+    dead = inv[inv["dialect"].isin(("admin", "calico", "cilium")) & inv["evaluated"] & (inv["selected_pods"] == 0)]
+    for row in dead.itertuples(index=False):
+        ctx.add(
+            "policy-selects-nothing",
+            row.namespace or None,
+            row.name,
+            f"policy {row.policy} applies to no running pod; it is dead (or mistyped) and misleads reviewers",
+            {"policy": row.policy, "dialect": row.dialect},
+        )
+
+
 def _broad_rules(ctx: _Ctx) -> None:
     """allow-all-rule, policy-selects-nothing, rule-peer-matches-nothing."""
     for pol in ctx.snap.network_policies:
@@ -1047,6 +1065,7 @@ def gaps(
     _unevaluated(ctx)
     _unread(ctx)
     _broad_rules(ctx)
+    _dead_dialect_policies(ctx)
     reach = get_reach(snapshot, reach)
     edges = edge_frame(reach, "workload")
     _external(ctx, reach, edges)

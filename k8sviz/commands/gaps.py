@@ -48,7 +48,7 @@ def _cell(v: Any) -> str:
         return ", ".join(map(str, v))
     if isinstance(v, dict):
         return json.dumps(v, sort_keys=True, default=str)
-    if v is None or (isinstance(v, float) and v != v):
+    if v is None or type(v).__name__ == "NAType" or (isinstance(v, float) and v != v):
         return ""
     return str(v)
 

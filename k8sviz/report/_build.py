@@ -48,6 +48,7 @@ class ReportData:
     gaps: pd.DataFrame | None = None
     controls: pd.DataFrame | None = None
     reach_frame: pd.DataFrame | None = None
+    inventory: pd.DataFrame | None = None
     flow_edges_ns: pd.DataFrame | None = None
     discrepancies: pd.DataFrame | None = None
     clock_skew: Any = None
@@ -222,6 +223,7 @@ def collect(
     )
     if data.gaps is not None:
         data.controls = run("controls", "controls_summary", data.gaps)
+    data.inventory = run("policy inventory", "policy_inventory", snap)
     if data.flows is not None:
         data.flow_edges_ns = run("flow edges", "flow_edges", data.flows, level="namespace")
         if data.reach is not None:

@@ -396,6 +396,25 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
     return out
 
 
+def _policies(data: ReportData) -> dict[str, Any] | None:
+    inv = data.inventory
+    if inv is None:
+        return None
+    shown = inv.assign(
+        order=inv["order"].map(lambda v: "" if v != v else f"{v:g}"),
+        rules=inv["rules"].astype(object).where(inv["rules"].notna(), ""),
+        selected_pods=inv["selected_pods"].astype(object).where(inv["selected_pods"].notna(), ""),
+        evaluated=inv["evaluated"].map({True: "yes", False: "no"}),
+    ).drop(columns=["kind", "namespace", "name"])
+    return {
+        "n": len(inv),
+        "dead": int((inv["selected_pods"] == 0).sum()),
+        "unevaluated": int((~inv["evaluated"]).sum()),
+        "table": _table(shown, max_rows=APPENDIX_ROWS, table_id="policy-inventory"),
+        "truncated": max(0, len(inv) - APPENDIX_ROWS),
+    }
+
+
 def render(data: ReportData) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -429,6 +448,7 @@ def render(data: ReportData) -> str:
         "graph": _graph(data),
         "flows": _flows(data),
         "appendix": _appendix(data),
+        "policies": _policies(data),
         "plotly_js": Markup(plotly_js()),
     }
     return env.get_template("report.html.j2").render(**ctx)

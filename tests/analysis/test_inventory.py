@@ -1,0 +1,115 @@
+"""The policy inventory: every dialect in one table, in evaluation order, with pods selected."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+import k8sviz
+from k8sviz.analysis.inventory import INVENTORY_COLUMNS
+from k8sviz.cli import main
+
+from ..policy.helpers import anp, netpol, ns, pod, snapshot
+
+
+def _calico(kind: str, name: str, spec: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": "projectcalico.org/v3", "kind": kind, "metadata": meta, "spec": spec}
+
+
+def _cilium(name: str, spec: dict[str, Any], namespace: str = "web") -> dict[str, Any]:
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def _objects() -> list[dict[str, Any]]:
+    done = pod("web", "old", {"app": "a"}, "10.0.0.8")
+    done["status"]["phase"] = "Succeeded"
+    return [
+        ns("web", team="web"), ns("db", team="db"),
+        pod("web", "a1", {"app": "a"}, "10.0.0.1"), pod("web", "a2", {"app": "a"}, "10.0.0.2"),
+        pod("web", "h", {"app": "a"}, host=True, host_ip="10.0.1.1"),  # hostNetwork: never counted
+        done,  # ran to completion: not counted
+        pod("db", "d", {"app": "d"}, "10.0.0.9"),
+        netpol("web", "np-a", {"podSelector": {"matchLabels": {"app": "a"}}, "ingress": [{}, {}]}),
+        netpol("db", "np-none", {"podSelector": {"matchLabels": {"app": "zzz"}}, "egress": [{}]}),
+        anp("anp-db", {"priority": 5, "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+                       "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]}),
+        _calico("Tier", "security", {"order": 100}),
+        _calico("GlobalNetworkPolicy", "late", {"tier": "security", "order": 50, "selector": "all()",
+                                                "ingress": [{"action": "Pass"}]}),
+        _calico("GlobalNetworkPolicy", "early", {"tier": "security", "order": 5, "selector": "app == 'd'",
+                                                 "egress": [{"action": "Allow"}]}),
+        _calico("NetworkPolicy", "in-default", {"selector": "all()", "ingress": [{"action": "Allow"}]}, "web"),
+        _cilium("c", {"endpointSelector": {"matchLabels": {"app": "a"}}, "ingress": [{"fromEntities": ["world"]}]}),
+        _cilium("fqdn", {"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": "example.com"}]}]}),
+        _calico("StagedNetworkPolicy", "staged", {"selector": "all()"}, "web"),
+    ]
+
+
+def test_one_row_per_policy_in_evaluation_order():
+    df = k8sviz.policy_inventory(snapshot(*_objects()))
+    assert tuple(df.columns) == INVENTORY_COLUMNS
+    assert list(df["policy"]) == [
+        "NetworkPolicy/db/np-none", "NetworkPolicy/web/np-a", "AdminNetworkPolicy/anp-db",
+        # Tier "security" (order 100) before the default tier; by order within it.
+        "GlobalNetworkPolicy/early", "GlobalNetworkPolicy/late", "NetworkPolicy.projectcalico.org/web/in-default",
+        "CiliumNetworkPolicy/web/c", "CiliumNetworkPolicy/web/fqdn", "StagedNetworkPolicy/web/staged",
+    ]
+    row = df.set_index("policy")
+    # Live pods only: two of app=a in web (not the hostNetwork pod, not the finished one).
+    assert row.loc["NetworkPolicy/web/np-a", "selected_pods"] == 2
+    assert row.loc["NetworkPolicy/web/np-a", ["types", "rules"]].tolist() == ["Ingress", 2]
+    assert row.loc["NetworkPolicy/db/np-none", "selected_pods"] == 0
+    assert row.loc["NetworkPolicy/db/np-none", "types"] == "Ingress,Egress"  # implied
+    assert row.loc["AdminNetworkPolicy/anp-db", ["dialect", "tier", "order", "selected_pods"]].tolist() == [
+        "admin", "admin", 5.0, 1]
+    assert row.loc["GlobalNetworkPolicy/late", ["tier", "order", "selected_pods"]].tolist() == ["security", 50.0, 3]
+    assert row.loc["NetworkPolicy.projectcalico.org/web/in-default", ["tier", "selected_pods"]].tolist() == [
+        "default", 2]
+    assert row.loc["CiliumNetworkPolicy/web/c", ["selected_pods", "evaluated"]].tolist() == [2, True]
+    fqdn = row.loc["CiliumNetworkPolicy/web/fqdn"]
+    assert not fqdn["evaluated"] and "toFQDNs" in fqdn["not_judged"]
+    staged = row.loc["StagedNetworkPolicy/web/staged"]
+    assert staged["dialect"] == "other" and not staged["evaluated"] and pd.isna(staged["selected_pods"])
+    assert staged["not_judged"] == "enforces nothing by itself"
+
+
+def test_empty_snapshot_has_the_columns():
+    df = k8sviz.policy_inventory(snapshot(ns("web")))
+    assert df.empty and tuple(df.columns) == INVENTORY_COLUMNS
+
+
+def test_cli_prints_every_format(tmp_path, capsys):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": _objects()}))
+    assert main(["policies", str(path), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 9 and rows[1]["policy"] == "NetworkPolicy/web/np-a" and rows[1]["selected_pods"] == 2
+    assert main(["policies", str(path), "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(",".join(INVENTORY_COLUMNS)) and "<NA>" not in out
+    assert main(["policies", "--demo"]) == 0
+    assert "NetworkPolicy/pci/card-vault-ingress" in capsys.readouterr().out
+
+
+def test_the_report_carries_the_inventory():
+    page = k8sviz.report(snapshot(*_objects()), generated_at="2026-01-01T00:00:00Z")
+    assert 'id="policy-inventory"' in page and '<a href="#policies">Policies</a>' in page
+    assert "9 policy object(s)" in page and "2 are not evaluated by k8sviz" in page
+    assert "1 apply to no live pod" in page  # db/np-none
+
+
+def test_gaps_flags_dead_policies_of_every_dialect():
+    objs = [*_objects(),
+            _calico("GlobalNetworkPolicy", "ghost", {"selector": "app == 'nope'", "ingress": [{"action": "Deny"}]}),
+            _cilium("ghost", {"endpointSelector": {"matchLabels": {"app": "nope"}}, "ingress": [{}]}),
+            anp("ghost", {"priority": 9, "subject": {"namespaces": {"matchLabels": {"team": "none"}}},
+                          "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]})]
+    df = k8sviz.gaps(snapshot(*objs))
+    dead = df[df["finding"] == "policy-selects-nothing"]
+    policies = sorted(e["policy"] for e in dead["evidence"])
+    # The Cilium one is not evaluated (an empty entry), so it is not judged dead either.
+    assert policies == ["AdminNetworkPolicy/ghost", "GlobalNetworkPolicy/ghost", "db/np-none"]
