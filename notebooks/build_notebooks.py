@@ -241,6 +241,20 @@ k8sviz.controls_figure(controls)"""),
 {CHECK}
 print(controls["status"].value_counts().to_string())"""),
     code("controls"),
+    md("""
+## The ruleset under review
+
+`k8sviz.policy_inventory` lists every policy of every dialect in evaluation order, with the
+running pods it applies to and whether k8sviz evaluates it: the ruleset export an assessor
+reviews (PCI DSS 1.2.1, 1.2.7). A policy that applies to no pod is dead or mistyped.
+"""),
+    code("""
+policies = k8sviz.policy_inventory(snap)
+policies[["policy", "dialect", "types", "rules", "selected_pods", "evaluated"]]"""),
+    code(f"""
+{CHECK}
+print(len(policies), "policies,", int((policies["selected_pods"] == 0).sum()), "apply to no pod")
+print(policies.groupby("dialect").size().to_string())"""),
 ]
 
 NOTEBOOKS["05-flows-vs-policy.ipynb"] = [
