@@ -121,6 +121,7 @@ class CalicoRule:
     source: EntityRule = _EMPTY
     destination: EntityRule = _EMPTY
     unsupported: tuple[str, ...] = ()  # what a snapshot cannot judge (source ports, http, ...)
+    ip_version: int | None = None  # 4 or 6: packets of that family only
 
     def text(self) -> str:
         proto = ""
@@ -129,7 +130,8 @@ class CalicoRule:
         if self.not_protocol is not None:
             proto += f" not {_PORTED.get(self.not_protocol, str(self.not_protocol))}"
         action = self.action.capitalize()
-        return f"{action}{proto} from {self.source} to {self.destination}"
+        family = f" IPv{self.ip_version}" if self.ip_version else ""
+        return f"{action}{family}{proto} from {self.source} to {self.destination}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,9 @@ class CalicoPolicy(NamedPolicy):
     sa_labels_read: bool = False
     #: Whether the snapshot holds the EndpointSlices of the Services its rules name.
     services_read: bool = False
+    #: Whether no pod has addresses of both IP families, so that ``ipVersion`` rules can be
+    #: judged per pod pair; set by the snapshot.
+    single_stack: bool = False
 
     @property
     def label_kind(self) -> str:
@@ -171,6 +176,9 @@ class CalicoPolicy(NamedPolicy):
             out.extend(f"{where} on ServiceAccount labels ({SA_LABELS_MISSING})" for where in self.sa_label_selectors)
         if not self.services_read:
             out.extend(f"{where} ({SERVICES_MISSING})" for where, _, _ in self.service_refs)
+        if not self.single_stack:
+            out.extend(f"{where} (dual-stack pods: a pod pair may connect over either IP family)"
+                       for where in self.ip_version_rules)
         for rules in (self.ingress, self.egress):
             for r in rules:
                 out.extend(r.unsupported)
@@ -187,6 +195,13 @@ class CalicoPolicy(NamedPolicy):
                         out.append((f"spec.{direction}[{i}].{side}.services",
                                     e.service[0] or self.namespace or "", e.service[1]))
         return tuple(out)
+
+    @property
+    def ip_version_rules(self) -> tuple[str, ...]:
+        """Where a rule that can match TCP/UDP/SCTP names an ``ipVersion``."""
+        return tuple(f"spec.{direction}[{i}].ipVersion"
+                     for direction, rules in (("ingress", self.ingress), ("egress", self.egress))
+                     for i, r in enumerate(rules) if r.ip_version is not None)
 
     @property
     def sa_label_selectors(self) -> tuple[str, ...]:
@@ -491,12 +506,17 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
     if ipv not in (None, 4, 6):
         raise PolicyError(f"{where}.ipVersion must be 4 or 6, not {ipv!r}", source=source, obj=ref)
     if ipv is not None:
-        unsupported.append(f"{where}.ipVersion")
+        for side, ent in (("source", src), ("destination", dst)):
+            for net in (*ent.nets, *ent.not_nets):
+                if (":" in net.cidr) != (ipv == 6):
+                    raise PolicyError(f"{where}.{side}: {net.cidr} is not an IPv{ipv} CIDR, as ipVersion says",
+                                      source=source, obj=ref)
     if protocol is not None and protocol not in _PORTED:
         # ICMP and other protocols outside the model: whatever else the rule says, it
         # decides no TCP/UDP/SCTP connection (typically ``ipVersion: 4`` with ICMP).
         unsupported.clear()
-    return CalicoRule(_ACTIONS[action], protocol, not_protocol, src, dst, tuple(unsupported))
+        ipv = None
+    return CalicoRule(_ACTIONS[action], protocol, not_protocol, src, dst, tuple(unsupported), ipv)
 
 
 def _rules(raw: Any, where: str, source: str, ref: str) -> tuple[CalicoRule, ...]:

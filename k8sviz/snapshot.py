@@ -845,6 +845,11 @@ class Snapshot:
             self.calico_policies = tuple(
                 replace(p, sa_labels_read=known) if p.sa_label_selectors else p for p in self.calico_policies
             )
+        if any(p.ip_version_rules for p in self.calico_policies):
+            dual = any(len({":" in ip for ip in p.ips}) > 1 for p in self.pods)
+            self.calico_policies = tuple(
+                replace(p, single_stack=not dual) if p.ip_version_rules else p for p in self.calico_policies
+            )
         if any(p.service_refs for p in self.calico_policies):
             # A Service with no slice in a full read has no endpoints; outside a namespace
             # scope its slices were never listed.

@@ -403,6 +403,9 @@ def _ports(rule: CalicoRule, space: PortSpace) -> PortSel | None:
     return PortSel(bits, tuple(sorted(named)))
 
 
+_FAMILY = {4: IPBlock("0.0.0.0/0"), 6: IPBlock("::/0")}
+
+
 def _slice_bits(es: EndpointSlice, space: PortSpace) -> int:
     """The ports an EndpointSlice serves (a port left out: every port of its protocol)."""
     bits = 0
@@ -475,6 +478,11 @@ def translate_calico(
                 own_m = match.entity(p, own)
                 subj = subject if own_m is None else subject & own_m
                 peer_m = match.entity(p, other)
+                if rule.ip_version is not None:
+                    # Both ends need an address of that family (single-stack pods: one each).
+                    family = match.nets([_FAMILY[rule.ip_version]])
+                    subj = subj & family
+                    peer_m = family if peer_m is None else peer_m & family
                 origin = RuleOrigin(p.ref, direction, i, rule.text())  # type: ignore[arg-type]
                 if direction == "egress" and rule.destination.service is not None:
                     # Each (address, protocol, port) of the Service's EndpointSlices, as

@@ -367,6 +367,11 @@ def calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
     if rule.not_protocol is not None and rule.not_protocol == number:
         return False
     src, dst = (other, ep) if direction == "ingress" else (ep, other)
+    if rule.ip_version is not None:
+        # Packets of one family: both ends need an address of it.
+        for end in (src, dst):
+            if not any(a and (":" in a) == (rule.ip_version == 6) for a in _address(end)):
+                return False
     return (
         _entity_ok(snap, pol, rule.source, src)
         and _entity_ok(snap, pol, rule.destination, dst)

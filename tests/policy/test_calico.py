@@ -150,10 +150,7 @@ def test_icmp_rules_leave_tcp_alone():
     snap = snapshot(*base(typed))
     assert snap.unevaluated_policies == ()
     assert not k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)
-    # ipVersion on a rule that can match TCP/UDP/SCTP is not judged (pods are not per family).
-    v4 = gnp("g", {"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": "TCP", "ipVersion": 4}]})
-    (pol,) = snapshot(*base(v4)).unevaluated_policies
-    assert pol.unsupported == ("spec.ingress[0].ipVersion",)
+
     with pytest.raises(PolicyError, match=r"ingress\[0\]\.icmp needs protocol ICMP or ICMPv6"):
         snapshot(*base(gnp("g", {"selector": "all()", "ingress": [{"action": "Allow", "icmp": {"type": 8}}]})))
 
@@ -588,3 +585,30 @@ def test_services_need_the_endpoint_slices():
 def test_services_are_validated_as_calico_does(rule, message):
     with pytest.raises(PolicyError, match=message):
         snapshot(*base(gnp("g", {"selector": "all()", "egress": [rule]})))
+
+
+def test_ip_version_rules_match_one_family_in_a_single_stack_cluster():
+    v4 = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "protocol": "TCP", "ipVersion": 4}, {"action": "Allow"}]})
+    snap = snapshot(*base(v4))
+    assert snap.unevaluated_policies == ()
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/a", "db/d", 80) and not r.can_reach("192.0.2.1", "db/d", 80)
+    assert r.can_reach("2001:db8::1", "db/d", 80)  # an IPv6 peer: the IPv4 rule does not match
+    assert r.can_reach("web/a", "db/d", 53, "UDP")
+    assert "Deny IPv4 TCP" in str(r.explain("web/a", "db/d", 80))
+
+
+def test_ip_version_must_agree_with_the_rule_cidrs():
+    with pytest.raises(PolicyError, match=r"ingress\[0\]\.source: 10\.0\.0\.0/8 is not an IPv6 CIDR"):
+        snapshot(*base(gnp("g", {"selector": "all()", "ingress": [
+            {"action": "Allow", "ipVersion": 6, "source": {"nets": ["10.0.0.0/8"]}}]})))
+
+
+def test_ip_version_rules_are_not_judged_with_dual_stack_pods():
+    v6 = gnp("g", {"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": "TCP", "ipVersion": 6}]})
+    dual = pod("web", "dual", {"app": "x"}, "10.0.0.5")
+    dual["status"]["podIPs"] = [{"ip": "10.0.0.5"}, {"ip": "fd00::5"}]
+    (pol,) = snapshot(*base(v6, dual)).unevaluated_policies
+    assert pol.unsupported == ("spec.ingress[0].ipVersion (dual-stack pods: a pod pair may connect over either "
+                               "IP family)",)

@@ -285,6 +285,12 @@ def calico_rules(draw, direction="ingress"):
             r[side] = e
     if draw(st.integers(0, 15)) == 0:
         r["http"] = {"methods": ["GET"]}  # not judged from a snapshot: the policy is not evaluated
+    if draw(st.integers(0, 5)) == 0:
+        # An IP family; Calico rejects CIDRs of the other one in the same rule.
+        nets = [n for side in ("source", "destination") for k in ("nets", "notNets") for n in r.get(side, {}).get(k, ())]
+        families = {6 if ":" in n else 4 for n in nets}
+        if len(families) <= 1:
+            r["ipVersion"] = families.pop() if families else draw(st.sampled_from([4, 6]))
     return r
 
 
@@ -669,3 +675,31 @@ def calico_service_clusters(draw):
 def test_calico_services_agree_with_reference(case):
     assert not snapshot(*case[0]).unevaluated_policies
     _agree_with_reference(case, (1, 53, 80, 443))
+
+
+@st.composite
+def calico_ip_family_clusters(draw):
+    """Single-stack pods of either family, and Calico rules restricted to one IP family."""
+    objs = [ns("n0", **draw(labels))]
+    for i in range(draw(st.integers(2, 4))):
+        ip = f"fd00::{i + 1}" if draw(st.integers(0, 2)) == 0 else f"10.0.0.{i + 1}"
+        objs.append(pod("n0", f"p{i}", draw(labels), ip))
+    for j in range(draw(st.integers(1, 2))):
+        spec = {"order": 10 + j, "selector": draw(st.sampled_from(["all()", "app == 'a'"]))}
+        for direction in ("ingress", "egress"):
+            rules = [{"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])),
+                      **({"ipVersion": v} if (v := draw(st.sampled_from([None, 4, 6]))) else {}),
+                      **({"protocol": "TCP"} if draw(st.booleans()) else {})}
+                     for _ in range(draw(st.integers(0, 2)))]
+            if rules:
+                spec[direction] = rules
+        objs.append({"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+                     "metadata": {"name": f"g{j}"}, "spec": spec})
+    return objs, False
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(calico_ip_family_clusters())
+def test_calico_ip_versions_agree_with_reference(case):
+    assert not snapshot(*case[0]).unevaluated_policies
+    _agree_with_reference(case, (80,))
