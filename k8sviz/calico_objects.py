@@ -4,16 +4,16 @@ NetworkPolicy, GlobalNetworkPolicy, Tier, NetworkSet and GlobalNetworkSet are pa
 frozen dataclasses here; ``k8sviz.policy.calico`` translates the policies onto the engine.
 Parsing checks what Calico's validation would reject (actions, protocols, ports, CIDRs,
 selectors) and names the file and the object.  What the engine cannot judge from a snapshot
-(source ports, HTTP matches, IP versions; ServiceAccount labels or Services' endpoints
-when the snapshot lacks them) is recorded in ``unsupported``: such a policy is not evaluated, and is
-listed as such.
+(source ports, HTTP matches; IP versions, ServiceAccount labels or Services' endpoints when
+the snapshot cannot tell them) is recorded in ``unsupported``: such a policy is not
+evaluated, and is listed as such.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -156,8 +156,8 @@ class CalicoPolicy(NamedPolicy):
     sa_labels_read: bool = False
     #: Whether the snapshot holds the EndpointSlices of the Services its rules name.
     services_read: bool = False
-    #: Whether no pod has addresses of both IP families, so that ``ipVersion`` rules can be
-    #: judged per pod pair; set by the snapshot.
+    #: Whether every pod has addresses of one IP family exactly, so that ``ipVersion`` rules
+    #: can be judged per pod pair; set by the snapshot.
     single_stack: bool = False
 
     @property
@@ -177,44 +177,62 @@ class CalicoPolicy(NamedPolicy):
         if not self.services_read:
             out.extend(f"{where} ({SERVICES_MISSING})" for where, _, _ in self.service_refs)
         if not self.single_stack:
-            out.extend(f"{where} (dual-stack pods: a pod pair may connect over either IP family)"
+            out.extend(f"{where} (the pods' IP families are not all known and single: a pod without "
+                       "an address, or a dual-stack pod, which may connect over either family)"
                        for where in self.ip_version_rules)
         for rules in (self.ingress, self.egress):
             for r in rules:
                 out.extend(r.unsupported)
         return tuple(out)
 
+    def _modelled_rules(self) -> Iterator[tuple[str, int, CalicoRule]]:
+        """``(direction, index, rule)`` of the rules that can match TCP/UDP/SCTP traffic (an
+        ICMP rule needs nothing a snapshot may lack)."""
+        for direction, rules in (("ingress", self.ingress), ("egress", self.egress)):
+            for i, r in enumerate(rules):
+                if r.protocol is None or r.protocol in _PORTED:
+                    yield direction, i, r
+
     @property
     def service_refs(self) -> tuple[tuple[str, str, str], ...]:
         """``(where, namespace, name)`` of each Service a rule names."""
         out = []
-        for direction, rules in (("ingress", self.ingress), ("egress", self.egress)):
-            for i, r in enumerate(rules):
-                for side, e in (("source", r.source), ("destination", r.destination)):
-                    if e.service is not None:
-                        out.append((f"spec.{direction}[{i}].{side}.services",
-                                    e.service[0] or self.namespace or "", e.service[1]))
+        for direction, i, r in self._modelled_rules():
+            for side, e in (("source", r.source), ("destination", r.destination)):
+                if e.service is not None:
+                    out.append((f"spec.{direction}[{i}].{side}.services",
+                                e.service[0] or self.namespace or "", e.service[1]))
         return tuple(out)
 
     @property
     def ip_version_rules(self) -> tuple[str, ...]:
         """Where a rule that can match TCP/UDP/SCTP names an ``ipVersion``."""
         return tuple(f"spec.{direction}[{i}].ipVersion"
-                     for direction, rules in (("ingress", self.ingress), ("egress", self.egress))
-                     for i, r in enumerate(rules) if r.ip_version is not None)
+                     for direction, i, r in self._modelled_rules() if r.ip_version is not None)
 
     @property
     def sa_label_selectors(self) -> tuple[str, ...]:
-        """Where this policy selects ServiceAccounts by labels other than the name."""
+        """Where this policy selects ServiceAccounts by labels other than the name: a
+        ServiceAccount selector, or a selector on the ``pcsa.`` labels endpoints inherit."""
         out = []
         if not sa_judged(self.service_account_selector):
             out.append("spec.serviceAccountSelector")
-        for direction, rules in (("ingress", self.ingress), ("egress", self.egress)):
-            for i, r in enumerate(rules):
-                for side, e in (("source", r.source), ("destination", r.destination)):
-                    if not sa_judged(e.sa_selector):
-                        out.append(f"spec.{direction}[{i}].{side}.serviceAccounts.selector")
+        if _uses_account_labels(self.selector):
+            out.append("spec.selector")
+        for direction, i, r in self._modelled_rules():
+            for side, e in (("source", r.source), ("destination", r.destination)):
+                if not sa_judged(e.sa_selector):
+                    out.append(f"spec.{direction}[{i}].{side}.serviceAccounts.selector")
+                for field, sel in (("selector", e.selector), ("notSelector", e.not_selector)):
+                    if _uses_account_labels(sel):
+                        out.append(f"spec.{direction}[{i}].{side}.{field}")
         return tuple(out)
+
+
+def _uses_account_labels(sel: Selector | None) -> bool:
+    """Whether ``sel`` tests a ServiceAccount label an endpoint inherits (``pcsa.<key>``),
+    other than the account's name."""
+    return sel is not None and any(k.startswith("pcsa.") and k != "pcsa.projectcalico.org/name" for k in sel.keys)
 
 
 #: Why a ``services`` match is not judged: the snapshot lacks the EndpointSlices.
@@ -437,8 +455,9 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
         service = (ns or None, svc["name"])
         # Calico's validation: the Service's endpoints give the addresses (and, for a
         # destination, the ports); nothing else may select the peer.
-        clash = [k for k in ("selector", "notSelector", "namespaceSelector", "serviceAccounts", "nets", "notNets")
-                 if raw.get(k)]
+        clash = [k for k in ("selector", "notSelector", "namespaceSelector", "nets", "notNets") if raw.get(k)]
+        if raw.get("serviceAccounts") is not None:  # Calico rejects the field itself, even empty
+            clash.append("serviceAccounts")
         if clash:
             raise PolicyError(f"{where}: services cannot be combined with {clash[0]}", source=source, obj=ref)
         if where.endswith(".destination") and (raw.get("ports") or raw.get("notPorts")):

@@ -597,22 +597,38 @@ def parse_namespace(obj: Mapping[str, Any]) -> Namespace:
 def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
     """An EndpointSlice of IP addresses; None for one of FQDNs (no addresses to match)."""
     m = _meta(obj)
-    if obj.get("addressType", "IPv4") not in ("IPv4", "IPv6"):
+    kind = obj.get("addressType", "IPv4")
+    if kind == "FQDN":
         return None
+    if kind not in ("IPv4", "IPv6"):
+        raise ValueError(f"addressType {kind!r} is not IPv4, IPv6 or FQDN")
     service = _labels(m.get("labels")).get("kubernetes.io/service-name", "")
-    addresses = tuple(
-        _ip(a, "endpoints[].addresses[]") for e in obj.get("endpoints") or () for a in e.get("addresses") or ()
-    )
+    addresses: list[str] = []
+    for i, e in enumerate(_list(obj.get("endpoints"), "endpoints")):
+        if type(e) is not dict:
+            raise ValueError(f"endpoints[{i}] is a {type(e).__name__}, not a mapping")
+        addresses += [_ip(a, f"endpoints[{i}].addresses[]") for a in _list(e.get("addresses"), f"endpoints[{i}].addresses")]
     ports = []
-    for p in obj.get("ports") or ():
+    for i, p in enumerate(_list(obj.get("ports"), "ports")):
+        if type(p) is not dict:
+            raise ValueError(f"ports[{i}] is a {type(p).__name__}, not a mapping")
         proto = p.get("protocol") or "TCP"
         if proto not in PROTOCOLS:
-            raise ValueError(f"ports[].protocol {proto!r} is invalid")
+            raise ValueError(f"ports[{i}].protocol {proto!r} is invalid")
         port = p.get("port")
         if port is not None and (type(port) is not int or not 1 <= port <= 65535):
-            raise ValueError(f"ports[].port {port!r} is not a port number")
+            raise ValueError(f"ports[{i}].port {port!r} is not a port number")
         ports.append((proto, port))
-    return EndpointSlice(m.get("namespace") or "default", m["name"], service, addresses, tuple(ports))
+    return EndpointSlice(m.get("namespace") or "default", m["name"], service, tuple(addresses), tuple(ports))
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    """``value`` as a list (None: empty); a ValueError naming ``what`` for anything else."""
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise ValueError(f"{what} is a {type(value).__name__}, not a list")
+    return value
 
 
 def parse_service_account(obj: Mapping[str, Any]) -> ServiceAccount:

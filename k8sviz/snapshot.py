@@ -527,7 +527,7 @@ class SnapshotBuilder:
         if scope is not None:
             snap.meta["namespace_scope"] = list(scope)
         snap.coverage = coverage
-        snap._mark_service_account_labels()
+        snap._mark_calico_context()
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
         # file, and millions of small dicts would cost memory and every later GC pass.
         snap._raw, snap._raw_sep = _objects_json([entry for entries in by_plural.values() for entry in entries])
@@ -835,7 +835,7 @@ class Snapshot:
             warnings=tuple(warnings),
         )
 
-    def _mark_service_account_labels(self) -> None:
+    def _mark_calico_context(self) -> None:
         """Tell the Calico policies that select ServiceAccounts by label whether those labels
         are known: the accounts were read and every pod's is among them (a pod cannot run
         under an account that does not exist, so a missing one means a partial input); and
@@ -846,9 +846,15 @@ class Snapshot:
                 replace(p, sa_labels_read=known) if p.sa_label_selectors else p for p in self.calico_policies
             )
         if any(p.ip_version_rules for p in self.calico_policies):
-            dual = any(len({":" in ip for ip in p.ips}) > 1 for p in self.pods)
+            # Each pod's family must be known and single: a pod without an address (pending, or
+            # from a manifest) could get either, a dual-stack pair may connect over both.
+            def families(p: Pod) -> set[bool]:
+                addresses = [p.host_ip] if p.host_network and p.host_ip else list(p.ips)
+                return {":" in a for a in addresses}
+
+            single = all(len(families(p)) == 1 for p in self.pods if not p.terminated)
             self.calico_policies = tuple(
-                replace(p, single_stack=not dual) if p.ip_version_rules else p for p in self.calico_policies
+                replace(p, single_stack=single) if p.ip_version_rules else p for p in self.calico_policies
             )
         if any(p.service_refs for p in self.calico_policies):
             # A Service with no slice in a full read has no endpoints; outside a namespace
@@ -870,10 +876,11 @@ class Snapshot:
 
     def service_account_labels(self) -> dict[tuple[str, str], dict[str, str]]:
         """``(namespace, name)`` -> the labels of each ServiceAccount in the snapshot."""
-        idx = self.__dict__.get("_sa_idx")
-        if idx is None:
-            idx = self.__dict__["_sa_idx"] = {(a.namespace, a.name): a.labels for a in self.service_accounts}
-        return idx  # type: ignore[no-any-return]
+        cached = self.__dict__.get("_sa_idx")
+        if cached is None or cached[0] is not self.service_accounts:  # rebuilt if the field is replaced
+            cached = self.__dict__["_sa_idx"] = (
+                self.service_accounts, {(a.namespace, a.name): a.labels for a in self.service_accounts})
+        return cached[1]  # type: ignore[no-any-return]
 
     # ---------------------------------------------------------------------------- queries
 

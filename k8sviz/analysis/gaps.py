@@ -420,6 +420,11 @@ def _dead_dialect_policies(ctx: _Ctx) -> None:
 
     inv = policy_inventory(ctx.snap)
     dead = inv[inv["dialect"].isin(("admin", "calico", "cilium")) & inv["evaluated"] & (inv["selected_pods"] == 0)]
+    # A GlobalNetworkPolicy may be meant for host endpoints, which a snapshot does not hold;
+    # a cluster-scoped policy's pods may be outside a namespace-scoped snapshot.
+    dead = dead[dead["kind"] != "GlobalNetworkPolicy"]
+    if ctx.snap.namespace_scope is not None:
+        dead = dead[dead["namespace"] != ""]
     for row in dead.itertuples(index=False):
         ctx.add(
             "policy-selects-nothing",

@@ -336,8 +336,8 @@ class Reachability:
                     "cni-policies-mixed",
                     f"{len(snapshot.calico_policies)} Calico and {len(snapshot.cilium_policies)} Cilium "
                     "policies are both evaluated: a cluster enforces only those of the CNI it runs "
-                    "(the other kind is usually left over from a migration), so verdicts may be "
-                    "stricter than the cluster's",
+                    "(the other kind is usually left over from a migration), so verdicts may differ "
+                    "from the cluster's either way",
                 )
             )
         self.unread: dict[str, str] = snapshot.unread_policies

@@ -200,7 +200,7 @@ def collect(
         data.problems.append(
             f"two CNIs' policies: {len(snap.calico_policies)} Calico and {len(snap.cilium_policies)} "
             "Cilium policies are both evaluated, but a cluster enforces only those of the CNI it "
-            "runs; allowed connections may be fewer here than in the cluster"
+            "runs; allowed connections may differ from the cluster's either way"
         )
     if snap.unread_policies:
         from ..policy.reachability import unread_text

@@ -408,7 +408,7 @@ def _policies(data: ReportData) -> dict[str, Any] | None:
     ).drop(columns=["kind", "namespace", "name"])
     return {
         "n": len(inv),
-        "dead": int((inv["selected_pods"] == 0).sum()),
+        "dead": int(((inv["selected_pods"] == 0) & inv["evaluated"]).sum()),
         "unevaluated": int((~inv["evaluated"]).sum()),
         "table": _table(shown, max_rows=APPENDIX_ROWS, table_id="policy-inventory"),
         "truncated": max(0, len(inv) - APPENDIX_ROWS),

@@ -10,6 +10,7 @@ import pandas as pd
 import k8sviz
 from k8sviz.analysis.inventory import INVENTORY_COLUMNS
 from k8sviz.cli import main
+from k8sviz.snapshot import SnapshotBuilder
 
 from ..policy.helpers import anp, netpol, ns, pod, snapshot
 
@@ -99,12 +100,14 @@ def test_the_report_carries_the_inventory():
     page = k8sviz.report(snapshot(*_objects()), generated_at="2026-01-01T00:00:00Z")
     assert 'id="policy-inventory"' in page and '<a href="#policies">Policies</a>' in page
     assert "9 policy object(s)" in page and "2 are not evaluated by k8sviz" in page
-    assert "1 apply to no live pod" in page  # db/np-none
+    assert "1 evaluated one(s) apply to no running pod" in page  # db/np-none
 
 
 def test_gaps_flags_dead_policies_of_every_dialect():
     objs = [*_objects(),
-            _calico("GlobalNetworkPolicy", "ghost", {"selector": "app == 'nope'", "ingress": [{"action": "Deny"}]}),
+            _calico("NetworkPolicy", "ghost", {"selector": "app == 'nope'", "ingress": [{"action": "Deny"}]}, "web"),
+            # A GlobalNetworkPolicy may be for host endpoints (not in a snapshot): never called dead.
+            _calico("GlobalNetworkPolicy", "hosts", {"selector": "has(node-role)", "ingress": [{"action": "Deny"}]}),
             _cilium("ghost", {"endpointSelector": {"matchLabels": {"app": "nope"}}, "ingress": [{}]}),
             anp("ghost", {"priority": 9, "subject": {"namespaces": {"matchLabels": {"team": "none"}}},
                           "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]})]
@@ -112,4 +115,11 @@ def test_gaps_flags_dead_policies_of_every_dialect():
     dead = df[df["finding"] == "policy-selects-nothing"]
     policies = sorted(e["policy"] for e in dead["evidence"])
     # The Cilium one is not evaluated (an empty entry), so it is not judged dead either.
-    assert policies == ["AdminNetworkPolicy/ghost", "GlobalNetworkPolicy/ghost", "db/np-none"]
+    assert policies == ["AdminNetworkPolicy/ghost", "NetworkPolicy.projectcalico.org/web/ghost", "db/np-none"]
+    # In a namespace-scoped snapshot a cluster-scoped policy's pods may be elsewhere.
+    b = SnapshotBuilder()
+    for o in objs:
+        b.add(o, "t")
+    scoped = k8sviz.gaps(b.build(namespace_scope=["web", "db"]))
+    scoped_dead = sorted(e["policy"] for e in scoped[scoped["finding"] == "policy-selects-nothing"]["evidence"])
+    assert scoped_dead == ["NetworkPolicy.projectcalico.org/web/ghost", "db/np-none"]

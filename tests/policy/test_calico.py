@@ -581,6 +581,8 @@ def test_services_need_the_endpoint_slices():
      r"egress\[0\]\.source\.services is not allowed"),
     ({"action": "Allow", "destination": {"services": {"name": "x"}}}, "must name a namespace in a GlobalNetworkPolicy"),
     ({"action": "Allow", "destination": {"services": {"namespace": "db"}}}, "needs a service name"),
+    ({"action": "Allow", "destination": {"services": {"name": "x", "namespace": "db"}, "serviceAccounts": {}}},
+     "services cannot be combined with serviceAccounts"),
 ])
 def test_services_are_validated_as_calico_does(rule, message):
     with pytest.raises(PolicyError, match=message):
@@ -610,5 +612,44 @@ def test_ip_version_rules_are_not_judged_with_dual_stack_pods():
     dual = pod("web", "dual", {"app": "x"}, "10.0.0.5")
     dual["status"]["podIPs"] = [{"ip": "10.0.0.5"}, {"ip": "fd00::5"}]
     (pol,) = snapshot(*base(v6, dual)).unevaluated_policies
-    assert pol.unsupported == ("spec.ingress[0].ipVersion (dual-stack pods: a pod pair may connect over either "
-                               "IP family)",)
+    assert pol.unsupported[0].startswith("spec.ingress[0].ipVersion (the pods' IP families are not all known")
+    # A pod without an address (pending, or from a manifest) could get either family.
+    (pol,) = snapshot(*base(v6, pod("web", "pending", {"app": "x"}))).unevaluated_policies
+    assert "a pod without an address" in pol.unsupported[0]
+    # An ICMP rule's ipVersion needs nothing: it matches no TCP/UDP/SCTP traffic anyway.
+    icmp = gnp("g", {"selector": "all()", "ingress": [{"action": "Deny", "protocol": "ICMP", "ipVersion": 4}]})
+    assert snapshot(*base(icmp, dual)).unevaluated_policies == ()
+
+
+def test_pcsa_selectors_need_the_accounts_too():
+    # Endpoints inherit their account's labels as pcsa.<key>: without the accounts, unknown.
+    by_pcsa = gnp("p", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"selector": "pcsa.team == 'shop'"}}, {"action": "Allow"}]})
+    (pol,) = snapshot(*base(by_pcsa)).unevaluated_policies
+    assert pol.unsupported[0].startswith("spec.ingress[0].source.selector on ServiceAccount labels")
+    subject = gnp("s", {"selector": "pcsa.team == 'db'", "ingress": [{"action": "Deny"}]})
+    assert snapshot(*base(subject)).unevaluated_policies[0].unsupported[0].startswith("spec.selector on")
+    # The account's name is always known.
+    by_name = gnp("n", {"selector": "pcsa.projectcalico.org/name == 'default'", "ingress": [{"action": "Deny"}]})
+    assert snapshot(*base(by_name)).unevaluated_policies == ()
+    # With every account: judged.
+    r = k8sviz.reachability(snapshot(*_accounts(), by_pcsa))
+    assert not r.can_reach("web/a", "db/d", 80) and r.can_reach("web/b", "db/d", 80)
+    # An ICMP rule needs no account labels: it matches no TCP/UDP/SCTP traffic.
+    icmp = gnp("i", {"selector": "all()", "ingress": [
+        {"action": "Deny", "protocol": "ICMP", "source": {"serviceAccounts": {"selector": "team == 'x'"}}}]})
+    assert snapshot(*base(icmp)).unevaluated_policies == ()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"endpoints": {"addresses": ["10.0.0.9"]}}, "endpoints is a dict, not a list"),
+    ({"endpoints": ["10.0.0.9"]}, r"endpoints\[0\] is a str, not a mapping"),
+    ({"endpoints": [{"addresses": "10.0.0.9"}]}, r"endpoints\[0\]\.addresses is a str, not a list"),
+    ({"ports": [80]}, r"ports\[0\] is a int, not a mapping"),
+    ({"ports": [{"port": "80"}]}, r"ports\[0\]\.port '80' is not a port number"),
+    ({"addressType": "IPv5"}, "addressType 'IPv5' is not IPv4, IPv6 or FQDN"),
+])
+def test_a_malformed_endpoint_slice_is_a_clear_error(change, message):
+    with pytest.raises(k8sviz.InputError, match=message) as e:
+        snapshot(*base({**eps("db", "bad", "db-svc", ["10.0.0.9"], [("TCP", 80)]), **change}))
+    assert "EndpointSlice/db/bad" in str(e.value)
