@@ -920,7 +920,7 @@ class Snapshot:
             "network policies": len(self.network_policies),
             "admin network policies": len(self.admin_policies),
         }
-        for label, objs in (("service accounts", self.service_accounts),
+        for label, objs in (("service accounts", self.service_accounts), ("endpoint slices", self.endpoint_slices),
                             ("calico policies", self.calico_policies), ("calico tiers", self.calico_tiers),
                             ("calico network sets", self.network_sets), ("cilium policies", self.cilium_policies)):
             if objs:

@@ -533,6 +533,7 @@ def test_egress_to_a_service_matches_its_endpoints_on_their_ports():
         {"action": "Deny"}]})
     snap = snapshot(*base(only, *SLICES))
     assert snap.unevaluated_policies == () and len(snap.endpoint_slices) == 4
+    assert snap.counts()["endpoint slices"] == 4
     r = k8sviz.reachability(snap)
     assert r.can_reach("web/a", "db/d", 9090) and not r.can_reach("web/a", "db/d", 80)
     # Per slice: 10.0.0.2 serves 7000/TCP and 53/UDP, not 9090.
