@@ -123,3 +123,13 @@ def test_gaps_flags_dead_policies_of_every_dialect():
     scoped = k8sviz.gaps(b.build(namespace_scope=["web", "db"]))
     scoped_dead = sorted(e["policy"] for e in scoped[scoped["finding"] == "policy-selects-nothing"]["evidence"])
     assert scoped_dead == ["NetworkPolicy.projectcalico.org/web/ghost", "db/np-none"]
+
+
+def test_hostile_text_in_the_inventory_is_escaped_in_the_report():
+    # A label key with an unknown source lands in not_judged verbatim: the report escapes it.
+    hostile = _cilium("x", {"endpointSelector": {"matchLabels": {"weird:<script>alert(1)</script>": "v"}},
+                            "ingress": [{"fromEntities": ["world"]}]})
+    snap = snapshot(ns("web"), pod("web", "a", {"app": "a"}, "10.0.0.1"), hostile)
+    assert "<script>" in k8sviz.policy_inventory(snap)["not_judged"][0]
+    page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
