@@ -616,6 +616,9 @@ class Snapshot:
     warnings: tuple[LoadWarning, ...] = ()
     coverage: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Policy ref (``NetworkPolicy/ns/name``, ``GlobalNetworkPolicy/name``...) -> its
+    #: ``labels`` and ``annotations`` (``last-applied-configuration`` removed).
+    policy_metadata: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict, repr=False)
     #: The sanitised raw objects as one canonical JSON array, ``_raw_sep`` between the objects.
     _raw: bytes = field(default=b"[]", repr=False)
     _raw_sep: bytes = field(default=b",\n", repr=False)
@@ -777,6 +780,17 @@ class Snapshot:
         policies = tuple(
             guarded(parse_network_policy, o, w, w, warn) for o, w in by_plural.get("networkpolicies", ())
         )
+        # Labels and annotations of every policy, by how verdicts name it: owners, tickets and
+        # justifications live there (PCI DSS 1.2.1 evidence), and no model keeps them.
+        policy_meta: dict[str, dict[str, dict[str, str]]] = {}
+
+        def keep_meta(ref: str, obj: dict[str, Any]) -> None:
+            m = obj.get("metadata") or {}
+            policy_meta[ref] = {"labels": _str_map(m.get("labels") or {}),
+                                "annotations": _str_map(m.get("annotations") or {})}
+
+        for pol, (obj, _) in zip(policies, by_plural.get("networkpolicies", ()), strict=True):
+            keep_meta(f"NetworkPolicy/{pol.key}", obj)
         raw_policies = []
         admin: list[AdminPolicy] = []
         calico: list[CalicoPolicy] = []
@@ -788,6 +802,7 @@ class Snapshot:
                 for obj, w in items:
                     if str(obj.get("apiVersion")) in _ADMIN_VERSIONS.get(plural, ()):
                         admin.append(guarded(parse_admin_policy, obj, w, w))
+                        keep_meta(f"{admin[-1].kind}/{admin[-1].name}", obj)
                         continue
                     if plural in _DIALECT_PARSERS and (
                         not plural.startswith("cilium") or obj.get("apiVersion") == "cilium.io/v2"
@@ -797,12 +812,15 @@ class Snapshot:
                                                          "cilium": cilium}
                         target = targets[into]
                         target.append(guarded(parse, obj, w, w))
+                        if into in ("policies", "cilium"):
+                            keep_meta(target[-1].ref, obj)
                         continue
                     m = obj["metadata"]
                     # A copy: the sanitiser may have handed back the caller's own object.
                     raw_policies.append(
                         RawPolicy(obj["kind"], obj["apiVersion"], m.get("namespace"), m["name"], dict(obj))
                     )
+                    keep_meta(raw_policies[-1].ref, obj)
 
         for ns_name in sorted(
             {p.namespace for p in pods}
@@ -833,6 +851,7 @@ class Snapshot:
             network_sets=tuple(sorted(sets, key=lambda s: (s.namespace or "", s.name))),
             cilium_policies=tuple(sorted(cilium, key=lambda c: (c.kind, c.namespace or "", c.name))),
             warnings=tuple(warnings),
+            policy_metadata=policy_meta,
         )
 
     def _mark_calico_context(self) -> None:

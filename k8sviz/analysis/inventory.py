@@ -31,7 +31,7 @@ __all__ = ["INVENTORY_COLUMNS", "policy_inventory"]
 #: Columns of :func:`policy_inventory`, in order.
 INVENTORY_COLUMNS = (
     "policy", "kind", "namespace", "name", "dialect", "tier", "order", "types", "rules",
-    "selected_pods", "evaluated", "not_judged",
+    "selected_pods", "evaluated", "not_judged", "labels", "annotations",
 )
 
 
@@ -43,7 +43,8 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
     ``calico``, ``cilium``, ``other``), ``tier`` (admin/baseline, the Calico tier), ``order``
     (admin priority or Calico order; NaN where none), ``types`` (``Ingress``, ``Egress`` or
     both), ``rules`` (how many), ``selected_pods`` (live pods it applies to; NaN when unknown),
-    ``evaluated`` and ``not_judged`` (why not, when not).
+    ``evaluated`` and ``not_judged`` (why not, when not), and the policy's ``labels`` and
+    ``annotations`` (dicts: owners, tickets and justifications usually live there).
     """
     import pandas as pd
 
@@ -117,6 +118,10 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
             evaluated=False,
             not_judged=("enforces nothing by itself" if inert else f"{raw.api_version} is not a dialect k8sviz evaluates"),
         ))
+    empty: dict[str, dict[str, str]] = {"labels": {}, "annotations": {}}
+    for row in rows:
+        found = snapshot.policy_metadata.get(row["policy"], empty)
+        row["labels"], row["annotations"] = dict(found["labels"]), dict(found["annotations"])
     df = pd.DataFrame(rows, columns=list(INVENTORY_COLUMNS))
     df["order"] = df["order"].astype("float64")
     df["rules"] = df["rules"].astype("Int64")

@@ -396,6 +396,12 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
     return out
 
 
+def _pairs(d: Any, limit: int = 300) -> str:
+    """``k=v; k=v`` of a mapping, cut at ``limit`` characters (escaped when rendered)."""
+    text = "; ".join(f"{k}={v}" for k, v in sorted((d or {}).items()))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _policies(data: ReportData) -> dict[str, Any] | None:
     inv = data.inventory
     if inv is None:
@@ -405,7 +411,8 @@ def _policies(data: ReportData) -> dict[str, Any] | None:
         rules=inv["rules"].astype(object).where(inv["rules"].notna(), ""),
         selected_pods=inv["selected_pods"].astype(object).where(inv["selected_pods"].notna(), ""),
         evaluated=inv["evaluated"].map({True: "yes", False: "no"}),
-    ).drop(columns=["kind", "namespace", "name"])
+        annotations=inv["annotations"].map(_pairs),
+    ).drop(columns=["kind", "namespace", "name", "labels"])
     return {
         "n": len(inv),
         "dead": int(((inv["selected_pods"] == 0) & inv["evaluated"]).sum()),

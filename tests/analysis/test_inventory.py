@@ -34,7 +34,10 @@ def _objects() -> list[dict[str, Any]]:
         pod("web", "h", {"app": "a"}, host=True, host_ip="10.0.1.1"),  # hostNetwork: never counted
         done,  # ran to completion: not counted
         pod("db", "d", {"app": "d"}, "10.0.0.9"),
-        netpol("web", "np-a", {"podSelector": {"matchLabels": {"app": "a"}}, "ingress": [{}, {}]}),
+        {**netpol("web", "np-a", {"podSelector": {"matchLabels": {"app": "a"}}, "ingress": [{}, {}]}),
+         "metadata": {"namespace": "web", "name": "np-a", "labels": {"team": "web"},
+                      "annotations": {"owner": "web-team", "justification": "CHG-1234 <b>",
+                                      "kubectl.kubernetes.io/last-applied-configuration": "{}"}}},
         netpol("db", "np-none", {"podSelector": {"matchLabels": {"app": "zzz"}}, "egress": [{}]}),
         anp("anp-db", {"priority": 5, "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
                        "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]}),
@@ -62,6 +65,10 @@ def test_one_row_per_policy_in_evaluation_order():
     row = df.set_index("policy")
     # Live pods only: two of app=a in web (not the hostNetwork pod, not the finished one).
     assert row.loc["NetworkPolicy/web/np-a", "selected_pods"] == 2
+    # Owners and justifications live in labels and annotations (last-applied left out).
+    assert row.loc["NetworkPolicy/web/np-a", "labels"] == {"team": "web"}
+    assert row.loc["NetworkPolicy/web/np-a", "annotations"] == {"owner": "web-team", "justification": "CHG-1234 <b>"}
+    assert row.loc["GlobalNetworkPolicy/late", "annotations"] == {}
     assert row.loc["NetworkPolicy/web/np-a", ["types", "rules"]].tolist() == ["Ingress", 2]
     assert row.loc["NetworkPolicy/db/np-none", "selected_pods"] == 0
     assert row.loc["NetworkPolicy/db/np-none", "types"] == "Ingress,Egress"  # implied
@@ -101,6 +108,7 @@ def test_the_report_carries_the_inventory():
     assert 'id="policy-inventory"' in page and '<a href="#policies">Policies</a>' in page
     assert "9 policy object(s)" in page and "2 are not evaluated by k8sviz" in page
     assert "1 evaluated one(s) apply to no running pod" in page  # db/np-none
+    assert "justification=CHG-1234 &lt;b&gt;; owner=web-team" in page
 
 
 def test_gaps_flags_dead_policies_of_every_dialect():
@@ -133,3 +141,11 @@ def test_hostile_text_in_the_inventory_is_escaped_in_the_report():
     assert "<script>" in k8sviz.policy_inventory(snap)["not_judged"][0]
     page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_labels_and_annotations_survive_a_snapshot_file(tmp_path):
+    snap = snapshot(*_objects())
+    snap.save(tmp_path / "s.json")
+    back = k8sviz.load(tmp_path / "s.json")
+    assert back.policy_metadata == snap.policy_metadata
+    assert back.policy_metadata["NetworkPolicy/web/np-a"]["annotations"]["owner"] == "web-team"
