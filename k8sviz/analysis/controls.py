@@ -195,6 +195,13 @@ _F = [
         "reach",
     ),
     Finding(
+        "policy-missing-annotations",
+        "Policy without an annotation the zones file requires (owner, justification...)",
+        "low",
+        ("PCI-1.2.1", "PCI-1.2.7"),
+        "zones",
+    ),
+    Finding(
         "zone-violation",
         "Cross-zone connectivity not covered by a valid allow rule",
         "high",

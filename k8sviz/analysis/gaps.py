@@ -435,6 +435,23 @@ def _dead_dialect_policies(ctx: _Ctx) -> None:
         )
 
 
+def _missing_annotations(ctx: _Ctx, required: tuple[str, ...]) -> None:
+    """policy-missing-annotations: the ruleset standard the zones file states (PCI DSS 1.2.1)."""
+    from .inventory import policy_inventory
+
+    inv = policy_inventory(ctx.snap)
+    for row in inv.itertuples(index=False):
+        missing = [k for k in required if not str(row.annotations.get(k, "")).strip()]
+        if missing:
+            ctx.add(
+                "policy-missing-annotations",
+                row.namespace or None,
+                row.name,
+                f"policy {row.policy} has no {', '.join(missing)} annotation (required by the zones file)",
+                {"policy": row.policy, "missing": missing},
+            )
+
+
 def _broad_rules(ctx: _Ctx) -> None:
     """allow-all-rule, policy-selects-nothing, rule-peer-matches-nothing."""
     for pol in ctx.snap.network_policies:
@@ -1079,6 +1096,9 @@ def gaps(
     if zones is not None:
         _zone_violations(ctx, reach, zones, today, segmentation)
         checked.append("zone-violation")
+        if zones.required_annotations:
+            _missing_annotations(ctx, zones.required_annotations)
+            checked.append("policy-missing-annotations")
     if flows is not None:
         _flows(ctx, reach, flows, edges)
         checked += [f.id for f in FINDINGS.values() if f.needs == "flows"]

@@ -33,6 +33,10 @@ Allow rules: ``from`` and ``to`` are a zone name or a list of them; ``ports`` is
 port of every protocol, also the meaning of a missing ``ports``); ``justification`` is required
 (PCI DSS 1.2.5: every allowed service is business-justified); ``owner`` and ``expires``
 (``YYYY-MM-DD``, the last valid day) are optional.  An expired rule no longer covers anything.
+
+``requiredPolicyAnnotations`` (optional, top level) lists annotation keys every policy must
+carry, e.g. ``[owner, justification]`` (PCI DSS 1.2.1: rulesets follow a standard);
+:func:`k8sviz.gaps` reports each policy that lacks one as ``policy-missing-annotations``.
 """
 
 from __future__ import annotations
@@ -163,10 +167,13 @@ class Zones:
     Build with :func:`load_zones` (a file, or a dict with the same shape).
     """
 
-    def __init__(self, zones: Iterable[Zone], allow: Iterable[AllowRule], source: str = "<zones>"):
+    def __init__(self, zones: Iterable[Zone], allow: Iterable[AllowRule], source: str = "<zones>",
+                 required_annotations: Iterable[str] = ()):
         self.zones: dict[str, Zone] = {z.name: z for z in zones}
         self.allow: list[AllowRule] = list(allow)
         self.source = source
+        #: Annotation keys every policy must carry (owner, ticket, justification...).
+        self.required_annotations: tuple[str, ...] = tuple(required_annotations)
 
     # ------------------------------------------------------------------ membership
 
@@ -355,9 +362,15 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
     if not isinstance(doc, dict) or not isinstance(doc.get("zones"), dict) or not doc["zones"]:
         msg = "a zones file needs a top-level 'zones:' mapping of zone name -> selectors"
         raise ZoneError(msg, source=source)
-    unknown_top = set(doc) - {"zones", "allow", "apiVersion", "kind", "metadata", "description"}
+    unknown_top = set(doc) - {"zones", "allow", "apiVersion", "kind", "metadata", "description",
+                              "requiredPolicyAnnotations"}
     if unknown_top:
-        msg = f"unknown top-level key(s): {', '.join(sorted(map(str, unknown_top)))} (expected zones, allow)"
+        msg = (f"unknown top-level key(s): {', '.join(sorted(map(str, unknown_top)))} "
+               "(expected zones, allow, requiredPolicyAnnotations)")
+        raise ZoneError(msg, source=source)
+    required = doc.get("requiredPolicyAnnotations") or []
+    if not isinstance(required, list) or not all(isinstance(k, str) and k.strip() for k in required):
+        msg = "'requiredPolicyAnnotations' must be a list of annotation keys, e.g. [owner, justification]"
         raise ZoneError(msg, source=source)
     zones = []
     for name, spec in doc["zones"].items():
@@ -449,7 +462,7 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
                 _date(r.get("expires"), where, source),
             )
         )
-    return Zones(zones, rules, source)
+    return Zones(zones, rules, source, [k.strip() for k in required])
 
 
 def load_zones(path: str | os.PathLike[str] | Mapping[str, Any] | Zones) -> Zones:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pandas as pd
+import pytest
 
 import k8sviz
 from k8sviz.analysis.inventory import INVENTORY_COLUMNS
@@ -149,3 +150,26 @@ def test_labels_and_annotations_survive_a_snapshot_file(tmp_path):
     back = k8sviz.load(tmp_path / "s.json")
     assert back.policy_metadata == snap.policy_metadata
     assert back.policy_metadata["NetworkPolicy/web/np-a"]["annotations"]["owner"] == "web-team"
+
+
+def test_required_policy_annotations_are_checked_when_the_zones_file_asks():
+    zones = {"zones": {"web": {"namespaceSelector": {"matchLabels": {"team": "web"}}}},
+             "requiredPolicyAnnotations": ["owner", "justification"]}
+    df = k8sviz.gaps(snapshot(*_objects()), zones=zones)
+    rows = df[df["finding"] == "policy-missing-annotations"]
+    by_policy = {e["policy"]: e["missing"] for e in rows["evidence"]}
+    assert "NetworkPolicy/web/np-a" not in by_policy  # carries both
+    assert by_policy["NetworkPolicy/db/np-none"] == ["owner", "justification"]
+    assert by_policy["GlobalNetworkPolicy/late"] == ["owner", "justification"]
+    assert len(by_policy) == 8  # every other policy, of every dialect
+    assert "policy-missing-annotations" in df.attrs["checked"]
+    assert set(rows["controls"].iloc[0]) == {"PCI-1.2.1", "PCI-1.2.7"}
+    # Without the key, nothing is checked.
+    plain = k8sviz.gaps(snapshot(*_objects()), zones={"zones": zones["zones"]})
+    assert "policy-missing-annotations" not in set(plain["finding"])
+    assert "policy-missing-annotations" not in plain.attrs["checked"]
+
+
+def test_required_policy_annotations_must_be_a_list_of_keys():
+    with pytest.raises(k8sviz.ZoneError, match="requiredPolicyAnnotations' must be a list of annotation keys"):
+        k8sviz.load_zones({"zones": {"a": {"podSelector": {}}}, "requiredPolicyAnnotations": "owner"})
