@@ -63,6 +63,8 @@ def main() -> None:
 
     snap = step("snapshot", build)
     del objs
+    inv = step("policy_inventory", lambda: k8sviz.policy_inventory(snap))
+    del inv
     reach = step("reachability", lambda: k8sviz.reachability(snap))
     edges = step("to_frame(workload)", lambda: edge_frame(reach, "workload"))
     facts = [

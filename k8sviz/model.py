@@ -419,6 +419,11 @@ class IPBlock:
     cidr: str
     except_: tuple[str, ...] = ()
 
+    @classmethod
+    def host(cls, ip: str) -> IPBlock:
+        """The block of one address (``/32`` or ``/128``)."""
+        return cls(str(ipaddress.ip_network(ip)))
+
     def networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, tuple[Any, ...]]:
         net = ipaddress.ip_network(self.cidr, strict=False)
         return net, tuple(ipaddress.ip_network(e, strict=False) for e in self.except_)

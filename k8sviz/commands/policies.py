@@ -6,8 +6,7 @@ import argparse
 from typing import Any
 
 from ._common import add_inputs, load_inputs
-
-FORMATS = ("txt", "csv", "json", "md")
+from .gaps import FORMATS
 
 
 def register(sub: Any) -> argparse.ArgumentParser:

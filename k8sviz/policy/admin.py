@@ -21,7 +21,6 @@ Allow rule and turns a Deny or Pass rule into "deny everything".
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -31,7 +30,7 @@ from ..model import PROTOCOLS, AdminPeer, AdminPolicy, AdminRule, IPBlock, LoadW
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
-from .ports import MAX_PORT, PortSpace, named_port_cuts
+from .ports import PortSpace, named_port_cuts
 
 __all__ = [
     "ADMIN_TIER",
@@ -74,7 +73,7 @@ def admin_blocks(policies: Sequence[AdminPolicy], nodes: Sequence[Node]) -> list
             out.extend(peer.networks)
             if peer.nodes is not None:
                 for ip in _node_ips(nodes, peer):
-                    out.append(IPBlock(str(ipaddress.ip_network(ip))))
+                    out.append(IPBlock.host(ip))
     return out
 
 
@@ -101,15 +100,13 @@ def admin_port_cuts(policies: Sequence[AdminPolicy], pods: Iterable[Pod]) -> dic
 def _ports(rule: AdminRule, space: PortSpace) -> PortSel:
     if rule.ports is None:
         return PortSel(space.all)
-    bits = 0
-    named: set[tuple[str, str]] = set()
+    entries: list[tuple[str, int | str, int | None]] = []
     for pp in rule.ports:
-        if isinstance(pp.port, str):
-            named.update((pp.port, proto) for proto in PROTOCOLS)
-        else:
-            assert pp.port is not None
-            bits |= space.range_bits(pp.protocol, pp.port, min(pp.end_port or pp.port, MAX_PORT))
-    return PortSel(bits, tuple(sorted(named)))
+        assert pp.port is not None
+        # A named port carries no protocol: it resolves on whichever the pod declares.
+        protos = PROTOCOLS if isinstance(pp.port, str) else (pp.protocol,)
+        entries += [(proto, pp.port, pp.end_port) for proto in protos]
+    return PortSel(*space.selection(entries))
 
 
 class _Peers:
@@ -137,7 +134,7 @@ class _Peers:
                 # A node's address: its outside atom and the hostNetwork pods on it, never a
                 # pod network address (even with ipblocks_match_pods).
                 for ip in _node_ips(self.nodes, peer):
-                    hit = self.ends.block_entities(IPBlock(str(ipaddress.ip_network(ip))))
+                    hit = self.ends.block_entities(IPBlock.host(ip))
                     ents.append(hit[[e >= self.ends.n_pods or self.ends.pods[e].host_network for e in hit]])
         return EndpointSet(lc=lc, ents=np.unique(np.concatenate(ents)) if ents else None)
 

@@ -156,7 +156,7 @@ def calico_blocks(policies: Sequence[CalicoPolicy], sets: Sequence[NetworkSet],
 
 
 def _host_blocks(addresses: Iterable[str]) -> list[IPBlock]:
-    return [IPBlock(f"{a}/{128 if ':' in a else 32}") for a in addresses]
+    return [IPBlock.host(a) for a in addresses]
 
 
 def slices_by_service(slices: Iterable[EndpointSlice]) -> dict[tuple[str, str], list[EndpointSlice]]:

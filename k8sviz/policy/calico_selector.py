@@ -221,6 +221,10 @@ _WORD_OPERATORS: Final = (
 )
 
 
+_PUNCTUATION: Final = {"(": _LPAREN, ")": _RPAREN, "{": _LBRACE, "}": _RBRACE, ",": _COMMA}
+_DOUBLED: Final = {"=": _EQ, "&": _AND, "|": _OR}
+
+
 def _tokenize(text: str) -> list[_Token]:
     """Calico's tokenizer (libcalico-go/lib/selector/tokenizer), with positions."""
     tokens: list[_Token] = []
@@ -236,32 +240,21 @@ def _tokenize(text: str) -> list[_Token]:
         start = i
         if c.isspace():
             raise _Failure(f"only spaces and tabs may separate tokens, found {c!r}", i)
-        if c == "(":
-            append(_Token(_LPAREN, "", i))
+        if c in _PUNCTUATION:
+            append(_Token(_PUNCTUATION[c], "", i))
             i += 1
-        elif c == ")":
-            append(_Token(_RPAREN, "", i))
-            i += 1
+        elif c in _DOUBLED:
+            # '==', '&&' and '||': the single character is no operator.
+            if not text.startswith(c * 2, i):
+                raise _Failure(f"expected '{c * 2}' (a single '{c}' is not an operator)", i)
+            append(_Token(_DOUBLED[c], "", i))
+            i += 2
         elif c == '"' or c == "'":
             end = text.find(c, i + 1)
             if end < 0:
                 raise _Failure(f"unterminated string (no closing {c})", i)
             append(_Token(_STRING, text[i + 1 : end], i))
             i = end + 1
-        elif c == "{":
-            append(_Token(_LBRACE, "", i))
-            i += 1
-        elif c == "}":
-            append(_Token(_RBRACE, "", i))
-            i += 1
-        elif c == ",":
-            append(_Token(_COMMA, "", i))
-            i += 1
-        elif c == "=":
-            if not text.startswith("==", i):
-                raise _Failure("expected '==' (a single '=' is not an operator)", i)
-            append(_Token(_EQ, "", i))
-            i += 2
         elif c == "!":
             if text.startswith("!=", i):
                 append(_Token(_NE, "", i))
@@ -269,16 +262,6 @@ def _tokenize(text: str) -> list[_Token]:
             else:
                 append(_Token(_NOT, "", i))
                 i += 1
-        elif c == "&":
-            if not text.startswith("&&", i):
-                raise _Failure("expected '&&' (a single '&' is not an operator)", i)
-            append(_Token(_AND, "", i))
-            i += 2
-        elif c == "|":
-            if not text.startswith("||", i):
-                raise _Failure("expected '||' (a single '|' is not an operator)", i)
-            append(_Token(_OR, "", i))
-            i += 2
         elif tokens and tokens[-1].kind == _LABEL:
             # Right after a label only a word operator may follow.
             for words, kind in _WORD_OPERATORS:

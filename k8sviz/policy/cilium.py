@@ -45,7 +45,7 @@ def cilium_blocks(policies: Sequence[CiliumPolicy], nodes: Sequence[Node]) -> li
     """CIDRs to cut the IP space at, and every node address (their identity is not "world")."""
     out = [c for peer in _peers(policies) for c in peer.cidrs or ()]
     if policies:
-        out += [IPBlock(str(ipaddress.ip_network(ip))) for n in nodes for ip in n.addresses]
+        out += [IPBlock.host(ip) for n in nodes for ip in n.addresses]
     return out
 
 
@@ -96,7 +96,7 @@ class _Cilium:
         node_atoms = np.zeros(self.n, dtype=bool)
         for n in nodes:
             for ip in n.addresses:
-                node_atoms[ends.ips.block_atoms(IPBlock(str(ipaddress.ip_network(ip)))) + n_pods] = True
+                node_atoms[ends.ips.block_atoms(IPBlock.host(ip)) + n_pods] = True
         self.host = host | node_atoms
         outside = np.zeros(self.n, dtype=bool)
         outside[n_pods:] = True
@@ -154,17 +154,7 @@ class _Cilium:
 def _ports(peer: CiliumPeer, space: PortSpace) -> PortSel:
     if peer.ports is None:
         return PortSel(space.all)
-    bits = 0
-    named: set[tuple[str, str]] = set()
-    for pp in peer.ports:
-        for proto in pp.protocols:
-            if isinstance(pp.port, str):
-                named.add((pp.port, proto))
-            elif pp.port == 0:
-                bits |= space.proto_bits(proto)
-            else:
-                bits |= space.range_bits(proto, pp.port, min(pp.end or pp.port, MAX_PORT))
-    return PortSel(bits, tuple(sorted(named)))
+    return PortSel(*space.selection((proto, pp.port, pp.end) for pp in peer.ports for proto in pp.protocols))
 
 
 def translate_cilium(

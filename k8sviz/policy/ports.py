@@ -49,6 +49,21 @@ class PortSpace:
     def proto_bits(self, proto: str) -> int:
         return ((1 << len(self.starts[proto])) - 1) << self.offset[proto]
 
+    def selection(self, entries: Iterable[tuple[str, int | str, int | None]]) -> tuple[int, tuple[tuple[str, str], ...]]:
+        """``(bits, named)`` of a rule's port entries ``(protocol, port, end)``: a port name
+        (resolved later, per destination), 0 (every port of the protocol), or a number up to
+        ``end`` (None: that port alone)."""
+        bits = 0
+        named: set[tuple[str, str]] = set()
+        for proto, port, end in entries:
+            if isinstance(port, str):
+                named.add((port, proto))
+            elif port == 0:
+                bits |= self.proto_bits(proto)
+            else:
+                bits |= self.range_bits(proto, port, min(end or port, MAX_PORT))
+        return bits, tuple(sorted(named))
+
     def to_words(self, bits: int) -> np.ndarray:
         out = np.zeros(self.words, dtype=np.uint64)
         for w in range(self.words):

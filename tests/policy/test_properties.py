@@ -411,6 +411,31 @@ def cilium_objects(draw, namespaces):
     return objs
 
 
+# The focused Calico property tests: small clusters around one feature, 100 examples each.
+_FOCUSED = settings(max_examples=100, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def _gnp(name, spec):
+    return {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": name}, "spec": spec}
+
+
+@st.composite
+def endpoint_slices(draw, k, namespaces, addresses, min_ports):
+    """An EndpointSlice of Service svc0 or svc1: 1-2 of ``addresses``, TCP/UDP ports (None: every port)."""
+    svc = draw(st.sampled_from(["svc0", "svc1"]))
+    return {
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+        "metadata": {"namespace": draw(st.sampled_from(namespaces)), "name": f"{svc}-{k}",
+                     "labels": {"kubernetes.io/service-name": svc}},
+        "endpoints": [{"addresses": [a]}
+                      for a in draw(st.lists(st.sampled_from(addresses), min_size=1, max_size=2, unique=True))],
+        "ports": [{"protocol": draw(st.sampled_from(["TCP", "UDP"])), **({"port": p} if p else {})}
+                  for p in draw(st.lists(st.sampled_from([None, 53, 80, 443]), min_size=min_ports, max_size=2,
+                                         unique=True))],
+    }
+
+
 @st.composite
 def clusters(draw, admin=False, calico=False, cilium=False):
     namespaces = ["n0", "n1", "n2"][: draw(st.integers(1, 3))]
@@ -437,17 +462,8 @@ def clusters(draw, admin=False, calico=False, cilium=False):
     if calico:
         objs += draw(calico_objects(namespaces))
         pod_ips = [o["status"]["podIP"] for o in objs if o["kind"] == "Pod" and o["status"].get("podIP")]
-        for k in range(draw(st.integers(0, 3))):
-            svc = draw(st.sampled_from(["svc0", "svc1"]))
-            objs.append({
-                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-                "metadata": {"namespace": draw(st.sampled_from(["n0", "n1"])), "name": f"{svc}-{k}",
-                             "labels": {"kubernetes.io/service-name": svc}},
-                "endpoints": [{"addresses": [a]} for a in draw(st.lists(
-                    st.sampled_from([*pod_ips, "192.168.1.1", "8.8.8.8"]), min_size=1, max_size=2, unique=True))],
-                "ports": [{"protocol": draw(st.sampled_from(["TCP", "UDP"])), **({"port": p} if p else {})}
-                          for p in draw(st.lists(st.sampled_from([None, 53, 80, 443]), max_size=2, unique=True))],
-            })
+        objs += [draw(endpoint_slices(k, ["n0", "n1"], [*pod_ips, "192.168.1.1", "8.8.8.8"], min_ports=0))
+                 for k in range(draw(st.integers(0, 3)))]
         if draw(st.integers(0, 2)):
             # The pods' ServiceAccounts, with labels: all of them, or all but one (whose
             # labels are then unknown, so policies selecting by them go unevaluated).
@@ -622,12 +638,11 @@ def calico_service_account_clusters(draw):
                 rules.append({"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])), side: {"serviceAccounts": match}})
             if rules:
                 spec[direction] = rules
-        objs.append({"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
-                     "metadata": {"name": f"g{j}"}, "spec": spec})
+        objs.append(_gnp(f"g{j}", spec))
     return objs, False
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@_FOCUSED
 @given(calico_service_account_clusters())
 def test_calico_service_account_labels_agree_with_reference(case):
     assert not snapshot(*case[0]).unevaluated_policies  # every account is there: all judged
@@ -643,16 +658,7 @@ def calico_service_clusters(draw):
     for i in range(draw(st.integers(2, 4))):
         objs.append(pod(draw(st.sampled_from(["n0", "n1"])), f"p{i}", draw(labels), f"10.0.0.{i + 1}"))
         ips.append(f"10.0.0.{i + 1}")
-    for k in range(draw(st.integers(1, 4))):
-        svc = draw(st.sampled_from(["svc0", "svc1"]))
-        objs.append({
-            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-            "metadata": {"namespace": "n0", "name": f"{svc}-{k}", "labels": {"kubernetes.io/service-name": svc}},
-            "endpoints": [{"addresses": [a]} for a in draw(st.lists(
-                st.sampled_from([*ips, "8.8.8.8"]), min_size=1, max_size=2, unique=True))],
-            "ports": [{"protocol": draw(st.sampled_from(["TCP", "UDP"])), **({"port": p} if p else {})}
-                      for p in draw(st.lists(st.sampled_from([None, 53, 80, 443]), min_size=1, max_size=2, unique=True))],
-        })
+    objs += [draw(endpoint_slices(k, ["n0"], [*ips, "8.8.8.8"], min_ports=1)) for k in range(draw(st.integers(1, 4)))]
     for j in range(draw(st.integers(1, 3))):
         spec = {"order": draw(st.sampled_from([10, 20])), "selector": draw(st.sampled_from(["all()", "app == 'a'"]))}
         for direction, side in (("ingress", "source"), ("egress", "destination")):
@@ -665,12 +671,11 @@ def calico_service_clusters(draw):
                 rules.append(rule)
             if rules:
                 spec[direction] = rules
-        objs.append({"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
-                     "metadata": {"name": f"g{j}"}, "spec": spec})
+        objs.append(_gnp(f"g{j}", spec))
     return objs, False
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@_FOCUSED
 @given(calico_service_clusters())
 def test_calico_services_agree_with_reference(case):
     assert not snapshot(*case[0]).unevaluated_policies
@@ -693,12 +698,11 @@ def calico_ip_family_clusters(draw):
                      for _ in range(draw(st.integers(0, 2)))]
             if rules:
                 spec[direction] = rules
-        objs.append({"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
-                     "metadata": {"name": f"g{j}"}, "spec": spec})
+        objs.append(_gnp(f"g{j}", spec))
     return objs, False
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@_FOCUSED
 @given(calico_ip_family_clusters())
 def test_calico_ip_versions_agree_with_reference(case):
     assert not snapshot(*case[0]).unevaluated_policies
