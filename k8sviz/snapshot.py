@@ -293,6 +293,9 @@ def _metadata_problem(meta: dict[str, Any]) -> str | None:
     The builder keys, groups and links objects by these fields before any parser runs, so
     they are checked on entry; the rest of an object is checked by its parser.
     """
+    name = meta.get("name")
+    if type(name) is not str or not name:
+        return "metadata.name is missing" if name in (None, "") else f"metadata.name is a {type(name).__name__}, not a string"
     ns = meta.get("namespace")
     if ns is not None and type(ns) is not str:
         return f"metadata.namespace is a {type(ns).__name__}, not a string"
@@ -375,9 +378,9 @@ class SnapshotBuilder:
                 self.unknown_count[f"{kind} ({api_version})"] += 1
             return
         self.seen_plurals.add(plural)
-        meta = obj["metadata"]
-        bad = _metadata_problem(meta)
-        if bad:
+        meta = obj.get("metadata")
+        bad = _metadata_problem(meta) if isinstance(meta, dict) else "metadata is missing"
+        if bad or meta is None:
             raise InputError(f"malformed object: {bad}", source=where, obj=_ref(obj))
         key = (plural, str(meta.get("namespace") or ""), str(meta["name"]), group)
         calico = plural.endswith(".projectcalico.org")

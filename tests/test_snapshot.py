@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 from tests.objects import deployment, netpol, pod
@@ -168,6 +169,26 @@ def test_a_port_name_that_is_not_text_is_a_malformed_object(name):
     builder.add(p, "dump.yaml#1")
     with pytest.raises(InputError, match=r"dump\.yaml#1, Pod/a/p: malformed object.*port name .* is not a string"):
         builder.build()
+
+
+_MODELLED = [
+    ("v1", "Namespace", False), ("v1", "Pod", True), ("v1", "Service", True), ("v1", "ServiceAccount", True),
+    ("discovery.k8s.io/v1", "EndpointSlice", True), ("networking.k8s.io/v1", "NetworkPolicy", True),
+    ("apps/v1", "Deployment", True), ("projectcalico.org/v3", "GlobalNetworkPolicy", False),
+    ("cilium.io/v2", "CiliumNetworkPolicy", True),
+]
+
+
+@pytest.mark.parametrize(("api_version", "kind", "namespaced"), _MODELLED)
+@pytest.mark.parametrize("name", [5, ["x"], None, ""])
+def test_builder_refuses_an_object_without_a_text_name(api_version, kind, namespaced, name):
+    meta: dict = {"name": name, **({"namespace": "a"} if namespaced else {})}
+    builder = SnapshotBuilder()
+    want = "metadata.name is missing" if name in (None, "") else f"metadata.name is a {type(name).__name__}, not a string"
+    with pytest.raises(InputError, match=rf"dump\.json#3, {kind}/.*malformed object: {re.escape(want)}"):
+        builder.add({"apiVersion": api_version, "kind": kind, "metadata": meta, "spec": {}}, "dump.json#3")
+    with pytest.raises(InputError, match="metadata is missing"):
+        builder.add({"apiVersion": api_version, "kind": kind}, "dump.json#4")
 
 
 def test_raw_policies_are_not_the_callers_objects():

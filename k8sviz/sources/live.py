@@ -472,7 +472,7 @@ def _collect(
             if "apiVersion" not in item:
                 item["apiVersion"] = gv
             meta = item.get("metadata")
-            if not isinstance(meta, dict) or not meta.get("name"):
+            if not isinstance(meta, dict) or meta.get("name") in (None, ""):
                 message = f"{res.kind} without metadata.name; skipped"
                 builder.warn(LoadWarning("no-name", message, f"GET {path}"))
                 continue

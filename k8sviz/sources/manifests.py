@@ -130,8 +130,7 @@ def _is_object(doc: Any) -> bool:
         isinstance(kind, str)
         and isinstance(doc.get("apiVersion"), str)
         and isinstance(meta, dict)
-        and isinstance(meta.get("name"), str)
-        and bool(meta["name"])
+        and meta.get("name") not in (None, "")  # a name of another type is refused by the builder
         and not (kind.endswith("List") and isinstance(doc.get("items"), list))
     )
 

@@ -289,6 +289,14 @@ class TestBadInput:
         snap = k8sviz.load(write("x.yaml", {"apiVersion": "v1", "kind": "Pod", "metadata": {}}))
         assert codes(snap) == ["no-name"]
 
+    @pytest.mark.parametrize("name", [2024, True, ["web"], {"a": 1}])
+    def test_object_whose_name_is_not_text_is_an_error(self, write, name):
+        # Unquoted YAML such as `name: 2024` is refused by the API server; a snapshot
+        # must not skip it as nameless (it has a name) nor keep a number as the name.
+        obj = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": "a"}}
+        with pytest.raises(InputError, match=rf"x\.yaml.*ServiceAccount/a/.*metadata\.name is a {type(name).__name__}, not a string"):
+            k8sviz.load(write("x.yaml", obj))
+
     def test_unknown_and_ignored_kinds_are_reported(self, write):
         docs = [{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": f"w{i}"}} for i in range(3)]
         docs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "a"},
