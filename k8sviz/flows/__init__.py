@@ -21,7 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InputError
-from ._table import COLUMNS, CORE_COLUMNS, ChunkBuilder, Report, head, iter_objects, parse_json
+from ._table import (
+    COLUMNS,
+    CORE_COLUMNS,
+    ChunkBuilder,
+    Report,
+    head,
+    iter_objects,
+    looks_like_sse,
+    parse_json,
+    sse_payloads,
+)
 from .compare import clock_skew, flow_discrepancies, flow_edges, flow_windows
 from .mapping import Mapper
 
@@ -44,7 +54,7 @@ __all__ = [
 ]
 
 FlowFormat = Literal["auto", "hubble", "calico", "goldmane", "csv"]
-_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".csv", ".txt")
+_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".csv", ".txt", ".sse")
 
 
 class FlowWarning(UserWarning):
@@ -80,8 +90,13 @@ def _loads_or_none(data: bytes) -> Any:
         return None
 
 
-def _detect(path: Path, report: Report) -> tuple[str | None, bool]:
-    """``(format, line_mode)`` of a file from its name and first bytes."""
+Framing = Literal["lines", "objects", "sse"]
+"""How a JSON file holds its records: one per line, a stream or array of (pretty-printed)
+objects, or the ``data:`` lines of a captured server-sent event stream."""
+
+
+def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
+    """``(format, framing)`` of a file from its name and first bytes."""
     import orjson
 
     from .calico import looks_like_calico
@@ -90,37 +105,43 @@ def _detect(path: Path, report: Report) -> tuple[str | None, bool]:
 
     name = path.name.removesuffix(".gz")
     if name.endswith(".csv"):
-        return "csv", True
+        return "csv", "lines"
     text = head(path).lstrip()
     if not text:
-        return None, True
-    # The first object that looks like a known format decides, so one junk or tampered
-    # record at the top does not hide the file's format.
-    first = text.split(b"\n", 1)[0]
-    lines = True
-    try:
-        candidates = [orjson.loads(first), *(_loads_or_none(b) for b in text.split(b"\n")[1:_PROBE])]
-    except orjson.JSONDecodeError:
-        if text[:1] not in b"[{":
-            return "csv", True
-        lines = False
-        candidates = [_loads_or_none(b) for _, b in itertools.islice(iter_objects(path, Report()), _PROBE)]
-    if candidates and isinstance(candidates[0], list):
-        lines = False
+        return None, "lines"
+    framing: Framing = "lines"
+    if looks_like_sse(text):
+        framing = "sse"
+        candidates = [_loads_or_none(b) for b in sse_payloads(text)[:_PROBE]]
+    else:
+        # The first object that looks like a known format decides, so one junk or tampered
+        # record at the top does not hide the file's format.
+        first = text.split(b"\n", 1)[0]
+        try:
+            candidates = [orjson.loads(first), *(_loads_or_none(b) for b in text.split(b"\n")[1:_PROBE])]
+        except orjson.JSONDecodeError:
+            if text[:1] not in b"[{":
+                return "csv", "lines"
+            framing = "objects"
+            objects = itertools.islice(iter_objects(path, Report()), _PROBE)
+            candidates = [_loads_or_none(b) for _, b in objects]
+        if candidates and isinstance(candidates[0], list):
+            framing = "objects"
     flat: list[Any] = []
     for c in candidates:
         flat.extend(c[:_PROBE] if isinstance(c, list) else [c])
     for obj in flat[:_PROBE]:
         if looks_like_hubble(obj):
-            return "hubble", lines
+            return "hubble", framing
         if looks_like_goldmane(obj):  # before Calico: a Whisker object has Calico's field names
-            return "goldmane", lines
+            return "goldmane", framing
         if looks_like_calico(obj):
-            return "calico", lines
-    if text[:1] not in b"[{":  # a CSV header can be valid JSON too (a bare number or string)
-        return "csv", True
+            return "calico", framing
+    # A CSV header can be valid JSON too (a bare number or string).
+    if framing != "sse" and text[:1] not in b"[{":
+        return "csv", "lines"
     report.problem("unknown-format", str(path), 1, "neither Hubble, Calico, Goldmane nor CSV flows")
-    return None, lines
+    return None, framing
 
 
 def _load_snapshot(snapshot: Any) -> Snapshot | None:
@@ -147,7 +168,8 @@ def load_flows(
     ----------
     *paths
         Files or directories (searched for ``.json``, ``.jsonl``, ``.ndjson``, ``.log``,
-        ``.csv``, ``.txt`` and their ``.gz`` forms).
+        ``.csv``, ``.txt``, ``.sse`` and their ``.gz`` forms).  A captured server-sent event
+        stream (``data:`` lines, e.g. Whisker's ``GET /flows?watch=true``) is read event by event.
     format
         ``"hubble"``, ``"calico"`` (Calico Enterprise/Cloud flow logs), ``"goldmane"``
         (Calico Open Source 3.30+: Goldmane's emitter or the Whisker API), ``"csv"`` or
@@ -231,9 +253,10 @@ def _read_all(
     from .hubble import parse_flow
 
     for path in _files(paths):
-        fmt, lines = _detect(path, report) if format == "auto" else (format, True)
+        framing: Framing
+        fmt, framing = _detect(path, report) if format == "auto" else (format, "lines")
         if format != "auto" and format != "csv":
-            _, lines = _detect(path, Report())
+            _, framing = _detect(path, Report())
         stats: dict[str, Any] = {
             "file": str(path),
             "format": fmt,
@@ -247,14 +270,14 @@ def _read_all(
         report.sources.append(stats)
         if fmt is None:
             continue
-        if fmt == "hubble" and fast:
-            builder.feed_hubble(path, lines, report, stats)
+        if fmt == "hubble" and fast and framing != "sse":
+            builder.feed_hubble(path, framing == "lines", report, stats)
             continue
         if fmt == "csv":
             records = parse_csv(path, report, stats)
         else:
             parse = {"hubble": parse_flow, "goldmane": parse_goldmane}.get(fmt, parse_doc)
-            records = parse_json(path, report, stats, parse, lines=lines)
+            records = parse_json(path, report, stats, parse, framing=framing)
         builder.feed(records, fmt, str(path))
 
 
@@ -280,7 +303,7 @@ def _warn(attrs: dict[str, Any]) -> None:
                 stacklevel=3,
             )
     for kind, n in attrs["problem_counts"].items():
-        if kind in ("unreadable", "unknown-format", "bad-header"):
+        if kind in ("unreadable", "unknown-format", "bad-header", "stream-error"):
             sample = next(p for p in attrs["problems"] if p["kind"] == kind)
             warnings.warn(
                 f"{n} {kind} problem(s), e.g. {sample['file']}:{sample['line']}: {sample['message']}",

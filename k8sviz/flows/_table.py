@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +22,9 @@ __all__ = [
     "empty_frame",
     "iter_lines",
     "iter_objects",
+    "looks_like_sse",
     "parse_json",
+    "sse_payloads",
 ]
 
 #: Every column of a flow table, with its storage kind.
@@ -832,10 +834,84 @@ def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
         )
 
 
-def json_source(path: Path, report: Report, lines: bool = True) -> Iterator[tuple[int, bytes, bool]]:
-    """``(line_number, bytes, complete)`` of each JSON line (or each object of an array/stream)."""
-    if lines:
+_SSE_FIELDS = (b"data:", b":", b"event:", b"id:", b"retry:")
+
+
+def looks_like_sse(text: bytes) -> bool:
+    """The start of a captured server-sent event stream (``curl -N ...?watch=true``).
+
+    Whisker's ``GET /flows?watch=true`` answers ``data: {json}`` and a blank line per flow.
+    No JSON line or CSV header starts with these field names.
+    """
+    lines = [line for line in text.split(b"\n", 200) if line.strip()]
+    return bool(lines) and lines[0].startswith(_SSE_FIELDS) and any(x.startswith(b"data:") for x in lines)
+
+
+def _sse_events(lines: Iterable[tuple[int, bytes]], problem: Callable[[str, int, str], None]
+                ) -> Iterator[tuple[int, bytes, bool]]:
+    """``(line of the first data line, data, complete)`` per event of a server-sent event stream.
+
+    Follows the WHATWG rules: an event's ``data`` lines are joined by newlines and it ends at a
+    blank line; ``:`` starts a comment; one space after the colon is dropped; ``event``, ``id``
+    and ``retry`` carry nothing here.  Calico's stream writes ``error: message`` when its
+    upstream fails, which is recorded.  An event cut off at the end of the file is yielded
+    with ``complete`` False.
+    """
+    data: list[bytes] = []
+    start = 0
+    for lineno, raw in lines:
+        line = raw.rstrip(b"\r\n")
+        if not line:
+            if data:
+                yield start, b"\n".join(data), True
+                data = []
+            continue
+        field, _, value = line.partition(b":")
+        if value[:1] == b" ":
+            value = value[1:]
+        if field == b"data":
+            if not data:
+                start = lineno
+            data.append(value)
+        elif field == b"error":
+            problem("stream-error", lineno, f"the server reported: {value[:200].decode('utf-8', 'replace')}")
+        elif field and field not in (b"event", b"id", b"retry"):
+            problem("malformed", lineno, f"not a server-sent event line: {line[:60]!r}")
+    if data:
+        yield start, b"\n".join(data), False
+
+
+def sse_payloads(text: bytes) -> list[bytes]:
+    """The data of the events in the first bytes of a stream (for format detection)."""
+    numbered = enumerate(text.splitlines(keepends=True), 1)
+    return [d for _, d, _ in _sse_events(numbered, lambda *_: None)]
+
+
+def iter_sse(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
+    """``(line_number, data, complete)`` of each event of a captured server-sent event stream."""
+    file = str(path)
+    lineno = 0
+
+    def numbered() -> Iterator[tuple[int, bytes]]:
+        nonlocal lineno
+        try:
+            with open_binary(path) as fh:
+                for lineno, line in enumerate(fh, 1):
+                    yield lineno, line
+        except EOFError:
+            report.problem("truncated", file, lineno + 1, "compressed stream ends early (file cut mid-write?)")
+        except (OSError, zlib.error) as e:
+            report.problem("unreadable", file, lineno + 1, f"cannot read further: {e}")
+
+    yield from _sse_events(numbered(), lambda kind, line, msg: report.problem(kind, file, line, msg))
+
+
+def json_source(path: Path, report: Report, framing: str = "lines") -> Iterator[tuple[int, bytes, bool]]:
+    """``(line_number, bytes, complete)`` of each JSON line, object of an array/stream, or event."""
+    if framing == "lines":
         return iter_lines(path, report)
+    if framing == "sse":
+        return iter_sse(path, report)
     return ((n, b, True) for n, b in iter_objects(path, report))
 
 
@@ -859,7 +935,7 @@ def parse_json(
     stats: dict[str, Any],
     parse_obj: Callable[[Any, int], Any],
     *,
-    lines: bool = True,
+    framing: str = "lines",
 ) -> Iterator[tuple[Any, ...]]:
     """Run ``parse_obj(obj, line)`` over the JSON lines (or objects) of a file, counting what is skipped."""
     import orjson
@@ -868,7 +944,7 @@ def parse_json(
     decode_error = orjson.JSONDecodeError
     file = str(path)
     skipped = stats["skipped"]
-    source = json_source(path, report, lines)
+    source = json_source(path, report, framing)
     lineno = 0
     for lineno, line, complete in source:
         try:

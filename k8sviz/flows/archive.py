@@ -214,11 +214,15 @@ def aggregate_flow_archive(
     for p in files:
         if p.name.endswith(".parquet"):
             continue
-        fmt, lines = _detect(p, report)
+        fmt, framing = _detect(p, report)
+        if fmt is not None and framing == "sse":
+            msg = ("captured event streams (data: lines) are not supported in archives; "
+                   "load them with k8sviz.load_flows")
+            raise InputError(msg, source=str(p))
         if fmt in ("hubble", "calico", "goldmane"):
             jformat = (
                 "newline_delimited"
-                if lines
+                if framing == "lines"
                 else ("array" if head(p).lstrip()[:1] == b"[" else "unstructured")
             )
             groups.setdefault((fmt, jformat), []).append(str(p))

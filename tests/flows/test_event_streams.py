@@ -1,0 +1,130 @@
+"""Captured server-sent event streams: Whisker's ``GET /flows?watch=true`` saved by ``curl -N``."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import warnings
+
+import pandas as pd
+import pytest
+
+import k8sviz
+from k8sviz.errors import InputError
+
+from .conftest import DATA, write_jsonl
+from .test_goldmane import CART, FRONTEND, PUB, whisker
+
+ITEMS = [
+    whisker(FRONTEND, CART, 7070, "Allow"),
+    whisker(FRONTEND, CART, 8080, "Deny", t="2025-11-20T10:00:15Z"),
+    whisker(CART, PUB, 443, "Deny", "Src", t="2025-11-20T10:01:00Z"),
+]
+
+
+def event(obj) -> str:
+    """One flow as Calico's stream writes it: ``data: <compact JSON>`` and a blank line."""
+    return f"data: {json.dumps(obj, separators=(',', ':'))}\n\n"
+
+
+def loaded(path, **kw):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = k8sviz.load_flows(path, **kw)
+    return df, [str(w.message) for w in caught if issubclass(w.category, k8sviz.FlowWarning)]
+
+
+def same_rows(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.drop(columns=["file", "line"]), b.drop(columns=["file", "line"]))
+
+
+def test_a_captured_stream_gives_the_rows_of_the_same_items_as_lines(tmp_path, demo_snap):
+    stream = tmp_path / "flows.sse"
+    stream.write_text("".join(event(o) for o in ITEMS))
+    df, warned = loaded(stream, snapshot=demo_snap)
+    assert warned == []
+    src = k8sviz.flow_report(df)["sources"][0]
+    assert (src["format"], src["records"]) == ("goldmane", 3)
+    same_rows(df, k8sviz.load_flows(write_jsonl(tmp_path, ITEMS, "w.jsonl"), snapshot=demo_snap))
+    assert list(df["line"]) == [1, 3, 5]  # the line of each event's data, for the auditor to find it
+    first, second = df.iloc[0], df.iloc[1]
+    assert (first["src_workload"], first["dst_workload"], second["verdict"]) == ("frontend", "cartservice", "denied")
+
+
+def test_the_event_stream_rules_of_the_standard(tmp_path, demo_snap):
+    a, b = (json.dumps(o, indent=1).splitlines() for o in ITEMS[:2])
+    text = (
+        ": connected\r\n"                                # a comment
+        "retry: 3000\r\n\r\n"
+        "event: flow\r\nid: 1\r\n"
+        + "".join(f"data: {line}\r\n" for line in a)     # one event over many data lines
+        + "\r\n"
+        + "".join(f"data:{line}\n" for line in b)        # no space after the colon, LF endings
+        + "\n\n\n"
+        + f"data: {json.dumps(ITEMS[2])}\n\n"
+    )
+    p = tmp_path / "capture.txt"
+    p.write_text(text, newline="")
+    df, warned = loaded(p, snapshot=demo_snap)
+    assert warned == [] and len(df) == 3
+    same_rows(df, k8sviz.load_flows(write_jsonl(tmp_path, ITEMS, "w.jsonl"), snapshot=demo_snap))
+
+
+def test_a_capture_cut_mid_event_loses_only_that_event(tmp_path, demo_snap):
+    text = "".join(event(o) for o in ITEMS)
+    p = tmp_path / "flows.sse"
+    p.write_text(text[: len(text) - 40])  # Ctrl-C in the middle of the last flow
+    df, warned = loaded(p, snapshot=demo_snap)
+    assert len(df) == 2
+    (problem,) = k8sviz.flow_report(df)["problems"]
+    assert (problem["kind"], problem["line"]) == ("truncated", 5)
+    assert any("1 truncated" in w for w in warned)
+
+
+def test_a_complete_last_event_without_its_blank_line_is_kept(tmp_path, demo_snap):
+    p = tmp_path / "flows.sse"
+    p.write_text("".join(event(o) for o in ITEMS).rstrip("\n"))
+    df, warned = loaded(p, snapshot=demo_snap)
+    assert len(df) == 3 and warned == []
+
+
+def test_the_servers_error_line_and_foreign_lines_are_reported(tmp_path, demo_snap):
+    text = event(ITEMS[0]) + "error: Internal Server Error\n\n" + "hello world\n" + event(ITEMS[1])
+    p = tmp_path / "flows.sse"
+    p.write_text(text)
+    df, warned = loaded(p, snapshot=demo_snap)
+    assert len(df) == 2
+    problems = k8sviz.flow_report(df)["problems"]
+    assert [(x["kind"], x["line"]) for x in problems] == [("stream-error", 3), ("malformed", 5)]
+    assert "Internal Server Error" in problems[0]["message"] and "hello world" in problems[1]["message"]
+    assert any("stream-error" in w and "Internal Server Error" in w for w in warned)
+    assert any("1 malformed" in w for w in warned)
+
+
+def test_a_gzipped_capture_in_a_directory_is_found(tmp_path, demo_snap):
+    d = tmp_path / "captures"
+    d.mkdir()
+    with gzip.open(d / "whisker.sse.gz", "wt") as f:
+        f.write("".join(event(o) for o in ITEMS))
+    df = k8sviz.load_flows(d, snapshot=demo_snap)
+    assert len(df) == 3 and set(df["source_format"].astype(str)) == {"goldmane"}
+
+
+def test_any_format_may_come_as_a_stream(tmp_path, demo_snap):
+    # The framing is independent of the format: Hubble lines relayed as events read the same.
+    src = DATA / "hubble_wrapped.jsonl"
+    p = tmp_path / "hubble.sse"
+    p.write_text("".join(f"data: {line}\n\n" for line in src.read_text().splitlines() if line.strip()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        ours, theirs = k8sviz.load_flows(p, snapshot=demo_snap), k8sviz.load_flows(src, snapshot=demo_snap)
+    assert len(ours) == len(theirs) > 0
+    same_rows(ours, theirs)
+
+
+def test_the_archive_reader_refuses_a_stream_by_name(tmp_path):
+    pytest.importorskip("duckdb")
+    p = tmp_path / "flows.sse"
+    p.write_text("".join(event(o) for o in ITEMS))
+    with pytest.raises(InputError, match=r"flows\.sse.*event streams.*k8sviz\.load_flows"):
+        k8sviz.aggregate_flow_archive(p)
