@@ -35,6 +35,8 @@ _API: dict[str, str] = {
     "Segmentation": ".analysis.segmentation",
     "gaps": ".analysis.gaps",
     "policy_inventory": ".analysis.inventory",
+    "reachability_diff": ".analysis.diff",
+    "policy_diff": ".analysis.diff",
     "controls_summary": ".analysis.controls",
     "CONTROLS": ".analysis.controls",
     "FINDINGS": ".analysis.controls",
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
     )
     from .analysis.blast import blast_radius, internet_paths
     from .analysis.controls import CONTROLS, FINDINGS, controls_summary
+    from .analysis.diff import policy_diff, reachability_diff
     from .analysis.gaps import gaps
     from .analysis.graph import graph
     from .analysis.inventory import policy_inventory

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from ._version import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("info", "snapshot", "connectivity", "explain", "policies", "flows", "gaps", "segmentation", "report")
+COMMANDS = (
+    "info", "snapshot", "connectivity", "explain", "policies", "diff", "flows", "gaps", "segmentation", "report",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

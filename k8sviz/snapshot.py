@@ -287,6 +287,9 @@ def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
     return InputError(f"malformed object ({type(e).__name__}: {e})", source=where, obj=_ref(obj))
 
 
+_NOT_POLICY_CONTENT = frozenset({"metadata", "status", "kind", "apiVersion"})
+
+
 def _metadata_problem(meta: dict[str, Any]) -> str | None:
     """What in ``metadata`` has a shape no API server serves (a hand-edited dump), or None.
 
@@ -622,6 +625,10 @@ class Snapshot:
     #: Policy ref (``NetworkPolicy/ns/name``, ``GlobalNetworkPolicy/name``...) -> its
     #: ``labels`` and ``annotations`` (``last-applied-configuration`` removed).
     policy_metadata: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict, repr=False)
+    #: Policy ref -> the policy's object without ``metadata``, ``status``, ``kind`` and
+    #: ``apiVersion`` (its ``spec``, or Cilium's ``specs``): what :func:`k8sviz.policy_diff`
+    #: compares.  Read-only: the dicts are shared with the raw objects.
+    policy_specs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     #: The sanitised raw objects as one canonical JSON array, ``_raw_sep`` between the objects.
     _raw: bytes = field(default=b"[]", repr=False)
     _raw_sep: bytes = field(default=b",\n", repr=False)
@@ -786,11 +793,13 @@ class Snapshot:
         # Labels and annotations of every policy, by how verdicts name it: owners, tickets and
         # justifications live there (PCI DSS 1.2.1 evidence), and no model keeps them.
         policy_meta: dict[str, dict[str, dict[str, str]]] = {}
+        policy_specs: dict[str, dict[str, Any]] = {}
 
         def keep_meta(ref: str, obj: dict[str, Any]) -> None:
             m = obj.get("metadata") or {}
             policy_meta[ref] = {"labels": _str_map(m.get("labels") or {}),
                                 "annotations": _str_map(m.get("annotations") or {})}
+            policy_specs[ref] = {k: v for k, v in obj.items() if k not in _NOT_POLICY_CONTENT}
 
         for pol, (obj, _) in zip(policies, by_plural.get("networkpolicies", ()), strict=True):
             keep_meta(f"NetworkPolicy/{pol.key}", obj)
@@ -855,6 +864,7 @@ class Snapshot:
             cilium_policies=tuple(sorted(cilium, key=lambda c: (c.kind, c.namespace or "", c.name))),
             warnings=tuple(warnings),
             policy_metadata=policy_meta,
+            policy_specs=policy_specs,
         )
 
     def _mark_calico_context(self) -> None:

@@ -1,0 +1,59 @@
+"""``k8sviz diff``: what changed between two snapshots, connections or policies (change review)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .gaps import FORMATS
+
+
+def register(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "diff",
+        help="connections opened or closed (or policies changed) between two snapshots",
+        description="Compare two snapshots of one cluster, e.g. last quarter's and today's: the "
+        "connections the policies allow that were added, removed, widened or narrowed, or with "
+        "--policies the policies added, removed or modified. Exit code 0 whatever changed, "
+        "unless --exit-code.",
+    )
+    p.add_argument("before", metavar="BEFORE", help="the earlier snapshot: snapshot file, dump or directory")
+    p.add_argument("after", metavar="AFTER", help="the later snapshot, likewise")
+    p.add_argument(
+        "--level", choices=("pod", "workload"), default="workload",
+        help="endpoint granularity (default workload; pods are renamed by every rollout)",
+    )
+    p.add_argument("--policies", action="store_true", help="list the policies that changed instead")
+    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
+    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    p.add_argument("--exit-code", action="store_true", help="exit with 1 if anything changed (for CI gates)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis.diff import policy_diff, reachability_diff
+    from ..policy.reachability import reachability
+    from ..snapshot import load
+    from .gaps import emit
+
+    before, after = load(args.before), load(args.after)
+    if args.policies:
+        df = policy_diff(before, after)
+        what = "policy"
+    else:
+        reach = [reachability(s, ipblocks_match_pods=args.ipblocks_match_pods) for s in (before, after)]
+        df = reachability_diff(reach[0], reach[1], level=args.level)
+        said = [list(map(str, r.warnings)) for r in reach]
+        for w in said[0]:
+            print(f"k8sviz: warning: {'' if w in said[1] else 'before: '}{w}", file=sys.stderr)
+        for w in said[1]:
+            if w not in said[0]:
+                print(f"k8sviz: warning: after: {w}", file=sys.stderr)
+        what = "connection"
+    emit(df, args.format)
+    if args.format == "txt":
+        counts = df["change"].value_counts()
+        parts = ", ".join(f"{n} {c}" for c, n in counts.items())
+        print(f"\n{len(df)} {what} change(s)" + (f": {parts}" if parts else ""), file=sys.stderr)
+    return 1 if args.exit_code and len(df) else 0

@@ -1,0 +1,292 @@
+"""What changed between two snapshots: connections (refined external blocks) and policies."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import json
+import random
+from typing import Any
+
+import pytest
+
+import k8sviz
+from k8sviz.analysis import _ports
+from k8sviz.analysis.diff import DIFF_COLUMNS, POLICY_DIFF_COLUMNS
+from k8sviz.cli import main
+from k8sviz.errors import QueryError
+from k8sviz.synth import generate_cluster
+
+from ..policy.helpers import netpol, ns, pod, snapshot
+
+BASE = [
+    ns("web"), ns("db"),
+    pod("web", "front", {"app": "front"}, "10.0.0.1", ports=(("http", 8080, "TCP"),)),
+    pod("web", "api", {"app": "api"}, "10.0.0.2", ports=(("http", 9090, "TCP"),)),
+    pod("db", "pg", {"app": "pg"}, "10.0.0.3"),
+]
+
+
+def egress_to(cidr: str, ports: list[int], except_: list[str] | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"cidr": cidr, **({"except": except_} if except_ else {})}
+    return netpol("web", "front-egress", {
+        "podSelector": {"matchLabels": {"app": "front"}}, "policyTypes": ["Egress"],
+        "egress": [{"to": [{"ipBlock": block}], "ports": [{"port": p} for p in ports]}],
+    })
+
+
+def ingress_db(ports: list[Any] | None) -> dict[str, Any]:
+    web = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}}
+    rule: dict[str, Any] = {"from": [web]}
+    if ports is not None:
+        rule["ports"] = [{"port": p} for p in ports]
+    return netpol("db", "pg-ingress", {"podSelector": {}, "ingress": [rule]})
+
+
+def diff(before: list[dict[str, Any]], after: list[dict[str, Any]], level: str = "workload"):
+    old, new = (k8sviz.reachability(snapshot(*objs)) for objs in (before, after))
+    return k8sviz.reachability_diff(old, new, level=level)
+
+
+def rows(df) -> list[tuple[Any, ...]]:
+    cols = ["src", "dst", "protocol", "change", "added", "removed"]
+    return [tuple(r) for r in df[cols].itertuples(index=False)]
+
+
+def test_the_same_snapshot_changes_nothing():
+    reach = k8sviz.reachability(k8sviz.demo())
+    df = k8sviz.reachability_diff(reach, reach)
+    assert list(df.columns) == list(DIFF_COLUMNS) and df.empty
+    assert k8sviz.policy_diff(k8sviz.demo(), k8sviz.demo()).empty
+
+
+@pytest.mark.parametrize(("old", "new", "change", "added", "removed"), [
+    ([5432], [5432, 6432], "widened", ["6432"], []),
+    ([5432, 6432], [5432], "narrowed", [], ["6432"]),
+    ([5432], [6432], "changed", ["6432"], ["5432"]),
+    ([5432], None, "widened", ["1-5431", "5433-65535"], []),  # a rule without ports opens every port
+])
+def test_each_kind_of_port_change(old, new, change, added, removed):
+    df = diff([*BASE, ingress_db(old)], [*BASE, ingress_db(new)])
+    assert rows(df[df["protocol"] == "TCP"]) == [("web/api", "db/pg", "TCP", change, added, removed),
+                                                 ("web/front", "db/pg", "TCP", change, added, removed)]
+    others = df[df["protocol"] != "TCP"]
+    if new is None:  # and every port of UDP and SCTP, which nothing allowed before
+        assert set(others["change"]) == {"added"} and len(others) == 4
+        assert all(r == ["1-65535"] for r in others["added"])
+    else:
+        assert others.empty
+
+
+def test_connections_that_appear_or_vanish():
+    isolated = netpol("db", "deny", {"podSelector": {}, "policyTypes": ["Ingress"]})
+    opened = diff([*BASE, isolated], [*BASE, isolated, ingress_db([5432])])
+    assert set(opened["change"]) == {"added"} and len(opened) == 2
+    assert opened.iloc[0][["ports_before", "ports_after"]].tolist() == [[], ["5432"]]
+    closed = diff([*BASE, isolated, ingress_db([5432])], [*BASE, isolated])
+    assert set(closed["change"]) == {"removed"}
+    assert closed.iloc[0][["ports_before", "ports_after"]].tolist() == [["5432"], []]
+
+
+def test_a_new_workload_brings_only_added_rows_about_itself():
+    extra = pod("web", "batch", {"app": "batch"}, "10.0.0.4")
+    isolated = netpol("db", "deny", {"podSelector": {}, "policyTypes": ["Ingress"]})
+    for level, name in (("workload", "web/batch"), ("pod", "web/batch")):
+        df = diff([*BASE, isolated], [*BASE, isolated, extra], level=level)
+        assert set(df["change"]) == {"added"}
+        assert all(name in (r.src, r.dst) for r in df.itertuples())
+        assert ((df["src"] == "web/batch") & (df["dst"] == "web/front") & (df["protocol"] == "TCP")).any()
+        assert not ((df["src"] == "web/batch") & (df["dst"] == "db/pg")).any()  # db stays isolated
+        assert set(df["src_type"]) - {"external"} == {level}
+
+
+def test_external_blocks_are_refined_across_the_two_partitions():
+    # Before: 0.0.0.0/0 on 443 (one block).  After: 10.0.0.0/8 carved out.  Only 10/8 changed.
+    df = diff([*BASE, egress_to("0.0.0.0/0", [443])], [*BASE, egress_to("0.0.0.0/0", [443], ["10.0.0.0/8"])])
+    ext = df[df["dst_type"] == "external"]
+    assert rows(ext) == [("web/front", "10.0.0.0/8", "TCP", "removed", [], ["443"])]
+
+
+def test_changed_ranges_are_written_as_the_fewest_cidrs():
+    # 10.0.0.0/8 was reachable; after, 10.0.0.0/8 except 10.1.0.0/16: the rest of 10/8 is
+    # unchanged, so only 10.1.0.0/16 is listed, and a port added everywhere is one /8 row.
+    before = [*BASE, egress_to("10.0.0.0/8", [443])]
+    after = [*BASE, egress_to("10.0.0.0/8", [443, 8443], ["10.1.0.0/16"])]
+    ext = diff(before, after)
+    ext = ext[ext["dst_type"] == "external"]
+    got = {(r.dst, r.change, tuple(r.added), tuple(r.removed)) for r in ext.itertuples()}
+    rest = ipaddress.ip_network("10.0.0.0/8").address_exclude(ipaddress.ip_network("10.1.0.0/16"))
+    blocks = {str(n) for n in rest}
+    assert got == {("10.1.0.0/16", "removed", (), ("443",))} | {(b, "widened", ("8443",), ()) for b in blocks}
+
+
+def test_ipv6_blocks_are_refined_on_their_own():
+    carved = egress_to("2001:db8::/32", [443], ["2001:db8:1::/48"])
+    df = diff([*BASE, egress_to("2001:db8::/32", [443])], [*BASE, carved])
+    want = [("web/front", "2001:db8:1::/48", "TCP", "removed", [], ["443"])]
+    assert rows(df[df["dst_type"] == "external"]) == want
+
+
+def test_level_is_checked():
+    reach = k8sviz.reachability(snapshot(*BASE))
+    with pytest.raises(QueryError, match="level must be pod or workload"):
+        k8sviz.reachability_diff(reach, reach, level="namespace")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ reconstruction (random clusters)
+
+def _ports_at(blocks: list[tuple[Any, Any]], address: Any) -> Any:
+    hits = [r for net, r in blocks if address in net]
+    assert len(hits) <= 1, "blocks of one side overlap"
+    return hits[0] if hits else ()
+
+
+def assert_diff_explains(before, after, df, level="workload"):
+    """Plainly: every pair and every address is unchanged, or its diff row says how it changed."""
+    def table(reach):
+        inner, outer = {}, {}
+        for r in reach.to_frame(level).itertuples():
+            ranges = _ports.parse(r.ports)
+            if r.dst_type == "external":
+                outer.setdefault((r.src, True, r.protocol), []).append((ipaddress.ip_network(r.dst), ranges))
+            elif r.src_type == "external":
+                outer.setdefault((r.dst, False, r.protocol), []).append((ipaddress.ip_network(r.src), ranges))
+            else:
+                inner[(r.src, r.dst, r.protocol)] = ranges
+        return inner, outer
+
+    (ib, ob), (ia, oa) = table(before), table(after)
+    said_inner, said_outer = {}, {}
+    for r in df.itertuples():
+        was, now = _ports.parse(r.ports_before), _ports.parse(r.ports_after)  # [] parses as no port
+        assert was != now
+        assert _ports.parse(r.added) == _ports.subtract(now, was)
+        assert _ports.parse(r.removed) == _ports.subtract(was, now)
+        if r.dst_type == "external":
+            said_outer.setdefault((r.src, True, r.protocol), []).append((ipaddress.ip_network(r.dst), was, now))
+        elif r.src_type == "external":
+            said_outer.setdefault((r.dst, False, r.protocol), []).append((ipaddress.ip_network(r.src), was, now))
+        else:
+            said_inner[(r.src, r.dst, r.protocol)] = (was, now)
+    for key in ib.keys() | ia.keys():
+        was, now = ib.get(key, ()), ia.get(key, ())
+        if key in said_inner:
+            assert said_inner[key] == (was, now), key
+        else:
+            assert was == now, key
+    assert said_inner.keys() <= ib.keys() | ia.keys()
+    for group in ob.keys() | oa.keys() | said_outer.keys():
+        old, new, said = ob.get(group, []), oa.get(group, []), said_outer.get(group, [])
+        probes = {a for net, *_ in old + new + said for a in (net.network_address, net.broadcast_address)}
+        for address in probes:
+            hits = [(w, n) for net, w, n in said if address in net]
+            assert len(hits) <= 1, "diff rows overlap"
+            was, now = _ports_at(old, address), _ports_at(new, address)
+            assert (hits[0] if hits else (was, was)) == (was, now), (group, address)
+
+
+def _mutate(objs: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    out = []
+    for o in copy.deepcopy(objs):
+        if o["kind"] == "NetworkPolicy":
+            roll = rng.random()
+            if roll < 0.15:
+                continue  # deleted
+            if roll < 0.45:
+                for rule in o["spec"].get("ingress", []) + o["spec"].get("egress", []):
+                    for p in rule.get("ports") or []:
+                        if isinstance(p.get("port"), int):
+                            p["port"] += rng.choice([1, 100])
+                    for peer in rule.get("from", []) + rule.get("to", []):
+                        if "ipBlock" in peer and rng.random() < 0.5:
+                            net = ipaddress.ip_network(peer["ipBlock"]["cidr"])
+                            if net.prefixlen < 30:
+                                sub = next(net.subnets(prefixlen_diff=2))
+                                peer["ipBlock"]["except"] = [str(sub)]
+        out.append(o)
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_the_diff_explains_every_change_on_random_clusters(seed):
+    objs = generate_cluster(pods=80, policies=30, seed=seed)
+    after_objs = _mutate(objs, random.Random(seed))
+    before = k8sviz.reachability(snapshot(*objs))
+    after = k8sviz.reachability(snapshot(*after_objs))
+    for level in ("workload", "pod"):
+        df = k8sviz.reachability_diff(before, after, level=level)
+        assert_diff_explains(before, after, df, level)
+    assert not k8sviz.reachability_diff(before, after).empty  # the mutations changed something
+
+
+# ------------------------------------------------------------------------------- policies
+
+def _calico(name: str, order: int) -> dict[str, Any]:
+    return {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": name},
+            "spec": {"order": order, "selector": "all()", "types": ["Ingress"], "ingress": [{"action": "Allow"}]}}
+
+
+def _cilium(name: str, port: str) -> dict[str, Any]:
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": name, "namespace": "web"},
+            "specs": [{"endpointSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": port}]}]}]}]}
+
+
+def test_policies_added_removed_and_modified_with_the_paths_that_changed():
+    annotated = ingress_db([5432, 6432])
+    annotated["metadata"]["annotations"] = {"owner": "dba", "kubectl.kubernetes.io/last-applied-configuration": "{}"}
+    staged = {"apiVersion": "projectcalico.org/v3", "kind": "StagedNetworkPolicy",
+              "metadata": {"name": "s", "namespace": "web"}, "spec": {"selector": "all()", "order": 1}}
+    restaged = copy.deepcopy(staged)
+    restaged["spec"]["order"] = 2
+    before = snapshot(*BASE, ingress_db([5432]), egress_to("0.0.0.0/0", [443]), _calico("g", 10),
+                      _cilium("c", "80"), staged)
+    after = snapshot(*BASE, annotated, _calico("g", 20), _cilium("c", "8080"), restaged,
+                     netpol("web", "new", {"podSelector": {}}))
+    df = k8sviz.policy_diff(before, after)
+    assert list(df.columns) == list(POLICY_DIFF_COLUMNS)
+    got = {r.policy: (r.change, r.dialect, r.paths) for r in df.itertuples()}
+    assert got == {
+        "NetworkPolicy/db/pg-ingress": ("modified", "kubernetes", ["metadata.annotations.owner", "spec.ingress[0].ports"]),
+        "NetworkPolicy/web/front-egress": ("removed", "kubernetes", []),
+        "NetworkPolicy/web/new": ("added", "kubernetes", []),
+        "GlobalNetworkPolicy/g": ("modified", "calico", ["spec.order"]),
+        "CiliumNetworkPolicy/web/c": ("modified", "cilium", ["specs[0].ingress[0].toPorts[0].ports[0].port"]),
+        "StagedNetworkPolicy/web/s": ("modified", "other", ["spec.order"]),
+    }
+
+
+def test_an_unchanged_policy_in_a_new_file_is_not_modified(tmp_path):
+    # Provenance (file, uid, resourceVersion) is not content: a re-export is not a change.
+    a, b = ingress_db([5432]), ingress_db([5432])
+    b["metadata"].update(uid="1234", resourceVersion="99", creationTimestamp="2026-01-01T00:00:00Z")
+    assert k8sviz.policy_diff(snapshot(*BASE, a), snapshot(*BASE, b)).empty
+
+
+# ------------------------------------------------------------------------------------ CLI
+
+def _write(tmp_path, name: str, objs: list[dict[str, Any]]):
+    p = tmp_path / f"{name}.json"
+    p.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}))
+    return str(p)
+
+
+def test_cli_diff(tmp_path, capsys):
+    before = _write(tmp_path, "before", [*BASE, ingress_db([5432])])
+    after = _write(tmp_path, "after", [*BASE, ingress_db([5432, 6432])])
+    assert main(["diff", before, after, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {(r["src"], r["dst"], r["change"], tuple(r["added"])) for r in out} == {
+        ("web/api", "db/pg", "widened", ("6432",)), ("web/front", "db/pg", "widened", ("6432",))}
+    assert main(["diff", before, after, "--exit-code"]) == 1
+    captured = capsys.readouterr()
+    assert "6432" in captured.out and "2 connection change(s): 2 widened" in captured.err
+    assert main(["diff", before, before, "--exit-code"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "0 connection change(s)" in captured.err
+    assert main(["diff", before, after, "--policies", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "policy,kind,namespace,name,dialect,change,paths",
+        "NetworkPolicy/db/pg-ingress,NetworkPolicy,db,pg-ingress,kubernetes,modified,spec.ingress[0].ports",
+    ]
+    assert main(["diff", before, str(tmp_path / "missing")]) == 2
+    assert "no such file" in capsys.readouterr().err
