@@ -24,6 +24,10 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--flows", nargs="+", metavar="F", help="flow logs (Hubble / Calico files or directories)")
     p.add_argument("--zones", metavar="Z", help="zones file (YAML) assigning workloads to zones")
     p.add_argument(
+        "--baseline", nargs="+", metavar="B",
+        help="the previous review's snapshot: adds what changed since (connections and policies)",
+    )
+    p.add_argument(
         "-o",
         "--output",
         default="audit-report.html",
@@ -48,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     import hashlib
     from pathlib import Path
 
-    path = Path(report(snap, flows=flows, zones=zones, output=args.output))
+    path = Path(report(snap, flows=flows, zones=zones, output=args.output, baseline=args.baseline))
     data = path.read_bytes()
     # the report's own hash, for the evidence log (it changes with the generation time)
     print(

@@ -28,6 +28,7 @@ def report(
     *,
     reach: Any = None,
     generated_at: str | dt.datetime | None = None,
+    baseline: Any = None,
 ) -> str | Path:
     """Build the audit report as one self-contained HTML file.
 
@@ -48,6 +49,10 @@ def report(
     generated_at
         Generation time written into the report (default: now, UTC). Everything else is a
         function of the inputs, so two runs differ only in this line.
+    baseline
+        The previous review's snapshot (a :class:`k8sviz.Snapshot` or paths). Adds a section
+        of what changed since: connections opened or closed (:func:`k8sviz.reachability_diff`)
+        and policies added, removed or modified (:func:`k8sviz.policy_diff`).
 
     Returns
     -------
@@ -59,7 +64,9 @@ def report(
     The file embeds plotly.js once and makes no network request. Every string from the
     cluster is HTML-escaped (``<`` inside embedded JSON is written ``\\u003c``).
     """
-    data = collect(snapshot_or_paths, flows=flows, zones=zones, reach=reach, generated_at=generated_at)
+    data = collect(
+        snapshot_or_paths, flows=flows, zones=zones, reach=reach, generated_at=generated_at, baseline=baseline
+    )
     page = render(data)
     if output is None:
         return page

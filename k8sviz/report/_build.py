@@ -57,6 +57,9 @@ class ReportData:
     problems: list[str] = field(default_factory=list)
     flows_given: bool = False
     zones_given: bool = False
+    baseline: Any = None
+    changes: pd.DataFrame | None = None
+    policy_changes: pd.DataFrame | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -106,6 +109,7 @@ def collect(
     zones: Any = None,
     reach: Any = None,
     generated_at: str | dt.datetime | None = None,
+    baseline: Any = None,
 ) -> ReportData:
     """Load inputs and run every analysis the report needs."""
     from ..snapshot import Snapshot, load
@@ -224,6 +228,8 @@ def collect(
     if data.gaps is not None:
         data.controls = run("controls", "controls_summary", data.gaps)
     data.inventory = run("policy inventory", "policy_inventory", snap)
+    if baseline is not None:
+        _changes(data, baseline, run)
     if data.flows is not None:
         data.flow_edges_ns = run("flow edges", "flow_edges", data.flows, level="namespace")
         if data.reach is not None:
@@ -232,6 +238,27 @@ def collect(
         if "k8sviz" in getattr(data.flows, "attrs", {}):
             data.flow_load = run("flow load report", "flow_report", data.flows)
     return data
+
+
+def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
+    """What changed since the baseline snapshot (the previous review), connections and policies."""
+    from ..snapshot import Snapshot, load
+
+    if isinstance(baseline, Snapshot):
+        data.baseline = baseline
+    else:
+        paths = _as_paths(baseline)
+        if not paths:
+            msg = "baseline must be a Snapshot or paths to the previous review's snapshot"
+            raise ReportError(msg)
+        data.baseline = load(*paths)
+        data.inputs += [{"role": "baseline", "path": str(p), "sha256": sha256_file(p)} for p in _files(paths)]
+    if data.reach is not None:
+        opts = {"ipblocks_match_pods": getattr(data.reach, "ipblocks_match_pods", False)}
+        before = run("baseline reachability", "reachability", data.baseline, **opts)
+        if before is not None:
+            data.changes = run("connection changes", "reachability_diff", before, data.reach, level="workload")
+    data.policy_changes = run("policy changes", "policy_diff", data.baseline, data.snapshot)
 
 
 def _frame(data: ReportData, reach: Any) -> pd.DataFrame | None:

@@ -422,6 +422,37 @@ def _policies(data: ReportData) -> dict[str, Any] | None:
     }
 
 
+def _changes(data: ReportData) -> dict[str, Any] | None:
+    base = data.baseline
+    if base is None:
+        return None
+    out: dict[str, Any] = {
+        "collected_at": str(base.meta.get("collected_at") or "unknown"),
+        "cluster": str(base.meta.get("cluster") or "?"),
+        "sha256": base.sha256,
+        "connections": None,
+        "policies": None,
+    }
+    ch = data.changes
+    if ch is not None:
+        out["connections"] = {
+            "n": len(ch),
+            "by_change": {k: int(v) for k, v in ch["change"].value_counts().items()},
+            "table": _table(ch.drop(columns=["src_type", "dst_type"]), max_rows=APPENDIX_ROWS,
+                            table_id="connection-changes"),
+            "truncated": max(0, len(ch) - APPENDIX_ROWS),
+        }
+    pc = data.policy_changes
+    if pc is not None:
+        out["policies"] = {
+            "n": len(pc),
+            "by_change": {k: int(v) for k, v in pc["change"].value_counts().items()},
+            "table": _table(pc.drop(columns=["kind", "namespace", "name"]).assign(
+                paths=pc["paths"].map(lambda p: ", ".join(p))), max_rows=APPENDIX_ROWS, table_id="policy-changes"),
+        }
+    return out
+
+
 def render(data: ReportData) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -456,6 +487,7 @@ def render(data: ReportData) -> str:
         "flows": _flows(data),
         "appendix": _appendix(data),
         "policies": _policies(data),
+        "changes": _changes(data),
         "plotly_js": Markup(plotly_js()),
     }
     return env.get_template("report.html.j2").render(**ctx)

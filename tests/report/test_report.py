@@ -209,3 +209,51 @@ def test_unwritable_output_is_an_error_and_leaves_no_temporary_file(tmp_path, ho
     assert f"cannot write the report to {blocked / 'r.html'}" in capsys.readouterr().err
     assert main(["report", str(hostile_dump), "-o", str(out / "ok.html")]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["file", "ok.html"]  # no .tmp left behind
+
+
+def _baseline_pair(tmp_path):
+    """A baseline without the policy, and the current dump with it, annotated with a hostile key."""
+    import copy
+    import json
+
+    from .conftest import HOSTILE_DUMP
+
+    before = copy.deepcopy(HOSTILE_DUMP)
+    before["items"] = [o for o in before["items"] if o["kind"] != "NetworkPolicy"]
+    after = copy.deepcopy(HOSTILE_DUMP)
+    policy = next(o for o in after["items"] if o["kind"] == "NetworkPolicy")
+    policy["metadata"]["annotations"] = {HOSTILE: "x"}
+    paths = []
+    for name, doc in (("before", before), ("after", after)):
+        p = tmp_path / f"{name}.json"
+        p.write_text(json.dumps(doc))
+        paths.append(p)
+    return paths
+
+
+def test_changes_since_a_baseline(tmp_path):
+    import hashlib
+
+    base, now = _baseline_pair(tmp_path)
+    page = k8sviz.report(now, baseline=base, generated_at="2024-01-01T00:00:00Z")
+    assert 'id="changes"' in page and 'href="#changes"' in page
+    want = k8sviz.reachability_diff(k8sviz.reachability(k8sviz.load(base)), k8sviz.reachability(k8sviz.load(now)))
+    assert len(want) and set(want["change"]) <= {"removed", "narrowed"}  # the new policy isolates
+    assert f"{len(want)} workload-level connection(s) changed" in page
+    section = page.split('id="changes"', 1)[1].split("</section>", 1)[0]
+    assert section.count("<tr") == len(want) + 1 + 2  # connection rows + header, policy row + header
+    assert "NetworkPolicy/evil/web-ingress" in section and "added" in section
+    assert hashlib.sha256(base.read_bytes()).hexdigest() in page  # the baseline is an input, hashed
+    assert k8sviz.load(base).sha256 in section
+    body = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.I)
+    assert "<script" not in body and "<img" not in body
+
+
+def test_no_changes_section_without_a_baseline_and_the_cli_option(tmp_path, capsys):
+    base, now = _baseline_pair(tmp_path)
+    assert 'id="changes"' not in k8sviz.report(now, generated_at="x")
+    out = tmp_path / "r.html"
+    assert main(["report", str(now), "--baseline", str(base), "-o", str(out)]) == 0
+    assert "Changes since the baseline" in out.read_text()
+    assert main(["report", str(now), "--baseline", str(tmp_path / "missing"), "-o", str(out)]) == 2
+    assert "no such file" in capsys.readouterr().err
