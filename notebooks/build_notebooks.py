@@ -255,6 +255,28 @@ policies[["policy", "dialect", "types", "rules", "selected_pods", "evaluated"]]"
 {CHECK}
 print(len(policies), "policies,", int((policies["selected_pods"] == 0).sum()), "apply to no pod")
 print(policies.groupby("dialect").size().to_string())"""),
+    md("""
+## Two weeks later: did the remediation close the gaps?
+
+The team fixed the gaps and a new snapshot was taken on 2024-03-24 (`remediated.k8sviz.json`
+in the demo data). Keep each review's snapshot file: comparing two of them is the change
+review (PCI DSS 1.2.2, 1.2.7). `k8sviz.policy_diff` says what was edited, with the paths that
+changed; `k8sviz.reachability_diff` says what the edits opened or closed, connection by
+connection (external blocks refined across both snapshots' ipBlocks).
+"""),
+    code("""
+later = k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))
+k8sviz.policy_diff(snap, later)"""),
+    code("""
+changes = k8sviz.reachability_diff(reach, k8sviz.reachability(later))
+changes.groupby(["src", "dst_type", "change"], observed=True).size().rename("connections").reset_index()"""),
+    code(f"""
+{CHECK}
+print(changes["change"].value_counts().to_string())
+later_gaps = k8sviz.gaps(later, zones=zones)
+fixed = set(zip(gaps["finding"], gaps["name"])) - set(zip(later_gaps["finding"], later_gaps["name"]))
+print(len(gaps), "->", len(later_gaps), "findings; closed:")
+print("\\n".join(sorted(f"  {{f}} {{n}}" for f, n in fixed)))"""),
 ]
 
 NOTEBOOKS["05-flows-vs-policy.ipynb"] = [

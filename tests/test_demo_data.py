@@ -44,3 +44,57 @@ def test_formats_and_gaps():
     assert pols[("pci", "card-vault-maintenance")]["spec"]["ingress"] == [
         {"from": [{"namespaceSelector": {"matchLabels": {"team": "web"}}}]}]
     assert not any(ns == "monitoring" and p["spec"]["podSelector"] == {} for (ns, _), p in pols.items())
+
+
+def _remediated_module():
+    spec = importlib.util.spec_from_file_location("demo_remediated", DEMO / "generate_remediated.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_committed_remediated_snapshot_matches_its_generator(tmp_path):
+    _remediated_module().write(tmp_path / "r.json")
+    ours, committed = (json.loads(p.read_text()) for p in (tmp_path / "r.json", DEMO / "remediated.k8sviz.json"))
+    for doc in (ours, committed):
+        doc["meta"].pop("k8sviz_version")  # a release bump is not a change of the demo
+    assert ours == committed
+
+
+def test_the_remediation_closes_the_reviewed_gaps_and_nothing_else():
+    import k8sviz
+
+    before, after = k8sviz.demo(), k8sviz.load(DEMO / "remediated.k8sviz.json")
+    assert after.meta["collected_at"] == "2024-03-24T09:30:00Z" and after.meta["cluster"] == "demo-boutique"
+    zones = k8sviz.load_zones(DEMO / "zones.yaml")
+    found = [{(f.finding, f.namespace, f.name) for f in k8sviz.gaps(s, zones=zones).itertuples()}
+             for s in (before, after)]
+    assert found[1] < found[0]
+    assert found[0] - found[1] == {
+        ("allow-all-rule", "pci", "card-vault-maintenance"),  # gap 2
+        ("allow-all-rule", "shop", "recommendation-egress-ml-api"),  # gap 3
+        ("metadata-egress", "shop", "recommendationservice"),
+        ("policy-selects-nothing", "shop", "cartservice-legacy-allow"),  # gap 4
+        ("namespace-without-default-deny", "monitoring", "monitoring"),  # gap 1
+        ("no-egress-isolation", "monitoring", "prometheus"),
+        ("internet-egress", "monitoring", "prometheus"),
+        ("metadata-egress", "monitoring", "prometheus"),
+    }
+    changed = k8sviz.policy_diff(before, after)
+    assert sorted(zip(changed["policy"], changed["change"], strict=True)) == [
+        ("NetworkPolicy/monitoring/default-deny-all", "added"),
+        ("NetworkPolicy/monitoring/prometheus-egress", "added"),
+        ("NetworkPolicy/pci/card-vault-maintenance", "removed"),
+        ("NetworkPolicy/shop/cartservice-legacy-allow", "removed"),
+        ("NetworkPolicy/shop/recommendation-egress-ml-api", "modified"),
+    ]
+    conn = k8sviz.reachability_diff(k8sviz.reachability(before), k8sviz.reachability(after))
+    assert set(conn["src"]) == {"monitoring/prometheus", "shop/recommendationservice"}
+    assert not (conn["change"].isin(["added", "widened", "changed"])).any()  # remediation only closes
+    ml = conn[(conn["src"] == "shop/recommendationservice") & (conn["dst"] == "34.149.87.45/32")]
+    assert ml.empty  # ml-api stays reachable on 443, its neighbours do not
+    import ipaddress
+
+    neighbour = ipaddress.ip_address("34.149.87.44")
+    closed = conn[(conn["change"] == "removed") & (conn["dst_type"] == "external")]["dst"]
+    assert any(neighbour in ipaddress.ip_network(d) for d in closed)
