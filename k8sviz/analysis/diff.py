@@ -21,9 +21,10 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import itertools
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..errors import QueryError
 from ..model import PROTOCOLS
@@ -47,7 +48,6 @@ POLICY_DIFF_COLUMNS = ("policy", "kind", "namespace", "name", "dialect", "change
 
 _PROTO_ORDER = {p: i for i, p in enumerate(PROTOCOLS)}
 _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
-_Key = tuple[str, str, str]
 
 
 def reachability_diff(before: Reachability, after: Reachability, level: Level = "workload") -> pd.DataFrame:
@@ -70,18 +70,17 @@ def reachability_diff(before: Reachability, after: Reachability, level: Level = 
     if level not in ("pod", "workload"):
         msg = f"level must be pod or workload, not {level!r}"
         raise QueryError(msg)
-    sides = [_side(r.to_frame(level)) for r in (before, after)]
-    rows: list[tuple[Any, ...]] = []
-    (inner_b, outer_b, types_b), (inner_a, outer_a, types_a) = sides
-    types = {**types_b, **types_a}
-    for key in inner_b.keys() | inner_a.keys():
-        row = _row(key, inner_b.get(key, ()), inner_a.get(key, ()), types[key[0]], types[key[1]])
-        if row is not None:
-            rows.append(row)
-    for group in outer_b.keys() | outer_a.keys():
-        rows.extend(_external_rows(group, outer_b.get(group, []), outer_a.get(group, []), types))
-    rows.sort(key=lambda r: (_order(r[0]), _order(r[1]), _PROTO_ORDER.get(r[4], 99)))
-    df = pd.DataFrame(rows, columns=list(DIFF_COLUMNS))
+    joint = _Joint()
+    old, new = (_Rows(r._table(level), joint) for r in (before, after))
+    parts = [_inner_changes(old, new, joint, level), _external_changes(old, new, joint, level)]
+    cols = {c: np.concatenate([p[c] for p in parts]) for c in DIFF_COLUMNS}
+    # Names first (by text), then external blocks in address order; then protocol.
+    codes, uniques = pd.factorize(np.concatenate([cols["src"], cols["dst"], cols["protocol"]]))
+    rank = np.empty(len(uniques), np.int64)
+    rank[sorted(range(len(uniques)), key=lambda i: _order(uniques[i]))] = np.arange(len(uniques))
+    src_rank, dst_rank, proto_rank = rank[codes].reshape(3, -1)
+    order = np.lexsort((proto_rank, dst_rank, src_rank))
+    df = pd.DataFrame({c: pd.Series(v[order], dtype=object, copy=False) for c, v in cols.items()})
     df.attrs["k8sviz"] = {"level": level} | {
         side: {"cluster": r.snapshot.meta.get("cluster"), "warnings": list(map(str, r.warnings))}
         for side, r in (("before", before), ("after", after))
@@ -89,113 +88,222 @@ def reachability_diff(before: Reachability, after: Reachability, level: Level = 
     return df
 
 
-def _side(frame: pd.DataFrame) -> tuple[
-    dict[_Key, _ports.Ranges], dict[tuple[str, bool, str], list[tuple[_Net, _ports.Ranges]]], dict[str, str]
-]:
-    """A frame split into pairs of pods/workloads and pairs with an external block.
+class _Joint:
+    """Ids shared by both sides: endpoint names, and port sets (``()`` is id 0, no port)."""
 
-    External rows are grouped by (inner endpoint, whether the block is the destination,
-    protocol), since the blocks of one group partition the addresses that endpoint reaches.
-    """
-    inner: dict[_Key, _ports.Ranges] = {}
-    outer: dict[tuple[str, bool, str], list[tuple[_Net, _ports.Ranges]]] = defaultdict(list)
-    types: dict[str, str] = {}
-    cols = (frame[c].tolist() for c in ("src", "dst", "src_type", "dst_type", "protocol", "ports"))
-    for src, dst, st, dt, proto, ports in zip(*cols, strict=True):
-        ranges = _ports.parse(ports)
-        types[src], types[dst] = st, dt
-        if dt == "external":
-            outer[(src, True, proto)].append((ipaddress.ip_network(dst), ranges))
-        elif st == "external":
-            outer[(dst, False, proto)].append((ipaddress.ip_network(src), ranges))
-        else:
-            inner[(src, dst, proto)] = ranges
-    return inner, dict(outer), types
+    def __init__(self) -> None:
+        self.names: dict[str, int] = {}
+        self.sets: dict[_ports.Ranges, int] = {(): 0}
+
+    def name_ids(self, names: Iterable[str]) -> np.ndarray:
+        ids = self.names
+        return np.fromiter((ids.setdefault(n, len(ids)) for n in names), np.int64)
+
+    def set_ids(self, lists: Iterable[list[str] | None]) -> np.ndarray:
+        ids = self.sets
+        return np.fromiter(
+            (0 if x is None else ids.setdefault(_ports.parse(x), len(ids)) for x in lists), np.int64
+        )
+
+    def name_array(self) -> np.ndarray:
+        out = np.empty(len(self.names), dtype=object)
+        out[:] = list(self.names)
+        return out
+
+    def set_list(self) -> list[_ports.Ranges]:
+        return list(self.sets)
 
 
-def _row(key: _Key, old: _ports.Ranges, new: _ports.Ranges, src_type: str, dst_type: str
-         ) -> tuple[Any, ...] | None:
-    if old == new:
-        return None
-    src, dst, proto = key
+class _Rows:
+    """One side's allowed rows in joint ids: pairs of pods/workloads, and rows with a block."""
+
+    def __init__(self, t: Any, joint: _Joint):
+        ids = joint.name_ids(t.names.tolist())
+        sets = joint.set_ids(t.port_lists.tolist())
+        src, dst = ids[t.src], ids[t.dst]
+        proto = t.protocol.astype(np.int64)
+        q = sets[t.ports]
+        out_src, out_dst = t.src >= t.n_in, t.dst >= t.n_in
+        inner = ~(out_src | out_dst)
+        self.inner_key = (src[inner] * len(PROTOCOLS) + proto[inner]) * _SPAN + dst[inner]
+        self.inner_set = q[inner]
+        # External rows keyed by group (inner end, whether the block is the destination,
+        # protocol) and block: a group's blocks partition the addresses its end reaches.
+        ext = ~inner
+        end = np.where(out_dst, src, dst)[ext]
+        self.group = (end * 2 + out_dst[ext]) * len(PROTOCOLS) + proto[ext]
+        self.block = np.where(out_dst, dst, src)[ext]
+        self.block_set = q[ext]
+
+
+_SPAN = 1 << 31  # more names than this in one diff would not fit in memory anyway
+
+
+def _merge(ka: np.ndarray, va: np.ndarray, kb: np.ndarray, vb: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys of either side, with each side's value (0 where the side lacks the key)."""
+    keys = _unique(np.concatenate([ka, kb]))
+    old = np.zeros(len(keys), np.int64)
+    new = np.zeros(len(keys), np.int64)
+    old[np.searchsorted(keys, ka)] = va
+    new[np.searchsorted(keys, kb)] = vb
+    return keys, old, new
+
+
+def _unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; sorting beats ``np.unique``'s hashing on millions of int64 keys."""
+    x = np.sort(x)
+    return x[np.concatenate([[True], x[1:] != x[:-1]])] if len(x) else x
+
+
+def _pair_columns(old: np.ndarray, new: np.ndarray, sets: list[_ports.Ranges]) -> dict[str, np.ndarray]:
+    """``change`` and the four port-list columns, computed once per distinct (before, after) pair."""
+    n = len(sets)
+    code = old * n + new
+    pairs = _unique(code)
+    inverse = np.searchsorted(pairs, code)
+    info = [_change(sets[p // n], sets[p % n]) for p in pairs.tolist()]
+    out = {}
+    for i, col in enumerate(("change", "ports_before", "ports_after", "added", "removed")):
+        values = np.empty(len(info), dtype=object)
+        values[:] = [x[i] for x in info] if col == "change" else [None] * len(info)
+        if col != "change":
+            for j, x in enumerate(info):  # one by one: numpy would read a list of lists as 2-D
+                values[j] = x[i]
+        out[col] = values[inverse] if len(inverse) else np.empty(0, dtype=object)
+    return out
+
+
+def _change(old: _ports.Ranges, new: _ports.Ranges) -> tuple[Any, ...]:
     added, removed = _ports.subtract(new, old), _ports.subtract(old, new)
     change = (
         "added" if not old else "removed" if not new
         else "changed" if added and removed else "widened" if added else "narrowed"
     )
-    return (src, dst, src_type, dst_type, proto, change,
-            _ports.fmt(old), _ports.fmt(new), _ports.fmt(added), _ports.fmt(removed))
+    return change, _ports.fmt(old), _ports.fmt(new), _ports.fmt(added), _ports.fmt(removed)
 
 
-def _external_rows(
-    group: tuple[str, bool, str],
-    old: list[tuple[_Net, _ports.Ranges]],
-    new: list[tuple[_Net, _ports.Ranges]],
-    types: dict[str, str],
-) -> Iterator[tuple[Any, ...]]:
-    inner, block_is_dst, proto = group
-    for net, was, now in _refine(old, new):
-        if block_is_dst:
-            row = _row((inner, str(net), proto), was, now, types[inner], "external")
-        else:
-            row = _row((str(net), inner, proto), was, now, "external", types[inner])
-        if row is not None:
-            yield row
+def _inner_changes(a: _Rows, b: _Rows, joint: _Joint, level: str) -> dict[str, np.ndarray]:
+    keys, old, new = _merge(a.inner_key, a.inner_set, b.inner_key, b.inner_set)
+    changed = old != new
+    keys, old, new = keys[changed], old[changed], new[changed]
+    names = joint.name_array()
+    src, rest = np.divmod(keys, len(PROTOCOLS) * _SPAN)
+    proto, dst = np.divmod(rest, _SPAN)
+    cols = _pair_columns(old, new, joint.set_list())
+    cols["src"], cols["dst"] = names[src], names[dst]
+    cols["protocol"] = np.asarray(PROTOCOLS, dtype=object)[proto]
+    cols["src_type"] = cols["dst_type"] = np.full(len(keys), level, dtype=object)
+    return cols
 
 
-def _refine(
-    old: list[tuple[_Net, _ports.Ranges]], new: list[tuple[_Net, _ports.Ranges]]
-) -> Iterator[tuple[_Net, _ports.Ranges, _ports.Ranges]]:
-    """``(cidr, ports before, ports after)`` over the common refinement of two block lists.
+def _external_changes(a: _Rows, b: _Rows, joint: _Joint, level: str) -> dict[str, np.ndarray]:
+    """Rows with an external block, for the groups whose blocks or ports differ, refined."""
+    n_names = max(len(joint.names), 1)
+    keys, old, new = _merge(a.group * n_names + a.block, a.block_set, b.group * n_names + b.block, b.block_set)
+    touched = _unique(keys[old != new] // n_names)
+    rows: list[tuple[Any, ...]] = []
+    if len(touched):
+        names = joint.name_array()
+        sets = joint.set_list()
+        grid = _Grid(names, a.block, b.block)
+        per_side = [_by_group(r, touched, pos, n) for r, pos, n in ((a, grid.pos_a, grid.na), (b, grid.pos_b, grid.nb))]
+        empty_a, empty_b = np.zeros(grid.na + 1, np.int64), np.zeros(grid.nb + 1, np.int64)
+        for g in touched.tolist():
+            rest, proto = divmod(g, len(PROTOCOLS))
+            end, block_is_dst = divmod(rest, 2)
+            was = per_side[0].get(g, empty_a)[grid.a_of]  # each elementary range's set, before
+            now = per_side[1].get(g, empty_b)[grid.b_of]
+            inner, protocol = names[end], PROTOCOLS[proto]
+            for net, s0, s1 in grid.changed_cidrs(was, now):
+                ends = (inner, str(net), level, "external") if block_is_dst else (str(net), inner, "external", level)
+                rows.append((*ends, protocol, *_change(sets[s0], sets[s1])))
+    cols = {}
+    for i, c in enumerate(("src", "dst", "src_type", "dst_type", "protocol", "change",
+                           "ports_before", "ports_after", "added", "removed")):
+        v = np.empty(len(rows), dtype=object)
+        for j, r in enumerate(rows):  # one by one: numpy would read a list of lists as 2-D
+            v[j] = r[i]
+        cols[c] = v
+    return cols
 
-    Each list's blocks are disjoint.  The address line is cut at every block's edges; runs of
-    pieces whose pair of port sets is the same, and that changed, are merged and written as
-    the fewest CIDRs.
+
+def _by_group(rows: _Rows, groups: np.ndarray, position: np.ndarray, n: int) -> dict[int, np.ndarray]:
+    """For each group asked for, the port set of each of the side's blocks (0: none), by position."""
+    pick = np.isin(rows.group, groups)
+    g, blk, q = rows.group[pick], rows.block[pick], rows.block_set[pick]
+    order = np.argsort(g, kind="stable")
+    g, blk, q = g[order], blk[order], q[order]
+    out: dict[int, np.ndarray] = {}
+    if not len(g):
+        return out
+    bounds = np.flatnonzero(np.diff(g)) + 1
+    for lo, hi in itertools.pairwise([0, *bounds.tolist(), len(g)]):
+        values = np.zeros(n + 1, np.int64)  # the last slot stands for "no block here"
+        values[position[blk[lo:hi]]] = q[lo:hi]
+        out[int(g[lo])] = values
+    return out
+
+
+class _Grid:
+    """The common refinement of both sides' external blocks: elementary address ranges.
+
+    A side's blocks are those of its own ipBlock partition.  Every edge of every block cuts the
+    address line; each piece lies in at most one block of each side (``a_of``, ``b_of``:
+    positions in the side's block list, or the side's count for none).
     """
-    for version in (4, 6):
-        a = _Blocks([(n, r) for n, r in old if n.version == version])
-        b = _Blocks([(n, r) for n, r in new if n.version == version])
-        if not (a.starts or b.starts):
-            continue
-        cuts = sorted({*a.starts, *a.ends, *b.starts, *b.ends})
-        run: tuple[int, int, _ports.Ranges, _ports.Ranges] | None = None
-        for lo, hi in itertools.pairwise(cuts):
-            pair = (a.at(lo), b.at(lo))
-            if run is not None and run[1] == lo and (run[2], run[3]) == pair:
-                run = (run[0], hi, *pair)
+
+    def __init__(self, names: np.ndarray, a_blocks: np.ndarray, b_blocks: np.ndarray):
+        parsed: dict[int, tuple[int, int, int]] = {}
+        for i in np.union1d(a_blocks, b_blocks).tolist():
+            n = ipaddress.ip_network(names[i])
+            parsed[i] = (n.version, int(n.network_address), int(n.broadcast_address) + 1)
+        ua, ub = np.unique(a_blocks).tolist(), np.unique(b_blocks).tolist()
+        self.na, self.nb = len(ua), len(ub)
+        # Position of each joint block id in each side's list.
+        self.pos_a, self.pos_b = np.zeros(len(names), np.int64), np.zeros(len(names), np.int64)
+        self.pos_a[ua], self.pos_b[ub] = np.arange(self.na), np.arange(self.nb)
+        pieces: list[tuple[int, int, int, int, int]] = []  # version, lo, hi, a_of, b_of
+        for version in (4, 6):
+            sides = []
+            for blocks, n_side in ((ua, self.na), (ub, self.nb)):
+                own = sorted((parsed[i][1], parsed[i][2], k) for k, i in enumerate(blocks) if parsed[i][0] == version)
+                sides.append(([x[0] for x in own], [x[1] for x in own], [x[2] for x in own], n_side))
+            cuts = sorted({*sides[0][0], *sides[0][1], *sides[1][0], *sides[1][1]})
+            for lo, hi in itertools.pairwise(cuts):
+                where = []
+                for starts, ends, ks, n_side in sides:
+                    j = bisect.bisect_right(starts, lo) - 1
+                    where.append(ks[j] if j >= 0 and lo < ends[j] else n_side)
+                pieces.append((version, lo, hi, where[0], where[1]))
+        self.pieces = pieces
+        self.a_of = np.asarray([p[3] for p in pieces], np.int64)
+        self.b_of = np.asarray([p[4] for p in pieces], np.int64)
+        # Runs never merge across IP versions.
+        self.version_break = np.asarray([pieces[i][0] != pieces[i - 1][0] for i in range(1, len(pieces))], bool)
+
+    def changed_cidrs(self, was: np.ndarray, now: np.ndarray) -> Iterator[tuple[_Net, int, int]]:
+        """``(cidr, set before, set after)`` over runs of pieces that changed alike, fewest CIDRs."""
+        diff = was != now
+        if not diff.any():
+            return
+        starts = np.flatnonzero(np.concatenate([[True], (was[1:] != was[:-1]) | (now[1:] != now[:-1])
+                                                | self.version_break]))
+        ends = [*starts[1:].tolist(), len(was)]
+        for s, e in zip(starts.tolist(), ends, strict=True):
+            if not diff[s]:
                 continue
-            if run is not None:
-                yield from _cidrs(run, version)
-            run = (lo, hi, *pair)
-        if run is not None:
-            yield from _cidrs(run, version)
-
-
-class _Blocks:
-    """Disjoint blocks of one IP version as integer intervals ``[start, end)``, for lookups."""
-
-    def __init__(self, blocks: list[tuple[_Net, _ports.Ranges]]):
-        blocks.sort(key=lambda b: int(b[0].network_address))
-        self.starts = [int(n.network_address) for n, _ in blocks]
-        self.ends = [int(n.broadcast_address) + 1 for n, _ in blocks]
-        self.ports = [r for _, r in blocks]
-
-    def at(self, address: int) -> _ports.Ranges:
-        """The ports of the block holding ``address``, or none."""
-        i = bisect.bisect_right(self.starts, address) - 1
-        return self.ports[i] if i >= 0 and address < self.ends[i] else ()
-
-
-def _cidrs(run: tuple[int, int, _ports.Ranges, _ports.Ranges], version: int
-           ) -> Iterable[tuple[_Net, _ports.Ranges, _ports.Ranges]]:
-    lo, hi, was, now = run
-    if was == now:
-        return ()
-    make = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
-    return ((n, was, now) for n in ipaddress.summarize_address_range(make(lo), make(hi - 1)))
+            version, lo = self.pieces[s][0], self.pieces[s][1]
+            hi = self.pieces[e - 1][2]
+            make = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+            for net in ipaddress.summarize_address_range(make(lo), make(hi - 1)):
+                yield net, int(was[s]), int(now[s])
 
 
 def _order(name: str) -> tuple[Any, ...]:
+    """Names by text, then CIDR blocks in address order, then the protocols in their order."""
+    if name in _PROTO_ORDER:
+        return (2, _PROTO_ORDER[name])
     try:
         net = ipaddress.ip_network(name)
     except ValueError:

@@ -196,7 +196,10 @@ def _mutate(objs: list[dict[str, Any]], rng: random.Random) -> list[dict[str, An
                 for rule in o["spec"].get("ingress", []) + o["spec"].get("egress", []):
                     for p in rule.get("ports") or []:
                         if isinstance(p.get("port"), int):
-                            p["port"] += rng.choice([1, 100])
+                            step = rng.choice([1, 100])
+                            p["port"] += step
+                            if "endPort" in p:
+                                p["endPort"] += step
                     for peer in rule.get("from", []) + rule.get("to", []):
                         if "ipBlock" in peer and rng.random() < 0.5:
                             net = ipaddress.ip_network(peer["ipBlock"]["cidr"])
