@@ -5,7 +5,7 @@
 
 The "after" snapshot is the same cluster with every 10th NetworkPolicy deleted and the numeric
 ports of every 7th moved up by one (``endPort`` too): many connections change, as after a
-large rework.  Prints one line per step (seconds, peak RSS) and a Markdown table row.
+large rework.  ``--delete-every 1000 --modify-every 1000`` is a routine change instead.  Prints one line per step (seconds, peak RSS) and a Markdown table row.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from k8sviz.snapshot import SnapshotBuilder
 from k8sviz.synth import generate_cluster
 
 
-def rework(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def rework(objs: list[dict[str, Any]], delete_every: int = 10, modify_every: int = 7) -> list[dict[str, Any]]:
     out, n = [], 0
     for o in copy.deepcopy(objs):
         if o["kind"] == "NetworkPolicy":
             n += 1
-            if n % 10 == 0:
+            if n % delete_every == 0:
                 continue
-            if n % 7 == 0:
+            if n % modify_every == 0:
                 for rule in o["spec"].get("ingress", []) + o["spec"].get("egress", []):
                     for p in rule.get("ports") or []:
                         if isinstance(p.get("port"), int) and p["port"] < 65535:
@@ -45,6 +45,8 @@ def main() -> None:
     ap.add_argument("--pods", type=int, default=5_000)
     ap.add_argument("--policies", type=int, default=1_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--delete-every", type=int, default=10, help="delete every Nth NetworkPolicy (default 10)")
+    ap.add_argument("--modify-every", type=int, default=7, help="move the ports of every Nth (default 7)")
     args = ap.parse_args()
     times: dict[str, float] = {}
 
@@ -65,7 +67,7 @@ def main() -> None:
             b.add(o, "synth")
         return b.build(cluster="synth")
 
-    before, after = build(objs), build(rework(objs))
+    before, after = build(objs), build(rework(objs, args.delete_every, args.modify_every))
     del objs
     rb = step("reachability (before)", lambda: k8sviz.reachability(before))
     ra = step("reachability (after)", lambda: k8sviz.reachability(after))
@@ -76,7 +78,8 @@ def main() -> None:
     print()
     print(f"{len(frame):,} workload rows per side, {len(changes):,} changed, {len(policies):,} policies changed")
     print()
-    print("| pods / policies | to_frame(workload) s | reachability_diff s | policy_diff s | rows / changed | peak RSS MiB |")
+    print("| pods / policies | to_frame(workload) s | reachability_diff s | policy_diff s | rows / changed "
+          "| peak RSS MiB |")
     print(f"| {args.pods:,} / {args.policies:,} | {times['to_frame(workload), one side']:.2f} | "
           f"{times['reachability_diff(workload)']:.2f} | {times['policy_diff']:.2f} | "
           f"{len(frame):,} / {len(changes):,} | {rss:,.0f} |")

@@ -200,14 +200,15 @@ def _inner_changes(a: _Rows, b: _Rows, joint: _Joint, level: str) -> dict[str, n
 def _external_changes(a: _Rows, b: _Rows, joint: _Joint, level: str) -> dict[str, np.ndarray]:
     """Rows with an external block, for the groups whose blocks or ports differ, refined."""
     n_names = max(len(joint.names), 1)
-    keys, old, new = _merge(a.group * n_names + a.block, a.block_set, b.group * n_names + b.block, b.block_set)
+    ka, kb = a.group * n_names + a.block, b.group * n_names + b.block
+    keys, old, new = _merge(ka, a.block_set, kb, b.block_set)
     touched = _unique(keys[old != new] // n_names)
     rows: list[tuple[Any, ...]] = []
     if len(touched):
         names = joint.name_array()
         sets = joint.set_list()
         grid = _Grid(names, a.block, b.block)
-        per_side = [_by_group(r, touched, pos, n) for r, pos, n in ((a, grid.pos_a, grid.na), (b, grid.pos_b, grid.nb))]
+        per_side = [_by_group(a, touched, grid.pos_a, grid.na), _by_group(b, touched, grid.pos_b, grid.nb)]
         empty_a, empty_b = np.zeros(grid.na + 1, np.int64), np.zeros(grid.nb + 1, np.int64)
         for g in touched.tolist():
             rest, proto = divmod(g, len(PROTOCOLS))
@@ -216,7 +217,8 @@ def _external_changes(a: _Rows, b: _Rows, joint: _Joint, level: str) -> dict[str
             now = per_side[1].get(g, empty_b)[grid.b_of]
             inner, protocol = names[end], PROTOCOLS[proto]
             for net, s0, s1 in grid.changed_cidrs(was, now):
-                ends = (inner, str(net), level, "external") if block_is_dst else (str(net), inner, "external", level)
+                cidr = str(net)
+                ends = (inner, cidr, level, "external") if block_is_dst else (cidr, inner, "external", level)
                 rows.append((*ends, protocol, *_change(sets[s0], sets[s1])))
     cols = {}
     for i, c in enumerate(("src", "dst", "src_type", "dst_type", "protocol", "change",
@@ -267,7 +269,8 @@ class _Grid:
         for version in (4, 6):
             sides = []
             for blocks, n_side in ((ua, self.na), (ub, self.nb)):
-                own = sorted((parsed[i][1], parsed[i][2], k) for k, i in enumerate(blocks) if parsed[i][0] == version)
+                own = sorted((parsed[i][1], parsed[i][2], k)
+                             for k, i in enumerate(blocks) if parsed[i][0] == version)
                 sides.append(([x[0] for x in own], [x[1] for x in own], [x[2] for x in own], n_side))
             cuts = sorted({*sides[0][0], *sides[0][1], *sides[1][0], *sides[1][1]})
             for lo, hi in itertools.pairwise(cuts):
@@ -280,7 +283,7 @@ class _Grid:
         self.a_of = np.asarray([p[3] for p in pieces], np.int64)
         self.b_of = np.asarray([p[4] for p in pieces], np.int64)
         # Runs never merge across IP versions.
-        self.version_break = np.asarray([pieces[i][0] != pieces[i - 1][0] for i in range(1, len(pieces))], bool)
+        self.version_break = np.asarray([p[0] != q[0] for q, p in itertools.pairwise(pieces)], bool)
 
     def changed_cidrs(self, was: np.ndarray, now: np.ndarray) -> Iterator[tuple[_Net, int, int]]:
         """``(cidr, set before, set after)`` over runs of pieces that changed alike, fewest CIDRs."""
