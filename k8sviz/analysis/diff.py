@@ -50,7 +50,9 @@ _PROTO_ORDER = {p: i for i, p in enumerate(PROTOCOLS)}
 _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def reachability_diff(before: Reachability, after: Reachability, level: Level = "workload") -> pd.DataFrame:
+def reachability_diff(
+    before: Reachability, after: Reachability, level: Level = "workload", *, rules: bool = False
+) -> pd.DataFrame:
     """The allowed connections that differ between two reachability results.
 
     Returns
@@ -64,6 +66,14 @@ def reachability_diff(before: Reachability, after: Reachability, level: Level = 
         (port range lists like ``["80", "8000-8080"]``; ``["1-65535"]`` is every port).  Rows
         are ordered by src, dst (names first, then blocks in address order) and protocol.
         ``df.attrs["k8sviz"]`` holds both sides' cluster names and warnings.
+
+        With ``rules=True``, two more columns say which rules are behind each change:
+        ``rules_after``, the rules of the later snapshot that admit some of the ``added``
+        ports, and ``rules_before``, the rules of the earlier one that admitted some of the
+        ``removed`` ports (``"shop/web-ingress ingress[0]"``; egress rules of the source and
+        ingress rules of the destination, as :meth:`Reachability.rule_frame` lists them; empty
+        where that side was not isolated).  A connection closed by a new default deny has
+        ``rules_before`` only: :func:`policy_diff` shows the policy that was added.
     """
     import pandas as pd
 
@@ -81,11 +91,69 @@ def reachability_diff(before: Reachability, after: Reachability, level: Level = 
     src_rank, dst_rank, proto_rank = rank[codes].reshape(3, -1)
     order = np.lexsort((proto_rank, dst_rank, src_rank))
     df = pd.DataFrame({c: pd.Series(v[order], dtype=object, copy=False) for c, v in cols.items()})
+    if rules:
+        df["rules_before"] = _rules_behind(df, before, level, "removed")
+        df["rules_after"] = _rules_behind(df, after, level, "added")
     df.attrs["k8sviz"] = {"level": level} | {
         side: {"cluster": r.snapshot.meta.get("cluster"), "warnings": list(map(str, r.warnings))}
         for side, r in (("before", before), ("after", after))
     }
     return df
+
+
+def _rules_behind(df: pd.DataFrame, reach: Reachability, level: str, ports_col: str) -> list[list[str]]:
+    """Per diff row, the rules of ``reach`` that admit some of its ``ports_col`` ports.
+
+    Pairs of pods/workloads match the rule rows of the same (src, dst, protocol); a row with an
+    external block matches the rule rows of its endpoint whose block overlaps it (each side's
+    blocks are its own partition's, the diff's are refined).
+    """
+    from ._common import rule_frame
+
+    out: list[set[str]] = [set() for _ in range(len(df))]
+    wanted = df[df[ports_col].map(len) > 0]
+    if not len(wanted):
+        return [[] for _ in range(len(df))]
+    rf = rule_frame(reach, level)
+    rf = rf.assign(protocol=rf["protocol"].astype(str), label=rf["policy"].astype(str) + " "
+                   + rf["direction"].astype(str) + "[" + rf["rule"].astype(str) + "]")
+    keys = ["src", "dst", "protocol"]
+    wanted = wanted.assign(row=np.flatnonzero((df[ports_col].map(len) > 0).to_numpy()))
+    inner = wanted[(wanted["src_type"] != "external") & (wanted["dst_type"] != "external")]
+    both = inner[[*keys, "row", ports_col]].merge(rf[[*keys, "label", "ports"]], on=keys)
+    for row, changed, ports, label in zip(both["row"], both[ports_col], both["ports"], both["label"], strict=True):
+        if _ports.intersect(_ports.parse(changed), _ports.parse(ports)):
+            out[row].add(label)
+    blocks: dict[str, tuple[int, int, int]] = {}
+
+    def block(cidr: str) -> tuple[int, int, int]:
+        b = blocks.get(cidr)
+        if b is None:
+            n = ipaddress.ip_network(cidr)
+            b = blocks[cidr] = (n.version, int(n.network_address), int(n.broadcast_address) + 1)
+        return b
+
+    for ext_end, end in (("dst", "src"), ("src", "dst")):
+        rows = wanted[wanted[f"{ext_end}_type"] == "external"]
+        if not len(rows):
+            continue
+        ends = rf[rf[end].isin(set(rows[end]))]
+        both = rows[[end, "protocol", ext_end, "row", ports_col]].merge(
+            ends[[end, "protocol", ext_end, "label", "ports"]], on=[end, "protocol"], suffixes=("", "_rule"))
+        for row, cidr, other, changed, ports, label in zip(
+            both["row"], both[ext_end], both[f"{ext_end}_rule"], both[ports_col], both["ports"], both["label"],
+            strict=True,
+        ):
+            try:
+                b = block(other)
+            except ValueError:
+                continue  # a pod or workload on that side, not a block
+            a = block(cidr)
+            if a[0] == b[0] and a[1] < b[2] and b[1] < a[2] and _ports.intersect(
+                _ports.parse(changed), _ports.parse(ports)
+            ):
+                out[row].add(label)
+    return [sorted(x) for x in out]
 
 
 class _Joint:

@@ -25,6 +25,10 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="endpoint granularity (default workload; pods are renamed by every rollout)",
     )
     p.add_argument("--policies", action="store_true", help="list the policies that changed instead")
+    p.add_argument(
+        "--rules", action="store_true",
+        help="add the rules behind each change (rules_before: admitted the removed ports; rules_after: admit the added)",
+    )
     p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     p.add_argument("--exit-code", action="store_true", help="exit with 1 if anything changed (for CI gates)")
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         what = "policy"
     else:
         reach = [reachability(s, ipblocks_match_pods=args.ipblocks_match_pods) for s in (before, after)]
-        df = reachability_diff(reach[0], reach[1], level=args.level)
+        df = reachability_diff(reach[0], reach[1], level=args.level, rules=args.rules)
         said = [list(map(str, r.warnings)) for r in reach]
         for w in said[0]:
             print(f"k8sviz: warning: {'' if w in said[1] else 'before: '}{w}", file=sys.stderr)

@@ -59,6 +59,7 @@ class ReportData:
     zones_given: bool = False
     baseline: Any = None
     changes: pd.DataFrame | None = None
+    changes_shown: pd.DataFrame | None = None
     policy_changes: pd.DataFrame | None = None
 
 
@@ -258,7 +259,27 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
         before = run("baseline reachability", "reachability", data.baseline, **opts)
         if before is not None:
             data.changes = run("connection changes", "reachability_diff", before, data.reach, level="workload")
+            if data.changes is not None:
+                data.changes_shown = _with_rules(data, data.changes.iloc[:APPENDIX_ROWS], before)
+
     data.policy_changes = run("policy changes", "policy_diff", data.baseline, data.snapshot)
+
+
+def _with_rules(data: ReportData, shown: pd.DataFrame, before: Any) -> pd.DataFrame:
+    """The rows the report shows, with the rules behind each change.
+
+    Only for those rows: rule frames cost seconds at scale, and a rework can change millions
+    of connections.
+    """
+    from ..analysis.diff import _rules_behind
+
+    out = shown.copy()
+    try:
+        out["rules_before"] = _rules_behind(out, before, "workload", "removed")
+        out["rules_after"] = _rules_behind(out, data.reach, "workload", "added")
+    except Exception as e:
+        data.problems.append(f"rules behind the connection changes: {type(e).__name__}: {e}")
+    return out
 
 
 def _frame(data: ReportData, reach: Any) -> pd.DataFrame | None:

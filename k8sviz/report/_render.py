@@ -438,8 +438,8 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
         out["connections"] = {
             "n": len(ch),
             "by_change": {k: int(v) for k, v in ch["change"].value_counts().items()},
-            "table": _table(ch.drop(columns=["src_type", "dst_type"]), max_rows=APPENDIX_ROWS,
-                            table_id="connection-changes"),
+            "table": _table((data.changes_shown if data.changes_shown is not None else ch).drop(
+                columns=["src_type", "dst_type"]), max_rows=APPENDIX_ROWS, table_id="connection-changes"),
             "truncated": max(0, len(ch) - APPENDIX_ROWS),
         }
     pc = data.policy_changes

@@ -280,6 +280,9 @@ def test_cli_diff(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert {(r["src"], r["dst"], r["change"], tuple(r["added"])) for r in out} == {
         ("web/api", "db/pg", "widened", ("6432",)), ("web/front", "db/pg", "widened", ("6432",))}
+    assert main(["diff", before, after, "--format", "json", "--rules"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["rules_after"] for r in out] == [["db/pg-ingress ingress[0]"]] * 2
     assert main(["diff", before, after, "--exit-code"]) == 1
     captured = capsys.readouterr()
     assert "6432" in captured.out and "2 connection change(s): 2 widened" in captured.err
@@ -293,3 +296,53 @@ def test_cli_diff(tmp_path, capsys):
     ]
     assert main(["diff", before, str(tmp_path / "missing")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------ rules behind it
+
+def test_rules_behind_each_change():
+    widened = diff([*BASE, ingress_db([5432])], [*BASE, ingress_db([5432, 6432])])
+    assert "rules_after" not in widened.columns  # only on request
+    old, new = (k8sviz.reachability(snapshot(*BASE, ingress_db(p))) for p in ([5432], [5432, 6432]))
+    df = k8sviz.reachability_diff(old, new, rules=True)
+    assert df["rules_after"].tolist() == [["db/pg-ingress ingress[0]"]] * 2  # opened the new port
+    assert df["rules_before"].tolist() == [[], []]  # nothing was removed
+    back = k8sviz.reachability_diff(new, old, rules=True)
+    assert back["rules_before"].tolist() == [["db/pg-ingress ingress[0]"]] * 2
+    assert back["rules_after"].tolist() == [[], []]
+
+
+def test_rules_behind_external_changes_match_overlapping_blocks():
+    before = [*BASE, egress_to("0.0.0.0/0", [443])]
+    after = [*BASE, egress_to("0.0.0.0/0", [443], ["10.0.0.0/8"])]
+    old, new = (k8sviz.reachability(snapshot(*objs)) for objs in (before, after))
+    df = k8sviz.reachability_diff(old, new, rules=True)
+    row = df[df["dst"] == "10.0.0.0/8"].iloc[0]
+    assert row["rules_before"] == ["web/front-egress egress[0]"] and row["rules_after"] == []
+
+
+def test_a_connection_closed_by_isolation_has_no_rule_after():
+    isolated = netpol("db", "deny", {"podSelector": {}, "policyTypes": ["Ingress"]})
+    old, new = (k8sviz.reachability(snapshot(*objs)) for objs in (BASE, [*BASE, isolated]))
+    df = k8sviz.reachability_diff(old, new, rules=True)
+    closed = df[df["dst"] == "db/pg"]
+    assert len(closed) and set(closed["change"]) == {"removed"}
+    assert all(r == [] for r in closed["rules_before"]) and all(r == [] for r in closed["rules_after"])
+
+
+def test_rules_behind_the_demo_remediation():
+    before = k8sviz.reachability(k8sviz.demo())
+    after = k8sviz.reachability(k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json")))
+    df = k8sviz.reachability_diff(before, after, rules=True)
+    rec = df[df["src"] == "shop/recommendationservice"]
+    assert len(rec) and all(r == ["shop/recommendation-egress-ml-api egress[0]"] for r in rec["rules_before"])
+
+
+def test_only_the_rules_that_admit_the_changed_ports_are_named():
+    extra = netpol("db", "pg-extra", {"podSelector": {}, "ingress": [
+        {"from": [{"namespaceSelector": {}}], "ports": [{"port": 6432}]}]})
+    old, new = (k8sviz.reachability(snapshot(*objs)) for objs in ([*BASE, ingress_db([5432])],
+                                                                 [*BASE, ingress_db([5432]), extra]))
+    df = k8sviz.reachability_diff(old, new, rules=True)
+    assert set(df["change"]) == {"widened"} and len(df) == 2
+    assert df["rules_after"].tolist() == [["db/pg-extra ingress[0]"]] * 2  # not pg-ingress: 5432 did not change

@@ -243,6 +243,7 @@ def test_changes_since_a_baseline(tmp_path):
     section = page.split('id="changes"', 1)[1].split("</section>", 1)[0]
     assert section.count("<tr") == len(want) + 1 + 2  # connection rows + header, policy row + header
     assert "NetworkPolicy/evil/web-ingress" in section and "added" in section
+    assert "rules_before" in section and "rules_after" in section  # the rules behind each change
     assert hashlib.sha256(base.read_bytes()).hexdigest() in page  # the baseline is an input, hashed
     assert k8sviz.load(base).sha256 in section
     body = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.I)
