@@ -47,6 +47,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--delete-every", type=int, default=10, help="delete every Nth NetworkPolicy (default 10)")
     ap.add_argument("--modify-every", type=int, default=7, help="move the ports of every Nth (default 7)")
+    ap.add_argument("--rules", action="store_true", help="also time reachability_diff(rules=True)")
     args = ap.parse_args()
     times: dict[str, float] = {}
 
@@ -74,6 +75,8 @@ def main() -> None:
     frame = step("to_frame(workload), one side", lambda: rb.to_frame("workload"))
     changes = step("reachability_diff(workload)", lambda: k8sviz.reachability_diff(rb, ra))
     policies = step("policy_diff", lambda: k8sviz.policy_diff(before, after))
+    if args.rules:
+        step("reachability_diff(rules=True)", lambda: k8sviz.reachability_diff(rb, ra, rules=True))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
     print(f"{len(frame):,} workload rows per side, {len(changes):,} changed, {len(policies):,} policies changed")
