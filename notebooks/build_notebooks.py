@@ -268,8 +268,17 @@ connection (external blocks refined across both snapshots' ipBlocks).
 later = k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))
 k8sviz.policy_diff(snap, later)"""),
     code("""
-changes = k8sviz.reachability_diff(reach, k8sviz.reachability(later))
+changes = k8sviz.reachability_diff(reach, k8sviz.reachability(later), rules=True)
 changes.groupby(["src", "dst_type", "change"], observed=True).size().rename("connections").reset_index()"""),
+    md("""
+`rules=True` names the rules behind each change: `rules_before` admitted the ports that were
+removed, `rules_after` admit those added. prometheus had no egress policy at all (nothing to
+name: it was not isolated); recommendationservice lost what `recommendation-egress-ml-api`
+allowed beyond the ml-api address.
+"""),
+    code("""
+closed_by_rule = changes[changes["rules_before"].map(len) > 0]
+closed_by_rule[["src", "dst", "protocol", "change", "removed", "rules_before"]].head(8)"""),
     code(f"""
 {CHECK}
 print(changes["change"].value_counts().to_string())
