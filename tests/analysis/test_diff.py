@@ -9,6 +9,7 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import k8sviz
 from k8sviz.analysis import _ports
@@ -18,6 +19,7 @@ from k8sviz.errors import QueryError
 from k8sviz.synth import generate_cluster
 
 from ..policy.helpers import netpol, ns, pod, snapshot
+from ..policy.test_properties import clusters
 
 BASE = [
     ns("web"), ns("db"),
@@ -346,3 +348,13 @@ def test_only_the_rules_that_admit_the_changed_ports_are_named():
     df = k8sviz.reachability_diff(old, new, rules=True)
     assert set(df["change"]) == {"widened"} and len(df) == 2
     assert df["rules_after"].tolist() == [["db/pg-extra ingress[0]"]] * 2  # not pg-ingress: 5432 did not change
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(before=clusters(admin=True), after=clusters(admin=True))
+def test_the_diff_explains_any_two_random_clusters(before, after):
+    """Unrelated random clusters (every dialect of the admin tier, ipBlocks of both families)."""
+    old = k8sviz.reachability(snapshot(*before[0]), ipblocks_match_pods=before[1])
+    new = k8sviz.reachability(snapshot(*after[0]), ipblocks_match_pods=before[1])
+    for level in ("pod", "workload"):
+        assert_diff_explains(old, new, k8sviz.reachability_diff(old, new, level=level), level)
