@@ -382,8 +382,11 @@ class SnapshotBuilder:
             return
         self.seen_plurals.add(plural)
         meta = obj.get("metadata")
-        bad = _metadata_problem(meta) if isinstance(meta, dict) else "metadata is missing"
-        if bad or meta is None:
+        if not isinstance(meta, dict):
+            what = "missing" if meta is None else f"a {type(meta).__name__}, not a mapping"
+            raise InputError(f"malformed object: metadata is {what}", source=where, obj=_ref(obj))
+        bad = _metadata_problem(meta)
+        if bad:
             raise InputError(f"malformed object: {bad}", source=where, obj=_ref(obj))
         key = (plural, str(meta.get("namespace") or ""), str(meta["name"]), group)
         calico = plural.endswith(".projectcalico.org")

@@ -65,6 +65,8 @@ def reachability_diff(
         only removed, or both), ``ports_before``, ``ports_after``, ``added`` and ``removed``
         (port range lists like ``["80", "8000-8080"]``; ``["1-65535"]`` is every port).  Rows
         are ordered by src, dst (names first, then blocks in address order) and protocol.
+        External rows are split where the (ports before, ports after) pair changes, so two
+        neighbouring blocks that gained the same port from different port sets stay two rows.
         ``df.attrs["k8sviz"]`` holds both sides' cluster names and warnings.
 
         With ``rules=True``, two more columns say which rules are behind each change:
@@ -72,14 +74,19 @@ def reachability_diff(
         ports, and ``rules_before``, the rules of the earlier one that admitted some of the
         ``removed`` ports (``"shop/web-ingress ingress[0]"``; egress rules of the source and
         ingress rules of the destination, as :meth:`Reachability.rule_frame` lists them; empty
-        where that side was not isolated).  A connection closed by a new default deny has
-        ``rules_before`` only: :func:`policy_diff` shows the policy that was added.
+        where that side was not isolated).  A connection closed by a new default deny names
+        no rule after, and names rules before only if that side was already isolated then:
+        :func:`policy_diff` shows the policy that was added.
     """
     import pandas as pd
 
     if level not in ("pod", "workload"):
         msg = f"level must be pod or workload, not {level!r}"
         raise QueryError(msg)
+    for r in (before, after):
+        if not hasattr(r, "_table"):
+            msg = f"reachability_diff compares two k8sviz.reachability(snapshot) results, got {type(r).__name__}"
+            raise QueryError(msg)
     joint = _Joint()
     old, new = (_Rows(r._table(level), joint) for r in (before, after))
     parts = [_inner_changes(old, new, joint, level), _external_changes(old, new, joint, level)]

@@ -21,7 +21,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("before", metavar="BEFORE", help="the earlier snapshot: snapshot file, dump or directory")
     p.add_argument("after", metavar="AFTER", help="the later snapshot, likewise")
     p.add_argument(
-        "--level", choices=("pod", "workload"), default="workload",
+        "--level", choices=("pod", "workload"),
         help="endpoint granularity (default workload; pods are renamed by every rollout)",
     )
     p.add_argument("--policies", action="store_true", help="list the policies that changed instead")
@@ -37,17 +37,21 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis.diff import policy_diff, reachability_diff
+    from ..errors import InputError
     from ..policy.reachability import reachability
     from ..snapshot import load
     from .gaps import emit
 
+    if args.policies and (args.rules or args.level):
+        msg = "--level and --rules are about connection changes; leave them out with --policies"
+        raise InputError(msg)
     before, after = load(args.before), load(args.after)
     if args.policies:
         df = policy_diff(before, after)
         what = "policy"
     else:
         reach = [reachability(s, ipblocks_match_pods=args.ipblocks_match_pods) for s in (before, after)]
-        df = reachability_diff(reach[0], reach[1], level=args.level, rules=args.rules)
+        df = reachability_diff(reach[0], reach[1], level=args.level or "workload", rules=args.rules)
         said = [list(map(str, r.warnings)) for r in reach]
         for w in said[0]:
             print(f"k8sviz: warning: {'' if w in said[1] else 'before: '}{w}", file=sys.stderr)
@@ -55,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
             if w not in said[0]:
                 print(f"k8sviz: warning: after: {w}", file=sys.stderr)
         what = "connection"
-    emit(df, args.format)
+    if len(df) or args.format != "txt":  # no change, no table: like diff(1)
+        emit(df, args.format)
     if args.format == "txt":
         counts = df["change"].value_counts()
         parts = ", ".join(f"{n} {c}" for c, n in counts.items())

@@ -59,7 +59,8 @@ def emit(df: Any, fmt: str, out: Any = None) -> None:
         out.write(df.to_json(orient="records", indent=1, default_handler=str) + "\n")
         return
     if fmt == "txt" and not len(df):
-        return  # nothing listed, as diff and grep print nothing; callers print their counts
+        out.write("(none)\n")
+        return
     flat = df.copy()
     for c in flat.columns:
         flat[c] = flat[c].map(_cell)

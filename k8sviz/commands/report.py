@@ -24,8 +24,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--flows", nargs="+", metavar="F", help="flow logs (Hubble / Calico files or directories)")
     p.add_argument("--zones", metavar="Z", help="zones file (YAML) assigning workloads to zones")
     p.add_argument(
-        "--baseline", nargs="+", metavar="B",
-        help="the previous review's snapshot: adds what changed since (connections and policies)",
+        "--baseline", metavar="B",
+        help="the previous review's snapshot (file or directory): adds what changed since",
     )
     p.add_argument(
         "-o",

@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InputError
 from ._table import (
+    BOM,
     COLUMNS,
     CORE_COLUMNS,
     ChunkBuilder,
+    Framing,
     Report,
     head,
     iter_objects,
@@ -90,11 +92,6 @@ def _loads_or_none(data: bytes) -> Any:
         return None
 
 
-Framing = Literal["lines", "objects", "sse"]
-"""How a JSON file holds its records: one per line, a stream or array of (pretty-printed)
-objects, or the ``data:`` lines of a captured server-sent event stream."""
-
-
 def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
     """``(format, framing)`` of a file from its name and first bytes."""
     import orjson
@@ -106,7 +103,7 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
     name = path.name.removesuffix(".gz")
     if name.endswith(".csv"):
         return "csv", "lines"
-    text = head(path).lstrip()
+    text = head(path).removeprefix(BOM).lstrip()
     if not text:
         return None, "lines"
     framing: Framing = "lines"

@@ -7,7 +7,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -420,9 +420,11 @@ class ChunkBuilder:
                 except decode_error as e:
                     if not line.strip():
                         continue  # blank line
-                    kind = "malformed" if line.endswith(b"\n") or not lines else "truncated"
-                    report.problem(kind, file, lineno, f"not JSON ({e})")
-                    continue
+                    obj = _after_bom(line) if lineno == 1 else _NOT_JSON
+                    if obj is _NOT_JSON:
+                        kind = "malformed" if line.endswith(b"\n") or not lines else "truncated"
+                        report.problem(kind, file, lineno, f"not JSON ({e})")
+                        continue
                 try:
                     if obj.__class__ is not dict:
                         raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
@@ -701,6 +703,21 @@ class ChunkBuilder:
 # ---------------------------------------------------------------------------- reading
 
 
+_NOT_JSON = object()
+
+
+def _after_bom(line: bytes) -> Any:
+    """A first line's JSON behind a byte-order mark, else ``_NOT_JSON``."""
+    import orjson
+
+    if line.startswith(BOM):
+        try:
+            return orjson.loads(line[len(BOM):])
+        except orjson.JSONDecodeError:
+            pass
+    return _NOT_JSON
+
+
 def open_binary(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
         return gzip.open(path, "rb")  # type: ignore[return-value]
@@ -738,6 +755,8 @@ def iter_lines(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
     try:
         with open_binary(path) as fh:
             for lineno, line in enumerate(fh, 1):
+                if lineno == 1:
+                    line = line.removeprefix(BOM)
                 if line.endswith(b"\n"):
                     if len(line) > 1 and not line.isspace():
                         yield lineno, line, True
@@ -754,7 +773,7 @@ def iter_lines(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
 _TOKENS = re.compile(rb'[{}"\\\n]')
 
 
-_BETWEEN = b" \t\r\n,[]"  # what may separate the objects of an array or a stream
+_BETWEEN = b" \t\r\n,[]" + b"\xef\xbb\xbf"  # what may separate the objects (and a byte-order mark)
 
 
 def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
@@ -834,33 +853,47 @@ def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
         )
 
 
-_SSE_FIELDS = (b"data:", b":", b"event:", b"id:", b"retry:")
+Framing = Literal["lines", "objects", "sse"]
+"""How a JSON file holds its records: one per line, a stream or array of (pretty-printed)
+objects, or the ``data:`` lines of a captured server-sent event stream."""
+
+BOM = b"\xef\xbb\xbf"
+_SSE_FIELD = re.compile(rb"[A-Za-z][A-Za-z0-9_-]*(:|$)")
 
 
 def looks_like_sse(text: bytes) -> bool:
     """The start of a captured server-sent event stream (``curl -N ...?watch=true``).
 
     Whisker's ``GET /flows?watch=true`` answers ``data: {json}`` and a blank line per flow.
-    No JSON line or CSV header starts with these field names.
+    Comments (``:``) may come first; every other line before the first ``data:`` line must be
+    a field (``event:``, ``id:``, ``retry:``, Calico's ``error:``...).  No JSON line or CSV
+    header starts that way.
     """
-    lines = [line for line in text.split(b"\n", 200) if line.strip()]
-    return bool(lines) and lines[0].startswith(_SSE_FIELDS) and any(x.startswith(b"data:") for x in lines)
+    for line in text.removeprefix(BOM).splitlines():
+        if not line.strip() or line.startswith(b":"):
+            continue
+        if line.startswith(b"data:") or line == b"data":
+            return True
+        if not _SSE_FIELD.match(line):
+            return False
+    return False
 
 
 def _sse_events(lines: Iterable[tuple[int, bytes]], problem: Callable[[str, int, str], None]
                 ) -> Iterator[tuple[int, bytes, bool]]:
     """``(line of the first data line, data, complete)`` per event of a server-sent event stream.
 
-    Follows the WHATWG rules: an event's ``data`` lines are joined by newlines and it ends at a
-    blank line; ``:`` starts a comment; one space after the colon is dropped; ``event``, ``id``
-    and ``retry`` carry nothing here.  Calico's stream writes ``error: message`` when its
-    upstream fails, which is recorded.  An event cut off at the end of the file is yielded
-    with ``complete`` False.
+    The WHATWG rules: an event's ``data`` lines are joined by newlines and it ends at a blank
+    line; ``:`` starts a comment; one space after the colon is dropped; other fields
+    (``event``, ``id``, ``retry``, unknown ones) carry nothing here.  Two departures, so that
+    nothing is lost silently: Calico's ``error: message`` (its upstream failed) is recorded as
+    a ``stream-error``, and a line that is no field at all is recorded as ``malformed``.  An
+    event cut off at the end of the file is yielded with ``complete`` False: it is kept if its
+    data still parses, else counted as truncated.
     """
     data: list[bytes] = []
     start = 0
-    for lineno, raw in lines:
-        line = raw.rstrip(b"\r\n")
+    for lineno, line in lines:
         if not line:
             if data:
                 yield start, b"\n".join(data), True
@@ -875,38 +908,64 @@ def _sse_events(lines: Iterable[tuple[int, bytes]], problem: Callable[[str, int,
             data.append(value)
         elif field == b"error":
             problem("stream-error", lineno, f"the server reported: {value[:200].decode('utf-8', 'replace')}")
-        elif field and field not in (b"event", b"id", b"retry"):
+        elif field and not _SSE_FIELD.match(line):
             problem("malformed", lineno, f"not a server-sent event line: {line[:60]!r}")
     if data:
         yield start, b"\n".join(data), False
 
 
+def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """``(number, line)`` of a byte stream whose lines end in LF, CRLF or a lone CR.
+
+    A leading byte-order mark is dropped.  A CR at the end of a chunk waits for the next one,
+    which may start with its LF.
+    """
+    rest = b""
+    lineno = 0
+    first = True
+    for chunk in chunks:
+        if first:
+            chunk, first = chunk.removeprefix(BOM), False
+        text = rest + chunk
+        lines = text.splitlines(keepends=True)  # bytes: splits on LF, CRLF and CR only
+        rest = b""
+        if lines and not lines[-1].endswith(b"\n") and not lines[-1].endswith(b"\r"):
+            rest = lines.pop()  # an unfinished line
+        elif lines and lines[-1].endswith(b"\r") and not lines[-1].endswith(b"\r\n"):
+            rest = lines.pop()  # maybe the first half of a CRLF
+        for line in lines:
+            lineno += 1
+            yield lineno, line.rstrip(b"\r\n")
+    if rest:
+        yield lineno + 1, rest.rstrip(b"\r\n")
+
+
 def sse_payloads(text: bytes) -> list[bytes]:
     """The data of the events in the first bytes of a stream (for format detection)."""
-    numbered = enumerate(text.splitlines(keepends=True), 1)
-    return [d for _, d, _ in _sse_events(numbered, lambda *_: None)]
+    return [d for _, d, _ in _sse_events(_split_lines([text]), lambda *_: None)]
 
 
 def iter_sse(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
     """``(line_number, data, complete)`` of each event of a captured server-sent event stream."""
     file = str(path)
-    lineno = 0
+    read = 0
 
-    def numbered() -> Iterator[tuple[int, bytes]]:
-        nonlocal lineno
+    def chunks() -> Iterator[bytes]:
+        nonlocal read
         try:
             with open_binary(path) as fh:
-                for lineno, line in enumerate(fh, 1):
-                    yield lineno, line
+                while block := fh.read(1 << 20):
+                    read += block.count(b"\n")
+                    yield block
         except EOFError:
-            report.problem("truncated", file, lineno + 1, "compressed stream ends early (file cut mid-write?)")
+            report.problem("truncated", file, read + 1, "compressed stream ends early (file cut mid-write?)")
         except (OSError, zlib.error) as e:
-            report.problem("unreadable", file, lineno + 1, f"cannot read further: {e}")
+            report.problem("unreadable", file, read + 1, f"cannot read further: {e}")
 
-    yield from _sse_events(numbered(), lambda kind, line, msg: report.problem(kind, file, line, msg))
+    yield from _sse_events(_split_lines(chunks()), lambda kind, line, msg: report.problem(kind, file, line, msg))
 
 
-def json_source(path: Path, report: Report, framing: str = "lines") -> Iterator[tuple[int, bytes, bool]]:
+def json_source(path: Path, report: Report, framing: Framing = "lines") -> Iterator[tuple[int, bytes, bool]]:
     """``(line_number, bytes, complete)`` of each JSON line, object of an array/stream, or event."""
     if framing == "lines":
         return iter_lines(path, report)
@@ -935,7 +994,7 @@ def parse_json(
     stats: dict[str, Any],
     parse_obj: Callable[[Any, int], Any],
     *,
-    framing: str = "lines",
+    framing: Framing = "lines",
 ) -> Iterator[tuple[Any, ...]]:
     """Run ``parse_obj(obj, line)`` over the JSON lines (or objects) of a file, counting what is skipped."""
     import orjson

@@ -129,10 +129,13 @@ def test_ipv6_blocks_are_refined_on_their_own():
     assert rows(df[df["dst_type"] == "external"]) == want
 
 
-def test_level_is_checked():
-    reach = k8sviz.reachability(snapshot(*BASE))
+def test_level_and_arguments_are_checked():
+    snap = snapshot(*BASE)
+    reach = k8sviz.reachability(snap)
     with pytest.raises(QueryError, match="level must be pod or workload"):
         k8sviz.reachability_diff(reach, reach, level="namespace")  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match=r"k8sviz\.reachability\(snapshot\).*got Snapshot"):
+        k8sviz.reachability_diff(snap, reach)  # policy_diff takes snapshots; this does not
 
 
 # ------------------------------------------------------------------ reconstruction (random clusters)
@@ -296,6 +299,8 @@ def test_cli_diff(tmp_path, capsys):
         "policy,kind,namespace,name,dialect,change,paths",
         "NetworkPolicy/db/pg-ingress,NetworkPolicy,db,pg-ingress,kubernetes,modified,spec.ingress[0].ports",
     ]
+    assert main(["diff", before, after, "--policies", "--rules"]) == 2
+    assert "leave them out with --policies" in capsys.readouterr().err
     assert main(["diff", before, str(tmp_path / "missing")]) == 2
     assert "no such file" in capsys.readouterr().err
 
@@ -355,6 +360,6 @@ def test_only_the_rules_that_admit_the_changed_ports_are_named():
 def test_the_diff_explains_any_two_random_clusters(before, after):
     """Unrelated random clusters (every dialect of the admin tier, ipBlocks of both families)."""
     old = k8sviz.reachability(snapshot(*before[0]), ipblocks_match_pods=before[1])
-    new = k8sviz.reachability(snapshot(*after[0]), ipblocks_match_pods=before[1])
+    new = k8sviz.reachability(snapshot(*after[0]), ipblocks_match_pods=after[1])
     for level in ("pod", "workload"):
         assert_diff_explains(old, new, k8sviz.reachability_diff(old, new, level=level), level)

@@ -128,3 +128,47 @@ def test_the_archive_reader_refuses_a_stream_by_name(tmp_path):
     p.write_text("".join(event(o) for o in ITEMS))
     with pytest.raises(InputError, match=r"flows\.sse.*event streams.*k8sviz\.load_flows"):
         k8sviz.aggregate_flow_archive(p)
+
+
+@pytest.mark.parametrize("eol", ["\r", "\r\n", "\n"])
+def test_every_line_ending_of_the_standard(tmp_path, demo_snap, eol):
+    p = tmp_path / "flows.sse"
+    p.write_bytes("".join(event(o) for o in ITEMS).replace("\n", eol).encode())
+    df, warned = loaded(p, snapshot=demo_snap)
+    assert len(df) == 3 and warned == []
+    assert list(df["line"]) == [1, 3, 5]
+
+
+def test_a_crlf_split_between_two_reads_is_one_line_ending():
+    from k8sviz.flows._table import _split_lines
+
+    chunks = [b"data: 1\r", b"\n\r\ndata: 2\r", b"\r"]
+    assert list(_split_lines(chunks)) == [(1, b"data: 1"), (2, b""), (3, b"data: 2"), (4, b"")]
+
+
+def test_a_byte_order_mark_and_what_may_come_before_the_first_flow(tmp_path, demo_snap):
+    pings = ": ping\n" * 500  # keep-alive comments, more than any fixed look-ahead
+    text = "error: upstream unavailable\n\nid: 7\nfoo: an unknown field, ignored\n" + pings
+    p = tmp_path / "flows.sse"
+    p.write_bytes(b"\xef\xbb\xbf" + (text + "".join(event(o) for o in ITEMS)).encode())
+    df, warned = loaded(p, snapshot=demo_snap)
+    assert len(df) == 3 and set(df["source_format"].astype(str)) == {"goldmane"}
+    problems = k8sviz.flow_report(df)["problems"]
+    assert [(x["kind"], x["line"]) for x in problems] == [("stream-error", 1)]
+
+
+def test_a_byte_order_mark_before_json_lines_or_an_array(tmp_path, demo_snap):
+    lines = tmp_path / "w.jsonl"
+    lines.write_bytes(b"\xef\xbb\xbf" + "".join(json.dumps(o) + "\n" for o in ITEMS).encode())
+    array = tmp_path / "w.json"
+    array.write_bytes(b"\xef\xbb\xbf" + json.dumps({"total": 3, "items": ITEMS}).encode())
+    hubble = tmp_path / "h.jsonl"
+    hubble.write_bytes(b"\xef\xbb\xbf" + (DATA / "hubble_wrapped.jsonl").read_bytes())
+    for p in (lines, array):
+        df, warned = loaded(p, snapshot=demo_snap)
+        assert len(df) == 3 and warned == [], p
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        ours = k8sviz.load_flows(hubble, snapshot=demo_snap)
+        theirs = k8sviz.load_flows(DATA / "hubble_wrapped.jsonl", snapshot=demo_snap)
+    same_rows(ours, theirs)

@@ -242,7 +242,8 @@ def test_changes_since_a_baseline(tmp_path):
     assert f"{len(want)} workload-level connection(s) changed" in page
     section = page.split('id="changes"', 1)[1].split("</section>", 1)[0]
     assert section.count("<tr") == len(want) + 1 + 2  # connection rows + header, policy row + header
-    assert "NetworkPolicy/evil/web-ingress" in section and "added" in section
+    policies = section.split('id="policy-changes"', 1)[1]
+    assert "NetworkPolicy/evil/web-ingress" in policies and "<td>added</td>" in policies
     assert "rules_before" in section and "rules_after" in section  # the rules behind each change
     assert hashlib.sha256(base.read_bytes()).hexdigest() in page  # the baseline is an input, hashed
     assert k8sviz.load(base).sha256 in section
@@ -255,6 +256,9 @@ def test_no_changes_section_without_a_baseline_and_the_cli_option(tmp_path, caps
     assert 'id="changes"' not in k8sviz.report(now, generated_at="x")
     out = tmp_path / "r.html"
     assert main(["report", str(now), "--baseline", str(base), "-o", str(out)]) == 0
+    assert "Changes since the baseline" in out.read_text()
+    out.unlink()
+    assert main(["report", "--baseline", str(base), str(now), "-o", str(out)]) == 0  # one value: PATH stays
     assert "Changes since the baseline" in out.read_text()
     assert main(["report", str(now), "--baseline", str(tmp_path / "missing"), "-o", str(out)]) == 2
     assert "no such file" in capsys.readouterr().err
