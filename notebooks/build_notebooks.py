@@ -379,6 +379,32 @@ Open it in a browser (in JupyterLab: right-click `audit-report.html` in the file
 from IPython.display import FileLink
 
 FileLink(str(path))"""),
+    md("""
+## The next review: what changed since
+
+Keep each review's snapshot file. Two weeks later the team has fixed the gaps
+(`remediated.k8sviz.json` in the demo data); the report of the new snapshot with
+`baseline=` the previous one adds a section of the connections opened or closed since (with
+the rules behind each) and the policies added, removed or modified:
+
+```
+k8sviz report data/demo/remediated.k8sviz.json --baseline data/demo/cluster --zones data/demo/zones.yaml -o remediated.html
+```
+"""),
+    code("""
+later = k8sviz.report(
+    k8sviz.demo_path("remediated.k8sviz.json"),
+    baseline=k8sviz.demo(),
+    zones=k8sviz.demo_path("zones.yaml"),
+    output=Path("remediated-report.html"),
+)
+later"""),
+    code(f"""
+{CHECK}
+html = later.read_text(encoding="utf-8")
+print("changes section:", 'id="changes"' in html)
+table = html.split('id="connection-changes"', 1)[1].split("</table>", 1)[0]
+print("connections closed or narrowed:", table.count("<td>removed</td>") + table.count("<td>narrowed</td>"))"""),
 ]
 
 
