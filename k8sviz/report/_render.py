@@ -435,13 +435,29 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
     }
     ch = data.changes
     if ch is not None:
+        shown = data.changes_shown if data.changes_shown is not None else ch
         out["connections"] = {
             "n": len(ch),
             "by_change": {k: int(v) for k, v in ch["change"].value_counts().items()},
-            "table": _table((data.changes_shown if data.changes_shown is not None else ch).drop(
-                columns=["src_type", "dst_type"]), max_rows=APPENDIX_ROWS, table_id="connection-changes"),
             "truncated": max(0, len(ch) - APPENDIX_ROWS),
         }
+        zone = _change_zones(data)
+        if zone is not None:
+            zoned = [("src_zone", "src", "src_type"), ("dst_zone", "dst", "dst_type")]
+            shown = shown.assign(**{z: [zone(n, t) for n, t in zip(shown[c], shown[tc], strict=True)]
+                                    for z, c, tc in zoned})
+            shown = shown[["src", "src_zone", "dst", "dst_zone",
+                           *[c for c in shown.columns if c not in ("src", "src_zone", "dst", "dst_zone")]]]
+            sensitive = sorted(z for z in data.zones.names if data.zones.is_sensitive(z))
+            opened = ch[ch["change"].isin(["added", "widened", "changed"])]
+            out["connections"]["sensitive"] = ", ".join(sensitive)
+            out["connections"]["sensitive_opened"] = sum(
+                1 for s, st, d, dt in zip(opened["src"], opened["src_type"], opened["dst"], opened["dst_type"],
+                                          strict=True)
+                if zone(s, st) in sensitive or zone(d, dt) in sensitive
+            )
+        out["connections"]["table"] = _table(shown.drop(columns=["src_type", "dst_type"]), max_rows=APPENDIX_ROWS,
+                                             table_id="connection-changes")
     pc = data.policy_changes
     if pc is not None:
         out["policies"] = {
@@ -451,6 +467,23 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
                 paths=pc["paths"].map(lambda p: ", ".join(p))), max_rows=APPENDIX_ROWS, table_id="policy-changes"),
         }
     return out
+
+
+def _change_zones(data: ReportData) -> Any:
+    """``zone(name, type)`` for the endpoints of a change, from either snapshot; None without zones."""
+    z = data.zones
+    if z is None or not hasattr(z, "workload_zones"):
+        return None
+    try:
+        zones = {**z.workload_zones(data.baseline), **z.workload_zones(data.snapshot)}
+    except Exception as e:
+        data.problems.append(f"zones of the connection changes: {type(e).__name__}: {e}")
+        return None
+
+    def zone(name: str, kind: str) -> str:
+        return "external" if kind == "external" else zones.get(name, "unzoned")
+
+    return zone
 
 
 def render(data: ReportData) -> str:

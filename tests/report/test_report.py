@@ -262,3 +262,24 @@ def test_no_changes_section_without_a_baseline_and_the_cli_option(tmp_path, caps
     assert "Changes since the baseline" in out.read_text()
     assert main(["report", str(now), "--baseline", str(tmp_path / "missing"), "-o", str(out)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_changes_carry_zones_and_flag_openings_into_sensitive_ones(tmp_path):
+    from .conftest import HOSTILE_ZONES
+
+    with_policy, without = reversed(_baseline_pair(tmp_path))  # the isolating policy was deleted
+    zones = tmp_path / "zones.yaml"
+    zones.write_text(HOSTILE_ZONES)
+    page = k8sviz.report(without, baseline=with_policy, zones=zones, generated_at="x")
+    section = page.split('id="changes"', 1)[1].split("</section>", 1)[0]
+    assert "<th>src_zone</th>" in section and "<th>dst_zone</th>" in section
+    want = k8sviz.reachability_diff(k8sviz.reachability(k8sviz.load(with_policy)),
+                                    k8sviz.reachability(k8sviz.load(without)))
+    into_cde = want[want["dst"].str.startswith("evil/") & want["change"].isin(["added", "widened"])]
+    assert len(into_cde)  # evil is the sensitive zone cde
+    flag = section.split('id="changes-sensitive"', 1)[1].split("</p>", 1)[0]
+    assert "touch a sensitive zone (cde)" in flag
+    n = int(re.search(r'sev-high">(\d+)<', flag).group(1))
+    assert n >= len(into_cde)
+    calm = k8sviz.report(with_policy, baseline=without, zones=zones, generated_at="x")  # only closings
+    assert "No opened connection touches a sensitive zone (cde)" in calm
