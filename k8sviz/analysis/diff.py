@@ -31,12 +31,15 @@ from ..model import PROTOCOLS
 from . import _ports
 
 if TYPE_CHECKING:
+    import os
+
     import pandas as pd
 
     from ..policy.reachability import Level, Reachability
     from ..snapshot import Snapshot
+    from .zones import Zones
 
-__all__ = ["DIFF_COLUMNS", "POLICY_DIFF_COLUMNS", "policy_diff", "reachability_diff"]
+__all__ = ["DIFF_COLUMNS", "POLICY_DIFF_COLUMNS", "policy_diff", "reachability_diff", "zone_columns"]
 
 #: Columns of :func:`reachability_diff`, in order.
 DIFF_COLUMNS = (
@@ -51,7 +54,12 @@ _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def reachability_diff(
-    before: Reachability, after: Reachability, level: Level = "workload", *, rules: bool = False
+    before: Reachability,
+    after: Reachability,
+    level: Level = "workload",
+    *,
+    rules: bool = False,
+    zones: Zones | str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """The allowed connections that differ between two reachability results.
 
@@ -77,6 +85,10 @@ def reachability_diff(
         where that side was not isolated).  A connection closed by a new default deny names
         no rule after, and names rules before only if that side was already isolated then:
         :func:`policy_diff` shows the policy that was added.
+
+        With ``zones`` (a :class:`~k8sviz.Zones` or a zones file), ``src_zone`` and
+        ``dst_zone`` follow ``src`` and ``dst``: each end's zone in whichever snapshot has it
+        (the later one first), ``external`` for blocks.
     """
     import pandas as pd
 
@@ -101,11 +113,28 @@ def reachability_diff(
     if rules:
         df["rules_before"] = _rules_behind(df, before, level, "removed")
         df["rules_after"] = _rules_behind(df, after, level, "added")
+    if zones is not None:
+        from .zones import load_zones
+
+        df = zone_columns(df, load_zones(zones), before.snapshot, after.snapshot, level)
     df.attrs["k8sviz"] = {"level": level} | {
         side: {"cluster": r.snapshot.meta.get("cluster"), "warnings": list(map(str, r.warnings))}
         for side, r in (("before", before), ("after", after))
     }
     return df
+
+
+def zone_columns(df: pd.DataFrame, zones: Zones, before: Snapshot, after: Snapshot, level: str) -> pd.DataFrame:
+    """``df`` (a :func:`reachability_diff` frame) with ``src_zone`` and ``dst_zone`` after its ends."""
+    from .zones import EXTERNAL, UNZONED
+
+    of = {**zones.assign(before, level), **zones.assign(after, level)}
+    out = df.copy()
+    for i, end in ((1, "src"), (3, "dst")):
+        names, kinds = out[end].tolist(), out[f"{end}_type"].tolist()
+        out.insert(i, f"{end}_zone", [EXTERNAL if k == "external" else of.get(n, UNZONED)
+                                      for n, k in zip(names, kinds, strict=True)])
+    return out
 
 
 def _rules_behind(df: pd.DataFrame, reach: Reachability, level: str, ports_col: str) -> list[list[str]]:

@@ -29,6 +29,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "--rules", action="store_true",
         help="add the rules behind each change (rules_before: admitted the removed ports; rules_after: admit the added)",
     )
+    p.add_argument("--zones", metavar="Z", help="zones file: add each end's zone (src_zone, dst_zone)")
     p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     p.add_argument("--exit-code", action="store_true", help="exit with 1 if anything changed (for CI gates)")
@@ -42,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from ..snapshot import load
     from .gaps import emit
 
-    if args.policies and (args.rules or args.level):
-        msg = "--level and --rules are about connection changes; leave them out with --policies"
+    if args.policies and (args.rules or args.level or args.zones):
+        msg = "--level, --rules and --zones are about connection changes; leave them out with --policies"
         raise InputError(msg)
     before, after = load(args.before), load(args.after)
     if args.policies:
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         what = "policy"
     else:
         reach = [reachability(s, ipblocks_match_pods=args.ipblocks_match_pods) for s in (before, after)]
-        df = reachability_diff(reach[0], reach[1], level=args.level or "workload", rules=args.rules)
+        df = reachability_diff(reach[0], reach[1], level=args.level or "workload", rules=args.rules, zones=args.zones)
         said = [list(map(str, r.warnings)) for r in reach]
         for w in said[0]:
             print(f"k8sviz: warning: {'' if w in said[1] else 'before: '}{w}", file=sys.stderr)

@@ -441,20 +441,15 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
             "by_change": {k: int(v) for k, v in ch["change"].value_counts().items()},
             "truncated": max(0, len(ch) - APPENDIX_ROWS),
         }
-        zone = _change_zones(data)
-        if zone is not None:
-            zoned = [("src_zone", "src", "src_type"), ("dst_zone", "dst", "dst_type")]
-            shown = shown.assign(**{z: [zone(n, t) for n, t in zip(shown[c], shown[tc], strict=True)]
-                                    for z, c, tc in zoned})
-            shown = shown[["src", "src_zone", "dst", "dst_zone",
-                           *[c for c in shown.columns if c not in ("src", "src_zone", "dst", "dst_zone")]]]
+        opened = _with_zones(data, ch[ch["change"].isin(["added", "widened", "changed"])])
+        if opened is not None:
+            from ..analysis.diff import zone_columns
+
+            shown = zone_columns(shown, data.zones, data.baseline, data.snapshot, "workload")
             sensitive = sorted(z for z in data.zones.names if data.zones.is_sensitive(z))
-            opened = ch[ch["change"].isin(["added", "widened", "changed"])]
             out["connections"]["sensitive"] = ", ".join(sensitive)
-            out["connections"]["sensitive_opened"] = sum(
-                1 for s, st, d, dt in zip(opened["src"], opened["src_type"], opened["dst"], opened["dst_type"],
-                                          strict=True)
-                if zone(s, st) in sensitive or zone(d, dt) in sensitive
+            out["connections"]["sensitive_opened"] = int(
+                (opened["src_zone"].isin(sensitive) | opened["dst_zone"].isin(sensitive)).sum()
             )
         out["connections"]["table"] = _table(shown.drop(columns=["src_type", "dst_type"]), max_rows=APPENDIX_ROWS,
                                              table_id="connection-changes")
@@ -469,21 +464,17 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
     return out
 
 
-def _change_zones(data: ReportData) -> Any:
-    """``zone(name, type)`` for the endpoints of a change, from either snapshot; None without zones."""
-    z = data.zones
-    if z is None or not hasattr(z, "workload_zones"):
+def _with_zones(data: ReportData, df: pd.DataFrame) -> pd.DataFrame | None:
+    """``df`` with each end's zone (either snapshot), or None without zones or when they fail."""
+    from ..analysis.diff import zone_columns
+
+    if data.zones is None or not hasattr(data.zones, "assign"):
         return None
     try:
-        zones = {**z.workload_zones(data.baseline), **z.workload_zones(data.snapshot)}
+        return zone_columns(df, data.zones, data.baseline, data.snapshot, "workload")
     except Exception as e:
         data.problems.append(f"zones of the connection changes: {type(e).__name__}: {e}")
         return None
-
-    def zone(name: str, kind: str) -> str:
-        return "external" if kind == "external" else zones.get(name, "unzoned")
-
-    return zone
 
 
 def render(data: ReportData) -> str:

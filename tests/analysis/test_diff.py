@@ -363,3 +363,24 @@ def test_the_diff_explains_any_two_random_clusters(before, after):
     new = k8sviz.reachability(snapshot(*after[0]), ipblocks_match_pods=after[1])
     for level in ("pod", "workload"):
         assert_diff_explains(old, new, k8sviz.reachability_diff(old, new, level=level), level)
+
+
+def test_zones_of_both_ends_from_either_snapshot(tmp_path):
+    zones = {"zones": {"web": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}},
+                       "db": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "db"}},
+                              "sensitive": True}}}
+    extra = pod("web", "batch", {"app": "batch"}, "10.0.0.4")
+    old, new = (k8sviz.reachability(snapshot(*objs)) for objs in ([*BASE, extra, egress_to("0.0.0.0/0", [443])],
+                                                                 [*BASE, egress_to("0.0.0.0/0", [443, 8443])]))
+    df = k8sviz.reachability_diff(old, new, zones=k8sviz.load_zones(zones))
+    assert list(df.columns[:4]) == ["src", "src_zone", "dst", "dst_zone"]
+    batch = df[df["src"] == "web/batch"]  # only in the earlier snapshot: its zone comes from there
+    assert len(batch) and set(batch["src_zone"]) == {"web"}
+    assert set(df.loc[df["dst"] == "db/pg", "dst_zone"]) == {"db"}
+    assert set(df.loc[df["dst_type"] == "external", "dst_zone"]) == {"external"}
+    path = tmp_path / "zones.yaml"
+    path.write_text(json.dumps(zones))
+    assert k8sviz.reachability_diff(old, new, zones=path).equals(df)  # a file works too
+    before, after = (_write(tmp_path, n, o) for n, o in (("b", [*BASE, extra]), ("a", BASE)))
+    assert main(["diff", before, after, "--zones", str(path), "--format", "csv"]) == 0
+    assert main(["diff", before, after, "--zones", str(path), "--policies"]) == 2
