@@ -941,6 +941,11 @@ class Snapshot:
     def pods_of(self, workload_key: str) -> tuple[Pod, ...]:
         return tuple(p for p in self.pods if p.workload_key == workload_key)
 
+    @property
+    def is_empty(self) -> bool:
+        """No Kubernetes object was read (an empty directory, a file of other things)."""
+        return self._raw == b"[]"
+
     def counts(self) -> dict[str, int]:
         c = {
             "namespaces": len(self.namespaces),

@@ -394,7 +394,7 @@ k8sviz report data/demo/remediated.k8sviz.json --baseline data/demo/cluster --zo
     code("""
 later = k8sviz.report(
     k8sviz.demo_path("remediated.k8sviz.json"),
-    baseline=k8sviz.demo(),
+    baseline=k8sviz.demo_path("cluster"),  # a path: hashed among the report's inputs
     zones=k8sviz.demo_path("zones.yaml"),
     output=Path("remediated-report.html"),
 )

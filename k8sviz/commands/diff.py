@@ -47,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
         msg = "--level, --rules and --zones are about connection changes; leave them out with --policies"
         raise InputError(msg)
     before, after = load(args.before), load(args.after)
+    for side, path, snap in (("BEFORE", args.before, before), ("AFTER", args.after, after)):
+        if snap.is_empty:
+            msg = f"{side} ({path}) holds no Kubernetes objects: every connection would show as changed"
+            raise InputError(msg)
     if args.policies:
         df = policy_diff(before, after)
         what = "policy"

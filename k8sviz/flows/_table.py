@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -421,6 +422,8 @@ class ChunkBuilder:
                     if not line.strip():
                         continue  # blank line
                     obj = _after_bom(line) if lineno == 1 else _NOT_JSON
+                    if obj is _BLANK:
+                        continue
                     if obj is _NOT_JSON:
                         kind = "malformed" if line.endswith(b"\n") or not lines else "truncated"
                         report.problem(kind, file, lineno, f"not JSON ({e})")
@@ -703,24 +706,28 @@ class ChunkBuilder:
 # ---------------------------------------------------------------------------- reading
 
 
-_NOT_JSON = object()
+_NOT_JSON, _BLANK = object(), object()
 
 
 def _after_bom(line: bytes) -> Any:
-    """A first line's JSON behind a byte-order mark, else ``_NOT_JSON``."""
+    """A first line's JSON behind a byte-order mark; ``_BLANK`` if nothing follows the mark,
+    else ``_NOT_JSON``."""
     import orjson
 
     if line.startswith(BOM):
+        rest = line[len(BOM):]
+        if not rest.strip():
+            return _BLANK
         try:
-            return orjson.loads(line[len(BOM):])
+            return orjson.loads(rest)
         except orjson.JSONDecodeError:
             pass
     return _NOT_JSON
 
 
-def open_binary(path: Path) -> IO[bytes]:
+def open_binary(path: Path) -> io.BufferedIOBase:
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.open(path, "rb")
     return open(path, "rb")
 
 
@@ -773,7 +780,7 @@ def iter_lines(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
 _TOKENS = re.compile(rb'[{}"\\\n]')
 
 
-_BETWEEN = b" \t\r\n,[]" + b"\xef\xbb\xbf"  # what may separate the objects (and a byte-order mark)
+_BETWEEN = b" \t\r\n,[]"  # what may separate the objects of an array or a stream
 
 
 def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
@@ -797,12 +804,16 @@ def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
     start_line = 0
     parts: list[bytes] = []
     start = 0
+    first = True
     try:
         with open_binary(path) as fh:
             while True:
-                block = fh.read(1 << 20)
+                # read1: a gzip stream cut short still gives what it decompressed before the cut.
+                block = fh.read1(1 << 20)
                 if not block:
                     break
+                if first:
+                    block, first = block.removeprefix(BOM), False
                 start = 0 if depth else -1
                 after = 0  # where the text outside objects began in this block (depth 0)
                 for m in _TOKENS.finditer(block):
@@ -865,9 +876,9 @@ def looks_like_sse(text: bytes) -> bool:
     """The start of a captured server-sent event stream (``curl -N ...?watch=true``).
 
     Whisker's ``GET /flows?watch=true`` answers ``data: {json}`` and a blank line per flow.
-    Comments (``:``) may come first; every other line before the first ``data:`` line must be
-    a field (``event:``, ``id:``, ``retry:``, Calico's ``error:``...).  No JSON line or CSV
-    header starts that way.
+    Within the first bytes, every line before the first ``data`` line must be blank, a comment
+    (``:``) or a field (``event:``, ``id:``, ``retry:``, Calico's ``error:``...): a JSON file
+    starts with ``{`` or ``[``, and a CSV header with commas fails at the first comma.
     """
     for line in text.removeprefix(BOM).splitlines():
         if not line.strip() or line.startswith(b":"):
@@ -887,7 +898,9 @@ def _sse_events(lines: Iterable[tuple[int, bytes]], problem: Callable[[str, int,
     line; ``:`` starts a comment; one space after the colon is dropped; other fields
     (``event``, ``id``, ``retry``, unknown ones) carry nothing here.  Two departures, so that
     nothing is lost silently: Calico's ``error: message`` (its upstream failed) is recorded as
-    a ``stream-error``, and a line that is no field at all is recorded as ``malformed``.  An
+    a ``stream-error``, and a line whose name is not a plain token (letters, digits, ``-``,
+    ``_``; e.g. ``hello world``) is recorded as ``malformed``: a browser would ignore it as an
+    unknown field, but in a capture it points to damage.  An
     event cut off at the end of the file is yielded with ``complete`` False: it is kept if its
     data still parses, else counted as truncated.
     """
@@ -918,24 +931,27 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
     """``(number, line)`` of a byte stream whose lines end in LF, CRLF or a lone CR.
 
     A leading byte-order mark is dropped.  A CR at the end of a chunk waits for the next one,
-    which may start with its LF.
+    which may start with its LF.  The pieces of an unfinished line are kept apart and joined
+    once, when it ends, so a very long line costs its length, not its length squared.
     """
-    rest = b""
+    pending: list[bytes] = []
     lineno = 0
     first = True
     for chunk in chunks:
         if first:
             chunk, first = chunk.removeprefix(BOM), False
-        text = rest + chunk
-        lines = text.splitlines(keepends=True)  # bytes: splits on LF, CRLF and CR only
-        rest = b""
-        if lines and not lines[-1].endswith(b"\n") and not lines[-1].endswith(b"\r"):
-            rest = lines.pop()  # an unfinished line
-        elif lines and lines[-1].endswith(b"\r") and not lines[-1].endswith(b"\r\n"):
-            rest = lines.pop()  # maybe the first half of a CRLF
+        if b"\n" not in chunk and b"\r" not in chunk:
+            pending.append(chunk)
+            continue
+        lines = b"".join([*pending, chunk]).splitlines(keepends=True)  # bytes: LF, CRLF, CR only
+        pending = []
+        last = lines[-1] if lines else b""
+        if not last.endswith((b"\n", b"\r")) or last.endswith(b"\r") and not last.endswith(b"\r\n"):
+            pending.append(lines.pop())  # unfinished, or maybe the first half of a CRLF
         for line in lines:
             lineno += 1
             yield lineno, line.rstrip(b"\r\n")
+    rest = b"".join(pending)
     if rest:
         yield lineno + 1, rest.rstrip(b"\r\n")
 
@@ -954,8 +970,9 @@ def iter_sse(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
         nonlocal read
         try:
             with open_binary(path) as fh:
-                while block := fh.read(1 << 20):
-                    read += block.count(b"\n")
+                # read1: a gzip stream cut short still gives what it decompressed before the cut.
+                while block := fh.read1(1 << 20):
+                    read += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
                     yield block
         except EOFError:
             report.problem("truncated", file, read + 1, "compressed stream ends early (file cut mid-write?)")

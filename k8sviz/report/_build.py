@@ -179,6 +179,11 @@ def collect(
         else:
             msg = "flows must be paths or a DataFrame from k8sviz.load_flows"
             raise ReportError(msg)
+    if snap.is_empty:
+        data.problems.append(
+            "inputs: no Kubernetes object was read from the inputs; every section below is empty "
+            "because nothing was given, not because the cluster is clean"
+        )
     unevaluated = snap.unevaluated_policies
     if unevaluated:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.label_kind for p in unevaluated).items()))
@@ -254,6 +259,10 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
             raise ReportError(msg)
         data.baseline = load(*paths)
         data.inputs += [{"role": "baseline", "path": str(p), "sha256": sha256_file(p)} for p in _files(paths)]
+    if data.baseline.is_empty:
+        where = ", ".join(_as_paths(baseline) or ["the Snapshot given"])
+        msg = f"the baseline ({where}) holds no Kubernetes objects: every connection would show as added"
+        raise ReportError(msg)
     if data.reach is not None:
         opts = {"ipblocks_match_pods": getattr(data.reach, "ipblocks_match_pods", False)}
         before = run("baseline reachability", "reachability", data.baseline, **opts)

@@ -285,6 +285,8 @@ def _grouped_layout(
     order = sorted(groups, key=lambda g: (g == EXTERNAL, _zone_of_group(nodes, groups[g]), g))
     radius = {g: 0.6 * math.sqrt(len(groups[g])) + 0.4 for g in order}
     gap = 0.8
+    if not order:
+        return {}, {}
     if len(order) == 1:
         centres = {order[0]: (0.0, 0.0)}
     else:

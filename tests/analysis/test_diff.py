@@ -301,6 +301,12 @@ def test_cli_diff(tmp_path, capsys):
     ]
     assert main(["diff", before, after, "--policies", "--rules"]) == 2
     assert "leave them out with --policies" in capsys.readouterr().err
+    assert main(["diff", before, after, "--policies", "--level", "pod"]) == 2
+    assert "leave them out with --policies" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["diff", str(empty), after]) == 2
+    assert "BEFORE" in capsys.readouterr().err
     assert main(["diff", before, str(tmp_path / "missing")]) == 2
     assert "no such file" in capsys.readouterr().err
 

@@ -173,3 +173,10 @@ def test_required_policy_annotations_are_checked_when_the_zones_file_asks():
 def test_required_policy_annotations_must_be_a_list_of_keys():
     with pytest.raises(k8sviz.ZoneError, match="requiredPolicyAnnotations' must be a list of annotation keys"):
         k8sviz.load_zones({"zones": {"a": {"podSelector": {}}}, "requiredPolicyAnnotations": "owner"})
+
+
+def test_cli_prints_none_for_no_policy(tmp_path, capsys):
+    dump = tmp_path / "c.json"
+    dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [ns("web")]}))
+    assert main(["policies", str(dump)]) == 0
+    assert capsys.readouterr().out == "(none)\n"

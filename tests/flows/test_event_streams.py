@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 import warnings
 
 import pandas as pd
@@ -147,7 +148,7 @@ def test_a_crlf_split_between_two_reads_is_one_line_ending():
 
 
 def test_a_byte_order_mark_and_what_may_come_before_the_first_flow(tmp_path, demo_snap):
-    pings = ": ping\n" * 500  # keep-alive comments, more than any fixed look-ahead
+    pings = ": ping\n" * 500  # keep-alive comments: more than a 200-line look-ahead would see
     text = "error: upstream unavailable\n\nid: 7\nfoo: an unknown field, ignored\n" + pings
     p = tmp_path / "flows.sse"
     p.write_bytes(b"\xef\xbb\xbf" + (text + "".join(event(o) for o in ITEMS)).encode())
@@ -172,3 +173,42 @@ def test_a_byte_order_mark_before_json_lines_or_an_array(tmp_path, demo_snap):
         ours = k8sviz.load_flows(hubble, snapshot=demo_snap)
         theirs = k8sviz.load_flows(DATA / "hubble_wrapped.jsonl", snapshot=demo_snap)
     same_rows(ours, theirs)
+
+
+def test_a_gzipped_capture_cut_short_keeps_every_event_before_the_cut(tmp_path, demo_snap):
+    text = "".join(event(ITEMS[i % 3]) for i in range(3000)).encode()
+    packed = gzip.compress(text)
+    p = tmp_path / "cut.sse.gz"
+    p.write_bytes(packed[: len(packed) * 2 // 3])
+    whole = zlib.decompressobj(wbits=31).decompress(p.read_bytes())  # what can be recovered
+    complete = whole.count(b"\n\n")
+    df, warned = loaded(p, snapshot=demo_snap)
+    assert complete > 1000 and len(df) == complete  # read1: nothing decompressed is dropped
+    kinds = [x["kind"] for x in k8sviz.flow_report(df)["problems"]]
+    assert kinds.count("truncated") >= 1 and any("truncated" in w for w in warned)
+
+
+def test_a_long_unfinished_line_is_one_line():
+    from k8sviz.flows._table import _split_lines
+
+    chunks = [b"x" * 1000] * 500 + [b"\r", b"\ndata: 2"]
+    assert [(n, len(line)) for n, line in _split_lines(chunks)] == [(1, 500_000), (2, 7)]
+
+
+def test_a_byte_order_mark_before_a_blank_first_line_of_hubble_json(tmp_path, demo_snap):
+    p = tmp_path / "h.jsonl"
+    p.write_bytes(b"\xef\xbb\xbf\n" + (DATA / "hubble_wrapped.jsonl").read_bytes())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        ours = k8sviz.load_flows(p, snapshot=demo_snap)
+        theirs = k8sviz.load_flows(DATA / "hubble_wrapped.jsonl", snapshot=demo_snap)
+    assert [x["line"] - 1 for x in k8sviz.flow_report(ours)["problems"]] == [
+        x["line"] for x in k8sviz.flow_report(theirs)["problems"]]  # no problem at line 1
+
+
+def test_stray_bytes_between_json_objects_are_still_reported(tmp_path, demo_snap):
+    body = json.dumps(ITEMS[0]) + ",\xbf\xbb\xef," + json.dumps(ITEMS[1])
+    p = tmp_path / "w.json"
+    p.write_bytes(b"[" + body.encode("latin-1") + b"]")
+    df, warned = loaded(p, snapshot=demo_snap)
+    assert len(df) == 2 and [x["kind"] for x in k8sviz.flow_report(df)["problems"]] == ["malformed"]

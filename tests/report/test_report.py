@@ -283,3 +283,15 @@ def test_changes_carry_zones_and_flag_openings_into_sensitive_ones(tmp_path):
     assert n >= len(into_cde)
     calm = k8sviz.report(with_policy, baseline=without, zones=zones, generated_at="x")  # only closings
     assert "No opened connection touches a sensitive zone (cde)" in calm
+
+
+def test_an_empty_input_is_a_visible_limitation_and_an_empty_baseline_an_error(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    page = k8sviz.report(empty, generated_at="x")  # no crash on a graph of no node
+    assert "no Kubernetes object was read" in page.split('id="problems"', 1)[1].split("</section>", 1)[0]
+    base, now = _baseline_pair(tmp_path)
+    with pytest.raises(k8sviz.K8svizError, match=r"baseline \(.*empty\) holds no Kubernetes objects"):
+        k8sviz.report(now, baseline=empty, generated_at="x")
+    assert main(["report", str(now), "--baseline", str(empty), "-o", str(tmp_path / "r.html")]) == 2
+    assert "holds no Kubernetes objects" in capsys.readouterr().err
