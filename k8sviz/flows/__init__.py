@@ -107,7 +107,7 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
     if not text:
         return None, "lines"
     framing: Framing = "lines"
-    if looks_like_sse(text):
+    if name.endswith(".sse") or looks_like_sse(text):
         framing = "sse"
         candidates = [_loads_or_none(b) for b in sse_payloads(text)[:_PROBE]]
     else:

@@ -212,3 +212,13 @@ def test_stray_bytes_between_json_objects_are_still_reported(tmp_path, demo_snap
     p.write_bytes(b"[" + body.encode("latin-1") + b"]")
     df, warned = loaded(p, snapshot=demo_snap)
     assert len(df) == 2 and [x["kind"] for x in k8sviz.flow_report(df)["problems"]] == ["malformed"]
+
+
+def test_a_long_keep_alive_preamble_needs_the_sse_name_and_the_format(tmp_path, demo_snap):
+    text = ": ping\n" * 20_000 + "".join(event(o) for o in ITEMS)  # 140 KB of comments first
+    p = tmp_path / "flows.sse"
+    p.write_text(text)
+    df, _ = loaded(p, snapshot=demo_snap, format="goldmane")
+    assert len(df) == 3
+    df, warned = loaded(p, snapshot=demo_snap)  # no event in the first 64 KiB: the format is unknown
+    assert df.empty and any("unknown-format" in w for w in warned)
