@@ -625,7 +625,8 @@ class Snapshot:
     warnings: tuple[LoadWarning, ...] = ()
     coverage: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
-    #: Policy ref (``NetworkPolicy/ns/name``, ``GlobalNetworkPolicy/name``...) -> its
+    #: Policy ref (``NetworkPolicy/ns/name``, ``GlobalNetworkPolicy/name``...; also Calico's
+    #: ``Tier/name``, ``NetworkSet/ns/name`` and ``GlobalNetworkSet/name``) -> its
     #: ``labels`` and ``annotations`` (``last-applied-configuration`` removed).
     policy_metadata: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict, repr=False)
     #: Policy ref -> the policy's object without ``metadata``, ``status``, ``kind`` and
@@ -829,6 +830,10 @@ class Snapshot:
                         target.append(guarded(parse, obj, w, w))
                         if into in ("policies", "cilium"):
                             keep_meta(target[-1].ref, obj)
+                        else:  # Tiers and network sets change what policies mean
+                            m = obj["metadata"]
+                            keep_meta("/".join([obj["kind"], *([m["namespace"]] if m.get("namespace") else []),
+                                                m["name"]]), obj)
                         continue
                     m = obj["metadata"]
                     # A copy: the sanitiser may have handed back the caller's own object.

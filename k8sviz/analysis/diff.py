@@ -421,6 +421,9 @@ def _order(name: str) -> tuple[Any, ...]:
 def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
     """The policies (every dialect) added, removed or modified between two snapshots.
 
+    Calico Tiers, NetworkSets and GlobalNetworkSets are listed too: a tier's order or a set's
+    CIDRs change what the policies allow without any policy changing.
+
     Returns
     -------
     pandas.DataFrame
@@ -438,18 +441,28 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
     inventories = [policy_inventory(s).set_index("policy") for s in (before, after)]
     contents = [_contents(s) for s in (before, after)]
     old, new = inventories
-    for ref in sorted(set(old.index) | set(new.index)):
-        row = new.loc[ref] if ref in new.index else old.loc[ref]
-        ident = (ref, row["kind"], row["namespace"], row["name"], row["dialect"])
-        if ref not in new.index:
+    known = [set(old.index) | set(contents[0]), set(new.index) | set(contents[1])]
+    for ref in sorted(known[0] | known[1]):
+        ident = _identity(ref, new if ref in new.index else old)
+        if ref not in known[1]:
             rows[ref] = (*ident, "removed", [])
-        elif ref not in old.index:
+        elif ref not in known[0]:
             rows[ref] = (*ident, "added", [])
         else:
             paths = list(_paths(contents[0].get(ref), contents[1].get(ref), ""))
             if paths:
                 rows[ref] = (*ident, "modified", paths[:20])
     return pd.DataFrame(list(rows.values()), columns=list(POLICY_DIFF_COLUMNS))
+
+
+def _identity(ref: str, inventory: pd.DataFrame) -> tuple[Any, ...]:
+    """``(policy, kind, namespace, name, dialect)``; Calico Tiers and network sets are no
+    inventory rows, their ref says it all."""
+    if ref in inventory.index:
+        row = inventory.loc[ref]
+        return ref, row["kind"], row["namespace"], row["name"], row["dialect"]
+    kind, *rest = ref.split("/")
+    return ref, kind, rest[0] if len(rest) == 2 else "", rest[-1], "calico"
 
 
 def _contents(snapshot: Snapshot) -> dict[str, Any]:

@@ -390,3 +390,30 @@ def test_zones_of_both_ends_from_either_snapshot(tmp_path):
     before, after = (_write(tmp_path, n, o) for n, o in (("b", [*BASE, extra]), ("a", BASE)))
     assert main(["diff", before, after, "--zones", str(path), "--format", "csv"]) == 0
     assert main(["diff", before, after, "--zones", str(path), "--policies"]) == 2
+
+
+def test_calico_tiers_and_network_sets_are_policy_objects_that_change():
+    def objs(order: int, nets: list[str], set_labels: dict[str, str]) -> list[dict[str, Any]]:
+        return [
+            *BASE,
+            {"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "security"},
+             "spec": {"order": order}},
+            {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkSet",
+             "metadata": {"name": "partners", "labels": set_labels}, "spec": {"nets": nets}},
+            {"apiVersion": "projectcalico.org/v3", "kind": "NetworkSet",
+             "metadata": {"name": "office", "namespace": "web"}, "spec": {"nets": ["192.168.0.0/24"]}},
+        ]
+
+    before = snapshot(*objs(100, ["1.2.3.0/24"], {"role": "partner"}))
+    after = snapshot(*objs(50, ["1.2.3.0/24", "0.0.0.0/0"], {"role": "partner", "ticket": "CHG-9"}))
+    df = k8sviz.policy_diff(before, after)
+    got = {r.policy: (r.kind, r.namespace, r.name, r.dialect, r.change, r.paths) for r in df.itertuples()}
+    assert got == {
+        "Tier/security": ("Tier", "", "security", "calico", "modified", ["spec.order"]),
+        "GlobalNetworkSet/partners": ("GlobalNetworkSet", "", "partners", "calico", "modified",
+                                      ["metadata.labels.ticket", "spec.nets"]),
+    }  # the unchanged NetworkSet web/office is not listed
+    gone = k8sviz.policy_diff(before, snapshot(*BASE))
+    assert sorted(zip(gone["policy"], gone["change"], gone["namespace"], strict=True)) == [
+        ("GlobalNetworkSet/partners", "removed", ""), ("NetworkSet/web/office", "removed", "web"),
+        ("Tier/security", "removed", "")]
