@@ -37,6 +37,7 @@ _API: dict[str, str] = {
     "policy_inventory": ".analysis.inventory",
     "reachability_diff": ".analysis.diff",
     "policy_diff": ".analysis.diff",
+    "label_diff": ".analysis.diff",
     "controls_summary": ".analysis.controls",
     "CONTROLS": ".analysis.controls",
     "FINDINGS": ".analysis.controls",
@@ -79,7 +80,7 @@ if TYPE_CHECKING:
     )
     from .analysis.blast import blast_radius, internet_paths
     from .analysis.controls import CONTROLS, FINDINGS, controls_summary
-    from .analysis.diff import policy_diff, reachability_diff
+    from .analysis.diff import label_diff, policy_diff, reachability_diff
     from .analysis.gaps import gaps
     from .analysis.graph import graph
     from .analysis.inventory import policy_inventory

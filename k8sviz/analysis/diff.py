@@ -39,7 +39,10 @@ if TYPE_CHECKING:
     from ..snapshot import Snapshot
     from .zones import Zones
 
-__all__ = ["DIFF_COLUMNS", "POLICY_DIFF_COLUMNS", "policy_diff", "reachability_diff", "zone_columns"]
+__all__ = [
+    "DIFF_COLUMNS", "LABEL_DIFF_COLUMNS", "POLICY_DIFF_COLUMNS",
+    "label_diff", "policy_diff", "reachability_diff", "zone_columns",
+]
 
 #: Columns of :func:`reachability_diff`, in order.
 DIFF_COLUMNS = (
@@ -48,6 +51,8 @@ DIFF_COLUMNS = (
 )
 #: Columns of :func:`policy_diff`, in order.
 POLICY_DIFF_COLUMNS = ("policy", "kind", "namespace", "name", "dialect", "change", "paths")
+#: Columns of :func:`label_diff`, in order.
+LABEL_DIFF_COLUMNS = ("object", "kind", "namespace", "name", "change", "set", "unset", "previous")
 
 _PROTO_ORDER = {p: i for i, p in enumerate(PROTOCOLS)}
 _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -453,6 +458,47 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
             if paths:
                 rows[ref] = (*ident, "modified", paths[:20])
     return pd.DataFrame(list(rows.values()), columns=list(POLICY_DIFF_COLUMNS))
+
+
+def label_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
+    """Namespaces and workloads whose labels changed between two snapshots.
+
+    Selectors read labels, so a new label can open a connection without any policy changing
+    (a namespace labelled ``team: web`` falls under every rule that selects that team).  A
+    workload's labels are its pod template's, what its pods carry.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`LABEL_DIFF_COLUMNS`: ``object`` (``Namespace/shop``,
+        ``Deployment/shop/frontend``), ``kind``, ``namespace`` ("" for a namespace),
+        ``name``, ``change`` (``added``, ``removed`` or ``modified``), ``set`` (labels added or
+        given a new value, as a dict) and ``unset`` (keys removed).  Ordered by object.
+        Namespaces known only from the objects in them (labels unread) are left out.
+    """
+    import pandas as pd
+
+    def labelled(snap: Snapshot) -> dict[str, tuple[str, str, str, dict[str, str]]]:
+        out = {f"Namespace/{n.name}": ("Namespace", "", n.name, n.labels)
+               for n in snap.namespaces if not n.referenced_only}
+        for w in snap.workloads:
+            out[f"{w.kind}/{w.namespace}/{w.name}"] = (w.kind, w.namespace, w.name, w.template_labels)
+        return out
+
+    old, new = labelled(before), labelled(after)
+    unread = {f"Namespace/{n.name}" for s in (before, after) for n in s.namespaces if n.referenced_only}
+    rows = []
+    for ref in sorted((old.keys() | new.keys()) - unread):
+        kind, namespace, name, _ = new.get(ref) or old[ref]
+        was = old[ref][3] if ref in old else {}
+        now = new[ref][3] if ref in new else {}
+        change = "added" if ref not in old else "removed" if ref not in new else "modified"
+        set_ = {k: v for k, v in sorted(now.items()) if was.get(k) != v}
+        unset = sorted(k for k in was if k not in now)
+        previous = {k: was[k] for k in sorted(set(set_) | set(unset)) if k in was}
+        if change != "modified" or set_ or unset:
+            rows.append((ref, kind, namespace, name, change, set_, unset, previous))
+    return pd.DataFrame(rows, columns=list(LABEL_DIFF_COLUMNS))
 
 
 def _identity(ref: str, inventory: pd.DataFrame) -> tuple[Any, ...]:

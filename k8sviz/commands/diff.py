@@ -12,10 +12,11 @@ from .gaps import FORMATS
 def register(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "diff",
-        help="connections opened or closed (or policies changed) between two snapshots",
+        help="connections opened or closed (or policies, labels changed) between two snapshots",
         description="Compare two snapshots of one cluster, e.g. last quarter's and today's: the "
-        "connections the policies allow that were added, removed, widened or narrowed, or with "
-        "--policies the policies added, removed or modified. Exit code 0 whatever changed, "
+        "connections the policies allow that were added, removed, widened or narrowed; with "
+        "--policies the policies added, removed or modified; with --labels the namespaces and "
+        "workloads whose labels changed (selectors read them). Exit code 0 whatever changed, "
         "unless --exit-code.",
     )
     p.add_argument("before", metavar="BEFORE", help="the earlier snapshot: snapshot file, dump or directory")
@@ -24,7 +25,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "--level", choices=("pod", "workload"),
         help="endpoint granularity (default workload; pods are renamed by every rollout)",
     )
-    p.add_argument("--policies", action="store_true", help="list the policies that changed instead")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--policies", action="store_true", help="list the policies that changed instead")
+    what.add_argument("--labels", action="store_true", help="list the namespaces and workloads whose labels changed")
     p.add_argument(
         "--rules", action="store_true",
         help="add the rules behind each change (rules_before: admitted the removed ports; rules_after: admit the added)",
@@ -37,14 +40,15 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis.diff import policy_diff, reachability_diff
+    from ..analysis.diff import label_diff, policy_diff, reachability_diff
     from ..errors import InputError
     from ..policy.reachability import reachability
     from ..snapshot import load
     from .gaps import emit
 
-    if args.policies and (args.rules or args.level or args.zones):
-        msg = "--level, --rules and --zones are about connection changes; leave them out with --policies"
+    if (args.policies or args.labels) and (args.rules or args.level or args.zones):
+        flag = "--policies" if args.policies else "--labels"
+        msg = f"--level, --rules and --zones are about connection changes; leave them out with {flag}"
         raise InputError(msg)
     before, after = load(args.before), load(args.after)
     for side, path, snap in (("BEFORE", args.before, before), ("AFTER", args.after, after)):
@@ -54,9 +58,14 @@ def run(args: argparse.Namespace) -> int:
     if args.policies:
         df = policy_diff(before, after)
         what = "policy"
+    elif args.labels:
+        df = label_diff(before, after)
+        what = "label"
     else:
         reach = [reachability(s, ipblocks_match_pods=args.ipblocks_match_pods) for s in (before, after)]
-        df = reachability_diff(reach[0], reach[1], level=args.level or "workload", rules=args.rules, zones=args.zones)
+        df = reachability_diff(
+            reach[0], reach[1], level=args.level or "workload", rules=args.rules, zones=args.zones
+        )
         said = [list(map(str, r.warnings)) for r in reach]
         for w in said[0]:
             print(f"k8sviz: warning: {'' if w in said[1] else 'before: '}{w}", file=sys.stderr)

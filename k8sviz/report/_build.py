@@ -61,6 +61,7 @@ class ReportData:
     changes: pd.DataFrame | None = None
     changes_shown: pd.DataFrame | None = None
     policy_changes: pd.DataFrame | None = None
+    label_changes: pd.DataFrame | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -272,6 +273,7 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
                 data.changes_shown = _with_rules(data, data.changes.iloc[:APPENDIX_ROWS], before)
 
     data.policy_changes = run("policy changes", "policy_diff", data.baseline, data.snapshot)
+    data.label_changes = run("label changes", "label_diff", data.baseline, data.snapshot)
 
 
 def _with_rules(data: ReportData, shown: pd.DataFrame, before: Any) -> pd.DataFrame:

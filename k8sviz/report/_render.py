@@ -453,6 +453,15 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
             )
         out["connections"]["table"] = _table(shown.drop(columns=["src_type", "dst_type"]), max_rows=APPENDIX_ROWS,
                                              table_id="connection-changes")
+    lc = data.label_changes
+    out["labels"] = None
+    if lc is not None:
+        out["labels"] = {
+            "n": len(lc),
+            "table": _table(lc.drop(columns=["object"]).assign(
+                set=lc["set"].map(_pairs), unset=lc["unset"].map(", ".join), previous=lc["previous"].map(_pairs)),
+                max_rows=APPENDIX_ROWS, table_id="label-changes"),
+        }
     pc = data.policy_changes
     if pc is not None:
         out["policies"] = {

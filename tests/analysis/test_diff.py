@@ -301,6 +301,8 @@ def test_cli_diff(tmp_path, capsys):
     ]
     assert main(["diff", before, after, "--policies", "--rules"]) == 2
     assert "leave them out with --policies" in capsys.readouterr().err
+    assert main(["diff", before, after, "--labels", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # no label changed
     assert main(["diff", before, after, "--policies", "--level", "pod"]) == 2
     assert "leave them out with --policies" in capsys.readouterr().err
     empty = tmp_path / "empty"
@@ -417,3 +419,25 @@ def test_calico_tiers_and_network_sets_are_policy_objects_that_change():
     assert sorted(zip(gone["policy"], gone["change"], gone["namespace"], strict=True)) == [
         ("GlobalNetworkSet/partners", "removed", ""), ("NetworkSet/web/office", "removed", "web"),
         ("Tier/security", "removed", "")]
+
+
+def test_label_changes_of_namespaces_and_workloads():
+    from tests.objects import deployment
+
+    def objs(team: str, tier: str | None, extra: bool) -> list[dict[str, Any]]:
+        labels = {"app": "front", **({"tier": tier} if tier else {})}
+        out = [ns("web", team=team), ns("db"), deployment("web", "front", labels)]
+        if extra:
+            out.append(deployment("web", "batch", {"app": "batch"}))
+        out.append(pod("other", "p", {"a": "b"}, "10.0.0.9"))  # namespace "other" is only referenced
+        return out
+
+    before, after = snapshot(*objs("web", "edge", False)), snapshot(*objs("payments", None, True))
+    df = k8sviz.label_diff(before, after)
+    got = {r.object: (r.change, r.set, r.unset, r.previous) for r in df.itertuples()}
+    assert got == {
+        "Namespace/web": ("modified", {"team": "payments"}, [], {"team": "web"}),
+        "Deployment/web/front": ("modified", {}, ["tier"], {"tier": "edge"}),
+        "Deployment/web/batch": ("added", {"app": "batch"}, [], {}),
+    }
+    assert k8sviz.label_diff(before, before).empty

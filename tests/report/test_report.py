@@ -245,6 +245,7 @@ def test_changes_since_a_baseline(tmp_path):
     policies = section.split('id="policy-changes"', 1)[1]
     assert "NetworkPolicy/evil/web-ingress" in policies and "<td>added</td>" in policies
     assert "rules_before" in section and "rules_after" in section  # the rules behind each change
+    assert "No namespace or workload label changed." in section
     assert hashlib.sha256(base.read_bytes()).hexdigest() in page  # the baseline is an input, hashed
     assert k8sviz.load(base).sha256 in section
     body = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.I)
@@ -295,3 +296,23 @@ def test_an_empty_input_is_a_visible_limitation_and_an_empty_baseline_an_error(t
         k8sviz.report(now, baseline=empty, generated_at="x")
     assert main(["report", str(now), "--baseline", str(empty), "-o", str(tmp_path / "r.html")]) == 2
     assert "holds no Kubernetes objects" in capsys.readouterr().err
+
+
+def test_label_changes_in_the_report_are_text(tmp_path):
+    import copy
+    import json
+
+    from .conftest import HOSTILE_DUMP
+
+    after = copy.deepcopy(HOSTILE_DUMP)
+    shop = next(o for o in after["items"] if o["kind"] == "Namespace" and o["metadata"]["name"] == "shop")
+    shop["metadata"]["labels"]["owner"] = HOSTILE
+    paths = []
+    for name, doc in (("before", HOSTILE_DUMP), ("after", after)):
+        p = tmp_path / f"{name}.json"
+        p.write_text(json.dumps(doc))
+        paths.append(p)
+    page = k8sviz.report(paths[1], baseline=paths[0], generated_at="x")
+    labels = page.split('id="label-changes"', 1)[1].split("</table>", 1)[0]
+    assert "Namespace" in labels and "shop" in labels and "owner=" in labels
+    assert "<script" not in labels and "&lt;script&gt;" in labels
