@@ -5,6 +5,7 @@ Usage::
     python bench/bench_engine.py                       # sizes S K M L
     python bench/bench_engine.py --sizes S K M --nca /path/to/nca
     python bench/bench_engine.py --sizes --nca /path/to/nca --nca-sizes K 2K 3K --stages K
+    python bench/bench_engine.py --sizes --nca /path/to/nca --nca-sizes K --unique-pod-labels
     python bench/bench_engine.py --sizes M L --nca '' --admin   # with admin-tier policies
     python bench/bench_engine.py --sizes M L --nca '' --calico  # with Calico tiers
     python bench/bench_engine.py --sizes M L --nca '' --cilium  # with Cilium policies
@@ -159,8 +160,12 @@ def timed_process(cmd: list[str], timeout: float) -> tuple[float, float, int]:
     return time.perf_counter() - t, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
-def _write_nca_input(size: str, d: Path) -> None:
-    """The YAML both tools read: Namespaces, Pods and NetworkPolicies of the size's cluster."""
+def _write_nca_input(size: str, d: Path, unique_pod_labels: bool = False) -> None:
+    """The YAML both tools read: Namespaces, Pods and NetworkPolicies of the size's cluster.
+
+    ``unique_pod_labels`` gives every pod its own label set (as StatefulSet pods carry
+    ``statefulset.kubernetes.io/pod-name``), so nca cannot merge replicas into one endpoint.
+    """
     sys.path.insert(0, str(ROOT))
     import yaml
 
@@ -169,6 +174,10 @@ def _write_nca_input(size: str, d: Path) -> None:
     pods, policies = SIZES[size]
     kinds = ("Namespace", "Pod", "NetworkPolicy")
     objs = [o for o in generate_cluster(pods, policies, seed=SEED) if o["kind"] in kinds]
+    if unique_pod_labels:
+        for o in objs:
+            if o["kind"] == "Pod":
+                o["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] = o["metadata"]["name"]
     d.mkdir()
     (d / "cluster.yaml").write_text(yaml.safe_dump_all(objs))
 
@@ -227,10 +236,10 @@ def cli_stages(size: str) -> dict:
     return best
 
 
-def versus_nca(size: str, nca: str, timeout: float) -> dict:
+def versus_nca(size: str, nca: str, timeout: float, unique_pod_labels: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp) / "cluster"
-        _write_nca_input(size, d)
+        _write_nca_input(size, d, unique_pod_labels)
         cmd = [sys.executable, "-m", "k8sviz", "connectivity", str(d), "--level", "pod", "--format", "txt"]
         ours = min(timed_process([*cmd, "-o", str(Path(tmp) / "k.txt")], timeout) for _ in range(3))
         theirs = timed_process([nca, "--connectivity", "-r", str(d), "-o", "txt_no_fw_rules", "--output_endpoints", "pods"], timeout)
@@ -251,6 +260,8 @@ def main() -> int:
                     help="add a Calico tier, a GlobalNetworkSet and GlobalNetworkPolicies (Calico tiers)")
     ap.add_argument("--cilium", action="store_true",
                     help="add CiliumClusterwideNetworkPolicies (denies, no default deny)")
+    ap.add_argument("--unique-pod-labels", action="store_true",
+                    help="versus nca: every pod with its own labels (nca merges replicas otherwise)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--stages-child", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
@@ -281,7 +292,7 @@ def main() -> int:
         print()
         print(f"{'size':<5}{'k8sviz s':>10}{'MiB':>7}{'nca s':>10}{'MiB':>7}{'speedup':>9}   (whole process, --level pod)")
         for size in args.nca_sizes:
-            v = versus_nca(size, args.nca, args.nca_timeout)
+            v = versus_nca(size, args.nca, args.nca_timeout, args.unique_pod_labels)
             (kt, km, kc), (nt, nm, nc) = v["k8sviz"], v["nca"]
             note = "" if kc == 0 and nc == 0 else f"  (exit codes {kc}/{nc})"
             print(f"{size:<5}{kt:>10.2f}{km:>7.0f}{nt:>10.2f}{nm:>7.0f}{nt / kt:>8.1f}x{note}")
