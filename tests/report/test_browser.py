@@ -160,3 +160,26 @@ def test_exported_notebook_shows_figures_offline(browser, tmp_path):
         assert seen["errors"] == []
     finally:
         ctx.close()
+
+
+def test_changes_since_the_baseline_in_a_browser(browser, tmp_path):
+    """The demo's remediation as the assessor sees it: the nav link, the tables, no script."""
+    import k8sviz
+
+    out = k8sviz.report(k8sviz.demo_path("remediated.k8sviz.json"), baseline=k8sviz.demo_path("cluster"),
+                        zones=k8sviz.demo_path("zones.yaml"), output=tmp_path / "r.html")
+    want = k8sviz.reachability_diff(k8sviz.reachability(k8sviz.demo()),
+                                    k8sviz.reachability(k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))))
+    ctx, page, seen, url = open_offline(browser, out)
+    try:
+        page.click('nav a[href="#changes"]')
+        assert page.evaluate("location.hash") == "#changes"
+        assert page.locator("#connection-changes tbody tr").count() == len(want)
+        assert page.locator("#policy-changes tbody tr").count() == 5
+        text = page.inner_text("#changes")
+        assert "No opened connection touches a sensitive zone (pci)" in text
+        assert "shop/recommendation-egress-ml-api egress[0]" in text
+        assert seen["errors"] == [] and seen["console"] == []
+        assert _non_data(seen["requests"], url) == []
+    finally:
+        ctx.close()
