@@ -170,8 +170,7 @@ def _rules_behind(df: pd.DataFrame, reach: Reachability, level: str, ports_col: 
     def block(cidr: str) -> tuple[int, int, int]:
         b = blocks.get(cidr)
         if b is None:
-            n = ipaddress.ip_network(cidr)
-            b = blocks[cidr] = (n.version, int(n.network_address), int(n.broadcast_address) + 1)
+            b = blocks[cidr] = _span(cidr)
         return b
 
     for ext_end, end in (("dst", "src"), ("src", "dst")):
@@ -367,8 +366,7 @@ class _Grid:
     def __init__(self, names: np.ndarray, a_blocks: np.ndarray, b_blocks: np.ndarray):
         parsed: dict[int, tuple[int, int, int]] = {}
         for i in np.union1d(a_blocks, b_blocks).tolist():
-            n = ipaddress.ip_network(names[i])
-            parsed[i] = (n.version, int(n.network_address), int(n.broadcast_address) + 1)
+            parsed[i] = _span(names[i])
         ua, ub = np.unique(a_blocks).tolist(), np.unique(b_blocks).tolist()
         self.na, self.nb = len(ua), len(ub)
         # Position of each joint block id in each side's list.
@@ -410,6 +408,12 @@ class _Grid:
             make = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
             for net in ipaddress.summarize_address_range(make(lo), make(hi - 1)):
                 yield net, int(was[s]), int(now[s])
+
+
+def _span(cidr: str) -> tuple[int, int, int]:
+    """A CIDR as ``(IP version, first address, one past the last)``; ValueError if it is none."""
+    n = ipaddress.ip_network(cidr)
+    return n.version, int(n.network_address), int(n.broadcast_address) + 1
 
 
 def _order(name: str) -> tuple[Any, ...]:
