@@ -15,15 +15,16 @@ FILES = ["namespaces.yaml", "nodes.json", "workloads.yaml", "pods.json", "servic
          "networkpolicies.yaml", "ingresses.yaml"]
 
 
-def _gen_module():
-    spec = importlib.util.spec_from_file_location("demo_generate", DEMO / "generate.py")
+def _script(name: str):
+    """A generator script of data/demo, imported as a module."""
+    spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMO / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
 def test_committed_files_match_generator(tmp_path):
-    _gen_module().generate(tmp_path)
+    _script("generate").generate(tmp_path)
     for name in FILES:
         assert (tmp_path / name).read_bytes() == (DEMO / "cluster" / name).read_bytes(), name
 
@@ -46,15 +47,8 @@ def test_formats_and_gaps():
     assert not any(ns == "monitoring" and p["spec"]["podSelector"] == {} for (ns, _), p in pols.items())
 
 
-def _remediated_module():
-    spec = importlib.util.spec_from_file_location("demo_remediated", DEMO / "generate_remediated.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_committed_remediated_snapshot_matches_its_generator(tmp_path):
-    _remediated_module().write(tmp_path / "r.json")
+    _script("generate_remediated").write(tmp_path / "r.json")
     ours, committed = (json.loads(p.read_text()) for p in (tmp_path / "r.json", DEMO / "remediated.k8sviz.json"))
     for doc in (ours, committed):
         doc["meta"].pop("k8sviz_version")  # a release bump is not a change of the demo
