@@ -16,8 +16,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
         description=(
             "Build one HTML file that opens offline: inputs with SHA-256, coverage, pass/fail/manual "
             "per control, findings, the zone segmentation matrix, the connection graph, observed "
-            "flows versus policy, and the allowed connections. With --demo, the demo flows and "
-            "zones are used unless --flows/--zones are given."
+            "flows versus policy, and the allowed connections; with --baseline, what changed "
+            "since the previous review. With --demo, the demo flows and zones are used unless "
+            "--flows/--zones are given."
         ),
     )
     add_inputs(p)
