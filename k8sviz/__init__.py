@@ -56,6 +56,7 @@ _API: dict[str, str] = {
     "flow_timeline": ".viz",
     "findings_summary": ".viz",
     "controls_figure": ".viz",
+    "changes_figure": ".viz",
     "load_flows": ".flows",
     "flow_edges": ".flows",
     "flow_discrepancies": ".flows",
@@ -102,6 +103,7 @@ if TYPE_CHECKING:
     from .sources.demo import demo, demo_path
     from .sources.live import snapshot_cluster
     from .viz import (
+        changes_figure,
         controls_figure,
         findings_summary,
         flow_sankey,

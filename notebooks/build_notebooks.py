@@ -269,7 +269,7 @@ later = k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))
 k8sviz.policy_diff(snap, later)"""),
     code("""
 changes = k8sviz.reachability_diff(reach, k8sviz.reachability(later), rules=True)
-changes.groupby(["src", "dst_type", "change"], observed=True).size().rename("connections").reset_index()"""),
+k8sviz.changes_figure(changes)"""),
     md("""
 `rules=True` names the rules behind each change: `rules_before` admitted the ports that were
 removed, `rules_after` admit those added. prometheus had no egress policy at all (nothing to

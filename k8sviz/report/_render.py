@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from .._version import __version__
 from ..viz import (
+    changes_figure,
     findings_summary,
     flow_sankey,
     flow_timeline,
@@ -440,6 +441,7 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
             "n": len(ch),
             "by_change": {k: int(v) for k, v in ch["change"].value_counts().items()},
             "truncated": max(0, len(ch) - APPENDIX_ROWS),
+            "figure": figure_html(changes_figure(ch), "fig-changes") if len(ch) else None,
         }
         opened = _with_zones(data, ch[ch["change"].isin(["added", "widened", "changed"])])
         if opened is not None:

@@ -6,6 +6,7 @@ HTML-escaped, because plotly.js renders a subset of HTML in text.
 
 from __future__ import annotations
 
+from .changes import changes_figure
 from .findings import controls_figure, findings_summary
 from .flows import flow_sankey, flow_timeline
 from .html import HTML, table_html
@@ -14,6 +15,7 @@ from .network import network_figure
 
 __all__ = [
     "HTML",
+    "changes_figure",
     "controls_figure",
     "findings_summary",
     "flow_sankey",

@@ -179,6 +179,7 @@ def test_changes_since_the_baseline_in_a_browser(browser, tmp_path):
         text = page.inner_text("#changes")
         assert "No opened connection touches a sensitive zone (pci)" in text
         assert "shop/recommendation-egress-ml-api egress[0]" in text
+        assert page.locator("#fig-changes .main-svg").count() >= 1  # the figure renders
         assert seen["errors"] == [] and seen["console"] == []
         assert _non_data(seen["requests"], url) == []
     finally:
