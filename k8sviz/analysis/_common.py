@@ -7,7 +7,10 @@ import ipaddress
 import weakref
 from collections import defaultdict
 from functools import lru_cache
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from . import _ports
 
@@ -33,6 +36,16 @@ def _cached(reach: Any, kind: str, level: str) -> Any:
     if key not in store:
         store[key] = reach.to_frame(level=level) if kind == "edges" else reach.rule_frame(level=level)
     return store[key]
+
+
+def object_array(values: Iterable[Any]) -> np.ndarray:
+    """A 1-D object array of ``values``, filled one by one: numpy would turn equal-length lists
+    (port lists, rule lists) into a 2-D array."""
+    items = list(values)
+    out = np.empty(len(items), dtype=object)
+    for i, v in enumerate(items):
+        out[i] = v
+    return out
 
 
 def edge_frame(reach: Any, level: str = "workload") -> pd.DataFrame:

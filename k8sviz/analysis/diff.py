@@ -29,6 +29,7 @@ import numpy as np
 from ..errors import QueryError
 from ..model import PROTOCOLS
 from . import _ports
+from ._common import object_array
 
 if TYPE_CHECKING:
     import os
@@ -271,15 +272,10 @@ def _pair_columns(old: np.ndarray, new: np.ndarray, sets: list[_ports.Ranges]) -
     pairs = _unique(code)
     inverse = np.searchsorted(pairs, code)
     info = [_change(sets[p // n], sets[p % n]) for p in pairs.tolist()]
-    out = {}
-    for i, col in enumerate(("change", "ports_before", "ports_after", "added", "removed")):
-        values = np.empty(len(info), dtype=object)
-        values[:] = [x[i] for x in info] if col == "change" else [None] * len(info)
-        if col != "change":
-            for j, x in enumerate(info):  # one by one: numpy would read a list of lists as 2-D
-                values[j] = x[i]
-        out[col] = values[inverse] if len(inverse) else np.empty(0, dtype=object)
-    return out
+    return {
+        col: object_array(x[i] for x in info)[inverse]
+        for i, col in enumerate(("change", "ports_before", "ports_after", "added", "removed"))
+    }
 
 
 def _change(old: _ports.Ranges, new: _ports.Ranges) -> tuple[Any, ...]:
@@ -328,14 +324,7 @@ def _external_changes(a: _Rows, b: _Rows, joint: _Joint, level: str) -> dict[str
                 cidr = str(net)
                 ends = (inner, cidr, level, "external") if block_is_dst else (cidr, inner, "external", level)
                 rows.append((*ends, protocol, *_change(sets[s0], sets[s1])))
-    cols = {}
-    for i, c in enumerate(("src", "dst", "src_type", "dst_type", "protocol", "change",
-                           "ports_before", "ports_after", "added", "removed")):
-        v = np.empty(len(rows), dtype=object)
-        for j, r in enumerate(rows):  # one by one: numpy would read a list of lists as 2-D
-            v[j] = r[i]
-        cols[c] = v
-    return cols
+    return {c: object_array(r[i] for r in rows) for i, c in enumerate(DIFF_COLUMNS)}
 
 
 def _by_group(rows: _Rows, groups: np.ndarray, position: np.ndarray, n: int) -> dict[int, np.ndarray]:
@@ -446,6 +435,7 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
 
     from .inventory import policy_inventory
 
+    _snapshots("policy_diff", before, after)
     rows: dict[str, tuple[Any, ...]] = {}
     inventories = [policy_inventory(s).set_index("policy") for s in (before, after)]
     contents = [_contents(s) for s in (before, after)]
@@ -482,6 +472,8 @@ def label_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
     """
     import pandas as pd
 
+    _snapshots("label_diff", before, after)
+
     def labelled(snap: Snapshot) -> dict[str, tuple[str, str, str, dict[str, str]]]:
         out = {f"Namespace/{n.name}": ("Namespace", "", n.name, n.labels)
                for n in snap.namespaces if not n.referenced_only}
@@ -503,6 +495,15 @@ def label_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
         if change != "modified" or set_ or unset:
             rows.append((ref, kind, namespace, name, change, set_, unset, previous))
     return pd.DataFrame(rows, columns=list(LABEL_DIFF_COLUMNS))
+
+
+def _snapshots(name: str, *given: Any) -> None:
+    from ..snapshot import Snapshot
+
+    for s in given:
+        if not isinstance(s, Snapshot):
+            msg = f"{name} compares two snapshots (k8sviz.load(...)), got {type(s).__name__}"
+            raise QueryError(msg)
 
 
 def _identity(ref: str, inventory: pd.DataFrame) -> tuple[Any, ...]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _ports
-from ._common import edge_frame, frame_html, get_reach, rule_frame
+from ._common import edge_frame, frame_html, get_reach, object_array, rule_frame
 from .zones import EXTERNAL, Zones, load_zones, resolve_today
 
 if TYPE_CHECKING:
@@ -286,13 +286,6 @@ def rule_frame_or_none(reach: Any, level: str) -> Any:
         return None
 
 
-def _obj(values: list[Any]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):  # element-wise: numpy would turn equal-length lists into 2-D
-        out[i] = v
-    return out
-
-
 def _violation_frame(
     core: _Core, idx: np.ndarray, combo_info: list[Any], rules: dict[Any, Any], rf: Any
 ) -> pd.DataFrame:
@@ -315,13 +308,13 @@ def _violation_frame(
     # per-combo column values (shared objects, as before)
     fmt = [info.fmt if info is not None else (None, None, None, None) for info in combo_info]
     c_cols = {
-        "src_zone": _obj([c[0] for c in core.combos]),
-        "dst_zone": _obj([c[1] for c in core.combos]),
-        "protocol": _obj([c[2] for c in core.combos]),
-        "ports": _obj([f[0] for f in fmt]),
-        "allowed_ports": _obj([f[1] for f in fmt]),
-        "exceptions": _obj([f[2] for f in fmt]),
-        "expired_exceptions": _obj([f[3] for f in fmt]),
+        "src_zone": object_array([c[0] for c in core.combos]),
+        "dst_zone": object_array([c[1] for c in core.combos]),
+        "protocol": object_array([c[2] for c in core.combos]),
+        "ports": object_array([f[0] for f in fmt]),
+        "allowed_ports": object_array([f[1] for f in fmt]),
+        "exceptions": object_array([f[2] for f in fmt]),
+        "expired_exceptions": object_array([f[3] for f in fmt]),
     }
     # opening rules: only rows whose (src, dst, protocol) appears in the rule frame
     rule_col = np.empty(len(idx), dtype=object)
@@ -380,7 +373,7 @@ def _violation_frame(
     first = order[bounds[:-1]] if ng else np.zeros(0, dtype=np.int64)
     blocks = [ext_name[order[bounds[g] : bounds[g + 1]]].tolist() for g in range(ng)]
     del order, ext_name, key, gcodes
-    t_arr = _obj([external_text(b) for b in blocks])
+    t_arr = object_array([external_text(b) for b in blocks])
     fe = ei[first]
     fs = side_src[first]
     # every output row as codes into small tables: (src name, dst name, combo, rule row, blocks)
@@ -394,7 +387,7 @@ def _violation_frame(
     del sc, dc, ci, ii, ei
     s_tab = np.concatenate([core.src_names, t_arr])
     d_tab = np.concatenate([core.dst_names, t_arr])
-    b_tab = _obj([_EMPTY, *blocks])  # one shared (read-only) empty list for internal rows
+    b_tab = object_array([_EMPTY, *blocks])  # one shared (read-only) empty list for internal rows
 
     # sorted by (src_zone, dst_zone, src, dst, protocol), stable: ranks of the distinct values
     def rank(tab: np.ndarray) -> np.ndarray:

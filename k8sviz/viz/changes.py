@@ -29,11 +29,12 @@ def changes_figure(changes: pd.DataFrame, *, title: str | None = None, top: int 
     title = title or "Connection changes by namespace pair"
     if changes is None or len(changes) == 0:
         return empty_figure(title, "no connection changed")
-    change = find_column(list(changes.columns), "change")
+    columns = list(changes.columns)
+    change = find_column(columns, "change")
     ends = []
     for end in ("src", "dst"):
+        names = changes[find_column(columns, end)].astype(str)
         kinds = changes[f"{end}_type"].astype(str) if f"{end}_type" in changes else pd.Series("", index=changes.index)
-        names = changes[end].astype(str)
         ends.append(names.str.split("/", n=1).str[0].where(kinds != "external", "external"))
     work = pd.DataFrame({"pair": ends[0] + " → " + ends[1], "change": changes[change].astype(str)})
     counts = work.groupby(["pair", "change"], sort=True).size().unstack(fill_value=0)

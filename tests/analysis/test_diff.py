@@ -136,6 +136,9 @@ def test_level_and_arguments_are_checked():
         k8sviz.reachability_diff(reach, reach, level="namespace")  # type: ignore[arg-type]
     with pytest.raises(QueryError, match=r"k8sviz\.reachability\(snapshot\).*got Snapshot"):
         k8sviz.reachability_diff(snap, reach)  # policy_diff takes snapshots; this does not
+    for fn in (k8sviz.policy_diff, k8sviz.label_diff):
+        with pytest.raises(QueryError, match=r"compares two snapshots.*got Reachability"):
+            fn(reach, snap)
 
 
 # ------------------------------------------------------------------ reconstruction (random clusters)

@@ -420,6 +420,15 @@ def _gnp(name, spec):
     return {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": name}, "spec": spec}
 
 
+def _with_rules(draw, spec, rule):
+    """``spec`` with 0-2 rules in each direction, each drawn by ``rule(direction)``."""
+    for direction in ("ingress", "egress"):
+        rules = [rule(direction) for _ in range(draw(st.integers(0, 2)))]
+        if rules:
+            spec[direction] = rules
+    return spec
+
+
 @st.composite
 def endpoint_slices(draw, k, namespaces, addresses, min_ports):
     """An EndpointSlice of Service svc0 or svc1: 1-2 of ``addresses``, TCP/UDP ports (None: every port)."""
@@ -628,17 +637,15 @@ def calico_service_account_clusters(draw):
              f"has(pcsa.{draw(st.sampled_from(KEYS))})"]))}
         if draw(st.booleans()):
             spec["serviceAccountSelector"] = account_selector()
-        for direction in ("ingress", "egress"):
-            rules = []
-            for _ in range(draw(st.integers(0, 2))):
-                side = "source" if direction == "ingress" else "destination"
-                match = {"selector": account_selector()}
-                if draw(st.booleans()):
-                    match["names"] = [draw(st.sampled_from(["default", "api", "batch"]))]
-                rules.append({"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])), side: {"serviceAccounts": match}})
-            if rules:
-                spec[direction] = rules
-        objs.append(_gnp(f"g{j}", spec))
+
+        def rule(direction):
+            side = "source" if direction == "ingress" else "destination"
+            match = {"selector": account_selector()}
+            if draw(st.booleans()):
+                match["names"] = [draw(st.sampled_from(["default", "api", "batch"]))]
+            return {"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])), side: {"serviceAccounts": match}}
+
+        objs.append(_gnp(f"g{j}", _with_rules(draw, spec, rule)))
     return objs, False
 
 
@@ -661,17 +668,16 @@ def calico_service_clusters(draw):
     objs += [draw(endpoint_slices(k, ["n0"], [*ips, "8.8.8.8"], min_ports=1)) for k in range(draw(st.integers(1, 4)))]
     for j in range(draw(st.integers(1, 3))):
         spec = {"order": draw(st.sampled_from([10, 20])), "selector": draw(st.sampled_from(["all()", "app == 'a'"]))}
-        for direction, side in (("ingress", "source"), ("egress", "destination")):
-            rules = []
-            for _ in range(draw(st.integers(0, 2))):
-                rule = {"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])),
-                        side: {"services": {"name": draw(st.sampled_from(["svc0", "svc1"])), "namespace": "n0"}}}
-                if draw(st.booleans()):
-                    rule["protocol"] = draw(st.sampled_from(["TCP", "UDP"]))
-                rules.append(rule)
-            if rules:
-                spec[direction] = rules
-        objs.append(_gnp(f"g{j}", spec))
+
+        def rule(direction):
+            side = "source" if direction == "ingress" else "destination"
+            r = {"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])),
+                 side: {"services": {"name": draw(st.sampled_from(["svc0", "svc1"])), "namespace": "n0"}}}
+            if draw(st.booleans()):
+                r["protocol"] = draw(st.sampled_from(["TCP", "UDP"]))
+            return r
+
+        objs.append(_gnp(f"g{j}", _with_rules(draw, spec, rule)))
     return objs, False
 
 
@@ -691,14 +697,13 @@ def calico_ip_family_clusters(draw):
         objs.append(pod("n0", f"p{i}", draw(labels), ip))
     for j in range(draw(st.integers(1, 2))):
         spec = {"order": 10 + j, "selector": draw(st.sampled_from(["all()", "app == 'a'"]))}
-        for direction in ("ingress", "egress"):
-            rules = [{"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])),
-                      **({"ipVersion": v} if (v := draw(st.sampled_from([None, 4, 6]))) else {}),
-                      **({"protocol": "TCP"} if draw(st.booleans()) else {})}
-                     for _ in range(draw(st.integers(0, 2)))]
-            if rules:
-                spec[direction] = rules
-        objs.append(_gnp(f"g{j}", spec))
+
+        def rule(_direction):
+            return {"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])),
+                    **({"ipVersion": v} if (v := draw(st.sampled_from([None, 4, 6]))) else {}),
+                    **({"protocol": "TCP"} if draw(st.booleans()) else {})}
+
+        objs.append(_gnp(f"g{j}", _with_rules(draw, spec, rule)))
     return objs, False
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 import k8sviz
 from k8sviz.viz.changes import CHANGE_COLORS
@@ -34,6 +35,8 @@ def test_top_pairs_only_and_an_empty_diff():
     assert len(fig.data[0].y) == 5 and "top 5 of 30 pairs" in fig.layout.xaxis.title.text
     empty = k8sviz.changes_figure(df.iloc[:0])
     assert empty.layout.annotations[0].text == "no connection changed"
+    with pytest.raises(k8sviz.InputError, match="expected one of the columns src"):
+        k8sviz.changes_figure(df.drop(columns=["src"]))  # not a reachability_diff frame
 
 
 def test_namespace_names_are_escaped():
