@@ -3,9 +3,11 @@
 Each object holds one rule (``spec``) and/or a list (``specs``); each rule is parsed into a
 frozen :class:`CiliumRule`.  Label keys in selectors may carry Cilium's source prefix
 (``k8s:``, ``any:``), which is dropped: pod labels all come from Kubernetes here.  What the
-engine cannot judge from a snapshot (``toFQDNs``, ``toServices``, ``toGroups``, nodes, the
+engine cannot judge from a snapshot (``toServices``, ``toGroups``, nodes, the
 ``kube-apiserver`` entity, ``fromRequires``, other label sources) is recorded in
-``unsupported``: such a policy is not evaluated, and is listed as such.  Rules with a
+``unsupported``: such a policy is not evaluated, and is listed as such.  ``toFQDNs`` peers are
+kept (``CiliumPeer.fqdns``): a snapshot holds no DNS answers, so they match no address here,
+and the rest of their policy is evaluated (see ``k8sviz.policy.cilium``).  Rules with a
 ``nodeSelector`` are host-firewall rules: they govern nodes (and hostNetwork pods), never
 pods, and are kept aside.
 """
@@ -13,6 +15,7 @@ pods, and are kept aside.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +33,12 @@ _SA_KEY = "io.cilium.k8s.policy.serviceaccount"
 ENTITIES = frozenset({"all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none"})
 _PEERS_IN = ("fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities")
 _PEERS_OUT = ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities")
-_NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNodes", "toNodes", "toFQDNs",
-               "toServices")
+_NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNodes", "toNodes", "toServices")
+#: DNS names Cilium's schema admits (``api.FQDNSelector``): letters, digits, ``-``, ``_``, dots;
+#: patterns may use ``*`` too.
+#: (Written without the schema's nested repetition, which backtracks exponentially on a bad name.)
+_FQDN_NAME = re.compile(r"[-a-zA-Z0-9_]+(?:\.[-a-zA-Z0-9_]+)*\.?")
+_FQDN_PATTERN = re.compile(r"[-a-zA-Z0-9_*]+(?:\.[-a-zA-Z0-9_*]+)*\.?")
 
 
 def pod_view(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
@@ -68,10 +75,13 @@ class CiliumPeer:
     entities: tuple[str, ...] | None = None
     ports: tuple[CiliumPort, ...] | None = None  # None: every port
     l7: bool = False  # L7 rules: allowed at L3/L4, then filtered by the proxy
+    #: ``toFQDNs``: the names (``matchName``) and patterns (``matchPattern``, with ``*``) whose
+    #: DNS answers the rule allows; a snapshot has no answers, so they match no address here.
+    fqdns: tuple[str, ...] | None = None
 
     @property
     def any_peer(self) -> bool:
-        return self.endpoints is None and self.cidrs is None and self.entities is None
+        return self.endpoints is None and self.cidrs is None and self.entities is None and self.fqdns is None
 
     def text(self, direction: str) -> str:
         word = "from" if direction == "ingress" else "to"
@@ -81,6 +91,8 @@ class CiliumPeer:
             peer = "CIDRs " + (", ".join(str(c) for c in self.cidrs) or "(none)")
         elif self.entities is not None:
             peer = "entities " + (", ".join(self.entities) or "(none)")
+        elif self.fqdns is not None:
+            peer = "DNS names " + (", ".join(self.fqdns) or "(none)")
         else:
             peer = "any peer" if self.ports is not None else "nothing (empty entry)"
         ports = "any port" if self.ports is None else ", ".join(str(p) for p in self.ports)
@@ -233,12 +245,30 @@ def _ports(raw: Any, where: str, ctx: _Ctx) -> tuple[tuple[CiliumPort, ...] | No
     return tuple(out), l7
 
 
+def _fqdns(raw: list[Any], where: str, ctx: _Ctx) -> tuple[str, ...]:
+    out = []
+    for j, sel in enumerate(raw):
+        w = f"{where}[{j}]"
+        if not isinstance(sel, dict):
+            raise ctx.error(f"{w} must be an object")
+        given = [k for k in ("matchName", "matchPattern") if sel.get(k) is not None]
+        if len(given) != 1:
+            raise ctx.error(f"{w}: set exactly one of matchName and matchPattern")
+        val = sel[given[0]]
+        pattern = _FQDN_NAME if given[0] == "matchName" else _FQDN_PATTERN
+        if not isinstance(val, str) or not pattern.fullmatch(val):
+            raise ctx.error(f"{w}.{given[0]}: {val!r} is not a DNS name"
+                            + (" pattern" if given[0] == "matchPattern" else ""))
+        out.append(val.lower())  # DNS names are case-insensitive
+    return tuple(out)
+
+
 def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tuple[CiliumPeer, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise ctx.error(f"{where} must be a list")
-    names = _PEERS_IN if ingress else _PEERS_OUT
+    names = _PEERS_IN if ingress else _PEERS_OUT if deny else (*_PEERS_OUT, "toFQDNs")
     out = []
     for i, e in enumerate(raw):
         w = f"{where}[{i}]"
@@ -249,6 +279,8 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
         for k in _NOT_JUDGED:
             if e.get(k):
                 ctx.unsupported.append(f"{w}.{k}")
+        if deny and e.get("toFQDNs") is not None:
+            raise ctx.error(f"{w}: deny entries take no toFQDNs (Cilium's schema has none)")
         if e.get("icmps") and not e.get("toPorts"):
             continue  # ICMP only: outside the TCP/UDP/SCTP model
         present = [k for k in names if k in e and e[k] is not None]
@@ -279,6 +311,8 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
                 peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, True), ports=ports, l7=l7)
             elif k.endswith("CIDR"):
                 peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, False), ports=ports, l7=l7)
+            elif k == "toFQDNs":
+                peer = CiliumPeer(fqdns=_fqdns(val, f"{w}.{k}", ctx), ports=ports, l7=l7)
             else:
                 ents = []
                 for ent in val:

@@ -109,7 +109,9 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
             sum(len(r.ingress) + len(r.ingress_deny) + len(r.egress) + len(r.egress_deny) for r in cil.rules),
             count(candidates, lambda p, c=cil: any(  # type: ignore[misc]
                 r.endpoint_selector.matches(pod_view(p, ns_labels.get(p.namespace, {}))) for r in c.rules)),
-            evaluated=not cil.unsupported, not_judged="; ".join(cil.unsupported),
+            evaluated=not cil.unsupported, not_judged="; ".join(cil.unsupported) or "; ".join(
+                f"toFQDNs {', '.join(e.fqdns) or '(no name)'}: DNS answers are not in a snapshot, so they match "
+                "no address here" for r in cil.rules for e in r.egress if e.fqdns is not None),
         ))
     for raw in snapshot.other_policies:
         inert = raw.kind in INERT_RAW_KINDS

@@ -13,7 +13,11 @@ Peers: ``fromEndpoints``/``toEndpoints`` select pods (a namespaced policy's sele
 pinned to its namespace unless they name one), CIDRs match outside addresses only (Cilium's
 CIDR rules never match pods or nodes), entities ``all``, ``world``, ``cluster``, ``host`` and
 ``remote-node`` (the nodes' addresses and the hostNetwork pods, which carry the node's
-identity).  An entry with ports and no peer matches every peer; an empty entry ``{}`` leaves
+identity).  ``toFQDNs`` allows the addresses that DNS answers for its names carried while the
+pod looked them up; a snapshot holds no answers, so such a peer matches no address here.  Its
+rule still counts (it puts the pod in default deny for egress, as any egress rule does), the
+policy's other rules are evaluated, and ``translate_cilium`` returns the rule apart so that
+explanations can say which denied connection it might allow.  An entry with ports and no peer matches every peer; an empty entry ``{}`` leaves
 its policy unevaluated (Cilium releases disagree on it), so it never reaches here.  L7 rules
 allow at L3/L4 and filter in the proxy.
 """
@@ -26,13 +30,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..cilium_objects import CiliumPeer, CiliumPolicy, pod_view
-from ..model import IPBlock, LabelSelector, Namespace, Node, Pod
+from ..model import IPBlock, LabelSelector, LoadWarning, Namespace, Node, Pod
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
 from .ports import MAX_PORT, PortSpace, named_port_cuts
 
-__all__ = ["cilium_blocks", "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
+__all__ = ["cilium_blocks", "cilium_fqdn_warnings", "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
 
 
 def _peers(policies: Iterable[CiliumPolicy]) -> Iterable[CiliumPeer]:
@@ -122,6 +126,8 @@ class _Cilium:
 
     def peer(self, peer: CiliumPeer) -> np.ndarray | None:
         """Entities the entry's peer matches; None: every peer."""
+        if peer.fqdns is not None:
+            return np.zeros(self.n, dtype=bool)  # no DNS answers in a snapshot
         if peer.endpoints is not None:
             m = np.zeros(self.n, dtype=bool)
             for sel in peer.endpoints:
@@ -164,10 +170,13 @@ def translate_cilium(
     pods: Sequence[Pod],
     namespaces: Sequence[Namespace],
     nodes: Sequence[Node],
-) -> list[CoreRule]:
+) -> tuple[list[CoreRule], list[CoreRule]]:
+    """Core rules of the policies, and (also among them) the ``toFQDNs`` rules, which match
+    no address here."""
     c = _Cilium(ends, pods, namespaces, nodes)
     everything = EndpointSet(everything=True)
     out: list[CoreRule] = []
+    fqdn: list[CoreRule] = []
     for pol in policies:
         counters = {"ingress": 0, "egress": 0}
         for k, rule in enumerate(pol.rules):
@@ -191,10 +200,29 @@ def translate_cilium(
                             subject, peer, _ports(entry, space),
                             RuleOrigin(pol.ref, direction, index, text),  # type: ignore[arg-type]
                         ))
+                        if entry.fqdns is not None:
+                            fqdn.append(out[-1])
                 if closes:
                     out.append(CoreRule(
                         K8S_TIER, 1, "deny", direction, subject, everything, PortSel(space.all),  # type: ignore[arg-type]
                         RuleOrigin(pol.ref, direction, -1,  # type: ignore[arg-type]
                                    f"{where}default deny: selected pods accept only what some rule allows"),
                     ))
+    return out, fqdn
+
+
+def cilium_fqdn_warnings(policies: Sequence[CiliumPolicy]) -> list[LoadWarning]:
+    """One warning per policy whose egress allows DNS names: what they resolve to is unknown here."""
+    out = []
+    for pol in policies:
+        names = sorted({n for r in pol.rules for e in r.egress if e.fqdns for n in e.fqdns})
+        if any(e.fqdns is not None for r in pol.rules for e in r.egress):
+            out.append(LoadWarning(
+                "cilium-fqdn",
+                "toFQDNs allows egress to what DNS answers for " + (", ".join(names) or "no name")
+                + " at run time; a snapshot holds no DNS answers, so those rules match no address "
+                "here and the egress they allow is not shown (the policy's other rules and its "
+                "default deny are evaluated)",
+                obj=pol.ref,
+            ))
     return out

@@ -39,7 +39,7 @@ from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, a
 from .calico import (
     calico_blocks, calico_named_ports, calico_port_cuts, plan_calico, slices_by_service, translate_calico,
 )
-from .cilium import cilium_blocks, cilium_named_ports, cilium_port_cuts, translate_cilium
+from .cilium import cilium_blocks, cilium_fqdn_warnings, cilium_named_ports, cilium_port_cuts, translate_cilium
 from .k8s import K8S_TIER, ipblocks_of, named_ports_used, port_cuts, translate
 from .ports import MAX_PORT, PortSpace
 
@@ -257,9 +257,12 @@ class Reachability:
         admin_rules, admin_warnings = translate_admin(admin, self._ends, self.ports, snapshot.nodes)
         k8s_rules = translate(policies, self._ends, self.ports)
         rules = admin_rules + k8s_rules
+        self._fqdn_rules: list[CoreRule] = []
         if cilium:
-            rules += translate_cilium(cilium, self._ends, self.ports, snapshot.pods, snapshot.namespaces,
-                                      snapshot.nodes)
+            cilium_rules, self._fqdn_rules = translate_cilium(
+                cilium, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.nodes
+            )
+            rules += cilium_rules
         if snapshot.calico_policies or snapshot.calico_tiers:
             rules += translate_calico(
                 self.calico, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.network_sets,
@@ -297,6 +300,7 @@ class Reachability:
             )
         warnings += admin_warnings
         warnings += self.calico.warnings
+        warnings += cilium_fqdn_warnings(cilium)
         self.unevaluated: tuple[RawPolicy | CalicoPolicy | CiliumPolicy, ...] = snapshot.unevaluated_policies
         if self.unevaluated:
             warnings.append(
@@ -472,7 +476,31 @@ class Reachability:
             )
         if self.unread:
             notes += (unread_text(self.unread),)
+        notes += self._fqdn_notes(a, b, atom, eg, names[1])
         return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom), eg, ing, notes)
+
+    def _fqdn_notes(self, a: int, b: int, atom: int, eg: Side, dst: str) -> tuple[str, ...]:
+        """The toFQDNs rules that could allow an egress denied only for want of an allow."""
+        if eg.allowed or not self._fqdn_rules:
+            return ()
+        final = next((d for d in eg.steps if d.action != "pass"), None)
+        if final is not None and final.match.rule >= 0:
+            return ()  # an explicit deny: no allow overrides it
+        bm = self._engine.bmap
+        src_b, dst_b = int(bm[a]), np.asarray([int(bm[b])])
+        out = []
+        for r in self._fqdn_rules:
+            if not _member(r.subj_b, src_b):
+                continue
+            words = self._engine.port_block(r, dst_b)[0]
+            if int(words[atom // 64]) >> (atom % 64) & 1:
+                assert r.origin is not None
+                out.append(
+                    f"{r.origin.policy} {r.origin.text.split(':', 1)[0]} allows egress on this port to what DNS "
+                    f"answers for its names: if {dst} is among those addresses when the pod looks them up, "
+                    "the cluster allows this egress (a snapshot holds no DNS answers)"
+                )
+        return tuple(out)
 
     def _side(self, ent: int, other: int, atom: int, direction: str) -> Side:
         name = self._ends.name(ent)

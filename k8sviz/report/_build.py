@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError, K8svizError
+from ..policy.admin import policy_ref
 
 __all__ = ["ReportData", "ReportError", "collect"]
 
@@ -193,6 +194,18 @@ def collect(
             f"{'policy' if len(unevaluated) == 1 else 'policies'} that k8sviz does not evaluate ({kinds}; "
             "listed under findings as policy-not-evaluated). Allowed connections, segmentation and "
             "findings leave them out"
+        )
+    by_name = sorted(
+        {p.ref for p in snap.cilium_policies if not p.unsupported
+         for r in p.rules for e in r.egress if e.fqdns is not None}
+        | {policy_ref(p) for p in snap.admin_policies for r in p.egress for peer in r.peers if peer.domain_names}
+    )
+    if by_name:
+        data.problems.append(
+            f"egress to DNS names: {len(by_name)} {'policy allows' if len(by_name) == 1 else 'policies allow'} "
+            f"egress to what DNS answers for names ({', '.join(by_name[:10])}{' ...' if len(by_name) > 10 else ''}; "
+            "Cilium toFQDNs, admin domainNames). A snapshot holds no DNS answers, so that egress is not "
+            "shown as allowed; the rest of those policies is evaluated"
         )
     if snap.namespace_scope is not None:
         data.problems.append(

@@ -80,7 +80,8 @@ def test_one_row_per_policy_in_evaluation_order():
         "default", 2]
     assert row.loc["CiliumNetworkPolicy/web/c", ["selected_pods", "evaluated"]].tolist() == [2, True]
     fqdn = row.loc["CiliumNetworkPolicy/web/fqdn"]
-    assert not fqdn["evaluated"] and "toFQDNs" in fqdn["not_judged"]
+    assert fqdn["evaluated"] and fqdn["selected_pods"] == 2  # every live pod of web
+    assert fqdn["not_judged"].startswith("toFQDNs example.com: DNS answers are not in a snapshot")
     staged = row.loc["StagedNetworkPolicy/web/staged"]
     assert staged["dialect"] == "other" and not staged["evaluated"] and pd.isna(staged["selected_pods"])
     assert staged["not_judged"] == "enforces nothing by itself"
@@ -107,7 +108,7 @@ def test_cli_prints_every_format(tmp_path, capsys):
 def test_the_report_carries_the_inventory():
     page = k8sviz.report(snapshot(*_objects()), generated_at="2026-01-01T00:00:00Z")
     assert 'id="policy-inventory"' in page and '<a href="#policies">Policies</a>' in page
-    assert "9 policy object(s)" in page and "2 are not evaluated by k8sviz" in page
+    assert "9 policy object(s)" in page and "1 is not evaluated by k8sviz" in page
     assert "1 evaluated one(s) apply to no running pod" in page  # db/np-none
     assert "justification=CHG-1234 &lt;b&gt;; owner=web-team" in page
 

@@ -469,6 +469,8 @@ def _cilium_peer_ok(snap, peer, ep):
         )
     if peer.cidrs is not None:
         return outside and any(_in_block(b, ep) for b in peer.cidrs)
+    if peer.fqdns is not None:
+        return False  # what DNS answers at run time: no address a snapshot can name
     if peer.entities is not None:
         for ent in peer.entities:
             if ent == "all":

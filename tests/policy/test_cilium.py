@@ -164,8 +164,11 @@ def test_egress_and_specs():
     assert not r.can_reach("db/e", "8.8.8.8", 80) and not r.can_reach("db/e", "web/a", 80)
 
 
+SERVICE = {"toServices": [{"k8sService": {"serviceName": "x", "namespace": "db"}}]}
+
+
 def test_what_a_snapshot_cannot_judge_is_not_evaluated_and_said_so():
-    fqdn = cnp("f", {"endpointSelector": D, "egress": [{"toFQDNs": [{"matchName": "example.com"}]}]})
+    fqdn = cnp("f", {"endpointSelector": D, "egress": [SERVICE]})
     host = cnp("h", {"nodeSelector": {}, "ingress": [{"fromEntities": ["cluster"]}]}, namespace=None)
     snap = snapshot(*base(fqdn, host))
     r = k8sviz.reachability(snap)
@@ -185,6 +188,16 @@ def test_what_a_snapshot_cannot_judge_is_not_evaluated_and_said_so():
      "invalid protocol"),
     ({"endpointSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": 70000}]}]}]}, "out of range"),
     ({"endpointSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}}, "non-empty values"),
+    ({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": "a.com", "matchPattern": "*.a.com"}]}]},
+     "exactly one of matchName and matchPattern"),
+    ({"endpointSelector": {}, "egress": [{"toFQDNs": [{}]}]}, "exactly one of matchName and matchPattern"),
+    ({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": "*.a.com"}]}]}, "is not a DNS name"),
+    ({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchPattern": "a..com"}]}]}, "is not a DNS name pattern"),
+    ({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": 7}]}]}, "is not a DNS name"),
+    ({"endpointSelector": {}, "egress": [{"toFQDNs": "a.com"}]}, "toFQDNs must be a list"),
+    ({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": "a.com"}], "toCIDR": ["1.0.0.0/8"]}]},
+     "combining"),
+    ({"endpointSelector": {}, "egressDeny": [{"toFQDNs": [{"matchName": "a.com"}]}]}, "deny entries take no toFQDNs"),
 ])
 def test_invalid_policies_name_the_object(spec, message):
     with pytest.raises(PolicyError, match="CiliumNetworkPolicy/db/bad") as e:
@@ -237,7 +250,7 @@ def test_info_lists_what_is_not_evaluated_and_why(tmp_path, capsys):
 
     from k8sviz.cli import main
 
-    fqdn = cnp("f", {"endpointSelector": D, "egress": [{"toFQDNs": [{"matchName": "example.com"}]}]})
+    fqdn = cnp("f", {"endpointSelector": D, "egress": [SERVICE]})
     old = {**cnp("old", {"endpointSelector": D}), "apiVersion": "cilium.io/v2alpha9"}
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": base(fqdn, old)}))
@@ -245,7 +258,7 @@ def test_info_lists_what_is_not_evaluated_and_why(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "CiliumNetworkPolicy (not evaluated)" in out
     assert snapshot(*base(fqdn, old)).counts()["CiliumNetworkPolicy (not evaluated)"] == 2
-    assert "CiliumNetworkPolicy/db/f: spec.egress[0].toFQDNs" in out
+    assert "CiliumNetworkPolicy/db/f: spec.egress[0].toServices" in out
     assert "CiliumNetworkPolicy/db/old: cilium.io/v2alpha9 is not a dialect k8sviz evaluates" in out
 
 
@@ -269,3 +282,72 @@ def test_the_report_names_two_cnis_policies_as_a_limitation():
     two = snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["world"]}]}), DENY_WEB_TO_DB))
     page = k8sviz.report(two, generated_at="2026-01-01T00:00:00Z")
     assert "Limitations of this report" in page and "two CNIs&#39; policies: 1 Calico and 1 Cilium" in page
+
+
+FQDN_EGRESS = {"endpointSelector": D, "egress": [
+    {"toFQDNs": [{"matchName": "API.example.com"}, {"matchPattern": "*.example.org"}],
+     "toPorts": [{"ports": [{"port": "443"}]}]},
+    {"toEndpoints": [{"matchLabels": {"app": "e"}}]},
+]}
+
+
+def test_tofqdns_matches_no_address_and_the_rest_of_its_policy_is_evaluated():
+    snap = snapshot(*base(cnp("f", {**FQDN_EGRESS, "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "e"}}]}]})))
+    assert snap.unevaluated_policies == ()
+    r = k8sviz.reachability(snap)
+    assert r.selecting_policies("db/d", "egress") == ["CiliumNetworkPolicy/db/f"]  # the FQDN entry isolates too
+    assert not r.can_reach("db/d", "8.8.8.8", 443)  # no DNS answer names this address
+    assert not r.can_reach("db/d", "web/a", 443)
+    assert r.can_reach("db/d", "db/e", 80)  # the policy's other egress entry
+    assert r.can_reach("db/e", "db/d", 80) and not r.can_reach("web/a", "db/d", 80)  # and its ingress
+    (w,) = [w for w in r.warnings if w.code == "cilium-fqdn"]
+    assert w.obj == "CiliumNetworkPolicy/db/f" and "*.example.org, api.example.com" in w.message
+
+
+def test_explain_says_which_denied_egress_a_tofqdns_rule_could_allow():
+    r = reach(cnp("f", FQDN_EGRESS))
+    (note,) = [n for n in r.explain("db/d", "8.8.8.8", 443).notes if "DNS" in n]
+    assert note.startswith("CiliumNetworkPolicy/db/f egress[0] allows egress on this port")
+    assert "8.8.8.8" in note
+    text = str(r.explain("db/d", "8.8.8.8", 443))
+    assert "egress[0]: allow to DNS names api.example.com, *.example.org on TCP 443" not in text  # matched nothing
+    # Not on another port, not for a source the policy does not select, not once allowed.
+    assert not [n for n in r.explain("db/d", "8.8.8.8", 80).notes if "DNS" in n]
+    assert not [n for n in r.explain("web/a", "8.8.8.8", 443).notes if "DNS" in n]
+    assert not [n for n in r.explain("db/d", "db/e", 443).notes if "DNS" in n]
+
+
+def test_an_explicit_deny_leaves_no_tofqdns_note():
+    deny = cnp("no-dns", {"endpointSelector": D, "egressDeny": [{"toEntities": ["world"]}]})
+    r = reach(cnp("f", FQDN_EGRESS), deny)
+    assert not r.can_reach("db/d", "8.8.8.8", 443)
+    assert not [n for n in r.explain("db/d", "8.8.8.8", 443).notes if "DNS" in n]
+
+
+def test_tofqdns_survives_a_snapshot_file_and_reads_in_the_inventory(tmp_path):
+    snap = snapshot(*base(cnp("f", FQDN_EGRESS)))
+    (rule,) = snap.cilium_policies[0].rules
+    assert rule.egress[0].fqdns == ("api.example.com", "*.example.org")
+    path = tmp_path / "s.json"
+    snap.save(path)
+    assert k8sviz.load(path).cilium_policies == snap.cilium_policies
+    row = k8sviz.policy_inventory(snap).set_index("policy").loc["CiliumNetworkPolicy/db/f"]
+    assert row["evaluated"] and "toFQDNs api.example.com, *.example.org" in row["not_judged"]
+
+
+def test_a_hostile_dns_name_is_refused_quickly():
+    bad = "a" * 5000 + "!"
+    with pytest.raises(PolicyError, match="is not a DNS name"):
+        snapshot(*base(cnp("bad", {"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": bad}]}]})))
+
+
+def test_the_report_names_egress_to_dns_names_as_a_limitation():
+    from .test_admin import ALL, anp
+
+    plain = snapshot(*base(cnp("p", {"endpointSelector": D, "egress": [{"toEntities": ["world"]}]})))
+    assert "egress to DNS names" not in k8sviz.report(plain, generated_at="2026-01-01T00:00:00Z")
+    domains = anp("dns", {"priority": 1, "subject": ALL, "egress": [{"action": "Allow", "to": [{"domainNames": ["x.io"]}]}]})
+    snap = snapshot(*base(cnp("f", FQDN_EGRESS), domains))
+    page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
+    assert ("egress to DNS names: 2 policies allow egress to what DNS answers for names "
+            "(AdminNetworkPolicy/dns, CiliumNetworkPolicy/db/f; Cilium toFQDNs, admin domainNames)") in page

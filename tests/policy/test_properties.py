@@ -360,7 +360,8 @@ def cilium_selectors(draw, namespaces):
 @st.composite
 def cilium_entries(draw, namespaces, ingress, deny):
     e = {}
-    kind = draw(st.sampled_from(["endpoints", "cidr", "cidrset", "entities", "none"]))
+    kinds = ["endpoints", "cidr", "cidrset", "entities", "none"] + ([] if ingress or deny else ["fqdns"])
+    kind = draw(st.sampled_from(kinds))
     pre = "from" if ingress else "to"
     if kind == "endpoints":
         e[f"{pre}Endpoints"] = draw(st.lists(cilium_selectors(namespaces), min_size=0, max_size=2))
@@ -369,6 +370,10 @@ def cilium_entries(draw, namespaces, ingress, deny):
     elif kind == "cidrset":
         cidr, exc = draw(st.sampled_from(CIDRS))
         e[f"{pre}CIDRSet"] = [{"cidr": cidr, **({"except": exc} if exc and draw(st.booleans()) else {})}]
+    elif kind == "fqdns":
+        e["toFQDNs"] = draw(st.lists(st.sampled_from(
+            [{"matchName": "api.example.com"}, {"matchPattern": "*.example.org"}, {"matchPattern": "*"}]),
+            min_size=0, max_size=2))
     elif kind == "entities":
         e[f"{pre}Entities"] = draw(st.lists(st.sampled_from(
             ["all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none"]), min_size=1, max_size=2))
