@@ -13,11 +13,13 @@ Peers: ``fromEndpoints``/``toEndpoints`` select pods (a namespaced policy's sele
 pinned to its namespace unless they name one), CIDRs match outside addresses only (Cilium's
 CIDR rules never match pods or nodes), entities ``all``, ``world``, ``cluster``, ``host`` and
 ``remote-node`` (the nodes' addresses and the hostNetwork pods, which carry the node's
-identity).  ``toFQDNs`` allows the addresses that DNS answers for its names carried while the
-pod looked them up; a snapshot holds no answers, so such a peer matches no address here.  Its
-rule still counts (it puts the pod in default deny for egress, as any egress rule does), the
-policy's other rules are evaluated, and ``translate_cilium`` returns the rule apart so that
-explanations can say which denied connection it might allow.  An entry with ports and no peer matches every peer; an empty entry ``{}`` leaves
+identity).  ``toFQDNs`` allows the addresses that DNS answered the pod for its names; like a
+CIDR rule it never selects pods or nodes (Cilium's docs: DNS-based rules select "remote,
+non-cluster peers" and share the limits of CIDR rules).  A snapshot holds no DNS answers, so
+such a peer matches no address here.  Its rule still counts (it puts the pod in default deny for
+egress, as any egress rule does), the policy's other rules are evaluated, and
+``translate_cilium`` returns these rules apart, with the outside addresses they could match, so
+that explanations can say which denied connection one might allow.  An entry with ports and no peer matches every peer; an empty entry ``{}`` leaves
 its policy unevaluated (Cilium releases disagree on it), so it never reaches here.  L7 rules
 allow at L3/L4 and filter in the proxy.
 """
@@ -170,9 +172,9 @@ def translate_cilium(
     pods: Sequence[Pod],
     namespaces: Sequence[Namespace],
     nodes: Sequence[Node],
-) -> tuple[list[CoreRule], list[CoreRule]]:
-    """Core rules of the policies, and (also among them) the ``toFQDNs`` rules, which match
-    no address here."""
+) -> tuple[list[CoreRule], list[CoreRule], np.ndarray]:
+    """Core rules of the policies; the ``toFQDNs`` rules among them, which match no address
+    here; and the entities such a rule could match (outside addresses, no node's)."""
     c = _Cilium(ends, pods, namespaces, nodes)
     everything = EndpointSet(everything=True)
     out: list[CoreRule] = []
@@ -208,7 +210,7 @@ def translate_cilium(
                         RuleOrigin(pol.ref, direction, -1,  # type: ignore[arg-type]
                                    f"{where}default deny: selected pods accept only what some rule allows"),
                     ))
-    return out, fqdn
+    return out, fqdn, c.world
 
 
 def cilium_fqdn_warnings(policies: Sequence[CiliumPolicy]) -> list[LoadWarning]:

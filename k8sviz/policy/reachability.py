@@ -258,8 +258,9 @@ class Reachability:
         k8s_rules = translate(policies, self._ends, self.ports)
         rules = admin_rules + k8s_rules
         self._fqdn_rules: list[CoreRule] = []
+        self._fqdn_peers = np.zeros(0, dtype=bool)
         if cilium:
-            cilium_rules, self._fqdn_rules = translate_cilium(
+            cilium_rules, self._fqdn_rules, self._fqdn_peers = translate_cilium(
                 cilium, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.nodes
             )
             rules += cilium_rules
@@ -480,8 +481,9 @@ class Reachability:
         return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom), eg, ing, notes)
 
     def _fqdn_notes(self, a: int, b: int, atom: int, eg: Side, dst: str) -> tuple[str, ...]:
-        """The toFQDNs rules that could allow an egress denied only for want of an allow."""
-        if eg.allowed or not self._fqdn_rules:
+        """The toFQDNs rules that could allow an egress to an outside address denied only for
+        want of an allow."""
+        if eg.allowed or not self._fqdn_rules or not self._fqdn_peers[b]:
             return ()
         final = next((d for d in eg.steps if d.action != "pass"), None)
         if final is not None and final.match.rule >= 0:

@@ -315,6 +315,10 @@ def test_explain_says_which_denied_egress_a_tofqdns_rule_could_allow():
     assert not [n for n in r.explain("db/d", "8.8.8.8", 80).notes if "DNS" in n]
     assert not [n for n in r.explain("web/a", "8.8.8.8", 443).notes if "DNS" in n]
     assert not [n for n in r.explain("db/d", "db/e", 443).notes if "DNS" in n]
+    # Like CIDR rules, DNS-based rules never select pods or nodes: no note for those.
+    assert not r.can_reach("db/d", "web/a", 443) and not r.can_reach("db/d", "203.0.113.7", 443)
+    assert not [n for n in r.explain("db/d", "web/a", 443).notes if "DNS" in n]
+    assert not [n for n in r.explain("db/d", "203.0.113.7", 443).notes if "DNS" in n]
 
 
 def test_an_explicit_deny_leaves_no_tofqdns_note():
