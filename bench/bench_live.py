@@ -9,7 +9,9 @@ API server (``tests/live/apiserver.py``) over real HTTP, in the same process.
 * **floor, keeping**: the same, but keeping every decoded item (as any snapshot must).
 * **client fetch**: the same pages through k8sviz's reader over the ``kubernetes`` client
   (auth, retries, paging, decoding), without building a snapshot.
-* **snapshot_cluster**: the whole public call (fetch + sanitise + parse + build).
+* **snapshot_cluster**: the whole public call (fetch + sanitise + parse + build), with its
+  default of several lists fetched at once, and with ``concurrency=1`` (one after the other,
+  as the floor fetches).
 * **build only**: the snapshot builder fed the same objects from memory, the way
   ``snapshot_cluster`` feeds it (sanitise in place, GC paused): the part shared with
   ``k8sviz.load``, for reference.
@@ -160,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         help="server time per list page, for every step alike (default 0: the test server answers "
              "at once from pages it already holds; a real API server reads and encodes each page)",
     )
+    ap.add_argument("--concurrency", type=int, default=live.CONCURRENCY,
+                    help=f"lists fetched at once by the first snapshot_cluster step (default {live.CONCURRENCY})")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -185,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             "floor": lambda: floor(srv.url, "bench-token", paths),
             "floor_keep": lambda: floor(srv.url, "bench-token", paths, keep=True),
             "fetch": lambda: client_fetch(kc, paths),
-            "snapshot": lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=quiet),
+            "snapshot": lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=quiet, concurrency=args.concurrency),
+            "snapshot1": lambda: k8sviz.snapshot_cluster(kubeconfig=kc, progress=quiet, concurrency=1),
             "build": build,
         }
         copies.extend(orjson.loads(orjson.dumps(objects)) for _ in range(args.repeat))
@@ -197,14 +202,15 @@ def main(argv: list[str] | None = None) -> int:
         t_keep = res["floor_keep"][0]
         t_fetch, n_fetch = res["fetch"]
         t_snap, snap = res["snapshot"]
+        t_snap1, snap1 = res["snapshot1"]
         t_off, off = res["build"]
     finally:
         srv.stop()
     assert n_fetch == n_items, (n_fetch, n_items)
     assert len(snap.pods) == len(off.pods)
-    assert snap.raw_objects() == off.raw_objects()
+    assert snap.raw_objects() == off.raw_objects() == snap1.raw_objects()
 
-    pages = sum(1 for r in srv.requests if r.path != "/apis") // (args.repeat * 4 + 1)
+    pages = sum(1 for r in srv.requests if r.path != "/apis") // (args.repeat * 5 + 1)
     print(f"cluster: {args.pods:,} pods, {args.policies:,} policies, {len(objects):,} objects "
           f"(generated in {gen:.1f} s); {n_items:,} items, {n_bytes / 1e6:.0f} MB JSON in ~{pages} pages "
           f"of {live.PAGE_SIZE}; server time per page {args.page_ms:g} ms; best of {args.repeat}")
@@ -215,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         ("floor: http.client GET + orjson decode", t_floor),
         ("floor, keeping the decoded items", t_keep),
         ("client fetch: kubernetes client + paging", t_fetch),
-        ("snapshot_cluster (fetch + sanitise + build)", t_snap),
+        (f"snapshot_cluster, {args.concurrency} lists at once"
+         + (" (the default)" if args.concurrency == live.CONCURRENCY else ""), t_snap),
+        ("snapshot_cluster, one list at a time", t_snap1),
         ("build only: same objects, no HTTP (reference)", t_off),
     ):
         print(f"| {name:<44} | {t:>8.2f} | {t / t_floor:>6.2f}x |")

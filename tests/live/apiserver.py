@@ -163,6 +163,9 @@ class FakeAPIServer:
         #: Answer 403 to ``GET /apis`` (discovery not readable).
         self.forbid_discovery = False
         self.resource_version = 1000
+        #: Requests being answered now, and the most there ever were at once.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._lists: dict[tuple[str, str], _List] = {}
         self.served: set[str] = set()
@@ -256,6 +259,15 @@ class FakeAPIServer:
     def answer(self, req: Request) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             self.requests.append(req)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._answer(req)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, req: Request) -> tuple[int, dict[str, str], bytes]:
         if req.method != "GET":
             return 405, {}, _status(405, "MethodNotAllowed", f"the test server is read-only ({req.method})")
         if req.headers.get("authorization") != f"Bearer {self.token}":

@@ -557,3 +557,38 @@ def test_cluster_network_policy_falls_back_to_v1alpha2_without_discovery(apiserv
     assert paths.index("/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies") < paths.index(
         "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies"
     )
+
+
+# ------------------------------------------------------------------------------ concurrency
+
+
+def test_lists_are_fetched_at_once_and_the_snapshot_is_the_same(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver([*demo_objects()], token=TOKEN)
+    one = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), cluster="demo", concurrency=1)
+    assert srv.max_in_flight == 1  # one list after the other
+    # Slow answers on two lists: fetched together, they are in flight at the same time.
+    srv.delay["/api/v1/pods"] = srv.delay["/api/v1/services"] = 0.5
+    srv.max_in_flight = 0
+    four = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), cluster="demo")
+    assert srv.max_in_flight >= 2
+    # Items are added in the same order whatever arrives first: the same snapshot.
+    assert four.raw_objects() == one.raw_objects() and four.warnings == one.warnings
+    assert four.pods == one.pods and four.coverage == one.coverage
+    assert [i["path"] for i in four.meta["inputs"]] == [i["path"] for i in one.meta["inputs"]]
+    assert_read_only(srv)
+
+
+def test_a_failing_list_fails_the_snapshot_whichever_thread_fetched_it(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
+    srv = apiserver(small())
+    srv.faults["/apis/apps/v1/deployments"] = [(500, {})] * 10
+    with pytest.raises(LiveError, match=r"GET /apis/apps/v1/deployments: the API server answered HTTP 500"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), concurrency=3)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "4"])
+def test_concurrency_must_be_a_positive_whole_number(bad: Any) -> None:
+    with pytest.raises(LiveError, match="concurrency must be a whole number of at least 1"):
+        k8sviz.snapshot_cluster(concurrency=bad)
