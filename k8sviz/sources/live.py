@@ -602,7 +602,7 @@ def snapshot_cluster(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="k8sviz-list")
-    futures: list[Future[list[_Listed] | None]] = []
+    futures: list[Future[list[_Listed] | None] | None] = []
     try:
         reader = _Reader(api, prog)
         served = reader.discover()
@@ -613,6 +613,8 @@ def snapshot_cluster(
         futures = [pool.submit(_fetch, reader, res, nss) for res in todo] if concurrency > 1 else []
         for i, res in enumerate(todo):
             state = _collect(reader, builder, res, nss, inputs, futures[i] if futures else None)
+            if futures:
+                futures[i] = None  # its result holds the raw items: freed with the builder, below
             if state == "not-installed" and res in CALICO_V3 and served is None:
                 state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs)
             if state == "not-installed" and res == CNP_VERSIONS[0] and served is None:
@@ -637,7 +639,8 @@ def snapshot_cluster(
         return snap
     finally:
         for f in futures:
-            f.cancel()  # after an error: lists not started are not fetched
+            if f is not None:
+                f.cancel()  # after an error: lists not started are not fetched
         pool.shutdown(wait=True)
         if gc_was_enabled:
             gc.enable()
