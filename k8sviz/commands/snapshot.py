@@ -25,11 +25,20 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="restrict to this namespace (repeatable), for namespace-scoped auditors",
     )
     live.add_argument("--in-cluster", action="store_true", help="use the pod's service account")
+    live.add_argument(
+        "--concurrency", type=int, default=None, metavar="N",
+        help="lists fetched at once (default 4; 1: one after the other); the snapshot is the same",
+    )
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     live = args.kubeconfig or args.context or args.in_cluster or args.namespace
+    if args.concurrency is not None and not live:
+        from ..errors import InputError
+
+        msg = "--concurrency applies to a live snapshot (--kubeconfig/--context/--in-cluster)"
+        raise InputError(msg)
     if live:
         from ..errors import InputError
 
@@ -44,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             namespaces=args.namespace,
             in_cluster=args.in_cluster,
             cluster=args.cluster,
+            **({} if args.concurrency is None else {"concurrency": args.concurrency}),
         )
     else:
         snap = load_inputs(args)

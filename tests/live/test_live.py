@@ -474,6 +474,15 @@ def test_cli_snapshot_and_clean_errors(
     assert err.startswith("k8sviz: error: ")
     assert "Traceback" not in err
 
+    srv.max_in_flight = 0
+    assert main(["snapshot", "--kubeconfig", kubeconfig(srv), "--concurrency", "1", "-o", str(out)]) == 0
+    assert srv.max_in_flight == 1
+    capsys.readouterr()
+    for bad in (["--kubeconfig", kubeconfig(srv), "--concurrency", "0"], ["--demo", "--concurrency", "2"]):
+        assert main(["snapshot", *bad, "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "concurrency" in err and "Traceback" not in err
+
 
 class _TTY(io.StringIO):
     def isatty(self) -> bool:
