@@ -603,6 +603,7 @@ def snapshot_cluster(
     gc.disable()
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="k8sviz-list")
     futures: list[Future[list[_Listed] | None] | None] = []
+    done = False
     try:
         reader = _Reader(api, prog)
         served = reader.discover()
@@ -636,12 +637,12 @@ def snapshot_cluster(
         # Free the raw objects while the GC is still paused: its first collection after the
         # pause would otherwise walk every one of them.
         del builder
+        done = True
         return snap
     finally:
-        for f in futures:
-            if f is not None:
-                f.cancel()  # after an error: lists not started are not fetched
-        pool.shutdown(wait=True)
+        # After an error (or Ctrl-C), lists not started are not fetched, and the ones under way
+        # are not waited for: the error is reported at once.
+        pool.shutdown(wait=done, cancel_futures=True)
         if gc_was_enabled:
             gc.enable()
         prog.close()

@@ -597,6 +597,19 @@ def test_a_failing_list_fails_the_snapshot_whichever_thread_fetched_it(
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), concurrency=3)
 
 
+def test_an_error_is_reported_without_waiting_for_the_lists_under_way(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
+    srv = apiserver(small())
+    srv.delay["/api/v1/pods"] = 3.0  # under way when the nodes list fails
+    srv.faults["/api/v1/nodes"] = [(500, {})] * 10
+    t0 = time.monotonic()
+    with pytest.raises(LiveError, match="GET /api/v1/nodes"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert time.monotonic() - t0 < 2.5
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "4"])
 def test_concurrency_must_be_a_positive_whole_number(bad: Any) -> None:
     with pytest.raises(LiveError, match="concurrency must be a whole number of at least 1"):
