@@ -464,6 +464,22 @@ _DETAILS = {
 }
 
 
+def _dns_detail(reach: Any, src: str, dst: str, ports: Any, protocol: str) -> str:
+    """Where toFQDNs rules may explain the flows: then there is likely no discrepancy at all,
+    since the address came from a DNS answer the snapshot does not hold."""
+    by_rule: dict[str, list[int]] = {}
+    for port in sorted(int(p) for p in ports):
+        for m in reach.explain(src, dst, port, protocol).dns_rules:
+            by_rule.setdefault(str(m), []).append(port)
+    if not by_rule:
+        return ""
+    return "; " + "; ".join(
+        f"on {', '.join(port_ranges(p))}: unless the address is among the DNS answers for a toFQDNs rule "
+        f"({rule}), which a snapshot does not hold"
+        for rule, p in by_rule.items()
+    )
+
+
 def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> pd.DataFrame:
     """Compare observed flows with what the policies allow (``reach = k8sviz.reachability(snap)``).
 
@@ -472,6 +488,8 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     ``observed-but-policy-denies``
         The CNI forwarded flows that the NetworkPolicies (as the engine reads them) deny:
         the snapshot is stale, a policy is not enforced, or another CNI policy allowed it.
+        Where a Cilium ``toFQDNs`` rule could allow it, ``detail`` names the rule and the
+        ports: the address likely came from a DNS answer, which a snapshot does not hold.
     ``dropped-but-policy-allows``
         The CNI dropped flows that the policies allow: an outage, another policy layer, or a
         stale snapshot.
@@ -582,9 +600,12 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
             ["kind", "src", "dst", "protocol"], sort=True
         ):
             first = g.iloc[0]
+            detail = _DETAILS[kind]
             try:
                 v = reach.explain(first["src_key"], first["dst_key"], int(first["port"]), first["protocol"])
                 policy, direction, rule = _verdict_text(v)
+                if kind == "observed-but-policy-denies" and getattr(reach, "has_dns_rules", False):
+                    detail += _dns_detail(reach, first["src_key"], first["dst_key"], g["port"].unique(), proto)
             except (K8svizError, AttributeError, TypeError) as e:
                 policy, direction, rule = "", "", f"explain failed: {e}"
             rows.append(
@@ -602,7 +623,7 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                     "policy": policy,
                     "direction": direction,
                     "rule": rule,
-                    "detail": _DETAILS[kind],
+                    "detail": detail,
                 }
             )
     rows.extend(_unused_rules(reach, observed_allowed))

@@ -185,6 +185,9 @@ class Verdict:
     egress: Side
     ingress: Side
     notes: tuple[str, ...] = ()  # e.g. an endpoint that has terminated
+    #: Cilium ``toFQDNs`` rules that would allow this denied egress to an outside address if
+    #: the address were among the DNS answers for their names (which a snapshot does not hold).
+    dns_rules: tuple[RuleMatch, ...] = ()
 
     def __str__(self) -> str:
         word = "ALLOWED" if self.allowed else "DENIED"
@@ -477,10 +480,21 @@ class Reachability:
             )
         if self.unread:
             notes += (unread_text(self.unread),)
-        notes += self._fqdn_notes(a, b, atom, eg, names[1])
-        return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom), eg, ing, notes)
+        dns = self._fqdn_matches(a, b, atom, eg)
+        notes += tuple(
+            f"{m.policy} {m.text.split(':', 1)[0]} allows egress on this port to what DNS answers for its "
+            f"names: if {names[1]} is among those addresses when the pod looks them up, the cluster allows "
+            "this egress (a snapshot holds no DNS answers)"
+            for m in dns
+        )
+        return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom), eg, ing, notes, dns)
 
-    def _fqdn_notes(self, a: int, b: int, atom: int, eg: Side, dst: str) -> tuple[str, ...]:
+    @property
+    def has_dns_rules(self) -> bool:
+        """Whether some evaluated Cilium policy allows egress by DNS name (``toFQDNs``)."""
+        return bool(self._fqdn_rules)
+
+    def _fqdn_matches(self, a: int, b: int, atom: int, eg: Side) -> tuple[RuleMatch, ...]:
         """The toFQDNs rules that could allow an egress to an outside address denied only for
         want of an allow."""
         if eg.allowed or not self._fqdn_rules or not self._fqdn_peers[b]:
@@ -497,11 +511,7 @@ class Reachability:
             words = self._engine.port_block(r, dst_b)[0]
             if int(words[atom // 64]) >> (atom % 64) & 1:
                 assert r.origin is not None
-                out.append(
-                    f"{r.origin.policy} {r.origin.text.split(':', 1)[0]} allows egress on this port to what DNS "
-                    f"answers for its names: if {dst} is among those addresses when the pod looks them up, "
-                    "the cluster allows this egress (a snapshot holds no DNS answers)"
-                )
+                out.append(RuleMatch(r.origin.policy, "egress", r.origin.index, r.origin.text))
         return tuple(out)
 
     def _side(self, ent: int, other: int, atom: int, direction: str) -> Side:

@@ -306,8 +306,11 @@ def test_tofqdns_matches_no_address_and_the_rest_of_its_policy_is_evaluated():
 
 def test_explain_says_which_denied_egress_a_tofqdns_rule_could_allow():
     r = reach(cnp("f", FQDN_EGRESS))
-    (note,) = [n for n in r.explain("db/d", "8.8.8.8", 443).notes if "DNS" in n]
+    v = r.explain("db/d", "8.8.8.8", 443)
+    (note,) = [n for n in v.notes if "DNS" in n]
     assert note.startswith("CiliumNetworkPolicy/db/f egress[0] allows egress on this port")
+    assert [(m.policy, m.rule) for m in v.dns_rules] == [("CiliumNetworkPolicy/db/f", 0)]
+    assert not r.explain("db/d", "8.8.8.8", 80).dns_rules
     assert "8.8.8.8" in note
     text = str(r.explain("db/d", "8.8.8.8", 443))
     assert "egress[0]: allow to DNS names api.example.com, *.example.org on TCP 443" not in text  # matched nothing
@@ -355,3 +358,18 @@ def test_the_report_names_egress_to_dns_names_as_a_limitation():
     page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
     assert ("egress to DNS names: 2 policies allow egress to what DNS answers for names "
             "(AdminNetworkPolicy/dns, CiliumNetworkPolicy/db/f; Cilium toFQDNs, admin domainNames)") in page
+
+
+def test_flows_the_policies_deny_but_a_tofqdns_rule_may_allow_say_so(tmp_path):
+    snap = snapshot(*base(cnp("f", FQDN_EGRESS)))
+    flows = tmp_path / "f.csv"
+    flows.write_text("time,src_ip,dst_ip,dst_port,protocol,verdict\n"
+                     "2026-11-20T10:00:00Z,10.0.0.9,8.8.8.8,443,TCP,allowed\n"
+                     "2026-11-20T10:00:01Z,10.0.0.9,8.8.8.8,80,TCP,allowed\n")
+    df = k8sviz.flow_discrepancies(k8sviz.load_flows(flows, snapshot=snap), k8sviz.reachability(snap))
+    (row,) = df[df["kind"] == "observed-but-policy-denies"].itertuples()
+    assert row.ports == ["80", "443"]
+    assert row.detail.startswith("forwarded by the CNI, denied by the policies; on 443: unless the address is "
+                                 "among the DNS answers for a toFQDNs rule (CiliumNetworkPolicy/db/f egress[0]:")
+    assert "80" not in row.detail.split("; on ")[1].split(":")[0]  # no toFQDNs rule on port 80
+    assert k8sviz.reachability(snap).has_dns_rules and not k8sviz.reachability(snapshot(*base())).has_dns_rules
