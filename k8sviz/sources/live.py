@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -160,7 +160,7 @@ def _import_kubernetes() -> tuple[Any, Any]:
 
 
 def _api_client(
-    kubeconfig: str | None, context: str | None, in_cluster: bool
+    kubeconfig: str | None, context: str | None, in_cluster: bool, concurrency: int = 1
 ) -> tuple[Any, str]:
     """An explicit ``ApiClient`` (never the global default) and the context name."""
     client, config = _import_kubernetes()
@@ -196,11 +196,27 @@ def _api_client(
         total=2, connect=2, read=0, status=0, redirect=0, other=0, backoff_factor=0.2,
         respect_retry_after_header=False, raise_on_status=False,
     )
+    # One pooled connection per list fetched at once (the client's default is 5 per CPU).
+    cfg.connection_pool_maxsize = max(int(cfg.connection_pool_maxsize or 1), concurrency)
+    hook = getattr(cfg, "refresh_api_key_hook", None)
+    if hook is not None:
+        # Lists fetched at once must not run an exec plugin or an OIDC refresh together.
+        lock = threading.Lock()
+
+        def refresh(c: Any) -> None:
+            with lock:
+                hook(c)
+
+        cfg.refresh_api_key_hook = refresh
     return client.ApiClient(cfg), name
 
 
 # ------------------------------------------------------------------------------------------
 # Reading
+
+
+class _Stopped(Exception):
+    """The snapshot failed or was interrupted: a list fetched in the background stops."""
 
 
 class _Denied(Exception):
@@ -251,6 +267,7 @@ class _Progress:
             self.enabled = False
         self.total = 0
         self.lists = 0
+        self.closed = False
         self._lock = threading.Lock()  # lists are fetched from several threads
         self._last = 0.0
         self._width = 0
@@ -268,7 +285,7 @@ class _Progress:
             return
         with self._lock:
             now = time.monotonic()
-            if force or now - self._last >= 0.2:
+            if not self.closed and (force or now - self._last >= 0.2):
                 self._last = now
                 self._write(f"k8sviz: listing {what}: {count:,} ({self.total + count:,} objects so far)")
 
@@ -278,6 +295,8 @@ class _Progress:
             self.lists += 1
 
     def close(self) -> None:
+        with self._lock:
+            self.closed = True
         if self.enabled:
             took = time.monotonic() - self._start
             self._write(f"k8sviz: read {self.total:,} objects in {self.lists} lists ({took:.1f} s)")
@@ -295,6 +314,12 @@ class _Reader:
         self.progress = progress
         self.requests = 0
         self._lock = threading.Lock()
+        #: Set when the snapshot fails or is interrupted: lists under way stop at their next page.
+        self.stopped = threading.Event()
+
+    def _pause(self, seconds: float) -> None:
+        if self.stopped.wait(seconds):
+            raise _Stopped
 
     def _send(self, path: str, query: Sequence[tuple[str, Any]]) -> tuple[int, Any, bytes]:
         api = self.api
@@ -326,6 +351,8 @@ class _Reader:
 
         what = f"GET {path}"
         for attempt in range(MAX_ATTEMPTS):
+            if self.stopped.is_set():
+                raise _Stopped
             last = attempt + 1 == MAX_ATTEMPTS
             with self._lock:
                 self.requests += 1
@@ -337,7 +364,7 @@ class _Reader:
                 if first or last or isinstance(e, urllib3.exceptions.MaxRetryError):
                     msg = f"cannot reach the API server at {self.host} ({what}): {reason}"
                     raise LiveError(msg) from None
-                time.sleep(BACKOFF[attempt])
+                self._pause(BACKOFF[attempt])
                 continue
             if status == 429 or status >= 500:
                 if last:
@@ -347,7 +374,7 @@ class _Reader:
                 delay = _retry_after(headers)
                 delay = BACKOFF[attempt] if delay is None else delay
                 log.info("%s: HTTP %s, retrying in %.2f s", what, status, delay)
-                time.sleep(delay)
+                self._pause(delay)
                 continue
             return status, data
         raise AssertionError("unreachable")  # pragma: no cover
@@ -514,6 +541,19 @@ def _collect(
     return state
 
 
+def _wait_for(futures: Sequence[Future[Any] | None], i: int) -> None:
+    """Wait until list ``i`` is fetched, raising at once the error of any list that failed
+    meanwhile (sequentially, a later list's error would only show after the earlier lists)."""
+    f = futures[i]
+    assert f is not None
+    while not f.done():
+        pending = [x for x in futures if x is not None and not x.done()]
+        wait(pending, return_when=FIRST_COMPLETED)
+        for x in futures:
+            if x is not None and x.done() and not x.cancelled() and x.exception() is not None:
+                x.result()  # raises it
+
+
 def _get_namespaces(
     reader: _Reader, builder: SnapshotBuilder, nss: Sequence[str], inputs: list[dict[str, str]]
 ) -> None:
@@ -591,7 +631,7 @@ def snapshot_cluster(
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         msg = f"concurrency must be a whole number of at least 1, got {concurrency!r}"
         raise LiveError(msg)
-    api, context_name = _api_client(kubeconfig, context, in_cluster)
+    api, context_name = _api_client(kubeconfig, context, in_cluster, concurrency)
     nss = sorted(set(namespaces)) if namespaces else None
     prog = _Progress(sys.stderr if progress is None else progress)
     builder = SnapshotBuilder()
@@ -601,11 +641,11 @@ def snapshot_cluster(
     # collected so far, again and again, while a large cluster is read.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    reader = _Reader(api, prog)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="k8sviz-list")
     futures: list[Future[list[_Listed] | None] | None] = []
     done = False
     try:
-        reader = _Reader(api, prog)
         served = reader.discover()
         todo, absent = _plan(served)
         for res in absent:
@@ -613,6 +653,8 @@ def snapshot_cluster(
         # Fetched in the background, added here in plan order: the same snapshot as one by one.
         futures = [pool.submit(_fetch, reader, res, nss) for res in todo] if concurrency > 1 else []
         for i, res in enumerate(todo):
+            if futures:
+                _wait_for(futures, i)
             state = _collect(reader, builder, res, nss, inputs, futures[i] if futures else None)
             if futures:
                 futures[i] = None  # its result holds the raw items: freed with the builder, below
@@ -642,6 +684,7 @@ def snapshot_cluster(
     finally:
         # After an error (or Ctrl-C), lists not started are not fetched, and the ones under way
         # are not waited for: the error is reported at once.
+        reader.stopped.set()
         pool.shutdown(wait=done, cancel_futures=True)
         if gc_was_enabled:
             gc.enable()

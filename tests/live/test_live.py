@@ -6,6 +6,7 @@ import io
 import json
 import re
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -601,16 +602,30 @@ def test_an_error_is_reported_without_waiting_for_the_lists_under_way(
     apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
-    srv = apiserver(small())
-    srv.delay["/api/v1/pods"] = 3.0  # under way when the nodes list fails
-    srv.faults["/api/v1/nodes"] = [(500, {})] * 10
+    srv = apiserver(many_pods(2600))  # 6 pages of pods
+    srv.delay["/api/v1/pods"] = 0.5  # each page: under way when another list fails
+    # Deployments come after pods in the plan: their error must not wait for the pods list.
+    srv.faults["/apis/apps/v1/deployments"] = [(500, {})] * 10
     t0 = time.monotonic()
-    with pytest.raises(LiveError, match="GET /api/v1/nodes"):
+    with pytest.raises(LiveError, match="GET /apis/apps/v1/deployments"):
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
-    assert time.monotonic() - t0 < 2.5
+    assert time.monotonic() - t0 < 2.0  # not the 3 s of the whole pods list
+    # The pods list stops at its next page rather than reading on after the error.
+    for t in [t for t in threading.enumerate() if t.name.startswith("k8sviz-list")]:
+        t.join(timeout=10)
+    assert len(pages(srv, "/api/v1/pods")) < 6
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "4"])
 def test_concurrency_must_be_a_positive_whole_number(bad: Any) -> None:
     with pytest.raises(LiveError, match="concurrency must be a whole number of at least 1"):
         k8sviz.snapshot_cluster(concurrency=bad)
+
+
+def test_the_connection_pool_holds_one_connection_per_list_at_once(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(small())
+    api, _ = live._api_client(kubeconfig(srv), None, False, concurrency=64)
+    try:
+        assert api.configuration.connection_pool_maxsize == 64
+    finally:
+        api.close()
