@@ -8,7 +8,7 @@ API server (``tests/live/apiserver.py``) over real HTTP, in the same process.
   with orjson (a client has to decode a page to find its continue token and items).
 * **floor, keeping**: the same, but keeping every decoded item (as any snapshot must).
 * **floor, N lists at once**: the floor with as many lists in flight as ``snapshot_cluster``
-  (one connection per list; each list still page after page).
+  (one connection per worker thread; each list still page after page).
 * **client fetch**: the same pages through k8sviz's reader over the ``kubernetes`` client
   (auth, retries, paging, decoding), without building a snapshot.
 * **snapshot_cluster**: the whole public call (fetch + sanitise + parse + build), with its

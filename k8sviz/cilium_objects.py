@@ -312,6 +312,10 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             elif k.endswith("CIDR"):
                 peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, False), ports=ports, l7=l7)
             elif k == "toFQDNs":
+                if not val:
+                    # Whether Cilium reads an empty list as no peer or as no constraint is not
+                    # settled here: the policy is not judged rather than judged one way.
+                    ctx.unsupported.append(f"{w}.toFQDNs is an empty list")
                 peer = CiliumPeer(fqdns=_fqdns(val, f"{w}.{k}", ctx), ports=ports, l7=l7)
             else:
                 ents = []

@@ -464,20 +464,31 @@ _DETAILS = {
 }
 
 
+#: Ports of one discrepancy row checked against toFQDNs rules (a port scan has thousands).
+_DNS_PORTS = 64
+
+
 def _dns_detail(reach: Any, src: str, dst: str, ports: Any, protocol: str) -> str:
-    """Where toFQDNs rules may explain the flows: then there is likely no discrepancy at all,
-    since the address came from a DNS answer the snapshot does not hold."""
+    """Where toFQDNs rules may explain the flows of a row (judged, as the row's policy is, by
+    its first record's endpoints): then there is likely no discrepancy at all, since the
+    address came from a DNS answer the snapshot does not hold."""
+    try:
+        ipaddress.ip_address(dst)
+    except ValueError:
+        return ""  # a pod: DNS-based rules never select pods
+    checked = sorted(int(p) for p in ports)
     by_rule: dict[str, list[int]] = {}
-    for port in sorted(int(p) for p in ports):
+    for port in checked[:_DNS_PORTS]:
         for m in reach.explain(src, dst, port, protocol).dns_rules:
             by_rule.setdefault(str(m), []).append(port)
     if not by_rule:
         return ""
+    more = f" (the first {_DNS_PORTS} of {len(checked)} ports checked)" if len(checked) > _DNS_PORTS else ""
     return "; " + "; ".join(
         f"on {', '.join(port_ranges(p))}: unless the address is among the DNS answers for a toFQDNs rule "
         f"({rule}), which a snapshot does not hold"
         for rule, p in by_rule.items()
-    )
+    ) + more
 
 
 def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> pd.DataFrame:
@@ -604,10 +615,13 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
             try:
                 v = reach.explain(first["src_key"], first["dst_key"], int(first["port"]), first["protocol"])
                 policy, direction, rule = _verdict_text(v)
-                if kind == "observed-but-policy-denies" and getattr(reach, "has_dns_rules", False):
-                    detail += _dns_detail(reach, first["src_key"], first["dst_key"], g["port"].unique(), proto)
             except (K8svizError, AttributeError, TypeError) as e:
                 policy, direction, rule = "", "", f"explain failed: {e}"
+            if kind == "observed-but-policy-denies" and getattr(reach, "has_dns_rules", False):
+                try:
+                    detail += _dns_detail(reach, first["src_key"], first["dst_key"], g["port"].unique(), proto)
+                except (K8svizError, AttributeError, TypeError) as e:
+                    detail += f"; toFQDNs rules not checked ({e})"
             rows.append(
                 {
                     "kind": kind,

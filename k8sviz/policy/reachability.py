@@ -500,8 +500,9 @@ class Reachability:
         if eg.allowed or not self._fqdn_rules or not self._fqdn_peers[b]:
             return ()
         final = next((d for d in eg.steps if d.action != "pass"), None)
-        if final is not None and final.match.rule >= 0:
-            return ()  # an explicit deny: no allow overrides it
+        tier = {name: value for value, name in self._tier_names.items()}.get(final.tier) if final else None
+        if final is not None and final.match.rule >= 0 and (tier is None or tier <= K8S_TIER):
+            return ()  # an explicit deny no allow of the NetworkPolicy tier overrides (a baseline one would)
         bm = self._engine.bmap
         src_b, dst_b = int(bm[a]), np.asarray([int(bm[b])])
         out = []

@@ -312,8 +312,9 @@ def test_explain_says_which_denied_egress_a_tofqdns_rule_could_allow():
     assert [(m.policy, m.rule) for m in v.dns_rules] == [("CiliumNetworkPolicy/db/f", 0)]
     assert not r.explain("db/d", "8.8.8.8", 80).dns_rules
     assert "8.8.8.8" in note
-    text = str(r.explain("db/d", "8.8.8.8", 443))
-    assert "egress[0]: allow to DNS names api.example.com, *.example.org on TCP 443" not in text  # matched nothing
+    # The toFQDNs rule matched nothing: the default deny decided.
+    assert [str(d.match) for d in v.egress.steps] == [
+        "CiliumNetworkPolicy/db/f egress[-1]: default deny: selected pods accept only what some rule allows"]
     # Not on another port, not for a source the policy does not select, not once allowed.
     assert not [n for n in r.explain("db/d", "8.8.8.8", 80).notes if "DNS" in n]
     assert not [n for n in r.explain("web/a", "8.8.8.8", 443).notes if "DNS" in n]
@@ -329,6 +330,25 @@ def test_an_explicit_deny_leaves_no_tofqdns_note():
     r = reach(cnp("f", FQDN_EGRESS), deny)
     assert not r.can_reach("db/d", "8.8.8.8", 443)
     assert not [n for n in r.explain("db/d", "8.8.8.8", 443).notes if "DNS" in n]
+
+
+def test_a_baseline_deny_leaves_the_tofqdns_note():
+    from .helpers import anp
+    from .test_admin import ALL
+
+    # Without the policy's default deny, a baseline Deny decides; a toFQDNs allow comes before it.
+    open_ = cnp("f", {**FQDN_EGRESS, "enableDefaultDeny": {"egress": False}})
+    deny = anp("default", {"subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]}]},
+               baseline=True)
+    r = reach(open_, deny)
+    v = r.explain("db/d", "8.8.8.8", 443)
+    assert not v.allowed and v.egress.steps[-1].tier == "baseline"
+    assert [(m.policy, m.rule) for m in v.dns_rules] == [("CiliumNetworkPolicy/db/f", 0)]
+
+
+def test_an_empty_tofqdns_list_is_not_judged():
+    snap = snapshot(*base(cnp("f", {"endpointSelector": D, "egress": [{"toFQDNs": []}]})))
+    assert snap.cilium_policies[0].unsupported == ("spec.egress[0].toFQDNs is an empty list",)
 
 
 def test_tofqdns_survives_a_snapshot_file_and_reads_in_the_inventory(tmp_path):
@@ -373,3 +393,14 @@ def test_flows_the_policies_deny_but_a_tofqdns_rule_may_allow_say_so(tmp_path):
                                  "among the DNS answers for a toFQDNs rule (CiliumNetworkPolicy/db/f egress[0]:")
     assert "80" not in row.detail.split("; on ")[1].split(":")[0]  # no toFQDNs rule on port 80
     assert k8sviz.reachability(snap).has_dns_rules and not k8sviz.reachability(snapshot(*base())).has_dns_rules
+
+
+def test_a_port_scan_checks_a_bounded_number_of_ports_against_tofqdns_rules(tmp_path):
+    snap = snapshot(*base(cnp("f", {"endpointSelector": D, "egress": [{"toFQDNs": [{"matchName": "a.io"}]}]})))
+    flows = tmp_path / "f.csv"
+    flows.write_text("time,src_ip,dst_ip,dst_port,protocol,verdict\n" + "".join(
+        f"2026-11-20T10:00:{i % 60:02d}Z,10.0.0.9,8.8.8.8,{1000 + i},TCP,allowed\n" for i in range(70)))
+    df = k8sviz.flow_discrepancies(k8sviz.load_flows(flows, snapshot=snap), k8sviz.reachability(snap))
+    (row,) = df[df["kind"] == "observed-but-policy-denies"].itertuples()
+    assert "on 1000-1063: unless the address is among the DNS answers" in row.detail
+    assert row.detail.endswith("(the first 64 of 70 ports checked)")

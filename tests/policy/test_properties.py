@@ -373,7 +373,7 @@ def cilium_entries(draw, namespaces, ingress, deny):
     elif kind == "fqdns":
         e["toFQDNs"] = draw(st.lists(st.sampled_from(
             [{"matchName": "api.example.com"}, {"matchPattern": "*.example.org"}, {"matchPattern": "*"}]),
-            min_size=0, max_size=2))
+            min_size=1, max_size=2))
     elif kind == "entities":
         e[f"{pre}Entities"] = draw(st.lists(st.sampled_from(
             ["all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none"]), min_size=1, max_size=2))
