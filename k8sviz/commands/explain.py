@@ -61,6 +61,7 @@ def as_dict(v: Verdict) -> dict[str, Any]:
         "egress": side(v.egress),
         "ingress": side(v.ingress),
         "notes": list(v.notes),
+        "dns_rules": [asdict(m) for m in v.dns_rules],
     }
 
 

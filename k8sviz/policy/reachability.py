@@ -501,8 +501,10 @@ class Reachability:
             return ()
         final = next((d for d in eg.steps if d.action != "pass"), None)
         tier = {name: value for value, name in self._tier_names.items()}.get(final.tier) if final else None
-        if final is not None and final.match.rule >= 0 and (tier is None or tier <= K8S_TIER):
-            return ()  # an explicit deny no allow of the NetworkPolicy tier overrides (a baseline one would)
+        if final is not None and (tier is None or tier < K8S_TIER or (tier == K8S_TIER and final.match.rule >= 0)):
+            # Decided before a toFQDNs allow is reached (an earlier tier, or an explicit deny of
+            # its own tier); a baseline deny comes after it, and the default deny after the allows.
+            return ()
         bm = self._engine.bmap
         src_b, dst_b = int(bm[a]), np.asarray([int(bm[b])])
         out = []

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
@@ -198,16 +198,17 @@ def _api_client(
     )
     # One pooled connection per list fetched at once (the client's default is 5 per CPU).
     cfg.connection_pool_maxsize = max(int(cfg.connection_pool_maxsize or 1), concurrency)
-    hook = getattr(cfg, "refresh_api_key_hook", None)
-    if hook is not None:
-        # Lists fetched at once must not run an exec plugin or an OIDC refresh together.
-        lock = threading.Lock()
+    # Lists fetched at once must not refresh a token (exec plugin, OIDC, token file) together.
+    # The client calls the refresh hook from here, and the kubeconfig loader's hook installs a
+    # fresh hook each time, so the lock goes around this method, not around the hook.
+    key_with_prefix = cfg.get_api_key_with_prefix
+    key_lock = threading.Lock()
 
-        def refresh(c: Any) -> None:
-            with lock:
-                hook(c)
+    def locked_key(*args: Any, **kwargs: Any) -> Any:
+        with key_lock:
+            return key_with_prefix(*args, **kwargs)
 
-        cfg.refresh_api_key_hook = refresh
+    cfg.get_api_key_with_prefix = locked_key
     return client.ApiClient(cfg), name
 
 
@@ -541,9 +542,51 @@ def _collect(
     return state
 
 
+class _Fetcher:
+    """Lists fetched by ``workers`` daemon threads, each into its own ``Future``.
+
+    Daemon threads, unlike ``ThreadPoolExecutor``'s, do not hold the process at exit: after an
+    error or Ctrl-C the CLI ends at once instead of waiting for the requests under way.
+    """
+
+    def __init__(self, reader: _Reader, todo: Sequence[Resource], namespaces: Sequence[str] | None,
+                 workers: int):
+        self.futures: list[Future[list[_Listed] | None] | None] = [Future() for _ in todo]
+        self._todo = list(enumerate(todo))
+        self._lock = threading.Lock()
+        self._reader, self._namespaces = reader, namespaces
+        self.threads = [threading.Thread(target=self._work, name=f"k8sviz-list-{n}", daemon=True)
+                        for n in range(min(workers, len(todo)))]
+        for t in self.threads:
+            t.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._todo:
+                    return
+                i, res = self._todo.pop(0)
+                f = self.futures[i]
+            if f is None or not f.set_running_or_notify_cancel():
+                continue  # cancelled after an error
+            try:
+                f.set_result(_fetch(self._reader, res, self._namespaces))
+            except BaseException as e:  # noqa: BLE001 - handed to the main thread
+                f.set_exception(e)
+
+    def cancel(self) -> None:
+        """Lists not started are not fetched; the ones under way stop at their next request."""
+        self._reader.stopped.set()
+        for f in self.futures:
+            if f is not None:
+                f.cancel()
+
+
 def _wait_for(futures: Sequence[Future[Any] | None], i: int) -> None:
     """Wait until list ``i`` is fetched, raising at once the error of any list that failed
-    meanwhile (sequentially, a later list's error would only show after the earlier lists)."""
+    meanwhile.  One after the other, a later list's error would only show once the earlier
+    lists are read; here the first failed list in plan order among those finished is reported
+    (every error it can report would also have been raised one list at a time)."""
     f = futures[i]
     assert f is not None
     while not f.done():
@@ -641,17 +684,17 @@ def snapshot_cluster(
     # collected so far, again and again, while a large cluster is read.
     gc_was_enabled = gc.isenabled()
     gc.disable()
-    reader = _Reader(api, prog)
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="k8sviz-list")
-    futures: list[Future[list[_Listed] | None] | None] = []
+    fetcher: _Fetcher | None = None
     done = False
     try:
+        reader = _Reader(api, prog)
         served = reader.discover()
         todo, absent = _plan(served)
         for res in absent:
             builder.coverage[res.key] = "not-installed"
         # Fetched in the background, added here in plan order: the same snapshot as one by one.
-        futures = [pool.submit(_fetch, reader, res, nss) for res in todo] if concurrency > 1 else []
+        fetcher = _Fetcher(reader, todo, nss, concurrency) if concurrency > 1 else None
+        futures = fetcher.futures if fetcher is not None else []
         for i, res in enumerate(todo):
             if futures:
                 _wait_for(futures, i)
@@ -682,10 +725,14 @@ def snapshot_cluster(
         done = True
         return snap
     finally:
-        # After an error (or Ctrl-C), lists not started are not fetched, and the ones under way
-        # are not waited for: the error is reported at once.
-        reader.stopped.set()
-        pool.shutdown(wait=done, cancel_futures=True)
+        if fetcher is not None:
+            if done:
+                for t in fetcher.threads:
+                    t.join()
+            else:
+                # After an error (or Ctrl-C) the error is reported at once: lists not started
+                # are not fetched, and the ones under way are not waited for.
+                fetcher.cancel()
         if gc_was_enabled:
             gc.enable()
         prog.close()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 import re
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -624,8 +627,52 @@ def test_concurrency_must_be_a_positive_whole_number(bad: Any) -> None:
 
 def test_the_connection_pool_holds_one_connection_per_list_at_once(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver(small())
-    api, _ = live._api_client(kubeconfig(srv), None, False, concurrency=64)
+    many = (os.cpu_count() or 1) * 5 + 7  # above the client's default of 5 per CPU
+    api, _ = live._api_client(kubeconfig(srv), None, False, concurrency=many)
     try:
-        assert api.configuration.connection_pool_maxsize == 64
+        assert api.configuration.connection_pool_maxsize == many
     finally:
         api.close()
+
+
+def test_token_refreshes_run_one_at_a_time(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(small())
+    api, _ = live._api_client(kubeconfig(srv), None, False, concurrency=4)
+    cfg = api.configuration
+    seen = {"now": 0, "most": 0, "calls": 0}
+    lock = threading.Lock()
+
+    def hook(c: Any) -> None:
+        with lock:
+            seen["now"] += 1
+            seen["most"] = max(seen["most"], seen["now"])
+            seen["calls"] += 1
+        time.sleep(0.05)
+        with lock:
+            seen["now"] -= 1
+        c.refresh_api_key_hook = hook  # as the kubeconfig loader's hook does: it installs a fresh one
+
+    cfg.refresh_api_key_hook = hook
+    try:
+        threads = [threading.Thread(target=cfg.get_api_key_with_prefix, args=("authorization",))
+                   for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        api.close()
+    assert seen["calls"] == 4 and seen["most"] == 1
+
+
+def test_the_cli_exits_after_an_error_without_waiting_for_lists_under_way(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path
+) -> None:
+    srv = apiserver(many_pods(600))
+    srv.delay["/api/v1/pods"] = 60.0  # the pods list is under way for a minute
+    srv.faults["/apis/apps/v1/deployments"] = [(429, {"Retry-After": "0"})] * 10
+    cmd = [sys.executable, "-m", "k8sviz", "snapshot", "--kubeconfig", kubeconfig(srv), "-o", str(tmp_path / "s.json")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=REPO)
+    assert done.returncode == 2
+    assert "GET /apis/apps/v1/deployments: the API server answered HTTP 429" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -404,3 +404,29 @@ def test_a_port_scan_checks_a_bounded_number_of_ports_against_tofqdns_rules(tmp_
     (row,) = df[df["kind"] == "observed-but-policy-denies"].itertuples()
     assert "on 1000-1063: unless the address is among the DNS answers" in row.detail
     assert row.detail.endswith("(the first 64 of 70 ports checked)")
+
+
+def test_an_earlier_tiers_end_of_tier_deny_leaves_no_tofqdns_note():
+    from .test_calico import cal
+
+    tier = cal("Tier", "security", {"order": 100})
+    sec = cal("GlobalNetworkPolicy", "sec", {"tier": "security", "order": 1, "selector": "app == 'd'",
+                                             "types": ["Egress"],
+                                             "egress": [{"action": "Allow", "destination": {"nets": ["10.0.0.0/8"]}}]})
+    r = reach(cnp("f", FQDN_EGRESS), tier, sec)
+    v = r.explain("db/d", "8.8.8.8", 443)
+    assert not v.allowed and v.egress.steps[-1].tier == "Calico tier security"
+    assert v.egress.steps[-1].match.rule < 0  # the tier's implicit end, before the toFQDNs allow
+    assert not v.dns_rules and not [n for n in v.notes if "DNS" in n]
+
+
+def test_explain_json_carries_the_tofqdns_rules(tmp_path, capsys):
+    import json
+
+    from k8sviz.cli import main
+
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": base(cnp("f", FQDN_EGRESS))}))
+    assert main(["explain", str(path), "--from", "db/d", "--to", "8.8.8.8", "--port", "443", "--format", "json"]) == 1  # denied
+    out = json.loads(capsys.readouterr().out)
+    assert [(m["policy"], m["rule"]) for m in out["dns_rules"]] == [("CiliumNetworkPolicy/db/f", 0)]
