@@ -30,6 +30,7 @@ from ._table import (
     Report,
     head,
     iter_objects,
+    iter_sse,
     looks_like_sse,
     parse_json,
     sse_payloads,
@@ -110,6 +111,9 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
     if name.endswith(".sse") or looks_like_sse(text):
         framing = "sse"
         candidates = [_loads_or_none(b) for b in sse_payloads(text)[:_PROBE]]
+        if not candidates:
+            # A long keep-alive preamble hides the events: find the first ones further on.
+            candidates = [_loads_or_none(d) for _, d, _ in itertools.islice(iter_sse(path, Report()), _PROBE)]
     else:
         # The first object that looks like a known format decides, so one junk or tampered
         # record at the top does not hide the file's format.

@@ -878,16 +878,22 @@ def looks_like_sse(text: bytes) -> bool:
     Whisker's ``GET /flows?watch=true`` answers ``data: {json}`` and a blank line per flow.
     Within the first bytes, every line before the first ``data`` line must be blank, a comment
     (``:``) or a field (``event:``, ``id:``, ``retry:``, Calico's ``error:``...): a JSON file
-    starts with ``{`` or ``[``, and a CSV header with commas fails at the first comma.
+    starts with ``{`` or ``[``, and a CSV header with commas fails at the first comma.  First
+    bytes that hold only such lines, with at least one comment, are a stream whose keep-alive
+    comments (``: ping``) came before the first event: no other format starts with ``:``.
     """
+    comment = False
     for line in text.removeprefix(BOM).splitlines():
-        if not line.strip() or line.startswith(b":"):
+        if not line.strip():
+            continue
+        if line.startswith(b":"):
+            comment = True
             continue
         if line.startswith(b"data:") or line == b"data":
             return True
         if not _SSE_FIELD.match(line):
             return False
-    return False
+    return comment
 
 
 def _sse_events(lines: Iterable[tuple[int, bytes]], problem: Callable[[str, int, str], None]

@@ -214,11 +214,24 @@ def test_stray_bytes_between_json_objects_are_still_reported(tmp_path, demo_snap
     assert len(df) == 2 and [x["kind"] for x in k8sviz.flow_report(df)["problems"]] == ["malformed"]
 
 
-def test_a_long_keep_alive_preamble_needs_the_sse_name_and_the_format(tmp_path, demo_snap):
+@pytest.mark.parametrize("name", ["flows.sse", "capture.txt"])
+def test_a_long_keep_alive_preamble_is_still_read_as_a_stream(tmp_path, demo_snap, name):
     text = ": ping\n" * 20_000 + "".join(event(o) for o in ITEMS)  # 140 KB of comments first
-    p = tmp_path / "flows.sse"
+    p = tmp_path / name
     p.write_text(text)
-    df, _ = loaded(p, snapshot=demo_snap, format="goldmane")
-    assert len(df) == 3
-    df, warned = loaded(p, snapshot=demo_snap)  # no event in the first 64 KiB: the format is unknown
-    assert df.empty and any("unknown-format" in w for w in warned)
+    # No event in the first 64 KiB: the comments say it is a stream, and its format comes from
+    # the first events further on.
+    df, warned = loaded(p, snapshot=demo_snap)
+    assert len(df) == 3 and not warned
+    assert k8sviz.flow_report(df)["sources"][0]["format"] == "goldmane"
+    assert df["line"].min() == 20_001  # the line of the first event's data
+
+
+def test_comments_alone_are_a_stream_other_lines_are_not(tmp_path):
+    from k8sviz.flows import looks_like_sse
+
+    assert looks_like_sse(b": ping\n: ping\n\n: ping")
+    assert not looks_like_sse(b"")
+    assert not looks_like_sse(b"\n\n")
+    assert not looks_like_sse(b": ping\nhello, world\n")  # a line no stream has
+    assert not looks_like_sse(b"event: x\n")  # a field alone (no comment, no data) says too little
