@@ -3,9 +3,12 @@
 Each object holds one rule (``spec``) and/or a list (``specs``); each rule is parsed into a
 frozen :class:`CiliumRule`.  Label keys in selectors may carry Cilium's source prefix
 (``k8s:``, ``any:``), which is dropped: pod labels all come from Kubernetes here.  What the
-engine cannot judge from a snapshot (``toServices``, ``toGroups``, nodes, the
-``kube-apiserver`` entity, ``fromRequires``, other label sources) is recorded in
-``unsupported``: such a policy is not evaluated, and is listed as such.  ``toFQDNs`` peers are
+engine cannot judge from a snapshot (``toGroups``, nodes, the ``kube-apiserver`` entity,
+``fromRequires``, other label sources) is recorded in ``unsupported``: such a policy is not
+evaluated, and is listed as such.  ``toServices`` references are kept
+(``CiliumPeer.services``); the snapshot resolves them against its Services and marks the
+policy unsupported where that depends on the Cilium release (see
+``Snapshot._mark_cilium_services``).  ``toFQDNs`` peers are
 kept (``CiliumPeer.fqdns``): a snapshot holds no DNS answers, so they match no address here,
 and the rest of their policy is evaluated (see ``k8sviz.policy.cilium``).  Rules with a
 ``nodeSelector`` are host-firewall rules: they govern nodes (and hostNetwork pods), never
@@ -23,7 +26,8 @@ from typing import Any
 from .errors import PolicyError
 from .model import IPBlock, LabelSelector, NamedPolicy
 
-__all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "parse_cilium_policy", "pod_view"]
+__all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "parse_cilium_policy",
+           "pod_view"]
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 _NS_LABELS = "io.cilium.k8s.namespace.labels."
@@ -32,8 +36,8 @@ _SA_KEY = "io.cilium.k8s.policy.serviceaccount"
 #: hostNetwork pods, which carry the node's identity), the nodes' own identities.
 ENTITIES = frozenset({"all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none"})
 _PEERS_IN = ("fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities")
-_PEERS_OUT = ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities")
-_NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNodes", "toNodes", "toServices")
+_PEERS_OUT = ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toServices")
+_NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNodes", "toNodes")
 #: DNS names Cilium's schema admits (``api.FQDNSelector``): letters, digits, ``-``, ``_``, dots;
 #: patterns may use ``*`` too.
 #: (Written without the schema's nested repetition, which backtracks exponentially on a bad name.)
@@ -64,6 +68,27 @@ class CiliumPort:
 
 
 @dataclass(frozen=True, slots=True)
+class CiliumServiceRef:
+    """A ``toServices`` item: a Service by ``name`` (``k8sService``) or by its labels
+    (``k8sServiceSelector``), in ``namespace`` (None: any namespace, as Cilium reads it)."""
+
+    namespace: str | None
+    name: str | None = None
+    selector: LabelSelector | None = None
+
+    def matches(self, service: Any) -> bool:
+        if self.namespace is not None and service.namespace != self.namespace:
+            return False
+        if self.selector is not None:
+            return self.selector.matches(service.labels)
+        return self.name is not None and service.name == self.name
+
+    def __str__(self) -> str:
+        where = self.namespace or "any namespace"
+        return f"Service {where}/{self.name}" if self.selector is None else f"Services [{self.selector}] in {where}"
+
+
+@dataclass(frozen=True, slots=True)
 class CiliumPeer:
     """One ingress/egress entry: its peer (one kind at most: Cilium rejects mixing them) AND its
     ports.  ``endpoints`` None with no ``cidrs`` nor ``entities``: no peer field (every peer when
@@ -78,10 +103,13 @@ class CiliumPeer:
     #: ``toFQDNs``: the names (``matchName``) and patterns (``matchPattern``, with ``*``) whose
     #: DNS answers the rule allows; a snapshot has no answers, so they match no address here.
     fqdns: tuple[str, ...] | None = None
+    #: ``toServices``: resolved by the snapshot to the addresses of Services without a selector.
+    services: tuple[CiliumServiceRef, ...] | None = None
 
     @property
     def any_peer(self) -> bool:
-        return self.endpoints is None and self.cidrs is None and self.entities is None and self.fqdns is None
+        return (self.endpoints is None and self.cidrs is None and self.entities is None and self.fqdns is None
+                and self.services is None)
 
     def text(self, direction: str) -> str:
         word = "from" if direction == "ingress" else "to"
@@ -93,6 +121,8 @@ class CiliumPeer:
             peer = "entities " + (", ".join(self.entities) or "(none)")
         elif self.fqdns is not None:
             peer = "DNS names " + (", ".join(self.fqdns) or "(none)")
+        elif self.services is not None:
+            peer = " OR ".join(str(r) for r in self.services) or "Services (none)"
         else:
             peer = "any peer" if self.ports is not None else "nothing (empty entry)"
         ports = "any port" if self.ports is None else ", ".join(str(p) for p in self.ports)
@@ -263,6 +293,35 @@ def _fqdns(raw: list[Any], where: str, ctx: _Ctx) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _services(raw: list[Any], where: str, ctx: _Ctx) -> tuple[CiliumServiceRef, ...]:
+    out = []
+    for j, item in enumerate(raw):
+        w = f"{where}[{j}]"
+        if not isinstance(item, dict):
+            raise ctx.error(f"{w} must be an object")
+        # As Cilium reads an item: the selector first, else the name; neither selects nothing.
+        sel, ref = item.get("k8sServiceSelector"), item.get("k8sService")
+        body = sel if sel is not None else ref
+        if body is None:
+            continue
+        if not isinstance(body, dict):
+            raise ctx.error(f"{w}: {'k8sServiceSelector' if sel is not None else 'k8sService'} must be an object")
+        ns = body.get("namespace")
+        if ns is not None and not isinstance(ns, str):
+            raise ctx.error(f"{w}: namespace must be a string")
+        if sel is not None:
+            if body.get("selector") is None:
+                raise ctx.error(f"{w}.k8sServiceSelector.selector is required")
+            selector = _selector(body["selector"], f"{w}.k8sServiceSelector.selector", ctx)
+            out.append(CiliumServiceRef(ns or None, selector=selector))
+        else:
+            name = body.get("serviceName")
+            if name is not None and not isinstance(name, str):
+                raise ctx.error(f"{w}.k8sService.serviceName must be a string")
+            out.append(CiliumServiceRef(ns or None, name or None))
+    return tuple(out)
+
+
 def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tuple[CiliumPeer, ...]:
     if raw is None:
         return ()
@@ -281,6 +340,10 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
                 ctx.unsupported.append(f"{w}.{k}")
         if deny and e.get("toFQDNs") is not None:
             raise ctx.error(f"{w}: deny entries take no toFQDNs (Cilium's schema has none)")
+        if e.get("toServices") is not None and (deny or not e["toServices"]):
+            # Cilium resolves toServices in egress (allow) rules only, and an empty list leaves the
+            # entry without a peer: how either is enforced is not settled here.
+            ctx.unsupported.append(f"{w}.toServices" + (" in a deny entry" if deny else " is an empty list"))
         if e.get("icmps") and not e.get("toPorts"):
             continue  # ICMP only: outside the TCP/UDP/SCTP model
         present = [k for k in names if k in e and e[k] is not None]
@@ -311,6 +374,8 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
                 peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, True), ports=ports, l7=l7)
             elif k.endswith("CIDR"):
                 peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, False), ports=ports, l7=l7)
+            elif k == "toServices":
+                peer = CiliumPeer(services=_services(val, f"{w}.{k}", ctx), ports=ports, l7=l7)
             elif k == "toFQDNs":
                 if not val:
                     # Whether Cilium reads an empty list as no peer or as no constraint is not

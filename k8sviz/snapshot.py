@@ -537,6 +537,7 @@ class SnapshotBuilder:
             snap.meta["namespace_scope"] = list(scope)
         snap.coverage = coverage
         snap._mark_calico_context()
+        snap._mark_cilium_services()
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
         # file, and millions of small dicts would cost memory and every later GC pass.
         snap._raw, snap._raw_sep = _objects_json([entry for entries in by_plural.values() for entry in entries])
@@ -906,6 +907,40 @@ class Snapshot:
                 if p.service_refs else p
                 for p in self.calico_policies
             )
+
+    def _mark_cilium_services(self) -> None:
+        """Leave unevaluated the Cilium policies whose ``toServices`` a snapshot cannot resolve
+        the same way for every Cilium release.
+
+        Cilium turns a ``toServices`` reference into the addresses of the Service's endpoints
+        when the Service has no selector (every release); a Service with a selector becomes its
+        pods from 1.17 on and matches nothing before.  The references are resolved when the
+        Services and EndpointSlices were read in full; otherwise the policy is not judged.
+        """
+        def refs(p: CiliumPolicy) -> list[Any]:
+            return [ref for r in p.rules for e in r.egress if e.services for ref in e.services]
+
+        if not any(refs(p) for p in self.cilium_policies):
+            return
+        read = self.coverage.get("services") == "ok" and self.coverage.get("endpointslices") == "ok"
+        scope = self.namespace_scope
+        out = []
+        for p in self.cilium_policies:
+            found = refs(p)
+            reasons: list[str] = []
+            if found and not p.unsupported:
+                if not read:
+                    reasons.append("toServices: the Services or EndpointSlices were not read in full")
+                elif scope is not None and any(r.namespace is None or r.namespace not in scope for r in found):
+                    reasons.append("toServices names Services outside the namespace scope of the snapshot")
+                else:
+                    reasons += [
+                        f"toServices selects Service {svc.key}, which has a selector: Cilium 1.17 and later "
+                        "allow its pods, earlier releases nothing, and a snapshot does not show the release"
+                        for svc in self.services if svc.selector and any(r.matches(svc) for r in found)
+                    ]
+            out.append(replace(p, unsupported=p.unsupported + tuple(dict.fromkeys(reasons))) if reasons else p)
+        self.cilium_policies = tuple(out)
 
     @property
     def pods_without_service_account(self) -> tuple[str, ...]:

@@ -19,7 +19,9 @@ non-cluster peers" and share the limits of CIDR rules).  A snapshot holds no DNS
 such a peer matches no address here.  Its rule still counts (it puts the pod in default deny for
 egress, as any egress rule does), the policy's other rules are evaluated, and
 ``translate_cilium`` returns these rules apart, with the outside addresses they could match, so
-that explanations can say which denied connection one might allow.  An entry with ports and no peer matches every peer; an empty entry ``{}`` leaves
+that explanations can say which denied connection one might allow.  ``toServices`` becomes, as
+Cilium generates it, a CIDR rule per endpoint address of each named Service without a selector
+(policies naming a Service with one are left unevaluated by the snapshot).  An entry with ports and no peer matches every peer; an empty entry ``{}`` leaves
 its policy unevaluated (Cilium releases disagree on it), so it never reaches here.  L7 rules
 allow at L3/L4 and filter in the proxy.
 """
@@ -27,12 +29,12 @@ allow at L3/L4 and filter in the proxy.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ..cilium_objects import CiliumPeer, CiliumPolicy, pod_view
-from ..model import IPBlock, LabelSelector, LoadWarning, Namespace, Node, Pod
+from ..model import EndpointSlice, IPBlock, LabelSelector, LoadWarning, Namespace, Node, Pod, Service
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
@@ -47,9 +49,24 @@ def _peers(policies: Iterable[CiliumPolicy]) -> Iterable[CiliumPeer]:
             yield from (*r.ingress, *r.ingress_deny, *r.egress, *r.egress_deny)
 
 
-def cilium_blocks(policies: Sequence[CiliumPolicy], nodes: Sequence[Node]) -> list[IPBlock]:
-    """CIDRs to cut the IP space at, and every node address (their identity is not "world")."""
+Slices = Mapping[tuple[str, str], Sequence[EndpointSlice]]
+
+
+def service_addresses(peer: CiliumPeer, services: Sequence[Service], slices: Slices) -> list[str]:
+    """The endpoint addresses of the Services without a selector that a ``toServices`` peer
+    names (Services with one leave their policy unevaluated: see the snapshot)."""
+    refs = peer.services or ()
+    return [a for svc in services if not svc.selector and any(r.matches(svc) for r in refs)
+            for es in slices.get((svc.namespace, svc.name), ()) for a in es.addresses]
+
+
+def cilium_blocks(policies: Sequence[CiliumPolicy], nodes: Sequence[Node], services: Sequence[Service] = (),
+                  slices: Slices | None = None) -> list[IPBlock]:
+    """CIDRs to cut the IP space at (``toServices`` endpoints included), and every node address
+    (their identity is not "world")."""
     out = [c for peer in _peers(policies) for c in peer.cidrs or ()]
+    out += [IPBlock.host(a) for peer in _peers(policies) if peer.services
+            for a in service_addresses(peer, services, slices or {})]
     if policies:
         out += [IPBlock.host(ip) for n in nodes for ip in n.addresses]
     return out
@@ -79,8 +96,9 @@ class _Cilium:
     """Entity sets for Cilium's peers over the engine's entities (pods, then outside atoms)."""
 
     def __init__(self, ends: Endpoints, pods: Sequence[Pod], namespaces: Sequence[Namespace],
-                 nodes: Sequence[Node]):
+                 nodes: Sequence[Node], services: Sequence[Service] = (), slices: Slices | None = None):
         self.ends = ends
+        self.services, self.slices = services, slices or {}
         self.n = ends.n
         n_pods = ends.n_pods
         ns_labels = {n.name: n.labels for n in namespaces}
@@ -130,6 +148,12 @@ class _Cilium:
         """Entities the entry's peer matches; None: every peer."""
         if peer.fqdns is not None:
             return np.zeros(self.n, dtype=bool)  # no DNS answers in a snapshot
+        if peer.services is not None:
+            # Generated CIDR rules: like any CIDR rule, outside addresses only.
+            m = np.zeros(self.n, dtype=bool)
+            for a in service_addresses(peer, self.services, self.slices):
+                m[self.ends.ips.block_atoms(IPBlock.host(a)) + self.ends.n_pods] = True
+            return m & self.world
         if peer.endpoints is not None:
             m = np.zeros(self.n, dtype=bool)
             for sel in peer.endpoints:
@@ -172,10 +196,12 @@ def translate_cilium(
     pods: Sequence[Pod],
     namespaces: Sequence[Namespace],
     nodes: Sequence[Node],
+    services: Sequence[Service] = (),
+    slices: Slices | None = None,
 ) -> tuple[list[CoreRule], list[CoreRule], np.ndarray]:
     """Core rules of the policies; the ``toFQDNs`` rules among them, which match no address
     here; and the entities such a rule could match (outside addresses, no node's)."""
-    c = _Cilium(ends, pods, namespaces, nodes)
+    c = _Cilium(ends, pods, namespaces, nodes, services, slices)
     everything = EndpointSet(everything=True)
     out: list[CoreRule] = []
     fqdn: list[CoreRule] = []

@@ -231,13 +231,15 @@ class Reachability:
         self._blocks = ipblocks_of(policies)
         self.calico = plan_calico(snapshot.calico_policies, snapshot.calico_tiers)
         calico = self.calico.policies
-        slices = slices_by_service(snapshot.endpoint_slices) if any(p.service_refs for p in calico) else {}
         cilium = tuple(p for p in snapshot.cilium_policies if not p.unsupported)
+        cilium_services = any(e.services for p in cilium for r in p.rules for e in r.egress)
+        slices = (slices_by_service(snapshot.endpoint_slices)
+                  if cilium_services or any(p.service_refs for p in calico) else {})
         self._ends = Endpoints(
             snapshot.pods,
             snapshot.namespaces,
             [b for *_, b in self._blocks] + admin_blocks(admin, snapshot.nodes)
-            + calico_blocks(calico, snapshot.network_sets, slices) + cilium_blocks(cilium, snapshot.nodes),
+            + calico_blocks(calico, snapshot.network_sets, slices) + cilium_blocks(cilium, snapshot.nodes, snapshot.services, slices),
             ipblocks_match_pods=ipblocks_match_pods,
         )
         cuts = port_cuts(policies, snapshot.pods)
@@ -264,7 +266,8 @@ class Reachability:
         self._fqdn_peers = np.zeros(0, dtype=bool)
         if cilium:
             cilium_rules, self._fqdn_rules, self._fqdn_peers = translate_cilium(
-                cilium, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.nodes
+                cilium, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.nodes,
+                snapshot.services, slices,
             )
             rules += cilium_rules
         if snapshot.calico_policies or snapshot.calico_tiers:

@@ -471,6 +471,21 @@ def _cilium_peer_ok(snap, peer, ep):
         return outside and any(_in_block(b, ep) for b in peer.cidrs)
     if peer.fqdns is not None:
         return False  # what DNS answers at run time: no address a snapshot can name
+    if peer.services is not None:
+        # toServices: CIDR rules for the endpoint addresses of the named Services that have no
+        # selector (a reference without a namespace: any namespace).
+        def named(ref, svc):
+            if ref.namespace and ref.namespace != svc.namespace:
+                return False
+            if ref.selector is not None:
+                return selector_ok(ref.selector, svc.labels)
+            return ref.name == svc.name
+
+        addresses = [ipaddress.ip_address(a) for svc in snap.services if not svc.selector
+                     and any(named(r, svc) for r in peer.services)
+                     for es in snap.endpoint_slices if (es.namespace, es.service) == (svc.namespace, svc.name)
+                     for a in es.addresses]
+        return outside and ipaddress.ip_address(ep) in addresses
     if peer.entities is not None:
         for ent in peer.entities:
             if ent == "all":

@@ -164,7 +164,7 @@ def test_egress_and_specs():
     assert not r.can_reach("db/e", "8.8.8.8", 80) and not r.can_reach("db/e", "web/a", 80)
 
 
-SERVICE = {"toServices": [{"k8sService": {"serviceName": "x", "namespace": "db"}}]}
+SERVICE = {"toNodes": [{"matchLabels": {"role": "db"}}]}  # a feature a snapshot cannot judge
 
 
 def test_what_a_snapshot_cannot_judge_is_not_evaluated_and_said_so():
@@ -258,7 +258,7 @@ def test_info_lists_what_is_not_evaluated_and_why(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "CiliumNetworkPolicy (not evaluated)" in out
     assert snapshot(*base(fqdn, old)).counts()["CiliumNetworkPolicy (not evaluated)"] == 2
-    assert "CiliumNetworkPolicy/db/f: spec.egress[0].toServices" in out
+    assert "CiliumNetworkPolicy/db/f: spec.egress[0].toNodes" in out
     assert "CiliumNetworkPolicy/db/old: cilium.io/v2alpha9 is not a dialect k8sviz evaluates" in out
 
 
@@ -430,3 +430,97 @@ def test_explain_json_carries_the_tofqdns_rules(tmp_path, capsys):
     assert main(["explain", str(path), "--from", "db/d", "--to", "8.8.8.8", "--port", "443", "--format", "json"]) == 1  # denied
     out = json.loads(capsys.readouterr().out)
     assert [(m["policy"], m["rule"]) for m in out["dns_rules"]] == [("CiliumNetworkPolicy/db/f", 0)]
+
+
+# ------------------------------------------------------------------------------ toServices
+
+
+def svc(namespace: str, name: str, selector: dict[str, str] | None = None, **labels: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"ports": [{"port": 5432}]}
+    if selector is not None:
+        spec["selector"] = selector
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"namespace": namespace, "name": name, "labels": labels}, "spec": spec}
+
+
+def _services() -> list[dict[str, Any]]:
+    from .test_calico import eps
+
+    return [
+        svc("db", "rds", tier="external"),  # no selector: endpoints outside the cluster
+        eps("db", "rds-1", "rds", ["192.0.2.10", "192.0.2.11"], [("TCP", 5432)]),
+        svc("db", "inside", tier="inside"),  # no selector, but its endpoint is a pod's address
+        eps("db", "inside-1", "inside", ["10.0.0.9"], [("TCP", 5432)]),
+        svc("db", "d-svc", {"app": "d"}, tier="pods"),
+        eps("db", "d-svc-1", "d-svc", ["10.0.0.9"], [("TCP", 5432)]),
+    ]
+
+
+def to_services(*items: dict[str, Any], app: str = "e") -> dict[str, Any]:
+    entry: dict[str, Any] = {"toServices": list(items), "toPorts": [{"ports": [{"port": "5432"}]}]}
+    return {"endpointSelector": {"matchLabels": {"app": app}}, "egress": [entry]}
+
+
+RDS = {"k8sService": {"serviceName": "rds", "namespace": "db"}}
+
+
+def test_to_services_allows_the_endpoints_of_a_service_without_a_selector():
+    snap = snapshot(*base(cnp("s", to_services(RDS)), *_services()))
+    assert snap.unevaluated_policies == ()
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/e", "192.0.2.10", 5432) and r.can_reach("db/e", "192.0.2.11", 5432)
+    assert not r.can_reach("db/e", "192.0.2.12", 5432)  # not an endpoint
+    assert not r.can_reach("db/e", "192.0.2.10", 80)  # the entry's ports
+    assert not r.can_reach("db/e", "db/d", 5432)  # egress is isolated now
+    (m,) = r.explain("db/e", "192.0.2.10", 5432).egress.steps
+    assert str(m.match).endswith("egress[0]: allow to Service db/rds on TCP/UDP/SCTP 5432")
+
+
+def test_to_services_by_label_and_in_any_namespace():
+    by_label = {"k8sServiceSelector": {"selector": {"matchLabels": {"tier": "external"}}}}
+    # A namespaced policy's reference without a namespace finds Services in any namespace.
+    r = reach(cnp("s", to_services(by_label, app="a"), namespace="web"), *_services())
+    assert r.can_reach("web/a", "192.0.2.10", 5432) and not r.can_reach("web/a", "8.8.8.8", 5432)
+    in_web = {"k8sServiceSelector": {"selector": {"matchLabels": {"tier": "external"}}, "namespace": "web"}}
+    r = reach(cnp("s", to_services(in_web, app="a"), namespace="web"), *_services())
+    assert not r.can_reach("web/a", "192.0.2.10", 5432)  # no such Service in web: nothing
+    other_ns = {"k8sService": {"serviceName": "rds", "namespace": "web"}}
+    r = reach(cnp("s", to_services(other_ns)), *_services())
+    assert not r.can_reach("db/e", "192.0.2.10", 5432)  # no such Service: nothing
+
+
+def test_to_services_never_matches_pods_even_as_endpoints():
+    inside = {"k8sService": {"serviceName": "inside", "namespace": "db"}}
+    r = reach(cnp("s", to_services(inside)), *_services())
+    assert not r.can_reach("db/e", "db/d", 5432)  # generated CIDR rules match outside addresses only
+
+
+def test_to_services_that_depend_on_the_cilium_release_are_not_judged():
+    pods = {"k8sService": {"serviceName": "d-svc", "namespace": "db"}}
+    snap = snapshot(*base(cnp("s", to_services(pods)), *_services()))
+    (p,) = snap.unevaluated_policies
+    assert p.unsupported == ("toServices selects Service db/d-svc, which has a selector: Cilium 1.17 and later "
+                             "allow its pods, earlier releases nothing, and a snapshot does not show the release",)
+    everything = {"k8sServiceSelector": {"selector": {}}}
+    (p,) = snapshot(*base(cnp("s", to_services(everything)), *_services())).unevaluated_policies
+    assert "db/d-svc" in p.unsupported[0]
+    # Without the Services or their EndpointSlices, nothing can be resolved.
+    (p,) = snapshot(*base(cnp("s", to_services(RDS)))).unevaluated_policies
+    assert p.unsupported == ("toServices: the Services or EndpointSlices were not read in full",)
+    for spec in ({"endpointSelector": {}, "egressDeny": [{"toServices": [RDS]}]},
+                 {"endpointSelector": {}, "egress": [{"toServices": []}]}):
+        (p,) = snapshot(*base(cnp("s", spec), *_services())).unevaluated_policies
+        assert p.unsupported[0].startswith("spec.egress")
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ({"k8sService": "rds"}, "k8sService must be an object"),
+    ({"k8sService": {"serviceName": 7}}, "serviceName must be a string"),
+    ({"k8sServiceSelector": {"namespace": "db"}}, "k8sServiceSelector.selector is required"),
+    ({"k8sServiceSelector": {"selector": {}, "namespace": 3}}, "namespace must be a string"),
+    ("rds", "must be an object"),
+])
+def test_invalid_to_services_name_the_policy(item, message):
+    with pytest.raises(PolicyError, match="CiliumNetworkPolicy/db/bad") as e:
+        snapshot(*base(cnp("bad", to_services(item)), *_services()))
+    assert message in str(e.value)

@@ -360,7 +360,7 @@ def cilium_selectors(draw, namespaces):
 @st.composite
 def cilium_entries(draw, namespaces, ingress, deny):
     e = {}
-    kinds = ["endpoints", "cidr", "cidrset", "entities", "none"] + ([] if ingress or deny else ["fqdns"])
+    kinds = ["endpoints", "cidr", "cidrset", "entities", "none"] + ([] if ingress or deny else ["fqdns", "services"])
     kind = draw(st.sampled_from(kinds))
     pre = "from" if ingress else "to"
     if kind == "endpoints":
@@ -370,6 +370,15 @@ def cilium_entries(draw, namespaces, ingress, deny):
     elif kind == "cidrset":
         cidr, exc = draw(st.sampled_from(CIDRS))
         e[f"{pre}CIDRSet"] = [{"cidr": cidr, **({"except": exc} if exc and draw(st.booleans()) else {})}]
+    elif kind == "services":
+        e["toServices"] = [
+            {"k8sService": {"serviceName": draw(st.sampled_from(["svc0", "svc1", "nope"])),
+                            **({"namespace": draw(st.sampled_from(namespaces))} if draw(st.booleans()) else {})}}
+            if draw(st.booleans()) else
+            {"k8sServiceSelector": {"selector": draw(selectors()),
+                                    **({"namespace": draw(st.sampled_from(namespaces))} if draw(st.booleans()) else {})}}
+            for _ in range(draw(st.integers(1, 2)))
+        ]
     elif kind == "fqdns":
         e["toFQDNs"] = draw(st.lists(st.sampled_from(
             [{"matchName": "api.example.com"}, {"matchPattern": "*.example.org"}, {"matchPattern": "*"}]),
@@ -489,6 +498,18 @@ def clusters(draw, admin=False, calico=False, cilium=False):
                       "metadata": {"namespace": n, "name": a, "labels": draw(labels)}} for n, a in used]
     if cilium:
         objs += draw(cilium_objects(namespaces))
+        if draw(st.booleans()):
+            # Services for toServices: with or without a selector, and their endpoints (outside
+            # addresses, and pod addresses, which generated CIDR rules never match).
+            pod_ips = [o["status"]["podIP"] for o in objs if o["kind"] == "Pod" and o["status"].get("podIP")]
+            for name in ("svc0", "svc1"):
+                spec = {"ports": [{"port": 80}]}
+                if draw(st.integers(0, 3)) == 0:
+                    spec["selector"] = {"app": "x"}
+                objs.append({"apiVersion": "v1", "kind": "Service", "spec": spec, "metadata": {
+                    "namespace": draw(st.sampled_from(namespaces)), "name": name, "labels": draw(labels)}})
+            objs += [draw(endpoint_slices(k, namespaces, [*pod_ips, "192.168.1.1", "8.8.8.8", "10.0.0.77"],
+                                          min_ports=0)) for k in range(draw(st.integers(1, 3)))]
     if admin:
         objs += [node(name, ip, ext, **draw(labels)) for name, ip, ext in NODES]
         objs += [anp(f"anp{k}", draw(admin_policies(False))) for k in range(draw(st.integers(0, 2)))]
@@ -717,3 +738,49 @@ def calico_ip_family_clusters(draw):
 def test_calico_ip_versions_agree_with_reference(case):
     assert not snapshot(*case[0]).unevaluated_policies
     _agree_with_reference(case, (80,))
+
+
+@st.composite
+def cilium_service_clusters(draw):
+    """Pods, two Services without a selector in random namespaces, their EndpointSlices (pod,
+    node and outside addresses), and Cilium policies whose egress names them (by name or by labels,
+    in a namespace or any)."""
+    namespaces = ["n0", "n1"]
+    objs = [ns(n, **draw(labels)) for n in namespaces]
+    ips = []
+    for i in range(draw(st.integers(2, 4))):
+        objs.append(pod(draw(st.sampled_from(namespaces)), f"p{i}", draw(labels), f"10.0.0.{i + 1}"))
+        ips.append(f"10.0.0.{i + 1}")
+    homes = {}
+    for name in ("svc0", "svc1"):
+        homes[name] = draw(st.sampled_from(namespaces))
+        objs.append({"apiVersion": "v1", "kind": "Service", "spec": {"ports": [{"port": 80}]},
+                     "metadata": {"namespace": homes[name], "name": name, "labels": draw(labels)}})
+    for k in range(draw(st.integers(1, 3))):
+        es = draw(endpoint_slices(k, namespaces, [*ips, "8.8.8.8", "192.168.1.1", "10.0.0.77", "10.0.1.1"],
+                                  min_ports=0))
+        es["metadata"]["namespace"] = homes[es["metadata"]["labels"]["kubernetes.io/service-name"]]
+        objs.append(es)
+    for j in range(draw(st.integers(1, 2))):
+        clusterwide = draw(st.booleans())
+        meta = {"name": f"cil{j}", **({} if clusterwide else {"namespace": draw(st.sampled_from(namespaces))})}
+        where = {"namespace": draw(st.sampled_from(namespaces))} if draw(st.booleans()) else {}
+        item = ({"k8sService": {"serviceName": draw(st.sampled_from(["svc0", "svc1", "nope"])), **where}}
+                if draw(st.booleans()) else {"k8sServiceSelector": {"selector": draw(selectors()), **where}})
+        entry = {"toServices": [item]}
+        if draw(st.booleans()):
+            entry["toPorts"] = [{"ports": [{"port": draw(st.sampled_from(["80", "443"]))}]}]
+        egress = [entry] + ([{"toEndpoints": [{}]}] if draw(st.booleans()) else [])
+        objs.append({"apiVersion": "cilium.io/v2",
+                     "kind": "CiliumClusterwideNetworkPolicy" if clusterwide else "CiliumNetworkPolicy",
+                     "metadata": meta, "spec": {"endpointSelector": draw(st.one_of(st.just({}), cilium_selectors(namespaces))),
+                                                "egress": egress}})
+    objs.append(node("n-a", "10.0.1.1"))  # a node's address among the endpoints: never matched either
+    return objs, False
+
+
+@_FOCUSED
+@given(cilium_service_clusters())
+def test_cilium_to_services_agree_with_reference(case):
+    assert not snapshot(*case[0]).unevaluated_policies  # no Service has a selector: all judged
+    _agree_with_reference(case, (80, 443))

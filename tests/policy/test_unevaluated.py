@@ -15,7 +15,7 @@ def _cilium(namespace: str, name: str) -> dict[str, Any]:
     return {
         "apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
         "metadata": {"namespace": namespace, "name": name},
-        "spec": {"endpointSelector": {}, "egress": [{"toServices": [{"k8sService": {"serviceName": "x", "namespace": "a"}}]}]},
+        "spec": {"endpointSelector": {}, "egress": [{"toNodes": [{"matchLabels": {"role": "x"}}]}]},
     }
 
 
@@ -30,7 +30,7 @@ def _calico(kind: str, name: str, namespace: str | None = None) -> dict[str, Any
 
 def _cilium_clusterwide(name: str) -> dict[str, Any]:
     return {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": name},
-            "spec": {"endpointSelector": {}, "egress": [{"toServices": [{"k8sService": {"serviceName": "x", "namespace": "a"}}]}]}}
+            "spec": {"endpointSelector": {}, "egress": [{"toNodes": [{"matchLabels": {"role": "x"}}]}]}}
 
 
 def _cluster(*extra: dict[str, Any]):
@@ -56,7 +56,7 @@ def test_only_enforcing_kinds_count():
     assert sorted(p.key for p in snap.unevaluated_policies) == ["a/cnp", "gnp"]
     assert len(snap.other_policies) == 1  # the staged policy: kept raw
     assert (len(snap.calico_policies), len(snap.calico_tiers), len(snap.network_sets)) == (1, 1, 1)
-    assert [p.unsupported for p in snap.cilium_policies] == [("spec.egress[0].toServices",)]
+    assert [p.unsupported for p in snap.cilium_policies] == [("spec.egress[0].toNodes",)]
 
 
 def test_clean_snapshot_has_no_caveat():
