@@ -84,8 +84,12 @@ class CiliumServiceRef:
         return self.name is not None and service.name == self.name
 
     def __str__(self) -> str:
-        where = self.namespace or "any namespace"
-        return f"Service {where}/{self.name}" if self.selector is None else f"Services [{self.selector}] in {where}"
+        where = f"in {self.namespace}" if self.namespace else "in any namespace"
+        if self.selector is not None:
+            return f"Services [{self.selector}] {where}"
+        if self.name is None:
+            return "no Service (no name)"
+        return f"Service {self.namespace}/{self.name}" if self.namespace else f"Service {self.name} {where}"
 
 
 @dataclass(frozen=True, slots=True)

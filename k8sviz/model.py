@@ -387,13 +387,18 @@ class Namespace:
 @dataclass(frozen=True, slots=True)
 class EndpointSlice:
     """The addresses and ports an EndpointSlice gives its Service (Calico's ``services``
-    rules match them).  ``ports`` holds ``(protocol, port)``; port None: every port."""
+    rules match them).  ``ports`` holds ``(protocol, port)``; port None: every port.
+    ``not_ready`` holds the addresses of endpoints whose ``conditions.ready`` is false (a
+    missing condition means ready), ``terminating`` those of them still serving while they
+    terminate (Cilium's ``toServices`` leaves both out, or the latter only in some releases)."""
 
     namespace: str
     name: str
     service: str
     addresses: tuple[str, ...]
     ports: tuple[tuple[str, int | None], ...]
+    not_ready: tuple[str, ...] = ()
+    terminating: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,10 +614,20 @@ def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
         raise ValueError(f"addressType {kind!r} is not IPv4, IPv6 or FQDN")
     service = _labels(m.get("labels")).get("kubernetes.io/service-name", "")
     addresses: list[str] = []
+    not_ready: list[str] = []
+    terminating: list[str] = []
     for i, e in enumerate(_list(obj.get("endpoints"), "endpoints")):
         if type(e) is not dict:
             raise ValueError(f"endpoints[{i}] is a {type(e).__name__}, not a mapping")
-        addresses += [_ip(a, f"endpoints[{i}].addresses[]") for a in _list(e.get("addresses"), f"endpoints[{i}].addresses")]
+        ips = [_ip(a, f"endpoints[{i}].addresses[]") for a in _list(e.get("addresses"), f"endpoints[{i}].addresses")]
+        addresses += ips
+        cond = e.get("conditions")
+        if cond is not None and type(cond) is not dict:
+            raise ValueError(f"endpoints[{i}].conditions is a {type(cond).__name__}, not a mapping")
+        if cond and cond.get("ready") is False:
+            not_ready += ips
+            if cond.get("serving") is True and cond.get("terminating") is True:
+                terminating += ips
     ports = []
     for i, p in enumerate(_list(obj.get("ports"), "ports")):
         if type(p) is not dict:
@@ -624,7 +639,8 @@ def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
         if port is not None and (type(port) is not int or not 1 <= port <= 65535):
             raise ValueError(f"ports[{i}].port {port!r} is not a port number")
         ports.append((proto, port))
-    return EndpointSlice(m.get("namespace") or "default", m["name"], service, tuple(addresses), tuple(ports))
+    return EndpointSlice(m.get("namespace") or "default", m["name"], service, tuple(addresses), tuple(ports),
+                         tuple(not_ready), tuple(terminating))
 
 
 def _list(value: Any, what: str) -> list[Any]:

@@ -934,11 +934,22 @@ class Snapshot:
                 elif scope is not None and any(r.namespace is None or r.namespace not in scope for r in found):
                     reasons.append("toServices names Services outside the namespace scope of the snapshot")
                 else:
-                    reasons += [
-                        f"toServices selects Service {svc.key}, which has a selector: Cilium 1.17 and later "
-                        "allow its pods, earlier releases nothing, and a snapshot does not show the release"
-                        for svc in self.services if svc.selector and any(r.matches(svc) for r in found)
-                    ]
+                    named = [svc for svc in self.services if any(r.matches(svc) for r in found)]
+                    chosen = [svc.key for svc in named if svc.selector]
+                    if chosen:
+                        listed = ", ".join(chosen[:5]) + (f" and {len(chosen) - 5} more" if len(chosen) > 5 else "")
+                        reasons.append(
+                            f"toServices selects {len(chosen)} Service(s) with a selector ({listed}): Cilium "
+                            "1.17 and later allow their pods, earlier releases nothing, and a snapshot does "
+                            "not show the release"
+                        )
+                    slices = {(es.namespace, es.service): es for es in self.endpoint_slices if es.terminating}
+                    draining = [svc.key for svc in named if not svc.selector and (svc.namespace, svc.name) in slices]
+                    if draining:
+                        reasons.append(
+                            f"toServices selects Service(s) with endpoints that serve while terminating "
+                            f"({', '.join(draining[:5])}): Cilium releases differ on whether they are allowed"
+                        )
             out.append(replace(p, unsupported=p.unsupported + tuple(dict.fromkeys(reasons))) if reasons else p)
         self.cilium_policies = tuple(out)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..calico_objects import CalicoPolicy, policy_selects
+from ..cilium_objects import CiliumPolicy
 from ..cilium_objects import pod_view as cilium_pod_view
 from ..errors import QueryError
 from ..model import NetworkPolicy, Peer, PolicyRule
@@ -324,7 +325,7 @@ def _unevaluated(ctx: _Ctx) -> None:
             f"connectivity, isolation, exposure and zone findings for the pods it selects {where} "
             "may not hold",
             {"policy": p.key, "kind": p.kind, "apiVersion": p.api_version,
-             **({"not_judged": list(p.unsupported)} if isinstance(p, CalicoPolicy) else {})},
+             **({"not_judged": list(p.unsupported)} if isinstance(p, CalicoPolicy | CiliumPolicy) else {})},
             system_down=False,
         )
 

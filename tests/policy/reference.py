@@ -484,7 +484,7 @@ def _cilium_peer_ok(snap, peer, ep):
         addresses = [ipaddress.ip_address(a) for svc in snap.services if not svc.selector
                      and any(named(r, svc) for r in peer.services)
                      for es in snap.endpoint_slices if (es.namespace, es.service) == (svc.namespace, svc.name)
-                     for a in es.addresses]
+                     for a in es.addresses if a not in es.not_ready]
         return outside and ipaddress.ip_address(ep) in addresses
     if peer.entities is not None:
         for ent in peer.entities:

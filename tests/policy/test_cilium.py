@@ -499,18 +499,32 @@ def test_to_services_that_depend_on_the_cilium_release_are_not_judged():
     pods = {"k8sService": {"serviceName": "d-svc", "namespace": "db"}}
     snap = snapshot(*base(cnp("s", to_services(pods)), *_services()))
     (p,) = snap.unevaluated_policies
-    assert p.unsupported == ("toServices selects Service db/d-svc, which has a selector: Cilium 1.17 and later "
-                             "allow its pods, earlier releases nothing, and a snapshot does not show the release",)
+    assert p.unsupported == ("toServices selects 1 Service(s) with a selector (db/d-svc): Cilium 1.17 and later "
+                             "allow their pods, earlier releases nothing, and a snapshot does not show the release",)
     everything = {"k8sServiceSelector": {"selector": {}}}
-    (p,) = snapshot(*base(cnp("s", to_services(everything)), *_services())).unevaluated_policies
-    assert "db/d-svc" in p.unsupported[0]
+    many = [svc("db", f"s{i:02d}", {"app": "x"}) for i in range(30)]
+    (p,) = snapshot(*base(cnp("s", to_services(everything)), *_services(), *many)).unevaluated_policies
+    (reason,) = p.unsupported  # one reason, however many Services
+    assert reason.startswith("toServices selects 31 Service(s) with a selector (db/d-svc, db/s00, db/s01, db/s02, "
+                             "db/s03 and 26 more)")
+    # The policy-not-evaluated finding says why.
+    (row,) = k8sviz.gaps(snap).query("finding == 'policy-not-evaluated'").itertuples()
+    assert row.evidence["not_judged"] == list(snap.unevaluated_policies[0].unsupported)
     # Without the Services or their EndpointSlices, nothing can be resolved.
     (p,) = snapshot(*base(cnp("s", to_services(RDS)))).unevaluated_policies
     assert p.unsupported == ("toServices: the Services or EndpointSlices were not read in full",)
-    for spec in ({"endpointSelector": {}, "egressDeny": [{"toServices": [RDS]}]},
-                 {"endpointSelector": {}, "egress": [{"toServices": []}]}):
+    for spec, reason in (
+        ({"endpointSelector": {}, "egressDeny": [{"toServices": [RDS]}]}, "spec.egressDeny[0].toServices in a deny entry"),
+        ({"endpointSelector": {}, "egress": [{"toServices": []}]}, "spec.egress[0].toServices is an empty list"),
+    ):
         (p,) = snapshot(*base(cnp("s", spec), *_services())).unevaluated_policies
-        assert p.unsupported[0].startswith("spec.egress")
+        assert p.unsupported == (reason,)
+    # Services read, EndpointSlices not (or the other way round): not judged either.
+    only_services = [o for o in _services() if o["kind"] == "Service"]
+    only_slices = [o for o in _services() if o["kind"] == "EndpointSlice"]
+    for objs in (only_services, only_slices):
+        (p,) = snapshot(*base(cnp("s", to_services(RDS)), *objs)).unevaluated_policies
+        assert p.unsupported == ("toServices: the Services or EndpointSlices were not read in full",)
 
 
 @pytest.mark.parametrize(("item", "message"), [
@@ -524,3 +538,53 @@ def test_invalid_to_services_name_the_policy(item, message):
     with pytest.raises(PolicyError, match="CiliumNetworkPolicy/db/bad") as e:
         snapshot(*base(cnp("bad", to_services(item)), *_services()))
     assert message in str(e.value)
+
+
+def test_to_services_in_a_namespace_scoped_snapshot():
+    from k8sviz.snapshot import SnapshotBuilder
+
+    def scoped(ref):
+        b = SnapshotBuilder()
+        for o in base(cnp("s", to_services(ref)), *_services()):
+            b.add(o, "test")
+        return b.build(namespace_scope=["db"])
+
+    assert scoped(RDS).unevaluated_policies == ()  # named in the scope: resolved
+    anywhere = {"k8sService": {"serviceName": "rds"}}
+    (p,) = scoped(anywhere).unevaluated_policies  # any namespace: outside the scope too
+    assert p.unsupported == ("toServices names Services outside the namespace scope of the snapshot",)
+
+
+def test_a_selector_is_read_before_a_name_as_cilium_does():
+    both = {"k8sServiceSelector": {"selector": {"matchLabels": {"tier": "external"}}}, "k8sService": {"serviceName": "nope"}}
+    r = reach(cnp("s", to_services(both)), *_services())
+    assert r.can_reach("db/e", "192.0.2.10", 5432)
+
+
+def test_to_services_leaves_out_endpoints_that_are_not_ready():
+    from .test_calico import eps
+
+    slice_ = eps("db", "rds-2", "rds", ["192.0.2.20", "192.0.2.21"], [("TCP", 5432)])
+    slice_["endpoints"][0]["conditions"] = {"ready": False}
+    slice_["endpoints"][1]["conditions"] = {"ready": True, "serving": True}
+    v6 = eps("db", "rds-3", "rds", ["2001:db8::20"], [("TCP", 5432)], "IPv6")
+    snap = snapshot(*base(cnp("s", to_services(RDS)), *_services(), slice_, v6))
+    assert [es.not_ready for es in snap.endpoint_slices if es.name == "rds-2"] == [("192.0.2.20",)]
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("db/e", "192.0.2.20", 5432) and r.can_reach("db/e", "192.0.2.21", 5432)
+    assert r.can_reach("db/e", "2001:db8::20", 5432)  # IPv6 endpoints: /128 rules
+    # An endpoint that still serves while it terminates: releases differ, so not judged.
+    slice_["endpoints"][0]["conditions"] = {"ready": False, "serving": True, "terminating": True}
+    (p,) = snapshot(*base(cnp("s", to_services(RDS)), *_services(), slice_, v6)).unevaluated_policies
+    assert p.unsupported == ("toServices selects Service(s) with endpoints that serve while terminating (db/rds): "
+                             "Cilium releases differ on whether they are allowed",)
+
+
+def test_to_services_references_read_plainly():
+    from k8sviz.cilium_objects import CiliumServiceRef
+    from k8sviz.model import LabelSelector
+
+    assert str(CiliumServiceRef("db", "rds")) == "Service db/rds"
+    assert str(CiliumServiceRef(None, "rds")) == "Service rds in any namespace"
+    assert str(CiliumServiceRef(None)) == "no Service (no name)"
+    assert str(CiliumServiceRef("db", selector=LabelSelector((("tier", "x"),), ()))).startswith("Services [")

@@ -756,10 +756,13 @@ def cilium_service_clusters(draw):
         homes[name] = draw(st.sampled_from(namespaces))
         objs.append({"apiVersion": "v1", "kind": "Service", "spec": {"ports": [{"port": 80}]},
                      "metadata": {"namespace": homes[name], "name": name, "labels": draw(labels)}})
-    for k in range(draw(st.integers(1, 3))):
+    for k in range(draw(st.integers(1, 4))):
         es = draw(endpoint_slices(k, namespaces, [*ips, "8.8.8.8", "192.168.1.1", "10.0.0.77", "10.0.1.1"],
                                   min_ports=0))
-        es["metadata"]["namespace"] = homes[es["metadata"]["labels"]["kubernetes.io/service-name"]]
+        if draw(st.integers(0, 3)):  # else a slice of a same-named Service of another namespace
+            es["metadata"]["namespace"] = homes[es["metadata"]["labels"]["kubernetes.io/service-name"]]
+        if draw(st.integers(0, 3)) == 0:
+            es["endpoints"][0]["conditions"] = {"ready": False}  # not ready: left out
         objs.append(es)
     for j in range(draw(st.integers(1, 2))):
         clusterwide = draw(st.booleans())
