@@ -546,6 +546,10 @@ class SnapshotBuilder:
         return snap
 
 
+#: The version in an image tag (``cilium:v1.17.2``, ``cilium:1.16.5-eks``).
+_RELEASE = re.compile(r":v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][\w.]*)?$")
+
+
 def _first(item: tuple[Any, Any]) -> Any:
     return item[0]
 
@@ -914,7 +918,8 @@ class Snapshot:
 
         Cilium turns a ``toServices`` reference into the addresses of the Service's endpoints
         when the Service has no selector (every release); a Service with a selector becomes its
-        pods from 1.17 on and matches nothing before.  The references are resolved when the
+        pods from 1.17 on and matches nothing before, so those are judged only when the agents'
+        image shows the release (:attr:`cilium_release`).  The references are resolved when the
         Services and EndpointSlices were read in full; otherwise the policy is not judged.
         """
         def refs(p: CiliumPolicy) -> list[Any]:
@@ -936,12 +941,12 @@ class Snapshot:
                 else:
                     named = [svc for svc in self.services if any(r.matches(svc) for r in found)]
                     chosen = [svc.key for svc in named if svc.selector]
-                    if chosen:
+                    if chosen and self.cilium_release is None:
                         listed = ", ".join(chosen[:5]) + (f" and {len(chosen) - 5} more" if len(chosen) > 5 else "")
                         reasons.append(
                             f"toServices selects {len(chosen)} Service(s) with a selector ({listed}): Cilium "
-                            "1.17 and later allow their pods, earlier releases nothing, and a snapshot does "
-                            "not show the release"
+                            "1.17 and later allow their pods, earlier releases nothing, and no cilium-agent "
+                            "image in the snapshot shows the release"
                         )
                     slices = {(es.namespace, es.service): es for es in self.endpoint_slices if es.terminating}
                     draining = [svc.key for svc in named if not svc.selector and (svc.namespace, svc.name) in slices]
@@ -1029,6 +1034,19 @@ class Snapshot:
         None when they were listed cluster-wide. Elsewhere pods, services and policies are unknown."""
         scope = self.meta.get("namespace_scope")
         return None if scope is None else tuple(scope)
+
+    @property
+    def cilium_release(self) -> tuple[int, int] | None:
+        """``(major, minor)`` of the Cilium agents, from the image tag of their ``cilium-agent``
+        containers; None when no agent pod is in the snapshot, a tag shows no version, or the
+        agents disagree (an upgrade under way)."""
+        found: set[tuple[int, int] | None] = set()
+        for p in self.pods:
+            for c in p.containers:
+                if c.name == "cilium-agent" and not c.init:
+                    m = _RELEASE.search(c.image.split("@", 1)[0].rsplit("/", 1)[-1])
+                    found.add((int(m[1]), int(m[2])) if m else None)
+        return found.pop() if len(found) == 1 else None
 
     @property
     def unevaluated_policies(self) -> tuple[RawPolicy | CalicoPolicy | CiliumPolicy, ...]:

@@ -20,8 +20,9 @@ such a peer matches no address here.  Its rule still counts (it puts the pod in 
 egress, as any egress rule does), the policy's other rules are evaluated, and
 ``translate_cilium`` returns these rules apart, with the outside addresses they could match, so
 that explanations can say which denied connection one might allow.  ``toServices`` becomes, as
-Cilium generates it, a CIDR rule per endpoint address of each named Service without a selector
-(policies naming a Service with one are left unevaluated by the snapshot).  An entry with ports and no peer matches every peer; an empty entry ``{}`` leaves
+Cilium generates it, a CIDR rule per endpoint address of each named Service without a selector,
+and from Cilium 1.17 the pods of each one with a selector (when the snapshot does not show the
+release, a policy naming such a Service is left unevaluated).  An entry with ports and no peer matches every peer; an empty entry ``{}`` leaves
 its policy unevaluated (Cilium releases disagree on it), so it never reaches here.  L7 rules
 allow at L3/L4 and filter in the proxy.
 """
@@ -33,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..cilium_objects import CiliumPeer, CiliumPolicy, pod_view
+from ..cilium_objects import NAMESPACE_KEY, CiliumPeer, CiliumPolicy, pod_view
 from ..model import EndpointSlice, IPBlock, LabelSelector, LoadWarning, Namespace, Node, Pod, Service
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
@@ -58,6 +59,17 @@ def service_addresses(peer: CiliumPeer, services: Sequence[Service], slices: Sli
     refs = peer.services or ()
     return [a for svc in services if not svc.selector and any(r.matches(svc) for r in refs)
             for es in slices.get((svc.namespace, svc.name), ()) for a in es.addresses if a not in es.not_ready]
+
+
+def service_selectors(peer: CiliumPeer, services: Sequence[Service], release: tuple[int, int] | None
+                      ) -> list[LabelSelector]:
+    """The pods of the Services with a selector that a ``toServices`` peer names: Cilium 1.17
+    and later copy each Service's selector, pinned to its namespace; earlier releases nothing."""
+    if release is None or release < (1, 17):
+        return []
+    refs = peer.services or ()
+    return [LabelSelector(tuple(sorted({**svc.selector, NAMESPACE_KEY: svc.namespace}.items())), ())
+            for svc in services if svc.selector and any(r.matches(svc) for r in refs)]
 
 
 def cilium_blocks(policies: Sequence[CiliumPolicy], nodes: Sequence[Node], services: Sequence[Service] = (),
@@ -96,9 +108,10 @@ class _Cilium:
     """Entity sets for Cilium's peers over the engine's entities (pods, then outside atoms)."""
 
     def __init__(self, ends: Endpoints, pods: Sequence[Pod], namespaces: Sequence[Namespace],
-                 nodes: Sequence[Node], services: Sequence[Service] = (), slices: Slices | None = None):
+                 nodes: Sequence[Node], services: Sequence[Service] = (), slices: Slices | None = None,
+                 release: tuple[int, int] | None = None):
         self.ends = ends
-        self.services, self.slices = services, slices or {}
+        self.services, self.slices, self.release = services, slices or {}, release
         self.n = ends.n
         n_pods = ends.n_pods
         ns_labels = {n.name: n.labels for n in namespaces}
@@ -153,7 +166,10 @@ class _Cilium:
             m = np.zeros(self.n, dtype=bool)
             for a in service_addresses(peer, self.services, self.slices):
                 m[self.ends.ips.block_atoms(IPBlock.host(a)) + self.ends.n_pods] = True
-            return m & self.world
+            m &= self.world
+            for sel in service_selectors(peer, self.services, self.release):
+                m |= self.selected(sel)  # the Service's pods (1.17 and later)
+            return m
         if peer.endpoints is not None:
             m = np.zeros(self.n, dtype=bool)
             for sel in peer.endpoints:
@@ -198,10 +214,11 @@ def translate_cilium(
     nodes: Sequence[Node],
     services: Sequence[Service] = (),
     slices: Slices | None = None,
+    release: tuple[int, int] | None = None,
 ) -> tuple[list[CoreRule], list[CoreRule], np.ndarray]:
     """Core rules of the policies; the ``toFQDNs`` rules among them, which match no address
     here; and the entities such a rule could match (outside addresses, no node's)."""
-    c = _Cilium(ends, pods, namespaces, nodes, services, slices)
+    c = _Cilium(ends, pods, namespaces, nodes, services, slices, release)
     everything = EndpointSet(everything=True)
     out: list[CoreRule] = []
     fqdn: list[CoreRule] = []

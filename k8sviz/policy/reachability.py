@@ -267,7 +267,7 @@ class Reachability:
         if cilium:
             cilium_rules, self._fqdn_rules, self._fqdn_peers = translate_cilium(
                 cilium, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.nodes,
-                snapshot.services, slices,
+                snapshot.services, slices, snapshot.cilium_release,
             )
             rules += cilium_rules
         if snapshot.calico_policies or snapshot.calico_tiers:

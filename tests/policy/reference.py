@@ -458,6 +458,22 @@ def _node_ip(snap, ip):
     return any(ipaddress.ip_address(x) == a for n in snap.nodes for x in n.internal_ips + n.external_ips)
 
 
+def _cilium_release(snap):
+    """(major, minor) from the tag of the cilium-agent containers' image, if they agree."""
+    found = set()
+    for p in snap.pods:
+        for c in p.containers:
+            if c.name != "cilium-agent" or c.init:
+                continue
+            last = c.image.split("@")[0].split("/")[-1]
+            try:
+                major, minor = last.split(":")[1].lstrip("v").split(".")[:2]
+                found.add((int(major), int(minor.split("-")[0])))
+            except (IndexError, ValueError):
+                found.add(None)
+    return found.pop() if len(found) == 1 else None
+
+
 def _cilium_peer_ok(snap, peer, ep):
     """Cilium's peers: pods by identity labels; CIDRs and "world" only outside the cluster (never
     a pod or a node address); "host"/"remote-node" the nodes, hostNetwork pods included."""
@@ -485,7 +501,15 @@ def _cilium_peer_ok(snap, peer, ep):
                      and any(named(r, svc) for r in peer.services)
                      for es in snap.endpoint_slices if (es.namespace, es.service) == (svc.namespace, svc.name)
                      for a in es.addresses if a not in es.not_ready]
-        return outside and ipaddress.ip_address(ep) in addresses
+        if not _is_pod(ep):
+            return outside and ipaddress.ip_address(ep) in addresses
+        # Cilium 1.17 and later: the pods a named Service with a selector selects, in its namespace.
+        release = _cilium_release(snap)
+        return (release is not None and release >= (1, 17) and not ep.host_network and any(
+            svc.selector and any(named(r, svc) for r in peer.services) and ep.namespace == svc.namespace
+            and all(ep.labels.get(k) == v for k, v in svc.selector.items())
+            for svc in snap.services
+        ))
     if peer.entities is not None:
         for ent in peer.entities:
             if ent == "all":

@@ -500,7 +500,8 @@ def test_to_services_that_depend_on_the_cilium_release_are_not_judged():
     snap = snapshot(*base(cnp("s", to_services(pods)), *_services()))
     (p,) = snap.unevaluated_policies
     assert p.unsupported == ("toServices selects 1 Service(s) with a selector (db/d-svc): Cilium 1.17 and later "
-                             "allow their pods, earlier releases nothing, and a snapshot does not show the release",)
+                             "allow their pods, earlier releases nothing, and no cilium-agent image in the "
+                             "snapshot shows the release",)
     everything = {"k8sServiceSelector": {"selector": {}}}
     many = [svc("db", f"s{i:02d}", {"app": "x"}) for i in range(30)]
     (p,) = snapshot(*base(cnp("s", to_services(everything)), *_services(), *many)).unevaluated_policies
@@ -588,3 +589,37 @@ def test_to_services_references_read_plainly():
     assert str(CiliumServiceRef(None, "rds")) == "Service rds in any namespace"
     assert str(CiliumServiceRef(None)) == "no Service (no name)"
     assert str(CiliumServiceRef("db", selector=LabelSelector((("tier", "x"),), ()))).startswith("Services [")
+
+
+def agent(name: str, image: str, node_ip: str = "10.0.1.1") -> dict[str, Any]:
+    """A Cilium agent pod (hostNetwork), whose image tag shows the release."""
+    obj = pod("kube-system", name, {"k8s-app": "cilium"}, node_ip, host=True, host_ip=node_ip)
+    obj["spec"]["containers"] = [{"name": "cilium-agent", "image": image}]
+    obj["spec"]["initContainers"] = [{"name": "config", "image": "quay.io/cilium/cilium:v0.1.0"}]
+    return obj
+
+
+@pytest.mark.parametrize(("images", "release"), [
+    (["quay.io/cilium/cilium:v1.17.2@sha256:" + "a" * 64], (1, 17)),
+    (["quay.io/cilium/cilium:v1.16.5-eks", "quay.io/cilium/cilium:1.16.9"], (1, 16)),
+    (["quay.io/cilium/cilium:v1.16.5", "quay.io/cilium/cilium:v1.17.0"], None),  # an upgrade under way
+    (["my.registry:5000/cilium/cilium:stable"], None),  # no version in the tag (nor the port)
+    ([], None),
+])
+def test_the_cilium_release_comes_from_the_agents_image(images, release):
+    snap = snapshot(*base(*(agent(f"cilium-{i}", im) for i, im in enumerate(images))))
+    assert snap.cilium_release == release
+
+
+def test_from_cilium_1_17_to_services_allow_the_pods_of_a_service_with_a_selector():
+    pods = {"k8sService": {"serviceName": "d-svc", "namespace": "db"}}
+    new = snapshot(*base(cnp("s", to_services(pods)), *_services(), agent("cilium-1", "cilium/cilium:v1.17.1")))
+    assert new.unevaluated_policies == ()
+    r = k8sviz.reachability(new)
+    assert r.can_reach("db/e", "db/d", 5432)  # the Service's pods (app=d in db)
+    assert not r.can_reach("db/e", "web/a", 5432) and not r.can_reach("db/e", "10.0.0.9", 80)
+    # Its endpoint address as an outside address is not what 1.17 allows: the pods are.
+    old = snapshot(*base(cnp("s", to_services(pods)), *_services(), agent("cilium-1", "cilium/cilium:v1.16.4")))
+    assert old.unevaluated_policies == ()
+    r = k8sviz.reachability(old)
+    assert not r.can_reach("db/e", "db/d", 5432)  # before 1.17: nothing

@@ -742,8 +742,8 @@ def test_calico_ip_versions_agree_with_reference(case):
 
 @st.composite
 def cilium_service_clusters(draw):
-    """Pods, two Services without a selector in random namespaces, their EndpointSlices (pod,
-    node and outside addresses), and Cilium policies whose egress names them (by name or by labels,
+    """Pods, two Services (mostly without a selector) in random namespaces, a Cilium agent of
+    1.16 or 1.17, the Services' EndpointSlices (pod, node and outside addresses), and Cilium policies whose egress names them (by name or by labels,
     in a namespace or any)."""
     namespaces = ["n0", "n1"]
     objs = [ns(n, **draw(labels)) for n in namespaces]
@@ -752,9 +752,17 @@ def cilium_service_clusters(draw):
         objs.append(pod(draw(st.sampled_from(namespaces)), f"p{i}", draw(labels), f"10.0.0.{i + 1}"))
         ips.append(f"10.0.0.{i + 1}")
     homes = {}
+    # The agents' release decides what a Service with a selector gives (its pods from 1.17).
+    release = draw(st.sampled_from(["v1.16.7", "v1.17.2"]))
+    objs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "kube-system", "name": "cilium-x"},
+                 "spec": {"hostNetwork": True, "containers": [{"name": "cilium-agent", "image": f"cilium:{release}"}]},
+                 "status": {"podIP": "10.0.1.1", "hostIP": "10.0.1.1"}})
     for name in ("svc0", "svc1"):
         homes[name] = draw(st.sampled_from(namespaces))
-        objs.append({"apiVersion": "v1", "kind": "Service", "spec": {"ports": [{"port": 80}]},
+        spec = {"ports": [{"port": 80}]}
+        if draw(st.booleans()):
+            spec["selector"] = draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), min_size=1, max_size=1))
+        objs.append({"apiVersion": "v1", "kind": "Service", "spec": spec,
                      "metadata": {"namespace": homes[name], "name": name, "labels": draw(labels)}})
     for k in range(draw(st.integers(1, 4))):
         es = draw(endpoint_slices(k, namespaces, [*ips, "8.8.8.8", "192.168.1.1", "10.0.0.77", "10.0.1.1"],
@@ -785,5 +793,5 @@ def cilium_service_clusters(draw):
 @_FOCUSED
 @given(cilium_service_clusters())
 def test_cilium_to_services_agree_with_reference(case):
-    assert not snapshot(*case[0]).unevaluated_policies  # no Service has a selector: all judged
+    assert not snapshot(*case[0]).unevaluated_policies  # the release is known: all judged
     _agree_with_reference(case, (80, 443))
