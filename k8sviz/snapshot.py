@@ -929,6 +929,7 @@ class Snapshot:
             return
         read = self.coverage.get("services") == "ok" and self.coverage.get("endpointslices") == "ok"
         scope = self.namespace_scope
+        release = self.cilium_release
         out = []
         for p in self.cilium_policies:
             found = refs(p)
@@ -941,7 +942,7 @@ class Snapshot:
                 else:
                     named = [svc for svc in self.services if any(r.matches(svc) for r in found)]
                     chosen = [svc.key for svc in named if svc.selector]
-                    if chosen and self.cilium_release is None:
+                    if chosen and release is None:
                         listed = ", ".join(chosen[:5]) + (f" and {len(chosen) - 5} more" if len(chosen) > 5 else "")
                         reasons.append(
                             f"toServices selects {len(chosen)} Service(s) with a selector ({listed}): Cilium "
