@@ -930,6 +930,8 @@ class Snapshot:
         read = self.coverage.get("services") == "ok" and self.coverage.get("endpointslices") == "ok"
         scope = self.namespace_scope
         release = self.cilium_release
+        draining_slices = {(es.namespace, es.service) for es in self.endpoint_slices if es.terminating}
+        named_by: dict[tuple[Any, ...], list[Service]] = {}  # policies often name the same Services
         out = []
         for p in self.cilium_policies:
             found = refs(p)
@@ -940,7 +942,10 @@ class Snapshot:
                 elif scope is not None and any(r.namespace is None or r.namespace not in scope for r in found):
                     reasons.append("toServices names Services outside the namespace scope of the snapshot")
                 else:
-                    named = [svc for svc in self.services if any(r.matches(svc) for r in found)]
+                    named = named_by.get(tuple(found))
+                    if named is None:
+                        named = named_by[tuple(found)] = [
+                            svc for svc in self.services if any(r.matches(svc) for r in found)]
                     chosen = [svc.key for svc in named if svc.selector]
                     if chosen and release is None:
                         listed = ", ".join(chosen[:5]) + (f" and {len(chosen) - 5} more" if len(chosen) > 5 else "")
@@ -949,8 +954,8 @@ class Snapshot:
                             "1.17 and later allow their pods, earlier releases nothing, and no cilium-agent "
                             "image in the snapshot shows the release"
                         )
-                    slices = {(es.namespace, es.service): es for es in self.endpoint_slices if es.terminating}
-                    draining = [svc.key for svc in named if not svc.selector and (svc.namespace, svc.name) in slices]
+                    draining = [svc.key for svc in named
+                                if not svc.selector and (svc.namespace, svc.name) in draining_slices]
                     if draining:
                         reasons.append(
                             f"toServices selects Service(s) with endpoints that serve while terminating "

@@ -77,8 +77,11 @@ def cilium_blocks(policies: Sequence[CiliumPolicy], nodes: Sequence[Node], servi
     """CIDRs to cut the IP space at (``toServices`` endpoints included), and every node address
     (their identity is not "world")."""
     out = [c for peer in _peers(policies) for c in peer.cidrs or ()]
-    out += [IPBlock.host(a) for peer in _peers(policies) if peer.services
-            for a in service_addresses(peer, services, slices or {})]
+    seen: set[tuple[object, ...]] = set()  # policies often name the same Services
+    for peer in _peers(policies):
+        if peer.services and peer.services not in seen:
+            seen.add(peer.services)
+            out += [IPBlock.host(a) for a in service_addresses(peer, services, slices or {})]
     if policies:
         out += [IPBlock.host(ip) for n in nodes for ip in n.addresses]
     return out
@@ -162,14 +165,17 @@ class _Cilium:
         if peer.fqdns is not None:
             return np.zeros(self.n, dtype=bool)  # no DNS answers in a snapshot
         if peer.services is not None:
-            # Generated CIDR rules: like any CIDR rule, outside addresses only.
-            m = np.zeros(self.n, dtype=bool)
-            for a in service_addresses(peer, self.services, self.slices):
-                m[self.ends.ips.block_atoms(IPBlock.host(a)) + self.ends.n_pods] = True
-            m &= self.world
-            for sel in service_selectors(peer, self.services, self.release):
-                m |= self.selected(sel)  # the Service's pods (1.17 and later)
-            return m
+            hit = self._cache.get(peer.services)
+            if hit is None:
+                # Generated CIDR rules: like any CIDR rule, outside addresses only.
+                hit = np.zeros(self.n, dtype=bool)
+                for a in service_addresses(peer, self.services, self.slices):
+                    hit[self.ends.ips.block_atoms(IPBlock.host(a)) + self.ends.n_pods] = True
+                hit &= self.world
+                for sel in service_selectors(peer, self.services, self.release):
+                    hit |= self.selected(sel)  # the Service's pods (1.17 and later)
+                self._cache[peer.services] = hit
+            return hit.copy()
         if peer.endpoints is not None:
             m = np.zeros(self.n, dtype=bool)
             for sel in peer.endpoints:
