@@ -623,3 +623,21 @@ def test_from_cilium_1_17_to_services_allow_the_pods_of_a_service_with_a_selecto
     assert old.unevaluated_policies == ()
     r = k8sviz.reachability(old)
     assert not r.can_reach("db/e", "db/d", 5432)  # before 1.17: nothing
+
+
+def test_info_shows_the_cilium_release_it_judges_by(tmp_path, capsys):
+    import json
+
+    from k8sviz.cli import main
+
+    for extra, line in (((agent("cilium-1", "cilium/cilium:v1.17.1"),), "cilium        1.17 (from the cilium-agent image)"),
+                        ((), "cilium        unknown (no cilium-agent image shows it)")):
+        path = tmp_path / "c.json"
+        path.write_text(json.dumps({"apiVersion": "v1", "kind": "List",
+                                    "items": base(cnp("p", {"endpointSelector": D, "egress": [{"toEndpoints": [{}]}]}),
+                                                  *extra)}))
+        assert main(["info", str(path)]) == 0
+        assert line in capsys.readouterr().out.splitlines()
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": base()}))
+    assert main(["info", str(path)]) == 0
+    assert "cilium " not in capsys.readouterr().out  # no Cilium policy: nothing to say
