@@ -641,3 +641,12 @@ def test_info_shows_the_cilium_release_it_judges_by(tmp_path, capsys):
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": base()}))
     assert main(["info", str(path)]) == 0
     assert "cilium " not in capsys.readouterr().out  # no Cilium policy: nothing to say
+
+
+def test_the_report_names_the_cilium_release_it_judges_by():
+    plain = snapshot(*base())
+    assert 'id="cilium-release"' not in k8sviz.report(plain, generated_at="2026-01-01T00:00:00Z")
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, "egress": [{"toEndpoints": [{}]}]}),
+                          agent("cilium-1", "cilium/cilium:v1.16.3")))
+    page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
+    assert '<td id="cilium-release">1.16 (from the cilium-agent image)</td>' in page
