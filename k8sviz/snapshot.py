@@ -1055,6 +1055,16 @@ class Snapshot:
         return found.pop() if len(found) == 1 else None
 
     @property
+    def cilium_release_text(self) -> str | None:
+        """The Cilium release that release-dependent rules are judged by, as ``info`` and the
+        report show it; None without Cilium policies."""
+        if not self.cilium_policies:
+            return None
+        release = self.cilium_release
+        return f"{release[0]}.{release[1]} (from the cilium-agent image)" if release else (
+            "unknown (no cilium-agent image shows it)")
+
+    @property
     def unevaluated_policies(self) -> tuple[RawPolicy | CalicoPolicy | CiliumPolicy, ...]:
         """Policies the cluster enforces that the engine does not evaluate (Cilium, Calico
         policies using what a snapshot cannot judge (``CalicoPolicy.unsupported``),

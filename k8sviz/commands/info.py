@@ -23,11 +23,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"collected at  {meta['collected_at']}")
     print(f"sha256        {snap.sha256}")
     print(f"inputs        {len(meta['inputs'])} file(s)")
-    if snap.cilium_policies:
+    if snap.cilium_release_text is not None:
         # What release-dependent Cilium rules are judged by (toServices on Services with a selector).
-        release = snap.cilium_release
-        shown = f"{release[0]}.{release[1]} (from the cilium-agent image)" if release else "unknown (no cilium-agent image shows it)"
-        print(f"cilium        {shown}")
+        print(f"cilium        {snap.cilium_release_text}")
     print()
     counts = snap.counts()
     width = max(len(k) for k in counts)

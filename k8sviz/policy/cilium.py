@@ -22,9 +22,9 @@ egress, as any egress rule does), the policy's other rules are evaluated, and
 that explanations can say which denied connection one might allow.  ``toServices`` becomes, as
 Cilium generates it, a CIDR rule per endpoint address of each named Service without a selector,
 and from Cilium 1.17 the pods of each one with a selector (when the snapshot does not show the
-release, a policy naming such a Service is left unevaluated).  An entry with ports and no peer matches every peer; an empty entry ``{}`` leaves
-its policy unevaluated (Cilium releases disagree on it), so it never reaches here.  L7 rules
-allow at L3/L4 and filter in the proxy.
+release, a policy naming such a Service is left unevaluated).  An entry with ports and no peer
+matches every peer; an empty entry ``{}`` leaves its policy unevaluated (Cilium releases
+disagree on it), so it never reaches here.  L7 rules allow at L3/L4 and filter in the proxy.
 """
 
 from __future__ import annotations

@@ -488,14 +488,6 @@ def _with_zones(data: ReportData, df: pd.DataFrame) -> pd.DataFrame | None:
         return None
 
 
-def _cilium_release(snap: Any) -> str | None:
-    """The Cilium release that release-dependent rules are judged by; None without Cilium policies."""
-    if not snap.cilium_policies:
-        return None
-    release = snap.cilium_release
-    return f"{release[0]}.{release[1]} (from the cilium-agent image)" if release else "unknown (no cilium-agent image shows it)"
-
-
 def render(data: ReportData) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -516,7 +508,7 @@ def render(data: ReportData) -> str:
         "collected_at": str(meta.get("collected_at") or "unknown"),
         "generated_at": data.generated_at,
         "snapshot_sha256": snap.sha256,
-        "cilium_release": _cilium_release(snap),
+        "cilium_release": snap.cilium_release_text,
         "counts": snap.counts(),
         "inputs": data.inputs,
         "problems": data.problems,
