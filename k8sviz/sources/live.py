@@ -268,6 +268,7 @@ class _Progress:
             self.enabled = False
         self.total = 0
         self.lists = 0
+        self.current: dict[str, int] = {}  # lists under way (several at once): items so far
         self.closed = False
         self._lock = threading.Lock()  # lists are fetched from several threads
         self._last = 0.0
@@ -282,16 +283,20 @@ class _Progress:
         self._width = len(text)
 
     def update(self, what: str, count: int, *, force: bool = False) -> None:
-        if not self.enabled:
-            return
         with self._lock:
+            self.current[what] = count
+            if not self.enabled:
+                return
             now = time.monotonic()
             if not self.closed and (force or now - self._last >= 0.2):
                 self._last = now
-                self._write(f"k8sviz: listing {what}: {count:,} ({self.total + count:,} objects so far)")
+                lists = ", ".join(f"{k} {n:,}" for k, n in sorted(self.current.items()))
+                so_far = self.total + sum(self.current.values())
+                self._write(f"k8sviz: listing {lists} ({so_far:,} objects so far)")
 
-    def done_list(self, count: int) -> None:
+    def done_list(self, what: str, count: int) -> None:
         with self._lock:
+            self.current.pop(what, None)
             self.total += count
             self.lists += 1
 
@@ -446,7 +451,7 @@ class _Reader:
                 items.extend(page)
                 self.progress.update(res.key, len(items))
                 if token is None:
-                    self.progress.done_list(len(items))
+                    self.progress.done_list(res.key, len(items))
                     return items, str(meta.get("resourceVersion") or ""), digest.hexdigest()
         raise AssertionError("unreachable")  # pragma: no cover
 

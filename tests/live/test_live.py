@@ -501,6 +501,15 @@ def test_progress_only_on_a_terminal(apiserver: Any, kubeconfig: Any) -> None:
     assert "k8sviz: listing" in tty.getvalue()
     assert "read 60" in tty.getvalue()  # "read 603 objects in 13 lists"
     assert pipe.getvalue() == ""
+    # Several lists under way at once are all shown, with their counts and the total so far.
+    progress = live._Progress(_TTY())
+    progress.update("pods", 500)
+    progress.update("services", 20, force=True)
+    progress.done_list("services", 20)
+    progress.update("pods", 1000, force=True)
+    lines = progress.stream.getvalue().split("\r")
+    assert "k8sviz: listing pods 500, services 20 (520 objects so far)" in lines[2]
+    assert "k8sviz: listing pods 1,000 (1,020 objects so far)" in lines[3]
 
 
 def test_missing_client_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
