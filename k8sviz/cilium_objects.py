@@ -107,7 +107,8 @@ class CiliumPeer:
     #: ``toFQDNs``: the names (``matchName``) and patterns (``matchPattern``, with ``*``) whose
     #: DNS answers the rule allows; a snapshot has no answers, so they match no address here.
     fqdns: tuple[str, ...] | None = None
-    #: ``toServices``: resolved by the snapshot to the addresses of Services without a selector.
+    #: ``toServices``: the endpoint addresses of the named Services without a selector, and
+    #: (Cilium 1.17 and later) the pods of those with one.
     services: tuple[CiliumServiceRef, ...] | None = None
 
     @property

@@ -547,7 +547,20 @@ class SnapshotBuilder:
 
 
 #: The version in an image tag (``cilium:v1.17.2``, ``cilium:1.16.5-eks``).
-_RELEASE = re.compile(r":v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][\w.]*)?$")
+_RELEASE = re.compile(r":v?(\d+)\.(\d+)(?:\.\d+)?(?P<suffix>[-+][\w.-]*)?$")
+#: Pre-release tags: whether one already behaves as its release does is not known.
+_PRE_RELEASE = re.compile(r"^[-+.]?(pre|rc|snapshot|dev|alpha|beta)", re.IGNORECASE)
+
+
+#: Label keys Cilium's default identity filter leaves out (pkg/labelsfilter): Kubernetes' own
+#: (``*kubernetes.io*``, ``*k8s.io*``, except ``app.kubernetes.io/*``) and controller hashes.
+_NOT_IDENTITY = re.compile(r"(kubernetes\.io|k8s\.io)|^(pod-template-hash|controller-revision-hash|"
+                           r"pod-template-generation|etcd_node|annotation)")
+
+
+def _identity_label(key: str) -> bool:
+    """Whether Cilium's default filter keeps a pod label key in the pod's identity."""
+    return key.startswith("app.kubernetes.io/") or not _NOT_IDENTITY.search(key)
 
 
 def _first(item: tuple[Any, Any]) -> Any:
@@ -947,6 +960,14 @@ class Snapshot:
                         named = named_by[tuple(found)] = [
                             svc for svc in self.services if any(r.matches(svc) for r in found)]
                     chosen = [svc.key for svc in named if svc.selector]
+                    hidden = sorted({f"{svc.key} ({k})" for svc in named if svc.selector for k in svc.selector
+                                     if not _identity_label(k)})
+                    if hidden and release is not None and release >= (1, 17):
+                        reasons.append(
+                            f"toServices selects Service(s) by labels Cilium leaves out of pod identities by "
+                            f"default ({', '.join(hidden[:5])}): such a selector matches no pod unless the "
+                            "agents are configured to keep them"
+                        )
                     if chosen and release is None:
                         listed = ", ".join(chosen[:5]) + (f" and {len(chosen) - 5} more" if len(chosen) > 5 else "")
                         reasons.append(
@@ -1043,16 +1064,23 @@ class Snapshot:
 
     @property
     def cilium_release(self) -> tuple[int, int] | None:
-        """``(major, minor)`` of the Cilium agents, from the image tag of their ``cilium-agent``
-        containers; None when no agent pod is in the snapshot, a tag shows no version, or the
-        agents disagree (an upgrade under way)."""
+        """``(major, minor)`` of the running Cilium agents, from the image tag of their
+        ``cilium-agent`` containers; None when no agent pod is in the snapshot, a tag shows no
+        version (or a pre-release), or the agents disagree (an upgrade under way)."""
+        found = self._cilium_releases()
+        return found.pop() if len(found) == 1 else None
+
+    def _cilium_releases(self) -> set[tuple[int, int] | None]:
         found: set[tuple[int, int] | None] = set()
         for p in self.pods:
+            if p.terminated:
+                continue  # an agent that ended (a node shut down) runs nothing
             for c in p.containers:
                 if c.name == "cilium-agent" and not c.init:
                     m = _RELEASE.search(c.image.split("@", 1)[0].rsplit("/", 1)[-1])
-                    found.add((int(m[1]), int(m[2])) if m else None)
-        return found.pop() if len(found) == 1 else None
+                    pre = m is not None and m["suffix"] is not None and _PRE_RELEASE.match(m["suffix"])
+                    found.add((int(m[1]), int(m[2])) if m and not pre else None)
+        return found
 
     @property
     def cilium_release_text(self) -> str | None:
@@ -1061,8 +1089,12 @@ class Snapshot:
         if not self.cilium_policies:
             return None
         release = self.cilium_release
-        return f"{release[0]}.{release[1]} (from the cilium-agent image)" if release else (
-            "unknown (no cilium-agent image shows it)")
+        if release is not None:
+            return f"{release[0]}.{release[1]} (from the cilium-agent image)"
+        seen = sorted(f"{r[0]}.{r[1]}" for r in self._cilium_releases() if r is not None)
+        if len(seen) > 1:
+            return f"unknown (the cilium-agent images disagree: {', '.join(seen)})"
+        return "unknown (no cilium-agent image shows it)"
 
     @property
     def unevaluated_policies(self) -> tuple[RawPolicy | CalicoPolicy | CiliumPolicy, ...]:

@@ -55,7 +55,7 @@ Slices = Mapping[tuple[str, str], Sequence[EndpointSlice]]
 
 def service_addresses(peer: CiliumPeer, services: Sequence[Service], slices: Slices) -> list[str]:
     """The ready endpoint addresses of the Services without a selector that a ``toServices``
-    peer names (Services with one leave their policy unevaluated: see the snapshot)."""
+    peer names (those with one: :func:`service_selectors`)."""
     refs = peer.services or ()
     return [a for svc in services if not svc.selector and any(r.matches(svc) for r in refs)
             for es in slices.get((svc.namespace, svc.name), ()) for a in es.addresses if a not in es.not_ready]

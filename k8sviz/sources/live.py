@@ -300,6 +300,11 @@ class _Progress:
             self.total += count
             self.lists += 1
 
+    def abandon(self, what: str) -> None:
+        """A list that failed part-way: its items no longer count."""
+        with self._lock:
+            self.current.pop(what, None)
+
     def close(self) -> None:
         with self._lock:
             self.closed = True
@@ -410,6 +415,13 @@ class _Reader:
 
     def list_all(self, res: Resource, path: str) -> tuple[list[dict[str, Any]], str, str]:
         """All items of one list (paged); returns ``(items, resourceVersion, sha256 of the pages)``."""
+        try:
+            return self._list_all(res, path)
+        except BaseException:
+            self.progress.abandon(res.key)
+            raise
+
+    def _list_all(self, res: Resource, path: str) -> tuple[list[dict[str, Any]], str, str]:
         for restart in (False, True):
             items: list[dict[str, Any]] = []
             digest = hashlib.sha256()

@@ -462,6 +462,8 @@ def _cilium_release(snap):
     """(major, minor) from the tag of the cilium-agent containers' image, if they agree."""
     found = set()
     for p in snap.pods:
+        if p.terminated:
+            continue
         for c in p.containers:
             if c.name != "cilium-agent" or c.init:
                 continue

@@ -601,14 +601,43 @@ def agent(name: str, image: str, node_ip: str = "10.0.1.1") -> dict[str, Any]:
 
 @pytest.mark.parametrize(("images", "release"), [
     (["quay.io/cilium/cilium:v1.17.2@sha256:" + "a" * 64], (1, 17)),
-    (["quay.io/cilium/cilium:v1.16.5-eks", "quay.io/cilium/cilium:1.16.9"], (1, 16)),
+    (["quay.io/cilium/cilium:v1.16.5-eks", "quay.io/cilium/cilium:1.16.9", "c/cilium:v1.16.5-eks-1"], (1, 16)),
+    (["my.registry:5000/cilium/cilium:v1.18.1", "cilium:1.18"], (1, 18)),  # a registry port is no version
     (["quay.io/cilium/cilium:v1.16.5", "quay.io/cilium/cilium:v1.17.0"], None),  # an upgrade under way
     (["my.registry:5000/cilium/cilium:stable"], None),  # no version in the tag (nor the port)
+    (["quay.io/cilium/cilium@sha256:" + "b" * 64], None),  # a digest only
+    (["quay.io/cilium/cilium:latest"], None),
+    (["quay.io/cilium/cilium:v1.17.0-pre.1"], None),  # a pre-release: not known to behave as 1.17
+    (["quay.io/cilium/cilium:v1.17.0-rc.2"], None),
     ([], None),
 ])
 def test_the_cilium_release_comes_from_the_agents_image(images, release):
     snap = snapshot(*base(*(agent(f"cilium-{i}", im) for i, im in enumerate(images))))
     assert snap.cilium_release == release
+
+
+def test_an_agent_that_ended_does_not_count():
+    ended = agent("cilium-old", "cilium/cilium:v1.16.4")
+    ended["status"]["phase"] = "Failed"
+    snap = snapshot(*base(ended, agent("cilium-new", "cilium/cilium:v1.17.1")))
+    assert snap.cilium_release == (1, 17)
+    both = snapshot(*base(cnp("p", {"endpointSelector": D, "egress": [{"toEndpoints": [{}]}]}),
+                          agent("cilium-a", "cilium/cilium:v1.16.4"), agent("cilium-b", "cilium/cilium:v1.17.1")))
+    assert both.cilium_release_text == "unknown (the cilium-agent images disagree: 1.16, 1.17)"
+
+
+def test_a_service_selecting_by_labels_cilium_keeps_out_of_identities_is_not_judged():
+    sts = svc("db", "sts-0", {"statefulset.kubernetes.io/pod-name": "sts-0"})
+    ref = {"k8sService": {"serviceName": "sts-0", "namespace": "db"}}
+    (p,) = snapshot(*base(cnp("s", to_services(ref)), *_services(), sts,
+                          agent("cilium-1", "cilium/cilium:v1.17.1"))).unevaluated_policies
+    assert p.unsupported == ("toServices selects Service(s) by labels Cilium leaves out of pod identities by "
+                             "default (db/sts-0 (statefulset.kubernetes.io/pod-name)): such a selector matches "
+                             "no pod unless the agents are configured to keep them",)
+    fine = svc("db", "web", {"app.kubernetes.io/name": "d"})
+    ref = {"k8sService": {"serviceName": "web", "namespace": "db"}}
+    assert snapshot(*base(cnp("s", to_services(ref)), *_services(), fine,
+                          agent("cilium-1", "cilium/cilium:v1.17.1"))).unevaluated_policies == ()
 
 
 def test_from_cilium_1_17_to_services_allow_the_pods_of_a_service_with_a_selector():
