@@ -361,11 +361,11 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
         if not present and ports is None and not any(e.get(k) for k in _NOT_JUDGED):
             # Cilium's releases disagree on ``{}``: its rule code up to 1.18 allows nothing
             # (the entry only sets default deny), the rewritten policy engine (cilium#40213,
-            # 2025) treats the missing peer as every peer.  A snapshot does not show which
-            # release runs, so the policy is not judged rather than judged one way silently.
+            # 2025) treats the missing peer as every peer.  Which release first ships it is not
+            # settled here, so the policy is not judged rather than judged one way silently.
             ctx.unsupported.append(
-                f"{w} is an empty entry: Cilium up to 1.18 allows nothing with it, later "
-                "releases every peer, and a snapshot does not show the release"
+                f"{w} is an empty entry: Cilium up to 1.18 allows nothing with it, a later "
+                "release every peer, and which release first does is not settled here"
             )
         if present:
             k = present[0]
