@@ -180,7 +180,22 @@ def _key(key: Any, where: str, ctx: _Ctx) -> str:
     return key
 
 
-def _selector(raw: Any, where: str, ctx: _Ctx) -> LabelSelector:
+#: Label keys Cilium's default identity filter leaves out (pkg/labelsfilter): Kubernetes' own
+#: (``*kubernetes.io*``, ``*k8s.io*``, ``io.kubernetes.*``, except ``app.kubernetes.io/*``)
+#: and controller hashes.  Cilium's own keys (``io.cilium.*``, the pod namespace) are kept.
+_NOT_IDENTITY = re.compile(r"(kubernetes\.io|k8s\.io)|^(io\.kubernetes\.|pod-template-hash|controller-revision-hash|"
+                           r"pod-template-generation|etcd_node|annotation)")
+
+
+def identity_label(key: str) -> bool:
+    """Whether Cilium's default filter keeps a pod label key in the pod's identity (what its
+    selectors see)."""
+    if key == NAMESPACE_KEY or key.startswith("io.cilium.") or key.startswith("app.kubernetes.io/"):
+        return True
+    return not _NOT_IDENTITY.search(key)
+
+
+def _selector(raw: Any, where: str, ctx: _Ctx, identity: bool = True) -> LabelSelector:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -196,7 +211,14 @@ def _selector(raw: Any, where: str, ctx: _Ctx) -> LabelSelector:
         if isinstance(me, list):
             me = [{**e, "key": _key(e["key"], where, ctx)} if isinstance(e, dict) and "key" in e else e for e in me]
         fixed["matchExpressions"] = me
-    return LabelSelector.parse(fixed, where, source=ctx.source, obj=ctx.ref)
+    sel = LabelSelector.parse(fixed, where, source=ctx.source, obj=ctx.ref)
+    if identity:
+        # A selector on a label Cilium keeps out of identities matches as if no pod had it
+        # (unless the agents' --labels keep it, which a snapshot does not show).
+        hidden = sorted({k for k, _ in sel.match_labels} | {r.key for r in sel.match_expressions})
+        for key in (k for k in hidden if not identity_label(k)):
+            ctx.unsupported.append(f"{where}: label {key!r}, which Cilium leaves out of pod identities by default")
+    return sel
 
 
 def _scoped(sel: LabelSelector, ctx: _Ctx) -> LabelSelector:
@@ -317,7 +339,7 @@ def _services(raw: list[Any], where: str, ctx: _Ctx) -> tuple[CiliumServiceRef, 
         if sel is not None:
             if body.get("selector") is None:
                 raise ctx.error(f"{w}.k8sServiceSelector.selector is required")
-            selector = _selector(body["selector"], f"{w}.k8sServiceSelector.selector", ctx)
+            selector = _selector(body["selector"], f"{w}.k8sServiceSelector.selector", ctx, identity=False)
             out.append(CiliumServiceRef(ns or None, selector=selector))
         else:
             name = body.get("serviceName")

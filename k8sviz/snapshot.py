@@ -27,7 +27,7 @@ import orjson
 
 from ._version import __version__
 from .calico_objects import CalicoPolicy, CalicoTier, NetworkSet, parse_calico_policy, parse_network_set, parse_tier
-from .cilium_objects import CiliumPolicy, parse_cilium_policy
+from .cilium_objects import CiliumPolicy, identity_label, parse_cilium_policy
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
     AdminPolicy,
@@ -552,17 +552,6 @@ _RELEASE = re.compile(r":v?(\d+)\.(\d+)(?:\.\d+)?(?P<suffix>[-+][\w.-]*)?$")
 _PRE_RELEASE = re.compile(r"^[-+.]?(pre|rc|snapshot|dev|alpha|beta)", re.IGNORECASE)
 
 
-#: Label keys Cilium's default identity filter leaves out (pkg/labelsfilter): Kubernetes' own
-#: (``*kubernetes.io*``, ``*k8s.io*``, except ``app.kubernetes.io/*``) and controller hashes.
-_NOT_IDENTITY = re.compile(r"(kubernetes\.io|k8s\.io)|^(pod-template-hash|controller-revision-hash|"
-                           r"pod-template-generation|etcd_node|annotation)")
-
-
-def _identity_label(key: str) -> bool:
-    """Whether Cilium's default filter keeps a pod label key in the pod's identity."""
-    return key.startswith("app.kubernetes.io/") or not _NOT_IDENTITY.search(key)
-
-
 def _first(item: tuple[Any, Any]) -> Any:
     return item[0]
 
@@ -961,7 +950,7 @@ class Snapshot:
                             svc for svc in self.services if any(r.matches(svc) for r in found)]
                     chosen = [svc.key for svc in named if svc.selector]
                     hidden = sorted({f"{svc.key} ({k})" for svc in named if svc.selector for k in svc.selector
-                                     if not _identity_label(k)})
+                                     if not identity_label(k)})
                     if hidden and release is not None and release >= (1, 17):
                         reasons.append(
                             f"toServices selects Service(s) by labels Cilium leaves out of pod identities by "

@@ -679,3 +679,23 @@ def test_the_report_names_the_cilium_release_it_judges_by():
                           agent("cilium-1", "cilium/cilium:v1.16.3")))
     page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
     assert '<td id="cilium-release">1.16 (from the cilium-agent image)</td>' in page
+
+
+@pytest.mark.parametrize(("selector", "hidden"), [
+    ({"matchLabels": {"statefulset.kubernetes.io/pod-name": "db-0"}}, "statefulset.kubernetes.io/pod-name"),
+    ({"matchLabels": {"k8s:pod-template-hash": "abc"}}, "pod-template-hash"),
+    ({"matchExpressions": [{"key": "controller-revision-hash", "operator": "Exists"}]}, "controller-revision-hash"),
+    ({"matchLabels": {"app.kubernetes.io/name": "d"}}, None),  # kept in identities
+    ({"matchLabels": {"io.kubernetes.pod.namespace": "db"}}, None),
+    ({"matchLabels": {"io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name": "db"}}, None),
+    ({"matchLabels": {"k8s-app": "kube-dns"}}, None),
+])
+def test_selectors_on_labels_cilium_keeps_out_of_identities_are_not_judged(selector, hidden):
+    for spec in ({"endpointSelector": selector, "ingress": [{"fromEndpoints": [{}]}]},
+                 {"endpointSelector": D, "egress": [{"toEndpoints": [selector]}]}):
+        (p,) = snapshot(*base(cnp("p", spec))).cilium_policies
+        if hidden is None:
+            assert p.unsupported == ()
+        else:
+            (reason,) = p.unsupported
+            assert reason.endswith(f": label {hidden!r}, which Cilium leaves out of pod identities by default")
