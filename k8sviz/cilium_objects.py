@@ -180,19 +180,22 @@ def _key(key: Any, where: str, ctx: _Ctx) -> str:
     return key
 
 
-#: Label keys Cilium's default identity filter leaves out (pkg/labelsfilter): Kubernetes' own
-#: (``*kubernetes.io*``, ``*k8s.io*``, ``io.kubernetes.*``, except ``app.kubernetes.io/*``)
-#: and controller hashes.  Cilium's own keys (``io.cilium.*``, the pod namespace) are kept.
-_NOT_IDENTITY = re.compile(r"(kubernetes\.io|k8s\.io)|^(io\.kubernetes\.|pod-template-hash|controller-revision-hash|"
-                           r"pod-template-generation|etcd_node|annotation)")
+#: Label keys Cilium's default identity filter leaves out (``pkg/labelsfilter`` and its
+#: docs; each pattern matches from the start of the key): Kubernetes' own and controller
+#: hashes.  Cilium's own keys, the pod namespace and ``app.kubernetes.io/*`` are kept.
+_NOT_IDENTITY = re.compile(
+    r"io\.kubernetes|kubernetes\.io|statefulset\.kubernetes\.io/pod-name|apps\.kubernetes\.io/pod-index"
+    r"|batch\.kubernetes\.io/(job-completion-index|controller-uid)|.*beta\.kubernetes\.io|k8s\.io"
+    r"|pod-template-generation|pod-template-hash|controller-revision-hash|annotation|controller-uid|etcd_node"
+)
 
 
 def identity_label(key: str) -> bool:
     """Whether Cilium's default filter keeps a pod label key in the pod's identity (what its
     selectors see)."""
-    if key == NAMESPACE_KEY or key.startswith("io.cilium.") or key.startswith("app.kubernetes.io/"):
+    if key == NAMESPACE_KEY or key.startswith("io.cilium.") or key.startswith("app.kubernetes.io"):
         return True
-    return not _NOT_IDENTITY.search(key)
+    return not _NOT_IDENTITY.match(key)
 
 
 def _selector(raw: Any, where: str, ctx: _Ctx, identity: bool = True) -> LabelSelector:

@@ -689,6 +689,9 @@ def test_the_report_names_the_cilium_release_it_judges_by():
     ({"matchLabels": {"io.kubernetes.pod.namespace": "db"}}, None),
     ({"matchLabels": {"io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name": "db"}}, None),
     ({"matchLabels": {"k8s-app": "kube-dns"}}, None),
+    ({"matchLabels": {"controller-uid": "1234"}}, "controller-uid"),  # older Jobs' label
+    ({"matchLabels": {"topology.kubernetes.io/zone": "a"}}, None),  # the filter's patterns match from the start
+    ({"matchLabels": {"node.beta.kubernetes.io/x": "a"}}, "node.beta.kubernetes.io/x"),
 ])
 def test_selectors_on_labels_cilium_keeps_out_of_identities_are_not_judged(selector, hidden):
     for spec in ({"endpointSelector": selector, "ingress": [{"fromEndpoints": [{}]}]},
