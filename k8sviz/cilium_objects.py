@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from .errors import PolicyError
 from .model import IPBlock, LabelSelector, NamedPolicy
 
 __all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "parse_cilium_policy",
-           "pod_view"]
+           "pod_view", "services_named"]
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 _NS_LABELS = "io.cilium.k8s.namespace.labels."
@@ -90,6 +90,12 @@ class CiliumServiceRef:
         if self.name is None:
             return "no Service (no name)"
         return f"Service {self.namespace}/{self.name}" if self.namespace else f"Service {self.name} {where}"
+
+
+def services_named(refs: Iterable[CiliumServiceRef], services: Iterable[Any]) -> list[Any]:
+    """The Services any of the ``toServices`` references names."""
+    refs = tuple(refs)
+    return [svc for svc in services if any(r.matches(svc) for r in refs)]
 
 
 @dataclass(frozen=True, slots=True)

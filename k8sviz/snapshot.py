@@ -27,7 +27,7 @@ import orjson
 
 from ._version import __version__
 from .calico_objects import CalicoPolicy, CalicoTier, NetworkSet, parse_calico_policy, parse_network_set, parse_tier
-from .cilium_objects import CiliumPolicy, identity_label, parse_cilium_policy
+from .cilium_objects import CiliumPolicy, identity_label, parse_cilium_policy, services_named
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
     AdminPolicy,
@@ -946,8 +946,7 @@ class Snapshot:
                 else:
                     named = named_by.get(tuple(found))
                     if named is None:
-                        named = named_by[tuple(found)] = [
-                            svc for svc in self.services if any(r.matches(svc) for r in found)]
+                        named = named_by[tuple(found)] = services_named(found, self.services)
                     chosen = [svc.key for svc in named if svc.selector]
                     hidden = sorted({f"{svc.key} ({k})" for svc in named if svc.selector for k in svc.selector
                                      if not identity_label(k)})

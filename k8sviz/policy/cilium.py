@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..cilium_objects import NAMESPACE_KEY, CiliumPeer, CiliumPolicy, pod_view
+from ..cilium_objects import NAMESPACE_KEY, CiliumPeer, CiliumPolicy, pod_view, services_named
 from ..model import EndpointSlice, IPBlock, LabelSelector, LoadWarning, Namespace, Node, Pod, Service
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
@@ -56,8 +56,7 @@ Slices = Mapping[tuple[str, str], Sequence[EndpointSlice]]
 def service_addresses(peer: CiliumPeer, services: Sequence[Service], slices: Slices) -> list[str]:
     """The ready endpoint addresses of the Services without a selector that a ``toServices``
     peer names (those with one: :func:`service_selectors`)."""
-    refs = peer.services or ()
-    return [a for svc in services if not svc.selector and any(r.matches(svc) for r in refs)
+    return [a for svc in services_named(peer.services or (), services) if not svc.selector
             for es in slices.get((svc.namespace, svc.name), ()) for a in es.addresses if a not in es.not_ready]
 
 
@@ -67,9 +66,8 @@ def service_selectors(peer: CiliumPeer, services: Sequence[Service], release: tu
     and later copy each Service's selector, pinned to its namespace; earlier releases nothing."""
     if release is None or release < (1, 17):
         return []
-    refs = peer.services or ()
     return [LabelSelector(tuple(sorted({**svc.selector, NAMESPACE_KEY: svc.namespace}.items())), ())
-            for svc in services if svc.selector and any(r.matches(svc) for r in refs)]
+            for svc in services_named(peer.services or (), services) if svc.selector]
 
 
 def cilium_blocks(policies: Sequence[CiliumPolicy], nodes: Sequence[Node], services: Sequence[Service] = (),
