@@ -161,6 +161,12 @@ class CiliumPolicy(NamedPolicy):
     unsupported: tuple[str, ...] = ()
     api_version: str = "cilium.io/v2"
 
+    @property
+    def service_refs(self) -> tuple[CiliumServiceRef, ...]:
+        """Every ``toServices`` reference of the policy's egress allow entries (Cilium resolves
+        them nowhere else)."""
+        return tuple(ref for r in self.rules for e in r.egress if e.services for ref in e.services)
+
 
 # ------------------------------------------------------------------------------ parsing
 

@@ -924,10 +924,7 @@ class Snapshot:
         image shows the release (:attr:`cilium_release`).  The references are resolved when the
         Services and EndpointSlices were read in full; otherwise the policy is not judged.
         """
-        def refs(p: CiliumPolicy) -> list[Any]:
-            return [ref for r in p.rules for e in r.egress if e.services for ref in e.services]
-
-        if not any(refs(p) for p in self.cilium_policies):
+        if not any(p.service_refs for p in self.cilium_policies):
             return
         read = self.coverage.get("services") == "ok" and self.coverage.get("endpointslices") == "ok"
         scope = self.namespace_scope
@@ -936,7 +933,7 @@ class Snapshot:
         named_by: dict[tuple[Any, ...], list[Service]] = {}  # policies often name the same Services
         out = []
         for p in self.cilium_policies:
-            found = refs(p)
+            found = list(p.service_refs)
             reasons: list[str] = []
             if found and not p.unsupported:
                 if not read:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..cilium_objects import services_named
 from ..errors import QueryError
 from ..model import PROTOCOLS
 from . import _ports
@@ -420,16 +421,21 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
     """The policies (every dialect) added, removed or modified between two snapshots.
 
     Calico Tiers, NetworkSets and GlobalNetworkSets are listed too: a tier's order or a set's
-    CIDRs change what the policies allow without any policy changing.
+    CIDRs change what the policies allow without any policy changing.  So do the Services that
+    Calico ``services`` rules and Cilium ``toServices`` name: a policy whose own content is
+    unchanged but whose Services now resolve differently is listed as ``services-changed``,
+    with paths such as ``services.shop/db.endpoints`` (see :func:`_service_views`).
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`POLICY_DIFF_COLUMNS`: ``policy`` (how verdicts name it), ``kind``,
         ``namespace``, ``name``, ``dialect`` (as in :func:`k8sviz.policy_inventory`),
-        ``change`` (``added``, ``removed`` or ``modified``) and ``paths``: for a modified
-        policy, where its ``spec``, labels or annotations differ (``spec.ingress[0].ports``,
-        ``metadata.annotations.owner``), at most 20.  Ordered by policy.
+        ``change`` (``added``, ``removed``, ``modified`` or ``services-changed``) and
+        ``paths``: for a modified policy, where its ``spec``, labels or annotations differ
+        (``spec.ingress[0].ports``, ``metadata.annotations.owner``) and where the Services it
+        names resolve differently (``services.shop/db.endpoints``), at most 20.  Ordered by
+        policy.
     """
     import pandas as pd
 
@@ -439,6 +445,7 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
     rows: dict[str, tuple[Any, ...]] = {}
     inventories = [policy_inventory(s).set_index("policy") for s in (before, after)]
     contents = [_contents(s) for s in (before, after)]
+    views = [_service_views(s) for s in (before, after)]
     old, new = inventories
     known = [set(old.index) | set(contents[0]), set(new.index) | set(contents[1])]
     for ref in sorted(known[0] | known[1]):
@@ -449,8 +456,9 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
             rows[ref] = (*ident, "added", [])
         else:
             paths = list(_paths(contents[0].get(ref), contents[1].get(ref), ""))
-            if paths:
-                rows[ref] = (*ident, "modified", paths[:20])
+            resolved = list(_paths(views[0].get(ref, {}), views[1].get(ref, {}), "services"))
+            if paths or resolved:
+                rows[ref] = (*ident, "modified" if paths else "services-changed", (paths + resolved)[:20])
     return pd.DataFrame(list(rows.values()), columns=list(POLICY_DIFF_COLUMNS))
 
 
@@ -522,6 +530,55 @@ def _contents(snapshot: Snapshot) -> dict[str, Any]:
         ref: {**body, "metadata": snapshot.policy_metadata.get(ref, {})}
         for ref, body in snapshot.policy_specs.items()
     }
+
+
+def _service_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+    """Policy ref -> what each Service its rules name resolves to, for the policies that name
+    Services: Calico ``services`` rules and Cilium ``toServices``.
+
+    An endpoint address is written as its pod's workload (``Deployment/shop/cart``), so a
+    rollout that gives the pods new addresses changes nothing; other addresses stay as they
+    are.  Calico matches every address of the Service's EndpointSlices, with their ports.
+    Cilium matches the ready endpoint addresses of a Service without a selector, and the pods
+    of one with a selector from 1.17 on (``pods``), nothing before (``nothing``): so an upgrade
+    across 1.17 shows here too.
+    """
+    from ..policy.calico import slices_by_service
+
+    slices = slices_by_service(snapshot.endpoint_slices)
+    owner = {ip: f"{p.workload_kind}/{p.workload_key}" for p in snapshot.pods
+             if not p.terminated and not p.host_network for ip in p.ips}
+
+    # Tuples, not lists: a changed set is one path (``.endpoints``), not a path per position.
+    def endpoints(ns: str, name: str, ready_only: bool) -> tuple[str, ...]:
+        return tuple(sorted({owner.get(a, a) for es in slices.get((ns, name), ())
+                       for a in es.addresses if not (ready_only and a in es.not_ready)}))
+
+    out: dict[str, dict[str, Any]] = {}
+    for p in snapshot.calico_policies:
+        if p.service_refs:
+            out[p.ref] = {
+                f"{ns}/{name}": {
+                    "endpoints": endpoints(ns, name, False),
+                    "ports": tuple(sorted({f"{proto}/{port if port is not None else 'any'}"
+                                           for es in slices.get((ns, name), ()) for proto, port in es.ports})),
+                }
+                for _, ns, name in p.service_refs
+            }
+    release = snapshot.cilium_release
+    with_selector = ("pods" if release >= (1, 17) else "nothing") if release is not None else "unknown"
+    for c in snapshot.cilium_policies:
+        if c.service_refs:
+            view: dict[str, Any] = {}
+            for svc in services_named(c.service_refs, snapshot.services):
+                if svc.selector:
+                    view[svc.key] = {"selector": dict(sorted(svc.selector.items())), "allows": with_selector}
+                else:
+                    draining = tuple(sorted({a for es in slices.get((svc.namespace, svc.name), ()) for a in es.terminating}))
+                    view[svc.key] = {"endpoints": endpoints(svc.namespace, svc.name, True),
+                                     **({"terminating": draining} if draining else {})}
+            out[c.ref] = view
+    return out
 
 
 def _paths(a: Any, b: Any, where: str) -> Iterator[str]:

@@ -15,7 +15,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="connections opened or closed (or policies, labels changed) between two snapshots",
         description="Compare two snapshots of one cluster, e.g. last quarter's and today's: the "
         "connections the policies allow that were added, removed, widened or narrowed; with "
-        "--policies the policies added, removed or modified; with --labels the namespaces and "
+        "--policies the policies added, removed or modified (or whose named Services resolve "
+        "differently); with --labels the namespaces and "
         "workloads whose labels changed (selectors read them). Exit code 0 whatever changed, "
         "unless --exit-code.",
     )

@@ -266,6 +266,76 @@ def test_policies_added_removed_and_modified_with_the_paths_that_changed():
     }
 
 
+def _named_services(rds: list[str], *, ready: bool = True, pod_ip: str = "10.0.0.3", release: str = "v1.16.4",
+                    extra_service: bool = False, slice_port: int = 5432, egress_port: int = 5432):
+    """db/pg, a selectorless Service db/rds (outside endpoints), db/pg-svc selecting db/pg; a
+    Cilium policy naming both (and any Service labelled tier=external), a Calico policy
+    naming pg-svc."""
+    from ..policy.test_calico import eps
+    from ..policy.test_cilium import agent, svc
+
+    rds_slice = eps("db", "rds-1", "rds", rds, [("TCP", 5432)])
+    if not ready:
+        rds_slice["endpoints"][0]["conditions"] = {"ready": False}
+    cilium = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "to-db", "namespace": "web"},
+              "spec": {"endpointSelector": {"matchLabels": {"app": "front"}}, "egress": [{
+                  "toServices": [{"k8sService": {"serviceName": "rds", "namespace": "db"}},
+                                 {"k8sService": {"serviceName": "pg-svc", "namespace": "db"}},
+                                 {"k8sServiceSelector": {"selector": {"matchLabels": {"tier": "external"}}}}],
+                  "toPorts": [{"ports": [{"port": str(egress_port)}]}]}]}}
+    calico = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "pg"},
+              "spec": {"order": 10, "selector": "app == 'api'", "types": ["Egress"], "egress": [
+                  {"action": "Allow", "destination": {"services": {"name": "pg-svc", "namespace": "db"}}}]}}
+    return snapshot(
+        ns("web"), ns("db"),
+        pod("web", "front", {"app": "front"}, "10.0.0.1"), pod("web", "api", {"app": "api"}, "10.0.0.2"),
+        pod("db", "pg", {"app": "pg"}, pod_ip),
+        agent("cilium-1", f"quay.io/cilium/cilium:{release}"),
+        svc("db", "rds"), rds_slice,
+        svc("db", "pg-svc", {"app": "pg"}), eps("db", "pg-svc-1", "pg-svc", [pod_ip], [("TCP", slice_port)]),
+        *([svc("db", "rds-2", tier="external"), eps("db", "rds-2-1", "rds-2", ["192.0.2.20"], [("TCP", 5432)])]
+          if extra_service else []),
+        cilium, calico,
+    )
+
+
+def _service_changes(before, after) -> dict[str, tuple[str, list[str]]]:
+    return {r.policy: (r.change, r.paths) for r in k8sviz.policy_diff(before, after).itertuples()}
+
+
+def test_policies_whose_services_resolve_differently_are_listed():
+    base = _named_services(["192.0.2.10"])
+    assert _service_changes(base, _named_services(["192.0.2.10"])) == {}
+    # The database moved: the Cilium rule now allows another address, the policy unchanged.
+    assert _service_changes(base, _named_services(["192.0.2.99"])) == {
+        "CiliumNetworkPolicy/web/to-db": ("services-changed", ["services.db/rds.endpoints"])}
+    # An endpoint that is not ready is not allowed (Cilium leaves it out).
+    assert _service_changes(base, _named_services(["192.0.2.10"], ready=False)) == {
+        "CiliumNetworkPolicy/web/to-db": ("services-changed", ["services.db/rds.endpoints"])}
+    # A new Service with the selected label: the selector reference now names it too.
+    assert _service_changes(base, _named_services(["192.0.2.10"], extra_service=True)) == {
+        "CiliumNetworkPolicy/web/to-db": ("services-changed", ["services.db/rds-2"])}
+    # Upgrading across 1.17 turns a Service with a selector from nothing into its pods.
+    assert _service_changes(base, _named_services(["192.0.2.10"], release="v1.17.2")) == {
+        "CiliumNetworkPolicy/web/to-db": ("services-changed", ["services.db/pg-svc.allows"])}
+    # Calico matches the slice's ports too.
+    assert _service_changes(base, _named_services(["192.0.2.10"], slice_port=6432)) == {
+        "GlobalNetworkPolicy/pg": ("services-changed", ["services.db/pg-svc.ports"])}
+
+
+def test_a_pod_that_comes_back_with_a_new_address_changes_no_service():
+    # Endpoints are written as their pods' workloads: a rollout moves addresses, not meaning.
+    base = _named_services(["192.0.2.10"])
+    assert _service_changes(base, _named_services(["192.0.2.10"], pod_ip="10.0.0.7")) == {}
+
+
+def test_an_edited_policy_lists_its_service_changes_with_its_own():
+    df = k8sviz.policy_diff(_named_services(["192.0.2.10"]), _named_services(["192.0.2.99"], egress_port=6432))
+    (row,) = df.itertuples()
+    assert row.change == "modified"
+    assert row.paths == ["spec.egress[0].toPorts[0].ports[0].port", "services.db/rds.endpoints"]
+
+
 def test_an_unchanged_policy_in_a_new_file_is_not_modified(tmp_path):
     # Provenance (file, uid, resourceVersion) is not content: a re-export is not a change.
     a, b = ingress_db([5432]), ingress_db([5432])
