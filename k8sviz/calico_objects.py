@@ -19,11 +19,12 @@ from typing import Any, TypeVar
 
 from .errors import PolicyError
 from .model import IPBlock, NamedPolicy, _yaml_scalar_str
-from .policy.calico_selector import Selector, parse_selector
+from .policy.calico_selector import Selector, _tokenize, parse_selector
 
 T = TypeVar("T")
 
 __all__ = [
+    "NAMESPACED_MARK",
     "CalicoPolicy",
     "CalicoRule",
     "CalicoTier",
@@ -268,11 +269,19 @@ class NetworkSet:
 # ------------------------------------------------------------------------------ labels
 
 
+#: The mark of a namespaced object in :func:`namespace_view`, which the ``all()`` and
+#: ``global()`` of a rule's namespace selector test (``policy.calico.ns_scope_selector``).
+#: Calico tests ``projectcalico.org/namespace`` there, after prefixing every key the user
+#: wrote with ``pcns.``, so no user-written key can reach its mark; this key, with its double
+#: slash, is no valid label key, so no namespace label can be it either.
+NAMESPACED_MARK = "k8sviz//namespaced"
+
+
 def namespace_view(namespace: str, labels: Mapping[str, str]) -> dict[str, str]:
-    """What a Calico namespace selector sees: the namespace's labels, ``projectcalico.org/name``,
-    and ``projectcalico.org/namespace`` (the mark of a namespaced object, which rule
-    namespace selectors test for ``all()`` and ``global()``)."""
-    return {**labels, "projectcalico.org/name": namespace, "projectcalico.org/namespace": namespace}
+    """What a Calico namespace selector sees: the namespace's labels and
+    ``projectcalico.org/name`` (Calico's namespace profile), plus :data:`NAMESPACED_MARK`.
+    Not ``projectcalico.org/namespace``: that is a label of the namespace's endpoints only."""
+    return {**labels, "projectcalico.org/name": namespace, NAMESPACED_MARK: namespace}
 
 
 def inherited_labels(namespace: str, labels: Mapping[str, str]) -> dict[str, str]:
@@ -365,6 +374,12 @@ def _selector(
     if "global()" in raw and not scope:
         # Calico's validation: global() only means something in a rule's namespaceSelector.
         raise PolicyError(f"{where}: global() can only be used in a rule's namespaceSelector", source=source, obj=ref)
+    if scope and "global(" in raw and raw != "global()":
+        # Calico's validation: there, global() must be the whole selector.
+        tokens = _tokenize(raw)
+        if len(tokens) > 2 or tokens[0].kind != "global()":
+            raise PolicyError(f"{where}: global() cannot be combined with other selectors ({raw!r})",
+                              source=source, obj=ref)
     return sel
 
 
@@ -506,14 +521,17 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
     src = _entity(raw.get("source"), f"{where}.source", source, ref, unsupported)
     dst = _entity(raw.get("destination"), f"{where}.destination", source, ref, unsupported)
     for side, ent in (("source", src), ("destination", dst)):
-        if (ent.ports or ent.not_ports) and protocol not in _PORTED:
+        given = (*ent.ports, *ent.not_ports)
+        # Calico's validator: without a protocol, named ports only (Felix then reads them as
+        # TCP); with one, a protocol that has ports.
+        if given and (protocol not in _PORTED if protocol is not None else not all(p.name for p in given)):
             raise PolicyError(
-                f"{where}.{side}: ports need protocol TCP, UDP or SCTP", source=source, obj=ref
+                f"{where}.{side}: port numbers and ranges need protocol TCP, UDP or SCTP"
+                + ("" if protocol is None else " (named ports: that or none)"),
+                source=source, obj=ref,
             )
     if src.ports or src.not_ports:
         unsupported.append(f"{where}.source ports (the client's ephemeral port is not in a snapshot)")
-    if any(p.name for p in dst.not_ports):
-        unsupported.append(f"{where}.destination.notPorts with a named port")
     if raw.get("http"):
         unsupported.append(f"{where}.http")
     for k in ("icmp", "notICMP"):

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..calico_objects import (
+    NAMESPACED_MARK,
     CalicoPolicy,
     CalicoRule,
     CalicoTier,
@@ -183,13 +184,19 @@ def _protocols(rule: CalicoRule) -> list[str]:
     return protos
 
 
+def _named_protocols(rule: CalicoRule) -> list[str]:
+    """The protocols a rule's named ports resolve for: its protocol, or TCP without one (as
+    Felix reads them)."""
+    return [p for p in _protocols(rule) if rule.protocol is not None or p == "TCP"]
+
+
 def calico_named_ports(policies: Sequence[CalicoPolicy]) -> set[tuple[str, str]]:
     return {
         (pr.name, proto)
         for r in _rules(policies)
-        for pr in r.destination.ports
+        for pr in (*r.destination.ports, *r.destination.not_ports)
         if pr.name
-        for proto in _protocols(r)
+        for proto in _named_protocols(r)
     }
 
 
@@ -219,8 +226,8 @@ _SA = tuple[tuple[str, ...] | None, Selector | None]  # ServiceAccount names, se
 def ns_scope_selector(sel: Selector) -> Selector:
     """A rule's ``namespaceSelector`` as Calico applies it: ``all()`` means "any namespaced
     object" and ``global()`` "a non-namespaced one" (it rewrites them so, as text)."""
-    text = sel.text.replace("all()", "has(projectcalico.org/namespace)")
-    return parse_selector(text.replace("global()", "!has(projectcalico.org/namespace)"))
+    text = sel.text.replace("all()", f"has({NAMESPACED_MARK})")
+    return parse_selector(text.replace("global()", f"!has({NAMESPACED_MARK})"))
 
 
 class _Matcher:
@@ -386,21 +393,29 @@ def _ports(rule: CalicoRule, space: PortSpace) -> PortSel | None:
     if not protos:
         return None
     d = rule.destination
-    bits = 0
+    bits = not_bits = 0
     named: set[tuple[str, str]] = set()
+    not_named: set[tuple[str, str]] = set()
+    named_protos = _named_protocols(rule)
     for proto in protos:
         if d.ports:
             for pr in d.ports:
                 if pr.name:
-                    named.add((pr.name, proto))
+                    if proto in named_protos:
+                        named.add((pr.name, proto))
                 elif pr.hi >= 1:
                     bits |= space.range_bits(proto, max(pr.lo, 1), min(pr.hi, MAX_PORT))
         else:
             bits |= space.proto_bits(proto)
+        # Every match criterion of a rule must hold: notPorts (numbers or names) take ports
+        # out of the named ports too, whatever number those resolve to on the destination.
         for pr in d.not_ports:
-            if pr.hi >= 1:
-                bits &= ~space.range_bits(proto, max(pr.lo, 1), min(pr.hi, MAX_PORT))
-    return PortSel(bits, tuple(sorted(named)))
+            if pr.name:
+                if proto in named_protos:
+                    not_named.add((pr.name, proto))
+            elif pr.hi >= 1:
+                not_bits |= space.range_bits(proto, max(pr.lo, 1), min(pr.hi, MAX_PORT))
+    return PortSel(bits & ~not_bits, tuple(sorted(named)), not_bits, tuple(sorted(not_named)))
 
 
 _FAMILY = {4: IPBlock("0.0.0.0/0"), 6: IPBlock("::/0")}

@@ -59,10 +59,19 @@ class EndpointSet:
 
 @dataclass(frozen=True)
 class PortSel:
-    """Ports of a rule: atom bits plus named ports, which resolve per destination endpoint."""
+    """Ports of a rule: atom bits plus named ports, which resolve per destination endpoint,
+    minus the excluded ones (Calico's ``notPorts``: ``bits`` already leave out ``not_bits``,
+    the named ports do not until resolved)."""
 
     bits: int
     named: tuple[tuple[str, str], ...] = ()
+    not_bits: int = 0
+    not_named: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def per_destination(self) -> bool:
+        """Whether the ports depend on the destination (named ports resolve on it)."""
+        return bool(self.named or self.not_named)
 
 
 @dataclass
@@ -136,15 +145,23 @@ class Engine:
 
     def port_block(self, rule: CoreRule, dst: np.ndarray) -> np.ndarray:
         """Allowed port words of ``rule`` for each destination class: ``[len(dst) or 1, W]``."""
-        base = self.ports.to_words(rule.ports.bits)
-        if not rule.ports.named:
+        sel = rule.ports
+        base = self.ports.to_words(sel.bits)
+        if not sel.per_destination:
             return base[None, :]
         out = np.repeat(base[None, :], len(dst), axis=0)
-        for key in rule.ports.named:
+        for key in sel.named:
             atoms = self.named_atom[key][dst]
             rows = np.flatnonzero(atoms >= 0)
             a = atoms[rows]
             out[rows, a // 64] |= np.left_shift(np.uint64(1), (a % 64).astype(np.uint64))
+        if sel.not_bits and sel.named:
+            out &= ~self.ports.to_words(sel.not_bits)[None, :]
+        for key in sel.not_named:
+            atoms = self.named_atom[key][dst]
+            rows = np.flatnonzero(atoms >= 0)
+            a = atoms[rows]
+            out[rows, a // 64] &= ~np.left_shift(np.uint64(1), (a % 64).astype(np.uint64))
         return out
 
     def src_dst(self, rule: CoreRule) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +181,7 @@ class Engine:
         closers = [r for r in rules if r.action != "allow"]
         top = max((a.priority for a in allows), default=None)
         for r in closers:
-            if r.action != "deny" or not r.peer.everything or r.ports.named or r.ports.bits != self.ports.all:
+            if r.action != "deny" or not r.peer.everything or r.ports.per_destination or r.ports.bits != self.ports.all:
                 return None
             if top is not None and top >= r.priority:
                 return None

@@ -288,11 +288,15 @@ def _ns_selector_ok(snap, ns_sel, ns):
     rewrites all() to "namespaced" and global() to "not namespaced" before matching."""
     from k8sviz.policy.calico_selector import parse_selector
 
-    text = ns_sel.text.replace("all()", "has(projectcalico.org/namespace)")
-    sel = parse_selector(text.replace("global()", "!has(projectcalico.org/namespace)"))
+    # Calico prefixes the keys the user wrote with "pcns." and then tests its own
+    # projectcalico.org/namespace mark; here the user's keys stay as written, so the mark
+    # is a key no label can have.
+    mark = "k8sviz//namespaced"
+    text = ns_sel.text.replace("all()", f"has({mark})")
+    sel = parse_selector(text.replace("global()", f"!has({mark})"))
     if ns is None:
         return sel.matches({})
-    return sel.matches({**_ns_view(snap, ns), "projectcalico.org/namespace": ns})
+    return sel.matches({**_ns_view(snap, ns), mark: ns})
 
 
 def _sel_ok(snap, in_scope, sel, ep, sa=(None, None)):
@@ -349,10 +353,10 @@ def _service_ok(snap, pol, rule, src, dst, proto, port):
     return True
 
 
-def _calico_port_ok(e, dst, proto, port):
+def _calico_port_ok(e, dst, proto, port, protocol_given=True):
     def hit(pr):
-        if pr.name:
-            return _is_pod(dst) and _named(dst, pr.name, proto) == port
+        if pr.name:  # without a protocol, Felix reads named ports as TCP
+            return (protocol_given or proto == "TCP") and _is_pod(dst) and _named(dst, pr.name, proto) == port
         return pr.lo <= port <= pr.hi
 
     if e.ports and not any(hit(p) for p in e.ports):
@@ -375,7 +379,7 @@ def calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
     return (
         _entity_ok(snap, pol, rule.source, src)
         and _entity_ok(snap, pol, rule.destination, dst)
-        and _calico_port_ok(rule.destination, dst, proto, port)
+        and _calico_port_ok(rule.destination, dst, proto, port, rule.protocol is not None)
         and _service_ok(snap, pol, rule, src, dst, proto, port)
     )
 

@@ -262,7 +262,12 @@ def test_a_missing_tier_is_placed_last_with_a_warning():
     ({"selector": "app == "}, "spec.selector"),
     ({"selector": "global()"}, "global() can only be used"),
     ({"ingress": [{"action": "Reject"}]}, "action must be Allow, Deny, Log or Pass"),
-    ({"ingress": [{"action": "Allow", "destination": {"ports": [80]}}]}, "ports need protocol TCP, UDP or SCTP"),
+    ({"ingress": [{"action": "Allow", "destination": {"ports": [80]}}]}, "port numbers and ranges need protocol TCP, UDP or SCTP"),
+    ({"ingress": [{"action": "Allow", "destination": {"ports": ["http", 80]}}]}, "need protocol TCP, UDP or SCTP"),
+    ({"ingress": [{"action": "Allow", "protocol": "ICMP", "destination": {"ports": ["http"]}}]}, "(named ports: that or none)"),
+    ({"ingress": [{"action": "Allow", "source": {"namespaceSelector": "global() || team == 'web'"}}]},
+     "global() cannot be combined with other selectors"),
+    ({"ingress": [{"action": "Allow", "source": {"namespaceSelector": "!global()"}}]}, "global() cannot be combined"),
     ({"ingress": [{"action": "Allow", "protocol": "TCP", "destination": {"ports": ["90:80"]}}]}, "ends before it starts"),
     ({"ingress": [{"action": "Allow", "source": {"nets": ["10.0.0.0/33"]}}]}, "invalid CIDR"),
     ({"ingress": [{"action": "Allow", "protocol": "XTP"}]}, "invalid protocol"),
@@ -654,3 +659,57 @@ def test_a_malformed_endpoint_slice_is_a_clear_error(change, message):
     with pytest.raises(k8sviz.InputError, match=message) as e:
         snapshot(*base({**eps("db", "bad", "db-svc", ["10.0.0.9"], [("TCP", 80)]), **change}))
     assert "EndpointSlice/db/bad" in str(e.value)
+
+
+@pytest.mark.parametrize(("key", "matches"), [("projectcalico.org/name", True), ("projectcalico.org/namespace", False)])
+def test_namespace_selectors_see_the_namespace_profile_not_the_endpoints_namespace_label(key, matches):
+    # Calico prefixes each key of a namespace selector with pcns.: the namespace profile has
+    # projectcalico.org/name, while projectcalico.org/namespace is a label of endpoints only.
+    deny_from_web = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"namespaceSelector": f"{key} == 'web'"}}]})
+    assert reach(deny_from_web).can_reach("web/a", "db/d", 80) is not matches
+    has_key = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"namespaceSelector": f"has({key})"}}]})
+    assert reach(has_key).can_reach("web/a", "db/d", 80) is not matches
+    # A GlobalNetworkPolicy's own namespaceSelector reads the same profile.
+    on_db = gnp("g", {"namespaceSelector": f"{key} == 'db'", "ingress": [{"action": "Deny"}]})
+    assert reach(on_db).can_reach("web/a", "db/d", 80) is not matches
+    # all() still means every namespaced endpoint.
+    everyone = gnp("g", {"selector": "app == 'd'", "ingress": [{"action": "Deny", "source": {"namespaceSelector": "all()"}}]})
+    assert not reach(everyone).can_reach("web/a", "db/d", 80)
+
+
+def test_notports_take_named_ports_out_too():
+    # Every criterion of a rule must hold: notPorts narrow the named ports listed in ports,
+    # and a named notPort narrows port numbers (db/d: http = 9090).
+    def allow(dst: dict[str, Any]) -> k8sviz.Reachability:
+        return reach(gnp("g", {"selector": "app == 'd'", "ingress": [
+            {"action": "Allow", "protocol": "TCP", "destination": dst}, {"action": "Deny"}]}))
+
+    r = allow({"ports": ["http"], "notPorts": [9090]})
+    assert not r.can_reach("web/a", "db/d", 9090)
+    r = allow({"ports": ["http", 100], "notPorts": ["9000:9999"]})
+    assert not r.can_reach("web/a", "db/d", 9090) and r.can_reach("web/a", "db/d", 100)
+    r = allow({"ports": ["9000:9100"], "notPorts": ["http"]})
+    assert not r.can_reach("web/a", "db/d", 9090) and r.can_reach("web/a", "db/d", 9091)
+    r = allow({"notPorts": ["http"]})
+    assert not r.can_reach("web/a", "db/d", 9090) and r.can_reach("web/a", "db/d", 80)
+    assert r.snapshot.unevaluated_policies == ()
+    # web/a's http is 8080: a named notPort resolves on each destination.
+    r = reach(gnp("g", {"selector": "all()", "ingress": [
+        {"action": "Allow", "protocol": "TCP", "destination": {"notPorts": ["http"]}}, {"action": "Deny"}]}))
+    assert r.can_reach("web/b", "web/a", 9090) and not r.can_reach("web/b", "web/a", 8080)
+    v = r.explain("web/b", "web/a", 8080)
+    assert "denied by GlobalNetworkPolicy/g ingress[1]" in str(v)
+
+
+def test_named_ports_without_a_protocol_are_read_as_tcp():
+    # Calico accepts named ports without a protocol, and Felix matches them as TCP.
+    r = reach(gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "destination": {"ports": ["http"]}}, {"action": "Deny"}]}))
+    assert r.snapshot.unevaluated_policies == ()
+    assert r.can_reach("web/a", "db/d", 9090) and not r.can_reach("web/a", "db/d", 9090, "UDP")
+    assert not r.can_reach("web/a", "db/d", 80)
+    r = reach(gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "destination": {"notPorts": ["http"]}}, {"action": "Deny"}]}))
+    assert not r.can_reach("web/a", "db/d", 9090) and r.can_reach("web/a", "db/d", 9090, "UDP")

@@ -233,7 +233,8 @@ def calico_ns_selectors(draw):
 
 
 @st.composite
-def calico_entity(draw, with_ports):
+def calico_entity(draw, with_ports, named_only=False):
+    """``named_only``: a rule without a protocol, which may name ports but give no numbers."""
     e = {}
     if draw(st.integers(0, 2)) == 0:
         e["selector"] = draw(calico_selectors())
@@ -252,10 +253,10 @@ def calico_entity(draw, with_ports):
             {"names": ["api"], "selector": "all()"}, {"selector": f"{k} == '{v}'"}, {"selector": f"has({k})"},
             {"selector": f"!has({k})"}, {"names": ["default"], "selector": f"!has({k})"}]))
     if with_ports and draw(st.booleans()):
-        e["ports"] = draw(st.lists(st.sampled_from([80, 443, "80:443", "8000:8080", "http", "dns", "53"]),
+        e["ports"] = draw(st.lists(st.sampled_from(NAMES if named_only else [80, 443, "80:443", "8000:8080", "http", "dns", "53"]),
                                    min_size=1, max_size=2))
     if with_ports and draw(st.integers(0, 4)) == 0:
-        e["notPorts"] = [draw(st.sampled_from([81, "440:450"]))]
+        e["notPorts"] = [draw(st.sampled_from(NAMES if named_only else [81, "440:450", "http", "dns"]))]
     return e
 
 
@@ -280,7 +281,7 @@ def calico_rules(draw, direction="ingress"):
         r[draw(st.sampled_from(["icmp", "notICMP"]))] = {"type": 8}
     ported = proto in ("TCP", "UDP", "SCTP", 17)
     for side in ("source", "destination"):
-        e = draw(calico_entity(ported and side == "destination"))
+        e = draw(calico_entity((ported or proto is None) and side == "destination", named_only=proto is None))
         if e:
             r[side] = e
     if draw(st.integers(0, 15)) == 0:
