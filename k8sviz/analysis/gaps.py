@@ -272,10 +272,10 @@ def _namespaces(ctx: _Ctx) -> None:
                 + (
                     f"; {len(workloads)} workload(s) are unrestricted"
                     if workloads
-                    else " (no workloads today)"
+                    else " (no workloads today)" if ctx.snap.pods else " (its workloads were not in the input)"
                 ),
                 {"workloads": workloads, "policies": 0},
-                severity=None if workloads else "low",
+                severity=None if workloads or not ctx.snap.pods else "low",
             )
             continue
         deny: dict[str, list[str]] = {"Ingress": [], "Egress": []}
@@ -334,6 +334,16 @@ def _unevaluated(ctx: _Ctx) -> None:
 _ABSENCE = (
     "no-ingress-isolation", "no-egress-isolation", "namespace-without-policy", "namespace-without-default-deny"
 )
+
+#: Findings about pods, or about what policies select or allow between pods: without any pod
+#: in the snapshot they are not checked (see :func:`gaps`).
+_NEED_PODS = (
+    "no-ingress-isolation", "no-egress-isolation", "host-network", "privileged", "host-port",
+    "internet-ingress", "internet-egress", "metadata-egress", "policy-selects-nothing",
+    "rule-peer-matches-nothing", "redundant-rule", "zone-violation",
+    "observed-but-policy-denies", "dropped-but-policy-allows", "denied-at-l7", "allowed-but-unused",
+)
+_NO_PODS = "the input holds no pods (nor workloads to synthesise them from)"
 
 
 def _unread(ctx: _Ctx) -> None:
@@ -453,13 +463,14 @@ def _missing_annotations(ctx: _Ctx, required: tuple[str, ...]) -> None:
             )
 
 
-def _broad_rules(ctx: _Ctx) -> None:
-    """allow-all-rule, policy-selects-nothing, rule-peer-matches-nothing."""
+def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
+    """allow-all-rule, policy-selects-nothing, rule-peer-matches-nothing.  Without pods, only
+    the rules' own breadth is judged (every policy may select pods the input left out)."""
     for pol in ctx.snap.network_policies:
         selected = ctx.selected(pol)
         wls = sorted({p.workload_key for p in selected})
         into_sensitive = [w for w in wls if ctx.sensitive(w)]
-        if not selected:
+        if not selected and pods_known:
             ctx.add(
                 "policy-selects-nothing",
                 pol.namespace,
@@ -502,7 +513,7 @@ def _broad_rules(ctx: _Ctx) -> None:
                     )
                 elif rule.all_ports and peer.namespace_selector is not None:
                     reasons.append(("low", f"{side}[{j}] {peer}: all ports across namespaces"))
-                if peer.ip_block is None and not ctx.peer_pods(pol, peer):
+                if pods_known and peer.ip_block is None and not ctx.peer_pods(pol, peer):
                     ctx.add(
                         "rule-peer-matches-nothing",
                         pol.namespace,
@@ -516,7 +527,7 @@ def _broad_rules(ctx: _Ctx) -> None:
                             "peer_text": str(peer),
                         },
                     )
-            if not reasons or not selected:
+            if not reasons or (pods_known and not selected):
                 continue
             sev = min((r[0] for r in reasons), key=SEVERITIES.index)
             if into_sensitive and direction == "ingress":
@@ -1050,7 +1061,10 @@ def gaps(
     ``name`` (workload, policy or namespace), ``detail`` (one sentence), ``controls`` (list of
     control ids, see :data:`k8sviz.analysis.controls.CONTROLS`) and ``evidence`` (a dict: the
     policy as ``namespace/name`` and the rule as ``direction``/``rule`` index, ports, pods...),
-    sorted by severity.  ``df.attrs["checked"]`` lists the finding ids that were evaluated.
+    sorted by severity.  ``df.attrs["checked"]`` lists the finding ids that were evaluated,
+    ``df.attrs["not_checked"]`` maps those left out for want of data to the reason: without
+    any pod (nor workload) in the input, the pod-level findings; with flow inputs that hold no
+    record, the flow findings (no record is no evidence that nothing is used).
 
     Notes
     -----
@@ -1079,30 +1093,50 @@ def gaps(
     ctx = _Ctx(snapshot, zones)
     # Forbidden NetworkPolicies are unknown, never "none": their absence is not a finding.
     refused = snapshot.unread_policies.get("networkpolicies", "not-in-input") != "not-in-input"
-    checked = [f.id for f in FINDINGS.values() if f.needs == "snapshot" and not (refused and f.id in _ABSENCE)]
+    # Without pods (none read, none synthesised from workloads) every pod-level check would
+    # pass or fire for want of data: such findings are not checked, and say why.
+    pods_known = bool(snapshot.pods)
+    not_checked: dict[str, str] = {}
+    if not pods_known:
+        not_checked.update(dict.fromkeys(_NEED_PODS, _NO_PODS))
+    checked = [f.id for f in FINDINGS.values()
+               if f.needs == "snapshot" and not (refused and f.id in _ABSENCE) and f.id not in not_checked]
     if not refused:
         ctx.calico = _calico_isolating(ctx)
-        _isolation(ctx)
+        if pods_known:
+            _isolation(ctx)
         _namespaces(ctx)
-    _host(ctx)
+    if pods_known:
+        _host(ctx)
     _unevaluated(ctx)
     _unread(ctx)
-    _broad_rules(ctx)
-    _dead_dialect_policies(ctx)
+    _broad_rules(ctx, pods_known)
+    if pods_known:
+        _dead_dialect_policies(ctx)
     reach = get_reach(snapshot, reach)
-    edges = edge_frame(reach, "workload")
-    _external(ctx, reach, edges)
-    _redundant(ctx, reach)
-    checked += [f.id for f in FINDINGS.values() if f.needs == "reach"]
+    if pods_known:
+        edges = edge_frame(reach, "workload")
+        _external(ctx, reach, edges)
+        _redundant(ctx, reach)
+    checked += [f.id for f in FINDINGS.values() if f.needs == "reach" and f.id not in not_checked]
     if zones is not None:
-        _zone_violations(ctx, reach, zones, today, segmentation)
-        checked.append("zone-violation")
+        if pods_known:
+            _zone_violations(ctx, reach, zones, today, segmentation)
+            checked.append("zone-violation")
         if zones.required_annotations:
             _missing_annotations(ctx, zones.required_annotations)
             checked.append("policy-missing-annotations")
     if flows is not None:
-        _flows(ctx, reach, flows, edges)
-        checked += [f.id for f in FINDINGS.values() if f.needs == "flows"]
+        flow_ids = [f.id for f in FINDINGS.values() if f.needs == "flows"]
+        if not pods_known:
+            pass  # already not checked, for want of pods
+        elif len(flows) == 0:
+            # No record read is no evidence of use: "allowed but never observed" would then
+            # list every allowed connection.
+            not_checked.update(dict.fromkeys(flow_ids, "the flow inputs hold no flow record"))
+        else:
+            _flows(ctx, reach, flows, edges)
+            checked += flow_ids
     df = pd.DataFrame(ctx.rows, columns=GAP_COLUMNS)
     if len(df):
         df["_s"] = df["severity"].map(SEVERITIES.index)
@@ -1110,4 +1144,5 @@ def gaps(
             columns="_s"
         )
     df.attrs["checked"] = checked
+    df.attrs["not_checked"] = not_checked
     return df

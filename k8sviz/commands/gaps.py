@@ -86,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
 
         flows = load_flows(*args.flows, snapshot=snap)
     df = gaps(snap, flows=flows, zones=_zones_arg(args), today=args.today)
+    by_reason: dict[str, list[str]] = {}
+    for finding, reason in df.attrs.get("not_checked", {}).items():
+        by_reason.setdefault(reason, []).append(finding)
+    for reason, findings in by_reason.items():
+        print(f"k8sviz: warning: not checked, since {reason}: {', '.join(findings)}", file=sys.stderr)
     if args.summary:
         emit(controls_summary(df), args.format)
         return 0

@@ -247,6 +247,12 @@ def collect(
     )
     if data.gaps is not None:
         data.controls = run("controls", "controls_summary", data.gaps)
+        by_reason: dict[str, list[str]] = {}
+        for finding, reason in data.gaps.attrs.get("not_checked", {}).items():
+            by_reason.setdefault(reason, []).append(finding)
+        for reason, findings in by_reason.items():
+            data.problems.append(f"findings not checked, since {reason}: {', '.join(findings)} "
+                                 "(their controls read not-checked, not pass)")
     data.inventory = run("policy inventory", "policy_inventory", snap)
     if baseline is not None:
         _changes(data, baseline, run)

@@ -255,3 +255,52 @@ def test_flow_findings_from_load_flows(tmp_path):
     unused = find(df, "allowed-but-unused")
     assert len(unused) > 0 and all(e["policy"] for e in unused["evidence"])
     assert "shop/checkoutservice-egress-payment" not in {e["policy"] for e in unused["evidence"]}
+
+
+def test_without_pods_pod_findings_are_not_checked_and_controls_do_not_pass(tmp_path):
+    import k8sviz
+
+    from k8sviz.cli import main
+
+    snap = k8sviz.load("data/demo/cluster/networkpolicies.yaml")
+    assert not snap.pods
+    df = gaps(snap)
+    reasons = df.attrs["not_checked"]
+    assert {"privileged", "host-network", "policy-selects-nothing", "no-ingress-isolation",
+            "internet-ingress", "allowed-but-unused"} <= set(reasons)
+    assert not set(reasons) & set(df.attrs["checked"])
+    # Nothing "selects nothing" for want of pods, and rules are still judged by their breadth.
+    assert not {"policy-selects-nothing", "rule-peer-matches-nothing"} & set(df["finding"])
+    broad = find(df, "allow-all-rule")
+    assert "card-vault-maintenance" in set(broad["name"])
+    status = controls_summary(df).set_index("control")["status"]
+    assert status["CIS-5.2.2"] == status["CIS-5.2.5"] == status["PCI-1.4.4"] == "not-checked"
+    # With the pods, the same checks run.
+    full = gaps(k8sviz.demo())
+    assert full.attrs["not_checked"] == {} and "privileged" in full.attrs["checked"]
+    # The CLI says what was not checked.
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["gaps", "data/demo/cluster/networkpolicies.yaml", "--summary"]) == 0
+    assert "not checked, since the input holds no pods" in err.getvalue()
+
+
+def test_flow_inputs_without_records_leave_flow_findings_unchecked(tmp_path):
+    import k8sviz
+
+    snap = k8sviz.demo()
+    (tmp_path / "unknown.json").write_text('{"foo": 1}\n')
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        flows = k8sviz.load_flows(tmp_path / "unknown.json", snapshot=snap)
+    assert len(flows) == 0
+    df = gaps(snap, flows=flows)
+    assert not find(df, "allowed-but-unused").shape[0]
+    assert df.attrs["not_checked"]["allowed-but-unused"] == "the flow inputs hold no flow record"
+    assert "allowed-but-unused" not in df.attrs["checked"]
+    assert df.drop(columns="evidence").equals(gaps(snap).drop(columns="evidence"))  # as without flows

@@ -316,3 +316,14 @@ def test_label_changes_in_the_report_are_text(tmp_path):
     labels = page.split('id="label-changes"', 1)[1].split("</table>", 1)[0]
     assert "Namespace" in labels and "shop" in labels and "owner=" in labels
     assert "<script" not in labels and "&lt;script&gt;" in labels
+
+
+def test_flow_inputs_without_records_are_a_visible_limitation(tmp_path):
+    (tmp_path / "unknown.json").write_text('{"foo": 1}\n')
+    from k8sviz.flows import FlowWarning
+
+    with pytest.warns(FlowWarning):
+        page = k8sviz.report(k8sviz.demo(), flows=tmp_path / "unknown.json", generated_at="x")
+    problems = page.split('id="problems"', 1)[1].split("</section>", 1)[0]
+    assert "findings not checked, since the flow inputs hold no flow record" in problems
+    assert "allowed-but-unused" in problems
