@@ -42,7 +42,8 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
     ``namespace`` ("" when cluster-scoped), ``name``, ``dialect`` (``kubernetes``, ``admin``,
     ``calico``, ``cilium``, ``other``), ``tier`` (admin/baseline, the Calico tier), ``order``
     (admin priority or Calico order; NaN where none), ``types`` (``Ingress``, ``Egress`` or
-    both), ``rules`` (how many), ``selected_pods`` (live pods it applies to; NaN when unknown),
+    both), ``rules`` (how many), ``selected_pods`` (live pods it applies to; NaN when unknown, as for
+    every policy of an input without pods),
     ``evaluated`` and ``not_judged`` (why not, when not), and the policy's ``labels`` and
     ``annotations`` (dicts: owners, tickets and justifications usually live there).
     """
@@ -128,6 +129,8 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
     df["order"] = df["order"].astype("float64")
     df["rules"] = df["rules"].astype("Int64")
     df["selected_pods"] = df["selected_pods"].astype("Int64")
+    if not snapshot.pods:  # none in the input: how many a policy selects is unknown, not 0
+        df["selected_pods"] = pd.array([pd.NA] * len(df), dtype="Int64")
     df.attrs["k8sviz"] = {"what": "policy inventory", "pods": len(live)}
     return df
 

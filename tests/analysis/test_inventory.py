@@ -181,3 +181,11 @@ def test_cli_prints_none_for_no_policy(tmp_path, capsys):
     dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [ns("web")]}))
     assert main(["policies", str(dump)]) == 0
     assert capsys.readouterr().out == "(none)\n"
+
+
+def test_without_pods_how_many_a_policy_selects_is_unknown():
+    import k8sviz
+
+    df = k8sviz.policy_inventory(k8sviz.load("data/demo/cluster/networkpolicies.yaml"))
+    assert len(df) and df["selected_pods"].isna().all()
+    assert k8sviz.policy_inventory(k8sviz.demo())["selected_pods"].notna().any()
