@@ -223,6 +223,27 @@ class Zones:
                 out[p.workload_key] = self.zone_of(p.labels, ns_labels.get(p.namespace, {}), f"pod {p.key}")
         return out
 
+    def empty_zones(self, snapshot: Snapshot) -> list[str]:
+        """Declared zones no workload of the snapshot falls into, in file order.
+
+        A mistyped selector (``compliance: pcii``) empties its zone without any error, and its
+        workloads then count as unzoned: an empty sensitive zone would hide every violation
+        into it.  Empty for a snapshot without pods (nothing to say either way).
+        """
+        if not snapshot.pods:
+            return []
+        used = set(self.workload_zones(snapshot).values())
+        return [name for name in self.zones if name not in used]
+
+    def empty_zones_text(self, snapshot: Snapshot) -> str | None:
+        """One sentence naming :meth:`empty_zones` (sensitive ones marked), or None."""
+        empty = self.empty_zones(snapshot)
+        if not empty:
+            return None
+        names = ", ".join(f"{n} (sensitive)" if self.is_sensitive(n) else n for n in empty)
+        return (f"zone(s) {names} of {self.source} match no workload: check their selectors; "
+                "a mistyped one empties its zone, and its workloads count as unzoned")
+
     def assign(self, snapshot: Snapshot, level: str = "workload") -> dict[str, str]:
         return self.workload_zones(snapshot) if level == "workload" else self.pod_zones(snapshot)
 

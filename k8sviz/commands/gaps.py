@@ -85,7 +85,15 @@ def run(args: argparse.Namespace) -> int:
         from ..flows import load_flows
 
         flows = load_flows(*args.flows, snapshot=snap)
-    df = gaps(snap, flows=flows, zones=_zones_arg(args), today=args.today)
+    zones = _zones_arg(args)
+    if zones is not None:
+        from ..analysis.zones import load_zones
+
+        zones = load_zones(zones)
+        empty = zones.empty_zones_text(snap)
+        if empty:
+            print(f"k8sviz: warning: {empty}", file=sys.stderr)
+    df = gaps(snap, flows=flows, zones=zones, today=args.today)
     by_reason: dict[str, list[str]] = {}
     for finding, reason in df.attrs.get("not_checked", {}).items():
         by_reason.setdefault(reason, []).append(finding)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ._common import add_inputs, load_inputs
@@ -28,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
         raise ZoneError(msg)
     snap = load_inputs(args)
     seg = segmentation(snap, None, zones, today=args.today)
+    empty = seg.zones.empty_zones_text(snap)
+    if empty:
+        print(f"k8sviz: warning: {empty}", file=sys.stderr)
     if args.format == "txt":
         print(f"judged on {seg.today.isoformat()}\n")
         print(seg.matrix.to_string())

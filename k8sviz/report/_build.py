@@ -241,6 +241,10 @@ def collect(
     )
     if data.zones is not None and data.reach is not None:
         data.seg = run("segmentation", "segmentation", snap, data.reach, data.zones)
+    if data.zones is not None and hasattr(data.zones, "empty_zones_text"):
+        empty = data.zones.empty_zones_text(snap)
+        if empty:
+            data.problems.append(f"zones: {empty}")
     # The segmentation just computed is reused: computing it again is most of gaps' time at scale.
     data.gaps = run(
         "findings", "gaps", snap, reach=data.reach, flows=data.flows, zones=data.zones, segmentation=data.seg

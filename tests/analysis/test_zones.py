@@ -113,3 +113,21 @@ def test_frames_and_html(tmp_path):
     html = z._repr_html_()
     assert "<b>gw</b>" not in html and "&lt;b&gt;gw&lt;/b&gt;" in html
     assert z.names[-2:] == ["unzoned", "external"]
+
+
+def test_a_zone_that_matches_no_workload_is_said_everywhere(tmp_path, capsys):
+    import k8sviz
+    from k8sviz.cli import main
+
+    typo = tmp_path / "zones.yaml"
+    typo.write_text(open("data/demo/zones.yaml").read().replace("{compliance: pci}", "{compliance: pcii}"))
+    zones, snap = load_zones(typo), k8sviz.demo()
+    assert zones.empty_zones(snap) == ["pci"]
+    assert "pci (sensitive)" in zones.empty_zones_text(snap)
+    assert load_zones("data/demo/zones.yaml").empty_zones(snap) == []
+    assert zones.empty_zones(k8sviz.load("data/demo/cluster/networkpolicies.yaml")) == []  # no pods: no claim
+    for cmd in (["gaps", "--demo", "--zones", str(typo), "--summary"], ["segmentation", "--demo", "--zones", str(typo)]):
+        assert main(cmd) == 0
+        assert "zone(s) pci (sensitive)" in capsys.readouterr().err
+    page = k8sviz.report(snap, zones=typo, generated_at="x")
+    assert "zone(s) pci (sensitive)" in page.split('id="problems"', 1)[1].split("</section>", 1)[0]
