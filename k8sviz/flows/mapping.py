@@ -152,7 +152,10 @@ class Mapper:
         if aggr and ns:
             return self._resolve_aggregate(ns, aggr)
         if workload and ns:
-            return (ns, None, workload, "workload", None, None), None
+            known = (workload in self._workloads_by_ns.get(ns, ())
+                     or any(p.workload == workload for p in self._pods_by_ns.get(ns, ())))
+            return (ns, None, workload, "workload", None, None), (
+                None if known or not snap else "workload-not-in-snapshot")
         if ip:
             p = self._pod_ips.get(ip)
             if p is not None:

@@ -243,3 +243,15 @@ def test_namespace_from_k8s_label(tmp_path):
     row = k8sviz.load_flows(p).iloc[0]
     assert (row["src_namespace"], row["src_workload"]) == ("shop", "web")
     assert (row["dst_type"], row["dst_address_space"]) == ("external", "public")
+
+
+def test_a_csv_workload_the_snapshot_lacks_is_reported_unmapped(tmp_path, demo_snap):
+    csv = tmp_path / "flows.csv"
+    csv.write_text("time,src_namespace,src_workload,dst_namespace,dst_workload,dst_port,protocol,verdict\n"
+                   "2026-01-01T00:00:00Z,shop,frontnd,pci,card-vault,5432,TCP,allowed\n"
+                   "2026-01-01T00:00:01Z,shop,frontend,pci,card-vault,5432,TCP,allowed\n")
+    with pytest.warns(k8sviz.flows.FlowWarning, match="workload-not-in-snapshot"):
+        flows = k8sviz.load_flows(csv, snapshot=demo_snap)
+    assert len(flows) == 2  # kept, and said
+    (sample,) = k8sviz.flow_report(flows)["unmapped"]["workload-not-in-snapshot"]["samples"]
+    assert sample["endpoint"] == "shop/frontnd" and sample["line"] == 2
