@@ -857,8 +857,15 @@ def _policy_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
     end = raw.get("endPort")
     if isinstance(port, bool):
         raise PolicyError(f"{where}: invalid port {port!r}", source=source, obj=obj)
-    if isinstance(port, str) and port.isdigit():
-        port = int(port)
+    if isinstance(port, str) and port.isascii() and port.isdigit():
+        # The API server never converts: a string is a port name (IsValidPortName wants a
+        # letter), so `port: "80"` is rejected there, not read as 80.
+        raise PolicyError(
+            f"{where}: port {port!r} is a string: the API reads a string as a port name, "
+            f"which needs a letter (write {int(port)} without quotes)",
+            source=source,
+            obj=obj,
+        )
     if isinstance(port, int):
         if not 1 <= port <= 65535:
             raise PolicyError(f"{where}: port {port} is out of range 1-65535", source=source, obj=obj)

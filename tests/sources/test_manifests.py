@@ -361,14 +361,19 @@ class TestBadInput:
         ({"port": 0}, "out of range"),
         ({"port": 70000}, "out of range"),
         ({"port": "Not_A_Name"}, "not a valid port name"),
+        # A string is a port name to the API server, never a number.
+        ({"port": "80"}, r"port '80' is a string: .*needs a letter \(write 80 without quotes\)"),
+        ({"port": "8080", "endPort": 8090}, "port '8080' is a string"),
         ({"port": "http", "endPort": 90}, "endPort needs a numeric port"),
         ({"port": 100, "endPort": 90}, "endPort 90"),
         ({"port": 80, "protocol": "ICMP"}, "invalid protocol"),
     ])
     def test_invalid_port(self, write, port, match):
         path = write("np.yaml", netpol("shop", "bad", {"podSelector": {}, "egress": [{"ports": [port]}]}))
-        with pytest.raises(PolicyError, match=match):
+        with pytest.raises(PolicyError, match=match) as e:
             k8sviz.load(path)
+        assert "np.yaml" in str(e.value) and "NetworkPolicy/shop/bad" in str(e.value)
+        assert "\n" not in str(e.value)
 
     def test_invalid_policy_types(self, write):
         with pytest.raises(PolicyError, match="policyTypes"):
