@@ -888,19 +888,61 @@ def _policy_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
     return PolicyPort(proto, port, end)
 
 
-def _ip_block(raw: Any, where: str, source: str, obj: str) -> IPBlock:
+_Warn = Callable[[LoadWarning], None] | None
+
+
+def _cidr(
+    value: Any, what: str, where: str, source: str, obj: str, warn: _Warn = None, *, masked: bool = False
+) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """``value`` as a network, in CIDR notation (address/prefix length) as the API requires.
+
+    Host bits are masked off as Kubernetes does (``10.0.0.1/24`` is all of ``10.0.0.0/24``),
+    with a warning, since whoever wrote the address most likely meant less than the block;
+    ``masked`` refuses them instead, where the API's own validation does.
+    """
+    text = value if isinstance(value, str) else ""
+    addr, slash, length = text.partition("/")
+    try:
+        if not text or (slash and not (length.isascii() and length.isdigit())):
+            raise ValueError  # netmask forms (/255.0.0.0) are not CIDR notation either
+        host = ipaddress.ip_address(addr)
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise PolicyError(f"{where}: invalid {what} {value!r}", source=source, obj=obj) from None
+    if not slash:
+        # Go's ParseCIDR (and the CEL isCIDR) refuse a bare address: it is not read as /32.
+        raise PolicyError(
+            f"{where}: {what} {text!r} has no prefix length; the API needs CIDR notation "
+            f"(write {net} for the one address)",
+            source=source,
+            obj=obj,
+        )
+    if host != net.network_address:
+        if masked:
+            raise PolicyError(
+                f"{where}: {what} {text!r} has host bits set; the API accepts only the network "
+                f"address ({net})",
+                source=source,
+                obj=obj,
+            )
+        if warn is not None:
+            warn(LoadWarning(
+                "cidr-host-bits",
+                f"{where}: {what} {text!r} has host bits set; Kubernetes masks them, so the block "
+                f"is widened to {net} (not just {host})",
+                source,
+                obj,
+            ))
+    return net
+
+
+def _ip_block(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -> IPBlock:
     if not isinstance(raw, dict) or not raw.get("cidr"):
         raise PolicyError(f"{where}: ipBlock needs a cidr", source=source, obj=obj)
-    try:
-        net = ipaddress.ip_network(str(raw["cidr"]), strict=False)
-    except ValueError:
-        raise PolicyError(f"{where}: invalid CIDR {raw['cidr']!r}", source=source, obj=obj) from None
+    net = _cidr(raw["cidr"], "CIDR", f"{where}.ipBlock.cidr", source, obj, warn)
     excepts = []
-    for e in raw.get("except") or ():
-        try:
-            en = ipaddress.ip_network(str(e), strict=False)
-        except ValueError:
-            raise PolicyError(f"{where}: invalid except CIDR {e!r}", source=source, obj=obj) from None
+    for i, e in enumerate(raw.get("except") or ()):
+        en = _cidr(e, "except CIDR", f"{where}.ipBlock.except[{i}]", source, obj, warn)
         if en.version != net.version or not en.subnet_of(net) or en == net:  # type: ignore[arg-type]
             raise PolicyError(
                 f"{where}: except {e!r} must be a strict subset of cidr {raw['cidr']!r}",
@@ -911,7 +953,7 @@ def _ip_block(raw: Any, where: str, source: str, obj: str) -> IPBlock:
     return IPBlock(str(net), tuple(excepts))
 
 
-def _peer(raw: Any, where: str, source: str, obj: str) -> Peer:
+def _peer(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -> Peer:
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
     has_ps, has_ns, has_ip = "podSelector" in raw, "namespaceSelector" in raw, "ipBlock" in raw
@@ -934,11 +976,13 @@ def _peer(raw: Any, where: str, source: str, obj: str) -> Peer:
         )
         if has_ns
         else None,
-        _ip_block(raw["ipBlock"], where, source, obj) if has_ip else None,
+        _ip_block(raw["ipBlock"], where, source, obj, warn) if has_ip else None,
     )
 
 
-def _rules(raw: Any, key: str, peer_key: str, source: str, obj: str) -> tuple[PolicyRule, ...]:
+def _rules(
+    raw: Any, key: str, peer_key: str, source: str, obj: str, warn: _Warn = None
+) -> tuple[PolicyRule, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -957,7 +1001,7 @@ def _rules(raw: Any, key: str, peer_key: str, source: str, obj: str) -> tuple[Po
         peers = (
             None
             if peers_raw is None
-            else tuple(_peer(p, f"{where}.{peer_key}[{j}]", source, obj) for j, p in enumerate(peers_raw))
+            else tuple(_peer(p, f"{where}.{peer_key}[{j}]", source, obj, warn) for j, p in enumerate(peers_raw))
         )
         ports = (
             None
@@ -982,8 +1026,8 @@ def parse_network_policy(
     if "podSelector" not in spec and warn:
         warn(LoadWarning("policy-no-podselector", "spec.podSelector is missing; read as {} (all pods of the namespace)", source, ref))
     selector = LabelSelector.parse(spec.get("podSelector") or {}, "spec.podSelector", source=source, obj=ref)
-    ingress = _rules(spec.get("ingress"), "ingress", "from", source, ref)
-    egress = _rules(spec.get("egress"), "egress", "to", source, ref)
+    ingress = _rules(spec.get("ingress"), "ingress", "from", source, ref, warn)
+    egress = _rules(spec.get("egress"), "egress", "to", source, ref, warn)
     raw_types = spec.get("policyTypes")
     if raw_types:
         bad = [t for t in raw_types if t not in ("Ingress", "Egress")]
@@ -1092,7 +1136,9 @@ def _admin_selector_pair(raw: Any, where: str, source: str, obj: str) -> tuple[L
     )
 
 
-def _admin_peer(raw: Any, where: str, egress: bool, source: str, obj: str) -> AdminPeer:
+def _admin_peer(
+    raw: Any, where: str, egress: bool, source: str, obj: str, warn: _Warn = None, masked: bool = False
+) -> AdminPeer:
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
     known = ("namespaces", "pods", "networks", "nodes", "domainNames") if egress else ("namespaces", "pods")
@@ -1113,9 +1159,10 @@ def _admin_peer(raw: Any, where: str, egress: bool, source: str, obj: str) -> Ad
         raise PolicyError(f"{where}.{key} must be a non-empty list", source=source, obj=obj)
     if key == "domainNames":
         return AdminPeer(domain_names=tuple(str(d) for d in val))
-    return AdminPeer(
-        networks=tuple(_ip_block({"cidr": c}, f"{where}.networks[{i}]", source, obj) for i, c in enumerate(val))
-    )
+    return AdminPeer(networks=tuple(
+        IPBlock(str(_cidr(c, "CIDR", f"{where}.networks[{i}]", source, obj, warn, masked=masked)))
+        for i, c in enumerate(val)
+    ))
 
 
 def _one_field(raw: Any, where: str, fields: str, source: str, obj: str) -> tuple[str, Any]:
@@ -1176,7 +1223,8 @@ def _cnp_protocol(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
 
 
 def _admin_rules(
-    raw: Any, key: str, baseline: bool, source: str, obj: str, cnp: bool = False
+    raw: Any, key: str, baseline: bool, source: str, obj: str, cnp: bool = False, warn: _Warn = None,
+    masked: bool = False,
 ) -> tuple[AdminRule, ...]:
     if raw is None:
         return ()
@@ -1208,16 +1256,20 @@ def _admin_rules(
             AdminRule(
                 str(name),
                 str(action),
-                tuple(_admin_peer(p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj) for j, p in enumerate(peers)),
+                tuple(
+                    _admin_peer(p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, masked)
+                    for j, p in enumerate(peers)
+                ),
                 None if ports is None else tuple(parse_port(p, f"{where}.{port_key}[{j}]", source, obj) for j, p in enumerate(ports)),
             )
         )
     return tuple(rules)
 
 
-def parse_admin_policy(obj: Mapping[str, Any], source: str = "") -> AdminPolicy:
+def parse_admin_policy(obj: Mapping[str, Any], source: str = "", warn: _Warn = None) -> AdminPolicy:
     """An AdminNetworkPolicy or BaselineAdminNetworkPolicy (v1alpha1), or a
-    ClusterNetworkPolicy (v1alpha2, v1beta1), from its raw object."""
+    ClusterNetworkPolicy (v1alpha2, v1beta1), from its raw object.  ``warn`` receives what
+    the API accepts but k8sviz reads differently from how it is written (host bits)."""
     kind = obj.get("kind")
     name = _meta(obj).get("name")
     ref = f"{kind}/{name}"
@@ -1244,13 +1296,16 @@ def parse_admin_policy(obj: Mapping[str, Any], source: str = "") -> AdminPolicy:
         subject = (LabelSelector.parse(subj["namespaces"] or {}, "spec.subject.namespaces", source=source, obj=ref), LabelSelector())
     else:
         subject = _admin_selector_pair(subj["pods"], "spec.subject.pods", source, ref)
+    # v1beta1's CIDR type adds `cidr(self) == cidr(self).masked()` to the CEL `isCIDR(self)` that
+    # v1alpha2 and the v1alpha1 AdminNetworkPolicies have: only there are host bits refused.
+    masked = cnp and str(obj.get("apiVersion", "")).endswith("/v1beta1")
     return AdminPolicy(
         str(kind),
         str(name),
         priority,
         subject,
-        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref, cnp),
-        _admin_rules(spec.get("egress"), "egress", baseline, source, ref, cnp),
+        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref, cnp, warn, masked),
+        _admin_rules(spec.get("egress"), "egress", baseline, source, ref, cnp, warn, masked),
         str(tier),
     )
 

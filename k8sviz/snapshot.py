@@ -824,7 +824,7 @@ class Snapshot:
             if plural in _RAW_PLURALS:
                 for obj, w in items:
                     if str(obj.get("apiVersion")) in _ADMIN_VERSIONS.get(plural, ()):
-                        admin.append(guarded(parse_admin_policy, obj, w, w))
+                        admin.append(guarded(parse_admin_policy, obj, w, w, warn))
                         keep_meta(f"{admin[-1].kind}/{admin[-1].name}", obj)
                         continue
                     if plural in _DIALECT_PARSERS and (

@@ -246,6 +246,14 @@ def cnp_rule(**rule):
         (cnp, cnp_rule(protocols=[{"icmp": {}}]), "icmp"),
         (cnp, cnp_rule(protocols=[{"udp": {"destinationPort": {"number": "53"}}}]), "'53' is not a port number"),
         (cnp, cnp_rule(protocols=[{"udp": {"destinationPort": {"range": {"start": 1}}}}]), "range needs start and end"),
+        # networks are CIDRs (isCIDR): a bare address is not one.
+        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.1.0.1"]}]}]},
+         "spec.egress[0].to[0].networks[0]: CIDR '10.1.0.1' has no prefix length"),
+        (cnp, {**CNP, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/8", "fd00::1"]}]}]},
+         "networks[1]: CIDR 'fd00::1' has no prefix length"),
+        # v1beta1 adds `cidr(self) == cidr(self).masked()`.
+        (cnp, {**CNP, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.1/24"]}]}]},
+         "networks[0]: CIDR '10.0.0.1/24' has host bits set; the API accepts only the network address (10.0.0.0/24)"),
     ],
 )
 def test_invalid_admin_policies_name_file_and_object(tmp_path, make, spec, message):
@@ -255,6 +263,25 @@ def test_invalid_admin_policies_name_file_and_object(tmp_path, make, spec, messa
     with pytest.raises(PolicyError) as e:
         k8sviz.load(path)
     assert message in str(e.value) and f"{obj['kind']}/bad" in str(e.value) and "policy.yaml" in str(e.value)
+
+
+@pytest.mark.parametrize("make", [
+    lambda spec: anp("wide", spec),
+    lambda spec: anp("wide", {k: v for k, v in spec.items() if k != "priority"}, baseline=True),
+    lambda spec: cnp("wide", {**spec, "tier": "Admin"}, version="v1alpha2"),
+])
+def test_networks_with_host_bits_are_masked_with_a_warning_where_the_api_accepts_them(make):
+    # v1alpha1 (AdminNetworkPolicy, BaselineAdminNetworkPolicy) and v1alpha2 ClusterNetworkPolicy
+    # validate with `isCIDR(self)` only, which takes host bits; implementations mask them.
+    obj = make({"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.10/29", "10.1.0.0/16"]}]}]})
+    snap = snapshot(*base(obj))
+    assert [b.cidr for b in snap.admin_policies[0].egress[0].peers[0].networks] == ["10.0.0.8/29", "10.1.0.0/16"]
+    (w,) = [w for w in snap.warnings if w.code == "cidr-host-bits"]
+    assert w.obj == f"{obj['kind']}/wide" and w.source == "test"
+    assert "networks[0]: CIDR '10.0.0.10/29' has host bits set" in w.message and "widened to 10.0.0.8/29" in w.message
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/a", "db/d", 5432)  # 10.0.0.9: in the masked block, not the address written
+    assert r.can_reach("web/a", "web/b", 80)
 
 
 def test_baseline_takes_no_pass_and_warns_when_not_named_default():

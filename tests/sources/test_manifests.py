@@ -350,12 +350,35 @@ class TestBadInput:
         ({"ipBlock": {"cidr": "10.0.0.0/8", "except": ["192.168.0.0/16"]}}, "strict subset"),
         ({"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.0.0/8"]}}, "strict subset"),
         ({"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}, "cannot be combined"),
+        # CIDR notation is required: a bare address is not read as /32, nor a netmask as a length.
+        ({"ipBlock": {"cidr": "10.1.0.1"}}, r"cidr: CIDR '10.1.0.1' has no prefix length.*write 10.1.0.1/32"),
+        ({"ipBlock": {"cidr": "fd00::1"}}, r"has no prefix length.*write fd00::1/128"),
+        ({"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.1"]}}, r"except\[0\]: except CIDR '10.1.0.1' has no prefix"),
+        ({"ipBlock": {"cidr": "10.0.0.0/255.0.0.0"}}, "invalid CIDR"),
+        ({"ipBlock": {"cidr": 10}}, "invalid CIDR 10"),
         ({}, "needs podSelector, namespaceSelector or ipBlock"),
     ])
     def test_invalid_peer(self, write, peer, match):
         path = write("np.yaml", netpol("shop", "bad", {"podSelector": {}, "ingress": [{"from": [peer]}]}))
-        with pytest.raises(PolicyError, match=match):
+        with pytest.raises(PolicyError, match=match) as e:
             k8sviz.load(path)
+        assert "np.yaml" in str(e.value) and "NetworkPolicy/shop/bad" in str(e.value)
+
+    def test_ipblock_host_bits_are_masked_with_a_warning(self, write):
+        # Kubernetes accepts host bits and masks them: the rule covers the whole block, which is
+        # rarely what whoever wrote an address meant.
+        block = {"cidr": "10.0.0.1/24", "except": ["10.0.0.17/28", "10.0.0.128/25"]}
+        path = write("np.yaml", netpol("shop", "wide", {"podSelector": {}, "ingress": [{"from": [{"ipBlock": block}]}]}))
+        snap = k8sviz.load(path)
+        ip_block = snap.network_policies[0].ingress[0].peers[0].ip_block
+        assert (ip_block.cidr, ip_block.except_) == ("10.0.0.0/24", ("10.0.0.16/28", "10.0.0.128/25"))
+        warned = [w for w in snap.warnings if w.code == "cidr-host-bits"]
+        assert [(w.source, w.obj) for w in warned] == [(str(path), "NetworkPolicy/shop/wide")] * 2
+        assert "'10.0.0.1/24' has host bits set" in warned[0].message and "widened to 10.0.0.0/24" in warned[0].message
+        assert "except[0]" in warned[1].message and "widened to 10.0.0.16/28" in warned[1].message
+        assert not [w for w in k8sviz.load(write("ok.yaml", netpol("shop", "ok", {
+            "podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/24"}}]}]}))).warnings
+            if w.code == "cidr-host-bits"]
 
     @pytest.mark.parametrize(("port", "match"), [
         ({"port": 0}, "out of range"),
