@@ -348,6 +348,10 @@ class SnapshotBuilder:
     _resolved: dict[tuple[str, str], tuple[str, str | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Warnings read from snapshot files: parsing the stored objects again raises the ones about
+    # an object (a policy's host bits, a label the API would reject) a second time, named by
+    # the snapshot file instead of the file the object first came from.
+    _stored_warnings: set[LoadWarning] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def warn(self, w: LoadWarning) -> None:
         self.warnings.append(w)
@@ -477,7 +481,9 @@ class SnapshotBuilder:
             if state != "not-in-input":
                 self.coverage[plural] = state
         for w in doc.get("warnings") or ():
-            self.warn(LoadWarning(w["code"], w["message"], w.get("source", ""), w.get("obj", "")))
+            stored = LoadWarning(w["code"], w["message"], w.get("source", ""), w.get("obj", ""))
+            self.warn(stored)
+            self._stored_warnings.add(stored)
         for i, obj in enumerate(doc.get("objects") or ()):
             self.add(obj, f"{where}#objects[{i}]")
 
@@ -543,6 +549,12 @@ class SnapshotBuilder:
         snap._raw, snap._raw_sep = _objects_json([entry for entries in by_plural.values() for entry in entries])
         seen: set[LoadWarning] = set()
         snap.warnings = tuple(w for w in snap.warnings if not (w in seen or seen.add(w)))  # type: ignore[func-returns-value]
+        if self._stored_warnings:
+            stored = {(w.code, w.message, w.obj) for w in self._stored_warnings if w.obj}
+            snap.warnings = tuple(
+                w for w in snap.warnings
+                if w in self._stored_warnings or (w.code, w.message, w.obj) not in stored
+            )
         return snap
 
 

@@ -229,3 +229,18 @@ def test_command_lines_probes_and_hooks_are_not_stored(tmp_path):
     assert kept["name"] == "main" and "image" in kept and not {"command", "args", "lifecycle"} & set(kept)
     assert json.dumps([p, dep], sort_keys=True) == before  # the caller's objects are untouched
     assert snap.pod("a/p").containers[0].name == "main"
+
+
+def test_warnings_about_objects_are_not_repeated_when_the_snapshot_is_read_again(write, tmp_path):
+    # Parsing the stored objects again warns about them again: the file's copy, which names the
+    # manifest they came from, is the one kept, however often the snapshot is re-saved.
+    path = write("np.yaml", [
+        netpol("shop", "wide", {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.1/24"}}]}]}),
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "bare", "namespace": "shop"},
+         "spec": {}},
+    ])
+    snap = k8sviz.load(path)
+    assert sorted(w.code for w in snap.warnings) == ["cidr-host-bits", "policy-no-podselector"]
+    again = k8sviz.load(snap.save(tmp_path / "a.json"))
+    assert again.warnings == snap.warnings and again.to_json() == snap.to_json()
+    assert k8sviz.load(again.save(tmp_path / "b.json")).warnings == snap.warnings
