@@ -1186,6 +1186,15 @@ def _number_port(proto: Any, number: Any, end: Any, where: str, source: str, obj
             raise PolicyError(f"{where}: {v!r} is not a port number", source=source, obj=obj)
     if number is None:
         raise PolicyError(f"{where} needs a port number", source=source, obj=obj)
+    if end is not None and number >= end:
+        # ClusterNetworkPolicy's CEL rule is `self.start < self.end`; the v1alpha1 PortRange
+        # documents the same ("the Start value must be less than End").  NetworkPolicy's
+        # endPort, by contrast, may equal port: that path does not come through here.
+        raise PolicyError(
+            f"{where}: start {number} must be less than end {end} (one port is written as a number)",
+            source=source,
+            obj=obj,
+        )
     return _policy_port({"protocol": proto, "port": number, "endPort": end}, where, source, obj)
 
 

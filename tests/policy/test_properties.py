@@ -137,8 +137,9 @@ def admin_ports(draw):
         if kind == "number":
             out.append({"portNumber": {"protocol": proto, "port": draw(st.sampled_from(PORTS))}})
         elif kind == "range":
-            lo = draw(st.sampled_from(PORTS))
-            out.append({"portRange": {"protocol": proto, "start": lo, "end": draw(st.sampled_from([p for p in PORTS if p >= lo]))}})
+            # The admin APIs want start < end (NetworkPolicy's endPort may equal port).
+            lo = draw(st.sampled_from(PORTS[:-1]))
+            out.append({"portRange": {"protocol": proto, "start": lo, "end": draw(st.sampled_from([p for p in PORTS if p > lo]))}})
         else:
             out.append({"namedPort": draw(st.sampled_from(NAMES))})
     return out
@@ -153,8 +154,8 @@ def cnp_protocols(draw):
         if kind == "number":
             out.append({proto: {"destinationPort": {"number": draw(st.sampled_from(PORTS))}}})
         elif kind == "range":
-            lo = draw(st.sampled_from(PORTS))
-            out.append({proto: {"destinationPort": {"range": {"start": lo, "end": draw(st.sampled_from([p for p in PORTS if p >= lo]))}}}})
+            lo = draw(st.sampled_from(PORTS[:-1]))
+            out.append({proto: {"destinationPort": {"range": {"start": lo, "end": draw(st.sampled_from([p for p in PORTS if p > lo]))}}}})
         else:
             out.append({"destinationNamedPort": draw(st.sampled_from(NAMES))})
     return out

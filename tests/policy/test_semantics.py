@@ -219,6 +219,13 @@ def test_end_port_range():
     assert row.ports.tolist() == [["8000-8080"]]
 
 
+def test_end_port_may_equal_port():
+    # NetworkPolicy's rule is endPort >= port (unlike the admin APIs' start < end).
+    r, snap = reach(netpol("x", "p", {"podSelector": {}, "ingress": [{"ports": [{"port": 8080, "endPort": 8080}]}]}))
+    assert r.can_reach("z/d", "x/a", 8080) and not r.can_reach("z/d", "x/a", 8081)
+    assert not r.can_reach("z/d", "x/a", 8079)
+
+
 def test_default_protocol_is_tcp():
     r, snap = reach(netpol("x", "p", {"podSelector": {}, "ingress": [{"ports": [{"port": 80}]}]}))
     assert r.can_reach("z/d", "x/a", 80, "TCP") and not r.can_reach("z/d", "x/a", 80, "UDP")
