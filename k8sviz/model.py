@@ -1261,17 +1261,29 @@ def _admin_rules(
             raise PolicyError(f"{where}.{port_key} must be a non-empty list", source=source, obj=obj)
         parse_port = _cnp_protocol if cnp else _admin_port
         name = r.get("name") or ""
-        rules.append(
-            AdminRule(
-                str(name),
-                str(action),
-                tuple(
-                    _admin_peer(p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, masked)
-                    for j, p in enumerate(peers)
-                ),
-                None if ports is None else tuple(parse_port(p, f"{where}.{port_key}[{j}]", source, obj) for j, p in enumerate(ports)),
-            )
+        rule = AdminRule(
+            str(name),
+            str(action),
+            tuple(
+                _admin_peer(p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, masked)
+                for j, p in enumerate(peers)
+            ),
+            None if ports is None else tuple(parse_port(p, f"{where}.{port_key}[{j}]", source, obj) for j, p in enumerate(ports)),
         )
+        # The egress rule's CEL (ANP/BANP v1alpha1, ClusterNetworkPolicy v1alpha2 and v1beta1):
+        # addresses outside the pods have no container ports, so no port names either.
+        outside = [f"{peer_key}[{j}]" for j, p in enumerate(rule.peers) if p.networks or p.nodes is not None or p.domain_names]
+        named = [f"{port_key}[{j}]" for j, p in enumerate(rule.ports or ()) if isinstance(p.port, str)]
+        if outside and named:
+            field_name = "destinationNamedPort" if cnp else "namedPort"
+            raise PolicyError(
+                f"{where}{f' ({name!r})' if name else ''}: networks/nodes/domainNames peer cannot be set "
+                f"with {field_name} ({', '.join(outside)} with {', '.join(named)}): those peers have no "
+                f"named ports",
+                source=source,
+                obj=obj,
+            )
+        rules.append(rule)
     return tuple(rules)
 
 

@@ -249,6 +249,24 @@ def cnp_rule(**rule):
          "spec.ingress[0].protocols[0].tcp.destinationPort.range: start 1000 must be less than end 1000"),
         (lambda name, spec: cnp(name, spec, version="v1alpha2"),
          cnp_rule(protocols=[{"sctp": {"destinationPort": {"range": {"start": 9, "end": 2}}}}]), "start 9 must be less than end 2"),
+        # Egress CEL: networks/nodes/domainNames peers have no named ports.
+        (anp, {"priority": 1, "subject": ALL, "egress": [
+            {"action": "Deny", "to": [ALL]},
+            {"name": "metadata", "action": "Deny", "to": [ALL, {"networks": ["169.254.169.254/32"]}],
+             "ports": [{"portNumber": {"port": 80}}, {"namedPort": "http"}]}]},
+         "spec.egress[1] ('metadata'): networks/nodes/domainNames peer cannot be set with namedPort (to[1] with ports[1])"),
+        (lambda name, spec: anp(name, spec, baseline=True),
+         {"subject": ALL, "egress": [{"action": "Deny", "to": [{"nodes": {}}], "ports": [{"namedPort": "kubelet"}]}]},
+         "spec.egress[0]: networks/nodes/domainNames peer cannot be set with namedPort (to[0] with ports[0])"),
+        (anp, {"priority": 1, "subject": ALL, "egress": [
+            {"action": "Allow", "to": [{"domainNames": ["example.com"]}], "ports": [{"namedPort": "https"}]}]},
+         "peer cannot be set with namedPort (to[0] with ports[0])"),
+        (cnp, {**CNP, "egress": [{"action": "Accept", "to": [{"networks": ["10.0.0.0/8"]}, {"nodes": {}}],
+                                  "protocols": [{"destinationNamedPort": "dns"}]}]},
+         "peer cannot be set with destinationNamedPort (to[0], to[1] with protocols[0])"),
+        (lambda name, spec: cnp(name, spec, version="v1alpha2"),
+         {**CNP, "egress": [{"action": "Deny", "to": [{"domainNames": ["example.com"]}], "protocols": [{"destinationNamedPort": "dns"}]}]},
+         "peer cannot be set with destinationNamedPort"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portNumber": {"protocol": "TCP"}}]}]}, "needs a port number"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portNumber": {"port": "http"}}]}]}, "'http' is not a port number"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portRange": {"end": 9}}]}]}, "needs a port number"),
@@ -294,6 +312,19 @@ def test_networks_with_host_bits_are_masked_with_a_warning_where_the_api_accepts
     r = k8sviz.reachability(snap)
     assert not r.can_reach("web/a", "db/d", 5432)  # 10.0.0.9: in the masked block, not the address written
     assert r.can_reach("web/a", "web/b", 80)
+
+
+def test_named_ports_stay_valid_with_pod_peers_and_in_ingress():
+    # The rule is about egress to addresses outside the pods; pods and namespaces peers keep
+    # their named ports, and so do ingress rules.
+    snap = snapshot(*base(
+        anp("np", {"priority": 1, "subject": ALL, "egress": [
+            {"action": "Deny", "to": [{"networks": ["10.9.0.0/16"]}], "ports": [{"portNumber": {"port": 5432}}]},
+            {"action": "Deny", "to": [{"namespaces": {}}], "ports": [{"namedPort": "sql"}]}]}),
+        cnp("c", {**CNP, "egress": [{"action": "Deny", "to": [{"pods": {"podSelector": {}}}],
+                                     "protocols": [{"destinationNamedPort": "stats"}]}]}),
+    ))
+    assert {a.name: len(a.egress) for a in snap.admin_policies} == {"np": 2, "c": 1}
 
 
 def test_baseline_takes_no_pass_and_warns_when_not_named_default():

@@ -161,6 +161,15 @@ def cnp_protocols(draw):
     return out
 
 
+def _api_valid(peers, ports, named):
+    """``ports`` without named ones when a peer is networks, nodes or domainNames: the API's CEL
+    refuses named ports there (those addresses have no container ports)."""
+    if any(k in p for p in peers for k in ("networks", "nodes", "domainNames")):
+        return [p for p in ports if named not in p] or [{"portNumber": {"protocol": "TCP", "port": 80}}
+                                                        if named == "namedPort" else {"tcp": {"destinationPort": {"number": 80}}}]
+    return ports
+
+
 @st.composite
 def cluster_network_policies(draw):
     """A ClusterNetworkPolicy (v1alpha2 or v1beta1) of either tier."""
@@ -175,7 +184,7 @@ def cluster_network_policies(draw):
             r = {"action": draw(st.sampled_from(["Accept", "Deny", "Pass"])),
                  key: draw(st.lists(admin_peers(direction == "egress"), min_size=1, max_size=2))}
             if draw(st.booleans()):
-                r["protocols"] = draw(cnp_protocols())
+                r["protocols"] = _api_valid(r[key], draw(cnp_protocols()), "destinationNamedPort")
             rules.append(r)
         if rules:
             spec[direction] = rules
@@ -198,7 +207,7 @@ def admin_policies(draw, baseline):
             r = {"action": draw(st.sampled_from(actions)),
                  key: draw(st.lists(admin_peers(direction == "egress"), min_size=1, max_size=2))}
             if draw(st.booleans()):
-                r["ports"] = draw(admin_ports())
+                r["ports"] = _api_valid(r[key], draw(admin_ports()), "namedPort")
             rules.append(r)
         if rules:
             spec[direction] = rules
