@@ -1086,6 +1086,9 @@ def gaps(
 
     if snapshot is None:
         snapshot = reach.snapshot
+    if today is not None and today != "":
+        # Checked even without zones (then unused): a bad date is a mistake to report, early.
+        today = resolve_today(today)
     if zones is not None:
         zones = load_zones(zones)
     if segmentation is not None:

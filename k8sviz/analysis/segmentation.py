@@ -454,8 +454,8 @@ def segmentation(
     zones = load_zones(zones)
     if snapshot is None:
         snapshot = reach.snapshot
+    day = resolve_today(today, snapshot)  # a bad date fails before reachability is computed
     reach = get_reach(snapshot, reach)
-    day = resolve_today(today, snapshot)
     rules = rule_index(reach, level)
     core = _Core(edge_frame(reach, level), zones, zones.assign(snapshot, level), reach.snapshot, level)
     members = core.members

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PolicyError, ZoneError
+from ..errors import InputError, PolicyError, ZoneError
 from ..model import LabelSelector, Pod
 from . import _ports
 
@@ -140,18 +140,41 @@ class Coverage:
     )
 
 
+def parse_date(text: object, what: str = "today") -> dt.date:
+    """``text`` (``YYYY-MM-DD``, or an ISO date and time) as a date.
+
+    Anything else is an :class:`~k8sviz.errors.InputError` naming ``what`` (the parameter, or
+    the command-line option), never a ValueError: ``2024-13-01``, ``2024-02-30`` and
+    ``tomorrow`` are mistakes to report, not to guess at.
+    """
+    if isinstance(text, str):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            return dt.datetime.fromisoformat(text).date()
+        except ValueError as e:
+            reason = str(e)
+        # Python's "Invalid isoformat string" only repeats the text; a range error says more.
+        detail = "" if reason.startswith("Invalid isoformat") else f" ({reason})"
+        raise InputError(f"{what} {text!r} is not a date{detail}; write YYYY-MM-DD")
+    raise InputError(f"{what} must be a date or YYYY-MM-DD text, not {type(text).__name__} {text!r}")
+
+
 def resolve_today(today: dt.date | str | None, snapshot: Snapshot | None = None) -> dt.date:
     """The date exceptions are judged against.
 
     An explicit ``today`` wins; else the snapshot's ``collected_at`` (so that a report on an old
-    snapshot is reproducible); else the current UTC date.
+    snapshot is reproducible); else the current UTC date.  A ``today`` that is not a date is an
+    :class:`~k8sviz.errors.InputError`.
     """
     if isinstance(today, dt.datetime):
         return today.date()
     if isinstance(today, dt.date):
         return today
-    if isinstance(today, str) and today:
-        return dt.date.fromisoformat(today[:10])
+    if today is not None and today != "":
+        return parse_date(today)
     collected = (snapshot.meta.get("collected_at") if snapshot is not None else None) or ""
     if isinstance(collected, str) and len(collected) >= 10:
         try:

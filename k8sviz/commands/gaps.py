@@ -78,7 +78,10 @@ def emit(df: Any, fmt: str, out: Any = None) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..analysis.controls import controls_summary
     from ..analysis.gaps import gaps
+    from ..analysis.zones import parse_date
 
+    # Before the inputs are read: a mistyped date should not cost a load first.
+    today = None if args.today is None else parse_date(args.today, "--today")
     snap = load_inputs(args)
     flows = None
     if args.flows:
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         empty = zones.empty_zones_text(snap)
         if empty:
             print(f"k8sviz: warning: {empty}", file=sys.stderr)
-    df = gaps(snap, flows=flows, zones=zones, today=args.today)
+    df = gaps(snap, flows=flows, zones=zones, today=today)
     by_reason: dict[str, list[str]] = {}
     for finding, reason in df.attrs.get("not_checked", {}).items():
         by_reason.setdefault(reason, []).append(finding)

@@ -21,14 +21,17 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis.segmentation import segmentation
+    from ..analysis.zones import parse_date
     from ..errors import ZoneError
 
     zones = _zones_arg(args)
     if zones is None:
         msg = "give --zones FILE"
         raise ZoneError(msg)
+    # Before the inputs are read: a mistyped date should not cost a load first.
+    today = None if args.today is None else parse_date(args.today, "--today")
     snap = load_inputs(args)
-    seg = segmentation(snap, None, zones, today=args.today)
+    seg = segmentation(snap, None, zones, today=today)
     empty = seg.zones.empty_zones_text(snap)
     if empty:
         print(f"k8sviz: warning: {empty}", file=sys.stderr)

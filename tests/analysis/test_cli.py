@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from k8sviz.cli import main
 
 
@@ -24,3 +26,14 @@ def test_segmentation_cli(capsys, tmp_path):
     bad.write_text("zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: b, justification: x}\n")
     assert main(["segmentation", "--demo", "--zones", str(bad)]) == 2
     assert "unknown zone 'b'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["gaps", "segmentation"])
+@pytest.mark.parametrize(("today", "reason"), [
+    ("2024-13-01", " (month must be in 1..12)"), ("tomorrow", ""), ("2024-02-30", " (day is out of range for month)"),
+])
+def test_a_bad_today_is_one_line_and_exit_2(capsys, command, today, reason):
+    assert main([command, "--demo", "--today", today]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"k8sviz: error: --today {today!r} is not a date{reason}; write YYYY-MM-DD\n"
+    assert captured.out == ""

@@ -1,8 +1,10 @@
 import pandas as pd
+import pytest
 
 from k8sviz.analysis.controls import CONTROLS, FINDINGS, controls_summary
 from k8sviz.analysis.gaps import GAP_COLUMNS, gaps
 from k8sviz.analysis.zones import load_zones
+from k8sviz.errors import InputError
 
 from .helpers import FakeReach, ns, pod, policy, service, snapshot
 
@@ -304,3 +306,10 @@ def test_flow_inputs_without_records_leave_flow_findings_unchecked(tmp_path):
     assert df.attrs["not_checked"]["allowed-but-unused"] == "the flow inputs hold no flow record"
     assert "allowed-but-unused" not in df.attrs["checked"]
     assert df.drop(columns="evidence").equals(gaps(snap).drop(columns="evidence"))  # as without flows
+
+
+def test_a_bad_today_is_an_input_error_even_without_zones():
+    snap = cluster()
+    for zones in (None, load_zones(ZONES)):
+        with pytest.raises(InputError, match=r"today '2024-02-30' is not a date \(day is out of range for month\)"):
+            gaps(snap, FakeReach(snap), zones=zones, today="2024-02-30")

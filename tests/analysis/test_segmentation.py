@@ -2,7 +2,7 @@ import pytest
 
 from k8sviz.analysis.segmentation import segmentation
 from k8sviz.analysis.zones import load_zones
-from k8sviz.errors import ZoneError
+from k8sviz.errors import InputError, ZoneError
 
 from .helpers import FakeReach, ns, pod, snapshot
 
@@ -87,3 +87,9 @@ def test_needs_zones():
     snap, reach = fixture()
     with pytest.raises(ZoneError):
         segmentation(snap, reach, None)
+
+
+def test_a_bad_today_is_an_input_error():
+    snap, reach = fixture()
+    with pytest.raises(InputError, match="today 'tomorrow' is not a date"):
+        segmentation(snap, reach, load_zones(ZONES), today="tomorrow")

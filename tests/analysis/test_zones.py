@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from k8sviz.analysis.zones import load_zones
-from k8sviz.errors import ZoneError
+from k8sviz.analysis.zones import load_zones, parse_date, resolve_today
+from k8sviz.errors import InputError, K8svizError, ZoneError
 
 from .helpers import ns, pod, snapshot
 
@@ -131,3 +131,27 @@ def test_a_zone_that_matches_no_workload_is_said_everywhere(tmp_path, capsys):
         assert "zone(s) pci (sensitive)" in capsys.readouterr().err
     page = k8sviz.report(snap, zones=typo, generated_at="x")
     assert "zone(s) pci (sensitive)" in page.split('id="problems"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.mark.parametrize(("today", "message"), [
+    ("2024-13-01", "today '2024-13-01' is not a date (month must be in 1..12); write YYYY-MM-DD"),
+    ("2024-02-30", "today '2024-02-30' is not a date (day is out of range for month); write YYYY-MM-DD"),
+    ("tomorrow", "today 'tomorrow' is not a date; write YYYY-MM-DD"),
+    ("2024-01-01junk", "today '2024-01-01junk' is not a date; write YYYY-MM-DD"),
+    (20240101, "today must be a date or YYYY-MM-DD text, not int 20240101"),
+])
+def test_a_today_that_is_not_a_date_is_an_input_error(today, message):
+    with pytest.raises(InputError) as e:
+        resolve_today(today)
+    assert str(e.value) == message and isinstance(e.value, K8svizError)
+
+
+def test_today_forms_and_defaults():
+    assert resolve_today("2024-02-29") == dt.date(2024, 2, 29)
+    assert resolve_today("2024-02-29T23:59:59Z") == dt.date(2024, 2, 29)
+    assert resolve_today(dt.datetime(2024, 2, 29, 12)) == dt.date(2024, 2, 29)
+    snap = snapshot(ns("a"))
+    snap.meta["collected_at"] = "2024-03-10T00:00:00Z"
+    assert resolve_today(None, snap) == resolve_today("", snap) == dt.date(2024, 3, 10)
+    with pytest.raises(InputError, match=r"^--today 'x' is not a date"):
+        parse_date("x", "--today")
