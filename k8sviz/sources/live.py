@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import os
 import sys
 import threading
 import time
@@ -159,6 +160,66 @@ def _import_kubernetes() -> tuple[Any, Any]:
     return client, config
 
 
+def _what(value: Any) -> str:
+    """A YAML value as a kubeconfig's reader would describe it."""
+    if isinstance(value, str):
+        return f"plain text ({value[:40]!r}{'...' if len(value) > 40 else ''})"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    return "a list" if isinstance(value, list) else f"a {type(value).__name__}"
+
+
+def _kubeconfig_problem(text: str) -> str | None:
+    """Why ``text`` (a kubeconfig file's content) is no kubeconfig, or None if its shape is one.
+
+    The client indexes the parsed YAML without looking at it first, so plain text, a list or a
+    string fails deep inside it with a TypeError about Python types that names no file.
+    """
+    import yaml
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        return (f"is not valid YAML ({getattr(e, 'problem', None) or type(e).__name__}"
+                f"{f' at line {mark.line + 1}' if mark is not None else ''})")
+    if doc is None:
+        return None  # the client says "file is empty"
+    if not isinstance(doc, dict):
+        return f"is not a kubeconfig: it holds {_what(doc)}, not a mapping with clusters, contexts and users"
+    for section, entry in (("clusters", "cluster"), ("contexts", "context"), ("users", "user")):
+        items = doc.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            return f"is not a kubeconfig: {section} is {_what(items)}, not a list"
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                return f"is not a kubeconfig: {section}[{i}] is {_what(item)}, not a mapping with name and {entry}"
+            if item.get(entry) is not None and not isinstance(item[entry], dict):
+                return f"is not a kubeconfig: {section}[{i}].{entry} is {_what(item[entry])}, not a mapping"
+    return None
+
+
+def _check_kubeconfig(kubeconfig: str | None) -> None:
+    """A LiveError naming the file when a kubeconfig the client would read is not one."""
+    from kubernetes.config.kube_config import ENV_KUBECONFIG_PATH_SEPARATOR, KUBE_CONFIG_DEFAULT_LOCATION
+
+    # The files the client reads: a list, as in $KUBECONFIG, for an explicit path too.
+    for path in (kubeconfig or KUBE_CONFIG_DEFAULT_LOCATION).split(ENV_KUBECONFIG_PATH_SEPARATOR):
+        full = os.path.expanduser(path) if path else ""
+        try:
+            with open(full, encoding="utf-8", errors="replace") as f:
+                problem = _kubeconfig_problem(f.read())
+        except OSError:
+            continue  # missing or unreadable: the client skips it or says so
+        if problem:
+            msg = f"kubeconfig {path} {problem}"
+            raise LiveError(msg)
+
+
 def _api_client(
     kubeconfig: str | None, context: str | None, in_cluster: bool, concurrency: int = 1
 ) -> tuple[Any, str]:
@@ -169,6 +230,8 @@ def _api_client(
 
     cfg = client.Configuration()
     try:
+        if not in_cluster:
+            _check_kubeconfig(kubeconfig)
         if in_cluster:
             config.load_incluster_config(client_configuration=cfg)
             name = context or "in-cluster"
@@ -186,8 +249,10 @@ def _api_client(
         msg = f"cannot use the {where}: {e}"
         raise LiveError(msg) from None
     except (OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as e:
-        # Unreadable file, malformed YAML, missing fields.
-        msg = f"cannot use kubeconfig {kubeconfig or '(default)'}: {type(e).__name__}: {e}"
+        # Unreadable file, malformed YAML, fields of the wrong shape deeper than the check
+        # above looks; one line, as YAML errors span several.
+        detail = " ".join(f"{type(e).__name__}: {e}".split())
+        msg = f"cannot use kubeconfig {kubeconfig or '(default)'}: not a usable kubeconfig ({detail})"
         raise LiveError(msg) from None
     import urllib3
 

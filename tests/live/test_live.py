@@ -460,6 +460,38 @@ def test_unreachable_and_bad_kubeconfig(tmp_path: Path) -> None:
         k8sviz.snapshot_cluster(kubeconfig=str(tmp_path / "missing"))
 
 
+@pytest.mark.parametrize(("text", "problem"), [
+    ("hello world\n", "is not a kubeconfig: it holds plain text ('hello world'), not a mapping with clusters, contexts and users"),
+    ("- a\n- b\n", "is not a kubeconfig: it holds a list, not a mapping with clusters, contexts and users"),
+    ('"just a string"\n', "is not a kubeconfig: it holds plain text ('just a string'), not a mapping with clusters, contexts and users"),
+    ("42\n", "is not a kubeconfig: it holds a number (42), not a mapping with clusters, contexts and users"),
+    ("apiVersion: v1\nclusters: 5\n", "is not a kubeconfig: clusters is a number (5), not a list"),
+    ("apiVersion: v1\nusers: [x]\n", "is not a kubeconfig: users[0] is plain text ('x'), not a mapping with name and user"),
+    ("apiVersion: v1\ncontexts:\n- {name: c, context: [a]}\n", "is not a kubeconfig: contexts[0].context is a list, not a mapping"),
+    ("this: [is not a kubeconfig\n", "is not valid YAML (expected ',' or ']', but got '<stream end>' at line 2)"),
+])
+def test_a_file_that_is_not_a_kubeconfig_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, text: str, problem: str
+) -> None:
+    # The client indexes the YAML blindly: these failed with "TypeError: 'str' object does not
+    # support item assignment" and the like, naming no file.
+    kc = tmp_path / "some.txt"
+    kc.write_text(text)
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(kc))
+    assert str(e.value) == f"kubeconfig {kc} {problem}"
+    assert main(["snapshot", "--kubeconfig", str(kc), "-o", str(tmp_path / "x.json")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"k8sviz: error: kubeconfig {kc} {problem}\n"
+    assert not (tmp_path / "x.json").exists()
+    # The default kubeconfig ($KUBECONFIG, a list of files) is checked file by file.
+    from kubernetes.config import kube_config
+
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", f"{tmp_path / 'missing'}:{kc}")
+    with pytest.raises(LiveError, match=f"^kubeconfig {re.escape(str(kc))} is not"):
+        k8sviz.snapshot_cluster()
+
+
 def test_cli_snapshot_and_clean_errors(
     apiserver: Any, kubeconfig: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
