@@ -1179,17 +1179,19 @@ def _named_port(val: Any, where: str, source: str, obj: str) -> PolicyPort:
     return PolicyPort("TCP", val)  # the protocol is the named container port's own
 
 
-def _number_port(proto: Any, number: Any, end: Any, where: str, source: str, obj: str) -> PolicyPort:
+def _number_port(proto: Any, number: Any, end: Any, where: str, source: str, obj: str, *, strict: bool = True) -> PolicyPort:
     """A port number, or the range ``number``-``end``: numbers only, never a name."""
     for v in (number, end):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
             raise PolicyError(f"{where}: {v!r} is not a port number", source=source, obj=obj)
     if number is None:
         raise PolicyError(f"{where} needs a port number", source=source, obj=obj)
-    if end is not None and number >= end:
-        # ClusterNetworkPolicy's CEL rule is `self.start < self.end`; the v1alpha1 PortRange
-        # documents the same ("the Start value must be less than End").  NetworkPolicy's
-        # endPort, by contrast, may equal port: that path does not come through here.
+    if end is not None and (number >= end if strict else number > end):
+        # ClusterNetworkPolicy's CEL rule is `self.start < self.end`.  The v1alpha1 PortRange
+        # only documents it ("the Start value must be less than End"), and its API server
+        # accepts start == end: read as that one port (``strict=False``), so a cluster's own
+        # objects still load.  NetworkPolicy's endPort may equal port: that path does not
+        # come through here.
         raise PolicyError(
             f"{where}: start {number} must be less than end {end} (one port is written as a number)",
             source=source,
@@ -1211,7 +1213,8 @@ def _admin_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
         return _number_port(val.get("protocol"), val.get("port"), None, f"{where}.portNumber", source, obj)
     if val.get("end") is None:
         raise PolicyError(f"{where}.portRange needs start and end", source=source, obj=obj)
-    return _number_port(val.get("protocol"), val.get("start"), val["end"], f"{where}.portRange", source, obj)
+    return _number_port(val.get("protocol"), val.get("start"), val["end"], f"{where}.portRange", source, obj,
+                        strict=False)
 
 
 def _cnp_protocol(raw: Any, where: str, source: str, obj: str) -> PolicyPort:

@@ -238,13 +238,8 @@ def cnp_rule(**rule):
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/33"]}]}]}, "CIDR"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portRange": {"start": 9, "end": 1}}]}]},
          "spec.egress[0].ports[0].portRange: start 9 must be less than end 1"),
-        # A range of one port is not a range: start must be less than end (NetworkPolicy's
-        # endPort may equal port, see test_end_port_may_equal_port).
-        (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": [ALL], "ports": [{"portRange": {"start": 1000, "end": 1000}}]}]},
-         "spec.ingress[0].ports[0].portRange: start 1000 must be less than end 1000"),
-        (lambda name, spec: anp(name, spec, baseline=True),
-         {"subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portRange": {"protocol": "UDP", "start": 53, "end": 53}}]}]},
-         "start 53 must be less than end 53"),
+        # ClusterNetworkPolicy's CEL refuses a range of one port (AdminNetworkPolicy's API
+        # server accepts it: test_an_admin_range_of_one_port_is_that_port).
         (cnp, cnp_rule(protocols=[{"tcp": {"destinationPort": {"range": {"start": 1000, "end": 1000}}}}]),
          "spec.ingress[0].protocols[0].tcp.destinationPort.range: start 1000 must be less than end 1000"),
         (lambda name, spec: cnp(name, spec, version="v1alpha2"),
@@ -391,3 +386,13 @@ def test_nodes_peers_warn_when_nodes_were_not_read():
     # Without a nodes peer the node list does not matter.
     r = k8sviz.reachability(snapshot(*[o for o in base(deny_db_from_web()) if o["kind"] != "Node"]))
     assert not [w for w in r.warnings if w.code == "nodes-not-read"]
+
+
+def test_an_admin_range_of_one_port_is_that_port():
+    # v1alpha1 only documents start < end; its API server accepts start == end, so a
+    # cluster's own policy must load: it is that one port.
+    deny = anp("one", {"priority": 1, "subject": ALL, "ingress": [
+        {"action": "Deny", "from": [ALL], "ports": [{"portRange": {"start": 1000, "end": 1000}}]}]})
+    snap = snapshot(ns("a"), pod("a", "x", {"app": "x"}, "10.0.0.1"), pod("a", "y", {"app": "y"}, "10.0.0.2"), deny)
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("a/x", "a/y", 1000) and r.can_reach("a/x", "a/y", 999) and r.can_reach("a/x", "a/y", 1001)
