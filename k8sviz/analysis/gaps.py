@@ -827,6 +827,17 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
         ]
         rules = list(g["rules"])
         opened = ", ".join(rules) if rules else "no policy isolates this path (default allow)"
+        one_peer = g["peers"][0] if len(g["peers"]) == 1 else None
+        host_side, far_side = (subject, one_peer) if way == "out" else (one_peer, subject)
+        host_pods = ctx.pods_by_wl.get(str(host_side), [])
+        if (not rules and host_pods and all(p.host_network for p in host_pods)
+                and any(reach.isolated(p.key, "ingress") for p in ctx.pods_by_wl.get(str(far_side), [])
+                        if not p.host_network)):
+            # Its pods are their nodes, and the API lets a pod's own node in whatever the
+            # pod's policies: no rule opened this, and none can close it.
+            opened = ("its pods run on their nodes' network, and the API lets a pod's own node in whatever "
+                      "the pod's policies (the destination's pods share nodes with it; no NetworkPolicy can "
+                      "close this)")
         sev = "high"
         if zones.is_sensitive(zd) or zones.is_sensitive(zs):
             sev = "critical"

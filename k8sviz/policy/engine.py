@@ -281,6 +281,53 @@ class Engine:
             out[:, lo:hi] = block
         return out
 
+    def rows(self, src: np.ndarray, extra: Sequence[CoreRule] = ()) -> np.ndarray:
+        """Allowed ports from the classes ``src`` (sorted) to every class, ``[len(src), B, W]``,
+        with ``extra`` rules (``subj_b``/``peer_b`` set) evaluated among the engine's own.
+
+        For what-ifs on a few sources, such as the node-local ingress exception: the rules'
+        first-match order is the same as :meth:`_general`'s, so without ``extra`` this is
+        ``matrix[src]``.
+        """
+        out: np.ndarray | None = None
+        for d in ("egress", "ingress"):
+            rules = sorted((r for r in (*self.rules, *extra) if r.direction == d), key=lambda r: (r.tier, r.priority))
+            part = self._direction_rows(rules, src)
+            out = part if out is None else out & part
+        assert out is not None
+        return out
+
+    def _direction_rows(self, rules: Sequence[CoreRule], src: np.ndarray) -> np.ndarray:
+        """:meth:`_direction` for the source classes ``src`` and every destination."""
+        n, w = self.n_b, self.ports.words
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[src] = np.arange(len(src))
+        allowed = np.zeros((len(src), n, w), dtype=np.uint64)
+        decided = np.zeros((len(src), n, w), dtype=np.uint64)
+        for _tier, group in groupby(rules, key=lambda r: r.tier):
+            passed: np.ndarray | None = None
+            for r in group:
+                s, dst = self.src_dst(r)
+                rows = pos[s] if len(s) else s
+                rows = rows[rows >= 0]
+                if not len(rows) or not len(dst):
+                    continue
+                ix = np.ix_(rows, dst)
+                blk = self.port_block(r, dst)[None, :, :] & ~decided[ix]
+                if r.action == "allow":
+                    allowed[ix] |= blk
+                elif r.action == "pass":
+                    if passed is None:
+                        passed = np.zeros_like(decided)
+                    passed[ix] |= blk
+                decided[ix] |= blk
+            if passed is not None:
+                decided &= ~passed
+        allowed |= ~decided
+        if w * 64 > self.ports.n_atoms:
+            allowed &= self.ports.to_words(self.ports.all)[None, None, :]
+        return allowed
+
     def _direction(self, rules: Sequence[CoreRule], lo: int, hi: int) -> np.ndarray:
         """First-match over ``rules`` (sorted by tier, priority) for destinations ``lo..hi-1``."""
         n, w = self.n_b, self.ports.words

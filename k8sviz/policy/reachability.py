@@ -11,6 +11,12 @@ Semantics (Kubernetes NetworkPolicy, networking.k8s.io/v1):
 - hostNetwork pods are not governed by NetworkPolicy: never isolated, listed in
   ``unenforced``; as peers, pod and namespace selectors do not match them and ipBlocks match
   their host address.
+- Traffic from a pod's own node is let in whatever the pod's ingress isolation: "traffic is
+  allowed to a pod if ... the traffic source is the pod's local node" (NetworkPolicySpec).
+  The node's traffic comes from its addresses and from its hostNetwork pods; the exception
+  stands where NetworkPolicy does (after the admin tier and earlier Calico tiers, after
+  Cilium's explicit denies), see :data:`LOCAL_NODE_PRIORITY`.  Tables list it for hostNetwork
+  pods; a node address is an external block there, so ``can_reach``/``explain`` answer for it.
 - A pod to itself is not judged: such pairs are left out of tables and ``can_reach``/
   ``explain`` on a pod and itself raise :class:`~k8sviz.errors.QueryError`.
 - A workload endpoint ("namespace/workload") stands for all its pods: a workload reaches
@@ -34,7 +40,7 @@ from ..cilium_objects import CiliumPolicy
 from ..errors import QueryError
 from ..model import PROTOCOLS, LoadWarning, RawPolicy, live_pod_by_ip
 from .endpoints import Endpoints
-from .engine import CoreRule, Engine
+from .engine import CoreRule, Engine, EndpointSet, PortSel, RuleOrigin
 from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, admin_port_cuts, translate_admin
 from .calico import (
     calico_blocks, calico_named_ports, calico_port_cuts, plan_calico, slices_by_service, translate_calico,
@@ -51,6 +57,9 @@ if TYPE_CHECKING:
 __all__ = ["Reachability", "RuleMatch", "Side", "Verdict", "reachability"]
 
 Level = Literal["pod", "workload"]
+#: Where the node-local ingress exception stands in the NetworkPolicy tier: after Cilium's
+#: explicit denies (-1), before every allow and isolation of the tier (0 and up).
+LOCAL_NODE_PRIORITY = -0.5
 FRAME_COLUMNS = ["src", "dst", "src_namespace", "dst_namespace", "src_type", "dst_type", "protocol", "ports"]
 RULE_COLUMNS = ["policy", "direction", "rule", "src", "dst", "protocol", "ports"]
 
@@ -90,8 +99,12 @@ class RuleMatch:
     direction: str
     rule: int
     text: str
+    #: Not a rule of a policy but one of the API's (the node-local ingress exception).
+    implicit: bool = False
 
     def __str__(self) -> str:
+        if self.implicit:
+            return self.text
         return f"{self.policy} {self.direction}[{self.rule}]: {self.text}"
 
 
@@ -287,6 +300,8 @@ class Reachability:
         self.unenforced: tuple[str, ...] = tuple(p.key for p in snapshot.pods if p.host_network)
         self._pod_index = {p.key: i for i, p in enumerate(snapshot.pods)}
         self._by_ip: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, int] | None = None
+        self._node_of_ip: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, str] | None = None
+        self._local_rows: dict[int, np.ndarray] = {}
         self._covering = self._find_covering()
         warnings = [
             LoadWarning(
@@ -431,9 +446,83 @@ class Reachability:
             raise QueryError(f"invalid port {port!r} (expected a number from 1 to 65535)")
         return self.ports.atom(protocol.upper(), port)
 
-    def _bit(self, a: int, b: int, atom: int) -> bool:
+    def _bit(self, a: int, b: int, atom: int, node: str | None = None) -> bool:
+        """Whether entity ``a`` reaches ``b`` on ``atom``; ``node``: the node ``a`` is (see
+        :meth:`_source_node`), whose own pods let it in whatever their isolation."""
         bm = self._engine.bmap
+        if node is not None and self._is_local(b, node):
+            return bool(int(self._local_row(int(bm[a]))[bm[b], atom // 64]) >> (atom % 64) & 1)
         return bool(int(self._engine.matrix[bm[a], bm[b], atom // 64]) >> (atom % 64) & 1)
+
+    # ------------------------------------------------------------------ the pod's own node
+
+    def _source_node(self, ref: str, ent: int) -> str | None:
+        """The node a source is, if it is one: a hostNetwork pod's node, or the node holding
+        the address ``ref`` (its Node's addresses, or a pod's ``hostIP`` there)."""
+        if ent < self._ends.n_pods:
+            p = self._ends.pods[ent]
+            return p.node if p.host_network and p.node else None
+        if self._node_of_ip is None:
+            found: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, str] = {}
+            pairs = [(ip, n.name) for n in self.snapshot.nodes for ip in n.addresses]
+            pairs += [(p.host_ip, p.node) for p in self.snapshot.pods if p.host_ip and p.node]
+            for ip, name in pairs:
+                try:
+                    found.setdefault(ipaddress.ip_address(ip), name)
+                except ValueError:
+                    continue
+            self._node_of_ip = found
+        try:
+            return self._node_of_ip.get(ipaddress.ip_address(ref))
+        except ValueError:
+            return None
+
+    def _is_local(self, ent: int, node: str) -> bool:
+        """Whether ``ent`` is a pod that NetworkPolicy governs, on ``node``."""
+        if ent >= self._ends.n_pods:
+            return False
+        p = self._ends.pods[ent]
+        return not p.host_network and p.node == node
+
+    def _local_rule(self) -> CoreRule:
+        """The node-local exception as a core rule: allow any ingress, first in the tier."""
+        every = np.arange(self._engine.n_b)
+        rule = CoreRule(K8S_TIER, LOCAL_NODE_PRIORITY, "allow", "ingress",  # type: ignore[arg-type]
+                        EndpointSet(everything=True), EndpointSet(everything=True), PortSel(self.ports.all),
+                        RuleOrigin("node", "ingress", -1, "traffic from the pod's own node, which the API lets in "
+                                   "whatever the NetworkPolicies"))
+        rule.subj_b = rule.peer_b = every
+        return rule
+
+    def _local_row(self, src_b: int) -> np.ndarray:
+        """Allowed ports ``[B, W]`` from class ``src_b`` to every class, were every destination
+        on the source's own node (what :meth:`_bit` reads for the pods that are)."""
+        row = self._local_rows.get(src_b)
+        if row is None:
+            row = self._local_rows[src_b] = self._engine.rows(np.asarray([src_b]), [self._local_rule()])[0]
+        return row
+
+    def _local_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Pod pairs (hostNetwork source, pod on its node) that the node-local exception opens
+        beyond the matrix, with their allowed port words; None when there are none."""
+        by_node: dict[str, tuple[list[int], list[int]]] = {}
+        for i, p in enumerate(self._ends.pods):
+            if p.node:
+                by_node.setdefault(p.node, ([], []))[0 if p.host_network else 1].append(i)
+        src = [np.repeat(h, len(d)) for h, d in by_node.values() if h and d]
+        if not src:
+            return None
+        dst = [np.tile(d, len(h)) for h, d in by_node.values() if h and d]
+        s, d = np.concatenate(src).astype(np.int64), np.concatenate(dst).astype(np.int64)
+        bm = self._engine.bmap
+        bs, bd = bm[s], bm[d]
+        classes = np.unique(bs)
+        rows = self._engine.rows(classes, [self._local_rule()])
+        local = rows[np.searchsorted(classes, bs), bd]
+        more = (local & ~self._engine.matrix[bs, bd]).any(axis=1)
+        if not more.any():
+            return None
+        return s[more], d[more], local[more]
 
     # ------------------------------------------------------------------ queries
 
@@ -443,20 +532,25 @@ class Reachability:
         Endpoints are "namespace/pod", "namespace/workload" (True if ANY pod pair of the two
         connects; a pod name wins over a workload of the same name) or an IP address (a
         non-hostNetwork pod's IP stands for that pod; any other address, node and
-        hostNetwork addresses included, is external).  ``port`` is a number; named ports
+        hostNetwork addresses included, is external, except that a node's address, like its
+        hostNetwork pods, gets into the pods on that node whatever their policies).  ``port`` is a number; named ports
         are resolved by the policies, not by queries.  Raises QueryError for unknown
         endpoints, a bad port or protocol, a pod to itself, or two external addresses.
         """
         atom = self._atom(port, protocol)
-        return any(self._bit(a, b, atom) for a, b in self._pairs(src, dst))
+        pairs = self._pairs(src, dst)
+        nodes = {a: self._source_node(src, a) for a in {a for a, _ in pairs}}
+        return any(self._bit(a, b, atom, nodes[a]) for a, b in pairs)
 
     def explain(self, src: str, dst: str, port: int, protocol: str = "TCP") -> Verdict:
         """Why ``src`` may or may not reach ``dst``: isolation, selecting policies and rules per side."""
         atom = self._atom(port, protocol)
         pairs = self._pairs(src, dst)
-        a, b = next((p for p in pairs if self._bit(*p, atom)), pairs[0])
+        nodes = {a: self._source_node(src, a) for a in {a for a, _ in pairs}}
+        a, b = next((p for p in pairs if self._bit(*p, atom, nodes[p[0]])), pairs[0])
+        node = nodes[a] if nodes[a] is not None and self._is_local(b, nodes[a]) else None  # type: ignore[arg-type]
         eg = self._side(a, b, atom, "egress")
-        ing = self._side(b, a, atom, "ingress")
+        ing = self._side(b, a, atom, "ingress", local_node=node)
         n = self._ends.n_pods
         # An address outside the pods is judged as its block: say which block it fell in.
         names = [
@@ -490,7 +584,10 @@ class Reachability:
             "this egress (a snapshot holds no DNS answers)"
             for m in dns
         )
-        return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom), eg, ing, notes, dns)
+        if node is not None:
+            notes += (f"{names[0]} is {names[1]}'s own node ({node}): the API lets its traffic into the pod "
+                      "whatever the pod's NetworkPolicies (kubelet probes come this way)",)
+        return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom, node), eg, ing, notes, dns)
 
     @property
     def has_dns_rules(self) -> bool:
@@ -520,7 +617,7 @@ class Reachability:
                 out.append(RuleMatch(r.origin.policy, "egress", r.origin.index, r.origin.text))
         return tuple(out)
 
-    def _side(self, ent: int, other: int, atom: int, direction: str) -> Side:
+    def _side(self, ent: int, other: int, atom: int, direction: str, local_node: str | None = None) -> Side:
         name = self._ends.name(ent)
         if ent >= self._ends.n_pods:
             return Side(direction, name, False, (), (), "external address, not governed by NetworkPolicy")
@@ -536,12 +633,19 @@ class Reachability:
             words = self._engine.port_block(r, np.asarray([dst]))[0]
             return bool(int(words[atom // 64]) >> (atom % 64) & 1)
 
+        local = self._local_rule() if local_node is not None else None
+
         def match_of(r: CoreRule) -> RuleMatch:
             assert r.origin is not None
+            if r is local:
+                return RuleMatch(f"node/{local_node}", direction, -1,
+                                 f"its own node {local_node} (the API lets the node's traffic in whatever the "
+                                 "policies)", implicit=True)
             return RuleMatch(r.origin.policy, direction, r.origin.index, r.origin.text)
 
         rules = sorted(
-            (r for r in self._rules if r.direction == direction and r.origin is not None and _member(r.subj_b, b)),
+            (r for r in (*self._rules, *((local,) if local is not None else ()))
+             if r.direction == direction and r.origin is not None and _member(r.subj_b, b)),
             key=lambda r: (r.tier, r.priority),
         )
         steps: list[Decision] = []
@@ -739,8 +843,38 @@ class Reachability:
             outm.append(gid[inv])
         if not out1:
             e = np.zeros(0, dtype=np.int32)
-            return e, e, e, masks
-        return np.concatenate(out1), np.concatenate(out2), np.concatenate(outm), masks
+            u1, u2, um = e, e, e
+        else:
+            u1, u2, um = np.concatenate(out1), np.concatenate(out2), np.concatenate(outm)
+        local = self._local_pairs()
+        if local is None:
+            return u1, u2, um, masks
+        return self._with_local(level, u1, u2, um, masks, *local)
+
+    def _with_local(self, level: Level, u1: np.ndarray, u2: np.ndarray, um: np.ndarray, masks: list[np.ndarray],
+                    s: np.ndarray, d: np.ndarray, words: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """The unit pairs with the node-local pod pairs ORed in (see :meth:`_local_pairs`)."""
+        names = self._units(level)[0]
+        n_units = len(names)
+        pods = self._ends.pods
+        if level == "pod":
+            unit = np.arange(len(pods), dtype=np.int64)
+        else:
+            index = {k: i for i, k in enumerate(names[: int(self._units(level)[6][0])])}
+            unit = np.asarray([index[p.workload_key] for p in pods], dtype=np.int64)
+        w = words.shape[1]
+        base = np.stack(masks) if masks else np.zeros((0, w), dtype=np.uint64)
+        keys = np.concatenate([u1.astype(np.int64) * n_units + u2, unit[s] * n_units + unit[d]])
+        allw = np.concatenate([base[um] if len(um) else np.zeros((0, w), dtype=np.uint64), words])
+        order = np.argsort(keys, kind="stable")
+        keys, allw = keys[order], allw[order]
+        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        merged = np.bitwise_or.reduceat(allw, first, axis=0)
+        keys = keys[first]
+        uniq, inv = _unique_rows(merged)
+        return ((keys // n_units).astype(np.int32), (keys % n_units).astype(np.int32), inv.astype(np.int32),
+                [uniq[q] for q in range(len(uniq))])
 
     def rule_frame(self, level: Level = "workload") -> pd.DataFrame:
         """Per NetworkPolicy rule, the connections it admits on its side that are also allowed end to end."""

@@ -160,12 +160,27 @@ def admin_decision(snap, policies, ep, other, proto, port, direction):
     return None
 
 
+def node_local(snap, src, dst):
+    """Whether ``src`` is ``dst``'s own node: a hostNetwork pod on it, or one of its addresses
+    (a Node's, or the hostIP of a pod on it).  NetworkPolicySpec.ingress: "Traffic is allowed
+    to a pod if ... OR if the traffic source is the pod's local node"."""
+    if not _is_pod(dst) or dst.host_network or not dst.node:
+        return False
+    if _is_pod(src):
+        return src.host_network and src.node == dst.node
+    a = ipaddress.ip_address(src)
+    owners = [n.name for n in snap.nodes for x in n.internal_ips + n.external_ips if ipaddress.ip_address(x) == a]
+    owners += [p.node for p in snap.pods if p.node and p.host_ip and ipaddress.ip_address(p.host_ip) == a]
+    return bool(owners) and owners[0] == dst.node
+
+
 def side_ok(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     """Whether ``ep`` lets the connection out (egress) or in (ingress)."""
     if not _is_pod(ep) or ep.host_network:
         return True
+    local = direction == "ingress" and node_local(snap, other, ep)
     if snap.calico_policies or snap.calico_tiers:
-        return calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
+        return calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, local)
     # Each tier in priority order (ties, undefined in the API, by kind and name).
     order = lambda p: (p.priority or 0, p.kind, p.name)  # noqa: E731
     admins = sorted((p for p in snap.admin_policies if not p.baseline), key=order)
@@ -175,7 +190,9 @@ def side_ok(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     # Pass, or no admin rule: NetworkPolicy (with Cilium's, which share its repository), then
     # the baseline for pods they do not decide.
     if any(not p.unsupported for p in snap.cilium_policies):
-        verdict = cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
+        verdict = cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, local)
+    elif local:
+        verdict = True  # the node-local exception, where NetworkPolicy stands
     else:
         verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
     if verdict is not None:
@@ -384,7 +401,7 @@ def calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
     )
 
 
-def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
+def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, local=False):
     """Calico's pipeline: tiers by order, policies by order, rules in order; first match decides.
 
     The AdminNetworkPolicy tier stands at order 1000 and the baseline tier at 10,000,000 (where
@@ -417,6 +434,8 @@ def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
             if action in ("Allow", "Deny"):
                 return action == "Allow"
             continue
+        if tier == "default" and local:
+            return True  # the node-local exception: first in the tier of NetworkPolicies
         members = [((p.order if p.order is not None else inf), p.name, p.namespace or "", "calico", p)
                    for p in evaluated if p.tier == tier]
         if tier == "default":
@@ -554,9 +573,10 @@ def _cilium_selects(pol, rule, pod):
     return (pol.namespace is None or pod.namespace == pol.namespace)
 
 
-def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
-    """One repository of rules (Cilium's and the NetworkPolicies): a matching deny wins, then any
-    matching allow; else default deny if a rule put the pod in it; None if nothing applies."""
+def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, local=False):
+    """One repository of rules (Cilium's and the NetworkPolicies): a matching deny wins, then
+    the node-local exception (``local``), then any matching allow; else default deny if a rule
+    put the pod in it; None if nothing applies."""
     dst = other if direction == "egress" else ep
     default_deny = allow = False
     for pol in snap.cilium_policies:
@@ -574,6 +594,8 @@ def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
                 if _cilium_peer_ok(snap, peer, other) and _cilium_port_ok(peer, dst, proto, port):
                     return False
             allow |= any(_cilium_peer_ok(snap, p, other) and _cilium_port_ok(p, dst, proto, port) for p in allows)
+    if local:
+        return True
     verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
     if allow or verdict is True:
         return True

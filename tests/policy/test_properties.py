@@ -481,6 +481,11 @@ def clusters(draw, admin=False, calico=False, cilium=False):
         ip = f"10.0.0.{i + 1}"
         host_ip = draw(st.sampled_from(["10.0.0.2", *(n_ip for _, n_ip, _ in NODES)])) if host else None
         objs.append(pod(draw(st.sampled_from(namespaces)), f"p{i}", draw(labels), host_ip if host else ip, tuple(named), host=host, host_ip=host_ip))
+        # Where it runs: a hostNetwork pod on the node whose address it has, others anywhere
+        # (traffic from a pod's own node is let in whatever its policies).
+        on = {n_ip: name for name, n_ip, _ in NODES}.get(host_ip or "") or draw(st.sampled_from([None, "n-a", "n-b"]))
+        if on:
+            objs[-1]["spec"]["nodeName"] = on
         if (calico or cilium) and draw(st.booleans()):
             objs[-1]["spec"]["serviceAccountName"] = draw(st.sampled_from(["api", "default", "batch"]))
     for j in range(draw(st.integers(0, 3))):
@@ -628,6 +633,16 @@ def test_column_blocks_give_the_same_matrix(case):
     finally:
         E._CHUNK_WORDS = original
     assert (whole.matrix[np.ix_(whole.bmap, whole.bmap)] == parts.matrix[np.ix_(parts.bmap, parts.bmap)]).all()
+    # Row by row (what-ifs such as the node-local exception) gives the same matrix.
+    assert np.array_equal(whole.rows(np.arange(whole.n_b)), whole.matrix)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(clusters(calico=True))
+def test_rows_give_the_matrix_with_calico_tiers(case):
+    objs, match_pods = case
+    engine = k8sviz.reachability(snapshot(*objs), ipblocks_match_pods=match_pods)._engine
+    assert np.array_equal(engine.rows(np.arange(engine.n_b)), engine.matrix)
 
 
 @settings(max_examples=int(os.environ.get("K8SVIZ_CALICO_EXAMPLES", "200")), deadline=None,
