@@ -38,7 +38,7 @@ import numpy as np
 from ..calico_objects import CalicoPolicy, policy_selects
 from ..cilium_objects import CiliumPolicy
 from ..errors import QueryError
-from ..model import PROTOCOLS, LoadWarning, RawPolicy, live_pod_by_ip
+from ..model import PROTOCOLS, IPBlock, LoadWarning, RawPolicy, live_pod_by_ip
 from .endpoints import Endpoints
 from .engine import CoreRule, Engine, EndpointSet, PortSel, RuleOrigin
 from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, admin_port_cuts, translate_admin
@@ -321,6 +321,9 @@ class Reachability:
                 )
             )
         warnings += admin_warnings
+        dual = _dual_stack_warning(snapshot, ipblocks_match_pods)
+        if dual is not None:
+            warnings.append(dual)
         warnings += self.calico.warnings
         warnings += cilium_fqdn_warnings(cilium)
         self.unevaluated: tuple[RawPolicy | CalicoPolicy | CiliumPolicy, ...] = snapshot.unevaluated_policies
@@ -1045,6 +1048,58 @@ class Reachability:
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in self.summary().items())
         cluster = html.escape(str(self.snapshot.meta.get("cluster", "")))
         return f"<div><b>Reachability</b> of {cluster}<table>{rows}</table></div>"
+
+
+def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWarning | None:
+    """A warning when a CIDR peer that matches pods covers an address of a dual-stack pod.
+
+    A CIDR is of one family, so it matches such a pod's connections over that family only,
+    while verdicts are per pod: the pod counts as matched when any of its addresses is.
+    CIDR peers that match pods: admin ``networks``, Calico ``nets``/``notNets``, and
+    NetworkPolicy ipBlocks (for hostNetwork pods, or all pods with ``ipblocks_match_pods``).
+    """
+    dual = []
+    for p in snapshot.pods:
+        if len(p.ips) > 1:
+            try:
+                addrs = [ipaddress.ip_address(ip) for ip in p.ips]
+            except ValueError:
+                continue
+            if len({a.version for a in addrs}) > 1:
+                dual.append((p, addrs))
+    if not dual:
+        return None
+    blocks: list[tuple[str, IPBlock, bool]] = []  # (policy, block, matches non-hostNetwork pods)
+    for pol in snapshot.network_policies:
+        for rules in (pol.ingress, pol.egress):
+            blocks += [(f"NetworkPolicy/{pol.key}", peer.ip_block, ipblocks_match_pods)
+                       for r in rules for peer in r.peers or () if peer.ip_block is not None]
+    for ap in snapshot.admin_policies:
+        blocks += [(f"{ap.kind}/{ap.name}", b, True) for r in ap.ingress + ap.egress for peer in r.peers
+                   for b in peer.networks]
+    for cp in snapshot.calico_policies:
+        blocks += [(cp.ref, b, True) for r in (*cp.ingress, *cp.egress) for e in (r.source, r.destination)
+                   for b in (*e.nets, *e.not_nets)]
+    hit_pods: set[str] = set()
+    hit_policies: set[str] = set()
+    for ref, block, pods_too in blocks:
+        net, excepts = block.networks()
+        for p, addrs in dual:
+            if (pods_too or p.host_network) and any(
+                a.version == net.version and a in net and not any(a in e for e in excepts) for a in addrs  # type: ignore[operator]
+            ):
+                hit_pods.add(p.key)
+                hit_policies.add(ref)
+    if not hit_pods:
+        return None
+    pods, pols = sorted(hit_pods), sorted(hit_policies)
+    return LoadWarning(
+        "dual-stack-cidr",
+        f"{len(pods)} dual-stack pod(s) ({', '.join(pods[:3])}{' ...' if len(pods) > 3 else ''}) have an address in "
+        f"a CIDR peer of {', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''}: a CIDR matches one address family, "
+        "so their connections over the other family may be judged otherwise than these per-pod verdicts, which "
+        "count a pod matched when any of its addresses is",
+    )
 
 
 def unread_text(unread: dict[str, str]) -> str:

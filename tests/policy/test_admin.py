@@ -396,3 +396,26 @@ def test_an_admin_range_of_one_port_is_that_port():
     snap = snapshot(ns("a"), pod("a", "x", {"app": "x"}, "10.0.0.1"), pod("a", "y", {"app": "y"}, "10.0.0.2"), deny)
     r = k8sviz.reachability(snap)
     assert not r.can_reach("a/x", "a/y", 1000) and r.can_reach("a/x", "a/y", 999) and r.can_reach("a/x", "a/y", 1001)
+
+
+def test_cidr_peers_covering_dual_stack_pods_are_warned_about():
+    # A CIDR is of one family: on a dual-stack pod it matches connections over that family
+    # only, which per-pod verdicts cannot say.
+    def dual(name: str, v4: str, v6: str) -> dict:
+        obj = pod("a", name, {"app": name}, v4)
+        obj["status"]["podIPs"] = [{"ip": v4}, {"ip": v6}]
+        return obj
+
+    deny_v4 = anp("v4", {"priority": 5, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/8"]}]}]})
+    objs = [ns("a"), dual("s", "10.0.1.6", "fd00::6"), dual("d", "10.0.1.5", "fd00::5")]
+    codes = lambda r: {w.code: str(w) for w in r.warnings}  # noqa: E731
+    got = codes(k8sviz.reachability(snapshot(*objs, deny_v4)))
+    assert "AdminNetworkPolicy/v4" in got["dual-stack-cidr"] and "a/d" in got["dual-stack-cidr"]
+    v6_elsewhere = anp("v6", {"priority": 5, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["fd99::/64"]}]}]})
+    assert "dual-stack-cidr" not in codes(k8sviz.reachability(snapshot(*objs, v6_elsewhere)))
+    single = [ns("a"), pod("a", "s", {"app": "s"}, "10.0.1.6"), pod("a", "d", {"app": "d"}, "10.0.1.5")]
+    assert "dual-stack-cidr" not in codes(k8sviz.reachability(snapshot(*single, deny_v4)))
+    # NetworkPolicy ipBlocks match pods only on request.
+    block = netpol("a", "b", {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})
+    assert "dual-stack-cidr" not in codes(k8sviz.reachability(snapshot(*objs, block)))
+    assert "dual-stack-cidr" in codes(k8sviz.reachability(snapshot(*objs, block), ipblocks_match_pods=True))
