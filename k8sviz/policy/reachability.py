@@ -307,7 +307,9 @@ class Reachability:
             LoadWarning(
                 "ipblock-covers-pods",
                 f"ipBlock {cidr} in {direction} rule {i} covers {len(hit)} pod address(es)"
-                + (" and matches them (ipblocks_match_pods=True)" if ipblocks_match_pods else "; ipBlocks are treated as external-only, so those pods are NOT matched"),
+                + (" and matches them (ipblocks_match_pods=True)" if ipblocks_match_pods else "; ipBlocks are treated as external-only, so those pods are NOT matched "
+                   "(Calico and kube-network-policies do match them, Cilium does not: "
+                   "ipblocks_match_pods=True, or --ipblocks-match-pods, judges as the former)"),
                 obj=f"NetworkPolicy/{pol}",
             )
             for pol, direction, i, cidr, hit in self._covering
