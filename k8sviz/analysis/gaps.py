@@ -373,7 +373,8 @@ def _host(ctx: _Ctx) -> None:
                 (
                     "host-network",
                     f"{p.workload_key} runs in the node's network namespace: NetworkPolicy does "
-                    "not apply to it, and it can reach anything the node can",
+                    "not apply to it, and it can reach anything the node can, every pod on its node "
+                    "included whatever their policies (the API lets a pod's own node in)",
                 )
             )
         if p.privileged:
