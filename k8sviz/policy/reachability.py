@@ -510,6 +510,11 @@ class Reachability:
     def _local_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Pod pairs (hostNetwork source, pod on its node) that the node-local exception opens
         beyond the matrix, with their allowed port words; None when there are none."""
+        if "_local_pairs_found" not in self.__dict__:
+            self.__dict__["_local_pairs_found"] = self._find_local_pairs()
+        return self.__dict__["_local_pairs_found"]  # type: ignore[no-any-return]
+
+    def _find_local_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         by_node: dict[str, tuple[list[int], list[int]]] = {}
         for i, p in enumerate(self._ends.pods):
             if p.node:
