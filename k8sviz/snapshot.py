@@ -259,6 +259,18 @@ def _clean_container(c: Any) -> Any:
     return c
 
 
+def _named_port_clashes(pod: Pod) -> str:
+    """Port names (per protocol) that two containers of the pod give different numbers, as
+    ``http/TCP 8080, 9090``; "" when none.  The API checks names unique per container only."""
+    seen: dict[tuple[str, str], set[int]] = {}
+    for c in pod.containers:
+        if not c.init:
+            for p in c.ports:
+                if p.name:
+                    seen.setdefault((p.name, p.protocol), set()).add(p.container_port)
+    return "; ".join(f"{n}/{pr} {', '.join(map(str, sorted(v)))}" for (n, pr), v in sorted(seen.items()) if len(v) > 1)
+
+
 def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     spec = obj.get("spec") or {}
     if obj.get("kind") == "CronJob":
@@ -739,6 +751,7 @@ class Snapshot:
 
         pods: list[Pod] = []
         containers_cache: ContainerCache = {}
+        port_clashes: dict[int, str] = {}  # pods of one template share their containers tuple
         pods_per_workload: Counter[tuple[str, str, str]] = Counter()
         inferred: dict[tuple[str, str, str], dict[str, str]] = {}
         for obj, where in by_plural.get("pods", ()):
@@ -757,6 +770,16 @@ class Snapshot:
             except (KeyError, TypeError, ValueError, AttributeError) as e:
                 raise _malformed(e, obj, where) from None
             check_labels(labels, where, obj)
+            clash = port_clashes.get(id(pod.containers))
+            if clash is None:
+                clash = port_clashes[id(pod.containers)] = _named_port_clashes(pod)
+            if clash:
+                warn(LoadWarning(
+                    "named-port-conflict",
+                    f"containers name the same port differently ({clash}): policies naming it are judged "
+                    "with the first container's number (CNIs differ; Calico matches any of them)",
+                    source=where, obj=f"Pod/{pod.key}",
+                ))
             pods.append(pod)
             wkey = (wkind, ns, wname)
             pods_per_workload[wkey] += 1

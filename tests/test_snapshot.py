@@ -244,3 +244,18 @@ def test_warnings_about_objects_are_not_repeated_when_the_snapshot_is_read_again
     again = k8sviz.load(snap.save(tmp_path / "a.json"))
     assert again.warnings == snap.warnings and again.to_json() == snap.to_json()
     assert k8sviz.load(again.save(tmp_path / "b.json")).warnings == snap.warnings
+
+
+def test_two_containers_naming_one_port_differently_are_warned_about():
+    from tests.policy.helpers import pod as bare_pod, snapshot
+
+    obj = bare_pod("a", "p", {"app": "p"}, "10.0.0.1", (("http", 8080, "TCP"),))
+    obj["spec"]["containers"].append({"name": "sidecar", "image": "img", "ports": [
+        {"containerPort": 9090, "name": "http", "protocol": "TCP"},
+        {"containerPort": 53, "name": "dns", "protocol": "UDP"}]})
+    (w,) = [w for w in snapshot(obj).warnings if w.code == "named-port-conflict"]
+    assert w.obj == "Pod/a/p" and "http/TCP 8080, 9090" in w.message
+    same = bare_pod("a", "q", {"app": "q"}, "10.0.0.2", (("http", 8080, "TCP"),))
+    same["spec"]["containers"].append({"name": "sidecar", "image": "img", "ports": [
+        {"containerPort": 8080, "name": "http", "protocol": "TCP"}]})
+    assert not [w for w in snapshot(same).warnings if w.code == "named-port-conflict"]
