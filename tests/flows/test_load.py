@@ -255,3 +255,18 @@ def test_a_csv_workload_the_snapshot_lacks_is_reported_unmapped(tmp_path, demo_s
     assert len(flows) == 2  # kept, and said
     (sample,) = k8sviz.flow_report(flows)["unmapped"]["workload-not-in-snapshot"]["samples"]
     assert sample["endpoint"] == "shop/frontnd" and sample["line"] == 2
+
+
+def test_load_flows_docstring_example_holds():
+    import doctest
+
+    import k8sviz.flows
+
+    # Rows are ordered by time, so unique() follows whichever format logged first; the example
+    # must show what a user actually gets.
+    finder = doctest.DocTestFinder()
+    (test,) = finder.find(k8sviz.flows.load_flows, "load_flows", globs={"k8sviz": k8sviz})
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    result = runner.run(test)
+    assert result.attempted == 2
+    assert result.failed == 0
