@@ -136,6 +136,17 @@ IGNORED_KINDS = frozenset(
     ValidatingAdmissionPolicy ValidatingAdmissionPolicyBinding""".split()
 )
 
+#: Plurals of namespaced kinds (Calico's under their projectcalico.org name).
+_NAMESPACED_PLURALS = frozenset(
+    (set(CORE_KINDS.values()) - {"namespaces", "nodes"})
+    | {"ciliumnetworkpolicies"}
+    | {f"{p}.projectcalico.org" for p in ("networkpolicies", "stagednetworkpolicies",
+                                          "stagedkubernetesnetworkpolicies", "networksets")}
+)
+#: What follows the file in a ``where`` from :meth:`SnapshotBuilder.add_documents`: the
+#: document's number (or a snapshot file's object) and the item of a list.
+_POSITION = re.compile(r"(#\d+|#objects\[\d+\])?(\.items\[\d+\])*$")
+
 #: Plurals reported in ``coverage`` for every snapshot.
 COVERAGE_PLURALS = tuple(sorted(set(CORE_KINDS.values()) | set(RAW_POLICY_KINDS.values())))
 
@@ -364,6 +375,9 @@ class SnapshotBuilder:
     # an object (a policy's host bits, a label the API would reject) a second time, named by
     # the snapshot file instead of the file the object first came from.
     _stored_warnings: set[LoadWarning] = field(default_factory=set, init=False, repr=False, compare=False)
+    # File -> namespaced objects in it without metadata.namespace (``helm template`` output):
+    # one warning per file at build(), not one per object.
+    _defaulted: dict[str, dict[str, None]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def warn(self, w: LoadWarning) -> None:
         self.warnings.append(w)
@@ -404,17 +418,26 @@ class SnapshotBuilder:
         bad = _metadata_problem(meta)
         if bad:
             raise InputError(f"malformed object: {bad}", source=where, obj=_ref(obj))
-        key = (plural, str(meta.get("namespace") or ""), str(meta["name"]), group)
         calico = plural.endswith(".projectcalico.org")
         if calico:
             # projectcalico.org/v3 is what the Calico API server serves from the
             # crd.projectcalico.org/v1 objects: one policy must not count twice.
             plural = plural.replace(".crd.projectcalico.org", ".projectcalico.org")
-            key = (plural, key[1], key[2], "calico")
+        namespace = meta.get("namespace")
+        defaulted = not namespace and plural in _NAMESPACED_PLURALS
+        if defaulted:
+            # `kubectl apply` without -n puts it in default; the install decides the real one.
+            namespace = "default"
+            self._defaulted.setdefault(_POSITION.sub("", where) or where, {})[_ref(obj)] = None
+        key = (plural, str(namespace or ""), str(meta["name"]), "calico" if calico else group)
         try:
             clean = _sanitize(obj, meta, obj.get("kind"))
         except TypeError as e:
             raise InputError(f"malformed object: {e}", source=where, obj=_ref(obj)) from None
+        if defaulted:
+            # Stored with the namespace it is evaluated in, so every parser, the duplicate check
+            # above and a snapshot file read again agree on it.
+            clean = {**clean, "metadata": {**clean["metadata"], "namespace": "default"}}
         if key in self.objects:
             ref = _ref(obj)
             old, old_where = self.objects[key]
@@ -527,6 +550,21 @@ class SnapshotBuilder:
                     "unknown-kind",
                     f"kind {kind} is not understood by k8sviz; {n} object(s) skipped (first one here)",
                     where,
+                )
+            )
+        for source, refs in self._defaulted.items():
+            listed = list(refs)
+            names = ", ".join(listed[:10]) + (f" and {len(listed) - 10} more" if len(listed) > 10 else "")
+            what = (f"{len(listed)} objects without metadata.namespace ({names}) taken as namespace default, "
+                    "as `kubectl apply` without -n would place them") if len(listed) > 1 else (
+                "no metadata.namespace; taken as namespace default, as `kubectl apply` without -n would place it")
+            self.warn(
+                LoadWarning(
+                    "namespace-defaulted",
+                    f"{what}; the namespace given at install (`helm template --namespace`, `kubectl -n`) "
+                    "decides the real one",
+                    source,
+                    listed[0] if len(listed) == 1 else "",
                 )
             )
         ignored = {k: n for k, n in self.ignored.items() if n}

@@ -79,6 +79,64 @@ class TestShapes:
         assert [(p.name, p.synthesized) for p in snap.pods] == [("web-synthesized", True)]
         assert snap.warnings == ()
 
+    def test_namespace_less_objects_go_to_default_with_one_warning_per_file(self, write, tmp_path):
+        # `helm template` without --namespace leaves metadata.namespace out of every object.
+        def bare(obj):
+            del obj["metadata"]["namespace"]
+            return obj
+
+        chart = write("chart.yaml", [
+            bare(netpol("x", "deny", {"podSelector": {}})),
+            bare(deployment("x", "web", {"app": "web"})),
+            bare({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "x"},
+                  "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}),
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},  # cluster-scoped
+        ])
+        crds = write("crds.yaml", [
+            {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy", "metadata": {"name": "cal"},
+             "spec": {"selector": "all()", "types": ["Ingress"]}},
+        ])
+        cilium = write("cilium.json", {"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "cil"},
+             "spec": {"endpointSelector": {}, "ingress": [{}]}},
+            {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "ccnp"},
+             "spec": {"endpointSelector": {}}}]})
+        snap = k8sviz.load(chart, crds, cilium)
+        assert [p.key for p in snap.network_policies] == ["default/deny"]
+        assert [w.key for w in snap.workloads] == ["default/web"]
+        assert [s.namespace for s in snap.services] == ["default"]
+        assert [(p.namespace, p.name) for p in snap.calico_policies] == [("default", "cal")]
+        assert [(p.namespace, p.name) for p in snap.cilium_policies] == [(None, "ccnp"), ("default", "cil")]
+        warned = {w.source: w for w in snap.warnings if w.code == "namespace-defaulted"}
+        assert len(snap.warnings) == len(warned) == 3
+        listing = warned[str(chart)]
+        assert not listing.obj
+        assert listing.message.startswith("3 objects without metadata.namespace (NetworkPolicy/deny, "
+                                          "Deployment/web, Service/web) taken as namespace default")
+        assert "`helm template --namespace`, `kubectl -n`" in listing.message
+        assert warned[str(crds)].obj == "NetworkPolicy/cal"
+        assert warned[str(crds)].message.startswith("no metadata.namespace; taken as namespace default")
+        assert warned[str(cilium)].obj == "CiliumNetworkPolicy/cil"
+        # Stored as placed: read again, the snapshot holds the same and warns once.
+        again = k8sviz.load(snap.save(tmp_path / "s.json"))
+        assert again.warnings == snap.warnings and again.to_json() == snap.to_json()
+
+    def test_namespace_less_copy_of_an_object_in_default_is_one_object(self, write):
+        explicit = netpol("default", "deny", {"podSelector": {}})
+        bare = netpol("default", "deny", {"podSelector": {}})
+        del bare["metadata"]["namespace"]
+        snap = k8sviz.load(write("a.yaml", explicit), write("b.yaml", bare))
+        assert [p.key for p in snap.network_policies] == ["default/deny"]
+        assert sorted(w.code for w in snap.warnings) == ["duplicate-object", "namespace-defaulted"]
+
+    def test_many_namespace_less_objects_are_listed_in_short(self, write):
+        pols = [netpol("x", f"p{i:02}", {"podSelector": {}}) for i in range(12)]
+        for p in pols:
+            del p["metadata"]["namespace"]
+        (w,) = k8sviz.load(write("many.yaml", pols)).warnings
+        assert "NetworkPolicy/p09) taken" not in w.message
+        assert "NetworkPolicy/p09 and 2 more) taken as namespace default" in w.message
+
     def test_gzip(self, tmp_path):
         path = tmp_path / "dump.json.gz"
         path.write_bytes(gzip.compress(json.dumps(pod("a", "p")).encode()))
