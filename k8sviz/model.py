@@ -967,7 +967,7 @@ def _peer(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -> Pe
         raise PolicyError(
             f"{where}: a peer needs podSelector, namespaceSelector or ipBlock", source=source, obj=obj
         )
-    return Peer(
+    peer = Peer(
         LabelSelector.parse(raw["podSelector"] or {}, f"{where}.podSelector", source=source, obj=obj)
         if has_ps
         else None,
@@ -978,6 +978,17 @@ def _peer(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -> Pe
         else None,
         _ip_block(raw["ipBlock"], where, source, obj, warn) if has_ip else None,
     )
+    if warn:
+        for name in ("podSelector", "namespaceSelector"):
+            _warn_selector(raw.get(name), f"{where}.{name}", source, obj, warn)
+    return peer
+
+
+def _warn_selector(raw: Any, where: str, source: str, obj: str, warn: Callable[[LoadWarning], None]) -> None:
+    for problem, effect in selector_problems(raw, where):
+        because = f", and no valid label has it, so {effect}" if effect else ""
+        warn(LoadWarning("invalid-selector-label", f"{problem}: the API server would reject it "
+                         f"(tampered input?){because}; kept as written", source, obj))
 
 
 def _rules(
@@ -1026,6 +1037,8 @@ def parse_network_policy(
     if "podSelector" not in spec and warn:
         warn(LoadWarning("policy-no-podselector", "spec.podSelector is missing; read as {} (all pods of the namespace)", source, ref))
     selector = LabelSelector.parse(spec.get("podSelector") or {}, "spec.podSelector", source=source, obj=ref)
+    if warn:
+        _warn_selector(spec.get("podSelector"), "spec.podSelector", source, ref, warn)
     ingress = _rules(spec.get("ingress"), "ingress", "from", source, ref, warn)
     egress = _rules(spec.get("egress"), "egress", "to", source, ref, warn)
     raw_types = spec.get("policyTypes")
@@ -1332,6 +1345,44 @@ def parse_admin_policy(obj: Mapping[str, Any], source: str = "", warn: _Warn = N
         _admin_rules(spec.get("egress"), "egress", baseline, source, ref, cnp, warn, masked),
         str(tier),
     )
+
+
+def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
+    """``(problem, effect)`` for each label key or value in the raw form of a selector that
+    :meth:`LabelSelector.parse` accepted but the API server would reject.
+
+    A key or value no valid label can have is kept as written (a hand-edited dump is still
+    read), but its term can then never match a label of a real object: ``effect`` says what
+    that does to the selector ("" for a number or boolean, compared as the text it reads as).
+    """
+    if not isinstance(raw, dict):
+        return
+    ml = raw.get("matchLabels")
+    for k, v in (ml.items() if isinstance(ml, dict) else ()):
+        if not valid_label_key(str(k)):
+            yield f"{where}.matchLabels: invalid label key {k!r}", "the selector matches nothing"
+        elif not isinstance(v, str):
+            yield (f"{where}.matchLabels: value of label {k!r} is not a string: {v!r} ({type(v).__name__}), "
+                   f"compared as {_yaml_scalar_str(v)!r}"), ""
+        elif not valid_label_value(v):
+            yield f"{where}.matchLabels: invalid value for label {k!r}: {v!r}", "the selector matches nothing"
+    exprs = raw.get("matchExpressions")
+    for i, e in enumerate(exprs if isinstance(exprs, list) else ()):
+        if not isinstance(e, dict):
+            continue
+        at, op, key = f"{where}.matchExpressions[{i}]", e.get("operator"), e.get("key")
+        # NotIn and DoesNotExist hold for what no valid label can be; In and Exists fail.
+        negative = op in ("NotIn", "DoesNotExist")
+        if not valid_label_key(str(key)):
+            yield f"{at}: invalid label key {key!r}", f"the expression {'always holds' if negative else 'matches nothing'}"
+            continue
+        for v in e.get("values") or ():
+            if not isinstance(v, str):
+                yield (f"{at}: value {v!r} of label {key!r} is not a string ({type(v).__name__}), "
+                       f"compared as {_yaml_scalar_str(v)!r}"), ""
+            elif not valid_label_value(v):
+                yield (f"{at}: invalid value for label {key!r}: {v!r}",
+                       f"that value {'excludes' if negative else 'matches'} nothing")
 
 
 def label_problems(labels: Mapping[str, str]) -> Iterable[str]:

@@ -476,6 +476,33 @@ class TestBadInput:
         assert "differs" in snap.warnings[0].message and snap.pods[0].labels == {"v": "2"}
         assert "a.yaml" in snap.warnings[0].message and "c.yaml" in snap.warnings[0].source
 
+    def test_selector_labels_the_api_would_reject_are_warned_about(self, write):
+        np = netpol("shop", "np", {
+            "podSelector": {"matchLabels": {"app": "bad value!"}},
+            "ingress": [{"from": [
+                {"namespaceSelector": {"matchLabels": {"team/x/y": "a"}},
+                 "podSelector": {"matchExpressions": [
+                     {"key": "tier", "operator": "NotIn", "values": ["ok", "no way"]},
+                     {"key": "-bad", "operator": "DoesNotExist"},
+                     {"key": "version", "operator": "In", "values": [1]}]}},
+                {"podSelector": {"matchLabels": {"app": "fine"}}}]}]})
+        snap = k8sviz.load(write("np.yaml", np))
+        warned = [w for w in snap.warnings if w.code == "invalid-selector-label"]
+        assert len(warned) == len(snap.warnings) == 5
+        assert all(w.source.endswith("np.yaml") and w.obj == "NetworkPolicy/shop/np" for w in warned)
+        first = warned[0].message
+        assert first.startswith("spec.podSelector.matchLabels: invalid value for label 'app': 'bad value!': "
+                                "the API server would reject it")
+        assert "no valid label has it, so the selector matches nothing" in first
+        text = "\n".join(w.message for w in warned)
+        assert "from[0].namespaceSelector.matchLabels: invalid label key 'team/x/y'" in text
+        assert "matchExpressions[0]: invalid value for label 'tier': 'no way'" in text
+        assert "so that value excludes nothing" in text
+        assert "matchExpressions[1]: invalid label key '-bad'" in text and "the expression always holds" in text
+        assert "value 1 of label 'version' is not a string (int), compared as '1'" in text
+        # Kept as written: the policy still reads, and selects nothing a real pod could carry.
+        assert str(snap.network_policies[0].pod_selector) == "app=bad value!"
+
     def test_hostile_label_value_is_kept_as_text_with_a_warning(self, write):
         evil = '<script>alert("x")</script>'
         snap = k8sviz.load(write("p.yaml", pod("a", "p", {"app": evil, "x": '"><img src=x onerror=alert(1)>'})))
