@@ -34,6 +34,9 @@ def _cell(value: Any) -> str:
         return _clip(", ".join(f"{k}={v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))))
     if isinstance(value, pd.Timestamp):
         return html.escape(value.isoformat())
+    if isinstance(value, pd.Timedelta):
+        # Signed seconds: str() writes a negative offset as "-1 days +23:59:53.000499".
+        return f"{value.total_seconds():+.6f}".rstrip("0").rstrip(".") + " s"
     if hasattr(value, "tolist") and not isinstance(value, str | bytes):
         return _cell(value.tolist())
     return _clip(str(value))

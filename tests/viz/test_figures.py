@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -168,6 +169,13 @@ def test_table_html_escapes():
     out = table_html(df)
     assert "<script" not in out and "<img" not in out
     assert "&lt;script&gt;" in out
+
+
+def test_table_html_writes_durations_as_signed_seconds():
+    df = pd.DataFrame({"offset": pd.to_timedelta(["-6.999501s", "7s", "1ms"])})
+    out = table_html(df)
+    assert re.findall(r"<td>(.*?)</td>", out) == ["-6.999501 s", "+7 s", "+0.001 s"]
+    assert "days" not in out
 
 
 def test_categorical_columns(reach_frame, flows):
