@@ -558,7 +558,7 @@ def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
 def _group_external(
     key: np.ndarray, block: np.ndarray, proto: np.ndarray, ports: np.ndarray, mask: np.ndarray
 ) -> dict[str, dict[str, Any]]:
-    """``{key: {"blocks": first 20 blocks (one per row), "n_blocks": rows, "ports": {protocol: ranges}}}``
+    """``{key: {"blocks": first 20 distinct blocks, "n_blocks": distinct blocks, "ports": {protocol: ranges}}}``
     over the rows in ``mask``; port lists are parsed once per distinct (key, protocol, list)."""
     import pandas as pd
 
@@ -566,10 +566,13 @@ def _group_external(
     if not len(rows):
         return {}
     codes, uniq = pd.factorize(key[rows])
-    counts = np.bincount(codes, minlength=len(uniq))
-    order = np.argsort(codes, kind="stable")
+    # Rows are per protocol: a block open on TCP and UDP is one block of evidence, not two.
+    distinct = pd.DataFrame({"g": codes, "b": block[rows]}).drop_duplicates()
+    g = distinct["g"].to_numpy()
+    counts = np.bincount(g, minlength=len(uniq))
+    order = np.argsort(g, kind="stable")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    blk = block[rows][order]
+    blk = distinct["b"].to_numpy(dtype=object)[order]
     out: dict[str, dict[str, Any]] = {}
     for k, s0, n in zip(uniq.tolist(), starts.tolist(), counts.tolist(), strict=True):
         out[k] = {"blocks": blk[s0 : s0 + min(n, 20)].tolist(), "n_blocks": n, "ports": {}}

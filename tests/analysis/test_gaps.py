@@ -130,6 +130,23 @@ def test_snapshot_findings():
     )
 
 
+def test_internet_evidence_counts_each_block_once_whatever_the_protocols():
+    snap = cluster()
+    blocks = [f"{40 + i}.0.0.0/8" for i in range(25)]
+    reach = FakeReach(
+        snap,
+        edges=[("open/web", b, proto, ["53"]) for b in blocks for proto in ("TCP", "UDP", "SCTP")]
+        + [(b, "open/web", proto, ["80"]) for b in blocks[:3] for proto in ("TCP", "UDP")],
+    )
+    df = gaps(snap, reach)
+    out = find(df, "internet-egress", "web")["evidence"].item()
+    assert out["n_blocks"] == 25
+    assert out["blocks"] == blocks[:20]  # a sample without repeats
+    assert out["ports"] == ["SCTP/53", "TCP/53", "UDP/53"]
+    inbound = find(df, "internet-ingress", "web")["evidence"].item()
+    assert inbound["n_blocks"] == 3 and inbound["blocks"] == blocks[:3]
+
+
 def test_sensitive_zone_and_reach_findings():
     snap = cluster()
     reach = FakeReach(
