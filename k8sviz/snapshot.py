@@ -16,7 +16,6 @@ import html
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ._files import atomic_write
 from ._version import __version__
 from .calico_objects import CalicoPolicy, CalicoTier, NetworkSet, parse_calico_policy, parse_network_set, parse_tier
 from .cilium_objects import CiliumPolicy, identity_label, parse_cilium_policy, services_named
@@ -1264,18 +1264,7 @@ class Snapshot:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the snapshot file atomically (temporary file, then rename)."""
         target = Path(path)
-        data = self.to_json()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, self.to_json(), fsync=True)
         return target
 
     # ---------------------------------------------------------------------------- display

@@ -81,6 +81,30 @@ def test_save_is_atomic_and_leaves_no_temp_files(dump, tmp_path, monkeypatch):
     assert [p.name for p in target.parent.iterdir()] == ["s.json"]
 
 
+@pytest.fixture
+def umask():
+    """umask(mask): set the process umask for the test, restored afterwards."""
+    import os
+
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
+
+
+def test_saved_file_has_the_mode_open_would_give_it(dump, tmp_path, umask):
+    snap = k8sviz.load(dump)
+    umask(0o022)
+    assert snap.save(tmp_path / "shared.json").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+    umask(0o077)
+    assert snap.save(tmp_path / "private.json").stat().st_mode & 0o777 == 0o600
+    # Like open(), rewriting a file keeps its mode.
+    (tmp_path / "shared.json").chmod(0o640)
+    umask(0o022)
+    assert snap.save(tmp_path / "shared.json").stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dump.yaml", "private.json", "shared.json"]
+
+
 def test_coverage_from_builder_overrides_and_is_kept(tmp_path):
     b = SnapshotBuilder()
     b.add(pod("a", "p"), "live")

@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import tempfile
 import types
 from pathlib import Path
 from typing import Any
 
+from .._files import atomic_write
 from ._build import ReportData, ReportError, collect
 from ._render import figure_html, render
 
@@ -71,17 +71,9 @@ def report(
     if output is None:
         return page
     target = Path(output)
-    tmp: str | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # A unique temporary file: two reports written to one place never mix their halves.
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.replace(tmp, target)
+        atomic_write(target, page.encode("utf-8"))
     except OSError as e:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
         raise ReportError(f"cannot write the report to {target}: {e.strerror or e}") from None
     return target
 

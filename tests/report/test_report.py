@@ -215,6 +215,17 @@ def test_unwritable_output_is_an_error_and_leaves_no_temporary_file(tmp_path, ho
     assert sorted(p.name for p in out.iterdir()) == ["file", "ok.html"]  # no .tmp left behind
 
 
+def test_report_file_has_the_mode_open_would_give_it(tmp_path, hostile_dump):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        out = k8sviz.report(hostile_dump, output=tmp_path / "r.html", generated_at="x")
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644  # readable by the auditors it is written for
+
+
 def _baseline_pair(tmp_path):
     """A baseline without the policy, and the current dump with it, annotated with a hostile key."""
     import copy

@@ -1,0 +1,55 @@
+"""Atomic file writes that leave the file with the permissions a plain ``open()`` would."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from pathlib import Path
+
+__all__ = ["atomic_write"]
+
+
+def atomic_write(target: Path, data: bytes, *, fsync: bool = False) -> None:
+    """Write ``data`` to ``target`` through a temporary file in the same directory, renamed over it.
+
+    Readers see the old file or the new one, never half of one; a failure leaves no temporary
+    file behind.  The new file gets the mode ``open(target, "w")`` would give it: an existing
+    file's own mode, else 0666 less the umask (``tempfile.mkstemp`` would make it 0600, and an
+    auditor's report or snapshot is meant to be shared).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _create_temporary(target)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _create_temporary(target: Path) -> tuple[int, str]:
+    existing: int | None = None
+    with contextlib.suppress(OSError):
+        st = os.stat(target)
+        if stat.S_ISREG(st.st_mode):
+            existing = stat.S_IMODE(st.st_mode)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        # A unique name: two writers of one target never mix their halves.
+        tmp = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            # The kernel applies the umask to 0o666, as it does for open().
+            fd = os.open(tmp, flags, 0o666 if existing is None else existing)
+        except FileExistsError:
+            continue
+        if existing is not None and hasattr(os, "fchmod"):
+            with contextlib.suppress(OSError):  # the mode is a courtesy, not worth failing for
+                os.fchmod(fd, existing)  # the umask narrowed it; open() keeps an existing file's mode
+        return fd, tmp
+    raise FileExistsError(f"no free temporary name next to {target}")
