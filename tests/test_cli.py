@@ -18,6 +18,26 @@ def test_info_prints_counts_coverage_and_warnings(write, capsys):
     assert "pods" in out and "secret-skipped" in out and "not in input" in out
 
 
+def test_info_warnings_limit(write, capsys):
+    docs = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"s{i}", "namespace": "a"}} for i in range(5)]
+    path = write("x.yaml", [pod("a", "p"), *docs])
+
+    def listed(*opts):
+        assert main(["info", str(path), *opts]) == 0
+        lines = capsys.readouterr().out.split("warnings      5\n", 1)[1].splitlines()
+        return sum("[secret-skipped]" in line for line in lines), [line for line in lines if "more" in line]
+
+    assert listed() == (5, [])
+    assert listed("--warnings", "2") == (2, ["  ... 3 more (--warnings all shows every one)"])
+    assert listed("--warnings", "0") == (0, ["  ... 5 more (--warnings all shows every one)"])
+    assert listed("--warnings", "all") == (5, [])
+    for bad in ("-1", "many"):
+        # -1 showed all but one and then "... 6 more"
+        assert main(["info", str(path), "--warnings", bad]) == 2
+        err = capsys.readouterr().err
+        assert err == f"k8sviz: error: --warnings takes a count of 0 or more, or 'all', not {bad!r}\n"
+
+
 def test_snapshot_writes_file(write, tmp_path, capsys):
     path = write("x.yaml", [pod("a", "p"), netpol("a", "n", {"podSelector": {}})])
     out = tmp_path / "snap.json"

@@ -11,11 +11,36 @@ from ._common import add_inputs, load_inputs
 def register(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="counts per kind, coverage and warnings of a snapshot or dump")
     add_inputs(p)
-    p.add_argument("--warnings", type=int, default=50, metavar="N", help="show at most N warnings (default 50)")
+    p.add_argument(
+        "--warnings",
+        default="50",
+        metavar="N",
+        help="show at most N warnings (default 50; 0 shows only the count, 'all' every one)",
+    )
     return p
 
 
+def _limit(value: str) -> int | None:
+    """The --warnings value as a count, None for all; an InputError for anything else.
+
+    Checked here rather than by argparse, whose error is a usage block, not one line.
+    """
+    from ..errors import InputError
+
+    if value.strip().lower() == "all":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        msg = f"--warnings takes a count of 0 or more, or 'all', not {value!r}"
+        raise InputError(msg)
+    return n
+
+
 def run(args: argparse.Namespace) -> int:
+    limit = _limit(str(args.warnings))
     snap = load_inputs(args)
     meta = snap.meta
     print(f"cluster       {meta['cluster']}")
@@ -48,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {p.ref}: {why}")
     print()
     print(f"warnings      {len(snap.warnings)}")
-    for w in snap.warnings[: args.warnings]:
+    shown = snap.warnings if limit is None else snap.warnings[:limit]
+    for w in shown:
         print(f"  {w}")
-    if len(snap.warnings) > args.warnings:
-        print(f"  ... {len(snap.warnings) - args.warnings} more")
+    if len(shown) < len(snap.warnings):
+        print(f"  ... {len(snap.warnings) - len(shown)} more (--warnings all shows every one)")
     return 0
