@@ -1412,8 +1412,9 @@ def _load(
 ) -> Snapshot:
     from .sources.manifests import read_path
 
+    read: set[str] = set()
     for path in paths:
-        for inp, docs in read_path(path, builder.warn):
+        for inp, docs in read_path(path, builder.warn, skip=read):
             if not (len(docs) == 1 and isinstance(docs[0], dict) and docs[0].get("schema") == SCHEMA):
                 # A snapshot file brings its own list of inputs.
                 builder.inputs.append({"path": inp.path, "sha256": inp.sha256})

@@ -78,7 +78,15 @@ def _files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         else:
             msg = "no such file or directory"
             raise InputError(msg, source=str(path))
-    return out
+    # A file given twice (or with its directory) is read once: its records would count twice.
+    seen: set[str] = set()
+    once: list[Path] = []
+    for f in out:
+        real = os.path.realpath(f)
+        if real not in seen:
+            seen.add(real)
+            once.append(f)
+    return once
 
 
 _PROBE = 50  # records looked at to recognise a file's format

@@ -81,7 +81,15 @@ def _files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
             out += sorted(q for q in path.rglob("*") if q.is_file() and not q.name.startswith("."))
         elif path.exists():
             out.append(path)
-    return out
+    # Listed once, as the loaders read them: a file given twice is one input.
+    seen: set[str] = set()
+    once: list[Path] = []
+    for f in out:
+        real = os.path.realpath(f)
+        if real not in seen:
+            seen.add(real)
+            once.append(f)
+    return once
 
 
 def _api(name: str) -> Callable[..., Any] | None:

@@ -149,9 +149,14 @@ def _iter_files(root: Path, warn: Callable[[LoadWarning], None]) -> Iterator[Pat
 
 
 def read_path(
-    path: str | os.PathLike[str], warn: Callable[[LoadWarning], None]
+    path: str | os.PathLike[str], warn: Callable[[LoadWarning], None], *, skip: set[str] | None = None
 ) -> Iterator[tuple[InputFile, list[Any]]]:
-    """Yield ``(file, parsed documents)`` for a file or every manifest below a directory."""
+    """Yield ``(file, parsed documents)`` for a file or every manifest below a directory.
+
+    ``skip`` holds the real paths of files already read, and gets those read here: a file
+    given twice (``a.yaml a.yaml``, or a directory and a file in it) is read once, or every
+    object in it would be reported as its own duplicate.
+    """
     p = Path(path)
     if p.is_dir():
         files: list[Path] = list(_iter_files(p, warn))
@@ -160,5 +165,10 @@ def read_path(
     else:
         raise InputError("no such file or directory", source=str(p))
     for f in files:
+        if skip is not None:
+            real = os.path.realpath(f)
+            if real in skip:
+                continue
+            skip.add(real)
         data = _read_bytes(f)
         yield InputFile(str(f), hashlib.sha256(data).hexdigest()), _parse(data, str(f))

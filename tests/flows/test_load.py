@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import warnings
 
 import pandas as pd
 import pytest
@@ -270,3 +271,13 @@ def test_load_flows_docstring_example_holds():
     result = runner.run(test)
     assert result.attempted == 2
     assert result.failed == 0
+
+
+def test_a_flow_file_given_twice_is_read_once(demo_snap):
+    one, _ = load("hubble_wrapped.jsonl", snapshot=demo_snap)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        twice = k8sviz.load_flows(DATA / "hubble_wrapped.jsonl", DATA, snapshot=demo_snap)
+    mine = twice[twice["file"] == str(DATA / "hubble_wrapped.jsonl")]
+    assert len(mine) == len(one)  # not every record twice
+    assert [s["file"] for s in twice.attrs["k8sviz"]["sources"]].count(str(DATA / "hubble_wrapped.jsonl")) == 1

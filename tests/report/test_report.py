@@ -226,6 +226,15 @@ def test_report_file_has_the_mode_open_would_give_it(tmp_path, hostile_dump):
     assert out.stat().st_mode & 0o777 == 0o644  # readable by the auditors it is written for
 
 
+def test_an_input_given_twice_is_listed_once(tmp_path):
+    from k8sviz.report._build import _files
+
+    (tmp_path / "d").mkdir()
+    f = tmp_path / "d" / "flows.json"
+    f.write_text("{}")
+    assert _files([f, tmp_path / "d", str(f)]) == [f]
+
+
 def _baseline_pair(tmp_path):
     """A baseline without the policy, and the current dump with it, annotated with a hostile key."""
     import copy

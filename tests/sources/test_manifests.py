@@ -503,6 +503,16 @@ class TestBadInput:
         # Kept as written: the policy still reads, and selects nothing a real pod could carry.
         assert str(snap.network_policies[0].pod_selector) == "app=bad value!"
 
+    def test_a_file_given_twice_is_read_once(self, write, tmp_path):
+        path = write("dir/a.yaml", [pod("a", "p", {"version": 1}), {"apiVersion": "v1", "kind": "ConfigMap",
+                                                                  "metadata": {"name": "c", "namespace": "a"}}])
+        once = k8sviz.load(path)
+        assert sorted(codes(once)) == ["ignored-kind", "invalid-label"]
+        # Each object was its own "identical copy also in" the same place, and counted twice.
+        for paths in ((path, path), (path, tmp_path / "dir", tmp_path / "dir" / ".." / "dir" / "a.yaml")):
+            again = k8sviz.load(*paths)
+            assert again.warnings == once.warnings and again.to_json() == once.to_json()
+
     def test_hostile_label_value_is_kept_as_text_with_a_warning(self, write):
         evil = '<script>alert("x")</script>'
         snap = k8sviz.load(write("p.yaml", pod("a", "p", {"app": evil, "x": '"><img src=x onerror=alert(1)>'})))
