@@ -119,3 +119,17 @@ def test_a_reader_that_goes_away_is_not_an_error(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait() == 141
     assert "error" not in err and "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_counts_in_messages_agree_with_their_nouns(write, tmp_path, capsys):
+    from k8sviz._text import counted
+
+    assert [counted(n, "policy") for n in (0, 1, 2)] == ["0 policies", "1 policy", "2 policies"]
+    assert counted(1, "flow log line") == "1 flow log line" and counted(3, "flow record") == "3 flow records"
+    assert counted(2, "namespace or workload", "namespaces or workloads") == "2 namespaces or workloads"
+    assert counted(2, "match") == "2 matches" and counted(2, "key") == "2 keys"
+    path = write("x.yaml", [pod("a", "p"), netpol("a", "n", {"podSelector": {}})])
+    assert main(["snapshot", str(path), "-o", str(tmp_path / "s.json")]) == 0
+    assert "(1 pod, 1 network policy, 0 warnings, sha256" in capsys.readouterr().err
+    assert main(["info", str(path)]) == 0
+    assert "inputs        1 file\n" in capsys.readouterr().out

@@ -264,7 +264,10 @@ class Zones:
         if not empty:
             return None
         names = ", ".join(f"{n} (sensitive)" if self.is_sensitive(n) else n for n in empty)
-        return (f"zone(s) {names} of {self.source} match no workload: check their selectors; "
+        if len(empty) == 1:
+            return (f"zone {names} of {self.source} matches no workload: check its selectors; "
+                    "a mistyped one empties the zone, and its workloads count as unzoned")
+        return (f"zones {names} of {self.source} match no workload: check their selectors; "
                 "a mistyped one empties its zone, and its workloads count as unzoned")
 
     def assign(self, snapshot: Snapshot, level: str = "workload") -> dict[str, str]:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from .._text import counted
 from .gaps import FORMATS
 
 
@@ -79,5 +80,5 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "txt":
         counts = df["change"].value_counts()
         parts = ", ".join(f"{n} {c}" for c, n in counts.items())
-        print(f"\n{len(df)} {what} change(s)" + (f": {parts}" if parts else ""), file=sys.stderr)
+        print(f"\n{counted(len(df), f'{what} change')}" + (f": {parts}" if parts else ""), file=sys.stderr)
     return 1 if args.exit_code and len(df) else 0

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from .._text import counted
+
 
 def register(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -133,7 +135,7 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
     out = []
     for fmt_name, s in summary["sources"].items():
         out.append(
-            f"{fmt_name:<7} {s['files']} file(s), {s['records']} records, window {s['first']} .. {s['last']}; "
+            f"{fmt_name:<7} {counted(s['files'], 'file')}, {counted(s['records'], 'record')}, window {s['first']} .. {s['last']}; "
             f"skipped {s['malformed']} malformed, {s['truncated']} truncated, {s['bad_time']} undated, "
             f"{s['non_flow']} non-flow"
         )
@@ -143,7 +145,7 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
     for p in summary["problems"][:10]:
         out.append(f"  {p['kind']}: {p['file']}:{p['line']}: {p['message']}")
     for reason, u in summary["unmapped"].items():
-        out.append(f"  unmapped ({reason}): {u['endpoints']} endpoint(s), {u['records']} record(s)")
+        out.append(f"  unmapped ({reason}): {counted(u['endpoints'], 'endpoint')}, {counted(u['records'], 'record')}")
     out.append("")
     for r in recs:
         verdict = (
@@ -153,7 +155,7 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
         )
         out.append(
             f"{r['src']} => {r['dst']} : {r['protocol']} {','.join(r['ports'])}  "
-            f"{r['flows']} flows ({verdict})  {r['first_seen'][:19]} .. {r['last_seen'][:19]}"
+            f"{counted(r['flows'], 'flow')} ({verdict})  {r['first_seen'][:19]} .. {r['last_seen'][:19]}"
         )
     return "\n".join(out) + "\n"
 

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from .._text import counted
 from ._common import add_inputs, load_inputs
 
 FORMATS = ("txt", "csv", "json", "md")
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "txt":
         counts = df["severity"].value_counts()
         print(
-            f"\n{len(df)} findings: "
+            f"\n{counted(len(df), 'finding')}: "
             + ", ".join(
                 f"{counts[s]} {s}" for s in ("critical", "high", "medium", "low", "info") if s in counts
             ),

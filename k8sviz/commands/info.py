@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .._text import counted
 from ._common import add_inputs, load_inputs
 
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"source        {meta['source']}")
     print(f"collected at  {meta['collected_at']}")
     print(f"sha256        {snap.sha256}")
-    print(f"inputs        {len(meta['inputs'])} file(s)")
+    print(f"inputs        {counted(len(meta['inputs']), 'file')}")
     if snap.cilium_release_text is not None:
         # What release-dependent Cilium rules are judged by (toServices on Services with a selector).
         print(f"cilium        {snap.cilium_release_text}")

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from .._text import counted
 from ._common import add_inputs, load_inputs
 
 
@@ -58,6 +59,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         snap = load_inputs(args)
     path = snap.save(args.output)
-    print(f"wrote {path} ({len(snap.pods)} pods, {len(snap.network_policies)} network policies, "
-          f"{len(snap.warnings)} warnings, sha256 {snap.sha256[:12]})", file=sys.stderr)
+    print(f"wrote {path} ({counted(len(snap.pods), 'pod')}, {counted(len(snap.network_policies), 'network policy')}, "
+          f"{counted(len(snap.warnings), 'warning')}, sha256 {snap.sha256[:12]})", file=sys.stderr)
     return 0

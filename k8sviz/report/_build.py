@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._text import counted
 from ..errors import InputError, K8svizError
 from ..policy.admin import policy_ref
 
@@ -223,10 +224,12 @@ def collect(
     unlabelled = snap.namespaces_with_unknown_labels
     if unlabelled:
         shown = ", ".join(unlabelled[:10]) + (" ..." if len(unlabelled) > 10 else "")
+        one = len(unlabelled) == 1
         data.problems.append(
-            f"namespace labels not read: {len(unlabelled)} namespace(s) ({shown}) are known only from "
-            "the objects in them; namespaceSelectors on labels other than kubernetes.io/metadata.name "
-            "are judged as if they had none"
+            f"namespace labels not read: {counted(len(unlabelled), 'namespace')} ({shown}) "
+            f"{'is' if one else 'are'} known only from the objects in {'it' if one else 'them'}; "
+            "namespaceSelectors on labels other than kubernetes.io/metadata.name are judged as if "
+            f"{'it' if one else 'they'} had none"
         )
     if snap.calico_policies and snap.cilium_policies:
         data.problems.append(

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import pandas as pd
 from markupsafe import Markup
 
+from .._text import counted
 from .._version import __version__
 from ..viz import (
     changes_figure,
@@ -502,6 +503,7 @@ def render(data: ReportData) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["counted"] = counted
     snap = data.snapshot
     meta = snap.meta
     ctx = {

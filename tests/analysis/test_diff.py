@@ -363,10 +363,10 @@ def test_cli_diff(tmp_path, capsys):
     assert [r["rules_after"] for r in out] == [["db/pg-ingress ingress[0]"]] * 2
     assert main(["diff", before, after, "--exit-code"]) == 1
     captured = capsys.readouterr()
-    assert "6432" in captured.out and "2 connection change(s): 2 widened" in captured.err
+    assert "6432" in captured.out and "2 connection changes: 2 widened" in captured.err
     assert main(["diff", before, before, "--exit-code"]) == 0
     captured = capsys.readouterr()
-    assert captured.out == "" and "0 connection change(s)" in captured.err
+    assert captured.out == "" and "0 connection changes" in captured.err
     assert main(["diff", before, after, "--policies", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "policy,kind,namespace,name,dialect,change,paths",

@@ -108,8 +108,8 @@ def test_cli_prints_every_format(tmp_path, capsys):
 def test_the_report_carries_the_inventory():
     page = k8sviz.report(snapshot(*_objects()), generated_at="2026-01-01T00:00:00Z")
     assert 'id="policy-inventory"' in page and '<a href="#policies">Policies</a>' in page
-    assert "9 policy object(s)" in page and "1 is not evaluated by k8sviz" in page
-    assert "1 evaluated one(s) apply to no running pod" in page  # db/np-none
+    assert "9 policy objects" in page and "1 is not evaluated by k8sviz" in page
+    assert "1 evaluated policy applies to no running pod" in page  # db/np-none
     assert "justification=CHG-1234 &lt;b&gt;; owner=web-team" in page
 
 

@@ -128,9 +128,9 @@ def test_a_zone_that_matches_no_workload_is_said_everywhere(tmp_path, capsys):
     assert zones.empty_zones(k8sviz.load("data/demo/cluster/networkpolicies.yaml")) == []  # no pods: no claim
     for cmd in (["gaps", "--demo", "--zones", str(typo), "--summary"], ["segmentation", "--demo", "--zones", str(typo)]):
         assert main(cmd) == 0
-        assert "zone(s) pci (sensitive)" in capsys.readouterr().err
+        assert "zone pci (sensitive) of " in capsys.readouterr().err
     page = k8sviz.report(snap, zones=typo, generated_at="x")
-    assert "zone(s) pci (sensitive)" in page.split('id="problems"', 1)[1].split("</section>", 1)[0]
+    assert "zone pci (sensitive) of " in page.split('id="problems"', 1)[1].split("</section>", 1)[0]
 
 
 @pytest.mark.parametrize(("today", "message"), [

@@ -10,7 +10,7 @@ from .conftest import DATA
 def test_flows_txt(capsys):
     assert main(["flows", str(DATA / "hubble_wrapped.jsonl"), "--snapshot", "data/demo/cluster"]) == 0
     out = capsys.readouterr().out
-    assert "hubble  1 file(s), 5 records" in out and "1 malformed, 1 truncated" in out
+    assert "hubble  1 file, 5 records" in out and "1 malformed, 1 truncated" in out
     assert "malformed: " in out and ":4:" in out
     assert "shop/loadgenerator => shop/cartservice : TCP 7070  2 flows (allowed 1, DENIED 1)" in out
 

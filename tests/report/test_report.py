@@ -263,7 +263,7 @@ def test_changes_since_a_baseline(tmp_path):
     assert 'id="changes"' in page and 'href="#changes"' in page
     want = k8sviz.reachability_diff(k8sviz.reachability(k8sviz.load(base)), k8sviz.reachability(k8sviz.load(now)))
     assert len(want) and set(want["change"]) <= {"removed", "narrowed"}  # the new policy isolates
-    assert f"{len(want)} workload-level connection(s) changed" in page
+    assert f"{len(want)} workload-level connections changed" in page
     section = page.split('id="changes"', 1)[1].split("</section>", 1)[0]
     assert section.count("<tr") == len(want) + 1 + 2  # connection rows + header, policy row + header
     policies = section.split('id="policy-changes"', 1)[1]

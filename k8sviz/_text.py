@@ -1,0 +1,23 @@
+"""Counted nouns for messages: ``1 policy``, ``2 policies``, never ``1 policies`` or ``policy(s)``."""
+
+from __future__ import annotations
+
+__all__ = ["counted"]
+
+
+def counted(n: int, noun: str, nouns: str | None = None) -> str:
+    """``n`` and ``noun`` in the number ``n`` takes: ``counted(1, "policy") == "1 policy"``.
+
+    ``nouns`` is the plural when the English rule below does not give it (the last word
+    of ``noun`` gets the ending: ``"flow record"`` -> ``"flow records"``).
+    """
+    if n == 1:
+        return f"{n} {noun}"
+    if nouns is None:
+        if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
+            nouns = noun[:-1] + "ies"
+        elif noun.endswith(("s", "sh", "ch", "x")):
+            nouns = noun + "es"
+        else:
+            nouns = noun + "s"
+    return f"{n} {nouns}"
