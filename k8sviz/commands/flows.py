@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from .._text import counted
+from ._common import swallowed
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -16,7 +17,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
         description="Load flow logs (Hubble, Calico, Goldmane, CSV; .gz allowed), map them to a snapshot and print "
         "a per-source summary (records, window, skipped lines) and the observed edges.",
     )
-    p.add_argument("flows", nargs="+", metavar="FLOWS", help="flow log files or directories")
+    # "*", not "+": a missing FLOWS is reported by run(), which can say where it went.
+    p.add_argument("flows", nargs="*", metavar="FLOWS", help="flow log files or directories")
     p.add_argument(
         "--snapshot",
         nargs="+",
@@ -165,6 +167,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..flows import FlowWarning, flow_edges, load_flows
 
+    if not args.flows:
+        from ..errors import InputError
+
+        msg = "give at least one FLOWS file or directory" + swallowed("--snapshot", args.snapshot, "FLOWS")
+        raise InputError(msg)
     snap = None
     if args.snapshot:
         from ..snapshot import load

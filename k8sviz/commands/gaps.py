@@ -22,7 +22,13 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     add_inputs(p)
     p.add_argument("--zones", metavar="FILE", help="zones YAML (segmentation intent); --demo uses the demo's")
-    p.add_argument("--flows", nargs="+", metavar="F", help="flow logs (Hubble/Calico/Goldmane JSON, CSV)")
+    p.add_argument(
+        "--flows",
+        nargs="+",
+        action="extend",
+        metavar="F",
+        help="flow logs (Hubble/Calico/Goldmane JSON, CSV); repeatable",
+    )
     p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
     p.add_argument(
         "--today",

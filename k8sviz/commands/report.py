@@ -22,7 +22,13 @@ def register(sub: Any) -> argparse.ArgumentParser:
         ),
     )
     add_inputs(p)
-    p.add_argument("--flows", nargs="+", metavar="F", help="flow logs (Hubble / Calico files or directories)")
+    p.add_argument(
+        "--flows",
+        nargs="+",
+        action="extend",
+        metavar="F",
+        help="flow logs (Hubble / Calico files or directories); repeatable",
+    )
     p.add_argument("--zones", metavar="Z", help="zones file (YAML) assigning workloads to zones")
     p.add_argument(
         "--baseline", metavar="B",

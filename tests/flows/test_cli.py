@@ -50,3 +50,34 @@ def test_flows_summary_counts_hubble_event_types(capsys, tmp_path):
     # Plain packets only: no line about event types.
     assert main(["flows", str(DATA / "hubble_wrapped.jsonl")]) == 0
     assert "event types" not in capsys.readouterr().out
+
+
+def test_an_option_that_took_the_positional_paths_says_so(capsys, tmp_path):
+    flows = str(DATA / "hubble_wrapped.jsonl")
+    # --snapshot and --flows take one or more paths: argparse gave them the positional ones too,
+    # and its error named only the "missing" FLOWS or PATH.
+    assert main(["flows", "--snapshot", "data/demo/cluster", flows]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"k8sviz: error: give at least one FLOWS file or directory: --snapshot takes one or more paths "
+                   f"and took every one after it (data/demo/cluster, {flows}); put --snapshot after the FLOWS, "
+                   "or end its paths with --\n")
+    for cmd in ("gaps", "report"):
+        assert main([cmd, "--flows", flows, "data/demo/cluster", "-o" if cmd == "report" else "--summary",
+                     *([str(tmp_path / "r.html")] if cmd == "report" else [])]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("k8sviz: error: give at least one PATH (or --demo): --flows takes one or more paths "
+                              f"and took every one after it ({flows}, data/demo/cluster); put --flows after the PATHs")
+        assert err.count("\n") == 1
+    assert main(["flows"]) == 2
+    assert capsys.readouterr().err == "k8sviz: error: give at least one FLOWS file or directory\n"
+    # the ways out it names work
+    assert main(["flows", "--snapshot", "data/demo/cluster", "--", flows]) == 0
+    assert main(["gaps", "--flows", flows, "--", "data/demo/cluster"]) == 0
+
+
+def test_flows_option_is_repeatable():
+    from k8sviz.cli import build_parser
+
+    for cmd in ("gaps", "report"):
+        args = build_parser().parse_args([cmd, "s.json", "--flows", "a.json", "--flows", "b.json", "c.json"])
+        assert args.flows == ["a.json", "b.json", "c.json"]  # the first --flows was dropped
