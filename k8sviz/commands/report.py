@@ -35,6 +35,12 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="the previous review's snapshot (file or directory): adds what changed since",
     )
     p.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="judge exception expiry on this date (default: the snapshot's collected_at)",
+    )
+    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    p.add_argument(
         "-o",
         "--output",
         default="audit-report.html",
@@ -45,9 +51,12 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..analysis.zones import parse_date
     from ..report import report
     from ..sources.demo import demo_path
 
+    # Before the inputs are read: a mistyped date should not cost a load first.
+    today = None if args.today is None else parse_date(args.today, "--today")
     snap = load_inputs(args)
     flows = args.flows
     zones = args.zones
@@ -59,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
     import hashlib
     from pathlib import Path
 
-    path = Path(report(snap, flows=flows, zones=zones, output=args.output, baseline=args.baseline))
+    path = Path(report(snap, flows=flows, zones=zones, output=args.output, baseline=args.baseline, today=today,
+                       ipblocks_match_pods=args.ipblocks_match_pods))
     data = path.read_bytes()
     # the report's own hash, for the evidence log (it changes with the generation time)
     print(

@@ -29,6 +29,8 @@ def report(
     reach: Any = None,
     generated_at: str | dt.datetime | None = None,
     baseline: Any = None,
+    today: dt.date | str | None = None,
+    ipblocks_match_pods: bool = False,
 ) -> str | Path:
     """Build the audit report as one self-contained HTML file.
 
@@ -53,6 +55,14 @@ def report(
         The previous review's snapshot (a :class:`k8sviz.Snapshot` or paths). Adds a section
         of what changed since: connections opened or closed (:func:`k8sviz.reachability_diff`)
         and policies added, removed or modified (:func:`k8sviz.policy_diff`).
+    today
+        The date zone exceptions (``allow`` entries with ``expires``) are judged against, as in
+        :func:`k8sviz.segmentation` and :func:`k8sviz.gaps` (default: the snapshot's
+        ``collected_at``, else today).  A value that is not a date is an
+        :class:`~k8sviz.errors.InputError`, raised before anything is loaded.
+    ipblocks_match_pods
+        Let ipBlocks match pod addresses too (see :func:`k8sviz.reachability`); the baseline
+        is evaluated the same way.  With ``reach``, it must have been computed so.
 
     Returns
     -------
@@ -65,7 +75,14 @@ def report(
     cluster is HTML-escaped (``<`` inside embedded JSON is written ``\\u003c``).
     """
     data = collect(
-        snapshot_or_paths, flows=flows, zones=zones, reach=reach, generated_at=generated_at, baseline=baseline
+        snapshot_or_paths,
+        flows=flows,
+        zones=zones,
+        reach=reach,
+        generated_at=generated_at,
+        baseline=baseline,
+        today=today,
+        ipblocks_match_pods=ipblocks_match_pods,
     )
     page = render(data)
     if output is None:

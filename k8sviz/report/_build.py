@@ -64,6 +64,8 @@ class ReportData:
     changes_shown: pd.DataFrame | None = None
     policy_changes: pd.DataFrame | None = None
     label_changes: pd.DataFrame | None = None
+    #: The date exceptions are judged against, when given (else the analyses' default).
+    today: dt.date | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -122,10 +124,18 @@ def collect(
     reach: Any = None,
     generated_at: str | dt.datetime | None = None,
     baseline: Any = None,
+    today: dt.date | str | None = None,
+    ipblocks_match_pods: bool = False,
 ) -> ReportData:
     """Load inputs and run every analysis the report needs."""
+    from ..analysis.zones import resolve_today
     from ..snapshot import Snapshot, load
 
+    # Before the inputs are read: a mistyped date should not cost a load first.
+    judged_on = resolve_today(today) if today is not None and today != "" else None
+    if reach is not None and ipblocks_match_pods and not getattr(reach, "ipblocks_match_pods", False):
+        msg = "ipblocks_match_pods=True, but the reach given was computed without it"
+        raise ReportError(msg)
     if isinstance(snapshot_or_paths, Snapshot):
         snap = snapshot_or_paths
     else:
@@ -138,7 +148,7 @@ def collect(
         generated_at = dt.datetime.now(dt.UTC)
     if isinstance(generated_at, dt.datetime):
         generated_at = generated_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    data = ReportData(snapshot=snap, generated_at=generated_at)
+    data = ReportData(snapshot=snap, generated_at=generated_at, today=judged_on)
     data.inputs = [
         {"role": "cluster", "path": str(i.get("path", "")), "sha256": str(i.get("sha256", ""))}
         for i in snap.meta.get("inputs", [])
@@ -173,7 +183,10 @@ def collect(
         else:
             data.zones = zones
     # reachability
-    data.reach = reach if reach is not None else run("reachability", "reachability", snap)
+    data.reach = (
+        reach if reach is not None
+        else run("reachability", "reachability", snap, ipblocks_match_pods=ipblocks_match_pods)
+    )
     # flows
     if flows is not None:
         data.flows_given = True
@@ -251,14 +264,15 @@ def collect(
         "graph", "graph", snap, reach=data.reach, flows=data.flows, level="workload", zones=data.zones
     )
     if data.zones is not None and data.reach is not None:
-        data.seg = run("segmentation", "segmentation", snap, data.reach, data.zones)
+        data.seg = run("segmentation", "segmentation", snap, data.reach, data.zones, today=judged_on)
     if data.zones is not None and hasattr(data.zones, "empty_zones_text"):
         empty = data.zones.empty_zones_text(snap)
         if empty:
             data.problems.append(f"zones: {empty}")
     # The segmentation just computed is reused: computing it again is most of gaps' time at scale.
     data.gaps = run(
-        "findings", "gaps", snap, reach=data.reach, flows=data.flows, zones=data.zones, segmentation=data.seg
+        "findings", "gaps", snap, reach=data.reach, flows=data.flows, zones=data.zones, segmentation=data.seg,
+        today=judged_on,
     )
     if data.gaps is not None:
         data.controls = run("controls", "controls_summary", data.gaps)

@@ -208,7 +208,9 @@ def _scope(data: ReportData) -> dict[str, Any]:
         if at is not None:
             classes: dict[str, dict[str, str]] = {}
             if "expires" in at.columns:
-                today = str(data.snapshot.meta.get("collected_at") or data.generated_at)[:10]
+                today = (data.seg.today.isoformat() if data.seg is not None
+                         else data.today.isoformat() if data.today is not None
+                         else str(data.snapshot.meta.get("collected_at") or data.generated_at)[:10])
                 at = at.assign(expires=at["expires"].map(lambda v: "" if v is None or pd.isna(v) else str(v)))
                 expired = {v: "expired" for v in at["expires"] if v and v < today}
                 classes["expires"] = expired
@@ -251,6 +253,7 @@ def _segmentation(data: ReportData) -> dict[str, Any]:
         if v is not None
         else None,
         "n_violations": len(v) if v is not None else None,
+        "today": seg.today.isoformat(),
     }
 
 
@@ -356,7 +359,7 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
     rf = data.reach_frame
     if rf is None:
         return None
-    out: dict[str, Any] = {"rows": len(rf)}
+    out: dict[str, Any] = {"rows": len(rf), "ipblocks_match_pods": bool(getattr(data.reach, "ipblocks_match_pods", False))}
     if {"src_namespace", "dst_namespace"} <= set(rf.columns):
         work = rf.assign(
             src_namespace=rf["src_namespace"].astype(object).fillna("(external)").astype(str),

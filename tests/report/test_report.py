@@ -351,3 +351,48 @@ def test_flow_inputs_without_records_are_a_visible_limitation(tmp_path):
     problems = page.split('id="problems"', 1)[1].split("</section>", 1)[0]
     assert "findings not checked, since the flow inputs hold no flow record" in problems
     assert "allowed-but-unused" in problems
+
+
+def _violations(page: str) -> int:
+    return int(re.search(r"<h3>Violations \((\d+)\)</h3>", page).group(1))
+
+
+def test_today_and_ipblocks_match_pods_reach_every_analysis(tmp_path, capsys):
+    snap = k8sviz.demo()
+    zones = k8sviz.demo_path("zones.yaml")
+    kw = {"zones": zones, "generated_at": "2024-03-10T09:00:00Z"}
+    default = k8sviz.report(snap, **kw)
+    assert '<span id="judged-on">2024-03-10</span>' in default  # the snapshot's collected_at
+    early = k8sviz.report(snap, today="2024-01-01", **kw)
+    assert '<span id="judged-on">2024-01-01</span>' in early
+    # An exception that expired on 2024-01-31 still holds on 2024-01-01: fewer violations, and
+    # the findings and the approved-flows table agree with the segmentation.
+    seg = k8sviz.segmentation(snap, None, zones, today="2024-01-01")
+    assert _violations(early) == len(seg.violations) < _violations(default)
+    assert '<td class="expired">2024-01-31</td>' in default and '<td class="expired">2024-01-31</td>' not in early
+    findings = len(k8sviz.gaps(snap, zones=zones, today="2024-01-01"))
+    assert findings < len(k8sviz.gaps(snap, zones=zones))
+    assert f"<p>{findings} findings: " in early
+
+    matched = k8sviz.report(snap, ipblocks_match_pods=True, **kw)
+    n = len(k8sviz.reachability(snap, ipblocks_match_pods=True).to_frame(level="workload"))
+    assert n > len(k8sviz.reachability(snap).to_frame(level="workload"))
+    assert f"{n} allowed workload-level connections from the NetworkPolicy evaluation <span id=\"ipblocks-match-pods\">" in matched
+    assert 'id="ipblocks-match-pods"' not in default
+    from k8sviz.errors import InputError
+    from k8sviz.report import ReportError
+
+    with pytest.raises(ReportError, match="ipblocks_match_pods=True, but the reach given"):
+        k8sviz.report(snap, reach=k8sviz.reachability(snap), ipblocks_match_pods=True, **kw)
+    with pytest.raises(InputError, match="today 'tomorrow' is not a date"):
+        k8sviz.report("no/such/dump", today="tomorrow")  # before the inputs are read
+
+    out = tmp_path / "r.html"
+    argv = ["report", "--demo", "--today", "2024-01-01", "--ipblocks-match-pods", "-o", str(out)]
+    assert main(argv) == 0
+    page = out.read_text()
+    assert '<span id="judged-on">2024-01-01</span>' in page and 'id="ipblocks-match-pods"' in page
+    capsys.readouterr()
+    assert main(["report", "--demo", "--today", "2024-02-30", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("k8sviz: error: --today '2024-02-30' is not a date") and err.count("\n") == 1
