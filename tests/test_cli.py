@@ -8,6 +8,7 @@ import sys
 
 from tests.objects import netpol, pod
 
+import k8sviz
 from k8sviz.cli import main
 
 
@@ -107,6 +108,42 @@ def test_explain_errors_are_clean(capsys):
     assert "unknown source 'shop/nope'" in err and "Traceback" not in err
     assert main(["explain", "--demo", "--from", "shop/frontend-wsgrhlsk-c2w9b", "--to", "shop/frontend-wsgrhlsk-c2w9b", "--port", "80"]) == 2
     assert "to itself" in capsys.readouterr().err
+
+
+def test_explain_resolves_a_port_name_on_the_destination(write, capsys):
+    base = ["explain", "--demo", "--from", "shop/checkoutservice", "--to", "pci/paymentservice"]
+    assert main([*base, "--port", "grpc"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("port grpc is TCP/50051 on pci/paymentservice\n")
+    assert " TCP/50051: ALLOWED" in out
+    assert main([*base, "--port", "grpc", "--format", "json"]) == 0
+    v = json.loads(capsys.readouterr().out)
+    assert (v["port"], v["port_name"], v["allowed"]) == (50051, "grpc", True)
+    # A pod, and a port named for another protocol than the one asked.
+    pod_key = next(p.key for p in k8sviz.demo().pods if p.workload_key == "kube-system/coredns")
+    assert main(["explain", "--demo", "--from", "shop/frontend", "--to", pod_key, "--port", "dns", "--protocol", "UDP"]) in (0, 1)
+    assert capsys.readouterr().out.startswith(f"port dns is UDP/53 on {pod_key}\n")
+    for port, message in (
+        ("dns", f"no container port named 'dns' for TCP on {pod_key} (it names a UDP port: add --protocol UDP)"),
+        ("web", f"no container port named 'web' for TCP on {pod_key}"),
+        ("-5", "invalid port '-5' (expected a number from 1 to 65535 or a container port name)"),
+        ("70000", "invalid port 70000 (expected a number from 1 to 65535)"),
+    ):
+        assert main(["explain", "--demo", "--from", "shop/frontend", "--to", pod_key, "--port", port]) == 2
+        assert capsys.readouterr().err == f"k8sviz: error: {message}\n"
+    assert main(["explain", "--demo", "--from", "shop/frontend", "--to", "8.8.8.8", "--port", "https"]) == 2
+    assert "needs a destination pod to resolve it, and 8.8.8.8 is an address outside" in capsys.readouterr().err
+    # Pods of one workload that number the name differently (mid-rollout): no single answer.
+    ports = [{"name": "http", "containerPort": 8080}]
+    path = write("w.yaml", [pod("a", "w-1", {"app": "w"}, ip="10.0.0.1", owner=("StatefulSet", "w"), ports=ports),
+                            pod("a", "w-2", {"app": "w"}, ip="10.0.0.2", owner=("StatefulSet", "w"),
+                                ports=[{"name": "http", "containerPort": 9090}]),
+                            pod("a", "c", {"app": "c"}, ip="10.0.0.3")])
+    assert main(["explain", str(path), "--from", "a/c", "--to", "a/w", "--port", "http"]) == 2
+    assert capsys.readouterr().err == ("k8sviz: error: port 'http' (TCP) is not one number on a/w: 8080 on a/w-1, "
+                                       "9090 on a/w-2; give the number\n")
+    assert main(["explain", str(path), "--from", "a/c", "--to", "a/w-2", "--port", "http"]) == 0
+    assert capsys.readouterr().out.startswith("port http is TCP/9090 on a/w-2\n")
 
 
 def test_a_reader_that_goes_away_is_not_an_error(tmp_path):

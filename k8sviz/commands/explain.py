@@ -12,7 +12,7 @@ from ..model import PROTOCOLS
 from ._common import add_inputs, load_inputs
 
 if TYPE_CHECKING:
-    from ..policy.reachability import Side, Verdict
+    from ..policy.reachability import Reachability, Side, Verdict
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -30,7 +30,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
                    help="namespace/pod, namespace/workload or an IP address")
     p.add_argument("--to", dest="dst", required=True, metavar="DST",
                    help="namespace/pod, namespace/workload or an IP address")
-    p.add_argument("--port", required=True, type=int, help="destination port number")
+    # Not type=int: a name is resolved in run(), and a bad value gets a one-line error there.
+    p.add_argument("--port", required=True,
+                   help="destination port: a number, or the name of a container port of the destination pod(s)")
     p.add_argument("--protocol", choices=PROTOCOLS, default="TCP", type=str.upper, help="default TCP")
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     p.add_argument("--format", choices=("txt", "json"), default="txt", help="output format (default txt)")
@@ -65,16 +67,60 @@ def as_dict(v: Verdict) -> dict[str, Any]:
     }
 
 
+def resolve_port(reach: Reachability, dst: str, port: str, protocol: str) -> tuple[int, str | None]:
+    """``(number, how)``: ``port`` as a number, or the named container port it names on the
+    destination pod(s) for ``protocol``, with a sentence saying so (None for a number).
+
+    NetworkPolicy resolves a named port per destination pod; a verdict needs one number, so
+    pods that disagree (mid-rollout) are an error naming them, as is a destination without
+    such a port.
+    """
+    from ..errors import QueryError
+    from ..model import valid_port_name
+
+    text = port.strip()
+    if text.isdigit():
+        return int(text), None  # its range is checked by explain(), as for the library
+    if not valid_port_name(text):
+        raise QueryError(f"invalid port {port!r} (expected a number from 1 to 65535 or a container port name)")
+    pods = reach.snapshot.pods
+    found = [pods[i] for i in reach._resolve(dst, "destination") if i < len(pods)]
+    if not found:
+        raise QueryError(f"port name {text!r} needs a destination pod to resolve it, and {dst} is an "
+                         "address outside the pods: give the port number")
+    numbers = {p.key: p.named_ports.get((text, protocol)) for p in found}
+    have = {k: n for k, n in numbers.items() if n is not None}
+    if not have:
+        which = found[0].key if len(found) == 1 else f"pods of {dst} ({', '.join(p.key for p in found[:5])})"
+        other = sorted({proto for p in found for (name, proto) in p.named_ports if name == text} - {protocol})
+        hint = f" (it names a {' and '.join(other)} port: add --protocol {other[0]})" if other else ""
+        raise QueryError(f"no container port named {text!r} for {protocol} on {which}{hint}")
+    if len(set(have.values())) > 1:
+        listed = ", ".join(f"{n} on {k}" for k, n in sorted(have.items()))
+        raise QueryError(f"port {text!r} ({protocol}) is not one number on {dst}: {listed}; give the number")
+    number = next(iter(have.values()))
+    on = found[0].key if len(found) == 1 else dst
+    missing = sorted(k for k, n in numbers.items() if n is None)
+    rest = f" (not named on {', '.join(missing)})" if missing else ""
+    return number, f"port {text} is {protocol}/{number} on {on}{rest}"
+
+
 def run(args: argparse.Namespace) -> int:
     from ..policy.reachability import reachability
 
     snap = load_inputs(args)
     reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
-    verdict = reach.explain(args.src, args.dst, args.port, args.protocol)
+    port, resolved = resolve_port(reach, args.dst, str(args.port), args.protocol)
+    verdict = reach.explain(args.src, args.dst, port, args.protocol)
     for w in reach.warnings:  # caveats on every verdict (ipBlocks over pod addresses, hostNetwork)
         print(f"k8sviz: warning: {w}", file=sys.stderr)
     if args.format == "json":
-        print(json.dumps(as_dict(verdict), indent=2))
+        out = as_dict(verdict)
+        if resolved is not None:
+            out["port_name"] = args.port.strip()
+        print(json.dumps(out, indent=2))
     else:
+        if resolved is not None:
+            print(resolved)
         print(verdict)
     return 0 if verdict.allowed else 1
