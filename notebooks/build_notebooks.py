@@ -193,7 +193,7 @@ print(len(blast), "workloads reachable from shop/frontend")"""),
 
 The shortest way in is not the storefront's: `kube-system/node-agent` runs on the hosts'
 network and is exposed on hostPort 9100. A hostNetwork pod *is* its node, and the API lets a
-pod's own node in whatever the pod's policies (kubelet probes come that way), so each
+pod's own node in whatever the pod's NetworkPolicies (kubelet probes come that way), so each
 node-agent reaches the CDE pods on its node on every port. No NetworkPolicy can close that;
 moving the agent off the host network, or the CDE onto nodes of its own, can.
 """),

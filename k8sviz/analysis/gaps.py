@@ -374,7 +374,7 @@ def _host(ctx: _Ctx) -> None:
                     "host-network",
                     f"{p.workload_key} runs in the node's network namespace: NetworkPolicy does "
                     "not apply to it, and it can reach anything the node can, every pod on its node "
-                    "included whatever their policies (the API lets a pod's own node in)",
+                    "included whatever their NetworkPolicies (the API lets a pod's own node in)",
                 )
             )
         if p.privileged:
@@ -840,8 +840,8 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
             # Its pods are their nodes, and the API lets a pod's own node in whatever the
             # pod's policies: no rule opened this, and none can close it.
             opened = ("its pods run on their nodes' network, and the API lets a pod's own node in whatever "
-                      "the pod's policies (the destination's pods share nodes with it; no NetworkPolicy can "
-                      "close this)")
+                      "the pod's NetworkPolicies (the destination's pods share nodes with it; no NetworkPolicy "
+                      "can close this)")
         sev = "high"
         if zones.is_sensitive(zd) or zones.is_sensitive(zs):
             sev = "critical"
@@ -921,11 +921,14 @@ def _policy_place(ref: str) -> tuple[str | None, str]:
     return None, parts[0] if parts else ref
 
 
-def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> None:
-    """Findings from :func:`k8sviz.flow_discrepancies` (flow tables from ``k8sviz.load_flows``)."""
+def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> bool:
+    """Findings from :func:`k8sviz.flow_discrepancies` (flow tables from ``k8sviz.load_flows``);
+    False when it could judge no record."""
     from ..flows import flow_discrepancies
 
     disc = flow_discrepancies(flows, reach)
+    if not disc.attrs.get("k8sviz", {}).get("judged_records", 1):
+        return False
     for r in disc.to_dict("records"):
         ev = {k: _jsonable(v) for k, v in r.items()}
         kind = r["kind"]
@@ -941,12 +944,13 @@ def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> Non
                 + (f"; decided by {rule}" if rule else "")
             )
         ctx.add(kind, ns or None, name or str(r["dst"]), detail, ev, system_down=False)
+    return True
 
 
-def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> None:
+def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> bool:
+    """The flow findings; False when no record could be judged (then there are none)."""
     if "src_type" in flows.columns and "time" in flows.columns and "num_flows" in flows.columns:
-        _flows_from_discrepancies(ctx, reach, flows)
-        return
+        return _flows_from_discrepancies(ctx, reach, flows)
     df = flows
     cols = set(df.columns)
     g: dict[tuple[str, str, int, str, str], dict[str, Any]] = {}
@@ -1013,6 +1017,8 @@ def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> N
                 ev,
                 system_down=False,
             )
+    if not any(v is not None for v in cache.values()):
+        return False  # no record judged: no evidence of use either
     internal = edges[(edges["src_type"] != "external") & (edges["dst_type"] != "external")]
     unused: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in internal.itertuples(index=False):
@@ -1030,6 +1036,7 @@ def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> N
             {"src": src, "dst": dst, "ports": ports},
             system_down=False,
         )
+    return True
 
 
 # ------------------------------------------------------------------------------ entry point
@@ -1152,9 +1159,11 @@ def gaps(
             # No record read is no evidence of use: "allowed but never observed" would then
             # list every allowed connection.
             not_checked.update(dict.fromkeys(flow_ids, "the flow inputs hold no flow record"))
-        else:
-            _flows(ctx, reach, flows, edges)
+        elif _flows(ctx, reach, flows, edges):
             checked += flow_ids
+        else:
+            not_checked.update(dict.fromkeys(
+                flow_ids, "no flow record could be mapped to the snapshot and judged against the policies"))
     df = pd.DataFrame(ctx.rows, columns=GAP_COLUMNS)
     if len(df):
         df["_s"] = df["severity"].map(SEVERITIES.index)

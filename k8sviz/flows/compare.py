@@ -518,14 +518,16 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     ``num_flows``), ``records``, ``first_seen``, ``last_seen``, ``sample`` (``file:line`` of the
     first records), ``policy``, ``direction``, ``rule``, ``detail``.  Pairs are named at workload
     level (``ns/workload`` or the IP); flows to ClusterIPs (not translated) and to unmapped
-    addresses cannot be judged and are counted in ``attrs["k8sviz"]``.
+    addresses cannot be judged and are counted in ``attrs["k8sviz"]`` (``unjudged_records``,
+    ``judged_records``).  When no record could be judged, no ``allowed-but-unused`` row is
+    given (every rule would be one) and ``attrs["k8sviz"]["unused_not_checked"]`` says why.
     """
     from ..errors import K8svizError
 
     _check(flows)
     f = _not_replies(flows)
     f = f[f["verdict"].isin(["allowed", "denied"])]
-    info: dict[str, Any] = {"unjudged_records": 0, "engine_errors": {}}
+    info: dict[str, Any] = {"unjudged_records": 0, "judged_records": 0, "engine_errors": {}}
     rows: list[dict[str, Any]] = []
     observed_allowed: dict[tuple[str, str, str], set[int]] = {}
     if len(f):
@@ -597,6 +599,7 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
             dtype=object,
         )
         w["policy_allows"] = pol
+        info["judged_records"] = int(sum(x is not None for x in pol))
         denies = np.array([x is False for x in pol], dtype=bool)
         allows = np.array([x is True for x in pol], dtype=bool)
         dropped = (w["verdict"] == "denied").to_numpy()
@@ -640,7 +643,11 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                     "detail": detail,
                 }
             )
-    rows.extend(_unused_rules(reach, observed_allowed))
+    if info["judged_records"]:
+        rows.extend(_unused_rules(reach, observed_allowed))
+    else:
+        # Nothing judged is no evidence that nothing is used: every rule would be listed.
+        info["unused_not_checked"] = "no flow record could be mapped and judged against the policies"
     out = pd.DataFrame(rows, columns=DISCREPANCY_COLUMNS)
     out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
     out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True)

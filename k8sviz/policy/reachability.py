@@ -175,6 +175,8 @@ class Side:
             if not self.allowed_by:
                 out.append("  no rule of these policies allows it")
             return out
+        if self.allowed_by:  # not isolated, yet a rule of its tier allowed it (its own node)
+            return [head + f"allowed by {self.allowed_by[0]}", *passed]
         if self.baseline is not None and self.baseline.action == "pass":
             return [head + f"allowed (passed on by {self.baseline.match}; no tier after it)", *passed]
         if self.baseline is not None:
@@ -468,9 +470,15 @@ class Reachability:
             p = self._ends.pods[ent]
             return p.node if p.host_network and p.node else None
         if self._node_of_ip is None:
+            # Nodes' own addresses first, then what running pods say (their hostIP, and a
+            # hostNetwork pod's addresses, which are its node's), then pods that ended: a
+            # replaced node's address may be reused by a new one.
             found: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, str] = {}
             pairs = [(ip, n.name) for n in self.snapshot.nodes for ip in n.addresses]
-            pairs += [(p.host_ip, p.node) for p in self.snapshot.pods if p.host_ip and p.node]
+            for ended in (False, True):
+                for p in self.snapshot.pods:
+                    if p.node and p.terminated == ended:
+                        pairs += [(ip, p.node) for ip in (p.host_ip, *(p.ips if p.host_network else ())) if ip]
             for ip, name in pairs:
                 try:
                     found.setdefault(ipaddress.ip_address(ip), name)
@@ -543,7 +551,7 @@ class Reachability:
         connects; a pod name wins over a workload of the same name) or an IP address (a
         non-hostNetwork pod's IP stands for that pod; any other address, node and
         hostNetwork addresses included, is external, except that a node's address, like its
-        hostNetwork pods, gets into the pods on that node whatever their policies).  ``port`` is a number; named ports
+        hostNetwork pods, gets into the pods on that node whatever their NetworkPolicies).  ``port`` is a number; named ports
         are resolved by the policies, not by queries.  Raises QueryError for unknown
         endpoints, a bad port or protocol, a pod to itself, or two external addresses.
         """
@@ -650,7 +658,7 @@ class Reachability:
             if r is local:
                 return RuleMatch(f"node/{local_node}", direction, -1,
                                  f"its own node {local_node} (the API lets the node's traffic in whatever the "
-                                 "policies)", implicit=True)
+                                 "pod's NetworkPolicies)", implicit=True)
             return RuleMatch(r.origin.policy, direction, r.origin.index, r.origin.text)
 
         rules = sorted(
@@ -680,7 +688,7 @@ class Reachability:
             elif r.action == "allow" and matches(r):
                 allowed_by.append(match_of(r))
         baseline = None
-        if not policies:
+        if not policies and not any(m.implicit for m in allowed_by):  # the node-local exception decided
             baseline = next(
                 (Decision(match_of(r), r.action, "baseline") for r in rules if r.tier == BASELINE_TIER and matches(r)),
                 None,

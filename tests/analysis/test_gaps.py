@@ -330,3 +330,28 @@ def test_a_bad_today_is_an_input_error_even_without_zones():
     for zones in (None, load_zones(ZONES)):
         with pytest.raises(InputError, match=r"today '2024-02-30' is not a date \(day is out of range for month\)"):
             gaps(snap, FakeReach(snap), zones=zones, today="2024-02-30")
+
+
+def test_flows_none_of_which_can_be_judged_leave_flow_findings_unchecked(tmp_path):
+    import warnings
+
+    import k8sviz
+
+    snap = k8sviz.demo()
+    csv = tmp_path / "typo.csv"
+    csv.write_text("time,src_namespace,src_workload,dst_namespace,dst_workload,dst_port,protocol,verdict\n"
+                   "2026-01-01T00:00:00Z,shop,frontnd,pci,card-vaul,5432,TCP,allowed\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        flows = k8sviz.load_flows(csv, snapshot=snap)
+    assert len(flows) == 1
+    disc = k8sviz.flow_discrepancies(flows, k8sviz.reachability(snap))
+    assert disc.empty and disc.attrs["k8sviz"]["judged_records"] == 0 and "unused_not_checked" in disc.attrs["k8sviz"]
+    df = gaps(snap, flows=flows)
+    assert not find(df, "allowed-but-unused").shape[0]
+    assert "could be mapped" in df.attrs["not_checked"]["allowed-but-unused"]
+    # A plain DataFrame of flows that name nothing known: the same.
+    plain = pd.DataFrame({"src_namespace": ["shop"], "src_workload": ["frontnd"], "dst_namespace": ["pci"],
+                          "dst_workload": ["card-vaul"], "dst_port": [5432], "protocol": ["TCP"], "verdict": ["allowed"]})
+    df = gaps(snap, flows=plain)
+    assert not find(df, "allowed-but-unused").shape[0] and "allowed-but-unused" in df.attrs["not_checked"]

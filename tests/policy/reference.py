@@ -170,7 +170,12 @@ def node_local(snap, src, dst):
         return src.host_network and src.node == dst.node
     a = ipaddress.ip_address(src)
     owners = [n.name for n in snap.nodes for x in n.internal_ips + n.external_ips if ipaddress.ip_address(x) == a]
-    owners += [p.node for p in snap.pods if p.node and p.host_ip and ipaddress.ip_address(p.host_ip) == a]
+    # Then what pods say (a hostNetwork pod's addresses are its node's): running ones first.
+    for ended in (False, True):
+        for p in snap.pods:
+            addrs = [p.host_ip, *(p.ips if p.host_network else ())]
+            if p.node and p.terminated == ended and any(x and ipaddress.ip_address(x) == a for x in addrs):
+                owners.append(p.node)
     return bool(owners) and owners[0] == dst.node
 
 

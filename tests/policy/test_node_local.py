@@ -128,3 +128,30 @@ def test_zone_violations_say_no_rule_opens_it_and_none_can_close_it():
     assert v["severity"].item() == "critical"
     # agent-2 reaches nothing in x: its node's pod is x/c, which it does reach.
     assert not df["detail"].str.startswith("y/agent-2 (platform) -> x/b").any()
+
+
+def test_a_hostnetwork_pods_own_addresses_are_its_nodes_and_running_pods_outrank_ended_ones():
+    agent = on(pod("y", "agent-1", {"app": "agent"}, "192.168.0.1", host=True, host_ip="192.168.0.1"), "n1")
+    agent["status"]["podIPs"] = [{"ip": "192.168.0.1"}, {"ip": "fd00:1::1"}]
+    objs = [o for o in cluster() if o["kind"] != "Node" and o["metadata"]["name"] != "agent-1"]
+    r = k8sviz.reachability(snapshot(*objs, agent))
+    assert r.can_reach("fd00:1::1", "x/b", 80) and not r.can_reach("fd00:1::1", "x/c", 80)
+    # A pod that ended on a replaced node still lists the address a new node now has.
+    old = on(pod("a", "job-1", {"app": "job"}, "10.0.9.9", host_ip="192.168.0.9"), "old-node")
+    old["status"]["phase"] = "Succeeded"
+    new = on(pod("x", "d", {"app": "d"}, "10.0.0.5", host_ip="192.168.0.9"), "new-node")
+    r = k8sviz.reachability(snapshot(ns("a"), old, *objs, new))
+    assert r.can_reach("192.168.0.9", "x/d", 80)
+
+
+def test_the_exception_decides_before_a_baseline_deny_and_explain_says_so():
+    from .helpers import anp
+
+    baseline = anp("default", {"subject": {"namespaces": {}}, "ingress": [
+        {"action": "Deny", "from": [{"networks": ["0.0.0.0/0"]}]}]}, baseline=True)  # no such ingress peer: deny all
+    objs = [o for o in cluster() if o is not DENY_ALL]
+    r = k8sviz.reachability(snapshot(*objs, baseline))
+    assert not r.can_reach("y/agent-2", "x/b", 80)  # the baseline denies what no NetworkPolicy decides
+    v = r.explain("y/agent-1", "x/b", 80)
+    assert v.allowed and v.ingress.baseline is None
+    assert "ingress of x/b: allowed by its own node n1" in str(v)
