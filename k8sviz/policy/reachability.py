@@ -535,8 +535,15 @@ class Reachability:
         bm = self._engine.bmap
         bs, bd = bm[s], bm[d]
         classes = np.unique(bs)
-        rows = self._engine.rows(classes, [self._local_rule()])
-        local = rows[np.searchsorted(classes, bs), bd]
+        local = np.empty((len(s), self.ports.words), dtype=np.uint64)
+        rule = self._local_rule()
+        # A few source classes at a time: each row is [B, W] words (128 MiB at most per batch).
+        step = max(1, (1 << 24) // max(1, self._engine.n_b * self.ports.words))
+        for lo in range(0, len(classes), step):
+            batch = classes[lo:lo + step]
+            rows = self._engine.rows(batch, [rule])
+            which = np.flatnonzero((bs >= batch[0]) & (bs <= batch[-1]))
+            local[which] = rows[np.searchsorted(batch, bs[which]), bd[which]]
         more = (local & ~self._engine.matrix[bs, bd]).any(axis=1)
         if not more.any():
             return None
@@ -831,6 +838,7 @@ class Reachability:
         table: dict[bytes, int] = {}
         masks: list[np.ndarray] = []
         out1, out2, outm = [], [], []
+        o_src, o_dst, o_words = self._local_units(level)
         for lo in range(0, n_units, chunk):
             hi = min(n_units, lo + chunk)
             if single:
@@ -842,6 +850,9 @@ class Reachability:
                 blk = np.bitwise_or.reduceat(rows[:, u_cls], u_off[:-1], axis=1)
             d = np.arange(lo, hi)
             blk[d - lo, d] = self_mask[lo:hi]
+            a, b = np.searchsorted(o_src, (lo, hi))
+            if a < b:  # the node-local pairs of these sources (one entry per unit pair)
+                blk[o_src[a:b] - lo, o_dst[a:b]] |= o_words[a:b]
             if hi > n_in:  # external to external is not cluster traffic
                 blk[max(lo, n_in) - lo:, n_in:] = 0
             i, j = np.nonzero(blk[:, :, 0] if w == 1 else blk.any(axis=2))  # uint64 view: no bool temp
@@ -861,38 +872,30 @@ class Reachability:
             outm.append(gid[inv])
         if not out1:
             e = np.zeros(0, dtype=np.int32)
-            u1, u2, um = e, e, e
-        else:
-            u1, u2, um = np.concatenate(out1), np.concatenate(out2), np.concatenate(outm)
+            return e, e, e, masks
+        return np.concatenate(out1), np.concatenate(out2), np.concatenate(outm), masks
+
+    def _local_units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The node-local pod pairs (see :meth:`_local_pairs`) as unit pairs of ``level``, one
+        entry per pair (a workload's pods OR together), sorted by source unit."""
+        w = self.ports.words
         local = self._local_pairs()
         if local is None:
-            return u1, u2, um, masks
-        return self._with_local(level, u1, u2, um, masks, *local)
-
-    def _with_local(self, level: Level, u1: np.ndarray, u2: np.ndarray, um: np.ndarray, masks: list[np.ndarray],
-                    s: np.ndarray, d: np.ndarray, words: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
-        """The unit pairs with the node-local pod pairs ORed in (see :meth:`_local_pairs`)."""
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, np.zeros((0, w), dtype=np.uint64)
+        s, d, words = local
         names = self._units(level)[0]
         n_units = len(names)
-        pods = self._ends.pods
         if level == "pod":
-            unit = np.arange(len(pods), dtype=np.int64)
+            unit = np.arange(len(self._ends.pods), dtype=np.int64)
         else:
             index = {k: i for i, k in enumerate(names[: int(self._units(level)[6][0])])}
-            unit = np.asarray([index[p.workload_key] for p in pods], dtype=np.int64)
-        w = words.shape[1]
-        base = np.stack(masks) if masks else np.zeros((0, w), dtype=np.uint64)
-        keys = np.concatenate([u1.astype(np.int64) * n_units + u2, unit[s] * n_units + unit[d]])
-        allw = np.concatenate([base[um] if len(um) else np.zeros((0, w), dtype=np.uint64), words])
+            unit = np.asarray([index[p.workload_key] for p in self._ends.pods], dtype=np.int64)
+        keys = unit[s] * n_units + unit[d]
         order = np.argsort(keys, kind="stable")
-        keys, allw = keys[order], allw[order]
+        keys, words = keys[order], words[order]
         first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        merged = np.bitwise_or.reduceat(allw, first, axis=0)
-        keys = keys[first]
-        uniq, inv = _unique_rows(merged)
-        return ((keys // n_units).astype(np.int32), (keys % n_units).astype(np.int32), inv.astype(np.int32),
-                [uniq[q] for q in range(len(uniq))])
+        return keys[first] // n_units, keys[first] % n_units, np.bitwise_or.reduceat(words, first, axis=0)
 
     def rule_frame(self, level: Level = "workload") -> pd.DataFrame:
         """Per NetworkPolicy rule, the connections it admits on its side that are also allowed end to end."""

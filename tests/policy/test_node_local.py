@@ -155,3 +155,41 @@ def test_the_exception_decides_before_a_baseline_deny_and_explain_says_so():
     v = r.explain("y/agent-1", "x/b", 80)
     assert v.allowed and v.ingress.baseline is None
     assert "ingress of x/b: allowed by its own node n1" in str(v)
+
+
+def owned(obj: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+    obj["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": kind, "name": name, "controller": True, "uid": name}]
+    return obj
+
+
+def test_workload_tables_merge_the_pods_of_a_daemonset_and_agree_with_can_reach():
+    # A hostNetwork DaemonSet on both nodes; a StatefulSet with a pod on each node, isolated;
+    # another only on n2. At workload level a pair connects when any of its pod pairs does.
+    objs = [
+        ns("x"), ns("y"), node("n1", "192.168.0.1"), node("n2", "192.168.0.2"),
+        on(owned(pod("y", "agent-a", {"app": "agent"}, "192.168.0.1", host=True, host_ip="192.168.0.1"), "DaemonSet", "agent"), "n1"),
+        on(owned(pod("y", "agent-b", {"app": "agent"}, "192.168.0.2", host=True, host_ip="192.168.0.2"), "DaemonSet", "agent"), "n2"),
+        on(owned(pod("x", "db-0", {"app": "db"}, "10.0.0.10"), "StatefulSet", "db"), "n1"),
+        on(owned(pod("x", "db-1", {"app": "db"}, "10.0.0.11"), "StatefulSet", "db"), "n2"),
+        on(owned(pod("x", "cache-0", {"app": "cache"}, "10.0.0.12"), "StatefulSet", "cache"), "n2"),
+        netpol("x", "db-80", {"podSelector": {"matchLabels": {"app": "db"}}, "ingress": [{"ports": [{"port": 80}]}]}),
+        netpol("x", "cache-none", {"podSelector": {"matchLabels": {"app": "cache"}}, "policyTypes": ["Ingress"]}),
+    ]
+    r = k8sviz.reachability(snapshot(*objs))
+    for level, ends in (("pod", ["y/agent-a", "y/agent-b", "x/db-0", "x/db-1", "x/cache-0"]),
+                        ("workload", ["y/agent", "x/db", "x/cache"])):
+        frame = r.to_frame(level)
+        rows = {(a, b, p): ports for a, b, p, ports in frame[["src", "dst", "protocol", "ports"]].itertuples(index=False)}
+        for a in ends:
+            for b in ends:
+                if a == b and (level == "pod" or a == "x/cache"):  # one pod: not judged
+                    continue
+                for port in (80, 81, 443):
+                    want = r.can_reach(a, b, port)
+                    got = any(int(lo) <= port <= int(hi or lo) for rg in rows.get((a, b, "TCP"), ())
+                              for lo, _, hi in [rg.partition("-")])
+                    assert got == want, (level, a, b, port)
+    wl = r.to_frame("workload")
+    (db,) = wl[(wl.src == "y/agent") & (wl.dst == "x/db") & (wl.protocol == "TCP")]["ports"]
+    assert db == ["1-65535"]  # each agent reaches the db pod on its node
+    assert r.can_reach("y/agent", "x/cache", 443) and not r.can_reach("y/agent-a", "x/cache-0", 443)
