@@ -1073,19 +1073,26 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
 
     A CIDR is of one family, so it matches such a pod's connections over that family only,
     while verdicts are per pod: the pod counts as matched when any of its addresses is.
-    CIDR peers that match pods: admin ``networks``, Calico ``nets``/``notNets``, and
-    NetworkPolicy ipBlocks (for hostNetwork pods, or all pods with ``ipblocks_match_pods``).
+    CIDR peers that match pods: admin ``networks``, Calico ``nets``/``notNets`` and
+    (Global)NetworkSets (which Calico selectors match by address), and NetworkPolicy ipBlocks
+    (for hostNetwork pods, or all pods with ``ipblocks_match_pods``).
     """
-    dual = []
+    keys: list[str] = []
+    host: list[bool] = []
+    addrs: dict[int, list[tuple[int, int]]] = {4: [], 6: []}  # family -> (address, pod index)
     for p in snapshot.pods:
-        if len(p.ips) > 1:
-            try:
-                addrs = [ipaddress.ip_address(ip) for ip in p.ips]
-            except ValueError:
-                continue
-            if len({a.version for a in addrs}) > 1:
-                dual.append((p, addrs))
-    if not dual:
+        if len(p.ips) < 2:
+            continue
+        try:
+            found = [ipaddress.ip_address(ip) for ip in p.ips]
+        except ValueError:
+            continue
+        if len({a.version for a in found}) > 1:
+            for a in found:
+                addrs[a.version].append((int(a), len(keys)))
+            keys.append(p.key)
+            host.append(p.host_network)
+    if not keys:
         return None
     blocks: list[tuple[str, IPBlock, bool]] = []  # (policy, block, matches non-hostNetwork pods)
     for pol in snapshot.network_policies:
@@ -1098,25 +1105,48 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
     for cp in snapshot.calico_policies:
         blocks += [(cp.ref, b, True) for r in (*cp.ingress, *cp.egress) for e in (r.source, r.destination)
                    for b in (*e.nets, *e.not_nets)]
-    hit_pods: set[str] = set()
+    if snapshot.calico_policies:
+        blocks += [(f"{'NetworkSet' if ns.namespace else 'GlobalNetworkSet'}/"
+                    f"{ns.namespace + '/' if ns.namespace else ''}{ns.name}", b, True)
+                   for ns in snapshot.network_sets for b in ns.nets]
+    # Sorted addresses per family: a block covers a slice of them, minus its excepts' slices.
+    table = {}
+    for fam, pairs in addrs.items():
+        pairs.sort()
+        table[fam] = (np.asarray([a for a, _ in pairs], dtype=object), np.asarray([i for _, i in pairs], dtype=np.int64))
+    is_host = np.asarray(host, dtype=bool)
+    hit = np.zeros(len(keys), dtype=bool)
     hit_policies: set[str] = set()
     for ref, block, pods_too in blocks:
         net, excepts = block.networks()
-        for p, addrs in dual:
-            if (pods_too or p.host_network) and any(
-                a.version == net.version and a in net and not any(a in e for e in excepts) for a in addrs  # type: ignore[operator]
-            ):
-                hit_pods.add(p.key)
-                hit_policies.add(ref)
-    if not hit_pods:
+        values, owner = table[net.version]
+        if not len(values):
+            continue
+        lo = int(np.searchsorted(values, int(net.network_address), side="left"))
+        hi = int(np.searchsorted(values, int(net.broadcast_address), side="right"))
+        if lo >= hi:
+            continue
+        inside = np.ones(hi - lo, dtype=bool)
+        for e in excepts:
+            elo = int(np.searchsorted(values, int(e.network_address), side="left"))
+            ehi = int(np.searchsorted(values, int(e.broadcast_address), side="right"))
+            inside[max(elo, lo) - lo:max(min(ehi, hi) - lo, 0)] = False
+        pods = owner[lo:hi][inside]
+        if not pods_too:
+            pods = pods[is_host[pods]]
+        if len(pods):
+            hit[pods] = True
+            hit_policies.add(ref)
+    if not hit.any():
         return None
-    pods, pols = sorted(hit_pods), sorted(hit_policies)
+    pods_hit = [keys[i] for i in np.flatnonzero(hit)]
+    pols = sorted(hit_policies)
     return LoadWarning(
         "dual-stack-cidr",
-        f"{len(pods)} dual-stack pod(s) ({', '.join(pods[:3])}{' ...' if len(pods) > 3 else ''}) have an address in "
-        f"a CIDR peer of {', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''}: a CIDR matches one address family, "
-        "so their connections over the other family may be judged otherwise than these per-pod verdicts, which "
-        "count a pod matched when any of its addresses is",
+        f"{len(pods_hit)} dual-stack pod(s) ({', '.join(pods_hit[:3])}{' ...' if len(pods_hit) > 3 else ''}) have an "
+        f"address in a CIDR peer of {', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''}: a CIDR matches one "
+        "address family, so their connections over the other family may be judged otherwise than these per-pod "
+        "verdicts, which count a pod matched when any of its addresses is",
     )
 
 

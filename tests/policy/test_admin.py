@@ -419,3 +419,25 @@ def test_cidr_peers_covering_dual_stack_pods_are_warned_about():
     block = netpol("a", "b", {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})
     assert "dual-stack-cidr" not in codes(k8sviz.reachability(snapshot(*objs, block)))
     assert "dual-stack-cidr" in codes(k8sviz.reachability(snapshot(*objs, block), ipblocks_match_pods=True))
+
+
+def test_dual_stack_warning_follows_excepts_network_sets_and_hostnetwork_pods():
+    def dual(name: str, v4: str, v6: str, host: bool = False) -> dict:
+        obj = pod("a", name, {"app": name}, v4, host=host, host_ip=v4 if host else None)
+        obj["status"]["podIPs"] = [{"ip": v4}, {"ip": v6}]
+        return obj
+
+    def warned(*objs: dict, match: bool = False) -> str:
+        r = k8sviz.reachability(snapshot(ns("a"), *objs), ipblocks_match_pods=match)
+        return next((str(w) for w in r.warnings if w.code == "dual-stack-cidr"), "")
+
+    pods = [dual("s", "10.0.1.6", "fd00::6"), dual("h", "10.0.2.6", "fd00::7", host=True)]
+    except_them = netpol("a", "b", {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.1.0/24"]}}]}]})
+    text = warned(*pods, except_them)
+    assert "1 dual-stack pod(s) (a/h)" in text  # a/s is excepted; ipBlocks match only the hostNetwork pod
+    assert "2 dual-stack pod(s)" not in warned(*pods, except_them, match=True)  # a/s is still excepted
+    gns = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkSet", "metadata": {"name": "corp", "labels": {"r": "x"}},
+           "spec": {"nets": ["fd00::/64"]}}
+    gnp = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"},
+           "spec": {"order": 1, "selector": "all()", "egress": [{"action": "Deny", "destination": {"selector": "r == 'x'"}}]}}
+    assert "GlobalNetworkSet/corp" in warned(*pods, gns, gnp)
