@@ -814,8 +814,8 @@ class Snapshot:
             if clash:
                 warn(LoadWarning(
                     "named-port-conflict",
-                    f"containers name the same port differently ({clash}): policies naming it are judged "
-                    "with the first container's number (CNIs differ; Calico matches any of them)",
+                    f"two containers give one port name different numbers ({clash}): policies naming it are "
+                    "judged with the first container's number (CNIs differ; Calico matches any of them)",
                     source=where, obj=f"Pod/{pod.key}",
                 ))
             pods.append(pod)

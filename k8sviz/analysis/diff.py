@@ -574,7 +574,8 @@ def _service_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
                 if svc.selector:
                     view[svc.key] = {"selector": dict(sorted(svc.selector.items())), "allows": with_selector}
                 else:
-                    draining = tuple(sorted({a for es in slices.get((svc.namespace, svc.name), ()) for a in es.terminating}))
+                    draining = tuple(sorted({owner.get(a, a) for es in slices.get((svc.namespace, svc.name), ())
+                                             for a in es.terminating}))
                     view[svc.key] = {"endpoints": endpoints(svc.namespace, svc.name, True),
                                      **({"terminating": draining} if draining else {})}
             out[c.ref] = view

@@ -1123,7 +1123,10 @@ def gaps(
     pods_known = bool(snapshot.pods)
     not_checked: dict[str, str] = {}
     if not pods_known:
-        not_checked.update(dict.fromkeys(_NEED_PODS, _NO_PODS))
+        # Only what was asked for: zone and flow findings need zones and flows anyway.
+        asked = {f.id for f in FINDINGS.values() if f.needs in ("snapshot", "reach")
+                 or (f.needs == "zones" and zones is not None) or (f.needs == "flows" and flows is not None)}
+        not_checked.update(dict.fromkeys((f for f in _NEED_PODS if f in asked), _NO_PODS))
     checked = [f.id for f in FINDINGS.values()
                if f.needs == "snapshot" and not (refused and f.id in _ABSENCE) and f.id not in not_checked]
     if not refused:

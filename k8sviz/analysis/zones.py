@@ -247,7 +247,7 @@ class Zones:
         return out
 
     def empty_zones(self, snapshot: Snapshot) -> list[str]:
-        """Declared zones no workload of the snapshot falls into, in file order.
+        """Declared zones whose selectors match no pod of the snapshot, in file order.
 
         A mistyped selector (``compliance: pcii``) empties its zone without any error, and its
         workloads then count as unzoned: an empty sensitive zone would hide every violation
@@ -255,8 +255,12 @@ class Zones:
         """
         if not snapshot.pods:
             return []
-        used = set(self.workload_zones(snapshot).values())
-        return [name for name in self.zones if name not in used]
+        # A zone whose selector matches pods that all go to higher-priority zones is a design
+        # choice (the priority says so), not a mistyped selector.
+        ns_labels = {n.name: n.labels for n in snapshot.namespaces}
+        matched = {z.name for p in snapshot.pods for z in self.zones.values()
+                   if z.matches(p.labels, ns_labels.get(p.namespace, {}))}
+        return [name for name in self.zones if name not in matched]
 
     def empty_zones_text(self, snapshot: Snapshot) -> str | None:
         """One sentence naming :meth:`empty_zones` (sensitive ones marked), or None."""

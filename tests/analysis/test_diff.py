@@ -267,7 +267,8 @@ def test_policies_added_removed_and_modified_with_the_paths_that_changed():
 
 
 def _named_services(rds: list[str], *, ready: bool = True, pod_ip: str = "10.0.0.3", release: str = "v1.16.4",
-                    extra_service: bool = False, slice_port: int = 5432, egress_port: int = 5432):
+                    extra_service: bool = False, slice_port: int = 5432, egress_port: int = 5432,
+                    draining: bool = False):
     """db/pg, a selectorless Service db/rds (outside endpoints), db/pg-svc selecting db/pg; a
     Cilium policy naming both (and any Service labelled tier=external), a Calico policy
     naming pg-svc."""
@@ -277,6 +278,8 @@ def _named_services(rds: list[str], *, ready: bool = True, pod_ip: str = "10.0.0
     rds_slice = eps("db", "rds-1", "rds", rds, [("TCP", 5432)])
     if not ready:
         rds_slice["endpoints"][0]["conditions"] = {"ready": False}
+    if draining:  # the pod db/pg, as an endpoint serving while it terminates
+        rds_slice["endpoints"].append({"addresses": [pod_ip], "conditions": {"ready": False, "serving": True, "terminating": True}})
     cilium = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "to-db", "namespace": "web"},
               "spec": {"endpointSelector": {"matchLabels": {"app": "front"}}, "egress": [{
                   "toServices": [{"k8sService": {"serviceName": "rds", "namespace": "db"}},
@@ -327,6 +330,11 @@ def test_a_pod_that_comes_back_with_a_new_address_changes_no_service():
     # Endpoints are written as their pods' workloads: a rollout moves addresses, not meaning.
     base = _named_services(["192.0.2.10"])
     assert _service_changes(base, _named_services(["192.0.2.10"], pod_ip="10.0.0.7")) == {}
+    # Endpoints serving while they terminate too.
+    draining = _named_services(["192.0.2.10"], draining=True)
+    assert _service_changes(draining, _named_services(["192.0.2.10"], pod_ip="10.0.0.7", draining=True)) == {}
+    assert _service_changes(base, draining) == {
+        "CiliumNetworkPolicy/web/to-db": ("services-changed", ["services.db/rds.terminating"])}
 
 
 def test_an_edited_policy_lists_its_service_changes_with_its_own():

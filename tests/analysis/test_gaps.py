@@ -286,7 +286,10 @@ def test_without_pods_pod_findings_are_not_checked_and_controls_do_not_pass(tmp_
     df = gaps(snap)
     reasons = df.attrs["not_checked"]
     assert {"privileged", "host-network", "policy-selects-nothing", "no-ingress-isolation",
-            "internet-ingress", "allowed-but-unused"} <= set(reasons)
+            "internet-ingress"} <= set(reasons)
+    assert not {"allowed-but-unused", "zone-violation"} & set(reasons)  # no flows nor zones were given
+    with_both = gaps(snap, zones="data/demo/zones.yaml", flows=pd.DataFrame(columns=["src_namespace"]))
+    assert {"allowed-but-unused", "zone-violation"} <= set(with_both.attrs["not_checked"])
     assert not set(reasons) & set(df.attrs["checked"])
     # Nothing "selects nothing" for want of pods, and rules are still judged by their breadth.
     assert not {"policy-selects-nothing", "rule-peer-matches-nothing"} & set(df["finding"])

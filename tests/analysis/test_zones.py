@@ -155,3 +155,13 @@ def test_today_forms_and_defaults():
     assert resolve_today(None, snap) == resolve_today("", snap) == dt.date(2024, 3, 10)
     with pytest.raises(InputError, match=r"^--today 'x' is not a date"):
         parse_date("x", "--today")
+
+
+def test_a_zone_whose_pods_all_go_to_a_higher_priority_zone_is_not_empty(tmp_path):
+    zones = load_zones({"zones": {
+        "team": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "x"}}},
+        "cde": {"podSelector": {"matchLabels": {"app": "a"}}, "priority": 10},
+        "ghost": {"podSelector": {"matchLabels": {"app": "nope"}}},
+    }})
+    snap = snapshot(ns("x"), pod("x", "a", app="a"))
+    assert zones.empty_zones(snap) == ["ghost"]  # team's selector matches x/a, which cde takes
