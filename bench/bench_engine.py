@@ -9,6 +9,7 @@ Usage::
     python bench/bench_engine.py --sizes M L --nca '' --admin   # with admin-tier policies
     python bench/bench_engine.py --sizes M L --nca '' --calico  # with Calico tiers
     python bench/bench_engine.py --sizes M L --nca '' --cilium  # with Cilium policies
+    python bench/bench_engine.py --sizes L --nca '' --daemonsets --pod-frame  # Nodes, hostNetwork DaemonSets
 
 Each size runs in its own subprocess (so peak memory is that size's alone): it generates a
 cluster with ``k8sviz.synth.generate_cluster(pods, policies, seed=1)``, writes it as one
@@ -100,7 +101,29 @@ CILIUM_POLICIES = [
 ]
 
 
-def child(size: str, workdir: Path, admin: bool = False, calico: bool = False, cilium: bool = False) -> dict:
+def daemonsets(objs: list[dict]) -> list[dict]:
+    """``--daemonsets``: a Node per node the pods run on, and three hostNetwork DaemonSet pods
+    on each (kube-proxy, node-exporter, a CNI agent), which reach every pod of their node
+    whatever its policies (the node-local exception), so tables carry those rows too."""
+    nodes: dict[str, str] = {}
+    for o in objs:
+        if o["kind"] == "Pod" and o["spec"].get("nodeName"):
+            nodes.setdefault(o["spec"]["nodeName"], o["status"]["hostIP"])
+    out = []
+    for i, (name, ip) in enumerate(nodes.items()):
+        out.append({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {}},
+                    "status": {"addresses": [{"type": "InternalIP", "address": ip}]}})
+        for ds in ("kube-proxy", "node-exporter", "cni-agent"):
+            out.append({"apiVersion": "v1", "kind": "Pod", "metadata": {
+                "namespace": "kube-system", "name": f"{ds}-{i}", "labels": {"app": ds},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": ds, "controller": True}]},
+                "spec": {"nodeName": name, "hostNetwork": True, "containers": [{"name": "c", "image": "i"}]},
+                "status": {"phase": "Running", "podIP": ip, "hostIP": ip}})
+    return out
+
+
+def child(size: str, workdir: Path, admin: bool = False, calico: bool = False, cilium: bool = False,
+          with_daemonsets: bool = False, pod_frame: bool = False) -> dict:
     sys.path.insert(0, str(ROOT))
     import k8sviz
     from k8sviz.synth import generate_cluster, write_cluster
@@ -111,6 +134,7 @@ def child(size: str, workdir: Path, admin: bool = False, calico: bool = False, c
     objs = generate_cluster(pods, policies, seed=SEED) + (ADMIN_POLICIES if admin else [])
     objs += CALICO_POLICIES if calico else []
     objs += CILIUM_POLICIES if cilium else []
+    objs += daemonsets(objs) if with_daemonsets else []
     path = write_cluster(workdir / "cluster.json", objs)
     out["generate_s"] = time.perf_counter() - t
     stages = []
@@ -124,17 +148,22 @@ def child(size: str, workdir: Path, admin: bool = False, calico: bool = False, c
     snap = stage("load", lambda: k8sviz.load(str(path)))
     reach = stage("reachability", lambda: k8sviz.reachability(snap))
     df = stage("to_frame(workload)", lambda: reach.to_frame("workload"))
-    out["stages"] = stages
     out["rows_workload"] = len(df)
+    del df
+    if pod_frame:
+        out["rows_pod"] = len(stage("to_frame(pod)", lambda: reach.to_frame("pod")))
+    out["stages"] = stages
     out["summary"] = reach.summary()
     return out
 
 
-def run_child(size: str, admin: bool = False, calico: bool = False, cilium: bool = False) -> dict:
+def run_child(size: str, admin: bool = False, calico: bool = False, cilium: bool = False,
+              with_daemonsets: bool = False, pod_frame: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         res = subprocess.run(
             [sys.executable, __file__, "--child", size, "--dir", tmp, *(["--admin"] if admin else []),
-             *(["--calico"] if calico else []), *(["--cilium"] if cilium else [])],
+             *(["--calico"] if calico else []), *(["--cilium"] if cilium else []),
+             *(["--daemonsets"] if with_daemonsets else []), *(["--pod-frame"] if pod_frame else [])],
             capture_output=True, text=True, check=False,
         )
     if res.returncode:
@@ -262,12 +291,16 @@ def main() -> int:
                     help="add CiliumClusterwideNetworkPolicies (denies, no default deny)")
     ap.add_argument("--unique-pod-labels", action="store_true",
                     help="versus nca: every pod with its own labels (nca merges replicas otherwise)")
+    ap.add_argument("--daemonsets", action="store_true",
+                    help="add a Node per node and three hostNetwork DaemonSet pods on each")
+    ap.add_argument("--pod-frame", action="store_true", help="also time to_frame('pod')")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--stages-child", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, Path(args.dir), args.admin, args.calico, args.cilium)))
+        print(json.dumps(child(args.child, Path(args.dir), args.admin, args.calico, args.cilium,
+                               args.daemonsets, args.pod_frame)))
         return 0
     if args.stages_child:
         print(json.dumps(stages_child(args.stages_child)))
@@ -281,10 +314,10 @@ def main() -> int:
         print(f"with Calico objects: {', '.join(p['kind'] + '/' + p['metadata']['name'] for p in CALICO_POLICIES)}")
     print(f"{'size':<5}{'pods':>7}{'policies':>9}  {'stage':<20}{'wall s':>8}{'peak RSS MiB':>14}")
     for size in args.sizes:
-        r = run_child(size, args.admin, args.calico, args.cilium)
+        r = run_child(size, args.admin, args.calico, args.cilium, args.daemonsets, args.pod_frame)
         for st in r["stages"]:
             print(f"{size:<5}{r['pods']:>7}{r['policies']:>9}  {st['stage']:<20}{st['wall_s']:>8.2f}{st['peak_rss_mib']:>14.0f}")
-        eng = sum(s["wall_s"] for s in r["stages"][1:])
+        eng = sum(s["wall_s"] for s in r["stages"][1:3])
         s = r["summary"]
         print(f"{'':<23}reachability + to_frame(workload) = {eng:.2f} s; {r['rows_workload']} rows; "
               f"{s['behaviour_classes']} behaviour classes, {s['port_atoms']} port atoms, {s['external_blocks']} external blocks")
