@@ -891,58 +891,74 @@ def _policy_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
 _Warn = Callable[[LoadWarning], None] | None
 
 
+def _decimal_octets(addr: str) -> str | None:
+    """An IPv4 address written with leading zeros (``010.0.0.1``) as Kubernetes' legacy
+    ("sloppy") parser reads it, in decimal; None when it is not that."""
+    parts = addr.split(".")
+    if len(parts) != 4 or not all(p.isascii() and p.isdigit() and 1 <= len(p) <= 3 for p in parts):
+        return None
+    if not any(len(p) > 1 and p.startswith("0") for p in parts) or any(int(p) > 255 for p in parts):
+        return None
+    return ".".join(str(int(p)) for p in parts)
+
+
 def _cidr(
-    value: Any, what: str, where: str, source: str, obj: str, warn: _Warn = None, *, masked: bool = False
+    value: Any, what: str, where: str, source: str, obj: str, warn: _Warn = None, *,
+    loose: bool = False, sloppy: bool = False,
 ) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     """``value`` as a network, in CIDR notation (address/prefix length) as the API requires.
 
     Host bits are masked off as Kubernetes does (``10.0.0.1/24`` is all of ``10.0.0.0/24``),
-    with a warning, since whoever wrote the address most likely meant less than the block;
-    ``masked`` refuses them instead, where the API's own validation does.
+    with a warning, since whoever wrote the address most likely meant less than the block.
+    ``sloppy`` (NetworkPolicy, whose validation uses Kubernetes' legacy parser) reads IPv4
+    octets with leading zeros as decimal, with a warning.  ``loose`` (AdminNetworkPolicy
+    v1alpha1, whose CIDR type only checks the address family) also reads a bare address as its
+    /32 or /128, and a netmask, with a warning: a cluster's own objects must load.
     """
     text = value if isinstance(value, str) else ""
     addr, slash, length = text.partition("/")
+    notes: list[str] = []
+    decimal = _decimal_octets(addr) if (sloppy or loose) else None
+    if decimal is not None:
+        notes.append(f"has leading zeros, read as decimal ({decimal})")
+        addr = decimal
+        text = addr + slash + length
     try:
-        if not text or (slash and not (length.isascii() and length.isdigit())):
+        if not text or (slash and not loose and not (length.isascii() and length.isdigit())):
             raise ValueError  # netmask forms (/255.0.0.0) are not CIDR notation either
         host = ipaddress.ip_address(addr)
         net = ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise PolicyError(f"{where}: invalid {what} {value!r}", source=source, obj=obj) from None
     if not slash:
-        # Go's ParseCIDR (and the CEL isCIDR) refuse a bare address: it is not read as /32.
-        raise PolicyError(
-            f"{where}: {what} {text!r} has no prefix length; the API needs CIDR notation "
-            f"(write {net} for the one address)",
-            source=source,
-            obj=obj,
-        )
-    if host != net.network_address:
-        if masked:
+        if not loose:
+            # Go's ParseCIDR (and the CEL isCIDR) refuse a bare address: it is not read as /32.
             raise PolicyError(
-                f"{where}: {what} {text!r} has host bits set; the API accepts only the network "
-                f"address ({net})",
+                f"{where}: {what} {text!r} has no prefix length; the API needs CIDR notation "
+                f"(write {net} for the one address)",
                 source=source,
                 obj=obj,
             )
-        if warn is not None:
-            warn(LoadWarning(
-                "cidr-host-bits",
-                f"{where}: {what} {text!r} has host bits set; Kubernetes masks them, so the block "
-                f"is widened to {net} (not just {host})",
-                source,
-                obj,
-            ))
+        notes.append(f"has no prefix length, read as {net}")
+    elif not (length.isascii() and length.isdigit()):
+        notes.append(f"has a netmask, not a prefix length, read as {net}")
+    if host != net.network_address:
+        # Even where validation now refuses them (ClusterNetworkPolicy v1beta1), objects stored
+        # through an older version keep them: masked, as Kubernetes does.
+        notes.append(f"has host bits set; Kubernetes masks them, so the block is widened to {net} (not just {host})")
+    if notes and warn is not None:
+        code = "cidr-host-bits" if len(notes) == 1 and notes[0].startswith("has host bits") else "cidr-notation"
+        warn(LoadWarning(code, f"{where}: {what} {value!r} " + "; ".join(notes), source, obj))
     return net
 
 
 def _ip_block(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -> IPBlock:
     if not isinstance(raw, dict) or not raw.get("cidr"):
         raise PolicyError(f"{where}: ipBlock needs a cidr", source=source, obj=obj)
-    net = _cidr(raw["cidr"], "CIDR", f"{where}.ipBlock.cidr", source, obj, warn)
+    net = _cidr(raw["cidr"], "CIDR", f"{where}.ipBlock.cidr", source, obj, warn, sloppy=True)
     excepts = []
     for i, e in enumerate(raw.get("except") or ()):
-        en = _cidr(e, "except CIDR", f"{where}.ipBlock.except[{i}]", source, obj, warn)
+        en = _cidr(e, "except CIDR", f"{where}.ipBlock.except[{i}]", source, obj, warn, sloppy=True)
         if en.version != net.version or not en.subnet_of(net) or en == net:  # type: ignore[arg-type]
             raise PolicyError(
                 f"{where}: except {e!r} must be a strict subset of cidr {raw['cidr']!r}",
@@ -1150,7 +1166,7 @@ def _admin_selector_pair(raw: Any, where: str, source: str, obj: str) -> tuple[L
 
 
 def _admin_peer(
-    raw: Any, where: str, egress: bool, source: str, obj: str, warn: _Warn = None, masked: bool = False
+    raw: Any, where: str, egress: bool, source: str, obj: str, warn: _Warn = None, loose: bool = False
 ) -> AdminPeer:
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
@@ -1173,7 +1189,7 @@ def _admin_peer(
     if key == "domainNames":
         return AdminPeer(domain_names=tuple(str(d) for d in val))
     return AdminPeer(networks=tuple(
-        IPBlock(str(_cidr(c, "CIDR", f"{where}.networks[{i}]", source, obj, warn, masked=masked)))
+        IPBlock(str(_cidr(c, "CIDR", f"{where}.networks[{i}]", source, obj, warn, loose=loose)))
         for i, c in enumerate(val)
     ))
 
@@ -1213,8 +1229,9 @@ def _number_port(proto: Any, number: Any, end: Any, where: str, source: str, obj
     return _policy_port({"protocol": proto, "port": number, "endPort": end}, where, source, obj)
 
 
-def _admin_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
-    """One ``ports`` entry of an AdminNetworkPolicy or BaselineAdminNetworkPolicy rule."""
+def _admin_port(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -> PolicyPort | None:
+    """One ``ports`` entry of an AdminNetworkPolicy or BaselineAdminNetworkPolicy rule; None
+    for a range that ends before it starts (no port), which v1alpha1's server stores."""
     key, val = _one_field(raw, where, "portNumber, portRange, namedPort", source, obj)
     if key == "namedPort":
         return _named_port(val, where, source, obj)
@@ -1226,8 +1243,14 @@ def _admin_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
         return _number_port(val.get("protocol"), val.get("port"), None, f"{where}.portNumber", source, obj)
     if val.get("end") is None:
         raise PolicyError(f"{where}.portRange needs start and end", source=source, obj=obj)
-    return _number_port(val.get("protocol"), val.get("start"), val["end"], f"{where}.portRange", source, obj,
-                        strict=False)
+    start, end = val.get("start"), val["end"]
+    if type(start) is int and type(end) is int and 1 <= end < start <= 65535:
+        if warn is not None:
+            warn(LoadWarning("port-range-empty", f"{where}.portRange {start}-{end} ends before it starts: "
+                             "it matches no port (the API documents start < end without enforcing it)",
+                             source, obj))
+        return None
+    return _number_port(val.get("protocol"), start, end, f"{where}.portRange", source, obj, strict=False)
 
 
 def _cnp_protocol(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
@@ -1249,7 +1272,7 @@ def _cnp_protocol(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
 
 def _admin_rules(
     raw: Any, key: str, baseline: bool, source: str, obj: str, cnp: bool = False, warn: _Warn = None,
-    masked: bool = False,
+    loose: bool = False,
 ) -> tuple[AdminRule, ...]:
     if raw is None:
         return ()
@@ -1275,16 +1298,19 @@ def _admin_rules(
         ports = r.get(port_key)
         if ports is not None and (not isinstance(ports, list) or not ports):
             raise PolicyError(f"{where}.{port_key} must be a non-empty list", source=source, obj=obj)
-        parse_port = _cnp_protocol if cnp else _admin_port
         name = r.get("name") or ""
         rule = AdminRule(
             str(name),
             str(action),
             tuple(
-                _admin_peer(p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, masked)
+                _admin_peer(p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, loose)
                 for j, p in enumerate(peers)
             ),
-            None if ports is None else tuple(parse_port(p, f"{where}.{port_key}[{j}]", source, obj) for j, p in enumerate(ports)),
+            None if ports is None else tuple(
+                pp for j, p in enumerate(ports)
+                if (pp := (_cnp_protocol(p, f"{where}.{port_key}[{j}]", source, obj) if cnp
+                           else _admin_port(p, f"{where}.{port_key}[{j}]", source, obj, warn))) is not None
+            ),
         )
         # The egress rule's CEL (ANP/BANP v1alpha1, ClusterNetworkPolicy v1alpha2 and v1beta1):
         # addresses outside the pods have no container ports, so no port names either.
@@ -1333,16 +1359,17 @@ def parse_admin_policy(obj: Mapping[str, Any], source: str = "", warn: _Warn = N
         subject = (LabelSelector.parse(subj["namespaces"] or {}, "spec.subject.namespaces", source=source, obj=ref), LabelSelector())
     else:
         subject = _admin_selector_pair(subj["pods"], "spec.subject.pods", source, ref)
-    # v1beta1's CIDR type adds `cidr(self) == cidr(self).masked()` to the CEL `isCIDR(self)` that
-    # v1alpha2 and the v1alpha1 AdminNetworkPolicies have: only there are host bits refused.
-    masked = cnp and str(obj.get("apiVersion", "")).endswith("/v1beta1")
+    # ClusterNetworkPolicy's CIDR type is CEL `isCIDR(self)` (v1beta1 adds "masked", which
+    # objects stored through v1alpha2 need not meet); AdminNetworkPolicy v1alpha1's only checks
+    # the address family, so its server keeps bare addresses and netmasks: read them, loosely.
+    loose = not cnp
     return AdminPolicy(
         str(kind),
         str(name),
         priority,
         subject,
-        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref, cnp, warn, masked),
-        _admin_rules(spec.get("egress"), "egress", baseline, source, ref, cnp, warn, masked),
+        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref, cnp, warn, loose),
+        _admin_rules(spec.get("egress"), "egress", baseline, source, ref, cnp, warn, loose),
         str(tier),
     )
 

@@ -236,8 +236,6 @@ def cnp_rule(**rule):
         (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Drop", "from": [ALL]}]}, "action"),
         (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": []}]}, "spec.ingress[0].from"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/33"]}]}]}, "CIDR"),
-        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portRange": {"start": 9, "end": 1}}]}]},
-         "spec.egress[0].ports[0].portRange: start 9 must be less than end 1"),
         # ClusterNetworkPolicy's CEL refuses a range of one port (AdminNetworkPolicy's API
         # server accepts it: test_an_admin_range_of_one_port_is_that_port).
         (cnp, cnp_rule(protocols=[{"tcp": {"destinationPort": {"range": {"start": 1000, "end": 1000}}}}]),
@@ -271,14 +269,9 @@ def cnp_rule(**rule):
         (cnp, cnp_rule(protocols=[{"icmp": {}}]), "icmp"),
         (cnp, cnp_rule(protocols=[{"udp": {"destinationPort": {"number": "53"}}}]), "'53' is not a port number"),
         (cnp, cnp_rule(protocols=[{"udp": {"destinationPort": {"range": {"start": 1}}}}]), "range needs start and end"),
-        # networks are CIDRs (isCIDR): a bare address is not one.
-        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.1.0.1"]}]}]},
-         "spec.egress[0].to[0].networks[0]: CIDR '10.1.0.1' has no prefix length"),
+        # ClusterNetworkPolicy networks are CIDRs (CEL isCIDR): a bare address is not one.
         (cnp, {**CNP, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/8", "fd00::1"]}]}]},
          "networks[1]: CIDR 'fd00::1' has no prefix length"),
-        # v1beta1 adds `cidr(self) == cidr(self).masked()`.
-        (cnp, {**CNP, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.1/24"]}]}]},
-         "networks[0]: CIDR '10.0.0.1/24' has host bits set; the API accepts only the network address (10.0.0.0/24)"),
     ],
 )
 def test_invalid_admin_policies_name_file_and_object(tmp_path, make, spec, message):
@@ -294,6 +287,9 @@ def test_invalid_admin_policies_name_file_and_object(tmp_path, make, spec, messa
     lambda spec: anp("wide", spec),
     lambda spec: anp("wide", {k: v for k, v in spec.items() if k != "priority"}, baseline=True),
     lambda spec: cnp("wide", {**spec, "tier": "Admin"}, version="v1alpha2"),
+    # v1beta1's validation adds "masked", but objects stored through v1alpha2 come back as
+    # v1beta1 with their host bits: a live snapshot must read them.
+    lambda spec: cnp("wide", {**spec, "tier": "Admin"}, version="v1beta1"),
 ])
 def test_networks_with_host_bits_are_masked_with_a_warning_where_the_api_accepts_them(make):
     # v1alpha1 (AdminNetworkPolicy, BaselineAdminNetworkPolicy) and v1alpha2 ClusterNetworkPolicy
@@ -441,3 +437,38 @@ def test_dual_stack_warning_follows_excepts_network_sets_and_hostnetwork_pods():
     gnp = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"},
            "spec": {"order": 1, "selector": "all()", "egress": [{"action": "Deny", "destination": {"selector": "r == 'x'"}}]}}
     assert "GlobalNetworkSet/corp" in warned(*pods, gns, gnp)
+
+
+def test_admin_v1alpha1_networks_take_what_its_api_server_keeps():
+    # v1alpha1's CIDR type checks only the address family: a bare address and a netmask are
+    # stored, so a cluster's own policy must load (read as the /32 and the prefix, warned).
+    obj = anp("loose", {"priority": 1, "subject": ALL, "egress": [
+        {"action": "Deny", "to": [{"networks": ["10.0.0.9", "10.1.0.0/255.255.0.0"]}]}]})
+    snap = snapshot(*base(obj))
+    assert [b.cidr for b in snap.admin_policies[0].egress[0].peers[0].networks] == ["10.0.0.9/32", "10.1.0.0/16"]
+    texts = [w.message for w in snap.warnings if w.code == "cidr-notation"]
+    assert any("'10.0.0.9' has no prefix length, read as 10.0.0.9/32" in t for t in texts)
+    assert any("has a netmask, not a prefix length, read as 10.1.0.0/16" in t for t in texts)
+    assert not k8sviz.reachability(snap).can_reach("web/a", "db/d", 5432)  # db/d is 10.0.0.9
+
+
+def test_networkpolicy_cidrs_with_leading_zeros_read_as_kubernetes_reads_them():
+    # Kubernetes' legacy parser reads 010.0.0.0 as decimal 10.0.0.0.
+    pol = netpol("web", "zeros", {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "010.000.0.0/8"}}]}]})
+    snap = snapshot(*base(pol))
+    assert snap.network_policies[0].egress[0].peers[0].ip_block.cidr == "10.0.0.0/8"
+    (w,) = [w for w in snap.warnings if w.code == "cidr-notation"]
+    assert "has leading zeros, read as decimal (10.0.0.0)" in w.message
+
+
+def test_an_admin_range_that_ends_before_it_starts_matches_no_port():
+    # v1alpha1's server stores it (start < end is documented, not enforced): the policy loads,
+    # the entry matches nothing, and a warning says so.
+    deny = anp("back", {"priority": 1, "subject": ALL, "ingress": [
+        {"action": "Deny", "from": [ALL], "ports": [{"portRange": {"start": 9000, "end": 8000}}]},
+        {"action": "Deny", "from": [ALL], "ports": [{"portRange": {"start": 9000, "end": 8000}}, {"portNumber": {"port": 22}}]}]})
+    snap = snapshot(ns("a"), pod("a", "x", {"app": "x"}, "10.0.0.1"), pod("a", "y", {"app": "y"}, "10.0.0.2"), deny)
+    msgs = [w.message for w in snap.warnings if w.code == "port-range-empty"]
+    assert len(msgs) == 2 and all("9000-8000 ends before it starts" in m for m in msgs)
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("a/x", "a/y", 8500) and r.can_reach("a/x", "a/y", 9000) and not r.can_reach("a/x", "a/y", 22)
