@@ -283,3 +283,29 @@ def test_two_containers_naming_one_port_differently_are_warned_about():
     same["spec"]["containers"].append({"name": "sidecar", "image": "img", "ports": [
         {"containerPort": 8080, "name": "http", "protocol": "TCP"}]})
     assert not [w for w in snapshot(same).warnings if w.code == "named-port-conflict"]
+
+
+def test_saving_through_a_symlink_or_fifo_writes_through_it_and_a_directory_is_named(dump, tmp_path):
+    import os
+
+    from k8sviz._files import atomic_write
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "snap.json").write_text("old")
+    link = tmp_path / "snap.json"
+    link.symlink_to(real / "snap.json")
+    atomic_write(link, b"new")
+    assert link.is_symlink() and (real / "snap.json").read_bytes() == b"new"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    import threading
+
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    atomic_write(fifo, b"through")
+    reader.join(5)
+    assert got == [b"through"] and not fifo.is_file()
+    with pytest.raises(IsADirectoryError, match=str(real)):
+        atomic_write(real, b"x")
