@@ -127,6 +127,7 @@ def test_explain_resolves_a_port_name_on_the_destination(write, capsys):
         ("dns", f"no container port named 'dns' for TCP on {pod_key} (it names a UDP port: add --protocol UDP)"),
         ("web", f"no container port named 'web' for TCP on {pod_key}"),
         ("-5", "invalid port '-5' (expected a number from 1 to 65535 or a container port name)"),
+        ("\u0665\u0660", "invalid port '\u0665\u0660' (expected a number from 1 to 65535 or a container port name)"),
         ("70000", "invalid port 70000 (expected a number from 1 to 65535)"),
     ):
         assert main(["explain", "--demo", "--from", "shop/frontend", "--to", pod_key, "--port", port]) == 2

@@ -31,7 +31,8 @@ def swallowed(option: str, values: list[str] | None, positional: str) -> str:
     if not values or len(values) < 2:
         return ""
     return (f": {option} takes one or more paths and took every one after it ({', '.join(values)}); "
-            f"put {option} after the {positional}, or end its paths with --")
+            f"put {option} after the {positional}, or end its paths with -- (then give every other "
+            "option before it)")
 
 
 def load_inputs(args: argparse.Namespace) -> Snapshot:

@@ -79,7 +79,7 @@ def resolve_port(reach: Reachability, dst: str, port: str, protocol: str) -> tup
     from ..model import valid_port_name
 
     text = port.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text), None  # its range is checked by explain(), as for the library
     if not valid_port_name(text):
         raise QueryError(f"invalid port {port!r} (expected a number from 1 to 65535 or a container port name)")

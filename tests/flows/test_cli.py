@@ -60,7 +60,7 @@ def test_an_option_that_took_the_positional_paths_says_so(capsys, tmp_path):
     err = capsys.readouterr().err
     assert err == (f"k8sviz: error: give at least one FLOWS file or directory: --snapshot takes one or more paths "
                    f"and took every one after it (data/demo/cluster, {flows}); put --snapshot after the FLOWS, "
-                   "or end its paths with --\n")
+                   "or end its paths with -- (then give every other option before it)\n")
     for cmd in ("gaps", "report"):
         assert main([cmd, "--flows", flows, "data/demo/cluster", "-o" if cmd == "report" else "--summary",
                      *([str(tmp_path / "r.html")] if cmd == "report" else [])]) == 2
