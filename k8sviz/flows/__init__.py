@@ -71,7 +71,8 @@ def _files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         if path.is_dir():
             for f in sorted(path.rglob("*")):
                 name = f.name.removesuffix(".gz")
-                if f.is_file() and name.endswith(_SUFFIXES):
+                hidden = any(part.startswith(".") for part in f.relative_to(path).parts)
+                if f.is_file() and name.endswith(_SUFFIXES) and not hidden:  # as manifests are walked
                     out.append(f)
         elif path.exists():
             out.append(path)

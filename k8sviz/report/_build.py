@@ -192,7 +192,13 @@ def collect(
         data.flows_given = True
         fpaths = _as_paths(flows)
         if fpaths:
-            files = _files(fpaths)
+            from ..errors import K8svizError
+            from ..flows import _files as flow_files
+
+            try:  # the files load_flows reads, as it walks them
+                files = flow_files(fpaths)
+            except K8svizError:
+                files = _files(fpaths)  # load_flows says what is wrong below
             if not files:
                 msg = f"no flow log files under {', '.join(fpaths)}"
                 raise ReportError(msg)

@@ -396,3 +396,16 @@ def test_today_and_ipblocks_match_pods_reach_every_analysis(tmp_path, capsys):
     assert main(["report", "--demo", "--today", "2024-02-30", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("k8sviz: error: --today '2024-02-30' is not a date") and err.count("\n") == 1
+
+
+def test_the_flow_inputs_listed_are_the_files_read(tmp_path):
+    from k8sviz.report._build import collect
+
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "a.json").write_bytes(open("data/demo/flows/calico.json", "rb").read())
+    (flows / ".hidden.json").write_bytes(open("data/demo/flows/calico.json", "rb").read())
+    (flows / "NOTES.md").write_text("not flows")
+    data = collect("data/demo/cluster", flows=[flows])
+    assert [i["path"] for i in data.inputs if i["role"] == "flows"] == [str(flows / "a.json")]
+    assert len(data.flows) == 2405  # the hidden copy is skipped, as hidden manifests are
