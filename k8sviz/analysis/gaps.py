@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._text import counted
 from ..calico_objects import CalicoPolicy, policy_selects
 from ..cilium_objects import CiliumPolicy
 from ..cilium_objects import pod_view as cilium_pod_view
@@ -189,14 +190,14 @@ def _isolation(ctx: _Ctx) -> None:
             admin = _admin_denies(ctx, p.namespace, p.labels, d.lower())
             detail = (
                 f"{p.workload_kind} {p.workload_key}: no NetworkPolicy with policyTypes {d} selects "
-                f"{len(pods)} pod(s), so all {d.lower()} traffic is allowed"
+                f"{counted(len(pods), 'pod')}, so all {d.lower()} traffic is allowed"
             )
             if admin:
                 # A cluster-wide default-deny covers it (a baseline "deny all", say): not "all
                 # traffic allowed", but the namespace owners have no policy of their own.
                 detail = (
                     f"{p.workload_kind} {p.workload_key}: no NetworkPolicy with policyTypes {d} selects "
-                    f"{len(pods)} pod(s); a cluster-wide default-deny from admin policies covers its "
+                    f"{counted(len(pods), 'pod')}; a cluster-wide default-deny from admin policies covers its "
                     f"{d.lower()} ({', '.join(admin)}; reach.explain says what they decide)"
                 )
             ctx.add(

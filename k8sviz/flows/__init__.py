@@ -308,7 +308,7 @@ def _warn(attrs: dict[str, Any]) -> None:
             first = f" (first at line {where[0]['line']})" if where else ""
             warnings.warn(
                 f"{src['file']}: skipped {src['malformed']} malformed, {src['truncated']} truncated and "
-                f"{src['bad_time']} undated record(s){first}; see df.attrs['k8sviz']['problems']",
+                f"{src['bad_time']} undated {'record' if src['bad_time'] == 1 else 'records'}{first}; see df.attrs['k8sviz']['problems']",
                 FlowWarning,
                 stacklevel=3,
             )

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from .._text import counted
 from ..calico_objects import CalicoPolicy, policy_selects
 from ..cilium_objects import CiliumPolicy
 from ..errors import QueryError
@@ -308,7 +309,7 @@ class Reachability:
         warnings = [
             LoadWarning(
                 "ipblock-covers-pods",
-                f"ipBlock {cidr} in {direction} rule {i} covers {len(hit)} pod address(es)"
+                f"ipBlock {cidr} in {direction} rule {i} covers {counted(len(hit), 'pod address')}"
                 + (" and matches them (ipblocks_match_pods=True)" if ipblocks_match_pods else "; ipBlocks are treated as external-only, so those pods are NOT matched "
                    "(Calico and kube-network-policies do match them, Cilium does not: "
                    "ipblocks_match_pods=True, or --ipblocks-match-pods, judges as the former)"),
@@ -320,7 +321,7 @@ class Reachability:
             warnings.append(
                 LoadWarning(
                     "hostnetwork-unenforced",
-                    f"{len(self.unenforced)} hostNetwork pod(s) are not governed by NetworkPolicy: "
+                    f"{counted(len(self.unenforced), 'hostNetwork pod')} {'is' if len(self.unenforced) == 1 else 'are'} not governed by NetworkPolicy: "
                     + ", ".join(self.unenforced[:5]) + (" ..." if len(self.unenforced) > 5 else ""),
                 )
             )
@@ -1143,7 +1144,7 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
     pols = sorted(hit_policies)
     return LoadWarning(
         "dual-stack-cidr",
-        f"{len(pods_hit)} dual-stack pod(s) ({', '.join(pods_hit[:3])}{' ...' if len(pods_hit) > 3 else ''}) have an "
+        f"{counted(len(pods_hit), 'dual-stack pod')} ({', '.join(pods_hit[:3])}{' ...' if len(pods_hit) > 3 else ''}) have an "
         f"address in a CIDR peer of {', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''}: a CIDR matches one "
         "address family, so their connections over the other family may be judged otherwise than these per-pod "
         "verdicts, which count a pod matched when any of its addresses is",
