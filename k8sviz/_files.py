@@ -15,16 +15,21 @@ def atomic_write(target: Path, data: bytes, *, fsync: bool = False) -> None:
     """Write ``data`` to ``target`` through a temporary file in the same directory, renamed over it.
 
     Readers see the old file or the new one, never half of one; a failure leaves no temporary
-    file behind.  A symlink or a non-regular file (a FIFO, a device) is written through, not
-    replaced, as ``open()`` would; a directory is an error naming it.  The new file gets the mode ``open(target, "w")`` would give it: an existing
+    file behind.  Through a symlink, the file it points to is replaced (atomically); a
+    non-regular file (a FIFO, a device) is written into, as ``open()`` would; a directory is an
+    error naming it.  The new file gets the mode ``open(target, "w")`` would give it: an existing
     file's own mode, else 0666 less the umask (``tempfile.mkstemp`` would make it 0600, and an
     auditor's report or snapshot is meant to be shared).
     """
     if target.is_dir():
         raise IsADirectoryError(f"{target} is a directory")
-    if target.is_symlink() or (target.exists() and not target.is_file()):
-        # A link, a FIFO, /dev/stdout: write through it as open() would, since renaming over
-        # it would replace the link or the device with a regular file.
+    if target.is_symlink():
+        # Renaming over a link would replace the link: replace the file it points to instead,
+        # as atomically.
+        target = Path(os.path.realpath(target))
+    if target.exists() and not target.is_file():
+        # A FIFO, /dev/stdout: write into it as open() would; a rename would replace the
+        # device with a regular file.
         with open(target, "wb") as f:
             f.write(data)
         return

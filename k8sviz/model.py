@@ -1120,7 +1120,7 @@ class AdminRule:
 
     def text(self, direction: str) -> str:
         """``Deny 'name' from namespaces [...] on TCP/80``: the rule as explanations quote it."""
-        ports = "any port" if self.ports is None else ", ".join(
+        ports = "any port" if self.ports is None else "no port" if not self.ports else ", ".join(
             f"{p.port}" if isinstance(p.port, str) else str(p) for p in self.ports
         )
         label = f" {self.name!r}" if self.name else ""

@@ -295,8 +295,11 @@ def test_saving_through_a_symlink_or_fifo_writes_through_it_and_a_directory_is_n
     (real / "snap.json").write_text("old")
     link = tmp_path / "snap.json"
     link.symlink_to(real / "snap.json")
-    atomic_write(link, b"new")
+    before = (real / "snap.json").stat().st_ino
+    atomic_write(link, b"new", fsync=True)
+    assert (real / "snap.json").stat().st_ino != before  # a new file renamed over it: atomic
     assert link.is_symlink() and (real / "snap.json").read_bytes() == b"new"
+    assert sorted(p.name for p in real.iterdir()) == ["snap.json"]  # replaced by rename, no temp left
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     import threading

@@ -1144,7 +1144,8 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
     pols = sorted(hit_policies)
     return LoadWarning(
         "dual-stack-cidr",
-        f"{counted(len(pods_hit), 'dual-stack pod')} ({', '.join(pods_hit[:3])}{' ...' if len(pods_hit) > 3 else ''}) have an "
+        f"{counted(len(pods_hit), 'dual-stack pod')} ({', '.join(pods_hit[:3])}{' ...' if len(pods_hit) > 3 else ''}) "
+        f"{'has' if len(pods_hit) == 1 else 'have'} an "
         f"address in a CIDR peer of {', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''}: a CIDR matches one "
         "address family, so their connections over the other family may be judged otherwise than these per-pod "
         "verdicts, which count a pod matched when any of its addresses is",

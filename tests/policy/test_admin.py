@@ -430,7 +430,7 @@ def test_dual_stack_warning_follows_excepts_network_sets_and_hostnetwork_pods():
     pods = [dual("s", "10.0.1.6", "fd00::6"), dual("h", "10.0.2.6", "fd00::7", host=True)]
     except_them = netpol("a", "b", {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.1.0/24"]}}]}]})
     text = warned(*pods, except_them)
-    assert "1 dual-stack pod (a/h)" in text  # a/s is excepted; ipBlocks match only the hostNetwork pod
+    assert "1 dual-stack pod (a/h) has an address" in text  # a/s is excepted; ipBlocks match only the hostNetwork pod
     assert "2 dual-stack pods" not in warned(*pods, except_them, match=True)  # a/s is still excepted
     gns = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkSet", "metadata": {"name": "corp", "labels": {"r": "x"}},
            "spec": {"nets": ["fd00::/64"]}}
@@ -470,5 +470,6 @@ def test_an_admin_range_that_ends_before_it_starts_matches_no_port():
     snap = snapshot(ns("a"), pod("a", "x", {"app": "x"}, "10.0.0.1"), pod("a", "y", {"app": "y"}, "10.0.0.2"), deny)
     msgs = [w.message for w in snap.warnings if w.code == "port-range-empty"]
     assert len(msgs) == 2 and all("9000-8000 ends before it starts" in m for m in msgs)
+    assert snap.admin_policies[0].ingress[0].text("ingress").endswith(" on no port")
     r = k8sviz.reachability(snap)
     assert r.can_reach("a/x", "a/y", 8500) and r.can_reach("a/x", "a/y", 9000) and not r.can_reach("a/x", "a/y", 22)
