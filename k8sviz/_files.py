@@ -1,4 +1,5 @@
-"""Atomic file writes that leave the file with the permissions a plain ``open()`` would."""
+"""File helpers: atomic writes that leave the permissions a plain ``open()`` would, and input
+lists with each file once."""
 
 from __future__ import annotations
 
@@ -8,7 +9,20 @@ import secrets
 import stat
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "each_once"]
+
+
+def each_once(files: list[Path]) -> list[Path]:
+    """``files`` in order, each real file once: a file given twice (by another path, a
+    symlink, or with its directory) is one input, or its content would count twice."""
+    seen: set[str] = set()
+    once: list[Path] = []
+    for f in files:
+        real = os.path.realpath(f)
+        if real not in seen:
+            seen.add(real)
+            once.append(f)
+    return once
 
 
 def atomic_write(target: Path, data: bytes, *, fsync: bool = False) -> None:

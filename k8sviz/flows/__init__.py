@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._files import each_once
 from ..errors import InputError
 from ._table import (
     BOM,
@@ -79,15 +80,7 @@ def _files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         else:
             msg = "no such file or directory"
             raise InputError(msg, source=str(path))
-    # A file given twice (or with its directory) is read once: its records would count twice.
-    seen: set[str] = set()
-    once: list[Path] = []
-    for f in out:
-        real = os.path.realpath(f)
-        if real not in seen:
-            seen.add(real)
-            once.append(f)
-    return once
+    return each_once(out)  # a file given twice is read (and listed) once
 
 
 _PROBE = 50  # records looked at to recognise a file's format

@@ -313,20 +313,11 @@ class Engine:
                 if not len(rows) or not len(dst):
                     continue
                 ix = np.ix_(rows, dst)
-                blk = self.port_block(r, dst)[None, :, :] & ~decided[ix]
-                if r.action == "allow":
-                    allowed[ix] |= blk
-                elif r.action == "pass":
-                    if passed is None:
-                        passed = np.zeros_like(decided)
-                    passed[ix] |= blk
-                decided[ix] |= blk
+                passed = _decide(r.action, ix, self.port_block(r, dst)[None, :, :] & ~decided[ix],
+                                 allowed, decided, passed)
             if passed is not None:
                 decided &= ~passed
-        allowed |= ~decided
-        if w * 64 > self.ports.n_atoms:
-            allowed &= self.ports.to_words(self.ports.all)[None, None, :]
-        return allowed
+        return self._undecided_allowed(allowed, decided)
 
     def _direction(self, rules: Sequence[CoreRule], lo: int, hi: int) -> np.ndarray:
         """First-match over ``rules`` (sorted by tier, priority) for destinations ``lo..hi-1``."""
@@ -349,22 +340,33 @@ class Engine:
                 # First match wins; an allow only needs masking once something blocked.
                 if any_blocking or (any_decided and r.action != "allow"):
                     blk = blk & ~decided[ix]
-                if r.action == "allow":
-                    allowed[ix] |= blk
-                elif r.action == "pass":
-                    if passed is None:
-                        passed = np.zeros_like(decided)
-                    passed[ix] |= blk
+                passed = _decide(r.action, ix, blk, allowed, decided, passed)
                 any_blocking |= r.action != "allow"
-                decided[ix] |= blk
                 any_decided = True
             if passed is not None:
                 decided &= ~passed  # passed traffic is decided by the next tiers
+        return self._undecided_allowed(allowed, decided)
+
+    def _undecided_allowed(self, allowed: np.ndarray, decided: np.ndarray) -> np.ndarray:
+        """``allowed`` plus what no rule decided (no policy isolates it: allowed)."""
         allowed |= ~decided
-        del decided
-        if w * 64 > self.ports.n_atoms:  # keep padding bits clear so equality/any() are exact
+        if self.ports.words * 64 > self.ports.n_atoms:  # padding bits clear: equality/any() exact
             allowed &= self.ports.to_words(self.ports.all)[None, None, :]
         return allowed
+
+
+def _decide(action: str, ix: Any, blk: np.ndarray, allowed: np.ndarray, decided: np.ndarray,
+            passed: np.ndarray | None) -> np.ndarray | None:
+    """One rule's first-match step on the cells ``ix``: ``blk`` (its ports there, minus what
+    earlier rules decided) is allowed, passed on, or denied; returns the tier's passed cells."""
+    if action == "allow":
+        allowed[ix] |= blk
+    elif action == "pass":
+        if passed is None:
+            passed = np.zeros_like(decided)
+        passed[ix] |= blk
+    decided[ix] |= blk
+    return passed
 
 
 def _block_index(rows: np.ndarray, cols: np.ndarray) -> tuple[Any, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._files import each_once
 from .._text import counted
 from ..errors import InputError, K8svizError
 from ..policy.admin import policy_ref
@@ -84,15 +85,7 @@ def _files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
             out += sorted(q for q in path.rglob("*") if q.is_file() and not q.name.startswith("."))
         elif path.exists():
             out.append(path)
-    # Listed once, as the loaders read them: a file given twice is one input.
-    seen: set[str] = set()
-    once: list[Path] = []
-    for f in out:
-        real = os.path.realpath(f)
-        if real not in seen:
-            seen.add(real)
-            once.append(f)
-    return once
+    return each_once(out)  # a file given twice is read (and listed) once
 
 
 def _api(name: str) -> Callable[..., Any] | None:
