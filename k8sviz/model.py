@@ -289,7 +289,9 @@ class Pod:
 
     @property
     def named_ports(self) -> dict[tuple[str, str], int]:
-        """``{(name, protocol): port}`` over the pod's (non-init) containers."""
+        """``{(name, protocol): port}`` over the pod's (non-init) containers: the first
+        container's number where two give one name different numbers (see
+        :attr:`named_port_numbers`, which policies are judged with)."""
         out: dict[tuple[str, str], int] = {}
         for c in self.containers:
             if c.init:
@@ -298,6 +300,36 @@ class Pod:
                 if p.name:
                     out.setdefault((p.name, p.protocol), p.container_port)
         return out
+
+    @property
+    def named_port_numbers(self) -> dict[tuple[str, str], tuple[int, ...]]:
+        """``{(name, protocol): ports}``, ascending, over the pod's (non-init) containers.
+
+        The API checks port names unique per container only, so two containers may give one
+        name different numbers; a policy naming it matches any of them, as
+        kube-network-policies and Calico match it.
+        """
+        out: dict[tuple[str, str], set[int]] = {}
+        for c in self.containers:
+            if c.init:
+                continue
+            for p in c.ports:
+                if p.name:
+                    out.setdefault((p.name, p.protocol), set()).add(p.container_port)
+        return {k: tuple(sorted(v)) for k, v in out.items()}
+
+    @property
+    def cilium_named_ports(self) -> dict[tuple[str, str], tuple[int, ...]]:
+        """Named ports as Cilium resolves them: one entry per name, the last container's
+        (its agent builds a name -> port map container by container, each overwriting)."""
+        last: dict[str, tuple[str, int]] = {}
+        for c in self.containers:
+            if c.init:
+                continue
+            for p in c.ports:
+                if p.name:
+                    last[p.name] = (p.protocol, p.container_port)
+        return {(name, proto): (port,) for name, (proto, port) in last.items()}
 
 
 @dataclass(frozen=True, slots=True)

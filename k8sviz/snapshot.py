@@ -814,8 +814,9 @@ class Snapshot:
             if clash:
                 warn(LoadWarning(
                     "named-port-conflict",
-                    f"two containers give one port name different numbers ({clash}): policies naming it are "
-                    "judged with the first container's number (CNIs differ; Calico matches any of them)",
+                    f"two containers give one port name different numbers ({clash}): a policy naming it "
+                    "is judged to match any of them, as kube-network-policies and Calico match it, or "
+                    "the last container's alone where cilium-agent pods run (Cilium keeps the last)",
                     source=where, obj=f"Pod/{pod.key}",
                 ))
             pods.append(pod)
@@ -1119,6 +1120,13 @@ class Snapshot:
         None when they were listed cluster-wide. Elsewhere pods, services and policies are unknown."""
         scope = self.meta.get("namespace_scope")
         return None if scope is None else tuple(scope)
+
+    @property
+    def runs_cilium(self) -> bool:
+        """Whether ``cilium-agent`` pods that have not ended are in the snapshot: Cilium then
+        enforces every policy, NetworkPolicies included, and named ports resolve as its agent
+        resolves them (:attr:`Pod.cilium_named_ports`)."""
+        return bool(self._cilium_releases())
 
     @property
     def cilium_release(self) -> tuple[int, int] | None:

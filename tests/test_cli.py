@@ -145,6 +145,13 @@ def test_explain_resolves_a_port_name_on_the_destination(write, capsys):
                                        "9090 on a/w-2; give the number\n")
     assert main(["explain", str(path), "--from", "a/c", "--to", "a/w-2", "--port", "http"]) == 0
     assert capsys.readouterr().out.startswith("port http is TCP/9090 on a/w-2\n")
+    # One pod whose two containers number it differently: policies match either, so no one port.
+    two = pod("a", "two", {"app": "two"}, ip="10.0.0.4", ports=ports)
+    two["spec"]["containers"].append({"name": "side", "image": "img", "ports": [{"name": "http", "containerPort": 9090}]})
+    path = write("two.yaml", [two, pod("a", "c", {"app": "c"}, ip="10.0.0.3")])
+    assert main(["explain", str(path), "--from", "a/c", "--to", "a/two", "--port", "http"]) == 2
+    assert capsys.readouterr().err == ("k8sviz: error: port 'http' (TCP) is not one number on a/two: 8080 and 9090 "
+                                       "on a/two; give the number\n")
 
 
 def test_a_reader_that_goes_away_is_not_an_error(tmp_path):

@@ -88,17 +88,18 @@ def resolve_port(reach: Reachability, dst: str, port: str, protocol: str) -> tup
     if not found:
         raise QueryError(f"port name {text!r} needs a destination pod to resolve it, and {dst} is an "
                          "address outside the pods: give the port number")
-    numbers = {p.key: p.named_ports.get((text, protocol)) for p in found}
+    cilium = reach.snapshot.runs_cilium
+    numbers = {p.key: (p.cilium_named_ports if cilium else p.named_port_numbers).get((text, protocol)) for p in found}
     have = {k: n for k, n in numbers.items() if n is not None}
     if not have:
         which = found[0].key if len(found) == 1 else f"pods of {dst} ({', '.join(p.key for p in found[:5])})"
         other = sorted({proto for p in found for (name, proto) in p.named_ports if name == text} - {protocol})
         hint = f" (it names a {' and '.join(other)} port: add --protocol {other[0]})" if other else ""
         raise QueryError(f"no container port named {text!r} for {protocol} on {which}{hint}")
-    if len(set(have.values())) > 1:
-        listed = ", ".join(f"{n} on {k}" for k, n in sorted(have.items()))
+    if len(set(have.values())) > 1 or len(next(iter(have.values()))) > 1:
+        listed = ", ".join(f"{' and '.join(map(str, n))} on {k}" for k, n in sorted(have.items()))
         raise QueryError(f"port {text!r} ({protocol}) is not one number on {dst}: {listed}; give the number")
-    number = next(iter(have.values()))
+    (number,) = next(iter(have.values()))
     on = found[0].key if len(found) == 1 else dst
     missing = sorted(k for k, n in numbers.items() if n is None)
     rest = f" (not named on {', '.join(missing)})" if missing else ""

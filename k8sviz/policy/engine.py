@@ -115,11 +115,12 @@ class Engine:
                 if hit is None:
                     hit = resolved[id(es)] = self._to_b(es, rep_lc)
                 setattr(r, attr, hit)
-        # Named port -> atom per behaviour class (-1: the endpoint has no such port).
+        # Named port -> atoms per behaviour class, one column per number the class gives the
+        # name ([n_b, k]; -1: no such port, or fewer numbers than k).
         self.named_atom: dict[tuple[str, str], np.ndarray] = {}
         for (name, proto), port_of in named.items():
-            pb = port_of[rep]
-            atoms = np.full(self.n_b, -1, dtype=np.int64)
+            pb = _columns(port_of)[rep]
+            atoms = np.full(pb.shape, -1, dtype=np.int64)
             for p in np.unique(pb[pb > 0]):
                 atoms[pb == p] = ports.atom(proto, int(p))
             self.named_atom[(name, proto)] = atoms
@@ -151,17 +152,17 @@ class Engine:
             return base[None, :]
         out = np.repeat(base[None, :], len(dst), axis=0)
         for key in sel.named:
-            atoms = self.named_atom[key][dst]
-            rows = np.flatnonzero(atoms >= 0)
-            a = atoms[rows]
-            out[rows, a // 64] |= np.left_shift(np.uint64(1), (a % 64).astype(np.uint64))
+            for atoms in self.named_atom[key][dst].T:  # any of the numbers a pod gives the name
+                rows = np.flatnonzero(atoms >= 0)
+                a = atoms[rows]
+                out[rows, a // 64] |= np.left_shift(np.uint64(1), (a % 64).astype(np.uint64))
         if sel.not_bits and sel.named:
             out &= ~self.ports.to_words(sel.not_bits)[None, :]
         for key in sel.not_named:
-            atoms = self.named_atom[key][dst]
-            rows = np.flatnonzero(atoms >= 0)
-            a = atoms[rows]
-            out[rows, a // 64] &= ~np.left_shift(np.uint64(1), (a % 64).astype(np.uint64))
+            for atoms in self.named_atom[key][dst].T:
+                rows = np.flatnonzero(atoms >= 0)
+                a = atoms[rows]
+                out[rows, a // 64] &= ~np.left_shift(np.uint64(1), (a % 64).astype(np.uint64))
         return out
 
     def src_dst(self, rule: CoreRule) -> tuple[np.ndarray, np.ndarray]:
@@ -415,12 +416,17 @@ def _behaviour_classes(
                 h[1, s.ents] += k[1]
     h += h_lc[:, np.where(ent_lc >= 0, ent_lc, n_lc)]
     for key in sorted(named):
-        k = rng.integers(1, 2**63, size=2, dtype=np.uint64)
-        port_of = named[key].astype(np.uint64)
-        h[0] += port_of * k[0]
-        h[1] += port_of * k[1]
+        for port_of in _columns(named[key]).T.astype(np.uint64):
+            k = rng.integers(1, 2**63, size=2, dtype=np.uint64)
+            h[0] += port_of * k[0]
+            h[1] += port_of * k[1]
     sig = np.ascontiguousarray(h.T).view(np.dtype((np.void, 16))).ravel()
     _, first, inv = np.unique(sig, return_index=True, return_inverse=True)
     # Number classes by first appearance so results do not depend on hash values.
     order = np.argsort(np.argsort(first, kind="stable"), kind="stable")
     return order[inv].astype(np.int64), len(first)
+
+
+def _columns(port_of: np.ndarray) -> np.ndarray:
+    """A named port's numbers per entity as ``[n, k]`` (a 1-D array is one number each)."""
+    return port_of[:, None] if port_of.ndim == 1 else port_of

@@ -103,10 +103,11 @@ def named_port_cuts(
     cuts: dict[str, set[int]], pods: Iterable[Any], used: set[tuple[str, str]]
 ) -> dict[str, set[int]]:
     """Add to ``cuts`` the ports that the named ports in ``used`` (name, protocol) resolve to
-    on each pod: a named port is one atom per destination pod."""
+    on each pod: a named port is one atom per number per destination pod."""
     if used:
         for pod in pods:
-            for key, port in pod.named_ports.items():
+            for key, numbers in pod.named_port_numbers.items():
                 if key in used:
-                    cuts.setdefault(key[1], set()).update((port, port + 1))
+                    for port in numbers:
+                        cuts.setdefault(key[1], set()).update((port, port + 1))
     return cuts

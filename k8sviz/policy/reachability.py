@@ -270,11 +270,20 @@ class Reachability:
             | cilium_named_ports(cilium)
         )
         if used:
-            named = {key: np.zeros(self._ends.n, dtype=np.int64) for key in used}
+            # One column per number a pod gives the name (most give one): a policy naming the
+            # port matches any of them, as kube-network-policies and Calico match it; where
+            # Cilium runs, the last container's number alone, as its agent resolves it.
+            found: dict[tuple[str, str], list[tuple[int, tuple[int, ...]]]] = {key: [] for key in used}
+            cilium_agents = snapshot.runs_cilium
             for i, p in enumerate(snapshot.pods):
-                for key, port in p.named_ports.items():
-                    if key in named:
-                        named[key][i] = port
+                for key, numbers in (p.cilium_named_ports if cilium_agents else p.named_port_numbers).items():
+                    if key in found:
+                        found[key].append((i, numbers))
+            for key, hits in found.items():
+                cols = max((len(nums) for _, nums in hits), default=1)
+                named[key] = np.zeros((self._ends.n, cols), dtype=np.int64)
+                for i, nums in hits:
+                    named[key][i, : len(nums)] = nums
         admin_rules, admin_warnings = translate_admin(admin, self._ends, self.ports, snapshot.nodes)
         k8s_rules = translate(policies, self._ends, self.ports)
         rules = admin_rules + k8s_rules

@@ -68,17 +68,27 @@ def peer_ok(snap, peer, policy_ns, ep, ipblocks_match_pods):
     return ns_ok and pod_ok
 
 
-def _named(pod, name, proto):
+def _runs_cilium(snap):
+    return any(c.name == "cilium-agent" and not c.init for p in snap.pods if not p.terminated for c in p.containers)
+
+
+def _named(snap, pod, name, proto, port):
+    """Whether a (non-init) container of ``pod`` names ``port`` ``name``: any container counts,
+    as kube-network-policies checks them (the API keeps names unique per container only).
+    Where Cilium runs, the last container that names it, as its agent's name -> port map keeps."""
+    last = None
     for c in pod.containers:
         if c.init:
             continue
         for p in c.ports:
-            if p.name == name and p.protocol == proto:
-                return p.container_port
-    return None
+            if p.name == name:
+                if p.protocol == proto and p.container_port == port and not _runs_cilium(snap):
+                    return True
+                last = (p.protocol, p.container_port)
+    return last == (proto, port) and _runs_cilium(snap)
 
 
-def port_ok(rule, dst, proto, port):
+def port_ok(snap, rule, dst, proto, port):
     if not rule.ports:
         return True
     for pp in rule.ports:
@@ -89,7 +99,7 @@ def port_ok(rule, dst, proto, port):
         if isinstance(pp.port, int):
             if pp.port <= port <= (pp.end_port or pp.port):
                 return True
-        elif _is_pod(dst) and _named(dst, pp.port, proto) == port:
+        elif _is_pod(dst) and _named(snap, dst, pp.port, proto, port):
             return True
     return False
 
@@ -126,12 +136,12 @@ def admin_peer_ok(snap, peer, ep):
     return False  # domainNames: not judged; unknown peers are handled by the caller
 
 
-def admin_port_ok(rule, dst, proto, port):
+def admin_port_ok(snap, rule, dst, proto, port):
     if rule.ports is None:
         return True
     for pp in rule.ports:
         if isinstance(pp.port, str):  # a named port, whatever its protocol
-            if _is_pod(dst) and _named(dst, pp.port, proto) == port:
+            if _is_pod(dst) and _named(snap, dst, pp.port, proto, port):
                 return True
         elif pp.protocol == proto and pp.port <= port <= (pp.end_port or pp.port):
             return True
@@ -153,7 +163,7 @@ def admin_decision(snap, policies, ep, other, proto, port, direction):
             action = "Allow" if rule.action == "Accept" else rule.action  # ClusterNetworkPolicy's word
             if any(p.unknown for p in rule.peers) and action != "Allow":
                 return "Deny"  # fail closed: "treat the rule as a 'Deny all' rule"
-            if any(admin_peer_ok(snap, p, other) for p in rule.peers if not p.unknown) and admin_port_ok(
+            if any(admin_peer_ok(snap, p, other) for p in rule.peers if not p.unknown) and admin_port_ok(snap,
                 rule, dst, proto, port
             ):
                 return action
@@ -225,7 +235,7 @@ def np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_matc
         peers_ok = (not rule.peers) or any(
             peer_ok(snap, pe, pol.namespace, other, ipblocks_match_pods) for pe in rule.peers
         )
-        if peers_ok and port_ok(rule, other if direction == "egress" else ep, proto, port):
+        if peers_ok and port_ok(snap, rule, other if direction == "egress" else ep, proto, port):
             return True
     return False
 
@@ -375,10 +385,10 @@ def _service_ok(snap, pol, rule, src, dst, proto, port):
     return True
 
 
-def _calico_port_ok(e, dst, proto, port, protocol_given=True):
+def _calico_port_ok(snap, e, dst, proto, port, protocol_given=True):
     def hit(pr):
         if pr.name:  # without a protocol, Felix reads named ports as TCP
-            return (protocol_given or proto == "TCP") and _is_pod(dst) and _named(dst, pr.name, proto) == port
+            return (protocol_given or proto == "TCP") and _is_pod(dst) and _named(snap, dst, pr.name, proto, port)
         return pr.lo <= port <= pr.hi
 
     if e.ports and not any(hit(p) for p in e.ports):
@@ -401,7 +411,7 @@ def calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
     return (
         _entity_ok(snap, pol, rule.source, src)
         and _entity_ok(snap, pol, rule.destination, dst)
-        and _calico_port_ok(rule.destination, dst, proto, port, rule.protocol is not None)
+        and _calico_port_ok(snap, rule.destination, dst, proto, port, rule.protocol is not None)
         and _service_ok(snap, pol, rule, src, dst, proto, port)
     )
 
@@ -558,14 +568,14 @@ def _cilium_peer_ok(snap, peer, ep):
     return peer.ports is not None  # no peer: every peer if it names ports, else nothing
 
 
-def _cilium_port_ok(peer, dst, proto, port):
+def _cilium_port_ok(snap, peer, dst, proto, port):
     if peer.ports is None:
         return True
     for pp in peer.ports:
         if proto not in pp.protocols:
             continue
         if isinstance(pp.port, str):
-            if _is_pod(dst) and _named(dst, pp.port, proto) == port:
+            if _is_pod(dst) and _named(snap, dst, pp.port, proto, port):
                 return True
         elif pp.port == 0 or pp.port <= port <= (pp.end or pp.port):
             return True
@@ -596,9 +606,9 @@ def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
             )
             default_deny |= closes
             for peer in denies:
-                if _cilium_peer_ok(snap, peer, other) and _cilium_port_ok(peer, dst, proto, port):
+                if _cilium_peer_ok(snap, peer, other) and _cilium_port_ok(snap, peer, dst, proto, port):
                     return False
-            allow |= any(_cilium_peer_ok(snap, p, other) and _cilium_port_ok(p, dst, proto, port) for p in allows)
+            allow |= any(_cilium_peer_ok(snap, p, other) and _cilium_port_ok(snap, p, dst, proto, port) for p in allows)
     if local:
         return True
     verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)

@@ -481,6 +481,13 @@ def clusters(draw, admin=False, calico=False, cilium=False):
         ip = f"10.0.0.{i + 1}"
         host_ip = draw(st.sampled_from(["10.0.0.2", *(n_ip for _, n_ip, _ in NODES)])) if host else None
         objs.append(pod(draw(st.sampled_from(namespaces)), f"p{i}", draw(labels), host_ip if host else ip, tuple(named), host=host, host_ip=host_ip))
+        if draw(st.integers(0, 3)) == 0:  # a sidecar, which may give a port name another number
+            if named and draw(st.booleans()):  # the main container's name, likely another number
+                side = [(named[0][0], draw(st.sampled_from(PORTS)), named[0][2])]
+            else:
+                side = draw(st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(PORTS), st.sampled_from(PROTOS)), min_size=1, max_size=2, unique_by=lambda t: (t[0], t[2])))
+            objs[-1]["spec"]["containers"].append({"name": "side", "image": "img", "ports": [
+                {"containerPort": p, "name": n, "protocol": pr} for n, p, pr in side]})
         # Where it runs: a hostNetwork pod on the node whose address it has, others anywhere
         # (traffic from a pod's own node is let in whatever its policies).
         on = {n_ip: name for name, n_ip, _ in NODES}.get(host_ip or "") or draw(st.sampled_from([None, "n-a", "n-b"]))
@@ -514,6 +521,14 @@ def clusters(draw, admin=False, calico=False, cilium=False):
                       "metadata": {"namespace": n, "name": a, "labels": draw(labels)}} for n, a in used]
     if cilium:
         objs += draw(cilium_objects(namespaces))
+        if draw(st.booleans()):
+            # An agent: Cilium then resolves a name two containers number differently to the
+            # last container's number, for NetworkPolicies too.
+            name, n_ip, _ = NODES[0]
+            objs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "kube-system", "name": "cilium-x"},
+                         "spec": {"hostNetwork": True, "nodeName": name, "containers": [
+                             {"name": "cilium-agent", "image": f"cilium:{draw(st.sampled_from(['v1.16.7', 'v1.17.2']))}"}]},
+                         "status": {"podIP": n_ip, "hostIP": n_ip}})
         if draw(st.booleans()):
             # Services for toServices: with or without a selector, and their endpoints (outside
             # addresses, and pod addresses, which generated CIDR rules never match).

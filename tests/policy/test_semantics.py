@@ -203,6 +203,46 @@ def test_named_port_in_egress_resolved_on_destination_pod():
     check_ref(r, snap)
 
 
+def _sidecar(obj, *ports):
+    obj["spec"]["containers"].append({"name": "side", "image": "img", "ports": [
+        {"containerPort": n, "name": name, "protocol": proto} for name, n, proto in ports]})
+    return obj
+
+
+def _agent():
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "kube-system", "name": "cilium-x"},
+            "spec": {"hostNetwork": True, "containers": [{"name": "cilium-agent", "image": "quay.io/cilium/cilium:v1.17.2"}]},
+            "status": {"phase": "Running", "podIP": "10.9.0.1", "hostIP": "10.9.0.1"}}
+
+
+def test_a_name_two_containers_number_differently_matches_either():
+    """The API keeps port names unique per container only; kube-network-policies matches any
+    container port of that name and protocol, and Calico does too."""
+    two = _sidecar(pod("x", "two", {"app": "two"}, "10.1.0.9", (("web", 8080, "TCP"),)), ("web", 9090, "TCP"), ("dns", 53, "UDP"))
+    p = netpol("x", "p", {"podSelector": {"matchLabels": {"app": "two"}}, "ingress": [{"ports": [{"port": "web"}]}]})
+    r, snap = reach(p, extra=(two,))
+    assert r.can_reach("z/d", "x/two", 8080) and r.can_reach("z/d", "x/two", 9090)
+    assert not r.can_reach("z/d", "x/two", 80) and not r.can_reach("z/d", "x/two", 53, "UDP")
+    (two_pod,) = [q for q in snap.pods if q.key == "x/two"]
+    assert two_pod.named_port_numbers[("web", "TCP")] == (8080, 9090) and two_pod.named_ports[("web", "TCP")] == 8080
+    check_ref(r, snap)
+
+
+def test_where_cilium_runs_the_last_container_naming_a_port_counts():
+    """Cilium's agent maps each name to one port, container by container, the last winning: for
+    NetworkPolicies it enforces as well as its own.  A name the last container gives another
+    protocol no longer resolves for the first one's."""
+    two = _sidecar(pod("x", "two", {"app": "two"}, "10.1.0.9", (("web", 8080, "TCP"), ("dns", 53, "TCP"))),
+                   ("web", 9090, "TCP"), ("dns", 53, "UDP"))
+    p = netpol("x", "p", {"podSelector": {"matchLabels": {"app": "two"}},
+                          "ingress": [{"ports": [{"port": "web"}, {"port": "dns"}, {"port": "dns", "protocol": "UDP"}]}]})
+    r, snap = reach(p, extra=(two, _agent()))
+    assert snap.runs_cilium
+    assert r.can_reach("z/d", "x/two", 9090) and not r.can_reach("z/d", "x/two", 8080)
+    assert r.can_reach("z/d", "x/two", 53, "UDP") and not r.can_reach("z/d", "x/two", 53, "TCP")
+    check_ref(r, snap)
+
+
 def test_named_port_is_per_protocol():
     p = netpol("x", "p", {"podSelector": {}, "ingress": [{"ports": [{"port": "dns", "protocol": "UDP"}, {"port": "dns"}]}]})
     r, snap = reach(p)
