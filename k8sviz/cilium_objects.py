@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import PolicyError
-from .model import IPBlock, LabelSelector, NamedPolicy
+from .model import IPBlock, LabelSelector, NamedPolicy, Requirement
 
 __all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "parse_cilium_policy",
            "pod_view", "services_named"]
@@ -32,6 +32,8 @@ __all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServ
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 _NS_LABELS = "io.cilium.k8s.namespace.labels."
 _SA_KEY = "io.cilium.k8s.policy.serviceaccount"
+#: On every pod identity, with the cluster name from the agents' configuration (ClusterMesh).
+_CLUSTER_KEY = "io.cilium.k8s.policy.cluster"
 #: Entities the engine can place: everything, the outside world, the cluster's pods (with the
 #: hostNetwork pods, which carry the node's identity), the nodes' own identities.
 ENTITIES = frozenset({"all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none"})
@@ -233,6 +235,9 @@ def _selector(raw: Any, where: str, ctx: _Ctx, identity: bool = True) -> LabelSe
         hidden = sorted({k for k, _ in sel.match_labels} | {r.key for r in sel.match_expressions})
         for key in (k for k in hidden if not identity_label(k)):
             ctx.unsupported.append(f"{where}: label {key!r}, which Cilium leaves out of pod identities by default")
+        if _CLUSTER_KEY in hidden:
+            ctx.unsupported.append(f"{where}: label {_CLUSTER_KEY!r}, the Cilium cluster's name, which a "
+                                   "snapshot does not hold")
     return sel
 
 
@@ -253,9 +258,11 @@ def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock,
         cidr, excepts = (item, []) if not with_except else (
             (item.get("cidr"), item.get("except") or []) if isinstance(item, dict) else (None, [])
         )
-        if with_except and isinstance(item, dict) and item.get("cidrGroupRef") and not cidr:
-            ctx.unsupported.append(f"{where}[{i}].cidrGroupRef")
-            continue
+        if with_except and isinstance(item, dict) and not cidr:
+            group = next((k for k in ("cidrGroupRef", "cidrGroupSelector") if item.get(k) is not None), None)
+            if group is not None:  # CiliumCIDRGroup objects, which a snapshot does not hold
+                ctx.unsupported.append(f"{where}[{i}].{group}")
+                continue
         try:
             net = ipaddress.ip_network(str(cidr), strict=False) if isinstance(cidr, str) else None
         except ValueError:
@@ -277,7 +284,27 @@ def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock,
     return tuple(out)
 
 
-def _ports(raw: Any, where: str, ctx: _Ctx) -> tuple[tuple[CiliumPort, ...] | None, bool]:
+def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool) -> str | None:
+    """Why Cilium's agent refuses a ``toPorts`` item's L7 rules (``PortRule.Validate``), if it
+    does: the API server stores such a policy, the agent does not import it."""
+    rules = pr.get("rules") if isinstance(pr.get("rules"), dict) else {}
+    kinds = [k for k in ("http", "kafka", "dns", "l7proto") if rules.get(k)]  # type: ignore[union-attr]
+    if not kinds:
+        return None
+    if ingress and "dns" in kinds:
+        return f"{where}: DNS rules are not allowed on ingress"
+    for p in pr.get("ports") or []:
+        if not isinstance(p, dict):
+            continue
+        if str(p.get("port")).strip() == "0":
+            return f"{where}: L7 rules can not be used when a port is 0"
+        proto = str(p.get("protocol") or "ANY").upper()
+        if "dns" not in kinds and proto != "TCP":
+            return f"{where}: L7 rules can only apply to TCP (not {proto}) except for DNS rules"
+    return None
+
+
+def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False) -> tuple[tuple[CiliumPort, ...] | None, bool]:
     if raw is None or raw == []:
         return None, False
     if not isinstance(raw, list):
@@ -289,6 +316,9 @@ def _ports(raw: Any, where: str, ctx: _Ctx) -> tuple[tuple[CiliumPort, ...] | No
             raise ctx.error(f"{where}[{i}] must be an object")
         if pr.get("rules") or pr.get("listener") or pr.get("terminatingTLS") or pr.get("serverNames"):
             l7 = True
+        refused = _rejected_l7(pr, f"{where}[{i}]", ingress)
+        if refused is not None:
+            ctx.unsupported.append(f"Cilium's agent rejects the policy ({refused}), so it enforces nothing of it")
         for j, p in enumerate(pr.get("ports") or []):
             w = f"{where}[{i}].ports[{j}]"
             if not isinstance(p, dict) or "port" not in p:
@@ -391,7 +421,7 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
         present = [k for k in names if k in e and e[k] is not None]
         if len(present) > 1:
             raise ctx.error(f"{w}: combining {present[0]} and {present[1]} is not supported (by Cilium either)")
-        ports, l7 = _ports(e.get("toPorts"), f"{w}.toPorts", ctx)
+        ports, l7 = _ports(e.get("toPorts"), f"{w}.toPorts", ctx, ingress)
         if deny and l7:
             raise ctx.error(f"{w}: deny rules take no L7 rules")
         peer = CiliumPeer(ports=ports, l7=l7)
@@ -449,10 +479,19 @@ def _rule(raw: Any, where: str, ctx: _Ctx) -> CiliumRule | None:
             raise ctx.error(f"{where}: nodeSelector is only allowed in a CiliumClusterwideNetworkPolicy")
         return None
     sel = _selector(raw["endpointSelector"], f"{where}.endpointSelector", ctx)
-    if ctx.namespace is not None:  # Cilium pins a namespaced policy's subject to its namespace
+    if ctx.namespace is not None:
+        # Cilium pins a namespaced policy's subject to its namespace by setting the matchLabels
+        # entry ``k8s:io.kubernetes.pod.namespace`` (overwriting one written so); the selector's
+        # other requirements on the namespace (an unprefixed or ``any:`` key, expressions) stay,
+        # ANDed with it.
+        raw_labels = raw["endpointSelector"].get("matchLabels") if isinstance(raw["endpointSelector"], dict) else None
+        also = tuple(
+            Requirement(NAMESPACE_KEY, "In", (str(v),)) for k, v in (raw_labels or {}).items()
+            if isinstance(k, str) and k in (NAMESPACE_KEY, f"any:{NAMESPACE_KEY}") and v != ctx.namespace
+        )
         sel = LabelSelector(
             ((NAMESPACE_KEY, ctx.namespace), *((k, v) for k, v in sel.match_labels if k != NAMESPACE_KEY)),
-            tuple(r for r in sel.match_expressions if r.key != NAMESPACE_KEY),
+            (*sel.match_expressions, *also),
         )
     lists = {
         name: _entries(raw.get(name), f"{where}.{name}", ctx, name.startswith("ingress"), name.endswith("Deny"))

@@ -11,9 +11,9 @@ to the NetworkPolicy tier (``K8S_TIER``):
 
 Peers: ``fromEndpoints``/``toEndpoints`` select pods (a namespaced policy's selectors are
 pinned to its namespace unless they name one), CIDRs match outside addresses only (Cilium's
-CIDR rules never match pods or nodes), entities ``all``, ``world``, ``cluster``, ``host`` and
-``remote-node`` (the nodes' addresses and the hostNetwork pods, which carry the node's
-identity).  ``toFQDNs`` allows the addresses that DNS answered the pod for its names; like a
+CIDR rules never match pods or nodes), entities ``all``, ``world``, ``cluster``, ``host`` (the
+subject pod's own node: its addresses and hostNetwork pods, which carry its identity) and
+``remote-node`` (every other node), the last two as one rule per node the subject pods run on.  ``toFQDNs`` allows the addresses that DNS answered the pod for its names; like a
 CIDR rule it never selects pods or nodes (Cilium's docs: DNS-based rules select "remote,
 non-cluster peers" and share the limits of CIDR rules).  A snapshot holds no DNS answers, so
 such a peer matches no address here.  Its rule still counts (it puts the pod in default deny for
@@ -136,6 +136,17 @@ class _Cilium:
             for ip in n.addresses:
                 node_atoms[ends.ips.block_atoms(IPBlock.host(ip)) + n_pods] = True
         self.host = host | node_atoms
+        # Each node's own identity (its addresses, its hostNetwork pods), and each pod's node:
+        # "host" is the pod's own node, "remote-node" every other.
+        self.node_of: list[str | None] = [p.node if not p.host_network else None for p in pods]
+        own: dict[str, list[int]] = {}
+        for n in nodes:
+            for ip in n.addresses:
+                own.setdefault(n.name, []).extend((ends.ips.block_atoms(IPBlock.host(ip)) + n_pods).tolist())
+        for i, p in enumerate(pods):
+            if p.host_network and p.node:
+                own.setdefault(p.node, []).append(i)
+        self.host_of = {name: np.unique(np.asarray(ents, dtype=np.int64)) for name, ents in own.items()}
         outside = np.zeros(self.n, dtype=bool)
         outside[n_pods:] = True
         self.world = outside & ~node_atoms
@@ -197,10 +208,35 @@ class _Cilium:
                     m |= self.world & ~self.world4
                 elif ent == "cluster":
                     m |= self.pods | self.host
-                elif ent in ("host", "remote-node"):
-                    m |= self.host
+                # "host" and "remote-node" depend on the subject's node: see by_node.
             return m
         return None
+
+    @staticmethod
+    def node_entities(peer: CiliumPeer) -> tuple[bool, bool]:
+        """Whether the peer names the ``host`` and the ``remote-node`` entity (without ``all``)."""
+        ents = peer.entities or ()
+        if "all" in ents:
+            return False, False
+        return "host" in ents, "remote-node" in ents
+
+    def by_node(self, subject: np.ndarray, host: bool, remote: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(subject pods, peers)`` per node the subject pods run on: their own node's identity
+        for ``host``, every other node's for ``remote-node``.  A pod whose node the snapshot
+        does not say has no known own node: every node is remote to it."""
+        groups: dict[str | None, list[int]] = {}
+        for i in subject.tolist():
+            groups.setdefault(self.node_of[i], []).append(i)
+        every = np.flatnonzero(self.host)
+        none = np.zeros(0, dtype=np.int64)
+        out = []
+        for node, pods in groups.items():
+            mine = self.host_of.get(node, none) if node else none
+            parts = ([mine] if host else []) + ([np.setdiff1d(every, mine)] if remote else [])
+            peer = np.unique(np.concatenate(parts)).astype(np.int64)
+            if len(peer):
+                out.append((np.asarray(pods, dtype=np.int64), peer))
+        return out
 
 
 def _ports(peer: CiliumPeer, space: PortSpace) -> PortSel:
@@ -230,7 +266,8 @@ def translate_cilium(
         counters = {"ingress": 0, "egress": 0}
         for k, rule in enumerate(pol.rules):
             where = f"specs[{k}]." if len(pol.rules) > 1 else ""
-            subject = EndpointSet(ents=np.flatnonzero(c.selected(rule.endpoint_selector)).astype(np.int64))
+            subject_ents = np.flatnonzero(c.selected(rule.endpoint_selector)).astype(np.int64)
+            subject = EndpointSet(ents=subject_ents)
             for direction, allows, denies, closes in (
                 ("ingress", rule.ingress, rule.ingress_deny, rule.default_deny_ingress),
                 ("egress", rule.egress, rule.egress_deny, rule.default_deny_egress),
@@ -242,12 +279,25 @@ def translate_cilium(
                         if entry.any_peer and entry.ports is None:
                             continue  # an empty entry (its policy is unevaluated, see cilium_objects)
                         m = c.peer(entry)
-                        peer = everything if m is None else EndpointSet(ents=np.flatnonzero(m).astype(np.int64))
                         text = f"{where}{name}[{i}]: {action} {entry.text(direction)}"
+                        origin = RuleOrigin(pol.ref, direction, index, text)  # type: ignore[arg-type]
+                        priority = -1 if action == "deny" else 0
+                        host, remote = c.node_entities(entry)
+                        if host or remote:
+                            # One rule per node the subject pods run on, each with that node's
+                            # "host" / "remote-node" peers (same origin, so explanations cite it).
+                            for pods_here, peers_here in c.by_node(subject_ents, host, remote):
+                                out.append(CoreRule(
+                                    K8S_TIER, priority, action, direction,  # type: ignore[arg-type]
+                                    EndpointSet(ents=pods_here), EndpointSet(ents=peers_here),
+                                    _ports(entry, space), origin,
+                                ))
+                            if m is not None and not m.any():
+                                continue
+                        peer = everything if m is None else EndpointSet(ents=np.flatnonzero(m).astype(np.int64))
                         out.append(CoreRule(
-                            K8S_TIER, -1 if action == "deny" else 0, action, direction,  # type: ignore[arg-type]
-                            subject, peer, _ports(entry, space),
-                            RuleOrigin(pol.ref, direction, index, text),  # type: ignore[arg-type]
+                            K8S_TIER, priority, action, direction,  # type: ignore[arg-type]
+                            subject, peer, _ports(entry, space), origin,
                         ))
                         if entry.fqdns is not None:
                             fqdn.append(out[-1])

@@ -514,9 +514,18 @@ def _cilium_release(snap):
     return found.pop() if len(found) == 1 else None
 
 
-def _cilium_peer_ok(snap, peer, ep):
+def _node_name(snap, ep):
+    """The node ``ep`` is: a hostNetwork pod's node, or the Node holding the address."""
+    if _is_pod(ep):
+        return ep.node if ep.host_network else None
+    a = ipaddress.ip_address(ep)
+    return next((n.name for n in snap.nodes for x in n.internal_ips + n.external_ips if ipaddress.ip_address(x) == a), None)
+
+
+def _cilium_peer_ok(snap, peer, ep, subject):
     """Cilium's peers: pods by identity labels; CIDRs and "world" only outside the cluster (never
-    a pod or a node address); "host"/"remote-node" the nodes, hostNetwork pods included."""
+    a pod or a node address); "host" the subject pod's own node (its addresses and hostNetwork
+    pods), "remote-node" any other node."""
     outside = not _is_pod(ep) and not _node_ip(snap, ep)
     is_node = (_is_pod(ep) and ep.host_network) or (not _is_pod(ep) and _node_ip(snap, ep))
     if peer.endpoints is not None:
@@ -563,7 +572,9 @@ def _cilium_peer_ok(snap, peer, ep):
             if ent == "cluster" and (_is_pod(ep) or is_node):
                 return True
             if ent in ("host", "remote-node") and is_node:
-                return True
+                own = subject.node is not None and _node_name(snap, ep) == subject.node
+                if own == (ent == "host"):
+                    return True
         return False
     return peer.ports is not None  # no peer: every peer if it names ports, else nothing
 
@@ -606,9 +617,9 @@ def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
             )
             default_deny |= closes
             for peer in denies:
-                if _cilium_peer_ok(snap, peer, other) and _cilium_port_ok(snap, peer, dst, proto, port):
+                if _cilium_peer_ok(snap, peer, other, ep) and _cilium_port_ok(snap, peer, dst, proto, port):
                     return False
-            allow |= any(_cilium_peer_ok(snap, p, other) and _cilium_port_ok(snap, p, dst, proto, port) for p in allows)
+            allow |= any(_cilium_peer_ok(snap, p, other, ep) and _cilium_port_ok(snap, p, dst, proto, port) for p in allows)
     if local:
         return True
     verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)

@@ -128,10 +128,56 @@ def test_cidrs_match_outside_addresses_only_and_world_is_not_the_nodes():
     assert not r.can_reach("web/a", "db/d", 80)
 
 
-def test_entities_cluster_and_host():
-    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["host"]}]}))
-    assert r.can_reach("kube-system/agent", "db/d", 80) and r.can_reach("203.0.113.7", "db/d", 80)
-    assert not r.can_reach("web/a", "db/d", 80)
+def _placed(*extra: dict[str, Any]) -> k8sviz.Reachability:
+    """base() with db/d and the agent on node n1, db/e on a second node n2 with its own agent."""
+    objs = base(pod("kube-system", "agent2", {"app": "agent"}, "10.0.1.2", host=True, host_ip="10.0.1.2"),
+                node("n2", "10.0.1.2"), *extra)
+    where = {"d": "n1", "agent": "n1", "e": "n2", "agent2": "n2"}
+    for o in objs:
+        if o["kind"] == "Pod" and o["metadata"]["name"] in where:
+            o["spec"]["nodeName"] = where[o["metadata"]["name"]]
+    return k8sviz.reachability(snapshot(*objs))
+
+
+def test_entities_host_is_the_pods_own_node_and_remote_node_every_other():
+    """Cilium's ``host`` is the local host (and its hostNetwork pods), ``remote-node`` any other
+    node (Documentation/security/policy/language.rst, "Entities based")."""
+    egress_host = cnp("p", {"endpointSelector": D, "egress": [{"toEntities": ["host"]}]})
+    r = _placed(egress_host)
+    assert r.can_reach("db/d", "kube-system/agent", 80) and r.can_reach("db/d", "10.0.1.1", 80)
+    assert r.can_reach("db/d", "203.0.113.7", 80)  # n1's external address is n1 too
+    assert not r.can_reach("db/d", "kube-system/agent2", 80) and not r.can_reach("db/d", "10.0.1.2", 80)
+    assert not r.can_reach("db/d", "web/a", 80)
+    egress_remote = cnp("p", {"endpointSelector": {}, "egress": [{"toEntities": ["remote-node"]}]})
+    r = _placed(egress_remote)
+    assert r.can_reach("db/d", "kube-system/agent2", 80) and r.can_reach("db/d", "10.0.1.2", 80)
+    assert not r.can_reach("db/d", "kube-system/agent", 80) and not r.can_reach("db/d", "10.0.1.1", 80)
+    assert r.can_reach("db/e", "kube-system/agent", 80) and not r.can_reach("db/e", "kube-system/agent2", 80)
+    # Ingress from the own node gets in anyway (allow-localhost); only the remote one is opened here.
+    ingress_remote = cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["remote-node"]}]})
+    r = _placed(ingress_remote)
+    assert r.can_reach("kube-system/agent2", "db/d", 80) and r.can_reach("kube-system/agent", "db/d", 80)
+    ingress_host = cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["host"]}]})
+    r = _placed(ingress_host)
+    assert r.can_reach("kube-system/agent", "db/d", 80) and not r.can_reach("kube-system/agent2", "db/d", 80)
+    assert not r.can_reach("10.0.1.2", "db/d", 80)
+    # A deny on the own node closes even what the local-host exception lets in.
+    deny_host = cnp("p", {"endpointSelector": D, "ingressDeny": [{"fromEntities": ["host"]}],
+                          "ingress": [{"fromEntities": ["remote-node"]}]})
+    r = _placed(deny_host)
+    assert not r.can_reach("kube-system/agent", "db/d", 80) and r.can_reach("kube-system/agent2", "db/d", 80)
+    text = str(r.explain("kube-system/agent2", "db/d", 80))
+    assert "ingress[0]: allow" in text, text
+
+
+def test_a_pod_whose_node_is_unknown_has_no_host_and_every_node_is_remote_to_it():
+    r = reach(cnp("p", {"endpointSelector": D, "egress": [{"toEntities": ["host"]}]}))
+    assert not r.can_reach("db/d", "kube-system/agent", 80) and not r.can_reach("db/d", "10.0.1.1", 80)
+    r = reach(cnp("p", {"endpointSelector": D, "egress": [{"toEntities": ["remote-node"]}]}))
+    assert r.can_reach("db/d", "kube-system/agent", 80) and r.can_reach("db/d", "10.0.1.1", 80)
+
+
+def test_entities_cluster_and_all():
     r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["cluster"]}]}))
     assert r.can_reach("web/a", "db/d", 80) and r.can_reach("kube-system/agent", "db/d", 80)
     assert not r.can_reach("8.8.8.8", "db/d", 80)
@@ -176,6 +222,68 @@ def test_what_a_snapshot_cannot_judge_is_not_evaluated_and_said_so():
     assert sorted(p.ref for p in snap.unevaluated_policies) == [  # ... and listed
         "CiliumClusterwideNetworkPolicy/h", "CiliumNetworkPolicy/db/f"]
     assert any("CiliumNetworkPolicy/db/f" in n for n in r.explain("db/d", "8.8.8.8", 80).notes)
+
+
+@pytest.mark.parametrize(("spec", "reason"), [
+    ({"endpointSelector": D, "ingress": [{"fromCIDRSet": [{"cidrGroupSelector": {"matchLabels": {"a": "b"}}}]}]},
+     "fromCIDRSet[0].cidrGroupSelector"),
+    ({"endpointSelector": D, "ingress": [{"fromCIDRSet": [{"cidrGroupRef": "g"}]}]}, "fromCIDRSet[0].cidrGroupRef"),
+    ({"endpointSelector": D, "ingress": [{"fromEndpoints": [{"matchLabels": {"io.cilium.k8s.policy.cluster": "default"}}]}]},
+     "the Cilium cluster's name"),
+])
+def test_what_the_snapshot_does_not_hold_leaves_the_policy_unevaluated(spec, reason):
+    """CiliumCIDRGroup objects and the cluster's name (ClusterMesh) are not in a snapshot."""
+    snap = snapshot(*base(cnp("p", spec)))
+    (pol,) = snap.unevaluated_policies
+    assert any(reason in u for u in pol.unsupported), pol.unsupported
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)  # left out, not guessed
+
+
+@pytest.mark.parametrize(("entry", "why"), [
+    ({"fromEndpoints": [{}], "toPorts": [{"ports": [{"port": "0", "protocol": "TCP"}], "rules": {"http": [{"method": "GET"}]}}]},
+     "L7 rules can not be used when a port is 0"),
+    ({"fromEndpoints": [{}], "toPorts": [{"ports": [{"port": "80"}], "rules": {"http": [{"method": "GET"}]}}]},
+     "L7 rules can only apply to TCP (not ANY)"),
+    ({"fromEndpoints": [{}], "toPorts": [{"ports": [{"port": "80", "protocol": "UDP"}], "rules": {"kafka": [{"topic": "t"}]}}]},
+     "L7 rules can only apply to TCP (not UDP)"),
+    ({"fromEndpoints": [{}], "toPorts": [{"ports": [{"port": "53", "protocol": "UDP"}], "rules": {"dns": [{"matchPattern": "*"}]}}]},
+     "DNS rules are not allowed on ingress"),
+])
+def test_l7_rules_the_agent_refuses_leave_the_policy_unenforced(entry, why):
+    """The API server stores such a policy; Cilium's agent refuses to import it, so it enforces
+    nothing: the pod stays open, and the policy is listed with the agent's reason."""
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [entry]})))
+    (pol,) = snap.unevaluated_policies
+    assert any(why in u and "rejects" in u for u in pol.unsupported), pol.unsupported
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)
+
+
+def test_l7_rules_the_agent_accepts_still_allow_at_l3_l4():
+    ok = cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [{}], "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"http": [{"method": "GET"}]}}]}],
+        "egress": [{"toEndpoints": [{}], "toPorts": [{"ports": [{"port": "53", "protocol": "ANY"}], "rules": {"dns": [{"matchPattern": "*"}]}}]}]})
+    snap = snapshot(*base(ok))
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/e", "db/d", 80) and not r.can_reach("db/e", "db/d", 81)
+
+
+def test_a_namespaced_subject_keeps_its_other_namespace_requirements():
+    """Cilium sets ``k8s:io.kubernetes.pod.namespace`` to the policy's namespace and keeps the
+    selector's other requirements on it, ANDed: naming another namespace selects nothing."""
+    rule = {"ingress": [{"fromEndpoints": [{"matchLabels": {"app": "e"}}]}]}
+    by_expression = cnp("p", {"endpointSelector": {"matchExpressions": [
+        {"key": "io.kubernetes.pod.namespace", "operator": "In", "values": ["web"]}]}, **rule})
+    unprefixed = cnp("q", {"endpointSelector": {"matchLabels": {"io.kubernetes.pod.namespace": "web"}}, **rule})
+    for pol in (by_expression, unprefixed):
+        r = reach(pol)
+        assert r.can_reach("web/a", "db/d", 80) and r.selecting_policies("db/d", "ingress") == []
+    overwritten = cnp("o", {"endpointSelector": {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "web"}}, **rule})
+    r = reach(overwritten)
+    assert not r.can_reach("web/a", "db/d", 80) and r.can_reach("db/e", "db/d", 80)
+    same = cnp("s", {"endpointSelector": {"matchExpressions": [
+        {"key": "k8s:io.kubernetes.pod.namespace", "operator": "In", "values": ["db"]}]}, **rule})
+    assert not reach(same).can_reach("web/a", "db/d", 80)
 
 
 @pytest.mark.parametrize(("spec", "message"), [
