@@ -1123,10 +1123,12 @@ class Snapshot:
 
     @property
     def runs_cilium(self) -> bool:
-        """Whether ``cilium-agent`` pods that have not ended are in the snapshot: Cilium then
-        enforces every policy, NetworkPolicies included, and named ports resolve as its agent
-        resolves them (:attr:`Pod.cilium_named_ports`)."""
-        return bool(self._cilium_releases())
+        """Whether Cilium is the cluster's CNI, as far as the snapshot shows: ``cilium-agent``
+        pods that have not ended, or Cilium policies (which only Cilium enforces).  It then
+        enforces NetworkPolicies too: named ports resolve as its agent resolves them
+        (:attr:`Pod.cilium_named_ports`) and ipBlocks match no node address nor hostNetwork
+        pod (CIDR rules select only what is outside the cluster)."""
+        return bool(self._cilium_releases()) or bool(self.cilium_policies)
 
     @property
     def cilium_release(self) -> tuple[int, int] | None:

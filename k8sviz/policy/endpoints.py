@@ -165,6 +165,26 @@ class Endpoints:
         hit = self._block_cache[block] = np.unique(np.concatenate(ents)).astype(np.int64)
         return hit
 
+    def keep_ipblocks_off(self, nodes: Iterable[IPBlock]) -> None:
+        """Make :meth:`ipblock_entities` leave out the atoms of ``nodes`` (the nodes' own
+        addresses) and every hostNetwork pod: a CNI whose CIDR rules match only what is
+        outside the cluster (Cilium) enforces ipBlocks so."""
+        atoms = [self.ips.block_atoms(b) + self.n_pods for b in nodes]
+        hosts = np.asarray([i for i, p in enumerate(self.pods) if p.host_network], dtype=np.int64)
+        self._ipblock_off = np.unique(np.concatenate([hosts, *atoms])).astype(np.int64)
+        self._ipblock_cache: dict[IPBlock, np.ndarray] = {}
+
+    def ipblock_entities(self, block: IPBlock) -> np.ndarray:
+        """Sorted entities a NetworkPolicy ``ipBlock`` matches: :meth:`block_entities`, less
+        what :meth:`keep_ipblocks_off` set aside."""
+        off = getattr(self, "_ipblock_off", None)
+        if off is None:
+            return self.block_entities(block)
+        hit = self._ipblock_cache.get(block)
+        if hit is None:
+            hit = self._ipblock_cache[block] = np.setdiff1d(self.block_entities(block), off).astype(np.int64)
+        return hit
+
     def network_entities(self, block: IPBlock) -> np.ndarray:
         """Everything with an address in ``block``, pods included whatever ``ipblocks_match_pods``
         says: an admin policy's ``networks`` peer matches cluster-internal traffic too."""

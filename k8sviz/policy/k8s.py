@@ -77,7 +77,7 @@ def peer_set(rule: PolicyRule, policy_ns: str, ends: Endpoints, everything: Endp
     ents: list[np.ndarray] = []
     for peer in rule.peers or ():
         if peer.ip_block is not None:
-            ents.append(ends.block_entities(peer.ip_block))
+            ents.append(ends.ipblock_entities(peer.ip_block))
             continue
         m = (
             ends.namespace_selector(peer.namespace_selector)

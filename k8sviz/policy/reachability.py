@@ -251,13 +251,19 @@ class Reachability:
         cilium_services = any(e.services for p in cilium for r in p.rules for e in r.egress)
         slices = (slices_by_service(snapshot.endpoint_slices)
                   if cilium_services or any(p.service_refs for p in calico) else {})
+        # Where Cilium enforces NetworkPolicies, an ipBlock is a CIDR rule, which never matches
+        # the cluster's nodes nor their hostNetwork pods (Cilium's default CIDR match mode).
+        node_blocks = [IPBlock.host(ip) for n in snapshot.nodes for ip in n.addresses] if snapshot.runs_cilium else []
         self._ends = Endpoints(
             snapshot.pods,
             snapshot.namespaces,
             [b for *_, b in self._blocks] + admin_blocks(admin, snapshot.nodes)
-            + calico_blocks(calico, snapshot.network_sets, slices) + cilium_blocks(cilium, snapshot.nodes, snapshot.services, slices),
+            + calico_blocks(calico, snapshot.network_sets, slices) + cilium_blocks(cilium, snapshot.nodes, snapshot.services, slices)
+            + node_blocks,
             ipblocks_match_pods=ipblocks_match_pods,
         )
+        if snapshot.runs_cilium:
+            self._ends.keep_ipblocks_off([b for b in node_blocks])
         cuts = port_cuts(policies, snapshot.pods)
         for extra in (admin_port_cuts(admin, snapshot.pods), calico_port_cuts(calico, snapshot.pods, slices),
                       cilium_port_cuts(cilium, snapshot.pods)):

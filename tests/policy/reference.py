@@ -52,6 +52,10 @@ def _ns_labels(snap, ns):
 
 def peer_ok(snap, peer, policy_ns, ep, ipblocks_match_pods):
     if peer.ip_block is not None:
+        # Cilium enforces an ipBlock as a CIDR rule, which never selects a node or its
+        # hostNetwork pods ("CIDR-based selectors do not match in-cluster entities").
+        if _runs_cilium(snap) and (_is_pod(ep) and ep.host_network or not _is_pod(ep) and _node_ip(snap, ep)):
+            return False
         if not _is_pod(ep):
             return _in_block(peer.ip_block, ep)
         if ep.host_network:
@@ -69,7 +73,9 @@ def peer_ok(snap, peer, policy_ns, ep, ipblocks_match_pods):
 
 
 def _runs_cilium(snap):
-    return any(c.name == "cilium-agent" and not c.init for p in snap.pods if not p.terminated for c in p.containers)
+    """Cilium is the CNI: its agents run, or there are Cilium policies."""
+    return bool(snap.cilium_policies) or any(
+        c.name == "cilium-agent" and not c.init for p in snap.pods if not p.terminated for c in p.containers)
 
 
 def _named(snap, pod, name, proto, port):

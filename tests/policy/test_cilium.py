@@ -170,6 +170,25 @@ def test_entities_host_is_the_pods_own_node_and_remote_node_every_other():
     assert "ingress[0]: allow" in text, text
 
 
+def test_where_cilium_enforces_an_ipblock_never_matches_a_node_or_its_hostnetwork_pods():
+    """Cilium turns an ipBlock into a CIDR rule, and "CIDR-based selectors do not match
+    in-cluster entities (pods or nodes)" by default: the same NetworkPolicy reaches the node
+    under another CNI, not under Cilium (its policies or its agents show it is the CNI)."""
+    np_ = netpol("web", "out", {"podSelector": {"matchLabels": {"app": "a"}}, "policyTypes": ["Egress"],
+                                "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})
+    plain = k8sviz.reachability(snapshot(*base(np_)))
+    assert plain.can_reach("web/a", "10.0.1.1", 80) and plain.can_reach("web/a", "kube-system/agent", 80)
+    other = cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]})
+    agent = pod("kube-system", "cilium-x", {}, "10.0.1.1", host=True, host_ip="10.0.1.1")
+    agent["spec"]["containers"] = [{"name": "cilium-agent", "image": "quay.io/cilium/cilium:v1.17.2"}]
+    for extra in ((other,), (agent,)):
+        snap = snapshot(*base(np_, *extra))
+        assert snap.runs_cilium
+        r = k8sviz.reachability(snap)
+        assert not r.can_reach("web/a", "10.0.1.1", 80) and not r.can_reach("web/a", "kube-system/agent", 80)
+        assert r.can_reach("web/a", "10.9.9.9", 80) and not r.can_reach("web/a", "8.8.8.8", 80)
+
+
 def test_a_pod_whose_node_is_unknown_has_no_host_and_every_node_is_remote_to_it():
     r = reach(cnp("p", {"endpointSelector": D, "egress": [{"toEntities": ["host"]}]}))
     assert not r.can_reach("db/d", "kube-system/agent", 80) and not r.can_reach("db/d", "10.0.1.1", 80)
