@@ -189,6 +189,20 @@ def test_where_cilium_enforces_an_ipblock_never_matches_a_node_or_its_hostnetwor
         assert r.can_reach("web/a", "10.9.9.9", 80) and not r.can_reach("web/a", "8.8.8.8", 80)
 
 
+def test_a_namespaced_peer_on_namespace_labels_alone_is_not_judged_since_releases_differ():
+    """Older Cilium pins it to the policy's namespace, later releases select in every
+    namespace; a clusterwide policy, or a peer that names its namespace, is judged."""
+    by_label = {"matchLabels": {"io.cilium.k8s.namespace.labels.team": "web"}}
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [by_label]}]})))
+    (pol,) = snap.unevaluated_policies
+    assert any("namespace labels without naming a namespace" in u for u in pol.unsupported)
+    clusterwide = cnp("c", {"endpointSelector": D, "ingress": [{"fromEndpoints": [by_label]}]}, namespace=None)
+    snap = snapshot(*base(clusterwide))
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/a", "db/d", 80) and not r.can_reach("db/e", "db/d", 80)
+
+
 def test_a_pod_whose_node_is_unknown_has_no_host_and_every_node_is_remote_to_it():
     r = reach(cnp("p", {"endpointSelector": D, "egress": [{"toEntities": ["host"]}]}))
     assert not r.can_reach("db/d", "kube-system/agent", 80) and not r.can_reach("db/d", "10.0.1.1", 80)
@@ -814,7 +828,8 @@ def test_the_report_names_the_cilium_release_it_judges_by():
     ({"matchExpressions": [{"key": "controller-revision-hash", "operator": "Exists"}]}, "controller-revision-hash"),
     ({"matchLabels": {"app.kubernetes.io/name": "d"}}, None),  # kept in identities
     ({"matchLabels": {"io.kubernetes.pod.namespace": "db"}}, None),
-    ({"matchLabels": {"io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name": "db"}}, None),
+    ({"matchLabels": {"io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name": "db",
+                      "io.kubernetes.pod.namespace": "db"}}, None),
     ({"matchLabels": {"k8s-app": "kube-dns"}}, None),
     ({"matchLabels": {"controller-uid": "1234"}}, "controller-uid"),  # older Jobs' label
     ({"matchLabels": {"topology.kubernetes.io/zone": "a"}}, None),  # the filter's patterns match from the start
