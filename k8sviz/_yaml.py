@@ -16,8 +16,10 @@ recursive values), where PyYAML would build a recursive object.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import numpy as np
 import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -27,6 +29,7 @@ _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
 _PLAIN_SCALARS = tuple(f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float"))
 
 
@@ -49,6 +52,13 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
                 raise ConstructorError(None, None, problem, node.start_mark) from None
             _check_expansion(data, node)
             return data
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> Any:
+        merges = any(k.tag == _MERGE for k, _ in node.value)  # flattening rewrites node.value
+        mapping = super().construct_mapping(node, deep=deep)
+        if len(mapping) != len(node.value) and not merges:  # a merge key's values may be overridden
+            _duplicate(node)
+        return mapping
 
     def _plain(self, root: Node) -> Any:
         scalar = {tag: self.yaml_constructors[tag] for tag in _PLAIN_SCALARS}
@@ -80,6 +90,8 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
                     if type(k) is not ScalarNode or (k.tag != _STR and k.tag not in scalar):
                         raise _Unusual  # merge keys, "=" value keys, complex keys
                     out[k.value if k.tag == _STR else scalar[k.tag](self, k)] = conv(v)
+                if len(out) != len(node.value):
+                    raise _Unusual  # a key given twice: refused by construct_mapping, in PyYAML's order
             elif cls is SequenceNode and node.tag == _SEQ:
                 out = [conv(v) for v in node.value]
             else:
@@ -92,6 +104,47 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
         if reused:
             _check_expansion(data, root)
         return data
+
+
+def _duplicate(node: MappingNode) -> None:
+    """Refuse a mapping that gives a key twice: PyYAML keeps the last silently, so the first
+    value (a policy's first ``ingress`` list, say) would vanish; kubectl refuses it too."""
+    seen: set[str] = set()
+    for k, _ in node.value:
+        if k.value in seen:
+            raise ConstructorError("while constructing a mapping", node.start_mark,
+                                   f"found duplicate key {k.value!r}", k.start_mark)
+        seen.add(k.value)
+    # Keys that differ as text but not as values (``1`` and ``1.0``, ``true`` and ``True``).
+    raise ConstructorError("while constructing a mapping", node.start_mark,
+                           f"found keys that are the same value ({', '.join(repr(k.value) for k, _ in node.value)})",
+                           node.start_mark)
+
+
+#: Nesting deeper than this is refused before parsing: libyaml's composer recurses once per
+#: level and overflows the C stack (a crash, not an error) some way past 20,000 levels.
+#: Kubernetes objects nest a few dozen levels.
+MAX_DEPTH = 5_000
+_DASHES = re.compile(rb"(?m)^[ \t]*(?:-[ \t]+){%d}" % MAX_DEPTH)
+
+
+def _check_depth(text: str | bytes) -> None:
+    """Refuse text that could nest more than :data:`MAX_DEPTH` levels: flow brackets (counted
+    outside quotes or not: a bound, not a parse) or compact block sequences (``- - - x``)."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if _DASHES.search(data):
+        raise yaml.YAMLError(f"nested more than {MAX_DEPTH:,} levels deep (compact '- - -' sequences); refused")
+    if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
+        return
+    depth = 0
+    step = 1 << 23
+    for lo in range(0, len(data), step):
+        b = np.frombuffer(data, dtype=np.uint8, count=min(step, len(data) - lo), offset=lo)
+        d = ((b == 91) | (b == 123)).astype(np.int32) - ((b == 93) | (b == 125)).astype(np.int32)
+        run = np.cumsum(d) + depth
+        if len(run) and int(run.max()) > MAX_DEPTH:
+            raise yaml.YAMLError(f"nested more than {MAX_DEPTH:,} levels deep ('[' and '{{'); refused")
+        depth = int(run[-1]) if len(run) else depth
 
 
 #: Aliases may multiply a document's values up to this much (and always up to a million):
@@ -156,8 +209,10 @@ MarkedYAMLError = yaml.MarkedYAMLError
 
 
 def load_all(text: str | bytes) -> Any:
+    _check_depth(text)
     return yaml.load_all(text, Loader=Loader)  # Loader is a SafeLoader
 
 
 def load(text: str | bytes) -> Any:
+    _check_depth(text)
     return yaml.load(text, Loader=Loader)  # Loader is a SafeLoader

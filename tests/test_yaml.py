@@ -13,7 +13,15 @@ from k8sviz import _yaml
 
 
 class Reference(_yaml._Base):  # type: ignore[misc,valid-type]
-    """PyYAML's safe constructor with the same resolvers as k8sviz's loader."""
+    """PyYAML's safe constructor with the same resolvers as k8sviz's loader, refusing a key
+    given twice in one mapping (outside merge keys) as k8sviz does, where PyYAML keeps the last."""
+
+    def construct_mapping(self, node, deep=False):
+        merges = any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value)
+        mapping = super().construct_mapping(node, deep=deep)
+        if len(mapping) != len(node.value) and not merges:
+            _yaml._duplicate(node)
+        return mapping
 
 
 Reference.yaml_implicit_resolvers = _yaml.Loader.yaml_implicit_resolvers
@@ -118,7 +126,10 @@ def test_random_documents_load_as_pyyaml_loads_them(docs):
         "!!map [a]\n",
         "!!seq {a: 1}\n",
         "!!str {a: 1}\n",
-        "a: 1\na: 2\n",  # duplicate key: the last wins, first position
+        "a: 1\na: 2\n",  # duplicate key: refused, naming the second
+        "a: {x: 1, y: [1, {z: 2, z: 3}]}\n",
+        "1: a\n1.0: b\n",  # the same value written two ways
+        "base: &b {k: v}\nm:\n  <<: *b\n  k: w\n",  # a merge key's value may be overridden
         "",
         "---\n---\n",
         "= : x\n",
@@ -138,6 +149,23 @@ def test_aliases_share_one_object_and_timestamps_stay_strings():
     assert doc["t"] == "2024-01-08T07:30:00Z"
     (doc,) = list(_yaml.load_all("when: !!timestamp 2024-01-08\n"))
     assert doc["when"] == dt.date(2024, 1, 8)  # an explicit tag still means what it says
+
+
+def test_a_key_given_twice_is_an_error_naming_it_and_its_line():
+    with pytest.raises(yaml.MarkedYAMLError) as e:
+        _yaml.load("kind: NetworkPolicy\nspec:\n  ingress: []\n  ingress: [{}]\n")
+    assert e.value.problem == "found duplicate key 'ingress'" and e.value.problem_mark.line == 3
+
+
+@pytest.mark.parametrize("text", [
+    "x: " + "[" * 30000 + "]" * 30000 + "\n",  # libyaml's composer overflows the C stack past ~20,000
+    "x: " + "{a: " * 30000 + "1" + "}" * 30000 + "\n",
+    "x:\n  " + "- " * 30000 + "a\n",
+    "[\n" * 30000,
+])
+def test_nesting_that_would_crash_the_c_parser_is_refused_first(text):
+    with pytest.raises(yaml.YAMLError, match="nested more than 5,000 levels deep"):
+        _yaml.load(text)
 
 
 def test_deep_nesting_loads_like_pyyaml():

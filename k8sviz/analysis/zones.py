@@ -457,11 +457,12 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
         if prio is not None and (isinstance(prio, bool) or not isinstance(prio, int)):
             msg = f"priority must be an integer (got {prio!r})"
             raise ZoneError(msg, source=source, obj=where)
-        zones.append(
-            Zone(
-                name, nsel, psel, prio, bool(spec.get("sensitive", False)), str(spec.get("description") or "")
-            )
-        )
+        sensitive = spec.get("sensitive", False)
+        if sensitive is not None and not isinstance(sensitive, bool):
+            # "false" or "no" in quotes is a string, and a non-empty string would read as true.
+            msg = f"sensitive must be true or false (got {sensitive!r})"
+            raise ZoneError(msg, source=source, obj=where)
+        zones.append(Zone(name, nsel, psel, prio, bool(sensitive), str(spec.get("description") or "")))
     known = {z.name for z in zones} | set(_RESERVED)
     raw_allow = doc.get("allow") or []
     if not isinstance(raw_allow, list):

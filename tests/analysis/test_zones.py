@@ -97,6 +97,12 @@ zones:
         ("zones: [unclosed\n", r"not valid YAML at line 2, column 1"),
         ("zones:\n  a: {podSelector: {}, priority: !!int x}\n", r"not valid YAML: a tagged value cannot be built"),
         ("zones: &z {a: {podSelector: {}}, b: *z}\n", r"alias inside its own anchor"),
+        ('zones:\n  a: {podSelector: {}, sensitive: "false"}\n', r"zone a.*sensitive must be true or false \(got 'false'\)"),
+        ("zones:\n  pci: {podSelector: {}, sensitive: true}\n  pci: {podSelector: {}}\n",
+         r"not valid YAML at line 3, column 3.*duplicate key 'pci'"),
+        ("zones:\n  a: {podSelector: {}}\nallow: []\nallow:\n  - {from: a, to: a, justification: x}\n",
+         r"duplicate key 'allow'"),
+        ("zones: " + "[" * 6000 + "]" * 6000 + "\n", r"nested more than 5,000 levels deep"),
     ],
 )
 def test_bad_files(tmp_path, text, match):
