@@ -1,8 +1,9 @@
-"""Counted nouns for messages: ``1 policy``, ``2 policies``, never ``1 policies`` or ``policy(s)``."""
+"""Text helpers: counted nouns for messages (``1 policy``, ``2 policies``, never ``1 policies``
+or ``policy(s)``) and Markdown table cells."""
 
 from __future__ import annotations
 
-__all__ = ["counted"]
+__all__ = ["counted", "md_cell"]
 
 
 def counted(n: int, noun: str, nouns: str | None = None) -> str:
@@ -21,3 +22,11 @@ def counted(n: int, noun: str, nouns: str | None = None) -> str:
         else:
             nouns = noun + "s"
     return f"{n} {nouns}"
+
+
+def md_cell(value: object) -> str:
+    """``value`` as one Markdown table cell: ``|`` escaped, newlines as spaces, and ``&``,
+    ``<``, ``>`` as HTML entities, since Markdown renders raw HTML and names, labels and
+    annotations may hold markup (``<script>`` in an annotation is valid Kubernetes)."""
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")

@@ -173,6 +173,54 @@ def _ref(obj: Mapping[str, Any]) -> str:
     return f"{obj.get('kind')}/{ns}/{m.get('name')}" if ns else f"{obj.get('kind')}/{m.get('name')}"
 
 
+def _check_snapshot_shape(doc: Mapping[str, Any], where: str) -> None:
+    """Refuse a snapshot file whose fields do not have the types k8sviz writes (a file edited
+    and re-hashed, or written by something else), naming the field, before anything reads it."""
+
+    def bad(field: str, want: str) -> InputError:
+        return InputError(f"not a valid k8sviz snapshot: {field} must be {want}", source=where)
+
+    def strings(value: Any, field: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
+        if not isinstance(value, dict):
+            raise bad(field, "an object")
+        for k in keys:
+            if not isinstance(value.get(k), str):
+                raise bad(f"{field}.{k}", "a string")
+        for k in optional:
+            if value.get(k) is not None and not isinstance(value[k], str):
+                raise bad(f"{field}.{k}", "a string")
+
+    meta = doc.get("meta")
+    if meta is not None:
+        if not isinstance(meta, dict):
+            raise bad("meta", "an object")
+        for i, inp in enumerate(meta.get("inputs") or ()):
+            strings(inp, f"meta.inputs[{i}]", ("path",), ("sha256",))
+        if not isinstance(meta.get("inputs") or [], list):
+            raise bad("meta.inputs", "a list")
+        scope = meta.get("namespace_scope")
+        if scope is not None and (not isinstance(scope, list) or not all(isinstance(n, str) for n in scope)):
+            raise bad("meta.namespace_scope", "a list of namespace names")
+        for k in ("collected_at", "cluster", "source"):
+            if meta.get(k) is not None and not isinstance(meta[k], str):
+                raise bad(f"meta.{k}", "a string")
+    coverage = doc.get("coverage")
+    if coverage is not None and (not isinstance(coverage, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in coverage.items())):
+        raise bad("coverage", "an object of resource -> state strings")
+    for field, item_check in (("warnings", True), ("objects", False)):
+        items = doc.get(field)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise bad(field, "a list")
+        for i, item in enumerate(items):
+            if item_check:
+                strings(item, f"warnings[{i}]", ("code", "message"), ("source", "obj"))
+            elif not isinstance(item, dict):
+                raise bad(f"objects[{i}]", "an object")
+
+
 def _sanitize(obj: dict[str, Any], meta: Any, kind: Any) -> dict[str, Any]:
     """``obj`` without anything secret-bearing or noisy; ``obj`` itself when nothing goes.
 
@@ -208,6 +256,8 @@ def _sanitize(obj: dict[str, Any], meta: Any, kind: Any) -> dict[str, Any]:
         if out is obj:
             out = dict(obj)
         _strip_containers(out, path)
+    if kind != "Pod":
+        out = _strip_template_annotation(out, kind)
     return out
 
 
@@ -221,6 +271,7 @@ def _container_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
         node = node.get(key)
         if not isinstance(node, dict):
             return None
+    found = "volumes" in node  # FlexVolume options, CSI attributes, iSCSI/RBD credentials
     for key in _CONTAINER_KEYS:
         cs = node.get(key)
         if cs is None:
@@ -229,8 +280,8 @@ def _container_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
             raise TypeError(f"{'.'.join((*path, key))} is a {type(cs).__name__}, not a list")
         for c in cs:
             if isinstance(c, dict) and (c.get("env") or not _SECRET_BEARING.isdisjoint(c)):
-                return path
-    return None
+                found = True
+    return path if found else None
 
 
 def _strip_containers(obj: dict[str, Any], path: tuple[str, ...]) -> None:
@@ -243,9 +294,31 @@ def _strip_containers(obj: dict[str, Any], path: tuple[str, ...]) -> None:
     for key in path:
         parent[key] = dict(parent[key])
         parent = parent[key]
+    parent.pop("volumes", None)  # no analysis reads them; their settings may hold credentials
     for key in _CONTAINER_KEYS:
         if isinstance(parent.get(key), list):
             parent[key] = [_clean_container(c) for c in parent[key]]
+
+
+def _strip_template_annotation(obj: dict[str, Any], kind: Any) -> dict[str, Any]:
+    """``obj`` without ``kubectl.kubernetes.io/last-applied-configuration`` on its pod
+    template (a whole earlier object, env values included, copied there by some tools)."""
+    path = (_CRONJOB_PATH if kind == "CronJob" else _TEMPLATE_PATH)[:-1] + ("metadata",)
+    node: Any = obj
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    ann = node.get("annotations") if isinstance(node, dict) else None
+    if not isinstance(ann, dict) or _LAST_APPLIED not in ann:
+        return obj
+    out = dict(obj)
+    parent: dict[str, Any] = out
+    for key in path:
+        parent[key] = dict(parent[key])
+        parent = parent[key]
+    parent["annotations"] = {k: v for k, v in ann.items() if k != _LAST_APPLIED}
+    if not parent["annotations"]:
+        del parent["annotations"]
+    return out
 
 
 _POD_PATH = ("spec",)
@@ -498,7 +571,10 @@ class SnapshotBuilder:
 
     def add_snapshot_file(self, doc: Mapping[str, Any], where: str) -> None:
         version = doc.get("schema_version")
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise InputError(f"not a valid k8sviz snapshot: schema_version {version!r} is not a version number",
+                             source=where)
+        if version > SCHEMA_VERSION:
             raise SnapshotVersionError(
                 f"snapshot schema version {version!r} is newer than this k8sviz "
                 f"({__version__}) reads (up to {SCHEMA_VERSION}); upgrade k8sviz",
@@ -508,6 +584,7 @@ class SnapshotBuilder:
         digest = hashlib.sha256(canonical_json(body)).hexdigest()
         if doc.get("sha256") != digest:
             raise InputError("snapshot content does not match its recorded SHA-256 (edited or truncated?)", source=where)
+        _check_snapshot_shape(body, where)
         meta = doc.get("meta") or {}
         self.meta_from_file = meta
         for inp in meta.get("inputs") or ():

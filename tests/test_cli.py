@@ -178,3 +178,14 @@ def test_counts_in_messages_agree_with_their_nouns(write, tmp_path, capsys):
     assert "(1 pod, 1 network policy, 0 warnings, sha256" in capsys.readouterr().err
     assert main(["info", str(path)]) == 0
     assert "inputs        1 file\n" in capsys.readouterr().out
+
+
+def test_markdown_tables_escape_markup_from_the_cluster(write, capsys):
+    """Annotations are free text in Kubernetes; Markdown renders raw HTML, so a cell holds it as
+    entities (and a '|' escaped), never as markup."""
+    pol = netpol("a", "deny", {"podSelector": {}})
+    pol["metadata"]["annotations"] = {"owner": "<script>alert(document.cookie)</script> | x"}
+    path = write("x.yaml", [pod("a", "p"), pol])
+    assert main(["policies", str(path), "--format", "md"]) == 0
+    out = capsys.readouterr().out
+    assert "<script>" not in out and "&lt;script&gt;alert(document.cookie)&lt;/script&gt; \\| x" in out

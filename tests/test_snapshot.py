@@ -59,6 +59,33 @@ def test_newer_schema_is_a_clear_error(dump, tmp_path):
         k8sviz.load(path)
 
 
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda d: d.update(schema_version=True), "schema_version True is not a version number"),
+    (lambda d: d.update(schema_version=-5), "schema_version -5 is not a version number"),
+    (lambda d: d.update(meta=["a"]), "meta must be an object"),
+    (lambda d: d["meta"].update(inputs=["a"]), r"meta.inputs\[0\] must be an object"),
+    (lambda d: d["meta"].update(inputs=[{}]), r"meta.inputs\[0\].path must be a string"),
+    (lambda d: d["meta"].update(namespace_scope=[1, None]), "meta.namespace_scope must be a list of namespace names"),
+    (lambda d: d["meta"].update(collected_at=12345), "meta.collected_at must be a string"),
+    (lambda d: d.update(coverage=["a"]), "coverage must be an object"),
+    (lambda d: d.update(warnings=[{"message": "x"}]), r"warnings\[0\].code must be a string"),
+    (lambda d: d.update(warnings=["str"]), r"warnings\[0\] must be an object"),
+    (lambda d: d.update(objects="abc"), "objects must be a list"),
+    (lambda d: d.update(objects=[1]), r"objects\[0\] must be an object"),
+])
+def test_a_rehashed_snapshot_of_the_wrong_shape_is_an_error_naming_the_field(dump, tmp_path, edit, message):
+    """A file edited and re-hashed, or written by another tool, is refused before it is read."""
+    path = k8sviz.load(dump).save(tmp_path / "s.json")
+    doc = json.loads(path.read_text())
+    edit(doc)
+    body = {k: v for k, v in doc.items() if k != "sha256"}
+    doc["sha256"] = hashlib.sha256(canonical_json(body)).hexdigest()
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match=message) as e:
+        k8sviz.load(path)
+    assert str(path) in str(e.value) and "not a valid k8sviz snapshot" in str(e.value)
+
+
 def test_tampered_snapshot_is_detected(dump, tmp_path):
     path = k8sviz.load(dump).save(tmp_path / "s.json")
     path.write_text(path.read_text().replace("10.0.0.1", "10.0.0.2"))

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._text import md_cell
 from ..model import PROTOCOLS
 from ._common import add_inputs, load_inputs
 
@@ -80,7 +81,7 @@ def _csv_field(x: str) -> str:
 _NAME: dict[str, Callable[[str], str]] = {
     "json": json.dumps,
     "csv": _csv_field,
-    "md": lambda x: x.replace("|", "\\|"),
+    "md": md_cell,
     "txt": str,
 }
 # Per format: before the rows, before a row's source, between source and destination,

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from .._text import counted
+from .._text import counted, md_cell
 from ._common import add_inputs, load_inputs
 
 FORMATS = ("txt", "csv", "json", "md")
@@ -75,9 +75,9 @@ def emit(df: Any, fmt: str, out: Any = None) -> None:
         flat.to_csv(out, index=False)
     elif fmt == "md":
         cols = list(flat.columns)
-        out.write("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n")
+        out.write("| " + " | ".join(md_cell(c) for c in cols) + " |\n|" + "---|" * len(cols) + "\n")
         for row in flat.itertuples(index=False):
-            out.write("| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |\n")
+            out.write("| " + " | ".join(md_cell(v) for v in row) + " |\n")
     else:
         out.write(flat.to_string(index=False, max_colwidth=120) + "\n")
 

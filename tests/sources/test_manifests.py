@@ -545,3 +545,25 @@ class TestSecretsNeverStored:
         assert b'"keep"' in data
         assert [w.code for w in snap.warnings] == ["secret-skipped"]
         assert snap.warnings[0].obj == "Secret/a/db"
+
+    def test_volumes_and_template_last_applied_annotations(self, write):
+        """Volume settings can hold credentials (FlexVolume options, CSI attributes) and a pod
+        template may carry a whole earlier object in last-applied-configuration."""
+        p = pod("a", "p")
+        p["spec"]["volumes"] = [{"name": "v", "flexVolume": {"driver": "x", "options": {"password": "TOPSECRET6"}}},
+                                {"name": "c", "csi": {"driver": "y", "volumeAttributes": {"token": "TOPSECRET7"}}}]
+        d = deployment("a", "web", {"app": "web"})
+        d["spec"]["template"]["metadata"]["annotations"] = {
+            "kubectl.kubernetes.io/last-applied-configuration": '{"env": "TOPSECRET8"}', "team": "kept"}
+        d["spec"]["template"]["spec"]["volumes"] = [{"name": "s", "iscsi": {"chapAuthSession": True,
+                                                                             "secretRef": {"name": "TOPSECRET9"}}}]
+        cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c", "namespace": "a"},
+                "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {
+                    "metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "TOPSECRET10"}},
+                    "spec": {"containers": [{"name": "c", "image": "i"}],
+                             "volumes": [{"name": "f", "flexVolume": {"options": {"k": "TOPSECRET11"}}}]}}}}}}
+        snap = k8sviz.load(write("v.yaml", [p, d, cron]))
+        data = snap.to_json()
+        assert b"TOPSECRET" not in data and b"last-applied" not in data and b'"volumes"' not in data
+        assert b'"team":"kept"' in data.replace(b" ", b"")
+        assert {q.key for q in snap.pods} >= {"a/p"} and snap.workloads
