@@ -14,7 +14,8 @@ Field mapping (tigera docs, flow log data types):
                                         (``frontend-7d9f8b6c4-*`` -> ``frontend``)
 ``src_ip``/``dst_ip``                   ``source_ip`` / ``dest_ip`` (``-`` = hidden)
 ``src_type``/``dst_type``               ``wep`` -> pod (or workload when aggregated),
-                                        ``hep`` -> node, ``ns`` -> networkset, ``net`` -> external
+                                        ``hep`` -> node (``*_name_aggr``: its hostname),
+                                        ``ns`` -> networkset, ``net`` -> external
 ``*_address_space``                     ``net`` rows: ``pub``/``pvt`` or the IP
 ``protocol``                            ``proto`` (name or IANA number)
 ``verdict``                             ``action`` allow -> ``allowed``, deny -> ``denied``
@@ -97,7 +98,8 @@ def _endpoint(doc: dict[str, Any], side: str) -> tuple[Any, ...]:
     if kind == "ns":
         return (ns, name, None, ip, "ns", aggr)
     if kind == "hep":
-        return (None, None, None, ip, "hep", aggr)
+        # felix names a host endpoint's aggregate by its node's hostname (name: the endpoint id).
+        return (None, None, aggr, ip, "hep", None)
     if name and name.endswith("*"):
         name, aggr = None, name
     return (ns, name, None, ip, kind, aggr)

@@ -19,7 +19,8 @@ Field mapping (``goldmane/proto/api.proto``, ``whisker-backend/pkg/apis/v1/flows
                                         type: a workload endpoint's name is the pods'
                                         ``generateName`` + ``*`` (``frontend-7d9f8b6c4-*``),
                                         mapped to the workload owning those pods; a network
-                                        is ``pub`` / ``pvt``; a host endpoint is a node
+                                        is ``pub`` / ``pvt``; a host endpoint is the node
+                                        its name gives (felix names it by hostname)
 ``protocol``                            ``proto`` (emitter) / ``protocol`` (Whisker)
 ``verdict``                             ``action``: Allow, Pass -> ``allowed``, Deny -> ``denied``
 ``reporter``                            Src / Dst -> ``src`` / ``dst``

@@ -12,7 +12,10 @@ Calico ``source_type``) and ``aggregate`` a Calico aggregated name (``frontend-7
 
 The result is ``(namespace, pod, workload, type, address_space, service)`` with ``type`` one of
 ``pod``, ``workload`` (aggregated row: no pod, no IP), ``node`` (``workload`` holds the node
-name), ``service``, ``networkset``, ``external`` or ``unknown``.  Endpoints that cannot be mapped
+name), ``service``, ``networkset``, ``external`` or ``unknown``.  A host endpoint (hint ``hep`` or
+``host``) is a node: named by its IP where that is a node's address, else by the name the
+source gives (Calico's ``*_name_aggr`` and Goldmane's name of a host endpoint are its node's
+hostname).  Endpoints that cannot be mapped
 are counted per reason with the first file and line where they were seen.
 """
 
@@ -73,6 +76,7 @@ class Mapper:
         self._pods: dict[tuple[str, str], Any] = {}
         self._pod_ips: dict[str, Any] = {}
         self._node_ips: dict[str, str] = {}
+        self._node_names: set[str] = set()
         self._svc_ips: dict[str, Any] = {}
         self._pods_by_ns: dict[str, list[Any]] = {}
         self._workloads_by_ns: dict[str, set[str]] = {}
@@ -80,6 +84,7 @@ class Mapper:
         if snapshot is None:
             return
         for node in snapshot.nodes:
+            self._node_names.add(node.name)
             for ip in node.addresses:
                 self._node_ips[ip] = node.name
             for cidr in node.pod_cidrs:
@@ -161,10 +166,10 @@ class Mapper:
             if p is not None:
                 return (p.namespace, p.name, p.workload, "pod", None, None), None
             node = self._node_ips.get(ip)
-            if node is not None or hint in ("host", "remote-node", "hep"):
-                return (None, None, node, "node", None, None), (
-                    None if node else "node-not-in-snapshot" if snap else None
-                )
+            if node is not None:
+                return (None, None, node, "node", None, None), None
+            if hint in ("host", "remote-node", "hep"):
+                return self._node(workload, ip)
             svc = self._svc_ips.get(ip)
             if svc is not None:
                 return (svc.namespace, None, None, "service", None, f"{svc.namespace}/{svc.name}"), None
@@ -183,9 +188,15 @@ class Mapper:
             return (ns, None, None, "external", space, None), (
                 "private-ip-not-in-snapshot" if space == "private" and hint != "world" else None
             )
-        if hint == "host":
-            return (None, None, None, "node", None, None), None
+        if hint in ("host", "hep"):
+            return self._node(workload, ip)
         return (ns, None, None, "unknown", None, None), "no-address"
+
+    def _node(self, name: str | None, ip: str | None) -> tuple[Resolved, str | None]:
+        """A host endpoint that no node address names: the node the source names, if any."""
+        known = name in self._node_names if name else ip is None  # no name, no IP: this node itself
+        reason = None if known or self.snapshot is None else "node-not-in-snapshot"
+        return (None, None, name, "node", None, None), reason
 
     def _resolve_aggregate(self, ns: str, aggr: str) -> tuple[Resolved, str | None]:
         prefix = _aggregate_prefix(aggr)

@@ -92,7 +92,7 @@ def test_emitter_lines(tmp_path, demo_snap):
         [
             emitter(FRONTEND, CART, 7070, 1, dest_service_name="cartservice", dest_service_namespace="shop"),
             emitter(CART, PUB, 443, 2, start=1763632815, dst_type=4, reporter=1),
-            emitter(("", "node-1-auto-hep"), CART, 7070, 3, start=1763632830, src_type=2),
+            emitter(("", "gke-shop-pool-1-32c3bb81-6swf"), CART, 7070, 3, start=1763632830, src_type=2),
         ],
     )
     df = k8sviz.load_flows(p, snapshot=demo_snap)
@@ -106,7 +106,9 @@ def test_emitter_lines(tmp_path, demo_snap):
     assert a["policies"] == "shop/cart-ingress"  # the end-of-tier hit is only in the trace
     assert a["policy_trace"] == "0|default|shop/cart-ingress|allow|1;1|default|shop/cart-ingress|deny|0"
     assert (b["dst_type"], b["dst_address_space"], b["verdict"], b["reporter"]) == ("external", "public", "denied", "src")
-    assert (c["src_type"], c["verdict"], c["cni_verdict"]) == ("node", "allowed", "Pass")
+    # A host endpoint is named by its node's hostname (felix: the aggregated name of a HEP).
+    assert (c["src_type"], c["src_workload"], c["verdict"], c["cni_verdict"]) == (
+        "node", "gke-shop-pool-1-32c3bb81-6swf", "allowed", "Pass")
     assert pd.isna(a["src_ip"]) and pd.isna(a["flow_type"])
     assert k8sviz.flow_report(df)["unmapped"] == {}
 
@@ -184,7 +186,7 @@ def test_archive_aggregation_matches_the_in_memory_edges(tmp_path, demo_snap, sh
             emitter(FRONTEND, CART, 7070, 1, dest_service_name="cartservice", dest_service_namespace="shop"),
             emitter(FRONTEND, CART, 7070, 2, start=1763632815),
             emitter(CART, PUB, 443, 2, start=1763632830, dst_type=4, reporter=1),
-            emitter(("", "node-1-auto-hep"), CART, 7070, 3, start=1763632845, src_type=2),
+            emitter(("", "gke-shop-pool-1-32c3bb81-6swf"), CART, 7070, 3, start=1763632845, src_type=2),
         ])
     else:
         items = [whisker(FRONTEND, CART, 7070, "Allow"), whisker(FRONTEND, CART, 8080, "Deny"),

@@ -138,6 +138,23 @@ class TestCalico:
         assert df.attrs["k8sviz"]["sources"][0]["truncated"] == 1
         assert any("truncated" in w for w in warns)
 
+    def test_host_endpoint_is_its_node(self, tmp_path, demo_snap):
+        # felix writes a host endpoint's hostname as its aggregated name, often with no IP.
+        doc = {"start_time": 1710496800, "end_time": 1710497100, "source_ip": None, "source_name": "-",
+               "source_name_aggr": "gke-shop-pool-1-32c3bb81-6swf", "source_namespace": "-",
+               "source_type": "hep", "dest_ip": None, "dest_name": "-", "dest_name_aggr": "coredns-jmsh4dhh6v-*",
+               "dest_namespace": "kube-system", "dest_port": 53, "dest_type": "wep", "proto": "udp",
+               "action": "allow", "reporter": "dst", "num_flows": 5}
+        other = {**doc, "source_name_aggr": "node-9", "dest_port": 54}
+        p = tmp_path / "hep.json"
+        p.write_text(json.dumps(doc) + "\n" + json.dumps(other) + "\n")
+        with pytest.warns(k8sviz.FlowWarning, match="1 node-not-in-snapshot"):
+            df = k8sviz.load_flows(p, snapshot=demo_snap)
+        assert list(df["src_type"]) == ["node", "node"]
+        assert list(df["src_workload"]) == ["gke-shop-pool-1-32c3bb81-6swf", "node-9"]
+        e = k8sviz.flow_edges(df)
+        assert set(e["src"]) == {"node/gke-shop-pool-1-32c3bb81-6swf", "node/node-9"}
+
     def test_aggregate_without_snapshot(self):
         df, _ = load("calico_array.json")
         assert set(df.loc[df["src_type"] == "workload", "src_workload"]) == {
