@@ -71,6 +71,9 @@ def _summary(flows: Any) -> dict[str, Any]:
         for k in ("records", "lines", "malformed", "truncated", "bad_time"):
             agg[k] += s.get(k, 0)
         agg["non_flow"] += sum(s["skipped"].values())
+        lost = s.get("lost_events") or {}
+        if lost.get("reports"):
+            agg.setdefault("lost_events", []).append({"file": s["file"], **lost})
         if s.get("first") and (agg["first"] is None or s["first"] < agg["first"]):
             agg["first"] = s["first"]
         if s.get("last") and (agg["last"] is None or s["last"] > agg["last"]):
@@ -89,6 +92,8 @@ def _summary(flows: Any) -> dict[str, Any]:
 
 def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
     import json
+
+    from ..flows import lost_text
 
     recs = []
     for r in edges.itertuples(index=False):
@@ -144,6 +149,9 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
     if set(summary["flow_types"]) - {"L3_L4"}:
         counts = ", ".join(f"{k} {v}" for k, v in summary["flow_types"].items())
         out.append(f"  Hubble event types: {counts} (L7: proxy records; SOCK: socket translations, verdict unknown)")
+    for s in summary["sources"].values():
+        for lost in s.get("lost_events", ()):
+            out.append("  " + lost_text(lost["file"], lost))
     for p in summary["problems"][:10]:
         out.append(f"  {p['kind']}: {p['file']}:{p['line']}: {p['message']}")
     for reason, u in summary["unmapped"].items():

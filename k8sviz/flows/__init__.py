@@ -253,7 +253,7 @@ def _read_all(
     from .calico import parse_doc
     from .csv import parse_csv
     from .goldmane import parse_goldmane
-    from .hubble import parse_flow
+    from .hubble import new_lost, note_lost, parse_flow
 
     for path in _files(paths):
         framing: Framing
@@ -269,6 +269,7 @@ def _read_all(
             "truncated": 0,
             "bad_time": 0,
             "skipped": {},
+            "lost_events": new_lost(),
         }
         report.sources.append(stats)
         if fmt is None:
@@ -280,7 +281,13 @@ def _read_all(
             records = parse_csv(path, report, stats)
         else:
             parse = {"hubble": parse_flow, "goldmane": parse_goldmane}.get(fmt, parse_doc)
-            records = parse_json(path, report, stats, parse, framing=framing)
+            lost = stats["lost_events"]
+
+            def on_skip(kind: str, obj: Any, lost: dict[str, Any] = lost) -> None:
+                if kind == "lost_events":
+                    note_lost(lost, obj)
+
+            records = parse_json(path, report, stats, parse, framing=framing, on_skip=on_skip)
         builder.feed(records, fmt, str(path))
 
 
@@ -313,6 +320,10 @@ def _warn(attrs: dict[str, Any]) -> None:
                 FlowWarning,
                 stacklevel=3,
             )
+    for src in attrs["sources"]:
+        lost = src.get("lost_events") or {}
+        if lost.get("reports"):
+            warnings.warn(lost_text(src["file"], lost), FlowWarning, stacklevel=3)
     unmapped = dict(attrs["unmapped"])
     if unmapped:
         parts = [f"{v['endpoints']} {k} ({v['records']} records)" for k, v in unmapped.items()]
@@ -322,6 +333,21 @@ def _warn(attrs: dict[str, Any]) -> None:
             FlowWarning,
             stacklevel=3,
         )
+
+
+def lost_text(file: str, lost: dict[str, Any]) -> str:
+    """What a file's Hubble ``lost_events`` reports mean for the flows read from it."""
+    from .._text import counted
+
+    when = ""
+    if lost["first"]:
+        when = f" at {lost['first']}" if lost["first"] == lost["last"] else f" between {lost['first']} and {lost['last']}"
+    sources = ", ".join(f"{k} {v}" for k, v in sorted(lost["by_source"].items()))
+    return (
+        f"{file}: Hubble lost {counted(lost['events'], 'event')}{when} "
+        f"({counted(lost['reports'], 'lost_events report')}: {sources}); flows of that time are missing, "
+        "so counts are lower bounds and allowed-but-unused may list rules that were used"
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -388,6 +388,7 @@ class ChunkBuilder:
             _label_namespace,
             _policies,
             flow_verdict,
+            note_lost,
         )
 
         file = str(path)
@@ -440,6 +441,8 @@ class ChunkBuilder:
                     else:
                         kind = next((k for k in _NON_FLOW if k in obj), "other")
                         skipped[kind] = skipped.get(kind, 0) + 1
+                        if kind == "lost_events":
+                            note_lost(stats["lost_events"], obj)
                         continue
                     ip = f.get("IP") or empty
                     # Source and destination are unrolled on purpose: this loop runs once per
@@ -1018,8 +1021,12 @@ def parse_json(
     parse_obj: Callable[[Any, int], Any],
     *,
     framing: Framing = "lines",
+    on_skip: Callable[[str, Any], None] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """Run ``parse_obj(obj, line)`` over the JSON lines (or objects) of a file, counting what is skipped."""
+    """Run ``parse_obj(obj, line)`` over the JSON lines (or objects) of a file, counting what is skipped.
+
+    ``on_skip(kind, obj)`` sees each skipped non-flow object (Hubble's ``lost_events`` carry a count).
+    """
     import orjson
 
     loads = orjson.loads
@@ -1046,6 +1053,8 @@ def parse_json(
             continue
         elif isinstance(rec, str):
             skipped[rec] = skipped.get(rec, 0) + 1
+            if on_skip is not None:
+                on_skip(rec, obj)
         elif isinstance(rec, list):  # the items of a list response; a bad one is its own problem
             for item in rec:
                 if isinstance(item, Exception):

@@ -521,6 +521,8 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     addresses cannot be judged and are counted in ``attrs["k8sviz"]`` (``unjudged_records``,
     ``judged_records``).  When no record could be judged, no ``allowed-but-unused`` row is
     given (every rule would be one) and ``attrs["k8sviz"]["unused_not_checked"]`` says why.
+    ``attrs["k8sviz"]["lost_events"]`` is the number of events Hubble reported lost while the
+    flows were captured (when it did): ``allowed-but-unused`` rows may then name used rules.
     """
     from ..errors import K8svizError
 
@@ -528,6 +530,9 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     f = _not_replies(flows)
     f = f[f["verdict"].isin(["allowed", "denied"])]
     info: dict[str, Any] = {"unjudged_records": 0, "judged_records": 0, "engine_errors": {}}
+    lost = sum(int((s.get("lost_events") or {}).get("events", 0)) for s in flows.attrs.get("k8sviz", {}).get("sources", ()))
+    if lost:
+        info["lost_events"] = lost
     rows: list[dict[str, Any]] = []
     observed_allowed: dict[tuple[str, str, str], set[int]] = {}
     if len(f):

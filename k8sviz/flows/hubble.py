@@ -2,7 +2,9 @@
 
 Each line is either a bare ``Flow`` or a wrapper ``{"flow": {...}, "node_name": ..., "time": ...}``
 (``GetFlowsResponse`` / exporter ``ExportEvent``).  Lines carrying something else
-(``lost_events``, ``agent_event``, ``debug_event``, ``node_status``) are counted and skipped.
+(``lost_events``, ``agent_event``, ``debug_event``, ``node_status``) are counted and skipped;
+the events that ``lost_events`` lines say were lost are added up per file (see
+:func:`note_lost`), since flows missing from a window make its counts lower bounds.
 
 Field mapping (``cilium/api/v1/flow/flow.proto``):
 
@@ -44,7 +46,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["flow_verdict", "looks_like_hubble", "parse_flow"]
+__all__ = ["flow_verdict", "looks_like_hubble", "new_lost", "note_lost", "parse_flow"]
 
 _VERDICTS = {
     "FORWARDED": "allowed",
@@ -79,6 +81,46 @@ def flow_verdict(flow_type: Any, cni_verdict: Any) -> str:
     if flow_type == "SOCK":
         return "unknown"  # a socket translation is not a policy verdict
     return _VERDICTS.get(cni_verdict, "unknown")
+
+
+def new_lost() -> dict[str, Any]:
+    """The per-file account of Hubble's ``lost_events`` reports (see :func:`note_lost`)."""
+    return {"events": 0, "reports": 0, "first": None, "last": None, "by_source": {}}
+
+
+def note_lost(lost: dict[str, Any], obj: dict[str, Any]) -> None:
+    """Add one ``lost_events`` line to ``lost``: events lost, reports, first/last time, per source.
+
+    ``num_events_lost`` is a uint64, which protojson writes as a string.  A report whose number
+    cannot be read still counts as a report (``events`` is then a lower bound).
+    """
+    import pandas as pd
+
+    ev = obj.get("lost_events")
+    ev = ev if isinstance(ev, dict) else {}
+    lost["reports"] += 1
+    n = ev.get("num_events_lost")
+    try:
+        num = int(n) if n is not None and not isinstance(n, bool) else 0
+    except (TypeError, ValueError):
+        num = 0
+    num = max(num, 0)
+    lost["events"] += num
+    source = ev.get("source")
+    source = source if isinstance(source, str) and source else "unknown"
+    lost["by_source"][source] = lost["by_source"].get(source, 0) + num
+    t = obj.get("time")
+    try:
+        ts = pd.Timestamp(t) if isinstance(t, str) else None
+    except (TypeError, ValueError):
+        ts = None
+    if ts is not None and not pd.isna(ts):
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")  # no offset: UTC
+        iso = ts.isoformat()
+        if lost["first"] is None or ts < pd.Timestamp(lost["first"]):
+            lost["first"] = iso
+        if lost["last"] is None or ts > pd.Timestamp(lost["last"]):
+            lost["last"] = iso
 
 
 def _hint(ep: dict[str, Any]) -> str | None:

@@ -18,9 +18,13 @@ def demo_snap():
 
 @pytest.fixture(scope="session")
 def demo_flows(demo_snap):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", k8sviz.FlowWarning)  # the demo data loads cleanly
-        return k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=demo_snap)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=demo_snap)
+    # The demo data loads cleanly but for the ring-buffer overflows it plants (data/demo/README.md).
+    said = [str(w.message) for w in caught if issubclass(w.category, k8sviz.FlowWarning)]
+    assert len(said) == 1 and "hubble.json.gz: Hubble lost 66 events between 2024-03-10" in said[0], said
+    return df
 
 
 def load(name: str, **kw):

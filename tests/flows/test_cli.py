@@ -12,6 +12,7 @@ def test_flows_txt(capsys):
     out = capsys.readouterr().out
     assert "hubble  1 file, 5 records" in out and "1 malformed, 1 truncated" in out
     assert "malformed: " in out and ":4:" in out
+    assert "hubble_wrapped.jsonl: Hubble lost 12 events at 2026-11-20T10:00:02+00:00" in out
     assert "shop/loadgenerator => shop/cartservice : TCP 7070  2 flows (allowed 1, DENIED 1)" in out
 
 

@@ -21,6 +21,10 @@ def test_exactly_the_documented_findings(found):
     ]
 
 
+def test_lost_events_are_noted(found):
+    assert found.attrs["k8sviz"]["lost_events"] == 66  # ring-buffer overflows (data/demo/README.md)
+
+
 def test_a_forwarded_although_denied(found):
     row = found[found["kind"] == "observed-but-policy-denies"].iloc[0]
     assert row["ports"] == ["7070"] and row["flows"] >= 12

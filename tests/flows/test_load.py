@@ -28,6 +28,30 @@ class TestHubble:
         assert problems == {("malformed", 4), ("truncated", 10)}
         assert any("malformed" in w and "line 4" in w for w in warns)
 
+    def test_lost_events_are_added_up_and_said(self, tmp_path, demo_snap):
+        df, warns = load("hubble_wrapped.jsonl", snapshot=demo_snap)
+        assert df.attrs["k8sviz"]["sources"][0]["lost_events"] == {
+            "events": 12, "reports": 1, "first": "2026-11-20T10:00:02+00:00", "last": "2026-11-20T10:00:02+00:00",
+            "by_source": {"HUBBLE_RING_BUFFER": 12},
+        }
+        assert any("Hubble lost 12 events at 2026-11-20T10:00:02+00:00" in w for w in warns)
+        # protojson writes the uint64 as a string; a time without offset is UTC; an unreadable
+        # count is still a report.
+        p = tmp_path / "lost.jsonl"
+        p.write_text(
+            '{"lost_events": {"source": "HUBBLE_RING_BUFFER", "num_events_lost": "12000"}, "time": "2024-03-15T10:00:00Z"}\n'
+            '{"lost_events": {"source": "OBSERVER_EVENTS_QUEUE", "num_events_lost": "3"}, "time": "2024-03-15T11:00:00"}\n'
+            '{"lost_events": {"num_events_lost": [1]}}\n'
+        )
+        df, warns = load_path(p)
+        lost = df.attrs["k8sviz"]["sources"][0]["lost_events"]
+        assert (lost["events"], lost["reports"]) == (12003, 3)
+        assert (lost["first"], lost["last"]) == ("2024-03-15T10:00:00+00:00", "2024-03-15T11:00:00+00:00")
+        assert lost["by_source"] == {"HUBBLE_RING_BUFFER": 12000, "OBSERVER_EVENTS_QUEUE": 3, "unknown": 0}
+        (said,) = [w for w in warns if "lost" in w]
+        assert "Hubble lost 12003 events between 2024-03-15T10:00:00+00:00 and 2024-03-15T11:00:00+00:00" in said
+        assert "allowed-but-unused" in said
+
     def test_times_are_utc_and_ordered(self, demo_snap):
         df, _ = load("hubble_wrapped.jsonl", snapshot=demo_snap)
         assert str(df["time"].dt.tz) == "UTC"
