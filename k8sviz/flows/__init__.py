@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from .._files import each_once
 from ..errors import InputError
 from ._table import (
@@ -36,7 +38,7 @@ from ._table import (
     parse_json,
     sse_payloads,
 )
-from .compare import clock_skew, flow_discrepancies, flow_edges, flow_windows
+from .compare import clock_skew, flow_discrepancies, flow_edges, flow_windows, unknown_direction
 from .mapping import Mapper
 
 if TYPE_CHECKING:
@@ -238,6 +240,11 @@ def load_flows(
                 # ISO strings keep the attrs JSON-serializable (DataFrame.to_parquet writes them).
                 src["first"] = w["first"].iloc[0].isoformat()
                 src["last"] = w["last"].iloc[0].isoformat()
+    unknown = np.flatnonzero(unknown_direction(df))
+    attrs["unknown_direction"] = {
+        "records": len(unknown),
+        "sample": f"{df['file'].iat[unknown[0]]}:{df['line'].iat[unknown[0]]}" if len(unknown) else None,
+    }
     df.attrs["k8sviz"] = attrs
     _warn(attrs)
     return df
@@ -324,6 +331,9 @@ def _warn(attrs: dict[str, Any]) -> None:
         lost = src.get("lost_events") or {}
         if lost.get("reports"):
             warnings.warn(lost_text(src["file"], lost), FlowWarning, stacklevel=3)
+    unknown = attrs.get("unknown_direction") or {}
+    if unknown.get("records"):
+        warnings.warn(unknown_text(unknown), FlowWarning, stacklevel=3)
     unmapped = dict(attrs["unmapped"])
     if unmapped:
         parts = [f"{v['endpoints']} {k} ({v['records']} records)" for k, v in unmapped.items()]
@@ -333,6 +343,17 @@ def _warn(attrs: dict[str, Any]) -> None:
             FlowWarning,
             stacklevel=3,
         )
+
+
+def unknown_text(unknown: dict[str, Any]) -> str:
+    """What the Hubble records of unknown direction are, and where the first is."""
+    from .._text import counted
+
+    return (
+        f"{counted(unknown['records'], 'Hubble record')} of unknown direction (no is_reply, no TCP SYN flag, "
+        f"not dropped: a reply cannot be told from a request) left out of edges and comparisons; "
+        f"e.g. {unknown['sample']}"
+    )
 
 
 def lost_text(file: str, lost: dict[str, Any]) -> str:

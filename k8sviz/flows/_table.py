@@ -56,6 +56,7 @@ COLUMNS: dict[str, str] = {
     "node": "cat",
     "is_reply": "bool",
     "flow_type": "cat",
+    "event_type": "cat",
     "bytes_in": "int",
     "bytes_out": "int",
     "packets_in": "int",
@@ -97,6 +98,7 @@ RAW_FIELDS = (
     "policies",
     "policy_trace",
     "flow_type",
+    "event_type",
 )
 
 PROBLEM_SAMPLES = 200
@@ -213,6 +215,7 @@ _CLASS_COLUMNS = (
     "policies",
     "policy_trace",
     "flow_type",
+    "event_type",
     "source_format",
     "file",
 )
@@ -230,7 +233,7 @@ _ROW_TIMES = {"time": 0, "start_time": 11, "end_time": 12}
 
 _TEXT_FIELDS = tuple(RAW_FIELDS.index(f) for f in (
     "dst_service", "protocol", "verdict", "cni_verdict", "drop_reason", "reporter",
-    "observation_point", "node", "policies", "policy_trace", "flow_type",
+    "observation_point", "node", "policies", "policy_trace", "flow_type", "event_type",
 ))
 _COUNT_FIELDS = tuple(
     RAW_FIELDS.index(f) for f in ("bytes_in", "bytes_out", "packets_in", "packets_out", "num_flows")
@@ -352,7 +355,7 @@ class ChunkBuilder:
             if bad:
                 report.problem("malformed", file, line, bad)
                 continue
-            key = (r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[22], r[23], r[24], fmt, file)
+            key = (r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[22], r[23], r[24], r[25], fmt, file)
             cid = classes.get(key)
             if cid is None:
                 cid = classes[key] = len(classes)
@@ -386,8 +389,11 @@ class ChunkBuilder:
             _REPORTER,
             _hint,
             _label_namespace,
+            _event_kind,
             _policies,
+            event_name,
             flow_verdict,
+            infer_reply,
             note_lost,
         )
 
@@ -476,7 +482,7 @@ class ChunkBuilder:
                     else:
                         dep = (None, None, None, ip.get("destination"), None, None)
                     l4 = f.get("l4")
-                    proto = sport = dport = None
+                    proto = sport = dport = flags = None
                     if l4:
                         for k, v in l4.items():
                             proto = l4_names.get(k)
@@ -492,6 +498,8 @@ class ChunkBuilder:
                                         bad = bad or _not_port("destination port", dport)
                                         if bad:
                                             raise ValueError(bad)
+                                    if proto == "TCP":
+                                        flags = v.get("flags")
                                 break
                     svc = f.get("destination_service")
                     pols = None
@@ -502,6 +510,10 @@ class ChunkBuilder:
                         or ("egress_denied_by" in f)
                     ):
                         pols = _policies(f)
+                    ftype = f.get("Type") or ("L7" if "l7" in f else None)
+                    reply = f.get("is_reply")
+                    if reply is None:
+                        reply = infer_reply(None, flags, ftype, f.get("sock_xlate_point"))
                     # Raw class key; the derived class values are computed once per distinct key.
                     raw = (
                         proto,
@@ -510,11 +522,12 @@ class ChunkBuilder:
                         f.get("traffic_direction"),
                         f.get("trace_observation_point") or f.get("sock_xlate_point"),
                         f.get("node_name") or wrapper.get("node_name"),
-                        f.get("is_reply"),
+                        reply,
                         svc.get("namespace") if svc else None,
                         svc.get("name") if svc else None,
                         pols,
-                        f.get("Type") or ("L7" if "l7" in f else None),
+                        ftype,
+                        _event_kind(f.get("event_type")),
                     )
                     cid = raw_classes.get(raw)
                     if cid is None:
@@ -539,6 +552,7 @@ class ChunkBuilder:
                             pp[0],
                             pp[1],
                             raw[10],
+                            event_name(raw[11]),
                             "hubble",
                             file,
                         )

@@ -61,7 +61,16 @@ FROM (
   FROM (SELECT json AS j FROM read_json_objects({files}, format='{jformat}', ignore_errors=true))
   WHERE j IS NOT NULL AND (json_extract(j, '$.flow') IS NOT NULL OR json_extract(j, '$.verdict') IS NOT NULL)
 )
-WHERE coalesce(TRY_CAST(f->>'$.is_reply' AS BOOLEAN), false) = false
+-- Requests only, as flow_edges: is_reply, else what the TCP flags or the translation point tell,
+-- else a drop is a request and anything else of unknown direction is left out.
+WHERE NOT coalesce(
+  TRY_CAST(f->>'$.is_reply' AS BOOLEAN),
+  CASE WHEN f->>'$.Type' = 'SOCK' THEN
+         CASE WHEN ends_with(f->>'$.sock_xlate_point', '_FWD') THEN false
+              WHEN ends_with(f->>'$.sock_xlate_point', '_REV') THEN true END
+       WHEN TRY_CAST(f->>'$.l4.TCP.flags.SYN' AS BOOLEAN) THEN coalesce(TRY_CAST(f->>'$.l4.TCP.flags.ACK' AS BOOLEAN), false)
+  END,
+  NOT (f->>'$.verdict' = 'DROPPED' AND coalesce(f->>'$.Type', '') <> 'SOCK'))
 GROUP BY ALL
 """
 
@@ -144,7 +153,7 @@ SELECT
   sum(coalesce(packets_in, 0) + coalesce(packets_out, 0)) AS packets,
   min(time) AS first_seen, max(coalesce(end_time, time)) AS last_seen
 FROM read_parquet({files}, union_by_name=true)
-WHERE NOT coalesce(is_reply, false)
+WHERE NOT coalesce(is_reply, source_format::VARCHAR = 'hubble' AND verdict::VARCHAR <> 'denied')
 GROUP BY ALL
 """
 
@@ -172,7 +181,9 @@ def aggregate_flow_archive(
     paths
         Files or directories: Hubble, Calico or Goldmane JSON (``.gz`` allowed) and Parquet files
         of the normalized table (``load_flows(...).to_parquet(path)``).  Replies (Hubble
-        ``is_reply``) are left out.  Malformed lines are skipped.
+        ``is_reply``, or as :func:`k8sviz.load_flows` tells it from the TCP flags) and Hubble
+        records of unknown direction are left out, as :func:`k8sviz.flow_edges` does.
+        Malformed lines are skipped.
     snapshot
         Used to map pod names and IPs to workloads.
     level

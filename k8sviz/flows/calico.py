@@ -155,6 +155,7 @@ def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | 
         names,
         trace,
         None,
+        None,
     )
 
 

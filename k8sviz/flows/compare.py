@@ -11,7 +11,15 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["clock_skew", "endpoint_labels", "flow_discrepancies", "flow_edges", "flow_windows", "port_ranges"]
+__all__ = [
+    "clock_skew",
+    "endpoint_labels",
+    "flow_discrepancies",
+    "flow_edges",
+    "flow_windows",
+    "port_ranges",
+    "unknown_direction",
+]
 
 Level = Literal["pod", "workload", "namespace"]
 
@@ -120,9 +128,27 @@ def _check(flows: pd.DataFrame) -> None:
         raise InputError(msg)
 
 
+def unknown_direction(flows: pd.DataFrame) -> np.ndarray:
+    """Rows whose direction is unknown: Hubble records without ``is_reply`` (and no TCP flags or
+    translation point that told the loader) that were not dropped.
+
+    Such a record may be an answer running server to client (a SYN+ACK at its destination
+    without conntrack state), so it cannot stand for a request edge.  Dropped records are
+    requests in practice: policy drops hit a connection's first packets, and replies follow
+    conntrack.  Records of other formats are connections, named by who opened them.
+    """
+    if "is_reply" not in flows or "source_format" not in flows or not len(flows):
+        return np.zeros(len(flows), dtype=bool)
+    na = flows["is_reply"].isna().to_numpy(dtype=bool)
+    hubble = (flows["source_format"] == "hubble").to_numpy(dtype=bool)
+    dropped = (flows["verdict"] == "denied").to_numpy(dtype=bool)
+    return na & hubble & ~dropped
+
+
 def _not_replies(flows: pd.DataFrame) -> pd.DataFrame:
+    """The requests: neither replies nor of unknown direction (see :func:`unknown_direction`)."""
     if "is_reply" in flows:
-        return flows[~flows["is_reply"].fillna(False).astype(bool)]
+        return flows[~flows["is_reply"].fillna(False).astype(bool).to_numpy() & ~unknown_direction(flows)]
     return flows
 
 
@@ -166,7 +192,10 @@ def flow_edges(
     level
         ``"workload"`` (default), ``"namespace"`` or ``"pod"``.
     replies
-        Keep Hubble reply records (they run server -> client, so default False).
+        Keep Hubble reply records (they run server -> client, so default False), and Hubble
+        records of unknown direction (no ``is_reply``, no TCP SYN, not dropped: see
+        :func:`unknown_direction`), which are otherwise left out and counted in
+        ``attrs["k8sviz"]["unknown_direction_records"]``.
     reporter
         Count only records reported by this end (Calico reports a connection at both ends, and
         Hubble at both observation points); None keeps all.
@@ -184,10 +213,13 @@ def flow_edges(
         msg = f"level must be workload, namespace or pod, not {level!r}"
         raise InputError(msg)
     f = flows if replies else _not_replies(flows)
+    info = {"unknown_direction_records": 0 if replies else int(unknown_direction(flows).sum())}
     if reporter is not None:
         f = f[(f["reporter"] == reporter) | f["reporter"].isna()]
     if not len(f):
-        return pd.DataFrame(columns=EDGE_COLUMNS)
+        empty = pd.DataFrame(columns=EDGE_COLUMNS)
+        empty.attrs["k8sviz"] = info
+        return empty
     n = f["num_flows"].fillna(1).astype("int64").to_numpy()
     verdict = f["verdict"].astype(object).to_numpy()
     bytes_ = (f["bytes_in"].fillna(0) + f["bytes_out"].fillna(0)).astype("int64").to_numpy()
@@ -244,7 +276,9 @@ def flow_edges(
         out["dst_namespace"] = out["dst"]
     out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
     out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True)
-    return out[EDGE_COLUMNS].sort_values(["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True)
+    out = out[EDGE_COLUMNS].sort_values(["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True)
+    out.attrs["k8sviz"] = info
+    return out
 
 
 # ---------------------------------------------------------------------------- clock skew
@@ -519,7 +553,8 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     first records), ``policy``, ``direction``, ``rule``, ``detail``.  Pairs are named at workload
     level (``ns/workload`` or the IP); flows to ClusterIPs (not translated) and to unmapped
     addresses cannot be judged and are counted in ``attrs["k8sviz"]`` (``unjudged_records``,
-    ``judged_records``).  When no record could be judged, no ``allowed-but-unused`` row is
+    ``judged_records``); so are Hubble records of unknown direction, left out
+    (``unknown_direction_records``, see :func:`unknown_direction`).  When no record could be judged, no ``allowed-but-unused`` row is
     given (every rule would be one) and ``attrs["k8sviz"]["unused_not_checked"]`` says why.
     ``attrs["k8sviz"]["lost_events"]`` is the number of events Hubble reported lost while the
     flows were captured (when it did): ``allowed-but-unused`` rows may then name used rules.
@@ -529,7 +564,12 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     _check(flows)
     f = _not_replies(flows)
     f = f[f["verdict"].isin(["allowed", "denied"])]
-    info: dict[str, Any] = {"unjudged_records": 0, "judged_records": 0, "engine_errors": {}}
+    info: dict[str, Any] = {
+        "unjudged_records": 0,
+        "judged_records": 0,
+        "engine_errors": {},
+        "unknown_direction_records": int(unknown_direction(flows).sum()),
+    }
     lost = sum(int((s.get("lost_events") or {}).get("events", 0)) for s in flows.attrs.get("k8sviz", {}).get("sources", ()))
     if lost:
         info["lost_events"] = lost

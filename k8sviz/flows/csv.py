@@ -201,6 +201,7 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
                 pols,
                 None,
                 None,
+                None,
             )
         except ValueError as e:
             report.problem("malformed", file, lineno, f"bad value ({e})")

@@ -169,6 +169,7 @@ def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...
         names,
         trace,
         None,
+        None,
     )
 
 

@@ -25,10 +25,21 @@ Field mapping (``cilium/api/v1/flow/flow.proto``):
 ``node``                      ``node_name`` (flow, else wrapper)
 ``dst_service``               ``destination_service`` ``namespace/name``
 ``policies``                  ``{ingress,egress}_{allowed,denied}_by`` names (``ns/name``)
-``is_reply``                  ``is_reply``
+``is_reply``                  ``is_reply``; when absent (flow.proto: "unknown whether it is a
+                              reply or not"), a TCP SYN is a request and a SYN+ACK a reply,
+                              and a ``SOCK`` event's ``*_FWD``/``*_REV`` point tells; else
+                              missing (see :func:`infer_reply`)
 ``flow_type``                 ``Type``: ``L3_L4``, ``L7`` (also when only ``l7`` is present),
                               ``SOCK``
+``event_type``                ``event_type.type`` by Cilium's name: ``drop`` (1), ``trace``
+                              (4), ``policy-verdict`` (5), ``trace-sock`` (7), ``l7`` (129)...
 ============================  ====================================================
+
+Hubble sets ``is_reply`` for trace events whose conntrack reason is known and for forwarded
+policy verdicts, but not for drops: a dropped record of unknown direction is taken as a request
+by the analyses (policy drops hit a connection's first packets; replies follow conntrack), and
+other records of unknown direction are left out of them, counted (see
+:func:`k8sviz.flow_edges`).
 
 Two kinds of event are not packets judged by policy, and the table says so:
 
@@ -46,7 +57,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["flow_verdict", "looks_like_hubble", "new_lost", "note_lost", "parse_flow"]
+__all__ = ["event_name", "flow_verdict", "infer_reply", "looks_like_hubble", "new_lost", "note_lost", "parse_flow"]
 
 _VERDICTS = {
     "FORWARDED": "allowed",
@@ -74,6 +85,54 @@ _RESERVED_IDS = {
 _POLICY_KEYS = frozenset(("ingress_allowed_by", "egress_allowed_by", "ingress_denied_by", "egress_denied_by"))
 _NO_POLICIES = (None, None)
 _NON_FLOW = ("lost_events", "agent_event", "debug_event", "node_status")
+# Cilium's monitor message types (pkg/monitor/api/types.go), by the names hubble observe --type takes.
+_EVENT_TYPES = {
+    1: "drop",
+    2: "debug",
+    3: "capture",
+    4: "trace",
+    5: "policy-verdict",
+    6: "recorder",
+    7: "trace-sock",
+    129: "l7",
+    130: "agent",
+}
+
+
+def event_name(kind: Any) -> str | None:
+    """The name of a Hubble ``event_type.type`` (its number when Cilium has no name for it)."""
+    if kind is None:
+        return None
+    if kind.__class__ is not int:
+        raise ValueError(f"event_type.type {kind!r} is not a number"[:200])
+    return _EVENT_TYPES.get(kind, str(kind))
+
+
+def _event_kind(et: Any) -> Any:
+    """``event_type.type`` of an event (``event_type`` must be an object)."""
+    if et is None:
+        return None
+    if et.__class__ is not dict:
+        raise ValueError(f"event_type is a {type(et).__name__}, not an object")
+    return et.get("type")
+
+
+def infer_reply(is_reply: Any, flags: Any, flow_type: Any, xlate: Any) -> Any:
+    """``is_reply``, or where Hubble left it out, what the packet shows: a TCP SYN opens a
+    connection (a request) and a SYN+ACK answers one (a reply); a socket translation's
+    ``*_FWD`` point runs client to server, ``*_REV`` back.  None when nothing tells."""
+    if is_reply is not None:
+        return is_reply
+    if flow_type == "SOCK":
+        if xlate.__class__ is str:
+            if xlate.endswith("_FWD"):
+                return False
+            if xlate.endswith("_REV"):
+                return True
+        return None
+    if flags.__class__ is dict and flags.get("SYN") is True:
+        return flags.get("ACK") is True
+    return None
 
 
 def flow_verdict(flow_type: Any, cni_verdict: Any) -> str:
@@ -194,7 +253,7 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
     src_ip = ip.get("source")
     dst_ip = ip.get("destination")
     l4 = f.get("l4")
-    proto = sport = dport = None
+    proto = sport = dport = flags = None
     if l4:
         for key, v in l4.items():
             proto = _L4_NAMES.get(key)
@@ -202,6 +261,8 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
                 if proto in ("TCP", "UDP", "SCTP") and v:
                     sport = v.get("source_port")
                     dport = v.get("destination_port")
+                    if proto == "TCP":
+                        flags = v.get("flags")
                 break
     cv = f.get("verdict")
     flow_type = f.get("Type") or ("L7" if "l7" in f else None)
@@ -228,7 +289,7 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
         _REPORTER.get(direction),  # type: ignore[arg-type]
         f.get("trace_observation_point") or f.get("sock_xlate_point") or _OBS.get(direction),  # type: ignore[arg-type]
         f.get("node_name") or node,
-        f.get("is_reply"),
+        infer_reply(f.get("is_reply"), flags, flow_type, f.get("sock_xlate_point")),
         None,
         None,
         None,
@@ -239,6 +300,7 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
         pols[0],
         pols[1],
         flow_type,
+        event_name(_event_kind(f.get("event_type"))),
     )
 
 
