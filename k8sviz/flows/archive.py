@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ._table import Report, head
-from .compare import port_ranges
+from .compare import largest_observer, port_ranges
 
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
@@ -53,13 +53,31 @@ SELECT
   CASE f->>'$.verdict' WHEN 'DROPPED' THEN 'denied'
        WHEN 'FORWARDED' THEN 'allowed' WHEN 'REDIRECTED' THEN 'allowed' WHEN 'TRANSLATED' THEN 'allowed'
        WHEN 'TRACED' THEN 'allowed' WHEN 'AUDIT' THEN 'allowed' ELSE 'unknown' END END AS verdict,
-  count(*) AS records, count(*) AS flows, 0::BIGINT AS bytes, 0::BIGINT AS packets,
+  -- The observer (see k8sviz.flows.compare, "Counting connections").
+  CASE f->>'$.traffic_direction' WHEN 'EGRESS' THEN 'src' WHEN 'INGRESS' THEN 'dst' END AS reporter,
+  f->>'$.event_type.type' AS event_type,
+  coalesce(nullif(f->>'$.trace_observation_point', ''), nullif(f->>'$.sock_xlate_point', ''),
+           CASE f->>'$.traffic_direction' WHEN 'EGRESS' THEN 'egress' WHEN 'INGRESS' THEN 'ingress' END)
+    AS observation_point,
+  count(*) AS records,
+  -- Hubble reports packets: one connection per distinct 5-tuple (and verdict) of an observer.
+  count(DISTINCT sport) FILTER (WHERE sport IS NOT NULL AND f->>'$.IP.source' IS NOT NULL
+                                AND f->>'$.IP.destination' IS NOT NULL AND dst_port IS NOT NULL)
+    + count(*) FILTER (WHERE NOT coalesce(sport IS NOT NULL AND f->>'$.IP.source' IS NOT NULL
+                                          AND f->>'$.IP.destination' IS NOT NULL AND dst_port IS NOT NULL, false))
+    AS flows,
+  0::BIGINT AS bytes, 0::BIGINT AS packets,
   min(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS first_seen,
   max(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS last_seen
 FROM (
-  SELECT coalesce(json_extract(j, '$.flow'), j) AS f, j->>'$.time' AS wtime
-  FROM (SELECT json AS j FROM read_json_objects({files}, format='{jformat}', ignore_errors=true))
-  WHERE j IS NOT NULL AND (json_extract(j, '$.flow') IS NOT NULL OR json_extract(j, '$.verdict') IS NOT NULL)
+  SELECT f, wtime,
+    TRY_CAST(coalesce(f->>'$.l4.TCP.source_port', f->>'$.l4.UDP.source_port', f->>'$.l4.SCTP.source_port')
+             AS INTEGER) AS sport
+  FROM (
+    SELECT coalesce(json_extract(j, '$.flow'), j) AS f, j->>'$.time' AS wtime
+    FROM (SELECT json AS j FROM read_json_objects({files}, format='{jformat}', ignore_errors=true))
+    WHERE j IS NOT NULL AND (json_extract(j, '$.flow') IS NOT NULL OR json_extract(j, '$.verdict') IS NOT NULL)
+  )
 )
 -- Requests only, as flow_edges: is_reply, else what the TCP flags or the translation point tell,
 -- else a drop is a request and anything else of unknown direction is left out.
@@ -88,6 +106,7 @@ SELECT
        ELSE upper(d->>'$.proto') END AS protocol,
   CASE lower(d->>'$.action') WHEN 'allow' THEN 'allowed' WHEN 'pass' THEN 'allowed' WHEN 'deny' THEN 'denied'
        ELSE 'unknown' END AS verdict,
+  d->>'$.reporter' AS reporter, NULL AS event_type, d->>'$.reporter' AS observation_point,
   count(*) AS records,
   sum(coalesce(TRY_CAST(d->>'$.num_flows' AS BIGINT), 1)) AS flows,
   sum(coalesce(TRY_CAST(d->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
@@ -119,6 +138,11 @@ SELECT
     AS protocol,
   CASE lower(k->>'$.action') WHEN 'allow' THEN 'allowed' WHEN '1' THEN 'allowed' WHEN 'pass' THEN 'allowed'
        WHEN '3' THEN 'allowed' WHEN 'deny' THEN 'denied' WHEN '2' THEN 'denied' ELSE 'unknown' END AS verdict,
+  CASE lower(k->>'$.reporter') WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst' WHEN 'dst' THEN 'dst'
+       END AS reporter,
+  NULL AS event_type,
+  CASE lower(k->>'$.reporter') WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst' WHEN 'dst' THEN 'dst'
+       END AS observation_point,
   count(*) AS records,
   sum(greatest(coalesce(TRY_CAST(f->>'$.num_connections_started' AS BIGINT), 0), 1)) AS flows,
   sum(coalesce(TRY_CAST(f->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(f->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
@@ -143,12 +167,20 @@ GROUP BY ALL
 
 _PARQUET = """
 SELECT
+  source_format::VARCHAR AS source_format, reporter::VARCHAR AS reporter, {event_type} AS event_type,
+  observation_point::VARCHAR AS observation_point,
   src_type::VARCHAR AS src_type, src_namespace::VARCHAR AS src_ns, src_pod::VARCHAR AS src_pod,
   src_workload::VARCHAR AS src_wl, src_ip::VARCHAR AS src_ip, src_address_space::VARCHAR AS src_space,
   dst_type::VARCHAR AS dst_type, dst_namespace::VARCHAR AS dst_ns, dst_pod::VARCHAR AS dst_pod,
   dst_workload::VARCHAR AS dst_wl, dst_ip::VARCHAR AS dst_ip, dst_address_space::VARCHAR AS dst_space,
   dst_service::VARCHAR AS dst_service, dst_port::INTEGER AS dst_port, protocol::VARCHAR AS protocol,
-  verdict::VARCHAR AS verdict, count(*) AS records, sum(coalesce(num_flows, 1)) AS flows,
+  verdict::VARCHAR AS verdict, count(*) AS records,
+  -- As flow_edges counts (k8sviz.flows.compare.connection_counts): Hubble by distinct 5-tuple.
+  sum(coalesce(num_flows, 1)) AS flows,
+  count(DISTINCT src_port) FILTER (WHERE src_ip IS NOT NULL AND src_port IS NOT NULL AND dst_ip IS NOT NULL
+                                   AND dst_port IS NOT NULL)
+    + count(*) FILTER (WHERE src_ip IS NULL OR src_port IS NULL OR dst_ip IS NULL OR dst_port IS NULL)
+    AS flows_hubble,
   sum(coalesce(bytes_in, 0) + coalesce(bytes_out, 0)) AS bytes,
   sum(coalesce(packets_in, 0) + coalesce(packets_out, 0)) AS packets,
   min(time) AS first_seen, max(coalesce(end_time, time)) AS last_seen
@@ -172,9 +204,10 @@ def aggregate_flow_archive(
     """Aggregate a flow archive into edges without loading it into memory.
 
     DuckDB scans the files (streaming, spilling to a temporary directory beyond
-    ``memory_limit``) and reduces them to one row per distinct endpoint pair, port, protocol and
-    verdict; only those rows reach Python, where endpoints are mapped to the snapshot exactly as
-    :func:`k8sviz.load_flows` does and summed into edges.
+    ``memory_limit``) and reduces them to one row per distinct endpoint pair, port, protocol,
+    verdict and observer; only those rows reach Python, where endpoints are mapped to the
+    snapshot exactly as :func:`k8sviz.load_flows` does and counted into edges as
+    :func:`k8sviz.flow_edges` counts them (the largest count of any one observer).
 
     Parameters
     ----------
@@ -259,7 +292,13 @@ def aggregate_flow_archive(
             sql = {"hubble": _HUBBLE, "goldmane": _GOLDMANE}.get(fmt, _CALICO).replace("{files}", _list(names))
             parts.append((fmt, con.execute(sql.replace("{jformat}", jformat)).df()))
         if parquet:
-            parts.append(("parquet", con.execute(_PARQUET.replace("{files}", _list(parquet))).df()))
+            files_sql = _list(parquet)
+            have = {r[0] for r in con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({files_sql}, union_by_name=true)").fetchall()}
+            # event_type came with k8sviz's observer counts: older tables have none (NULL).
+            event_type = "event_type::VARCHAR" if "event_type" in have else "NULL::VARCHAR"
+            sql = _PARQUET.replace("{files}", files_sql).replace("{event_type}", event_type)
+            parts.append(("parquet", con.execute(sql).df()))
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
@@ -268,10 +307,14 @@ def aggregate_flow_archive(
     if not frames:
         return pd.DataFrame(columns=_OUT)
     rows = pd.concat(frames, ignore_index=True)
-    for c in _SUMS:
+    for c in [*_SUMS, "_a", "_d", "_u"]:
         rows[c] = rows[c].fillna(0).astype("int64")
-    g = rows.groupby(["src", "dst", "protocol"], sort=False, dropna=False)
-    edges = g[_SUMS].sum()
+    rows["_obs"] = pd.factorize(rows["_observer"])[0]
+    keys = ["src", "dst", "protocol"]
+    g = rows.groupby(keys, sort=False, dropna=False)
+    edges = g[["records", "bytes", "packets"]].sum()
+    counts = {"flows": "records", "allowed": "_a", "denied": "_d", "unknown": "_u"}
+    edges = edges.join(largest_observer(rows, keys, counts))
     edges["first_seen"] = pd.to_datetime(g["first_seen"].min(), utc=True)
     edges["last_seen"] = pd.to_datetime(g["last_seen"].max(), utc=True)
     edges["ports"] = g["dst_port"].agg(lambda p: port_ranges(p.dropna()))
@@ -290,6 +333,7 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
     from .compare import _label
     from .goldmane import _TYPES, _enum
     from .goldmane import _endpoint as goldmane_endpoint
+    from .hubble import event_name
 
     labels: dict[str, list[str]] = {"src": [], "dst": []}
     cache: dict[tuple[Any, ...], str] = {}
@@ -344,6 +388,17 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
             labels[side].append(cache[key])
     verdict = df["verdict"].astype(object)
     flows = df["flows"].fillna(0).astype("int64")
+    records = df["records"].fillna(0).astype("int64")
+    fmt = df["source_format"].tolist() if kind == "parquet" else [kind] * len(df)
+    event = [_v(x) for x in df["event_type"].tolist()]
+    if kind == "hubble":  # the number Hubble wrote, by the name load_flows gives it
+        event = [event_name(int(x)) if isinstance(x, str) and x.isdigit() else x for x in event]
+    observer = [
+        "|".join(str(_v(x)) for x in t)
+        for t in zip(fmt, df["reporter"].tolist(), event, df["observation_point"].tolist(), strict=True)
+    ]
+    if kind == "parquet":  # Hubble rows count distinct 5-tuples (see _PARQUET)
+        flows = flows.where(df["source_format"].astype(object) != "hubble", df["flows_hubble"].fillna(0).astype("int64"))
     return pd.DataFrame(
         {
             "src": labels["src"],
@@ -355,6 +410,10 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
             "allowed": flows.where(verdict == "allowed", 0),
             "denied": flows.where(verdict == "denied", 0),
             "unknown": flows.where(~verdict.isin(["allowed", "denied"]), 0),
+            "_a": records.where(verdict == "allowed", 0),
+            "_d": records.where(verdict == "denied", 0),
+            "_u": records.where(~verdict.isin(["allowed", "denied"]), 0),
+            "_observer": observer,
             "bytes": df["bytes"],
             "packets": df["packets"],
             "first_seen": pd.to_datetime(df["first_seen"], utc=True),

@@ -1,4 +1,28 @@
-"""Aggregate, time-check and compare observed flows with what the policies allow."""
+"""Aggregate, time-check and compare observed flows with what the policies allow.
+
+Counting connections
+--------------------
+One connection is usually reported several times: by both of its ends (Calico and Goldmane
+``reporter`` src and dst, Hubble at the source's egress and the destination's ingress), by
+several Hubble events for one packet (a policy-verdict and a drop event for the same dropped
+SYN; trace events at several observation points), and by several formats (a Hubble capture and
+a Calico log of the same traffic).  So counts from different *observers* are not added up.  An
+observer is one ``(source_format, reporter, event_type, observation_point)``; its count for an
+edge is the sum of ``num_flows`` over its records, and at least 1 when it has any (a connection
+that started before the window still ran in it).  The ``flows`` of an edge (or of a finding) is
+the largest count any one observer recorded; ``allowed``, ``denied`` and ``unknown`` apply the
+same rule to the records of that verdict, so they need not add up to ``flows`` (a connection
+allowed at its source and dropped at its destination counts once as each).  ``records`` stays
+the number of rows.
+
+Within one observer, records add up: its files may be per node or rotated, and hold different
+connections (the same capture given in two files is therefore counted twice).  Hubble has no
+connection count and reports packets (a dropped SYN and its retransmissions, a connection's SYN,
+ACK and FIN traces): a Hubble observer counts the distinct ``(src_ip, src_port, dst_ip,
+dst_port, protocol, verdict)`` it reported, an event without ports or addresses counting 1.
+A source port reused for the same destination within the window (after some 28,000
+connections between the same two pods) is counted once.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +58,53 @@ EDGE_COLUMNS = [
     "records", "flows", "allowed", "denied", "unknown", "verdicts", "bytes", "packets",
     "first_seen", "last_seen", "sources",
 ]
+
+#: What tells one observer of a connection from another (see "Counting connections" above).
+OBSERVER_COLUMNS = ("source_format", "reporter", "event_type", "observation_point")
+
+
+def observers(flows: pd.DataFrame) -> np.ndarray:
+    """One integer per row naming its observer (rows of one observer share it)."""
+    cols = [c for c in OBSERVER_COLUMNS if c in flows]
+    if not cols or not len(flows):
+        return np.zeros(len(flows), dtype=np.int64)
+    codes = []
+    for c in cols:
+        s = flows[c] if isinstance(flows[c].dtype, pd.CategoricalDtype) else flows[c].astype("category")
+        codes.append(s.cat.codes.to_numpy().astype(np.int64))
+    return np.unique(np.column_stack(codes), axis=0, return_inverse=True)[1].reshape(-1)
+
+
+def connection_counts(flows: pd.DataFrame) -> np.ndarray:
+    """Connections each row stands for, before observers are compared: ``num_flows`` (1 if
+    missing), except that a Hubble event repeating the 5-tuple and verdict an earlier event of
+    its observer reported counts 0 (see "Counting connections")."""
+    n = flows["num_flows"].fillna(1).astype("int64").to_numpy().copy()
+    if "source_format" not in flows or not len(flows):
+        return n
+    tuple_cols = ["src_ip", "src_port", "dst_ip", "dst_port", "protocol", "verdict"]
+    hubble = (flows["source_format"] == "hubble").to_numpy(dtype=bool)
+    known = hubble & flows[tuple_cols[:4]].notna().all(axis=1).to_numpy(dtype=bool)
+    if known.any():
+        rows = np.flatnonzero(known)
+        sub = flows.iloc[rows]
+        key = pd.DataFrame({c: sub[c].astype(object).to_numpy() for c in tuple_cols})
+        key["_obs"] = observers(flows)[rows]
+        n[rows[key.duplicated().to_numpy()]] = 0
+    return n
+
+
+def largest_observer(work: pd.DataFrame, keys: list[str], counts: dict[str, str]) -> pd.DataFrame:
+    """Per group of ``keys``, each count column's largest total over the observers (``_obs``).
+
+    ``counts`` maps a count column to the column that counts the records behind it: an observer
+    with records but a zero total (connections that started before its interval) counts 1.
+    """
+    per = work.groupby([*keys, "_obs"], sort=False, dropna=False)[[*counts, *counts.values()]].sum()
+    for c, rec in counts.items():
+        per[c] = np.where(per[rec].to_numpy() > 0, np.maximum(per[c].to_numpy(), 1), 0)
+    return per[list(counts)].groupby(level=list(range(len(keys))), sort=False, dropna=False).max()
+
 
 def port_ranges(ports: Iterable[Any]) -> list[str]:
     """Compact sorted ports into range strings: ``[80, 8000, 8001]`` -> ``["80", "8000-8001"]``."""
@@ -204,9 +275,11 @@ def flow_edges(
     -------
     pandas.DataFrame
         Columns ``src, dst, src_namespace, dst_namespace, src_type, dst_type, protocol, ports``
-        (list of range strings), ``records`` (rows), ``flows`` (sum of ``num_flows``),
-        ``allowed, denied, unknown`` (flows per verdict), ``verdicts``, ``bytes``, ``packets``,
-        ``first_seen``, ``last_seen``, ``sources`` (formats).  Ordered by flows, descending.
+        (list of range strings), ``records`` (rows), ``flows`` (connections: the largest count
+        any one observer recorded, see "Counting connections" in :mod:`k8sviz.flows.compare`),
+        ``allowed, denied, unknown`` (the same per verdict: they need not add up to ``flows``),
+        ``verdicts``, ``bytes``, ``packets`` (sums), ``first_seen``, ``last_seen``, ``sources``
+        (formats).  Ordered by flows, descending.
     """
     _check(flows)
     if level not in ("workload", "namespace", "pod"):
@@ -220,7 +293,7 @@ def flow_edges(
         empty = pd.DataFrame(columns=EDGE_COLUMNS)
         empty.attrs["k8sviz"] = info
         return empty
-    n = f["num_flows"].fillna(1).astype("int64").to_numpy()
+    n = connection_counts(f)
     verdict = f["verdict"].astype(object).to_numpy()
     bytes_ = (f["bytes_in"].fillna(0) + f["bytes_out"].fillna(0)).astype("int64").to_numpy()
     packets = (f["packets_in"].fillna(0) + f["packets_out"].fillna(0)).astype("int64").to_numpy()
@@ -244,24 +317,28 @@ def flow_edges(
             "first_seen": f["time"].to_numpy(),
             "last_seen": f["end_time"].fillna(f["time"]).to_numpy(),
             "source_format": f["source_format"].astype(object).to_numpy(),
+            "_obs": observers(f),
+            "_rec": np.ones(len(f), dtype=np.int64),
+            "_a": (verdict == "allowed").astype(np.int64),
+            "_d": (verdict == "denied").astype(np.int64),
+            "_u": ((verdict != "allowed") & (verdict != "denied")).astype(np.int64),
         }
     )
-    g = work.groupby(["src", "dst", "protocol"], sort=False, dropna=False)
+    keys = ["src", "dst", "protocol"]
+    g = work.groupby(keys, sort=False, dropna=False)
     out = g.agg(
         src_namespace=("src_namespace", "first"),
         dst_namespace=("dst_namespace", "first"),
         src_type=("src_type", "first"),
         dst_type=("dst_type", "first"),
         records=("flows", "size"),
-        flows=("flows", "sum"),
-        allowed=("allowed", "sum"),
-        denied=("denied", "sum"),
-        unknown=("unknown", "sum"),
         bytes=("bytes", "sum"),
         packets=("packets", "sum"),
         first_seen=("first_seen", "min"),
         last_seen=("last_seen", "max"),
     )
+    counted = largest_observer(work, keys, {"flows": "_rec", "allowed": "_a", "denied": "_d", "unknown": "_u"})
+    out = out.join(counted)
     ports = (
         work.dropna(subset=["dst_port"]).groupby(["src", "dst", "protocol"], sort=False)["dst_port"].unique()
     )
@@ -548,8 +625,8 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         A policy rule whose admitted (end-to-end allowed) connections were never observed
         forwarded in the window: a candidate for removal (least privilege).
 
-    Columns: ``kind, src, dst, protocol, ports`` (range strings), ``flows`` (sum of
-    ``num_flows``), ``records``, ``first_seen``, ``last_seen``, ``sample`` (``file:line`` of the
+    Columns: ``kind, src, dst, protocol, ports`` (range strings), ``flows`` (connections: the
+    largest count any one observer recorded, as in :func:`flow_edges`), ``records``, ``first_seen``, ``last_seen``, ``sample`` (``file:line`` of the
     first records), ``policy``, ``direction``, ``rule``, ``detail``.  Pairs are named at workload
     level (``ns/workload`` or the IP); flows to ClusterIPs (not translated) and to unmapped
     addresses cannot be judged and are counted in ``attrs["k8sviz"]`` (``unjudged_records``,
@@ -610,11 +687,12 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                     if "flow_type" in f
                     else np.zeros(len(f), dtype=bool)
                 ),
-                "flows": f["num_flows"].fillna(1).astype("int64").to_numpy(),
+                "flows": connection_counts(f),
                 "time": f["time"].to_numpy(),
                 "end": f["end_time"].fillna(f["time"]).to_numpy(),
                 "file": f["file"].astype(object).to_numpy(),
                 "line": f["line"].to_numpy(dtype="float64", na_value=np.nan),
+                "obs": observers(f),
             }
         )
         judge = w["src_key"].notna() & w["dst_key"].notna() & w["port"].notna() & w["protocol"].notna()
@@ -677,7 +755,7 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                     "dst": d,
                     "protocol": proto,
                     "ports": port_ranges(g["port"].unique()),
-                    "flows": int(g["flows"].sum()),
+                    "flows": int(g.groupby("obs")["flows"].sum().clip(lower=1).max()),
                     "records": len(g),
                     "first_seen": g["time"].min(),
                     "last_seen": g["end"].max(),

@@ -197,3 +197,96 @@ def test_archive_leaves_out_what_flow_edges_leaves_out(tmp_path, demo_snap):
         assert sorted(zip(a["src"], a["dst"], a["flows"], strict=True)) == sorted(
             zip(m["src"], m["dst"], m["flows"], strict=True)
         ) == [("shop/frontend", "shop/cartservice", 1), ("shop/loadgenerator", "shop/cartservice", 1)]
+
+
+# ---------------------------------------------------------------------------- counting connections
+
+
+def ingress_denied_hubble():
+    """One denied attempt as Hubble reports it: the source forwards it (egress, TO_STACK), the
+    destination's node emits a policy-verdict and a drop event for the same SYN."""
+    return [
+        hubble(PROM, VAULT, 7070, "FORWARDED", event=4, direction="EGRESS", point="TO_STACK", reply=False),
+        hubble(PROM, VAULT, 7070, "DROPPED", event=5, direction="INGRESS", t="2024-03-15T10:00:00.1004Z",
+               node="gke-shop-pool-1-32c3bb81-5nj2"),
+        hubble(PROM, VAULT, 7070, "DROPPED", event=1, direction="INGRESS", t="2024-03-15T10:00:00.10041Z",
+               node="gke-shop-pool-1-32c3bb81-5nj2"),
+    ]
+
+
+def test_one_hubble_attempt_is_one_flow(tmp_path, demo_snap, capsys):
+    from k8sviz.cli import main
+
+    df, _ = load(tmp_path, ingress_denied_hubble(), demo_snap)
+    assert df["event_type"].tolist() == ["trace", "policy-verdict", "drop"]
+    (e,) = k8sviz.flow_edges(df).itertuples()
+    assert (e.records, e.flows, e.allowed, e.denied) == (3, 1, 1, 1)
+    assert main(["flows", str(tmp_path / "flows.jsonl"), "--snapshot", "data/demo/cluster"]) == 0
+    assert "monitoring/prometheus => pci/card-vault : TCP 7070  1 flow (allowed 1, DENIED 1)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["calico", "goldmane"])
+def test_both_reporters_of_one_connection_are_one_flow(tmp_path, demo_snap, fmt):
+    if fmt == "calico":
+        objs = [calico(FRONTEND, CART, 7070, "allow", "src", num_flows=3, started=3),
+                calico(FRONTEND, CART, 7070, "allow", "dst", num_flows=3, started=3)]
+    else:
+        objs = [goldmane(FRONTEND, CART, 7070, 1, 1, num_connections_started=3),
+                goldmane(FRONTEND, CART, 7070, 1, 2, num_connections_started=3)]
+    df, _ = load(tmp_path, objs, demo_snap)
+    (e,) = k8sviz.flow_edges(df).itertuples()
+    assert (e.records, e.flows, e.allowed, e.denied) == (2, 3, 3, 0)
+
+
+def test_formats_and_files_of_the_same_observer(tmp_path, demo_snap):
+    # The same connection logged by Hubble and by Calico: counted once.
+    h = write_jsonl(tmp_path, [hubble(FRONTEND, CART, 7070, "FORWARDED", event=4, direction="EGRESS",
+                                      point="TO_STACK", reply=False)], "hubble.jsonl")
+    c = write_jsonl(tmp_path, [calico(FRONTEND, CART, 7070, "allow", "src")], "calico.jsonl")
+    (e,) = k8sviz.flow_edges(k8sviz.load_flows(h, c, snapshot=demo_snap)).itertuples()
+    assert (e.records, e.flows, e.sources) == (2, 1, "calico,hubble")
+    # Two nodes' files of one observer hold different connections: they add up.
+    other = write_jsonl(tmp_path, [hubble(FRONTEND, CART, 7070, "FORWARDED", event=4, direction="EGRESS",
+                                          point="TO_STACK", reply=False, sport=50000)], "hubble-2.jsonl")
+    (e,) = k8sviz.flow_edges(k8sviz.load_flows(h, other, snapshot=demo_snap)).itertuples()
+    assert (e.records, e.flows) == (2, 2)
+
+
+def test_hubble_packets_of_one_connection_are_one_flow(tmp_path, demo_snap, reach):
+    # A SYN and two retransmissions, dropped although allowed; then a second attempt.
+    drops = [hubble(FRONTEND, CART, 7070, "DROPPED", event=1, direction="INGRESS", t=f"2024-03-15T10:00:0{k}Z")
+             for k in (0, 1, 3)]
+    drops.append(hubble(FRONTEND, CART, 7070, "DROPPED", event=1, direction="INGRESS", sport=41300,
+                        t="2024-03-15T10:00:09Z"))
+    df, _ = load(tmp_path, drops, demo_snap)
+    (e,) = k8sviz.flow_edges(df).itertuples()
+    assert (e.records, e.flows, e.denied) == (4, 2, 2)
+    (row,) = findings(df, reach).itertuples()
+    assert (row.kind, row.flows, row.records) == ("dropped-but-policy-allows", 2, 4)
+
+
+def test_archive_counts_as_flow_edges(tmp_path, demo_snap):
+    pytest.importorskip("duckdb")
+    objs = [*ingress_denied_hubble(),
+            hubble(FRONTEND, CART, 7070, "DROPPED", event=1, direction="INGRESS", t="2024-03-15T10:00:01Z"),
+            hubble(FRONTEND, CART, 7070, "DROPPED", event=1, direction="INGRESS", t="2024-03-15T10:00:03Z"),
+            hubble(FRONTEND, CART, 7070, "FORWARDED", event=4, direction="EGRESS", point="TO_STACK", reply=False)]
+    h = write_jsonl(tmp_path, objs, "hubble.jsonl")
+    c = write_jsonl(tmp_path, [calico(FRONTEND, CART, 7070, "allow", "src", num_flows=2, started=2),
+                               calico(FRONTEND, CART, 7070, "allow", "dst", num_flows=2, started=2)], "calico.jsonl")
+    g = write_jsonl(tmp_path, [goldmane(PROM, VAULT, 7070, 1, 1, num_connections_started=1),
+                               goldmane(PROM, VAULT, 7070, 2, 2, num_connections_started=1)], "goldmane.jsonl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = k8sviz.load_flows(h, c, g, snapshot=demo_snap)
+    df.to_parquet(tmp_path / "flows.parquet")
+    m = k8sviz.flow_edges(df)
+    cols = ["src", "dst", "records", "flows", "allowed", "denied", "unknown"]
+    expected = sorted(map(tuple, m[cols].values.tolist()))
+    assert expected == [
+        ("monitoring/prometheus", "pci/card-vault", 5, 1, 1, 1, 0),
+        ("shop/frontend", "shop/cartservice", 5, 2, 2, 1, 0),
+    ]
+    for paths in ([h, c, g], [tmp_path / "flows.parquet"]):
+        a = k8sviz.aggregate_flow_archive(paths, snapshot=demo_snap)
+        assert sorted(map(tuple, a[cols].values.tolist())) == expected, paths
