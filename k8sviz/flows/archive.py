@@ -108,7 +108,7 @@ SELECT
        ELSE 'unknown' END AS verdict,
   d->>'$.reporter' AS reporter, NULL AS event_type, d->>'$.reporter' AS observation_point,
   count(*) AS records,
-  sum(coalesce(TRY_CAST(d->>'$.num_flows' AS BIGINT), 1)) AS flows,
+  sum(coalesce(TRY_CAST(d->>'$.num_flows_started' AS BIGINT), TRY_CAST(d->>'$.num_flows' AS BIGINT), 1)) AS flows,
   sum(coalesce(TRY_CAST(d->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
   sum(coalesce(TRY_CAST(d->>'$.packets_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.packets_out' AS BIGINT), 0))
     AS packets,
@@ -144,7 +144,9 @@ SELECT
   CASE lower(k->>'$.reporter') WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst' WHEN 'dst' THEN 'dst'
        END AS observation_point,
   count(*) AS records,
-  sum(greatest(coalesce(TRY_CAST(f->>'$.num_connections_started' AS BIGINT), 0), 1)) AS flows,
+  sum(CASE WHEN f->>'$.num_connections_started' IS NOT NULL OR f->>'$.num_connections_live' IS NOT NULL
+                OR f->>'$.num_connections_completed' IS NOT NULL
+           THEN coalesce(TRY_CAST(f->>'$.num_connections_started' AS BIGINT), 0) ELSE 1 END) AS flows,
   sum(coalesce(TRY_CAST(f->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(f->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
   sum(coalesce(TRY_CAST(f->>'$.packets_in' AS BIGINT), 0) + coalesce(TRY_CAST(f->>'$.packets_out' AS BIGINT), 0))
     AS packets,

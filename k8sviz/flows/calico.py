@@ -20,7 +20,10 @@ Field mapping (tigera docs, flow log data types):
 ``protocol``                            ``proto`` (name or IANA number)
 ``verdict``                             ``action`` allow -> ``allowed``, deny -> ``denied``
 ``reporter``, ``node``                  ``reporter`` (src/dst), ``host``
-``bytes_*``, ``packets_*``, ``num_flows``  as is
+``bytes_*``, ``packets_*``              as is
+``num_flows``                           ``num_flows_started`` where present, else ``num_flows``:
+                                        felix's ``num_flows`` counts every flow active in the
+                                        interval, so a long-lived connection is in each one
 ``dst_service``                         ``dest_service_namespace/dest_service_name``
 ``policies``                            policy names of the trace (``knp.default.`` stripped)
 ``policy_trace``                        ``index|tier|policy|action|rule`` entries, ``;``-joined
@@ -57,6 +60,16 @@ def _int(x: Any) -> int | None:
     if x is None or x == "-" or x == "":
         return None
     return int(x)
+
+
+def _connections(doc: dict[str, Any]) -> int:
+    """Connections a document adds: those started in its interval (felix carries active flows
+    over from one interval to the next, and ``num_flows`` counts them again)."""
+    for key in ("num_flows_started", "num_flows"):
+        n = _int(doc.get(key))
+        if n is not None:
+            return n
+    return 1
 
 
 def policy_name(name: str) -> str:
@@ -149,7 +162,7 @@ def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | 
         _int(doc.get("bytes_out")),
         _int(doc.get("packets_in")),
         _int(doc.get("packets_out")),
-        _int(doc.get("num_flows")) if doc.get("num_flows") is not None else 1,
+        _connections(doc),
         start,
         end,
         names,

@@ -26,7 +26,9 @@ Field mapping (``goldmane/proto/api.proto``, ``whisker-backend/pkg/apis/v1/flows
 ``reporter``                            Src / Dst -> ``src`` / ``dst``
 ``dst_service``                         ``dest_service_namespace/dest_service_name`` (emitter)
 ``bytes_*``, ``packets_*``              as is
-``num_flows``                           ``num_connections_started`` (emitter), else 1
+``num_flows``                           ``num_connections_started`` (0 when Go left it out of
+                                        a record with ``num_connections_live`` or
+                                        ``_completed``: a connection that goes on), else 1
 ``policies``, ``policy_trace``          enforced policy hits: names (``ns/name``, ``staged:``
                                         for staged kinds; end-of-tier and profile hits
                                         only in the trace) and
@@ -52,6 +54,7 @@ _ACTIONS = {1: "Allow", 2: "Deny", 3: "Pass"}
 _VERDICT = {"allow": "allowed", "pass": "allowed", "deny": "denied"}
 _TYPES = {1: "WorkloadEndpoint", 2: "HostEndpoint", 3: "NetworkSet", 4: "Network"}
 _REPORTERS = {1: "src", 2: "dst", "src": "src", "dst": "dst"}
+_CONNECTIONS = ("num_connections_started", "num_connections_live", "num_connections_completed")
 _KINDS = {
     1: "CalicoNetworkPolicy",
     2: "GlobalNetworkPolicy",
@@ -142,7 +145,10 @@ def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...
     reporter = _REPORTERS.get(reporter.lower() if isinstance(reporter, str) else reporter)
     names, trace = _hits(key.get("policies"))
     start, end = obj.get("start_time"), obj.get("end_time")
+    # Go leaves zero counts out: a record with only live or completed connections started none.
+    counted = any(obj.get(k) is not None for k in _CONNECTIONS)
     started = obj.get("num_connections_started")
+    started = (started or 0) if counted else 1
     return (
         line,
         start,
@@ -163,7 +169,7 @@ def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...
         obj.get("bytes_out"),
         obj.get("packets_in"),
         obj.get("packets_out"),
-        started if started else 1,
+        started,
         start,
         end,
         names,

@@ -290,3 +290,54 @@ def test_archive_counts_as_flow_edges(tmp_path, demo_snap):
     for paths in ([h, c, g], [tmp_path / "flows.parquet"]):
         a = k8sviz.aggregate_flow_archive(paths, snapshot=demo_snap)
         assert sorted(map(tuple, a[cols].values.tolist())) == expected, paths
+
+
+# ---------------------------------------------------------------------------- long-lived connections
+
+
+def calico_longlived(started=(1, 0, 0)):
+    """One connection over three 5-minute intervals: felix's num_flows counts it in each."""
+    return [calico(FRONTEND, CART, 7070, "allow", "src", start=1710496800 + 300 * i, num_flows=1, started=s)
+            for i, s in enumerate(started)]
+
+
+def goldmane_longlived():
+    """One connection over three 15-second buckets, as Goldmane's emitter writes it."""
+    return [goldmane(FRONTEND, CART, 7070, 1, 1, num_connections_started=1, num_connections_live=1),
+            goldmane(FRONTEND, CART, 7070, 1, 1, start=1710496815, num_connections_live=1),
+            goldmane(FRONTEND, CART, 7070, 1, 1, start=1710496830, num_connections_completed=1)]
+
+
+@pytest.mark.parametrize("objs", [calico_longlived(), goldmane_longlived()], ids=["calico", "goldmane"])
+def test_a_long_lived_connection_is_one_flow(tmp_path, demo_snap, objs):
+    df, _ = load(tmp_path, objs, demo_snap)
+    assert df["num_flows"].tolist() == [1, 0, 0]
+    (e,) = k8sviz.flow_edges(df).itertuples()
+    assert (e.records, e.flows, e.allowed) == (3, 1, 1)
+
+
+def test_an_edge_seen_only_going_on_is_still_observed(tmp_path, demo_snap, reach):
+    df, _ = load(tmp_path, calico_longlived(started=(0, 0, 0)), demo_snap)
+    (e,) = k8sviz.flow_edges(df).itertuples()
+    assert (e.records, e.flows, e.allowed) == (3, 1, 1)
+    unused = k8sviz.flow_discrepancies(df, reach)
+    assert not any("shop/frontend -> shop/cartservice" in d for d in unused["detail"])
+
+
+def test_counts_fall_back_where_the_source_has_none(tmp_path, demo_snap):
+    # An export without num_flows_started counts num_flows; Whisker items carry no counts.
+    old = [calico(FRONTEND, CART, 7070, "allow", "src", num_flows=4, started=None)]
+    df, _ = load(tmp_path, old, demo_snap, "calico.jsonl")
+    assert df["num_flows"].tolist() == [4]
+    item = goldmane(FRONTEND, CART, 7070, 1, 1)  # no count at all: one connection
+    df, _ = load(tmp_path, [item], demo_snap, "goldmane.jsonl")
+    assert df["num_flows"].tolist() == [1]
+
+
+def test_archive_counts_started_connections(tmp_path, demo_snap):
+    pytest.importorskip("duckdb")
+    c = write_jsonl(tmp_path, calico_longlived(), "calico.jsonl")
+    g = write_jsonl(tmp_path, goldmane_longlived(), "goldmane.jsonl")
+    for p in (c, g):
+        a = k8sviz.aggregate_flow_archive(p, snapshot=demo_snap)
+        assert a[["records", "flows"]].values.tolist() == [[3, 1]], p
