@@ -564,6 +564,21 @@ def _verdict_text(v: Any) -> tuple[str, str, str]:
     return ", ".join(policies), ",".join(side.direction for side in denying), "; ".join(rules)
 
 
+def _egress_denies(reach: Any, combo: tuple[Any, ...]) -> bool:
+    """Whether the egress side of a connection the policies deny denies it (True when the
+    engine cannot say which side does: then any forwarded record counts, as it did before)."""
+    from ..errors import K8svizError
+
+    try:
+        v = reach.explain(combo[0], combo[1], int(combo[2]), combo[3])
+    except (K8svizError, AttributeError, TypeError):
+        return True
+    egress, ingress = getattr(v, "egress", None), getattr(v, "ingress", None)
+    if egress is None or ingress is None or (egress.allowed and ingress.allowed):
+        return True
+    return not egress.allowed
+
+
 def _samples(g: pd.DataFrame, k: int) -> list[str]:
     return [f"{fi}:{li}" for fi, li in zip(g["file"].head(k), g["line"].head(k), strict=True)]
 
@@ -612,6 +627,13 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         the snapshot is stale, a policy is not enforced, or another CNI policy allowed it.
         Where a Cilium ``toFQDNs`` rule could allow it, ``detail`` names the rule and the
         ports: the address likely came from a DNS answer, which a snapshot does not hold.
+        A record allowed by one end is only that end's verdict (Calico and Goldmane
+        ``action`` per ``reporter``; Hubble forwards at the source what the destination
+        then drops), so it counts only against a denial it could have met: a source-side
+        record (``reporter`` src: Calico/Goldmane ``src``, Hubble ``EGRESS``) against an
+        egress denial; a destination-side record (``dst``, Hubble ``INGRESS``) against any,
+        since the connection arrived; a record of unknown side (a CSV without ``reporter``,
+        Hubble without ``traffic_direction``) against any, as if it had arrived.
     ``dropped-but-policy-allows``
         The CNI dropped flows that the policies allow: an outage, another policy layer, or a
         stale snapshot.
@@ -682,6 +704,7 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                 "protocol": f["protocol"].astype(object).to_numpy(),
                 "port": f["dst_port"].to_numpy(dtype="float64", na_value=np.nan),
                 "verdict": f["verdict"].astype(object).to_numpy(),
+                "reporter": f["reporter"].astype(object).to_numpy(),
                 "l7": (
                     (f["flow_type"] == "L7").to_numpy(dtype=bool)
                     if "flow_type" in f
@@ -727,8 +750,14 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         allows = np.array([x is True for x in pol], dtype=bool)
         dropped = (w["verdict"] == "denied").to_numpy()
         l7 = w["l7"].to_numpy()
+        # The source's own verdict says nothing of an ingress denial at the destination.
+        src_side = carried & denies & (w["reporter"] == "src").to_numpy()
+        at_source = w[["src_key", "dst_key", "port", "protocol"]][src_side]
+        egress = {c: _egress_denies(reach, c) for c in set(at_source.itertuples(index=False, name=None))}
+        src_counts = np.ones(len(w), dtype=bool)
+        src_counts[src_side] = [egress[c] for c in at_source.itertuples(index=False, name=None)]
         kind = np.select(
-            [carried & denies, dropped & allows & ~l7, dropped & allows & l7],
+            [carried & denies & src_counts, dropped & allows & ~l7, dropped & allows & l7],
             ["observed-but-policy-denies", "dropped-but-policy-allows", "denied-at-l7"],
             default="",
         )

@@ -341,3 +341,60 @@ def test_archive_counts_started_connections(tmp_path, demo_snap):
     for p in (c, g):
         a = k8sviz.aggregate_flow_archive(p, snapshot=demo_snap)
         assert a[["records", "flows"]].values.tolist() == [[3, 1]], p
+
+
+# ---------------------------------------------------------------------------- whose verdict an allowed record is
+
+
+def ingress_denied(fmt):
+    """prometheus -> card-vault:7070, forwarded by the source and dropped at the destination."""
+    if fmt == "hubble":
+        return ingress_denied_hubble()
+    if fmt == "calico":
+        return [calico(PROM, VAULT, 7070, "allow", "src"), calico(PROM, VAULT, 7070, "deny", "dst")]
+    return [goldmane(PROM, VAULT, 7070, 1, 1, num_connections_started=1),
+            goldmane(PROM, VAULT, 7070, 2, 2, num_connections_started=1)]
+
+
+@pytest.mark.parametrize("fmt", ["hubble", "calico", "goldmane"])
+def test_the_source_allowing_an_ingress_denied_connection_is_no_finding(tmp_path, demo_snap, reach, fmt):
+    df, _ = load(tmp_path, ingress_denied(fmt), demo_snap)
+    (e,) = k8sviz.flow_edges(df).itertuples()
+    assert (e.flows, e.allowed, e.denied) == (1, 1, 1)
+    assert findings(df, reach).empty
+
+
+def test_the_destination_allowing_it_is_a_finding(tmp_path, demo_snap, reach):
+    df, _ = load(tmp_path, [calico(PROM, VAULT, 7070, "allow", "src"), calico(PROM, VAULT, 7070, "allow", "dst")],
+                 demo_snap)
+    (row,) = findings(df, reach).itertuples()
+    assert (row.kind, row.direction, row.flows, row.records) == ("observed-but-policy-denies", "ingress", 1, 1)
+    assert row.sample == [f"{tmp_path / 'flows.jsonl'}:2"]
+
+
+@pytest.mark.parametrize("reporter", ["src", "dst"])
+def test_an_egress_denial_is_contradicted_from_either_end(tmp_path, demo_snap, reach, reporter):
+    # cartservice -> card-vault:7070: cartservice's egress denies it, card-vault's ingress allows
+    # it (card-vault-maintenance). The source forwarding it, or the destination receiving it,
+    # shows the egress policy was not what ran.
+    v = reach.explain("shop/cartservice", "pci/card-vault", 7070)
+    assert not v.egress.allowed and v.ingress.allowed
+    df, _ = load(tmp_path, [calico(CART, VAULT, 7070, "allow", reporter)], demo_snap)
+    (row,) = findings(df, reach).itertuples()
+    assert (row.kind, row.direction) == ("observed-but-policy-denies", "egress")
+
+
+def test_a_record_of_unknown_side_counts_as_delivered(tmp_path, demo_snap, reach):
+    csv = tmp_path / "flows.csv"
+    csv.write_text("time,src_ip,dst_ip,src_port,dst_port,protocol,verdict\n"
+                   f"2024-03-15T10:00:00Z,{PROM[2]},{VAULT[2]},41234,7070,TCP,allowed\n")
+    df = k8sviz.load_flows(csv, snapshot=demo_snap)
+    (row,) = findings(df, reach).itertuples()
+    assert (row.kind, row.src, row.dst) == ("observed-but-policy-denies", "monitoring/prometheus", "pci/card-vault")
+
+
+def test_a_connection_denied_on_both_sides_forwarded_by_its_source(tmp_path, demo_snap, reach):
+    fwd = hubble(LOADGEN, CART, 7070, "FORWARDED", event=4, direction="EGRESS", point="TO_STACK", reply=False)
+    df, _ = load(tmp_path, [fwd], demo_snap)
+    (row,) = findings(df, reach).itertuples()
+    assert (row.kind, row.direction, row.flows) == ("observed-but-policy-denies", "egress,ingress", 1)
