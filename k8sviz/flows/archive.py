@@ -177,7 +177,8 @@ SELECT
   dst_workload::VARCHAR AS dst_wl, dst_ip::VARCHAR AS dst_ip, dst_address_space::VARCHAR AS dst_space,
   dst_service::VARCHAR AS dst_service, dst_port::INTEGER AS dst_port, protocol::VARCHAR AS protocol,
   verdict::VARCHAR AS verdict, count(*) AS records,
-  -- As flow_edges counts (k8sviz.flows.compare.connection_counts): Hubble by distinct 5-tuple.
+  -- Connections as connection_counts (k8sviz.flows.compare) counts them; Python picks
+  -- flows_hubble for Hubble rows, whose events count by distinct 5-tuple.
   sum(coalesce(num_flows, 1)) AS flows,
   count(DISTINCT src_port) FILTER (WHERE src_ip IS NOT NULL AND src_port IS NOT NULL AND dst_ip IS NOT NULL
                                    AND dst_port IS NOT NULL)

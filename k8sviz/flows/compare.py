@@ -63,33 +63,40 @@ EDGE_COLUMNS = [
 OBSERVER_COLUMNS = ("source_format", "reporter", "event_type", "observation_point")
 
 
+def _codes(s: pd.Series) -> np.ndarray:
+    """Integer codes of a column's values (-1 for missing)."""
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype("category")
+    return s.cat.codes.to_numpy().astype(np.int64)
+
+
 def observers(flows: pd.DataFrame) -> np.ndarray:
     """One integer per row naming its observer (rows of one observer share it)."""
     cols = [c for c in OBSERVER_COLUMNS if c in flows]
     if not cols or not len(flows):
         return np.zeros(len(flows), dtype=np.int64)
-    codes = []
-    for c in cols:
-        s = flows[c] if isinstance(flows[c].dtype, pd.CategoricalDtype) else flows[c].astype("category")
-        codes.append(s.cat.codes.to_numpy().astype(np.int64))
-    return np.unique(np.column_stack(codes), axis=0, return_inverse=True)[1].reshape(-1)
+    key = pd.DataFrame({c: _codes(flows[c]) for c in cols})
+    return key.groupby(cols, sort=False).ngroup().to_numpy()
 
 
-def connection_counts(flows: pd.DataFrame) -> np.ndarray:
-    """Connections each row stands for, before observers are compared: ``num_flows`` (1 if
-    missing), except that a Hubble event repeating the 5-tuple and verdict an earlier event of
-    its observer reported counts 0 (see "Counting connections")."""
+def connection_counts(flows: pd.DataFrame, obs: np.ndarray | None = None) -> np.ndarray:
+    """Connections each row stands for, before observers (``obs``, from :func:`observers`)
+    are compared: ``num_flows`` (1 if missing), except that a Hubble event repeating the
+    5-tuple and verdict an earlier event of its observer reported counts 0 (see "Counting
+    connections")."""
     n = flows["num_flows"].fillna(1).astype("int64").to_numpy().copy()
     if "source_format" not in flows or not len(flows):
         return n
-    tuple_cols = ["src_ip", "src_port", "dst_ip", "dst_port", "protocol", "verdict"]
     hubble = (flows["source_format"] == "hubble").to_numpy(dtype=bool)
-    known = hubble & flows[tuple_cols[:4]].notna().all(axis=1).to_numpy(dtype=bool)
+    known = hubble & flows[["src_ip", "src_port", "dst_ip", "dst_port"]].notna().all(axis=1).to_numpy(dtype=bool)
     if known.any():
         rows = np.flatnonzero(known)
-        sub = flows.iloc[rows]
-        key = pd.DataFrame({c: sub[c].astype(object).to_numpy() for c in tuple_cols})
-        key["_obs"] = observers(flows)[rows]
+        key = pd.DataFrame({
+            "obs": (observers(flows) if obs is None else obs)[rows],
+            "src_port": flows["src_port"].to_numpy(dtype="float64", na_value=-1)[rows],
+            "dst_port": flows["dst_port"].to_numpy(dtype="float64", na_value=-1)[rows],
+            **{c: _codes(flows[c])[rows] for c in ("src_ip", "dst_ip", "protocol", "verdict")},
+        })
         n[rows[key.duplicated().to_numpy()]] = 0
     return n
 
@@ -293,7 +300,8 @@ def flow_edges(
         empty = pd.DataFrame(columns=EDGE_COLUMNS)
         empty.attrs["k8sviz"] = info
         return empty
-    n = connection_counts(f)
+    obs = observers(f)
+    n = connection_counts(f, obs)
     verdict = f["verdict"].astype(object).to_numpy()
     bytes_ = (f["bytes_in"].fillna(0) + f["bytes_out"].fillna(0)).astype("int64").to_numpy()
     packets = (f["packets_in"].fillna(0) + f["packets_out"].fillna(0)).astype("int64").to_numpy()
@@ -317,7 +325,7 @@ def flow_edges(
             "first_seen": f["time"].to_numpy(),
             "last_seen": f["end_time"].fillna(f["time"]).to_numpy(),
             "source_format": f["source_format"].astype(object).to_numpy(),
-            "_obs": observers(f),
+            "_obs": obs,
             "_rec": np.ones(len(f), dtype=np.int64),
             "_a": (verdict == "allowed").astype(np.int64),
             "_d": (verdict == "denied").astype(np.int64),
@@ -675,6 +683,7 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     rows: list[dict[str, Any]] = []
     observed_allowed: dict[tuple[str, str, str], set[int]] = {}
     if len(f):
+        obs = observers(f)
         w = pd.DataFrame(
             {
                 "src_key": [
@@ -710,12 +719,12 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                     if "flow_type" in f
                     else np.zeros(len(f), dtype=bool)
                 ),
-                "flows": connection_counts(f),
+                "flows": connection_counts(f, obs),
                 "time": f["time"].to_numpy(),
                 "end": f["end_time"].fillna(f["time"]).to_numpy(),
                 "file": f["file"].astype(object).to_numpy(),
                 "line": f["line"].to_numpy(dtype="float64", na_value=np.nan),
-                "obs": observers(f),
+                "obs": obs,
             }
         )
         judge = w["src_key"].notna() & w["dst_key"].notna() & w["port"].notna() & w["protocol"].notna()
