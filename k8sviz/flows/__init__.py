@@ -361,8 +361,10 @@ def lost_text(file: str, lost: dict[str, Any]) -> str:
     from .._text import counted
 
     when = ""
-    if lost["first"]:
-        when = f" at {lost['first']}" if lost["first"] == lost["last"] else f" between {lost['first']} and {lost['last']}"
+    if lost["first"] == lost["last"] and lost["first"]:
+        when = f" at {lost['first']}"
+    elif lost["first"]:
+        when = f" between {lost['first']} and {lost['last']}"
     sources = ", ".join(f"{k} {v}" for k, v in sorted(lost["by_source"].items()))
     return (
         f"{file}: Hubble lost {counted(lost['events'], 'event')}{when} "

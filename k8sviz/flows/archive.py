@@ -86,7 +86,8 @@ WHERE NOT coalesce(
   CASE WHEN f->>'$.Type' = 'SOCK' THEN
          CASE WHEN ends_with(f->>'$.sock_xlate_point', '_FWD') THEN false
               WHEN ends_with(f->>'$.sock_xlate_point', '_REV') THEN true END
-       WHEN TRY_CAST(f->>'$.l4.TCP.flags.SYN' AS BOOLEAN) THEN coalesce(TRY_CAST(f->>'$.l4.TCP.flags.ACK' AS BOOLEAN), false)
+       WHEN TRY_CAST(f->>'$.l4.TCP.flags.SYN' AS BOOLEAN)
+         THEN coalesce(TRY_CAST(f->>'$.l4.TCP.flags.ACK' AS BOOLEAN), false)
   END,
   NOT (f->>'$.verdict' = 'DROPPED' AND coalesce(f->>'$.Type', '') <> 'SOCK'))
 GROUP BY ALL
@@ -108,7 +109,8 @@ SELECT
        ELSE 'unknown' END AS verdict,
   d->>'$.reporter' AS reporter, NULL AS event_type, d->>'$.reporter' AS observation_point,
   count(*) AS records,
-  sum(coalesce(TRY_CAST(d->>'$.num_flows_started' AS BIGINT), TRY_CAST(d->>'$.num_flows' AS BIGINT), 1)) AS flows,
+  sum(coalesce(TRY_CAST(d->>'$.num_flows_started' AS BIGINT), TRY_CAST(d->>'$.num_flows' AS BIGINT), 1))
+    AS flows,
   sum(coalesce(TRY_CAST(d->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
   sum(coalesce(TRY_CAST(d->>'$.packets_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.packets_out' AS BIGINT), 0))
     AS packets,
@@ -401,7 +403,8 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
         for t in zip(fmt, df["reporter"].tolist(), event, df["observation_point"].tolist(), strict=True)
     ]
     if kind == "parquet":  # Hubble rows count distinct 5-tuples (see _PARQUET)
-        flows = flows.where(df["source_format"].astype(object) != "hubble", df["flows_hubble"].fillna(0).astype("int64"))
+        hubble = df["source_format"].astype(object) == "hubble"
+        flows = flows.where(~hubble, df["flows_hubble"].fillna(0).astype("int64"))
     return pd.DataFrame(
         {
             "src": labels["src"],

@@ -88,7 +88,8 @@ def connection_counts(flows: pd.DataFrame, obs: np.ndarray | None = None) -> np.
     if "source_format" not in flows or not len(flows):
         return n
     hubble = (flows["source_format"] == "hubble").to_numpy(dtype=bool)
-    known = hubble & flows[["src_ip", "src_port", "dst_ip", "dst_port"]].notna().all(axis=1).to_numpy(dtype=bool)
+    addressed = flows[["src_ip", "src_port", "dst_ip", "dst_port"]].notna().all(axis=1)
+    known = hubble & addressed.to_numpy(dtype=bool)
     if known.any():
         rows = np.flatnonzero(known)
         key = pd.DataFrame({
@@ -345,8 +346,8 @@ def flow_edges(
         first_seen=("first_seen", "min"),
         last_seen=("last_seen", "max"),
     )
-    counted = largest_observer(work, keys, {"flows": "_rec", "allowed": "_a", "denied": "_d", "unknown": "_u"})
-    out = out.join(counted)
+    counts = {"flows": "_rec", "allowed": "_a", "denied": "_d", "unknown": "_u"}
+    out = out.join(largest_observer(work, keys, counts))
     ports = (
         work.dropna(subset=["dst_port"]).groupby(["src", "dst", "protocol"], sort=False)["dst_port"].unique()
     )
@@ -361,7 +362,9 @@ def flow_edges(
         out["dst_namespace"] = out["dst"]
     out["first_seen"] = pd.to_datetime(out["first_seen"], utc=True)
     out["last_seen"] = pd.to_datetime(out["last_seen"], utc=True)
-    out = out[EDGE_COLUMNS].sort_values(["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True)
+    out = out[EDGE_COLUMNS].sort_values(
+        ["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True
+    )
     out.attrs["k8sviz"] = info
     return out
 
@@ -656,13 +659,15 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         forwarded in the window: a candidate for removal (least privilege).
 
     Columns: ``kind, src, dst, protocol, ports`` (range strings), ``flows`` (connections: the
-    largest count any one observer recorded, as in :func:`flow_edges`), ``records``, ``first_seen``, ``last_seen``, ``sample`` (``file:line`` of the
-    first records), ``policy``, ``direction``, ``rule``, ``detail``.  Pairs are named at workload
-    level (``ns/workload`` or the IP); flows to ClusterIPs (not translated) and to unmapped
-    addresses cannot be judged and are counted in ``attrs["k8sviz"]`` (``unjudged_records``,
+    largest count any one observer recorded, as in :func:`flow_edges`), ``records``,
+    ``first_seen``, ``last_seen``, ``sample`` (``file:line`` of the first records),
+    ``policy``, ``direction``, ``rule``, ``detail``.  Pairs are named at workload level
+    (``ns/workload`` or the IP); flows to ClusterIPs (not translated) and to unmapped addresses
+    cannot be judged and are counted in ``attrs["k8sviz"]`` (``unjudged_records``,
     ``judged_records``); so are Hubble records of unknown direction, left out
-    (``unknown_direction_records``, see :func:`unknown_direction`).  When no record could be judged, no ``allowed-but-unused`` row is
-    given (every rule would be one) and ``attrs["k8sviz"]["unused_not_checked"]`` says why.
+    (``unknown_direction_records``, see :func:`unknown_direction`).  When no record could be
+    judged, no ``allowed-but-unused`` row is given (every rule would be one) and
+    ``attrs["k8sviz"]["unused_not_checked"]`` says why.
     ``attrs["k8sviz"]["lost_events"]`` is the number of events Hubble reported lost while the
     flows were captured (when it did): ``allowed-but-unused`` rows may then name used rules.
     """
@@ -677,7 +682,8 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         "engine_errors": {},
         "unknown_direction_records": int(unknown_direction(flows).sum()),
     }
-    lost = sum(int((s.get("lost_events") or {}).get("events", 0)) for s in flows.attrs.get("k8sviz", {}).get("sources", ()))
+    sources = flows.attrs.get("k8sviz", {}).get("sources", ())
+    lost = sum(int((s.get("lost_events") or {}).get("events", 0)) for s in sources)
     if lost:
         info["lost_events"] = lost
     rows: list[dict[str, Any]] = []

@@ -57,7 +57,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["event_name", "flow_verdict", "infer_reply", "looks_like_hubble", "new_lost", "note_lost", "parse_flow"]
+__all__ = [
+    "event_name",
+    "flow_verdict",
+    "infer_reply",
+    "looks_like_hubble",
+    "new_lost",
+    "note_lost",
+    "parse_flow",
+]
 
 _VERDICTS = {
     "FORWARDED": "allowed",
