@@ -121,8 +121,12 @@ def _plain_render(df, fmt):
             w.writerow([r["src"], r["dst"], r["protocol"], " ".join(r["ports"])])
         return buf.getvalue()
     if fmt == "md":
+        def cell(x):  # markup as entities, '|' escaped, one line
+            x = x.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", chr(92) + "|")
+            return x.replace("\r", " ").replace("\n", " ")
+
         lines = ["| src | dst | protocol | ports |", "|---|---|---|---|"]
-        lines += [f"| {r['src'].replace('|', chr(92) + '|')} | {r['dst'].replace('|', chr(92) + '|')} | {r['protocol']} | {', '.join(r['ports'])} |" for r in records]
+        lines += [f"| {cell(r['src'])} | {cell(r['dst'])} | {r['protocol']} | {', '.join(r['ports'])} |" for r in records]
         return "\n".join(lines) + "\n"
     return "".join(f"{r['src']} => {r['dst']} : {r['protocol']} {','.join(r['ports'])}\n" for r in records)
 
