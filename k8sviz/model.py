@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import reprlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -708,35 +709,77 @@ def parse_node(obj: Mapping[str, Any]) -> Node:
 ContainerCache = dict[tuple[Any, ...], tuple[Container, ...]]
 
 
-def _container_fields(raw: Mapping[str, Any], init: bool, where: str, source: str) -> tuple[Any, ...]:
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 60
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` cut short (a tampered field may hold a huge or deeply nested value)."""
+    return _SHOWN.repr(value)
+
+
+def _opt_str(value: Any, what: str) -> str | None:
+    """``value`` if it is a string or None; a ValueError naming ``what`` otherwise (the API
+    stores a string, so anything else is a hand-made or tampered object)."""
+    if value is None or type(value) is str:
+        return value
+    raise ValueError(f"{what} is a {type(value).__name__} ({_shown(value)}), not a string")
+
+
+def _opt_bool(value: Any, what: str) -> bool:
+    """``value`` if it is a boolean, False for None; a ValueError naming ``what`` otherwise.
+
+    The API server refuses ``"false"`` for a boolean field; read by truthiness, it would be true.
+    """
+    if value is None or type(value) is bool:
+        return bool(value)
+    raise ValueError(f"{what} is {_shown(value)} ({type(value).__name__}), not true or false")
+
+
+def _port_number(value: Any, what: str, *, zero: bool = False) -> int:
+    """``value`` as a port number (1-65535; 0 too with ``zero``); a ValueError naming ``what``
+    otherwise.  An integral float (``80.0``) is its integer: kubectl writes it so in JSON."""
+    if type(value) is float and value.is_integer():
+        value = int(value)
+    if type(value) is not int or not (0 if zero else 1) <= value <= 65535:
+        lowest = 0 if zero else 1
+        raise ValueError(f"{what} is {_shown(value)}, not a port number (an integer {lowest}-65535)")
+    return value
+
+
+def _container_fields(raw: Any, init: bool, where: str, source: str) -> tuple[Any, ...]:
     """The validated fields of a :class:`Container`, ports as tuples of ContainerPort fields."""
+    if type(raw) is not dict:
+        kind = "initContainers" if init else "containers"
+        raise ValueError(f"an entry of spec.{kind} is a {type(raw).__name__}, not a mapping")
+    name = raw.get("name", "")
     ports = []
-    for p in raw.get("ports") or ():
-        try:
-            cport = int(p["containerPort"])
-        except (KeyError, TypeError, ValueError):
-            raise PolicyError(
-                f"container {raw.get('name')!r} has a port without a valid containerPort",
-                source=source,
-                obj=where,
-            ) from None
+    for i, p in enumerate(_list(raw.get("ports"), f"container {name!r} ports")):
+        at = f"container {name!r} ports[{i}]"
+        if type(p) is not dict:
+            raise ValueError(f"{at} is a {type(p).__name__}, not a mapping")
+        if p.get("containerPort") is None:
+            raise ValueError(f"{at} has no containerPort")
+        cport = _port_number(p["containerPort"], f"{at}.containerPort")
         proto = p.get("protocol") or "TCP"
         if proto not in PROTOCOLS:
             raise PolicyError(f"container port protocol {proto!r} is invalid", source=source, obj=where)
-        hp = p.get("hostPort")
+        # 0 (the default) and absent both mean no host port.
+        hp = _port_number(p["hostPort"], f"{at}.hostPort", zero=True) if p.get("hostPort") is not None else 0
         pname = p.get("name") or None
         if pname is not None and type(pname) is not str:
             # Named ports are matched by text; unquoted YAML (`name: 8080`) is no IANA name either.
             raise ValueError(f"container port name {pname!r} is not a string")
-        ports.append((cport, proto, pname, int(hp) if hp else None))
+        ports.append((cport, proto, pname, hp or None))
     sc = raw.get("securityContext")
-    name = raw.get("name", "")
+    if sc is not None and type(sc) is not dict:
+        raise ValueError(f"container {name!r} securityContext is a {type(sc).__name__}, not a mapping")
     image = raw.get("image", "")
     return (
         name if type(name) is str else str(name),
         image if type(image) is str else str(image),
         tuple(ports),
-        bool(sc.get("privileged")) if sc else False,
+        _opt_bool(sc.get("privileged"), f"container {name!r} securityContext.privileged") if sc else False,
         init,
     )
 
@@ -774,8 +817,9 @@ def pod_spec_parts(
         containers = tuple([_make_container(f) for f in key])
         if cache is not None:
             cache[key] = containers
-    sa = spec.get("serviceAccountName") or spec.get("serviceAccount")
-    return containers, bool(spec.get("hostNetwork")), sa
+    sa = (_opt_str(spec.get("serviceAccountName"), "spec.serviceAccountName")
+          or _opt_str(spec.get("serviceAccount"), "spec.serviceAccount"))
+    return containers, _opt_bool(spec.get("hostNetwork"), "spec.hostNetwork"), sa
 
 
 def parse_pod(
@@ -803,13 +847,13 @@ def parse_pod(
         labels=_labels(m.get("labels")),
         workload_kind=workload_kind,
         workload=workload,
-        node=spec.get("nodeName"),
+        node=_opt_str(spec.get("nodeName"), "spec.nodeName"),
         ips=ips,
         host_ip=host_ip,
         host_network=host_network,
         containers=containers,
         service_account=sa,
-        phase=status.get("phase"),
+        phase=_opt_str(status.get("phase"), "status.phase"),
         uid=m.get("uid") or "",
     )
 

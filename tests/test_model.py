@@ -1,0 +1,113 @@
+"""Parsing raw objects (k8sviz.model): values of a type the API server never stores are named errors."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from tests.objects import deployment
+
+import k8sviz
+from k8sviz.errors import InputError
+
+
+def _pod(**spec):
+    """The fuzz review's base: a Pod in shop with one container port 80 named http."""
+    obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop", "labels": {"app": "t"}},
+           "spec": {"nodeName": "n1",
+                    "containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 80, "name": "http"}]}]},
+           "status": {"phase": "Running", "podIP": "10.244.9.1"}}
+    obj["spec"].update(spec)
+    return obj
+
+
+def _set(obj, path, value):
+    node = obj
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    return obj
+
+
+_PORT = ("spec", "containers", 0, "ports", 0)
+
+BAD_POD_FIELDS = [
+    (("spec", "nodeName"), ["a", "b"], r"spec\.nodeName is a list .*not a string"),
+    (("spec", "nodeName"), {"a": 1}, r"spec\.nodeName is a dict"),
+    (("spec", "nodeName"), 5, r"spec\.nodeName is a int"),
+    (("spec", "serviceAccountName"), ["a"], r"spec\.serviceAccountName is a list"),
+    (("spec", "serviceAccount"), {"a": 1}, r"spec\.serviceAccount is a dict"),
+    (("status", "phase"), ["Running"], r"status\.phase is a list"),
+    ((*_PORT, "containerPort"), 2**70, r"ports\[0\]\.containerPort is 1180591620717411303424, not a port number"),
+    ((*_PORT, "containerPort"), 70000, r"containerPort is 70000, not a port number \(an integer 1-65535\)"),
+    ((*_PORT, "containerPort"), -1, r"containerPort is -1, not a port number"),
+    ((*_PORT, "containerPort"), 0, r"containerPort is 0, not a port number"),
+    ((*_PORT, "containerPort"), "80", r"containerPort is '80', not a port number"),
+    ((*_PORT, "containerPort"), 80.9, r"containerPort is 80.9, not a port number"),
+    ((*_PORT, "containerPort"), True, r"containerPort is True, not a port number"),
+    ((*_PORT, "containerPort"), None, r"ports\[0\] has no containerPort"),
+    ((*_PORT, "hostPort"), 70000, r"hostPort is 70000, not a port number \(an integer 0-65535\)"),
+    ((*_PORT, "hostPort"), -1, r"hostPort is -1"),
+    ((*_PORT, "hostPort"), "8080", r"hostPort is '8080'"),
+    (("spec", "containers", 0, "ports"), "80", r"container 'c' ports is a str, not a list"),
+    (("spec", "containers", 0, "ports", 0), 80, r"container 'c' ports\[0\] is a int, not a mapping"),
+    (("spec", "containers", 0), "c", r"an entry of spec\.containers is a str, not a mapping"),
+    (("spec", "hostNetwork"), "false", r"spec\.hostNetwork is 'false' \(str\), not true or false"),
+    (("spec", "hostNetwork"), "yes", r"spec\.hostNetwork is 'yes'"),
+    (("spec", "hostNetwork"), 1, r"spec\.hostNetwork is 1 \(int\)"),
+    (("spec", "containers", 0, "securityContext"), {"privileged": "false"},
+     r"container 'c' securityContext\.privileged is 'false' \(str\), not true or false"),
+    (("spec", "containers", 0, "securityContext"), "privileged", r"securityContext is a str, not a mapping"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "match"), BAD_POD_FIELDS)
+def test_pod_fields_of_a_type_the_api_refuses_are_malformed_objects(write, path, value, match):
+    f = write("pod.yaml", _set(_pod(), path, value))
+    with pytest.raises(InputError, match=match) as e:
+        k8sviz.load(f)
+    assert str(e.value).startswith(f"{f}, Pod/shop/p: malformed object (ValueError: "), str(e.value)
+
+
+@pytest.mark.parametrize(("path", "value", "match"),
+                         [c for c in BAD_POD_FIELDS if c[0][0] == "spec" and c[0][-1] != "nodeName"])
+def test_a_workload_template_is_typed_as_a_pod(write, path, value, match):
+    dep = deployment("shop", "web", {"app": "web"})
+    dep["spec"]["template"]["spec"] = copy.deepcopy(_pod()["spec"])
+    _set(dep["spec"]["template"], path, value)
+    f = write("dep.yaml", dep)
+    with pytest.raises(InputError, match=match) as e:
+        k8sviz.load(f)
+    assert str(e.value).startswith(f"{f}, Deployment/shop/web: malformed object"), str(e.value)
+
+
+def test_the_same_values_of_the_right_type_load(write):
+    """null/absent stay fine; 0 or no hostPort is none; an integral float is its integer (kubectl
+    sends YAML's 80.0 as 80); real booleans are read as they are."""
+    a = _pod(hostNetwork=None, serviceAccountName=None, nodeName=None)
+    a["status"]["phase"] = None
+    a["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": "http", "hostPort": 0},
+                                           {"containerPort": 9090.0, "hostPort": None}]
+    b = _pod(hostNetwork=False, serviceAccountName="api")
+    b["metadata"]["name"] = "q"
+    b["status"]["podIP"] = "10.244.9.2"
+    b["spec"]["containers"][0]["securityContext"] = {"privileged": False}
+    b["spec"]["containers"][0]["ports"][0]["hostPort"] = 8080
+    c = _pod(hostNetwork=True, serviceAccount="old")
+    c["metadata"]["name"] = "r"
+    c["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    c["spec"]["containers"][0]["ports"] = [{"containerPort": 65535, "hostPort": 65535}]
+    snap = k8sviz.load(write("pods.yaml", [a, b, c]))
+    p, q, r = snap.pods
+    assert (p.node, p.phase, p.service_account, p.host_network, p.privileged) == (None, None, None, False, False)
+    assert [(cp.container_port, cp.host_port) for cp in p.containers[0].ports] == [(80, None), (9090, None)]
+    assert type(p.containers[0].ports[1].container_port) is int
+    assert (q.node, q.service_account, q.host_network, q.privileged, q.host_ports) == ("n1", "api", False, False, (8080,))
+    assert (r.service_account, r.host_network, r.privileged, r.host_ports) == ("old", True, True, (65535,))
+
+
+def test_wrong_typed_node_name_no_longer_reaches_the_engine(write):
+    """Before: accepted, then `connectivity` failed with TypeError: unhashable type: 'list'."""
+    f = write("pod.yaml", _pod(nodeName=["a", "b"]))
+    with pytest.raises(InputError, match="Pod/shop/p"):
+        k8sviz.load(f)
