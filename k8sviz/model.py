@@ -1032,8 +1032,15 @@ def _ip_block(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -
     if not isinstance(raw, dict) or not raw.get("cidr"):
         raise PolicyError(f"{where}: ipBlock needs a cidr", source=source, obj=obj)
     net = _cidr(raw["cidr"], "CIDR", f"{where}.ipBlock.cidr", source, obj, warn, sloppy=True)
+    raw_except = raw.get("except")
+    if raw_except is not None and type(raw_except) is not list:
+        raise PolicyError(
+            f"{where}.ipBlock.except must be a list (got a {type(raw_except).__name__}: {_shown(raw_except)})",
+            source=source,
+            obj=obj,
+        )
     excepts = []
-    for i, e in enumerate(raw.get("except") or ()):
+    for i, e in enumerate(raw_except or ()):
         en = _cidr(e, "except CIDR", f"{where}.ipBlock.except[{i}]", source, obj, warn, sloppy=True)
         if en.version != net.version or not en.subnet_of(net) or en == net:  # type: ignore[arg-type]
             raise PolicyError(
@@ -1134,6 +1141,13 @@ def parse_network_policy(
     ingress = _rules(spec.get("ingress"), "ingress", "from", source, ref, warn)
     egress = _rules(spec.get("egress"), "egress", "to", source, ref, warn)
     raw_types = spec.get("policyTypes")
+    if raw_types is not None and type(raw_types) is not list:
+        # Iterated as it is, a string would be judged letter by letter.
+        raise PolicyError(
+            f"spec.policyTypes must be a list (got a {type(raw_types).__name__}: {_shown(raw_types)})",
+            source=source,
+            obj=ref,
+        )
     if raw_types:
         bad = [t for t in raw_types if t not in ("Ingress", "Egress")]
         if bad:

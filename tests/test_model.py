@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
-from tests.objects import deployment
+from tests.objects import deployment, netpol
 
 import k8sviz
-from k8sviz.errors import InputError
+from k8sviz.errors import InputError, PolicyError
 
 
 def _pod(**spec):
@@ -111,3 +111,33 @@ def test_wrong_typed_node_name_no_longer_reaches_the_engine(write):
     f = write("pod.yaml", _pod(nodeName=["a", "b"]))
     with pytest.raises(InputError, match="Pod/shop/p"):
         k8sviz.load(f)
+
+
+class TestNetworkPolicyLists:
+    def test_policy_types_as_a_string_says_it_must_be_a_list(self, write):
+        f = write("np.yaml", netpol("shop", "pt", {"podSelector": {}, "policyTypes": "Ingress"}))
+        with pytest.raises(PolicyError) as e:
+            k8sviz.load(f)
+        assert str(e.value) == f"{f}, NetworkPolicy/shop/pt: spec.policyTypes must be a list (got a str: 'Ingress')"
+
+    def test_policy_types_bad_entries_and_empty_list_as_before(self, write):
+        with pytest.raises(PolicyError, match=r"spec\.policyTypes: invalid value\(s\) \['Sideways'\]"):
+            k8sviz.load(write("a.yaml", netpol("shop", "pt", {"podSelector": {}, "policyTypes": ["Ingress", "Sideways"]})))
+        for types in ([], None):
+            snap = k8sviz.load(write("b.yaml", netpol("shop", "pt", {"podSelector": {}, "policyTypes": types})))
+            assert snap.network_policies[0].policy_types == ("Ingress",)
+
+    def test_except_as_a_string_says_it_must_be_a_list(self, write):
+        f = write("np.yaml", netpol("shop", "ex", {"podSelector": {}, "ingress": [
+            {"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": "10.1.0.0/16"}}]}]}))
+        with pytest.raises(PolicyError) as e:
+            k8sviz.load(f)
+        assert str(e.value) == (f"{f}, NetworkPolicy/shop/ex: spec.ingress[0].from[0].ipBlock.except must be a "
+                                "list (got a str: '10.1.0.0/16')")
+
+    def test_except_list_as_before(self, write):
+        snap = k8sviz.load(write("np.yaml", netpol("shop", "ex", {"podSelector": {}, "egress": [
+            {"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}},
+                    {"ipBlock": {"cidr": "10.0.0.0/8", "except": None}}]}]})))
+        blocks = [peer.ip_block for peer in snap.network_policies[0].egress[0].peers]
+        assert [(b.cidr, b.except_) for b in blocks] == [("10.0.0.0/8", ("10.1.0.0/16",)), ("10.0.0.0/8", ())]
