@@ -794,7 +794,7 @@ class Snapshot:
         valid_keys: set[str] = set()
         valid_values: set[str] = set()
 
-        def check_labels(labels: Mapping[str, str], where: str, obj: dict[str, Any]) -> None:
+        def check_labels(labels: Mapping[str, str], where: str, obj: dict[str, Any], field: str = "") -> None:
             # Labels are nearly always valid strings, and repeat: check each distinct one once,
             # and leave anything else (messages, non-strings) to label_problems().
             for k, v in labels.items():
@@ -811,8 +811,9 @@ class Snapshot:
             else:
                 return
             ref = _ref(obj)
+            at = f"{field}: " if field else ""
             for problem in label_problems(labels):
-                warn(LoadWarning("invalid-label", f"{problem}: the API server would reject it (tampered input?); kept as text", where, ref))
+                warn(LoadWarning("invalid-label", f"{at}{problem}: the API server would reject it (tampered input?); kept as text", where, ref))
 
         def guarded(fn: Any, obj: dict[str, Any], where: str, *args: Any) -> Any:
             try:
@@ -925,6 +926,9 @@ class Snapshot:
                     spec.get("replicas") if isinstance(spec.get("replicas"), int) else None,
                     meta.get("uid") or "",
                 )
+                check_labels(meta.get("labels") or {}, where, obj, "metadata.labels")
+                template_at = "spec.jobTemplate.spec.template" if kind == "CronJob" else "spec.template"
+                check_labels(tmeta.get("labels") or {}, where, obj, f"{template_at}.metadata.labels")
                 if not pods_per_workload[(kind, ns, name)] and (kind, ns, name) not in has_pods_below:
                     pods.append(_synthesize(wl, tmpl, where))
             except K8svizError:

@@ -513,6 +513,34 @@ class TestBadInput:
             again = k8sviz.load(*paths)
             assert again.warnings == once.warnings and again.to_json() == once.to_json()
 
+    def test_workload_and_template_labels_the_api_would_reject_are_warned_about(self, write):
+        dep = deployment("shop", "web", {"app": "web", "version": 1})
+        dep["metadata"]["labels"]["bad"] = "<x>"
+        cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "job", "namespace": "shop"},
+                "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {
+                    "metadata": {"labels": {"-key": "v"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}}}}
+        f = write("w.yaml", [dep, cron])
+        snap = k8sviz.load(f)
+        got = [(w.code, w.source, w.obj, w.message.split(": the API server")[0]) for w in snap.warnings]
+        assert got == [
+            ("invalid-label", str(f) + "#2", "CronJob/shop/job",
+             "spec.jobTemplate.spec.template.metadata.labels: invalid label key '-key'"),
+            ("invalid-label", str(f) + "#1", "Deployment/shop/web", "metadata.labels: invalid value for label 'bad': '<x>'"),
+            ("invalid-label", str(f) + "#1", "Deployment/shop/web",
+             "spec.template.metadata.labels: value of label 'version' is not a string: 1 (int), compared as '1'"),
+        ]
+        # Kept as text, as on pods: the synthesized pod carries the label a selector compares.
+        assert snap.pod("shop/web-synthesized").labels == {"app": "web", "version": "1"}
+
+    def test_a_replicaset_of_a_listed_deployment_is_not_warned_about_twice(self, write):
+        dep = deployment("shop", "web", {"app": "web", "version": 1})
+        rs = deployment("shop", "web-5d4f", {"app": "web", "version": 1, "pod-template-hash": "5d4f"})
+        rs["kind"] = "ReplicaSet"
+        rs["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
+                                              "controller": True, "uid": "u"}]
+        snap = k8sviz.load(write("w.yaml", [dep, rs]))
+        assert [(w.code, w.obj) for w in snap.warnings] == [("invalid-label", "Deployment/shop/web")]
+
     def test_hostile_label_value_is_kept_as_text_with_a_warning(self, write):
         evil = '<script>alert("x")</script>'
         snap = k8sviz.load(write("p.yaml", pod("a", "p", {"app": evil, "x": '"><img src=x onerror=alert(1)>'})))
