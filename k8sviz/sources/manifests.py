@@ -136,16 +136,41 @@ def _is_object(doc: Any) -> bool:
 
 
 def _iter_files(root: Path, warn: Callable[[LoadWarning], None]) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
+    """The files below ``root`` in ``os.walk`` order (a directory's files, then its
+    subdirectories), names sorted, hidden ones left out.
+
+    Symbolic links to directories are followed (a dump may be assembled from linked folders),
+    except a link to a directory that holds it (a loop, or an ancestor of the link): that one is
+    skipped with a ``symlink-loop`` warning.  A directory reached twice (two links to it) is
+    read the first time only, as a file given twice is.
+    """
+    visited: set[str] = set()
+    stack: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
+    while stack:
+        d, chain = stack.pop()
+        real = os.path.realpath(d)
+        if chain and (real in chain or os.path.commonpath([real, chain[-1]]) == real):
+            warn(LoadWarning("symlink-loop", f"a link to {real}, a directory that holds it: not followed "
+                             "(it would loop)", str(d)))
+            continue
+        if real in visited:
+            continue
+        visited.add(real)
+        try:
+            with os.scandir(d) as it:
+                entries = sorted((e.name, e.is_dir()) for e in it if not e.name.startswith("."))
+        except OSError as e:
+            raise InputError(f"cannot read directory: {e.strerror}", source=str(d)) from None
+        for name, is_dir in entries:
+            if is_dir:
                 continue
-            p = Path(dirpath) / name
+            p = d / name
             if name.endswith(MANIFEST_SUFFIXES):
                 yield p
             elif not name.endswith(_QUIET_SUFFIXES):
                 warn(LoadWarning("skipped-file", "not a .yaml/.yml/.json file; skipped", str(p)))
+        subdirs = [d / name for name, is_dir in entries if is_dir]
+        stack.extend((sub, (*chain, real)) for sub in reversed(subdirs))
 
 
 def read_path(

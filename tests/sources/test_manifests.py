@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 
 import pytest
 from tests.objects import deployment, netpol, pod
@@ -60,6 +61,44 @@ class TestShapes:
         assert [p.name for p in snap.pods] == ["p1", "p2"]
         skipped = [w for w in snap.warnings if w.code == "skipped-file"]
         assert len(skipped) == 1 and skipped[0].source.endswith("values.toml")
+
+    def test_symlinked_directories_are_followed_and_loops_skipped_with_a_warning(self, write, tmp_path):
+        write("ext/np.yaml", netpol("a", "deny", {"podSelector": {}}))
+        write("root/a/p1.yaml", pod("a", "p1"))
+        write("root/b/p2.yaml", pod("a", "p2"))
+        root = tmp_path / "root"
+        (root / "linked").symlink_to(tmp_path / "ext")  # outside the root
+        (root / "linked-again").symlink_to(tmp_path / "ext")  # the same directory twice: read once
+        (root / "a" / "self").symlink_to(".")  # a loop
+        (root / "a" / "up").symlink_to(tmp_path)  # an ancestor (of the root, too)
+        (root / "a" / "to-b").symlink_to(root / "b")  # a -> b -> a: a loop through two links
+        (root / "b" / "to-a").symlink_to(root / "a")
+        snap = k8sviz.load(root)
+        assert [p.key for p in snap.pods] == ["a/p1", "a/p2"]
+        assert [p.key for p in snap.network_policies] == ["a/deny"] and snap.coverage["networkpolicies"] == "ok"
+        assert [(w.code, w.source) for w in snap.warnings] == [
+            ("symlink-loop", str(root / "a" / "self")),
+            ("symlink-loop", str(root / "a" / "to-b" / "to-a")),
+            ("symlink-loop", str(root / "a" / "up")),
+        ]
+        assert snap.warnings[0].message == f"a link to {root / 'a'}, a directory that holds it: not followed (it would loop)"
+        assert [i["path"] for i in snap.meta["inputs"]] == [
+            str(root / "a" / "p1.yaml"), str(root / "a" / "to-b" / "p2.yaml"), str(root / "linked" / "np.yaml")]
+
+    def test_a_directory_that_cannot_be_read_is_an_error(self, write, tmp_path, monkeypatch):
+        write("root/a.yaml", pod("a", "p1"))
+        (tmp_path / "root" / "sub").mkdir()
+        real_scandir = os.scandir
+
+        def scandir(path):
+            if str(path).endswith("sub"):
+                raise PermissionError(13, "Permission denied")
+            return real_scandir(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+        with pytest.raises(InputError) as e:
+            k8sviz.load(tmp_path / "root")
+        assert str(e.value) == f"{tmp_path / 'root' / 'sub'}: cannot read directory: Permission denied"
 
     def test_helm_rendered_output(self, tmp_path):
         text = (
