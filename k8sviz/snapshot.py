@@ -561,8 +561,9 @@ class SnapshotBuilder:
                 self.add_snapshot_file(doc, where)
                 continue
             kind = doc.get("kind") if isinstance(doc, dict) else None
-            if isinstance(kind, str) and kind.endswith("List") and kind != "List":
-                # An empty typed list still proves the resource was read.
+            if isinstance(kind, str) and kind.endswith("List") and kind != "List" and "items" in doc:
+                # An empty typed list still proves the resource was read (items that are not a
+                # list are refused by expand_list; without items it is no list at all).
                 plural = self.plural_of(_group(str(doc.get("apiVersion", ""))), kind[: -len("List")])
                 if plural:
                     self.seen_plurals.add(plural)

@@ -100,6 +100,12 @@ def expand_list(
         warn(LoadWarning("not-an-object", f"document is a {type(doc).__name__}, not a Kubernetes object; skipped", where))
         return
     kind = doc.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and "items" in doc and not isinstance(doc["items"], list):
+        items = doc["items"]
+        if items is not None:  # null is how Go writes an empty list
+            # Read as no items, it would pass for a successful read of none.
+            raise InputError(f"malformed {kind}: items is a {type(items).__name__}, not a list", source=where)
+        return
     if isinstance(kind, str) and kind.endswith("List") and isinstance(doc.get("items"), list):
         item_kind = None if kind == "List" else kind[: -len("List")]
         api_version = doc.get("apiVersion")

@@ -45,6 +45,29 @@ class TestShapes:
         assert snap.coverage["networkpolicies"] == "ok"
         assert snap.network_policies == ()
 
+    @pytest.mark.parametrize("items", ["garbage", {"a": 1}, 5, True])
+    @pytest.mark.parametrize("kind", ["NetworkPolicyList", "List"])
+    def test_a_list_whose_items_are_not_a_list_is_an_error(self, write, kind, items):
+        """Before: a successful empty read (coverage ok, then every pod "unprotected")."""
+        f = write("np.yaml", [pod("a", "p"), {"apiVersion": "networking.k8s.io/v1", "kind": kind, "items": items}])
+        with pytest.raises(InputError) as e:
+            k8sviz.load(f)
+        assert str(e.value) == f"{f}#2: malformed {kind}: items is a {type(items).__name__}, not a list"
+
+    def test_a_typed_list_inside_a_list_is_named_by_its_position(self, write):
+        f = write("l.json", {"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "PodList", "items": "x"}]})
+        with pytest.raises(InputError, match=r"l\.json\.items\[0\]: malformed PodList: items is a str"):
+            k8sviz.load(f)
+
+    def test_null_items_are_an_empty_list_and_missing_items_no_list(self, write):
+        np_list = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicyList", "metadata": {}}
+        snap = k8sviz.load(write("null.json", {**np_list, "items": None}))  # Go writes an empty list so
+        assert snap.coverage["networkpolicies"] == "ok" and snap.warnings == ()
+        snap = k8sviz.load(write("none.json", np_list))
+        assert snap.coverage["networkpolicies"] == "not-in-input"
+        assert [w.code for w in snap.warnings] == ["no-name"]
+
     def test_multi_document_yaml_and_single_object(self, write):
         a = write("multi.yaml", [pod("a", "p1"), pod("a", "p2")])
         b = write("single.yaml", pod("b", "p3"))
