@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,7 @@ from .model import (
     parse_endpoint_slice,
     pod_spec_parts,
     NAMESPACE_NAME_LABEL,
+    _shown,
 )
 
 if TYPE_CHECKING:
@@ -650,15 +652,15 @@ class SnapshotBuilder:
             listing = ", ".join(f"{n} {k}" for k, n in sorted(ignored.items()))
             self.warn(LoadWarning("ignored-kind", f"objects that do not affect reachability were not stored: {listing}"))
 
+        file_meta = self.meta_from_file or {}
+        if collected_at is None:
+            collected_at = file_meta.get("collected_at") or _newest_timestamp(self.objects.values(), self.warn)
         snap = Snapshot._from_objects(by_plural, self.warnings)
         coverage = {p: "not-in-input" for p in COVERAGE_PLURALS}
         for p in self.seen_plurals:
             coverage[p.replace(".crd.projectcalico.org", ".projectcalico.org")] = "ok"
         coverage.update(self.coverage)
         coverage = {k: coverage[k] for k in sorted(coverage) if not k.endswith(".crd.projectcalico.org")}
-        file_meta = self.meta_from_file or {}
-        if collected_at is None:
-            collected_at = file_meta.get("collected_at") or _newest_timestamp(self.objects.values())
         snap.meta = {
             "cluster": cluster or file_meta.get("cluster") or "unnamed",
             "source": file_meta.get("source", source) if source == "offline" else source,
@@ -735,9 +737,51 @@ def _object_json(obj: dict[str, Any], where: str) -> bytes:
         raise InputError(f"object cannot be stored as JSON ({e})", source=where, obj=_ref(obj)) from None
 
 
-def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]]) -> str | None:
-    stamps = [(obj.get("metadata") or {}).get("creationTimestamp") for obj, _ in objs]
-    return max((ts for ts in stamps if isinstance(ts, str)), default=None)
+#: RFC 3339 as Go's time.Parse reads it (what the API server accepts for a metav1.Time).
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+_UTC_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
+
+
+def _rfc3339(text: Any) -> datetime | None:
+    """``text`` as an aware datetime when it is an RFC 3339 time, else None."""
+    if type(text) is not str or not _RFC3339.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # the 30th of February, hour 24 and the like
+        return None
+
+
+def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]], warn: Callable[[LoadWarning], None]) -> str | None:
+    """The newest ``metadata.creationTimestamp`` of ``objs`` (RFC 3339, UTC), or None.
+
+    A value that is not an RFC 3339 time, or one later than now (the clock when loading), is
+    not used, with a ``bad-timestamp`` warning naming the object: it would date the snapshot,
+    and with it the audit (the day zone exceptions are judged on).  null and "" say nothing.
+    """
+    now = datetime.now(UTC)
+    newest: tuple[datetime, str] | None = None
+    for obj, where in objs:
+        ts = obj["metadata"].get("creationTimestamp")
+        if ts is None or ts == "":
+            continue
+        when = _rfc3339(ts)
+        if when is None:
+            problem = "is not an RFC 3339 time such as 2024-05-01T10:00:00Z"
+        elif when > now:
+            problem = "is later than the time of loading"
+        else:
+            if newest is None or (when, ts) > newest:
+                newest = (when, ts)
+            continue
+        warn(LoadWarning("bad-timestamp", f"metadata.creationTimestamp {_shown(ts)} {problem}: not used as the "
+                         "snapshot's collected_at (which dates the audit)", where, _ref(obj)))
+    if newest is None:
+        return None
+    when, ts = newest
+    if _UTC_SECONDS.fullmatch(ts):
+        return ts
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(eq=False)
@@ -1480,7 +1524,8 @@ def load(
     collected_at
         When the objects were collected (RFC 3339, UTC).  Default: from a snapshot file, else
         the newest ``creationTimestamp`` in the input, so that the same input always gives the
-        same snapshot.
+        same snapshot (one that is no RFC 3339 time, or later than now, is left out with a
+        ``bad-timestamp`` warning).
 
     Raises
     ------

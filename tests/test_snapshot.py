@@ -339,3 +339,60 @@ def test_saving_through_a_symlink_or_fifo_writes_through_it_and_a_directory_is_n
     assert got == [b"through"] and not fifo.is_file()
     with pytest.raises(IsADirectoryError, match=str(real)):
         atomic_write(real, b"x")
+
+
+def _ns(name, created):
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "creationTimestamp": created}}
+
+
+def test_collected_at_is_the_newest_rfc3339_creation_time_before_now(write, tmp_path):
+    path = write("dump.yaml", [
+        _ns("a", "2024-03-10T08:13:37Z"),
+        _ns("b", "zzz-not-a-time"),
+        _ns("c", "2999-01-01T00:00:00Z"),  # later than now: would date the audit in the future
+        _ns("d", "2024-03-10 09:00:00Z"),  # not RFC 3339 (no T)
+        _ns("e", "2024-02-30T10:00:00Z"),  # no such day
+        _ns("f", 1710058417),
+        _ns("g", None),  # kubectl create --dry-run writes null: nothing to say
+        pod("a", "p"),
+    ])
+    snap = k8sviz.load(path)
+    assert snap.meta["collected_at"] == "2024-03-10T08:13:37Z"
+    bad = [(w.code, w.obj, w.message) for w in snap.warnings]
+    tail = ": not used as the snapshot's collected_at (which dates the audit)"
+    assert bad == [
+        ("bad-timestamp", "Namespace/b",
+         f"metadata.creationTimestamp 'zzz-not-a-time' is not an RFC 3339 time such as 2024-05-01T10:00:00Z{tail}"),
+        ("bad-timestamp", "Namespace/c", f"metadata.creationTimestamp '2999-01-01T00:00:00Z' is later than the time of loading{tail}"),
+        ("bad-timestamp", "Namespace/d", f"metadata.creationTimestamp '2024-03-10 09:00:00Z' is not an RFC 3339 time such as 2024-05-01T10:00:00Z{tail}"),
+        ("bad-timestamp", "Namespace/e", f"metadata.creationTimestamp '2024-02-30T10:00:00Z' is not an RFC 3339 time such as 2024-05-01T10:00:00Z{tail}"),
+        ("bad-timestamp", "Namespace/f", f"metadata.creationTimestamp 1710058417 is not an RFC 3339 time such as 2024-05-01T10:00:00Z{tail}"),
+    ]
+    assert all(w.source == f"{path}#{i}" for w, i in zip(snap.warnings, (2, 3, 4, 5, 6), strict=True))
+    from k8sviz.analysis.zones import resolve_today
+    assert str(resolve_today(None, snap)) == "2024-03-10"  # the audit date exceptions are judged on
+    # Read again from its file: the file's collected_at is kept as it is, its warnings once.
+    again = k8sviz.load(snap.save(tmp_path / "s.json"))
+    assert again.meta["collected_at"] == "2024-03-10T08:13:37Z" and again.warnings == snap.warnings
+    assert again.to_json() == snap.to_json()
+
+
+def test_collected_at_compares_instants_and_is_written_in_utc(write):
+    # As text "2024-05-02T01:00:00Z" sorts last; as a time 23:00 at -05:00 (04:00 UTC) is later.
+    snap = k8sviz.load(write("d.yaml", [_ns("a", "2024-05-02T01:00:00Z"), _ns("b", "2024-05-01T23:00:00-05:00")]))
+    assert snap.meta["collected_at"] == "2024-05-02T04:00:00Z" and snap.warnings == ()
+    snap = k8sviz.load(write("e.yaml", [_ns("a", "2024-05-02T01:00:00.5Z")]))
+    assert snap.meta["collected_at"] == "2024-05-02T01:00:00.500000Z"
+
+
+def test_no_usable_timestamp_leaves_collected_at_unknown(write):
+    snap = k8sviz.load(write("d.yaml", [_ns("a", "2999-01-01T00:00:00Z"), _ns("b", "yesterday")]))
+    assert snap.meta["collected_at"] is None and [w.code for w in snap.warnings] == ["bad-timestamp"] * 2
+
+
+def test_a_snapshot_files_collected_at_is_kept_whatever_the_other_inputs_say(write, tmp_path):
+    stored = k8sviz.load(write("old.yaml", [_ns("a", "2024-01-01T00:00:00Z")])).save(tmp_path / "s.json")
+    newer = write("new.yaml", [_ns("b", "2025-01-01T00:00:00Z"), _ns("c", "junk")])
+    snap = k8sviz.load(stored, newer)
+    assert snap.meta["collected_at"] == "2024-01-01T00:00:00Z" and snap.warnings == ()
+    assert k8sviz.load(newer, collected_at="2020-01-01T00:00:00Z").meta["collected_at"] == "2020-01-01T00:00:00Z"
