@@ -164,7 +164,7 @@ def _iter_files(root: Path, warn: Callable[[LoadWarning], None]) -> Iterator[Pat
         visited.add(real)
         try:
             with os.scandir(d) as it:
-                entries = sorted((e.name, e.is_dir()) for e in it if not e.name.startswith("."))
+                entries = sorted((e.name, _is_dir(e)) for e in it if not e.name.startswith("."))
         except OSError as e:
             raise InputError(f"cannot read directory: {e.strerror}", source=str(d)) from None
         for name, is_dir in entries:
@@ -177,6 +177,15 @@ def _iter_files(root: Path, warn: Callable[[LoadWarning], None]) -> Iterator[Pat
                 warn(LoadWarning("skipped-file", "not a .yaml/.yml/.json file; skipped", str(p)))
         subdirs = [d / name for name, is_dir in entries if is_dir]
         stack.extend((sub, (*chain, real)) for sub in reversed(subdirs))
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a directory or a link to one (as os.walk decides: an error says no,
+    and reading it as a file then names the problem)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def read_path(
