@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -755,11 +755,13 @@ def _rfc3339(text: Any) -> datetime | None:
 def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]], warn: Callable[[LoadWarning], None]) -> str | None:
     """The newest ``metadata.creationTimestamp`` of ``objs`` (RFC 3339, UTC), or None.
 
-    A value that is not an RFC 3339 time, or one later than now (the clock when loading), is
-    not used, with a ``bad-timestamp`` warning naming the object: it would date the snapshot,
+    A value that is not an RFC 3339 time, or one over a day later than now (the clock when
+    loading, which may lag the cluster's), is not used, with a ``bad-timestamp`` warning naming the object: it would date the snapshot,
     and with it the audit (the day zone exceptions are judged on).  null and "" say nothing.
     """
-    now = datetime.now(UTC)
+    # A day's grace: a cluster whose clock runs ahead of this machine's stamps objects "later
+    # than now", and a day does not change the date an audit is judged on by more than one.
+    now = datetime.now(UTC) + timedelta(days=1)
     newest: tuple[datetime, str] | None = None
     for obj, where in objs:
         ts = obj["metadata"].get("creationTimestamp")
@@ -769,7 +771,7 @@ def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]], warn: Callable
         if when is None:
             problem = "is not an RFC 3339 time such as 2024-05-01T10:00:00Z"
         elif when > now:
-            problem = "is later than the time of loading"
+            problem = "is over a day later than the time of loading"
         else:
             if newest is None or (when, ts) > newest:
                 newest = (when, ts)
