@@ -1111,7 +1111,10 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
     if not keys:
         return None
     blocks: list[tuple[str, IPBlock, bool]] = []  # (policy, block, matches non-hostNetwork pods)
+    cilium = snapshot.runs_cilium  # its ipBlocks never match hostNetwork pods
     for pol in snapshot.network_policies:
+        if cilium and not ipblocks_match_pods:
+            continue
         for rules in (pol.ingress, pol.egress):
             blocks += [(f"NetworkPolicy/{pol.key}", peer.ip_block, ipblocks_match_pods)
                        for r in rules for peer in r.peers or () if peer.ip_block is not None]
@@ -1150,6 +1153,8 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
         pods = owner[lo:hi][inside]
         if not pods_too:
             pods = pods[is_host[pods]]
+        elif cilium and ref.startswith("NetworkPolicy/"):
+            pods = pods[~is_host[pods]]
         if len(pods):
             hit[pods] = True
             hit_policies.add(ref)

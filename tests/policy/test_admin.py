@@ -437,6 +437,12 @@ def test_dual_stack_warning_follows_excepts_network_sets_and_hostnetwork_pods():
     gnp = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"},
            "spec": {"order": 1, "selector": "all()", "egress": [{"action": "Deny", "destination": {"selector": "r == 'x'"}}]}}
     assert "GlobalNetworkSet/corp" in warned(*pods, gns, gnp)
+    # Under Cilium an ipBlock matches no hostNetwork pod, so it cannot cover a/h.
+    agent = pod("kube-system", "cilium-x", {}, "10.9.0.1", host=True, host_ip="10.9.0.1")
+    agent["spec"]["containers"] = [{"name": "cilium-agent", "image": "quay.io/cilium/cilium:v1.17.2"}]
+    assert warned(*pods, except_them, agent) == ""
+    assert "1 dual-stack pod (a/s)" in warned(*pods, netpol("a", "c", {"podSelector": {}, "egress": [
+        {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}), agent, match=True)
 
 
 def test_admin_v1alpha1_networks_take_what_its_api_server_keeps():
