@@ -320,7 +320,7 @@ def _warn(attrs: dict[str, Any]) -> None:
                 stacklevel=3,
             )
     for kind, n in attrs["problem_counts"].items():
-        if kind in ("unreadable", "unknown-format", "bad-header", "stream-error"):
+        if kind in ("unreadable", "unknown-format", "bad-header", "stream-error", "bad-end-time"):
             sample = next(p for p in attrs["problems"] if p["kind"] == kind)
             warnings.warn(
                 f"{n} {kind} problem(s), e.g. {sample['file']}:{sample['line']}: {sample['message']}",

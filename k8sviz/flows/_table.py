@@ -120,17 +120,20 @@ class Report:
             self.problems.append({"kind": kind, "file": file, "line": line, "message": message[:200]})
 
 
-def _to_time(values: list[Any]) -> pd.DatetimeIndex:
-    """Strings (RFC 3339, any offset) or numbers (unix seconds) -> UTC datetimes; bad values -> NaT."""
+def _to_time(values: list[Any]) -> pd.Series:
+    """Strings (RFC 3339, any offset) or numbers (unix seconds) -> UTC datetimes; bad values -> NaT.
+
+    So do times a nanosecond column cannot hold (before 1677-09-21, after 2262-04-11, e.g. the
+    ``9999-12-31T23:59:59Z`` some tools write for "never"): pandas parses them at a coarser
+    resolution, and the table is in nanoseconds (see :func:`time_problem` for the message).
+    """
     types = set(map(type, values))
     if types <= {str, type(None)}:
         return _ns(
             pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce")
         )
     strs = [v if isinstance(v, str) else None for v in values]
-    nums = np.array(
-        [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else np.nan for v in values]
-    )
+    nums = np.array([_seconds(v) for v in values])
     out = pd.to_datetime(pd.Series(nums), unit="s", utc=True, errors="coerce")
     if any(strs):
         parsed = pd.to_datetime(pd.Series(strs, dtype=object), utc=True, format="ISO8601", errors="coerce")
@@ -138,9 +141,50 @@ def _to_time(values: list[Any]) -> pd.DatetimeIndex:
     return _ns(out)
 
 
+def _seconds(v: Any) -> float:
+    """A JSON/CSV number as float seconds (NaN for anything else, or one too large for a float)."""
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        try:
+            return float(v)
+        except OverflowError:
+            return np.nan
+    return np.nan
+
+
+#: The range of a nanosecond timestamp, the flow table's resolution.
+TIME_MIN = pd.Timestamp.min.tz_localize("UTC")
+TIME_MAX = pd.Timestamp.max.tz_localize("UTC")
+
+
 def _ns(s: pd.Series) -> pd.Series:
-    """One resolution everywhere (pandas may infer s/ms/us per batch)."""
-    return s.dt.as_unit("ns") if s.dt.unit != "ns" else s
+    """One resolution everywhere (pandas may infer s/ms/us per batch); times outside the
+    nanosecond range become NaT (converting them would raise ``OutOfBoundsDatetime``)."""
+    if s.dt.unit == "ns":
+        return s
+    inside = ((s >= TIME_MIN) & (s <= TIME_MAX)) | s.isna()
+    if not inside.all():
+        s = s.where(inside)
+    return s.dt.as_unit("ns")
+
+
+def time_problem(what: str, v: Any) -> str:
+    """Why ``v``, a record's time that :func:`_to_time` made NaT, cannot be stored."""
+    if v is None or v == "":
+        return f"no {what}"
+    ts = None
+    try:
+        if isinstance(v, str):
+            ts = pd.Timestamp(v)
+        elif not np.isnan(_seconds(v)):
+            ts = pd.Timestamp(_seconds(v), unit="s")
+    except (ValueError, OverflowError, TypeError):
+        ts = None
+    if ts is not None and not pd.isna(ts):
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+        if ts < TIME_MIN or ts > TIME_MAX:
+            return (f"{what} {v!r} is outside the range a flow table holds "
+                    f"({TIME_MIN:%Y-%m-%d} to {TIME_MAX:%Y-%m-%d})")[:200]
+    return f"{what} {v!r} is not a timestamp"[:200]
 
 
 def _categorical(values: list[Any]) -> pd.Categorical:
@@ -631,9 +675,7 @@ class ChunkBuilder:
         if bad.any():
             cfile = self._class_codes["file"]
             for j in np.flatnonzero(bad):
-                self.report.problem(
-                    "bad-time", cfile[cols[5][j]], cols[13][j], f"time {cols[0][j]!r} is not a timestamp"
-                )
+                self.report.problem("bad-time", cfile[cols[5][j]], cols[13][j], time_problem("time", cols[0][j]))
             keep = ~bad
         sid = np.asarray(cols[1], dtype=np.int64)
         did = np.asarray(cols[3], dtype=np.int64)
@@ -672,7 +714,20 @@ class ChunkBuilder:
             elif narrow:
                 out[name] = pd.array(np.full(n, np.datetime64("NaT", "ns")), dtype="datetime64[ns]").tz_localize("UTC")
             else:
-                out[name] = _column("time", list(cols[i]))
+                vals = list(cols[i])
+                out[name] = col = _column("time", vals)
+                if name == "end_time":
+                    # A record keeps its (good) time; an end it cannot hold is said, not dropped silently.
+                    lost = np.asarray(pd.isna(col)) & np.fromiter((v is not None for v in vals), bool, n)
+                    if keep is not None:
+                        lost &= keep
+                    if lost.any():
+                        cfile = self._class_codes["file"]
+                        for j in np.flatnonzero(lost):
+                            self.report.problem(
+                                "bad-end-time", cfile[cols[5][j]], cols[13][j],
+                                time_problem("end_time", vals[j]) + "; the record is kept without it",
+                            )
         reply_vals = self._class_codes["is_reply"]
         rv = np.array([v is True for v in reply_vals], dtype=bool)[cid] if reply_vals else np.zeros(0, bool)
         rm = np.array([v is None for v in reply_vals], dtype=bool)[cid] if reply_vals else np.zeros(0, bool)

@@ -1,0 +1,174 @@
+"""Values a flow table cannot hold: reported as bad records with file and line, never raised."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pandas as pd
+import pytest
+
+import k8sviz
+from k8sviz.cli import main
+
+from .conftest import write_jsonl
+
+GOOD = "2024-03-15T10:00:00Z"
+FUTURE = "9999-12-31T23:59:59Z"  # what some tools write for "never"
+PAST = "1000-01-01T00:00:00Z"
+
+
+def hubble(t, src="10.0.0.1", dst="10.0.0.2", port=80, **flow):
+    f = {
+        "time": t,
+        "verdict": "FORWARDED",
+        "IP": {"source": src, "destination": dst},
+        "l4": {"TCP": {"source_port": 40000, "destination_port": port, "flags": {"SYN": True}}},
+        "traffic_direction": "EGRESS",
+        "node_name": "n1",
+        **flow,
+    }
+    return {"flow": f, "node_name": "n1", "time": t}
+
+
+def calico(t, src="10.0.0.1", dst="10.0.0.2", proto="tcp", **doc):
+    return {
+        "start_time": t, "end_time": t, "reporter": "src", "dest_port": 80, "source_ip": src, "dest_ip": dst,
+        "source_type": "net", "dest_type": "net", "source_name_aggr": "pvt", "dest_name_aggr": "pvt",
+        "proto": proto, "action": "allow", **doc,
+    }
+
+
+def goldmane(t):
+    from .test_goldmane import CART, FRONTEND, emitter
+
+    return emitter(FRONTEND, CART, 7070, 1, start=t)
+
+
+def _seconds(t):
+    return int(pd.Timestamp(t).timestamp()) if t[0] != "9" else 253402300799  # 9999-12-31T23:59:59Z
+
+
+def write(tmp_path, fmt, times, name=None):
+    """One file of ``fmt`` holding one record per time (the same connection)."""
+    if fmt == "csv":
+        p = tmp_path / (name or "flows.csv")
+        p.write_text("time,src_ip,dst_ip,dst_port\n" + "".join(f"{t},10.0.0.1,10.0.0.2,80\n" for t in times))
+        return p
+    if fmt == "csv-epoch":
+        p = tmp_path / (name or "flows.csv")
+        p.write_text("time,src_ip,dst_ip,dst_port\n"
+                     + "".join(f"{_seconds(t)},10.0.0.1,10.0.0.2,80\n" for t in times))
+        return p
+    if fmt == "hubble-array":
+        p = tmp_path / (name or "flows.json")
+        p.write_text(json.dumps([hubble(t) for t in times], indent=1))
+        return p
+    if fmt == "hubble-sse":
+        p = tmp_path / (name or "flows.sse")
+        p.write_text("".join(f"data: {json.dumps(hubble(t))}\n\n" for t in times))
+        return p
+    make = {
+        "hubble": hubble,
+        "calico": lambda t: calico(_seconds(t)),
+        "goldmane": lambda t: goldmane(_seconds(t)),
+    }[fmt]
+    return write_jsonl(tmp_path, [make(t) for t in times], name or "flows.jsonl")
+
+
+def load(path, **kw):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = k8sviz.load_flows(path, **kw)
+    return df, [str(w.message) for w in caught if issubclass(w.category, k8sviz.FlowWarning)]
+
+
+FORMATS = ["hubble", "hubble-array", "hubble-sse", "calico", "goldmane", "csv", "csv-epoch"]
+
+
+class TestTimesOutOfRange:
+    @pytest.mark.parametrize("fmt", FORMATS)
+    @pytest.mark.parametrize("bad", [FUTURE, PAST])
+    @pytest.mark.parametrize("good", [0, 1, 3], ids=lambda n: f"{n}good")
+    def test_bad_time_with_file_and_line_whatever_the_mix(self, tmp_path, fmt, bad, good):
+        times = [bad, *[GOOD] * good, bad]
+        p = write(tmp_path, fmt, times)
+        df, warns = load(p)
+        assert len(df) == good
+        assert df["time"].dt.year.eq(2024).all()
+        src = df.attrs["k8sviz"]["sources"][0]
+        assert (src["records"], src["bad_time"], src["malformed"]) == (good, 2, 0)
+        probs = [x for x in df.attrs["k8sviz"]["problems"] if x["kind"] == "bad-time"]
+        first = 2 if fmt.startswith("csv") else 1  # the header is line 1
+        assert {x["file"] for x in probs} == {str(p)}
+        if fmt == "hubble-array":  # pretty-printed: a record starts further down
+            assert probs[0]["line"] == 2 and probs[1]["line"] > probs[0]["line"]
+        elif fmt == "hubble-sse":  # one event per two lines
+            assert [x["line"] for x in probs] == [1, 1 + 2 * (good + 1)]
+        else:
+            assert [x["line"] for x in probs] == [first, first + good + 1]
+        assert "outside the range a flow table holds (1677-09-21 to 2262-04-11)" in probs[0]["message"]
+        assert any(f"{p}: skipped 0 malformed, 0 truncated and 2 undated records" in w for w in warns), warns
+
+    def test_a_time_that_is_no_timestamp_says_so(self, tmp_path):
+        df, _ = load(write(tmp_path, "csv", ["yesterday", GOOD]))
+        (prob,) = df.attrs["k8sviz"]["problems"]
+        assert prob["message"] == "time 'yesterday' is not a timestamp" and prob["line"] == 2
+
+    def test_edges_analyses_and_report_run_on_what_is_left(self, tmp_path, demo_snap):
+        p = write(tmp_path, "hubble", [FUTURE, GOOD])
+        df, _ = load(p, snapshot=demo_snap)
+        assert k8sviz.flow_edges(df)["records"].tolist() == [1]
+        assert len(k8sviz.flow_windows(df)) == 1
+        k8sviz.flow_discrepancies(df, k8sviz.reachability(demo_snap))
+
+    def test_end_time_out_of_range_keeps_the_record_and_says_so(self, tmp_path):
+        p = tmp_path / "end.csv"
+        p.write_text(
+            "time,end_time,src_ip,dst_ip,dst_port\n"
+            f"{GOOD},{FUTURE},10.0.0.1,10.0.0.2,80\n"
+            f"{GOOD},soon,10.0.0.1,10.0.0.2,80\n"
+            f"{GOOD},,10.0.0.1,10.0.0.2,80\n"
+        )
+        df, warns = load(p)
+        assert len(df) == 3 and df["end_time"].isna().all()
+        probs = df.attrs["k8sviz"]["problems"]
+        assert [(x["kind"], x["line"]) for x in probs] == [("bad-end-time", 2), ("bad-end-time", 3)]
+        assert "end_time '9999-12-31T23:59:59Z' is outside the range" in probs[0]["message"]
+        assert probs[1]["message"].startswith("end_time 'soon' is not a timestamp; the record is kept")
+        assert any("2 bad-end-time problem(s), e.g. " in w and "end.csv:2" in w for w in warns), warns
+
+    def test_calico_end_time_out_of_range(self, tmp_path):
+        p = write_jsonl(tmp_path, [calico(1710496800, end_time=253402300799)])
+        df, _ = load(p)
+        assert len(df) == 1 and pd.isna(df["end_time"].iloc[0])
+        assert [x["kind"] for x in df.attrs["k8sviz"]["problems"]] == ["bad-end-time"]
+
+
+class TestCommandsWithOutOfRangeTimes:
+    def test_flows_command(self, tmp_path, capsys):
+        p = write(tmp_path, "hubble", [FUTURE], name="one.json")
+        assert main(["flows", str(p)]) == 0
+        out = capsys.readouterr().out
+        assert "hubble  1 file, 0 records" in out and "1 undated" in out
+        assert f"bad-time: {p}:1: time '9999-12-31T23:59:59Z' is outside the range" in out
+
+    def test_gaps_command_with_a_flow_directory(self, tmp_path, capsys):
+        d = tmp_path / "flows"
+        d.mkdir()
+        write(d, "hubble", [FUTURE], name="h.json")
+        write(d, "calico", [FUTURE], name="c.json")
+        write(d, "csv", [PAST], name="x.csv")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert main(["gaps", "data/demo/cluster", "--flows", str(d)]) == 0
+        said = "\n".join(str(w.message) for w in caught)
+        for name in ("h.json", "c.json", "x.csv"):
+            assert f"{d / name}: skipped 0 malformed, 0 truncated and 1 undated record" in said
+        assert "22 findings" in capsys.readouterr().err
+
+    def test_report_names_the_file(self, tmp_path):
+        p = write(tmp_path, "hubble", [FUTURE, GOOD], name="h.json")
+        html = k8sviz.report("data/demo/cluster", flows=p, generated_at="2024-01-01T00:00:00Z")
+        assert "flows failed" not in html and "OutOfBoundsDatetime" not in html
+        assert "outside the range a flow table holds" in html and str(p) in html
