@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import ipaddress
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -318,6 +319,30 @@ def endpoint_problem(ep: tuple[Any, ...]) -> str | None:
     return None
 
 
+class BadRecord(ValueError):
+    """A record whose values cannot be stored; its message says why (reported as malformed)."""
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def address_problem(ep: tuple[Any, ...], side: str) -> str | None:
+    """Why a raw endpoint cannot be stored, or None: a field that is not text, or an address
+    that is not an IPv4 or IPv6 address (``not-an-ip``, ``999.1.2.3``; an empty one is missing)."""
+    bad = endpoint_problem(ep)
+    if bad:
+        return bad
+    ip = ep[3]
+    if ip and not _is_ip(ip):
+        return f"{side} address {ip!r} is not an IP address"[:200]
+    return None
+
+
 def record_problem(r: tuple[Any, ...]) -> str | None:
     """Why a raw record cannot be stored (a value of the wrong type or out of range), or None.
 
@@ -396,6 +421,15 @@ class ChunkBuilder:
         for r in records:
             line = r[0]
             bad = record_problem(r)
+            hs = hd = None
+            if bad is None:
+                # An endpoint seen before was checked then: only new ones are (once each).
+                hs = eps.get(r[2])
+                hd = eps.get(r[4])
+                if hs is None:
+                    bad = address_problem(r[2], "source")
+                if bad is None and hd is None:
+                    bad = address_problem(r[4], "destination")
             if bad:
                 report.problem("malformed", file, line, bad)
                 continue
@@ -405,10 +439,8 @@ class ChunkBuilder:
                 cid = classes[key] = len(classes)
                 for name, value in zip(_CLASS_COLUMNS, key, strict=True):
                     self._class_codes[name].append(value)
-            hit = eps.get(r[2])
-            s = endpoint(r[2], file, line) if hit is None or hit[1] is not None else hit[0]
-            hit = eps.get(r[4])
-            d = endpoint(r[4], file, line) if hit is None or hit[1] is not None else hit[0]
+            s = endpoint(r[2], file, line) if hs is None or hs[1] is not None else hs[0]
+            d = endpoint(r[4], file, line) if hd is None or hd[1] is not None else hd[0]
             append((r[1], s, r[3], d, r[5], cid, r[15], r[16], r[17], r[18], r[19], r[20], r[21], line))
             count += 1
             if len(rows) >= chunk:
@@ -525,6 +557,16 @@ class ChunkBuilder:
                         )
                     else:
                         dep = (None, None, None, ip.get("destination"), None, None)
+                    hs = eps.get(sep)
+                    if hs is None:
+                        bad = address_problem(sep, "source")
+                        if bad:
+                            raise BadRecord(bad)
+                    hd = eps.get(dep)
+                    if hd is None:
+                        bad = address_problem(dep, "destination")
+                        if bad:
+                            raise BadRecord(bad)
                     l4 = f.get("l4")
                     proto = sport = dport = flags = None
                     if l4:
@@ -606,11 +648,12 @@ class ChunkBuilder:
                             for name, value in zip(_CLASS_COLUMNS, key, strict=True):
                                 class_codes[name].append(value)
                         raw_classes[raw] = cid
-                    hit = eps.get(sep)
-                    s = endpoint(sep, file, lineno) if hit is None or hit[1] is not None else hit[0]
-                    hit = eps.get(dep)
-                    d = endpoint(dep, file, lineno) if hit is None or hit[1] is not None else hit[0]
+                    s = endpoint(sep, file, lineno) if hs is None or hs[1] is not None else hs[0]
+                    d = endpoint(dep, file, lineno) if hd is None or hd[1] is not None else hd[0]
                     append((f.get("time") or wrapper.get("time"), s, sport, d, dport, cid, lineno))
+                except BadRecord as e:
+                    report.problem("malformed", file, lineno, str(e))
+                    continue
                 except (TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
                     report.problem(
                         "malformed", file, lineno, f"unexpected structure ({type(e).__name__}: {e})"

@@ -169,6 +169,71 @@ class TestCommandsWithOutOfRangeTimes:
 
     def test_report_names_the_file(self, tmp_path):
         p = write(tmp_path, "hubble", [FUTURE, GOOD], name="h.json")
-        html = k8sviz.report("data/demo/cluster", flows=p, generated_at="2024-01-01T00:00:00Z")
+        with pytest.warns(k8sviz.FlowWarning, match="1 undated record"):
+            html = k8sviz.report("data/demo/cluster", flows=p, generated_at="2024-01-01T00:00:00Z")
         assert "flows failed" not in html and "OutOfBoundsDatetime" not in html
         assert "outside the range a flow table holds" in html and str(p) in html
+
+
+BAD_ADDRESSES = ["not-an-ip", "999.999.1.1", "10.0.0", "10.0.0.1/32", " 10.0.0.1", "::g"]
+
+
+class TestAddresses:
+    @pytest.mark.parametrize("bad", BAD_ADDRESSES)
+    @pytest.mark.parametrize("side", ["source", "destination"])
+    @pytest.mark.parametrize("path", ["fast", "sse"])
+    def test_hubble(self, tmp_path, bad, side, path):
+        world = {side: {"labels": ["reserved:world"]}}  # an outside address: external before
+        addr = {"src": bad} if side == "source" else {"dst": bad}
+        recs = [hubble(GOOD, **addr, **world), hubble(GOOD, dst="8.8.8.8", **world), hubble(GOOD, **addr, **world)]
+        if path == "fast":
+            p = write_jsonl(tmp_path, recs)
+        else:
+            p = tmp_path / "f.sse"
+            p.write_text("".join(f"data: {json.dumps(r)}\n\n" for r in recs))
+        df, warns = load(p)
+        assert len(df) == 1 and df["dst_ip"].tolist() == ["8.8.8.8"]
+        src = df.attrs["k8sviz"]["sources"][0]
+        assert src["malformed"] == 2
+        probs = df.attrs["k8sviz"]["problems"]
+        lines = [1, 3] if path == "fast" else [1, 5]
+        assert [(x["kind"], x["file"], x["line"]) for x in probs] == [("malformed", str(p), n) for n in lines]
+        assert probs[0]["message"] == f"{side} address {bad!r} is not an IP address"
+        assert not df.attrs["k8sviz"]["unmapped"]
+        assert any("skipped 2 malformed" in w for w in warns)
+
+    @pytest.mark.parametrize("bad", BAD_ADDRESSES)
+    def test_calico(self, tmp_path, bad):
+        p = write_jsonl(tmp_path, [calico(1710496800, dst=bad), calico(1710496800, src=bad),
+                                   calico(1710496800, dst="1.1.1.1")])
+        df, _ = load(p)
+        assert df["dst_ip"].tolist() == ["1.1.1.1"]
+        probs = df.attrs["k8sviz"]["problems"]
+        assert [(x["kind"], x["line"]) for x in probs] == [("malformed", 1), ("malformed", 2)]
+        assert probs[0]["message"] == f"destination address {bad!r} is not an IP address"
+        assert probs[1]["message"] == f"source address {bad!r} is not an IP address"
+
+    def test_calico_hidden_address_is_no_problem(self, tmp_path):
+        df, _ = load(write_jsonl(tmp_path, [calico(1710496800, dst="-", src="")]))
+        assert len(df) == 1 and not df.attrs["k8sviz"]["problems"]
+
+    def test_csv_no_longer_only_unmapped(self, tmp_path, demo_snap):
+        p = tmp_path / "f.csv"
+        p.write_text("time,src_ip,dst_ip,dst_port\n"
+                     f"{GOOD},10.0.0.1,999.1.2.3,80\n{GOOD},fe80::1,2001:db8::1,80\n{GOOD},not-an-ip,,80\n")
+        df, _ = load(p, snapshot=demo_snap)
+        assert df["dst_ip"].tolist() == ["2001:db8::1"]
+        probs = df.attrs["k8sviz"]["problems"]
+        assert [(x["kind"], x["line"], x["message"]) for x in probs] == [
+            ("malformed", 2, "destination address '999.1.2.3' is not an IP address"),
+            ("malformed", 4, "source address 'not-an-ip' is not an IP address"),
+        ]
+        assert "not-an-ip" not in df.attrs["k8sviz"]["unmapped"]
+
+    def test_a_record_with_a_bad_address_leaves_no_category_behind(self, tmp_path):
+        p = tmp_path / "f.csv"
+        p.write_text("time,src_ip,dst_ip,dst_port,protocol,node\n"
+                     f"{GOOD},10.0.0.1,999.1.2.3,80,UDP,odd-node\n{GOOD},10.0.0.1,10.0.0.2,80,TCP,n1\n")
+        df, _ = load(p)
+        assert list(df["protocol"].cat.categories) == ["TCP"] and list(df["node"].cat.categories) == ["n1"]
+        assert "999.1.2.3" not in list(df["dst_ip"].cat.categories)
