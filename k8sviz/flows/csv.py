@@ -1,7 +1,7 @@
 """Flows in CSV: for exports from other tools (VPC flow logs, NetFlow collectors, SIEM queries).
 
 The first line is a header; columns may come in any order and unknown columns are ignored
-(and reported once).  ``.csv.gz`` is read transparently.
+(and reported once).  A column given twice is a ``bad-header`` problem: the file is not read.  ``.csv.gz`` is read transparently.
 
 ==================  ========  =====================================================================
 column              required  meaning
@@ -14,7 +14,8 @@ column              required  meaning
 ``src_namespace``   no        source namespace
 ``dst_ip``,         as for    destination, same rules as the source
 ``dst_pod``, ...    source
-``protocol``        no        ``TCP`` (default), ``UDP``, ``SCTP``, ``ICMP`` or an IANA number
+``protocol``        no        ``TCP`` (default), ``UDP``, ``SCTP``, ``ICMP``, ``ICMPv6`` (any case) or
+                              their IANA number (6, 17, 132, 1, 58); anything else is malformed
 ``verdict``         no        ``allowed``/``denied``/``unknown`` (also accepts ``allow``, ``deny``,
                               ``accept``, ``reject``, ``drop``, ``forwarded``, ``dropped``)
 ``src_port``        no        source port
@@ -68,14 +69,21 @@ CSV_COLUMNS = (
     "end_time",
     "policies",
 )
+# The protocols the other formats carry (Hubble l4 TCP/UDP/SCTP/ICMPv4/ICMPv6, Calico proto),
+# by name (any case) or IANA number; anything else is a malformed record.
 _PROTO = {
+    "TCP": "TCP",
+    "UDP": "UDP",
+    "SCTP": "SCTP",
+    "ICMP": "ICMP",
+    "ICMPV4": "ICMP",
+    "ICMPV6": "ICMPv6",
+    "ICMP6": "ICMPv6",
     "6": "TCP",
     "17": "UDP",
     "132": "SCTP",
     "1": "ICMP",
     "58": "ICMPv6",
-    "ICMPV6": "ICMPv6",
-    "ICMPV4": "ICMP",
 }
 _VERDICT = {
     "allowed": "allowed",
@@ -127,7 +135,16 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
     if header is None:
         return
     header = [h.strip().lower().lstrip("\ufeff") for h in header]
-    idx = {h: i for i, h in enumerate(header)}
+    idx: dict[str, int] = {}
+    for i, h in enumerate(header):
+        if h in idx and h in CSV_COLUMNS:
+            # Which of the two holds the value is a guess: refuse the file rather than take one.
+            report.problem(
+                "bad-header", file, 1,
+                f"column {h!r} is given twice (columns {idx[h] + 1} and {i + 1}); the file is not read",
+            )
+            return
+        idx.setdefault(h, i)
     missing = [c for c in ("time", "dst_port") if c not in idx]
     if (
         missing
@@ -172,7 +189,16 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             report.problem(kind, file, lineno, f"{len(row)} fields, the header has {width}")
             return None
         try:
-            proto = (get(row, "protocol") or "TCP").upper()
+            given = get(row, "protocol")
+            key = (given or "TCP").upper()
+            proto = _PROTO.get(str(int(key)) if key.isascii() and key.isdigit() else key)  # 006 is 6
+            if proto is None:
+                report.problem(
+                    "malformed", file, lineno,
+                    f"protocol {given!r} is not TCP, UDP, SCTP, ICMP, ICMPv6 or their IANA number "
+                    "(6, 17, 132, 1, 58)",
+                )
+                return None
             verdict = get(row, "verdict")
             pols = get(row, "policies")
             return (
@@ -183,7 +209,7 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
                 ep(row, "dst"),
                 _int(get(row, "dst_port")),
                 None,
-                _PROTO.get(proto, proto),
+                proto,
                 _VERDICT.get((verdict or "").lower(), "unknown"),
                 verdict,
                 None,

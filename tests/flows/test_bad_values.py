@@ -237,3 +237,73 @@ class TestAddresses:
         df, _ = load(p)
         assert list(df["protocol"].cat.categories) == ["TCP"] and list(df["node"].cat.categories) == ["n1"]
         assert "999.1.2.3" not in list(df["dst_ip"].cat.categories)
+
+
+class TestCSVProtocolAndHeader:
+    @pytest.mark.parametrize(("given", "kept"), [
+        ("TCP", "TCP"), ("tcp", "TCP"), ("Udp", "UDP"), ("sctp", "SCTP"), ("6", "TCP"), ("17", "UDP"),
+        ("132", "SCTP"), ("006", "TCP"), ("ICMP", "ICMP"), ("icmpv4", "ICMP"), ("1", "ICMP"),
+        ("ICMPv6", "ICMPv6"), ("icmp6", "ICMPv6"), ("58", "ICMPv6"), ("", "TCP"),
+    ])
+    def test_accepted(self, tmp_path, given, kept):
+        p = tmp_path / "f.csv"
+        p.write_text(f"time,src_ip,dst_ip,dst_port,protocol\n{GOOD},10.0.0.1,10.0.0.2,80,{given}\n")
+        df, _ = load(p)
+        assert df["protocol"].tolist() == [kept] and not df.attrs["k8sviz"]["problems"]
+
+    @pytest.mark.parametrize("given", ["XYZ", "999", "-1", "47", "tcp/udp", "6.0", "٦"])
+    def test_anything_else_is_a_bad_record(self, tmp_path, given):
+        p = tmp_path / "f.csv"
+        p.write_text(f"time,src_ip,dst_ip,dst_port,protocol\n{GOOD},10.0.0.1,10.0.0.2,80,{given}\n"
+                     f"{GOOD},10.0.0.1,10.0.0.2,81,udp\n")
+        df, warns = load(p)
+        assert df["protocol"].tolist() == ["UDP"] and list(df["protocol"].cat.categories) == ["UDP"]
+        (prob,) = df.attrs["k8sviz"]["problems"]
+        assert (prob["kind"], prob["file"], prob["line"]) == ("malformed", str(p), 2)
+        assert prob["message"].startswith(f"protocol {given!r} is not TCP, UDP, SCTP, ICMP, ICMPv6")
+        assert any("skipped 1 malformed" in w for w in warns)
+
+    def test_csv_keeps_the_protocols_the_other_formats_keep(self, tmp_path):
+        """ICMP and ICMPv6, as Hubble's l4 ICMPv4/ICMPv6 and Calico's icmp/icmp6."""
+        h = hubble(GOOD)
+        h["flow"]["l4"] = {"ICMPv6": {"type": 128}}
+        c = calico(1710496800, proto="icmp6")
+        (tmp_path / "h").mkdir()
+        write_jsonl(tmp_path / "h", [h, {**h, "flow": {**h["flow"], "l4": {"ICMPv4": {"type": 8}}}}])
+        write_jsonl(tmp_path / "h", [c, calico(1710496800, proto="icmp")], "c.jsonl")
+        (tmp_path / "h" / "x.csv").write_text(
+            f"time,src_ip,dst_ip,dst_port,protocol\n{GOOD},10.0.0.1,10.0.0.2,,ICMPv6\n{GOOD},10.0.0.1,10.0.0.2,,icmp\n")
+        df, _ = load(tmp_path / "h")
+        by = df.groupby("source_format", observed=True)["protocol"].agg(lambda s: sorted(map(str, s)))
+        assert by.to_dict() == {f: ["ICMP", "ICMPv6"] for f in ("calico", "csv", "hubble")}
+
+    @pytest.mark.parametrize("header", [
+        "time,src_ip,dst_ip,dst_port,time",
+        "time,src_ip,dst_ip,dst_port,Time",
+        "time,src_ip,dst_ip, dst_port ,dst_port",
+        "time,src_ip,dst_ip,dst_port,verdict,verdict",
+    ])
+    def test_a_column_given_twice_is_an_error_naming_it(self, tmp_path, header):
+        p = tmp_path / "f.csv"
+        n = header.count(",") + 1
+        p.write_text(header + "\n" + ",".join([GOOD, "10.0.0.1", "10.0.0.2", "80", *["x"] * (n - 4)]) + "\n")
+        df, warns = load(p)
+        assert len(df) == 0
+        (prob,) = df.attrs["k8sviz"]["problems"]
+        name = header.split(",")[-1].strip().lower()
+        assert (prob["kind"], prob["file"], prob["line"]) == ("bad-header", str(p), 1)
+        assert f"column {name!r} is given twice" in prob["message"]
+        assert any(f"{p}:1: column {name!r} is given twice" in w for w in warns), warns
+
+    def test_an_unknown_column_given_twice_is_only_ignored(self, tmp_path):
+        p = tmp_path / "f.csv"
+        p.write_text(f"time,src_ip,dst_ip,dst_port,note,note\n{GOOD},10.0.0.1,10.0.0.2,80,a,b\n")
+        df, _ = load(p)
+        assert len(df) == 1
+        assert [x["kind"] for x in df.attrs["k8sviz"]["problems"]] == ["ignored-columns"]
+
+    def test_flows_command_says_it(self, tmp_path, capsys):
+        p = tmp_path / "f.csv"
+        p.write_text(f"time,src_ip,dst_ip,dst_port,time\n{GOOD},10.0.0.1,10.0.0.2,80,{GOOD}\n")
+        assert main(["flows", str(p)]) == 0
+        assert f"bad-header: {p}:1: column 'time' is given twice (columns 1 and 5)" in capsys.readouterr().out
