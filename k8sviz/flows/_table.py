@@ -460,7 +460,6 @@ class ChunkBuilder:
         from .hubble import (
             _L4_NAMES,
             _NO_POLICIES,
-            _NON_FLOW,
             _OBS,
             _REPORTER,
             _hint,
@@ -470,7 +469,9 @@ class ChunkBuilder:
             event_name,
             flow_verdict,
             infer_reply,
+            non_flow,
             note_lost,
+            proto_names,
         )
 
         file = str(path)
@@ -521,11 +522,13 @@ class ChunkBuilder:
                         f = obj
                         wrapper = empty
                     else:
-                        kind = next((k for k in _NON_FLOW if k in obj), "other")
+                        kind = non_flow(obj)
                         skipped[kind] = skipped.get(kind, 0) + 1
                         if kind == "lost_events":
                             note_lost(stats["lost_events"], obj)
                         continue
+                    if "node_name" not in f and "event_type" not in f:  # Hubble writes both: maybe camelCase
+                        f = proto_names(f)
                     ip = f.get("IP") or empty
                     # Source and destination are unrolled on purpose: this loop runs once per
                     # flow record and is the ingestion hot path that bench_flows.py measures.
@@ -607,7 +610,7 @@ class ChunkBuilder:
                         f.get("drop_reason_desc"),
                         f.get("traffic_direction"),
                         f.get("trace_observation_point") or f.get("sock_xlate_point"),
-                        f.get("node_name") or wrapper.get("node_name"),
+                        f.get("node_name") or wrapper.get("node_name") or wrapper.get("nodeName"),
                         reply,
                         svc.get("namespace") if svc else None,
                         svc.get("name") if svc else None,

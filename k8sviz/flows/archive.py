@@ -9,6 +9,7 @@ archives far larger than memory can be aggregated into workload edges.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -92,6 +93,29 @@ WHERE NOT coalesce(
   NOT (f->>'$.verdict' = 'DROPPED' AND coalesce(f->>'$.Type', '') <> 'SOCK'))
 GROUP BY ALL
 """
+
+_CAMEL_PATH = re.compile(r"'\$\.[^']*'")
+_CAMEL_MARKS = (b'"podName"', b'"trafficDirection"', b'"nodeName"', b'"sourcePort"', b'"destinationPort"',
+                b'"isReply"', b'"eventType"')
+_PROTO_MARKS = (b'"pod_name"', b'"traffic_direction"', b'"node_name"', b'"source_port"', b'"destination_port"',
+                b'"is_reply"', b'"event_type"')
+
+
+def _camel_sql(sql: str) -> str:
+    """The query for Hubble JSON written with protojson's camelCase names (``podName``...)."""
+    return _CAMEL_PATH.sub(lambda m: re.sub(r"_([a-z])", lambda c: c.group(1).upper(), m.group(0)), sql)
+
+
+def _hubble_names(path: Path) -> str:
+    """``"camel"`` if a Hubble file's first bytes spell the fields in camelCase, else ``"proto"``."""
+    text = head(path)
+    camel = any(m in text for m in _CAMEL_MARKS)
+    if camel and any(m in text for m in _PROTO_MARKS):
+        msg = ("Hubble records with both camelCase (podName) and proto (pod_name) field names are not "
+               "supported in archives; load the file with k8sviz.load_flows")
+        raise InputError(msg, source=str(path))
+    return "camel" if camel else "proto"
+
 
 _CALICO = """
 SELECT
@@ -258,7 +282,7 @@ def aggregate_flow_archive(
         {str(p) for p in files if p.name.endswith(".parquet")}
         | {str(f) for p in paths if Path(p).is_dir() for f in Path(p).rglob("*.parquet")}
     )
-    groups: dict[tuple[str, str], list[str]] = {}
+    groups: dict[tuple[str, str, str], list[str]] = {}
     report = Report()
     for p in files:
         if p.name.endswith(".parquet"):
@@ -274,7 +298,8 @@ def aggregate_flow_archive(
                 if framing == "lines"
                 else ("array" if head(p).lstrip()[:1] == b"[" else "unstructured")
             )
-            groups.setdefault((fmt, jformat), []).append(str(p))
+            spelling = _hubble_names(p) if fmt == "hubble" else "proto"
+            groups.setdefault((fmt, jformat, spelling), []).append(str(p))
         elif fmt is not None:
             msg = f"{fmt} files are not supported in archives; load them with k8sviz.load_flows"
             raise InputError(msg, source=str(p))
@@ -293,8 +318,11 @@ def aggregate_flow_archive(
     try:
         if threads:
             con.execute(f"SET threads={int(threads)}")
-        for (fmt, jformat), names in sorted(groups.items()):
-            sql = {"hubble": _HUBBLE, "goldmane": _GOLDMANE}.get(fmt, _CALICO).replace("{files}", _list(names))
+        for (fmt, jformat, spelling), names in sorted(groups.items()):
+            sql = {"hubble": _HUBBLE, "goldmane": _GOLDMANE}.get(fmt, _CALICO)
+            if spelling == "camel":
+                sql = _camel_sql(sql)
+            sql = sql.replace("{files}", _list(names))
             parts.append((fmt, con.execute(sql.replace("{jformat}", jformat)).df()))
         if parquet:
             files_sql = _list(parquet)

@@ -1,7 +1,9 @@
 """Hubble flows: ``hubble observe -o json`` / ``-o jsonpb`` lines and Hubble exporter files.
 
 Each line is either a bare ``Flow`` or a wrapper ``{"flow": {...}, "node_name": ..., "time": ...}``
-(``GetFlowsResponse`` / exporter ``ExportEvent``).  Lines carrying something else
+(``GetFlowsResponse`` / exporter ``ExportEvent``), with the proto field names (``pod_name``,
+as Hubble writes them) or protojson's default lowerCamelCase ones (``podName``; see
+:func:`proto_names`).  Lines carrying something else
 (``lost_events``, ``agent_event``, ``debug_event``, ``node_status``) are counted and skipped;
 the events that ``lost_events`` lines say were lost are added up per file (see
 :func:`note_lost`), since flows missing from a window make its counts lower bounds.
@@ -63,8 +65,10 @@ __all__ = [
     "infer_reply",
     "looks_like_hubble",
     "new_lost",
+    "non_flow",
     "note_lost",
     "parse_flow",
+    "proto_names",
 ]
 
 _VERDICTS = {
@@ -105,6 +109,69 @@ _EVENT_TYPES = {
     129: "l7",
     130: "agent",
 }
+
+
+# protojson writes lowerCamelCase names unless told to keep the proto names (UseProtoNames),
+# and reads both: Hubble's own output has the proto names, tools built on its protobufs may
+# write the camelCase ones.  The names of the fields read here, camelCase -> proto name
+# (IP, l4, TCP, Type, verdict, source, time... are spelled alike).
+_FLOW_CAMEL = {
+    "trafficDirection": "traffic_direction",
+    "isReply": "is_reply",
+    "nodeName": "node_name",
+    "dropReasonDesc": "drop_reason_desc",
+    "traceObservationPoint": "trace_observation_point",
+    "sockXlatePoint": "sock_xlate_point",
+    "destinationService": "destination_service",
+    "eventType": "event_type",
+    "ingressAllowedBy": "ingress_allowed_by",
+    "egressAllowedBy": "egress_allowed_by",
+    "ingressDeniedBy": "ingress_denied_by",
+    "egressDeniedBy": "egress_denied_by",
+}
+_PORT_CAMEL = {"sourcePort": "source_port", "destinationPort": "destination_port"}
+#: Non-flow events of a ``GetFlowsResponse`` / ``ExportEvent`` by their camelCase names.
+NON_FLOW_CAMEL = {"lostEvents": "lost_events", "agentEvent": "agent_event", "debugEvent": "debug_event",
+                  "nodeStatus": "node_status"}
+
+
+def proto_names(f: dict[str, Any]) -> dict[str, Any]:
+    """A flow with the camelCase names of the fields read (``trafficDirection``, ``isReply``,
+    ``source.podName``, ``l4.TCP.sourcePort``...) given their proto names; ``f`` itself when it
+    has none.  A field spelled both ways keeps its proto-named value."""
+    out = f
+    for camel, snake in _FLOW_CAMEL.items():
+        if camel in f and snake not in f:
+            if out is f:
+                out = dict(f)
+            out[snake] = f[camel]
+    for side in ("source", "destination"):
+        ep = f.get(side)
+        if ep.__class__ is dict and "podName" in ep and "pod_name" not in ep:
+            if out is f:
+                out = dict(f)
+            out[side] = {**ep, "pod_name": ep["podName"]}
+    l4 = f.get("l4")
+    if l4.__class__ is dict:
+        for k, v in l4.items():
+            if v.__class__ is dict and any(c in v and n not in v for c, n in _PORT_CAMEL.items()):
+                if out is f:
+                    out = dict(f)
+                if out["l4"] is l4:
+                    out["l4"] = dict(l4)
+                out["l4"][k] = {**v, **{n: v[c] for c, n in _PORT_CAMEL.items() if c in v and n not in v}}
+    return out
+
+
+def non_flow(obj: dict[str, Any]) -> str:
+    """The kind of a line that holds no flow: ``lost_events``, ``agent_event``... or ``other``."""
+    for key in _NON_FLOW:
+        if key in obj:
+            return key
+    for camel, key in NON_FLOW_CAMEL.items():
+        if camel in obj:
+            return key
+    return "other"
 
 
 def event_name(kind: Any) -> str | None:
@@ -164,9 +231,13 @@ def note_lost(lost: dict[str, Any], obj: dict[str, Any]) -> None:
     import pandas as pd
 
     ev = obj.get("lost_events")
+    if ev is None:
+        ev = obj.get("lostEvents")  # protojson's camelCase names
     ev = ev if isinstance(ev, dict) else {}
     lost["reports"] += 1
     n = ev.get("num_events_lost")
+    if n is None:
+        n = ev.get("numEventsLost")
     try:
         num = int(n) if n is not None and not isinstance(n, bool) else 0
     except (TypeError, ValueError):
@@ -248,15 +319,14 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
     f = obj.get("flow")
     node = wtime = None
     if f is not None:
-        node = obj.get("node_name")
+        node = obj.get("node_name") or obj.get("nodeName")
         wtime = obj.get("time")
     elif "verdict" in obj or "IP" in obj or "source" in obj or "l4" in obj:
         f = obj
     else:
-        for key in _NON_FLOW:
-            if key in obj:
-                return key
-        return "other"
+        return non_flow(obj)
+    if "node_name" not in f and "event_type" not in f:  # Hubble writes both: maybe camelCase
+        f = proto_names(f)
     ip = f.get("IP") or {}
     src_ip = ip.get("source")
     dst_ip = ip.get("destination")
@@ -315,6 +385,6 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
 def looks_like_hubble(obj: Any) -> bool:
     if not isinstance(obj, dict):
         return False
-    if "flow" in obj or any(k in obj for k in _NON_FLOW):
+    if "flow" in obj or any(k in obj for k in _NON_FLOW) or any(k in obj for k in NON_FLOW_CAMEL):
         return True
     return "verdict" in obj and ("IP" in obj or "source" in obj or "l4" in obj)

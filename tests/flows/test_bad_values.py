@@ -307,3 +307,85 @@ class TestCSVProtocolAndHeader:
         p.write_text(f"time,src_ip,dst_ip,dst_port,time\n{GOOD},10.0.0.1,10.0.0.2,80,{GOOD}\n")
         assert main(["flows", str(p)]) == 0
         assert f"bad-header: {p}:1: column 'time' is given twice (columns 1 and 5)" in capsys.readouterr().out
+
+
+def camel(obj):
+    """``obj`` as protojson writes it without UseProtoNames: lowerCamelCase field names."""
+    import re
+
+    if isinstance(obj, dict):
+        return {re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), k): camel(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [camel(v) for v in obj]
+    return obj
+
+
+class TestHubbleCamelCase:
+    @pytest.fixture(scope="class")
+    def files(self, tmp_path_factory):
+        import gzip
+
+        d = tmp_path_factory.mktemp("camel")
+        lines = gzip.decompress(k8sviz.demo_path("flows/hubble.json.gz").read_bytes()).decode().splitlines()
+        objs = [json.loads(x) for x in lines]
+        assert any("lost_events" in o for o in objs)  # the demo plants some: they must be read too
+        (d / "proto").mkdir()
+        (d / "camel").mkdir()
+        (d / "proto" / "h.json").write_text("".join(json.dumps(o) + "\n" for o in objs))
+        (d / "camel" / "h.json").write_text("".join(json.dumps(camel(o)) + "\n" for o in objs))
+        text = (d / "camel" / "h.json").read_text()
+        assert '"trafficDirection"' in text and '"podName"' in text and '"sourcePort"' in text
+        assert '"isReply"' in text and '"lostEvents"' in text and "_name" not in text.replace("_name_", "")
+        return d
+
+    @pytest.mark.parametrize("framing", ["lines", "sse"])
+    def test_same_table_as_the_proto_names(self, files, demo_snap, tmp_path, framing):
+        paths = [files / "proto" / "h.json", files / "camel" / "h.json"]
+        if framing == "sse":
+            for i, p in enumerate(paths):
+                paths[i] = tmp_path / f"{i}.sse"
+                paths[i].write_text("".join(f"data: {x}\n\n" for x in p.read_text().splitlines()))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", k8sviz.FlowWarning)
+            want, got = (k8sviz.load_flows(p, snapshot=demo_snap) for p in paths)
+        assert len(got) > 100
+        pd.testing.assert_frame_equal(got.drop(columns="file"), want.drop(columns="file"))
+        for col in ("src_pod", "dst_port", "src_port", "reporter", "is_reply", "observation_point", "node",
+                    "event_type", "policies"):
+            assert got[col].notna().any(), col
+        a, b = (df.attrs["k8sviz"]["sources"][0] for df in (want, got))
+        assert b["lost_events"] == a["lost_events"] and b["lost_events"]["events"] == 66
+        assert b["skipped"] == a["skipped"]
+        pd.testing.assert_frame_equal(k8sviz.flow_edges(got), k8sviz.flow_edges(want))
+
+    def test_the_archive_reads_them_too(self, files, demo_snap):
+        want, got = (k8sviz.aggregate_flow_archive(files / d, snapshot=demo_snap) for d in ("proto", "camel"))
+        assert len(got) > 3
+        pd.testing.assert_frame_equal(got, want)
+
+    def test_a_bare_camel_lost_events_file_is_hubble(self, tmp_path):
+        p = write_jsonl(tmp_path, [{"lostEvents": {"source": "HUBBLE_RING_BUFFER", "numEventsLost": "7"},
+                                    "nodeName": "n1", "time": GOOD}])
+        df, warns = load(p)
+        src = df.attrs["k8sviz"]["sources"][0]
+        assert src["format"] == "hubble" and src["lost_events"]["events"] == 7
+        assert src["skipped"] == {"lost_events": 1}
+        assert any("Hubble lost 7 events" in w for w in warns)
+
+    def test_a_camel_wrapped_reply(self, tmp_path, demo_snap):
+        p = tmp_path / "camel.json"
+        p.write_text(CAMEL_LINE + "\n")
+        df, _ = load(p, snapshot=demo_snap)
+        r = df.iloc[0]
+        assert (r["src_pod"], r["dst_port"], r["src_port"], r["reporter"], bool(r["is_reply"]), r["node"]) == (
+            "cartservice-twvpr6wnp-6jnf6", 43210, 7070, "dst", True, "n1")
+        assert r["src_workload"] == "cartservice" and r["observation_point"] == "ingress"
+
+
+CAMEL_LINE = (
+    '{"flow":{"time":"2024-03-15T10:00:00.2Z","verdict":"FORWARDED","IP":{"source":"10.244.0.139","destin'
+    'ation":"10.244.0.250","ipVersion":"IPv4"},"l4":{"TCP":{"sourcePort":7070,"destinationPort":43210,"fl'
+    'ags":{"SYN":true,"ACK":true}}},"source":{"namespace":"shop","podName":"cartservice-twvpr6wnp-6jnf6"}'
+    ',"destination":{"namespace":"shop","podName":"frontend-wsgrhlsk-c2w9b"},"Type":"L3_L4","nodeName":"n'
+    '1","trafficDirection":"INGRESS","isReply":true},"nodeName":"n1","time":"2024-03-15T10:00:00.2Z"}'
+)
