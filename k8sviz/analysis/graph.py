@@ -23,7 +23,9 @@ MAX_EDGES = 2_000_000
 
 
 def _ok(v: Any) -> bool:
-    return v is not None and v == v and str(v) != ""
+    if v is None or type(v).__name__ == "NAType":  # pandas' NA has no truth value
+        return False
+    return bool(v == v) and str(v) != ""
 
 
 def _endpoint(ns: Any, wl: Any, pod: Any, ip: Any, level: str) -> str | None:
@@ -83,8 +85,11 @@ def graph(
 
         * ``allowed``: ``protocol``, ``ports`` (``["80", "8000-8080"]``), ``rules`` (deciding
           rules ``"ns/name direction[i]"``, when the engine provides ``rule_frame``);
-        * ``observed``: ``protocol``, ``port``, ``count``, ``bytes``, ``verdicts`` (verdict ->
-          count), ``first_seen``, ``last_seen``;
+        * ``observed``: ``protocol``, ``port``, ``count`` (records), ``bytes``, ``verdicts``
+          (verdict -> records), ``first_seen``, ``last_seen`` (the end of the last record's
+          interval, as :func:`k8sviz.flow_edges`), from the records that
+          :func:`k8sviz.flow_edges` counts: Hubble replies and records of unknown direction are
+          left out (:func:`k8sviz.flows.compare.edge_records`);
         * ``selects``: Service -> backend, with ``ports``.
 
         ``G.graph`` holds ``cluster``, ``collected_at``, ``sha256``, ``coverage``, ``level``,
@@ -228,41 +233,77 @@ def graph(
 
     # ---------------------------------------------------------------- observed edges
     if flows is not None and len(flows):
-        agg: dict[tuple[str, str, str, int], dict[str, Any]] = {}
-        cols = set(flows.columns)
-        for r in flows.to_dict("records"):
-            src = _endpoint(
-                r.get("src_namespace"), r.get("src_workload"), r.get("src_pod"), r.get("src_ip"), level
-            )
-            dst = _endpoint(
-                r.get("dst_namespace"), r.get("dst_workload"), r.get("dst_pod"), r.get("dst_ip"), level
-            )
-            port = r.get("dst_port")
-            if src is None or dst is None or not _ok(port):
-                continue
-            proto = str(r.get("protocol") or "TCP").upper()
-            a = agg.setdefault(
-                (src, dst, proto, int(port)),
-                {"count": 0, "bytes": 0, "verdicts": {}, "first_seen": None, "last_seen": None},
-            )
-            a["count"] += 1
-            if "bytes" in cols and _ok(r.get("bytes")):
-                a["bytes"] += int(r["bytes"])
-            v = str(r.get("verdict") or "unknown")
-            a["verdicts"][v] = a["verdicts"].get(v, 0) + 1
-            if _ok(r.get("time")):
-                t = r["time"]
-                t = t.isoformat() if hasattr(t, "isoformat") else str(t)
-                a["first_seen"] = t if a["first_seen"] is None or t < a["first_seen"] else a["first_seen"]
-                a["last_seen"] = t if a["last_seen"] is None or t > a["last_seen"] else a["last_seen"]
-        for (src, dst, proto, port), a in sorted(agg.items()):
-            for n in (src, dst):
-                if n not in G:
-                    ensure_external(n)
-            G.add_edge(
-                src, dst, key=f"observed:{proto}/{port}", kind="observed", protocol=proto, port=port, **a
-            )
+        _add_observed_edges(G, flows, level, ensure_external)
     return G
+
+
+def _add_observed_edges(G: nx.MultiDiGraph, flows: pd.DataFrame, level: str, ensure_external: Any) -> None:
+    """``kind="observed"`` edges: the records :func:`k8sviz.flow_edges` counts (the same
+    :func:`~k8sviz.flows.compare.edge_records`: no Hubble replies, no records of unknown
+    direction), per endpoint pair, protocol and destination port."""
+    import pandas as pd
+
+    from ..flows.compare import edge_records
+
+    f = edge_records(flows)
+    if not len(f):
+        return
+    n = len(f)
+
+    def column(name: str) -> list[Any]:
+        return f[name].astype(object).tolist() if name in f else [None] * n
+
+    if "bytes" in f:
+        nbytes = column("bytes")
+    else:  # a flow table from load_flows: its counters per direction
+        total = pd.Series(0, index=f.index, dtype="int64")
+        for c in ("bytes_in", "bytes_out"):
+            if c in f:
+                total = total + f[c].fillna(0).astype("int64")
+        nbytes = total.tolist()
+    times = pd.to_datetime(f["time"], utc=True) if "time" in f else pd.Series(pd.NaT, index=f.index)
+    ends = pd.to_datetime(f["end_time"], utc=True).fillna(times) if "end_time" in f else times
+    labels: dict[tuple[Any, ...], str | None] = {}
+
+    def label(key: tuple[Any, ...]) -> str | None:
+        out = labels.get(key, "")
+        if out == "":
+            out = labels[key] = _endpoint(key[0], key[1], key[2], key[3], level)
+        return out
+
+    agg: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+    rows = zip(
+        zip(column("src_namespace"), column("src_workload"), column("src_pod"), column("src_ip"), strict=True),
+        zip(column("dst_namespace"), column("dst_workload"), column("dst_pod"), column("dst_ip"), strict=True),
+        column("dst_port"), column("protocol"), column("verdict"), nbytes, times.tolist(), ends.tolist(),
+        strict=True,
+    )
+    for skey, dkey, port, proto, verdict, b, t, end in rows:
+        src = label(skey)
+        dst = label(dkey)
+        if src is None or dst is None or not _ok(port):
+            continue
+        a = agg.setdefault(
+            (src, dst, str(proto or "TCP").upper(), int(port)),
+            {"count": 0, "bytes": 0, "verdicts": {}, "first_seen": None, "last_seen": None},
+        )
+        a["count"] += 1
+        if _ok(b):
+            a["bytes"] += int(b)
+        v = str(verdict or "unknown")
+        a["verdicts"][v] = a["verdicts"].get(v, 0) + 1
+        if _ok(t) and (a["first_seen"] is None or t < a["first_seen"]):
+            a["first_seen"] = t
+        if _ok(end) and (a["last_seen"] is None or end > a["last_seen"]):
+            a["last_seen"] = end
+    for (src, dst, proto, port), a in sorted(agg.items()):
+        for node in (src, dst):
+            if node not in G:
+                ensure_external(node)
+        for k in ("first_seen", "last_seen"):
+            if a[k] is not None:
+                a[k] = a[k].isoformat()
+        G.add_edge(src, dst, key=f"observed:{proto}/{port}", kind="observed", protocol=proto, port=port, **a)
 
 
 def _add_allowed_edges(G: nx.MultiDiGraph, edges: pd.DataFrame, reach: Any, level: str) -> None:

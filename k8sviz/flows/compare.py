@@ -37,6 +37,7 @@ from ..errors import InputError
 
 __all__ = [
     "clock_skew",
+    "edge_records",
     "endpoint_labels",
     "flow_discrepancies",
     "flow_edges",
@@ -231,6 +232,21 @@ def _not_replies(flows: pd.DataFrame) -> pd.DataFrame:
     return flows
 
 
+def edge_records(
+    flows: pd.DataFrame, *, replies: bool = False, reporter: Literal["src", "dst"] | None = None
+) -> pd.DataFrame:
+    """The records that stand for edges, as :func:`flow_edges` and :func:`k8sviz.graph` count them.
+
+    Without ``replies``, Hubble replies and Hubble records of unknown direction (see
+    :func:`unknown_direction`) are left out: they may run server to client.  With ``reporter``,
+    only the records that end reported (and those that name no reporter).
+    """
+    f = flows if replies else _not_replies(flows)
+    if reporter is not None:
+        f = f[(f["reporter"] == reporter) | f["reporter"].isna()]
+    return f
+
+
 # ---------------------------------------------------------------------------- windows
 
 
@@ -293,10 +309,8 @@ def flow_edges(
     if level not in ("workload", "namespace", "pod"):
         msg = f"level must be workload, namespace or pod, not {level!r}"
         raise InputError(msg)
-    f = flows if replies else _not_replies(flows)
+    f = edge_records(flows, replies=replies, reporter=reporter)
     info = {"unknown_direction_records": 0 if replies else int(unknown_direction(flows).sum())}
-    if reporter is not None:
-        f = f[(f["reporter"] == reporter) | f["reporter"].isna()]
     if not len(f):
         empty = pd.DataFrame(columns=EDGE_COLUMNS)
         empty.attrs["k8sviz"] = info
