@@ -368,7 +368,8 @@ def lost_text(file: str, lost: dict[str, Any]) -> str:
     sources = ", ".join(f"{k} {v}" for k, v in sorted(lost["by_source"].items()))
     return (
         f"{file}: Hubble lost {counted(lost['events'], 'event')}{when} "
-        f"({counted(lost['reports'], 'lost_events report')}: {sources}); flows of that time are missing, "
+        f"({counted(lost['reports'], 'lost_events report')}{': ' if sources else ''}{sources}); "
+        "flows of that time are missing, "
         "so counts are lower bounds and allowed-but-unused may list rules that were used"
     )
 

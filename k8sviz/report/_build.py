@@ -291,7 +291,31 @@ def collect(
         data.clock_skew = run("clock skew", "clock_skew", data.flows)
         if "k8sviz" in getattr(data.flows, "attrs", {}):
             data.flow_load = run("flow load report", "flow_report", data.flows)
+            data.problems += [f"flow events lost: {line}" for line in lost_events(data.flow_load)]
     return data
+
+
+def lost_events(load: Any) -> list[str]:
+    """What each flow file's Hubble ``lost_events`` reports say was lost (from a load report)."""
+    from ..flows import lost_text
+
+    out: list[str] = []
+    sources = load.get("sources") if isinstance(load, dict) else None
+    for src in sources if isinstance(sources, list) else ():
+        lost = src.get("lost_events") if isinstance(src, dict) else None
+        if not isinstance(lost, dict) or not lost.get("reports"):
+            continue
+        by_source = lost.get("by_source")
+        # A load report kept with the table (Parquet attrs, an older k8sviz) may lack a field.
+        lost = {
+            "events": lost.get("events", 0),
+            "reports": lost["reports"],
+            "first": lost.get("first"),
+            "last": lost.get("last"),
+            "by_source": by_source if isinstance(by_source, dict) else {},
+        }
+        out.append(lost_text(str(src.get("file", "?")), lost))
+    return out
 
 
 def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:

@@ -24,7 +24,7 @@ from ..viz import (
     table_html,
 )
 from ..viz.matrix import _grouped
-from ._build import AGGREGATE_ABOVE, APPENDIX_ROWS, UNKNOWN_STATES, ReportData, ReportError
+from ._build import AGGREGATE_ABOVE, APPENDIX_ROWS, UNKNOWN_STATES, ReportData, ReportError, lost_events
 
 __all__ = ["figure_html", "render"]
 
@@ -299,6 +299,10 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
     load = data.flow_load
     if isinstance(load, dict):
         sources = pd.DataFrame(load.get("sources") or [])
+        if "lost_events" in sources.columns:  # Hubble's lost_events reports: the events lost
+            sources["lost_events"] = [
+                x.get("events", 0) if isinstance(x, dict) else x for x in sources["lost_events"]
+            ]
         if len(sources):
             keep = [
                 c
@@ -311,12 +315,16 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
                     "truncated",
                     "bad_time",
                     "skipped",
+                    "lost_events",
                     "first",
                     "last",
                 )
                 if c in sources.columns
             ]
             out["sources"] = _table(sources, max_rows=500, columns=keep, table_id="flow-sources-table")
+        lost = lost_events(load)
+        if lost:
+            out["lost"] = lost
         problems = pd.DataFrame(load.get("problems") or [])
         if len(problems):
             out["n_problems"] = len(problems)

@@ -122,14 +122,21 @@ def test_module_is_callable(hostile_dump):
 
 
 def test_demo_report_with_real_analyses(tmp_path):
-    """The bundled demo, every analysis for real: no limitation, all sections, stable."""
+    """The bundled demo, every analysis for real: all sections, stable, and one limitation only:
+    the Hubble events its capture lost (data/demo/README.md)."""
     zones = k8sviz.demo_path("zones.yaml")
     flows = k8sviz.demo_path("flows")
     kw = {"zones": zones, "generated_at": "2024-03-10T09:00:00Z"}
     if flows.is_dir():
         kw["flows"] = flows
     page = k8sviz.report(k8sviz.demo(), **kw)
-    assert "Limitations of this report" not in page
+    if flows.is_dir():
+        limits = page.split('id="problems"', 1)[1].split("</section>", 1)[0]
+        (only,) = re.findall(r"<li>(.*?)</li>", limits, flags=re.S)
+        assert only.startswith(f"flow events lost: {flows / 'hubble.json.gz'}: Hubble lost 66 events between ")
+        assert 'id="flow-lost-events"' in page
+    else:
+        assert "Limitations of this report" not in page
     for sid in (
         "fig-findings",
         "fig-segmentation",
@@ -409,3 +416,56 @@ def test_the_flow_inputs_listed_are_the_files_read(tmp_path):
     data = collect("data/demo/cluster", flows=[flows])
     assert [i["path"] for i in data.inputs if i["role"] == "flows"] == [str(flows / "a.json")]
     assert len(data.flows) == 2405  # the hidden copy is skipped, as hidden manifests are
+
+
+def test_lost_hubble_events_in_the_flow_section_and_limitations(tmp_path, hostile_dump):
+    """Hubble's lost_events reports: a limitation and a note under the flow files, escaped."""
+    import json
+
+    from .conftest import HOSTILE2, HOSTILE_FLOWS
+
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "flows.csv").write_text(HOSTILE_FLOWS)
+    lost = [
+        {"lost_events": {"source": HOSTILE, "num_events_lost": "40", "cpu": 1}, "node_name": "n1",
+         "time": "2024-01-01T00:00:10Z"},
+        {"lost_events": {"source": "HUBBLE_RING_BUFFER", "num_events_lost": "2"}, "node_name": "n1",
+         "time": "2024-01-01T00:02:00Z"},
+        {"flow": {"time": "2024-01-01T00:01:00Z", "verdict": "FORWARDED",
+                  "IP": {"source": "10.0.0.6", "destination": "10.0.0.5"},
+                  "l4": {"TCP": {"source_port": 40000, "destination_port": 80, "flags": {"SYN": True}}},
+                  "node_name": "n1", "traffic_direction": "EGRESS"}},
+    ]
+    name = flows / f"h{HOSTILE2.replace('/', '_')}.json"
+    name.write_text("".join(json.dumps(x) + "\n" for x in lost))
+    with pytest.warns(k8sviz.FlowWarning, match="Hubble lost 42 events"):
+        page = k8sviz.report(hostile_dump, flows=[flows], generated_at="2024-01-01T00:00:00Z")
+    body = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.I)
+    assert "<img" not in body and "<script" not in body
+    limits = body.split('id="problems"', 1)[1].split("</section>", 1)[0]
+    said = [x for x in re.findall(r"<li>(.*?)</li>", limits, flags=re.S) if x.startswith("flow events lost")]
+    assert len(said) == 1
+    assert "Hubble lost 42 events between 2024-01-01T00:00:10+00:00 and 2024-01-01T00:02:00+00:00" in said[0]
+    assert "&lt;img src=x onerror=" in said[0] and "&lt;script&gt;window.__pwned=1" in said[0]
+    section = body.split('id="flow-lost-events"', 1)[1].split("</ul>", 1)[0]
+    assert "Hubble lost 42 events" in section and "HUBBLE_RING_BUFFER 2" in section
+    assert "&lt;script&gt;window.__pwned=1;alert(1)&lt;/script&gt; 40" in section
+    table = body.split('id="flow-sources-table"', 1)[1].split("</table>", 1)[0]
+    assert "<th>lost_events</th>" in table and "<td>42</td>" in table
+
+
+def test_no_lost_events_no_note(hostile_report):
+    page = hostile_report.read_text()
+    assert 'id="flow-lost-events"' not in page and "flow events lost" not in page
+
+
+def test_lost_events_of_a_load_report_without_every_field():
+    """A table's attrs from Parquet or an older k8sviz: what is there is said, nothing raises."""
+    from k8sviz.report._build import lost_events
+
+    assert lost_events(None) == [] and lost_events({"sources": "x"}) == []
+    load = {"sources": [{"file": "a.json", "lost_events": {"reports": 2, "events": 5}},
+                        {"file": "b.json", "lost_events": {"reports": 0}}, {"file": "c.json"}, "junk"]}
+    (line,) = lost_events(load)
+    assert line.startswith("a.json: Hubble lost 5 events (2 lost_events reports); flows of that time")
