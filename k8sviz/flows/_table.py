@@ -386,6 +386,7 @@ class ChunkBuilder:
         self.narrow: list[tuple[Any, ...]] = []
         self.n = 0
         self._eps: dict[Any, tuple[int, str | None]] = {}
+        self._unmapped: dict[int, tuple[str, Any]] = {}  # endpoint id -> (reason, endpoint), if unmapped
         self._ep_codes: dict[str, list[Any]] = {f: [] for f in _EP_FIELDS}  # endpoint id -> value, per field
         self._classes: dict[tuple[Any, ...], int] = {}
         self._class_codes: dict[str, list[Any]] = {c: [] for c in _CLASS_COLUMNS}
@@ -402,6 +403,8 @@ class ChunkBuilder:
             res, reason = self.mapper.resolve_new(ep)
             i = len(self._eps)
             self._eps[ep] = hit = (i, reason)
+            if reason is not None:
+                self._unmapped[i] = (reason, ep)
             for field, value in zip(_EP_FIELDS, (*res, ep[3]), strict=True):
                 self._ep_codes[field].append(value)
         if hit[1] is not None:
@@ -722,6 +725,10 @@ class ChunkBuilder:
             cfile = self._class_codes["file"]
             for j in np.flatnonzero(bad):
                 self.report.problem("bad-time", cfile[cols[5][j]], cols[13][j], time_problem("time", cols[0][j]))
+                for eid in (cols[1][j], cols[3][j]):  # a dropped record counts in no unmapped total
+                    u = self._unmapped.get(eid)
+                    if u is not None:
+                        self.mapper.uncount(*u)
             keep = ~bad
         sid = np.asarray(cols[1], dtype=np.int64)
         did = np.asarray(cols[3], dtype=np.int64)

@@ -129,11 +129,29 @@ class Mapper:
         """Count one record whose endpoint could not be mapped (first file and line kept)."""
         self._count(reason, ep, file, line)
 
-    def _count(self, reason: str, ep: Endpoint, file: str, line: int) -> None:
+    def uncount(self, reason: str, ep: Endpoint) -> None:
+        """Take back one record counted by :meth:`count` (it was dropped afterwards, e.g. undated)."""
+        by_text = self.unmapped.get(reason, {})
+        text = self._text(ep)
+        seen = by_text.get(text)
+        if seen is None:
+            return
+        seen[0] -= 1
+        if seen[0] <= 0:
+            del by_text[text]
+            if not by_text:
+                del self.unmapped[reason]
+
+    @staticmethod
+    def _text(ep: Endpoint) -> str:
         ns, pod, workload, ip, _hint, aggr = ep
         text = "/".join(x for x in (ns, pod or aggr or workload) if x) or ip or "?"
         if ip and text != ip:
             text = f"{text} ({ip})"
+        return text
+
+    def _count(self, reason: str, ep: Endpoint, file: str, line: int) -> None:
+        text = self._text(ep)
         seen = self.unmapped.setdefault(reason, {}).get(text)
         if seen is None:
             self.unmapped[reason][text] = [1, file, line]

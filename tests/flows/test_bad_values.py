@@ -110,6 +110,15 @@ class TestTimesOutOfRange:
         assert "outside the range a flow table holds (1677-09-21 to 2262-04-11)" in probs[0]["message"]
         assert any(f"{p}: skipped 0 malformed, 0 truncated and 2 undated records" in w for w in warns), warns
 
+    def test_dropped_records_count_in_no_unmapped_total(self, tmp_path, demo_snap):
+        p = write(tmp_path, "csv", [FUTURE, GOOD, "never", FUTURE])
+        df, warns = load(p, snapshot=demo_snap)
+        unmapped = df.attrs["k8sviz"]["unmapped"]
+        assert unmapped["private-ip-not-in-snapshot"]["records"] == 2  # one record, two endpoints
+        assert [s["records"] for s in unmapped["private-ip-not-in-snapshot"]["samples"]] == [1, 1]
+        df, _ = load(write(tmp_path, "csv", [FUTURE], name="all.csv"), snapshot=demo_snap)
+        assert df.attrs["k8sviz"]["unmapped"] == {}
+
     def test_a_time_that_is_no_timestamp_says_so(self, tmp_path):
         df, _ = load(write(tmp_path, "csv", ["yesterday", GOOD]))
         (prob,) = df.attrs["k8sviz"]["problems"]
