@@ -138,8 +138,8 @@ SELECT
   sum(coalesce(TRY_CAST(d->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
   sum(coalesce(TRY_CAST(d->>'$.packets_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.packets_out' AS BIGINT), 0))
     AS packets,
-  min(to_timestamp(TRY_CAST(d->>'$.start_time' AS DOUBLE))) AS first_seen,
-  max(to_timestamp(TRY_CAST(coalesce(d->>'$.end_time', d->>'$.start_time') AS DOUBLE))) AS last_seen
+  min(k8sviz_epoch(d->>'$.start_time')) AS first_seen,
+  max(k8sviz_epoch(coalesce(d->>'$.end_time', d->>'$.start_time'))) AS last_seen
 FROM (
   SELECT coalesce(json_extract(json, '$._source'), json) AS d
   FROM read_json_objects({files}, format='{jformat}', ignore_errors=true)
@@ -176,9 +176,9 @@ SELECT
   sum(coalesce(TRY_CAST(f->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(f->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
   sum(coalesce(TRY_CAST(f->>'$.packets_in' AS BIGINT), 0) + coalesce(TRY_CAST(f->>'$.packets_out' AS BIGINT), 0))
     AS packets,
-  min(coalesce(to_timestamp(TRY_CAST(f->>'$.start_time' AS DOUBLE)), TRY_CAST(f->>'$.start_time' AS TIMESTAMPTZ)))
+  min(coalesce(k8sviz_epoch(f->>'$.start_time'), TRY_CAST(f->>'$.start_time' AS TIMESTAMPTZ)))
     AS first_seen,
-  max(coalesce(to_timestamp(TRY_CAST(coalesce(f->>'$.end_time', f->>'$.start_time') AS DOUBLE)),
+  max(coalesce(k8sviz_epoch(coalesce(f->>'$.end_time', f->>'$.start_time')),
                TRY_CAST(coalesce(f->>'$.end_time', f->>'$.start_time') AS TIMESTAMPTZ))) AS last_seen
 FROM (
   SELECT f, coalesce(json_extract(f, '$.Key'), f) AS k
@@ -318,6 +318,10 @@ def aggregate_flow_archive(
     try:
         if threads:
             con.execute(f"SET threads={int(threads)}")
+        # Unix seconds to a time, NULL beyond what a nanosecond table holds (about 1677 to 2262,
+        # as load_flows; to_timestamp raises on seconds past its own range, such as 1e20).
+        con.execute("CREATE TEMP MACRO k8sviz_epoch(x) AS CASE WHEN abs(TRY_CAST(x AS DOUBLE)) < 9.2e9 "
+                    "THEN to_timestamp(TRY_CAST(x AS DOUBLE)) END")
         for (fmt, jformat, spelling), names in sorted(groups.items()):
             sql = {"hubble": _HUBBLE, "goldmane": _GOLDMANE}.get(fmt, _CALICO)
             if spelling == "camel":
