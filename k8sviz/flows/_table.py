@@ -621,7 +621,10 @@ class ChunkBuilder:
                         ftype,
                         _event_kind(f.get("event_type")),
                     )
-                    cid = raw_classes.get(raw)
+                    try:
+                        cid = raw_classes.get(raw)
+                    except TypeError:  # an object or a list where text belongs: say which field
+                        cid = None
                     if cid is None:
                         bad = _class_problem(raw)
                         if bad:

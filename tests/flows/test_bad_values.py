@@ -408,3 +408,17 @@ def test_archive_with_seconds_past_any_range(tmp_path):
     assert e.records == 2 and e.first_seen == pd.Timestamp("2024-03-15T10:00:00Z") and pd.isna(e.last_seen)
     (e,) = k8sviz.aggregate_flow_archive([g]).itertuples()
     assert e.records == 2 and e.first_seen == pd.Timestamp(1710496800, unit="s", tz="UTC")
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("is_reply", {"value": False}, "is_reply {'value': False} is not true or false"),
+    ("verdict", ["FORWARDED"], "verdict is a list, not text"),
+    ("node_name", {"n": 1}, "node_name is a dict, not text"),
+])
+def test_an_object_where_a_value_belongs_is_named(tmp_path, field, value, said):
+    rec = hubble(GOOD)
+    rec["flow"][field] = value
+    df, _ = load(write_jsonl(tmp_path, [rec, hubble(GOOD)]))
+    assert len(df) == 1
+    (prob,) = df.attrs["k8sviz"]["problems"]
+    assert (prob["kind"], prob["line"]) == ("malformed", 1) and said in prob["message"]
