@@ -67,25 +67,111 @@ def get_reach(snapshot: Snapshot, reach: Any) -> Any:
     return k8sviz.reachability(snapshot)
 
 
-@lru_cache(maxsize=4096)
-def classify_block(text: str) -> tuple[str, bool]:
-    """``(kind, has_metadata)`` for an external peer (a CIDR string from the engine).
+def _nets(*texts: str) -> tuple[tuple[int, int], ...]:
+    out = []
+    for t in texts:
+        n = ipaddress.ip_network(t)
+        out.append((int(n.network_address), int(n.broadcast_address)))
+    return tuple(out)
 
-    ``kind`` is ``internet`` when the block holds any globally routable address, else
-    ``private`` (RFC 1918, CGNAT, link-local, loopback...).  ``has_metadata`` is True when the
-    block contains the cloud metadata address 169.254.169.254.
-    """
+
+# What "the internet" is, per family: the globally routable space.  From the IANA IPv4 and
+# IPv6 Special-Purpose Address Registries (entries marked not globally reachable), plus
+# multicast and, for IPv6, everything outside global unicast 2000::/3 (RFC 4291) but the NAT64
+# well-known prefix 64:ff9b::/96 (RFC 6052: it holds the IPv4 internet).  Where the registry
+# says "N/A" (6to4 2002::/16, the deprecated relay 192.88.99.0/24) the space counts as
+# internet: an audit would rather name one block too many than hide an exposure.
+_V4_GLOBAL = _nets("0.0.0.0/0")
+_V4_NOT_GLOBAL = _nets(
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+)
+_V4_GLOBAL_AGAIN = _nets("192.0.0.9/32", "192.0.0.10/32")  # PCP and TURN anycast
+_V6_GLOBAL = _nets("2000::/3", "64:ff9b::/96")
+_V6_NOT_GLOBAL = _nets("2001::/23", "2001:db8::/32", "3fff::/20")
+_V6_GLOBAL_AGAIN = _nets(  # globally reachable assignments inside 2001::/23
+    "2001:1::1/128", "2001:1::2/128", "2001:1::3/128", "2001:3::/32", "2001:4:112::/48", "2001:20::/28",
+    "2001:30::/28",
+)
+#: Cloud metadata endpoints: 169.254.169.254 (AWS, GCP, Azure...) and AWS's IPv6 fd00:ec2::254.
+METADATA_IPS = (METADATA_IP, ipaddress.ip_address("fd00:ec2::254"))
+
+
+def _minus(ranges: list[tuple[int, int]], cut: tuple[int, int]) -> list[tuple[int, int]]:
+    lo, hi = cut
+    out = []
+    for a, b in ranges:
+        if b < lo or a > hi:
+            out.append((a, b))
+            continue
+        if a < lo:
+            out.append((a, lo - 1))
+        if b > hi:
+            out.append((hi + 1, b))
+    return out
+
+
+def _within(lo: int, hi: int, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(max(lo, a), min(hi, b)) for a, b in spans if a <= hi and b >= lo]
+
+
+@lru_cache(maxsize=4096)
+def _public_ranges(text: str) -> tuple[int, tuple[tuple[int, int], ...]] | None:
+    """``(version, ranges)``: the globally routable addresses of a CIDR, as integer ranges;
+    None when ``text`` is no CIDR."""
     token = str(text).split()[0] if str(text).strip() else ""
     try:
         net = ipaddress.ip_network(token, strict=False)
     except ValueError:
+        return None
+    lo, hi = int(net.network_address), int(net.broadcast_address)
+    glob, cuts, again = (
+        (_V4_GLOBAL, _V4_NOT_GLOBAL, _V4_GLOBAL_AGAIN) if net.version == 4
+        else (_V6_GLOBAL, _V6_NOT_GLOBAL, _V6_GLOBAL_AGAIN)
+    )
+    ranges = _within(lo, hi, glob)
+    for cut in cuts:
+        ranges = _minus(ranges, cut)
+    ranges += [r for r in _within(lo, hi, again) if _within(r[0], r[1], glob)]
+    return net.version, tuple(sorted(set(ranges)))
+
+
+def public_part(text: str, limit: int = 8) -> list[str]:
+    """The globally routable part of an external block, as CIDRs, the largest first (the
+    first ``limit``; a trailing ``"..."`` when there are more); ``public_part("::/1")`` starts
+    ``["2800::/5", "3000::/5", ...]`` (2000::/3 less the special ranges 2001::/23, 3fff::/20,
+    plus 64:ff9b::/96)."""
+    found = _public_ranges(text)
+    if found is None:
+        return [str(text)]
+    version, ranges = found
+    cls = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+    nets = [n for lo, hi in ranges for n in ipaddress.summarize_address_range(cls(lo), cls(hi))]
+    nets.sort(key=lambda n: (n.prefixlen, n))  # the largest first: the sample says most
+    out = [str(n) for n in nets[:limit]]
+    return [*out, "..."] if len(nets) > limit else out
+
+
+@lru_cache(maxsize=4096)
+def classify_block(text: str) -> tuple[str, bool]:
+    """``(kind, has_metadata)`` for an external peer (a CIDR string from the engine).
+
+    ``kind`` is ``internet`` when the block holds any globally routable address (anything
+    outside the IANA special-purpose ranges that are not globally reachable; for IPv6, global
+    unicast 2000::/3 and the NAT64 prefix 64:ff9b::/96), else ``private`` (RFC 1918, CGNAT,
+    link-local, loopback, unique-local, documentation, multicast...).  A block is judged by every
+    address it holds, not by the first: ``::/1`` holds 2000::/3 and is internet.  Text that is
+    no CIDR counts as internet.  ``has_metadata`` is True when the block contains a cloud
+    metadata address (:data:`METADATA_IPS`).
+    """
+    found = _public_ranges(text)
+    if found is None:
         return INTERNET, False
-    meta = net.version == 4 and METADATA_IP in net
-    private = net.is_private or net.is_loopback or net.is_link_local or net.is_multicast or net.is_reserved
-    if not private and net.version == 4:
-        # summarize_address_range may cut CGNAT 100.64/10 into pieces ipaddress calls non-private
-        private = net.subnet_of(ipaddress.ip_network("100.64.0.0/10"))  # type: ignore[arg-type]
-    return ("private" if private else INTERNET), meta
+    token = str(text).split()[0]
+    net = ipaddress.ip_network(token, strict=False)
+    meta = any(ip.version == net.version and ip in net for ip in METADATA_IPS)
+    return (INTERNET if found[1] else "private"), meta
 
 
 def port_text(protocol: str, ports: Any) -> list[str]:

@@ -152,7 +152,7 @@ _F = [
     ),
     Finding(
         "metadata-egress",
-        "Workload may reach the cloud metadata endpoint 169.254.169.254",
+        "Workload may reach a cloud metadata endpoint (169.254.169.254, or AWS's fd00:ec2::254)",
         "high",
         ("NSA-NP-METADATA", "NIST-800-190-4.4.2"),
         "reach",

@@ -21,7 +21,17 @@ from ..cilium_objects import pod_view as cilium_pod_view
 from ..errors import QueryError
 from ..model import NetworkPolicy, Peer, PolicyRule
 from . import _ports
-from ._common import SYSTEM_NAMESPACES, classify_block, edge_frame, exposure, get_reach, port_text, rule_frame
+from ._common import (
+    METADATA_IPS,
+    SYSTEM_NAMESPACES,
+    classify_block,
+    edge_frame,
+    exposure,
+    get_reach,
+    port_text,
+    public_part,
+    rule_frame,
+)
 from .controls import FINDINGS, SEVERITIES
 from .zones import Zones, load_zones, resolve_today
 
@@ -614,6 +624,17 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
         ns, _, name = key.partition("/")
         return ns, name
 
+    def public(blocks: list[str]) -> list[str]:
+        """The globally routable part of the blocks (evidence: ``::/1`` is internet for 2000::/3)."""
+        out: list[str] = []
+        for b in blocks:
+            for part in public_part(b):
+                if len(out) == 20:
+                    return [*out, "..."]
+                if part not in out:
+                    out.append(part)
+        return out
+
     for wl, d in sorted(ext_in.items()):
         if wl in unenforced:
             continue
@@ -624,13 +645,14 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
             "internet-ingress",
             ns,
             name,
-            f"{wl} accepts {', '.join(ports_of(d))} from internet addresses"
+            f"{wl} accepts {', '.join(ports_of(d))} from internet addresses ({_sample(public(d['blocks']))})"
             + (f"; exposed by {'; '.join(how)}" if how else "; not exposed by a Service/Ingress today"),
             {
                 "workload": wl,
                 "ports": ports_of(d),
                 "blocks": d["blocks"],
                 "n_blocks": d["n_blocks"],
+                "public_blocks": public(d["blocks"]),
                 "exposed_by": how,
             },
             severity=sev,
@@ -644,8 +666,9 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
             "internet-egress",
             ns,
             name,
-            f"{wl} may connect to internet addresses on {', '.join(ports_of(d))}",
-            {"workload": wl, "ports": ports_of(d), "blocks": d["blocks"], "n_blocks": d["n_blocks"]},
+            f"{wl} may connect to internet addresses ({_sample(public(d['blocks']))}) on {', '.join(ports_of(d))}",
+            {"workload": wl, "ports": ports_of(d), "blocks": d["blocks"], "n_blocks": d["n_blocks"],
+             "public_blocks": public(d["blocks"])},
             workload=wl,
         )
     for wl, d in sorted(meta_out.items()):
@@ -654,16 +677,31 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
         ns, name = split(wl)
         tcp = d["ports"].get("TCP", ())
         sev = "high" if _ports.contains(tcp, 80) else "medium"
+        ends = [str(ip) for ip in METADATA_IPS if any(_holds(b, ip) for b in d["blocks"])]
         ctx.add(
             "metadata-egress",
             ns,
             name,
-            f"{wl} may reach the cloud metadata endpoint 169.254.169.254 on {', '.join(ports_of(d))}"
+            f"{wl} may reach the cloud metadata endpoint {' and '.join(ends)} on {', '.join(ports_of(d))}"
             + ("" if sev == "high" else " (not on 80, where most metadata services listen)"),
-            {"workload": wl, "ports": ports_of(d), "block": d["blocks"][0]},
+            {"workload": wl, "ports": ports_of(d), "block": d["blocks"][0], "endpoints": ends},
             severity=sev,
             workload=wl,
         )
+
+
+def _sample(items: list[str], n: int = 3) -> str:
+    shown = [i for i in items if i != "..."]
+    more = len(shown) > n or "..." in items
+    return ", ".join(shown[:n]) + (" ..." if more else "")
+
+
+def _holds(block: str, ip: Any) -> bool:
+    try:
+        net = ipaddress.ip_network(str(block).split()[0], strict=False)
+    except (ValueError, IndexError):
+        return False
+    return net.version == ip.version and ip in net
 
 
 def _redundant(ctx: _Ctx, reach: Any) -> None:
