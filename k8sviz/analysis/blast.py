@@ -201,10 +201,13 @@ def internet_paths(
 
     snap = reach.snapshot
     zones = load_zones(zones) if zones is not None else None
-    wzones = zones.workload_zones(snap) if zones is not None else {}
+    zsets = zones.workload_zone_sets(snap) if zones is not None else {}
+    wzones = {w: zs[0] for w, zs in zsets.items()}
     all_wl = {p.workload_key for p in snap.pods}
     if zones is not None and zone_or_workload in zones.names:
-        targets = {w for w, z in wzones.items() if z == zone_or_workload}
+        # a workload whose pods are in several zones is a target of each
+        targets = {w for w, zs in zsets.items() if zone_or_workload in zs}
+        wzones = {w: zone_or_workload for w in targets}
     else:
         wl = workload_of(snap, zone_or_workload)
         if wl in all_wl:

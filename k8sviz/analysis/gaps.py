@@ -56,7 +56,9 @@ class _Ctx:
         self.zones = zones
         self.rows: list[dict[str, Any]] = []
         self.ns_labels = {n.name: n.labels for n in snapshot.namespaces}
-        self.wzone = zones.workload_zones(snapshot) if zones is not None else {}
+        # A workload whose pods are in several zones is weighted as the most sensitive of them.
+        self.wzones = zones.workload_zone_sets(snapshot) if zones is not None else {}
+        self.wzone = {wl: zs[0] for wl, zs in self.wzones.items()}
         self.calico: dict[str, dict[str, list[str]]] = {"Ingress": {}, "Egress": {}}
         self.pods_by_ns: dict[str, list[Any]] = defaultdict(list)
         self.pods_by_wl: dict[str, list[Any]] = defaultdict(list)
@@ -81,11 +83,12 @@ class _Ctx:
     ) -> None:
         """Record a row.  Severity: base (or given), +1 in a sensitive zone, -1 in system namespaces."""
         sev = severity or FINDINGS[finding].severity
-        if workload and self.sensitive(workload):
-            sev = _shift(sev, 1)
+        if workload and self.zones is not None:
             evidence = {**evidence, "zone": self.wzone.get(workload)}
-        elif workload and self.zones is not None:
-            evidence = {**evidence, "zone": self.wzone.get(workload)}
+            if len(self.wzones.get(workload, ())) > 1:
+                evidence["zones"] = list(self.wzones[workload])
+            if self.sensitive(workload):
+                sev = _shift(sev, 1)
         if system_down and namespace in SYSTEM_NAMESPACES:
             sev = _shift(sev, -1)
         self.rows.append(
@@ -760,14 +763,14 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
         )
 
 
-def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Segmentation violations grouped per workload and peer zone: inbound to the destination
-    (key ``("in", dst, src_zone)``), or outbound to external addresses from the source
-    (``("out", src, "external")``).  Columns of shared list objects are read once per distinct
+def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """Segmentation violations grouped per workload, peer zone and the workload's own zone:
+    inbound to the destination (key ``("in", dst, src_zone, dst_zone)``), or outbound to
+    external addresses from the source (``("out", src, "external", src_zone)``).  Columns of shared list objects are read once per distinct
     (group, list); the first 20 distinct peers are kept, in row order."""
     import pandas as pd
 
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    groups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     if not len(v):
         return groups
     # codes, not Python strings: the string columns would cost a new str object per row
@@ -784,6 +787,9 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, A
     gkey += np.where(out, sc, dc)
     gkey *= nz
     gkey += np.where(out, zdc, zsc)
+    # and the subject's own zone: a workload split across zones is judged in each of them
+    gkey *= nz
+    gkey += np.where(out, zsc, zdc)
     codes, _ = pd.factorize(gkey)
     del gkey
     first = pd.Series(codes).drop_duplicates().index.to_numpy()  # group g first seen at first[g]
@@ -791,7 +797,7 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str], dict[str, A
     info: list[dict[str, Any]] = []
     for f, n in zip(first.tolist(), counts.tolist(), strict=True):
         zs, zd = zs_u[zsc[f]], zd_u[zdc[f]]
-        key = ("out", s_u[sc[f]], zd) if out[f] else ("in", d_u[dc[f]], zs)
+        key = ("out", s_u[sc[f]], zd, zs) if out[f] else ("in", d_u[dc[f]], zs, zd)
         info.append(
             groups.setdefault(
                 key,
@@ -862,7 +868,7 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
     judged = seg.today.isoformat()
     src: str | None
     dst: str | None
-    for (way, subject, _), g in sorted(groups.items()):
+    for (way, subject, _, _), g in sorted(groups.items()):
         zs, zd = g["src_zone"], g["dst_zone"]
         ns, _, name = str(subject).partition("/")
         ports = [
@@ -895,12 +901,15 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
         else:
             text = f"{subject} ({zs}) -> {peers[0] if len(peers) == 1 else f'{len(peers)} external blocks'} ({zd})"
             src, dst = subject, (peers[0] if len(peers) == 1 else None)
+        split = [f"{w}'s pods are in zones {', '.join(ctx.wzones[w])}" for w in dict.fromkeys((src, dst, subject))
+                 if w is not None and len(ctx.wzones.get(w, ())) > 1]
         ctx.add(
             "zone-violation",
             ns,
             name,
             f"{text} {', '.join(ports)} is not covered by an allow rule ({n} connection(s)); opened by {opened}"
-            + (f"; expired exception(s) {', '.join(sorted(g['expired']))}" if g["expired"] else ""),
+            + (f"; expired exception(s) {', '.join(sorted(g['expired']))}" if g["expired"] else "")
+            + (f" ({'; '.join(split)}: judged in each)" if split else ""),
             {
                 "src": src,
                 "dst": dst,

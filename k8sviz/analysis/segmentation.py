@@ -64,13 +64,22 @@ PAIR_COLUMNS = [
 
 
 def zoned_frame(reach: Any, zones: Zones | None, level: str = "workload") -> pd.DataFrame:
-    """``reach.to_frame(level)`` plus ``src_zone``/``dst_zone`` (None without zones)."""
+    """``reach.to_frame(level)`` plus ``src_zone``/``dst_zone`` (None without zones).
+
+    A workload whose pods are in several zones (:meth:`Zones.split_workloads`) is in each of
+    them: its rows are repeated once per zone (per pair of zones when both ends are such
+    workloads), so that no cross-zone connection goes unseen.
+    """
     df = edge_frame(reach, level).copy()
     if zones is None:
         df["src_zone"] = None
         df["dst_zone"] = None
         return df
     zmap = zones.assign(reach.snapshot, level)
+    split = zones.split_workloads(reach.snapshot) if level == "workload" else {}
+    if split:
+        df = _expand(df, split, ("src", "dst"))
+        zmap = {**{k: v for k, v in zmap.items() if k not in split}, **_split_zmap(split)}
 
     def zone(key: str, typ: str) -> str:
         if typ == "external":
@@ -86,18 +95,57 @@ def zoned_frame(reach: Any, zones: Zones | None, level: str = "workload") -> pd.
         uniq = df[[col, typ]].drop_duplicates()
         lookup = {(k, t): zone(k, t) for k, t in zip(uniq[col], uniq[typ], strict=True)}
         df[f"{col}_zone"] = [lookup[kt] for kt in zip(df[col], df[typ], strict=True)]
+    if split:
+        for col in ("src", "dst"):
+            df[col] = _strip(df[col])
+        df = df.reset_index(drop=True)
     return df
+
+
+#: Joins a workload key to one of its zones in the keys that stand for a workload split
+#: across zones (a character no Kubernetes name holds).
+_SPLIT = "\x00"
+
+
+def _split_zmap(split: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {f"{wl}{_SPLIT}{z}": z for wl, zs in split.items() for z in zs}
+
+
+def _expand(frame: pd.DataFrame, split: dict[str, tuple[str, ...]], cols: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with each row naming a split workload in ``cols`` repeated once per zone of
+    that workload, the key becoming ``key + _SPLIT + zone``; other rows as they are (list cells
+    keep their objects)."""
+    import pandas as pd
+
+    for col in cols:
+        hit = frame[col].isin(list(split))
+        if not hit.any():
+            continue
+        part = frame[hit].copy()
+        part[col] = [[f"{k}{_SPLIT}{z}" for z in split[k]] for k in part[col].tolist()]
+        part = part.explode(col)
+        frame = pd.concat([frame[~hit], part])
+    return frame
+
+
+def _strip(col: pd.Series) -> pd.Series:
+    """Workload keys back from split keys."""
+    return col.map(lambda k: k.split(_SPLIT, 1)[0] if isinstance(k, str) and _SPLIT in k else k)
 
 
 def rule_index(
     reach: Any, level: str = "workload"
 ) -> dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]]:
     """``{(src, dst, protocol): [(policy, direction, rule, ranges)]}`` from ``reach.rule_frame``."""
-    out: dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]] = defaultdict(list)
     try:
         rf = rule_frame(reach, level)
     except (AttributeError, NotImplementedError):
-        return out
+        return defaultdict(list)
+    return _rule_index(rf)
+
+
+def _rule_index(rf: pd.DataFrame) -> dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]]:
+    out: dict[tuple[str, str, str], list[tuple[str, str, int, _ports.Ranges]]] = defaultdict(list)
     cols = [rf[c].tolist() for c in ("policy", "direction", "rule", "src", "dst", "protocol", "ports")]
     parsed: dict[int, tuple[Any, _ports.Ranges]] = {}  # the engine shares one list per port set
     for pol, d, i, src, dst, proto, ports in zip(*cols, strict=True):
@@ -456,8 +504,18 @@ def segmentation(
         snapshot = reach.snapshot
     day = resolve_today(today, snapshot)  # a bad date fails before reachability is computed
     reach = get_reach(snapshot, reach)
-    rules = rule_index(reach, level)
-    core = _Core(edge_frame(reach, level), zones, zones.assign(snapshot, level), reach.snapshot, level)
+    edges = edge_frame(reach, level)
+    rf = rule_frame_or_none(reach, level)
+    zmap = zones.assign(snapshot, level)
+    # A workload whose pods are in several zones is judged in each (see zoned_frame).
+    split = zones.split_workloads(snapshot) if level == "workload" else {}
+    if split:
+        edges = _expand(edges, split, ("src", "dst")).reset_index(drop=True)
+        if rf is not None:
+            rf = _expand(rf, split, ("src", "dst")).reset_index(drop=True)
+        zmap = {**{k: v for k, v in zmap.items() if k not in split}, **_split_zmap(split)}
+    rules = _rule_index(rf) if rf is not None else defaultdict(list)
+    core = _Core(edges, zones, zmap, reach.snapshot, level)
     members = core.members
     pair_conns = core.pair_conns
     pair_ports: dict[tuple[str, str], dict[str, _ports.Ranges]] = defaultdict(dict)
@@ -490,8 +548,11 @@ def segmentation(
         pair_ports[(zs, zd)][proto] = _ports.union(*sets)
 
     idx = np.flatnonzero(combo_viol[core.inv])
-    viol, per_combo = _violation_frame(core, idx, combo_info, rules, rule_frame_or_none(reach, level))
+    viol, per_combo = _violation_frame(core, idx, combo_info, rules, rf)
     del idx
+    if split:
+        for col in ("src", "dst"):
+            viol[col] = _strip(viol[col])
     for (zs, zd, _, _), n in zip(core.combos, per_combo.tolist(), strict=True):
         if n:
             pair_viol[(zs, zd)] += n

@@ -237,14 +237,59 @@ class Zones:
             for p in snapshot.pods
         }
 
-    def workload_zones(self, snapshot: Snapshot) -> dict[str, str]:
-        """``{"ns/workload": zone}``; a workload takes the zone of its first pod (by name)."""
-        out: dict[str, str] = {}
+    def rank(self, zone: str) -> tuple[int, int, float, int]:
+        """Sort key, most sensitive first: sensitive zones, then the other declared zones, by
+        ``priority`` (highest first; none last), then in file order; ``unzoned`` last."""
+        z = self.zones.get(zone)
+        if z is None:
+            return (2, 1, 0.0, 0)
+        order = list(self.zones).index(zone)
+        return (0 if z.sensitive else 1, 0, -float(z.priority) if z.priority is not None else float("inf"), order)
+
+    def workload_zone_sets(self, snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+        """``{"ns/workload": (zone, ...)}``: the zones of a workload's pods, most sensitive
+        first (:meth:`rank`).  Pods that ran to completion are left out unless all of the
+        workload's did (they send and receive nothing now)."""
         ns_labels = {n.name: n.labels for n in snapshot.namespaces}
+        live: dict[str, set[str]] = {}
+        ended: dict[str, set[str]] = {}
+        cache: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
         for p in snapshot.pods:
-            if p.workload_key not in out:
-                out[p.workload_key] = self.zone_of(p.labels, ns_labels.get(p.namespace, {}), f"pod {p.key}")
+            key = (p.namespace, tuple(sorted(p.labels.items())))
+            zone = cache.get(key)
+            if zone is None:
+                zone = cache[key] = self.zone_of(p.labels, ns_labels.get(p.namespace, {}), f"pod {p.key}")
+            (ended if p.terminated else live).setdefault(p.workload_key, set()).add(zone)
+        out = {}
+        for wl in {**ended, **live}:
+            found = live.get(wl) or ended[wl]
+            out[wl] = tuple(sorted(found, key=self.rank))
         return out
+
+    def workload_zones(self, snapshot: Snapshot) -> dict[str, str]:
+        """``{"ns/workload": zone}``: one zone per workload, the most sensitive of its pods'
+        zones (:meth:`workload_zone_sets`).
+
+        A workload whose pods are in several zones (mid-rollout, a label on some replicas) is
+        listed by :meth:`split_workloads`; :func:`k8sviz.segmentation` judges it in every zone
+        its pods are in, so that none of its cross-zone connections goes unseen.
+        """
+        return {wl: zones[0] for wl, zones in self.workload_zone_sets(snapshot).items()}
+
+    def split_workloads(self, snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+        """Workloads whose (running) pods fall in more than one zone, with those zones."""
+        return {wl: zs for wl, zs in self.workload_zone_sets(snapshot).items() if len(zs) > 1}
+
+    def split_workloads_text(self, snapshot: Snapshot) -> str | None:
+        """One sentence naming :meth:`split_workloads`, or None."""
+        split = self.split_workloads(snapshot)
+        if not split:
+            return None
+        shown = "; ".join(f"{wl} ({', '.join(zs)})" for wl, zs in sorted(split.items())[:10])
+        more = f" and {len(split) - 10} more" if len(split) > 10 else ""
+        return (f"{'a workload has' if len(split) == 1 else f'{len(split)} workloads have'} pods in several zones "
+                f"of {self.source}: {shown}{more}; each is judged in every zone its pods are in (its "
+                "connections may be a subset's), and weighted as its most sensitive zone")
 
     def empty_zones(self, snapshot: Snapshot) -> list[str]:
         """Declared zones whose selectors match no pod of the snapshot, in file order.

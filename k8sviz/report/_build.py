@@ -268,6 +268,10 @@ def collect(
         empty = data.zones.empty_zones_text(snap)
         if empty:
             data.problems.append(f"zones: {empty}")
+    if data.zones is not None and hasattr(data.zones, "split_workloads_text"):
+        split = data.zones.split_workloads_text(snap)
+        if split:
+            data.problems.append(f"zones: {split}")
     # The segmentation just computed is reused: computing it again is most of gaps' time at scale.
     data.gaps = run(
         "findings", "gaps", snap, reach=data.reach, flows=data.flows, zones=data.zones, segmentation=data.seg,

@@ -171,3 +171,67 @@ def test_a_zone_whose_pods_all_go_to_a_higher_priority_zone_is_not_empty(tmp_pat
     }})
     snap = snapshot(ns("x"), pod("x", "a", app="a"))
     assert zones.empty_zones(snap) == ["ghost"]  # team's selector matches x/a, which cde takes
+
+
+def rollout(extra=()):
+    """Mid-rollout: one ReplicaSet's pod carries the CDE label, the other's does not."""
+    def rs_pod(name, rs, **labels):
+        p = pod("shop", name, **labels)
+        p["metadata"]["ownerReferences"] = [
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": rs, "controller": True}]
+        return p
+
+    return snapshot(
+        ns("shop"),
+        rs_pod("api-abc-1", "api-abc", app="api", **{"pod-template-hash": "abc"}),
+        rs_pod("api-def-2", "api-def", app="api", pci="cde", **{"pod-template-hash": "def"}),
+        pod("shop", "web-1", app="web"),
+        *extra,
+    )
+
+
+SPLIT_ZONES = {"zones": {"pci": {"podSelector": {"matchLabels": {"pci": "cde"}}, "sensitive": True}}}
+
+
+def test_a_workload_split_across_zones_is_in_each_and_weighted_as_the_most_sensitive():
+    import k8sviz
+    from k8sviz.analysis.blast import internet_paths
+    from k8sviz.analysis.gaps import gaps
+    from k8sviz.analysis.segmentation import segmentation, zoned_frame
+
+    snap = rollout()
+    z = load_zones(SPLIT_ZONES)
+    assert z.workload_zone_sets(snap)["shop/api"] == ("pci", "unzoned")
+    assert z.workload_zones(snap) == {"shop/api": "pci", "shop/web-1": "unzoned"}
+    assert z.split_workloads(snap) == {"shop/api": ("pci", "unzoned")}
+    assert "shop/api (pci, unzoned)" in z.split_workloads_text(snap)
+    reach = k8sviz.reachability(snap)
+    v = segmentation(snap, reach, z).violations
+    pairs = set(zip(v["src"], v["dst"], v["src_zone"], v["dst_zone"], strict=True))
+    # web -> the CDE pod of api, and api's two halves to each other: none is hidden
+    assert ("shop/web-1", "shop/api", "unzoned", "pci") in pairs
+    assert ("shop/api", "shop/web-1", "pci", "unzoned") in pairs
+    assert ("shop/api", "shop/api", "unzoned", "pci") in pairs
+    assert not any("\x00" in k for k in (*v["src"], *v["dst"]))
+    zf = zoned_frame(reach, z)
+    assert set(zf.loc[zf["dst"] == "shop/api", "dst_zone"]) == {"pci", "unzoned"}
+    df = gaps(snap, reach, zones=z)
+    zv = df[(df["finding"] == "zone-violation") & (df["name"] == "api")]
+    crit = zv[zv["severity"] == "critical"]
+    assert any(e["src_zone"] == "unzoned" and e["dst_zone"] == "pci" for e in crit["evidence"])
+    assert all("judged in each" in d for d in zv["detail"])
+    iso = df[(df["finding"] == "no-ingress-isolation") & (df["name"] == "api")]
+    assert iso["severity"].item() == "high" and iso["evidence"].item()["zones"] == ["pci", "unzoned"]
+    assert internet_paths(reach, "pci", z, exposed_only=False)["target"].tolist() == ["shop/api"]
+
+
+def test_terminated_pods_do_not_zone_a_workload():
+    done = pod("shop", "api-old-1", app="api", tier="edge", **{"pod-template-hash": "abc"})
+    done["status"]["phase"] = "Succeeded"
+    done["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "api-abc", "uid": "api-abc", "controller": True}]
+    snap = rollout([done])
+    z = load_zones({"zones": {**SPLIT_ZONES["zones"], "dmz": {"podSelector": {"matchLabels": {"tier": "edge"}}}}})
+    assert z.workload_zone_sets(snap)["shop/api"] == ("pci", "unzoned")  # not dmz: that pod has ended
+    only_done = snapshot(ns("shop"), done)
+    assert list(z.workload_zones(only_done).values()) == ["dmz"]  # all ended: their zone still names it
