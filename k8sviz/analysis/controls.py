@@ -96,13 +96,13 @@ CONTROLS: dict[str, Control] = {c.id: c for c in _C}
 _F = [
     Finding(
         "no-ingress-isolation",
-        "Workload accepts traffic from anywhere (no policy selects it for ingress)",
+        "Workload whose ingress no policy restricts (none selects it, an allow-all re-opens it, or peers are left open)",
         "medium",
         ("PCI-1.3.1", "NSA-NP-SELECT", "NIST-800-190-4.3.3"),
     ),
     Finding(
         "no-egress-isolation",
-        "Workload may connect anywhere (no policy selects it for egress)",
+        "Workload whose egress no policy restricts (none selects it, an allow-all re-opens it, or peers are left open)",
         "medium",
         ("PCI-1.3.2", "NSA-NP-SELECT", "NIST-800-190-4.4.2"),
     ),
@@ -114,7 +114,7 @@ _F = [
     ),
     Finding(
         "namespace-without-default-deny",
-        "Namespace without a default-deny policy for ingress and egress",
+        "Namespace without a default-deny policy for ingress and egress (or with one an allow-all re-opens)",
         "medium",
         ("CIS-5.3.2", "NSA-NP-DEFAULT-DENY"),
     ),

@@ -17,10 +17,11 @@ import numpy as np
 from .._text import counted
 from ..calico_objects import CalicoPolicy, policy_selects
 from ..cilium_objects import CiliumPolicy
-from ..cilium_objects import pod_view as cilium_pod_view
 from ..errors import QueryError
 from ..model import NetworkPolicy, Peer, PolicyRule
+from ..policy.admin import policy_ref
 from . import _ports
+from ._posture import Posture, Side, cluster_wide_snapshot, engine_reach
 from ._common import (
     METADATA_IPS,
     SYSTEM_NAMESPACES,
@@ -59,7 +60,6 @@ class _Ctx:
         # A workload whose pods are in several zones is weighted as the most sensitive of them.
         self.wzones = zones.workload_zone_sets(snapshot) if zones is not None else {}
         self.wzone = {wl: zs[0] for wl, zs in self.wzones.items()}
-        self.calico: dict[str, dict[str, list[str]]] = {"Ingress": {}, "Egress": {}}
         self.pods_by_ns: dict[str, list[Any]] = defaultdict(list)
         self.pods_by_wl: dict[str, list[Any]] = defaultdict(list)
         for p in snapshot.pods:
@@ -126,205 +126,229 @@ class _Ctx:
 # ------------------------------------------------------------------------------ snapshot checks
 
 
-def _opens_everything(pol: CalicoPolicy, direction: str) -> bool:
-    """A first rule that allows or passes everything: the policy selects without isolating."""
-    rules = pol.ingress if direction == "Ingress" else pol.egress
-    if not rules:
-        return False
-    r = rules[0]
-    return r.action in ("allow", "pass") and r.protocol is None and r.not_protocol is None and (
-        r.source.is_empty and r.destination.is_empty
-    )
+def _verb(subjects: list[str], singular: str) -> str:
+    """``allows`` after one subject, ``allow`` after several."""
+    return singular if len(subjects) == 1 else singular[:-1]
 
 
-def _calico_isolating(ctx: _Ctx) -> dict[str, dict[str, list[str]]]:
-    """Per direction, pod key -> the evaluated Calico policies that isolate it: they select it
-    in a tier that denies at its end what they do not decide (the default), and do not open
-    with a rule that allows or passes everything."""
-    out: dict[str, dict[str, list[str]]] = {"Ingress": defaultdict(list), "Egress": defaultdict(list)}
-    passing = {t.name for t in ctx.snap.calico_tiers if t.default_action == "pass"}
-    policies = [p for p in ctx.snap.calico_policies if not (p.unsupported or p.host_only or p.tier in passing)]
-    if not policies:
-        return out
-    # Pods alike for selectors (namespace, labels, service account) are judged once.
-    classes: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
-    for p in ctx.snap.pods:
-        classes[(p.namespace, tuple(sorted(p.labels.items())), p.service_account, p.host_network)].append(p)
-    accounts = ctx.snap.service_account_labels()
-    for members in classes.values():
-        first = members[0]
-        account = accounts.get((first.namespace, first.service_account or "default"), {})
-        for pol in policies:
-            if policy_selects(pol, first, ctx.ns_labels.get(first.namespace, {}), account):
-                for d in (t for t in pol.types if not _opens_everything(pol, t)):
-                    for p in members:
-                        out[d][p.key].append(pol.ref)
-    return out
+_RANK = {"unrestricted": 0, "reopened": 1, "partial": 2, "cluster-wide": 3}
 
 
-def _cilium_isolating(ctx: _Ctx) -> dict[str, set[str]]:
-    """Per direction, the pods an evaluated Cilium rule puts in default deny."""
-    out: dict[str, set[str]] = {"Ingress": set(), "Egress": set()}
-    for pol in ctx.snap.cilium_policies:
-        if pol.unsupported:
-            continue
-        for p in ctx.pods_by_ns.get(pol.namespace, ()) if pol.namespace else ctx.snap.pods:
-            if p.host_network:
+class _Isolation:
+    """The engine's posture of every running pod (:mod:`._posture`), with the names of the
+    policies behind it: Calico's tier ends named by the tier's policies that select the pod."""
+
+    def __init__(self, ctx: _Ctx, reach: Any):
+        self.ctx = ctx
+        self.posture = Posture(reach)
+        self.admin = {policy_ref(a) for a in ctx.snap.admin_policies}
+        self.calico = [c for c in ctx.snap.calico_policies if not (c.unsupported or c.host_only)]
+        self.accounts = ctx.snap.service_account_labels()
+        self._wide: Posture | None | bool = False
+
+    def side(self, pod: Any, direction: str) -> Side | None:
+        return self.posture.side(pod.key, direction)
+
+    def names(self, pod: Any, refs: Iterable[str], direction: str) -> list[str]:
+        out: list[str] = []
+        for ref in refs:
+            if ref.startswith("Tier/"):
+                tier = ref.split("/", 1)[1]
+                ns_labels = self.ctx.ns_labels.get(pod.namespace, {})
+                account = self.accounts.get((pod.namespace, pod.service_account or "default"), {})
+                out += [c.ref for c in self.calico if c.tier == tier and direction.capitalize() in c.types
+                        and policy_selects(c, pod, ns_labels, account)] or [ref]
+            else:
+                out.append(ref)
+        return list(dict.fromkeys(out))
+
+    def wide(self) -> Posture | None:
+        """The posture under the cluster-scoped policies alone (None without any): what
+        isolates a namespace's pods whatever its own policies."""
+        if self._wide is False:
+            snap = cluster_wide_snapshot(self.ctx.snap)
+            if snap is None:
+                self._wide = None
+            else:
+                import k8sviz
+
+                opts = {"ipblocks_match_pods": bool(getattr(self.posture.reach, "ipblocks_match_pods", False))}
+                self._wide = Posture(k8sviz.reachability(snap, **opts))
+        return self._wide  # type: ignore[return-value]
+
+
+def _isolation(ctx: _Ctx, iso: _Isolation) -> None:
+    """no-ingress-isolation / no-egress-isolation: per workload and direction, its running pods
+    that the engine leaves (partly) to the default allow, or that policies select only to allow
+    everything; pods isolated by admin-tier policies alone are noted, low."""
+    for wl, members in sorted(ctx.pods_by_wl.items()):
+        pods = [p for p in members if not p.host_network and not p.terminated]
+        if not pods:
+            continue  # hostNetwork: reported as host-network; ended pods send and receive nothing
+        first = pods[0]
+        for d, fid in (("ingress", "no-ingress-isolation"), ("egress", "no-egress-isolation")):
+            flagged = []
+            for p in pods:
+                s = iso.side(p, d)
+                assert s is not None
+                if s.state != "isolated":
+                    flagged.append((p, s, s.state))
+                elif all(r in iso.admin for r in s.deny_by):
+                    flagged.append((p, s, "cluster-wide"))
+            if not flagged:
                 continue
-            view = cilium_pod_view(p, ctx.ns_labels.get(p.namespace, {}))
-            for rule in pol.rules:
-                if rule.endpoint_selector.matches(view):
-                    if rule.default_deny_ingress:
-                        out["Ingress"].add(p.key)
-                    if rule.default_deny_egress:
-                        out["Egress"].add(p.key)
-    return out
-
-
-def _isolation(ctx: _Ctx) -> None:
-    by_dir: dict[str, set[str]] = {"Ingress": set(), "Egress": set()}
-    for pol in ctx.snap.network_policies:
-        for p in ctx.selected(pol):
-            for d in pol.policy_types:
-                by_dir[d].add(p.key)
-    for d, by_pod in ctx.calico.items():
-        by_dir[d].update(by_pod)
-    for d, keys in _cilium_isolating(ctx).items():
-        by_dir[d].update(keys)
-    done: set[tuple[str, str]] = set()
-    for p in ctx.snap.pods:
-        if p.host_network:
-            continue  # reported as host-network: policies do not apply at all
-        for d, fid in (("Ingress", "no-ingress-isolation"), ("Egress", "no-egress-isolation")):
-            if p.key in by_dir[d] or (p.workload_key, fid) in done:
-                continue
-            done.add((p.workload_key, fid))
-            pods = [q.key for q in ctx.pods_by_wl[p.workload_key] if q.key not in by_dir[d]]
-            admin = _admin_denies(ctx, p.namespace, p.labels, d.lower())
-            detail = (
-                f"{p.workload_kind} {p.workload_key}: no NetworkPolicy with policyTypes {d} selects "
-                f"{counted(len(pods), 'pod')}, so all {d.lower()} traffic is allowed"
-            )
-            if admin:
+            state = min((f[2] for f in flagged), key=_RANK.__getitem__)
+            worst = [(p, s) for p, s, st in flagged if st == state]
+            p0, s0 = worst[0]
+            keys = [p.key for p, _, _ in flagged]
+            n = counted(len(keys), "pod")
+            head = f"{first.workload_kind} {wl}"
+            deny = iso.names(p0, s0.deny_by, d)
+            allow = iso.names(p0, s0.allow_by, d)
+            admin = [r for r in deny if r in iso.admin] if state == "cluster-wide" else []
+            ev: dict[str, Any] = {"workload": wl, "pods": keys, "direction": d, "admin_policies": admin,
+                                  "posture": state}
+            sev = None
+            if state == "unrestricted":
+                detail = (f"{head}: no NetworkPolicy with policyTypes {d.capitalize()} selects {n}, so all {d} "
+                          "traffic is allowed")
+            elif state == "reopened":
+                detail = (f"{head}: policies select {n} for {d}, but {', '.join(allow[:5])} {_verb(allow, 'allows')} every peer on "
+                          f"every port, so all {d} traffic is allowed (a default deny counts for nothing here)")
+                ev["allowed_by"] = allow
+            elif state == "partial":
+                peers = iso.posture.peers(s0)
+                side = "from" if d == "ingress" else "to"
+                detail = (f"{head}: {', '.join(deny[:5])} {_verb(deny, 'decides')} part of the {d} traffic of {n}, but no policy "
+                          f"isolates it: {d} {side} {', '.join(peers[:5])}{' ...' if len(peers) > 5 else ''} "
+                          "is allowed for want of a policy"
+                          + (" (admin-tier peers cover no address outside the cluster unless they name networks)"
+                             if any(r in iso.admin for r in deny) else ""))
+                ev["denied_by"] = deny
+                ev["open_to"] = peers
+            else:
                 # A cluster-wide default-deny covers it (a baseline "deny all", say): not "all
                 # traffic allowed", but the namespace owners have no policy of their own.
-                detail = (
-                    f"{p.workload_kind} {p.workload_key}: no NetworkPolicy with policyTypes {d} selects "
-                    f"{counted(len(pods), 'pod')}; a cluster-wide default-deny from admin policies covers its "
-                    f"{d.lower()} ({', '.join(admin)}; reach.explain says what they decide)"
-                )
-            ctx.add(
-                fid,
-                p.namespace,
-                p.workload,
-                detail,
-                {"workload": p.workload_key, "pods": pods, "direction": d.lower(), "admin_policies": admin},
-                workload=p.workload_key,
-                severity="low" if admin else None,
-            )
+                detail = (f"{head}: no NetworkPolicy with policyTypes {d.capitalize()} selects {n}; a cluster-wide "
+                          f"default-deny from admin policies covers its {d} ({', '.join(admin)}; reach.explain says "
+                          "what they decide)")
+                sev = "low"
+            ctx.add(fid, first.namespace, first.workload, detail, ev, workload=wl, severity=sev)
 
 
-def _broad_deny(rule: Any) -> bool:
-    """A Deny of every pod on every port: what a cluster-wide default-deny rule looks like."""
-    return rule.action == "Deny" and rule.ports is None and any(
-        (p.namespaces is not None and p.namespaces.is_empty)
-        or (p.pods is not None and p.pods[0].is_empty and p.pods[1].is_empty)
-        for p in rule.peers
-    )
-
-
-def _admin_denies(ctx: _Ctx, namespace: str, pod_labels: dict[str, str] | None, direction: str) -> list[str]:
-    """Admin or baseline policies (kind/name) with a default-deny rule in ``direction`` for a
-    pod with ``pod_labels`` in ``namespace`` (None: for every pod of it).  Narrower Deny rules
-    (a single address, some ports) do not count."""
-    out = []
-    for pol in ctx.snap.admin_policies:
-        ns_sel, pod_sel = pol.subject
-        if not ns_sel.matches(ctx.ns_labels.get(namespace, {})):
-            continue
-        if not (pod_sel.is_empty if pod_labels is None else pod_sel.matches(pod_labels)):
-            continue
-        if any(_broad_deny(r) for r in (pol.ingress if direction == "ingress" else pol.egress)):
-            out.append(f"{pol.kind}/{pol.name}")
-    return out
-
-
-def _namespaces(ctx: _Ctx) -> None:
+def _namespaces(ctx: _Ctx, iso: _Isolation) -> None:
     pols: dict[str, list[NetworkPolicy]] = defaultdict(list)
     for pol in ctx.snap.network_policies:
         pols[pol.namespace].append(pol)
-    calico: dict[str, set[str]] = defaultdict(set)  # namespace -> Calico/Cilium policies isolating its pods
-    for by_pod in ctx.calico.values():
-        for key, refs in by_pod.items():
-            calico[key.split("/", 1)[0]].update(refs)
-    for cil in ctx.snap.cilium_policies:
-        if cil.namespace and not cil.unsupported and any(r.default_deny_ingress or r.default_deny_egress for r in cil.rules):
-            calico[cil.namespace].add(cil.ref)
     scope = ctx.snap.namespace_scope
     for ns in ctx.snap.namespaces:
         if scope is not None and ns.name not in scope:
             continue  # its policies were not listed: unknown, not "none"
-        pods = ctx.pods_by_ns.get(ns.name, [])
-        workloads = sorted({p.workload_key for p in pods})
-        if not pols[ns.name] and calico[ns.name]:
-            ctx.add(
-                "namespace-without-policy",
-                ns.name,
-                ns.name,
-                f"namespace {ns.name} has no Kubernetes NetworkPolicy; Calico or Cilium policies isolate its pods "
-                f"({', '.join(sorted(calico[ns.name])[:5])})",
-                {"workloads": workloads, "policies": 0, "cni_policies": sorted(calico[ns.name])},
-                severity="low",
-            )
-            continue
+        live = [p for p in ctx.pods_by_ns.get(ns.name, []) if not p.terminated]
+        judged = [p for p in live if not p.host_network]
+        workloads = sorted({p.workload_key for p in live})
         if not pols[ns.name]:
-            ctx.add(
-                "namespace-without-policy",
-                ns.name,
-                ns.name,
-                f"namespace {ns.name} has no NetworkPolicy"
-                + (
-                    f"; {len(workloads)} workload(s) are unrestricted"
-                    if workloads
-                    else " (no workloads today)" if ctx.snap.pods else " (its workloads were not in the input)"
-                ),
-                {"workloads": workloads, "policies": 0},
-                severity=None if workloads or not ctx.snap.pods else "low",
-            )
+            _without_policy(ctx, iso, ns.name, live, judged, workloads)
             continue
-        deny: dict[str, list[str]] = {"Ingress": [], "Egress": []}
+        deny: dict[str, list[str]] = {"ingress": [], "egress": []}
         for pol in pols[ns.name]:
             if not pol.pod_selector.is_empty:
                 continue
             if pol.affects_ingress and not pol.ingress:
-                deny["Ingress"].append(pol.key)
+                deny["ingress"].append(pol.key)
             if pol.affects_egress and not pol.egress:
-                deny["Egress"].append(pol.key)
-        missing = [d for d in ("Ingress", "Egress") if not deny[d]]
-        if missing:
-            admin = {m.lower(): _admin_denies(ctx, ns.name, None, m.lower()) for m in missing}
-            covered = all(admin.values())
-            ctx.add(
-                "namespace-without-default-deny",
-                ns.name,
-                ns.name,
-                f"namespace {ns.name} has {len(pols[ns.name])} policies but no default-deny for "
-                f"{' and '.join(m.lower() for m in missing)} (a policy with podSelector {{}} and no "
-                f"{'/'.join(m.lower() for m in missing)} rules)"
-                + (
-                    "; a cluster-wide default-deny from admin policies covers it ("
-                    + ", ".join(sorted({a for v in admin.values() for a in v})) + ")"
-                    if covered
-                    else ""
-                ),
-                {
-                    "missing": [m.lower() for m in missing],
-                    "policies": sorted(p.key for p in pols[ns.name]),
-                    "default_deny": {k.lower(): v for k, v in deny.items()},
-                    "admin_policies": admin,
-                },
-                severity="low" if covered or not workloads else None,
-            )
+                deny["egress"].append(pol.key)
+        reopened: dict[str, list[str]] = {}
+        for d in ("ingress", "egress"):
+            found: dict[str, None] = {}
+            for p in judged:
+                s = iso.side(p, d)
+                if s is not None and s.state == "reopened":
+                    found.update(dict.fromkeys(iso.names(p, s.allow_by, d)))
+            if found:
+                reopened[d] = list(found)
+        missing = [d for d in ("ingress", "egress") if not deny[d] or d in reopened]
+        if not missing:
+            continue
+        # What the cluster-scoped policies alone decide for its pods, as if it had none.
+        wide = iso.wide() if judged else None
+        admin: dict[str, list[str]] = {d: [] for d in missing}
+        if wide is not None:
+            for d in missing:
+                sides = [(p, wide.side(p.key, d)) for p in judged]
+                if d not in reopened and all(s is not None and s.isolated for _, s in sides):
+                    admin[d] = sorted({r for p, s in sides for r in iso.names(p, s.deny_by, d)})  # type: ignore[union-attr]
+        covered = all(admin.values())
+        absent = [d for d in missing if not deny[d]]
+        text = f"namespace {ns.name} has {counted(len(pols[ns.name]), 'policy', 'policies')}"
+        if absent:
+            text += (f" but no default-deny for {' and '.join(absent)} (a policy with podSelector {{}} and no "
+                     f"{'/'.join(absent)} rules)")
+        for i, (d, by) in enumerate(reopened.items()):
+            text += (f"{'; ' if absent or i else ', but '}its default-deny for {d} ({', '.join(deny[d])}) is re-opened "
+                     f"by {', '.join(by[:5])}, which {_verb(by, 'allows')} every peer on every port")
+        if covered:
+            text += ("; a cluster-wide default-deny covers it ("
+                     + ", ".join(sorted({a for v in admin.values() for a in v})) + ")")
+        ctx.add(
+            "namespace-without-default-deny",
+            ns.name,
+            ns.name,
+            text,
+            {
+                "missing": missing,
+                "policies": sorted(p.key for p in pols[ns.name]),
+                "default_deny": deny,
+                "reopened_by": reopened,
+                "admin_policies": admin,
+            },
+            severity="low" if covered or not workloads else None,
+        )
+
+
+def _without_policy(ctx: _Ctx, iso: _Isolation, ns: str, live: list[Any], judged: list[Any],
+                    workloads: list[str]) -> None:
+    """namespace-without-policy: no NetworkPolicy in ``ns``.  High when some of its workloads
+    are unrestricted (no policy of any dialect decides anything for them, or they run on the
+    host network), low when other policies (Calico, Cilium, cluster-wide ones) decide for all."""
+    unrestricted = {p.workload_key for p in live if p.host_network}
+    others: dict[str, None] = {}
+    for p in judged:
+        sides = {d: iso.side(p, d) for d in ("ingress", "egress")}
+        if all(s is not None and s.state == "unrestricted" for s in sides.values()):
+            unrestricted.add(p.workload_key)
+        for d, s in sides.items():
+            if s is not None:
+                others.update(dict.fromkeys(iso.names(p, s.deny_by, d)))
+    if workloads and not unrestricted:
+        ctx.add(
+            "namespace-without-policy",
+            ns,
+            ns,
+            f"namespace {ns} has no Kubernetes NetworkPolicy; policies of other dialects or cluster-wide ones "
+            f"decide its pods' traffic ({', '.join(list(others)[:5])}{' ...' if len(others) > 5 else ''}; the "
+            "no-*-isolation findings say where they leave it open)",
+            {"workloads": workloads, "policies": 0, "cni_policies": sorted(others)},
+            severity="low",
+        )
+        return
+    if workloads:
+        some = "" if len(unrestricted) == len(workloads) else f" of its {len(workloads)}"
+        rest = f" (other policies decide for the rest: {', '.join(list(others)[:5])})" if others else ""
+        state = f"; {len(unrestricted)}{some} workload(s) are unrestricted{rest}"
+    elif ctx.snap.pods:
+        state = " (no workloads today)"
+    else:
+        state = " (its workloads were not in the input)"
+    ctx.add(
+        "namespace-without-policy",
+        ns,
+        ns,
+        f"namespace {ns} has no NetworkPolicy{state}",
+        {"workloads": workloads, "policies": 0, "unrestricted": sorted(unrestricted),
+         **({"cni_policies": sorted(others)} if others else {})},
+        severity=None if workloads or not ctx.snap.pods else "low",
+    )
 
 
 def _unevaluated(ctx: _Ctx) -> None:
@@ -1177,11 +1201,12 @@ def gaps(
         not_checked.update(dict.fromkeys((f for f in _NEED_PODS if f in asked), _NO_PODS))
     checked = [f.id for f in FINDINGS.values()
                if f.needs == "snapshot" and not (refused and f.id in _ABSENCE) and f.id not in not_checked]
+    reach = get_reach(snapshot, reach)
     if not refused:
-        ctx.calico = _calico_isolating(ctx)
+        iso = _Isolation(ctx, engine_reach(snapshot, reach))
         if pods_known:
-            _isolation(ctx)
-        _namespaces(ctx)
+            _isolation(ctx, iso)
+        _namespaces(ctx, iso)
     if pods_known:
         _host(ctx)
     _unevaluated(ctx)
@@ -1189,7 +1214,6 @@ def gaps(
     _broad_rules(ctx, pods_known)
     if pods_known:
         _dead_dialect_policies(ctx)
-    reach = get_reach(snapshot, reach)
     if pods_known:
         edges = edge_frame(reach, "workload")
         _external(ctx, reach, edges)

@@ -358,3 +358,94 @@ def test_flows_none_of_which_can_be_judged_leave_flow_findings_unchecked(tmp_pat
                           "dst_workload": ["card-vaul"], "dst_port": [5432], "protocol": ["TCP"], "verdict": ["allowed"]})
     df = gaps(snap, flows=plain)
     assert not find(df, "allowed-but-unused").shape[0] and "allowed-but-unused" in df.attrs["not_checked"]
+
+
+# ------------------------------------------------------------------ isolation as the engine sees it
+
+
+def _one_pod(*objs, name="c-1", namespace="cancel", labels=None):
+    return snapshot(ns(namespace), pod(namespace, name, ip="10.0.0.3", **(labels or {"app": "c"})), *objs)
+
+
+ALLOW_ALL = policy("cancel", "allow-all", types=["Ingress", "Egress"], ingress=[{}], egress=[{}])
+DEFAULT_DENY = policy("cancel", "default-deny", **DENY_ALL)
+
+
+def test_an_allow_all_policy_next_to_a_default_deny_leaves_the_namespace_open():
+    df = gaps(_one_pod(DEFAULT_DENY, ALLOW_ALL))
+    for fid, d in (("no-ingress-isolation", "ingress"), ("no-egress-isolation", "egress")):
+        row = find(df, fid, "c-1")
+        assert len(row) == 1 and row["severity"].item() == "medium"
+        ev = row["evidence"].item()
+        assert ev["posture"] == "reopened" and ev["allowed_by"] == ["cancel/allow-all"] and ev["direction"] == d
+        assert "allows every peer on every port" in row["detail"].item()
+    ns_row = find(df, "namespace-without-default-deny")
+    ev = ns_row["evidence"].item()
+    assert ev["missing"] == ["ingress", "egress"]
+    assert ev["reopened_by"] == {"ingress": ["cancel/allow-all"], "egress": ["cancel/allow-all"]}
+    assert "re-opened by cancel/allow-all" in ns_row["detail"].item()
+    status = controls_summary(df).set_index("control")["status"]
+    for control in ("NSA-NP-DEFAULT-DENY", "NSA-NP-SELECT", "NIST-800-190-4.3.3"):
+        assert status[control] == "fail", control
+    # The default deny alone: nothing to say.
+    alone = gaps(_one_pod(DEFAULT_DENY))
+    assert not alone["finding"].isin(["no-ingress-isolation", "no-egress-isolation",
+                                      "namespace-without-default-deny"]).any()
+
+
+def test_an_allow_from_every_pod_is_no_reopening():
+    # Every pod of every namespace, but not the internet: still isolated (allow-all-rule says
+    # how broad it is).
+    every_pod = policy("cancel", "pods", types=["Ingress"], ingress=[{"from": [{"namespaceSelector": {}}]}])
+    df = gaps(_one_pod(DEFAULT_DENY, every_pod))
+    assert not find(df, "no-ingress-isolation").shape[0]
+    assert not find(df, "namespace-without-default-deny").shape[0]
+    assert find(df, "allow-all-rule", "pods").shape[0] == 1
+
+
+CCNP_DENY = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "default-deny"},
+             "spec": {"endpointSelector": {}, "enableDefaultDeny": {"ingress": True, "egress": True},
+                      "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "nothing"}}]}],
+                      "egress": [{"toEndpoints": [{"matchLabels": {"app": "nothing"}}]}]}}
+GNP_DENY = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "default-deny"},
+            "spec": {"selector": "projectcalico.org/namespace not in {'kube-system'}", "types": ["Ingress", "Egress"]}}
+WEB_IN = policy("cancel", "allow-web", {"app": "c"}, ["Ingress"],
+                ingress=[{"from": [{"podSelector": {}}], "ports": [{"port": 80}]}])
+
+
+@pytest.mark.parametrize(("wide", "ref"), [(CCNP_DENY, "CiliumClusterwideNetworkPolicy/default-deny"),
+                                           (GNP_DENY, "GlobalNetworkPolicy/default-deny")])
+def test_cluster_wide_cni_default_denies_count_like_admin_ones(wide, ref):
+    # Alone: the namespace has no NetworkPolicy, but its pods are isolated: not "unrestricted".
+    df = gaps(_one_pod(wide))
+    row = find(df, "namespace-without-policy")
+    assert row["severity"].item() == "low" and "unrestricted" not in row["detail"].item()
+    assert row["evidence"].item()["cni_policies"] == [ref]
+    assert not find(df, "no-ingress-isolation").shape[0] and not find(df, "no-egress-isolation").shape[0]
+    # With a NetworkPolicy of its own but no default deny: the cluster-wide one covers it.
+    df = gaps(_one_pod(wide, WEB_IN))
+    row = find(df, "namespace-without-default-deny")
+    assert row["severity"].item() == "low"
+    assert row["evidence"].item()["admin_policies"] == {"ingress": [ref], "egress": [ref]}
+    assert f"a cluster-wide default-deny covers it ({ref})" in row["detail"].item()
+    # Without it, the same namespace is a medium finding.
+    plain = find(gaps(_one_pod(WEB_IN)), "namespace-without-default-deny")
+    assert plain["severity"].item() == "medium"
+
+
+def test_a_baseline_deny_of_every_namespace_leaves_the_outside_open():
+    banp = {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "BaselineAdminNetworkPolicy",
+            "metadata": {"name": "default"},
+            "spec": {"subject": {"namespaces": {}},
+                     "ingress": [{"name": "deny-all", "action": "Deny", "from": [{"namespaces": {}}]}],
+                     "egress": [{"name": "deny-all", "action": "Deny", "to": [{"namespaces": {}}]}]}}
+    snap = _one_pod(banp)
+    df = gaps(snap)
+    for fid in ("no-ingress-isolation", "no-egress-isolation"):
+        row = find(df, fid, "c-1")
+        ev = row["evidence"].item()
+        assert row["severity"].item() == "medium" and ev["posture"] == "partial"
+        assert ev["denied_by"] == ["BaselineAdminNetworkPolicy/default"] and "0.0.0.0/0" in ev["open_to"]
+    assert find(df, "internet-egress", "c-1").shape[0] == 1 and find(df, "metadata-egress", "c-1").shape[0] == 1
+    ns_row = find(df, "namespace-without-policy")
+    assert ns_row["severity"].item() == "low" and "unrestricted" not in ns_row["detail"].item()

@@ -326,37 +326,56 @@ def test_baseline_takes_no_pass_and_warns_when_not_named_default():
 
 
 def test_gaps_say_when_a_cluster_wide_default_deny_covers_a_workload():
+    # Egress: every pod and every address (networks 0.0.0.0/0 and ::/0) is denied: covered.
+    # Ingress: admin peers name pods only, so addresses outside the cluster and hostNetwork
+    # pods are left to the default allow: not covered, and said so.
     banp = anp("default", {"subject": {"namespaces": {"matchLabels": {"team": "db"}}},
-                           "ingress": [{"action": "Deny", "from": [ALL]}]}, baseline=True)
+                           "ingress": [{"action": "Deny", "from": [ALL]}],
+                           "egress": [{"action": "Deny", "to": [ALL, {"networks": ["0.0.0.0/0", "::/0"]}]}]},
+               baseline=True)
     snap = snapshot(*base(banp))
     g = k8sviz.gaps(snap)
-    rows = g[g["finding"] == "no-ingress-isolation"].set_index("name")
-    assert rows.loc["d", "severity"] == "low" and rows.loc["d", "evidence"]["admin_policies"] == [
+    out = g[g["finding"] == "no-egress-isolation"].set_index("name")
+    assert out.loc["d", "severity"] == "low" and out.loc["d", "evidence"]["admin_policies"] == [
         "BaselineAdminNetworkPolicy/default"
     ]
-    assert "a cluster-wide default-deny from admin policies covers" in rows.loc["d", "detail"]
-    assert rows.loc["a", "evidence"]["admin_policies"] == [] and rows.loc["a", "severity"] != "low"
+    assert "a cluster-wide default-deny from admin policies covers" in out.loc["d", "detail"]
+    assert out.loc["a", "evidence"]["admin_policies"] == [] and out.loc["a", "severity"] != "low"
+    into = g[(g["finding"] == "no-ingress-isolation") & (g["name"] == "d")].iloc[0]
+    assert into["severity"] == "medium" and into["evidence"]["posture"] == "partial"
+    assert into["evidence"]["denied_by"] == ["BaselineAdminNetworkPolicy/default"]
+    assert {"kube-system/agent", "0.0.0.0/0", "::/0"} <= set(into["evidence"]["open_to"])
+    # The namespace is not "unrestricted": an admin policy decides for its pods.
+    ns_row = g[(g["finding"] == "namespace-without-policy") & (g["namespace"] == "db")].iloc[0]
+    assert ns_row["severity"] == "low" and "unrestricted" not in ns_row["detail"]
+    assert ns_row["evidence"]["cni_policies"] == ["BaselineAdminNetworkPolicy/default"]
     # A narrow Deny (one address) is no default-deny: the finding keeps its severity.
     narrow = anp("imds", {"priority": 1, "subject": ALL,
                           "egress": [{"action": "Deny", "to": [{"networks": ["169.254.169.254/32"]}]}]})
     g = k8sviz.gaps(snapshot(*base(narrow)))
     row = g[(g["finding"] == "no-egress-isolation") & (g["name"] == "a")].iloc[0]
     assert row["evidence"]["admin_policies"] == [] and row["severity"] != "low"
+    assert row["evidence"]["posture"] == "partial"
 
 
 def test_namespace_default_deny_finding_notes_a_cluster_wide_default_deny():
-    banp = anp("default", {"subject": ALL, "ingress": [{"action": "Deny", "from": [ALL]}],
-                           "egress": [{"action": "Deny", "to": [{"pods": {"namespaceSelector": {}, "podSelector": {}}}]}]},
-               baseline=True)
-    plain = k8sviz.gaps(snapshot(*base(ONLY_A_TO_D)))
-    covered = k8sviz.gaps(snapshot(*base(ONLY_A_TO_D, banp)))
+    everything = [ALL, {"networks": ["0.0.0.0/0", "::/0"]}]
+    banp = anp("default", {"subject": ALL, "egress": [{"action": "Deny", "to": everything}]}, baseline=True)
+    only_pods = anp("default", {"subject": ALL, "egress": [{"action": "Deny", "to": [ALL]}]}, baseline=True)
+    egress_np = netpol("db", "only-a", {"podSelector": {}, "policyTypes": ["Ingress"],
+                                        "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "a"}}}]}]})
+    deny_in = netpol("db", "deny-in", {"podSelector": {}, "policyTypes": ["Ingress"]})
     pick = lambda g: g[(g["finding"] == "namespace-without-default-deny") & (g["name"] == "db")].iloc[0]  # noqa: E731
-    assert pick(plain)["severity"] != "low"
-    assert pick(plain)["evidence"]["admin_policies"] == {"ingress": [], "egress": []}
-    row = pick(covered)
+    plain = pick(k8sviz.gaps(snapshot(*base(egress_np, deny_in))))
+    assert plain["severity"] != "low" and plain["evidence"]["missing"] == ["egress"]
+    assert plain["evidence"]["admin_policies"] == {"egress": []}
+    row = pick(k8sviz.gaps(snapshot(*base(egress_np, deny_in, banp))))
     banp_ref = ["BaselineAdminNetworkPolicy/default"]
-    assert row["severity"] == "low" and row["evidence"]["admin_policies"] == {"ingress": banp_ref, "egress": banp_ref}
+    assert row["severity"] == "low" and row["evidence"]["admin_policies"] == {"egress": banp_ref}
     assert "covers it (BaselineAdminNetworkPolicy/default)" in row["detail"]
+    # A Deny of every pod leaves the outside world to the default allow: it covers nothing.
+    partial = pick(k8sviz.gaps(snapshot(*base(egress_np, deny_in, only_pods))))
+    assert partial["severity"] != "low" and partial["evidence"]["admin_policies"] == {"egress": []}
 
 
 def test_flow_discrepancies_name_the_admin_rule_that_decided(tmp_path):
