@@ -92,3 +92,66 @@ def test_conflict_warning_survives_save_and_load(tmp_path):
         w for w in snap.warnings if w.code == "pod-ip-conflict"
     ]
     assert json.loads(out.read_text())  # still plain JSON
+
+
+# ------------------------------------------------------------------ analyses leave ended pods out
+
+
+def _rs_pod(name, rs, labels, ip, phase):
+    p = phased(pod("shop", name, {**labels, "pod-template-hash": rs.rsplit("-", 1)[1]}, ip), phase)
+    p["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": rs, "controller": True}]
+    return p
+
+
+def ended_cluster():
+    """A finished Job pod with open egress, a policy selecting only it, and a Deployment whose
+    evicted (Failed) pod of the old ReplicaSet had internet egress its running pod does not."""
+    deny = netpol("shop", "default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    web_in = netpol("shop", "web-from-api", {"podSelector": {"matchLabels": {"app": "web"}},
+                                              "ingress": [{"from": [{"podSelector": {}}]}]})
+    old_out = netpol("shop", "v1-out", {"podSelector": {"matchLabels": {"version": "v1"}}, "policyTypes": ["Egress"],
+                                         "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"podSelector": {}}]}]})
+    new_out = netpol("shop", "v2-out", {"podSelector": {"matchLabels": {"version": "v2"}}, "policyTypes": ["Egress"],
+                                         "egress": [{"to": [{"podSelector": {"matchLabels": {"app": "web"}}}]}]})
+    for_job = netpol("jobs", "for-done", {"podSelector": {"matchLabels": {"app": "done"}}, "policyTypes": ["Ingress"]})
+    return snapshot(
+        ns("shop"), ns("jobs"), deny, web_in, old_out, new_out, for_job,
+        phased(pod("jobs", "done-1", {"app": "done"}, "10.0.0.9"), "Succeeded"),
+        _rs_pod("api-abc-1", "api-abc", {"app": "api", "version": "v1"}, "10.0.0.5", "Failed"),
+        _rs_pod("api-def-2", "api-def", {"app": "api", "version": "v2"}, "10.0.0.6", "Running"),
+        phased(pod("shop", "web-1", {"app": "web"}, "10.0.0.7"), "Running"),
+    )
+
+
+def test_findings_leave_terminated_pods_out():
+    snap = ended_cluster()
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("jobs/done-1", "8.8.8.8", 53)  # the engine still says what the policies would do
+    df = k8sviz.gaps(snap, r)
+    about = lambda wl: set(df[df["evidence"].map(lambda e: e.get("workload")) == wl]["finding"])  # noqa: E731
+    assert not about("jobs/done-1") & {"metadata-egress", "internet-egress", "internet-ingress",
+                                       "no-egress-isolation", "no-ingress-isolation"}
+    api = next(p.workload_key for p in snap.pods if p.name == "api-def-2")
+    assert not about(api) & {"internet-egress", "metadata-egress"}  # only the evicted pod had them
+    dead = df[df["finding"] == "policy-selects-nothing"]
+    assert "for-done" in set(dead["name"]) and "no running pod" in dead[dead["name"] == "for-done"]["detail"].item()
+    jobs = df[(df["finding"] == "namespace-without-default-deny") & (df["namespace"] == "jobs")]
+    assert jobs["severity"].item() == "low"  # no workload runs there
+
+
+def test_blast_radius_and_paths_leave_terminated_pods_out():
+    from k8sviz.analysis._common import live_edge_frame
+
+    snap = ended_cluster()
+    r = k8sviz.reachability(snap)
+    api = next(p.workload_key for p in snap.pods if p.name == "api-def-2")
+    frame = live_edge_frame(r)
+    assert "jobs/done-1" not in set(frame["src"]) | set(frame["dst"])
+    assert not ((frame["src"] == api) & (frame["dst_type"] == "external")).any()
+    assert ((frame["src"] == api) & (frame["dst"] == "shop/web-1")).any()  # the running pod's own connection
+    whole = r.to_frame("workload")
+    assert ((whole["src"] == api) & (whole["dst_type"] == "external")).any()  # the evicted pod's, in the plain frame
+    assert "jobs/done-1" not in set(k8sviz.blast_radius(r, "shop/web-1")["workload"])
+    assert k8sviz.blast_radius(r, "jobs/done-1").empty
+    assert k8sviz.internet_paths(r, "shop", exposed_only=False).empty

@@ -53,6 +53,83 @@ def edge_frame(reach: Any, level: str = "workload") -> pd.DataFrame:
     return _cached(reach, "edges", level)
 
 
+def live_edge_frame(reach: Any, level: str = "workload") -> pd.DataFrame:
+    """:func:`edge_frame` without the pods that ran to completion (phase Succeeded or Failed):
+    they send and receive nothing now (``reach.explain`` says so too).
+
+    At workload level, a workload whose pods all ended is left out; one with running pods too
+    keeps the connections of its running pods: when an ended pod behaves like a running one of
+    its workload (the engine puts them in one class) nothing changes, else the workload's rows
+    are rebuilt from the pod-level connections of its running pods.  Computed once per
+    reachability object (treat as read-only); the plain frame when no pod ended.
+    """
+    snap = reach.snapshot
+    ended = [p for p in snap.pods if p.terminated]
+    if not ended:
+        return edge_frame(reach, level)
+    try:
+        store = _FRAMES.setdefault(reach, {})
+    except TypeError:
+        store = {}
+    key = ("live-edges", level)
+    if key not in store:
+        store[key] = _live_edges(reach, level, ended)
+    return store[key]
+
+
+def _live_edges(reach: Any, level: str, ended: list[Any]) -> pd.DataFrame:
+    import pandas as pd
+
+    df = edge_frame(reach, level)
+    snap = reach.snapshot
+    if level != "workload":
+        gone = {p.key for p in ended}
+        return df[~(df["src"].isin(gone) | df["dst"].isin(gone))].reset_index(drop=True)
+    running: dict[str, list[Any]] = defaultdict(list)
+    for p in snap.pods:
+        if not p.terminated:
+            running[p.workload_key].append(p)
+    gone = {p.workload_key for p in ended if p.workload_key not in running}
+    # Workloads with running and ended pods: do the ended ones behave otherwise?
+    engine = getattr(reach, "_engine", None)
+    index = getattr(reach, "_pod_index", None)
+    stale: set[str] = set()
+    if engine is not None and index is not None:
+        for p in ended:
+            if p.workload_key in running:
+                classes = {int(engine.bmap[index[q.key]]) for q in running[p.workload_key]}
+                if int(engine.bmap[index[p.key]]) not in classes:
+                    stale.add(p.workload_key)
+    drop = gone | stale
+    out = df[~(df["src"].isin(drop) | df["dst"].isin(drop))]
+    if stale:
+        pods = reach.to_frame(level="pod")
+        dead = {p.key for p in ended}
+        pods = pods[~(pods["src"].isin(dead) | pods["dst"].isin(dead))]
+        owner = {p.key: p.workload_key for p in snap.pods}
+        src = pods["src"].map(lambda k: owner.get(k, k))
+        dst = pods["dst"].map(lambda k: owner.get(k, k))
+        mine = (src.isin(stale) | dst.isin(stale)) & ~(src.isin(gone) | dst.isin(gone))
+        merged: dict[tuple[str, str, str], Any] = {}
+        meta: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        for s, d, row in zip(src[mine], dst[mine], pods[mine].itertuples(index=False), strict=True):
+            k = (s, d, str(row.protocol))
+            merged[k] = _ports.union(merged.get(k, ()), _ports.parse(row.ports))
+            meta.setdefault(k, (row.src_namespace, row.dst_namespace,
+                                "external" if row.src_type == "external" else "workload",
+                                "external" if row.dst_type == "external" else "workload"))
+        rows = [
+            {"src": s, "dst": d, "src_namespace": meta[(s, d, proto)][0], "dst_namespace": meta[(s, d, proto)][1],
+             "src_type": meta[(s, d, proto)][2], "dst_type": meta[(s, d, proto)][3], "protocol": proto,
+             "ports": _ports.fmt(rs)}
+            for (s, d, proto), rs in merged.items()
+        ]
+        add = pd.DataFrame(rows, columns=list(df.columns))
+        out = pd.concat([out.astype({c: object for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)}),
+                         add], ignore_index=True)
+    return out.reset_index(drop=True)
+
+
 def rule_frame(reach: Any, level: str = "workload") -> pd.DataFrame:
     """``reach.rule_frame(level)``, computed once per reachability object (treat as read-only)."""
     return _cached(reach, "rules", level)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from ._common import INTERNET, classify_block, edge_frame, exposure, port_text, workload_of
+from ._common import INTERNET, classify_block, exposure, live_edge_frame, port_text, workload_of
 from .zones import Zones, load_zones
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class _Hops:
         import numpy as np
         import pandas as pd
 
-        edges = edge_frame(reach, "workload")
+        edges = live_edge_frame(reach, "workload")  # pods that ran to completion are no hop
         internal = edges[(edges["src_type"] != "external") & (edges["dst_type"] != "external")]
         sc, su = pd.factorize(internal["src"])
         dc, du = pd.factorize(internal["dst"])
@@ -135,6 +135,8 @@ def blast_radius(reach: Any, start: str, max_hops: int | None = None) -> pd.Data
     ``"TCP/5432"``-style ports allowed on that hop), sorted by hops then workload.  The start
     itself is not listed.  A hop is a connection the policies allow end to end (egress of the
     source and ingress of the destination); whether a service actually listens is not checked.
+    Pods that ran to completion (phase Succeeded or Failed) are no hop: they send and receive
+    nothing now.
     """
     import pandas as pd
 
@@ -219,7 +221,7 @@ def internet_paths(
 
             msg = f"{zone_or_workload!r} is no zone, workload, pod or namespace of the snapshot"
             raise QueryError(msg)
-    edges = edge_frame(reach, "workload")
+    edges = live_edge_frame(reach, "workload")
     hops = _hops(reach)
     exposed = exposure(snap)
     entry: dict[str, list[str]] = {}

@@ -26,9 +26,9 @@ from ._common import (
     METADATA_IPS,
     SYSTEM_NAMESPACES,
     classify_block,
-    edge_frame,
     exposure,
     get_reach,
+    live_edge_frame,
     port_text,
     public_part,
     rule_frame,
@@ -104,7 +104,9 @@ class _Ctx:
         )
 
     def selected(self, pol: NetworkPolicy) -> list[Any]:
-        return [p for p in self.pods_by_ns.get(pol.namespace, ()) if pol.pod_selector.matches(p.labels)]
+        """The running pods the policy selects (pods that ran to completion are no longer there)."""
+        return [p for p in self.pods_by_ns.get(pol.namespace, ())
+                if not p.terminated and pol.pod_selector.matches(p.labels)]
 
     def peer_pods(self, pol: NetworkPolicy, peer: Peer) -> list[Any]:
         if peer.ip_block is not None:
@@ -118,6 +120,8 @@ class _Ctx:
         out = []
         for n in namespaces:
             for p in self.pods_by_ns.get(n, ()):
+                if p.terminated:
+                    continue
                 if peer.pod_selector is None or peer.pod_selector.matches(p.labels):
                     out.append(p)
         return out
@@ -435,10 +439,20 @@ def _host(ctx: _Ctx) -> None:
             if (fid, p.workload_key) in seen:
                 continue
             seen.add((fid, p.workload_key))
-            pods = [q.key for q in ctx.pods_by_wl[p.workload_key]]
+            members = ctx.pods_by_wl[p.workload_key]
+            pods = [q.key for q in members]
             ev = {"workload": p.workload_key, "pods": pods}
             if fid == "host-port":
                 ev["host_ports"] = list(p.host_ports)
+            ended = [q.key for q in members if q.terminated]
+            if ended:
+                # Admission (CIS 5.2) is about the pod spec: a pod that ran to completion was
+                # admitted all the same, and its controller (a CronJob...) may run it again.
+                ev["terminated"] = ended
+                if len(ended) == len(pods):
+                    detail += (f" (its {counted(len(pods), 'pod')} {'has' if len(pods) == 1 else 'have'} "
+                               "terminated: nothing runs now, but the spec was admitted and its controller may "
+                               "run it again)")
             # Outside the boundary no matter where: kube-system does not lower it.
             ctx.add(fid, p.namespace, p.workload, detail, ev, workload=p.workload_key, system_down=False)
 
@@ -514,7 +528,7 @@ def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
                 "policy-selects-nothing",
                 pol.namespace,
                 pol.name,
-                f"policy {pol.key} podSelector [{pol.pod_selector}] matches no pod in {pol.namespace}; "
+                f"policy {pol.key} podSelector [{pol.pod_selector}] matches no running pod in {pol.namespace}; "
                 "it is dead (or mistyped) and misleads reviewers",
                 {"policy": pol.key, "pod_selector": str(pol.pod_selector)},
             )
@@ -557,7 +571,7 @@ def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
                         "rule-peer-matches-nothing",
                         pol.namespace,
                         pol.name,
-                        f"{ref} {side}[{j}] ({peer}) matches no pod today",
+                        f"{ref} {side}[{j}] ({peer}) matches no running pod today",
                         {
                             "policy": pol.key,
                             "direction": direction,
@@ -1215,7 +1229,7 @@ def gaps(
     if pods_known:
         _dead_dialect_policies(ctx)
     if pods_known:
-        edges = edge_frame(reach, "workload")
+        edges = live_edge_frame(reach, "workload")  # pods that ran to completion send nothing
         _external(ctx, reach, edges)
         _redundant(ctx, reach)
     checked += [f.id for f in FINDINGS.values() if f.needs == "reach" and f.id not in not_checked]

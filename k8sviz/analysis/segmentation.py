@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _ports
-from ._common import edge_frame, frame_html, get_reach, object_array, rule_frame
+from ._common import frame_html, get_reach, live_edge_frame, object_array, rule_frame
 from .zones import EXTERNAL, Zones, load_zones, resolve_today
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def zoned_frame(reach: Any, zones: Zones | None, level: str = "workload") -> pd.
     them: its rows are repeated once per zone (per pair of zones when both ends are such
     workloads), so that no cross-zone connection goes unseen.
     """
-    df = edge_frame(reach, level).copy()
+    df = live_edge_frame(reach, level).copy()
     if zones is None:
         df["src_zone"] = None
         df["dst_zone"] = None
@@ -504,7 +504,7 @@ def segmentation(
         snapshot = reach.snapshot
     day = resolve_today(today, snapshot)  # a bad date fails before reachability is computed
     reach = get_reach(snapshot, reach)
-    edges = edge_frame(reach, level)
+    edges = live_edge_frame(reach, level)  # pods that ran to completion connect nothing
     rf = rule_frame_or_none(reach, level)
     zmap = zones.assign(snapshot, level)
     # A workload whose pods are in several zones is judged in each (see zoned_frame).
