@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CONTROLS", "FINDINGS", "Control", "Finding", "controls_frame", "controls_summary"]
+__all__ = ["CONTROLS", "FINDINGS", "REQUIREMENTS", "Control", "Finding", "controls_frame", "controls_summary"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,21 @@ class Control:
     framework: str
     title: str
     automated: bool = True  # False: k8sviz only gathers evidence, a human decides
+    #: Inputs the control needs beyond its findings before it can pass (:data:`REQUIREMENTS`).
+    requires: tuple[str, ...] = ()
+
+
+#: What a control may need besides its findings having run: requirement -> why it is
+#: missing.  :func:`controls_summary` reads them from ``gaps_df.attrs["inputs"]``.
+REQUIREMENTS: dict[str, str] = {
+    "cde": "no CDE declared (a zones file with a zone marked sensitive: true)",
+    "zones": "no zones file (the segmentation intent)",
+    "register": "no register of approved services and ports (the zones file's allow list)",
+    "annotations": "no ruleset standard (requiredPolicyAnnotations in the zones file)",
+    "flows": "no flow logs judged (unused rules, unexpected flows)",
+    "policies": "policies the cluster enforces were not evaluated or not read",
+    "exposure": "Services or Ingresses were not read (exposure outside the cluster unknown)",
+}
 
 
 @dataclass(frozen=True)
@@ -33,15 +48,18 @@ class Finding:
 
 
 _C = [
-    Control("PCI-1.2.1", "PCI DSS v4", "Network security control (NSC) rulesets are defined and maintained"),
+    Control("PCI-1.2.1", "PCI DSS v4", "Network security control (NSC) rulesets are defined and maintained",
+            requires=("annotations",)),
     Control("PCI-1.2.3", "PCI DSS v4", "Accurate network diagram of all connections to the CDE", False),
     Control(
         "PCI-1.2.5",
         "PCI DSS v4",
         "Every allowed service, protocol and port is identified, approved and justified",
+        requires=("register", "policies"),
     ),
     Control(
-        "PCI-1.2.7", "PCI DSS v4", "NSC configurations reviewed; rules without justification or use removed"
+        "PCI-1.2.7", "PCI DSS v4", "NSC configurations reviewed; rules without justification or use removed",
+        requires=("flows", "annotations"),
     ),
     Control(
         "PCI-1.2.8",
@@ -49,16 +67,21 @@ _C = [
         "NSC configuration files are secured and consistent with the running config",
         False,
     ),
-    Control("PCI-1.3.1", "PCI DSS v4", "Inbound traffic to the CDE restricted to what is necessary"),
-    Control("PCI-1.3.2", "PCI DSS v4", "Outbound traffic from the CDE restricted to what is necessary"),
-    Control("PCI-1.4.1", "PCI DSS v4", "NSCs between trusted and untrusted networks"),
+    Control("PCI-1.3.1", "PCI DSS v4", "Inbound traffic to the CDE restricted to what is necessary",
+            requires=("cde", "policies")),
+    Control("PCI-1.3.2", "PCI DSS v4", "Outbound traffic from the CDE restricted to what is necessary",
+            requires=("cde", "policies")),
+    Control("PCI-1.4.1", "PCI DSS v4", "NSCs between trusted and untrusted networks",
+            requires=("policies", "exposure")),
     Control(
-        "PCI-1.4.2", "PCI DSS v4", "Inbound from untrusted networks limited to authorized public services"
+        "PCI-1.4.2", "PCI DSS v4", "Inbound from untrusted networks limited to authorized public services",
+        requires=("policies", "exposure"),
     ),
     Control(
         "PCI-1.4.4",
         "PCI DSS v4",
         "Components storing cardholder data not directly reachable from untrusted networks",
+        requires=("cde", "policies", "exposure"),
     ),
     Control(
         "PCI-11.4.5", "PCI DSS v4", "Segmentation controls verified (pen test) to isolate the CDE", False
@@ -70,23 +93,29 @@ _C = [
         "Minimize the admission of containers sharing the host network namespace",
     ),
     Control("CIS-5.2.13", "CIS Kubernetes", "Minimize the admission of containers which use hostPorts"),
-    Control("CIS-5.3.2", "CIS Kubernetes", "All namespaces have NetworkPolicies defined"),
+    # Manual in the benchmark: k8sviz gathers the evidence (namespaces without policies),
+    # a human decides.
+    Control("CIS-5.3.2", "CIS Kubernetes", "All namespaces have NetworkPolicies defined", False),
     Control(
         "NSA-NP-DEFAULT-DENY",
         "NSA/CISA",
         "Default policy denying all ingress and egress traffic per namespace",
+        requires=("policies",),
     ),
     Control(
         "NSA-NP-SELECT",
         "NSA/CISA",
         "Network policies isolate resources (select pods; namespaces alone do not isolate)",
+        requires=("policies",),
     ),
-    Control("NSA-NP-METADATA", "NSA/CISA", "Block pod access to cloud metadata services"),
-    Control("NIST-800-190-4.3.3", "NIST SP 800-190", "Separate inter-container traffic by sensitivity level"),
+    Control("NSA-NP-METADATA", "NSA/CISA", "Block pod access to cloud metadata services", requires=("policies",)),
+    Control("NIST-800-190-4.3.3", "NIST SP 800-190", "Separate inter-container traffic by sensitivity level",
+            requires=("cde", "policies")),
     Control(
         "NIST-800-190-4.4.2",
         "NIST SP 800-190",
         "Control container egress; map network surfaces, detect unexpected flows",
+        requires=("flows", "policies"),
     ),
 ]
 
@@ -262,6 +291,51 @@ def controls_frame() -> Any:
     )
 
 
+#: Why a finding id was not evaluated, by what it needs (when ``attrs["not_checked"]`` does
+#: not say).
+_NEEDS_TEXT = {
+    "zones": "no zones file",
+    "flows": "no flow logs",
+    "reach": "no reachability",
+    "snapshot": "not evaluated",
+}
+
+
+#: The requirement behind a finding that only runs with it.
+_FINDING_NEEDS = {"policy-missing-annotations": "annotations"}
+
+
+def _unmet(gaps_df: Any, checked: set[str]) -> dict[str, str]:
+    """The :data:`REQUIREMENTS` the inputs behind ``gaps_df`` do not meet, with the reason."""
+    inputs = gaps_df.attrs.get("inputs")
+    findings = set(gaps_df["finding"]) if len(gaps_df) else set()
+    out: dict[str, str] = {}
+    if inputs is None:
+        # A frame from elsewhere: what its rows and checked ids show, the rest unknown.
+        inputs = {"zones": "zone-violation" in checked, "sensitive_zones": [],
+                  "required_annotations": "policy-missing-annotations" in checked,
+                  "flows": "allowed-but-unused" in checked, "unread_resources": {}}
+    if not inputs.get("sensitive_zones"):
+        empty = inputs.get("empty_sensitive_zones") or []
+        out["cde"] = (f"the sensitive zone(s) {', '.join(empty)} match no workload (check the selectors)" if empty
+                      else REQUIREMENTS["cde"])
+    if not inputs.get("zones"):
+        out["zones"] = REQUIREMENTS["zones"]
+        out["register"] = REQUIREMENTS["register"]
+    if not inputs.get("required_annotations"):
+        out["annotations"] = REQUIREMENTS["annotations"]
+    if not inputs.get("flows"):
+        out["flows"] = REQUIREMENTS["flows"]
+    gaps_in_policies = [f for f in ("policy-not-evaluated", "policies-not-read") if f in findings]
+    if gaps_in_policies:
+        out["policies"] = f"{REQUIREMENTS['policies']} ({', '.join(gaps_in_policies)})"
+    unread = {k: v for k, v in (inputs.get("unread_resources") or {}).items() if k in ("services", "ingresses")}
+    if unread:
+        out["exposure"] = (f"{', '.join(sorted(unread))} were not read "
+                           f"({', '.join(sorted(set(unread.values())))}): exposure outside the cluster unknown")
+    return out
+
+
 def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
     """Per control: ``pass`` / ``fail`` / ``manual`` / ``not-checked`` for an executive summary.
 
@@ -269,35 +343,65 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
     ----------
     gaps_df
         The result of :func:`k8sviz.gaps`.  Its ``attrs["checked"]`` (the finding ids that were
-        evaluated) tells "no finding" apart from "not evaluated" (e.g. flow checks without flows).
+        evaluated) tells "no finding" apart from "not evaluated" (e.g. flow checks without
+        flows), and ``attrs["inputs"]`` what was given (zones, a sensitive zone, flows...).
     checked
         Override of the evaluated finding ids.
 
     Returns
     -------
     DataFrame with ``control``, ``framework``, ``title``, ``status``, ``findings`` (count of rows),
-    ``worst`` (highest severity), ``finding_ids``.  A control fails when any finding mapped to it
-    is present with severity above ``info``; it is ``manual`` when k8sviz only gathers evidence
-    for it, and ``not-checked`` when none of its findings was evaluated.
+    ``worst`` (highest severity), ``finding_ids`` and ``reason`` (why it is not-checked or
+    manual; empty otherwise).
+
+    * ``fail``: a finding mapped to the control is present with severity above ``info``;
+    * ``pass``: none is, *every* finding mapped to it was evaluated, and the inputs it needs
+      were there (:attr:`Control.requires`: a CDE declared for the CDE controls, flow logs for
+      unused rules and unexpected flows, the approved register, the ruleset standard, every
+      enforced policy evaluated and read, Services and Ingresses read);
+    * ``not-checked``: otherwise, with the missing inputs in ``reason``: no evidence against it
+      is no evidence for it;
+    * ``manual``: k8sviz gathers evidence (the findings shown) and a human decides, as for the
+      CIS 5.3 items the benchmark marks Manual; ``not-checked`` when none of that evidence could
+      be gathered.
     """
     import pandas as pd
 
     if checked is None:
         checked = gaps_df.attrs.get("checked", list(FINDINGS))
     checked = set(checked)
+    not_checked = dict(gaps_df.attrs.get("not_checked", {}))
+    unmet = _unmet(gaps_df, checked)
     rows = []
     for c in _C:
-        mapped = {f.id for f in _F if c.id in f.controls}
+        mapped = [f for f in _F if c.id in f.controls]
         hits = gaps_df[gaps_df["controls"].map(lambda cs, cid=c.id: cid in cs)] if len(gaps_df) else gaps_df
         hits = hits[hits["severity"] != "info"] if len(hits) else hits
+        missing = [f for f in mapped if f.id not in checked]
+        reasons = [unmet[r] for r in c.requires if r in unmet]
+        for f in missing:
+            req = _FINDING_NEEDS.get(f.id) or ("flows" if f.needs == "flows" else "zones" if f.needs == "zones" else "")
+            if req in unmet:
+                reasons.append(unmet[req])  # the input it needs is missing: said once
+            else:
+                reasons.append(f"{f.id}: {not_checked.get(f.id) or _NEEDS_TEXT.get(f.needs, 'not evaluated')}")
+        reasons = list(dict.fromkeys(reasons))
+        reason = ""
         if not c.automated:
-            status = "manual"
+            if mapped and len(missing) == len(mapped):
+                status = "not-checked"
+                reason = "; ".join(reasons)
+            else:
+                status = "manual"
+                reason = ("an assessor decides on the evidence listed (the findings mapped to it)" if mapped else
+                          "an assessor decides (documents, interviews, data outside the cluster snapshot)")
         elif len(hits):
             status = "fail"
-        elif mapped & checked:
-            status = "pass"
-        else:
+        elif not mapped or reasons:
             status = "not-checked"
+            reason = "; ".join(reasons) or "no finding of k8sviz maps to it"
+        else:
+            status = "pass"
         worst = None
         if len(hits):
             worst = min(hits["severity"], key=lambda s: SEVERITIES.index(s) if s in SEVERITIES else 99)
@@ -310,8 +414,9 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
                 "findings": len(hits),
                 "worst": worst,
                 "finding_ids": sorted(set(hits["finding"])) if len(hits) else [],
+                "reason": reason,
             }
         )
     return pd.DataFrame(
-        rows, columns=["control", "framework", "title", "status", "findings", "worst", "finding_ids"]
+        rows, columns=["control", "framework", "title", "status", "findings", "worst", "finding_ids", "reason"]
     )

@@ -1261,4 +1261,26 @@ def gaps(
         )
     df.attrs["checked"] = checked
     df.attrs["not_checked"] = not_checked
+    df.attrs["inputs"] = _inputs(snapshot, zones, checked)
     return df
+
+
+#: Resources whose absence from the input leaves the exposure findings unknown.
+EXPOSURE_PLURALS = ("services", "ingresses")
+
+
+def _inputs(snapshot: Snapshot, zones: Zones | None, checked: list[str]) -> dict[str, Any]:
+    """What the findings were judged on, for :func:`k8sviz.controls_summary`: zones, the
+    sensitive zones that hold workloads, the ruleset standard, flows, and the resources that
+    were not read."""
+    sensitive = [z for z, spec in zones.zones.items() if spec.sensitive] if zones is not None else []
+    empty = set(zones.empty_zones(snapshot)) if zones is not None else set()
+    return {
+        "zones": zones is not None,
+        "sensitive_zones": [z for z in sensitive if z not in empty],
+        "empty_sensitive_zones": [z for z in sensitive if z in empty],
+        "required_annotations": bool(zones is not None and zones.required_annotations),
+        "flows": "allowed-but-unused" in checked,
+        "unread_resources": {p: snapshot.coverage.get(p, "not-in-input") for p in EXPOSURE_PLURALS
+                             if snapshot.coverage.get(p, "not-in-input") != "ok"},
+    }

@@ -279,6 +279,7 @@ def collect(
     )
     if data.gaps is not None:
         data.controls = run("controls", "controls_summary", data.gaps)
+        _control_limitations(data)
         by_reason: dict[str, list[str]] = {}
         for finding, reason in data.gaps.attrs.get("not_checked", {}).items():
             by_reason.setdefault(reason, []).append(finding)
@@ -320,6 +321,22 @@ def lost_events(load: Any) -> list[str]:
         }
         out.append(lost_text(str(src.get("file", "?")), lost))
     return out
+
+
+def _control_limitations(data: ReportData) -> None:
+    """Controls that read not-checked, grouped by the missing input (the manual ones say why in
+    the controls table: an assessor decides)."""
+    ctl = data.controls
+    if ctl is None or not {"control", "status", "reason"} <= set(getattr(ctl, "columns", ())):
+        return
+    by_reason: dict[str, list[str]] = {}
+    for row in ctl[ctl["status"] == "not-checked"].itertuples(index=False):
+        for reason in str(row.reason).split("; "):
+            if reason:
+                by_reason.setdefault(reason, []).append(str(row.control))
+    for reason, ids in by_reason.items():
+        data.problems.append(f"controls not checked ({', '.join(ids)}): {reason}. Without that input they read "
+                             "not-checked: no evidence against a control is no evidence for it")
 
 
 def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:

@@ -140,7 +140,8 @@ def test_graph_roundtrip_on_demo(demo):
 
 def test_controls_summary(findings):
     s = k8sviz.controls_summary(findings).set_index("control")
-    assert s.loc["CIS-5.3.2", "status"] == "fail"
+    # Manual in the benchmark: evidence for an assessor, not a verdict
+    assert s.loc["CIS-5.3.2", "status"] == "manual" and s.loc["CIS-5.3.2", "findings"] > 0
     assert s.loc["PCI-1.3.1", "worst"] == "critical"
     assert s.loc["PCI-11.4.5", "status"] == "manual"
 

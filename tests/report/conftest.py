@@ -53,6 +53,7 @@ HOSTILE_DUMP = {
 }
 
 HOSTILE_ZONES = f"""
+requiredPolicyAnnotations: [owner]
 zones:
   web: {{namespaceSelector: {{matchLabels: {{zone: web}}}}, description: {json.dumps(HOSTILE2)}}}
   cde: {{namespaceSelector: {{matchLabels: {{zone: cde}}}}, sensitive: true}}

@@ -469,3 +469,21 @@ def test_lost_events_of_a_load_report_without_every_field():
                         {"file": "b.json", "lost_events": {"reports": 0}}, {"file": "c.json"}, "junk"]}
     (line,) = lost_events(load)
     assert line.startswith("a.json: Hubble lost 5 events (2 lost_events reports); flows of that time")
+
+
+def test_controls_without_their_inputs_are_limitations_not_passes():
+    from ..analysis.helpers import ns, pod, policy, snapshot
+
+    snap = snapshot(ns("pay"), pod("pay", "vault", ip="10.0.0.3", app="vault"),
+                    policy("pay", "deny", types=["Ingress", "Egress"]))
+    from k8sviz.report._build import collect
+
+    data = collect(snap, generated_at="2026-01-01T00:00:00Z")
+    ctl = data.controls.set_index("control")
+    assert ctl.loc["PCI-1.3.1", "status"] == "not-checked" and ctl.loc["CIS-5.3.2", "status"] == "manual"
+    text = " | ".join(data.problems)
+    assert "controls not checked (PCI-1.3.1, PCI-1.3.2, PCI-1.4.4, NIST-800-190-4.3.3): no CDE declared" in text
+    assert "no flow logs judged" in text and "no ruleset standard" in text
+    page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
+    assert "Limitations of this report" in page and "no CDE declared" in page
+    assert "<em>not-checked</em> names the missing input" in page
