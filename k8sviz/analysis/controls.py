@@ -38,7 +38,12 @@ REQUIREMENTS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Finding:
-    """One finding id of :func:`k8sviz.gaps`: what it means and which controls it fails."""
+    """One finding id of :func:`k8sviz.gaps`: what it means and which controls it may fail.
+
+    A row carries the controls that apply to it (``gaps_df["controls"]``): the CDE controls
+    (:data:`CDE_CONTROLS`) only when the row touches a sensitive zone, in the direction it
+    does; ``internet-ingress`` keeps PCI 1.4.2 only for entries no allow rule approves.
+    """
 
     id: str
     title: str
@@ -119,6 +124,11 @@ _C = [
     ),
 ]
 
+#: Controls about the cardholder-data environment: a finding row carries them only when it
+#: touches a sensitive zone (PCI 1.3.1 inbound to it, 1.3.2 outbound from it, 1.4.4 its
+#: components reachable from the internet).
+CDE_CONTROLS = ("PCI-1.3.1", "PCI-1.3.2", "PCI-1.4.4")
+
 #: Control id -> :class:`Control`.
 CONTROLS: dict[str, Control] = {c.id: c for c in _C}
 
@@ -145,7 +155,7 @@ _F = [
         "namespace-without-default-deny",
         "Namespace without a default-deny policy for ingress and egress (or with one an allow-all re-opens)",
         "medium",
-        ("CIS-5.3.2", "NSA-NP-DEFAULT-DENY"),
+        ("NSA-NP-DEFAULT-DENY",),  # CIS 5.3.2 asks for a policy per namespace, not a default deny
     ),
     Finding(
         "host-network",
@@ -262,7 +272,7 @@ _F = [
         "allowed-but-unused",
         "Connection allowed by policy but never observed",
         "low",
-        ("PCI-1.2.7", "PCI-1.2.5"),
+        ("PCI-1.2.7",),
         "flows",
     ),
 ]

@@ -33,7 +33,7 @@ from ._common import (
     public_part,
     rule_frame,
 )
-from .controls import FINDINGS, SEVERITIES
+from .controls import CDE_CONTROLS, FINDINGS, SEVERITIES
 from .zones import Zones, load_zones, resolve_today
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class _Ctx:
     def __init__(self, snapshot: Snapshot, zones: Zones | None):
         self.snap = snapshot
         self.zones = zones
+        self.today: dt.date | None = None
         self.rows: list[dict[str, Any]] = []
         self.ns_labels = {n.name: n.labels for n in snapshot.namespaces}
         # A workload whose pods are in several zones is weighted as the most sensitive of them.
@@ -80,9 +81,21 @@ class _Ctx:
         severity: str | None = None,
         workload: str | None = None,
         system_down: bool = True,
+        cde: Iterable[str] | bool | None = None,
+        drop: Iterable[str] = (),
     ) -> None:
-        """Record a row.  Severity: base (or given), +1 in a sensitive zone, -1 in system namespaces."""
+        """Record a row.  Severity: base (or given), +1 in a sensitive zone, -1 in system namespaces.
+
+        Controls: the finding's, less ``drop``, and the CDE controls only where they apply:
+        ``cde`` True (all the finding maps), an iterable (those of them), or None (all when
+        ``workload`` is in a sensitive zone, else none).
+        """
         sev = severity or FINDINGS[finding].severity
+        if cde is None:
+            cde = bool(workload and self.sensitive(workload))
+        keep = set(CDE_CONTROLS) if cde is True else set(cde) if cde else set()
+        controls = [c for c in FINDINGS[finding].controls
+                    if c not in set(drop) and (c not in CDE_CONTROLS or c in keep)]
         if workload and self.zones is not None:
             evidence = {**evidence, "zone": self.wzone.get(workload)}
             if len(self.wzones.get(workload, ())) > 1:
@@ -98,7 +111,7 @@ class _Ctx:
                 "namespace": namespace,
                 "name": name,
                 "detail": detail,
-                "controls": list(FINDINGS[finding].controls),
+                "controls": controls,
                 "evidence": evidence,
             }
         )
@@ -334,6 +347,7 @@ def _without_policy(ctx: _Ctx, iso: _Isolation, ns: str, live: list[Any], judged
             "no-*-isolation findings say where they leave it open)",
             {"workloads": workloads, "policies": 0, "cni_policies": sorted(others)},
             severity="low",
+            cde=any(ctx.sensitive(w) for w in workloads),
         )
         return
     if workloads:
@@ -352,6 +366,7 @@ def _without_policy(ctx: _Ctx, iso: _Isolation, ns: str, live: list[Any], judged
         {"workloads": workloads, "policies": 0, "unrestricted": sorted(unrestricted),
          **({"cni_policies": sorted(others)} if others else {})},
         severity=None if workloads or not ctx.snap.pods else "low",
+        cde=any(ctx.sensitive(w) for w in workloads),
     )
 
 
@@ -601,6 +616,8 @@ def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
                     "reasons": [r[1] for r in reasons],
                 },
                 severity=sev,
+                # into the CDE (an ingress rule of its pods) or out of it (an egress rule)
+                cde=(["PCI-1.3.1" if direction == "ingress" else "PCI-1.3.2"] if into_sensitive else False),
             )
 
 
@@ -682,12 +699,24 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
         ns, name = split(wl)
         how = exposed.get(wl, [])
         sev = "high" if how else "medium"
+        approved, unapproved = _approved_entry(ctx, wl, d["ports"])
+        text = f"{wl} accepts {', '.join(ports_of(d))} from internet addresses ({_sample(public(d['blocks']))})"
+        text += f"; exposed by {'; '.join(how)}" if how else "; not exposed by a Service/Ingress today"
+        drop: tuple[str, ...] = ()
+        if approved and not unapproved:
+            # An approved public entry (PCI 1.4.2 allows exactly these): evidence, not a gap;
+            # into the CDE it stays a 1.4.4 finding at its severity.
+            text += f"; an approved public entry ({', '.join(approved)})"
+            drop = ("PCI-1.4.2",)
+            if not ctx.sensitive(wl):
+                sev = "info"
+        elif approved:
+            text += f"; approved ({', '.join(approved)}) except {', '.join(unapproved)}"
         ctx.add(
             "internet-ingress",
             ns,
             name,
-            f"{wl} accepts {', '.join(ports_of(d))} from internet addresses ({_sample(public(d['blocks']))})"
-            + (f"; exposed by {'; '.join(how)}" if how else "; not exposed by a Service/Ingress today"),
+            text,
             {
                 "workload": wl,
                 "ports": ports_of(d),
@@ -695,9 +724,12 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
                 "n_blocks": d["n_blocks"],
                 "public_blocks": public(d["blocks"]),
                 "exposed_by": how,
+                "approved_by": approved,
+                "unapproved_ports": unapproved,
             },
             severity=sev,
             workload=wl,
+            drop=drop,
         )
     for wl, d in sorted(ext_out.items()):
         if wl in unenforced:
@@ -729,6 +761,22 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
             severity=sev,
             workload=wl,
         )
+
+
+def _approved_entry(ctx: _Ctx, wl: str, ports: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The allow rules ``external -> zone`` (valid on the judged date) that approve internet
+    ingress into ``wl`` on ``ports`` (``{protocol: ranges}``), and the ports none approves; in
+    every zone of a workload whose pods are in several.  Without zones nothing is approved."""
+    if ctx.zones is None or ctx.today is None:
+        return [], [f"{p}/{r}" for p, rs in sorted(ports.items()) for r in _ports.fmt(rs)]
+    rules: dict[str, None] = {}
+    left: list[str] = []
+    for zone in ctx.wzones.get(wl, ("unzoned",)):
+        for proto, ranges in sorted(ports.items()):
+            cov = ctx.zones.coverage("external", zone, proto, ranges, ctx.today)
+            rules.update(dict.fromkeys(r.ref for r in cov.rules))
+            left += [f"{proto}/{r}" for r in _ports.fmt(cov.uncovered)]
+    return list(rules), list(dict.fromkeys(left))
 
 
 def _sample(items: list[str], n: int = 3) -> str:
@@ -963,6 +1011,8 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
             },
             severity=sev,
             system_down=False,
+            # inbound to the CDE (PCI 1.3.1) or outbound from it (1.3.2), as the zones say
+            cde=[c for c, z in (("PCI-1.3.1", zd), ("PCI-1.3.2", zs)) if zones.is_sensitive(z)],
         )
 
 
@@ -1202,6 +1252,8 @@ def gaps(
     if segmentation is not None:
         zones, today = _agree_with(segmentation, zones, today)
     ctx = _Ctx(snapshot, zones)
+    if zones is not None:
+        ctx.today = resolve_today(today, snapshot)  # for the allow rules that approve public entries
     # Forbidden NetworkPolicies are unknown, never "none": their absence is not a finding.
     refused = snapshot.unread_policies.get("networkpolicies", "not-in-input") != "not-in-input"
     # Without pods (none read, none synthesised from workloads) every pod-level check would

@@ -522,3 +522,70 @@ def test_an_unevaluated_policy_keeps_controls_from_passing():
         assert s.loc[control, "status"] == "not-checked", control
         assert "not evaluated or not read (policy-not-evaluated)" in s.loc[control, "reason"]
     assert s.loc["CIS-5.2.2", "status"] == "pass"  # pod specs do not depend on policies
+
+
+# ------------------------------------------------------------------ control mappings per row
+
+
+def test_cde_controls_apply_only_to_rows_that_touch_the_cde():
+    snap = cluster()
+    df = gaps(snap, FakeReach(snap, edges=[("locked/api", "pci/vault", "TCP", ["443"]),
+                                          ("pci/vault", "open/web", "TCP", ["80"]),
+                                          ("0.0.0.0/5", "open/web", "TCP", ["80"])]), zones=load_zones(ZONES))
+    cde = {"PCI-1.3.1", "PCI-1.3.2", "PCI-1.4.4"}
+    # Outside the CDE: no CDE control, whatever the finding (zone violations: below).
+    outside = df[df["namespace"].isin(["open", "kube-system", "half"]) & (df["finding"] != "zone-violation")]
+    assert {"namespace-without-policy", "no-ingress-isolation", "host-network", "privileged"} <= set(outside["finding"])
+    for row in outside.itertuples():
+        assert not cde & set(row.controls), (row.finding, row.name, row.controls)
+    # Zone violations: inbound to the CDE is 1.3.1, outbound from it 1.3.2.
+    zv = find(df, "zone-violation")
+    into = zv[zv["evidence"].map(lambda e: e["dst_zone"]) == "pci"]
+    out = zv[zv["evidence"].map(lambda e: e["src_zone"]) == "pci"]
+    assert len(into) and all("PCI-1.3.1" in c and "PCI-1.3.2" not in c for c in into["controls"])
+    assert len(out) and all("PCI-1.3.2" in c and "PCI-1.3.1" not in c for c in out["controls"])
+    # allow-all rules: the direction into / out of the CDE.
+    aa = find(df, "allow-all-rule").set_index("name")
+    assert "PCI-1.3.1" in aa.loc["vault-maint", "controls"] and "PCI-1.3.2" not in aa.loc["vault-maint", "controls"]
+    assert "PCI-1.3.2" in aa.loc["vault-out", "controls"] and "PCI-1.3.1" not in aa.loc["vault-out", "controls"]
+    assert not cde & set(aa.loc["svc-in", "controls"])
+    # Without zones there is no CDE: the CDE controls are not-checked, not failed by any namespace.
+    plain = gaps(snap, FakeReach(snap))
+    assert not any(cde & set(c) for c in plain["controls"])
+    s = controls_summary(plain).set_index("control")
+    assert (s.loc[list(cde), "status"] == "not-checked").all()
+
+
+def test_mappings_of_unused_rules_and_default_deny():
+    assert FINDINGS["allowed-but-unused"].controls == ("PCI-1.2.7",)
+    assert "CIS-5.3.2" not in FINDINGS["namespace-without-default-deny"].controls
+    assert "CIS-5.3.2" in FINDINGS["namespace-without-policy"].controls
+
+
+def test_an_approved_public_entry_is_evidence_not_a_gap():
+    snap = snapshot(
+        ns("edge"), ns("pay", tier="cde"),
+        pod("edge", "nginx", ip="10.0.0.2", app="nginx"), pod("pay", "vault", ip="10.0.0.3", app="vault"),
+        service("edge", "nginx", {"app": "nginx"}, "LoadBalancer", 443),
+        policy("edge", "in", {"app": "nginx"}, ["Ingress"],
+               ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}, {"port": 8443}]}]),
+        policy("pay", "in", {"app": "vault"}, ["Ingress"],
+               ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 5432}]}]),
+    )
+    zones = {"zones": {"dmz": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "edge"}}},
+                       "cde": {"namespaceSelector": {"matchLabels": {"tier": "cde"}}, "sensitive": True}},
+             "allow": [{"from": "external", "to": "dmz", "ports": ["TCP/443"], "justification": "storefront"},
+                       {"from": "external", "to": "cde", "ports": ["TCP/5432"], "justification": "legacy"}]}
+    df = gaps(snap, zones=zones)
+    ing = find(df, "internet-ingress").set_index("name")
+    # nginx: 443 approved, 8443 not: still a 1.4.2 gap on 8443
+    assert ing.loc["nginx", "evidence"]["unapproved_ports"] == ["TCP/8443"]
+    assert "PCI-1.4.2" in ing.loc["nginx", "controls"] and ing.loc["nginx", "severity"] == "high"
+    assert "PCI-1.4.4" not in ing.loc["nginx", "controls"]
+    # vault: approved, but a direct internet path into the CDE is a 1.4.4 finding all the same
+    assert ing.loc["vault", "evidence"]["approved_by"] == ["allow[1]"]
+    assert ing.loc["vault", "controls"] == ["PCI-1.4.1", "PCI-1.4.4"] and ing.loc["vault", "severity"] == "high"
+    zones["allow"][0]["ports"] = ["TCP/443", "TCP/8443"]
+    ing = find(gaps(snap, zones=zones), "internet-ingress").set_index("name")
+    assert ing.loc["nginx", "severity"] == "info" and ing.loc["nginx", "controls"] == ["PCI-1.4.1"]
+    assert "an approved public entry (allow[0])" in ing.loc["nginx", "detail"]
