@@ -291,6 +291,46 @@ def exposure(snapshot: Snapshot) -> dict[str, list[str]]:
     return {k: v for k, v in out.items() if v}
 
 
+#: Resources that say how a workload is exposed outside the cluster (:func:`exposure`).
+EXPOSURE_PLURALS = ("services", "ingresses")
+
+
+def exposure_unread(snapshot: Snapshot) -> dict[str, str]:
+    """The resources of :data:`EXPOSURE_PLURALS` that were not read (forbidden, missing from the
+    input...) with their coverage state: exposure through them is unknown, not absent."""
+    out = {}
+    for plural in EXPOSURE_PLURALS:
+        state = snapshot.coverage.get(plural, "not-in-input")
+        if state not in ("ok", "not-installed"):
+            out[plural] = state
+    return out
+
+
+def maybe_exposed(snapshot: Snapshot) -> set[str] | None:
+    """Workloads that may be exposed outside the cluster through what was not read: None (any
+    workload) when Services were not read; the workloads behind some Service when only
+    Ingresses were not (an Ingress routes to a Service); empty when both were read."""
+    unread = exposure_unread(snapshot)
+    if "services" in unread:
+        return None
+    if "ingresses" not in unread:
+        return set()
+    out: set[str] = set()
+    by_ns: dict[str, list[Any]] = defaultdict(list)
+    for p in snapshot.pods:
+        by_ns[p.namespace].append(p)
+    for svc in snapshot.services:
+        if svc.selector:
+            out.update(p.workload_key for p in by_ns[svc.namespace]
+                       if all(p.labels.get(k) == v for k, v in svc.selector.items()))
+    return out
+
+
+def exposure_unread_text(unread: dict[str, str]) -> str:
+    """``"services (forbidden), ingresses (not-in-input)"``."""
+    return ", ".join(f"{p} ({s})" for p, s in unread.items())
+
+
 def workload_of(snapshot: Snapshot, key: str) -> str:
     """The workload key of ``key`` ("ns/pod" or "ns/workload")."""
     pod = snapshot.pod(key)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from ._common import INTERNET, classify_block, exposure, live_edge_frame, port_text, workload_of
+from ._common import (
+    INTERNET,
+    classify_block,
+    exposure,
+    exposure_unread,
+    live_edge_frame,
+    maybe_exposed,
+    port_text,
+    workload_of,
+)
 from .zones import Zones, load_zones
 
 if TYPE_CHECKING:
@@ -191,7 +200,9 @@ def internet_paths(
         The first hop must be a workload exposed outside the cluster (LoadBalancer/NodePort
         Service, external IP, Ingress backend, hostPort or hostNetwork) *and* allowed to receive
         traffic from internet addresses by policy (default).  False: any workload the policies
-        let internet addresses reach counts as an entry point.
+        let internet addresses reach counts as an entry point.  When Services (or Ingresses)
+        were not read, exposure through them is unknown: a workload they may expose counts as
+        an entry, and ``df.attrs["exposure_unknown"]`` names the resources not read.
 
     Returns
     -------
@@ -224,13 +235,16 @@ def internet_paths(
     edges = live_edge_frame(reach, "workload")
     hops = _hops(reach)
     exposed = exposure(snap)
+    # Services or Ingresses not read: exposure through them is unknown, so a workload they may
+    # expose counts as an entry (the frame's attrs say so).
+    unknown = maybe_exposed(snap)
     entry: dict[str, list[str]] = {}
     for row in edges[(edges["src_type"] == "external") & (edges["dst_type"] != "external")].itertuples(
         index=False
     ):
         if classify_block(row.src)[0] != INTERNET:
             continue
-        if exposed_only and row.dst not in exposed:
+        if exposed_only and row.dst not in exposed and not (unknown is None or row.dst in unknown):
             continue
         ports = entry.setdefault(row.dst, [])
         for p in port_text(row.protocol, row.ports):
@@ -264,4 +278,8 @@ def internet_paths(
             }
         )
     df = pd.DataFrame(rows, columns=PATH_COLUMNS)
-    return df.sort_values(["hops", "target"], ignore_index=True) if len(df) else df
+    df = df.sort_values(["hops", "target"], ignore_index=True) if len(df) else df
+    unread = exposure_unread(snap)
+    if exposed_only and unread:
+        df.attrs["exposure_unknown"] = unread
+    return df

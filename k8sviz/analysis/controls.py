@@ -391,6 +391,8 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
         reasons = [unmet[r] for r in c.requires if r in unmet]
         for f in missing:
             req = _FINDING_NEEDS.get(f.id) or ("flows" if f.needs == "flows" else "zones" if f.needs == "zones" else "")
+            if req == "zones" and any(r in unmet for r in c.requires if r in ("cde", "register")):
+                continue  # no zones file: the CDE or the register it needs is missing, said already
             if req in unmet:
                 reasons.append(unmet[req])  # the input it needs is missing: said once
             else:
@@ -412,6 +414,10 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
             reason = "; ".join(reasons) or "no finding of k8sviz maps to it"
         else:
             status = "pass"
+            missing_kinds = (gaps_df.attrs.get("inputs") or {}).get("policy_kinds_not_in_input") or []
+            if "policies" in c.requires and missing_kinds:
+                reason = (f"assumes the cluster serves none of {', '.join(missing_kinds)} (not in the input: an "
+                          "offline dump cannot tell an empty list from one left out)")
         worst = None
         if len(hits):
             worst = min(hits["severity"], key=lambda s: SEVERITIES.index(s) if s in SEVERITIES else 99)

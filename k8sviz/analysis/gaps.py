@@ -27,6 +27,8 @@ from ._common import (
     SYSTEM_NAMESPACES,
     classify_block,
     exposure,
+    exposure_unread,
+    exposure_unread_text,
     get_reach,
     live_edge_frame,
     port_text,
@@ -658,6 +660,7 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
     import pandas as pd
 
     exposed = exposure(ctx.snap)
+    unread = exposure_unread(ctx.snap)  # exposure through these is unknown, not absent
     unenforced = {
         p.workload_key for k in getattr(reach, "unenforced", ()) if (p := ctx.snap.pod(k)) is not None
     }
@@ -701,7 +704,13 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
         sev = "high" if how else "medium"
         approved, unapproved = _approved_entry(ctx, wl, d["ports"])
         text = f"{wl} accepts {', '.join(ports_of(d))} from internet addresses ({_sample(public(d['blocks']))})"
-        text += f"; exposed by {'; '.join(how)}" if how else "; not exposed by a Service/Ingress today"
+        if how:
+            text += f"; exposed by {'; '.join(how)}"
+        elif unread:
+            text += (f"; whether a Service or Ingress exposes it is unknown ({exposure_unread_text(unread)} "
+                     "not read)")
+        else:
+            text += "; not exposed by a Service/Ingress today"
         drop: tuple[str, ...] = ()
         if approved and not unapproved:
             # An approved public entry (PCI 1.4.2 allows exactly these): evidence, not a gap;
@@ -726,6 +735,7 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
                 "exposed_by": how,
                 "approved_by": approved,
                 "unapproved_ports": unapproved,
+                **({"exposure_unknown": sorted(unread)} if unread and not how else {}),
             },
             severity=sev,
             workload=wl,
@@ -1317,8 +1327,13 @@ def gaps(
     return df
 
 
-#: Resources whose absence from the input leaves the exposure findings unknown.
-EXPOSURE_PLURALS = ("services", "ingresses")
+def _policy_kinds_missing(snapshot: Snapshot) -> list[str]:
+    """Policy kinds the engine evaluates that are missing from the input (not read, not refused):
+    evaluated as if the cluster served none, which an offline dump cannot show."""
+    from ..snapshot import EVALUATED_POLICY_PLURALS
+
+    return [p for p in EVALUATED_POLICY_PLURALS
+            if snapshot.coverage.get(p) == "not-in-input" and p not in snapshot.unread_policies]
 
 
 def _inputs(snapshot: Snapshot, zones: Zones | None, checked: list[str]) -> dict[str, Any]:
@@ -1333,6 +1348,6 @@ def _inputs(snapshot: Snapshot, zones: Zones | None, checked: list[str]) -> dict
         "empty_sensitive_zones": [z for z in sensitive if z in empty],
         "required_annotations": bool(zones is not None and zones.required_annotations),
         "flows": "allowed-but-unused" in checked,
-        "unread_resources": {p: snapshot.coverage.get(p, "not-in-input") for p in EXPOSURE_PLURALS
-                             if snapshot.coverage.get(p, "not-in-input") != "ok"},
+        "unread_resources": exposure_unread(snapshot),
+        "policy_kinds_not_in_input": _policy_kinds_missing(snapshot),
     }

@@ -256,6 +256,7 @@ def collect(
             f"policies not read: {unread_text(snap.unread_policies)} "
             "(listed under findings as policies-not-read)"
         )
+    _unread_limitations(data)
     # analyses
     if data.reach is not None:
         data.reach_frame = _frame(data, data.reach)
@@ -321,6 +322,35 @@ def lost_events(load: Any) -> list[str]:
         }
         out.append(lost_text(str(src.get("file", "?")), lost))
     return out
+
+
+def _unread_limitations(data: ReportData) -> None:
+    """Resources not read that the analyses would otherwise take as absent: exposure (Services,
+    Ingresses), policy kinds missing from the input, and any other kind refused."""
+    from ..analysis._common import EXPOSURE_PLURALS, exposure_unread, exposure_unread_text
+    from ..snapshot import EVALUATED_POLICY_PLURALS
+
+    snap = data.snapshot
+    unread = exposure_unread(snap)
+    if unread:
+        data.problems.append(
+            f"exposure unknown: {exposure_unread_text(unread)} {'was' if len(unread) == 1 else 'were'} not read, so "
+            "whether a Service or Ingress exposes a workload outside the cluster is unknown: internet-ingress says "
+            "so, the workloads they may expose count as internet entry points, and PCI 1.4.x cannot pass")
+    missing = [p for p in EVALUATED_POLICY_PLURALS
+               if snap.coverage.get(p) == "not-in-input" and p not in snap.unread_policies]
+    if missing:
+        data.problems.append(
+            f"policy kinds not in the input: {', '.join(missing)}. They are evaluated as if the cluster served "
+            "none (an offline dump cannot tell an empty list from one left out); if the cluster has such "
+            "policies, allowed connections and findings may differ")
+    refused = {p: s for p, s in snap.coverage.items()
+               if s not in ("ok", "not-installed", "not-in-input") and p not in EXPOSURE_PLURALS
+               and p not in snap.unread_policies}
+    if refused:
+        data.problems.append(
+            f"resources not read: {', '.join(f'{p} ({s})' for p, s in sorted(refused.items()))}; what depends "
+            "on them is unknown (shown as unknown under coverage)")
 
 
 def _control_limitations(data: ReportData) -> None:

@@ -589,3 +589,50 @@ def test_an_approved_public_entry_is_evidence_not_a_gap():
     ing = find(gaps(snap, zones=zones), "internet-ingress").set_index("name")
     assert ing.loc["nginx", "severity"] == "info" and ing.loc["nginx", "controls"] == ["PCI-1.4.1"]
     assert "an approved public entry (allow[0])" in ing.loc["nginx", "detail"]
+
+
+# ------------------------------------------------------------------ resources not read
+
+
+def test_exposure_through_unread_services_is_unknown_not_absent():
+    import k8sviz
+
+    objs = [ns("shop"), pod("shop", "lb-1", ip="10.0.0.3", app="lb"),
+            policy("shop", "deny", **DENY_ALL),
+            policy("shop", "lb-in", {"app": "lb"}, ["Ingress"],
+                   ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 8080}]}])]
+    from k8sviz.snapshot import SnapshotBuilder
+
+    b = SnapshotBuilder()
+    for o in objs:
+        b.add(o, "test")
+    b.coverage.update({"services": "forbidden", "ingresses": "forbidden"})
+    snap = b.build(cluster="test")
+    df = gaps(snap)
+    row = find(df, "internet-ingress", "lb-1")
+    assert "whether a Service or Ingress exposes it is unknown (services (forbidden), ingresses (forbidden)" \
+        in row["detail"].item()
+    assert row["evidence"].item()["exposure_unknown"] == ["ingresses", "services"]
+    assert "not exposed" not in row["detail"].item()
+    s = controls_summary(df).set_index("control")
+    assert s.loc["PCI-1.4.4", "status"] == "not-checked"
+    assert "services were not read (forbidden)" in s.loc["PCI-1.4.4", "reason"]
+    paths = k8sviz.internet_paths(k8sviz.reachability(snap), "shop")
+    assert paths["target"].tolist() == ["shop/lb-1"]  # a possible entry, not "no path"
+    assert paths.attrs["exposure_unknown"] == {"services": "forbidden", "ingresses": "forbidden"}
+    # Services read, Ingresses not: what a Service selects may be an Ingress backend.
+    b = SnapshotBuilder()
+    for o in [*objs, service("shop", "lb", {"app": "lb"})]:
+        b.add(o, "test")
+    only_ing = b.build(cluster="test")
+    assert only_ing.coverage["ingresses"] == "not-in-input"
+    paths = k8sviz.internet_paths(k8sviz.reachability(only_ing), "shop")
+    assert paths["target"].tolist() == ["shop/lb-1"] and "ingresses" in paths.attrs["exposure_unknown"]
+
+
+def test_passing_controls_name_the_policy_kinds_they_assume_absent():
+    df = gaps(_clean())
+    s = controls_summary(df).set_index("control")
+    assert s.loc["NSA-NP-SELECT", "status"] == "pass"
+    assert "assumes the cluster serves none of adminnetworkpolicies" in s.loc["NSA-NP-SELECT", "reason"]
+    assert s.loc["CIS-5.2.2", "reason"] == ""

@@ -36,8 +36,17 @@ def test_report_sections(hostile_report):
         "allowed-table",
     ):
         assert f'id="{sid}"' in page, sid
-    assert "problems" not in re.findall(r'id="([^"]+)"', page)
-    assert "Limitations of this report" not in page
+    # Every analysis ran: the only limitations are what the dump leaves out (no Service nor
+    # Ingress, no policy kind but NetworkPolicy), which are unknown, not absent.
+    assert _limitations(page) == ["exposure unknown: services (not-in-input), ingresses (not-in-input)",
+                                  "policy kinds not in the input: adminnetworkpolicies"]
+
+
+def _limitations(page: str) -> list[str]:
+    """The first words of each limitation the page lists."""
+    section = re.search(r'<section id="problems".*?</section>', page, flags=re.S)
+    items = re.findall(r"<li>(.*?)</li>", section.group(0), flags=re.S) if section else []
+    return [re.split(r",? (?:were|baselineadmin)", i, maxsplit=1)[0] for i in items]
 
 
 def test_plotlyjs_embedded_once_and_no_remote_refs(hostile_report):
@@ -124,6 +133,10 @@ def test_module_is_callable(hostile_dump):
 def test_demo_report_with_real_analyses(tmp_path):
     """The bundled demo, every analysis for real: all sections, stable, and one limitation only:
     the Hubble events its capture lost (data/demo/README.md)."""
+
+
+    """The bundled demo, every analysis for real: no limitation but the policy kinds the dump
+    does not hold, all sections, stable."""
     zones = k8sviz.demo_path("zones.yaml")
     flows = k8sviz.demo_path("flows")
     kw = {"zones": zones, "generated_at": "2024-03-10T09:00:00Z"}
@@ -137,6 +150,9 @@ def test_demo_report_with_real_analyses(tmp_path):
         assert 'id="flow-lost-events"' in page
     else:
         assert "Limitations of this report" not in page
+
+
+    assert _limitations(page) == ["policy kinds not in the input: adminnetworkpolicies"]
     for sid in (
         "fig-findings",
         "fig-segmentation",
@@ -487,3 +503,22 @@ def test_controls_without_their_inputs_are_limitations_not_passes():
     page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
     assert "Limitations of this report" in page and "no CDE declared" in page
     assert "<em>not-checked</em> names the missing input" in page
+
+
+def test_unread_services_and_policy_kinds_are_limitations():
+    from k8sviz.snapshot import SnapshotBuilder
+
+    from ..analysis.helpers import ns, pod, policy
+
+    b = SnapshotBuilder()
+    for o in (ns("shop"), pod("shop", "lb-1", ip="10.0.0.3", app="lb"),
+              policy("shop", "lb-in", {"app": "lb"}, ["Ingress"],
+                     ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}])):
+        b.add(o, "test")
+    b.coverage.update({"services": "forbidden", "ingresses": "forbidden", "ciliumnetworkpolicies": "forbidden"})
+    page = k8sviz.report(b.build(cluster="t"), generated_at="2026-01-01T00:00:00Z")
+    lims = _limitations(page)
+    assert "exposure unknown: services (forbidden), ingresses (forbidden)" in lims
+    assert "policy kinds not in the input: adminnetworkpolicies" in lims
+    assert "whether a Service or Ingress exposes it is unknown" in page
+    assert "Policy kinds merely\n    missing from the input" in page  # the coverage note says what is assumed
