@@ -237,10 +237,14 @@ print(gaps["severity"].value_counts().reindex(["critical", "high", "medium", "lo
         """gaps[gaps["severity"].isin(["critical", "high"])][["finding", "severity", "namespace", "name", "detail", "controls"]]"""
     ),
     md("""
-## Per control: pass, fail or manual
+## Per control: pass, fail, manual or not-checked
 
 *manual* controls cannot be decided from a cluster snapshot (diagrams, reviews, penetration
-tests); they stay on the assessor's list.
+tests) or are Manual in their benchmark (CIS 5.3.2): k8sviz lists the evidence, the assessor
+decides. A control passes only when every check it needs ran on the inputs it needs; without
+one (no CDE declared, no flow logs, Services not read...) it is *not-checked*, and the `reason`
+column names what is missing. A passing control's `reason` says what it assumes: here, that the
+cluster serves none of the policy kinds the demo dump leaves out.
 """),
     code("""
 controls = k8sviz.controls_summary(gaps)
