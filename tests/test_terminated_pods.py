@@ -155,3 +155,13 @@ def test_blast_radius_and_paths_leave_terminated_pods_out():
     assert "jobs/done-1" not in set(k8sviz.blast_radius(r, "shop/web-1")["workload"])
     assert k8sviz.blast_radius(r, "jobs/done-1").empty
     assert k8sviz.internet_paths(r, "shop", exposed_only=False).empty
+
+
+def test_segmentation_counts_running_members_only():
+    snap = ended_cluster()
+    zones = k8sviz.load_zones({"zones": {"jobs": {"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "jobs"}}}}})
+    seg = k8sviz.segmentation(snap, k8sviz.reachability(snap), zones)
+    assert "jobs/done-1" not in set(seg.violations["src"]) | set(seg.violations["dst"])
+    jobs = seg.pairs[seg.pairs["src_zone"] == "jobs"]
+    assert (jobs["possible_pairs"] == 0).all() and (jobs["status"] == "denied").all()  # its only pod ended

@@ -507,6 +507,9 @@ def segmentation(
     edges = live_edge_frame(reach, level)  # pods that ran to completion connect nothing
     rf = rule_frame_or_none(reach, level)
     zmap = zones.assign(snapshot, level)
+    # Members are what runs: a pod that ended (a workload whose pods all did) is no member.
+    running = {p.workload_key if level == "workload" else p.key for p in snapshot.pods if not p.terminated}
+    zmap = {k: v for k, v in zmap.items() if k in running}
     # A workload whose pods are in several zones is judged in each (see zoned_frame).
     split = zones.split_workloads(snapshot) if level == "workload" else {}
     if split:
