@@ -100,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
         from ..analysis.zones import load_zones
 
         zones = load_zones(zones)
-        empty = zones.empty_zones_text(snap)
-        if empty:
-            print(f"k8sviz: warning: {empty}", file=sys.stderr)
+        for said in (zones.empty_zones_text(snap), zones.split_workloads_text(snap)):
+            if said:
+                print(f"k8sviz: warning: {said}", file=sys.stderr)
     df = gaps(snap, flows=flows, zones=zones, today=today)
     by_reason: dict[str, list[str]] = {}
     for finding, reason in df.attrs.get("not_checked", {}).items():

@@ -32,9 +32,9 @@ def run(args: argparse.Namespace) -> int:
     today = None if args.today is None else parse_date(args.today, "--today")
     snap = load_inputs(args)
     seg = segmentation(snap, None, zones, today=today)
-    empty = seg.zones.empty_zones_text(snap)
-    if empty:
-        print(f"k8sviz: warning: {empty}", file=sys.stderr)
+    for said in (seg.zones.empty_zones_text(snap), seg.zones.split_workloads_text(snap)):
+        if said:
+            print(f"k8sviz: warning: {said}", file=sys.stderr)
     if args.format == "txt":
         print(f"judged on {seg.today.isoformat()}\n")
         print(seg.matrix.to_string())

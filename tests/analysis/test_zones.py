@@ -235,3 +235,17 @@ def test_terminated_pods_do_not_zone_a_workload():
     assert z.workload_zone_sets(snap)["shop/api"] == ("pci", "unzoned")  # not dmz: that pod has ended
     only_done = snapshot(ns("shop"), done)
     assert list(z.workload_zones(only_done).values()) == ["dmz"]  # all ended: their zone still names it
+
+
+def test_the_cli_names_a_workload_split_across_zones(tmp_path, capsys):
+    import yaml
+
+    from k8sviz.cli import main
+
+    snap = rollout()
+    dump, zones = snap.save(tmp_path / "s.json"), tmp_path / "zones.yaml"
+    zones.write_text(yaml.safe_dump(SPLIT_ZONES))
+    for cmd in ("gaps", "segmentation"):
+        assert main([cmd, str(dump), "--zones", str(zones)]) == 0
+        err = capsys.readouterr().err
+        assert "k8sviz: warning: a workload has pods in several zones" in err and "shop/api (pci, unzoned)" in err
