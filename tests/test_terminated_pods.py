@@ -165,3 +165,17 @@ def test_segmentation_counts_running_members_only():
     assert "jobs/done-1" not in set(seg.violations["src"]) | set(seg.violations["dst"])
     jobs = seg.pairs[seg.pairs["src_zone"] == "jobs"]
     assert (jobs["possible_pairs"] == 0).all() and (jobs["status"] == "denied").all()  # its only pod ended
+
+
+def test_the_graph_draws_no_allowed_edge_of_a_pod_that_ended():
+    from k8sviz.analysis.graph import graph
+
+    snap = ended_cluster()
+    r = k8sviz.reachability(snap)
+    allowed = lambda G: {(u, v) for u, v, d in G.edges(data=True) if d.get("kind") == "allowed"}  # noqa: E731
+    for level in ("workload", "pod"):
+        edges = allowed(graph(snap, r, level=level))
+        assert edges, level  # the running pods still connect
+        assert not any("done-1" in u + v or "jobs/done" in u + v for u, v in edges), level
+    pods = allowed(graph(snap, r, level="pod"))
+    assert not any("api-abc-1" in u + v for u, v in pods) and any("api-def-2" in u for u, _ in pods)

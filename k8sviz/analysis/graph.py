@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from ._common import SYSTEM_NAMESPACES, classify_block, edge_frame, exposure, port_text, rule_frame
+from ._common import SYSTEM_NAMESPACES, classify_block, exposure, live_edge_frame, port_text, rule_frame
 from .zones import EXTERNAL, Zones, load_zones
 
 if TYPE_CHECKING:
@@ -215,7 +215,7 @@ def graph(
 
     # ---------------------------------------------------------------- allowed edges
     if reach is not None:
-        edges = edge_frame(reach, level)
+        edges = live_edge_frame(reach, level)  # pods that ended connect to nothing now
         for col, typ in (("src", "src_type"), ("dst", "dst_type")):
             for key in edges.loc[edges[typ] == "external", col].unique():
                 ensure_external(key)
