@@ -1028,17 +1028,20 @@ def _cidr(
     return net
 
 
+def _list_or_none(value: Any, field: str, source: str, obj: str) -> list[Any] | None:
+    """``value`` if it is a list or None; else an error naming ``field`` (iterated as it is, a
+    string would be judged letter by letter)."""
+    if value is not None and type(value) is not list:
+        raise PolicyError(f"{field} must be a list (got a {type(value).__name__}: {_shown(value)})",
+                          source=source, obj=obj)
+    return value
+
+
 def _ip_block(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -> IPBlock:
     if not isinstance(raw, dict) or not raw.get("cidr"):
         raise PolicyError(f"{where}: ipBlock needs a cidr", source=source, obj=obj)
     net = _cidr(raw["cidr"], "CIDR", f"{where}.ipBlock.cidr", source, obj, warn, sloppy=True)
-    raw_except = raw.get("except")
-    if raw_except is not None and type(raw_except) is not list:
-        raise PolicyError(
-            f"{where}.ipBlock.except must be a list (got a {type(raw_except).__name__}: {_shown(raw_except)})",
-            source=source,
-            obj=obj,
-        )
+    raw_except = _list_or_none(raw.get("except"), f"{where}.ipBlock.except", source, obj)
     excepts = []
     for i, e in enumerate(raw_except or ()):
         en = _cidr(e, "except CIDR", f"{where}.ipBlock.except[{i}]", source, obj, warn, sloppy=True)
@@ -1140,14 +1143,7 @@ def parse_network_policy(
         _warn_selector(spec.get("podSelector"), "spec.podSelector", source, ref, warn)
     ingress = _rules(spec.get("ingress"), "ingress", "from", source, ref, warn)
     egress = _rules(spec.get("egress"), "egress", "to", source, ref, warn)
-    raw_types = spec.get("policyTypes")
-    if raw_types is not None and type(raw_types) is not list:
-        # Iterated as it is, a string would be judged letter by letter.
-        raise PolicyError(
-            f"spec.policyTypes must be a list (got a {type(raw_types).__name__}: {_shown(raw_types)})",
-            source=source,
-            obj=ref,
-        )
+    raw_types = _list_or_none(spec.get("policyTypes"), "spec.policyTypes", source, ref)
     if raw_types:
         bad = [t for t in raw_types if t not in ("Ingress", "Egress")]
         if bad:
