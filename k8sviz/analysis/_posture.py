@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..policy.engine import _decide
+
 if TYPE_CHECKING:
     from ..model import Pod
     from ..snapshot import Snapshot
@@ -242,13 +244,7 @@ class Posture:
                         deny_by[i][r.origin.policy] = None
                 if not hit.any():
                     continue
-                if r.action == "allow":
-                    allowed[ix] |= new
-                elif r.action == "pass":
-                    if passed is None:
-                        passed = np.zeros_like(decided)
-                    passed[ix] |= new
-                decided[ix] |= new
+                passed = _decide(r.action, ix, new, allowed, decided, passed)
                 if r.action in ("allow", "deny") and r.origin is not None:
                     for i in rows[hit].tolist():
                         (allow_by if r.action == "allow" else deny_by)[i][r.origin.policy] = None

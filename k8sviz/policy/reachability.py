@@ -253,7 +253,8 @@ class Reachability:
                   if cilium_services or any(p.service_refs for p in calico) else {})
         # Where Cilium enforces NetworkPolicies, an ipBlock is a CIDR rule, which never matches
         # the cluster's nodes nor their hostNetwork pods (Cilium's default CIDR match mode).
-        node_blocks = [IPBlock.host(ip) for n in snapshot.nodes for ip in n.addresses] if snapshot.runs_cilium else []
+        runs_cilium = snapshot.runs_cilium
+        node_blocks = [IPBlock.host(ip) for n in snapshot.nodes for ip in n.addresses] if runs_cilium else []
         self._ends = Endpoints(
             snapshot.pods,
             snapshot.namespaces,
@@ -262,8 +263,8 @@ class Reachability:
             + node_blocks,
             ipblocks_match_pods=ipblocks_match_pods,
         )
-        if snapshot.runs_cilium:
-            self._ends.keep_ipblocks_off([b for b in node_blocks])
+        if runs_cilium:
+            self._ends.keep_ipblocks_off(node_blocks)
         cuts = port_cuts(policies, snapshot.pods)
         for extra in (admin_port_cuts(admin, snapshot.pods), calico_port_cuts(calico, snapshot.pods, slices),
                       cilium_port_cuts(cilium, snapshot.pods)):
@@ -280,9 +281,8 @@ class Reachability:
             # port matches any of them, as kube-network-policies and Calico match it; where
             # Cilium runs, the last container's number alone, as its agent resolves it.
             found: dict[tuple[str, str], list[tuple[int, tuple[int, ...]]]] = {key: [] for key in used}
-            cilium_agents = snapshot.runs_cilium
             for i, p in enumerate(snapshot.pods):
-                for key, numbers in (p.cilium_named_ports if cilium_agents else p.named_port_numbers).items():
+                for key, numbers in (p.cilium_named_ports if runs_cilium else p.named_port_numbers).items():
                     if key in found:
                         found[key].append((i, numbers))
             for key, hits in found.items():
