@@ -392,15 +392,20 @@ def test_cnp_v1alpha2_reads_as_v1beta1() -> None:
 # AdminNetworkPolicyGress / CNPAdminTierGress: the same ordering, ingress and egress together,
 # each rule over TCP, UDP and SCTP at once.
 
-def _gress_policy() -> Policy:
+def _gress_policy(tier: str) -> Policy:
+    """Seven rules per direction in the admin tier, five (no Pass) in the baseline tier."""
     def everything(action: str, house: str) -> Rule:
         return Rule(action, [in_ns(house)])
     deny_ports: list[PortSpec] = [("TCP", 80), ("UDP", 53), ("SCTP", 9003)]
+    admin = tier == "Admin"
     def rules(allow_ports: list[PortSpec]) -> list[Rule]:
-        return [everything("Accept", "ravenclaw"), everything("Deny", "ravenclaw"), everything("Pass", "ravenclaw"),
-                Rule("Deny", [in_ns("slytherin")], deny_ports), Rule("Pass", [in_ns("slytherin")], deny_ports),
+        return [everything("Accept", "ravenclaw"), everything("Deny", "ravenclaw"),
+                *([everything("Pass", "ravenclaw")] if admin else []),
+                Rule("Deny", [in_ns("slytherin")], deny_ports),
+                *([Rule("Pass", [in_ns("slytherin")], deny_ports)] if admin else []),
                 Rule("Accept", [in_ns("hufflepuff")], allow_ports), everything("Deny", "hufflepuff")]
-    return Policy("gress-rules", "Admin", 15, {"namespaces": in_ns("gryffindor")["namespaces"]},
+    return Policy("gress-rules" if admin else "default", tier, 15 if admin else 10,
+                  {"namespaces": in_ns("gryffindor")["namespaces"]},
                   ingress=rules([("TCP", 80), ("UDP", 5353), ("SCTP", 9003)]),
                   egress=rules([("TCP", 8080), ("UDP", 5353), ("SCTP", 9003)]))
 
@@ -412,9 +417,10 @@ def _swap_both(i: int, j: int) -> Callable[[list[Policy]], None]:
     return edit
 
 
+@pytest.mark.parametrize("tier", ["Admin", "Baseline"])
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_gress(dialect: Dialect) -> None:
-    """AdminNetworkPolicyGress (v1alpha1) / CNPAdminTierGress."""
+def test_gress(dialect: Dialect, tier: str) -> None:
+    """AdminNetworkPolicyGress / CNPAdminTierGress; BaselineAdminNetworkPolicyGress / CNPBaselineTierGress."""
     g = [ref("gryffindor", i) for i in (0, 1)]
     rc, sl, hp = ([ref(h, i) for i in (0, 1)] for h in ("ravenclaw", "slytherin", "hufflepuff"))
 
@@ -438,14 +444,14 @@ def test_gress(dialect: Dialect) -> None:
                   (hp[0], g[1], "TCP", 80, True), (hp[1], g[1], "TCP", 8080, False),
                   (hp[0], g[1], "UDP", 5353, True), (hp[1], g[1], "UDP", 53, False),
                   (hp[0], g[1], "SCTP", 9003, True), (hp[1], g[1], "SCTP", 9005, False)]
-    steps = [
+    steps: list[tuple[Any, list[Probe]]] = [
         (None, everything(True) + hufflepuff),
         (_swap_both(0, 1), everything(False)),
         (None, at_ports(False)),
-        (_swap_both(0, 2), everything(True, udp=5353)),
-        (_swap_both(3, 4), at_ports(True)),
     ]
-    run_steps(dialect, [_gress_policy()], steps)
+    if tier == "Admin":
+        steps += [(_swap_both(0, 2), everything(True, udp=5353)), (_swap_both(3, 4), at_ports(True))]
+    run_steps(dialect, [_gress_policy(tier)], steps)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -524,9 +530,10 @@ def test_one_direction_leaves_the_other_unaffected(direction: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# CNPAdminTierPodSelector
+# CNPAdminTierPodSelector, CNPBaselineTierPodSelector
 
-def test_pod_selector() -> None:
+@pytest.mark.parametrize("tier", ["Admin", "Baseline"])
+def test_pod_selector(tier: str) -> None:
     def pods(pod_labels: dict[str, str], house: str | None = None) -> dict[str, Any]:
         sel: dict[str, Any] = {"podSelector": {"matchLabels": pod_labels}}
         if house:
@@ -535,10 +542,10 @@ def test_pod_selector() -> None:
     cedric0 = pods({"statefulset.kubernetes.io/pod-name": "cedric-diggory-0"}, "hufflepuff")
     pols = [
         # namespaceSelector left out on purpose, upstream says: pods by label in every namespace
-        Policy("pod-selector-rules", "Admin", 20, pods({"conformance-house": "gryffindor"}),
+        Policy("pod-selector-rules", tier, 20 if tier == "Admin" else 10, pods({"conformance-house": "gryffindor"}),
                egress=[Rule("Deny", [pods({"conformance-house": "ravenclaw"})]), Rule("Deny", [cedric0])],
                ingress=[Rule("Deny", [pods({"conformance-house": "slytherin"})]), Rule("Deny", [cedric0])]),
-        Policy("pod-name-subject-rules", "Admin", 21, pods({"statefulset.kubernetes.io/pod-name": "luna-lovegood-0"}, "ravenclaw"),
+        Policy("pod-name-subject-rules", tier, 21 if tier == "Admin" else 10, pods({"statefulset.kubernetes.io/pod-name": "luna-lovegood-0"}, "ravenclaw"),
                egress=[Rule("Deny", [in_ns("slytherin")])]),
     ]
     g0 = ref("gryffindor", 0)
@@ -550,18 +557,21 @@ def test_pod_selector() -> None:
         (ref("slytherin", 0), ref("hufflepuff", 0), "TCP", 80, True),  # not a subject
         (ref("ravenclaw", 0), ref("slytherin", 0), "TCP", 80, False), (ref("ravenclaw", 1), ref("slytherin", 0), "TCP", 80, True),
     ]
-    check([p.render("v1beta1") for p in pols], probes)
+    # Upstream's two baseline policies share priority 10 (disjoint subjects): k8sviz notes the tie.
+    check([p.render("v1beta1") for p in pols], probes, expected_warnings=["admin-priority-tie"] if tier == "Baseline" else [])
 
 
 # ----------------------------------------------------------------------------------------------
-# CNPAdminTierPortRange (and AdminNetworkPolicy's portRange in v1alpha1)
+# CNPAdminTierPortRange, CNPBaselineTierPortRange (and portRange in v1alpha1)
 
+@pytest.mark.parametrize("tier", ["Admin", "Baseline"])
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_port_range(dialect: Dialect) -> None:
+def test_port_range(dialect: Dialect, tier: str) -> None:
     exists = [{"namespaces": {"matchExpressions": [{"key": "conformance-house", "operator": "Exists"}]}}]
     ranges: list[tuple[str, PortSpec]] = [("ravenclaw", ("TCP", 80, 8080)), ("hufflepuff", ("UDP", 53, 5353)),
                                           ("slytherin", ("SCTP", 9003, 9005))]
-    pol = Policy("port-range-rules", "Admin", 9, {"namespaces": in_ns("gryffindor")["namespaces"]},
+    name = "port-range-rules" if tier == "Admin" or dialect != "v1alpha1" else "default"
+    pol = Policy(name, tier, 9 if tier == "Admin" else 10, {"namespaces": in_ns("gryffindor")["namespaces"]},
                  egress=[*(Rule("Accept", [in_ns(h)], [r]) for h, r in ranges), Rule("Deny", exists)],
                  ingress=[*(Rule("Accept", [in_ns(h)], [r]) for h, r in ranges), Rule("Deny", exists)])
     g0, g1 = ref("gryffindor", 0), ref("gryffindor", 1)
@@ -602,15 +612,20 @@ def test_hairpin_between_the_service_pods() -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# CNPAdminTierEgressInlineCIDRPeers (networks), with the pod addresses of our base cluster
+# Egress to CIDRs (networks), with the pod addresses of our base cluster
 
 def _ip(house: str, i: int) -> str:
     return f"10.244.{list(HOUSES).index(house)}.{10 + i}"
 
 
+@pytest.mark.parametrize("tier", ["Admin", "Baseline"])
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_egress_inline_cidr_peers(dialect: Dialect) -> None:
-    pol = Policy("inline-cidr-as-peers-example", "Admin", 85, house_pods("gryffindor"), egress=[
+def test_egress_inline_cidr_peers(dialect: Dialect, tier: str) -> None:
+    """CNPAdminTierEgressInlineCIDRPeers; BaselineAdminNetworkPolicyEgressInlineCIDRPeers and its
+    baseline CNP successor (subject: the gryffindor namespace)."""
+    subject = house_pods("gryffindor") if tier == "Admin" else {"namespaces": in_ns("gryffindor")["namespaces"]}
+    name = "inline-cidr-as-peers-example" if tier == "Admin" else "default"
+    pol = Policy(name, tier, 85 if tier == "Admin" else 10, subject, egress=[
         Rule("Accept", [house_pods("slytherin")]),
         Rule("Deny", [{"networks": ["0.0.0.0/0", "::/0"]}]),
     ])
@@ -675,3 +690,47 @@ def test_egress_node_peers(dialect: Dialect) -> None:
         (g1, centaur, "TCP", HOST_PORTS[1], False), (g1, centaur, "UDP", HOST_PORTS[4], False),
         (g1, centaur, "SCTP", HOST_PORTS[6], False),
     ])
+
+
+def test_baseline_egress_named_port() -> None:
+    """CNPBaselineTierEgressNamedPort: ``egress-udp``'s UDP/53 Accept to gryffindor rewritten as ``dns``."""
+    case = ORDERINGS[9]  # CNPBaselineTierEgressUDP
+    pol = case.policy()
+    assert pol.egress is not None
+    pol.egress[3].ports = ["dns"]
+    check([pol.render("v1beta1")], [(ref("hufflepuff", 0), ref("gryffindor", 1), "UDP", 53, True),
+                                    (ref("hufflepuff", 1), ref("gryffindor", 1), "UDP", 5353, False)])
+
+
+def test_baseline_egress_node_peers() -> None:
+    """CNPBaselineTierEgressNodePeers: a TCP range to the nodes, then Deny nodes and the internet."""
+    linux = {"nodes": {"matchLabels": {"kubernetes.io/os": "linux"}}}
+    pol = Policy("default", "Baseline", 10, {"namespaces": in_ns("gryffindor")["namespaces"]}, egress=[
+        Rule("Accept", [linux], [("TCP", HOST_PORTS[0], HOST_PORTS[1])]),
+        Rule("Deny", [linux, {"networks": ["0.0.0.0/0", "::/0"]}]),
+    ])
+    g0, g1, centaur = ref("gryffindor", 0), ref("gryffindor", 1), ref(FOREST, 1)
+    check([pol.render("v1beta1")], [
+        (g0, centaur, "TCP", HOST_PORTS[0], True), (g1, centaur, "TCP", HOST_PORTS[1], True),
+        (g1, centaur, "UDP", HOST_PORTS[4], False), (g1, centaur, "SCTP", HOST_PORTS[6], False),
+    ])
+
+
+def test_baseline_same_priority() -> None:
+    """CNPBaselineTierSamePriority: three baseline policies at one priority all apply, each to its
+    own subject only."""
+    def pol(name: str, subject: str, peer: str, port: int) -> Policy:
+        return Policy(name, "Baseline", 10, {"namespaces": in_ns(subject)["namespaces"]},
+                      ingress=[Rule("Deny", [in_ns(peer)], [("TCP", port)])], egress=[Rule("Deny", [in_ns(peer)], [("TCP", port)])])
+    pols = [pol("baseline-same-priority-gryffindor-slytherin", "gryffindor", "slytherin", 80),
+            pol("baseline-same-priority-gryffindor-hufflepuff", "gryffindor", "hufflepuff", 80),
+            pol("baseline-same-priority-hufflepuff-slytherin", "hufflepuff", "slytherin", 8080)]
+    g0, g1, s0, s1, h0, h1 = (ref(h, i) for h in ("gryffindor", "slytherin", "hufflepuff") for i in (0, 1))
+    check([p.render("v1beta1") for p in pols], [
+        (s0, g1, "TCP", 80, False), (g0, s1, "TCP", 80, False), (h0, g1, "TCP", 80, False),
+        (g1, h1, "TCP", 80, False), (s1, h1, "TCP", 8080, False), (h1, s1, "TCP", 8080, False),
+        # no rule of one policy bleeds onto another's subject
+        (s0, g1, "TCP", 8080, True), (g0, s1, "TCP", 8080, True), (s1, h1, "TCP", 80, True), (h0, s1, "TCP", 80, True),
+        # ravenclaw is in no policy
+        (ref("ravenclaw", 0), g1, "TCP", 80, True), (g0, ref("ravenclaw", 1), "TCP", 80, True),
+    ], expected_warnings=["admin-priority-tie"])
