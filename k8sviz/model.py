@@ -1251,8 +1251,43 @@ def _admin_selector_pair(raw: Any, where: str, source: str, obj: str) -> tuple[L
     )
 
 
+# The first revisions of v1alpha1 nested the namespace selection of a peer one level deeper:
+# ``namespaces: {namespaceSelector | related | sameLabels | notSameLabels}`` and
+# ``pods: {namespaces: {...}, podSelector}``.  Objects written so still carry apiVersion
+# v1alpha1 (upstream's own conformance manifests did); read as today's plain LabelSelector,
+# ``namespaceSelector`` would be an unknown key and the peer would select every namespace.
+_EARLY_NAMESPACED = ("namespaceSelector", "related", "sameLabels", "notSameLabels")
+
+
+def _is_early_namespaced(val: Any) -> bool:
+    return isinstance(val, dict) and any(k in val for k in _EARLY_NAMESPACED) and not (
+        "matchLabels" in val or "matchExpressions" in val)
+
+
+def _early_namespaces(
+    val: dict[str, Any], where: str, source: str, obj: str, warn: _Warn
+) -> LabelSelector | None:
+    """The namespaces an early-v1alpha1 ``NamespacedPeer`` selects; None where they are chosen
+    relative to the subject's namespace (``related``, ``sameLabels``, ``notSameLabels``), which
+    k8sviz does not evaluate: the peer is then unknown, and fails closed as the API asks."""
+    if "namespaceSelector" in val:
+        sel = val["namespaceSelector"] or {}
+        return LabelSelector.parse(sel, f"{where}.namespaceSelector", source=source, obj=obj)
+    if warn is not None:
+        keys = ", ".join(k for k in _EARLY_NAMESPACED if k in val)
+        warn(LoadWarning(
+            "admin-relative-namespaces",
+            f"{where}: {keys} selects namespaces relative to the subject's, which k8sviz does not "
+            "evaluate: the peer is read as unknown (it fails closed)",
+            source,
+            obj,
+        ))
+    return None
+
+
 def _admin_peer(
-    raw: Any, where: str, egress: bool, source: str, obj: str, warn: _Warn = None, loose: bool = False
+    raw: Any, where: str, egress: bool, source: str, obj: str, warn: _Warn = None, loose: bool = False,
+    v1alpha1: bool = False,
 ) -> AdminPeer:
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
@@ -1264,6 +1299,18 @@ def _admin_peer(
         return AdminPeer(unknown=", ".join(map(str, raw)) or "empty")
     key = present[0]
     val = raw[key]
+    if v1alpha1 and key == "namespaces" and _is_early_namespaced(val):
+        ns_sel = _early_namespaces(val, f"{where}.namespaces", source, obj, warn)
+        if ns_sel is None:
+            return AdminPeer(unknown=f"{where}.namespaces")
+        return AdminPeer(namespaces=ns_sel)
+    if v1alpha1 and key == "pods" and isinstance(val, dict) and _is_early_namespaced(val.get("namespaces")):
+        ns_sel = _early_namespaces(val["namespaces"], f"{where}.pods.namespaces", source, obj, warn)
+        if ns_sel is None:
+            return AdminPeer(unknown=f"{where}.pods.namespaces")
+        pod_raw = val.get("podSelector") or {}
+        pod_sel = LabelSelector.parse(pod_raw, f"{where}.pods.podSelector", source=source, obj=obj)
+        return AdminPeer(pods=(ns_sel, pod_sel))
     if key == "namespaces":
         return AdminPeer(namespaces=LabelSelector.parse(val or {}, f"{where}.namespaces", source=source, obj=obj))
     if key == "pods":
@@ -1389,7 +1436,9 @@ def _admin_rules(
             str(name),
             str(action),
             tuple(
-                _admin_peer(p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, loose)
+                _admin_peer(
+                    p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, loose, v1alpha1=not cnp
+                )
                 for j, p in enumerate(peers)
             ),
             None if ports is None else tuple(

@@ -156,6 +156,31 @@ def test_unknown_peers_fail_closed_and_domain_names_are_not_judged():
     assert any(w.code == "admin-domain-names" for w in reach(domains).warnings)
 
 
+def test_early_v1alpha1_peers_nest_the_namespace_selector():
+    """The first v1alpha1 revisions wrote ``namespaces: {namespaceSelector: ...}`` and ``pods:
+    {namespaces: {namespaceSelector: ...}, podSelector: ...}`` (network-policy-api's conformance
+    manifests did): the nested selector decides, not "every namespace"."""
+    db = {"namespaces": {"matchLabels": {"team": "db"}}}
+    from_web = {"namespaces": {"namespaceSelector": {"matchLabels": {"team": "web"}}}}
+    b_anywhere = {"pods": {"namespaces": {"namespaceSelector": {}},
+                           "podSelector": {"matchLabels": {"app": "b"}}}}
+    early = anp("early", {"priority": 1, "subject": db, "ingress": [
+        {"action": "Deny", "from": [from_web], "ports": [{"portNumber": {"protocol": "TCP", "port": 5432}}]},
+        {"action": "Deny", "from": [b_anywhere]},
+    ]})
+    r = reach(early, ns("other"), pod("other", "o", {"app": "o"}, "10.0.0.20"))
+    assert not r.can_reach("web/a", "db/d", 5432) and r.can_reach("other/o", "db/d", 5432)
+    assert r.can_reach("web/a", "db/d", 9000, "UDP") and not r.can_reach("web/b", "db/d", 9000, "UDP")
+    assert not [w for w in r.warnings if w.code.startswith("admin")]
+    # Namespaces chosen relative to the subject's are not evaluated: the peer fails closed.
+    relative = anp("rel", {"priority": 1, "subject": db, "ingress": [
+        {"action": "Deny", "from": [{"namespaces": {"sameLabels": ["team"]}}]}]})
+    snap = snapshot(*base(relative))
+    assert [w.code for w in snap.warnings] == ["admin-relative-namespaces"]
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/a", "db/d", 80) and any(w.code == "admin-unknown-peer" for w in r.warnings)
+
+
 def test_host_network_pods_are_not_subjects():
     r = reach(anp("all", {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": [ALL]}],
                           "egress": [{"action": "Deny", "to": [ALL]}]}))
