@@ -1078,8 +1078,8 @@ def test_egress_inline_cidr_peers(dialect: Dialect, tier: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Named ports: CNPAdminTierIngressNamedPort, CNPAdminTierEgressNamedPort (AdminNetworkPolicy*
-# in v1alpha1)
+# Named ports: CNPAdminTierIngressNamedPort, CNPAdminTierEgressNamedPort (rendered as v1alpha1
+# namedPort too)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -1115,8 +1115,8 @@ def test_egress_named_port(dialect: Dialect) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# CNPAdminTierEgressNodePeers (AdminNetworkPolicyEgressNodePeers in v1alpha1): nodes (their
-# addresses, hostNetwork pods included)
+# CNPAdminTierEgressNodePeers (rendered as v1alpha1 too): nodes (their addresses, hostNetwork
+# pods included)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
