@@ -16,6 +16,7 @@ import re
 import reprlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from .errors import PolicyError
@@ -1127,6 +1128,48 @@ def _rules(
     return tuple(rules)
 
 
+# The fields of networking.k8s.io/v1 NetworkPolicy's spec, as a nested schema: a dict maps field
+# names to their schema, a one-item list is a list of that schema, None is a leaf or a free map.
+_SELECTOR: dict[str, Any] = {"matchLabels": None, "matchExpressions": [{"key": None, "operator": None, "values": None}]}
+_NP_PEER: dict[str, Any] = {"podSelector": _SELECTOR, "namespaceSelector": _SELECTOR, "ipBlock": {"cidr": None, "except": None}}
+_NP_PORT: dict[str, Any] = {"protocol": None, "port": None, "endPort": None}
+_NP_SPEC: dict[str, Any] = {
+    "podSelector": _SELECTOR,
+    "policyTypes": None,
+    "ingress": [{"from": [_NP_PEER], "ports": [_NP_PORT]}],
+    "egress": [{"to": [_NP_PEER], "ports": [_NP_PORT]}],
+}
+#: At most this many unknown fields are named per object (a mangled object would list them all).
+_MAX_UNKNOWN = 10
+
+
+def unknown_fields(raw: Any, schema: Any, where: str) -> Iterable[str]:
+    """Paths of the fields in ``raw`` that ``schema`` (see ``_NP_SPEC``) does not know."""
+    if isinstance(schema, list):
+        if isinstance(raw, list):
+            for i, item in enumerate(raw):
+                yield from unknown_fields(item, schema[0], f"{where}[{i}]")
+    elif isinstance(schema, dict) and isinstance(raw, dict):
+        for k, v in raw.items():
+            if k not in schema:
+                yield f"{where}.{k}"
+            else:
+                yield from unknown_fields(v, schema[k], f"{where}.{k}")
+
+
+def _warn_unknown_fields(spec: Any, source: str, ref: str, warn: Callable[[LoadWarning], None]) -> None:
+    # A typo (`ingres:`, `matchLabel:`) is no field of the API: kubectl refuses the object under
+    # strict field validation, and an API server that accepts it drops the field, so the policy
+    # is read as stored without it; that can widen a selector to every pod or turn an allow into
+    # a deny, hence the warning.
+    paths = list(islice(unknown_fields(spec, _NP_SPEC, "spec"), _MAX_UNKNOWN + 1))
+    if paths:
+        more = ", ..." if len(paths) > _MAX_UNKNOWN else ""
+        warn(LoadWarning("unknown-field", f"{', '.join(paths[:_MAX_UNKNOWN])}{more}: not a field of NetworkPolicy "
+                         "(a typo?); read without it, as an API server that accepts the object stores it "
+                         "(kubectl's strict validation refuses it)", source, ref))
+
+
 def parse_network_policy(
     obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWarning], None] | None = None
 ) -> NetworkPolicy:
@@ -1136,6 +1179,8 @@ def parse_network_policy(
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         raise PolicyError("spec is missing", source=source, obj=ref)
+    if warn:
+        _warn_unknown_fields(spec, source, ref, warn)
     if "podSelector" not in spec and warn:
         warn(LoadWarning("policy-no-podselector", "spec.podSelector is missing; read as {} (all pods of the namespace)", source, ref))
     selector = LabelSelector.parse(spec.get("podSelector") or {}, "spec.podSelector", source=source, obj=ref)

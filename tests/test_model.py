@@ -141,3 +141,45 @@ class TestNetworkPolicyLists:
                     {"ipBlock": {"cidr": "10.0.0.0/8", "except": None}}]}]})))
         blocks = [peer.ip_block for peer in snap.network_policies[0].egress[0].peers]
         assert [(b.cidr, b.except_) for b in blocks] == [("10.0.0.0/8", ("10.1.0.0/16",)), ("10.0.0.0/8", ())]
+
+
+def test_fields_networkpolicy_does_not_have_are_warned_and_read_as_absent():
+    from tests.analysis.helpers import ns, pod, policy, snapshot
+
+    typo = policy("a", "typo", {"app": "db"})
+    typo["spec"]["ingres"] = [{"from": [{"podSelector": {}}]}]  # the allow never applies
+    wide = policy("a", "wide", ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "web"}},
+                                                    "namespaceSelektor": {}}],
+                                         "ports": [{"port": 80, "protocl": "UDP"}]}])
+    wide["spec"]["podSelector"] = {"matchLabel": {"app": "web"}}  # read as {}: every pod of a
+    snap = snapshot(ns("a"), pod("a", "web", ip="10.0.0.1", app="web"), pod("a", "db", ip="10.0.0.2", app="db"),
+                    pod("a", "x", ip="10.0.0.3", app="x"), typo, wide)
+    found = {w.obj: w.message for w in snap.warnings if w.code == "unknown-field"}
+    assert set(found) == {"NetworkPolicy/a/typo", "NetworkPolicy/a/wide"}
+    assert found["NetworkPolicy/a/typo"].startswith("spec.ingres: ")
+    assert found["NetworkPolicy/a/wide"].startswith(
+        "spec.podSelector.matchLabel, spec.ingress[0].from[0].namespaceSelektor, spec.ingress[0].ports[0].protocl: ")
+    reach = k8sviz.reachability(snap)
+    assert not reach.can_reach("a/web", "a/db", 5432)  # db isolated, its allow misspelt
+    assert reach.isolated("a/x", "ingress")  # the misspelt selector selects every pod of a
+    assert reach.can_reach("a/web", "a/x", 80) and not reach.can_reach("a/web", "a/x", 80, "UDP")
+
+
+def test_a_networkpolicy_of_every_field_has_no_unknown_field_warning():
+    from tests.analysis.helpers import ns, policy, snapshot
+
+    peers = [{"podSelector": {"matchLabels": {"a": "b"}, "matchExpressions": [{"key": "c", "operator": "In", "values": ["d"]}]},
+              "namespaceSelector": {}}, {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}]
+    ports = [{"protocol": "TCP", "port": 80, "endPort": 90}]
+    snap = snapshot(ns("a"), policy("a", "all", {"x": "y"}, ["Ingress", "Egress"],
+                                    ingress=[{"from": peers, "ports": ports}], egress=[{"to": peers, "ports": ports}]))
+    assert [w for w in snap.warnings if w.code == "unknown-field"] == []
+
+
+def test_unknown_fields_are_named_ten_at_most():
+    from tests.analysis.helpers import ns, policy, snapshot
+
+    p = policy("a", "junk")
+    p["spec"].update({f"junk{i:02}": 1 for i in range(12)})
+    (w,) = [w for w in snapshot(ns("a"), p).warnings if w.code == "unknown-field"]
+    assert "spec.junk09, ..." in w.message and "junk10" not in w.message
