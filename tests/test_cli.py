@@ -189,3 +189,24 @@ def test_markdown_tables_escape_markup_from_the_cluster(write, capsys):
     assert main(["policies", str(path), "--format", "md"]) == 0
     out = capsys.readouterr().out
     assert "<script>" not in out and "&lt;script&gt;alert(document.cookie)&lt;/script&gt; \\| x" in out
+
+
+def test_every_command_and_option_says_what_it_does():
+    """`k8sviz COMMAND --help` is where the README sends users for the rest: every subcommand
+    has a description and every option a help text (segmentation's --format had none)."""
+    import argparse
+
+    from k8sviz.cli import COMMANDS, build_parser
+
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert sorted(subparsers.choices) == sorted(COMMANDS)
+    silent = []
+    for name, p in subparsers.choices.items():
+        if not p.description:
+            silent.append(name)
+        silent += [f"{name} {a.option_strings or a.dest}" for a in p._actions
+                   if not isinstance(a, argparse._HelpAction) and not a.help]
+    assert silent == []
+    # Defaults the commands apply are the ones their help names.
+    args = build_parser().parse_args(["segmentation", "--demo"])
+    assert args.format == "txt" and "(default txt)" in subparsers.choices["segmentation"].format_help()

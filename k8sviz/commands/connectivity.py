@@ -22,7 +22,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "connectivity",
         help="allowed connections between pods/workloads and external blocks",
-        description="Evaluate the NetworkPolicies of a snapshot and list what they allow.",
+        description="Evaluate the policies of a snapshot (NetworkPolicy, admin tiers, Calico, Cilium) "
+        "and list the connections they allow.",
     )
     add_inputs(p)
     p.add_argument(

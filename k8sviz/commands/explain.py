@@ -20,9 +20,11 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "explain",
         help="may SRC reach DST on a port, and which policy rules decide it",
         description=(
-            "Judge one connection under the snapshot's NetworkPolicies and say why: for the "
-            "source's egress and the destination's ingress, the policies that select each "
-            "end and the rules that allow it. Exit status: 0 allowed, 1 denied, 2 error."
+            "Judge one connection under the snapshot's policies (NetworkPolicy, admin tiers, "
+            "Calico, Cilium) and say why: for the source's egress and the destination's ingress, "
+            "the policies that select each end and the rules that allow it (with tiers, each "
+            "tier's first matching rule up to the one that decided). Exit status: 0 allowed, "
+            "1 denied, 2 error."
         ),
     )
     add_inputs(p)

@@ -10,7 +10,13 @@ from ._common import add_inputs, load_inputs
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser("info", help="counts per kind, coverage and warnings of a snapshot or dump")
+    p = sub.add_parser(
+        "info",
+        help="counts per kind, coverage and warnings of a snapshot or dump",
+        description="Summarise what the input holds: objects per kind, the coverage of each "
+        "resource (a kind not read is unknown, not empty), the policies k8sviz does not "
+        "evaluate, and the warnings raised while reading.",
+    )
     add_inputs(p)
     p.add_argument(
         "--warnings",

@@ -27,7 +27,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         nargs="+",
         action="extend",
         metavar="F",
-        help="flow logs (Hubble / Calico files or directories); repeatable",
+        help="flow logs (Hubble, Calico, Goldmane, CSV; files or directories); repeatable",
     )
     p.add_argument("--zones", metavar="Z", help="zones file (YAML) assigning workloads to zones")
     p.add_argument(

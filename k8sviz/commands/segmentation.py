@@ -11,11 +11,21 @@ from .gaps import FORMATS, _zones_arg, emit
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser("segmentation", help="zone x zone matrix and violations of a zones file")
+    p = sub.add_parser(
+        "segmentation",
+        help="zone x zone matrix and violations of a zones file",
+        description="Assign workloads to the zones of a zones file, print the zone x zone matrix "
+        "(denied, partial, allowed) and every connection that crosses zones without an allow "
+        "entry (or with an expired one), with the policy rules that open it.",
+    )
     add_inputs(p)
     p.add_argument("--zones", metavar="FILE", help="zones YAML (required unless --demo)")
-    p.add_argument("--format", choices=FORMATS, default="txt")
-    p.add_argument("--today", metavar="YYYY-MM-DD", help="judge exception expiry on this date")
+    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
+    p.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="judge exception expiry on this date (default: the snapshot's collected_at)",
+    )
     return p
 
 
