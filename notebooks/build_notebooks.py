@@ -61,8 +61,9 @@ notebook in this folder works offline on the demo data that ships with k8sviz
     md("""
 ## Load the evidence
 
-`k8sviz.demo()` is `k8sviz.load(k8sviz.demo_path("cluster"))`. For your own cluster, point
-`k8sviz.load(...)` at the dump files or directories.
+`k8sviz.demo()` is `k8sviz.load(k8sviz.demo_path("cluster"), cluster="demo-boutique")`. For
+your own cluster, point `k8sviz.load(...)` at the dump files or directories (`cluster=` names
+it in the report).
 """),
     code("""
 snap = k8sviz.demo()
@@ -305,7 +306,7 @@ NOTEBOOKS["05-flows-vs-policy.ipynb"] = [
 # 5. Observed flows versus policy
 
 Policies say what *may* happen; flow logs say what *did*. The demo ships flow logs from
-Hubble (Cilium) and Calico covering the same period. Comparing both finds traffic the CNI
+Hubble (Cilium), a week of them, and Calico, the last two days of that week. Comparing both finds traffic the CNI
 forwarded although the policies deny it, traffic the policies allow that was dropped, and
 allow rules nobody uses (candidates for removal under PCI DSS 1.2.7).
 """),
