@@ -210,3 +210,24 @@ def test_every_command_and_option_says_what_it_does():
     # Defaults the commands apply are the ones their help names.
     args = build_parser().parse_args(["segmentation", "--demo"])
     assert args.format == "txt" and "(default txt)" in subparsers.choices["segmentation"].format_help()
+
+
+def test_the_cluster_name_defaults_as_the_help_says(write, tmp_path, capsys):
+    help_text = " ".join(build_help("info").split())
+    assert "(default: from a snapshot file, else 'unnamed'; with --demo, demo-boutique)" in help_text
+    path = write("x.yaml", [pod("a", "p")])
+    assert main(["info", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("cluster       unnamed\n")
+    assert main(["info", "--demo"]) == 0
+    assert capsys.readouterr().out.startswith("cluster       demo-boutique\n")
+    assert main(["snapshot", str(path), "--cluster", "prod", "-o", str(tmp_path / "s.json")]) == 0
+    assert main(["info", str(tmp_path / "s.json")]) == 0
+    assert capsys.readouterr().out.startswith("cluster       prod\n")
+
+
+def build_help(command: str) -> str:
+    from k8sviz.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return sub.choices[command].format_help()

@@ -18,7 +18,11 @@ def add_inputs(p: argparse.ArgumentParser, *, demo: bool = True) -> None:
     )
     if demo:
         p.add_argument("--demo", action="store_true", help="use the bundled demo cluster")
-    p.add_argument("--cluster", help="name of the cluster (default: from a snapshot file)")
+    p.add_argument(
+        "--cluster",
+        help="name of the cluster (default: from a snapshot file, else 'unnamed'; with --demo, demo-boutique)"
+        if demo else "name of the cluster (default: from a snapshot file, else 'unnamed')",
+    )
 
 
 def swallowed(option: str, values: list[str] | None, positional: str) -> str:
