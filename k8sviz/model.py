@@ -216,6 +216,12 @@ class LabelSelector:
         return cls(tuple(sorted(labels)), tuple(exprs))
 
 
+def _selected(sel: LabelSelector | None, what: str, every: str) -> str:
+    """``pods [app=web]``, or ``every pod`` for an absent or empty selector (``[{}]`` reads as
+    nothing to a reader, though it selects everything)."""
+    return every if sel is None or sel.is_empty else f"{what} [{sel}]"
+
+
 def _yaml_scalar_str(v: Any) -> str:
     # YAML turns `version: 1` or `enabled: true` into non-strings; the API server would reject
     # them, kubectl users quote them.  Compare as the string a user meant.
@@ -491,12 +497,9 @@ class Peer:
     def __str__(self) -> str:
         if self.ip_block is not None:
             return f"ipBlock {self.ip_block}"
-        parts = []
-        if self.namespace_selector is not None:
-            parts.append(f"namespaces [{self.namespace_selector}]")
-        if self.pod_selector is not None:
-            parts.append(f"pods [{self.pod_selector}]")
-        return " AND ".join(parts)
+        ns = self.namespace_selector
+        where = "the policy's namespace" if ns is None else _selected(ns, "namespaces", "every namespace")
+        return f"{_selected(self.pod_selector, 'pods', 'every pod')} in {where}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1227,9 +1230,10 @@ class AdminPeer:
 
     def __str__(self) -> str:
         if self.namespaces is not None:
-            return f"namespaces [{self.namespaces}]"
+            return f"every pod in {_selected(self.namespaces, 'namespaces', 'every namespace')}"
         if self.pods is not None:
-            return f"pods [{self.pods[1]}] in namespaces [{self.pods[0]}]"
+            pods, ns = _selected(self.pods[1], "pods", "every pod"), _selected(self.pods[0], "namespaces", "every namespace")
+            return f"{pods} in {ns}"
         if self.networks:
             return "networks " + ", ".join(b.cidr for b in self.networks)
         if self.nodes is not None:

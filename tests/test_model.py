@@ -183,3 +183,26 @@ def test_unknown_fields_are_named_ten_at_most():
     p["spec"].update({f"junk{i:02}": 1 for i in range(12)})
     (w,) = [w for w in snapshot(ns("a"), p).warnings if w.code == "unknown-field"]
     assert "spec.junk09, ..." in w.message and "junk10" not in w.message
+
+
+@pytest.mark.parametrize(("peer", "text"), [
+    ({"podSelector": {}}, "every pod in the policy's namespace"),
+    ({"podSelector": {"matchLabels": {"app": "web"}}}, "pods [app=web] in the policy's namespace"),
+    ({"namespaceSelector": {}}, "every pod in every namespace"),
+    ({"namespaceSelector": {"matchLabels": {"env": "prod"}}}, "every pod in namespaces [env=prod]"),
+    ({"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "web"}}}, "pods [app=web] in every namespace"),
+    ({"ipBlock": {"cidr": "10.0.0.0/8"}}, "ipBlock 10.0.0.0/8"),
+])
+def test_peers_read_as_what_they_select(peer, text):
+    from k8sviz.model import _peer
+
+    assert str(_peer(peer, "spec.ingress[0].from[0]", "test", "NetworkPolicy/a/p")) == text
+
+
+def test_admin_peers_read_as_what_they_select():
+    from k8sviz.model import AdminPeer, LabelSelector
+
+    env = LabelSelector.parse({"matchLabels": {"env": "prod"}})
+    assert str(AdminPeer(namespaces=LabelSelector())) == "every pod in every namespace"
+    assert str(AdminPeer(pods=(env, LabelSelector()))) == "every pod in namespaces [env=prod]"
+    assert str(AdminPeer(pods=(LabelSelector(), env))) == "pods [env=prod] in every namespace"
