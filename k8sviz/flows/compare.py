@@ -39,6 +39,7 @@ __all__ = [
     "clock_skew",
     "edge_records",
     "endpoint_labels",
+    "endpoint_types",
     "flow_discrepancies",
     "flow_edges",
     "flow_windows",
@@ -155,7 +156,9 @@ def _label(level: str, typ: Any, ns: Any, pod: Any, wl: Any, ip: Any, space: Any
     if typ == "networkset":
         if level == "namespace":
             return ns or "networkset"
-        return f"{ns}/{wl}" if ns else f"networkset/{wl}"
+        # Prefixed even when namespaced: a bare ns/name would read as (and, in k8sviz.graph,
+        # be the node of) the workload of that name.
+        return f"networkset/{ns}/{wl}" if ns else f"networkset/{wl}"
     if typ == "external":
         if level == "namespace" or not ip:
             return f"external-{space}" if space else "external"
@@ -163,13 +166,42 @@ def _label(level: str, typ: Any, ns: Any, pod: Any, wl: Any, ip: Any, space: Any
     return ip or (ns if level == "namespace" and ns else "unknown")
 
 
+def endpoint_types(flows: pd.DataFrame, side: str) -> np.ndarray:
+    """The endpoint type of each row's source (``side="src"``) or destination: its
+    ``{side}_type`` (``pod``, ``workload``, ``node``, ``service``, ``networkset``, ``external``,
+    ``unknown``), or in a table without that column the type the row implies, as
+    :func:`endpoint_labels` reads it."""
+    if f"{side}_type" in flows:
+        return flows[f"{side}_type"].astype(object).to_numpy()
+
+    def named(col: str) -> np.ndarray:
+        if f"{side}_{col}" not in flows:
+            return np.zeros(len(flows), dtype=bool)
+        s = flows[f"{side}_{col}"].astype(object)
+        return (s.notna() & (s.astype(str) != "")).to_numpy(dtype=bool)
+
+    ns, pod, wl, ip = named("namespace"), named("pod"), named("workload"), named("ip")
+    out = np.full(len(flows), None, dtype=object)
+    out[ip] = "external"  # the later assignments win: a pod names an IP too
+    out[ns & wl] = "workload"
+    out[ns & pod] = "pod"
+    return out
+
+
 def endpoint_labels(flows: pd.DataFrame, side: str, level: str = "workload") -> np.ndarray:
     """One label per row naming the source (``side="src"``) or destination at ``level``.
 
     In-cluster endpoints are ``ns/workload`` (``ns/pod`` at pod level, ``ns`` at namespace
-    level), nodes ``node/<name>``, ClusterIPs ``service/ns/name``, external addresses their IP
+    level), nodes ``node/<name>``, ClusterIPs ``service/ns/name``, Calico network sets
+    ``networkset/ns/name`` (``networkset/name`` when global), external addresses their IP
     (``external-public``/``external-private`` at namespace level or when the IP is hidden).
+
+    A table without the ``{side}_type`` column (one built by hand rather than by
+    :func:`k8sviz.load_flows`) is read by what each row names: a namespace and a pod is a pod,
+    a namespace and a workload a workload, an IP alone an external address.
     """
+    if f"{side}_type" not in flows and len(flows):
+        flows = flows.assign(**{f"{side}_type": endpoint_types(flows, side)})
     cols = [
         f"{side}_type",
         f"{side}_namespace",

@@ -39,3 +39,15 @@ def write_jsonl(tmp_path: Path, objs, name: str = "flows.jsonl") -> Path:
     p = tmp_path / name
     p.write_text("".join(json.dumps(o) + "\n" for o in objs))
     return p
+
+
+def calico_doc(src: dict, dst: dict, port: int, *, action: str = "allow", t: int = 1710496800,
+               nbytes: int = 100) -> dict:
+    """One Calico flow-log document from ``src`` and ``dst``: the ``type``, ``namespace``,
+    ``name``, ``name_aggr`` and ``ip`` of each end as felix writes them (``-`` for none)."""
+    doc = {"start_time": t, "end_time": t + 300, "action": action, "proto": "tcp", "reporter": "src",
+           "dest_port": port, "num_flows": 1, "bytes_in": nbytes, "bytes_out": 0}
+    for prefix, ep in (("source", src), ("dest", dst)):
+        for field in ("type", "namespace", "name", "name_aggr", "ip"):
+            doc[f"{prefix}_{field}"] = ep.get(field, "-")
+    return doc

@@ -163,3 +163,43 @@ def test_discrepancies_with_fake_engine(demo_snap):
     unused = d[d["kind"] == "allowed-but-unused"]
     assert list(unused["policy"]) == ["shop/b"]  # shop/c is used: 35.190.0.1 is in 0.0.0.0/0
     assert unused.iloc[0]["flows"] == 0 and unused.iloc[0]["rule"] == "1"
+
+
+def test_endpoint_labels_of_network_sets_and_hidden_addresses(tmp_path, demo_snap):
+    """A namespaced network set is no workload of its name; hidden addresses by their space."""
+    import warnings
+
+    from k8sviz.flows.compare import endpoint_labels
+
+    from .conftest import calico_doc, write_jsonl
+
+    front = next(p for p in demo_snap.pods if p.workload_key == "shop/frontend")
+    src = {"type": "wep", "namespace": "shop", "name": front.name, "ip": front.ips[0]}
+    docs = [
+        calico_doc(src, {"type": "ns", "namespace": "shop", "name_aggr": "frontend"}, 443),
+        calico_doc(src, {"type": "ns", "name_aggr": "threat-feed"}, 443),
+        calico_doc(src, {"type": "net", "name_aggr": "pub"}, 443),
+        calico_doc(src, {"type": "net", "name_aggr": "pvt"}, 443),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        flows = k8sviz.load_flows(write_jsonl(tmp_path, docs), snapshot=demo_snap)
+    assert list(flows["dst_type"]) == ["networkset"] * 2 + ["external"] * 2
+    assert list(endpoint_labels(flows, "dst")) == [
+        "networkset/shop/frontend", "networkset/threat-feed", "external-public", "external-private"
+    ]
+    assert set(endpoint_labels(flows, "src")) == {"shop/frontend"}
+    assert list(endpoint_labels(flows, "dst", "namespace")) == ["shop", "networkset", "external-public",
+                                                                 "external-private"]
+
+
+def test_endpoint_labels_of_a_table_without_types():
+    """A hand-built table names its endpoints by what each row holds."""
+    from k8sviz.flows.compare import endpoint_labels, endpoint_types
+
+    df = pd.DataFrame({"src_namespace": ["a", "a", None, None], "src_pod": ["web-1", None, None, None],
+                       "src_workload": ["web", "web", None, None],
+                       "src_ip": ["10.0.0.1", None, "8.8.8.8", None]})
+    assert list(endpoint_types(df, "src")) == ["pod", "workload", "external", None]
+    assert list(endpoint_labels(df, "src")) == ["a/web", "a/web", "8.8.8.8", "unknown"]
+    assert list(endpoint_labels(df, "src", "pod")) == ["a/web-1", "a/web", "8.8.8.8", "unknown"]
