@@ -1,12 +1,22 @@
-"""The cluster as one networkx graph: workloads (or pods), external peers and services; allowed
-and observed connections as edges; snapshot metadata on ``G.graph``."""
+"""The cluster as one networkx graph: workloads (or pods), external peers and services, and the
+nodes and network sets that flows reach; allowed and observed connections as edges; snapshot
+metadata on ``G.graph``."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ._common import SYSTEM_NAMESPACES, classify_block, exposure, live_edge_frame, port_text, rule_frame
+from ._common import (
+    INTERNET,
+    SYSTEM_NAMESPACES,
+    classify_block,
+    exposure,
+    live_edge_frame,
+    port_text,
+    rule_frame,
+)
 from .zones import EXTERNAL, Zones, load_zones
 
 if TYPE_CHECKING:
@@ -28,12 +38,14 @@ def _ok(v: Any) -> bool:
     return bool(v == v) and str(v) != ""
 
 
-def _endpoint(ns: Any, wl: Any, pod: Any, ip: Any, level: str) -> str | None:
-    if level == "workload" and _ok(ns) and _ok(wl):
-        return f"{ns}/{wl}"
-    if _ok(ns) and _ok(pod):
-        return f"{ns}/{pod}"
-    return str(ip) if _ok(ip) else None
+def _text(v: Any) -> str | None:
+    """A flow table cell as text, None when missing (NaN, NA, empty)."""
+    return str(v) if _ok(v) else None
+
+
+#: ``address_class`` of a flow endpoint whose address the source hides, by its address space
+#: (the classes allowed-edge blocks use: :func:`~k8sviz.analysis._common.classify_block`).
+_HIDDEN_CLASS = {"public": INTERNET, "private": "private"}
 
 
 def graph(
@@ -60,7 +72,8 @@ def graph(
     level
         ``"workload"`` (default) or ``"pod"``.
     zones
-        :class:`~k8sviz.analysis.zones.Zones` or a zones YAML path: sets each node's ``zone``.
+        :class:`~k8sviz.analysis.zones.Zones` or a zones YAML path: sets each node's ``zone``
+        and ``zones``.
     services
         Add a node per Service (``"svc:ns/name"``) with ``kind="selects"`` edges to its backends.
     max_edges
@@ -70,26 +83,58 @@ def graph(
         networkx edges do not fit in memory.  A warning is issued and
         ``G.graph["aggregated"]`` is ``"namespace"`` (else None).  The endpoint nodes are kept;
         the aggregated edges run between ``"ns:<namespace>"`` nodes (``type="namespace"``,
-        ``workloads``: member count, ``zone``: the members' zone when they share one) and
-        external peers, with ``kind="allowed"``, ``protocol``, ``ports``, ``port_labels``,
-        ``pairs`` (endpoint pairs merged), ``aggregated=True`` and no ``rules``.
+        ``workloads``: member count, ``zone``: the members' zone when they share one,
+        ``zones``: all of theirs) and external peers, with ``kind="allowed"``, ``protocol``,
+        ``ports``, ``port_labels``, ``pairs`` (endpoint pairs merged), ``aggregated=True`` and
+        no ``rules``.
 
     Returns
     -------
     networkx.MultiDiGraph
-        Nodes (id = ``"ns/name"``, a CIDR for external peers, ``"svc:ns/name"`` for services)
-        carry ``type`` (workload / pod / external / service), ``namespace``, ``name``, ``kind``
-        (workload kind), ``labels``, ``zone``, ``exposed`` (bool), ``exposed_by`` (list),
-        ``host_network``, ``privileged``, ``system`` and for external peers ``address_class``
-        (internet / private) and ``metadata`` (holds 169.254.169.254).  Edges carry ``kind``:
+        Nodes carry ``type``, ``namespace``, ``name``, ``labels``, ``zone``, ``zones``,
+        ``exposed`` (bool), ``exposed_by`` (list), ``host_network``, ``privileged`` and
+        ``system``.  By ``type``:
+
+        * ``workload`` / ``pod`` (id ``"ns/name"``): ``kind`` (workload kind), ``workload``,
+          ``pods``;
+        * ``service`` (id ``"svc:ns/name"``): ``service_type``, ``cluster_ips``,
+          ``load_balancer_ingress``, ``ports``;
+        * ``external``: an allowed edge's address block (id: the CIDR) or an observed address
+          (id: the IP), with ``address_class`` (``internet`` / ``private``) and ``metadata``
+          (holds 169.254.169.254); an observed address the flow source hides is
+          ``"external-public"`` / ``"external-private"`` (``address_class`` ``internet`` /
+          ``private``) or ``"external"`` (``unknown``);
+        * ``node`` (id ``"node/<name>"``, or the address of a host the flows name no node of):
+          a cluster node observed in flows, with ``addresses`` and ``labels`` from the
+          snapshot's Node (else the observed address);
+        * ``networkset`` (id ``"networkset/ns/name"``, ``"networkset/name"`` when global): a
+          Calico network set observed in flows, with its ``nets`` and ``labels``;
+        * ``unknown``: a flow endpoint that could not be mapped (id: its IP, or ``"unknown"``).
+
+        ``zone`` is one zone per node: for a workload whose pods fall in several zones
+        (mid-rollout, a label on some replicas: ``zones.split_workloads(snapshot)``) the most
+        sensitive of them; ``zones`` lists all of them, in the order of the zones file
+        (declared zones, then ``unzoned``).  A Service's ``zone`` is that of its first backend
+        and ``zones`` its backends' zones; external peers, cluster nodes and network sets are
+        in the zone ``external``.  Without ``zones``, ``zone`` is None and ``zones`` empty;
+        an observed endpoint the snapshot does not hold (a pod it lacks, an unmapped address)
+        has zone None.
+
+        Edges carry ``kind``:
 
         * ``allowed``: ``protocol``, ``ports`` (``["80", "8000-8080"]``), ``rules`` (deciding
           rules ``"ns/name direction[i]"``, when the engine provides ``rule_frame``);
-        * ``observed``: ``protocol``, ``port``, ``count`` (records), ``bytes``, ``verdicts``
-          (verdict -> records), ``first_seen``, ``last_seen`` (the end of the last record's
-          interval, as :func:`k8sviz.flow_edges`), from the records that
+        * ``observed``: ``protocol``, ``port`` (None for records without one, such as ICMP),
+          ``count`` (records), ``bytes``, ``verdicts`` (verdict -> records), ``first_seen``,
+          ``last_seen`` (the end of the last record's interval), from the records that
           :func:`k8sviz.flow_edges` counts: Hubble replies and records of unknown direction are
-          left out (:func:`k8sviz.flows.compare.edge_records`);
+          left out (:func:`k8sviz.flows.compare.edge_records`).  Their endpoints are the
+          ``src`` and ``dst`` that :func:`k8sviz.flow_edges` gives at the same level
+          (:func:`k8sviz.flows.compare.endpoint_labels`), except that a ClusterIP,
+          ``service/ns/name`` there, is the Service's node ``svc:ns/name`` (made for it when
+          ``services=False``): summed over ports, an edge's ``count`` and ``bytes`` are the
+          ``records`` and ``bytes`` of the flow_edges row.  At pod level a record that names a
+          workload but no pod (an aggregated Calico row) attaches to a ``workload`` node;
         * ``selects``: Service -> backend, with ``ports``.
 
         ``G.graph`` holds ``cluster``, ``collected_at``, ``sha256``, ``coverage``, ``level``,
@@ -106,7 +151,6 @@ def graph(
         msg = f"level must be 'workload' or 'pod', not {level!r}"
         raise QueryError(msg)
     zones = load_zones(zones) if zones is not None else None
-    zmap = zones.assign(snapshot, level) if zones is not None else {}
     G = nx.MultiDiGraph()
     G.graph.update(
         {
@@ -120,105 +164,17 @@ def graph(
             "aggregated": None,
         }
     )
-    exposed = exposure(snapshot)
-    kinds = {w.key: w.kind for w in snapshot.workloads}
-    # ---------------------------------------------------------------- endpoint nodes
-    for p in snapshot.pods:
-        node = p.workload_key if level == "workload" else p.key
-        how = exposed.get(p.workload_key, [])
-        if node in G:
-            a = G.nodes[node]
-            a["pods"] += 1
-            a["host_network"] = a["host_network"] or p.host_network
-            a["privileged"] = a["privileged"] or p.privileged
-            continue
-        labels = {k: v for k, v in p.labels.items() if k != "pod-template-hash"}
-        G.add_node(
-            node,
-            type=level,
-            namespace=p.namespace,
-            name=p.workload if level == "workload" else p.name,
-            workload=p.workload_key,
-            kind=kinds.get(p.workload_key, p.workload_kind),
-            labels=labels,
-            zone=zmap.get(node),
-            exposed=bool(how),
-            exposed_by=list(how),
-            host_network=p.host_network,
-            privileged=p.privileged,
-            system=p.namespace in SYSTEM_NAMESPACES,
-            pods=1,
-        )
-
-    def ensure_external(key: str) -> None:
-        if key not in G:
-            cls, meta = classify_block(key)
-            G.add_node(
-                key,
-                type="external",
-                namespace=None,
-                name=key,
-                labels={},
-                zone=EXTERNAL if zones is not None else None,
-                address_class=cls,
-                metadata=meta,
-                exposed=False,
-                exposed_by=[],
-                host_network=False,
-                privileged=False,
-                system=False,
-            )
-
-    # ---------------------------------------------------------------- services
+    nodes = _Nodes(G, snapshot, zones, level)
+    nodes.add_endpoints()
     if services:
-        by_ns: dict[str, list[Any]] = defaultdict(list)
-        for p in snapshot.pods:
-            by_ns[p.namespace].append(p)
-        for svc in snapshot.services:
-            sid = f"svc:{svc.key}"
-            G.add_node(
-                sid,
-                type="service",
-                namespace=svc.namespace,
-                name=svc.name,
-                service_type=svc.type,
-                labels=dict(svc.labels),
-                zone=None,
-                exposed=svc.exposed,
-                exposed_by=[f"Service {svc.key} ({svc.type})"] if svc.exposed else [],
-                host_network=False,
-                privileged=False,
-                system=svc.namespace in SYSTEM_NAMESPACES,
-                cluster_ips=list(svc.cluster_ips),
-                load_balancer_ingress=list(svc.load_balancer_ingress),
-                ports=[f"{sp.protocol}/{sp.port}" for sp in svc.ports],
-            )
-            if not svc.selector:
-                continue
-            targets = sorted(
-                {
-                    (p.workload_key if level == "workload" else p.key)
-                    for p in by_ns[svc.namespace]
-                    if all(p.labels.get(k) == v for k, v in svc.selector.items())
-                }
-            )
-            for t in targets:
-                G.add_edge(
-                    sid,
-                    t,
-                    key="selects",
-                    kind="selects",
-                    ports=[f"{sp.protocol}/{sp.port}" for sp in svc.ports],
-                )
-            if targets and zones is not None:
-                G.nodes[sid]["zone"] = G.nodes[targets[0]].get("zone")
+        nodes.add_services()
 
     # ---------------------------------------------------------------- allowed edges
     if reach is not None:
         edges = live_edge_frame(reach, level)  # pods that ended connect to nothing now
         for col, typ in (("src", "src_type"), ("dst", "dst_type")):
             for key in edges.loc[edges[typ] == "external", col].unique():
-                ensure_external(key)
+                nodes.external(key)
         if max_edges is not None and len(edges) > max_edges:
             import warnings
 
@@ -227,20 +183,245 @@ def graph(
                 "allowed edges are aggregated per namespace pair (G.graph['aggregated'])",
                 stacklevel=2,
             )
-            _add_namespace_edges(G, edges, snapshot, zmap, level)
+            _add_namespace_edges(G, edges, snapshot, nodes, level)
         else:
             _add_allowed_edges(G, edges, reach, level)
 
     # ---------------------------------------------------------------- observed edges
     if flows is not None and len(flows):
-        _add_observed_edges(G, flows, level, ensure_external)
+        _add_observed_edges(G, flows, level, nodes)
     return G
 
 
-def _add_observed_edges(G: nx.MultiDiGraph, flows: pd.DataFrame, level: str, ensure_external: Any) -> None:
+class _Nodes:
+    """Adds the graph's nodes, one builder per node type, with the zones worked out once."""
+
+    def __init__(self, G: nx.MultiDiGraph, snapshot: Snapshot, zones: Zones | None, level: str):
+        self.G = G
+        self.snapshot = snapshot
+        self.zones = zones
+        self.level = level
+        #: node id -> its zone (the most sensitive of its pods'), as before ``zones`` existed
+        self.zmap: dict[str, str] = zones.assign(snapshot, level) if zones is not None else {}
+        #: workload -> the zones of its pods, most sensitive first
+        self.wsets: dict[str, tuple[str, ...]] = (
+            zones.workload_zone_sets(snapshot) if zones is not None else {}
+        )
+        self._order = {z: i for i, z in enumerate(zones.names)} if zones is not None else {}
+
+    @cached_property
+    def _by_key(self) -> dict[str, dict[Any, Any]]:
+        """The snapshot's objects that flow endpoints name, by name (looked up per endpoint)."""
+        snap = self.snapshot
+        return {
+            "service": {s.key: s for s in snap.services},
+            "workload": {w.key: w for w in snap.workloads},
+            "node": {n.name: n for n in snap.nodes},
+            "networkset": {(s.namespace, s.name): s for s in snap.network_sets},
+        }
+
+    # ------------------------------------------------------------------ zones
+
+    def ordered(self, found: Any) -> list[str]:
+        """Zone names in the order of the zones file (declared, then unzoned and external)."""
+        return sorted({z for z in found if z}, key=lambda z: (self._order.get(z, len(self._order)), z))
+
+    def zones_of(self, node: str, workload: str) -> list[str]:
+        """All zones of a workload (or pod) node: the zones of its pods."""
+        if self.zones is None:
+            return []
+        if self.level == "workload":
+            found = self.wsets.get(workload) or ([self.zmap[node]] if node in self.zmap else [])
+            return self.ordered(found)
+        return self.ordered([self.zmap.get(node)])
+
+    def _outside(self) -> dict[str, Any]:
+        """``zone``/``zones`` of what is no pod: the zone ``external`` (as segmentation has it)."""
+        on = self.zones is not None
+        return {"zone": EXTERNAL if on else None, "zones": [EXTERNAL] if on else []}
+
+    @staticmethod
+    def _plain() -> dict[str, Any]:
+        return {"exposed": False, "exposed_by": [], "host_network": False, "privileged": False,
+                "system": False}
+
+    # ------------------------------------------------------------------ snapshot objects
+
+    def add_endpoints(self) -> None:
+        """A node per workload (or pod) of the snapshot."""
+        G, level, snapshot = self.G, self.level, self.snapshot
+        exposed = exposure(snapshot)
+        kinds = {w.key: w.kind for w in snapshot.workloads}
+        for p in snapshot.pods:
+            node = p.workload_key if level == "workload" else p.key
+            how = exposed.get(p.workload_key, [])
+            if node in G:
+                a = G.nodes[node]
+                a["pods"] += 1
+                a["host_network"] = a["host_network"] or p.host_network
+                a["privileged"] = a["privileged"] or p.privileged
+                continue
+            labels = {k: v for k, v in p.labels.items() if k != "pod-template-hash"}
+            G.add_node(
+                node,
+                type=level,
+                namespace=p.namespace,
+                name=p.workload if level == "workload" else p.name,
+                workload=p.workload_key,
+                kind=kinds.get(p.workload_key, p.workload_kind),
+                labels=labels,
+                zone=self.zmap.get(node),
+                zones=self.zones_of(node, p.workload_key),
+                exposed=bool(how),
+                exposed_by=list(how),
+                host_network=p.host_network,
+                privileged=p.privileged,
+                system=p.namespace in SYSTEM_NAMESPACES,
+                pods=1,
+            )
+
+    def add_services(self) -> None:
+        """A node per Service, with ``selects`` edges to its backends."""
+        by_ns: dict[str, list[Any]] = defaultdict(list)
+        for p in self.snapshot.pods:
+            by_ns[p.namespace].append(p)
+        for svc in self.snapshot.services:
+            sid = self.service(svc.key)
+            if not svc.selector:
+                continue
+            targets = sorted(
+                {
+                    (p.workload_key if self.level == "workload" else p.key)
+                    for p in by_ns[svc.namespace]
+                    if all(p.labels.get(k) == v for k, v in svc.selector.items())
+                }
+            )
+            ports = [f"{sp.protocol}/{sp.port}" for sp in svc.ports]
+            for t in targets:
+                self.G.add_edge(sid, t, key="selects", kind="selects", ports=list(ports))
+            if targets and self.zones is not None:
+                a = self.G.nodes[sid]
+                a["zone"] = self.G.nodes[targets[0]].get("zone")
+                a["zones"] = self.ordered(z for t in targets for z in self.G.nodes[t].get("zones", ()))
+
+    def service(self, key: str) -> str:
+        """The node of Service ``ns/name`` (added if missing; bare when the snapshot lacks it)."""
+        sid = f"svc:{key}"
+        if sid in self.G:
+            return sid
+        svc = self._by_key["service"].get(key)
+        if svc is None:  # a flow names a Service the snapshot lacks
+            ns, _, name = key.partition("/")
+            self.G.add_node(sid, type="service", namespace=ns, name=name, service_type=None, labels={},
+                            zone=None, zones=[], **{**self._plain(), "system": ns in SYSTEM_NAMESPACES},
+                            cluster_ips=[], load_balancer_ingress=[], ports=[])
+            return sid
+        self.G.add_node(
+            sid,
+            type="service",
+            namespace=svc.namespace,
+            name=svc.name,
+            service_type=svc.type,
+            labels=dict(svc.labels),
+            zone=None,
+            zones=[],
+            exposed=svc.exposed,
+            exposed_by=[f"Service {svc.key} ({svc.type})"] if svc.exposed else [],
+            host_network=False,
+            privileged=False,
+            system=svc.namespace in SYSTEM_NAMESPACES,
+            cluster_ips=list(svc.cluster_ips),
+            load_balancer_ingress=list(svc.load_balancer_ingress),
+            ports=[f"{sp.protocol}/{sp.port}" for sp in svc.ports],
+        )
+        return sid
+
+    def external(self, key: str) -> str:
+        """The node of an address block or address (``classify_block`` gives its class)."""
+        if key not in self.G:
+            cls, meta = classify_block(key)
+            self.G.add_node(key, type="external", namespace=None, name=key, labels={}, **self._outside(),
+                            address_class=cls, metadata=meta, **self._plain())
+        return key
+
+    # ------------------------------------------------------------------ flow endpoints
+
+    def observed(
+        self, label: str, typ: Any, ns: Any, pod: Any, wl: Any, ip: Any, space: Any, svc: Any
+    ) -> str:
+        """The node of a flow endpoint that :func:`~k8sviz.flows.compare.endpoint_labels` names
+        ``label`` (added when the snapshot gave none)."""
+        if typ == "service" and svc:
+            return self.service(svc)
+        if label in self.G:
+            return label
+        if typ in ("pod", "workload") and ns:
+            self._flow_workload(label, ns, pod, wl)
+        elif typ == "node":
+            self._cluster_node(label, wl, ip)
+        elif typ == "networkset":
+            self._network_set(label, ns, wl)
+        elif typ == "external" and ip:
+            self.external(label)  # the address itself
+        elif typ == "external":
+            self.G.add_node(label, type="external", namespace=None, name=label, labels={}, **self._outside(),
+                            address_class=_HIDDEN_CLASS.get(str(space), "unknown"), metadata=False,
+                            **self._plain())
+        else:  # could not be mapped: neither inside nor outside is known
+            self.G.add_node(label, type="unknown", namespace=ns, name=label, labels={}, zone=None,
+                            zones=[], ip=ip, **self._plain())
+        return label
+
+    def _flow_workload(self, label: str, ns: str, pod: str | None, wl: str | None) -> None:
+        """A pod or workload the snapshot's pods do not give: one it lacks, or at pod level a
+        workload an aggregated record names."""
+        typ = "pod" if self.level == "pod" and pod else "workload"
+        key = f"{ns}/{wl}" if wl else None
+        known = self._by_key["workload"].get(key)
+        # A workload with pods in the snapshot has zones (a pod it lacks has none we know of).
+        found = self.wsets.get(key, ()) if key and typ == "workload" else ()
+        self.G.add_node(
+            label,
+            type=typ,
+            namespace=ns,
+            name=(pod if typ == "pod" else wl) or label,
+            workload=key,
+            kind=known.kind if known is not None else None,
+            labels=dict(known.template_labels) if known is not None else {},
+            zone=found[0] if found else None,  # the most sensitive, as workload_zones has it
+            zones=self.ordered(found),
+            **{**self._plain(), "system": ns in SYSTEM_NAMESPACES},
+            pods=0,
+        )
+
+    def _cluster_node(self, label: str, name: str | None, ip: str | None) -> None:
+        known = self._by_key["node"].get(name)
+        if known is not None:
+            addresses, labels = list(known.addresses), dict(known.labels)
+        else:
+            addresses, labels = ([ip] if ip else []), {}
+        self.G.add_node(label, type="node", namespace=None, name=name, kind="Node", labels=labels,
+                        addresses=addresses, **self._outside(), **self._plain())
+
+    def _network_set(self, label: str, ns: str | None, name: str | None) -> None:
+        known = self._by_key["networkset"].get((ns, name))
+        self.G.add_node(
+            label,
+            type="networkset",
+            namespace=ns,
+            name=name,
+            kind="NetworkSet" if ns else "GlobalNetworkSet",
+            labels=dict(known.labels) if known is not None else {},
+            nets=[b.cidr for b in known.nets] if known is not None else [],
+            **self._outside(),
+            **self._plain(),
+        )
+
+
+def _add_observed_edges(G: nx.MultiDiGraph, flows: pd.DataFrame, level: str, nodes: _Nodes) -> None:
     """``kind="observed"`` edges: the records :func:`k8sviz.flow_edges` counts (the same
     :func:`~k8sviz.flows.compare.edge_records`: no Hubble replies, no records of unknown
-    direction), per endpoint pair, protocol and destination port."""
+    direction) between the endpoints it names, per protocol and destination port."""
     import pandas as pd
 
     from ..flows.compare import edge_records
@@ -248,62 +429,89 @@ def _add_observed_edges(G: nx.MultiDiGraph, flows: pd.DataFrame, level: str, ens
     f = edge_records(flows)
     if not len(f):
         return
-    n = len(f)
-
-    def column(name: str) -> list[Any]:
-        return f[name].astype(object).tolist() if name in f else [None] * n
-
+    ends = {side: _endpoint_nodes(f, side, level, nodes) for side in ("src", "dst")}
     if "bytes" in f:
-        nbytes = column("bytes")
-    else:  # a flow table from load_flows: its counters per direction
-        total = pd.Series(0, index=f.index, dtype="int64")
+        nbytes = f["bytes"].astype("Float64").fillna(0)
+    else:  # a flow table from load_flows: its counters per direction, as flow_edges adds them
+        nbytes = pd.Series(0, index=f.index, dtype="int64")
         for c in ("bytes_in", "bytes_out"):
             if c in f:
-                total = total + f[c].fillna(0).astype("int64")
-        nbytes = total.tolist()
+                nbytes = nbytes + f[c].fillna(0).astype("int64")
     times = pd.to_datetime(f["time"], utc=True) if "time" in f else pd.Series(pd.NaT, index=f.index)
-    ends = pd.to_datetime(f["end_time"], utc=True).fillna(times) if "end_time" in f else times
-    labels: dict[tuple[Any, ...], str | None] = {}
+    end = pd.to_datetime(f["end_time"], utc=True).fillna(times) if "end_time" in f else times
+    def column(name: str, missing: Any, dtype: Any = object) -> pd.Series:
+        if name not in f:
+            return pd.Series(missing, index=f.index, dtype=dtype)
+        s = f[name].astype(dtype)
+        return s if missing is pd.NA else s.fillna(missing)
 
-    def label(key: tuple[Any, ...]) -> str | None:
-        out = labels.get(key, "")
-        if out == "":
-            out = labels[key] = _endpoint(key[0], key[1], key[2], key[3], level)
-        return out
-
-    agg: dict[tuple[str, str, str, int], dict[str, Any]] = {}
-    rows = zip(
-        zip(column("src_namespace"), column("src_workload"), column("src_pod"), column("src_ip"), strict=True),
-        zip(column("dst_namespace"), column("dst_workload"), column("dst_pod"), column("dst_ip"), strict=True),
-        column("dst_port"), column("protocol"), column("verdict"), nbytes, times.tolist(), ends.tolist(),
-        strict=True,
+    protocol = column("protocol", "?")  # as flow_edges names a missing protocol
+    port = column("dst_port", pd.NA, "Float64")
+    verdict = column("verdict", "unknown")
+    work = pd.DataFrame(
+        {
+            "src": ends["src"],
+            "dst": ends["dst"],
+            "protocol": protocol.astype(str).to_numpy(),
+            "port": port.fillna(-1).astype("int64").to_numpy(),  # -1: no port (ICMP)
+            "verdict": verdict.astype(str).to_numpy(),
+            "bytes": nbytes.astype("int64").to_numpy(),
+            "time": times.array,  # kept tz-aware (to_numpy would box every timestamp)
+            "end": end.array,
+        }
     )
-    for skey, dkey, port, proto, verdict, b, t, end in rows:
-        src = label(skey)
-        dst = label(dkey)
-        if src is None or dst is None or not _ok(port):
-            continue
-        a = agg.setdefault(
-            (src, dst, str(proto or "TCP").upper(), int(port)),
-            {"count": 0, "bytes": 0, "verdicts": {}, "first_seen": None, "last_seen": None},
+    keys = ["src", "dst", "protocol", "port"]
+    agg = work.groupby(keys, sort=True).agg(
+        records=("verdict", "size"), nbytes=("bytes", "sum"), first=("time", "min"), last=("end", "max")
+    )
+    verdicts: dict[tuple[Any, ...], dict[str, int]] = defaultdict(dict)
+    for (*k, v), n in work.groupby([*keys, "verdict"], sort=True).size().items():
+        verdicts[tuple(k)][str(v)] = int(n)
+    for (src, dst, proto, p), a in zip(agg.index, agg.itertuples(index=False), strict=True):
+        first, last = pd.Timestamp(a.first), pd.Timestamp(a.last)
+        G.add_edge(
+            src,
+            dst,
+            key=f"observed:{proto}/{p}" if p >= 0 else f"observed:{proto}",
+            kind="observed",
+            protocol=proto,
+            port=int(p) if p >= 0 else None,
+            count=int(a.records),
+            bytes=int(a.nbytes),
+            verdicts=verdicts[(src, dst, proto, p)],
+            first_seen=None if pd.isna(first) else first.isoformat(),
+            last_seen=None if pd.isna(last) else last.isoformat(),
         )
-        a["count"] += 1
-        if _ok(b):
-            a["bytes"] += int(b)
-        v = str(verdict or "unknown")
-        a["verdicts"][v] = a["verdicts"].get(v, 0) + 1
-        if _ok(t) and (a["first_seen"] is None or t < a["first_seen"]):
-            a["first_seen"] = t
-        if _ok(end) and (a["last_seen"] is None or end > a["last_seen"]):
-            a["last_seen"] = end
-    for (src, dst, proto, port), a in sorted(agg.items()):
-        for node in (src, dst):
-            if node not in G:
-                ensure_external(node)
-        for k in ("first_seen", "last_seen"):
-            if a[k] is not None:
-                a[k] = a[k].isoformat()
-        G.add_edge(src, dst, key=f"observed:{proto}/{port}", kind="observed", protocol=proto, port=port, **a)
+
+
+def _endpoint_nodes(f: pd.DataFrame, side: str, level: str, nodes: _Nodes) -> Any:
+    """Per record, the node of its ``side`` end: the label :func:`k8sviz.flow_edges` gives it
+    (:func:`~k8sviz.flows.compare.endpoint_labels`, the one place endpoints are named), the
+    node added from the first record that names it."""
+    import numpy as np
+    import pandas as pd
+
+    from ..flows.compare import endpoint_labels, endpoint_types
+
+    labels = endpoint_labels(f, side, level)
+    cols = {
+        "type": endpoint_types(f, side),
+        **{
+            c: (f[f"{side}_{c}"].astype(object).to_numpy() if f"{side}_{c}" in f else np.full(len(f), None))
+            for c in ("namespace", "pod", "workload", "ip", "address_space")
+        },
+        "service": (
+            f["dst_service"].astype(object).to_numpy()
+            if side == "dst" and "dst_service" in f
+            else np.full(len(f), None)
+        ),
+    }
+    ends = pd.DataFrame({"label": labels, **cols}).drop_duplicates("label")
+    node_of = {
+        t[0]: nodes.observed(t[0], *(_text(x) for x in t[1:]))
+        for t in ends.sort_values("label").itertuples(index=False, name=None)
+    }
+    return np.array([node_of[x] for x in labels], dtype=object)
 
 
 def _add_allowed_edges(G: nx.MultiDiGraph, edges: pd.DataFrame, reach: Any, level: str) -> None:
@@ -362,7 +570,7 @@ def _endpoint_codes(edges: pd.DataFrame, col: str) -> tuple[np.ndarray, list[str
 
 
 def _add_namespace_edges(
-    G: nx.MultiDiGraph, edges: pd.DataFrame, snapshot: Snapshot, zmap: dict[str, str], level: str
+    G: nx.MultiDiGraph, edges: pd.DataFrame, snapshot: Snapshot, nodes: _Nodes, level: str
 ) -> None:
     """Allowed edges aggregated per (namespace or external peer) pair and protocol."""
     import numpy as np
@@ -400,7 +608,7 @@ def _add_namespace_edges(
     for n in snames + dnames:
         if n.startswith("ns:") and n not in G:
             ns = n[3:]
-            zs = {zmap.get(m) for m in members.get(ns, ())}
+            zs = {nodes.zmap.get(m) for m in members.get(ns, ())}
             ns_obj = snapshot.namespace(ns)
             G.add_node(
                 n,
@@ -409,6 +617,7 @@ def _add_namespace_edges(
                 name=ns,
                 labels=dict(ns_obj.labels) if ns_obj is not None else {},
                 zone=zs.pop() if len(zs) == 1 else None,
+                zones=nodes.ordered(z for m in members.get(ns, ()) for z in G.nodes[m].get("zones", ())),
                 workloads=len(members.get(ns, ())),
                 exposed=False,
                 exposed_by=[],

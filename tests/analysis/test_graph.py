@@ -130,3 +130,41 @@ def test_graph_aggregates_allowed_edges_above_max_edges():
     assert G.get_edge_data("0.0.0.0/5", "ns:a")["allowed:TCP"]["port_labels"] == ["TCP/443"]
     assert sum(1 for *_, d in G.edges(data=True) if d["kind"] == "allowed") == 3
     json.dumps(nx.node_link_data(G))
+
+
+def test_a_workload_in_several_zones_lists_them_all():
+    """Mid-rollout: ``zone`` stays the most sensitive, ``zones`` has every zone of the pods,
+    in the order of the zones file (here not the order of sensitivity)."""
+    import pytest
+
+    def rs_pod(name, rs, **labels):
+        p = pod("shop", name, **labels)
+        p["metadata"]["ownerReferences"] = [
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs, "uid": rs, "controller": True}]
+        return p
+
+    snap = snapshot(
+        ns("shop"),
+        rs_pod("api-abc-1", "api-abc", app="api", tier="edge", **{"pod-template-hash": "abc"}),
+        rs_pod("api-def-2", "api-def", app="api", pci="cde", **{"pod-template-hash": "def"}),
+        pod("shop", "web-1", app="web"),
+        service("shop", "api", {"app": "api"}),
+    )
+    zones = load_zones({"zones": {"dmz": {"podSelector": {"matchLabels": {"tier": "edge"}}},
+                                  "pci": {"podSelector": {"matchLabels": {"pci": "cde"}},
+                                          "sensitive": True}}})
+    assert zones.split_workloads(snap) == {"shop/api": ("pci", "dmz")}  # most sensitive first
+    G = graph(snap, zones=zones)
+    api = G.nodes["shop/api"]
+    assert api["zone"] == "pci" and api["zones"] == ["dmz", "pci"]
+    assert G.nodes["shop/web-1"]["zones"] == ["unzoned"]
+    assert G.nodes["svc:shop/api"]["zones"] == ["dmz", "pci"]
+    P = graph(snap, zones=zones, level="pod")
+    assert P.nodes["shop/api-abc-1"]["zones"] == ["dmz"] and P.nodes["shop/api-def-2"]["zones"] == ["pci"]
+    assert graph(snap).nodes["shop/api"]["zones"] == []  # no zones file: no zones
+    both = [("shop/api", "shop/web-1", "TCP", ["80"]), ("shop/web-1", "shop/api", "TCP", ["80"])]
+    reach = FakeReach(snap, edges=both)
+    with pytest.warns(UserWarning, match="aggregated"):
+        A = graph(snap, reach, zones=zones, max_edges=1)
+    assert A.nodes["ns:shop"]["zones"] == ["dmz", "pci", "unzoned"] and A.nodes["ns:shop"]["zone"] is None
+    json.dumps(nx.node_link_data(A))
