@@ -138,7 +138,9 @@ def _workload_zones(data: ReportData) -> dict[str, str]:
     if G is not None:
         for n, d in G.nodes(data=True):
             ntype = d.get("type") or ("external" if d.get("namespace") is None else "workload")
-            if ntype not in ("external", "service"):
+            # Only workloads are in scope here: not Services, nor the external peers, cluster
+            # nodes, network sets and unmapped endpoints that flows add to the graph.
+            if ntype in ("workload", "pod"):
                 out[str(n)] = str(d.get("zone") or "(no zone)")
     return out
 

@@ -16,6 +16,8 @@ __all__ = ["network_figure"]
 
 Aggregate = Literal["namespace", "zone"] | None
 EXTERNAL = "(external)"
+#: The group of the cluster's nodes (a flow reached them: kubelet scrapes, host endpoints).
+NODES = "(nodes)"
 
 EDGE_STYLE: dict[str, dict[str, Any]] = {
     "allowed": {
@@ -35,7 +37,7 @@ EDGE_STYLE: dict[str, dict[str, Any]] = {
 _GOLDEN = math.pi * (3 - math.sqrt(5))
 
 
-_NODE_TYPES = ("workload", "external", "service", "pod", "namespace")
+_NODE_TYPES = ("workload", "external", "service", "pod", "namespace", "node", "networkset", "unknown")
 
 
 def _node_type(d: Mapping[str, Any]) -> str:
@@ -94,8 +96,9 @@ def _node_rows(
         alias[nid] = nid
         rows[nid] = {
             "id": nid,
-            "namespace": str(ns) if ns else EXTERNAL,
+            "namespace": str(ns) if ns else (NODES if ntype == "node" else EXTERNAL),
             "zone": str(d["zone"]) if d.get("zone") else NO_ZONE,
+            "zones": [str(z) for z in d.get("zones") or ()],
             "kind": str(d.get("kind") or ntype),
             "type": ntype,
             "labels": d.get("labels") or {},
@@ -103,8 +106,15 @@ def _node_rows(
             "host_network": bool(d.get("host_network")),
             "privileged": bool(d.get("privileged")),
             "members": 1,
+            "addresses": _addresses(d),
         }
     return rows, alias
+
+
+def _addresses(d: Mapping[str, Any]) -> list[str]:
+    """What a cluster node, network set or unmapped endpoint stands for (none for the rest)."""
+    found = d.get("addresses") or d.get("nets") or ([d["ip"]] if d.get("ip") else [])
+    return [str(a) for a in found]
 
 
 def _violation_set(violations: Any) -> set[tuple[str, str]]:
@@ -239,6 +249,8 @@ def _port_labels(d: Mapping[str, Any]) -> list[str]:
     if d.get("port_labels"):
         return [str(x) for x in d["port_labels"]]
     proto = d.get("protocol")
+    if "port" in d and "ports" not in d:  # an observed edge: one destination port, or none (ICMP)
+        return [f"{proto}/{d['port']}" if d["port"] is not None else str(proto)] if proto else []
     ports = d.get("ports")
     if ports is None or ports == []:
         return [f"{proto}/all ports"] if proto else []
@@ -343,6 +355,10 @@ def network_figure(
         Graph whose nodes carry ``namespace``, ``zone``, ``labels``, ``kind``, ``exposure``,
         ``host_network`` and whose edges carry ``kind`` (``allowed``/``observed``), ``protocol``,
         ``ports``, ``rules``; an edge with a truthy ``violation`` attribute is drawn as violating.
+        A node's ``zones``, when it has several (a workload mid-rollout), are listed on hover.
+        Node ``type`` sets the marker: external peers diamonds, Services hexagons, cluster nodes
+        pentagons (grouped as ``(nodes)``), network sets open diamonds, unmapped endpoints
+        crosses; the addresses of the last three are on hover.
     aggregate
         ``"namespace"`` or ``"zone"`` collapses nodes into one per group (use it for thousands of
         workloads); ``None`` draws every node.
@@ -531,6 +547,12 @@ def _node_symbol(r: dict[str, Any]) -> str:
         return "diamond"
     if r["type"] == "service":
         return "hexagon"
+    if r["type"] == "node":
+        return "pentagon"
+    if r["type"] == "networkset":
+        return "diamond-open"
+    if r["type"] == "unknown":
+        return "x"
     if r["host_network"]:
         return "square"
     return "circle"
@@ -562,6 +584,10 @@ def _node_hover(r: dict[str, Any], aggregate: Aggregate) -> str:
         f"namespace: {esc(r['namespace'])}",
         f"zone: {esc(r['zone'])}",
     ]
+    if len(r.get("zones") or ()) > 1:  # pods in several zones (mid-rollout): zone is the most sensitive
+        parts.append(f"pods in zones: {fmt_list(r['zones'])}")
+    if r.get("addresses"):
+        parts.append(f"addresses: {fmt_list(r['addresses'], limit=6)}")
     if r["exposure"]:
         parts.append(f"exposure: {esc(r['exposure'])}")
     if r["host_network"]:

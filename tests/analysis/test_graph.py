@@ -132,10 +132,8 @@ def test_graph_aggregates_allowed_edges_above_max_edges():
     json.dumps(nx.node_link_data(G))
 
 
-def test_a_workload_in_several_zones_lists_them_all():
-    """Mid-rollout: ``zone`` stays the most sensitive, ``zones`` has every zone of the pods,
-    in the order of the zones file (here not the order of sensitivity)."""
-    import pytest
+def _rollout(evil=""):
+    """Mid-rollout: one ReplicaSet's pod is in the dmz, the other's in the pci zone."""
 
     def rs_pod(name, rs, **labels):
         p = pod("shop", name, **labels)
@@ -150,9 +148,18 @@ def test_a_workload_in_several_zones_lists_them_all():
         pod("shop", "web-1", app="web"),
         service("shop", "api", {"app": "api"}),
     )
-    zones = load_zones({"zones": {"dmz": {"podSelector": {"matchLabels": {"tier": "edge"}}},
+    zones = load_zones({"zones": {f"dmz{evil}": {"podSelector": {"matchLabels": {"tier": "edge"}}},
                                   "pci": {"podSelector": {"matchLabels": {"pci": "cde"}},
                                           "sensitive": True}}})
+    return snap, zones
+
+
+def test_a_workload_in_several_zones_lists_them_all():
+    """Mid-rollout: ``zone`` stays the most sensitive, ``zones`` has every zone of the pods,
+    in the order of the zones file (here not the order of sensitivity)."""
+    import pytest
+
+    snap, zones = _rollout()
     assert zones.split_workloads(snap) == {"shop/api": ("pci", "dmz")}  # most sensitive first
     G = graph(snap, zones=zones)
     api = G.nodes["shop/api"]
@@ -168,3 +175,14 @@ def test_a_workload_in_several_zones_lists_them_all():
         A = graph(snap, reach, zones=zones, max_edges=1)
     assert A.nodes["ns:shop"]["zones"] == ["dmz", "pci", "unzoned"] and A.nodes["ns:shop"]["zone"] is None
     json.dumps(nx.node_link_data(A))
+
+
+def test_the_network_figure_names_every_zone_of_a_split_workload():
+    from k8sviz.viz import network_figure
+
+    snap, zones = _rollout(evil="<b>x</b>")
+    fig = network_figure(graph(snap, zones=zones))
+    nodes = [t for t in fig.data if t.name.startswith("zone:")]
+    hover = {i: h for t in nodes for i, h in zip(t.customdata, t.hovertext, strict=True)}
+    assert "zone: pci<br>pods in zones: dmz&lt;b&gt;x&lt;/b&gt;, pci" in hover["shop/api"]
+    assert "pods in zones" not in hover["shop/web-1"]  # one zone: nothing more to say

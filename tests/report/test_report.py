@@ -515,3 +515,16 @@ def test_unread_services_and_policy_kinds_are_limitations():
     assert "policy kinds not in the input: adminnetworkpolicies" in lims
     assert "whether a Service or Ingress exposes it is unknown" in page
     assert "Policy kinds merely\n    missing from the input" in page  # the coverage note says what is assumed
+
+
+def test_scope_without_zones_lists_workloads_not_the_endpoints_flows_add():
+    """Without a zones file the scope comes from the graph: its workloads, not the cluster
+    nodes, hidden addresses or Services that observed flows add to it."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        page = k8sviz.report(k8sviz.demo(), flows=k8sviz.demo_path("flows"), generated_at="x")
+    scope = page.split('id="scope"', 1)[1].split("</section>", 1)[0]
+    assert "shop/frontend" in scope and "pci/card-vault" in scope
+    assert "node/" not in scope and "external-" not in scope and "svc:" not in scope

@@ -75,3 +75,43 @@ def test_flow_figures_on_demo(demo):
     fig = k8sviz.network_figure(G, show=("observed",))
     observed = next(t for t in fig.data if t.name == "observed in flows (hover)")
     assert len(observed.x) > 0
+
+
+def test_network_figure_draws_the_endpoints_flows_add(demo, tmp_path):
+    """Cluster nodes, hidden addresses and a host endpoint with a hostile name, from real flows:
+    each drawn as its type, its hover escaped, observed ports as observed."""
+    import json
+    import warnings
+
+    snap, reach, zones = demo
+    front = next(p for p in snap.pods if p.workload_key == "shop/frontend")
+    evil = "<img src=x onerror=alert(1)>"
+    doc = {"start_time": 1710496800, "end_time": 1710497100, "action": "allow", "proto": "tcp",
+           "reporter": "dst", "dest_port": 8080, "num_flows": 1, "bytes_in": 1, "bytes_out": 1,
+           "source_type": "hep", "source_namespace": "-", "source_name": "-", "source_name_aggr": evil,
+           "source_ip": "-", "dest_type": "wep", "dest_namespace": "shop", "dest_name": front.name,
+           "dest_name_aggr": "-", "dest_ip": front.ips[0]}
+    (tmp_path / "hep.json").write_text(json.dumps(doc) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        flows = k8sviz.load_flows(k8sviz.demo_path("flows"), tmp_path / "hep.json", snapshot=snap)
+    G = k8sviz.graph(snap, reach=reach, flows=flows, zones=zones)
+    assert G.nodes[f"node/{evil}"]["type"] == "node"
+    fig = k8sviz.network_figure(G, collapse_external=False)
+    drawn = {i: (t, k) for t in fig.data if t.name.startswith("zone:") for k, i in enumerate(t.customdata)}
+    node = "node/gke-shop-pool-1-32c3bb81-6swf"
+    trace, k = drawn[node]
+    assert trace.marker.symbol[k] == "pentagon"
+    assert "addresses: 10.128.0.4" in trace.hovertext[k] and "namespace: (nodes)" in trace.hovertext[k]
+    assert "external-public" in drawn and f"node/{evil}" in drawn
+    trace, k = drawn[f"node/{evil}"]
+    shown = trace.hovertext[k] + " " + str(trace.text[k])  # what plotly renders (customdata it does not)
+    assert "<img" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
+    observed = next(t for t in fig.data if t.name == "observed in flows (hover)")
+    assert "<img" not in " ".join(observed.text)
+    scrape = [h for h in observed.text if f"→ {node}</b>" in h]
+    assert scrape and all("ports: TCP/" in h and "all ports" not in h for h in scrape)
+    assert "(nodes)" in _node_ids(k8sviz.network_figure(G, aggregate="namespace"))
+    assert "external" in _node_ids(k8sviz.network_figure(G, aggregate="zone"))
+    collapsed = _node_ids(k8sviz.network_figure(G))
+    assert "external: internet" in collapsed and "external-public" not in collapsed
