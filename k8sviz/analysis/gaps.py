@@ -6,6 +6,7 @@ The finding ids, their base severity and control mapping are in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import ipaddress
 from collections import defaultdict
@@ -15,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._text import counted
-from ..calico_objects import CalicoPolicy, policy_selects
+from ..calico_objects import CalicoPolicy
 from ..cilium_objects import CiliumPolicy
 from ..errors import QueryError
 from ..model import NetworkPolicy, Peer, PolicyRule
 from ..policy.admin import policy_ref
+from ..policy.posture import ClassSide, PostureTable
 from . import _ports
-from ._posture import Posture, Side, cluster_wide_snapshot, engine_reach
 from ._common import (
     METADATA_IPS,
     SYSTEM_NAMESPACES,
@@ -154,46 +155,56 @@ _RANK = {"unrestricted": 0, "reopened": 1, "partial": 2, "cluster-wide": 3}
 
 
 class _Isolation:
-    """The engine's posture of every running pod (:mod:`._posture`), with the names of the
-    policies behind it: Calico's tier ends named by the tier's policies that select the pod."""
+    """The engine's posture of every running pod (:mod:`k8sviz.policy.posture`, the table
+    ``reach`` keeps), with the names of the policies behind it: Calico's tier ends named by the
+    tier's policies that select the pod."""
 
     def __init__(self, ctx: _Ctx, reach: Any):
         self.ctx = ctx
-        self.posture = Posture(reach)
+        self.posture: PostureTable = reach._postures()
         self.admin = {policy_ref(a) for a in ctx.snap.admin_policies}
-        self.calico = [c for c in ctx.snap.calico_policies if not (c.unsupported or c.host_only)]
-        self.accounts = ctx.snap.service_account_labels()
-        self._wide: Posture | None | bool = False
+        self._wide: PostureTable | None | bool = False
 
-    def side(self, pod: Any, direction: str) -> Side | None:
+    def side(self, pod: Any, direction: str) -> ClassSide | None:
         return self.posture.side(pod.key, direction)
 
     def names(self, pod: Any, refs: Iterable[str], direction: str) -> list[str]:
-        out: list[str] = []
-        for ref in refs:
-            if ref.startswith("Tier/"):
-                tier = ref.split("/", 1)[1]
-                ns_labels = self.ctx.ns_labels.get(pod.namespace, {})
-                account = self.accounts.get((pod.namespace, pod.service_account or "default"), {})
-                out += [c.ref for c in self.calico if c.tier == tier and direction.capitalize() in c.types
-                        and policy_selects(c, pod, ns_labels, account)] or [ref]
-            else:
-                out.append(ref)
-        return list(dict.fromkeys(out))
+        return self.posture.policy_names(pod, refs, direction)
 
-    def wide(self) -> Posture | None:
+    def wide(self) -> PostureTable | None:
         """The posture under the cluster-scoped policies alone (None without any): what
         isolates a namespace's pods whatever its own policies."""
         if self._wide is False:
-            snap = cluster_wide_snapshot(self.ctx.snap)
+            snap = _cluster_wide_snapshot(self.ctx.snap)
             if snap is None:
                 self._wide = None
             else:
                 import k8sviz
 
                 opts = {"ipblocks_match_pods": bool(getattr(self.posture.reach, "ipblocks_match_pods", False))}
-                self._wide = Posture(k8sviz.reachability(snap, **opts))
+                self._wide = k8sviz.reachability(snap, **opts)._postures()
         return self._wide  # type: ignore[return-value]
+
+
+def _engine_reach(snapshot: Snapshot, reach: Any) -> Any:
+    """``reach`` when it is the engine's result for ``snapshot``, else the engine's result for
+    it (a stand-in given for the connections does not say how the policies isolate)."""
+    if reach is not None and getattr(reach, "_engine", None) is not None and reach.snapshot is snapshot:
+        return reach
+    import k8sviz
+
+    return k8sviz.reachability(snapshot, ipblocks_match_pods=bool(getattr(reach, "ipblocks_match_pods", False)))
+
+
+def _cluster_wide_snapshot(snapshot: Snapshot) -> Snapshot | None:
+    """``snapshot`` with the cluster-scoped policies only (admin tiers, Calico
+    GlobalNetworkPolicy, CiliumClusterwideNetworkPolicy), or None when it has none: what
+    isolates a namespace's pods without any policy of their own."""
+    calico = tuple(p for p in snapshot.calico_policies if not p.namespace)
+    cilium = tuple(p for p in snapshot.cilium_policies if not p.namespace)
+    if not (snapshot.admin_policies or calico or cilium):
+        return None
+    return dataclasses.replace(snapshot, network_policies=(), calico_policies=calico, cilium_policies=cilium)
 
 
 def _isolation(ctx: _Ctx, iso: _Isolation) -> None:
@@ -1279,7 +1290,7 @@ def gaps(
                if f.needs == "snapshot" and not (refused and f.id in _ABSENCE) and f.id not in not_checked]
     reach = get_reach(snapshot, reach)
     if not refused:
-        iso = _Isolation(ctx, engine_reach(snapshot, reach))
+        iso = _Isolation(ctx, _engine_reach(snapshot, reach))
         if pods_known:
             _isolation(ctx, iso)
         _namespaces(ctx, iso)

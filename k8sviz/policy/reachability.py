@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..snapshot import Snapshot
+    from .posture import Posture, PostureTable
 
 __all__ = ["Reachability", "RuleMatch", "Side", "Verdict", "reachability"]
 
@@ -731,8 +732,7 @@ class Reachability:
         """Policies that put the pod in default deny for ``direction`` ("ingress"/"egress"):
         NetworkPolicies ("ns/name") and Cilium policies (``kind/ns/name``), then evaluated Calico
         policies (``CalicoPolicy.ref``)."""
-        if direction not in ("ingress", "egress"):
-            raise QueryError(f"direction must be 'ingress' or 'egress', got {direction!r}")
+        _check_direction(direction)
         i = self._pod(pod_key)
         if self._ends.pods[i].host_network:
             return []
@@ -754,8 +754,67 @@ class Reachability:
         return out
 
     def isolated(self, pod_key: str, direction: str) -> bool:
-        """Whether some policy selects the pod for ``direction`` (hostNetwork pods: never)."""
+        """Whether some policy selects the pod for ``direction`` (hostNetwork pods: never).
+
+        This is the API's notion of isolation: a policy that selects the pod only to allow
+        every peer on every port still makes it "isolated" here.  :meth:`posture` says what
+        the rules of every dialect leave open.
+        """
         return bool(self.selecting_policies(pod_key, direction))
+
+    # ------------------------------------------------------------------ posture
+
+    def _postures(self) -> PostureTable:
+        """The posture of every judged pod, computed on first use and kept (``k8sviz.gaps``
+        given this object reads the same one)."""
+        table: PostureTable | None = self.__dict__.get("_posture_table")
+        if table is None:
+            from .posture import PostureTable
+
+            table = self._posture_table = PostureTable(self)
+        return table
+
+    def posture(self, pod_key: str, direction: str) -> Posture:
+        """How isolated the pod is for ``direction`` under every dialect's rules.
+
+        Unlike :meth:`isolated` (does a policy select the pod?), this puts every peer (pods,
+        nodes, external blocks) and every port through the rules :meth:`can_reach` reads and
+        says what they leave: ``unrestricted`` (no rule decides anything), ``reopened``
+        (policies select the pod but allow everything), ``partial`` (some peers are left to
+        the default allow, listed in ``open_to``) or ``isolated``; ``not-judged`` for a
+        hostNetwork pod or one that ended.  See :class:`~k8sviz.policy.posture.Posture`.
+
+        Raises :class:`~k8sviz.errors.QueryError` for an unknown pod or a direction other
+        than "ingress" and "egress".
+        """
+        _check_direction(direction)
+        if not isinstance(pod_key, str):
+            raise QueryError(f"pod must be 'namespace/name', got {pod_key!r}")
+        return self._postures().posture(self._ends.pods[self._pod(pod_key)], direction)
+
+    def isolation(self, level: Level = "pod") -> pd.DataFrame:
+        """:meth:`posture` for every pod (or workload) and direction, as a table.
+
+        One row per pod (``level="pod"``) or workload (``"workload"``) and direction, sorted by
+        name, ingress first.  Columns: ``namespace``, ``pod`` and ``workload`` (keys; at workload
+        level ``workload`` only), ``direction``, ``state`` (as :meth:`posture`), ``deny_by`` and
+        ``allow_by`` (lists of policies), ``open_to`` (for ``partial``: the first 10 peers left
+        to the default allow, workloads then external blocks; ``posture`` lists them all) and
+        ``not_judged`` (why a row is ``not-judged``: hostNetwork pods, which NetworkPolicy does
+        not govern, and pods that ended are listed, not dropped).
+
+        At workload level a row gives the weakest state among the workload's judged pods
+        (``unrestricted`` < ``reopened`` < ``partial`` < ``isolated``), ``pods`` (how many
+        were judged) and ``pods_in_state`` (how many of them are in that state: fewer when its
+        pods differ), with the policies and open peers of those pods; ``not_judged`` counts the
+        pods left out, and the state is ``not-judged`` when no pod was judged.
+
+        The analysis is computed on first use and kept; naming the allows of pods the additive
+        shortcut judges isolated evaluates their rules in full, once.
+        """
+        if level not in ("pod", "workload"):
+            raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
+        return self._postures().frame(level)
 
     # ------------------------------------------------------------------ tables
 
@@ -1170,6 +1229,11 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
         "address family, so their connections over the other family may be judged otherwise than these per-pod "
         "verdicts, which count a pod matched when any of its addresses is",
     )
+
+
+def _check_direction(direction: object) -> None:
+    if direction not in ("ingress", "egress"):
+        raise QueryError(f"direction must be 'ingress' or 'egress', got {direction!r}")
 
 
 def unread_text(unread: dict[str, str]) -> str:
