@@ -261,3 +261,27 @@ def test_posture_is_frozen():
     with pytest.raises(AttributeError):
         p.state = "isolated"  # type: ignore[misc]
     assert p == k8sviz.reachability(snapshot(ns("a"), pod("a", "web", app="web"))).posture("a/web", "egress")
+
+
+def test_allows_are_named_per_named_port_number():
+    # Same rules select both pods, but "http" is 80 on one and 8080 on the other: on the
+    # first, the port-80 rule only repeats what the named-port rule decided.
+    from tests.policy.helpers import netpol, ns as ns_, pod as pod_, snapshot as snapshot_
+
+    both = {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"]}
+    snap = snapshot_(
+        ns_("a"),
+        pod_("a", "w80", {"app": "web"}, "10.0.0.1", (("http", 80, "TCP"),)),
+        pod_("a", "w8080", {"app": "web"}, "10.0.0.2", (("http", 8080, "TCP"),)),
+        pod_("a", "client", {"app": "client"}, "10.0.0.3"),
+        netpol("a", "a-named", {**both, "ingress": [{"from": [{"podSelector": {}}], "ports": [{"port": "http"}]}]}),
+        netpol("a", "b-80", {**both, "ingress": [{"from": [{"podSelector": {}}], "ports": [{"port": 80}]}]}),
+    )
+    reach = k8sviz.reachability(snap)
+    # Named together (the table names every class at once, one of each kind evaluated).
+    rows = reach.isolation().set_index(["pod", "direction"])
+    got = {p: tuple(rows.loc[(f"a/{p}", "ingress"), "allow_by"]) for p in ("w80", "w8080")}
+    table = reach._postures()
+    full = table._evaluate("ingress", table._subjects)
+    assert got == {p: full[table._class[f"a/{p}"]].allow_by for p in got}
+    assert got["w80"] != got["w8080"], got
