@@ -46,6 +46,7 @@ _API: dict[str, str] = {
     "reachability": ".policy.reachability",
     "Reachability": ".policy.reachability",
     "Verdict": ".policy.reachability",
+    "Posture": ".policy.posture",
     "snapshot_cluster": ".sources.live",
     # figures and report
     "report": ".report",
@@ -87,6 +88,7 @@ if TYPE_CHECKING:
     from .analysis.inventory import policy_inventory
     from .analysis.segmentation import Segmentation, segmentation
     from .analysis.zones import Zones, load_zones
+    from .policy.posture import Posture
     from .policy.reachability import Reachability, Verdict, reachability
     from .flows import (
         FlowWarning,

@@ -14,6 +14,8 @@ Layers (each module small, lower ones know nothing of higher ones):
   GlobalNetworkPolicy -> their tiers, placed by order around the fixed ones (the ``default``
   tier is tier 100, where the NetworkPolicy rules are re-ranked among Calico's).
 - ``reachability.py``: :func:`reachability`, :class:`Reachability` queries and tables.
+- ``posture.py``: per pod and direction, what the rules of every dialect leave open
+  (``reach.posture``, ``reach.isolation``; the isolation findings read it too).
 
 Adding a dialect (Cilium next) is adding a translator that emits ``CoreRule`` objects in its
 own tiers, then passing them to the engine with the others; the general first-match

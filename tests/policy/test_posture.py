@@ -257,7 +257,7 @@ def test_bad_arguments_are_query_errors(call, words):
 
 def test_posture_is_frozen():
     p = k8sviz.reachability(snapshot(ns("a"), pod("a", "web", app="web"))).posture("a/web", "egress")
-    assert isinstance(p, Posture) and p.state == "unrestricted"
+    assert isinstance(p, Posture) and k8sviz.Posture is Posture and p.state == "unrestricted"
     with pytest.raises(AttributeError):
         p.state = "isolated"  # type: ignore[misc]
     assert p == k8sviz.reachability(snapshot(ns("a"), pod("a", "web", app="web"))).posture("a/web", "egress")
