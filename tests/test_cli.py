@@ -231,3 +231,27 @@ def build_help(command: str) -> str:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     return sub.choices[command].format_help()
+
+
+def test_isolation_lists_each_pod_or_workload_and_direction(write, capsys):
+    objs = [
+        pod("a", "web", {"app": "web"}, ip="10.0.0.1"), pod("a", "db", {"app": "db"}, ip="10.0.0.2"),
+        pod("a", "agent", host_network=True),
+        netpol("a", "deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        netpol("a", "web-open", {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"],
+                                 "ingress": [{}]}),
+    ]
+    path = write("x.yaml", objs)
+    assert main(["isolation", str(path), "--level", "pod", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    rows = {(r["pod"], r["direction"]): r for r in json.loads(captured.out)}
+    assert len(rows) == 6
+    assert rows[("a/web", "ingress")]["state"] == "reopened" and rows[("a/web", "ingress")]["allow_by"] == ["a/web-open"]
+    assert rows[("a/db", "egress")]["state"] == "isolated" and rows[("a/db", "egress")]["deny_by"] == ["a/deny"]
+    assert rows[("a/agent", "ingress")]["state"] == "not-judged"
+    assert "hostnetwork-unenforced" in captured.err
+    # Workload level (the default), as CSV: lists joined in one cell.
+    assert main(["isolation", str(path), "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "namespace,workload,direction,state,pods,pods_in_state,deny_by,allow_by,open_to,not_judged"
+    assert 'a,a/web,ingress,reopened,1,1,"a/deny, a/web-open",a/web-open,,' in lines
