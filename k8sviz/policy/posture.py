@@ -214,9 +214,9 @@ class PostureTable:
 
     def named_sides(self, direction: str, classes: Iterable[int]) -> dict[int, ClassSide]:
         """The sides of ``classes`` with their allows named: those the additive shortcut left
-        unnamed are evaluated in full, in one batch, and kept.  The state and the denies are
-        the shortcut's (the tests hold the two evaluations equal); the findings never need
-        this, so they never pay for it."""
+        unnamed are named as full evaluation names them (:meth:`_name_allows`, in one batch)
+        and kept.  The state and the denies stay the shortcut's (the tests hold the two
+        evaluations equal); the findings never need the allows, so they never pay for them."""
         sides = self.sides(direction)
         done = self._named[direction]
         wanted = list(classes)
