@@ -982,7 +982,8 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
             f"{p}/{r}" for p, rs in sorted(g["ports"].items()) for r in _ports.fmt(_ports.parse(sorted(rs)))
         ]
         rules = list(g["rules"])
-        opened = ", ".join(rules) if rules else "no policy isolates this path (default allow)"
+        opened = (f"opened by {', '.join(rules)}" if rules
+                  else "open because no policy isolates this path (default allow)")
         one_peer = g["peers"][0] if len(g["peers"]) == 1 else None
         host_side, far_side = (subject, one_peer) if way == "out" else (one_peer, subject)
         host_pods = ctx.pods_by_wl.get(str(host_side), [])
@@ -991,7 +992,7 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
                         if not p.host_network)):
             # Its pods are their nodes, and the API lets a pod's own node in whatever the
             # pod's policies: no rule opened this, and none can close it.
-            opened = ("its pods run on their nodes' network, and the API lets a pod's own node in whatever "
+            opened = ("open because its pods run on their nodes' network, and the API lets a pod's own node in whatever "
                       "the pod's NetworkPolicies (the destination's pods share nodes with it; no NetworkPolicy "
                       "can close this)")
         sev = "high"
@@ -1014,7 +1015,7 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
             "zone-violation",
             ns,
             name,
-            f"{text} {', '.join(ports)} is not covered by an allow rule ({n} connection(s)); opened by {opened}"
+            f"{text} {', '.join(ports)} is not covered by an allow rule ({n} connection(s)); {opened}"
             + (f"; expired exception(s) {', '.join(sorted(g['expired']))}" if g["expired"] else "")
             + (f" ({'; '.join(split)}: judged in each)" if split else ""),
             {

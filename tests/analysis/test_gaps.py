@@ -181,6 +181,9 @@ def test_sensitive_zone_and_reach_findings():
     ev = v["evidence"].item()
     assert ev["ports"] == ["TCP/443", "TCP/5432"]  # the 443 exception expired on 2026-01-01
     assert ev["rules"] == ["pci/vault-maint ingress[0]"] and ev["expired_exceptions"] == ["allow[0]"]
+    assert "; opened by pci/vault-maint ingress[0]" in v["detail"].item()
+    out = zv[zv["evidence"].map(lambda e: e["src"]) == "pci/vault"]  # no rule: nothing isolates it
+    assert "; open because no policy isolates this path (default allow)" in out["detail"].item()
     assert find(df, "allow-all-rule", "vault-maint")["severity"].item() in ("critical", "high")
     red = find(df, "redundant-rule")
     # db-in and ghost-peer admit the same connection: exactly one of them is redundant
