@@ -238,6 +238,22 @@ print(gaps["severity"].value_counts().reindex(["critical", "high", "medium", "lo
         """gaps[gaps["severity"].isin(["critical", "high"])][["finding", "severity", "namespace", "name", "detail", "controls"]]"""
     ),
     md("""
+## Which workloads are isolated, and by what?
+
+`reach.isolation` is the engine's answer per workload (or pod, `level="pod"`) and direction,
+whatever the dialect: *isolated* (every peer and port decided, not all allowed), *partial*
+(some peers left to the default allow: `open_to` names them), *reopened* (selected, but the
+allows add up to everything), *unrestricted* (no policy decides anything), or *not-judged*
+(hostNetwork pods, which NetworkPolicy does not govern). `deny_by` names the policies that
+isolate it. The `no-ingress-isolation` / `no-egress-isolation` findings above come from it.
+"""),
+    code("""
+isolation = reach.isolation(level="workload")
+isolation[isolation["state"] != "isolated"]"""),
+    code(f"""
+{CHECK}
+print(isolation.groupby(["direction", "state"]).size().to_string())"""),
+    md("""
 ## Per control: pass, fail, manual or not-checked
 
 *manual* controls cannot be decided from a cluster snapshot (diagrams, reviews, penetration
