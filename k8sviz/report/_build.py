@@ -52,6 +52,7 @@ class ReportData:
     controls: pd.DataFrame | None = None
     reach_frame: pd.DataFrame | None = None
     inventory: pd.DataFrame | None = None
+    isolation: pd.DataFrame | None = None
     flow_edges_ns: pd.DataFrame | None = None
     discrepancies: pd.DataFrame | None = None
     clock_skew: Any = None
@@ -147,8 +148,8 @@ def collect(
         for i in snap.meta.get("inputs", [])
     ]
 
-    def run(label: str, name: str, *args: Any, inputs: bool = False, **kwargs: Any) -> Any:
-        fn = _api(name)
+    def run(label: str, name: str | Callable[..., Any], *args: Any, inputs: bool = False, **kwargs: Any) -> Any:
+        fn = name if callable(name) else _api(name)
         if fn is None:
             data.problems.append(f"{label}: k8sviz.{name} is not available in this installation")
             return None
@@ -288,6 +289,9 @@ def collect(
             data.problems.append(f"findings not checked, since {reason}: {', '.join(findings)} "
                                  "(their controls read not-checked, not pass)")
     data.inventory = run("policy inventory", "policy_inventory", snap)
+    if data.reach is not None and hasattr(data.reach, "isolation"):
+        # gaps above has already built the posture this reads (it is kept on reach).
+        data.isolation = run("isolation", data.reach.isolation, level="workload")
     if baseline is not None:
         _changes(data, baseline, run)
     if data.flows is not None:

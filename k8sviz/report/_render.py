@@ -440,6 +440,30 @@ def _policies(data: ReportData) -> dict[str, Any] | None:
     }
 
 
+#: Weakest first: the rows an auditor acts on lead the table.
+_STATE_ORDER = {"unrestricted": 0, "reopened": 1, "partial": 2, "isolated": 3, "not-judged": 4}
+
+
+def _isolation(data: ReportData) -> dict[str, Any] | None:
+    iso = data.isolation
+    if iso is None or not len(iso):
+        return None
+    rank = iso["state"].map(_STATE_ORDER).fillna(len(_STATE_ORDER))
+    shown = iso.assign(_rank=rank).sort_values(["_rank", "namespace", "workload", "direction"], kind="stable")
+    shown = shown.drop(columns=["_rank"]).assign(
+        **{c: shown[c].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
+           for c in ("deny_by", "allow_by", "open_to") if c in shown.columns})
+    counts = {(d, st): int(n) for (d, st), n in iso.groupby(["direction", "state"]).size().items()}
+    return {
+        "workloads": int(iso["workload"].nunique()),
+        "open": {d: sum(n for (dd, st), n in counts.items() if dd == d and st in ("unrestricted", "reopened", "partial"))
+                 for d in ("ingress", "egress")},
+        "table": _table(shown, max_rows=APPENDIX_ROWS, table_id="isolation-table",
+                        cell_classes={"state": {"unrestricted": "st-fail", "reopened": "st-fail", "partial": "sev-medium"}}),
+        "truncated": max(0, len(shown) - APPENDIX_ROWS),
+    }
+
+
 def _changes(data: ReportData) -> dict[str, Any] | None:
     base = data.baseline
     if base is None:
@@ -541,6 +565,7 @@ def render(data: ReportData) -> str:
         "flows": _flows(data),
         "appendix": _appendix(data),
         "policies": _policies(data),
+        "isolation": _isolation(data),
         "changes": _changes(data),
         "plotly_js": Markup(plotly_js()),
     }

@@ -528,3 +528,19 @@ def test_scope_without_zones_lists_workloads_not_the_endpoints_flows_add():
     scope = page.split('id="scope"', 1)[1].split("</section>", 1)[0]
     assert "shop/frontend" in scope and "pci/card-vault" in scope
     assert "node/" not in scope and "external-" not in scope and "svc:" not in scope
+
+
+def test_isolation_appendix_lists_the_weakest_first():
+    """The demo's prometheus has no egress policy: its row leads the isolation table, marked;
+    the hostNetwork node-agent is listed as not judged, never as isolated."""
+    page = k8sviz.report(k8sviz.demo(), generated_at="x")
+    section = page.split('<section id="isolation">', 1)[1].split("</section>", 1)[0]
+    assert "Open: 0 workloads for ingress, 1 workload for egress." in section
+    rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>", 1)[1], flags=re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.S) for r in rows]
+    assert cells[0][:4] == ["monitoring", "monitoring/prometheus", "egress", "unrestricted"]
+    assert '<td class="st-fail">unrestricted</td>' in rows[0]
+    states = {(c[1], c[2]): c[3] for c in cells}
+    assert states[("kube-system/node-agent", "ingress")] == "not-judged"
+    assert states[("pci/card-vault", "ingress")] == "isolated"
+    assert len(cells) == 2 * 17  # every workload, both directions
