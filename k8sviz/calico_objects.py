@@ -36,8 +36,9 @@ __all__ = [
     "parse_tier",
 ]
 
-#: Protocol numbers Calico accepts by name, and the ones the engine models (with ports).
-_PROTO_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58, "SCTP": 132, "UDPLITE": 136}
+#: Protocol numbers Calico accepts by name (spelled so: its validator refuses ``tcp``), and the
+#: ones the engine models (with ports).
+_PROTO_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPv6": 58, "SCTP": 132, "UDPLite": 136}
 _PORTED = {6: "TCP", 17: "UDP", 132: "SCTP"}
 _ACTIONS = {"Allow": "allow", "Deny": "deny", "Log": "log", "Pass": "pass"}
 #: Tiers Calico manages for (Baseline)AdminNetworkPolicy objects (older and newer names).
@@ -403,24 +404,31 @@ def _nets(raw: Any, where: str, source: str, ref: str) -> tuple[IPBlock, ...]:
 def _protocol(raw: Any, where: str, source: str, ref: str) -> int | None:
     if raw is None:
         return None
-    if isinstance(raw, str) and raw.upper() in _PROTO_NUMBERS:
-        return _PROTO_NUMBERS[raw.upper()]
+    if isinstance(raw, str) and raw in _PROTO_NUMBERS:
+        return _PROTO_NUMBERS[raw]
     if isinstance(raw, str) and raw.isdigit():
         raw = int(raw)
     if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= 255:
         return raw
-    raise PolicyError(f"{where}: invalid protocol {raw!r}", source=source, obj=ref)
+    hint = ""
+    if isinstance(raw, str):
+        # Calico's validator matches the names case-sensitively (``tcp`` is refused).
+        canonical = next((name for name in _PROTO_NUMBERS if name.lower() == raw.lower()), None)
+        hint = f" (Calico spells it {canonical!r})" if canonical else ""
+    raise PolicyError(f"{where}: invalid protocol {raw!r}{hint}", source=source, obj=ref)
 
 
 def _port(raw: Any, where: str, source: str, ref: str) -> PortRange:
+    # Calico's validator: port numbers are 1-65535, in ranges too (0 is refused).
     def num(v: str) -> int:
-        if not v.isdigit() or not 0 <= int(v) <= 65535:
-            raise PolicyError(f"{where}: invalid port {raw!r}", source=source, obj=ref)
+        if not v.isdigit() or not 1 <= int(v) <= 65535:
+            raise PolicyError(f"{where}: invalid port {raw!r} (port numbers are 1-65535)",
+                              source=source, obj=ref)
         return int(v)
 
     if isinstance(raw, int) and not isinstance(raw, bool):
-        if not 0 <= raw <= 65535:
-            raise PolicyError(f"{where}: port {raw} is out of range 0-65535", source=source, obj=ref)
+        if not 1 <= raw <= 65535:
+            raise PolicyError(f"{where}: port {raw} is out of range 1-65535", source=source, obj=ref)
         return PortRange(raw, raw)
     if isinstance(raw, str) and raw:
         if ":" in raw:
@@ -534,14 +542,33 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         unsupported.append(f"{where}.source ports (the client's ephemeral port is not in a snapshot)")
     if raw.get("http"):
         unsupported.append(f"{where}.http")
+    http = raw.get("http")
+    if http is not None:
+        # Calico's validator: HTTP matches belong to Allow rules over TCP (or any protocol).
+        if action != "Allow":
+            raise PolicyError(f"{where}.http is only valid in Allow rules", source=source, obj=ref)
+        if protocol not in (None, 6):
+            raise PolicyError(f"{where}.http needs protocol TCP (or none)", source=source, obj=ref)
     for k in ("icmp", "notICMP"):
         # Calico accepts ICMP matches only with protocol ICMP or ICMPv6: the rule then
         # matches no TCP/UDP/SCTP traffic whatever the type, so it is judged as such.
         if raw.get(k) is not None and protocol not in (1, 58):
             raise PolicyError(f"{where}.{k} needs protocol ICMP or ICMPv6", source=source, obj=ref)
+        _icmp_fields(raw.get(k), f"{where}.{k}", source, ref)
     ipv = raw.get("ipVersion")
     if ipv not in (None, 4, 6):
         raise PolicyError(f"{where}.ipVersion must be 4 or 6, not {ipv!r}", source=source, obj=ref)
+    for field, proto in (("protocol", protocol), ("notProtocol", not_protocol)):
+        # Calico's validator: ICMP is IPv4's, ICMPv6 IPv6's.
+        family = {1: 4, 58: 6}.get(proto or 0)
+        if ipv is not None and family is not None and ipv != family:
+            name = "ICMP" if family == 4 else "ICMPv6"
+            raise PolicyError(f"{where}.{field} {name} needs ipVersion {family}, not {ipv}",
+                              source=source, obj=ref)
+    families = {6 if ":" in net.cidr else 4 for ent in (src, dst) for net in (*ent.nets, *ent.not_nets)}
+    if len(families) > 1:
+        # Calico's validator: one rule's nets and notNets are all of one IP family.
+        raise PolicyError(f"{where}: the rule mixes IPv4 and IPv6 CIDRs", source=source, obj=ref)
     if ipv is not None:
         for side, ent in (("source", src), ("destination", dst)):
             for net in (*ent.nets, *ent.not_nets):
@@ -554,6 +581,21 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         unsupported.clear()
         ipv = None
     return CalicoRule(_ACTIONS[action], protocol, not_protocol, src, dst, tuple(unsupported), ipv)
+
+
+def _icmp_fields(raw: Any, where: str, source: str, ref: str) -> None:
+    """Calico's checks of ``icmp``/``notICMP``: a type 0-254, a code 0-255 with a type only."""
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where} must be an object", source=source, obj=ref)
+    for key, top in (("type", 254), ("code", 255)):
+        v = raw.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= top):
+            raise PolicyError(f"{where}.{key} must be a number 0-{top}, not {v!r}", source=source, obj=ref)
+    if raw.get("code") is not None and raw.get("type") is None:
+        # The kernel's matches take a code only with its type.
+        raise PolicyError(f"{where}: an ICMP code needs an ICMP type", source=source, obj=ref)
 
 
 def _rules(raw: Any, where: str, source: str, ref: str) -> tuple[CalicoRule, ...]:
@@ -583,7 +625,16 @@ def parse_calico_policy(obj: Mapping[str, Any], source: str = "") -> CalicoPolic
     else:
         if not isinstance(types_raw, list) or any(t not in ("Ingress", "Egress") for t in types_raw):
             raise PolicyError(f"spec.types must list Ingress and/or Egress, not {types_raw!r}", source=source, obj=ref)
+        if len(set(types_raw)) != len(types_raw):
+            raise PolicyError(f"spec.types lists a type more than once: {types_raw!r}",
+                              source=source, obj=ref)
         types = tuple(t for t in ("Ingress", "Egress") if t in types_raw)
+    for i, r in enumerate(spec.get("egress") or ()):
+        if isinstance(r, dict) and r.get("http") is not None:
+            # Calico's validator: application-layer matches are for ingress rules only.
+            raise PolicyError(f"spec.egress[{i}].http is not allowed in egress rules", source=source, obj=ref)
+    if kind == "GlobalNetworkPolicy":
+        _check_host_flags(spec, source, ref)
     for direction, rules, side in (("ingress", ingress, "destination"), ("egress", egress, "source")):
         for i, r in enumerate(rules):
             if getattr(r, side).service is not None:
@@ -616,6 +667,20 @@ def parse_calico_policy(obj: Mapping[str, Any], source: str = "") -> CalicoPolic
     )
 
 
+def _check_host_flags(spec: Mapping[str, Any], source: str, ref: str) -> None:
+    """Calico's validation of ``preDNAT``/``doNotTrack`` (host endpoint policies)."""
+    pre, untracked = bool(spec.get("preDNAT")), bool(spec.get("doNotTrack"))
+    if pre and untracked:
+        raise PolicyError("spec.preDNAT and spec.doNotTrack cannot both be true", source=source, obj=ref)
+    if (pre or untracked) and not spec.get("applyOnForward"):
+        raise PolicyError(f"spec.applyOnForward must be true with spec.{'preDNAT' if pre else 'doNotTrack'}",
+                          source=source, obj=ref)
+    # A pre-DNAT policy has ingress rules only: no egress rules, and no type Egress written.
+    if pre and (spec.get("egress") or "Egress" in (spec.get("types") or ())):
+        raise PolicyError("a spec.preDNAT policy cannot have egress rules or type Egress",
+                          source=source, obj=ref)
+
+
 def parse_tier(obj: Mapping[str, Any], source: str = "") -> CalicoTier:
     _, name = _name(obj)
     ref = f"Tier/{name}"
@@ -637,6 +702,10 @@ def parse_network_set(obj: Mapping[str, Any], source: str = "") -> NetworkSet:
     for k, v in labels.items():
         if not isinstance(k, str) or not isinstance(v, str | int | float | bool):
             raise PolicyError(f"metadata.labels[{k!r}]: a label is a name and a string, not {v!r}",
+                              source=source, obj=ref)
+        if k == "projectcalico.org/namespace":
+            # Calico's validator: the label is its own mark of namespaced endpoints.
+            raise PolicyError(f"metadata.labels[{k!r}]: projectcalico.org/namespace is reserved by Calico",
                               source=source, obj=ref)
     spec = _spec(obj, source, ref)
     return NetworkSet(ns, name, {k: v if isinstance(v, str) else _yaml_scalar_str(v) for k, v in labels.items()},

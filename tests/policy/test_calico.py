@@ -223,7 +223,9 @@ def test_admin_tier_stands_before_calico_default_tier():
 
 
 def test_what_a_snapshot_cannot_judge_is_not_evaluated_and_said_so():
-    http = gnp("l7", {"selector": "app == 'd'", "ingress": [{"action": "Deny", "http": {"methods": ["GET"]}}]})
+    # (Calico takes HTTP matches in Allow rules only.)
+    http = gnp("l7", {"selector": "app == 'd'", "ingress": [{"action": "Allow", "http": {"methods": ["GET"]}},
+                                                            {"action": "Deny"}]})
     snap = snapshot(*base(http))
     r = k8sviz.reachability(snap)
     assert r.can_reach("web/a", "db/d", 80)  # the policy is not evaluated ...
@@ -274,6 +276,35 @@ def test_a_missing_tier_is_placed_last_with_a_warning():
     ({"ingress": [{"action": "Allow", "source": {"sel": "x"}}]}, "unknown field 'sel'"),
     ({"types": ["ingress"]}, "spec.types"),
     ({"order": "first"}, "spec.order must be a number"),
+    # What else Calico's validator refuses (libcalico-go/lib/validator/v3).
+    ({"ingress": [{"action": "Allow", "protocol": "tcp"}]},
+     "invalid protocol 'tcp' (Calico spells it 'TCP')"),
+    ({"ingress": [{"action": "Allow", "protocol": "TCP", "destination": {"ports": [0]}}]},
+     "out of range 1-65535"),
+    ({"ingress": [{"action": "Allow", "protocol": "TCP", "destination": {"notPorts": ["0:456"]}}]},
+     "port numbers are 1-65535"),
+    ({"ingress": [{"action": "Allow", "protocol": "ICMP", "icmp": {"type": 255}}]},
+     "icmp.type must be a number 0-254"),
+    ({"ingress": [{"action": "Allow", "protocol": "ICMP", "notICMP": {"code": 0}}]},
+     "an ICMP code needs an ICMP type"),
+    ({"ingress": [{"action": "Allow", "protocol": "ICMP", "ipVersion": 6}]},
+     "protocol ICMP needs ipVersion 4"),
+    ({"ingress": [{"action": "Allow", "notProtocol": "ICMPv6", "ipVersion": 4}]},
+     "notProtocol ICMPv6 needs ipVersion 6"),
+    ({"ingress": [{"action": "Allow", "source": {"nets": ["10.0.0.0/8"]},
+                   "destination": {"notNets": ["fd00::/8"]}}]},
+     "mixes IPv4 and IPv6 CIDRs"),
+    ({"ingress": [{"action": "Deny", "http": {"methods": ["GET"]}}]}, "http is only valid in Allow rules"),
+    ({"ingress": [{"action": "Allow", "protocol": "UDP", "http": {"methods": ["GET"]}}]},
+     "http needs protocol TCP"),
+    ({"egress": [{"action": "Allow", "http": {"methods": ["GET"]}}]},
+     "egress[0].http is not allowed in egress rules"),
+    ({"types": ["Egress", "Egress"]}, "spec.types lists a type more than once"),
+    ({"preDNAT": True, "ingress": [{"action": "Deny"}]},
+     "spec.applyOnForward must be true with spec.preDNAT"),
+    ({"preDNAT": True, "doNotTrack": True, "applyOnForward": True}, "cannot both be true"),
+    ({"preDNAT": True, "applyOnForward": True, "types": ["Egress"]},
+     "cannot have egress rules or type Egress"),
 ])
 def test_invalid_policies_name_the_object(spec, message):
     with pytest.raises(PolicyError, match="GlobalNetworkPolicy/bad") as e:
@@ -467,6 +498,13 @@ def test_network_set_labels_must_be_strings():
         snapshot(*base(bad))
     ok = cal("GlobalNetworkSet", "s", {"nets": ["1.0.0.0/8"]}, labels={"tier": 1})  # type: ignore[dict-item]
     assert snapshot(*base(ok)).network_sets[0].labels == {"tier": "1"}
+
+
+def test_network_sets_cannot_carry_calicos_namespace_label():
+    # Calico marks namespaced endpoints with it (its validator refuses it on network sets).
+    bad = cal("NetworkSet", "s", {"nets": ["1.0.0.0/8"]}, "web", labels={"projectcalico.org/namespace": "db"})
+    with pytest.raises(PolicyError, match="NetworkSet/web/s: .*projectcalico.org/namespace is reserved"):
+        snapshot(*base(bad))
 
 
 @pytest.mark.parametrize("source", [

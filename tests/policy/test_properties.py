@@ -294,12 +294,15 @@ def calico_rules(draw, direction="ingress"):
         e = draw(calico_entity((ported or proto is None) and side == "destination", named_only=proto is None))
         if e:
             r[side] = e
-    if draw(st.integers(0, 15)) == 0:
-        r["http"] = {"methods": ["GET"]}  # not judged from a snapshot: the policy is not evaluated
+    if (direction == "ingress" and r["action"] == "Allow" and proto in (None, "TCP")
+            and draw(st.integers(0, 15)) == 0):
+        # Not judged from a snapshot: the policy is not evaluated.  (Calico takes HTTP matches
+        # in ingress Allow rules over TCP only.)
+        r["http"] = {"methods": ["GET"]}
     if draw(st.integers(0, 5)) == 0:
-        # An IP family; Calico rejects CIDRs of the other one in the same rule.
+        # An IP family; Calico rejects CIDRs of the other one in the same rule, and ICMP on IPv6.
         nets = [n for side in ("source", "destination") for k in ("nets", "notNets") for n in r.get(side, {}).get(k, ())]
-        families = {6 if ":" in n else 4 for n in nets}
+        families = {6 if ":" in n else 4 for n in nets} | ({4} if proto == "ICMP" else set())
         if len(families) <= 1:
             r["ipVersion"] = families.pop() if families else draw(st.sampled_from([4, 6]))
     return r
