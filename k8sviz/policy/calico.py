@@ -46,7 +46,7 @@ from ..calico_objects import (
 )
 from ..model import EndpointSlice, IPBlock, LoadWarning, Namespace, Pod
 from .admin import ADMIN_TIER, BASELINE_TIER
-from .calico_selector import Selector, parse_selector
+from .calico_selector import Selector, _tokenize, parse_selector
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
@@ -226,7 +226,16 @@ _SA = tuple[tuple[str, ...] | None, Selector | None]  # ServiceAccount names, se
 def ns_scope_selector(sel: Selector) -> Selector:
     """A rule's ``namespaceSelector`` as Calico applies it: ``all()`` means "any namespaced
     object" and ``global()`` "a non-namespaced one" (it rewrites them so, as text)."""
-    text = sel.text.replace("all()", f"has({NAMESPACED_MARK})")
+    # Calico rewrites its canonical text, where ``all( )`` and ``global( )`` have lost the
+    # spaces the selector may have been written with: drop them first.
+    text, last = sel.text, 0
+    parts: list[str] = []
+    for tok in _tokenize(text):
+        if tok.kind in ("all()", "global()"):
+            parts += [text[last:tok.pos], tok.kind]
+            last = text.index(")", tok.pos) + 1
+    text = "".join(parts) + text[last:]
+    text = text.replace("all()", f"has({NAMESPACED_MARK})")
     return parse_selector(text.replace("global()", f"!has({NAMESPACED_MARK})"))
 
 

@@ -10,6 +10,7 @@ are Pods or external IP strings.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 
 def _expr_ok(labels, key, op, values):
@@ -330,7 +331,10 @@ def _ns_selector_ok(snap, ns_sel, ns):
     # projectcalico.org/namespace mark; here the user's keys stay as written, so the mark
     # is a key no label can have.
     mark = "k8sviz//namespaced"
-    text = ns_sel.text.replace("all()", f"has({mark})")
+    # Calico rewrites its canonical text, where "all( )" is "all()" (no label value can hold
+    # parentheses, so rewriting inside string literals too changes no match).
+    text = re.sub(r"\b(all|global)\([ \t]*\)", r"\1()", ns_sel.text)
+    text = text.replace("all()", f"has({mark})")
     sel = parse_selector(text.replace("global()", f"!has({mark})"))
     if ns is None:
         return sel.matches({})

@@ -751,3 +751,19 @@ def test_named_ports_without_a_protocol_are_read_as_tcp():
     r = reach(gnp("g", {"selector": "app == 'd'", "ingress": [
         {"action": "Allow", "destination": {"notPorts": ["http"]}}, {"action": "Deny"}]}))
     assert not r.can_reach("web/a", "db/d", 9090) and r.can_reach("web/a", "db/d", 9090, "UDP")
+
+
+@pytest.mark.parametrize(("ns_sel", "global_set", "namespaced_set"), [
+    ("global( )", True, False), ("all( )", False, True), ("(all( ))", False, True), ("!all( )", True, False),
+])
+def test_all_and_global_written_with_spaces_mean_what_they_mean_without(ns_sel, global_set, namespaced_set):
+    # Calico rewrites a rule's namespaceSelector in its canonical form, where "all( )" is "all()".
+    objs = [
+        cal("GlobalNetworkSet", "dns", {"nets": ["8.8.8.0/24"]}, labels={"role": "dns"}),
+        cal("NetworkSet", "partners", {"nets": ["192.168.0.0/16"]}, "web", labels={"role": "dns"}),
+        gnp("g", {"selector": "app == 'b'", "egress": [
+            {"action": "Allow", "destination": {"namespaceSelector": ns_sel, "selector": "role == 'dns'"}}]}),
+    ]
+    r = reach(*objs)
+    assert r.can_reach("web/b", "8.8.8.8", 53) is global_set
+    assert r.can_reach("web/b", "192.168.1.1", 53) is namespaced_set

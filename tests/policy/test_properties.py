@@ -238,7 +238,8 @@ def calico_selectors(draw, depth=0):
 def calico_ns_selectors(draw):
     k, v = draw(st.sampled_from(KEYS)), draw(st.sampled_from(VALUES))
     return draw(st.sampled_from(
-        ["all()", "global()", f"{k} == '{v}'", f"!has({k})", "projectcalico.org/name == 'n0'", f"{k} != '{v}'"]
+        ["all()", "global()", f"{k} == '{v}'", f"!has({k})", "projectcalico.org/name == 'n0'", f"{k} != '{v}'",
+         "all( )", "global( )", "!all( )"]  # Calico rewrites all() and global() with the spaces gone
     ))
 
 
