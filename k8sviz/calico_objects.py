@@ -31,6 +31,7 @@ __all__ = [
     "EntityRule",
     "NetworkSet",
     "PortRange",
+    "canonical_calls",
     "parse_calico_policy",
     "parse_network_set",
     "parse_tier",
@@ -362,18 +363,43 @@ def _order(raw: Any, where: str, source: str, ref: str) -> float | None:
     return float(raw)
 
 
+def canonical_calls(text: str) -> str:
+    """``text`` (a valid selector) with ``all( )`` and ``global( )`` written without the spaces
+    inside, as in Calico's canonical form of the selector, which its text rewrites work on."""
+    if "(" not in text:
+        return text
+    parts: list[str] = []
+    last = 0
+    for tok in _tokenize(text):
+        if tok.kind in ("all()", "global()"):
+            parts += [text[last:tok.pos], tok.kind]
+            last = text.index(")", tok.pos) + 1
+    return "".join(parts) + text[last:]
+
+
 def _selector(
-    raw: Any, where: str, source: str, ref: str, *, scope: bool = False, empty_absent: bool = False
+    raw: Any, where: str, source: str, ref: str, *, scope: bool = False, empty_absent: bool = False,
+    global_true: bool = False,
 ) -> Selector | None:
     """``empty_absent``: an empty string counts as a missing field, as in Calico's entity rules
-    (its Go fields cannot tell them apart), where an empty policy ``selector`` means ``all()``."""
+    (its Go fields cannot tell them apart), where an empty policy ``selector`` means ``all()``.
+
+    ``global_true``: a field Calico's validation lets ``global()`` into and whose selector it
+    evaluates as written (a rule's ``notSelector`` and ``serviceAccounts.selector``): Calico's
+    evaluator takes ``global()`` as true of everything there, so it is read as ``all()``.
+    """
     if raw is None or (empty_absent and raw == ""):
         return None
     if not isinstance(raw, str):
         raise PolicyError(f"{where} must be a selector string, not {raw!r}", source=source, obj=ref)
     sel = parse_selector(raw, where, source=source, obj=ref)
-    if "global()" in raw and not scope:
-        # Calico's validation: global() only means something in a rule's namespaceSelector.
+    calls = canonical_calls(raw)
+    if global_true and "global()" in calls:
+        # (No label value can hold parentheses: rewriting string literals too changes no match.)
+        return parse_selector(calls.replace("global()", "all()"), where, source=source, obj=ref)
+    if "global()" in calls and not scope:
+        # Calico's validation: global() only means something in a rule's namespaceSelector (the
+        # newest releases also refuse it written with spaces, "global( )").
         raise PolicyError(f"{where}: global() can only be used in a rule's namespaceSelector", source=source, obj=ref)
     if scope and "global(" in raw and raw != "global()":
         # Calico's validation: there, global() must be the whole selector.
@@ -499,13 +525,15 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
             # Calico: an empty list of names is no condition, not "no ServiceAccount".
             sa_names = tuple(names) or None
         sa_selector = _selector(
-            sas.get("selector"), f"{where}.serviceAccounts.selector", source, ref, empty_absent=True
+            sas.get("selector"), f"{where}.serviceAccounts.selector", source, ref, empty_absent=True,
+            global_true=True,
         )
     return EntityRule(
         nets=_nets(raw.get("nets"), f"{where}.nets", source, ref),
         not_nets=_nets(raw.get("notNets"), f"{where}.notNets", source, ref),
         selector=_selector(raw.get("selector"), f"{where}.selector", source, ref, empty_absent=True),
-        not_selector=_selector(raw.get("notSelector"), f"{where}.notSelector", source, ref, empty_absent=True),
+        not_selector=_selector(raw.get("notSelector"), f"{where}.notSelector", source, ref, empty_absent=True,
+                               global_true=True),
         namespace_selector=_selector(
             raw.get("namespaceSelector"), f"{where}.namespaceSelector", source, ref, scope=True, empty_absent=True
         ),

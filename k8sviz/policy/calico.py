@@ -39,6 +39,7 @@ from ..calico_objects import (
     CalicoTier,
     EntityRule,
     NetworkSet,
+    canonical_calls,
     endpoint_labels,
     inherited_labels,
     namespace_view,
@@ -46,7 +47,7 @@ from ..calico_objects import (
 )
 from ..model import EndpointSlice, IPBlock, LoadWarning, Namespace, Pod
 from .admin import ADMIN_TIER, BASELINE_TIER
-from .calico_selector import Selector, _tokenize, parse_selector
+from .calico_selector import Selector, parse_selector
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
@@ -228,14 +229,7 @@ def ns_scope_selector(sel: Selector) -> Selector:
     object" and ``global()`` "a non-namespaced one" (it rewrites them so, as text)."""
     # Calico rewrites its canonical text, where ``all( )`` and ``global( )`` have lost the
     # spaces the selector may have been written with: drop them first.
-    text, last = sel.text, 0
-    parts: list[str] = []
-    for tok in _tokenize(text):
-        if tok.kind in ("all()", "global()"):
-            parts += [text[last:tok.pos], tok.kind]
-            last = text.index(")", tok.pos) + 1
-    text = "".join(parts) + text[last:]
-    text = text.replace("all()", f"has({NAMESPACED_MARK})")
+    text = canonical_calls(sel.text).replace("all()", f"has({NAMESPACED_MARK})")
     return parse_selector(text.replace("global()", f"!has({NAMESPACED_MARK})"))
 
 

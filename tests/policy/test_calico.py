@@ -767,3 +767,21 @@ def test_all_and_global_written_with_spaces_mean_what_they_mean_without(ns_sel, 
     r = reach(*objs)
     assert r.can_reach("web/b", "8.8.8.8", 53) is global_set
     assert r.can_reach("web/b", "192.168.1.1", 53) is namespaced_set
+
+
+def test_global_in_a_not_selector_or_service_account_selector_is_true_of_everything():
+    # Calico's validation lets global() into these fields, and its evaluator takes it as true.
+    gns = cal("GlobalNetworkSet", "dns", {"nets": ["8.8.8.0/24"]}, labels={"role": "dns"})
+    outsiders = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "source": {"notSelector": "global( ) && all()"}}, {"action": "Deny"}]})
+    r = reach(gns, outsiders)
+    assert r.can_reach("1.2.3.4", "db/d", 80)  # no endpoint, no network set
+    assert not r.can_reach("web/a", "db/d", 80) and not r.can_reach("8.8.8.8", "db/d", 80)
+    anyone = gnp("g", {"selector": "app == 'b'", "egress": [
+        {"action": "Allow", "destination": {"serviceAccounts": {"selector": "global()"}}}]})
+    r = reach(gns, anyone)
+    assert r.can_reach("web/b", "db/d", 80) and r.can_reach("web/b", "8.8.8.8", 53)
+    assert not r.can_reach("web/b", "1.2.3.4", 53)
+    # Where Calico refuses global(), it is refused written with spaces too.
+    with pytest.raises(PolicyError, match="global\\(\\) can only be used"):
+        snapshot(*base(gnp("g", {"selector": "global( )"})))
