@@ -34,6 +34,9 @@ _NS_LABELS = "io.cilium.k8s.namespace.labels."
 _SA_KEY = "io.cilium.k8s.policy.serviceaccount"
 #: On every pod identity, with the cluster name from the agents' configuration (ClusterMesh).
 _CLUSTER_KEY = "io.cilium.k8s.policy.cluster"
+#: Stands for that name, which a snapshot does not hold: not a valid label value, so no selector
+#: value equals it (a selector that compares the value leaves its policy unevaluated anyway).
+_UNKNOWN_CLUSTER = "<cluster name unknown>"
 #: Entities the engine can place: everything, the outside world, the cluster's pods (with the
 #: hostNetwork pods, which carry the node's identity), the nodes' own identities.
 ENTITIES = frozenset({"all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none"})
@@ -52,6 +55,9 @@ def pod_view(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
     view = {**pod.labels, NAMESPACE_KEY: pod.namespace}
     view.update({f"{_NS_LABELS}{k}": v for k, v in ns_labels.items()})
     view[_SA_KEY] = str(pod.service_account or "default")  # the API server's default
+    # Cilium's agent sets the cluster label on every pod identity (SanitizePodLabels in
+    # pkg/k8s/utils), so Exists on it holds for every pod whatever the cluster's name.
+    view[_CLUSTER_KEY] = _UNKNOWN_CLUSTER
     return view
 
 
@@ -235,7 +241,10 @@ def _selector(raw: Any, where: str, ctx: _Ctx, identity: bool = True) -> LabelSe
         hidden = sorted({k for k, _ in sel.match_labels} | {r.key for r in sel.match_expressions})
         for key in (k for k in hidden if not identity_label(k)):
             ctx.unsupported.append(f"{where}: label {key!r}, which Cilium leaves out of pod identities by default")
-        if _CLUSTER_KEY in hidden:
+        # Every pod identity carries the cluster label (see pod_view): Exists / DoesNotExist on
+        # it are judged; only a test of its value (the cluster's name) is not.
+        if any(k == _CLUSTER_KEY for k, _ in sel.match_labels) or any(
+                r.key == _CLUSTER_KEY and r.operator in ("In", "NotIn") for r in sel.match_expressions):
             ctx.unsupported.append(f"{where}: label {_CLUSTER_KEY!r}, the Cilium cluster's name, which a "
                                    "snapshot does not hold")
     return sel

@@ -498,6 +498,7 @@ def _cilium_view(snap, pod):
     view = {**pod.labels, "io.kubernetes.pod.namespace": pod.namespace}
     view.update({f"io.cilium.k8s.namespace.labels.{k}": v for k, v in _ns_labels(snap, pod.namespace).items()})
     view["io.cilium.k8s.policy.serviceaccount"] = _sa(pod)
+    view["io.cilium.k8s.policy.cluster"] = "<cluster name unknown>"  # on every pod identity
     return view
 
 

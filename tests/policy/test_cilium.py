@@ -844,3 +844,25 @@ def test_selectors_on_labels_cilium_keeps_out_of_identities_are_not_judged(selec
         else:
             (reason,) = p.unsupported
             assert reason.endswith(f": label {hidden!r}, which Cilium leaves out of pod identities by default")
+
+
+def test_exists_on_the_cluster_label_is_judged_since_every_pod_identity_carries_it():
+    """Cilium's agent sets ``io.cilium.k8s.policy.cluster`` on every pod identity
+    (``SanitizePodLabels``, pkg/k8s/utils), so Exists holds for every pod and DoesNotExist for
+    none whatever the cluster's name; only a test of the name itself is left unjudged."""
+    def on_cluster(op: str) -> dict[str, Any]:
+        return {"matchExpressions": [{"key": "io.cilium.k8s.policy.cluster", "operator": op}]}
+
+    exists = cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [on_cluster("Exists")]}]})
+    snap = snapshot(*base(exists))
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/e", "db/d", 80)
+    assert not r.can_reach("web/a", "db/d", 80)  # still pinned to the policy's namespace
+    assert not r.can_reach("8.8.8.8", "db/d", 80)  # no outside address carries it
+    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [on_cluster("DoesNotExist")]}]}))
+    assert not r.can_reach("db/e", "db/d", 80)
+    by_name = cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [
+        {"matchExpressions": [{"key": "io.cilium.k8s.policy.cluster", "operator": "In", "values": ["default"]}]}]}]})
+    (pol,) = snapshot(*base(by_name)).unevaluated_policies
+    assert any("the Cilium cluster's name" in u for u in pol.unsupported)
