@@ -47,6 +47,7 @@ __all__ = [
     "ServiceAccount",
     "ServicePort",
     "Workload",
+    "address_rank",
     "live_pod_by_ip",
     "parse_admin_policy",
     "valid_label_key",
@@ -595,21 +596,27 @@ class RawPolicy(NamedPolicy):
     raw: dict[str, Any]
 
 
+def address_rank(pod: Pod) -> int:
+    """Which of the pods listing one address holds it: lowest first.
+
+    A Running pod (0) before other live ones (1: Pending, Unknown, no phase given) before pods
+    that ended (2), whose status keeps an address the network may have handed on.  Two live
+    pods listing one address mean a stale status; the Running one has every container set up
+    behind it, and kube-network-policies' resolver prefers it the same way.
+    """
+    if pod.terminated:
+        return 2
+    return 0 if pod.phase == "Running" else 1
+
+
 def live_pod_by_ip(pods: Iterable[Pod]) -> dict[str, Pod]:
-    """Address -> the pod that holds it: live pods (not hostNetwork) before terminated ones,
-    each in snapshot order, so a completed Job's stale address never hides a running pod."""
+    """Address -> the pod that holds it (never a hostNetwork pod): by :func:`address_rank`,
+    then snapshot order, so a completed Job's stale address never hides a running pod."""
     out: dict[str, Pod] = {}
-    stale: list[tuple[str, Pod]] = []
-    for p in pods:
-        if p.host_network or p.synthesized:
-            continue
+    # sorted() is stable: snapshot order decides within a rank.
+    for p in sorted((p for p in pods if not (p.host_network or p.synthesized)), key=address_rank):
         for ip in p.ips:
-            if p.terminated:
-                stale.append((ip, p))
-            else:
-                out.setdefault(ip, p)
-    for ip, p in stale:
-        out.setdefault(ip, p)
+            out.setdefault(ip, p)
     return out
 
 

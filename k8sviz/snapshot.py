@@ -45,6 +45,7 @@ from .model import (
     Ingress,
     LabelSelector,
     Workload,
+    address_rank,
     label_problems,
     parse_admin_policy,
     valid_label_key,
@@ -1461,7 +1462,8 @@ def _check_address_conflicts(pods: Iterable[Pod], warn: Callable[[LoadWarning], 
     """Two live pods listing one address: the dump mixes moments (or was edited)."""
     first: dict[str, Pod] = {}
     clashes: dict[str, list[str]] = {}
-    for p in pods:
+    # In the order live_pod_by_ip maps addresses, so the pod named first is the one it picks.
+    for p in sorted(pods, key=address_rank):
         if p.host_network or p.synthesized or p.terminated:
             continue
         for ip in p.ips:

@@ -83,6 +83,20 @@ def test_two_running_pods_with_one_address_are_a_warning():
         assert r.explain("10.0.0.5", "shop/db-1", 5432).src == "shop/a-job-28f1x"
 
 
+def test_a_running_pod_answers_before_a_pending_one(tmp_path):
+    # Both live, so still a conflict; the Running pod (web-1) is the one named and mapped, though
+    # the Pending one (a-job-...) comes first in snapshot order.
+    snap = cluster(job_phase="Pending")
+    (w,) = [w for w in snap.warnings if w.code == "pod-ip-conflict"]
+    assert "map it to shop/web-1" in w.message and w.obj == "Pod/shop/web-1"
+    r = k8sviz.reachability(snap)
+    assert r.explain("10.0.0.5", "shop/db-1", 5432).src == "shop/web-1" and r.can_reach("10.0.0.5", "shop/db-1", 5432)
+    rec = {"time": "2026-11-20T10:00:00Z", "src_ip": "10.0.0.5", "dst_ip": "10.0.0.9", "dst_port": "5432"}
+    path = tmp_path / "f.csv"
+    path.write_text(",".join(rec) + "\n" + ",".join(rec.values()) + "\n")
+    assert k8sviz.load_flows(path, snapshot=snap).iloc[0]["src_pod"] == "web-1"
+
+
 def test_conflict_warning_survives_save_and_load(tmp_path):
     snap = cluster(job_phase="Running")
     out = tmp_path / "snap.json"
