@@ -21,7 +21,9 @@ packet's own addresses where upstream gives addresses.  The files, at the commit
 * ``plugins/npa-v1alpha2/clusternetworkpolicy_test.go`` (1c9bd7a, 4497878) and
   ``pkg/networkpolicy/clusternetworkpolicy_test.go`` (661b9e5):
   ``Test_ClusterNetworkPolicy_Evaluation``, ``Test_evaluateClusterNetworkPolicyPort``;
-* ``pkg/networkpolicy/engine_test.go`` (044f2f7): ``TestSinglePipelineWithRealEvaluators``.
+* ``pkg/networkpolicy/engine_test.go`` (044f2f7): ``TestSinglePipelineWithRealEvaluators``;
+* ``pkg/podinfo/ipresolver_test.go`` (3ec46bc): ``TestInformerResolver_LookupPod``, which pod a
+  packet's address stands for.
 
 How the cases are read:
 
@@ -56,6 +58,12 @@ Disagreements (each a test below, with k8sviz's reading and why):
   AdminNetworkPolicy without subject.  k8sviz refuses them too (``PolicyError``); the cases
   whose facts do not depend on the invalid part are also asked of the nearest valid object
   (``endPort`` 65535, which names the same existing ports; the block without the except).
+* ``multiple pods with same ip, one running``: k8sviz mapped an address two live pods list to
+  the first by name; upstream's resolver prefers the Running pod.  Nothing in the API orders
+  them (two live pods with one address is a stale status), and Running is the better guess (its
+  containers are all set up), so k8sviz now ranks Running before Pending, ended pods last
+  (``k8sviz.model.address_rank``, for address queries, flows and the ``pod-ip-conflict``
+  warning).
 * Several BaselineAdminNetworkPolicies (the API admits one, named ``default``): upstream applies
   them by name, and so does k8sviz, with a ``baseline-not-default`` warning.
 
@@ -65,7 +73,10 @@ which a snapshot does not hold: k8sviz matches no address with such a peer, and 
 errors, cancellation, evaluator sorting); ``evaluateIPBlocks`` "empty" and
 ``evaluateSelectors`` "no selectors" and ``matchesSelector`` "nil selector" (a peer without
 ipBlock or selectors cannot be written: k8sviz refuses it, ``test_peer_without_selector``);
-packet parsing, conntrack, DNS, nftables, NRI and ipcache tests (no policy verdicts).
+the NRI resolver's and ``getPodIPs``' tests (the runtime's view of the same pods), packet
+parsing, conntrack, DNS, nftables, NRI and ipcache tests (no policy verdicts; the dataplane's
+own exceptions, such as letting DNS replies and IPv6 neighbour discovery through, are not the
+policies').
 """
 
 from __future__ import annotations
@@ -142,10 +153,12 @@ class Cluster:
         return bool(self.reach.isolated(pod, direction))
 
     def _endpoint(self, ref: str) -> Any:
-        for p in self.snap.pods:
-            if ref == p.key or (not p.host_network and ref in p.ips):
-                return p
-        return ref
+        """The pod ``ref`` names, or holding the address (a Running pod before other live ones
+        before those that ended, as upstream's resolver ranks them), or the address itself."""
+        by_name = [p for p in self.snap.pods if p.key == ref]
+        holders = [p for p in self.snap.pods if not p.host_network and ref in p.ips]
+        holders.sort(key=lambda p: 2 if p.phase in ("Succeeded", "Failed") else p.phase != "Running")
+        return (by_name + holders + [ref])[0]
 
     def can_reach(self, src: str, dst: str, port: int, protocol: str = "TCP") -> bool:
         engine = self.reach.can_reach(src, dst, port, protocol)
@@ -982,3 +995,77 @@ def test_single_pipeline_with_real_evaluators(case: tuple[str, str, str, list[di
         *_tier("banp", banp_verdict),
     ]
     assert reach(*objs).can_reach(PIPE_A, PIPE_B, 80, "TCP") is upstream
+
+
+# ----------------------------------------------------------------------------------------------
+# TestInformerResolver_LookupPod: which pod a packet's address stands for.  Asked through a
+# policy that lets in only the pods labelled ``allowed``: the address reaches the target iff
+# it stands for such a pod.
+
+
+def _phase_pod(namespace: str, name: str, ips: list[str], phase: str, allowed: bool, host: bool = False) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"namespace": namespace, "name": name, "labels": {"allowed": str(allowed).lower()}},
+        # On another node than the target: a node's own traffic gets into its pods whatever
+        # their policies, which is not what these cases ask.
+        "spec": {"nodeName": "other-node", "hostNetwork": host, "containers": [{"name": "c"}]},
+        "status": {"phase": phase, "podIP": ips[0], "podIPs": [{"ip": ip} for ip in ips]},
+    }
+
+
+def _lookup_cluster(*pods: dict[str, Any]) -> Cluster:
+    namespaces = sorted({p["metadata"]["namespace"] for p in pods} | {"target"})
+    return reach(
+        *({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in namespaces),
+        *pods,
+        kpod("server", "target", "10.9.9.9", {}),
+        _np(
+            "target",
+            "only-allowed",
+            {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {}, "podSelector": sel(allowed="true")}]}]},
+        ),
+        ipblocks_match_pods=False,
+    )
+
+
+def test_lookup_pod_found_running_pod() -> None:
+    assert _lookup_cluster(_phase_pod("ns1", "pod1", ["10.0.0.1"], "Running", True)).can_reach("10.0.0.1", "10.9.9.9", 80)
+
+
+def test_lookup_pod_found_non_running_pod() -> None:
+    """A pod that completed still stands for its address when no other pod has it."""
+    r = _lookup_cluster(_phase_pod("ns1", "pod2", ["10.0.0.2"], "Succeeded", True))
+    assert r.can_reach("10.0.0.2", "10.9.9.9", 80)
+
+
+def test_lookup_pod_ip_not_found() -> None:
+    """An address no pod has is outside the pods: no pod selector takes it."""
+    r = _lookup_cluster(_phase_pod("ns1", "pod1", ["10.0.0.1"], "Running", True))
+    assert not r.can_reach("1.2.3.4", "10.9.9.9", 80)
+
+
+@pytest.mark.parametrize("pending_name", ["pod3-pending", "a-pod3-pending"], ids=["listed after", "listed before"])
+def test_lookup_pod_multiple_pods_with_same_ip_one_running(pending_name: str) -> None:
+    """Two pods claim 10.0.0.3, one Running and one Pending: the Running one stands for it,
+    whichever comes first in the input (and in the snapshot's order, by name)."""
+    for running_allowed in (True, False):
+        running = _phase_pod("ns2", "pod3", ["10.0.0.3"], "Running", running_allowed)
+        pending = _phase_pod("ns2", pending_name, ["10.0.0.3"], "Pending", not running_allowed)
+        for pods in ((running, pending), (pending, running)):
+            assert _lookup_cluster(*pods).can_reach("10.0.0.3", "10.9.9.9", 80) is running_allowed
+
+
+def test_lookup_pod_host_network_pod_ip_is_not_indexed() -> None:
+    """A hostNetwork pod's address is its node's, not a pod's: the pod selector does not take it
+    (and the pod itself is not judged by NetworkPolicy)."""
+    r = _lookup_cluster(_phase_pod("ns1", "pod4-host", ["10.0.0.4"], "Running", True, host=True))
+    assert not r.can_reach("10.0.0.4", "10.9.9.9", 80)
+    assert "ns1/pod4-host" in r.reach.unenforced
+
+
+@pytest.mark.parametrize("ip", ["10.0.0.5", "192.168.1.5"], ids=["found by first ip", "found by second ip"])
+def test_lookup_pod_with_multiple_ips(ip: str) -> None:
+    r = _lookup_cluster(_phase_pod("ns3", "pod5", ["10.0.0.5", "192.168.1.5"], "Running", True))
+    assert r.can_reach(ip, "10.9.9.9", 80)
