@@ -30,6 +30,7 @@ class InputError(K8svizError):
     def __init__(self, message: str, *, source: str | None = None, obj: str | None = None):
         self.source = source
         self.obj = obj
+        self.message = message  # without the file and object
         where = ", ".join(p for p in (source, obj) if p)
         super().__init__(f"{where}: {message}" if where else message)
 

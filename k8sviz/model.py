@@ -14,9 +14,9 @@ import functools
 import ipaddress
 import re
 import reprlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 from .errors import PolicyError
@@ -1138,8 +1138,22 @@ def _rules(
     return tuple(rules)
 
 
-# The fields of networking.k8s.io/v1 NetworkPolicy's spec, as a nested schema: a dict maps field
-# names to their schema, a one-item list is a list of that schema, None is a leaf or a free map.
+# What each policy kind's spec holds, as data: a dict maps field names to their schema, a
+# one-item list is a list of that schema, None is a leaf or a free map, and an :class:`Either`
+# picks one of two shapes by the value it meets.  Fields the API does not have are read as an
+# API server that accepts the object stores them: dropped (see :func:`known_fields`).
+
+
+@dataclass(frozen=True, slots=True)
+class Either:
+    """A schema node of two shapes: ``then`` where ``when(value)`` holds, else ``otherwise``
+    (the two revisions of a type that share an API version)."""
+
+    when: Callable[[Any], bool]
+    then: Any
+    otherwise: Any
+
+
 _SELECTOR: dict[str, Any] = {"matchLabels": None, "matchExpressions": [{"key": None, "operator": None, "values": None}]}
 _NP_PEER: dict[str, Any] = {"podSelector": _SELECTOR, "namespaceSelector": _SELECTOR, "ipBlock": {"cidr": None, "except": None}}
 _NP_PORT: dict[str, Any] = {"protocol": None, "port": None, "endPort": None}
@@ -1153,31 +1167,69 @@ _NP_SPEC: dict[str, Any] = {
 _MAX_UNKNOWN = 10
 
 
-def unknown_fields(raw: Any, schema: Any, where: str) -> Iterable[str]:
-    """Paths of the fields in ``raw`` that ``schema`` (see ``_NP_SPEC``) does not know."""
-    if isinstance(schema, list):
-        if isinstance(raw, list):
-            for i, item in enumerate(raw):
-                yield from unknown_fields(item, schema[0], f"{where}[{i}]")
-    elif isinstance(schema, dict) and isinstance(raw, dict):
+def _walk(raw: Any, schema: Any, where: str, found: list[str]) -> Any:
+    """``raw`` without the fields ``schema`` does not know (``raw`` itself where it has none),
+    appending the path of each to ``found``."""
+    while isinstance(schema, Either):
+        schema = schema.then if schema.when(raw) else schema.otherwise
+    if isinstance(schema, list) and isinstance(raw, list):
+        items = [_walk(item, schema[0], f"{where}[{i}]", found) for i, item in enumerate(raw)]
+        return raw if all(a is b for a, b in zip(items, raw, strict=True)) else items
+    if isinstance(schema, dict) and isinstance(raw, dict):
+        kept: dict[Any, Any] = {}
         for k, v in raw.items():
-            if k not in schema:
-                yield f"{where}.{k}"
+            at = f"{where}.{k}" if where else str(k)
+            if k in schema:
+                kept[k] = _walk(v, schema[k], at, found)
             else:
-                yield from unknown_fields(v, schema[k], f"{where}.{k}")
+                found.append(at)
+        same = len(kept) == len(raw) and all(kept[k] is raw[k] for k in kept)
+        return raw if same else kept
+    return raw
 
 
-def _warn_unknown_fields(spec: Any, source: str, ref: str, warn: Callable[[LoadWarning], None]) -> None:
-    # A typo (`ingres:`, `matchLabel:`) is no field of the API: kubectl refuses the object under
-    # strict field validation, and an API server that accepts it drops the field, so the policy
-    # is read as stored without it; that can widen a selector to every pod or turn an allow into
-    # a deny, hence the warning.
-    paths = list(islice(unknown_fields(spec, _NP_SPEC, "spec"), _MAX_UNKNOWN + 1))
-    if paths:
-        more = ", ..." if len(paths) > _MAX_UNKNOWN else ""
-        warn(LoadWarning("unknown-field", f"{', '.join(paths[:_MAX_UNKNOWN])}{more}: not a field of NetworkPolicy "
+def unknown_fields(raw: Any, schema: Any, where: str) -> list[str]:
+    """Paths of the fields in ``raw`` that ``schema`` (see ``_NP_SPEC``) does not know."""
+    found: list[str] = []
+    _walk(raw, schema, where, found)
+    return found
+
+
+def known_fields(
+    raw: Any, schema: Any, where: str, kind: str, source: str, ref: str, warn: _Warn
+) -> tuple[Any, list[str]]:
+    """``raw`` as an API server that accepts it stores it: without the fields of ``schema``'s
+    kind (``kind``, as the warning names it) that it does not have, and those fields' paths.
+
+    A typo (``ingres:``, ``matchLabel:``) is no field of the API: kubectl refuses the object
+    under strict field validation, and an API server that accepts it (a client that does not
+    ask for strict validation; a CRD prunes them) drops the field, so the policy is read as
+    stored without it.  That can widen a selector to every pod or turn an allow into a deny,
+    hence one ``unknown-field`` warning per object, naming at most ten paths.
+    """
+    found: list[str] = []
+    kept = _walk(raw, schema, where, found)
+    if found and warn is not None:
+        more = ", ..." if len(found) > _MAX_UNKNOWN else ""
+        warn(LoadWarning("unknown-field", f"{', '.join(found[:_MAX_UNKNOWN])}{more}: not a field of {kind} "
                          "(a typo?); read without it, as an API server that accepts the object stores it "
                          "(kubectl's strict validation refuses it)", source, ref))
+    return kept, found
+
+
+@contextmanager
+def dropped_fields_named(found: list[str], kind: str) -> Iterator[None]:
+    """Add to a :class:`PolicyError` raised inside what fields ``known_fields`` dropped: a
+    required field misspelt is then missing, and the error says why."""
+    try:
+        yield
+    except PolicyError as e:
+        if not found:
+            raise
+        more = ", ..." if len(found) > _MAX_UNKNOWN else ""
+        message = (f"{e.message} (read without {', '.join(found[:_MAX_UNKNOWN])}{more}, "
+                   f"not a field of {kind})")
+        raise PolicyError(message, source=e.source, obj=e.obj) from None
 
 
 def parse_network_policy(
@@ -1189,8 +1241,14 @@ def parse_network_policy(
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         raise PolicyError("spec is missing", source=source, obj=ref)
-    if warn:
-        _warn_unknown_fields(spec, source, ref, warn)
+    spec, dropped = known_fields(spec, _NP_SPEC, "spec", "NetworkPolicy", source, ref, warn)
+    with dropped_fields_named(dropped, "NetworkPolicy"):
+        return _network_policy(spec, ns, name, source, ref, warn)
+
+
+def _network_policy(
+    spec: dict[str, Any], ns: str, name: str, source: str, ref: str, warn: _Warn
+) -> NetworkPolicy:
     if "podSelector" not in spec and warn:
         warn(LoadWarning("policy-no-podselector", "spec.podSelector is missing; read as {} (all pods of the namespace)", source, ref))
     selector = LabelSelector.parse(spec.get("podSelector") or {}, "spec.podSelector", source=source, obj=ref)
@@ -1520,6 +1578,57 @@ def _admin_rules(
     return tuple(rules)
 
 
+# The specs of AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1, with the first
+# revisions' nested peers, which k8sviz reads as :func:`_admin_peer` does) and of
+# ClusterNetworkPolicy (v1alpha2 and v1beta1 have one shape), as the Go types in
+# kubernetes-sigs/network-policy-api's apis/ define them.
+_NAMESPACED_POD: dict[str, Any] = {"namespaceSelector": _SELECTOR, "podSelector": _SELECTOR}
+_EARLY_NAMESPACES: dict[str, Any] = {
+    "namespaceSelector": _SELECTOR, "related": None, "sameLabels": None, "notSameLabels": None,
+}
+_V1ALPHA1_PEER: dict[str, Any] = {
+    "namespaces": Either(_is_early_namespaced, _EARLY_NAMESPACES, _SELECTOR),
+    "pods": Either(lambda v: isinstance(v, dict) and _is_early_namespaced(v.get("namespaces")),
+                   {"namespaces": _EARLY_NAMESPACES, "podSelector": _SELECTOR}, _NAMESPACED_POD),
+}
+_V1ALPHA1_PORT: dict[str, Any] = {
+    "portNumber": {"protocol": None, "port": None},
+    "namedPort": None,
+    "portRange": {"protocol": None, "start": None, "end": None},
+}
+_CNP_PEER: dict[str, Any] = {"namespaces": _SELECTOR, "pods": _NAMESPACED_POD}
+_CNP_DESTINATION = {"destinationPort": {"number": None, "range": {"start": None, "end": None}}}
+_CNP_PROTOCOL: dict[str, Any] = {
+    "tcp": _CNP_DESTINATION, "udp": _CNP_DESTINATION, "sctp": _CNP_DESTINATION, "destinationNamedPort": None,
+}
+
+
+def _admin_spec(
+    peer: dict[str, Any], outside: dict[str, Any], ports: str, port: Any, *top: str
+) -> dict[str, Any]:
+    """A spec of ``top`` leaves, a subject, and rules whose egress peers add ``outside``."""
+    return {
+        **dict.fromkeys(top),
+        "subject": {"namespaces": _SELECTOR, "pods": _NAMESPACED_POD},
+        "ingress": [{"name": None, "action": None, "from": [peer], ports: [port]}],
+        "egress": [{"name": None, "action": None, "to": [{**peer, **outside}], ports: [port]}],
+    }
+
+
+_OUTSIDE: dict[str, Any] = {"nodes": _SELECTOR, "networks": None, "domainNames": None}
+#: The spec schema of each admin kind and version k8sviz evaluates.
+_ADMIN_SPECS: dict[tuple[str, str], dict[str, Any]] = {
+    ("AdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1"): _admin_spec(
+        _V1ALPHA1_PEER, _OUTSIDE, "ports", _V1ALPHA1_PORT, "priority"),
+    # No priority, and no domainNames (BaselineAdminNetworkPolicyEgressPeer).
+    ("BaselineAdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1"): _admin_spec(
+        _V1ALPHA1_PEER, {"nodes": _SELECTOR, "networks": None}, "ports", _V1ALPHA1_PORT),
+    **{("ClusterNetworkPolicy", f"policy.networking.k8s.io/{v}"): _admin_spec(
+        _CNP_PEER, _OUTSIDE, "protocols", _CNP_PROTOCOL, "tier", "priority")
+       for v in ("v1alpha2", "v1beta1")},
+}
+
+
 def parse_admin_policy(obj: Mapping[str, Any], source: str = "", warn: _Warn = None) -> AdminPolicy:
     """An AdminNetworkPolicy or BaselineAdminNetworkPolicy (v1alpha1), or a
     ClusterNetworkPolicy (v1alpha2, v1beta1), from its raw object.  ``warn`` receives what
@@ -1530,6 +1639,19 @@ def parse_admin_policy(obj: Mapping[str, Any], source: str = "", warn: _Warn = N
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         raise PolicyError("spec is missing", source=source, obj=ref)
+    version = str(obj.get("apiVersion"))
+    schema = _ADMIN_SPECS.get((str(kind), version))
+    if schema is None:
+        raise PolicyError(f"{kind} {version} is not a kind and version k8sviz evaluates", source=source,
+                          obj=ref)
+    spec, dropped = known_fields(spec, schema, "spec", f"{kind} {version}", source, ref, warn)
+    with dropped_fields_named(dropped, f"{kind} {version}"):
+        return _admin_policy(spec, str(kind), str(name), source, ref, warn)
+
+
+def _admin_policy(
+    spec: dict[str, Any], kind: str, name: str, source: str, ref: str, warn: _Warn
+) -> AdminPolicy:
     cnp = kind == "ClusterNetworkPolicy"
     if cnp:
         tier = spec.get("tier")

@@ -523,3 +523,102 @@ def test_an_admin_range_that_ends_before_it_starts_matches_no_port():
     assert snap.admin_policies[0].ingress[0].text("ingress").endswith(" on no port")
     r = k8sviz.reachability(snap)
     assert r.can_reach("a/x", "a/y", 8500) and r.can_reach("a/x", "a/y", 9000) and not r.can_reach("a/x", "a/y", 22)
+
+
+def unknown_fields(snap):
+    return {w.obj: w.message for w in snap.warnings if w.code == "unknown-field"}
+
+
+def test_fields_the_admin_kinds_do_not_have_are_warned_and_read_as_absent():
+    from_web = {"namespaces": {"matchLabels": {"team": "web"}}}
+    db = {"namespaces": {"matchLabels": {"team": "db"}}}
+    # `prots`: the deny holds on every port; a port entry with a stray key beside its one field
+    # is read (an API server that accepts the object drops the key; the entry keeps one field).
+    typo = anp("typo", {"priority": 5, "subject": db, "ingress": [
+        {"action": "Deny", "from": [from_web], "prots": [{"portNumber": {"protocol": "TCP", "port": 5432}}]},
+        {"action": "Deny", "from": [{"namespaces": {}}],
+         "ports": [{"portNumber": {"protocol": "UDP", "port": 9000}, "namedPrt": "x"}]}]})
+    # No priority, and no domainNames peer, in a BaselineAdminNetworkPolicy: that peer has no
+    # field left, and fails closed (an Allow rule that matches nothing).
+    base_typo = anp("default", {"priority": 3, "subject": ALL, "egress": [
+        {"action": "Allow", "to": [{"domainNames": ["example.com"]}]}]}, baseline=True)
+    # The `ports` of some v1alpha2 manifests, where the type has `protocols`: every port.
+    cnp_ports = cnp("c", {**CNP, "priority": 9, "subject": db, "ingress": [
+        {"action": "Deny", "from": [{"namespaces": {"matchLabels": {"app": "none"}}}]},
+        {"action": "Pass", "from": [from_web], "ports": [{"portNumber": {"protocol": "TCP", "port": 5432}}]}]},
+        version="v1alpha2")
+    snap = snapshot(*base(typo, base_typo, cnp_ports))
+    found = unknown_fields(snap)
+    assert set(found) == {"AdminNetworkPolicy/typo", "BaselineAdminNetworkPolicy/default", "ClusterNetworkPolicy/c"}
+    assert found["AdminNetworkPolicy/typo"].startswith(
+        "spec.ingress[0].prots, spec.ingress[1].ports[0].namedPrt: not a field of AdminNetworkPolicy "
+        "policy.networking.k8s.io/v1alpha1 (a typo?); read without it")
+    assert found["BaselineAdminNetworkPolicy/default"].startswith("spec.priority, spec.egress[0].to[0].domainNames: ")
+    assert found["ClusterNetworkPolicy/c"].startswith(
+        "spec.ingress[1].ports: not a field of ClusterNetworkPolicy policy.networking.k8s.io/v1alpha2")
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/a", "db/d", 80)  # denied on every port, not 5432 only
+    assert not r.can_reach("web/a", "db/d", 9000, "UDP") and r.can_reach("web/b", "web/a", 9000, "UDP")
+    (banp,) = [p for p in snap.admin_policies if p.baseline]
+    assert banp.priority is None and str(banp.egress[0].peers[0]) == "unknown peer (empty)"
+    (c,) = [p for p in snap.admin_policies if p.kind == "ClusterNetworkPolicy"]
+    assert c.ingress[1].ports is None  # every port
+
+
+def test_v1alpha1_peers_are_checked_in_the_shape_k8sviz_reads_them():
+    # The first revisions' nested shape (namespaceSelector under namespaces), with a typo in it;
+    # today's shape (a label selector) with the first revisions' field beside it, which it drops.
+    early = anp("early", {"priority": 1, "subject": ALL, "ingress": [
+        {"action": "Deny", "from": [{"namespaces": {"namespaceSelector": {"matchLabels": {"team": "web"}}, "relatd": "Self"}},
+                                    {"pods": {"namespaces": {"namespaceSelector": {}}, "podSelektor": {}}}]}]})
+    mixed = anp("mixed", {"priority": 2, "subject": ALL, "ingress": [
+        {"action": "Deny", "from": [{"namespaces": {"matchLabels": {"team": "db"}, "namespaceSelector": {}}}]}]})
+    snap = snapshot(*base(early, mixed))
+    found = unknown_fields(snap)
+    assert found["AdminNetworkPolicy/early"].startswith(
+        "spec.ingress[0].from[0].namespaces.relatd, spec.ingress[0].from[1].pods.podSelektor: ")
+    assert found["AdminNetworkPolicy/mixed"].startswith("spec.ingress[0].from[0].namespaces.namespaceSelector: ")
+    peers = [str(p) for a in snap.admin_policies for p in a.ingress[0].peers]
+    assert peers == ["every pod in namespaces [team=web]", "every pod in every namespace",
+                     "every pod in namespaces [team=db]"]
+
+
+def test_a_required_field_misspelt_is_an_error_that_says_which_field_was_dropped(tmp_path):
+    path = tmp_path / "anp.yaml"
+    path.write_text(yaml.safe_dump(anp("bad", {"priority": 1, "subject": ALL, "egress": [
+        {"action": "Deny", "to": [ALL], "ports": [{"portNumbr": {"protocol": "TCP", "port": 80}}]}]})))
+    with pytest.raises(PolicyError) as e:
+        k8sviz.load(path)
+    assert str(e.value) == (
+        f"{path}, AdminNetworkPolicy/bad: spec.egress[0].ports[0] must set exactly one of portNumber, portRange, "
+        "namedPort (read without spec.egress[0].ports[0].portNumbr, not a field of AdminNetworkPolicy "
+        "policy.networking.k8s.io/v1alpha1)")
+
+
+def test_admin_policies_of_every_field_have_no_unknown_field_warning():
+    sel = {"matchLabels": {"team": "web"}, "matchExpressions": [{"key": "app", "operator": "In", "values": ["a"]}]}
+    pods = {"pods": {"namespaceSelector": sel, "podSelector": {}}}
+    ports = [{"portNumber": {"protocol": "TCP", "port": 80}}, {"portRange": {"protocol": "UDP", "start": 1, "end": 9}},
+             {"namedPort": "sql"}]
+    full = anp("full", {"priority": 1, "subject": {"pods": {"namespaceSelector": {}, "podSelector": sel}},
+                        "ingress": [{"name": "in", "action": "Pass", "from": [{"namespaces": sel}, pods], "ports": ports}],
+                        "egress": [{"name": "out", "action": "Deny", "to": [{"namespaces": {}}, pods], "ports": ports},
+                                   {"action": "Allow", "to": [{"nodes": sel}, {"networks": ["10.0.0.0/8"]},
+                                                              {"domainNames": ["example.com"]}],
+                                    "ports": ports[:2]}]})
+    early = anp("early", {"priority": 2, "subject": {"namespaces": sel}, "ingress": [
+        {"action": "Deny", "from": [{"namespaces": {"namespaceSelector": sel}},
+                                    {"pods": {"namespaces": {"sameLabels": ["team"]}, "podSelector": sel}},
+                                    {"namespaces": {"related": "Self"}}, {"namespaces": {"notSameLabels": ["x"]}}]}]})
+    banp = anp("default", {"subject": ALL, "ingress": [{"name": "in", "action": "Deny", "from": [pods], "ports": ports}],
+                           "egress": [{"action": "Allow", "to": [{"nodes": {}}, {"networks": ["10.0.0.0/8"]}]}]},
+               baseline=True)
+    protocols = [{"tcp": {"destinationPort": {"number": 80}}}, {"udp": {"destinationPort": {"range": {"start": 1, "end": 9}}}},
+                 {"sctp": {"destinationPort": {"number": 7}}}, {"destinationNamedPort": "sql"}]
+    cnp_spec = {"tier": "Baseline", "priority": 3, "subject": {"namespaces": sel}, "ingress": [
+        {"name": "in", "action": "Accept", "from": [{"namespaces": {}}, pods], "protocols": protocols}],
+        "egress": [{"name": "out", "action": "Accept", "to": [{"nodes": {}}, {"networks": ["10.0.0.0/8"]},
+                                                             {"domainNames": ["example.com"]}], "protocols": protocols[:3]}]}
+    snap = snapshot(*base(full, early, banp, cnp("a", cnp_spec, "v1alpha2"), cnp("b", cnp_spec, "v1beta1")))
+    assert len(snap.admin_policies) == 5
+    assert unknown_fields(snap) == {}

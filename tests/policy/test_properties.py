@@ -112,8 +112,10 @@ def wide():
 
 
 @st.composite
-def admin_peers(draw, egress):
-    kinds = ["namespaces", "pods", "unknown"] + (["networks", "nodes", "domainNames"] if egress else [])
+def admin_peers(draw, egress, baseline=False):
+    # BaselineAdminNetworkPolicy's egress peers have no domainNames.
+    outside = ["networks", "nodes"] if baseline else ["networks", "nodes", "domainNames"]
+    kinds = ["namespaces", "pods", "unknown"] + (outside if egress else [])
     kind = draw(st.sampled_from(kinds))
     if kind == "namespaces":
         return {"namespaces": draw(wide())}
@@ -205,7 +207,7 @@ def admin_policies(draw, baseline):
         rules = []
         for _ in range(draw(st.integers(0, 3))):
             r = {"action": draw(st.sampled_from(actions)),
-                 key: draw(st.lists(admin_peers(direction == "egress"), min_size=1, max_size=2))}
+                 key: draw(st.lists(admin_peers(direction == "egress", baseline), min_size=1, max_size=2))}
             if draw(st.booleans()):
                 r["ports"] = _api_valid(r[key], draw(admin_ports()), "namedPort")
             rules.append(r)
