@@ -19,12 +19,21 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import PolicyError
-from .model import IPBlock, LabelSelector, NamedPolicy, Requirement
+from .model import (
+    _SELECTOR,
+    IPBlock,
+    LabelSelector,
+    LoadWarning,
+    NamedPolicy,
+    Requirement,
+    dropped_fields_named,
+    known_fields,
+)
 
 __all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "parse_cilium_policy",
            "pod_view", "services_named"]
@@ -48,6 +57,63 @@ _NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNode
 #: (Written without the schema's nested repetition, which backtracks exponentially on a bad name.)
 _FQDN_NAME = re.compile(r"[-a-zA-Z0-9_]+(?:\.[-a-zA-Z0-9_]+)*\.?")
 _FQDN_PATTERN = re.compile(r"[-a-zA-Z0-9_*]+(?:\.[-a-zA-Z0-9_*]+)*\.?")
+
+
+# A rule's fields (``spec``, each of ``specs``), as the Go types in cilium/cilium's
+# pkg/policy/api define them (see k8sviz.model for the notation).  Fields k8sviz does not
+# evaluate are known all the same (they leave their policy unevaluated, or do not matter here);
+# TLS contexts, listeners, cloud groups and generic L7 pairs are left as free maps.
+_PORTS = [{"port": None, "endPort": None, "protocol": None}]
+_L7_RULES: dict[str, Any] = {
+    "http": [{"path": None, "method": None, "host": None, "headers": None, "headerMatches": None}],
+    "kafka": [{"role": None, "apiKey": None, "apiVersion": None, "clientID": None, "topic": None}],
+    "dns": [{"matchName": None, "matchPattern": None}],
+    "l7proto": None,
+    "l7": None,
+}
+_PORT_RULE: dict[str, Any] = {"ports": _PORTS, "terminatingTLS": None, "originatingTLS": None,
+                              "serverNames": None, "listener": None, "rules": _L7_RULES}
+_CIDR_RULE: dict[str, Any] = {
+    "cidr": None, "except": None, "cidrGroupRef": None, "cidrGroupSelector": _SELECTOR,
+}
+_ICMPS = [{"fields": [{"family": None, "type": None}]}]
+#: Peers of egress entries only (toFQDNs: of allow entries only).
+_EXTRA_PEERS: dict[str, Any] = {
+    "toServices": [{"k8sService": {"serviceName": None, "namespace": None},
+                    "k8sServiceSelector": {"selector": _SELECTOR, "namespace": None}}],
+    "toFQDNs": [{"matchName": None, "matchPattern": None}],
+}
+
+
+def _entry(way: str, *extra: str, deny: bool = False) -> dict[str, Any]:
+    """An ingress (``way`` "from") or egress ("to") entry: its peers, ``extra`` peers, its ports
+    (a deny entry has no L7 part) and ICMP matches; an allow entry also ``authentication``."""
+    entry: dict[str, Any] = {
+        f"{way}Endpoints": [_SELECTOR], f"{way}Requires": [_SELECTOR], f"{way}CIDR": None,
+        f"{way}CIDRSet": [_CIDR_RULE], f"{way}Entities": None, f"{way}Groups": None,
+        f"{way}Nodes": [_SELECTOR],
+        "toPorts": [{"ports": _PORTS}] if deny else [_PORT_RULE], "icmps": _ICMPS,
+    }
+    entry.update({k: _EXTRA_PEERS[k] for k in extra})
+    if not deny:
+        entry["authentication"] = {"mode": None}
+    return entry
+
+
+_RULE: dict[str, Any] = {
+    "endpointSelector": _SELECTOR,
+    "nodeSelector": _SELECTOR,
+    "ingress": [_entry("from")],
+    "ingressDeny": [_entry("from", deny=True)],
+    "egress": [_entry("to", "toServices", "toFQDNs")],
+    "egressDeny": [_entry("to", "toServices", deny=True)],
+    "labels": None,
+    "enableDefaultDeny": {"ingress": None, "egress": None},
+    "description": None,
+    "log": {"value": None},
+}
+#: The fields of a policy object k8sviz reads: one rule, a list of them.
+_POLICY: dict[str, Any] = {"spec": _RULE, "specs": [_RULE]}
 
 
 def pod_view(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
@@ -223,6 +289,7 @@ def _selector(raw: Any, where: str, ctx: _Ctx, identity: bool = True) -> LabelSe
         raw = {}
     if not isinstance(raw, dict):
         raise ctx.error(f"{where} must be a label selector")
+    # Only the two fields of a label selector (known_fields warned of any other).
     fixed: dict[str, Any] = {}
     if "matchLabels" in raw:
         ml = raw["matchLabels"]
@@ -430,8 +497,6 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
         for k in _NOT_JUDGED:
             if e.get(k):
                 ctx.unsupported.append(f"{w}.{k}")
-        if deny and e.get("toFQDNs") is not None:
-            raise ctx.error(f"{w}: deny entries take no toFQDNs (Cilium's schema has none)")
         if e.get("toServices") is not None and (deny or not e["toServices"]):
             # Cilium resolves toServices in egress (allow) rules only, and an empty list leaves the
             # entry without a peer: how either is enforced is not settled here.
@@ -441,9 +506,8 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
         present = [k for k in names if k in e and e[k] is not None]
         if len(present) > 1:
             raise ctx.error(f"{w}: combining {present[0]} and {present[1]} is not supported (by Cilium either)")
+        # (Deny entries have no toFQDNs nor L7 part: known_fields dropped any.)
         ports, l7 = _ports(e.get("toPorts"), f"{w}.toPorts", ctx, ingress)
-        if deny and l7:
-            raise ctx.error(f"{w}: deny rules take no L7 rules")
         peer = CiliumPeer(ports=ports, l7=l7)
         if not present and ports is None and not any(e.get(k) for k in _NOT_JUDGED):
             # Cilium's releases disagree on ``{}``: its rule code up to 1.18 allows nothing
@@ -536,8 +600,11 @@ def _rule(raw: Any, where: str, ctx: _Ctx) -> CiliumRule | None:
                       default_deny("ingress"), default_deny("egress"))
 
 
-def parse_cilium_policy(obj: Mapping[str, Any], source: str = "") -> CiliumPolicy:
-    """A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy from its raw object."""
+def parse_cilium_policy(
+    obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWarning], None] | None = None
+) -> CiliumPolicy:
+    """A CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy from its raw object; ``warn``
+    receives an ``unknown-field`` warning for fields a rule does not have (read without them)."""
     kind = str(obj.get("kind"))
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     name = str(meta.get("name", ""))  # type: ignore[union-attr]
@@ -545,6 +612,15 @@ def parse_cilium_policy(obj: Mapping[str, Any], source: str = "") -> CiliumPolic
     ref = f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}"
     if kind == "CiliumNetworkPolicy" and not ns:
         raise PolicyError("a CiliumNetworkPolicy needs metadata.namespace", source=source, obj=ref)
+    what = f"{kind} {obj.get('apiVersion')}"
+    rules = {k: obj[k] for k in ("spec", "specs") if k in obj}
+    body, dropped = known_fields(rules, _POLICY, "", what, source, ref, warn)
+    with dropped_fields_named(dropped, what):
+        return _policy(body, kind, name, ns, source, ref, str(obj.get("apiVersion")))
+
+
+def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, ref: str,
+            api_version: str) -> CiliumPolicy:
     ctx = _Ctx(source, ref, str(ns) if ns else None)
     raws: list[tuple[str, Any]] = []
     if obj.get("spec") is not None:
@@ -565,5 +641,4 @@ def parse_cilium_policy(obj: Mapping[str, Any], source: str = "") -> CiliumPolic
                                    "hostNetwork pods, which k8sviz does not judge)")
         else:
             rules.append(r)
-    return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported),
-                        str(obj.get("apiVersion")))
+    return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version)

@@ -338,7 +338,6 @@ def test_a_namespaced_subject_keeps_its_other_namespace_requirements():
     ({"endpointSelector": {}, "egress": [{"toFQDNs": "a.com"}]}, "toFQDNs must be a list"),
     ({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": "a.com"}], "toCIDR": ["1.0.0.0/8"]}]},
      "combining"),
-    ({"endpointSelector": {}, "egressDeny": [{"toFQDNs": [{"matchName": "a.com"}]}]}, "deny entries take no toFQDNs"),
 ])
 def test_invalid_policies_name_the_object(spec, message):
     with pytest.raises(PolicyError, match="CiliumNetworkPolicy/db/bad") as e:
@@ -866,3 +865,72 @@ def test_exists_on_the_cluster_label_is_judged_since_every_pod_identity_carries_
         {"matchExpressions": [{"key": "io.cilium.k8s.policy.cluster", "operator": "In", "values": ["default"]}]}]}]})
     (pol,) = snapshot(*base(by_name)).unevaluated_policies
     assert any("the Cilium cluster's name" in u for u in pol.unsupported)
+
+
+def unknown_fields(snap):
+    return {w.obj: w.message for w in snap.warnings if w.code == "unknown-field"}
+
+
+def test_fields_a_cilium_rule_does_not_have_are_warned_and_read_as_absent():
+    # `matchLabel`: the subject selector selects every pod of db (its other key was dropped
+    # before the selector was read); `toPort`: every port; a deny entry's toFQDNs and L7 rules,
+    # which its type has not, are dropped too: the deny is read without them.
+    wide = cnp("wide", {"endpointSelector": {"matchLabel": {"app": "d"}},
+                        "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "e"}}], "toPort": [{"ports": [{"port": "5432"}]}]}]})
+    deny = cnp("deny", key="specs", spec=[
+        {"endpointSelector": {"matchLabels": {"app": "a"}}, "egressDeny": [
+            {"toEntities": ["world"], "toFQDNs": [{"matchName": "a.com"}],
+             "toPorts": [{"ports": [{"port": "443"}], "rules": {"http": [{"method": "GET"}]}}]}]},
+        {"endpointSelector": {}, "ingres": [{"fromEntities": ["world"]}]}], namespace="web")
+    snap = snapshot(*base(wide, deny))
+    found = unknown_fields(snap)
+    assert found["CiliumNetworkPolicy/db/wide"].startswith(
+        "spec.endpointSelector.matchLabel, spec.ingress[0].toPort: not a field of CiliumNetworkPolicy cilium.io/v2 "
+        "(a typo?); read without it")
+    assert found["CiliumNetworkPolicy/web/deny"].startswith(
+        "specs[0].egressDeny[0].toFQDNs, specs[0].egressDeny[0].toPorts[0].rules, specs[1].ingres: ")
+    assert snap.unevaluated_policies == ()
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/a", "db/e", 80)  # e isolated: the subject is every pod of db
+    assert r.can_reach("db/e", "db/d", 9999)  # on every port
+    (p,) = [p for p in snap.cilium_policies if p.name == "deny"]
+    assert [str(e.ports[0]) for e in p.rules[0].egress_deny] == ["TCP/UDP/SCTP 443"] and not p.rules[0].egress_deny[0].l7
+    assert p.rules[1].ingress == ()
+
+
+def test_a_cilium_policy_of_every_field_has_no_unknown_field_warning():
+    sel = {"matchLabels": {"app": "a"}, "matchExpressions": [{"key": "app", "operator": "In", "values": ["a"]}]}
+    ports = [{"port": "80", "endPort": 90, "protocol": "TCP"}]
+    port_rule = {"ports": ports, "terminatingTLS": {"secret": {"name": "s"}}, "originatingTLS": {"secret": {"name": "s"}},
+                 "serverNames": ["a.io"], "listener": {"envoyConfig": {"kind": "CiliumEnvoyConfig", "name": "e"}, "name": "l"},
+                 "rules": {"http": [{"path": "/", "method": "GET", "host": "a.io", "headers": ["X: y"],
+                                     "headerMatches": [{"name": "X", "value": "y", "mismatch": "LOG"}]}]}}
+    icmps = [{"fields": [{"family": "IPv4", "type": 8}]}]
+    cidr_set = [{"cidr": "8.8.0.0/16", "except": ["8.8.8.0/24"]}, {"cidrGroupRef": "g"},
+                {"cidrGroupSelector": {"matchLabels": {"g": "1"}}}]
+    rule = {
+        "endpointSelector": sel, "description": "all", "labels": [{"key": "k", "value": "v", "source": "unspec"}],
+        "enableDefaultDeny": {"ingress": True, "egress": False}, "log": {"value": "x"},
+        "ingress": [{"fromEndpoints": [sel], "fromRequires": [sel], "toPorts": [port_rule], "authentication": {"mode": "required"}},
+                    {"fromCIDR": ["8.8.8.8/32"], "icmps": icmps}, {"fromCIDRSet": cidr_set},
+                    {"fromEntities": ["world"]}, {"fromGroups": [{"aws": {"securityGroupsIds": ["sg-1"]}}]},
+                    {"fromNodes": [sel]}],
+        "ingressDeny": [{"fromEndpoints": [sel], "toPorts": [{"ports": ports}], "icmps": icmps}],
+        "egress": [{"toEndpoints": [sel], "toRequires": [sel], "toPorts": [port_rule]}, {"toCIDR": ["8.8.8.8/32"]},
+                   {"toCIDRSet": cidr_set}, {"toEntities": ["world"]}, {"toNodes": [sel]},
+                   {"toGroups": [{"aws": {"region": "eu"}}]},
+                   {"toServices": [{"k8sService": {"serviceName": "s", "namespace": "db"}},
+                                   {"k8sServiceSelector": {"selector": sel, "namespace": "db"}}]},
+                   {"toFQDNs": [{"matchName": "a.io"}, {"matchPattern": "*.a.io"}],
+                    "toPorts": [{"ports": [{"port": "53", "protocol": "UDP"}], "rules": {"dns": [{"matchPattern": "*"}]}}]},
+                   {"toPorts": [{"ports": ports, "rules": {"kafka": [{"role": "produce", "apiKey": "k", "apiVersion": "1",
+                                                                       "clientID": "c", "topic": "t"}]}}]},
+                   {"toPorts": [{"ports": ports, "rules": {"l7proto": "p", "l7": [{"k": "v"}]}}], "icmps": icmps,
+                    "authentication": {"mode": "disabled"}}],
+        "egressDeny": [{"toEndpoints": [sel], "toPorts": [{"ports": ports}], "icmps": icmps},
+                       {"toServices": [{"k8sService": {"serviceName": "s"}}]}],
+    }
+    host = {"nodeSelector": sel, "ingress": [{"fromEntities": ["world"]}]}
+    snap = snapshot(*base(cnp("full", rule), cnp("more", key="specs", spec=[rule, host], namespace=None)))
+    assert len(snap.cilium_policies) == 2
+    assert unknown_fields(snap) == {}
