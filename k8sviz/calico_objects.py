@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .errors import PolicyError
-from .model import IPBlock, NamedPolicy, _yaml_scalar_str
+from .model import IPBlock, LoadWarning, NamedPolicy, _yaml_scalar_str, dropped_fields_named, known_fields
 from .policy.calico_selector import Selector, _tokenize, parse_selector
 
 T = TypeVar("T")
@@ -339,13 +339,51 @@ def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str],
 # ------------------------------------------------------------------------------ parsing
 
 
-def _spec(obj: Mapping[str, Any], source: str, ref: str) -> Mapping[str, Any]:
+# The specs of the kinds read here, as the Go types in projectcalico/calico's
+# api/pkg/apis/projectcalico/v3 define them (see k8sviz.model for the notation); the
+# crd.projectcalico.org/v1 objects behind them have the same specs.  Calico's API server
+# refuses a field not among them only when the client asks for strict field validation (as
+# kubectl does), and its CRDs drop one: such a field is warned of and read as absent, as for
+# the other kinds.
+_ENTITY: dict[str, Any] = {
+    "nets": None, "notNets": None, "selector": None, "notSelector": None, "namespaceSelector": None,
+    "ports": None, "notPorts": None, "serviceAccounts": {"names": None, "selector": None},
+    "services": {"name": None, "namespace": None},
+}
+_ICMP: dict[str, Any] = {"type": None, "code": None}
+_RULE: dict[str, Any] = {
+    "action": None, "ipVersion": None, "protocol": None, "notProtocol": None, "icmp": _ICMP, "notICMP": _ICMP,
+    "source": _ENTITY, "destination": _ENTITY,
+    "http": {"methods": None, "paths": [{"exact": None, "prefix": None}]},
+    "metadata": {"annotations": None},
+}
+_NETWORK_POLICY: dict[str, Any] = {
+    "tier": None, "order": None, "selector": None, "types": None, "serviceAccountSelector": None,
+    "performanceHints": None, "ingress": [_RULE], "egress": [_RULE],
+}
+_SPECS: dict[str, dict[str, Any]] = {
+    "NetworkPolicy": _NETWORK_POLICY,
+    "GlobalNetworkPolicy": {**_NETWORK_POLICY, "namespaceSelector": None, "doNotTrack": None, "preDNAT": None,
+                            "applyOnForward": None},
+    "Tier": {"order": None, "defaultAction": None},
+    "NetworkSet": {"nets": None},
+    "GlobalNetworkSet": {"nets": None},
+}
+
+
+def _spec(obj: Mapping[str, Any], source: str, ref: str, warn: Callable[[LoadWarning], None] | None = None
+          ) -> tuple[Mapping[str, Any], list[str], str]:
+    """The object's spec without the fields its kind does not have (``warn`` is told of them),
+    those fields' paths, and the kind and version, as errors and warnings name them."""
     spec = obj.get("spec", {})
     if spec is None:
-        return {}
+        spec = {}
     if not isinstance(spec, dict):
         raise PolicyError("spec must be an object", source=source, obj=ref)
-    return spec
+    kind = str(obj.get("kind"))
+    what = f"{kind} {obj.get('apiVersion')}"
+    spec, dropped = known_fields(spec, _SPECS.get(kind, {}), "spec", what, source, ref, warn)
+    return spec, dropped, what
 
 
 def _name(obj: Mapping[str, Any]) -> tuple[str | None, str]:
@@ -488,11 +526,6 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
         return _EMPTY
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=ref)
-    known = {"nets", "notNets", "selector", "notSelector", "namespaceSelector", "ports", "notPorts",
-             "serviceAccounts", "services"}
-    for k in raw:
-        if k not in known:
-            raise PolicyError(f"{where}: unknown field {k!r}", source=source, obj=ref)
     service = None
     svc = raw.get("services")
     if svc is not None:
@@ -630,14 +663,23 @@ def _rules(raw: Any, where: str, source: str, ref: str) -> tuple[CalicoRule, ...
     return _each(raw, where, source, ref, _rule)
 
 
-def parse_calico_policy(obj: Mapping[str, Any], source: str = "") -> CalicoPolicy:
-    """A Calico NetworkPolicy or GlobalNetworkPolicy from its raw object."""
+def parse_calico_policy(
+    obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWarning], None] | None = None
+) -> CalicoPolicy:
+    """A Calico NetworkPolicy or GlobalNetworkPolicy from its raw object; ``warn`` receives an
+    ``unknown-field`` warning for fields its spec does not have (read without them)."""
     kind = str(obj.get("kind"))
     ns, name = _name(obj)
     ref = f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}"
     if kind == "NetworkPolicy" and not ns:
         raise PolicyError("a Calico NetworkPolicy needs metadata.namespace", source=source, obj=ref)
-    spec = _spec(obj, source, ref)
+    spec, dropped, what = _spec(obj, source, ref, warn)
+    with dropped_fields_named(dropped, what):
+        return _calico_policy(spec, kind, ns, name, source, ref, str(obj.get("apiVersion")))
+
+
+def _calico_policy(spec: Mapping[str, Any], kind: str, ns: str | None, name: str, source: str, ref: str,
+                   api_version: str) -> CalicoPolicy:
     tier = spec.get("tier") or "default"
     if not isinstance(tier, str):
         raise PolicyError(f"spec.tier must be a name, not {tier!r}", source=source, obj=ref)
@@ -690,7 +732,7 @@ def parse_calico_policy(obj: Mapping[str, Any], source: str = "") -> CalicoPolic
         types=types,
         ingress=ingress,
         egress=egress,
-        api_version=str(obj.get("apiVersion")),
+        api_version=api_version,
         host_only=bool(spec.get("doNotTrack") or spec.get("preDNAT")),
     )
 
@@ -709,17 +751,22 @@ def _check_host_flags(spec: Mapping[str, Any], source: str, ref: str) -> None:
                           source=source, obj=ref)
 
 
-def parse_tier(obj: Mapping[str, Any], source: str = "") -> CalicoTier:
+def parse_tier(obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWarning], None] | None = None
+               ) -> CalicoTier:
     _, name = _name(obj)
     ref = f"Tier/{name}"
-    spec = _spec(obj, source, ref)
-    action = spec.get("defaultAction") or "Deny"
-    if action not in ("Deny", "Pass"):
-        raise PolicyError(f"spec.defaultAction must be Deny or Pass, not {action!r}", source=source, obj=ref)
-    return CalicoTier(name, _order(spec.get("order"), "spec.order", source, ref), action.lower())
+    spec, dropped, what = _spec(obj, source, ref, warn)
+    with dropped_fields_named(dropped, what):
+        action = spec.get("defaultAction") or "Deny"
+        if action not in ("Deny", "Pass"):
+            raise PolicyError(f"spec.defaultAction must be Deny or Pass, not {action!r}", source=source,
+                              obj=ref)
+        return CalicoTier(name, _order(spec.get("order"), "spec.order", source, ref), action.lower())
 
 
-def parse_network_set(obj: Mapping[str, Any], source: str = "") -> NetworkSet:
+def parse_network_set(
+    obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWarning], None] | None = None
+) -> NetworkSet:
     ns, name = _name(obj)
     kind = str(obj.get("kind"))
     ref = f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}"
@@ -735,6 +782,8 @@ def parse_network_set(obj: Mapping[str, Any], source: str = "") -> NetworkSet:
             # Calico's validator: the label is its own mark of namespaced endpoints.
             raise PolicyError(f"metadata.labels[{k!r}]: projectcalico.org/namespace is reserved by Calico",
                               source=source, obj=ref)
-    spec = _spec(obj, source, ref)
+    spec, dropped, what = _spec(obj, source, ref, warn)
+    with dropped_fields_named(dropped, what):
+        nets = _nets(spec.get("nets"), "spec.nets", source, ref)
     return NetworkSet(ns, name, {k: v if isinstance(v, str) else _yaml_scalar_str(v) for k, v in labels.items()},
-                      _nets(spec.get("nets"), "spec.nets", source, ref))
+                      nets)

@@ -1037,7 +1037,7 @@ class Snapshot:
                         targets: dict[str, list[Any]] = {"policies": calico, "tiers": tiers, "sets": sets,
                                                          "cilium": cilium}
                         target = targets[into]
-                        target.append(guarded(parse, obj, w, w, *((warn,) if into == "cilium" else ())))
+                        target.append(guarded(parse, obj, w, w, warn))
                         if into in ("policies", "cilium"):
                             keep_meta(target[-1].ref, obj)
                         else:  # Tiers and network sets change what policies mean

@@ -273,7 +273,6 @@ def test_a_missing_tier_is_placed_last_with_a_warning():
     ({"ingress": [{"action": "Allow", "protocol": "TCP", "destination": {"ports": ["90:80"]}}]}, "ends before it starts"),
     ({"ingress": [{"action": "Allow", "source": {"nets": ["10.0.0.0/33"]}}]}, "invalid CIDR"),
     ({"ingress": [{"action": "Allow", "protocol": "XTP"}]}, "invalid protocol"),
-    ({"ingress": [{"action": "Allow", "source": {"sel": "x"}}]}, "unknown field 'sel'"),
     ({"types": ["ingress"]}, "spec.types"),
     ({"order": "first"}, "spec.order must be a number"),
     # What else Calico's validator refuses (libcalico-go/lib/validator/v3).
@@ -785,3 +784,72 @@ def test_global_in_a_not_selector_or_service_account_selector_is_true_of_everyth
     # Where Calico refuses global(), it is refused written with spaces too.
     with pytest.raises(PolicyError, match="global\\(\\) can only be used"):
         snapshot(*base(gnp("g", {"selector": "global( )"})))
+
+
+def unknown_fields(snap):
+    return {w.obj: w.message for w in snap.warnings if w.code == "unknown-field"}
+
+
+def test_fields_the_calico_kinds_do_not_have_are_warned_and_read_as_absent():
+    # `selecter`: the policy selects every endpoint; `sel`: the source is anything (this was an
+    # error, unlike a typo anywhere else in a Calico object; the API server drops such a field
+    # unless the client asks for strict validation, as its CRDs do).
+    wide = gnp("wide", {"selecter": "app == 'd'", "ingress": [{"action": "Deny", "source": {"sel": "app == 'a'"}}]})
+    # doNotTrack is a GlobalNetworkPolicy field: a NetworkPolicy is read without it (not host-only).
+    nstrack = cal("NetworkPolicy", "track", {"selector": "all()", "doNotTrack": True, "types": ["Ingress"]}, "web")
+    tier = cal("Tier", "security", {"order": 1, "defaultActon": "Pass"})
+    nets = cal("GlobalNetworkSet", "ext", {"net": ["8.8.8.0/24"]}, version="crd.projectcalico.org/v1")
+    snap = snapshot(*base(wide, nstrack, tier, nets))
+    found = unknown_fields(snap)
+    assert found == {
+        "GlobalNetworkPolicy/wide": "spec.selecter, spec.ingress[0].source.sel: not a field of GlobalNetworkPolicy "
+        "projectcalico.org/v3 (a typo?); read without it, as an API server that accepts the object stores it "
+        "(kubectl's strict validation refuses it)",
+        "NetworkPolicy/web/track": found["NetworkPolicy/web/track"],
+        "Tier/security": found["Tier/security"],
+        "GlobalNetworkSet/ext": found["GlobalNetworkSet/ext"],
+    }
+    assert found["NetworkPolicy/web/track"].startswith("spec.doNotTrack: not a field of NetworkPolicy projectcalico.org/v3")
+    assert found["Tier/security"].startswith("spec.defaultActon: not a field of Tier projectcalico.org/v3")
+    assert found["GlobalNetworkSet/ext"].startswith("spec.net: not a field of GlobalNetworkSet crd.projectcalico.org/v1")
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/b", "db/d", 80) and not r.can_reach("db/d", "web/b", 80)  # every endpoint, any source
+    (track,) = [p for p in snap.calico_policies if p.name == "track"]
+    assert not track.host_only
+    assert [t.default_action for t in snap.calico_tiers] == ["deny"]
+    assert [s.nets for s in snap.network_sets] == [()]
+
+
+def test_a_required_calico_field_misspelt_is_an_error_that_says_which_field_was_dropped():
+    with pytest.raises(PolicyError) as e:
+        snapshot(*base(gnp("bad", {"ingress": [{"action": "Allow", "protocl": "TCP", "destination": {"ports": [80]}}]})))
+    assert str(e.value) == (
+        "test, GlobalNetworkPolicy/bad: spec.ingress[0].destination: port numbers and ranges need protocol TCP, UDP "
+        "or SCTP (read without spec.ingress[0].protocl, not a field of GlobalNetworkPolicy projectcalico.org/v3)")
+
+
+def test_calico_objects_of_every_field_have_no_unknown_field_warning():
+    entity = {"nets": ["10.0.0.0/8"], "notNets": ["10.1.0.0/16"], "selector": "app == 'a'", "notSelector": "app == 'b'",
+              "namespaceSelector": "team == 'web'", "ports": [80, "1000:2000", "http"], "notPorts": [81],
+              "serviceAccounts": {"names": ["default"], "selector": "projectcalico.org/name == 'default'"}}
+    rules = [
+        {"action": "Allow", "protocol": "TCP", "notProtocol": "UDP", "ipVersion": 4, "source": entity,
+         "destination": entity, "http": {"methods": ["GET"], "paths": [{"exact": "/"}, {"prefix": "/a"}]},
+         "metadata": {"annotations": {"k": "v"}}},
+        {"action": "Deny", "protocol": "ICMP", "icmp": {"type": 8, "code": 0}, "notICMP": {"type": 3}},
+        {"action": "Pass", "destination": {"services": {"name": "s", "namespace": "db"}}},
+    ]
+    common = {"tier": "security", "order": 5, "selector": "all()", "types": ["Ingress", "Egress"],
+              "serviceAccountSelector": "", "performanceHints": ["AssumeNeededOnEveryNode"],
+              "ingress": rules[:2], "egress": rules}
+    objs = [
+        cal("Tier", "security", {"order": 10, "defaultAction": "Pass"}),
+        cal("GlobalNetworkPolicy", "security.g", {**common, "namespaceSelector": "all()", "doNotTrack": False,
+                                                  "preDNAT": False, "applyOnForward": True}),
+        cal("NetworkPolicy", "security.n", common, "web", version="crd.projectcalico.org/v1"),
+        cal("NetworkSet", "s", {"nets": ["10.2.0.0/16"]}, "web"),
+        cal("GlobalNetworkSet", "g", {"nets": ["8.8.8.0/24"]}),
+    ]
+    snap = snapshot(*base(*objs))
+    assert (len(snap.calico_policies), len(snap.calico_tiers), len(snap.network_sets)) == (2, 1, 2)
+    assert unknown_fields(snap) == {}

@@ -49,7 +49,8 @@ def test_only_enforcing_kinds_count():
         _cilium("a", "cnp"),
         _calico("GlobalNetworkPolicy", "gnp"),
         _calico("StagedNetworkPolicy", "staged", "a"),  # reports only, enforces nothing
-        _calico("Tier", "security"),
+        {"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "security"},
+         "spec": {"order": 100}},
         {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkSet", "metadata": {"name": "s"},
          "spec": {"nets": ["1.2.3.0/24"]}},
     )
