@@ -35,10 +35,12 @@ from .model import (
     known_fields,
 )
 
-__all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "parse_cilium_policy",
-           "pod_view", "services_named"]
+__all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "identity_caveats",
+           "knp_pod_selector", "parse_cilium_policy", "pod_view", "services_named"]
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
+#: Labels Cilium owns: a pod's own labels under it never reach its identity.
+_CILIUM_PREFIX = "io.cilium.k8s"
 _NS_LABELS = "io.cilium.k8s.namespace.labels."
 _SA_KEY = "io.cilium.k8s.policy.serviceaccount"
 #: On every pod identity, with the cluster name from the agents' configuration (ClusterMesh).
@@ -117,8 +119,14 @@ _POLICY: dict[str, Any] = {"spec": _RULE, "specs": [_RULE]}
 
 
 def pod_view(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
-    """The labels Cilium selectors see on a pod's identity (source prefixes dropped)."""
-    view = {**pod.labels, NAMESPACE_KEY: pod.namespace}
+    """The labels Cilium selectors see on a pod's identity (source prefixes dropped).
+
+    Cilium's selectors, its own policies' and the NetworkPolicies it enforces alike, match
+    these rather than the pod's labels (see :func:`knp_pod_selector`)."""
+    # The agent drops a pod's own labels under Cilium's prefix (filterPodLabels in
+    # pkg/k8s/utils), so a pod cannot claim another namespace, account or cluster.
+    view = {k: v for k, v in pod.labels.items() if not k.startswith(_CILIUM_PREFIX)}
+    view[NAMESPACE_KEY] = pod.namespace
     view.update({f"{_NS_LABELS}{k}": v for k, v in ns_labels.items()})
     view[_SA_KEY] = str(pod.service_account or "default")  # the API server's default
     # Cilium's agent sets the cluster label on every pod identity (SanitizePodLabels in
@@ -303,18 +311,35 @@ def _selector(raw: Any, where: str, ctx: _Ctx, identity: bool = True) -> LabelSe
         fixed["matchExpressions"] = me
     sel = LabelSelector.parse(fixed, where, source=ctx.source, obj=ctx.ref)
     if identity:
-        # A selector on a label Cilium keeps out of identities matches as if no pod had it
-        # (unless the agents' --labels keep it, which a snapshot does not show).
-        hidden = sorted({k for k, _ in sel.match_labels} | {r.key for r in sel.match_expressions})
-        for key in (k for k in hidden if not identity_label(k)):
-            ctx.unsupported.append(f"{where}: label {key!r}, which Cilium leaves out of pod identities by default")
-        # Every pod identity carries the cluster label (see pod_view): Exists / DoesNotExist on
-        # it are judged; only a test of its value (the cluster's name) is not.
-        if any(k == _CLUSTER_KEY for k, _ in sel.match_labels) or any(
-                r.key == _CLUSTER_KEY and r.operator in ("In", "NotIn") for r in sel.match_expressions):
-            ctx.unsupported.append(f"{where}: label {_CLUSTER_KEY!r}, the Cilium cluster's name, which a "
-                                   "snapshot does not hold")
+        ctx.unsupported += identity_caveats(sel, where)
     return sel
+
+
+def identity_caveats(sel: LabelSelector, where: str) -> list[str]:
+    """Why a selector over pod identities (a Cilium policy's, or a NetworkPolicy's pod selector
+    where Cilium enforces it) cannot be judged from a snapshot; empty when it can."""
+    out = []
+    # A selector on a label Cilium keeps out of identities matches as if no pod had it
+    # (unless the agents' --labels keep it, which a snapshot does not show).
+    keys = sorted({k for k, _ in sel.match_labels} | {r.key for r in sel.match_expressions})
+    for key in (k for k in keys if not identity_label(k)):
+        out.append(f"{where}: label {key!r}, which Cilium leaves out of pod identities by default")
+    # Every pod identity carries the cluster label (see pod_view): Exists / DoesNotExist on
+    # it are judged; only a test of its value (the cluster's name) is not.
+    if any(k == _CLUSTER_KEY for k, _ in sel.match_labels) or any(
+            r.key == _CLUSTER_KEY and r.operator in ("In", "NotIn") for r in sel.match_expressions):
+        out.append(f"{where}: label {_CLUSTER_KEY!r}, the Cilium cluster's name, which a snapshot does not hold")
+    return out
+
+
+def knp_pod_selector(sel: LabelSelector, namespace: str) -> LabelSelector:
+    """A NetworkPolicy's ``podSelector`` (its own, or a peer's without a ``namespaceSelector``)
+    as Cilium translates it, to be matched against :func:`pod_view`: ``matchLabels`` gets
+    ``io.kubernetes.pod.namespace`` set to the policy's namespace, replacing one written there
+    (``parsePodSelector`` in pkg/k8s/network_policy.go), the rest is kept as written.  A peer's
+    ``podSelector`` beside a ``namespaceSelector`` is not pinned: it sees the view as it is."""
+    rest = tuple((k, v) for k, v in sel.match_labels if k != NAMESPACE_KEY)
+    return LabelSelector(((NAMESPACE_KEY, namespace), *rest), sel.match_expressions)
 
 
 def _scoped(sel: LabelSelector, ctx: _Ctx, where: str = "") -> LabelSelector:

@@ -495,7 +495,9 @@ def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
 
 
 def _cilium_view(snap, pod):
-    view = {**pod.labels, "io.kubernetes.pod.namespace": pod.namespace}
+    # The agent drops a pod's own labels under its prefix, then adds its own.
+    view = {k: v for k, v in pod.labels.items() if not k.startswith("io.cilium.k8s")}
+    view["io.kubernetes.pod.namespace"] = pod.namespace
     view.update({f"io.cilium.k8s.namespace.labels.{k}": v for k, v in _ns_labels(snap, pod.namespace).items()})
     view["io.cilium.k8s.policy.serviceaccount"] = _sa(pod)
     view["io.cilium.k8s.policy.cluster"] = "<cluster name unknown>"  # on every pod identity

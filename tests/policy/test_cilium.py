@@ -934,3 +934,16 @@ def test_a_cilium_policy_of_every_field_has_no_unknown_field_warning():
     snap = snapshot(*base(cnp("full", rule), cnp("more", key="specs", spec=[rule, host], namespace=None)))
     assert len(snap.cilium_policies) == 2
     assert unknown_fields(snap) == {}
+
+
+def test_a_pods_own_labels_under_ciliums_prefix_never_reach_its_identity():
+    """The agent drops them before adding its own (``filterPodLabels``, pkg/k8s/utils): a pod
+    cannot claim another account, namespace or cluster, nor match a selector on such a key."""
+    forged = pod("db", "f", {"io.cilium.k8s.policy.serviceaccount": "api", "io.cilium.k8s.extra": "x"}, "10.0.0.11")
+    for peer in ({"matchLabels": {"io.cilium.k8s.extra": "x"}},
+                 {"matchLabels": {"io.cilium.k8s.policy.serviceaccount": "api"}}):
+        r = reach(forged, cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [peer]}]}))
+        assert not r.can_reach("db/f", "db/d", 80), peer
+    r = reach(forged, cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [
+        {"matchLabels": {"io.cilium.k8s.policy.serviceaccount": "default"}}]}]}))
+    assert r.can_reach("db/f", "db/d", 80) and r.can_reach("db/e", "db/d", 80)
