@@ -548,10 +548,23 @@ class NetworkPolicy:
     ingress: tuple[PolicyRule, ...] = ()
     egress: tuple[PolicyRule, ...] = ()
     policy_types_implied: bool = False
+    #: What keeps the engine from judging the policy, as the snapshot found it (empty: it is
+    #: evaluated): where Cilium enforces it, selectors on what a snapshot does not hold (see
+    #: ``Snapshot._mark_cilium_network_policies``).  Such a policy is listed as not evaluated.
+    unsupported: tuple[str, ...] = ()
+
+    #: As the other policy kinds name themselves (``unevaluated_policies`` lists them together).
+    kind = "NetworkPolicy"
+    label_kind = "NetworkPolicy"
+    api_version = "networking.k8s.io/v1"
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def ref(self) -> str:
+        return f"NetworkPolicy/{self.key}"
 
     @property
     def affects_ingress(self) -> bool:

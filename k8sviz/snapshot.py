@@ -28,7 +28,7 @@ import orjson
 from ._files import atomic_write
 from ._version import __version__
 from .calico_objects import CalicoPolicy, CalicoTier, NetworkSet, parse_calico_policy, parse_network_set, parse_tier
-from .cilium_objects import CiliumPolicy, identity_label, parse_cilium_policy, services_named
+from .cilium_objects import CiliumPolicy, identity_caveats, identity_label, parse_cilium_policy, services_named
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
     AdminPolicy,
@@ -675,6 +675,7 @@ class SnapshotBuilder:
         snap.coverage = coverage
         snap._mark_calico_context()
         snap._mark_cilium_services()
+        snap._mark_cilium_network_policies()
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
         # file, and millions of small dicts would cost memory and every later GC pass.
         snap._raw, snap._raw_sep = _objects_json([entry for entries in by_plural.values() for entry in entries])
@@ -1173,6 +1174,31 @@ class Snapshot:
             out.append(replace(p, unsupported=p.unsupported + tuple(dict.fromkeys(reasons))) if reasons else p)
         self.cilium_policies = tuple(out)
 
+    def _mark_cilium_network_policies(self) -> None:
+        """Where Cilium enforces the NetworkPolicies, leave unevaluated those whose pod
+        selectors it matches in a way a snapshot cannot judge.
+
+        Cilium translates a NetworkPolicy into its own rules, whose selectors match pod
+        identities (:func:`k8sviz.cilium_objects.pod_view`): a ``podSelector`` (the policy's,
+        or a peer's) on a label the agents leave out of identities by default matches no pod
+        unless their ``--labels`` keep it, and one comparing ``io.cilium.k8s.policy.cluster``
+        with a value tests the cluster's name, which a snapshot does not hold.  A
+        ``namespaceSelector`` sees the namespace's labels, all of which identities carry.
+        """
+        if not self.network_policies or not self.runs_cilium:
+            return
+        out = []
+        for p in self.network_policies:
+            reasons = identity_caveats(p.pod_selector, "podSelector")
+            for direction, rules in (("ingress", p.ingress), ("egress", p.egress)):
+                for i, rule in enumerate(rules):
+                    for j, peer in enumerate(rule.peers or ()):
+                        if peer.pod_selector is not None:
+                            where = f"{direction}[{i}].{'from' if direction == 'ingress' else 'to'}[{j}].podSelector"
+                            reasons += identity_caveats(peer.pod_selector, where)
+            out.append(replace(p, unsupported=tuple(dict.fromkeys(reasons))) if reasons else p)
+        self.network_policies = tuple(out)
+
     @property
     def pods_without_service_account(self) -> tuple[str, ...]:
         """Pods (other than hostNetwork ones) whose ServiceAccount is not in the snapshot."""
@@ -1238,6 +1264,7 @@ class Snapshot:
                 c[label] = len(objs)
         skipped = Counter(p.label_kind for p in self.calico_policies if p.unsupported)
         skipped.update(p.label_kind for p in self.cilium_policies if p.unsupported)
+        skipped.update(p.label_kind for p in self.network_policies if p.unsupported)
         skipped.update(p.kind for p in self.other_policies)
         for kind, n in sorted(skipped.items()):
             c[f"{kind} (not evaluated)"] = n
@@ -1294,12 +1321,14 @@ class Snapshot:
         return "unknown (no cilium-agent image shows it)"
 
     @property
-    def unevaluated_policies(self) -> tuple[RawPolicy | CalicoPolicy | CiliumPolicy, ...]:
+    def unevaluated_policies(self) -> tuple[RawPolicy | CalicoPolicy | CiliumPolicy | NetworkPolicy, ...]:
         """Policies the cluster enforces that the engine does not evaluate (Cilium, Calico
-        policies using what a snapshot cannot judge (``CalicoPolicy.unsupported``),
-        ClusterNetworkPolicy versions it does not know): verdicts may differ from the cluster's."""
+        policies using what a snapshot cannot judge (their ``unsupported``), NetworkPolicies
+        whose selectors Cilium matches in a way a snapshot cannot judge, ClusterNetworkPolicy
+        versions it does not know): verdicts may differ from the cluster's."""
         raw = tuple(p for p in self.other_policies if p.kind not in INERT_RAW_KINDS)
-        return (raw + tuple(p for p in self.calico_policies if p.unsupported and not p.host_only)
+        return (raw + tuple(p for p in self.network_policies if p.unsupported)
+                + tuple(p for p in self.calico_policies if p.unsupported and not p.host_only)
                 + tuple(p for p in self.cilium_policies if p.unsupported))
 
     @property

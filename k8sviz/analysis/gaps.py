@@ -395,7 +395,7 @@ def _unevaluated(ctx: _Ctx) -> None:
             f"connectivity, isolation, exposure and zone findings for the pods it selects {where} "
             "may not hold",
             {"policy": p.key, "kind": p.kind, "apiVersion": p.api_version,
-             **({"not_judged": list(p.unsupported)} if isinstance(p, CalicoPolicy | CiliumPolicy) else {})},
+             **({"not_judged": list(p.unsupported)} if isinstance(p, CalicoPolicy | CiliumPolicy | NetworkPolicy) else {})},
             system_down=False,
         )
 

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..cilium_objects import NAMESPACE_KEY, CiliumPeer, CiliumPolicy, pod_view, services_named
+from ..cilium_objects import NAMESPACE_KEY, CiliumPeer, CiliumPolicy, services_named
 from ..model import EndpointSlice, IPBlock, LabelSelector, LoadWarning, Namespace, Node, Pod, Service
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
@@ -115,22 +115,13 @@ class _Cilium:
         self.services, self.slices, self.release = services, slices or {}, release
         self.n = ends.n
         n_pods = ends.n_pods
-        ns_labels = {n.name: n.labels for n in namespaces}
-        views: dict[tuple[str, tuple[tuple[str, str], ...], str], int] = {}
-        self.view_labels: list[dict[str, str]] = []
-        cls = np.full(n_pods, -1, dtype=np.int64)
+        # Pods are matched by identity, one per label class of the endpoints (built with
+        # cilium_identities, so a class shares namespace, labels and ServiceAccount).
+        self.cls = ends.ent_lc[:n_pods]
         host = np.zeros(self.n, dtype=bool)
         for i, p in enumerate(pods):
             if p.host_network:
                 host[i] = True  # the node's identity: host / remote-node
-                continue
-            key = (p.namespace, tuple(sorted(p.labels.items())), p.service_account or "")
-            c = views.get(key)
-            if c is None:
-                c = views[key] = len(self.view_labels)
-                self.view_labels.append(pod_view(p, ns_labels.get(p.namespace, {})))
-            cls[i] = c
-        self.cls = cls
         node_atoms = np.zeros(self.n, dtype=bool)
         for n in nodes:
             for ip in n.addresses:
@@ -161,7 +152,7 @@ class _Cilium:
     def selected(self, sel: LabelSelector) -> np.ndarray:
         hit = self._cache.get(sel)
         if hit is None:
-            ok = np.asarray([sel.matches(v) for v in self.view_labels], dtype=np.bool_)
+            ok = self.ends.identity_selector(sel)
             hit = np.zeros(self.n, dtype=bool)
             has = self.cls >= 0
             if len(ok):

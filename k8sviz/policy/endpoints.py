@@ -4,6 +4,11 @@ Selectors are evaluated once per *label class* (non-hostNetwork pods with the sa
 and labels), column-wise with numpy, so thousands of selectors over tens of thousands of pods
 stay cheap.  hostNetwork pods have no label class: pod and namespace selectors never match
 them; ipBlocks match them by their host address.
+
+Where Cilium is the CNI (``cilium_identities``), a class also shares the pod's ServiceAccount,
+so that it holds one Cilium identity: :meth:`Endpoints.identity_selector` matches selectors
+against the labels that identity carries (``k8sviz.cilium_objects.pod_view``), as Cilium
+matches its own policies' selectors and those of the NetworkPolicies it enforces.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..cilium_objects import pod_view
 from ..model import IPBlock, LabelSelector, Namespace, Pod
 from .ipblocks import IPSpace, ints_in_block
 
@@ -27,8 +33,10 @@ class Endpoints:
         blocks: Iterable[IPBlock],
         *,
         ipblocks_match_pods: bool = False,
+        cilium_identities: bool = False,
     ):
         self.pods: tuple[Pod, ...] = tuple(pods)
+        self.cilium_identities = cilium_identities
         self.n_pods = len(self.pods)
         self.ips = IPSpace(blocks)
         self.n = self.n_pods + self.ips.n
@@ -45,20 +53,23 @@ class Endpoints:
                 self.ns_index[p.namespace] = len(self.ns_labels)
                 self.ns_labels.append({"kubernetes.io/metadata.name": p.namespace})
 
-        # Label classes.
-        lc_of: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+        # Label classes (with Cilium, one per identity: the ServiceAccount is among its labels).
+        lc_of: dict[tuple[str, tuple[tuple[str, str], ...], str], int] = {}
         lc_ns: list[int] = []
         lc_labels: list[dict[str, str]] = []
+        self._lc_pod: list[int] = []  # a pod of each class
         ent_lc = np.full(self.n, -1, dtype=np.int64)
         for i, p in enumerate(self.pods):
             if p.host_network:
                 continue
-            key = (p.namespace, tuple(sorted(p.labels.items())))
+            key = (p.namespace, tuple(sorted(p.labels.items())),
+                   (p.service_account or "default") if cilium_identities else "")
             c = lc_of.get(key)
             if c is None:
                 c = lc_of[key] = len(lc_ns)
                 lc_ns.append(self.ns_index[p.namespace])
                 lc_labels.append(p.labels)
+                self._lc_pod.append(i)
             ent_lc[i] = c
         self.ent_lc = ent_lc
         self.n_lc = len(lc_ns)
@@ -75,6 +86,8 @@ class Endpoints:
                 col[c] = self._vocab[k].setdefault(v, len(self._vocab[k]))
         self._sel_cache: dict[LabelSelector, np.ndarray] = {}
         self._ns_cache: dict[LabelSelector, np.ndarray] = {}
+        self._id_cache: dict[LabelSelector, np.ndarray] = {}
+        self._views: list[dict[str, str]] | None = None
 
         # Addresses ipBlocks can match: host pods always (by host IP), other pods on request.
         self._addr_ents: list[int] = []
@@ -128,6 +141,20 @@ class Endpoints:
                 m &= col < 0
         self._sel_cache[sel] = m
         return m
+
+    def identity_selector(self, sel: LabelSelector) -> np.ndarray:
+        """Label classes whose Cilium identity labels match ``sel`` (any namespace); needs
+        ``cilium_identities``, without which a class may mix ServiceAccounts."""
+        if not self.cilium_identities:
+            msg = "identity_selector needs Endpoints(..., cilium_identities=True)"
+            raise ValueError(msg)
+        hit = self._id_cache.get(sel)
+        if hit is None:
+            if self._views is None:
+                self._views = [pod_view(self.pods[i], self.ns_labels[ns])
+                               for i, ns in zip(self._lc_pod, self.lc_ns.tolist(), strict=True)]
+            hit = self._id_cache[sel] = np.asarray([sel.matches(v) for v in self._views], dtype=bool)
+        return hit
 
     def namespace_selector(self, sel: LabelSelector) -> np.ndarray:
         """Label classes whose namespace's labels match ``sel``."""

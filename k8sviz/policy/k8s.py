@@ -4,6 +4,13 @@ NetworkPolicy is one tier in which allows are additive and selection implies iso
 every rule of a policy becomes an Allow for the pods the policy selects, and each selected
 pod gets a closing Deny (priority after the allows) in every direction its policyTypes name.
 Pods no policy selects fall through the tier undecided, i.e. allowed.
+
+Where Cilium enforces NetworkPolicies (the endpoints carry ``cilium_identities``), pod
+selectors match what Cilium's translation of the policy matches: the pod's identity labels
+(its labels plus ``io.kubernetes.pod.namespace``, the namespace's labels, ServiceAccount and
+cluster label), a ``podSelector`` without ``namespaceSelector`` pinned to the policy's
+namespace by ``matchLabels`` (see :func:`k8sviz.cilium_objects.knp_pod_selector`).  A
+``namespaceSelector`` sees the namespace's labels, as without Cilium.
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..model import IPBlock, NetworkPolicy, Peer, Pod, PolicyRule
+from ..cilium_objects import knp_pod_selector
+from ..model import IPBlock, LabelSelector, NetworkPolicy, Peer, Pod, PolicyRule
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .ports import MAX_PORT, PortSpace, named_port_cuts
@@ -79,22 +87,30 @@ def peer_set(rule: PolicyRule, policy_ns: str, ends: Endpoints, everything: Endp
         if peer.ip_block is not None:
             ents.append(ends.ipblock_entities(peer.ip_block))
             continue
-        m = (
-            ends.namespace_selector(peer.namespace_selector)
-            if peer.namespace_selector is not None
-            else ends.in_namespace(policy_ns)  # podSelector alone: the policy's namespace
-        )
-        if peer.pod_selector is not None:
-            m = m & ends.pod_selector(peer.pod_selector)
+        if peer.namespace_selector is None:
+            # podSelector alone: the policy's namespace
+            m = ends.in_namespace(policy_ns) & _pods(ends, peer.pod_selector or LabelSelector(), policy_ns)
+        else:
+            m = ends.namespace_selector(peer.namespace_selector)
+            if peer.pod_selector is not None:
+                m = m & _pods(ends, peer.pod_selector, None)
         lc |= m
     return EndpointSet(lc=lc, ents=np.unique(np.concatenate(ents)) if ents else None)
+
+
+def _pods(ends: Endpoints, sel: LabelSelector, pinned_to: str | None) -> np.ndarray:
+    """Label classes a pod selector matches: by the pods' labels, or where Cilium enforces the
+    policy by their identity labels, pinned to ``pinned_to`` as Cilium's translation pins it."""
+    if not ends.cilium_identities:
+        return ends.pod_selector(sel)
+    return ends.identity_selector(knp_pod_selector(sel, pinned_to) if pinned_to is not None else sel)
 
 
 def translate(policies: Sequence[NetworkPolicy], ends: Endpoints, space: PortSpace) -> list[CoreRule]:
     out: list[CoreRule] = []
     everything = EndpointSet(everything=True)  # shared: the engine resolves each set once
     for pol in policies:
-        subject = EndpointSet(lc=ends.in_namespace(pol.namespace) & ends.pod_selector(pol.pod_selector))
+        subject = EndpointSet(lc=ends.in_namespace(pol.namespace) & _pods(ends, pol.pod_selector, pol.namespace))
         for direction, rules, enabled in (
             ("ingress", pol.ingress, pol.affects_ingress),
             ("egress", pol.egress, pol.affects_egress),

@@ -39,7 +39,7 @@ from .._text import counted
 from ..calico_objects import CalicoPolicy, policy_selects
 from ..cilium_objects import CiliumPolicy
 from ..errors import QueryError
-from ..model import PROTOCOLS, IPBlock, LoadWarning, RawPolicy, live_pod_by_ip
+from ..model import PROTOCOLS, IPBlock, LoadWarning, NetworkPolicy, RawPolicy, live_pod_by_ip
 from .endpoints import Endpoints
 from .engine import CoreRule, Engine, EndpointSet, PortSel, RuleOrigin
 from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, admin_port_cuts, translate_admin
@@ -243,7 +243,8 @@ class Reachability:
     def __init__(self, snapshot: Snapshot, *, ipblocks_match_pods: bool = False):
         self.snapshot = snapshot
         self.ipblocks_match_pods = ipblocks_match_pods
-        policies = tuple(snapshot.network_policies)
+        # A NetworkPolicy the snapshot cannot judge (its ``unsupported``) is listed, not evaluated.
+        policies = tuple(p for p in snapshot.network_policies if not p.unsupported)
         admin = tuple(snapshot.admin_policies)
         self._blocks = ipblocks_of(policies)
         self.calico = plan_calico(snapshot.calico_policies, snapshot.calico_tiers)
@@ -263,6 +264,9 @@ class Reachability:
             + calico_blocks(calico, snapshot.network_sets, slices) + cilium_blocks(cilium, snapshot.nodes, snapshot.services, slices)
             + node_blocks,
             ipblocks_match_pods=ipblocks_match_pods,
+            # Where Cilium enforces them, NetworkPolicy selectors match identity labels, as
+            # Cilium's own do.
+            cilium_identities=runs_cilium,
         )
         if runs_cilium:
             self._ends.keep_ipblocks_off(node_blocks)
@@ -347,7 +351,8 @@ class Reachability:
             warnings.append(dual)
         warnings += self.calico.warnings
         warnings += cilium_fqdn_warnings(cilium)
-        self.unevaluated: tuple[RawPolicy | CalicoPolicy | CiliumPolicy, ...] = snapshot.unevaluated_policies
+        self.unevaluated: tuple[RawPolicy | CalicoPolicy | CiliumPolicy | NetworkPolicy, ...] = (
+            snapshot.unevaluated_policies)
         if self.unevaluated:
             warnings.append(
                 LoadWarning(
@@ -1246,7 +1251,7 @@ def unread_text(unread: dict[str, str]) -> str:
     return "; ".join(parts) + ": these verdicts take them as empty, so the cluster's may differ"
 
 
-def _describe(policies: Sequence[RawPolicy | CalicoPolicy | CiliumPolicy]) -> str:
+def _describe(policies: Sequence[RawPolicy | CalicoPolicy | CiliumPolicy | NetworkPolicy]) -> str:
     """``3 policies that k8sviz does not evaluate (2 CiliumNetworkPolicy, ...: names ...)``."""
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.label_kind for p in policies).items()))
     names = ", ".join(p.ref for p in policies[:3]) + (" ..." if len(policies) > 3 else "")

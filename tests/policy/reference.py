@@ -69,8 +69,25 @@ def peer_ok(snap, peer, policy_ns, ep, ipblocks_match_pods):
         ns_ok = ep.namespace == policy_ns
     else:
         ns_ok = selector_ok(peer.namespace_selector, _ns_labels(snap, ep.namespace))
-    pod_ok = peer.pod_selector is None or selector_ok(peer.pod_selector, ep.labels)
+    pod_ok = peer.pod_selector is None or _np_pods_ok(
+        snap, peer.pod_selector, policy_ns if peer.namespace_selector is None else None, ep)
     return ns_ok and pod_ok
+
+
+def _np_pods_ok(snap, sel, pinned_to, pod):
+    """A NetworkPolicy pod selector: over the pod's labels; where Cilium enforces it, over the
+    identity's labels, a selector in its policy's namespace getting that namespace as its
+    io.kubernetes.pod.namespace matchLabels entry (written there or not), as Cilium's
+    translation sets it."""
+    if not _runs_cilium(snap):
+        return selector_ok(sel, pod.labels)
+    view = _cilium_view(snap, pod)
+    if pinned_to is not None:
+        if pod.namespace != pinned_to:
+            return False
+        sel = type(sel)(tuple((k, v) for k, v in sel.match_labels if k != "io.kubernetes.pod.namespace"),
+                        sel.match_expressions)
+    return selector_ok(sel, view)
 
 
 def _runs_cilium(snap):
@@ -111,8 +128,9 @@ def port_ok(snap, rule, dst, proto, port):
     return False
 
 
-def _selects(pol, pod):
-    return (not pod.host_network) and pod.namespace == pol.namespace and selector_ok(pol.pod_selector, pod.labels)
+def _selects(snap, pol, pod):
+    return (not pod.host_network) and pod.namespace == pol.namespace and _np_pods_ok(
+        snap, pol.pod_selector, pol.namespace, pod)
 
 
 def _address(ep):
@@ -227,8 +245,10 @@ def np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     """NetworkPolicy's verdict for ``ep`` in ``direction``, or None when no policy isolates it."""
     isolated = False
     for pol in snap.network_policies:
+        if pol.unsupported:
+            continue  # not judged (listed as such)
         ptype = "Egress" if direction == "egress" else "Ingress"
-        if ptype not in pol.policy_types or not _selects(pol, ep):
+        if ptype not in pol.policy_types or not _selects(snap, pol, ep):
             continue
         isolated = True
         if np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods):
@@ -464,11 +484,12 @@ def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
         members = [((p.order if p.order is not None else inf), p.name, p.namespace or "", "calico", p)
                    for p in evaluated if p.tier == tier]
         if tier == "default":
-            members += [(1000.0, f"knp.default.{p.name}", p.namespace, "k8s", p) for p in snap.network_policies]
+            members += [(1000.0, f"knp.default.{p.name}", p.namespace, "k8s", p) for p in snap.network_policies
+                        if not p.unsupported]
         selected = passed = False
         for *_, kind, pol in sorted(members, key=lambda m: m[:3]):
             if kind == "k8s":
-                if ptype not in pol.policy_types or not _selects(pol, ep):
+                if ptype not in pol.policy_types or not _selects(snap, pol, ep):
                     continue
                 selected = True
                 if np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods):

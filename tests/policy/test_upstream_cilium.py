@@ -35,7 +35,7 @@ Scenarios k8sviz declines to judge, asserted as such (the policy listed as not e
 its reason): ``all-ingress-deny`` / ``all-egress-deny`` (``ingress: [{}]``: Cilium releases
 differ on an empty entry), ``allow-all-except-world`` (entities ``init``, ``health``,
 ``kube-apiserver``) and ``dns-only`` (a selector on the cluster's name, which a snapshot does
-not hold).  ``client-ingress-knp`` disagrees with k8sviz: see its test.
+not hold).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import pytest
 
 import k8sviz
 
+from . import reference
 from .helpers import netpol, node, ns, pod, snapshot
 
 NS = "cilium-test"
@@ -148,18 +149,22 @@ def test_client_ingress():
                     assert r.can_reach(at(src), at(dst), port, proto) == (src == "client2"), (src, dst, port)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "k8sviz matches a NetworkPolicy's podSelector against the pod's labels; where Cilium "
-    "enforces it, it matches Cilium's identity labels, which include io.cilium.k8s.policy.cluster, "
-    "so upstream's Exists term holds (not fixed here: it is outside the Cilium translator)"))
 def test_client_ingress_knp():
     """client-ingress-from-client2-knp: the same as a NetworkPolicy whose peer also requires the
-    cluster label to exist."""
+    cluster label to exist.  Cilium matches the NetworkPolicy's selectors against identity
+    labels, which carry ``io.cilium.k8s.policy.cluster``, so the Exists term holds for every
+    pod (ClientToClient is ICMP; the policy has no ports, so the verdict holds on every port)."""
     r = evaluated(model(netpol(NS, "client-ingress-from-client2", {
         "podSelector": {"matchLabels": {"kind": "client"}},
         "ingress": [{"from": [{"podSelector": {"matchLabels": {"other": "client"}, "matchExpressions": [ANY_CLUSTER]}}]}]})))
-    assert r.can_reach(at("client2"), at("client"), 8080)
-    assert not r.can_reach(at("client"), at("client2"), 8080)
+    snap = r.snapshot
+    for src in CLIENTS:
+        for dst in CLIENTS:
+            if src != dst:
+                for port, proto in ((8080, "TCP"), (53, "UDP")):
+                    assert r.can_reach(at(src), at(dst), port, proto) == (src == "client2"), (src, dst, port)
+                    assert reference.allowed(snap, snap.pod(at(src)), snap.pod(at(dst)), proto, port) == (
+                        src == "client2"), (src, dst, port)
 
 
 @pytest.mark.parametrize(("scenario", "field"), [("all-ingress-deny", "ingress"), ("all-egress-deny", "egress")])
