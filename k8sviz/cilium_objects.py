@@ -36,7 +36,7 @@ from .model import (
 )
 
 __all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "identity_caveats",
-           "knp_pod_selector", "parse_cilium_policy", "pod_view", "services_named"]
+           "knp_matches", "knp_pod_selector", "parse_cilium_policy", "pod_view", "services_named"]
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 #: Labels Cilium owns: a pod's own labels under it never reach its identity.
@@ -330,6 +330,18 @@ def identity_caveats(sel: LabelSelector, where: str) -> list[str]:
             r.key == _CLUSTER_KEY and r.operator in ("In", "NotIn") for r in sel.match_expressions):
         out.append(f"{where}: label {_CLUSTER_KEY!r}, the Cilium cluster's name, which a snapshot does not hold")
     return out
+
+
+def knp_matches(sel: LabelSelector, pod: Any, ns_labels: Mapping[str, str], pinned_to: str | None,
+                cilium: bool) -> bool:
+    """Whether a NetworkPolicy pod selector matches ``pod``: by its labels, or where Cilium
+    enforces the policy (``cilium``) by its identity's, pinned to ``pinned_to`` (the policy's
+    namespace, for its own ``podSelector`` and a peer's lone one) as Cilium pins it.  The
+    caller checks the namespace as without Cilium; the engine does the same per label class
+    (``k8sviz.policy.k8s``)."""
+    if not cilium:
+        return sel.matches(pod.labels)
+    return (knp_pod_selector(sel, pinned_to) if pinned_to is not None else sel).matches(pod_view(pod, ns_labels))
 
 
 def knp_pod_selector(sel: LabelSelector, namespace: str) -> LabelSelector:

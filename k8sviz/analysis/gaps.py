@@ -17,9 +17,9 @@ import numpy as np
 
 from .._text import counted
 from ..calico_objects import CalicoPolicy
-from ..cilium_objects import CiliumPolicy
+from ..cilium_objects import CiliumPolicy, knp_matches
 from ..errors import QueryError
-from ..model import NetworkPolicy, Peer, PolicyRule
+from ..model import LabelSelector, NetworkPolicy, Peer, PolicyRule
 from ..policy.admin import policy_ref
 from ..policy.posture import ClassSide, PostureTable
 from . import _ports
@@ -61,6 +61,8 @@ class _Ctx:
         self.today: dt.date | None = None
         self.rows: list[dict[str, Any]] = []
         self.ns_labels = {n.name: n.labels for n in snapshot.namespaces}
+        # Where Cilium enforces NetworkPolicies, their pod selectors see identity labels.
+        self.cilium = snapshot.runs_cilium
         # A workload whose pods are in several zones is weighted as the most sensitive of them.
         self.wzones = zones.workload_zone_sets(snapshot) if zones is not None else {}
         self.wzone = {wl: zs[0] for wl, zs in self.wzones.items()}
@@ -122,7 +124,11 @@ class _Ctx:
     def selected(self, pol: NetworkPolicy) -> list[Any]:
         """The running pods the policy selects (pods that ran to completion are no longer there)."""
         return [p for p in self.pods_by_ns.get(pol.namespace, ())
-                if not p.terminated and pol.pod_selector.matches(p.labels)]
+                if not p.terminated and self._matches(pol.pod_selector, p, pol.namespace)]
+
+    def _matches(self, sel: LabelSelector, pod: Any, pinned_to: str | None) -> bool:
+        labels = self.ns_labels.get(pod.namespace, {"kubernetes.io/metadata.name": pod.namespace})
+        return knp_matches(sel, pod, labels, pinned_to, self.cilium)
 
     def peer_pods(self, pol: NetworkPolicy, peer: Peer) -> list[Any]:
         if peer.ip_block is not None:
@@ -138,7 +144,8 @@ class _Ctx:
             for p in self.pods_by_ns.get(n, ()):
                 if p.terminated:
                     continue
-                if peer.pod_selector is None or peer.pod_selector.matches(p.labels):
+                if peer.pod_selector is None or self._matches(
+                        peer.pod_selector, p, pol.namespace if peer.namespace_selector is None else None):
                     out.append(p)
         return out
 

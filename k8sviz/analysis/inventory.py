@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..calico_objects import policy_selects
-from ..cilium_objects import pod_view
+from ..cilium_objects import knp_matches, pod_view
 from ..policy.calico import plan_calico
 from ..snapshot import INERT_RAW_KINDS
 
@@ -64,17 +64,25 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
     for rep, n in pods:
         by_ns[rep.namespace].append((rep, n))
     ns_labels = {n.name: n.labels for n in snapshot.namespaces}
+
+    def identity_ns(ns: str) -> dict[str, str]:
+        """What Cilium identities carry of a namespace (one known only from its objects still
+        has the name label the API server sets, as the engine reads it)."""
+        return ns_labels.get(ns, {"kubernetes.io/metadata.name": ns})
     accounts = snapshot.service_account_labels()
     rows: list[dict[str, Any]] = []
 
     def count(candidates: Iterable[tuple[Pod, int]], test: Callable[[Pod], bool]) -> int:
         return sum(n for rep, n in candidates if test(rep))
 
+    cilium = snapshot.runs_cilium  # its identities are what NetworkPolicy selectors then see
     for np_ in snapshot.network_policies:
         rows.append(_row(
-            f"NetworkPolicy/{np_.key}", "NetworkPolicy", np_.namespace, np_.name, "kubernetes", "", None,
+            np_.ref, "NetworkPolicy", np_.namespace, np_.name, "kubernetes", "", None,
             np_.policy_types, len(np_.ingress) + len(np_.egress),
-            count(by_ns.get(np_.namespace, ()), lambda p, s=np_.pod_selector: s.matches(p.labels)),  # type: ignore[misc]
+            count(by_ns.get(np_.namespace, ()), lambda p, s=np_: knp_matches(  # type: ignore[misc]
+                s.pod_selector, p, identity_ns(p.namespace), s.namespace, cilium)),
+            evaluated=not np_.unsupported, not_judged="; ".join(np_.unsupported),
         ))
     for ap in snapshot.admin_policies:
         ns_sel, pod_sel = ap.subject
@@ -109,7 +117,7 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
             cil.ref, cil.label_kind, cil.namespace or "", cil.name, "cilium", "", None, types,
             sum(len(r.ingress) + len(r.ingress_deny) + len(r.egress) + len(r.egress_deny) for r in cil.rules),
             count(candidates, lambda p, c=cil: any(  # type: ignore[misc]
-                r.endpoint_selector.matches(pod_view(p, ns_labels.get(p.namespace, {}))) for r in c.rules)),
+                r.endpoint_selector.matches(pod_view(p, identity_ns(p.namespace))) for r in c.rules)),
             evaluated=not cil.unsupported, not_judged="; ".join(cil.unsupported) or "; ".join(
                 f"toFQDNs {', '.join(e.fqdns) or '(no name)'}: DNS answers are not in a snapshot, so they match "
                 "no address here" for r in cil.rules for e in r.egress if e.fqdns is not None),

@@ -195,3 +195,20 @@ def test_an_unevaluated_networkpolicy_reads_as_such_in_gaps_and_counts():
     assert row.evidence["not_judged"] == list(r.snapshot.network_policies[0].unsupported)
     note = str(r.explain("web/a", "db/d", 80))
     assert "NetworkPolicy/db/p" in note
+
+
+def test_the_inventory_and_gaps_select_as_the_engine_does():
+    """``selected_pods``, ``policy-selects-nothing`` and ``rule-peer-matches-nothing`` read the
+    selectors as the CNI does."""
+    pol = netpol("db", "p", {"podSelector": {"matchExpressions": [CLUSTER_EXISTS]}, "ingress": [
+        {"from": [{"podSelector": {"matchLabels": {"io.cilium.k8s.policy.serviceaccount": "default"}}}]}]})
+    for cilium, selected in ((True, 2), (False, 0)):
+        r = build(pol, cilium=cilium)
+        (row,) = k8sviz.policy_inventory(r.snapshot).query("kind == 'NetworkPolicy'").itertuples()
+        assert row.selected_pods == selected and row.evaluated and row.not_judged == ""
+        findings = set(k8sviz.gaps(r.snapshot, r)["finding"])
+        assert ("policy-selects-nothing" in findings) is not cilium
+        assert ("rule-peer-matches-nothing" in findings) is not cilium
+    by_name = into_d({"podSelector": {"matchLabels": {"io.cilium.k8s.policy.cluster": "default"}}})
+    (row,) = k8sviz.policy_inventory(build(by_name).snapshot).query("kind == 'NetworkPolicy'").itertuples()
+    assert not row.evaluated and "the Cilium cluster's name" in row.not_judged
