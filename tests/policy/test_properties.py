@@ -44,7 +44,45 @@ def selectors(draw):
 
 
 @st.composite
-def peers(draw):
+def identity_terms(draw, namespaces):
+    """One term on a label Cilium puts on pod identities (the pod's namespace, account,
+    namespace labels, cluster), or one it leaves out of them, or on the cluster's name (the
+    last two leave a NetworkPolicy unevaluated where Cilium enforces it)."""
+    kind = draw(st.sampled_from(["ns", "ns-expr", "sa", "ns-label", "cluster", "cluster-name", "hidden"]))
+    if kind == "ns":
+        return {"matchLabels": {"io.kubernetes.pod.namespace": draw(st.sampled_from(namespaces))}}
+    if kind == "ns-expr":
+        return {"matchExpressions": [{"key": "io.kubernetes.pod.namespace", "operator": draw(st.sampled_from(
+            ["In", "NotIn"])), "values": [draw(st.sampled_from(namespaces))]}]}
+    if kind == "sa":
+        return {"matchLabels": {"io.cilium.k8s.policy.serviceaccount": draw(st.sampled_from(["api", "default"]))}}
+    if kind == "ns-label":
+        return {"matchLabels": {f"io.cilium.k8s.namespace.labels.{draw(st.sampled_from(KEYS))}": draw(
+            st.sampled_from(VALUES))}}
+    if kind == "cluster":
+        return {"matchExpressions": [{"key": "io.cilium.k8s.policy.cluster",
+                                      "operator": draw(st.sampled_from(["Exists", "DoesNotExist"]))}]}
+    if kind == "cluster-name":
+        return {"matchExpressions": [{"key": "io.cilium.k8s.policy.cluster", "operator": "In", "values": ["default"]}]}
+    return {"matchLabels": {"pod-template-hash": "x"}}
+
+
+@st.composite
+def knp_selectors(draw, namespaces=None):
+    """A NetworkPolicy pod selector; given ``namespaces`` (clusters that may run Cilium),
+    sometimes with a term on identity labels."""
+    sel = draw(selectors())
+    if namespaces and draw(st.integers(0, 2)) == 0:
+        term = draw(identity_terms(namespaces))
+        sel.setdefault("matchLabels", {}).update(term.get("matchLabels", {}))
+        sel["matchExpressions"] = sel.get("matchExpressions", []) + term.get("matchExpressions", [])
+        if not sel["matchExpressions"]:
+            del sel["matchExpressions"]
+    return sel
+
+
+@st.composite
+def peers(draw, namespaces=None):
     kind = draw(st.sampled_from(["pod", "ns", "both", "ip"]))
     if kind == "ip":
         cidr, exc = draw(st.sampled_from(CIDRS))
@@ -54,7 +92,7 @@ def peers(draw):
         return {"ipBlock": block}
     p = {}
     if kind in ("pod", "both"):
-        p["podSelector"] = draw(selectors())
+        p["podSelector"] = draw(knp_selectors(namespaces))
     if kind in ("ns", "both"):
         p["namespaceSelector"] = draw(selectors())
     return p
@@ -82,13 +120,13 @@ def port_entries(draw):
 
 
 @st.composite
-def rules(draw):
+def rules(draw, namespaces=None):
     r = {}
     choice = draw(st.sampled_from(["missing", "empty", "list"]))
     if choice == "empty":
         r["peers"] = []
     elif choice == "list":
-        r["peers"] = draw(st.lists(peers(), min_size=1, max_size=2))
+        r["peers"] = draw(st.lists(peers(namespaces), min_size=1, max_size=2))
     pc = draw(st.sampled_from(["missing", "empty", "list"]))
     if pc == "empty":
         r["ports"] = []
@@ -501,15 +539,17 @@ def clusters(draw, admin=False, calico=False, cilium=False):
             objs[-1]["spec"]["nodeName"] = on
         if (calico or cilium) and draw(st.booleans()):
             objs[-1]["spec"]["serviceAccountName"] = draw(st.sampled_from(["api", "default", "batch"]))
+    # Where Cilium may run, NetworkPolicy selectors sometimes test identity labels.
+    scope = namespaces if cilium else None
     for j in range(draw(st.integers(0, 3))):
-        spec = {"podSelector": draw(selectors())}
+        spec = {"podSelector": draw(knp_selectors(scope))}
         types = draw(st.sampled_from([None, ["Ingress"], ["Egress"], ["Ingress", "Egress"]]))
         if types:
             spec["policyTypes"] = types
         if draw(st.booleans()):
-            spec["ingress"] = [_rule(r, "from") for r in draw(st.lists(rules(), max_size=2))]
+            spec["ingress"] = [_rule(r, "from") for r in draw(st.lists(rules(scope), max_size=2))]
         if draw(st.booleans()):
-            spec["egress"] = [_rule(r, "to") for r in draw(st.lists(rules(), max_size=2))]
+            spec["egress"] = [_rule(r, "to") for r in draw(st.lists(rules(scope), max_size=2))]
         objs.append(netpol(draw(st.sampled_from(namespaces)), f"np{j}", spec))
     if calico:
         objs += draw(calico_objects(namespaces))
