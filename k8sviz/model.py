@@ -1223,25 +1223,34 @@ def known_fields(
     found: list[str] = []
     kept = _walk(raw, schema, where, found)
     if found and warn is not None:
-        more = ", ..." if len(found) > _MAX_UNKNOWN else ""
-        warn(LoadWarning("unknown-field", f"{', '.join(found[:_MAX_UNKNOWN])}{more}: not a field of {kind} "
+        warn(LoadWarning("unknown-field", f"{_listed(found)}: not a field of {kind} "
                          "(a typo?); read without it, as an API server that accepts the object stores it "
                          "(kubectl's strict validation refuses it)", source, ref))
     return kept, found
 
 
+def _listed(paths: list[str]) -> str:
+    """The first ten of ``paths``, joined (``, ...`` after them when there are more)."""
+    more = ", ..." if len(paths) > _MAX_UNKNOWN else ""
+    return f"{', '.join(paths[:_MAX_UNKNOWN])}{more}"
+
+
 @contextmanager
 def dropped_fields_named(found: list[str], kind: str) -> Iterator[None]:
-    """Add to a :class:`PolicyError` raised inside what fields ``known_fields`` dropped: a
-    required field misspelt is then missing, and the error says why."""
+    """Add to a :class:`PolicyError` raised inside what fields ``known_fields`` dropped beside
+    the place it names: a required field misspelt is then missing, and the error says why.
+
+    Only the fields whose object the message names (``spec.ingress[0].icmp`` for a dropped
+    ``spec.ingress[0].icmp.typ``) are added: a field dropped elsewhere in the object did not
+    cause the error, and naming it would send the reader to the wrong place.
+    """
     try:
         yield
     except PolicyError as e:
-        if not found:
+        near = [p for p in found if p.rpartition(".")[0] in e.message]
+        if not near:
             raise
-        more = ", ..." if len(found) > _MAX_UNKNOWN else ""
-        message = (f"{e.message} (read without {', '.join(found[:_MAX_UNKNOWN])}{more}, "
-                   f"not a field of {kind})")
+        message = f"{e.message} (read without {_listed(near)}, not a field of {kind})"
         raise PolicyError(message, source=e.source, obj=e.obj) from None
 
 

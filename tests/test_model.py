@@ -206,3 +206,18 @@ def test_admin_peers_read_as_what_they_select():
     assert str(AdminPeer(namespaces=LabelSelector())) == "every pod in every namespace"
     assert str(AdminPeer(pods=(env, LabelSelector()))) == "every pod in namespaces [env=prod]"
     assert str(AdminPeer(pods=(LabelSelector(), env))) == "pods [env=prod] in every namespace"
+
+
+def test_an_error_names_only_the_dropped_fields_beside_what_it_is_about():
+    """A field dropped elsewhere in the object did not cause the error: it is not named."""
+    from k8sviz.errors import PolicyError
+    from tests.analysis.helpers import ns, policy, snapshot
+
+    p = policy("a", "p", ingress=[{"ports": [None, {"port": 80, "protocl": "UDP"}]}])
+    with pytest.raises(PolicyError) as e:
+        snapshot(ns("a"), p)
+    assert str(e.value).endswith("spec.ingress[0].ports[0] must be an object"), str(e.value)
+    # Beside it, the dropped field is named.
+    p = policy("a", "p", ingress=[{"ports": [{"port": 80, "protocl": "UDP", "endPort": 70}]}])
+    with pytest.raises(PolicyError, match=r"\(read without spec\.ingress\[0\]\.ports\[0\]\.protocl, "):
+        snapshot(ns("a"), p)
