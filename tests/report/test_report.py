@@ -544,3 +544,18 @@ def test_isolation_appendix_lists_the_weakest_first():
     assert states[("kube-system/node-agent", "ingress")] == "not-judged"
     assert states[("pci/card-vault", "ingress")] == "isolated"
     assert len(cells) == 2 * 17  # every workload, both directions
+
+
+def test_isolation_appendix_says_why_a_workload_of_ended_pods_is_not_judged():
+    """A Job whose pods all completed is a not-judged row, and the legend names that case."""
+    from tests.analysis.helpers import ns, pod, snapshot
+
+    done = pod("a", "job-x", app="job")
+    done["status"]["phase"] = "Succeeded"
+    page = k8sviz.report(snapshot(ns("a"), pod("a", "web", app="web"), done), generated_at="x")
+    section = page.split('<section id="isolation">', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>", 1)[1], flags=re.S)
+    cells = {tuple(c[1:3]): c for c in (re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.S) for r in rows)}
+    job = cells[("a/job-x", "ingress")]
+    assert job[3] == "not-judged" and "ended (Succeeded)" in job[-1]
+    assert "<em>not-judged</em> (hostNetwork pods, which NetworkPolicy does not govern, and pods that ended)" in section
