@@ -1305,7 +1305,9 @@ class AdminPeer:
     ``pods`` pairs a namespace selector with a pod selector (AND); ``namespaces`` selects every
     pod of the matching namespaces; ``networks`` (egress) match any address in the CIDRs, pod
     addresses included; ``nodes`` (egress) the addresses of the matching nodes.  ``unknown``
-    names a peer with no field this version knows (the API says: fail closed).
+    names a peer k8sviz cannot evaluate (the API says: fail closed): one with no field this
+    version knows, or an early-v1alpha1 peer whose namespaces are chosen relative to the
+    subject's (``related``, ``sameLabels``, ``notSameLabels``), by its path.
     """
 
     namespaces: LabelSelector | None = None

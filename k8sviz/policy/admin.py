@@ -191,8 +191,9 @@ def translate_admin(
                         # Fail closed: an unknown peer in a Deny/Pass rule denies everything.
                         warnings.append(LoadWarning(
                             "admin-unknown-peer",
-                            f"{direction} rule {i} has a peer with no field this version knows; as the API "
-                            "asks, the rule is read as 'deny everything'",
+                            f"{direction} rule {i} has a peer k8sviz cannot evaluate "
+                            f"({'; '.join(str(p.unknown) for p in rule.peers if p.unknown)}); as the API "
+                            "asks of a peer it does not know, the rule is read as 'deny everything'",
                             obj=ref,
                         ))
                         action, peer, ports = "deny", everything, PortSel(space.all)
