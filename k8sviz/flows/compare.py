@@ -234,10 +234,21 @@ def endpoint_labels(flows: pd.DataFrame, side: str, level: str = "workload") -> 
     return labels[inverse.reshape(-1)]
 
 
-def _check(flows: pd.DataFrame) -> None:
+def _check(flows: pd.DataFrame) -> pd.DataFrame:
+    """``flows`` with every column of a flow table: a table built by hand (or saved and read
+    back with fewer columns) gets the ones it lacks as missing values, which the comparisons
+    read as load_flows' own missing values (one connection per record, no bytes, ...)."""
     if not isinstance(flows, pd.DataFrame) or "time" not in flows or "src_type" not in flows:
-        msg = "expected a flow table from k8sviz.load_flows"
+        msg = "expected a flow table from k8sviz.load_flows (at least the columns time and src_type)"
         raise InputError(msg)
+    from ._table import COLUMNS
+
+    lacking = [c for c in COLUMNS if c not in flows.columns]
+    if not lacking:
+        return flows
+    blank = {"int": "Int64", "bool": "boolean", "cat": "object", "time": "datetime64[ns, UTC]"}
+    return flows.assign(**{c: pd.Series(pd.NA if COLUMNS[c] != "time" else pd.NaT, index=flows.index,
+                                        dtype=blank[COLUMNS[c]]) for c in lacking})
 
 
 def unknown_direction(flows: pd.DataFrame) -> np.ndarray:
@@ -284,17 +295,18 @@ def edge_records(
 
 def flow_windows(flows: pd.DataFrame) -> pd.DataFrame:
     """The time window each source file covers (UTC): ``source_format, file, records, flows, first, last, span``."""
-    _check(flows)
+    flows = _check(flows)
     keys = ["source_format", "file"] if "file" in flows else ["source_format"]
     end = flows["end_time"].fillna(flows["time"]) if "end_time" in flows else flows["time"]
     n = flows["num_flows"].fillna(1) if "num_flows" in flows else pd.Series(1, index=flows.index)
     # A small frame of only what is needed (DataFrame.assign would copy every column).
     work = pd.DataFrame({**{k: flows[k] for k in keys}, "time": flows["time"], "_end": end, "_n": n})
-    g = work.groupby(keys, observed=True, sort=True)
+    # A table built by hand may name no format or file: its records still count, as one window.
+    g = work.groupby(keys, observed=True, sort=True, dropna=False)
     out = g.agg(records=("time", "size"), flows=("_n", "sum"), first=("time", "min"), last=("_end", "max"))
     out = out.reset_index()
     for k in keys:
-        out[k] = out[k].astype(str)
+        out[k] = out[k].astype(object).where(out[k].notna(), "unknown").astype(str)
     out["flows"] = out["flows"].astype("int64")
     out["span"] = out["last"] - out["first"]
     return out
@@ -337,7 +349,7 @@ def flow_edges(
         ``verdicts``, ``bytes``, ``packets`` (sums), ``first_seen``, ``last_seen``, ``sources``
         (formats).  Ordered by flows, descending.
     """
-    _check(flows)
+    flows = _check(flows)
     if level not in ("workload", "namespace", "pod"):
         msg = f"level must be workload, namespace or pod, not {level!r}"
         raise InputError(msg)
@@ -450,7 +462,7 @@ def clock_skew(
         ``offset_seconds, min_offset_seconds, max_offset_seconds, first, last, skewed, suspect_node``
         (the node common to every skewed pair of that source format, when there is one).
     """
-    _check(flows)
+    flows = _check(flows)
     threshold = pd.Timedelta(threshold)
     tolerance = pd.Timedelta(tolerance)
     cols = [
@@ -719,7 +731,7 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     """
     from ..errors import K8svizError
 
-    _check(flows)
+    flows = _check(flows)
     f = _not_replies(flows)
     f = f[f["verdict"].isin(["allowed", "denied"])]
     info: dict[str, Any] = {

@@ -203,3 +203,25 @@ def test_endpoint_labels_of_a_table_without_types():
     assert list(endpoint_types(df, "src")) == ["pod", "workload", "external", None]
     assert list(endpoint_labels(df, "src")) == ["a/web", "a/web", "8.8.8.8", "unknown"]
     assert list(endpoint_labels(df, "src", "pod")) == ["a/web-1", "a/web", "8.8.8.8", "unknown"]
+
+
+def test_a_flow_table_built_by_hand_needs_only_its_endpoints():
+    """The comparisons read a hand-built table (no counters, no source format) as load_flows
+    reads missing values: one connection per record, no bytes; a table that is no flow table at
+    all is a clear error, not a KeyError."""
+    import k8sviz
+    from k8sviz.errors import InputError
+    from k8sviz.flows.compare import flow_windows
+
+    t = pd.Timestamp("2024-01-01", tz="UTC")
+    rows = {"time": [t, t], "src_type": ["pod", "pod"], "dst_type": ["pod", "pod"], "src_namespace": ["a", "a"],
+            "dst_namespace": ["b", "b"], "src_pod": ["p", "p"], "dst_pod": ["q", "q"], "src_workload": ["p", "p"],
+            "dst_workload": ["q", "q"], "src_ip": ["10.0.0.1"] * 2, "dst_ip": ["10.0.0.2"] * 2,
+            "protocol": ["TCP", "TCP"], "dst_port": [80, 81], "verdict": ["allowed", "denied"]}
+    edges = k8sviz.flow_edges(pd.DataFrame(rows))
+    (e,) = edges.itertuples()
+    assert (e.src, e.dst, e.ports, e.flows, e.allowed, e.denied, e.bytes) == ("a/p", "b/q", ["80-81"], 2, 1, 1, 0)
+    windows = flow_windows(pd.DataFrame(rows))
+    assert windows[["source_format", "file", "records", "flows"]].values.tolist() == [["unknown", "unknown", 2, 2]]
+    with pytest.raises(InputError, match="at least the columns time and src_type"):
+        k8sviz.flow_edges(pd.DataFrame({"src": ["a"]}))
