@@ -134,7 +134,10 @@ def graph(
           ``service/ns/name`` there, is the Service's node ``svc:ns/name`` (made for it when
           ``services=False``): summed over ports, an edge's ``count`` and ``bytes`` are the
           ``records`` and ``bytes`` of the flow_edges row.  At pod level a record that names a
-          workload but no pod (an aggregated Calico row) attaches to a ``workload`` node;
+          workload but no pod (an aggregated Calico row) attaches to a ``workload`` node.  Where
+          two kinds of endpoint share a name (a cluster node ``x`` and the workload ``x`` of a
+          namespace called ``node`` are both ``node/x``), the second kind's node id is prefixed
+          with its kind (``"node:node/x"``), so that neither's traffic is drawn as the other's;
         * ``selects``: Service -> backend, with ``ports``.
 
         ``G.graph`` holds ``cluster``, ``collected_at``, ``sha256``, ``coverage``, ``level``,
@@ -191,6 +194,18 @@ def graph(
     if flows is not None and len(flows):
         _add_observed_edges(G, flows, level, nodes)
     return G
+
+
+def _kind(endpoint_type: Any) -> str:
+    """The kind of graph node a flow endpoint of ``endpoint_type`` is (pods and workloads are one)."""
+    if endpoint_type in ("pod", "workload"):
+        return "inside"
+    return str(endpoint_type) if endpoint_type in ("node", "networkset", "external", "service") else "unknown"
+
+
+def _fits(node_type: Any, endpoint_type: Any) -> bool:
+    """Whether a flow endpoint of ``endpoint_type`` is the graph node of ``node_type``."""
+    return _kind(node_type) == _kind(endpoint_type)
 
 
 class _Nodes:
@@ -354,7 +369,13 @@ class _Nodes:
         if typ == "service" and svc:
             return self.service(svc)
         if label in self.G:
-            return label
+            if _fits(self.G.nodes[label].get("type"), typ):
+                return label
+            # Another kind of endpoint holds the name (a cluster node "x" and the workload x of a
+            # namespace called "node" are both node/x): this one gets its kind as a prefix.
+            label = f"{typ or 'unknown'}:{label}"
+            if label in self.G:
+                return label
         if typ in ("pod", "workload") and ns:
             self._flow_workload(label, ns, pod, wl)
         elif typ == "node":
@@ -506,12 +527,14 @@ def _endpoint_nodes(f: pd.DataFrame, side: str, level: str, nodes: _Nodes) -> An
             else np.full(len(f), None)
         ),
     }
-    ends = pd.DataFrame({"label": labels, **cols}).drop_duplicates("label")
+    # One node per name and kind of endpoint: two kinds can share a name (see _Nodes.observed).
+    kinds = np.array([_kind(t) for t in cols["type"]], dtype=object)
+    ends = pd.DataFrame({"label": labels, "_kind": kinds, **cols}).drop_duplicates(["label", "_kind"])
     node_of = {
-        t[0]: nodes.observed(t[0], *(_text(x) for x in t[1:]))
-        for t in ends.sort_values("label").itertuples(index=False, name=None)
+        (t[0], t[1]): nodes.observed(t[0], *(_text(x) for x in t[2:]))
+        for t in ends.sort_values(["label", "_kind"]).itertuples(index=False, name=None)
     }
-    return np.array([node_of[x] for x in labels], dtype=object)
+    return np.array([node_of[(x, k)] for x, k in zip(labels, kinds, strict=True)], dtype=object)
 
 
 def _add_allowed_edges(G: nx.MultiDiGraph, edges: pd.DataFrame, reach: Any, level: str) -> None:

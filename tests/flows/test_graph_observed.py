@@ -214,3 +214,25 @@ def test_a_clusterip_flow_without_service_nodes(every_kind):
     assert svcs == ["svc:kube-system/kube-dns"]
     assert G.nodes["svc:kube-system/kube-dns"]["cluster_ips"] == ["10.96.0.10"]
     assert not any(d["kind"] == "selects" for *_, d in G.edges(data=True))
+
+
+def test_a_cluster_node_and_a_workload_of_one_name_stay_two_nodes():
+    """flow_edges names a cluster node x node/x, as it names the workload x of a namespace called
+    "node": the graph keeps them apart (the node gets its kind as a prefix), never merging one's
+    traffic into the other's."""
+    from tests.analysis.helpers import ns, pod, snapshot
+
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "x"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "192.168.0.9"}]}}
+    snap = snapshot(ns("node"), ns("a"), pod("node", "x", ip="10.0.0.1"), pod("a", "y", ip="10.0.0.2"), node)
+    t = pd.Timestamp("2024-01-01", tz="UTC")
+    row = {"time": t, "dst_type": "pod", "dst_namespace": "a", "dst_pod": "y", "dst_workload": "y",
+           "dst_ip": "10.0.0.2", "protocol": "TCP", "dst_port": 80, "verdict": "allowed"}
+    flows = pd.DataFrame([
+        {**row, "src_type": "pod", "src_namespace": "node", "src_pod": "x", "src_workload": "x", "src_ip": "10.0.0.1"},
+        {**row, "src_type": "node", "src_workload": "x", "src_ip": "192.168.0.9", "dst_port": 9100},
+    ])
+    G = k8sviz.graph(snap, flows=flows)
+    assert G.nodes["node/x"]["type"] == "workload" and G.nodes["node:node/x"]["type"] == "node"
+    assert G.nodes["node:node/x"]["addresses"] == ["192.168.0.9"]
+    assert {(u, d["port"]) for u, _, d in observed(G)} == {("node/x", 80), ("node:node/x", 9100)}
