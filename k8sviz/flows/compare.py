@@ -234,6 +234,12 @@ def endpoint_labels(flows: pd.DataFrame, side: str, level: str = "workload") -> 
     return labels[inverse.reshape(-1)]
 
 
+def _kinds(types: pd.Series) -> np.ndarray:
+    """Per row, the kind of endpoint its type is (pods and workloads are one kind)."""
+    t = types.astype(object).to_numpy()
+    return np.where(np.isin(t, ["pod", "workload"]), "inside", t.astype(str))
+
+
 def _check(flows: pd.DataFrame) -> pd.DataFrame:
     """``flows`` with every column of a flow table: a table built by hand (or saved and read
     back with fewer columns) gets the ones it lacks as missing values, which the comparisons
@@ -347,7 +353,9 @@ def flow_edges(
         any one observer recorded, see "Counting connections" in :mod:`k8sviz.flows.compare`),
         ``allowed, denied, unknown`` (the same per verdict: they need not add up to ``flows``),
         ``verdicts``, ``bytes``, ``packets`` (sums), ``first_seen``, ``last_seen``, ``sources``
-        (formats).  Ordered by flows, descending.
+        (formats).  Ordered by flows, descending.  One row per ``src``, ``dst`` and protocol,
+        and per kind of endpoint where two kinds share a label (a node ``x`` and the workload
+        ``x`` of a namespace called ``node`` are both ``node/x``: ``src_type`` tells them apart).
     """
     flows = _check(flows)
     if level not in ("workload", "namespace", "pod"):
@@ -391,7 +399,11 @@ def flow_edges(
             "_u": ((verdict != "allowed") & (verdict != "denied")).astype(np.int64),
         }
     )
-    keys = ["src", "dst", "protocol"]
+    # Two kinds of endpoint can share a label (a node x and the workload x of a namespace called
+    # "node" are both node/x): rows are kept apart by kind, never summed into one.
+    work["_sk"] = _kinds(work["src_type"])
+    work["_dk"] = _kinds(work["dst_type"])
+    keys = ["src", "_sk", "dst", "_dk", "protocol"]
     g = work.groupby(keys, sort=False, dropna=False)
     out = g.agg(
         src_namespace=("src_namespace", "first"),
@@ -406,11 +418,9 @@ def flow_edges(
     )
     counts = {"flows": "_rec", "allowed": "_a", "denied": "_d", "unknown": "_u"}
     out = out.join(largest_observer(work, keys, counts))
-    ports = (
-        work.dropna(subset=["dst_port"]).groupby(["src", "dst", "protocol"], sort=False)["dst_port"].unique()
-    )
-    verdicts = work.groupby(["src", "dst", "protocol"], sort=False)["verdict"].unique()
-    sources = work.groupby(["src", "dst", "protocol"], sort=False)["source_format"].unique()
+    ports = work.dropna(subset=["dst_port"]).groupby(keys, sort=False, dropna=False)["dst_port"].unique()
+    verdicts = work.groupby(keys, sort=False, dropna=False)["verdict"].unique()
+    sources = work.groupby(keys, sort=False, dropna=False)["source_format"].unique()
     out["ports"] = [port_ranges(ports.get(k, ())) for k in out.index]
     out["verdicts"] = [",".join(sorted(map(str, verdicts[k]))) for k in out.index]
     out["sources"] = [",".join(sorted(map(str, sources[k]))) for k in out.index]

@@ -236,3 +236,7 @@ def test_a_cluster_node_and_a_workload_of_one_name_stay_two_nodes():
     assert G.nodes["node/x"]["type"] == "workload" and G.nodes["node:node/x"]["type"] == "node"
     assert G.nodes["node:node/x"]["addresses"] == ["192.168.0.9"]
     assert {(u, d["port"]) for u, _, d in observed(G)} == {("node/x", 80), ("node:node/x", 9100)}
+    # flow_edges keeps them apart too: two rows of one label, one per kind.
+    edges = k8sviz.flow_edges(flows)
+    assert sorted(zip(edges["src"], edges["src_type"], edges["ports"])) == [
+        ("node/x", "node", ["9100"]), ("node/x", "pod", ["80"])]
