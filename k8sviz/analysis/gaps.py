@@ -674,6 +674,19 @@ def _group_external(
     return out
 
 
+def _str_column(col: pd.Series) -> np.ndarray:
+    """``col.astype(str)`` as an object array; a categorical column (the engine's protocol) by
+    its few categories, not row by row."""
+    import pandas as pd
+
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        if not len(codes) or codes.min() >= 0:
+            cats = np.asarray(pd.Series(col.cat.categories).astype(str), dtype=object)
+            return cats[codes]
+    return np.asarray(col.astype(str), dtype=object)
+
+
 def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
     import pandas as pd
 
@@ -686,12 +699,15 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
     inbound = np.asarray(ext["src_type"] == "external")
     src = ext["src"].to_numpy(dtype=object)
     dst = ext["dst"].to_numpy(dtype=object)
-    proto = np.asarray(ext["protocol"].astype(str), dtype=object)
+    proto = _str_column(ext["protocol"])
     ports = ext["ports"].to_numpy(dtype=object)
     peer = np.where(inbound, src, dst)
-    kinds = {b: classify_block(b) for b in pd.unique(peer)}
-    internet = np.fromiter((kinds[b][0] == "internet" for b in peer), dtype=bool, count=len(peer))
-    meta = np.fromiter((kinds[b][1] for b in peer), dtype=bool, count=len(peer))
+    # Each distinct block is classified once, and rows read their block's kind by code.
+    codes, blocks = pd.factorize(peer)
+    kinds = [classify_block(b) for b in blocks.tolist()]
+    internet = np.array([k[0] == "internet" for k in kinds], dtype=bool)[codes]
+    meta = np.array([k[1] for k in kinds], dtype=bool)[codes]
+    del codes, peer
     ext_in = _group_external(dst, src, proto, ports, inbound & internet)
     ext_out = _group_external(src, dst, proto, ports, ~inbound & internet)
     meta_out = _group_external(src, dst, proto, ports, ~inbound & meta)
@@ -703,11 +719,16 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
         ns, _, name = key.partition("/")
         return ns, name
 
+    parts: dict[str, tuple[str, ...]] = {}  # block -> its public part, computed once
+
     def public(blocks: list[str]) -> list[str]:
         """The globally routable part of the blocks (evidence: ``::/1`` is internet for 2000::/3)."""
         out: list[str] = []
         for b in blocks:
-            for part in public_part(b):
+            got = parts.get(b)
+            if got is None:
+                got = parts[b] = tuple(public_part(b))
+            for part in got:
                 if len(out) == 20:
                     return [*out, "..."]
                 if part not in out:
@@ -721,7 +742,8 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
         how = exposed.get(wl, [])
         sev = "high" if how else "medium"
         approved, unapproved = _approved_entry(ctx, wl, d["ports"])
-        text = f"{wl} accepts {', '.join(ports_of(d))} from internet addresses ({_sample(public(d['blocks']))})"
+        pub = public(d["blocks"])
+        text = f"{wl} accepts {', '.join(ports_of(d))} from internet addresses ({_sample(pub)})"
         if how:
             text += f"; exposed by {'; '.join(how)}"
         elif unread:
@@ -749,7 +771,7 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
                 "ports": ports_of(d),
                 "blocks": d["blocks"],
                 "n_blocks": d["n_blocks"],
-                "public_blocks": public(d["blocks"]),
+                "public_blocks": pub,
                 "exposed_by": how,
                 "approved_by": approved,
                 "unapproved_ports": unapproved,
@@ -763,13 +785,14 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
         if wl in unenforced:
             continue
         ns, name = split(wl)
+        pub = public(d["blocks"])
         ctx.add(
             "internet-egress",
             ns,
             name,
-            f"{wl} may connect to internet addresses ({_sample(public(d['blocks']))}) on {', '.join(ports_of(d))}",
+            f"{wl} may connect to internet addresses ({_sample(pub)}) on {', '.join(ports_of(d))}",
             {"workload": wl, "ports": ports_of(d), "blocks": d["blocks"], "n_blocks": d["n_blocks"],
-             "public_blocks": public(d["blocks"])},
+             "public_blocks": pub},
             workload=wl,
         )
     for wl, d in sorted(meta_out.items()):
