@@ -32,6 +32,7 @@ from ._common import (
     exposure_unread_text,
     get_reach,
     live_edge_frame,
+    object_array,
     port_text,
     public_part,
     rule_frame,
@@ -844,7 +845,20 @@ def _holds(block: str, ip: Any) -> bool:
     return net.version == ip.version and ip in net
 
 
+def _codes(*cols: np.ndarray) -> np.ndarray:
+    """One int64 code per row for the combination of ``cols`` (equal rows, equal codes)."""
+    import pandas as pd
+
+    key = np.zeros(len(cols[0]), dtype=np.int64)
+    for c in cols:
+        codes, uniq = pd.factorize(c, use_na_sentinel=False)
+        key = pd.factorize(key * max(len(uniq), 1) + codes)[0].astype(np.int64)
+    return key
+
+
 def _redundant(ctx: _Ctx, reach: Any) -> None:
+    import pandas as pd
+
     try:
         rf = rule_frame(reach, "workload")
     except (AttributeError, NotImplementedError):
@@ -854,24 +868,49 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
     rf = rf[rf["policy"].isin({p.key for p in ctx.snap.network_policies})]
     if not len(rf):
         return
-    per_rule: dict[tuple[str, str, int], list[tuple[str, str, str, _ports.Ranges]]] = defaultdict(list)
-    per_conn: dict[tuple[str, str, str, str], list[tuple[tuple[str, str, int], _ports.Ranges]]] = defaultdict(
-        list
-    )
-    for row in rf.itertuples(index=False):
-        rk = (row.policy, row.direction, int(row.rule))
-        rs = _ports.parse(row.ports)
-        per_rule[rk].append((row.direction, row.src, row.dst, row.protocol, rs))  # type: ignore[arg-type]
-        per_conn[(row.direction, row.src, row.dst, row.protocol)].append((rk, rs))
+    policy = rf["policy"].to_numpy(dtype=object)
+    direction = rf["direction"].to_numpy(dtype=object)
+    index = rf["rule"].to_numpy()
+    rule = _codes(policy, direction, index)
+    conn = _codes(direction, rf["src"].to_numpy(dtype=object), rf["dst"].to_numpy(dtype=object),
+                  rf["protocol"].to_numpy(dtype=object))
+    # Port lists are shared objects: each is parsed once.
+    lists = rf["ports"].to_numpy(dtype=object)
+    pcode, _ = pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(lists)))
+    _, at = np.unique(pcode, return_index=True)
+    ranges = object_array(_ports.parse(lists[r]) for r in at.tolist())
+    empty = np.fromiter((not rs for rs in ranges), dtype=bool, count=len(ranges))
+    # A rule with ports on a connection that no other rule admits is decisive whatever else is
+    # removed: only the other rules are tried below, against every rule on their connections.
+    alone = (np.bincount(conn)[conn] == 1) & ~empty[pcode]
+    decisive = np.zeros(int(rule.max()) + 1, dtype=bool)
+    decisive[rule[alone]] = True
+    tried = ~decisive[rule]
+    if not tried.any():
+        return
+    shared = np.zeros(int(conn.max()) + 1, dtype=bool)
+    shared[conn[tried]] = True
+    rows = np.flatnonzero(shared[conn])
+    keys: dict[int, tuple[str, str, int]] = {}
+    per_rule: dict[tuple[str, str, int], list[tuple[int, _ports.Ranges]]] = defaultdict(list)
+    per_conn: dict[int, list[tuple[tuple[str, str, int], _ports.Ranges]]] = defaultdict(list)
+    for r, rc, cc, t, rs in zip(rows.tolist(), rule[rows].tolist(), conn[rows].tolist(), tried[rows].tolist(),
+                                ranges[pcode[rows]].tolist(), strict=True):
+        rk = keys.get(rc)
+        if rk is None:
+            rk = keys[rc] = (policy[r], direction[r], int(index[r]))
+        if t:
+            per_rule[rk].append((cc, rs))
+        per_conn[cc].append((rk, rs))
     # Greedy, so that the flagged rules can all be removed together (two identical rules are
     # each covered by the other; only one of them is redundant).  Smaller rules are tried first.
     removed: set[tuple[str, str, int]] = set()
     for rk, conns in sorted(per_rule.items(), key=lambda kv: (len(kv[1]), kv[0])):
         covered_by: set[str] = set()
         redundant = True
-        for direction, src, dst, proto, rs in conns:  # type: ignore[misc]
+        for cc, rs in conns:
             others: _ports.Ranges = ()
-            for ork, ors in per_conn[(direction, src, dst, proto)]:
+            for ork, ors in per_conn[cc]:
                 if ork != rk and ork not in removed:
                     if _ports.intersect(ors, rs):
                         covered_by.add(f"{ork[0]} {ork[1]}[{ork[2]}]")
@@ -882,17 +921,17 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
         if not redundant:
             continue
         removed.add(rk)
-        pol, direction, i = rk
+        pol, direction_, i = rk
         ns, _, name = pol.partition("/")
         ctx.add(
             "redundant-rule",
             ns,
             name,
-            f"{pol} {direction}[{i}] is never decisive: all {len(conns)} connection(s) it admits are also "
+            f"{pol} {direction_}[{i}] is never decisive: all {len(conns)} connection(s) it admits are also "
             f"admitted by {', '.join(sorted(covered_by)[:5])}{' ...' if len(covered_by) > 5 else ''}",
             {
                 "policy": pol,
-                "direction": direction,
+                "direction": direction_,
                 "rule": i,
                 "connections": len(conns),
                 "covered_by": sorted(covered_by),
