@@ -69,9 +69,15 @@ class _Ctx:
         self.wzone = {wl: zs[0] for wl, zs in self.wzones.items()}
         self.pods_by_ns: dict[str, list[Any]] = defaultdict(list)
         self.pods_by_wl: dict[str, list[Any]] = defaultdict(list)
+        #: Per namespace, its running pods (pods that ran to completion are no longer there).
+        self.running_by_ns: dict[str, list[Any]] = defaultdict(list)
         for p in snapshot.pods:
             self.pods_by_ns[p.namespace].append(p)
             self.pods_by_wl[p.workload_key].append(p)
+            if not p.terminated:
+                self.running_by_ns[p.namespace].append(p)
+        self._ns_of: dict[LabelSelector, list[str]] = {}
+        self._peer_any: dict[tuple[Any, ...], bool] = {}
 
     def sensitive(self, workload_key: str) -> bool:
         return self.zones is not None and self.zones.is_sensitive(self.wzone.get(workload_key, ""))
@@ -124,31 +130,34 @@ class _Ctx:
 
     def selected(self, pol: NetworkPolicy) -> list[Any]:
         """The running pods the policy selects (pods that ran to completion are no longer there)."""
-        return [p for p in self.pods_by_ns.get(pol.namespace, ())
-                if not p.terminated and self._matches(pol.pod_selector, p, pol.namespace)]
+        return [p for p in self.running_by_ns.get(pol.namespace, ())
+                if self._matches(pol.pod_selector, p, pol.namespace)]
 
     def _matches(self, sel: LabelSelector, pod: Any, pinned_to: str | None) -> bool:
         labels = self.ns_labels.get(pod.namespace, {"kubernetes.io/metadata.name": pod.namespace})
         return knp_matches(sel, pod, labels, pinned_to, self.cilium)
 
-    def peer_pods(self, pol: NetworkPolicy, peer: Peer) -> list[Any]:
+    def peer_matches_any(self, pol: NetworkPolicy, peer: Peer) -> bool:
+        """Whether a pod peer of ``pol`` matches some running pod (an ``ipBlock`` peer: False).
+        Peers alike (same namespaces, same selectors) are judged once."""
         if peer.ip_block is not None:
-            return []
-        if peer.namespace_selector is None:
-            namespaces = [pol.namespace]
-        else:
-            namespaces = [
-                n for n, labels in self.ns_labels.items() if peer.namespace_selector.matches(labels)
-            ]
-        out = []
-        for n in namespaces:
-            for p in self.pods_by_ns.get(n, ()):
-                if p.terminated:
-                    continue
-                if peer.pod_selector is None or self._matches(
-                        peer.pod_selector, p, pol.namespace if peer.namespace_selector is None else None):
-                    out.append(p)
-        return out
+            return False
+        pinned = pol.namespace if peer.namespace_selector is None else None
+        key = (pinned, peer.namespace_selector, peer.pod_selector)
+        got = self._peer_any.get(key)
+        if got is None:
+            sel = peer.namespace_selector
+            if sel is None:
+                namespaces = [pol.namespace]
+            else:
+                if sel not in self._ns_of:
+                    self._ns_of[sel] = [n for n, labels in self.ns_labels.items() if sel.matches(labels)]
+                namespaces = self._ns_of[sel]
+            got = self._peer_any[key] = any(
+                peer.pod_selector is None or self._matches(peer.pod_selector, p, pinned)
+                for n in namespaces for p in self.running_by_ns.get(n, ())
+            )
+        return got
 
 
 # ------------------------------------------------------------------------------ snapshot checks
@@ -602,7 +611,7 @@ def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
                     )
                 elif rule.all_ports and peer.namespace_selector is not None:
                     reasons.append(("low", f"{side}[{j}] {peer}: all ports across namespaces"))
-                if pods_known and peer.ip_block is None and not ctx.peer_pods(pol, peer):
+                if pods_known and peer.ip_block is None and not ctx.peer_matches_any(pol, peer):
                     ctx.add(
                         "rule-peer-matches-nothing",
                         pol.namespace,
