@@ -865,6 +865,15 @@ def _codes(*cols: np.ndarray) -> np.ndarray:
     return key
 
 
+def _first_seen(codes: np.ndarray) -> np.ndarray:
+    """Rows that hold the first occurrence of their code, for codes numbered in order of first
+    occurrence (as ``pd.factorize`` numbers them): the rows whose code is above every earlier one."""
+    seen = np.maximum.accumulate(codes)
+    out = np.ones(len(codes), dtype=bool)
+    out[1:] = seen[1:] > seen[:-1]
+    return out
+
+
 def _redundant(ctx: _Ctx, reach: Any) -> None:
     import pandas as pd
 
@@ -977,7 +986,7 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[s
     gkey += np.where(out, zsc, zdc)
     codes, _ = pd.factorize(gkey)
     del gkey
-    first = pd.Series(codes).drop_duplicates().index.to_numpy()  # group g first seen at first[g]
+    first = np.flatnonzero(_first_seen(codes))  # group g first seen at first[g]
     counts = np.bincount(codes)
     info: list[dict[str, Any]] = []
     for f, n in zip(first.tolist(), counts.tolist(), strict=True):
@@ -999,17 +1008,24 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[s
             )
         )
     pcode = np.where(out, dc, sc)
-    pp = pd.DataFrame({"g": codes, "p": pcode}).drop_duplicates().groupby("g", sort=False).head(20)
-    del pcode
-    for g, p in zip(pp["g"].tolist(), pp["p"].tolist(), strict=True):
+    # the first 20 distinct peers of each group, in row order
+    rows = np.flatnonzero(_first_seen(_codes(codes, pcode)))
+    g_of = codes[rows]
+    order = np.argsort(g_of, kind="stable")
+    starts = np.searchsorted(g_of[order], g_of[order])  # where each row's group starts in ``order``
+    rank = np.empty(len(rows), dtype=np.int64)
+    rank[order] = np.arange(len(rows)) - starts
+    rows = rows[rank < 20]
+    del order, starts, rank, g_of
+    for g, p in zip(codes[rows].tolist(), pcode[rows].tolist(), strict=True):
         f = first[g]
         info[g]["peers"].append(d_u[p] if out[f] else s_u[p])
+    del pcode, rows
 
     def distinct(col: str, *extra: np.ndarray) -> list[int]:
         """Rows with the first occurrence of each (group, list object[, extra...])."""
         ids = np.fromiter(map(id, v[col].to_numpy(dtype=object)), dtype=np.int64, count=len(v))
-        frame = {"g": codes, "i": ids, **{f"x{j}": e for j, e in enumerate(extra)}}
-        return pd.DataFrame(frame).drop_duplicates().index.to_numpy().tolist()
+        return np.flatnonzero(_first_seen(_codes(codes, ids, *extra))).tolist()
 
     pc, p_u = pd.factorize(v["protocol"])
     p_u = np.asarray(p_u, dtype=object)
