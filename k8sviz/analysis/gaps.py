@@ -855,14 +855,26 @@ def _holds(block: str, ip: Any) -> bool:
 
 
 def _codes(*cols: np.ndarray) -> np.ndarray:
-    """One int64 code per row for the combination of ``cols`` (equal rows, equal codes)."""
+    """One int64 code per row for the combination of ``cols`` (equal rows, equal codes),
+    numbered in order of first occurrence.  Columns of small non-negative integers (codes
+    already) are combined by arithmetic; others are factorized first."""
     import pandas as pd
 
     key = np.zeros(len(cols[0]), dtype=np.int64)
+    size = 1  # key < size
     for c in cols:
-        codes, uniq = pd.factorize(c, use_na_sentinel=False)
-        key = pd.factorize(key * max(len(uniq), 1) + codes)[0].astype(np.int64)
-    return key
+        c = np.asarray(c)
+        if c.dtype.kind in "iu" and (not len(c) or (c.min() >= 0 and c.max() < 1 << 31)):
+            codes, n = c.astype(np.int64, copy=False), int(c.max(initial=0)) + 1
+        else:
+            codes, uniq = pd.factorize(c, use_na_sentinel=False)
+            n = max(len(uniq), 1)
+        if size > (1 << 62) // n:  # would overflow: renumber what is there first
+            key = pd.factorize(key)[0].astype(np.int64)
+            size = int(key.max(initial=0)) + 1
+        key = key * n + codes
+        size *= n
+    return pd.factorize(key)[0].astype(np.int64)
 
 
 def _first_seen(codes: np.ndarray) -> np.ndarray:
@@ -1023,9 +1035,15 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[s
     del pcode, rows
 
     def distinct(col: str, *extra: np.ndarray) -> list[int]:
-        """Rows with the first occurrence of each (group, list object[, extra...])."""
-        ids = np.fromiter(map(id, v[col].to_numpy(dtype=object)), dtype=np.int64, count=len(v))
-        return np.flatnonzero(_first_seen(_codes(codes, ids, *extra))).tolist()
+        """Rows with the first occurrence of each (group, list object[, extra...]), leaving out
+        the rows whose list is empty (they add nothing)."""
+        lists = v[col].to_numpy(dtype=object)
+        ic, objs = pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(v)))
+        at = np.flatnonzero(_first_seen(ic))  # a row holding each object
+        full = np.fromiter((len(lists[r]) > 0 for r in at.tolist()), dtype=bool, count=len(at))
+        rows = np.flatnonzero(full[ic])
+        key = _codes(codes[rows], ic[rows], *(e[rows] for e in extra))
+        return rows[_first_seen(key)].tolist()
 
     pc, p_u = pd.factorize(v["protocol"])
     p_u = np.asarray(p_u, dtype=object)
@@ -1038,8 +1056,7 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[s
     rules = v["rules"].to_numpy(dtype=object)
     policies = v["policies"].to_numpy(dtype=object)
     for r in distinct("rules"):  # row order: rule texts keep their first-seen order
-        if rules[r]:
-            info[codes[r]]["rules"].update(dict.fromkeys(rules[r]))
+        info[codes[r]]["rules"].update(dict.fromkeys(rules[r]))
     for r in distinct("policies"):
         info[codes[r]]["policies"].update(policies[r])
     return groups
