@@ -705,12 +705,16 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
     unenforced = {
         p.workload_key for k in getattr(reach, "unenforced", ()) if (p := ctx.snap.pod(k)) is not None
     }
-    ext = edges[(edges["src_type"] == "external") != (edges["dst_type"] == "external")]
-    inbound = np.asarray(ext["src_type"] == "external")
-    src = ext["src"].to_numpy(dtype=object)
-    dst = ext["dst"].to_numpy(dtype=object)
-    proto = _str_column(ext["protocol"])
-    ports = ext["ports"].to_numpy(dtype=object)
+    # The rows with one external end, column by column (not a copy of the whole frame).
+    from_ext = np.asarray(edges["src_type"] == "external")
+    ext = np.flatnonzero(from_ext != np.asarray(edges["dst_type"] == "external"))
+    inbound = from_ext[ext]
+    del from_ext
+    src = edges["src"].to_numpy(dtype=object)[ext]
+    dst = edges["dst"].to_numpy(dtype=object)[ext]
+    proto = _str_column(edges["protocol"].iloc[ext])
+    ports = edges["ports"].to_numpy(dtype=object)[ext]
+    del ext
     peer = np.where(inbound, src, dst)
     # Each distinct block is classified once, and rows read their block's kind by code.
     codes, blocks = pd.factorize(peer)
