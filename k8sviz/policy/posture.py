@@ -88,8 +88,11 @@ class ClassSide:
     #: Policies whose allow rules decide part of it.
     allow_by: tuple[str, ...] = ()
     #: Behaviour classes of peers left to the default allow (``partial`` only: for
-    #: ``unrestricted`` it is every class).
-    open_classes: tuple[int, ...] = ()
+    #: ``unrestricted`` it is every class), as a bitset: class ``c`` is bit ``c`` in
+    #: ``np.packbits`` order (``np.unpackbits`` reads it back); one bit per class, where a tuple
+    #: of ints took some 36 bytes per class open (gigabytes when thousands of classes are
+    #: partial and open to most of the others).
+    open_bits: bytes = b""
     #: False where the additive shortcut judged the class isolated without naming its allows
     #: (the findings do not need them); :meth:`PostureTable.named_sides` fills them in.
     allows_named: bool = True
@@ -97,6 +100,11 @@ class ClassSide:
     @property
     def isolated(self) -> bool:
         return self.state == "isolated"
+
+    @property
+    def open_classes(self) -> tuple[int, ...]:
+        """The classes of :attr:`open_bits`, ascending."""
+        return tuple(np.flatnonzero(np.unpackbits(np.frombuffer(self.open_bits, dtype=np.uint8))).tolist())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,7 +201,7 @@ class PostureTable:
         self._subjects = np.unique(np.fromiter(self._class.values(), dtype=np.int64, count=len(self._class)))
         self._sides: dict[str, dict[int, ClassSide]] = {}
         self._named: dict[str, dict[int, ClassSide]] = {d: {} for d in DIRECTIONS}
-        self._members: dict[int, list[int]] | None = None
+        self._peer_index: tuple[list[str], np.ndarray, np.ndarray, list[str], np.ndarray] | None = None
         self._samples: dict[tuple[str, int], list[str]] = {}
         self._calico: list[Any] | None = None
         self._names: dict[tuple[Any, ...], tuple[str, ...]] = {}
@@ -256,21 +264,39 @@ class PostureTable:
 
     def peers(self, side: ClassSide, limit: int | None = 10) -> list[str]:
         """Names of the peers ``side`` leaves to the default allow: workload keys of running
-        pods, then external blocks (the first ``limit``; every one for None)."""
-        if self._members is None:
-            members: dict[int, list[int]] = defaultdict(list)
-            for e in np.flatnonzero(self._live_ents).tolist():
-                members[int(self._engine.bmap[e])].append(e)
-            self._members = members
+        pods, in name order, then external blocks, by class and then entity (the first
+        ``limit``; every one for None)."""
+        if not side.open_bits:
+            return []
+        if self._peer_index is None:
+            self._peer_index = self._index_peers()
+        workloads, wl_code, pod_class, blocks, block_class = self._peer_index
+        is_open = np.unpackbits(np.frombuffer(side.open_bits, dtype=np.uint8), count=self._engine.n_b).astype(bool)
+        wl_open = np.zeros(len(workloads), dtype=bool)
+        wl_open[wl_code[is_open[pod_class]]] = True
+        out = dict.fromkeys(workloads[i] for i in np.flatnonzero(wl_open)[:limit].tolist())
+        for j in np.flatnonzero(is_open[block_class]).tolist():
+            if limit is not None and len(out) >= limit:
+                break
+            out.setdefault(blocks[j])
+        return list(out)[:limit]
+
+    def _index_peers(self) -> tuple[list[str], np.ndarray, np.ndarray, list[str], np.ndarray]:
+        """For :meth:`peers`: the workload keys of the running pods (sorted, distinct), each
+        running pod's code into them and class; the external blocks, ordered by class and
+        entity, and their classes."""
         ends = self.reach._ends
-        pods, blocks = [], []
-        for c in side.open_classes:
-            for e in self._members.get(c, ()):
-                if e < ends.n_pods:
-                    pods.append(ends.pods[e].workload_key)
-                else:
-                    blocks.append(ends.name(e))
-        return list(dict.fromkeys(sorted(pods) + blocks))[:limit]
+        bmap = self._engine.bmap
+        live = np.flatnonzero(self._live_ents)
+        pod_ents = live[live < ends.n_pods]
+        keys = [ends.pods[e].workload_key for e in pod_ents.tolist()]
+        workloads = sorted(set(keys))
+        at = {k: i for i, k in enumerate(workloads)}
+        wl_code = np.fromiter((at[k] for k in keys), dtype=np.int64, count=len(keys))
+        ext = live[live >= ends.n_pods]
+        ext = ext[np.lexsort((ext, bmap[ext]))]
+        return (workloads, wl_code, bmap[pod_ents].astype(np.int64), [ends.name(e) for e in ext.tolist()],
+                bmap[ext].astype(np.int64))
 
     def policy_names(self, pod: Pod, refs: Iterable[str], direction: str) -> list[str]:
         """``refs`` as policies: a Calico tier's end (``Tier/<name>``) becomes the policies of
@@ -486,18 +512,19 @@ class PostureTable:
             touched = ((decided != 0).any(axis=2) & live[None, :]).any(axis=1)
             any_open = open_.any(axis=1)
             all_allowed = everything.all(axis=1)
+            bits = np.packbits(open_, axis=1)
             for i, c in enumerate(chunk.tolist()):
-                open_classes: tuple[int, ...] = ()
+                open_bits = b""
                 if not touched[i]:
                     state = "unrestricted"  # every peer is open: not listed
                 elif all_allowed[i]:
                     state = "reopened"
                 elif any_open[i]:
                     state = "partial"
-                    open_classes = tuple(np.flatnonzero(open_[i]).tolist())
+                    open_bits = bits[i].tobytes()
                 else:
                     state = "isolated"
-                out[c] = ClassSide(state, tuple(deny_by[i]), tuple(allow_by[i]), open_classes)
+                out[c] = ClassSide(state, tuple(deny_by[i]), tuple(allow_by[i]), open_bits)
         return out
 
 

@@ -116,6 +116,50 @@ def test_partial_lists_open_pods_as_workloads():
     assert p.open_to[0] == "a/web" and "b/bad" not in p.open_to and p.open_to.count("a/web") == 1
 
 
+def test_partial_sides_keep_their_open_classes_as_bits_and_name_them_as_a_plain_walk():
+    # An admin Deny of one namespace: every pod no NetworkPolicy isolates is partial, open to
+    # most classes.  The sides keep those classes as a bitset; peers() names them as walking
+    # each open class's members would: workloads of running pods in name order, then blocks.
+    objs = generate_cluster(pods=400, policies=60, seed=3)
+    one = sorted(o["metadata"]["name"] for o in objs if o["kind"] == "Namespace")[1]
+    objs += [
+        {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+         "metadata": {"name": "deny-one"},
+         "spec": {"priority": 10, "subject": {"namespaces": {}},
+                  "ingress": [{"action": "Deny", "from": [{"namespaces": {"matchLabels": {
+                      "kubernetes.io/metadata.name": one}}}]}],
+                  "egress": [{"action": "Deny", "to": [{"namespaces": {"matchLabels": {
+                      "kubernetes.io/metadata.name": one}}}]}]}}]
+    b = SnapshotBuilder()
+    for o in objs:
+        b.add(o, "synth")
+    reach = k8sviz.reachability(b.build(cluster="synth"))
+    table = reach._postures()
+    ends, bmap = reach._ends, reach._engine.bmap
+    members = {}
+    for e in range(len(bmap)):
+        if e >= ends.n_pods or not ends.pods[e].terminated:
+            members.setdefault(int(bmap[e]), []).append(e)
+    partial = 0
+    for d in ("ingress", "egress"):
+        for s in table.sides(d).values():
+            if s.state != "partial":
+                assert s.open_bits == b"" and s.open_classes == ()
+                continue
+            partial += 1
+            assert len(s.open_bits) == (reach._engine.n_b + 7) // 8
+            pods, blocks = [], []
+            for c in s.open_classes:
+                for e in members.get(c, ()):
+                    (pods if e < ends.n_pods else blocks).append(
+                        ends.pods[e].workload_key if e < ends.n_pods else ends.name(e))
+            assert s.open_classes == tuple(sorted(s.open_classes)) and len(s.open_classes) > 1
+            want = list(dict.fromkeys(sorted(pods) + blocks))
+            assert table.peers(s, None) == want
+            assert table.peers(s) == want[:10] and table.peers(s, 3) == want[:3]
+    assert partial > 10
+
+
 def test_pods_outside_policy_are_listed_not_judged():
     done = pod("a", "job", app="job")
     done["status"]["phase"] = "Succeeded"
