@@ -142,11 +142,11 @@ class _Ctx:
         Peers alike (same namespaces, same selectors) are judged once."""
         if peer.ip_block is not None:
             return False
-        pinned = pol.namespace if peer.namespace_selector is None else None
-        key = (pinned, peer.namespace_selector, peer.pod_selector)
+        sel = peer.namespace_selector
+        pinned = pol.namespace if sel is None else None
+        key = (pinned, sel, peer.pod_selector)
         got = self._peer_any.get(key)
         if got is None:
-            sel = peer.namespace_selector
             if sel is None:
                 namespaces = [pol.namespace]
             else:
@@ -1042,7 +1042,7 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[s
         """Rows with the first occurrence of each (group, list object[, extra...]), leaving out
         the rows whose list is empty (they add nothing)."""
         lists = v[col].to_numpy(dtype=object)
-        ic, objs = pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(v)))
+        ic, _ = pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(v)))
         at = np.flatnonzero(_first_seen(ic))  # a row holding each object
         full = np.fromiter((len(lists[r]) > 0 for r in at.tolist()), dtype=bool, count=len(at))
         rows = np.flatnonzero(full[ic])

@@ -271,7 +271,8 @@ class PostureTable:
         if self._peer_index is None:
             self._peer_index = self._index_peers()
         workloads, wl_code, pod_class, blocks, block_class = self._peer_index
-        is_open = np.unpackbits(np.frombuffer(side.open_bits, dtype=np.uint8), count=self._engine.n_b).astype(bool)
+        bits = np.frombuffer(side.open_bits, dtype=np.uint8)
+        is_open = np.unpackbits(bits, count=self._engine.n_b).astype(bool)
         wl_open = np.zeros(len(workloads), dtype=bool)
         wl_open[wl_code[is_open[pod_class]]] = True
         out = dict.fromkeys(workloads[i] for i in np.flatnonzero(wl_open)[:limit].tolist())

@@ -689,5 +689,6 @@ def test_redundant_rules_are_the_plain_greedy_ones(seed):
     want = _plain_redundant(reach, {p.key for p in snap.network_policies})
     red = gaps(snap, reach)
     red = red[red["finding"] == "redundant-rule"]
-    got = {(e["policy"], e["direction"], e["rule"]): (e["connections"], e["covered_by"]) for e in red["evidence"]}
+    got = {(e["policy"], e["direction"], e["rule"]): (e["connections"], e["covered_by"])
+           for e in red["evidence"]}
     assert want and got == want
