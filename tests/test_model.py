@@ -221,3 +221,29 @@ def test_an_error_names_only_the_dropped_fields_beside_what_it_is_about():
     p = policy("a", "p", ingress=[{"ports": [{"port": 80, "protocl": "UDP", "endPort": 70}]}])
     with pytest.raises(PolicyError, match=r"\(read without spec\.ingress\[0\]\.ports\[0\]\.protocl, "):
         snapshot(ns("a"), p)
+
+
+def test_the_quick_clean_check_agrees_with_the_walk_that_names_fields():
+    """known_fields skips the path-naming walk when a quick check finds nothing unknown: on
+    random NetworkPolicy specs with and without stray keys, the two agree."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from k8sviz.model import _NP_SPEC, _clean, unknown_fields
+
+    keys = st.sampled_from(["podSelector", "matchLabels", "matchExpressions", "key", "ingress", "from", "to",
+                            "ports", "port", "ipBlock", "cidr", "except", "policyTypes", "typo"])
+    values = st.recursive(st.none() | st.integers() | st.text(max_size=3),
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=4),
+                          max_leaves=12)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(keys, values, max_size=5))
+    def check(spec):
+        assert _clean(spec, _NP_SPEC) == (unknown_fields(spec, _NP_SPEC, "spec") == [])
+
+    check()
+    for deep in ({"podSelector": {"typo": 1}}, {"ingress": [{"from": [{"ipBlock": {"cidr": "x", "typo": 1}}]}]},
+                 {"egress": [{"ports": [{"port": 1}, {"typo": 2}]}]}):
+        assert not _clean(deep, _NP_SPEC) and unknown_fields(deep, _NP_SPEC, "spec")
+    assert _clean({"ingress": [{"from": [{"ipBlock": {"cidr": "x"}}]}], "policyTypes": ["typo"]}, _NP_SPEC)
