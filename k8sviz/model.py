@@ -1082,7 +1082,10 @@ def _ip_block(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -
 def _peer(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -> Peer:
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
-    has_ps, has_ns, has_ip = "podSelector" in raw, "namespaceSelector" in raw, "ipBlock" in raw
+    # A field given as null (`namespaceSelector:` with nothing after it, as an empty Helm value
+    # renders) decodes to no field at all in the API server: it does not widen a podSelector
+    # peer to every namespace, nor clash with a selector as an ipBlock would.
+    has_ps, has_ns, has_ip = (raw.get(k) is not None for k in ("podSelector", "namespaceSelector", "ipBlock"))
     if has_ip and (has_ps or has_ns):
         raise PolicyError(
             f"{where}: ipBlock cannot be combined with podSelector or namespaceSelector",
