@@ -992,14 +992,18 @@ _Warn = Callable[[LoadWarning], None] | None
 
 
 def _decimal_octets(addr: str) -> str | None:
-    """An IPv4 address written with leading zeros (``010.0.0.1``) as Kubernetes' legacy
-    ("sloppy") parser reads it, in decimal; None when it is not that."""
-    parts = addr.split(".")
-    if len(parts) != 4 or not all(p.isascii() and p.isdigit() and 1 <= len(p) <= 3 for p in parts):
+    """An IPv4 address written with leading zeros (``010.0.0.1``, also ``0010.0.0.1`` and the
+    IPv4 part of ``::ffff:010.0.0.1``) as Kubernetes' legacy ("sloppy") parser reads it: the
+    zeros stripped, in decimal; None when it is not that."""
+    head, colon, dotted = addr.rpartition(":")
+    parts = dotted.split(".")
+    if len(parts) != 4 or not all(p.isascii() and p.isdigit() for p in parts):
         return None
-    if not any(len(p) > 1 and p.startswith("0") for p in parts) or any(int(p) > 255 for p in parts):
+    # Strip before int(): a run of thousands of zeros is input too, and int() refuses long digits.
+    values = [p.lstrip("0") or "0" for p in parts]
+    if values == parts or any(len(v) > 3 or int(v) > 255 for v in values):
         return None
-    return ".".join(str(int(p)) for p in parts)
+    return head + colon + ".".join(values)
 
 
 def _cidr(
@@ -1011,9 +1015,11 @@ def _cidr(
     Host bits are masked off as Kubernetes does (``10.0.0.1/24`` is all of ``10.0.0.0/24``),
     with a warning, since whoever wrote the address most likely meant less than the block.
     ``sloppy`` (NetworkPolicy, whose validation uses Kubernetes' legacy parser) reads IPv4
-    octets with leading zeros as decimal, with a warning.  ``loose`` (AdminNetworkPolicy
-    v1alpha1, whose CIDR type only checks the address family) also reads a bare address as its
-    /32 or /128, and a netmask, with a warning: a cluster's own objects must load.
+    octets and prefix lengths with leading zeros as decimal, and an IPv4-mapped IPv6 CIDR
+    (``::ffff:10.0.0.0/104``) as the IPv4 block Go matches with it, each with a warning.
+    ``loose`` (AdminNetworkPolicy v1alpha1, whose CIDR type only checks the address family)
+    also reads a bare address as its /32 or /128, and a netmask, with a warning: a cluster's
+    own objects must load.
     """
     text = value if isinstance(value, str) else ""
     addr, slash, length = text.partition("/")
@@ -1042,6 +1048,21 @@ def _cidr(
         notes.append(f"has no prefix length, read as {net}")
     elif not (length.isascii() and length.isdigit()):
         notes.append(f"has a netmask, not a prefix length, read as {net}")
+    if sloppy and slash and len(length) > 1 and length.startswith("0"):
+        notes.append(f"has a prefix length with leading zeros, read as decimal (/{net.prefixlen})")
+    mapped = host.ipv4_mapped if isinstance(host, ipaddress.IPv6Address) else None
+    if sloppy and mapped is not None:
+        # ::ffff:a.b.c.d/n: Kubernetes' parser (Go's net) keeps it as an IPv6 network, but its
+        # Contains matches IPv4 addresses against the last 32 bits where n >= 96 (the ffff
+        # survives the mask), so that is the block it stands for there; Python's network
+        # would match no IPv4 address.  Strict IP validation (1.33+) refuses it in new objects.
+        if net.prefixlen >= 96:
+            host, net = mapped, ipaddress.ip_network((mapped, net.prefixlen - 96), strict=False)
+            notes.append(f"is an IPv4-mapped IPv6 CIDR, read as the IPv4 block {net}, "
+                         "as Kubernetes' parser (Go's net.IPNet) matches addresses")
+        else:
+            notes.append(f"is an IPv4-mapped IPv6 address with a prefix under /96, read as the IPv6 "
+                         f"block {net}, which holds no IPv4 address")
     if host != net.network_address:
         # Even where validation now refuses them (ClusterNetworkPolicy v1beta1), objects stored
         # through an older version keep them: masked, as Kubernetes does.
