@@ -518,6 +518,47 @@ def _services(raw: list[Any], where: str, ctx: _Ctx) -> tuple[CiliumServiceRef, 
     return tuple(out)
 
 
+def _parser(pr: Mapping[str, Any]) -> str | None:
+    """The L7 parser a ``toPorts`` item redirects to (None: none, L3/L4 only), as Cilium names
+    it: the kind of its rules, or a generic ``l7proto``'s name."""
+    rules = pr.get("rules") if isinstance(pr.get("rules"), dict) else {}
+    if rules.get("l7proto"):  # type: ignore[union-attr]
+        return str(rules["l7proto"])  # type: ignore[index]
+    return next((k for k in ("http", "kafka", "dns") if rules.get(k) is not None), None)  # type: ignore[union-attr]
+
+
+def _conflicting_parsers(entries: list[Any], where: str) -> str | None:
+    """Why Cilium's agent cannot resolve the policy of the pods this rule selects, if it
+    cannot: two entries give one peer selector two different L7 parsers on one port and
+    protocol ("cannot merge conflicting L7 parsers", pkg/policy rule_test.go cases 5 and 9).
+    The agent then fails the endpoints' regeneration, so what they enforce is not what the
+    rules say.  Checked within the rule; selectors are compared as written."""
+    seen: dict[tuple[str, str, str | int], tuple[str, int]] = {}
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict):
+            continue
+        peers = next((e[k] for k in (*_PEERS_IN, *_PEERS_OUT, "toFQDNs") if e.get(k) is not None), None)
+        keys = [repr(sorted(p.items())) if isinstance(p, dict) else repr(p) for p in peers] if isinstance(
+            peers, list) else ["(any peer)"]
+        for pr in e.get("toPorts") or []:
+            parser = _parser(pr) if isinstance(pr, dict) else None
+            if parser is None:
+                continue
+            for p in (pr.get("ports") or []) if isinstance(pr, dict) else []:
+                if not isinstance(p, dict):
+                    continue
+                proto = str(p.get("protocol") or "ANY").upper()
+                port = str(p.get("port")).strip().lower()
+                for proto_one in (("TCP", "UDP", "SCTP") if proto == "ANY" else (proto,)):
+                    for key in keys:
+                        other = seen.setdefault((key, proto_one, port), (parser, i))
+                        if other[0] != parser:
+                            return (f"{where}[{other[1]}] and [{i}]: L7 parsers {other[0]!r} and {parser!r} on "
+                                    f"{proto_one} {port} for one peer, which Cilium's agent cannot merge: the "
+                                    "selected pods' policy fails to resolve, so what they enforce is not known")
+    return None
+
+
 def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tuple[CiliumPeer, ...]:
     if raw is None:
         return ()
@@ -618,6 +659,10 @@ def _rule(raw: Any, where: str, ctx: _Ctx) -> CiliumRule | None:
         name: _entries(raw.get(name), f"{where}.{name}", ctx, name.startswith("ingress"), name.endswith("Deny"))
         for name in ("ingress", "ingressDeny", "egress", "egressDeny")
     }
+    for name in ("ingress", "egress"):
+        clash = _conflicting_parsers(raw.get(name) or [], f"{where}.{name}")
+        if clash is not None:
+            ctx.unsupported.append(clash)
     dd = raw.get("enableDefaultDeny") or {}
     if not isinstance(dd, dict):
         raise ctx.error(f"{where}.enableDefaultDeny must be an object")

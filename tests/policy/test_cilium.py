@@ -301,6 +301,24 @@ def test_l7_rules_the_agent_accepts_still_allow_at_l3_l4():
     assert r.can_reach("db/e", "db/d", 80) and not r.can_reach("db/e", "db/d", 81)
 
 
+def test_two_l7_parsers_on_one_port_for_one_peer_leave_the_policy_unevaluated():
+    """Cilium's agent cannot merge them ("cannot merge conflicting L7 parsers"): the selected
+    pods' policy fails to resolve, so no verdict of the rules holds."""
+    http = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"http": [{"method": "GET"}]}}
+    kafka = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"kafka": [{"topic": "t"}]}}
+    e = {"matchLabels": {"app": "e"}}
+    clash = cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [e], "toPorts": [http]}, {"fromEndpoints": [e], "toPorts": [kafka]}]})
+    (pol,) = snapshot(*base(clash)).unevaluated_policies
+    assert any("spec.ingress[0] and [1]: L7 parsers 'http' and 'kafka' on TCP 80" in u for u in pol.unsupported)
+    # Not a clash: other peers, other ports, or one side without L7 rules (L3/L4 only).
+    for second in ({"fromEndpoints": [{}], "toPorts": [kafka]},
+                   {"fromEndpoints": [e], "toPorts": [{**kafka, "ports": [{"port": "81", "protocol": "TCP"}]}]},
+                   {"fromEndpoints": [e], "toPorts": [{"ports": kafka["ports"]}]}):
+        ok = cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [e], "toPorts": [http]}, second]})
+        assert not snapshot(*base(ok)).unevaluated_policies, second
+
+
 def test_a_namespaced_subject_keeps_its_other_namespace_requirements():
     """Cilium sets ``k8s:io.kubernetes.pod.namespace`` to the policy's namespace and keeps the
     selector's other requirements on it, ANDed: naming another namespace selects nothing."""

@@ -51,14 +51,15 @@ Left out, with the reason:
 * ``TestDenyRuleNoWildcardInDefaultAllow`` (case 18): a deny carrying L7 rules, which the test
   builds through its policy context and a policy object cannot express (deny entries have no
   L7 part);
-* ``TestMerge*MismatchingParsers`` and ``TestL3SelectingEndpointAndL3AllowAllMergeConflictingL7``
-  (cases 5 and 9): two L7 parsers on one port for one selector make the agent fail to resolve
-  the endpoint's policy; what the endpoint then enforces is not a verdict of the rules (see the
-  report: k8sviz evaluates such a policy as its L3/L4 allows).
+* the TLS and listener merges' error cases (``TestMergeListenerPolicy``...).
 
 Declined by k8sviz, asserted as not evaluated: ``fromRequires``/``toRequires``
-(``TestL3DependentL4*FromRequires``, ``TestDeniesIngress``/``TestDeniesEgress`` rule 2) and the
-``reserved:`` label source (``buildDenyRule`` in ``TestPolicyDenyTrace``).
+(``TestL3DependentL4*FromRequires``, ``TestDeniesIngress``/``TestDeniesEgress`` rule 2), the
+``reserved:`` label source (``buildDenyRule`` in ``TestPolicyDenyTrace``), and two L7 parsers
+on one port for one peer selector (``TestMergeIdenticalAllowAllL3AndMismatchingParsers``,
+``TestL3SelectingEndpointAndL3AllowAllMergeConflictingL7``, cases 5 and 9), which make the
+agent fail to resolve the selected endpoints' policy, so that no verdict of the rules holds
+(k8sviz judged such a policy by its L3/L4 allows before this port).
 """
 
 from __future__ import annotations
@@ -548,6 +549,39 @@ def test_TestL3RuleWithL7RuleShadowedByL3AllowAll(order):
     wild = {"fromEndpoints": [ALL], "toPorts": ports((80, "TCP"), **HTTP_GET)}
     r = evaluated(ccnp("r", {"ingress": [specific, wild] if order == "8A" else [wild, specific]}))
     assert reaches(r, "a2", "a", 80) and reaches(r, "b", "a", 80) and not reaches(r, "b", "a", 443)
+
+
+KAFKA_FOO = {"kafka": [{"topic": "foo"}]}
+
+
+@pytest.mark.parametrize("entries", [
+    pytest.param([(ALL, KAFKA_FOO), (ALL, HTTP_GET)], id="5A"),
+    pytest.param([(ALL, HTTP_GET), (ALL, KAFKA_FOO)], id="5B"),
+    pytest.param([(ALL, HTTP_GET), (ALL, {"l7proto": "testing", "l7": [{"method": "PUT", "path": "/Foo"}]})],
+                 id="5B+"),
+])
+def test_TestMergeIdenticalAllowAllL3AndMismatchingParsers(entries):
+    r = model(ccnp("r", {"ingress": [{"fromEndpoints": [sel], "toPorts": ports((80, "TCP"), **l7)}
+                                     for sel, l7 in entries]}))
+    (pol,) = r.snapshot.unevaluated_policies
+    assert any("cannot merge" in u for u in pol.unsupported)
+
+
+def test_TestMergeIdenticalAllowAllL3AndMismatchingParsers_case_5B_egress():
+    """Case 5B++: a generic parser without rules, then HTTP, to C on egress."""
+    r = model(ccnp("r", {"egress": [
+        {"toEndpoints": [C], "toPorts": ports((80, "TCP"), l7proto="testing")},
+        {"toEndpoints": [C], "toPorts": ports((80, "TCP"), **HTTP_GET)}]}))
+    (pol,) = r.snapshot.unevaluated_policies
+    assert any("'testing' and 'http'" in u for u in pol.unsupported)
+
+
+@pytest.mark.parametrize("order", ["9A", "9B"])
+def test_TestL3SelectingEndpointAndL3AllowAllMergeConflictingL7(order):
+    l7s = [KAFKA_FOO, HTTP_GET] if order == "9A" else [HTTP_GET, KAFKA_FOO]
+    r = model(ccnp("r", {"ingress": [{"fromEndpoints": [B], "toPorts": ports((80, "TCP"), **l7)} for l7 in l7s]}))
+    (pol,) = r.snapshot.unevaluated_policies
+    assert any("cannot merge" in u for u in pol.unsupported)
 
 
 @pytest.mark.parametrize("order", ["9A", "9B"])
