@@ -553,9 +553,10 @@ def _conflicting_parsers(entries: list[Any], where: str) -> str | None:
                     for key in keys:
                         other = seen.setdefault((key, proto_one, port), (parser, i))
                         if other[0] != parser:
-                            return (f"{where}[{other[1]}] and [{i}]: L7 parsers {other[0]!r} and {parser!r} on "
-                                    f"{proto_one} {port} for one peer, which Cilium's agent cannot merge: the "
-                                    "selected pods' policy fails to resolve, so what they enforce is not known")
+                            return (f"{where}[{other[1]}] and [{i}]: L7 parsers {other[0]!r} and "
+                                    f"{parser!r} on {proto_one} {port} for one peer, which Cilium's "
+                                    "agent cannot merge: the selected pods' policy fails to resolve, "
+                                    "so what they enforce is not known")
     return None
 
 

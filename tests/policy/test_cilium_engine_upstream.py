@@ -149,7 +149,8 @@ def reaches(r: k8sviz.Reachability, src: str, dst: str, port: int, proto: str = 
 
 def every_port(r: k8sviz.Reachability, src: str, dst: str) -> bool:
     """An ``0/ANY`` entry: a sample of ports on each protocol."""
-    return all(reaches(r, src, dst, p, proto) for p in (1, 80, 9092, 65535) for proto in ("TCP", "UDP", "SCTP"))
+    return all(reaches(r, src, dst, p, proto)
+               for p in (1, 80, 9092, 65535) for proto in ("TCP", "UDP", "SCTP"))
 
 
 def no_port(r: k8sviz.Reachability, src: str, dst: str) -> bool:
@@ -224,7 +225,8 @@ def test_TestL3DependentL4FromRequires_is_not_evaluated(direction):
     """TestL3DependentL4IngressFromRequires / TestL3DependentL4EgressFromRequires: requirements
     are ANDed into every selector of the rule, a semantics k8sviz declines."""
     if direction == "ingress":
-        spec = {"ingress": [{"fromEndpoints": [BAR1], "toPorts": ports((80, "TCP"))}, {"fromRequires": [BAR2]}]}
+        spec = {"ingress": [{"fromEndpoints": [BAR1], "toPorts": ports((80, "TCP"))},
+                            {"fromRequires": [BAR2]}]}
     else:
         spec = {"egress": [{"toEndpoints": [BAR1], "toPorts": ports((80, "TCP"))},
                            {"toEndpoints": [ALL], "toRequires": [BAR2]}]}
@@ -366,7 +368,8 @@ def _denies_rules(direction: str) -> tuple[dict[str, Any], dict[str, Any], dict[
                                "ingressDeny": [{"fromRequires": [{"matchLabels": {"groupA": ""}}]}]}),
                 ccnp("rule3", {"endpointSelector": {"matchLabels": {"id": "bar2"}},
                                "ingressDeny": [{"fromEndpoints": [FOO]}]}))
-    return (ccnp("rule1", {"endpointSelector": FOO, "egressDeny": [{"toEndpoints": [{"matchLabels": {"bar": ""}}]}]}),
+    return (ccnp("rule1", {"endpointSelector": FOO,
+                           "egressDeny": [{"toEndpoints": [{"matchLabels": {"bar": ""}}]}]}),
             ccnp("rule2", {"endpointSelector": {"matchLabels": {"groupA": ""}},
                            "egressDeny": [{"toRequires": [{"matchLabels": {"groupA": ""}}]}]}),
             ccnp("rule3", {"endpointSelector": FOO, "egressDeny": [{"toEndpoints": [BAR2]}]}))
@@ -485,7 +488,8 @@ def test_TestMinikubeGettingStartedDeny():
     assert not reaches(r, "app3", "app1", 80)
     # An allow beside them opens app1 to everyone but app2 on 80.
     r = evaluated(ccnp("deny-1", rule), ccnp("deny-2", rule),
-                  ccnp("allow", {"endpointSelector": rule["endpointSelector"], "ingress": [{"fromEndpoints": [ALL]}]}))
+                  ccnp("allow", {"endpointSelector": rule["endpointSelector"],
+                                 "ingress": [{"fromEndpoints": [ALL]}]}))
     assert not reaches(r, "app2", "app1", 80) and reaches(r, "app2", "app1", 81)
     assert reaches(r, "app3", "app1", 80)
 
@@ -528,7 +532,8 @@ def test_TestMergeAllowAllL3AndShadowedL7(first_l7):
                          ids=["HTTP", "Kafka"])
 def test_TestMergeIdenticalAllowAllL3AndRestrictedL7(port, l7):
     """TestMergeIdenticalAllowAllL3AndRestrictedL7HTTP / ...Kafka (cases 3 and 4)."""
-    r = evaluated(ccnp("r", {"ingress": [{"fromEndpoints": [ALL], "toPorts": ports((port, "TCP"), **l7)}] * 2}))
+    entry = {"fromEndpoints": [ALL], "toPorts": ports((port, "TCP"), **l7)}
+    r = evaluated(ccnp("r", {"ingress": [entry, entry]}))
     assert reaches(r, "b", "a", port) and not reaches(r, "b", "a", port + 1)
 
 
@@ -579,7 +584,8 @@ def test_TestMergeIdenticalAllowAllL3AndMismatchingParsers_case_5B_egress():
 @pytest.mark.parametrize("order", ["9A", "9B"])
 def test_TestL3SelectingEndpointAndL3AllowAllMergeConflictingL7(order):
     l7s = [KAFKA_FOO, HTTP_GET] if order == "9A" else [HTTP_GET, KAFKA_FOO]
-    r = model(ccnp("r", {"ingress": [{"fromEndpoints": [B], "toPorts": ports((80, "TCP"), **l7)} for l7 in l7s]}))
+    r = model(ccnp("r", {"ingress": [{"fromEndpoints": [B], "toPorts": ports((80, "TCP"), **l7)}
+                                     for l7 in l7s]}))
     (pol,) = r.snapshot.unevaluated_policies
     assert any("cannot merge" in u for u in pol.unsupported)
 
@@ -649,11 +655,13 @@ def test_TestWildcardInDefaultAllow(case):
 
 #: ``defaultDenyIngress``: every identity in ingress default deny, allowing nothing by itself
 #: (an entry whose peer list is empty: the form a policy object has for it).
-DEFAULT_DENY_INGRESS = ccnp("default-deny-ingress", {"endpointSelector": ALL, "ingress": [{"fromEndpoints": []}]})
+DEFAULT_DENY_INGRESS = ccnp("default-deny-ingress",
+                            {"endpointSelector": ALL, "ingress": [{"fromEndpoints": []}]})
 
 
 def test_TestIngressAllowAll():
-    r = evaluated(DEFAULT_DENY_INGRESS, ccnp("r", {"endpointSelector": C, "ingress": [{"fromEndpoints": [ALL]}]}))
+    r = evaluated(DEFAULT_DENY_INGRESS,
+                  ccnp("r", {"endpointSelector": C, "ingress": [{"fromEndpoints": [ALL]}]}))
     assert not reaches(r, "a", "b", 80)
     assert reaches(r, "a", "c", 80) and reaches(r, "a", "c", 90)
 
@@ -674,10 +682,12 @@ def test_TestIngressAllowAllNamedPort():
     assert not reaches(r, "a", "b", 80) and not reaches(r, "a", "c", 90)
 
 
-@pytest.mark.parametrize("port", ["80", "port-80"], ids=["TestIngressL4AllowAll", "TestIngressL4AllowAllNamedPort"])
+@pytest.mark.parametrize("port", ["80", "port-80"],
+                         ids=["TestIngressL4AllowAll", "TestIngressL4AllowAllNamedPort"])
 def test_TestIngressL4AllowAll(port):
     """No peer, ports only: every peer on that port."""
-    r = evaluated(DEFAULT_DENY_INGRESS, ccnp("r", {"endpointSelector": C, "ingress": [{"toPorts": ports((port, "TCP"))}]}))
+    r = evaluated(DEFAULT_DENY_INGRESS,
+                  ccnp("r", {"endpointSelector": C, "ingress": [{"toPorts": ports((port, "TCP"))}]}))
     assert reaches(r, "a", "c", 80) and reaches(r, WORLD, "c", 80)
     assert not reaches(r, "a", "c", 90)
 
@@ -720,7 +730,8 @@ def test_TestEgressL3AllowAllEntity():
 def test_TestL4WildcardMerge(variant):
     """A ports-only (or ``{}``) entry on 80 shadows C's L7 entry there; 7000 stays C's alone."""
     c80 = {"fromEndpoints": [C], "toPorts": ports((80, "TCP"), **HTTP_GET)}
-    c7000_l7 = {"fromEndpoints": [C], "toPorts": ports((7000, "TCP"), l7proto="testparser", l7=[{"Key": "Value"}])}
+    c7000_l7 = {"fromEndpoints": [C],
+                "toPorts": ports((7000, "TCP"), l7proto="testparser", l7=[{"Key": "Value"}])}
     c7000 = {"fromEndpoints": [C], "toPorts": ports((7000, "TCP"))}
     any80 = {"toPorts": ports((80, "TCP"))}
     all80 = {"fromEndpoints": [ALL], "toPorts": ports((80, "TCP"))}
