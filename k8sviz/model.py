@@ -183,12 +183,12 @@ class LabelSelector:
             raise PolicyError(f"{where}.matchLabels must be a map", source=source, obj=obj)
         labels = []
         for k, v in ml.items():
-            if not isinstance(k, str) or not isinstance(v, str | int | float | bool):
+            if not isinstance(k, str) or not (v is None or isinstance(v, str | int | float | bool)):
                 raise PolicyError(f"{where}.matchLabels[{k!r}] must be a string", source=source, obj=obj)
             labels.append((k, _yaml_scalar_str(v)))
         exprs = []
         for i, e in enumerate(raw.get("matchExpressions") or []):
-            if not isinstance(e, dict) or "key" not in e or "operator" not in e:
+            if not isinstance(e, dict) or e.get("key") is None or e.get("operator") is None:
                 raise PolicyError(
                     f"{where}.matchExpressions[{i}] needs key and operator", source=source, obj=obj
                 )
@@ -225,7 +225,11 @@ def _selected(sel: LabelSelector | None, what: str, every: str) -> str:
 
 def _yaml_scalar_str(v: Any) -> str:
     # YAML turns `version: 1` or `enabled: true` into non-strings; the API server would reject
-    # them, kubectl users quote them.  Compare as the string a user meant.
+    # them, kubectl users quote them.  Compare as the string a user meant.  A null (`app:` with
+    # nothing after it, as an empty Helm value renders) is what Go's JSON decoding stores for
+    # it in a string map or list of a built-in type: "" (a CRD prunes the entry: see _LABELS).
+    if v is None:
+        return ""
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v)
@@ -1176,9 +1180,16 @@ def _rules(
 
 
 # What each policy kind's spec holds, as data: a dict maps field names to their schema, a
-# one-item list is a list of that schema, None is a leaf or a free map, and an :class:`Either`
-# picks one of two shapes by the value it meets.  Fields the API does not have are read as an
-# API server that accepts the object stores them: dropped (see :func:`known_fields`).
+# one-item list is a list of that schema, None is a leaf or a free map, ``_LABELS`` a map of
+# label values, and an :class:`Either` picks one of two shapes by the value it meets.  Fields
+# the API does not have are read as an API server that accepts the object stores them:
+# dropped (see :func:`known_fields`).  So are fields given as null: Go's JSON decoding stores
+# the zero value (nil, "", an empty struct) for a null, so a built-in type cannot tell it from
+# an absent field, and the apiextensions server prunes a null from a custom resource wherever
+# the CRD's schema does not mark the field ``nullable`` and gives it no default
+# (PruneNonNullableNullsWithoutDefaults; a defaulted field then gets its default, as it would
+# when absent).  No field of the NetworkPolicy, admin, Calico or Cilium schemas read here is
+# nullable.  The two differ inside lists and label maps, see :func:`_walk`.
 
 
 @dataclass(frozen=True, slots=True)
@@ -1191,7 +1202,18 @@ class Either:
     otherwise: Any
 
 
-_SELECTOR: dict[str, Any] = {"matchLabels": None, "matchExpressions": [{"key": None, "operator": None, "values": None}]}
+class _LabelMap:
+    """The schema of a label map (``matchLabels``): a leaf, whose entries given as null a CRD
+    prunes (its schema types the values, ``additionalProperties: {type: string}``)."""
+
+    def __repr__(self) -> str:
+        return "_LABELS"
+
+
+_LABELS = _LabelMap()
+_SELECTOR: dict[str, Any] = {
+    "matchLabels": _LABELS, "matchExpressions": [{"key": None, "operator": None, "values": None}],
+}
 _NP_PEER: dict[str, Any] = {"podSelector": _SELECTOR, "namespaceSelector": _SELECTOR, "ipBlock": {"cidr": None, "except": None}}
 _NP_PORT: dict[str, Any] = {"protocol": None, "port": None, "endPort": None}
 _NP_SPEC: dict[str, Any] = {
@@ -1204,22 +1226,41 @@ _NP_SPEC: dict[str, Any] = {
 _MAX_UNKNOWN = 10
 
 
-def _walk(raw: Any, schema: Any, where: str, found: list[str]) -> Any:
-    """``raw`` without the fields ``schema`` does not know (``raw`` itself where it has none),
-    appending the path of each to ``found``."""
+def _shape(raw: Any, schema: Any) -> Any:
+    """The schema ``raw`` has: an :class:`Either` decided on ``raw`` without its null fields
+    (which the server drops before anything reads the object)."""
     while isinstance(schema, Either):
-        schema = schema.then if schema.when(raw) else schema.otherwise
+        seen = {k: v for k, v in raw.items() if v is not None} if isinstance(raw, dict) else raw
+        schema = schema.then if schema.when(seen) else schema.otherwise
+    return schema
+
+
+def _walk(raw: Any, schema: Any, where: str, found: list[str], builtin: bool = False) -> Any:
+    """``raw`` as the API server stores it (``raw`` itself where that changes nothing): without
+    the fields ``schema`` does not know, appending the path of each to ``found``, and without
+    the known fields given as null.
+
+    ``builtin`` (a type of Kubernetes itself, decoded by Go's encoding/json): a null item of
+    a list of objects is the empty object (``ports: [null]`` is every port over TCP), and a
+    null label value is "" (:func:`_yaml_scalar_str`).  In a custom resource a null item
+    stays, and the schema's validation refuses it, while a null label value is pruned.
+    """
+    schema = _shape(raw, schema)
     if isinstance(schema, list) and isinstance(raw, list):
-        items = [_walk(item, schema[0], f"{where}[{i}]", found) for i, item in enumerate(raw)]
+        empty = builtin and isinstance(schema[0], dict)
+        items = [_walk({} if item is None and empty else item, schema[0], f"{where}[{i}]", found, builtin)
+                 for i, item in enumerate(raw)]
         return raw if all(a is b for a, b in zip(items, raw, strict=True)) else items
+    if schema is _LABELS and isinstance(raw, dict) and not builtin:
+        return raw if None not in raw.values() else {k: v for k, v in raw.items() if v is not None}
     if isinstance(schema, dict) and isinstance(raw, dict):
         kept: dict[Any, Any] = {}
         for k, v in raw.items():
             at = f"{where}.{k}" if where else str(k)
-            if k in schema:
-                kept[k] = _walk(v, schema[k], at, found)
-            else:
+            if k not in schema:
                 found.append(at)
+            elif v is not None:
+                kept[k] = _walk(v, schema[k], at, found, builtin)
         same = len(kept) == len(raw) and all(kept[k] is raw[k] for k in kept)
         return raw if same else kept
     return raw
@@ -1228,17 +1269,21 @@ def _walk(raw: Any, schema: Any, where: str, found: list[str]) -> Any:
 _ABSENT = object()
 
 
-def _clean(raw: Any, schema: Any) -> bool:
-    """Whether ``raw`` has only fields ``schema`` knows: :func:`_walk` without building a path
-    per field, for the objects that have none to report (nearly all)."""
-    while isinstance(schema, Either):
-        schema = schema.then if schema.when(raw) else schema.otherwise
+def _clean(raw: Any, schema: Any, builtin: bool = False) -> bool:
+    """Whether :func:`_walk` would keep ``raw`` as it is (only fields ``schema`` knows, none
+    of them null), without building a path per field: nearly every object is so."""
+    schema = _shape(raw, schema)
     if isinstance(schema, list):
-        return not isinstance(raw, list) or all(_clean(item, schema[0]) for item in raw)
+        if not isinstance(raw, list):
+            return True
+        empty = builtin and isinstance(schema[0], dict)
+        return all(not (item is None and empty) and _clean(item, schema[0], builtin) for item in raw)
+    if schema is _LABELS:
+        return builtin or not isinstance(raw, dict) or None not in raw.values()
     if isinstance(schema, dict) and isinstance(raw, dict):
         for k, v in raw.items():
             sub = schema.get(k, _ABSENT)
-            if sub is _ABSENT or (sub is not None and not _clean(v, sub)):
+            if sub is _ABSENT or v is None or (sub is not None and not _clean(v, sub, builtin)):
                 return False
     return True
 
@@ -1251,10 +1296,12 @@ def unknown_fields(raw: Any, schema: Any, where: str) -> list[str]:
 
 
 def known_fields(
-    raw: Any, schema: Any, where: str, kind: str, source: str, ref: str, warn: _Warn
+    raw: Any, schema: Any, where: str, kind: str, source: str, ref: str, warn: _Warn, *, builtin: bool = False
 ) -> tuple[Any, list[str]]:
     """``raw`` as an API server that accepts it stores it: without the fields of ``schema``'s
-    kind (``kind``, as the warning names it) that it does not have, and those fields' paths.
+    kind (``kind``, as the warning names it) that it does not have, and those fields' paths;
+    without the fields given as null either (``builtin``: a type of Kubernetes itself, see
+    :func:`_walk`).
 
     A typo (``ingres:``, ``matchLabel:``) is no field of the API: kubectl refuses the object
     under strict field validation, and an API server that accepts it (a client that does not
@@ -1262,10 +1309,10 @@ def known_fields(
     stored without it.  That can widen a selector to every pod or turn an allow into a deny,
     hence one ``unknown-field`` warning per object, naming at most ten paths.
     """
-    if _clean(raw, schema):
+    if _clean(raw, schema, builtin):
         return raw, []
     found: list[str] = []
-    kept = _walk(raw, schema, where, found)
+    kept = _walk(raw, schema, where, found, builtin)
     if found and warn is not None:
         warn(LoadWarning("unknown-field", f"{_listed(found)}: not a field of {kind} "
                          "(a typo?); read without it, as an API server that accepts the object stores it "
@@ -1305,9 +1352,15 @@ def parse_network_policy(
     ns, name = m.get("namespace") or "default", m["name"]
     ref = f"NetworkPolicy/{ns}/{name}"
     spec = obj.get("spec")
+    if spec is None:
+        # The API validates no field of the spec as required: a policy without one (or with
+        # `spec:` null) is stored with the empty spec, which isolates every pod of the
+        # namespace for ingress and allows nothing.
+        spec = {}
     if not isinstance(spec, dict):
-        raise PolicyError("spec is missing", source=source, obj=ref)
-    spec, dropped = known_fields(spec, _NP_SPEC, "spec", "NetworkPolicy", source, ref, warn)
+        raise PolicyError(f"spec must be an object (got a {type(spec).__name__}: {_shown(spec)})",
+                          source=source, obj=ref)
+    spec, dropped = known_fields(spec, _NP_SPEC, "spec", "NetworkPolicy", source, ref, warn, builtin=True)
     with dropped_fields_named(dropped, "NetworkPolicy"):
         return _network_policy(spec, ns, name, source, ref, warn)
 
@@ -1769,6 +1822,8 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
     for k, v in (ml.items() if isinstance(ml, dict) else ()):
         if not valid_label_key(str(k)):
             yield f"{where}.matchLabels: invalid label key {k!r}", "the selector matches nothing"
+        elif v is None:
+            continue  # "" (see _yaml_scalar_str), a valid value
         elif not isinstance(v, str):
             yield (f"{where}.matchLabels: value of label {k!r} is not a string: {v!r} ({type(v).__name__}), "
                    f"compared as {_yaml_scalar_str(v)!r}"), ""
@@ -1785,6 +1840,8 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
             yield f"{at}: invalid label key {key!r}", f"the expression {'always holds' if negative else 'matches nothing'}"
             continue
         for v in e.get("values") or ():
+            if v is None:
+                continue  # "", as above
             if not isinstance(v, str):
                 yield (f"{at}: value {v!r} of label {key!r} is not a string ({type(v).__name__}), "
                        f"compared as {_yaml_scalar_str(v)!r}"), ""

@@ -213,7 +213,7 @@ def test_an_error_names_only_the_dropped_fields_beside_what_it_is_about():
     from k8sviz.errors import PolicyError
     from tests.analysis.helpers import ns, policy, snapshot
 
-    p = policy("a", "p", ingress=[{"ports": [None, {"port": 80, "protocl": "UDP"}]}])
+    p = policy("a", "p", ingress=[{"ports": [80, {"port": 80, "protocl": "UDP"}]}])
     with pytest.raises(PolicyError) as e:
         snapshot(ns("a"), p)
     assert str(e.value).endswith("spec.ingress[0].ports[0] must be an object"), str(e.value)
@@ -224,15 +224,16 @@ def test_an_error_names_only_the_dropped_fields_beside_what_it_is_about():
 
 
 def test_the_quick_clean_check_agrees_with_the_walk_that_names_fields():
-    """known_fields skips the path-naming walk when a quick check finds nothing unknown: on
-    random NetworkPolicy specs with and without stray keys, the two agree."""
+    """known_fields skips the path-naming walk when a quick check finds nothing to change: on
+    random NetworkPolicy specs with and without stray keys and nulls, the two agree, as the
+    built-in type and as a custom resource's would (which differ on nulls in lists and maps)."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from k8sviz.model import _NP_SPEC, _clean, unknown_fields
+    from k8sviz.model import _NP_SPEC, _clean, _walk, unknown_fields
 
     keys = st.sampled_from(["podSelector", "matchLabels", "matchExpressions", "key", "ingress", "from", "to",
-                            "ports", "port", "ipBlock", "cidr", "except", "policyTypes", "typo"])
+                            "ports", "port", "ipBlock", "cidr", "except", "policyTypes", "typo", "a"])
     values = st.recursive(st.none() | st.integers() | st.text(max_size=3),
                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=4),
                           max_leaves=12)
@@ -240,10 +241,19 @@ def test_the_quick_clean_check_agrees_with_the_walk_that_names_fields():
     @settings(max_examples=300, deadline=None)
     @given(st.dictionaries(keys, values, max_size=5))
     def check(spec):
-        assert _clean(spec, _NP_SPEC) == (unknown_fields(spec, _NP_SPEC, "spec") == [])
+        for builtin in (True, False):
+            found: list[str] = []
+            kept = _walk(spec, _NP_SPEC, "spec", found, builtin)
+            assert _clean(spec, _NP_SPEC, builtin) == (not found and kept is spec)
+            assert found == unknown_fields(spec, _NP_SPEC, "spec")
 
     check()
     for deep in ({"podSelector": {"typo": 1}}, {"ingress": [{"from": [{"ipBlock": {"cidr": "x", "typo": 1}}]}]},
                  {"egress": [{"ports": [{"port": 1}, {"typo": 2}]}]}):
         assert not _clean(deep, _NP_SPEC) and unknown_fields(deep, _NP_SPEC, "spec")
     assert _clean({"ingress": [{"from": [{"ipBlock": {"cidr": "x"}}]}], "policyTypes": ["typo"]}, _NP_SPEC)
+    # Nulls: a field, a list item, a label value.
+    for spec, builtin in (({"podSelector": None}, True), ({"ingress": [None]}, True),
+                          ({"podSelector": {"matchLabels": {"a": None}}}, False)):
+        assert not _clean(spec, _NP_SPEC, builtin) and unknown_fields(spec, _NP_SPEC, "spec") == []
+    assert _clean({"ingress": [None]}, _NP_SPEC) and _clean({"podSelector": {"matchLabels": {"a": None}}}, _NP_SPEC, True)
