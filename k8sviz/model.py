@@ -668,7 +668,7 @@ def parse_namespace(obj: Mapping[str, Any]) -> Namespace:
 def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
     """An EndpointSlice of IP addresses; None for one of FQDNs (no addresses to match)."""
     m = _meta(obj)
-    kind = obj.get("addressType", "IPv4")
+    kind = obj.get("addressType") or "IPv4"  # null is absent (Go's zero value), as everywhere here
     if kind == "FQDN":
         return None
     if kind not in ("IPv4", "IPv6"):
@@ -691,6 +691,8 @@ def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
                 terminating += ips
     ports = []
     for i, p in enumerate(_list(obj.get("ports"), "ports")):
+        if p is None:
+            p = {}  # Go decodes a null item to the zero EndpointPort: every port, over TCP
         if type(p) is not dict:
             raise ValueError(f"ports[{i}] is a {type(p).__name__}, not a mapping")
         proto = p.get("protocol") or "TCP"
@@ -726,7 +728,7 @@ def parse_node(obj: Mapping[str, Any]) -> Node:
         return tuple(
             _ip(a["address"], "status.addresses[].address")
             for a in status.get("addresses") or ()
-            if a.get("type") == kind and a.get("address")
+            if a is not None and a.get("type") == kind and a.get("address")  # null: the empty address
         )
 
     cidrs = tuple(spec.get("podCIDRs") or ((spec["podCIDR"],) if spec.get("podCIDR") else ()))
@@ -780,7 +782,8 @@ def _container_fields(raw: Any, init: bool, where: str, source: str) -> tuple[An
     if type(raw) is not dict:
         kind = "initContainers" if init else "containers"
         raise ValueError(f"an entry of spec.{kind} is a {type(raw).__name__}, not a mapping")
-    name = raw.get("name", "")
+    name = raw.get("name")
+    name = "" if name is None else name
     ports = []
     for i, p in enumerate(_list(raw.get("ports"), f"container {name!r} ports")):
         at = f"container {name!r} ports[{i}]"
@@ -802,7 +805,8 @@ def _container_fields(raw: Any, init: bool, where: str, source: str) -> tuple[An
     sc = raw.get("securityContext")
     if sc is not None and type(sc) is not dict:
         raise ValueError(f"container {name!r} securityContext is a {type(sc).__name__}, not a mapping")
-    image = raw.get("image", "")
+    image = raw.get("image")
+    image = "" if image is None else image
     return (
         name if type(name) is str else str(name),
         image if type(image) is str else str(image),
@@ -907,7 +911,7 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
         [
             i.get("ip") or i.get("hostname")
             for i in (status.get("loadBalancer") or {}).get("ingress") or ()
-            if i.get("ip") or i.get("hostname")
+            if i is not None and (i.get("ip") or i.get("hostname"))  # null: the empty entry
         ]
     )
     sel = spec.get("selector")
@@ -939,6 +943,8 @@ def parse_ingress(obj: Mapping[str, Any]) -> Ingress:
 
     backend(spec.get("defaultBackend") or spec.get("backend"))
     for rule in spec.get("rules") or ():
+        if rule is None:
+            continue  # the empty rule: no host, no paths
         if rule.get("host"):
             hosts.add(str(rule["host"]))
         for path in (rule.get("http") or {}).get("paths") or ():
@@ -1855,6 +1861,8 @@ def label_problems(labels: Mapping[str, str]) -> Iterable[str]:
     for k, v in labels.items():
         if not isinstance(k, str) or not valid_label_key(k):
             yield f"invalid label key {k!r}"
+        elif v is None:
+            continue  # "" to the API (Go's zero string), a valid value
         elif not isinstance(v, str):
             # Unquoted YAML (`version: 1`, `enabled: yes`) gives numbers and booleans.
             yield (

@@ -379,7 +379,9 @@ def _controller(meta: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
-    return {k if type(k) is str else str(k): v if type(v) is str else str(v) for k, v in raw.items()}
+    # A null value is "" to the API (Go's zero string), as for a pod's labels (model._labels).
+    return {k if type(k) is str else str(k): v if type(v) is str else "" if v is None else str(v)
+            for k, v in raw.items()}
 
 
 def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:

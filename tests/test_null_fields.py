@@ -27,7 +27,13 @@ from k8sviz.errors import K8svizError, PolicyError
 from k8sviz.model import (
     LoadWarning,
     parse_admin_policy,
+    parse_endpoint_slice,
+    parse_ingress,
+    parse_namespace,
     parse_network_policy,
+    parse_node,
+    parse_pod,
+    parse_service,
 )
 
 from .policy.helpers import anp, netpol, ns, pod
@@ -58,6 +64,11 @@ def _parsed(parse: Callable[..., Any], obj: dict[str, Any]) -> tuple[Any, list[L
         return parse(obj, "f.yaml", warnings.append), warnings
     except (K8svizError, ValueError) as e:
         return f"{type(e).__name__}: {e}", warnings
+
+
+def _plain(parse: Callable[[dict[str, Any]], Any]) -> Callable[..., Any]:
+    """A parser without source and warnings (the workload objects': the builder checks those)."""
+    return lambda obj, _source, _warn: parse(obj)
 
 
 NP = netpol(
@@ -184,7 +195,67 @@ CILIUM = {
         "enableDefaultDeny": {"ingress": True},
     },
 }
+POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"namespace": "web", "name": "p", "labels": {"app": "a"}, "uid": "u"},
+    "spec": {
+        "nodeName": "n1",
+        "serviceAccountName": "sa",
+        "hostNetwork": False,
+        "containers": [
+            {
+                "name": "c",
+                "image": "img",
+                "securityContext": {"privileged": False},
+                "ports": [{"containerPort": 80, "protocol": "TCP", "name": "http", "hostPort": 0}],
+            }
+        ],
+        "initContainers": [{"name": "i", "image": "img"}],
+    },
+    "status": {"phase": "Running", "podIP": "10.0.0.1", "podIPs": [{"ip": "10.0.0.1"}], "hostIP": "10.0.1.1"},
+}
+SERVICE = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"namespace": "web", "name": "s"},
+    "spec": {
+        "type": "LoadBalancer",
+        "selector": {"app": "a"},
+        "clusterIP": "10.96.0.1",
+        "clusterIPs": ["10.96.0.1"],
+        "externalIPs": ["192.0.2.1"],
+        "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080, "nodePort": 30080}],
+    },
+    "status": {"loadBalancer": {"ingress": [{"ip": "198.51.100.1"}]}},
+}
+SLICE = {
+    "apiVersion": "discovery.k8s.io/v1",
+    "kind": "EndpointSlice",
+    "metadata": {"namespace": "web", "name": "s-1", "labels": {"kubernetes.io/service-name": "s"}},
+    "addressType": "IPv4",
+    "endpoints": [{"addresses": ["10.0.0.1"], "conditions": {"ready": True}}],
+    "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+}
+NODE = {
+    "apiVersion": "v1",
+    "kind": "Node",
+    "metadata": {"name": "n1", "labels": {"role": "worker"}},
+    "spec": {"podCIDR": "10.0.0.0/24", "podCIDRs": ["10.0.0.0/24"]},
+    "status": {"addresses": [{"type": "InternalIP", "address": "10.0.1.1"}]},
+}
+INGRESS = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "Ingress",
+    "metadata": {"namespace": "web", "name": "i"},
+    "spec": {
+        "ingressClassName": "nginx",
+        "defaultBackend": {"service": {"name": "s"}},
+        "rules": [{"host": "a.example", "http": {"paths": [{"backend": {"service": {"name": "s"}}}]}}],
+    },
+}
 
+_POD_PARSE = _plain(lambda o: parse_pod(o, "Pod", "p"))
 #: (dialect, parser, object, paths of fields each given as null in turn)
 _FIELDS: list[tuple[str, Callable[..., Any], dict[str, Any], list[Path_]]] = [
     (
@@ -311,6 +382,81 @@ _FIELDS: list[tuple[str, Callable[..., Any], dict[str, Any], list[Path_]]] = [
             ("spec", "ingress", 0, "icmps"),
         ],
     ),
+    (
+        "Pod",
+        _POD_PARSE,
+        POD,
+        [
+            ("spec",),
+            ("status",),
+            ("metadata", "labels"),
+            ("metadata", "uid"),
+            ("spec", "nodeName"),
+            ("spec", "serviceAccountName"),
+            ("spec", "hostNetwork"),
+            ("spec", "initContainers"),
+            ("spec", "containers", 0, "ports"),
+            ("spec", "containers", 0, "securityContext"),
+            ("spec", "containers", 0, "securityContext", "privileged"),
+            ("spec", "containers", 0, "image"),
+            ("spec", "containers", 0, "ports", 0, "protocol"),
+            ("spec", "containers", 0, "ports", 0, "name"),
+            ("spec", "containers", 0, "ports", 0, "hostPort"),
+            ("status", "podIPs"),
+            ("status", "hostIP"),
+            ("status", "phase"),
+        ],
+    ),
+    (
+        "Service",
+        _plain(parse_service),
+        SERVICE,
+        [
+            ("spec", "selector"),
+            ("spec", "type"),
+            ("spec", "clusterIPs"),
+            ("spec", "externalIPs"),
+            ("spec", "ports", 0, "name"),
+            ("spec", "ports", 0, "protocol"),
+            ("spec", "ports", 0, "targetPort"),
+            ("spec", "ports", 0, "nodePort"),
+            ("status", "loadBalancer"),
+            ("status", "loadBalancer", "ingress"),
+        ],
+    ),
+    (
+        "EndpointSlice",
+        _plain(parse_endpoint_slice),
+        SLICE,
+        [
+            ("addressType",),
+            ("ports",),
+            ("endpoints",),
+            ("endpoints", 0, "conditions"),
+            ("endpoints", 0, "conditions", "ready"),
+            ("ports", 0, "port"),
+            ("ports", 0, "protocol"),
+        ],
+    ),
+    ("Namespace", _plain(parse_namespace), ns("web", team="web"), [("metadata", "labels")]),
+    (
+        "Node",
+        _plain(parse_node),
+        NODE,
+        [("spec", "podCIDRs"), ("status", "addresses"), ("metadata", "labels")],
+    ),
+    (
+        "Ingress",
+        _plain(parse_ingress),
+        INGRESS,
+        [
+            ("spec", "rules"),
+            ("spec", "ingressClassName"),
+            ("spec", "defaultBackend"),
+            ("spec", "rules", 0, "http"),
+            ("spec", "rules", 0, "host"),
+        ],
+    ),
 ]
 _CASES = [
     pytest.param(parse, obj, path, id=f"{dialect}:{'.'.join(map(str, path))}")
@@ -369,7 +515,8 @@ def test_a_null_ports_item_is_every_port_over_tcp(tmp_path):
 def test_a_null_spec_is_the_empty_spec_which_isolates_the_namespace(tmp_path):
     # The API requires no field of the spec: stored empty, the policy selects every pod of db
     # for ingress and allows nothing.  k8sviz refused it as "spec is missing".
-    for obj in (netpol("db", "p", None), {k: v for k, v in netpol("db", "p", {}).items() if k != "spec"}):  # type: ignore[arg-type]
+    without = {k: v for k, v in netpol("db", "p", {}).items() if k != "spec"}
+    for obj in (_with(without, ("spec",), None), without):
         snap = _load(tmp_path, *_cluster(obj))
         assert not k8sviz.reachability(snap).can_reach("web/a", "db/d", 5432)
         assert [w.code for w in snap.warnings] == ["policy-no-podselector"]
@@ -383,6 +530,41 @@ def test_a_null_pod_selector_warns_and_selects_as_an_absent_one(tmp_path):
         snap = _load(tmp_path, ns("web"), netpol("web", "p", spec))
         assert [w.code for w in snap.warnings] == ["policy-no-podselector"]
         assert snap.network_policies[0].pod_selector.is_empty
+
+
+def test_a_null_label_value_is_the_empty_value_in_selectors_and_labels(tmp_path):
+    # `tier:` with nothing after it, in a selector and in a pod template: the API stores "" for
+    # both (a label value may be empty), so the policy selects the workload's pods.  k8sviz
+    # refused the selector (not a string) and read the pod label as "None".
+    workload = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"namespace": "db", "name": "cache"},
+        "spec": {
+            "template": {
+                "metadata": {"labels": {"app": "cache", "tier": None}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            }
+        },
+    }
+    isolate = netpol("db", "p", {"podSelector": {"matchLabels": {"tier": None}}, "policyTypes": ["Ingress"]})
+    also = netpol(
+        "db",
+        "q",
+        {
+            "podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": [None]}]},
+            "policyTypes": ["Ingress"],
+        },
+    )
+    snap = _load(tmp_path, ns("db"), workload, isolate, also)
+    assert snap.warnings == ()
+    (synthesized,) = snap.pods
+    assert synthesized.labels["tier"] == ""
+    r = k8sviz.reachability(snap)
+    assert set(r.explain("0.0.0.0", "db/cache", 80).ingress.policies) == {  # type: ignore[union-attr]
+        "db/p",
+        "db/q",
+    }
 
 
 def test_a_selector_term_with_a_null_key_is_refused_as_the_api_refuses_it(tmp_path):
@@ -483,3 +665,14 @@ def test_a_cilium_label_value_given_as_null_is_pruned(tmp_path):
     }
     r = k8sviz.reachability(_load(tmp_path, *_cluster(cil)))
     assert r.can_reach("web/a", "db/d", 5432) and r.can_reach("web/b", "db/d", 5432)
+
+
+# --------------------------------------------------------------------------------------------
+# Workload objects
+
+
+def test_a_null_endpoint_slice_port_is_every_port():
+    # Go decodes the item to the empty EndpointPort (protocol defaulted to TCP, port nil: "all
+    # ports", as the API documents it); k8sviz refused the slice.
+    es = parse_endpoint_slice(_with(SLICE, ("ports",), [None]))
+    assert es is not None and es.ports == (("TCP", None),)
