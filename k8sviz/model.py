@@ -779,6 +779,46 @@ def _port_number(value: Any, what: str, *, zero: bool = False) -> int:
 
 def _container_fields(raw: Any, init: bool, where: str, source: str) -> tuple[Any, ...]:
     """The validated fields of a :class:`Container`, ports as tuples of ContainerPort fields."""
+    # A well-formed container (nearly all of them) is read by one pass of type tests, with
+    # no message formatted; anything else is read again by the checks that name its problem.
+    if type(raw) is dict:
+        name = raw.get("name", "")
+        image = raw.get("image", "")
+        sc = raw.get("securityContext")
+        privileged = sc.get("privileged") if type(sc) is dict else None
+        raw_ports = raw.get("ports")
+        if (
+            type(name) is str
+            and type(image) is str
+            and (sc is None or type(sc) is dict)
+            and (privileged is None or type(privileged) is bool)
+            and (raw_ports is None or type(raw_ports) is list)
+        ):
+            ports = []
+            for p in raw_ports or ():
+                if type(p) is not dict:
+                    break
+                cport = p.get("containerPort")
+                proto = p.get("protocol") or "TCP"
+                hp = p.get("hostPort")
+                pname = p.get("name") or None
+                if not (
+                    type(cport) is int
+                    and 1 <= cport <= 65535
+                    and type(proto) is str
+                    and proto in PROTOCOLS
+                    and (hp is None or (type(hp) is int and 0 <= hp <= 65535))
+                    and (pname is None or type(pname) is str)
+                ):
+                    break
+                ports.append((cport, proto, pname, hp or None))
+            else:
+                return name, image, tuple(ports), privileged is True, init
+    return _container_fields_checked(raw, init, where, source)
+
+
+def _container_fields_checked(raw: Any, init: bool, where: str, source: str) -> tuple[Any, ...]:
+    """:func:`_container_fields` with every check named: the error for a malformed container."""
     if type(raw) is not dict:
         kind = "initContainers" if init else "containers"
         raise ValueError(f"an entry of spec.{kind} is a {type(raw).__name__}, not a mapping")

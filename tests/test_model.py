@@ -257,3 +257,50 @@ def test_the_quick_clean_check_agrees_with_the_walk_that_names_fields():
                           ({"podSelector": {"matchLabels": {"a": None}}}, False)):
         assert not _clean(spec, _NP_SPEC, builtin) and unknown_fields(spec, _NP_SPEC, "spec") == []
     assert _clean({"ingress": [None]}, _NP_SPEC) and _clean({"podSelector": {"matchLabels": {"a": None}}}, _NP_SPEC, True)
+
+
+
+
+def _outcome(fn, *args):
+    try:
+        return fn(*args)
+    except Exception as e:  # noqa: BLE001 - the error itself is what is compared
+        return type(e).__name__, str(e)
+
+
+def test_the_quick_container_reading_agrees_with_the_checked_one():
+    """_container_fields reads a well-formed container with type tests alone and hands
+    anything else to the reading that names each problem: on random containers (values of
+    every JSON type where the API has ints, strings, booleans and lists) the two agree, result
+    or error."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from k8sviz.model import _container_fields, _container_fields_checked
+
+    odd = st.sampled_from([None, 0, 1, -1, 80, 80.0, 80.5, 65535, 65536, True, False, "", "80", "http", "TCP",
+                           "UDP", "SCTP", "tcp", [], {}, ["TCP"], 2**70])
+    port = st.dictionaries(st.sampled_from(["containerPort", "protocol", "hostPort", "name", "hostIP"]),
+                           odd, max_size=5)
+    container = st.fixed_dictionaries({}, optional={
+        "name": odd, "image": odd, "ports": st.lists(port | odd, max_size=3) | odd,
+        "securityContext": st.dictionaries(st.just("privileged"), odd) | odd})
+
+    @settings(max_examples=500, deadline=None)
+    @given(container | odd, st.booleans())
+    def check(raw, init):
+        assert _outcome(_container_fields, raw, init, "Pod/a/p", "f") == \
+            _outcome(_container_fields_checked, raw, init, "Pod/a/p", "f")
+
+    check()
+    ok = {"name": "c", "image": "i", "ports": [{"containerPort": 80, "protocol": "UDP", "name": "dns", "hostPort": 0}],
+          "securityContext": {"privileged": True}}
+    assert _container_fields(ok, False, "", "") == ("c", "i", ((80, "UDP", "dns", None),), True, False)
+    # Every field of a well-formed container, one at a time, set to each odd value.
+    values = [None, 0, 1, -1, 80.0, 80.5, 65535, 65536, True, False, "", "80", "tcp", "TCP", [], {}, 2**70]
+    for path in (("name",), ("image",), ("ports",), ("ports", 0), ("securityContext",),
+                 ("securityContext", "privileged"), *(("ports", 0, k) for k in ok["ports"][0])):
+        for value in values:
+            raw = _set(copy.deepcopy(ok), path, value)
+            assert _outcome(_container_fields, raw, False, "", "") == \
+                _outcome(_container_fields_checked, raw, False, "", ""), (path, value)
