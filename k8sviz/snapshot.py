@@ -766,11 +766,29 @@ def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]], warn: Callable
     # A day's grace: a cluster whose clock runs ahead of this machine's stamps objects "later
     # than now", and a day does not change the date an audit is judged on by more than one.
     now = datetime.now(UTC) + timedelta(days=1)
-    newest: tuple[datetime, str] | None = None
+    # What the API server writes, ``2024-05-01T10:00:00Z``, is taken without parsing: in that
+    # form text order is time order, and a time of whole seconds is later than ``now`` exactly
+    # when it is later than ``now`` cut to the second (``now_text``, in the same form).  Its
+    # date and hour are checked once per distinct hour (the 30th of February, hour 24), its
+    # minute and second by their first digit; any other form, or one that fails these tests,
+    # takes the general path below, which judges (and words a warning) as it always did.
+    now_text = now.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    hours: dict[str, bool] = {}
+    newest_utc: str | None = None  # the newest such time
+    newest: tuple[datetime, str] | None = None  # the newest of any other form
     for obj, where in objs:
         ts = obj["metadata"].get("creationTimestamp")
         if ts is None or ts == "":
             continue
+        if type(ts) is str and _UTC_SECONDS.fullmatch(ts) and ts[14] < "6" and ts[17] < "6" and ts <= now_text:
+            hour = ts[:13]
+            ok = hours.get(hour)
+            if ok is None:
+                ok = hours[hour] = _rfc3339(f"{hour}:00:00Z") is not None
+            if ok:
+                if newest_utc is None or ts > newest_utc:
+                    newest_utc = ts
+                continue
         when = _rfc3339(ts)
         if when is None:
             problem = "is not an RFC 3339 time such as 2024-05-01T10:00:00Z"
@@ -782,6 +800,10 @@ def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]], warn: Callable
             continue
         warn(LoadWarning("bad-timestamp", f"metadata.creationTimestamp {_shown(ts)} {problem}: not used as the "
                          "snapshot's collected_at (which dates the audit)", where, _ref(obj)))
+    if newest_utc is not None:
+        utc = (datetime.fromisoformat(newest_utc), newest_utc)
+        if newest is None or utc > newest:
+            newest = utc
     if newest is None:
         return None
     when, ts = newest

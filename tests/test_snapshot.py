@@ -405,3 +405,74 @@ def test_a_cluster_clock_a_little_ahead_still_dates_the_snapshot(write):
     soon = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     snap = k8sviz.load(write("dump.yaml", [_ns("a", "2024-03-10T08:13:37Z"), _ns("b", soon)]))
     assert snap.meta["collected_at"] == soon and not snap.warnings
+
+
+_ODD_TIMES = [
+    "2024-03-10T08:13:37Z", "zzz-not-a-time", "2999-01-01T00:00:00Z", "2024-03-10 09:00:00Z", "2024-02-30T10:00:00Z",
+    1710058417, None, "", "2024-05-02T01:00:00Z", "2024-05-01T23:00:00-05:00", "2024-05-02T01:00:00.5Z",
+    "2024-05-02T04:00:00Z", "2024-05-02T04:00:00+00:00", "2024-05-02T04:00:00.000Z", "2024-05-02t04:00:00z",
+    "2024-05-02T24:00:00Z", "2024-05-02T23:60:00Z", "2024-05-02T23:59:60Z", "0000-01-01T00:00:00Z",
+    "2024-13-02T04:00:00Z", "2024-05-00T04:00:00Z", "2023-02-29T12:00:00Z", "2024-02-29T12:00:00Z",
+    "２０２４-05-02T04:00:00Z", "2024-05-02T04:00:00Z\n", "9999-12-31T23:59:59Z", "2024-05-02T04:00:01Z",
+    "2024-05-02T03:59:59.9Z", True, [], "2024-05-02T04:00Z",
+]
+
+
+def _newest_parsing_each(objs, warn, now):
+    """The reference: every creationTimestamp parsed and compared as an instant."""
+    from datetime import UTC, timedelta
+
+    from k8sviz.model import LoadWarning, _shown
+    from k8sviz.snapshot import _UTC_SECONDS, _ref, _rfc3339
+
+    now = now + timedelta(days=1)
+    newest = None
+    for obj, where in objs:
+        ts = obj["metadata"].get("creationTimestamp")
+        if ts is None or ts == "":
+            continue
+        when = _rfc3339(ts)
+        if when is None:
+            problem = "is not an RFC 3339 time such as 2024-05-01T10:00:00Z"
+        elif when > now:
+            problem = "is over a day later than the time of loading"
+        else:
+            if newest is None or (when, ts) > newest:
+                newest = (when, ts)
+            continue
+        warn(LoadWarning("bad-timestamp", f"metadata.creationTimestamp {_shown(ts)} {problem}: not used as the "
+                         "snapshot's collected_at (which dates the audit)", where, _ref(obj)))
+    if newest is None:
+        return None
+    when, ts = newest
+    return ts if _UTC_SECONDS.fullmatch(ts) else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_collected_at_read_from_the_text_agrees_with_parsing_every_time(monkeypatch):
+    """Times in the API's own form (2024-05-01T10:00:00Z) are compared as text, with their date
+    and hour checked once per hour: on random mixes of odd times, around now too, the newest
+    and every warning are those of parsing each time."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from k8sviz import snapshot
+
+    for now in (datetime(2026, 11, 28, 12, 0, 0, 0, UTC), datetime(2026, 11, 28, 12, 0, 0, 500_000, UTC),
+                datetime(2024, 5, 1, 4, 0, 0, 1, UTC)):
+
+        class Clock(datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return now
+
+        monkeypatch.setattr(snapshot, "datetime", Clock)
+        near = [(now.replace(microsecond=0) + timedelta(days=1, seconds=s)).isoformat() for s in (-1, 0, 1, 60)]
+        near += [t.replace("+00:00", "Z") for t in near] + [(now + timedelta(days=1)).isoformat().replace("+00:00", "Z")]
+        pool = _ODD_TIMES + near
+        rng = random.Random(7)
+        for _ in range(1500):
+            objs = [(_ns(f"n{i}", rng.choice(pool)), f"f#{i}") for i in range(rng.randint(1, 6))]
+            got, want = [], []
+            assert snapshot._newest_timestamp(objs, got.append) == _newest_parsing_each(objs, want.append, now), objs
+            assert got == want, objs
+
