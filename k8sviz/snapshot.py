@@ -397,6 +397,27 @@ def _metadata_problem(meta: dict[str, Any]) -> str | None:
     The builder keys, groups and links objects by these fields before any parser runs, so
     they are checked on entry; the rest of an object is checked by its parser.
     """
+    # Nearly every object passes: one expression of type tests, messages only below.
+    name = meta.get("name")
+    ns = meta.get("namespace")
+    labels = meta.get("labels")
+    annotations = meta.get("annotations")
+    refs = meta.get("ownerReferences")
+    if (
+        type(name) is str
+        and name
+        and (ns is None or type(ns) is str)
+        and (labels is None or type(labels) is dict)
+        and (annotations is None or type(annotations) is dict)
+        and (refs is None or (type(refs) is list and (
+            (len(refs) == 1 and type(refs[0]) is dict) or all(type(r) is dict for r in refs))))
+    ):
+        return None
+    return _metadata_message(meta)
+
+
+def _metadata_message(meta: dict[str, Any]) -> str | None:
+    """:func:`_metadata_problem` with every check named, in order."""
     name = meta.get("name")
     if type(name) is not str or not name:
         return "metadata.name is missing" if name in (None, "") else f"metadata.name is a {type(name).__name__}, not a string"

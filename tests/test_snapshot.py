@@ -476,3 +476,18 @@ def test_collected_at_read_from_the_text_agrees_with_parsing_every_time(monkeypa
             assert snapshot._newest_timestamp(objs, got.append) == _newest_parsing_each(objs, want.append, now), objs
             assert got == want, objs
 
+
+def test_the_quick_metadata_check_agrees_with_the_one_that_names_the_problem():
+    """_metadata_problem passes well-formed metadata with one expression of type tests and
+    leaves the message to _metadata_message: on every field set to odd values, they agree."""
+    import itertools
+
+    from k8sviz.snapshot import _metadata_message, _metadata_problem
+
+    values = [None, "", "x", 0, 1, True, [], [{}], [{}, {}], [{}, "x"], ["x"], {}, {"a": "b"}, "default"]
+    fields = ("name", "namespace", "labels", "annotations", "ownerReferences")
+    for a, b in itertools.combinations(fields, 2):
+        for va, vb in itertools.product(values, repeat=2):
+            for meta in ({a: va, b: vb}, {"name": "n", a: va, b: vb}, {a: va}):
+                assert _metadata_problem(meta) == _metadata_message(meta), meta
+    assert _metadata_problem({"name": "n", "ownerReferences": [{}]}) is None
