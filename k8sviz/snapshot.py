@@ -477,6 +477,16 @@ class SnapshotBuilder:
     # File -> namespaced objects in it without metadata.namespace (``helm template`` output):
     # one warning per file at build(), not one per object.
     _defaulted: dict[str, dict[str, None]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # creationTimestamps judged while each object's metadata is at hand (see _newest_timestamp):
+    # the newest in the API's form, the keys of objects whose time has another form or fails
+    # the test (in order), the hours already checked, and whether every stored object is
+    # counted exactly once (False once an object replaced another: build() then reads them all).
+    _newest_utc: str | None = field(default=None, init=False, repr=False, compare=False)
+    _odd_times: dict[tuple[str, str, str, str], None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _hours: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _times_exact: bool = field(default=True, init=False, repr=False, compare=False)
 
     def warn(self, w: LoadWarning) -> None:
         self.warnings.append(w)
@@ -565,6 +575,14 @@ class SnapshotBuilder:
                         ref,
                     )
                 )
+            self._times_exact = False
+        ts = meta.get("creationTimestamp")  # the sanitised object has the same
+        if ts is not None and ts != "":
+            if _api_time(ts, self._hours):
+                if self._newest_utc is None or ts > self._newest_utc:
+                    self._newest_utc = ts
+            else:
+                self._odd_times[key] = None
         self.objects[key] = (clean, where)
 
     @staticmethod
@@ -628,6 +646,17 @@ class SnapshotBuilder:
 
     meta_from_file: Mapping[str, Any] | None = None
 
+    def _newest_timestamp(self) -> str | None:
+        """:func:`_newest_timestamp` of the stored objects, reading again only those whose
+        time ``add`` could not take (another form, an invalid time), unless an object was
+        replaced or the newest time in the API's form is later than the limit."""
+        limit = _time_limit()
+        newest = self._newest_utc
+        if self._times_exact and (newest is None or newest <= _limit_text(limit)):
+            odd = [self.objects[key] for key in self._odd_times]
+            return _newest_timestamp(odd, self.warn, limit=limit, newest_utc=newest)
+        return _newest_timestamp(self.objects.values(), self.warn, limit=limit)
+
     # ----------------------------------------------------------------------------------------
 
     def build(
@@ -678,7 +707,7 @@ class SnapshotBuilder:
 
         file_meta = self.meta_from_file or {}
         if collected_at is None:
-            collected_at = file_meta.get("collected_at") or _newest_timestamp(self.objects.values(), self.warn)
+            collected_at = file_meta.get("collected_at") or self._newest_timestamp()
         snap = Snapshot._from_objects(by_plural, self.warnings)
         coverage = {p: "not-in-input" for p in COVERAGE_PLURALS}
         for p in self.seen_plurals:
@@ -777,39 +806,64 @@ def _rfc3339(text: Any) -> datetime | None:
         return None
 
 
-def _newest_timestamp(objs: Iterable[tuple[dict[str, Any], str]], warn: Callable[[LoadWarning], None]) -> str | None:
+def _time_limit() -> datetime:
+    """The latest creationTimestamp taken: now, with a day's grace (a cluster whose clock runs
+    ahead of this machine's stamps objects "later than now", and a day does not change the
+    date an audit is judged on by more than one)."""
+    return datetime.now(UTC) + timedelta(days=1)
+
+
+def _limit_text(limit: datetime) -> str:
+    """``limit`` cut to the second, in the API's form: a time of whole seconds is later than
+    ``limit`` exactly when it is later than this, and in that form text order is time order."""
+    return limit.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def _api_time(ts: Any, hours: dict[str, bool]) -> bool:
+    """Whether ``ts`` is a valid time in the API server's own form, ``2024-05-01T10:00:00Z``,
+    told without parsing it: the form by a pattern, the date and hour once per distinct hour in
+    ``hours`` (the 30th of February, hour 24), the minute and second by their first digit."""
+    if type(ts) is not str or not _UTC_SECONDS.fullmatch(ts) or ts[14] > "5" or ts[17] > "5":
+        return False
+    hour = ts[:13]
+    ok = hours.get(hour)
+    if ok is None:
+        ok = hours[hour] = _rfc3339(f"{hour}:00:00Z") is not None
+    return ok
+
+
+def _newest_timestamp(
+    objs: Iterable[tuple[dict[str, Any], str]],
+    warn: Callable[[LoadWarning], None],
+    *,
+    limit: datetime | None = None,
+    newest_utc: str | None = None,
+) -> str | None:
     """The newest ``metadata.creationTimestamp`` of ``objs`` (RFC 3339, UTC), or None.
 
     A value that is not an RFC 3339 time, or one over a day later than now (the clock when
     loading, which may lag the cluster's), is not used, with a ``bad-timestamp`` warning naming the object: it would date the snapshot,
     and with it the audit (the day zone exceptions are judged on).  null and "" say nothing.
+
+    ``limit`` is :func:`_time_limit` when not given.  ``newest_utc`` is the newest of further
+    objects' times, each valid in the API's form and not later than ``limit``: the builder
+    judges those as they are added, and hands over only the other objects.
     """
-    # A day's grace: a cluster whose clock runs ahead of this machine's stamps objects "later
-    # than now", and a day does not change the date an audit is judged on by more than one.
-    now = datetime.now(UTC) + timedelta(days=1)
-    # What the API server writes, ``2024-05-01T10:00:00Z``, is taken without parsing: in that
-    # form text order is time order, and a time of whole seconds is later than ``now`` exactly
-    # when it is later than ``now`` cut to the second (``now_text``, in the same form).  Its
-    # date and hour are checked once per distinct hour (the 30th of February, hour 24), its
-    # minute and second by their first digit; any other form, or one that fails these tests,
-    # takes the general path below, which judges (and words a warning) as it always did.
-    now_text = now.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    now = _time_limit() if limit is None else limit
+    # Times in the API's form are taken without parsing (see _api_time and _limit_text); any
+    # other form, or one that fails those tests, takes the general path below, which judges
+    # (and words a warning) as it always did.
+    now_text = _limit_text(now)
     hours: dict[str, bool] = {}
-    newest_utc: str | None = None  # the newest such time
     newest: tuple[datetime, str] | None = None  # the newest of any other form
     for obj, where in objs:
         ts = obj["metadata"].get("creationTimestamp")
         if ts is None or ts == "":
             continue
-        if type(ts) is str and _UTC_SECONDS.fullmatch(ts) and ts[14] < "6" and ts[17] < "6" and ts <= now_text:
-            hour = ts[:13]
-            ok = hours.get(hour)
-            if ok is None:
-                ok = hours[hour] = _rfc3339(f"{hour}:00:00Z") is not None
-            if ok:
-                if newest_utc is None or ts > newest_utc:
-                    newest_utc = ts
-                continue
+        if _api_time(ts, hours) and ts <= now_text:
+            if newest_utc is None or ts > newest_utc:
+                newest_utc = ts
+            continue
         when = _rfc3339(ts)
         if when is None:
             problem = "is not an RFC 3339 time such as 2024-05-01T10:00:00Z"

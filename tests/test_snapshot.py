@@ -491,3 +491,39 @@ def test_the_quick_metadata_check_agrees_with_the_one_that_names_the_problem():
             for meta in ({a: va, b: vb}, {"name": "n", a: va, b: vb}, {a: va}):
                 assert _metadata_problem(meta) == _metadata_message(meta), meta
     assert _metadata_problem({"name": "n", "ownerReferences": [{}]}) is None
+
+
+def test_the_builder_judges_times_as_it_adds_and_agrees_with_parsing_every_time(monkeypatch):
+    """SnapshotBuilder judges each creationTimestamp in the API's form as it adds the object and
+    reads again only the others at build(): with duplicates (identical, and replaced by a
+    differing later copy), times later than the limit and odd forms, collected_at and the
+    warnings are those of parsing every stored object's time."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from k8sviz import snapshot
+
+    now = datetime(2026, 11, 28, 12, 0, 0, 250_000, UTC)
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return now
+
+    monkeypatch.setattr(snapshot, "datetime", Clock)
+    near = [(now.replace(microsecond=0) + timedelta(days=1, seconds=s)).isoformat().replace("+00:00", "Z")
+            for s in (-1, 0, 1)]
+    pool = _ODD_TIMES + near + ["2024-05-02T04:00:00Z"] * 5
+    rng = random.Random(11)
+    for _ in range(1500):
+        b = SnapshotBuilder()
+        for i in range(rng.randint(1, 7)):
+            ns = _ns(rng.choice("abcdefgh"), rng.choice(pool))
+            if rng.random() < 0.3:
+                ns["metadata"]["labels"] = {"x": "y"}  # a differing copy replaces the first
+            b.add(ns, f"f#{i}")
+        want: list = []
+        expected = _newest_parsing_each(list(b.objects.values()), want.append, now)
+        snap = b.build()
+        assert snap.meta["collected_at"] == expected
+        assert [w for w in snap.warnings if w.code == "bad-timestamp"] == want
