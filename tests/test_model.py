@@ -293,7 +293,8 @@ def test_the_quick_container_reading_agrees_with_the_checked_one():
             _outcome(_container_fields_checked, raw, init, "Pod/a/p", "f")
 
     check()
-    ok = {"name": "c", "image": "i", "ports": [{"containerPort": 80, "protocol": "UDP", "name": "dns", "hostPort": 0}],
+    ok = {"name": "c", "image": "i",
+          "ports": [{"containerPort": 80, "protocol": "UDP", "name": "dns", "hostPort": 0}],
           "securityContext": {"privileged": True}}
     assert _container_fields(ok, False, "", "") == ("c", "i", ((80, "UDP", "dns", None),), True, False)
     # Every field of a well-formed container, one at a time, set to each odd value.

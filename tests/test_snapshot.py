@@ -408,7 +408,8 @@ def test_a_cluster_clock_a_little_ahead_still_dates_the_snapshot(write):
 
 
 _ODD_TIMES = [
-    "2024-03-10T08:13:37Z", "zzz-not-a-time", "2999-01-01T00:00:00Z", "2024-03-10 09:00:00Z", "2024-02-30T10:00:00Z",
+    "2024-03-10T08:13:37Z", "zzz-not-a-time", "2999-01-01T00:00:00Z", "2024-03-10 09:00:00Z",
+    "2024-02-30T10:00:00Z",
     1710058417, None, "", "2024-05-02T01:00:00Z", "2024-05-01T23:00:00-05:00", "2024-05-02T01:00:00.5Z",
     "2024-05-02T04:00:00Z", "2024-05-02T04:00:00+00:00", "2024-05-02T04:00:00.000Z", "2024-05-02t04:00:00z",
     "2024-05-02T24:00:00Z", "2024-05-02T23:60:00Z", "2024-05-02T23:59:60Z", "0000-01-01T00:00:00Z",
@@ -466,14 +467,17 @@ def test_collected_at_read_from_the_text_agrees_with_parsing_every_time(monkeypa
                 return now
 
         monkeypatch.setattr(snapshot, "datetime", Clock)
-        near = [(now.replace(microsecond=0) + timedelta(days=1, seconds=s)).isoformat() for s in (-1, 0, 1, 60)]
-        near += [t.replace("+00:00", "Z") for t in near] + [(now + timedelta(days=1)).isoformat().replace("+00:00", "Z")]
+        whole = now.replace(microsecond=0)
+        near = [(whole + timedelta(days=1, seconds=s)).isoformat() for s in (-1, 0, 1, 60)]
+        near += [t.replace("+00:00", "Z") for t in near]
+        near.append((now + timedelta(days=1)).isoformat().replace("+00:00", "Z"))
         pool = _ODD_TIMES + near
         rng = random.Random(7)
         for _ in range(1500):
             objs = [(_ns(f"n{i}", rng.choice(pool)), f"f#{i}") for i in range(rng.randint(1, 6))]
             got, want = [], []
-            assert snapshot._newest_timestamp(objs, got.append) == _newest_parsing_each(objs, want.append, now), objs
+            expected = _newest_parsing_each(objs, want.append, now)
+            assert snapshot._newest_timestamp(objs, got.append) == expected, objs
             assert got == want, objs
 
 
