@@ -441,8 +441,9 @@ def _newest_parsing_each(objs, warn, now):
             if newest is None or (when, ts) > newest:
                 newest = (when, ts)
             continue
-        warn(LoadWarning("bad-timestamp", f"metadata.creationTimestamp {_shown(ts)} {problem}: not used as the "
-                         "snapshot's collected_at (which dates the audit)", where, _ref(obj)))
+        message = (f"metadata.creationTimestamp {_shown(ts)} {problem}: not used as the "
+                   "snapshot's collected_at (which dates the audit)")
+        warn(LoadWarning("bad-timestamp", message, where, _ref(obj)))
     if newest is None:
         return None
     when, ts = newest
