@@ -259,8 +259,6 @@ def test_the_quick_clean_check_agrees_with_the_walk_that_names_fields():
     assert _clean({"ingress": [None]}, _NP_SPEC) and _clean({"podSelector": {"matchLabels": {"a": None}}}, _NP_SPEC, True)
 
 
-
-
 def _outcome(fn, *args):
     try:
         return fn(*args)
