@@ -1276,9 +1276,13 @@ def _shape(raw: Any, schema: Any) -> Any:
     """The schema ``raw`` has: an :class:`Either` decided on ``raw`` without its null fields
     (which the server drops before anything reads the object)."""
     while isinstance(schema, Either):
-        seen = {k: v for k, v in raw.items() if v is not None} if isinstance(raw, dict) else raw
-        schema = schema.then if schema.when(seen) else schema.otherwise
+        schema = schema.then if schema.when(_without_nulls(raw)) else schema.otherwise
     return schema
+
+
+def _without_nulls(raw: Any) -> Any:
+    """``raw`` without its fields given as null, where it is a mapping."""
+    return {k: v for k, v in raw.items() if v is not None} if isinstance(raw, dict) else raw
 
 
 def _walk(raw: Any, schema: Any, where: str, found: list[str], builtin: bool = False) -> Any:
@@ -1755,7 +1759,9 @@ _EARLY_NAMESPACES: dict[str, Any] = {
 }
 _V1ALPHA1_PEER: dict[str, Any] = {
     "namespaces": Either(_is_early_namespaced, _EARLY_NAMESPACES, _SELECTOR),
-    "pods": Either(lambda v: isinstance(v, dict) and _is_early_namespaced(v.get("namespaces")),
+    # The shape is decided on the value without its null fields, one level down too (see _shape).
+    "pods": Either(lambda v: isinstance(v, dict)
+                   and _is_early_namespaced(_without_nulls(v.get("namespaces"))),
                    {"namespaces": _EARLY_NAMESPACES, "podSelector": _SELECTOR}, _NAMESPACED_POD),
 }
 _V1ALPHA1_PORT: dict[str, Any] = {

@@ -676,3 +676,19 @@ def test_a_null_endpoint_slice_port_is_every_port():
     # ports", as the API documents it); k8sviz refused the slice.
     es = parse_endpoint_slice(_with(SLICE, ("ports",), [None]))
     assert es is not None and es.ports == (("TCP", None),)
+
+
+def test_a_null_beside_an_early_admin_pods_peers_namespaces_keeps_its_shape(tmp_path):
+    # The early v1alpha1 shape is told by the fields it has, without those given as null, as for
+    # a `namespaces` peer: {sameLabels: [...], matchLabels: null} under `pods` was read as the
+    # later shape, its `namespaces` dropped, and the peer widened to every pod of every namespace.
+    def deny(peer: dict[str, Any]) -> dict[str, Any]:
+        return anp("deny", {"priority": 1, "subject": {"namespaces": {}},
+                            "ingress": [{"action": "Deny", "from": [peer]}]})
+
+    early = {"sameLabels": ["team"], "matchLabels": None}
+    for peer in ({"namespaces": early}, {"pods": {"namespaces": early, "podSelector": {}}}):
+        got, warnings = _parsed(parse_admin_policy, deny(peer))
+        (read,) = got.ingress[0].peers
+        assert read.unknown and read.pods is None and read.namespaces is None, read
+        assert "admin-relative-namespaces" in {w.code for w in warnings}
