@@ -212,3 +212,16 @@ def test_the_inventory_and_gaps_select_as_the_engine_does():
     by_name = into_d({"podSelector": {"matchLabels": {"io.cilium.k8s.policy.cluster": "default"}}})
     (row,) = k8sviz.policy_inventory(build(by_name).snapshot).query("kind == 'NetworkPolicy'").itertuples()
     assert not row.evaluated and "the Cilium cluster's name" in row.not_judged
+
+
+def test_gaps_read_an_identity_label_beside_a_namespace_selector_as_the_engine_does():
+    """A podSelector beside a namespaceSelector is not pinned and, where Cilium runs, sees the
+    identity labels: the peer of account ``api`` in namespaces of team web matches web/a, so
+    ``rule-peer-matches-nothing`` holds only without Cilium, as the engine's answer does."""
+    peer = {"namespaceSelector": {"matchLabels": {"team": "web"}},
+            "podSelector": {"matchLabels": {"io.cilium.k8s.policy.serviceaccount": "api"}}}
+    for cilium in (True, False):
+        r = build(into_d(peer), cilium=cilium)
+        assert sources_of_d(r) == ({"web/a"} if cilium else set())
+        nothing = k8sviz.gaps(r.snapshot, r).query("finding == 'rule-peer-matches-nothing'")
+        assert nothing.empty is cilium
