@@ -45,6 +45,7 @@ from .model import (
     Ingress,
     LabelSelector,
     Workload,
+    _yaml_scalar_str,
     address_rank,
     label_problems,
     parse_admin_policy,
@@ -379,8 +380,9 @@ def _controller(meta: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
-    # A null value is "" to the API (Go's zero string), as for a pod's labels (model._labels).
-    return {k if type(k) is str else str(k): v if type(v) is str else "" if v is None else str(v)
+    # Read as a pod's labels are (model._labels): a null is "" (Go's zero string), a YAML `true`
+    # is "true", so a workload's selector-facing labels never differ from its pods' by spelling.
+    return {k if type(k) is str else str(k): v if type(v) is str else _yaml_scalar_str(v)
             for k, v in raw.items()}
 
 

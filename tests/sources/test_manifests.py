@@ -594,6 +594,15 @@ class TestBadInput:
         # Kept as text, as on pods: the synthesized pod carries the label a selector compares.
         assert snap.pod("shop/web-synthesized").labels == {"app": "web", "version": "1"}
 
+    def test_workload_labels_read_a_yaml_boolean_or_null_as_its_pods_labels_do(self, write):
+        dep = deployment("shop", "web", {"app": "web", "canary": True, "tier": None})
+        dep["metadata"]["labels"].update({"canary": False, "tier": None})
+        snap = k8sviz.load(write("w.yaml", dep))
+        (wl,) = snap.workloads
+        assert wl.template_labels == {"app": "web", "canary": "true", "tier": ""}
+        assert wl.labels["canary"] == "false" and wl.labels["tier"] == ""
+        assert snap.pod("shop/web-synthesized").labels == wl.template_labels
+
     def test_a_replicaset_of_a_listed_deployment_is_not_warned_about_twice(self, write):
         dep = deployment("shop", "web", {"app": "web", "version": 1})
         rs = deployment("shop", "web-5d4f", {"app": "web", "version": 1, "pod-template-hash": "5d4f"})
