@@ -334,9 +334,104 @@ def rule_frame_or_none(reach: Any, level: str) -> Any:
         return None
 
 
-def _violation_frame(
-    core: _Core, idx: np.ndarray, combo_info: list[Any], rules: dict[Any, Any], rf: Any
-) -> pd.DataFrame:
+_TEXT_COLUMNS = frozenset({"src_zone", "dst_zone", "protocol"})
+
+
+def _take_text(tab: np.ndarray, codes: np.ndarray) -> Any:
+    """``tab[codes]`` (strings) as the column pandas would make of it, taken in that column's
+    storage: pandas' string dtype converting millions of Python strings one by one cost seconds
+    at L; taking from the converted table costs a copy of codes."""
+    import pandas as pd
+
+    return pd.Series(tab, copy=False).array.take(codes)
+
+
+def _opening_rules(
+    core: _Core,
+    idx: np.ndarray,
+    sc: np.ndarray,
+    dc: np.ndarray,
+    ci: np.ndarray,
+    combo_info: list[Any],
+    rf: pd.DataFrame,
+    rule_col: np.ndarray,
+    pol_col: np.ndarray,
+    rule_id: np.ndarray,
+) -> None:
+    """Fill, for each violation row, the rules of ``rf`` on its (src, dst, protocol) whose ports
+    meet its uncovered ports (``rule_col``), their policies (``pol_col``) and a code per distinct
+    rule list (``rule_id``, 0 for none).
+
+    Works on codes: the rule frame has a row per (rule, src, dst, protocol), about a million at
+    L, and a Python key per row cost more than the rest of the violation frame.  Rows with the
+    same opening rules share one list object, as rows of a combo share their port lists.
+    """
+    import pandas as pd
+
+    nd, npro = max(len(core.dst_names), 1), max(len(core.protos), 1)
+    rs = pd.Index(core.src_names).get_indexer(rf["src"])
+    rd = pd.Index(core.dst_names).get_indexer(rf["dst"])
+    rp = pd.Index(core.protos).get_indexer(rf["protocol"].astype(str))
+    ok = (rs >= 0) & (rd >= 0) & (rp >= 0)
+    rkey = np.full(len(rf), -1, dtype=np.int64)
+    rkey[ok] = (rs[ok].astype(np.int64) * nd + rd[ok]) * npro + rp[ok]
+    del rs, rd, rp, ok
+    vkeys = (sc.astype(np.int64) * nd + dc) * npro + core.pcodes[idx]
+    # the rule rows some violation row needs, grouped by key in frame order (stable)
+    rrows = np.flatnonzero(np.isin(rkey, vkeys))
+    rrows = rrows[np.argsort(rkey[rrows], kind="stable")]
+    rk = rkey[rrows]
+    del rkey
+    cand_rows = np.flatnonzero(np.isin(vkeys, rk))
+    lo = np.searchsorted(rk, vkeys[cand_rows], "left")
+    hi = np.searchsorted(rk, vkeys[cand_rows], "right")
+    del vkeys, rk
+    # each distinct (policy, direction, rule) coded in opening order, so that sorting codes
+    # sorts the rules as _opening_order does
+    pol = rf["policy"].to_numpy(dtype=object)[rrows]
+    dirn = rf["direction"].to_numpy(dtype=object)[rrows]
+    num = rf["rule"].to_numpy()[rrows].astype(np.int64)
+    triples = sorted(set(zip(pol.tolist(), dirn.tolist(), num.tolist(), strict=True)), key=_opening_order)
+    tcode = {t: k for k, t in enumerate(triples)}
+    r_rule = [tcode[t] for t in zip(pol.tolist(), dirn.tolist(), num.tolist(), strict=True)]
+    texts_of = [_rule_text(*t) for t in triples]
+    # each distinct port list parsed once (the engine shares one list per port set)
+    parsed: dict[int, int] = {}
+    ranges: list[_ports.Ranges] = []
+    r_ports: list[int] = []
+    for ports in rf["ports"].to_numpy(dtype=object)[rrows].tolist():
+        code = parsed.get(id(ports))
+        if code is None:
+            code = parsed[id(ports)] = len(ranges)
+            ranges.append(_ports.parse(ports))
+        r_ports.append(code)
+    meets: dict[tuple[int, int], bool] = {}
+    lists: dict[tuple[int, ...], tuple[list[str], list[str], int]] = {(): (_EMPTY, _EMPTY, 0)}
+    ids: dict[tuple[str, ...], int] = {(): 0}
+    combos = ci[cand_rows].tolist()
+    for j, c, a, b in zip(cand_rows.tolist(), combos, lo.tolist(), hi.tolist(), strict=True):
+        unc = combo_info[c].uncovered
+        opening = []
+        for r in range(a, b):
+            k = (r_ports[r], c)
+            hit = meets.get(k)
+            if hit is None:
+                hit = meets[k] = bool(_ports.intersect(ranges[r_ports[r]], unc))
+            if hit:
+                opening.append(r_rule[r])
+        if not opening:
+            continue  # as no rule: the shared empty lists, code 0
+        opening.sort()
+        key = tuple(opening)
+        got = lists.get(key)
+        if got is None:
+            texts = [texts_of[t] for t in key]
+            pols = sorted({triples[t][0] for t in key})
+            got = lists[key] = (texts, pols, ids.setdefault(tuple(texts), len(ids)))
+        rule_col[j], pol_col[j], rule_id[j] = got
+
+
+def _violation_frame(core: _Core, idx: np.ndarray, combo_info: list[Any], rf: Any) -> pd.DataFrame:
     """The violation rows (edge rows ``idx``), built column-wise on codes, and their count per combo.
 
     Opening rules are looked up only for the rows whose (src, dst, protocol) has a rule in
@@ -370,39 +465,8 @@ def _violation_frame(
     rule_col.fill(_EMPTY)
     pol_col.fill(_EMPTY)
     rule_id = np.zeros(len(idx), dtype=np.int64)
-    if rules and rf is not None and len(rf) and len(idx):
-        nd, npro = max(len(core.dst_names), 1), max(len(core.protos), 1)
-        rs = pd.Index(core.src_names).get_indexer(rf["src"])
-        rd = pd.Index(core.dst_names).get_indexer(rf["dst"])
-        rp = pd.Index(core.protos).get_indexer(rf["protocol"].astype(str))
-        ok = (rs >= 0) & (rd >= 0) & (rp >= 0)
-        rkeys = np.unique((rs[ok].astype(np.int64) * nd + rd[ok]) * npro + rp[ok])
-        vkeys = (sc.astype(np.int64) * nd + dc) * npro + core.pcodes[idx]
-        cand_rows = np.flatnonzero(np.isin(vkeys, rkeys))
-        ids: dict[tuple[str, ...], int] = {(): 0}
-        meets: dict[tuple[int, int], bool] = {}
-        srcs = core.src_names[sc[cand_rows]].tolist()
-        dsts = core.dst_names[dc[cand_rows]].tolist()
-        for j, src, dst, c in zip(cand_rows.tolist(), srcs, dsts, ci[cand_rows].tolist(), strict=True):
-            proto = core.combos[c][2]
-            cand = rules.get((src, dst, proto))
-            if not cand:
-                continue
-            unc = combo_info[c].uncovered
-            opening = []
-            for pol, d, i, rr in cand:
-                k = (id(rr), id(unc))  # both are shared objects, alive for the whole loop
-                hit = meets.get(k)
-                if hit is None:
-                    hit = meets[k] = bool(_ports.intersect(rr, unc))
-                if hit:
-                    opening.append((pol, d, i))
-            if len(opening) > 1:
-                opening.sort(key=_opening_order)
-            texts = [_rule_text(*o) for o in opening]
-            rule_col[j] = texts
-            pol_col[j] = sorted({o[0] for o in opening})
-            rule_id[j] = ids.setdefault(tuple(texts), len(ids))
+    if rf is not None and len(rf) and len(idx):
+        _opening_rules(core, idx, sc, dc, ci, combo_info, rf, rule_col, pol_col, rule_id)
     internal = ~(se | de)
     ii = np.flatnonzero(internal)
     # external rows: one row per (side, internal endpoint, combo, opening rules)
@@ -450,11 +514,11 @@ def _violation_frame(
             rank(c_cols["src_zone"])[row_ci],
         )
     )
-    cat: dict[str, Any] = {"src": s_tab[s_code[perm]], "dst": d_tab[d_code[perm]]}
+    cat: dict[str, Any] = {"src": _take_text(s_tab, s_code[perm]), "dst": _take_text(d_tab, d_code[perm])}
     del s_code, d_code
     row_ci = row_ci[perm]
     for c, arr in c_cols.items():
-        cat[c] = arr[row_ci]
+        cat[c] = _take_text(arr, row_ci) if c in _TEXT_COLUMNS else arr[row_ci]
     row_r = row_r[perm]
     cat["rules"] = rule_col[row_r]
     cat["policies"] = pol_col[row_r]
@@ -517,7 +581,6 @@ def segmentation(
         if rf is not None:
             rf = _expand(rf, split, ("src", "dst")).reset_index(drop=True)
         zmap = {**{k: v for k, v in zmap.items() if k not in split}, **_split_zmap(split)}
-    rules = _rule_index(rf) if rf is not None else defaultdict(list)
     core = _Core(edges, zones, zmap, reach.snapshot, level)
     members = core.members
     pair_conns = core.pair_conns
@@ -551,7 +614,7 @@ def segmentation(
         pair_ports[(zs, zd)][proto] = _ports.union(*sets)
 
     idx = np.flatnonzero(combo_viol[core.inv])
-    viol, per_combo = _violation_frame(core, idx, combo_info, rules, rf)
+    viol, per_combo = _violation_frame(core, idx, combo_info, rf)
     del idx
     if split:
         for col in ("src", "dst"):

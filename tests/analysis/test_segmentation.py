@@ -93,3 +93,88 @@ def test_a_bad_today_is_an_input_error():
     snap, reach = fixture()
     with pytest.raises(InputError, match="today 'tomorrow' is not a date"):
         segmentation(snap, reach, load_zones(ZONES), today="tomorrow")
+
+
+def _spans(ports):
+    out = []
+    for p in ports:
+        lo, _, hi = str(p).partition("-")
+        out.append((int(lo), int(hi or lo)))
+    return out
+
+
+def _meet(a, b):
+    return any(lo <= h2 and lo2 <= hi for lo, hi in _spans(a) for lo2, h2 in _spans(b))
+
+
+@pytest.mark.parametrize("seed", [3, 8, 21])
+def test_opening_rules_are_the_rule_frame_rows_whose_ports_meet_the_uncovered_ones(seed):
+    """Each violation's ``rules`` and ``policies``, row by row from ``reach.rule_frame``: the
+    rules on its (src, dst, protocol), every block of a merged external row, whose ports meet
+    the row's uncovered ports; egress rules first, then by policy and rule number."""
+    import k8sviz
+    from k8sviz.snapshot import SnapshotBuilder
+    from k8sviz.synth import generate_cluster
+
+    b = SnapshotBuilder()
+    for o in generate_cluster(pods=600, policies=60, seed=seed):
+        b.add(o, "synth")
+    snap = b.build(cluster="synth")
+    envs = sorted({n.labels["env"] for n in snap.namespaces if n.labels.get("env")})
+    zones = load_zones(
+        {
+            "zones": {e: {"namespaceSelector": {"matchLabels": {"env": e}}} for e in envs},
+            "allow": [
+                {"from": a, "to": z, "ports": ["TCP/443", "UDP/123"], "justification": "t"}
+                for a in envs
+                for z in envs
+                if a != z
+            ],
+        }
+    )
+    reach = k8sviz.reachability(snap)
+    viol = segmentation(snap, reach, zones).violations
+    by_key: dict = {}
+    for r in reach.rule_frame(level="workload").itertuples(index=False):
+        by_key.setdefault((r.src, r.dst, str(r.protocol)), []).append(r)
+    opened = 0
+    for row in viol.itertuples(index=False):
+        srcs = row.external_blocks if row.src_zone == "external" else [row.src]
+        dsts = row.external_blocks if row.dst_zone == "external" else [row.dst]
+        for s in srcs:
+            for d in dsts:
+                hits = [r for r in by_key.get((s, d, row.protocol), []) if _meet(r.ports, row.ports)]
+                hits.sort(key=lambda r: (r.direction != "egress", r.policy, r.rule))
+                assert row.rules == [f"{r.policy} {r.direction}[{r.rule}]" for r in hits], (s, d)
+                assert row.policies == sorted({r.policy for r in hits})
+        opened += bool(row.rules)
+    assert opened and opened < len(viol)  # both kinds of rows were judged
+
+
+def test_a_rule_on_covered_ports_only_does_not_open_the_violation():
+    import k8sviz
+    from k8sviz.snapshot import SnapshotBuilder
+    from tests.objects import netpol
+    from tests.objects import pod as raw_pod
+
+    def namespace(name, z):
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {"z": z}}}
+
+    def ingress(name, *ports):
+        return netpol("nb", name, {"podSelector": {}, "ingress": [{
+            "from": [{"namespaceSelector": {"matchLabels": {"z": "a"}}}],
+            "ports": [{"port": p} for p in ports]}]})
+
+    b = SnapshotBuilder()
+    for o in (namespace("na", "a"), namespace("nb", "b"), raw_pod("na", "a1", ip="10.0.0.1"),
+              raw_pod("nb", "b1", ip="10.0.0.2"), ingress("web", 443), ingress("api", 8080),
+              ingress("both", 8080, 443)):
+        b.add(o, "t")
+    snap = b.build(cluster="t")
+    zones = {"zones": {z: {"namespaceSelector": {"matchLabels": {"z": z}}} for z in "ab"},
+             "allow": [{"from": "a", "to": "b", "ports": ["TCP/443"], "justification": "api"}]}
+    viol = segmentation(snap, k8sviz.reachability(snap), load_zones(zones)).violations
+    row = viol.set_index(["src", "dst"]).loc[("na/a1", "nb/b1")]
+    assert row["ports"] == ["8080"] and row["allowed_ports"] == ["443", "8080"]
+    assert row["rules"] == ["nb/api ingress[0]", "nb/both ingress[0]"]  # nb/web opens 443 only
+    assert row["policies"] == ["nb/api", "nb/both"]
