@@ -14,7 +14,7 @@ import functools
 import ipaddress
 import re
 import reprlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -1452,9 +1452,10 @@ class AdminPeer:
     ``pods`` pairs a namespace selector with a pod selector (AND); ``namespaces`` selects every
     pod of the matching namespaces; ``networks`` (egress) match any address in the CIDRs, pod
     addresses included; ``nodes`` (egress) the addresses of the matching nodes.  ``unknown``
-    names a peer k8sviz cannot evaluate (the API says: fail closed): one with no field this
-    version knows, or an early-v1alpha1 peer whose namespaces are chosen relative to the
-    subject's (``related``, ``sameLabels``, ``notSameLabels``), by its path.
+    describes a peer k8sviz cannot evaluate (the API says: fail closed): one with no field this
+    version knows (naming the fields it had, which the server drops), or an early-v1alpha1 peer
+    whose namespaces are chosen relative to the subject's (``related``, ``sameLabels``,
+    ``notSameLabels``), by its path.
     """
 
     namespaces: LabelSelector | None = None
@@ -1572,7 +1573,7 @@ def _early_namespaces(
 
 def _admin_peer(
     raw: Any, where: str, egress: bool, source: str, obj: str, warn: _Warn = None, loose: bool = False,
-    v1alpha1: bool = False,
+    v1alpha1: bool = False, dropped: Sequence[str] = (), kind: str = "",
 ) -> AdminPeer:
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
@@ -1581,7 +1582,14 @@ def _admin_peer(
     if len(present) > 1:
         raise PolicyError(f"{where}: set exactly one of {', '.join(present)}", source=source, obj=obj)
     if not present:
-        return AdminPeer(unknown=", ".join(map(str, raw)) or "empty")
+        # The walk stops at an unknown field, so what it dropped here are the peer's own fields:
+        # name them, or the rule would explain as an empty peer and not say why it fails closed.
+        gone = [p[len(where) + 1:] for p in dropped if p.startswith(f"{where}.")]
+        gone += [str(k) for k in raw]
+        if not gone:
+            return AdminPeer(unknown="empty")
+        side = "egress" if egress else "ingress"
+        return AdminPeer(unknown=f"only {', '.join(gone)}, which {kind or 'this kind'} {side} peers do not have")
     key = present[0]
     val = raw[key]
     if v1alpha1 and key == "namespaces" and _is_early_namespaced(val):
@@ -1690,8 +1698,10 @@ def _cnp_protocol(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
 
 def _admin_rules(
     raw: Any, key: str, baseline: bool, source: str, obj: str, cnp: bool = False, warn: _Warn = None,
-    loose: bool = False,
+    loose: bool = False, dropped: Sequence[str] = (), kind: str = "",
 ) -> tuple[AdminRule, ...]:
+    """``dropped``: the paths :func:`known_fields` dropped from the spec of ``kind`` (its kind
+    and version, as a warning names them), for the peers they leave with no field."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -1722,7 +1732,8 @@ def _admin_rules(
             str(action),
             tuple(
                 _admin_peer(
-                    p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, loose, v1alpha1=not cnp
+                    p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, loose, v1alpha1=not cnp,
+                    dropped=dropped, kind=kind,
                 )
                 for j, p in enumerate(peers)
             ),
@@ -1819,11 +1830,12 @@ def parse_admin_policy(obj: Mapping[str, Any], source: str = "", warn: _Warn = N
                           obj=ref)
     spec, dropped = known_fields(spec, schema, "spec", f"{kind} {version}", source, ref, warn)
     with dropped_fields_named(dropped, f"{kind} {version}"):
-        return _admin_policy(spec, str(kind), str(name), source, ref, warn)
+        return _admin_policy(spec, str(kind), str(name), source, ref, warn, dropped, version)
 
 
 def _admin_policy(
-    spec: dict[str, Any], kind: str, name: str, source: str, ref: str, warn: _Warn
+    spec: dict[str, Any], kind: str, name: str, source: str, ref: str, warn: _Warn,
+    dropped: Sequence[str] = (), version: str = "",
 ) -> AdminPolicy:
     cnp = kind == "ClusterNetworkPolicy"
     if cnp:
@@ -1849,13 +1861,14 @@ def _admin_policy(
     # objects stored through v1alpha2 need not meet); AdminNetworkPolicy v1alpha1's only checks
     # the address family, so its server keeps bare addresses and netmasks: read them, loosely.
     loose = not cnp
+    described = f"{kind} {version}".strip()
     return AdminPolicy(
         str(kind),
         str(name),
         priority,
         subject,
-        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref, cnp, warn, loose),
-        _admin_rules(spec.get("egress"), "egress", baseline, source, ref, cnp, warn, loose),
+        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref, cnp, warn, loose, dropped, described),
+        _admin_rules(spec.get("egress"), "egress", baseline, source, ref, cnp, warn, loose, dropped, described),
         str(tier),
     )
 

@@ -156,6 +156,31 @@ def test_unknown_peers_fail_closed_and_domain_names_are_not_judged():
     assert any(w.code == "admin-domain-names" for w in reach(domains).warnings)
 
 
+def test_a_peer_whose_fields_were_all_dropped_explains_what_it_had():
+    # Each peer's one field is dropped (a newer version's peer, a field this side or kind does
+    # not have), which leaves it empty: the explanation names the field, so an auditor sees why
+    # the rule denies everything.
+    future = anp("future", {"priority": 1, "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+                            "ingress": [{"action": "Deny", "from": [{"futurePeer": {"x": 1}}]}]})
+    r = reach(future)
+    text = str(r.explain("web/a", "db/d", 5432))
+    assert ("DENIED by AdminNetworkPolicy/future ingress[0]: Deny from unknown peer (only futurePeer, which "
+            "AdminNetworkPolicy policy.networking.k8s.io/v1alpha1 ingress peers do not have) on any port "
+            "(read as deny everything: unknown peer)") in text
+    (w,) = [w for w in r.warnings if w.code == "admin-unknown-peer"]
+    assert "(only futurePeer, which AdminNetworkPolicy" in w.message
+    sideways = cnp("sideways", {**CNP, "subject": {"namespaces": {"matchLabels": {"team": "db"}}},
+                                "ingress": [{"action": "Pass", "from": [{"networks": ["10.0.0.0/8"]}]}]}, version="v1alpha2")
+    text = str(reach(sideways).explain("web/a", "db/d", 5432))
+    assert ("Pass from unknown peer (only networks, which ClusterNetworkPolicy policy.networking.k8s.io/v1alpha2 "
+            "ingress peers do not have)") in text
+    baseline = anp("default", {"subject": {"namespaces": {"matchLabels": {"team": "web"}}}, "egress": [
+        {"action": "Deny", "to": [{"domainNames": ["example.com"], "nodez": {}}]}]}, baseline=True)
+    text = str(reach(baseline).explain("web/a", "db/d", 5432))
+    assert ("Deny to unknown peer (only domainNames, nodez, which BaselineAdminNetworkPolicy "
+            "policy.networking.k8s.io/v1alpha1 egress peers do not have)") in text
+
+
 def test_early_v1alpha1_peers_nest_the_namespace_selector():
     """The first v1alpha1 revisions wrote ``namespaces: {namespaceSelector: ...}`` and ``pods:
     {namespaces: {namespaceSelector: ...}, podSelector: ...}`` (network-policy-api's conformance
@@ -563,7 +588,9 @@ def test_fields_the_admin_kinds_do_not_have_are_warned_and_read_as_absent():
     assert not r.can_reach("web/a", "db/d", 80)  # denied on every port, not 5432 only
     assert not r.can_reach("web/a", "db/d", 9000, "UDP") and r.can_reach("web/b", "web/a", 9000, "UDP")
     (banp,) = [p for p in snap.admin_policies if p.baseline]
-    assert banp.priority is None and str(banp.egress[0].peers[0]) == "unknown peer (empty)"
+    assert banp.priority is None and str(banp.egress[0].peers[0]) == (
+        "unknown peer (only domainNames, which BaselineAdminNetworkPolicy policy.networking.k8s.io/v1alpha1 "
+        "egress peers do not have)")
     (c,) = [p for p in snap.admin_policies if p.kind == "ClusterNetworkPolicy"]
     assert c.ingress[1].ports is None  # every port
 
