@@ -1528,13 +1528,46 @@ class AdminPolicy:
         return self.tier == "Baseline"
 
 
-def _admin_selector_pair(raw: Any, where: str, source: str, obj: str) -> tuple[LabelSelector, LabelSelector]:
+#: What each selector of a ``pods`` subject or peer selects when empty, for the errors.
+_EVERY = {"namespaceSelector": "every namespace", "podSelector": "every pod"}
+
+
+def _required_selectors(raw: dict[str, Any], names: Sequence[str], where: str, source: str, obj: str) -> None:
+    """Refuse ``raw`` without one of the selectors ``names`` (given as null counts as absent:
+    the CRD's server prunes the null, then its schema refuses the object).  Read as ``{}``,
+    a missing selector would select every pod or namespace, far more than was written."""
+    missing = [n for n in names if n not in raw]
+    if missing:
+        n = missing[0]
+        raise PolicyError(
+            f"{where}: {n} is required (write {n}: {{}} to select {_EVERY[n]}); the API server refuses "
+            f"a pods selection without it",
+            source=source,
+            obj=obj,
+        )
+
+
+def _admin_selector_pair(
+    raw: Any, where: str, source: str, obj: str, required: Sequence[str]
+) -> tuple[LabelSelector, LabelSelector]:
+    """A ``pods`` subject or peer (``NamespacedPod``): its namespace and pod selectors, of
+    which the CRD requires ``required``."""
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
+    _required_selectors(raw, required, where, source, obj)
     return (
         LabelSelector.parse(raw.get("namespaceSelector") or {}, f"{where}.namespaceSelector", source=source, obj=obj),
         LabelSelector.parse(raw.get("podSelector") or {}, f"{where}.podSelector", source=source, obj=obj),
     )
+
+
+def _pods_required(v1alpha1: bool) -> tuple[str, ...]:
+    """The selectors a ``pods`` subject or peer must set.  v1alpha1's NamespacedPod requires
+    both (its package defaults every field to required; its CRD lists both).  In
+    ClusterNetworkPolicy (v1beta1 and the later v1alpha2 revisions) namespaceSelector is
+    ``+optional``, read as the empty selector its Go zero value is, and podSelector
+    ``+required``."""
+    return ("namespaceSelector", "podSelector") if v1alpha1 else ("podSelector",)
 
 
 # The first revisions of v1alpha1 nested the namespace selection of a peer one level deeper:
@@ -1575,6 +1608,8 @@ def _admin_peer(
     raw: Any, where: str, egress: bool, source: str, obj: str, warn: _Warn = None, loose: bool = False,
     v1alpha1: bool = False, dropped: Sequence[str] = (), kind: str = "",
 ) -> AdminPeer:
+    """One peer; ``v1alpha1``: of AdminNetworkPolicy or BaselineAdminNetworkPolicy (else of
+    ClusterNetworkPolicy), which decides the shapes read and the selectors ``pods`` requires."""
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
     known = ("namespaces", "pods", "networks", "nodes", "domainNames") if egress else ("namespaces", "pods")
@@ -1601,13 +1636,14 @@ def _admin_peer(
         ns_sel = _early_namespaces(val["namespaces"], f"{where}.pods.namespaces", source, obj, warn)
         if ns_sel is None:
             return AdminPeer(unknown=f"{where}.pods.namespaces")
-        pod_raw = val.get("podSelector") or {}
-        pod_sel = LabelSelector.parse(pod_raw, f"{where}.pods.podSelector", source=source, obj=obj)
+        # NamespacedPodPeer: "PodSelector ... This field is NOT optional".
+        _required_selectors(val, ("podSelector",), f"{where}.pods", source, obj)
+        pod_sel = LabelSelector.parse(val["podSelector"], f"{where}.pods.podSelector", source=source, obj=obj)
         return AdminPeer(pods=(ns_sel, pod_sel))
     if key == "namespaces":
         return AdminPeer(namespaces=LabelSelector.parse(val or {}, f"{where}.namespaces", source=source, obj=obj))
     if key == "pods":
-        return AdminPeer(pods=_admin_selector_pair(val, f"{where}.pods", source, obj))
+        return AdminPeer(pods=_admin_selector_pair(val, f"{where}.pods", source, obj, _pods_required(v1alpha1)))
     if key == "nodes":
         return AdminPeer(nodes=LabelSelector.parse(val or {}, f"{where}.nodes", source=source, obj=obj))
     if not isinstance(val, list) or not val:
@@ -1856,7 +1892,7 @@ def _admin_policy(
     if "namespaces" in subj:
         subject = (LabelSelector.parse(subj["namespaces"] or {}, "spec.subject.namespaces", source=source, obj=ref), LabelSelector())
     else:
-        subject = _admin_selector_pair(subj["pods"], "spec.subject.pods", source, ref)
+        subject = _admin_selector_pair(subj["pods"], "spec.subject.pods", source, ref, _pods_required(not cnp))
     # ClusterNetworkPolicy's CIDR type is CEL `isCIDR(self)` (v1beta1 adds "masked", which
     # objects stored through v1alpha2 need not meet); AdminNetworkPolicy v1alpha1's only checks
     # the address family, so its server keeps bare addresses and netmasks: read them, loosely.

@@ -600,7 +600,7 @@ def test_v1alpha1_peers_are_checked_in_the_shape_k8sviz_reads_them():
     # today's shape (a label selector) with the first revisions' field beside it, which it drops.
     early = anp("early", {"priority": 1, "subject": ALL, "ingress": [
         {"action": "Deny", "from": [{"namespaces": {"namespaceSelector": {"matchLabels": {"team": "web"}}, "relatd": "Self"}},
-                                    {"pods": {"namespaces": {"namespaceSelector": {}}, "podSelektor": {}}}]}]})
+                                    {"pods": {"namespaces": {"namespaceSelector": {}}, "podSelector": {}, "podSelektor": {}}}]}]})
     mixed = anp("mixed", {"priority": 2, "subject": ALL, "ingress": [
         {"action": "Deny", "from": [{"namespaces": {"matchLabels": {"team": "db"}, "namespaceSelector": {}}}]}]})
     snap = snapshot(*base(early, mixed))
@@ -611,6 +611,70 @@ def test_v1alpha1_peers_are_checked_in_the_shape_k8sviz_reads_them():
     peers = [str(p) for a in snap.admin_policies for p in a.ingress[0].peers]
     assert peers == ["every pod in namespaces [team=web]", "every pod in every namespace",
                      "every pod in namespaces [team=db]"]
+
+
+PODS_MISSING = [
+    # v1alpha1's NamespacedPod requires both selectors (config/crd/standard's AdminNetworkPolicy
+    # CRD: `required: [namespaceSelector, podSelector]`), in peers and subjects alike.
+    (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": [{"pods": {"podSelector": {}}}]}]},
+     "spec.ingress[0].from[0].pods: namespaceSelector is required (write namespaceSelector: {} to select every "
+     "namespace)"),
+    (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [
+        ALL, {"pods": {"namespaceSelector": {"matchLabels": {"team": "db"}}}}]}]},
+     "spec.egress[0].to[1].pods: podSelector is required (write podSelector: {} to select every pod)"),
+    (lambda name, spec: anp(name, spec, baseline=True),
+     {"subject": {"pods": {"podSelector": {"matchLabels": {"app": "d"}}}}}, "spec.subject.pods: namespaceSelector is required"),
+    (anp, {"priority": 1, "subject": {"pods": {"namespaceSelector": {}}}}, "spec.subject.pods: podSelector is required"),
+    # A null is pruned by the CRD's server before its schema is checked: absent, so refused.
+    (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Allow", "from": [
+        {"pods": {"namespaceSelector": None, "podSelector": {}}}]}]}, "pods: namespaceSelector is required"),
+    # The first revisions' shape: NamespacedPodPeer's podSelector "is NOT optional" either.
+    (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": [
+        {"pods": {"namespaces": {"namespaceSelector": {}}}}]}]}, "spec.ingress[0].from[0].pods: podSelector is required"),
+    # ClusterNetworkPolicy's NamespacedPod: podSelector is `+required` (v1alpha2, v1beta1).
+    (cnp, {**CNP, "ingress": [{"action": "Deny", "from": [{"pods": {"namespaceSelector": {}}}]}]},
+     "spec.ingress[0].from[0].pods: podSelector is required"),
+    (lambda name, spec: cnp(name, spec, version="v1alpha2"), {**CNP, "subject": {"pods": {"namespaceSelector": {}}}},
+     "spec.subject.pods: podSelector is required"),
+]
+
+
+@pytest.mark.parametrize(("make", "spec", "message"), PODS_MISSING)
+def test_a_pods_selection_without_a_selector_the_crd_requires_is_an_error(tmp_path, make, spec, message):
+    # Read as {}, the missing selector would select every namespace or every pod: a Deny would
+    # cover the cluster, where the API server refuses the object.
+    obj = make("bad", spec)
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(obj))
+    with pytest.raises(PolicyError) as e:
+        k8sviz.load(path)
+    assert e.value.source == str(path) and e.value.obj == f"{obj['kind']}/bad"
+    assert message in e.value.message and "the API server refuses a pods selection without it" in e.value.message
+
+
+def test_a_misspelt_pods_selector_is_named_in_the_error(tmp_path):
+    path = tmp_path / "anp.yaml"
+    path.write_text(yaml.safe_dump(anp("typo", {"priority": 1, "subject": ALL, "ingress": [
+        {"action": "Deny", "from": [{"pods": {"namespaceSelector": {}, "podSelecter": {"matchLabels": {"app": "a"}}}}]}]})))
+    with pytest.raises(PolicyError) as e:
+        k8sviz.load(path)
+    assert e.value.message.endswith(
+        "(read without spec.ingress[0].from[0].pods.podSelecter, not a field of AdminNetworkPolicy "
+        "policy.networking.k8s.io/v1alpha1)")
+
+
+def test_a_cluster_network_policy_pods_selection_without_namespace_selector_is_every_namespace():
+    # v1beta1 and the later v1alpha2 revisions mark NamespacedPod.namespaceSelector `+optional`
+    # (the CRD requires only podSelector): the Go zero value, the empty selector, is read.
+    for version in ("v1alpha2", "v1beta1"):
+        deny_b = cnp("no-ns", {**CNP, "subject": {"pods": {"podSelector": {"matchLabels": {"app": "d"}}}},
+                               "ingress": [{"action": "Deny", "from": [{"pods": {"podSelector": {"matchLabels": {"app": "b"}}}}]}]},
+                     version=version)
+        snap = snapshot(*base(deny_b))
+        pol = snap.admin_policies[0]
+        assert str(pol.ingress[0].peers[0]) == "pods [app=b] in every namespace"
+        r = k8sviz.reachability(snap)
+        assert not r.can_reach("web/b", "db/d", 5432) and r.can_reach("web/a", "db/d", 5432)
 
 
 def test_a_required_field_misspelt_is_an_error_that_says_which_field_was_dropped(tmp_path):
