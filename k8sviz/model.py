@@ -1069,7 +1069,8 @@ def _cidr(
     (``::ffff:10.0.0.0/104``) as the IPv4 block Go matches with it, each with a warning.
     ``loose`` (AdminNetworkPolicy v1alpha1, whose CIDR type only checks the address family)
     also reads a bare address as its /32 or /128, and a netmask, with a warning: a cluster's
-    own objects must load.
+    own objects must load.  Neither (ClusterNetworkPolicy) is CEL ``isCIDR``: Go's
+    ``netip.ParsePrefix`` and no IPv4-mapped address.
     """
     text = value if isinstance(value, str) else ""
     addr, slash, length = text.partition("/")
@@ -1086,6 +1087,33 @@ def _cidr(
         net = ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise PolicyError(f"{where}: invalid {what} {value!r}", source=source, obj=obj) from None
+    if "%" in addr:
+        # Python takes an IPv6 zone; Go's net.ParseCIDR, the legacy parser Kubernetes forked
+        # from it and netip.ParsePrefix (CEL isCIDR) all refuse one in a CIDR.
+        raise PolicyError(f"{where}: invalid {what} {value!r}: a CIDR has no IPv6 zone (%...)",
+                          source=source, obj=obj)
+    padded = bool(slash) and len(length) > 1 and length.startswith("0") and length.isascii() and length.isdigit()
+    strict = not (sloppy or loose)
+    if strict and padded:
+        # netip.ParsePrefix has refused leading zeros in the length since Go 1.22
+        # (golang/go#63850); upstream Kubernetes lets CRDs use isCIDR from 1.31 (the library
+        # came in 1.30: openshift/kubernetes#1828), built with Go 1.22 or later.
+        raise PolicyError(
+            f"{where}: {what} {value!r} has a prefix length with leading zeros, which the API's CIDR "
+            f"validation (CEL isCIDR) refuses (write {addr}/{net.prefixlen})",
+            source=source,
+            obj=obj,
+        )
+    mapped = host.ipv4_mapped if isinstance(host, ipaddress.IPv6Address) else None
+    if strict and mapped is not None:
+        # isCIDR's parseCIDR refuses Is4In6 outright (k8s.io/apiserver/pkg/cel/library/cidr.go).
+        instead = f" (write {mapped}/{net.prefixlen - 96})" if net.prefixlen >= 96 else ""
+        raise PolicyError(
+            f"{where}: {what} {value!r} is an IPv4-mapped IPv6 address, which the API's CIDR validation "
+            f"(CEL isCIDR) refuses{instead}",
+            source=source,
+            obj=obj,
+        )
     if not slash:
         if not loose:
             # Go's ParseCIDR (and the CEL isCIDR) refuse a bare address: it is not read as /32.
@@ -1098,9 +1126,10 @@ def _cidr(
         notes.append(f"has no prefix length, read as {net}")
     elif not (length.isascii() and length.isdigit()):
         notes.append(f"has a netmask, not a prefix length, read as {net}")
-    if sloppy and slash and len(length) > 1 and length.startswith("0"):
+    if padded:
+        # Kubernetes' legacy parser and Go's net.ParseCIDR (which v1alpha1 asks implementations
+        # to use) read the length's digits as decimal, zeros and all.
         notes.append(f"has a prefix length with leading zeros, read as decimal (/{net.prefixlen})")
-    mapped = host.ipv4_mapped if isinstance(host, ipaddress.IPv6Address) else None
     if sloppy and mapped is not None:
         # ::ffff:a.b.c.d/n: Kubernetes' parser (Go's net) keeps it as an IPv6 network, but its
         # Contains matches IPv4 addresses against the last 32 bits where n >= 96 (the ffff
@@ -1894,8 +1923,9 @@ def _admin_policy(
     else:
         subject = _admin_selector_pair(subj["pods"], "spec.subject.pods", source, ref, _pods_required(not cnp))
     # ClusterNetworkPolicy's CIDR type is CEL `isCIDR(self)` (v1beta1 adds "masked", which
-    # objects stored through v1alpha2 need not meet); AdminNetworkPolicy v1alpha1's only checks
-    # the address family, so its server keeps bare addresses and netmasks: read them, loosely.
+    # objects stored through v1alpha2 need not meet); AdminNetworkPolicy v1alpha1's first CRDs
+    # only check the address family (later ones, bundle v0.1.7, isCIDR too), so a server keeps
+    # bare addresses, netmasks and zero-padded lengths it stored then: read them, loosely.
     loose = not cnp
     described = f"{kind} {version}".strip()
     return AdminPolicy(

@@ -188,6 +188,16 @@ def test_the_ipv4_mapped_reading_reaches_the_engine(tmp_path):
     assert not reach.can_reach("bar/a", "10.0.2.9", 80)
 
 
+@pytest.mark.parametrize("field", ["cidr", "except"])
+def test_a_cidr_with_an_ipv6_zone_is_refused(tmp_path, field):
+    # ParseCIDRSloppy (Go 1.16's ParseCIDR, forked) parses the address with parseIPv6, which
+    # takes no zone; Python's ipaddress would keep "%eth0" and match as if it were not there.
+    block = {"cidr": "fe80::%eth0/64"} if field == "cidr" else {"cidr": "fe80::/10", "except": ["fe80::%eth0/64"]}
+    text = _refused(tmp_path, {"podSelector": {}, "ingress": [{"from": [{"ipBlock": block}]}]},
+                    f"spec.ingress[0].from[0].ipBlock.{field}")
+    assert "invalid" in text and "'fe80::%eth0/64': a CIDR has no IPv6 zone" in text
+
+
 def test_an_except_in_mapped_form_is_read_in_the_family_of_its_cidr(tmp_path):
     # Go accepts it (cidr.Contains(except.IP) holds, /8 < /112): one IPv4 block with a hole.
     cidr, excepts, _ = _cidr_peer(tmp_path, "10.0.0.0/8", "::ffff:10.1.0.0/112")

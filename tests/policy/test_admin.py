@@ -325,6 +325,25 @@ def cnp_rule(**rule):
         # ClusterNetworkPolicy networks are CIDRs (CEL isCIDR): a bare address is not one.
         (cnp, {**CNP, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/8", "fd00::1"]}]}]},
          "networks[1]: CIDR 'fd00::1' has no prefix length"),
+        # isCIDR parses with Go's netip.ParsePrefix, which refuses leading zeros in the length
+        # (since Go 1.22, golang/go#63850), and refuses IPv4-mapped addresses itself
+        # (k8s.io/apiserver/pkg/cel/library/cidr.go, parseCIDR).
+        (lambda name, spec: cnp(name, spec, version="v1alpha2"),
+         {**CNP, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/016"]}]}]},
+         "networks[0]: CIDR '10.0.0.0/016' has a prefix length with leading zeros, which the API's CIDR "
+         "validation (CEL isCIDR) refuses (write 10.0.0.0/16)"),
+        (cnp, {**CNP, "egress": [{"action": "Deny", "to": [{"networks": ["fd00::/048"]}]}]},
+         "CIDR 'fd00::/048' has a prefix length with leading zeros"),
+        (lambda name, spec: cnp(name, spec, version="v1alpha2"),
+         {**CNP, "egress": [{"action": "Deny", "to": [{"networks": ["::ffff:10.0.0.0/104"]}]}]},
+         "CIDR '::ffff:10.0.0.0/104' is an IPv4-mapped IPv6 address, which the API's CIDR validation (CEL isCIDR) "
+         "refuses (write 10.0.0.0/8)"),
+        (cnp, {**CNP, "egress": [{"action": "Deny", "to": [{"networks": ["::ffff:a00:0/104"]}]}]}, "IPv4-mapped"),
+        # No parser Kubernetes or an implementation uses takes an IPv6 zone in a CIDR.
+        (cnp, {**CNP, "egress": [{"action": "Deny", "to": [{"networks": ["fe80::%eth0/64"]}]}]},
+         "invalid CIDR 'fe80::%eth0/64': a CIDR has no IPv6 zone"),
+        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["fe80::%eth0/64"]}]}]},
+         "invalid CIDR 'fe80::%eth0/64': a CIDR has no IPv6 zone"),
     ],
 )
 def test_invalid_admin_policies_name_file_and_object(tmp_path, make, spec, message):
@@ -528,6 +547,24 @@ def test_admin_v1alpha1_networks_take_what_its_api_server_keeps():
     assert any("'10.0.0.9' has no prefix length, read as 10.0.0.9/32" in t for t in texts)
     assert any("has a netmask, not a prefix length, read as 10.1.0.0/16" in t for t in texts)
     assert not k8sviz.reachability(snap).can_reach("web/a", "db/d", 5432)  # db/d is 10.0.0.9
+
+
+def test_admin_v1alpha1_networks_with_a_zero_padded_length_read_as_decimal_with_a_warning():
+    # The first v1alpha1 CRDs check only the address family, so a server stored these; the
+    # types ask implementations to parse with Go's net.ParseCIDR, whose dtoi reads the length's
+    # digits zeros and all.  (ClusterNetworkPolicy refuses them: isCIDR.)
+    obj = anp("padded", {"priority": 1, "subject": ALL, "egress": [
+        {"action": "Deny", "to": [{"networks": ["10.0.0.0/016", "fd00::/048"]}]}]})
+    snap = snapshot(*base(obj))
+    assert [b.cidr for b in snap.admin_policies[0].egress[0].peers[0].networks] == ["10.0.0.0/16", "fd00::/48"]
+    texts = [w.message for w in snap.warnings if w.code == "cidr-notation"]
+    assert texts == [
+        "spec.egress[0].to[0].networks[0]: CIDR '10.0.0.0/016' has a prefix length with leading zeros, read as decimal (/16)",
+        "spec.egress[0].to[0].networks[1]: CIDR 'fd00::/048' has a prefix length with leading zeros, read as decimal (/48)",
+    ]
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/a", "db/d", 5432) and not r.can_reach("web/a", "10.0.255.1", 80)
+    assert r.can_reach("web/a", "10.1.0.1", 80)  # /16, not /1 or /160
 
 
 def test_networkpolicy_cidrs_with_leading_zeros_read_as_kubernetes_reads_them():
