@@ -1168,15 +1168,36 @@ def _ip_block(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -
     raw_except = _list_or_none(raw.get("except"), f"{where}.ipBlock.except", source, obj)
     excepts = []
     for i, e in enumerate(raw_except or ()):
-        en = _cidr(e, "except CIDR", f"{where}.ipBlock.except[{i}]", source, obj, warn, sloppy=True)
-        if en.version != net.version or not en.subnet_of(net) or en == net:  # type: ignore[arg-type]
+        at = f"{where}.ipBlock.except[{i}]"
+        en = _cidr(e, "except CIDR", at, source, obj, warn, sloppy=True)
+        # ValidateIPBlock's test, on what ParseCIDRSloppy returns: the cidr's IPNet.Contains
+        # the except's address (Go matches an IPv4 address inside a mapped network, as read
+        # here), and the cidr's mask is shorter than the except's, both sized as written (an
+        # IPv4-mapped /104 is 104 bits, not the /8 it matches).
+        inside = en.network_address in net
+        if not inside or _written_length(raw["cidr"]) >= _written_length(e):
+            why = ""
+            if inside and en.subnet_of(net) and en != net:  # type: ignore[arg-type]
+                why = (f" (Kubernetes compares the prefix lengths as written: /{_written_length(raw['cidr'])} "
+                       f"is not shorter than /{_written_length(e)}, whatever block each is read as)")
             raise PolicyError(
-                f"{where}: except {e!r} must be a strict subset of cidr {raw['cidr']!r}",
+                f"{where}: except {e!r} must be a strict subset of cidr {raw['cidr']!r}{why}",
                 source=source,
                 obj=obj,
             )
+        if net.subnet_of(en) and warn is not None:  # type: ignore[arg-type]
+            warn(LoadWarning(
+                "ipblock-except-covers-cidr",
+                f"{at}: except {e!r}, read as {en}, holds all of cidr {raw['cidr']!r} ({net}); the API "
+                "accepts it, comparing the prefix lengths as written, and the block matches no address",
+                source, obj))
         excepts.append(str(en))
     return IPBlock(str(net), tuple(excepts))
+
+
+def _written_length(cidr: str) -> int:
+    """The prefix length of a CIDR :func:`_cidr` accepted, as written (not as it is read)."""
+    return int(cidr.rpartition("/")[2].lstrip("0") or "0")
 
 
 def _peer(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -> Peer:

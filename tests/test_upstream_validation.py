@@ -188,6 +188,51 @@ def test_the_ipv4_mapped_reading_reaches_the_engine(tmp_path):
     assert not reach.can_reach("bar/a", "10.0.2.9", 80)
 
 
+# ValidateIPBlock (validation.go at 019c5dc5) parses both with ParseCIDRSloppy and refuses an
+# except unless `cidrIPNet.Contains(exceptCIDR.IP)` and the cidr's `Mask.Size()` is below the
+# except's.  The sizes are the masks as parsed: an IPv4-mapped cidr keeps its 128-bit mask
+# (/104), an IPv4 except has a 32-bit one (/16), so no plain IPv4 except is ever narrower than a
+# mapped cidr, though Contains (Go's IPNet, which matches IPv4 inside a mapped network) holds.
+
+
+@pytest.mark.parametrize(("cidr", "except_"), [
+    ("::ffff:10.0.0.0/104", "10.1.0.0/16"),
+    ("::ffff:10.0.0.0/104", "10.0.0.0/32"),
+    ("::ffff:a00:0/104", "10.1.0.0/16"),  # the mapped address in hex
+])
+def test_a_mapped_cidr_with_an_ipv4_except_is_refused_as_validation_refuses_it(tmp_path, cidr, except_):
+    spec = {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": cidr, "except": [except_]}}]}]}
+    text = _refused(tmp_path, spec, "spec.egress[0].to[0]")
+    assert f"except {except_!r} must be a strict subset of cidr {cidr!r}" in text
+    assert "Kubernetes compares the prefix lengths as written: /104 is not shorter than /" in text
+
+
+def test_a_mapped_cidr_with_a_mapped_except_is_read_as_its_ipv4_blocks(tmp_path):
+    # /104 < /112 as written, and Contains holds: stored, and read as 10.0.0.0/8 except 10.1.0.0/16.
+    cidr, excepts, warnings = _cidr_peer(tmp_path, "::ffff:10.0.0.0/104", "::ffff:10.1.0.0/112")
+    assert (cidr, excepts) == ("10.0.0.0/8", ("10.1.0.0/16",))
+    assert [w.code for w in warnings] == ["cidr-notation", "cidr-notation"]
+
+
+def test_a_mapped_except_read_as_wide_as_its_cidr_is_stored_and_the_block_matches_nothing(tmp_path):
+    # 10.0.0.0/8 except ::ffff:10.0.0.0/104: Contains(10.0.0.0) and 8 < 104, so the API server
+    # stores it, though the except stands for all of 10.0.0.0/8.  Refusing it would fail a
+    # snapshot of a cluster's own object.
+    from tests.policy.helpers import netpol, ns, pod, snapshot
+
+    cidr, excepts, warnings = _cidr_peer(tmp_path, "10.0.0.0/8", "::ffff:10.0.0.0/104")
+    assert (cidr, excepts) == ("10.0.0.0/8", ("10.0.0.0/8",))
+    assert [w.code for w in warnings] == ["cidr-notation", "ipblock-except-covers-cidr"]
+    assert warnings[1].message == (
+        "spec.ingress[0].from[0].ipBlock.except[0]: except '::ffff:10.0.0.0/104', read as 10.0.0.0/8, holds all "
+        "of cidr '10.0.0.0/8' (10.0.0.0/8); the API accepts it, comparing the prefix lengths as written, and the "
+        "block matches no address")
+    allow = netpol("bar", "foo", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [
+        {"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["::ffff:10.0.0.0/104"]}}]}]})
+    reach = k8sviz.reachability(snapshot(ns("bar"), pod("bar", "a", {"app": "a"}, ip="10.0.0.5"), allow))
+    assert not reach.can_reach("bar/a", "10.0.1.9", 80) and not reach.can_reach("bar/a", "10.255.0.1", 80)
+
+
 @pytest.mark.parametrize("field", ["cidr", "except"])
 def test_a_cidr_with_an_ipv6_zone_is_refused(tmp_path, field):
     # ParseCIDRSloppy (Go 1.16's ParseCIDR, forked) parses the address with parseIPv6, which
