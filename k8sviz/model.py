@@ -1067,9 +1067,10 @@ def _cidr(
     ``sloppy`` (NetworkPolicy, whose validation uses Kubernetes' legacy parser) reads IPv4
     octets and prefix lengths with leading zeros as decimal, and an IPv4-mapped IPv6 CIDR
     (``::ffff:10.0.0.0/104``) as the IPv4 block Go matches with it, each with a warning.
-    ``loose`` (AdminNetworkPolicy v1alpha1, whose CIDR type only checks the address family)
-    also reads a bare address as its /32 or /128, and a netmask, with a warning: a cluster's
-    own objects must load.  Neither (ClusterNetworkPolicy) is CEL ``isCIDR``: Go's
+    ``loose`` (AdminNetworkPolicy v1alpha1, whose first CRDs only check the address family)
+    reads leading zeros as ``sloppy`` does (an IPv4-mapped CIDR stays the IPv6 block it
+    parses as), and also a bare address as its /32 or /128, and a netmask, with a warning: a
+    cluster's own objects must load.  Neither (ClusterNetworkPolicy) is CEL ``isCIDR``: Go's
     ``netip.ParsePrefix`` and no IPv4-mapped address.
     """
     text = value if isinstance(value, str) else ""
