@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ._table import Report, head
-from .compare import largest_observer, port_ranges
+from .compare import _kinds, largest_observer, port_ranges
 
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
@@ -219,7 +219,8 @@ GROUP BY ALL
 """
 
 _SUMS = ["records", "flows", "allowed", "denied", "unknown", "bytes", "packets"]
-_OUT = ["src", "dst", "protocol", "ports", *_SUMS, "first_seen", "last_seen", "sources"]
+_OUT = ["src", "dst", "protocol", "ports", *_SUMS, "first_seen", "last_seen", "sources",
+        "src_type", "dst_type"]
 
 
 def aggregate_flow_archive(
@@ -257,8 +258,11 @@ def aggregate_flow_archive(
     -------
     pandas.DataFrame
         ``src, dst, protocol, ports, records, flows, allowed, denied, unknown, bytes, packets,
-        first_seen, last_seen, sources``, ordered by flows (descending); same labels as
-        :func:`k8sviz.flow_edges`.
+        first_seen, last_seen, sources, src_type, dst_type``, ordered by flows (descending);
+        same labels as :func:`k8sviz.flow_edges`, and as it does, one row per kind of endpoint
+        where two kinds share a label (a node ``x`` and the workload ``x`` of a namespace
+        called ``node`` are both ``node/x``: ``src_type`` tells them apart; pods and workloads
+        are one kind, so an edge's ``pod`` or ``workload`` is that of one of its records).
     """
     try:
         import duckdb
@@ -347,9 +351,15 @@ def aggregate_flow_archive(
     for c in [*_SUMS, "_a", "_d", "_u"]:
         rows[c] = rows[c].fillna(0).astype("int64")
     rows["_obs"] = pd.factorize(rows["_observer"])[0]
-    keys = ["src", "dst", "protocol"]
+    # Two kinds of endpoint can share a label (a node x and the workload x of a namespace called
+    # "node" are both node/x): kept apart as flow_edges keeps them, never summed into one row.
+    rows["_sk"] = _kinds(rows["src_type"])
+    rows["_dk"] = _kinds(rows["dst_type"])
+    keys = ["src", "_sk", "dst", "_dk", "protocol"]
     g = rows.groupby(keys, sort=False, dropna=False)
     edges = g[["records", "bytes", "packets"]].sum()
+    edges["src_type"] = g["src_type"].first()
+    edges["dst_type"] = g["dst_type"].first()
     counts = {"flows": "records", "allowed": "_a", "denied": "_d", "unknown": "_u"}
     edges = edges.join(largest_observer(rows, keys, counts))
     edges["first_seen"] = pd.to_datetime(g["first_seen"].min(), utc=True)
@@ -373,7 +383,8 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
     from .hubble import event_name
 
     labels: dict[str, list[str]] = {"src": [], "dst": []}
-    cache: dict[tuple[Any, ...], str] = {}
+    types: dict[str, list[Any]] = {"src": [], "dst": []}
+    cache: dict[tuple[Any, ...], tuple[str, Any]] = {}
     for rec in df.to_dict("records"):
         for side in ("src", "dst"):
             if kind == "parquet":
@@ -388,8 +399,9 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
                 )
                 key = tuple(_v(x) for x in key)
                 if key not in cache:
-                    cache[key] = _label(level, *key)
-                labels[side].append(cache[key])
+                    cache[key] = (_label(level, *key), key[0])
+                labels[side].append(cache[key][0])
+                types[side].append(cache[key][1])
                 continue
             if kind == "goldmane":
                 typ = _v(rec[f"{side}_type"])
@@ -421,8 +433,9 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
             key = (*ep, svc)
             if key not in cache:
                 ns, pod, wl, typ, space, rsvc = mapper.resolve_new(ep)[0]
-                cache[key] = _label(level, typ, ns, pod, wl, ep[3], space, svc or rsvc)
-            labels[side].append(cache[key])
+                cache[key] = (_label(level, typ, ns, pod, wl, ep[3], space, svc or rsvc), typ)
+            labels[side].append(cache[key][0])
+            types[side].append(cache[key][1])
     verdict = df["verdict"].astype(object)
     flows = df["flows"].fillna(0).astype("int64")
     records = df["records"].fillna(0).astype("int64")
@@ -457,6 +470,8 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
             "first_seen": pd.to_datetime(df["first_seen"], utc=True),
             "last_seen": pd.to_datetime(df["last_seen"], utc=True),
             "source_format": "parquet" if kind == "parquet" else kind,
+            "src_type": types["src"],
+            "dst_type": types["dst"],
         }
     )
 

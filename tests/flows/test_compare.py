@@ -126,6 +126,85 @@ class TestArchive:
         assert set(zip(a["src"], a["dst"], strict=True)) == set(zip(m["src"], m["dst"], strict=True))
 
 
+def assert_same_edges(archive: pd.DataFrame, edges: pd.DataFrame, but: tuple[str, ...] = ()) -> None:
+    """The archive's edges are flow_edges' edges: row for row (kept apart by endpoint kind, as
+    flow_edges keeps them), every column both have but ``but``."""
+    from k8sviz.flows.compare import _kinds
+
+    def keyed(df):
+        return df.assign(_sk=_kinds(df["src_type"]), _dk=_kinds(df["dst_type"])).set_index(
+            ["src", "_sk", "dst", "_dk", "protocol"]).sort_index()
+
+    a, m = keyed(archive), keyed(edges)
+    assert list(a.index) == list(m.index)
+    keys = {"src", "dst", "protocol", "src_type", "dst_type"}
+    for col in sorted(set(archive.columns) & set(edges.columns) - keys - set(but)):
+        assert a[col].tolist() == m[col].tolist(), col
+
+
+def _collision(tmp_path):
+    """A snapshot with a node x and a pod x of a namespace called node (both are node/x), and a
+    Calico log of each sending to a/y: the node's host endpoint as felix names it."""
+    import json
+
+    from tests.analysis.helpers import ns, pod, snapshot
+
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "x"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "192.168.0.9"}]}}
+    snap = snapshot(ns("node"), ns("a"), pod("node", "x", ip="10.0.0.1"), pod("a", "y", ip="10.0.0.2"), node)
+    doc = {"start_time": 1710496800, "end_time": 1710497100, "action": "allow", "proto": "tcp",
+           "reporter": "dst", "dest_port": 80, "num_flows": 2, "bytes_in": 10, "bytes_out": 20,
+           "source_type": "wep", "source_namespace": "node", "source_name": "x", "source_name_aggr": "x",
+           "source_ip": "10.0.0.1", "dest_type": "wep", "dest_namespace": "a", "dest_name": "y",
+           "dest_name_aggr": "y", "dest_ip": "10.0.0.2"}
+    hep = {**doc, "source_type": "hep", "source_namespace": "-", "source_name": "-", "source_name_aggr": "x",
+           "source_ip": "-", "dest_port": 9100, "num_flows": 3, "bytes_in": 1, "bytes_out": 1}
+    path = tmp_path / "calico.json"
+    path.write_text(json.dumps(doc) + "\n" + json.dumps(hep) + "\n")
+    return snap, path
+
+
+def test_the_archive_keeps_a_node_and_a_workload_of_one_label_apart(tmp_path):
+    """Both are node/x: the archive keeps two rows, as flow_edges does, with the same counts."""
+    snap, path = _collision(tmp_path)
+    a = k8sviz.aggregate_flow_archive(path, snapshot=snap)
+    assert sorted(zip(a["src"], a["src_type"], a["ports"], a["flows"], a["bytes"], strict=True)) == [
+        ("node/x", "node", ["9100"], 3, 2), ("node/x", "pod", ["80"], 2, 30)]
+    flows = k8sviz.load_flows(path, snapshot=snap)
+    assert_same_edges(a, k8sviz.flow_edges(flows))
+    flows.to_parquet(tmp_path / "flows.parquet")
+    # (The archive names a Parquet table's rows by the file kind, parquet, in sources.)
+    assert_same_edges(k8sviz.aggregate_flow_archive(tmp_path / "flows.parquet", snapshot=snap),
+                      k8sviz.flow_edges(flows), but=("sources",))
+    # At namespace level the node is "node", as the namespace called node is: still two rows.
+    a = k8sviz.aggregate_flow_archive(path, snapshot=snap, level="namespace")
+    assert sorted(zip(a["src"], a["src_type"], strict=True)) == [("node", "node"), ("node", "pod")]
+    assert_same_edges(a, k8sviz.flow_edges(flows, level="namespace"))
+
+
+@pytest.mark.parametrize("name", ["hubble.json.gz", "calico.json"])
+@pytest.mark.parametrize("level", ["workload", "namespace"])
+def test_the_archive_and_flow_edges_agree_on_the_demo(demo_snap, name, level):
+    path = k8sviz.demo_path("flows", name)
+    with pytest.warns(k8sviz.FlowWarning) if name.startswith("hubble") else _no_warning():
+        flows = k8sviz.load_flows(path, snapshot=demo_snap)
+    assert_same_edges(k8sviz.aggregate_flow_archive(path, snapshot=demo_snap, level=level),
+                      k8sviz.flow_edges(flows, level=level))
+
+
+def _no_warning():
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def strict():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", k8sviz.FlowWarning)
+            yield
+
+    return strict()
+
+
 class FakeReach:
     """The engine contract, for a unit test independent of the engine."""
 
