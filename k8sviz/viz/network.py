@@ -94,11 +94,16 @@ def _node_rows(
             r["cidrs"].append(nid)
             continue
         alias[nid] = nid
+        zones = [str(z) for z in d.get("zones") or ()]
+        if d.get("zone"):
+            zone = str(d["zone"])
+        else:  # a namespace the graph aggregated has no one zone when its workloads span several
+            zone = _zone_label(zones) if ntype == "namespace" else NO_ZONE
         rows[nid] = {
             "id": nid,
             "namespace": str(ns) if ns else (NODES if ntype == "node" else EXTERNAL),
-            "zone": str(d["zone"]) if d.get("zone") else NO_ZONE,
-            "zones": [str(z) for z in d.get("zones") or ()],
+            "zone": zone,
+            "zones": zones,
             "kind": str(d.get("kind") or ntype),
             "type": ntype,
             "labels": d.get("labels") or {},
@@ -191,17 +196,15 @@ def _aggregate(
             },
         )
         a["members"] += r["members"]
-        a["zones"].add(r["zone"])
+        # Every zone of a member: a workload mid-rollout has pods in several (its ``zone`` is
+        # only the most sensitive), and the namespace spans all of them.
+        a["zones"].update(r.get("zones") or [r["zone"]])
         a["host_network"] = a["host_network"] or r["host_network"]
         if r["exposure"] and r["exposure"] not in (None, "none", "internal"):
             a["exposure"] = "has exposed workloads"
     for a in agg.values():
         zones = sorted(a.pop("zones"))
-        if by == "zone":
-            a["zone"] = a["id"]
-        else:
-            real = [z for z in zones if z != NO_ZONE]
-            a["zone"] = real[0] if len(real) == 1 else (NO_ZONE if not real else "mixed: " + ", ".join(real))
+        a["zone"] = a["id"] if by == "zone" else _zone_label(zones)
         a["zone_list"] = zones
     merged: dict[tuple[str, str, str], dict[str, Any]] = {}
     for e in edges:
@@ -242,6 +245,12 @@ def _aggregate(
         m["rules"] = sorted(m["rules"])
         out.append(m)
     return agg, out
+
+
+def _zone_label(zones: Iterable[str]) -> str:
+    """The zone a group of zones is drawn in: its one zone, or ``mixed: a, b``."""
+    real = sorted({z for z in zones if z != NO_ZONE})
+    return real[0] if len(real) == 1 else (NO_ZONE if not real else "mixed: " + ", ".join(real))
 
 
 def _port_labels(d: Mapping[str, Any]) -> list[str]:
@@ -361,7 +370,10 @@ def network_figure(
         crosses; the addresses of the last three are on hover.
     aggregate
         ``"namespace"`` or ``"zone"`` collapses nodes into one per group (use it for thousands of
-        workloads); ``None`` draws every node.
+        workloads); ``None`` draws every node.  A namespace is in every zone of its members,
+        a split workload's ``zones`` included, and drawn as ``mixed: a, b`` when that is more
+        than one (so is a namespace node the graph aggregated, whose ``zone`` is then None);
+        by zone, a node is in its ``zone``, the most sensitive of its zones.
     namespace
         Drill down: keep only nodes in these namespaces and their direct neighbours.
     violations

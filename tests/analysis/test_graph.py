@@ -186,3 +186,36 @@ def test_the_network_figure_names_every_zone_of_a_split_workload():
     hover = {i: h for t in nodes for i, h in zip(t.customdata, t.hovertext, strict=True)}
     assert "zone: pci<br>pods in zones: dmz&lt;b&gt;x&lt;/b&gt;, pci" in hover["shop/api"]
     assert "pods in zones" not in hover["shop/web-1"]  # one zone: nothing more to say
+
+
+def test_the_network_figure_puts_a_namespace_in_every_zone_of_its_workloads():
+    """A namespace whose one workload is split across zones spans them all, in the figure's
+    namespace aggregation as at workload level (where the workload's hover lists them): not
+    only the most sensitive, which is all a node's ``zone`` holds."""
+    import pytest
+
+    from k8sviz.viz import network_figure
+
+    snap, zones = _rollout()
+    G = graph(snap, zones=zones)
+    drawn = _drawn(network_figure(G, aggregate="namespace"))
+    trace, hover = drawn["shop"]
+    assert trace == "zone: mixed: dmz, pci, unzoned"
+    assert "zone: dmz, pci, unzoned" in hover
+    # Without the unzoned pod the namespace is the split workload alone: still both zones.
+    G.remove_node("shop/web-1")
+    trace, hover = _drawn(network_figure(G, aggregate="namespace"))["shop"]
+    assert trace == "zone: mixed: dmz, pci" and "zone: dmz, pci" in hover
+    assert _drawn(network_figure(G, aggregate="zone"))["pci"][0] == "zone: pci"  # one group per node
+    # A namespace node the graph aggregated (zone None: its workloads span zones) is drawn so too.
+    reach = FakeReach(snap, edges=[("shop/api", "shop/web-1", "TCP", ["80"])])
+    with pytest.warns(UserWarning, match="aggregated"):
+        A = graph(snap, reach, zones=zones, max_edges=0)
+    trace, hover = _drawn(network_figure(A))["ns:shop"]
+    assert trace == "zone: mixed: dmz, pci, unzoned" and "pods in zones: dmz, pci, unzoned" in hover
+
+
+def _drawn(fig):
+    """Drawn node -> (the name of its zone's trace, its hover text)."""
+    return {i: (t.name, h) for t in fig.data if t.name.startswith("zone:")
+            for i, h in zip(t.customdata, t.hovertext, strict=True)}
