@@ -104,9 +104,10 @@ def graph(
           (holds 169.254.169.254); an observed address the flow source hides is
           ``"external-public"`` / ``"external-private"`` (``address_class`` ``internet`` /
           ``private``) or ``"external"`` (``unknown``);
-        * ``node`` (id ``"node/<name>"``, or the address of a host the flows name no node of):
-          a cluster node observed in flows, with ``addresses`` and ``labels`` from the
-          snapshot's Node (else the observed address);
+        * ``node`` (id ``"node/<name>"``, or ``"node/<address>"`` for a host endpoint whose
+          address is no known node's and that names no node: never the bare address, which is
+          an external peer's id): a cluster node observed in flows, with ``addresses`` and
+          ``labels`` from the snapshot's Node (else the observed address, ``name`` None);
         * ``networkset`` (id ``"networkset/ns/name"``, ``"networkset/name"`` when global): a
           Calico network set observed in flows, with its ``nets`` and ``labels``;
         * ``unknown``: a flow endpoint that could not be mapped (id: its IP, or ``"unknown"``).

@@ -150,7 +150,11 @@ def _label(level: str, typ: Any, ns: Any, pod: Any, wl: Any, ip: Any, space: Any
             return f"{ns}/{pod}"
         return f"{ns}/{wl or pod}"
     if typ == "node":
-        return "node" if level == "namespace" else (f"node/{wl}" if wl else (ip or "node"))
+        if level == "namespace" or not (wl or ip):
+            return "node"
+        # A host endpoint whose address is no known node's, and that names none, keeps its
+        # address under the node prefix: a bare address is what an external endpoint is named.
+        return f"node/{wl or ip}"
     if typ == "service" and svc:
         return svc.split("/", 1)[0] if level == "namespace" else f"service/{svc}"
     if typ == "networkset":
@@ -192,7 +196,8 @@ def endpoint_labels(flows: pd.DataFrame, side: str, level: str = "workload") -> 
     """One label per row naming the source (``side="src"``) or destination at ``level``.
 
     In-cluster endpoints are ``ns/workload`` (``ns/pod`` at pod level, ``ns`` at namespace
-    level), nodes ``node/<name>``, ClusterIPs ``service/ns/name``, Calico network sets
+    level), nodes ``node/<name>`` (``node/<address>`` for a host endpoint whose address is no
+    known node's and that names no node), ClusterIPs ``service/ns/name``, Calico network sets
     ``networkset/ns/name`` (``networkset/name`` when global), external addresses their IP
     (``external-public``/``external-private`` at namespace level or when the IP is hidden).
 
@@ -724,7 +729,9 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         ``observed-but-policy-denies``, and counts as use of the rules that allow it.
     ``allowed-but-unused``
         A policy rule whose admitted (end-to-end allowed) connections were never observed
-        forwarded in the window: a candidate for removal (least privilege).
+        forwarded in the window: a candidate for removal (least privilege).  A rule's CIDR
+        is used by the connections of the external addresses and cluster nodes inside it
+        (a node by its address: the one its connections were judged by).
 
     Columns: ``kind, src, dst, protocol, ports`` (range strings), ``flows`` (connections: the
     largest count any one observer recorded, as in :func:`flow_edges`), ``records``,
@@ -808,7 +815,12 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         w["line"] = w["line"].astype("int64")
         # What the network carried: forwarded packets, and every L7 record (see denied-at-l7).
         carried = (w["verdict"] == "allowed").to_numpy() | w["l7"].to_numpy()
-        for (s, d, proto), ports in w[carried].groupby(["src", "dst", "protocol"])["port"]:
+        # A rule names a workload, or a CIDR for anything else: a node is matched by the address
+        # it was judged by (its label, node/<name>, is in no CIDR), as an external endpoint is.
+        for side in ("src", "dst"):
+            typ = f[f"{side}_type"].astype(object).to_numpy()[judge.to_numpy()]
+            w[f"{side}_match"] = np.where(np.isin(typ, ["node", "external"]), w[f"{side}_key"], w[side])
+        for (s, d, proto), ports in w[carried].groupby(["src_match", "dst_match", "protocol"])["port"]:
             observed_allowed.setdefault((s, d, proto), set()).update(int(p) for p in ports.unique())
         combos = w[["src_key", "dst_key", "port", "protocol"]].drop_duplicates()
         decided: dict[tuple[Any, ...], bool | None] = {}

@@ -304,3 +304,66 @@ def test_a_flow_table_built_by_hand_needs_only_its_endpoints():
     assert windows[["source_format", "file", "records", "flows"]].values.tolist() == [["unknown", "unknown", 2, 2]]
     with pytest.raises(InputError, match="at least the columns time and src_type"):
         k8sviz.flow_edges(pd.DataFrame({"src": ["a"]}))
+
+
+def _hosts(tmp_path, *flows):
+    """A node x (192.168.0.9), a pod a/y, a policy letting 192.168.0.0/16 reach a/y on 10250;
+    Hubble records from ``(labels, ip, port)`` to a/y."""
+    import json
+
+    from tests.analysis.helpers import ns, pod, snapshot
+
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "x"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "192.168.0.9"}]}}
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"namespace": "a", "name": "from-hosts"},
+              "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "192.168.0.0/16"}}],
+                                                       "ports": [{"port": 10250}]}]}}
+    snap = snapshot(ns("a"), pod("a", "y", ip="10.0.0.2", app="y"), node, policy)
+    lines = [{"time": "2024-01-01T00:00:00Z", "verdict": "FORWARDED", "traffic_direction": "INGRESS",
+              "is_reply": False, "IP": {"source": ip, "destination": "10.0.0.2"},
+              "l4": {"TCP": {"source_port": 40000 + i, "destination_port": port}},
+              "source": {"labels": labels},
+              "destination": {"namespace": "a", "pod_name": "y", "labels": ["k8s:app=y"]}}
+             for i, (labels, ip, port) in enumerate(flows)]
+    path = tmp_path / "hubble.json"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return snap, path
+
+
+def test_a_host_endpoint_of_no_known_node_is_node_slash_its_address(tmp_path):
+    """Hubble's host at an address no node of the snapshot has: the address is kept, under the
+    node prefix, everywhere the endpoint is named, and never confused with the external
+    endpoint of that same address (which is named by it bare)."""
+    snap, path = _hosts(tmp_path, (["reserved:host"], "192.168.7.7", 10250),
+                        (["reserved:world"], "192.168.7.7", 443), (["reserved:remote-node"], "192.168.0.9", 9100))
+    with pytest.warns(k8sviz.FlowWarning, match="1 node-not-in-snapshot .* e.g. 192.168.7.7"):
+        flows = k8sviz.load_flows(path, snapshot=snap)
+    assert flows["src_ip"].tolist() == ["192.168.7.7", "192.168.7.7", "192.168.0.9"]
+    edges = k8sviz.flow_edges(flows)
+    assert sorted(zip(edges["src"], edges["src_type"], edges["ports"], strict=True)) == [
+        ("192.168.7.7", "external", ["443"]), ("node/192.168.7.7", "node", ["10250"]), ("node/x", "node", ["9100"])]
+    assert_same_edges(k8sviz.aggregate_flow_archive(path, snapshot=snap), edges)
+    G = k8sviz.graph(snap, flows=flows)
+    host = G.nodes["node/192.168.7.7"]
+    assert (host["type"], host["name"], host["addresses"]) == ("node", None, ["192.168.7.7"])
+    assert G.nodes["192.168.7.7"]["type"] == "external"
+    assert not [n for n in G if n.startswith("node:")]  # no clash left to prefix
+    # Without a snapshot no address is a known node's: every host is node/<address>.
+    bare = k8sviz.flow_edges(k8sviz.load_flows(path))
+    assert set(bare["src"]) == {"192.168.7.7", "node/192.168.7.7", "node/192.168.0.9"}
+
+
+@pytest.mark.parametrize("ip", ["192.168.7.7", "192.168.0.9"])
+def test_a_node_uses_the_ipblock_rule_its_address_is_in(tmp_path, ip):
+    """flow_discrepancies judges a node by its address; the rule that admits that address is used
+    by it, whether the node is known (node/x) or not (node/<address>)."""
+    import warnings
+
+    snap, path = _hosts(tmp_path, (["reserved:host"], ip, 10250))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)  # the unknown node's
+        flows = k8sviz.load_flows(path, snapshot=snap)
+    found = k8sviz.flow_discrepancies(flows, k8sviz.reachability(snap))
+    assert found.attrs["k8sviz"]["judged_records"] == 1
+    assert found.empty, found[["kind", "src", "dst", "detail"]].to_string()
