@@ -1336,10 +1336,13 @@ def _without_nulls(raw: Any) -> Any:
     return {k: v for k, v in raw.items() if v is not None} if isinstance(raw, dict) else raw
 
 
-def _walk(raw: Any, schema: Any, where: str, found: list[str], builtin: bool = False) -> Any:
+def _walk(
+    raw: Any, schema: Any, where: str, found: list[str], builtin: bool = False, keep_unknown: bool = False
+) -> Any:
     """``raw`` as the API server stores it (``raw`` itself where that changes nothing): without
     the fields ``schema`` does not know, appending the path of each to ``found``, and without
-    the known fields given as null.
+    the known fields given as null.  With ``keep_unknown`` the fields ``schema`` does not know
+    stay, as written (but for a null one, which no server stores).
 
     ``builtin`` (a type of Kubernetes itself, decoded by Go's encoding/json): a null item of
     a list of objects is the empty object (``ports: [null]`` is every port over TCP), and a
@@ -1349,7 +1352,8 @@ def _walk(raw: Any, schema: Any, where: str, found: list[str], builtin: bool = F
     schema = _shape(raw, schema)
     if isinstance(schema, list) and isinstance(raw, list):
         empty = builtin and isinstance(schema[0], dict)
-        items = [_walk({} if item is None and empty else item, schema[0], f"{where}[{i}]", found, builtin)
+        items = [_walk({} if item is None and empty else item, schema[0], f"{where}[{i}]", found, builtin,
+                       keep_unknown)
                  for i, item in enumerate(raw)]
         return raw if all(a is b for a, b in zip(items, raw, strict=True)) else items
     if schema is _LABELS and isinstance(raw, dict) and not builtin:
@@ -1360,11 +1364,101 @@ def _walk(raw: Any, schema: Any, where: str, found: list[str], builtin: bool = F
             at = f"{where}.{k}" if where else str(k)
             if k not in schema:
                 found.append(at)
+                if keep_unknown and v is not None:
+                    kept[k] = v
             elif v is not None:
-                kept[k] = _walk(v, schema[k], at, found, builtin)
+                kept[k] = _walk(v, schema[k], at, found, builtin, keep_unknown)
         same = len(kept) == len(raw) and all(kept[k] is raw[k] for k in kept)
         return raw if same else kept
     return raw
+
+
+def as_stored(raw: Any, schema: Any, *, builtin: bool = False) -> Any:
+    """``raw`` without what an API server does not store, for comparing two versions of one
+    object: its fields given as null (see :func:`_walk`), which read as absent ones.
+
+    The fields ``schema`` does not know are kept, as written: a server drops them (and the
+    loader warns of them), but a document that has them differs from one that has not, and
+    whoever compares two versions should see that it does.
+    """
+    return _walk(raw, schema, "", [], builtin, keep_unknown=True)
+
+
+def network_policy_as_stored(spec: Any) -> Any:
+    """A NetworkPolicy ``spec`` as the API server stores and serves it (networking/v1
+    ``types.go`` and ``defaults.go``), so that two ways of writing one policy compare equal.
+
+    Its fields given as null are dropped (:func:`as_stored`: a null rule or port is the empty
+    one, a null label value "").  The lists, and ``matchLabels``, are ``omitempty``: an empty
+    one is served as an absent one, and the API gives both one meaning (no rule; every port;
+    every peer; no exception).  Defaults are filled in: ``podSelector`` ``{}``, a port's
+    ``protocol`` TCP, and an empty ``policyTypes`` Ingress, with Egress when there are egress
+    rules.  A peer's selector given as ``{}`` stays: it selects every pod (or namespace),
+    where an absent one selects none.
+    """
+    if spec is None:
+        spec = {}
+    if not isinstance(spec, dict):
+        return spec
+    out = dict(as_stored(spec, _NP_SPEC, builtin=True))
+    out["podSelector"] = _selector_as_stored(out.get("podSelector", {}))
+    for key, peers in (("ingress", "from"), ("egress", "to")):
+        rules = out.pop(key, None)
+        if rules:
+            out[key] = [_np_rule_as_stored(r, peers) for r in rules] if isinstance(rules, list) else rules
+    if not out.get("policyTypes"):
+        out["policyTypes"] = ["Ingress", *(["Egress"] if out.get("egress") else [])]
+    return out
+
+
+def _np_rule_as_stored(rule: Any, peers_key: str) -> Any:
+    if not isinstance(rule, dict):
+        return rule
+    out = {k: v for k, v in rule.items() if not (k in ("ports", peers_key) and v == [])}
+    if isinstance(out.get("ports"), list):
+        out["ports"] = [{"protocol": "TCP", **p} if isinstance(p, dict) else p for p in out["ports"]]
+    if isinstance(out.get(peers_key), list):
+        out[peers_key] = [_np_peer_as_stored(p) for p in out[peers_key]]
+    return out
+
+
+def _np_peer_as_stored(peer: Any) -> Any:
+    if not isinstance(peer, dict):
+        return peer
+    out = {k: _selector_as_stored(v) if k in ("podSelector", "namespaceSelector") else v
+           for k, v in peer.items()}
+    block = out.get("ipBlock")
+    if isinstance(block, dict) and block.get("except") == []:
+        out["ipBlock"] = {k: v for k, v in block.items() if k != "except"}
+    return out
+
+
+def _selector_as_stored(sel: Any) -> Any:
+    """A label selector of a built-in type as stored: empty ``matchLabels``, ``matchExpressions``
+    and ``values`` left out (``omitempty``), a null label value or value item ""."""
+    if not isinstance(sel, dict):
+        return sel
+    out = dict(sel)
+    labels = out.pop("matchLabels", None)
+    if isinstance(labels, dict) and labels:
+        out["matchLabels"] = {k: "" if v is None else v for k, v in labels.items()}
+    elif labels:
+        out["matchLabels"] = labels
+    terms = out.pop("matchExpressions", None)
+    if isinstance(terms, list) and terms:
+        out["matchExpressions"] = [_term_as_stored(t) for t in terms]
+    elif terms:
+        out["matchExpressions"] = terms
+    return out
+
+
+def _term_as_stored(term: Any) -> Any:
+    if not isinstance(term, dict):
+        return term
+    out = {k: v for k, v in term.items() if not (k == "values" and v == [])}
+    if isinstance(out.get("values"), list):
+        out["values"] = ["" if v is None else v for v in out["values"]]
+    return out
 
 
 _ABSENT = object()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -435,7 +435,11 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
         ``paths``: for a modified policy, where its ``spec``, labels or annotations differ
         (``spec.ingress[0].ports``, ``metadata.annotations.owner``) and where the Services it
         names resolve differently (``services.shop/db.endpoints``), at most 20.  Ordered by
-        policy.
+        policy.  Bodies are compared as the API server stores them: a field given as null is
+        an absent one, and a NetworkPolicy has its defaults filled in and its empty lists left
+        out (``ingress: []`` is no ``ingress``), so that a manifest and the object read back
+        from the cluster compare equal; a custom resource's empty list stays, as the server
+        keeps it, and so does a field the API does not have (see :func:`_as_stored`).
     """
     import pandas as pd
 
@@ -525,11 +529,51 @@ def _identity(ref: str, inventory: pd.DataFrame) -> tuple[Any, ...]:
 
 
 def _contents(snapshot: Snapshot) -> dict[str, Any]:
-    """What of each policy can change its meaning or its paperwork: spec, labels, annotations."""
+    """What of each policy can change its meaning or its paperwork: spec, labels, annotations;
+    the body as the API server stores it (see :func:`_as_stored`)."""
+    stored = _as_stored(snapshot)
     return {
-        ref: {**body, "metadata": snapshot.policy_metadata.get(ref, {})}
+        ref: {**stored(ref, body), "metadata": snapshot.policy_metadata.get(ref, {})}
         for ref, body in snapshot.policy_specs.items()
     }
+
+
+def _as_stored(snapshot: Snapshot) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """For a policy's ref and body, the body as the API server stores it, so that two ways of
+    writing one object are no change: a field given as null is an absent one, in a built-in
+    kind (Go decodes a null as the zero value) as in a custom resource (the CRD's schema
+    prunes a null wherever it does not mark the field nullable, and no field of the kinds read
+    here is).  A NetworkPolicy is also read with its defaults and without its empty lists
+    (:func:`k8sviz.model.network_policy_as_stored`); a custom resource keeps an empty list as
+    written, as the server does.  A kind k8sviz does not read (no schema) is compared as
+    written.
+    """
+    from ..calico_objects import _SPECS
+    from ..cilium_objects import _POLICY
+    from ..model import _ADMIN_SPECS, as_stored, network_policy_as_stored
+
+    admin = {kind: schema for (kind, _), schema in _ADMIN_SPECS.items()}
+    schemas: dict[str, Any] = {f"{a.kind}/{a.name}": {"spec": admin[a.kind]} for a in snapshot.admin_policies}
+    schemas.update((c.ref, {"spec": _SPECS[c.kind]}) for c in snapshot.calico_policies)
+    schemas.update((f"Tier/{t.name}", {"spec": _SPECS["Tier"]}) for t in snapshot.calico_tiers)
+    schemas.update(
+        (f"NetworkSet/{n.namespace}/{n.name}" if n.namespace else f"GlobalNetworkSet/{n.name}",
+         {"spec": _SPECS["NetworkSet" if n.namespace else "GlobalNetworkSet"]})
+        for n in snapshot.network_sets
+    )
+    schemas.update((c.ref, _POLICY) for c in snapshot.cilium_policies)
+    kubernetes = {p.ref for p in snapshot.network_policies}
+
+    def stored(ref: str, body: dict[str, Any]) -> dict[str, Any]:
+        if ref in kubernetes:
+            return {**body, "spec": network_policy_as_stored(body.get("spec"))}
+        schema = schemas.get(ref)
+        if schema is None:
+            return body
+        # Only the parts the schema covers: anything else of the body stays as written.
+        return {k: as_stored(v, schema[k]) if k in schema else v for k, v in body.items() if v is not None}
+
+    return stored
 
 
 def _service_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:

@@ -351,6 +351,103 @@ def test_an_unchanged_policy_in_a_new_file_is_not_modified(tmp_path):
     assert k8sviz.policy_diff(snapshot(*BASE, a), snapshot(*BASE, b)).empty
 
 
+def _policy_paths(before: dict[str, Any], after: dict[str, Any]) -> list[str] | None:
+    """The paths policy_diff gives for one policy written two ways (None: no row)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unknown fields, null selectors: the loader says so
+        df = k8sviz.policy_diff(snapshot(*BASE, before), snapshot(*BASE, after))
+    assert len(df) <= 1
+    return None if df.empty else df["paths"].iloc[0]
+
+
+_WEB = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}}
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    # A field given as null is the field absent (Go decodes null as the zero value).
+    ({"podSelector": {}, "ingress": [{"from": [_WEB], "ports": None}]},
+     {"podSelector": {}, "ingress": [{"from": [_WEB]}]}),
+    ({"podSelector": {"matchLabels": None}, "egress": None, "policyTypes": None},
+     {"podSelector": {}}),
+    ({"podSelector": {}, "ingress": [{"from": [{**_WEB, "podSelector": None, "ipBlock": None}]}]},
+     {"podSelector": {}, "ingress": [{"from": [_WEB]}]}),
+    (None, {}),  # spec: null is the empty spec
+    # Empty lists (omitempty) are served as absent ones, and mean the same.
+    ({"podSelector": {}, "ingress": [], "egress": []}, {"podSelector": {}}),
+    ({"podSelector": {}, "ingress": [{"from": [], "ports": []}]}, {"podSelector": {}, "ingress": [{}]}),
+    ({"podSelector": {"matchLabels": {}, "matchExpressions": []}}, {"podSelector": {}}),
+    ({"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": []}}]}]},
+     {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}),
+    # Defaults: podSelector {}, policyTypes from the rules, a port's protocol TCP.
+    ({}, {"podSelector": {}, "policyTypes": ["Ingress"]}),
+    ({"podSelector": {}, "egress": [{"ports": [{"port": 53}]}]},
+     {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
+      "egress": [{"ports": [{"port": 53, "protocol": "TCP"}]}]}),
+    # A null label value is "", as the API server decodes it.
+    ({"podSelector": {"matchLabels": {"app": None}}}, {"podSelector": {"matchLabels": {"app": ""}}}),
+    ({"ingres": None}, {}),  # a field the API does not have, given as null: stored by no server
+])
+def test_a_network_policy_written_two_ways_the_api_server_stores_alike_is_unchanged(before, after):
+    assert _policy_paths(netpol("db", "p", before), netpol("db", "p", after)) is None
+
+
+@pytest.mark.parametrize(("before", "after", "paths"), [
+    # No rule isolates and allows nothing; one empty rule allows everything.
+    ({"podSelector": {}, "ingress": []}, {"podSelector": {}, "ingress": [{}]}, ["spec.ingress"]),
+    # No ports is every port of every protocol; an empty port is every TCP port.
+    ({"podSelector": {}, "ingress": [{}]}, {"podSelector": {}, "ingress": [{"ports": [{}]}]},
+     ["spec.ingress[0].ports"]),
+    # Egress named with no egress rule isolates egress: no default gives that.
+    ({"podSelector": {}}, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, ["spec.policyTypes"]),
+    # A peer's empty podSelector selects every pod of its namespaces; an absent one is no selector.
+    ({"podSelector": {}, "ingress": [{"from": [_WEB]}]},
+     {"podSelector": {}, "ingress": [{"from": [{**_WEB, "podSelector": {}}]}]},
+     ["spec.ingress[0].from[0].podSelector"]),
+    ({"podSelector": {}, "ingress": [{"ports": [{"port": 53}]}]},
+     {"podSelector": {}, "ingress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]},
+     ["spec.ingress[0].ports[0].protocol"]),
+    # A field the API does not have is kept as written: the two documents differ in it.
+    ({"podSelector": {}}, {"podSelector": {}, "ingres": [{}]}, ["spec.ingres"]),
+])
+def test_a_network_policy_change_the_api_server_stores_is_a_change(before, after, paths):
+    assert _policy_paths(netpol("db", "p", before), netpol("db", "p", after)) == paths
+
+
+def test_a_custom_resource_field_given_as_null_is_unchanged_but_an_empty_list_is_kept():
+    """A CRD's schema prunes a null (no field of these kinds is nullable); an empty list it
+    stores as written, and the engine reads Cilium's ``fromEndpoints: []`` as no peer where an
+    absent one leaves the entry's ports open to every peer."""
+    def cilium(entry: dict[str, Any]) -> dict[str, Any]:
+        return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+                "metadata": {"name": "c", "namespace": "web"},
+                "spec": {"endpointSelector": {"matchLabels": {"app": "front"}}, "ingress": [entry]}}
+
+    ports = {"toPorts": [{"ports": [{"port": "80"}]}]}
+    assert _policy_paths(cilium({**ports, "fromEndpoints": None}), cilium(ports)) is None
+    empty = cilium({**ports, "fromEndpoints": []})
+    assert _policy_paths(empty, cilium(ports)) == ["spec.ingress[0].fromEndpoints"]
+    calico = _calico("g", 10)
+    nulls = copy.deepcopy(calico)
+    nulls["spec"].update(namespaceSelector=None)
+    nulls["spec"]["ingress"][0].update(source=None, destination={"selector": None})
+    calico["spec"]["ingress"][0]["destination"] = {}
+    assert _policy_paths(nulls, calico) is None
+    admin = {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+             "metadata": {"name": "a"},
+             "spec": {"priority": 10, "subject": {"namespaces": {}},
+                      "ingress": [{"action": "Allow",
+                                   "from": [{"namespaces": {"matchLabels": {"x": None}}}]}]}}
+    pruned = copy.deepcopy(admin)
+    pruned["spec"]["ingress"][0]["from"][0]["namespaces"]["matchLabels"] = {}
+    assert _policy_paths(admin, pruned) is None
+    # A kind k8sviz does not read has no schema to tell a null field by: compared as written.
+    staged = {"apiVersion": "projectcalico.org/v3", "kind": "StagedNetworkPolicy",
+              "metadata": {"name": "s", "namespace": "web"}, "spec": {"selector": "all()", "order": None}}
+    assert _policy_paths(staged, {**staged, "spec": {"selector": "all()"}}) == ["spec.order"]
+
+
 # ------------------------------------------------------------------------------------ CLI
 
 def _write(tmp_path, name: str, objs: list[dict[str, Any]]):
