@@ -3,7 +3,12 @@
 NetworkPolicy, GlobalNetworkPolicy, Tier, NetworkSet and GlobalNetworkSet are parsed into
 frozen dataclasses here; ``k8sviz.policy.calico`` translates the policies onto the engine.
 Parsing checks what Calico's validation would reject (actions, protocols, ports, CIDRs,
-selectors) and names the file and the object.  What the engine cannot judge from a snapshot
+selectors) and names the file and the object.  A ``crd.projectcalico.org/v1`` object written
+straight to the CRD skips that validation (only the CRD's schema, which checks little more than
+types, applies), so an API server stores what Calico would refuse and Felix reads it: where
+Felix's reading is known from its code, such an object is read so with a
+``calico-unvalidated`` warning; elsewhere the error says why k8sviz cannot judge it.  What the
+engine cannot judge from a snapshot
 (source ports, HTTP matches; IP versions, ServiceAccount labels or Services' endpoints when
 the snapshot cannot tell them) is recorded in ``unsupported``: such a policy is not
 evaluated, and is listed as such.
@@ -11,11 +16,13 @@ evaluated, and is listed as such.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import math
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from .errors import PolicyError
 from .model import IPBlock, LoadWarning, NamedPolicy, _yaml_scalar_str, dropped_fields_named, known_fields
@@ -24,7 +31,9 @@ from .policy.calico_selector import Selector, _tokenize, parse_selector
 T = TypeVar("T")
 
 __all__ = [
+    "CRD_API_VERSION",
     "NAMESPACED_MARK",
+    "UNVALIDATED",
     "CalicoPolicy",
     "CalicoRule",
     "CalicoTier",
@@ -44,6 +53,64 @@ _PORTED = {6: "TCP", 17: "UDP", 132: "SCTP"}
 _ACTIONS = {"Allow": "allow", "Deny": "deny", "Log": "log", "Pass": "pass"}
 #: Tiers Calico manages for (Baseline)AdminNetworkPolicy objects (older and newer names).
 RESERVED_TIERS = frozenset({"adminnetworkpolicy", "baselineadminnetworkpolicy", "kube-admin", "kube-baseline"})
+
+#: The apiVersion of Calico's CRDs.  Calico's API server and calicoctl validate what they write
+#: (libcalico-go/lib/validator/v3); a client that writes the CRD itself is held to the CRD's
+#: schema only, and Felix reads whatever the CRD holds.
+CRD_API_VERSION = "crd.projectcalico.org/v1"
+#: Warning code: a crd.projectcalico.org/v1 object holds what Calico's validator refuses, and is
+#: read as Felix reads it.
+UNVALIDATED = "calico-unvalidated"
+_BYPASS = ("a crd.projectcalico.org/v1 object written straight to the CRD skips Calico's validator, "
+           "which refuses this")
+#: Why an unvalidated object is an error when nothing more specific is known.
+_NO_READING = "k8sviz has found no reading of it in Felix's code"
+#: Why, for what the API types cannot even decode (a port out of range, a reversed range...).
+_UNDECODABLE = ("libcalico-go cannot decode it into its API types, so Felix does not read the object "
+                "as written")
+
+
+@dataclass(frozen=True, slots=True)
+class _Unvalidated:
+    """The crd.projectcalico.org/v1 object being parsed, and where its warnings go."""
+
+    warn: Callable[[LoadWarning], None] | None
+
+
+#: Set while a crd.projectcalico.org/v1 object is parsed: the refusal sites are many helpers
+#: deep, and each decides with :func:`_refused` or :func:`_reject` what the apiVersion changes.
+_CRD: ContextVar[_Unvalidated | None] = ContextVar("k8sviz_calico_crd", default=None)
+
+
+@contextlib.contextmanager
+def _parsing(api_version: str, warn: Callable[[LoadWarning], None] | None) -> Iterator[None]:
+    token = _CRD.set(_Unvalidated(warn) if api_version == CRD_API_VERSION else None)
+    try:
+        yield
+    finally:
+        _CRD.reset(token)
+
+
+def _reject(message: str, source: str, ref: str, why: str = _NO_READING) -> NoReturn:
+    """Calico's validator refuses what ``message`` describes, and k8sviz knows no reading of it:
+    an error, which for a crd.projectcalico.org/v1 object (that can hold it) says ``why``."""
+    if _CRD.get() is None:
+        raise PolicyError(message, source=source, obj=ref)
+    raise PolicyError(f"{message} ({_BYPASS}; k8sviz cannot tell what Felix makes of it: {why})",
+                      source=source, obj=ref)
+
+
+def _refused(message: str, source: str, ref: str, felix: str) -> None:
+    """Calico's validator refuses what ``message`` describes, and Felix reads it ``felix``.
+
+    A projectcalico.org/v3 object cannot hold it: an error.  A crd.projectcalico.org/v1 one can:
+    a warning, and the caller goes on to read it as Felix does.
+    """
+    crd = _CRD.get()
+    if crd is None:
+        raise PolicyError(message, source=source, obj=ref)
+    if crd.warn is not None:
+        crd.warn(LoadWarning(UNVALIDATED, f"{message}; {_BYPASS}, and Felix reads it {felix}", source, ref))
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,7 +484,7 @@ def canonical_calls(text: str) -> str:
 
 def _selector(
     raw: Any, where: str, source: str, ref: str, *, scope: bool = False, empty_absent: bool = False,
-    global_true: bool = False,
+    global_true: bool = False, global_known: bool = True,
 ) -> Selector | None:
     """``empty_absent``: an empty string counts as a missing field, as in Calico's entity rules
     (its Go fields cannot tell them apart), where an empty policy ``selector`` means ``all()``.
@@ -425,6 +492,9 @@ def _selector(
     ``global_true``: a field Calico's validation lets ``global()`` into and whose selector it
     evaluates as written (a rule's ``notSelector`` and ``serviceAccounts.selector``): Calico's
     evaluator takes ``global()`` as true of everything there, so it is read as ``all()``.
+    ``global_known``: whether Felix evaluates this field's text as written, so that a
+    crd.projectcalico.org/v1 object that has ``global()`` where the validator refuses it is read
+    the same way.
     """
     if raw is None or (empty_absent and raw == ""):
         return None
@@ -432,35 +502,53 @@ def _selector(
         raise PolicyError(f"{where} must be a selector string, not {raw!r}", source=source, obj=ref)
     sel = parse_selector(raw, where, source=source, obj=ref)
     calls = canonical_calls(raw)
+    if "global()" in calls and not scope and not global_true:
+        # Calico's validation: global() only means something in a rule's namespaceSelector (the
+        # newest releases also refuse it written with spaces, "global( )").
+        message = f"{where}: global() can only be used in a rule's namespaceSelector"
+        if not global_known:
+            _reject(message, source, ref)
+        _refused(message, source, ref, "as all(): its selector evaluator takes global() to be true of everything")
+        global_true = True
     if global_true and "global()" in calls:
         # (No label value can hold parentheses: rewriting string literals too changes no match.)
         return parse_selector(calls.replace("global()", "all()"), where, source=source, obj=ref)
-    if "global()" in calls and not scope:
-        # Calico's validation: global() only means something in a rule's namespaceSelector (the
-        # newest releases also refuse it written with spaces, "global( )").
-        raise PolicyError(f"{where}: global() can only be used in a rule's namespaceSelector", source=source, obj=ref)
     if scope and "global(" in raw and raw != "global()":
         # Calico's validation: there, global() must be the whole selector.
         tokens = _tokenize(raw)
         if len(tokens) > 2 or tokens[0].kind != "global()":
-            raise PolicyError(f"{where}: global() cannot be combined with other selectors ({raw!r})",
-                              source=source, obj=ref)
+            # libcalico-go rewrites all() and global() in a rule's namespace selector as text
+            # (updateprocessors/rules.go), which ns_scope_selector does too, whatever surrounds them.
+            _refused(f"{where}: global() cannot be combined with other selectors ({raw!r})", source, ref,
+                     "with global() as 'not a namespaced endpoint' inside the expression")
     return sel
 
 
-def _nets(raw: Any, where: str, source: str, ref: str) -> tuple[IPBlock, ...]:
+#: How Felix reads a rule's CIDR it cannot parse: libcalico-go leaves a source one out
+#: (updateprocessors/rules.go ConvertStringsToNets) and makes a destination one nil, which
+#: Felix's rule conversion leaves out (felix/calc/rule_convert.go ipNetsToProtoStrings).
+_NET_DROPPED = ("without that entry, as libcalico-go and Felix leave out an address they cannot parse "
+                "(a field left with no entry restricts nothing)")
+
+
+def _nets(raw: Any, where: str, source: str, ref: str, *, rule: bool = False) -> tuple[IPBlock, ...]:
+    """``rule``: the nets of a rule (else of a network set)."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise PolicyError(f"{where} must be a list of CIDRs", source=source, obj=ref)
     out = []
     for i, cidr in enumerate(raw):
-        try:
-            net = ipaddress.ip_network(str(cidr), strict=False) if isinstance(cidr, str) else None
-        except ValueError:
-            net = None
-        if net is None:
+        if not isinstance(cidr, str):  # the CRD's schema holds nets to strings
             raise PolicyError(f"{where}[{i}]: invalid CIDR {cidr!r}", source=source, obj=ref)
+        try:
+            net = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            message = f"{where}[{i}]: invalid CIDR {cidr!r}"
+            if not rule:
+                _reject(message, source, ref)
+            _refused(message, source, ref, _NET_DROPPED)
+            continue
         out.append(IPBlock(str(net)))
     return tuple(out)
 
@@ -470,42 +558,51 @@ def _protocol(raw: Any, where: str, source: str, ref: str) -> int | None:
         return None
     if isinstance(raw, str) and raw in _PROTO_NUMBERS:
         return _PROTO_NUMBERS[raw]
-    if isinstance(raw, str) and raw.isdigit():
-        raw = int(raw)
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
+        raw = int(raw)  # numorstring reads a string of (ASCII) digits as the number
     if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= 255:
         return raw
-    hint = ""
     if isinstance(raw, str):
-        # Calico's validator matches the names case-sensitively (``tcp`` is refused).
+        # Calico's validator matches the names case-sensitively (``tcp`` is refused); libcalico-go
+        # lowercases them all before Felix sees the rule (numorstring Protocol.ToV1, called from
+        # updateprocessors/rules.go), and Felix's renderers take the lowercase names.
         canonical = next((name for name in _PROTO_NUMBERS if name.lower() == raw.lower()), None)
-        hint = f" (Calico spells it {canonical!r})" if canonical else ""
-    raise PolicyError(f"{where}: invalid protocol {raw!r}{hint}", source=source, obj=ref)
+        if canonical is not None:
+            _refused(f"{where}: invalid protocol {raw!r} (Calico spells it {canonical!r})", source, ref,
+                     f"as {canonical}, since libcalico-go lowercases protocol names")
+            return _PROTO_NUMBERS[canonical]
+        why = ("libcalico-go hands a name it does not know to the dataplane as it is, and the "
+               "dataplanes differ (Felix's BPF programs read an unknown name as protocol 0)")
+    else:
+        why = _UNDECODABLE if isinstance(raw, int) and raw > 255 else _NO_READING
+    _reject(f"{where}: invalid protocol {raw!r}", source, ref, why)
 
 
 def _port(raw: Any, where: str, source: str, ref: str) -> PortRange:
     # Calico's validator: port numbers are 1-65535, in ranges too (0 is refused).
     def num(v: str) -> int:
         if not v.isdigit() or not 1 <= int(v) <= 65535:
-            raise PolicyError(f"{where}: invalid port {raw!r} (port numbers are 1-65535)",
-                              source=source, obj=ref)
+            _reject(f"{where}: invalid port {raw!r} (port numbers are 1-65535)", source, ref,
+                    _NO_READING if v.isdigit() and int(v) == 0 else _UNDECODABLE)
         return int(v)
 
     if isinstance(raw, int) and not isinstance(raw, bool):
         if not 1 <= raw <= 65535:
-            raise PolicyError(f"{where}: port {raw} is out of range 1-65535", source=source, obj=ref)
+            _reject(f"{where}: port {raw} is out of range 1-65535", source, ref,
+                    _NO_READING if raw == 0 else _UNDECODABLE)
         return PortRange(raw, raw)
     if isinstance(raw, str) and raw:
         if ":" in raw:
             lo_s, _, hi_s = raw.partition(":")
             lo, hi = num(lo_s), num(hi_s)
             if lo > hi:
-                raise PolicyError(f"{where}: port range {raw!r} ends before it starts", source=source, obj=ref)
+                _reject(f"{where}: port range {raw!r} ends before it starts", source, ref, _UNDECODABLE)
             return PortRange(lo, hi)
         if raw.isdigit():
             n = num(raw)
             return PortRange(n, n)
         return PortRange(name=raw)
-    raise PolicyError(f"{where}: invalid port {raw!r}", source=source, obj=ref)
+    _reject(f"{where}: invalid port {raw!r}", source, ref, _UNDECODABLE)
 
 
 def _each(raw: Any, where: str, source: str, ref: str, parse: Callable[[Any, str, str, str], T]) -> tuple[T, ...]:
@@ -530,6 +627,8 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
     svc = raw.get("services")
     if svc is not None:
         if not isinstance(svc, dict) or not isinstance(svc.get("name"), str) or not svc["name"]:
+            if isinstance(svc, dict) and svc.get("name") in (None, ""):
+                _reject(f"{where}.services needs a service name", source, ref)
             raise PolicyError(f"{where}.services needs a service name", source=source, obj=ref)
         ns = svc.get("namespace")
         if ns is not None and not isinstance(ns, str):
@@ -541,10 +640,10 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
         if raw.get("serviceAccounts") is not None:  # Calico rejects the field itself, even empty
             clash.append("serviceAccounts")
         if clash:
-            raise PolicyError(f"{where}: services cannot be combined with {clash[0]}", source=source, obj=ref)
+            _reject(f"{where}: services cannot be combined with {clash[0]}", source, ref)
         if where.endswith(".destination") and (raw.get("ports") or raw.get("notPorts")):
-            raise PolicyError(f"{where}: services take their ports from the Service's endpoints, not ports",
-                              source=source, obj=ref)
+            _reject(f"{where}: services take their ports from the Service's endpoints, not ports",
+                    source, ref)
     sa_names: tuple[str, ...] | None = None
     sa_selector: Selector | None = None
     sas = raw.get("serviceAccounts")
@@ -562,8 +661,8 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
             global_true=True,
         )
     return EntityRule(
-        nets=_nets(raw.get("nets"), f"{where}.nets", source, ref),
-        not_nets=_nets(raw.get("notNets"), f"{where}.notNets", source, ref),
+        nets=_nets(raw.get("nets"), f"{where}.nets", source, ref, rule=True),
+        not_nets=_nets(raw.get("notNets"), f"{where}.notNets", source, ref, rule=True),
         selector=_selector(raw.get("selector"), f"{where}.selector", source, ref, empty_absent=True),
         not_selector=_selector(raw.get("notSelector"), f"{where}.notSelector", source, ref, empty_absent=True,
                                global_true=True),
@@ -578,12 +677,34 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
     )
 
 
+#: The rule actions Felix takes, by the lowercase form libcalico-go hands it
+#: (updateprocessors/rules.go ruleActionAPIV2ToBackend; felix/rules CalculateActions, where an
+#: empty action allows and "next-tier" is Pass's older name).
+_FELIX_ACTIONS = {
+    "allow": "Allow", "": "Allow", "deny": "Deny", "log": "Log", "pass": "Pass", "next-tier": "Pass",
+}
+#: Why a rule whose CIDRs are of both families, or of the family its ipVersion excludes, is not
+#: judged: Felix renders it per family (felix/rules/policy.go FilterRuleToIPVersion).
+_PER_FAMILY = ("Felix renders such a rule once per IP family, with that family's CIDRs only, and skips it "
+               "for a family that leaves one of its CIDR fields empty; k8sviz does not split a rule so")
+
+
 def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=ref)
     action = raw.get("action")
     if action not in _ACTIONS:
-        raise PolicyError(f"{where}.action must be Allow, Deny, Log or Pass, not {action!r}", source=source, obj=ref)
+        message = f"{where}.action must be Allow, Deny, Log or Pass, not {action!r}"
+        if not isinstance(action, str):  # the CRD's schema wants a string there
+            raise PolicyError(message, source=source, obj=ref)
+        read = _FELIX_ACTIONS.get(action.lower())
+        if read is None:
+            _reject(message, source, ref,
+                    "Felix stops on a rule action it does not know (its rule renderer panics)")
+        _refused(message, source, ref, f"as {read}: libcalico-go lowercases the action "
+                 "(updateprocessors/rules.go), which Felix's rule renderers take in any of these forms, an "
+                 "empty one as Allow")
+        action = read
     unsupported: list[str] = []
     protocol = _protocol(raw.get("protocol"), f"{where}.protocol", source, ref)
     not_protocol = _protocol(raw.get("notProtocol"), f"{where}.notProtocol", source, ref)
@@ -594,10 +715,10 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         # Calico's validator: without a protocol, named ports only (Felix then reads them as
         # TCP); with one, a protocol that has ports.
         if given and (protocol not in _PORTED if protocol is not None else not all(p.name for p in given)):
-            raise PolicyError(
+            _reject(
                 f"{where}.{side}: port numbers and ranges need protocol TCP, UDP or SCTP"
                 + ("" if protocol is None else " (named ports: that or none)"),
-                source=source, obj=ref,
+                source, ref,
             )
     if src.ports or src.not_ports:
         unsupported.append(f"{where}.source ports (the client's ephemeral port is not in a snapshot)")
@@ -607,35 +728,40 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
     if http is not None:
         # Calico's validator: HTTP matches belong to Allow rules over TCP (or any protocol).
         if action != "Allow":
-            raise PolicyError(f"{where}.http is only valid in Allow rules", source=source, obj=ref)
+            _reject(f"{where}.http is only valid in Allow rules", source, ref)
         if protocol not in (None, 6):
-            raise PolicyError(f"{where}.http needs protocol TCP (or none)", source=source, obj=ref)
+            _reject(f"{where}.http needs protocol TCP (or none)", source, ref)
     for k in ("icmp", "notICMP"):
         # Calico accepts ICMP matches only with protocol ICMP or ICMPv6: the rule then
         # matches no TCP/UDP/SCTP traffic whatever the type, so it is judged as such.
         if raw.get(k) is not None and protocol not in (1, 58):
-            raise PolicyError(f"{where}.{k} needs protocol ICMP or ICMPv6", source=source, obj=ref)
+            _reject(f"{where}.{k} needs protocol ICMP or ICMPv6", source, ref)
         _icmp_fields(raw.get(k), f"{where}.{k}", source, ref)
     ipv = raw.get("ipVersion")
-    if ipv not in (None, 4, 6):
-        raise PolicyError(f"{where}.ipVersion must be 4 or 6, not {ipv!r}", source=source, obj=ref)
+    if ipv not in (None, 4, 6) or isinstance(ipv, bool):
+        message = f"{where}.ipVersion must be 4 or 6, not {ipv!r}"
+        if not isinstance(ipv, int) or isinstance(ipv, bool):  # the CRD's schema wants an integer
+            raise PolicyError(message, source=source, obj=ref)
+        _refused(message, source, ref, "as no ipVersion: Felix keeps a rule to one IP family for 4 and 6 "
+                 "only (felix/calc/rule_convert.go ipVersionToProtoIPVersion)")
+        ipv = None
     for field, proto in (("protocol", protocol), ("notProtocol", not_protocol)):
         # Calico's validator: ICMP is IPv4's, ICMPv6 IPv6's.
         family = {1: 4, 58: 6}.get(proto or 0)
         if ipv is not None and family is not None and ipv != family:
             name = "ICMP" if family == 4 else "ICMPv6"
-            raise PolicyError(f"{where}.{field} {name} needs ipVersion {family}, not {ipv}",
-                              source=source, obj=ref)
+            _refused(f"{where}.{field} {name} needs ipVersion {family}, not {ipv}", source, ref,
+                     f"as written: the rule matches IPv{ipv} packets only, and the protocol by its number")
     families = {6 if ":" in net.cidr else 4 for ent in (src, dst) for net in (*ent.nets, *ent.not_nets)}
     if len(families) > 1:
         # Calico's validator: one rule's nets and notNets are all of one IP family.
-        raise PolicyError(f"{where}: the rule mixes IPv4 and IPv6 CIDRs", source=source, obj=ref)
+        _reject(f"{where}: the rule mixes IPv4 and IPv6 CIDRs", source, ref, _PER_FAMILY)
     if ipv is not None:
         for side, ent in (("source", src), ("destination", dst)):
             for net in (*ent.nets, *ent.not_nets):
                 if (":" in net.cidr) != (ipv == 6):
-                    raise PolicyError(f"{where}.{side}: {net.cidr} is not an IPv{ipv} CIDR, as ipVersion says",
-                                      source=source, obj=ref)
+                    _reject(f"{where}.{side}: {net.cidr} is not an IPv{ipv} CIDR, as ipVersion says",
+                            source, ref, _PER_FAMILY)
     if protocol is not None and protocol not in _PORTED:
         # ICMP and other protocols outside the model: whatever else the rule says, it
         # decides no TCP/UDP/SCTP connection (typically ``ipVersion: 4`` with ICMP).
@@ -653,10 +779,12 @@ def _icmp_fields(raw: Any, where: str, source: str, ref: str) -> None:
     for key, top in (("type", 254), ("code", 255)):
         v = raw.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= top):
-            raise PolicyError(f"{where}.{key} must be a number 0-{top}, not {v!r}", source=source, obj=ref)
+            _reject(f"{where}.{key} must be a number 0-{top}, not {v!r}", source, ref)
     if raw.get("code") is not None and raw.get("type") is None:
         # The kernel's matches take a code only with its type.
-        raise PolicyError(f"{where}: an ICMP code needs an ICMP type", source=source, obj=ref)
+        _refused(f"{where}: an ICMP code needs an ICMP type", source, ref,
+                 "without the code, which Felix leaves out when no type comes with it "
+                 "(felix/calc/rule_convert.go)")
 
 
 def _rules(raw: Any, where: str, source: str, ref: str) -> tuple[CalicoRule, ...]:
@@ -674,8 +802,9 @@ def parse_calico_policy(
     if kind == "NetworkPolicy" and not ns:
         raise PolicyError("a Calico NetworkPolicy needs metadata.namespace", source=source, obj=ref)
     spec, dropped, what = _spec(obj, source, ref, warn)
-    with dropped_fields_named(dropped, what):
-        return _calico_policy(spec, kind, ns, name, source, ref, str(obj.get("apiVersion")))
+    api_version = str(obj.get("apiVersion"))
+    with _parsing(api_version, warn), dropped_fields_named(dropped, what):
+        return _calico_policy(spec, kind, ns, name, source, ref, api_version)
 
 
 def _calico_policy(spec: Mapping[str, Any], kind: str, ns: str | None, name: str, source: str, ref: str,
@@ -693,27 +822,28 @@ def _calico_policy(spec: Mapping[str, Any], kind: str, ns: str | None, name: str
             ("Ingress", "Egress") if ingress and egress else ("Egress",) if egress else ("Ingress",)
         )
     else:
-        if not isinstance(types_raw, list) or any(t not in ("Ingress", "Egress") for t in types_raw):
+        if not isinstance(types_raw, list) or not all(isinstance(t, str) for t in types_raw):
             raise PolicyError(f"spec.types must list Ingress and/or Egress, not {types_raw!r}", source=source, obj=ref)
+        if any(t not in ("Ingress", "Egress") for t in types_raw):
+            _reject(f"spec.types must list Ingress and/or Egress, not {types_raw!r}", source, ref)
         if len(set(types_raw)) != len(types_raw):
-            raise PolicyError(f"spec.types lists a type more than once: {types_raw!r}",
-                              source=source, obj=ref)
+            _reject(f"spec.types lists a type more than once: {types_raw!r}", source, ref)
         types = tuple(t for t in ("Ingress", "Egress") if t in types_raw)
     for i, r in enumerate(spec.get("egress") or ()):
         if isinstance(r, dict) and r.get("http") is not None:
             # Calico's validator: application-layer matches are for ingress rules only.
-            raise PolicyError(f"spec.egress[{i}].http is not allowed in egress rules", source=source, obj=ref)
+            _reject(f"spec.egress[{i}].http is not allowed in egress rules", source, ref)
     if kind == "GlobalNetworkPolicy":
         _check_host_flags(spec, source, ref)
     for direction, rules, side in (("ingress", ingress, "destination"), ("egress", egress, "source")):
         for i, r in enumerate(rules):
             if getattr(r, side).service is not None:
-                raise PolicyError(f"spec.{direction}[{i}].{side}.services is not allowed (services are "
-                                  "an egress destination or an ingress source)", source=source, obj=ref)
+                _reject(f"spec.{direction}[{i}].{side}.services is not allowed (services are "
+                        "an egress destination or an ingress source)", source, ref)
             other = r.source if direction == "ingress" else r.destination
             if kind == "GlobalNetworkPolicy" and other.service is not None and other.service[0] is None:
-                raise PolicyError(f"spec.{direction}[{i}].{'source' if direction == 'ingress' else 'destination'}"
-                                  ".services must name a namespace in a GlobalNetworkPolicy", source=source, obj=ref)
+                _reject(f"spec.{direction}[{i}].{'source' if direction == 'ingress' else 'destination'}"
+                        ".services must name a namespace in a GlobalNetworkPolicy", source, ref)
     selector = _selector(spec.get("selector"), "spec.selector", source, ref)
     return CalicoPolicy(
         kind=kind,
@@ -723,7 +853,8 @@ def _calico_policy(spec: Mapping[str, Any], kind: str, ns: str | None, name: str
         order=_order(spec.get("order"), "spec.order", source, ref),
         selector=selector if selector is not None else parse_selector("all()"),
         namespace_selector=(
-            _selector(spec.get("namespaceSelector"), "spec.namespaceSelector", source, ref, empty_absent=True)
+            _selector(spec.get("namespaceSelector"), "spec.namespaceSelector", source, ref, empty_absent=True,
+                      global_known=False)
             if kind == "GlobalNetworkPolicy" else None
         ),
         service_account_selector=_selector(
@@ -740,15 +871,17 @@ def _calico_policy(spec: Mapping[str, Any], kind: str, ns: str | None, name: str
 def _check_host_flags(spec: Mapping[str, Any], source: str, ref: str) -> None:
     """Calico's validation of ``preDNAT``/``doNotTrack`` (host endpoint policies)."""
     pre, untracked = bool(spec.get("preDNAT")), bool(spec.get("doNotTrack"))
+    # Whatever else such a policy says, Felix gives preDNAT and doNotTrack policies to host
+    # endpoints only, so none of these bears on a pod.
+    host = "as a host endpoint policy, which no pod meets"
     if pre and untracked:
-        raise PolicyError("spec.preDNAT and spec.doNotTrack cannot both be true", source=source, obj=ref)
+        _refused("spec.preDNAT and spec.doNotTrack cannot both be true", source, ref, host)
     if (pre or untracked) and not spec.get("applyOnForward"):
-        raise PolicyError(f"spec.applyOnForward must be true with spec.{'preDNAT' if pre else 'doNotTrack'}",
-                          source=source, obj=ref)
+        _refused(f"spec.applyOnForward must be true with spec.{'preDNAT' if pre else 'doNotTrack'}",
+                 source, ref, host)
     # A pre-DNAT policy has ingress rules only: no egress rules, and no type Egress written.
     if pre and (spec.get("egress") or "Egress" in (spec.get("types") or ())):
-        raise PolicyError("a spec.preDNAT policy cannot have egress rules or type Egress",
-                          source=source, obj=ref)
+        _refused("a spec.preDNAT policy cannot have egress rules or type Egress", source, ref, host)
 
 
 def parse_tier(obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWarning], None] | None = None
@@ -756,11 +889,10 @@ def parse_tier(obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWar
     _, name = _name(obj)
     ref = f"Tier/{name}"
     spec, dropped, what = _spec(obj, source, ref, warn)
-    with dropped_fields_named(dropped, what):
+    with _parsing(str(obj.get("apiVersion")), warn), dropped_fields_named(dropped, what):
         action = spec.get("defaultAction") or "Deny"
         if action not in ("Deny", "Pass"):
-            raise PolicyError(f"spec.defaultAction must be Deny or Pass, not {action!r}", source=source,
-                              obj=ref)
+            _reject(f"spec.defaultAction must be Deny or Pass, not {action!r}", source, ref)
         return CalicoTier(name, _order(spec.get("order"), "spec.order", source, ref), action.lower())
 
 
@@ -774,16 +906,17 @@ def parse_network_set(
     labels = meta.get("labels") or {}  # type: ignore[union-attr]
     if not isinstance(labels, dict):
         raise PolicyError("metadata.labels must be a map", source=source, obj=ref)
-    for k, v in labels.items():
-        if not isinstance(k, str) or not isinstance(v, str | int | float | bool):
-            raise PolicyError(f"metadata.labels[{k!r}]: a label is a name and a string, not {v!r}",
-                              source=source, obj=ref)
-        if k == "projectcalico.org/namespace":
-            # Calico's validator: the label is its own mark of namespaced endpoints.
-            raise PolicyError(f"metadata.labels[{k!r}]: projectcalico.org/namespace is reserved by Calico",
-                              source=source, obj=ref)
     spec, dropped, what = _spec(obj, source, ref, warn)
-    with dropped_fields_named(dropped, what):
-        nets = _nets(spec.get("nets"), "spec.nets", source, ref)
+    with _parsing(str(obj.get("apiVersion")), warn):
+        for k, v in labels.items():
+            if not isinstance(k, str) or not isinstance(v, str | int | float | bool):
+                raise PolicyError(f"metadata.labels[{k!r}]: a label is a name and a string, not {v!r}",
+                                  source=source, obj=ref)
+            if k == "projectcalico.org/namespace":
+                # Calico's validator: the label is its own mark of namespaced endpoints.
+                _reject(f"metadata.labels[{k!r}]: projectcalico.org/namespace is reserved by Calico",
+                        source, ref)
+        with dropped_fields_named(dropped, what):
+            nets = _nets(spec.get("nets"), "spec.nets", source, ref)
     return NetworkSet(ns, name, {k: v if isinstance(v, str) else _yaml_scalar_str(v) for k, v in labels.items()},
                       nets)

@@ -853,3 +853,138 @@ def test_calico_objects_of_every_field_have_no_unknown_field_warning():
     snap = snapshot(*base(*objs))
     assert (len(snap.calico_policies), len(snap.calico_tiers), len(snap.network_sets)) == (2, 1, 2)
     assert unknown_fields(snap) == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# crd.projectcalico.org/v1 objects written straight to the CRD skip Calico's validator
+
+
+CRD = "crd.projectcalico.org/v1"
+
+
+def crd_gnp(name: str, spec: dict[str, Any], version: str = CRD) -> dict[str, Any]:
+    return cal("GlobalNetworkPolicy", name, {"order": 10, "types": ["Ingress"], **spec}, version=version)
+
+
+def unvalidated(snap: k8sviz.Snapshot) -> list[str]:
+    return [w.message for w in snap.warnings if w.code == "calico-unvalidated"]
+
+
+#: ``(spec, what the validator says, how Felix reads it, can web/a reach db/d on TCP 80)``: what a
+#: crd.projectcalico.org/v1 object may hold against Calico's validator, with Felix's reading.
+FELIX_READS = [
+    # libcalico-go lowercases protocol names (numorstring Protocol.ToV1).
+    ({"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": "tcp"}, {"action": "Allow"}]},
+     "invalid protocol 'tcp' (Calico spells it 'TCP')", "as TCP", False),
+    ({"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": "uDp"}, {"action": "Allow"}]},
+     "invalid protocol 'uDp'", "as UDP", True),
+    # ... and the action (updateprocessors/rules.go); Felix's renderers take "" as allow and
+    # "next-tier" as pass.
+    ({"selector": "app == 'd'", "ingress": [{"action": "deny"}]}, "action must be Allow, Deny, Log or Pass",
+     "as Deny", False),
+    ({"selector": "app == 'd'", "ingress": [{"action": ""}]}, "not ''", "as Allow", True),
+    ({"selector": "app == 'd'", "ingress": [{"action": "next-tier"}]}, "not 'next-tier'", "as Pass", True),
+    # Felix keeps a rule to one family for ipVersion 4 and 6 only (felix/calc/rule_convert.go).
+    ({"selector": "app == 'd'", "ingress": [{"action": "Deny", "ipVersion": 5}]}, "ipVersion must be 4 or 6",
+     "as no ipVersion", False),
+    ({"selector": "app == 'd'", "ingress": [{"action": "Deny", "notProtocol": "ICMPv6", "ipVersion": 4}]},
+     "notProtocol ICMPv6 needs ipVersion 6", "as written", False),
+    ({"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": "ICMP", "icmp": {"code": 0}},
+                                            {"action": "Allow"}]},
+     "an ICMP code needs an ICMP type", "without the code", True),
+    # Felix evaluates selectors as written: global() is true of everything ...
+    ({"selector": "global()", "ingress": [{"action": "Deny"}]}, "global() can only be used", "as all()",
+     False),
+    ({"selector": "app == 'd'", "ingress": [{"action": "Deny", "source": {"selector": "global()"}}]},
+     "source.selector: global() can only be used", "as all()", False),
+    # ... and libcalico-go rewrites global() inside a rule's namespace selector as text.
+    ({"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"namespaceSelector": "global() || team == 'web'"}},
+        {"action": "Allow"}]},
+     "global() cannot be combined", "not a namespaced endpoint", False),
+    ({"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"namespaceSelector": "global() && team == 'web'"}},
+        {"action": "Allow"}]},
+     "global() cannot be combined", "not a namespaced endpoint", True),
+    # A CIDR libcalico-go cannot parse is left out; a field left empty restricts nothing.
+    ({"selector": "app == 'd'", "ingress": [{"action": "Deny", "source": {"nets": ["garbage"]}},
+                                            {"action": "Allow"}]},
+     "invalid CIDR 'garbage'", "without that entry", False),
+    ({"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "destination": {"notNets": ["10.0.0.9/32", "10.0.0.0/33"]}}, {"action": "Allow"}]},
+     "invalid CIDR '10.0.0.0/33'", "without that entry", True),
+    # preDNAT and doNotTrack policies are for host endpoints, whatever else they say.
+    ({"selector": "app == 'd'", "preDNAT": True, "ingress": [{"action": "Deny"}]},
+     "spec.applyOnForward must be true with spec.preDNAT", "host endpoint policy", True),
+    ({"selector": "app == 'd'", "preDNAT": True, "doNotTrack": True, "applyOnForward": True,
+      "ingress": [{"action": "Deny"}]}, "cannot both be true", "host endpoint policy", True),
+]
+
+
+@pytest.mark.parametrize(("spec", "refusal", "reading", "reaches"), FELIX_READS)
+def test_what_the_validator_refuses_a_crd_object_holds_and_felix_reads(spec, refusal, reading, reaches):
+    # The projectcalico.org/v3 object passed the validator, which refuses this.
+    with pytest.raises(PolicyError, match="GlobalNetworkPolicy/p") as e:
+        snapshot(*base(crd_gnp("p", spec, version="projectcalico.org/v3")))
+    assert refusal in str(e.value)
+    assert "skips Calico's validator" not in str(e.value)
+    # The crd.projectcalico.org/v1 one did not, and Felix reads it: so does k8sviz, and says so.
+    snap = snapshot(*base(crd_gnp("p", spec)))
+    (message,) = unvalidated(snap)
+    assert refusal in message and reading in message and "skips Calico's validator" in message
+    assert snap.unevaluated_policies == ()
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80) is reaches
+
+
+#: ``(spec, what the validator says, why k8sviz cannot judge the crd object)``.
+FELIX_UNKNOWN = [
+    ({"ingress": [{"action": "Reject"}]}, "action must be Allow, Deny, Log or Pass", "panics"),
+    ({"ingress": [{"action": "Allow", "protocol": "XTP"}]}, "invalid protocol 'XTP'",
+     "unknown name as protocol 0"),
+    ({"ingress": [{"action": "Allow", "protocol": 0}]}, "invalid protocol 0", "no reading of it"),
+    ({"ingress": [{"action": "Allow", "protocol": 256}]}, "invalid protocol 256", "cannot decode it"),
+    ({"ingress": [{"action": "Allow", "protocol": "TCP", "destination": {"ports": [70000]}}]},
+     "out of range 1-65535", "cannot decode it"),
+    ({"ingress": [{"action": "Allow", "protocol": "TCP", "destination": {"ports": ["90:80"]}}]},
+     "ends before it starts", "cannot decode it"),
+    ({"ingress": [{"action": "Allow", "protocol": "TCP", "destination": {"ports": [0]}}]},
+     "out of range 1-65535", "no reading of it"),
+    ({"ingress": [{"action": "Allow", "destination": {"ports": [80]}}]}, "need protocol TCP, UDP or SCTP",
+     "no reading of it"),
+    ({"ingress": [{"action": "Allow", "protocol": "ICMP", "icmp": {"type": 255}}]}, "0-254",
+     "no reading of it"),
+    ({"ingress": [{"action": "Deny", "http": {"methods": ["GET"]}}]}, "only valid in Allow rules",
+     "no reading"),
+    ({"ingress": [{"action": "Allow", "source": {"nets": ["10.0.0.0/8"]},
+                   "destination": {"notNets": ["fd00::/8"]}}]}, "mixes IPv4 and IPv6", "once per IP family"),
+    ({"ingress": [{"action": "Allow", "ipVersion": 6, "source": {"nets": ["10.0.0.0/8"]}}]},
+     "not an IPv6 CIDR", "once per IP family"),
+    ({"types": ["Ingress", "Ingress"]}, "more than once", "no reading"),
+    ({"namespaceSelector": "global()"}, "spec.namespaceSelector: global() can only be used", "no reading"),
+    ({"egress": [{"action": "Allow", "destination": {"services": {"name": "x"}}}]},
+     "must name a namespace", "no reading"),
+]
+
+
+@pytest.mark.parametrize(("spec", "refusal", "why"), FELIX_UNKNOWN)
+def test_a_crd_object_felix_has_no_known_reading_of_stays_an_error_that_says_why(spec, refusal, why):
+    with pytest.raises(PolicyError) as e:
+        snapshot(*base(crd_gnp("p", spec, version="projectcalico.org/v3")))
+    assert refusal in str(e.value) and "skips" not in str(e.value)
+    with pytest.raises(PolicyError, match="GlobalNetworkPolicy/p") as e:
+        snapshot(*base(crd_gnp("p", spec)))
+    text = str(e.value)
+    assert refusal in text and why in text
+    assert "skips Calico's validator" in text and "k8sviz cannot tell" in text
+
+
+def test_crd_tiers_and_network_sets_name_the_bypass_too():
+    with pytest.raises(PolicyError, match="skips Calico's validator"):
+        snapshot(*base(cal("Tier", "t", {"defaultAction": "Allow"}, version=CRD)))
+    reserved = r"projectcalico\.org/namespace is reserved.*skips Calico's validator"
+    with pytest.raises(PolicyError, match=reserved):
+        snapshot(*base(cal("GlobalNetworkSet", "s", {"nets": ["10.0.0.0/8"]}, version=CRD,
+                           labels={"projectcalico.org/namespace": "x"})))
+    # A network set's CIDRs are no rule's: Felix's reading of a bad one is not known.
+    with pytest.raises(PolicyError, match=r"invalid CIDR 'garbage'.*k8sviz cannot tell"):
+        snapshot(*base(cal("GlobalNetworkSet", "s", {"nets": ["garbage"]}, version=CRD)))
