@@ -19,13 +19,22 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 from .errors import PolicyError
-from .model import IPBlock, LoadWarning, NamedPolicy, _yaml_scalar_str, dropped_fields_named, known_fields
+from .model import (
+    IPBlock,
+    LoadWarning,
+    NamedPolicy,
+    _yaml_scalar_str,
+    dropped_fields_named,
+    known_fields,
+    valid_port_name,
+)
 from .policy.calico_selector import Selector, _tokenize, parse_selector
 
 T = TypeVar("T")
@@ -578,31 +587,50 @@ def _protocol(raw: Any, where: str, source: str, ref: str) -> int | None:
     _reject(f"{where}: invalid protocol {raw!r}", source, ref, why)
 
 
+#: numorstring.Port's forms (api/pkg/lib/numorstring/port.go PortFromString): digits (Go's \d is
+#: ASCII only), two of them around a colon, or a name of these characters.
+_PORT_DIGITS = re.compile(r"[0-9]+")
+_PORT_RANGE = re.compile(r"([0-9]+):([0-9]+)")
+_PORT_NAME_CHARS = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
+
+
 def _port(raw: Any, where: str, source: str, ref: str) -> PortRange:
-    # Calico's validator: port numbers are 1-65535, in ranges too (0 is refused).
-    def num(v: str) -> int:
-        if not v.isdigit() or not 1 <= int(v) <= 65535:
+    # Calico's validator: port numbers are 1-65535, in ranges too (0 is refused); numorstring
+    # cannot decode more than 16 bits.
+    def num(n: int) -> int:
+        if not 1 <= n <= 65535:
             _reject(f"{where}: invalid port {raw!r} (port numbers are 1-65535)", source, ref,
-                    _NO_READING if v.isdigit() and int(v) == 0 else _UNDECODABLE)
-        return int(v)
+                    _NO_READING if n == 0 else _UNDECODABLE)
+        return n
 
     if isinstance(raw, int) and not isinstance(raw, bool):
         if not 1 <= raw <= 65535:
             _reject(f"{where}: port {raw} is out of range 1-65535", source, ref,
                     _NO_READING if raw == 0 else _UNDECODABLE)
         return PortRange(raw, raw)
-    if isinstance(raw, str) and raw:
-        if ":" in raw:
-            lo_s, _, hi_s = raw.partition(":")
-            lo, hi = num(lo_s), num(hi_s)
-            if lo > hi:
-                _reject(f"{where}: port range {raw!r} ends before it starts", source, ref, _UNDECODABLE)
-            return PortRange(lo, hi)
-        if raw.isdigit():
-            n = num(raw)
-            return PortRange(n, n)
-        return PortRange(name=raw)
-    _reject(f"{where}: invalid port {raw!r}", source, ref, _UNDECODABLE)
+    if not isinstance(raw, str):
+        _reject(f"{where}: invalid port {raw!r}", source, ref, _UNDECODABLE)
+    if _PORT_DIGITS.fullmatch(raw):
+        n = num(int(raw))  # leading zeros too, as strconv.ParseUint reads them
+        return PortRange(n, n)
+    bounds = _PORT_RANGE.fullmatch(raw)
+    if bounds:
+        lo, hi = int(bounds[1]), int(bounds[2])
+        if max(lo, hi) <= 65535 and lo > hi:
+            _reject(f"{where}: port range {raw!r} ends before it starts", source, ref, _UNDECODABLE)
+        return PortRange(num(lo), num(hi))
+    if not _PORT_NAME_CHARS.fullmatch(raw):
+        # Neither a number, a range ("80:", ":80" and "http:80" are none) nor a name.
+        _reject(f"{where}: invalid port {raw!r} (a number, min:max or a port name)", source, ref,
+                _UNDECODABLE)
+    if not valid_port_name(raw):
+        # Calico's validator holds names to Kubernetes' IsValidPortName (validatePortName).
+        hint = f"; write {raw.lower()!r}" if valid_port_name(raw.lower()) else ""
+        _refused(f"{where}: {raw!r} is not a valid port name (at most 15 lowercase letters, digits and "
+                 f"'-', with a letter{hint})", source, ref,
+                 "as a port name no pod port can have (Kubernetes holds container port names to the same "
+                 "rule), so it matches nothing")
+    return PortRange(name=raw)
 
 
 def _each(raw: Any, where: str, source: str, ref: str, parse: Callable[[Any, str, str, str], T]) -> tuple[T, ...]:

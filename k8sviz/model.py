@@ -99,7 +99,7 @@ def valid_port_name(name: str) -> bool:
     """IANA_SVC_NAME: at most 15 lowercase alphanumerics or '-', at least one letter."""
     return (
         0 < len(name) <= 15
-        and bool(_PORT_NAME.match(name))
+        and bool(_PORT_NAME.fullmatch(name))  # fullmatch: "$" would let a trailing newline in
         and "--" not in name
         and any(c.isalpha() for c in name)
     )

@@ -303,3 +303,10 @@ def test_the_quick_container_reading_agrees_with_the_checked_one():
             raw = _set(copy.deepcopy(ok), path, value)
             assert _outcome(_container_fields, raw, False, "", "") == \
                 _outcome(_container_fields_checked, raw, False, "", ""), (path, value)
+
+
+def test_a_port_name_with_a_trailing_newline_is_no_port_name(write):
+    # IANA_SVC_NAME is the whole string: a pattern ending in "$" would let "http\n" through.
+    spec = {"podSelector": {}, "ingress": [{"ports": [{"protocol": "TCP", "port": "http\n"}]}]}
+    with pytest.raises(PolicyError, match="is not a valid port name"):
+        k8sviz.load(write("np.yaml", netpol("shop", "nl", spec)))

@@ -988,3 +988,68 @@ def test_crd_tiers_and_network_sets_name_the_bypass_too():
     # A network set's CIDRs are no rule's: Felix's reading of a bad one is not known.
     with pytest.raises(PolicyError, match=r"invalid CIDR 'garbage'.*k8sviz cannot tell"):
         snapshot(*base(cal("GlobalNetworkSet", "s", {"nets": ["garbage"]}, version=CRD)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Port syntax: numorstring.PortFromString, then the validator's IsValidPortName for names
+
+
+def port_rule(port: Any, version: str = "projectcalico.org/v3") -> dict[str, Any]:
+    return crd_gnp("p", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "protocol": "TCP", "destination": {"ports": [port]}}, {"action": "Deny"}]},
+        version)
+
+
+@pytest.mark.parametrize(("port", "open_port"), [
+    ("0080", 80),  # strconv.ParseUint takes leading zeros
+    ("09000:09100", 9000),
+    ("http", 9090),  # db/d's container port named http
+    (65535, 65535),
+])
+def test_port_forms_numorstring_reads(port, open_port):
+    r = k8sviz.reachability(snapshot(*base(port_rule(port))))
+    assert r.can_reach("web/a", "db/d", open_port)
+    assert not r.can_reach("web/a", "db/d", open_port - 1)
+
+
+@pytest.mark.parametrize(("port", "message"), [
+    ("80:", "a number, min:max or a port name"),
+    (":80", "a number, min:max or a port name"),
+    ("http:80", "a number, min:max or a port name"),
+    ("80:90:100", "a number, min:max or a port name"),
+    (" 80", "a number, min:max or a port name"),
+    ("\uff18\uff10", "a number, min:max or a port name"),  # fullwidth digits: Go's \d is ASCII
+    ("http\n", "a number, min:max or a port name"),
+    ("a" * 129, "a number, min:max or a port name"),
+    ("", "a number, min:max or a port name"),
+    ("65536", "port numbers are 1-65535"),
+    ("80:65536", "port numbers are 1-65535"),
+    ("0:80", "port numbers are 1-65535"),
+    ("90:80", "ends before it starts"),
+    # numorstring takes these as names, which the validator holds to IsValidPortName.
+    ("HTTP", "'HTTP' is not a valid port name (at most 15 lowercase letters, digits and '-', with a letter; "
+             "write 'http')"),
+    ("80-90", "'80-90' is not a valid port name"),
+    ("my_port", "'my_port' is not a valid port name"),
+    ("a.b", "'a.b' is not a valid port name"),
+    ("averyveryverylongname", "is not a valid port name"),
+    ("-http", "is not a valid port name"),
+    ("ht--tp", "is not a valid port name"),
+])
+def test_port_forms_calico_refuses(port, message):
+    with pytest.raises(PolicyError) as e:
+        snapshot(*base(port_rule(port)))
+    assert "spec.ingress[0].destination.ports[0]: " in str(e.value) and message in str(e.value)
+
+
+def test_a_crd_port_name_the_validator_refuses_is_a_name_no_pod_port_has():
+    # numorstring decodes "HTTP" as a name; Felix looks it up among the pods' port names,
+    # which Kubernetes keeps to IsValidPortName: it matches nothing.
+    snap = snapshot(*base(port_rule("HTTP", CRD)))
+    (message,) = unvalidated(snap)
+    assert "'HTTP' is not a valid port name" in message and "matches nothing" in message
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/a", "db/d", 9090)
+    # What numorstring cannot decode stays an error.
+    with pytest.raises(PolicyError, match="cannot decode it"):
+        snapshot(*base(port_rule("80:", CRD)))
