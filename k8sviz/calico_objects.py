@@ -517,7 +517,8 @@ def _selector(
         message = f"{where}: global() can only be used in a rule's namespaceSelector"
         if not global_known:
             _reject(message, source, ref)
-        _refused(message, source, ref, "as all(): its selector evaluator takes global() to be true of everything")
+        _refused(message, source, ref, "as all(): its selector evaluator takes global() to be true of "
+                 "everything")
         global_true = True
     if global_true and "global()" in calls:
         # (No label value can hold parentheses: rewriting string literals too changes no match.)
@@ -540,8 +541,29 @@ _NET_DROPPED = ("without that entry, as libcalico-go and Felix leave out an addr
                 "(a field left with no entry restricts nothing)")
 
 
+def _go_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """``text`` as libcalico-go's ParseCIDROrIP reads it (Go's net.ParseCIDR, else net.ParseIP),
+    masked: Go takes no zone and a prefix length of decimal digits only, where Python's
+    ip_network also takes "10.0.0.0/255.0.0.0" and "fe80::1%eth0"."""
+    if "%" in text:
+        return None
+    addr, slash, bits = text.partition("/")
+    if slash and not (bits.isascii() and bits.isdigit()):
+        return None
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return None
+    length = int(bits) if slash else ip.max_prefixlen
+    if length > ip.max_prefixlen:
+        return None
+    return ipaddress.ip_network((ip, length), strict=False)
+
+
 def _nets(raw: Any, where: str, source: str, ref: str, *, rule: bool = False) -> tuple[IPBlock, ...]:
-    """``rule``: the nets of a rule (else of a network set)."""
+    """``rule``: the nets of a rule, which Calico's validator wants as masked CIDRs (the
+    ``net`` tag of EntityRule.Nets in api/pkg/apis/projectcalico/v3/policy_common.go, and
+    validateRule's net.ParseCIDR of each); a network set's may be addresses and need no mask."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -550,14 +572,21 @@ def _nets(raw: Any, where: str, source: str, ref: str, *, rule: bool = False) ->
     for i, cidr in enumerate(raw):
         if not isinstance(cidr, str):  # the CRD's schema holds nets to strings
             raise PolicyError(f"{where}[{i}]: invalid CIDR {cidr!r}", source=source, obj=ref)
-        try:
-            net = ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
+        net = _go_network(cidr)
+        if net is None:
             message = f"{where}[{i}]: invalid CIDR {cidr!r}"
             if not rule:
                 _reject(message, source, ref)
             _refused(message, source, ref, _NET_DROPPED)
             continue
+        if rule and "/" not in cidr:
+            _refused(f"{where}[{i}]: {cidr!r} is an address, not a CIDR (write {net})", source, ref,
+                     f"as {net}, as libcalico-go reads a lone address (ParseCIDROrIP)")
+        elif rule and net.network_address != ipaddress.ip_address(cidr.partition("/")[0]):
+            # Felix gets the masked network: libcalico-go parses rule nets with Go's
+            # net.ParseCIDR, which masks (updateprocessors/rules.go, lib/net/ipnet.go).
+            _refused(f"{where}[{i}]: {cidr!r} has host bits set (the network is {net})", source, ref,
+                     f"masked, as {net}")
         out.append(IPBlock(str(net)))
     return tuple(out)
 

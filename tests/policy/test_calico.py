@@ -1053,3 +1053,51 @@ def test_a_crd_port_name_the_validator_refuses_is_a_name_no_pod_port_has():
     # What numorstring cannot decode stays an error.
     with pytest.raises(PolicyError, match="cannot decode it"):
         snapshot(*base(port_rule("80:", CRD)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule nets: masked CIDRs for Calico's validator; Felix masks what a crd object holds
+
+
+def nets_rule(nets: list[str], version: str = "projectcalico.org/v3") -> dict[str, Any]:
+    return crd_gnp("p", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"nets": nets}}, {"action": "Allow"}]}, version)
+
+
+@pytest.mark.parametrize(("net", "message"), [
+    # validateIPNetwork (the "net" tag of EntityRule.Nets): the address must be the network's.
+    ("10.0.0.3/31", "'10.0.0.3/31' has host bits set (the network is 10.0.0.2/31)"),
+    ("fd00::1/64", "'fd00::1/64' has host bits set (the network is fd00::/64)"),
+    # validateRule parses each with net.ParseCIDR, which wants a prefix length.
+    ("10.0.0.2", "'10.0.0.2' is an address, not a CIDR (write 10.0.0.2/32)"),
+    # Go's net.ParseCIDR takes neither a netmask nor a zone, which Python's ip_network takes.
+    ("10.0.0.0/255.0.0.0", "invalid CIDR '10.0.0.0/255.0.0.0'"),
+    ("fe80::1%eth0/64", "invalid CIDR 'fe80::1%eth0/64'"),
+])
+def test_rule_nets_the_validator_refuses(net, message):
+    with pytest.raises(PolicyError) as e:
+        snapshot(*base(nets_rule([net])))
+    assert f"spec.ingress[0].source.nets[0]: {message}" in str(e.value)
+
+
+@pytest.mark.parametrize("net", ["10.0.0.3/31", "10.0.0.2"])
+def test_crd_rule_nets_are_masked_as_felix_reads_them(net):
+    # libcalico-go reads rule nets with ParseCIDROrIP (Go's net.ParseCIDR masks; a lone
+    # address is a /32): both read as 10.0.0.2/31 or 10.0.0.2/32, web/b's address, not web/a's.
+    snap = snapshot(*base(nets_rule([net], CRD)))
+    (message,) = unvalidated(snap)
+    assert "host bits set" in message or "is an address" in message
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/b", "db/d", 80) and r.can_reach("web/a", "db/d", 80)
+
+
+def test_network_set_nets_may_be_addresses_or_unmasked():
+    # The "cidr" tag of (Global)NetworkSetSpec.Nets takes both; Go's parser still decides the form.
+    objs = [cal("GlobalNetworkSet", "s", {"nets": ["10.0.0.2", "10.0.0.9/31"]}, labels={"kind": "s"}),
+            gnp("p", {"selector": "app == 'd'", "ingress": [
+                {"action": "Deny", "source": {"selector": "kind == 's'"}}, {"action": "Allow"}]})]
+    snap = snapshot(*base(*objs))
+    assert [n.cidr for n in snap.network_sets[0].nets] == ["10.0.0.2/32", "10.0.0.8/31"]
+    assert not k8sviz.reachability(snap).can_reach("web/b", "db/d", 80)
+    with pytest.raises(PolicyError, match="invalid CIDR '10.0.0.0/255.0.0.0'"):
+        snapshot(*base(cal("GlobalNetworkSet", "s", {"nets": ["10.0.0.0/255.0.0.0"]})))

@@ -28,10 +28,11 @@ Left out, and why:
 - entries that cannot be written as YAML: a port with both a name and numbers
   (``numorstring.Port{PortName, MinPort, MaxPort}``), a rule built with ``protocolFromString``
   that the YAML decoder would not produce as such (``"jolly-UDP"`` is a ``ProtoPort``);
-- checks in ``validator.go`` that no test in the table exercises, and that older Calico
-  releases accepted, so that a snapshot may well hold them: strictly masked ``nets`` (the
-  ``net`` tag; Felix masks an address with host bits, and k8sviz does the same) and the newest
-  release's refusal of a catch-all CIDR in ``notNets``.
+- the newest releases' refusal of a catch-all CIDR in ``notNets``, which older releases
+  accepted, so that a snapshot may well hold one: k8sviz loads it with a warning (see
+  ``test_calico.py``).  The checks of ``validator.go`` that no table entry exercises (rule
+  ``nets`` strictly masked, by the ``net`` tag, and CIDRs rather than lone addresses, by
+  ``validateRule``'s ``net.ParseCIDR``) are tested in ``test_calico.py``.
 """
 
 from __future__ import annotations
