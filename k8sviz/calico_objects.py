@@ -40,6 +40,7 @@ from .policy.calico_selector import Selector, _tokenize, parse_selector
 T = TypeVar("T")
 
 __all__ = [
+    "CATCH_ALL",
     "CRD_API_VERSION",
     "NAMESPACED_MARK",
     "UNVALIDATED",
@@ -80,30 +81,43 @@ _UNDECODABLE = ("libcalico-go cannot decode it into its API types, so Felix does
 
 
 @dataclass(frozen=True, slots=True)
-class _Unvalidated:
-    """The crd.projectcalico.org/v1 object being parsed, and where its warnings go."""
+class _Parsing:
+    """The object being parsed: whether it is a crd.projectcalico.org/v1 one, and where its
+    warnings go."""
 
+    crd: bool
     warn: Callable[[LoadWarning], None] | None
 
 
-#: Set while a crd.projectcalico.org/v1 object is parsed: the refusal sites are many helpers
-#: deep, and each decides with :func:`_refused` or :func:`_reject` what the apiVersion changes.
-_CRD: ContextVar[_Unvalidated | None] = ContextVar("k8sviz_calico_crd", default=None)
+#: Set while an object is parsed: the refusal sites are many helpers deep, and each decides
+#: with :func:`_refused` or :func:`_reject` what the apiVersion changes.
+_PARSING: ContextVar[_Parsing | None] = ContextVar("k8sviz_calico_parsing", default=None)
 
 
 @contextlib.contextmanager
 def _parsing(api_version: str, warn: Callable[[LoadWarning], None] | None) -> Iterator[None]:
-    token = _CRD.set(_Unvalidated(warn) if api_version == CRD_API_VERSION else None)
+    token = _PARSING.set(_Parsing(api_version == CRD_API_VERSION, warn))
     try:
         yield
     finally:
-        _CRD.reset(token)
+        _PARSING.reset(token)
+
+
+def _crd() -> bool:
+    ctx = _PARSING.get()
+    return ctx is not None and ctx.crd
+
+
+def _warn(code: str, message: str, source: str, ref: str) -> None:
+    ctx = _PARSING.get()
+    if ctx is not None and ctx.warn is not None:
+        ctx.warn(LoadWarning(code, message, source, ref))
 
 
 def _reject(message: str, source: str, ref: str, why: str = _NO_READING) -> NoReturn:
     """Calico's validator refuses what ``message`` describes, and k8sviz knows no reading of it:
     an error, which for a crd.projectcalico.org/v1 object (that can hold it) says ``why``."""
-    if _CRD.get() is None:
+    if not _crd():
         raise PolicyError(message, source=source, obj=ref)
     raise PolicyError(f"{message} ({_BYPASS}; k8sviz cannot tell what Felix makes of it: {why})",
                       source=source, obj=ref)
@@ -115,11 +129,9 @@ def _refused(message: str, source: str, ref: str, felix: str) -> None:
     A projectcalico.org/v3 object cannot hold it: an error.  A crd.projectcalico.org/v1 one can:
     a warning, and the caller goes on to read it as Felix does.
     """
-    crd = _CRD.get()
-    if crd is None:
+    if not _crd():
         raise PolicyError(message, source=source, obj=ref)
-    if crd.warn is not None:
-        crd.warn(LoadWarning(UNVALIDATED, f"{message}; {_BYPASS}, and Felix reads it {felix}", source, ref))
+    _warn(UNVALIDATED, f"{message}; {_BYPASS}, and Felix reads it {felix}", source, ref)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +213,9 @@ class CalicoRule:
     destination: EntityRule = _EMPTY
     unsupported: tuple[str, ...] = ()  # what a snapshot cannot judge (source ports, http, ...)
     ip_version: int | None = None  # 4 or 6: packets of that family only
+    #: The IP families whose packets the rule can match, as Felix renders it (see _families):
+    #: its CIDRs' family, none with a catch-all notNets.
+    families: frozenset[int] = frozenset({4, 6})
 
     def text(self) -> str:
         proto = ""
@@ -740,10 +755,34 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
 _FELIX_ACTIONS = {
     "allow": "Allow", "": "Allow", "deny": "Deny", "log": "Log", "pass": "Pass", "next-tier": "Pass",
 }
-#: Why a rule whose CIDRs are of both families, or of the family its ipVersion excludes, is not
-#: judged: Felix renders it per family (felix/rules/policy.go FilterRuleToIPVersion).
-_PER_FAMILY = ("Felix renders such a rule once per IP family, with that family's CIDRs only, and skips it "
-               "for a family that leaves one of its CIDR fields empty; k8sviz does not split a rule so")
+#: How Felix reads a rule whose CIDRs are of both families, or of the family its ipVersion
+#: excludes (felix/rules/policy.go FilterRuleToIPVersion).
+_PER_FAMILY = ("per IP family, with that family's CIDRs only, and not at all for a family that leaves one "
+               "of the rule's CIDR fields empty")
+#: Warning code: a rule's notNets hold every address of a family.
+CATCH_ALL = "calico-notnets-catch-all"
+
+
+def _families(src: EntityRule, dst: EntityRule, ipv: int | None) -> frozenset[int]:
+    """The IP families whose packets a rule can match, as Felix renders it: Felix renders each
+    rule once per family (felix/rules/policy.go FilterRuleToIPVersion, which the iptables,
+    nftables and BPF dataplanes share), for its ``ipVersion`` only, with each CIDR field cut
+    down to that family's CIDRs, and not at all when that empties a field that had CIDRs or
+    leaves a catch-all CIDR in a negated one (Felix's filterNets since the fix of
+    projectcalico/calico#10563, July 2025; before, the negated catch-all matched no packet, or
+    broke the whole table with iptables-nft, projectcalico/calico#9211)."""
+    out = set()
+    for family in (4, 6) if ipv is None else (ipv,):
+        fits = True
+        for ent in (src, dst):
+            for nets, negated in ((ent.nets, False), (ent.not_nets, True)):
+                mine = [n for n in nets if (":" in n.cidr) == (family == 6)]
+                if nets and (not mine or (negated and any(n.cidr.endswith("/0") for n in mine))):
+                    fits = False
+        if fits:
+            out.add(family)
+    return frozenset(out)
+
 
 
 def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
@@ -809,22 +848,36 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
             name = "ICMP" if family == 4 else "ICMPv6"
             _refused(f"{where}.{field} {name} needs ipVersion {family}, not {ipv}", source, ref,
                      f"as written: the rule matches IPv{ipv} packets only, and the protocol by its number")
-    families = {6 if ":" in net.cidr else 4 for ent in (src, dst) for net in (*ent.nets, *ent.not_nets)}
-    if len(families) > 1:
+    cidr_families = {6 if ":" in net.cidr else 4 for ent in (src, dst) for net in (*ent.nets, *ent.not_nets)}
+    if len(cidr_families) > 1:
         # Calico's validator: one rule's nets and notNets are all of one IP family.
-        _reject(f"{where}: the rule mixes IPv4 and IPv6 CIDRs", source, ref, _PER_FAMILY)
+        _refused(f"{where}: the rule mixes IPv4 and IPv6 CIDRs", source, ref, _PER_FAMILY)
     if ipv is not None:
-        for side, ent in (("source", src), ("destination", dst)):
-            for net in (*ent.nets, *ent.not_nets):
-                if (":" in net.cidr) != (ipv == 6):
-                    _reject(f"{where}.{side}: {net.cidr} is not an IPv{ipv} CIDR, as ipVersion says",
-                            source, ref, _PER_FAMILY)
+        wrong = [(side, net) for side, ent in (("source", src), ("destination", dst))
+                 for net in (*ent.nets, *ent.not_nets) if (":" in net.cidr) != (ipv == 6)]
+        if wrong:
+            side, net = wrong[0]
+            _refused(f"{where}.{side}: {net.cidr} is not an IPv{ipv} CIDR, as ipVersion says", source, ref,
+                     _PER_FAMILY)
+    for side, ent in (("source", src), ("destination", dst)):
+        for net in ent.not_nets:
+            if net.cidr.endswith("/0"):
+                # Calico's validator refuses it since projectcalico/calico#10563 (July 2025, in
+                # the v3.29 and v3.30 branches too); what older releases stored stays, so it is
+                # read as every Felix reads it, with a warning.
+                family = 6 if ":" in net.cidr else 4
+                _warn(CATCH_ALL, f"{where}.{side}.notNets holds {net.cidr}, which every IPv{family} address "
+                      f"is in: the rule matches no IPv{family} packet (Felix drops it for IPv{family} since "
+                      "projectcalico/calico#10563; before, it rendered a match no packet meets, which "
+                      "iptables-nft refuses, projectcalico/calico#9211), and a rule whose CIDRs are all of "
+                      "one family matches no packet of the other", source, ref)
+    families = _families(src, dst, ipv)
     if protocol is not None and protocol not in _PORTED:
         # ICMP and other protocols outside the model: whatever else the rule says, it
         # decides no TCP/UDP/SCTP connection (typically ``ipVersion: 4`` with ICMP).
         unsupported.clear()
         ipv = None
-    return CalicoRule(_ACTIONS[action], protocol, not_protocol, src, dst, tuple(unsupported), ipv)
+    return CalicoRule(_ACTIONS[action], protocol, not_protocol, src, dst, tuple(unsupported), ipv, families)
 
 
 def _icmp_fields(raw: Any, where: str, source: str, ref: str) -> None:

@@ -492,6 +492,8 @@ def translate_calico(
                 ports = _ports(rule, space)
                 if ports is None:
                     continue  # ICMP and other protocols without ports: outside the model
+                if not rule.families:
+                    continue  # Felix renders it for no IP family (a catch-all notNets...)
                 own, other = (rule.destination, rule.source) if direction == "ingress" else (rule.source, rule.destination)
                 own_m = match.entity(p, own)
                 subj = subject if own_m is None else subject & own_m
@@ -501,6 +503,14 @@ def translate_calico(
                     family = match.nets([_FAMILY[rule.ip_version]])
                     subj = subj & family
                     peer_m = family if peer_m is None else peer_m & family
+                elif len(rule.families) == 1:
+                    # CIDRs of one family keep the rule to that family's packets: an end whose
+                    # every known address is of the other family never sends one.  (notNets
+                    # alone would match it; nets already need an address of the family.)
+                    (fam,) = rule.families
+                    foreign = match.nets([_FAMILY[10 - fam]]) & ~match.nets([_FAMILY[fam]])
+                    subj = subj & ~foreign
+                    peer_m = ~foreign if peer_m is None else peer_m & ~foreign
                 origin = RuleOrigin(p.ref, direction, i, rule.text())  # type: ignore[arg-type]
                 if direction == "egress" and rule.destination.service is not None:
                     # Each (address, protocol, port) of the Service's EndpointSlices, as

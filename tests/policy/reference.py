@@ -433,10 +433,19 @@ def calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
     if rule.not_protocol is not None and rule.not_protocol == number:
         return False
     src, dst = (other, ep) if direction == "ingress" else (ep, other)
+    if not rule.families:
+        return False  # Felix renders the rule for no family (a catch-all notNets)
     if rule.ip_version is not None:
         # Packets of one family: both ends need an address of it.
         for end in (src, dst):
             if not any(a and (":" in a) == (rule.ip_version == 6) for a in _address(end)):
+                return False
+    elif len(rule.families) == 1:
+        # CIDRs of one family: an end whose known addresses are all of the other never sends one.
+        (fam,) = rule.families
+        for end in (src, dst):
+            known = [a for a in _address(end) if a]
+            if known and not any((":" in a) == (fam == 6) for a in known):
                 return False
     return (
         _entity_ok(snap, pol, rule.source, src)

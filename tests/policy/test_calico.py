@@ -913,6 +913,18 @@ FELIX_READS = [
     ({"selector": "app == 'd'", "ingress": [
         {"action": "Deny", "destination": {"notNets": ["10.0.0.9/32", "10.0.0.0/33"]}}, {"action": "Allow"}]},
      "invalid CIDR '10.0.0.0/33'", "without that entry", True),
+    # Felix renders a rule per IP family with that family's CIDRs, and not for a family that
+    # empties one of its CIDR fields (felix/rules/policy.go FilterRuleToIPVersion).
+    ({"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"nets": ["10.0.0.0/24", "fd00::/8"]}}, {"action": "Allow"}]},
+     "mixes IPv4 and IPv6", "per IP family", False),
+    ({"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"nets": ["10.0.0.0/8"]}, "destination": {"notNets": ["fd00::/8"]}},
+        {"action": "Allow"}]},
+     "mixes IPv4 and IPv6", "per IP family", True),
+    ({"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "ipVersion": 6, "source": {"nets": ["10.0.0.0/8"]}}, {"action": "Allow"}]},
+     "10.0.0.0/8 is not an IPv6 CIDR", "per IP family", True),
     # preDNAT and doNotTrack policies are for host endpoints, whatever else they say.
     ({"selector": "app == 'd'", "preDNAT": True, "ingress": [{"action": "Deny"}]},
      "spec.applyOnForward must be true with spec.preDNAT", "host endpoint policy", True),
@@ -955,10 +967,6 @@ FELIX_UNKNOWN = [
      "no reading of it"),
     ({"ingress": [{"action": "Deny", "http": {"methods": ["GET"]}}]}, "only valid in Allow rules",
      "no reading"),
-    ({"ingress": [{"action": "Allow", "source": {"nets": ["10.0.0.0/8"]},
-                   "destination": {"notNets": ["fd00::/8"]}}]}, "mixes IPv4 and IPv6", "once per IP family"),
-    ({"ingress": [{"action": "Allow", "ipVersion": 6, "source": {"nets": ["10.0.0.0/8"]}}]},
-     "not an IPv6 CIDR", "once per IP family"),
     ({"types": ["Ingress", "Ingress"]}, "more than once", "no reading"),
     ({"namespaceSelector": "global()"}, "spec.namespaceSelector: global() can only be used", "no reading"),
     ({"egress": [{"action": "Allow", "destination": {"services": {"name": "x"}}}]},
@@ -1101,3 +1109,40 @@ def test_network_set_nets_may_be_addresses_or_unmasked():
     assert not k8sviz.reachability(snap).can_reach("web/b", "db/d", 80)
     with pytest.raises(PolicyError, match="invalid CIDR '10.0.0.0/255.0.0.0'"):
         snapshot(*base(cal("GlobalNetworkSet", "s", {"nets": ["10.0.0.0/255.0.0.0"]})))
+
+
+# ---------------------------------------------------------------------------------------------
+# notNets: Felix renders a rule for the family of its CIDRs only, and not at all for a family
+# whose catch-all CIDR a negated field holds
+
+
+def not_nets_rule(nets: list[str]) -> dict[str, Any]:
+    return crd_gnp("p", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"notNets": nets}}, {"action": "Allow"}]}, "projectcalico.org/v3")
+
+
+def test_notnets_of_one_family_keep_the_rule_to_that_family():
+    # FilterRuleToIPVersion drops the IPv4 CIDRs from the IPv6 rendering, which empties the
+    # field: the rule is not rendered for IPv6, so an IPv6 client is not denied by it.
+    r = reach(not_nets_rule(["10.0.0.0/24"]))
+    assert not r.can_reach("192.0.2.1", "db/d", 80)
+    assert r.can_reach("2001:db8::1", "db/d", 80)
+    assert r.can_reach("web/a", "db/d", 80)  # in 10.0.0.0/24
+    # An IPv6 rule never meets db/d, whose only address is IPv4.
+    r6 = reach(not_nets_rule(["2001:db8::/64"]))
+    for client in ("2001:db9::1", "192.0.2.1", "web/a"):
+        assert r6.can_reach(client, "db/d", 80), client
+
+
+@pytest.mark.parametrize("catch_all", ["0.0.0.0/0", "::/0"])
+def test_a_catch_all_notnets_matches_nothing_with_a_warning(catch_all):
+    # Calico's validator refuses it since projectcalico/calico#10563 (July 2025, v3.29 and v3.30
+    # branches too) and Felix drops the rule for that family; older releases stored it, and their
+    # Felix rendered a match no packet meets (or failed with iptables-nft, #9211).  The other
+    # family never had the rule.  So it matches nothing, in every release: loaded, with a warning.
+    snap = snapshot(*base(not_nets_rule([catch_all])))
+    (w,) = [w for w in snap.warnings if w.code == "calico-notnets-catch-all"]
+    assert f"spec.ingress[0].source.notNets holds {catch_all}" in w.message and "#10563" in w.message
+    r = k8sviz.reachability(snap)
+    for client in ("web/a", "192.0.2.1", "2001:db8::1"):
+        assert r.can_reach(client, "db/d", 80), client
