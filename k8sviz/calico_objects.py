@@ -924,21 +924,7 @@ def _calico_policy(spec: Mapping[str, Any], kind: str, ns: str | None, name: str
         raise PolicyError(f"spec.tier must be a name, not {tier!r}", source=source, obj=ref)
     ingress = _rules(spec.get("ingress"), "spec.ingress", source, ref)
     egress = _rules(spec.get("egress"), "spec.egress", source, ref)
-    types_raw = spec.get("types")
-    if types_raw is None or types_raw == []:  # Calico defaults an empty list too
-        # Calico's default: Ingress, plus Egress when there are egress rules (Egress alone when
-        # there are egress rules and no ingress rules).
-        types: tuple[str, ...] = (
-            ("Ingress", "Egress") if ingress and egress else ("Egress",) if egress else ("Ingress",)
-        )
-    else:
-        if not isinstance(types_raw, list) or not all(isinstance(t, str) for t in types_raw):
-            raise PolicyError(f"spec.types must list Ingress and/or Egress, not {types_raw!r}", source=source, obj=ref)
-        if any(t not in ("Ingress", "Egress") for t in types_raw):
-            _reject(f"spec.types must list Ingress and/or Egress, not {types_raw!r}", source, ref)
-        if len(set(types_raw)) != len(types_raw):
-            _reject(f"spec.types lists a type more than once: {types_raw!r}", source, ref)
-        types = tuple(t for t in ("Ingress", "Egress") if t in types_raw)
+    types = _types(spec.get("types"), ingress, egress, source, ref)
     for i, r in enumerate(spec.get("egress") or ()):
         if isinstance(r, dict) and r.get("http") is not None:
             # Calico's validator: application-layer matches are for ingress rules only.
@@ -976,6 +962,38 @@ def _calico_policy(spec: Mapping[str, Any], kind: str, ns: str | None, name: str
         api_version=api_version,
         host_only=bool(spec.get("doNotTrack") or spec.get("preDNAT")),
     )
+
+
+def _types(raw: Any, ingress: tuple[CalicoRule, ...], egress: tuple[CalicoRule, ...], source: str, ref: str
+           ) -> tuple[str, ...]:
+    """The directions a policy governs.
+
+    Calico's API server and calicoctl fill an empty or missing ``types`` in when they write a
+    policy (libcalico-go clientv3 defaultPolicyTypesField: Ingress, plus Egress with egress
+    rules, Egress alone with egress rules only).  A crd.projectcalico.org/v1 object written
+    straight to the CRD keeps it empty, and Felix reads no types as both directions (its policy
+    sorter: "no Types means Ingress and Egress"), matching the names it has case-insensitively
+    and ignoring the others.
+    """
+    if raw is None or raw == []:
+        written = ("Ingress", "Egress") if ingress and egress else ("Egress",) if egress else ("Ingress",)
+        if not _crd() or written == ("Ingress", "Egress"):
+            return written
+        _warn(UNVALIDATED, f"spec.types is {'empty' if raw == [] else 'missing'}: Calico's API server and "
+              "calicoctl set it from the rules when they write a policy, but a crd.projectcalico.org/v1 "
+              "object written straight to the CRD keeps it so, and Felix reads a policy without types as "
+              f"Ingress and Egress (not {written[0]} alone): the endpoints it selects meet the end of its "
+              "tier in both directions", source, ref)
+        return ("Ingress", "Egress")
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):  # the CRD's schema
+        raise PolicyError(f"spec.types must list Ingress and/or Egress, not {raw!r}", source=source, obj=ref)
+    felix = ("as the directions it names in any case, ignoring other names (Felix's policy sorter "
+             "matches ingress and egress case-insensitively)")
+    if any(t not in ("Ingress", "Egress") for t in raw):
+        _refused(f"spec.types must list Ingress and/or Egress, not {raw!r}", source, ref, felix)
+    if len(set(raw)) != len(raw):
+        _refused(f"spec.types lists a type more than once: {raw!r}", source, ref, felix)
+    return tuple(t for t in ("Ingress", "Egress") if any(x.lower() == t.lower() for x in raw))
 
 
 def _check_host_flags(spec: Mapping[str, Any], source: str, ref: str) -> None:

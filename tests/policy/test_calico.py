@@ -967,7 +967,6 @@ FELIX_UNKNOWN = [
      "no reading of it"),
     ({"ingress": [{"action": "Deny", "http": {"methods": ["GET"]}}]}, "only valid in Allow rules",
      "no reading"),
-    ({"types": ["Ingress", "Ingress"]}, "more than once", "no reading"),
     ({"namespaceSelector": "global()"}, "spec.namespaceSelector: global() can only be used", "no reading"),
     ({"egress": [{"action": "Allow", "destination": {"services": {"name": "x"}}}]},
      "must name a namespace", "no reading"),
@@ -1146,3 +1145,50 @@ def test_a_catch_all_notnets_matches_nothing_with_a_warning(catch_all):
     r = k8sviz.reachability(snap)
     for client in ("web/a", "192.0.2.1", "2001:db8::1"):
         assert r.can_reach(client, "db/d", 80), client
+
+
+# ---------------------------------------------------------------------------------------------
+# types: filled in on write for projectcalico.org/v3, read by Felix as both when a crd object has none
+
+
+@pytest.mark.parametrize("types", [None, []])
+def test_a_crd_policy_without_types_governs_both_directions_as_felix_reads_it(types):
+    # Calico's API server and calicoctl default an empty or missing types from the rules
+    # (clientv3 defaultPolicyTypesField): an ingress-only policy.  Written straight to the
+    # CRD, it stays empty, and Felix's policy sorter reads no types as Ingress and Egress, so
+    # web/b's egress meets the end of the default tier.
+    spec = {"selector": "app == 'b'", "ingress": [{"action": "Allow"}]}
+    if types is not None:
+        spec["types"] = types
+    v3 = snapshot(*base(cal("NetworkPolicy", "p", spec, "web")))
+    assert v3.calico_policies[0].types == ("Ingress",) and unvalidated(v3) == []
+    assert k8sviz.reachability(v3).can_reach("web/b", "web/a", 80)
+    crd = snapshot(*base(cal("NetworkPolicy", "p", spec, "web", version=CRD)))
+    assert crd.calico_policies[0].types == ("Ingress", "Egress")
+    (message,) = unvalidated(crd)
+    assert "Felix reads a policy without types as Ingress and Egress (not Ingress alone)" in message
+    r = k8sviz.reachability(crd)
+    assert not r.can_reach("web/b", "web/a", 80) and r.can_reach("web/a", "web/b", 80)
+
+
+def test_a_crd_policy_without_types_but_rules_both_ways_reads_the_same_without_a_warning():
+    spec = {"selector": "app == 'b'", "ingress": [{"action": "Allow"}], "egress": [{"action": "Allow"}]}
+    snap = snapshot(*base(cal("NetworkPolicy", "p", spec, "web", version=CRD)))
+    assert snap.calico_policies[0].types == ("Ingress", "Egress") and unvalidated(snap) == []
+
+
+@pytest.mark.parametrize(("types", "read"), [
+    (["ingress"], ("Ingress",)),
+    (["Egress", "EGRESS"], ("Egress",)),
+    (["Ingress", "Ingress"], ("Ingress",)),
+    (["Sideways"], ()),  # a non-empty list naming neither: Felix governs no direction
+])
+def test_crd_types_are_read_case_insensitively_as_felix_does(types, read):
+    spec = {"selector": "app == 'd'", "types": types, "ingress": [{"action": "Deny"}]}
+    with pytest.raises(PolicyError, match="spec.types"):
+        snapshot(*base(gnp("p", spec)))
+    snap = snapshot(*base(crd_gnp("p", spec)))
+    assert snap.calico_policies[0].types == read
+    (message,) = unvalidated(snap)
+    assert "case-insensitively" in message
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80) is ("Ingress" not in read)
