@@ -8,10 +8,9 @@ straight to the CRD skips that validation (only the CRD's schema, which checks l
 types, applies), so an API server stores what Calico would refuse and Felix reads it: where
 Felix's reading is known from its code, such an object is read so with a
 ``calico-unvalidated`` warning; elsewhere the error says why k8sviz cannot judge it.  What the
-engine cannot judge from a snapshot
-(source ports, HTTP matches; IP versions, ServiceAccount labels or Services' endpoints when
-the snapshot cannot tell them) is recorded in ``unsupported``: such a policy is not
-evaluated, and is listed as such.
+engine cannot judge from a snapshot (source ports, HTTP methods and paths; IP versions,
+ServiceAccount labels or Services' endpoints when the snapshot cannot tell them) is recorded in
+``unsupported``: such a policy is not evaluated, and is listed as such.
 """
 
 from __future__ import annotations
@@ -818,9 +817,15 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
             )
     if src.ports or src.not_ports:
         unsupported.append(f"{where}.source ports (the client's ephemeral port is not in a snapshot)")
-    if raw.get("http"):
-        unsupported.append(f"{where}.http")
     http = raw.get("http")
+    if http is not None and not isinstance(http, dict):  # the CRD's schema wants an object
+        raise PolicyError(f"{where}.http must be an object, not {http!r}", source=source, obj=ref)
+    if http and (http.get("methods") or http.get("paths")):
+        # Without methods or paths the match holds for every request, and for traffic that is
+        # no HTTP at all: Dikastes' matchHTTP (app-policy/checker/match.go) takes an empty list
+        # as no condition, and Felix's own rules carry the rule's other matches only.  So
+        # ``http: {}`` is no condition, judged; what it narrows is not in a snapshot.
+        unsupported.append(f"{where}.http")
     if http is not None:
         # Calico's validator: HTTP matches belong to Allow rules over TCP (or any protocol).
         if action != "Allow":

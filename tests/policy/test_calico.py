@@ -1192,3 +1192,39 @@ def test_crd_types_are_read_case_insensitively_as_felix_does(types, read):
     (message,) = unvalidated(snap)
     assert "case-insensitively" in message
     assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80) is ("Ingress" not in read)
+
+
+# ---------------------------------------------------------------------------------------------
+# http: an empty HTTP match is no condition
+
+
+@pytest.mark.parametrize("http", [{}, {"methods": [], "paths": []}, {"methods": None, "paths": None}])
+def test_an_empty_http_match_is_no_condition_and_is_judged(http):
+    # Dikastes' matchHTTP takes no methods and no paths as every request (and Felix's rules
+    # carry the other matches only), so the rule is a plain Allow of its other matches.
+    pol = gnp("l7", {"selector": "app == 'd'", "ingress": [
+        {"action": "Allow", "protocol": "TCP", "destination": {"ports": [80]}, "http": http},
+        {"action": "Deny"}]})
+    snap = snapshot(*base(pol))
+    assert snap.unevaluated_policies == ()
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/a", "db/d", 81)
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    # The validator's ruleUsesAppLayerPolicy tests the field's presence (rule.HTTP != nil).
+    ({"ingress": [{"action": "Deny", "http": {}}]}, "http is only valid in Allow rules"),
+    ({"egress": [{"action": "Allow", "http": {}}]}, "http is not allowed in egress rules"),
+    ({"ingress": [{"action": "Allow", "protocol": "UDP", "http": {}}]}, "http needs protocol TCP"),
+    ({"ingress": [{"action": "Allow", "http": "GET"}]}, "http must be an object, not 'GET'"),
+])
+def test_an_empty_http_match_is_still_held_to_the_validator(rules, message):
+    with pytest.raises(PolicyError, match=message):
+        snapshot(*base(gnp("l7", {"selector": "app == 'd'", **rules})))
+
+
+def test_an_http_match_with_methods_or_paths_is_still_not_judged():
+    for http in ({"methods": ["GET"]}, {"paths": [{"prefix": "/"}]}):
+        pol = gnp("l7", {"selector": "app == 'd'", "ingress": [{"action": "Allow", "http": http}]})
+        (p,) = snapshot(*base(pol)).unevaluated_policies
+        assert p.unsupported == ("spec.ingress[0].http",)
