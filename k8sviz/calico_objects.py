@@ -797,8 +797,8 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
             _reject(message, source, ref,
                     "Felix stops on a rule action it does not know (its rule renderer panics)")
         _refused(message, source, ref, f"as {read}: libcalico-go lowercases the action "
-                 "(updateprocessors/rules.go), which Felix's rule renderers take in any of these forms, an "
-                 "empty one as Allow")
+                 "(updateprocessors/rules.go), and Felix's rule renderers take allow, deny, log, pass and "
+                 "next-tier, and an empty action as allow")
         action = read
     unsupported: list[str] = []
     protocol = _protocol(raw.get("protocol"), f"{where}.protocol", source, ref)
