@@ -36,7 +36,8 @@ from .model import (
 )
 
 __all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "identity_caveats",
-           "knp_matches", "knp_pod_selector", "parse_cilium_policy", "pod_view", "services_named"]
+           "knp_matches", "knp_pod_selector", "namespace_selector_caveats", "parse_cilium_policy", "pod_view",
+           "services_named"]
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 #: Labels Cilium owns: a pod's own labels under it never reach its identity.
@@ -125,9 +126,12 @@ def pod_view(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
     these rather than the pod's labels (see :func:`knp_pod_selector`)."""
     # The agent drops a pod's own labels under Cilium's prefix (filterPodLabels in
     # pkg/k8s/utils), so a pod cannot claim another namespace, account or cluster.
-    view = {k: v for k, v in pod.labels.items() if not k.startswith(_CILIUM_PREFIX)}
+    # What the agents' default label filter drops is not in the identity either
+    # (identity_label); a selector on such a label leaves its policy unevaluated, since
+    # their --labels may keep it (identity_caveats).
+    view = {k: v for k, v in pod.labels.items() if not k.startswith(_CILIUM_PREFIX) and identity_label(k)}
     view[NAMESPACE_KEY] = pod.namespace
-    view.update({f"{_NS_LABELS}{k}": v for k, v in ns_labels.items()})
+    view.update({key: v for k, v in ns_labels.items() if identity_label(key := f"{_NS_LABELS}{k}")})
     view[_SA_KEY] = str(pod.service_account or "default")  # the API server's default
     # Cilium's agent sets the cluster label on every pod identity (SanitizePodLabels in
     # pkg/k8s/utils), so Exists on it holds for every pod whatever the cluster's name.
@@ -274,22 +278,55 @@ def _key(key: Any, where: str, ctx: _Ctx) -> str:
     return key
 
 
-#: Label keys Cilium's default identity filter leaves out (``pkg/labelsfilter`` and its
-#: docs; each pattern matches from the start of the key): Kubernetes' own and controller
-#: hashes.  Cilium's own keys, the pod namespace and ``app.kubernetes.io/*`` are kept.
-_NOT_IDENTITY = re.compile(
-    r"io\.kubernetes|kubernetes\.io|statefulset\.kubernetes\.io/pod-name|apps\.kubernetes\.io/pod-index"
-    r"|batch\.kubernetes\.io/(job-completion-index|controller-uid)|.*beta\.kubernetes\.io|k8s\.io"
-    r"|pod-template-generation|pod-template-hash|controller-revision-hash|annotation|controller-uid|etcd_node"
-)
+#: The default identity-label filter of Cilium's agents (``defaultLabelPrefixCfg`` in
+#: pkg/labelsfilter/filter.go, with the later ``batch.kubernetes.io/controller-uid`` and
+#: ``controller-uid`` exclusions of the identity-relevant-labels docs), as (pattern, include).
+#: It judges every label of the identity, the namespace labels copied in as
+#: ``io.cilium.k8s.namespace.labels.<key>`` included (the agent filters the labels
+#: ``SanitizePodLabels`` returns as a whole).  ``reserved:.*`` is left out: no Kubernetes
+#: label has that source.
+_LABEL_FILTER = tuple((re.compile(p), include) for p, include in (
+    (r"io\.kubernetes\.pod\.namespace", True),
+    (r"io\.cilium\.k8s\.namespace\.labels", True),
+    (r"app\.kubernetes\.io", True),
+    (r"io\.cilium\.k8s\.policy\.cluster", True),
+    (r"io\.kubernetes", False),
+    (r"kubernetes\.io", False),
+    (r"statefulset\.kubernetes\.io/pod-name", False),
+    (r"apps\.kubernetes\.io/pod-index", False),
+    (r"batch\.kubernetes\.io/job-completion-index", False),
+    (r"batch\.kubernetes\.io/controller-uid", False),
+    (r".*beta\.kubernetes\.io", False),
+    (r"k8s\.io", False),
+    (r"pod-template-generation", False),
+    (r"pod-template-hash", False),
+    (r"controller-revision-hash", False),
+    (r"annotation.*", False),
+    (r"controller-uid", False),
+    (r"etcd_node", False),
+))
 
 
 def identity_label(key: str) -> bool:
-    """Whether Cilium's default filter keeps a pod label key in the pod's identity (what its
-    selectors see)."""
-    if key == NAMESPACE_KEY or key.startswith("io.cilium.") or key.startswith("app.kubernetes.io"):
-        return True
-    return not _NOT_IDENTITY.match(key)
+    """Whether Cilium's default filter keeps a label key (a pod's, or a namespace label under
+    ``io.cilium.k8s.namespace.labels.``) in the identity its selectors see.
+
+    As ``filterLabels`` decides it: a pattern counts only when its leftmost match starts the
+    key, and then by where that match ends; the key is kept when no exclusion counts, or when
+    the longest inclusion ends after the shortest exclusion.  So ``app.kubernetes.io/name`` is
+    kept (no exclusion starts there), ``io.kubernetes.pod.namespace`` beats ``io.kubernetes``,
+    and a namespace label such as ``node.beta.kubernetes.io/x`` is dropped: ``.*beta...``
+    reaches past the namespace-label prefix that includes it."""
+    included = ignored = 0
+    for pattern, include in _LABEL_FILTER:
+        m = pattern.match(key)
+        if m is None:
+            continue
+        if include:
+            included = max(included, m.end())
+        elif ignored == 0 or m.end() < ignored:
+            ignored = m.end()
+    return ignored == 0 or included > ignored
 
 
 def _selector(raw: Any, where: str, ctx: _Ctx, identity: bool = True) -> LabelSelector:
@@ -330,6 +367,17 @@ def identity_caveats(sel: LabelSelector, where: str) -> list[str]:
             r.key == _CLUSTER_KEY and r.operator in ("In", "NotIn") for r in sel.match_expressions):
         out.append(f"{where}: label {_CLUSTER_KEY!r}, the Cilium cluster's name, which a snapshot does not hold")
     return out
+
+
+def namespace_selector_caveats(sel: LabelSelector, where: str) -> list[str]:
+    """Why a NetworkPolicy ``namespaceSelector`` Cilium enforces cannot be judged from a
+    snapshot; empty when it can.  Cilium rewrites its keys to the namespace-label prefix of
+    pod identities (``parseNetworkPolicyPeer``, pkg/k8s/network_policy.go), so a key its
+    default filter drops under that prefix matches as if no namespace had it, unless the
+    agents' --labels keep it."""
+    keys = sorted({k for k, _ in sel.match_labels} | {r.key for r in sel.match_expressions})
+    return [f"{where}: namespace label {key!r}, which Cilium leaves out of pod identities by default"
+            for key in keys if not identity_label(f"{_NS_LABELS}{key}")]
 
 
 def knp_matches(sel: LabelSelector, pod: Any, ns_labels: Mapping[str, str], pinned_to: str | None,

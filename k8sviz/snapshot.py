@@ -28,7 +28,14 @@ import orjson
 from ._files import atomic_write
 from ._version import __version__
 from .calico_objects import CalicoPolicy, CalicoTier, NetworkSet, parse_calico_policy, parse_network_set, parse_tier
-from .cilium_objects import CiliumPolicy, identity_caveats, identity_label, parse_cilium_policy, services_named
+from .cilium_objects import (
+    CiliumPolicy,
+    identity_caveats,
+    identity_label,
+    namespace_selector_caveats,
+    parse_cilium_policy,
+    services_named,
+)
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
     AdminPolicy,
@@ -1284,7 +1291,9 @@ class Snapshot:
         or a peer's) on a label the agents leave out of identities by default matches no pod
         unless their ``--labels`` keep it, and one comparing ``io.cilium.k8s.policy.cluster``
         with a value tests the cluster's name, which a snapshot does not hold.  A
-        ``namespaceSelector`` sees the namespace's labels, all of which identities carry.
+        ``namespaceSelector`` sees the namespace's labels as identities carry them: all but
+        those the default filter drops (a key with ``beta.kubernetes.io`` in it), on which it
+        is not judged either.
         """
         if not self.network_policies or not self.runs_cilium:
             return
@@ -1294,9 +1303,12 @@ class Snapshot:
             for direction, rules in (("ingress", p.ingress), ("egress", p.egress)):
                 for i, rule in enumerate(rules):
                     for j, peer in enumerate(rule.peers or ()):
+                        at = f"{direction}[{i}].{'from' if direction == 'ingress' else 'to'}[{j}]"
                         if peer.pod_selector is not None:
-                            where = f"{direction}[{i}].{'from' if direction == 'ingress' else 'to'}[{j}].podSelector"
-                            reasons += identity_caveats(peer.pod_selector, where)
+                            reasons += identity_caveats(peer.pod_selector, f"{at}.podSelector")
+                        if peer.namespace_selector is not None:
+                            reasons += namespace_selector_caveats(
+                                peer.namespace_selector, f"{at}.namespaceSelector")
             out.append(replace(p, unsupported=tuple(dict.fromkeys(reasons))) if reasons else p)
         self.network_policies = tuple(out)
 

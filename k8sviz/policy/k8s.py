@@ -10,7 +10,9 @@ selectors match what Cilium's translation of the policy matches: the pod's ident
 (its labels plus ``io.kubernetes.pod.namespace``, the namespace's labels, ServiceAccount and
 cluster label), a ``podSelector`` without ``namespaceSelector`` pinned to the policy's
 namespace by ``matchLabels`` (see :func:`k8sviz.cilium_objects.knp_pod_selector`).  A
-``namespaceSelector`` sees the namespace's labels, as without Cilium.
+``namespaceSelector`` sees the namespace's labels, as without Cilium (one on a namespace label
+Cilium's default filter drops leaves its policy unevaluated, see
+``Snapshot._mark_cilium_network_policies``).
 """
 
 from __future__ import annotations

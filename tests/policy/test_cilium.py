@@ -851,6 +851,19 @@ def test_the_report_names_the_cilium_release_it_judges_by():
     ({"matchLabels": {"controller-uid": "1234"}}, "controller-uid"),  # older Jobs' label
     ({"matchLabels": {"topology.kubernetes.io/zone": "a"}}, None),  # the filter's patterns match from the start
     ({"matchLabels": {"node.beta.kubernetes.io/x": "a"}}, "node.beta.kubernetes.io/x"),
+    # A namespace label under the identity prefix: the prefix's inclusion is shorter than the
+    # ``.*beta\.kubernetes\.io`` exclusion's match, so the filter drops it.
+    ({"matchLabels": {"io.kubernetes.pod.namespace": "db",
+                      "io.cilium.k8s.namespace.labels.node.beta.kubernetes.io/x": "a"}},
+     "io.cilium.k8s.namespace.labels.node.beta.kubernetes.io/x"),
+    ({"matchLabels": {"io.kubernetes.pod.namespace": "db"},
+      "matchExpressions": [{"key": "io.cilium.k8s.namespace.labels.node.beta.kubernetes.io/x",
+                            "operator": "DoesNotExist"}]},
+     "io.cilium.k8s.namespace.labels.node.beta.kubernetes.io/x"),
+    ({"matchLabels": {"io.kubernetes.pod.namespace": "db",
+                      "io.cilium.k8s.namespace.labels.team": "db"}}, None),
+    ({"matchLabels": {"io.kubernetes.pod.namespacefoo": "db"}}, None),  # the inclusion beats io.kubernetes
+    ({"matchLabels": {"io.kubernetes.pod.name": "d"}}, "io.kubernetes.pod.name"),
 ])
 def test_selectors_on_labels_cilium_keeps_out_of_identities_are_not_judged(selector, hidden):
     for spec in ({"endpointSelector": selector, "ingress": [{"fromEndpoints": [{}]}]},
@@ -861,6 +874,40 @@ def test_selectors_on_labels_cilium_keeps_out_of_identities_are_not_judged(selec
         else:
             (reason,) = p.unsupported
             assert reason.endswith(f": label {hidden!r}, which Cilium leaves out of pod identities by default")
+
+
+def test_the_default_label_filter_keeps_what_upstreams_test_keeps():
+    """``TestDefaultFilterLabels`` (pkg/labelsfilter/filter_test.go): of these keys the default
+    filter keeps exactly the pod namespace, ``app.kubernetes.io``, ``ioXkubernetes`` (the
+    patterns are regular expressions with escaped dots) and ``ignore``/``ignorE``."""
+    from k8sviz.cilium_objects import identity_label
+
+    kept = {"io.kubernetes.pod.namespace", "app.kubernetes.io", "ioXkubernetes", "ignore", "ignorE"}
+    dropped = {
+        "io.kubernetes.container.hash", "io.kubernetes.container.name",
+        "io.kubernetes.container.restartCount", "io.kubernetes.container.terminationMessagePath",
+        "io.kubernetes.pod.name", "kubernetes.io.foo", "beta.kubernetes.io.foo",
+        "annotation.kubectl.kubernetes.io", "annotation.hello", "io.kubernetes.pod.terminationGracePeriod",
+        "io.kubernetes.pod.uid", "annotation.kubernetes.io/config.seen", "controller-revision-hash",
+    }
+    assert {k for k in kept | dropped if identity_label(k)} == kept
+
+
+def test_namespace_labels_the_default_filter_drops_are_not_in_the_identity():
+    """Cilium copies every namespace label into the identity under
+    ``io.cilium.k8s.namespace.labels.`` and then filters the whole set: one with
+    ``beta.kubernetes.io`` in its key is dropped, ``kubernetes.io/metadata.name`` is kept (no
+    exclusion starts at the prefix)."""
+    from k8sviz.cilium_objects import pod_view
+    from k8sviz.model import Pod
+
+    p = Pod("db", "d", {"app": "d", "pod-template-hash": "x"}, "Pod", "d")
+    view = pod_view(p, {"kubernetes.io/metadata.name": "db", "team": "db",
+                        "topology.beta.kubernetes.io/region": "eu"})
+    assert view["io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name"] == "db"
+    assert view["io.cilium.k8s.namespace.labels.team"] == "db"
+    assert "io.cilium.k8s.namespace.labels.topology.beta.kubernetes.io/region" not in view
+    assert "pod-template-hash" not in view and view["app"] == "d"
 
 
 def test_exists_on_the_cluster_label_is_judged_since_every_pod_identity_carries_it():

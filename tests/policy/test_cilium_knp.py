@@ -186,6 +186,22 @@ def test_what_a_snapshot_cannot_judge_under_cilium_leaves_the_policy_unevaluated
     assert len(allowed(plain)) == (12 if where == "subject" else 9)
 
 
+def test_a_namespace_selector_on_a_label_cilium_drops_from_identities_is_not_judged():
+    """Cilium matches a namespaceSelector against the identity's namespace labels, which its
+    default filter thins like any other identity label: a key with ``beta.kubernetes.io`` in
+    it is not there (unless the agents' --labels keep it), so the policy is not judged; the
+    same key without Cilium is an ordinary namespace label."""
+    dropped = {"namespaceSelector": {"matchLabels": {"topology.beta.kubernetes.io/region": "eu"}}}
+    r = build(into_d(dropped))
+    (listed,) = r.snapshot.unevaluated_policies
+    assert listed.unsupported == (
+        "ingress[0].from[0].namespaceSelector: namespace label 'topology.beta.kubernetes.io/region', "
+        "which Cilium leaves out of pod identities by default",)
+    assert not build(into_d(dropped), cilium=False).snapshot.unevaluated_policies
+    kept = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}}
+    assert not build(into_d(kept)).snapshot.unevaluated_policies
+
+
 def test_an_unevaluated_networkpolicy_reads_as_such_in_gaps_and_counts():
     by_name = into_d({"podSelector": {"matchLabels": {"io.cilium.k8s.policy.cluster": "default"}}})
     r = build(by_name)
