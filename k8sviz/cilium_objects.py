@@ -4,8 +4,9 @@ Each object holds one rule (``spec``) and/or a list (``specs``); each rule is pa
 frozen :class:`CiliumRule`.  Label keys in selectors may carry Cilium's source prefix
 (``k8s:``, ``any:``), which is dropped: pod labels all come from Kubernetes here.  What the
 engine cannot judge from a snapshot (``toGroups``, nodes, the ``kube-apiserver`` entity,
-``fromRequires``, other label sources) is recorded in ``unsupported``: such a policy is not
-evaluated, and is listed as such.  ``toServices`` references are kept
+``fromRequires``, other label sources, reserved labels other than a lone ``reserved:host``,
+``reserved:remote-node`` or ``reserved:none``, which are those entities) is recorded in
+``unsupported``: such a policy is not evaluated, and is listed as such.  ``toServices`` references are kept
 (``CiliumPeer.services``); the snapshot resolves them against its Services and marks the
 policy unsupported where that depends on the Cilium release (see
 ``Snapshot._mark_cilium_services``).  ``toFQDNs`` peers are
@@ -202,6 +203,9 @@ class CiliumPeer:
     #: ``toServices``: the endpoint addresses of the named Services without a selector, and
     #: (Cilium 1.17 and later) the pods of those with one.
     services: tuple[CiliumServiceRef, ...] | None = None
+    #: Entities an ``endpoints`` list names by a lone reserved label (``reserved:host``...),
+    #: which selects the reserved identity as the entity of that name does.
+    reserved: tuple[str, ...] = ()
 
     @property
     def any_peer(self) -> bool:
@@ -211,7 +215,8 @@ class CiliumPeer:
     def text(self, direction: str) -> str:
         word = "from" if direction == "ingress" else "to"
         if self.endpoints is not None:
-            peer = "endpoints " + (" OR ".join(f"[{s}]" for s in self.endpoints) or "(none)")
+            named = [f"[{s}]" for s in self.endpoints] + [f"[reserved:{e}]" for e in self.reserved]
+            peer = "endpoints " + (" OR ".join(named) or "(none)")
         elif self.cidrs is not None:
             peer = "CIDRs " + (", ".join(str(c) for c in self.cidrs) or "(none)")
         elif self.entities is not None:
@@ -420,6 +425,53 @@ def _scoped(sel: LabelSelector, ctx: _Ctx, where: str = "") -> LabelSelector:
             "which release first does is not settled here"
         )
     return LabelSelector(((NAMESPACE_KEY, ctx.namespace), *sel.match_labels), sel.match_expressions)
+
+
+#: Reserved identities a lone ``reserved:<name>`` endpoint selector selects exactly as the
+#: entity of that name: ``EntitySelectorMapping`` (pkg/policy/api/entity.go) maps ``host``,
+#: ``remote-node`` and ``none`` to that one selector, and ``getEndpointSelector``
+#: (pkg/k8s/apis/cilium.io/utils) leaves a selector with a reserved key unpinned.
+_RESERVED_ENTITIES = frozenset({"host", "remote-node", "none"})
+#: The world label an outside address's identity carries is ``reserved:world`` when the agents
+#: run one IP family and ``reserved:world-ipv4``/``-ipv6`` when they run both
+#: (``AddWorldLabel``, pkg/labels/cidr.go); the entity ``world`` names all three.
+_RESERVED_WORLD = frozenset({"world", "world-ipv4", "world-ipv6"})
+
+
+def _reserved_entity(raw: Any, where: str, ctx: _Ctx) -> str | None:
+    """The entity a ``fromEndpoints``/``toEndpoints`` selector names by one reserved label
+    alone (``matchLabels: {"reserved:host": ""}``, or ``Exists`` on that key); "" when it
+    names a reserved identity k8sviz cannot place (the reason recorded); None when the
+    selector is no such thing (read as a label selector; a reserved key mixed with others
+    stays unjudged there)."""
+    if not isinstance(raw, dict):
+        return None
+    labels = raw.get("matchLabels") or {}
+    exprs = raw.get("matchExpressions") or []
+    if not isinstance(labels, dict) or not isinstance(exprs, list) or len(labels) + len(exprs) != 1:
+        return None
+    if labels:
+        ((key, value),) = labels.items()
+        lone = value == ""
+    else:
+        (e,) = exprs
+        if not isinstance(e, dict):
+            return None
+        key = e.get("key")
+        lone = e.get("operator") == "Exists" and not e.get("values")
+    if not (lone and isinstance(key, str) and key.startswith("reserved:")):
+        return None
+    name = key.removeprefix("reserved:")
+    if name in _RESERVED_ENTITIES:
+        return name
+    if name in _RESERVED_WORLD:
+        ctx.unsupported.append(
+            f"{where}: {key} selects outside addresses only if the agents run "
+            + ("one IP family" if name == "world" else "both IP families")
+            + " (the world label depends on it), which a snapshot does not show")
+    else:
+        ctx.unsupported.append(f"{where}: {key}, an identity a snapshot does not place")
+    return ""
 
 
 def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock, ...]:
@@ -651,8 +703,16 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             if not isinstance(val, list):
                 raise ctx.error(f"{w}.{k} must be a list")
             if k.endswith("Endpoints"):
-                sels = tuple(_scoped(_selector(s, f"{w}.{k}[{j}]", ctx), ctx, f"{w}.{k}[{j}]") for j, s in enumerate(val))
-                peer = CiliumPeer(endpoints=sels, ports=ports, l7=l7)
+                sels, reserved = [], []
+                for j, s in enumerate(val):
+                    at = f"{w}.{k}[{j}]"
+                    ent = _reserved_entity(s, at, ctx)
+                    if ent is None:
+                        sels.append(_scoped(_selector(s, at, ctx), ctx, at))
+                    elif ent:
+                        reserved.append(ent)
+                peer = CiliumPeer(endpoints=tuple(sels), ports=ports, l7=l7,
+                                  reserved=tuple(dict.fromkeys(reserved)))
             elif k.endswith("CIDRSet"):
                 peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, True), ports=ports, l7=l7)
             elif k.endswith("CIDR"):

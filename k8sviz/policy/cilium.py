@@ -10,7 +10,8 @@ to the NetworkPolicy tier (``K8S_TIER``):
   ``enableDefaultDeny`` says false.
 
 Peers: ``fromEndpoints``/``toEndpoints`` select pods (a namespaced policy's selectors are
-pinned to its namespace unless they name one), CIDRs match outside addresses only (Cilium's
+pinned to its namespace unless they name one; a lone ``reserved:host``, ``reserved:remote-node``
+or ``reserved:none`` label is that entity, unpinned), CIDRs match outside addresses only (Cilium's
 CIDR rules never match pods or nodes), entities ``all``, ``world``, ``cluster``, ``host`` (the
 subject pod's own node: its addresses and hostNetwork pods, which carry its identity) and
 ``remote-node`` (every other node), the last two as one rule per node the subject pods run on.  ``toFQDNs`` allows the addresses that DNS answered the pod for its names; like a
@@ -180,7 +181,7 @@ class _Cilium:
             m = np.zeros(self.n, dtype=bool)
             for sel in peer.endpoints:
                 m |= self.selected(sel)
-            return m
+            return m  # its reserved host / remote-node: see by_node ("none" selects nothing)
         if peer.cidrs is not None:
             m = np.zeros(self.n, dtype=bool)
             for block in peer.cidrs:
@@ -205,8 +206,9 @@ class _Cilium:
 
     @staticmethod
     def node_entities(peer: CiliumPeer) -> tuple[bool, bool]:
-        """Whether the peer names the ``host`` and the ``remote-node`` entity (without ``all``)."""
-        ents = peer.entities or ()
+        """Whether the peer names the ``host`` and the ``remote-node`` entity (without ``all``),
+        as an entity or as a lone reserved label among its endpoint selectors."""
+        ents = (*(peer.entities or ()), *peer.reserved)
         if "all" in ents:
             return False, False
         return "host" in ents, "remote-node" in ents

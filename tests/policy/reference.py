@@ -571,10 +571,16 @@ def _cilium_peer_ok(snap, peer, ep, subject):
     pods), "remote-node" any other node."""
     outside = not _is_pod(ep) and not _node_ip(snap, ep)
     is_node = (_is_pod(ep) and ep.host_network) or (not _is_pod(ep) and _node_ip(snap, ep))
+
+    def on_node(ent):
+        own = subject.node is not None and _node_name(snap, ep) == subject.node
+        return is_node and ent in ("host", "remote-node") and own == (ent == "host")
+
     if peer.endpoints is not None:
-        return _is_pod(ep) and not ep.host_network and any(
+        # A lone reserved label among the selectors: the entity of that name.
+        return any(on_node(e) for e in peer.reserved) or (_is_pod(ep) and not ep.host_network and any(
             selector_ok(s, _cilium_view(snap, ep)) for s in peer.endpoints
-        )
+        ))
     if peer.cidrs is not None:
         return outside and any(_in_block(b, ep) for b in peer.cidrs)
     if peer.fqdns is not None:
@@ -614,10 +620,8 @@ def _cilium_peer_ok(snap, peer, ep, subject):
                 return True
             if ent == "cluster" and (_is_pod(ep) or is_node):
                 return True
-            if ent in ("host", "remote-node") and is_node:
-                own = subject.node is not None and _node_name(snap, ep) == subject.node
-                if own == (ent == "host"):
-                    return True
+            if on_node(ent):
+                return True
         return False
     return peer.ports is not None  # no peer: every peer if it names ports, else nothing
 

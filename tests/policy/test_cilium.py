@@ -170,6 +170,58 @@ def test_entities_host_is_the_pods_own_node_and_remote_node_every_other():
     assert "ingress[0]: allow" in text, text
 
 
+def test_a_lone_reserved_label_among_endpoint_selectors_is_the_entity_of_that_name():
+    """``EntitySelectorMapping`` (pkg/policy/api/entity.go) makes ``host``, ``remote-node``
+    and ``none`` the selector of their one reserved label, and ``getEndpointSelector`` leaves
+    a selector with a reserved key unpinned: ``fromEndpoints: [{matchLabels: {reserved:host:
+    ""}}]`` is ``fromEntities: [host]``, in a namespaced policy too."""
+    ends = ("db/d", "db/e", "web/a", "kube-system/agent", "kube-system/agent2", "10.0.1.1", "10.0.1.2",
+            "203.0.113.7", "8.8.8.8")
+
+    def verdicts(r: k8sviz.Reachability) -> set[tuple[str, str]]:
+        return {(s, d) for s in ends for d in ends
+                if s != d and "/" in s + d and r.can_reach(s, d, 80)}
+
+    for ent in ("host", "remote-node", "none"):
+        for sel in ({"matchLabels": {f"reserved:{ent}": ""}},
+                    {"matchExpressions": [{"key": f"reserved:{ent}", "operator": "Exists"}]}):
+            for field, peer, deny in (("ingress", "fromEndpoints", False), ("egress", "toEndpoints", False),
+                                      ("ingressDeny", "fromEndpoints", True)):
+                entity_peer = "fromEntities" if peer.startswith("from") else "toEntities"
+                extra = {"ingress": [{"fromEntities": ["all"]}]} if deny else {}
+                e = {"matchLabels": {"app": "e"}}
+                by_label = cnp("p", {"endpointSelector": D, field: [{peer: [sel, e]}], **extra})
+                by_entity = cnp("p", {"endpointSelector": D, field: [{entity_peer: [ent]}, {peer: [e]}],
+                                      **extra})
+                r = _placed(by_label)
+                assert not r.snapshot.unevaluated_policies, r.snapshot.cilium_policies[0].unsupported
+                assert verdicts(r) == verdicts(_placed(by_entity)), (ent, sel, field)
+    # On the wire: the own node's agent, not the other node's, and db/e beside it.
+    r = _placed(cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [{"matchLabels": {"reserved:host": ""}}, {"matchLabels": {"app": "e"}}]}],
+        "egress": [{"toEndpoints": [{"matchLabels": {"reserved:host": ""}}]}]}))
+    assert r.can_reach("db/d", "kube-system/agent", 80) and not r.can_reach("db/d", "kube-system/agent2", 80)
+    assert r.can_reach("db/e", "db/d", 80) and not r.can_reach("web/a", "db/d", 80)
+    assert "reserved:host" in str(r.explain("db/d", "kube-system/agent", 80))
+
+
+@pytest.mark.parametrize(("selector", "reason"), [
+    ({"matchLabels": {"reserved:world": ""}}, "reserved:world selects outside addresses only if the agents"),
+    ({"matchLabels": {"reserved:world-ipv4": ""}}, "only if the agents run both IP families"),
+    ({"matchLabels": {"reserved:kube-apiserver": ""}}, "reserved:kube-apiserver, an identity a snapshot"),
+    ({"matchLabels": {"reserved:health": ""}}, "an identity a snapshot does not place"),
+    # Anything but the lone label: the host identity may carry more labels (node labels, the
+    # API server's), so the combination is not the entity.
+    ({"matchLabels": {"reserved:host": "", "app": "e"}}, "label source 'reserved'"),
+    ({"matchLabels": {"reserved:host": "yes"}}, "label source 'reserved'"),
+    ({"matchExpressions": [{"key": "reserved:host", "operator": "DoesNotExist"}]}, "label source 'reserved'"),
+])
+def test_other_reserved_selectors_are_not_judged(selector, reason):
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [selector]}]})))
+    (pol,) = snap.unevaluated_policies
+    assert any(reason in u for u in pol.unsupported), pol.unsupported
+
+
 def test_where_cilium_enforces_an_ipblock_never_matches_a_node_or_its_hostnetwork_pods():
     """Cilium turns an ipBlock into a CIDR rule, and "CIDR-based selectors do not match
     in-cluster entities (pods or nodes)" by default: the same NetworkPolicy reaches the node

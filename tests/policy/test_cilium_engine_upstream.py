@@ -55,7 +55,8 @@ Left out, with the reason:
 
 Declined by k8sviz, asserted as not evaluated: ``fromRequires``/``toRequires``
 (``TestL3DependentL4*FromRequires``, ``TestDeniesIngress``/``TestDeniesEgress`` rule 2), the
-``reserved:`` label source (``buildDenyRule`` in ``TestPolicyDenyTrace``), and two L7 parsers
+``reserved:`` label source beyond a lone ``reserved:host``/``remote-node``/``none`` (which
+``buildDenyRule`` in ``TestPolicyDenyTrace`` uses, and which is evaluated), and two L7 parsers
 on one port for one peer selector (``TestMergeIdenticalAllowAllL3AndMismatchingParsers``,
 ``TestL3SelectingEndpointAndL3AllowAllMergeConflictingL7``, cases 5 and 9), which make the
 agent fail to resolve the selected endpoints' policy, so that no verdict of the rules holds
@@ -494,13 +495,16 @@ def test_TestMinikubeGettingStartedDeny():
     assert reaches(r, "app3", "app1", 80)
 
 
-def test_TestPolicyDenyTrace_reserved_host_selector_is_not_evaluated():
-    """``buildDenyRule`` lists ``reserved:host`` among ``fromEndpoints``: a label source k8sviz
-    declines (the ``host`` entity is the form it evaluates)."""
-    r = model(ccnp("trace", {"endpointSelector": {"matchLabels": {"bar": ""}}, "ingressDeny": [
-        {"fromEndpoints": [{"matchLabels": {"reserved:host": ""}}, {"matchLabels": {"foo": ""}}]}]}))
-    (pol,) = r.snapshot.unevaluated_policies
-    assert any("'reserved'" in u for u in pol.unsupported)
+def test_TestPolicyDenyTrace_reserved_host_selector():
+    """``buildDenyRule`` lists ``reserved:host`` among ``fromEndpoints``: the host identity, as
+    the ``host`` entity selects it (entity.go maps the entity to that one label), so the deny
+    shuts out the node and foo whatever an allow-all beside it says."""
+    bar = {"matchLabels": {"bar": ""}}
+    r = evaluated(ccnp("trace", {"endpointSelector": bar, "ingressDeny": [
+        {"fromEndpoints": [{"matchLabels": {"reserved:host": ""}}, {"matchLabels": {"foo": ""}}]}]}),
+        ccnp("allow", {"endpointSelector": bar, "ingress": [{"fromEntities": ["all"]}]}))
+    assert no_port(r, NODE_IP, "bar") and no_port(r, "foo", "bar")
+    assert every_port(r, "bar1", "bar") and every_port(r, WORLD, "bar")
 
 
 # ------------------------------------------------------------------ rule_test.go: the merge cases
