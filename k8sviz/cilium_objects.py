@@ -37,8 +37,8 @@ from .model import (
 )
 
 __all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "identity_caveats",
-           "knp_matches", "knp_pod_selector", "namespace_selector_caveats", "parse_cilium_policy", "pod_view",
-           "services_named"]
+           "knp_matches", "knp_pod_selector", "knp_selects_every_pod", "namespace_selector_caveats",
+           "parse_cilium_policy", "pod_view", "services_named"]
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 #: Labels Cilium owns: a pod's own labels under it never reach its identity.
@@ -395,6 +395,41 @@ def knp_matches(sel: LabelSelector, pod: Any, ns_labels: Mapping[str, str], pinn
     if not cilium:
         return sel.matches(pod.labels)
     return (knp_pod_selector(sel, pinned_to) if pinned_to is not None else sel).matches(pod_view(pod, ns_labels))
+
+
+def knp_selects_every_pod(sel: LabelSelector, namespace: str, ns_labels: Mapping[str, str],
+                          cilium: bool) -> bool:
+    """Whether a NetworkPolicy's own ``podSelector`` selects every pod its namespace has and
+    every pod it may get later, as the CNI matches it (``cilium``: by identity labels).
+
+    Judged on the labels a pod cannot choose, never on today's pods: without Cilium only the
+    empty selector does (any pod may lack any label); with Cilium also one that only asks
+    what every identity of the namespace carries (``io.cilium.k8s.policy.cluster`` and the
+    ServiceAccount key exist on all, the namespace name and the namespace's labels are
+    fixed, a pod's own keys under ``io.cilium.k8s`` are stripped).  A test of a value a
+    future pod could change (its labels, its account) or a snapshot does not hold (the
+    cluster's name), or of a key the default label filter drops (the agents' --labels may
+    keep it), does not count."""
+    if not cilium:
+        return sel.is_empty
+    sel = knp_pod_selector(sel, namespace)
+    fixed = {NAMESPACE_KEY: namespace}
+    fixed.update({key: v for k, v in ns_labels.items() if identity_label(key := f"{_NS_LABELS}{k}")})
+    present = {_SA_KEY, _CLUSTER_KEY}  # on every identity, with a value a snapshot cannot fix
+
+    def always(r: Requirement) -> bool:
+        if not identity_label(r.key):
+            return False
+        if r.key in fixed:
+            return r.matches(fixed)
+        if r.key in present:
+            return r.operator == "Exists"
+        # No identity carries any other key under Cilium's prefix (a namespace label the
+        # namespace lacks, a pod's own, which the agent strips); any other a pod may carry.
+        return r.key.startswith(_CILIUM_PREFIX) and r.operator in ("DoesNotExist", "NotIn")
+
+    reqs = [Requirement(k, "In", (v,)) for k, v in sel.match_labels] + list(sel.match_expressions)
+    return all(always(r) for r in reqs)
 
 
 def knp_pod_selector(sel: LabelSelector, namespace: str) -> LabelSelector:

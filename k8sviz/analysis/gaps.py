@@ -17,7 +17,7 @@ import numpy as np
 
 from .._text import counted
 from ..calico_objects import CalicoPolicy
-from ..cilium_objects import CiliumPolicy, knp_matches
+from ..cilium_objects import CiliumPolicy, knp_matches, knp_selects_every_pod
 from ..errors import QueryError
 from ..model import LabelSelector, NetworkPolicy, Peer, PolicyRule
 from ..policy.admin import policy_ref
@@ -298,8 +298,12 @@ def _namespaces(ctx: _Ctx, iso: _Isolation) -> None:
             _without_policy(ctx, iso, ns.name, live, judged, workloads)
             continue
         deny: dict[str, list[str]] = {"ingress": [], "egress": []}
+        labels = ctx.ns_labels.get(ns.name, {"kubernetes.io/metadata.name": ns.name})
         for pol in pols[ns.name]:
-            if not pol.pod_selector.is_empty:
+            # A default deny is about the namespace's pods now and later: a selector that
+            # happens to match today's pods leaves the next one open, one every pod's Cilium
+            # identity satisfies does not.
+            if not knp_selects_every_pod(pol.pod_selector, ns.name, labels, ctx.cilium):
                 continue
             if pol.affects_ingress and not pol.ingress:
                 deny["ingress"].append(pol.key)
@@ -329,8 +333,8 @@ def _namespaces(ctx: _Ctx, iso: _Isolation) -> None:
         absent = [d for d in missing if not deny[d]]
         text = f"namespace {ns.name} has {counted(len(pols[ns.name]), 'policy', 'policies')}"
         if absent:
-            text += (f" but no default-deny for {' and '.join(absent)} (a policy with podSelector {{}} and no "
-                     f"{'/'.join(absent)} rules)")
+            text += (f" but no default-deny for {' and '.join(absent)} (a policy selecting every pod the "
+                     f"namespace has or will have, podSelector {{}}, and no {'/'.join(absent)} rules)")
         for i, (d, by) in enumerate(reopened.items()):
             text += (f"{'; ' if absent or i else ', but '}its default-deny for {d} ({', '.join(deny[d])}) is re-opened "
                      f"by {', '.join(by[:5])}, which {_verb(by, 'allows')} every peer on every port")

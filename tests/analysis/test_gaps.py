@@ -406,6 +406,55 @@ def test_an_allow_from_every_pod_is_no_reopening():
     assert find(df, "allow-all-rule", "pods").shape[0] == 1
 
 
+def _cilium_agent():
+    agent = pod("kube-system", "cilium-x", host_network=True, ip="10.0.1.1")
+    agent["spec"]["containers"] = [{"name": "cilium-agent", "image": "quay.io/cilium/cilium:v1.17.2"}]
+    return agent
+
+
+def _deny_all(selector):
+    pol = policy("cancel", "deny", types=["Ingress", "Egress"])
+    pol["spec"]["podSelector"] = selector
+    return pol
+
+
+@pytest.mark.parametrize(("selector", "covers"), [
+    ({}, True),
+    # Every Cilium identity carries the cluster label and a ServiceAccount, and the namespace's
+    # name and labels: a pod added tomorrow satisfies these as today's do.
+    ({"matchExpressions": [{"key": "io.cilium.k8s.policy.cluster", "operator": "Exists"}]}, True),
+    ({"matchExpressions": [{"key": "io.cilium.k8s.policy.serviceaccount", "operator": "Exists"}]}, True),
+    ({"matchLabels": {"io.cilium.k8s.namespace.labels.team": "t"}}, True),
+    ({"matchExpressions": [{"key": "io.cilium.k8s.namespace.labels.tier", "operator": "DoesNotExist"}]},
+     True),
+    ({"matchExpressions": [{"key": "io.cilium.k8s.forged", "operator": "DoesNotExist"}]}, True),  # stripped
+    # Today's pods only: the next pod may have other labels or run as another account.
+    ({"matchLabels": {"app": "c"}}, False),
+    ({"matchExpressions": [{"key": "app", "operator": "Exists"}]}, False),
+    ({"matchExpressions": [{"key": "io.cilium.k8s.policy.serviceaccount", "operator": "In",
+                            "values": ["default"]}]}, False),
+    ({"matchLabels": {"io.cilium.k8s.namespace.labels.team": "other"}}, False),
+    # The cluster's name, which a snapshot does not hold; a label the default filter drops.
+    ({"matchExpressions": [{"key": "io.cilium.k8s.policy.cluster", "operator": "NotIn", "values": ["x"]}]},
+     False),
+    ({"matchExpressions": [{"key": "pod-template-hash", "operator": "DoesNotExist"}]}, False),
+])
+def test_a_namespace_default_deny_selects_every_pod_the_namespace_has_or_will_have(selector, covers):
+    """An auditor's default deny covers the namespace's future pods too: a selector counts when
+    every pod's identity satisfies it whatever the pod's own labels (where Cilium enforces the
+    NetworkPolicy, on the labels Cilium sets), not when it happens to match the pods of today
+    (c-1 carries app=c and runs as default, and is selected by most of these)."""
+    objs = (ns("cancel", team="t"), pod("cancel", "c-1", ip="10.0.0.3", app="c"), _deny_all(selector))
+    row = find(gaps(snapshot(*objs, _cilium_agent())), "namespace-without-default-deny", "cancel")
+    assert row.empty is covers, row["detail"].tolist()
+    if not covers:
+        assert row["evidence"].item()["missing"] == ["ingress", "egress"]
+        assert "selecting every pod the namespace has or will have" in row["detail"].item()
+    # Without Cilium a pod selector reads the pod's own labels: only {} covers every pod.
+    plain = find(gaps(snapshot(*objs)), "namespace-without-default-deny", "cancel")
+    assert plain.empty is (selector == {})
+
+
 CCNP_DENY = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "default-deny"},
              "spec": {"endpointSelector": {}, "enableDefaultDeny": {"ingress": True, "egress": True},
                       "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "nothing"}}]}],
