@@ -36,9 +36,10 @@ from .model import (
     known_fields,
 )
 
-__all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "identity_caveats",
+__all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "L7Clash",
+           "identity_caveats",
            "knp_matches", "knp_pod_selector", "knp_selects_every_pod", "namespace_selector_caveats",
-           "parse_cilium_policy", "pod_view", "services_named"]
+           "l7_parser_clashes", "parse_cilium_policy", "pod_view", "services_named"]
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 #: Labels Cilium owns: a pod's own labels under it never reach its identity.
@@ -185,6 +186,11 @@ def services_named(refs: Iterable[CiliumServiceRef], services: Iterable[Any]) ->
     return [svc for svc in services if any(r.matches(svc) for r in refs)]
 
 
+#: A ``toPorts`` port an L7 parser is set on: (parser, protocol, port as the agent keys its
+#: L4 filters: the number and endPort as written, or the port's name).
+L7Port = tuple[str, str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class CiliumPeer:
     """One ingress/egress entry: its peer (one kind at most: Cilium rejects mixing them) AND its
@@ -206,6 +212,8 @@ class CiliumPeer:
     #: Entities an ``endpoints`` list names by a lone reserved label (``reserved:host``...),
     #: which selects the reserved identity as the entity of that name does.
     reserved: tuple[str, ...] = ()
+    #: The L7 parsers its ``toPorts`` items redirect to, per port (:data:`L7Port`).
+    parsers: tuple[L7Port, ...] = ()
 
     @property
     def any_peer(self) -> bool:
@@ -240,6 +248,7 @@ class CiliumRule:
     egress_deny: tuple[CiliumPeer, ...] = ()
     default_deny_ingress: bool = False
     default_deny_egress: bool = False
+    where: str = "spec"  #: ``spec`` or ``specs[i]``, as the object has it
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +260,8 @@ class CiliumPolicy(NamedPolicy):
     host_rules: int = 0  # rules with a nodeSelector (host firewall): not about pods
     unsupported: tuple[str, ...] = ()
     api_version: str = "cilium.io/v2"
+    #: Cilium's agent refuses to import it (its L7 rules): it takes no part in any pod's policy.
+    rejected: bool = False
 
     @property
     def service_refs(self) -> tuple[CiliumServiceRef, ...]:
@@ -266,6 +277,7 @@ class _Ctx:
     def __init__(self, source: str, ref: str, namespace: str | None):
         self.source, self.ref, self.namespace = source, ref, namespace
         self.unsupported: list[str] = []
+        self.rejected = False
 
     def error(self, message: str) -> PolicyError:
         return PolicyError(message, source=self.source, obj=self.ref)
@@ -563,12 +575,35 @@ def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool) -> str | None
     return None
 
 
-def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False) -> tuple[tuple[CiliumPort, ...] | None, bool]:
+def _l7_parser(pr: Mapping[str, Any]) -> str | None:
+    """The L7 parser a ``toPorts`` item redirects its ports to (None: none), as
+    ``createL4Filter`` (pkg/policy/l4.go) names it: ``dns`` for DNS rules, else the kind of its
+    HTTP or Kafka rules or its ``l7proto`` (TCP only, which the agent's validation already
+    demands), and ``crd`` for a listener whatever its rules.  TLS contexts and server names
+    alone (parser ``tls``, which later releases promote to the parser beside them) are left
+    out."""
+    rules = pr.get("rules")
+    parser = None
+    if isinstance(rules, dict):
+        if rules.get("dns"):
+            parser = "dns"
+        elif rules.get("http"):
+            parser = "http"
+        elif rules.get("kafka"):
+            parser = "kafka"
+        elif rules.get("l7proto"):
+            parser = str(rules["l7proto"])
+    return "crd" if pr.get("listener") is not None else parser
+
+
+def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False
+           ) -> tuple[tuple[CiliumPort, ...] | None, bool, tuple[L7Port, ...]]:
     if raw is None or raw == []:
-        return None, False
+        return None, False, ()
     if not isinstance(raw, list):
         raise ctx.error(f"{where} must be a list")
     out: list[CiliumPort] = []
+    parsers: list[L7Port] = []
     l7 = False
     for i, pr in enumerate(raw):
         if not isinstance(pr, dict):
@@ -577,7 +612,9 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False) -> tuple[tupl
             l7 = True
         refused = _rejected_l7(pr, f"{where}[{i}]", ingress)
         if refused is not None:
+            ctx.rejected = True
             ctx.unsupported.append(f"Cilium's agent rejects the policy ({refused}), so it enforces nothing of it")
+        parser = _l7_parser(pr)
         for j, p in enumerate(pr.get("ports") or []):
             w = f"{where}[{i}].ports[{j}]"
             if not isinstance(p, dict) or "port" not in p:
@@ -601,9 +638,13 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False) -> tuple[tupl
                     if isinstance(end, bool) or not isinstance(end, int) or not port <= end <= 65535:
                         raise ctx.error(f"{w}: endPort {end!r} must be a number from port to 65535")
                 out.append(CiliumPort(port, end if end and end != port else None, protos))
+                key = f"{port}-{end}" if end else str(port)
             else:
                 out.append(CiliumPort(port.lower(), None, protos))  # named ports: endPort is ignored
-    return tuple(out), l7
+                key = port.lower()
+            if parser is not None:
+                parsers += [(parser, proto_one, key) for proto_one in protos]
+    return tuple(out), l7, tuple(dict.fromkeys(parsers))
 
 
 def _fqdns(raw: list[Any], where: str, ctx: _Ctx) -> tuple[str, ...]:
@@ -653,48 +694,6 @@ def _services(raw: list[Any], where: str, ctx: _Ctx) -> tuple[CiliumServiceRef, 
     return tuple(out)
 
 
-def _parser(pr: Mapping[str, Any]) -> str | None:
-    """The L7 parser a ``toPorts`` item redirects to (None: none, L3/L4 only), as Cilium names
-    it: the kind of its rules, or a generic ``l7proto``'s name."""
-    rules = pr.get("rules") if isinstance(pr.get("rules"), dict) else {}
-    if rules.get("l7proto"):  # type: ignore[union-attr]
-        return str(rules["l7proto"])  # type: ignore[index]
-    return next((k for k in ("http", "kafka", "dns") if rules.get(k) is not None), None)  # type: ignore[union-attr]
-
-
-def _conflicting_parsers(entries: list[Any], where: str) -> str | None:
-    """Why Cilium's agent cannot resolve the policy of the pods this rule selects, if it
-    cannot: two entries give one peer selector two different L7 parsers on one port and
-    protocol ("cannot merge conflicting L7 parsers", pkg/policy rule_test.go cases 5 and 9).
-    The agent then fails the endpoints' regeneration, so what they enforce is not what the
-    rules say.  Checked within the rule; selectors are compared as written."""
-    seen: dict[tuple[str, str, str | int], tuple[str, int]] = {}
-    for i, e in enumerate(entries):
-        if not isinstance(e, dict):
-            continue
-        peers = next((e[k] for k in (*_PEERS_IN, *_PEERS_OUT, "toFQDNs") if e.get(k) is not None), None)
-        keys = [repr(sorted(p.items())) if isinstance(p, dict) else repr(p) for p in peers] if isinstance(
-            peers, list) else ["(any peer)"]
-        for pr in e.get("toPorts") or []:
-            parser = _parser(pr) if isinstance(pr, dict) else None
-            if parser is None:
-                continue
-            for p in (pr.get("ports") or []) if isinstance(pr, dict) else []:
-                if not isinstance(p, dict):
-                    continue
-                proto = str(p.get("protocol") or "ANY").upper()
-                port = str(p.get("port")).strip().lower()
-                for proto_one in (("TCP", "UDP", "SCTP") if proto == "ANY" else (proto,)):
-                    for key in keys:
-                        other = seen.setdefault((key, proto_one, port), (parser, i))
-                        if other[0] != parser:
-                            return (f"{where}[{other[1]}] and [{i}]: L7 parsers {other[0]!r} and "
-                                    f"{parser!r} on {proto_one} {port} for one peer, which Cilium's "
-                                    "agent cannot merge: the selected pods' policy fails to resolve, "
-                                    "so what they enforce is not known")
-    return None
-
-
 def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tuple[CiliumPeer, ...]:
     if raw is None:
         return ()
@@ -721,8 +720,8 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
         if len(present) > 1:
             raise ctx.error(f"{w}: combining {present[0]} and {present[1]} is not supported (by Cilium either)")
         # (Deny entries have no toFQDNs nor L7 part: known_fields dropped any.)
-        ports, l7 = _ports(e.get("toPorts"), f"{w}.toPorts", ctx, ingress)
-        peer = CiliumPeer(ports=ports, l7=l7)
+        ports, l7, parsers = _ports(e.get("toPorts"), f"{w}.toPorts", ctx, ingress)
+        peer = CiliumPeer(ports=ports, l7=l7, parsers=parsers)
         if not present and ports is None and not any(e.get(k) for k in _NOT_JUDGED):
             # Cilium's releases disagree on ``{}``: its rule code up to 1.18 allows nothing
             # (the entry only sets default deny), the rewritten policy engine (cilium#40213,
@@ -746,20 +745,23 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
                         sels.append(_scoped(_selector(s, at, ctx), ctx, at))
                     elif ent:
                         reserved.append(ent)
-                peer = CiliumPeer(endpoints=tuple(sels), ports=ports, l7=l7,
+                peer = CiliumPeer(endpoints=tuple(sels), ports=ports, l7=l7, parsers=parsers,
                                   reserved=tuple(dict.fromkeys(reserved)))
             elif k.endswith("CIDRSet"):
-                peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, True), ports=ports, l7=l7)
+                peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, True), ports=ports, l7=l7,
+                                  parsers=parsers)
             elif k.endswith("CIDR"):
-                peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, False), ports=ports, l7=l7)
+                peer = CiliumPeer(cidrs=_cidrs(val, f"{w}.{k}", ctx, False), ports=ports, l7=l7,
+                                  parsers=parsers)
             elif k == "toServices":
-                peer = CiliumPeer(services=_services(val, f"{w}.{k}", ctx), ports=ports, l7=l7)
+                peer = CiliumPeer(services=_services(val, f"{w}.{k}", ctx), ports=ports, l7=l7,
+                                  parsers=parsers)
             elif k == "toFQDNs":
                 if not val:
                     # Whether Cilium reads an empty list as no peer or as no constraint is not
                     # settled here: the policy is not judged rather than judged one way.
                     ctx.unsupported.append(f"{w}.toFQDNs is an empty list")
-                peer = CiliumPeer(fqdns=_fqdns(val, f"{w}.{k}", ctx), ports=ports, l7=l7)
+                peer = CiliumPeer(fqdns=_fqdns(val, f"{w}.{k}", ctx), ports=ports, l7=l7, parsers=parsers)
             else:
                 ents = []
                 for ent in val:
@@ -769,7 +771,7 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
                             continue
                         raise ctx.error(f"{w}.{k}: unknown entity {ent!r}")
                     ents.append(ent)
-                peer = CiliumPeer(entities=tuple(ents), ports=ports, l7=l7)
+                peer = CiliumPeer(entities=tuple(ents), ports=ports, l7=l7, parsers=parsers)
         out.append(peer)
     return tuple(out)
 
@@ -803,10 +805,6 @@ def _rule(raw: Any, where: str, ctx: _Ctx) -> CiliumRule | None:
         name: _entries(raw.get(name), f"{where}.{name}", ctx, name.startswith("ingress"), name.endswith("Deny"))
         for name in ("ingress", "ingressDeny", "egress", "egressDeny")
     }
-    for name in ("ingress", "egress"):
-        clash = _conflicting_parsers(raw.get(name) or [], f"{where}.{name}")
-        if clash is not None:
-            ctx.unsupported.append(clash)
     dd = raw.get("enableDefaultDeny") or {}
     if not isinstance(dd, dict):
         raise ctx.error(f"{where}.enableDefaultDeny must be an object")
@@ -823,7 +821,7 @@ def _rule(raw: Any, where: str, ctx: _Ctx) -> CiliumRule | None:
         return enabled and flag is not False
 
     return CiliumRule(sel, lists["ingress"], lists["ingressDeny"], lists["egress"], lists["egressDeny"],
-                      default_deny("ingress"), default_deny("egress"))
+                      default_deny("ingress"), default_deny("egress"), where)
 
 
 def parse_cilium_policy(
@@ -867,4 +865,106 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
                                    "hostNetwork pods, which k8sviz does not judge)")
         else:
             rules.append(r)
-    return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version)
+    return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version,
+                        ctx.rejected)
+
+
+# ------------------------------------------------------------------------------ L7 parser clashes
+
+
+@dataclass(frozen=True, slots=True)
+class L7Clash:
+    """Two allow entries that give the pods of one identity two L7 parsers on one port, which
+    Cilium's agent cannot merge: it fails to compute those pods' policy."""
+
+    pods: tuple[str, ...]
+    #: (policy ref, entry path, parser) of each entry
+    first: tuple[str, str, str]
+    second: tuple[str, str, str]
+    protocol: str
+    port: str
+    #: The entries give one peer selector both parsers: a clash in every release.  Otherwise
+    #: only up to 1.17, whose agents keep one parser per port whatever the peers.
+    one_peer: bool
+
+
+#: The selectors an entity stands for (``EntitySelectorMapping``, ``InitEntities``:
+#: pkg/policy/api/entity.go); ``all`` is the wildcard selector an entry without a peer gets.
+_ENTITY_SELECTORS = {
+    "world": ("world", "world-ipv4", "world-ipv6"),
+    "cluster": ("host", "remote-node", "init", "ingress", "health", "unmanaged", "kube-apiserver",
+                "cluster-name"),
+}
+
+
+def _peer_keys(peer: CiliumPeer) -> tuple[tuple[object, ...], ...]:
+    """The peer selectors an entry's L7 rules are kept under (the agent's cached selectors),
+    as comparable keys: a selector as written after pinning, an entity's reserved labels."""
+    keys: list[tuple[object, ...]] = []
+    if peer.endpoints is not None:
+        keys += [("selector", tuple(sorted(s.match_labels)),
+                  tuple(sorted(str(r) for r in s.match_expressions))) for s in peer.endpoints]
+        keys += [("reserved", e) for e in peer.reserved]
+    elif peer.entities is not None:
+        for e in peer.entities:
+            keys += [("all",)] if e == "all" else [("reserved", x) for x in _ENTITY_SELECTORS.get(e, (e,))]
+    elif peer.cidrs is not None:
+        keys += [("cidr", str(b)) for b in peer.cidrs]
+    elif peer.fqdns is not None:
+        keys += [("fqdn", n) for n in peer.fqdns]
+    elif peer.services is not None:
+        keys += [("service", str(r)) for r in peer.services]
+    else:
+        keys.append(("all",))
+    return tuple(keys)
+
+
+def l7_parser_clashes(policies: Iterable[CiliumPolicy], pods: Iterable[Any],
+                      ns_labels: Mapping[str, Mapping[str, str]], release: tuple[int, int] | None
+                      ) -> list[L7Clash]:
+    """Where the policies give a running pod two L7 parsers on one port, per direction.
+
+    Cilium's agent computes one policy per identity from every rule selecting it and merges
+    the rules' L7 parts per port and protocol (``mergePortProto``, pkg/policy/rule.go); two
+    different parsers fail the merge, "cannot merge conflicting L7 parsers", and with it the
+    whole policy of the identity.  Up to 1.17 the parser belongs to the port, whatever the
+    peers; from 1.18 (cilium#37887, "Move L7 parser type to PerSelectorPolicy"; rule_test.go's
+    case 9 then asks for the same selector) to each peer selector on it.  ``release`` None:
+    both readings, the clash marked ``one_peer`` when it holds in every release.  A policy
+    the agent rejects takes no part; a rule that selects no running pod fails nothing."""
+    cands = [(pol, rule, f"{rule.where}.{direction}[{i}]", direction, e, _peer_keys(e))
+             for pol in policies if not pol.rejected for rule in pol.rules
+             for direction, entries in (("ingress", rule.ingress), ("egress", rule.egress))
+             for i, e in enumerate(entries) if e.parsers]
+    if not cands:
+        return []
+    identities: dict[tuple[object, ...], list[Any]] = {}
+    for p in pods:
+        if not p.host_network and not p.terminated:
+            key = (p.namespace, tuple(sorted(p.labels.items())), p.service_account or "default")
+            identities.setdefault(key, []).append(p)
+    per_port = release is None or release < (1, 18)
+    found: dict[tuple[object, ...], tuple[L7Clash, list[str]]] = {}
+    for members in identities.values():
+        first = members[0]
+        labels = ns_labels.get(first.namespace, {"kubernetes.io/metadata.name": first.namespace})
+        view = pod_view(first, labels)
+        chosen = [c for c in cands if c[1].endpoint_selector.matches(view)]
+        passes = [True, False] if per_port else [True]
+        for one_peer in passes:
+            seen: dict[tuple[object, ...], tuple[str, str, str]] = {}
+            for pol, _, where, direction, e, peer_keys in chosen:
+                for parser, proto, port in e.parsers:
+                    for pk in peer_keys if one_peer else ((),):
+                        origin = (pol.ref, where, parser)
+                        other = seen.setdefault((direction, proto, port, pk), origin)
+                        if other[2] == parser:
+                            continue
+                        pair = (other[:2], origin[:2])
+                        if pair in found:
+                            found[pair][1].extend(m.key for m in members)
+                        else:
+                            clash = L7Clash((), other, origin, proto, port, one_peer)
+                            found[pair] = (clash, [m.key for m in members])
+    return [L7Clash(tuple(dict.fromkeys(keys)), c.first, c.second, c.protocol, c.port, c.one_peer)
+            for c, keys in found.values()]

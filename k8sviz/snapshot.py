@@ -32,7 +32,10 @@ from .cilium_objects import (
     CiliumPolicy,
     identity_caveats,
     identity_label,
+    knp_matches,
+    l7_parser_clashes,
     namespace_selector_caveats,
+    pod_view,
     parse_cilium_policy,
     services_named,
 )
@@ -737,6 +740,7 @@ class SnapshotBuilder:
         snap._mark_calico_context()
         snap._mark_cilium_services()
         snap._mark_cilium_network_policies()
+        snap._mark_cilium_l7_clashes()
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
         # file, and millions of small dicts would cost memory and every later GC pass.
         snap._raw, snap._raw_sep = _objects_json([entry for entries in by_plural.values() for entry in entries])
@@ -1311,6 +1315,62 @@ class Snapshot:
                                 peer.namespace_selector, f"{at}.namespaceSelector")
             out.append(replace(p, unsupported=tuple(dict.fromkeys(reasons))) if reasons else p)
         self.network_policies = tuple(out)
+
+    def _mark_cilium_l7_clashes(self) -> None:
+        """Leave unevaluated the Cilium policies whose L7 rules give a running pod two L7
+        parsers on one port (:func:`k8sviz.cilium_objects.l7_parser_clashes`), with a
+        ``cilium-l7-parser-clash`` warning naming both entries and the pods.
+
+        The agent then fails to compute those pods' policy and they keep the one they last had,
+        which the snapshot does not show.  The two policies are what the agent cannot merge;
+        the other policies selecting those pods are named in the warning but stay evaluated:
+        leaving them out would open every other pod they select, and they were most likely part
+        of the policy the pods keep."""
+        if not any(e.parsers for p in self.cilium_policies for r in p.rules for e in (*r.ingress, *r.egress)):
+            return
+        ns_labels: dict[str, Mapping[str, str]] = {
+            **{p.namespace: {"kubernetes.io/metadata.name": p.namespace} for p in self.pods},
+            **{n.name: n.labels for n in self.namespaces}}
+        release = self.cilium_release
+        clashes = l7_parser_clashes(self.cilium_policies, self.pods, ns_labels, release)
+        if not clashes:
+            return
+        reasons: dict[str, list[str]] = {}
+        warnings = []
+        by_key = self._pod_index()
+        for c in clashes:
+            (ref1, at1, parser1), (ref2, at2, parser2) = c.first, c.second
+            pods = ", ".join(c.pods[:5]) + (f" and {len(c.pods) - 5} more" if len(c.pods) > 5 else "")
+            if c.one_peer:
+                how = "for one peer"
+            elif release is not None:
+                how = "(up to Cilium 1.17 a port has one L7 parser whatever its peers)"
+            else:
+                how = ("(up to Cilium 1.17 a port has one L7 parser whatever its peers, from 1.18 each peer "
+                       "selector its own, and no cilium-agent image in the snapshot shows the release)")
+            text = (f"{ref1} {at1} and {ref2} {at2} give pods {pods} L7 parsers {parser1!r} and {parser2!r} "
+                    f"on {c.protocol} {c.port} {how}: Cilium's agent cannot merge them (\"cannot merge "
+                    "conflicting L7 parsers\") and fails to compute those pods' policy, so what they enforce "
+                    "is not known")
+            for ref in dict.fromkeys((ref1, ref2)):
+                reasons.setdefault(ref, []).append(text)
+            members = [by_key[k] for k in c.pods if k in by_key]
+            others = sorted(
+                {p.ref for p in self.cilium_policies if p.ref not in (ref1, ref2) and not p.rejected and any(
+                    r.endpoint_selector.matches(pod_view(m, ns_labels[m.namespace]))
+                    for r in p.rules for m in members)}
+                | {p.ref for p in self.network_policies if any(
+                    m.namespace == p.namespace
+                    and knp_matches(p.pod_selector, m, ns_labels[m.namespace], p.namespace, True)
+                    for m in members)})
+            also = (f"; the other policies selecting them ({', '.join(others[:5])}"
+                    f"{' ...' if len(others) > 5 else ''}) are evaluated as written") if others else ""
+            warnings.append(LoadWarning("cilium-l7-parser-clash", text + also, obj=ref1))
+        self.cilium_policies = tuple(
+            replace(p, unsupported=p.unsupported + tuple(dict.fromkeys(reasons[p.ref])))
+            if p.ref in reasons else p
+            for p in self.cilium_policies)
+        self.warnings = (*self.warnings, *warnings)
 
     @property
     def pods_without_service_account(self) -> tuple[str, ...]:

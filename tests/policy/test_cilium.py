@@ -353,22 +353,99 @@ def test_l7_rules_the_agent_accepts_still_allow_at_l3_l4():
     assert r.can_reach("db/e", "db/d", 80) and not r.can_reach("db/e", "db/d", 81)
 
 
+HTTP_80 = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"http": [{"method": "GET"}]}}
+KAFKA_80 = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"kafka": [{"topic": "t"}]}}
+FROM_E = {"matchLabels": {"app": "e"}}
+
+
+def agent_of(release: str) -> dict[str, Any]:
+    """A cilium-agent pod whose image shows the release."""
+    obj = pod("kube-system", "cilium-x", {"k8s-app": "cilium"}, "10.0.1.1", host=True, host_ip="10.0.1.1")
+    obj["spec"]["containers"] = [{"name": "cilium-agent", "image": f"quay.io/cilium/cilium:v{release}"}]
+    return obj
+
+
 def test_two_l7_parsers_on_one_port_for_one_peer_leave_the_policy_unevaluated():
-    """Cilium's agent cannot merge them ("cannot merge conflicting L7 parsers"): the selected
-    pods' policy fails to resolve, so no verdict of the rules holds."""
-    http = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"http": [{"method": "GET"}]}}
-    kafka = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"kafka": [{"topic": "t"}]}}
-    e = {"matchLabels": {"app": "e"}}
+    """Cilium's agent cannot merge them ("cannot merge conflicting L7 parsers", rule_test.go
+    case 9): the selected pods' policy fails to resolve, so no verdict of the rules holds."""
     clash = cnp("p", {"endpointSelector": D, "ingress": [
-        {"fromEndpoints": [e], "toPorts": [http]}, {"fromEndpoints": [e], "toPorts": [kafka]}]})
-    (pol,) = snapshot(*base(clash)).unevaluated_policies
-    assert any("spec.ingress[0] and [1]: L7 parsers 'http' and 'kafka' on TCP 80" in u for u in pol.unsupported)
-    # Not a clash: other peers, other ports, or one side without L7 rules (L3/L4 only).
-    for second in ({"fromEndpoints": [{}], "toPorts": [kafka]},
-                   {"fromEndpoints": [e], "toPorts": [{**kafka, "ports": [{"port": "81", "protocol": "TCP"}]}]},
-                   {"fromEndpoints": [e], "toPorts": [{"ports": kafka["ports"]}]}):
-        ok = cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [e], "toPorts": [http]}, second]})
+        {"fromEndpoints": [FROM_E], "toPorts": [HTTP_80]},
+        {"fromEndpoints": [FROM_E], "toPorts": [KAFKA_80]}]})
+    for release in ((), (agent_of("1.17.4"),), (agent_of("1.18.2"),)):
+        snap = snapshot(*base(clash, *release))
+        (pol,) = snap.unevaluated_policies
+        assert any("CiliumNetworkPolicy/db/p spec.ingress[0] and CiliumNetworkPolicy/db/p spec.ingress[1] "
+                   "give pods db/d L7 parsers 'http' and 'kafka' on TCP 80 for one peer" in u
+                   for u in pol.unsupported)
+        assert "cilium-l7-parser-clash" in {w.code for w in snap.warnings}
+    # Not a clash: other ports, one side without L7 rules (L3/L4 only), or a selector that
+    # selects no running pod (no identity's policy to fail).
+    kafka_81 = {**KAFKA_80, "ports": [{"port": "81", "protocol": "TCP"}]}
+    for second in ({"fromEndpoints": [FROM_E], "toPorts": [kafka_81]},
+                   {"fromEndpoints": [FROM_E], "toPorts": [{"ports": KAFKA_80["ports"]}]}):
+        first = {"fromEndpoints": [FROM_E], "toPorts": [HTTP_80]}
+        ok = cnp("p", {"endpointSelector": D, "ingress": [first, second]})
         assert not snapshot(*base(ok)).unevaluated_policies, second
+    nobody = cnp("p", {"endpointSelector": {"matchLabels": {"app": "nobody"}},
+                       "ingress": clash["spec"]["ingress"]})
+    assert not snapshot(*base(nobody)).unevaluated_policies
+
+
+def test_l7_parsers_clash_across_policies_that_select_one_pod():
+    """The agent merges every rule that selects an identity, whatever policy it comes from
+    (``resolvePolicyLocked`` over the repository): two policies each with one parser clash on
+    the pods both select, and both are left unevaluated; a policy selecting those pods without
+    L7 rules is named but stays evaluated (the pods keep the policy they last had)."""
+    http = cnp("web-http", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [FROM_E], "toPorts": [HTTP_80]}]})
+    kafka = cnp("all-kafka", {"endpointSelector": {}, "ingress": [
+        {"fromEndpoints": [FROM_E], "toPorts": [KAFKA_80]}]})
+    plain = netpol("db", "plain", {"podSelector": {"matchLabels": {"app": "d"}}, "ingress": [{}]})
+    snap = snapshot(*base(http, kafka, plain))
+    assert {p.ref for p in snap.unevaluated_policies} == {"CiliumNetworkPolicy/db/web-http",
+                                                          "CiliumNetworkPolicy/db/all-kafka"}
+    (w,) = [w for w in snap.warnings if w.code == "cilium-l7-parser-clash"]
+    assert "CiliumNetworkPolicy/db/web-http spec.ingress[0]" in w.message
+    assert "CiliumNetworkPolicy/db/all-kafka spec.ingress[0]" in w.message
+    assert "give pods db/d L7 parsers" in w.message and "db/e" not in w.message.split(" L7 ")[0]
+    assert "the other policies selecting them (NetworkPolicy/db/plain) are evaluated as written" in w.message
+    # Subjects apart (db/d, db/e): each pod has one parser on the port.
+    apart = cnp("e-kafka", {"endpointSelector": FROM_E, "ingress": [
+        {"fromEndpoints": [FROM_E], "toPorts": [KAFKA_80]}]})
+    assert not snapshot(*base(http, apart)).unevaluated_policies
+    # A policy the agent refuses takes no part in any pod's policy.
+    refused = cnp("udp-kafka", {"endpointSelector": D, "ingress": [{"fromEndpoints": [FROM_E], "toPorts": [
+        {"ports": [{"port": "80", "protocol": "ANY"}], "rules": {"kafka": [{"topic": "t"}]}}]}]})
+    (listed,) = snapshot(*base(http, refused)).unevaluated_policies
+    assert listed.ref == "CiliumNetworkPolicy/db/udp-kafka"
+    assert all("parsers" not in u for u in listed.unsupported)
+
+
+def test_l7_parsers_for_different_peers_clash_up_to_cilium_1_17():
+    """Up to 1.17 an L4 filter (one per port and protocol of a pod's policy) has one L7 parser
+    whatever its peers (``mergePortProto`` merges ``existingFilter.L7Parser``); 1.18 moved the
+    parser to each peer selector (cilium#37887), and rule_test.go's case 9 then clashes only on
+    one selector.  Unknown release: not judged, with both readings given."""
+    rule = {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [FROM_E], "toPorts": [HTTP_80]}, {"toPorts": [KAFKA_80]}]}
+    old = snapshot(*base(cnp("p", rule), agent_of("1.17.4")))
+    (pol,) = old.unevaluated_policies
+    assert any("on TCP 80 (up to Cilium 1.17 a port has one L7 parser whatever its peers)" in u
+               for u in pol.unsupported), pol.unsupported
+    new = snapshot(*base(cnp("p", rule), agent_of("1.18.2")))
+    assert not new.unevaluated_policies
+    r = k8sviz.reachability(new)
+    assert r.can_reach("db/e", "db/d", 80) and r.can_reach("web/a", "db/d", 80)  # L7 rules allow at L3/L4
+    unknown = snapshot(*base(cnp("p", rule)))
+    (pol,) = unknown.unevaluated_policies
+    assert any("no cilium-agent image in the snapshot shows the release" in u for u in pol.unsupported)
+    # One shared selector: an entity and the endpoint form of it, or an entity inside another.
+    for second in ({"fromEntities": ["host"], "toPorts": [KAFKA_80]},
+                   {"fromEntities": ["cluster"], "toPorts": [KAFKA_80]}):
+        shared = {"endpointSelector": D, "ingress": [
+            {"fromEndpoints": [{"matchLabels": {"reserved:host": ""}}], "toPorts": [HTTP_80]}, second]}
+        (pol,) = snapshot(*base(cnp("p", shared), agent_of("1.18.2"))).unevaluated_policies
+        assert any("for one peer" in u for u in pol.unsupported), second
 
 
 def test_a_namespaced_subject_keeps_its_other_namespace_requirements():
