@@ -723,10 +723,15 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
         ports, l7, parsers = _ports(e.get("toPorts"), f"{w}.toPorts", ctx, ingress)
         peer = CiliumPeer(ports=ports, l7=l7, parsers=parsers)
         if not present and ports is None and not any(e.get(k) for k in _NOT_JUDGED):
-            # Cilium's releases disagree on ``{}``: its rule code up to 1.18 allows nothing
-            # (the entry only sets default deny), the rewritten policy engine (cilium#40213,
-            # 2025) treats the missing peer as every peer.  Which release first ships it is not
-            # settled here, so the policy is not judged rather than judged one way silently.
+            # Cilium's sources disagree on ``{}``: its rule code up to 1.18 allows nothing (the
+            # L3-only merge in mergeIngress needs a peer; the entry only sets default deny).
+            # The rewritten engine (cilium#40213, 2025) turns the missing peer into an empty,
+            # non-nil L3 list (RulesToPolicyEntries, pkg/policy/utils), which its own reference
+            # simulation (pkg/policy/types, findEntries) reads as every peer; yet the
+            # connectivity suite of the same tree (cilium-cli builder all_ingress_deny.go with
+            # manifests/deny-all-ingress.yaml, ``ingress: [{}]``) still expects every pod's
+            # traffic dropped.  No release note or issue read says which holds from which
+            # release, so the policy is not judged rather than judged one way silently.
             ctx.unsupported.append(
                 f"{w} is an empty entry: Cilium up to 1.18 allows nothing with it, a later "
                 "release every peer, and which release first does is not settled here"
