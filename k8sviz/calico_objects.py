@@ -574,10 +574,25 @@ def _go_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | No
     return ipaddress.ip_network((ip, length), strict=False)
 
 
-def _nets(raw: Any, where: str, source: str, ref: str, *, rule: bool = False) -> tuple[IPBlock, ...]:
+#: Felix's reading of a GlobalNetworkSet entry it cannot parse.
+_SET_NET_DROPPED = ("without that entry: the GlobalNetworkSet update processor "
+                    "(libcalico-go syncersv1/updateprocessors/globalnetworksetprocessor.go) logs it and "
+                    "goes on to the next one")
+#: Why an unparsable NetworkSet entry has no reading.
+_SET_NET_PANICS = ("the NetworkSet update processor (libcalico-go syncersv1/updateprocessors/"
+                   "networksetprocessor.go) logs it but, unlike the GlobalNetworkSet one, does not skip "
+                   "it: it dereferences the nil network ParseCIDROrIP returned, and the syncer (Felix or "
+                   "Typha) panics")
+
+
+def _nets(raw: Any, where: str, source: str, ref: str, *, rule: bool = False,
+          kind: str = "") -> tuple[IPBlock, ...]:
     """``rule``: the nets of a rule, which Calico's validator wants as masked CIDRs (the
     ``net`` tag of EntityRule.Nets in api/pkg/apis/projectcalico/v3/policy_common.go, and
-    validateRule's net.ParseCIDR of each); a network set's may be addresses and need no mask."""
+    validateRule's net.ParseCIDR of each); a network set's (``kind`` NetworkSet or
+    GlobalNetworkSet) may be addresses and need no mask (the ``cidr`` tag of its Nets): either
+    way libcalico-go hands Felix the masked network (ParseCIDROrIP), and the validator asks
+    nothing of a set's IP families, whose CIDRs Felix splits into one IP set per family."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -589,9 +604,12 @@ def _nets(raw: Any, where: str, source: str, ref: str, *, rule: bool = False) ->
         net = _go_network(cidr)
         if net is None:
             message = f"{where}[{i}]: invalid CIDR {cidr!r}"
-            if not rule:
-                _reject(message, source, ref)
-            _refused(message, source, ref, _NET_DROPPED)
+            if rule:
+                _refused(message, source, ref, _NET_DROPPED)
+            elif kind == "GlobalNetworkSet":
+                _refused(message, source, ref, _SET_NET_DROPPED)
+            else:
+                _reject(message, source, ref, _SET_NET_PANICS)
             continue
         if rule and "/" not in cidr:
             _refused(f"{where}[{i}]: {cidr!r} is an address, not a CIDR (write {net})", source, ref,
@@ -1050,6 +1068,6 @@ def parse_network_set(
                 _reject(f"metadata.labels[{k!r}]: projectcalico.org/namespace is reserved by Calico",
                         source, ref)
         with dropped_fields_named(dropped, what):
-            nets = _nets(spec.get("nets"), "spec.nets", source, ref)
+            nets = _nets(spec.get("nets"), "spec.nets", source, ref, kind=kind)
     return NetworkSet(ns, name, {k: v if isinstance(v, str) else _yaml_scalar_str(v) for k, v in labels.items()},
                       nets)

@@ -985,16 +985,47 @@ def test_a_crd_object_felix_has_no_known_reading_of_stays_an_error_that_says_why
     assert "skips Calico's validator" in text and "k8sviz cannot tell" in text
 
 
-def test_crd_tiers_and_network_sets_name_the_bypass_too():
-    with pytest.raises(PolicyError, match="skips Calico's validator"):
-        snapshot(*base(cal("Tier", "t", {"defaultAction": "Allow"}, version=CRD)))
-    reserved = r"projectcalico\.org/namespace is reserved.*skips Calico's validator"
-    with pytest.raises(PolicyError, match=reserved):
-        snapshot(*base(cal("GlobalNetworkSet", "s", {"nets": ["10.0.0.0/8"]}, version=CRD,
-                           labels={"projectcalico.org/namespace": "x"})))
-    # A network set's CIDRs are no rule's: Felix's reading of a bad one is not known.
-    with pytest.raises(PolicyError, match=r"invalid CIDR 'garbage'.*k8sviz cannot tell"):
-        snapshot(*base(cal("GlobalNetworkSet", "s", {"nets": ["garbage"]}, version=CRD)))
+def deny_from_sets(*sets: dict[str, Any]) -> list[dict[str, Any]]:
+    """db/d denies what the network sets labelled kind=s hold, and allows the rest."""
+    return base(*sets, gnp("p", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"selector": "kind == 's'"}}, {"action": "Allow"}]}))
+
+
+def test_a_crd_global_network_set_drops_what_libcalico_go_cannot_parse():
+    # globalnetworksetprocessor.go logs an entry ParseCIDROrIP refuses and goes on.
+    spec = {"nets": ["garbage", "10.0.0.0/33", "10.0.0.2"]}
+    with pytest.raises(PolicyError, match=r"GlobalNetworkSet/s: spec.nets\[0\]: invalid CIDR 'garbage'$"):
+        snapshot(*deny_from_sets(cal("GlobalNetworkSet", "s", spec, labels={"kind": "s"})))
+    snap = snapshot(*deny_from_sets(cal("GlobalNetworkSet", "s", spec, labels={"kind": "s"}, version=CRD)))
+    assert [n.cidr for n in snap.network_sets[0].nets] == ["10.0.0.2/32"]
+    messages = unvalidated(snap)
+    assert len(messages) == 2 and all("globalnetworksetprocessor.go" in m for m in messages)
+    assert "invalid CIDR '10.0.0.0/33'" in messages[1] and "without that entry" in messages[1]
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/b", "db/d", 80) and r.can_reach("web/a", "db/d", 80)
+
+
+def test_a_crd_network_set_with_an_unparsable_cidr_stays_an_error_naming_the_panic():
+    # networksetprocessor.go logs it too, but appends the nil network all the same.
+    bad = cal("NetworkSet", "s", {"nets": ["10.0.0.0/8", "garbage"]}, "web", labels={"kind": "s"}, version=CRD)
+    with pytest.raises(PolicyError, match=r"NetworkSet/web/s: spec.nets\[1\]: invalid CIDR 'garbage'") as e:
+        snapshot(*deny_from_sets(bad))
+    assert "skips Calico's validator" in str(e.value) and "networksetprocessor.go" in str(e.value)
+    assert "panics" in str(e.value)
+
+
+@pytest.mark.parametrize("version", ["projectcalico.org/v3", CRD])
+def test_network_set_host_bits_addresses_and_both_families_are_no_refusal(version):
+    # The "cidr" tag of (Global)NetworkSetSpec.Nets takes them, and no family check applies:
+    # no warning, the masked networks.
+    sets = [cal(kind, "s", {"nets": ["10.0.0.3/31", "fd00::1", "10.0.0.9"]}, ns_, {"kind": "s"}, version)
+            for kind, ns_ in (("GlobalNetworkSet", None), ("NetworkSet", "db"))]
+    for s in sets:
+        snap = snapshot(*deny_from_sets(s))
+        assert [n.cidr for n in snap.network_sets[0].nets] == ["10.0.0.2/31", "fd00::1/128", "10.0.0.9/32"]
+        assert unvalidated(snap) == []
+        assert not k8sviz.reachability(snap).can_reach("web/b", "db/d", 80)
+
 
 
 # ---------------------------------------------------------------------------------------------
