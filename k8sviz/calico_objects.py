@@ -1041,9 +1041,19 @@ def parse_tier(obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWar
     ref = f"Tier/{name}"
     spec, dropped, what = _spec(obj, source, ref, warn)
     with _parsing(str(obj.get("apiVersion")), warn), dropped_fields_named(dropped, what):
+        # The field came with Calico 3.29 (projectcalico/calico#9232); before it every tier ended
+        # in the implicit deny that an absent field still means.
         action = spec.get("defaultAction") or "Deny"
         if action not in ("Deny", "Pass"):
-            _reject(f"spec.defaultAction must be Deny or Pass, not {action!r}", source, ref)
+            message = f"spec.defaultAction must be Deny or Pass, not {action!r}"
+            if not isinstance(action, str):  # the CRD's schema wants a string there
+                raise PolicyError(message, source=source, obj=ref)
+            # The Tier CRD's schema lists Pass and Deny too, where the installed CRD has that
+            # enum; where it has not, Felix gets what the update processor makes of it.
+            _refused(message, source, ref, "as Deny: the Tier update processor (libcalico-go "
+                     "syncersv1/updateprocessors/tierprocessor.go) takes every value but Pass, in that "
+                     "case, as Deny")
+            action = "Deny"
         return CalicoTier(name, _order(spec.get("order"), "spec.order", source, ref), action.lower())
 
 

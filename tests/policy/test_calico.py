@@ -115,8 +115,13 @@ def test_tier_default_action_pass():
             gnp("security.p", {"tier": "security", "selector": "app == 'b'", "ingress": [
                 {"action": "Allow", "source": {"selector": "app == 'nobody'"}}]})]
     assert reach(*objs).can_reach("web/a", "web/b", 80)  # passed on to the default tier: nothing selects b
-    objs[0] = cal("Tier", "security", {"order": 100})
-    assert not reach(*objs).can_reach("web/a", "web/b", 80)
+    # Deny, written or not: a Tier from before Calico 3.29 has no such field, and its end is the
+    # implicit deny the tier docs describe.
+    for spec in ({"order": 100}, {"order": 100, "defaultAction": "Deny"}):
+        objs[0] = cal("Tier", "security", spec)
+        r = reach(*objs)
+        assert not r.can_reach("web/a", "web/b", 80)
+        assert "end of tier security: deny" in str(r.explain("web/a", "web/b", 80))
 
 
 def test_log_goes_on_and_first_match_wins():
@@ -1140,6 +1145,27 @@ def test_network_set_nets_may_be_addresses_or_unmasked():
     with pytest.raises(PolicyError, match="invalid CIDR '10.0.0.0/255.0.0.0'"):
         snapshot(*base(cal("GlobalNetworkSet", "s", {"nets": ["10.0.0.0/255.0.0.0"]})))
 
+
+
+def test_crd_tiers_read_every_default_action_but_pass_as_deny():
+    # tierprocessor.go: "Any value except Pass is interpreted as Deny" (the CRD's enum, where
+    # its schema has one, keeps the API server from storing them at all).
+    pass_tier = [gnp("security.p", {"tier": "security", "selector": "app == 'b'", "ingress": [
+        {"action": "Allow", "source": {"selector": "app == 'nobody'"}}]})]
+    for action in ("pass", "Allow", "PASS", "whatever"):
+        with pytest.raises(PolicyError, match=f"Tier/security: spec.defaultAction must be Deny or Pass, not '{action}'$"):
+            snapshot(*base(cal("Tier", "security", {"order": 100, "defaultAction": action}), *pass_tier))
+        snap = snapshot(*base(cal("Tier", "security", {"order": 100, "defaultAction": action}, version=CRD),
+                              *pass_tier))
+        assert snap.calico_tiers[0].default_action == "deny"
+        (message,) = unvalidated(snap)
+        assert "tierprocessor.go" in message and "as Deny" in message
+        assert not k8sviz.reachability(snap).can_reach("web/a", "web/b", 80)
+    snap = snapshot(*base(cal("Tier", "security", {"order": 100, "defaultAction": "Pass"}, version=CRD), *pass_tier))
+    assert unvalidated(snap) == [] and k8sviz.reachability(snap).can_reach("web/a", "web/b", 80)
+    # The CRD's schema holds it to a string.
+    with pytest.raises(PolicyError, match="Tier/t: spec.defaultAction must be Deny or Pass, not 1$"):
+        snapshot(*base(cal("Tier", "t", {"defaultAction": 1}, version=CRD)))
 
 # ---------------------------------------------------------------------------------------------
 # notNets: Felix renders a rule for the family of its CIDRs only, and not at all for a family
