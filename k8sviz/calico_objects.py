@@ -1074,9 +1074,18 @@ def parse_network_set(
                 raise PolicyError(f"metadata.labels[{k!r}]: a label is a name and a string, not {v!r}",
                                   source=source, obj=ref)
             if k == "projectcalico.org/namespace":
-                # Calico's validator: the label is its own mark of namespaced endpoints.
-                _reject(f"metadata.labels[{k!r}]: projectcalico.org/namespace is reserved by Calico",
-                        source, ref)
+                # Calico's validator: the label is its own mark of namespaced endpoints, which
+                # scopes the rule selectors of namespaced policies (updateprocessors/rules.go).
+                if ns:
+                    felix = ("as the set's own namespace: networksetprocessor.go writes that over it "
+                             "after copying the labels")
+                else:
+                    felix = (f"as written: globalnetworksetprocessor.go keeps the labels, so Felix takes the "
+                             f"set for one in namespace {v!r} where rules.go scopes a selector by that label "
+                             "(a namespaced policy's rule selectors, a rule's namespaceSelector: all() "
+                             "or global(), and its other namespaceSelectors over the set's own pcns. labels)")
+                _refused(f"metadata.labels[{k!r}]: projectcalico.org/namespace is reserved by Calico",
+                         source, ref, felix)
         with dropped_fields_named(dropped, what):
             nets = _nets(spec.get("nets"), "spec.nets", source, ref, kind=kind)
     return NetworkSet(ns, name, {k: v if isinstance(v, str) else _yaml_scalar_str(v) for k, v in labels.items()},

@@ -276,11 +276,7 @@ class _Matcher:
         self._by_ns: dict[str, list[int]] = {}
         for c, ns in enumerate(self._cls_ns):
             self._by_ns.setdefault(ns, []).append(c)
-        self.sets = [
-            (s, s.labels if s.namespace is None
-             else {**self.inherited.get(s.namespace, {}), **s.labels, "projectcalico.org/namespace": s.namespace})
-            for s in sets
-        ]
+        self.sets = [self._set_view(s) for s in sets]
         self._cache: dict[tuple[object, ...], np.ndarray] = {}
 
     def _pods_where(self, namespaces: Iterable[str] | None, sel: Selector | None,
@@ -327,6 +323,27 @@ class _Matcher:
             hit = self._cache[key] = self._pods_where(spaces, p.selector, (None, p.service_account_selector))
         return hit
 
+    def _set_view(self, s: NetworkSet) -> tuple[NetworkSet, dict[str, str], str | None, dict[str, str]]:
+        """A network set's labels as Felix holds them, the namespace its rule selectors scope it
+        to, and what a rule's namespaceSelector is tested on.
+
+        Calico scopes by labels, not by where the object lives (updateprocessors/rules.go):
+        ``projectcalico.org/namespace == '<ns>'`` for a namespaced policy's rule, the
+        namespaceSelector with ``pcns.`` before each key (``all()``/``global()``: that label
+        there or not) for one with a namespaceSelector.  A namespaced set carries the label
+        and its namespace's ``pcns.`` labels; a GlobalNetworkSet its own labels only, which a
+        crd.projectcalico.org/v1 object may make the same ones.
+        """
+        if s.namespace is None:
+            labels = dict(s.labels)
+        else:
+            labels = {**self.inherited.get(s.namespace, {}), **s.labels, "projectcalico.org/namespace": s.namespace}
+        home = labels.get("projectcalico.org/namespace")
+        ns_view = {k[5:]: v for k, v in labels.items() if k.startswith("pcns.")}
+        if home is not None:
+            ns_view[NAMESPACED_MARK] = home
+        return s, labels, home, ns_view
+
     def matching(self, scope: tuple[str, object], sel: Selector | None, sa: _SA = (None, None)) -> np.ndarray:
         """Addresses of the pods and network sets in ``scope`` whose labels match ``sel`` (and
         ServiceAccount ``sa``: network sets have none).
@@ -350,10 +367,14 @@ class _Matcher:
         spaces = None if kind == "any" else [ns for ns in self._by_ns if in_scope(ns)]
         hit = self._pods_where(spaces, sel, sa)
         names, sa_sel = sa
-        for s, labels in self.sets:
+        for s, labels, home, view in self.sets:
             if names is not None or (sa_sel is not None and not sa_sel.matches({})):
                 continue  # a network set has no ServiceAccount
-            if in_scope(s.namespace) and (sel is None or sel.matches(labels)):
+            if kind == "namespace":
+                scoped = home == arg
+            else:
+                scoped = ns_sel is None or ns_sel.matches(view)
+            if scoped and (sel is None or sel.matches(labels)):
                 hit |= self.nets(s.nets)
         self._cache[key] = hit
         return hit

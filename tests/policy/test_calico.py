@@ -511,6 +511,49 @@ def test_network_sets_cannot_carry_calicos_namespace_label():
         snapshot(*base(bad))
 
 
+def scoped_denies(set_obj: dict[str, Any], rule_source: dict[str, Any], policy_ns: str | None = None) -> bool:
+    """Whether a policy on db/d that denies ``rule_source`` (then allows) keeps web/b out, web/b's
+    address being in ``set_obj`` only."""
+    rules = {"selector": "app == 'd'", "types": ["Ingress"], "order": 10,
+             "ingress": [{"action": "Deny", "source": rule_source}, {"action": "Allow"}]}
+    policy = cal("NetworkPolicy", "p", rules, "db") if policy_ns else gnp("p", rules)
+    # web/b's own labels must not match: the set's address decides.
+    snap = snapshot(*base(set_obj, policy))
+    return not k8sviz.reachability(snap).can_reach("web/b", "db/d", 80)
+
+
+def test_a_crd_global_network_set_with_calicos_namespace_label_is_scoped_by_it():
+    # globalnetworksetprocessor.go keeps the labels, and rules.go scopes rule selectors by that
+    # label: Felix takes the set for one in that namespace, though it has no namespace profile.
+    labels = {"kind": "s", "projectcalico.org/namespace": "db"}
+    gns = cal("GlobalNetworkSet", "s", {"nets": ["10.0.0.2/32"]}, labels=labels, version=CRD)
+    (message,) = unvalidated(snapshot(*base(gns)))
+    assert "projectcalico.org/namespace is reserved" in message and "as written" in message
+    assert scoped_denies(gns, {"selector": "kind == 's'"}, "db")  # projectcalico.org/namespace == 'db'
+    assert scoped_denies(gns, {"namespaceSelector": "all()", "selector": "kind == 's'"})
+    assert not scoped_denies(gns, {"namespaceSelector": "global()", "selector": "kind == 's'"})
+    # Other namespace selectors test the set's own pcns. labels, not the db namespace's.
+    assert not scoped_denies(gns, {"namespaceSelector": "team == 'db'", "selector": "kind == 's'"})
+    own = cal("GlobalNetworkSet", "s", {"nets": ["10.0.0.2/32"]}, labels={**labels, "pcns.team": "x"}, version=CRD)
+    assert scoped_denies(own, {"namespaceSelector": "team == 'x'", "selector": "kind == 's'"})
+    # Without the label: a global set, as before.
+    plain = cal("GlobalNetworkSet", "s", {"nets": ["10.0.0.2/32"]}, labels={"kind": "s"})
+    assert not scoped_denies(plain, {"selector": "kind == 's'"}, "db")
+    assert scoped_denies(plain, {"namespaceSelector": "global()", "selector": "kind == 's'"})
+
+
+def test_a_crd_network_set_with_calicos_namespace_label_keeps_its_own_namespace():
+    # networksetprocessor.go writes the set's namespace over the label after copying the labels.
+    ns_set = cal("NetworkSet", "s", {"nets": ["10.0.0.2/32"]}, "web",
+                 labels={"kind": "s", "projectcalico.org/namespace": "db"}, version=CRD)
+    (message,) = unvalidated(snapshot(*base(ns_set)))
+    assert "as the set's own namespace" in message and "networksetprocessor.go" in message
+    assert not scoped_denies(ns_set, {"selector": "kind == 's'"}, "db")
+    assert scoped_denies(ns_set, {"namespaceSelector": "team == 'web'", "selector": "kind == 's'"})
+    assert scoped_denies(ns_set, {"selector": "projectcalico.org/namespace == 'web'"})
+    assert not scoped_denies(ns_set, {"selector": "projectcalico.org/namespace == 'db'"})
+
+
 @pytest.mark.parametrize("source", [
     {"selector": ""},
     {"notSelector": ""},
