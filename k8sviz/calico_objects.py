@@ -838,7 +838,12 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
     http = raw.get("http")
     if http is not None and not isinstance(http, dict):  # the CRD's schema wants an object
         raise PolicyError(f"{where}.http must be an object, not {http!r}", source=source, obj=ref)
-    if http and (http.get("methods") or http.get("paths")):
+    methods = http.get("methods") if http else None
+    # "*" among the methods matches every method: matchHTTPMethods (app-policy/checker/match.go)
+    # has done so in every stored version, back to the first one that matched api.HTTPRule, so
+    # in every release with HTTP matches.
+    narrows_methods = bool(methods) and not (isinstance(methods, list) and "*" in methods)
+    if http and (narrows_methods or http.get("paths")):
         # Without methods or paths the match holds for every request, and for traffic that is
         # no HTTP at all: Dikastes' matchHTTP (app-policy/checker/match.go) takes an empty list
         # as no condition, and Felix's own rules carry the rule's other matches only.  So

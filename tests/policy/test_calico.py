@@ -242,6 +242,25 @@ def test_what_a_snapshot_cannot_judge_is_not_evaluated_and_said_so():
     assert snapshot(*base(sport)).unevaluated_policies[0].unsupported[0].startswith("spec.ingress[0].source ports")
 
 
+@pytest.mark.parametrize(("http", "judged"), [
+    ({"methods": ["*"]}, True),
+    ({"methods": ["GET", "*"]}, True),
+    ({"methods": []}, True),
+    ({"methods": ["GET"]}, False),
+    ({"methods": ["*"], "paths": [{"prefix": "/"}]}, False),
+])
+def test_an_http_match_whose_methods_hold_the_wildcard_is_no_condition(http, judged):
+    # Dikastes' matchHTTPMethods takes "*" as every method (app-policy/checker/match.go, in
+    # every version back to the first HTTP match): only paths could still narrow the rule.
+    p = gnp("l7", {"selector": "app == 'd'", "ingress": [{"action": "Allow", "source": {"selector": "app == 'a'"},
+                                                          "http": http}, {"action": "Deny"}]})
+    snap = snapshot(*base(p))
+    assert (snap.unevaluated_policies == ()) is judged
+    if judged:
+        r = k8sviz.reachability(snap)
+        assert r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/b", "db/d", 80)
+
+
 def test_host_endpoint_policies_and_staged_policies_change_nothing():
     pre = gnp("pre", {"selector": "all()", "preDNAT": True, "applyOnForward": True,
                       "ingress": [{"action": "Deny"}]})
