@@ -63,7 +63,7 @@ Level = Literal["pod", "workload"]
 #: explicit denies (-1), before every allow and isolation of the tier (0 and up).
 LOCAL_NODE_PRIORITY = -0.5
 FRAME_COLUMNS = ["src", "dst", "src_namespace", "dst_namespace", "src_type", "dst_type", "protocol", "ports"]
-RULE_COLUMNS = ["policy", "direction", "rule", "src", "dst", "protocol", "ports"]
+RULE_COLUMNS = ["policy", "direction", "rule", "src", "dst", "protocol", "ports", "src_type", "dst_type"]
 
 
 @dataclass(frozen=True)
@@ -978,7 +978,12 @@ class Reachability:
         return keys[first] // n_units, keys[first] % n_units, np.bitwise_or.reduceat(words, first, axis=0)
 
     def rule_frame(self, level: Level = "workload") -> pd.DataFrame:
-        """Per NetworkPolicy rule, the connections it admits on its side that are also allowed end to end."""
+        """Per NetworkPolicy rule, the connections it admits on its side that are also allowed end to end.
+
+        Columns: ``policy, direction, rule, src, dst, protocol, ports`` and ``src_type, dst_type``,
+        which hold what :meth:`to_frame` does (``level``, or "external" for a CIDR of
+        :meth:`external_blocks`, cluster nodes' addresses included).
+        """
         import pandas as pd
 
         frames = []
@@ -992,7 +997,9 @@ class Reachability:
             i, j = np.nonzero(blk.any(axis=2))
             if not len(i):
                 continue
-            df = self._rows(src[i], dst[j], blk[i, j], level, ["src", "dst", "protocol", "ports"])
+            df = self._rows(
+                src[i], dst[j], blk[i, j], level, ["src", "dst", "protocol", "ports", "src_type", "dst_type"]
+            )
             if len(df):
                 df.insert(0, "rule", r.origin.index)
                 df.insert(0, "direction", r.origin.direction)

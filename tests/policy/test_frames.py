@@ -61,13 +61,33 @@ def test_workload_level_is_union_over_pods_and_keeps_self_pairs_of_distinct_pods
 def test_rule_frame_lists_what_each_rule_admits_end_to_end():
     r = reach()
     rf = r.rule_frame()
-    assert list(rf.columns) == ["policy", "direction", "rule", "src", "dst", "protocol", "ports"]
+    assert list(rf.columns) == [
+        "policy", "direction", "rule", "src", "dst", "protocol", "ports", "src_type", "dst_type"]
     api = rf[rf.policy == "shop/api"]
     assert api[["src", "dst", "protocol"]].values.tolist() == [["shop/web", "shop/api", "TCP"]]
     assert api.ports.tolist() == [["8080", "9000-9100"]]
     eg = rf[(rf.policy == "shop/web") & (rf.direction == "egress") & (rf.rule == 0)]
     # egress to shop pods: only what the destination also lets in
     assert eg[eg.dst == "shop/api"].ports.tolist() == [["8080", "9000-9100"]]
+
+
+def test_rule_frame_types_each_end_as_to_frame_does():
+    """A workload key is of the level's type, a CIDR of "external", in the same columns and with
+    the same values as to_frame's."""
+    r = reach()
+    rf = r.rule_frame()
+    out = rf[(rf.policy == "shop/web") & (rf.direction == "egress") & (rf.rule == 1)]
+    assert set(zip(out.src, out.src_type, out.dst, out.dst_type, strict=True)) == {
+        ("shop/web", "workload", "203.0.113.0/24", "external")}
+    into = rf[(rf.policy == "shop/web") & (rf.direction == "ingress")]
+    kinds = {(s, t) for s, t in zip(into.src, into.src_type, strict=True)}
+    assert ("shop/api", "workload") in kinds and ("203.0.113.0/24", "external") in kinds
+    assert set(into.dst_type) == {"workload"}
+    edges = r.to_frame("workload")
+    typed = set(zip(edges.src, edges.src_type, strict=True)) | set(zip(edges.dst, edges.dst_type, strict=True))
+    assert set(zip(rf.src, rf.src_type, strict=True)) | set(zip(rf.dst, rf.dst_type, strict=True)) <= typed
+    pods = r.rule_frame(level="pod")
+    assert set(pods.src_type) | set(pods.dst_type) == {"pod", "external"}
 
 
 def test_explain_text_and_html_escape():
