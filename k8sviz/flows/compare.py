@@ -585,6 +585,8 @@ DISCREPANCY_COLUMNS = [
     "direction",
     "rule",
     "detail",
+    "src_type",
+    "dst_type",
 ]
 
 
@@ -736,8 +738,14 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     Columns: ``kind, src, dst, protocol, ports`` (range strings), ``flows`` (connections: the
     largest count any one observer recorded, as in :func:`flow_edges`), ``records``,
     ``first_seen``, ``last_seen``, ``sample`` (``file:line`` of the first records),
-    ``policy``, ``direction``, ``rule``, ``detail``.  Pairs are named at workload level
-    (``ns/workload`` or the IP); flows to ClusterIPs (not translated) and to unmapped addresses
+    ``policy``, ``direction``, ``rule``, ``detail``, ``src_type``, ``dst_type``.  Pairs are named
+    at workload level (``ns/workload`` or the IP); where two kinds of endpoint share a label (a node
+    ``x`` and the workload ``x`` of a namespace called ``node`` are both ``node/x``) their findings
+    are separate rows, told apart by the types.  An observed row's types are its earliest record's
+    (``pod``, ``workload``, ``node`` or ``external``, as :func:`flow_edges` gives them); an
+    ``allowed-but-unused`` row's are the rule's ends as the engine's ``rule_frame`` types them
+    (``workload``, or ``external`` for a CIDR, nodes' addresses included), comma-separated when a
+    rule has ends of both types.  Flows to ClusterIPs (not translated) and to unmapped addresses
     cannot be judged and are counted in ``attrs["k8sviz"]`` (``unjudged_records``,
     ``judged_records``); so are Hubble records of unknown direction, left out
     (``unknown_direction_records``, see :func:`unknown_direction`).  When no record could be
@@ -791,6 +799,8 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                 ],
                 "src": endpoint_labels(f, "src", "workload"),
                 "dst": endpoint_labels(f, "dst", "workload"),
+                "src_type": f["src_type"].astype(object).to_numpy(),
+                "dst_type": f["dst_type"].astype(object).to_numpy(),
                 "protocol": f["protocol"].astype(object).to_numpy(),
                 "port": f["dst_port"].to_numpy(dtype="float64", na_value=np.nan),
                 "verdict": f["verdict"].astype(object).to_numpy(),
@@ -818,8 +828,12 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
         # A rule names a workload, or a CIDR for anything else: a node is matched by the address
         # it was judged by (its label, node/<name>, is in no CIDR), as an external endpoint is.
         for side in ("src", "dst"):
-            typ = f[f"{side}_type"].astype(object).to_numpy()[judge.to_numpy()]
+            typ = w[f"{side}_type"].to_numpy()
             w[f"{side}_match"] = np.where(np.isin(typ, ["node", "external"]), w[f"{side}_key"], w[side])
+        # Two kinds of endpoint can share a label (a node x and the workload x of a namespace
+        # called "node" are both node/x): their findings are kept apart, as flow_edges' rows are.
+        w["_sk"] = _kinds(w["src_type"])
+        w["_dk"] = _kinds(w["dst_type"])
         for (s, d, proto), ports in w[carried].groupby(["src_match", "dst_match", "protocol"])["port"]:
             observed_allowed.setdefault((s, d, proto), set()).update(int(p) for p in ports.unique())
         combos = w[["src_key", "dst_key", "port", "protocol"]].drop_duplicates()
@@ -857,8 +871,8 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
             default="",
         )
         bad = w.assign(kind=kind)[kind != ""]
-        for (kind, s, d, proto), g in bad.sort_values("time").groupby(
-            ["kind", "src", "dst", "protocol"], sort=True
+        for (kind, s, _sk, d, _dk, proto), g in bad.sort_values("time").groupby(
+            ["kind", "src", "_sk", "dst", "_dk", "protocol"], sort=True
         ):
             first = g.iloc[0]
             detail = _DETAILS[kind]
@@ -888,6 +902,10 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                     "direction": direction,
                     "rule": rule,
                     "detail": detail,
+                    # Records of a workload may name its pods or not (Hubble, Calico's aggregated
+                    # rows): the earliest in the table decides, as in flow_edges.
+                    "src_type": g.at[g.index.min(), "src_type"],
+                    "dst_type": g.at[g.index.min(), "dst_type"],
                 }
             )
     if info["judged_records"]:
@@ -909,7 +927,7 @@ class _Matcher:
         self._nets: dict[str, Any] = {}
         self._ips: dict[str, Any] = {}
 
-    def _net(self, text: str) -> Any:
+    def net(self, text: str) -> Any:
         if text not in self._nets:
             try:
                 self._nets[text] = (
@@ -932,7 +950,7 @@ class _Matcher:
     def __call__(self, observed: str, rule: str) -> bool:
         if observed == rule:
             return True
-        net = self._net(rule)
+        net = self.net(rule)
         if net is None:
             return False
         ip = self._ip(observed)
@@ -947,6 +965,7 @@ def _unused_rules(reach: Any, observed: dict[tuple[str, str, str], set[int]]) ->
     by_proto: dict[str, list[tuple[str, str, set[int]]]] = {}
     for (s, d, proto), ports in observed.items():
         by_proto.setdefault(str(proto), []).append((s, d, ports))
+    types = {side: _rule_types(rf, side, match) for side in ("src", "dst")}
     rule_col = "rule" if "rule" in rf else None
     keys = ["policy", "direction"] + ([rule_col] if rule_col else [])
     rows = []
@@ -993,9 +1012,20 @@ def _unused_rules(reach: Any, observed: dict[tuple[str, str, str], set[int]]) ->
                 "detail": f"rule admits {len(pairs)} workload pair(s), none observed in the window: "
                 + "; ".join(pairs[:5])
                 + (" ..." if len(pairs) > 5 else ""),
+                "src_type": ",".join(sorted(set(types["src"][g.index]))),
+                "dst_type": ",".join(sorted(set(types["dst"][g.index]))),
             }
         )
     return rows
+
+
+def _rule_types(rf: pd.DataFrame, side: str, match: _Matcher) -> pd.Series:
+    """The type of each rule frame row's ``side`` end: the engine's own (``workload``, or
+    ``external`` for a CIDR), or for a rule frame without it (an engine that does not give
+    one) the type the matcher reads the end as: a CIDR is external, anything else a workload."""
+    if f"{side}_type" in rf:
+        return rf[f"{side}_type"].astype(object).astype(str)
+    return rf[side].map(lambda x: "external" if match.net(str(x)) is not None else "workload")
 
 
 def _expand(r: str) -> range:

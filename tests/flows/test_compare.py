@@ -233,6 +233,7 @@ def test_discrepancies_with_fake_engine(demo_snap):
             ("shop/a", "egress", 0, "shop/loadgenerator", "shop/frontend", "TCP", ["8000-9000"]),
             ("shop/b", "ingress", 1, "shop/adservice", "shop/frontend", "TCP", ["8080"]),
             ("shop/c", "egress", 0, "shop/recommendationservice", "0.0.0.0/0", "TCP", ["443"]),
+            ("shop/d", "egress", 0, "shop/adservice", "10.0.0.0/8", "TCP", ["5432"]),
         ],
     )
     d = k8sviz.flow_discrepancies(df, reach)
@@ -240,8 +241,14 @@ def test_discrepancies_with_fake_engine(demo_snap):
     assert kinds["observed-but-policy-denies"] == "shop/recommendationservice -> 35.190.0.1"
     assert kinds["dropped-but-policy-allows"] == "shop/loadgenerator -> shop/cartservice"
     unused = d[d["kind"] == "allowed-but-unused"]
-    assert list(unused["policy"]) == ["shop/b"]  # shop/c is used: 35.190.0.1 is in 0.0.0.0/0
+    assert list(unused["policy"]) == ["shop/b", "shop/d"]  # shop/c is used: 35.190.0.1 is in 0.0.0.0/0
     assert unused.iloc[0]["flows"] == 0 and unused.iloc[0]["rule"] == "1"
+    # A rule frame without types (this engine gives none): a CIDR end is external, others workloads.
+    assert unused[["src_type", "dst_type"]].values.tolist() == [
+        ["workload", "workload"], ["workload", "external"]]
+    observed = d[d["kind"] != "allowed-but-unused"]
+    assert set(zip(observed["dst"], observed["dst_type"], strict=True)) == {
+        ("35.190.0.1", "external"), ("shop/cartservice", "pod")}
 
 
 def test_endpoint_labels_of_network_sets_and_hidden_addresses(tmp_path, demo_snap):
@@ -367,3 +374,48 @@ def test_a_node_uses_the_ipblock_rule_its_address_is_in(tmp_path, ip):
     found = k8sviz.flow_discrepancies(flows, k8sviz.reachability(snap))
     assert found.attrs["k8sviz"]["judged_records"] == 1
     assert found.empty, found[["kind", "src", "dst", "detail"]].to_string()
+
+
+@pytest.mark.parametrize(("ip", "label"), [("192.168.0.9", "node/x"), ("192.168.7.7", "node/192.168.7.7")])
+def test_findings_of_a_node_and_a_workload_of_one_label_are_kept_apart(tmp_path, ip, label):
+    """A host (the node x, or a host at an address no node has) and the pod of its name in a
+    namespace called node share a label; both send to a/y on a port no rule opens. They are two
+    findings, told apart by src_type, not one that adds up their records."""
+    import json
+    import warnings
+
+    from tests.analysis.helpers import ns, pod, snapshot
+
+    name = label.split("/", 1)[1]
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "x"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "192.168.0.9"}]}}
+    # One rule with a CIDR peer and a pod peer, neither used: its ends are of both types.
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"namespace": "a", "name": "from-hosts"},
+              "spec": {"podSelector": {"matchLabels": {"app": "y"}},
+                       "ingress": [{"from": [{"ipBlock": {"cidr": "192.168.0.0/16"}},
+                                             {"podSelector": {"matchLabels": {"app": "z"}}}],
+                                    "ports": [{"port": 10250}]}]}}
+    pods = [pod("node", name, ip="10.0.0.1"), pod("a", "y", ip="10.0.0.2", app="y"),
+            pod("a", "z", ip="10.0.0.3", app="z")]
+    snap = snapshot(ns("node"), ns("a"), *pods, node, policy)
+    host = ["reserved:remote-node"] if label == "node/x" else ["reserved:host"]
+    sources = [({"labels": host}, ip, 1),
+               ({"namespace": "node", "pod_name": name, "labels": []}, "10.0.0.1", 2)]
+    lines = [{"time": "2024-01-01T00:00:00Z", "verdict": "FORWARDED", "traffic_direction": "INGRESS",
+              "is_reply": False, "IP": {"source": src_ip, "destination": "10.0.0.2"},
+              "l4": {"TCP": {"source_port": 40000 + i, "destination_port": 9100}},
+              "source": src, "destination": {"namespace": "a", "pod_name": "y", "labels": ["k8s:app=y"]}}
+             for src, src_ip, n in sources for i in range(n)]
+    path = tmp_path / "hubble.json"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)  # the unknown node's
+        flows = k8sviz.load_flows(path, snapshot=snap)
+    found = k8sviz.flow_discrepancies(flows, k8sviz.reachability(snap))
+    denied = found[found["kind"] == "observed-but-policy-denies"]
+    assert sorted(zip(denied["src"], denied["src_type"], denied["dst"], denied["dst_type"], denied["records"],
+                      strict=True)) == [(label, "node", "a/y", "pod", 1), (label, "pod", "a/y", "pod", 2)]
+    unused = found[found["kind"] == "allowed-but-unused"]
+    assert unused[["src", "src_type", "dst", "dst_type"]].values.tolist() == [
+        ["192.168.0.0/16,a/z", "external,workload", "a/y", "workload"]]

@@ -21,6 +21,25 @@ def test_exactly_the_documented_findings(found):
     ]
 
 
+def test_the_frame_is_the_documented_rows_with_their_endpoint_types(found, demo_flows):
+    """The same three rows as before the types were added, and the columns before them unchanged."""
+    assert list(found.columns) == [
+        "kind", "src", "dst", "protocol", "ports", "flows", "records", "first_seen", "last_seen", "sample",
+        "policy", "direction", "rule", "detail", "src_type", "dst_type"]
+    assert len(found) == 3
+    # The drop's earliest record is Hubble's, naming pods; the forwarded denial's a Calico row
+    # aggregated by workload (flow_edges types these edges alike); the rule's ends are workloads.
+    assert sorted(zip(found["kind"], found["src_type"], found["dst_type"], strict=True)) == [
+        ("allowed-but-unused", "workload", "workload"),
+        ("dropped-but-policy-allows", "pod", "pod"),
+        ("observed-but-policy-denies", "workload", "workload"),
+    ]
+    edges = k8sviz.flow_edges(demo_flows)
+    for r in found[found["kind"] != "allowed-but-unused"].itertuples():
+        e = edges[(edges["src"] == r.src) & (edges["dst"] == r.dst) & (edges["protocol"] == r.protocol)]
+        assert (e["src_type"].tolist(), e["dst_type"].tolist()) == ([r.src_type], [r.dst_type])
+
+
 def test_lost_events_are_noted(found):
     assert found.attrs["k8sviz"]["lost_events"] == 66  # ring-buffer overflows (data/demo/README.md)
 

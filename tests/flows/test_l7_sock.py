@@ -141,6 +141,7 @@ def test_l7_denial_on_an_allowed_connection(tmp_path, demo_snap, reach):
     assert kinds(d) == {("denied-at-l7", "shop/loadgenerator", "shop/frontend")}
     row = d[d["kind"] == "denied-at-l7"].iloc[0]
     assert row["records"] == 1 and row["ports"] == ["8080"] and "L7" in row["detail"]
+    assert (row["src_type"], row["dst_type"]) == ("pod", "pod")  # Hubble names the pods
     # The same drop at L3/L4 is enforcement differing from the policies.
     p = write(tmp_path, [event(LOADGEN, FRONTEND, 8080, "DROPPED", type_="L3_L4", t=1)], "l4.jsonl")
     d = k8sviz.flow_discrepancies(k8sviz.load_flows(p, snapshot=demo_snap), reach)
