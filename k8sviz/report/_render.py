@@ -338,10 +338,13 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
     if d is not None and hasattr(d, "columns"):
         if "kind" in d.columns:
             out["discrepancy_kinds"] = {str(k): int(v) for k, v in sorted(d["kind"].value_counts().items())}
+        # The types beside the ends they type: two rows of one src and dst differ only there.
         order = [
             "kind",
             "src",
             "dst",
+            "src_type",
+            "dst_type",
             "protocol",
             "ports",
             "flows",

@@ -273,9 +273,14 @@ def test_flow_findings_from_load_flows(tmp_path):
     df = gaps(snap, reach, flows=flows)
     obs = find(df, "observed-but-policy-denies")
     assert len(obs) == 1 and obs["evidence"].item()["src"] == "shop/recommendationservice"
+    # The evidence types each end as flow_discrepancies does (the CSV names pods; a rule, workloads).
+    assert (obs["evidence"].item()["src_type"], obs["evidence"].item()["dst_type"]) == ("pod", "pod")
     assert len(find(df, "dropped-but-policy-allows")) == 1
     unused = find(df, "allowed-but-unused")
     assert len(unused) > 0 and all(e["policy"] for e in unused["evidence"])
+    # Rules to pods, from CIDRs, and egress rules to both (their types joined).
+    assert {(e["src_type"], e["dst_type"]) for e in unused["evidence"]} == {
+        ("workload", "workload"), ("external", "workload"), ("workload", "external,workload")}
     assert "shop/checkoutservice-egress-payment" not in {e["policy"] for e in unused["evidence"]}
 
 

@@ -169,6 +169,8 @@ def test_demo_report_with_real_analyses(tmp_path):
     if flows.is_dir():
         for sid in ("flows", "fig-flow-sankey", "fig-flow-timeline", "flow-sources-table", "discrepancies-table"):
             assert f'id="{sid}"' in page, sid
+        disc = page.split('id="discrepancies-table"', 1)[1].split("</tr>", 1)[0]
+        assert re.findall(r"<th>([^<]*)</th>", disc)[:6] == ["kind", "src", "dst", "src_type", "dst_type", "protocol"]
         # The demo's skewed node: offsets in seconds with their sign, not "-1 days +23:59:53..."
         skew = page.split('id="clock-skew-table"', 1)[1].split("</table>", 1)[0]
         assert "<th>offset_seconds</th>" in skew and "<td>-6.99" in skew
