@@ -344,7 +344,8 @@ print(flows["verdict"].value_counts().sort_index().to_string())"""),
 ## Discrepancies
 
 Every row is a (source, destination, protocol) where what was observed and what the
-policies say disagree, with sample flows as evidence.
+policies say disagree, with sample flows as evidence. `src_type` and `dst_type` (last
+columns) say what each end is: a pod or workload, a node, an outside address or CIDR.
 """),
     code("""
 disc = k8sviz.flow_discrepancies(flows, reach)
