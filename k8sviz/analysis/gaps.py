@@ -1215,13 +1215,27 @@ def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> boo
             ns, name = _policy_place(str(r["policy"]))
             detail = f"{rule} ({r['protocol']} {ports}) allows traffic never observed: {r['detail']}"
         else:
-            ns, _, name = str(r["dst"]).partition("/")
+            ns, name = _flow_subject(r["src"], r.get("src_type"), r["dst"], r.get("dst_type"))
             detail = (
                 f"{ev.get('flows')} flow(s) {r['src']} -> {r['dst']} {r['protocol']} {ports}: {r['detail']}"
                 + (f"; decided by {rule}" if rule else "")
             )
-        ctx.add(kind, ns or None, name or str(r["dst"]), detail, ev, system_down=False)
+        ctx.add(kind, ns, name, detail, ev, system_down=False)
     return True
+
+
+def _flow_subject(src: Any, src_type: Any, dst: Any, dst_type: Any) -> tuple[str | None, str]:
+    """``(namespace, name)`` a flow finding is filed under: the destination when it is a pod or
+    workload of the cluster, else the source when that is one (traffic to a node, a Service
+    address, a network set or the outside is the sender's), else no namespace and the
+    destination's label.  A label's first part is a namespace only for those kinds: a node is
+    ``node/<name>``, an outside address an IP."""
+    for label, typ in ((dst, dst_type), (src, src_type)):
+        if typ in ("pod", "workload"):
+            ns, _, name = str(label).partition("/")
+            if ns and name:
+                return ns, name
+    return None, str(dst)
 
 
 def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> bool:
@@ -1275,12 +1289,14 @@ def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> b
             "first_seen": agg["first"],
             "last_seen": agg["last"],
         }
-        ns, _, name = dst.partition("/")
+        # a hand-built table names an in-cluster end ns/name and anything else by its IP
+        ns, name = _flow_subject(src, "workload" if "/" in src else "external",
+                                 dst, "workload" if "/" in dst else "external")
         if verdict == "allowed" and not allows:
             ctx.add(
                 "observed-but-policy-denies",
                 ns,
-                name or dst,
+                name,
                 f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were forwarded although the policies deny it",
                 ev,
                 system_down=False,
@@ -1289,7 +1305,7 @@ def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> b
             ctx.add(
                 "dropped-but-policy-allows",
                 ns,
-                name or dst,
+                name,
                 f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were dropped although the policies allow it",
                 ev,
                 system_down=False,

@@ -284,6 +284,35 @@ def test_flow_findings_from_load_flows(tmp_path):
     assert "shop/checkoutservice-egress-payment" not in {e["policy"] for e in unused["evidence"]}
 
 
+def test_flow_findings_towards_nodes_and_outside_addresses_are_filed_under_the_sender(tmp_path):
+    """A denied flow to the outside or to a node is the sending workload's finding: its
+    namespace, not an IP or ``node`` read from the destination's label."""
+    import k8sviz
+
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    cart = next(p for p in snap.pods if p.workload_key == "shop/cartservice")
+    node = snap.nodes[0]
+    assert not reach.can_reach("shop/cartservice", "203.0.113.9", 443)
+    csv = tmp_path / "flows.csv"
+    csv.write_text(
+        "time,src_namespace,src_pod,dst_ip,dst_port,protocol,verdict\n"
+        f"2024-03-10T08:00:00Z,shop,{cart.name},203.0.113.9,443,TCP,allowed\n"
+        f"2024-03-10T08:00:01Z,shop,{cart.name},{node.addresses[0]},10250,TCP,allowed\n"
+    )
+    df = gaps(snap, reach, flows=k8sviz.load_flows(csv, snapshot=snap))
+    obs = find(df, "observed-but-policy-denies")
+    dsts = {e["dst"]: (e["dst_type"], ns, name) for e, ns, name in zip(obs["evidence"], obs["namespace"], obs["name"])}
+    assert dsts["203.0.113.9"] == ("external", "shop", "cartservice")
+    assert dsts[f"node/{node.name}"] == ("node", "shop", "cartservice")
+    # A hand-built table (no types) names an outside end by its IP: filed the same way.
+    hand = pd.DataFrame([{"time": "2024-03-10T08:00:00Z", "src_namespace": "shop", "src_workload": "cartservice",
+                          "src_pod": cart.name, "dst_ip": "203.0.113.9", "dst_port": 443, "protocol": "TCP",
+                          "verdict": "allowed"}])
+    row = find(gaps(snap, reach, flows=hand), "observed-but-policy-denies")
+    assert (row["namespace"].item(), row["name"].item()) == ("shop", "cartservice")
+
+
 def test_without_pods_pod_findings_are_not_checked_and_controls_do_not_pass(tmp_path):
     import k8sviz
 
