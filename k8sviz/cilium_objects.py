@@ -3,10 +3,13 @@
 Each object holds one rule (``spec``) and/or a list (``specs``); each rule is parsed into a
 frozen :class:`CiliumRule`.  Label keys in selectors may carry Cilium's source prefix
 (``k8s:``, ``any:``), which is dropped: pod labels all come from Kubernetes here.  What the
-engine cannot judge from a snapshot (``toGroups``, nodes, the ``kube-apiserver`` entity,
-``fromRequires``, other label sources, reserved labels other than a lone ``reserved:host``,
-``reserved:remote-node`` or ``reserved:none``, which are those entities) is recorded in
-``unsupported``: such a policy is not evaluated, and is listed as such.  ``toServices`` references are kept
+engine cannot judge from a snapshot (``toGroups``, nodes, ``fromRequires``, other label
+sources, reserved labels other than a lone ``reserved:host``, ``reserved:remote-node``,
+``reserved:kube-apiserver`` or ``reserved:none``, which are those entities) is recorded in
+``unsupported``: such a policy is not evaluated, and is listed as such.  The ``kube-apiserver``
+entity (and ``cluster``, which covers it) is placed from the ``default/kubernetes``
+EndpointSlices; the snapshot marks the policy unsupported when it cannot be (see
+``Snapshot._mark_cilium_apiserver``).  ``toServices`` references are kept
 (``CiliumPeer.services``); the snapshot resolves them against its Services and marks the
 policy unsupported where that depends on the Cilium release (see
 ``Snapshot._mark_cilium_services``).  ``toFQDNs`` peers are
@@ -36,7 +39,7 @@ from .model import (
     known_fields,
 )
 
-__all__ = ["CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "L7Clash",
+__all__ = ["APISERVER_SERVICE", "CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "L7Clash",
            "identity_caveats",
            "knp_matches", "knp_pod_selector", "knp_selects_every_pod", "namespace_selector_caveats",
            "l7_parser_clashes", "parse_cilium_policy", "pod_view", "services_named"]
@@ -52,8 +55,13 @@ _CLUSTER_KEY = "io.cilium.k8s.policy.cluster"
 #: value equals it (a selector that compares the value leaves its policy unevaluated anyway).
 _UNKNOWN_CLUSTER = "<cluster name unknown>"
 #: Entities the engine can place: everything, the outside world, the cluster's pods (with the
-#: hostNetwork pods, which carry the node's identity), the nodes' own identities.
-ENTITIES = frozenset({"all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none"})
+#: hostNetwork pods, which carry the node's identity), the nodes' own identities, the API server.
+ENTITIES = frozenset({"all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none",
+                      "kube-apiserver"})
+#: The Service whose endpoint addresses Cilium's agent labels ``reserved:kube-apiserver``
+#: (registerAPIServerBackendWatcher, pkg/ipcache/cell/apiserver_watcher.go; before it
+#: addKubeAPIServerServiceEPs / addKubeAPIServerServiceEPSliceV1 in pkg/k8s/watchers).
+APISERVER_SERVICE = ("default", "kubernetes")
 _PEERS_IN = ("fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities")
 _PEERS_OUT = ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toServices")
 _NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNodes", "toNodes")
@@ -262,6 +270,20 @@ class CiliumPolicy(NamedPolicy):
     api_version: str = "cilium.io/v2"
     #: Cilium's agent refuses to import it (its L7 rules): it takes no part in any pod's policy.
     rejected: bool = False
+
+    @property
+    def apiserver_entities(self) -> tuple[str, ...]:
+        """Which of ``kube-apiserver`` and ``cluster`` (whose selectors include the
+        kube-apiserver one: ``InitEntities``, pkg/policy/api/entity.go) its entries name, as
+        entities or lone reserved labels; an entry that also names ``all`` matches every
+        peer whatever the API server's addresses, so it does not count."""
+        found: dict[str, None] = {}
+        for r in self.rules:
+            for e in (*r.ingress, *r.ingress_deny, *r.egress, *r.egress_deny):
+                names = (*(e.entities or ()), *e.reserved)
+                if "all" not in names:
+                    found.update((n, None) for n in names if n in ("kube-apiserver", "cluster"))
+        return tuple(sorted(found))
 
     @property
     def service_refs(self) -> tuple[CiliumServiceRef, ...]:
@@ -477,8 +499,10 @@ def _scoped(sel: LabelSelector, ctx: _Ctx, where: str = "") -> LabelSelector:
 #: Reserved identities a lone ``reserved:<name>`` endpoint selector selects exactly as the
 #: entity of that name: ``EntitySelectorMapping`` (pkg/policy/api/entity.go) maps ``host``,
 #: ``remote-node`` and ``none`` to that one selector, and ``getEndpointSelector``
-#: (pkg/k8s/apis/cilium.io/utils) leaves a selector with a reserved key unpinned.
-_RESERVED_ENTITIES = frozenset({"host", "remote-node", "none"})
+#: (pkg/k8s/apis/cilium.io/utils) leaves a selector with a reserved key unpinned.  The
+#: ``kube-apiserver`` entity is ``reserved:kube-apiserver`` alone likewise
+#: (``endpointSelectorKubeAPIServer``, same file).
+_RESERVED_ENTITIES = frozenset({"host", "remote-node", "none", "kube-apiserver"})
 #: The world label an outside address's identity carries is ``reserved:world`` when the agents
 #: run one IP family and ``reserved:world-ipv4``/``-ipv6`` when they run both
 #: (``AddWorldLabel``, pkg/labels/cidr.go); the entity ``world`` names all three.
@@ -771,7 +795,7 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
                 ents = []
                 for ent in val:
                     if ent not in ENTITIES:
-                        if isinstance(ent, str) and ent in ("kube-apiserver", "ingress", "health", "init", "unmanaged"):
+                        if isinstance(ent, str) and ent in ("ingress", "health", "init", "unmanaged"):
                             ctx.unsupported.append(f"{w}.{k}: entity {ent!r}")
                             continue
                         raise ctx.error(f"{w}.{k}: unknown entity {ent!r}")

@@ -13,6 +13,7 @@ import contextlib
 import gc
 import hashlib
 import html
+import ipaddress
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from ._files import atomic_write
 from ._version import __version__
 from .calico_objects import CalicoPolicy, CalicoTier, NetworkSet, parse_calico_policy, parse_network_set, parse_tier
 from .cilium_objects import (
+    APISERVER_SERVICE,
     CiliumPolicy,
     identity_caveats,
     identity_label,
@@ -739,6 +741,7 @@ class SnapshotBuilder:
         snap.coverage = coverage
         snap._mark_calico_context()
         snap._mark_cilium_services()
+        snap._mark_cilium_apiserver()
         snap._mark_cilium_network_policies()
         snap._mark_cilium_l7_clashes()
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
@@ -1284,6 +1287,57 @@ class Snapshot:
                             f"({', '.join(draining[:5])}): Cilium releases differ on whether they are allowed"
                         )
             out.append(replace(p, unsupported=p.unsupported + tuple(dict.fromkeys(reasons))) if reasons else p)
+        self.cilium_policies = tuple(out)
+
+    def _mark_cilium_apiserver(self) -> None:
+        """Leave unevaluated the Cilium policies naming the ``kube-apiserver`` entity, or
+        ``cluster`` (which covers it), when the snapshot cannot say which addresses carry it.
+
+        Cilium's agent labels ``reserved:kube-apiserver`` the endpoint addresses of the
+        ``default/kubernetes`` Service (registerAPIServerBackendWatcher,
+        pkg/ipcache/cell/apiserver_watcher.go; addKubeAPIServerServiceEPSliceV1 and
+        addKubeAPIServerServiceEPs in pkg/k8s/watchers before).  The API server recreates
+        that Service's endpoints whenever they go (the same files say so), so a snapshot
+        without its EndpointSlices is partial, not a cluster without an API server.  Endpoints
+        that are not ready count in some releases and not in others (the 1.11-1.13 slice
+        watcher took every address; ParseEndpointSliceV1 later skips them), and an address
+        that is a pod's would mix the label into a pod identity in a way not read here.
+        """
+        using = [(p, p.apiserver_entities) for p in self.cilium_policies]
+        if not any(names for _, names in using):
+            return
+        scope = self.namespace_scope
+        read = self.coverage.get("endpointslices") == "ok" and (scope is None or APISERVER_SERVICE[0] in scope)
+        slices = [es for es in self.endpoint_slices if (es.namespace, es.service) == APISERVER_SERVICE]
+        problem = ""
+        if not read:
+            problem = ("the EndpointSlices of default/kubernetes, from which Cilium takes the API server's "
+                       "addresses, were not read")
+        elif not slices:
+            problem = ("the snapshot holds no EndpointSlice of default/kubernetes, from which Cilium takes "
+                       "the API server's addresses")
+        else:
+            waiting = sorted({a for es in slices for a in es.not_ready})
+            pod_ips = {ipaddress.ip_address(ip): p.key for p in self.pods
+                       if not p.host_network and not p.terminated for ip in p.ips}
+            held = sorted({f"{a} ({pod_ips[ipaddress.ip_address(a)]})" for es in slices for a in es.addresses
+                           if ipaddress.ip_address(a) in pod_ips})
+            if waiting:
+                problem = (f"the default/kubernetes EndpointSlices list endpoints that are not ready "
+                           f"({', '.join(waiting[:5])}): Cilium releases differ on whether they carry the "
+                           "kube-apiserver identity")
+            elif held:
+                problem = (f"the default/kubernetes EndpointSlices list pod addresses ({', '.join(held[:5])}): "
+                           "how Cilium merges the kube-apiserver label into a pod's identity is not settled here")
+        if not problem:
+            return
+        out = []
+        for p, names in using:
+            if names:
+                what = " and ".join(f"the {n} entity" + (" (which covers the kube-apiserver entity)"
+                                                         if n == "cluster" else "") for n in names)
+                p = replace(p, unsupported=p.unsupported + (f"{what}: {problem}",))
+            out.append(p)
         self.cilium_policies = tuple(out)
 
     def _mark_cilium_network_policies(self) -> None:

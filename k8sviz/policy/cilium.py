@@ -35,14 +35,14 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ..cilium_objects import NAMESPACE_KEY, CiliumPeer, CiliumPolicy, services_named
+from ..cilium_objects import APISERVER_SERVICE, NAMESPACE_KEY, CiliumPeer, CiliumPolicy, services_named
 from ..model import EndpointSlice, IPBlock, LabelSelector, LoadWarning, Namespace, Node, Pod, Service
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
 from .ports import MAX_PORT, PortSpace, named_port_cuts
 
-__all__ = ["cilium_blocks", "cilium_fqdn_warnings", "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
+__all__ = ["apiserver_addresses", "cilium_blocks", "cilium_fqdn_warnings", "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
 
 
 def _peers(policies: Iterable[CiliumPolicy]) -> Iterable[CiliumPeer]:
@@ -71,11 +71,25 @@ def service_selectors(peer: CiliumPeer, services: Sequence[Service], release: tu
             for svc in services_named(peer.services or (), services) if svc.selector]
 
 
+def apiserver_addresses(slices: Slices) -> list[str]:
+    """The addresses that carry the ``kube-apiserver`` identity: those of the
+    ``default/kubernetes`` EndpointSlices (a policy naming the entity is judged only when they
+    are all ready, see ``Snapshot._mark_cilium_apiserver``)."""
+    return list(dict.fromkeys(str(ipaddress.ip_address(a)) for es in slices.get(APISERVER_SERVICE, ())
+                              for a in es.addresses if a not in es.not_ready))
+
+
+def uses_apiserver(policies: Iterable[CiliumPolicy]) -> bool:
+    return any(p.apiserver_entities for p in policies)
+
+
 def cilium_blocks(policies: Sequence[CiliumPolicy], nodes: Sequence[Node], services: Sequence[Service] = (),
                   slices: Slices | None = None) -> list[IPBlock]:
-    """CIDRs to cut the IP space at (``toServices`` endpoints included), and every node address
-    (their identity is not "world")."""
+    """CIDRs to cut the IP space at (``toServices`` endpoints and the API server's addresses
+    included), and every node address (their identity is not "world")."""
     out = [c for peer in _peers(policies) for c in peer.cidrs or ()]
+    if uses_apiserver(policies):
+        out += [IPBlock.host(a) for a in apiserver_addresses(slices or {})]
     seen: set[tuple[object, ...]] = set()  # policies often name the same Services
     for peer in _peers(policies):
         if peer.services and peer.services not in seen:
@@ -104,6 +118,11 @@ def cilium_port_cuts(policies: Sequence[CiliumPolicy], pods: Iterable[Pod]) -> d
                 for proto in pp.protocols:
                     cuts.setdefault(proto, set()).update((pp.port, min(pp.end or pp.port, MAX_PORT) + 1))
     return named_port_cuts(cuts, pods, cilium_named_ports(policies))
+
+
+def _addresses(p: Pod) -> tuple[str, ...]:
+    """A pod's addresses, normalised (a hostNetwork pod's are its node's)."""
+    return tuple(str(ipaddress.ip_address(ip)) for ip in (*p.ips, *((p.host_ip,) if p.host_ip else ())))
 
 
 class _Cilium:
@@ -149,6 +168,41 @@ class _Cilium:
         self.pods = np.zeros(self.n, dtype=bool)
         self.pods[:n_pods] = True
         self._cache: dict[object, np.ndarray] = {}
+        self._apiserver(pods, nodes)
+
+    def _apiserver(self, pods: Sequence[Pod], nodes: Sequence[Node]) -> None:
+        """Where the ``kube-apiserver`` identity is.  The agent adds ``reserved:kube-apiserver``
+        to the labels of each address of the default/kubernetes endpoints (pkg/ipcache,
+        metadata.go ``resolveIdentity``): an outside address keeps its world and CIDR labels
+        beside it; a remote node's address becomes identity 7 (kube-apiserver and
+        remote-node), that address alone; an address of the agent's own node adds the label to
+        the host identity, which every address of that node and its hostNetwork pods share."""
+        n_pods = self.ends.n_pods
+        self.apiserver = apiserver_addresses(self.slices)
+        wanted = {ipaddress.ip_address(a) for a in self.apiserver}
+        owner: dict[object, str] = {}
+        for n in nodes:
+            for ip in n.addresses:
+                owner.setdefault(ipaddress.ip_address(ip), n.name)
+        self.api_world = np.zeros(self.n, dtype=bool)
+        #: Per node, what of it a pod elsewhere sees as the API server; under None the
+        #: hostNetwork pods whose node the snapshot does not say (remote to every pod).
+        self.api_remote: dict[str | None, np.ndarray] = {}
+        for a in self.apiserver:
+            atoms = self.ends.ips.block_atoms(IPBlock.host(a)) + n_pods
+            name = owner.get(ipaddress.ip_address(a))
+            if name is None:  # outside the nodes, as the engine places addresses
+                self.api_world[atoms] = True
+            else:
+                self.api_remote[name] = np.union1d(self.api_remote.get(name, np.zeros(0, dtype=np.int64)), atoms)
+        for i, p in enumerate(pods):
+            if p.host_network and any(ipaddress.ip_address(ip) in wanted for ip in _addresses(p)):
+                self.api_remote[p.node] = np.union1d(self.api_remote.get(p.node, np.zeros(0, dtype=np.int64)), [i])
+        self.api_world &= self.world
+
+    def apiserver_text(self) -> str:
+        where = ", ".join(self.apiserver) or "no address"
+        return f"the kube-apiserver entity: {where} from default/kubernetes EndpointSlices"
 
     def selected(self, sel: LabelSelector) -> np.ndarray:
         hit = self._cache.get(sel)
@@ -181,7 +235,9 @@ class _Cilium:
             m = np.zeros(self.n, dtype=bool)
             for sel in peer.endpoints:
                 m |= self.selected(sel)
-            return m  # its reserved host / remote-node: see by_node ("none" selects nothing)
+            if "kube-apiserver" in peer.reserved:
+                m |= self.api_world
+            return m  # its reserved host / remote-node / kube-apiserver: see by_node ("none" selects nothing)
         if peer.cidrs is not None:
             m = np.zeros(self.n, dtype=bool)
             for block in peer.cidrs:
@@ -199,24 +255,31 @@ class _Cilium:
                 elif ent == "world-ipv6":
                     m |= self.world & ~self.world4
                 elif ent == "cluster":
-                    m |= self.pods | self.host
-                # "host" and "remote-node" depend on the subject's node: see by_node.
+                    # Its selectors include the kube-apiserver one, which an outside API
+                    # server's addresses match; those on nodes are nodes anyway.
+                    m |= self.pods | self.host | self.api_world
+                elif ent == "kube-apiserver":
+                    m |= self.api_world
+                # "host", "remote-node" and kube-apiserver on nodes depend on the subject's node: see by_node.
             return m
         return None
 
-    @staticmethod
-    def node_entities(peer: CiliumPeer) -> tuple[bool, bool]:
-        """Whether the peer names the ``host`` and the ``remote-node`` entity (without ``all``),
-        as an entity or as a lone reserved label among its endpoint selectors."""
+    def node_entities(self, peer: CiliumPeer) -> tuple[bool, bool, bool]:
+        """Whether the peer names the ``host``, the ``remote-node`` and (where the API server
+        runs on nodes) the ``kube-apiserver`` entity (without ``all``), as an entity or as a
+        lone reserved label among its endpoint selectors."""
         ents = (*(peer.entities or ()), *peer.reserved)
         if "all" in ents:
-            return False, False
-        return "host" in ents, "remote-node" in ents
+            return False, False, False
+        return "host" in ents, "remote-node" in ents, "kube-apiserver" in ents and bool(self.api_remote)
 
-    def by_node(self, subject: np.ndarray, host: bool, remote: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    def by_node(self, subject: np.ndarray, host: bool, remote: bool,
+                apiserver: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(subject pods, peers)`` per node the subject pods run on: their own node's identity
-        for ``host``, every other node's for ``remote-node``.  A pod whose node the snapshot
-        does not say has no known own node: every node is remote to it."""
+        for ``host``, every other node's for ``remote-node``; for ``apiserver``, their own
+        node's whole identity if the API server has an address there, and the API server's
+        addresses (and the hostNetwork pods holding them) on every other node.  A pod whose
+        node the snapshot does not say has no known own node: every node is remote to it."""
         groups: dict[str | None, list[int]] = {}
         for i in subject.tolist():
             groups.setdefault(self.node_of[i], []).append(i)
@@ -226,7 +289,11 @@ class _Cilium:
         for node, pods in groups.items():
             mine = self.host_of.get(node, none) if node else none
             parts = ([mine] if host else []) + ([np.setdiff1d(every, mine)] if remote else [])
-            peer = np.unique(np.concatenate(parts)).astype(np.int64)
+            if apiserver:
+                parts += [ents for name, ents in self.api_remote.items() if name is None or name != node]
+                if node in self.api_remote:
+                    parts.append(mine)
+            peer = np.unique(np.concatenate(parts or [none])).astype(np.int64)
             if len(peer):
                 out.append((np.asarray(pods, dtype=np.int64), peer))
         return out
@@ -273,13 +340,18 @@ def translate_cilium(
                             continue  # an empty entry (its policy is unevaluated, see cilium_objects)
                         m = c.peer(entry)
                         text = f"{where}{name}[{i}]: {action} {entry.text(direction)}"
+                        named = (*(entry.entities or ()), *entry.reserved)
+                        if "all" not in named and ("kube-apiserver" in named
+                                                   or "cluster" in named and c.api_world.any()):
+                            text += f" ({c.apiserver_text()})"
                         origin = RuleOrigin(pol.ref, direction, index, text)  # type: ignore[arg-type]
                         priority = -1 if action == "deny" else 0
-                        host, remote = c.node_entities(entry)
-                        if host or remote:
+                        host, remote, api = c.node_entities(entry)
+                        if host or remote or api:
                             # One rule per node the subject pods run on, each with that node's
-                            # "host" / "remote-node" peers (same origin, so explanations cite it).
-                            for pods_here, peers_here in c.by_node(subject_ents, host, remote):
+                            # "host" / "remote-node" / kube-apiserver peers (same origin, so
+                            # explanations cite it).
+                            for pods_here, peers_here in c.by_node(subject_ents, host, remote, api):
                                 out.append(CoreRule(
                                     K8S_TIER, priority, action, direction,  # type: ignore[arg-type]
                                     EndpointSet(ents=pods_here), EndpointSet(ents=peers_here),

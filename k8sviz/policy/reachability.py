@@ -46,7 +46,14 @@ from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, a
 from .calico import (
     calico_blocks, calico_named_ports, calico_port_cuts, plan_calico, slices_by_service, translate_calico,
 )
-from .cilium import cilium_blocks, cilium_fqdn_warnings, cilium_named_ports, cilium_port_cuts, translate_cilium
+from .cilium import (
+    cilium_blocks,
+    cilium_fqdn_warnings,
+    cilium_named_ports,
+    cilium_port_cuts,
+    translate_cilium,
+    uses_apiserver,
+)
 from .k8s import K8S_TIER, ipblocks_of, named_ports_used, port_cuts, translate
 from .ports import MAX_PORT, PortSpace
 
@@ -250,9 +257,10 @@ class Reachability:
         self.calico = plan_calico(snapshot.calico_policies, snapshot.calico_tiers)
         calico = self.calico.policies
         cilium = tuple(p for p in snapshot.cilium_policies if not p.unsupported)
-        cilium_services = any(e.services for p in cilium for r in p.rules for e in r.egress)
+        cilium_slices = (any(e.services for p in cilium for r in p.rules for e in r.egress)
+                           or uses_apiserver(cilium))
         slices = (slices_by_service(snapshot.endpoint_slices)
-                  if cilium_services or any(p.service_refs for p in calico) else {})
+                  if cilium_slices or any(p.service_refs for p in calico) else {})
         # Where Cilium enforces NetworkPolicies, an ipBlock is a CIDR rule, which never matches
         # the cluster's nodes nor their hostNetwork pods (Cilium's default CIDR match mode).
         runs_cilium = snapshot.runs_cilium

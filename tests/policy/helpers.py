@@ -67,3 +67,14 @@ def anp(name: str, spec: dict[str, Any], *, baseline: bool = False) -> dict[str,
         "metadata": {"name": name},
         "spec": spec,
     }
+
+
+def kubernetes_slice(*addresses: str, not_ready: tuple[str, ...] = (), name: str = "kubernetes") -> dict[str, Any]:
+    """An EndpointSlice of the ``default/kubernetes`` Service (the API server's addresses, port
+    6443); ``not_ready`` addresses with ``ready: false``."""
+    return {
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+        "metadata": {"namespace": "default", "name": name, "labels": {"kubernetes.io/service-name": "kubernetes"}},
+        "endpoints": [{"addresses": [a], "conditions": {"ready": a not in not_ready}} for a in (*addresses, *not_ready)],
+        "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}],
+    }

@@ -565,14 +565,46 @@ def _node_name(snap, ep):
     return next((n.name for n in snap.nodes for x in n.internal_ips + n.external_ips if ipaddress.ip_address(x) == a), None)
 
 
+def _apiserver_ips(snap):
+    """The addresses of the ready endpoints of the default/kubernetes EndpointSlices."""
+    return {ipaddress.ip_address(a) for es in snap.endpoint_slices if (es.namespace, es.service) == ("default", "kubernetes")
+            for a in es.addresses if a not in es.not_ready}
+
+
+def _ep_ips(ep):
+    """An outside endpoint's address; a hostNetwork pod's (its node's); none for other pods."""
+    if not _is_pod(ep):
+        return {ipaddress.ip_address(ep)}
+    return {ipaddress.ip_address(a) for a in (*ep.ips, *([ep.host_ip] if ep.host_ip else []))} if ep.host_network else set()
+
+
+def _is_apiserver(snap, ep, subject, outside, is_node):
+    """The kube-apiserver entity: the API server's addresses, outside the cluster or on a node
+    other than the subject's; on the subject's own node, if the API server has an address
+    there, the whole node (its host identity carries the label)."""
+    api = _apiserver_ips(snap)
+    if outside:
+        return bool(_ep_ips(ep) & api)
+    if not is_node:
+        return False
+    if subject.node is not None and _node_name(snap, ep) == subject.node:
+        mine = {ipaddress.ip_address(x) for n in snap.nodes if n.name == subject.node for x in n.internal_ips + n.external_ips}
+        mine |= {a for p in snap.pods if p.host_network and p.node == subject.node for a in _ep_ips(p)}
+        return bool(mine & api)
+    return bool(_ep_ips(ep) & api)
+
+
 def _cilium_peer_ok(snap, peer, ep, subject):
     """Cilium's peers: pods by identity labels; CIDRs and "world" only outside the cluster (never
     a pod or a node address); "host" the subject pod's own node (its addresses and hostNetwork
-    pods), "remote-node" any other node."""
+    pods), "remote-node" any other node; "kube-apiserver" (also in "cluster") as
+    :func:`_is_apiserver` says."""
     outside = not _is_pod(ep) and not _node_ip(snap, ep)
     is_node = (_is_pod(ep) and ep.host_network) or (not _is_pod(ep) and _node_ip(snap, ep))
 
     def on_node(ent):
+        if ent == "kube-apiserver":
+            return _is_apiserver(snap, ep, subject, outside, is_node)
         own = subject.node is not None and _node_name(snap, ep) == subject.node
         return is_node and ent in ("host", "remote-node") and own == (ent == "host")
 
@@ -618,7 +650,7 @@ def _cilium_peer_ok(snap, peer, ep, subject):
                 return True
             if ent == "world-ipv6" and outside and ipaddress.ip_address(ep).version == 6:
                 return True
-            if ent == "cluster" and (_is_pod(ep) or is_node):
+            if ent == "cluster" and (_is_pod(ep) or is_node or _is_apiserver(snap, ep, subject, outside, is_node)):
                 return True
             if on_node(ent):
                 return True

@@ -9,7 +9,7 @@ import pytest
 import k8sviz
 from k8sviz.errors import PolicyError
 
-from .helpers import netpol, node, ns, pod, snapshot
+from .helpers import kubernetes_slice, netpol, node, ns, pod, snapshot
 
 
 def cnp(name: str, spec: Any, namespace: str | None = "db", key: str = "spec") -> dict[str, Any]:
@@ -208,7 +208,6 @@ def test_a_lone_reserved_label_among_endpoint_selectors_is_the_entity_of_that_na
 @pytest.mark.parametrize(("selector", "reason"), [
     ({"matchLabels": {"reserved:world": ""}}, "reserved:world selects outside addresses only if the agents"),
     ({"matchLabels": {"reserved:world-ipv4": ""}}, "only if the agents run both IP families"),
-    ({"matchLabels": {"reserved:kube-apiserver": ""}}, "reserved:kube-apiserver, an identity a snapshot"),
     ({"matchLabels": {"reserved:health": ""}}, "an identity a snapshot does not place"),
     # Anything but the lone label: the host identity may carry more labels (node labels, the
     # API server's), so the combination is not the entity.
@@ -263,11 +262,104 @@ def test_a_pod_whose_node_is_unknown_has_no_host_and_every_node_is_remote_to_it(
 
 
 def test_entities_cluster_and_all():
-    r = reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["cluster"]}]}))
+    cluster = cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["cluster"]}]})
+    r = reach(cluster, kubernetes_slice("10.0.1.1"))
     assert r.can_reach("web/a", "db/d", 80) and r.can_reach("kube-system/agent", "db/d", 80)
     assert not r.can_reach("8.8.8.8", "db/d", 80)
+    # Its selectors include the kube-apiserver one (InitEntities, pkg/policy/api/entity.go):
+    # an API server outside the nodes is in the cluster entity too, and without the
+    # default/kubernetes EndpointSlices where it is cannot be said.
+    r = reach(cluster, kubernetes_slice("172.20.0.10"))
+    assert r.can_reach("172.20.0.10", "db/d", 80) and not r.can_reach("172.20.0.11", "db/d", 80)
+    assert "the kube-apiserver entity: 172.20.0.10 from default/kubernetes EndpointSlices" in str(
+        r.explain("172.20.0.10", "db/d", 80))
+    (pol,) = snapshot(*base(cluster)).unevaluated_policies
+    assert pol.unsupported == ("the cluster entity (which covers the kube-apiserver entity): the EndpointSlices of "
+                               "default/kubernetes, from which Cilium takes the API server's addresses, were not "
+                               "read",)
     assert reach(cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["all"]}]})).can_reach(
         "8.8.8.8", "db/d", 80)
+
+
+HTTPS = [{"ports": [{"port": "443", "protocol": "TCP"}]}]
+
+
+def test_kube_apiserver_entity_outside_the_nodes_is_its_addresses():
+    """The agent labels ``reserved:kube-apiserver`` the endpoint addresses of default/kubernetes
+    (pkg/ipcache/cell/apiserver_watcher.go; pkg/k8s/watchers before); an address outside the
+    cluster keeps its world and CIDR labels beside it (``resolveIdentity``, pkg/ipcache/metadata.go),
+    so CIDR and world rules still match it."""
+    egress = cnp("api", {"endpointSelector": D, "egress": [{"toEntities": ["kube-apiserver"], "toPorts": HTTPS}]})
+    r = reach(egress, kubernetes_slice("172.20.0.10", "172.20.0.12"))
+    assert not r.snapshot.unevaluated_policies
+    assert r.can_reach("db/d", "172.20.0.10", 443) and r.can_reach("db/d", "172.20.0.12", 443)
+    assert not r.can_reach("db/d", "172.20.0.11", 443) and not r.can_reach("db/d", "8.8.8.8", 443)
+    assert not r.can_reach("db/d", "172.20.0.10", 80)
+    assert not r.can_reach("db/d", "10.0.1.1", 443) and not r.can_reach("db/d", "web/a", 443)
+    text = str(r.explain("db/d", "172.20.0.10", 443))
+    assert ("egress[0]: allow to entities kube-apiserver on TCP 443 (the kube-apiserver entity: 172.20.0.10, "
+            "172.20.0.12 from default/kubernetes EndpointSlices)") in text, text
+    # The lone reserved label is the entity; ingress and deny entries too.
+    by_label = cnp("api", {"endpointSelector": D, "egress": [
+        {"toEndpoints": [{"matchLabels": {"reserved:kube-apiserver": ""}}], "toPorts": HTTPS}]})
+    r = reach(by_label, kubernetes_slice("172.20.0.10"))
+    assert r.can_reach("db/d", "172.20.0.10", 443) and not r.can_reach("db/d", "172.20.0.11", 443)
+    ingress = cnp("api", {"endpointSelector": D, "ingress": [{"fromEntities": ["kube-apiserver"]}]})
+    r = reach(ingress, kubernetes_slice("172.20.0.10"))
+    assert r.can_reach("172.20.0.10", "db/d", 8443) and not r.can_reach("8.8.8.8", "db/d", 8443)
+    deny = cnp("api", {"endpointSelector": D, "egress": [{"toEntities": ["world"]}, {"toCIDR": ["172.20.0.0/16"]}],
+                       "egressDeny": [{"toEntities": ["kube-apiserver"], "toPorts": HTTPS}]})
+    r = reach(deny, kubernetes_slice("172.20.0.10"))
+    assert not r.can_reach("db/d", "172.20.0.10", 443) and r.can_reach("db/d", "172.20.0.10", 80)
+    assert r.can_reach("db/d", "172.20.0.11", 443)
+    assert "egressDeny[0]: deny to entities kube-apiserver" in str(r.explain("db/d", "172.20.0.10", 443))
+
+
+def test_kube_apiserver_entity_on_nodes():
+    """An address of a remote node carrying the label becomes identity 7 (kube-apiserver and
+    remote-node), that address alone; one of the agent's own node adds the label to the host
+    identity, which all of that node's addresses and hostNetwork pods share
+    (``resolveIdentity``, pkg/ipcache/metadata.go; reservedIdentityLabels, pkg/identity)."""
+    egress = cnp("api", {"endpointSelector": {}, "egress": [{"toEntities": ["kube-apiserver"], "toPorts": HTTPS}]})
+    # n1's external address (n1 holds db/d and the agent; n2 db/e and agent2).
+    r = _placed(egress, kubernetes_slice("203.0.113.7"))
+    assert not r.snapshot.unevaluated_policies
+    assert r.can_reach("db/e", "203.0.113.7", 443)
+    assert not r.can_reach("db/e", "10.0.1.1", 443) and not r.can_reach("db/e", "kube-system/agent", 443)
+    assert all(r.can_reach("db/d", x, 443) for x in ("203.0.113.7", "10.0.1.1", "kube-system/agent"))
+    assert not r.can_reach("db/d", "10.0.1.2", 443) and not r.can_reach("db/d", "kube-system/agent2", 443)
+    # n2's address, which its hostNetwork agent2 holds: a pod elsewhere reaches that pod too.
+    r = _placed(egress, kubernetes_slice("10.0.1.2"))
+    assert r.can_reach("db/d", "10.0.1.2", 443) and r.can_reach("db/d", "kube-system/agent2", 443)
+    assert not r.can_reach("db/d", "10.0.1.1", 443) and not r.can_reach("db/d", "203.0.113.7", 443)
+    assert r.can_reach("db/e", "kube-system/agent2", 443) and not r.can_reach("db/e", "kube-system/agent", 443)
+    assert not r.can_reach("db/d", "8.8.8.8", 443) and not r.can_reach("db/d", "db/e", 443)
+    assert "the kube-apiserver entity: 10.0.1.2 from default/kubernetes EndpointSlices" in str(
+        r.explain("db/d", "kube-system/agent2", 443))
+    # A deny on the API server's node.
+    deny = cnp("api", {"endpointSelector": D, "ingress": [{"fromEntities": ["remote-node"]}],
+                       "ingressDeny": [{"fromEntities": ["kube-apiserver"]}]})
+    r = _placed(deny, kubernetes_slice("10.0.1.2"))
+    assert not r.can_reach("kube-system/agent2", "db/d", 80) and not r.can_reach("10.0.1.2", "db/d", 80)
+
+
+@pytest.mark.parametrize(("objs", "reason"), [
+    ((), "the EndpointSlices of default/kubernetes, from which Cilium takes the API server's addresses, were not read"),
+    ((kubernetes_slice("172.20.0.10", name="other") | {"metadata": {"namespace": "web", "name": "x", "labels": {}}},),
+     "the snapshot holds no EndpointSlice of default/kubernetes"),
+    ((kubernetes_slice("172.20.0.10", not_ready=("172.20.0.11",)),),
+     "list endpoints that are not ready (172.20.0.11): Cilium releases differ"),
+    ((kubernetes_slice("10.0.0.2"),), "list pod addresses (10.0.0.2 (web/b))"),
+])
+def test_kube_apiserver_entity_is_not_judged_without_its_addresses(objs, reason):
+    for peer in ({"toEntities": ["kube-apiserver"]}, {"toEndpoints": [{"matchLabels": {"reserved:kube-apiserver": ""}}]}):
+        snap = snapshot(*base(cnp("api", {"endpointSelector": D, "egress": [peer]}), *objs))
+        (pol,) = snap.unevaluated_policies
+        assert len(pol.unsupported) == 1 and pol.unsupported[0].startswith("the kube-apiserver entity: "), pol.unsupported
+        assert reason in pol.unsupported[0], pol.unsupported
+    # With "all" beside it the entry matches every peer whatever the API server's addresses.
+    snap = snapshot(*base(cnp("api", {"endpointSelector": D, "egress": [{"toEntities": ["all", "kube-apiserver"]}]})))
+    assert not snap.unevaluated_policies
 
 
 def test_ports_named_port_zero_ranges_and_l7():

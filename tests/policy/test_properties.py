@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import k8sviz
 
 from . import reference
-from .helpers import anp, netpol, node, ns, pod, snapshot
+from .helpers import anp, kubernetes_slice, netpol, node, ns, pod, snapshot
 
 KEYS = ["app", "tier", "env"]
 VALUES = ["a", "b", "c"]
@@ -420,6 +420,9 @@ def cilium_entries(draw, namespaces, ingress, deny):
     pre = "from" if ingress else "to"
     if kind == "endpoints":
         e[f"{pre}Endpoints"] = draw(st.lists(cilium_selectors(namespaces), min_size=0, max_size=2))
+        if draw(st.integers(0, 4)) == 0:  # a lone reserved label: that entity
+            e[f"{pre}Endpoints"].append({"matchLabels": {
+                f"reserved:{draw(st.sampled_from(['host', 'remote-node', 'kube-apiserver']))}": ""}})
     elif kind == "cidr":
         e[f"{pre}CIDR"] = draw(st.lists(st.sampled_from([c for c, _ in CIDRS]), min_size=1, max_size=2))
     elif kind == "cidrset":
@@ -440,7 +443,8 @@ def cilium_entries(draw, namespaces, ingress, deny):
             min_size=1, max_size=2))
     elif kind == "entities":
         e[f"{pre}Entities"] = draw(st.lists(st.sampled_from(
-            ["all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none"]), min_size=1, max_size=2))
+            ["all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none", "kube-apiserver"]),
+            min_size=1, max_size=2))
     if kind == "none" or draw(st.booleans()):
         ports = []
         for _ in range(draw(st.integers(1, 2))):
@@ -567,6 +571,14 @@ def clusters(draw, admin=False, calico=False, cilium=False):
                       "metadata": {"namespace": n, "name": a, "labels": draw(labels)}} for n, a in used]
     if cilium:
         objs += draw(cilium_objects(namespaces))
+        if draw(st.integers(0, 3)):
+            # The API server's endpoints: node addresses (n-a's, n-b's external one), outside
+            # ones, sometimes a pod's or one not ready (its policies then go unevaluated).
+            apis = draw(st.lists(st.sampled_from(["10.0.1.1", "192.168.2.1", "8.8.8.8", "10.0.0.77"]),
+                                 min_size=1, max_size=2, unique=True))
+            waiting = tuple(draw(st.lists(st.sampled_from(["10.0.0.1", "192.168.1.1"]), max_size=1)))
+            objs.append(kubernetes_slice(*apis, *(["10.0.0.2"] if draw(st.integers(0, 5)) == 0 else []),
+                                         not_ready=waiting if draw(st.integers(0, 5)) == 0 else ()))
         if draw(st.booleans()):
             # An agent: Cilium then resolves a name two containers number differently to the
             # last container's number, for NetworkPolicies too.
@@ -881,4 +893,45 @@ def cilium_service_clusters(draw):
 @given(cilium_service_clusters())
 def test_cilium_to_services_agree_with_reference(case):
     assert not snapshot(*case[0]).unevaluated_policies  # the release is known: all judged
+    _agree_with_reference(case, (80, 443))
+
+
+@st.composite
+def cilium_apiserver_clusters(draw):
+    """Pods on two nodes (hostNetwork ones among them, one whose node is not said), the
+    default/kubernetes endpoints on nodes and outside, and Cilium policies naming the
+    kube-apiserver entity (or its lone reserved label) and cluster, to allow and to deny."""
+    objs = [ns("n0"), *(node(name, ip, ext) for name, ip, ext in NODES)]
+    for i in range(draw(st.integers(2, 5))):
+        host = draw(st.integers(0, 3)) == 0
+        _, n_ip, _ = draw(st.sampled_from(NODES))
+        o = pod("n0", f"p{i}", draw(labels), n_ip if host else f"10.0.0.{i + 1}", (), host=host,
+                host_ip=n_ip if host else None)
+        on = {ip: name for name, ip, _ in NODES}[n_ip] if host else draw(st.sampled_from(["n-a", "n-b", "n-a", None]))
+        if on and (not host or draw(st.integers(0, 3))):
+            o["spec"]["nodeName"] = on
+        objs.append(o)
+    apis = draw(st.lists(st.sampled_from(["10.0.1.1", "10.0.1.2", "192.168.2.1", "8.8.8.8"]),
+                         min_size=1, max_size=2, unique=True))
+    objs.append(kubernetes_slice(*apis))
+    pre = {"ingress": "from", "egress": "to", "ingressDeny": "from", "egressDeny": "to"}
+    for j in range(draw(st.integers(1, 2))):
+        spec: dict = {"endpointSelector": draw(st.sampled_from([{}, *({"matchLabels": {k: v}} for k in KEYS[:1]
+                                                                     for v in VALUES[:2])]))}
+        for field in draw(st.lists(st.sampled_from(list(pre)), min_size=1, max_size=2, unique=True)):
+            ent = draw(st.sampled_from(["kube-apiserver", "cluster", "world", "remote-node", "reserved"]))
+            entry = ({f"{pre[field]}Endpoints": [{"matchLabels": {"reserved:kube-apiserver": ""}}]} if ent == "reserved"
+                     else {f"{pre[field]}Entities": [ent]})
+            if draw(st.booleans()):
+                entry["toPorts"] = [{"ports": [{"port": "443", "protocol": "TCP"}]}]
+            spec[field] = [entry]
+        objs.append({"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+                     "metadata": {"name": f"cil{j}"}, "spec": spec})
+    return objs, False
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cilium_apiserver_clusters())
+def test_cilium_kube_apiserver_agrees_with_reference(case):
+    assert not snapshot(*case[0]).unevaluated_policies  # the API server's addresses are known: all judged
     _agree_with_reference(case, (80, 443))

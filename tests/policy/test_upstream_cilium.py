@@ -33,8 +33,7 @@ Left out, with the reason:
 
 Scenarios k8sviz declines to judge, asserted as such (the policy listed as not evaluated, with
 its reason): ``all-ingress-deny`` / ``all-egress-deny`` (``ingress: [{}]``: Cilium releases
-differ on an empty entry), ``allow-all-except-world`` (entities ``init``, ``health``,
-``kube-apiserver``) and ``dns-only`` (a selector on the cluster's name, which a snapshot does
+differ on an empty entry), ``allow-all-except-world`` (entities ``init`` and ``health``) and ``dns-only`` (a selector on the cluster's name, which a snapshot does
 not hold).
 """
 
@@ -47,7 +46,7 @@ import pytest
 import k8sviz
 
 from . import reference
-from .helpers import netpol, node, ns, pod, snapshot
+from .helpers import kubernetes_slice, netpol, node, ns, pod, snapshot
 
 NS = "cilium-test"
 NODES = {"node-a": "172.18.0.2", "node-b": "172.18.0.3"}
@@ -96,6 +95,9 @@ def model(*policies: dict[str, Any]) -> k8sviz.Reachability:
         agent = _pod("kube-system", f"cilium-{n}", {"k8s-app": "cilium"}, ip, n, host=True)
         agent["spec"]["containers"] = [{"name": "cilium-agent", "image": "quay.io/cilium/cilium:v1.17.2"}]
         objs.append(agent)
+    # The API server, as kind runs it: on the control-plane node (its endpoints are that node's
+    # address), which the ``cluster`` entity covers.
+    objs.append(kubernetes_slice(NODES["node-a"]))
     snap = snapshot(*objs, *policies)
     assert snap.runs_cilium
     return k8sviz.reachability(snap)
@@ -180,8 +182,8 @@ def test_all_ingress_deny_and_all_egress_deny_are_not_judged(scenario, field):
 
 
 def test_allow_all_except_world_is_not_judged():
-    """Its entities ``init``, ``health`` and ``kube-apiserver`` name identities a snapshot does
-    not place (the API server may be outside the cluster)."""
+    """Its entities ``init`` and ``health`` name identities a snapshot does not place
+    (``kube-apiserver`` it places, from the default/kubernetes EndpointSlices)."""
     r = model(cnp("allow-all-except-world", {
         "endpointSelector": {},
         "egress": [
@@ -192,8 +194,9 @@ def test_allow_all_except_world_is_not_judged():
             {"fromEntities": ["host", "remote-node", "cluster", "init", "health", "kube-apiserver"]},
             {"fromEndpoints": [{"matchExpressions": [ANY_CLUSTER]}]}]}))
     (pol,) = r.snapshot.unevaluated_policies
-    for entity in ("init", "health", "kube-apiserver"):
+    for entity in ("init", "health"):
         assert any(f"entity '{entity}'" in u for u in pol.unsupported), pol.unsupported
+    assert not any("kube-apiserver" in u for u in pol.unsupported), pol.unsupported
 
 
 def test_cluster_entity():
