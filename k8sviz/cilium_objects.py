@@ -286,6 +286,18 @@ class CiliumPolicy(NamedPolicy):
         return tuple(sorted(found))
 
     @property
+    def world_family_entities(self) -> tuple[str, ...]:
+        """Which of ``world-ipv4`` and ``world-ipv6`` its entries name where the entry's peers
+        depend on them: not beside ``all`` or ``world``, which already cover them."""
+        found: dict[str, None] = {}
+        for r in self.rules:
+            for e in (*r.ingress, *r.ingress_deny, *r.egress, *r.egress_deny):
+                names = e.entities or ()
+                if "all" not in names and "world" not in names:
+                    found.update((n, None) for n in names if n in ("world-ipv4", "world-ipv6"))
+        return tuple(sorted(found))
+
+    @property
     def service_refs(self) -> tuple[CiliumServiceRef, ...]:
         """Every ``toServices`` reference of the policy's egress allow entries (Cilium resolves
         them nowhere else)."""

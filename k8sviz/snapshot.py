@@ -742,6 +742,7 @@ class SnapshotBuilder:
         snap._mark_calico_context()
         snap._mark_cilium_services()
         snap._mark_cilium_apiserver()
+        snap._mark_cilium_world_families()
         snap._mark_cilium_network_policies()
         snap._mark_cilium_l7_clashes()
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
@@ -1339,6 +1340,35 @@ class Snapshot:
                 p = replace(p, unsupported=p.unsupported + (f"{what}: {problem}",))
             out.append(p)
         self.cilium_policies = tuple(out)
+
+    @property
+    def shows_dual_stack_pods(self) -> bool:
+        """Whether a running pod on the pod network (not hostNetwork) has addresses of both IP
+        families: its node's agent then runs both (the CNI gave it both), and the agents share
+        their configuration, as a Helm install sets it for all of them."""
+        return any(len({":" in ip for ip in p.ips}) == 2 for p in self.pods if not p.host_network and not p.terminated)
+
+    def _mark_cilium_world_families(self) -> None:
+        """Leave unevaluated the Cilium policies naming ``world-ipv4`` or ``world-ipv6`` unless
+        the snapshot shows the agents run both IP families.
+
+        An outside address's identity carries ``reserved:world-ipv4`` or ``-ipv6`` only when the
+        agent runs dual-stack, and ``reserved:world`` otherwise (``AddWorldLabel``,
+        pkg/labels/cidr.go), so in a single-stack cluster those entities match nothing.  The
+        agents' IP families are their configuration, not in a snapshot; a pod holding addresses
+        of both families shows them (:attr:`shows_dual_stack_pods`).  Pods of one family do not
+        show the opposite: a pod may not have its addresses yet, and an agent may run both
+        families with one of them unused.
+        """
+        if not any(p.world_family_entities for p in self.cilium_policies) or self.shows_dual_stack_pods:
+            return
+        self.cilium_policies = tuple(
+            replace(p, unsupported=p.unsupported + tuple(
+                f"the {n} entity: outside addresses carry reserved:{n} only where Cilium's agents run both IP "
+                "families (reserved:world where they run one), which a snapshot does not show unless a pod "
+                "has addresses of both" for n in p.world_family_entities))
+            if p.world_family_entities else p
+            for p in self.cilium_policies)
 
     def _mark_cilium_network_policies(self) -> None:
         """Where Cilium enforces the NetworkPolicies, leave unevaluated those whose pod

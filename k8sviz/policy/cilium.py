@@ -12,7 +12,9 @@ to the NetworkPolicy tier (``K8S_TIER``):
 Peers: ``fromEndpoints``/``toEndpoints`` select pods (a namespaced policy's selectors are
 pinned to its namespace unless they name one; a lone ``reserved:host``, ``reserved:remote-node``
 or ``reserved:none`` label is that entity, unpinned), CIDRs match outside addresses only (Cilium's
-CIDR rules never match pods or nodes), entities ``all``, ``world``, ``cluster``, ``host`` (the
+CIDR rules never match pods or nodes), entities ``all``, ``world`` (``world-ipv4`` and
+``world-ipv6``: its addresses of that family, judged only where pods show dual-stack agents),
+``cluster``, ``kube-apiserver`` (the default/kubernetes endpoint addresses), ``host`` (the
 subject pod's own node: its addresses and hostNetwork pods, which carry its identity) and
 ``remote-node`` (every other node), the last two as one rule per node the subject pods run on.  ``toFQDNs`` allows the addresses that DNS answered the pod for its names; like a
 CIDR rule it never selects pods or nodes (Cilium's docs: DNS-based rules select "remote,

@@ -362,6 +362,33 @@ def test_kube_apiserver_entity_is_not_judged_without_its_addresses(objs, reason)
     assert not snap.unevaluated_policies
 
 
+def test_world_ipv4_and_ipv6_are_judged_only_where_a_pod_shows_both_families():
+    """``AddWorldLabel`` (pkg/labels/cidr.go): outside addresses carry ``reserved:world-ipv4`` /
+    ``-ipv6`` only where the agents run dual-stack, ``reserved:world`` otherwise."""
+    v4 = cnp("p", {"endpointSelector": D, "egress": [{"toEntities": ["world-ipv4"]}]})
+    (pol,) = snapshot(*base(v4)).unevaluated_policies
+    assert pol.unsupported == (
+        "the world-ipv4 entity: outside addresses carry reserved:world-ipv4 only where Cilium's agents run both "
+        "IP families (reserved:world where they run one), which a snapshot does not show unless a pod has "
+        "addresses of both",)
+    both = cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["world-ipv6", "world-ipv4"]}]})
+    assert [u.split(":")[0] for u in snapshot(*base(both)).unevaluated_policies[0].unsupported] == [
+        "the world-ipv4 entity", "the world-ipv6 entity"]
+    # Beside world or all, the entry's peers do not depend on it.
+    assert not snapshot(*base(cnp("p", {"endpointSelector": D, "egress": [
+        {"toEntities": ["world", "world-ipv6"]}, {"toEntities": ["all", "world-ipv4"]}]}))).unevaluated_policies
+    # A pod with addresses of both families: its agent runs both.
+    dual = pod("web", "c", {"app": "c"}, "10.0.0.3")
+    dual["status"]["podIPs"] = [{"ip": "10.0.0.3"}, {"ip": "fd00::3"}]
+    r = reach(v4, dual)
+    assert not r.snapshot.unevaluated_policies
+    assert r.can_reach("db/d", "8.8.8.8", 80) and not r.can_reach("db/d", "2001:db8::1", 80)
+    # hostNetwork pods show their node's addresses, not what the agent gives pods.
+    host = pod("kube-system", "h", {}, "10.0.1.1", host=True, host_ip="10.0.1.1")
+    host["status"]["podIPs"] = [{"ip": "10.0.1.1"}, {"ip": "fd00::1:1"}]
+    assert snapshot(*base(v4, host)).unevaluated_policies
+
+
 def test_ports_named_port_zero_ranges_and_l7():
     r = reach(cnp("p", {"endpointSelector": D, "ingress": [
         {"fromEntities": ["all"], "toPorts": [{"ports": [{"port": "sql", "protocol": "TCP"},

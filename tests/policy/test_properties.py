@@ -543,6 +543,9 @@ def clusters(draw, admin=False, calico=False, cilium=False):
             objs[-1]["spec"]["nodeName"] = on
         if (calico or cilium) and draw(st.booleans()):
             objs[-1]["spec"]["serviceAccountName"] = draw(st.sampled_from(["api", "default", "batch"]))
+        if cilium and not host and draw(st.integers(0, 2)) == 0:
+            # Both families: the agents run dual-stack, so world-ipv4 / world-ipv6 are judged.
+            objs[-1]["status"]["podIPs"] = [{"ip": ip}, {"ip": f"fd00::{i + 1}"}]
     # Where Cilium may run, NetworkPolicy selectors sometimes test identity labels.
     scope = namespaces if cilium else None
     for j in range(draw(st.integers(0, 3))):
