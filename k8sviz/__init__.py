@@ -71,6 +71,14 @@ _API: dict[str, str] = {
 __all__ = ["__version__", *sorted(_API)]
 
 if TYPE_CHECKING:
+    from .analysis.blast import blast_radius, internet_paths
+    from .analysis.controls import CONTROLS, FINDINGS, controls_summary
+    from .analysis.diff import label_diff, policy_diff, reachability_diff
+    from .analysis.gaps import gaps
+    from .analysis.graph import graph
+    from .analysis.inventory import policy_inventory
+    from .analysis.segmentation import Segmentation, segmentation
+    from .analysis.zones import Zones, load_zones
     from .errors import (
         InputError,
         K8svizError,
@@ -80,16 +88,6 @@ if TYPE_CHECKING:
         SnapshotVersionError,
         ZoneError,
     )
-    from .analysis.blast import blast_radius, internet_paths
-    from .analysis.controls import CONTROLS, FINDINGS, controls_summary
-    from .analysis.diff import label_diff, policy_diff, reachability_diff
-    from .analysis.gaps import gaps
-    from .analysis.graph import graph
-    from .analysis.inventory import policy_inventory
-    from .analysis.segmentation import Segmentation, segmentation
-    from .analysis.zones import Zones, load_zones
-    from .policy.posture import Posture
-    from .policy.reachability import Reachability, Verdict, reachability
     from .flows import (
         FlowWarning,
         aggregate_flow_archive,
@@ -100,6 +98,8 @@ if TYPE_CHECKING:
         flow_windows,
         load_flows,
     )
+    from .policy.posture import Posture
+    from .policy.reachability import Reachability, Verdict, reachability
     from .report import report
     from .snapshot import Snapshot, load
     from .sources.demo import demo, demo_path

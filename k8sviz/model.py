@@ -23,10 +23,10 @@ from .errors import PolicyError
 
 __all__ = [
     "NAMESPACE_NAME_LABEL",
+    "PROTOCOLS",
     "AdminPeer",
     "AdminPolicy",
     "AdminRule",
-    "PROTOCOLS",
     "Container",
     "ContainerPort",
     "EndpointSlice",

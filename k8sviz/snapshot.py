@@ -28,7 +28,14 @@ import orjson
 
 from ._files import atomic_write
 from ._version import __version__
-from .calico_objects import CalicoPolicy, CalicoTier, NetworkSet, parse_calico_policy, parse_network_set, parse_tier
+from .calico_objects import (
+    CalicoPolicy,
+    CalicoTier,
+    NetworkSet,
+    parse_calico_policy,
+    parse_network_set,
+    parse_tier,
+)
 from .cilium_objects import (
     APISERVER_SERVICE,
     CiliumPolicy,
@@ -37,15 +44,18 @@ from .cilium_objects import (
     knp_matches,
     l7_parser_clashes,
     namespace_selector_caveats,
-    pod_view,
     parse_cilium_policy,
+    pod_view,
     services_named,
 )
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
+    NAMESPACE_NAME_LABEL,
     AdminPolicy,
     ContainerCache,
     EndpointSlice,
+    Ingress,
+    LabelSelector,
     LoadWarning,
     Namespace,
     NetworkPolicy,
@@ -54,15 +64,13 @@ from .model import (
     RawPolicy,
     Service,
     ServiceAccount,
-    Ingress,
-    LabelSelector,
     Workload,
+    _shown,
     _yaml_scalar_str,
     address_rank,
     label_problems,
     parse_admin_policy,
-    valid_label_key,
-    valid_label_value,
+    parse_endpoint_slice,
     parse_ingress,
     parse_namespace,
     parse_network_policy,
@@ -70,10 +78,9 @@ from .model import (
     parse_pod,
     parse_service,
     parse_service_account,
-    parse_endpoint_slice,
     pod_spec_parts,
-    NAMESPACE_NAME_LABEL,
-    _shown,
+    valid_label_key,
+    valid_label_value,
 )
 
 if TYPE_CHECKING:
@@ -143,13 +150,7 @@ EVALUATED_POLICY_PLURALS = (
 
 # Kinds a cluster dump usually holds that say nothing about network reachability.
 IGNORED_KINDS = frozenset(
-    """ConfigMap Role RoleBinding ClusterRole ClusterRoleBinding Event Endpoints
-    CustomResourceDefinition PersistentVolume PersistentVolumeClaim StorageClass
-    HorizontalPodAutoscaler PodDisruptionBudget PriorityClass IngressClass LimitRange
-    ResourceQuota Lease MutatingWebhookConfiguration ValidatingWebhookConfiguration APIService
-    ControllerRevision CSIDriver CSINode VolumeAttachment PodTemplate ComponentStatus
-    CertificateSigningRequest RuntimeClass FlowSchema PriorityLevelConfiguration
-    ValidatingAdmissionPolicy ValidatingAdmissionPolicyBinding""".split()
+    ["ConfigMap", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Event", "Endpoints", "CustomResourceDefinition", "PersistentVolume", "PersistentVolumeClaim", "StorageClass", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PriorityClass", "IngressClass", "LimitRange", "ResourceQuota", "Lease", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService", "ControllerRevision", "CSIDriver", "CSINode", "VolumeAttachment", "PodTemplate", "ComponentStatus", "CertificateSigningRequest", "RuntimeClass", "FlowSchema", "PriorityLevelConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
 )
 
 #: Plurals of namespaced kinds (Calico's under their projectcalico.org name).
@@ -224,12 +225,12 @@ def _check_snapshot_shape(doc: Mapping[str, Any], where: str) -> None:
     if coverage is not None and (not isinstance(coverage, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in coverage.items())):
         raise bad("coverage", "an object of resource -> state strings")
-    for field, item_check in (("warnings", True), ("objects", False)):
-        items = doc.get(field)
+    for key, item_check in (("warnings", True), ("objects", False)):
+        items = doc.get(key)
         if items is None:
             continue
         if not isinstance(items, list):
-            raise bad(field, "a list")
+            raise bad(key, "a list")
         for i, item in enumerate(items):
             if item_check:
                 strings(item, f"warnings[{i}]", ("code", "message"), ("source", "obj"))
@@ -723,7 +724,7 @@ class SnapshotBuilder:
         if collected_at is None:
             collected_at = file_meta.get("collected_at") or self._newest_timestamp()
         snap = Snapshot._from_objects(by_plural, self.warnings)
-        coverage = {p: "not-in-input" for p in COVERAGE_PLURALS}
+        coverage = dict.fromkeys(COVERAGE_PLURALS, "not-in-input")
         for p in self.seen_plurals:
             coverage[p.replace(".crd.projectcalico.org", ".projectcalico.org")] = "ok"
         coverage.update(self.coverage)

@@ -45,10 +45,11 @@ import math
 import random
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-__all__ = ["generate_cluster", "write_cluster", "main"]
+__all__ = ["generate_cluster", "main", "write_cluster"]
 
 HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -155,7 +156,7 @@ def _split(total: int, parts: int, rng: random.Random) -> list[int]:
 # ---------------------------------------------------------------------------
 def _namespaces(s: _Synth, count: int) -> list[dict]:
     out, used = [], set()
-    for i in range(count):
+    for _ in range(count):
         team = s.rng.choice(TEAMS)
         env = s.rng.choice(ENVS)
         base = f"{team}-{s.rng.choice(WORDS)}-{env}"
@@ -178,7 +179,7 @@ def _namespaces(s: _Synth, count: int) -> list[dict]:
 
 
 class _App:
-    __slots__ = ("ns", "name", "tier", "team", "env", "version", "track", "ports", "replicas")
+    __slots__ = ("env", "name", "ns", "ports", "replicas", "team", "tier", "track", "version")
     ns: str
     name: str
     tier: str
@@ -527,7 +528,7 @@ def _generate(pods: int, policies: int, namespaces: int, seed: int) -> list[dict
     services: list[dict] = []
     apps_by_ns: dict[str, list[_App]] = {}
     used_ips: set[str] = {"10.96.0.1", "10.96.0.10"}
-    for ns, quota in zip(ns_objs, quotas):
+    for ns, quota in zip(ns_objs, quotas, strict=True):
         apps = _apps_for(s, ns, quota)
         apps_by_ns[ns["metadata"]["name"]] = apps
         for a in apps:

@@ -6,8 +6,8 @@ import html
 import ipaddress
 import weakref
 from collections import defaultdict
-from functools import lru_cache
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np

@@ -220,7 +220,7 @@ def internet_paths(
     if zones is not None and zone_or_workload in zones.names:
         # a workload whose pods are in several zones is a target of each
         targets = {w for w, zs in zsets.items() if zone_or_workload in zs}
-        wzones = {w: zone_or_workload for w in targets}
+        wzones = dict.fromkeys(targets, zone_or_workload)
     else:
         wl = workload_of(snap, zone_or_workload)
         if wl in all_wl:

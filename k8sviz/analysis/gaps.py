@@ -180,7 +180,7 @@ class _Isolation:
         self.ctx = ctx
         self.posture: PostureTable = reach._postures()
         self.admin = {policy_ref(a) for a in ctx.snap.admin_policies}
-        self._wide: PostureTable | None | bool = False
+        self._wide: PostureTable | bool | None = False
 
     def side(self, pod: Any, direction: str) -> ClassSide | None:
         return self.posture.side(pod.key, direction)

@@ -465,9 +465,9 @@ class ChunkBuilder:
             _NO_POLICIES,
             _OBS,
             _REPORTER,
+            _event_kind,
             _hint,
             _label_namespace,
-            _event_kind,
             _policies,
             event_name,
             flow_verdict,
@@ -1080,7 +1080,7 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
         lines = b"".join([*pending, chunk]).splitlines(keepends=True)  # bytes: LF, CRLF, CR only
         pending = []
         last = lines[-1] if lines else b""
-        if not last.endswith((b"\n", b"\r")) or last.endswith(b"\r") and not last.endswith(b"\r\n"):
+        if not last.endswith((b"\n", b"\r")) or (last.endswith(b"\r") and not last.endswith(b"\r\n")):
             pending.append(lines.pop())  # unfinished, or maybe the first half of a CRLF
         for line in lines:
             lineno += 1

@@ -18,8 +18,8 @@ that closes its tier, as the Kubernetes translator does for selected pods.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import groupby
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any, Literal
 
 import numpy as np

@@ -27,7 +27,7 @@ from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .ports import MAX_PORT, PortSpace, named_port_cuts
 
-__all__ = ["K8S_TIER", "ipblocks_of", "port_cuts", "rule_text", "translate", "named_ports_used"]
+__all__ = ["K8S_TIER", "ipblocks_of", "named_ports_used", "port_cuts", "rule_text", "translate"]
 
 #: Tier of NetworkPolicy among future dialects (admin tiers before it, baseline after it).
 K8S_TIER = 100

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..model import PROTOCOLS
 
-__all__ = ["PortSpace", "MAX_PORT", "named_port_cuts"]
+__all__ = ["MAX_PORT", "PortSpace", "named_port_cuts"]
 
 MAX_PORT = 65535
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 import html
 import ipaddress
 from collections import Counter
-from itertools import groupby
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -40,11 +40,21 @@ from ..calico_objects import CalicoPolicy, policy_selects
 from ..cilium_objects import CiliumPolicy
 from ..errors import QueryError
 from ..model import PROTOCOLS, IPBlock, LoadWarning, NetworkPolicy, RawPolicy, live_pod_by_ip
-from .endpoints import Endpoints
-from .engine import CoreRule, Engine, EndpointSet, PortSel, RuleOrigin
-from .admin import ADMIN_TIER, BASELINE_TIER, admin_blocks, admin_named_ports, admin_port_cuts, translate_admin
+from .admin import (
+    ADMIN_TIER,
+    BASELINE_TIER,
+    admin_blocks,
+    admin_named_ports,
+    admin_port_cuts,
+    translate_admin,
+)
 from .calico import (
-    calico_blocks, calico_named_ports, calico_port_cuts, plan_calico, slices_by_service, translate_calico,
+    calico_blocks,
+    calico_named_ports,
+    calico_port_cuts,
+    plan_calico,
+    slices_by_service,
+    translate_calico,
 )
 from .cilium import (
     cilium_blocks,
@@ -54,6 +64,8 @@ from .cilium import (
     translate_cilium,
     uses_apiserver,
 )
+from .endpoints import Endpoints
+from .engine import CoreRule, EndpointSet, Engine, PortSel, RuleOrigin
 from .k8s import K8S_TIER, ipblocks_of, named_ports_used, port_cuts, translate
 from .ports import MAX_PORT, PortSpace
 

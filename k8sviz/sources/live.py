@@ -653,7 +653,7 @@ class _Fetcher:
                 continue  # cancelled after an error
             try:
                 f.set_result(_fetch(self._reader, res, self._namespaces))
-            except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            except BaseException as e:
                 f.set_exception(e)
 
     def cancel(self) -> None:
