@@ -82,6 +82,7 @@ from .model import (
     valid_label_key,
     valid_label_value,
 )
+from .policy.cilium import apiserver_not_ready
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1319,7 +1320,7 @@ class Snapshot:
             problem = ("the snapshot holds no EndpointSlice of default/kubernetes, from which Cilium takes "
                        "the API server's addresses")
         else:
-            waiting = sorted({a for es in slices for a in es.not_ready})
+            waiting = apiserver_not_ready({APISERVER_SERVICE: slices})
             pod_ips = {ipaddress.ip_address(ip): p.key for p in self.pods
                        if not p.host_network and not p.terminated for ip in p.ips}
             held = sorted({f"{a} ({pod_ips[ipaddress.ip_address(a)]})" for es in slices for a in es.addresses

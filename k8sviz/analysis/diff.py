@@ -424,7 +424,10 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
     CIDRs change what the policies allow without any policy changing.  So do the Services that
     Calico ``services`` rules and Cilium ``toServices`` name: a policy whose own content is
     unchanged but whose Services now resolve differently is listed as ``services-changed``,
-    with paths such as ``services.shop/db.endpoints`` (see :func:`_service_views`).
+    with paths such as ``services.shop/db.endpoints`` (see :func:`_service_views`).  A Cilium
+    policy naming the ``kube-apiserver`` or ``cluster`` entity is listed likewise when the
+    API server's addresses, the endpoints of the default/kubernetes Service, differ
+    (``entities.kube-apiserver.addresses``; see :func:`_apiserver_views`).
 
     Returns
     -------
@@ -434,7 +437,8 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
         ``change`` (``added``, ``removed``, ``modified`` or ``services-changed``) and
         ``paths``: for a modified policy, where its ``spec``, labels or annotations differ
         (``spec.ingress[0].ports``, ``metadata.annotations.owner``) and where the Services it
-        names resolve differently (``services.shop/db.endpoints``), at most 20.  Ordered by
+        names resolve differently (``services.shop/db.endpoints``) and where the API server's
+        addresses differ (``entities.kube-apiserver.addresses``), at most 20.  Ordered by
         policy.  Bodies are compared as the API server stores them: a field given as null is
         an absent one, and a NetworkPolicy has its defaults filled in and its empty lists left
         out (``ingress: []`` is no ``ingress``), so that a manifest and the object read back
@@ -450,6 +454,7 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
     inventories = [policy_inventory(s).set_index("policy") for s in (before, after)]
     contents = [_contents(s) for s in (before, after)]
     views = [_service_views(s) for s in (before, after)]
+    entities = [_apiserver_views(s) for s in (before, after)]
     old, new = inventories
     known = [set(old.index) | set(contents[0]), set(new.index) | set(contents[1])]
     for ref in sorted(known[0] | known[1]):
@@ -461,6 +466,7 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
         else:
             paths = list(_paths(contents[0].get(ref), contents[1].get(ref), ""))
             resolved = list(_paths(views[0].get(ref, {}), views[1].get(ref, {}), "services"))
+            resolved += _paths(entities[0].get(ref, {}), entities[1].get(ref, {}), "entities")
             if paths or resolved:
                 rows[ref] = (*ident, "modified" if paths else "services-changed", (paths + resolved)[:20])
     return pd.DataFrame(list(rows.values()), columns=list(POLICY_DIFF_COLUMNS))
@@ -624,6 +630,26 @@ def _service_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
                                      **({"terminating": draining} if draining else {})}
             out[c.ref] = view
     return out
+
+
+def _apiserver_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+    """Policy ref -> the API server's addresses as the engine reads them, for the Cilium
+    policies whose peers depend on them (``CiliumPolicy.apiserver_entities``): the ready
+    addresses of the default/kubernetes endpoints, which carry the ``kube-apiserver`` identity,
+    and those not ready (``not-ready``), beside which such a policy is not judged.  Keyed
+    ``kube-apiserver`` whichever of it and ``cluster`` the policy names: ``cluster`` covers
+    that identity, and the addresses are the same."""
+    from ..policy.calico import slices_by_service
+    from ..policy.cilium import apiserver_addresses, apiserver_not_ready
+
+    using = [c.ref for c in snapshot.cilium_policies if c.apiserver_entities]
+    if not using:
+        return {}
+    slices = slices_by_service(snapshot.endpoint_slices)
+    waiting = tuple(apiserver_not_ready(slices))
+    view = {"kube-apiserver": {"addresses": tuple(sorted(apiserver_addresses(slices))),
+                               **({"not-ready": waiting} if waiting else {})}}
+    return dict.fromkeys(using, view)
 
 
 def _paths(a: Any, b: Any, where: str) -> Iterator[str]:

@@ -44,7 +44,7 @@ from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
 from .ports import MAX_PORT, PortSpace, named_port_cuts
 
-__all__ = ["apiserver_addresses", "cilium_blocks", "cilium_fqdn_warnings", "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
+__all__ = ["apiserver_addresses", "apiserver_not_ready", "cilium_blocks", "cilium_fqdn_warnings", "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
 
 
 def _peers(policies: Iterable[CiliumPolicy]) -> Iterable[CiliumPeer]:
@@ -79,6 +79,13 @@ def apiserver_addresses(slices: Slices) -> list[str]:
     are all ready, see ``Snapshot._mark_cilium_apiserver``)."""
     return list(dict.fromkeys(str(ipaddress.ip_address(a)) for es in slices.get(APISERVER_SERVICE, ())
                               for a in es.addresses if a not in es.not_ready))
+
+
+def apiserver_not_ready(slices: Slices) -> list[str]:
+    """The addresses of ``default/kubernetes`` endpoints that are not ready, which
+    :func:`apiserver_addresses` leaves out: releases differ on whether they carry the identity,
+    so where there are any a policy naming the entity is not judged."""
+    return sorted({str(ipaddress.ip_address(a)) for es in slices.get(APISERVER_SERVICE, ()) for a in es.not_ready})
 
 
 def uses_apiserver(policies: Iterable[CiliumPolicy]) -> bool:

@@ -619,3 +619,37 @@ def test_label_changes_of_namespaces_and_workloads():
         "Deployment/web/batch": ("added", {"app": "batch"}, [], {}),
     }
     assert k8sviz.label_diff(before, before).empty
+
+
+def _apiserver_policies(*addresses: str, not_ready: tuple[str, ...] = ()):
+    """Cilium policies naming the API server as the kube-apiserver entity, as the cluster
+    entity, as a lone reserved:kube-apiserver selector, and beside ``all`` (every peer
+    whatever its addresses); one naming no entity; the default/kubernetes endpoints."""
+    from ..policy.helpers import kubernetes_slice
+    from ..policy.test_cilium import cnp
+
+    d = {"matchLabels": {"app": "d"}}
+    return snapshot(
+        ns("db"), pod("db", "d", {"app": "d"}, "10.0.0.9"),
+        cnp("api", {"endpointSelector": d, "egress": [{"toEntities": ["kube-apiserver"]}]}),
+        cnp("cluster", {"endpointSelector": d, "ingress": [{"fromEntities": ["cluster"]}]}),
+        cnp("lone", {"endpointSelector": d, "egress": [
+            {"toEndpoints": [{"matchLabels": {"reserved:kube-apiserver": ""}}]}]}),
+        cnp("all", {"endpointSelector": d, "egress": [{"toEntities": ["all", "kube-apiserver"]}]}),
+        cnp("none", {"endpointSelector": d, "egress": [{"toEntities": ["world"]}]}),
+        kubernetes_slice(*addresses, not_ready=not_ready),
+    )
+
+
+def test_policies_naming_the_api_server_are_listed_when_its_addresses_change():
+    base = _apiserver_policies("172.20.0.10", "172.20.0.11")
+    # Same addresses, listed in another order: nothing the policies match changed.
+    assert _service_changes(base, _apiserver_policies("172.20.0.11", "172.20.0.10")) == {}
+    moved = {f"CiliumNetworkPolicy/db/{n}": ("services-changed", ["entities.kube-apiserver.addresses"])
+             for n in ("api", "cluster", "lone")}
+    assert _service_changes(base, _apiserver_policies("172.20.0.10", "172.20.0.12")) == moved
+    assert _service_changes(base, _apiserver_policies("172.20.0.10")) == moved
+    # An endpoint no longer ready: no longer the identity's, and Cilium releases differ on it.
+    assert _service_changes(base, _apiserver_policies("172.20.0.10", not_ready=("172.20.0.11",))) == {
+        ref: ("services-changed", ["entities.kube-apiserver.addresses", "entities.kube-apiserver.not-ready"])
+        for ref in moved}
