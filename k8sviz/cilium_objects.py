@@ -5,7 +5,8 @@ frozen :class:`CiliumRule`.  Label keys in selectors may carry Cilium's source p
 (``k8s:``, ``any:``), which is dropped: pod labels all come from Kubernetes here.  What the
 engine cannot judge from a snapshot (``toGroups``, nodes, ``fromRequires``, other label
 sources, reserved labels other than a lone ``reserved:host``, ``reserved:remote-node``,
-``reserved:kube-apiserver`` or ``reserved:none``, which are those entities) is recorded in
+``reserved:kube-apiserver``, ``reserved:none``, ``reserved:world-ipv4`` or
+``reserved:world-ipv6``, which are those entities, or ``reserved:world``) is recorded in
 ``unsupported``: such a policy is not evaluated, and is listed as such.  The ``kube-apiserver``
 entity (and ``cluster``, which covers it) is placed from the ``default/kubernetes``
 EndpointSlices; the snapshot marks the policy unsupported when it cannot be (see
@@ -218,7 +219,8 @@ class CiliumPeer:
     #: (Cilium 1.17 and later) the pods of those with one.
     services: tuple[CiliumServiceRef, ...] | None = None
     #: Entities an ``endpoints`` list names by a lone reserved label (``reserved:host``...),
-    #: which selects the reserved identity as the entity of that name does.
+    #: which selects the reserved identity as the entity of that name does; ``world`` here is
+    #: the label alone, not the entity (see ``_RESERVED_WORLD``).
     reserved: tuple[str, ...] = ()
     #: The L7 parsers its ``toPorts`` items redirect to, per port (:data:`L7Port`).
     parsers: tuple[L7Port, ...] = ()
@@ -295,6 +297,15 @@ class CiliumPolicy(NamedPolicy):
                 names = e.entities or ()
                 if "all" not in names and "world" not in names:
                     found.update((n, None) for n in names if n in ("world-ipv4", "world-ipv6"))
+        return tuple(sorted(found))
+
+    @property
+    def world_labels(self) -> tuple[str, ...]:
+        """Which of ``world``, ``world-ipv4`` and ``world-ipv6`` its endpoint selectors name as a
+        lone ``reserved:`` label: each selects what it does only for one way of running the
+        agents (one IP family or both), whatever selectors are beside it."""
+        found = {n for r in self.rules for e in (*r.ingress, *r.ingress_deny, *r.egress, *r.egress_deny)
+                 for n in e.reserved if n in _RESERVED_WORLD}
         return tuple(sorted(found))
 
     @property
@@ -510,14 +521,18 @@ def _scoped(sel: LabelSelector, ctx: _Ctx, where: str = "") -> LabelSelector:
 
 #: Reserved identities a lone ``reserved:<name>`` endpoint selector selects exactly as the
 #: entity of that name: ``EntitySelectorMapping`` (pkg/policy/api/entity.go) maps ``host``,
-#: ``remote-node`` and ``none`` to that one selector, and ``getEndpointSelector``
-#: (pkg/k8s/apis/cilium.io/utils) leaves a selector with a reserved key unpinned.  The
-#: ``kube-apiserver`` entity is ``reserved:kube-apiserver`` alone likewise
+#: ``remote-node``, ``none``, ``world-ipv4`` and ``world-ipv6`` to that one selector, and
+#: ``getEndpointSelector`` (pkg/k8s/apis/cilium.io/utils) leaves a selector with a reserved key
+#: unpinned.  The ``kube-apiserver`` entity is ``reserved:kube-apiserver`` alone likewise
 #: (``endpointSelectorKubeAPIServer``, same file).
-_RESERVED_ENTITIES = frozenset({"host", "remote-node", "none", "kube-apiserver"})
+_RESERVED_ENTITIES = frozenset({"host", "remote-node", "none", "kube-apiserver", "world-ipv4", "world-ipv6"})
 #: The world label an outside address's identity carries is ``reserved:world`` when the agents
 #: run one IP family and ``reserved:world-ipv4``/``-ipv6`` when they run both
-#: (``AddWorldLabel``, pkg/labels/cidr.go); the entity ``world`` names all three.
+#: (``AddWorldLabel``, pkg/labels/cidr.go; ``GetWorldIdentityFromIP``, pkg/identity), so the
+#: entity ``world`` maps to all three selectors, and a lone ``reserved:world`` is not it: it
+#: selects every outside address where the agents run one family and none where they run both.
+#: It is kept as a reserved name all the same; the snapshot judges it only where it shows both
+#: (see ``Snapshot._mark_cilium_world_families``).
 _RESERVED_WORLD = frozenset({"world", "world-ipv4", "world-ipv6"})
 
 
@@ -545,15 +560,9 @@ def _reserved_entity(raw: Any, where: str, ctx: _Ctx) -> str | None:
     if not (lone and isinstance(key, str) and key.startswith("reserved:")):
         return None
     name = key.removeprefix("reserved:")
-    if name in _RESERVED_ENTITIES:
+    if name in _RESERVED_ENTITIES or name in _RESERVED_WORLD:
         return name
-    if name in _RESERVED_WORLD:
-        ctx.unsupported.append(
-            f"{where}: {key} selects outside addresses only if the agents run "
-            + ("one IP family" if name == "world" else "both IP families")
-            + " (the world label depends on it), which a snapshot does not show")
-    else:
-        ctx.unsupported.append(f"{where}: {key}, an identity a snapshot does not place")
+    ctx.unsupported.append(f"{where}: {key}, an identity a snapshot does not place")
     return ""
 
 

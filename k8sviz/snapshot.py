@@ -1351,25 +1351,36 @@ class Snapshot:
         return any(len({":" in ip for ip in p.ips}) == 2 for p in self.pods if not p.host_network and not p.terminated)
 
     def _mark_cilium_world_families(self) -> None:
-        """Leave unevaluated the Cilium policies naming ``world-ipv4`` or ``world-ipv6`` unless
-        the snapshot shows the agents run both IP families.
+        """Leave unevaluated the Cilium policies naming ``world-ipv4`` or ``world-ipv6`` (as
+        entities or lone reserved labels), or a lone ``reserved:world`` label, unless the
+        snapshot shows the agents run both IP families.
 
         An outside address's identity carries ``reserved:world-ipv4`` or ``-ipv6`` only when the
         agent runs dual-stack, and ``reserved:world`` otherwise (``AddWorldLabel``,
-        pkg/labels/cidr.go), so in a single-stack cluster those entities match nothing.  The
+        pkg/labels/cidr.go), so in a single-stack cluster those entities match nothing, and in
+        a dual-stack one a lone ``reserved:world`` endpoint selector does (the ``world`` entity
+        names all three labels, so it is judged either way).  The
         agents' IP families are their configuration, not in a snapshot; a pod holding addresses
         of both families shows them (:attr:`shows_dual_stack_pods`).  Pods of one family do not
         show the opposite: a pod may not have its addresses yet, and an agent may run both
         families with one of them unused.
         """
-        if not any(p.world_family_entities for p in self.cilium_policies) or self.shows_dual_stack_pods:
+        if (not any(p.world_family_entities or p.world_labels for p in self.cilium_policies)
+                or self.shows_dual_stack_pods):
             return
+        # A lone reserved:world is the converse: every outside address where the agents run one
+        # family, none where they run both; only the latter shows in a snapshot.
         self.cilium_policies = tuple(
             replace(p, unsupported=p.unsupported + tuple(
                 f"the {n} entity: outside addresses carry reserved:{n} only where Cilium's agents run both IP "
                 "families (reserved:world where they run one), which a snapshot does not show unless a pod "
-                "has addresses of both" for n in p.world_family_entities))
-            if p.world_family_entities else p
+                "has addresses of both" for n in p.world_family_entities) + tuple(
+                f"a lone reserved:{n} endpoint selector: outside addresses carry it only where Cilium's agents "
+                + ("run one IP family (reserved:world-ipv4 and reserved:world-ipv6 where they run both), which a "
+                   "snapshot does not show" if n == "world" else
+                   "run both IP families (reserved:world where they run one), which a snapshot does not show "
+                   "unless a pod has addresses of both") for n in p.world_labels))
+            if p.world_family_entities or p.world_labels else p
             for p in self.cilium_policies)
 
     def _mark_cilium_network_policies(self) -> None:

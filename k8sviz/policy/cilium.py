@@ -10,8 +10,10 @@ to the NetworkPolicy tier (``K8S_TIER``):
   ``enableDefaultDeny`` says false.
 
 Peers: ``fromEndpoints``/``toEndpoints`` select pods (a namespaced policy's selectors are
-pinned to its namespace unless they name one; a lone ``reserved:host``, ``reserved:remote-node``
-or ``reserved:none`` label is that entity, unpinned), CIDRs match outside addresses only (Cilium's
+pinned to its namespace unless they name one; a lone ``reserved:host``, ``reserved:remote-node``,
+``reserved:none``, ``reserved:kube-apiserver``, ``reserved:world-ipv4`` or
+``reserved:world-ipv6`` label is that entity, unpinned, and a lone ``reserved:world``, judged
+only where pods show dual-stack agents, matches nothing), CIDRs match outside addresses only (Cilium's
 CIDR rules never match pods or nodes), entities ``all``, ``world`` (``world-ipv4`` and
 ``world-ipv6``: its addresses of that family, judged only where pods show dual-stack agents),
 ``cluster``, ``kube-apiserver`` (the default/kubernetes endpoint addresses), ``host`` (the
@@ -209,6 +211,18 @@ class _Cilium:
                 self.api_remote[p.node] = np.union1d(self.api_remote.get(p.node, np.zeros(0, dtype=np.int64)), [i])
         self.api_world &= self.world
 
+    def world_label(self, name: str) -> np.ndarray:
+        """The outside addresses whose identity carries ``reserved:<name>`` (``world``,
+        ``world-ipv4`` or ``world-ipv6``) where the agents run both IP families, the only case
+        in which a policy depending on these labels is judged (the snapshot leaves it
+        unevaluated otherwise): there each address carries its family's label, and none
+        ``reserved:world`` (``AddWorldLabel``, pkg/labels/cidr.go)."""
+        if name == "world-ipv4":
+            return self.world4.copy()
+        if name == "world-ipv6":
+            return self.world & ~self.world4
+        return np.zeros(self.n, dtype=bool)
+
     def apiserver_text(self) -> str:
         where = ", ".join(self.apiserver) or "no address"
         return f"the kube-apiserver entity: {where} from default/kubernetes EndpointSlices"
@@ -246,6 +260,9 @@ class _Cilium:
                 m |= self.selected(sel)
             if "kube-apiserver" in peer.reserved:
                 m |= self.api_world
+            for label in peer.reserved:
+                if label in ("world", "world-ipv4", "world-ipv6"):
+                    m |= self.world_label(label)
             return m  # its reserved host / remote-node / kube-apiserver: see by_node ("none" selects nothing)
         if peer.cidrs is not None:
             m = np.zeros(self.n, dtype=bool)
@@ -258,11 +275,9 @@ class _Cilium:
             m = np.zeros(self.n, dtype=bool)
             for ent in peer.entities:
                 if ent == "world":
-                    m |= self.world
-                elif ent == "world-ipv4":
-                    m |= self.world4
-                elif ent == "world-ipv6":
-                    m |= self.world & ~self.world4
+                    m |= self.world  # all three world labels: whichever the agents give
+                elif ent in ("world-ipv4", "world-ipv6"):
+                    m |= self.world_label(ent)
                 elif ent == "cluster":
                     # Its selectors include the kube-apiserver one, which an outside API
                     # server's addresses match; those on nodes are nodes anyway.

@@ -608,11 +608,16 @@ def _cilium_peer_ok(snap, peer, ep, subject):
         own = subject.node is not None and _node_name(snap, ep) == subject.node
         return is_node and ent in ("host", "remote-node") and own == (ent == "host")
 
+    def world_label(name):
+        # Judged only where the agents run both families: each outside address carries its
+        # family's label, none reserved:world.
+        return outside and name == f"world-ipv{ipaddress.ip_address(ep).version}"
+
     if peer.endpoints is not None:
-        # A lone reserved label among the selectors: the entity of that name.
-        return any(on_node(e) for e in peer.reserved) or (_is_pod(ep) and not ep.host_network and any(
-            selector_ok(s, _cilium_view(snap, ep)) for s in peer.endpoints
-        ))
+        # A lone reserved label among the selectors: the entity of that name (reserved:world:
+        # the label alone).
+        return any(on_node(e) or world_label(e) for e in peer.reserved) or (
+            _is_pod(ep) and not ep.host_network and any(selector_ok(s, _cilium_view(snap, ep)) for s in peer.endpoints))
     if peer.cidrs is not None:
         return outside and any(_in_block(b, ep) for b in peer.cidrs)
     if peer.fqdns is not None:
@@ -646,9 +651,7 @@ def _cilium_peer_ok(snap, peer, ep, subject):
                 return True
             if ent == "world" and outside:
                 return True
-            if ent == "world-ipv4" and outside and ipaddress.ip_address(ep).version == 4:
-                return True
-            if ent == "world-ipv6" and outside and ipaddress.ip_address(ep).version == 6:
+            if ent in ("world-ipv4", "world-ipv6") and world_label(ent):
                 return True
             if ent == "cluster" and (_is_pod(ep) or is_node or _is_apiserver(snap, ep, subject, outside, is_node)):
                 return True

@@ -206,8 +206,6 @@ def test_a_lone_reserved_label_among_endpoint_selectors_is_the_entity_of_that_na
 
 
 @pytest.mark.parametrize(("selector", "reason"), [
-    ({"matchLabels": {"reserved:world": ""}}, "reserved:world selects outside addresses only if the agents"),
-    ({"matchLabels": {"reserved:world-ipv4": ""}}, "only if the agents run both IP families"),
     ({"matchLabels": {"reserved:health": ""}}, "an identity a snapshot does not place"),
     # Anything but the lone label: the host identity may carry more labels (node labels, the
     # API server's), so the combination is not the entity.
@@ -387,6 +385,49 @@ def test_world_ipv4_and_ipv6_are_judged_only_where_a_pod_shows_both_families():
     host = pod("kube-system", "h", {}, "10.0.1.1", host=True, host_ip="10.0.1.1")
     host["status"]["podIPs"] = [{"ip": "10.0.1.1"}, {"ip": "fd00::1:1"}]
     assert snapshot(*base(v4, host)).unevaluated_policies
+
+
+def test_a_lone_reserved_world_label_is_judged_only_where_a_pod_shows_both_families():
+    """``EntitySelectorMapping`` (pkg/policy/api/entity.go) maps ``world-ipv4`` and
+    ``world-ipv6`` to their one reserved label, so a lone ``reserved:world-ipv4`` selector is
+    that entity, dual-stack rule included; ``world`` maps to all three labels, and
+    ``AddWorldLabel`` (pkg/labels/cidr.go) gives outside addresses ``reserved:world`` only
+    where the agents run one family: with both, a lone ``reserved:world`` selects nothing."""
+    dual = pod("web", "c", {"app": "c"}, "10.0.0.3")
+    dual["status"]["podIPs"] = [{"ip": "10.0.0.3"}, {"ip": "fd00::3"}]
+    ends = ("db/d", "db/e", "web/a", "kube-system/agent", "10.0.1.1", "203.0.113.7", "8.8.8.8", "2001:db8::1")
+
+    def verdicts(r: k8sviz.Reachability) -> set[tuple[str, str]]:
+        return {(s, d) for s in ends for d in ends if s != d and "/" in s + d and r.can_reach(s, d, 80)}
+
+    e = {"matchLabels": {"app": "e"}}
+    for label in ("world", "world-ipv4", "world-ipv6"):
+        for sel in ({"matchLabels": {f"reserved:{label}": ""}},
+                    {"matchExpressions": [{"key": f"reserved:{label}", "operator": "Exists"}]}):
+            for field, peer, entity_peer in (("ingress", "fromEndpoints", "fromEntities"),
+                                             ("egress", "toEndpoints", "toEntities"),
+                                             ("egressDeny", "toEndpoints", "toEntities")):
+                extra = {"egress": [{"toEntities": ["all"]}]} if field == "egressDeny" else {}
+                by_label = cnp("p", {"endpointSelector": D, field: [{peer: [sel, e]}], **extra})
+                # Without a dual-stack pod: not judged, saying why.
+                (pol,) = snapshot(*base(by_label)).unevaluated_policies
+                assert pol.unsupported == (
+                    f"a lone reserved:{label} endpoint selector: outside addresses carry it only where Cilium's "
+                    + ("agents run one IP family (reserved:world-ipv4 and reserved:world-ipv6 where they run both), "
+                       "which a snapshot does not show" if label == "world" else
+                       "agents run both IP families (reserved:world where they run one), which a snapshot does "
+                       "not show unless a pod has addresses of both"),), pol.unsupported
+                r = reach(by_label, dual)
+                assert not r.snapshot.unevaluated_policies
+                # world-ipv4/-ipv6: exactly the entity; world: nothing beside db/e.
+                same = cnp("p", {"endpointSelector": D, field: [
+                    *([{entity_peer: [label]}] if label != "world" else []), {peer: [e]}], **extra})
+                assert verdicts(r) == verdicts(reach(same, dual)), (label, sel, field)
+    r = reach(cnp("p", {"endpointSelector": D, "egress": [
+        {"toEndpoints": [{"matchLabels": {"reserved:world-ipv6": ""}}]}]}), dual)
+    assert r.can_reach("db/d", "2001:db8::1", 80) and not r.can_reach("db/d", "8.8.8.8", 80)
+    assert not r.can_reach("db/d", "10.0.1.1", 80) and not r.can_reach("db/d", "web/a", 80)
+    assert "reserved:world-ipv6" in str(r.explain("db/d", "2001:db8::1", 80))
 
 
 def test_ports_named_port_zero_ranges_and_l7():

@@ -422,7 +422,7 @@ def cilium_entries(draw, namespaces, ingress, deny):
         e[f"{pre}Endpoints"] = draw(st.lists(cilium_selectors(namespaces), min_size=0, max_size=2))
         if draw(st.integers(0, 4)) == 0:  # a lone reserved label: that entity
             e[f"{pre}Endpoints"].append({"matchLabels": {
-                f"reserved:{draw(st.sampled_from(['host', 'remote-node', 'kube-apiserver']))}": ""}})
+                f"reserved:{draw(st.sampled_from(['host', 'remote-node', 'kube-apiserver', 'world', 'world-ipv4', 'world-ipv6']))}": ""}})
     elif kind == "cidr":
         e[f"{pre}CIDR"] = draw(st.lists(st.sampled_from([c for c, _ in CIDRS]), min_size=1, max_size=2))
     elif kind == "cidrset":
@@ -937,4 +937,43 @@ def cilium_apiserver_clusters(draw):
 @given(cilium_apiserver_clusters())
 def test_cilium_kube_apiserver_agrees_with_reference(case):
     assert not snapshot(*case[0]).unevaluated_policies  # the API server's addresses are known: all judged
+    _agree_with_reference(case, (80, 443))
+
+
+@st.composite
+def cilium_world_clusters(draw):
+    """Pods, one of them with addresses of both families (so the agents run both), a
+    hostNetwork pod on a node, and Cilium policies naming the world entities or a lone
+    ``reserved:world*`` label (beside a pod selector or not), to allow and to deny."""
+    objs = [ns("n0"), *(node(name, ip, ext) for name, ip, ext in NODES)]
+    for i in range(draw(st.integers(1, 4))):
+        objs.append(pod("n0", f"p{i}", draw(labels), f"10.0.0.{i + 1}"))
+    objs[-1]["status"]["podIPs"] = [{"ip": objs[-1]["status"]["podIP"]}, {"ip": "fd00::9"}]
+    _, n_ip, _ = NODES[0]
+    objs.append(pod("n0", "h", {}, n_ip, (), host=True, host_ip=n_ip))
+    pre = {"ingress": "from", "egress": "to", "ingressDeny": "from", "egressDeny": "to"}
+    for j in range(draw(st.integers(1, 2))):
+        spec: dict = {"endpointSelector": draw(st.sampled_from([{}, *({"matchLabels": {k: v}} for k in KEYS[:1]
+                                                                     for v in VALUES[:2])]))}
+        for field in draw(st.lists(st.sampled_from(list(pre)), min_size=1, max_size=2, unique=True)):
+            name = draw(st.sampled_from(["world", "world-ipv4", "world-ipv6"]))
+            if draw(st.booleans()):
+                entry: dict = {f"{pre[field]}Entities": [name]}
+            else:
+                sels = [{"matchLabels": {f"reserved:{name}": ""}}]
+                if draw(st.booleans()):
+                    sels.append({"matchLabels": {KEYS[0]: draw(st.sampled_from(VALUES[:2]))}})
+                entry = {f"{pre[field]}Endpoints": sels}
+            if draw(st.booleans()):
+                entry["toPorts"] = [{"ports": [{"port": "443", "protocol": "TCP"}]}]
+            spec[field] = [entry]
+        objs.append({"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+                     "metadata": {"name": f"cil{j}"}, "spec": spec})
+    return objs, False
+
+
+@_FOCUSED
+@given(cilium_world_clusters())
+def test_cilium_world_labels_agree_with_reference(case):
+    assert not snapshot(*case[0]).unevaluated_policies  # a pod shows both families: all judged
     _agree_with_reference(case, (80, 443))
