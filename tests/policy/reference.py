@@ -322,8 +322,17 @@ def _sa_ok(snap, names, sa_sel, ep):
 
 
 def _set_labels(snap, s):
+    """The labels Felix holds for a network set, as the syncer sends them.
+
+    networksetprocessor.go copies a NetworkSet's labels, then writes the set's own namespace
+    as projectcalico.org/namespace (over one the object may carry), and gives it its
+    namespace's profile, whose pcns. labels it inherits.  globalnetworksetprocessor.go copies
+    a GlobalNetworkSet's labels as they are, with no profile: one carrying
+    projectcalico.org/namespace (a crd.projectcalico.org/v1 object skips the validator that
+    refuses it) keeps it, and gets no pcns. labels from that namespace.
+    """
     if s.namespace is None:
-        return s.labels  # a GlobalNetworkSet has its own labels only
+        return dict(s.labels)
     return {**_inherited(snap, s.namespace), **s.labels, "projectcalico.org/namespace": s.namespace}
 
 
@@ -342,54 +351,64 @@ def _in_nets(nets, ep):
     return any(_in_block(n, a) for n in nets for a in _address(ep) if a)
 
 
-def _ns_selector_ok(snap, ns_sel, ns):
-    """A rule's namespaceSelector on an object's namespace (None: a global object).  Calico
-    rewrites all() to "namespaced" and global() to "not namespaced" before matching."""
+def _ns_selector_ok(ns_sel, labels):
+    """A rule's namespaceSelector, as rules.go hands it to Felix, on an endpoint's labels.
+
+    rules.go puts pcns. before every key the user wrote, then rewrites all() to
+    has(projectcalico.org/namespace) and global() to its negation.  Such a selector only ever
+    reads labels under pcns., so it is tested here as written on those labels with the prefix
+    taken off, plus a mark standing for projectcalico.org/namespace: a key no label can
+    have, so no key the user wrote reaches it, as none reaches the real one once prefixed.
+    """
     from k8sviz.policy.calico_selector import parse_selector
 
-    # Calico prefixes the keys the user wrote with "pcns." and then tests its own
-    # projectcalico.org/namespace mark; here the user's keys stay as written, so the mark
-    # is a key no label can have.
     mark = "k8sviz//namespaced"
     # Calico rewrites its canonical text, where "all( )" is "all()" (no label value can hold
     # parentheses, so rewriting inside string literals too changes no match).
     text = re.sub(r"\b(all|global)\([ \t]*\)", r"\1()", ns_sel.text)
     text = text.replace("all()", f"has({mark})")
     sel = parse_selector(text.replace("global()", f"!has({mark})"))
-    if ns is None:
-        return sel.matches({})
-    return sel.matches({**_ns_view(snap, ns), mark: ns})
+    seen = {k[len("pcns."):]: v for k, v in labels.items() if k.startswith("pcns.")}
+    if "projectcalico.org/namespace" in labels:
+        seen[mark] = labels["projectcalico.org/namespace"]
+    return sel.matches(seen)
 
 
-def _sel_ok(snap, in_scope, sel, ep, sa=(None, None)):
-    """Whether ``ep``'s address belongs to an in-scope workload endpoint or network set whose
-    labels match ``sel`` (None: any) and ServiceAccount ``sa``: Calico matches by IP set."""
-    if _is_pod(ep) and not ep.host_network and in_scope(ep.namespace):
-        if (sel is None or sel.matches(calico_labels(snap, ep))) and _sa_ok(snap, *sa, ep):
+def _sel_ok(snap, scoped, sel, ep, sa=(None, None)):
+    """Whether ``ep``'s address belongs to a workload endpoint or network set whose labels,
+    as Felix holds them, pass ``scoped`` and match ``sel`` (None: any) and whose
+    ServiceAccount matches ``sa``: Calico matches by IP set."""
+    if _is_pod(ep) and not ep.host_network:
+        labels = calico_labels(snap, ep)
+        if scoped(labels) and (sel is None or sel.matches(labels)) and _sa_ok(snap, *sa, ep):
             return True
     for s in snap.network_sets:
         if sa[0] is not None or (sa[1] is not None and not sa[1].matches({})):
             break  # a network set has no ServiceAccount
-        if in_scope(s.namespace) and (sel is None or sel.matches(_set_labels(snap, s))) and _in_nets(s.nets, ep):
+        labels = _set_labels(snap, s)
+        if scoped(labels) and (sel is None or sel.matches(labels)) and _in_nets(s.nets, ep):
             return True
     return False
 
 
 def _entity_ok(snap, pol, e, ep):
-    # The positive selector: scoped to the rule's namespaceSelector, else to a namespaced
-    # policy's namespace (which notSelector alone also brings in), else to nothing.
+    # The positive selector, scoped as rules.go scopes it, by the endpoint's labels and not
+    # by where its object lives: by the rule's namespaceSelector, else for a namespaced
+    # policy (which notSelector alone also brings in) by projectcalico.org/namespace == its
+    # namespace, else not at all.
     sa = (e.sa_names, e.sa_selector)
     positive = e.selector is not None or e.sa_names is not None or e.sa_selector is not None
     if e.namespace_selector is not None:
-        if not _sel_ok(snap, lambda ns: _ns_selector_ok(snap, e.namespace_selector, ns), e.selector, ep, sa):
+        if not _sel_ok(snap, lambda labels: _ns_selector_ok(e.namespace_selector, labels), e.selector, ep, sa):
             return False
     elif pol.namespace is not None and (positive or e.not_selector is not None):
-        if not _sel_ok(snap, lambda ns: ns == pol.namespace, e.selector, ep, sa):
+        home = pol.namespace
+        if not _sel_ok(snap, lambda labels: labels.get("projectcalico.org/namespace") == home, e.selector, ep, sa):
             return False
-    elif positive and not _sel_ok(snap, lambda ns: True, e.selector, ep, sa):
+    elif positive and not _sel_ok(snap, lambda labels: True, e.selector, ep, sa):
         return False
     # notSelector is not scoped: anything anywhere that matches it is excluded.
-    if e.not_selector is not None and _sel_ok(snap, lambda ns: True, e.not_selector, ep):
+    if e.not_selector is not None and _sel_ok(snap, lambda labels: True, e.not_selector, ep):
         return False
     if e.nets and not _in_nets(e.nets, ep):
         return False
