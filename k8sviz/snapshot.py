@@ -9,8 +9,6 @@ the very same parser and yields an equal snapshot.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import html
 import ipaddress
@@ -18,7 +16,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ._files import atomic_write
+from ._gc import paused
 from ._version import __version__
 from .calico_objects import (
     CalicoPolicy,
@@ -1797,19 +1796,6 @@ def _synthesize(wl: Workload, template: Mapping[str, Any], where: str) -> Pod:
     )
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic GC: parsing allocates millions of acyclic objects, and every collection
-    would walk all of them again (it doubled load time on large dumps)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def load(
     *paths: str | os.PathLike[str],
     cluster: str | None = None,
@@ -1838,7 +1824,7 @@ def load(
     if not paths:
         msg = "k8sviz.load needs at least one file or directory"
         raise InputError(msg)
-    with _no_gc():
+    with paused():
         # The builder holds every raw object: it must be gone before the GC resumes, or the
         # first collection walks the whole parsed input.
         return _load(SnapshotBuilder(), paths, cluster, collected_at)

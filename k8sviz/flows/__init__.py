@@ -12,7 +12,6 @@ pod/workload/node/external), :mod:`.compare` (edges, windows, clock skew, intent
 
 from __future__ import annotations
 
-import gc
 import itertools
 import os
 import warnings
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from .._files import each_once
+from .._gc import paused
 from ..errors import InputError
 from ._table import (
     BOM,
@@ -211,14 +211,9 @@ def load_flows(
     mapper = Mapper(snap)
     builder = ChunkBuilder(mapper, report, chunk_size)
     # Millions of small acyclic tuples: the cyclic GC would rescan them over and over.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         _read_all(paths, format, report, builder)
         df = builder.frame()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     kept = df["file"].value_counts().to_dict() if len(df) else {}
     for src in report.sources:
         src["records"] = int(kept.get(src["file"], 0))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import atomic_write
+from .._gc import paused
 from ._build import ReportData, ReportError, collect
 from ._render import figure_html, render
 
@@ -74,17 +75,22 @@ def report(
     The file embeds plotly.js once and makes no network request. Every string from the
     cluster is HTML-escaped (``<`` inside embedded JSON is written ``\\u003c``).
     """
-    data = collect(
-        snapshot_or_paths,
-        flows=flows,
-        zones=zones,
-        reach=reach,
-        generated_at=generated_at,
-        baseline=baseline,
-        today=today,
-        ipblocks_match_pods=ipblocks_match_pods,
-    )
-    page = render(data)
+    with paused():  # every analysis allocates by the million: see k8sviz._gc
+        data = collect(
+            snapshot_or_paths,
+            flows=flows,
+            zones=zones,
+            reach=reach,
+            generated_at=generated_at,
+            baseline=baseline,
+            today=today,
+            ipblocks_match_pods=ipblocks_match_pods,
+        )
+        page = render(data)
+        # networkx caches views that point back at the graph, so only the cyclic GC frees it:
+        # emptying it now frees its edges at once, not at whichever collection comes next.
+        if data.graph is not None:
+            data.graph.clear()
     if output is None:
         return page
     target = Path(output)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import networkx as nx
 import plotly.graph_objects as go
 
+from .._gc import pausing
 from ._common import NO_ZONE, esc, fmt_labels, fmt_list, new_figure, zone_colors
 
 __all__ = ["network_figure"]
@@ -341,6 +342,7 @@ def _zone_of_group(nodes: dict[str, dict[str, Any]], members: list[str]) -> str:
     return zs[0] if zs else NO_ZONE
 
 
+@pausing  # a row per graph edge, then merged: see k8sviz._gc
 def network_figure(
     G: nx.Graph,
     *,
