@@ -57,8 +57,14 @@ _CLUSTER_KEY = "io.cilium.k8s.policy.cluster"
 _UNKNOWN_CLUSTER = "<cluster name unknown>"
 #: Entities the engine can place: everything, the outside world, the cluster's pods (with the
 #: hostNetwork pods, which carry the node's identity), the nodes' own identities, the API server.
-ENTITIES = frozenset({"all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none",
-                      "kube-apiserver"})
+ENTITIES = frozenset({"all", "world", "cluster", "host", "remote-node", "none", "kube-apiserver"})
+#: Entities Cilium's agent maps (``EntitySelectorMapping``, pkg/policy/api/entity.go) but the
+#: CRDs' schema leaves out of its Entity enum (``+kubebuilder:validation:Enum`` on ``Entity``,
+#: hence ``toEntities``/``fromEntities`` in the generated ciliumnetworkpolicies.yaml and
+#: ciliumclusterwidenetworkpolicies.yaml): the API server refuses a policy naming them, so no
+#: cluster holds one.  A lone ``reserved:`` endpoint selector of the same name is valid and
+#: selects what the agent would map the entity to.
+_REFUSED_ENTITIES = frozenset({"world-ipv4", "world-ipv6"})
 #: The Service whose endpoint addresses Cilium's agent labels ``reserved:kube-apiserver``
 #: (registerAPIServerBackendWatcher, pkg/ipcache/cell/apiserver_watcher.go; before it
 #: addKubeAPIServerServiceEPs / addKubeAPIServerServiceEPSliceV1 in pkg/k8s/watchers).
@@ -289,8 +295,11 @@ class CiliumPolicy(NamedPolicy):
 
     @property
     def world_family_entities(self) -> tuple[str, ...]:
-        """Which of ``world-ipv4`` and ``world-ipv6`` its entries name where the entry's peers
-        depend on them: not beside ``all`` or ``world``, which already cover them."""
+        """Which of ``world-ipv4`` and ``world-ipv6`` its entries name as entities where the
+        entry's peers depend on them: not beside ``all`` or ``world``, which already cover them.
+
+        Always empty for a parsed policy: the API server refuses these entities (see
+        ``_REFUSED_ENTITIES``), so only a policy built by hand can name them."""
         found: dict[str, None] = {}
         for r in self.rules:
             for e in (*r.ingress, *r.ingress_deny, *r.egress, *r.egress_deny):
@@ -566,6 +575,15 @@ def _reserved_entity(raw: Any, where: str, ctx: _Ctx) -> str | None:
     return ""
 
 
+def _refused_entity(where: str, entity: str, field: str) -> str:
+    """Why the API server refuses an entity its CRD schema leaves out, and the valid way to
+    select the same addresses."""
+    peers = field.replace("Entities", "Endpoints")
+    return (f"{where}: entity {entity!r} is not in the Entity enum of Cilium's CRD schema, so the "
+            f"API server refuses this policy; to select those addresses use an endpoint selector with "
+            f"the lone label reserved:{entity} ({peers}: [{{matchLabels: {{\"reserved:{entity}\": \"\"}}}}])")
+
+
 def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock, ...]:
     if not isinstance(raw, list):
         raise ctx.error(f"{where} must be a list")
@@ -815,7 +833,9 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             else:
                 ents = []
                 for ent in val:
-                    if ent not in ENTITIES:
+                    if isinstance(ent, str) and ent in _REFUSED_ENTITIES:
+                        raise ctx.error(_refused_entity(f"{w}.{k}", ent, k))
+                    if not isinstance(ent, str) or ent not in ENTITIES:
                         if isinstance(ent, str) and ent in ("ingress", "health", "init", "unmanaged"):
                             ctx.unsupported.append(f"{w}.{k}: entity {ent!r}")
                             continue

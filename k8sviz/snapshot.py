@@ -1350,13 +1350,14 @@ class Snapshot:
         return any(len({":" in ip for ip in p.ips}) == 2 for p in self.pods if not p.host_network and not p.terminated)
 
     def _mark_cilium_world_families(self) -> None:
-        """Leave unevaluated the Cilium policies naming ``world-ipv4`` or ``world-ipv6`` (as
-        entities or lone reserved labels), or a lone ``reserved:world`` label, unless the
-        snapshot shows the agents run both IP families.
+        """Leave unevaluated the Cilium policies naming ``reserved:world-ipv4`` or
+        ``reserved:world-ipv6`` (as a lone endpoint-selector label; as entities the API server
+        refuses them, and parsing does too, so only a policy built by hand names them so), or a
+        lone ``reserved:world`` label, unless the snapshot shows the agents run both IP families.
 
         An outside address's identity carries ``reserved:world-ipv4`` or ``-ipv6`` only when the
         agent runs dual-stack, and ``reserved:world`` otherwise (``AddWorldLabel``,
-        pkg/labels/cidr.go), so in a single-stack cluster those entities match nothing, and in
+        pkg/labels/cidr.go), so in a single-stack cluster selectors on those labels match nothing, and in
         a dual-stack one a lone ``reserved:world`` endpoint selector does (the ``world`` entity
         names all three labels, so it is judged either way).  The
         agents' IP families are their configuration, not in a snapshot; a pod holding addresses

@@ -14,9 +14,8 @@ pinned to its namespace unless they name one; a lone ``reserved:host``, ``reserv
 ``reserved:none``, ``reserved:kube-apiserver``, ``reserved:world-ipv4`` or
 ``reserved:world-ipv6`` label is that entity, unpinned, and a lone ``reserved:world``, judged
 only where pods show dual-stack agents, matches nothing), CIDRs match outside addresses only (Cilium's
-CIDR rules never match pods or nodes), entities ``all``, ``world`` (``world-ipv4`` and
-``world-ipv6``: its addresses of that family, judged only where pods show dual-stack agents),
-``cluster``, ``kube-apiserver`` (the default/kubernetes endpoint addresses), ``host`` (the
+CIDR rules never match pods or nodes), entities ``all``, ``world`` (every outside address, whichever
+of its three labels the agents give), ``cluster``, ``kube-apiserver`` (the default/kubernetes endpoint addresses), ``host`` (the
 subject pod's own node: its addresses and hostNetwork pods, which carry its identity) and
 ``remote-node`` (every other node), the last two as one rule per node the subject pods run on.  ``toFQDNs`` allows the addresses that DNS answered the pod for its names; like a
 CIDR rule it never selects pods or nodes (Cilium's docs: DNS-based rules select "remote,
@@ -277,6 +276,8 @@ class _Cilium:
                 if ent == "world":
                     m |= self.world  # all three world labels: whichever the agents give
                 elif ent in ("world-ipv4", "world-ipv6"):
+                    # Only a hand-built peer names these (the API server refuses them as
+                    # entities); the agent maps each to its one reserved label.
                     m |= self.world_label(ent)
                 elif ent == "cluster":
                     # Its selectors include the kube-apiserver one, which an outside API

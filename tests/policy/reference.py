@@ -670,8 +670,6 @@ def _cilium_peer_ok(snap, peer, ep, subject):
                 return True
             if ent == "world" and outside:
                 return True
-            if ent in ("world-ipv4", "world-ipv6") and world_label(ent):
-                return True
             if ent == "cluster" and (_is_pod(ep) or is_node or _is_apiserver(snap, ep, subject, outside, is_node)):
                 return True
             if on_node(ent):

@@ -360,39 +360,36 @@ def test_kube_apiserver_entity_is_not_judged_without_its_addresses(objs, reason)
     assert not snap.unevaluated_policies
 
 
-def test_world_ipv4_and_ipv6_are_judged_only_where_a_pod_shows_both_families():
-    """``AddWorldLabel`` (pkg/labels/cidr.go): outside addresses carry ``reserved:world-ipv4`` /
-    ``-ipv6`` only where the agents run dual-stack, ``reserved:world`` otherwise."""
-    v4 = cnp("p", {"endpointSelector": D, "egress": [{"toEntities": ["world-ipv4"]}]})
-    (pol,) = snapshot(*base(v4)).unevaluated_policies
-    assert pol.unsupported == (
-        "the world-ipv4 entity: outside addresses carry reserved:world-ipv4 only where Cilium's agents run both "
-        "IP families (reserved:world where they run one), which a snapshot does not show unless a pod has "
-        "addresses of both",)
-    both = cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["world-ipv6", "world-ipv4"]}]})
-    assert [u.split(":")[0] for u in snapshot(*base(both)).unevaluated_policies[0].unsupported] == [
-        "the world-ipv4 entity", "the world-ipv6 entity"]
-    # Beside world or all, the entry's peers do not depend on it.
-    assert not snapshot(*base(cnp("p", {"endpointSelector": D, "egress": [
-        {"toEntities": ["world", "world-ipv6"]}, {"toEntities": ["all", "world-ipv4"]}]}))).unevaluated_policies
-    # A pod with addresses of both families: its agent runs both.
-    dual = pod("web", "c", {"app": "c"}, "10.0.0.3")
-    dual["status"]["podIPs"] = [{"ip": "10.0.0.3"}, {"ip": "fd00::3"}]
-    r = reach(v4, dual)
-    assert not r.snapshot.unevaluated_policies
-    assert r.can_reach("db/d", "8.8.8.8", 80) and not r.can_reach("db/d", "2001:db8::1", 80)
-    # hostNetwork pods show their node's addresses, not what the agent gives pods.
-    host = pod("kube-system", "h", {}, "10.0.1.1", host=True, host_ip="10.0.1.1")
-    host["status"]["podIPs"] = [{"ip": "10.0.1.1"}, {"ip": "fd00::1:1"}]
-    assert snapshot(*base(v4, host)).unevaluated_policies
+@pytest.mark.parametrize("entity", ["world-ipv4", "world-ipv6"])
+@pytest.mark.parametrize(("field", "peer"), [("egress", "toEntities"), ("ingress", "fromEntities"),
+                                             ("egressDeny", "toEntities"), ("ingressDeny", "fromEntities")])
+def test_world_ipv4_and_ipv6_entities_are_refused_as_the_api_server_does(tmp_path, entity, field, peer):
+    """The agent maps them (``EntitySelectorMapping``, pkg/policy/api/entity.go), but the
+    ``+kubebuilder:validation:Enum`` on ``Entity`` leaves them out, so the CRDs' schema refuses
+    such a policy: no cluster holds one.  The error names the file and the policy, and says how
+    to select those addresses instead.  Beside ``world`` or ``all`` the enum refuses it too."""
+    import json
+
+    for names in ([entity], ["world", entity], ["all", entity]):
+        bad = cnp("p", {"endpointSelector": D, field: [{peer: names}]})
+        path = tmp_path / "p.json"
+        path.write_text(json.dumps(bad))
+        with pytest.raises(PolicyError) as e:
+            k8sviz.load(path)
+        text = str(e.value)
+        assert str(path) in text and "CiliumNetworkPolicy/db/p" in text, text
+        assert f"spec.{field}[0].{peer}: entity {entity!r}" in text and "API server refuses" in text, text
+        assert f"the lone label reserved:{entity}" in text, text
+        endpoints = peer.replace("Entities", "Endpoints")
+        assert f'({endpoints}: [{{matchLabels: {{"reserved:{entity}": ""}}}}])' in text, text
 
 
 def test_a_lone_reserved_world_label_is_judged_only_where_a_pod_shows_both_families():
-    """``EntitySelectorMapping`` (pkg/policy/api/entity.go) maps ``world-ipv4`` and
-    ``world-ipv6`` to their one reserved label, so a lone ``reserved:world-ipv4`` selector is
-    that entity, dual-stack rule included; ``world`` maps to all three labels, and
-    ``AddWorldLabel`` (pkg/labels/cidr.go) gives outside addresses ``reserved:world`` only
-    where the agents run one family: with both, a lone ``reserved:world`` selects nothing."""
+    """``AddWorldLabel`` (pkg/labels/cidr.go) gives an outside address ``reserved:world-ipv4`` /
+    ``-ipv6`` where the agents run both families and ``reserved:world`` where they run one, so
+    with both a lone ``reserved:world-ipv4`` selector is every outside IPv4 address (what a
+    CIDR rule on ``0.0.0.0/0`` matches) and a lone ``reserved:world`` selects nothing; the
+    ``world`` entity maps to all three labels."""
     dual = pod("web", "c", {"app": "c"}, "10.0.0.3")
     dual["status"]["podIPs"] = [{"ip": "10.0.0.3"}, {"ip": "fd00::3"}]
     ends = ("db/d", "db/e", "web/a", "kube-system/agent", "10.0.1.1", "203.0.113.7", "8.8.8.8", "2001:db8::1")
@@ -404,9 +401,9 @@ def test_a_lone_reserved_world_label_is_judged_only_where_a_pod_shows_both_famil
     for label in ("world", "world-ipv4", "world-ipv6"):
         for sel in ({"matchLabels": {f"reserved:{label}": ""}},
                     {"matchExpressions": [{"key": f"reserved:{label}", "operator": "Exists"}]}):
-            for field, peer, entity_peer in (("ingress", "fromEndpoints", "fromEntities"),
-                                             ("egress", "toEndpoints", "toEntities"),
-                                             ("egressDeny", "toEndpoints", "toEntities")):
+            for field, peer, cidr_peer in (("ingress", "fromEndpoints", "fromCIDR"),
+                                           ("egress", "toEndpoints", "toCIDR"),
+                                           ("egressDeny", "toEndpoints", "toCIDR")):
                 extra = {"egress": [{"toEntities": ["all"]}]} if field == "egressDeny" else {}
                 by_label = cnp("p", {"endpointSelector": D, field: [{peer: [sel, e]}], **extra})
                 # Without a dual-stack pod: not judged, saying why.
@@ -419,15 +416,22 @@ def test_a_lone_reserved_world_label_is_judged_only_where_a_pod_shows_both_famil
                        "not show unless a pod has addresses of both"),), pol.unsupported
                 r = reach(by_label, dual)
                 assert not r.snapshot.unevaluated_policies
-                # world-ipv4/-ipv6: exactly the entity; world: nothing beside db/e.
+                # world-ipv4/-ipv6: every outside address of the family; world: nothing beside db/e.
+                family = {"world-ipv4": ["0.0.0.0/0"], "world-ipv6": ["::/0"]}.get(label)
                 same = cnp("p", {"endpointSelector": D, field: [
-                    *([{entity_peer: [label]}] if label != "world" else []), {peer: [e]}], **extra})
+                    *([{cidr_peer: family}] if family else []), {peer: [e]}], **extra})
                 assert verdicts(r) == verdicts(reach(same, dual)), (label, sel, field)
     r = reach(cnp("p", {"endpointSelector": D, "egress": [
         {"toEndpoints": [{"matchLabels": {"reserved:world-ipv6": ""}}]}]}), dual)
     assert r.can_reach("db/d", "2001:db8::1", 80) and not r.can_reach("db/d", "8.8.8.8", 80)
     assert not r.can_reach("db/d", "10.0.1.1", 80) and not r.can_reach("db/d", "web/a", 80)
     assert "reserved:world-ipv6" in str(r.explain("db/d", "2001:db8::1", 80))
+    # hostNetwork pods show their node's addresses, not what the agent gives pods.
+    host = pod("kube-system", "h", {}, "10.0.1.1", host=True, host_ip="10.0.1.1")
+    host["status"]["podIPs"] = [{"ip": "10.0.1.1"}, {"ip": "fd00::1:1"}]
+    v4 = cnp("p", {"endpointSelector": D, "egress": [{"toEndpoints": [{"matchLabels": {"reserved:world-ipv4": ""}}]}]})
+    assert snapshot(*base(v4, host)).unevaluated_policies
+    assert not snapshot(*base(v4, dual)).unevaluated_policies
 
 
 def test_ports_named_port_zero_ranges_and_l7():
@@ -631,6 +635,7 @@ def test_a_namespaced_subject_keeps_its_other_namespace_requirements():
     ({"endpointSelector": {}, "nodeSelector": {}}, "exactly one of endpointSelector and nodeSelector"),
     ({"endpointSelector": {}, "ingress": [{"fromCIDR": ["10.0.0.0/33"]}]}, "invalid CIDR"),
     ({"endpointSelector": {}, "ingress": [{"fromEntities": ["moon"]}]}, "unknown entity 'moon'"),
+    ({"endpointSelector": {}, "ingress": [{"fromEntities": [{"a": 1}]}]}, "unknown entity {'a': 1}"),
     ({"endpointSelector": {}, "ingress": [{"fromEndpoints": [{}], "fromCIDR": ["1.0.0.0/8"]}]}, "combining"),
     ({"endpointSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": "80", "protocol": "XTP"}]}]}]},
      "invalid protocol"),

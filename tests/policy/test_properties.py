@@ -457,7 +457,8 @@ def cilium_entries(draw, namespaces, ingress, deny):
             min_size=1, max_size=2))
     elif kind == "entities":
         e[f"{pre}Entities"] = draw(st.lists(st.sampled_from(
-            ["all", "world", "world-ipv4", "world-ipv6", "cluster", "host", "remote-node", "none", "kube-apiserver"]),
+            # (world-ipv4 / world-ipv6 are no entities the CRD admits: lone reserved labels above.)
+            ["all", "world", "cluster", "host", "remote-node", "none", "kube-apiserver"]),
             min_size=1, max_size=2))
     if kind == "none" or draw(st.booleans()):
         ports = []
@@ -558,7 +559,7 @@ def clusters(draw, admin=False, calico=False, cilium=False):
         if (calico or cilium) and draw(st.booleans()):
             objs[-1]["spec"]["serviceAccountName"] = draw(st.sampled_from(["api", "default", "batch"]))
         if cilium and not host and draw(st.integers(0, 2)) == 0:
-            # Both families: the agents run dual-stack, so world-ipv4 / world-ipv6 are judged.
+            # Both families: the agents run dual-stack, so reserved:world-ipv4 / -ipv6 are judged.
             objs[-1]["status"]["podIPs"] = [{"ip": ip}, {"ip": f"fd00::{i + 1}"}]
     # Where Cilium may run, NetworkPolicy selectors sometimes test identity labels.
     scope = namespaces if cilium else None
@@ -1041,7 +1042,7 @@ def test_cilium_kube_apiserver_agrees_with_reference(case):
 @st.composite
 def cilium_world_clusters(draw):
     """Pods, one of them with addresses of both families (so the agents run both), a
-    hostNetwork pod on a node, and Cilium policies naming the world entities or a lone
+    hostNetwork pod on a node, and Cilium policies naming the ``world`` entity or a lone
     ``reserved:world*`` label (beside a pod selector or not), to allow and to deny."""
     objs = [ns("n0"), *(node(name, ip, ext) for name, ip, ext in NODES)]
     for i in range(draw(st.integers(1, 4))):
@@ -1055,7 +1056,8 @@ def cilium_world_clusters(draw):
                                                                      for v in VALUES[:2])]))}
         for field in draw(st.lists(st.sampled_from(list(pre)), min_size=1, max_size=2, unique=True)):
             name = draw(st.sampled_from(["world", "world-ipv4", "world-ipv6"]))
-            if draw(st.booleans()):
+            # The world entity, or a lone reserved label (the only valid form of the other two).
+            if name == "world" and draw(st.booleans()):
                 entry: dict = {f"{pre[field]}Entities": [name]}
             else:
                 sels = [{"matchLabels": {f"reserved:{name}": ""}}]
