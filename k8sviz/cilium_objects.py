@@ -635,6 +635,14 @@ def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool) -> str | None
         proto = str(p.get("protocol") or "ANY").upper()
         if "dns" not in kinds and proto != "TCP":
             return f"{where}: L7 rules can only apply to TCP (not {proto}) except for DNS rules"
+    # ``L7Rules.Validate`` counts a kind whose field is set at all (an empty list too; a null
+    # one the API server prunes), and refuses more than one.  From Cilium 1.16 the CRDs' schema
+    # (a oneOf over the kinds, cilium#32814) refuses it at the API server already.
+    given = [k for k in ("http", "kafka", "dns") if rules.get(k) is not None]  # type: ignore[union-attr]
+    given += ["l7proto"] if rules.get("l7proto") else []  # type: ignore[union-attr]
+    if len(given) > 1:
+        return (f"{where}.rules: multiple L7 protocol rule types specified in single rule "
+                f"({' and '.join(given)})")
     return None
 
 
@@ -642,11 +650,14 @@ def _l7_parser(pr: Mapping[str, Any]) -> str | None:
     """The L7 parser a ``toPorts`` item redirects its ports to (None: none), as
     ``createL4Filter`` (pkg/policy/l4.go) names it: ``dns`` for DNS rules, else the kind of its
     HTTP or Kafka rules or its ``l7proto`` (TCP only, which the agent's validation already
-    demands), and ``crd`` for a listener whatever its rules.  TLS contexts and server names
-    alone (parser ``tls``, which later releases promote to the parser beside them) are left
-    out."""
+    demands), ``crd`` for a listener whatever its rules, and ``tls`` for an item with a TLS
+    context (``terminatingTLS``, ``originatingTLS``) or server names and no rules: the
+    Envoy TCP proxy, from Cilium 1.13 (cilium#21808; before it such an item had no parser,
+    which :func:`l7_parser_clashes` accounts for)."""
     rules = pr.get("rules")
-    parser = None
+    tls = (pr.get("terminatingTLS") is not None or pr.get("originatingTLS") is not None
+           or bool(pr.get("serverNames")))
+    parser = "tls" if tls else None
     if isinstance(rules, dict):
         if rules.get("dns"):
             parser = "dns"
@@ -953,8 +964,9 @@ class L7Clash:
     second: tuple[str, str, str]
     protocol: str
     port: str
-    #: The entries give one peer selector both parsers: a clash in every release.  Otherwise
-    #: only up to 1.17, whose agents keep one parser per port whatever the peers.
+    #: The entries give one peer selector both parsers: a clash in every release (from 1.13
+    #: where one is ``tls``).  Otherwise only up to 1.17, whose agents keep one parser per port
+    #: whatever the peers.
     one_peer: bool
 
 
@@ -989,6 +1001,15 @@ def _peer_keys(peer: CiliumPeer) -> tuple[tuple[object, ...], ...]:
     return tuple(keys)
 
 
+def _parsers_merge(a: str, b: str) -> bool:
+    """Whether the agent merges two L7 parsers on one port (``L7ParserType.Merge``,
+    pkg/policy/l4.go): equal ones, and ``tls`` with any parser but ``dns`` and ``crd`` (the
+    TLS-only proxy is promoted to the HTTP, Kafka or proxylib one beside it)."""
+    if a == b:
+        return True
+    return "tls" in (a, b) and not {a, b} & {"dns", "crd"}
+
+
 def l7_parser_clashes(policies: Iterable[CiliumPolicy], pods: Iterable[Any],
                       ns_labels: Mapping[str, Mapping[str, str]], release: tuple[int, int] | None
                       ) -> list[L7Clash]:
@@ -996,16 +1017,20 @@ def l7_parser_clashes(policies: Iterable[CiliumPolicy], pods: Iterable[Any],
 
     Cilium's agent computes one policy per identity from every rule selecting it and merges
     the rules' L7 parts per port and protocol (``mergePortProto``, pkg/policy/rule.go); two
-    different parsers fail the merge, "cannot merge conflicting L7 parsers", and with it the
-    whole policy of the identity.  Up to 1.17 the parser belongs to the port, whatever the
+    parsers it cannot merge (:func:`_parsers_merge`) fail it, "cannot merge conflicting L7
+    parsers", and with it the whole policy of the identity.  A TLS-only entry's ``tls`` parser
+    exists from 1.13; with an earlier known ``release`` it takes no part.  Up to 1.17 the parser belongs to the port, whatever the
     peers; from 1.18 (cilium#37887, "Move L7 parser type to PerSelectorPolicy"; rule_test.go's
     case 9 then asks for the same selector) to each peer selector on it.  ``release`` None:
     both readings, the clash marked ``one_peer`` when it holds in every release.  A policy
     the agent rejects takes no part; a rule that selects no running pod fails nothing."""
-    cands = [(pol, rule, f"{rule.where}.{direction}[{i}]", direction, e, _peer_keys(e))
+    # Before 1.13 an item with TLS contexts and no rules redirected nowhere (no parser).
+    tls_parser = release is None or release >= (1, 13)
+    cands = [(pol, f"{rule.where}.{direction}[{i}]", direction, ps, _peer_keys(e), rule.endpoint_selector)
              for pol in policies if not pol.rejected for rule in pol.rules
              for direction, entries in (("ingress", rule.ingress), ("egress", rule.egress))
-             for i, e in enumerate(entries) if e.parsers]
+             for i, e in enumerate(entries)
+             if (ps := tuple(x for x in e.parsers if tls_parser or x[0] != "tls"))]
     if not cands:
         return []
     identities: dict[tuple[object, ...], list[Any]] = {}
@@ -1019,22 +1044,26 @@ def l7_parser_clashes(policies: Iterable[CiliumPolicy], pods: Iterable[Any],
         first = members[0]
         labels = ns_labels.get(first.namespace, {"kubernetes.io/metadata.name": first.namespace})
         view = pod_view(first, labels)
-        chosen = [c for c in cands if c[1].endpoint_selector.matches(view)]
+        chosen = [c for c in cands if c[5].matches(view)]
         passes = [True, False] if per_port else [True]
         for one_peer in passes:
-            seen: dict[tuple[object, ...], tuple[str, str, str]] = {}
-            for pol, _, where, direction, e, peer_keys in chosen:
-                for parser, proto, port in e.parsers:
+            # Per port (and peer): the first entry giving each parser, so that every pair the
+            # agent cannot merge is found whatever the order (tls, http, kafka: http/kafka).
+            seen: dict[tuple[object, ...], dict[str, tuple[str, str, str]]] = {}
+            for pol, where, direction, parsers, peer_keys, _ in chosen:
+                for parser, proto, port in parsers:
                     for pk in peer_keys if one_peer else ((),):
                         origin = (pol.ref, where, parser)
-                        other = seen.setdefault((direction, proto, port, pk), origin)
-                        if other[2] == parser:
-                            continue
-                        pair = (other[:2], origin[:2])
-                        if pair in found:
-                            found[pair][1].extend(m.key for m in members)
-                        else:
-                            clash = L7Clash((), other, origin, proto, port, one_peer)
-                            found[pair] = (clash, [m.key for m in members])
+                        given = seen.setdefault((direction, proto, port, pk), {})
+                        for other in list(given.values()):
+                            if _parsers_merge(other[2], parser):
+                                continue
+                            pair = (other[:2], origin[:2])
+                            if pair in found:
+                                found[pair][1].extend(m.key for m in members)
+                            else:
+                                clash = L7Clash((), other, origin, proto, port, one_peer)
+                                found[pair] = (clash, [m.key for m in members])
+                        given.setdefault(parser, origin)
     return [L7Clash(tuple(dict.fromkeys(keys)), c.first, c.second, c.protocol, c.port, c.one_peer)
             for c, keys in found.values()]

@@ -497,6 +497,13 @@ def test_what_the_snapshot_does_not_hold_leaves_the_policy_unevaluated(spec, rea
      "L7 rules can only apply to TCP (not UDP)"),
     ({"fromEndpoints": [{}], "toPorts": [{"ports": [{"port": "53", "protocol": "UDP"}], "rules": {"dns": [{"matchPattern": "*"}]}}]},
      "DNS rules are not allowed on ingress"),
+    ({"fromEndpoints": [{}], "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}],
+                                          "rules": {"http": [{"method": "GET"}], "kafka": [{"topic": "t"}]}}]},
+     "rules: multiple L7 protocol rule types specified in single rule (http and kafka)"),
+    # A kind given as an empty list counts (the Go field is set): ``L7Rules.Validate``.
+    ({"fromEndpoints": [{}], "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}],
+                                          "rules": {"http": [], "l7proto": "r2d2", "l7": [{"cmd": "READ"}]}}]},
+     "multiple L7 protocol rule types specified in single rule (http and l7proto)"),
 ])
 def test_l7_rules_the_agent_refuses_leave_the_policy_unenforced(entry, why):
     """The API server stores such a policy; Cilium's agent refuses to import it, so it enforces
@@ -515,6 +522,26 @@ def test_l7_rules_the_agent_accepts_still_allow_at_l3_l4():
     assert not snap.unevaluated_policies
     r = k8sviz.reachability(snap)
     assert r.can_reach("db/e", "db/d", 80) and not r.can_reach("db/e", "db/d", 81)
+
+
+def test_one_rules_object_mixing_l7_kinds_is_refused_by_the_agent():
+    """``L7Rules.Validate`` (pkg/policy/api/rule_validation.go) refuses HTTP and DNS rules in one
+    ``rules`` object; the API server stores such a policy up to Cilium 1.15, so it is listed as
+    enforced by no agent and judged as absent.  A kind given as null is absent (the API server
+    prunes it), and one kind alone is accepted."""
+    mixed = {"toEndpoints": [{}], "toPorts": [{"ports": [{"port": "53", "protocol": "TCP"}], "rules": {
+        "dns": [{"matchPattern": "*"}], "http": [{"method": "GET"}]}}]}
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, "egress": [mixed]})))
+    (pol,) = snap.unevaluated_policies
+    assert pol.unsupported == ("Cilium's agent rejects the policy (spec.egress[0].toPorts[0].rules: multiple L7 "
+                               "protocol rule types specified in single rule (http and dns)), so it enforces nothing "
+                               "of it",), pol.unsupported
+    assert k8sviz.reachability(snap).can_reach("db/d", "web/a", 80)  # the egress policy counts for nothing
+    one = {**mixed, "toPorts": [{**mixed["toPorts"][0], "rules": {"dns": [{"matchPattern": "*"}], "http": None}}]}
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, "egress": [one]})))
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/d", "db/e", 53) and not r.can_reach("db/d", "db/e", 80)
 
 
 HTTP_80 = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"http": [{"method": "GET"}]}}
@@ -610,6 +637,57 @@ def test_l7_parsers_for_different_peers_clash_up_to_cilium_1_17():
             {"fromEndpoints": [{"matchLabels": {"reserved:host": ""}}], "toPorts": [HTTP_80]}, second]}
         (pol,) = snapshot(*base(cnp("p", shared), agent_of("1.18.2"))).unevaluated_policies
         assert any("for one peer" in u for u in pol.unsupported), second
+
+
+TLS_ONLY_80 = {"ports": [{"port": "80", "protocol": "TCP"}], "terminatingTLS": {"secret": {"name": "cert"}}}
+
+
+def clashes(snap: Any) -> list[str]:
+    return [w.message for w in snap.warnings if w.code == "cilium-l7-parser-clash"]
+
+
+def test_a_tls_only_entry_has_the_tls_parser_which_merges_with_http_but_not_dns_or_a_listener():
+    """From Cilium 1.13 (cilium#21808) an item with a TLS context or server names and no rules
+    has the ``tls`` parser (``createL4Filter``, pkg/policy/l4.go), which ``L7ParserType.Merge``
+    promotes to HTTP, Kafka or a proxylib parser beside it, but cannot merge with DNS or a
+    listener (``crd``); before 1.13 such an item had no parser at all."""
+    for release in ((), (agent_of("1.17.4"),), (agent_of("1.18.2"),)):
+        for second in (HTTP_80, KAFKA_80, {"ports": HTTP_80["ports"], "rules": {"l7proto": "r2d2"}}):
+            ok = cnp("p", {"endpointSelector": D, "ingress": [
+                {"fromEndpoints": [FROM_E], "toPorts": [TLS_ONLY_80]}, {"fromEndpoints": [FROM_E], "toPorts": [second]}]})
+            snap = snapshot(*base(ok, *release))
+            assert not snap.unevaluated_policies and not clashes(snap), (release, second)
+    to_e = {"toEndpoints": [FROM_E]}
+    dns_53 = {"ports": [{"port": "53", "protocol": "TCP"}], "rules": {"dns": [{"matchPattern": "*"}]}}
+    tls_53 = {"ports": dns_53["ports"], "originatingTLS": {"secret": {"name": "ca"}}}
+    sni_53 = {"ports": dns_53["ports"], "serverNames": ["db.example.com"]}
+    listener_53 = {"ports": dns_53["ports"], "listener": {
+        "envoyConfig": {"kind": "CiliumEnvoyConfig", "name": "cec"}, "name": "l"}}
+    for tls in (tls_53, sni_53):
+        for other, parser in ((dns_53, "dns"), (listener_53, "crd")):
+            rule = {"endpointSelector": D, "egress": [{**to_e, "toPorts": [tls]}, {**to_e, "toPorts": [other]}]}
+            snap = snapshot(*base(cnp("p", rule), agent_of("1.18.2")))
+            (pol,) = snap.unevaluated_policies
+            assert any(f"L7 parsers 'tls' and {parser!r} on TCP 53 for one peer" in u for u in pol.unsupported), (
+                pol.unsupported)
+            (warning,) = clashes(snap)
+            assert "spec.egress[0] and CiliumNetworkPolicy/db/p spec.egress[1]" in warning
+            # Before 1.13 the TLS-only item redirects nowhere: nothing to merge.
+            old = snapshot(*base(cnp("p", rule), agent_of("1.12.9")))
+            assert not old.unevaluated_policies and not clashes(old), (tls, parser)
+
+
+def test_parsers_that_clash_are_found_whatever_entry_comes_first():
+    """``tls`` then ``http`` then ``kafka`` on one port: the agent promotes ``tls`` to ``http``
+    and then cannot merge ``kafka`` ("http/kafka"), so the clash is between the last two."""
+    rule = {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [FROM_E], "toPorts": [TLS_ONLY_80]},
+        {"fromEndpoints": [FROM_E], "toPorts": [HTTP_80]},
+        {"fromEndpoints": [FROM_E], "toPorts": [KAFKA_80]}]}
+    snap = snapshot(*base(cnp("p", rule), agent_of("1.18.2")))
+    (warning,) = clashes(snap)
+    assert ("CiliumNetworkPolicy/db/p spec.ingress[1] and CiliumNetworkPolicy/db/p spec.ingress[2] give pods db/d "
+            "L7 parsers 'http' and 'kafka' on TCP 80 for one peer") in warning, warning
 
 
 def test_a_namespaced_subject_keeps_its_other_namespace_requirements():
