@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,6 +58,7 @@ LABEL_DIFF_COLUMNS = ("object", "kind", "namespace", "name", "change", "set", "u
 
 _PROTO_ORDER = {p: i for i, p in enumerate(PROTOCOLS)}
 _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def reachability_diff(
@@ -425,9 +426,13 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
     Calico ``services`` rules and Cilium ``toServices`` name: a policy whose own content is
     unchanged but whose Services now resolve differently is listed as ``services-changed``,
     with paths such as ``services.shop/db.endpoints`` (see :func:`_service_views`).  A Cilium
-    policy naming the ``kube-apiserver`` or ``cluster`` entity is listed likewise when the
-    API server's addresses, the endpoints of the default/kubernetes Service, differ
-    (``entities.kube-apiserver.addresses``; see :func:`_apiserver_views`).
+    policy naming the ``kube-apiserver`` entity is listed likewise when the API server's
+    addresses, the endpoints of the default/kubernetes Service, differ
+    (``entities.kube-apiserver.addresses``), and one naming ``cluster`` (which covers that
+    entity) when the addresses differ where ``cluster`` does not cover them anyway: off the
+    nodes of either snapshot.  An API server that moves from one node to another changes no
+    verdict of ``cluster``; one that moves to or from an address off the nodes (a managed
+    control plane's) does (see :func:`_apiserver_views`).
 
     Returns
     -------
@@ -454,7 +459,10 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
     inventories = [policy_inventory(s).set_index("policy") for s in (before, after)]
     contents = [_contents(s) for s in (before, after)]
     views = [_service_views(s) for s in (before, after)]
-    entities = [_apiserver_views(s) for s in (before, after)]
+    # Node addresses of either snapshot: an API server address on a node is in ``cluster``
+    # as a node's whatever the API server does (see _apiserver_views).
+    on_nodes = {ipaddress.ip_address(ip) for s in (before, after) for n in s.nodes for ip in n.addresses}
+    entities = [_apiserver_views(s, on_nodes) for s in (before, after)]
     old, new = inventories
     known = [set(old.index) | set(contents[0]), set(new.index) | set(contents[1])]
     for ref in sorted(known[0] | known[1]):
@@ -632,24 +640,34 @@ def _service_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _apiserver_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+def _apiserver_views(snapshot: Snapshot, on_nodes: Set[_Address] = frozenset()) -> dict[str, dict[str, Any]]:
     """Policy ref -> the API server's addresses as the engine reads them, for the Cilium
     policies whose peers depend on them (``CiliumPolicy.apiserver_entities``): the ready
     addresses of the default/kubernetes endpoints, which carry the ``kube-apiserver`` identity,
     and those not ready (``not-ready``), beside which such a policy is not judged.  Keyed
-    ``kube-apiserver`` whichever of it and ``cluster`` the policy names: ``cluster`` covers
-    that identity, and the addresses are the same."""
+    ``kube-apiserver`` whichever of it and ``cluster`` the policy names.
+
+    A policy that names ``cluster`` and not ``kube-apiserver`` sees only the addresses that are
+    not in ``on_nodes`` (the node addresses of either snapshot compared): ``cluster`` is the
+    pods, the nodes (as ``host`` and ``remote-node``) and the ``kube-apiserver`` identity, so an
+    API server on a node adds nothing to it, and moving between nodes changes none of its
+    verdicts; an address off the nodes (a managed control plane's) is in ``cluster`` only while
+    the API server is there.  Taking the nodes of both snapshots keeps a node that came or went
+    from showing as an API server change.  Its ``not-ready`` stays whole: an endpoint not ready,
+    on a node or not, leaves the policy unevaluated (``Snapshot._mark_cilium_apiserver``)."""
     from ..policy.calico import slices_by_service
     from ..policy.cilium import apiserver_addresses, apiserver_not_ready
 
-    using = [c.ref for c in snapshot.cilium_policies if c.apiserver_entities]
+    using = [c for c in snapshot.cilium_policies if c.apiserver_entities]
     if not using:
         return {}
     slices = slices_by_service(snapshot.endpoint_slices)
-    waiting = tuple(apiserver_not_ready(slices))
-    view = {"kube-apiserver": {"addresses": tuple(sorted(apiserver_addresses(slices))),
-                               **({"not-ready": waiting} if waiting else {})}}
-    return dict.fromkeys(using, view)
+    ready = tuple(sorted(apiserver_addresses(slices)))
+    waiting = {"not-ready": w} if (w := tuple(apiserver_not_ready(slices))) else {}
+    named = {"kube-apiserver": {"addresses": ready, **waiting}}
+    off_nodes = tuple(a for a in ready if ipaddress.ip_address(a) not in on_nodes)
+    through_cluster = {"kube-apiserver": {"addresses": off_nodes, **waiting}}
+    return {c.ref: named if "kube-apiserver" in c.apiserver_entities else through_cluster for c in using}
 
 
 def _paths(a: Any, b: Any, where: str) -> Iterator[str]:

@@ -621,24 +621,33 @@ def test_label_changes_of_namespaces_and_workloads():
     assert k8sviz.label_diff(before, before).empty
 
 
-def _apiserver_policies(*addresses: str, not_ready: tuple[str, ...] = ()):
-    """Cilium policies naming the API server as the kube-apiserver entity, as the cluster
-    entity, as a lone reserved:kube-apiserver selector, and beside ``all`` (every peer
-    whatever its addresses); one naming no entity; the default/kubernetes endpoints."""
-    from ..policy.helpers import kubernetes_slice
+def _apiserver_objects(*addresses: str, not_ready: tuple[str, ...] = (), nodes: tuple[tuple[str, str], ...] = (),
+                       names: tuple[str, ...] = ("api", "cluster", "lone", "all", "none")) -> list[dict[str, Any]]:
+    """Cilium policies naming the API server as the kube-apiserver entity (``api``), as the
+    cluster entity (``cluster``), as a lone reserved:kube-apiserver selector (``lone``), and
+    beside ``all`` (every peer whatever its addresses); one naming no entity (``none``): those of
+    ``names``; the default/kubernetes endpoints, and ``nodes`` as (name, address)."""
+    from ..policy.helpers import kubernetes_slice, node
     from ..policy.test_cilium import cnp
 
     d = {"matchLabels": {"app": "d"}}
-    return snapshot(
-        ns("db"), pod("db", "d", {"app": "d"}, "10.0.0.9"),
-        cnp("api", {"endpointSelector": d, "egress": [{"toEntities": ["kube-apiserver"]}]}),
-        cnp("cluster", {"endpointSelector": d, "ingress": [{"fromEntities": ["cluster"]}]}),
-        cnp("lone", {"endpointSelector": d, "egress": [
+    policies = {
+        "api": cnp("api", {"endpointSelector": d, "egress": [{"toEntities": ["kube-apiserver"]}]}),
+        "cluster": cnp("cluster", {"endpointSelector": d, "ingress": [{"fromEntities": ["cluster"]}]}),
+        "lone": cnp("lone", {"endpointSelector": d, "egress": [
             {"toEndpoints": [{"matchLabels": {"reserved:kube-apiserver": ""}}]}]}),
-        cnp("all", {"endpointSelector": d, "egress": [{"toEntities": ["all", "kube-apiserver"]}]}),
-        cnp("none", {"endpointSelector": d, "egress": [{"toEntities": ["world"]}]}),
-        kubernetes_slice(*addresses, not_ready=not_ready),
-    )
+        "all": cnp("all", {"endpointSelector": d, "egress": [{"toEntities": ["all", "kube-apiserver"]}]}),
+        "none": cnp("none", {"endpointSelector": d, "egress": [{"toEntities": ["world"]}]}),
+    }
+    return [
+        ns("db"), pod("db", "d", {"app": "d"}, "10.0.0.9"), *(node(n, ip) for n, ip in nodes),
+        *(policies[n] for n in names), kubernetes_slice(*addresses, not_ready=not_ready),
+    ]
+
+
+def _apiserver_policies(*addresses: str, **kw: Any):
+    """:func:`_apiserver_objects` as a snapshot."""
+    return snapshot(*_apiserver_objects(*addresses, **kw))
 
 
 def test_policies_naming_the_api_server_are_listed_when_its_addresses_change():
@@ -653,3 +662,44 @@ def test_policies_naming_the_api_server_are_listed_when_its_addresses_change():
     assert _service_changes(base, _apiserver_policies("172.20.0.10", not_ready=("172.20.0.11",))) == {
         ref: ("services-changed", ["entities.kube-apiserver.addresses", "entities.kube-apiserver.not-ready"])
         for ref in moved}
+
+
+#: Two control-plane nodes, each address a place the API server can run.
+CONTROL_PLANE = (("cp-1", "172.20.0.10"), ("cp-2", "172.20.0.11"))
+
+
+def test_a_cluster_policy_is_listed_only_when_the_api_server_moves_off_or_onto_the_nodes():
+    on_node = _apiserver_policies("172.20.0.10", nodes=CONTROL_PLANE)
+    moved = ("services-changed", ["entities.kube-apiserver.addresses"])
+    named = {f"CiliumNetworkPolicy/db/{n}": moved for n in ("api", "lone")}
+    # From one node to the other: both are in cluster as nodes whatever the API server does,
+    # so only the policies naming kube-apiserver itself see a change.
+    assert _service_changes(on_node, _apiserver_policies("172.20.0.11", nodes=CONTROL_PLANE)) == named
+    assert _service_changes(on_node, _apiserver_policies("172.20.0.10", "172.20.0.11", nodes=CONTROL_PLANE)) == named
+    # To, from and between addresses off the nodes (a managed control plane): cluster takes
+    # such an address in only while the API server is there.
+    every = named | {"CiliumNetworkPolicy/db/cluster": moved}
+    off_nodes = _apiserver_policies("192.0.2.10", nodes=CONTROL_PLANE)
+    assert _service_changes(on_node, off_nodes) == every
+    assert _service_changes(off_nodes, on_node) == every
+    assert _service_changes(off_nodes, _apiserver_policies("192.0.2.11", nodes=CONTROL_PLANE)) == every
+    assert _service_changes(off_nodes, _apiserver_policies("192.0.2.10", "172.20.0.11", nodes=CONTROL_PLANE)) == named
+    # An address that is a node's in either snapshot is one cluster covers as a node: the API
+    # server staying there while the later snapshot shows no Node is no API server change.
+    assert _service_changes(on_node, _apiserver_policies("172.20.0.10")) == {}
+
+
+@pytest.mark.parametrize(("before", "after", "listed"), [
+    ("172.20.0.10", "172.20.0.11", False),  # node -> node
+    ("172.20.0.10", "192.0.2.10", True),  # node -> off the nodes
+    ("192.0.2.10", "172.20.0.11", True),  # off the nodes -> node
+    ("192.0.2.10", "192.0.2.11", True),
+])
+def test_a_cluster_policy_is_listed_exactly_when_its_verdicts_change(before, after, listed):
+    # The engine is the reference: the only policy names cluster, so the connections change
+    # exactly when the API server's move changes what cluster covers.
+    old, new = (_apiserver_policies(a, nodes=CONTROL_PLANE, names=("cluster",)) for a in (before, after))
+    connections = k8sviz.reachability_diff(k8sviz.reachability(old), k8sviz.reachability(new))
+    assert (len(connections) > 0) is listed
+    assert (len(k8sviz.policy_diff(old, new)) > 0) is listed
+
