@@ -13,7 +13,8 @@ partitions are refined against each other first: a row's block is a range of add
 ports changed the same way, written as the fewest CIDRs that cover it.
 
 ``policy_diff(before, after)`` lists the policies added, removed or modified, of every dialect,
-with the paths inside the object that changed.
+with the paths inside the object that changed, and those whose Services or API server addresses
+resolve differently or, where a snapshot did not read them, could not be compared.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ DIFF_COLUMNS = (
     "ports_before", "ports_after", "added", "removed",
 )
 #: Columns of :func:`policy_diff`, in order.
-POLICY_DIFF_COLUMNS = ("policy", "kind", "namespace", "name", "dialect", "change", "paths")
+POLICY_DIFF_COLUMNS = ("policy", "kind", "namespace", "name", "dialect", "change", "paths", "not_read")
 #: Columns of :func:`label_diff`, in order.
 LABEL_DIFF_COLUMNS = ("object", "kind", "namespace", "name", "change", "set", "unset", "previous")
 
@@ -434,16 +435,29 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
     verdict of ``cluster``; one that moves to or from an address off the nodes (a managed
     control plane's) does (see :func:`_apiserver_views`).
 
+    What a policy's Services or the API server resolve to is unknown in a snapshot that did
+    not read them: its ``coverage`` of ``endpointslices`` (or, for Cilium ``toServices``,
+    ``services``) is not ``ok`` (``forbidden`` from a live snapshot, ``not-in-input`` from a
+    dump without them), or its namespace scope leaves out the namespaces involved.  Such a
+    policy is not evaluated there, and what it resolves to is not compared: ``not_read`` says
+    which snapshot did not read what, and a policy unchanged otherwise is listed as
+    ``not-read`` rather than as changed.
+
     Returns
     -------
     pandas.DataFrame
         Columns :data:`POLICY_DIFF_COLUMNS`: ``policy`` (how verdicts name it), ``kind``,
         ``namespace``, ``name``, ``dialect`` (as in :func:`k8sviz.policy_inventory`),
-        ``change`` (``added``, ``removed``, ``modified`` or ``services-changed``) and
-        ``paths``: for a modified policy, where its ``spec``, labels or annotations differ
-        (``spec.ingress[0].ports``, ``metadata.annotations.owner``) and where the Services it
-        names resolve differently (``services.shop/db.endpoints``) and where the API server's
-        addresses differ (``entities.kube-apiserver.addresses``), at most 20.  Ordered by
+        ``change`` (``added``, ``removed``, ``modified``, ``services-changed`` or
+        ``not-read``), ``paths`` and ``not_read``.  ``paths``: for a modified policy, where its
+        ``spec``, labels or annotations differ (``spec.ingress[0].ports``,
+        ``metadata.annotations.owner``) and where the Services it names resolve differently
+        (``services.shop/db.endpoints``) and where the API server's addresses differ
+        (``entities.kube-apiserver.addresses``), at most 20.  ``not_read``: the Services
+        (``services``) or API server addresses (``entities.kube-apiserver``) of the policy that
+        a snapshot did not read, so they could not be compared, with the snapshot and what it
+        lacked (``"services: not read in before: endpointslices (forbidden)"``); empty where
+        both snapshots read them, and for a policy added or removed.  Ordered by
         policy.  Bodies are compared as the API server stores them: a field given as null is
         an absent one, and a NetworkPolicy has its defaults filled in and its empty lists left
         out (``ingress: []`` is no ``ingress``), so that a manifest and the object read back
@@ -456,28 +470,44 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
 
     _snapshots("policy_diff", before, after)
     rows: dict[str, tuple[Any, ...]] = {}
+    sides = (("before", before), ("after", after))
     inventories = [policy_inventory(s).set_index("policy") for s in (before, after)]
     contents = [_contents(s) for s in (before, after)]
-    views = [_service_views(s) for s in (before, after)]
     # Node addresses of either snapshot: an API server address on a node is in ``cluster``
     # as a node's whatever the API server does (see _apiserver_views).
     on_nodes = {ipaddress.ip_address(ip) for s in (before, after) for n in s.nodes for ip in n.addresses}
-    entities = [_apiserver_views(s, on_nodes) for s in (before, after)]
+    views = {"services": [_service_views(s) for s in (before, after)],
+             "entities": [_apiserver_views(s, on_nodes) for s in (before, after)]}
+    unread = [_unresolved(s) for s in (before, after)]
     old, new = inventories
     known = [set(old.index) | set(contents[0]), set(new.index) | set(contents[1])]
     for ref in sorted(known[0] | known[1]):
         ident = _identity(ref, new if ref in new.index else old)
         if ref not in known[1]:
-            rows[ref] = (*ident, "removed", [])
+            rows[ref] = (*ident, "removed", [], [])
         elif ref not in known[0]:
-            rows[ref] = (*ident, "added", [])
+            rows[ref] = (*ident, "added", [], [])
         else:
             paths = list(_paths(contents[0].get(ref), contents[1].get(ref), ""))
-            resolved = list(_paths(views[0].get(ref, {}), views[1].get(ref, {}), "services"))
-            resolved += _paths(entities[0].get(ref, {}), entities[1].get(ref, {}), "entities")
-            if paths or resolved:
-                rows[ref] = (*ident, "modified" if paths else "services-changed", (paths + resolved)[:20])
+            resolved: list[str] = []
+            unknown: list[str] = []
+            for where, (a, b) in views.items():
+                # A side that did not read what the view is made of says nothing about it:
+                # compared with the other side, every such policy would look changed.
+                why = [(side, u[ref][where]) for (side, _), u in zip(sides, unread, strict=True)
+                       if where in u.get(ref, {})]
+                if why:
+                    unknown += [f"{_VIEW_NAMES[where]}: not read in {side}: {text}" for side, text in why]
+                else:
+                    resolved += _paths(a.get(ref, {}), b.get(ref, {}), where)
+            if paths or resolved or unknown:
+                change = "modified" if paths else "services-changed" if resolved else "not-read"
+                rows[ref] = (*ident, change, (paths + resolved)[:20], unknown)
     return pd.DataFrame(list(rows.values()), columns=list(POLICY_DIFF_COLUMNS))
+
+
+#: How a ``not_read`` entry names each view :func:`policy_diff` compares beside the policies.
+_VIEW_NAMES = {"services": "services", "entities": "entities.kube-apiserver"}
 
 
 def label_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
@@ -668,6 +698,50 @@ def _apiserver_views(snapshot: Snapshot, on_nodes: Set[_Address] = frozenset()) 
     off_nodes = tuple(a for a in ready if ipaddress.ip_address(a) not in on_nodes)
     through_cluster = {"kube-apiserver": {"addresses": off_nodes, **waiting}}
     return {c.ref: named if "kube-apiserver" in c.apiserver_entities else through_cluster for c in using}
+
+
+def _unresolved(snapshot: Snapshot) -> dict[str, dict[str, str]]:
+    """Policy ref -> view (``services``, ``entities``) -> what ``snapshot`` did not read of what
+    the view is made of, for the policies whose Services or API server addresses it cannot
+    resolve: the same reads that leave such a policy unevaluated (``Snapshot._mark_calico_context``,
+    ``_mark_cilium_services``, ``_mark_cilium_apiserver``).  Calico ``services`` rules need the
+    EndpointSlices of the Services' namespaces; Cilium ``toServices`` the Services too (which
+    Services a selector names, and whether they have one); the ``kube-apiserver`` and ``cluster``
+    entities the EndpointSlices of ``default``."""
+    from ..cilium_objects import APISERVER_SERVICE
+
+    out: dict[str, dict[str, str]] = {}
+
+    def note(ref: str, view: str, plurals: tuple[str, ...], namespaces: Iterable[str | None]) -> None:
+        text = _not_read_text(snapshot, plurals, namespaces)
+        if text:
+            out.setdefault(ref, {})[view] = text
+
+    for p in snapshot.calico_policies:
+        if p.service_refs:
+            note(p.ref, "services", ("endpointslices",), (ns for _, ns, _ in p.service_refs))
+    for c in snapshot.cilium_policies:
+        if c.service_refs:
+            note(c.ref, "services", ("services", "endpointslices"), (r.namespace for r in c.service_refs))
+        if c.apiserver_entities:
+            note(c.ref, "entities", ("endpointslices",), (APISERVER_SERVICE[0],))
+    return out
+
+
+def _not_read_text(snapshot: Snapshot, plurals: tuple[str, ...], namespaces: Iterable[str | None]) -> str:
+    """``"endpointslices (forbidden)"``, ``"namespace db (outside its namespace scope)"``: which
+    of ``plurals`` the snapshot did not read in full (coverage other than ``ok``), and which of
+    ``namespaces`` (None: every namespace) its namespace scope left out; "" if it read them."""
+    parts = [f"{p} ({snapshot.coverage.get(p, 'not-in-input')})" for p in plurals
+             if snapshot.coverage.get(p) != "ok"]
+    scope = snapshot.namespace_scope
+    wanted = set(namespaces)
+    if scope is not None:
+        if None in wanted:
+            parts.append("any namespace (outside its namespace scope)")
+        elif outside := sorted(str(n) for n in wanted if n not in scope):
+            parts.append(f"namespace{'s' if len(outside) > 1 else ''} {', '.join(outside)} (outside its namespace scope)")
+    return ", ".join(parts)
 
 
 def _paths(a: Any, b: Any, where: str) -> Iterator[str]:

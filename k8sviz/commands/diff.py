@@ -17,7 +17,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
         description="Compare two snapshots of one cluster, e.g. last quarter's and today's: the "
         "connections the policies allow that were added, removed, widened or narrowed; with "
         "--policies the policies added, removed or modified (or whose named Services resolve "
-        "differently); with --labels the namespaces and "
+        "differently, or could not be compared because a snapshot did not read them: not-read); "
+        "with --labels the namespaces and "
         "workloads whose labels changed (selectors read them). Exit code 0 whatever changed, "
         "unless --exit-code.",
     )
@@ -37,7 +38,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--zones", metavar="Z", help="zones file: add each end's zone (src_zone, dst_zone)")
     p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
-    p.add_argument("--exit-code", action="store_true", help="exit with 1 if anything changed (for CI gates)")
+    p.add_argument("--exit-code", action="store_true",
+                   help="exit with 1 if anything changed (for CI gates; with --policies, not-read rows count)")
     return p
 
 

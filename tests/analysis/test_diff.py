@@ -268,10 +268,11 @@ def test_policies_added_removed_and_modified_with_the_paths_that_changed():
 
 def _named_services(rds: list[str], *, ready: bool = True, pod_ip: str = "10.0.0.3", release: str = "v1.16.4",
                     extra_service: bool = False, slice_port: int = 5432, egress_port: int = 5432,
-                    draining: bool = False):
+                    draining: bool = False, unread: dict[str, str] | None = None,
+                    scope: tuple[str, ...] | None = None):
     """db/pg, a selectorless Service db/rds (outside endpoints), db/pg-svc selecting db/pg; a
     Cilium policy naming both (and any Service labelled tier=external), a Calico policy
-    naming pg-svc."""
+    naming pg-svc; read as :func:`_read` says."""
     from ..policy.test_calico import eps
     from ..policy.test_cilium import agent, svc
 
@@ -289,7 +290,7 @@ def _named_services(rds: list[str], *, ready: bool = True, pod_ip: str = "10.0.0
     calico = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "pg"},
               "spec": {"order": 10, "selector": "app == 'api'", "types": ["Egress"], "egress": [
                   {"action": "Allow", "destination": {"services": {"name": "pg-svc", "namespace": "db"}}}]}}
-    return snapshot(
+    return _read(
         ns("web"), ns("db"),
         pod("web", "front", {"app": "front"}, "10.0.0.1"), pod("web", "api", {"app": "api"}, "10.0.0.2"),
         pod("db", "pg", {"app": "pg"}, pod_ip),
@@ -298,8 +299,23 @@ def _named_services(rds: list[str], *, ready: bool = True, pod_ip: str = "10.0.0
         svc("db", "pg-svc", {"app": "pg"}), eps("db", "pg-svc-1", "pg-svc", [pod_ip], [("TCP", slice_port)]),
         *([svc("db", "rds-2", tier="external"), eps("db", "rds-2-1", "rds-2", ["192.0.2.20"], [("TCP", 5432)])]
           if extra_service else []),
-        cilium, calico,
+        cilium, calico, unread=unread, scope=scope,
     )
+
+
+def _read(*objs: dict[str, Any], unread: dict[str, str] | None = None, scope: tuple[str, ...] | None = None):
+    """A snapshot of ``objs`` taken by a reader that could not read the kinds of ``unread``
+    (plural -> its coverage: ``forbidden`` as a live snapshot records a refusal,
+    ``not-in-input`` as a dump without them), listing namespaced kinds in ``scope`` only."""
+    from k8sviz.snapshot import SnapshotBuilder
+
+    plurals = {"EndpointSlice": "endpointslices", "Service": "services"}
+    b = SnapshotBuilder()
+    for o in objs:
+        if plurals.get(o["kind"]) not in (unread or {}):
+            b.add(o, "test")
+    b.coverage.update(unread or {})
+    return b.build(namespace_scope=scope)
 
 
 def _service_changes(before, after) -> dict[str, tuple[str, list[str]]]:
@@ -474,8 +490,8 @@ def test_cli_diff(tmp_path, capsys):
     assert captured.out == "" and "0 connection changes" in captured.err
     assert main(["diff", before, after, "--policies", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "policy,kind,namespace,name,dialect,change,paths",
-        "NetworkPolicy/db/pg-ingress,NetworkPolicy,db,pg-ingress,kubernetes,modified,spec.ingress[0].ports",
+        "policy,kind,namespace,name,dialect,change,paths,not_read",
+        "NetworkPolicy/db/pg-ingress,NetworkPolicy,db,pg-ingress,kubernetes,modified,spec.ingress[0].ports,",
     ]
     assert main(["diff", before, after, "--policies", "--rules"]) == 2
     assert "leave them out with --policies" in capsys.readouterr().err
@@ -645,9 +661,9 @@ def _apiserver_objects(*addresses: str, not_ready: tuple[str, ...] = (), nodes: 
     ]
 
 
-def _apiserver_policies(*addresses: str, **kw: Any):
-    """:func:`_apiserver_objects` as a snapshot."""
-    return snapshot(*_apiserver_objects(*addresses, **kw))
+def _apiserver_policies(*addresses: str, unread: dict[str, str] | None = None, **kw: Any):
+    """:func:`_apiserver_objects` as a snapshot, read as :func:`_read` says."""
+    return _read(*_apiserver_objects(*addresses, **kw), unread=unread)
 
 
 def test_policies_naming_the_api_server_are_listed_when_its_addresses_change():
@@ -703,3 +719,62 @@ def test_a_cluster_policy_is_listed_exactly_when_its_verdicts_change(before, aft
     assert (len(connections) > 0) is listed
     assert (len(k8sviz.policy_diff(old, new)) > 0) is listed
 
+
+def _read_changes(before, after) -> dict[str, tuple[str, list[str], list[str]]]:
+    return {r.policy: (r.change, r.paths, r.not_read) for r in k8sviz.policy_diff(before, after).itertuples()}
+
+
+@pytest.mark.parametrize("state", ["not-in-input", "forbidden"])
+def test_api_server_addresses_a_snapshot_did_not_read_are_not_read_not_changed(state):
+    read = _apiserver_policies("172.20.0.10", "172.20.0.11")
+    unread = _apiserver_policies("172.20.0.10", "172.20.0.11", unread={"endpointslices": state})
+    refs = [f"CiliumNetworkPolicy/db/{n}" for n in ("api", "cluster", "lone")]
+    for side, (before, after) in (("after", (read, unread)), ("before", (unread, read))):
+        note = [f"entities.kube-apiserver: not read in {side}: endpointslices ({state})"]
+        assert _read_changes(before, after) == dict.fromkeys(refs, ("not-read", [], note))
+    both = [f"entities.kube-apiserver: not read in {side}: endpointslices ({state})" for side in ("before", "after")]
+    assert _read_changes(unread, unread) == dict.fromkeys(refs, ("not-read", [], both))
+    # Both read: a real move is a change, with nothing unread.
+    moved = _apiserver_policies("172.20.0.10", "172.20.0.12")
+    assert _read_changes(read, moved) == dict.fromkeys(refs, ("services-changed", ["entities.kube-apiserver.addresses"], []))
+
+
+def test_services_a_snapshot_did_not_read_are_not_read_not_changed():
+    read = _named_services(["192.0.2.10"])
+    cilium, calico = "CiliumNetworkPolicy/web/to-db", "GlobalNetworkPolicy/pg"
+    no_slices = _named_services(["192.0.2.10"], unread={"endpointslices": "forbidden"})
+    assert _read_changes(read, no_slices) == {
+        ref: ("not-read", [], ["services: not read in after: endpointslices (forbidden)"]) for ref in (cilium, calico)}
+    assert _read_changes(no_slices, read) == {
+        ref: ("not-read", [], ["services: not read in before: endpointslices (forbidden)"]) for ref in (cilium, calico)}
+    # Calico matches the slices alone; Cilium's toServices needs the Services too.
+    no_services = _named_services(["192.0.2.10"], unread={"services": "not-in-input"})
+    assert _read_changes(read, no_services) == {
+        cilium: ("not-read", [], ["services: not read in after: services (not-in-input)"])}
+    # A snapshot listed in some namespaces only did not read the Services of the others (the
+    # Cilium policy's k8sServiceSelector names Services of any namespace).
+    web_only = _named_services(["192.0.2.10"], scope=("web",))
+    assert _read_changes(web_only, read) == {
+        cilium: ("not-read", [], ["services: not read in before: any namespace (outside its namespace scope)"]),
+        calico: ("not-read", [], ["services: not read in before: namespace db (outside its namespace scope)"])}
+    assert _read_changes(_named_services(["192.0.2.10"], scope=("web", "db")), read) == {
+        cilium: ("not-read", [], ["services: not read in before: any namespace (outside its namespace scope)"])}
+    # An edited policy stays modified, with the paths that are known to differ.
+    edited = _named_services(["192.0.2.99"], egress_port=6432, unread={"endpointslices": "forbidden"})
+    assert _read_changes(read, edited)[cilium] == (
+        "modified", ["spec.egress[0].toPorts[0].ports[0].port"],
+        ["services: not read in after: endpointslices (forbidden)"])
+
+
+def test_cli_diff_shows_what_was_not_read(tmp_path, capsys):
+    before = _write(tmp_path, "before", _apiserver_objects("172.20.0.10", names=("cluster",)))
+    dump = [o for o in _apiserver_objects("172.20.0.10", names=("cluster",)) if o["kind"] != "EndpointSlice"]
+    after = _write(tmp_path, "after", dump)
+    assert main(["diff", before, after, "--policies", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{
+        "policy": "CiliumNetworkPolicy/db/cluster", "kind": "CiliumNetworkPolicy", "namespace": "db",
+        "name": "cluster", "dialect": "cilium", "change": "not-read", "paths": [],
+        "not_read": ["entities.kube-apiserver: not read in after: endpointslices (not-in-input)"]}]
+    assert main(["diff", before, after, "--policies", "--exit-code"]) == 1  # unknown is no all-clear
+    captured = capsys.readouterr()
+    assert "not read in after" in captured.out and "1 policy change: 1 not-read" in captured.err
