@@ -1068,9 +1068,10 @@ def _cidr(
     octets and prefix lengths with leading zeros as decimal, and an IPv4-mapped IPv6 CIDR
     (``::ffff:10.0.0.0/104``) as the IPv4 block Go matches with it, each with a warning.
     ``loose`` (AdminNetworkPolicy v1alpha1, whose first CRDs only check the address family)
-    reads leading zeros as ``sloppy`` does (an IPv4-mapped CIDR stays the IPv6 block it
-    parses as), and also a bare address as its /32 or /128, and a netmask, with a warning: a
-    cluster's own objects must load.  Neither (ClusterNetworkPolicy) is CEL ``isCIDR``: Go's
+    reads leading zeros as ``sloppy`` does, and also a bare address as its /32 or /128, and a
+    netmask, with a warning: a cluster's own objects must load.  An IPv4-mapped CIDR there is
+    refused where written with its IPv4 part (no v1alpha1 CRD stores it), and otherwise stays
+    the IPv6 block it parses as, warned of (:func:`_loose_mapped`).  Neither (ClusterNetworkPolicy) is CEL ``isCIDR``: Go's
     ``netip.ParsePrefix`` and no IPv4-mapped address.
     """
     text = value if isinstance(value, str) else ""
@@ -1115,6 +1116,8 @@ def _cidr(
             source=source,
             obj=obj,
         )
+    if loose and mapped is not None:
+        notes.append(_loose_mapped(value, addr, net, mapped, what, where, source, obj))
     if not slash:
         if not loose:
             # Go's ParseCIDR (and the CEL isCIDR) refuse a bare address: it is not read as /32.
@@ -1151,6 +1154,36 @@ def _cidr(
         code = "cidr-host-bits" if len(notes) == 1 and notes[0].startswith("has host bits") else "cidr-notation"
         warn(LoadWarning(code, f"{where}: {what} {value!r} " + "; ".join(notes), source, obj))
     return net
+
+
+def _loose_mapped(value: Any, addr: str, net: ipaddress.IPv4Network | ipaddress.IPv6Network,
+                  mapped: ipaddress.IPv4Address, what: str, where: str, source: str, obj: str) -> str:
+    """An IPv4-mapped IPv6 CIDR in an AdminNetworkPolicy v1alpha1 peer: an error where no
+    v1alpha1 CRD stores it, else the note of the warning that it matches no IPv4 peer.
+
+    The first v1alpha1 CRDs held a CIDR to ``self.contains(':') != self.contains('.')``
+    ("IPv4 address embedded in IPv6 addresses are not supported"), later ones to CEL
+    ``isCIDR``, which refuses every IPv4-mapped address.  So one written with its IPv4 part
+    (``::ffff:10.0.0.0/104``) was never stored; one written in hex (``::ffff:a00:0/104``) got
+    past the first CRDs, and a server keeps it.
+    """
+    if "." in addr:
+        instead = f" (write {mapped}/{net.prefixlen - 96})" if net.prefixlen >= 96 else ""
+        raise PolicyError(
+            f"{where}: {what} {value!r} is an IPv4-mapped IPv6 address, which AdminNetworkPolicy v1alpha1's "
+            f"CIDR validation refuses (its first CRDs let a CIDR hold ':' or '.', not both; later ones, CEL "
+            f"isCIDR, refuse IPv4-mapped addresses){instead}",
+            source=source,
+            obj=obj,
+        )
+    # As the IPv6 block it is, it holds no IPv4 address.  Implementations that match with Go's
+    # net.IPNet would see the IPv4 block in its last 32 bits instead: say so, since the two
+    # readings differ for every IPv4 peer.
+    ipv4 = f"the IPv4 block {ipaddress.ip_network((mapped, net.prefixlen - 96), strict=False)}" \
+        if net.prefixlen >= 96 else "no IPv4 address either"
+    return (f"is an IPv4-mapped IPv6 address, which only the first AdminNetworkPolicy v1alpha1 CRDs let "
+            f"through (CEL isCIDR, in later ones, refuses it); read as the IPv6 block {net}, which matches no "
+            f"IPv4 peer (an implementation matching it with Go's net.IPNet would take it as {ipv4})")
 
 
 def _list_or_none(value: Any, field: str, source: str, obj: str) -> list[Any] | None:

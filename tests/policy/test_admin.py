@@ -753,3 +753,36 @@ def test_admin_policies_of_every_field_have_no_unknown_field_warning():
     snap = snapshot(*base(full, early, banp, cnp("a", cnp_spec, "v1alpha2"), cnp("b", cnp_spec, "v1beta1")))
     assert len(snap.admin_policies) == 5
     assert unknown_fields(snap) == {}
+
+
+@pytest.mark.parametrize("baseline", [False, True])
+def test_admin_v1alpha1_networks_refuse_an_ipv4_mapped_cidr_written_with_its_ipv4_part(tmp_path, baseline):
+    # Every v1alpha1 CRD refuses it: the first ones hold a CIDR to
+    # self.contains(':') != self.contains('.') ("IPv4 address embedded in IPv6 addresses are
+    # not supported"), later ones to CEL isCIDR, which refuses IPv4-mapped addresses.
+    spec = {"subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.9.0.0/16", "::ffff:10.0.0.0/104"]}]}]}
+    obj = anp("mapped", spec, baseline=True) if baseline else anp("mapped", {"priority": 1, **spec})
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(obj))
+    with pytest.raises(PolicyError) as e:
+        k8sviz.load(path)
+    text = str(e.value)
+    assert "networks[1]: CIDR '::ffff:10.0.0.0/104' is an IPv4-mapped IPv6 address" in text
+    assert "let a CIDR hold ':' or '.', not both" in text and "(write 10.0.0.0/8)" in text
+    assert f"{obj['kind']}/mapped" in text and "policy.yaml" in text
+
+
+def test_admin_v1alpha1_networks_keep_a_hex_ipv4_mapped_cidr_as_ipv6_with_a_warning():
+    # Written in hex it has no '.', so the first v1alpha1 CRDs stored it: it loads, as the
+    # IPv6 block it is, which no IPv4 peer is in; the warning says an implementation matching
+    # with Go's net.IPNet would read the IPv4 block instead.
+    obj = anp("hexmapped", {"priority": 1, "subject": ALL, "egress": [
+        {"action": "Deny", "to": [{"networks": ["::ffff:a00:0/104"]}]}]})
+    snap = snapshot(*base(obj))
+    assert [b.cidr for b in snap.admin_policies[0].egress[0].peers[0].networks] == ["::ffff:a00:0/104"]
+    (w,) = [w for w in snap.warnings if "IPv4-mapped" in w.message]
+    assert w.code == "cidr-notation" and w.obj == "AdminNetworkPolicy/hexmapped"
+    assert "read as the IPv6 block ::ffff:a00:0/104, which matches no IPv4 peer" in w.message
+    assert "would take it as the IPv4 block 10.0.0.0/8" in w.message
+    # db/d (10.0.0.9) is in 10.0.0.0/8 but not in the IPv6 block: not denied.
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 5432)
