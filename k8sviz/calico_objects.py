@@ -849,17 +849,31 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         # as no condition, and Felix's own rules carry the rule's other matches only.  So
         # ``http: {}`` is no condition, judged; what it narrows is not in a snapshot.
         unsupported.append(f"{where}.http")
+    raw_protocol = raw.get("protocol")
     if http is not None:
         # Calico's validator: HTTP matches belong to Allow rules over TCP (or any protocol).
         if action != "Allow":
             _reject(f"{where}.http is only valid in Allow rules", source, ref)
-        if protocol not in (None, 6):
-            _reject(f"{where}.http needs protocol TCP (or none)", source, ref)
+        if raw_protocol is not None and not _spelled(raw_protocol, "TCP"):
+            message = f"{where}.http needs protocol TCP (or none), not {raw_protocol!r}"
+            if protocol != 6:
+                _reject(message, source, ref)
+            # 6 (or "6", "tcp"): the validator compares the decoded protocol with TCP's name, so
+            # it refuses TCP's number; Felix matches the protocol by that number all the same.
+            _refused(message + " (the validator takes TCP by its name only)", source, ref,
+                     "as a TCP rule: Felix matches protocol 6 as TCP, and libcalico-go lowercases names")
     for k in ("icmp", "notICMP"):
         # Calico accepts ICMP matches only with protocol ICMP or ICMPv6: the rule then
         # matches no TCP/UDP/SCTP traffic whatever the type, so it is judged as such.
         if raw.get(k) is not None and protocol not in (1, 58):
             _reject(f"{where}.{k} needs protocol ICMP or ICMPv6", source, ref)
+        if k == "icmp" and raw.get(k) is not None and not _spelled(raw_protocol, "ICMP", "ICMPv6"):
+            # The validator compares the decoded protocol with those names (validateRule), so it
+            # refuses their numbers (1, "58") and other spellings; it checks notICMP with no
+            # protocol at all.
+            _refused(f"{where}.icmp needs protocol ICMP or ICMPv6 by name, not {raw_protocol!r}", source, ref,
+                     f"as written: protocol {protocol} by its number, with the ICMP type match Felix renders "
+                     "from the icmp fields; either way the rule matches no TCP, UDP or SCTP connection")
         _icmp_fields(raw.get(k), f"{where}.{k}", source, ref)
     ipv = raw.get("ipVersion")
     if ipv not in (None, 4, 6) or isinstance(ipv, bool):
@@ -870,8 +884,9 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
                  "only (felix/calc/rule_convert.go ipVersionToProtoIPVersion)")
         ipv = None
     for field, proto in (("protocol", protocol), ("notProtocol", not_protocol)):
-        # Calico's validator: ICMP is IPv4's, ICMPv6 IPv6's.
-        family = {1: 4, 58: 6}.get(proto or 0)
+        # Calico's validator: ICMP is IPv4's, ICMPv6 IPv6's, for the protocols written by those
+        # names (it compares the decoded protocol with theirs): a number, 1 or 58, is not checked.
+        family = {1: 4, 58: 6}.get(proto or 0) if _spelled(raw.get(field), "ICMP", "ICMPv6") else None
         if ipv is not None and family is not None and ipv != family:
             name = "ICMP" if family == 4 else "ICMPv6"
             _refused(f"{where}.{field} {name} needs ipVersion {family}, not {ipv}", source, ref,
@@ -906,6 +921,13 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         unsupported.clear()
         ipv = None
     return CalicoRule(_ACTIONS[action], protocol, not_protocol, src, dst, tuple(unsupported), ipv, families)
+
+
+def _spelled(raw: Any, *names: str) -> bool:
+    """Whether a rule's protocol is written as one of ``names``.  Calico's validator compares the
+    decoded numorstring.Protocol with the one its name decodes to, so the number (``6``, ``"6"``)
+    or another spelling (``tcp``) of the same protocol is not it."""
+    return isinstance(raw, str) and raw in names
 
 
 def _icmp_fields(raw: Any, where: str, source: str, ref: str) -> None:

@@ -992,6 +992,19 @@ FELIX_READS = [
     ({"selector": "app == 'd'", "ingress": [
         {"action": "Deny", "ipVersion": 6, "source": {"nets": ["10.0.0.0/8"]}}, {"action": "Allow"}]},
      "10.0.0.0/8 is not an IPv6 CIDR", "per IP family", True),
+    # The validator compares a rule's protocol with the one a name decodes to: ICMP fields need
+    # ICMP or ICMPv6 by name, HTTP matches TCP by name (validateRule); Felix matches the
+    # protocol by its number, with the ICMP type match, and Dikastes the HTTP request.
+    ({"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": 1, "icmp": {"type": 8}},
+                                            {"action": "Allow"}]},
+     "icmp needs protocol ICMP or ICMPv6 by name, not 1", "as written: protocol 1 by its number", True),
+    ({"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": "58", "ipVersion": 6,
+                                             "icmp": {"type": 128, "code": 0}}, {"action": "Allow"}]},
+     "icmp needs protocol ICMP or ICMPv6 by name, not '58'", "protocol 58 by its number", True),
+    ({"selector": "app == 'd'", "ingress": [{"action": "Allow", "protocol": 6, "http": {}}]},
+     "http needs protocol TCP (or none), not 6", "as a TCP rule", True),
+    ({"selector": "app == 'd'", "ingress": [{"action": "Allow", "protocol": "6", "http": {"methods": ["*"]}}]},
+     "http needs protocol TCP (or none), not '6'", "as a TCP rule", True),
     # preDNAT and doNotTrack policies are for host endpoints, whatever else they say.
     ({"selector": "app == 'd'", "preDNAT": True, "ingress": [{"action": "Deny"}]},
      "spec.applyOnForward must be true with spec.preDNAT", "host endpoint policy", True),
@@ -1013,6 +1026,26 @@ def test_what_the_validator_refuses_a_crd_object_holds_and_felix_reads(spec, ref
     assert refusal in message and reading in message and "skips Calico's validator" in message
     assert snap.unevaluated_policies == ()
     assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80) is reaches
+
+
+@pytest.mark.parametrize("version", ["projectcalico.org/v3", CRD])
+@pytest.mark.parametrize("protocol", [1, "1", 58])
+def test_icmp_by_number_is_held_to_no_ip_version_as_the_validator_holds_it(version, protocol):
+    # validateRule ties ipVersion to ICMP and ICMPv6 written by name; their numbers are
+    # not checked, so a v3 object may pair them with either family, and loads without a word.
+    spec = {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "protocol": protocol, "ipVersion": 10 - {1: 4, "1": 4, 58: 6}[protocol]},
+        {"action": "Allow"}]}
+    snap = snapshot(*base(crd_gnp("p", spec, version=version)))
+    assert unvalidated(snap) == [] and snap.unevaluated_policies == ()
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)  # no TCP rule
+    # By name, the pairing is refused (and, in a crd.projectcalico.org/v1 object, warned of).
+    named = {"selector": "app == 'd'", "ingress": [{"action": "Deny", "protocol": "ICMP", "ipVersion": 6}]}
+    if version == CRD:
+        assert any("protocol ICMP needs ipVersion 4" in m for m in unvalidated(snapshot(*base(crd_gnp("p", named)))))
+    else:
+        with pytest.raises(PolicyError, match="protocol ICMP needs ipVersion 4"):
+            snapshot(*base(crd_gnp("p", named, version=version)))
 
 
 #: ``(spec, what the validator says, why k8sviz cannot judge the crd object)``.

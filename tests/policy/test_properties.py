@@ -323,14 +323,15 @@ def calico_rules(draw, direction="ingress"):
         if draw(st.booleans()):
             r["protocol"] = draw(st.sampled_from(["TCP", "UDP"]))
         return r
-    proto = draw(st.sampled_from([None, None, "TCP", "UDP", "SCTP", "ICMP", 17]))
+    # Numbers too: 6 is TCP to Felix; 1 is ICMP, which Calico ties to no IP family by number.
+    proto = draw(st.sampled_from([None, None, "TCP", "UDP", "SCTP", "ICMP", 17, 6, 1]))
     if proto is not None:
         r["protocol"] = proto
     elif draw(st.integers(0, 4)) == 0:
         r["notProtocol"] = draw(st.sampled_from(["TCP", "UDP"]))
     if proto == "ICMP" and draw(st.booleans()):
         r[draw(st.sampled_from(["icmp", "notICMP"]))] = {"type": 8}
-    ported = proto in ("TCP", "UDP", "SCTP", 17)
+    ported = proto in ("TCP", "UDP", "SCTP", 17, 6)
     for side in ("source", "destination"):
         e = draw(calico_entity((ported or proto is None) and side == "destination", named_only=proto is None))
         if e:
