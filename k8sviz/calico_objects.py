@@ -381,6 +381,25 @@ def inherited_labels(namespace: str, labels: Mapping[str, str]) -> dict[str, str
     return {f"pcns.{k}": v for k, v in {**labels, "projectcalico.org/name": namespace}.items()}
 
 
+def own_under(labels: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """The labels under ``prefix`` (``pcns.``, ``pcsa.``), with it taken off."""
+    return {k[len(prefix):]: v for k, v in labels.items() if k.startswith(prefix)}
+
+
+def endpoint_namespace_view(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
+    """What a namespace selector (a GlobalNetworkPolicy's, or a rule's) sees of a pod's namespace.
+
+    Calico hands Felix such a selector with ``pcns.`` before each key (updateprocessors), to
+    test on the endpoint's labels, and Felix looks a label up among the endpoint's own labels
+    before its profiles' (felix/labelindex: own labels, then parents).  So a pod's own
+    ``pcns.<key>`` label is what the selector sees as its namespace's ``<key>``: the pod can
+    claim another namespace's labels, or name (``pcns.projectcalico.org/name``).  Not the mark
+    of a namespaced endpoint (``projectcalico.org/namespace``, which the pod's conversion sets).
+    """
+    return {**namespace_view(pod.namespace, ns_labels), **own_under(pod.labels, "pcns."),
+            NAMESPACED_MARK: pod.namespace}
+
+
 _NO_LABELS: Mapping[str, str] = {}
 
 
@@ -391,8 +410,9 @@ def service_account(pod: Any) -> str:
 
 def sa_view(pod: Any, sa_labels: Mapping[str, str] = _NO_LABELS) -> dict[str, str]:
     """What a ServiceAccount selector sees of the pod's ServiceAccount: its labels (when the
-    snapshot holds the account) and ``projectcalico.org/name``."""
-    return {**sa_labels, "projectcalico.org/name": service_account(pod)}
+    snapshot holds the account) and ``projectcalico.org/name``, under the pod's own
+    ``pcsa.<key>`` labels, which Felix reads first, as for :func:`endpoint_namespace_view`."""
+    return {**sa_labels, "projectcalico.org/name": service_account(pod), **own_under(pod.labels, "pcsa.")}
 
 
 def sa_judged(sel: Selector | None) -> bool:
@@ -419,7 +439,7 @@ def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str],
     if p.namespace is not None:
         if pod.namespace != p.namespace:
             return False
-    elif p.namespace_selector is not None and not p.namespace_selector.matches(namespace_view(pod.namespace, ns_labels)):
+    elif p.namespace_selector is not None and not p.namespace_selector.matches(endpoint_namespace_view(pod, ns_labels)):
         return False
     if p.service_account_selector is not None and not p.service_account_selector.matches(sa_view(pod, sa_labels)):
         return False

@@ -41,9 +41,12 @@ from ..calico_objects import (
     NetworkSet,
     canonical_calls,
     endpoint_labels,
+    endpoint_namespace_view,
     inherited_labels,
     namespace_view,
+    own_under,
     sa_view,
+    service_account,
 )
 from ..model import EndpointSlice, IPBlock, LoadWarning, Namespace, Pod
 from .admin import ADMIN_TIER, BASELINE_TIER
@@ -258,6 +261,10 @@ class _Matcher:
         self._cls_labels: list[dict[str, str]] = []
         self._cls_ns: list[str] = []
         self._cls_sa: list[dict[str, str]] = []
+        self._cls_sa_name: list[str] = []
+        # What namespace selectors see of the class's namespace, where its pods' own pcns.
+        # labels change it (None: the namespace's own view, shared by its classes).
+        self._cls_ns_view: list[dict[str, str] | None] = []
         pod_cls = np.full(len(pods), -1, dtype=np.int64)
         for i, p in enumerate(pods):
             if p.host_network:
@@ -269,7 +276,10 @@ class _Matcher:
                 account = sa_labels.get((p.namespace, p.service_account or "default"), {})
                 self._cls_labels.append(endpoint_labels(p, ns_labels[p.namespace], account))
                 self._cls_sa.append(sa_view(p, account))
+                self._cls_sa_name.append(service_account(p))
                 self._cls_ns.append(p.namespace)
+                own_ns = any(k.startswith("pcns.") for k in p.labels)
+                self._cls_ns_view.append(endpoint_namespace_view(p, ns_labels[p.namespace]) if own_ns else None)
             pod_cls[i] = c
         self.pod_cls = pod_cls
         # Classes per namespace: a namespaced policy looks at its own namespace's only.
@@ -279,19 +289,34 @@ class _Matcher:
         self.sets = [self._set_view(s) for s in sets]
         self._cache: dict[tuple[object, ...], np.ndarray] = {}
 
-    def _pods_where(self, namespaces: Iterable[str] | None, sel: Selector | None,
+    def _classes_seen_in(self, ns_sel: Selector) -> list[int]:
+        """Pod classes whose namespace, as their endpoints show it to a namespace selector
+        (:func:`endpoint_namespace_view`), ``ns_sel`` matches."""
+        out = []
+        for ns, classes in self._by_ns.items():
+            whole: bool | None = None  # the namespace's own view, tested once
+            for c in classes:
+                own = self._cls_ns_view[c]
+                if own is not None:
+                    ok = ns_sel.matches(own)
+                else:
+                    if whole is None:
+                        whole = ns_sel.matches(self.ns_view[ns])
+                    ok = whole
+                if ok:
+                    out.append(c)
+        return out
+
+    def _pods_where(self, classes: Iterable[int] | None, sel: Selector | None,
                     sa: _SA = (None, None)) -> np.ndarray:
-        """Pods (as entities) in ``namespaces`` (None: all) whose labels match ``sel`` (None: any)
+        """Pods (as entities) of ``classes`` (None: all) whose labels match ``sel`` (None: any)
         and whose ServiceAccount matches ``sa`` (names, selector; None: any)."""
         names, sa_sel = sa
         ok = np.zeros(len(self._cls_labels), dtype=bool)
-        classes = range(len(ok)) if namespaces is None else (
-            c for ns in namespaces for c in self._by_ns.get(ns, ()))
-        for c in classes:
-            view = self._cls_sa[c]
+        for c in range(len(ok)) if classes is None else classes:
             ok[c] = ((sel is None or sel.matches(self._cls_labels[c]))
-                     and (names is None or view["projectcalico.org/name"] in names)
-                     and (sa_sel is None or sa_sel.matches(view)))
+                     and (names is None or self._cls_sa_name[c] in names)
+                     and (sa_sel is None or sa_sel.matches(self._cls_sa[c])))
         m = np.zeros(self.n, dtype=bool)
         if len(ok):
             has = self.pod_cls >= 0
@@ -315,17 +340,19 @@ class _Matcher:
         if hit is None:
             ns_sel = p.namespace_selector
             if p.namespace:
-                spaces: list[str] | None = [p.namespace]
+                classes: list[int] | None = self._by_ns.get(p.namespace, [])
             elif ns_sel is not None:
-                spaces = [ns for ns in self._by_ns if ns_sel.matches(self.ns_view[ns])]
+                classes = self._classes_seen_in(ns_sel)
             else:
-                spaces = None
-            hit = self._cache[key] = self._pods_where(spaces, p.selector, (None, p.service_account_selector))
+                classes = None
+            hit = self._cache[key] = self._pods_where(classes, p.selector, (None, p.service_account_selector))
         return hit
 
-    def _set_view(self, s: NetworkSet) -> tuple[NetworkSet, dict[str, str], str | None, dict[str, str]]:
+    def _set_view(self, s: NetworkSet
+                  ) -> tuple[NetworkSet, dict[str, str], str | None, dict[str, str], dict[str, str]]:
         """A network set's labels as Felix holds them, the namespace its rule selectors scope it
-        to, and what a rule's namespaceSelector is tested on.
+        to, what a rule's namespaceSelector is tested on, and what its serviceAccounts selector
+        is tested on (the set's ``pcsa.`` labels).
 
         Calico scopes by labels, not by where the object lives (updateprocessors/rules.go):
         ``projectcalico.org/namespace == '<ns>'`` for a namespaced policy's rule, the
@@ -342,11 +369,11 @@ class _Matcher:
         ns_view = {k[5:]: v for k, v in labels.items() if k.startswith("pcns.")}
         if home is not None:
             ns_view[NAMESPACED_MARK] = home
-        return s, labels, home, ns_view
+        return s, labels, home, ns_view, own_under(labels, "pcsa.")
 
     def matching(self, scope: tuple[str, object], sel: Selector | None, sa: _SA = (None, None)) -> np.ndarray:
         """Addresses of the pods and network sets in ``scope`` whose labels match ``sel`` (and
-        ServiceAccount ``sa``: network sets have none).
+        ServiceAccount ``sa``: a pod's, a network set's labels standing for one).
 
         ``scope``: ``("any", None)``, ``("namespace", name)`` or ``("selector", namespaceSelector)``.
         """
@@ -356,20 +383,22 @@ class _Matcher:
             return hit
         kind, arg = scope
         ns_sel = ns_scope_selector(arg) if kind == "selector" else None  # type: ignore[arg-type]
-
-        def in_scope(ns: str | None) -> bool:
-            if kind == "namespace":
-                return ns == arg
-            if ns_sel is not None:
-                return ns_sel.matches(self.ns_view.get(ns, {}) if ns else {})
-            return True
-
-        spaces = None if kind == "any" else [ns for ns in self._by_ns if in_scope(ns)]
-        hit = self._pods_where(spaces, sel, sa)
+        if kind == "namespace":
+            classes: list[int] | None = self._by_ns.get(arg, [])  # type: ignore[call-overload]
+        elif ns_sel is not None:
+            classes = self._classes_seen_in(ns_sel)
+        else:
+            classes = None
+        hit = self._pods_where(classes, sel, sa)
         names, sa_sel = sa
-        for s, labels, home, view in self.sets:
-            if names is not None or (sa_sel is not None and not sa_sel.matches({})):
-                continue  # a network set has no ServiceAccount
+        for s, labels, home, view, sa_seen in self.sets:
+            # A network set has no ServiceAccount, but Calico's validator lets it carry the
+            # labels a rule's serviceAccounts compiles to (updateprocessors/rules.go), and
+            # Felix then matches it by them.
+            if names is not None and labels.get("projectcalico.org/serviceaccount") not in names:
+                continue
+            if sa_sel is not None and not sa_sel.matches(sa_seen):
+                continue
             if kind == "namespace":
                 scoped = home == arg
             else:

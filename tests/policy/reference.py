@@ -311,14 +311,22 @@ def calico_labels(snap, pod):
             "projectcalico.org/serviceaccount": _sa(pod)}
 
 
-def _sa_ok(snap, names, sa_sel, ep):
-    """A rule's serviceAccounts: a pod's ServiceAccount by name and labels; a network set
-    has none."""
-    if names is None and sa_sel is None:
-        return True
-    if not _is_pod(ep) or ep.host_network:
-        return names is None and sa_sel.matches({})
-    return (names is None or _sa(ep) in names) and (sa_sel is None or sa_sel.matches(_sa_profile(snap, ep)))
+def _under(labels, prefix):
+    """The labels under ``prefix``, with it taken off: what a selector rules.go prefixed with it
+    reads of an endpoint.  Felix looks a label up among the endpoint's own labels before its
+    profiles' (labelindex: own labels, then parents), so a pod's own pcns.<key> or pcsa.<key>
+    label is what such a selector sees, over the one its namespace or ServiceAccount gives."""
+    return {k[len(prefix):]: v for k, v in labels.items() if k.startswith(prefix)}
+
+
+def _sa_ok(names, sa_sel, labels):
+    """A rule's serviceAccounts, as rules.go hands it to Felix, on an endpoint's labels as Felix
+    holds them: the names as projectcalico.org/serviceaccount in {...}, the selector with pcsa.
+    before each key.  A network set carries no ServiceAccount, but Calico's validator lets it
+    carry those labels, and then Felix matches it."""
+    if names is not None and labels.get("projectcalico.org/serviceaccount") not in names:
+        return False
+    return sa_sel is None or sa_sel.matches(_under(labels, "pcsa."))
 
 
 def _set_labels(snap, s):
@@ -339,12 +347,15 @@ def _set_labels(snap, s):
 def _calico_selects(snap, pol, pod):
     if pod.host_network:
         return False  # not a workload endpoint
+    labels = calico_labels(snap, pod)
+    # globalnetworkpolicyprocessor.go ANDs the namespaceSelector and serviceAccountSelector into
+    # the selector, prefixed with pcns. and pcsa.: both read the endpoint's labels.
     if pol.namespace is not None:
         ns_ok = pod.namespace == pol.namespace
     else:
-        ns_ok = pol.namespace_selector is None or pol.namespace_selector.matches(_ns_view(snap, pod.namespace))
-    sa_ok = pol.service_account_selector is None or pol.service_account_selector.matches(_sa_profile(snap, pod))
-    return ns_ok and sa_ok and pol.selector.matches(calico_labels(snap, pod))
+        ns_ok = pol.namespace_selector is None or pol.namespace_selector.matches(_under(labels, "pcns."))
+    sa_ok = pol.service_account_selector is None or pol.service_account_selector.matches(_under(labels, "pcsa."))
+    return ns_ok and sa_ok and pol.selector.matches(labels)
 
 
 def _in_nets(nets, ep):
@@ -380,13 +391,11 @@ def _sel_ok(snap, scoped, sel, ep, sa=(None, None)):
     ServiceAccount matches ``sa``: Calico matches by IP set."""
     if _is_pod(ep) and not ep.host_network:
         labels = calico_labels(snap, ep)
-        if scoped(labels) and (sel is None or sel.matches(labels)) and _sa_ok(snap, *sa, ep):
+        if scoped(labels) and (sel is None or sel.matches(labels)) and _sa_ok(*sa, labels):
             return True
     for s in snap.network_sets:
-        if sa[0] is not None or (sa[1] is not None and not sa[1].matches({})):
-            break  # a network set has no ServiceAccount
         labels = _set_labels(snap, s)
-        if scoped(labels) and (sel is None or sel.matches(labels)) and _in_nets(s.nets, ep):
+        if scoped(labels) and (sel is None or sel.matches(labels)) and _sa_ok(*sa, labels) and _in_nets(s.nets, ep):
             return True
     return False
 

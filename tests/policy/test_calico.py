@@ -1380,3 +1380,115 @@ def test_an_http_match_with_methods_or_paths_is_still_not_judged():
         pol = gnp("l7", {"selector": "app == 'd'", "ingress": [{"action": "Allow", "http": http}]})
         (p,) = snapshot(*base(pol)).unevaluated_policies
         assert p.unsupported == ("spec.ingress[0].http",)
+
+
+# ---------------------------------------------------------------------------------------------
+# Felix reads an endpoint's own labels before its profiles' (felix/labelindex endpointData
+# GetHandle: own labels, then parents), and pods keep every label they carry
+# (conversion/workload_endpoint_default.go copies pod.Labels, then sets only
+# projectcalico.org/namespace, /orchestrator and /serviceaccount).
+
+
+def _with_own(labels: dict[str, str]) -> list[dict[str, Any]]:
+    """base(), with web/b carrying ``labels`` of its own too."""
+    return [pod("web", "b", {"app": "b", **labels}, "10.0.0.2") if o["metadata"].get("name") == "b" else o
+            for o in base()]
+
+
+def test_a_pods_own_pcns_label_is_what_namespace_selectors_see_of_its_namespace():
+    deny = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"namespaceSelector": "team == 'db'"}}, {"action": "Allow"}]})
+    # web/b claims db's team label: rules.go hands Felix pcns.team == 'db', which b's own label meets.
+    r = k8sviz.reachability(snapshot(*_with_own({"pcns.team": "db"}), deny))
+    assert not r.can_reach("web/b", "db/d", 80) and r.can_reach("web/a", "db/d", 80)
+    # And the other way: its own label hides its namespace's.
+    from_web = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"namespaceSelector": "team == 'web'"}}, {"action": "Allow"}]})
+    r = k8sviz.reachability(snapshot(*_with_own({"pcns.team": "x"}), from_web))
+    assert r.can_reach("web/b", "db/d", 80) and not r.can_reach("web/a", "db/d", 80)
+    # Its namespace's name too (pcns.projectcalico.org/name), but not the mark of a namespaced
+    # endpoint, which the pod's conversion sets: global() still excludes it.
+    by_name = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"namespaceSelector": "projectcalico.org/name == 'db'"}}, {"action": "Allow"}]})
+    assert not k8sviz.reachability(snapshot(*_with_own({"pcns.projectcalico.org/name": "db"}), by_name)).can_reach(
+        "web/b", "db/d", 80)
+    only_global = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"namespaceSelector": "global()"}}, {"action": "Allow"}]})
+    assert k8sviz.reachability(snapshot(*_with_own({"pcns.projectcalico.org/name": "db"}), only_global)).can_reach(
+        "web/b", "db/d", 80)
+
+
+def test_a_global_policys_namespace_selector_reads_the_pods_own_pcns_label():
+    # globalnetworkpolicyprocessor.go ANDs spec.namespaceSelector into the selector with pcns.
+    on_db = gnp("g", {"namespaceSelector": "team == 'db'", "egress": [{"action": "Deny"}]})
+    snap = snapshot(*_with_own({"pcns.team": "db"}), on_db)
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/b", "db/d", 80) and r.can_reach("web/a", "db/d", 80)
+    assert r.selecting_policies("web/b", "egress") == ["GlobalNetworkPolicy/g"]
+    assert r.selecting_policies("web/a", "egress") == []
+
+
+def test_a_pods_own_pcsa_label_is_what_service_account_selectors_see():
+    # web/b runs as "default" (no team label); its own pcsa.team label answers for the account.
+    objs = [o for o in _accounts() if o["metadata"].get("name") != "b"]
+    objs.append(pod("web", "b", {"app": "b", "pcsa.team": "shop", "pcsa.projectcalico.org/name": "frontend"},
+                    "10.0.0.2"))
+    by_label = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"serviceAccounts": {"selector": "team == 'shop'"}}}, {"action": "Allow"}]})
+    snap = snapshot(*objs, by_label)
+    assert snap.unevaluated_policies == ()
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/b", "db/d", 80) and not r.can_reach("web/a", "db/d", 80)
+    # The policy's own serviceAccountSelector reads it too.
+    subject = gnp("s", {"selector": "all()", "serviceAccountSelector": "projectcalico.org/name == 'frontend'",
+                        "egress": [{"action": "Deny"}]})
+    assert k8sviz.reachability(snapshot(*objs, subject)).selecting_policies("web/b", "egress") == [
+        "GlobalNetworkPolicy/s"]
+    # Names are not: rules.go matches them on projectcalico.org/serviceaccount, which the
+    # pod's conversion sets from its spec.
+    by_name = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"serviceAccounts": {"names": ["frontend"]}}}, {"action": "Allow"}]})
+    r = k8sviz.reachability(snapshot(*objs, by_name))
+    assert r.can_reach("web/b", "db/d", 80) and not r.can_reach("web/a", "db/d", 80)
+
+
+@pytest.mark.parametrize("kind", ["GlobalNetworkSet", "NetworkSet"])
+def test_network_sets_carrying_service_account_labels_match_service_account_rules(kind):
+    # A rule's serviceAccounts reaches Felix as a selector (updateprocessors/rules.go): the
+    # names as projectcalico.org/serviceaccount in {...}, the selector with pcsa. before each
+    # key.  Calico's validator refuses only projectcalico.org/namespace on a network set, so
+    # a set may carry those labels, and Felix then matches its addresses.
+    def holding_b(labels: dict[str, str]) -> dict[str, Any]:
+        return cal(kind, "s", {"nets": ["10.0.0.2/32"]}, "web" if kind == "NetworkSet" else None, labels=labels)
+
+    assert scoped_denies(holding_b({"projectcalico.org/serviceaccount": "frontend"}),
+                         {"serviceAccounts": {"names": ["frontend"]}})
+    assert not scoped_denies(holding_b({"projectcalico.org/serviceaccount": "frontend"}),
+                             {"serviceAccounts": {"names": ["backend"]}})
+    assert scoped_denies(holding_b({"pcsa.projectcalico.org/name": "frontend"}),
+                         {"serviceAccounts": {"selector": "projectcalico.org/name == 'frontend'"}})
+    # pcsa.projectcalico.org/name is not the name rules.go matches names on.
+    assert not scoped_denies(holding_b({"pcsa.projectcalico.org/name": "frontend"}),
+                             {"serviceAccounts": {"names": ["frontend"]}})
+    # Without such labels a set matches a names rule never, a selector rule as the selector
+    # reads no label: a test fails, a negation holds.  (web/b itself runs as "default".)
+    assert not scoped_denies(holding_b({"kind": "s"}), {"serviceAccounts": {"names": ["frontend"]}})
+    assert not scoped_denies(holding_b({"kind": "s"}),
+                             {"serviceAccounts": {"selector": "projectcalico.org/name == 'frontend'"}})
+    assert scoped_denies(holding_b({"kind": "s"}),
+                         {"serviceAccounts": {"selector": "projectcalico.org/name != 'default'"}})
+    # Nothing in it is refused or warned of: the validator takes these labels.
+    snap = snapshot(*base(holding_b({"projectcalico.org/serviceaccount": "x", "pcsa.team": "shop"})))
+    assert unvalidated(snap) == []
+
+
+def test_network_sets_with_pcsa_labels_match_service_account_label_selectors():
+    pcsa_set = cal("GlobalNetworkSet", "s", {"nets": ["10.0.0.2/32"]}, labels={"pcsa.team": "shop"})
+    deny = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"serviceAccounts": {"selector": "team == 'shop'"}}}, {"action": "Allow"}]})
+    snap = snapshot(*_accounts(), pcsa_set, deny)
+    assert snap.unevaluated_policies == ()
+    r = k8sviz.reachability(snap)
+    # web/a by its account's label, web/b (a "default" account without it) by the set's.
+    assert not r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/b", "db/d", 80)
+    assert k8sviz.reachability(snapshot(*_accounts(), deny)).can_reach("web/b", "db/d", 80)

@@ -762,7 +762,12 @@ def calico_service_account_clusters(draw):
     accounts = set()
     for i in range(draw(st.integers(2, 5))):
         n = draw(st.sampled_from(namespaces))
-        objs.append(pod(n, f"p{i}", draw(labels), f"10.0.0.{i + 1}"))
+        own = draw(labels)
+        if draw(st.integers(0, 3)) == 0:
+            # Its own pcsa. label, which Felix reads before its account's.
+            k = draw(st.sampled_from([*KEYS, "projectcalico.org/name"]))
+            own[f"pcsa.{k}"] = draw(st.sampled_from([*VALUES, "api"]))
+        objs.append(pod(n, f"p{i}", own, f"10.0.0.{i + 1}"))
         name = draw(st.sampled_from(["default", "api", "batch"]))
         if name != "default" or draw(st.booleans()):
             objs[-1]["spec"]["serviceAccountName"] = name
@@ -880,6 +885,11 @@ def network_set_objects(draw, namespaces, j, crd_kind=None):
         if draw(st.booleans()):
             k = draw(st.sampled_from([*KEYS, "projectcalico.org/name"]))
             meta["labels"][f"pcns.{k}"] = draw(st.sampled_from([*VALUES, "n0"]))
+    if draw(st.integers(0, 2)) == 0:
+        # The labels a rule's serviceAccounts compiles to, which Calico's validator lets a
+        # network set carry: Felix then matches the set by them.
+        key = draw(st.sampled_from(["projectcalico.org/serviceaccount", "pcsa.projectcalico.org/name"]))
+        meta["labels"][key] = draw(st.sampled_from(["api", "default"]))
     nets = draw(st.lists(st.sampled_from(["10.0.0.0/30", "10.0.0.4/32", "8.8.8.0/24", "192.168.0.0/16"]),
                          min_size=1, max_size=2, unique=True))
     return {"apiVersion": version, "kind": kind, "metadata": meta, "spec": {"nets": nets}}
@@ -892,7 +902,14 @@ def calico_network_set_clusters(draw):
     namespaces = ["n0", "n1"]
     objs = [ns(n, **draw(labels)) for n in namespaces]
     for i in range(draw(st.integers(2, 4))):
-        objs.append(pod(draw(st.sampled_from(namespaces)), f"p{i}", draw(labels), f"10.0.0.{i + 1}"))
+        own = draw(labels)
+        if draw(st.integers(0, 3)) == 0:
+            # Its own pcns. label, which Felix reads before its namespace's.
+            k = draw(st.sampled_from([*KEYS, "projectcalico.org/name"]))
+            own[f"pcns.{k}"] = draw(st.sampled_from([*VALUES, "n0", "n1"]))
+        objs.append(pod(draw(st.sampled_from(namespaces)), f"p{i}", own, f"10.0.0.{i + 1}"))
+        if draw(st.booleans()):
+            objs[-1]["spec"]["serviceAccountName"] = "api"
     objs += [draw(network_set_objects(namespaces, j)) for j in range(draw(st.integers(0, 2)))]
     kind = draw(st.sampled_from(["GlobalNetworkSet", "GlobalNetworkSet", "GlobalNetworkSet", "NetworkSet"]))
     objs.append(draw(network_set_objects(namespaces, 9, kind)))
@@ -915,6 +932,11 @@ def calico_network_set_clusters(draw):
             e["namespaceSelector"] = draw(st.sampled_from(
                 ["all()", "global()", f"{k} == '{v}'", f"!has({k})", "projectcalico.org/name == 'n0'",
                  "projectcalico.org/name == 'n1'", "projectcalico.org/name != 'n1'"]))
+        if draw(st.integers(0, 3)) == 0:
+            # By ServiceAccount name only (labels would need the accounts in the snapshot).
+            e["serviceAccounts"] = draw(st.sampled_from([
+                {"names": ["api"]}, {"names": ["default", "x"]}, {"selector": "projectcalico.org/name == 'api'"},
+                {"selector": "projectcalico.org/name != 'api'"}, {"selector": "all()"}]))
         side = "source" if direction == "ingress" else "destination"
         return {"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])), **({side: e} if e else {})}
 
@@ -929,6 +951,11 @@ def calico_network_set_clusters(draw):
             objs.append({"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
                          "metadata": {"namespace": draw(st.sampled_from(namespaces)), "name": f"c{j}"}, "spec": spec})
         else:
+            if draw(st.integers(0, 2)) == 0:
+                # The policy's own namespace selector, which Felix tests on pcns. labels too.
+                k, v = draw(st.sampled_from(KEYS)), draw(st.sampled_from(VALUES))
+                spec["namespaceSelector"] = draw(st.sampled_from(
+                    [f"{k} == '{v}'", f"!has({k})", "projectcalico.org/name == 'n0'"]))
             objs.append(_gnp(f"g{j}", spec))
     return objs, False
 
