@@ -1216,12 +1216,23 @@ def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> boo
             detail = f"{rule} ({r['protocol']} {ports}) allows traffic never observed: {r['detail']}"
         else:
             ns, name = _flow_subject(r["src"], r.get("src_type"), r["dst"], r.get("dst_type"))
+            src, dst = _end_text(r["src"], r.get("src_type")), _end_text(r["dst"], r.get("dst_type"))
             detail = (
-                f"{ev.get('flows')} flow(s) {r['src']} -> {r['dst']} {r['protocol']} {ports}: {r['detail']}"
+                f"{ev.get('flows')} flow(s) {src} -> {dst} {r['protocol']} {ports}: {r['detail']}"
                 + (f"; decided by {rule}" if rule else "")
             )
         ctx.add(kind, ns, name, detail, ev, system_down=False)
     return True
+
+
+def _end_text(label: Any, typ: Any) -> str:
+    """A flow end as a finding's detail names it: its label, with its type after it unless it
+    is a pod, a workload or an outside address, since labels of two kinds can be alike (the
+    cluster node ``x`` and the workload ``x`` of a namespace called ``node`` are both
+    ``node/x``)."""
+    if isinstance(typ, str) and typ not in ("pod", "workload", "external", ""):
+        return f"{label} ({typ})"
+    return str(label)
 
 
 def _flow_subject(src: Any, src_type: Any, dst: Any, dst_type: Any) -> tuple[str | None, str]:

@@ -305,6 +305,12 @@ def test_flow_findings_towards_nodes_and_outside_addresses_are_filed_under_the_s
     dsts = {e["dst"]: (e["dst_type"], ns, name) for e, ns, name in zip(obs["evidence"], obs["namespace"], obs["name"])}
     assert dsts["203.0.113.9"] == ("external", "shop", "cartservice")
     assert dsts[f"node/{node.name}"] == ("node", "shop", "cartservice")
+    # The detail gives a node's type (a workload of a namespace "node" has the same label),
+    # not a workload's nor an outside address's.
+    details = sorted(obs["detail"])
+    assert f"shop/cartservice -> node/{node.name} (node) TCP 10250" in details[0] + details[1]
+    assert "-> 203.0.113.9 TCP 443" in details[0] + details[1]
+    assert "(pod)" not in "".join(details) and "(external)" not in "".join(details)
     # A hand-built table (no types) names an outside end by its IP: filed the same way.
     hand = pd.DataFrame([{"time": "2024-03-10T08:00:00Z", "src_namespace": "shop", "src_workload": "cartservice",
                           "src_pod": cart.name, "dst_ip": "203.0.113.9", "dst_port": 443, "protocol": "TCP",
