@@ -18,7 +18,7 @@ from ._version import __version__
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = (
     "info", "snapshot", "connectivity", "explain", "policies", "isolation", "diff", "flows", "gaps", "segmentation",
-    "report",
+    "blast", "paths", "report",
 )
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
+
+import pytest
 
 from tests.objects import netpol, pod
 
@@ -255,3 +259,51 @@ def test_isolation_lists_each_pod_or_workload_and_direction(write, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "namespace,workload,direction,state,pods,pods_in_state,deny_by,allow_by,open_to,not_judged"
     assert 'a,a/web,ingress,reopened,1,1,"a/deny, a/web-open",a/web-open,,' in lines
+
+
+def test_blast_lists_what_a_compromised_workload_reaches(capsys):
+    reach = k8sviz.reachability(k8sviz.demo())
+    want = k8sviz.blast_radius(reach, "shop/frontend")
+    assert main(["blast", "--demo", "--from", "shop/frontend", "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got == json.loads(want.to_json(orient="records"))
+    assert {r["hops"] for r in got} >= {1, 2}
+    # A hop limit, and the table formats: the path and each hop's ports as text.
+    assert main(["blast", "--demo", "--from", "shop/frontend", "--max-hops", "1", "--format", "csv"]) == 0
+    out = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(out.out)))
+    assert len(rows) == len(want[want["hops"] == 1]) and {r["hops"] for r in rows} == {"1"}
+    dns = next(r for r in rows if r["workload"] == "kube-system/coredns")
+    assert dns["path"] == "shop/frontend -> kube-system/coredns" and dns["ports"] == "TCP/53, UDP/53"
+    assert main(["blast", "--demo", "--from", "shop/frontend", "--max-hops", "2"]) == 0
+    two = want[want["hops"] <= 2]
+    assert (f"{len(two)} workloads in {two['namespace'].nunique()} namespaces reachable from shop/frontend "
+            "within 2 hops") in capsys.readouterr().err
+
+
+def test_blast_errors_are_clean(capsys):
+    assert main(["blast", "--demo", "--from", "shop/nope"]) == 2
+    assert "unknown workload or pod 'shop/nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["blast", "--demo", "--from", "shop/frontend", "--max-hops", "0"])
+    assert "--max-hops: must be a whole number of hops, 1 or more, not '0'" in capsys.readouterr().err
+
+
+def test_paths_from_the_internet_into_a_zone(capsys):
+    snap = k8sviz.demo()
+    zones = k8sviz.load_zones("data/demo/zones.yaml")
+    reach = k8sviz.reachability(snap)
+    want = k8sviz.internet_paths(reach, "pci", zones)
+    assert len(want)  # the demo's hostNetwork agent is an entry into the CDE
+    assert main(["paths", "--demo", "--to", "pci", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(want.to_json(orient="records"))
+    # Any workload internet addresses may reach counts as an entry with --any-entry.
+    anyone = k8sviz.internet_paths(reach, "shop", zones, exposed_only=False)
+    assert main(["paths", "--demo", "--to", "shop", "--any-entry", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(anyone.to_json(orient="records"))
+    assert main(["paths", "--demo", "--to", "pci", "--format", "md"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| target | namespace | zone | hops | path | ports |")
+    assert "internet -&gt; " in out and " \\| " in out  # one group of ports per hop, escaped
+    assert main(["paths", "--demo", "--to", "nowhere"]) == 2
+    assert "'nowhere' is no zone, workload, pod or namespace" in capsys.readouterr().err
