@@ -20,7 +20,7 @@ from .zones import Zones, load_zones
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["blast_radius", "internet_paths"]
+__all__ = ["blast_radius", "internet_paths", "paths_as_text"]
 
 BLAST_COLUMNS = ["workload", "namespace", "hops", "path", "ports"]
 PATH_COLUMNS = ["target", "namespace", "zone", "hops", "path", "ports"]
@@ -283,3 +283,14 @@ def internet_paths(
     if exposed_only and unread:
         df.attrs["exposure_unknown"] = unread
     return df
+
+
+def paths_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`blast_radius` or :func:`internet_paths` frame with ``path`` and ``ports`` as
+    text, for tables: ``a -> b -> c`` and ``TCP/53, UDP/53 | TCP/443`` (one group per hop)."""
+    if not len(df):
+        return df
+    return df.assign(
+        path=[" -> ".join(map(str, p)) for p in df["path"]],
+        ports=[" | ".join(", ".join(map(str, hop)) for hop in hops) for hops in df["ports"]],
+    )

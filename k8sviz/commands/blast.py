@@ -27,14 +27,10 @@ def _positive(text: str) -> int:
 
 
 def flat_paths(df: Any, fmt: str) -> Any:
-    """Paths and per-hop ports as text for the table formats (JSON keeps the lists):
-    ``a -> b -> c`` and ``TCP/53, UDP/53 | TCP/443``, one group of ports per hop."""
-    if fmt == "json" or not len(df):
-        return df
-    return df.assign(
-        path=[" -> ".join(map(str, p)) for p in df["path"]],
-        ports=[" | ".join(", ".join(map(str, hop)) for hop in hops) for hops in df["ports"]],
-    )
+    """Paths and per-hop ports as text for the table formats; JSON keeps the lists."""
+    from ..analysis.blast import paths_as_text
+
+    return df if fmt == "json" else paths_as_text(df)
 
 
 def register(sub: Any) -> argparse.ArgumentParser:

@@ -68,6 +68,9 @@ class ReportData:
     label_changes: pd.DataFrame | None = None
     #: The date exceptions are judged against, when given (else the analyses' default).
     today: dt.date | None = None
+    #: Shortest paths from the internet into each sensitive zone (``internet_paths``).
+    internet_paths: pd.DataFrame | None = None
+    sensitive_zones: list[str] = field(default_factory=list)
 
 
 def sha256_file(path: Path) -> str:
@@ -266,6 +269,8 @@ def collect(
     )
     if data.zones is not None and data.reach is not None:
         data.seg = run("segmentation", "segmentation", snap, data.reach, data.zones, today=judged_on)
+    if data.seg is not None:
+        _internet_paths(data, run)
     if data.zones is not None and hasattr(data.zones, "empty_zones_text"):
         empty = data.zones.empty_zones_text(snap)
         if empty:
@@ -303,6 +308,19 @@ def collect(
             data.flow_load = run("flow load report", "flow_report", data.flows)
             data.problems += [f"flow events lost: {line}" for line in lost_events(data.flow_load)]
     return data
+
+
+def _internet_paths(data: ReportData, run: Callable[..., Any]) -> None:
+    """Assume breach at the edge: the shortest chain of allowed connections from an internet
+    address, through a workload exposed outside the cluster, to each workload of each
+    sensitive zone."""
+    zones = data.zones
+    data.sensitive_zones = [z for z in getattr(zones, "names", ()) if zones.is_sensitive(z)]
+    frames = [run(f"internet paths into {z}", "internet_paths", data.reach, z, zones)
+              for z in data.sensitive_zones]
+    found = [f for f in frames if f is not None]
+    if data.sensitive_zones and len(found) == len(frames):
+        data.internet_paths = pd.concat(found, ignore_index=True) if found else None
 
 
 def lost_events(load: Any) -> list[str]:

@@ -259,6 +259,23 @@ def _segmentation(data: ReportData) -> dict[str, Any]:
     }
 
 
+def _internet_paths(data: ReportData) -> dict[str, Any] | None:
+    """The paths from the internet into the sensitive zones, or None when none was computed
+    (no zones, no sensitive zone, or the analysis failed: said among the limitations)."""
+    from ..analysis.blast import paths_as_text
+
+    df = data.internet_paths
+    if df is None:
+        return None
+    reached = sorted(set(df["zone"].dropna().astype(str))) if len(df) else []
+    return {
+        "zones": data.sensitive_zones,
+        "unreached": [z for z in data.sensitive_zones if z not in reached],
+        "count": len(df),
+        "table": _table(paths_as_text(df), max_rows=500, table_id="internet-paths-table") if len(df) else None,
+    }
+
+
 def _graph(data: ReportData) -> dict[str, Any]:
     G = data.graph
     if G is None:
@@ -564,6 +581,7 @@ def render(data: ReportData) -> str:
         "controls": _controls(data),
         "findings": _findings(data),
         "segmentation": _segmentation(data),
+        "internet_paths": _internet_paths(data),
         "graph": _graph(data),
         "flows": _flows(data),
         "appendix": _appendix(data),

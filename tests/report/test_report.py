@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -561,3 +562,46 @@ def test_isolation_appendix_says_why_a_workload_of_ended_pods_is_not_judged():
     job = cells[("a/job-x", "ingress")]
     assert job[3] == "not-judged" and "ended (Succeeded)" in job[-1]
     assert "<em>not-judged</em> (hostNetwork pods, which NetworkPolicy does not govern, and pods that ended)" in section
+
+
+def test_internet_paths_into_each_sensitive_zone(tmp_path):
+    """The report lists, for each sensitive zone, the paths k8sviz.internet_paths finds, and
+    says so of a sensitive zone no path reaches."""
+    from tests.objects import netpol, pod
+
+    objs = [
+        pod("web", "front", {"app": "front"}, ip="10.0.0.1"),
+        pod("vault", "db", {"app": "db"}, ip="10.0.0.2"),
+        pod("cards", "api", {"app": "api"}, ip="10.0.0.3"),
+        netpol("vault", "deny", {"podSelector": {}, "policyTypes": ["Ingress"]}),
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "front", "namespace": "web"},
+         "spec": {"type": "LoadBalancer", "selector": {"app": "front"}, "ports": [{"port": 80}]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "none", "namespace": "web"},
+         "spec": {}},
+    ]
+    dump = tmp_path / "c.json"
+    dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}))
+    zones = tmp_path / "zones.yaml"
+    zones.write_text("zones:\n"
+                     "  edge: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: web}}}\n"
+                     "  vault: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: vault}}, sensitive: true}\n"
+                     "  cards: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: cards}}, sensitive: true}\n")
+    snap = k8sviz.load(dump)
+    reach = k8sviz.reachability(snap)
+    z = k8sviz.load_zones(zones)
+    assert len(k8sviz.internet_paths(reach, "vault", z)) == 0
+    want = k8sviz.internet_paths(reach, "cards", z)
+    assert want["path"].tolist() == [["internet", "web/front", "cards/api"]]
+    page = k8sviz.report(snap, zones=zones, reach=reach, generated_at="x")
+    section = page.split('id="internet-paths"', 1)[1].split("</section>", 1)[0]
+    assert section.startswith(">Paths from the internet into sensitive zones (1)</h3>")
+    assert "No such path reaches <strong>vault</strong>." in section
+    assert "No such path reaches <strong>cards</strong>" not in section
+    row = re.search(r"<td>cards/api</td>.*?</tr>", section, flags=re.S).group(0)
+    ports = " | ".join(", ".join(hop) for hop in want["ports"][0])
+    assert ports.startswith("TCP/1-65535, UDP/1-65535, SCTP/1-65535 | ")  # no policy in web nor cards
+    assert f"<td>internet -&gt; web/front -&gt; cards/api</td><td>{ports}</td>" in row
+    # Without zones, or with no sensitive zone, there is no such section.
+    assert 'id="internet-paths"' not in k8sviz.report(snap, reach=reach, generated_at="x")
+    zones.write_text(zones.read_text().replace(", sensitive: true", ""))
+    assert 'id="internet-paths"' not in k8sviz.report(snap, zones=zones, reach=reach, generated_at="x")
