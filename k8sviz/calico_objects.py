@@ -882,18 +882,27 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
             # it refuses TCP's number; Felix matches the protocol by that number all the same.
             _refused(message + " (the validator takes TCP by its name only)", source, ref,
                      "as a TCP rule: Felix matches protocol 6 as TCP, and libcalico-go lowercases names")
-    for k in ("icmp", "notICMP"):
-        # Calico accepts ICMP matches only with protocol ICMP or ICMPv6: the rule then
+    if raw.get("icmp") is not None:
+        # Calico accepts an ICMP match only with protocol ICMP or ICMPv6: the rule then
         # matches no TCP/UDP/SCTP traffic whatever the type, so it is judged as such.
-        if raw.get(k) is not None and protocol not in (1, 58):
-            _reject(f"{where}.{k} needs protocol ICMP or ICMPv6", source, ref)
-        if k == "icmp" and raw.get(k) is not None and not _spelled(raw_protocol, "ICMP", "ICMPv6"):
+        if protocol not in (1, 58):
+            _reject(f"{where}.icmp needs protocol ICMP or ICMPv6", source, ref)
+        if not _spelled(raw_protocol, "ICMP", "ICMPv6"):
             # The validator compares the decoded protocol with those names (validateRule), so it
-            # refuses their numbers (1, "58") and other spellings; it checks notICMP with no
-            # protocol at all.
+            # refuses their numbers (1, "58") and other spellings.
             _refused(f"{where}.icmp needs protocol ICMP or ICMPv6 by name, not {raw_protocol!r}", source, ref,
                      f"as written: protocol {protocol} by its number, with the ICMP type match Felix renders "
                      "from the icmp fields; either way the rule matches no TCP, UDP or SCTP connection")
+    if raw.get("notICMP") is not None and protocol not in (1, 58):
+        # validateRule checks the protocol of ``icmp`` only: notICMP is taken with any protocol,
+        # or none.  Felix renders it as written, and what that matches of other traffic is the
+        # dataplane's: iptables' icmp match refuses a rule not limited to ICMP, nftables' holds
+        # for ICMP packets only, and the eBPF program compares the type with a byte of the
+        # destination port (it shares their place in its state).  So a snapshot cannot judge it.
+        unsupported.append(f"{where}.notICMP (without protocol ICMP or ICMPv6 what it matches of "
+                           "TCP, UDP and SCTP traffic depends on Calico's dataplane: iptables refuses "
+                           "the rule, nftables matches ICMP only, eBPF reads a destination port byte)")
+    for k in ("icmp", "notICMP"):
         _icmp_fields(raw.get(k), f"{where}.{k}", source, ref)
     ipv = raw.get("ipVersion")
     if ipv not in (None, 4, 6) or isinstance(ipv, bool):

@@ -160,6 +160,33 @@ def test_icmp_rules_leave_tcp_alone():
         snapshot(*base(gnp("g", {"selector": "all()", "ingress": [{"action": "Allow", "icmp": {"type": 8}}]})))
 
 
+@pytest.mark.parametrize("protocol", [None, "TCP", "UDP", 6])
+def test_not_icmp_without_an_icmp_protocol_is_taken_but_not_judged(protocol):
+    # libcalico-go's validateRule checks the protocol of icmp only; Felix renders notICMP as
+    # written, and what that does to other traffic is the dataplane's (iptables refuses the
+    # rule, nftables matches ICMP only, eBPF compares a destination-port byte).
+    rule: dict[str, Any] = {"action": "Deny", "notICMP": {"type": 8}}
+    if protocol is not None:
+        rule["protocol"] = protocol
+    snap = snapshot(*base(gnp("g", {"selector": "app == 'd'", "ingress": [rule, {"action": "Allow"}]})))
+    (p,) = snap.unevaluated_policies
+    assert len(p.unsupported) == 1 and p.unsupported[0].startswith("spec.ingress[0].notICMP (")
+    assert "dataplane" in p.unsupported[0]
+    # Not evaluated: the NetworkPolicy alone decides, and the policy is listed as not judged.
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)
+    # Its fields are still checked as Calico's validator checks them.
+    with pytest.raises(PolicyError, match="an ICMP code needs an ICMP type"):
+        snapshot(*base(gnp("g", {"selector": "app == 'd'", "ingress": [{**rule, "notICMP": {"code": 0}}]})))
+
+
+def test_not_icmp_with_an_icmp_protocol_is_judged():
+    for protocol in ("ICMP", 1):
+        snap = snapshot(*base(gnp("g", {"selector": "app == 'd'", "ingress": [
+            {"action": "Allow", "protocol": protocol, "notICMP": {"type": 8}}, {"action": "Deny"}]})))
+        assert snap.unevaluated_policies == ()
+        assert not k8sviz.reachability(snap).can_reach("web/a", "db/d", 80)
+
+
 def test_a_namespaced_rule_selector_stays_in_its_namespace_but_not_selector_does_not():
     allow_a = cal("NetworkPolicy", "p", {"selector": "app == 'd'", "order": 10, "ingress": [
         {"action": "Allow", "source": {"selector": "app == 'a'"}}, {"action": "Deny"}]}, "db")

@@ -383,6 +383,13 @@ RULES: list[tuple[str, dict[str, Any], bool]] = [
      {**ALLOW, "protocol": "ICMP", "icmp": {"type": 128, "code": 256}}, False),
     ("should reject notICMP with code and no type",
      {**ALLOW, "protocol": "ICMP", "notICMP": {"code": 0}}, False),
+    # validateRule checks icmp's protocol only: notICMP is taken with any protocol, or none
+    # (k8sviz then leaves the policy unevaluated: what it matches is the dataplane's).
+    ("(k8sviz) should accept notICMP with no protocol", {**ALLOW, "notICMP": {"type": 8}}, True),
+    ("(k8sviz) should accept notICMP with protocol TCP",
+     {**ALLOW, "protocol": "TCP", "notICMP": {"type": 8, "code": 0}}, True),
+    ("(k8sviz) should reject notICMP with code and no type, without a protocol",
+     {**ALLOW, "notICMP": {"code": 0}}, False),
     # (API) Rule.
     ("should accept Rule with protocol SCTP and no other config", {**ALLOW, "protocol": "SCTP"}, True),
     ("should accept Rule with source ports and protocol type 6",
