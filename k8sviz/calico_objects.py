@@ -244,6 +244,11 @@ class CalicoPolicy(NamedPolicy):
     egress: tuple[CalicoRule, ...]
     api_version: str = "projectcalico.org/v3"
     host_only: bool = False  # doNotTrack / preDNAT: host endpoints only, never pods
+    #: ``spec.selector`` as written (None: absent), which Calico's GlobalNetworkPolicy update
+    #: processor rewrites as text (see :meth:`applied_selectors`); ``selector`` is how it reads.
+    selector_text: str | None = None
+    #: ``spec.serviceAccountSelector`` as written (None: absent), for the same rewrite.
+    service_account_selector_text: str | None = None
     #: Whether the snapshot holds every pod's ServiceAccount (with its labels), which
     #: ServiceAccount selectors on labels other than the name need; set by the snapshot.
     sa_labels_read: bool = False
@@ -258,6 +263,35 @@ class CalicoPolicy(NamedPolicy):
         """The kind as k8sviz shows it: ``NetworkPolicy.projectcalico.org``, never to be read as
         a Kubernetes NetworkPolicy, or ``GlobalNetworkPolicy``."""
         return "NetworkPolicy.projectcalico.org" if self.kind == "NetworkPolicy" else self.kind
+
+    @property
+    def applied_selectors(self) -> tuple[Selector, Selector | None]:
+        """``(selector, serviceAccountSelector)`` as Felix applies them to workload endpoints.
+
+        A GlobalNetworkPolicy with a serviceAccountSelector reaches Felix as one selector
+        (updateprocessors/globalnetworkpolicyprocessor.go): the spec's selector as written,
+        ANDed with the namespaceSelector (``pcns.`` before each key), every ``all()`` of the
+        text then made ``has(projectcalico.org/namespace)``, ANDed with the
+        serviceAccountSelector (``pcsa.`` before each key, in its canonical text), every
+        ``all()`` left then made ``has(projectcalico.org/serviceaccount)``.  So there ``all()``
+        holds only for endpoints that carry that label, which a pod's conversion gives it only
+        when its ServiceAccount's name is short enough (:func:`endpoint_service_account`).
+        A namespaced NetworkPolicy's serviceAccountSelector is ANDed in with no rewrite.
+        """
+        sel, sa = self.selector, self.service_account_selector
+        if self.namespace is not None or sa is None:
+            return sel, sa
+        # The serviceAccountSelector in its canonical text, where "all( )" is all().
+        raw_sa = canonical_calls(self.service_account_selector_text or sa.text)
+        if "all()" in raw_sa:
+            sa = _all_rewritten(raw_sa, SA_LABEL_MARK)
+        raw = self.selector_text
+        if self.namespace_selector is None and raw is not None and "all()" in raw:
+            # The selector as written, not in canonical form: "all( )" stays all().  (With a
+            # namespaceSelector, its all() became has(projectcalico.org/namespace) first, which
+            # every workload endpoint has.)
+            sel = _all_rewritten(raw, SA_LABEL)
+        return sel, sa
 
     @property
     def unsupported(self) -> tuple[str, ...]:
@@ -320,6 +354,15 @@ class CalicoPolicy(NamedPolicy):
                     if _uses_account_labels(sel):
                         out.append(f"spec.{direction}[{i}].{side}.{field}")
         return tuple(out)
+
+
+def _all_rewritten(text: str, key: str) -> Selector:
+    """``text`` with every ``all()`` made ``has(<key>)``, as Calico rewrites a selector's text
+    (no label value can hold parentheses: rewriting string literals too changes no match).
+    A ``global()`` left, which only a crd.projectcalico.org/v1 object can have here, reads as
+    Felix's evaluator reads it: true of everything (see ``_selector``)."""
+    calls = canonical_calls(text.replace("all()", f"has({key})"))
+    return parse_selector(calls.replace("global()", "all()"))
 
 
 def _uses_account_labels(sel: Selector | None) -> bool:
@@ -402,17 +445,46 @@ def endpoint_namespace_view(pod: Any, ns_labels: Mapping[str, str]) -> dict[str,
 
 _NO_LABELS: Mapping[str, str] = {}
 
+#: The label a workload endpoint's ServiceAccount name is matched on (a rule's
+#: ``serviceAccounts.names``, a GlobalNetworkPolicy's ``serviceAccountSelector: all()``).
+SA_LABEL = "projectcalico.org/serviceaccount"
+#: The pod's conversion sets :data:`SA_LABEL` only for a ServiceAccount name shorter than this
+#: (libcalico-go conversion/workload_endpoint_default.go, "for backwards compatibility"): a
+#: label value holds 63 characters at most, a ServiceAccount name up to 253.
+SA_LABEL_NAME_LIMIT = 63
+#: In :func:`sa_view`, the mark of an endpoint that carries :data:`SA_LABEL`, which the
+#: ``all()`` of a GlobalNetworkPolicy's serviceAccountSelector tests; with its double slash no
+#: label key can be it (as :data:`NAMESPACED_MARK`).
+SA_LABEL_MARK = "k8sviz//serviceaccount"
+
 
 def service_account(pod: Any) -> str:
     """The pod's ServiceAccount: the API server sets ``default`` when the spec names none."""
     return str(pod.service_account or "default")
 
 
+def endpoint_service_account(pod: Any) -> str | None:
+    """The pod's workload endpoint's ``projectcalico.org/serviceaccount`` label: its
+    ServiceAccount's name when shorter than 63 characters, which the conversion writes over
+    any label of the pod's own; else the pod's own such label, if any (None: no label, so no
+    ``serviceAccounts.names`` rule matches the pod)."""
+    name = service_account(pod)
+    if len(name) < SA_LABEL_NAME_LIMIT:
+        return name
+    own = pod.labels.get(SA_LABEL)
+    return None if own is None else str(own)
+
+
 def sa_view(pod: Any, sa_labels: Mapping[str, str] = _NO_LABELS) -> dict[str, str]:
     """What a ServiceAccount selector sees of the pod's ServiceAccount: its labels (when the
     snapshot holds the account) and ``projectcalico.org/name``, under the pod's own
-    ``pcsa.<key>`` labels, which Felix reads first, as for :func:`endpoint_namespace_view`."""
-    return {**sa_labels, "projectcalico.org/name": service_account(pod), **own_under(pod.labels, "pcsa.")}
+    ``pcsa.<key>`` labels, which Felix reads first, as for :func:`endpoint_namespace_view`;
+    and :data:`SA_LABEL_MARK` when the endpoint carries :data:`SA_LABEL`."""
+    view = {**sa_labels, "projectcalico.org/name": service_account(pod), **own_under(pod.labels, "pcsa.")}
+    label = endpoint_service_account(pod)
+    if label is not None:
+        view[SA_LABEL_MARK] = label
+    return view
 
 
 def sa_judged(sel: Selector | None) -> bool:
@@ -424,10 +496,13 @@ def sa_judged(sel: Selector | None) -> bool:
 def endpoint_labels(pod: Any, ns_labels: Mapping[str, str], sa_labels: Mapping[str, str] = _NO_LABELS) -> dict[str, str]:
     """The labels Calico selectors see on a pod's workload endpoint: its own, and those it
     inherits from its namespace (``pcns.``) and ServiceAccount (``pcsa.``) profiles."""
-    return {**inherited_labels(pod.namespace, ns_labels), **{f"pcsa.{k}": v for k, v in sa_labels.items()},
-            "pcsa.projectcalico.org/name": service_account(pod),
-            **pod.labels, "projectcalico.org/namespace": pod.namespace,
-            "projectcalico.org/orchestrator": "k8s", "projectcalico.org/serviceaccount": service_account(pod)}
+    labels = {**inherited_labels(pod.namespace, ns_labels), **{f"pcsa.{k}": v for k, v in sa_labels.items()},
+              "pcsa.projectcalico.org/name": service_account(pod),
+              **pod.labels, "projectcalico.org/namespace": pod.namespace, "projectcalico.org/orchestrator": "k8s"}
+    label = endpoint_service_account(pod)
+    if label is not None:
+        labels[SA_LABEL] = label
+    return labels
 
 
 def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str],
@@ -441,9 +516,10 @@ def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str],
             return False
     elif p.namespace_selector is not None and not p.namespace_selector.matches(endpoint_namespace_view(pod, ns_labels)):
         return False
-    if p.service_account_selector is not None and not p.service_account_selector.matches(sa_view(pod, sa_labels)):
+    selector, sa_selector = p.applied_selectors
+    if sa_selector is not None and not sa_selector.matches(sa_view(pod, sa_labels)):
         return False
-    return p.selector.matches(endpoint_labels(pod, ns_labels, sa_labels))
+    return selector.matches(endpoint_labels(pod, ns_labels, sa_labels))
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -1019,7 +1095,8 @@ def _calico_policy(spec: Mapping[str, Any], kind: str, ns: str | None, name: str
             if kind == "GlobalNetworkPolicy" and other.service is not None and other.service[0] is None:
                 _reject(f"spec.{direction}[{i}].{'source' if direction == 'ingress' else 'destination'}"
                         ".services must name a namespace in a GlobalNetworkPolicy", source, ref)
-    selector = _selector(spec.get("selector"), "spec.selector", source, ref)
+    raw_selector = spec.get("selector")
+    selector = _selector(raw_selector, "spec.selector", source, ref)
     return CalicoPolicy(
         kind=kind,
         namespace=ns,
@@ -1035,11 +1112,13 @@ def _calico_policy(spec: Mapping[str, Any], kind: str, ns: str | None, name: str
         service_account_selector=_selector(
             spec.get("serviceAccountSelector"), "spec.serviceAccountSelector", source, ref, empty_absent=True
         ),
+        service_account_selector_text=spec.get("serviceAccountSelector") or None,
         types=types,
         ingress=ingress,
         egress=egress,
         api_version=api_version,
         host_only=bool(spec.get("doNotTrack") or spec.get("preDNAT")),
+        selector_text=raw_selector,
     )
 
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..calico_objects import (
     NAMESPACED_MARK,
+    SA_LABEL,
     CalicoPolicy,
     CalicoRule,
     CalicoTier,
@@ -46,7 +47,6 @@ from ..calico_objects import (
     namespace_view,
     own_under,
     sa_view,
-    service_account,
 )
 from ..model import EndpointSlice, IPBlock, LoadWarning, Namespace, Pod
 from .admin import ADMIN_TIER, BASELINE_TIER
@@ -261,7 +261,7 @@ class _Matcher:
         self._cls_labels: list[dict[str, str]] = []
         self._cls_ns: list[str] = []
         self._cls_sa: list[dict[str, str]] = []
-        self._cls_sa_name: list[str] = []
+        self._cls_sa_name: list[str | None] = []
         # What namespace selectors see of the class's namespace, where its pods' own pcns.
         # labels change it (None: the namespace's own view, shared by its classes).
         self._cls_ns_view: list[dict[str, str] | None] = []
@@ -276,7 +276,9 @@ class _Matcher:
                 account = sa_labels.get((p.namespace, p.service_account or "default"), {})
                 self._cls_labels.append(endpoint_labels(p, ns_labels[p.namespace], account))
                 self._cls_sa.append(sa_view(p, account))
-                self._cls_sa_name.append(service_account(p))
+                # Names are matched on the endpoint's projectcalico.org/serviceaccount label
+                # (updateprocessors/rules.go), which a long ServiceAccount name does not get.
+                self._cls_sa_name.append(self._cls_labels[-1].get(SA_LABEL))
                 self._cls_ns.append(p.namespace)
                 own_ns = any(k.startswith("pcns.") for k in p.labels)
                 self._cls_ns_view.append(endpoint_namespace_view(p, ns_labels[p.namespace]) if own_ns else None)
@@ -335,7 +337,8 @@ class _Matcher:
         return hit
 
     def subject(self, p: CalicoPolicy) -> np.ndarray:
-        key = ("subject", p.namespace, p.selector, p.namespace_selector, p.service_account_selector)
+        selector, sa_selector = p.applied_selectors  # as Felix gets them (all() rewritten)
+        key = ("subject", p.namespace, selector, p.namespace_selector, sa_selector)
         hit = self._cache.get(key)
         if hit is None:
             ns_sel = p.namespace_selector
@@ -345,7 +348,7 @@ class _Matcher:
                 classes = self._classes_seen_in(ns_sel)
             else:
                 classes = None
-            hit = self._cache[key] = self._pods_where(classes, p.selector, (None, p.service_account_selector))
+            hit = self._cache[key] = self._pods_where(classes, selector, (None, sa_selector))
         return hit
 
     def _set_view(self, s: NetworkSet

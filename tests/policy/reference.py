@@ -305,10 +305,15 @@ def _sa_profile(snap, pod):
 
 
 def calico_labels(snap, pod):
+    """workload_endpoint_default.go: the pod's labels, then projectcalico.org/namespace and
+    /orchestrator, and /serviceaccount only for a ServiceAccount name under 63 characters (a
+    longer one leaves whatever the pod itself carries there); the profiles' labels beneath."""
     inherited_sa = {f"pcsa.{k}": v for k, v in _sa_profile(snap, pod).items()}
-    return {**_inherited(snap, pod.namespace), **inherited_sa, **pod.labels,
-            "projectcalico.org/namespace": pod.namespace, "projectcalico.org/orchestrator": "k8s",
-            "projectcalico.org/serviceaccount": _sa(pod)}
+    labels = {**_inherited(snap, pod.namespace), **inherited_sa, **pod.labels,
+              "projectcalico.org/namespace": pod.namespace, "projectcalico.org/orchestrator": "k8s"}
+    if len(_sa(pod)) < 63:
+        labels["projectcalico.org/serviceaccount"] = _sa(pod)
+    return labels
 
 
 def _under(labels, prefix):
@@ -354,8 +359,26 @@ def _calico_selects(snap, pol, pod):
         ns_ok = pod.namespace == pol.namespace
     else:
         ns_ok = pol.namespace_selector is None or pol.namespace_selector.matches(_under(labels, "pcns."))
-    sa_ok = pol.service_account_selector is None or pol.service_account_selector.matches(_under(labels, "pcsa."))
-    return ns_ok and sa_ok and pol.selector.matches(labels)
+    selector, sa_sel, sa_seen = pol.selector, pol.service_account_selector, _under(labels, "pcsa.")
+    if pol.namespace is None and sa_sel is not None:
+        # After ANDing in the serviceAccountSelector, the processor rewrites every all() left in
+        # the text as has(projectcalico.org/serviceaccount): the serviceAccountSelector's (in
+        # its canonical text), and the selector's as written when no namespaceSelector took
+        # its all() first (as has(projectcalico.org/namespace), which every pod has).
+        from k8sviz.policy.calico_selector import parse_selector
+
+        has_sa = "has(projectcalico.org/serviceaccount)"
+        mark = "k8sviz//sa-label"  # stands for that (unprefixed) label among the pcsa. ones
+        sa_text = re.sub(r"\ball\([ \t]*\)", "all()", pol.service_account_selector_text or sa_sel.text)
+        if "all()" in sa_text:
+            sa_sel = parse_selector(sa_text.replace("all()", f"has({mark})"))
+            if "projectcalico.org/serviceaccount" in labels:
+                sa_seen[mark] = labels["projectcalico.org/serviceaccount"]
+        raw = pol.selector_text
+        if pol.namespace_selector is None and raw is not None and "all()" in raw and "global(" not in raw:
+            selector = parse_selector(raw.replace("all()", has_sa))
+    sa_ok = sa_sel is None or sa_sel.matches(sa_seen)
+    return ns_ok and sa_ok and selector.matches(labels)
 
 
 def _in_nets(nets, ep):

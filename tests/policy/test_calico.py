@@ -1519,3 +1519,92 @@ def test_network_sets_with_pcsa_labels_match_service_account_label_selectors():
     # web/a by its account's label, web/b (a "default" account without it) by the set's.
     assert not r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/b", "db/d", 80)
     assert k8sviz.reachability(snapshot(*_accounts(), deny)).can_reach("web/b", "db/d", 80)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pod's conversion (conversion/workload_endpoint_default.go) sets
+# projectcalico.org/serviceaccount only for a ServiceAccount name shorter than 63 characters;
+# rules.go matches serviceAccounts.names on that label, and globalnetworkpolicyprocessor.go
+# rewrites the all() left in a GlobalNetworkPolicy's combined selector as has() of it.
+
+LONG = "s" * 62 + "-long"  # 67 characters: a valid ServiceAccount name, no valid label value
+EDGE = "e" * 63  # exactly 63: still too long for the conversion (it wants fewer than 63)
+
+
+def _b_runs_as(name: str, own: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """base(), with web/b running as ServiceAccount ``name`` (and carrying ``own`` labels)."""
+    return [_with_sa(pod("web", "b", {"app": "b", **(own or {})}, "10.0.0.2"), name)
+            if o["metadata"].get("name") == "b" else o for o in base()]
+
+
+@pytest.mark.parametrize(("name", "labelled"), [(LONG, False), (EDGE, False), ("e" * 62, True)])
+def test_a_long_service_account_name_matches_no_names_rule(name, labelled):
+    by_name = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"serviceAccounts": {"names": [name]}}}, {"action": "Allow"}]})
+    r = k8sviz.reachability(snapshot(*_b_runs_as(name), by_name))
+    assert r.can_reach("web/b", "db/d", 80) is not labelled
+    assert r.can_reach("web/a", "db/d", 80)
+    # The account's name is still what a selector on projectcalico.org/name sees (the
+    # ServiceAccount's profile labels it so, whatever its length).
+    by_selector = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"serviceAccounts": {"selector": f"projectcalico.org/name == '{name}'"}}},
+        {"action": "Allow"}]})
+    assert not k8sviz.reachability(snapshot(*_b_runs_as(name), by_selector)).can_reach("web/b", "db/d", 80)
+
+
+def test_a_pod_with_a_long_service_account_name_keeps_its_own_service_account_label():
+    # The conversion writes the label over the pod's own only when it sets it: with a long name,
+    # a label the pod carries itself is what names rules match.
+    objs = _b_runs_as(LONG, {"projectcalico.org/serviceaccount": "frontend"})
+    by_name = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"serviceAccounts": {"names": ["frontend"]}}}, {"action": "Allow"}]})
+    r = k8sviz.reachability(snapshot(*objs, by_name))
+    assert not r.can_reach("web/b", "db/d", 80) and r.can_reach("web/a", "db/d", 80)
+    # With a short name the conversion's label wins over the pod's.
+    short = _b_runs_as("backend", {"projectcalico.org/serviceaccount": "frontend"})
+    assert k8sviz.reachability(snapshot(*short, by_name)).can_reach("web/b", "db/d", 80)
+    # A rule selector on the label reads the same.
+    by_label = gnp("g", {"selector": "app == 'd'", "ingress": [
+        {"action": "Deny", "source": {"selector": "projectcalico.org/serviceaccount == 'frontend'"}},
+        {"action": "Allow"}]})
+    assert not k8sviz.reachability(snapshot(*objs, by_label)).can_reach("web/b", "db/d", 80)
+
+
+def test_a_global_policys_service_account_all_needs_the_service_account_label():
+    objs = _b_runs_as(LONG)
+    every_account = gnp("g", {"serviceAccountSelector": "all( )", "egress": [{"action": "Deny"}]})
+    r = k8sviz.reachability(snapshot(*objs, every_account))
+    # all() became has(projectcalico.org/serviceaccount): web/b, whose account's name is too
+    # long for the label, is not selected; web/a ("default") is.
+    assert r.selecting_policies("web/b", "egress") == []
+    assert r.selecting_policies("web/a", "egress") == ["GlobalNetworkPolicy/g"]
+    assert r.can_reach("web/b", "db/d", 80) and not r.can_reach("web/a", "db/d", 80)
+    # The selector's own all(), as written, too, when no namespaceSelector took it first ...
+    written = gnp("g", {"selector": "all()", "serviceAccountSelector": f"projectcalico.org/name == '{LONG}'",
+                        "egress": [{"action": "Deny"}]})
+    assert k8sviz.reachability(snapshot(*objs, written)).selecting_policies("web/b", "egress") == []
+    # ... but not an absent or empty selector (no all() in its text), nor "all( )" (written
+    # with a space: the processor rewrites the selector as written, not its canonical form).
+    for spec in ({}, {"selector": ""}, {"selector": "all( )"}):
+        absent = gnp("g", {**spec, "serviceAccountSelector": f"projectcalico.org/name == '{LONG}'",
+                           "egress": [{"action": "Deny"}]})
+        assert k8sviz.reachability(snapshot(*objs, absent)).selecting_policies("web/b", "egress") == [
+            "GlobalNetworkPolicy/g"], spec
+    with_ns = gnp("g", {"selector": "all()", "namespaceSelector": "all()",
+                        "serviceAccountSelector": f"projectcalico.org/name == '{LONG}'", "egress": [{"action": "Deny"}]})
+    assert k8sviz.reachability(snapshot(*objs, with_ns)).selecting_policies("web/b", "egress") == [
+        "GlobalNetworkPolicy/g"]
+    # A pod's own projectcalico.org/serviceaccount label, kept with a long name, answers it.
+    labelled = _b_runs_as(LONG, {"projectcalico.org/serviceaccount": "x"})
+    assert k8sviz.reachability(snapshot(*labelled, every_account)).selecting_policies("web/b", "egress") == [
+        "GlobalNetworkPolicy/g"]
+
+
+def test_a_namespaced_policys_service_account_all_is_not_rewritten():
+    # networkpolicyprocessor.go ANDs the serviceAccountSelector in with no all() rewrite.
+    objs = _b_runs_as(LONG)
+    np_all = cal("NetworkPolicy", "p", {"selector": "all()", "serviceAccountSelector": "all()",
+                                        "egress": [{"action": "Deny"}]}, "web")
+    r = k8sviz.reachability(snapshot(*objs, np_all))
+    assert r.selecting_policies("web/b", "egress") == ["NetworkPolicy.projectcalico.org/web/p"]
+    assert not r.can_reach("web/b", "db/d", 80)

@@ -753,6 +753,10 @@ def test_engine_with_cilium_agrees_with_reference(case):
     _agree_with_reference(case, (1, *PORTS, 444))
 
 
+#: A ServiceAccount name too long for the projectcalico.org/serviceaccount label (63 or more).
+LONG_SA = "sa-" + "x" * 60
+
+
 @st.composite
 def calico_service_account_clusters(draw):
     """Pods under a few ServiceAccounts whose labels the snapshot holds, and Calico policies
@@ -767,8 +771,12 @@ def calico_service_account_clusters(draw):
             # Its own pcsa. label, which Felix reads before its account's.
             k = draw(st.sampled_from([*KEYS, "projectcalico.org/name"]))
             own[f"pcsa.{k}"] = draw(st.sampled_from([*VALUES, "api"]))
+        if draw(st.integers(0, 4)) == 0:
+            # Its own projectcalico.org/serviceaccount label: the conversion writes over it,
+            # unless the account's name is too long for it (LONG_SA).
+            own["projectcalico.org/serviceaccount"] = draw(st.sampled_from(["api", "batch"]))
         objs.append(pod(n, f"p{i}", own, f"10.0.0.{i + 1}"))
-        name = draw(st.sampled_from(["default", "api", "batch"]))
+        name = draw(st.sampled_from(["default", "api", "batch", LONG_SA]))
         if name != "default" or draw(st.booleans()):
             objs[-1]["spec"]["serviceAccountName"] = name
         accounts.add((n, name))
@@ -778,12 +786,19 @@ def calico_service_account_clusters(draw):
     def account_selector():
         k, v = draw(st.sampled_from(KEYS)), draw(st.sampled_from(VALUES))
         return draw(st.sampled_from([f"{k} == '{v}'", f"has({k})", f"!has({k})", f"{k} != '{v}'",
-                                     f"has({k}) && projectcalico.org/name == 'api'"]))
+                                     f"has({k}) && projectcalico.org/name == 'api'", "all()",
+                                     f"all( ) && !has({k})", f"projectcalico.org/name == '{LONG_SA}'"]))
 
     for j in range(draw(st.integers(1, 3))):
-        spec = {"order": draw(st.sampled_from([10, 20])), "selector": draw(st.sampled_from(
-            ["all()", f"pcsa.{draw(st.sampled_from(KEYS))} == '{draw(st.sampled_from(VALUES))}'",
-             f"has(pcsa.{draw(st.sampled_from(KEYS))})"]))}
+        spec = {"order": draw(st.sampled_from([10, 20]))}
+        # The selector as written matters: a GlobalNetworkPolicy's all() (not an absent one,
+        # nor "all( )") needs projectcalico.org/serviceaccount once a serviceAccountSelector
+        # is ANDed in.
+        selector = draw(st.sampled_from(
+            [None, "all()", "all( )", f"pcsa.{draw(st.sampled_from(KEYS))} == '{draw(st.sampled_from(VALUES))}'",
+             f"has(pcsa.{draw(st.sampled_from(KEYS))})", f"all() && !has({draw(st.sampled_from(KEYS))})"]))
+        if selector is not None:
+            spec["selector"] = selector
         if draw(st.booleans()):
             spec["serviceAccountSelector"] = account_selector()
 
@@ -791,7 +806,7 @@ def calico_service_account_clusters(draw):
             side = "source" if direction == "ingress" else "destination"
             match = {"selector": account_selector()}
             if draw(st.booleans()):
-                match["names"] = [draw(st.sampled_from(["default", "api", "batch"]))]
+                match["names"] = [draw(st.sampled_from(["default", "api", "batch", LONG_SA]))]
             return {"action": draw(st.sampled_from(["Allow", "Deny", "Pass"])), side: {"serviceAccounts": match}}
 
         objs.append(_gnp(f"g{j}", _with_rules(draw, spec, rule)))
