@@ -1470,6 +1470,32 @@ class Snapshot:
         self.warnings = (*self.warnings, *warnings)
 
     @property
+    def calico_signs(self) -> tuple[str, ...]:
+        """What in the snapshot shows that Calico runs in the cluster (empty: nothing does):
+        ``calico-node`` containers in pods that have not ended, Calico policies, tiers or
+        network sets, or a Calico policy resource that was read (listed live: its API is
+        served, though it may hold nothing).  Calico then enforces NetworkPolicies too, through
+        its own selectors (see :func:`k8sviz.gaps`, ``calico-reserved-label``)."""
+        signs = []
+        nodes = sorted({p.key for p in self.pods if not p.terminated
+                        and any(c.name == "calico-node" and not c.init for c in p.containers)})
+        if nodes:
+            signs.append(f"calico-node pods ({nodes[0]}{' ...' if len(nodes) > 1 else ''})")
+        for what, objs in (("Calico policies", self.calico_policies), ("Calico tiers", self.calico_tiers),
+                           ("Calico network sets", self.network_sets)):
+            if objs:
+                signs.append(what)
+        read = sorted(k for k, v in self.coverage.items() if k.endswith(".projectcalico.org") and v == "ok")
+        if read and not (self.calico_policies or self.calico_tiers or self.network_sets):
+            signs.append(f"the Calico API served ({read[0]} read)")
+        return tuple(signs)
+
+    @property
+    def runs_calico(self) -> bool:
+        """Whether the snapshot shows Calico in the cluster (:attr:`calico_signs`)."""
+        return bool(self.calico_signs)
+
+    @property
     def pods_without_service_account(self) -> tuple[str, ...]:
         """Pods (other than hostNetwork ones) whose ServiceAccount is not in the snapshot."""
         have = {(a.namespace, a.name) for a in self.service_accounts}

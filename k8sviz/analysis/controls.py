@@ -197,6 +197,13 @@ _F = [
         "reach",
     ),
     Finding(
+        "calico-reserved-label",
+        "Pod or network set carrying a label Calico reserves (pcns., pcsa., projectcalico.org/serviceaccount): "
+        "under Calico it matches as another namespace or ServiceAccount, in NetworkPolicies too",
+        "high",
+        ("NSA-NP-SELECT", "PCI-1.3.1", "PCI-1.3.2", "NIST-800-190-4.3.3"),
+    ),
+    Finding(
         "policy-not-evaluated",
         "Policy the cluster enforces that k8sviz does not evaluate (Calico, Cilium): verdicts may differ",
         "high",

@@ -22,7 +22,7 @@ from ..errors import QueryError
 from ..model import LabelSelector, NetworkPolicy, Peer, PolicyRule
 from ..policy.admin import policy_ref
 from ..policy.posture import ClassSide, PostureTable
-from . import _ports
+from . import _ports, _reserved
 from ._common import (
     METADATA_IPS,
     SYSTEM_NAMESPACES,
@@ -430,7 +430,7 @@ _ABSENCE = (
 #: in the snapshot they are not checked (see :func:`gaps`).
 _NEED_PODS = (
     "no-ingress-isolation", "no-egress-isolation", "host-network", "privileged", "host-port",
-    "internet-ingress", "internet-egress", "metadata-egress", "policy-selects-nothing",
+    "calico-reserved-label", "internet-ingress", "internet-egress", "metadata-egress", "policy-selects-nothing",
     "rule-peer-matches-nothing", "redundant-rule", "zone-violation",
     "observed-but-policy-denies", "dropped-but-policy-allows", "denied-at-l7", "allowed-but-unused",
 )
@@ -504,6 +504,91 @@ def _host(ctx: _Ctx) -> None:
                                "run it again)")
             # Outside the boundary no matter where: kube-system does not lower it.
             ctx.add(fid, p.namespace, p.workload, detail, ev, workload=p.workload_key, system_down=False)
+
+
+def _calico_state(snap: Snapshot) -> tuple[str, str]:
+    """``(severity, clause)`` of a reserved label that changes what Calico matches: high where
+    the snapshot shows Calico; medium where it shows no CNI (a dump rarely proves which runs);
+    info where it shows Cilium and no Calico, whose selectors give such labels no meaning."""
+    signs = snap.calico_signs
+    if signs:
+        return "high", f"the snapshot shows Calico ({'; '.join(signs)})"
+    if snap.runs_cilium:
+        return "info", "the snapshot shows Cilium, not Calico: it matters only if Calico enforces policy too"
+    return "medium", "the snapshot does not show which CNI enforces policy: it matters if it is Calico"
+
+
+def _claims_text(claims: list[_reserved.Claim]) -> str:
+    return "; ".join(f"{c.label}={c.value} makes it match as if {c.seen_as}" for c in claims)
+
+
+def _claims_evidence(claims: list[_reserved.Claim], read_by: dict[str, list[str]]) -> dict[str, Any]:
+    ev: dict[str, Any] = {
+        "labels": {c.label: c.value for c in claims},
+        "seen_as": {c.label: c.seen_as for c in claims},
+    }
+    like = sorted({n for c in claims for n in c.namespaces})
+    if like:
+        ev["could_pass_as_namespaces"] = like
+    readers = sorted({r for c in claims if c.effective for r in read_by.get(c.label, ())})
+    if readers:
+        ev["read_by"] = readers
+    return ev
+
+
+_RESERVED_WHY = (
+    "Calico reads an endpoint's own labels before those its namespace (pcns.) and ServiceAccount "
+    "(pcsa.) give it, in its own policies and in the NetworkPolicies it converts to them "
+    "(namespaceSelectors read as pcns.<key>), while k8sviz evaluates NetworkPolicies as the "
+    "Kubernetes API defines them"
+)
+
+
+def _reserved_labels(ctx: _Ctx) -> None:
+    """Pods and network sets carrying the labels Calico reserves for namespace and
+    ServiceAccount identity (see :mod:`k8sviz.analysis._reserved`)."""
+    snap = ctx.snap
+    ns_labels = {n.name: {**n.labels, "kubernetes.io/metadata.name": n.name} for n in snap.namespaces}
+    read_by = _reserved.readers(snap)
+    severity, state = _calico_state(snap)
+    by_wl: dict[str, dict[tuple[str, str], _reserved.Claim]] = defaultdict(dict)
+    for p in snap.pods:
+        for c in _reserved.pod_claims(p, ns_labels):
+            by_wl[p.workload_key].setdefault((c.label, c.value), c)
+    for wl, found in sorted(by_wl.items()):
+        claims = list(found.values())
+        members = ctx.pods_by_wl[wl]
+        first = members[0]
+        effective = [c for c in claims if c.effective]
+        ev = {"workload": wl, "pods": [q.key for q in members], **_claims_evidence(claims, read_by)}
+        if effective:
+            ignored = [c.label for c in claims if not c.effective]
+            also = f" ({', '.join(ignored)}: written over by the conversion, no effect)" if ignored else ""
+            detail = (f"{wl} carries labels Calico reserves: {_claims_text(effective)}{also}. "
+                      f"{_RESERVED_WHY}; {state}")
+            ev["calico"] = list(snap.calico_signs)
+            sev = severity
+        else:
+            detail = (f"{wl} carries labels Calico reserves, which its conversion writes over: "
+                      + "; ".join(f"{c.label}={c.value}" for c in claims)
+                      + "; they change no match, but show a mistake or an attempt")
+            sev = "info"
+        # An identity claim is no platform need: kube-system does not lower it.
+        ctx.add("calico-reserved-label", first.namespace, first.workload, detail, ev, severity=sev,
+                workload=wl, system_down=False)
+    for s in snap.network_sets:
+        claims = _reserved.set_claims(s, ns_labels)
+        if not claims:
+            continue
+        kind = "NetworkSet" if s.namespace else "GlobalNetworkSet"
+        key = f"{s.namespace}/{s.name}" if s.namespace else s.name
+        detail = (f"{kind} {key} carries labels Calico reserves, so Felix matches its addresses as "
+                  f"endpoints {'; '.join(c.seen_as for c in claims)} ({', '.join(f'{c.label}={c.value}' for c in claims)})"
+                  f"; only a policy author's mistake or an attempt to pass addresses off as those endpoints "
+                  "explains them")
+        ev = {"network_set": f"{kind}/{key}", **_claims_evidence(claims, read_by)}
+        # A network set is a Calico object: Calico is there by definition.
+        ctx.add("calico-reserved-label", s.namespace, s.name, detail, ev, severity="high", system_down=False)
 
 
 def _rule_ref(pol: NetworkPolicy, direction: str, i: int) -> str:
@@ -1407,6 +1492,10 @@ def gaps(
       they run.
     * hostNetwork pods get ``host-network`` instead of isolation or internet findings: policies do
       not govern them, so "isolated" would be meaningless.
+    * ``calico-reserved-label`` is ``high`` where the snapshot shows Calico
+      (:attr:`~k8sviz.snapshot.Snapshot.calico_signs`), ``medium`` where it shows no CNI,
+      ``info`` where it shows Cilium only, and ``info`` for labels Calico's pod conversion
+      writes over; a network set carrying such labels is ``high``.
     """
     import pandas as pd
 
@@ -1443,6 +1532,7 @@ def gaps(
         _namespaces(ctx, iso)
     if pods_known:
         _host(ctx)
+    _reserved_labels(ctx)
     _unevaluated(ctx)
     _unread(ctx)
     _broad_rules(ctx, pods_known)

@@ -605,3 +605,27 @@ def test_internet_paths_into_each_sensitive_zone(tmp_path):
     assert 'id="internet-paths"' not in k8sviz.report(snap, reach=reach, generated_at="x")
     zones.write_text(zones.read_text().replace(", sensitive: true", ""))
     assert 'id="internet-paths"' not in k8sviz.report(snap, zones=zones, reach=reach, generated_at="x")
+
+
+def test_a_pod_claiming_calico_identity_labels_is_a_finding_in_the_report():
+    """A pod carrying pcns. labels under Calico: the finding row, with its label as text,
+    and the NSA selection control failing on it with a link to the row."""
+    from ..analysis.helpers import ns, pod, policy, snapshot
+
+    node = pod("calico-system", "calico-node-a", host_network=True)
+    node["spec"]["containers"] = [{"name": "calico-node", "image": "quay.io/calico/node:v3.30.2"}]
+    snap = snapshot(
+        ns("web"), ns("payments", team="payments"), ns("db"), node,
+        pod("web", "front", ip="10.0.0.1", **{"pcns.team": "payments"}),
+        pod("db", "db", ip="10.0.0.3", app="db"),
+        policy("db", "from-payments", {"app": "db"}, ["Ingress"],
+               ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"team": "payments"}}}]}]),
+    )
+    page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
+    findings = page.split('id="findings-table"', 1)[1].split("</table>", 1)[0]
+    row = next(r for r in findings.split("<tr") if "calico-reserved-label" in r)
+    assert 'id="finding-calico-reserved-label"' in row
+    assert ">high<" in row and "pcns.team=payments makes it match as if in a namespace labelled team=payments" in row
+    controls = page.split('id="controls-table"', 1)[1].split("</table>", 1)[0]
+    nsa = next(r for r in controls.split("<tr") if "NSA-NP-SELECT" in r)
+    assert 'href="#finding-calico-reserved-label"' in nsa
