@@ -332,6 +332,8 @@ class _Ctx:
         self.source, self.ref, self.namespace = source, ref, namespace
         self.unsupported: list[str] = []
         self.rejected = False
+        #: ``rules: {}`` items: stored (and enforced) by older releases, refused by newer API servers.
+        self.empty_rules: list[str] = []
 
     def error(self, message: str) -> PolicyError:
         return PolicyError(message, source=self.source, obj=self.ref)
@@ -618,32 +620,85 @@ def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock,
     return tuple(out)
 
 
+#: The most ports one ``toPorts`` item may list: the agent's ``maxPorts``
+#: (pkg/policy/api/rule_validation.go), also the CRDs' ``maxItems`` from Cilium 1.16.
+_MAX_PORTS = 40
+
+
+def _l7_rule_count(rules: Mapping[str, Any]) -> int:
+    """How many L7 rules a ``rules`` object holds (``L7Rules.Len``): the agent reads the object
+    as empty (``IsEmpty``) when this is 0, whatever kinds it names, so ``{l7proto: x}`` alone
+    or ``{http: []}`` is not validated as L7 rules.  (Releases before the count compared the
+    kinds with nil, so a kind given as an empty list counted; the count is what they share.)"""
+    return sum(len(v) for k in ("http", "kafka", "dns", "l7") if isinstance(v := rules.get(k), list))
+
+
 def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool) -> str | None:
-    """Why Cilium's agent refuses a ``toPorts`` item's L7 rules (``PortRule.Validate``), if it
-    does: the API server stores such a policy, the agent does not import it."""
-    rules = pr.get("rules") if isinstance(pr.get("rules"), dict) else {}
-    kinds = [k for k in ("http", "kafka", "dns", "l7proto") if rules.get(k)]  # type: ignore[union-attr]
-    if not kinds:
-        return None
-    if ingress and "dns" in kinds:
+    """Why Cilium's agent refuses a ``toPorts`` item (``PortRule.Validate``, called
+    ``sanitize`` before 1.17, with ``PortProtocol`` and ``L7Rules`` validation), if it does:
+    the API server stores such a policy, the agent does not import it.  The checks run in the
+    agent's order, so the reason given is the one its log shows."""
+    rules: Mapping[str, Any] = pr["rules"] if isinstance(pr.get("rules"), dict) else {}
+    has_rules = _l7_rule_count(rules) > 0  # not IsEmpty
+    dns = bool(rules.get("dns"))  # hasDNSRules: at least one DNS rule
+    if ingress and dns:
         return f"{where}: DNS rules are not allowed on ingress"
-    for p in pr.get("ports") or []:
-        if not isinstance(p, dict):
-            continue
-        if str(p.get("port")).strip() == "0":
-            return f"{where}: L7 rules can not be used when a port is 0"
+    names: list[Any] = pr["serverNames"] if isinstance(pr.get("serverNames"), list) else []
+    if names and has_rules and pr.get("terminatingTLS") is None:
+        return f"{where}: ServerNames are not allowed with L7 rules without TLS termination"
+    if "" in names:
+        return f"{where}.serverNames: empty server name is not allowed"
+    raw_ports: list[Any] = pr["ports"] if isinstance(pr.get("ports"), list) else []
+    if len(raw_ports) > _MAX_PORTS:
+        return (f"{where}.ports: too many ports, the max is {_MAX_PORTS} (from Cilium 1.16 the API server "
+                "refuses it already)")
+    ports = [p for p in raw_ports if isinstance(p, dict)]
+    for j, p in enumerate(ports):
+        port, end = str(p.get("port")).strip(), p.get("endPort")
+        # A numeric port (not an IANA service name) with an endPort above it is a range
+        # (cilium#34023; endPort itself came in Cilium 1.16, whose branch has the check too).
+        if (dns and port.isdigit() and isinstance(end, int) and not isinstance(end, bool)
+                and end > int(port)):
+            return f"{where}.ports[{j}]: DNS rules do not support port ranges"
         proto = str(p.get("protocol") or "ANY").upper()
-        if "dns" not in kinds and proto != "TCP":
+        if has_rules and not dns and proto != "TCP":
             return f"{where}: L7 rules can only apply to TCP (not {proto}) except for DNS rules"
-    # ``L7Rules.Validate`` counts a kind whose field is set at all (an empty list too; a null
-    # one the API server prunes), and refuses more than one.  From Cilium 1.16 the CRDs' schema
-    # (a oneOf over the kinds, cilium#32814) refuses it at the API server already.
-    given = [k for k in ("http", "kafka", "dns") if rules.get(k) is not None]  # type: ignore[union-attr]
-    given += ["l7proto"] if rules.get("l7proto") else []  # type: ignore[union-attr]
+    listener = pr.get("listener")
+    if listener is not None:
+        name = listener.get("name") if isinstance(listener, dict) else listener
+        if ingress:
+            return f"{where}: Listener is not allowed on ingress ({name})"
+        if has_rules:
+            return f"{where}: Listener is not allowed with L7 rules ({name})"
+    if not has_rules:
+        return None
+    if any(str(p.get("port")).strip() == "0" for p in ports):
+        return f"{where}: L7 rules can not be used when a port is 0"
+    # ``L7Rules.Validate``: a DNS kind needs ports; generic ``l7`` rules need their
+    # ``l7proto`` (from Cilium 1.16 the CRDs' oneOf over http, kafka, dns and l7proto, which
+    # ``l7`` alone matches none of, refuses it at the API server already).
+    if rules.get("dns") is not None and not ports:
+        return f"{where}: port 53 must be specified for DNS rules"
+    if rules.get("l7") is not None and not rules.get("l7proto"):
+        return f"{where}.rules: 'l7' may only be specified when a 'l7proto' is also specified"
+    # It counts a kind whose field is set at all (an empty list too; a null one the API server
+    # prunes), and refuses more than one.  From Cilium 1.16 the CRDs' schema (the same oneOf,
+    # cilium#32814) refuses it at the API server already.
+    given = [k for k in ("http", "kafka", "dns") if rules.get(k) is not None]
+    given += ["l7proto"] if rules.get("l7proto") else []
     if len(given) > 1:
         return (f"{where}.rules: multiple L7 protocol rule types specified in single rule "
                 f"({' and '.join(given)})")
     return None
+
+
+def _empty_rules_refused(pr: Mapping[str, Any]) -> bool:
+    """Whether a ``toPorts`` item's ``rules`` object names no kind (``rules: {}``, or only null
+    kinds, which the API server prunes): the CRDs' oneOf over http, kafka, dns and l7proto
+    (cilium#32814, Cilium 1.16) refuses it, while every agent reads it as no L7 rules.  (An
+    object with ``l7`` alone matches no branch either, but the agent refuses that anyway.)"""
+    rules = pr.get("rules")
+    return isinstance(rules, dict) and all(rules.get(k) is None for k in ("http", "kafka", "dns", "l7proto", "l7"))
 
 
 def _l7_parser(pr: Mapping[str, Any]) -> str | None:
@@ -688,6 +743,8 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False
         if refused is not None:
             ctx.rejected = True
             ctx.unsupported.append(f"Cilium's agent rejects the policy ({refused}), so it enforces nothing of it")
+        elif _empty_rules_refused(pr):
+            ctx.empty_rules.append(f"{where}[{i}].rules")
         parser = _l7_parser(pr)
         for j, p in enumerate(pr.get("ports") or []):
             w = f"{where}[{i}].ports[{j}]"
@@ -717,7 +774,11 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False
                 out.append(CiliumPort(port.lower(), None, protos))  # named ports: endPort is ignored
                 key = port.lower()
             if parser is not None:
-                parsers += [(parser, proto_one, key) for proto_one in protos]
+                # ``createL4Filter`` gives an HTTP, Kafka or l7proto parser to TCP only (on
+                # another protocol such rules are refused, except ``{l7proto: x}`` alone, which
+                # holds no rule to refuse).
+                parsers += [(parser, proto_one, key) for proto_one in protos
+                            if proto_one == "TCP" or parser in ("dns", "crd", "tls")]
     return tuple(out), l7, tuple(dict.fromkeys(parsers))
 
 
@@ -788,6 +849,12 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             # Cilium resolves toServices in egress (allow) rules only, and an empty list leaves the
             # entry without a peer: how either is enforced is not settled here.
             ctx.unsupported.append(f"{w}.toServices" + (" in a deny entry" if deny else " is an empty list"))
+        if e.get("icmps") and e.get("toPorts") and not deny:
+            # ``IngressRule.Validate`` / ``EgressRule.Validate``: "the ICMPs block may only be
+            # present without ToPorts" (deny entries are checked so only by later releases).
+            ctx.rejected = True
+            ctx.unsupported.append(f"Cilium's agent rejects the policy ({w}: the ICMPs block may only be present "
+                                   "without ToPorts), so it enforces nothing of it")
         if e.get("icmps") and not e.get("toPorts"):
             continue  # ICMP only: outside the TCP/UDP/SCTP model
         present = [k for k in names if k in e and e[k] is not None]
@@ -921,11 +988,11 @@ def parse_cilium_policy(
     rules = {k: obj[k] for k in ("spec", "specs") if k in obj}
     body, dropped = known_fields(rules, _POLICY, "", what, source, ref, warn)
     with dropped_fields_named(dropped, what):
-        return _policy(body, kind, name, ns, source, ref, str(obj.get("apiVersion")))
+        return _policy(body, kind, name, ns, source, ref, str(obj.get("apiVersion")), warn)
 
 
 def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, ref: str,
-            api_version: str) -> CiliumPolicy:
+            api_version: str, warn: Callable[[LoadWarning], None] | None = None) -> CiliumPolicy:
     ctx = _Ctx(source, ref, str(ns) if ns else None)
     raws: list[tuple[str, Any]] = []
     if obj.get("spec") is not None:
@@ -946,6 +1013,18 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
                                    "hostNetwork pods, which k8sviz does not judge)")
         else:
             rules.append(r)
+    if ctx.empty_rules and warn is not None:
+        # Every agent reads an empty ``rules`` object as no L7 rules, so the policy is evaluated
+        # so; but from Cilium 1.16 the API server refuses to store it (an object stored before
+        # the CRDs were upgraded stays, and keeps being enforced), so a manifest holding one no
+        # longer applies.
+        warn(LoadWarning(
+            "cilium-empty-l7-rules",
+            f"{', '.join(ctx.empty_rules)} {'is an empty object' if len(ctx.empty_rules) == 1 else 'are empty objects'}"
+            ": Cilium's agents read it as no L7 rules (and so does k8sviz), but from Cilium 1.16 the "
+            "CRDs' schema (a oneOf over http, kafka, dns and l7proto) refuses it, so the API server no longer "
+            "accepts this policy as written; leave rules out, or give one kind of rules",
+            source, ref))
     return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version,
                         ctx.rejected)
 

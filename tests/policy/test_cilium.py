@@ -544,6 +544,117 @@ def test_one_rules_object_mixing_l7_kinds_is_refused_by_the_agent():
     assert r.can_reach("db/d", "db/e", 53) and not r.can_reach("db/d", "db/e", 80)
 
 
+def load_files(tmp_path: Any, *objs: dict[str, Any]) -> tuple[k8sviz.Snapshot, str]:
+    """base() and ``objs`` loaded from one file, as a cluster dump is: (snapshot, the path)."""
+    import json
+
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": base(*objs)}))
+    return k8sviz.load(path), str(path)
+
+
+LISTENER = {"envoyConfig": {"kind": "CiliumEnvoyConfig", "name": "cec"}, "name": "l1"}
+TCP_80 = [{"port": "80", "protocol": "TCP"}]
+
+
+@pytest.mark.parametrize(("field", "item", "why"), [
+    # PortRule.Validate: a listener only on egress, and never beside L7 rules.
+    ("ingress", {"ports": TCP_80, "listener": LISTENER}, "toPorts[0]: Listener is not allowed on ingress (l1)"),
+    ("egress", {"ports": TCP_80, "listener": LISTENER, "rules": {"http": [{"method": "GET"}]}},
+     "toPorts[0]: Listener is not allowed with L7 rules (l1)"),
+    # Server names beside L7 rules need the proxy to terminate TLS; none may be empty.
+    ("egress", {"ports": TCP_80, "serverNames": ["api.example.com"], "rules": {"http": [{"method": "GET"}]}},
+     "toPorts[0]: ServerNames are not allowed with L7 rules without TLS termination"),
+    ("egress", {"ports": TCP_80, "serverNames": ["api.example.com", ""]},
+     "toPorts[0].serverNames: empty server name is not allowed"),
+    # L7Rules.Validate: generic rules need their l7proto; DNS rules need ports.
+    ("egress", {"ports": TCP_80, "rules": {"l7": [{"cmd": "READ"}]}},
+     "toPorts[0].rules: 'l7' may only be specified when a 'l7proto' is also specified"),
+    ("egress", {"rules": {"dns": [{"matchPattern": "*"}]}}, "toPorts[0]: port 53 must be specified for DNS rules"),
+    # PortProtocol.Validate: DNS rules on a numeric port with a higher endPort (a range).
+    ("egress", {"ports": [{"port": "53", "endPort": 54, "protocol": "UDP"}], "rules": {"dns": [{"matchPattern": "*"}]}},
+     "toPorts[0].ports[0]: DNS rules do not support port ranges"),
+    ("egress", {"ports": [{"port": str(1000 + i), "protocol": "TCP"} for i in range(41)]},
+     "toPorts[0].ports: too many ports, the max is 40"),
+])
+def test_port_rules_the_agent_refuses_leave_the_policy_unenforced(tmp_path, field, item, why):
+    """Refused by Cilium's agent (``PortRule.Validate``, pkg/policy/api/rule_validation.go), not
+    by the API server of the releases that have the field: such a policy is stored, enforced by no
+    agent, and so judged as absent, listed with the agent's reason."""
+    entry = {"fromEndpoints" if field == "ingress" else "toEndpoints": [{}], "toPorts": [item]}
+    snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, field: [entry]}))
+    (pol,) = snap.unevaluated_policies
+    assert pol.ref == "CiliumNetworkPolicy/db/p" and pol.rejected, pol
+    assert len(pol.unsupported) == 1 and pol.unsupported[0].startswith(
+        f"Cilium's agent rejects the policy (spec.{field}[0].{why}"), pol.unsupported
+    r = k8sviz.reachability(snap)
+    # Absent: db/d stays open both ways, on ports the policy would have closed.
+    assert r.can_reach("web/a", "db/d", 81) and r.can_reach("db/d", "web/a", 81)
+
+
+@pytest.mark.parametrize("item", [
+    {"ports": TCP_80, "listener": LISTENER},  # a listener on egress, without L7 rules
+    {"ports": TCP_80, "serverNames": ["api.example.com"], "terminatingTLS": {"secret": {"name": "s"}},
+     "rules": {"http": [{"method": "GET"}]}},  # server names with L7 rules and TLS termination
+    {"ports": TCP_80, "serverNames": ["api.example.com"]},  # server names alone
+    {"ports": TCP_80, "rules": {"l7proto": "r2d2", "l7": [{"cmd": "READ"}]}},
+    {"ports": [{"port": "53", "endPort": 53, "protocol": "UDP"}], "rules": {"dns": [{"matchPattern": "*"}]}},
+    {"ports": [{"port": "domain", "endPort": 60, "protocol": "UDP"}], "rules": {"dns": [{"matchPattern": "*"}]}},
+    # An l7proto without rules holds nothing to validate (``IsEmpty``), so not even UDP is refused.
+    {"ports": [{"port": "80", "protocol": "UDP"}], "rules": {"l7proto": "r2d2"}},
+    {"ports": [{"port": str(1000 + i), "protocol": "TCP"} for i in range(40)]},
+])
+def test_port_rules_next_to_those_the_agent_accepts(tmp_path, item):
+    """What stays just inside each of those checks is evaluated: egress from db/d is closed but
+    to the ports it names."""
+    snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, "egress": [{"toEndpoints": [{}], "toPorts": [item]}]}))
+    assert not snap.unevaluated_policies, [p.unsupported for p in snap.unevaluated_policies]
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("db/d", "db/e", 81) and not r.can_reach("db/d", "db/e", 80, "SCTP")
+
+
+def test_icmps_beside_to_ports_in_an_allow_entry_are_refused_by_the_agent(tmp_path):
+    """``IngressRule.Validate``: "the ICMPs block may only be present without ToPorts"."""
+    entry = {"fromEndpoints": [{}], "icmps": [{"fields": [{"type": 8}]}], "toPorts": [{"ports": TCP_80}]}
+    snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, "ingress": [entry]}))
+    (pol,) = snap.unevaluated_policies
+    assert pol.rejected and pol.unsupported == (
+        "Cilium's agent rejects the policy (spec.ingress[0]: the ICMPs block may only be present without ToPorts), "
+        "so it enforces nothing of it",), pol.unsupported
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 81)
+    # Apart, in two entries, both are accepted.
+    split = [{"fromEndpoints": [{}], "icmps": entry["icmps"]}, {"fromEndpoints": [{}], "toPorts": entry["toPorts"]}]
+    snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, "ingress": split}))
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/e", "db/d", 80) and not r.can_reach("db/e", "db/d", 81)
+
+
+@pytest.mark.parametrize("release", ["1.15.9", "1.16.3", None])
+def test_an_empty_rules_object_is_no_l7_rules_with_a_warning_that_newer_api_servers_refuse_it(tmp_path, release):
+    """``rules: {}`` (or only null kinds, which the API server prunes) names no L7 kind: every
+    agent reads it as no L7 rules (``IsEmpty``), so the policy allows at L3/L4 in any release.
+    From Cilium 1.16 the CRDs' oneOf over http, kafka, dns and l7proto refuses it, so a manifest
+    holding it no longer applies (an object stored before the upgrade stays): a warning names
+    the file, the policy and the item, whichever release runs."""
+    items = [{"ports": TCP_80, "rules": {}}, {"ports": [{"port": "81", "protocol": "TCP"}], "rules": {"http": None}}]
+    agent = (agent_of(release),) if release else ()
+    snap, path = load_files(tmp_path, cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [{}], "toPorts": items}]}), *agent)
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/e", "db/d", 80) and r.can_reach("db/e", "db/d", 81) and not r.can_reach("db/e", "db/d", 82)
+    assert not r.can_reach("web/a", "db/d", 80)
+    (w,) = [w for w in snap.warnings if w.code == "cilium-empty-l7-rules"]
+    assert w.source.startswith(path) and w.obj == "CiliumNetworkPolicy/db/p", w
+    assert w.message.startswith("spec.ingress[0].toPorts[0].rules, spec.ingress[0].toPorts[1].rules are empty objects: ")
+    assert "from Cilium 1.16" in w.message and "oneOf over http, kafka, dns and l7proto" in w.message
+    # One kind, even an empty list of it, matches a branch of the oneOf: no warning.
+    snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [{}], "toPorts": [{"ports": TCP_80, "rules": {"http": []}}]}]}), *agent)
+    assert not [w for w in snap.warnings if w.code == "cilium-empty-l7-rules"]
+
+
 HTTP_80 = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"http": [{"method": "GET"}]}}
 KAFKA_80 = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"kafka": [{"topic": "t"}]}}
 FROM_E = {"matchLabels": {"app": "e"}}
