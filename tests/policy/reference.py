@@ -2,7 +2,8 @@
 
 NetworkPolicy (networking.k8s.io/v1), and AdminNetworkPolicy / BaselineAdminNetworkPolicy
 (policy.networking.k8s.io/v1alpha1) around it; Calico tiers (projectcalico.org/v3) around all
-of them.  It shares nothing with k8sviz.policy; it only reads the model dataclasses (Calico
+of them; Cilium's rules, and where its agent cannot merge two L7 parsers.  It shares nothing
+with k8sviz.policy; it only reads the model dataclasses (Calico
 selectors are evaluated with the model's ``Selector.matches``, tested on its own).  Endpoints
 are Pods or external IP strings.
 """
@@ -759,3 +760,75 @@ def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
     if default_deny or verdict is False:
         return False
     return None
+
+
+# ------------------------------------------------------------------------------ Cilium L7 parsers
+
+
+def _promotes(frm, to):
+    """``L7ParserType.canPromoteTo`` (pkg/policy/l4.go): the TLS-only proxy gives way to any
+    parser but DNS and a listener (``crd``); no other parser gives way."""
+    return frm == "tls" and to not in ("dns", "crd")
+
+
+def parsers_merge(a, b):
+    """``L7ParserType.Merge``: equal parsers, or one promoted to the other."""
+    return a == b or _promotes(a, b) or _promotes(b, a)
+
+
+#: The reserved labels an entity selects (``EntitySelectorMapping``, pkg/policy/api/entity.go):
+#: two entries share a peer where their selectors share one of these.
+_ENTITY_LABELS = {
+    "world": {"world", "world-ipv4", "world-ipv6"},
+    "cluster": {"host", "remote-node", "init", "ingress", "health", "unmanaged", "kube-apiserver", "cluster-name"},
+}
+
+
+def _peer_selectors(peer):
+    """The peer selectors an allow entry's L7 rules belong to, as comparable values."""
+    if peer.endpoints is not None:
+        return ({("labels", frozenset(s.match_labels), frozenset(str(r) for r in s.match_expressions))
+                 for s in peer.endpoints} | {("reserved", e) for e in peer.reserved})
+    if peer.entities is not None:
+        return {("any",) if e == "all" else ("reserved", x) for e in peer.entities
+                for x in ([e] if e == "all" else _ENTITY_LABELS.get(e, {e}))}
+    if peer.cidrs is not None:
+        return {("cidr", b.cidr, tuple(b.except_)) for b in peer.cidrs}
+    if peer.fqdns is not None:
+        return {("fqdn", n) for n in peer.fqdns}
+    if peer.services is not None:
+        return {("service", str(r)) for r in peer.services}
+    return {("any",)}
+
+
+def l7_clash_sites(snap):
+    """Where Cilium's agent cannot merge the L7 parsers the allow entries give a running pod:
+    ``{(pod key, direction): shared}``, ``shared`` telling whether two clashing entries have a
+    peer selector in common.  Pairwise over every two entries (one entry with itself too) of the
+    rules selecting the pod, in policies the agent does not refuse, on one protocol and port.
+    The TLS-only parser exists from Cilium 1.13; from 1.18 only entries sharing a peer clash
+    (each peer selector has its own parser), before it any two on the port; with no release
+    known both readings count, as they do for the engine."""
+    release = _cilium_release(snap)
+    tls = release is None or release >= (1, 13)
+    per_selector = release is not None and release >= (1, 18)
+    sites = {}
+    for pod in snap.pods:
+        if pod.host_network or pod.terminated:
+            continue
+        view = _cilium_view(snap, pod)
+        for direction in ("ingress", "egress"):
+            entries = [e for pol in snap.cilium_policies if not pol.rejected for rule in pol.rules
+                       if _cilium_selects(pol, rule, pod) and selector_ok(rule.endpoint_selector, view)
+                       for e in (rule.ingress if direction == "ingress" else rule.egress)]
+            for i, a in enumerate(entries):
+                for b in entries[i:]:
+                    clash = any(pa[1:] == pb[1:] and not parsers_merge(pa[0], pb[0])
+                                for pa in a.parsers for pb in b.parsers
+                                if tls or "tls" not in (pa[0], pb[0]))
+                    if not clash:
+                        continue
+                    shared = bool(_peer_selectors(a) & _peer_selectors(b))
+                    if shared or not per_selector:
+                        sites[(pod.key, direction)] = sites.get((pod.key, direction), False) or shared
+    return sites

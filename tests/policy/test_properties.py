@@ -18,6 +18,9 @@ VALUES = ["a", "b", "c"]
 PORTS = [53, 80, 81, 443, 8080]
 NAMES = ["http", "dns"]
 PROTOS = ["TCP", "UDP", "SCTP"]
+#: Cilium agent images: before the TLS-only parser (1.12) and with it (1.13), one L7 parser per port (up to 1.17),
+#: one per peer selector (1.18), and Services with a selector resolved to pods (from 1.17).
+RELEASES = ["v1.12.9", "v1.13.4", "v1.16.7", "v1.17.2", "v1.18.1"]
 EXTERNAL = ["10.0.0.77", "192.168.1.1", "192.168.2.1", "8.8.8.8", "2001:db8::1", "10.0.1.1"]
 NODES = [("n-a", "10.0.1.1", None), ("n-b", "10.0.1.2", "192.168.2.1")]
 CIDRS = [("10.0.0.0/24", ["10.0.0.0/30"]), ("192.168.0.0/16", ["192.168.1.0/24"]), ("0.0.0.0/0", ["10.0.0.0/8"]), ("10.0.0.2/32", []), ("2001:db8::/32", [])]
@@ -473,9 +476,34 @@ def cilium_entries(draw, namespaces, ingress, deny):
             ports.append(p)
         rule = {"ports": ports}
         if not deny and draw(st.integers(0, 4)) == 0:
-            rule["rules"] = {"http": [{"method": "GET"}]}
+            rule.update(draw(l7_parts(ingress)))
         e["toPorts"] = [rule]
+        if not deny and draw(st.integers(0, 2)) == 0:
+            # An L7 part on TCP 80, which other entries of the pod's rules may name too: the
+            # agent must then merge their parsers, or fail (cilium-l7-parser-clash).
+            e["toPorts"].append({"ports": [{"port": draw(st.sampled_from(["80", 80])), "protocol": "TCP"}],
+                                 **draw(l7_parts(ingress))})
     return e
+
+
+#: L7 parts of a ``toPorts`` item, each giving it a parser: HTTP, Kafka, DNS (egress only: the
+#: agent refuses it on ingress), a listener (egress only, likewise), and TLS-only items (a TLS
+#: context or server names without rules: the ``tls`` parser, from Cilium 1.13).
+_L7_PARTS = [
+    {"rules": {"http": [{"method": "GET"}]}},
+    {"rules": {"kafka": [{"topic": "t"}]}},
+    {"terminatingTLS": {"secret": {"name": "s"}}},
+    {"originatingTLS": {"secret": {"name": "s"}}},
+    {"serverNames": ["api.example.com"]},
+    {"terminatingTLS": {"secret": {"name": "s"}}, "rules": {"http": [{"path": "/"}]}},
+]
+_L7_EGRESS = [{"rules": {"dns": [{"matchPattern": "*"}]}},
+              {"listener": {"envoyConfig": {"kind": "CiliumEnvoyConfig", "name": "cec"}, "name": "l1"}}]
+
+
+@st.composite
+def l7_parts(draw, ingress):
+    return dict(draw(st.sampled_from(_L7_PARTS if ingress else _L7_PARTS + _L7_EGRESS)))
 
 
 @st.composite
@@ -604,7 +632,7 @@ def clusters(draw, admin=False, calico=False, cilium=False):
             name, n_ip, _ = NODES[0]
             objs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "kube-system", "name": "cilium-x"},
                          "spec": {"hostNetwork": True, "nodeName": name, "containers": [
-                             {"name": "cilium-agent", "image": f"cilium:{draw(st.sampled_from(['v1.16.7', 'v1.17.2']))}"}]},
+                             {"name": "cilium-agent", "image": f"cilium:{draw(st.sampled_from(RELEASES))}"}]},
                          "status": {"podIP": n_ip, "hostIP": n_ip}})
         if draw(st.booleans()):
             # Services for toServices: with or without a selector, and their endpoints (outside
@@ -749,8 +777,29 @@ def test_engine_with_calico_tiers_agrees_with_reference(case):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(clusters(admin=True, cilium=True))
 def test_engine_with_cilium_agrees_with_reference(case):
-    """Cilium's rules with the NetworkPolicies in one repository, inside the admin tiers."""
+    """Cilium's rules with the NetworkPolicies in one repository, inside the admin tiers; the
+    pods whose L7 parsers the agent cannot merge are those the reference finds, pairwise."""
     _agree_with_reference(case, (1, *PORTS, 444))
+    snap = snapshot(*case[0])
+    want = reference.l7_clash_sites(snap)
+    assert _engine_clash_sites(snap) == want
+    # The snapshot leaves a policy unevaluated for a clash exactly where one is found.
+    marked = {p.ref for p in snap.cilium_policies if any("cannot merge conflicting L7 parsers" in u for u in p.unsupported)}
+    assert bool(marked) == bool(want), (marked, want)
+
+
+def _engine_clash_sites(snap):
+    """``{(pod key, direction): shared}`` from the engine's clashes, as the reference gives it."""
+    from k8sviz.cilium_objects import l7_parser_clashes
+
+    ns_labels = {**{p.namespace: {"kubernetes.io/metadata.name": p.namespace} for p in snap.pods},
+                 **{n.name: n.labels for n in snap.namespaces}}
+    sites = {}
+    for c in l7_parser_clashes(snap.cilium_policies, snap.pods, ns_labels, snap.cilium_release):
+        direction = "ingress" if ".ingress[" in c.first[1] else "egress"
+        for key in c.pods:
+            sites[(key, direction)] = sites.get((key, direction), False) or c.one_peer
+    return sites
 
 
 #: A ServiceAccount name too long for the projectcalico.org/serviceaccount label (63 or more).
@@ -1120,3 +1169,64 @@ def cilium_world_clusters(draw):
 def test_cilium_world_labels_agree_with_reference(case):
     assert not snapshot(*case[0]).unevaluated_policies  # a pod shows both families: all judged
     _agree_with_reference(case, (80, 443))
+
+
+@st.composite
+def cilium_l7_clusters(draw):
+    """A few pods and Cilium policies whose allow entries give them L7 parsers on a few ports
+    (HTTP, Kafka, DNS, a listener, TLS-only items) for peers that may coincide, under an agent
+    of a release before the TLS-only parser, up to 1.17 (a parser per port), from 1.18 (a
+    parser per peer selector), or none: where the agent cannot merge two parsers the engine
+    and the reference must find the same pods, and agree on every verdict."""
+    namespaces = ["n0", "n1"][: draw(st.integers(1, 2))]
+    objs = [ns(n, **draw(labels)) for n in namespaces]
+    for i in range(draw(st.integers(1, 4))):
+        objs.append(pod(draw(st.sampled_from(namespaces)), f"p{i}", draw(labels), f"10.0.0.{i + 1}"))
+    release = draw(st.sampled_from([None, "v1.12.9", "v1.13.4", "v1.17.2", "v1.18.1"]))
+    if release:
+        name, n_ip, _ = NODES[0]
+        objs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "kube-system", "name": "cilium-x"},
+                     "spec": {"hostNetwork": True, "nodeName": name, "containers": [
+                         {"name": "cilium-agent", "image": f"cilium:{release}"}]},
+                     "status": {"podIP": n_ip, "hostIP": n_ip}})
+    peers = {"from": [{}, {"fromEndpoints": [{}]}, {"fromEndpoints": [{"matchLabels": {KEYS[0]: VALUES[0]}}]},
+                      {"fromEntities": ["all"]}, {"fromEntities": ["cluster"]}, {"fromCIDR": ["192.168.0.0/16"]}],
+             "to": [{}, {"toEndpoints": [{}]}, {"toEndpoints": [{"matchLabels": {KEYS[0]: VALUES[0]}}]},
+                    {"toEntities": ["world"]}, {"toEntities": ["cluster"]}, {"toCIDR": ["8.8.8.8/32"]}]}
+    for j in range(draw(st.integers(1, 3))):
+        clusterwide = draw(st.booleans())
+        meta = {"name": f"l7-{j}", **({} if clusterwide else {"namespace": draw(st.sampled_from(namespaces))})}
+        spec: dict = {"endpointSelector": draw(st.sampled_from([{}, {}, {"matchLabels": {KEYS[0]: VALUES[0]}}]))}
+        for direction, pre in (("ingress", "from"), ("egress", "to")):
+            entries = []
+            for _ in range(draw(st.integers(0, 3))):
+                entry = dict(draw(st.sampled_from(peers[pre])))
+                entry["toPorts"] = []
+                for _ in range(draw(st.integers(1, 2))):
+                    # (Egress: DNS rules and listeners as often as the rest together, so that
+                    # the TLS-only parser meets the two it cannot merge into.)
+                    egress = direction == "egress" and draw(st.booleans())
+                    part = dict(draw(st.sampled_from(_L7_EGRESS))) if egress else draw(l7_parts(direction == "ingress"))
+                    # Two ports, so that parsers meet often; HTTP and Kafka rules only on TCP
+                    # (elsewhere the agent refuses the policy), DNS rules on UDP too.
+                    port = draw(st.sampled_from(["80", "53"]))
+                    proto = draw(st.sampled_from(["UDP", "TCP"])) if "dns" in part.get("rules", {}) else "TCP"
+                    entry["toPorts"].append({"ports": [{"port": port, "protocol": proto}], **part})
+                entries.append(entry)
+            if entries:
+                spec[direction] = entries
+        objs.append({"apiVersion": "cilium.io/v2",
+                     "kind": "CiliumClusterwideNetworkPolicy" if clusterwide else "CiliumNetworkPolicy",
+                     "metadata": meta, "spec": spec})
+    return objs, False
+
+
+@_FOCUSED
+@given(cilium_l7_clusters())
+def test_cilium_l7_parser_clashes_agree_with_reference(case):
+    _agree_with_reference(case, (53, 80, 81))
+    snap = snapshot(*case[0])
+    want = reference.l7_clash_sites(snap)
+    assert _engine_clash_sites(snap) == want
+    marked = {p.ref for p in snap.cilium_policies if any("cannot merge conflicting L7 parsers" in u for u in p.unsupported)}
+    assert bool(marked) == bool(want), (marked, want)
