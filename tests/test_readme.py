@@ -56,3 +56,50 @@ def test_every_command_line_shown_parses():
             raise AssertionError(f"{where}: `k8sviz {line}` does not parse") from None
         commands.add(args.command)
     assert commands == set(COMMANDS)  # every subcommand is shown somewhere
+
+
+def _findings_table() -> dict[str, dict[str, str]]:
+    text = README.read_text()
+    block = text.split("Every finding `gaps` can report", 1)[1].split("\n\n", 2)[1]
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in block.splitlines()]
+    header, rows = rows[0], rows[2:]
+    return {r[0].strip("`"): dict(zip(header, r, strict=True)) for r in rows}
+
+
+def test_findings_table_is_the_catalog():
+    """The README's table lists every finding id with its base severity, controls and needs."""
+    from k8sviz.analysis.controls import FINDINGS
+
+    table = _findings_table()
+    assert set(table) == set(FINDINGS)
+    for fid, f in FINDINGS.items():
+        row = table[fid]
+        assert row["base severity"] == f.severity, fid
+        assert set(row["controls"].split(", ")) == set(f.controls), fid
+        assert row["needs"] == (f.needs if f.needs in ("zones", "flows") else ""), fid
+
+
+def test_every_catalogued_finding_is_raised_by_gaps():
+    """``gaps`` files rows through ``FINDINGS`` (an unknown id is a KeyError), and names each id
+    it raises in its source: an id in the catalog that gaps.py never names is documented but
+    never reported."""
+    import ast
+
+    import k8sviz.analysis.gaps as gaps_module
+    from k8sviz.analysis.controls import FINDINGS
+
+    tree = ast.parse(Path(gaps_module.__file__).read_text())
+    literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    assert set(FINDINGS) <= literals
+
+
+def test_shell_block_shows_every_subcommand():
+    """The README's "From the shell" block holds one line per subcommand of the CLI."""
+    import shlex
+
+    from k8sviz.cli import COMMANDS
+
+    text = README.read_text()
+    block = re.search(r"From the shell.*?```\n(.*?)```", text, re.S).group(1)
+    shown = [shlex.split(line.split(" #", 1)[0])[1] for line in block.splitlines() if line.startswith("k8sviz ")]
+    assert sorted(shown) == sorted(COMMANDS)
