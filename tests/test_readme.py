@@ -103,3 +103,12 @@ def test_shell_block_shows_every_subcommand():
     block = re.search(r"From the shell.*?```\n(.*?)```", text, re.S).group(1)
     shown = [shlex.split(line.split(" #", 1)[0])[1] for line in block.splitlines() if line.startswith("k8sviz ")]
     assert sorted(shown) == sorted(COMMANDS)
+
+
+def test_dump_command_lists_what_a_live_snapshot_reads():
+    """The README's recommended ``kubectl get`` names every built-in kind a live snapshot lists
+    (Ingresses, for one, decide what is exposed outside the cluster)."""
+    from k8sviz.sources.live import BUILTIN
+
+    line = re.search(r"^    kubectl get (\S+) -A -o json > cluster.json$", README.read_text(), re.M).group(1)
+    assert set(line.split(",")) == {r.plural for r in BUILTIN}
