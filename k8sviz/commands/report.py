@@ -14,11 +14,12 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "report",
         help="write a self-contained HTML audit report (scope, coverage, findings, matrix, graph, flows)",
         description=(
-            "Build one HTML file that opens offline: inputs with SHA-256, coverage, pass/fail/manual "
-            "per control, findings, the zone segmentation matrix, the connection graph, observed "
-            "flows versus policy, and the allowed connections; with --baseline, what changed "
-            "since the previous review. With --demo, the demo flows and zones are used unless "
-            "--flows/--zones are given."
+            "Build one HTML file that opens offline: scope, inputs with SHA-256, coverage, "
+            "pass/fail/manual/not-checked per control, findings, the zone segmentation matrix and "
+            "the paths from the internet into each sensitive zone, the connection graph, observed "
+            "flows versus policy, and appendices (isolation per workload, the policy inventory, "
+            "the allowed connections); with --baseline, what changed since the previous review. "
+            "With --demo, the demo flows and zones are used unless --flows/--zones are given."
         ),
     )
     add_inputs(p)
