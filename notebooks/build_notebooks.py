@@ -86,8 +86,9 @@ print(len(unknown), "resource kinds not in the evidence, e.g.:", ", ".join(unkno
     md("""
 ## Who may talk to whom
 
-`k8sviz.reachability` evaluates every NetworkPolicy exactly. `k8sviz.graph` turns the
-result into a workload graph, coloured by zone (see notebook 2) and grouped by namespace.
+`k8sviz.reachability` evaluates the policies exactly (NetworkPolicy here; the admin tiers,
+Calico and Cilium too where the evidence holds them). `k8sviz.graph` turns the result into a
+workload graph, coloured by zone (see notebook 2) and grouped by namespace.
 Hover a node for its labels, an edge marker for its ports and the deciding rules.
 """),
     code("""
@@ -244,7 +245,7 @@ print(gaps["severity"].value_counts().reindex(["critical", "high", "medium", "lo
 whatever the dialect: *isolated* (every peer and port decided, not all allowed), *partial*
 (some peers left to the default allow: `open_to` names them), *reopened* (selected, but the
 allows add up to everything), *unrestricted* (no policy decides anything), or *not-judged*
-(hostNetwork pods, which NetworkPolicy does not govern). `deny_by` names the policies that
+(hostNetwork pods, which NetworkPolicy does not govern, and pods that ran to completion). `deny_by` names the policies that
 isolate it. The `no-ingress-isolation` / `no-egress-isolation` findings above come from it.
 """),
     code("""
@@ -373,8 +374,10 @@ NOTEBOOKS["06-audit-report.ipynb"] = [
 # 6. The audit report
 
 Everything above goes into one self-contained HTML file for the assessor: scope, inputs
-with their SHA-256, coverage, pass / fail / manual per control, findings with evidence, the
-zone matrix, the graph, observed flows versus policy, and the allowed connections. It opens
+with their SHA-256, coverage, pass / fail / manual / not-checked per control, findings with
+evidence, the zone matrix, the paths from the internet into each sensitive zone (notebook 3),
+the graph, observed flows versus policy, and appendices: isolation per workload, the policy
+inventory and the allowed connections. It opens
 offline (plotly.js is embedded once), makes no network request, and two runs on the same
 inputs differ only in the generation time.
 
