@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from tests.objects import netpol, pod
@@ -307,3 +308,22 @@ def test_paths_from_the_internet_into_a_zone(capsys):
     assert "internet -&gt; " in out and " \\| " in out  # one group of ports per hop, escaped
     assert main(["paths", "--demo", "--to", "nowhere"]) == 2
     assert "'nowhere' is no zone, workload, pod or namespace" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["gaps", "segmentation"])
+def test_gaps_and_segmentation_take_ipblocks_match_pods(command, capsys):
+    snap = k8sviz.demo()
+    zones = k8sviz.load_zones("data/demo/zones.yaml")
+    reach = k8sviz.reachability(snap, ipblocks_match_pods=True)
+    if command == "gaps":
+        want = k8sviz.gaps(snap, reach, zones=zones)
+        plain = k8sviz.gaps(snap, zones=zones)
+        key = ["finding", "namespace", "name", "detail"]
+    else:
+        want = k8sviz.segmentation(snap, reach, zones).violations
+        plain = k8sviz.segmentation(snap, None, zones).violations
+        key = ["src", "dst", "protocol"]
+    assert len(want) != len(plain)  # the demo's 0.0.0.0/0 blocks cover pod addresses
+    assert main([command, "--demo", "--ipblocks-match-pods", "--format", "json"]) == 0
+    got = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert sorted(map(tuple, got[key].astype(str).values)) == sorted(map(tuple, want[key].astype(str).values))

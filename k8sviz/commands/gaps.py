@@ -36,6 +36,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="judge exception expiry on this date (default: the snapshot's collected_at)",
     )
     p.add_argument("--summary", action="store_true", help="print the per-control summary instead")
+    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     return p
 
 
@@ -103,7 +104,12 @@ def run(args: argparse.Namespace) -> int:
         for said in (zones.empty_zones_text(snap), zones.split_workloads_text(snap)):
             if said:
                 print(f"k8sviz: warning: {said}", file=sys.stderr)
-    df = gaps(snap, flows=flows, zones=zones, today=today)
+    reach = None
+    if args.ipblocks_match_pods:
+        from ..policy.reachability import reachability
+
+        reach = reachability(snap, ipblocks_match_pods=True)
+    df = gaps(snap, reach, flows=flows, zones=zones, today=today)
     by_reason: dict[str, list[str]] = {}
     for finding, reason in df.attrs.get("not_checked", {}).items():
         by_reason.setdefault(reason, []).append(finding)

@@ -26,6 +26,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="judge exception expiry on this date (default: the snapshot's collected_at)",
     )
+    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     return p
 
 
@@ -41,7 +42,12 @@ def run(args: argparse.Namespace) -> int:
     # Before the inputs are read: a mistyped date should not cost a load first.
     today = None if args.today is None else parse_date(args.today, "--today")
     snap = load_inputs(args)
-    seg = segmentation(snap, None, zones, today=today)
+    reach = None
+    if args.ipblocks_match_pods:
+        from ..policy.reachability import reachability
+
+        reach = reachability(snap, ipblocks_match_pods=True)
+    seg = segmentation(snap, reach, zones, today=today)
     for said in (seg.zones.empty_zones_text(snap), seg.zones.split_workloads_text(snap)):
         if said:
             print(f"k8sviz: warning: {said}", file=sys.stderr)
