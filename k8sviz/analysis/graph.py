@@ -147,10 +147,65 @@ def graph(
         ``k8sviz_version``, ``zones_source`` and ``aggregated``.  Every attribute is JSON-serializable, so
         ``networkx.node_link_data(G)`` round-trips through ``json``.
     """
-    import networkx as nx
-
     if snapshot is None:
         snapshot = reach.snapshot
+    G, nodes = _start(snapshot, level, zones, services)
+
+    # ---------------------------------------------------------------- allowed edges
+    if reach is not None:
+        edges = _allowed_frame(reach, level, nodes)
+        if max_edges is not None and len(edges) > max_edges:
+            import warnings
+
+            warnings.warn(
+                f"{len(edges):,} allowed {level} edges exceed max_edges={max_edges:,}: "
+                "allowed edges are aggregated per namespace pair (G.graph['aggregated'])",
+                stacklevel=2,
+            )
+            _add_namespace_edges(G, edges, snapshot, nodes, level)
+        else:
+            _add_allowed_edges(G, edges, reach, level)
+
+    # ---------------------------------------------------------------- observed edges
+    if flows is not None and len(flows):
+        _add_observed_edges(G, flows, level, nodes)
+    return G
+
+
+@pausing
+def graph_without_allowed(
+    snapshot: Snapshot | None,
+    reach: Any = None,
+    flows: pd.DataFrame | None = None,
+    level: str = "workload",
+    *,
+    zones: Zones | str | Any = None,
+    services: bool = True,
+) -> tuple[nx.MultiDiGraph, pd.DataFrame | None]:
+    """:func:`graph` but for its allowed edges, and the frame they come from.
+
+    The nodes (the external peers of allowed edges included), the ``selects`` and the observed
+    edges are those :func:`graph` gives with the same arguments; the allowed edges stay in
+    the returned frame (:func:`~k8sviz.analysis._common.live_edge_frame`, None without
+    ``reach``), of which :func:`graph` makes an edge per (src, dst, protocol), unless there are
+    more than ``max_edges``.  For callers that only merge the allowed edges into a few groups
+    (the audit report's aggregated figures): at 700,000 edges, making each a networkx edge
+    costs more than the rest of the graph.
+    """
+    if snapshot is None:
+        snapshot = reach.snapshot
+    G, nodes = _start(snapshot, level, zones, services)
+    frame = _allowed_frame(reach, level, nodes) if reach is not None else None
+    if flows is not None and len(flows):
+        _add_observed_edges(G, flows, level, nodes)
+    return G, frame
+
+
+def _start(snapshot: Snapshot, level: str, zones: Any, services: bool) -> tuple[nx.MultiDiGraph, _Nodes]:
+    """The graph with its metadata, a node per workload (or pod) and, with ``services``, the
+    Services and their ``selects`` edges."""
+    import networkx as nx
+
     if level not in ("workload", "pod"):
         from ..errors import QueryError
 
@@ -174,29 +229,16 @@ def graph(
     nodes.add_endpoints()
     if services:
         nodes.add_services()
+    return G, nodes
 
-    # ---------------------------------------------------------------- allowed edges
-    if reach is not None:
-        edges = live_edge_frame(reach, level)  # pods that ended connect to nothing now
-        for col, typ in (("src", "src_type"), ("dst", "dst_type")):
-            for key in edges.loc[edges[typ] == "external", col].unique():
-                nodes.external(key)
-        if max_edges is not None and len(edges) > max_edges:
-            import warnings
 
-            warnings.warn(
-                f"{len(edges):,} allowed {level} edges exceed max_edges={max_edges:,}: "
-                "allowed edges are aggregated per namespace pair (G.graph['aggregated'])",
-                stacklevel=2,
-            )
-            _add_namespace_edges(G, edges, snapshot, nodes, level)
-        else:
-            _add_allowed_edges(G, edges, reach, level)
-
-    # ---------------------------------------------------------------- observed edges
-    if flows is not None and len(flows):
-        _add_observed_edges(G, flows, level, nodes)
-    return G
+def _allowed_frame(reach: Any, level: str, nodes: _Nodes) -> pd.DataFrame:
+    """The allowed edges of the pods still running, with a node added per external peer."""
+    edges = live_edge_frame(reach, level)  # pods that ended connect to nothing now
+    for col, typ in (("src", "src_type"), ("dst", "dst_type")):
+        for key in edges.loc[edges[typ] == "external", col].unique():
+            nodes.external(key)
+    return edges
 
 
 def _kind(endpoint_type: Any) -> str:
