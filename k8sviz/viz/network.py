@@ -178,35 +178,7 @@ def _aggregate(
     nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], by: str
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     group = {nid: r[by] for nid, r in nodes.items()}
-    agg: dict[str, dict[str, Any]] = {}
-    for r in nodes.values():
-        g = r[by]
-        a = agg.setdefault(
-            g,
-            {
-                "id": g,
-                "namespace": g if by == "namespace" else "",
-                "zones": set(),
-                "kind": by,
-                "type": by,
-                "labels": {},
-                "exposure": None,
-                "host_network": False,
-                "members": 0,
-                "internal": 0,
-            },
-        )
-        a["members"] += r["members"]
-        # Every zone of a member: a workload mid-rollout has pods in several (its ``zone`` is
-        # only the most sensitive), and the namespace spans all of them.
-        a["zones"].update(r.get("zones") or [r["zone"]])
-        a["host_network"] = a["host_network"] or r["host_network"]
-        if r["exposure"] and r["exposure"] not in (None, "none", "internal"):
-            a["exposure"] = "has exposed workloads"
-    for a in agg.values():
-        zones = sorted(a.pop("zones"))
-        a["zone"] = a["id"] if by == "zone" else _zone_label(zones)
-        a["zone_list"] = zones
+    agg = _aggregate_nodes(nodes, by)
     merged: dict[tuple[str, str, str], dict[str, Any]] = {}
     for e in edges:
         s, t = group.get(e["src"]), group.get(e["dst"])
@@ -239,13 +211,50 @@ def _aggregate(
             m["rules"].update(str(r) for r in (rules if isinstance(rules, list | tuple | set) else [rules]))
         if isinstance(e["count"], int | float):
             m["count"] += int(e["count"])
-    out = []
-    for m in merged.values():
-        m["protocol"] = sorted(m["protocol"])
-        m["ports"] = sorted(m["ports"], key=_port_key)
-        m["rules"] = sorted(m["rules"])
-        out.append(m)
-    return agg, out
+    return agg, [_sorted_sets(m) for m in merged.values()]
+
+
+def _sorted_sets(m: dict[str, Any]) -> dict[str, Any]:
+    """An aggregated edge with its protocol, port and rule sets as sorted lists."""
+    m["protocol"] = sorted(m["protocol"])
+    m["ports"] = sorted(m["ports"], key=_port_key)
+    m["rules"] = sorted(m["rules"])
+    return m
+
+
+def _aggregate_nodes(nodes: dict[str, dict[str, Any]], by: str) -> dict[str, dict[str, Any]]:
+    """One node per namespace or zone (``by``) with its member count, zones and exposure;
+    ``internal`` (connections inside) left at 0 for the edges to fill in."""
+    agg: dict[str, dict[str, Any]] = {}
+    for r in nodes.values():
+        g = r[by]
+        a = agg.setdefault(
+            g,
+            {
+                "id": g,
+                "namespace": g if by == "namespace" else "",
+                "zones": set(),
+                "kind": by,
+                "type": by,
+                "labels": {},
+                "exposure": None,
+                "host_network": False,
+                "members": 0,
+                "internal": 0,
+            },
+        )
+        a["members"] += r["members"]
+        # Every zone of a member: a workload mid-rollout has pods in several (its ``zone`` is
+        # only the most sensitive), and the namespace spans all of them.
+        a["zones"].update(r.get("zones") or [r["zone"]])
+        a["host_network"] = a["host_network"] or r["host_network"]
+        if r["exposure"] and r["exposure"] not in (None, "none", "internal"):
+            a["exposure"] = "has exposed workloads"
+    for a in agg.values():
+        zones = sorted(a.pop("zones"))
+        a["zone"] = a["id"] if by == "zone" else _zone_label(zones)
+        a["zone_list"] = zones
+    return agg
 
 
 def _zone_label(zones: Iterable[str]) -> str:
@@ -415,6 +424,26 @@ def network_figure(
             msg = f"aggregate must be 'namespace', 'zone' or None, not {aggregate!r}"
             raise InputError(msg)
         nodes, edges = _aggregate(nodes, edges, aggregate)
+    return _draw(
+        nodes, edges, aggregate=aggregate, namespace=namespace, layout=layout, seed=seed, show=show,
+        title=title, height=height, webgl=webgl,
+    )
+
+
+def _draw(
+    nodes: dict[str, dict[str, Any]],
+    edges: list[dict[str, Any]],
+    *,
+    aggregate: Aggregate,
+    namespace: str | Iterable[str] | None = None,
+    layout: Literal["grouped", "spring", "circular"] = "grouped",
+    seed: int = 0,
+    show: Iterable[str] = ("allowed", "observed", "violating"),
+    title: str | None = None,
+    height: int | None = None,
+    webgl: bool | None = None,
+) -> go.Figure:
+    """The figure of node and edge rows (drawn nodes, deduplicated or aggregated edges)."""
     shown = set(show)
     edges = [e for e in edges if e["cat"] in shown]
 
