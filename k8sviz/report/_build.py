@@ -46,7 +46,10 @@ class ReportData:
     reach: Any = None
     zones: Any = None
     flows: pd.DataFrame | None = None
+    #: The workload graph (``k8sviz.graph``); above :data:`AGGREGATE_ABOVE` nodes without its
+    #: allowed edges, which are then in ``allowed_edges`` (see :func:`report_graph`).
     graph: Any = None
+    allowed_edges: Any = None
     seg: Any = None
     gaps: pd.DataFrame | None = None
     controls: pd.DataFrame | None = None
@@ -264,9 +267,7 @@ def collect(
     # analyses
     if data.reach is not None:
         data.reach_frame = _frame(data, data.reach)
-    data.graph = run(
-        "graph", "graph", snap, reach=data.reach, flows=data.flows, level="workload", zones=data.zones
-    )
+    data.graph = run("graph", report_graph, data)
     if data.zones is not None and data.reach is not None:
         data.seg = run("segmentation", "segmentation", snap, data.reach, data.zones, today=judged_on)
     if data.seg is not None:
@@ -308,6 +309,34 @@ def collect(
             data.flow_load = run("flow load report", "flow_report", data.flows)
             data.problems += [f"flow events lost: {line}" for line in lost_events(data.flow_load)]
     return data
+
+
+def report_graph(data: ReportData) -> Any:
+    """The workload graph the report draws, as ``k8sviz.graph`` builds it.
+
+    Above :data:`AGGREGATE_ABOVE` nodes the report draws it merged per namespace and zone, so
+    the allowed edges (one per workload pair and protocol: 700,000 at 2,000 workloads) are not
+    made graph edges: they stay as codes in ``data.allowed_edges``, which the aggregated
+    figures read instead (:mod:`k8sviz.viz._network_frame`: same figures, same counts).  Where
+    those codes could not stand for the graph's edges exactly, the whole graph is built.
+    """
+    import k8sviz
+
+    from ..analysis.graph import MAX_EDGES, graph_without_allowed
+    from ..viz._network_frame import allowed_edges
+
+    args: dict[str, Any] = {"reach": data.reach, "flows": data.flows, "level": "workload", "zones": data.zones}
+    if data.reach is not None:
+        G, frame = graph_without_allowed(data.snapshot, **args)
+        # Above MAX_EDGES graph() merges the allowed edges per namespace itself: built as it is.
+        if frame is not None and G.number_of_nodes() > AGGREGATE_ABOVE and len(frame) <= MAX_EDGES:
+            allowed = allowed_edges(data.reach, frame)
+            # an endpoint the graph lacks would be a node of its own once its edge is added
+            if allowed is not None and all(i in G for i in allowed.ids):
+                data.allowed_edges = allowed
+                return G
+        G.clear()
+    return k8sviz.graph(data.snapshot, **args)
 
 
 def _internet_paths(data: ReportData, run: Callable[..., Any]) -> None:

@@ -23,6 +23,7 @@ from ..viz import (
     segmentation_heatmap,
     table_html,
 )
+from ..viz._network_frame import aggregated_figure
 from ..viz.matrix import _grouped
 from ._build import AGGREGATE_ABOVE, APPENDIX_ROWS, UNKNOWN_STATES, ReportData, ReportError, lost_events
 
@@ -283,15 +284,25 @@ def _graph(data: ReportData) -> dict[str, Any]:
     n = G.number_of_nodes()
     aggregate: Literal["namespace"] | None = "namespace" if n > AGGREGATE_ABOVE else None
     v = getattr(data.seg, "violations", None) if data.seg is not None else None
-    fig = network_figure(G, aggregate=aggregate, violations=v)
+    allowed = data.allowed_edges
+    edges = G.number_of_edges()
+
+    def draw(by: Literal["namespace", "zone"] | None) -> Any:
+        if allowed is not None and by is not None:  # the graph's allowed edges are in allowed
+            return aggregated_figure(G, allowed, by=by, violations=v)
+        return network_figure(G, aggregate=by, violations=v)
+
+    if allowed is not None:
+        edges += len(allowed)
+    fig = draw(aggregate)
     zone_fig = None
     if data.zones is not None and n > 0:
-        zone_fig = figure_html(network_figure(G, aggregate="zone", violations=v), "fig-graph-zones")
+        zone_fig = figure_html(draw("zone"), "fig-graph-zones")
     return {
         "figure": figure_html(fig, "fig-graph"),
         "aggregated": aggregate,
         "nodes": n,
-        "edges": G.number_of_edges(),
+        "edges": edges,
         "zone_figure": zone_fig,
     }
 
