@@ -49,7 +49,6 @@ class ReportData:
     #: The workload graph (``k8sviz.graph``); above :data:`AGGREGATE_ABOVE` nodes without its
     #: allowed edges, which are then in ``allowed_edges`` (see :func:`report_graph`).
     graph: Any = None
-    allowed_edges: Any = None
     seg: Any = None
     gaps: pd.DataFrame | None = None
     controls: pd.DataFrame | None = None
@@ -74,6 +73,9 @@ class ReportData:
     #: Shortest paths from the internet into each sensitive zone (``internet_paths``).
     internet_paths: pd.DataFrame | None = None
     sensitive_zones: list[str] = field(default_factory=list)
+    #: The allowed edges left out of ``graph`` (:class:`~k8sviz.viz._network_frame.AllowedEdges`),
+    #: or None when ``graph`` holds them.
+    allowed_edges: Any = None
 
 
 def sha256_file(path: Path) -> str:
@@ -325,7 +327,9 @@ def report_graph(data: ReportData) -> Any:
     from ..analysis.graph import MAX_EDGES, graph_without_allowed
     from ..viz._network_frame import allowed_edges
 
-    args: dict[str, Any] = {"reach": data.reach, "flows": data.flows, "level": "workload", "zones": data.zones}
+    args: dict[str, Any] = {
+        "reach": data.reach, "flows": data.flows, "level": "workload", "zones": data.zones
+    }
     if data.reach is not None:
         G, frame = graph_without_allowed(data.snapshot, **args)
         # Above MAX_EDGES graph() merges the allowed edges per namespace itself: built as it is.

@@ -74,7 +74,8 @@ class AllowedEdges:
         proto = edges["protocol"].astype(object)
         if proto.isna().any() or not len(edges):
             return None
-        codes, uniq = pd.factorize(np.concatenate([edges["src"].to_numpy(object), edges["dst"].to_numpy(object)]))
+        ends = np.concatenate([edges["src"].to_numpy(object), edges["dst"].to_numpy(object)])
+        codes, uniq = pd.factorize(ends)
         n = len(edges)
         src, dst = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
         ids = [str(x) for x in uniq]
@@ -93,11 +94,13 @@ def _row_key(src: np.ndarray, dst: np.ndarray, proto: np.ndarray, n_ids: int, n_
     return (src * n_ids + dst) * n_protos + proto
 
 
-def _port_sets(ports: np.ndarray, pcodes: np.ndarray, protocols: list[str]) -> tuple[np.ndarray, list[list[str]]]:
+def _port_sets(
+    ports: np.ndarray, pcodes: np.ndarray, protocols: list[str]
+) -> tuple[np.ndarray, list[list[str]]]:
     """Per row, the code of its port labels.  The engine shares one list per distinct port set,
     so they are made once per (protocol, list), as the graph formats them."""
     ids = np.fromiter(map(id, ports), dtype=np.int64, count=len(ports))
-    codes, firsts = pd.factorize(ids * len(protocols) + pcodes)
+    codes, _ = pd.factorize(ids * len(protocols) + pcodes)
     rows = pd.Series(np.arange(len(ports))).groupby(codes).first().to_numpy()
     sets = []
     for r in rows.tolist():
@@ -178,23 +181,46 @@ def aggregated_rows(
     dedup = np.unique(np.concatenate([
         (a_src[ok] * n_nodes + a_dst[ok]) * 3 + cat[ok], (o_src * n_nodes + o_dst) * 3 + o_cat
     ]))
+    merged = _merged_edges(dedup, node_group, n_nodes, groups, agg)
+    # what each allowed row adds to the merged edge it falls in (rows of undrawn edges add nothing)
+    s_group, d_group = node_group[np.maximum(a_src, 0)], node_group[np.maximum(a_dst, 0)]
+    g_row = np.where(ok, (s_group * n_groups + d_group) * 3 + cat, -1)
+    _add_allowed(merged, allowed, g_row)
+    # the graph's own edges, as network_figure merges them
+    for e, s, t, c in zip(other, o_src.tolist(), o_dst.tolist(), o_cat.tolist(), strict=True):
+        m = merged.get((int(node_group[s]) * n_groups + int(node_group[t])) * 3 + c)
+        if m is not None:
+            _merge_other(m, e)
+    return agg, [_sorted_sets(m) for m in merged.values()]
+
+
+def _merged_edges(
+    dedup: np.ndarray, node_group: np.ndarray, n_nodes: int, groups: list[str], agg: dict[str, dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """The aggregated edges, keyed ``(src group * groups + dst group) * 3 + category``, each with
+    the number of deduplicated edges (``dedup``: ``(src * n_nodes + dst) * 3 + category``) it
+    merges; a group's edges to itself count in its ``internal``, and only violating ones
+    are drawn (as a loop)."""
+    n_groups = len(groups)
     d_cat = dedup % 3
     d_src, d_dst = node_group[dedup // 3 // n_nodes], node_group[dedup // 3 % n_nodes]
     inside = d_src == d_dst
     for g, k in zip(*np.unique(d_src[inside], return_counts=True), strict=True):
         agg[groups[g]]["internal"] = int(k)
-    kept = ~inside | (d_cat == _VIOLATING)  # within a group, only violating edges are drawn
+    kept = ~inside | (d_cat == _VIOLATING)
     gkeys, counts = np.unique((d_src[kept] * n_groups + d_dst[kept]) * 3 + d_cat[kept], return_counts=True)
     merged: dict[int, dict[str, Any]] = {}
     for gk, k in zip(gkeys.tolist(), counts.tolist(), strict=True):
         s, t = divmod(gk // 3, n_groups)
         merged[gk] = {"src": groups[s], "dst": groups[t], "cat": _CATS[gk % 3], "kind": _CATS[gk % 3],
                       "protocol": set(), "ports": set(), "rules": set(), "count": 0, "edges": k}
+    return merged
 
-    # what each allowed row adds to the merged edge it falls in (rows of undrawn edges add nothing)
-    g_row = np.where(ok, (node_group[np.maximum(a_src, 0)] * n_groups + node_group[np.maximum(a_dst, 0)]) * 3 + cat,
-                     -1)
-    g_row[~np.isin(g_row, gkeys)] = -1
+
+def _add_allowed(merged: dict[int, dict[str, Any]], allowed: AllowedEdges, g_row: np.ndarray) -> None:
+    """The protocols, port labels and rules of the allowed rows into the merged edges they fall
+    in (``g_row``: the merged edge's key per row, -1 for a row not drawn)."""
+    g_row = np.where(np.isin(g_row, np.fromiter(merged, dtype=np.int64, count=len(merged))), g_row, -1)
     for gk, p in _pairs(g_row, allowed.protocol):
         if allowed.protocols[p]:  # as network_figure drops an empty protocol
             merged[gk]["protocol"].add(allowed.protocols[p])
@@ -202,15 +228,9 @@ def aggregated_rows(
         merged[gk]["ports"].update(allowed.port_sets[ps])
     for gk, t in _pairs(g_row[allowed.rule_row], allowed.rule_text):
         merged[gk]["rules"].add(allowed.texts[t])
-    for gk in set(g_row[g_row >= 0].tolist()) & {k for k in merged if k % 3 == _VIOLATING}:
-        merged[gk]["kind"] = "allowed"
-    # the graph's own edges, as network_figure merges them
-    for e, s, t, c in zip(other, o_src.tolist(), o_dst.tolist(), o_cat.tolist(), strict=True):
-        m = merged.get((int(node_group[s]) * n_groups + int(node_group[t])) * 3 + c)
-        if m is None:
-            continue
-        _merge_other(m, e)
-    return agg, [_sorted_sets(m) for m in merged.values()]
+    for gk in set(g_row[g_row >= 0].tolist()):
+        if merged[gk]["cat"] == "violating":
+            merged[gk]["kind"] = "allowed"
 
 
 def _pairs_in(allowed: AllowedEdges, vset: set[tuple[str, str]]) -> np.ndarray:

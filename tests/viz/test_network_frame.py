@@ -164,7 +164,7 @@ def test_demo_with_flows_and_zones():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", k8sviz.FlowWarning)  # the lost events the demo plants
         flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=snap)
-    G, violations, (_, edges) = assert_same(snap, reach, flows=flows, zones=zones)
+    _, violations, (_, edges) = assert_same(snap, reach, flows=flows, zones=zones)
     assert len(violations) and {e["cat"] for e in edges} == {"allowed", "observed", "violating"}
     assert_same(snap, reach, flows=flows)
     assert_same(snap, reach)
