@@ -11,6 +11,7 @@ import networkx as nx
 import plotly.graph_objects as go
 
 from .._gc import pausing
+from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
 from ._common import NO_ZONE, esc, fmt_labels, fmt_list, new_figure, zone_colors
 
 __all__ = ["network_figure"]
@@ -124,13 +125,25 @@ def _addresses(d: Mapping[str, Any]) -> list[str]:
 
 
 def _violation_set(violations: Any) -> set[tuple[str, str]]:
+    """``(src, dst)`` pairs as graph node ids.  A segmentation violation towards or from
+    outside addresses names its blocks in ``external_blocks`` (its ``src``/``dst`` is their
+    merged text, no node's id): each block, a graph node, is paired with the other end."""
     if violations is None:
         return set()
     if hasattr(violations, "columns"):
         cols = list(violations.columns)
-        if "src" in cols and "dst" in cols:
-            return {(str(a), str(b)) for a, b in zip(violations["src"], violations["dst"], strict=True)}
-        return set()
+        if "src" not in cols or "dst" not in cols:
+            return set()
+        out: set[tuple[str, str]] = set()
+        blocks = violations["external_blocks"] if "external_blocks" in cols else [None] * len(violations)
+        zones = (zip(violations["src_zone"], violations["dst_zone"], strict=True)
+                 if {"src_zone", "dst_zone"} <= set(cols) else [(None, None)] * len(violations))
+        for a, b, bl, (za, zb) in zip(violations["src"], violations["dst"], blocks, zones, strict=True):
+            if isinstance(bl, list | tuple) and bl and EXTERNAL_ZONE in (za, zb):
+                out.update((str(x), str(b)) if za == EXTERNAL_ZONE else (str(a), str(x)) for x in bl)
+            else:
+                out.add((str(a), str(b)))
+        return out
     return {(str(a), str(b)) for a, b in violations}
 
 

@@ -197,3 +197,25 @@ def test_table_html_links_and_anchors():
     assert '<tr id="f-host-network">' in out
     assert 'id="f-script-window-pwned-1-alert-1-script"' in out
     assert "<script" not in out
+
+
+def test_violations_to_and_from_outside_addresses_are_drawn_as_violating():
+    """A segmentation violation with outside addresses merges its blocks into one row (their
+    text is no node's id); the figure pairs each block with the other end."""
+    import k8sviz
+    from k8sviz.viz import network_figure
+
+    snap = k8sviz.demo()
+    zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))
+    reach = k8sviz.reachability(snap)
+    v = k8sviz.segmentation(snap, reach, zones).violations
+    outside = v[v["src_zone"] == "external"]
+    assert len(outside) and "kube-system/node-agent" in set(outside["dst"])
+    fig = network_figure(k8sviz.graph(snap, reach=reach, zones=zones), violations=v)
+    hover = next(t for t in fig.data if t.name == "violates segmentation (hover)")
+    assert any(h.startswith("<b>external: internet → kube-system/node-agent</b>") for h in hover.text)
+    for by in ("namespace", "zone"):
+        agg = network_figure(k8sviz.graph(snap, reach=reach, zones=zones), aggregate=by, violations=v)
+        hover = next(t for t in agg.data if t.name == "violates segmentation (hover)")
+        want = "external → kube-system" if by == "zone" else "(external) → kube-system"
+        assert any(h.startswith(f"<b>{want}</b>") for h in hover.text), [h[:60] for h in hover.text]
