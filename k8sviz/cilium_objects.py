@@ -158,8 +158,9 @@ def pod_view(pod: Any, ns_labels: Mapping[str, str]) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class CiliumPort:
-    """A ``toPorts`` port: a number (0: every port) with ``end``, or a named port; ``protocols``
-    among TCP/UDP/SCTP (ANY or none: all three)."""
+    """A ``toPorts`` port: a number (0 without ``end``: every port) up to ``end`` (None: that port
+    alone; always above the port, so 0 with ``end`` is ports 1 to ``end``), or a named port;
+    ``protocols`` among TCP/UDP/SCTP (ANY or none: all three)."""
 
     port: int | str
     end: int | None
@@ -620,6 +621,100 @@ def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock,
     return tuple(out)
 
 
+#: IANA service names (RFC 6335 section 5.1), which Cilium's agent reads as port names before
+#: trying a number (``iana.IsSvcName``, pkg/iana): 1-15 letters, digits and single inner
+#: hyphens, at least one letter.  So ``0x10`` is a name, not 16.
+_SVC_NAME = re.compile(r"(?:[a-zA-Z0-9]-?)*[a-zA-Z](?:-?[a-zA-Z0-9])*")
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def is_port_name(port: str) -> bool:
+    """Whether Cilium's agent reads a ``toPorts`` port string as a port name."""
+    # The length test first: it also bounds the regular expression's backtracking.
+    return 0 < len(port) <= 15 and _SVC_NAME.fullmatch(port) is not None
+
+
+def _port_schema_ok(port: str) -> bool:
+    """Whether the CRDs' ``port`` pattern admits a string.
+
+    The pattern is ``^(<0-65535>)|([a-zA-Z0-9]-?)*[a-zA-Z](-?[a-zA-Z0-9])*$``, and the API server
+    tests it unanchored (Go's ``MatchString``), so the ``^`` binds the first branch only and the
+    ``$`` the second: a string passes when it starts with a digit (the first branch matches one
+    to four of them), or when it ends in a run of letters, digits and single hyphens that starts
+    and ends with a letter or digit and holds a letter.  (Checked here by a scan: the pattern
+    itself backtracks heavily on long strings.)"""
+    if port[:1].isascii() and port[:1].isdigit():
+        return True
+    if not port or port[-1] not in _ALNUM:
+        return False
+    tail = len(port)
+    while tail > 0 and (port[tail - 1] in _ALNUM or port[tail - 1] == "-" and port[tail:tail + 1] != "-"):
+        tail -= 1
+    return any(c.isalpha() for c in port[tail:])
+
+
+def _go_underscores_ok(s: str) -> bool:
+    """Go's ``underscoreOK`` (strconv): underscores only between digits, or right after a
+    ``0b``/``0o``/``0x`` prefix, never last."""
+    saw, i = "^", 0
+    hexa = False
+    if len(s) >= 2 and s[0] == "0" and s[1].lower() in "box":
+        i, saw, hexa = 2, "0", s[1].lower() == "x"
+    for c in s[i:]:
+        if c.isascii() and (c.isdigit() or hexa and c.lower() in "abcdef"):
+            saw = "0"
+        elif c == "_":
+            if saw != "0":
+                return False
+            saw = "_"
+        elif saw == "_":
+            return False
+        else:
+            saw = "!"
+    return saw != "_"
+
+
+def parse_go_port(port: str) -> tuple[int | None, str]:
+    """A numeric port string as Cilium's agent reads it, Go's ``strconv.ParseUint(port, 0, 16)``:
+    ``(number, "")``, or ``(None, why)`` with Go's reason ("invalid syntax", "value out of range").
+
+    Base 0 means a leading ``0`` is octal (``"010"`` is 8, ``"08"`` is refused), ``0b``/``0o``/
+    ``0x`` prefixes (though a string with those letters is a port name first, see
+    :func:`is_port_name`), and underscores between digits (``"1_000"`` is 1000)."""
+    if not port:
+        return None, "invalid syntax"
+    base, body = 10, port
+    if port[0] == "0":
+        if len(port) >= 3 and port[1].lower() in "box":
+            base, body = {"b": 2, "o": 8, "x": 16}[port[1].lower()], port[2:]
+        else:
+            base, body = 8, port[1:]
+    value, underscores = 0, False
+    for c in body:
+        if c == "_":
+            underscores = True
+            continue
+        if not c.isascii() or not c.isalnum() or (digit := int(c, 36)) >= base:
+            return None, "invalid syntax"
+        value = value * base + digit
+        if value > 0xFFFF:
+            return None, "value out of range"
+    if underscores and not _go_underscores_ok(port):
+        return None, "invalid syntax"
+    return value, ""
+
+
+def _port_refusal(port: Any, where: str) -> str | None:
+    """Why Cilium's agent cannot read a ``toPorts`` port string the schema admits (None: it can):
+    neither a port name nor a number ``ParseUint(port, 0, 16)`` parses."""
+    if not isinstance(port, str) or is_port_name(port) or not _port_schema_ok(port):
+        return None
+    value, why = parse_go_port(port)
+    if value is not None:
+        return None
+    return f'{where}: unable to parse port: strconv.ParseUint: parsing "{port}": {why}'
+
+
 #: The most ports one ``toPorts`` item may list: the agent's ``maxPorts``
 #: (pkg/policy/api/rule_validation.go), also the CRDs' ``maxItems`` from Cilium 1.16.
 _MAX_PORTS = 40
@@ -633,7 +728,16 @@ def _l7_rule_count(rules: Mapping[str, Any]) -> int:
     return sum(len(v) for k in ("http", "kafka", "dns", "l7") if isinstance(v := rules.get(k), list))
 
 
-def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool) -> str | None:
+def _port_value(port: Any) -> int | None:
+    """The number a ``toPorts`` port stands for to the agent (None: a port name, or unreadable)."""
+    if isinstance(port, int) and not isinstance(port, bool):
+        return port
+    if not isinstance(port, str) or is_port_name(port):
+        return None
+    return parse_go_port(port)[0]
+
+
+def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool, deny: bool = False) -> str | None:
     """Why Cilium's agent refuses a ``toPorts`` item (``PortRule.Validate``, called
     ``sanitize`` before 1.17, with ``PortProtocol`` and ``L7Rules`` validation), if it does:
     the API server stores such a policy, the agent does not import it.  The checks run in the
@@ -654,11 +758,16 @@ def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool) -> str | None
                 "refuses it already)")
     ports = [p for p in raw_ports if isinstance(p, dict)]
     for j, p in enumerate(ports):
-        port, end = str(p.get("port")).strip(), p.get("endPort")
+        # ``PortProtocol.Validate``: a port string that is neither a name nor a number.  (Deny
+        # entries are left to the caller: releases differ on validating them.)
+        refused = None if deny else _port_refusal(p.get("port"), f"{where}.ports[{j}]")
+        if refused is not None:
+            return refused
+        number, end = _port_value(p.get("port")), p.get("endPort")
         # A numeric port (not an IANA service name) with an endPort above it is a range
         # (cilium#34023; endPort itself came in Cilium 1.16, whose branch has the check too).
-        if (dns and port.isdigit() and isinstance(end, int) and not isinstance(end, bool)
-                and end > int(port)):
+        if (dns and number is not None and isinstance(end, int) and not isinstance(end, bool)
+                and end > number):
             return f"{where}.ports[{j}]: DNS rules do not support port ranges"
         proto = str(p.get("protocol") or "ANY").upper()
         if has_rules and not dns and proto != "TCP":
@@ -672,7 +781,7 @@ def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool) -> str | None
             return f"{where}: Listener is not allowed with L7 rules ({name})"
     if not has_rules:
         return None
-    if any(str(p.get("port")).strip() == "0" for p in ports):
+    if any(_port_value(p.get("port")) == 0 for p in ports):
         return f"{where}: L7 rules can not be used when a port is 0"
     # ``L7Rules.Validate``: a DNS kind needs ports; generic ``l7`` rules need their
     # ``l7proto`` (from Cilium 1.16 the CRDs' oneOf over http, kafka, dns and l7proto, which
@@ -725,7 +834,18 @@ def _l7_parser(pr: Mapping[str, Any]) -> str | None:
     return "crd" if pr.get("listener") is not None else parser
 
 
-def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False
+def _filter_key(port: int | str, raw: Any, end: Any) -> str:
+    """A port as the agent keys its L4 filters (``L4PolicyMap.Upsert``): a name as it is; a number
+    as base 10 reads the string (0 where it cannot, such as ``"1_000"``) with the endPort as
+    written, so ``80`` and ``80``-``70`` are two filters."""
+    if isinstance(port, str):
+        return port
+    text = str(raw)
+    number = int(text) if text.isascii() and text.isdigit() and int(text) <= 0xFFFF else 0
+    return f"{number}-{end}" if end else str(number)
+
+
+def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = False
            ) -> tuple[tuple[CiliumPort, ...] | None, bool, tuple[L7Port, ...]]:
     if raw is None or raw == []:
         return None, False, ()
@@ -739,7 +859,7 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False
             raise ctx.error(f"{where}[{i}] must be an object")
         if pr.get("rules") or pr.get("listener") or pr.get("terminatingTLS") or pr.get("serverNames"):
             l7 = True
-        refused = _rejected_l7(pr, f"{where}[{i}]", ingress)
+        refused = _rejected_l7(pr, f"{where}[{i}]", ingress, deny)
         if refused is not None:
             ctx.rejected = True
             ctx.unsupported.append(f"Cilium's agent rejects the policy ({refused}), so it enforces nothing of it")
@@ -756,23 +876,40 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False
                     continue  # not a TCP/UDP/SCTP port: outside the model, matches none of it
                 raise ctx.error(f"{w}: invalid protocol {proto!r}")
             protos = ("TCP", "UDP", "SCTP") if proto == "ANY" else (proto,)
-            port = p["port"]
-            if isinstance(port, str) and port.isdigit():
-                port = int(port)
+            written = port = p["port"]
             if isinstance(port, bool) or not isinstance(port, int | str) or port == "":
                 raise ctx.error(f"{w}: invalid port {port!r}")
             end = p.get("endPort")
+            # The CRDs' schema: endPort an integer from 0 to 65535 (nothing ties it to port).
+            if end is not None and (isinstance(end, bool) or not isinstance(end, int) or not 0 <= end <= 65535):
+                raise ctx.error(f"{w}: endPort {end!r} must be a number from 0 to 65535")
+            if isinstance(port, str):
+                if not _port_schema_ok(port):
+                    raise ctx.error(f"{w}: port {port!r} does not match the CRDs' pattern for a port "
+                                    "(a number, or a name of letters, digits and single '-')")
+                if not is_port_name(port):
+                    number, why = parse_go_port(port)
+                    if number is None:
+                        if deny:
+                            # Older agents validate no deny entry and read the port as 0 (every
+                            # port: createL4Filter ignores the parse error); later ones refuse
+                            # the policy.  Allow entries are refused by every release (above).
+                            ctx.unsupported.append(
+                                f'{w}: port "{port}" is no number to Cilium ({why}): releases that do not '
+                                "validate deny entries deny every port with it, later ones reject the policy, "
+                                "and which release first does is not settled here")
+                        continue
+                    port = number
             if isinstance(port, int):
                 if not 0 <= port <= 65535:
                     raise ctx.error(f"{w}: port {port} is out of range 0-65535")
-                if end is not None:
-                    if isinstance(end, bool) or not isinstance(end, int) or not port <= end <= 65535:
-                        raise ctx.error(f"{w}: endPort {end!r} must be a number from port to 65535")
-                out.append(CiliumPort(port, end if end and end != port else None, protos))
-                key = f"{port}-{end}" if end else str(port)
+                # The agent reads an endPort at or below the port as that port alone, and port 0
+                # with endPort 0 or 65535 as every port (PortRangeToMaskedPorts, pkg/policy).
+                ranged = end if end and end > port and not (port == 0 and end == 65535) else None
+                out.append(CiliumPort(port, ranged, protos))
             else:
                 out.append(CiliumPort(port.lower(), None, protos))  # named ports: endPort is ignored
-                key = port.lower()
+            key = _filter_key(port if isinstance(port, int) else port.lower(), written, end)
             if parser is not None:
                 # ``createL4Filter`` gives an HTTP, Kafka or l7proto parser to TCP only (on
                 # another protocol such rules are refused, except ``{l7proto: x}`` alone, which
@@ -861,7 +998,7 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
         if len(present) > 1:
             raise ctx.error(f"{w}: combining {present[0]} and {present[1]} is not supported (by Cilium either)")
         # (Deny entries have no toFQDNs nor L7 part: known_fields dropped any.)
-        ports, l7, parsers = _ports(e.get("toPorts"), f"{w}.toPorts", ctx, ingress)
+        ports, l7, parsers = _ports(e.get("toPorts"), f"{w}.toPorts", ctx, ingress, deny)
         peer = CiliumPeer(ports=ports, l7=l7, parsers=parsers)
         if not present and ports is None and not any(e.get(k) for k in _NOT_JUDGED):
             # Cilium's sources disagree on ``{}``: its rule code up to 1.18 allows nothing (the

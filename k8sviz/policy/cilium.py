@@ -124,9 +124,9 @@ def cilium_port_cuts(policies: Sequence[CiliumPolicy], pods: Iterable[Pod]) -> d
     cuts: dict[str, set[int]] = {}
     for peer in _peers(policies):
         for pp in peer.ports or ():
-            if isinstance(pp.port, int) and pp.port > 0:
+            if isinstance(pp.port, int) and (pp.port > 0 or pp.end):
                 for proto in pp.protocols:
-                    cuts.setdefault(proto, set()).update((pp.port, min(pp.end or pp.port, MAX_PORT) + 1))
+                    cuts.setdefault(proto, set()).update((max(pp.port, 1), min(pp.end or pp.port, MAX_PORT) + 1))
     return named_port_cuts(cuts, pods, cilium_named_ports(policies))
 
 
@@ -327,7 +327,9 @@ class _Cilium:
 def _ports(peer: CiliumPeer, space: PortSpace) -> PortSel:
     if peer.ports is None:
         return PortSel(space.all)
-    return PortSel(*space.selection((proto, pp.port, pp.end) for pp in peer.ports for proto in pp.protocols))
+    # Port 0 with an end is the ports up to it (the agent's range from 0), not every port.
+    return PortSel(*space.selection((proto, 1 if pp.port == 0 and pp.end else pp.port, pp.end)
+                                    for pp in peer.ports for proto in pp.protocols))
 
 
 def translate_cilium(

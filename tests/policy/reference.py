@@ -720,7 +720,7 @@ def _cilium_port_ok(snap, peer, dst, proto, port):
         if isinstance(pp.port, str):
             if _is_pod(dst) and _named(snap, dst, pp.port, proto, port):
                 return True
-        elif pp.port == 0 or pp.port <= port <= (pp.end or pp.port):
+        elif pp.port == 0 and not pp.end or pp.port <= port <= (pp.end or pp.port):
             return True
     return False
 

@@ -449,6 +449,86 @@ def test_ports_named_port_zero_ranges_and_l7():
     assert "(L7 rules filter further)" in str(r.explain("web/a", "db/d", 443))
 
 
+def ingress_ports(*ports: dict[str, Any]) -> dict[str, Any]:
+    """A policy opening db/d's ingress to every peer on ``ports`` only."""
+    return cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["all"], "toPorts": [{"ports": list(ports)}]}]})
+
+
+def test_an_end_port_at_or_below_the_port_is_that_port_alone(tmp_path):
+    """The CRDs' schema ties endPort to nothing but 0-65535, and the agent reads an endPort at
+    or below the port as the port alone (``PortRangeToMaskedPorts``, pkg/policy); port 0 with
+    an endPort is the range up to it (every port only with endPort 0 or 65535)."""
+    snap, _ = load_files(tmp_path, ingress_ports({"port": "8080", "endPort": 80, "protocol": "TCP"},
+                                                 {"port": "0", "endPort": 100, "protocol": "UDP"},
+                                                 {"port": "0", "endPort": 65535, "protocol": "SCTP"}))
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/a", "db/d", 8080)
+    assert not r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/a", "db/d", 8000)
+    assert r.can_reach("web/a", "db/d", 1, "UDP") and r.can_reach("web/a", "db/d", 100, "UDP")
+    assert not r.can_reach("web/a", "db/d", 101, "UDP")
+    assert r.can_reach("web/a", "db/d", 9, "SCTP") and r.can_reach("web/a", "db/d", 65535, "SCTP")
+    # Out of the schema's range is still refused by the API server.
+    with pytest.raises(PolicyError, match="endPort 65536 must be a number from 0 to 65535"):
+        load_files(tmp_path, ingress_ports({"port": "80", "endPort": 65536}))
+
+
+def test_port_strings_read_as_the_agent_parses_them(tmp_path):
+    """An IANA service name is a port name (``0x10`` included); anything else is parsed by Go's
+    ``strconv.ParseUint(port, 0, 16)``: a leading 0 is octal and underscores may separate digits."""
+    named = pod("db", "n", {"app": "d"}, "10.0.0.11", (("0x10", 7000, "TCP"),))
+    snap, _ = load_files(tmp_path, ingress_ports({"port": "010", "protocol": "TCP"},
+                                                 {"port": "0x10", "protocol": "TCP"},
+                                                 {"port": "1_000", "protocol": "TCP"},
+                                                 {"port": "0o20", "protocol": "UDP"}), named)
+    assert not snap.unevaluated_policies
+    (pol,) = snap.cilium_policies
+    assert [str(p) for p in pol.rules[0].ingress[0].ports] == ["TCP 8", "TCP 0x10", "TCP 1000", "UDP 0o20"]
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/a", "db/d", 8) and not r.can_reach("web/a", "db/d", 10)
+    assert not r.can_reach("web/a", "db/d", 16) and r.can_reach("web/a", "db/n", 7000)
+    assert r.can_reach("web/a", "db/d", 1000)
+    assert not r.can_reach("web/a", "db/d", 16, "UDP")  # 0o20 is a name, which db/d does not have
+
+
+@pytest.mark.parametrize(("port", "why"), [
+    ("08", "invalid syntax"),  # 8 is no octal digit
+    ("99999", "value out of range"),  # the schema's first branch matches its first digits
+    ("80_", "invalid syntax"),
+    ("http_x", "invalid syntax"),  # the schema's second branch matches the trailing x
+    ("web-server-01234", "invalid syntax"),  # 16 characters: too long for a name
+])
+def test_port_strings_the_schema_admits_but_the_agent_cannot_parse(tmp_path, port, why):
+    """The schema's pattern is anchored on one branch each, so it admits such strings; the agent's
+    ``PortProtocol.Validate`` refuses them, so the policy is judged as absent."""
+    snap, _ = load_files(tmp_path, ingress_ports({"port": "81", "protocol": "TCP"}, {"port": port, "protocol": "TCP"}))
+    (pol,) = snap.unevaluated_policies
+    assert pol.rejected and pol.unsupported == (
+        f"Cilium's agent rejects the policy (spec.ingress[0].toPorts[0].ports[1]: unable to parse port: "
+        f'strconv.ParseUint: parsing "{port}": {why}), so it enforces nothing of it',), pol.unsupported
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 82)
+
+
+@pytest.mark.parametrize("port", ["-1", " 80", "http-", "a--b!"])
+def test_port_strings_the_schema_refuses_are_load_errors(tmp_path, port):
+    with pytest.raises(PolicyError, match="CiliumNetworkPolicy/db/p") as e:
+        load_files(tmp_path, ingress_ports({"port": port}))
+    assert f"port {port!r} does not match the CRDs' pattern for a port" in str(e.value)
+
+
+def test_an_unparsable_port_in_a_deny_entry_leaves_the_policy_unevaluated(tmp_path):
+    """Deny entries are validated by later releases only: older ones read such a port as 0."""
+    deny = cnp("p", {"endpointSelector": D, "ingressDeny": [
+        {"fromEntities": ["all"], "toPorts": [{"ports": [{"port": "08", "protocol": "TCP"}]}]}]})
+    snap, _ = load_files(tmp_path, deny)
+    (pol,) = snap.unevaluated_policies
+    assert not pol.rejected
+    assert pol.unsupported == (
+        'spec.ingressDeny[0].toPorts[0].ports[0]: port "08" is no number to Cilium (invalid syntax): releases '
+        "that do not validate deny entries deny every port with it, later ones reject the policy, and which "
+        "release first does is not settled here",)
+
+
 def test_egress_and_specs():
     r = reach(cnp("p", key="specs", spec=[
         {"endpointSelector": {"matchLabels": {"app": "e"}}, "egress": [{"toEndpoints": [D]}]},

@@ -467,12 +467,14 @@ def cilium_entries(draw, namespaces, ingress, deny):
     if kind == "none" or draw(st.booleans()):
         ports = []
         for _ in range(draw(st.integers(1, 2))):
-            p = {"port": draw(st.sampled_from([0, *PORTS, "80", *NAMES]))}
+            # "0120" is octal 80 to the agent (Go's ParseUint with base 0).
+            p = {"port": draw(st.sampled_from([0, *PORTS, "80", "0120", *NAMES]))}
             proto = draw(st.sampled_from([None, "ANY", *PROTOS]))
             if proto:
                 p["protocol"] = proto
-            if isinstance(p["port"], int) and p["port"] and draw(st.integers(0, 3)) == 0:
-                p["endPort"] = draw(st.sampled_from([q for q in PORTS if q >= p["port"]]))
+            if isinstance(p["port"], int) and draw(st.integers(0, 3)) == 0:
+                # Above the port a range; at or below it the port alone; on port 0 the ports up to it.
+                p["endPort"] = draw(st.sampled_from(PORTS))
             ports.append(p)
         rule = {"ports": ports}
         if not deny and draw(st.integers(0, 4)) == 0:
