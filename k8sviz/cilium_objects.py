@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import PolicyError
+from .goregexp import go_regexp_error
 from .model import (
     _SELECTOR,
     IPBlock,
@@ -728,6 +729,121 @@ def _l7_rule_count(rules: Mapping[str, Any]) -> int:
     return sum(len(v) for k in ("http", "kafka", "dns", "l7") if isinstance(v := rules.get(k), list))
 
 
+#: What an HTTP header match may do on a mismatch (``MismatchAction``, pkg/policy/api/http.go);
+#: none given: drop the request.
+_MISMATCH_ACTIONS = frozenset({"LOG", "ADD", "DELETE", "REPLACE"})
+#: The Kafka API keys a rule may name (``KafkaAPIKeyMap``: Cilium's proxy knows keys 0-33), and
+#: the roles that stand for groups of them.
+_KAFKA_API_KEYS = frozenset({
+    "produce", "fetch", "offsets", "metadata", "leaderandisr", "stopreplica", "updatemetadata",
+    "controlledshutdown", "offsetcommit", "offsetfetch", "findcoordinator", "joingroup", "heartbeat",
+    "leavegroup", "syncgroup", "describegroups", "listgroups", "saslhandshake", "apiversions",
+    "createtopics", "deletetopics", "deleterecords", "initproducerid", "offsetforleaderepoch",
+    "addpartitionstotxn", "addoffsetstotxn", "endtxn", "writetxnmarkers", "txnoffsetcommit",
+    "describeacls", "createacls", "deleteacls", "describeconfigs", "alterconfigs",
+})
+_KAFKA_ROLES = frozenset({"produce", "consume"})
+#: A Kafka topic's characters as the agent checks them: its Go pattern, a raw string with
+#: doubled backslashes, admits the backslash too.
+_KAFKA_TOPIC = re.compile(r"[a-zA-Z0-9\\._-]+")
+_KAFKA_TOPIC_MAX = 255
+
+
+def _http_refusal(rule: Any) -> str | None:
+    """Why the agent refuses an HTTP rule (``PortRuleHTTP.Validate``): ``path`` and ``method``
+    must compile as Go regular expressions (checked for what Go certainly refuses, see
+    :mod:`k8sviz.goregexp`), and each header match needs a name, a known mismatch action and,
+    with a secret, the secret's name.  The result continues the rule's path (".path: ...").
+    (Recent CRDs refuse a nameless header match or an unknown action at the API server too.)"""
+    if not isinstance(rule, dict):
+        return None
+    for field in ("path", "method"):
+        expr = rule.get(field)
+        if isinstance(expr, str) and expr and (why := go_regexp_error(expr)) is not None:
+            return f".{field}: error parsing regexp: {why}: `{expr}`"
+    for j, match in enumerate(rule["headerMatches"] if isinstance(rule.get("headerMatches"), list) else []):
+        if not isinstance(match, dict):
+            continue
+        at = f".headerMatches[{j}]"
+        if not match.get("name"):
+            return f"{at}: header name missing"
+        action = match.get("mismatch") or ""
+        if action and action not in _MISMATCH_ACTIONS:
+            return f"{at}: invalid header action: {action}"
+        secret = match.get("secret")
+        if isinstance(secret, dict) and not secret.get("name"):
+            return f"{at}: secret name missing"
+    return None
+
+
+def _kafka_refusal(rule: Any) -> str | None:
+    """Why the agent refuses a Kafka rule (``PortRuleKafka.Sanitize``): a role and an API key
+    together, an unknown API key or role (either case), an API version that is not a number
+    from 0 to 32767 (Go's ``ParseInt(v, 10, 16)``), a topic over 255 bytes or with other
+    characters than letters, digits, ``.``, ``_``, ``-`` (and ``\\``, as its pattern is written).
+    (Recent CRDs refuse an unknown role and a longer topic at the API server too.)"""
+    if not isinstance(rule, dict):
+        return None
+    role, key = str(rule.get("role") or ""), str(rule.get("apiKey") or "")
+    version, topic = str(rule.get("apiVersion") or ""), str(rule.get("topic") or "")
+    if role and key:
+        return f'cannot set both Role "{role}" and APIKey "{key}" together'
+    if key and key.lower() not in _KAFKA_API_KEYS:
+        return f'invalid Kafka APIKey "{key}"'
+    if role and role.lower() not in _KAFKA_ROLES:
+        return f'invalid Kafka Role "{role}"'
+    if version and not (re.fullmatch(r"[+-]?[0-9]+", version) and 0 <= int(version) <= 0x7FFF):
+        return f'invalid Kafka APIVersion "{version}"'
+    if topic:
+        if len(topic.encode()) > _KAFKA_TOPIC_MAX:
+            return f"kafka topic exceeds maximum len of {_KAFKA_TOPIC_MAX}"
+        if not _KAFKA_TOPIC.fullmatch(topic):
+            return f'invalid Kafka Topic name "{topic}"'
+    return None
+
+
+def _check_l7_schema(pr: Mapping[str, Any], where: str, ctx: _Ctx) -> None:
+    """Raise what the API server refuses in a ``toPorts`` item's L7 rules: fields of the wrong
+    type, a header match without ``name`` or a secret without one, and DNS rules as for
+    ``toFQDNs`` (exactly one of matchName and matchPattern, each of DNS characters)."""
+    rules = pr.get("rules")
+    if not isinstance(rules, dict):
+        return
+    for kind, fields in (("http", ("path", "method", "host")),
+                         ("kafka", ("role", "apiKey", "apiVersion", "clientID", "topic"))):
+        items = rules.get(kind)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise ctx.error(f"{where}.rules.{kind} must be a list")
+        for i, item in enumerate(items):
+            at = f"{where}.rules.{kind}[{i}]"
+            if not isinstance(item, dict):
+                raise ctx.error(f"{at} must be an object")
+            for f in fields:
+                if item.get(f) is not None and not isinstance(item[f], str):
+                    raise ctx.error(f"{at}.{f} must be a string")
+            for j, match in enumerate(item.get("headerMatches") or [] if kind == "http" else []):
+                if not isinstance(match, dict) or not isinstance(match.get("name"), str):
+                    raise ctx.error(f"{at}.headerMatches[{j}] needs a name (a string)")
+                if match.get("mismatch") is not None and not isinstance(match["mismatch"], str):
+                    raise ctx.error(f"{at}.headerMatches[{j}].mismatch must be a string")
+                secret = match.get("secret")
+                if secret is not None and (not isinstance(secret, dict) or not isinstance(secret.get("name"), str)):
+                    raise ctx.error(f"{at}.headerMatches[{j}].secret needs a name (a string)")
+    if rules.get("dns") is not None:
+        if not isinstance(rules["dns"], list):
+            raise ctx.error(f"{where}.rules.dns must be a list")
+        _fqdns(rules["dns"], f"{where}.rules.dns", ctx)
+    items = rules.get("l7")
+    if items is not None:
+        if not isinstance(items, list):
+            raise ctx.error(f"{where}.rules.l7 must be a list")
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or not all(isinstance(v, str) for v in item.values()):
+                raise ctx.error(f"{where}.rules.l7[{i}] must be an object of strings")
+
+
 def _port_value(port: Any) -> int | None:
     """The number a ``toPorts`` port stands for to the agent (None: a port name, or unreadable)."""
     if isinstance(port, int) and not isinstance(port, bool):
@@ -783,13 +899,23 @@ def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool, deny: bool = 
         return None
     if any(_port_value(p.get("port")) == 0 for p in ports):
         return f"{where}: L7 rules can not be used when a port is 0"
-    # ``L7Rules.Validate``: a DNS kind needs ports; generic ``l7`` rules need their
-    # ``l7proto`` (from Cilium 1.16 the CRDs' oneOf over http, kafka, dns and l7proto, which
-    # ``l7`` alone matches none of, refuses it at the API server already).
+    # ``L7Rules.Validate``, kind by kind: each HTTP and Kafka rule; a DNS kind needs ports;
+    # generic ``l7`` rules need their ``l7proto`` (from Cilium 1.16 the CRDs' oneOf over http,
+    # kafka, dns and l7proto, which ``l7`` alone matches none of, refuses it at the API server
+    # already), and then each of them.
+    for i, rule in enumerate(rules["http"] if isinstance(rules.get("http"), list) else []):
+        if (why := _http_refusal(rule)) is not None:
+            return f"{where}.rules.http[{i}]{why}"
+    for i, rule in enumerate(rules["kafka"] if isinstance(rules.get("kafka"), list) else []):
+        if (why := _kafka_refusal(rule)) is not None:
+            return f"{where}.rules.kafka[{i}]: {why}"
     if rules.get("dns") is not None and not ports:
         return f"{where}: port 53 must be specified for DNS rules"
     if rules.get("l7") is not None and not rules.get("l7proto"):
         return f"{where}.rules: 'l7' may only be specified when a 'l7proto' is also specified"
+    for i, rule in enumerate(rules["l7"] if rules.get("l7proto") and isinstance(rules.get("l7"), list) else []):
+        if isinstance(rule, dict) and "" in rule:
+            return f"{where}.rules.l7[{i}]: empty key not allowed"
     # It counts a kind whose field is set at all (an empty list too; a null one the API server
     # prunes), and refuses more than one.  From Cilium 1.16 the CRDs' schema (the same oneOf,
     # cilium#32814) refuses it at the API server already.
@@ -859,6 +985,7 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
             raise ctx.error(f"{where}[{i}] must be an object")
         if pr.get("rules") or pr.get("listener") or pr.get("terminatingTLS") or pr.get("serverNames"):
             l7 = True
+        _check_l7_schema(pr, f"{where}[{i}]", ctx)
         refused = _rejected_l7(pr, f"{where}[{i}]", ingress, deny)
         if refused is not None:
             ctx.rejected = True

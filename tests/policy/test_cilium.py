@@ -656,6 +656,39 @@ TCP_80 = [{"port": "80", "protocol": "TCP"}]
      "toPorts[0].ports[0]: DNS rules do not support port ranges"),
     ("egress", {"ports": [{"port": str(1000 + i), "protocol": "TCP"} for i in range(41)]},
      "toPorts[0].ports: too many ports, the max is 40"),
+    # PortRuleHTTP.Validate: path and method compile as Go regular expressions; header matches.
+    ("ingress", {"ports": TCP_80, "rules": {"http": [{"path": "/api/(v1"}]}},
+     "toPorts[0].rules.http[0].path: error parsing regexp: missing closing ): `/api/(v1`"),
+    ("ingress", {"ports": TCP_80, "rules": {"http": [{"method": "GET"}, {"method": "*"}]}},
+     "toPorts[0].rules.http[1].method: error parsing regexp: missing argument to repetition operator: `*`"),
+    ("ingress", {"ports": TCP_80, "rules": {"http": [{"path": "/(?!admin).*"}]}},
+     "toPorts[0].rules.http[0].path: error parsing regexp: invalid or unsupported Perl syntax"),
+    ("ingress", {"ports": TCP_80, "rules": {"http": [{"path": "/(a)\\1"}]}},
+     "toPorts[0].rules.http[0].path: error parsing regexp: invalid escape sequence"),
+    ("ingress", {"ports": TCP_80, "rules": {"http": [{"headerMatches": [{"name": ""}]}]}},
+     "toPorts[0].rules.http[0].headerMatches[0]: header name missing"),
+    ("ingress", {"ports": TCP_80, "rules": {"http": [{"headerMatches": [{"name": "x", "mismatch": "DROP"}]}]}},
+     "toPorts[0].rules.http[0].headerMatches[0]: invalid header action: DROP"),
+    ("ingress", {"ports": TCP_80, "rules": {"http": [{"headerMatches": [{"name": "x", "secret": {"name": ""}}]}]}},
+     "toPorts[0].rules.http[0].headerMatches[0]: secret name missing"),
+    # PortRuleKafka.Sanitize.
+    ("ingress", {"ports": TCP_80, "rules": {"kafka": [{"role": "produce", "apiKey": "fetch"}]}},
+     'toPorts[0].rules.kafka[0]: cannot set both Role "produce" and APIKey "fetch" together'),
+    ("ingress", {"ports": TCP_80, "rules": {"kafka": [{"apiKey": "createtopic"}]}},  # createtopics
+     'toPorts[0].rules.kafka[0]: invalid Kafka APIKey "createtopic"'),
+    ("ingress", {"ports": TCP_80, "rules": {"kafka": [{"role": "admin"}]}},
+     'toPorts[0].rules.kafka[0]: invalid Kafka Role "admin"'),
+    ("ingress", {"ports": TCP_80, "rules": {"kafka": [{"apiVersion": "-1"}]}},
+     'toPorts[0].rules.kafka[0]: invalid Kafka APIVersion "-1"'),
+    ("ingress", {"ports": TCP_80, "rules": {"kafka": [{"apiVersion": "40000"}]}},
+     'toPorts[0].rules.kafka[0]: invalid Kafka APIVersion "40000"'),
+    ("ingress", {"ports": TCP_80, "rules": {"kafka": [{"topic": "orders/eu"}]}},
+     'toPorts[0].rules.kafka[0]: invalid Kafka Topic name "orders/eu"'),
+    ("ingress", {"ports": TCP_80, "rules": {"kafka": [{"topic": "t" * 256}]}},
+     "toPorts[0].rules.kafka[0]: kafka topic exceeds maximum len of 255"),
+    # PortRuleL7.Validate: generic rules (under their l7proto) need non-empty keys.
+    ("egress", {"ports": TCP_80, "rules": {"l7proto": "r2d2", "l7": [{"cmd": "READ"}, {"": "x"}]}},
+     "toPorts[0].rules.l7[1]: empty key not allowed"),
 ])
 def test_port_rules_the_agent_refuses_leave_the_policy_unenforced(tmp_path, field, item, why):
     """Refused by Cilium's agent (``PortRule.Validate``, pkg/policy/api/rule_validation.go), not
@@ -683,6 +716,14 @@ def test_port_rules_the_agent_refuses_leave_the_policy_unenforced(tmp_path, fiel
     # An l7proto without rules holds nothing to validate (``IsEmpty``), so not even UDP is refused.
     {"ports": [{"port": "80", "protocol": "UDP"}], "rules": {"l7proto": "r2d2"}},
     {"ports": [{"port": str(1000 + i), "protocol": "TCP"} for i in range(40)]},
+    # Go regular expressions, header matches, Kafka and generic rules the agent takes.
+    {"ports": TCP_80, "rules": {"http": [{"path": "/api/v[0-9]+/(?i:items)/.*", "method": "GET|POST"},
+                                         {"path": "/a{2,3}\\d*?[^/]\\x41\\pL", "method": "(?i)get"}]}},
+    {"ports": TCP_80, "rules": {"http": [{"headerMatches": [
+        {"name": "x", "mismatch": "LOG", "secret": {"name": "s"}}, {"name": "y", "value": "1"}]}]}},
+    {"ports": TCP_80, "rules": {"kafka": [{"apiKey": "Produce", "apiVersion": "+3", "topic": "a.b_c-d"},
+                                          {"role": "CONSUME", "topic": "t" * 255}]}},
+    {"ports": TCP_80, "rules": {"l7proto": "r2d2", "l7": [{"cmd": "READ"}, {}]}},
 ])
 def test_port_rules_next_to_those_the_agent_accepts(tmp_path, item):
     """What stays just inside each of those checks is evaluated: egress from db/d is closed but
@@ -691,6 +732,21 @@ def test_port_rules_next_to_those_the_agent_accepts(tmp_path, item):
     assert not snap.unevaluated_policies, [p.unsupported for p in snap.unevaluated_policies]
     r = k8sviz.reachability(snap)
     assert not r.can_reach("db/d", "db/e", 81) and not r.can_reach("db/d", "db/e", 80, "SCTP")
+
+
+@pytest.mark.parametrize(("rules", "message"), [
+    ({"dns": [{"matchName": "bad name!"}]}, "rules.dns[0].matchName: 'bad name!' is not a DNS name"),
+    ({"dns": [{"matchName": "a.com", "matchPattern": "*.a.com"}]}, "set exactly one of matchName and matchPattern"),
+    ({"http": [{"headerMatches": [{"value": "1"}]}]}, "rules.http[0].headerMatches[0] needs a name"),
+    ({"http": [{"path": 5}]}, "rules.http[0].path must be a string"),
+    ({"kafka": [{"topic": ["t"]}]}, "rules.kafka[0].topic must be a string"),
+])
+def test_l7_rules_the_api_server_refuses_are_load_errors(tmp_path, rules, message):
+    """The CRDs' schema: DNS rules as toFQDNs, a header match's name required, strings."""
+    entry = {"toEndpoints": [{}], "toPorts": [{"ports": [{"port": "53", "protocol": "UDP"}], "rules": rules}]}
+    with pytest.raises(PolicyError, match="CiliumNetworkPolicy/db/p") as e:
+        load_files(tmp_path, cnp("p", {"endpointSelector": D, "egress": [entry]}))
+    assert message in str(e.value)
 
 
 def test_icmps_beside_to_ports_in_an_allow_entry_are_refused_by_the_agent(tmp_path):
