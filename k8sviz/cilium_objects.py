@@ -41,10 +41,10 @@ from .model import (
     known_fields,
 )
 
-__all__ = ["APISERVER_SERVICE", "CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "L7Clash",
+__all__ = ["APISERVER_SERVICE", "END_PORT_RELEASE", "CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "L7Clash",
            "identity_caveats",
            "knp_matches", "knp_pod_selector", "knp_selects_every_pod", "namespace_selector_caveats",
-           "l7_parser_clashes", "parse_cilium_policy", "pod_view", "services_named"]
+           "l7_parser_clashes", "parse_cilium_policy", "pod_view", "services_named", "without_end_ports"]
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 #: Labels Cilium owns: a pod's own labels under it never reach its identity.
@@ -280,6 +280,9 @@ class CiliumPolicy(NamedPolicy):
     api_version: str = "cilium.io/v2"
     #: Cilium's agent refuses to import it (its L7 rules): it takes no part in any pod's policy.
     rejected: bool = False
+    #: Paths of the ``endPort`` fields its numeric ports give: a field Cilium's port type has
+    #: from 1.16 only (see :func:`without_end_ports`).
+    end_ports: tuple[str, ...] = ()
 
     @property
     def apiserver_entities(self) -> tuple[str, ...]:
@@ -336,6 +339,8 @@ class _Ctx:
         self.rejected = False
         #: ``rules: {}`` items: stored (and enforced) by older releases, refused by newer API servers.
         self.empty_rules: list[str] = []
+        #: ``endPort`` fields of numeric ports (CiliumPolicy.end_ports).
+        self.end_ports: list[str] = []
 
     def error(self, message: str) -> PolicyError:
         return PolicyError(message, source=self.source, obj=self.ref)
@@ -1030,6 +1035,8 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
             if isinstance(port, int):
                 if not 0 <= port <= 65535:
                     raise ctx.error(f"{w}: port {port} is out of range 0-65535")
+                if end:
+                    ctx.end_ports.append(f"{w}.endPort")
                 # The agent reads an endPort at or below the port as that port alone, and port 0
                 # with endPort 0 or 65535 as every port (PortRangeToMaskedPorts, pkg/policy).
                 ranged = end if end and end > port and not (port == 0 and end == 65535) else None
@@ -1290,7 +1297,41 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
             "accepts this policy as written; leave rules out, or give one kind of rules",
             source, ref))
     return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version,
-                        ctx.rejected)
+                        ctx.rejected, tuple(ctx.end_ports))
+
+
+#: The first Cilium release whose port type has ``endPort`` (port ranges, cilium#32389).
+END_PORT_RELEASE = (1, 16)
+
+
+def without_end_ports(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A Cilium policy object as an API server of a release before 1.16 stores it: every
+    ``toPorts`` port without ``endPort``.
+
+    Those releases' CRDs (``apiextensions.k8s.io/v1``, so structural and pruned) have no such
+    field in the port type and nothing there that preserves unknown fields, so the server drops
+    it; their agents' Go type has no such field either.  Each such port is its ``port`` alone."""
+    def entry(e: Any) -> Any:
+        if not isinstance(e, dict) or not isinstance(e.get("toPorts"), list):
+            return e
+        items = [{**pr, "ports": [{k: v for k, v in p.items() if k != "endPort"} if isinstance(p, dict) else p
+                                  for p in pr["ports"]]}
+                 if isinstance(pr, dict) and isinstance(pr.get("ports"), list) else pr
+                 for pr in e["toPorts"]]
+        return {**e, "toPorts": items}
+
+    def rule(r: Any) -> Any:
+        if not isinstance(r, dict):
+            return r
+        return {**r, **{k: [entry(e) for e in r[k]] for k in ("ingress", "ingressDeny", "egress", "egressDeny")
+                        if isinstance(r.get(k), list)}}
+
+    out = dict(obj)
+    if "spec" in out:
+        out["spec"] = rule(out["spec"])
+    if isinstance(out.get("specs"), list):
+        out["specs"] = [rule(r) for r in out["specs"]]
+    return out
 
 
 # ------------------------------------------------------------------------------ L7 parser clashes

@@ -529,6 +529,39 @@ def test_an_unparsable_port_in_a_deny_entry_leaves_the_policy_unevaluated(tmp_pa
         "release first does is not settled here",)
 
 
+@pytest.mark.parametrize("release", ["1.15.7", "1.16.0", None])
+def test_end_port_before_cilium_1_16_is_dropped_by_the_api_server(tmp_path, release):
+    """Cilium's port type has endPort from 1.16 (port ranges): an older release's CRD prunes the
+    field and its agent reads the port alone, with a warning naming the field; a later or unknown
+    release reads the range.  So a DNS rule on a range, which 1.16 refuses, is no range before."""
+    dns = {"toEndpoints": [{}], "toPorts": [{"ports": [{"port": "53", "endPort": 54, "protocol": "UDP"}],
+                                             "rules": {"dns": [{"matchPattern": "*"}]}}]}
+    policy = cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["all"], "toPorts": [{"ports": [
+        {"port": "8000", "endPort": 8080, "protocol": "TCP"}, {"port": "0", "endPort": 100, "protocol": "UDP"}]}]}],
+        "egress": [dns]})
+    agent = (agent_of(release),) if release else ()
+    snap, _ = load_files(tmp_path, policy, *agent)
+    r = k8sviz.reachability(snap)
+    dropped = [w for w in snap.warnings if w.code == "cilium-end-port-dropped"]
+    if release == "1.15.7":
+        assert not snap.unevaluated_policies
+        assert r.can_reach("web/a", "db/d", 8000) and not r.can_reach("web/a", "db/d", 8080)
+        assert r.can_reach("web/a", "db/d", 101, "UDP")  # port 0 alone: every port
+        assert r.can_reach("db/d", "db/e", 53, "UDP") and not r.can_reach("db/d", "db/e", 54, "UDP")
+        (w,) = dropped
+        assert w.obj == "CiliumNetworkPolicy/db/p" and w.message.startswith(
+            "spec.ingress[0].toPorts[0].ports[0].endPort, spec.ingress[0].toPorts[0].ports[1].endPort, "
+            "spec.egress[0].toPorts[0].ports[0].endPort: the cilium-agent image shows Cilium 1.15"), w.message
+    else:
+        assert not dropped
+        (pol,) = snap.unevaluated_policies  # the DNS rule on a range
+        assert pol.rejected and "DNS rules do not support port ranges" in pol.unsupported[0]
+        without_dns = cnp("p", {**policy["spec"], "egress": []})
+        snap, _ = load_files(tmp_path, without_dns, *agent)
+        r = k8sviz.reachability(snap)
+        assert r.can_reach("web/a", "db/d", 8080) and not r.can_reach("web/a", "db/d", 101, "UDP")
+
+
 def test_egress_and_specs():
     r = reach(cnp("p", key="specs", spec=[
         {"endpointSelector": {"matchLabels": {"app": "e"}}, "egress": [{"toEndpoints": [D]}]},
