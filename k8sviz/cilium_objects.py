@@ -41,10 +41,26 @@ from .model import (
     known_fields,
 )
 
-__all__ = ["APISERVER_SERVICE", "END_PORT_RELEASE", "CiliumPeer", "CiliumPolicy", "CiliumPort", "CiliumRule", "CiliumServiceRef", "L7Clash",
-           "identity_caveats",
-           "knp_matches", "knp_pod_selector", "knp_selects_every_pod", "namespace_selector_caveats",
-           "l7_parser_clashes", "parse_cilium_policy", "pod_view", "services_named", "without_end_ports"]
+__all__ = [
+    "APISERVER_SERVICE",
+    "RELEASE_1_16",
+    "CiliumPeer",
+    "CiliumPolicy",
+    "CiliumPort",
+    "CiliumRule",
+    "CiliumServiceRef",
+    "L7Clash",
+    "as_stored_before_1_16",
+    "identity_caveats",
+    "knp_matches",
+    "knp_pod_selector",
+    "knp_selects_every_pod",
+    "l7_parser_clashes",
+    "namespace_selector_caveats",
+    "parse_cilium_policy",
+    "pod_view",
+    "services_named",
+]
 
 NAMESPACE_KEY = "io.kubernetes.pod.namespace"
 #: Labels Cilium owns: a pod's own labels under it never reach its identity.
@@ -73,6 +89,15 @@ APISERVER_SERVICE = ("default", "kubernetes")
 _PEERS_IN = ("fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities")
 _PEERS_OUT = ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toServices")
 _NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNodes", "toNodes")
+#: Why ``fromNodes``/``toNodes`` (Cilium 1.16+) are not judged, even an empty selector: with the
+#: agents' ``enable-node-selector-labels`` option off, its default, the agent refuses the whole
+#: policy (``ErrFromToNodesRequiresNodeSelectorOption``, IngressCommonRule / EgressCommonRule
+#: validation); with it on, every other node gets its own identity carrying its Node object's
+#: labels, those the ``node-labels`` option keeps, and the selector matches those.
+_NODES_WHY = (": nodes selected by their labels, which Cilium's agents judge only with their "
+              "enable-node-selector-labels option on (off, the default, they reject the whole policy; on, the "
+              "selector matches each node's labels that the node-labels option keeps), and a snapshot shows "
+              "neither option")
 #: DNS names Cilium's schema admits (``api.FQDNSelector``): letters, digits, ``-``, ``_``, dots;
 #: patterns may use ``*`` too.
 #: (Written without the schema's nested repetition, which backtracks exponentially on a bad name.)
@@ -280,9 +305,9 @@ class CiliumPolicy(NamedPolicy):
     api_version: str = "cilium.io/v2"
     #: Cilium's agent refuses to import it (its L7 rules): it takes no part in any pod's policy.
     rejected: bool = False
-    #: Paths of the ``endPort`` fields its numeric ports give: a field Cilium's port type has
-    #: from 1.16 only (see :func:`without_end_ports`).
-    end_ports: tuple[str, ...] = ()
+    #: Paths of the fields it gives that Cilium's types have from 1.16 only: numeric ports'
+    #: ``endPort``, ``fromNodes`` and ``toNodes`` (see :func:`as_stored_before_1_16`).
+    fields_1_16: tuple[str, ...] = ()
 
     @property
     def apiserver_entities(self) -> tuple[str, ...]:
@@ -339,8 +364,8 @@ class _Ctx:
         self.rejected = False
         #: ``rules: {}`` items: stored (and enforced) by older releases, refused by newer API servers.
         self.empty_rules: list[str] = []
-        #: ``endPort`` fields of numeric ports (CiliumPolicy.end_ports).
-        self.end_ports: list[str] = []
+        #: Fields of Cilium 1.16 and later (CiliumPolicy.fields_1_16).
+        self.fields_1_16: list[str] = []
 
     def error(self, message: str) -> PolicyError:
         return PolicyError(message, source=self.source, obj=self.ref)
@@ -1036,7 +1061,7 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
                 if not 0 <= port <= 65535:
                     raise ctx.error(f"{w}: port {port} is out of range 0-65535")
                 if end:
-                    ctx.end_ports.append(f"{w}.endPort")
+                    ctx.fields_1_16.append(f"{w}.endPort")
                 # The agent reads an endPort at or below the port as that port alone, and port 0
                 # with endPort 0 or 65535 as every port (PortRangeToMaskedPorts, pkg/policy).
                 ranged = end if end and end > port and not (port == 0 and end == 65535) else None
@@ -1115,7 +1140,9 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             raise ctx.error(f"{w} must be an object")
         for k in _NOT_JUDGED:
             if e.get(k):
-                ctx.unsupported.append(f"{w}.{k}")
+                ctx.unsupported.append(f"{w}.{k}" + (_NODES_WHY if k.endswith("Nodes") else ""))
+            if k.endswith("Nodes") and e.get(k) is not None:
+                ctx.fields_1_16.append(f"{w}.{k}")
         if e.get("toServices") is not None and (deny or not e["toServices"]):
             # Cilium resolves toServices in egress (allow) rules only, and an empty list leaves the
             # entry without a peer: how either is enforced is not settled here.
@@ -1297,21 +1324,26 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
             "accepts this policy as written; leave rules out, or give one kind of rules",
             source, ref))
     return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version,
-                        ctx.rejected, tuple(ctx.end_ports))
+                        ctx.rejected, tuple(ctx.fields_1_16))
 
 
-#: The first Cilium release whose port type has ``endPort`` (port ranges, cilium#32389).
-END_PORT_RELEASE = (1, 16)
+#: The first Cilium release whose port type has ``endPort`` (port ranges, cilium#32389) and
+#: whose entries have ``fromNodes``/``toNodes``.
+RELEASE_1_16 = (1, 16)
 
 
-def without_end_ports(obj: Mapping[str, Any]) -> dict[str, Any]:
+def as_stored_before_1_16(obj: Mapping[str, Any]) -> dict[str, Any]:
     """A Cilium policy object as an API server of a release before 1.16 stores it: every
-    ``toPorts`` port without ``endPort``.
+    ``toPorts`` port without ``endPort``, every entry without ``fromNodes``/``toNodes``.
 
     Those releases' CRDs (``apiextensions.k8s.io/v1``, so structural and pruned) have no such
-    field in the port type and nothing there that preserves unknown fields, so the server drops
-    it; their agents' Go type has no such field either.  Each such port is its ``port`` alone."""
+    fields and nothing there that preserves unknown fields, so the server drops them; their
+    agents' Go types have no such fields either.  Each such port is its ``port`` alone; an entry
+    that named nodes keeps its other fields (so ``{toNodes: [...], toPorts: [...]}`` becomes
+    ports for every peer)."""
     def entry(e: Any) -> Any:
+        if isinstance(e, dict) and ("fromNodes" in e or "toNodes" in e):
+            e = {k: v for k, v in e.items() if k not in ("fromNodes", "toNodes")}
         if not isinstance(e, dict) or not isinstance(e.get("toPorts"), list):
             return e
         items = [{**pr, "ports": [{k: v for k, v in p.items() if k != "endPort"} if isinstance(p, dict) else p

@@ -37,8 +37,9 @@ from .calico_objects import (
 )
 from .cilium_objects import (
     APISERVER_SERVICE,
-    END_PORT_RELEASE,
+    RELEASE_1_16,
     CiliumPolicy,
+    as_stored_before_1_16,
     identity_caveats,
     identity_label,
     knp_matches,
@@ -47,7 +48,6 @@ from .cilium_objects import (
     parse_cilium_policy,
     pod_view,
     services_named,
-    without_end_ports,
 )
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
@@ -743,7 +743,7 @@ class SnapshotBuilder:
             snap.meta["namespace_scope"] = list(scope)
         snap.coverage = coverage
         snap._mark_calico_context()
-        snap._read_cilium_end_ports()
+        snap._read_cilium_before_1_16()
         snap._mark_cilium_services()
         snap._mark_cilium_apiserver()
         snap._mark_cilium_world_families()
@@ -1238,30 +1238,31 @@ class Snapshot:
                 for p in self.calico_policies
             )
 
-    def _read_cilium_end_ports(self) -> None:
-        """Read the Cilium policies that give ``endPort`` as a cluster whose agents run a
-        release before 1.16 stores them: without the field (see
-        :func:`k8sviz.cilium_objects.without_end_ports`), each such port its ``port`` alone,
-        with a ``cilium-end-port-dropped`` warning per policy.  With a later or unknown
+    def _read_cilium_before_1_16(self) -> None:
+        """Read the Cilium policies that give ``endPort``, ``fromNodes`` or ``toNodes`` as a
+        cluster whose agents run a release before 1.16 stores them: without those fields (see
+        :func:`k8sviz.cilium_objects.as_stored_before_1_16`), each such port its ``port`` alone,
+        with a ``cilium-field-dropped`` warning per policy.  With a later or unknown
         release they stay as written."""
         release = self.cilium_release
-        if release is None or release >= END_PORT_RELEASE:
+        if release is None or release >= RELEASE_1_16:
             return
         out, warnings = [], []
         for p in self.cilium_policies:
             spec = self.policy_specs.get(p.ref)
-            if not p.end_ports or spec is None:
+            if not p.fields_1_16 or spec is None:
                 out.append(p)
                 continue
             meta = {"name": p.name, **({"namespace": p.namespace} if p.namespace else {})}
             obj = {"apiVersion": p.api_version, "kind": p.kind, "metadata": meta, **spec}
-            out.append(parse_cilium_policy(without_end_ports(obj)))
-            paths = ", ".join(p.end_ports[:5]) + (" ..." if len(p.end_ports) > 5 else "")
+            out.append(parse_cilium_policy(as_stored_before_1_16(obj)))
+            paths = ", ".join(p.fields_1_16[:5]) + (" ..." if len(p.fields_1_16) > 5 else "")
             warnings.append(LoadWarning(
-                "cilium-end-port-dropped",
-                f"{paths}: the cilium-agent image shows Cilium {release[0]}.{release[1]}, whose port type has no "
-                "endPort (port ranges came in 1.16): its API server drops the field and its agents read each such "
-                "port as its port alone, and so does k8sviz", obj=p.ref))
+                "cilium-field-dropped",
+                f"{paths}: the cilium-agent image shows Cilium {release[0]}.{release[1]}, whose policy types have no "
+                "endPort, fromNodes or toNodes (they came in 1.16): its API server drops those fields, so its agents "
+                "read each such port as its port alone and an entry without its nodes, and so does k8sviz",
+                obj=p.ref))
         self.cilium_policies = tuple(out)
         self.warnings = (*self.warnings, *warnings)
 

@@ -542,7 +542,7 @@ def test_end_port_before_cilium_1_16_is_dropped_by_the_api_server(tmp_path, rele
     agent = (agent_of(release),) if release else ()
     snap, _ = load_files(tmp_path, policy, *agent)
     r = k8sviz.reachability(snap)
-    dropped = [w for w in snap.warnings if w.code == "cilium-end-port-dropped"]
+    dropped = [w for w in snap.warnings if w.code == "cilium-field-dropped"]
     if release == "1.15.7":
         assert not snap.unevaluated_policies
         assert r.can_reach("web/a", "db/d", 8000) and not r.can_reach("web/a", "db/d", 8080)
@@ -560,6 +560,35 @@ def test_end_port_before_cilium_1_16_is_dropped_by_the_api_server(tmp_path, rele
         snap, _ = load_files(tmp_path, without_dns, *agent)
         r = k8sviz.reachability(snap)
         assert r.can_reach("web/a", "db/d", 8080) and not r.can_reach("web/a", "db/d", 101, "UDP")
+
+
+@pytest.mark.parametrize("selector", [{}, {"matchLabels": {"node-role.kubernetes.io/control-plane": ""}}])
+def test_to_nodes_is_not_judged_whatever_the_selector_naming_the_agent_option(tmp_path, selector):
+    """Even ``toNodes: [{}]`` depends on the agents' enable-node-selector-labels option: off (the
+    default), the agent rejects the whole policy; on, it selects every node.  A snapshot shows no
+    agent option, so the policy is listed as not evaluated, saying which option decides."""
+    for release in ((), (agent_of("1.17.3"),)):
+        snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, "egress": [
+            {"toNodes": [selector], "toPorts": [{"ports": TCP_80}]}]}), *release)
+        (pol,) = snap.unevaluated_policies
+        assert pol.unsupported == (
+            "spec.egress[0].toNodes: nodes selected by their labels, which Cilium's agents judge only with their "
+            "enable-node-selector-labels option on (off, the default, they reject the whole policy; on, the "
+            "selector matches each node's labels that the node-labels option keeps), and a snapshot shows "
+            "neither option",), pol.unsupported
+
+
+def test_to_nodes_before_cilium_1_16_is_dropped_by_the_api_server(tmp_path):
+    """Before 1.16 no policy type has fromNodes/toNodes: the API server prunes them, and the entry
+    keeps its ports alone, which allow every peer."""
+    snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, "egress": [
+        {"toNodes": [{"matchLabels": {"role": "db"}}], "toPorts": [{"ports": TCP_80}]}]}), agent_of("1.15.7"))
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/d", "web/a", 80) and r.can_reach("db/d", "8.8.8.8", 80)
+    assert not r.can_reach("db/d", "web/a", 81)
+    (w,) = [w for w in snap.warnings if w.code == "cilium-field-dropped"]
+    assert w.message.startswith("spec.egress[0].toNodes: the cilium-agent image shows Cilium 1.15"), w.message
 
 
 def test_egress_and_specs():

@@ -57,7 +57,8 @@ def test_only_enforcing_kinds_count():
     assert sorted(p.key for p in snap.unevaluated_policies) == ["a/cnp", "gnp"]
     assert len(snap.other_policies) == 1  # the staged policy: kept raw
     assert (len(snap.calico_policies), len(snap.calico_tiers), len(snap.network_sets)) == (1, 1, 1)
-    assert [p.unsupported for p in snap.cilium_policies] == [("spec.egress[0].toNodes",)]
+    ((why,),) = [p.unsupported for p in snap.cilium_policies]
+    assert why.startswith("spec.egress[0].toNodes: ") and "enable-node-selector-labels" in why
 
 
 def test_clean_snapshot_has_no_caveat():
