@@ -366,6 +366,8 @@ class _Ctx:
         self.empty_rules: list[str] = []
         #: Fields of Cilium 1.16 and later (CiliumPolicy.fields_1_16).
         self.fields_1_16: list[str] = []
+        #: ``toPorts`` ports written as JSON/YAML numbers, which the CRDs type as strings.
+        self.number_ports: list[str] = []
 
     def error(self, message: str) -> PolicyError:
         return PolicyError(message, source=self.source, obj=self.ref)
@@ -1040,6 +1042,8 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
             # The CRDs' schema: endPort an integer from 0 to 65535 (nothing ties it to port).
             if end is not None and (isinstance(end, bool) or not isinstance(end, int) or not 0 <= end <= 65535):
                 raise ctx.error(f"{w}: endPort {end!r} must be a number from 0 to 65535")
+            if isinstance(port, int):
+                ctx.number_ports.append(w)
             if isinstance(port, str):
                 if not _port_schema_ok(port):
                     raise ctx.error(f"{w}: port {port!r} does not match the CRDs' pattern for a port "
@@ -1322,6 +1326,15 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
             ": Cilium's agents read it as no L7 rules (and so does k8sviz), but from Cilium 1.16 the "
             "CRDs' schema (a oneOf over http, kafka, dns and l7proto) refuses it, so the API server no longer "
             "accepts this policy as written; leave rules out, or give one kind of rules",
+            source, ref))
+    if ctx.number_ports and warn is not None:
+        # kubectl and the API server refuse the policy ("must be of type string"), so it was
+        # never applied as written (a live snapshot only holds strings); the number is the port
+        # the quoted form names, and is judged so.
+        warn(LoadWarning(
+            "cilium-port-not-string",
+            f"{', '.join(p + '.port' for p in ctx.number_ports)}: a number where the CRDs' schema wants a string "
+            '(port: "80"), so the API server refuses this policy as written; judged as the port it names',
             source, ref))
     return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version,
                         ctx.rejected, tuple(ctx.fields_1_16))

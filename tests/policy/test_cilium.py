@@ -853,6 +853,26 @@ def test_an_empty_rules_object_is_no_l7_rules_with_a_warning_that_newer_api_serv
     assert not [w for w in snap.warnings if w.code == "cilium-empty-l7-rules"]
 
 
+def test_a_port_written_as_a_number_is_that_port_with_a_warning_that_the_api_server_refuses_it(tmp_path):
+    """The CRDs type a toPorts port as a string (port: "80"); a YAML number is refused by the
+    API server ("must be of type string"), so such a manifest never applied as written. k8sviz
+    judges it as the port it names, and says so."""
+    items = [{"ports": [{"port": 80, "protocol": "TCP"}, {"port": "81", "protocol": "TCP"}]}]
+    snap, path = load_files(tmp_path, cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [{}], "toPorts": items}]}))
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/e", "db/d", 80) and r.can_reach("db/e", "db/d", 81) and not r.can_reach("db/e", "db/d", 82)
+    (w,) = [w for w in snap.warnings if w.code == "cilium-port-not-string"]
+    assert w.source.startswith(path) and w.obj == "CiliumNetworkPolicy/db/p"
+    assert w.message.startswith("spec.ingress[0].toPorts[0].ports[0].port: a number where the CRDs' schema wants "
+                                "a string")
+    # Quoted, as the API server stores it: no warning.
+    items[0]["ports"][0]["port"] = "80"
+    snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [{}], "toPorts": items}]}))
+    assert not [w for w in snap.warnings if w.code == "cilium-port-not-string"]
+
+
 HTTP_80 = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"http": [{"method": "GET"}]}}
 KAFKA_80 = {"ports": [{"port": "80", "protocol": "TCP"}], "rules": {"kafka": [{"topic": "t"}]}}
 FROM_E = {"matchLabels": {"app": "e"}}
