@@ -6,16 +6,23 @@ Call :func:`setup` in the first cell. Export with::
     jupyter nbconvert --to html --no-input --execute --template k8sviz_offline \\
         --TemplateExporter.extra_template_basedirs="$TPL" notebooks/01-quickstart.ipynb
 
-(:func:`nbconvert_args` returns those two options.)
+(:func:`nbconvert_args` returns those two options.) :func:`table` shows a DataFrame the way the
+report does: lists joined, every cell escaped, at most ``max_rows`` rows.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["OFFLINE_RENDERER", "TEMPLATE_DIR", "TEMPLATE_NAME", "nbconvert_args", "setup"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .viz.html import HTML
+
+__all__ = ["OFFLINE_RENDERER", "TEMPLATE_DIR", "TEMPLATE_NAME", "nbconvert_args", "setup", "table"]
 
 #: Directory holding the ``k8sviz_offline`` nbconvert template (extends ``lab``).
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "nbconvert"
@@ -73,3 +80,20 @@ def nbconvert_args() -> list[str]:
         TEMPLATE_NAME,
         f"--TemplateExporter.extra_template_basedirs={TEMPLATE_DIR}",
     ]
+
+
+def table(df: pd.DataFrame, max_rows: int = 20, *, columns: Sequence[str] | None = None) -> HTML:
+    """``df`` as the report's escaped HTML table, for reading rather than computing.
+
+    pandas' own view prints list cells as ``['a', 'b']``, cuts text at 50 characters and
+    writes a negative Timedelta as ``-1 days +23:59:53``; here lists are joined with commas,
+    text is kept (up to 600 characters a cell), durations are signed seconds and missing
+    values are blank. Only the first ``max_rows`` rows are written, with a last row saying
+    how many were left out; ``columns`` picks and orders columns (unknown names are skipped).
+    The DataFrame itself is unchanged: keep computing on it.
+    """
+    from .viz.html import HTML, table_html
+
+    shown = df if columns is None else df.loc[:, [c for c in columns if c in df.columns]]
+    caption = f"<p><small>{len(df)} {'row' if len(df) == 1 else 'rows'}</small></p>"
+    return HTML(caption + table_html(shown, max_rows=max_rows, classes="k8sviz-table"))

@@ -1,0 +1,49 @@
+"""k8sviz.notebook.table: the readable, escaped view of a result DataFrame."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import k8sviz.notebook
+
+from .viz.conftest import HOSTILE
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "workload": [HOSTILE, "shop/cart", "pci/vault"],
+            "path": [["internet", "shop/frontend"], ["shop/cart"], []],
+            "offset": pd.to_timedelta(["-7s", "7s", "0s"]),
+            "priority": [float("nan"), 10.0, 2.0],
+            "detail": ["x" * 120, "short", "y"],
+        }
+    )
+
+
+def test_table_escapes_cluster_strings():
+    html = k8sviz.notebook.table(_frame())._repr_html_()
+    assert HOSTILE not in html
+    assert "&lt;script&gt;window.__pwned=1;alert(1)&lt;/script&gt;" in html
+
+
+def test_table_reads_as_text_not_python_reprs():
+    html = k8sviz.notebook.table(_frame())._repr_html_()
+    assert "<td>internet, shop/frontend</td>" in html  # not "['internet', 'shop/frontend']"
+    assert "<td>-7 s</td>" in html and "days" not in html  # not "-1 days +23:59:53"
+    assert "<td>10</td>" in html and "nan" not in html.lower()
+    assert "x" * 120 in html  # pandas would cut it at 50 characters
+
+
+def test_table_limits_rows_and_says_how_many_are_left_out():
+    df = pd.DataFrame({"n": range(30)})
+    html = str(k8sviz.notebook.table(df, max_rows=5))
+    assert html.count("<tr>") == 1 + 5  # header and five rows
+    assert "25 more rows not shown" in html and "30 rows" in html
+    assert "<td>4</td>" in html and "<td>5</td>" not in html
+
+
+def test_table_picks_columns_in_the_given_order():
+    html = str(k8sviz.notebook.table(_frame(), columns=["detail", "nope", "workload"]))
+    assert html.index("<th>detail</th>") < html.index("<th>workload</th>")
+    assert "<th>path</th>" not in html and "nope" not in html
