@@ -157,10 +157,12 @@ def graph(
         if max_edges is not None and len(edges) > max_edges:
             import warnings
 
+            from .._warnings import outside_stacklevel
+
             warnings.warn(
                 f"{len(edges):,} allowed {level} edges exceed max_edges={max_edges:,}: "
                 "allowed edges are aggregated per namespace pair (G.graph['aggregated'])",
-                stacklevel=2,
+                stacklevel=outside_stacklevel(),
             )
             _add_namespace_edges(G, edges, snapshot, nodes, level)
         else:

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._files import each_once
 from .._gc import paused
+from .._warnings import outside_stacklevel
 from ..errors import InputError
 from ._table import (
     BOM,
@@ -312,7 +313,7 @@ def _warn(attrs: dict[str, Any]) -> None:
                 f"{src['file']}: skipped {src['malformed']} malformed, {src['truncated']} truncated and "
                 f"{src['bad_time']} undated {'record' if src['bad_time'] == 1 else 'records'}{first}; see df.attrs['k8sviz']['problems']",
                 FlowWarning,
-                stacklevel=3,
+                stacklevel=outside_stacklevel(),
             )
     for kind, n in attrs["problem_counts"].items():
         if kind in ("unreadable", "unknown-format", "bad-header", "stream-error", "bad-end-time"):
@@ -320,15 +321,15 @@ def _warn(attrs: dict[str, Any]) -> None:
             warnings.warn(
                 f"{n} {kind} problem(s), e.g. {sample['file']}:{sample['line']}: {sample['message']}",
                 FlowWarning,
-                stacklevel=3,
+                stacklevel=outside_stacklevel(),
             )
     for src in attrs["sources"]:
         lost = src.get("lost_events") or {}
         if lost.get("reports"):
-            warnings.warn(lost_text(src["file"], lost), FlowWarning, stacklevel=3)
+            warnings.warn(lost_text(src["file"], lost), FlowWarning, stacklevel=outside_stacklevel())
     unknown = attrs.get("unknown_direction") or {}
     if unknown.get("records"):
-        warnings.warn(unknown_text(unknown), FlowWarning, stacklevel=3)
+        warnings.warn(unknown_text(unknown), FlowWarning, stacklevel=outside_stacklevel())
     unmapped = dict(attrs["unmapped"])
     if unmapped:
         parts = [f"{v['endpoints']} {k} ({v['records']} records)" for k, v in unmapped.items()]
@@ -336,7 +337,7 @@ def _warn(attrs: dict[str, Any]) -> None:
         warnings.warn(
             f"unmapped endpoints: {', '.join(parts)}; e.g. {s['endpoint']} at {s['file']}:{s['line']}",
             FlowWarning,
-            stacklevel=3,
+            stacklevel=outside_stacklevel(),
         )
 
 
