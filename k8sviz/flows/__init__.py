@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COLUMNS",
     "CORE_COLUMNS",
+    "FlowLoadReport",
     "FlowWarning",
     "aggregate_flow_archive",
     "clock_skew",
@@ -294,9 +295,82 @@ def _read_all(
         builder.feed(records, fmt, str(path))
 
 
-def flow_report(flows: pd.DataFrame) -> dict[str, Any]:
-    """The load report of a flow table (``flows.attrs["k8sviz"]``; empty if the attrs were lost)."""
-    return flows.attrs.get("k8sviz") or {"sources": [], "problems": [], "problem_counts": {}, "unmapped": {}}
+class FlowLoadReport(dict[str, Any]):
+    """The load report of a flow table: a plain dict that notebooks display as tables.
+
+    Keys: ``sources`` (per file its format, lines, records, skipped lines, time window and
+    Hubble ``lost_events``), ``problems`` (samples with file and line), ``problem_counts``,
+    ``unmapped`` (endpoints not found in the snapshot), ``unknown_direction``, ``snapshot``.
+    """
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def to_html(self) -> str:
+        """Escaped HTML: the files read, what was lost or skipped, and what could not be mapped."""
+        import html
+
+        import pandas as pd
+
+        from ..viz.html import table_html
+
+        e = html.escape
+        snap = self.get("snapshot")
+        mapped = f", mapped to snapshot <code>{e(str(snap))}</code>" if snap else ", not mapped to a snapshot"
+        parts = [f"<div class='k8sviz-flow-report'><b>Flow load report</b>{mapped}"]
+        sources = pd.DataFrame(self.get("sources") or [])
+        if len(sources):
+            if "lost_events" in sources.columns:
+                # The dict per file is the evidence; the table shows how many events it says were lost.
+                sources["lost_events"] = [x.get("events", 0) if isinstance(x, dict) else x for x in sources["lost_events"]]
+            cols = ["file", "format", "lines", "records", "malformed", "truncated", "bad_time", "skipped",
+                    "lost_events", "first", "last"]
+            parts.append(table_html(sources, max_rows=None, columns=cols))
+        else:
+            parts.append("<p>No flow file was read.</p>")
+        notes = [lost_text(str(s.get("file", "?")), _lost(s["lost_events"])) for s in self.get("sources") or []
+                 if isinstance(s.get("lost_events"), dict) and s["lost_events"].get("reports")]
+        unknown = self.get("unknown_direction") or {}
+        if unknown.get("records"):
+            notes.append(unknown_text(unknown))
+        parts += [f"<p>{e(n)}</p>" for n in notes]
+        counts = self.get("problem_counts") or {}
+        if counts:
+            listed = ", ".join(f"{e(str(k))} {v}" for k, v in sorted(counts.items()))
+            parts.append(f"<p><b>Problems</b>: {listed}</p>")
+            parts.append(table_html(pd.DataFrame(self.get("problems") or []), max_rows=20))
+        unmapped = self.get("unmapped") or {}
+        if unmapped:
+            rows = [{"reason": reason, "endpoint": s["endpoint"], "records": s["records"], "file": s["file"],
+                     "line": s["line"]} for reason, v in unmapped.items() for s in v.get("samples", [])]
+            total = ", ".join(f"{e(str(k))}: {v['endpoints']} endpoints, {v['records']} records"
+                              for k, v in unmapped.items())
+            parts.append(f"<p><b>Unmapped endpoints</b> ({total})</p>")
+            parts.append(table_html(pd.DataFrame(rows), max_rows=20))
+        parts.append("</div>")
+        return "".join(parts)
+
+
+def _lost(lost: dict[str, Any]) -> dict[str, Any]:
+    """A file's lost_events entry with every field lost_text reads (attrs kept by an older k8sviz may lack one)."""
+    by_source = lost.get("by_source")
+    return {
+        "events": lost.get("events", 0),
+        "reports": lost.get("reports", 0),
+        "first": lost.get("first"),
+        "last": lost.get("last"),
+        "by_source": by_source if isinstance(by_source, dict) else {},
+    }
+
+
+def flow_report(flows: pd.DataFrame) -> FlowLoadReport:
+    """The load report of a flow table (``flows.attrs["k8sviz"]``; empty if the attrs were lost).
+
+    A :class:`FlowLoadReport`: the dict itself (a shallow copy), which a notebook displays as tables.
+    """
+    return FlowLoadReport(
+        flows.attrs.get("k8sviz") or {"sources": [], "problems": [], "problem_counts": {}, "unmapped": {}}
+    )
 
 
 def _warn(attrs: dict[str, Any]) -> None:
