@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _ports
-from ._common import frame_html, get_reach, live_edge_frame, object_array, rule_frame
+from ._common import get_reach, live_edge_frame, object_array, rule_frame
 from .zones import EXTERNAL, Zones, load_zones, resolve_today
 
 if TYPE_CHECKING:
@@ -210,12 +210,44 @@ class Segmentation:
             f"judged on {self.today.isoformat()})"
         )
 
-    def to_html(self) -> str:
-        return (
-            f"<div><h4>Segmentation ({html.escape(self.zones.source)}, judged on {self.today.isoformat()})</h4>"
-            f"{self.matrix.to_html(escape=True)}"
-            f"{frame_html(self.violations, 'Violations')}</div>"
+    def to_html(self, max_rows: int = 20) -> str:
+        """Escaped HTML: the zone matrix, the violations per zone pair, the first ``max_rows`` violations."""
+        from ..viz.html import table_html
+
+        v = self.violations
+        pairs = self._pair_summary()
+        head = (
+            f"<div class='k8sviz-segmentation'><b>Segmentation</b> against {html.escape(self.zones.source)}: "
+            f"{len(v)} violating {'connection' if len(v) == 1 else 'connections'} in {len(pairs)} zone "
+            f"{'pair' if len(pairs) == 1 else 'pairs'} (allow rules' expiry judged on {self.today.isoformat()})"
         )
+        matrix = self.matrix.rename_axis(index=None, columns=None).reset_index(names="from \u2193 / to \u2192")
+        parts = [head, "<p><i>Zone matrix</i></p>", table_html(matrix, max_rows=None)]
+        if len(v):
+            parts += ["<p><i>Violations per zone pair</i></p>", table_html(pairs, max_rows=None)]
+            shown = "every violation" if len(v) <= max_rows else f"the first {max_rows} of {len(v)} violations"
+            # external_blocks is left out: src/dst already name the blocks, with a count of the rest.
+            cols = ["src", "dst", "src_zone", "dst_zone", "protocol", "ports", "rules", "expired_exceptions"]
+            parts += [f"<p><i>{shown}</i> (all of them: <code>.violations</code>)</p>",
+                      table_html(v, max_rows=max_rows, columns=cols)]
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _pair_summary(self, names: int = 3) -> pd.DataFrame:
+        """Per violating zone pair: how many connections, and the first sources and destinations."""
+        import pandas as pd
+
+        def first(values: pd.Series) -> str:
+            uniq = sorted(set(map(str, values)))
+            more = f" ... (+{len(uniq) - names} more)" if len(uniq) > names else ""
+            return ", ".join(uniq[:names]) + more
+
+        cols = ["src_zone", "dst_zone", "connections", "sources", "destinations"]
+        if not len(self.violations):
+            return pd.DataFrame(columns=cols)
+        g = self.violations.groupby(["src_zone", "dst_zone"], sort=True)
+        out = g.agg(connections=("src", "size"), sources=("src", first), destinations=("dst", first))
+        return out.reset_index()[cols]
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -83,6 +83,20 @@ def test_repr_html_escapes():
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
+def test_repr_html_summarises_per_zone_pair_and_shows_the_first_rows():
+    snap, reach = fixture()
+    seg = segmentation(snap, reach, load_zones(ZONES), today="2026-05-31")
+    assert len(seg.violations) == 3
+    html = seg.to_html(max_rows=2)
+    assert "3 violating connections in 3 zone pairs" in html and "judged on 2026-05-31" in html
+    # the per-pair table: zones, count, who
+    assert "<td>unzoned</td><td>c</td><td>1</td><td>free/f1</td><td>nc/c1</td>" in html
+    # the first two violations only, lists read as text, not as Python lists
+    assert "the first 2 of 3 violations" in html and "<td>free/f1</td><td>nc/c1</td><td>unzoned</td>" not in html
+    assert "<td>na/a2-out egress[0], nb/b1-in ingress[1]</td>" in html and "['" not in html
+    assert "every violation" in seg.to_html()
+
+
 def test_needs_zones():
     snap, reach = fixture()
     with pytest.raises(ZoneError):
