@@ -47,3 +47,8 @@ def test_table_picks_columns_in_the_given_order():
     html = str(k8sviz.notebook.table(_frame(), columns=["detail", "nope", "workload"]))
     assert html.index("<th>detail</th>") < html.index("<th>workload</th>")
     assert "<th>path</th>" not in html and "nope" not in html
+
+
+def test_table_writes_a_list_per_hop_as_groups():
+    df = pd.DataFrame({"ports": [[["TCP/53", "UDP/53"], ["TCP/443"]]]})
+    assert "<td>TCP/53, UDP/53 | TCP/443</td>" in str(k8sviz.notebook.table(df))

@@ -28,6 +28,9 @@ def _cell(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, list | tuple | set | frozenset):
+        if value and all(isinstance(v, list | tuple) for v in value):
+            # A list per hop (blast radius ports): "TCP/53, UDP/53 | TCP/443", not "[['TCP/53', ...".
+            return _clip(" | ".join(", ".join(map(str, v)) for v in value))
         items = sorted(map(str, value)) if isinstance(value, set | frozenset) else [str(v) for v in value]
         return _clip(", ".join(items))
     if isinstance(value, Mapping):
