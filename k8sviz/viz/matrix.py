@@ -38,7 +38,7 @@ _CODES: dict[str, int] = {
 }
 _DISCRETE = [
     (-1, "#bdbdbd", "unknown"),
-    (0, "#e8f5e9", "no connection"),
+    (0, "#e8f5e9", "denied"),  # the word the cells say (segmentation's matrix: nothing connects)
     (1, "#fff59d", "partial"),
     (2, "#90caf9", "allowed"),
     (3, "#e53935", "violation"),

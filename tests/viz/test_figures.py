@@ -101,6 +101,11 @@ def test_segmentation_heatmap_text_and_violations():
     assert isinstance(fig.data[0], go.Heatmap)
     assert list(fig.data[0].y) == ["web", "cde"]
     assert len(fig.layout.shapes) == 1
+    # the legend names each colour with the word its cells show
+    bar = fig.data[0].colorbar
+    legend = dict(zip(bar.tickvals, bar.ticktext, strict=True))
+    cells = {t: z for zr, tr in zip(fig.data[0].z, fig.data[0].text, strict=True) for z, t in zip(zr, tr, strict=True)}
+    assert all(legend[code] == word for word, code in cells.items())
 
 
 def test_segmentation_heatmap_numeric():
