@@ -52,3 +52,14 @@ def test_table_picks_columns_in_the_given_order():
 def test_table_writes_a_list_per_hop_as_groups():
     df = pd.DataFrame({"ports": [[["TCP/53", "UDP/53"], ["TCP/443"]]]})
     assert "<td>TCP/53, UDP/53 | TCP/443</td>" in str(k8sviz.notebook.table(df))
+
+
+def test_table_style_is_scoped_to_its_own_tables():
+    # Left-aligned text for sentences, without restyling the user's other tables.
+    import re
+
+    html = str(k8sviz.notebook.table(_frame()))
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    selectors = [sel.strip() for rule in style.split("}") if "{" in rule for sel in rule.split("{")[0].split(",")]
+    assert selectors and all(sel.startswith("table.k8sviz-table.k8sviz-nb ") for sel in selectors)
+    assert 'class="k8sviz-table k8sviz-nb"' in html
