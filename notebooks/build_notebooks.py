@@ -88,16 +88,29 @@ print(len(unknown), "resource kinds not in the evidence, e.g.:", ", ".join(unkno
 
 `k8sviz.reachability` evaluates the policies exactly (NetworkPolicy here; the admin tiers,
 Calico and Cilium too where the evidence holds them). `k8sviz.graph` turns the result into a
-workload graph, coloured by zone (see notebook 2) and grouped by namespace.
-Hover a node for its labels, an edge marker for its ports and the deciding rules.
+workload graph grouped by namespace (with zones, notebook 2, its nodes are coloured by zone;
+here every node is "no zone"). Hover a node for its labels, an edge marker for its ports and
+the deciding rules.
 """),
     code("""
 reach = k8sviz.reachability(snap)
 G = k8sviz.graph(snap, reach=reach)
 k8sviz.network_figure(G)"""),
+    md("""
+## Results are DataFrames
+
+Every result is a pandas DataFrame, to filter, join and export (`.to_csv()`, `.to_parquet()`).
+`reach.to_frame` lists every allowed connection: one row per source, destination and protocol,
+with the ports. `k8sviz.notebook.table(df)` shows a frame as the report does: lists as text,
+nothing cut short, the first `max_rows` rows, every cluster string escaped.
+"""),
+    code("""
+conns = reach.to_frame(level="workload")
+k8sviz.notebook.table(conns, max_rows=8, columns=["src", "dst", "protocol", "ports"])"""),
     code(f"""
 {CHECK}
-print(len(reach.to_frame(level="workload")), "allowed workload-level connections")"""),
+print(len(conns), "allowed workload-level connections")
+print(conns["protocol"].value_counts().sort_index().to_string())"""),
     md("""
 Next: **02-segmentation** assigns workloads to zones and checks the CDE boundary.
 """),
@@ -117,10 +130,17 @@ The demo's `zones.yaml` encodes the intended design.
 snap = k8sviz.demo()
 reach = k8sviz.reachability(snap)
 zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))
-zones.to_frame()"""),
+zones"""),
+    md("""
+Each zone selects namespaces or pods by label (a pod matched by several zones goes to the one
+with the highest `priority`: here the `dmz` edge pods); each allow rule is a zone pair and ports, with the justification, the
+owner and an expiry date that PCI DSS 1.2.5 asks for. `zones.to_frame()` and
+`zones.allow_frame()` are the same as DataFrames. Two zones are always added: `unzoned` for
+workloads no selector matches, `external` for addresses outside the cluster.
+"""),
     code(f"""
 {CHECK}
-print(zones.names)"""),
+print(", ".join(zones.names))"""),
     md("""
 ## The zone matrix
 
@@ -131,18 +151,32 @@ connections that the zone design does not allow.
     code("""
 seg = k8sviz.segmentation(snap, reach, zones)
 k8sviz.segmentation_heatmap(seg)"""),
-    code("seg.matrix"),
+    md("""
+The result itself shows the matrix, the violations per zone pair and the first violations;
+`seg.matrix` and `seg.violations` are the DataFrames. Allow rules expire: the date they were
+judged on is the snapshot's collection date (`today=` sets another).
+"""),
+    code("seg"),
     md("""
 ## Violations
 
-Each row is a connection the policies allow but the zone design forbids, with the rules
-that allow it: that is the evidence to hand to the policy owners.
+Each row of `seg.violations` is a connection the policies allow but the zone design forbids.
+`rules` names the policy rules that open it: that is the evidence to hand to the policy
+owners. It is empty where no policy isolates either side: here every connection of
+`kube-system/node-agent`, a hostNetwork pod that NetworkPolicy does not govern, and
+prometheus's egress, which no policy restricts (notebook 4 lists both).
 """),
     code(f"""
 {CHECK}
 print(len(seg.violations), "violating connections")
 print(seg.violations.groupby(["src_zone", "dst_zone"]).size().to_string())"""),
-    code("""seg.violations[["src", "dst", "src_zone", "dst_zone", "protocol", "ports", "rules"]].head(10)"""),
+    code("""
+by_rule = seg.violations[seg.violations["rules"].map(len) > 0]
+k8sviz.notebook.table(by_rule, columns=["src", "dst", "src_zone", "dst_zone", "protocol", "ports", "rules", "expired_exceptions"])"""),
+    md("""
+`expired_exceptions` names allow rules of the zone file that would cover the connection but
+have expired: prometheus's scrape of the shop was allowed until 2024-01-31.
+"""),
     md("""
 ## The picture per zone, and a drill-down into the CDE
 
@@ -182,11 +216,15 @@ depends on every client's egress policy, which is a finding in notebook 4.
 ## Blast radius
 
 If the internet-facing storefront is compromised, which workloads can an attacker reach,
-hop by hop, through connections the policies allow?
+hop by hop, through connections the policies allow? `path` is the shortest chain of hops,
+`ports` what each hop allows (`|` separates the hops). `paths_as_text` writes both as text;
+the frame keeps them as lists.
 """),
     code("""
+from k8sviz.analysis.blast import paths_as_text
+
 blast = k8sviz.blast_radius(reach, "shop/frontend")
-blast"""),
+k8sviz.notebook.table(paths_as_text(blast))"""),
     code(f"""
 {CHECK}
 print(len(blast), "workloads reachable from shop/frontend")"""),
@@ -201,7 +239,7 @@ moving the agent off the host network, or the CDE onto nodes of its own, can.
 """),
     code("""
 paths = k8sviz.internet_paths(reach, "pci", zones)
-paths"""),
+k8sviz.notebook.table(paths_as_text(paths))"""),
     code(f"""
 {CHECK}
 for row in paths.itertuples():
@@ -234,10 +272,14 @@ k8sviz.findings_summary(gaps)"""),
 {CHECK}
 print(len(gaps), "findings")
 print(gaps["severity"].value_counts().reindex(["critical", "high", "medium", "low", "info"]).to_string())"""),
-    md("The most severe findings first, with the detail to put in the report:"),
-    code(
-        """gaps[gaps["severity"].isin(["critical", "high"])][["finding", "severity", "namespace", "name", "detail", "controls"]]"""
-    ),
+    md("""
+The most severe findings first, with the detail to put in the report. Most of the high ones
+are zone violations of two workloads, node-agent and prometheus (notebook 2): one row per
+workload pair, so fixing those two closes them all.
+"""),
+    code("""
+severe = gaps[gaps["severity"].isin(["critical", "high"])]
+k8sviz.notebook.table(severe, max_rows=40, columns=["finding", "severity", "namespace", "name", "detail", "controls"])"""),
     md("""
 ## Which workloads are isolated, and by what?
 
@@ -250,7 +292,7 @@ isolate it. The `no-ingress-isolation` / `no-egress-isolation` findings above co
 """),
     code("""
 isolation = reach.isolation(level="workload")
-isolation[isolation["state"] != "isolated"]"""),
+k8sviz.notebook.table(isolation[isolation["state"] != "isolated"])"""),
     code(f"""
 {CHECK}
 print(isolation.groupby(["direction", "state"]).size().to_string())"""),
@@ -270,7 +312,7 @@ k8sviz.controls_figure(controls)"""),
     code(f"""
 {CHECK}
 print(controls["status"].value_counts().to_string())"""),
-    code("controls"),
+    code("""k8sviz.notebook.table(controls, max_rows=40, columns=["control", "title", "status", "findings", "worst", "finding_ids", "reason"])"""),
     md("""
 ## The ruleset under review
 
@@ -296,7 +338,7 @@ connection (external blocks refined across both snapshots' ipBlocks).
 """),
     code("""
 later = k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))
-k8sviz.policy_diff(snap, later)"""),
+k8sviz.notebook.table(k8sviz.policy_diff(snap, later))"""),
     code("""
 changes = k8sviz.reachability_diff(reach, k8sviz.reachability(later), rules=True)
 k8sviz.changes_figure(changes)"""),
@@ -308,7 +350,7 @@ allowed beyond the ml-api address.
 """),
     code("""
 closed_by_rule = changes[changes["rules_before"].map(len) > 0]
-closed_by_rule[["src", "dst", "protocol", "change", "removed", "rules_before"]].head(8)"""),
+k8sviz.notebook.table(closed_by_rule, max_rows=8, columns=["src", "dst", "protocol", "change", "removed", "rules_before"])"""),
     code(f"""
 {CHECK}
 print(changes["change"].value_counts().to_string())
@@ -332,7 +374,18 @@ allow rules nobody uses (candidates for removal under PCI DSS 1.2.7).
 snap = k8sviz.demo()
 reach = k8sviz.reachability(snap)
 flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=snap)
-flows.head()"""),
+k8sviz.flow_report(flows)"""),
+    md("""
+The warning is part of the evidence: Hubble's ring buffer overflowed and 66 events were lost,
+so the counts below are lower bounds. `k8sviz.flow_report(flows)` (shown above) lists each
+file read, its time window and what was skipped or could not be mapped to the snapshot.
+
+The table has one row per flow record, the same columns whatever the source (`file` and
+`line` point back into the log). A few of them:
+"""),
+    code("""
+cols = ["time", "src_namespace", "src_workload", "dst_namespace", "dst_workload", "dst_port", "protocol", "verdict", "source_format", "node"]
+flows[cols].head()"""),
     code(f"""
 {CHECK}
 print(len(flows), "flow records")
@@ -345,28 +398,63 @@ print(flows["verdict"].value_counts().sort_index().to_string())"""),
 ## Discrepancies
 
 Every row is a (source, destination, protocol) where what was observed and what the
-policies say disagree, with sample flows as evidence. `src_type` and `dst_type` (last
-columns) say what each end is: a pod or workload, a node, an outside address or CIDR.
+policies say disagree: `detail` says how, `rule` which policy rules decide. `src_type` and
+`dst_type` say what each end is (a pod or workload, a node, an outside address or CIDR), and
+`sample` gives the file and line of example records, the evidence to quote.
 """),
     code("""
 disc = k8sviz.flow_discrepancies(flows, reach)
-disc"""),
+k8sviz.notebook.table(disc, columns=["kind", "src", "dst", "protocol", "ports", "flows", "first_seen", "last_seen", "detail"])"""),
+    md("The rules that decide each observed discrepancy:"),
+    code("""
+for row in disc[disc["kind"] != "allowed-but-unused"].itertuples():
+    print(f"{row.kind}: {row.src} -> {row.dst}")
+    print("   ", row.rule.replace("; ", "\\n    "))"""),
     code(f"""
 {CHECK}
 print(disc["kind"].value_counts().sort_index().to_string())"""),
-    md("### Allow rules that no flow used"),
-    code("""disc[disc["kind"] == "allowed-but-unused"]"""),
+    md("""
+The checkout's payments dropped on 2024-03-16 although the policies allow them (the CNI
+disagreed with the policies, or another control dropped them); the load generator reached
+the cart service on 2024-03-15 although the policies deny it, which the CNI should not have
+forwarded.
+
+### Allow rules that no flow used
+
+An allow rule that admitted no observed flow in the window is a candidate for removal (PCI
+DSS 1.2.7), after asking its owner: a week of flows may miss monthly jobs.
+"""),
+    code("""k8sviz.notebook.table(disc[disc["kind"] == "allowed-but-unused"], columns=["src", "dst", "protocol", "ports", "policy", "detail"])"""),
     md("""
 ## Clock skew
 
 Flow sources on different nodes must agree on time before their records are compared or
-used as evidence of *when* something happened.
+used as evidence of *when* something happened. `k8sviz.clock_skew` pairs the records of one
+connection seen by both ends on different nodes: `offset_seconds` is the median of the
+destination's time minus the source's. `suspect_node` is the node common to every skewed pair.
 """),
-    code("""k8sviz.clock_skew(flows)"""),
-    md("## Allowed and observed on one graph"),
+    code("""
+skew = k8sviz.clock_skew(flows)
+k8sviz.notebook.table(skew, columns=["source_format", "src_node", "dst_node", "pairs", "offset_seconds", "skewed", "suspect_node"])"""),
+    code(f"""
+{CHECK}
+for node, rows in skew.groupby("suspect_node"):
+    ahead = -rows.loc[rows["src_node"] == node, "offset_seconds"].median()
+    print(node, f"runs about {{ahead:.0f}} s ahead of the other nodes")"""),
+    md("""
+The times that node wrote read 7 seconds later than the other nodes' clocks: shift them, or
+compare its records with a tolerance above the skew, before building a timeline.
+"""),
+    md("""
+## Allowed and observed on one graph
+
+Grey lines are allowed by policy, dotted blue ones were observed. A blue line with no grey
+one under it is traffic the policies deny; a grey one never observed was allowed but not used
+in the window. Hover an edge marker for its ports and counts.
+"""),
     code("""
 G = k8sviz.graph(snap, reach=reach, flows=flows)
-k8sviz.network_figure(G, show=("observed", "violating"))"""),
+k8sviz.network_figure(G, show=("allowed", "observed"))"""),
 ]
 
 NOTEBOOKS["06-audit-report.ipynb"] = [
