@@ -13,8 +13,8 @@ report does: lists joined, every cell escaped, at most ``max_rows`` rows.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
