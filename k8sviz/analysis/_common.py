@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import ipaddress
 import weakref
 from collections import defaultdict
@@ -338,9 +337,3 @@ def workload_of(snapshot: Snapshot, key: str) -> str:
         return pod.workload_key
     return key
 
-
-def frame_html(df: pd.DataFrame, title: str, max_rows: int = 50) -> str:
-    """An escaped HTML table (cluster-sourced strings are untrusted)."""
-    body = df.head(max_rows).to_html(index=False, escape=True, na_rep="")
-    more = f"<p>... {len(df) - max_rows} more rows</p>" if len(df) > max_rows else ""
-    return f"<div><b>{html.escape(title)}</b> ({len(df)} rows){body}{more}</div>"

@@ -1169,10 +1169,32 @@ class Reachability:
             f"{s['external_blocks']} external blocks, {s['unenforced']} unenforced, {s['warnings']} warnings>"
         )
 
+    #: What each :meth:`summary` count means, for the notebook display.
+    SUMMARY_TEXT = {
+        "pods": "pods of the snapshot",
+        "policies": "Kubernetes NetworkPolicies",
+        "admin_policies": "admin tier policies (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)",
+        "behaviour_classes": "groups of pods that every policy treats alike: the engine judges one pod per group",
+        "port_atoms": "port ranges that no policy splits further (all protocols)",
+        "external_blocks": "blocks of outside addresses that the policies' CIDRs cut the address space into",
+        "class_pairs_allowed": "(source group, destination group) pairs with at least one allowed port",
+        "unenforced": "hostNetwork pods: no NetworkPolicy governs them (reach.unenforced)",
+        "policies_not_evaluated": "policies listed but not evaluated, each with its reason (reach.unevaluated)",
+        "warnings": "warnings of the evaluation (reach.warnings)",
+    }
+
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in self.summary().items())
-        cluster = html.escape(str(self.snapshot.meta.get("cluster", "")))
-        return f"<div><b>Reachability</b> of {cluster}<table>{rows}</table></div>"
+        e = html.escape
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{e(k)}</th><td style='text-align:right'>{v:,}</td>"
+            f"<td style='text-align:left'>{e(self.SUMMARY_TEXT.get(k, ''))}</td></tr>"
+            for k, v in self.summary().items()
+        )
+        cluster = e(str(self.snapshot.meta.get("cluster", "")))
+        how = " (ipBlocks also match pod addresses)" if self.ipblocks_match_pods else ""
+        return (f"<div><b>Reachability</b> of {cluster}{how}: what the policies allow; ask it with "
+                "<code>can_reach</code>, <code>explain</code> and <code>to_frame</code>"
+                f"<table>{rows}</table></div>")
 
 
 def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWarning | None:

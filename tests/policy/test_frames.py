@@ -105,7 +105,12 @@ def test_explain_text_and_html_escape():
     )
     h = k8sviz.reachability(evil).explain("a/x", "a/y", 80)._repr_html_()
     assert "<script>" not in h and "&lt;script&gt;" in h
-    assert "<table>" in k8sviz.reachability(evil)._repr_html_()
+    shown = k8sviz.reachability(evil)._repr_html_()
+    assert "<table>" in shown
+    # Every count says what it means.
+    for key, text in k8sviz.Reachability.SUMMARY_TEXT.items():
+        assert f"<th style='text-align:left'>{key}</th>" in shown and text.replace("'", "&#x27;") in shown
+    assert set(k8sviz.Reachability.SUMMARY_TEXT) == set(r.summary())
     assert "Reachability" in repr(r)
 
 
