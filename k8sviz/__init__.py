@@ -43,6 +43,7 @@ _API: dict[str, str] = {
     "FINDINGS": ".analysis.controls",
     "blast_radius": ".analysis.blast",
     "internet_paths": ".analysis.blast",
+    "paths_as_text": ".analysis.blast",
     "reachability": ".policy.reachability",
     "Reachability": ".policy.reachability",
     "Verdict": ".policy.reachability",
@@ -71,7 +72,7 @@ _API: dict[str, str] = {
 __all__ = ["__version__", *sorted(_API)]
 
 if TYPE_CHECKING:
-    from .analysis.blast import blast_radius, internet_paths
+    from .analysis.blast import blast_radius, internet_paths, paths_as_text
     from .analysis.controls import CONTROLS, FINDINGS, controls_summary
     from .analysis.diff import label_diff, policy_diff, reachability_diff
     from .analysis.gaps import gaps

@@ -221,10 +221,8 @@ hop by hop, through connections the policies allow? `path` is the shortest chain
 the frame keeps them as lists.
 """),
     code("""
-from k8sviz.analysis.blast import paths_as_text
-
 blast = k8sviz.blast_radius(reach, "shop/frontend")
-k8sviz.notebook.table(paths_as_text(blast))"""),
+k8sviz.notebook.table(k8sviz.paths_as_text(blast))"""),
     code(f"""
 {CHECK}
 print(len(blast), "workloads reachable from shop/frontend")"""),
@@ -239,7 +237,7 @@ moving the agent off the host network, or the CDE onto nodes of its own, can.
 """),
     code("""
 paths = k8sviz.internet_paths(reach, "pci", zones)
-k8sviz.notebook.table(paths_as_text(paths))"""),
+k8sviz.notebook.table(k8sviz.paths_as_text(paths))"""),
     code(f"""
 {CHECK}
 for row in paths.itertuples():
