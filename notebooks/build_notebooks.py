@@ -477,10 +477,9 @@ k8sviz report data/demo/cluster --flows data/demo/flows --zones data/demo/zones.
     code("""
 from pathlib import Path
 
-flows = k8sviz.demo_path("flows")
 path = k8sviz.report(
     k8sviz.demo_path("cluster"),
-    flows=flows if flows.is_dir() else None,
+    flows=k8sviz.demo_path("flows"),
     zones=k8sviz.demo_path("zones.yaml"),
     output=Path("audit-report.html"),
 )
