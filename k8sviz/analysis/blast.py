@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from ..model import PROTOCOLS
+from . import _ports
 from ._common import (
     INTERNET,
     classify_block,
@@ -203,12 +205,16 @@ def internet_paths(
         let internet addresses reach counts as an entry point.  When Services (or Ingresses)
         were not read, exposure through them is unknown: a workload they may expose counts as
         an entry, and ``df.attrs["exposure_unknown"]`` names the resources not read.
+    max_hops
+        Leave out targets more than this many hops from the internet (internet -> entry is
+        one hop; None: no limit).
 
     Returns
     -------
     DataFrame with ``target``, ``namespace``, ``zone``, ``hops`` (internet -> entry is 1),
     ``path`` (``["internet", "ingress-nginx/ingress-nginx-controller", "shop/frontend", ...]``),
-    ``ports`` (per hop), one row per reachable target workload, sorted by hops.
+    ``ports`` (per hop, as in :func:`blast_radius`; the first hop's are the ports some internet
+    address may use), one row per reachable target workload, sorted by hops then target.
     """
     import pandas as pd
 
@@ -238,18 +244,24 @@ def internet_paths(
     # Services or Ingresses not read: exposure through them is unknown, so a workload they may
     # expose counts as an entry (the frame's attrs say so).
     unknown = maybe_exposed(snap)
-    entry: dict[str, list[str]] = {}
-    for row in edges[(edges["src_type"] == "external") & (edges["dst_type"] != "external")].itertuples(
-        index=False
-    ):
-        if classify_block(row.src)[0] != INTERNET:
-            continue
-        if exposed_only and row.dst not in exposed and not (unknown is None or row.dst in unknown):
-            continue
-        ports = entry.setdefault(row.dst, [])
-        for p in port_text(row.protocol, row.ports):
-            if p not in ports:
-                ports.append(p)
+    # The first hop's ports: every port some internet address may use, as one set per protocol
+    # (blocks allowed on overlapping ports would otherwise list a port twice).
+    entry_ranges: dict[str, dict[str, _ports.Ranges]] = {}
+    if max_hops is None or max_hops >= 1:  # internet -> entry is a hop already
+        for row in edges[(edges["src_type"] == "external") & (edges["dst_type"] != "external")].itertuples(
+            index=False
+        ):
+            if classify_block(row.src)[0] != INTERNET:
+                continue
+            if exposed_only and row.dst not in exposed and not (unknown is None or row.dst in unknown):
+                continue
+            by_proto = entry_ranges.setdefault(row.dst, {})
+            proto = str(row.protocol)
+            by_proto[proto] = _ports.union(by_proto.get(proto, ()), _ports.parse(row.ports))
+    entry = {
+        wl: [f"{proto}/{p}" for proto in PROTOCOLS if proto in by_proto for p in _ports.fmt(by_proto[proto])]
+        for wl, by_proto in entry_ranges.items()
+    }
     starts = [hops.code[e] for e in entry if e in hops.code]
     parent, depth = hops.bfs(starts, None if max_hops is None else max(max_hops - 1, 0))
     paths: dict[str, list[str]] = {e: [INTERNET, e] for e in entry if e not in hops.code}

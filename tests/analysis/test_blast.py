@@ -63,3 +63,25 @@ def test_internet_paths():
     loose = internet_paths(reach, "pci/vault", exposed_only=False)
     assert loose.iloc[0]["path"] == ["internet", "app/side", "pci/vault"]
     assert internet_paths(reach, "app")["target"].tolist() == ["app/web", "app/api"]
+
+
+def test_internet_paths_max_hops_counts_the_first_hop():
+    _snap, reach = chain()
+    # internet -> edge/lb is one hop: none is left within zero hops.
+    assert internet_paths(reach, "edge", max_hops=0).empty
+    assert internet_paths(reach, "edge", max_hops=1)["target"].tolist() == ["edge/lb"]
+    assert internet_paths(reach, "app", max_hops=2)["target"].tolist() == ["app/web"]
+    assert internet_paths(reach, "app", exposed_only=False, max_hops=0).empty
+
+
+def test_internet_paths_first_hop_ports_are_one_set():
+    snap, _ = chain()
+    # Two internet blocks allowed on overlapping ports, UDP listed before TCP.
+    reach = FakeReach(snap, edges=[
+        ("8.0.0.0/7", "edge/lb", "UDP", ["53"]),
+        ("0.0.0.0/5", "edge/lb", "TCP", ["443"]),
+        ("8.0.0.0/7", "edge/lb", "TCP", ["400-500"]),
+        ("16.0.0.0/4", "edge/lb", "TCP", ["501"]),
+        ("10.0.0.0/8", "edge/lb", "TCP", ["22"]),  # private: no internet port
+    ])
+    assert internet_paths(reach, "edge/lb")["ports"].tolist() == [[["TCP/400-501", "UDP/53"]]]
