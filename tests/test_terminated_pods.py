@@ -193,3 +193,25 @@ def test_the_graph_draws_no_allowed_edge_of_a_pod_that_ended():
         assert not any("done-1" in u + v or "jobs/done" in u + v for u, v in edges), level
     pods = allowed(graph(snap, r, level="pod"))
     assert not any("api-abc-1" in u + v for u, v in pods) and any("api-def-2" in u for u, _ in pods)
+
+
+def test_a_hop_rebuilt_from_running_pods_lists_its_ports_in_protocol_order():
+    # web's replicas differ (one reaches db on UDP, one on TCP) and its ended pod unlike both,
+    # so its rows are rebuilt from the running pods: the UDP pod's pair comes first by name.
+    def replica(name, v, ip, phase):
+        p = phased(pod("a", f"web-5d8f-{name}", {"app": "web", "v": v}, ip), phase)
+        owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d8f", "uid": "u",
+                 "controller": True}
+        p["metadata"]["ownerReferences"] = [owner]
+        return p
+
+    allow = [{"from": [{"podSelector": {"matchLabels": {"v": v}}}], "ports": [{"protocol": pr, "port": n}]}
+             for v, pr, n in (("udp", "UDP", 53), ("tcp", "TCP", 80), ("old", "TCP", 22))]
+    db = phased(pod("a", "db", {"app": "db"}, "10.0.0.9"), "Running")
+    snap = snapshot(
+        ns("a"), db, replica("aaaaa", "udp", "10.0.0.1", "Running"),
+        replica("bbbbb", "tcp", "10.0.0.2", "Running"), replica("ccccc", "old", "10.0.0.3", "Succeeded"),
+        netpol("a", "db", {"podSelector": {"matchLabels": {"app": "db"}}, "ingress": allow}))
+    df = k8sviz.blast_radius(k8sviz.reachability(snap), "a/web-5d8f")
+    # TCP before UDP, as in every other hop; the ended pod's TCP/22 is no port of the hop
+    assert df[df["workload"] == "a/db"]["ports"].item() == [["TCP/80", "UDP/53"]]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..model import PROTOCOLS
 from . import _ports
 
 if TYPE_CHECKING:
@@ -121,7 +122,10 @@ def _live_edges(reach: Any, level: str, ended: list[Any]) -> pd.DataFrame:
             {"src": s, "dst": d, "src_namespace": meta[(s, d, proto)][0], "dst_namespace": meta[(s, d, proto)][1],
              "src_type": meta[(s, d, proto)][2], "dst_type": meta[(s, d, proto)][3], "protocol": proto,
              "ports": _ports.fmt(rs)}
-            for (s, d, proto), rs in merged.items()
+            # in the plain frame's order (src, dst, then TCP, UDP, SCTP): port lists built from
+            # these rows, such as a hop's, then read alike whichever pod pair came first
+            for (s, d, proto), rs in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1],
+                                                                           PROTOCOLS.index(kv[0][2])))
         ]
         add = pd.DataFrame(rows, columns=list(df.columns))
         out = pd.concat([out.astype({c: object for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)}),
