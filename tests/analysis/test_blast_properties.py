@@ -121,6 +121,8 @@ def build_cluster(rng: random.Random, pods: int, policies: int) -> tuple[list[di
             p["status"]["phase"] = rng.choice(["Succeeded", "Failed"])
             if rng.random() < 0.5:
                 m["labels"]["role"] = "batch"
+        elif rng.random() < 0.05:  # a running replica unlike the others (mid-rollout)
+            m["labels"]["role"] = "batch"
     for k in range(rng.randrange(0, 3)):
         namespace, name = rng.choice(apps)
         batch = {"podSelector": {"matchLabels": {"role": "batch"}}, "namespaceSelector": {}}
