@@ -17,7 +17,7 @@ from ._common import (
     port_text,
     workload_of,
 )
-from .zones import Zones, load_zones
+from .zones import EXTERNAL, Zones, load_zones
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -220,6 +220,12 @@ def internet_paths(
 
     snap = reach.snapshot
     zones = load_zones(zones) if zones is not None else None
+    if zones is not None and zone_or_workload == EXTERNAL:
+        from ..errors import QueryError
+
+        msg = (f"{EXTERNAL!r} is the zone of the addresses outside the cluster, where the paths start, "
+               "not a target: name a zone of workloads, a namespace or a workload")
+        raise QueryError(msg)
     zsets = zones.workload_zone_sets(snap) if zones is not None else {}
     wzones = {w: zs[0] for w, zs in zsets.items()}
     all_wl = {p.workload_key for p in snap.pods}

@@ -85,3 +85,14 @@ def test_internet_paths_first_hop_ports_are_one_set():
         ("10.0.0.0/8", "edge/lb", "TCP", ["22"]),  # private: no internet port
     ])
     assert internet_paths(reach, "edge/lb")["ports"].tolist() == [[["TCP/400-501", "UDP/53"]]]
+
+
+def test_internet_paths_into_the_external_zone_is_an_error():
+    """``external`` holds the outside addresses the paths start from: no workload is in it,
+    so asking for paths into it is a mistake, not an empty answer."""
+    _snap, reach = chain()
+    zones = load_zones({"zones": {"pci": {"namespaceSelector": {"matchLabels": {"compliance": "pci"}}}}})
+    with pytest.raises(QueryError, match="'external' is the zone of the addresses outside the cluster"):
+        internet_paths(reach, "external", zones)
+    # unzoned is a zone of workloads: a target like any other.
+    assert internet_paths(reach, "unzoned", zones)["target"].tolist() == ["edge/lb", "app/web", "app/api"]
