@@ -348,7 +348,8 @@ def check_paths(reach: Any, ref: Reference, target: str, exposed_only: bool, max
 def test_internet_paths_agree_with_reference(case):
     snap, reach, rng = make_case(*case)
     ref = Reference(reach)
-    names = [*ZONES.names, *sorted({p.namespace for p in snap.pods})]
+    # ``external`` holds the addresses paths start from: no target (an error, tested in test_blast.py).
+    names = [*(z for z in ZONES.names if z != "external"), *sorted({p.namespace for p in snap.pods})]
     some = rng.sample(snap.pods, min(2, len(snap.pods)))
     targets = [*rng.sample(names, 2), some[0].workload_key, some[-1].key]
     if ref.entry_ports:  # an entry's namespace: its paths start at entries for sure
