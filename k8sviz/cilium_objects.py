@@ -681,7 +681,7 @@ def _port_schema_ok(port: str) -> bool:
     if not port or port[-1] not in _ALNUM:
         return False
     tail = len(port)
-    while tail > 0 and (port[tail - 1] in _ALNUM or port[tail - 1] == "-" and port[tail:tail + 1] != "-"):
+    while tail > 0 and (port[tail - 1] in _ALNUM or (port[tail - 1] == "-" and port[tail:tail + 1] != "-")):
         tail -= 1
     return any(c.isalpha() for c in port[tail:])
 
@@ -694,7 +694,7 @@ def _go_underscores_ok(s: str) -> bool:
     if len(s) >= 2 and s[0] == "0" and s[1].lower() in "box":
         i, saw, hexa = 2, "0", s[1].lower() == "x"
     for c in s[i:]:
-        if c.isascii() and (c.isdigit() or hexa and c.lower() in "abcdef"):
+        if c.isascii() and (c.isdigit() or (hexa and c.lower() in "abcdef")):
             saw = "0"
         elif c == "_":
             if saw != "0":

@@ -322,7 +322,7 @@ def _strip_containers(obj: dict[str, Any], path: tuple[str, ...]) -> None:
 def _strip_template_annotation(obj: dict[str, Any], kind: Any) -> dict[str, Any]:
     """``obj`` without ``kubectl.kubernetes.io/last-applied-configuration`` on its pod
     template (a whole earlier object, env values included, copied there by some tools)."""
-    path = (_CRONJOB_PATH if kind == "CronJob" else _TEMPLATE_PATH)[:-1] + ("metadata",)
+    path = (*(_CRONJOB_PATH if kind == "CronJob" else _TEMPLATE_PATH)[:-1], "metadata")
     node: Any = obj
     for key in path:
         node = node.get(key) if isinstance(node, dict) else None
@@ -1369,7 +1369,7 @@ class Snapshot:
             if names:
                 what = " and ".join(f"the {n} entity" + (" (which covers the kube-apiserver entity)"
                                                          if n == "cluster" else "") for n in names)
-                p = replace(p, unsupported=p.unsupported + (f"{what}: {problem}",))
+                p = replace(p, unsupported=(*p.unsupported, f"{what}: {problem}"))
             out.append(p)
         self.cilium_policies = tuple(out)
 

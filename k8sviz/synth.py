@@ -99,7 +99,7 @@ class _Synth:
     def uid(self) -> str:
         # same result as str(uuid.UUID(int=..., version=4)), without the object overhead
         n = (self.rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET
-        h = "%032x" % n
+        h = f"{n:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def ts(self) -> str:

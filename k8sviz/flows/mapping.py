@@ -21,6 +21,7 @@ are counted per reason with the first file and line where they were seen.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -88,10 +89,8 @@ class Mapper:
             for ip in node.addresses:
                 self._node_ips[ip] = node.name
             for cidr in node.pod_cidrs:
-                try:
+                with contextlib.suppress(ValueError):  # a malformed podCIDR maps nothing
                     self._pod_cidrs.append(ipaddress.ip_network(cidr, strict=False))
-                except ValueError:
-                    pass
         for pod in snapshot.pods:
             if pod.synthesized:
                 continue

@@ -147,7 +147,10 @@ def translate_admin(
     warnings: list[LoadWarning] = []
     peers = _Peers(ends, nodes)
     everything = EndpointSet(everything=True)
-    order = lambda p: (p.priority or 0, p.kind, p.name)
+
+    def order(p: AdminPolicy) -> tuple[int, str, str]:
+        return (p.priority or 0, p.kind, p.name)
+
     admins = sorted((p for p in policies if not p.baseline), key=order)
     baselines = sorted((p for p in policies if p.baseline), key=order)
     for tier_name, group in (("admin", admins), ("baseline", baselines)):

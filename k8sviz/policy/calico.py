@@ -402,10 +402,7 @@ class _Matcher:
                 continue
             if sa_sel is not None and not sa_sel.matches(sa_seen):
                 continue
-            if kind == "namespace":
-                scoped = home == arg
-            else:
-                scoped = ns_sel is None or ns_sel.matches(view)
+            scoped = home == arg if kind == "namespace" else ns_sel is None or ns_sel.matches(view)
             if scoped and (sel is None or sel.matches(labels)):
                 hit |= self.nets(s.nets)
         self._cache[key] = hit

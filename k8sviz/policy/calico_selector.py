@@ -511,7 +511,7 @@ def _compile_node(node: _Node) -> _Matcher:
         parts = tuple(_compile_node(n) for n in node.operands)
 
         def and_(labels: Mapping[str, str], is_global: bool) -> bool:
-            for part in parts:
+            for part in parts:  # noqa: SIM110 - a plain loop: this runs per pod and rule, all() costs a generator
                 if not part(labels, is_global):
                     return False
             return True
@@ -520,7 +520,7 @@ def _compile_node(node: _Node) -> _Matcher:
     parts_or = tuple(_compile_node(n) for n in node.operands)
 
     def or_(labels: Mapping[str, str], is_global: bool) -> bool:
-        for part in parts_or:
+        for part in parts_or:  # noqa: SIM110 - as in and_ above
             if part(labels, is_global):
                 return True
         return False

@@ -369,7 +369,7 @@ def translate_cilium(
                         text = f"{where}{name}[{i}]: {action} {entry.text(direction)}"
                         named = (*(entry.entities or ()), *entry.reserved)
                         if "all" not in named and ("kube-apiserver" in named
-                                                   or "cluster" in named and c.api_world.any()):
+                                                   or ("cluster" in named and c.api_world.any())):
                             text += f" ({c.apiserver_text()})"
                         origin = RuleOrigin(pol.ref, direction, index, text)  # type: ignore[arg-type]
                         priority = -1 if action == "deny" else 0

@@ -8,6 +8,7 @@ each in address order (the order ``to_frame`` uses).
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from bisect import bisect_right
 from collections.abc import Iterable
 
@@ -35,7 +36,7 @@ class IPSpace:
             self.base[v] = len(self.cidrs)
             edges = sorted(cuts[v])
             cls = ipaddress.IPv4Address if v == 4 else ipaddress.IPv6Address
-            for lo, hi in zip(edges, edges[1:], strict=False):
+            for lo, hi in itertools.pairwise(edges):
                 for net in ipaddress.summarize_address_range(cls(lo), cls(hi - 1)):
                     self.cidrs.append(str(net))
                     self.version.append(v)

@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
@@ -1170,7 +1170,7 @@ class Reachability:
         )
 
     #: What each :meth:`summary` count means, for the notebook display.
-    SUMMARY_TEXT = {
+    SUMMARY_TEXT: ClassVar[dict[str, str]] = {
         "pods": "pods of the snapshot",
         "policies": "Kubernetes NetworkPolicies",
         "admin_policies": "admin tier policies (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)",

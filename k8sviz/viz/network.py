@@ -97,10 +97,8 @@ def _node_rows(
             continue
         alias[nid] = nid
         zones = [str(z) for z in d.get("zones") or ()]
-        if d.get("zone"):
-            zone = str(d["zone"])
-        else:  # a namespace the graph aggregated has no one zone when its workloads span several
-            zone = _zone_label(zones) if ntype == "namespace" else NO_ZONE
+        # A namespace the graph aggregated has no one zone when its workloads span several.
+        zone = str(d["zone"]) if d.get("zone") else (_zone_label(zones) if ntype == "namespace" else NO_ZONE)
         rows[nid] = {
             "id": nid,
             "namespace": str(ns) if ns else (NODES if ntype == "node" else EXTERNAL),
