@@ -119,7 +119,8 @@ def _live_edges(reach: Any, level: str, ended: list[Any]) -> pd.DataFrame:
                                 "external" if row.src_type == "external" else "workload",
                                 "external" if row.dst_type == "external" else "workload"))
         rows = [
-            {"src": s, "dst": d, "src_namespace": meta[(s, d, proto)][0], "dst_namespace": meta[(s, d, proto)][1],
+            {"src": s, "dst": d, "src_namespace": meta[(s, d, proto)][0],
+             "dst_namespace": meta[(s, d, proto)][1],
              "src_type": meta[(s, d, proto)][2], "dst_type": meta[(s, d, proto)][3], "protocol": proto,
              "ports": _ports.fmt(rs)}
             # in the plain frame's order (src, dst, then TCP, UDP, SCTP): port lists built from
@@ -128,7 +129,8 @@ def _live_edges(reach: Any, level: str, ended: list[Any]) -> pd.DataFrame:
                                                                            PROTOCOLS.index(kv[0][2])))
         ]
         add = pd.DataFrame(rows, columns=list(df.columns))
-        out = pd.concat([out.astype({c: object for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)}),
+        out = pd.concat([out.astype({c: object for c in out.columns
+                                     if isinstance(out[c].dtype, pd.CategoricalDtype)}),
                          add], ignore_index=True)
     return out.reset_index(drop=True)
 

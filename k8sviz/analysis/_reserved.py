@@ -53,7 +53,9 @@ class Claim:
     namespaces: tuple[str, ...] = ()
 
 
-def _namespace_claim(label: str, value: str, own: str | None, ns_labels: Mapping[str, Mapping[str, str]]) -> Claim:
+def _namespace_claim(
+    label: str, value: str, own: str | None, ns_labels: Mapping[str, Mapping[str, str]]
+) -> Claim:
     key = label[len(_NS):]
     if key == "projectcalico.org/name":
         seen = f"in namespace {value} (its name)"
@@ -69,7 +71,8 @@ def _namespace_claim(label: str, value: str, own: str | None, ns_labels: Mapping
 def _account_claim(label: str, value: str) -> Claim:
     key = label[len(_SA):]
     if key == "projectcalico.org/name":
-        return Claim(label, value, f"running as ServiceAccount {value} (its name, to serviceAccounts selectors)", True)
+        return Claim(label, value,
+                     f"running as ServiceAccount {value} (its name, to serviceAccounts selectors)", True)
     return Claim(label, value, f"running as a ServiceAccount labelled {key}={value}", True)
 
 
@@ -87,10 +90,12 @@ def pod_claims(pod: Any, ns_labels: Mapping[str, Mapping[str, str]]) -> list[Cla
         elif label == SA_LABEL:
             if endpoint_service_account(pod) == value and len(service_account(pod)) >= SA_LABEL_NAME_LIMIT:
                 out.append(Claim(label, value, f"running as ServiceAccount {value} (to serviceAccounts.names "
-                                 f"rules: its own ServiceAccount's name is {SA_LABEL_NAME_LIMIT} characters or "
+                                 f"rules: its own ServiceAccount's name is {SA_LABEL_NAME_LIMIT} characters "
+                                 "or "
                                  "longer, so the conversion leaves the label alone)", True))
             else:
-                out.append(Claim(label, value, "nothing: the conversion writes the pod's ServiceAccount over it",
+                out.append(Claim(label, value,
+                                 "nothing: the conversion writes the pod's ServiceAccount over it",
                                  False))
         elif label in _OVERWRITTEN:
             out.append(Claim(label, value, "nothing: the conversion writes over it", False))
@@ -107,7 +112,8 @@ def set_claims(s: Any, ns_labels: Mapping[str, Mapping[str, str]]) -> list[Claim
         elif label.startswith(_SA):
             out.append(_account_claim(label, value))
         elif label == SA_LABEL:
-            out.append(Claim(label, value, f"running as ServiceAccount {value} (to serviceAccounts.names rules)",
+            out.append(Claim(label, value,
+                             f"running as ServiceAccount {value} (to serviceAccounts.names rules)",
                              True))
     return out
 

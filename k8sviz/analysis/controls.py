@@ -113,7 +113,8 @@ _C = [
         "Network policies isolate resources (select pods; namespaces alone do not isolate)",
         requires=("policies",),
     ),
-    Control("NSA-NP-METADATA", "NSA/CISA", "Block pod access to cloud metadata services", requires=("policies",)),
+    Control("NSA-NP-METADATA", "NSA/CISA", "Block pod access to cloud metadata services",
+            requires=("policies",)),
     Control("NIST-800-190-4.3.3", "NIST SP 800-190", "Separate inter-container traffic by sensitivity level",
             requires=("cde", "policies")),
     Control(
@@ -135,13 +136,15 @@ CONTROLS: dict[str, Control] = {c.id: c for c in _C}
 _F = [
     Finding(
         "no-ingress-isolation",
-        "Workload whose ingress no policy restricts (none selects it, an allow-all re-opens it, or peers are left open)",
+        "Workload whose ingress no policy restricts (none selects it, an allow-all re-opens it, or peers are "
+        "left open)",
         "medium",
         ("PCI-1.3.1", "NSA-NP-SELECT", "NIST-800-190-4.3.3"),
     ),
     Finding(
         "no-egress-isolation",
-        "Workload whose egress no policy restricts (none selects it, an allow-all re-opens it, or peers are left open)",
+        "Workload whose egress no policy restricts (none selects it, an allow-all re-opens it, or peers are "
+        "left open)",
         "medium",
         ("PCI-1.3.2", "NSA-NP-SELECT", "NIST-800-190-4.4.2"),
     ),
@@ -198,7 +201,8 @@ _F = [
     ),
     Finding(
         "calico-reserved-label",
-        "Pod or network set carrying a label Calico reserves (pcns., pcsa., projectcalico.org/serviceaccount): "
+        "Pod or network set carrying a label Calico reserves (pcns., pcsa., "
+        "projectcalico.org/serviceaccount): "
         "under Calico it matches as another namespace or ServiceAccount, in NetworkPolicies too",
         "high",
         ("NSA-NP-SELECT", "PCI-1.3.1", "PCI-1.3.2", "NIST-800-190-4.3.3"),
@@ -334,7 +338,8 @@ def _unmet(gaps_df: Any, checked: set[str]) -> dict[str, str]:
                   "flows": "allowed-but-unused" in checked, "unread_resources": {}}
     if not inputs.get("sensitive_zones"):
         empty = inputs.get("empty_sensitive_zones") or []
-        out["cde"] = (f"the sensitive zone(s) {', '.join(empty)} match no workload (check the selectors)" if empty
+        out["cde"] = (f"the sensitive zone(s) {', '.join(empty)} match no workload (check the selectors)"
+                      if empty
                       else REQUIREMENTS["cde"])
     if not inputs.get("zones"):
         out["zones"] = REQUIREMENTS["zones"]
@@ -346,10 +351,12 @@ def _unmet(gaps_df: Any, checked: set[str]) -> dict[str, str]:
     gaps_in_policies = [f for f in ("policy-not-evaluated", "policies-not-read") if f in findings]
     if gaps_in_policies:
         out["policies"] = f"{REQUIREMENTS['policies']} ({', '.join(gaps_in_policies)})"
-    unread = {k: v for k, v in (inputs.get("unread_resources") or {}).items() if k in ("services", "ingresses")}
+    unread = {k: v for k, v in (inputs.get("unread_resources") or {}).items()
+              if k in ("services", "ingresses")}
     if unread:
         out["exposure"] = (f"{', '.join(sorted(unread))} were not read "
-                           f"({', '.join(sorted(set(unread.values())))}): exposure outside the cluster unknown")
+                           f"({', '.join(sorted(set(unread.values())))}): exposure outside the cluster "
+                           "unknown")
     return out
 
 
@@ -397,13 +404,15 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
         missing = [f for f in mapped if f.id not in checked]
         reasons = [unmet[r] for r in c.requires if r in unmet]
         for f in missing:
-            req = _FINDING_NEEDS.get(f.id) or ("flows" if f.needs == "flows" else "zones" if f.needs == "zones" else "")
+            req = _FINDING_NEEDS.get(f.id) or ("flows" if f.needs == "flows" else "zones"
+                                               if f.needs == "zones" else "")
             if req == "zones" and any(r in unmet for r in c.requires if r in ("cde", "register")):
                 continue  # no zones file: the CDE or the register it needs is missing, said already
             if req in unmet:
                 reasons.append(unmet[req])  # the input it needs is missing: said once
             else:
-                reasons.append(f"{f.id}: {not_checked.get(f.id) or _NEEDS_TEXT.get(f.needs, 'not evaluated')}")
+                reasons.append(
+                    f"{f.id}: {not_checked.get(f.id) or _NEEDS_TEXT.get(f.needs, 'not evaluated')}")
         reasons = list(dict.fromkeys(reasons))
         reason = ""
         if not c.automated:
@@ -412,7 +421,8 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
                 reason = "; ".join(reasons)
             else:
                 status = "manual"
-                reason = ("an assessor decides on the evidence listed (the findings mapped to it)" if mapped else
+                reason = ("an assessor decides on the evidence listed (the findings mapped to it)" if mapped
+                          else
                           "an assessor decides (documents, interviews, data outside the cluster snapshot)")
         elif len(hits):
             status = "fail"
@@ -423,7 +433,8 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
             status = "pass"
             missing_kinds = (gaps_df.attrs.get("inputs") or {}).get("policy_kinds_not_in_input") or []
             if "policies" in c.requires and missing_kinds:
-                reason = (f"assumes the cluster serves none of {', '.join(missing_kinds)} (not in the input: an "
+                reason = (f"assumes the cluster serves none of {', '.join(missing_kinds)} (not in the input: "
+                          "an "
                           "offline dump cannot tell an empty list from one left out)")
         worst = None
         if len(hits):
@@ -441,5 +452,6 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
             }
         )
     return pd.DataFrame(
-        rows, columns=["control", "framework", "title", "status", "findings", "worst", "finding_ids", "reason"]
+        rows, columns=["control", "framework", "title", "status", "findings", "worst", "finding_ids",
+                       "reason"]
     )

@@ -106,7 +106,8 @@ def reachability_diff(
         raise QueryError(msg)
     for r in (before, after):
         if not hasattr(r, "_table"):
-            msg = f"reachability_diff compares two k8sviz.reachability(snapshot) results, got {type(r).__name__}"
+            msg = (f"reachability_diff compares two k8sviz.reachability(snapshot) results, got "
+                   f"{type(r).__name__}")
             raise QueryError(msg)
     joint = _Joint()
     old, new = (_Rows(r._table(level), joint) for r in (before, after))
@@ -133,7 +134,9 @@ def reachability_diff(
     return df
 
 
-def zone_columns(df: pd.DataFrame, zones: Zones, before: Snapshot, after: Snapshot, level: str) -> pd.DataFrame:
+def zone_columns(
+    df: pd.DataFrame, zones: Zones, before: Snapshot, after: Snapshot, level: str
+) -> pd.DataFrame:
     """``df`` (a :func:`reachability_diff` frame) with ``src_zone`` and ``dst_zone`` after its ends."""
     from .zones import EXTERNAL, UNZONED
 
@@ -166,7 +169,8 @@ def _rules_behind(df: pd.DataFrame, reach: Reachability, level: str, ports_col: 
     wanted = wanted.assign(row=np.flatnonzero((df[ports_col].map(len) > 0).to_numpy()))
     inner = wanted[(wanted["src_type"] != "external") & (wanted["dst_type"] != "external")]
     both = inner[[*keys, "row", ports_col]].merge(rf[[*keys, "label", "ports"]], on=keys)
-    for row, changed, ports, label in zip(both["row"], both[ports_col], both["ports"], both["label"], strict=True):
+    for row, changed, ports, label in zip(both["row"], both[ports_col], both["ports"], both["label"],
+                                          strict=True):
         if _ports.intersect(_ports.parse(changed), _ports.parse(ports)):
             out[row].add(label)
     blocks: dict[str, tuple[int, int, int]] = {}
@@ -185,7 +189,8 @@ def _rules_behind(df: pd.DataFrame, reach: Reachability, level: str, ports_col: 
         both = rows[[end, "protocol", ext_end, "row", ports_col]].merge(
             ends[[end, "protocol", ext_end, "label", "ports"]], on=[end, "protocol"], suffixes=("", "_rule"))
         for row, cidr, other, changed, ports, label in zip(
-            both["row"], both[ext_end], both[f"{ext_end}_rule"], both[ports_col], both["ports"], both["label"],
+            both["row"], both[ext_end], both[f"{ext_end}_rule"], both[ports_col], both["ports"],
+            both["label"],
             strict=True,
         ):
             try:
@@ -649,7 +654,8 @@ def _service_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
                 f"{ns}/{name}": {
                     "endpoints": endpoints(ns, name, False),
                     "ports": tuple(sorted({f"{proto}/{port if port is not None else 'any'}"
-                                           for es in slices.get((ns, name), ()) for proto, port in es.ports})),
+                                           for es in slices.get((ns, name), ())
+                                           for proto, port in es.ports})),
                 }
                 for _, ns, name in p.service_refs
             }
@@ -662,7 +668,8 @@ def _service_views(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
                 if svc.selector:
                     view[svc.key] = {"selector": dict(sorted(svc.selector.items())), "allows": with_selector}
                 else:
-                    draining = tuple(sorted({owner.get(a, a) for es in slices.get((svc.namespace, svc.name), ())
+                    draining = tuple(sorted({owner.get(a, a)
+                                             for es in slices.get((svc.namespace, svc.name), ())
                                              for a in es.terminating}))
                     view[svc.key] = {"endpoints": endpoints(svc.namespace, svc.name, True),
                                      **({"terminating": draining} if draining else {})}
@@ -740,7 +747,8 @@ def _not_read_text(snapshot: Snapshot, plurals: tuple[str, ...], namespaces: Ite
         if None in wanted:
             parts.append("any namespace (outside its namespace scope)")
         elif outside := sorted(str(n) for n in wanted if n not in scope):
-            parts.append(f"namespace{'s' if len(outside) > 1 else ''} {', '.join(outside)} (outside its namespace scope)")
+            parts.append(f"namespace{'s' if len(outside) > 1 else ''} {', '.join(outside)} (outside its "
+                         "namespace scope)")
     return ", ".join(parts)
 
 

@@ -198,7 +198,8 @@ class _Isolation:
             else:
                 import k8sviz
 
-                opts = {"ipblocks_match_pods": bool(getattr(self.posture.reach, "ipblocks_match_pods", False))}
+                opts = {"ipblocks_match_pods": bool(getattr(self.posture.reach, "ipblocks_match_pods",
+                                                            False))}
                 self._wide = k8sviz.reachability(snap, **opts)._postures()
         return self._wide  # type: ignore[return-value]
 
@@ -210,7 +211,8 @@ def _engine_reach(snapshot: Snapshot, reach: Any) -> Any:
         return reach
     import k8sviz
 
-    return k8sviz.reachability(snapshot, ipblocks_match_pods=bool(getattr(reach, "ipblocks_match_pods", False)))
+    return k8sviz.reachability(snapshot,
+                               ipblocks_match_pods=bool(getattr(reach, "ipblocks_match_pods", False)))
 
 
 def _cluster_wide_snapshot(snapshot: Snapshot) -> Snapshot | None:
@@ -257,27 +259,34 @@ def _isolation(ctx: _Ctx, iso: _Isolation) -> None:
                                   "posture": state}
             sev = None
             if state == "unrestricted":
-                detail = (f"{head}: no NetworkPolicy with policyTypes {d.capitalize()} selects {n}, so all {d} "
+                detail = (f"{head}: no NetworkPolicy with policyTypes {d.capitalize()} selects {n}, so all "
+                          f"{d} "
                           "traffic is allowed")
             elif state == "reopened":
-                detail = (f"{head}: policies select {n} for {d}, but {', '.join(allow[:5])} {_verb(allow, 'allows')} every peer on "
-                          f"every port, so all {d} traffic is allowed (a default deny counts for nothing here)")
+                detail = (f"{head}: policies select {n} for {d}, but {', '.join(allow[:5])} "
+                          f"{_verb(allow, 'allows')} every peer on "
+                          f"every port, so all {d} traffic is allowed (a default deny counts for nothing "
+                          "here)")
                 ev["allowed_by"] = allow
             elif state == "partial":
                 peers = iso.posture.peers(s0)
                 side = "from" if d == "ingress" else "to"
-                detail = (f"{head}: {', '.join(deny[:5])} {_verb(deny, 'decides')} part of the {d} traffic of {n}, but no policy "
+                detail = (f"{head}: {', '.join(deny[:5])} {_verb(deny, 'decides')} part of the {d} traffic "
+                          f"of {n}, but no policy "
                           f"isolates it: {d} {side} {', '.join(peers[:5])}{' ...' if len(peers) > 5 else ''} "
                           "is allowed for want of a policy"
-                          + (" (admin-tier peers cover no address outside the cluster unless they name networks)"
+                          + (" (admin-tier peers cover no address outside the cluster unless they name "
+                             "networks)"
                              if any(r in iso.admin for r in deny) else ""))
                 ev["denied_by"] = deny
                 ev["open_to"] = peers
             else:
                 # A cluster-wide default-deny covers it (a baseline "deny all", say): not "all
                 # traffic allowed", but the namespace owners have no policy of their own.
-                detail = (f"{head}: no NetworkPolicy with policyTypes {d.capitalize()} selects {n}; a cluster-wide "
-                          f"default-deny from admin policies covers its {d} ({', '.join(admin)}; reach.explain says "
+                detail = (f"{head}: no NetworkPolicy with policyTypes {d.capitalize()} selects {n}; a "
+                          "cluster-wide "
+                          f"default-deny from admin policies covers its {d} ({', '.join(admin)}; "
+                          "reach.explain says "
                           "what they decide)")
                 sev = "low"
             ctx.add(fid, first.namespace, first.workload, detail, ev, workload=wl, severity=sev)
@@ -336,7 +345,8 @@ def _namespaces(ctx: _Ctx, iso: _Isolation) -> None:
             text += (f" but no default-deny for {' and '.join(absent)} (a policy selecting every pod the "
                      f"namespace has or will have, podSelector {{}}, and no {'/'.join(absent)} rules)")
         for i, (d, by) in enumerate(reopened.items()):
-            text += (f"{'; ' if absent or i else ', but '}its default-deny for {d} ({', '.join(deny[d])}) is re-opened "
+            text += (f"{'; ' if absent or i else ', but '}its default-deny for {d} ({', '.join(deny[d])}) is "
+                     "re-opened "
                      f"by {', '.join(by[:5])}, which {_verb(by, 'allows')} every peer on every port")
         if covered:
             text += ("; a cluster-wide default-deny covers it ("
@@ -376,8 +386,10 @@ def _without_policy(ctx: _Ctx, iso: _Isolation, ns: str, live: list[Any], judged
             "namespace-without-policy",
             ns,
             ns,
-            f"namespace {ns} has no Kubernetes NetworkPolicy; policies of other dialects or cluster-wide ones "
-            f"decide its pods' traffic ({', '.join(list(others)[:5])}{' ...' if len(others) > 5 else ''}; the "
+            f"namespace {ns} has no Kubernetes NetworkPolicy; policies of other dialects or cluster-wide "
+            "ones "
+            f"decide its pods' traffic ({', '.join(list(others)[:5])}{' ...' if len(others) > 5 else ''}; "
+            "the "
             "no-*-isolation findings say where they leave it open)",
             {"workloads": workloads, "policies": 0, "cni_policies": sorted(others)},
             severity="low",
@@ -416,21 +428,24 @@ def _unevaluated(ctx: _Ctx) -> None:
             f"connectivity, isolation, exposure and zone findings for the pods it selects {where} "
             "may not hold",
             {"policy": p.key, "kind": p.kind, "apiVersion": p.api_version,
-             **({"not_judged": list(p.unsupported)} if isinstance(p, CalicoPolicy | CiliumPolicy | NetworkPolicy) else {})},
+             **({"not_judged": list(p.unsupported)}
+                if isinstance(p, CalicoPolicy | CiliumPolicy | NetworkPolicy) else {})},
             system_down=False,
         )
 
 
 #: Findings that state the absence of NetworkPolicies: unknowable when they could not be read.
 _ABSENCE = (
-    "no-ingress-isolation", "no-egress-isolation", "namespace-without-policy", "namespace-without-default-deny"
+    "no-ingress-isolation", "no-egress-isolation", "namespace-without-policy",
+    "namespace-without-default-deny"
 )
 
 #: Findings about pods, or about what policies select or allow between pods: without any pod
 #: in the snapshot they are not checked (see :func:`gaps`).
 _NEED_PODS = (
     "no-ingress-isolation", "no-egress-isolation", "host-network", "privileged", "host-port",
-    "calico-reserved-label", "internet-ingress", "internet-egress", "metadata-egress", "policy-selects-nothing",
+    "calico-reserved-label", "internet-ingress", "internet-egress", "metadata-egress",
+    "policy-selects-nothing",
     "rule-peer-matches-nothing", "redundant-rule", "zone-violation",
     "observed-but-policy-denies", "dropped-but-policy-allows", "denied-at-l7", "allowed-but-unused",
 )
@@ -500,7 +515,8 @@ def _host(ctx: _Ctx) -> None:
                 ev["terminated"] = ended
                 if len(ended) == len(pods):
                     detail += (f" (its {counted(len(pods), 'pod')} {'has' if len(pods) == 1 else 'have'} "
-                               "terminated: nothing runs now, but the spec was admitted and its controller may "
+                               "terminated: nothing runs now, but the spec was admitted and its controller "
+                               "may "
                                "run it again)")
             # Outside the boundary no matter where: kube-system does not lower it.
             ctx.add(fid, p.namespace, p.workload, detail, ev, workload=p.workload_key, system_down=False)
@@ -583,7 +599,8 @@ def _reserved_labels(ctx: _Ctx) -> None:
         kind = "NetworkSet" if s.namespace else "GlobalNetworkSet"
         key = f"{s.namespace}/{s.name}" if s.namespace else s.name
         detail = (f"{kind} {key} carries labels Calico reserves, so Felix matches its addresses as "
-                  f"endpoints {'; '.join(c.seen_as for c in claims)} ({', '.join(f'{c.label}={c.value}' for c in claims)})"
+                  f"endpoints {'; '.join(c.seen_as for c in claims)} "
+                  f"({', '.join(f'{c.label}={c.value}' for c in claims)})"
                   f"; only a policy author's mistake or an attempt to pass addresses off as those endpoints "
                   "explains them")
         ev = {"network_set": f"{kind}/{key}", **_claims_evidence(claims, read_by)}
@@ -617,7 +634,8 @@ def _dead_dialect_policies(ctx: _Ctx) -> None:
     from .inventory import policy_inventory
 
     inv = policy_inventory(ctx.snap)
-    dead = inv[inv["dialect"].isin(("admin", "calico", "cilium")) & inv["evaluated"] & (inv["selected_pods"] == 0)]
+    dead = inv[inv["dialect"].isin(("admin", "calico", "cilium")) & inv["evaluated"]
+               & (inv["selected_pods"] == 0)]
     # A GlobalNetworkPolicy may be meant for host endpoints, which a snapshot does not hold;
     # a cluster-scoped policy's pods may be outside a namespace-scoped snapshot.
     dead = dead[dead["kind"] != "GlobalNetworkPolicy"]
@@ -662,7 +680,8 @@ def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
                 "policy-selects-nothing",
                 pol.namespace,
                 pol.name,
-                f"policy {pol.key} podSelector [{pol.pod_selector}] matches no running pod in {pol.namespace}; "
+                f"policy {pol.key} podSelector [{pol.pod_selector}] matches no running pod in "
+                f"{pol.namespace}; "
                 "it is dead (or mistyped) and misleads reviewers",
                 {"policy": pol.key, "pod_selector": str(pol.pod_selector)},
             )
@@ -746,8 +765,8 @@ def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
 def _group_external(
     key: np.ndarray, block: np.ndarray, proto: np.ndarray, ports: np.ndarray, mask: np.ndarray
 ) -> dict[str, dict[str, Any]]:
-    """``{key: {"blocks": first 20 distinct blocks, "n_blocks": distinct blocks, "ports": {protocol: ranges}}}``
-    over the rows in ``mask``; port lists are parsed once per distinct (key, protocol, list)."""
+    """``{key: {"blocks": first 20 distinct blocks, "n_blocks": distinct blocks, "ports": {protocol:
+    ranges}}}`` over the rows in ``mask``; port lists are parsed once per distinct (key, protocol, list)."""
     import pandas as pd
 
     rows = np.flatnonzero(mask)
@@ -1065,8 +1084,8 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
 def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[str, Any]]:
     """Segmentation violations grouped per workload, peer zone and the workload's own zone:
     inbound to the destination (key ``("in", dst, src_zone, dst_zone)``), or outbound to
-    external addresses from the source (``("out", src, "external", src_zone)``).  Columns of shared list objects are read once per distinct
-    (group, list); the first 20 distinct peers are kept, in row order."""
+    external addresses from the source (``("out", src, "external", src_zone)``).  Columns of shared list
+    objects are read once per distinct (group, list); the first 20 distinct peers are kept, in row order."""
     import pandas as pd
 
     groups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
@@ -1196,8 +1215,10 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
                         if not p.host_network)):
             # Its pods are their nodes, and the API lets a pod's own node in whatever the
             # pod's policies: no rule opened this, and none can close it.
-            opened = ("open because its pods run on their nodes' network, and the API lets a pod's own node in whatever "
-                      "the pod's NetworkPolicies (the destination's pods share nodes with it; no NetworkPolicy "
+            opened = ("open because its pods run on their nodes' network, and the API lets a pod's own node "
+                      "in whatever "
+                      "the pod's NetworkPolicies (the destination's pods share nodes with it; no "
+                      "NetworkPolicy "
                       "can close this)")
         sev = "high"
         if zones.is_sensitive(zd) or zones.is_sensitive(zs):
@@ -1211,9 +1232,11 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
             text = f"{who} ({zs}) -> {subject} ({zd})"
             src, dst = (peers[0] if len(peers) == 1 else None), subject
         else:
-            text = f"{subject} ({zs}) -> {peers[0] if len(peers) == 1 else f'{len(peers)} external blocks'} ({zd})"
+            text = (f"{subject} ({zs}) -> "
+                    f"{peers[0] if len(peers) == 1 else f'{len(peers)} external blocks'} ({zd})")
             src, dst = subject, (peers[0] if len(peers) == 1 else None)
-        split = [f"{w}'s pods are in zones {', '.join(ctx.wzones[w])}" for w in dict.fromkeys((src, dst, subject))
+        split = [f"{w}'s pods are in zones {', '.join(ctx.wzones[w])}"
+                 for w in dict.fromkeys((src, dst, subject))
                  if w is not None and len(ctx.wzones.get(w, ())) > 1]
         ctx.add(
             "zone-violation",
@@ -1393,7 +1416,8 @@ def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> b
                 "observed-but-policy-denies",
                 ns,
                 name,
-                f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were forwarded although the policies deny it",
+                f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were forwarded although the policies "
+                "deny it",
                 ev,
                 system_down=False,
             )
@@ -1402,7 +1426,8 @@ def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> b
                 "dropped-but-policy-allows",
                 ns,
                 name,
-                f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were dropped although the policies allow it",
+                f"{agg['count']} flow(s) {src} -> {dst} {proto}/{port} were dropped although the policies "
+                "allow it",
                 ev,
                 system_down=False,
             )
@@ -1420,7 +1445,8 @@ def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> b
             "allowed-but-unused",
             ns,
             name,
-            f"{src} -> {dst} is allowed ({', '.join(ports[:6])}{' ...' if len(ports) > 6 else ''}) but no flow was "
+            f"{src} -> {dst} is allowed ({', '.join(ports[:6])}{' ...' if len(ports) > 6 else ''}) but no "
+            "flow was "
             "observed in the flow window",
             {"src": src, "dst": dst, "ports": ports},
             system_down=False,

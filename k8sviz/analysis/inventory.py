@@ -90,7 +90,8 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
         rows.append(_row(
             f"{ap.kind}/{ap.name}", ap.kind, "", ap.name, "admin", ap.tier.lower(), ap.priority, types,
             len(ap.ingress) + len(ap.egress),
-            count(pods, lambda p, n=ns_sel, s=pod_sel: n.matches(ns_labels.get(p.namespace, {}))  # type: ignore[misc]
+            count(pods, lambda p, n=ns_sel,
+                  s=pod_sel: n.matches(ns_labels.get(p.namespace, {}))  # type: ignore[misc]
                   and s.matches(p.labels)),
         ))
     # Calico's order: tiers by their place among the engine's tiers, then policies by order
@@ -104,14 +105,17 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
             cp.ref, cp.label_kind, cp.namespace or "", cp.name, "calico", cp.tier, cp.order, cp.types,
             len(cp.ingress) + len(cp.egress),
             None if cp.host_only else count(candidates, lambda p, c=cp: policy_selects(  # type: ignore[misc]
-                c, p, ns_labels.get(p.namespace, {}), accounts.get((p.namespace, p.service_account or "default"), {}))),
+                c, p, ns_labels.get(p.namespace, {}),
+                accounts.get((p.namespace, p.service_account or "default"), {}))),
             evaluated=not (cp.unsupported or cp.host_only),
             not_judged="; ".join(cp.unsupported) if cp.unsupported else (
                 "preDNAT/doNotTrack: applies to host endpoints only" if cp.host_only else ""),
         ))
     for cil in snapshot.cilium_policies:
         candidates = by_ns.get(cil.namespace, ()) if cil.namespace else pods
-        types = tuple(t for t, attrs in (("Ingress", ("ingress", "ingress_deny")), ("Egress", ("egress", "egress_deny")))
+        types = tuple(t
+                      for t, attrs in (("Ingress", ("ingress", "ingress_deny")),
+                                       ("Egress", ("egress", "egress_deny")))
                       if any(getattr(r, a) for r in cil.rules for a in attrs))
         rows.append(_row(
             cil.ref, cil.label_kind, cil.namespace or "", cil.name, "cilium", "", None, types,
@@ -119,7 +123,8 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
             count(candidates, lambda p, c=cil: any(  # type: ignore[misc]
                 r.endpoint_selector.matches(pod_view(p, identity_ns(p.namespace))) for r in c.rules)),
             evaluated=not cil.unsupported, not_judged="; ".join(cil.unsupported) or "; ".join(
-                f"toFQDNs {', '.join(e.fqdns) or '(no name)'}: DNS answers are not in a snapshot, so they match "
+                f"toFQDNs {', '.join(e.fqdns) or '(no name)'}: DNS answers are not in a snapshot, so they "
+                "match "
                 "no address here" for r in cil.rules for e in r.egress if e.fqdns is not None),
         ))
     for raw in snapshot.other_policies:
@@ -127,7 +132,8 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
         rows.append(_row(
             raw.ref, raw.label_kind, raw.namespace or "", raw.name, "other", "", None, (), None, None,
             evaluated=False,
-            not_judged=("enforces nothing by itself" if inert else f"{raw.api_version} is not a dialect k8sviz evaluates"),
+            not_judged=("enforces nothing by itself" if inert
+                        else f"{raw.api_version} is not a dialect k8sviz evaluates"),
         ))
     empty: dict[str, dict[str, str]] = {"labels": {}, "annotations": {}}
     for row in rows:
@@ -147,7 +153,8 @@ def _row(policy: str, kind: str, namespace: str, name: str, dialect: str, tier: 
          types: tuple[str, ...], rules: int | None, selected: int | None, *, evaluated: bool = True,
          not_judged: str = "") -> dict[str, Any]:
     return {
-        "policy": policy, "kind": kind, "namespace": namespace, "name": name, "dialect": dialect, "tier": tier,
+        "policy": policy, "kind": kind, "namespace": namespace, "name": name, "dialect": dialect,
+        "tier": tier,
         "order": order, "types": ",".join(types), "rules": rules, "selected_pods": selected,
         "evaluated": evaluated, "not_judged": not_judged,
     }

@@ -219,13 +219,16 @@ class Segmentation:
         head = (
             f"<div class='k8sviz-segmentation'><b>Segmentation</b> against {html.escape(self.zones.source)}: "
             f"{len(v)} violating {'connection' if len(v) == 1 else 'connections'} in {len(pairs)} zone "
-            f"{'pair' if len(pairs) == 1 else 'pairs'} (allow rules' expiry judged on {self.today.isoformat()})"
+            f"{'pair' if len(pairs) == 1 else 'pairs'} (allow rules' expiry judged on "
+            f"{self.today.isoformat()})"
         )
-        matrix = self.matrix.rename_axis(index=None, columns=None).reset_index(names="from \u2193 / to \u2192")
+        matrix = self.matrix.rename_axis(index=None, columns=None).reset_index(
+            names="from \u2193 / to \u2192")
         parts = [head, "<p><i>Zone matrix</i></p>", table_html(matrix, max_rows=None)]
         if len(v):
             parts += ["<p><i>Violations per zone pair</i></p>", table_html(pairs, max_rows=None)]
-            shown = "every violation" if len(v) <= max_rows else f"the first {max_rows} of {len(v)} violations"
+            shown = ("every violation" if len(v) <= max_rows
+                     else f"the first {max_rows} of {len(v)} violations")
             # external_blocks is left out: src/dst already name the blocks, with a count of the rest.
             cols = ["src", "dst", "src_zone", "dst_zone", "protocol", "ports", "rules", "expired_exceptions"]
             parts += [f"<p><i>{shown}</i> (all of them: <code>.violations</code>)</p>",
@@ -468,8 +471,8 @@ def _violation_frame(core: _Core, idx: np.ndarray, combo_info: list[Any], rf: An
 
     Opening rules are looked up only for the rows whose (src, dst, protocol) has a rule in
     ``reach.rule_frame``; rows towards/from external address atoms are merged into one row per
-    internal endpoint (the blocks listed in ``external_blocks``), in the order of their first row; the frame is sorted
-    by (src_zone, dst_zone, src, dst, protocol), ties in that order, as a stable multi-column
+    internal endpoint (the blocks listed in ``external_blocks``), in the order of their first row; the frame
+    is sorted by (src_zone, dst_zone, src, dst, protocol), ties in that order, as a stable multi-column
     ``sort_values`` would.
     """
     import pandas as pd

@@ -244,7 +244,8 @@ class Zones:
         if z is None:
             return (2, 1, 0.0, 0)
         order = list(self.zones).index(zone)
-        return (0 if z.sensitive else 1, 0, -float(z.priority) if z.priority is not None else float("inf"), order)
+        return (0 if z.sensitive else 1, 0, -float(z.priority) if z.priority is not None else float("inf"),
+                order)
 
     def workload_zone_sets(self, snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
         """``{"ns/workload": (zone, ...)}``: the zones of a workload's pods, most sensitive
@@ -287,7 +288,8 @@ class Zones:
             return None
         shown = "; ".join(f"{wl} ({', '.join(zs)})" for wl, zs in sorted(split.items())[:10])
         more = f" and {len(split) - 10} more" if len(split) > 10 else ""
-        return (f"{'a workload has' if len(split) == 1 else f'{len(split)} workloads have'} pods in several zones "
+        return (f"{'a workload has' if len(split) == 1 else f'{len(split)} workloads have'} pods in several "
+                "zones "
                 f"of {self.source}: {shown}{more}; each is judged in every zone its pods are in (its "
                 "connections may be a subset's), and weighted as its most sensitive zone")
 
@@ -480,7 +482,8 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
             raise ZoneError(msg, source=source, obj=where)
         bad = set(spec) - {"namespaceSelector", "podSelector", "priority", "sensitive", "description"}
         if bad:
-            msg = f"unknown key(s) {', '.join(sorted(map(str, bad)))} (expected namespaceSelector, podSelector, priority, sensitive, description)"
+            msg = (f"unknown key(s) {', '.join(sorted(map(str, bad)))} "
+                   "(expected namespaceSelector, podSelector, priority, sensitive, description)")
             raise ZoneError(msg, source=source, obj=where)
         if "namespaceSelector" not in spec and "podSelector" not in spec:
             msg = "needs a namespaceSelector and/or a podSelector"
