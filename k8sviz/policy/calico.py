@@ -205,7 +205,8 @@ def calico_named_ports(policies: Sequence[CalicoPolicy]) -> set[tuple[str, str]]
 
 
 def calico_port_cuts(policies: Sequence[CalicoPolicy], pods: Iterable[Pod],
-                     slices: Mapping[tuple[str, str], Sequence[EndpointSlice]] | None = None) -> dict[str, set[int]]:
+                     slices: Mapping[tuple[str, str], Sequence[EndpointSlice]] | None = None) -> dict[
+                         str, set[int]]:
     cuts: dict[str, set[int]] = {}
     for r in _rules(policies):
         for pr in (*r.destination.ports, *r.destination.not_ports):
@@ -281,7 +282,8 @@ class _Matcher:
                 self._cls_sa_name.append(self._cls_labels[-1].get(SA_LABEL))
                 self._cls_ns.append(p.namespace)
                 own_ns = any(k.startswith("pcns.") for k in p.labels)
-                self._cls_ns_view.append(endpoint_namespace_view(p, ns_labels[p.namespace]) if own_ns else None)
+                self._cls_ns_view.append(endpoint_namespace_view(p, ns_labels[p.namespace]) if own_ns
+                                         else None)
             pod_cls[i] = c
         self.pod_cls = pod_cls
         # Classes per namespace: a namespaced policy looks at its own namespace's only.
@@ -367,7 +369,8 @@ class _Matcher:
         if s.namespace is None:
             labels = dict(s.labels)
         else:
-            labels = {**self.inherited.get(s.namespace, {}), **s.labels, "projectcalico.org/namespace": s.namespace}
+            labels = {**self.inherited.get(s.namespace, {}), **s.labels,
+                      "projectcalico.org/namespace": s.namespace}
         home = labels.get("projectcalico.org/namespace")
         ns_view = {k[5:]: v for k, v in labels.items() if k.startswith("pcns.")}
         if home is not None:
@@ -436,7 +439,8 @@ class _Matcher:
         if e.service is not None:
             # The Service's endpoint addresses (an ingress source; an egress destination is
             # narrowed further per EndpointSlice, with its ports, by the caller).
-            both(self.nets(_host_blocks(a for es in self.slices.get(_service_of(p, e), ()) for a in es.addresses)))
+            both(self.nets(_host_blocks(a for es in self.slices.get(_service_of(p, e), ())
+                                        for a in es.addresses)))
         return m
 
 
@@ -544,7 +548,8 @@ def translate_calico(
                     continue  # ICMP and other protocols without ports: outside the model
                 if not rule.families:
                     continue  # Felix renders it for no IP family (a catch-all notNets...)
-                own, other = (rule.destination, rule.source) if direction == "ingress" else (rule.source, rule.destination)
+                own, other = (rule.destination, rule.source) if direction == "ingress" else (
+                    rule.source, rule.destination)
                 own_m = match.entity(p, own)
                 subj = subject if own_m is None else subject & own_m
                 peer_m = match.entity(p, other)
@@ -570,7 +575,8 @@ def translate_calico(
                         sliced = PortSel(ports.bits & _slice_bits(es, space), ())
                         if sliced.bits:
                             out.append(CoreRule(
-                                tier, base + i, rule.action, direction, _to_set(subj),  # type: ignore[arg-type]
+                                tier, base + i, rule.action, direction,
+                                _to_set(subj),  # type: ignore[arg-type]
                                 _to_set(peer_m & match.nets(_host_blocks(es.addresses))), sliced, origin,
                             ))
                     continue

@@ -15,13 +15,13 @@ pinned to its namespace unless they name one; a lone ``reserved:host``, ``reserv
 ``reserved:world-ipv6`` label is that entity, unpinned, and a lone ``reserved:world``, judged
 only where pods show dual-stack agents, matches nothing), CIDRs match outside addresses only (Cilium's
 CIDR rules never match pods or nodes), entities ``all``, ``world`` (every outside address, whichever
-of its three labels the agents give), ``cluster``, ``kube-apiserver`` (the default/kubernetes endpoint addresses), ``host`` (the
-subject pod's own node: its addresses and hostNetwork pods, which carry its identity) and
-``remote-node`` (every other node), the last two as one rule per node the subject pods run on.  ``toFQDNs`` allows the addresses that DNS answered the pod for its names; like a
-CIDR rule it never selects pods or nodes (Cilium's docs: DNS-based rules select "remote,
-non-cluster peers" and share the limits of CIDR rules).  A snapshot holds no DNS answers, so
-such a peer matches no address here.  Its rule still counts (it puts the pod in default deny for
-egress, as any egress rule does), the policy's other rules are evaluated, and
+of its three labels the agents give), ``cluster``, ``kube-apiserver`` (the default/kubernetes endpoint
+addresses), ``host`` (the subject pod's own node: its addresses and hostNetwork pods, which carry its
+identity) and ``remote-node`` (every other node), the last two as one rule per node the subject pods run on.
+``toFQDNs`` allows the addresses that DNS answered the pod for its names; like a CIDR rule it never selects
+pods or nodes (Cilium's docs: DNS-based rules select "remote, non-cluster peers" and share the limits of CIDR
+rules).  A snapshot holds no DNS answers, so such a peer matches no address here.  Its rule still counts (it
+puts the pod in default deny for egress, as any egress rule does), the policy's other rules are evaluated, and
 ``translate_cilium`` returns these rules apart, with the outside addresses they could match, so
 that explanations can say which denied connection one might allow.  ``toServices`` becomes, as
 Cilium generates it, a CIDR rule per endpoint address of each named Service without a selector,
@@ -45,7 +45,8 @@ from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
 from .k8s import K8S_TIER
 from .ports import MAX_PORT, PortSpace, named_port_cuts
 
-__all__ = ["apiserver_addresses", "apiserver_not_ready", "cilium_blocks", "cilium_fqdn_warnings", "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
+__all__ = ["apiserver_addresses", "apiserver_not_ready", "cilium_blocks", "cilium_fqdn_warnings",
+           "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
 
 
 def _peers(policies: Iterable[CiliumPolicy]) -> Iterable[CiliumPeer]:
@@ -61,7 +62,8 @@ def service_addresses(peer: CiliumPeer, services: Sequence[Service], slices: Sli
     """The ready endpoint addresses of the Services without a selector that a ``toServices``
     peer names (those with one: :func:`service_selectors`)."""
     return [a for svc in services_named(peer.services or (), services) if not svc.selector
-            for es in slices.get((svc.namespace, svc.name), ()) for a in es.addresses if a not in es.not_ready]
+            for es in slices.get((svc.namespace, svc.name), ()) for a in es.addresses
+            if a not in es.not_ready]
 
 
 def service_selectors(peer: CiliumPeer, services: Sequence[Service], release: tuple[int, int] | None
@@ -86,7 +88,8 @@ def apiserver_not_ready(slices: Slices) -> list[str]:
     """The addresses of ``default/kubernetes`` endpoints that are not ready, which
     :func:`apiserver_addresses` leaves out: releases differ on whether they carry the identity,
     so where there are any a policy naming the entity is not judged."""
-    return sorted({str(ipaddress.ip_address(a)) for es in slices.get(APISERVER_SERVICE, ()) for a in es.not_ready})
+    return sorted({str(ipaddress.ip_address(a)) for es in slices.get(APISERVER_SERVICE, ())
+                   for a in es.not_ready})
 
 
 def uses_apiserver(policies: Iterable[CiliumPolicy]) -> bool:
@@ -126,7 +129,8 @@ def cilium_port_cuts(policies: Sequence[CiliumPolicy], pods: Iterable[Pod]) -> d
         for pp in peer.ports or ():
             if isinstance(pp.port, int) and (pp.port > 0 or pp.end):
                 for proto in pp.protocols:
-                    cuts.setdefault(proto, set()).update((max(pp.port, 1), min(pp.end or pp.port, MAX_PORT) + 1))
+                    cuts.setdefault(proto, set()).update((max(pp.port, 1),
+                                                          min(pp.end or pp.port, MAX_PORT) + 1))
     return named_port_cuts(cuts, pods, cilium_named_ports(policies))
 
 
@@ -204,10 +208,12 @@ class _Cilium:
             if name is None:  # outside the nodes, as the engine places addresses
                 self.api_world[atoms] = True
             else:
-                self.api_remote[name] = np.union1d(self.api_remote.get(name, np.zeros(0, dtype=np.int64)), atoms)
+                self.api_remote[name] = np.union1d(self.api_remote.get(name, np.zeros(0, dtype=np.int64)),
+                                                   atoms)
         for i, p in enumerate(pods):
             if p.host_network and any(ipaddress.ip_address(ip) in wanted for ip in _addresses(p)):
-                self.api_remote[p.node] = np.union1d(self.api_remote.get(p.node, np.zeros(0, dtype=np.int64)), [i])
+                self.api_remote[p.node] = np.union1d(self.api_remote.get(p.node, np.zeros(0, dtype=np.int64)),
+                                                     [i])
         self.api_world &= self.world
 
     def world_label(self, name: str) -> np.ndarray:
@@ -359,7 +365,8 @@ def translate_cilium(
                 ("ingress", rule.ingress, rule.ingress_deny, rule.default_deny_ingress),
                 ("egress", rule.egress, rule.egress_deny, rule.default_deny_egress),
             ):
-                for action, entries, name in (("allow", allows, direction), ("deny", denies, f"{direction}Deny")):
+                for action, entries, name in (("allow", allows, direction),
+                                              ("deny", denies, f"{direction}Deny")):
                     for i, entry in enumerate(entries):
                         index = counters[direction]
                         counters[direction] += 1
@@ -386,7 +393,8 @@ def translate_cilium(
                                 ))
                             if m is not None and not m.any():
                                 continue
-                        peer = everything if m is None else EndpointSet(ents=np.flatnonzero(m).astype(np.int64))
+                        peer = everything if m is None else EndpointSet(
+                            ents=np.flatnonzero(m).astype(np.int64))
                         out.append(CoreRule(
                             K8S_TIER, priority, action, direction,  # type: ignore[arg-type]
                             subject, peer, _ports(entry, space), origin,
@@ -395,7 +403,8 @@ def translate_cilium(
                             fqdn.append(out[-1])
                 if closes:
                     out.append(CoreRule(
-                        K8S_TIER, 1, "deny", direction, subject, everything, PortSel(space.all),  # type: ignore[arg-type]
+                        K8S_TIER, 1, "deny", direction, subject, everything,
+                        PortSel(space.all),  # type: ignore[arg-type]
                         RuleOrigin(pol.ref, direction, -1,  # type: ignore[arg-type]
                                    f"{where}default deny: selected pods accept only what some rule allows"),
                     ))

@@ -103,7 +103,8 @@ class Endpoints:
                 self._addr_ents.append(i)
                 self._addrs.append(a)
         self._v4 = [k for k, a in enumerate(self._addrs) if ipaddress.ip_address(a).version == 4]
-        self._v4_ints = np.asarray([int(ipaddress.ip_address(self._addrs[k])) for k in self._v4], dtype=np.uint64)
+        self._v4_ints = np.asarray([int(ipaddress.ip_address(self._addrs[k])) for k in self._v4],
+                                   dtype=np.uint64)
         self._block_cache: dict[IPBlock, np.ndarray] = {}
 
     # ------------------------------------------------------------------ names
@@ -178,7 +179,8 @@ class Endpoints:
         ents = [self.ips.block_atoms(block) + self.n_pods]
         if self._addrs:
             m4 = ints_in_block(block, 4, self._v4_ints)
-            ents.append(np.asarray([self._addr_ents[self._v4[k]] for k in np.flatnonzero(m4)], dtype=np.int64))
+            ents.append(np.asarray([self._addr_ents[self._v4[k]] for k in np.flatnonzero(m4)],
+                                   dtype=np.int64))
             net, excepts = block.networks()
             if net.version == 6:
                 six = [

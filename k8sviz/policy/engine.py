@@ -182,7 +182,8 @@ class Engine:
         closers = [r for r in rules if r.action != "allow"]
         top = max((a.priority for a in allows), default=None)
         for r in closers:
-            if r.action != "deny" or not r.peer.everything or r.ports.per_destination or r.ports.bits != self.ports.all:
+            if (r.action != "deny" or not r.peer.everything or r.ports.per_destination
+                    or r.ports.bits != self.ports.all):
                 return None
             if top is not None and top >= r.priority:
                 return None
@@ -292,7 +293,8 @@ class Engine:
         """
         out: np.ndarray | None = None
         for d in ("egress", "ingress"):
-            rules = sorted((r for r in (*self.rules, *extra) if r.direction == d), key=lambda r: (r.tier, r.priority))
+            rules = sorted((r for r in (*self.rules, *extra) if r.direction == d),
+                           key=lambda r: (r.tier, r.priority))
             part = self._direction_rows(rules, src)
             out = part if out is None else out & part
         assert out is not None

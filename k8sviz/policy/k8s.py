@@ -112,7 +112,8 @@ def translate(policies: Sequence[NetworkPolicy], ends: Endpoints, space: PortSpa
     out: list[CoreRule] = []
     everything = EndpointSet(everything=True)  # shared: the engine resolves each set once
     for pol in policies:
-        subject = EndpointSet(lc=ends.in_namespace(pol.namespace) & _pods(ends, pol.pod_selector, pol.namespace))
+        subject = EndpointSet(lc=ends.in_namespace(pol.namespace)
+                              & _pods(ends, pol.pod_selector, pol.namespace))
         for direction, rules, enabled in (
             ("ingress", pol.ingress, pol.affects_ingress),
             ("egress", pol.egress, pol.affects_egress),
@@ -122,12 +123,16 @@ def translate(policies: Sequence[NetworkPolicy], ends: Endpoints, space: PortSpa
             for i, rule in enumerate(rules):
                 origin = RuleOrigin(pol.key, direction, i, rule_text(rule, direction))  # type: ignore[arg-type]
                 out.append(
-                    CoreRule(K8S_TIER, 0, "allow", direction, subject, peer_set(rule, pol.namespace, ends, everything), rule_ports(rule, space), origin)  # type: ignore[arg-type]
+                    CoreRule(K8S_TIER, 0, "allow", direction, subject,
+                             peer_set(rule, pol.namespace, ends, everything), rule_ports(rule, space),
+                             origin)  # type: ignore[arg-type]
                 )
             out.append(
                 CoreRule(
-                    K8S_TIER, 1, "deny", direction, subject, everything, PortSel(space.all),  # type: ignore[arg-type]
-                    RuleOrigin(pol.key, direction, -1, "isolation: selected pods accept only what some rule allows"),  # type: ignore[arg-type]
+                    K8S_TIER, 1, "deny", direction, subject, everything,
+                    PortSel(space.all),  # type: ignore[arg-type]
+                    RuleOrigin(pol.key, direction, -1,
+                               "isolation: selected pods accept only what some rule allows"),  # type: ignore[arg-type]
                 )
             )
     return out

@@ -49,7 +49,8 @@ class PortSpace:
     def proto_bits(self, proto: str) -> int:
         return ((1 << len(self.starts[proto])) - 1) << self.offset[proto]
 
-    def selection(self, entries: Iterable[tuple[str, int | str, int | None]]) -> tuple[int, tuple[tuple[str, str], ...]]:
+    def selection(self, entries: Iterable[tuple[str, int | str, int | None]]) -> tuple[
+        int, tuple[tuple[str, str], ...]]:
         """``(bits, named)`` of a rule's port entries ``(protocol, port, end)``: a port name
         (resolved later, per destination), 0 (every port of the protocol), or a number up to
         ``end`` (None: that port alone)."""

@@ -61,7 +61,8 @@ STATES = ("unrestricted", "reopened", "partial", "isolated")
 NOT_JUDGED = "not-judged"
 DIRECTIONS = ("ingress", "egress")
 #: Columns of :meth:`Reachability.isolation`, per level.
-POD_COLUMNS = ["namespace", "pod", "workload", "direction", "state", "deny_by", "allow_by", "open_to", "not_judged"]
+POD_COLUMNS = ["namespace", "pod", "workload", "direction", "state", "deny_by", "allow_by", "open_to",
+               "not_judged"]
 WORKLOAD_COLUMNS = [
     "namespace", "workload", "direction", "state", "pods", "pods_in_state", "deny_by", "allow_by", "open_to",
     "not_judged",
@@ -321,7 +322,8 @@ class PostureTable:
             for ref in refs:
                 if ref.startswith("Tier/"):
                     tier = ref.split("/", 1)[1]
-                    out += [c.ref for c in self._calico if c.tier == tier and direction.capitalize() in c.types
+                    out += [c.ref for c in self._calico if c.tier == tier
+                            and direction.capitalize() in c.types
                             and policy_selects(c, pod, ns_labels, account)] or [ref]
                 else:
                     out.append(ref)
@@ -529,7 +531,8 @@ class PostureTable:
         return out
 
 
-def _workload_row(workload: str, direction: str, rows: Sequence[int], cols: dict[str, list[Any]]) -> dict[str, Any]:
+def _workload_row(workload: str, direction: str, rows: Sequence[int], cols: dict[str, list[Any]]) -> dict[
+    str, Any]:
     """One workload's row for ``direction`` from its pods' rows (indices into the pod table's
     columns ``cols``): the weakest state among the pods judged, how many pods are in it, and
     the policies and open peers of those pods."""

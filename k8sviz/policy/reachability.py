@@ -281,7 +281,8 @@ class Reachability:
             snapshot.pods,
             snapshot.namespaces,
             [b for *_, b in self._blocks] + admin_blocks(admin, snapshot.nodes)
-            + calico_blocks(calico, snapshot.network_sets, slices) + cilium_blocks(cilium, snapshot.nodes, snapshot.services, slices)
+            + calico_blocks(calico, snapshot.network_sets, slices)
+            + cilium_blocks(cilium, snapshot.nodes, snapshot.services, slices)
             + node_blocks,
             ipblocks_match_pods=ipblocks_match_pods,
             # Where Cilium enforces them, NetworkPolicy selectors match identity labels, as
@@ -328,10 +329,12 @@ class Reachability:
             rules += cilium_rules
         if snapshot.calico_policies or snapshot.calico_tiers:
             rules += translate_calico(
-                self.calico, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.network_sets,
+                self.calico, self._ends, self.ports, snapshot.pods, snapshot.namespaces,
+                snapshot.network_sets,
                 k8s_rules, {p.key: p.name for p in policies}, snapshot.service_account_labels(), slices,
             )
-        self._tier_names: dict[float, str] = {ADMIN_TIER: "admin", K8S_TIER: "NetworkPolicy", BASELINE_TIER: "baseline"}
+        self._tier_names: dict[float, str] = {ADMIN_TIER: "admin", K8S_TIER: "NetworkPolicy",
+                                              BASELINE_TIER: "baseline"}
         for tier_name, value in self.calico.tier_value.items():
             self._tier_names.setdefault(value, f"Calico tier {tier_name}")
         if snapshot.calico_policies:
@@ -350,7 +353,8 @@ class Reachability:
             LoadWarning(
                 "ipblock-covers-pods",
                 f"ipBlock {cidr} in {direction} rule {i} covers {counted(len(hit), 'pod address')}"
-                + (" and matches them (ipblocks_match_pods=True)" if ipblocks_match_pods else "; ipBlocks are treated as external-only, so those pods are NOT matched "
+                + (" and matches them (ipblocks_match_pods=True)" if ipblocks_match_pods
+                   else "; ipBlocks are treated as external-only, so those pods are NOT matched "
                    "(Calico and kube-network-policies do match them, Cilium does not: "
                    "ipblocks_match_pods=True, or --ipblocks-match-pods, judges as the former)"),
                 obj=f"NetworkPolicy/{pol}",
@@ -361,7 +365,8 @@ class Reachability:
             warnings.append(
                 LoadWarning(
                     "hostnetwork-unenforced",
-                    f"{counted(len(self.unenforced), 'hostNetwork pod')} {'is' if len(self.unenforced) == 1 else 'are'} not governed by NetworkPolicy: "
+                    f"{counted(len(self.unenforced), 'hostNetwork pod')} "
+                    f"{'is' if len(self.unenforced) == 1 else 'are'} not governed by NetworkPolicy: "
                     + ", ".join(self.unenforced[:5]) + (" ..." if len(self.unenforced) > 5 else ""),
                 )
             )
@@ -445,7 +450,8 @@ class Reachability:
     def _resolve(self, ref: str, what: str) -> list[int]:
         """Entities behind an endpoint: a pod, a workload's pods, or the owner of an IP."""
         if not isinstance(ref, str) or not ref:
-            raise QueryError(f"{what} must be 'namespace/pod', 'namespace/workload' or an IP address, got {ref!r}")
+            raise QueryError(f"{what} must be 'namespace/pod', 'namespace/workload' or an IP address, got "
+                             f"{ref!r}")
         if "/" in ref and ref in self._pod_index:
             return [self._pod_index[ref]]
         if "/" in ref:
@@ -469,7 +475,8 @@ class Reachability:
             ) from None
         if self._by_ip is None:
             self._by_ip = {
-                ipaddress.ip_address(ip): self._pod_index[p.key] for ip, p in live_pod_by_ip(self.snapshot.pods).items()
+                ipaddress.ip_address(ip): self._pod_index[p.key]
+                for ip, p in live_pod_by_ip(self.snapshot.pods).items()
             }
         hit = self._by_ip.get(addr)
         if hit is not None:
@@ -482,7 +489,8 @@ class Reachability:
         pairs = [(a, b) for a in s for b in d if a != b and (a < n or b < n)]
         if not pairs:
             if all(a >= n for a in s) and all(b >= n for b in d):
-                raise QueryError("both endpoints are external addresses: NetworkPolicy does not judge that traffic")
+                raise QueryError("both endpoints are external addresses: NetworkPolicy does not judge that "
+                                 "traffic")
             raise QueryError(f"{src} -> {dst}: a pod to itself is not judged by NetworkPolicy")
         return pairs
 
@@ -520,7 +528,8 @@ class Reachability:
             for ended in (False, True):
                 for p in self.snapshot.pods:
                     if p.node and p.terminated == ended:
-                        pairs += [(ip, p.node) for ip in (p.host_ip, *(p.ips if p.host_network else ())) if ip]
+                        pairs += [(ip, p.node) for ip in (p.host_ip, *(p.ips if p.host_network else ()))
+                                  if ip]
             for ip, name in pairs:
                 try:
                     found.setdefault(ipaddress.ip_address(ip), name)
@@ -544,7 +553,8 @@ class Reachability:
         every = np.arange(self._engine.n_b)
         rule = CoreRule(K8S_TIER, LOCAL_NODE_PRIORITY, "allow", "ingress",  # type: ignore[arg-type]
                         EndpointSet(everything=True), EndpointSet(everything=True), PortSel(self.ports.all),
-                        RuleOrigin("node", "ingress", -1, "traffic from the pod's own node, which the API lets in "
+                        RuleOrigin("node", "ingress", -1,
+                                   "traffic from the pod's own node, which the API lets in "
                                    "whatever the NetworkPolicies"))
         rule.subj_b = rule.peer_b = every
         return rule
@@ -600,8 +610,8 @@ class Reachability:
         connects; a pod name wins over a workload of the same name) or an IP address (a
         non-hostNetwork pod's IP stands for that pod; any other address, node and
         hostNetwork addresses included, is external, except that a node's address, like its
-        hostNetwork pods, gets into the pods on that node whatever their NetworkPolicies).  ``port`` is a number; named ports
-        are resolved by the policies, not by queries.  Raises QueryError for unknown
+        hostNetwork pods, gets into the pods on that node whatever their NetworkPolicies).  ``port`` is a
+        number; named ports are resolved by the policies, not by queries.  Raises QueryError for unknown
         endpoints, a bad port or protocol, a pod to itself, or two external addresses.
         """
         atom = self._atom(port, protocol)
@@ -654,7 +664,8 @@ class Reachability:
         if node is not None:
             notes += (f"{names[0]} is {names[1]}'s own node ({node}): the API lets its traffic into the pod "
                       "whatever the pod's NetworkPolicies (kubelet probes come this way)",)
-        return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom, node), eg, ing, notes, dns)
+        return Verdict(names[0], names[1], int(port), protocol.upper(), self._bit(a, b, atom, node), eg, ing,
+                       notes, dns)
 
     @property
     def has_dns_rules(self) -> bool:
@@ -668,7 +679,8 @@ class Reachability:
             return ()
         final = next((d for d in eg.steps if d.action != "pass"), None)
         tier = {name: value for value, name in self._tier_names.items()}.get(final.tier) if final else None
-        if final is not None and (tier is None or tier < K8S_TIER or (tier == K8S_TIER and final.match.rule >= 0)):
+        if final is not None and (tier is None or tier < K8S_TIER
+                                  or (tier == K8S_TIER and final.match.rule >= 0)):
             # Decided before a toFQDNs allow is reached (an earlier tier, or an explicit deny of
             # its own tier); a baseline deny comes after it, and the default deny after the allows.
             return ()
@@ -706,7 +718,8 @@ class Reachability:
             assert r.origin is not None
             if r is local:
                 return RuleMatch(f"node/{local_node}", direction, -1,
-                                 f"its own node {local_node} (the API lets the node's traffic in whatever the "
+                                 f"its own node {local_node} (the API lets the node's traffic in whatever "
+                                 "the "
                                  "pod's NetworkPolicies)", implicit=True)
             return RuleMatch(r.origin.policy, direction, r.origin.index, r.origin.text)
 
@@ -723,7 +736,8 @@ class Reachability:
                 if hit.action != "pass":
                     break
         admin = next(
-            (Decision(match_of(r), r.action, "admin") for r in rules if r.tier == ADMIN_TIER and matches(r)), None
+            (Decision(match_of(r), r.action, "admin") for r in rules if r.tier == ADMIN_TIER and matches(r)),
+            None
         )
         if admin is not None and admin.action != "pass":
             return Side(direction, name, False, (), (), admin=admin, steps=tuple(steps))
@@ -739,7 +753,8 @@ class Reachability:
         baseline = None
         if not policies and not any(m.implicit for m in allowed_by):  # the node-local exception decided
             baseline = next(
-                (Decision(match_of(r), r.action, "baseline") for r in rules if r.tier == BASELINE_TIER and matches(r)),
+                (Decision(match_of(r), r.action, "baseline") for r in rules if r.tier == BASELINE_TIER
+                 and matches(r)),
                 None,
             )
         return Side(
@@ -773,7 +788,8 @@ class Reachability:
         )
         pod = self._ends.pods[i]
         ns_labels = next((n.labels for n in self.snapshot.namespaces if n.name == pod.namespace), {})
-        account = self.snapshot.service_account_labels().get((pod.namespace, pod.service_account or "default"), {})
+        account = self.snapshot.service_account_labels().get((pod.namespace, pod.service_account
+                                                              or "default"), {})
         out += [p.ref for p in self.calico.policies
                 if direction.capitalize() in p.types and policy_selects(p, pod, ns_labels, account)]
         return out
@@ -1029,7 +1045,8 @@ class Reachability:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in RULE_COLUMNS})
         return pd.concat(frames, ignore_index=True)[RULE_COLUMNS]
 
-    def _units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                            np.ndarray, np.ndarray]:
         """Per level: entity -> unit, unit names/namespaces/types, and class -> units (CSR with counts)."""
         if level not in ("pod", "workload"):
             raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
@@ -1066,7 +1083,9 @@ class Reachability:
         cache[level] = out
         return out
 
-    def _rows(self, b1: np.ndarray, b2: np.ndarray, masks: np.ndarray, level: Level, columns: list[str]) -> pd.DataFrame:
+    def _rows(
+        self, b1: np.ndarray, b2: np.ndarray, masks: np.ndarray, level: Level, columns: list[str]
+    ) -> pd.DataFrame:
         """Expand class pairs with port masks to unit rows (src, dst, protocol, ports), sorted."""
         import pandas as pd
 
@@ -1136,8 +1155,10 @@ class Reachability:
         # Columns one at a time: pandas then keeps separate blocks instead of stacking
         # millions of object pointers into one 2-D copy.
         # Three-valued columns are Categoricals (one byte a row at millions of rows).
-        data["src_type"] = lambda: pd.Categorical.from_codes((a1 >= n_in).astype(np.int8), [level, "external"])
-        data["dst_type"] = lambda: pd.Categorical.from_codes((a2 >= n_in).astype(np.int8), [level, "external"])
+        data["src_type"] = lambda: pd.Categorical.from_codes((a1 >= n_in).astype(np.int8),
+                                                             [level, "external"])
+        data["dst_type"] = lambda: pd.Categorical.from_codes((a2 >= n_in).astype(np.int8),
+                                                             [level, "external"])
         data["protocol"] = lambda: pd.Categorical.from_codes(pp.astype(np.int8), list(PROTOCOLS))
         df = pd.DataFrame(index=pd.RangeIndex(len(rr)))
         for c in columns:
@@ -1165,7 +1186,8 @@ class Reachability:
     def __repr__(self) -> str:
         s = self.summary()
         return (
-            f"<Reachability {s['pods']} pods, {s['policies']} policies, {s['behaviour_classes']} behaviour classes, "
+            f"<Reachability {s['pods']} pods, {s['policies']} policies, {s['behaviour_classes']} behaviour "
+            "classes, "
             f"{s['external_blocks']} external blocks, {s['unenforced']} unenforced, {s['warnings']} warnings>"
         )
 
@@ -1173,13 +1195,16 @@ class Reachability:
     SUMMARY_TEXT: ClassVar[dict[str, str]] = {
         "pods": "pods of the snapshot",
         "policies": "Kubernetes NetworkPolicies",
-        "admin_policies": "admin tier policies (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)",
-        "behaviour_classes": "groups of pods that every policy treats alike: the engine judges one pod per group",
+        "admin_policies": "admin tier policies (ClusterNetworkPolicy, AdminNetworkPolicy, "
+                          "BaselineAdminNetworkPolicy)",
+        "behaviour_classes": "groups of pods that every policy treats alike: the engine judges one pod per "
+                             "group",
         "port_atoms": "port ranges that no policy splits further (all protocols)",
         "external_blocks": "blocks of outside addresses that the policies' CIDRs cut the address space into",
         "class_pairs_allowed": "(source group, destination group) pairs with at least one allowed port",
         "unenforced": "hostNetwork pods: no NetworkPolicy governs them (reach.unenforced)",
-        "policies_not_evaluated": "policies listed but not evaluated, each with its reason (reach.unevaluated)",
+        "policies_not_evaluated": "policies listed but not evaluated, each with its reason "
+                                  "(reach.unevaluated)",
         "warnings": "warnings of the evaluation (reach.warnings)",
     }
 
@@ -1245,7 +1270,8 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
     table = {}
     for fam, pairs in addrs.items():
         pairs.sort()
-        table[fam] = (np.asarray([a for a, _ in pairs], dtype=object), np.asarray([i for _, i in pairs], dtype=np.int64))
+        table[fam] = (np.asarray([a for a, _ in pairs], dtype=object),
+                      np.asarray([i for _, i in pairs], dtype=np.int64))
     is_host = np.asarray(host, dtype=bool)
     hit = np.zeros(len(keys), dtype=bool)
     hit_policies: set[str] = set()
@@ -1277,10 +1303,13 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
     pols = sorted(hit_policies)
     return LoadWarning(
         "dual-stack-cidr",
-        f"{counted(len(pods_hit), 'dual-stack pod')} ({', '.join(pods_hit[:3])}{' ...' if len(pods_hit) > 3 else ''}) "
+        f"{counted(len(pods_hit), 'dual-stack pod')} "
+        f"({', '.join(pods_hit[:3])}{' ...' if len(pods_hit) > 3 else ''}) "
         f"{'has' if len(pods_hit) == 1 else 'have'} an "
-        f"address in a CIDR peer of {', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''}: a CIDR matches one "
-        "address family, so their connections over the other family may be judged otherwise than these per-pod "
+        f"address in a CIDR peer of {', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''}: a CIDR matches "
+        "one "
+        "address family, so their connections over the other family may be judged otherwise than these "
+        "per-pod "
         "verdicts, which count a pod matched when any of its addresses is",
     )
 
