@@ -322,13 +322,15 @@ class FlowLoadReport(dict[str, Any]):
         if len(sources):
             if "lost_events" in sources.columns:
                 # The dict per file is the evidence; the table shows how many events it says were lost.
-                sources["lost_events"] = [x.get("events", 0) if isinstance(x, dict) else x for x in sources["lost_events"]]
+                sources["lost_events"] = [x.get("events", 0) if isinstance(x, dict) else x
+                                          for x in sources["lost_events"]]
             cols = ["file", "format", "lines", "records", "malformed", "truncated", "bad_time", "skipped",
                     "lost_events", "first", "last"]
             parts.append(table_html(sources, max_rows=None, columns=cols))
         else:
             parts.append("<p>No flow file was read.</p>")
-        notes = [lost_text(str(s.get("file", "?")), _lost(s["lost_events"])) for s in self.get("sources") or []
+        notes = [lost_text(str(s.get("file", "?")), _lost(s["lost_events"])) for s in self.get("sources")
+                 or []
                  if isinstance(s.get("lost_events"), dict) and s["lost_events"].get("reports")]
         unknown = self.get("unknown_direction") or {}
         if unknown.get("records"):
@@ -352,7 +354,8 @@ class FlowLoadReport(dict[str, Any]):
 
 
 def _lost(lost: dict[str, Any]) -> dict[str, Any]:
-    """A file's lost_events entry with every field lost_text reads (attrs kept by an older k8sviz may lack one)."""
+    """A file's lost_events entry with every field lost_text reads (attrs kept by an older k8sviz may lack
+    one)."""
     by_source = lost.get("by_source")
     return {
         "events": lost.get("events", 0),
@@ -385,7 +388,8 @@ def _warn(attrs: dict[str, Any]) -> None:
             first = f" (first at line {where[0]['line']})" if where else ""
             warnings.warn(
                 f"{src['file']}: skipped {src['malformed']} malformed, {src['truncated']} truncated and "
-                f"{src['bad_time']} undated {'record' if src['bad_time'] == 1 else 'records'}{first}; see df.attrs['k8sviz']['problems']",
+                f"{src['bad_time']} undated {'record' if src['bad_time'] == 1 else 'records'}{first}; see "
+                "df.attrs['k8sviz']['problems']",
                 FlowWarning,
                 stacklevel=outside_stacklevel(),
             )

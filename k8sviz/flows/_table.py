@@ -436,7 +436,8 @@ class ChunkBuilder:
             if bad:
                 report.problem("malformed", file, line, bad)
                 continue
-            key = (r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[22], r[23], r[24], r[25], fmt, file)
+            key = (r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[22], r[23], r[24], r[25], fmt,
+                   file)
             cid = classes.get(key)
             if cid is None:
                 cid = classes[key] = len(classes)
@@ -727,7 +728,8 @@ class ChunkBuilder:
         if bad.any():
             cfile = self._class_codes["file"]
             for j in np.flatnonzero(bad):
-                self.report.problem("bad-time", cfile[cols[5][j]], cols[13][j], time_problem("time", cols[0][j]))
+                self.report.problem("bad-time", cfile[cols[5][j]], cols[13][j],
+                                    time_problem("time", cols[0][j]))
                 for eid in (cols[1][j], cols[3][j]):  # a dropped record counts in no unmapped total
                     u = self._unmapped.get(eid)
                     if u is not None:
@@ -768,7 +770,8 @@ class ChunkBuilder:
             if name == "time":
                 out[name] = times.array
             elif narrow:
-                out[name] = pd.array(np.full(n, np.datetime64("NaT", "ns")), dtype="datetime64[ns]").tz_localize("UTC")
+                out[name] = pd.array(np.full(n, np.datetime64("NaT", "ns")),
+                                     dtype="datetime64[ns]").tz_localize("UTC")
             else:
                 vals = list(cols[i])
                 out[name] = col = _column("time", vals)
@@ -1113,7 +1116,8 @@ def iter_sse(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
         except (OSError, zlib.error) as e:
             report.problem("unreadable", file, read + 1, f"cannot read further: {e}")
 
-    yield from _sse_events(_split_lines(chunks()), lambda kind, line, msg: report.problem(kind, file, line, msg))
+    yield from _sse_events(_split_lines(chunks()), lambda kind, line,
+                           msg: report.problem(kind, file, line, msg))
 
 
 def json_source(path: Path, report: Report, framing: Framing = "lines") -> Iterator[tuple[int, bytes, bool]]:

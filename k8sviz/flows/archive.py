@@ -32,7 +32,8 @@ SELECT
   f->>'$.source.workloads[0].name' AS src_wl, f->>'$.IP.source' AS src_ip,
   CASE WHEN f->>'$.source.pod_name' IS NULL THEN
     CASE WHEN contains(coalesce(f->>'$.source.labels', ''), 'reserved:world') THEN 'world'
-         WHEN regexp_matches(coalesce(f->>'$.source.labels', ''), 'reserved:(host|remote-node|kube-apiserver)')
+         WHEN regexp_matches(coalesce(f->>'$.source.labels', ''),
+           'reserved:(host|remote-node|kube-apiserver)')
          THEN 'host'
          WHEN f->>'$.source.identity' IN ('2', '9', '10') THEN 'world'
          WHEN f->>'$.source.identity' IN ('1', '6', '7') THEN 'host' END END AS src_kind,
@@ -40,15 +41,18 @@ SELECT
   f->>'$.destination.workloads[0].name' AS dst_wl, f->>'$.IP.destination' AS dst_ip,
   CASE WHEN f->>'$.destination.pod_name' IS NULL THEN
     CASE WHEN contains(coalesce(f->>'$.destination.labels', ''), 'reserved:world') THEN 'world'
-         WHEN regexp_matches(coalesce(f->>'$.destination.labels', ''), 'reserved:(host|remote-node|kube-apiserver)')
+         WHEN regexp_matches(coalesce(f->>'$.destination.labels', ''),
+           'reserved:(host|remote-node|kube-apiserver)')
          THEN 'host'
          WHEN f->>'$.destination.identity' IN ('2', '9', '10') THEN 'world'
          WHEN f->>'$.destination.identity' IN ('1', '6', '7') THEN 'host' END END AS dst_kind,
   f->>'$.destination_service.namespace' || '/' || (f->>'$.destination_service.name') AS dst_service,
   TRY_CAST(coalesce(f->>'$.l4.TCP.destination_port', f->>'$.l4.UDP.destination_port',
                     f->>'$.l4.SCTP.destination_port') AS INTEGER) AS dst_port,
-  CASE WHEN json_extract(f, '$.l4.TCP') IS NOT NULL THEN 'TCP' WHEN json_extract(f, '$.l4.UDP') IS NOT NULL THEN 'UDP'
-       WHEN json_extract(f, '$.l4.SCTP') IS NOT NULL THEN 'SCTP' WHEN json_extract(f, '$.l4.ICMPv4') IS NOT NULL
+  CASE WHEN json_extract(f, '$.l4.TCP') IS NOT NULL THEN 'TCP'
+       WHEN json_extract(f, '$.l4.UDP') IS NOT NULL THEN 'UDP'
+       WHEN json_extract(f, '$.l4.SCTP') IS NOT NULL THEN 'SCTP'
+       WHEN json_extract(f, '$.l4.ICMPv4') IS NOT NULL
        THEN 'ICMP' WHEN json_extract(f, '$.l4.ICMPv6') IS NOT NULL THEN 'ICMPv6' END AS protocol,
   CASE WHEN f->>'$.Type' = 'SOCK' THEN 'unknown' ELSE
   CASE f->>'$.verdict' WHEN 'DROPPED' THEN 'denied'
@@ -65,7 +69,8 @@ SELECT
   count(DISTINCT sport) FILTER (WHERE sport IS NOT NULL AND f->>'$.IP.source' IS NOT NULL
                                 AND f->>'$.IP.destination' IS NOT NULL AND dst_port IS NOT NULL)
     + count(*) FILTER (WHERE NOT coalesce(sport IS NOT NULL AND f->>'$.IP.source' IS NOT NULL
-                                          AND f->>'$.IP.destination' IS NOT NULL AND dst_port IS NOT NULL, false))
+                                          AND f->>'$.IP.destination' IS NOT NULL
+                                            AND dst_port IS NOT NULL, false))
     AS flows,
   0::BIGINT AS bytes, 0::BIGINT AS packets,
   min(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS first_seen,
@@ -77,7 +82,8 @@ FROM (
   FROM (
     SELECT coalesce(json_extract(j, '$.flow'), j) AS f, j->>'$.time' AS wtime
     FROM (SELECT json AS j FROM read_json_objects({files}, format='{jformat}', ignore_errors=true))
-    WHERE j IS NOT NULL AND (json_extract(j, '$.flow') IS NOT NULL OR json_extract(j, '$.verdict') IS NOT NULL)
+    WHERE j IS NOT NULL AND (json_extract(j, '$.flow') IS NOT NULL
+      OR json_extract(j, '$.verdict') IS NOT NULL)
   )
 )
 -- Requests only, as flow_edges: is_reply, else what the TCP flags or the translation point tell,
@@ -97,7 +103,8 @@ GROUP BY ALL
 _CAMEL_PATH = re.compile(r"'\$\.[^']*'")
 _CAMEL_MARKS = (b'"podName"', b'"trafficDirection"', b'"nodeName"', b'"sourcePort"', b'"destinationPort"',
                 b'"isReply"', b'"eventType"')
-_PROTO_MARKS = (b'"pod_name"', b'"traffic_direction"', b'"node_name"', b'"source_port"', b'"destination_port"',
+_PROTO_MARKS = (b'"pod_name"', b'"traffic_direction"', b'"node_name"', b'"source_port"',
+                b'"destination_port"',
                 b'"is_reply"', b'"event_type"')
 
 
@@ -123,10 +130,12 @@ SELECT
   d->>'$.source_name_aggr' AS src_aggr, d->>'$.source_ip' AS src_ip,
   d->>'$.dest_type' AS dst_type, d->>'$.dest_namespace' AS dst_ns, d->>'$.dest_name' AS dst_name,
   d->>'$.dest_name_aggr' AS dst_aggr, d->>'$.dest_ip' AS dst_ip,
-  CASE WHEN coalesce(d->>'$.dest_service_name', '-') <> '-' AND coalesce(d->>'$.dest_service_namespace', '-') <> '-'
+  CASE WHEN coalesce(d->>'$.dest_service_name', '-') <> '-'
+    AND coalesce(d->>'$.dest_service_namespace', '-') <> '-'
        THEN (d->>'$.dest_service_namespace') || '/' || (d->>'$.dest_service_name') END AS dst_service,
   TRY_CAST(d->>'$.dest_port' AS INTEGER) AS dst_port,
-  CASE lower(d->>'$.proto') WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP' WHEN 'udp' THEN 'UDP' WHEN '17' THEN 'UDP'
+  CASE lower(d->>'$.proto') WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP' WHEN 'udp' THEN 'UDP'
+    WHEN '17' THEN 'UDP'
        WHEN 'sctp' THEN 'SCTP' WHEN '132' THEN 'SCTP' WHEN 'icmp' THEN 'ICMP' WHEN '1' THEN 'ICMP'
        ELSE upper(d->>'$.proto') END AS protocol,
   CASE lower(d->>'$.action') WHEN 'allow' THEN 'allowed' WHEN 'pass' THEN 'allowed' WHEN 'deny' THEN 'denied'
@@ -135,8 +144,10 @@ SELECT
   count(*) AS records,
   sum(coalesce(TRY_CAST(d->>'$.num_flows_started' AS BIGINT), TRY_CAST(d->>'$.num_flows' AS BIGINT), 1))
     AS flows,
-  sum(coalesce(TRY_CAST(d->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
-  sum(coalesce(TRY_CAST(d->>'$.packets_in' AS BIGINT), 0) + coalesce(TRY_CAST(d->>'$.packets_out' AS BIGINT), 0))
+  sum(coalesce(TRY_CAST(d->>'$.bytes_in' AS BIGINT), 0)
+    + coalesce(TRY_CAST(d->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
+  sum(coalesce(TRY_CAST(d->>'$.packets_in' AS BIGINT), 0)
+    + coalesce(TRY_CAST(d->>'$.packets_out' AS BIGINT), 0))
     AS packets,
   min(k8sviz_epoch(d->>'$.start_time')) AS first_seen,
   max(k8sviz_epoch(coalesce(d->>'$.end_time', d->>'$.start_time'))) AS last_seen
@@ -155,7 +166,8 @@ _GOLDMANE = """
 SELECT
   k->>'$.source_namespace' AS src_ns, k->>'$.source_name' AS src_name, k->>'$.source_type' AS src_type,
   k->>'$.dest_namespace' AS dst_ns, k->>'$.dest_name' AS dst_name, k->>'$.dest_type' AS dst_type,
-  CASE WHEN coalesce(k->>'$.dest_service_name', '') <> '' AND coalesce(k->>'$.dest_service_namespace', '') <> ''
+  CASE WHEN coalesce(k->>'$.dest_service_name', '') <> ''
+    AND coalesce(k->>'$.dest_service_namespace', '') <> ''
        THEN (k->>'$.dest_service_namespace') || '/' || (k->>'$.dest_service_name') END AS dst_service,
   TRY_CAST(k->>'$.dest_port' AS INTEGER) AS dst_port,
   CASE lower(coalesce(k->>'$.proto', k->>'$.protocol')) WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP'
@@ -164,17 +176,21 @@ SELECT
     AS protocol,
   CASE lower(k->>'$.action') WHEN 'allow' THEN 'allowed' WHEN '1' THEN 'allowed' WHEN 'pass' THEN 'allowed'
        WHEN '3' THEN 'allowed' WHEN 'deny' THEN 'denied' WHEN '2' THEN 'denied' ELSE 'unknown' END AS verdict,
-  CASE lower(k->>'$.reporter') WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst' WHEN 'dst' THEN 'dst'
+  CASE lower(k->>'$.reporter') WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst'
+    WHEN 'dst' THEN 'dst'
        END AS reporter,
   NULL AS event_type,
-  CASE lower(k->>'$.reporter') WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst' WHEN 'dst' THEN 'dst'
+  CASE lower(k->>'$.reporter') WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst'
+    WHEN 'dst' THEN 'dst'
        END AS observation_point,
   count(*) AS records,
   sum(CASE WHEN f->>'$.num_connections_started' IS NOT NULL OR f->>'$.num_connections_live' IS NOT NULL
                 OR f->>'$.num_connections_completed' IS NOT NULL
            THEN coalesce(TRY_CAST(f->>'$.num_connections_started' AS BIGINT), 0) ELSE 1 END) AS flows,
-  sum(coalesce(TRY_CAST(f->>'$.bytes_in' AS BIGINT), 0) + coalesce(TRY_CAST(f->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
-  sum(coalesce(TRY_CAST(f->>'$.packets_in' AS BIGINT), 0) + coalesce(TRY_CAST(f->>'$.packets_out' AS BIGINT), 0))
+  sum(coalesce(TRY_CAST(f->>'$.bytes_in' AS BIGINT), 0)
+    + coalesce(TRY_CAST(f->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
+  sum(coalesce(TRY_CAST(f->>'$.packets_in' AS BIGINT), 0)
+    + coalesce(TRY_CAST(f->>'$.packets_out' AS BIGINT), 0))
     AS packets,
   min(coalesce(k8sviz_epoch(f->>'$.start_time'), TRY_CAST(f->>'$.start_time' AS TIMESTAMPTZ)))
     AS first_seen,

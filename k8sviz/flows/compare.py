@@ -305,7 +305,8 @@ def edge_records(
 
 
 def flow_windows(flows: pd.DataFrame) -> pd.DataFrame:
-    """The time window each source file covers (UTC): ``source_format, file, records, flows, first, last, span``."""
+    """The time window each source file covers (UTC): ``source_format, file, records, flows, first, last,
+    span``."""
     flows = _check(flows)
     keys = ["source_format", "file"] if "file" in flows else ["source_format"]
     end = flows["end_time"].fillna(flows["time"]) if "end_time" in flows else flows["time"]
@@ -883,7 +884,8 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                 policy, direction, rule = "", "", f"explain failed: {e}"
             if kind == "observed-but-policy-denies" and getattr(reach, "has_dns_rules", False):
                 try:
-                    detail += _dns_detail(reach, first["src_key"], first["dst_key"], g["port"].unique(), proto)
+                    detail += _dns_detail(reach, first["src_key"], first["dst_key"], g["port"].unique(),
+                                          proto)
                 except (K8svizError, AttributeError, TypeError) as e:
                     detail += f"; toFQDNs rules not checked ({e})"
             rows.append(

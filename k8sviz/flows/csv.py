@@ -1,7 +1,8 @@
 """Flows in CSV: for exports from other tools (VPC flow logs, NetFlow collectors, SIEM queries).
 
 The first line is a header; columns may come in any order and unknown columns are ignored
-(and reported once).  A column given twice is a ``bad-header`` problem: the file is not read.  ``.csv.gz`` is read transparently.
+(and reported once).  A column given twice is a ``bad-header`` problem: the file is not read.  ``.csv.gz`` is
+read transparently.
 
 ==================  ========  =====================================================================
 column              required  meaning
@@ -155,7 +156,8 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             "bad-header",
             file,
             1,
-            f"header lacks {', '.join(missing) or 'an src_/dst_ ip, pod or workload column'}; see k8sviz.flows.csv",
+            f"header lacks {', '.join(missing) or 'an src_/dst_ ip, pod or workload column'}; see "
+            "k8sviz.flows.csv",
         )
         return
     unknown = [h for h in header if h not in CSV_COLUMNS]

@@ -115,7 +115,8 @@ def _hits(policies: Any) -> tuple[str | None, str | None]:
         if str(kind).startswith("Staged"):
             full = f"staged:{full}"
         action = str(_enum(h.get("action"), _ACTIONS) or "").lower()
-        trace.append(f"{h.get('policy_index', 0)}|{h.get('tier') or ''}|{full}|{action}|{h.get('rule_index', 0)}")
+        trace.append(
+            f"{h.get('policy_index', 0)}|{h.get('tier') or ''}|{full}|{action}|{h.get('rule_index', 0)}")
         if kind not in ("EndOfTier", "Profile"):
             names.append(full)
     return (";".join(dict.fromkeys(names)) or None), (";".join(trace) or None)
@@ -136,7 +137,8 @@ def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...
     elif not isinstance(key, dict):
         raise TypeError(f"Key is a {type(key).__name__}, not an object")
     proto = key.get("proto", key.get("protocol"))
-    proto = _PROTO.get(proto.lower() if isinstance(proto, str) else proto, str(proto).upper() if proto else None)
+    proto = _PROTO.get(proto.lower() if isinstance(proto, str) else proto, str(proto).upper() if proto
+                       else None)
     action = _enum(key.get("action"), _ACTIONS)
     svc = _text(key.get("dest_service_name"))
     if svc and _text(key.get("dest_service_namespace")):
