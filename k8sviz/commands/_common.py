@@ -49,6 +49,7 @@ def load_inputs(args: argparse.Namespace) -> Snapshot:
         paths.append(str(demo_path("cluster")))
         args.cluster = args.cluster or "demo-boutique"
     if not paths:
-        msg = "give at least one PATH (or --demo)" + swallowed("--flows", getattr(args, "flows", None), "PATHs")
+        msg = "give at least one PATH (or --demo)" + swallowed("--flows", getattr(args, "flows", None),
+                                                               "PATHs")
         raise InputError(msg)
     return load(*paths, cluster=args.cluster)

@@ -30,16 +30,19 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     what = p.add_mutually_exclusive_group()
     what.add_argument("--policies", action="store_true", help="list the policies that changed instead")
-    what.add_argument("--labels", action="store_true", help="list the namespaces and workloads whose labels changed")
+    what.add_argument("--labels", action="store_true",
+                      help="list the namespaces and workloads whose labels changed")
     p.add_argument(
         "--rules", action="store_true",
-        help="add the rules behind each change (rules_before: admitted the removed ports; rules_after: admit the added)",
+        help="add the rules behind each change (rules_before: admitted the removed ports; rules_after: admit "
+             "the added)",
     )
     p.add_argument("--zones", metavar="Z", help="zones file: add each end's zone (src_zone, dst_zone)")
     p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     p.add_argument("--exit-code", action="store_true",
-                   help="exit with 1 if anything changed (for CI gates; with --policies, not-read rows count)")
+                   help="exit with 1 if anything changed (for CI gates; with --policies, not-read rows "
+                        "count)")
     return p
 
 

@@ -34,7 +34,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
                    help="namespace/pod, namespace/workload or an IP address")
     # Not type=int: a name is resolved in run(), and a bad value gets a one-line error there.
     p.add_argument("--port", required=True,
-                   help="destination port: a number, or the name of a container port of the destination pod(s)")
+                   help="destination port: a number, or the name of a container port of the destination "
+                        "pod(s)")
     p.add_argument("--protocol", choices=PROTOCOLS, default="TCP", type=str.upper, help="default TCP")
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     p.add_argument("--format", choices=("txt", "json"), default="txt", help="output format (default txt)")
@@ -84,14 +85,16 @@ def resolve_port(reach: Reachability, dst: str, port: str, protocol: str) -> tup
     if text.isascii() and text.isdigit():
         return int(text), None  # its range is checked by explain(), as for the library
     if not valid_port_name(text):
-        raise QueryError(f"invalid port {port!r} (expected a number from 1 to 65535 or a container port name)")
+        raise QueryError(
+            f"invalid port {port!r} (expected a number from 1 to 65535 or a container port name)")
     pods = reach.snapshot.pods
     found = [pods[i] for i in reach._resolve(dst, "destination") if i < len(pods)]
     if not found:
         raise QueryError(f"port name {text!r} needs a destination pod to resolve it, and {dst} is an "
                          "address outside the pods: give the port number")
     cilium = reach.snapshot.runs_cilium
-    numbers = {p.key: (p.cilium_named_ports if cilium else p.named_port_numbers).get((text, protocol)) for p in found}
+    numbers = {p.key: (p.cilium_named_ports if cilium else p.named_port_numbers).get((text, protocol))
+               for p in found}
     have = {k: n for k, n in numbers.items() if n is not None}
     if not have:
         which = found[0].key if len(found) == 1 else f"pods of {dst} ({', '.join(p.key for p in found[:5])})"

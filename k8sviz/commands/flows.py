@@ -14,7 +14,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "flows",
         help="summarize Hubble/Calico/Goldmane/CSV flow logs and list observed edges",
-        description="Load flow logs (Hubble, Calico, Goldmane, CSV; .gz allowed), map them to a snapshot and print "
+        description="Load flow logs (Hubble, Calico, Goldmane, CSV; .gz allowed), map them to a snapshot and "
+                    "print "
         "a per-source summary (records, window, skipped lines) and the observed edges.",
     )
     # "*", not "+": a missing FLOWS is reported by run(), which can say where it went.
@@ -142,20 +143,23 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
     out = []
     for fmt_name, s in summary["sources"].items():
         out.append(
-            f"{fmt_name:<7} {counted(s['files'], 'file')}, {counted(s['records'], 'record')}, window {s['first']} .. {s['last']}; "
+            f"{fmt_name:<7} {counted(s['files'], 'file')}, {counted(s['records'], 'record')}, window "
+            f"{s['first']} .. {s['last']}; "
             f"skipped {s['malformed']} malformed, {s['truncated']} truncated, {s['bad_time']} undated, "
             f"{s['non_flow']} non-flow"
         )
     if set(summary["flow_types"]) - {"L3_L4"}:
         counts = ", ".join(f"{k} {v}" for k, v in summary["flow_types"].items())
-        out.append(f"  Hubble event types: {counts} (L7: proxy records; SOCK: socket translations, verdict unknown)")
+        out.append(f"  Hubble event types: {counts} (L7: proxy records; SOCK: socket translations, verdict "
+                   "unknown)")
     for s in summary["sources"].values():
         for lost in s.get("lost_events", ()):
             out.append("  " + lost_text(lost["file"], lost))
     for p in summary["problems"][:10]:
         out.append(f"  {p['kind']}: {p['file']}:{p['line']}: {p['message']}")
     for reason, u in summary["unmapped"].items():
-        out.append(f"  unmapped ({reason}): {counted(u['endpoints'], 'endpoint')}, {counted(u['records'], 'record')}")
+        out.append(f"  unmapped ({reason}): {counted(u['endpoints'], 'endpoint')}, "
+                   f"{counted(u['records'], 'record')}")
     out.append("")
     for r in recs:
         verdict = (

@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(f"not evaluated {len(unevaluated)} (the cluster enforces them; verdicts leave them out)")
         for p in unevaluated:
-            why = "; ".join(getattr(p, "unsupported", ())) or f"{p.api_version} is not a dialect k8sviz evaluates"
+            why = ("; ".join(getattr(p, "unsupported", ()))
+                   or f"{p.api_version} is not a dialect k8sviz evaluates")
             print(f"  {p.ref}: {why}")
     print()
     print(f"warnings      {len(snap.warnings)}")

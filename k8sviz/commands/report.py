@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     import hashlib
     from pathlib import Path
 
-    path = Path(report(snap, flows=flows, zones=zones, output=args.output, baseline=args.baseline, today=today,
+    path = Path(report(snap, flows=flows, zones=zones, output=args.output, baseline=args.baseline,
+                       today=today,
                        ipblocks_match_pods=args.ipblocks_match_pods))
     data = path.read_bytes()
     # the report's own hash, for the evidence log (it changes with the generation time)

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         snap = load_inputs(args)
     path = snap.save(args.output)
-    print(f"wrote {path} ({counted(len(snap.pods), 'pod')}, {counted(len(snap.network_policies), 'network policy')}, "
+    print(f"wrote {path} ({counted(len(snap.pods), 'pod')}, "
+          f"{counted(len(snap.network_policies), 'network policy')}, "
           f"{counted(len(snap.warnings), 'warning')}, sha256 {snap.sha256[:12]})", file=sys.stderr)
     return 0

@@ -156,7 +156,9 @@ def collect(
         for i in snap.meta.get("inputs", [])
     ]
 
-    def run(label: str, name: str | Callable[..., Any], *args: Any, inputs: bool = False, **kwargs: Any) -> Any:
+    def run(
+        label: str, name: str | Callable[..., Any], *args: Any, inputs: bool = False, **kwargs: Any
+    ) -> Any:
         fn = name if callable(name) else _api(name)
         if fn is None:
             data.problems.append(f"{label}: k8sviz.{name} is not available in this installation")
@@ -228,12 +230,15 @@ def collect(
     by_name = sorted(
         {p.ref for p in snap.cilium_policies if not p.unsupported
          for r in p.rules for e in r.egress if e.fqdns is not None}
-        | {policy_ref(p) for p in snap.admin_policies for r in p.egress for peer in r.peers if peer.domain_names}
+        | {policy_ref(p) for p in snap.admin_policies for r in p.egress for peer in r.peers
+           if peer.domain_names}
     )
     if by_name:
         data.problems.append(
-            f"egress to DNS names: {len(by_name)} {'policy allows' if len(by_name) == 1 else 'policies allow'} "
-            f"egress to what DNS answers for names ({', '.join(by_name[:10])}{' ...' if len(by_name) > 10 else ''}; "
+            f"egress to DNS names: {len(by_name)} "
+            f"{'policy allows' if len(by_name) == 1 else 'policies allow'} "
+            "egress to what DNS answers for names "
+            f"({', '.join(by_name[:10])}{' ...' if len(by_name) > 10 else ''}; "
             "Cilium toFQDNs, admin domainNames). A snapshot holds no DNS answers, so that egress is not "
             "shown as allowed; the rest of those policies is evaluated"
         )
@@ -389,14 +394,17 @@ def _unread_limitations(data: ReportData) -> None:
     unread = exposure_unread(snap)
     if unread:
         data.problems.append(
-            f"exposure unknown: {exposure_unread_text(unread)} {'was' if len(unread) == 1 else 'were'} not read, so "
-            "whether a Service or Ingress exposes a workload outside the cluster is unknown: internet-ingress says "
+            f"exposure unknown: {exposure_unread_text(unread)} {'was' if len(unread) == 1 else 'were'} not "
+            "read, so "
+            "whether a Service or Ingress exposes a workload outside the cluster is unknown: "
+            "internet-ingress says "
             "so, the workloads they may expose count as internet entry points, and PCI 1.4.x cannot pass")
     missing = [p for p in EVALUATED_POLICY_PLURALS
                if snap.coverage.get(p) == "not-in-input" and p not in snap.unread_policies]
     if missing:
         data.problems.append(
-            f"policy kinds not in the input: {', '.join(missing)}. They are evaluated as if the cluster served "
+            f"policy kinds not in the input: {', '.join(missing)}. They are evaluated as if the cluster "
+            "served "
             "none (an offline dump cannot tell an empty list from one left out); if the cluster has such "
             "policies, allowed connections and findings may differ")
     refused = {p: s for p, s in snap.coverage.items()
@@ -404,7 +412,8 @@ def _unread_limitations(data: ReportData) -> None:
                and p not in snap.unread_policies}
     if refused:
         data.problems.append(
-            f"resources not read: {', '.join(f'{p} ({s})' for p, s in sorted(refused.items()))}; what depends "
+            f"resources not read: {', '.join(f'{p} ({s})' for p, s in sorted(refused.items()))}; what "
+            "depends "
             "on them is unknown (shown as unknown under coverage)")
 
 
@@ -420,7 +429,8 @@ def _control_limitations(data: ReportData) -> None:
             if reason:
                 by_reason.setdefault(reason, []).append(str(row.control))
     for reason, ids in by_reason.items():
-        data.problems.append(f"controls not checked ({', '.join(ids)}): {reason}. Without that input they read "
+        data.problems.append(f"controls not checked ({', '.join(ids)}): {reason}. Without that input they "
+                             "read "
                              "not-checked: no evidence against a control is no evidence for it")
 
 
@@ -445,7 +455,8 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
         opts = {"ipblocks_match_pods": getattr(data.reach, "ipblocks_match_pods", False)}
         before = run("baseline reachability", "reachability", data.baseline, **opts)
         if before is not None:
-            data.changes = run("connection changes", "reachability_diff", before, data.reach, level="workload")
+            data.changes = run("connection changes", "reachability_diff", before, data.reach,
+                               level="workload")
             if data.changes is not None:
                 data.changes_shown = _with_rules(data, data.changes.iloc[:APPENDIX_ROWS], before)
 

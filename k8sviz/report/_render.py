@@ -273,7 +273,8 @@ def _internet_paths(data: ReportData) -> dict[str, Any] | None:
         "zones": data.sensitive_zones,
         "unreached": [z for z in data.sensitive_zones if z not in reached],
         "count": len(df),
-        "table": _table(paths_as_text(df), max_rows=500, table_id="internet-paths-table") if len(df) else None,
+        "table": _table(paths_as_text(df), max_rows=500, table_id="internet-paths-table") if len(df)
+        else None,
     }
 
 
@@ -400,7 +401,8 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
     rf = data.reach_frame
     if rf is None:
         return None
-    out: dict[str, Any] = {"rows": len(rf), "ipblocks_match_pods": bool(getattr(data.reach, "ipblocks_match_pods", False))}
+    out: dict[str, Any] = {"rows": len(rf),
+                           "ipblocks_match_pods": bool(getattr(data.reach, "ipblocks_match_pods", False))}
     if {"src_namespace", "dst_namespace"} <= set(rf.columns):
         work = rf.assign(
             src_namespace=rf["src_namespace"].astype(object).fillna("(external)").astype(str),
@@ -487,10 +489,12 @@ def _isolation(data: ReportData) -> dict[str, Any] | None:
     counts = {(d, st): int(n) for (d, st), n in iso.groupby(["direction", "state"]).size().items()}
     return {
         "workloads": int(iso["workload"].nunique()),
-        "open": {d: sum(n for (dd, st), n in counts.items() if dd == d and st in ("unrestricted", "reopened", "partial"))
+        "open": {d: sum(n for (dd, st), n in counts.items() if dd == d
+                        and st in ("unrestricted", "reopened", "partial"))
                  for d in ("ingress", "egress")},
         "table": _table(shown, max_rows=APPENDIX_ROWS, table_id="isolation-table",
-                        cell_classes={"state": {"unrestricted": "st-fail", "reopened": "st-fail", "partial": "sev-medium"}}),
+                        cell_classes={"state": {"unrestricted": "st-fail", "reopened": "st-fail",
+                                                "partial": "sev-medium"}}),
         "truncated": max(0, len(shown) - APPENDIX_ROWS),
     }
 
@@ -525,7 +529,8 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
             out["connections"]["sensitive_opened"] = int(
                 (opened["src_zone"].isin(sensitive) | opened["dst_zone"].isin(sensitive)).sum()
             )
-        out["connections"]["table"] = _table(shown.drop(columns=["src_type", "dst_type"]), max_rows=APPENDIX_ROWS,
+        out["connections"]["table"] = _table(shown.drop(columns=["src_type", "dst_type"]),
+                                             max_rows=APPENDIX_ROWS,
                                              table_id="connection-changes")
     lc = data.label_changes
     out["labels"] = None
@@ -533,7 +538,8 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
         out["labels"] = {
             "n": len(lc),
             "table": _table(lc.drop(columns=["object"]).assign(
-                set=lc["set"].map(_pairs), unset=lc["unset"].map(", ".join), previous=lc["previous"].map(_pairs)),
+                set=lc["set"].map(_pairs), unset=lc["unset"].map(", ".join),
+                previous=lc["previous"].map(_pairs)),
                 max_rows=APPENDIX_ROWS, table_id="label-changes"),
         }
     pc = data.policy_changes
@@ -542,7 +548,8 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
             "n": len(pc),
             "by_change": {k: int(v) for k, v in pc["change"].value_counts().items()},
             "table": _table(pc.drop(columns=["kind", "namespace", "name"]).assign(
-                paths=pc["paths"].map(lambda p: ", ".join(p))), max_rows=APPENDIX_ROWS, table_id="policy-changes"),
+                paths=pc["paths"].map(lambda p: ", ".join(p))), max_rows=APPENDIX_ROWS,
+                table_id="policy-changes"),
         }
     return out
 

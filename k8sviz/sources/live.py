@@ -197,7 +197,8 @@ def _kubeconfig_problem(text: str) -> str | None:
             return f"is not a kubeconfig: {section} is {_what(items)}, not a list"
         for i, item in enumerate(items):
             if not isinstance(item, dict):
-                return f"is not a kubeconfig: {section}[{i}] is {_what(item)}, not a mapping with name and {entry}"
+                return (f"is not a kubeconfig: {section}[{i}] is {_what(item)}, not a mapping with name and "
+                        f"{entry}")
             if item.get(entry) is not None and not isinstance(item[entry], dict):
                 return f"is not a kubeconfig: {section}[{i}].{entry} is {_what(item[entry])}, not a mapping"
     return None

@@ -97,10 +97,12 @@ def expand_list(
     if doc is None:  # empty document (Helm renders many)
         return
     if not isinstance(doc, dict):
-        warn(LoadWarning("not-an-object", f"document is a {type(doc).__name__}, not a Kubernetes object; skipped", where))
+        warn(LoadWarning("not-an-object",
+                         f"document is a {type(doc).__name__}, not a Kubernetes object; skipped", where))
         return
     kind = doc.get("kind")
-    if isinstance(kind, str) and kind.endswith("List") and "items" in doc and not isinstance(doc["items"], list):
+    if isinstance(kind, str) and kind.endswith("List") and "items" in doc and not isinstance(
+        doc["items"], list):
         items = doc["items"]
         if items is not None:  # null is how Go writes an empty list
             # Read as no items, it would pass for a successful read of none.
@@ -122,7 +124,8 @@ def expand_list(
     if _is_object(doc):
         yield Document(doc, where)
     elif not isinstance(kind, str) or not isinstance(doc.get("apiVersion"), str):
-        warn(LoadWarning("not-kubernetes", "document has no kind/apiVersion; not a Kubernetes object, skipped", where))
+        warn(LoadWarning("not-kubernetes",
+                         "document has no kind/apiVersion; not a Kubernetes object, skipped", where))
     else:
         warn(LoadWarning("no-name", f"{kind} without metadata.name; skipped", where))
 

@@ -34,7 +34,8 @@ def changes_figure(changes: pd.DataFrame, *, title: str | None = None, top: int 
     ends = []
     for end in ("src", "dst"):
         names = changes[find_column(columns, end)].astype(str)
-        kinds = changes[f"{end}_type"].astype(str) if f"{end}_type" in changes else pd.Series("", index=changes.index)
+        kinds = changes[f"{end}_type"].astype(str) if f"{end}_type" in changes else pd.Series(
+            "", index=changes.index)
         ends.append(names.str.split("/", n=1).str[0].where(kinds != "external", "external"))
     work = pd.DataFrame({"pair": ends[0] + " → " + ends[1], "change": changes[change].astype(str)})
     counts = work.groupby(["pair", "change"], sort=True).size().unstack(fill_value=0)
@@ -58,7 +59,8 @@ def changes_figure(changes: pd.DataFrame, *, title: str | None = None, top: int 
         height=max(260, 90 + 28 * len(pairs)),
         yaxis={"autorange": "reversed", "type": "category"},
         legend={"traceorder": "normal"},
-        xaxis={"title": {"text": "connections" + (f" (top {len(pairs)} of {len(counts)} pairs)" if more else "")}},
+        xaxis={"title": {"text": "connections"
+                         + (f" (top {len(pairs)} of {len(counts)} pairs)" if more else "")}},
         margin={"l": 260},
     )
     return fig
