@@ -117,7 +117,8 @@ def _duplicate(node: MappingNode) -> None:
         seen.add(k.value)
     # Keys that differ as text but not as values (``1`` and ``1.0``, ``true`` and ``True``).
     raise ConstructorError("while constructing a mapping", node.start_mark,
-                           f"found keys that are the same value ({', '.join(repr(k.value) for k, _ in node.value)})",
+                           "found keys that are the same value "
+                           f"({', '.join(repr(k.value) for k, _ in node.value)})",
                            node.start_mark)
 
 
@@ -133,7 +134,8 @@ def _check_depth(text: str | bytes) -> None:
     outside quotes or not: a bound, not a parse) or compact block sequences (``- - - x``)."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if _DASHES.search(data):
-        raise yaml.YAMLError(f"nested more than {MAX_DEPTH:,} levels deep (compact '- - -' sequences); refused")
+        raise yaml.YAMLError(f"nested more than {MAX_DEPTH:,} levels deep (compact '- - -' sequences); "
+                             "refused")
     if data.count(b"[") + data.count(b"{") <= MAX_DEPTH:
         return
     depth = 0

@@ -61,7 +61,8 @@ _PROTO_NUMBERS = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPv6": 58, "SCTP": 132, "UD
 _PORTED = {6: "TCP", 17: "UDP", 132: "SCTP"}
 _ACTIONS = {"Allow": "allow", "Deny": "deny", "Log": "log", "Pass": "pass"}
 #: Tiers Calico manages for (Baseline)AdminNetworkPolicy objects (older and newer names).
-RESERVED_TIERS = frozenset({"adminnetworkpolicy", "baselineadminnetworkpolicy", "kube-admin", "kube-baseline"})
+RESERVED_TIERS = frozenset({"adminnetworkpolicy", "baselineadminnetworkpolicy", "kube-admin",
+                            "kube-baseline"})
 
 #: The apiVersion of Calico's CRDs.  Calico's API server and calicoctl validate what they write
 #: (libcalico-go/lib/validator/v3); a client that writes the CRD itself is held to the CRD's
@@ -300,7 +301,8 @@ class CalicoPolicy(NamedPolicy):
         if self.tier in RESERVED_TIERS:
             out.append(f"spec.tier {self.tier!r} (Calico keeps it for AdminNetworkPolicy objects)")
         if not self.sa_labels_read:
-            out.extend(f"{where} on ServiceAccount labels ({SA_LABELS_MISSING})" for where in self.sa_label_selectors)
+            out.extend(f"{where} on ServiceAccount labels ({SA_LABELS_MISSING})"
+                       for where in self.sa_label_selectors)
         if not self.services_read:
             out.extend(f"{where} ({SERVICES_MISSING})" for where, _, _ in self.service_refs)
         if not self.single_stack:
@@ -368,7 +370,8 @@ def _all_rewritten(text: str, key: str) -> Selector:
 def _uses_account_labels(sel: Selector | None) -> bool:
     """Whether ``sel`` tests a ServiceAccount label an endpoint inherits (``pcsa.<key>``),
     other than the account's name."""
-    return sel is not None and any(k.startswith("pcsa.") and k != "pcsa.projectcalico.org/name" for k in sel.keys)
+    return sel is not None and any(k.startswith("pcsa.") and k != "pcsa.projectcalico.org/name"
+                                   for k in sel.keys)
 
 
 #: Why a ``services`` match is not judged: the snapshot lacks the EndpointSlices.
@@ -493,12 +496,15 @@ def sa_judged(sel: Selector | None) -> bool:
     return sel is None or sel.keys <= {"projectcalico.org/name"}
 
 
-def endpoint_labels(pod: Any, ns_labels: Mapping[str, str], sa_labels: Mapping[str, str] = _NO_LABELS) -> dict[str, str]:
+def endpoint_labels(
+    pod: Any, ns_labels: Mapping[str, str], sa_labels: Mapping[str, str] = _NO_LABELS
+) -> dict[str, str]:
     """The labels Calico selectors see on a pod's workload endpoint: its own, and those it
     inherits from its namespace (``pcns.``) and ServiceAccount (``pcsa.``) profiles."""
     labels = {**inherited_labels(pod.namespace, ns_labels), **{f"pcsa.{k}": v for k, v in sa_labels.items()},
               "pcsa.projectcalico.org/name": service_account(pod),
-              **pod.labels, "projectcalico.org/namespace": pod.namespace, "projectcalico.org/orchestrator": "k8s"}
+              **pod.labels, "projectcalico.org/namespace": pod.namespace,
+              "projectcalico.org/orchestrator": "k8s"}
     label = endpoint_service_account(pod)
     if label is not None:
         labels[SA_LABEL] = label
@@ -514,7 +520,8 @@ def policy_selects(p: CalicoPolicy, pod: Any, ns_labels: Mapping[str, str],
     if p.namespace is not None:
         if pod.namespace != p.namespace:
             return False
-    elif p.namespace_selector is not None and not p.namespace_selector.matches(endpoint_namespace_view(pod, ns_labels)):
+    elif p.namespace_selector is not None and not p.namespace_selector.matches(
+        endpoint_namespace_view(pod, ns_labels)):
         return False
     selector, sa_selector = p.applied_selectors
     if sa_selector is not None and not sa_selector.matches(sa_view(pod, sa_labels)):
@@ -790,7 +797,8 @@ def _port(raw: Any, where: str, source: str, ref: str) -> PortRange:
     return PortRange(name=raw)
 
 
-def _each(raw: Any, where: str, source: str, ref: str, parse: Callable[[Any, str, str, str], T]) -> tuple[T, ...]:
+def _each(raw: Any, where: str, source: str, ref: str, parse: Callable[[Any, str, str, str], T]) -> tuple[
+    T, ...]:
     """``parse`` applied to each item of an optional list."""
     if raw is None:
         return ()
@@ -838,7 +846,8 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
         names = sas.get("names")
         if names is not None:
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-                raise PolicyError(f"{where}.serviceAccounts.names must be a list of names", source=source, obj=ref)
+                raise PolicyError(f"{where}.serviceAccounts.names must be a list of names", source=source,
+                                  obj=ref)
             # Calico: an empty list of names is no condition, not "no ServiceAccount".
             sa_names = tuple(names) or None
         sa_selector = _selector(
@@ -852,7 +861,8 @@ def _entity(raw: Any, where: str, source: str, ref: str, unsupported: list[str])
         not_selector=_selector(raw.get("notSelector"), f"{where}.notSelector", source, ref, empty_absent=True,
                                global_true=True),
         namespace_selector=_selector(
-            raw.get("namespaceSelector"), f"{where}.namespaceSelector", source, ref, scope=True, empty_absent=True
+            raw.get("namespaceSelector"), f"{where}.namespaceSelector", source, ref, scope=True,
+            empty_absent=True
         ),
         ports=_ports(raw.get("ports"), f"{where}.ports", source, ref),
         not_ports=_ports(raw.get("notPorts"), f"{where}.notPorts", source, ref),
@@ -1223,5 +1233,6 @@ def parse_network_set(
                          source, ref, felix)
         with dropped_fields_named(dropped, what):
             nets = _nets(spec.get("nets"), "spec.nets", source, ref, kind=kind)
-    return NetworkSet(ns, name, {k: v if isinstance(v, str) else _yaml_scalar_str(v) for k, v in labels.items()},
+    return NetworkSet(ns, name,
+                      {k: v if isinstance(v, str) else _yaml_scalar_str(v) for k, v in labels.items()},
                       nets)

@@ -95,7 +95,8 @@ _NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNode
 #: validation); with it on, every other node gets its own identity carrying its Node object's
 #: labels, those the ``node-labels`` option keeps, and the selector matches those.
 _NODES_WHY = (": nodes selected by their labels, which Cilium's agents judge only with their "
-              "enable-node-selector-labels option on (off, the default, they reject the whole policy; on, the "
+              "enable-node-selector-labels option on (off, the default, they reject the whole policy; on, "
+              "the "
               "selector matches each node's labels that the node-labels option keeps), and a snapshot shows "
               "neither option")
 #: DNS names Cilium's schema admits (``api.FQDNSelector``): letters, digits, ``-``, ``_``, dots;
@@ -451,7 +452,8 @@ def _selector(raw: Any, where: str, ctx: _Ctx, identity: bool = True) -> LabelSe
     if "matchExpressions" in raw:
         me = raw["matchExpressions"]
         if isinstance(me, list):
-            me = [{**e, "key": _key(e["key"], where, ctx)} if isinstance(e, dict) and "key" in e else e for e in me]
+            me = [{**e, "key": _key(e["key"], where, ctx)} if isinstance(e, dict) and "key" in e else e
+                  for e in me]
         fixed["matchExpressions"] = me
     sel = LabelSelector.parse(fixed, where, source=ctx.source, obj=ctx.ref)
     if identity:
@@ -472,7 +474,8 @@ def identity_caveats(sel: LabelSelector, where: str) -> list[str]:
     # it are judged; only a test of its value (the cluster's name) is not.
     if any(k == _CLUSTER_KEY for k, _ in sel.match_labels) or any(
             r.key == _CLUSTER_KEY and r.operator in ("In", "NotIn") for r in sel.match_expressions):
-        out.append(f"{where}: label {_CLUSTER_KEY!r}, the Cilium cluster's name, which a snapshot does not hold")
+        out.append(f"{where}: label {_CLUSTER_KEY!r}, the Cilium cluster's name, which a snapshot does not "
+                   "hold")
     return out
 
 
@@ -496,7 +499,8 @@ def knp_matches(sel: LabelSelector, pod: Any, ns_labels: Mapping[str, str], pinn
     (``k8sviz.policy.k8s``)."""
     if not cilium:
         return sel.matches(pod.labels)
-    return (knp_pod_selector(sel, pinned_to) if pinned_to is not None else sel).matches(pod_view(pod, ns_labels))
+    return (knp_pod_selector(sel, pinned_to) if pinned_to is not None else sel).matches(
+        pod_view(pod, ns_labels))
 
 
 def knp_selects_every_pod(sel: LabelSelector, namespace: str, ns_labels: Mapping[str, str],
@@ -861,7 +865,8 @@ def _check_l7_schema(pr: Mapping[str, Any], where: str, ctx: _Ctx) -> None:
                 if match.get("mismatch") is not None and not isinstance(match["mismatch"], str):
                     raise ctx.error(f"{at}.headerMatches[{j}].mismatch must be a string")
                 secret = match.get("secret")
-                if secret is not None and (not isinstance(secret, dict) or not isinstance(secret.get("name"), str)):
+                if secret is not None and (not isinstance(secret, dict)
+                                           or not isinstance(secret.get("name"), str)):
                     raise ctx.error(f"{at}.headerMatches[{j}].secret needs a name (a string)")
     if rules.get("dns") is not None:
         if not isinstance(rules["dns"], list):
@@ -945,7 +950,8 @@ def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool, deny: bool = 
         return f"{where}: port 53 must be specified for DNS rules"
     if rules.get("l7") is not None and not rules.get("l7proto"):
         return f"{where}.rules: 'l7' may only be specified when a 'l7proto' is also specified"
-    for i, rule in enumerate(rules["l7"] if rules.get("l7proto") and isinstance(rules.get("l7"), list) else []):
+    for i, rule in enumerate(rules["l7"] if rules.get("l7proto") and isinstance(rules.get("l7"), list)
+                             else []):
         if isinstance(rule, dict) and "" in rule:
             return f"{where}.rules.l7[{i}]: empty key not allowed"
     # It counts a kind whose field is set at all (an empty list too; a null one the API server
@@ -965,7 +971,8 @@ def _empty_rules_refused(pr: Mapping[str, Any]) -> bool:
     (cilium#32814, Cilium 1.16) refuses it, while every agent reads it as no L7 rules.  (An
     object with ``l7`` alone matches no branch either, but the agent refuses that anyway.)"""
     rules = pr.get("rules")
-    return isinstance(rules, dict) and all(rules.get(k) is None for k in ("http", "kafka", "dns", "l7proto", "l7"))
+    return isinstance(rules, dict) and all(rules.get(k) is None
+                                           for k in ("http", "kafka", "dns", "l7proto", "l7"))
 
 
 def _l7_parser(pr: Mapping[str, Any]) -> str | None:
@@ -1021,7 +1028,8 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
         refused = _rejected_l7(pr, f"{where}[{i}]", ingress, deny)
         if refused is not None:
             ctx.rejected = True
-            ctx.unsupported.append(f"Cilium's agent rejects the policy ({refused}), so it enforces nothing of it")
+            ctx.unsupported.append(f"Cilium's agent rejects the policy ({refused}), so it enforces nothing "
+                                   "of it")
         elif _empty_rules_refused(pr):
             ctx.empty_rules.append(f"{where}[{i}].rules")
         parser = _l7_parser(pr)
@@ -1040,7 +1048,8 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
                 raise ctx.error(f"{w}: invalid port {port!r}")
             end = p.get("endPort")
             # The CRDs' schema: endPort an integer from 0 to 65535 (nothing ties it to port).
-            if end is not None and (isinstance(end, bool) or not isinstance(end, int) or not 0 <= end <= 65535):
+            if end is not None and (isinstance(end, bool) or not isinstance(end, int)
+                                    or not 0 <= end <= 65535):
                 raise ctx.error(f"{w}: endPort {end!r} must be a number from 0 to 65535")
             if isinstance(port, int):
                 ctx.number_ports.append(w)
@@ -1057,7 +1066,8 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
                             # the policy.  Allow entries are refused by every release (above).
                             ctx.unsupported.append(
                                 f'{w}: port "{port}" is no number to Cilium ({why}): releases that do not '
-                                "validate deny entries deny every port with it, later ones reject the policy, "
+                                "validate deny entries deny every port with it, later ones reject the "
+                                "policy, "
                                 "and which release first does is not settled here")
                         continue
                     port = number
@@ -1112,7 +1122,8 @@ def _services(raw: list[Any], where: str, ctx: _Ctx) -> tuple[CiliumServiceRef, 
         if body is None:
             continue
         if not isinstance(body, dict):
-            raise ctx.error(f"{w}: {'k8sServiceSelector' if sel is not None else 'k8sService'} must be an object")
+            raise ctx.error(f"{w}: {'k8sServiceSelector' if sel is not None else 'k8sService'} must be an "
+                            "object")
         ns = body.get("namespace")
         if ns is not None and not isinstance(ns, str):
             raise ctx.error(f"{w}: namespace must be a string")
@@ -1155,13 +1166,15 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             # ``IngressRule.Validate`` / ``EgressRule.Validate``: "the ICMPs block may only be
             # present without ToPorts" (deny entries are checked so only by later releases).
             ctx.rejected = True
-            ctx.unsupported.append(f"Cilium's agent rejects the policy ({w}: the ICMPs block may only be present "
+            ctx.unsupported.append(f"Cilium's agent rejects the policy ({w}: the ICMPs block may only be "
+                                   "present "
                                    "without ToPorts), so it enforces nothing of it")
         if e.get("icmps") and not e.get("toPorts"):
             continue  # ICMP only: outside the TCP/UDP/SCTP model
         present = [k for k in names if k in e and e[k] is not None]
         if len(present) > 1:
-            raise ctx.error(f"{w}: combining {present[0]} and {present[1]} is not supported (by Cilium either)")
+            raise ctx.error(f"{w}: combining {present[0]} and {present[1]} is not supported (by Cilium "
+                            "either)")
         # (Deny entries have no toFQDNs nor L7 part: known_fields dropped any.)
         ports, l7, parsers = _ports(e.get("toPorts"), f"{w}.toPorts", ctx, ingress, deny)
         peer = CiliumPeer(ports=ports, l7=l7, parsers=parsers)
@@ -1242,7 +1255,8 @@ def _rule(raw: Any, where: str, ctx: _Ctx) -> CiliumRule | None:
         # entry ``k8s:io.kubernetes.pod.namespace`` (overwriting one written so); the selector's
         # other requirements on the namespace (an unprefixed or ``any:`` key, expressions) stay,
         # ANDed with it.
-        raw_labels = raw["endpointSelector"].get("matchLabels") if isinstance(raw["endpointSelector"], dict) else None
+        raw_labels = raw["endpointSelector"].get("matchLabels") if isinstance(
+            raw["endpointSelector"], dict) else None
         also = tuple(
             Requirement(NAMESPACE_KEY, "In", (str(v),)) for k, v in (raw_labels or {}).items()
             if isinstance(k, str) and k in (NAMESPACE_KEY, f"any:{NAMESPACE_KEY}") and v != ctx.namespace
@@ -1252,7 +1266,8 @@ def _rule(raw: Any, where: str, ctx: _Ctx) -> CiliumRule | None:
             (*sel.match_expressions, *also),
         )
     lists = {
-        name: _entries(raw.get(name), f"{where}.{name}", ctx, name.startswith("ingress"), name.endswith("Deny"))
+        name: _entries(raw.get(name), f"{where}.{name}", ctx, name.startswith("ingress"),
+                       name.endswith("Deny"))
         for name in ("ingress", "ingressDeny", "egress", "egressDeny")
     }
     dd = raw.get("enableDefaultDeny") or {}
@@ -1322,9 +1337,11 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
         # longer applies.
         warn(LoadWarning(
             "cilium-empty-l7-rules",
-            f"{', '.join(ctx.empty_rules)} {'is an empty object' if len(ctx.empty_rules) == 1 else 'are empty objects'}"
+            f"{', '.join(ctx.empty_rules)} "
+            f"{'is an empty object' if len(ctx.empty_rules) == 1 else 'are empty objects'}"
             ": Cilium's agents read it as no L7 rules (and so does k8sviz), but from Cilium 1.16 the "
-            "CRDs' schema (a oneOf over http, kafka, dns and l7proto) refuses it, so the API server no longer "
+            "CRDs' schema (a oneOf over http, kafka, dns and l7proto) refuses it, so the API server no "
+            "longer "
             "accepts this policy as written; leave rules out, or give one kind of rules",
             source, ref))
     if ctx.number_ports and warn is not None:
@@ -1333,7 +1350,8 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
         # the quoted form names, and is judged so.
         warn(LoadWarning(
             "cilium-port-not-string",
-            f"{', '.join(p + '.port' for p in ctx.number_ports)}: a number where the CRDs' schema wants a string "
+            f"{', '.join(p + '.port' for p in ctx.number_ports)}: a number where the CRDs' schema wants a "
+            "string "
             '(port: "80"), so the API server refuses this policy as written; judged as the port it names',
             source, ref))
     return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version,
@@ -1368,7 +1386,8 @@ def as_stored_before_1_16(obj: Mapping[str, Any]) -> dict[str, Any]:
     def rule(r: Any) -> Any:
         if not isinstance(r, dict):
             return r
-        return {**r, **{k: [entry(e) for e in r[k]] for k in ("ingress", "ingressDeny", "egress", "egressDeny")
+        return {**r,
+                **{k: [entry(e) for e in r[k]] for k in ("ingress", "ingressDeny", "egress", "egressDeny")
                         if isinstance(r.get(k), list)}}
 
     out = dict(obj)
@@ -1448,9 +1467,9 @@ def l7_parser_clashes(policies: Iterable[CiliumPolicy], pods: Iterable[Any],
     the rules' L7 parts per port and protocol (``mergePortProto``, pkg/policy/rule.go); two
     parsers it cannot merge (:func:`_parsers_merge`) fail it, "cannot merge conflicting L7
     parsers", and with it the whole policy of the identity.  A TLS-only entry's ``tls`` parser
-    exists from 1.13; with an earlier known ``release`` it takes no part.  Up to 1.17 the parser belongs to the port, whatever the
-    peers; from 1.18 (cilium#37887, "Move L7 parser type to PerSelectorPolicy"; rule_test.go's
-    case 9 then asks for the same selector) to each peer selector on it.  ``release`` None:
+    exists from 1.13; with an earlier known ``release`` it takes no part.  Up to 1.17 the parser belongs to
+    the port, whatever the peers; from 1.18 (cilium#37887, "Move L7 parser type to PerSelectorPolicy";
+    rule_test.go's case 9 then asks for the same selector) to each peer selector on it.  ``release`` None:
     both readings, the clash marked ``one_peer`` when it holds in every release.  A policy
     the agent rejects takes no part; a rule that selects no running pod fails nothing."""
     # Before 1.13 an item with TLS contexts and no rules redirected nowhere (no parser).

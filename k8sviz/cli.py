@@ -17,7 +17,8 @@ from ._version import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = (
-    "info", "snapshot", "connectivity", "explain", "policies", "isolation", "diff", "flows", "gaps", "segmentation",
+    "info", "snapshot", "connectivity", "explain", "policies", "isolation", "diff", "flows", "gaps",
+    "segmentation",
     "blast", "paths", "report",
 )
 

@@ -680,7 +680,8 @@ def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
     for i, e in enumerate(_list(obj.get("endpoints"), "endpoints")):
         if type(e) is not dict:
             raise ValueError(f"endpoints[{i}] is a {type(e).__name__}, not a mapping")
-        ips = [_ip(a, f"endpoints[{i}].addresses[]") for a in _list(e.get("addresses"), f"endpoints[{i}].addresses")]
+        ips = [_ip(a, f"endpoints[{i}].addresses[]")
+               for a in _list(e.get("addresses"), f"endpoints[{i}].addresses")]
         addresses += ips
         cond = e.get("conditions")
         if cond is not None and type(cond) is not dict:
@@ -992,7 +993,8 @@ def parse_ingress(obj: Mapping[str, Any]) -> Ingress:
     cls = spec.get("ingressClassName") or (m.get("annotations") or {}).get(
         "kubernetes.io/ingress.class"
     )
-    return Ingress(m.get("namespace") or "default", m["name"], cls, tuple(sorted(hosts)), tuple(sorted(backends)))
+    return Ingress(m.get("namespace") or "default", m["name"], cls, tuple(sorted(hosts)),
+                   tuple(sorted(backends)))
 
 
 def _policy_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
@@ -1071,8 +1073,8 @@ def _cidr(
     reads leading zeros as ``sloppy`` does, and also a bare address as its /32 or /128, and a
     netmask, with a warning: a cluster's own objects must load.  An IPv4-mapped CIDR there is
     refused where written with its IPv4 part (no v1alpha1 CRD stores it), and otherwise stays
-    the IPv6 block it parses as, warned of (:func:`_loose_mapped`).  Neither (ClusterNetworkPolicy) is CEL ``isCIDR``: Go's
-    ``netip.ParsePrefix`` and no IPv4-mapped address.
+    the IPv6 block it parses as, warned of (:func:`_loose_mapped`).  Neither (ClusterNetworkPolicy) is CEL
+    ``isCIDR``: Go's ``netip.ParsePrefix`` and no IPv4-mapped address.
     """
     text = value if isinstance(value, str) else ""
     addr, slash, length = text.partition("/")
@@ -1094,7 +1096,8 @@ def _cidr(
         # from it and netip.ParsePrefix (CEL isCIDR) all refuse one in a CIDR.
         raise PolicyError(f"{where}: invalid {what} {value!r}: a CIDR has no IPv6 zone (%...)",
                           source=source, obj=obj)
-    padded = bool(slash) and len(length) > 1 and length.startswith("0") and length.isascii() and length.isdigit()
+    padded = (bool(slash) and len(length) > 1 and length.startswith("0") and length.isascii()
+              and length.isdigit())
     strict = not (sloppy or loose)
     if strict and padded:
         # netip.ParsePrefix has refused leading zeros in the length since Go 1.22
@@ -1149,9 +1152,11 @@ def _cidr(
     if host != net.network_address:
         # Even where validation now refuses them (ClusterNetworkPolicy v1beta1), objects stored
         # through an older version keep them: masked, as Kubernetes does.
-        notes.append(f"has host bits set; Kubernetes masks them, so the block is widened to {net} (not just {host})")
+        notes.append(f"has host bits set; Kubernetes masks them, so the block is widened to {net} (not just "
+                     f"{host})")
     if notes and warn is not None:
-        code = "cidr-host-bits" if len(notes) == 1 and notes[0].startswith("has host bits") else "cidr-notation"
+        code = ("cidr-host-bits" if len(notes) == 1 and notes[0].startswith("has host bits")
+                else "cidr-notation")
         warn(LoadWarning(code, f"{where}: {what} {value!r} " + "; ".join(notes), source, obj))
     return net
 
@@ -1182,7 +1187,8 @@ def _loose_mapped(value: Any, addr: str, net: ipaddress.IPv4Network | ipaddress.
     ipv4 = f"the IPv4 block {ipaddress.ip_network((mapped, net.prefixlen - 96), strict=False)}" \
         if net.prefixlen >= 96 else "no IPv4 address either"
     return (f"is an IPv4-mapped IPv6 address, which only the first AdminNetworkPolicy v1alpha1 CRDs let "
-            f"through (CEL isCIDR, in later ones, refuses it); read as the IPv6 block {net}, which matches no "
+            f"through (CEL isCIDR, in later ones, refuses it); read as the IPv6 block {net}, which matches "
+            "no "
             f"IPv4 peer (an implementation matching it with Go's net.IPNet would take it as {ipv4})")
 
 
@@ -1212,7 +1218,8 @@ def _ip_block(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -
         if not inside or _written_length(raw["cidr"]) >= _written_length(e):
             why = ""
             if inside and en.subnet_of(net) and en != net:  # type: ignore[arg-type]
-                why = (f" (Kubernetes compares the prefix lengths as written: /{_written_length(raw['cidr'])} "
+                why = (" (Kubernetes compares the prefix lengths as written: "
+                       f"/{_written_length(raw['cidr'])} "
                        f"is not shorter than /{_written_length(e)}, whatever block each is read as)")
             raise PolicyError(
                 f"{where}: except {e!r} must be a strict subset of cidr {raw['cidr']!r}{why}",
@@ -1296,7 +1303,8 @@ def _rules(
         peers = (
             None
             if peers_raw is None
-            else tuple(_peer(p, f"{where}.{peer_key}[{j}]", source, obj, warn) for j, p in enumerate(peers_raw))
+            else tuple(_peer(p, f"{where}.{peer_key}[{j}]", source, obj, warn)
+                       for j, p in enumerate(peers_raw))
         )
         ports = (
             None
@@ -1344,7 +1352,8 @@ _LABELS = _LabelMap()
 _SELECTOR: dict[str, Any] = {
     "matchLabels": _LABELS, "matchExpressions": [{"key": None, "operator": None, "values": None}],
 }
-_NP_PEER: dict[str, Any] = {"podSelector": _SELECTOR, "namespaceSelector": _SELECTOR, "ipBlock": {"cidr": None, "except": None}}
+_NP_PEER: dict[str, Any] = {"podSelector": _SELECTOR, "namespaceSelector": _SELECTOR,
+                            "ipBlock": {"cidr": None, "except": None}}
 _NP_PORT: dict[str, Any] = {"protocol": None, "port": None, "endPort": None}
 _NP_SPEC: dict[str, Any] = {
     "podSelector": _SELECTOR,
@@ -1597,7 +1606,8 @@ def _network_policy(
     spec: dict[str, Any], ns: str, name: str, source: str, ref: str, warn: _Warn
 ) -> NetworkPolicy:
     if "podSelector" not in spec and warn:
-        warn(LoadWarning("policy-no-podselector", "spec.podSelector is missing; read as {} (all pods of the namespace)", source, ref))
+        warn(LoadWarning("policy-no-podselector",
+                         "spec.podSelector is missing; read as {} (all pods of the namespace)", source, ref))
     selector = LabelSelector.parse(spec.get("podSelector") or {}, "spec.podSelector", source=source, obj=ref)
     if warn:
         _warn_selector(spec.get("podSelector"), "spec.podSelector", source, ref, warn)
@@ -1647,7 +1657,8 @@ class AdminPeer:
         if self.namespaces is not None:
             return f"every pod in {_selected(self.namespaces, 'namespaces', 'every namespace')}"
         if self.pods is not None:
-            pods, ns = _selected(self.pods[1], "pods", "every pod"), _selected(self.pods[0], "namespaces", "every namespace")
+            pods, ns = _selected(self.pods[1], "pods", "every pod"), _selected(
+                self.pods[0], "namespaces", "every namespace")
             return f"{pods} in {ns}"
         if self.networks:
             return "networks " + ", ".join(b.cidr for b in self.networks)
@@ -1734,7 +1745,8 @@ def _admin_selector_pair(
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
     _required_selectors(raw, required, where, source, obj)
     return (
-        LabelSelector.parse(raw.get("namespaceSelector") or {}, f"{where}.namespaceSelector", source=source, obj=obj),
+        LabelSelector.parse(raw.get("namespaceSelector") or {}, f"{where}.namespaceSelector", source=source,
+                            obj=obj),
         LabelSelector.parse(raw.get("podSelector") or {}, f"{where}.podSelector", source=source, obj=obj),
     )
 
@@ -1802,7 +1814,8 @@ def _admin_peer(
         if not gone:
             return AdminPeer(unknown="empty")
         side = "egress" if egress else "ingress"
-        return AdminPeer(unknown=f"only {', '.join(gone)}, which {kind or 'this kind'} {side} peers do not have")
+        return AdminPeer(unknown=f"only {', '.join(gone)}, which {kind or 'this kind'} {side} peers do not "
+                                 "have")
     key = present[0]
     val = raw[key]
     if v1alpha1 and key == "namespaces" and _is_early_namespaced(val):
@@ -1819,9 +1832,11 @@ def _admin_peer(
         pod_sel = LabelSelector.parse(val["podSelector"], f"{where}.pods.podSelector", source=source, obj=obj)
         return AdminPeer(pods=(ns_sel, pod_sel))
     if key == "namespaces":
-        return AdminPeer(namespaces=LabelSelector.parse(val or {}, f"{where}.namespaces", source=source, obj=obj))
+        return AdminPeer(namespaces=LabelSelector.parse(val or {}, f"{where}.namespaces", source=source,
+                                                        obj=obj))
     if key == "pods":
-        return AdminPeer(pods=_admin_selector_pair(val, f"{where}.pods", source, obj, _pods_required(v1alpha1)))
+        return AdminPeer(pods=_admin_selector_pair(val, f"{where}.pods", source, obj,
+                                                   _pods_required(v1alpha1)))
     if key == "nodes":
         return AdminPeer(nodes=LabelSelector.parse(val or {}, f"{where}.nodes", source=source, obj=obj))
     if not isinstance(val, list) or not val:
@@ -1848,7 +1863,8 @@ def _named_port(val: Any, where: str, source: str, obj: str) -> PolicyPort:
     return PolicyPort("TCP", val)  # the protocol is the named container port's own
 
 
-def _number_port(proto: Any, number: Any, end: Any, where: str, source: str, obj: str, *, strict: bool = True) -> PolicyPort:
+def _number_port(proto: Any, number: Any, end: Any, where: str, source: str, obj: str, *,
+                 strict: bool = True) -> PolicyPort:
     """A port number, or the range ``number``-``end``: numbers only, never a name."""
     for v in (number, end):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
@@ -1902,7 +1918,8 @@ def _cnp_protocol(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
     if proto is None:
         raise PolicyError(f"{where}: unknown protocol field {key!r}", source=source, obj=obj)
     where = f"{where}.{key}.destinationPort"
-    dkey, dval = _one_field(val.get("destinationPort") if isinstance(val, dict) else None, where, "number, range", source, obj)
+    dkey, dval = _one_field(val.get("destinationPort") if isinstance(val, dict) else None, where,
+                            "number, range", source, obj)
     if dkey == "number":
         return _number_port(proto, dval, None, where, source, obj)
     if dkey != "range" or not isinstance(dval, dict) or dval.get("end") is None:
@@ -1932,7 +1949,8 @@ def _admin_rules(
             raise PolicyError(f"{where} must be an object", source=source, obj=obj)
         action = r.get("action")
         if action not in actions:
-            raise PolicyError(f"{where}: action must be one of {', '.join(actions)}, not {action!r}", source=source, obj=obj)
+            raise PolicyError(f"{where}: action must be one of {', '.join(actions)}, not {action!r}",
+                              source=source, obj=obj)
         peers = r.get(peer_key)
         if not isinstance(peers, list) or not peers:
             raise PolicyError(f"{where}.{peer_key} must be a non-empty list", source=source, obj=obj)
@@ -1946,7 +1964,8 @@ def _admin_rules(
             str(action),
             tuple(
                 _admin_peer(
-                    p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, loose, v1alpha1=not cnp,
+                    p, f"{where}.{peer_key}[{j}]", key == "egress", source, obj, warn, loose,
+                    v1alpha1=not cnp,
                     dropped=dropped, kind=kind,
                 )
                 for j, p in enumerate(peers)
@@ -1959,7 +1978,8 @@ def _admin_rules(
         )
         # The egress rule's CEL (ANP/BANP v1alpha1, ClusterNetworkPolicy v1alpha2 and v1beta1):
         # addresses outside the pods have no container ports, so no port names either.
-        outside = [f"{peer_key}[{j}]" for j, p in enumerate(rule.peers) if p.networks or p.nodes is not None or p.domain_names]
+        outside = [f"{peer_key}[{j}]" for j, p in enumerate(rule.peers) if p.networks or p.nodes is not None
+                   or p.domain_names]
         named = [f"{port_key}[{j}]" for j, p in enumerate(rule.ports or ()) if isinstance(p.port, str)]
         if outside and named:
             field_name = "destinationNamedPort" if cnp else "namedPort"
@@ -2063,14 +2083,17 @@ def _admin_policy(
     if not baseline:
         priority = spec.get("priority")
         if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 1000:
-            raise PolicyError(f"spec.priority must be a number from 0 to 1000, not {priority!r}", source=source, obj=ref)
+            raise PolicyError(f"spec.priority must be a number from 0 to 1000, not {priority!r}",
+                              source=source, obj=ref)
     subj = spec.get("subject")
     if not isinstance(subj, dict) or len([k for k in ("namespaces", "pods") if k in subj]) != 1:
         raise PolicyError("spec.subject must set exactly one of namespaces, pods", source=source, obj=ref)
     if "namespaces" in subj:
-        subject = (LabelSelector.parse(subj["namespaces"] or {}, "spec.subject.namespaces", source=source, obj=ref), LabelSelector())
+        subject = (LabelSelector.parse(subj["namespaces"] or {}, "spec.subject.namespaces", source=source,
+                                       obj=ref), LabelSelector())
     else:
-        subject = _admin_selector_pair(subj["pods"], "spec.subject.pods", source, ref, _pods_required(not cnp))
+        subject = _admin_selector_pair(subj["pods"], "spec.subject.pods", source, ref,
+                                       _pods_required(not cnp))
     # ClusterNetworkPolicy's CIDR type is CEL `isCIDR(self)` (v1beta1 adds "masked", which
     # objects stored through v1alpha2 need not meet); AdminNetworkPolicy v1alpha1's first CRDs
     # only check the address family (later ones, bundle v0.1.7, isCIDR too), so a server keeps
@@ -2082,8 +2105,10 @@ def _admin_policy(
         str(name),
         priority,
         subject,
-        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref, cnp, warn, loose, dropped, described),
-        _admin_rules(spec.get("egress"), "egress", baseline, source, ref, cnp, warn, loose, dropped, described),
+        _admin_rules(spec.get("ingress"), "ingress", baseline, source, ref, cnp, warn, loose, dropped,
+                     described),
+        _admin_rules(spec.get("egress"), "egress", baseline, source, ref, cnp, warn, loose, dropped,
+                     described),
         str(tier),
     )
 
@@ -2117,7 +2142,8 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
         # NotIn and DoesNotExist hold for what no valid label can be; In and Exists fail.
         negative = op in ("NotIn", "DoesNotExist")
         if not valid_label_key(str(key)):
-            yield f"{at}: invalid label key {key!r}", f"the expression {'always holds' if negative else 'matches nothing'}"
+            yield (f"{at}: invalid label key {key!r}",
+                   f"the expression {'always holds' if negative else 'matches nothing'}")
             continue
         for v in e.get("values") or ():
             if v is None:

@@ -96,12 +96,14 @@ def table(df: pd.DataFrame, max_rows: int = 20, *, columns: Sequence[str] | None
 
     shown = df if columns is None else df.loc[:, [c for c in columns if c in df.columns]]
     caption = f"<p><small>{len(df)} {'row' if len(df) == 1 else 'rows'}</small></p>"
-    return HTML(_TABLE_STYLE + caption + table_html(shown, max_rows=max_rows, classes="k8sviz-table k8sviz-nb"))
+    return HTML(_TABLE_STYLE + caption
+                + table_html(shown, max_rows=max_rows, classes="k8sviz-table k8sviz-nb"))
 
 
 # JupyterLab right-aligns every cell, which makes sentences (details, reasons) hard to read;
 # two classes outrank its ":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td" rule.
 _TABLE_STYLE = (
-    "<style>table.k8sviz-table.k8sviz-nb td, table.k8sviz-table.k8sviz-nb th {text-align: left; vertical-align: top}"
+    "<style>table.k8sviz-table.k8sviz-nb td, table.k8sviz-table.k8sviz-nb th {text-align: left; "
+    "vertical-align: top}"
     " table.k8sviz-table.k8sviz-nb tr.more td {font-style: italic}</style>"
 )

@@ -152,7 +152,13 @@ EVALUATED_POLICY_PLURALS = (
 
 # Kinds a cluster dump usually holds that say nothing about network reachability.
 IGNORED_KINDS = frozenset(
-    ["ConfigMap", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Event", "Endpoints", "CustomResourceDefinition", "PersistentVolume", "PersistentVolumeClaim", "StorageClass", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PriorityClass", "IngressClass", "LimitRange", "ResourceQuota", "Lease", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService", "ControllerRevision", "CSIDriver", "CSINode", "VolumeAttachment", "PodTemplate", "ComponentStatus", "CertificateSigningRequest", "RuntimeClass", "FlowSchema", "PriorityLevelConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
+    ["ConfigMap", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Event", "Endpoints",
+     "CustomResourceDefinition", "PersistentVolume", "PersistentVolumeClaim", "StorageClass",
+     "HorizontalPodAutoscaler", "PodDisruptionBudget", "PriorityClass", "IngressClass", "LimitRange",
+     "ResourceQuota", "Lease", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService",
+     "ControllerRevision", "CSIDriver", "CSINode", "VolumeAttachment", "PodTemplate", "ComponentStatus",
+     "CertificateSigningRequest", "RuntimeClass", "FlowSchema", "PriorityLevelConfiguration",
+     "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
 )
 
 #: Plurals of namespaced kinds (Calico's under their projectcalico.org name).
@@ -347,7 +353,8 @@ _CONTAINER_KEYS = ("containers", "initContainers", "ephemeralContainers")
 # Container fields dropped whole: command lines carry passwords and tokens in practice
 # (``--db-password=...``), and so do probe and hook handlers (exec commands, HTTP headers
 # such as ``Authorization``).  No analysis reads them.
-_SECRET_BEARING = frozenset(("command", "args", "lifecycle", "livenessProbe", "readinessProbe", "startupProbe"))
+_SECRET_BEARING = frozenset(("command", "args", "lifecycle", "livenessProbe", "readinessProbe",
+                             "startupProbe"))
 
 
 def _clean_container(c: Any) -> Any:
@@ -371,7 +378,8 @@ def _named_port_clashes(pod: Pod) -> str:
             for p in c.ports:
                 if p.name:
                     seen.setdefault((p.name, p.protocol), set()).add(p.container_port)
-    return "; ".join(f"{n}/{pr} {', '.join(map(str, sorted(v)))}" for (n, pr), v in sorted(seen.items()) if len(v) > 1)
+    return "; ".join(f"{n}/{pr} {', '.join(map(str, sorted(v)))}" for (n, pr), v in sorted(seen.items())
+                     if len(v) > 1)
 
 
 def _pod_template(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -437,7 +445,8 @@ def _metadata_message(meta: dict[str, Any]) -> str | None:
     """:func:`_metadata_problem` with every check named, in order."""
     name = meta.get("name")
     if type(name) is not str or not name:
-        return "metadata.name is missing" if name in (None, "") else f"metadata.name is a {type(name).__name__}, not a string"
+        return ("metadata.name is missing" if name in (None, "")
+                else f"metadata.name is a {type(name).__name__}, not a string")
     ns = meta.get("namespace")
     if ns is not None and type(ns) is not str:
         return f"metadata.namespace is a {type(ns).__name__}, not a string"
@@ -493,7 +502,8 @@ class SnapshotBuilder:
     _stored_warnings: set[LoadWarning] = field(default_factory=set, init=False, repr=False, compare=False)
     # File -> namespaced objects in it without metadata.namespace (``helm template`` output):
     # one warning per file at build(), not one per object.
-    _defaulted: dict[str, dict[str, None]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _defaulted: dict[str, dict[str, None]] = field(default_factory=dict, init=False, repr=False,
+                                                   compare=False)
     # creationTimestamps judged while each object's metadata is at hand (see _newest_timestamp):
     # the newest in the API's form, the keys of objects whose time has another form or fails
     # the test (in order), the hours already checked, and whether every stored object is
@@ -568,7 +578,8 @@ class SnapshotBuilder:
             ref = _ref(obj)
             old, old_where = self.objects[key]
             if _object_json(old, old_where) == _object_json(clean, where):
-                self.warn(LoadWarning("duplicate-object", f"identical copy also in {old_where}; kept once", where, ref))
+                self.warn(LoadWarning("duplicate-object", f"identical copy also in {old_where}; kept once",
+                                      where, ref))
                 return
             if calico and _group(str(old.get("apiVersion"))) != group:
                 v3_is_old = _group(str(old.get("apiVersion"))) == "projectcalico.org"
@@ -634,7 +645,8 @@ class SnapshotBuilder:
     def add_snapshot_file(self, doc: Mapping[str, Any], where: str) -> None:
         version = doc.get("schema_version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise InputError(f"not a valid k8sviz snapshot: schema_version {version!r} is not a version number",
+            raise InputError(f"not a valid k8sviz snapshot: schema_version {version!r} is not a version "
+                             "number",
                              source=where)
         if version > SCHEMA_VERSION:
             raise SnapshotVersionError(
@@ -645,7 +657,8 @@ class SnapshotBuilder:
         body = {k: v for k, v in doc.items() if k != "sha256"}
         digest = hashlib.sha256(canonical_json(body)).hexdigest()
         if doc.get("sha256") != digest:
-            raise InputError("snapshot content does not match its recorded SHA-256 (edited or truncated?)", source=where)
+            raise InputError("snapshot content does not match its recorded SHA-256 (edited or truncated?)",
+                             source=where)
         _check_snapshot_shape(body, where)
         meta = doc.get("meta") or {}
         self.meta_from_file = meta
@@ -707,7 +720,8 @@ class SnapshotBuilder:
             names = ", ".join(listed[:10]) + (f" and {len(listed) - 10} more" if len(listed) > 10 else "")
             what = (f"{len(listed)} objects without metadata.namespace ({names}) taken as namespace default, "
                     "as `kubectl apply` without -n would place them") if len(listed) > 1 else (
-                "no metadata.namespace; taken as namespace default, as `kubectl apply` without -n would place it")
+                "no metadata.namespace; taken as namespace default, as `kubectl apply` without -n would "
+                "place it")
             self.warn(
                 LoadWarning(
                     "namespace-defaulted",
@@ -720,7 +734,8 @@ class SnapshotBuilder:
         ignored = {k: n for k, n in self.ignored.items() if n}
         if ignored:
             listing = ", ".join(f"{n} {k}" for k, n in sorted(ignored.items()))
-            self.warn(LoadWarning("ignored-kind", f"objects that do not affect reachability were not stored: {listing}"))
+            self.warn(LoadWarning("ignored-kind",
+                                  f"objects that do not affect reachability were not stored: {listing}"))
 
         file_meta = self.meta_from_file or {}
         if collected_at is None:
@@ -736,7 +751,8 @@ class SnapshotBuilder:
             "source": file_meta.get("source", source) if source == "offline" else source,
             "collected_at": collected_at,
             "k8sviz_version": __version__,
-            "inputs": sorted({(i["path"], i["sha256"]): i for i in self.inputs}.values(), key=lambda i: (i["path"], i["sha256"])),
+            "inputs": sorted({(i["path"], i["sha256"]): i for i in self.inputs}.values(),
+                             key=lambda i: (i["path"], i["sha256"])),
         }
         scope = sorted(namespace_scope) if namespace_scope is not None else file_meta.get("namespace_scope")
         if scope is not None:
@@ -751,7 +767,8 @@ class SnapshotBuilder:
         snap._mark_cilium_l7_clashes()
         # Kept as canonical JSON bytes, not dicts: the raw objects are only needed to write the
         # file, and millions of small dicts would cost memory and every later GC pass.
-        snap._raw, snap._raw_sep = _objects_json([entry for entries in by_plural.values() for entry in entries])
+        snap._raw, snap._raw_sep = _objects_json([entry for entries in by_plural.values()
+                                                  for entry in entries])
         seen: set[LoadWarning] = set()
         snap.warnings = tuple(w for w in snap.warnings if not (w in seen or seen.add(w)))  # type: ignore[func-returns-value]
         if self._stored_warnings:
@@ -863,8 +880,9 @@ def _newest_timestamp(
     """The newest ``metadata.creationTimestamp`` of ``objs`` (RFC 3339, UTC), or None.
 
     A value that is not an RFC 3339 time, or one over a day later than now (the clock when
-    loading, which may lag the cluster's), is not used, with a ``bad-timestamp`` warning naming the object: it would date the snapshot,
-    and with it the audit (the day zone exceptions are judged on).  null and "" say nothing.
+    loading, which may lag the cluster's), is not used, with a ``bad-timestamp`` warning naming the object: it
+    would date the snapshot, and with it the audit (the day zone exceptions are judged on).  null and "" say
+    nothing.
 
     ``limit`` is :func:`_time_limit` when not given.  ``newest_utc`` is the newest of further
     objects' times, each valid in the API's form and not later than ``limit``: the builder
@@ -894,7 +912,8 @@ def _newest_timestamp(
             if newest is None or (when, ts) > newest:
                 newest = (when, ts)
             continue
-        warn(LoadWarning("bad-timestamp", f"metadata.creationTimestamp {_shown(ts)} {problem}: not used as the "
+        warn(LoadWarning("bad-timestamp",
+                         f"metadata.creationTimestamp {_shown(ts)} {problem}: not used as the "
                          "snapshot's collected_at (which dates the audit)", where, _ref(obj)))
     if newest_utc is not None:
         utc = (datetime.fromisoformat(newest_utc), newest_utc)
@@ -982,7 +1001,9 @@ class Snapshot:
             ref = _ref(obj)
             at = f"{field}: " if field else ""
             for problem in label_problems(labels):
-                warn(LoadWarning("invalid-label", f"{at}{problem}: the API server would reject it (tampered input?); kept as text", where, ref))
+                warn(LoadWarning("invalid-label",
+                                 f"{at}{problem}: the API server would reject it (tampered input?); kept as "
+                                 "text", where, ref))
 
         def guarded(fn: Any, obj: dict[str, Any], where: str, *args: Any) -> Any:
             try:
@@ -1163,7 +1184,8 @@ class Snapshot:
                             keep_meta(target[-1].ref, obj)
                         else:  # Tiers and network sets change what policies mean
                             m = obj["metadata"]
-                            keep_meta("/".join([obj["kind"], *([m["namespace"]] if m.get("namespace") else []),
+                            keep_meta("/".join([obj["kind"],
+                                                *([m["namespace"]] if m.get("namespace") else []),
                                                 m["name"]]), obj)
                         continue
                     m = obj["metadata"]
@@ -1180,7 +1202,8 @@ class Snapshot:
             | {w.namespace for w in workloads}
         ):
             if ns_name not in namespaces:
-                namespaces[ns_name] = Namespace(ns_name, {NAMESPACE_NAME_LABEL: ns_name}, referenced_only=True)
+                namespaces[ns_name] = Namespace(ns_name, {NAMESPACE_NAME_LABEL: ns_name},
+                                                referenced_only=True)
 
         pods.sort(key=lambda p: (p.namespace, p.name))
         _check_address_conflicts(pods, warn)
@@ -1233,7 +1256,8 @@ class Snapshot:
             scope = self.namespace_scope
             read = self.coverage.get("endpointslices") == "ok"
             self.calico_policies = tuple(
-                replace(p, services_read=read and all(scope is None or ns in scope for _, ns, _ in p.service_refs))
+                replace(p, services_read=read
+                        and all(scope is None or ns in scope for _, ns, _ in p.service_refs))
                 if p.service_refs else p
                 for p in self.calico_policies
             )
@@ -1259,8 +1283,10 @@ class Snapshot:
             paths = ", ".join(p.fields_1_16[:5]) + (" ..." if len(p.fields_1_16) > 5 else "")
             warnings.append(LoadWarning(
                 "cilium-field-dropped",
-                f"{paths}: the cilium-agent image shows Cilium {release[0]}.{release[1]}, whose policy types have no "
-                "endPort, fromNodes or toNodes (they came in 1.16): its API server drops those fields, so its agents "
+                f"{paths}: the cilium-agent image shows Cilium {release[0]}.{release[1]}, whose policy types "
+                "have no "
+                "endPort, fromNodes or toNodes (they came in 1.16): its API server drops those fields, so "
+                "its agents "
                 "read each such port as its port alone and an entry without its nodes, and so does k8sviz",
                 obj=p.ref))
         self.cilium_policies = tuple(out)
@@ -1290,7 +1316,8 @@ class Snapshot:
             if found and not p.unsupported:
                 if not read:
                     reasons.append("toServices: the Services or EndpointSlices were not read in full")
-                elif scope is not None and any(r.namespace is None or r.namespace not in scope for r in found):
+                elif scope is not None and any(r.namespace is None or r.namespace not in scope
+                                               for r in found):
                     reasons.append("toServices names Services outside the namespace scope of the snapshot")
                 else:
                     named = named_by.get(tuple(found))
@@ -1306,7 +1333,8 @@ class Snapshot:
                             "agents are configured to keep them"
                         )
                     if chosen and release is None:
-                        listed = ", ".join(chosen[:5]) + (f" and {len(chosen) - 5} more" if len(chosen) > 5 else "")
+                        listed = ", ".join(chosen[:5]) + (f" and {len(chosen) - 5} more" if len(chosen) > 5
+                                                          else "")
                         reasons.append(
                             f"toServices selects {len(chosen)} Service(s) with a selector ({listed}): Cilium "
                             "1.17 and later allow their pods, earlier releases nothing, and no cilium-agent "
@@ -1319,7 +1347,8 @@ class Snapshot:
                             f"toServices selects Service(s) with endpoints that serve while terminating "
                             f"({', '.join(draining[:5])}): Cilium releases differ on whether they are allowed"
                         )
-            out.append(replace(p, unsupported=p.unsupported + tuple(dict.fromkeys(reasons))) if reasons else p)
+            out.append(replace(p, unsupported=p.unsupported + tuple(dict.fromkeys(reasons))) if reasons
+                       else p)
         self.cilium_policies = tuple(out)
 
     def _mark_cilium_apiserver(self) -> None:
@@ -1340,7 +1369,8 @@ class Snapshot:
         if not any(names for _, names in using):
             return
         scope = self.namespace_scope
-        read = self.coverage.get("endpointslices") == "ok" and (scope is None or APISERVER_SERVICE[0] in scope)
+        read = self.coverage.get("endpointslices") == "ok" and (scope is None
+                                                                or APISERVER_SERVICE[0] in scope)
         slices = [es for es in self.endpoint_slices if (es.namespace, es.service) == APISERVER_SERVICE]
         problem = ""
         if not read:
@@ -1360,8 +1390,10 @@ class Snapshot:
                            f"({', '.join(waiting[:5])}): Cilium releases differ on whether they carry the "
                            "kube-apiserver identity")
             elif held:
-                problem = (f"the default/kubernetes EndpointSlices list pod addresses ({', '.join(held[:5])}): "
-                           "how Cilium merges the kube-apiserver label into a pod's identity is not settled here")
+                problem = ("the default/kubernetes EndpointSlices list pod addresses "
+                           f"({', '.join(held[:5])}): "
+                           "how Cilium merges the kube-apiserver label into a pod's identity is not settled "
+                           "here")
         if not problem:
             return
         out = []
@@ -1378,7 +1410,8 @@ class Snapshot:
         """Whether a running pod on the pod network (not hostNetwork) has addresses of both IP
         families: its node's agent then runs both (the CNI gave it both), and the agents share
         their configuration, as a Helm install sets it for all of them."""
-        return any(len({":" in ip for ip in p.ips}) == 2 for p in self.pods if not p.host_network and not p.terminated)
+        return any(len({":" in ip for ip in p.ips}) == 2 for p in self.pods if not p.host_network
+                   and not p.terminated)
 
     def _mark_cilium_world_families(self) -> None:
         """Leave unevaluated the Cilium policies naming ``reserved:world-ipv4`` or
@@ -1403,11 +1436,14 @@ class Snapshot:
         # family, none where they run both; only the latter shows in a snapshot.
         self.cilium_policies = tuple(
             replace(p, unsupported=p.unsupported + tuple(
-                f"the {n} entity: outside addresses carry reserved:{n} only where Cilium's agents run both IP "
+                f"the {n} entity: outside addresses carry reserved:{n} only where Cilium's agents run both "
+                "IP "
                 "families (reserved:world where they run one), which a snapshot does not show unless a pod "
                 "has addresses of both" for n in p.world_family_entities) + tuple(
-                f"a lone reserved:{n} endpoint selector: outside addresses carry it only where Cilium's agents "
-                + ("run one IP family (reserved:world-ipv4 and reserved:world-ipv6 where they run both), which a "
+                f"a lone reserved:{n} endpoint selector: outside addresses carry it only where Cilium's "
+                "agents "
+                + ("run one IP family (reserved:world-ipv4 and reserved:world-ipv6 where they run both), "
+                   "which a "
                    "snapshot does not show" if n == "world" else
                    "run both IP families (reserved:world where they run one), which a snapshot does not show "
                    "unless a pod has addresses of both") for n in p.world_labels))
@@ -1584,9 +1620,11 @@ class Snapshot:
             "network policies": len(self.network_policies),
             "admin network policies": len(self.admin_policies),
         }
-        for label, objs in (("service accounts", self.service_accounts), ("endpoint slices", self.endpoint_slices),
+        for label, objs in (("service accounts", self.service_accounts),
+                            ("endpoint slices", self.endpoint_slices),
                             ("calico policies", self.calico_policies), ("calico tiers", self.calico_tiers),
-                            ("calico network sets", self.network_sets), ("cilium policies", self.cilium_policies)):
+                            ("calico network sets", self.network_sets),
+                            ("cilium policies", self.cilium_policies)):
             if objs:
                 c[label] = len(objs)
         skipped = Counter(p.label_kind for p in self.calico_policies if p.unsupported)
@@ -1776,14 +1814,16 @@ class Snapshot:
         e = html.escape
         rows = "".join(f"<tr><td>{e(k)}</td><td>{v}</td></tr>" for k, v in self.counts().items())
         cov = "".join(
-            f"<tr><td>{e(p)}</td><td style='color:{'#c00' if s in ('forbidden', 'not-installed') else 'inherit'}'>{e(s)}</td></tr>"
+            f"<tr><td>{e(p)}</td><td "
+            f"style='color:{'#c00' if s in ('forbidden', 'not-installed') else 'inherit'}'>{e(s)}</td></tr>"
             for p, s in self.coverage.items()
             if s != "not-in-input"
         )
         warns = "".join(f"<li>{e(str(w))}</li>" for w in self.warnings[:20])
         more = f"<li>... {len(self.warnings) - 20} more</li>" if len(self.warnings) > 20 else ""
         return (
-            f"<div class='k8sviz-snapshot'><b>Snapshot</b> of cluster <code>{e(str(self.meta.get('cluster')))}</code>, "
+            "<div class='k8sviz-snapshot'><b>Snapshot</b> of cluster "
+            f"<code>{e(str(self.meta.get('cluster')))}</code>, "
             f"collected {e(str(self.meta.get('collected_at')))} ({e(str(self.meta.get('source')))}), "
             f"sha256 <code>{self.sha256[:12]}</code>"
             f"<table><tr><th>kind</th><th>count</th></tr>{rows}</table>"

@@ -352,7 +352,8 @@ class _PolicyFactory:
         op = self.s.next_op()
         if op == "In":
             return {"key": "tier", "operator": "In",
-                    "values": sorted(set(self.rng.sample(["web", "api", "db", "cache"], self.rng.randint(1, 2))))}
+                    "values": sorted(set(self.rng.sample(["web", "api", "db", "cache"],
+                                                         self.rng.randint(1, 2))))}
         if op == "NotIn":
             return {"key": "env", "operator": "NotIn", "values": ["dev"]}
         if op == "Exists":
@@ -422,7 +423,8 @@ class _PolicyFactory:
         if kind == "ingress-apps":
             peers = [{"podSelector": self.pod_sel(self.other_app(ns)[1])} for _ in range(rng.randint(1, 3))]
             spec = {"podSelector": self.pod_sel(target), "policyTypes": ["Ingress"],
-                    "ingress": [{"from": peers, "ports": [self.port(target) for _ in range(rng.randint(1, 2))]}]}
+                    "ingress": [{"from": peers,
+                                 "ports": [self.port(target) for _ in range(rng.randint(1, 2))]}]}
             if rng.random() < 0.2:
                 del spec["policyTypes"]          # implied Ingress
         elif kind == "ingress-namespace":
@@ -466,7 +468,8 @@ class _PolicyFactory:
             third = rng.randrange(256)
             spec = {"podSelector": self.pod_sel(target), "policyTypes": ["Ingress"],
                     "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8",
-                                                       "except": [f"10.{244 + rng.randrange(4)}.{third}.0/24"]}}],
+                                                       "except": [
+                                                           f"10.{244 + rng.randrange(4)}.{third}.0/24"]}}],
                                  "ports": [self.port(target)]}]}
         elif kind == "monitoring-range":
             lo = rng.choice([9000, 9090, 9100])
@@ -615,7 +618,9 @@ def _yaml_lines(v: Any, indent: str = "") -> Iterable[str]:
                 lines[0] = indent + "- " + lines[0][len(indent) + 2:]
                 yield from lines
             else:
-                yield f"{indent}- {_scalar(item) if not isinstance(item, (dict, list)) else ('{}' if isinstance(item, dict) else '[]')}\n"
+                yield (f"{indent}- "
+                       f"""{_scalar(item) if not isinstance(item, (dict, list))
+                           else ('{}' if isinstance(item, dict) else '[]')}\n""")
     else:
         yield indent + _scalar(v) + "\n"
 
