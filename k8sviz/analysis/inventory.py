@@ -90,8 +90,8 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
         rows.append(_row(
             f"{ap.kind}/{ap.name}", ap.kind, "", ap.name, "admin", ap.tier.lower(), ap.priority, types,
             len(ap.ingress) + len(ap.egress),
-            count(pods, lambda p, n=ns_sel,
-                  s=pod_sel: n.matches(ns_labels.get(p.namespace, {}))  # type: ignore[misc]
+            count(pods,
+                  lambda p, n=ns_sel, s=pod_sel: n.matches(ns_labels.get(p.namespace, {}))  # type: ignore[misc]
                   and s.matches(p.labels)),
         ))
     # Calico's order: tiers by their place among the engine's tiers, then policies by order

@@ -575,8 +575,8 @@ def translate_calico(
                         sliced = PortSel(ports.bits & _slice_bits(es, space), ())
                         if sliced.bits:
                             out.append(CoreRule(
-                                tier, base + i, rule.action, direction,
-                                _to_set(subj),  # type: ignore[arg-type]
+                                tier, base + i, rule.action, direction,  # type: ignore[arg-type]
+                                _to_set(subj),
                                 _to_set(peer_m & match.nets(_host_blocks(es.addresses))), sliced, origin,
                             ))
                     continue

@@ -403,8 +403,8 @@ def translate_cilium(
                             fqdn.append(out[-1])
                 if closes:
                     out.append(CoreRule(
-                        K8S_TIER, 1, "deny", direction, subject, everything,
-                        PortSel(space.all),  # type: ignore[arg-type]
+                        K8S_TIER, 1, "deny", direction, subject,  # type: ignore[arg-type]
+                        everything, PortSel(space.all),
                         RuleOrigin(pol.ref, direction, -1,  # type: ignore[arg-type]
                                    f"{where}default deny: selected pods accept only what some rule allows"),
                     ))

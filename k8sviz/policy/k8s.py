@@ -123,16 +123,15 @@ def translate(policies: Sequence[NetworkPolicy], ends: Endpoints, space: PortSpa
             for i, rule in enumerate(rules):
                 origin = RuleOrigin(pol.key, direction, i, rule_text(rule, direction))  # type: ignore[arg-type]
                 out.append(
-                    CoreRule(K8S_TIER, 0, "allow", direction, subject,
+                    CoreRule(K8S_TIER, 0, "allow", direction, subject,  # type: ignore[arg-type]
                              peer_set(rule, pol.namespace, ends, everything), rule_ports(rule, space),
-                             origin)  # type: ignore[arg-type]
+                             origin)
                 )
             out.append(
                 CoreRule(
-                    K8S_TIER, 1, "deny", direction, subject, everything,
-                    PortSel(space.all),  # type: ignore[arg-type]
-                    RuleOrigin(pol.key, direction, -1,
-                               "isolation: selected pods accept only what some rule allows"),  # type: ignore[arg-type]
+                    K8S_TIER, 1, "deny", direction, subject, everything, PortSel(space.all),  # type: ignore[arg-type]
+                    RuleOrigin(pol.key, direction, -1,  # type: ignore[arg-type]
+                               "isolation: selected pods accept only what some rule allows"),
                 )
             )
     return out
