@@ -96,9 +96,8 @@ _NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNode
 #: labels, those the ``node-labels`` option keeps, and the selector matches those.
 _NODES_WHY = (": nodes selected by their labels, which Cilium's agents judge only with their "
               "enable-node-selector-labels option on (off, the default, they reject the whole policy; on, "
-              "the "
-              "selector matches each node's labels that the node-labels option keeps), and a snapshot shows "
-              "neither option")
+              "the selector matches each node's labels that the node-labels option keeps), and a snapshot "
+              "shows neither option")
 #: DNS names Cilium's schema admits (``api.FQDNSelector``): letters, digits, ``-``, ``_``, dots;
 #: patterns may use ``*`` too.
 #: (Written without the schema's nested repetition, which backtracks exponentially on a bad name.)
@@ -1167,8 +1166,7 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             # present without ToPorts" (deny entries are checked so only by later releases).
             ctx.rejected = True
             ctx.unsupported.append(f"Cilium's agent rejects the policy ({w}: the ICMPs block may only be "
-                                   "present "
-                                   "without ToPorts), so it enforces nothing of it")
+                                   "present without ToPorts), so it enforces nothing of it")
         if e.get("icmps") and not e.get("toPorts"):
             continue  # ICMP only: outside the TCP/UDP/SCTP model
         present = [k for k in names if k in e and e[k] is not None]
@@ -1339,9 +1337,8 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
             "cilium-empty-l7-rules",
             f"{', '.join(ctx.empty_rules)} "
             f"{'is an empty object' if len(ctx.empty_rules) == 1 else 'are empty objects'}"
-            ": Cilium's agents read it as no L7 rules (and so does k8sviz), but from Cilium 1.16 the "
-            "CRDs' schema (a oneOf over http, kafka, dns and l7proto) refuses it, so the API server no "
-            "longer "
+            ": Cilium's agents read it as no L7 rules (and so does k8sviz), but from Cilium 1.16 the CRDs' "
+            "schema (a oneOf over http, kafka, dns and l7proto) refuses it, so the API server no longer "
             "accepts this policy as written; leave rules out, or give one kind of rules",
             source, ref))
     if ctx.number_ports and warn is not None:

@@ -1186,7 +1186,7 @@ def _loose_mapped(value: Any, addr: str, net: ipaddress.IPv4Network | ipaddress.
     # readings differ for every IPv4 peer.
     ipv4 = f"the IPv4 block {ipaddress.ip_network((mapped, net.prefixlen - 96), strict=False)}" \
         if net.prefixlen >= 96 else "no IPv4 address either"
-    return (f"is an IPv4-mapped IPv6 address, which only the first AdminNetworkPolicy v1alpha1 CRDs let "
+    return ("is an IPv4-mapped IPv6 address, which only the first AdminNetworkPolicy v1alpha1 CRDs let "
             f"through (CEL isCIDR, in later ones, refuses it); read as the IPv6 block {net}, which matches "
             "no "
             f"IPv4 peer (an implementation matching it with Go's net.IPNet would take it as {ipv4})")

@@ -104,6 +104,5 @@ def table(df: pd.DataFrame, max_rows: int = 20, *, columns: Sequence[str] | None
 # two classes outrank its ":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td" rule.
 _TABLE_STYLE = (
     "<style>table.k8sviz-table.k8sviz-nb td, table.k8sviz-table.k8sviz-nb th {text-align: left; "
-    "vertical-align: top}"
-    " table.k8sviz-table.k8sviz-nb tr.more td {font-style: italic}</style>"
+    "vertical-align: top} table.k8sviz-table.k8sviz-nb tr.more td {font-style: italic}</style>"
 )

@@ -1284,10 +1284,9 @@ class Snapshot:
             warnings.append(LoadWarning(
                 "cilium-field-dropped",
                 f"{paths}: the cilium-agent image shows Cilium {release[0]}.{release[1]}, whose policy types "
-                "have no "
-                "endPort, fromNodes or toNodes (they came in 1.16): its API server drops those fields, so "
-                "its agents "
-                "read each such port as its port alone and an entry without its nodes, and so does k8sviz",
+                "have no endPort, fromNodes or toNodes (they came in 1.16): its API server drops those "
+                "fields, so its agents read each such port as its port alone and an entry without its nodes, "
+                "and so does k8sviz",
                 obj=p.ref))
         self.cilium_policies = tuple(out)
         self.warnings = (*self.warnings, *warnings)
@@ -1437,14 +1436,12 @@ class Snapshot:
         self.cilium_policies = tuple(
             replace(p, unsupported=p.unsupported + tuple(
                 f"the {n} entity: outside addresses carry reserved:{n} only where Cilium's agents run both "
-                "IP "
-                "families (reserved:world where they run one), which a snapshot does not show unless a pod "
-                "has addresses of both" for n in p.world_family_entities) + tuple(
+                "IP families (reserved:world where they run one), which a snapshot does not show unless a "
+                "pod has addresses of both" for n in p.world_family_entities) + tuple(
                 f"a lone reserved:{n} endpoint selector: outside addresses carry it only where Cilium's "
                 "agents "
                 + ("run one IP family (reserved:world-ipv4 and reserved:world-ipv6 where they run both), "
-                   "which a "
-                   "snapshot does not show" if n == "world" else
+                   "which a snapshot does not show" if n == "world" else
                    "run both IP families (reserved:world where they run one), which a snapshot does not show "
                    "unless a pod has addresses of both") for n in p.world_labels))
             if p.world_family_entities or p.world_labels else p

@@ -91,8 +91,7 @@ def pod_claims(pod: Any, ns_labels: Mapping[str, Mapping[str, str]]) -> list[Cla
             if endpoint_service_account(pod) == value and len(service_account(pod)) >= SA_LABEL_NAME_LIMIT:
                 out.append(Claim(label, value, f"running as ServiceAccount {value} (to serviceAccounts.names "
                                  f"rules: its own ServiceAccount's name is {SA_LABEL_NAME_LIMIT} characters "
-                                 "or "
-                                 "longer, so the conversion leaves the label alone)", True))
+                                 "or longer, so the conversion leaves the label alone)", True))
             else:
                 out.append(Claim(label, value,
                                  "nothing: the conversion writes the pod's ServiceAccount over it",

@@ -434,8 +434,7 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
             missing_kinds = (gaps_df.attrs.get("inputs") or {}).get("policy_kinds_not_in_input") or []
             if "policies" in c.requires and missing_kinds:
                 reason = (f"assumes the cluster serves none of {', '.join(missing_kinds)} (not in the input: "
-                          "an "
-                          "offline dump cannot tell an empty list from one left out)")
+                          "an offline dump cannot tell an empty list from one left out)")
         worst = None
         if len(hits):
             worst = min(hits["severity"], key=lambda s: SEVERITIES.index(s) if s in SEVERITIES else 99)

@@ -106,7 +106,7 @@ def reachability_diff(
         raise QueryError(msg)
     for r in (before, after):
         if not hasattr(r, "_table"):
-            msg = (f"reachability_diff compares two k8sviz.reachability(snapshot) results, got "
+            msg = ("reachability_diff compares two k8sviz.reachability(snapshot) results, got "
                    f"{type(r).__name__}")
             raise QueryError(msg)
     joint = _Joint()

@@ -264,16 +264,16 @@ def _isolation(ctx: _Ctx, iso: _Isolation) -> None:
                           "traffic is allowed")
             elif state == "reopened":
                 detail = (f"{head}: policies select {n} for {d}, but {', '.join(allow[:5])} "
-                          f"{_verb(allow, 'allows')} every peer on "
-                          f"every port, so all {d} traffic is allowed (a default deny counts for nothing "
+                          f"{_verb(allow, 'allows')} every peer on every port, so all {d} traffic is allowed "
+                          "(a default deny counts for nothing "
                           "here)")
                 ev["allowed_by"] = allow
             elif state == "partial":
                 peers = iso.posture.peers(s0)
                 side = "from" if d == "ingress" else "to"
                 detail = (f"{head}: {', '.join(deny[:5])} {_verb(deny, 'decides')} part of the {d} traffic "
-                          f"of {n}, but no policy "
-                          f"isolates it: {d} {side} {', '.join(peers[:5])}{' ...' if len(peers) > 5 else ''} "
+                          f"of {n}, but no policy isolates it: {d} {side} "
+                          f"{', '.join(peers[:5])}{' ...' if len(peers) > 5 else ''} "
                           "is allowed for want of a policy"
                           + (" (admin-tier peers cover no address outside the cluster unless they name "
                              "networks)"
@@ -286,8 +286,7 @@ def _isolation(ctx: _Ctx, iso: _Isolation) -> None:
                 detail = (f"{head}: no NetworkPolicy with policyTypes {d.capitalize()} selects {n}; a "
                           "cluster-wide "
                           f"default-deny from admin policies covers its {d} ({', '.join(admin)}; "
-                          "reach.explain says "
-                          "what they decide)")
+                          "reach.explain says what they decide)")
                 sev = "low"
             ctx.add(fid, first.namespace, first.workload, detail, ev, workload=wl, severity=sev)
 
@@ -389,8 +388,7 @@ def _without_policy(ctx: _Ctx, iso: _Isolation, ns: str, live: list[Any], judged
             f"namespace {ns} has no Kubernetes NetworkPolicy; policies of other dialects or cluster-wide "
             "ones "
             f"decide its pods' traffic ({', '.join(list(others)[:5])}{' ...' if len(others) > 5 else ''}; "
-            "the "
-            "no-*-isolation findings say where they leave it open)",
+            "the no-*-isolation findings say where they leave it open)",
             {"workloads": workloads, "policies": 0, "cni_policies": sorted(others)},
             severity="low",
             cde=any(ctx.sensitive(w) for w in workloads),
@@ -516,8 +514,7 @@ def _host(ctx: _Ctx) -> None:
                 if len(ended) == len(pods):
                     detail += (f" (its {counted(len(pods), 'pod')} {'has' if len(pods) == 1 else 'have'} "
                                "terminated: nothing runs now, but the spec was admitted and its controller "
-                               "may "
-                               "run it again)")
+                               "may run it again)")
             # Outside the boundary no matter where: kube-system does not lower it.
             ctx.add(fid, p.namespace, p.workload, detail, ev, workload=p.workload_key, system_down=False)
 
@@ -598,10 +595,10 @@ def _reserved_labels(ctx: _Ctx) -> None:
             continue
         kind = "NetworkSet" if s.namespace else "GlobalNetworkSet"
         key = f"{s.namespace}/{s.name}" if s.namespace else s.name
-        detail = (f"{kind} {key} carries labels Calico reserves, so Felix matches its addresses as "
-                  f"endpoints {'; '.join(c.seen_as for c in claims)} "
-                  f"({', '.join(f'{c.label}={c.value}' for c in claims)})"
-                  f"; only a policy author's mistake or an attempt to pass addresses off as those endpoints "
+        detail = (f"{kind} {key} carries labels Calico reserves, so Felix matches its addresses as endpoints "
+                  f"{'; '.join(c.seen_as for c in claims)} "
+                  f"({', '.join(f'{c.label}={c.value}' for c in claims)}); only a policy author's mistake or "
+                  "an attempt to pass addresses off as those endpoints "
                   "explains them")
         ev = {"network_set": f"{kind}/{key}", **_claims_evidence(claims, read_by)}
         # A network set is a Calico object: Calico is there by definition.
@@ -1216,10 +1213,8 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
             # Its pods are their nodes, and the API lets a pod's own node in whatever the
             # pod's policies: no rule opened this, and none can close it.
             opened = ("open because its pods run on their nodes' network, and the API lets a pod's own node "
-                      "in whatever "
-                      "the pod's NetworkPolicies (the destination's pods share nodes with it; no "
-                      "NetworkPolicy "
-                      "can close this)")
+                      "in whatever the pod's NetworkPolicies (the destination's pods share nodes with it; no "
+                      "NetworkPolicy can close this)")
         sev = "high"
         if zones.is_sensitive(zd) or zones.is_sensitive(zs):
             sev = "critical"
@@ -1232,8 +1227,8 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
             text = f"{who} ({zs}) -> {subject} ({zd})"
             src, dst = (peers[0] if len(peers) == 1 else None), subject
         else:
-            text = (f"{subject} ({zs}) -> "
-                    f"{peers[0] if len(peers) == 1 else f'{len(peers)} external blocks'} ({zd})")
+            text = (f"{subject} ({zs}) -> {peers[0] if len(peers) == 1 else f'{len(peers)} external blocks'} "
+                    f"({zd})")
             src, dst = subject, (peers[0] if len(peers) == 1 else None)
         split = [f"{w}'s pods are in zones {', '.join(ctx.wzones[w])}"
                  for w in dict.fromkeys((src, dst, subject))
@@ -1446,8 +1441,7 @@ def _flows(ctx: _Ctx, reach: Any, flows: pd.DataFrame, edges: pd.DataFrame) -> b
             ns,
             name,
             f"{src} -> {dst} is allowed ({', '.join(ports[:6])}{' ...' if len(ports) > 6 else ''}) but no "
-            "flow was "
-            "observed in the flow window",
+            "flow was observed in the flow window",
             {"src": src, "dst": dst, "ports": ports},
             system_down=False,
         )

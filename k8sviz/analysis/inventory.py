@@ -124,8 +124,7 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
                 r.endpoint_selector.matches(pod_view(p, identity_ns(p.namespace))) for r in c.rules)),
             evaluated=not cil.unsupported, not_judged="; ".join(cil.unsupported) or "; ".join(
                 f"toFQDNs {', '.join(e.fqdns) or '(no name)'}: DNS answers are not in a snapshot, so they "
-                "match "
-                "no address here" for r in cil.rules for e in r.egress if e.fqdns is not None),
+                "match no address here" for r in cil.rules for e in r.egress if e.fqdns is not None),
         ))
     for raw in snapshot.other_policies:
         inert = raw.kind in INERT_RAW_KINDS

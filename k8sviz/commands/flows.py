@@ -144,9 +144,8 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
     for fmt_name, s in summary["sources"].items():
         out.append(
             f"{fmt_name:<7} {counted(s['files'], 'file')}, {counted(s['records'], 'record')}, window "
-            f"{s['first']} .. {s['last']}; "
-            f"skipped {s['malformed']} malformed, {s['truncated']} truncated, {s['bad_time']} undated, "
-            f"{s['non_flow']} non-flow"
+            f"{s['first']} .. {s['last']}; skipped {s['malformed']} malformed, {s['truncated']} truncated, "
+            f"{s['bad_time']} undated, {s['non_flow']} non-flow"
         )
     if set(summary["flow_types"]) - {"L3_L4"}:
         counts = ", ".join(f"{k} {v}" for k, v in summary["flow_types"].items())

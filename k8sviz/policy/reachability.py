@@ -719,8 +719,7 @@ class Reachability:
             if r is local:
                 return RuleMatch(f"node/{local_node}", direction, -1,
                                  f"its own node {local_node} (the API lets the node's traffic in whatever "
-                                 "the "
-                                 "pod's NetworkPolicies)", implicit=True)
+                                 "the pod's NetworkPolicies)", implicit=True)
             return RuleMatch(r.origin.policy, direction, r.origin.index, r.origin.text)
 
         rules = sorted(
@@ -1305,12 +1304,10 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
         "dual-stack-cidr",
         f"{counted(len(pods_hit), 'dual-stack pod')} "
         f"({', '.join(pods_hit[:3])}{' ...' if len(pods_hit) > 3 else ''}) "
-        f"{'has' if len(pods_hit) == 1 else 'have'} an "
-        f"address in a CIDR peer of {', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''}: a CIDR matches "
-        "one "
-        "address family, so their connections over the other family may be judged otherwise than these "
-        "per-pod "
-        "verdicts, which count a pod matched when any of its addresses is",
+        f"{'has' if len(pods_hit) == 1 else 'have'} an address in a CIDR peer of "
+        f"{', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''}: a CIDR matches "
+        "one address family, so their connections over the other family may be judged otherwise than these "
+        "per-pod verdicts, which count a pod matched when any of its addresses is",
     )
 
 

@@ -395,26 +395,23 @@ def _unread_limitations(data: ReportData) -> None:
     if unread:
         data.problems.append(
             f"exposure unknown: {exposure_unread_text(unread)} {'was' if len(unread) == 1 else 'were'} not "
-            "read, so "
-            "whether a Service or Ingress exposes a workload outside the cluster is unknown: "
-            "internet-ingress says "
-            "so, the workloads they may expose count as internet entry points, and PCI 1.4.x cannot pass")
+            "read, so whether a Service or Ingress exposes a workload outside the cluster is unknown: "
+            "internet-ingress says so, the workloads they may expose count as internet entry points, and PCI "
+            "1.4.x cannot pass")
     missing = [p for p in EVALUATED_POLICY_PLURALS
                if snap.coverage.get(p) == "not-in-input" and p not in snap.unread_policies]
     if missing:
         data.problems.append(
             f"policy kinds not in the input: {', '.join(missing)}. They are evaluated as if the cluster "
-            "served "
-            "none (an offline dump cannot tell an empty list from one left out); if the cluster has such "
-            "policies, allowed connections and findings may differ")
+            "served none (an offline dump cannot tell an empty list from one left out); if the cluster has "
+            "such policies, allowed connections and findings may differ")
     refused = {p: s for p, s in snap.coverage.items()
                if s not in ("ok", "not-installed", "not-in-input") and p not in EXPOSURE_PLURALS
                and p not in snap.unread_policies}
     if refused:
         data.problems.append(
             f"resources not read: {', '.join(f'{p} ({s})' for p, s in sorted(refused.items()))}; what "
-            "depends "
-            "on them is unknown (shown as unknown under coverage)")
+            "depends on them is unknown (shown as unknown under coverage)")
 
 
 def _control_limitations(data: ReportData) -> None:
@@ -430,8 +427,7 @@ def _control_limitations(data: ReportData) -> None:
                 by_reason.setdefault(reason, []).append(str(row.control))
     for reason, ids in by_reason.items():
         data.problems.append(f"controls not checked ({', '.join(ids)}): {reason}. Without that input they "
-                             "read "
-                             "not-checked: no evidence against a control is no evidence for it")
+                             "read not-checked: no evidence against a control is no evidence for it")
 
 
 def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
