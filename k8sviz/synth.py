@@ -618,9 +618,9 @@ def _yaml_lines(v: Any, indent: str = "") -> Iterable[str]:
                 lines[0] = indent + "- " + lines[0][len(indent) + 2:]
                 yield from lines
             else:
-                yield (f"{indent}- "
-                       f"""{_scalar(item) if not isinstance(item, (dict, list))
-                           else ('{}' if isinstance(item, dict) else '[]')}\n""")
+                empty = "{}" if isinstance(item, dict) else "[]"
+                text = empty if isinstance(item, (dict, list)) else _scalar(item)
+                yield f"{indent}- {text}\n"
     else:
         yield indent + _scalar(v) + "\n"
 
