@@ -1,10 +1,11 @@
 """Pausing Python's cyclic garbage collector around allocation-heavy work.
 
 Loading a dump, building a graph of 700,000 edges or drawing it allocates millions of small
-objects that hold no reference cycles. Each allocation threshold crossed triggers a collection
-that walks every surviving object again, so the GC's cost grows with the square of the work;
-pausing it removes that without changing any result. Reference counting still frees what
-goes out of scope; cycles made meanwhile wait for the next collection.
+objects that hold no reference cycles. The allocations keep triggering collections, and the
+older generations' collections walk every surviving object again, so the collector spends
+time on objects it can never free; pausing it saves that without changing any result.
+Reference counting still frees what goes out of scope; cycles made meanwhile wait for the next
+collection.
 """
 
 from __future__ import annotations

@@ -11,8 +11,11 @@ from ._common import add_inputs, load_inputs
 from .gaps import FORMATS, emit
 
 
-def max_hops_arg(p: argparse.ArgumentParser) -> None:
+def add_path_options(p: argparse.ArgumentParser) -> None:
+    """The options ``blast`` and ``paths`` share: a hop limit, the output format, ipBlocks."""
     p.add_argument("--max-hops", type=_positive, metavar="N", help="stop after N hops (default: no limit)")
+    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
+    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
 
 
 def _positive(text: str) -> int:
@@ -45,9 +48,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     add_inputs(p)
     p.add_argument("--from", dest="start", required=True, metavar="SRC",
                    help="the compromised namespace/pod or namespace/workload")
-    max_hops_arg(p)
-    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
-    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_path_options(p)
     return p
 
 

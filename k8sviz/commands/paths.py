@@ -8,8 +8,8 @@ from typing import Any
 
 from .._text import counted
 from ._common import add_inputs, load_inputs
-from .blast import flat_paths, max_hops_arg
-from .gaps import FORMATS, _zones_arg, emit
+from .blast import add_path_options, flat_paths
+from .gaps import _zones_arg, emit
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -28,9 +28,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--zones", metavar="FILE", help="zones YAML, to name a zone; --demo uses the demo's")
     p.add_argument("--any-entry", action="store_true",
                    help="count every workload internet addresses may reach as an entry, exposed or not")
-    max_hops_arg(p)
-    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
-    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_path_options(p)
     return p
 
 

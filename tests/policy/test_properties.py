@@ -1110,20 +1110,33 @@ def cilium_apiserver_clusters(draw):
     apis = draw(st.lists(st.sampled_from(["10.0.1.1", "10.0.1.2", "192.168.2.1", "8.8.8.8"]),
                          min_size=1, max_size=2, unique=True))
     objs.append(kubernetes_slice(*apis))
+
+    def peer(side: str) -> dict:
+        ent = draw(st.sampled_from(["kube-apiserver", "cluster", "world", "remote-node", "reserved"]))
+        return ({f"{side}Endpoints": [{"matchLabels": {"reserved:kube-apiserver": ""}}]} if ent == "reserved"
+                else {f"{side}Entities": [ent]})
+
+    objs += _clusterwide_policies(draw, peer)
+    return objs, False
+
+
+def _clusterwide_policies(draw, peer) -> list[dict]:
+    """One or two CiliumClusterwideNetworkPolicies selecting every pod or a labelled few, each
+    with one or two of ingress/egress/ingressDeny/egressDeny holding one entry: ``peer(side)``'s
+    peers (side "from" or "to"), on TCP 443 or every port."""
     pre = {"ingress": "from", "egress": "to", "ingressDeny": "from", "egressDeny": "to"}
+    out = []
     for j in range(draw(st.integers(1, 2))):
         spec: dict = {"endpointSelector": draw(st.sampled_from([{}, *({"matchLabels": {k: v}} for k in KEYS[:1]
                                                                      for v in VALUES[:2])]))}
         for field in draw(st.lists(st.sampled_from(list(pre)), min_size=1, max_size=2, unique=True)):
-            ent = draw(st.sampled_from(["kube-apiserver", "cluster", "world", "remote-node", "reserved"]))
-            entry = ({f"{pre[field]}Endpoints": [{"matchLabels": {"reserved:kube-apiserver": ""}}]} if ent == "reserved"
-                     else {f"{pre[field]}Entities": [ent]})
+            entry = peer(pre[field])
             if draw(st.booleans()):
                 entry["toPorts"] = [{"ports": [{"port": "443", "protocol": "TCP"}]}]
             spec[field] = [entry]
-        objs.append({"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
-                     "metadata": {"name": f"cil{j}"}, "spec": spec})
-    return objs, False
+        out.append({"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+                    "metadata": {"name": f"cil{j}"}, "spec": spec})
+    return out
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -1144,25 +1157,18 @@ def cilium_world_clusters(draw):
     objs[-1]["status"]["podIPs"] = [{"ip": objs[-1]["status"]["podIP"]}, {"ip": "fd00::9"}]
     _, n_ip, _ = NODES[0]
     objs.append(pod("n0", "h", {}, n_ip, (), host=True, host_ip=n_ip))
-    pre = {"ingress": "from", "egress": "to", "ingressDeny": "from", "egressDeny": "to"}
-    for j in range(draw(st.integers(1, 2))):
-        spec: dict = {"endpointSelector": draw(st.sampled_from([{}, *({"matchLabels": {k: v}} for k in KEYS[:1]
-                                                                     for v in VALUES[:2])]))}
-        for field in draw(st.lists(st.sampled_from(list(pre)), min_size=1, max_size=2, unique=True)):
-            name = draw(st.sampled_from(["world", "world-ipv4", "world-ipv6"]))
-            # The world entity, or a lone reserved label (the only valid form of the other two).
-            if name == "world" and draw(st.booleans()):
-                entry: dict = {f"{pre[field]}Entities": [name]}
-            else:
-                sels = [{"matchLabels": {f"reserved:{name}": ""}}]
-                if draw(st.booleans()):
-                    sels.append({"matchLabels": {KEYS[0]: draw(st.sampled_from(VALUES[:2]))}})
-                entry = {f"{pre[field]}Endpoints": sels}
-            if draw(st.booleans()):
-                entry["toPorts"] = [{"ports": [{"port": "443", "protocol": "TCP"}]}]
-            spec[field] = [entry]
-        objs.append({"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
-                     "metadata": {"name": f"cil{j}"}, "spec": spec})
+
+    def peer(side: str) -> dict:
+        name = draw(st.sampled_from(["world", "world-ipv4", "world-ipv6"]))
+        # The world entity, or a lone reserved label (the only valid form of the other two).
+        if name == "world" and draw(st.booleans()):
+            return {f"{side}Entities": [name]}
+        sels = [{"matchLabels": {f"reserved:{name}": ""}}]
+        if draw(st.booleans()):
+            sels.append({"matchLabels": {KEYS[0]: draw(st.sampled_from(VALUES[:2]))}})
+        return {f"{side}Endpoints": sels}
+
+    objs += _clusterwide_policies(draw, peer)
     return objs, False
 
 
