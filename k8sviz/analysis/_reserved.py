@@ -8,9 +8,17 @@ labelindex), and a pod's conversion copies every pod label (conversion/
 workload_endpoint_default.go), so a pod that carries ``pcns.team: payments`` is matched as if
 its namespace had ``team: payments``.  Calico enforces Kubernetes NetworkPolicies the same
 way: it converts them to its own policies (conversion.go ``K8sNetworkPolicyToCalico``), whose
-namespaceSelector goes through the same prefixing.  k8sviz evaluates NetworkPolicies as the
-Kubernetes API defines them, so there its verdicts and Calico's part: this module finds the
-objects where they may.
+namespaceSelector goes through the same prefixing.  Calico treats the admin tiers alike
+(projectcalico/calico, libcalico-go/lib/backend): it converts an AdminNetworkPolicy (Calico 3.29
+on), a BaselineAdminNetworkPolicy (soon after) and a ClusterNetworkPolicy (3.32, which drops the
+other two) to a GlobalNetworkPolicy whose ``namespaceSelector`` is the subject's and whose rules'
+are the peers' (k8s/conversion/adminnetworkpolicy_test.go, clusternetworkpolicy.go); Felix's
+syncer hands all three to the GlobalNetworkPolicy update processor
+(syncersv1/felixsyncer/felixsyncerv1.go), which puts ``pcns.`` before the keys of both
+(syncersv1/updateprocessors/globalnetworkpolicyprocessor.go, rules.go).  So a pod can step out of
+an admin policy's subject, or into its peers, too.  k8sviz evaluates NetworkPolicies and admin
+policies as the Kubernetes API defines them, so there its verdicts and Calico's part: this module
+finds the objects where they may.
 
 The conversion writes ``projectcalico.org/namespace`` and ``/orchestrator`` over the pod's own,
 and ``projectcalico.org/serviceaccount`` too when the ServiceAccount's name is shorter than 63
@@ -27,9 +35,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..calico_objects import SA_LABEL, SA_LABEL_NAME_LIMIT, endpoint_service_account, service_account
+from ..policy.admin import policy_ref
 
 if TYPE_CHECKING:
     from ..calico_objects import EntityRule
+    from ..model import AdminPolicy, LabelSelector
     from ..snapshot import Snapshot
 
 __all__ = ["Claim", "pod_claims", "readers", "set_claims"]
@@ -129,20 +139,36 @@ def _entity_reads(e: EntityRule) -> Iterable[str]:
         yield SA_LABEL
 
 
+def _namespace_reads(sel: LabelSelector | None) -> list[str]:
+    """The endpoint labels a Kubernetes namespaceSelector reads once Calico has converted it."""
+    if sel is None:
+        return []
+    return [_NS + k for k, _ in sel.match_labels] + [_NS + r.key for r in sel.match_expressions]
+
+
+def _admin_reads(pol: AdminPolicy) -> Iterable[str]:
+    yield from _namespace_reads(pol.subject[0])
+    for rule in (*pol.ingress, *pol.egress):
+        for peer in rule.peers:
+            yield from _namespace_reads(peer.namespaces)
+            if peer.pods is not None:
+                yield from _namespace_reads(peer.pods[0])
+
+
 def readers(snap: Snapshot) -> dict[str, list[str]]:
     """Endpoint label -> the policies whose selectors read it under Calico: NetworkPolicy
-    namespaceSelectors (as Calico converts them, ``pcns.<key>``), and every Calico selector
-    (namespace selectors with ``pcns.``, ServiceAccount ones with ``pcsa.``, names on
-    ``projectcalico.org/serviceaccount``)."""
+    namespaceSelectors and admin policies' (subject and peers) as Calico converts them
+    (``pcns.<key>``), and every Calico selector (namespace selectors with ``pcns.``,
+    ServiceAccount ones with ``pcsa.``, names on ``projectcalico.org/serviceaccount``)."""
     out: dict[str, set[str]] = defaultdict(set)
     for pol in snap.network_policies:
         for rule in (*pol.ingress, *pol.egress):
             for peer in rule.peers or ():
-                sel = peer.namespace_selector
-                if sel is not None:
-                    keys = [k for k, _ in sel.match_labels] + [r.key for r in sel.match_expressions]
-                    for k in keys:
-                        out[_NS + k].add(pol.ref)
+                for k in _namespace_reads(peer.namespace_selector):
+                    out[k].add(pol.ref)
+    for ap in snap.admin_policies:
+        for k in _admin_reads(ap):
+            out[k].add(policy_ref(ap))
     for p in snap.calico_policies:
         reads: list[str] = list(p.selector.keys)
         if p.namespace_selector is not None:

@@ -203,7 +203,8 @@ _F = [
         "calico-reserved-label",
         "Pod or network set carrying a label Calico reserves (pcns., pcsa., "
         "projectcalico.org/serviceaccount): "
-        "under Calico it matches as another namespace or ServiceAccount, in NetworkPolicies too",
+        "under Calico it matches as another namespace or ServiceAccount, in NetworkPolicies and "
+        "admin policies too",
         "high",
         ("NSA-NP-SELECT", "PCI-1.3.1", "PCI-1.3.2", "NIST-800-190-4.3.3"),
     ),

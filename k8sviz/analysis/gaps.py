@@ -551,9 +551,10 @@ def _claims_evidence(claims: list[_reserved.Claim], read_by: dict[str, list[str]
 
 _RESERVED_WHY = (
     "Calico reads an endpoint's own labels before those its namespace (pcns.) and ServiceAccount "
-    "(pcsa.) give it, in its own policies and in the NetworkPolicies it converts to them "
-    "(namespaceSelectors read as pcns.<key>), while k8sviz evaluates NetworkPolicies as the "
-    "Kubernetes API defines them"
+    "(pcsa.) give it, in its own policies and in the NetworkPolicies and admin policies "
+    "(AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy) it converts to them "
+    "(namespaceSelectors, an admin policy's subject's too, read as pcns.<key>), while k8sviz "
+    "evaluates those as the Kubernetes API defines them"
 )
 
 

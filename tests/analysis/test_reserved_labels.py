@@ -183,3 +183,68 @@ def test_network_sets_carrying_service_account_or_namespace_labels():
     assert n["evidence"]["read_by"] == ["NetworkPolicy/db/from-payments"]
     # A set without them is no finding.
     assert _rows(gaps(_cluster(net_set("GlobalNetworkSet", {"role": "x"})))).empty
+
+
+def _admin(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    version = "v1alpha2" if kind == "ClusterNetworkPolicy" else "v1alpha1"
+    return {"apiVersion": f"policy.networking.k8s.io/{version}", "kind": kind, "metadata": {"name": name},
+            "spec": spec}
+
+
+def _team_payments(how: str) -> dict[str, Any]:
+    if how == "labels":
+        return {"matchLabels": {"team": "payments"}}
+    return {"matchExpressions": [{"key": "team", "operator": "In", "values": ["payments"]}]}
+
+
+def test_admin_policies_whose_namespace_selectors_read_the_claimed_key_are_named():
+    """Calico converts AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy
+    to GlobalNetworkPolicies whose subject and peer namespaceSelectors reach Felix as pcns.<key>
+    (see k8sviz.analysis._reserved), so those read a pod's own pcns.team."""
+    subject = _admin("AdminNetworkPolicy", "payments-no-egress", {
+        "priority": 10, "subject": {"namespaces": _team_payments("labels")},
+        "egress": [{"name": "none", "action": "Deny", "to": [{"namespaces": {}}]}]})
+    pods_peer = _admin("AdminNetworkPolicy", "db-from-payments", {
+        "priority": 20,
+        "subject": {"pods": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "db"}},
+                             "podSelector": {}}},
+        "ingress": [{"name": "pay", "action": "Allow", "from": [
+            {"pods": {"namespaceSelector": _team_payments("expressions"), "podSelector": {}}}]}]})
+    baseline = _admin("BaselineAdminNetworkPolicy", "default", {
+        "subject": {"namespaces": {}},
+        "ingress": [{"name": "no-payments", "action": "Deny",
+                     "from": [{"namespaces": _team_payments("labels")}]}]})
+    cluster = _admin("ClusterNetworkPolicy", "web-to-payments", {
+        "tier": "Admin", "priority": 30, "subject": {"namespaces": {"matchLabels": {"team": "web"}}},
+        "egress": [{"name": "pass", "action": "Pass", "to": [{"namespaces": _team_payments("labels")}]}]})
+    # A pod selector reads the pod's own team label, not pcns.team; env is not claimed.
+    other = _admin("AdminNetworkPolicy", "other-keys", {
+        "priority": 40,
+        "subject": {"pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"team": "payments"}}}},
+        "ingress": [{"name": "prod", "action": "Allow",
+                     "from": [{"namespaces": {"matchLabels": {"env": "prod"}}}]}]})
+    snap = _cluster(_calico_node(), subject, pods_peer, baseline, cluster, other,
+                    spoof={"pcns.team": "payments"})
+    assert len(snap.admin_policies) == 5
+    (row,) = _rows(gaps(snap)).to_dict("records")
+    assert row["severity"] == "high"
+    assert row["evidence"]["read_by"] == [
+        "AdminNetworkPolicy/db-from-payments", "AdminNetworkPolicy/payments-no-egress",
+        "BaselineAdminNetworkPolicy/default", "ClusterNetworkPolicy/web-to-payments",
+        "NetworkPolicy/db/from-payments",
+    ]
+    assert "admin policies" in row["detail"] and "AdminNetworkPolicy" in row["detail"]
+    # k8sviz keeps the API's reading of the admin subject: web/front is no subject of
+    # payments-no-egress (under Calico it would be, and its egress denied).
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/front", "payments/pay", 80)
+    assert not r.can_reach("payments/pay", "web/front", 80)
+
+
+def test_admin_policies_reading_no_claimed_key_are_not_named():
+    anp = _admin("AdminNetworkPolicy", "all-namespaces", {
+        "priority": 10, "subject": {"namespaces": {}},
+        "ingress": [{"name": "any", "action": "Allow", "from": [{"namespaces": {}}]}]})
+    (row,) = _rows(gaps(_cluster(_calico_node(), anp, spoof={"pcns.team": "payments"}))).to_dict("records")
+    # Empty namespaceSelectors become all() (has(projectcalico.org/namespace)): no key of the pod's.
+    assert row["evidence"]["read_by"] == ["NetworkPolicy/db/from-payments"]
