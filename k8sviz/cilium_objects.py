@@ -237,8 +237,8 @@ L7Port = tuple[str, str, str]
 class CiliumPeer:
     """One ingress/egress entry: its peer (one kind at most: Cilium rejects mixing them) AND its
     ports.  ``endpoints`` None with no ``cidrs`` nor ``entities``: no peer field (every peer when
-    ports are given; nothing otherwise, as Cilium up to 1.18 reads ``[{}]``: such a policy is
-    left unevaluated, since later releases read it as every peer)."""
+    ports are given; nothing otherwise: Cilium reads an empty entry ``{}`` as allowing, or
+    denying, nothing, see ``_entries``)."""
 
     endpoints: tuple[LabelSelector, ...] | None = None
     cidrs: tuple[IPBlock, ...] | None = None
@@ -1176,20 +1176,20 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
         # (Deny entries have no toFQDNs nor L7 part: known_fields dropped any.)
         ports, l7, parsers = _ports(e.get("toPorts"), f"{w}.toPorts", ctx, ingress, deny)
         peer = CiliumPeer(ports=ports, l7=l7, parsers=parsers)
-        if not present and ports is None and not any(e.get(k) for k in _NOT_JUDGED):
-            # Cilium's sources disagree on ``{}``: its rule code up to 1.18 allows nothing (the
-            # L3-only merge in mergeIngress needs a peer; the entry only sets default deny).
-            # The rewritten engine (cilium#40213, 2025) turns the missing peer into an empty,
-            # non-nil L3 list (RulesToPolicyEntries, pkg/policy/utils), which its own reference
-            # simulation (pkg/policy/types, findEntries) reads as every peer; yet the
-            # connectivity suite of the same tree (cilium-cli builder all_ingress_deny.go with
-            # manifests/deny-all-ingress.yaml, ``ingress: [{}]``) still expects every pod's
-            # traffic dropped.  No release note or issue read says which holds from which
-            # release, so the policy is not judged rather than judged one way silently.
-            ctx.unsupported.append(
-                f"{w} is an empty entry: Cilium up to 1.18 allows nothing with it, a later "
-                "release every peer, and which release first does is not settled here"
-            )
+        # An empty entry ``{}`` (no peer, no ports) allows nothing in every release read; it
+        # only makes its direction apply, so the rule's default deny holds.  Cilium's agent
+        # merges an L3-only entry only when it has a peer: before the rewrite ``mergeIngress``
+        # / ``mergeEgress`` need ``len(fromEndpoints) > 0`` / ``len(toEndpoints) > 0``
+        # (pkg/policy/rule.go); the rewritten engine (cilium#40213, "Replace api.Rule with
+        # types.PolicyEntry", 2025) turns the missing peer into an empty non-nil L3 list
+        # (``RulesToPolicyEntries``, pkg/policy/utils/parserules.go) and ``mergeL4Filter``
+        # (pkg/policy/rule.go, both before and after policy tiers) merges an entry without
+        # ports only when ``len(rule.L3) > 0``.  The connectivity suite agrees (cilium-cli
+        # builder all_ingress_deny.go / all_egress_deny.go with manifests deny-all-*.yaml,
+        # ``ingress: [{}]``: pod-to-pod dropped).  (``PolicyEntry.L3``'s doc comment, "all
+        # endpoints if empty", holds only for an entry with ports.)  Releases before the
+        # L3-only merge of cilium#7536 (2019) were not read.  Deny entries: the same code,
+        # so ``ingressDeny: [{}]`` denies nothing.
         if present:
             k = present[0]
             val = e[k]

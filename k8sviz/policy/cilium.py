@@ -27,8 +27,8 @@ that explanations can say which denied connection one might allow.  ``toServices
 Cilium generates it, a CIDR rule per endpoint address of each named Service without a selector,
 and from Cilium 1.17 the pods of each one with a selector (when the snapshot does not show the
 release, a policy naming such a Service is left unevaluated).  An entry with ports and no peer
-matches every peer; an empty entry ``{}`` leaves its policy unevaluated (Cilium releases
-disagree on it), so it never reaches here.  L7 rules allow at L3/L4 and filter in the proxy.
+matches every peer; an empty entry ``{}`` matches nothing (its rule's default deny still
+holds: see ``cilium_objects._entries``).  L7 rules allow at L3/L4 and filter in the proxy.
 """
 
 from __future__ import annotations
@@ -371,7 +371,7 @@ def translate_cilium(
                         index = counters[direction]
                         counters[direction] += 1
                         if entry.any_peer and entry.ports is None:
-                            continue  # an empty entry (its policy is unevaluated, see cilium_objects)
+                            continue  # an empty entry: Cilium merges nothing of it (see cilium_objects)
                         m = c.peer(entry)
                         text = f"{where}{name}[{i}]: {action} {entry.text(direction)}"
                         named = (*(entry.entities or ()), *entry.reserved)

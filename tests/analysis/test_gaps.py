@@ -601,7 +601,7 @@ def test_an_empty_sensitive_zone_is_no_cde():
 
 def test_an_unevaluated_policy_keeps_controls_from_passing():
     ccnp = {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy", "metadata": {"name": "open"},
-            "spec": {"endpointSelector": {}, "ingress": [{}], "egress": [{}]}}
+            "spec": {"endpointSelector": {}, "ingress": [{"fromRequires": [{"matchLabels": {"env": "prod"}}]}]}}
     snap = snapshot(*[o for o in (
         ns("pay", tier="cde"), pod("pay", "vault", ip="10.0.0.3", app="vault"),
         policy("pay", "default-deny", **DENY_ALL), service("pay", "vault", {"app": "vault"}),

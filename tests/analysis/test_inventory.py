@@ -119,20 +119,24 @@ def test_gaps_flags_dead_policies_of_every_dialect():
             # A GlobalNetworkPolicy may be for host endpoints (not in a snapshot): never called dead.
             _calico("GlobalNetworkPolicy", "hosts", {"selector": "has(node-role)", "ingress": [{"action": "Deny"}]}),
             _cilium("ghost", {"endpointSelector": {"matchLabels": {"app": "nope"}}, "ingress": [{}]}),
+            _cilium("unjudged", {"endpointSelector": {"matchLabels": {"app": "nope"}},
+                                 "ingress": [{"fromRequires": [{"matchLabels": {"env": "prod"}}]}]}),
             anp("ghost", {"priority": 9, "subject": {"namespaces": {"matchLabels": {"team": "none"}}},
                           "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]})]
     df = k8sviz.gaps(snapshot(*objs))
     dead = df[df["finding"] == "policy-selects-nothing"]
     policies = sorted(e["policy"] for e in dead["evidence"])
-    # The Cilium one is not evaluated (an empty entry), so it is not judged dead either.
-    assert policies == ["AdminNetworkPolicy/ghost", "NetworkPolicy.projectcalico.org/web/ghost", "db/np-none"]
+    # A Cilium policy that is not evaluated (fromRequires) is not judged dead either.
+    assert policies == ["AdminNetworkPolicy/ghost", "CiliumNetworkPolicy/web/ghost",
+                        "NetworkPolicy.projectcalico.org/web/ghost", "db/np-none"]
     # In a namespace-scoped snapshot a cluster-scoped policy's pods may be elsewhere.
     b = SnapshotBuilder()
     for o in objs:
         b.add(o, "t")
     scoped = k8sviz.gaps(b.build(namespace_scope=["web", "db"]))
     scoped_dead = sorted(e["policy"] for e in scoped[scoped["finding"] == "policy-selects-nothing"]["evidence"])
-    assert scoped_dead == ["NetworkPolicy.projectcalico.org/web/ghost", "db/np-none"]
+    assert scoped_dead == ["CiliumNetworkPolicy/web/ghost", "NetworkPolicy.projectcalico.org/web/ghost",
+                           "db/np-none"]
 
 
 def test_hostile_text_in_the_inventory_is_escaped_in_the_report():

@@ -91,17 +91,52 @@ def test_deny_only_rules_still_put_the_pod_in_default_deny_unless_told_not_to():
     assert not r.can_reach("8.8.8.8", "db/d", 80) and r.can_reach("db/e", "db/d", 80)
 
 
-@pytest.mark.parametrize("field", ["ingress", "ingressDeny", "egress", "egressDeny"])
-def test_an_empty_entry_is_not_judged_because_cilium_releases_disagree(field):
-    # Up to 1.18 ``[{}]`` allows nothing; the rewritten engine reads it as every peer.
-    snap = snapshot(*base(cnp("p", {"endpointSelector": D, field: [{}]})))
-    (pol,) = snap.unevaluated_policies
-    assert pol.ref == "CiliumNetworkPolicy/db/p"
-    assert any(f"spec.{field}[0] is an empty entry" in u and "1.18" in u for u in pol.unsupported)
+#: cilium-agent images: none (release unknown), the old policy engine (1.16, 1.18), and the
+#: later ones (1.19, 1.20), whose engine may be the rewritten one (cilium#40213, 2025): every
+#: engine read merges an empty entry the same way.
+AGENTS = [None, "1.16.5", "1.18.2", "1.19.0", "1.20.0"]
+
+
+@pytest.mark.parametrize("release", AGENTS)
+@pytest.mark.parametrize("field", ["ingress", "egress"])
+def test_an_empty_entry_allows_nothing_but_puts_the_pod_in_default_deny(field, release):
+    # mergeIngress/mergeEgress (up to 1.18) and mergeL4Filter (the rewritten engine) merge an
+    # entry without ports only when it has a peer: ``[{}]`` allows nothing, in every release.
+    agent = (agent_of(release),) if release else ()
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, field: [{}]}), *agent))
+    assert snap.cilium_release == (tuple(int(x) for x in release.split(".")[:2]) if release else None)
+    assert not snap.unevaluated_policies
     r = k8sviz.reachability(snap)
-    assert "policies-not-evaluated" in {w.code for w in r.warnings}
-    assert "CiliumNetworkPolicy/db/p" in str(r.explain("db/e", "db/d", 80))
-    # An entry with only ICMP in it is no empty entry: it is outside the TCP/UDP/SCTP model.
+    src, dst = ("db/e", "db/d") if field == "ingress" else ("db/d", "db/e")
+    assert not r.can_reach(src, dst, 80) and not r.can_reach(src, dst, 5432, "UDP")
+    assert "default deny" in str(r.explain(src, dst, 80))
+    # Beside a real entry it adds nothing; with default deny off it has no effect at all.
+    peer = {"fromEndpoints" if field == "ingress" else "toEndpoints": [{"matchLabels": {"app": "e"}}]}
+    r = k8sviz.reachability(snapshot(*base(cnp("p", {"endpointSelector": D, field: [{}, peer]}), *agent)))
+    assert r.can_reach(src, dst, 80)
+    other = ("web/a", "db/d") if field == "ingress" else ("db/d", "web/a")
+    assert not r.can_reach(*other, 80)
+    r = k8sviz.reachability(snapshot(*base(cnp("p", {"endpointSelector": D, field: [{}],
+                                                     "enableDefaultDeny": {field: False}}), *agent)))
+    assert r.can_reach(src, dst, 80) and r.can_reach(*other, 80)
+
+
+@pytest.mark.parametrize("release", AGENTS)
+@pytest.mark.parametrize("field", ["ingressDeny", "egressDeny"])
+def test_an_empty_deny_entry_denies_nothing(field, release):
+    # Deny entries go through the same merge: ``ingressDeny: [{}]`` denies no peer, though the
+    # direction now applies (default deny) like any entry's.
+    agent = (agent_of(release),) if release else ()
+    allow = "ingress" if field == "ingressDeny" else "egress"
+    key = "fromEndpoints" if allow == "ingress" else "toEndpoints"
+    snap = snapshot(*base(cnp("p", {"endpointSelector": D, field: [{}], allow: [{key: [{}]}]}), *agent))
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    src, dst = ("db/e", "db/d") if allow == "ingress" else ("db/d", "db/e")
+    assert r.can_reach(src, dst, 80)
+    alone = k8sviz.reachability(snapshot(*base(cnp("p", {"endpointSelector": D, field: [{}]}), *agent)))
+    assert not alone.can_reach(src, dst, 80)
+    # An entry with only ICMP in it is outside the TCP/UDP/SCTP model, and no empty entry either.
     assert not snapshot(*base(cnp("p", {"endpointSelector": D, field: [{"icmps": [{"fields": [
         {"type": 8}]}]}]}))).unevaluated_policies
 

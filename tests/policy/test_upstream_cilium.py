@@ -32,8 +32,7 @@ Left out, with the reason:
   ``*-port-range`` variants).
 
 Scenarios k8sviz declines to judge, asserted as such (the policy listed as not evaluated, with
-its reason): ``all-ingress-deny`` / ``all-egress-deny`` (``ingress: [{}]``: Cilium releases
-differ on an empty entry), ``allow-all-except-world`` (entities ``init`` and ``health``) and ``dns-only`` (a selector on the cluster's name, which a snapshot does
+its reason): ``allow-all-except-world`` (entities ``init`` and ``health``) and ``dns-only`` (a selector on the cluster's name, which a snapshot does
 not hold).
 """
 
@@ -169,16 +168,30 @@ def test_client_ingress_knp():
                         src == "client2"), (src, dst, port)
 
 
-@pytest.mark.parametrize(("scenario", "field"), [("all-ingress-deny", "ingress"), ("all-egress-deny", "egress")])
-def test_all_ingress_deny_and_all_egress_deny_are_not_judged(scenario, field):
-    """Upstream expects ``endpointSelector: {}`` with ``[{}]`` to drop all pod-to-pod traffic
-    in that direction (and, for ingress, to let the clients reach 1.1.1.1 / 1.0.0.1).  k8sviz
-    leaves a policy with an empty entry unevaluated, since Cilium's rewritten policy engine
-    parses ``{}`` to an empty (match-all) peer list; the policy is listed, not guessed."""
-    r = model(cnp(scenario, {"endpointSelector": {}, field: [{}]}))
-    (pol,) = r.snapshot.unevaluated_policies
-    assert any(f"spec.{field}[0] is an empty entry" in u for u in pol.unsupported)
-    assert "policies-not-evaluated" in {w.code for w in r.warnings}
+def test_all_ingress_deny():
+    """all-ingress-deny (deny-all-ingress.yaml: ``endpointSelector: {}``, ``ingress: [{}]``):
+    PodToPod dropped (default deny at ingress: the empty entry allows nothing), PodToCIDR to
+    ExternalIP / ExternalOtherIP allowed (no egress policy; the replies are no new ingress)."""
+    r = evaluated(model(cnp("all-ingress-deny", {"endpointSelector": {}, "ingress": [{}]})))
+    snap = r.snapshot
+    for c in CLIENTS:
+        for e in ECHOES:
+            assert not r.can_reach(at(c), at(e), 8080), (c, e)
+            assert not reference.allowed(snap, snap.pod(at(c)), snap.pod(at(e)), "TCP", 8080), (c, e)
+        assert r.can_reach(at(c), EXTERNAL_IP, 443) and r.can_reach(at(c), EXTERNAL_OTHER_IP, 443)
+
+
+def test_all_egress_deny():
+    """all-egress-deny (deny-all-egress.yaml, ``egress: [{}]``): PodToPod dropped at egress
+    (``ResultDefaultDenyEgressDrop``; upstream probes only pods, but the default deny it
+    expects holds for an outside address too)."""
+    r = evaluated(model(cnp("all-egress-deny", {"endpointSelector": {}, "egress": [{}]})))
+    snap = r.snapshot
+    for c in CLIENTS:
+        for e in ECHOES:
+            assert not r.can_reach(at(c), at(e), 8080), (c, e)
+            assert not reference.allowed(snap, snap.pod(at(c)), snap.pod(at(e)), "TCP", 8080), (c, e)
+        assert not r.can_reach(at(c), EXTERNAL_IP, 443)
 
 
 def test_allow_all_except_world_is_not_judged():
