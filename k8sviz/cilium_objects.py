@@ -44,6 +44,7 @@ from .model import (
 __all__ = [
     "APISERVER_SERVICE",
     "RELEASE_1_16",
+    "RELEASE_1_20",
     "CiliumPeer",
     "CiliumPolicy",
     "CiliumPort",
@@ -51,6 +52,7 @@ __all__ = [
     "CiliumServiceRef",
     "L7Clash",
     "as_stored_before_1_16",
+    "as_stored_from_1_20",
     "identity_caveats",
     "knp_matches",
     "knp_pod_selector",
@@ -308,6 +310,9 @@ class CiliumPolicy(NamedPolicy):
     #: Paths of the fields it gives that Cilium's types have from 1.16 only: numeric ports'
     #: ``endPort``, ``fromNodes`` and ``toNodes`` (see :func:`as_stored_before_1_16`).
     fields_1_16: tuple[str, ...] = ()
+    #: Paths of the L7 rule fields it gives that Cilium's types no longer have from 1.20:
+    #: ``rules.kafka``, ``rules.l7proto`` and ``rules.l7`` (see :func:`as_stored_from_1_20`).
+    fields_removed_1_20: tuple[str, ...] = ()
 
     @property
     def apiserver_entities(self) -> tuple[str, ...]:
@@ -366,6 +371,8 @@ class _Ctx:
         self.empty_rules: list[str] = []
         #: Fields of Cilium 1.16 and later (CiliumPolicy.fields_1_16).
         self.fields_1_16: list[str] = []
+        #: L7 rule fields gone from Cilium 1.20 (CiliumPolicy.fields_removed_1_20).
+        self.fields_removed_1_20: list[str] = []
         #: ``toPorts`` ports written as JSON/YAML numbers, which the CRDs type as strings.
         self.number_ports: list[str] = []
 
@@ -1024,6 +1031,9 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
         if pr.get("rules") or pr.get("listener") or pr.get("terminatingTLS") or pr.get("serverNames"):
             l7 = True
         _check_l7_schema(pr, f"{where}[{i}]", ctx)
+        if isinstance(pr.get("rules"), dict):
+            ctx.fields_removed_1_20 += [f"{where}[{i}].rules.{k}" for k in _REMOVED_1_20
+                                        if pr["rules"].get(k) is not None]
         refused = _rejected_l7(pr, f"{where}[{i}]", ingress, deny)
         if refused is not None:
             ctx.rejected = True
@@ -1352,7 +1362,24 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
             '(port: "80"), so the API server refuses this policy as written; judged as the port it names',
             source, ref))
     return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version,
-                        ctx.rejected, tuple(ctx.fields_1_16))
+                        ctx.rejected, tuple(ctx.fields_1_16), tuple(ctx.fields_removed_1_20))
+
+
+def _map_entries(obj: Mapping[str, Any], entry: Callable[[Any], Any]) -> dict[str, Any]:
+    """The object with ``entry`` applied to every ingress/egress (deny) entry of each rule."""
+    def rule(r: Any) -> Any:
+        if not isinstance(r, dict):
+            return r
+        return {**r,
+                **{k: [entry(e) for e in r[k]] for k in ("ingress", "ingressDeny", "egress", "egressDeny")
+                        if isinstance(r.get(k), list)}}
+
+    out = dict(obj)
+    if "spec" in out:
+        out["spec"] = rule(out["spec"])
+    if isinstance(out.get("specs"), list):
+        out["specs"] = [rule(r) for r in out["specs"]]
+    return out
 
 
 #: The first Cilium release whose port type has ``endPort`` (port ranges, cilium#32389) and
@@ -1380,19 +1407,40 @@ def as_stored_before_1_16(obj: Mapping[str, Any]) -> dict[str, Any]:
                  for pr in e["toPorts"]]
         return {**e, "toPorts": items}
 
-    def rule(r: Any) -> Any:
-        if not isinstance(r, dict):
-            return r
-        return {**r,
-                **{k: [entry(e) for e in r[k]] for k in ("ingress", "ingressDeny", "egress", "egressDeny")
-                        if isinstance(r.get(k), list)}}
+    return _map_entries(obj, entry)
 
-    out = dict(obj)
-    if "spec" in out:
-        out["spec"] = rule(out["spec"])
-    if isinstance(out.get("specs"), list):
-        out["specs"] = [rule(r) for r in out["specs"]]
-    return out
+
+#: The first Cilium release whose policy types and CRDs have no Kafka rules nor generic L7
+#: rules (``l7proto`` with its ``l7`` pairs): cilium#43557 ("proxy: Remove proxylib support",
+#: which dropped Kafka-aware policies) and cilium#44610 ("policy: Remove generic L7 policy
+#: support": "Kafka, L7Proto and L7 fields are removed from CNP and CCNP CRDs"), after Kafka
+#: policies were announced deprecated for removal in 1.20 (cilium#40967's release note).
+RELEASE_1_20 = (1, 20)
+#: The ``rules`` fields those releases no longer have.
+_REMOVED_1_20 = ("kafka", "l7proto", "l7")
+
+
+def as_stored_from_1_20(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A Cilium policy object as an API server of Cilium 1.20 or later serves it: every
+    ``toPorts`` item's ``rules`` without ``kafka``, ``l7proto`` and ``l7``.
+
+    Those releases' CRDs (structural, pruned) no longer have these fields, and the API server
+    prunes unknown fields whenever it decodes a custom resource, from a request and from etcd
+    alike (kubernetes apiextensions-apiserver, pkg/apiserver/customresource_handler.go: the
+    storage codec's ``schemaCoercingDecoder``, "drop invalid fields while decoding old CRs"),
+    so a policy stored before the upgrade is read without them; the agents' Go types lack
+    them too.  A ``rules`` object left empty stays (``rules: {}``): no L7 rules, so the item
+    allows its ports for every request.  (Written anew, such a policy is refused: pruned to
+    ``rules: {}``, it matches no branch of the CRDs' oneOf.)"""
+    def entry(e: Any) -> Any:
+        if not isinstance(e, dict) or not isinstance(e.get("toPorts"), list):
+            return e
+        items = [{**pr, "rules": {k: v for k, v in pr["rules"].items() if k not in _REMOVED_1_20}}
+                 if isinstance(pr, dict) and isinstance(pr.get("rules"), dict) else pr
+                 for pr in e["toPorts"]]
+        return {**e, "toPorts": items}
+
+    return _map_entries(obj, entry)
 
 
 # ------------------------------------------------------------------------------ L7 parser clashes

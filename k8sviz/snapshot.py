@@ -38,8 +38,10 @@ from .calico_objects import (
 from .cilium_objects import (
     APISERVER_SERVICE,
     RELEASE_1_16,
+    RELEASE_1_20,
     CiliumPolicy,
     as_stored_before_1_16,
+    as_stored_from_1_20,
     identity_caveats,
     identity_label,
     knp_matches,
@@ -760,6 +762,7 @@ class SnapshotBuilder:
         snap.coverage = coverage
         snap._mark_calico_context()
         snap._read_cilium_before_1_16()
+        snap._read_cilium_from_1_20()
         snap._mark_cilium_services()
         snap._mark_cilium_apiserver()
         snap._mark_cilium_world_families()
@@ -1271,23 +1274,43 @@ class Snapshot:
         release = self.cilium_release
         if release is None or release >= RELEASE_1_16:
             return
+        self._reread_cilium(
+            lambda p: p.fields_1_16, as_stored_before_1_16,
+            f"the cilium-agent image shows Cilium {release[0]}.{release[1]}, whose policy types have no "
+            "endPort, fromNodes or toNodes (they came in 1.16): its API server drops those fields, so its "
+            "agents read each such port as its port alone and an entry without its nodes, and so does k8sviz")
+
+    def _read_cilium_from_1_20(self) -> None:
+        """Read the Cilium policies that give Kafka rules, ``l7proto`` or ``l7`` as a cluster
+        whose agents run 1.20 or later serves them: without those fields (see
+        :func:`k8sviz.cilium_objects.as_stored_from_1_20`), with a ``cilium-field-dropped``
+        warning per policy.  With an earlier or unknown release they stay as written."""
+        release = self.cilium_release
+        if release is None or release < RELEASE_1_20:
+            return
+        self._reread_cilium(
+            lambda p: p.fields_removed_1_20, as_stored_from_1_20,
+            f"the cilium-agent image shows Cilium {release[0]}.{release[1]}, whose policy types have no "
+            "Kafka rules, l7proto or l7 (removed in 1.20): its API server drops those fields (and refuses a "
+            "policy newly written with them), so its agents read each such toPorts item without them, a port "
+            "whose only L7 rules they were being allowed for every request, and so does k8sviz")
+
+    def _reread_cilium(self, fields: Callable[[CiliumPolicy], tuple[str, ...]],
+                       stored: Callable[[Mapping[str, Any]], dict[str, Any]], why: str) -> None:
+        """Parse again, as ``stored`` returns them, the Cilium policies that give ``fields``,
+        with a ``cilium-field-dropped`` warning per policy naming the first of them."""
         out, warnings = [], []
         for p in self.cilium_policies:
             spec = self.policy_specs.get(p.ref)
-            if not p.fields_1_16 or spec is None:
+            paths = fields(p)
+            if not paths or spec is None:
                 out.append(p)
                 continue
             meta = {"name": p.name, **({"namespace": p.namespace} if p.namespace else {})}
             obj = {"apiVersion": p.api_version, "kind": p.kind, "metadata": meta, **spec}
-            out.append(parse_cilium_policy(as_stored_before_1_16(obj)))
-            paths = ", ".join(p.fields_1_16[:5]) + (" ..." if len(p.fields_1_16) > 5 else "")
-            warnings.append(LoadWarning(
-                "cilium-field-dropped",
-                f"{paths}: the cilium-agent image shows Cilium {release[0]}.{release[1]}, whose policy types "
-                "have no endPort, fromNodes or toNodes (they came in 1.16): its API server drops those "
-                "fields, so its agents read each such port as its port alone and an entry without its nodes, "
-                "and so does k8sviz",
-                obj=p.ref))
+            out.append(parse_cilium_policy(stored(obj)))
+            named = ", ".join(paths[:5]) + (" ..." if len(paths) > 5 else "")
+            warnings.append(LoadWarning("cilium-field-dropped", f"{named}: {why}", obj=p.ref))
         self.cilium_policies = tuple(out)
         self.warnings = (*self.warnings, *warnings)
 

@@ -626,6 +626,80 @@ def test_to_nodes_before_cilium_1_16_is_dropped_by_the_api_server(tmp_path):
     assert w.message.startswith("spec.egress[0].toNodes: the cilium-agent image shows Cilium 1.15"), w.message
 
 
+KAFKA_9092 = {"ports": [{"port": "9092", "protocol": "TCP"}], "rules": {"kafka": [{"topic": "orders"}]}}
+R2D2_7000 = {"ports": [{"port": "7000", "protocol": "TCP"}], "rules": {"l7proto": "r2d2", "l7": [{"cmd": "READ"}]}}
+
+
+@pytest.mark.parametrize("release", ["1.19.4", "1.20.0", "1.21.1", None])
+def test_kafka_and_generic_l7_rules_from_cilium_1_20_are_dropped_by_the_api_server(tmp_path, release):
+    """Cilium 1.20 removed Kafka rules and generic L7 rules (l7proto, l7) from its policy types
+    and CRDs (cilium#43557, cilium#44610): its API server prunes them, and its agents read such
+    a toPorts item without them, its ports then open to every request of its peers.  An
+    earlier or unknown release reads them as written."""
+    policy = cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [FROM_E], "toPorts": [KAFKA_9092]}, {"fromEndpoints": [FROM_E], "toPorts": [R2D2_7000]}]})
+    agent = (agent_of(release),) if release else ()
+    snap, _ = load_files(tmp_path, policy, *agent)
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/e", "db/d", 9092) and r.can_reach("db/e", "db/d", 7000)
+    assert not r.can_reach("web/a", "db/d", 9092) and not r.can_reach("db/e", "db/d", 80)
+    dropped = [w for w in snap.warnings if w.code == "cilium-field-dropped"]
+    filtered = "(L7 rules filter further)" in str(r.explain("db/e", "db/d", 9092))
+    if release in ("1.20.0", "1.21.1"):
+        (w,) = dropped
+        assert w.obj == "CiliumNetworkPolicy/db/p" and w.message.startswith(
+            "spec.ingress[0].toPorts[0].rules.kafka, spec.ingress[1].toPorts[0].rules.l7proto, "
+            f"spec.ingress[1].toPorts[0].rules.l7: the cilium-agent image shows Cilium {release[:4]}, whose "
+            "policy types have no Kafka rules, l7proto or l7 (removed in 1.20)"), w.message
+        assert not filtered
+        assert not any(e.l7 for rule in snap.cilium_policies[0].rules for e in rule.ingress)
+    else:
+        assert not dropped and filtered
+
+
+def test_as_stored_from_1_20_keeps_the_rest_of_each_rules_object():
+    from k8sviz.cilium_objects import as_stored_from_1_20
+
+    obj = cnp("p", key="specs", spec=[
+        {"endpointSelector": D, "egress": [{"toPorts": [KAFKA_9092, {**HTTP_80, "rules": {
+            **HTTP_80["rules"], "l7proto": "x"}}]}]},
+        {"endpointSelector": D, "ingressDeny": [{"fromEntities": ["world"]}]}])
+    out = as_stored_from_1_20(obj)
+    items = out["specs"][0]["egress"][0]["toPorts"]
+    assert items[0] == {"ports": KAFKA_9092["ports"], "rules": {}}  # pruned, not removed
+    assert items[1]["rules"] == HTTP_80["rules"]
+    assert out["specs"][1] == obj["specs"][1]
+    assert obj["specs"][0]["egress"][0]["toPorts"][0] is KAFKA_9092 and KAFKA_9092["rules"]["kafka"]
+
+
+@pytest.mark.parametrize("release", ["1.19.4", "1.20.0"])
+def test_a_kafka_rule_the_agent_rejects_only_matters_before_cilium_1_20(tmp_path, release):
+    """An invalid Kafka rule makes an agent up to 1.19 reject the whole policy (the pod stays
+    open); from 1.20 the API server drops the rule, and the policy holds at L3/L4."""
+    bad = {"ports": [{"port": "9092", "protocol": "TCP"}], "rules": {"kafka": [{"role": "admin"}]}}
+    snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [FROM_E], "toPorts": [bad]}]}), agent_of(release))
+    r = k8sviz.reachability(snap)
+    if release == "1.19.4":
+        (pol,) = snap.unevaluated_policies
+        assert pol.rejected and 'invalid Kafka Role "admin"' in pol.unsupported[0]
+    else:
+        assert not snap.unevaluated_policies
+        assert r.can_reach("db/e", "db/d", 9092) and not r.can_reach("web/a", "db/d", 9092)
+
+
+@pytest.mark.parametrize("release", ["1.17.4", "1.20.0"])
+def test_no_kafka_parser_to_clash_with_from_cilium_1_20(tmp_path, release):
+    """HTTP and Kafka rules for one peer on one port: a parser clash the agent cannot merge up
+    to 1.19; from 1.20 the Kafka rules are gone, and the HTTP ones alone apply."""
+    clash = cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [FROM_E], "toPorts": [HTTP_80]}, {"fromEndpoints": [FROM_E], "toPorts": [KAFKA_80]}]})
+    snap, _ = load_files(tmp_path, clash, agent_of(release))
+    assert bool(snap.unevaluated_policies) == (release == "1.17.4")
+    assert ("cilium-l7-parser-clash" in {w.code for w in snap.warnings}) == (release == "1.17.4")
+
+
 def test_egress_and_specs():
     r = reach(cnp("p", key="specs", spec=[
         {"endpointSelector": {"matchLabels": {"app": "e"}}, "egress": [{"toEndpoints": [D]}]},
