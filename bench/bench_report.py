@@ -1,6 +1,6 @@
 """Report speed: build the audit report of a ~2,000-workload cluster and open it in Chromium.
 
-    python bench/bench_report.py [--pods 6800] [--policies 700]
+    python bench/bench_report.py [--pods 6800] [--policies 700] [--zones] [--no-steps] [--no-browser]
 
 Prints build time, file size, and the time until every figure has rendered in headless
 Chromium (Debian's /usr/bin/chromium through Playwright), offline; then the steps that weigh
@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -29,6 +31,9 @@ def main() -> None:
     ap.add_argument("--policies", type=int, default=700)
     ap.add_argument("--zones", action="store_true",
                     help="also give the report zones: one per namespace env label, the first sensitive")
+    ap.add_argument("--no-steps", action="store_true",
+                    help="leave out the steps timed alone (they build a second engine and graph)")
+    ap.add_argument("--no-browser", action="store_true", help="do not open the report in Chromium")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     import k8sviz
@@ -55,60 +60,66 @@ def main() -> None:
         t = time.perf_counter()
         left = gc.collect()
         t_left = time.perf_counter() - t
-        size = out.stat().st_size / 2**20
-        # The steps that weigh most in the build, timed alone on the same cluster.
-        from k8sviz.viz import network_figure
+        # Peak of the whole process so far: the synthetic cluster, the load and the build.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        zoned = "" if zones is None else f", zones: {len(zones.zones)} ({next(iter(zones.zones))} sensitive)"
+        print(f"{len(snap.workloads)} workloads, {len(snap.pods)} pods, "
+              f"{len(snap.network_policies)} policies{zoned}")
+        print(f"{'stage':<28}{'value':>10}")
+        print(f"{'load (s)':<28}{t_load:>10.2f}")
+        print(f"{'report build (s)':<28}{t_build:>10.2f}")
+        print(f"{'then gc.collect() (s)':<28}{t_left:>10.2f}   ({left:,} objects freed)")
+        print(f"{'peak RSS, to here (GiB)':<28}{peak:>10.2f}")
+        print(f"{'report size (MiB)':<28}{out.stat().st_size / 2**20:>10.1f}", flush=True)
+        if not args.no_steps:
+            _steps(k8sviz, snap)
+        if not args.no_browser:
+            from playwright.sync_api import sync_playwright
 
-        steps: list[tuple[str, float]] = []
-        t = time.perf_counter()
-        reach = k8sviz.reachability(snap)
-        reach.to_frame(level="workload")
-        steps.append(("reachability + to_frame", time.perf_counter() - t))
-        t = time.perf_counter()
-        G = k8sviz.graph(snap, reach=reach, level="workload")
-        steps.append((f"graph ({G.number_of_edges():,} edges)", time.perf_counter() - t))
-        t = time.perf_counter()
-        network_figure(G, aggregate="namespace")
-        steps.append(("network_figure, namespaces", time.perf_counter() - t))
-        del G
-        # what the report does instead above 150 nodes: no graph edge per allowed pair
-        from k8sviz.analysis.graph import graph_without_allowed
-        from k8sviz.viz._network_frame import aggregated_figure, allowed_edges
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+                page = browser.new_page()
+                t = time.perf_counter()
+                page.goto(out.as_uri())
+                n = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
+                page.wait_for_function(
+                    f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {n}", timeout=120_000
+                )
+                t_open = time.perf_counter() - t
+                browser.close()
+            print(f"{'open in Chromium, ' + str(n) + ' figures (s)':<28}{t_open:>10.2f}")
 
-        t = time.perf_counter()
-        base, frame = graph_without_allowed(snap, reach, level="workload")
-        allowed = allowed_edges(reach, frame)
-        steps.append(("graph without allowed + codes", time.perf_counter() - t))
-        t = time.perf_counter()
-        if allowed is not None:
-            aggregated_figure(base, allowed, by="namespace")
-        steps.append(("aggregated_figure, namespaces", time.perf_counter() - t))
-        del base, frame, allowed, reach
 
-        from playwright.sync_api import sync_playwright
+def _steps(k8sviz: Any, snap: Any) -> None:
+    """The steps that weigh most in the build, timed alone on the same cluster."""
+    from k8sviz.analysis.graph import graph_without_allowed
+    from k8sviz.viz import network_figure
+    from k8sviz.viz._network_frame import aggregated_figure, allowed_edges
 
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            page = browser.new_page()
-            t = time.perf_counter()
-            page.goto(out.as_uri())
-            n = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
-            page.wait_for_function(
-                f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {n}", timeout=120_000
-            )
-            t_open = time.perf_counter() - t
-            browser.close()
-    zoned = f", zones: {len(zones.zones)} ({next(iter(zones.zones))} sensitive)" if zones is not None else ""
-    print(f"{len(snap.workloads)} workloads, {len(snap.pods)} pods, {len(snap.network_policies)} policies{zoned}")
-    print(f"{'stage':<28}{'value':>10}")
-    print(f"{'load (s)':<28}{t_load:>10.2f}")
-    print(f"{'report build (s)':<28}{t_build:>10.2f}")
-    print(f"{'then gc.collect() (s)':<28}{t_left:>10.2f}   ({left:,} objects freed)")
-    print(f"{'report size (MiB)':<28}{size:>10.1f}")
-    print(f"{'open in Chromium, ' + str(n) + ' figures (s)':<28}{t_open:>10.2f}")
+    steps: list[tuple[str, float]] = []
+    t = time.perf_counter()
+    reach = k8sviz.reachability(snap)
+    reach.to_frame(level="workload")
+    steps.append(("reachability + to_frame", time.perf_counter() - t))
+    t = time.perf_counter()
+    G = k8sviz.graph(snap, reach=reach, level="workload")
+    steps.append((f"graph ({G.number_of_edges():,} edges)", time.perf_counter() - t))
+    t = time.perf_counter()
+    network_figure(G, aggregate="namespace")
+    steps.append(("network_figure, namespaces", time.perf_counter() - t))
+    del G
+    # what the report does instead above 150 nodes: no graph edge per allowed pair
+    t = time.perf_counter()
+    base, frame = graph_without_allowed(snap, reach, level="workload")
+    allowed = allowed_edges(reach, frame)
+    steps.append(("graph without allowed + codes", time.perf_counter() - t))
+    t = time.perf_counter()
+    if allowed is not None:
+        aggregated_figure(base, allowed, by="namespace")
+    steps.append(("aggregated_figure, namespaces", time.perf_counter() - t))
     print("steps alone (s):")
     for name, secs in steps:
-        print(f"  {name:<36}{secs:>8.2f}")
+        print(f"  {name:<36}{secs:>8.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,12 @@ from ..viz import (
     flow_sankey,
     flow_timeline,
     network_figure,
-    reachability_matrix,
     segmentation_heatmap,
     table_html,
 )
 from ..viz._network_frame import aggregated_figure
-from ..viz.matrix import _grouped
+from ..viz.matrix import _matrix as matrix_figure
+from ..viz.matrix import first_sorted, namespace_cells
 from ._build import AGGREGATE_ABOVE, APPENDIX_ROWS, UNKNOWN_STATES, ReportData, ReportError, lost_events
 
 __all__ = ["figure_html", "render"]
@@ -403,45 +403,37 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {"rows": len(rf),
                            "ipblocks_match_pods": bool(getattr(data.reach, "ipblocks_match_pods", False))}
-    if {"src_namespace", "dst_namespace"} <= set(rf.columns):
-        work = rf.assign(
-            src_namespace=rf["src_namespace"].astype(object).fillna("(external)").astype(str),
-            dst_namespace=rf["dst_namespace"].astype(object).fillna("(external)").astype(str),
-        )
+    ns_cells = None
+    if {"src_namespace", "dst_namespace"} <= set(rf.columns) and len(rf):
+        ns_cells = namespace_cells(rf)
         agg_rows = []
-        pairs = work.groupby(["src_namespace", "dst_namespace"], sort=True).agg(
-            connections=("src", "size"), sources=("src", "nunique"), destinations=("dst", "nunique")
-        )
-        ports: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for s, d, proto, plist, _n in _grouped(
-            work.assign(src=work["src_namespace"], dst=work["dst_namespace"])
-        ):
-            ports[(s, d)][proto].update(plist)
-        for (s, d), row in pairs.iterrows():
-            protos = ports[(s, d)]
+        for (s, d), cell in sorted(ns_cells.items()):
             desc = "; ".join(
                 f"{p} {', '.join(sorted(v)[:12])}{' ...' if len(v) > 12 else ''}"
-                for p, v in sorted(protos.items())
+                for p, v in sorted(cell.ports.items())
             )
             agg_rows.append(
                 {
                     "source namespace": s,
                     "destination namespace": d,
-                    "connections": int(row["connections"]),
-                    "sources": int(row["sources"]),
-                    "destinations": int(row["destinations"]),
+                    "connections": cell.n,
+                    "sources": cell.sources,
+                    "destinations": cell.destinations,
                     "protocols / ports": desc,
                 }
             )
         out["namespace_table"] = _table(pd.DataFrame(agg_rows), max_rows=None, table_id="allowed-ns-table")
-    out["matrix"] = figure_html(reachability_matrix(rf), "fig-reachability")
+    elif {"src_namespace", "dst_namespace"} <= set(rf.columns):
+        out["namespace_table"] = _table(pd.DataFrame([]), max_rows=None, table_id="allowed-ns-table")
+    out["matrix"] = figure_html(matrix_figure(rf, ns_cells=ns_cells), "fig-reachability")
     cols = [c for c in ("src", "dst", "protocol", "ports") if c in rf.columns]
     sort = [c for c in ("src", "dst", "protocol") if c in rf.columns]
     out["table"] = _table(
-        rf.sort_values(sort, kind="stable") if sort else rf,
+        first_sorted(rf, sort, APPENDIX_ROWS),
         max_rows=APPENDIX_ROWS,
         columns=cols,
         table_id="allowed-table",
+        total=len(rf),
     )
     out["truncated"] = max(0, len(rf) - APPENDIX_ROWS)
     return out

@@ -74,6 +74,7 @@ def table_html(
     cell_classes: Mapping[str, Mapping[str, str]] | None = None,
     links: Mapping[str, str] | None = None,
     anchor: tuple[str, str] | None = None,
+    total: int | None = None,
 ) -> str:
     """Render a DataFrame as an escaped HTML table (no random ids, no Styler state).
 
@@ -82,7 +83,8 @@ def table_html(
     ``cell_classes`` maps a column to ``{value: css class}`` (e.g. severity colours).
     ``links`` maps a column to an anchor prefix: each value (or list item) ``v`` becomes a
     link to ``#<prefix><slug(v)>``. ``anchor=(column, prefix)`` gives the first row of each
-    value of ``column`` the id ``<prefix><slug(value)>``.
+    value of ``column`` the id ``<prefix><slug(value)>``.  ``total``: the rows of the whole
+    table, when ``df`` holds only its first ones (the final row counts those left out).
     """
     if columns is not None:
         df = df.loc[:, [c for c in columns if c in df.columns]]
@@ -93,8 +95,8 @@ def table_html(
     out = [f'<div class="table-wrap"><table{attrs}><thead><tr>']
     out += [f"<th>{html.escape(c)}</th>" for c in cols]
     out.append("</tr></thead><tbody>")
-    n = len(df)
-    shown = df if max_rows is None or n <= max_rows else df.iloc[:max_rows]
+    n = len(df) if total is None else max(total, len(df))
+    shown = df if max_rows is None or len(df) <= max_rows else df.iloc[:max_rows]
     cc = cell_classes or {}
     lk = links or {}
     seen: set[str] = set()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from ._common import empty_figure, esc, find_column, fmt_list, new_figure
 
-__all__ = ["reachability_matrix", "segmentation_heatmap"]
+__all__ = ["first_sorted", "namespace_cells", "reachability_matrix", "segmentation_heatmap"]
 
 #: Category codes for text cells (segmentation verdicts).
 _CODES: dict[str, int] = {
@@ -164,31 +166,40 @@ def reachability_matrix(
     ``collapse_external`` merges external address blocks (no namespace) into one
     ``(external)`` row and column.
     """
+    return _matrix(reach_frame, max_labels=max_labels, collapse_external=collapse_external, title=title)
+
+
+def _matrix(
+    reach_frame: pd.DataFrame,
+    *,
+    max_labels: int = 300,
+    collapse_external: bool = True,
+    title: str | None = None,
+    ns_cells: Cells | None = None,
+) -> go.Figure:
+    """:func:`reachability_matrix`; ``ns_cells``: the frame's :func:`namespace_cells`, when the
+    caller has them already (the report's appendix tabulates them too)."""
     title = title or "Allowed connections (rows: source, columns: destination)"
     if reach_frame is None or len(reach_frame) == 0:
         return empty_figure(title, "no allowed connections")
     df = reach_frame
-    src, dst = "src", "dst"
-    if collapse_external and {"src_namespace", "dst_namespace"} <= set(df.columns):
-        df = df.assign(
-            src=df["src"].astype(object).where(df["src_namespace"].notna(), "(external)"),
-            dst=df["dst"].astype(object).where(df["dst_namespace"].notna(), "(external)"),
-        )
-    n_labels = len(set(df[src]) | set(df[dst]))
-    aggregated = False
-    if n_labels > max_labels and {"src_namespace", "dst_namespace"} <= set(df.columns):
+    by_ns = {"src_namespace", "dst_namespace"} <= set(df.columns)
+    src, dst = _Codes.of(df["src"]), _Codes.of(df["dst"])
+    if collapse_external and by_ns:
+        src = src.where(df["src_namespace"].isna().to_numpy(), "(external)")
+        dst = dst.where(df["dst_namespace"].isna().to_numpy(), "(external)")
+    n_labels = len(set(src.values) | set(dst.values))
+    aggregated = n_labels > max_labels and by_ns
+    if aggregated:
         # namespaces; every external address block becomes one "(external)" row/column
-        df = df.assign(
-            src=df["src_namespace"].astype(object).fillna("(external)"),
-            dst=df["dst_namespace"].astype(object).fillna("(external)"),
-        )
-        aggregated = True
+        cells = ns_cells if ns_cells is not None else namespace_cells(df)
         title += " (aggregated to namespaces)"
-    cells: dict[tuple[str, str], dict[str, Any]] = {}
-    for s_, d_, proto, ports, n in _grouped(df):
-        cell = cells.setdefault((s_, d_), {"n": 0, "ports": {}})
-        cell["n"] += n
-        cell["ports"].setdefault(proto, set()).update(ports)
+    else:
+        cells = _cells(src, dst, _protocols(df), _Ports.of(df))
+    return _matrix_figure(cells, aggregated, title)
+
+
+def _matrix_figure(cells: Cells, aggregated: bool, title: str) -> go.Figure:
     srcs = sorted({k[0] for k in cells})
     dsts = sorted({k[1] for k in cells})
     si = {s: i for i, s in enumerate(srcs)}
@@ -197,12 +208,12 @@ def reachability_matrix(
     hover: list[list[str]] = [[""] * len(dsts) for _ in srcs]
     for (s, d), cell in cells.items():
         i, j = si[s], di[d]
-        z[i][j] = cell["n"] if aggregated else 1
+        z[i][j] = cell.n if aggregated else 1
         desc = "<br>".join(
             f"{esc(p)}: {fmt_list(sorted(v, key=_pkey), limit=8 if aggregated else 16)}"
-            for p, v in sorted(cell["ports"].items())
+            for p, v in sorted(cell.ports.items())
         )
-        extra = f"<br>{cell['n']} workload pair(s)" if aggregated else ""
+        extra = f"<br>{cell.n} workload pair(s)" if aggregated else ""
         hover[i][j] = f"{desc}{extra}"
     fig = new_figure(title)
     fig.add_trace(
@@ -247,6 +258,121 @@ def reachability_matrix(
     return fig
 
 
+@dataclass(frozen=True)
+class _Codes:
+    """A column as integer codes into its distinct values, and those values as text (``str()``
+    of each: two values with one text share a code, as a grouping of the text would merge
+    them).  Frames of allowed connections run to millions of rows over a few thousand
+    endpoints: grouping codes avoids a Python string (and tuple) per row."""
+
+    codes: np.ndarray
+    values: list[str]
+
+    @classmethod
+    def of(cls, column: pd.Series) -> _Codes:
+        codes, uniq = pd.factorize(column, use_na_sentinel=False)
+        return cls._merged(codes, [str(u) for u in uniq])
+
+    @classmethod
+    def _merged(cls, codes: np.ndarray, texts: list[str]) -> _Codes:
+        again, values = pd.factorize(np.array(texts, dtype=object))
+        return cls(again.astype(np.int64)[codes], [str(v) for v in values])
+
+    def where(self, mask: np.ndarray, value: str) -> _Codes:
+        """``value`` in the rows of ``mask``; values no row keeps are dropped."""
+        codes = self.codes.copy()
+        codes[mask] = len(self.values)
+        used, uniq = pd.factorize(codes)
+        texts = [*self.values, value]
+        return _Codes._merged(used, [texts[u] for u in uniq.tolist()])
+
+
+@dataclass(frozen=True)
+class _Ports:
+    """The ``ports`` column as codes into distinct port tuples (``("all",)`` where missing)."""
+
+    codes: np.ndarray
+    values: list[tuple[str, ...]]
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> _Ports:
+        if "ports" not in df.columns:
+            return cls(np.zeros(len(df), dtype=np.int64), [("all",)])
+        ports = df["ports"].to_numpy(object)
+        # The engine shares one list per distinct port set: read each object once.
+        ids = np.fromiter(map(id, ports), dtype=np.int64, count=len(ports))
+        codes, first = _first_rows(ids)
+        tuples = [_port_tuple(ports[r]) for r in first.tolist()]
+        index: dict[tuple[str, ...], int] = {}
+        merged = np.array([index.setdefault(t, len(index)) for t in tuples], dtype=np.int64)
+        return cls(merged[codes] if len(merged) else codes, list(index))
+
+
+def _protocols(df: pd.DataFrame) -> _Codes:
+    if "protocol" not in df.columns:
+        return _Codes(np.zeros(len(df), dtype=np.int64), ["any"])
+    return _Codes.of(df["protocol"])
+
+
+def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``keys`` in order of first appearance, and the row each first appears in."""
+    codes, uniq = pd.factorize(keys)
+    first = np.full(len(uniq), len(keys), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(keys), dtype=np.int64))
+    return codes.astype(np.int64), first
+
+
+@dataclass
+class Cell:
+    """One matrix cell: rows merged into it, and its ports per protocol."""
+
+    n: int = 0
+    ports: dict[str, set[str]] = field(default_factory=dict)
+    sources: int = 0
+    destinations: int = 0
+
+
+Cells = dict[tuple[str, str], Cell]
+
+
+def _cells(src: _Codes, dst: _Codes, proto: _Codes, ports: _Ports) -> Cells:
+    """Rows merged per (source, destination): how many, and the union of their ports per
+    protocol (each distinct row read once)."""
+    pair = src.codes * max(1, len(dst.values)) + dst.codes
+    pair_codes, pair_first = _first_rows(pair)
+    key = (pair_codes * max(1, len(proto.values)) + proto.codes) * max(1, len(ports.values)) + ports.codes
+    _, first = _first_rows(key)
+    counts = np.bincount(pair_codes, minlength=len(pair_first))
+    cells: Cells = {}
+    for r in pair_first.tolist():
+        cells[(src.values[src.codes[r]], dst.values[dst.codes[r]])] = Cell()
+    for (s, d), n in zip(list(cells), counts.tolist(), strict=True):
+        cells[(s, d)].n = n
+    for r in first.tolist():
+        cell = cells[(src.values[src.codes[r]], dst.values[dst.codes[r]])]
+        cell.ports.setdefault(proto.values[proto.codes[r]], set()).update(ports.values[ports.codes[r]])
+    return cells
+
+
+def namespace_cells(df: pd.DataFrame) -> Cells:
+    """:func:`_cells` per (source namespace, destination namespace), an external address block
+    in ``(external)``; with the distinct sources and destinations of each pair."""
+    s_ns = _Codes.of(df["src_namespace"].astype(object).fillna("(external)"))
+    d_ns = _Codes.of(df["dst_namespace"].astype(object).fillna("(external)"))
+    cells = _cells(s_ns, d_ns, _protocols(df), _Ports.of(df))
+    pair = s_ns.codes * max(1, len(d_ns.values)) + d_ns.codes
+    n_dst = max(1, len(d_ns.values))
+    for col, attr in (("src", "sources"), ("dst", "destinations")):
+        # distinct values per pair; a missing value (code -1) is not one, as nunique has it
+        codes, uniq = pd.factorize(df[col])
+        ok = codes >= 0
+        distinct = pd.unique(pair[ok] * (len(uniq) + 1) + codes[ok])
+        per_pair = pd.Series(distinct // (len(uniq) + 1)).value_counts()
+        for p, n in zip(per_pair.index.tolist(), per_pair.tolist(), strict=True):
+            setattr(cells[(s_ns.values[p // n_dst], d_ns.values[p % n_dst])], attr, int(n))
+    return cells
+
+
 def _port_tuple(ports: Any) -> tuple[str, ...]:
     if ports is None or (isinstance(ports, float) and pd.isna(ports)):
         return ("all",)
@@ -255,20 +381,33 @@ def _port_tuple(ports: Any) -> tuple[str, ...]:
     return tuple(str(p) for p in ports)
 
 
-def _grouped(df: pd.DataFrame) -> list[tuple[str, str, str, tuple[str, ...], int]]:
-    """(src, dst, protocol, ports, rows) with identical rows counted once: fast on 100k+ rows."""
-    work = pd.DataFrame(
-        {
-            "s": df["src"].astype(str).to_numpy(),
-            "d": df["dst"].astype(str).to_numpy(),
-            "p": df["protocol"].astype(str).to_numpy() if "protocol" in df.columns else "any",
-            "k": [_port_tuple(x) for x in df["ports"]] if "ports" in df.columns else [("all",)] * len(df),
-        }
-    )
-    g = work.groupby(["s", "d", "p", "k"], sort=False, observed=True).size()
-    return [(s, d, p, k, int(n)) for (s, d, p, k), n in g.items()]
-
-
 def _pkey(p: str) -> tuple[int, str]:
     head = p.split("-")[0]
     return (int(head), p) if head.isdigit() else (1 << 20, p)
+
+
+def first_sorted(df: pd.DataFrame, by: list[str], n: int) -> pd.DataFrame:
+    """``df.sort_values(by, kind="stable").iloc[:n]``, without sorting every row: the report
+    shows the first rows of frames of millions.  Object columns order by their values, a
+    categorical by its categories, missing values last, ties in frame order, as pandas does."""
+    if not by or len(df) <= n or n <= 0:
+        return df.sort_values(by, kind="stable").iloc[:max(n, 0)] if by else df.iloc[:max(n, 0)]
+    key = np.zeros(len(df), dtype=np.int64)
+    room = 1
+    for c in by:
+        col = df[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes, size = col.cat.codes.to_numpy().astype(np.int64), len(col.cat.categories)
+        else:
+            try:
+                codes, uniq = pd.factorize(col, sort=True)
+            except TypeError:  # values Python cannot order among themselves: as pandas would say
+                return df.sort_values(by, kind="stable").iloc[:n]
+            codes, size = codes.astype(np.int64), len(uniq)
+        room *= size + 1
+        if room * len(df) >= 2**62:
+            return df.sort_values(by, kind="stable").iloc[:n]
+        key = key * (size + 1) + np.where(codes < 0, size, codes)
+    key = key * len(df) + np.arange(len(df), dtype=np.int64)  # ties in frame order
+    first = np.argpartition(key, n - 1)[:n]
+    return df.iloc[first[np.argsort(key[first])]]
