@@ -21,12 +21,14 @@ from ..analysis._common import port_text
 from .network import (
     Aggregate,
     _aggregate_nodes,
+    _among,
     _draw,
     _edge_rows,
     _node_rows,
     _port_labels,
     _sorted_sets,
     _violation_set,
+    violation_ends,
 )
 
 if TYPE_CHECKING:
@@ -159,7 +161,10 @@ def aggregated_rows(
     row is among the merged ones (the graph's edge order decides it there).
     """
     nodes, alias = _node_rows(G, services=False, collapse_external=True)
-    vset = _violation_set(violations)
+    v_src, v_dst = _ends(violations)
+    # only the graph's own edges are looked up in this set (see _rows_violating for the rest)
+    own = _among(v_src, v_dst, {(str(u), str(v)) for u, v in G.edges()})
+    vset = _violation_set(list(zip(*own, strict=True)))
     agg = _aggregate_nodes(nodes, by)
     names = list(nodes)
     pos = {n: i for i, n in enumerate(names)}
@@ -170,7 +175,7 @@ def aggregated_rows(
     drawn = np.array([pos[alias[i]] if i in alias else -1 for i in allowed.ids], dtype=np.int64)
     a_src, a_dst = drawn[allowed.src], drawn[allowed.dst]
     ok = (a_src >= 0) & (a_dst >= 0)
-    cat = np.where(_pairs_in(allowed, vset), _VIOLATING, _ALLOWED)
+    cat = np.where(_rows_violating(allowed, v_src, v_dst), _VIOLATING, _ALLOWED)
     other = _edge_rows(G, vset, alias)  # observed in flows (the graph holds no allowed edge)
     o_src = np.array([pos[e["src"]] for e in other], dtype=np.int64)
     o_dst = np.array([pos[e["dst"]] for e in other], dtype=np.int64)
@@ -233,14 +238,26 @@ def _add_allowed(merged: dict[int, dict[str, Any]], allowed: AllowedEdges, g_row
             merged[gk]["kind"] = "allowed"
 
 
-def _pairs_in(allowed: AllowedEdges, vset: set[tuple[str, str]]) -> np.ndarray:
+def _ends(violations: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The violating (src, dst) node ids, from a frame or from pairs (see ``_violation_set``)."""
+    if violations is None:
+        empty = np.array([], dtype=object)
+        return empty, empty
+    if hasattr(violations, "columns"):
+        return violation_ends(violations)
+    pairs = [(str(a), str(b)) for a, b in violations]
+    return np.array([a for a, _ in pairs], dtype=object), np.array([b for _, b in pairs], dtype=object)
+
+
+def _rows_violating(allowed: AllowedEdges, v_src: np.ndarray, v_dst: np.ndarray) -> np.ndarray:
     """Per allowed row: whether its (src, dst) is a segmentation violation."""
-    if not vset:
+    if not len(v_src):
         return np.zeros(len(allowed), dtype=bool)
-    idx = {x: i for i, x in enumerate(allowed.ids)}
-    n = len(allowed.ids)
-    keys = [idx[a] * n + idx[b] for a, b in vset if a in idx and b in idx]
-    return np.isin(allowed.src * n + allowed.dst, np.array(keys, dtype=np.int64))
+    ids = pd.Index(allowed.ids)
+    n = len(ids)
+    s, d = ids.get_indexer(v_src), ids.get_indexer(v_dst)
+    ok = (s >= 0) & (d >= 0)
+    return np.isin(allowed.src * n + allowed.dst, s[ok] * n + d[ok])
 
 
 def _pairs(keys: np.ndarray, values: np.ndarray) -> list[tuple[int, int]]:

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import networkx as nx
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from .._gc import pausing
@@ -122,27 +124,84 @@ def _addresses(d: Mapping[str, Any]) -> list[str]:
     return [str(a) for a in found]
 
 
-def _violation_set(violations: Any) -> set[tuple[str, str]]:
+def _violation_set(
+    violations: Any, among: Iterable[tuple[str, str]] | None = None
+) -> set[tuple[str, str]]:
     """``(src, dst)`` pairs as graph node ids.  A segmentation violation towards or from
     outside addresses names its blocks in ``external_blocks`` (its ``src``/``dst`` is their
-    merged text, no node's id): each block, a graph node, is paired with the other end."""
+    merged text, no node's id): each block, a graph node, is paired with the other end.
+
+    ``among``: only those of these pairs (the graph's edges): a segmentation's millions of
+    violating pairs are then matched on codes, never each made a tuple."""
     if violations is None:
         return set()
     if hasattr(violations, "columns"):
-        cols = list(violations.columns)
-        if "src" not in cols or "dst" not in cols:
-            return set()
-        out: set[tuple[str, str]] = set()
-        blocks = violations["external_blocks"] if "external_blocks" in cols else [None] * len(violations)
-        zones = (zip(violations["src_zone"], violations["dst_zone"], strict=True)
-                 if {"src_zone", "dst_zone"} <= set(cols) else [(None, None)] * len(violations))
-        for a, b, bl, (za, zb) in zip(violations["src"], violations["dst"], blocks, zones, strict=True):
-            if isinstance(bl, list | tuple) and bl and EXTERNAL_ZONE in (za, zb):
-                out.update((str(x), str(b)) if za == EXTERNAL_ZONE else (str(a), str(x)) for x in bl)
-            else:
-                out.add((str(a), str(b)))
-        return out
+        src, dst = violation_ends(violations)
+        if among is None:
+            return set(zip(src.tolist(), dst.tolist(), strict=True))
+        return {(a, b) for a, b in zip(*_among(src, dst, among), strict=True)}
     return {(str(a), str(b)) for a, b in violations}
+
+
+def violation_ends(violations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The (src, dst) node ids of a violation frame's rows, as two arrays of text; a row
+    towards or from outside addresses gives one pair per block (see :func:`_violation_set`)."""
+    cols = set(violations.columns)
+    if not {"src", "dst"} <= cols:
+        empty = np.array([], dtype=object)
+        return empty, empty
+    src, dst = _texts(violations["src"]), _texts(violations["dst"])
+    if "external_blocks" not in cols or not {"src_zone", "dst_zone"} <= cols:
+        return src, dst
+    za = violations["src_zone"].to_numpy(object)
+    on_src, on_dst = (violations[c].astype(object).eq(EXTERNAL_ZONE).fillna(False).to_numpy(bool)
+                      for c in ("src_zone", "dst_zone"))
+    ext = np.flatnonzero(on_src | on_dst)
+    blocks = violations["external_blocks"].to_numpy(object)
+    drop: list[int] = []
+    extra_src: list[str] = []
+    extra_dst: list[str] = []
+    for i in ext.tolist():
+        bl = blocks[i]
+        if not (isinstance(bl, list | tuple) and bl):
+            continue
+        drop.append(i)
+        for x in bl:
+            if za[i] == EXTERNAL_ZONE:
+                extra_src.append(str(x))
+                extra_dst.append(dst[i])
+            else:
+                extra_src.append(src[i])
+                extra_dst.append(str(x))
+    if not drop:
+        return src, dst
+    keep = np.ones(len(src), dtype=bool)
+    keep[drop] = False
+    return (np.concatenate([src[keep], np.array(extra_src, dtype=object)]),
+            np.concatenate([dst[keep], np.array(extra_dst, dtype=object)]))
+
+
+def _texts(column: pd.Series) -> np.ndarray:
+    """``str()`` of each value, as an object array (vectorised where every value is text)."""
+    if pd.api.types.infer_dtype(column, skipna=False) == "string":
+        return column.to_numpy(object)
+    return np.array([str(x) for x in column.tolist()], dtype=object)
+
+
+def _among(
+    src: np.ndarray, dst: np.ndarray, among: Iterable[tuple[str, str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (src, dst) pairs that are also in ``among``, found on integer codes."""
+    wanted = list(among)
+    if not wanted or not len(src):
+        return src[:0], dst[:0]
+    ends = pd.Index(pd.unique(np.array([x for pair in wanted for x in pair], dtype=object)))
+    n = len(ends)
+    w = ends.get_indexer(np.array([a for a, _ in wanted], dtype=object)) * n + ends.get_indexer(
+        np.array([b for _, b in wanted], dtype=object))
+    s, d = ends.get_indexer(src), ends.get_indexer(dst)
+    hit = (s >= 0) & (d >= 0) & np.isin(s * n + d, w)
+    return src[hit], dst[hit]
 
 
 def _edge_rows(
@@ -417,7 +476,8 @@ def network_figure(
         One trace per edge category (lines plus hoverable midpoints) and one node trace per zone.
     """
     nodes, alias = _node_rows(G, services=services, collapse_external=collapse_external)
-    edges = _edge_rows(G, _violation_set(violations), alias)
+    vset = _violation_set(violations, among={(str(u), str(v)) for u, v in G.edges()})
+    edges = _edge_rows(G, vset, alias)
     edges = _dedupe(edges)
     if namespace is not None:
         wanted = {namespace} if isinstance(namespace, str) else set(namespace)
