@@ -2,7 +2,8 @@
 
 The first line is a header; columns may come in any order and unknown columns are ignored
 (and reported once).  A column given twice is a ``bad-header`` problem: the file is not read.  ``.csv.gz`` is
-read transparently.
+read transparently.  Lines may end in LF, CRLF or a bare CR; a row holding bytes that are not UTF-8, or one
+the CSV reader refuses (an over-long field), is a ``malformed`` problem and the rows after it are read.
 
 ==================  ========  =====================================================================
 column              required  meaning
@@ -35,7 +36,6 @@ Minimal example::
 
 from __future__ import annotations
 
-import codecs
 import csv as _csv
 import zlib
 from collections.abc import Iterator
@@ -116,26 +116,52 @@ def _int(v: str | None) -> int | None:
     return int(v)
 
 
-def _lines(path: Path, report: Report) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+def _lines(path: Path, report: Report, not_utf8: dict[int, int]) -> Iterator[str]:
+    """The text lines of a CSV file, with their line breaks (the reader keeps a quoted one in its value).
+
+    A line ends at LF, CRLF or a lone CR, as Python's universal newlines (and so the ``csv``
+    module's own advice, ``newline=""``) have it; a file of CR-ended lines would otherwise be one
+    line the reader refuses.  Bytes that are no UTF-8 are kept as lone surrogates
+    (``surrogateescape``) and the first one of each line is noted in ``not_utf8`` (line ->
+    byte): the row is then reported, not stored with U+FFFD in a name.
+    """
+    lineno = 0
     try:
         with open_binary(path) as fh:
             for raw in fh:
-                yield decoder.decode(raw)
+                # A bare CR inside a binary line ends a line too (a CR just before the LF does not).
+                for line in raw.splitlines(keepends=True) if b"\r" in raw else (raw,):
+                    lineno += 1
+                    try:
+                        yield line.decode("utf-8")
+                    except UnicodeDecodeError as e:
+                        not_utf8[lineno] = line[e.start]
+                        yield line.decode("utf-8", "surrogateescape")
     except EOFError:
-        report.problem("truncated", str(path), None, "compressed stream ends early (file cut mid-write?)")
+        report.problem("truncated", str(path), lineno + 1,
+                       "compressed stream ends early (file cut mid-write?)")
     except (OSError, zlib.error) as e:
-        report.problem("unreadable", str(path), None, f"cannot read further: {e}")
+        report.problem("unreadable", str(path), lineno + 1, f"cannot read further: {e}")
+
+
+def _printable(text: str) -> str:
+    """``text`` with the bytes :func:`_lines` kept as surrogates shown as U+FFFD (a message must print)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """Stream the rows of a flow CSV as raw records."""
     file = str(path)
-    reader = _csv.reader(_lines(path, report))
-    header = next(reader, None)
+    not_utf8: dict[int, int] = {}
+    reader = _csv.reader(_lines(path, report, not_utf8))
+    try:
+        header = next(reader, None)
+    except _csv.Error as e:
+        report.problem("bad-header", file, reader.line_num, f"CSV error: {e}; the file is not read")
+        return
     if header is None:
         return
-    header = [h.strip().lower().lstrip("\ufeff") for h in header]
+    header = [_printable(h).strip().lower().lstrip("\ufeff") for h in header]
     idx: dict[str, int] = {}
     for i, h in enumerate(header):
         if h in idx and h in CSV_COLUMNS:
@@ -182,10 +208,16 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             None,
         )
 
-    def record(lineno: int, row: list[str], last: bool) -> tuple[Any, ...] | None:
+    def record(first: int, lineno: int, row: list[str], last: bool) -> tuple[Any, ...] | None:
         stats["lines"] += 1
         if not any(c.strip() for c in row):
             return None
+        if not_utf8:
+            bad = next((n for n in range(first, lineno + 1) if n in not_utf8), None)
+            if bad is not None:
+                on = "" if bad == lineno else f" on line {bad}"
+                report.problem("malformed", file, lineno, f"not UTF-8 (byte 0x{not_utf8[bad]:02x}{on})")
+                return None
         if len(row) != width:
             kind = "truncated" if last and len(row) < width else "malformed"
             report.problem(kind, file, lineno, f"{len(row)} fields, the header has {width}")
@@ -235,16 +267,27 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             report.problem("malformed", file, lineno, f"bad value ({e})")
             return None
 
-    pending: tuple[int, list[str]] | None = None
-    try:
-        for row in reader:
-            if pending is not None:
-                rec = record(*pending, False)
-                if rec is not None:
-                    yield rec
-            pending = (reader.line_num, row)
-    except _csv.Error as e:
-        report.problem("malformed", file, reader.line_num, f"CSV error: {e}")
+    # A row is held back until the next one is read: only the last row of the file may be cut short.
+    pending: tuple[int, int, list[str]] | None = None
+    end = reader.line_num
+    while True:
+        start = end + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except _csv.Error as e:
+            # The reader goes on with the next line: one row it refuses costs only that row.
+            stats["lines"] += 1
+            report.problem("malformed", file, reader.line_num, f"CSV error: {e}")
+            end = reader.line_num
+            continue
+        end = reader.line_num
+        if pending is not None:
+            rec = record(*pending, False)
+            if rec is not None:
+                yield rec
+        pending = (start, end, row)
     if pending is not None:
         rec = record(*pending, True)
         if rec is not None:

@@ -1,0 +1,111 @@
+"""Damaged flow files (line endings, bytes that are no UTF-8, rows the CSV reader refuses, a cut
+first line): every record is read, or counted as a problem with its file and line; never raised."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import warnings
+
+import pytest
+
+import k8sviz
+from k8sviz.cli import main
+
+GOOD = "2024-03-15T10:00:00Z"
+HEADER = "time,src_ip,dst_ip,dst_port,protocol,node"
+
+
+def load(path, **kw):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = k8sviz.load_flows(path, **kw)
+    return df, [str(w.message) for w in caught if issubclass(w.category, k8sviz.FlowWarning)]
+
+
+def rows(n: int, first_port: int = 80) -> list[str]:
+    return [f"{GOOD},10.0.0.1,10.0.0.2,{first_port + i},TCP,n1" for i in range(n)]
+
+
+def problems(df) -> list[tuple[str, int | None]]:
+    return [(p["kind"], p["line"]) for p in df.attrs["k8sviz"]["problems"]]
+
+
+class TestCSVLineEndings:
+    @pytest.mark.parametrize("end", ["\r", "\r\n", "\n"])
+    def test_every_line_ending_reads_every_row(self, tmp_path, end):
+        """Old Mac exports end lines in a bare CR; the CSV reader took the whole file for one line."""
+        p = tmp_path / "f.csv"
+        p.write_bytes(end.join([HEADER, *rows(3)]).encode() + end.encode())
+        df, warns = load(p)
+        assert df["dst_port"].tolist() == [80, 81, 82] and df["line"].tolist() == [2, 3, 4]
+        assert not problems(df) and not warns
+
+    def test_a_quoted_line_break_is_kept_in_the_value(self, tmp_path):
+        p = tmp_path / "f.csv"
+        p.write_bytes(f'{HEADER}\r{GOOD},10.0.0.1,10.0.0.2,80,TCP,"n\r1"\r{GOOD},10.0.0.1,10.0.0.2,81,TCP,n2\r'
+                      .encode())
+        df, _ = load(p)
+        assert df["node"].tolist() == ["n\r1", "n2"] and df["line"].tolist() == [3, 4]
+
+    def test_the_flows_command_reads_a_cr_file(self, tmp_path, capsys):
+        p = tmp_path / "f.csv"
+        p.write_bytes("\r".join([HEADER, *rows(2)]).encode())
+        assert main(["flows", str(p), "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["summary"]["sources"]["csv"]["records"] == 2
+
+
+class TestCSVRowsTheReaderRefuses:
+    def test_a_header_the_reader_refuses_is_a_bad_header(self, tmp_path):
+        p = tmp_path / "f.csv"
+        p.write_text("time," + "x" * 200_000 + ",src_ip,dst_ip,dst_port\n" + "\n".join(rows(1)) + "\n")
+        df, warns = load(p)
+        assert len(df) == 0 and problems(df) == [("bad-header", 1)]
+        assert "field larger than field limit" in df.attrs["k8sviz"]["problems"][0]["message"]
+        assert any(f"{p}:1:" in w for w in warns)
+
+    def test_a_row_the_reader_refuses_costs_only_itself(self, tmp_path):
+        p = tmp_path / "f.csv"
+        big = f"{GOOD},10.0.0.1,10.0.0.2,90,TCP," + "n" * 200_000
+        p.write_text("\n".join([HEADER, *rows(2), big, *rows(2, 100)]) + "\n")
+        df, warns = load(p)
+        assert df["dst_port"].tolist() == [80, 81, 100, 101]
+        assert problems(df) == [("malformed", 4)]
+        src = df.attrs["k8sviz"]["sources"][0]
+        assert (src["lines"], src["records"], src["malformed"]) == (5, 4, 1)
+        assert any("skipped 1 malformed" in w and "line 4" in w for w in warns)
+
+
+class TestCSVNotUTF8:
+    def test_a_row_with_bytes_that_are_no_utf8_is_malformed(self, tmp_path):
+        """A Latin-1 value would be stored as U+FFFD, a name that is in no snapshot."""
+        p = tmp_path / "f.csv"
+        data = "\n".join([HEADER, *rows(1)]).encode() + f"\n{GOOD},10.0.0.1,10.0.0.2,81,TCP,n".encode()
+        p.write_bytes(data + b"\xe9\n" + rows(1, 82)[0].encode() + b"\n")
+        df, warns = load(p)
+        assert df["dst_port"].tolist() == [80, 82] and list(df["node"].cat.categories) == ["n1"]
+        (prob,) = df.attrs["k8sviz"]["problems"]
+        assert (prob["kind"], prob["file"], prob["line"]) == ("malformed", str(p), 3)
+        assert "not UTF-8 (byte 0xe9)" in prob["message"]
+        assert any("skipped 1 malformed" in w for w in warns)
+
+    def test_a_header_with_bytes_that_are_no_utf8_names_them_printably(self, tmp_path, capsys):
+        p = tmp_path / "f.csv.gz"
+        p.write_bytes(gzip.compress(HEADER.encode() + b",n\xe9e\n" + rows(1)[0].encode() + b",x\n"))
+        df, _ = load(p)
+        assert len(df) == 1
+        (prob,) = df.attrs["k8sviz"]["problems"]
+        assert prob["kind"] == "ignored-columns" and "n\ufffde" in prob["message"]
+        assert main(["flows", str(p)]) == 0  # the message prints (no lone surrogate on stdout)
+        assert "n\ufffde" in capsys.readouterr().out
+
+
+def test_a_cut_gzip_csv_names_the_line_it_stops_at(tmp_path):
+    p = tmp_path / "f.csv.gz"
+    z = gzip.compress(("\n".join([HEADER, *rows(3000)]) + "\n").encode())
+    p.write_bytes(z[: len(z) * 2 // 3])
+    df, warns = load(p)
+    (prob,) = df.attrs["k8sviz"]["problems"]
+    assert prob["kind"] == "truncated" and prob["line"] == len(df) + 2  # the header, then the rows read
+    said = f"{p}: skipped 0 malformed, 1 truncated"
+    assert 0 < len(df) < 3000 and any(said in w and f"line {prob['line']})" in w for w in warns)
