@@ -99,6 +99,27 @@ def _loads_or_none(data: bytes) -> Any:
         return None
 
 
+def _known(obj: Any) -> bool:
+    from .calico import looks_like_calico
+    from .goldmane import looks_like_goldmane
+    from .hubble import looks_like_hubble
+
+    return looks_like_hubble(obj) or looks_like_goldmane(obj) or looks_like_calico(obj)
+
+
+def _whole_records(lines: list[bytes]) -> list[Any]:
+    """The flow records of ``lines`` (the first bytes of a file after its first line) if most
+    of those lines are one whole record each, else ``[]``.
+
+    The last line may be cut where the first bytes end.  A pretty-printed document has lines
+    that are no JSON by themselves (``"hits": [``, ``},``), and at most a few that are.
+    """
+    lines = [b for b in lines[:-1] if b.strip()] or [b for b in lines if b.strip()]
+    parsed = [_loads_or_none(b) for b in lines]
+    records = [c for c in parsed if isinstance(c, dict) and _known(c)]
+    return records if lines and 2 * len(records) > len(lines) else []
+
+
 def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
     """``(format, framing)`` of a file from its name and first bytes."""
     import orjson
@@ -123,15 +144,22 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
     else:
         # The first object that looks like a known format decides, so one junk or tampered
         # record at the top does not hide the file's format.
-        first = text.split(b"\n", 1)[0]
+        first, *rest = text.split(b"\n")[:_PROBE]
         try:
-            candidates = [orjson.loads(first), *(_loads_or_none(b) for b in text.split(b"\n")[1:_PROBE])]
+            candidates = [orjson.loads(first), *(_loads_or_none(b) for b in rest)]
         except orjson.JSONDecodeError:
-            if text[:1] not in b"[{":
+            later = _whole_records(rest)
+            if later:
+                # One damaged line at the top (a log rotated mid-record, a corrupted byte) over
+                # whole records: JSON lines, where only that line is lost.  Read as a stream of
+                # objects, a stray quote in it would swallow every record after it.
+                candidates = later
+            elif text[:1] not in b"[{":
                 return "csv", "lines"
-            framing = "objects"
-            objects = itertools.islice(iter_objects(path, Report()), _PROBE)
-            candidates = [_loads_or_none(b) for _, b in objects]
+            else:
+                framing = "objects"
+                objects = itertools.islice(iter_objects(path, Report()), _PROBE)
+                candidates = [_loads_or_none(b) for _, b in objects]
         if candidates and isinstance(candidates[0], list):
             framing = "objects"
     flat: list[Any] = []

@@ -109,3 +109,56 @@ def test_a_cut_gzip_csv_names_the_line_it_stops_at(tmp_path):
     assert prob["kind"] == "truncated" and prob["line"] == len(df) + 2  # the header, then the rows read
     said = f"{p}: skipped 0 malformed, 1 truncated"
     assert 0 < len(df) < 3000 and any(said in w and f"line {prob['line']})" in w for w in warns)
+
+
+def _hubble_lines(n: int = 5) -> list[str]:
+    from tests.flows.test_bad_values import hubble
+
+    return [json.dumps(hubble(f"2024-03-15T10:00:0{i}Z", port=80 + i)) for i in range(n)]
+
+
+def _calico_lines(n: int = 5) -> list[str]:
+    from tests.flows.test_bad_values import calico
+
+    return [json.dumps(calico(1710496800 + i, dest_port=80 + i)) for i in range(n)]
+
+
+class TestADamagedFirstLine:
+    """A JSON-lines file whose first line is damaged: the lines below it are still whole records.
+
+    A log rotated mid-record (``copytruncate``) or read with ``tail -c`` starts in the middle of a
+    record; one corrupted byte can leave a first line that is not JSON.  Only that line is lost.
+    """
+
+    @pytest.mark.parametrize(("fmt", "make"), [("hubble", _hubble_lines), ("calico", _calico_lines)])
+    @pytest.mark.parametrize("damage", [
+        "cut",        # the tail of a record: not JSON, and no '{' to start with (was read as a CSV)
+        "quote",      # a stray quote: the object reader lost every record after it
+        "not-utf8",   # a byte that is no UTF-8
+    ])
+    @pytest.mark.parametrize("gz", [False, True])
+    def test_only_the_first_line_is_lost(self, tmp_path, fmt, make, damage, gz):
+        lines = make()
+        first = lines[0]
+        bad = {"cut": first[len(first) // 2:].encode(),
+               "quote": first.replace('"', '""', 3).encode(),
+               "not-utf8": first.encode().replace(b"10.0.0.1", b"10.0.\xff.1")}[damage]
+        data = bad + b"\n" + "".join(f"{x}\n" for x in lines[1:]).encode()
+        p = tmp_path / ("f.json.gz" if gz else "f.json")
+        p.write_bytes(gzip.compress(data) if gz else data)
+        df, warns = load(p)
+        src = df.attrs["k8sviz"]["sources"][0]
+        assert src["format"] == fmt
+        assert df["line"].tolist() == [2, 3, 4, 5] and df["dst_port"].tolist() == [81, 82, 83, 84]
+        assert problems(df) == [("malformed", 1)]
+        assert any(f"{p}: skipped 1 malformed" in w and "(first at line 1)" in w for w in warns), warns
+
+    def test_a_pretty_printed_document_is_still_read_as_one(self, tmp_path):
+        """Lines of a pretty-printed search response are no records, even where one is an object."""
+        from tests.flows.test_bad_values import calico
+
+        hits = [json.dumps({"_source": calico(1710496800 + i, dest_port=80 + i)}) for i in range(3)]
+        p = tmp_path / "f.json"
+        p.write_text('{"hits": {"total": 3, "hits": [\n' + ",\n".join(hits) + "\n]}}\n")
+        df, _ = load(p)
+        assert df["dst_port"].tolist() == [80, 81, 82] and not problems(df)
