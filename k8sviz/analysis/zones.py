@@ -41,6 +41,7 @@ carry, e.g. ``[owner, justification]`` (PCI DSS 1.2.1: rulesets follow a standar
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import os
@@ -237,15 +238,15 @@ class Zones:
             for p in snapshot.pods
         }
 
-    def rank(self, zone: str) -> tuple[int, int, float, int]:
+    def rank(self, zone: str) -> tuple[int, int, int, int, int]:
         """Sort key, most sensitive first: sensitive zones, then the other declared zones, by
         ``priority`` (highest first; none last), then in file order; ``unzoned`` last."""
         z = self.zones.get(zone)
         if z is None:
-            return (2, 1, 0.0, 0)
+            return (2, 1, 0, 0, 0)
         order = list(self.zones).index(zone)
-        return (0 if z.sensitive else 1, 0, -float(z.priority) if z.priority is not None else float("inf"),
-                order)
+        # Integers, not floats: a priority of 400 digits is a valid YAML int and no float.
+        return (0 if z.sensitive else 1, 0, 0 if z.priority is not None else 1, -(z.priority or 0), order)
 
     def workload_zone_sets(self, snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
         """``{"ns/workload": (zone, ...)}``: the zones of a workload's pods, most sensitive
@@ -405,9 +406,11 @@ class Zones:
 def _port_spec(spec: Any, where: str, source: str) -> tuple[str, _ports.Ranges] | None:
     """``(protocol, ranges)``; None protocol-less ``*`` means every protocol."""
     if isinstance(spec, int) and not isinstance(spec, bool):
-        spec = str(spec)
+        with contextlib.suppress(ValueError):  # past 4300 digits an int has no text: no port either
+            spec = str(spec)
     if not isinstance(spec, str) or not spec.strip():
-        msg = f"{where}: port spec {spec!r} must be a string like 'TCP/443', 'UDP/53' or 'TCP/8000-8080'"
+        msg = (f"{where}: port spec {_shown(spec)} must be a string like 'TCP/443', 'UDP/53' or "
+               "'TCP/8000-8080'")
         raise ZoneError(msg, source=source, obj=where.split(".")[0])
     text = spec.strip()
     if text == "*":
@@ -436,11 +439,39 @@ def _date(v: Any, where: str, source: str) -> dt.date | None:
         return v.date()
     if isinstance(v, dt.date):
         return v
+    if isinstance(v, str):
+        # The whole text, or an ISO date and time: `2027-06-301` is a mistake, not June 30.
+        text = v.strip()
+        for parse in (dt.date.fromisoformat, lambda t: dt.datetime.fromisoformat(t).date()):
+            try:
+                return parse(text)
+            except ValueError:
+                pass
+    msg = f"{where}.expires: {_shown(v)} is not a date (YYYY-MM-DD)"
+    raise ZoneError(msg, source=source, obj=where)
+
+
+def _shown(v: Any) -> str:
+    """``repr(v)`` for a message, cut short (an int past Python's 4300 digits has no repr at all)."""
     try:
-        return dt.date.fromisoformat(str(v).strip()[:10])
+        text = repr(v)
     except ValueError:
-        msg = f"{where}.expires: {v!r} is not a date (YYYY-MM-DD)"
-        raise ZoneError(msg, source=source, obj=where) from None
+        text = f"<{type(v).__name__} too large to show>"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _text(v: Any, what: str, source: str, where: str) -> str:
+    """A free-text field: text as is, a number as its digits (YAML reads `owner: 1234` as one),
+    nothing as "".  Anything else would be stored as its Python repr, or lost when falsy."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        with contextlib.suppress(ValueError):
+            return str(v)
+    msg = f"{what} must be text (got {type(v).__name__} {_shown(v)})"
+    raise ZoneError(msg, source=source, obj=where)
 
 
 def _names(v: Any, known: set[str], where: str, key: str, source: str) -> tuple[str, ...]:
@@ -472,8 +503,12 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
         raise ZoneError(msg, source=source)
     zones = []
     for name, spec in doc["zones"].items():
-        where = f"zone {name}"
-        name = str(name)
+        where = f"zone {_shown(name)}" if not isinstance(name, str) else f"zone {name}"
+        if not isinstance(name, str):
+            # An allow rule names zones by text: a zone `1` or `null` could never be named, and
+            # `1` and "1" would be one zone, the first silently lost.
+            msg = f"a zone name must be text (got {type(name).__name__} {_shown(name)}); quote it"
+            raise ZoneError(msg, source=source, obj=where)
         if name in _RESERVED:
             msg = f"'{name}' is a built-in zone and cannot be defined"
             raise ZoneError(msg, source=source, obj=where)
@@ -499,18 +534,19 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
                 if "podSelector" in spec
                 else None
             )
-        except PolicyError as e:
+        except (PolicyError, ValueError) as e:  # ValueError: a label value too large to be text
             raise ZoneError(f"bad selector: {e}", source=source, obj=where) from None
         prio = spec.get("priority")
         if prio is not None and (isinstance(prio, bool) or not isinstance(prio, int)):
-            msg = f"priority must be an integer (got {prio!r})"
+            msg = f"priority must be an integer (got {_shown(prio)})"
             raise ZoneError(msg, source=source, obj=where)
         sensitive = spec.get("sensitive", False)
         if sensitive is not None and not isinstance(sensitive, bool):
             # "false" or "no" in quotes is a string, and a non-empty string would read as true.
-            msg = f"sensitive must be true or false (got {sensitive!r})"
+            msg = f"sensitive must be true or false (got {_shown(sensitive)})"
             raise ZoneError(msg, source=source, obj=where)
-        zones.append(Zone(name, nsel, psel, prio, bool(sensitive), str(spec.get("description") or "")))
+        description = _text(spec.get("description"), "description", source, where)
+        zones.append(Zone(name, nsel, psel, prio, bool(sensitive), description))
     known = {z.name for z in zones} | set(_RESERVED)
     raw_allow = doc.get("allow") or []
     if not isinstance(raw_allow, list):
@@ -558,7 +594,7 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
                 dsts,
                 ports,
                 just.strip(),
-                str(r.get("owner") or ""),
+                _text(r.get("owner"), "owner", source, where),
                 _date(r.get("expires"), where, source),
             )
         )
@@ -581,9 +617,15 @@ def load_zones(path: str | os.PathLike[str] | Mapping[str, Any] | Zones) -> Zone
 
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except OSError as e:
         msg = f"cannot read zones file: {e.strerror or e}"
+        raise ZoneError(msg, source=str(p)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        msg = f"not UTF-8 text (byte 0x{data[e.start]:02x} at line {line}); save the file as UTF-8"
         raise ZoneError(msg, source=str(p)) from None
     try:
         doc = _yaml.load(text)

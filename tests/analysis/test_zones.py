@@ -249,3 +249,93 @@ def test_the_cli_names_a_workload_split_across_zones(tmp_path, capsys):
         assert main([cmd, str(dump), "--zones", str(zones)]) == 0
         err = capsys.readouterr().err
         assert "k8sviz: warning: a workload has pods in several zones" in err and "shop/api (pci, unzoned)" in err
+
+
+RULE = "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, justification: x, "
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        # A zone named by a number or null was stored under its text, where no allow rule could name it
+        # (and `1` and `"1"` became one zone, the first lost).
+        ("zones:\n  1: {podSelector: {}}\n", r"zone 1: a zone name must be text \(got int 1\); quote it"),
+        ("zones:\n  ~: {podSelector: {}}\n", r"zone None: a zone name must be text \(got NoneType None\)"),
+        # Values that were stored as their Python repr, or lost when falsy.
+        ("zones:\n  a: {podSelector: {}, description: [x, y]}\n", r"zone a: description must be text"),
+        (RULE + "owner: [p, q]}\n",
+         r"allow\[0\]: owner must be text \(got list \['p', 'q'\]\)"),
+        (RULE + "owner: {}}\n",
+         r"allow\[0\]: owner must be text \(got dict \{\}\)"),
+        # A date followed by anything else was cut to its first ten characters.
+        (RULE + "expires: 2027-06-301}\n",
+         r"allow\[0\]: allow\[0\]\.expires: '2027-06-301' is not a date"),
+        (RULE + "expires: '2027-06-30 or so'}\n",
+         r"expires: '2027-06-30 or so' is not a date"),
+        (RULE + "expires: [2027-06-30]}\n",
+         r"expires: \['2027-06-30'\] is not a date"),
+    ],
+)
+def test_values_of_the_wrong_type_are_errors_not_coerced(tmp_path, text, match):
+    with pytest.raises(ZoneError, match=match) as ei:
+        load_zones(write(tmp_path, text))
+    assert "zones.yaml" in str(ei.value)
+
+
+def test_numbers_and_datetimes_keep_their_meaning(tmp_path):
+    text = (RULE.replace("{}}\n", "{}, description: 42}\n") + "owner: 0, expires: '2027-06-30T23:00:00Z'}\n"
+            "  - {from: a, to: a, justification: x, owner: 1234, expires: 2027-06-30 10:00:00}\n")
+    z = load_zones(write(tmp_path, text))
+    assert z.zones["a"].description == "42"
+    june30 = dt.date(2027, 6, 30)
+    assert [(r.owner, r.expires) for r in z.allow] == [("0", june30), ("1234", june30)]
+
+
+@pytest.mark.parametrize("data", [
+    "zones:\n  caf\u00e9: {podSelector: {}}\n".encode("latin-1"),
+    "zones:\n  a: {podSelector: {}}\n".encode("utf-16"),
+])
+def test_a_file_that_is_not_utf8_is_a_zone_error(tmp_path, data):
+    p = tmp_path / "zones.yaml"
+    p.write_bytes(data)
+    with pytest.raises(ZoneError, match=r"zones.yaml: not UTF-8 text \(byte 0x(e9|ff) at line (2|1)\)"):
+        load_zones(p)
+
+
+def test_a_file_that_is_not_utf8_is_a_clean_cli_error(tmp_path, capsys):
+    from k8sviz.cli import main
+
+    p = tmp_path / "zones.yaml"
+    p.write_bytes(b"zones:\n  caf\xe9: {podSelector: {}}\n")
+    assert main(["segmentation", "--demo", "--zones", str(p)]) == 2
+    assert f"k8sviz: error: {p}: not UTF-8 text (byte 0xe9 at line 2)" in capsys.readouterr().err
+
+
+def test_a_priority_too_large_for_a_float_still_ranks(tmp_path):
+    big = 10**400
+    z = load_zones(write(tmp_path, f"zones:\n  a: {{podSelector: {{}}, priority: {big}}}\n"
+                                   f"  b: {{podSelector: {{}}, priority: {big - 1}}}\n"
+                                   "  c: {podSelector: {}}\n"))
+    assert sorted(["c", "b", "a", "unzoned"], key=z.rank) == ["a", "b", "c", "unzoned"]
+    snap = snapshot(ns("n"), pod("n", "p"))
+    assert z.workload_zone_sets(snap) == {"n/p": ("a",)}
+
+
+@pytest.mark.parametrize(("path", "match"), [
+    (("zones", "a", "sensitive"), r"zone a: sensitive must be true or false \(got <int too large to show>\)"),
+    (("zones", "a", "podSelector", "matchLabels", "app"), r"zone a: bad selector"),
+    (("allow", 0, "ports", 0), r"allow\[0\]\.ports\[0\]: port spec <int too large to show> must be"),
+    (("allow", 0, "expires"), r"allow\[0\]\.expires: <int too large to show> is not a date"),
+    (("allow", 0, "owner"), r"allow\[0\]: owner must be text \(got int <int too large to show>\)"),
+])
+def test_a_dict_with_an_int_too_large_for_text_is_a_zone_error(path, match):
+    """``load_zones`` takes a dict too; an int past 4300 digits has no str() or repr() (ValueError)."""
+    doc = {"zones": {"a": {"podSelector": {"matchLabels": {"app": "x"}}, "priority": 1, "sensitive": False}},
+           "allow": [{"from": "a", "to": "a", "ports": ["TCP/80"], "justification": "x", "owner": "o",
+                      "expires": "2027-01-01"}]}
+    cur = doc
+    for key in path[:-1]:
+        cur = cur[key]
+    cur[path[-1]] = 10**5000
+    with pytest.raises(ZoneError, match=match):
+        load_zones(doc)
