@@ -94,7 +94,7 @@ def _summary(flows: Any) -> dict[str, Any]:
 def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
     import json
 
-    from ..flows import lost_text
+    from ..flows import lost_text, problem_place
 
     recs = []
     for r in edges.itertuples(index=False):
@@ -155,7 +155,7 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
         for lost in s.get("lost_events", ()):
             out.append("  " + lost_text(lost["file"], lost))
     for p in summary["problems"][:10]:
-        out.append(f"  {p['kind']}: {p['file']}:{p['line']}: {p['message']}")
+        out.append(f"  {p['kind']}: {problem_place(p)}: {p['message']}")
     for reason, u in summary["unmapped"].items():
         out.append(f"  unmapped ({reason}): {counted(u['endpoints'], 'endpoint')}, "
                    f"{counted(u['records'], 'record')}")

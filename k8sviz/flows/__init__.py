@@ -33,6 +33,7 @@ from ._table import (
     Framing,
     Report,
     head,
+    iter_lines,
     iter_objects,
     iter_sse,
     looks_like_sse,
@@ -133,7 +134,17 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
         return "csv", "lines"
     text = head(path).removeprefix(BOM).lstrip()
     if not text:
-        return None, "lines"
+        # Blank first bytes: an empty file, a compressed stream cut before its first line, or
+        # blank lines before the records (which must not hide them).
+        probe = Report()
+        lines = [line for _, line, _ in itertools.islice(iter_lines(path, probe), _PROBE)]
+        if not lines:
+            for p in probe.problems:
+                report.problem(p["kind"], p["file"], p["line"], p["message"])
+            if not probe.problems:
+                report.problem("empty", str(path), None, "the file holds no flow records (empty or blank)")
+            return None, "lines"
+        text = b"".join(lines)
     framing: Framing = "lines"
     if name.endswith(".sse") or looks_like_sse(text):
         framing = "sse"
@@ -422,10 +433,10 @@ def _warn(attrs: dict[str, Any]) -> None:
                 stacklevel=outside_stacklevel(),
             )
     for kind, n in attrs["problem_counts"].items():
-        if kind in ("unreadable", "unknown-format", "bad-header", "stream-error", "bad-end-time"):
+        if kind in ("unreadable", "unknown-format", "bad-header", "stream-error", "bad-end-time", "empty"):
             sample = next(p for p in attrs["problems"] if p["kind"] == kind)
             warnings.warn(
-                f"{n} {kind} problem(s), e.g. {sample['file']}:{sample['line']}: {sample['message']}",
+                f"{n} {kind} problem(s), e.g. {problem_place(sample)}: {sample['message']}",
                 FlowWarning,
                 stacklevel=outside_stacklevel(),
             )
@@ -445,6 +456,12 @@ def _warn(attrs: dict[str, Any]) -> None:
             FlowWarning,
             stacklevel=outside_stacklevel(),
         )
+
+
+def problem_place(problem: dict[str, Any]) -> str:
+    """``file:line`` of a load problem, or the file alone for one about the whole file."""
+    line = problem.get("line")
+    return f"{problem['file']}:{line}" if line is not None else str(problem["file"])
 
 
 def unknown_text(unknown: dict[str, Any]) -> str:

@@ -162,3 +162,40 @@ class TestADamagedFirstLine:
         p.write_text('{"hits": {"total": 3, "hits": [\n' + ",\n".join(hits) + "\n]}}\n")
         df, _ = load(p)
         assert df["dst_port"].tolist() == [80, 81, 82] and not problems(df)
+
+
+class TestNothingToRead:
+    """A file that gives no records says why: empty, blank, or a compressed stream cut before its
+    first line.  Blank first bytes do not hide the records after them."""
+
+    @pytest.mark.parametrize(("name", "data"), [
+        ("empty.json", b""),
+        ("blank.jsonl", b"\n\n  \r\n\t\n"),
+        ("bom.json", b"\xef\xbb\xbf"),
+        ("empty.json.gz", gzip.compress(b"")),
+    ])
+    def test_an_empty_file_is_said(self, tmp_path, capsys, name, data):
+        p = tmp_path / name
+        p.write_bytes(data)
+        df, warns = load(p)
+        assert len(df) == 0 and problems(df) == [("empty", None)]
+        assert df.attrs["k8sviz"]["problems"][0]["file"] == str(p)
+        assert any(f"e.g. {p}: the file holds no flow records (empty or blank)" in w for w in warns), warns
+        assert main(["flows", str(p)]) == 0
+        assert f"  empty: {p}: the file holds no flow records" in capsys.readouterr().out
+
+    def test_a_gzip_stream_cut_before_its_first_line_is_truncated(self, tmp_path):
+        p = tmp_path / "f.json.gz"
+        p.write_bytes(gzip.compress(("\n".join(_hubble_lines()) + "\n").encode())[:12])
+        df, warns = load(p)
+        assert len(df) == 0 and problems(df) == [("truncated", 1)]
+        assert any(f"{p}: skipped 0 malformed, 1 truncated" in w for w in warns), warns
+
+    @pytest.mark.parametrize("gz", [False, True])
+    def test_records_after_a_long_blank_start_are_read(self, tmp_path, gz):
+        data = b"\n" * 70_000 + ("\n".join(_hubble_lines()) + "\n").encode()
+        p = tmp_path / ("f.json.gz" if gz else "f.json")
+        p.write_bytes(gzip.compress(data) if gz else data)
+        df, warns = load(p)
+        assert df.attrs["k8sviz"]["sources"][0]["format"] == "hubble"
+        assert df["line"].tolist() == list(range(70_001, 70_006)) and not problems(df)
