@@ -247,6 +247,9 @@ def load_flows(
     if format not in ("auto", "hubble", "calico", "goldmane", "csv"):
         msg = f"format must be auto, hubble, calico, goldmane or csv, not {format!r}"
         raise InputError(msg)
+    if chunk_size.__class__ is not int or chunk_size < 1:
+        msg = f"chunk_size must be a positive whole number of rows, not {chunk_size!r}"[:200]
+        raise InputError(msg)
     snap = _load_snapshot(snapshot)
     report = Report()
     mapper = Mapper(snap)

@@ -198,4 +198,10 @@ class TestNothingToRead:
         p.write_bytes(gzip.compress(data) if gz else data)
         df, warns = load(p)
         assert df.attrs["k8sviz"]["sources"][0]["format"] == "hubble"
-        assert df["line"].tolist() == list(range(70_001, 70_006)) and not problems(df)
+        assert df["line"].tolist() == list(range(70_001, 70_006)) and not problems(df) and not warns
+
+
+@pytest.mark.parametrize("chunk_size", ["10", None, 2.5, 0, -1, True])
+def test_a_chunk_size_that_is_no_row_count_is_an_input_error(chunk_size):
+    with pytest.raises(k8sviz.InputError, match=r"chunk_size must be a positive whole number of rows, not "):
+        k8sviz.load_flows(k8sviz.demo_path("flows"), chunk_size=chunk_size)
