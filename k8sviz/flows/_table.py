@@ -1130,7 +1130,8 @@ def json_source(path: Path, report: Report, framing: Framing = "lines") -> Itera
 
 
 def parse_items(parse_obj: Callable[[Any, int], Any], items: list[Any], line: int) -> list[Any]:
-    """Records of the items of a list response, with an exception in place of each bad item."""
+    """Records of the items of a list response, with an exception in place of each bad item and
+    the kind (``"other"``...) of each item that holds no flow, to be counted as skipped."""
     out: list[Any] = []
     for i, item in enumerate(items):
         try:
@@ -1138,7 +1139,9 @@ def parse_items(parse_obj: Callable[[Any, int], Any], items: list[Any], line: in
         except (TypeError, ValueError, AttributeError, KeyError) as e:
             out.append(ValueError(f"item {i}: {type(e).__name__}: {e}"))
             continue
-        if rec.__class__ is tuple:
+        if rec.__class__ is list:  # an item that is itself a list response
+            out.extend(rec)
+        elif rec is not None:
             out.append(rec)
     return out
 
@@ -1188,6 +1191,8 @@ def parse_json(
             for item in rec:
                 if isinstance(item, Exception):
                     report.problem("malformed", file, lineno, f"unexpected structure ({item})")
+                elif isinstance(item, str):  # an item that holds no flow: counted as a line would be
+                    skipped[item] = skipped.get(item, 0) + 1
                 else:
                     yield item
     stats["lines"] = lineno

@@ -205,3 +205,29 @@ class TestNothingToRead:
 def test_a_chunk_size_that_is_no_row_count_is_an_input_error(chunk_size):
     with pytest.raises(k8sviz.InputError, match=r"chunk_size must be a positive whole number of rows, not "):
         k8sviz.load_flows(k8sviz.demo_path("flows"), chunk_size=chunk_size)
+
+
+class TestItemsOfAListResponse:
+    """Every item of a Whisker list response or a Calico search response is a record, a problem
+    or a counted skip, as a line of a file is."""
+
+    def test_whisker_items_that_hold_no_flow_are_counted(self, tmp_path):
+        from tests.flows.test_goldmane import CART, FRONTEND, whisker
+
+        items = [whisker(FRONTEND, CART, 80, "Allow"), {"note": "no flow"},
+                 {"x": whisker(FRONTEND, CART, 81, "Deny")},
+                 {"total": 1, "items": [whisker(FRONTEND, CART, 82, "Allow")]}]
+        p = tmp_path / "w.json"
+        p.write_text(json.dumps({"total": 4, "items": items}))
+        df, _ = load(p)
+        assert df["dst_port"].tolist() == [80, 82]
+        assert df.attrs["k8sviz"]["sources"][0]["skipped"] == {"other": 2}
+
+    def test_calico_hits_that_hold_no_flow_are_counted(self, tmp_path):
+        from tests.flows.test_bad_values import calico
+
+        hits = [{"_source": calico(1710496800)}, {"_source": {"note": 1}}, {"_id": "x"}]
+        p = tmp_path / "c.json"
+        p.write_text(json.dumps({"hits": {"total": 3, "hits": hits}}))
+        df, _ = load(p)
+        assert len(df) == 1 and df.attrs["k8sviz"]["sources"][0]["skipped"] == {"other": 2}
