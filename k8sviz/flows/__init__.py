@@ -121,6 +121,15 @@ def _whole_records(lines: list[bytes]) -> list[Any]:
     return records if lines and 2 * len(records) > len(lines) else []
 
 
+def _wide_text(data: bytes) -> str | None:
+    """``"UTF-16"`` or ``"UTF-32"`` for text that starts with their byte-order mark."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    return None
+
+
 def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
     """``(format, framing)`` of a file from its name and first bytes."""
     import orjson
@@ -130,9 +139,16 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
     from .hubble import looks_like_hubble
 
     name = path.name.removesuffix(".gz")
+    raw = head(path)
+    wide = _wide_text(raw)
+    if wide:
+        # Windows PowerShell 5 writes UTF-16 with `>`: say so, rather than call it a bad CSV.
+        msg = f"{wide} text, not UTF-8; convert it (iconv -f {wide} -t UTF-8)"
+        report.problem("unreadable", str(path), 1, msg)
+        return None, "lines"
     if name.endswith(".csv"):
         return "csv", "lines"
-    text = head(path).removeprefix(BOM).lstrip()
+    text = raw.removeprefix(BOM).lstrip()
     if not text:
         # Blank first bytes: an empty file, a compressed stream cut before its first line, or
         # blank lines before the records (which must not hide them).

@@ -231,3 +231,21 @@ class TestItemsOfAListResponse:
         p.write_text(json.dumps({"hits": {"total": 3, "hits": hits}}))
         df, _ = load(p)
         assert len(df) == 1 and df.attrs["k8sviz"]["sources"][0]["skipped"] == {"other": 2}
+
+
+@pytest.mark.parametrize(("encoding", "name"), [("utf-16", "f.json"), ("utf-16-be", "f.json"),
+                                                ("utf-32", "f.json"), ("utf-16", "f.csv")])
+def test_utf16_text_is_named_not_read_as_a_bad_csv(tmp_path, encoding, name):
+    """Windows PowerShell 5's `>` writes UTF-16 (`hubble observe -o json > flows.json`)."""
+    text = "\n".join(_hubble_lines(2)) + "\n" if name.endswith(".json") else HEADER + "\n" + rows(1)[0] + "\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    p = tmp_path / name
+    p.write_bytes(data)
+    df, warns = load(p)
+    assert len(df) == 0
+    (prob,) = df.attrs["k8sviz"]["problems"]
+    assert (prob["kind"], prob["line"]) == ("unreadable", 1)
+    assert prob["message"].startswith(f"{encoding[:6].upper()} text, not UTF-8")
+    assert any(f"e.g. {p}:1: {encoding[:6].upper()} text" in w for w in warns), warns
