@@ -33,6 +33,8 @@ Allow rules: ``from`` and ``to`` are a zone name or a list of them; ``ports`` is
 port of every protocol, also the meaning of a missing ``ports``); ``justification`` is required
 (PCI DSS 1.2.5: every allowed service is business-justified); ``owner`` and ``expires``
 (``YYYY-MM-DD``, the last valid day) are optional.  An expired rule no longer covers anything.
+Zone names, ``owner`` and ``description`` are text (a number is taken as its digits); a list, a map
+or a date followed by more text is a :class:`ZoneError`, never stored as something else.
 
 ``requiredPolicyAnnotations`` (optional, top level) lists annotation keys every policy must
 carry, e.g. ``[owner, justification]`` (PCI DSS 1.2.1: rulesets follow a standard);
