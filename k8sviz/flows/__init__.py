@@ -146,8 +146,6 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
         msg = f"{wide} text, not UTF-8; convert it (iconv -f {wide} -t UTF-8)"
         report.problem("unreadable", str(path), 1, msg)
         return None, "lines"
-    if name.endswith(".csv"):
-        return "csv", "lines"
     text = raw.removeprefix(BOM).lstrip()
     if not text:
         # Blank first bytes: an empty file, a compressed stream cut before its first line, or
@@ -161,6 +159,8 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
                 report.problem("empty", str(path), None, "the file holds no flow records (empty or blank)")
             return None, "lines"
         text = b"".join(lines)
+    if name.endswith(".csv"):
+        return "csv", "lines"
     framing: Framing = "lines"
     if name.endswith(".sse") or looks_like_sse(text):
         framing = "sse"
@@ -319,12 +319,22 @@ def _read_all(
 
     for path in _files(paths):
         framing: Framing
-        fmt, framing = _detect(path, report) if format == "auto" else (format, "lines")
-        if format != "auto" and format != "csv":
-            _, framing = _detect(path, Report())
+        if format == "auto":
+            fmt, framing = _detect(path, report)
+        else:
+            probe = Report()
+            fmt, (_, framing) = format, _detect(path, probe)
+            if format == "csv":
+                framing = "lines"
+            # The reader says what else is wrong (a cut stream, lines that are not JSON); of an
+            # empty file, it would say nothing (or, reading a BOM as a CSV header, the wrong thing).
+            for p in probe.problems:
+                if p["kind"] == "empty":
+                    report.problem(p["kind"], p["file"], p["line"], p["message"])
+                    fmt = None
         stats: dict[str, Any] = {
             "file": str(path),
-            "format": fmt,
+            "format": fmt if format == "auto" else format,
             "lines": 0,
             "records": 0,
             "malformed": 0,

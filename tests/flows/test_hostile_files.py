@@ -184,6 +184,15 @@ class TestNothingToRead:
         assert main(["flows", str(p)]) == 0
         assert f"  empty: {p}: the file holds no flow records" in capsys.readouterr().out
 
+    @pytest.mark.parametrize("fmt", ["auto", "hubble", "calico", "goldmane", "csv"])
+    @pytest.mark.parametrize("name", ["empty.json", "empty.csv", "empty.csv.gz"])
+    def test_an_empty_file_is_said_whatever_the_format(self, tmp_path, fmt, name):
+        p = tmp_path / name
+        p.write_bytes(gzip.compress(b"\xef\xbb\xbf\n") if name.endswith(".gz") else b"\xef\xbb\xbf\n")
+        df, warns = load(p, format=fmt)
+        assert len(df) == 0 and problems(df) == [("empty", None)]
+        assert any(f"e.g. {p}: the file holds no flow records" in w for w in warns), warns
+
     def test_a_gzip_stream_cut_before_its_first_line_is_truncated(self, tmp_path):
         p = tmp_path / "f.json.gz"
         p.write_bytes(gzip.compress(("\n".join(_hubble_lines()) + "\n").encode())[:12])
