@@ -86,17 +86,18 @@ def table_html(
     value of ``column`` the id ``<prefix><slug(value)>``.  ``total``: the rows of the whole
     table, when ``df`` holds only its first ones (the final row counts those left out).
     """
+    n = len(df) if total is None else max(total, len(df))
+    # rows first: a frame of millions is not copied whole for the columns shown
+    shown = df if max_rows is None or len(df) <= max_rows else df.iloc[:max_rows]
     if columns is not None:
-        df = df.loc[:, [c for c in columns if c in df.columns]]
-    cols = [str(c) for c in df.columns]
+        shown = shown.loc[:, [c for c in columns if c in shown.columns]]
+    cols = [str(c) for c in shown.columns]
     attrs = f' class="{html.escape(classes)}"'
     if table_id:
         attrs += f' id="{html.escape(table_id)}"'
     out = [f'<div class="table-wrap"><table{attrs}><thead><tr>']
     out += [f"<th>{html.escape(c)}</th>" for c in cols]
     out.append("</tr></thead><tbody>")
-    n = len(df) if total is None else max(total, len(df))
-    shown = df if max_rows is None or len(df) <= max_rows else df.iloc[:max_rows]
     cc = cell_classes or {}
     lk = links or {}
     seen: set[str] = set()

@@ -56,7 +56,8 @@ def _violation_cells(seg: Any) -> set[tuple[str, str]]:
     d = find_column(cols, "dst_zone", "to_zone", "destination_zone", required=False)
     if not s or not d:
         return set()
-    return {(str(a), str(b)) for a, b in zip(v[s], v[d], strict=True)}
+    # each distinct pair once: a segmentation may list millions of violating rows
+    return {(str(a), str(b)) for a, b in pd.MultiIndex.from_arrays([v[s], v[d]]).unique()}
 
 
 def segmentation_heatmap(

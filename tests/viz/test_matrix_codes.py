@@ -157,3 +157,24 @@ def test_external_blocks_merged_into_one_count_as_one_label():
     assert list(fig.data[0].x) == ["(external)", "shop/db"]
     assert "aggregated" in reachability_matrix(pd.DataFrame(rows), max_labels=3, collapse_external=False
                                                ).layout.title.text
+
+
+@pytest.mark.parametrize("categorical", [False, True])
+def test_violation_cells_are_the_distinct_zone_pairs(categorical):
+    from k8sviz.viz.matrix import _violation_cells
+
+    rng = random.Random(7)
+    zones = ["cde", "web", "external", None, "a<b>"]
+    v = pd.DataFrame({"src_zone": [rng.choice(zones) for _ in range(200)],
+                      "dst_zone": [rng.choice(zones) for _ in range(200)]})
+    if categorical:
+        v = v.astype("category")
+    seg = type("Seg", (), {"violations": v})()
+    assert _violation_cells(seg) == {(str(a), str(b)) for a, b in zip(v["src_zone"], v["dst_zone"], strict=True)}
+
+
+def test_table_columns_are_chosen_after_the_rows():
+    df = pd.DataFrame({"a": range(10), "b": list("abcdefghij"), "c": range(10)})
+    out = table_html(df, max_rows=2, columns=["c", "a"])
+    assert out.index("<th>c</th>") < out.index("<th>a</th>") and "<th>b</th>" not in out
+    assert "... 8 more rows not shown" in out and "<td>1</td>" in out and "<td>2</td>" not in out
