@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -403,6 +404,12 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {"rows": len(rf),
                            "ipblocks_match_pods": bool(getattr(data.reach, "ipblocks_match_pods", False))}
+    # The endpoints as Categoricals, their categories in text order: the namespace table, the
+    # matrix and the first rows below then read codes, not millions of strings three times.
+    for c in ("src", "dst"):
+        if c in rf.columns and not isinstance(rf[c].dtype, pd.CategoricalDtype):
+            with suppress(TypeError):  # values without an order stay as they are
+                rf = rf.assign(**{c: pd.Categorical(rf[c])})
     ns_cells = None
     if {"src_namespace", "dst_namespace"} <= set(rf.columns) and len(rf):
         ns_cells = namespace_cells(rf)

@@ -21,14 +21,13 @@ from ..analysis._common import port_text
 from .network import (
     Aggregate,
     _aggregate_nodes,
-    _among,
     _draw,
     _edge_rows,
     _node_rows,
     _port_labels,
     _sorted_sets,
     _violation_set,
-    violation_ends,
+    violation_codes,
 )
 
 if TYPE_CHECKING:
@@ -161,10 +160,8 @@ def aggregated_rows(
     row is among the merged ones (the graph's edge order decides it there).
     """
     nodes, alias = _node_rows(G, services=False, collapse_external=True)
-    v_src, v_dst = _ends(violations)
     # only the graph's own edges are looked up in this set (see _rows_violating for the rest)
-    own = _among(v_src, v_dst, {(str(u), str(v)) for u, v in G.edges()})
-    vset = _violation_set(list(zip(*own, strict=True)))
+    vset = _violation_set(violations, among={(str(u), str(v)) for u, v in G.edges()})
     agg = _aggregate_nodes(nodes, by)
     names = list(nodes)
     pos = {n: i for i, n in enumerate(names)}
@@ -175,7 +172,7 @@ def aggregated_rows(
     drawn = np.array([pos[alias[i]] if i in alias else -1 for i in allowed.ids], dtype=np.int64)
     a_src, a_dst = drawn[allowed.src], drawn[allowed.dst]
     ok = (a_src >= 0) & (a_dst >= 0)
-    cat = np.where(_rows_violating(allowed, v_src, v_dst), _VIOLATING, _ALLOWED)
+    cat = np.where(_rows_violating(allowed, violations), _VIOLATING, _ALLOWED)
     other = _edge_rows(G, vset, alias)  # observed in flows (the graph holds no allowed edge)
     o_src = np.array([pos[e["src"]] for e in other], dtype=np.int64)
     o_dst = np.array([pos[e["dst"]] for e in other], dtype=np.int64)
@@ -238,26 +235,21 @@ def _add_allowed(merged: dict[int, dict[str, Any]], allowed: AllowedEdges, g_row
             merged[gk]["kind"] = "allowed"
 
 
-def _ends(violations: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The violating (src, dst) node ids, from a frame or from pairs (see ``_violation_set``)."""
+def _rows_violating(allowed: AllowedEdges, violations: Any) -> np.ndarray:
+    """Per allowed row: whether its (src, dst) is a segmentation violation (``violations``:
+    a frame or pairs, as ``network_figure`` takes them)."""
+    index = {x: i for i, x in enumerate(allowed.ids)}
     if violations is None:
-        empty = np.array([], dtype=object)
-        return empty, empty
-    if hasattr(violations, "columns"):
-        return violation_ends(violations)
-    pairs = [(str(a), str(b)) for a, b in violations]
-    return np.array([a for a, _ in pairs], dtype=object), np.array([b for _, b in pairs], dtype=object)
-
-
-def _rows_violating(allowed: AllowedEdges, v_src: np.ndarray, v_dst: np.ndarray) -> np.ndarray:
-    """Per allowed row: whether its (src, dst) is a segmentation violation."""
-    if not len(v_src):
         return np.zeros(len(allowed), dtype=bool)
-    ids = pd.Index(allowed.ids)
-    n = len(ids)
-    s, d = ids.get_indexer(v_src), ids.get_indexer(v_dst)
+    if hasattr(violations, "columns"):
+        s, d = violation_codes(violations, index)
+    else:
+        pairs = _violation_set(violations)
+        s = np.array([index.get(a, -1) for a, _ in pairs], dtype=np.int64)
+        d = np.array([index.get(b, -1) for _, b in pairs], dtype=np.int64)
     ok = (s >= 0) & (d >= 0)
-    return np.isin(allowed.src * n + allowed.dst, s[ok] * n + d[ok])
+    n = len(index)
+    return pd.Series(allowed.src * n + allowed.dst).isin(s[ok] * n + d[ok]).to_numpy()
 
 
 def _pairs(keys: np.ndarray, values: np.ndarray) -> list[tuple[int, int]]:

@@ -275,6 +275,17 @@ class _Codes:
         return cls._merged(codes, [str(u) for u in uniq])
 
     @classmethod
+    def filled(cls, column: pd.Series, value: str) -> _Codes:
+        """:meth:`of` with ``value`` for a missing value (``fillna``)."""
+        if isinstance(column.dtype, pd.CategoricalDtype):  # on its codes, no row made text
+            codes = column.cat.codes.to_numpy().astype(np.int64)
+            texts = [str(c) for c in column.cat.categories]
+            codes[codes < 0] = len(texts)
+            used, uniq = pd.factorize(codes)
+            return cls._merged(used, [[*texts, value][u] for u in uniq.tolist()])
+        return cls.of(column.astype(object).fillna(value))
+
+    @classmethod
     def _merged(cls, codes: np.ndarray, texts: list[str]) -> _Codes:
         again, values = pd.factorize(np.array(texts, dtype=object))
         return cls(again.astype(np.int64)[codes], [str(v) for v in values])
@@ -358,8 +369,8 @@ def _cells(src: _Codes, dst: _Codes, proto: _Codes, ports: _Ports) -> Cells:
 def namespace_cells(df: pd.DataFrame) -> Cells:
     """:func:`_cells` per (source namespace, destination namespace), an external address block
     in ``(external)``; with the distinct sources and destinations of each pair."""
-    s_ns = _Codes.of(df["src_namespace"].astype(object).fillna("(external)"))
-    d_ns = _Codes.of(df["dst_namespace"].astype(object).fillna("(external)"))
+    s_ns = _Codes.filled(df["src_namespace"], "(external)")
+    d_ns = _Codes.filled(df["dst_namespace"], "(external)")
     cells = _cells(s_ns, d_ns, _protocols(df), _Ports.of(df))
     pair = s_ns.codes * max(1, len(d_ns.values)) + d_ns.codes
     n_dst = max(1, len(d_ns.values))

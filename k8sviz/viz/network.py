@@ -132,76 +132,88 @@ def _violation_set(
     merged text, no node's id): each block, a graph node, is paired with the other end.
 
     ``among``: only those of these pairs (the graph's edges): a segmentation's millions of
-    violating pairs are then matched on codes, never each made a tuple."""
+    violating rows are then matched on integer codes, never each made text or a tuple."""
     if violations is None:
         return set()
     if hasattr(violations, "columns"):
-        src, dst = violation_ends(violations)
         if among is None:
-            return set(zip(src.tolist(), dst.tolist(), strict=True))
-        return {(a, b) for a, b in zip(*_among(src, dst, among), strict=True)}
+            return _all_pairs(violations)
+        wanted = list(among)
+        index: dict[str, int] = {}
+        for a, b in wanted:
+            index.setdefault(a, len(index))
+            index.setdefault(b, len(index))
+        n = max(1, len(index))
+        s, d = violation_codes(violations, index)
+        ok = (s >= 0) & (d >= 0)
+        keys = s[ok] * n + d[ok]
+        want_keys = np.array([index[a] * n + index[b] for a, b in wanted], dtype=np.int64)
+        found = set(pd.unique(keys[pd.Series(keys).isin(want_keys).to_numpy()]).tolist())
+        return {(a, b) for (a, b), k in zip(wanted, want_keys.tolist(), strict=True) if k in found}
     return {(str(a), str(b)) for a, b in violations}
 
 
-def violation_ends(violations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The (src, dst) node ids of a violation frame's rows, as two arrays of text; a row
-    towards or from outside addresses gives one pair per block (see :func:`_violation_set`)."""
+def _all_pairs(violations: pd.DataFrame) -> set[tuple[str, str]]:
+    """Every pair a violation frame names (see :func:`_violation_set`), row by row."""
+    out: set[tuple[str, str]] = set()
     cols = set(violations.columns)
     if not {"src", "dst"} <= cols:
-        empty = np.array([], dtype=object)
+        return out
+    blocks = violations["external_blocks"] if "external_blocks" in cols else [None] * len(violations)
+    zones = (zip(violations["src_zone"], violations["dst_zone"], strict=True)
+             if {"src_zone", "dst_zone"} <= cols else [(None, None)] * len(violations))
+    for a, b, bl, (za, zb) in zip(violations["src"], violations["dst"], blocks, zones, strict=True):
+        if isinstance(bl, list | tuple) and bl and EXTERNAL_ZONE in (za, zb):
+            out.update((str(x), str(b)) if za == EXTERNAL_ZONE else (str(a), str(x)) for x in bl)
+        else:
+            out.add((str(a), str(b)))
+    return out
+
+
+def violation_codes(violations: pd.DataFrame, index: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The (src, dst) of a violation frame's pairs (see :func:`_violation_set`) as codes in
+    ``index`` (node id -> code; -1 for an end not in it): a row towards or from outside
+    addresses gives one pair per block."""
+    cols = set(violations.columns)
+    if not {"src", "dst"} <= cols:
+        empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    src, dst = _texts(violations["src"]), _texts(violations["dst"])
+    s, d = _codes_in(violations["src"], index), _codes_in(violations["dst"], index)
     if "external_blocks" not in cols or not {"src_zone", "dst_zone"} <= cols:
-        return src, dst
-    za = violations["src_zone"].to_numpy(object)
-    on_src, on_dst = (violations[c].astype(object).eq(EXTERNAL_ZONE).fillna(False).to_numpy(bool)
+        return s, d
+    on_src, on_dst = (np.asarray(violations[c].eq(EXTERNAL_ZONE).fillna(False), dtype=bool)
                       for c in ("src_zone", "dst_zone"))
-    ext = np.flatnonzero(on_src | on_dst)
-    blocks = violations["external_blocks"].to_numpy(object)
+    blocks = violations["external_blocks"]
     drop: list[int] = []
-    extra_src: list[str] = []
-    extra_dst: list[str] = []
-    for i in ext.tolist():
-        bl = blocks[i]
+    extra_s: list[int] = []
+    extra_d: list[int] = []
+    for i in np.flatnonzero(on_src | on_dst).tolist():
+        bl = blocks.iat[i]
         if not (isinstance(bl, list | tuple) and bl):
             continue
         drop.append(i)
         for x in bl:
-            if za[i] == EXTERNAL_ZONE:
-                extra_src.append(str(x))
-                extra_dst.append(dst[i])
+            code = index.get(str(x), -1)
+            if on_src[i]:
+                extra_s.append(code)
+                extra_d.append(int(d[i]))
             else:
-                extra_src.append(src[i])
-                extra_dst.append(str(x))
+                extra_s.append(int(s[i]))
+                extra_d.append(code)
     if not drop:
-        return src, dst
-    keep = np.ones(len(src), dtype=bool)
+        return s, d
+    keep = np.ones(len(s), dtype=bool)
     keep[drop] = False
-    return (np.concatenate([src[keep], np.array(extra_src, dtype=object)]),
-            np.concatenate([dst[keep], np.array(extra_dst, dtype=object)]))
+    return (np.concatenate([s[keep], np.array(extra_s, dtype=np.int64)]),
+            np.concatenate([d[keep], np.array(extra_d, dtype=np.int64)]))
 
 
-def _texts(column: pd.Series) -> np.ndarray:
-    """``str()`` of each value, as an object array (vectorised where every value is text)."""
-    if pd.api.types.infer_dtype(column, skipna=False) == "string":
-        return column.to_numpy(object)
-    return np.array([str(x) for x in column.tolist()], dtype=object)
-
-
-def _among(
-    src: np.ndarray, dst: np.ndarray, among: Iterable[tuple[str, str]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The (src, dst) pairs that are also in ``among``, found on integer codes."""
-    wanted = list(among)
-    if not wanted or not len(src):
-        return src[:0], dst[:0]
-    ends = pd.Index(pd.unique(np.array([x for pair in wanted for x in pair], dtype=object)))
-    n = len(ends)
-    w = ends.get_indexer(np.array([a for a, _ in wanted], dtype=object)) * n + ends.get_indexer(
-        np.array([b for _, b in wanted], dtype=object))
-    s, d = ends.get_indexer(src), ends.get_indexer(dst)
-    hit = (s >= 0) & (d >= 0) & np.isin(s * n + d, w)
-    return src[hit], dst[hit]
+def _codes_in(column: pd.Series, index: Mapping[str, int]) -> np.ndarray:
+    """Per row, the code in ``index`` of ``str()`` of its value, or -1: each distinct value
+    looked up once (Arrow strings and Categoricals are factorized without making text)."""
+    codes, uniq = pd.factorize(column, use_na_sentinel=False)
+    lookup = np.array([index.get(str(u), -1) for u in uniq] + [-1], dtype=np.int64)
+    return lookup[codes]
 
 
 def _edge_rows(

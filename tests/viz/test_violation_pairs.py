@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from k8sviz.analysis.zones import EXTERNAL
-from k8sviz.viz.network import _violation_set, violation_ends
+from k8sviz.viz.network import _violation_set, violation_codes
 
 ENDS = ["shop/web", "shop/db", "pci/pay", "a<b>/x", "10.0.0.0/8", "0.0.0.0/0"]
 ZONES = ["cde", "web", EXTERNAL, None]
@@ -49,10 +49,17 @@ def test_violation_pairs_agree_with_a_row_by_row_reading(seed):
     rng = random.Random(seed)
     df = random_violations(rng, rng.randint(0, 60), string_dtype=seed % 2 == 1)
     want = reference(df)
-    src, dst = violation_ends(df)
-    assert set(zip(src.tolist(), dst.tolist(), strict=True)) == want
+    ids = sorted({x for pair in want for x in pair} | {"not/a-node"})
+    s, d = violation_codes(df, {x: i for i, x in enumerate(ids)})
+    assert {(ids[a], ids[b]) for a, b in zip(s.tolist(), d.tolist(), strict=True)} == want
+    # an end outside the index is -1, and its pair is not any pair of ids
+    few = {x: i for i, x in enumerate(ids[:2])}
+    s, d = violation_codes(df, few)
+    assert {(ids[a], ids[b]) for a, b in zip(s.tolist(), d.tolist(), strict=True) if a >= 0 and b >= 0} == {
+        (a, b) for a, b in want if a in few and b in few}
     assert _violation_set(df) == want
-    among = {(rng.choice(ENDS + ["192.168.0.0/16"]), rng.choice(ENDS + ["192.168.0.0/16"])) for _ in range(15)}
+    some = [*ENDS, "192.168.0.0/16"]
+    among = {(rng.choice(some), rng.choice(some)) for _ in range(15)}
     assert _violation_set(df, among=among) == want & among
 
 
