@@ -376,10 +376,15 @@ def namespace_cells(df: pd.DataFrame) -> Cells:
     n_dst = max(1, len(d_ns.values))
     for col, attr in (("src", "sources"), ("dst", "destinations")):
         # distinct values per pair; a missing value (code -1) is not one, as nunique has it
-        codes, uniq = pd.factorize(df[col])
+        column = df[col]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # its codes are distinct values already
+            codes, size = column.cat.codes.to_numpy().astype(np.int64), len(column.cat.categories)
+        else:
+            codes, uniq = pd.factorize(column)
+            size = len(uniq)
         ok = codes >= 0
-        distinct = pd.unique(pair[ok] * (len(uniq) + 1) + codes[ok])
-        per_pair = pd.Series(distinct // (len(uniq) + 1)).value_counts()
+        distinct = pd.unique(pair[ok] * (size + 1) + codes[ok])
+        per_pair = pd.Series(distinct // (size + 1)).value_counts()
         for p, n in zip(per_pair.index.tolist(), per_pair.tolist(), strict=True):
             setattr(cells[(s_ns.values[p // n_dst], d_ns.values[p % n_dst])], attr, int(n))
     return cells

@@ -183,29 +183,33 @@ def violation_codes(violations: pd.DataFrame, index: Mapping[str, int]) -> tuple
         return s, d
     on_src, on_dst = (np.asarray(violations[c].eq(EXTERNAL_ZONE).fillna(False), dtype=bool)
                       for c in ("src_zone", "dst_zone"))
-    blocks = violations["external_blocks"]
-    drop: list[int] = []
-    extra_s: list[int] = []
-    extra_d: list[int] = []
-    for i in np.flatnonzero(on_src | on_dst).tolist():
-        bl = blocks.iat[i]
-        if not (isinstance(bl, list | tuple) and bl):
-            continue
-        drop.append(i)
-        for x in bl:
-            code = index.get(str(x), -1)
-            if on_src[i]:
-                extra_s.append(code)
-                extra_d.append(int(d[i]))
-            else:
-                extra_s.append(int(s[i]))
-                extra_d.append(code)
-    if not drop:
+    ext = np.flatnonzero(on_src | on_dst)
+    if not len(ext):
         return s, d
+    # Rows share their block lists: each distinct list read once, then spread over its rows.
+    objs = violations["external_blocks"].to_numpy(object)[ext]
+    ids = np.fromiter(map(id, objs), dtype=np.int64, count=len(objs))
+    which, uniq = pd.factorize(ids)
+    first = np.full(len(uniq), len(objs), dtype=np.int64)
+    np.minimum.at(first, which, np.arange(len(objs), dtype=np.int64))
+    lists = []
+    for r in first.tolist():
+        bl = objs[r]
+        lists.append([index.get(str(x), -1) for x in bl] if isinstance(bl, list | tuple) and bl else [])
+    lengths = np.array([len(x) for x in lists], dtype=np.int64)
+    flat = np.array([c for x in lists for c in x], dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    spread = lengths[which] > 0
+    rows, lists_of = ext[spread], which[spread]
+    count = lengths[lists_of]
+    rep, rep_list = np.repeat(rows, count), np.repeat(lists_of, count)
+    within = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    block = flat[starts[rep_list] + within]
+    towards = on_src[rep]  # the block is the source when the source zone is outside
     keep = np.ones(len(s), dtype=bool)
-    keep[drop] = False
-    return (np.concatenate([s[keep], np.array(extra_s, dtype=np.int64)]),
-            np.concatenate([d[keep], np.array(extra_d, dtype=np.int64)]))
+    keep[rows] = False
+    return (np.concatenate([s[keep], np.where(towards, block, s[rep])]),
+            np.concatenate([d[keep], np.where(towards, d[rep], block)]))
 
 
 def _codes_in(column: pd.Series, index: Mapping[str, int]) -> np.ndarray:
