@@ -478,8 +478,11 @@ def _with_rules(data: ReportData, shown: pd.DataFrame, before: Any) -> pd.DataFr
 
 
 def _frame(data: ReportData, reach: Any) -> pd.DataFrame | None:
+    from ..analysis._common import edge_frame
+
     try:
-        return reach.to_frame(level="workload")  # type: ignore[no-any-return]
+        # the frame the graph, segmentation and findings read too: built once, read-only
+        return edge_frame(reach, "workload")  # type: ignore[no-any-return]
     except Exception as e:
         data.problems.append(f"allowed connections: {type(e).__name__}: {e}")
         return None

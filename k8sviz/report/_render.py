@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -147,6 +148,31 @@ def _workload_zones(data: ReportData) -> dict[str, str]:
     return out
 
 
+def _connected_peers(rf: pd.DataFrame, wz: dict[str, str], sensitive: set[str]) -> dict[str, set[str]]:
+    """Per system outside the sensitive zones: ``from <zone>`` / ``to <zone>`` for each
+    sensitive zone an allowed connection joins it with.  On the distinct endpoints and
+    (peer, zone) pairs: the frame may hold millions of rows."""
+    ends = []
+    for col in ("src", "dst"):
+        codes, uniq = pd.factorize(rf[col], use_na_sentinel=False)
+        texts = [str(u) for u in uniq]
+        zone = [wz.get(t) for t in texts]
+        zcodes, zuniq = pd.factorize(pd.Series(zone, dtype=object), use_na_sentinel=False)
+        inside = np.array([z in sensitive for z in zone], dtype=bool)
+        ends.append((codes, texts, zcodes.astype(np.int64), [str(z) for z in zuniq], inside))
+    (s_codes, s_texts, s_zone, s_names, s_in), (d_codes, d_texts, d_zone, d_names, d_in) = ends
+    in_s, in_d = s_in[s_codes], d_in[d_codes]
+    peers: dict[str, set[str]] = defaultdict(set)
+    for mask, peer, peer_texts, zone, names, word in (
+        (in_s & ~in_d, d_codes, d_texts, s_zone[s_codes], s_names, "from"),
+        (in_d & ~in_s, s_codes, s_texts, d_zone[d_codes], d_names, "to"),
+    ):
+        width = max(1, len(names))
+        for key in pd.unique(peer[mask].astype(np.int64) * width + zone[mask]).tolist():
+            peers[peer_texts[key // width]].add(f"{word} {names[key % width]}")
+    return peers
+
+
 def _frame_or_none(obj: Any, method: str) -> pd.DataFrame | None:
     fn = getattr(obj, method, None)
     if fn is None:
@@ -189,15 +215,7 @@ def _scope(data: ReportData) -> dict[str, Any]:
     connected: list[dict[str, Any]] = []
     rf = data.reach_frame
     if sensitive and rf is not None and len(rf) and {"src", "dst"} <= set(rf.columns):
-        src_z = rf["src"].astype(str).map(wz)
-        dst_z = rf["dst"].astype(str).map(wz)
-        in_s = src_z.isin(sensitive)
-        in_d = dst_z.isin(sensitive)
-        peers: dict[str, set[str]] = defaultdict(set)
-        for peer, zone in zip(rf["dst"][in_s & ~in_d], src_z[in_s & ~in_d], strict=True):
-            peers[str(peer)].add(f"from {zone}")
-        for peer, zone in zip(rf["src"][in_d & ~in_s], dst_z[in_d & ~in_s], strict=True):
-            peers[str(peer)].add(f"to {zone}")
+        peers = _connected_peers(rf, wz, set(sensitive))
         connected = [
             {"system": p, "zone": wz.get(p, "external"), "direction": ", ".join(sorted(d))}
             for p, d in sorted(peers.items())
