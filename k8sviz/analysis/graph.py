@@ -659,14 +659,24 @@ def _add_namespace_edges(
     protos = [str(p) for p in proto.cat.categories]
     key = (sc * max(len(dnames), 1) + dc) * max(len(protos), 1) + pc
     del sc, dc, pc
-    ukey, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    # np.unique's sorted keys and inverse, by hashing and sorting only the distinct keys
+    codes, uniq = pd.factorize(key)
     del key
+    order = np.argsort(uniq, kind="stable")
+    ukey = uniq[order]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    inv = rank[codes]
+    del codes, rank
+    counts = np.bincount(inv, minlength=len(ukey))
+    # one row per (merged edge, shared port list): the engine shares one list per port set
     ids = np.fromiter(map(id, edges["ports"].to_numpy(dtype=object)), dtype=np.int64, count=len(edges))
-    firsts = pd.DataFrame({"k": inv.reshape(-1), "i": ids}).drop_duplicates().index.to_numpy()
+    lists, _ = pd.factorize(ids)
     del ids
+    firsts = np.flatnonzero(~pd.Series(inv * (int(lists.max(initial=0)) + 1) + lists).duplicated().to_numpy())
+    del lists
     ports_col = edges["ports"].to_numpy(dtype=object)
     ranges: dict[int, _ports.Ranges] = {}
-    inv = inv.reshape(-1)
     for r in firsts.tolist():
         k = int(inv[r])
         ranges[k] = _ports.union(ranges.get(k, ()), _ports.parse(ports_col[r]))

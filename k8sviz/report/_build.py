@@ -329,16 +329,18 @@ def report_graph(data: ReportData) -> Any:
     """
     import k8sviz
 
+    from ..analysis._common import live_edge_frame
     from ..analysis.graph import MAX_EDGES, graph_without_allowed
     from ..viz._network_frame import allowed_edges
 
     args: dict[str, Any] = {
         "reach": data.reach, "flows": data.flows, "level": "workload", "zones": data.zones
     }
-    if data.reach is not None:
+    # Above MAX_EDGES graph() merges the allowed edges per namespace itself: built as it is,
+    # once (the frame is cached, so its size is known before any node is made).
+    if data.reach is not None and len(live_edge_frame(data.reach, "workload")) <= MAX_EDGES:
         G, frame = graph_without_allowed(data.snapshot, **args)
-        # Above MAX_EDGES graph() merges the allowed edges per namespace itself: built as it is.
-        if frame is not None and G.number_of_nodes() > AGGREGATE_ABOVE and len(frame) <= MAX_EDGES:
+        if frame is not None and G.number_of_nodes() > AGGREGATE_ABOVE:
             allowed = allowed_edges(data.reach, frame)
             # an endpoint the graph lacks would be a node of its own once its edge is added
             if allowed is not None and all(i in G for i in allowed.ids):
