@@ -34,8 +34,30 @@ def _cached(reach: Any, kind: str, level: str) -> Any:
         store = {}
     key = (kind, level)
     if key not in store:
-        store[key] = reach.to_frame(level=level) if kind == "edges" else reach.rule_frame(level=level)
+        if kind == "edges" and hasattr(reach, "_frame_with_codes"):
+            store[key], store[("codes", level)] = reach._frame_with_codes(level)
+        else:
+            store[key] = reach.to_frame(level=level) if kind == "edges" else reach.rule_frame(level=level)
     return store[key]
+
+
+def endpoint_codes(reach: Any, edges: pd.DataFrame, level: str, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(edges[col])``: per row a code, in order of first appearance, and the
+    distinct values (an object array).  Read off the engine's own endpoint numbers when
+    ``edges`` is the frame :func:`edge_frame` keeps for ``reach``: at millions of rows,
+    hashing every name costs seconds, the engine's integer codes a fraction of that."""
+    import pandas as pd
+
+    try:
+        store = _FRAMES.get(reach) or {}
+    except TypeError:  # not weak-referenceable
+        store = {}
+    codes = store.get(("codes", level))
+    if codes is not None and store.get(("edges", level)) is edges:
+        c, units = pd.factorize(codes.src if col == "src" else codes.dst)
+        return c, codes.names[units]
+    c, uniq = pd.factorize(edges[col])
+    return c, np.asarray(uniq, dtype=object)
 
 
 def object_array(values: Iterable[Any]) -> np.ndarray:

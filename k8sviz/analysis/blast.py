@@ -10,6 +10,7 @@ from . import _ports
 from ._common import (
     INTERNET,
     classify_block,
+    endpoint_codes,
     exposure,
     exposure_unread,
     live_edge_frame,
@@ -40,9 +41,15 @@ class _Hops:
         import pandas as pd
 
         edges = live_edge_frame(reach, "workload")  # pods that ran to completion are no hop
-        internal = edges[(edges["src_type"] != "external") & (edges["dst_type"] != "external")]
-        sc, su = pd.factorize(internal["src"])
-        dc, du = pd.factorize(internal["dst"])
+        inside = np.asarray((edges["src_type"] != "external") & (edges["dst_type"] != "external"))
+        internal = edges[inside]
+        ends = []
+        for col in ("src", "dst"):
+            # factorize(internal[col]): the whole frame's codes, renumbered over the rows kept
+            full, names = endpoint_codes(reach, edges, "workload", col)
+            codes, used = pd.factorize(full[inside])
+            ends.append((codes, names[used]))
+        (sc, su), (dc, du) = ends
         su = np.asarray(su, dtype=str)
         du = np.asarray(du, dtype=str)
         self.keys = np.unique(np.concatenate([su, du])) if len(su) else np.array([], dtype=str)
@@ -55,7 +62,13 @@ class _Hops:
         self.row_pos = np.flatnonzero(keep)
         self.pair = si[keep] * n + di[keep]
         self.n = n
-        uniq = np.unique(self.pair)
+        # The frame lists rows by source, then destination, in key order, so the pairs are
+        # sorted already: then distinct by a neighbour test, else by a sort.
+        pair = self.pair
+        if len(pair) and bool((pair[1:] >= pair[:-1]).all()):
+            uniq = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]
+        else:
+            uniq = np.unique(pair)
         us, ud = uniq // n, uniq % n
         self.indptr = np.zeros(len(self.keys) + 1, dtype=np.int64)
         np.cumsum(np.bincount(us, minlength=len(self.keys)), out=self.indptr[1:])

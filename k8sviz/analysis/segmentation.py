@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _ports
-from ._common import get_reach, live_edge_frame, object_array, rule_frame
+from ._common import endpoint_codes, get_reach, live_edge_frame, object_array, rule_frame
 from .zones import EXTERNAL, Zones, load_zones, resolve_today
 
 if TYPE_CHECKING:
@@ -259,13 +259,16 @@ class Segmentation:
 class _Core:
     """The edge frame reduced to codes: endpoints, zones, and (zone, zone, protocol, ports) combos."""
 
-    def __init__(self, edges: pd.DataFrame, zones: Zones, zmap: dict[str, str], snapshot: Any, level: str):
+    def __init__(
+        self, edges: pd.DataFrame, zones: Zones, zmap: dict[str, str], snapshot: Any, level: str,
+        reach: Any = None,
+    ):
         import pandas as pd
 
-        src_codes, src_u = pd.factorize(edges["src"])
+        src_codes, src_u = endpoint_codes(reach, edges, level, "src")
         self.src_codes = src_codes.astype(np.int32)
         del src_codes
-        dst_codes, dst_u = pd.factorize(edges["dst"])
+        dst_codes, dst_u = endpoint_codes(reach, edges, level, "dst")
         self.dst_codes = dst_codes.astype(np.int32)
         del dst_codes
         self.src_names = np.asarray(src_u, dtype=object)
@@ -616,7 +619,7 @@ def segmentation(
         if rf is not None:
             rf = _expand(rf, split, ("src", "dst")).reset_index(drop=True)
         zmap = {**{k: v for k, v in zmap.items() if k not in split}, **_split_zmap(split)}
-    core = _Core(edges, zones, zmap, reach.snapshot, level)
+    core = _Core(edges, zones, zmap, reach.snapshot, level, reach)
     members = core.members
     pair_conns = core.pair_conns
     pair_ports: dict[tuple[str, str], dict[str, _ports.Ranges]] = defaultdict(dict)

@@ -100,6 +100,17 @@ class _Table:
     port_lists: np.ndarray
 
 
+@dataclass(frozen=True)
+class EndpointCodes:
+    """The ``src``/``dst`` of a :meth:`Reachability.to_frame` frame as the engine numbers its
+    endpoints: ``names[src[i]]`` is row ``i``'s ``src``.  Every name is distinct, so grouping
+    these codes groups the names, without hashing millions of strings."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    names: np.ndarray
+
+
 def reachability(snapshot: Snapshot, *, ipblocks_match_pods: bool = False) -> Reachability:
     """Evaluate the snapshot's NetworkPolicies into a :class:`Reachability`.
 
@@ -872,6 +883,10 @@ class Reachability:
         is the union over its pods; a workload appears with itself when two of its pods
         connect.  Traffic between two external blocks is not listed.
         """
+        return self._frame_with_codes(level)[0]
+
+    def _frame_with_codes(self, level: Level) -> tuple[pd.DataFrame, EndpointCodes | None]:
+        """:meth:`to_frame`, and its endpoints as codes (None if two endpoints share a name)."""
         import pandas as pd
 
         t = self._table(level)
@@ -887,7 +902,9 @@ class Reachability:
             df[f"{col}_type"] = pd.Categorical.from_codes((a >= t.n_in).astype(np.int8), [level, "external"])
         df["protocol"] = pd.Categorical.from_codes(t.protocol, list(PROTOCOLS))
         df["ports"] = pd.Series(t.port_lists[t.ports], dtype=object, copy=False)
-        return df[FRAME_COLUMNS]
+        distinct = len(set(t.names.tolist())) == len(t.names)
+        codes = EndpointCodes(t.src.astype(np.int32), t.dst.astype(np.int32), t.names) if distinct else None
+        return df[FRAME_COLUMNS], codes
 
     def _table(self, level: Level) -> _Table:
         """The rows of :meth:`to_frame` as arrays, without pandas (the CLI writes from these)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -424,10 +423,8 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
                            "ipblocks_match_pods": bool(getattr(data.reach, "ipblocks_match_pods", False))}
     # The endpoints as Categoricals, their categories in text order: the namespace table, the
     # matrix and the first rows below then read codes, not millions of strings three times.
-    for c in ("src", "dst"):
-        if c in rf.columns and not isinstance(rf[c].dtype, pd.CategoricalDtype):
-            with suppress(TypeError):  # values without an order stay as they are
-                rf = rf.assign(**{c: pd.Categorical(rf[c])})
+    cats = {c: _text_ordered(data.reach, rf, c) for c in ("src", "dst")}
+    rf = rf.assign(**{c: cat for c, cat in cats.items() if cat is not None})
     ns_cells = None
     if {"src_namespace", "dst_namespace"} <= set(rf.columns) and len(rf):
         ns_cells = namespace_cells(rf)
@@ -462,6 +459,26 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
     )
     out["truncated"] = max(0, len(rf) - APPENDIX_ROWS)
     return out
+
+
+def _text_ordered(reach: Any, rf: pd.DataFrame, col: str) -> pd.Categorical | None:
+    """``pd.Categorical(rf[col])`` (categories in text order), from the engine's endpoint codes
+    when ``rf`` is its cached frame; None for a column that is one already or whose values
+    have no order."""
+    from ..analysis._common import endpoint_codes
+
+    if col not in rf.columns or isinstance(rf[col].dtype, pd.CategoricalDtype):
+        return None
+    codes, names = endpoint_codes(reach, rf, "workload", col)
+    try:
+        if len(codes) and codes.min() < 0:  # a missing value: as pandas makes it
+            return pd.Categorical(rf[col])
+        order = np.argsort(names, kind="stable")
+    except TypeError:
+        return None
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return pd.Categorical.from_codes(rank[codes], names[order])
 
 
 def _pairs(d: Any, limit: int = 300) -> str:
