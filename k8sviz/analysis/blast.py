@@ -128,6 +128,29 @@ class _Hops:
         return out
 
 
+def _entry_rows(reach: Any, edges: pd.DataFrame) -> list[tuple[str, str, str, Any]]:
+    """``(src, dst, protocol, ports)`` of the rows from an outside block to a workload, in frame
+    order, each distinct row once (rows share their port list objects; at millions of rows the
+    repeats would each be parsed again)."""
+    import numpy as np
+    import pandas as pd
+
+    rows = np.flatnonzero(np.asarray((edges["src_type"] == "external") & (edges["dst_type"] != "external")))
+    if not len(rows):
+        return []
+    sc, s_names = endpoint_codes(reach, edges, "workload", "src")
+    dc, d_names = endpoint_codes(reach, edges, "workload", "dst")
+    proto = edges["protocol"].to_numpy(object)
+    pc, p_names = pd.factorize(proto[rows], use_na_sentinel=False)
+    ports = edges["ports"].to_numpy(object)
+    lc, _ = pd.factorize(np.fromiter(map(id, ports[rows]), dtype=np.int64, count=len(rows)))
+    key = pd.factorize(sc[rows].astype(np.int64) * (len(d_names) + 1) + dc[rows])[0].astype(np.int64)
+    key = pd.factorize(key * (len(p_names) + 1) + pc)[0].astype(np.int64)
+    key = key * (int(lc.max(initial=0)) + 1) + lc
+    first = rows[~pd.Series(key).duplicated().to_numpy()]
+    return [(str(s_names[sc[r]]), str(d_names[dc[r]]), str(proto[r]), ports[r]) for r in first.tolist()]
+
+
 def _hops(reach: Any) -> _Hops:
     from ._common import _FRAMES
 
@@ -267,16 +290,16 @@ def internet_paths(
     # (blocks allowed on overlapping ports would otherwise list a port twice).
     entry_ranges: dict[str, dict[str, _ports.Ranges]] = {}
     if max_hops is None or max_hops >= 1:  # internet -> entry is a hop already
-        for row in edges[(edges["src_type"] == "external") & (edges["dst_type"] != "external")].itertuples(
-            index=False
-        ):
-            if classify_block(row.src)[0] != INTERNET:
+        internet: dict[str, bool] = {}
+        for src, dst, proto, ports in _entry_rows(reach, edges):
+            if src not in internet:
+                internet[src] = classify_block(src)[0] == INTERNET
+            if not internet[src]:
                 continue
-            if exposed_only and row.dst not in exposed and not (unknown is None or row.dst in unknown):
+            if exposed_only and dst not in exposed and not (unknown is None or dst in unknown):
                 continue
-            by_proto = entry_ranges.setdefault(row.dst, {})
-            proto = str(row.protocol)
-            by_proto[proto] = _ports.union(by_proto.get(proto, ()), _ports.parse(row.ports))
+            by_proto = entry_ranges.setdefault(dst, {})
+            by_proto[proto] = _ports.union(by_proto.get(proto, ()), _ports.parse(ports))
     entry = {
         wl: [f"{proto}/{p}" for proto in PROTOCOLS if proto in by_proto for p in _ports.fmt(by_proto[proto])]
         for wl, by_proto in entry_ranges.items()
