@@ -26,6 +26,7 @@ from ..viz import (
 from ..viz._network_frame import aggregated_figure
 from ..viz.matrix import _matrix as matrix_figure
 from ..viz.matrix import first_sorted, namespace_cells
+from ..viz.network import _violation_set
 from ._build import AGGREGATE_ABOVE, APPENDIX_ROWS, UNKNOWN_STATES, ReportData, ReportError, lost_events
 
 __all__ = ["figure_html", "render"]
@@ -305,6 +306,10 @@ def _graph(data: ReportData) -> dict[str, Any]:
     v = getattr(data.seg, "violations", None) if data.seg is not None else None
     allowed = data.allowed_edges
     edges = G.number_of_edges()
+
+    if allowed is None and v is not None and hasattr(v, "columns"):
+        # both figures mark the same edges: the violation frame read once, for the graph's edges
+        v = _violation_set(v, among={(str(a), str(b)) for a, b in G.edges()})
 
     def draw(by: Literal["namespace", "zone"] | None) -> Any:
         if allowed is not None and by is not None:  # the graph's allowed edges are in allowed

@@ -492,7 +492,9 @@ def network_figure(
         One trace per edge category (lines plus hoverable midpoints) and one node trace per zone.
     """
     nodes, alias = _node_rows(G, services=services, collapse_external=collapse_external)
-    vset = _violation_set(violations, among={(str(u), str(v)) for u, v in G.edges()})
+    # a violation frame is read for the graph's own edges only (pairs given are taken as they are)
+    among = {(str(u), str(v)) for u, v in G.edges()} if hasattr(violations, "columns") else None
+    vset = _violation_set(violations, among=among)
     edges = _edge_rows(G, vset, alias)
     edges = _dedupe(edges)
     if namespace is not None:
