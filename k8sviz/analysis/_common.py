@@ -60,6 +60,23 @@ def endpoint_codes(reach: Any, edges: pd.DataFrame, level: str, col: str) -> tup
     return c, np.asarray(uniq, dtype=object)
 
 
+def port_list_codes(reach: Any, edges: pd.DataFrame, level: str) -> np.ndarray:
+    """Per row, a code of its ``ports`` list object, in order of first appearance (what
+    factorizing the objects' ``id`` gives); from the engine's own numbering when ``edges`` is
+    the frame :func:`edge_frame` keeps for ``reach`` (no Python step per row)."""
+    import pandas as pd
+
+    try:
+        store = _FRAMES.get(reach) or {}
+    except TypeError:
+        store = {}
+    codes = store.get(("codes", level))
+    if codes is not None and store.get(("edges", level)) is edges:
+        return pd.factorize(codes.ports)[0]
+    lists = edges["ports"].to_numpy(dtype=object)
+    return pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(lists)))[0]
+
+
 def object_array(values: Iterable[Any]) -> np.ndarray:
     """A 1-D object array of ``values``, filled one by one: numpy would turn equal-length lists
     (port lists, rule lists) into a 2-D array."""

@@ -15,6 +15,7 @@ from ._common import (
     classify_block,
     exposure,
     live_edge_frame,
+    port_list_codes,
     port_text,
     rule_frame,
 )
@@ -164,7 +165,7 @@ def graph(
                 "allowed edges are aggregated per namespace pair (G.graph['aggregated'])",
                 stacklevel=outside_stacklevel(),
             )
-            _add_namespace_edges(G, edges, snapshot, nodes, level)
+            _add_namespace_edges(G, edges, snapshot, nodes, level, reach)
         else:
             _add_allowed_edges(G, edges, reach, level)
 
@@ -641,7 +642,7 @@ def _endpoint_codes(edges: pd.DataFrame, col: str) -> tuple[np.ndarray, list[str
 
 
 def _add_namespace_edges(
-    G: nx.MultiDiGraph, edges: pd.DataFrame, snapshot: Snapshot, nodes: _Nodes, level: str
+    G: nx.MultiDiGraph, edges: pd.DataFrame, snapshot: Snapshot, nodes: _Nodes, level: str, reach: Any = None
 ) -> None:
     """Allowed edges aggregated per (namespace or external peer) pair and protocol."""
     import numpy as np
@@ -670,9 +671,7 @@ def _add_namespace_edges(
     del codes, rank
     counts = np.bincount(inv, minlength=len(ukey))
     # one row per (merged edge, shared port list): the engine shares one list per port set
-    ids = np.fromiter(map(id, edges["ports"].to_numpy(dtype=object)), dtype=np.int64, count=len(edges))
-    lists, _ = pd.factorize(ids)
-    del ids
+    lists = port_list_codes(reach, edges, level)
     firsts = np.flatnonzero(~pd.Series(inv * (int(lists.max(initial=0)) + 1) + lists).duplicated().to_numpy())
     del lists
     ports_col = edges["ports"].to_numpy(dtype=object)

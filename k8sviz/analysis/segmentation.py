@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _ports
-from ._common import endpoint_codes, get_reach, live_edge_frame, object_array, rule_frame
+from ._common import endpoint_codes, get_reach, live_edge_frame, object_array, port_list_codes, rule_frame
 from .zones import EXTERNAL, Zones, load_zones, resolve_today
 
 if TYPE_CHECKING:
@@ -314,12 +314,8 @@ class _Core:
             puniq = list(proto_col.cat.categories)
         else:
             pcodes, puniq = pd.factorize(proto_col)
-        ids = pd.Series(
-            np.fromiter(map(id, edges["ports"].to_numpy(dtype=object)), dtype=np.int64, count=len(edges))
-        )
-        first = ids.drop_duplicates().index.to_numpy()
-        icodes, _ = pd.factorize(ids)  # same order as ``first`` (first appearance)
-        del ids
+        icodes = port_list_codes(reach, edges, level)  # per row, its list object's code
+        first = pd.Series(icodes).drop_duplicates().index.to_numpy()  # same order as the codes
         ports_col = edges["ports"]
         canon: dict[_ports.Ranges, int] = {}
         rmap = np.array(

@@ -109,6 +109,9 @@ class EndpointCodes:
     src: np.ndarray
     dst: np.ndarray
     names: np.ndarray
+    #: ``port_lists[ports[i]]`` is row ``i``'s ``ports`` list, the very object (one per index).
+    ports: np.ndarray
+    port_lists: np.ndarray
 
 
 def reachability(snapshot: Snapshot, *, ipblocks_match_pods: bool = False) -> Reachability:
@@ -903,7 +906,8 @@ class Reachability:
         df["protocol"] = pd.Categorical.from_codes(t.protocol, list(PROTOCOLS))
         df["ports"] = pd.Series(t.port_lists[t.ports], dtype=object, copy=False)
         distinct = len(set(t.names.tolist())) == len(t.names)
-        codes = EndpointCodes(t.src.astype(np.int32), t.dst.astype(np.int32), t.names) if distinct else None
+        codes = (EndpointCodes(t.src.astype(np.int32), t.dst.astype(np.int32), t.names, t.ports, t.port_lists)
+                 if distinct else None)
         return df[FRAME_COLUMNS], codes
 
     def _table(self, level: Level) -> _Table:

@@ -432,7 +432,9 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
     rf = rf.assign(**{c: cat for c, cat in cats.items() if cat is not None})
     ns_cells = None
     if {"src_namespace", "dst_namespace"} <= set(rf.columns) and len(rf):
-        ns_cells = namespace_cells(rf)
+        from ..analysis._common import port_list_codes
+
+        ns_cells = namespace_cells(rf, port_list_codes(data.reach, data.reach_frame, "workload"))
         agg_rows = []
         for (s, d), cell in sorted(ns_cells.items()):
             desc = "; ".join(

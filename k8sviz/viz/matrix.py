@@ -307,13 +307,15 @@ class _Ports:
     values: list[tuple[str, ...]]
 
     @classmethod
-    def of(cls, df: pd.DataFrame) -> _Ports:
+    def of(cls, df: pd.DataFrame, lists: np.ndarray | None = None) -> _Ports:
+        """``lists``: per row, a code of its list object, when the caller has them."""
         if "ports" not in df.columns:
             return cls(np.zeros(len(df), dtype=np.int64), [("all",)])
         ports = df["ports"].to_numpy(object)
         # The engine shares one list per distinct port set: read each object once.
-        ids = np.fromiter(map(id, ports), dtype=np.int64, count=len(ports))
-        codes, first = _first_rows(ids)
+        if lists is None:
+            lists = np.fromiter(map(id, ports), dtype=np.int64, count=len(ports))
+        codes, first = _first_rows(lists)
         tuples = [_port_tuple(ports[r]) for r in first.tolist()]
         index: dict[tuple[str, ...], int] = {}
         merged = np.array([index.setdefault(t, len(index)) for t in tuples], dtype=np.int64)
@@ -366,12 +368,13 @@ def _cells(src: _Codes, dst: _Codes, proto: _Codes, ports: _Ports) -> Cells:
     return cells
 
 
-def namespace_cells(df: pd.DataFrame) -> Cells:
+def namespace_cells(df: pd.DataFrame, port_lists: np.ndarray | None = None) -> Cells:
     """:func:`_cells` per (source namespace, destination namespace), an external address block
-    in ``(external)``; with the distinct sources and destinations of each pair."""
+    in ``(external)``; with the distinct sources and destinations of each pair.  ``port_lists``:
+    per row, a code of its ``ports`` list object, when the caller has them."""
     s_ns = _Codes.filled(df["src_namespace"], "(external)")
     d_ns = _Codes.filled(df["dst_namespace"], "(external)")
-    cells = _cells(s_ns, d_ns, _protocols(df), _Ports.of(df))
+    cells = _cells(s_ns, d_ns, _protocols(df), _Ports.of(df, port_lists))
     pair = s_ns.codes * max(1, len(d_ns.values)) + d_ns.codes
     n_dst = max(1, len(d_ns.values))
     for col, attr in (("src", "sources"), ("dst", "destinations")):

@@ -47,3 +47,15 @@ def test_the_report_orders_endpoints_as_a_categorical_of_their_text(reach):
         want = pd.Categorical(frame[col])
         assert list(got.categories) == list(want.categories)
         assert np.array_equal(got.codes, want.codes)
+
+
+@pytest.mark.parametrize("level", ["workload", "pod"])
+def test_port_list_codes_number_the_list_objects(reach, level):
+    from k8sviz.analysis._common import port_list_codes
+
+    frame = edge_frame(reach, level)
+    ids = np.fromiter(map(id, frame["ports"]), dtype=np.int64, count=len(frame))
+    assert np.array_equal(port_list_codes(reach, frame, level), pd.factorize(ids)[0])
+    copy = frame.iloc[::2]
+    ids = np.fromiter(map(id, copy["ports"]), dtype=np.int64, count=len(copy))
+    assert np.array_equal(port_list_codes(reach, copy, level), pd.factorize(ids)[0])
