@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import ipaddress
@@ -912,6 +913,80 @@ _TOKENS = re.compile(rb'[{}"\\\n]')
 
 
 _BETWEEN = b" \t\r\n,[]"  # what may separate the objects of an array or a stream
+_BLOCK = 1 << 20  # bytes read at a time
+_SIGHT = 256  # how far back the start of an object's line is looked for
+_CARRY = 1024  # the last line of a block kept while looking for the next object
+_FIRST_KEY = re.compile(rb'\{\s*("(?:[^"\\\n]|\\.){1,128}")\s*:')
+
+
+@functools.lru_cache(maxsize=64)
+def _object_line(indent: bytes | None) -> re.Pattern[bytes]:
+    """A line that starts a top-level object at ``indent``: ``{``, or the ``}, {`` / ``,{`` of an
+    array whose objects are joined on one line (any blanks where the indentation is unknown).
+    Group 1 is the end of the previous object on that line, if any."""
+    blanks = rb"[ \t]*" if indent is None else re.escape(indent)
+    return re.compile(rb"\n" + blanks + rb"(\}[ \t]*)?(?:,[ \t]*)?\{")
+
+
+def _line_indent(block: bytes, i: int, tail: bytes | None) -> bytes | None:
+    """The blanks that start the line holding ``block[i]`` (``tail``: the unfinished last line of
+    the previous block, None if unknown); None if that line starts out of sight (a long compact
+    line: its objects are not laid out one per line)."""
+    lo = max(0, i - _SIGHT)
+    nl = block.rfind(b"\n", lo, i)
+    if nl >= 0:
+        line = block[nl + 1 : i]
+    elif lo == 0 and tail is not None and len(tail) + i <= _SIGHT:
+        line = tail + block[:i]
+    else:
+        return None
+    return line[: len(line) - len(line.lstrip(b" \t"))]
+
+
+def _next_record(text: bytes) -> tuple[int, int] | None:
+    """Where, in the text of an object that never closed, the next object of the same shape
+    starts (``}, {"flow":``, or ``, {"flow":`` where the ``}`` was lost, after a ``{"flow":``
+    object: records of one file share their first key): ``(index of the '}' or ',' before it,
+    index of its '{')``, or None.  For objects joined on
+    one line, which have no lines to resynchronise at."""
+    key = _FIRST_KEY.match(text)
+    if key is None:
+        return None
+    m = re.compile(rb"(?:\}\s*,?|,)\s*(\{)\s*" + re.escape(key.group(1)) + rb"\s*:").search(text, 1)
+    return None if m is None else (m.start(), m.start(1))
+
+
+class _Scan:
+    """Where the object scanner of :func:`iter_objects` is: the state carried from block to block."""
+
+    __slots__ = ("cut", "lineno", "lost", "open")
+
+    def __init__(self, lineno: int) -> None:
+        self.lineno = lineno
+        self.cut = False  # the file could not be read to its end (already reported)
+        # After a damaged object, until the next one is found: (its first line, why, the line sought).
+        self.lost: tuple[int, str, re.Pattern[bytes]] | None = None
+        self.open: tuple[int, bytes] | None = None  # an object still open at the end: (first line, text)
+
+
+def _blocks(path: Path, report: Report, scan: _Scan) -> Iterator[bytes]:
+    """The blocks (1 MiB) of a (possibly gzipped) file, without a leading byte-order mark; a stream
+    that ends early or cannot be read further is reported, at the line reached."""
+    try:
+        with open_binary(path) as fh:
+            first = True
+            # read1: a gzip stream cut short still gives what it decompressed before the cut.
+            while block := fh.read1(_BLOCK):
+                if first:
+                    block, first = block.removeprefix(BOM), False
+                yield block
+    except EOFError:
+        scan.cut = True
+        report.problem("truncated", str(path), scan.lineno,
+                       "compressed stream ends early (file cut mid-write?)")
+    except (OSError, zlib.error) as e:
+        scan.cut = True
+        report.problem("unreadable", str(path), scan.lineno, f"cannot read further: {e}")
 
 
 def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
@@ -920,8 +995,50 @@ def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
     Handles a JSON array of objects (``[{...}, {...}]``) and concatenated pretty-printed
     objects, reading 1 MiB blocks; brackets and commas between objects are ignored, and any
     other text outside the objects is a ``malformed`` problem (never skipped silently).
+
+    A damaged object does not take the rest of the file with it.  A line that ends inside a
+    string (a stray or missing quote: JSON strings hold no raw line break), or a line that
+    starts a new top-level object (``{`` at the indentation of the object's own first line)
+    before a pretty-printed object closed (a lost ``}``, a record cut mid-write), marks the
+    object damaged: its lines up to the next such line are one ``malformed`` problem naming
+    them (how many records they held cannot be told: at least one), and reading goes on from
+    there.  Objects joined on one line have no such lines: there, an object still open at the
+    end of the file is damaged if a record of its shape starts inside it (``}, {"flow":``
+    after a ``{"flow":`` record), and reading goes on from that record.
     """
     file = str(path)
+
+    def damaged(first: int, why: str, last: int) -> None:
+        span = f"line {first}" if last <= first else f"lines {first}-{last}"
+        report.problem("malformed", file, first,
+                       f"a damaged JSON object ({why}): {span} skipped, at least one record lost")
+
+    scan = reading = _Scan(1)
+    yield from _scan_objects(_blocks(path, report, reading), report, file, scan, damaged)
+    while scan.open is not None:
+        first, text = scan.open
+        found = _next_record(text)
+        if found is None:
+            if not reading.cut:  # else the end of what could be read was reported
+                last = first + text.count(b"\n", 0, len(text.rstrip()))
+                span = f"line {first}" if last == first else f"lines {first}-{last}"
+                report.problem("truncated", file, first, f"the JSON object of {span} never closes "
+                               "(file cut mid-write?): at least one record lost")
+            break
+        end, j = found
+        line = first + text.count(b"\n", 0, j)
+        damaged(first, f"it runs on into the next record, on line {line}", first + text.count(b"\n", 0, end))
+        scan = _Scan(line)
+        yield from _scan_objects(iter([text[j:]]), report, file, scan, damaged)
+    if scan.lost is not None:
+        damaged(scan.lost[0], scan.lost[1], scan.lineno)
+
+
+def _scan_objects(
+    blocks: Iterator[bytes], report: Report, file: str, scan: _Scan, damaged: Callable[[int, str, int], None]
+) -> Iterator[tuple[int, bytes]]:
+    """The objects of :func:`iter_objects` in ``blocks``, starting at line ``scan.lineno``; leaves in
+    ``scan`` the line reached, and an object still open at the end (or the damaged one being skipped)."""
 
     def gap(text: bytes, line: int) -> None:
         junk = text.strip(_BETWEEN)
@@ -931,68 +1048,180 @@ def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
     depth = 0
     in_str = False
     skip = -1  # index in the current block of a character escaped by a backslash
-    lineno = 1
+    lineno = scan.lineno
     start_line = 0
     parts: list[bytes] = []
     start = 0
-    first = True
-    try:
-        with open_binary(path) as fh:
-            while True:
-                # read1: a gzip stream cut short still gives what it decompressed before the cut.
-                block = fh.read1(1 << 20)
-                if not block:
-                    break
-                if first:
-                    block, first = block.removeprefix(BOM), False
-                start = 0 if depth else -1
-                after = 0  # where the text outside objects began in this block (depth 0)
-                for m in _TOKENS.finditer(block):
-                    i = m.start()
-                    c = block[i]
-                    if c == 10:
-                        lineno += 1
-                        continue
-                    if i == skip:
-                        continue
-                    if in_str:
-                        if c == 92:  # backslash
-                            skip = i + 1
-                        elif c == 34:
-                            in_str = False
-                        continue
-                    if c == 34:
-                        in_str = True
-                    elif c == 123:  # {
-                        if depth == 0:
-                            gap(block[after:i], lineno)
-                            start = i
-                            start_line = lineno
-                            parts = []
-                        depth += 1
-                    elif c == 125 and depth:  # }
-                        depth -= 1
-                        if depth == 0:
-                            parts.append(block[start : i + 1])
-                            yield start_line, b"".join(parts)
-                            parts = []
-                            start = -1
-                            after = i + 1
-                skip = 0 if skip == len(block) else -1
-                if depth and start >= 0:
-                    parts.append(block[start:])
-                elif not depth:
-                    gap(block[after:], lineno)
-    except EOFError:
-        report.problem("truncated", str(path), lineno, "compressed stream ends early (file cut mid-write?)")
-        return
-    except (OSError, zlib.error) as e:
-        report.problem("unreadable", str(path), lineno, f"cannot read further: {e}")
-        return
-    if depth:
-        report.problem(
-            "truncated", str(path), start_line, "the last JSON object is incomplete (file cut mid-write?)"
-        )
+    indent: bytes | None = None  # the blanks before the first line of an object open across blocks
+    laid_out = True  # False once the open object is known not to be pretty-printed
+    tail: bytes | None = b""  # the unfinished last line of the previous block (None: too long)
+    lost: tuple[int, str, re.Pattern[bytes]] | None = None
+    carry = b""  # while lost: the last line of the previous block (a sought line may straddle two)
+    for block in blocks:
+        pos = 0
+        if lost is not None:
+            seen = len(carry)  # its line breaks are counted
+            block = carry + block
+            m = lost[2].search(block)
+            if m is None:
+                lineno += block.count(b"\n", seen)
+                scan.lineno = lineno
+                nl = block.rfind(b"\n")
+                carry = block[nl:] if nl >= 0 and len(block) - nl <= _CARRY else b""
+                continue
+            pos = m.end() - 1
+            lineno += block.count(b"\n", seen, pos)
+            damaged(lost[0], lost[1], lineno if m.group(1) else lineno - 1)
+            lost = scan.lost = None
+        start = 0 if depth else -1
+        after = pos  # where the text outside objects began in this block (depth 0)
+        restart = True
+        while restart:
+            restart = False
+            for m in _TOKENS.finditer(block, pos):
+                i = m.start()
+                c = block[i]
+                if c == 10:
+                    lineno += 1
+                    if in_str and depth:
+                        # JSON strings hold no raw line break: a quote is missing or stray, and
+                        # what is string and what is not is swapped from there on.
+                        why = f"a string is not closed on line {lineno - 1}"
+                        if not parts:  # the object began in this block
+                            indent = _line_indent(block, start, tail)
+                        pattern = _object_line(indent)
+                        found = pattern.search(block, i)
+                        depth, in_str, skip, parts = 0, False, -1, []
+                        if found is None:
+                            lost = scan.lost = (start_line, why, pattern)
+                            lineno += block.count(b"\n", i + 1)
+                            nl = block.rfind(b"\n")
+                            carry = block[nl:] if len(block) - nl <= _CARRY else b""
+                            break
+                        pos = after = found.end() - 1
+                        lineno += block.count(b"\n", i + 1, pos)
+                        damaged(start_line, why, lineno if found.group(1) else lineno - 1)
+                        start = -1
+                        restart = True
+                        break
+                    continue
+                if i == skip:
+                    continue
+                if in_str:
+                    if c == 92:  # backslash
+                        skip = i + 1
+                    elif c == 34:
+                        in_str = False
+                    continue
+                if c == 34:
+                    in_str = True
+                elif c == 123:  # {
+                    if depth == 0:
+                        gap(block[after:i], lineno)
+                        start = i
+                        start_line = lineno
+                        parts = []
+                        laid_out = True
+                    depth += 1
+                elif c == 125 and depth:  # }
+                    depth -= 1
+                    if depth == 0:
+                        parts.append(block[start : i + 1])
+                        yield start_line, b"".join(parts)
+                        parts = []
+                        start = -1
+                        after = i + 1
+            else:
+                if depth and not parts:
+                    indent = _line_indent(block, start, tail)  # of an object begun in this block
+                if depth and indent is not None and laid_out:
+                    # An object open at the end of a block, as one is that lost a '}' (a record cut
+                    # mid-write): did a top-level object start inside it?
+                    new = _new_object(block, start, parts, indent)
+                    laid_out = new is not False
+                    if new is not True and new is not False:
+                        block, pos, shared = new
+                        after = pos
+                        line = lineno - block.count(b"\n", pos)
+                        damaged(start_line, f"a new object starts on line {line} before it closed",
+                                line if shared else line - 1)
+                        lineno = line
+                        depth, in_str, skip, parts = 0, False, -1, []
+                        start = -1
+                        restart = True
+        scan.lineno = lineno
+        if lost is not None:
+            continue
+        skip = 0 if skip == len(block) else -1
+        if depth and start >= 0:
+            parts.append(block[start:])
+        elif not depth:
+            gap(block[after:], lineno)
+        nl = block.rfind(b"\n")
+        if nl >= 0:
+            tail = block[nl + 1 :] if len(block) - nl <= _SIGHT else None
+        elif tail is not None:
+            tail = tail + block if len(tail) + len(block) <= _SIGHT else None
+    if depth and lost is None:
+        scan.open = (start_line, b"".join(parts))
+
+
+def _new_object(
+    block: bytes, start: int, parts: list[bytes], indent: bytes
+) -> tuple[bytes, int, bool] | bool:
+    """Where a line starts a top-level object (see :func:`_object_line`) inside the open object
+    that begins at ``block[start]`` (or in an earlier block, if ``parts`` holds its text so far):
+    ``(text, index of its '{' in text, whether that line also ends an object)``, where ``text``
+    is ``block`` or, for a line that began in the earlier text, ``block`` behind the end of it.
+    False if the object is not laid out as a pretty-printer does (no such line will be found in
+    it), True if none is found so far.
+
+    In a pretty-printed object every line but its last is indented deeper than its first, so
+    such a line means the object lost its end (a ``}``, or the rest of a record cut mid-write).
+    Only a line that follows no ``:`` nor ``[`` (after which a value is due) and whose object
+    starts with the same key (``{"flow":`` after a ``{"flow":`` record: records of one file
+    share their shape) is taken, so that an object of odd layout is not cut in two.
+    """
+    head = block[start:] if not parts else parts[0]
+    k = 1
+    while len(head) < 2 * _SIGHT and k <= len(parts):  # enough of the object to read its first key
+        head += parts[k] if k < len(parts) else block
+        k += 1
+    key = _FIRST_KEY.match(head)
+    if key is None:
+        return len(head) < 2 * _SIGHT  # not yet read, or no key to match records on
+    same = re.compile(rb"\s*" + re.escape(key.group(1)) + rb"\s*:")
+    text, offset, begin = block, 0, start + 1
+    if parts:
+        # With the end of the earlier text: a line may straddle the blocks.
+        ctx = parts[-1][-_CARRY:]
+        k = len(parts) - 1
+        while len(ctx) < _CARRY and k:
+            k -= 1
+            ctx = parts[k][-_CARRY:] + ctx
+        text, offset, begin = ctx + block, len(ctx), 0
+    whole = b""
+    for m in _object_line(indent).finditer(text, begin):
+        if m.end() + 2 * _SIGHT <= offset:
+            continue  # looked at with the earlier text
+        if same.match(text, m.end()):
+            if not whole:
+                whole = b"".join(parts) + block if parts else block
+                lead = sum(map(len, parts)) - offset if parts else 0
+            at = lead + m.start()
+            if _shallow_line(indent).search(whole, 0 if parts else start, at) is not None:
+                return False
+            if whole[max(0, at - 64) : at].rstrip(b" \t\r")[-1:] not in (b":", b"["):
+                return text, m.end() - 1, m.group(1) is not None
+    return True
+
+
+@functools.lru_cache(maxsize=64)
+def _shallow_line(indent: bytes) -> re.Pattern[bytes]:
+    """A line break before a line that is neither indented deeper than ``indent``, nor blank, nor
+    starting there with the ``}`` or ``]`` that ends a value or with what starts an object (see
+    :func:`_object_line`): what no pretty-printed object holds."""
+    return re.compile(rb"\n(?!" + re.escape(indent) + rb"[ \t{}\],]|[ \t]*\r?(?:\n|$))")
 
 
 Framing = Literal["lines", "objects", "sse"]
@@ -1108,7 +1337,7 @@ def iter_sse(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
         try:
             with open_binary(path) as fh:
                 # read1: a gzip stream cut short still gives what it decompressed before the cut.
-                while block := fh.read1(1 << 20):
+                while block := fh.read1(_BLOCK):
                     read += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
                     yield block
         except EOFError:
