@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from .mapping import Mapper
@@ -497,6 +498,7 @@ class ChunkBuilder:
         empty: dict[str, Any] = {}
         count = 0
         lineno = 0
+        screen = DUPLICATE_SCREEN  # records left to check for repeated keys (negative: all)
         fh = None
         try:
             if lines:
@@ -516,6 +518,13 @@ class ChunkBuilder:
                     if obj is _NOT_JSON:
                         kind = "malformed" if line.endswith(b"\n") or not lines else "truncated"
                         report.problem(kind, file, lineno, f"not JSON ({e})")
+                        continue
+                if screen:
+                    screen -= 1
+                    twice = repeated_key(line, obj)
+                    if twice is not None:
+                        screen = -1  # a file that repeats keys: check all of it
+                        report.problem("malformed", file, lineno, repeat_problem(twice))
                         continue
                 try:
                     if obj.__class__ is not dict:
@@ -1349,6 +1358,66 @@ def iter_sse(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
                            msg: report.problem(kind, file, line, msg))
 
 
+#: Records at the start of a file that the fused Hubble reader checks for a key given twice
+#: (every record after them too, once one is found).  Checking a record costs a quarter of
+#: that reader's time for it (serializing it again: measured +25-30% on bench_flows lines),
+#: against a few percent in the general reader, which checks every record.
+DUPLICATE_SCREEN = 10_000
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as its key-value pairs, in order, repeats kept."""
+
+
+def _repeat(raw: bytes) -> str | None:
+    """Where ``raw`` gives a key twice in one object (``flow.verdict``, ``flow.IP.source``),
+    found by reading it again with every pair kept: its first such key in document order,
+    None if there is none, ``"?"`` if it cannot be read so."""
+    import json
+
+    try:
+        tree = json.loads(raw, object_pairs_hook=_Pairs)
+    except (ValueError, RecursionError):
+        return "?"  # orjson read it; this reader does not (nesting past its limit)
+    todo: list[tuple[str, Any]] = [("", tree)]
+    while todo:
+        path, node = todo.pop()
+        if isinstance(node, _Pairs):
+            seen: set[str] = set()
+            for k, _ in node:
+                if k in seen:
+                    return f"{path}.{k}" if path else k
+                seen.add(k)
+            todo.extend((f"{path}.{k}" if path else k, v) for k, v in reversed(node))
+        elif isinstance(node, list):
+            todo.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
+    return None  # the screen counted a ':' that was none (an escaped backslash before "u003a")
+
+
+def repeated_key(raw: bytes, obj: Any) -> str | None:
+    """The path of a key that ``raw``, parsed as ``obj``, gives twice in one object, or None.
+
+    orjson (like Python's json) keeps the last value of a repeated key and drops the other
+    silently.  Screened cheaply first: each key is a ``:`` outside strings, and serializing
+    ``obj`` again writes every string's ``:`` as it is and each kept key once, so ``raw`` has
+    more ``:`` only if it repeats a key (counting the ``\\u003a`` escapes a ``:`` may be
+    written as).  Only then is it read again with every pair kept, to name the key.
+    """
+    colons = raw.count(b":")
+    if b"\\" in raw:
+        colons += raw.count(b"\\u003a") + raw.count(b"\\u003A")
+    if colons <= orjson.dumps(obj).count(b":"):
+        return None
+    return _repeat(raw)
+
+
+def repeat_problem(key: str) -> str:
+    """Why a record that gives ``key`` twice is not read (as for a CSV column given twice)."""
+    if key == "?":
+        return "a key is given twice in one object; which value holds cannot be told"
+    return f"key {key!r} is given twice; which value holds cannot be told"[:200]
+
+
 def json_source(path: Path, report: Report, framing: Framing = "lines") -> Iterator[tuple[int, bytes, bool]]:
     """``(line_number, bytes, complete)`` of each JSON line, object of an array/stream, or event."""
     if framing == "lines":
@@ -1402,6 +1471,10 @@ def parse_json(
         except decode_error as e:
             kind = "truncated" if not complete else "malformed"
             report.problem(kind, file, lineno, f"not JSON ({e})")
+            continue
+        twice = repeated_key(line, obj)
+        if twice is not None:
+            report.problem("malformed", file, lineno, repeat_problem(twice))
             continue
         try:
             rec = parse_obj(obj, lineno)
