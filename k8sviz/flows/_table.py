@@ -512,7 +512,7 @@ class ChunkBuilder:
                 except decode_error as e:
                     if not line.strip():
                         continue  # blank line
-                    obj = _after_bom(line) if lineno == 1 else _NOT_JSON
+                    obj = _after_bom(line)  # at the start of any line: files joined with cat
                     if obj is _BLANK:
                         continue
                     if obj is _NOT_JSON:
@@ -851,8 +851,8 @@ _NOT_JSON, _BLANK = object(), object()
 
 
 def _after_bom(line: bytes) -> Any:
-    """A first line's JSON behind a byte-order mark; ``_BLANK`` if nothing follows the mark,
-    else ``_NOT_JSON``."""
+    """A line's JSON behind a byte-order mark (at the start of a file, or of one joined to
+    another with ``cat``); ``_BLANK`` if nothing follows the mark, else ``_NOT_JSON``."""
     import orjson
 
     if line.startswith(BOM):
@@ -903,8 +903,8 @@ def iter_lines(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
     try:
         with open_binary(path) as fh:
             for lineno, line in enumerate(fh, 1):
-                if lineno == 1:
-                    line = line.removeprefix(BOM)
+                if line.startswith(BOM):  # not only on line 1: files joined with cat
+                    line = line[3:]
                 if line.endswith(b"\n"):
                     if len(line) > 1 and not line.isspace():
                         yield lineno, line, True
@@ -1051,6 +1051,8 @@ def _scan_objects(
 
     def gap(text: bytes, line: int) -> None:
         junk = text.strip(_BETWEEN)
+        if junk and BOM in junk:  # the byte-order marks of files joined with cat
+            junk = junk.replace(BOM, b"").strip(_BETWEEN)
         if junk:
             report.problem("malformed", file, line, f"text outside any JSON object skipped: {junk[:60]!r}")
 
@@ -1305,16 +1307,14 @@ def _sse_events(lines: Iterable[tuple[int, bytes]], problem: Callable[[str, int,
 def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
     """``(number, line)`` of a byte stream whose lines end in LF, CRLF or a lone CR.
 
-    A leading byte-order mark is dropped.  A CR at the end of a chunk waits for the next one,
+    A byte-order mark at the start of a line is dropped (the stream's, or that of a capture
+    joined to another with ``cat``).  A CR at the end of a chunk waits for the next one,
     which may start with its LF.  The pieces of an unfinished line are kept apart and joined
     once, when it ends, so a very long line costs its length, not its length squared.
     """
     pending: list[bytes] = []
     lineno = 0
-    first = True
     for chunk in chunks:
-        if first:
-            chunk, first = chunk.removeprefix(BOM), False
         if b"\n" not in chunk and b"\r" not in chunk:
             pending.append(chunk)
             continue
@@ -1325,10 +1325,10 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
             pending.append(lines.pop())  # unfinished, or maybe the first half of a CRLF
         for line in lines:
             lineno += 1
-            yield lineno, line.rstrip(b"\r\n")
+            yield lineno, line.rstrip(b"\r\n").removeprefix(BOM)
     rest = b"".join(pending)
     if rest:
-        yield lineno + 1, rest.rstrip(b"\r\n")
+        yield lineno + 1, rest.rstrip(b"\r\n").removeprefix(BOM)
 
 
 def sse_payloads(text: bytes) -> list[bytes]:

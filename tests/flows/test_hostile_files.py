@@ -258,3 +258,32 @@ def test_utf16_text_is_named_not_read_as_a_bad_csv(tmp_path, encoding, name):
     assert (prob["kind"], prob["line"]) == ("unreadable", 1)
     assert prob["message"].startswith(f"{encoding[:6].upper()} text, not UTF-8")
     assert any(f"e.g. {p}:1: {encoding[:6].upper()} text" in w for w in warns), warns
+
+
+class TestFilesJoinedWithCat:
+    """``cat a.json b.json``: the second file's byte-order mark starts a line in the middle of the
+    joined one.  It is dropped there as at the start of a file, whatever the framing."""
+
+    BOM = b"\xef\xbb\xbf"
+
+    @pytest.mark.parametrize("fmt", ["hubble", "calico"])
+    @pytest.mark.parametrize("name", ["f.jsonl", "f.json", "f.sse"])
+    @pytest.mark.parametrize("gz", [False, True])
+    def test_a_byte_order_mark_inside_the_file_is_dropped(self, tmp_path, fmt, name, gz):
+        make = _hubble_lines if fmt == "hubble" else _calico_lines
+        lines = make(4)
+        if name == "f.jsonl":
+            parts = [f"{x}\n" for x in lines]
+        elif name == "f.sse":
+            parts = [f"data: {x}\n\n" for x in lines]
+        else:
+            parts = [json.dumps(json.loads(x), indent=2) + "\n" for x in lines]
+        one, two = "".join(parts[:2]).encode(), "".join(parts[2:]).encode()
+        data = self.BOM + one + self.BOM + two
+        p = tmp_path / (name + ".gz" if gz else name)
+        p.write_bytes(gzip.compress(data) if gz else data)
+        df, warns = load(p)
+        assert df.attrs["k8sviz"]["sources"][0]["format"] == fmt
+        assert df["dst_port"].tolist() == [80, 81, 82, 83] and not problems(df) and not warns
+        firsts = [1 + "".join(parts[:i]).count("\n") for i in range(4)]
+        assert df["line"].tolist() == firsts
