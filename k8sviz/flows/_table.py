@@ -978,17 +978,37 @@ class _Scan:
         self.open: tuple[int, bytes] | None = None  # an object still open at the end: (first line, text)
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
 def _blocks(path: Path, report: Report, scan: _Scan) -> Iterator[bytes]:
     """The blocks (1 MiB) of a (possibly gzipped) file, without a leading byte-order mark; a stream
-    that ends early or cannot be read further is reported, at the line reached."""
+    that ends early or cannot be read further is reported, at the line reached.
+
+    A line that ends in a lone CR (old Mac exports) ends in LF here, so that lines are counted
+    and damage is found as in other files: one byte for one, and a CR is JSON whitespace or,
+    raw in a string, as invalid as a raw LF.  A CR that ends a block waits for the next one,
+    which may start with its LF.
+    """
     try:
         with open_binary(path) as fh:
             first = True
+            held = b""
             # read1: a gzip stream cut short still gives what it decompressed before the cut.
             while block := fh.read1(_BLOCK):
                 if first:
                     block, first = block.removeprefix(BOM), False
-                yield block
+                if held:
+                    block, held = held + block, b""
+                if b"\r" in block:
+                    if block.endswith(b"\r"):
+                        block, held = block[:-1], b"\r"
+                    if block.count(b"\r") != block.count(b"\r\n"):
+                        block = _LONE_CR.sub(b"\n", block)
+                if block:
+                    yield block
+            if held:
+                yield b"\n"
     except EOFError:
         scan.cut = True
         report.problem("truncated", str(path), scan.lineno,

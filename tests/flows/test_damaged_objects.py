@@ -126,3 +126,34 @@ def test_a_pretty_document_with_values_at_the_left_margin_is_not_cut(tmp_path, m
     p.write_text(text)
     df, _ = load(p)
     assert df["dst_port"].tolist() == PORTS and not [k for k, _ in problems(df) if k == "malformed"]
+
+
+@pytest.mark.parametrize("fmt", ["hubble", "calico"])
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\n"])
+@pytest.mark.parametrize("block", [5, 1 << 20])
+def test_problems_name_the_line_whatever_the_line_ends(tmp_path, monkeypatch, fmt, end, block):
+    """JSON lines ending in a lone CR (old Mac exports) are read as a stream of objects; their
+    lines were all line 1, and a cut record took every record after it."""
+    monkeypatch.setattr(_table, "_BLOCK", block)
+    lines = [json.dumps(r) for r in _records(fmt)]
+    lines[2] = lines[2][:40]  # cut mid-write, the next record written after it
+    p = tmp_path / "f.json"
+    p.write_bytes((end.join(lines) + end).encode())
+    df, _ = load(p)
+    assert df["dst_port"].tolist() == [80, 81, 83, 84]
+    assert df["line"].tolist() == [1, 2, 4, 5]
+    assert problems(df) == [("malformed", 3)]
+
+
+@pytest.mark.parametrize("block", [5, 1 << 20])
+def test_a_stray_quote_in_a_pretty_printed_file_with_lone_cr_line_ends(tmp_path, monkeypatch, block):
+    monkeypatch.setattr(_table, "_BLOCK", block)
+    text = _text(_records("hubble"), "pretty")
+    p = tmp_path / "f.json"
+    p.write_bytes(_stray_quote(text).replace("\n", "\r").encode())
+    df, _ = load(p)
+    size = json.dumps(_records("hubble")[0], indent=2).count("\n") + 1  # lines per record
+    assert df["line"].tolist() == [1, 2 * size + 1, 3 * size + 1, 4 * size + 1]
+    ((kind, line),) = problems(df)
+    assert (kind, line) == ("malformed", size + 1)
+    assert f"lines {size + 1}-{2 * size} skipped" in df.attrs["k8sviz"]["problems"][0]["message"]
