@@ -31,10 +31,12 @@ flow endpoints that are no pod) are in the zone ``external``.  Both names may be
 Allow rules: ``from`` and ``to`` are a zone name or a list of them; ``ports`` is a list of
 ``"TCP/443"``, ``"UDP/53"``, ``"TCP/8000-8080"``, ``"443"`` (TCP), ``"TCP/*"`` or ``"*"`` (every
 port of every protocol, also the meaning of a missing ``ports``); ``justification`` is required
-(PCI DSS 1.2.5: every allowed service is business-justified); ``owner`` and ``expires``
-(``YYYY-MM-DD``, the last valid day) are optional.  An expired rule no longer covers anything.
-Zone names, ``owner`` and ``description`` are text (a number is taken as its digits); a list, a map
-or a date followed by more text is a :class:`ZoneError`, never stored as something else.
+(PCI DSS 1.2.5: every allowed service is business-justified); ``owner``, ``ticket`` (the change
+or exception ticket that approved it, e.g. ``CHG-5120``) and ``expires`` (``YYYY-MM-DD``, the
+last valid day) are optional.  An expired rule no longer covers anything.
+Zone names, ``owner``, ``ticket`` and ``description`` are text (a number is taken as its
+digits); a list, a map or a date followed by more text is a :class:`ZoneError`, never stored as
+something else.
 
 ``requiredPolicyAnnotations`` (optional, top level) lists annotation keys every policy must
 carry, e.g. ``[owner, justification]`` (PCI DSS 1.2.1: rulesets follow a standard);
@@ -103,6 +105,7 @@ class AllowRule:
     justification: str
     owner: str = ""
     expires: dt.date | None = None
+    ticket: str = ""  # the change or exception ticket that approved the rule
 
     @property
     def ref(self) -> str:
@@ -124,6 +127,8 @@ class AllowRule:
         text += f" ({self.justification}"
         if self.owner:
             text += f"; owner {self.owner}"
+        if self.ticket:
+            text += f"; ticket {self.ticket}"
         if self.expires:
             text += f"; expires {self.expires.isoformat()}"
         return text + ")"
@@ -381,11 +386,12 @@ class Zones:
                     "ports": r.ports_text(),
                     "justification": r.justification,
                     "owner": r.owner,
+                    "ticket": r.ticket,
                     "expires": r.expires.isoformat() if r.expires else None,
                 }
                 for r in self.allow
             ],
-            columns=["rule", "from", "to", "ports", "justification", "owner", "expires"],
+            columns=["rule", "from", "to", "ports", "justification", "owner", "ticket", "expires"],
         )
 
     def _repr_html_(self) -> str:
@@ -598,6 +604,7 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
                 just.strip(),
                 _text(r.get("owner"), "owner", source, where),
                 _date(r.get("expires"), where, source),
+                _text(r.get("ticket"), "ticket", source, where),
             )
         )
     return Zones(zones, rules, source, [k.strip() for k in required])

@@ -228,6 +228,8 @@ def _scope(data: ReportData) -> dict[str, Any]:
             zones_table = _table(zt, max_rows=None, table_id="zones-table")
         at = _frame_or_none(data.zones, "allow_frame")
         if at is not None:
+            if "ticket" in at.columns and not at["ticket"].fillna("").astype(str).str.len().any():
+                at = at.drop(columns="ticket")  # a column only where some rule names its ticket
             classes: dict[str, dict[str, str]] = {}
             if "expires" in at.columns:
                 today = (data.seg.today.isoformat() if data.seg is not None

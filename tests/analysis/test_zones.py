@@ -121,6 +121,47 @@ def test_frames_and_html(tmp_path):
     assert z.names[-2:] == ["unzoned", "external"]
 
 
+def test_a_ticket_is_kept_with_the_rule_it_approved(tmp_path):
+    """``ticket`` (the change that approved an exception, as in the demo's remediation table) was
+    accepted and dropped: it is evidence an assessor asks for, as the justification and owner are."""
+    text = GOOD.replace('owner: "payments",', 'owner: "payments", ticket: "CHG-5120",')
+    text = text.replace("justification: web}", "justification: web, ticket: 4211}")  # YAML reads a number
+    z = load_zones(write(tmp_path, text))
+    assert [r.ticket for r in z.allow] == ["CHG-5120", "4211"]
+    af = z.allow_frame()
+    assert list(af.columns) == ["rule", "from", "to", "ports", "justification", "owner", "ticket", "expires"]
+    assert af["ticket"].tolist() == ["CHG-5120", "4211"]
+    assert "; owner payments; ticket CHG-5120; expires 2027-06-30)" in z._repr_html_()
+    assert load_zones(write(tmp_path, GOOD)).allow_frame()["ticket"].tolist() == ["", ""]
+
+
+@pytest.mark.parametrize("ticket", ["[CHG-1, CHG-2]", "{id: CHG-1}", "true"])
+def test_a_ticket_that_is_no_text_is_refused(tmp_path, ticket):
+    text = GOOD.replace("justification: web}", f"justification: web, ticket: {ticket}}}")
+    with pytest.raises(ZoneError, match=r"zones\.yaml, allow\[1\]: ticket must be text"):
+        load_zones(write(tmp_path, text))
+
+
+def test_the_report_shows_tickets_where_a_rule_has_one(tmp_path):
+    import re
+
+    import k8sviz
+
+    snap = k8sviz.load("data/demo/cluster/networkpolicies.yaml")
+
+    def allow_table(text):
+        page = k8sviz.report(snap, zones=write(tmp_path, text), generated_at="2024-03-10T09:00:00Z")
+        table = page.split('id="zone-allow-table"', 1)[1].split("</table>", 1)[0]
+        return re.findall(r"<th>([^<]*)</th>", table), re.findall(r"<td>([^<]*)</td>", table)
+
+    heads, cells = allow_table(GOOD.replace('owner: "payments",', 'owner: "payments", ticket: "CHG-5120",'))
+    assert heads == ["rule", "from", "to", "ports", "justification", "owner", "ticket", "expires"]
+    assert cells[:8] == ["allow[0]", "dmz", "pci", "TCP/443", "checkout gateway", "payments", "CHG-5120",
+                         "2027-06-30"]
+    heads, _ = allow_table(GOOD)  # no rule names a ticket: the table the report always had
+    assert heads == ["rule", "from", "to", "ports", "justification", "owner", "expires"]
+
+
 def test_a_zone_that_matches_no_workload_is_said_everywhere(tmp_path, capsys):
     import k8sviz
     from k8sviz.cli import main
