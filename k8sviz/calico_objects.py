@@ -589,9 +589,15 @@ def _name(obj: Mapping[str, Any]) -> tuple[str | None, str]:
 def _order(raw: Any, where: str, source: str, ref: str) -> float | None:
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-        raise PolicyError(f"{where} must be a number, not {raw!r}", source=source, obj=ref)
-    return float(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise PolicyError(f"{where} must be a number, not {raw!r}"[:200], source=source, obj=ref)
+    try:
+        value = float(raw)
+    except OverflowError:  # an int past a float64 (YAML 0x... of 300 digits): Calico's order is one
+        value = math.inf
+    if not math.isfinite(value):
+        raise PolicyError(f"{where} must be a number a 64-bit float holds", source=source, obj=ref)
+    return value
 
 
 def canonical_calls(text: str) -> str:

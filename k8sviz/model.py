@@ -181,11 +181,19 @@ class LabelSelector:
         ml = raw.get("matchLabels") or {}
         if not isinstance(ml, dict):
             raise PolicyError(f"{where}.matchLabels must be a map", source=source, obj=obj)
+        def text(v: Any, at: str) -> str:
+            try:
+                return _yaml_scalar_str(v)
+            except ValueError:  # an int past Python's limit for int -> str (4300 digits)
+                msg = f"{at} is a number too large to read as text (no label holds one)"
+                raise PolicyError(msg, source=source, obj=obj) from None
+
         labels = []
         for k, v in ml.items():
             if not isinstance(k, str) or not (v is None or isinstance(v, str | int | float | bool)):
-                raise PolicyError(f"{where}.matchLabels[{k!r}] must be a string", source=source, obj=obj)
-            labels.append((k, _yaml_scalar_str(v)))
+                msg = f"{where}.matchLabels[{_shown(k)}] must be a string"
+                raise PolicyError(msg, source=source, obj=obj)
+            labels.append((k, text(v, f"{where}.matchLabels[{k!r}]")))
         exprs = []
         for i, e in enumerate(raw.get("matchExpressions") or []):
             if not isinstance(e, dict) or e.get("key") is None or e.get("operator") is None:
@@ -195,12 +203,12 @@ class LabelSelector:
             op = e["operator"]
             if op not in OPERATORS:
                 raise PolicyError(
-                    f"{where}.matchExpressions[{i}]: invalid operator {op!r} "
+                    f"{where}.matchExpressions[{i}]: invalid operator {_shown(op)} "
                     f"(expected one of {', '.join(OPERATORS)})",
                     source=source,
                     obj=obj,
                 )
-            values = tuple(_yaml_scalar_str(v) for v in (e.get("values") or ()))
+            values = tuple(text(v, f"{where}.matchExpressions[{i}].values") for v in (e.get("values") or ()))
             if op in ("In", "NotIn") and not values:
                 raise PolicyError(
                     f"{where}.matchExpressions[{i}]: operator {op} needs a non-empty values list",
@@ -213,7 +221,8 @@ class LabelSelector:
                     source=source,
                     obj=obj,
                 )
-            exprs.append(Requirement(str(e["key"]), op, tuple(sorted(set(values)))))
+            key = text(e["key"], f"{where}.matchExpressions[{i}].key")
+            exprs.append(Requirement(key, op, tuple(sorted(set(values)))))
         return cls(tuple(sorted(labels)), tuple(exprs))
 
 
@@ -746,7 +755,10 @@ _SHOWN.maxstring = _SHOWN.maxother = 60
 
 def _shown(value: Any) -> str:
     """``repr(value)`` cut short (a tampered field may hold a huge or deeply nested value)."""
-    return _SHOWN.repr(value)
+    try:
+        return _SHOWN.repr(value)
+    except ValueError:  # an int past Python's 4300 digits has no repr at all
+        return f"<{type(value).__name__} too large to show>"
 
 
 def _opt_str(value: Any, what: str) -> str | None:

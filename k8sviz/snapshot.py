@@ -15,6 +15,7 @@ import ipaddress
 import json
 import os
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -412,7 +413,15 @@ def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
 
 
 def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
-    return InputError(f"malformed object ({type(e).__name__}: {e})", source=where, obj=_ref(obj))
+    return InputError(f"malformed object ({type(e).__name__}: {_reason(e)})", source=where, obj=_ref(obj))
+
+
+def _reason(e: Exception) -> str:
+    """What ``e`` says, in the input's terms where Python's own would mislead: an int past its
+    limit for int -> str (a YAML ``0x...`` label of thousands of digits) is no setting to raise."""
+    if isinstance(e, ValueError) and "integer string conversion" in str(e):
+        return f"a number of more than {sys.get_int_max_str_digits():,} digits, too large to read as text"
+    return str(e)
 
 
 _NOT_POLICY_CONTENT = frozenset({"metadata", "status", "kind", "apiVersion"})
@@ -829,7 +838,8 @@ def _object_json(obj: dict[str, Any], where: str) -> bytes:
     try:
         return canonical_json(obj)
     except (TypeError, ValueError) as e:
-        raise InputError(f"object cannot be stored as JSON ({e})", source=where, obj=_ref(obj)) from None
+        msg = f"object cannot be stored as JSON ({_reason(e)})"
+        raise InputError(msg, source=where, obj=_ref(obj)) from None
 
 
 #: RFC 3339 as Go's time.Parse reads it (what the API server accepts for a metav1.Time).
@@ -1013,7 +1023,7 @@ class Snapshot:
                 return fn(obj, *args)
             except K8svizError:
                 raise
-            except (KeyError, TypeError, ValueError, AttributeError) as e:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
                 raise _malformed(e, obj, where) from None
 
         namespaces: dict[str, Namespace] = {}
@@ -1076,7 +1086,7 @@ class Snapshot:
                 pod = parse_pod(obj, wkind, wname, where, containers_cache)
             except K8svizError:
                 raise
-            except (KeyError, TypeError, ValueError, AttributeError) as e:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
                 raise _malformed(e, obj, where) from None
             check_labels(labels, where, obj)
             clash = port_clashes.get(id(pod.containers))
@@ -1126,7 +1136,7 @@ class Snapshot:
                     pods.append(_synthesize(wl, tmpl, where))
             except K8svizError:
                 raise
-            except (KeyError, TypeError, ValueError, AttributeError) as e:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
                 raise _malformed(e, obj, where) from None
             workloads.append(wl)
         for (kind, ns, name), labels in sorted(inferred.items()):
