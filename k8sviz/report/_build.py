@@ -130,7 +130,7 @@ def collect(
     ipblocks_match_pods: bool = False,
 ) -> ReportData:
     """Load inputs and run every analysis the report needs."""
-    from ..analysis.zones import resolve_today
+    from ..analysis.zones import Zones, resolve_today
     from ..snapshot import Snapshot, load
 
     # Before the inputs are read: a mistyped date should not cost a load first.
@@ -185,7 +185,8 @@ def collect(
             ]
             data.zones = run("zones", "load_zones", zpaths[0], inputs=True)
         else:
-            data.zones = zones
+            # a mapping read as a zones file is: the report reads the Zones object throughout
+            data.zones = zones if isinstance(zones, Zones) else run("zones", "load_zones", zones, inputs=True)
     # reachability
     data.reach = (
         reach if reach is not None

@@ -629,3 +629,15 @@ def test_a_pod_claiming_calico_identity_labels_is_a_finding_in_the_report():
     controls = page.split('id="controls-table"', 1)[1].split("</table>", 1)[0]
     nsa = next(r for r in controls.split("<tr") if "NSA-NP-SELECT" in r)
     assert 'href="#finding-calico-reserved-label"' in nsa
+
+
+def test_zones_given_as_a_mapping_are_read_as_a_zones_file():
+    zones = {"zones": {"shop": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "shop"}},
+                                "sensitive": True}},
+             "allow": [{"from": "shop", "to": "shop", "ports": ["TCP/443"], "justification": "checkout"}]}
+    snap = k8sviz.demo()
+    page = k8sviz.report(snap, zones=zones, generated_at="2024-01-01T00:00:00Z")
+    assert 'id="zone-allow-table"' in page and "checkout" in page
+    assert page == k8sviz.report(snap, zones=k8sviz.load_zones(zones), generated_at="2024-01-01T00:00:00Z")
+    with pytest.raises(k8sviz.K8svizError, match="zone"):
+        k8sviz.report(snap, zones={"zones": {"shop": {"sensitive": "maybe"}}})
