@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..model import PROTOCOLS
@@ -128,27 +129,32 @@ class _Hops:
         return out
 
 
-def _entry_rows(reach: Any, edges: pd.DataFrame) -> list[tuple[str, str, str, Any]]:
-    """``(src, dst, protocol, ports)`` of the rows from an outside block to a workload, in frame
-    order, each distinct row once (rows share their port list objects; at millions of rows the
-    repeats would each be parsed again)."""
+def _entry_rows(edges: pd.DataFrame, entry: Callable[[str], bool]) -> list[tuple[str, str, Any]]:
+    """``(workload, protocol, ports)`` of the rows from an internet block to a workload that
+    ``entry`` admits, in frame order, each distinct (workload, protocol, port list) once: the
+    union of their ports is the first hop's.  Each block is classified once and each
+    workload asked once; only those rows are read, column by column."""
     import numpy as np
     import pandas as pd
 
     rows = np.flatnonzero(np.asarray((edges["src_type"] == "external") & (edges["dst_type"] != "external")))
     if not len(rows):
         return []
-    sc, s_names = endpoint_codes(reach, edges, "workload", "src")
-    dc, d_names = endpoint_codes(reach, edges, "workload", "dst")
-    proto = edges["protocol"].to_numpy(object)
-    pc, p_names = pd.factorize(proto[rows], use_na_sentinel=False)
-    ports = edges["ports"].to_numpy(object)
-    lc, _ = pd.factorize(np.fromiter(map(id, ports[rows]), dtype=np.int64, count=len(rows)))
-    key = pd.factorize(sc[rows].astype(np.int64) * (len(d_names) + 1) + dc[rows])[0].astype(np.int64)
-    key = pd.factorize(key * (len(p_names) + 1) + pc)[0].astype(np.int64)
-    key = key * (int(lc.max(initial=0)) + 1) + lc
-    first = rows[~pd.Series(key).duplicated().to_numpy()]
-    return [(str(s_names[sc[r]]), str(d_names[dc[r]]), str(proto[r]), ports[r]) for r in first.tolist()]
+    sc, blocks = pd.factorize(edges["src"].to_numpy(dtype=object)[rows])
+    keep = np.array([classify_block(str(b))[0] == INTERNET for b in blocks], dtype=bool)[sc]
+    dst = edges["dst"].to_numpy(dtype=object)[rows]
+    dc, workloads = pd.factorize(dst)
+    keep &= np.array([entry(str(w)) for w in workloads], dtype=bool)[dc]
+    rows, dst, dc = rows[keep], dst[keep], dc[keep]
+    proto = edges["protocol"].iloc[rows].astype(object).to_numpy()
+    ports = edges["ports"].to_numpy(dtype=object)[rows]
+    key = dc.astype(np.int64)
+    for codes in (pd.factorize(proto, use_na_sentinel=False)[0],
+                  pd.factorize(np.fromiter(map(id, ports), dtype=np.int64, count=len(rows)))[0]):
+        # combined, then renumbered, so that the key stays within int64 whatever the counts
+        key = pd.factorize(key * (int(codes.max(initial=0)) + 1) + codes)[0].astype(np.int64)
+    first = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
+    return [(str(dst[i]), str(proto[i]), ports[i]) for i in first.tolist()]
 
 
 def _hops(reach: Any) -> _Hops:
@@ -290,14 +296,10 @@ def internet_paths(
     # (blocks allowed on overlapping ports would otherwise list a port twice).
     entry_ranges: dict[str, dict[str, _ports.Ranges]] = {}
     if max_hops is None or max_hops >= 1:  # internet -> entry is a hop already
-        internet: dict[str, bool] = {}
-        for src, dst, proto, ports in _entry_rows(reach, edges):
-            if src not in internet:
-                internet[src] = classify_block(src)[0] == INTERNET
-            if not internet[src]:
-                continue
-            if exposed_only and dst not in exposed and not (unknown is None or dst in unknown):
-                continue
+        def entry_point(wl: str) -> bool:
+            return not (exposed_only and wl not in exposed and not (unknown is None or wl in unknown))
+
+        for dst, proto, ports in _entry_rows(edges, entry_point):
             by_proto = entry_ranges.setdefault(dst, {})
             by_proto[proto] = _ports.union(by_proto.get(proto, ()), _ports.parse(ports))
     entry = {
