@@ -974,7 +974,8 @@ def _rejected_l7(pr: Mapping[str, Any], where: str, ingress: bool, deny: bool = 
 def _empty_rules_refused(pr: Mapping[str, Any]) -> bool:
     """Whether a ``toPorts`` item's ``rules`` object names no kind (``rules: {}``, or only null
     kinds, which the API server prunes): the CRDs' oneOf over http, kafka, dns and l7proto
-    (cilium#32814, Cilium 1.16) refuses it, while every agent reads it as no L7 rules.  (An
+    (cilium#32814, Cilium 1.16; over http and dns from 1.20, cilium#44610) refuses it, while
+    every agent reads it as no L7 rules.  (An
     object with ``l7`` alone matches no branch either, but the agent refuses that anyway.)"""
     rules = pr.get("rules")
     return isinstance(rules, dict) and all(rules.get(k) is None
@@ -1348,7 +1349,8 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
             f"{', '.join(ctx.empty_rules)} "
             f"{'is an empty object' if len(ctx.empty_rules) == 1 else 'are empty objects'}"
             ": Cilium's agents read it as no L7 rules (and so does k8sviz), but from Cilium 1.16 the CRDs' "
-            "schema (a oneOf over http, kafka, dns and l7proto) refuses it, so the API server no longer "
+            "schema (a oneOf over http, kafka, dns and l7proto; http and dns from 1.20) refuses it, so the "
+            "API server no longer "
             "accepts this policy as written; leave rules out, or give one kind of rules",
             source, ref))
     if ctx.number_ports and warn is not None:
