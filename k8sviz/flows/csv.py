@@ -218,6 +218,10 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
                 on = "" if bad == lineno else f" on line {bad}"
                 report.problem("malformed", file, lineno, f"not UTF-8 (byte 0x{not_utf8[bad]:02x}{on})")
                 return None
+        if len(row) == width and [_printable(c).strip().lower().lstrip("\ufeff") for c in row] == header:
+            # not a record: what two CSV files joined with cat leave between them
+            report.problem("malformed", file, lineno, "the header again (files joined?): not a record")
+            return None
         if len(row) != width:
             kind = "truncated" if last and len(row) < width else "malformed"
             report.problem(kind, file, lineno, f"{len(row)} fields, the header has {width}")

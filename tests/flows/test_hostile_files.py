@@ -287,3 +287,17 @@ class TestFilesJoinedWithCat:
         assert df["dst_port"].tolist() == [80, 81, 82, 83] and not problems(df) and not warns
         firsts = [1 + "".join(parts[:i]).count("\n") for i in range(4)]
         assert df["line"].tolist() == firsts
+
+
+class TestCSVJoinedWithCat:
+    @pytest.mark.parametrize("bom", ["", "\ufeff"])
+    def test_the_second_header_is_named_as_such(self, tmp_path, bom):
+        """``cat a.csv b.csv``: b's header line sits among a's rows; it is no record, and the
+        problem says what it is rather than 'bad value'."""
+        p = tmp_path / "joined.csv"
+        lines = [HEADER, *rows(2), bom + HEADER.upper(), *rows(2, 90)]
+        p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        df, _ = load(p)
+        assert df["dst_port"].tolist() == [80, 81, 90, 91]
+        got = [(x["kind"], x["line"], x["message"]) for x in df.attrs["k8sviz"]["problems"]]
+        assert got == [("malformed", 4, "the header again (files joined?): not a record")]
