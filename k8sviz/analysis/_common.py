@@ -41,6 +41,38 @@ def _cached(reach: Any, kind: str, level: str) -> Any:
     return store[key]
 
 
+def row_codes(*cols: np.ndarray) -> np.ndarray:
+    """One int64 code per row for the combination of ``cols`` (equal rows, equal codes),
+    numbered in order of first occurrence.  Columns of small non-negative integers (codes
+    already) are combined by arithmetic; others are factorized first."""
+    import pandas as pd
+
+    key = np.zeros(len(cols[0]), dtype=np.int64)
+    size = 1  # key < size
+    for c in cols:
+        c = np.asarray(c)
+        if c.dtype.kind in "iu" and (not len(c) or (c.min() >= 0 and c.max() < 1 << 31)):
+            codes, n = c.astype(np.int64, copy=False), int(c.max(initial=0)) + 1
+        else:
+            codes, uniq = pd.factorize(c, use_na_sentinel=False)
+            n = max(len(uniq), 1)
+        if size > (1 << 62) // n:  # would overflow: renumber what is there first
+            key = pd.factorize(key)[0].astype(np.int64)
+            size = int(key.max(initial=0)) + 1
+        key = key * n + codes
+        size *= n
+    return pd.factorize(key)[0].astype(np.int64)
+
+
+def first_seen(codes: np.ndarray) -> np.ndarray:
+    """Rows that hold the first occurrence of their code, for codes numbered in order of first
+    occurrence (as ``pd.factorize`` numbers them): the rows whose code is above every earlier one."""
+    seen = np.maximum.accumulate(codes)
+    out = np.ones(len(codes), dtype=bool)
+    out[1:] = seen[1:] > seen[:-1]
+    return out
+
+
 def endpoint_codes(reach: Any, edges: pd.DataFrame, level: str, col: str) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(edges[col])``: per row a code, in order of first appearance, and the
     distinct values (an object array).  Read off the engine's own endpoint numbers when

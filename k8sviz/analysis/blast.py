@@ -14,9 +14,11 @@ from ._common import (
     endpoint_codes,
     exposure,
     exposure_unread,
+    first_seen,
     live_edge_frame,
     maybe_exposed,
     port_text,
+    row_codes,
     workload_of,
 )
 from .zones import EXTERNAL, Zones, load_zones
@@ -148,13 +150,8 @@ def _entry_rows(edges: pd.DataFrame, entry: Callable[[str], bool]) -> list[tuple
     rows, dst, dc = rows[keep], dst[keep], dc[keep]
     proto = edges["protocol"].iloc[rows].astype(object).to_numpy()
     ports = edges["ports"].to_numpy(dtype=object)[rows]
-    key = dc.astype(np.int64)
-    for codes in (pd.factorize(proto, use_na_sentinel=False)[0],
-                  pd.factorize(np.fromiter(map(id, ports), dtype=np.int64, count=len(rows)))[0]):
-        # combined, then renumbered, so that the key stays within int64 whatever the counts
-        key = pd.factorize(key * (int(codes.max(initial=0)) + 1) + codes)[0].astype(np.int64)
-    first = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())
-    return [(str(dst[i]), str(proto[i]), ports[i]) for i in first.tolist()]
+    key = row_codes(dc, proto, np.fromiter(map(id, ports), dtype=np.int64, count=len(rows)))
+    return [(str(dst[i]), str(proto[i]), ports[i]) for i in np.flatnonzero(first_seen(key)).tolist()]
 
 
 def _hops(reach: Any) -> _Hops:

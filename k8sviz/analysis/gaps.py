@@ -30,11 +30,13 @@ from ._common import (
     exposure,
     exposure_unread,
     exposure_unread_text,
+    first_seen,
     get_reach,
     live_edge_frame,
     object_array,
     port_text,
     public_part,
+    row_codes,
     rule_frame,
 )
 from .controls import CDE_CONTROLS, FINDINGS, SEVERITIES
@@ -964,38 +966,6 @@ def _holds(block: str, ip: Any) -> bool:
     return net.version == ip.version and ip in net
 
 
-def _codes(*cols: np.ndarray) -> np.ndarray:
-    """One int64 code per row for the combination of ``cols`` (equal rows, equal codes),
-    numbered in order of first occurrence.  Columns of small non-negative integers (codes
-    already) are combined by arithmetic; others are factorized first."""
-    import pandas as pd
-
-    key = np.zeros(len(cols[0]), dtype=np.int64)
-    size = 1  # key < size
-    for c in cols:
-        c = np.asarray(c)
-        if c.dtype.kind in "iu" and (not len(c) or (c.min() >= 0 and c.max() < 1 << 31)):
-            codes, n = c.astype(np.int64, copy=False), int(c.max(initial=0)) + 1
-        else:
-            codes, uniq = pd.factorize(c, use_na_sentinel=False)
-            n = max(len(uniq), 1)
-        if size > (1 << 62) // n:  # would overflow: renumber what is there first
-            key = pd.factorize(key)[0].astype(np.int64)
-            size = int(key.max(initial=0)) + 1
-        key = key * n + codes
-        size *= n
-    return pd.factorize(key)[0].astype(np.int64)
-
-
-def _first_seen(codes: np.ndarray) -> np.ndarray:
-    """Rows that hold the first occurrence of their code, for codes numbered in order of first
-    occurrence (as ``pd.factorize`` numbers them): the rows whose code is above every earlier one."""
-    seen = np.maximum.accumulate(codes)
-    out = np.ones(len(codes), dtype=bool)
-    out[1:] = seen[1:] > seen[:-1]
-    return out
-
-
 def _redundant(ctx: _Ctx, reach: Any) -> None:
     import pandas as pd
 
@@ -1011,8 +981,8 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
     policy = rf["policy"].to_numpy(dtype=object)
     direction = rf["direction"].to_numpy(dtype=object)
     index = rf["rule"].to_numpy()
-    rule = _codes(policy, direction, index)
-    conn = _codes(direction, rf["src"].to_numpy(dtype=object), rf["dst"].to_numpy(dtype=object),
+    rule = row_codes(policy, direction, index)
+    conn = row_codes(direction, rf["src"].to_numpy(dtype=object), rf["dst"].to_numpy(dtype=object),
                   rf["protocol"].to_numpy(dtype=object))
     # Port lists are shared objects: each is parsed once.
     lists = rf["ports"].to_numpy(dtype=object)
@@ -1108,7 +1078,7 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[s
     gkey += np.where(out, zsc, zdc)
     codes, _ = pd.factorize(gkey)
     del gkey
-    first = np.flatnonzero(_first_seen(codes))  # group g first seen at first[g]
+    first = np.flatnonzero(first_seen(codes))  # group g first seen at first[g]
     counts = np.bincount(codes)
     info: list[dict[str, Any]] = []
     for f, n in zip(first.tolist(), counts.tolist(), strict=True):
@@ -1131,7 +1101,7 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[s
         )
     pcode = np.where(out, dc, sc)
     # the first 20 distinct peers of each group, in row order
-    rows = np.flatnonzero(_first_seen(_codes(codes, pcode)))
+    rows = np.flatnonzero(first_seen(row_codes(codes, pcode)))
     g_of = codes[rows]
     order = np.argsort(g_of, kind="stable")
     starts = np.searchsorted(g_of[order], g_of[order])  # where each row's group starts in ``order``
@@ -1149,11 +1119,11 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[s
         the rows whose list is empty (they add nothing)."""
         lists = v[col].to_numpy(dtype=object)
         ic, _ = pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(v)))
-        at = np.flatnonzero(_first_seen(ic))  # a row holding each object
+        at = np.flatnonzero(first_seen(ic))  # a row holding each object
         full = np.fromiter((len(lists[r]) > 0 for r in at.tolist()), dtype=bool, count=len(at))
         rows = np.flatnonzero(full[ic])
-        key = _codes(codes[rows], ic[rows], *(e[rows] for e in extra))
-        return rows[_first_seen(key)].tolist()
+        key = row_codes(codes[rows], ic[rows], *(e[rows] for e in extra))
+        return rows[first_seen(key)].tolist()
 
     pc, p_u = pd.factorize(v["protocol"])
     p_u = np.asarray(p_u, dtype=object)

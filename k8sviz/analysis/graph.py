@@ -14,9 +14,11 @@ from ._common import (
     SYSTEM_NAMESPACES,
     classify_block,
     exposure,
+    first_seen,
     live_edge_frame,
     port_list_codes,
     port_text,
+    row_codes,
     rule_frame,
 )
 from .zones import EXTERNAL, Zones, load_zones
@@ -672,7 +674,7 @@ def _add_namespace_edges(
     counts = np.bincount(inv, minlength=len(ukey))
     # one row per (merged edge, shared port list): the engine shares one list per port set
     lists = port_list_codes(reach, edges, level)
-    firsts = np.flatnonzero(~pd.Series(inv * (int(lists.max(initial=0)) + 1) + lists).duplicated().to_numpy())
+    firsts = np.flatnonzero(first_seen(row_codes(inv, lists)))
     del lists
     ports_col = edges["ports"].to_numpy(dtype=object)
     ranges: dict[int, _ports.Ranges] = {}

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _ports
-from ._common import endpoint_codes, get_reach, live_edge_frame, object_array, port_list_codes, rule_frame
+from ._common import (
+    endpoint_codes,
+    first_seen,
+    get_reach,
+    live_edge_frame,
+    object_array,
+    port_list_codes,
+    rule_frame,
+)
 from .zones import EXTERNAL, Zones, load_zones, resolve_today
 
 if TYPE_CHECKING:
@@ -315,7 +323,7 @@ class _Core:
         else:
             pcodes, puniq = pd.factorize(proto_col)
         icodes = port_list_codes(reach, edges, level)  # per row, its list object's code
-        first = pd.Series(icodes).drop_duplicates().index.to_numpy()  # same order as the codes
+        first = np.flatnonzero(first_seen(icodes))  # a row per code, in the codes' order
         ports_col = edges["ports"]
         canon: dict[_ports.Ranges, int] = {}
         rmap = np.array(

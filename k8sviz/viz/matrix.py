@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..analysis._common import first_seen
 from ._common import empty_figure, esc, find_column, fmt_list, new_figure
 
 __all__ = ["first_sorted", "namespace_cells", "reachability_matrix", "segmentation_heatmap"]
@@ -330,10 +331,8 @@ def _protocols(df: pd.DataFrame) -> _Codes:
 
 def _first_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes of ``keys`` in order of first appearance, and the row each first appears in."""
-    codes, uniq = pd.factorize(keys)
-    first = np.full(len(uniq), len(keys), dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(len(keys), dtype=np.int64))
-    return codes.astype(np.int64), first
+    codes = pd.factorize(keys)[0].astype(np.int64)
+    return codes, np.flatnonzero(first_seen(codes))
 
 
 @dataclass

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .._gc import pausing
+from ..analysis._common import first_seen
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
 from ._common import NO_ZONE, esc, fmt_labels, fmt_list, new_figure, zone_colors
 
@@ -189,11 +190,9 @@ def violation_codes(violations: pd.DataFrame, index: Mapping[str, int]) -> tuple
     # Rows share their block lists: each distinct list read once, then spread over its rows.
     objs = violations["external_blocks"].to_numpy(object)[ext]
     ids = np.fromiter(map(id, objs), dtype=np.int64, count=len(objs))
-    which, uniq = pd.factorize(ids)
-    first = np.full(len(uniq), len(objs), dtype=np.int64)
-    np.minimum.at(first, which, np.arange(len(objs), dtype=np.int64))
+    which = pd.factorize(ids)[0].astype(np.int64)
     lists = []
-    for r in first.tolist():
+    for r in np.flatnonzero(first_seen(which)).tolist():
         bl = objs[r]
         lists.append([index.get(str(x), -1) for x in bl] if isinstance(bl, list | tuple) and bl else [])
     lengths = np.array([len(x) for x in lists], dtype=np.int64)
