@@ -73,6 +73,16 @@ def first_seen(codes: np.ndarray) -> np.ndarray:
     return out
 
 
+def _engine_codes(reach: Any, edges: pd.DataFrame, level: str) -> Any:
+    """The engine's numbering of ``edges`` (``EndpointCodes``), if ``edges`` is the very frame
+    :func:`edge_frame` keeps for ``reach``; else None (another frame: its rows differ)."""
+    try:
+        store = _FRAMES.get(reach) or {}
+    except TypeError:  # not weak-referenceable
+        return None
+    return store.get(("codes", level)) if store.get(("edges", level)) is edges else None
+
+
 def endpoint_codes(reach: Any, edges: pd.DataFrame, level: str, col: str) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(edges[col])``: per row a code, in order of first appearance, and the
     distinct values (an object array).  Read off the engine's own endpoint numbers when
@@ -80,12 +90,8 @@ def endpoint_codes(reach: Any, edges: pd.DataFrame, level: str, col: str) -> tup
     hashing every name costs seconds, the engine's integer codes a fraction of that."""
     import pandas as pd
 
-    try:
-        store = _FRAMES.get(reach) or {}
-    except TypeError:  # not weak-referenceable
-        store = {}
-    codes = store.get(("codes", level))
-    if codes is not None and store.get(("edges", level)) is edges:
+    codes = _engine_codes(reach, edges, level)
+    if codes is not None:
         c, units = pd.factorize(codes.src if col == "src" else codes.dst)
         return c, codes.names[units]
     c, uniq = pd.factorize(edges[col])
@@ -98,12 +104,8 @@ def port_list_codes(reach: Any, edges: pd.DataFrame, level: str) -> np.ndarray:
     the frame :func:`edge_frame` keeps for ``reach`` (no Python step per row)."""
     import pandas as pd
 
-    try:
-        store = _FRAMES.get(reach) or {}
-    except TypeError:
-        store = {}
-    codes = store.get(("codes", level))
-    if codes is not None and store.get(("edges", level)) is edges:
+    codes = _engine_codes(reach, edges, level)
+    if codes is not None:
         return pd.factorize(codes.ports)[0]
     lists = edges["ports"].to_numpy(dtype=object)
     return pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(lists)))[0]
