@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from ..errors import InputError
-from ._table import Report, head
+from ._table import PROBLEM_SAMPLES, Report, head
 from .compare import _kinds, largest_observer, port_ranges
 
 if TYPE_CHECKING:
@@ -157,6 +157,7 @@ FROM (
   WHERE json IS NOT NULL
 )
 WHERE json_extract(d, '$.start_time') IS NOT NULL OR json_extract(d, '$.dest_port') IS NOT NULL
+  OR json_extract(d, '$.dest_name_aggr') IS NOT NULL
 GROUP BY ALL
 """
 
@@ -234,6 +235,91 @@ WHERE NOT coalesce(is_reply, source_format::VARCHAR = 'hubble' AND verdict::VARC
 GROUP BY ALL
 """
 
+# The first scan of each group of JSON files, before the aggregation: per file and kind of
+# object, how many objects DuckDB read, how many flow records they hold (as the aggregation
+# counts them: the same conditions as its WHERE) and how many give a key twice.  With
+# ignore_errors, DuckDB gives a NULL for each line of JSON lines that is no JSON (cut, a stray
+# quote, a byte that is no UTF-8, a byte-order mark inside the file): kind "bad".  Measured at
+# about a tenth of the aggregation's time (see aggregate_flow_archive, Notes).
+_SCREEN = """
+SELECT filename AS file, kind, count(*) AS objects, sum(records)::BIGINT AS records,
+  count(*) FILTER (WHERE twice) AS twice
+FROM (
+  SELECT filename, CASE WHEN json IS NULL THEN 'bad' ELSE {kind} END AS kind,
+    CASE WHEN json IS NULL THEN 0 ELSE {records} END AS records,
+    json IS NOT NULL AND k8sviz_twice(json::VARCHAR) AS twice
+  FROM read_json_objects({files}, format='{jformat}', ignore_errors=true, filename=true)
+)
+GROUP BY ALL
+"""
+
+
+def _screen_sql(fmt: str) -> tuple[str, str]:
+    """``(kind, records)``: SQL for the kind of one object ``json`` of a file of ``fmt`` (``flow``,
+    a kind of non-flow object as load_flows names it, or a shape the aggregation cannot read) and
+    the number of flow records it holds for the aggregation."""
+    if fmt == "hubble":
+        from .hubble import _NON_FLOW, NON_FLOW_CAMEL
+
+        names = [(k, k) for k in _NON_FLOW] + list(NON_FLOW_CAMEL.items())
+        others = " ".join(f"WHEN json_extract(json, '$.{key}') IS NOT NULL THEN '{kind}'"
+                          for key, kind in names)
+        is_flow = "json_extract(json, '$.flow') IS NOT NULL OR json_extract(json, '$.verdict') IS NOT NULL"
+        return (f"CASE WHEN {is_flow} THEN 'flow' {others} ELSE 'other' END",
+                f"CASE WHEN {is_flow} THEN 1 ELSE 0 END")
+    if fmt == "calico":
+        d = "coalesce(json_extract(json, '$._source'), json)"
+        is_flow = (f"(json_extract({d}, '$.start_time') IS NOT NULL "
+                   f"OR json_extract({d}, '$.dest_port') IS NOT NULL "
+                   f"OR json_extract({d}, '$.dest_name_aggr') IS NOT NULL)")
+        # A whole search response ({"hits": {"hits": [...]}}): load_flows reads its hits, the
+        # aggregation does not.
+        return (f"CASE WHEN json_type({d}, '$.hits.hits') = 'ARRAY' THEN 'search-response' "
+                f"WHEN {is_flow} THEN 'flow' ELSE 'other' END",
+                f"CASE WHEN {is_flow} THEN 1 ELSE 0 END")
+
+    def goldmane(f: str) -> str:
+        k = f"coalesce(json_extract({f}, '$.Key'), {f})"
+        return (f"(json_extract({k}, '$.source_name') IS NOT NULL "
+                f"OR json_extract({k}, '$.dest_name') IS NOT NULL)")
+
+    items = "json_type(json, '$.items') = 'ARRAY'"
+    return (f"CASE WHEN {items} THEN 'list' WHEN {goldmane('json')} THEN 'flow' ELSE 'other' END",
+            f"CASE WHEN {items} THEN "
+            f"len(list_filter(json_extract(json, '$.items[*]'), lambda i: {goldmane('i')})) "
+            f"WHEN {goldmane('json')} THEN 1 ELSE 0 END")
+
+
+# Objects of these kinds are read by load_flows' own reader (see aggregate_flow_archive, Notes).
+_DAMAGE = ("bad", "search-response")
+
+
+def _twice(raw: Any) -> Any:
+    """DuckDB function (Arrow): for each object's text, whether it gives a key twice in one object.
+
+    DuckDB's JSON functions keep the first of two values of a key, orjson (load_flows) the last:
+    load_flows reads such a record as malformed (:func:`k8sviz.flows._table.repeated_key`), and
+    so must the archive, never as either value.
+    """
+    import orjson
+    import pyarrow as pa
+
+    from ._table import repeated_key
+
+    loads = orjson.loads
+    out: list[bool | None] = []
+    for text in raw.to_pylist():
+        if text is None:
+            out.append(None)
+            continue
+        b = text.encode()
+        try:
+            out.append(repeated_key(b, loads(b)) is not None)
+        except orjson.JSONDecodeError:  # DuckDB's reader took it, orjson does not: load_flows decides
+            out.append(True)
+    return pa.array(out, pa.bool_())
+
+
 _SUMS = ["records", "flows", "allowed", "denied", "unknown", "bytes", "packets"]
 _OUT = ["src", "dst", "protocol", "ports", *_SUMS, "first_seen", "last_seen", "sources",
         "src_type", "dst_type"]
@@ -262,7 +348,7 @@ def aggregate_flow_archive(
         of the normalized table (``load_flows(...).to_parquet(path)``).  Replies (Hubble
         ``is_reply``, or as :func:`k8sviz.load_flows` tells it from the TCP flags) and Hubble
         records of unknown direction are left out, as :func:`k8sviz.flow_edges` does.
-        Malformed lines are skipped.
+        Damaged input is counted and reported as :func:`k8sviz.load_flows` reports it (see Notes).
     snapshot
         Used to map pod names and IPs to workloads.
     level
@@ -279,6 +365,40 @@ def aggregate_flow_archive(
         where two kinds share a label (a node ``x`` and the workload ``x`` of a namespace
         called ``node`` are both ``node/x``: ``src_type`` tells them apart; pods and workloads
         are one kind, so an edge's ``pod`` or ``workload`` is that of one of its records).
+        ``df.attrs["k8sviz"]`` is a load report as :func:`k8sviz.load_flows` gives one (see
+        :func:`k8sviz.flow_report`): ``sources`` (per file its format, records, malformed,
+        truncated and skipped objects), ``problems`` (kind, file, line, message; the first 200)
+        and ``problem_counts``; what it holds is also said in a :class:`k8sviz.FlowWarning`.
+        ``unmapped`` is empty (endpoints are mapped per distinct pair, not counted per record),
+        and ``lines``, ``first`` and ``last`` are None for files DuckDB aggregated.
+
+    Notes
+    -----
+    Each group of JSON files is scanned twice by DuckDB: once to screen it (per file, the
+    records and skipped objects, the lines that are no JSON and the records that give a key
+    twice) and once to aggregate it; the screen costs about a tenth of the aggregation.
+    What the screen finds:
+
+    * Lines of JSON lines that are no JSON (cut mid-write, a stray quote, a byte that is no
+      UTF-8) are ``malformed`` problems, the last line cut mid-write ``truncated``, each with its
+      file and line as load_flows reports them (found by reading that file line by line, only
+      for a file that has such lines), and are left out of the edges.
+    * A file that DuckDB cannot read as load_flows reads it is read by load_flows' own reader
+      instead, and its table aggregated: its records are then held in memory (those of that
+      file only).  Such files are those with a record that gives a key twice (DuckDB would
+      keep the first value, orjson the last: load_flows reports the record as malformed, never
+      reads either), a damaged object in an array or stream of objects (DuckDB stops reading
+      there; load_flows costs only that record, reporting its lines), a gzip stream that ends
+      early, a byte-order mark inside the file (files joined with ``cat``) and a Calico search
+      response (``{"hits": {"hits": [...]}}``).
+    * Empty and blank files, UTF-16 text and files of no known format are problems of the
+      report, as in load_flows, not errors.
+
+    Unlike load_flows, the archive does not check each record's values: a record whose time a
+    flow table cannot hold (``9999-12-31T23:59:59Z``) or whose address is no IP address is
+    counted (its time as DuckDB reads it, its address as the label) where load_flows reports it
+    (``bad-time``, ``malformed``) and leaves it out.  Hubble ``lost_events`` lines are counted
+    in ``skipped`` but the events they say were lost are not added up.
     """
     try:
         import duckdb
@@ -288,7 +408,7 @@ def aggregate_flow_archive(
     import shutil
     import tempfile
 
-    from . import _detect, _files, _load_snapshot
+    from . import _detect, _files, _load_snapshot, _warn
     from .mapping import Mapper
 
     if level not in ("workload", "namespace"):
@@ -304,6 +424,7 @@ def aggregate_flow_archive(
     )
     groups: dict[tuple[str, str, str], list[str]] = {}
     report = Report()
+    sources: dict[str, dict[str, Any]] = {}  # per file, in the order read: the load report's sources
     for p in files:
         if p.name.endswith(".parquet"):
             continue
@@ -312,6 +433,7 @@ def aggregate_flow_archive(
             msg = ("captured event streams (data: lines) are not supported in archives; "
                    "load them with k8sviz.load_flows")
             raise InputError(msg, source=str(p))
+        sources[str(p)] = _source(str(p), fmt)
         if fmt in ("hubble", "calico", "goldmane"):
             jformat = (
                 "newline_delimited"
@@ -323,9 +445,12 @@ def aggregate_flow_archive(
         elif fmt is not None:
             msg = f"{fmt} files are not supported in archives; load them with k8sviz.load_flows"
             raise InputError(msg, source=str(p))
-    if not (groups or parquet):
+    for name in parquet:
+        sources[name] = _source(name, "parquet")
+    if not sources:
         msg = "no Hubble, Calico, Goldmane or Parquet flow files found"
         raise InputError(msg, source=", ".join(map(str, paths)))
+    snap = _load_snapshot(snapshot)
     spill = tempfile.mkdtemp(prefix="k8sviz-duckdb-")
     con = duckdb.connect(
         config={
@@ -342,12 +467,21 @@ def aggregate_flow_archive(
         # as load_flows; to_timestamp raises on seconds past its own range, such as 1e20).
         con.execute("CREATE TEMP MACRO k8sviz_epoch(x) AS CASE WHEN abs(TRY_CAST(x AS DOUBLE)) < 9.2e9 "
                     "THEN to_timestamp(TRY_CAST(x AS DOUBLE)) END")
+        con.create_function("k8sviz_twice", _twice, ["VARCHAR"], "BOOLEAN", type="arrow")  # type: ignore[call-overload]
+        damaged: list[str] = []
         for (fmt, jformat, spelling), names in sorted(groups.items()):
+            bad = _screen(con, duckdb.Error, fmt, jformat, names, sources, report)
+            damaged += bad
+            names = [n for n in names if n not in bad]
+            if not names:
+                continue
             sql = {"hubble": _HUBBLE, "goldmane": _GOLDMANE}.get(fmt, _CALICO)
             if spelling == "camel":
                 sql = _camel_sql(sql)
             sql = sql.replace("{files}", _list(names))
             parts.append((fmt, con.execute(sql.replace("{jformat}", jformat)).df()))
+        if damaged:
+            parts.append(("table", _read_damaged(con, damaged, snap, report, sources)))
         if parquet:
             files_sql = _list(parquet)
             have = {r[0] for r in con.execute(
@@ -359,7 +493,25 @@ def aggregate_flow_archive(
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
-    mapper = Mapper(_load_snapshot(snapshot))
+    for src in sources.values():  # as load_flows counts them
+        for kind in ("malformed", "truncated", "bad-time"):
+            src[kind.replace("-", "_")] = report.by_file.get((src["file"], kind), 0)
+    attrs: dict[str, Any] = {
+        "sources": list(sources.values()),
+        "problems": report.problems,
+        "problem_counts": report.problem_counts,
+        # Endpoints are mapped per distinct pair, not per record: no count of unmapped records.
+        "unmapped": {},
+        "snapshot": None if snap is None else snap.meta.get("cluster"),
+    }
+    _warn(attrs)
+    edges = _edges(parts, Mapper(snap), level)
+    edges.attrs["k8sviz"] = attrs
+    return edges
+
+
+def _edges(parts: list[tuple[str, pd.DataFrame]], mapper: Any, level: str) -> pd.DataFrame:
+    """The edges of the pre-aggregated rows of each part, counted as flow_edges counts them."""
     frames = [_label_rows(kind, df, mapper, level) for kind, df in parts if len(df)]
     if not frames:
         return pd.DataFrame(columns=_OUT)
@@ -386,6 +538,113 @@ def aggregate_flow_archive(
     return edges.sort_values(["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True)
 
 
+def _source(file: str, fmt: str | None) -> dict[str, Any]:
+    """A file's entry in the load report's sources, with the fields load_flows gives (``lines``,
+    ``first``, ``last`` unknown: the aggregation does not keep them per file)."""
+    return {"file": file, "format": fmt, "lines": None, "records": 0, "malformed": 0, "truncated": 0,
+            "bad_time": 0, "skipped": {}, "lost_events": None, "first": None, "last": None}
+
+
+def _screen(con: Any, error: type[Exception], fmt: str, jformat: str, names: list[str],
+            sources: dict[str, dict[str, Any]], report: Report) -> list[str]:
+    """Screen one group of JSON files (see ``_SCREEN``): count each file's records and skipped
+    objects into ``sources``, and return the files DuckDB cannot read as load_flows reads them
+    (damaged objects, keys given twice, search responses, or a file DuckDB stops reading in: a
+    damaged array or stream of objects, a cut gzip stream)."""
+    kind, records = _screen_sql(fmt)
+    sql = _SCREEN.replace("{kind}", kind).replace("{records}", records).replace("{jformat}", jformat)
+    try:
+        rows = con.execute(sql.replace("{files}", _list(names))).fetchall()
+    except error:
+        if len(names) == 1:
+            return names
+        # Which file it was: each on its own (a clean file is screened again, a damaged one not read).
+        bad: list[str] = []
+        for n in names:
+            bad += _screen(con, error, fmt, jformat, [n], sources, report)
+        return bad
+    damaged: set[str] = set()
+    cut: dict[str, int] = {}  # files of JSON lines with lines that are no JSON: how many
+    for file, kind_, objects, recs, twice in rows:
+        src = sources[file]
+        if kind_ == "bad" and jformat == "newline_delimited":
+            cut[file] = int(objects)
+        elif kind_ in _DAMAGE or twice:
+            damaged.add(file)
+        if kind_ == "flow" or kind_ == "list":
+            src["records"] += int(recs or 0)
+        elif kind_ not in _DAMAGE:
+            src["skipped"][kind_] = src["skipped"].get(kind_, 0) + int(objects)
+    for file, lines in cut.items():
+        if file not in damaged and not _locate(file, lines, report):
+            damaged.add(file)
+    return [n for n in names if n in damaged]
+
+
+def _locate(file: str, expected: int, report: Report) -> bool:
+    """Report the lines of a file of JSON lines that are no JSON, as load_flows does (``truncated``
+    for a last line cut mid-write, else ``malformed``), reading it line by line (streaming: only
+    for a file DuckDB found such lines in).  False, reporting nothing, unless they are the
+    ``expected`` lines DuckDB left out (a byte-order mark inside the file, which load_flows reads
+    past): then load_flows' reader must read the file."""
+    import orjson
+
+    from ._table import iter_lines
+
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    probe = Report()
+    for lineno, line, complete in iter_lines(Path(file), probe):
+        try:
+            loads(line)
+        except decode_error as e:
+            probe.problem("malformed" if complete else "truncated", file, lineno, f"not JSON ({e})")
+    kinds = set(probe.problem_counts)
+    if sum(probe.problem_counts.values()) != expected or kinds - {"malformed", "truncated"}:
+        return False
+    for p in probe.problems:
+        report.problem(p["kind"], p["file"], p["line"], p["message"])
+    # Past the samples kept, counted only (as load_flows counts them).
+    for kind, n in probe.problem_counts.items():
+        kept = sum(1 for p in probe.problems if p["kind"] == kind)
+        report.problem_counts[kind] = report.problem_counts.get(kind, 0) + n - kept
+        report.by_file[(file, kind)] = report.by_file.get((file, kind), 0) + n - kept
+    return True
+
+
+def _read_damaged(con: Any, files: list[str], snap: Any, report: Report,
+                  sources: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """Read damaged files with load_flows' own reader and aggregate its table as a Parquet table is
+    aggregated: each damaged record costs only itself and is reported with its file and line, as
+    load_flows reports it.  Their records are held in memory (only these files' records)."""
+    import warnings
+
+    from . import FlowWarning, load_flows
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FlowWarning)  # said once, for the whole archive, by the caller
+        table = load_flows(*files, snapshot=snap)
+    loaded = table.attrs["k8sviz"]
+    for src in loaded["sources"]:
+        sources[src["file"]] = src
+    for p in loaded["problems"]:
+        if len(report.problems) < PROBLEM_SAMPLES:
+            report.problems.append(p)
+    for kind, n in loaded["problem_counts"].items():
+        report.problem_counts[kind] = report.problem_counts.get(kind, 0) + n
+    for src in loaded["sources"]:
+        for kind in ("malformed", "truncated", "bad-time"):
+            key = (src["file"], kind)
+            report.by_file[key] = report.by_file.get(key, 0) + src[kind.replace("-", "_")]
+    if not len(table):
+        return table.iloc[:0]
+    # DuckDB scans the DataFrame in place (categoricals as enums, cast to text below).
+    con.register("k8sviz_damaged", table)
+    sql = _PARQUET.replace("read_parquet({files}, union_by_name=true)", "k8sviz_damaged")
+    out: pd.DataFrame = con.execute(sql.replace("{event_type}", "event_type::VARCHAR")).df()
+    con.unregister("k8sviz_damaged")
+    return out
+
+
 def _v(x: Any) -> Any:
     return None if x is None or (isinstance(x, float) and x != x) or x in ("-", "") else x
 
@@ -403,7 +662,7 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
     cache: dict[tuple[Any, ...], tuple[str, Any]] = {}
     for rec in df.to_dict("records"):
         for side in ("src", "dst"):
-            if kind == "parquet":
+            if kind in ("parquet", "table"):
                 key = (
                     rec[f"{side}_type"],
                     rec[f"{side}_ns"],
@@ -455,7 +714,7 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
     verdict = df["verdict"].astype(object)
     flows = df["flows"].fillna(0).astype("int64")
     records = df["records"].fillna(0).astype("int64")
-    fmt = df["source_format"].tolist() if kind == "parquet" else [kind] * len(df)
+    fmt = df["source_format"].tolist() if kind in ("parquet", "table") else [kind] * len(df)
     event = [_v(x) for x in df["event_type"].tolist()]
     if kind == "hubble":  # the number Hubble wrote, by the name load_flows gives it
         event = [event_name(int(x)) if isinstance(x, str) and x.isdigit() else x for x in event]
@@ -463,7 +722,7 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
         "|".join(str(_v(x)) for x in t)
         for t in zip(fmt, df["reporter"].tolist(), event, df["observation_point"].tolist(), strict=True)
     ]
-    if kind == "parquet":  # Hubble rows count distinct 5-tuples (see _PARQUET)
+    if kind in ("parquet", "table"):  # Hubble rows count distinct 5-tuples (see _PARQUET)
         hubble = df["source_format"].astype(object) == "hubble"
         flows = flows.where(~hubble, df["flows_hubble"].fillna(0).astype("int64"))
     return pd.DataFrame(
@@ -485,7 +744,7 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
             "packets": df["packets"],
             "first_seen": pd.to_datetime(df["first_seen"], utc=True),
             "last_seen": pd.to_datetime(df["last_seen"], utc=True),
-            "source_format": "parquet" if kind == "parquet" else kind,
+            "source_format": "parquet" if kind == "parquet" else fmt,
             "src_type": types["src"],
             "dst_type": types["dst"],
         }

@@ -1,0 +1,256 @@
+"""aggregate_flow_archive on damaged input: the same edges as flow_edges(load_flows(...)) and the
+same problems, in a load report like load_flows' (df.attrs["k8sviz"]); never a traceback, never a
+record dropped or counted silently."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import warnings
+
+import pandas as pd
+import pytest
+
+import k8sviz
+from k8sviz.flows import FlowLoadReport
+
+from .test_bad_values import FUTURE, GOOD, calico, hubble
+from .test_compare import assert_same_edges
+from .test_damaged_objects import _records, _stray_quote, _text
+from .test_repeated_keys import _twice
+
+pytest.importorskip("duckdb")
+
+
+def both(path, snapshot=None):
+    """``(archive edges, flow_edges of load_flows, archive warnings)`` of one path."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        archive = k8sviz.aggregate_flow_archive(path, snapshot)
+    said = [str(w.message) for w in caught if issubclass(w.category, k8sviz.FlowWarning)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        flows = k8sviz.load_flows(path, snapshot=snapshot)
+    return archive, flows, said
+
+
+def problems(df) -> list[tuple[str, str, int | None]]:
+    return sorted((p["kind"], p["file"], p["line"]) for p in df.attrs["k8sviz"]["problems"])
+
+
+def agree(path, snapshot=None, *, damaged: bool = True):
+    """The archive and load_flows agree on the edges and on the problems of ``path``."""
+    archive, flows, said = both(path, snapshot)
+    assert_same_edges(archive, k8sviz.flow_edges(flows))
+    assert problems(archive) == problems(flows)
+    assert archive.attrs["k8sviz"]["problem_counts"] == flows.attrs["k8sviz"]["problem_counts"]
+    if damaged:
+        assert problems(archive), "the damage is recorded"
+        assert said, "and said in a FlowWarning"
+    return archive, flows, said
+
+
+def _lines(fmt: str, n: int = 5) -> list[str]:
+    if fmt == "hubble":
+        return [json.dumps(hubble(f"2024-03-15T10:00:0{i}Z", port=80 + i)) for i in range(n)]
+    return [json.dumps(calico(1710496800 + i, dest_port=80 + i)) for i in range(n)]
+
+
+def _write(tmp_path, data: bytes, name: str = "f.json"):
+    p = tmp_path / name
+    p.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    return p
+
+
+class TestTheLoadReport:
+    def test_an_archive_result_carries_a_load_report(self, demo_snap):
+        path = k8sviz.demo_path("flows", "calico.json")
+        archive, flows, said = both(path, demo_snap)
+        rep = k8sviz.flow_report(archive)
+        assert isinstance(rep, FlowLoadReport) and not said
+        (src,) = rep["sources"]
+        want = flows.attrs["k8sviz"]["sources"][0]
+        assert (src["file"], src["format"], src["records"], src["malformed"], src["truncated"]) == (
+            want["file"], want["format"], want["records"], 0, 0)
+        assert rep["problems"] == [] and rep["problem_counts"] == {}
+        assert rep["snapshot"] == demo_snap.meta.get("cluster")
+        assert "Flow load report" in rep.to_html() and str(path) in rep.to_html()
+
+    def test_files_with_nothing_to_read_are_in_the_report_not_an_error(self, tmp_path):
+        """Empty, blank, UTF-16: recorded (and said) as load_flows records them; no InputError."""
+        _write(tmp_path, b"", "empty.json")
+        _write(tmp_path, b"\xef\xbb\xbf", "bom.json")
+        _write(tmp_path, b"", "empty.json.gz")
+        _write(tmp_path, ("\n".join(_lines("hubble", 2)) + "\n").encode("utf-16"), "wide.json")
+        archive, _, said = agree(tmp_path)
+        assert len(archive) == 0
+        assert sorted(k for k, _, _ in problems(archive)) == ["empty", "empty", "empty", "unreadable"]
+        assert [s["format"] for s in archive.attrs["k8sviz"]["sources"]] == [None] * 4
+        assert any("3 empty problem(s)" in w for w in said), said
+
+    def test_a_path_with_no_flow_file_is_still_an_input_error(self, tmp_path):
+        with pytest.raises(k8sviz.InputError, match="no Hubble, Calico, Goldmane or Parquet flow files"):
+            k8sviz.aggregate_flow_archive(tmp_path)
+
+
+class TestJSONLines:
+    @pytest.mark.parametrize("fmt", ["hubble", "calico"])
+    @pytest.mark.parametrize("gz", [False, True])
+    def test_lines_that_are_no_json_are_counted_with_their_line(self, tmp_path, fmt, gz):
+        lines = _lines(fmt, 6)
+        lines[1] = lines[1][: len(lines[1]) // 2]          # cut mid-write, the next written after it
+        lines[3] = lines[3].replace('"', "", 1)             # a lost quote
+        lines[4] = lines[4].replace("10.0.0.1", "10.0.\xff.1")  # a byte that is no UTF-8
+        data = "\n".join(lines).encode("utf-8", "surrogateescape").replace(b"\xc3\xbf", b"\xff")
+        p = _write(tmp_path, data + b"\n" + b'{"flow": {"time"', "f.json.gz" if gz else "f.json")
+        archive, _, said = agree(p)
+        assert problems(archive) == [("malformed", str(p), 2), ("malformed", str(p), 4),
+                                     ("malformed", str(p), 5), ("truncated", str(p), 7)]
+        (src,) = archive.attrs["k8sviz"]["sources"]
+        assert (src["records"], src["malformed"], src["truncated"]) == (3, 3, 1)
+        assert archive["records"].sum() == 3
+        assert any(f"{p}: skipped 3 malformed, 1 truncated" in w and "(first at line 2)" in w for w in said)
+
+    @pytest.mark.parametrize("fmt", ["hubble", "calico"])
+    @pytest.mark.parametrize("damage", ["cut", "quote", "not-utf8"])
+    def test_a_damaged_first_line(self, tmp_path, fmt, damage):
+        """The fixtures of test_hostile_files.TestADamagedFirstLine."""
+        lines = _lines(fmt)
+        first = lines[0]
+        bad = {"cut": first[len(first) // 2:].encode(),
+               "quote": first.replace('"', '""', 3).encode(),
+               "not-utf8": first.encode().replace(b"10.0.0.1", b"10.0.\xff.1")}[damage]
+        p = _write(tmp_path, bad + b"\n" + "".join(f"{x}\n" for x in lines[1:]).encode())
+        archive, _, _ = agree(p)
+        assert problems(archive) == [("malformed", str(p), 1)]
+
+    def test_past_the_samples_every_bad_line_is_counted(self, tmp_path):
+        lines = _lines("calico", 1) * 250 + ["{not json"] * 230
+        p = _write(tmp_path, ("\n".join(lines) + "\n").encode())
+        archive, _, _ = agree(p)
+        assert archive.attrs["k8sviz"]["problem_counts"] == {"malformed": 230}
+        assert len(archive.attrs["k8sviz"]["problems"]) == 200
+        assert archive.attrs["k8sviz"]["sources"][0]["malformed"] == 230
+
+    @pytest.mark.parametrize("fmt", ["hubble", "calico"])
+    @pytest.mark.parametrize("gz", [False, True])
+    def test_files_joined_with_cat(self, tmp_path, fmt, gz):
+        """A byte-order mark inside the file: DuckDB does not read that line, load_flows does;
+        the archive reads the file as load_flows does."""
+        lines = _lines(fmt, 4)
+        bom = b"\xef\xbb\xbf"
+        data = bom + "".join(f"{x}\n" for x in lines[:2]).encode() + bom + "".join(
+            f"{x}\n" for x in lines[2:]).encode()
+        p = _write(tmp_path, data, "f.json.gz" if gz else "f.json")
+        archive, _, said = agree(p, damaged=False)
+        assert archive["records"].sum() == 4 and not problems(archive) and not said
+
+    @pytest.mark.parametrize("end", ["\r", "\r\n"])
+    def test_lone_cr_and_crlf_line_ends(self, tmp_path, end):
+        lines = _lines("hubble")
+        lines[2] = lines[2][:40]
+        p = _write(tmp_path, (end.join(lines) + end).encode())
+        archive, _, _ = agree(p)
+        assert problems(archive) == [("malformed", str(p), 3)] and archive["records"].sum() == 4
+
+
+class TestRepeatedKeys:
+    @pytest.mark.parametrize("gz", [False, True])
+    def test_a_tampered_verdict_is_malformed_in_both(self, tmp_path, demo_snap, gz):
+        """DuckDB keeps the first of two values (DROPPED), orjson the last (FORWARDED): the record
+        is neither, but a malformed problem, as load_flows reports it."""
+        lines = _lines("hubble")
+        lines[1] = _twice(lines[1], "verdict", '"DROPPED"')
+        p = _write(tmp_path, "".join(f"{x}\n" for x in lines).encode(), "f.json.gz" if gz else "f.json")
+        archive, _, said = agree(p, demo_snap)
+        assert archive["records"].sum() == 4 and archive["denied"].sum() == 0
+        (prob,) = archive.attrs["k8sviz"]["problems"]
+        assert (prob["kind"], prob["line"]) == ("malformed", 2)
+        assert prob["message"] == "key 'flow.verdict' is given twice; which value holds cannot be told"
+        assert any(f"{p}: skipped 1 malformed" in w for w in said)
+
+    def test_a_calico_record_with_two_actions(self, tmp_path):
+        lines = _lines("calico", 4)
+        lines[2] = _twice(lines[2], "action", '"deny"')
+        archive, _, _ = agree(_write(tmp_path, "".join(f"{x}\n" for x in lines).encode()))
+        assert archive["denied"].sum() == 0 and archive["records"].sum() == 3
+
+    def test_a_repeat_in_a_nested_object_of_a_pretty_printed_file(self, tmp_path):
+        records = [hubble(f"2024-03-15T10:00:0{i}Z", port=80 + i) for i in range(3)]
+        text = "".join(json.dumps(r, indent=2) + "\n" for r in records)
+        first = text.index('"destination": "10.0.0.2"', text.index("10:00:01"))
+        text = text[:first] + '"destination": "10.9.9.9",\n      ' + text[first:]
+        archive, _, _ = agree(_write(tmp_path, text.encode()))
+        assert set(archive["dst"]) == {"10.0.0.2"} and archive["records"].sum() == 2
+
+
+class TestObjects:
+    """Arrays and streams of pretty-printed objects: DuckDB stops at a damaged object (it cannot
+    ignore parse errors there); the archive reads such a file with load_flows' reader, which
+    costs only the damaged record."""
+
+    @pytest.mark.parametrize("fmt", ["hubble", "calico"])
+    @pytest.mark.parametrize("layout", ["pretty", "array", "array-crlf", "js-array", "one-line"])
+    def test_a_stray_quote(self, tmp_path, fmt, layout):
+        p = _write(tmp_path, _stray_quote(_text(_records(fmt), layout)).encode())
+        archive, _, _ = agree(p)
+        assert archive["records"].sum() == 4 and [k for k, _, _ in problems(archive)] == ["malformed"]
+
+    @pytest.mark.parametrize("layout", ["pretty", "array"])
+    def test_a_record_that_lost_its_end(self, tmp_path, layout):
+        text = _text(_records("calico"), layout)
+        at = re.search(r'"dest_port": 81,', text).end()
+        following = text.rfind("\n  {" if layout == "array" else "\n{", 0, text.index('_port": 82'))
+        archive, _, _ = agree(_write(tmp_path, (text[:at] + text[following:]).encode()))
+        assert archive["records"].sum() == 4
+
+    def test_a_cut_array_and_clean_files_beside_it(self, tmp_path, demo_snap):
+        """Only the damaged file is read by load_flows' reader; the others by DuckDB."""
+        text = _text(_records("calico"), "array")
+        _write(tmp_path, text[: text.index('"dest_port": 83')].encode(), "cut.json")
+        _write(tmp_path, text.encode(), "whole.json")
+        _write(tmp_path, "".join(f"{x}\n" for x in _lines("hubble")).encode(), "h.json")
+        archive, _, _ = agree(tmp_path, demo_snap)
+        assert [k for k, _, _ in problems(archive)] == ["truncated"]
+        assert archive["records"].sum() == 3 + 5 + 5
+
+    def test_a_calico_search_response(self, tmp_path):
+        """A whole search response: DuckDB's query does not read its hits, load_flows' reader does."""
+        hits = [json.dumps({"_source": calico(1710496800 + i, dest_port=80 + i)}) for i in range(3)]
+        p = _write(tmp_path, ('{"hits": {"total": 3, "hits": [\n' + ",\n".join(hits) + "\n]}}\n").encode())
+        archive, _, _ = agree(p, damaged=False)
+        assert archive["records"].sum() == 3
+
+
+class TestGzip:
+    def test_a_cut_stream(self, tmp_path):
+        """DuckDB raised an IO error: now the file's records before the cut count, and the cut is
+        a truncated problem at the line reached, as in load_flows."""
+        z = gzip.compress(("\n".join(_lines("calico", 1) * 3000) + "\n").encode())
+        p = tmp_path / "f.json.gz"
+        p.write_bytes(z[: len(z) * 2 // 3])
+        archive, flows, _ = agree(p)
+        assert [k for k, _, _ in problems(archive)] == ["truncated"]
+        assert 0 < archive["records"].sum() == len(flows) < 3000
+
+    def test_a_stream_cut_before_its_first_line(self, tmp_path):
+        p = tmp_path / "f.json.gz"
+        p.write_bytes(gzip.compress(("\n".join(_lines("hubble")) + "\n").encode())[:12])
+        archive, _, _ = agree(p)
+        assert len(archive) == 0 and problems(archive) == [("truncated", str(p), 1)]
+
+
+def test_values_are_not_checked_per_record(tmp_path):
+    """Documented difference: load_flows drops a record with a time a flow table cannot hold or an
+    address that is no IP address (a bad-time or malformed problem); the archive counts it, its
+    time as DuckDB reads it and its address as the label."""
+    world = {"destination": {"labels": ["reserved:world"]}}
+    p = tmp_path / "f.json"
+    p.write_text("".join(json.dumps(r) + "\n" for r in [
+        hubble(FUTURE), hubble(GOOD), hubble(GOOD, dst="999.1.1.1", **world)]))
+    archive, flows, _ = both(p)
+    assert len(flows) == 1 and problems(flows)
+    assert archive["records"].sum() == 3 and not problems(archive)
+    assert archive["last_seen"].max() == pd.Timestamp(FUTURE)
+    assert "999.1.1.1" in set(archive["dst"])
