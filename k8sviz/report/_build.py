@@ -33,6 +33,8 @@ UNKNOWN_STATES = ("forbidden", "not-installed", "not-in-input", "error", "unknow
 AGGREGATE_ABOVE = 150
 #: Workload-level rows of the allowed-connections appendix written inline.
 APPENDIX_ROWS = 1000
+#: Namespace pairs tabulated in the appendix; all of them are in its CSV file.
+NAMESPACE_ROWS = 1000
 
 
 class ReportError(K8svizError):

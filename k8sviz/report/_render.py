@@ -24,10 +24,19 @@ from ..viz import (
     table_html,
 )
 from ..viz._network_frame import aggregated_figure
+from ..viz.html import CSV_DOWNLOAD_JS, csv_download
 from ..viz.matrix import _matrix as matrix_figure
 from ..viz.matrix import first_sorted, namespace_cells
 from ..viz.network import _violation_set
-from ._build import AGGREGATE_ABOVE, APPENDIX_ROWS, UNKNOWN_STATES, ReportData, ReportError, lost_events
+from ._build import (
+    AGGREGATE_ABOVE,
+    APPENDIX_ROWS,
+    NAMESPACE_ROWS,
+    UNKNOWN_STATES,
+    ReportData,
+    ReportError,
+    lost_events,
+)
 
 __all__ = ["figure_html", "render"]
 
@@ -437,23 +446,25 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
         from ..analysis._common import port_list_codes
 
         ns_cells = namespace_cells(rf, port_list_codes(data.reach, data.reach_frame, "workload"))
-        agg_rows = []
-        for (s, d), cell in sorted(ns_cells.items()):
-            desc = "; ".join(
-                f"{p} {', '.join(sorted(v)[:12])}{' ...' if len(v) > 12 else ''}"
-                for p, v in sorted(cell.ports.items())
-            )
-            agg_rows.append(
-                {
-                    "source namespace": s,
-                    "destination namespace": d,
-                    "connections": cell.n,
-                    "sources": cell.sources,
-                    "destinations": cell.destinations,
-                    "protocols / ports": desc,
-                }
-            )
-        out["namespace_table"] = _table(pd.DataFrame(agg_rows), max_rows=None, table_id="allowed-ns-table")
+        items = sorted(ns_cells.items())
+        out["namespace_table"] = _table(
+            _namespace_rows(items[:NAMESPACE_ROWS], limit=12),
+            max_rows=None,
+            table_id="allowed-ns-table",
+            total=len(items),
+        )
+        out["namespace_pairs"] = len(items)
+        out["namespace_shown"] = min(len(items), NAMESPACE_ROWS)
+        if len(items) > NAMESPACE_ROWS:
+            # Thousands of namespace pairs as table rows took the browser most of the page's
+            # opening time (bench/README, "Audit report"): past the first rows they travel as a
+            # CSV file, whole (every port), that the reader saves with one click.
+            out["namespace_csv"] = Markup(csv_download(
+                _namespace_rows(items, limit=None),
+                element_id="allowed-ns-csv",
+                filename="allowed-namespace-pairs.csv",
+                label=f"all {len(items):,} namespace pairs as a CSV file",
+            ))
     elif {"src_namespace", "dst_namespace"} <= set(rf.columns):
         out["namespace_table"] = _table(pd.DataFrame([]), max_rows=None, table_id="allowed-ns-table")
     out["matrix"] = figure_html(matrix_figure(rf, ns_cells=ns_cells), "fig-reachability")
@@ -468,6 +479,27 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
     )
     out["truncated"] = max(0, len(rf) - APPENDIX_ROWS)
     return out
+
+
+def _namespace_rows(items: list[tuple[tuple[str, str], Any]], *, limit: int | None) -> pd.DataFrame:
+    """The per-namespace-pair rows of the appendix; ``limit``: ports shown per protocol."""
+    rows = []
+    for (s, d), cell in items:
+        desc = "; ".join(
+            f"{p} {', '.join(sorted(v)[:limit])}{' ...' if limit is not None and len(v) > limit else ''}"
+            for p, v in sorted(cell.ports.items())
+        )
+        rows.append(
+            {
+                "source namespace": s,
+                "destination namespace": d,
+                "connections": cell.n,
+                "sources": cell.sources,
+                "destinations": cell.destinations,
+                "protocols / ports": desc,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _text_ordered(reach: Any, rf: pd.DataFrame, col: str) -> pd.Categorical | None:
@@ -650,5 +682,6 @@ def render(data: ReportData) -> str:
         "isolation": _isolation(data),
         "changes": _changes(data),
         "plotly_js": Markup(plotly_js()),
+        "csv_download_js": Markup(CSV_DOWNLOAD_JS),
     }
     return env.get_template("report.html.j2").render(**ctx)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["HTML", "slug", "table_html"]
+__all__ = ["CSV_DOWNLOAD_JS", "HTML", "csv_download", "slug", "table_html"]
 
 
 #: Longest cell text written into a table (the rest is summarised, not inlined).
@@ -23,6 +24,11 @@ def _clip(text: str) -> str:
 
 
 def _cell(value: Any) -> str:
+    return _clip(_plain(value))
+
+
+def _plain(value: Any) -> str:
+    """A cell's text, unescaped and whole (:func:`_cell` escapes and clips it)."""
     if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -30,19 +36,19 @@ def _cell(value: Any) -> str:
     if isinstance(value, list | tuple | set | frozenset):
         if value and all(isinstance(v, list | tuple) for v in value):
             # A list per hop (blast radius ports): "TCP/53, UDP/53 | TCP/443", not "[['TCP/53', ...".
-            return _clip(" | ".join(", ".join(map(str, v)) for v in value))
+            return " | ".join(", ".join(map(str, v)) for v in value)
         items = sorted(map(str, value)) if isinstance(value, set | frozenset) else [str(v) for v in value]
-        return _clip(", ".join(items))
+        return ", ".join(items)
     if isinstance(value, Mapping):
-        return _clip(", ".join(f"{k}={v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))))
+        return ", ".join(f"{k}={v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
     if isinstance(value, pd.Timestamp):
-        return html.escape(value.isoformat())
+        return value.isoformat()
     if isinstance(value, pd.Timedelta):
         # Signed seconds: str() writes a negative offset as "-1 days +23:59:53.000499".
         return f"{value.total_seconds():+.6f}".rstrip("0").rstrip(".") + " s"
     if hasattr(value, "tolist") and not isinstance(value, str | bytes):
-        return _cell(value.tolist())
-    return _clip(str(value))
+        return _plain(value.tolist())
+    return str(value)
 
 
 def slug(value: Any) -> str:
@@ -120,6 +126,63 @@ def table_html(
         )
     out.append("</tbody></table></div>")
     return "".join(out)
+
+
+#: Characters that make a spreadsheet read a CSV cell as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """``df`` as CSV text for a spreadsheet: cells as :func:`table_html` writes them (lists
+    joined with ``", "``) but whole, and a cell that a spreadsheet would run as a formula (one starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) prefixed with ``'``."""
+    def text(v: Any) -> str:
+        s = _plain(v)
+        return "'" + s if s.startswith(_FORMULA_START) else s
+
+    out = df.astype(object).map(text) if len(df) else df.astype(str)
+    out.columns = [text(c) for c in df.columns]
+    return str(out.to_csv(index=False, lineterminator="\r\n"))
+
+
+#: The script a page with :func:`csv_download` links needs (once): the file is made when a link is
+#: first clicked, and the click then saves it.
+CSV_DOWNLOAD_JS = """
+document.querySelectorAll("a.csv-download").forEach(function (a) {
+  a.addEventListener("click", function () {
+    if (!a.dataset.ready) {
+      var text = JSON.parse(document.getElementById(a.dataset.source).textContent);
+      a.href = URL.createObjectURL(new Blob([text], {type: "text/csv;charset=utf-8"}));
+      a.dataset.ready = "1";
+    }
+  });
+});
+"""
+
+
+def csv_download(df: pd.DataFrame, *, element_id: str, filename: str, label: str) -> str:
+    """A link that saves ``df`` as a CSV file, with the file's text inlined in the page.
+
+    The text is kept as a JSON string in a ``<script type="application/json">`` element (never
+    run; ``<``, ``>`` and ``&`` written as ``\\u003c`` etc., so no cell can close the element or
+    open markup) and the report's own script turns it into a file when the link is clicked:
+    a page of one element's text, where the same rows as a table would cost the browser
+    seconds to lay out.  The page must run :data:`CSV_DOWNLOAD_JS` once.  ``element_id`` and
+    ``filename`` are the caller's, not the cluster's.
+    """
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", element_id):
+        msg = f"invalid element id {element_id!r}"
+        raise ValueError(msg)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", filename):
+        msg = f"invalid file name {filename!r}"
+        raise ValueError(msg)
+    data = json.dumps(csv_text(df), ensure_ascii=True)
+    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (
+        f'<script type="application/json" id="{element_id}">{data}</script>'
+        f'<a href="#" class="csv-download" data-source="{element_id}" download="{filename}">'
+        f"{html.escape(label)}</a>"
+    )
 
 
 class HTML(str):

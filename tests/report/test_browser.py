@@ -184,3 +184,60 @@ def test_changes_since_the_baseline_in_a_browser(browser, tmp_path):
         assert _non_data(seen["requests"], url) == []
     finally:
         ctx.close()
+
+
+def test_namespace_pairs_csv_downloads_offline(browser, tmp_path, monkeypatch):
+    """The CSV behind the appendix's link is saved from the page itself, under its CSP, offline."""
+    import json
+    import re
+
+    import k8sviz
+    from k8sviz.report import _render
+
+    monkeypatch.setattr(_render, "NAMESPACE_ROWS", 2)
+    out = k8sviz.report(k8sviz.demo(), output=tmp_path / "r.html")
+    page_text = out.read_text()
+    embedded = json.loads(re.search(r'id="allowed-ns-csv">(.*?)</script>', page_text, re.S).group(1))
+    ctx, page, seen, url = open_offline(browser, out)
+    try:
+        for _ in range(2):  # the second click saves the file made by the first
+            with page.expect_download() as d:
+                page.click("a.csv-download")
+            dl = d.value
+            assert dl.suggested_filename == "allowed-namespace-pairs.csv"
+            assert Path(dl.path()).read_bytes().decode("utf-8") == embedded
+        assert embedded.count("\r\n") > 3
+        assert seen["errors"] == [] and seen["console"] == [] and seen["dialogs"] == []
+        assert _non_data(seen["requests"], url) == []
+    finally:
+        ctx.close()
+
+
+def test_csv_download_of_hostile_cells_is_inert(browser, tmp_path):
+    """Cells that would close the script element or run as markup: saved verbatim, never run."""
+    import pandas as pd
+
+    from k8sviz.viz.html import CSV_DOWNLOAD_JS, csv_download, csv_text
+
+    from ..viz.conftest import HOSTILE, HOSTILE2
+
+    df = pd.DataFrame({"name": [HOSTILE, HOSTILE2, "</script><script>alert(1)</script>", "=1+1"]})
+    csp = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+           "img-src data: blob:")
+    path = tmp_path / "t.html"
+    path.write_text(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
+        f'content="{csp}"></head><body><p>{csv_download(df, element_id="c", filename="c.csv", label="save")}</p>'
+        f"<script>{CSV_DOWNLOAD_JS}</script></body></html>",
+        encoding="utf-8",
+    )
+    ctx, page, seen, url = open_offline(browser, path, wait_for="a.csv-download")
+    try:
+        assert page.locator("script").count() == 2 and page.locator("img").count() == 0
+        with page.expect_download() as d:
+            page.click("a.csv-download")
+        assert Path(d.value.path()).read_bytes().decode("utf-8") == csv_text(df)
+        page.wait_for_timeout(200)
+        assert seen["dialogs"] == [] and seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()

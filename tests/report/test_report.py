@@ -641,3 +641,57 @@ def test_zones_given_as_a_mapping_are_read_as_a_zones_file():
     assert page == k8sviz.report(snap, zones=k8sviz.load_zones(zones), generated_at="2024-01-01T00:00:00Z")
     with pytest.raises(k8sviz.K8svizError, match="zone"):
         k8sviz.report(snap, zones={"zones": {"shop": {"sensitive": "maybe"}}})
+
+
+def _ns_table_rows(page: str) -> list[list[str]]:
+    table = page.split('id="allowed-ns-table"', 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[1]
+    return [re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def test_namespace_pairs_past_the_table_travel_whole_as_csv(monkeypatch):
+    """Past NAMESPACE_ROWS, the appendix tabulates the first pairs and the page carries every
+    pair (with every port) as CSV text behind a download link."""
+    import csv
+    import html
+    import io
+
+    from k8sviz.report import _render
+    from k8sviz.viz.matrix import namespace_cells
+
+    snap = k8sviz.demo()
+    cells = namespace_cells(k8sviz.reachability(snap).to_frame(level="workload"))
+    assert len(cells) > 3
+    page = k8sviz.report(snap, generated_at="x")
+    assert "allowed-ns-csv" not in page and "csv-download" not in page
+    assert len(_ns_table_rows(page)) == len(cells)
+
+    monkeypatch.setattr(_render, "NAMESPACE_ROWS", 3)
+    page = k8sviz.report(snap, generated_at="x")
+    rows = _ns_table_rows(page)
+    assert len(rows) == 3 and [html.unescape(r[0]) for r in rows] == [s for s, _ in sorted(cells)[:3]]
+    assert f"... {len(cells) - 3} more rows not shown" in page
+    assert f"The table shows the first 3 namespace pairs of {len(cells)}" in page
+    m = re.search(r'<script type="application/json" id="allowed-ns-csv">(.*?)</script>', page, re.S)
+    assert m is not None
+    got = list(csv.DictReader(io.StringIO(json.loads(m.group(1)), newline="")))
+    assert [(r["source namespace"], r["destination namespace"]) for r in got] == sorted(cells)
+    for r in got:
+        cell = cells[(r["source namespace"], r["destination namespace"])]
+        assert int(r["connections"]) == cell.n
+        assert (int(r["sources"]), int(r["destinations"])) == (cell.sources, cell.destinations)
+        assert r["protocols / ports"] == "; ".join(f"{p} {', '.join(sorted(v))}" for p, v in sorted(cell.ports.items()))
+    # the link's script is in the page, once
+    assert page.count("a.csv-download") == 1
+
+
+def test_namespace_rows_clip_ports_in_the_table_only():
+    from k8sviz.report._render import _namespace_rows
+    from k8sviz.viz.matrix import Cell
+
+    ports = {str(p) for p in range(8000, 8020)}
+    items = [(("a", "b"), Cell(n=2, ports={"TCP": ports}, sources=1, destinations=2))]
+    table = _namespace_rows(items, limit=12)["protocols / ports"].iloc[0]
+    whole = _namespace_rows(items, limit=None)["protocols / ports"].iloc[0]
+    assert table == "TCP " + ", ".join(sorted(ports)[:12]) + " ..."
+    assert whole == "TCP " + ", ".join(sorted(ports))

@@ -1,0 +1,56 @@
+"""CSV text and the download link a page carries it in (k8sviz.viz.html)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from k8sviz.viz.html import MAX_CELL, csv_download, csv_text
+
+from .conftest import HOSTILE, HOSTILE2
+
+
+def _read(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_cells_as_tables_write_them_but_whole():
+    long = "x" * (MAX_CELL + 50)
+    df = pd.DataFrame({"a": [["TCP/80", "UDP/53"], 3.0, None, long], "b": [{"k": "v"}, "q\"uote", "new\nline", 1]})
+    rows = _read(csv_text(df))
+    assert rows == [["a", "b"], ["TCP/80, UDP/53", "k=v"], ["3", 'q"uote'], ["", "new\nline"], [long, "1"]]
+
+
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_cells_are_quoted(cell):
+    rows = _read(csv_text(pd.DataFrame({cell: [cell, "ok"]})))
+    assert rows == [["'" + cell], ["'" + cell], ["ok"]]
+
+
+def test_empty_frame():
+    assert _read(csv_text(pd.DataFrame({"a": [], "b": []}))) == [["a", "b"]]
+
+
+def test_download_carries_hostile_text_inert_and_whole():
+    df = pd.DataFrame({"name": [HOSTILE, HOSTILE2, "a&b", "</SCRIPT >"], "n": [1, 2, 3, 4]})
+    out = csv_download(df, element_id="t-csv", filename="t.csv", label="<b>all</b>")
+    data = re.fullmatch(r'<script type="application/json" id="t-csv">(.*)</script><a [^>]*>(.*)</a>', out, re.S)
+    assert data is not None
+    body = data.group(1)
+    # nothing in the element can close it or open markup; the text decodes back to the CSV
+    assert not set("<>&") & set(body)
+    assert json.loads(body) == csv_text(df)
+    assert data.group(2) == "&lt;b&gt;all&lt;/b&gt;"
+    assert 'download="t.csv"' in out and 'data-source="t-csv"' in out
+
+
+@pytest.mark.parametrize(("element_id", "filename"), [("a b", "t.csv"), ('x"', "t.csv"), ("t", "../t.csv"),
+                                                      ("t", 'a".csv'), ("", "t.csv"), ("t", "")])
+def test_download_refuses_unsafe_ids_and_names(element_id, filename):
+    with pytest.raises(ValueError, match="invalid"):
+        csv_download(pd.DataFrame({"a": [1]}), element_id=element_id, filename=filename, label="x")
