@@ -25,7 +25,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import PolicyError
@@ -44,6 +44,7 @@ from .model import (
 __all__ = [
     "APISERVER_SERVICE",
     "RELEASE_1_16",
+    "RELEASE_1_19",
     "RELEASE_1_20",
     "CiliumPeer",
     "CiliumPolicy",
@@ -90,7 +91,7 @@ _REFUSED_ENTITIES = frozenset({"world-ipv4", "world-ipv6"})
 APISERVER_SERVICE = ("default", "kubernetes")
 _PEERS_IN = ("fromEndpoints", "fromCIDR", "fromCIDRSet", "fromEntities")
 _PEERS_OUT = ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toServices")
-_NOT_JUDGED = ("fromRequires", "toRequires", "fromGroups", "toGroups", "fromNodes", "toNodes")
+_NOT_JUDGED = ("fromGroups", "toGroups", "fromNodes", "toNodes")
 #: Why ``fromNodes``/``toNodes`` (Cilium 1.16+) are not judged, even an empty selector: with the
 #: agents' ``enable-node-selector-labels`` option off, its default, the agent refuses the whole
 #: policy (``ErrFromToNodesRequiresNodeSelectorOption``, IngressCommonRule / EgressCommonRule
@@ -259,6 +260,12 @@ class CiliumPeer:
     reserved: tuple[str, ...] = ()
     #: The L7 parsers its ``toPorts`` items redirect to, per port (:data:`L7Port`).
     parsers: tuple[L7Port, ...] = ()
+    #: Its ``fromRequires`` / ``toRequires`` selectors, pinned as Cilium pins them (see
+    #: :func:`_required`).  They restrict no peer of this entry alone: Cilium up to 1.18 ANDs
+    #: those of every entry of the rules selecting a pod into the ``fromEndpoints`` /
+    #: ``toEndpoints`` of all those rules' entries of the same kind (allow or deny), see
+    #: ``k8sviz.policy.cilium``.
+    requires: tuple[LabelSelector, ...] = ()
 
     @property
     def any_peer(self) -> bool:
@@ -313,6 +320,9 @@ class CiliumPolicy(NamedPolicy):
     #: Paths of the L7 rule fields it gives that Cilium's types no longer have from 1.20:
     #: ``rules.kafka``, ``rules.l7proto`` and ``rules.l7`` (see :func:`as_stored_from_1_20`).
     fields_removed_1_20: tuple[str, ...] = ()
+    #: Paths of its non-empty ``fromRequires`` / ``toRequires``, which Cilium judges one way up
+    #: to 1.18 and no longer from 1.19 (see ``Snapshot._mark_cilium_requires``).
+    requires: tuple[str, ...] = ()
 
     @property
     def apiserver_entities(self) -> tuple[str, ...]:
@@ -375,6 +385,8 @@ class _Ctx:
         self.fields_removed_1_20: list[str] = []
         #: ``toPorts`` ports written as JSON/YAML numbers, which the CRDs type as strings.
         self.number_ports: list[str] = []
+        #: Paths of the non-empty ``fromRequires`` / ``toRequires`` (CiliumPolicy.requires).
+        self.requires: list[str] = []
 
     def error(self, message: str) -> PolicyError:
         return PolicyError(message, source=self.source, obj=self.ref)
@@ -572,6 +584,33 @@ def _scoped(sel: LabelSelector, ctx: _Ctx, where: str = "") -> LabelSelector:
             "which release first does is not settled here"
         )
     return LabelSelector(((NAMESPACE_KEY, ctx.namespace), *sel.match_labels), sel.match_expressions)
+
+
+def _required(raw: Any, where: str, ctx: _Ctx) -> LabelSelector:
+    """A ``fromRequires`` / ``toRequires`` selector as Cilium's agent keeps it.
+
+    ``parseToCiliumIngressCommonRule`` / ``parseToCiliumEgressCommonRule``
+    (pkg/k8s/apis/cilium.io/utils) pass it through ``getEndpointSelector`` as they pass
+    ``fromEndpoints``, only without the early return for reserved labels: a namespaced policy's
+    selector gets the policy's namespace unless it names one (or namespace labels, where the
+    releases disagree as for ``fromEndpoints``: :func:`_scoped`), a cluster-wide policy's gets
+    ``Exists`` on the namespace key (releases before that pinned nothing for a cluster-wide
+    policy; those were not read).  The result must ask for a namespace label (``In`` or
+    ``Exists``): otherwise whether it holds for a reserved identity (host, remote-node, world,
+    ...), whose labels a snapshot does not show, is not known, and the policy is not judged."""
+    sel = _selector(raw, where, ctx)
+    if ctx.namespace is not None:
+        sel = _scoped(sel, ctx, where)
+    elif not any(k == NAMESPACE_KEY for k, _ in sel.match_labels) and not any(
+            r.key == NAMESPACE_KEY for r in sel.match_expressions):
+        sel = LabelSelector(sel.match_labels, (*sel.match_expressions, Requirement(NAMESPACE_KEY, "Exists")))
+    if not any(k == NAMESPACE_KEY for k, _ in sel.match_labels) and not any(
+            r.key == NAMESPACE_KEY and r.operator in ("In", "Exists") for r in sel.match_expressions):
+        ctx.unsupported.append(
+            f"{where}: a requirement that does not ask for a pod's namespace: Cilium ANDs it into "
+            "endpoint selectors naming reserved identities too (host, remote-node, world...), whose "
+            "labels a snapshot does not show")
+    return sel
 
 
 #: Reserved identities a lone ``reserved:<name>`` endpoint selector selects exactly as the
@@ -1163,6 +1202,14 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             e = {}
         if not isinstance(e, dict):
             raise ctx.error(f"{w} must be an object")
+        requires: tuple[LabelSelector, ...] = ()
+        req_key = "fromRequires" if ingress else "toRequires"
+        if e.get(req_key) is not None:
+            if not isinstance(e[req_key], list):
+                raise ctx.error(f"{w}.{req_key} must be a list")
+            requires = tuple(_required(s, f"{w}.{req_key}[{j}]", ctx) for j, s in enumerate(e[req_key]))
+            if requires:
+                ctx.requires.append(f"{w}.{req_key}")
         for k in _NOT_JUDGED:
             if e.get(k):
                 ctx.unsupported.append(f"{w}.{k}" + (_NODES_WHY if k.endswith("Nodes") else ""))
@@ -1179,7 +1226,12 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             ctx.unsupported.append(f"Cilium's agent rejects the policy ({w}: the ICMPs block may only be "
                                    "present without ToPorts), so it enforces nothing of it")
         if e.get("icmps") and not e.get("toPorts"):
-            continue  # ICMP only: outside the TCP/UDP/SCTP model
+            # ICMP only: outside the TCP/UDP/SCTP model, so it allows (or denies) nothing here;
+            # its requirements still restrict the other entries (Cilium collects them from
+            # every entry, whatever its ports), so they are kept on a peer matching nothing.
+            if requires:
+                out.append(CiliumPeer(endpoints=(), ports=(), requires=requires))
+            continue
         present = [k for k in names if k in e and e[k] is not None]
         if len(present) > 1:
             raise ctx.error(f"{w}: combining {present[0]} and {present[1]} is not supported (by Cilium "
@@ -1244,7 +1296,7 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
                         raise ctx.error(f"{w}.{k}: unknown entity {ent!r}")
                     ents.append(ent)
                 peer = CiliumPeer(entities=tuple(ents), ports=ports, l7=l7, parsers=parsers)
-        out.append(peer)
+        out.append(replace(peer, requires=requires) if requires else peer)
     return tuple(out)
 
 
@@ -1364,7 +1416,8 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
             '(port: "80"), so the API server refuses this policy as written; judged as the port it names',
             source, ref))
     return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version,
-                        ctx.rejected, tuple(ctx.fields_1_16), tuple(ctx.fields_removed_1_20))
+                        ctx.rejected, tuple(ctx.fields_1_16), tuple(ctx.fields_removed_1_20),
+                        tuple(ctx.requires))
 
 
 def _map_entries(obj: Mapping[str, Any], entry: Callable[[Any], Any]) -> dict[str, Any]:
@@ -1418,6 +1471,13 @@ def as_stored_before_1_16(obj: Mapping[str, Any]) -> dict[str, Any]:
 #: support": "Kafka, L7Proto and L7 fields are removed from CNP and CCNP CRDs"), after Kafka
 #: policies were announced deprecated for removal in 1.20 (cilium#40967's release note).
 RELEASE_1_20 = (1, 20)
+#: The first Cilium release without ``fromRequires`` / ``toRequires``: cilium#42615 ("policy:
+#: Remove support for FromRequires and ToRequires", released in 1.19, whose upgrade notes say
+#: the fields "have been removed") dropped them from the agent, and cilium#43167 (1.19,
+#: closing the 1.19 release blocker cilium#43088, "Reject policies with FromRequires or
+#: ToRequires set") put them back into the CRDs as deprecated with ``MaxItems=0``, so the API
+#: server refuses a policy that gives any.  (Deprecated in the docs from 1.17, cilium#36649.)
+RELEASE_1_19 = (1, 19)
 #: The ``rules`` fields those releases no longer have.
 _REMOVED_1_20 = ("kafka", "l7proto", "l7")
 

@@ -39,6 +39,7 @@ from .calico_objects import (
 from .cilium_objects import (
     APISERVER_SERVICE,
     RELEASE_1_16,
+    RELEASE_1_19,
     RELEASE_1_20,
     CiliumPolicy,
     as_stored_before_1_16,
@@ -773,6 +774,7 @@ class SnapshotBuilder:
         snap._read_cilium_before_1_16()
         snap._read_cilium_from_1_20()
         snap._mark_cilium_services()
+        snap._mark_cilium_requires()
         snap._mark_cilium_apiserver()
         snap._mark_cilium_world_families()
         snap._mark_cilium_network_policies()
@@ -1381,6 +1383,58 @@ class Snapshot:
                         )
             out.append(replace(p, unsupported=p.unsupported + tuple(dict.fromkeys(reasons))) if reasons
                        else p)
+        self.cilium_policies = tuple(out)
+
+    def _mark_cilium_requires(self) -> None:
+        """Leave unevaluated the Cilium policies giving ``fromRequires`` / ``toRequires`` where
+        the snapshot cannot say how the agents read them.
+
+        Up to Cilium 1.18 they are judged (``k8sviz.policy.cilium``).  From 1.19 the agents no
+        longer support them and the CRDs refuse a policy giving them (:data:`RELEASE_1_19`);
+        how an agent reads one stored before the upgrade is not settled here, and where no
+        cilium-agent image shows the release neither reading can be chosen.  From 1.17, where
+        ``toServices`` allows the pods of a Service with a selector, whether a ``toRequires``
+        restricts those pods too is not settled here either: a policy whose ``toRequires``
+        reaches a pod one of whose rules allows such a Service is not judged."""
+        if not any(p.requires for p in self.cilium_policies):
+            return
+        release = self.cilium_release
+        if release is None or release >= RELEASE_1_19:
+            why = (f"the cilium-agent image shows Cilium {release[0]}.{release[1]}, which no longer "
+                   "supports them (removed in 1.19, cilium#42615) and whose CRDs refuse a policy giving them "
+                   "(cilium#43167): how its agents read one stored before the upgrade is not settled here"
+                   if release is not None else
+                   "Cilium up to 1.18 ANDs them into the endpoint selectors of every rule selecting the same "
+                   "pods, 1.19 removed them (cilium#42615), and no cilium-agent image in the snapshot shows "
+                   "the release")
+            self.cilium_policies = tuple(
+                replace(p, unsupported=(*p.unsupported, f"{', '.join(p.requires[:3])}: {why}"))
+                if p.requires else p for p in self.cilium_policies)
+            return
+        if release < (1, 17):
+            return
+        selected = {svc.key for svc in self.services if svc.selector}
+        ns_labels: dict[str, Mapping[str, str]] = {
+            **{p.namespace: {"kubernetes.io/metadata.name": p.namespace} for p in self.pods},
+            **{n.name: n.labels for n in self.namespaces}}
+        views = [pod_view(p, ns_labels[p.namespace]) for p in self.pods if not p.host_network]
+        # Pods some rule gives a toServices egress naming a Service with a selector.
+        served = {i for p in self.cilium_policies if not p.unsupported for r in p.rules
+                  if any(e.services and any(s.key in selected
+                                            for s in services_named(e.services, self.services))
+                         for e in r.egress)
+                  for i, v in enumerate(views) if r.endpoint_selector.matches(v)}
+        if not served:
+            return
+        out = []
+        for p in self.cilium_policies:
+            hit = [r for r in p.rules if any(e.requires for e in r.egress)
+                   and any(r.endpoint_selector.matches(views[i]) for i in served)]
+            out.append(replace(p, unsupported=(
+                *p.unsupported,
+                "toRequires reaches pods whose egress toServices names a Service with a selector: from "
+                "Cilium 1.17 that allows the Service's pods, and whether toRequires restricts those pods "
+                "too is not settled here")) if hit and not p.unsupported else p)
         self.cilium_policies = tuple(out)
 
     def _mark_cilium_apiserver(self) -> None:

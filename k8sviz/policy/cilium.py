@@ -330,6 +330,103 @@ class _Cilium:
         return out
 
 
+class _Requires:
+    """The ``fromRequires`` / ``toRequires`` of the rules, as Cilium up to 1.18 applies them.
+
+    ``resolveL4IngressPolicy`` / ``resolveL4EgressPolicy`` (pkg/policy/rules.go; before
+    1.12 or so ``Repository.ResolveL4IngressPolicy``, pkg/policy/repository.go) gather, for
+    the identity whose policy they compute, the requirements of every entry of every rule
+    selecting it: the ``ingress`` (``egress``) entries' into one list, the ``ingressDeny``
+    (``egressDeny``) entries' into another (``requirementsDeny``, from the deny rules of
+    1.9).  Every rule of the repository counts, whatever policy holds it
+    (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy).  ``resolveIngressPolicy`` /
+    ``resolveEgressPolicy`` (pkg/policy/rule.go) then pass the allow list to each allow
+    entry's ``GetSourceEndpointSelectorsWithRequirements`` (``GetDestination...``,
+    pkg/policy/api/ingress.go, egress.go), the deny list to each deny entry's, which AND it
+    into each of the entry's ``fromEndpoints`` / ``toEndpoints`` selectors and leave the
+    entities and CIDRs (the "aggregated selectors") and an entry without endpoint selectors
+    (ports for every peer) as they are.  An entry giving requirements and no peer merges
+    nothing (``mergeIngress`` needs endpoint selectors for an L3-only entry), so it allows or
+    denies nothing itself, while its section still puts the pods in default deny."""
+
+    def __init__(self, policies: Sequence[CiliumPolicy], c: _Cilium):
+        #: (direction, action) -> [(pods the rule selects, its requirements, where it is)]
+        self.by: dict[tuple[str, str], list[tuple[np.ndarray, tuple[LabelSelector, ...], str]]] = {}
+        for pol in policies:
+            for k, rule in enumerate(pol.rules):
+                for direction, allows, denies in (("ingress", rule.ingress, rule.ingress_deny),
+                                                  ("egress", rule.egress, rule.egress_deny)):
+                    for action, entries in (("allow", allows), ("deny", denies)):
+                        sels = tuple(dict.fromkeys(s for e in entries for s in e.requires))
+                        if sels:
+                            where = pol.ref + (f" specs[{k}]" if len(pol.rules) > 1 else "")
+                            self.by.setdefault((direction, action), []).append(
+                                (c.selected(rule.endpoint_selector), sels, where))
+
+    def groups(self, direction: str, action: str, subject: np.ndarray
+               ) -> list[tuple[np.ndarray, tuple[LabelSelector, ...], tuple[str, ...]]]:
+        """The subject pods split by the requirements that reach them: ``(pods, requirements,
+        the rules giving them)``; requirements empty where none do."""
+        found = self.by.get((direction, action), [])
+        if not found or not len(subject):
+            return [(subject, (), ())]
+        pattern = np.stack([m[subject] for m, _, _ in found], axis=1)
+        keys, inverse = np.unique(pattern, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        out = []
+        for g, key in enumerate(keys):
+            chosen = [found[j] for j in np.flatnonzero(key)]
+            sels = tuple(dict.fromkeys(s for _, ss, _ in chosen for s in ss))
+            refs = tuple(dict.fromkeys(w for *_, w in chosen))
+            out.append((subject[inverse == g], sels, refs))
+        return out
+
+
+def requires_text(direction: str, sels: Sequence[LabelSelector], refs: Sequence[str]) -> str:
+    """How requirements restrict an entry's endpoint selectors, for explanations."""
+    word = "fromRequires" if direction == "ingress" else "toRequires"
+    return (f"{word} of {', '.join(refs)} (rules selecting these pods) keep it to peers that also match "
+            + " AND ".join(f"[{s}]" for s in sels))
+
+
+def _restricted(c: _Cilium, entry: CiliumPeer,
+                groups: Sequence[tuple[np.ndarray, tuple[LabelSelector, ...], tuple[str, ...]]],
+                origin: RuleOrigin, action: str, ports: PortSel
+                ) -> tuple[list[CoreRule], list[tuple[CoreRule, CoreRule | None]]]:
+    """The rules of an entry whose endpoint selectors requirements restrict, per group of
+    subject pods the same requirements reach (the groups no requirement reaches are left to the
+    caller), and with each the rule the entry alone would give, for explanations.
+
+    Each endpoint selector ANDs all the requirements.  A requirement always asks for a pod's
+    namespace label (``cilium_objects._required``), which no reserved identity carries, so the
+    entry's lone reserved labels (host, remote-node, world...) select nothing then."""
+    rules: list[CoreRule] = []
+    shadows: list[tuple[CoreRule, CoreRule | None]] = []
+    m = c.peer(entry)
+    plain = EndpointSet(everything=True) if m is None else EndpointSet(
+        ents=np.flatnonzero(m).astype(np.int64))
+    priority = -1 if action == "deny" else 0
+    for group, sels, refs in groups:
+        if not sels:
+            continue
+        hit = np.zeros(c.n, dtype=bool)
+        for sel in entry.endpoints or ():
+            hit |= c.selected(sel)
+        for sel in sels:
+            hit &= c.selected(sel)
+        said = RuleOrigin(origin.policy, origin.direction, origin.index,
+                          f"{origin.text}; {requires_text(origin.direction, sels, refs)}")
+        restricted = None
+        if hit.any():
+            peers = EndpointSet(ents=np.flatnonzero(hit).astype(np.int64))
+            restricted = CoreRule(K8S_TIER, priority, action, origin.direction,  # type: ignore[arg-type]
+                                  EndpointSet(ents=group), peers, ports, said)
+            rules.append(restricted)
+        shadows.append((CoreRule(K8S_TIER, priority, action, origin.direction,  # type: ignore[arg-type]
+                                 EndpointSet(ents=group), plain, ports, said), restricted))
+    return rules, shadows
+
+
 def _ports(peer: CiliumPeer, space: PortSpace) -> PortSel:
     if peer.ports is None:
         return PortSel(space.all)
@@ -348,13 +445,17 @@ def translate_cilium(
     services: Sequence[Service] = (),
     slices: Slices | None = None,
     release: tuple[int, int] | None = None,
-) -> tuple[list[CoreRule], list[CoreRule], np.ndarray]:
+) -> tuple[list[CoreRule], list[CoreRule], np.ndarray, list[tuple[CoreRule, CoreRule | None]]]:
     """Core rules of the policies; the ``toFQDNs`` rules among them, which match no address
-    here; and the entities such a rule could match (outside addresses, no node's)."""
+    here; the entities such a rule could match (outside addresses, no node's); and, for each
+    entry that requirements restrict (:class:`_Requires`), the rule the entry alone would give
+    with the restricted rule (None where nothing is left), for explanations."""
     c = _Cilium(ends, pods, namespaces, nodes, services, slices, release)
+    reqs = _Requires(policies, c)
     everything = EndpointSet(everything=True)
     out: list[CoreRule] = []
     fqdn: list[CoreRule] = []
+    shadows: list[tuple[CoreRule, CoreRule | None]] = []
     for pol in policies:
         counters = {"ingress": 0, "egress": 0}
         for k, rule in enumerate(pol.rules):
@@ -374,18 +475,34 @@ def translate_cilium(
                             continue  # an empty entry: Cilium merges nothing of it (see cilium_objects)
                         m = c.peer(entry)
                         text = f"{where}{name}[{i}]: {action} {entry.text(direction)}"
+                        priority = -1 if action == "deny" else 0
+                        groups = (reqs.groups(direction, action, subject_ents)
+                                  if entry.endpoints is not None and (entry.endpoints or entry.reserved)
+                                  else [(subject_ents, (), ())])
+                        if any(sels for _, sels, _ in groups):
+                            rules, shades = _restricted(c, entry, groups, RuleOrigin(
+                                pol.ref, direction, index, text), action, _ports(entry, space))  # type: ignore[arg-type]
+                            out += rules
+                            shadows += shades
+                            subject_ents_here = np.concatenate([g for g, sels, _ in groups if not sels]
+                                                               or [np.zeros(0, dtype=np.int64)])
+                            if not len(subject_ents_here):
+                                continue
+                        else:
+                            subject_ents_here = subject_ents
+                        subject_here = subject if subject_ents_here is subject_ents else EndpointSet(
+                            ents=np.sort(subject_ents_here))
                         named = (*(entry.entities or ()), *entry.reserved)
                         if "all" not in named and ("kube-apiserver" in named
                                                    or ("cluster" in named and c.api_world.any())):
                             text += f" ({c.apiserver_text()})"
                         origin = RuleOrigin(pol.ref, direction, index, text)  # type: ignore[arg-type]
-                        priority = -1 if action == "deny" else 0
                         host, remote, api = c.node_entities(entry)
                         if host or remote or api:
                             # One rule per node the subject pods run on, each with that node's
                             # "host" / "remote-node" / kube-apiserver peers (same origin, so
                             # explanations cite it).
-                            for pods_here, peers_here in c.by_node(subject_ents, host, remote, api):
+                            for pods_here, peers_here in c.by_node(subject_ents_here, host, remote, api):
                                 out.append(CoreRule(
                                     K8S_TIER, priority, action, direction,  # type: ignore[arg-type]
                                     EndpointSet(ents=pods_here), EndpointSet(ents=peers_here),
@@ -397,7 +514,7 @@ def translate_cilium(
                             ents=np.flatnonzero(m).astype(np.int64))
                         out.append(CoreRule(
                             K8S_TIER, priority, action, direction,  # type: ignore[arg-type]
-                            subject, peer, _ports(entry, space), origin,
+                            subject_here, peer, _ports(entry, space), origin,
                         ))
                         if entry.fqdns is not None:
                             fqdn.append(out[-1])
@@ -408,7 +525,7 @@ def translate_cilium(
                         RuleOrigin(pol.ref, direction, -1,  # type: ignore[arg-type]
                                    f"{where}default deny: selected pods accept only what some rule allows"),
                     ))
-    return out, fqdn, c.world
+    return out, fqdn, c.world, shadows
 
 
 def cilium_fqdn_warnings(policies: Sequence[CiliumPolicy]) -> list[LoadWarning]:

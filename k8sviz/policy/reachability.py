@@ -335,8 +335,9 @@ class Reachability:
         rules = admin_rules + k8s_rules
         self._fqdn_rules: list[CoreRule] = []
         self._fqdn_peers = np.zeros(0, dtype=bool)
+        self._requires_shadows: list[tuple[CoreRule, CoreRule | None]] = []
         if cilium:
-            cilium_rules, self._fqdn_rules, self._fqdn_peers = translate_cilium(
+            cilium_rules, self._fqdn_rules, self._fqdn_peers, self._requires_shadows = translate_cilium(
                 cilium, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.nodes,
                 snapshot.services, slices, snapshot.cilium_release,
             )
@@ -675,6 +676,7 @@ class Reachability:
             "this egress (a snapshot holds no DNS answers)"
             for m in dns
         )
+        notes += self._requires_notes(a, b, atom, names)
         if node is not None:
             notes += (f"{names[0]} is {names[1]}'s own node ({node}): the API lets its traffic into the pod "
                       "whatever the pod's NetworkPolicies (kubelet probes come this way)",)
@@ -708,6 +710,27 @@ class Reachability:
             if int(words[atom // 64]) >> (atom % 64) & 1:
                 assert r.origin is not None
                 out.append(RuleMatch(r.origin.policy, "egress", r.origin.index, r.origin.text))
+        return tuple(out)
+
+    def _requires_notes(self, a: int, b: int, atom: int, names: Sequence[str]) -> tuple[str, ...]:
+        """Where Cilium's ``fromRequires`` / ``toRequires`` keep an entry from matching this
+        connection: the entry alone would allow (or deny) it, the requirements of the rules
+        selecting the pod leave the other end out."""
+        out = []
+        bm = self._engine.bmap
+        for shadow, restricted in self._requires_shadows:
+            subj, other = (a, b) if shadow.direction == "egress" else (b, a)
+            if not (_in_set(shadow.subject, subj) and _in_set(shadow.peer, other)):
+                continue
+            if restricted is not None and _in_set(restricted.peer, other):
+                continue
+            words = self._engine.port_block(shadow, np.asarray([int(bm[b])]))[0]
+            if not int(words[atom // 64]) >> (atom % 64) & 1:
+                continue
+            assert shadow.origin is not None
+            entry, _, why = shadow.origin.text.partition("; ")
+            out.append(f"{shadow.origin.policy} {entry.split(':', 1)[0]} would {shadow.action} this "
+                       f"{shadow.direction}, but {why}, and {names[1 if subj == a else 0]} does not")
         return tuple(out)
 
     def _side(self, ent: int, other: int, atom: int, direction: str, local_node: str | None = None) -> Side:
@@ -1363,6 +1386,11 @@ def _unique_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     view = np.ascontiguousarray(words).view(np.dtype((np.void, 8 * words.shape[1]))).ravel()
     u, inv = np.unique(view, return_inverse=True)
     return np.frombuffer(u.tobytes(), dtype=np.uint64).reshape(-1, words.shape[1]), inv.ravel()
+
+
+def _in_set(es: EndpointSet, ent: int) -> bool:
+    """Whether an entity set given by entities (or everything) holds ``ent``."""
+    return es.everything or (es.ents is not None and _member(es.ents, ent))
 
 
 def _member(sorted_arr: np.ndarray, x: int) -> bool:

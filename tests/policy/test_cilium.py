@@ -1822,3 +1822,171 @@ def test_a_pods_own_labels_under_ciliums_prefix_never_reach_its_identity():
     r = reach(forged, cnp("p", {"endpointSelector": D, "ingress": [{"fromEndpoints": [
         {"matchLabels": {"io.cilium.k8s.policy.serviceaccount": "default"}}]}]}))
     assert r.can_reach("db/f", "db/d", 80) and r.can_reach("db/e", "db/d", 80)
+
+
+# ------------------------------------------------------------------------------ fromRequires / toRequires
+# Cilium up to 1.18 (resolveL4IngressPolicy / resolveL4EgressPolicy, pkg/policy/rules.go;
+# GetSourceEndpointSelectorsWithRequirements, pkg/policy/api/ingress.go): the requirements of
+# every entry of every rule selecting a pod are ANDed into the endpoint selectors of all those
+# rules' entries of the same kind (allow, deny).  From 1.19 they are gone (cilium#42615).
+
+#: db/d's namespace gets a prod pod and a dev pod beside e (both app=e).
+PROD = [pod("db", "p", {"app": "e", "env": "prod"}, "10.0.0.20"),
+        pod("db", "q", {"app": "e", "env": "dev"}, "10.0.0.21")]
+ENV_PROD = {"matchLabels": {"env": "prod"}}
+
+
+def requiring(*policies: dict[str, Any], release: str | None = "1.18.2") -> k8sviz.Reachability:
+    snap = snapshot(*base(*PROD, *policies, *((agent_of(release),) if release else ())))
+    assert not snap.unevaluated_policies, [p.unsupported for p in snap.unevaluated_policies]
+    return k8sviz.reachability(snap)
+
+
+def test_from_requires_of_one_policy_restricts_the_from_endpoints_of_another():
+    req = cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [ENV_PROD]}]})
+    allow = cnp("allow", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "e"}}]}]})
+    r = requiring(allow)
+    assert r.can_reach("db/p", "db/d", 80) and r.can_reach("db/q", "db/d", 80) and r.can_reach("db/e", "db/d", 80)
+    r = requiring(req, allow)
+    assert r.can_reach("db/p", "db/d", 80)
+    assert not r.can_reach("db/q", "db/d", 80) and not r.can_reach("db/e", "db/d", 80)
+    # The explanation names the requirement, where it allows and where it keeps a peer out.
+    assert "fromRequires of CiliumNetworkPolicy/db/req" in str(r.explain("db/p", "db/d", 80))
+    text = str(r.explain("db/q", "db/d", 80))
+    assert "CiliumNetworkPolicy/db/allow ingress[0] would allow this ingress, but fromRequires of " \
+           "CiliumNetworkPolicy/db/req" in text and "db/q does not" in text
+    # Pods the requiring rule does not select keep the plain selector.
+    r = requiring(req, cnp("allow", {"endpointSelector": {"matchLabels": {"app": "e"}},
+                                     "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "d"}}]}]}))
+    assert r.can_reach("db/d", "db/e", 80)
+
+
+def test_a_rule_with_only_from_requires_grants_nothing_but_isolates():
+    r = requiring(cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [ENV_PROD]}]}))
+    assert not r.can_reach("db/p", "db/d", 80) and not r.can_reach("db/e", "db/d", 80)
+    assert r.isolated("db/d", "ingress")
+
+
+def test_requirements_leave_entities_cidrs_and_port_only_entries_alone():
+    req = cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [ENV_PROD]}]})
+    r = requiring(req, cnp("world", {"endpointSelector": D, "ingress": [{"fromEntities": ["world"]}]}))
+    assert r.can_reach("8.8.8.8", "db/d", 80) and not r.can_reach("db/q", "db/d", 80)
+    r = requiring(req, cnp("all", {"endpointSelector": D, "ingress": [{"fromEntities": ["all"]}]}))
+    assert r.can_reach("db/q", "db/d", 80) and r.can_reach("web/a", "db/d", 80)
+    r = requiring(req, cnp("cidr", {"endpointSelector": D, "ingress": [{"fromCIDR": ["8.8.8.0/24"]}]}))
+    assert r.can_reach("8.8.8.8", "db/d", 80)
+    # An entry giving requirements and ports but no peer: ports for every peer, unrestricted.
+    r = requiring(cnp("ports", {"endpointSelector": D, "ingress": [
+        {"fromRequires": [ENV_PROD], "toPorts": [{"ports": [{"port": "5432"}]}]}]}))
+    assert r.can_reach("db/q", "db/d", 5432) and r.can_reach("web/a", "db/d", 5432)
+    assert not r.can_reach("db/q", "db/d", 80)
+
+
+def test_requirements_drop_the_reserved_peers_of_endpoint_selectors():
+    """A lone ``reserved:remote-node`` label is among the ``fromEndpoints``, so the requirement
+    (pinned to the policy's namespace) is ANDed into it, and no reserved identity carries a
+    namespace label: the nodes are left out."""
+    peer = cnp("n", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{"matchLabels": {"reserved:remote-node": ""}}]}]})
+    assert requiring(peer).can_reach("kube-system/agent", "db/d", 80)  # d's node is unknown: n1 is remote
+    r = requiring(peer, cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [{}]}]}))
+    assert not r.can_reach("kube-system/agent", "db/d", 80)
+
+
+def test_requirements_of_a_namespaced_policy_keep_peers_to_its_namespace():
+    """getEndpointSelector pins a CiliumNetworkPolicy's requirement to its namespace, so a
+    fromEndpoints naming another namespace, in any policy selecting the pod, matches nothing."""
+    other_ns = {"fromEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "web", "app": "a"}}]}
+    allow = cnp("allow", {"endpointSelector": D, "ingress": [other_ns]})
+    assert requiring(allow).can_reach("web/a", "db/d", 80)
+    r = requiring(allow, cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [{}]}]}))
+    assert not r.can_reach("web/a", "db/d", 80) and not r.can_reach("db/e", "db/d", 80)
+    # A requirement naming the namespace itself is not pinned.
+    named = {"matchLabels": {"io.kubernetes.pod.namespace": "web"}}
+    r = requiring(allow, cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [named]}]}))
+    assert r.can_reach("web/a", "db/d", 80)
+
+
+def test_a_clusterwide_requirement_applies_to_namespaced_rules_and_asks_for_a_pod():
+    ccnp = cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [ENV_PROD]}]}, namespace=None)
+    allow = cnp("allow", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]})
+    r = requiring(ccnp, allow)
+    assert r.can_reach("db/p", "db/d", 80) and not r.can_reach("db/q", "db/d", 80)
+    # ... and a namespaced one to a cluster-wide policy's rules.
+    r = requiring(cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [ENV_PROD]}]}),
+                  cnp("all", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]}, namespace=None))
+    assert r.can_reach("db/p", "db/d", 80) and not r.can_reach("web/a", "db/d", 80)
+
+
+def test_deny_requirements_restrict_deny_entries_only():
+    deny = cnp("deny", {"endpointSelector": D, "ingressDeny": [{"fromEndpoints": [{"matchLabels": {"app": "e"}}]},
+                                                               {"fromRequires": [ENV_PROD]}]})
+    allow = cnp("allow", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]})
+    r = requiring(deny, allow)
+    assert not r.can_reach("db/p", "db/d", 80)  # app=e AND env=prod: denied
+    assert r.can_reach("db/q", "db/d", 80) and r.can_reach("db/e", "db/d", 80)  # allowed, not denied
+    text = str(r.explain("db/q", "db/d", 80))
+    assert "ingressDeny[0] would deny this ingress" in text, text
+
+
+def test_to_requires_restricts_egress():
+    req = cnp("req", {"endpointSelector": D, "egress": [{"toRequires": [ENV_PROD]}]})
+    allow = cnp("allow", {"endpointSelector": D, "egress": [{"toEndpoints": [{}]}, {"toEntities": ["world"]}]})
+    r = requiring(req, allow)
+    assert r.can_reach("db/d", "db/p", 80) and not r.can_reach("db/d", "db/q", 80)
+    assert r.can_reach("db/d", "8.8.8.8", 80)  # entities: untouched
+    # Ingress requirements do not reach egress entries.
+    r = requiring(cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [ENV_PROD]}]}), allow)
+    assert r.can_reach("db/d", "db/q", 80)
+
+
+def test_requirements_of_icmp_only_entries_count():
+    req = cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [ENV_PROD], "icmps": [{"fields": [{"type": 8}]}]}]})
+    allow = cnp("allow", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]})
+    r = requiring(req, allow)
+    assert r.can_reach("db/p", "db/d", 80) and not r.can_reach("db/q", "db/d", 80)
+
+
+@pytest.mark.parametrize("release", [None, "1.19.0", "1.20.1"])
+def test_requirements_are_not_judged_from_1_19_nor_without_the_release(release):
+    req = cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [ENV_PROD]}]})
+    snap = snapshot(*base(*PROD, req, *((agent_of(release),) if release else ())))
+    (pol,) = snap.unevaluated_policies
+    (why,) = pol.unsupported
+    assert why.startswith("spec.ingress[0].fromRequires: ")
+    assert ("no cilium-agent image" in why) == (release is None)
+    assert ("cilium#42615" in why)
+
+
+def test_a_requirement_that_does_not_ask_for_a_namespace_is_not_judged():
+    odd = {"matchExpressions": [{"key": "io.kubernetes.pod.namespace", "operator": "NotIn", "values": ["x"]}]}
+    snap = snapshot(*base(cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [odd]}]}),
+                          agent_of("1.18.2")))
+    (pol,) = snap.unevaluated_policies
+    assert any("does not ask for a pod's namespace" in u for u in pol.unsupported)
+
+
+def test_to_requires_beside_to_services_with_a_selector_is_not_judged_from_1_17():
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"namespace": "db", "name": "s"},
+           "spec": {"selector": {"app": "e"}, "ports": [{"port": 80}]}}
+    req = cnp("req", {"endpointSelector": D, "egress": [{"toRequires": [ENV_PROD]}]})
+    to_svc = cnp("svc", {"endpointSelector": D, "egress": [{"toServices": [{"k8sService": {"serviceName": "s", "namespace": "db"}}]}]})
+    from .test_calico import eps
+
+    objs = [*PROD, svc, eps("db", "s-1", "s", ["10.0.0.10"], [("TCP", 80)]), req, to_svc]
+    snap = snapshot(*base(*objs, agent_of("1.18.2")))
+    assert [p.name for p in snap.unevaluated_policies] == ["req"]
+    (why,) = snap.unevaluated_policies[0].unsupported
+    assert why.startswith("toRequires reaches pods whose egress toServices names a Service with a selector")
+    assert not snapshot(*base(*objs, agent_of("1.16.5"))).unevaluated_policies
+
+
+def test_requirements_of_several_rules_all_hold_at_once():
+    """They form one conjunction: a peer must meet every requirement of every rule selecting
+    the pod, not one of them."""
+    tier = pod("db", "r", {"app": "e", "env": "prod", "tier": "x"}, "10.0.0.22")
+    reqs = cnp("req", key="specs", spec=[
+        {"endpointSelector": D, "ingress": [{"fromRequires": [ENV_PROD]}]},
+        {"endpointSelector": {}, "ingress": [{"fromRequires": [{"matchLabels": {"tier": "x"}}]}]}])
+    allow = cnp("allow", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]})
+    r = requiring(tier, reqs, allow)
+    assert r.can_reach("db/r", "db/d", 80) and not r.can_reach("db/p", "db/d", 80)

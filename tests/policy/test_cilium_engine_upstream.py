@@ -53,9 +53,10 @@ Left out, with the reason:
   L7 part);
 * the TLS and listener merges' error cases (``TestMergeListenerPolicy``...).
 
-Declined by k8sviz, asserted as not evaluated: ``fromRequires``/``toRequires``
-(``TestL3DependentL4*FromRequires``, ``TestDeniesIngress``/``TestDeniesEgress`` rule 2), the
-``reserved:`` label source beyond a lone ``reserved:host``/``remote-node``/``none`` (which
+``fromRequires``/``toRequires`` (``TestL3DependentL4*FromRequires``, ``TestDeniesIngress``/
+``TestDeniesEgress`` rule 2) are judged as the agent of these tests (1.18) does.
+
+Declined by k8sviz, asserted as not evaluated: the ``reserved:`` label source beyond a lone ``reserved:host``/``remote-node``/``none`` (which
 ``buildDenyRule`` in ``TestPolicyDenyTrace`` uses, and which is evaluated), and two L7 parsers
 on one port for one peer selector (``TestMergeIdenticalAllowAllL3AndMismatchingParsers``,
 ``TestL3SelectingEndpointAndL3AllowAllMergeConflictingL7``, cases 5 and 9), which make the
@@ -221,20 +222,25 @@ def test_TestWildcardL4RulesIngress():
     assert no_port(r, "other", "a")
 
 
-@pytest.mark.parametrize("direction", ["ingress", "egress"])
-def test_TestL3DependentL4FromRequires_is_not_evaluated(direction):
-    """TestL3DependentL4IngressFromRequires / TestL3DependentL4EgressFromRequires: requirements
-    are ANDed into every selector of the rule, a semantics k8sviz declines."""
-    if direction == "ingress":
-        spec = {"ingress": [{"fromEndpoints": [BAR1], "toPorts": ports((80, "TCP"))},
-                            {"fromRequires": [BAR2]}]}
-    else:
-        spec = {"egress": [{"toEndpoints": [BAR1], "toPorts": ports((80, "TCP"))},
-                           {"toEndpoints": [ALL], "toRequires": [BAR2]}]}
-    r = model(ccnp("requires", spec))
-    (pol,) = r.snapshot.unevaluated_policies
-    assert pol.ref == "CiliumClusterwideNetworkPolicy/requires"
-    assert any("Requires" in u for u in pol.unsupported)
+def test_TestL3DependentL4IngressFromRequires():
+    """The requirement (``id=bar2``) is ANDed into the other entry's selector: only ``80/TCP``
+    from ``id=bar1 AND id=bar2`` is allowed, which no pod is; the entry giving only the
+    requirement allows nothing itself."""
+    r = evaluated(ccnp("requires", {"ingress": [{"fromEndpoints": [BAR1], "toPorts": ports((80, "TCP"))},
+                                                {"fromRequires": [BAR2]}]}))
+    assert no_port(r, "bar1", "a") and no_port(r, "bar2", "a") and no_port(r, "other", "a")
+    # Without the requirement bar1 gets its port: it is the requirement that takes it away.
+    r = evaluated(ccnp("plain", {"ingress": [{"fromEndpoints": [BAR1], "toPorts": ports((80, "TCP"))}]}))
+    assert reaches(r, "bar1", "a", 80)
+
+
+def test_TestL3DependentL4EgressFromRequires():
+    """``0/ANY`` to ``{} AND id=bar2`` and ``80/TCP`` to ``id=bar1 AND id=bar2``: A reaches
+    bar2 on every port, bar1 on none."""
+    r = evaluated(ccnp("requires", {"egress": [{"toEndpoints": [BAR1], "toPorts": ports((80, "TCP"))},
+                                               {"toEndpoints": [ALL], "toRequires": [BAR2]}]}))
+    assert every_port(r, "a", "bar2")
+    assert no_port(r, "a", "bar1") and no_port(r, "a", "other") and no_port(r, "a", WORLD)
 
 
 def test_TestWildcardL3RulesEgress():
@@ -378,7 +384,8 @@ def _denies_rules(direction: str) -> tuple[dict[str, Any], dict[str, Any], dict[
 
 @pytest.mark.parametrize("direction", ["ingress", "egress"])
 def test_TestDeniesIngress_TestDeniesEgress(direction):
-    """foo => bar and foo => bar2 are denied; rule 2 (requirements) is not evaluated.
+    """foo => bar and foo => bar2 are denied; rule 2's requirements reach no pod of the test
+    (none carries ``groupA``).
 
     Upstream also asserts "denied" for foo => bar3.  On egress the datapath agrees (foo's deny
     rules put it in egress default deny).  On ingress no rule selects bar3: its
@@ -386,8 +393,7 @@ def test_TestDeniesIngress_TestDeniesEgress(direction):
     ``computePolicyEnforcementAndRules`` in the same file says enforcement does not apply to an
     endpoint no rule selects, so the datapath lets it through.  That is asserted here."""
     rule1, rule2, rule3 = _denies_rules(direction)
-    r = model(rule1, rule2, rule3)
-    assert [p.ref for p in r.snapshot.unevaluated_policies] == ["CiliumClusterwideNetworkPolicy/rule2"]
+    r = evaluated(rule1, rule2, rule3)
     assert not reaches(r, "foo", "bar", 80) and not reaches(r, "foo", "bar2", 80)
     if direction == "ingress":
         assert reaches(r, "foo", "app3", 80)  # "bar3": selected by nothing
@@ -419,17 +425,31 @@ def test_TestWildcardL4RulesIngressDeny():
     assert reaches(r, "bar2", "foo", 80) and reaches(r, "bar2", "foo", 9092)
 
 
-def test_TestL3DependentL4IngressDenyFromRequires_is_not_evaluated():
-    r = model(ccnp("requires", {"endpointSelector": FOO, "ingressDeny": [
-        {"fromEndpoints": [BAR1], "toPorts": ports((80, "TCP"))}, {"fromRequires": [BAR2]}]}))
-    assert [p.ref for p in r.snapshot.unevaluated_policies] == ["CiliumClusterwideNetworkPolicy/requires"]
+def test_TestL3DependentL4IngressDenyFromRequires():
+    """The deny entries' requirement narrows the other deny entry to ``id=bar1 AND id=bar2``:
+    with an allow for every pod beside it, bar1 is no longer denied port 80."""
+    deny = ccnp("requires", {"endpointSelector": FOO, "ingressDeny": [
+        {"fromEndpoints": [BAR1], "toPorts": ports((80, "TCP"))}, {"fromRequires": [BAR2]}]})
+    r = evaluated(deny)
+    assert no_port(r, "bar1", "foo")  # the deny section alone: default deny
+    r = evaluated(deny, ccnp("allow", {"endpointSelector": FOO, "ingress": [{"fromEndpoints": [ALL]}]}))
+    assert every_port(r, "bar1", "foo") and every_port(r, "bar2", "foo")
+    # The allow list's requirements do not come from deny entries, nor reach them.
+    r = evaluated(ccnp("deny", {"endpointSelector": FOO, "ingressDeny": [
+        {"fromEndpoints": [BAR1], "toPorts": ports((80, "TCP"))}]}),
+        ccnp("allow", {"endpointSelector": FOO, "ingress": [{"fromEndpoints": [ALL]}, {"fromRequires": [BAR1]}]}))
+    assert not reaches(r, "bar1", "foo", 80) and reaches(r, "bar1", "foo", 81)
+    assert no_port(r, "bar2", "foo")  # the allow entry keeps to bar1
 
 
-def test_TestL3DependentL4EgressDenyFromRequires_is_not_evaluated():
-    r = model(ccnp("requires", {"endpointSelector": FOO, "egressDeny": [
+def test_TestL3DependentL4EgressDenyFromRequires():
+    deny = ccnp("requires", {"endpointSelector": FOO, "egressDeny": [
         {"toEndpoints": [BAR1], "toPorts": ports((80, "TCP"))},
-        {"toEndpoints": [ALL], "toRequires": [BAR2]}]}))
-    assert [p.ref for p in r.snapshot.unevaluated_policies] == ["CiliumClusterwideNetworkPolicy/requires"]
+        {"toEndpoints": [ALL], "toRequires": [BAR2]}]})
+    r = evaluated(deny, ccnp("allow", {"endpointSelector": FOO, "egress": [{"toEntities": ["all"]}]}))
+    # Denied: bar2 (every pod AND id=bar2) on every port; bar1's port 80 needs id=bar2 too.
+    assert no_port(r, "foo", "bar2")
+    assert every_port(r, "foo", "bar1") and every_port(r, "foo", "other") and every_port(r, "foo", WORLD)
 
 
 def test_TestWildcardL3RulesEgressDeny():
