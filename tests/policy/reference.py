@@ -725,6 +725,36 @@ def _cilium_port_ok(snap, peer, dst, proto, port):
     return False
 
 
+def _cilium_requirements(snap, pod, direction):
+    """The ``fromRequires`` (``toRequires``) of every rule selecting ``pod``, as Cilium up to
+    1.18 gathers them: ``{"allow": [...], "deny": [...]}`` from the allow and the deny entries."""
+    out = {"allow": [], "deny": []}
+    for pol in snap.cilium_policies:
+        if pol.unsupported:
+            continue
+        for rule in pol.rules:
+            if not _cilium_selects(pol, rule, pod) or not selector_ok(rule.endpoint_selector, _cilium_view(snap, pod)):
+                continue
+            allows, denies = ((rule.ingress, rule.ingress_deny) if direction == "ingress"
+                              else (rule.egress, rule.egress_deny))
+            out["allow"] += [s for e in allows for s in e.requires]
+            out["deny"] += [s for e in denies for s in e.requires]
+    return out
+
+
+def _cilium_required(snap, peer, ep, subject, requirements):
+    """An entry's peer with the requirements ANDed into each of its endpoint selectors (lone
+    reserved labels included, which carry no pod label: a requirement, which always asks for a
+    namespace, fails on them); other peers as they are."""
+    if not requirements or peer.endpoints is None or not (peer.endpoints or peer.reserved):
+        return _cilium_peer_ok(snap, peer, ep, subject)
+    if not _is_pod(ep) or ep.host_network:
+        return all(selector_ok(r, {}) for r in requirements) and _cilium_peer_ok(snap, peer, ep, subject)
+    view = _cilium_view(snap, ep)
+    return (any(selector_ok(s, view) for s in peer.endpoints)
+            and all(selector_ok(r, view) for r in requirements))
+
+
 def _cilium_selects(pol, rule, pod):
     if pod.host_network:
         return False
@@ -737,6 +767,7 @@ def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
     put the pod in it; None if nothing applies."""
     dst = other if direction == "egress" else ep
     default_deny = allow = False
+    required = _cilium_requirements(snap, ep, direction)
     for pol in snap.cilium_policies:
         if pol.unsupported:
             continue
@@ -749,9 +780,11 @@ def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
             )
             default_deny |= closes
             for peer in denies:
-                if _cilium_peer_ok(snap, peer, other, ep) and _cilium_port_ok(snap, peer, dst, proto, port):
+                if (_cilium_required(snap, peer, other, ep, required["deny"])
+                        and _cilium_port_ok(snap, peer, dst, proto, port)):
                     return False
-            allow |= any(_cilium_peer_ok(snap, p, other, ep) and _cilium_port_ok(snap, p, dst, proto, port) for p in allows)
+            allow |= any(_cilium_required(snap, p, other, ep, required["allow"])
+                         and _cilium_port_ok(snap, p, dst, proto, port) for p in allows)
     if local:
         return True
     verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)

@@ -464,6 +464,10 @@ def cilium_entries(draw, namespaces, ingress, deny):
             # (world-ipv4 / world-ipv6 are no entities the CRD admits: lone reserved labels above.)
             ["all", "world", "cluster", "host", "remote-node", "none", "kube-apiserver"]),
             min_size=1, max_size=2))
+    if draw(st.integers(0, 3)) == 0:
+        # Requirements, ANDed (up to Cilium 1.18) into the endpoint selectors of every rule
+        # selecting the same pods; an entry may give them alone.
+        e[f"{pre}Requires"] = draw(st.lists(cilium_selectors(namespaces), min_size=1, max_size=2))
     if kind == "none" or draw(st.booleans()):
         ports = []
         for _ in range(draw(st.integers(1, 2))):
@@ -1238,3 +1242,42 @@ def test_cilium_l7_parser_clashes_agree_with_reference(case):
     assert _engine_clash_sites(snap) == want
     marked = {p.ref for p in snap.cilium_policies if any("cannot merge conflicting L7 parsers" in u for u in p.unsupported)}
     assert bool(marked) == bool(want), (marked, want)
+
+
+@st.composite
+def requiring_clusters(draw):
+    """Cilium clusters whose agents run 1.18 (requirements judged), with one more policy
+    giving ``fromRequires`` / ``toRequires`` (in allow or deny entries, alone or beside a peer)
+    to the pods it selects."""
+    objs, match_pods = draw(clusters(cilium=True))
+    objs = [o for o in objs if not (o["kind"] == "Pod" and o["metadata"]["name"] == "cilium-x")]
+    name, n_ip, _ = NODES[0]
+    objs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "kube-system", "name": "cilium-x"},
+                 "spec": {"hostNetwork": True, "nodeName": name, "containers": [
+                     {"name": "cilium-agent", "image": "cilium:v1.18.1"}]},
+                 "status": {"podIP": n_ip, "hostIP": n_ip}})
+    namespaces = [o["metadata"]["name"] for o in objs if o["kind"] == "Namespace"]
+    for j in range(draw(st.integers(1, 2))):
+        clusterwide = draw(st.booleans())
+        meta = {"name": f"req{j}", **({} if clusterwide else {"namespace": draw(st.sampled_from(namespaces))})}
+        rule = {"endpointSelector": draw(st.sampled_from([{}, *(({"matchLabels": {k: v}}) for k in KEYS for v in VALUES)]))}
+        for key, pre in draw(st.lists(st.sampled_from([("ingress", "from"), ("egress", "to"), ("ingressDeny", "from"),
+                                                       ("egressDeny", "to")]), min_size=1, max_size=4, unique=True)):
+            entry = {f"{pre}Requires": [draw(selectors())]}
+            if draw(st.booleans()):
+                entry[f"{pre}Endpoints"] = [draw(selectors())]
+            # A plain entry beside it, which the requirements of its own kind restrict only.
+            rule[key] = [entry, *([{f"{pre}Endpoints": [draw(selectors())]}] if draw(st.booleans()) else [])]
+        objs.append({"apiVersion": "cilium.io/v2",
+                     "kind": "CiliumClusterwideNetworkPolicy" if clusterwide else "CiliumNetworkPolicy",
+                     "metadata": meta, "spec": rule})
+    return objs, match_pods
+
+
+@settings(max_examples=int(os.environ.get("K8SVIZ_CILIUM_EXAMPLES", "200")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(requiring_clusters())
+def test_cilium_requirements_agree_with_reference(case):
+    """fromRequires / toRequires as Cilium 1.18 applies them, against the reference's own
+    gathering of every selecting rule's requirements."""
+    _agree_with_reference(case, (1, 53, 80, 444))
