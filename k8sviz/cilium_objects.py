@@ -3,7 +3,7 @@
 Each object holds one rule (``spec``) and/or a list (``specs``); each rule is parsed into a
 frozen :class:`CiliumRule`.  Label keys in selectors may carry Cilium's source prefix
 (``k8s:``, ``any:``), which is dropped: pod labels all come from Kubernetes here.  What the
-engine cannot judge from a snapshot (``toGroups``, nodes, ``fromRequires``, other label
+engine cannot judge from a snapshot (``toGroups``, nodes, other label
 sources, reserved labels other than a lone ``reserved:host``, ``reserved:remote-node``,
 ``reserved:kube-apiserver``, ``reserved:none``, ``reserved:world-ipv4`` or
 ``reserved:world-ipv6``, which are those entities, or ``reserved:world``) is recorded in
@@ -17,7 +17,11 @@ policy unsupported where that depends on the Cilium release (see
 kept (``CiliumPeer.fqdns``): a snapshot holds no DNS answers, so they match no address here,
 and the rest of their policy is evaluated (see ``k8sviz.policy.cilium``).  Rules with a
 ``nodeSelector`` are host-firewall rules: they govern nodes (and hostNetwork pods), never
-pods, and are kept aside.
+pods, and are kept aside.  ``fromRequires`` / ``toRequires`` are kept on their entry
+(``CiliumPeer.requires``, pinned as Cilium pins them: :func:`_required`) and applied across
+rules by the engine (``k8sviz.policy.cilium``); the snapshot leaves a policy giving them
+unevaluated where the Cilium release does not show or is 1.19 or later, which removed them
+(:data:`RELEASE_1_19`).
 """
 
 from __future__ import annotations

@@ -29,6 +29,12 @@ and from Cilium 1.17 the pods of each one with a selector (when the snapshot doe
 release, a policy naming such a Service is left unevaluated).  An entry with ports and no peer
 matches every peer; an empty entry ``{}`` matches nothing (its rule's default deny still
 holds: see ``cilium_objects._entries``).  L7 rules allow at L3/L4 and filter in the proxy.
+
+``fromRequires`` / ``toRequires`` (Cilium up to 1.18; removed in 1.19, where the snapshot leaves
+such a policy unevaluated): the requirements of every rule selecting a pod are ANDed into the
+endpoint selectors of all the entries of the same kind (allow, deny) of those rules, whatever
+policy holds them; entities, CIDRs, DNS names, Services and entries without a peer are left
+alone (see :class:`_Requires`).
 """
 
 from __future__ import annotations
