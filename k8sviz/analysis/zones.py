@@ -15,9 +15,10 @@ Zone keys:
     Kubernetes label selectors (``matchLabels`` / ``matchExpressions``); when both are given a pod
     must match both (AND).  A zone needs at least one of them.
 ``priority``
-    An integer.  A pod matched by several zones goes to the one with the highest priority (a
-    zone without ``priority`` ranks below every zone with one); a pod matched by several zones
-    without a unique highest priority is a :class:`ZoneError` naming the zones and the pod.
+    An integer of at most 15 digits, negative ones included.  A pod matched by several zones
+    goes to the one with the highest priority (a zone without ``priority`` ranks below every
+    zone with one, even a negative one); a pod matched by several zones without a unique highest
+    priority is a :class:`ZoneError` naming the zones and the pod.
     Overlap is checked against the pods of the snapshot being analysed.
 ``sensitive``
     ``true`` for zones holding regulated data (a PCI CDE): findings into it are weighted up.
@@ -67,6 +68,8 @@ UNZONED = "unzoned"
 EXTERNAL = "external"
 _RESERVED = (UNZONED, EXTERNAL)
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
+#: The largest ``priority`` (and, negated, the smallest): 15 digits.
+_MAX_PRIORITY = 10**15 - 1
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,8 @@ class Zones:
             return UNZONED
         if len(hits) == 1:
             return hits[0].name
-        best = max(hits, key=lambda z: -1 if z.priority is None else z.priority)
+        # A zone with a priority, even a negative one, outranks one without.
+        best = max(hits, key=lambda z: (z.priority is not None, z.priority or 0))
         ties = [z for z in hits if z.priority == best.priority]
         if best.priority is None or len(ties) > 1:
             names = ", ".join(sorted(z.name for z in (ties if best.priority is not None else hits)))
@@ -252,7 +256,7 @@ class Zones:
         if z is None:
             return (2, 1, 0, 0, 0)
         order = list(self.zones).index(zone)
-        # Integers, not floats: a priority of 400 digits is a valid YAML int and no float.
+        # None last, apart from the integers: a negative priority still ranks above it.
         return (0 if z.sensitive else 1, 0, 0 if z.priority is not None else 1, -(z.priority or 0), order)
 
     def workload_zone_sets(self, snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
@@ -547,6 +551,11 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
         prio = spec.get("priority")
         if prio is not None and (isinstance(prio, bool) or not isinstance(prio, int)):
             msg = f"priority must be an integer (got {_shown(prio)})"
+            raise ZoneError(msg, source=source, obj=where)
+        if prio is not None and not -_MAX_PRIORITY <= prio <= _MAX_PRIORITY:
+            # YAML ints are unbounded; the zones table holds priorities as floats (NaN: none),
+            # exact only to 2**53, so a longer one would show and sort as a neighbour.
+            msg = f"priority must have at most 15 digits (got {_shown(prio)})"
             raise ZoneError(msg, source=source, obj=where)
         sensitive = spec.get("sensitive", False)
         if sensitive is not None and not isinstance(sensitive, bool):

@@ -352,14 +352,63 @@ def test_a_file_that_is_not_utf8_is_a_clean_cli_error(tmp_path, capsys):
     assert f"k8sviz: error: {p}: not UTF-8 text (byte 0xe9 at line 2)" in capsys.readouterr().err
 
 
-def test_a_priority_too_large_for_a_float_still_ranks(tmp_path):
-    big = 10**400
+def test_the_largest_priorities_still_rank(tmp_path):
+    big = 10**15 - 1
     z = load_zones(write(tmp_path, f"zones:\n  a: {{podSelector: {{}}, priority: {big}}}\n"
                                    f"  b: {{podSelector: {{}}, priority: {big - 1}}}\n"
-                                   "  c: {podSelector: {}}\n"))
-    assert sorted(["c", "b", "a", "unzoned"], key=z.rank) == ["a", "b", "c", "unzoned"]
+                                   "  c: {podSelector: {}}\n"
+                                   f"  d: {{podSelector: {{}}, priority: {-big}}}\n"))
+    assert sorted(["c", "d", "b", "a", "unzoned"], key=z.rank) == ["a", "b", "d", "c", "unzoned"]
+    assert z.to_frame()["priority"].tolist()[:2] == [big, big - 1]  # exact in the table's floats
     snap = snapshot(ns("n"), pod("n", "p"))
     assert z.workload_zone_sets(snap) == {"n/p": ("a",)}
+
+
+@pytest.mark.parametrize("prio", [10**15, -(10**15), 2**63, 10**400, "0x" + "f" * 4000],
+                         ids=["16-digits", "16-digits-negative", "2**63", "10**400", "4000-hex-digits"])
+def test_a_priority_past_15_digits_is_a_zone_error(tmp_path, prio):
+    """YAML ints are unbounded (a hex one past Python's 4300 digits is no error either)."""
+    p = write(tmp_path, f"zones:\n  a: {{podSelector: {{}}}}\n"
+                        f"  b: {{podSelector: {{}}, priority: {prio}}}\n")
+    with pytest.raises(ZoneError, match=r"zones\.yaml, zone b: priority must have at most 15 digits \(got "):
+        load_zones(p)
+
+
+def _overlapping(priorities):
+    """Zones that all match the one pod n/p, named z0, z1... with these priorities (None: none)."""
+    zones = {f"z{i}": {"podSelector": {}} | ({} if prio is None else {"priority": prio})
+             for i, prio in enumerate(priorities)}
+    return load_zones({"zones": zones}), snapshot(ns("n"), pod("n", "p"))
+
+
+@pytest.mark.parametrize(("priorities", "winner"), [
+    ((None, -1), "z1"),
+    ((-1, None), "z0"),
+    ((None, -5), "z1"),
+    ((None, None, -5), "z2"),
+    ((-5, None, -7), "z0"),
+    ((None, 0), "z1"),
+    ((-3, -2), "z1"),
+])
+def test_a_zone_with_a_priority_even_negative_outranks_one_without(priorities, winner):
+    """The documented order holds for any integer: a negative priority once ranked with None
+    (a tie of None and -1 was an overlap error, or the zone without priority won)."""
+    z, snap = _overlapping(priorities)
+    assert z.workload_zones(snap) == {"n/p": winner}
+    ranked = sorted(z.zones, key=z.rank)
+    with_priority = [name for name in ranked if z.zones[name].priority is not None]
+    assert ranked[0] == winner and ranked[: len(with_priority)] == with_priority
+
+
+@pytest.mark.parametrize(("priorities", "named"), [
+    ((None, None, -1, -1), "z2, z3"),
+    ((-1, -1), "z0, z1"),
+    ((None, None), "z0, z1"),
+])
+def test_a_tie_at_the_top_names_the_tied_zones(priorities, named):
+    z, snap = _overlapping(priorities)
+    with pytest.raises(ZoneError, match=rf"zones {named} overlap on pod n/p"):
+        z.workload_zones(snap)
 
 
 @pytest.mark.parametrize(("path", "match"), [
