@@ -482,6 +482,7 @@ class ChunkBuilder:
 
         file = str(path)
         loads = orjson.loads
+        dumps = orjson.dumps
         decode_error = orjson.JSONDecodeError
         endpoint = self._endpoint
         eps = self._eps
@@ -498,7 +499,6 @@ class ChunkBuilder:
         empty: dict[str, Any] = {}
         count = 0
         lineno = 0
-        screen = DUPLICATE_SCREEN  # records left to check for repeated keys (negative: all)
         fh = None
         try:
             if lines:
@@ -519,11 +519,15 @@ class ChunkBuilder:
                         kind = "malformed" if line.endswith(b"\n") or not lines else "truncated"
                         report.problem(kind, file, lineno, f"not JSON ({e})")
                         continue
-                if screen:
-                    screen -= 1
-                    twice = repeated_key(line, obj)
+                # Every record is checked for a key given twice (see repeated_key), with its
+                # first screen inlined: a call less per record of this hot loop.
+                try:
+                    written: bytes | None = dumps(obj)
+                except TypeError:  # nested deeper than orjson writes
+                    written = None
+                if written is None or not line.startswith(written):
+                    twice = repeated_key(line, obj, written)
                     if twice is not None:
-                        screen = -1  # a file that repeats keys: check all of it
                         report.problem("malformed", file, lineno, repeat_problem(twice))
                         continue
                 try:
@@ -1378,13 +1382,6 @@ def iter_sse(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
                            msg: report.problem(kind, file, line, msg))
 
 
-#: Records at the start of a file that the fused Hubble reader checks for a key given twice
-#: (every record after them too, once one is found).  Checking a record costs a quarter of
-#: that reader's time for it (serializing it again: measured +25-30% on bench_flows lines),
-#: against a few percent in the general reader, which checks every record.
-DUPLICATE_SCREEN = 10_000
-
-
 class _Pairs(list[tuple[str, Any]]):
     """A JSON object as its key-value pairs, in order, repeats kept."""
 
@@ -1411,22 +1408,49 @@ def _repeat(raw: bytes) -> str | None:
             todo.extend((f"{path}.{k}" if path else k, v) for k, v in reversed(node))
         elif isinstance(node, list):
             todo.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
-    return None  # the screen counted a ':' that was none (an escaped backslash before "u003a")
+    # The screen counted a ':' that was none (an escaped backslash before "u003a"), or there
+    # was no screen (nested past what orjson writes).
+    return None
 
 
-def repeated_key(raw: bytes, obj: Any) -> str | None:
+def again(obj: Any) -> bytes | None:
+    """``obj`` written by orjson (compact), or None if it is nested deeper than orjson writes
+    (254 levels; it reads 1024)."""
+    try:
+        return orjson.dumps(obj)
+    except TypeError:  # orjson.JSONEncodeError: "Recursion limit reached"
+        return None
+
+
+def repeated_key(raw: bytes, obj: Any, written: bytes | None = b"") -> str | None:
     """The path of a key that ``raw``, parsed as ``obj``, gives twice in one object, or None.
 
     orjson (like Python's json) keeps the last value of a repeated key and drops the other
-    silently.  Screened cheaply first: each key is a ``:`` outside strings, and serializing
-    ``obj`` again writes every string's ``:`` as it is and each kept key once, so ``raw`` has
-    more ``:`` only if it repeats a key (counting the ``\\u003a`` escapes a ``:`` may be
-    written as).  Only then is it read again with every pair kept, to name the key.
+    silently.  ``written`` is ``again(obj)`` if the caller has it (empty: not computed).
+    Screened cheaply first, in two steps that can only let through a record that has no
+    repeat, so the answer is exact for every record:
+
+    * ``raw`` is ``written`` (plus the line end): the compact lines Hubble, orjson and Go's
+      encoder write are, unless a string holds an escape.  orjson's writing has each key once,
+      and ``raw`` parsed as ``obj`` cannot hold more than whitespace after it.  Costs one
+      serialization and a comparison.
+    * Else each key is a ``:`` outside strings, and ``written`` has every string's ``:`` as it
+      is and each kept key once, so ``raw`` has more ``:`` only if it repeats a key (counting
+      the ``\\u003a`` escapes a ``:`` may be written as).
+
+    Only a record that passes neither (or that orjson cannot write) is read again with every
+    pair kept, to name the key.
     """
+    if written == b"":
+        written = again(obj)
+    if written is None:
+        return _repeat(raw)
+    if raw.startswith(written):
+        return None
     colons = raw.count(b":")
     if b"\\" in raw:
         colons += raw.count(b"\\u003a") + raw.count(b"\\u003A")
-    if colons <= orjson.dumps(obj).count(b":"):
+    if colons <= written.count(b":"):
         return None
     return _repeat(raw)
 
@@ -1434,7 +1458,8 @@ def repeated_key(raw: bytes, obj: Any) -> str | None:
 def repeat_problem(key: str) -> str:
     """Why a record that gives ``key`` twice is not read (as for a CSV column given twice)."""
     if key == "?":
-        return "a key is given twice in one object; which value holds cannot be told"
+        return ("a key may be given twice in one object (nested too deep to read again); "
+                "which value holds cannot be told")
     return f"key {key!r} is given twice; which value holds cannot be told"[:200]
 
 

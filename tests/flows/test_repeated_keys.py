@@ -4,13 +4,17 @@ as a CSV column given twice is, never read last-wins."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import random
 
 import orjson
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from k8sviz.flows import _table
-from k8sviz.flows._table import repeated_key
+from k8sviz.flows._table import again, repeated_key
 
 from .test_bad_values import calico, hubble
 from .test_hostile_files import load, problems
@@ -68,18 +72,73 @@ def test_a_repeat_in_a_nested_object_of_a_pretty_printed_file_is_named(tmp_path)
     assert "key 'flow.IP.destination' is given twice" in df.attrs["k8sviz"]["problems"][0]["message"]
 
 
-def test_the_fused_reader_checks_a_whole_file_once_it_finds_a_repeat(tmp_path, monkeypatch):
-    """Checking costs the fused reader a quarter of its time per record: it checks the first
-    records of a file, and every record of a file where it found a repeat."""
-    monkeypatch.setattr(_table, "DUPLICATE_SCREEN", 1)
-    lines = _hubble_lines()
-    lines[0] = _twice(lines[0], "verdict", '"DROPPED"')
-    lines[3] = _twice(lines[3], "verdict", '"DROPPED"')
+def _compact(record: dict) -> str:
+    return orjson.dumps(record).decode()
+
+
+def _twice_compact(line: str, key: str, value: str) -> str:
+    """``_twice`` for a compact line (``"key":value``, as Hubble writes it)."""
+    at = line.index(f'"{key}":')
+    return line[:at] + f'"{key}":{value},' + line[at:]
+
+
+LONG = 10_005  # past the 10,000 records the fused reader once checked
+
+
+@pytest.mark.parametrize("name", ["f.json", "f.json.gz"])
+@pytest.mark.parametrize("compact", [True, False], ids=["compact", "spaced"])
+def test_every_record_of_a_long_file_is_checked(tmp_path, name, compact):
+    """A tampered record at line 10,001 of a file whose first 10,000 are clean, and the last
+    record of the file (no line end after it), are reported, not read with one of their values."""
+    records = [hubble(f"2024-03-15T10:00:{i % 60:02d}Z", port=1000 + i) for i in range(LONG)]
+    lines = [_compact(r) if compact else json.dumps(r) for r in records]
+    twice = _twice_compact if compact else _twice
+    lines[10_000] = twice(lines[10_000], "verdict", '"DROPPED"')
+    lines[-1] = twice(lines[-1], "destination", '"10.9.9.9"')  # in flow.IP
+    data = "\n".join(lines).encode()
+    p = tmp_path / name
+    p.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    df, _ = load(p)
+    assert problems(df) == [("malformed", 10_001), ("malformed", LONG)]
+    messages = [x["message"] for x in df.attrs["k8sviz"]["problems"]]
+    assert "'flow.verdict'" in messages[0] and "'flow.IP.destination'" in messages[1]
+    assert sorted(df["line"]) == [n for n in range(1, LONG + 1) if n not in (10_001, LONG)]
+    assert set(df["verdict"]) == {"allowed"}
+
+
+def test_a_file_without_repeats_reads_as_without_the_check(tmp_path, monkeypatch):
+    """The check only drops records: a clean file (compact lines, spaced ones, a pretty-printed
+    one, past 10,000 records) gives the same frame as the fused reader with the check off."""
+    records = [hubble(f"2024-03-15T10:00:{i % 60:02d}Z", port=1000 + i % 50_000, is_reply=i % 3 == 0)
+               for i in range(LONG)]
+    files = {
+        "compact.json": "".join(_compact(r) + "\n" for r in records),
+        "spaced.json": "".join(json.dumps(r) + "\n" for r in records),
+        "pretty.json": "".join(json.dumps(r, indent=2) + "\n" for r in records[:300]),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    checked = {name: load(tmp_path / name)[0] for name in files}
+    # With orjson writing nothing, every line starts with what it wrote: nothing is checked.
+    monkeypatch.setattr(orjson, "dumps", lambda obj: b"")
+    for name in files:
+        unchecked, _ = load(tmp_path / name)
+        assert not problems(checked[name])
+        pd.testing.assert_frame_equal(checked[name], unchecked)
+
+
+def test_a_record_nested_deeper_than_orjson_writes_is_checked(tmp_path):
+    """orjson reads 1024 levels but writes 254: such a record was a crash, not a check."""
+    deep = "[" * 300 + "]" * 300
+    lines = _hubble_lines(3)
+    lines[1] = lines[1][:-1] + f', "x": {deep}}}'
+    lines[2] = lines[2][:-1] + f', "x": {deep}, "x": 1}}'
     p = tmp_path / "f.json"
     p.write_text("".join(f"{x}\n" for x in lines))
     df, _ = load(p)
-    assert df["dst_port"].tolist() == [81, 82, 84]
-    assert problems(df) == [("malformed", 1), ("malformed", 4)]
+    assert df["dst_port"].tolist() == [80, 81]
+    assert problems(df) == [("malformed", 3)]
+    assert "key 'x' is given twice" in df.attrs["k8sviz"]["problems"][0]["message"]
 
 
 @pytest.mark.parametrize(("raw", "key"), [
@@ -95,3 +154,79 @@ def test_the_fused_reader_checks_a_whole_file_once_it_finds_a_repeat(tmp_path, m
 ])
 def test_repeated_key(raw, key):
     assert repeated_key(raw, orjson.loads(raw)) == key
+
+
+# The screens in front of the exact check must never let a repeat through: random records
+# with and without repeated keys at any depth, written compactly or spaced, with escapes.
+KEYS = st.sampled_from(["a", "b", "verdict", "a:b", ":", "é", 'q"', "\\", "u003a", "\\u003a"])
+SCALARS = (
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.sampled_from('ab:"\\/é\n\u2028') | st.characters(blacklist_categories=("Cs",)), max_size=6)
+)
+
+
+def _members(children):
+    pairs = st.tuples(KEYS, children)
+    return st.lists(pairs, max_size=4) | st.lists(pairs, max_size=4, unique_by=lambda kv: kv[0])
+
+
+TREES = st.recursive(
+    SCALARS,
+    lambda children: st.lists(children, max_size=3).map(lambda x: ("arr", x))
+    | _members(children).map(lambda x: ("obj", x)),
+    max_leaves=24,
+)
+
+
+def _string(s: str, rng: random.Random) -> str:
+    """``s`` as a JSON string, each character written plainly or as a ``\\uXXXX`` escape."""
+    out = []
+    for c in s:
+        plain = json.dumps(c, ensure_ascii=rng.random() < 0.5)[1:-1]
+        out.append(f"\\u{ord(c):04x}" if rng.random() < 0.2 and ord(c) <= 0xFFFF else plain)
+    return '"' + "".join(out) + '"'
+
+
+def _write(node, rng: random.Random, comma: str, colon: str) -> str:
+    if isinstance(node, tuple) and node[0] == "obj":
+        members = (_string(k, rng) + colon + _write(v, rng, comma, colon) for k, v in node[1])
+        return "{" + comma.join(members) + "}"
+    if isinstance(node, tuple):
+        return "[" + comma.join(_write(v, rng, comma, colon) for v in node[1]) + "]"
+    if isinstance(node, str):
+        return _string(node, rng)
+    return json.dumps(node)
+
+
+def _has_repeat(raw: bytes) -> bool:
+    """The reference: Python's json with every object's pairs seen."""
+    found = False
+
+    def pairs(kv):
+        nonlocal found
+        keys = [k for k, _ in kv]
+        found = found or len(set(keys)) < len(keys)
+        return dict(kv)
+
+    json.loads(raw, object_pairs_hook=pairs)
+    return found
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    members=_members(TREES),
+    seed=st.integers(0, 2**32),
+    comma=st.sampled_from([",", ", ", " ,\n  "]),
+    colon=st.sampled_from([":", ": ", " :\t"]),
+    end=st.sampled_from(["", "\n", "\r\n", "  "]),
+)
+def test_the_screens_never_miss_a_repeat(members, seed, comma, colon, end):
+    raw = (_write(("obj", members), random.Random(seed), comma, colon) + end).encode()
+    obj = orjson.loads(raw)
+    expected = _has_repeat(raw)
+    assert (repeated_key(raw, obj) is not None) is expected
+    written = again(obj)
+    # The fused Hubble reader's inlined first screen, then the rest.
+    found = None if raw.startswith(written) else repeated_key(raw, obj, written)
+    assert (found is not None) is expected
