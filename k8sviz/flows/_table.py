@@ -1413,7 +1413,7 @@ def _repeat(raw: bytes) -> str | None:
     return None
 
 
-def again(obj: Any) -> bytes | None:
+def rewritten(obj: Any) -> bytes | None:
     """``obj`` written by orjson (compact), or None if it is nested deeper than orjson writes
     (254 levels; it reads 1024)."""
     try:
@@ -1426,14 +1426,14 @@ def repeated_key(raw: bytes, obj: Any, written: bytes | None = b"") -> str | Non
     """The path of a key that ``raw``, parsed as ``obj``, gives twice in one object, or None.
 
     orjson (like Python's json) keeps the last value of a repeated key and drops the other
-    silently.  ``written`` is ``again(obj)`` if the caller has it (empty: not computed).
+    silently.  ``written`` is ``rewritten(obj)`` if the caller has it (empty: not computed).
     Screened cheaply first, in two steps that can only let through a record that has no
     repeat, so the answer is exact for every record:
 
-    * ``raw`` is ``written`` (plus the line end): the compact lines Hubble, orjson and Go's
-      encoder write are, unless a string holds an escape.  orjson's writing has each key once,
-      and ``raw`` parsed as ``obj`` cannot hold more than whitespace after it.  Costs one
-      serialization and a comparison.
+    * ``raw`` is ``written`` (plus whitespace): a compact line as orjson writes it (the
+      bench's and the demo's are).  orjson's writing has each key once, and ``raw`` parsed as
+      ``obj`` cannot hold more than whitespace after it.  Costs one serialization and a
+      comparison.
     * Else each key is a ``:`` outside strings, and ``written`` has every string's ``:`` as it
       is and each kept key once, so ``raw`` has more ``:`` only if it repeats a key (counting
       the ``\\u003a`` escapes a ``:`` may be written as).
@@ -1442,7 +1442,7 @@ def repeated_key(raw: bytes, obj: Any, written: bytes | None = b"") -> str | Non
     pair kept, to name the key.
     """
     if written == b"":
-        written = again(obj)
+        written = rewritten(obj)
     if written is None:
         return _repeat(raw)
     if raw.startswith(written):

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from k8sviz.flows._table import again, repeated_key
+from k8sviz.flows._table import repeated_key, rewritten
 
 from .test_bad_values import calico, hubble
 from .test_hostile_files import load, problems
@@ -226,7 +226,7 @@ def test_the_screens_never_miss_a_repeat(members, seed, comma, colon, end):
     obj = orjson.loads(raw)
     expected = _has_repeat(raw)
     assert (repeated_key(raw, obj) is not None) is expected
-    written = again(obj)
+    written = rewritten(obj)
     # The fused Hubble reader's inlined first screen, then the rest.
     found = None if raw.startswith(written) else repeated_key(raw, obj, written)
     assert (found is not None) is expected
