@@ -364,7 +364,7 @@ class Zones:
     def to_frame(self) -> Any:
         import pandas as pd
 
-        return pd.DataFrame(
+        df = pd.DataFrame(
             [
                 {
                     "zone": z.name,
@@ -377,6 +377,9 @@ class Zones:
             ],
             columns=["zone", "selector", "priority", "sensitive", "description"],
         )
+        # Integers with gaps: a zone without priority is <NA>, not a float NaN turning 10 into 10.0.
+        df["priority"] = pd.array([z.priority for z in self.zones.values()], dtype="Int64")
+        return df
 
     def allow_frame(self) -> Any:
         import pandas as pd

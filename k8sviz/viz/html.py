@@ -29,7 +29,7 @@ def _cell(value: Any) -> str:
 
 def _plain(value: Any) -> str:
     """A cell's text, unescaped and whole (:func:`_cell` escapes and clips it)."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -429,3 +429,21 @@ def test_a_dict_with_an_int_too_large_for_text_is_a_zone_error(path, match):
     cur[path[-1]] = 10**5000
     with pytest.raises(ZoneError, match=match):
         load_zones(doc)
+
+
+def test_priorities_stay_integers_in_the_frame_and_the_report_table():
+    """A zone without priority next to one with: the frame held floats (10 became 10.0)."""
+    import pandas as pd
+
+    from k8sviz.viz.html import table_html
+
+    z = load_zones({"zones": {"a": {"podSelector": {}, "priority": 10}, "b": {"podSelector": {}},
+                              "c": {"podSelector": {"matchLabels": {"x": "y"}}, "priority": -3}}})
+    col = z.to_frame()["priority"]
+    assert str(col.dtype) == "Int64"
+    assert col.tolist()[0] == 10 and col.tolist()[2] == -3 and col.isna().tolist() == [False, True, False]
+    assert isinstance(col.tolist()[0], int)
+    cells = [c for c in table_html(z.to_frame()).split("<td>") if c]
+    assert "10</td>" in cells and "-3</td>" in cells and "10.0" not in "".join(cells)
+    assert "&lt;NA&gt;" not in table_html(z.to_frame()) and "nan" not in table_html(z.to_frame()).lower()
+    assert table_html(pd.DataFrame({"p": pd.array([None], dtype="Int64")})).count("<td></td>") == 1
