@@ -80,7 +80,7 @@ def main() -> None:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
                 page = browser.new_page()
                 t = time.perf_counter()
-                page.goto(out.as_uri())
+                page.goto(out.as_uri(), timeout=600_000)  # a big page on a loaded machine: minutes
                 n = page.evaluate("document.querySelectorAll('.plotly-graph-div').length")
                 page.wait_for_function(
                     f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {n}", timeout=120_000
