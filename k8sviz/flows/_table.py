@@ -1422,24 +1422,78 @@ def rewritten(obj: Any) -> bytes | None:
         return None
 
 
+# How Hubble writes its JSON lines, from the sources (read 2026-11-28), and why most of them
+# pass the first screen of repeated_key as they are:
+#
+# * `hubble observe -o json` / `-o jsonpb` (cilium/hubble pkg/printer/printer.go, now
+#   cilium/cilium hubble/pkg/printer/printer.go: Printer.WriteProtoFlow) and the exporter
+#   (cilium/cilium pkg/hubble/exporter/exporter.go: exporter.OnDecodedEvent; encoder.go:
+#   JsonEncoder) all write with Go's `json.NewEncoder(w).Encode(v)`, one value and "\n" a line.
+# * The values are protobuf messages whose generated MarshalJSON (cilium/cilium
+#   api/v1/flow/flow.pb.json.go, api/v1/observer/observer.pb.json.go, protoc-gen-go-json) is
+#   `protojson.MarshalOptions{UseProtoNames: true}.Marshal`: proto field names ("node_name",
+#   "IP", "Type"), fields in the .proto's order, default values left out, 64-bit integers as
+#   strings, enums by name, Timestamps as RFC 3339 strings.
+# * protojson's single-line writer (google.golang.org/protobuf internal/encoding/json/encode.go:
+#   Encoder.prepareNext) puts a space after each ',' when internal/detrand's Bool() is true: a
+#   hash of the running binary's size and bytes (detrand.binaryHash), so the same for every
+#   line a given build writes and unknown in advance; detrand.Disable() (tests) turns it off.
+#   Its strings (internal/encoding/json/string.go: appendString) escape only '"', '\\' and
+#   controls (\b \f \n \r \t, others as \u00xx, lower-case hex); UTF-8 is written as is.
+# * Go's encoding/json does not copy a MarshalJSON result: marshalerEncoder (golang/go
+#   src/encoding/json/encode.go) passes it through compact (indent.go: appendCompact) with the
+#   Encoder's escapeHTML, true by default (stream.go: NewEncoder).  That drops every space
+#   outside strings (so protojson's random spaces never reach a Hubble line: the exporter's
+#   test, exporter_test.go TestExporter, expects exact compact bytes) and writes '<', '>', '&'
+#   as \u003c, \u003e, \u0026 and U+2028, U+2029 as \u2028, \u2029, inside strings.
+#
+# orjson writes strings as protojson does (same escapes, same lower-case hex, UTF-8 as is) and
+# keeps the parsed key order, so a Hubble line is orjson.dumps of its record byte for byte,
+# except where a string holds '<', '>', '&', U+2028 or U+2029 (L7 HTTP urls with a query string,
+# their Summary, headers), or a number orjson writes another way (a float; such a line goes on
+# to the ':' screen, still exact).  The lines expected by Hubble's printer tests (json and
+# jsonpb cases, one with \u001b and \r escapes) and exporter test, and captured exporter lines
+# quoted in public write-ups, are orjson's writing byte for byte (checked one by one, not
+# committed).  Only those escapes need a second screen: go_escaped.
+
+
+def go_escaped(written: bytes) -> bytes:
+    """``written`` (orjson's compact writing) with the escapes Go's encoding/json Encoder adds:
+    ``<``, ``>``, ``&`` as ``\\u003c``, ``\\u003e``, ``\\u0026``, U+2028 and U+2029 as
+    ``\\u2028``, ``\\u2029``.  ``written`` itself if it holds none of them."""
+    out = written.replace(b"&", b"\\u0026").replace(b"<", b"\\u003c").replace(b">", b"\\u003e")
+    if b"\xe2" in out:  # the lead byte of U+2028/U+2029 (a 3-byte search costs ~1 us: avoided)
+        out = out.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    return out
+
+
 def repeated_key(raw: bytes, obj: Any, written: bytes | None = b"") -> str | None:
     """The path of a key that ``raw``, parsed as ``obj``, gives twice in one object, or None.
 
     orjson (like Python's json) keeps the last value of a repeated key and drops the other
     silently.  ``written`` is ``rewritten(obj)`` if the caller has it (empty: not computed).
-    Screened cheaply first, in two steps that can only let through a record that has no
-    repeat, so the answer is exact for every record:
+    Screened cheaply first, in steps that can only let through a record that has no repeat,
+    so the answer is exact for every record:
 
-    * ``raw`` is ``written`` (plus whitespace): a compact line as orjson writes it (the
-      bench's and the demo's are).  orjson's writing has each key once, and ``raw`` parsed as
-      ``obj`` cannot hold more than whitespace after it.  Costs one serialization and a
-      comparison.
+    * ``raw`` is ``written`` (plus whitespace): a compact line as orjson writes it, which is
+      how Hubble writes a record unless a string holds ``<``, ``>``, ``&``, U+2028 or U+2029
+      (see the notes above :func:`go_escaped`).  Costs one serialization and a comparison.
+    * ``raw`` holds a backslash and is ``go_escaped(written)`` (plus whitespace): Hubble's
+      line for a record whose strings hold those characters.  A few byte replacements.
     * Else each key is a ``:`` outside strings, and ``written`` has every string's ``:`` as it
       is and each kept key once, so ``raw`` has more ``:`` only if it repeats a key (counting
       the ``\\u003a`` escapes a ``:`` may be written as).
 
-    Only a record that passes neither (or that orjson cannot write) is read again with every
-    pair kept, to name the key.
+    Why the first two are exact: ``written`` (orjson) gives each key of an object once.
+    ``go_escaped`` only rewrites characters inside strings as their ``\\u`` escapes (orjson
+    writes ``<``, ``>``, ``&`` and the UTF-8 lead byte 0xE2 nowhere else), so its result is a
+    JSON text of the same value, each key once.  ``raw`` parsed as ``obj``, so it is one JSON
+    value and whitespace; if it starts with an object or array text, that text is its whole
+    value (a bracket closes it), so ``raw``'s objects are that text's: no key twice.  A
+    scalar holds no key at all.
+
+    Only a record that passes none of them (or that orjson cannot write) is read again with
+    every pair kept, to name the key.
     """
     if written == b"":
         written = rewritten(obj)
@@ -1447,6 +1501,10 @@ def repeated_key(raw: bytes, obj: Any, written: bytes | None = b"") -> str | Non
         return _repeat(raw)
     if raw.startswith(written):
         return None
+    if b"\\" in raw:
+        escaped = go_escaped(written)
+        if escaped is not written and raw.startswith(escaped):
+            return None
     colons = raw.count(b":")
     if b"\\" in raw:
         colons += raw.count(b"\\u003a") + raw.count(b"\\u003A")
