@@ -12,6 +12,12 @@ separate child processes (so each peak RSS is its own):
 Usage::
 
     python bench/bench_flows.py --lines 1000000 [--dir /tmp] [--keep]
+    python bench/bench_flows.py --lines 500000 --l7 0.25 --form go --keep --skip-archive
+
+``--form go`` writes each line as Hubble does (Go's ``json.Encoder`` over protojson: compact,
+with ``<``, ``>``, ``&``, U+2028, U+2029 escaped; see the notes above
+``k8sviz.flows._table.go_escaped``); ``--l7 SHARE`` makes that share of the flow records L7
+HTTP requests whose url (and Summary) has a query string, the records that hold a ``&``.
 
 Module imports and the snapshot load happen before the clock starts (the floor does not pay for
 interpreter start-up either).  Prints wall and CPU seconds, flows per CPU-second, the ratio load/floor computed on CPU time
@@ -34,7 +40,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def generate(path: Path, n: int, seed: int = 7) -> int:
+def go_form(line: bytes) -> bytes:
+    """orjson's compact writing of a record as Hubble writes it.  Hubble's lines are
+    ``json.NewEncoder(w).Encode(msg)`` (cilium/cilium hubble/pkg/printer/printer.go
+    WriteProtoFlow; pkg/hubble/exporter/exporter.go, encoder.go) of messages whose MarshalJSON
+    is protojson (api/v1/flow/flow.pb.json.go): protojson escapes strings as orjson does
+    ('"', '\\', controls, lower-case \\u00xx; internal/encoding/json/string.go appendString)
+    and Go's encoding/json then compacts the result, escaping '<', '>', '&', U+2028 and U+2029
+    (golang/go src/encoding/json/indent.go appendCompact with escapeHTML, the Encoder's
+    default).  The bench's records hold integers and strings only, so that is the whole
+    difference; their key order is the bench's, not the .proto's (the screens compare bytes
+    against the parsed record, whatever its order)."""
+    out = line.replace(b"&", b"\\u0026").replace(b"<", b"\\u003c").replace(b">", b"\\u003e")
+    return out.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+
+
+def generate(path: Path, n: int, seed: int = 7, form: str = "orjson", l7: float = 0.0) -> int:
     import orjson
 
     import k8sviz
@@ -116,8 +137,30 @@ def generate(path: Path, n: int, seed: int = 7) -> int:
                 }
                 if verdict == "DROPPED":
                     flow["drop_reason_desc"] = "POLICY_DENIED"
+                if l7 and rng.random() < l7:  # no draw at l7=0: the default file is unchanged
+                    port = flow["l4"]["TCP"]["destination_port"]
+                    query = f"id={rng.randint(1, 99999)}&currency=EUR&limit=20"
+                    url = f"http://{dst[0]}:{port}/api/v1/items?{query}"
+                    del flow["l4"]["TCP"]["flags"]
+                    flow["Type"] = "L7"
+                    flow["event_type"] = {"type": 129}
+                    flow["l7"] = {
+                        "type": "REQUEST",
+                        "latency_ns": "0",
+                        "http": {
+                            "method": "GET",
+                            "url": url,
+                            "protocol": "HTTP/1.1",
+                            "headers": [
+                                {"key": "Accept", "value": "*/*"},
+                                {"key": "X-Request-Id", "value": flow["uuid"]},
+                            ],
+                        },
+                    }
+                    flow["Summary"] = f"HTTP/1.1 GET {url}"
                 rec = {"flow": flow, "node_name": node, "time": ts}
-            buf.append(orjson.dumps(rec) + b"\n")
+            line = orjson.dumps(rec)
+            buf.append((go_form(line) if form == "go" else line) + b"\n")
             if len(buf) >= 10000:
                 data = b"".join(buf)
                 size += len(data)
@@ -176,6 +219,9 @@ def main() -> None:
     ap.add_argument("--only-load", action="store_true", help="measure load_flows once (memory check)")
     ap.add_argument("--repeat", type=int, default=2, help="runs of floor and load, alternated; best kept")
     ap.add_argument("--file", help="use this existing Hubble file instead of generating one")
+    ap.add_argument("--form", choices=["orjson", "go"], default="orjson",
+                    help="write the lines as orjson does (default) or as Hubble's Go code does")
+    ap.add_argument("--l7", type=float, default=0.0, help="share of flow records that are L7 HTTP requests")
     ap.add_argument("--child", nargs=2, metavar=("STEP", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -187,9 +233,10 @@ def main() -> None:
             args.lines = sum(1 for _ in fh)
         args.keep = True
     else:
-        path = Path(args.dir) / f"k8sviz-bench-hubble-{args.lines}.jsonl{'.gz' if args.gzip else ''}"
+        kind = "" if args.form == "orjson" and not args.l7 else f"-{args.form}-l7-{args.l7:g}"
+        path = Path(args.dir) / f"k8sviz-bench-hubble-{args.lines}{kind}.jsonl{'.gz' if args.gzip else ''}"
         t = time.perf_counter()
-        size = generate(path, args.lines)
+        size = generate(path, args.lines, form=args.form, l7=args.l7)
         print(
             f"generated {args.lines:,} lines, {size / 2**20:.0f} MiB in {time.perf_counter() - t:.1f} s -> {path}"
         )
