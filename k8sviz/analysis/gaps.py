@@ -26,6 +26,7 @@ from . import _ports, _reserved
 from ._common import (
     METADATA_IPS,
     SYSTEM_NAMESPACES,
+    _engine_codes,
     classify_block,
     exposure,
     exposure_unread,
@@ -763,32 +764,41 @@ def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
 
 
 def _group_external(
-    key: np.ndarray, block: np.ndarray, proto: np.ndarray, ports: np.ndarray, mask: np.ndarray
+    own: np.ndarray,
+    peer: np.ndarray,
+    proto: np.ndarray,
+    port: np.ndarray,
+    mask: np.ndarray,
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> dict[str, dict[str, Any]]:
-    """``{key: {"blocks": first 20 distinct blocks, "n_blocks": distinct blocks, "ports": {protocol:
-    ranges}}}`` over the rows in ``mask``; port lists are parsed once per distinct (key, protocol, list)."""
+    """``{endpoint: {"blocks": first 20 distinct blocks, "n_blocks": distinct blocks, "ports":
+    {protocol: ranges}}}`` over the rows in ``mask``, on codes: ``own`` (the internal
+    endpoint), ``peer`` (the external block), ``proto`` and ``port`` (the port list) are per row
+    codes into ``tables`` = (endpoint names, protocol names, port lists).  Blocks are in order
+    of first appearance; each distinct (endpoint, protocol, port list) is parsed once."""
     import pandas as pd
 
+    names, protos, lists = tables
     rows = np.flatnonzero(mask)
     if not len(rows):
         return {}
-    codes, uniq = pd.factorize(key[rows])
+    g, uniq = pd.factorize(own[rows])
     # Rows are per protocol: a block open on TCP and UDP is one block of evidence, not two.
-    distinct = pd.DataFrame({"g": codes, "b": block[rows]}).drop_duplicates()
-    g = distinct["g"].to_numpy()
-    counts = np.bincount(g, minlength=len(uniq))
-    order = np.argsort(g, kind="stable")
+    pair = first_seen(row_codes(g, peer[rows]))
+    firsts, fg = rows[pair], g[pair]
+    del pair
+    counts = np.bincount(fg, minlength=len(uniq))
+    order = np.argsort(fg, kind="stable")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    blk = distinct["b"].to_numpy(dtype=object)[order]
+    blk = names[peer[firsts[order]]]
     out: dict[str, dict[str, Any]] = {}
-    for k, s0, n in zip(uniq.tolist(), starts.tolist(), counts.tolist(), strict=True):
+    for k, s0, n in zip(names[uniq].tolist(), starts.tolist(), counts.tolist(), strict=True):
         out[k] = {"blocks": blk[s0 : s0 + min(n, 20)].tolist(), "n_blocks": n, "ports": {}}
-    ids = np.fromiter(map(id, ports[rows]), dtype=np.int64, count=len(rows))
-    trip = pd.DataFrame({"g": codes, "p": proto[rows], "i": ids}).drop_duplicates()
-    firsts = rows[trip.index.to_numpy()].tolist()
-    for g, p, r in zip(trip["g"].tolist(), trip["p"].tolist(), firsts, strict=True):
-        d = out[uniq[g]]["ports"]
-        d[p] = _ports.union(d.get(p, ()), _ports.parse(ports[r]))
+    keep = first_seen(row_codes(g, proto[rows], port[rows]))
+    for k, p, r in zip(names[uniq[g[keep]]].tolist(), protos[proto[rows[keep]]].tolist(),
+                       port[rows[keep]].tolist(), strict=True):
+        d = out[k]["ports"]
+        d[p] = _ports.union(d.get(p, ()), _ports.parse(lists[r]))
     return out
 
 
@@ -805,6 +815,19 @@ def _str_column(col: pd.Series) -> np.ndarray:
     return np.asarray(col.astype(str), dtype=object)
 
 
+def _coded(col: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(_str_column(col)[rows])`` up to the numbering: per row a code into the
+    returned names; a categorical column (the engine's protocol) by its codes."""
+    import pandas as pd
+
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()[rows]
+        if not len(codes) or codes.min() >= 0:
+            return codes.astype(np.int64), np.asarray(pd.Series(col.cat.categories).astype(str), dtype=object)
+    codes, uniq = pd.factorize(_str_column(col.iloc[rows]))
+    return codes, np.asarray(uniq, dtype=object)
+
+
 def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
     import pandas as pd
 
@@ -813,26 +836,40 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
     unenforced = {
         p.workload_key for k in getattr(reach, "unenforced", ()) if (p := ctx.snap.pod(k)) is not None
     }
-    # The rows with one external end, column by column (not a copy of the whole frame).
+    # The rows with one external end, column by column (not a copy of the whole frame), as codes:
+    # the engine's own endpoint and port-list numbers when ``edges`` is its frame (at millions
+    # of rows, hashing names cost seconds), else the codes of factorized names.
     from_ext = np.asarray(edges["src_type"] == "external")
     ext = np.flatnonzero(from_ext != np.asarray(edges["dst_type"] == "external"))
     inbound = from_ext[ext]
     del from_ext
-    src = edges["src"].to_numpy(dtype=object)[ext]
-    dst = edges["dst"].to_numpy(dtype=object)[ext]
-    proto = _str_column(edges["protocol"].iloc[ext])
-    ports = edges["ports"].to_numpy(dtype=object)[ext]
+    ec = _engine_codes(reach, edges, "workload")
+    if ec is not None:
+        src, dst, names = ec.src[ext].astype(np.int64), ec.dst[ext].astype(np.int64), ec.names
+        port, lists = ec.ports[ext].astype(np.int64), ec.port_lists
+    else:
+        both, uniq = pd.factorize(np.concatenate([edges["src"].to_numpy(dtype=object)[ext],
+                                                  edges["dst"].to_numpy(dtype=object)[ext]]))
+        src, dst, names = both[: len(ext)], both[len(ext):], np.asarray(uniq, dtype=object)
+        objs = edges["ports"].to_numpy(dtype=object)[ext]
+        port, at = pd.factorize(np.fromiter(map(id, objs), dtype=np.int64, count=len(objs)))
+        lists = objs[first_seen(port)] if len(port) else objs[:0]
+        del both, objs, at
+    proto, protos = _coded(edges["protocol"], ext)
     del ext
     peer = np.where(inbound, src, dst)
+    own = np.where(inbound, dst, src)
+    del src, dst
     # Each distinct block is classified once, and rows read their block's kind by code.
-    codes, blocks = pd.factorize(peer)
-    kinds = [classify_block(b) for b in blocks.tolist()]
-    internet = np.array([k[0] == "internet" for k in kinds], dtype=bool)[codes]
-    meta = np.array([k[1] for k in kinds], dtype=bool)[codes]
-    del codes, peer
-    ext_in = _group_external(dst, src, proto, ports, inbound & internet)
-    ext_out = _group_external(src, dst, proto, ports, ~inbound & internet)
-    meta_out = _group_external(src, dst, proto, ports, ~inbound & meta)
+    blocks, codes = np.unique(peer, return_inverse=True)
+    kinds = [classify_block(b) for b in names[blocks].tolist()]
+    internet = np.array([k[0] == "internet" for k in kinds], dtype=bool)[codes.reshape(-1)]
+    meta = np.array([k[1] for k in kinds], dtype=bool)[codes.reshape(-1)]
+    del codes
+    tables = (names, protos, lists)
+    ext_in = _group_external(own, peer, proto, port, inbound & internet, tables)
+    ext_out = _group_external(own, peer, proto, port, ~inbound & internet, tables)
+    meta_out = _group_external(own, peer, proto, port, ~inbound & meta, tables)
 
     def ports_of(d: dict[str, Any]) -> list[str]:
         return [f"{p}/{r}" for p, rs in sorted(d["ports"].items()) for r in _ports.fmt(rs)]

@@ -59,3 +59,71 @@ def test_port_list_codes_number_the_list_objects(reach, level):
     copy = frame.iloc[::2]
     ids = np.fromiter(map(id, copy["ports"]), dtype=np.int64, count=len(copy))
     assert np.array_equal(port_list_codes(reach, copy, level), pd.factorize(ids)[0])
+
+
+def _external_reference(frame: pd.DataFrame) -> dict[tuple[str, str], dict]:
+    """Row by row: per (finding, workload) the distinct internet blocks in order of first row
+    (the first 20 and how many) and the port ranges per protocol, as gaps' evidence gives them."""
+    from k8sviz.analysis import _ports
+    from k8sviz.analysis._common import classify_block
+
+    out: dict[tuple[str, str], dict] = {}
+    for src, dst, st, dt, proto, ports in zip(frame["src"], frame["dst"], frame["src_type"], frame["dst_type"],
+                                              frame["protocol"].astype(str), frame["ports"], strict=True):
+        if (st == "external") == (dt == "external"):
+            continue
+        inbound = st == "external"
+        block, wl = (src, dst) if inbound else (dst, src)
+        if classify_block(block)[0] != "internet":
+            continue
+        d = out.setdefault(("internet-ingress" if inbound else "internet-egress", wl),
+                           {"blocks": [], "ports": {}})
+        if block not in d["blocks"]:
+            d["blocks"].append(block)
+        d["ports"][proto] = _ports.union(d["ports"].get(proto, ()), _ports.parse(ports))
+    return {k: {"blocks": d["blocks"][:20], "n_blocks": len(d["blocks"]),
+                "ports": [f"{p}/{r}" for p, rs in sorted(d["ports"].items()) for r in _ports.fmt(rs)]}
+            for k, d in out.items()}
+
+
+@pytest.mark.parametrize("codes", [True, False])
+def test_internet_evidence_on_codes_is_the_row_by_row_reading(reach, codes, monkeypatch):
+    """gaps reads the external rows on the engine's codes (or, for another frame, on factorized
+    names): the evidence equals a row-by-row reading of the frame."""
+    from k8sviz.analysis import gaps as gaps_module
+
+    if not codes:
+        monkeypatch.setattr(gaps_module, "_engine_codes", lambda *a: None)
+    want = _external_reference(edge_frame(reach, "workload"))
+    assert len(want) >= 3
+    found = k8sviz.gaps(reach.snapshot, reach)
+    found = found[found["finding"].isin(["internet-ingress", "internet-egress"])]
+    got = {(f, ev["workload"]): {"blocks": ev["blocks"], "n_blocks": ev["n_blocks"], "ports": ev["ports"]}
+           for f, ev in zip(found["finding"], found["evidence"], strict=True)}
+    assert got == want
+
+
+@pytest.mark.parametrize("codes", [True, False])
+def test_internet_evidence_joins_the_ports_of_every_block(codes, monkeypatch):
+    """Two blocks open on different ports of one protocol: the evidence has both ports."""
+    from k8sviz.analysis import gaps as gaps_module
+
+    if not codes:
+        monkeypatch.setattr(gaps_module, "_engine_codes", lambda *a: None)
+    b = SnapshotBuilder()
+    b.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}, "t")
+    b.add({"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": "web", "namespace": "a", "labels": {"app": "web"}},
+           "spec": {"containers": [{"name": "c", "image": "x"}]},
+           "status": {"phase": "Running", "podIP": "10.0.0.1"}}, "t")
+    b.add({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "p", "namespace": "a"},
+           "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [
+               {"to": [{"ipBlock": {"cidr": "8.8.8.0/24"}}], "ports": [{"port": 443}]},
+               {"to": [{"ipBlock": {"cidr": "1.1.1.0/24"}}], "ports": [{"port": 80}, {"port": 53, "protocol": "UDP"}]},
+           ]}}, "t")
+    snap = b.build(cluster="t", collected_at="2026-06-01T00:00:00Z")
+    found = k8sviz.gaps(snap)
+    ev = found[found["finding"] == "internet-egress"]["evidence"].tolist()
+    assert len(ev) == 1
+    assert ev[0]["ports"] == ["TCP/80", "TCP/443", "UDP/53"]
+    assert ev[0]["blocks"] == ["1.1.1.0/24", "8.8.8.0/24"] and ev[0]["n_blocks"] == 2
