@@ -17,6 +17,7 @@ from ._common import (
     first_seen,
     live_edge_frame,
     maybe_exposed,
+    object_ids,
     port_text,
     row_codes,
     workload_of,
@@ -150,7 +151,7 @@ def _entry_rows(edges: pd.DataFrame, entry: Callable[[str], bool]) -> list[tuple
     rows, dst, dc = rows[keep], dst[keep], dc[keep]
     proto = edges["protocol"].iloc[rows].astype(object).to_numpy()
     ports = edges["ports"].to_numpy(dtype=object)[rows]
-    key = row_codes(dc, proto, np.fromiter(map(id, ports), dtype=np.int64, count=len(rows)))
+    key = row_codes(dc, proto, object_ids(ports))
     return [(str(dst[i]), str(proto[i]), ports[i]) for i in np.flatnonzero(first_seen(key)).tolist()]
 
 

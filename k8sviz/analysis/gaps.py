@@ -35,6 +35,7 @@ from ._common import (
     get_reach,
     live_edge_frame,
     object_array,
+    object_ids,
     port_text,
     public_part,
     row_codes,
@@ -815,6 +816,19 @@ def _str_column(col: pd.Series) -> np.ndarray:
     return np.asarray(col.astype(str), dtype=object)
 
 
+def _is(col: pd.Series, value: str) -> np.ndarray:
+    """``np.asarray(col == value)``; a categorical column (the engine's endpoint types) by its
+    codes, not by comparing millions of rows as objects."""
+    import pandas as pd
+
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = list(col.cat.categories)
+        if value not in cats:
+            return np.zeros(len(col), dtype=bool)
+        return np.asarray(col.cat.codes.to_numpy() == cats.index(value))
+    return np.asarray(col == value)
+
+
 def _coded(col: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(_str_column(col)[rows])`` up to the numbering: per row a code into the
     returned names; a categorical column (the engine's protocol) by its codes."""
@@ -839,8 +853,8 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
     # The rows with one external end, column by column (not a copy of the whole frame), as codes:
     # the engine's own endpoint and port-list numbers when ``edges`` is its frame (at millions
     # of rows, hashing names cost seconds), else the codes of factorized names.
-    from_ext = np.asarray(edges["src_type"] == "external")
-    ext = np.flatnonzero(from_ext != np.asarray(edges["dst_type"] == "external"))
+    from_ext = _is(edges["src_type"], "external")
+    ext = np.flatnonzero(from_ext != _is(edges["dst_type"], "external"))
     inbound = from_ext[ext]
     del from_ext
     ec = _engine_codes(reach, edges, "workload")
@@ -852,7 +866,7 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
                                                   edges["dst"].to_numpy(dtype=object)[ext]]))
         src, dst, names = both[: len(ext)], both[len(ext):], np.asarray(uniq, dtype=object)
         objs = edges["ports"].to_numpy(dtype=object)[ext]
-        port, at = pd.factorize(np.fromiter(map(id, objs), dtype=np.int64, count=len(objs)))
+        port, at = pd.factorize(object_ids(objs))
         lists = objs[first_seen(port)] if len(port) else objs[:0]
         del both, objs, at
     proto, protos = _coded(edges["protocol"], ext)
@@ -860,12 +874,17 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
     peer = np.where(inbound, src, dst)
     own = np.where(inbound, dst, src)
     del src, dst
-    # Each distinct block is classified once, and rows read their block's kind by code.
-    blocks, codes = np.unique(peer, return_inverse=True)
+    # Each distinct block is classified once, and rows read their block's kind by code (a
+    # table over all codes: no sort of millions of rows).
+    present = np.zeros(len(names), dtype=bool)
+    present[peer] = True
+    blocks = np.flatnonzero(present)
     kinds = [classify_block(b) for b in names[blocks].tolist()]
-    internet = np.array([k[0] == "internet" for k in kinds], dtype=bool)[codes.reshape(-1)]
-    meta = np.array([k[1] for k in kinds], dtype=bool)[codes.reshape(-1)]
-    del codes
+    is_internet, is_meta = np.zeros(len(names), dtype=bool), np.zeros(len(names), dtype=bool)
+    is_internet[blocks] = [k[0] == "internet" for k in kinds]
+    is_meta[blocks] = [k[1] for k in kinds]
+    internet, meta = is_internet[peer], is_meta[peer]
+    del present, blocks, is_internet, is_meta
     tables = (names, protos, lists)
     ext_in = _group_external(own, peer, proto, port, inbound & internet, tables)
     ext_out = _group_external(own, peer, proto, port, ~inbound & internet, tables)
@@ -1023,7 +1042,7 @@ def _redundant(ctx: _Ctx, reach: Any) -> None:
                   rf["protocol"].to_numpy(dtype=object))
     # Port lists are shared objects: each is parsed once.
     lists = rf["ports"].to_numpy(dtype=object)
-    pcode, _ = pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(lists)))
+    pcode, _ = pd.factorize(object_ids(lists))
     _, at = np.unique(pcode, return_index=True)
     ranges = object_array(_ports.parse(lists[r]) for r in at.tolist())
     empty = np.fromiter((not rs for rs in ranges), dtype=bool, count=len(ranges))
@@ -1155,7 +1174,7 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[s
         """Rows with the first occurrence of each (group, list object[, extra...]), leaving out
         the rows whose list is empty (they add nothing)."""
         lists = v[col].to_numpy(dtype=object)
-        ic, _ = pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(v)))
+        ic, _ = pd.factorize(object_ids(lists))
         at = np.flatnonzero(first_seen(ic))  # a row holding each object
         full = np.fromiter((len(lists[r]) > 0 for r in at.tolist()), dtype=bool, count=len(at))
         rows = np.flatnonzero(full[ic])

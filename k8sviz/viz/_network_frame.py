@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._gc import pausing
-from ..analysis._common import port_text
+from ..analysis._common import object_ids, port_text
 from .network import (
     Aggregate,
     _aggregate_nodes,
@@ -100,7 +100,7 @@ def _port_sets(
 ) -> tuple[np.ndarray, list[list[str]]]:
     """Per row, the code of its port labels.  The engine shares one list per distinct port set,
     so they are made once per (protocol, list), as the graph formats them."""
-    ids = np.fromiter(map(id, ports), dtype=np.int64, count=len(ports))
+    ids = object_ids(ports)
     codes, _ = pd.factorize(ids * len(protocols) + pcodes)
     rows = pd.Series(np.arange(len(ports))).groupby(codes).first().to_numpy()
     sets = []

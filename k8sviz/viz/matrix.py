@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..analysis._common import first_seen
+from ..analysis._common import first_seen, object_ids
 from ._common import empty_figure, esc, find_column, fmt_list, new_figure
 
 __all__ = ["first_sorted", "namespace_cells", "reachability_matrix", "segmentation_heatmap"]
@@ -315,7 +315,7 @@ class _Ports:
         ports = df["ports"].to_numpy(object)
         # The engine shares one list per distinct port set: read each object once.
         if lists is None:
-            lists = np.fromiter(map(id, ports), dtype=np.int64, count=len(ports))
+            lists = object_ids(ports)
         codes, first = _first_rows(lists)
         tuples = [_port_tuple(ports[r]) for r in first.tolist()]
         index: dict[tuple[str, ...], int] = {}

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .._gc import pausing
-from ..analysis._common import first_seen
+from ..analysis._common import first_seen, object_ids
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
 from ._common import NO_ZONE, esc, fmt_labels, fmt_list, new_figure, zone_colors
 
@@ -189,7 +189,7 @@ def violation_codes(violations: pd.DataFrame, index: Mapping[str, int]) -> tuple
         return s, d
     # Rows share their block lists: each distinct list read once, then spread over its rows.
     objs = violations["external_blocks"].to_numpy(object)[ext]
-    ids = np.fromiter(map(id, objs), dtype=np.int64, count=len(objs))
+    ids = object_ids(objs)
     which = pd.factorize(ids)[0].astype(np.int64)
     lists = []
     for r in np.flatnonzero(first_seen(which)).tolist():

@@ -108,3 +108,19 @@ def test_an_internet_exposed_ipv6_cde_pod_is_reported():
     assert status["PCI-1.4.1"] == "fail" and status["PCI-1.3.2"] == "fail"
     paths = internet_paths(k8sviz.reachability(snap), "pay/vault-1")
     assert paths["path"].tolist() == [["internet", "pay/vault-1"]]
+
+
+def test_object_ids_are_the_ids_of_the_objects():
+    """object_ids reads an object array's pointers at once: the same numbers as id() per item."""
+    import numpy as np
+
+    from k8sviz.analysis._common import object_ids
+
+    shared, other = ["TCP/80"], ["TCP/80"]
+    a = np.empty(7, dtype=object)
+    for i in range(7):
+        a[i] = shared if i % 3 else (other if i % 2 else [i])
+    for values in (a, a[::2], a[::-1], a[:0], [shared, other, shared], (1, "x")):
+        assert object_ids(values).tolist() == [id(v) for v in values]
+        assert object_ids(values).dtype == np.int64
+    assert object_ids(a)[1] == object_ids(a)[2] != object_ids(a)[3]
