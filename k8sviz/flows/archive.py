@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from ..errors import InputError
-from ._table import PROBLEM_SAMPLES, Report, head
+from ._table import Report, head
 from .compare import _kinds, largest_observer, port_ranges
 
 if TYPE_CHECKING:
@@ -237,18 +237,24 @@ GROUP BY ALL
 
 # The first scan of each group of JSON files, before the aggregation: per file and kind of
 # object, how many objects DuckDB read, how many flow records they hold (as the aggregation
-# counts them: the same conditions as its WHERE) and how many give a key twice.  With
-# ignore_errors, DuckDB gives a NULL for each line of JSON lines that is no JSON (cut, a stray
-# quote, a byte that is no UTF-8, a byte-order mark inside the file): kind "bad".  Measured at
-# +6% of the aggregation's CPU time (see aggregate_flow_archive, Notes).
+# counts them: the same conditions as its WHERE), how many load_flows would read otherwise
+# (see _checker: a key given twice, a value it rejects, a record it counts otherwise), the
+# file's time window and its Hubble lost_events objects.  With ignore_errors, DuckDB gives a
+# NULL for each line of JSON lines that is no JSON (cut, a stray quote, a byte that is no
+# UTF-8, a byte-order mark inside the file): kind "bad".  Its cost is measured in
+# aggregate_flow_archive's Notes.
 _SCREEN = """
 SELECT filename AS file, kind, count(*) AS objects, sum(records)::BIGINT AS records,
-  count(*) FILTER (WHERE twice) AS twice
+  count(*) FILTER (WHERE c.doubt) AS doubts, min(c.first) AS first, max(c.last) AS last,
+  list(json::VARCHAR) FILTER (WHERE kind = 'lost_events') AS lost
 FROM (
-  SELECT filename, CASE WHEN json IS NULL THEN 'bad' ELSE {kind} END AS kind,
-    CASE WHEN json IS NULL THEN 0 ELSE {records} END AS records,
-    json IS NOT NULL AND k8sviz_twice(json::VARCHAR) AS twice
-  FROM read_json_objects({files}, format='{jformat}', ignore_errors=true, filename=true)
+  SELECT filename, json, kind, records,
+    CASE WHEN json IS NOT NULL THEN k8sviz_check_{fmt}(json::VARCHAR, kind, records) END AS c
+  FROM (
+    SELECT filename, json, CASE WHEN json IS NULL THEN 'bad' ELSE {kind} END AS kind,
+      CASE WHEN json IS NULL THEN 0 ELSE {records} END AS records
+    FROM read_json_objects({files}, format='{jformat}', ignore_errors=true, filename=true)
+  )
 )
 GROUP BY ALL
 """
@@ -294,30 +300,117 @@ def _screen_sql(fmt: str) -> tuple[str, str]:
 _DAMAGE = ("bad", "search-response")
 
 
-def _twice(raw: Any) -> Any:
-    """DuckDB function (Arrow): for each object's text, whether it gives a key twice in one object.
+def _checker(fmt: str) -> Callable[[Any, Any, Any], Any]:
+    """A DuckDB function (Arrow) for the screen of ``fmt`` files: per object (its text, its kind
+    and its flow records as the screen counts them), ``doubt``: whether load_flows reads it
+    otherwise than the aggregation does, and ``first``, ``last``: the time window of its records
+    (nanoseconds), as load_flows gives it.
 
-    DuckDB's JSON functions keep the first of two values of a key, orjson (load_flows) the last:
-    load_flows reads such a record as malformed (:func:`k8sviz.flows._table.repeated_key`), and
-    so must the archive, never as either value.
+    The object is read by load_flows' own parser and checked by its own checks, so the two
+    cannot drift apart: a key given twice (DuckDB keeps the first value, orjson the last; see
+    :func:`k8sviz.flows._table.repeated_key`), a value load_flows rejects (a time a flow table
+    cannot hold, an address that is no IP address, a value of the wrong JSON type: a
+    ``bad-time``, ``bad-end-time`` or ``malformed`` problem), or an object it counts as another
+    kind or number of records than the screen does.  A file with such an object is read by
+    load_flows' reader (see ``_read_damaged``), which reports each with its line.
     """
+    import numpy as np
     import orjson
     import pyarrow as pa
 
-    from ._table import repeated_key
+    from ._table import _to_time, address_problem, record_problem, repeated_key
+    from .calico import parse_doc
+    from .goldmane import parse_goldmane
+    from .hubble import parse_flow
 
-    loads = orjson.loads
-    out: list[bool | None] = []
-    for text in raw.to_pylist():
-        if text is None:
-            out.append(None)
-            continue
-        b = text.encode()
+    parse = {"hubble": parse_flow, "goldmane": parse_goldmane}.get(fmt, parse_doc)
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    # What passed load_flows' checks already: endpoints (text, IP addresses) and the other checked
+    # values of a record with their types (True == 1, but is_reply 1 is no boolean).  A record
+    # of both is checked by its ports alone: the checks depend on nothing else.
+    good: set[Any] = set()
+    fine: set[Any] = set()
+
+    def rejected(r: Any) -> bool:
+        """Whether load_flows reports record ``r`` (a raw record of a parser) as malformed."""
+        if r.__class__ is not tuple:
+            return True
+        rest = r[6:20] + r[22:]  # all but the line, times, endpoints and ports
+        key: Any = (rest, tuple([v.__class__ for v in rest]))
         try:
-            out.append(repeated_key(b, loads(b)) is not None)
-        except orjson.JSONDecodeError:  # DuckDB's reader took it, orjson does not: load_flows decides
-            out.append(True)
-    return pa.array(out, pa.bool_())
+            if (r[2] in good and r[4] in good and key in fine
+                    and (r[3] is None or (r[3].__class__ is int and 0 <= r[3] <= 65535))
+                    and (r[5] is None or (r[5].__class__ is int and 0 <= r[5] <= 65535))):
+                return False
+        except TypeError:  # an unhashable value: a list or an object where text belongs
+            key = None
+        if (record_problem(r) is not None or address_problem(r[2], "source") is not None
+                or address_problem(r[4], "destination") is not None):
+            return True
+        if len(good) > 100_000 or len(fine) > 100_000:
+            good.clear()
+            fine.clear()
+        good.update((r[2], r[4]))
+        if key is not None:
+            fine.add(key)
+        return False
+    struct = pa.struct([("doubt", pa.bool_()), ("first", pa.int64()), ("last", pa.int64())])
+
+    def check(raw: Any, kinds: Any, counts: Any) -> Any:
+        texts, kind, count = raw.to_pylist(), kinds.to_pylist(), counts.to_pylist()
+        doubt: list[bool | None] = [None if t is None else False for t in texts]
+        times: list[Any] = []
+        ends: list[Any] = []
+        owner: list[int] = []
+        for i, text in enumerate(texts):
+            if text is None:
+                continue
+            b = text.encode()
+            try:
+                obj = loads(b)
+                if repeated_key(b, obj) is not None:
+                    doubt[i] = True
+                    continue
+                rec = parse(obj, 0)
+            except (decode_error, TypeError, ValueError, AttributeError, KeyError):
+                doubt[i] = True  # DuckDB's reader took it, load_flows does not
+                continue
+            if rec.__class__ is str:  # a kind of object that holds no flow
+                doubt[i] = rec != kind[i] or bool(count[i])
+                continue
+            recs = [rec] if rec.__class__ is tuple else rec if rec.__class__ is list else []
+            if len(recs) != count[i]:
+                doubt[i] = True
+                continue
+            for r in recs:
+                if rejected(r):
+                    doubt[i] = True  # a bad item of a list, a value of the wrong type
+                    break
+                times.append(r[1])
+                ends.append(r[21])
+                owner.append(i)
+        n = len(texts)
+        first = np.full(n, np.iinfo(np.int64).max, np.int64)
+        last = np.full(n, np.iinfo(np.int64).min, np.int64)
+        if times:
+            at = np.asarray(owner)
+            t = _to_time(times)
+            e = _to_time(ends)
+            # A time a flow table cannot hold (bad-time), an end time it cannot (bad-end-time).
+            bad = t.isna().to_numpy() | (e.isna().to_numpy() & np.array([x is not None for x in ends]))
+            for i in np.unique(at[bad]):
+                doubt[i] = True
+            tv = t.to_numpy("int64", na_value=0)
+            np.minimum.at(first, at, tv)
+            np.maximum.at(last, at, e.fillna(t).to_numpy("int64", na_value=0))
+        held = np.zeros(n, bool)
+        if owner:
+            held[np.asarray(owner)] = True
+        return pa.StructArray.from_arrays(
+            [pa.array(doubt, pa.bool_()), pa.array(first, mask=~held), pa.array(last, mask=~held)],
+            fields=list(struct))
+
+    return check
 
 
 _SUMS = ["records", "flows", "allowed", "denied", "unknown", "bytes", "packets"]
@@ -367,17 +460,21 @@ def aggregate_flow_archive(
         are one kind, so an edge's ``pod`` or ``workload`` is that of one of its records).
         ``df.attrs["k8sviz"]`` is a load report as :func:`k8sviz.load_flows` gives one (see
         :func:`k8sviz.flow_report`): ``sources`` (per file its format, records, malformed,
-        truncated and skipped objects), ``problems`` (kind, file, line, message; the first 200)
-        and ``problem_counts``; what it holds is also said in a :class:`k8sviz.FlowWarning`.
-        ``unmapped`` is empty (endpoints are mapped per distinct pair, not counted per record),
-        and ``lines``, ``first`` and ``last`` are None for files DuckDB aggregated.
+        truncated and skipped objects, Hubble ``lost_events`` and its time window ``first``,
+        ``last``), ``problems`` (kind, file, line, message; the first 200) and
+        ``problem_counts``; what it holds is also said in a :class:`k8sviz.FlowWarning`.
+        ``unmapped`` is empty (endpoints are mapped per distinct pair, not counted per record).
+        ``lines`` is None for files DuckDB aggregated: counting them would cost a scan of its own.
 
     Notes
     -----
-    Each group of JSON files is scanned twice by DuckDB: once to screen it (per file, the
-    records and skipped objects, the lines that are no JSON and the records that give a key
-    twice) and once to aggregate it; the screen added 6% CPU time (23.7 to 25.2 s) on 300,000
-    bench_flows lines (360 MB of Hubble JSON lines).
+    Each group of JSON files is scanned twice by DuckDB: once to screen it and once to
+    aggregate it.  The screen reads each object with load_flows' own parser and checks (a
+    DuckDB function in Python, per object), so the archive and load_flows agree on what a
+    record is and which records are bad; it also adds up Hubble ``lost_events`` (by
+    load_flows' rules) and each file's time window.  CPU time of the whole aggregation on
+    300,000 bench_flows lines (360 MB of Hubble JSON lines, ``memory_limit="3GB"``, best of
+    2): 24.0 s when the screen checked only JSON and repeated keys, 24.1 s with these checks.
     What the screen finds:
 
     * Lines of JSON lines that are no JSON (cut mid-write, a stray quote, a byte that is no
@@ -386,20 +483,22 @@ def aggregate_flow_archive(
       for a file that has such lines), and are left out of the edges.
     * A file that DuckDB cannot read as load_flows reads it is read by load_flows' own reader
       instead, and its table aggregated: its records are then held in memory (those of that
-      file only).  Such files are those with a record that gives a key twice (DuckDB would
-      keep the first value, orjson the last: load_flows reports the record as malformed, never
-      reads either), a damaged object in an array or stream of objects (DuckDB stops reading
-      there; load_flows costs only that record, reporting its lines), a gzip stream that ends
-      early, a byte-order mark inside the file (files joined with ``cat``) and a Calico search
-      response (``{"hits": {"hits": [...]}}``).
+      file only).  Such files are those with a record that load_flows rejects or reads
+      otherwise than the aggregation: a time a flow table cannot hold (``9999-12-31T23:59:59Z``:
+      ``bad-time``) or no time, an end time it cannot hold (``bad-end-time``, the record kept),
+      an address that is no IP address or a value of the wrong JSON type (``malformed``), a
+      key given twice (DuckDB would keep the first value, orjson the last: load_flows reports
+      the record as malformed, never reads either), an object that is a record to one and not
+      the other; and files with a damaged object in an array or stream of objects (DuckDB
+      stops reading there; load_flows costs only that record, reporting its lines), a gzip
+      stream that ends early, a byte-order mark inside the file (files joined with ``cat``) or
+      a Calico search response (``{"hits": {"hits": [...]}}``).  Every such record is then
+      reported with its file and line, as load_flows reports it, and left out of the edges.
     * Empty and blank files, UTF-16 text and files of no known format are problems of the
       report, as in load_flows, not errors.
 
-    Unlike load_flows, the archive does not check each record's values: a record whose time a
-    flow table cannot hold (``9999-12-31T23:59:59Z``) or whose address is no IP address is
-    counted (its time as DuckDB reads it, its address as the label) where load_flows reports it
-    (``bad-time``, ``malformed``) and leaves it out.  Hubble ``lost_events`` lines are counted
-    in ``skipped`` but the events they say were lost are not added up.
+    The connections of such a file are counted apart from those of the files DuckDB
+    aggregates: a Hubble connection (a 5-tuple) seen in both counts once in each.
     """
     try:
         import duckdb
@@ -452,6 +551,7 @@ def aggregate_flow_archive(
         msg = "no Hubble, Calico, Goldmane or Parquet flow files found"
         raise InputError(msg, source=", ".join(map(str, paths)))
     snap = _load_snapshot(snapshot)
+    mapper = Mapper(snap)
     spill = tempfile.mkdtemp(prefix="k8sviz-duckdb-")
     con = duckdb.connect(
         config={
@@ -468,7 +568,10 @@ def aggregate_flow_archive(
         # as load_flows; to_timestamp raises on seconds past its own range, such as 1e20).
         con.execute("CREATE TEMP MACRO k8sviz_epoch(x) AS CASE WHEN abs(TRY_CAST(x AS DOUBLE)) < 9.2e9 "
                     "THEN to_timestamp(TRY_CAST(x AS DOUBLE)) END")
-        con.create_function("k8sviz_twice", _twice, ["VARCHAR"], "BOOLEAN", type="arrow")  # type: ignore[call-overload]
+        check = duckdb.struct_type({"doubt": "BOOLEAN", "first": "BIGINT", "last": "BIGINT"})
+        for fmt in sorted({g[0] for g in groups}):
+            con.create_function(f"k8sviz_check_{fmt}", _checker(fmt), ["VARCHAR", "VARCHAR", "BIGINT"],  # type: ignore[call-overload]
+                                check, type="arrow")
         damaged: list[str] = []
         for (fmt, jformat, spelling), names in sorted(groups.items()):
             bad = _screen(con, duckdb.Error, fmt, jformat, names, sources, report)
@@ -482,7 +585,7 @@ def aggregate_flow_archive(
             sql = sql.replace("{files}", _list(names))
             parts.append((fmt, con.execute(sql.replace("{jformat}", jformat)).df()))
         if damaged:
-            parts.append(("table", _read_damaged(con, damaged, snap, report, sources)))
+            parts.append(("table", _read_damaged(con, damaged, mapper, report, sources)))
         if parquet:
             files_sql = _list(parquet)
             have = {r[0] for r in con.execute(
@@ -506,7 +609,7 @@ def aggregate_flow_archive(
         "snapshot": None if snap is None else snap.meta.get("cluster"),
     }
     _warn(attrs)
-    edges = _edges(parts, Mapper(snap), level)
+    edges = _edges(parts, mapper, level)
     edges.attrs["k8sviz"] = attrs
     return edges
 
@@ -540,22 +643,30 @@ def _edges(parts: list[tuple[str, pd.DataFrame]], mapper: Any, level: str) -> pd
 
 
 def _source(file: str, fmt: str | None) -> dict[str, Any]:
-    """A file's entry in the load report's sources, with the fields load_flows gives (``lines``,
-    ``first``, ``last`` unknown: the aggregation does not keep them per file)."""
+    """A file's entry in the load report's sources, with the fields load_flows gives (``lines``
+    unknown: the aggregation does not count a file's lines; ``first``, ``last`` from the screen)."""
+    from .hubble import new_lost
+
     return {"file": file, "format": fmt, "lines": None, "records": 0, "malformed": 0, "truncated": 0,
-            "bad_time": 0, "skipped": {}, "lost_events": None, "first": None, "last": None}
+            "bad_time": 0, "skipped": {}, "lost_events": None if fmt == "parquet" else new_lost(),
+            "first": None, "last": None}
 
 
 def _screen(con: Any, error: type[Exception], fmt: str, jformat: str, names: list[str],
             sources: dict[str, dict[str, Any]], report: Report) -> list[str]:
-    """Screen one group of JSON files (see ``_SCREEN``): count each file's records and skipped
-    objects into ``sources``, and return the files DuckDB cannot read as load_flows reads them
-    (damaged objects, keys given twice, search responses, or a file DuckDB stops reading in: a
-    damaged array or stream of objects, a cut gzip stream)."""
+    """Screen one group of JSON files (see ``_SCREEN``): count each file's records, skipped
+    objects, Hubble lost events and time window into ``sources``, and return the files DuckDB
+    cannot read as load_flows reads them (damaged objects, keys given twice, values load_flows
+    rejects, search responses, or a file DuckDB stops reading in: a damaged array or stream of
+    objects, a cut gzip stream)."""
+    import orjson
+
+    from .hubble import note_lost
+
     kind, records = _screen_sql(fmt)
     sql = _SCREEN.replace("{kind}", kind).replace("{records}", records).replace("{jformat}", jformat)
     try:
-        rows = con.execute(sql.replace("{files}", _list(names))).fetchall()
+        rows = con.execute(sql.replace("{files}", _list(names)).replace("{fmt}", fmt)).fetchall()
     except error:
         if len(names) == 1:
             return names
@@ -566,19 +677,28 @@ def _screen(con: Any, error: type[Exception], fmt: str, jformat: str, names: lis
         return bad
     damaged: set[str] = set()
     cut: dict[str, int] = {}  # files of JSON lines with lines that are no JSON: how many
-    for file, kind_, objects, recs, twice in rows:
+    window: dict[str, tuple[int, int]] = {}
+    for file, kind_, objects, recs, doubts, first, last, lost in rows:
         src = sources[file]
         if kind_ == "bad" and jformat == "newline_delimited":
             cut[file] = int(objects)
-        elif kind_ in _DAMAGE or twice:
+        elif kind_ in _DAMAGE or doubts:
             damaged.add(file)
         if kind_ == "flow" or kind_ == "list":
             src["records"] += int(recs or 0)
         elif kind_ not in _DAMAGE:
             src["skipped"][kind_] = src["skipped"].get(kind_, 0) + int(objects)
+        for text in lost or ():  # few lines: added up by load_flows' own rules (note_lost)
+            note_lost(src["lost_events"], orjson.loads(text))
+        if first is not None:
+            was = window.get(file, (first, last))
+            window[file] = (min(was[0], first), max(was[1], last))
     for file, lines in cut.items():
         if file not in damaged and not _locate(file, lines, report):
             damaged.add(file)
+    for file, (first, last) in window.items():  # ISO text, as load_flows gives it
+        sources[file]["first"] = pd.Timestamp(first, unit="ns", tz="UTC").isoformat()
+        sources[file]["last"] = pd.Timestamp(last, unit="ns", tz="UTC").isoformat()
     return [n for n in names if n in damaged]
 
 
@@ -612,30 +732,34 @@ def _locate(file: str, expected: int, report: Report) -> bool:
     return True
 
 
-def _read_damaged(con: Any, files: list[str], snap: Any, report: Report,
+def _read_damaged(con: Any, files: list[str], mapper: Any, report: Report,
                   sources: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """Read damaged files with load_flows' own reader and aggregate its table as a Parquet table is
     aggregated: each damaged record costs only itself and is reported with its file and line, as
-    load_flows reports it.  Their records are held in memory (only these files' records)."""
-    import warnings
+    load_flows reports it, and its endpoints are counted by the archive's ``mapper`` (unmapped
+    ones with their file and line).  Their records are held in memory (only these files' records)."""
+    from .._gc import paused
+    from . import _read_all
+    from ._table import ChunkBuilder
+    from .compare import flow_windows
 
-    from . import FlowWarning, load_flows
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FlowWarning)  # said once, for the whole archive, by the caller
-        table = load_flows(*files, snapshot=snap)
-    loaded = table.attrs["k8sviz"]
-    for src in loaded["sources"]:
+    builder = ChunkBuilder(mapper, report)
+    start = len(report.sources)
+    with paused():  # as load_flows: millions of small tuples, which the cyclic GC would rescan
+        _read_all(files, "auto", report, builder)
+        table = builder.frame()
+    # The sources' records and windows, as load_flows gives them.
+    kept = table["file"].value_counts().to_dict() if len(table) else {}
+    windows = flow_windows(table) if len(table) else None
+    for src in report.sources[start:]:
+        src["records"] = int(kept.get(src["file"], 0))
+        src["first"] = src["last"] = None
+        if windows is not None:
+            w = windows[windows["file"] == src["file"]]
+            if len(w):
+                src["first"] = w["first"].iloc[0].isoformat()
+                src["last"] = w["last"].iloc[0].isoformat()
         sources[src["file"]] = src
-    for p in loaded["problems"]:
-        if len(report.problems) < PROBLEM_SAMPLES:
-            report.problems.append(p)
-    for kind, n in loaded["problem_counts"].items():
-        report.problem_counts[kind] = report.problem_counts.get(kind, 0) + n
-    for src in loaded["sources"]:
-        for kind in ("malformed", "truncated", "bad-time"):
-            key = (src["file"], kind)
-            report.by_file[key] = report.by_file.get(key, 0) + src[kind.replace("-", "_")]
     if not len(table):
         return table.iloc[:0]
     # DuckDB scans the DataFrame in place (categoricals as enums, cast to text below).

@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 
 import k8sviz
-from k8sviz.flows import FlowLoadReport
+from k8sviz.flows import FlowLoadReport, lost_text
 
-from .test_bad_values import FUTURE, GOOD, calico, hubble
+from .conftest import write_jsonl
+from .test_bad_values import BAD_ADDRESSES, FUTURE, GOOD, PAST, calico, goldmane, hubble, write
 from .test_compare import assert_same_edges
 from .test_damaged_objects import _records, _stray_quote, _text
 from .test_repeated_keys import _twice
@@ -92,6 +93,61 @@ class TestTheLoadReport:
     def test_a_path_with_no_flow_file_is_still_an_input_error(self, tmp_path):
         with pytest.raises(k8sviz.InputError, match="no Hubble, Calico, Goldmane or Parquet flow files"):
             k8sviz.aggregate_flow_archive(tmp_path)
+
+
+def same_sources(archive, flows):
+    """The archive's sources are load_flows' but for ``lines`` (None: the archive does not count them)."""
+    def strip(df):
+        return sorted(({k: v for k, v in src.items() if k != "lines"} for src in df.attrs["k8sviz"]["sources"]),
+                      key=lambda src: src["file"])
+
+    assert strip(archive) == strip(flows)
+    assert all(src["lines"] is None for src in archive.attrs["k8sviz"]["sources"]
+               if src["format"] != "parquet" and src["malformed"] + src["truncated"] + src["bad_time"] == 0)
+
+
+LOST = {"lost_events": {"source": "HUBBLE_RING_BUFFER", "num_events_lost": "7", "cpu": 1},
+        "node_name": "n1", "time": "2024-03-15T10:00:05Z"}
+
+
+class TestLostEventsAndWindows:
+    """Hubble lost_events added up, and each file's time window, as load_flows gives them."""
+
+    def test_lost_events_are_added_up_and_said(self, tmp_path):
+        lines = _lines("hubble", 4)
+        objs = [LOST, {**LOST, "lost_events": {"source": "PERF_EVENT_RING_BUFFER", "num_events_lost": 5},
+                       "time": "2024-03-15T09:00:00+02:00"},
+                {"lostEvents": {"source": "HUBBLE_RING_BUFFER", "numEventsLost": "x"}, "time": "soon"}]
+        p = _write(tmp_path, ("".join(f"{x}\n" for x in lines[:2]) + "".join(json.dumps(o) + "\n" for o in objs)
+                              + "".join(f"{x}\n" for x in lines[2:])).encode())
+        archive, flows, said = both(p)
+        same_sources(archive, flows)
+        lost = archive.attrs["k8sviz"]["sources"][0]["lost_events"]
+        assert lost == {"events": 12, "reports": 3, "first": "2024-03-15T07:00:00+00:00",
+                        "last": "2024-03-15T10:00:05+00:00",
+                        "by_source": {"HUBBLE_RING_BUFFER": 7, "PERF_EVENT_RING_BUFFER": 5}}
+        assert archive.attrs["k8sviz"]["sources"][0]["skipped"] == {"lost_events": 3}
+        assert [w for w in said if "Hubble lost 12 events" in w] == [
+            lost_text(str(p), lost)], said
+
+    def test_the_demo_flows(self, demo_snap):
+        """Hubble's planted ring-buffer overflows (66 events) and every file's window."""
+        path = k8sviz.demo_path("flows")
+        archive, flows, said = both(path, demo_snap)
+        same_sources(archive, flows)
+        hubble_src = next(s for s in archive.attrs["k8sviz"]["sources"] if s["format"] == "hubble")
+        assert hubble_src["lost_events"]["events"] == 66 and hubble_src["first"] and hubble_src["last"]
+        assert any("hubble.json.gz: Hubble lost 66 events between 2024-03-10" in w for w in said), said
+
+    @pytest.mark.parametrize("fmt", ["hubble", "hubble-array", "calico", "goldmane"])
+    def test_windows(self, tmp_path, fmt):
+        times = ["2024-03-15T10:00:00.123456789Z", "2024-03-15T12:00:00+02:00", "2024-03-16T00:00:00Z"]
+        if fmt in ("calico", "goldmane"):
+            times = ["2024-03-15T10:00:00Z", "2024-03-14T10:00:00Z", "2024-03-16T00:00:00Z"]
+        archive, flows, _ = both(write(tmp_path, fmt, times))
+        same_sources(archive, flows)
+        src = archive.attrs["k8sviz"]["sources"][0]
+        assert src["first"] is not None and src["last"] > src["first"]
 
 
 class TestJSONLines:
@@ -241,16 +297,124 @@ class TestGzip:
         assert len(archive) == 0 and problems(archive) == [("truncated", str(p), 1)]
 
 
-def test_values_are_not_checked_per_record(tmp_path):
-    """Documented difference: load_flows drops a record with a time a flow table cannot hold or an
-    address that is no IP address (a bad-time or malformed problem); the archive counts it, its
-    time as DuckDB reads it and its address as the label."""
-    world = {"destination": {"labels": ["reserved:world"]}}
-    p = tmp_path / "f.json"
-    p.write_text("".join(json.dumps(r) + "\n" for r in [
-        hubble(FUTURE), hubble(GOOD), hubble(GOOD, dst="999.1.1.1", **world)]))
-    archive, flows, _ = both(p)
-    assert len(flows) == 1 and problems(flows)
-    assert archive["records"].sum() == 3 and not problems(archive)
-    assert archive["last_seen"].max() == pd.Timestamp(FUTURE)
-    assert "999.1.1.1" in set(archive["dst"])
+class TestBadValues:
+    """The cases of test_bad_values: load_flows drops a record whose time a flow table cannot hold,
+    whose address is no IP address or whose values have the wrong JSON type (bad-time, malformed;
+    bad-end-time keeps it); the archive does the same, with the same files, lines and counts."""
+
+    @pytest.mark.parametrize("fmt", ["hubble", "hubble-array", "calico", "goldmane"])
+    @pytest.mark.parametrize("bad", [FUTURE, PAST])
+    @pytest.mark.parametrize("good", [0, 1, 3], ids=lambda n: f"{n}good")
+    def test_times_out_of_range(self, tmp_path, fmt, bad, good):
+        p = write(tmp_path, fmt, [bad, *[GOOD] * good, bad])
+        archive, flows, said = agree(p)
+        assert archive["records"].sum() == good and len(flows) == good
+        (src,) = archive.attrs["k8sviz"]["sources"]
+        assert (src["records"], src["bad_time"], src["malformed"]) == (good, 2, 0)
+        assert any(f"{p}: skipped 0 malformed, 0 truncated and 2 undated records" in w for w in said), said
+
+    @pytest.mark.parametrize("t", ["yesterday", "", None, "2024-13-01T00:00:00Z", True, 1710496800])
+    def test_hubble_times_that_are_no_timestamp(self, tmp_path, t):
+        """An odd time: agreed whatever load_flows makes of it (seconds are read as seconds)."""
+        p = write_jsonl(tmp_path, [hubble(GOOD), {**hubble(GOOD), "flow": {**hubble(GOOD)["flow"], "time": t},
+                                                  "time": t}])
+        agree(p, damaged=t != 1710496800)
+
+    def test_calico_end_time_out_of_range_keeps_the_record(self, tmp_path):
+        p = write_jsonl(tmp_path, [calico(1710496800, end_time=253402300799), calico(1710496800)])
+        archive, _, said = agree(p)
+        assert archive["records"].sum() == 2 and [k for k, _, _ in problems(archive)] == ["bad-end-time"]
+        assert any("1 bad-end-time problem(s)" in w for w in said)
+
+    def test_seconds_past_any_range(self, tmp_path):
+        """DuckDB's to_timestamp raised on 1e20 seconds; load_flows drops -3e10 (bad-time) and
+        keeps the record whose end is 1e20 without it (bad-end-time): so does the archive."""
+        p = write_jsonl(tmp_path, [calico(1710496800, end_time=1e20), calico(-3e10)])
+        archive, _, _ = agree(p)
+        assert sorted(k for k, _, _ in problems(archive)) == ["bad-end-time", "bad-time"]
+        assert archive["records"].sum() == 1
+
+    @pytest.mark.parametrize("bad", BAD_ADDRESSES)
+    @pytest.mark.parametrize("side", ["source", "destination"])
+    def test_hubble_addresses(self, tmp_path, bad, side):
+        world = {side: {"labels": ["reserved:world"]}}
+        addr = {"src": bad} if side == "source" else {"dst": bad}
+        p = write_jsonl(tmp_path, [hubble(GOOD, **addr, **world), hubble(GOOD, dst="8.8.8.8", **world),
+                                   hubble(GOOD, **addr, **world)])
+        archive, _, said = agree(p)
+        assert problems(archive) == [("malformed", str(p), 1), ("malformed", str(p), 3)]
+        assert archive.attrs["k8sviz"]["problems"][0]["message"] == f"{side} address {bad!r} is not an IP address"
+        assert archive["records"].sum() == 1 and bad not in set(archive["src"]) | set(archive["dst"])
+        assert any("skipped 2 malformed" in w for w in said)
+
+    @pytest.mark.parametrize("bad", BAD_ADDRESSES)
+    def test_calico_addresses(self, tmp_path, bad):
+        p = write_jsonl(tmp_path, [calico(1710496800, dst=bad), calico(1710496800, src=bad),
+                                   calico(1710496800, dst="1.1.1.1")])
+        archive, _, _ = agree(p)
+        assert problems(archive) == [("malformed", str(p), 1), ("malformed", str(p), 2)]
+        assert archive["records"].sum() == 1
+
+    def test_a_hidden_calico_address_is_no_problem(self, tmp_path):
+        archive, _, _ = agree(write_jsonl(tmp_path, [calico(1710496800, dst="-", src="")]), damaged=False)
+        assert archive["records"].sum() == 1
+
+    @pytest.mark.parametrize(("field", "value"), [
+        ("is_reply", {"value": False}), ("verdict", ["FORWARDED"]), ("node_name", {"n": 1}),
+        ("IP", "10.0.0.1"), ("source", ["x"]), ("event_type", {"type": "4"}),
+        ("l4", {"TCP": {"source_port": 40000, "destination_port": "80"}}),
+        ("l4", {"TCP": {"source_port": 40000, "destination_port": 70000}}),
+        ("destination_service", {"name": 5}),
+    ])
+    def test_hubble_values_of_the_wrong_type(self, tmp_path, field, value):
+        rec = hubble(GOOD)
+        rec["flow"][field] = value
+        p = write_jsonl(tmp_path, [rec, hubble(GOOD)])
+        archive, _, _ = agree(p)
+        assert problems(archive) == [("malformed", str(p), 1)] and archive["records"].sum() == 1
+
+    @pytest.mark.parametrize(("field", "value"), [
+        ("dest_port", "eighty"), ("dest_port", 70000), ("bytes_in", -1), ("source_ip", 5),
+        ("num_flows", [1]), ("dest_type", {"t": 1}),
+    ])
+    def test_calico_values_of_the_wrong_type(self, tmp_path, field, value):
+        p = write_jsonl(tmp_path, [calico(1710496800, **{field: value}), calico(1710496800)])
+        archive, _, _ = agree(p)
+        assert problems(archive) == [("malformed", str(p), 1)] and archive["records"].sum() == 1
+
+    @pytest.mark.parametrize(("where", "field", "value"), [
+        ("Key", "dest_port", "7070"), ("Key", "source_name", ["x"]), ("Key", "policies", [1]),
+        ("top", "bytes_in", 1.5), ("top", "num_connections_started", -2), ("top", "Key", "x"),
+    ])
+    def test_goldmane_values_of_the_wrong_type(self, tmp_path, where, field, value):
+        bad = goldmane(1710496800)
+        (bad["Key"] if where == "Key" else bad)[field] = value
+        p = write_jsonl(tmp_path, [bad, goldmane(1710496800)])
+        archive, _, _ = agree(p)
+        assert problems(archive) == [("malformed", str(p), 1)] and archive["records"].sum() == 1
+
+    @pytest.mark.parametrize("line", ["[1, 2]", "42", '"text"', "null"])
+    def test_a_line_that_is_no_object(self, tmp_path, line):
+        p = tmp_path / "f.json"
+        p.write_text("".join(f"{x}\n" for x in [*_lines("hubble", 2), line, *_lines("hubble", 2)]))
+        agree(p, damaged=line != "null")
+
+    def test_a_record_the_aggregation_would_count_otherwise(self, tmp_path):
+        """A bare flow without a verdict is a record to load_flows (it has IP): the archive agrees."""
+        rec = hubble(GOOD)["flow"]
+        del rec["verdict"]
+        p = write_jsonl(tmp_path, [rec, hubble(GOOD)])
+        archive, flows, _ = agree(p, damaged=False)
+        assert len(flows) == 2
+
+    def test_only_the_file_with_a_bad_value_is_read_by_load_flows(self, tmp_path, monkeypatch):
+        from k8sviz.flows import archive as archive_module
+
+        write_jsonl(tmp_path, [hubble(GOOD), hubble(FUTURE)], "bad.json")
+        write_jsonl(tmp_path, [hubble(GOOD, port=81), hubble(GOOD, port=82)], "good.json")
+        read = []
+        real = archive_module._read_damaged
+        monkeypatch.setattr(archive_module, "_read_damaged",
+                            lambda con, files, *a: read.extend(files) or real(con, files, *a))
+        archive, _, _ = agree(tmp_path)
+        assert read == [str(tmp_path / "bad.json")] and archive["records"].sum() == 3

@@ -400,16 +400,6 @@ CAMEL_LINE = (
 )
 
 
-def test_archive_with_seconds_past_any_range(tmp_path):
-    """DuckDB's to_timestamp raised a ConversionException on 1e20 seconds: now the time is unknown."""
-    p = write_jsonl(tmp_path, [calico(1710496800, end_time=1e20), calico(-3e10)])
-    g = write_jsonl(tmp_path, [goldmane(253402300799), goldmane(1710496800)], "g.jsonl")
-    (e,) = k8sviz.aggregate_flow_archive([p]).itertuples()
-    assert e.records == 2 and e.first_seen == pd.Timestamp("2024-03-15T10:00:00Z") and pd.isna(e.last_seen)
-    (e,) = k8sviz.aggregate_flow_archive([g]).itertuples()
-    assert e.records == 2 and e.first_seen == pd.Timestamp(1710496800, unit="s", tz="UTC")
-
-
 @pytest.mark.parametrize(("field", "value", "said"), [
     ("is_reply", {"value": False}, "is_reply {'value': False} is not true or false"),
     ("verdict", ["FORWARDED"], "verdict is a list, not text"),
