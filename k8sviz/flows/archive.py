@@ -46,27 +46,32 @@ SELECT
          THEN 'host'
          WHEN f->>'$.destination.identity' IN ('2', '9', '10') THEN 'world'
          WHEN f->>'$.destination.identity' IN ('1', '6', '7') THEN 'host' END END AS dst_kind,
-  f->>'$.destination_service.namespace' || '/' || (f->>'$.destination_service.name') AS dst_service,
-  TRY_CAST(coalesce(f->>'$.l4.TCP.destination_port', f->>'$.l4.UDP.destination_port',
-                    f->>'$.l4.SCTP.destination_port') AS INTEGER) AS dst_port,
-  CASE WHEN json_extract(f, '$.l4.TCP') IS NOT NULL THEN 'TCP'
+  -- What only edges need is NULL for records that are no requests (see request below).
+  CASE WHEN request THEN
+    f->>'$.destination_service.namespace' || '/' || (f->>'$.destination_service.name') END AS dst_service,
+  CASE WHEN request THEN TRY_CAST(coalesce(f->>'$.l4.TCP.destination_port', f->>'$.l4.UDP.destination_port',
+                                           f->>'$.l4.SCTP.destination_port') AS INTEGER) END AS dst_port,
+  CASE WHEN NOT request THEN NULL
+       WHEN json_extract(f, '$.l4.TCP') IS NOT NULL THEN 'TCP'
        WHEN json_extract(f, '$.l4.UDP') IS NOT NULL THEN 'UDP'
        WHEN json_extract(f, '$.l4.SCTP') IS NOT NULL THEN 'SCTP'
        WHEN json_extract(f, '$.l4.ICMPv4') IS NOT NULL
        THEN 'ICMP' WHEN json_extract(f, '$.l4.ICMPv6') IS NOT NULL THEN 'ICMPv6' END AS protocol,
-  CASE WHEN f->>'$.Type' = 'SOCK' THEN 'unknown' ELSE
+  CASE WHEN NOT request THEN NULL WHEN f->>'$.Type' = 'SOCK' THEN 'unknown' ELSE
   CASE f->>'$.verdict' WHEN 'DROPPED' THEN 'denied'
        WHEN 'FORWARDED' THEN 'allowed' WHEN 'REDIRECTED' THEN 'allowed' WHEN 'TRANSLATED' THEN 'allowed'
        WHEN 'TRACED' THEN 'allowed' WHEN 'AUDIT' THEN 'allowed' ELSE 'unknown' END END AS verdict,
   -- The observer (see k8sviz.flows.compare, "Counting connections").
-  CASE f->>'$.traffic_direction' WHEN 'EGRESS' THEN 'src' WHEN 'INGRESS' THEN 'dst' END AS reporter,
-  f->>'$.event_type.type' AS event_type,
-  coalesce(nullif(f->>'$.trace_observation_point', ''), nullif(f->>'$.sock_xlate_point', ''),
-           CASE f->>'$.traffic_direction' WHEN 'EGRESS' THEN 'egress' WHEN 'INGRESS' THEN 'ingress' END)
+  CASE WHEN request THEN
+    CASE f->>'$.traffic_direction' WHEN 'EGRESS' THEN 'src' WHEN 'INGRESS' THEN 'dst' END END AS reporter,
+  CASE WHEN request THEN f->>'$.event_type.type' END AS event_type,
+  CASE WHEN request THEN
+    coalesce(nullif(f->>'$.trace_observation_point', ''), nullif(f->>'$.sock_xlate_point', ''),
+             CASE f->>'$.traffic_direction' WHEN 'EGRESS' THEN 'egress' WHEN 'INGRESS' THEN 'ingress' END) END
     AS observation_point,
-  count(*) AS records,
+  request, min(filename) AS file, count(*) AS records,
   -- Hubble reports packets: one connection per distinct 5-tuple (and verdict) of an observer.
-  count(DISTINCT sport) FILTER (WHERE sport IS NOT NULL AND f->>'$.IP.source' IS NOT NULL
+  count(DISTINCT sport) FILTER (WHERE request AND sport IS NOT NULL AND f->>'$.IP.source' IS NOT NULL
                                 AND f->>'$.IP.destination' IS NOT NULL AND dst_port IS NOT NULL)
     + count(*) FILTER (WHERE NOT coalesce(sport IS NOT NULL AND f->>'$.IP.source' IS NOT NULL
                                           AND f->>'$.IP.destination' IS NOT NULL
@@ -76,27 +81,29 @@ SELECT
   min(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS first_seen,
   max(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS last_seen
 FROM (
-  SELECT f, wtime,
+  SELECT f, wtime, filename,
+    -- Requests only count in edges, as flow_edges counts them: is_reply, else what the TCP flags
+    -- or the translation point tell, else a drop is a request and anything else of unknown
+    -- direction is left out.  The other records count only for the endpoints (unmapped ones).
+    NOT coalesce(
+      TRY_CAST(f->>'$.is_reply' AS BOOLEAN),
+      CASE WHEN f->>'$.Type' = 'SOCK' THEN
+             CASE WHEN ends_with(f->>'$.sock_xlate_point', '_FWD') THEN false
+                  WHEN ends_with(f->>'$.sock_xlate_point', '_REV') THEN true END
+           WHEN TRY_CAST(f->>'$.l4.TCP.flags.SYN' AS BOOLEAN)
+             THEN coalesce(TRY_CAST(f->>'$.l4.TCP.flags.ACK' AS BOOLEAN), false)
+      END,
+      NOT (f->>'$.verdict' = 'DROPPED' AND coalesce(f->>'$.Type', '') <> 'SOCK')) AS request,
     TRY_CAST(coalesce(f->>'$.l4.TCP.source_port', f->>'$.l4.UDP.source_port', f->>'$.l4.SCTP.source_port')
              AS INTEGER) AS sport
   FROM (
-    SELECT coalesce(json_extract(j, '$.flow'), j) AS f, j->>'$.time' AS wtime
-    FROM (SELECT json AS j FROM read_json_objects({files}, format='{jformat}', ignore_errors=true))
+    SELECT coalesce(json_extract(j, '$.flow'), j) AS f, j->>'$.time' AS wtime, filename
+    FROM (SELECT json AS j, filename FROM read_json_objects({files}, format='{jformat}', ignore_errors=true,
+                                                            filename=true))
     WHERE j IS NOT NULL AND (json_extract(j, '$.flow') IS NOT NULL
       OR json_extract(j, '$.verdict') IS NOT NULL)
   )
 )
--- Requests only, as flow_edges: is_reply, else what the TCP flags or the translation point tell,
--- else a drop is a request and anything else of unknown direction is left out.
-WHERE NOT coalesce(
-  TRY_CAST(f->>'$.is_reply' AS BOOLEAN),
-  CASE WHEN f->>'$.Type' = 'SOCK' THEN
-         CASE WHEN ends_with(f->>'$.sock_xlate_point', '_FWD') THEN false
-              WHEN ends_with(f->>'$.sock_xlate_point', '_REV') THEN true END
-       WHEN TRY_CAST(f->>'$.l4.TCP.flags.SYN' AS BOOLEAN)
-         THEN coalesce(TRY_CAST(f->>'$.l4.TCP.flags.ACK' AS BOOLEAN), false)
-  END,
-  NOT (f->>'$.verdict' = 'DROPPED' AND coalesce(f->>'$.Type', '') <> 'SOCK'))
 GROUP BY ALL
 """
 
@@ -141,7 +148,7 @@ SELECT
   CASE lower(d->>'$.action') WHEN 'allow' THEN 'allowed' WHEN 'pass' THEN 'allowed' WHEN 'deny' THEN 'denied'
        ELSE 'unknown' END AS verdict,
   d->>'$.reporter' AS reporter, NULL AS event_type, d->>'$.reporter' AS observation_point,
-  count(*) AS records,
+  true AS request, min(filename) AS file, count(*) AS records,
   sum(coalesce(TRY_CAST(d->>'$.num_flows_started' AS BIGINT), TRY_CAST(d->>'$.num_flows' AS BIGINT), 1))
     AS flows,
   sum(coalesce(TRY_CAST(d->>'$.bytes_in' AS BIGINT), 0)
@@ -152,8 +159,8 @@ SELECT
   min(k8sviz_epoch(d->>'$.start_time')) AS first_seen,
   max(k8sviz_epoch(coalesce(d->>'$.end_time', d->>'$.start_time'))) AS last_seen
 FROM (
-  SELECT coalesce(json_extract(json, '$._source'), json) AS d
-  FROM read_json_objects({files}, format='{jformat}', ignore_errors=true)
+  SELECT coalesce(json_extract(json, '$._source'), json) AS d, filename
+  FROM read_json_objects({files}, format='{jformat}', ignore_errors=true, filename=true)
   WHERE json IS NOT NULL
 )
 WHERE json_extract(d, '$.start_time') IS NOT NULL OR json_extract(d, '$.dest_port') IS NOT NULL
@@ -184,7 +191,7 @@ SELECT
   CASE lower(k->>'$.reporter') WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst'
     WHEN 'dst' THEN 'dst'
        END AS observation_point,
-  count(*) AS records,
+  true AS request, min(filename) AS file, count(*) AS records,
   sum(CASE WHEN f->>'$.num_connections_started' IS NOT NULL OR f->>'$.num_connections_live' IS NOT NULL
                 OR f->>'$.num_connections_completed' IS NOT NULL
            THEN coalesce(TRY_CAST(f->>'$.num_connections_started' AS BIGINT), 0) ELSE 1 END) AS flows,
@@ -198,11 +205,11 @@ SELECT
   max(coalesce(k8sviz_epoch(coalesce(f->>'$.end_time', f->>'$.start_time')),
                TRY_CAST(coalesce(f->>'$.end_time', f->>'$.start_time') AS TIMESTAMPTZ))) AS last_seen
 FROM (
-  SELECT f, coalesce(json_extract(f, '$.Key'), f) AS k
+  SELECT f, coalesce(json_extract(f, '$.Key'), f) AS k, filename
   FROM (
     SELECT unnest(CASE WHEN json_type(json, '$.items') = 'ARRAY' THEN json_extract(json, '$.items[*]')
-                       ELSE [json] END) AS f
-    FROM read_json_objects({files}, format='{jformat}', ignore_errors=true)
+                       ELSE [json] END) AS f, filename
+    FROM read_json_objects({files}, format='{jformat}', ignore_errors=true, filename=true)
     WHERE json IS NOT NULL
   )
 )
@@ -219,7 +226,7 @@ SELECT
   dst_type::VARCHAR AS dst_type, dst_namespace::VARCHAR AS dst_ns, dst_pod::VARCHAR AS dst_pod,
   dst_workload::VARCHAR AS dst_wl, dst_ip::VARCHAR AS dst_ip, dst_address_space::VARCHAR AS dst_space,
   dst_service::VARCHAR AS dst_service, dst_port::INTEGER AS dst_port, protocol::VARCHAR AS protocol,
-  verdict::VARCHAR AS verdict, count(*) AS records,
+  verdict::VARCHAR AS verdict, true AS request, NULL::VARCHAR AS file, count(*) AS records,
   -- Connections as connection_counts (k8sviz.flows.compare) counts them; Python picks
   -- flows_hubble for Hubble rows, whose events count by distinct 5-tuple.
   sum(coalesce(num_flows, 1)) AS flows,
@@ -463,8 +470,10 @@ def aggregate_flow_archive(
         truncated and skipped objects, Hubble ``lost_events`` and its time window ``first``,
         ``last``), ``problems`` (kind, file, line, message; the first 200) and
         ``problem_counts``; what it holds is also said in a :class:`k8sviz.FlowWarning`.
-        ``unmapped`` is empty (endpoints are mapped per distinct pair, not counted per record).
-        ``lines`` is None for files DuckDB aggregated: counting them would cost a scan of its own.
+        ``unmapped`` counts the records of each endpoint that could not be mapped per reason, as
+        load_flows counts them (every record, replies too); where DuckDB aggregated the records
+        an example names the first file that holds it (by name), not a line.  ``lines`` is None
+        for files DuckDB aggregated: counting them would cost a scan of its own.
 
     Notes
     -----
@@ -508,7 +517,7 @@ def aggregate_flow_archive(
     import shutil
     import tempfile
 
-    from . import _detect, _files, _load_snapshot, _warn
+    from . import _detect, _files, _load_snapshot
     from .mapping import Mapper
 
     if level not in ("workload", "namespace"):
@@ -600,26 +609,57 @@ def aggregate_flow_archive(
     for src in sources.values():  # as load_flows counts them
         for kind in ("malformed", "truncated", "bad-time"):
             src[kind.replace("-", "_")] = report.by_file.get((src["file"], kind), 0)
+    unmapped: dict[tuple[str, str], list[Any]] = {}
+    edges = _edges(parts, mapper, level, unmapped)
+    # Records of endpoints that could not be mapped, as load_flows counts them: those of the
+    # files DuckDB aggregated from its rows (the first file that holds one, by name; no line),
+    # added to those load_flows' reader counted.
+    for (reason, text), (n, file) in unmapped.items():
+        seen = mapper.unmapped.setdefault(reason, {}).get(text)
+        if seen is None:
+            mapper.unmapped[reason][text] = [n, file, None]
+        else:
+            seen[0] += n
+            if file < seen[1]:
+                seen[1:] = [file, None]
     attrs: dict[str, Any] = {
         "sources": list(sources.values()),
         "problems": report.problems,
         "problem_counts": report.problem_counts,
-        # Endpoints are mapped per distinct pair, not per record: no count of unmapped records.
-        "unmapped": {},
+        "unmapped": mapper.report(),
         "snapshot": None if snap is None else snap.meta.get("cluster"),
     }
-    _warn(attrs)
-    edges = _edges(parts, mapper, level)
+    _say(attrs)
     edges.attrs["k8sviz"] = attrs
     return edges
 
 
-def _edges(parts: list[tuple[str, pd.DataFrame]], mapper: Any, level: str) -> pd.DataFrame:
-    """The edges of the pre-aggregated rows of each part, counted as flow_edges counts them."""
-    frames = [_label_rows(kind, df, mapper, level) for kind, df in parts if len(df)]
-    if not frames:
+def _say(attrs: dict[str, Any]) -> None:
+    """The FlowWarnings of load_flows' report, the example of an unmapped endpoint named by its
+    file alone where the archive does not know its line."""
+    import warnings
+
+    from .._warnings import outside_stacklevel
+    from . import FlowWarning, _warn, problem_place
+
+    _warn({**attrs, "unmapped": {}})
+    unmapped = attrs["unmapped"]
+    if unmapped:
+        parts = [f"{v['endpoints']} {k} ({v['records']} records)" for k, v in unmapped.items()]
+        s = next(iter(unmapped.values()))["samples"][0]
+        warnings.warn(f"unmapped endpoints: {', '.join(parts)}; e.g. {s['endpoint']} at {problem_place(s)}",
+                      FlowWarning, stacklevel=outside_stacklevel())
+
+
+def _edges(parts: list[tuple[str, pd.DataFrame]], mapper: Any, level: str,
+           unmapped: dict[tuple[str, str], list[Any]]) -> pd.DataFrame:
+    """The edges of the pre-aggregated rows of each part, counted as flow_edges counts them
+    (requests only); the records of unmapped endpoints counted into ``unmapped``."""
+    frames = [_label_rows(kind, df, mapper, level, unmapped) for kind, df in parts if len(df)]
+    rows = pd.concat(frames, ignore_index=True) if frames else None
+    if rows is None or not rows["_request"].any():
         return pd.DataFrame(columns=_OUT)
-    rows = pd.concat(frames, ignore_index=True)
+    rows = rows[rows["_request"]].reset_index(drop=True)
     for c in [*_SUMS, "_a", "_d", "_u"]:
         rows[c] = rows[c].fillna(0).astype("int64")
     rows["_obs"] = pd.factorize(rows["_observer"])[0]
@@ -774,8 +814,11 @@ def _v(x: Any) -> Any:
     return None if x is None or (isinstance(x, float) and x != x) or x in ("-", "") else x
 
 
-def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.DataFrame:
-    """Endpoint labels for the pre-aggregated rows of one format (mapping each distinct endpoint once)."""
+def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str,
+                unmapped: dict[tuple[str, str], list[Any]]) -> pd.DataFrame:
+    """Endpoint labels for the pre-aggregated rows of one format (mapping each distinct endpoint
+    once), and into ``unmapped`` (reason, endpoint text) -> [records, first file] the records of
+    each endpoint that could not be mapped, as load_flows' Mapper counts them."""
     from .calico import _endpoint as calico_endpoint
     from .compare import _label
     from .goldmane import _TYPES, _enum
@@ -784,7 +827,7 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
 
     labels: dict[str, list[str]] = {"src": [], "dst": []}
     types: dict[str, list[Any]] = {"src": [], "dst": []}
-    cache: dict[tuple[Any, ...], tuple[str, Any]] = {}
+    cache: dict[tuple[Any, ...], tuple[str, Any, tuple[str, str] | None]] = {}
     for rec in df.to_dict("records"):
         for side in ("src", "dst"):
             if kind in ("parquet", "table"):
@@ -798,8 +841,8 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
                     rec["dst_service"] if side == "dst" else None,
                 )
                 key = tuple(_v(x) for x in key)
-                if key not in cache:
-                    cache[key] = (_label(level, *key), key[0])
+                if key not in cache:  # mapped by load_flows already
+                    cache[key] = (_label(level, *key), key[0], None)
                 labels[side].append(cache[key][0])
                 types[side].append(cache[key][1])
                 continue
@@ -832,10 +875,16 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
             svc = _v(rec.get("dst_service")) if side == "dst" else None
             key = (*ep, svc)
             if key not in cache:
-                ns, pod, wl, typ, space, rsvc = mapper.resolve_new(ep)[0]
-                cache[key] = (_label(level, typ, ns, pod, wl, ep[3], space, svc or rsvc), typ)
-            labels[side].append(cache[key][0])
-            types[side].append(cache[key][1])
+                (ns, pod, wl, typ, space, rsvc), reason = mapper.resolve_new(ep)
+                cache[key] = (_label(level, typ, ns, pod, wl, ep[3], space, svc or rsvc), typ,
+                              None if reason is None else (reason, mapper._text(ep)))
+            label, typ, why = cache[key]
+            labels[side].append(label)
+            types[side].append(typ)
+            if why:
+                seen = unmapped.setdefault(why, [0, rec["file"]])
+                seen[0] += int(rec["records"])
+                seen[1] = min(seen[1], rec["file"])
     verdict = df["verdict"].astype(object)
     flows = df["flows"].fillna(0).astype("int64")
     records = df["records"].fillna(0).astype("int64")
@@ -872,6 +921,7 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str) -> pd.Data
             "source_format": "parquet" if kind == "parquet" else fmt,
             "src_type": types["src"],
             "dst_type": types["dst"],
+            "_request": df["request"].astype(bool),
         }
     )
 

@@ -418,3 +418,74 @@ class TestBadValues:
                             lambda con, files, *a: read.extend(files) or real(con, files, *a))
         archive, _, _ = agree(tmp_path)
         assert read == [str(tmp_path / "bad.json")] and archive["records"].sum() == 3
+
+
+def unmapped(df) -> dict:
+    """Per reason: endpoints, records and each endpoint's records (samples in no set order)."""
+    return {reason: (v["endpoints"], v["records"], sorted((s["endpoint"], s["records"]) for s in v["samples"]))
+            for reason, v in df.attrs["k8sviz"]["unmapped"].items()}
+
+
+class TestUnmapped:
+    """Records of endpoints the snapshot does not know, counted per reason as load_flows counts
+    them: every record (replies too), not only the requests that make edges."""
+
+    @pytest.mark.parametrize("which", ["demo", "cluster", "half"])
+    def test_the_demo_flows(self, demo_snap, tmp_path, which):
+        """With the demo snapshot (all mapped) and the demo cluster without half its pods and its
+        workloads (pods, IPs and aggregates of no pod it knows: many records unmapped)."""
+        import shutil
+
+        snap = {"demo": demo_snap, "cluster": "data/demo/cluster"}.get(which)
+        if which == "half":
+            shutil.copytree("data/demo/cluster", tmp_path / "cluster")
+            (tmp_path / "cluster" / "workloads.yaml").unlink()
+            pods = json.loads((tmp_path / "cluster" / "pods.json").read_text())
+            pods["items"] = pods["items"][::2]
+            (tmp_path / "cluster" / "pods.json").write_text(json.dumps(pods))
+            snap = tmp_path / "cluster"
+        archive, flows, _ = both(k8sviz.demo_path("flows"), snap)
+        want = unmapped(flows)
+        assert unmapped(archive) == want
+        if which == "half":
+            assert sum(v[1] for v in want.values()) > 1000 and len(want) >= 2, want
+
+    @pytest.mark.parametrize("snapshot", ["demo", "data/demo/cluster"])
+    def test_unmapped_ips_replies_and_requests(self, tmp_path, demo_snap, snapshot):
+        reply = hubble(GOOD, src="10.0.0.2", dst="10.0.0.1", is_reply=True)
+        unknown = hubble(GOOD, dst="10.0.0.3")
+        unknown["flow"]["l4"]["TCP"]["flags"] = {"ACK": True}  # no SYN, no is_reply: left out of edges
+        lines = [hubble(GOOD), hubble(GOOD, port=81), reply, unknown,
+                 hubble(GOOD, src="10.244.0.139", dst="172.16.9.9")]
+        p = write_jsonl(tmp_path, lines)
+        c = write_jsonl(tmp_path, [
+            calico(1710496800, dest_type="wep", dest_name_aggr="-", dst="10.0.0.3"),
+            calico(1710496800, source_type="wep", source_namespace="shop", source_name="ghost", source_name_aggr="-"),
+        ], "c.json")
+        archive, flows, said = both(tmp_path, demo_snap if snapshot == "demo" else snapshot)
+        want = unmapped(flows)
+        assert want["private-ip-not-in-snapshot"][:2] == (4, 10) and want["pod-not-in-snapshot"][:2] == (1, 1)
+        assert unmapped(archive) == want
+        samples = {s["endpoint"]: s for v in archive.attrs["k8sviz"]["unmapped"].values() for s in v["samples"]}
+        assert samples["10.0.0.1"]["file"] == str(p) and samples["shop/ghost (10.0.0.1)"]["file"] == str(c)
+        assert samples["10.0.0.3"]["file"] == str(c)  # the first file (by name) that holds it
+        assert all(s["line"] is None for s in samples.values())
+        assert any("unmapped endpoints: 1 pod-not-in-snapshot (1 records), 4 private-ip-not-in-snapshot "
+                   "(10 records); e.g. shop/ghost (10.0.0.1) at " + str(c) in w and ":None" not in w
+                   for w in said), said
+
+    def test_damaged_and_clean_files_together(self, tmp_path, demo_snap):
+        """A file read by load_flows' reader (a bad time) counts with its lines, the others without."""
+        bad = write_jsonl(tmp_path, [hubble(FUTURE, dst="10.0.0.9"), hubble(GOOD, dst="10.0.0.9")], "a.json")
+        write_jsonl(tmp_path, [hubble(GOOD, dst="10.0.0.9"), hubble(GOOD, dst="10.0.0.8")], "b.json")
+        archive, flows, _ = both(tmp_path, demo_snap)
+        assert unmapped(archive) == unmapped(flows)
+        samples = {s["endpoint"]: s for s in archive.attrs["k8sviz"]["unmapped"]["private-ip-not-in-snapshot"][
+            "samples"]}
+        assert (samples["10.0.0.9"]["records"], samples["10.0.0.9"]["file"], samples["10.0.0.9"]["line"]) == (
+            2, str(bad), 1)  # as load_flows names it: the first line it met it on
+        assert samples["10.0.0.1"]["records"] == 3 and samples["10.0.0.8"]["line"] is None
+
+    def test_no_snapshot_nothing_unmapped(self, tmp_path):
+        archive, flows, _ = both(write_jsonl(tmp_path, [hubble(GOOD)]))
+        assert archive.attrs["k8sviz"]["unmapped"] == flows.attrs["k8sviz"]["unmapped"] == {}
