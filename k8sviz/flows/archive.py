@@ -505,6 +505,9 @@ def aggregate_flow_archive(
       reported with its file and line, as load_flows reports it, and left out of the edges.
     * Empty and blank files, UTF-16 text and files of no known format are problems of the
       report, as in load_flows, not errors.
+    * A Parquet file that is cut short, no Parquet at all, no table of load_flows (a column
+      missing) or damaged past its footer raises :class:`k8sviz.InputError` naming it (of
+      several files, the one that cannot be read).
 
     The connections of such a file are counted apart from those of the files DuckDB
     aggregates: a Hubble connection (a 5-tuple) seen in both counts once in each.
@@ -596,13 +599,7 @@ def aggregate_flow_archive(
         if damaged:
             parts.append(("table", _read_damaged(con, damaged, mapper, report, sources)))
         if parquet:
-            files_sql = _list(parquet)
-            have = {r[0] for r in con.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({files_sql}, union_by_name=true)").fetchall()}
-            # event_type came with k8sviz's observer counts: older tables have none (NULL).
-            event_type = "event_type::VARCHAR" if "event_type" in have else "NULL::VARCHAR"
-            sql = _PARQUET.replace("{files}", files_sql).replace("{event_type}", event_type)
-            parts.append(("parquet", con.execute(sql).df()))
+            parts.append(("parquet", _parquet(con, duckdb.Error, parquet)))
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
@@ -680,6 +677,59 @@ def _edges(parts: list[tuple[str, pd.DataFrame]], mapper: Any, level: str,
     edges["sources"] = g["source_format"].agg(lambda s: ",".join(sorted(set(s.dropna()))))
     edges = edges.reset_index()[_OUT]
     return edges.sort_values(["flows", "src", "dst"], ascending=[False, True, True], ignore_index=True)
+
+
+# The columns of load_flows' table that the aggregation of a Parquet file reads (event_type
+# came later, with k8sviz's observer counts: a table without it is read with none).
+_PARQUET_COLUMNS = (
+    "source_format", "reporter", "observation_point", "src_type", "src_namespace", "src_pod", "src_workload",
+    "src_ip", "src_address_space", "dst_type", "dst_namespace", "dst_pod", "dst_workload", "dst_ip",
+    "dst_address_space", "dst_service", "dst_port", "protocol", "verdict", "num_flows", "src_port",
+    "bytes_in", "bytes_out", "packets_in", "packets_out", "time", "end_time", "is_reply",
+)
+
+
+def _parquet(con: Any, error: type[Exception], files: list[str]) -> pd.DataFrame:
+    """The pre-aggregated rows of the Parquet files (see ``_PARQUET``).  A file that is no Parquet
+    (cut short, another format so named), no flow table of load_flows, or that DuckDB cannot read
+    further is an InputError naming it, never DuckDB's own error or rows of NULL endpoints."""
+    event_type = False
+    for name in files:  # each file's schema: only its footer is read
+        try:
+            rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_list([name])})").fetchall()
+        except error as e:
+            msg = f"cannot be read as Parquet ({_first_line(e)})"
+            raise InputError(msg, source=name) from e
+        have = {r[0] for r in rows}
+        missing = [c for c in _PARQUET_COLUMNS if c not in have]
+        if missing:
+            msg = (f"is no flow table of k8sviz.load_flows (load_flows(...).to_parquet(path)): "
+                   f"no column {', '.join(missing)}")[:300]
+            raise InputError(msg, source=name)
+        event_type = event_type or "event_type" in have
+
+    def run(names: list[str]) -> pd.DataFrame:
+        sql = _PARQUET.replace("{files}", _list(names))
+        out: pd.DataFrame = con.execute(
+            sql.replace("{event_type}", "event_type::VARCHAR" if event_type else "NULL::VARCHAR")).df()
+        return out
+
+    try:
+        return run(files)
+    except error as e:
+        # A damaged page past the footer (or a column of another type): which file, read alone.
+        for name in files if len(files) > 1 else ():
+            try:
+                run([name])
+            except error as one:
+                msg = f"cannot be read as a flow table ({_first_line(one)})"
+                raise InputError(msg, source=name) from one
+        msg = f"cannot be read as a flow table ({_first_line(e)})"
+        raise InputError(msg, source=", ".join(files)) from e
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).strip().split("\n")[0][:200]
 
 
 def _source(file: str, fmt: str | None) -> dict[str, Any]:

@@ -489,3 +489,60 @@ class TestUnmapped:
     def test_no_snapshot_nothing_unmapped(self, tmp_path):
         archive, flows, _ = both(write_jsonl(tmp_path, [hubble(GOOD)]))
         assert archive.attrs["k8sviz"]["unmapped"] == flows.attrs["k8sviz"]["unmapped"] == {}
+
+
+class TestParquet:
+    """A Parquet file that cannot be read as load_flows' table is an InputError naming the file
+    (of several, the one), never DuckDB's own error."""
+
+    @pytest.fixture
+    def table(self, tmp_path):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", k8sviz.FlowWarning)
+            df = k8sviz.load_flows(k8sviz.demo_path("flows", "calico.json"))
+        p = tmp_path / "good.parquet"
+        df.to_parquet(p)
+        return p
+
+    def _fails(self, paths, name, match):
+        with pytest.raises(k8sviz.InputError, match=match) as e:
+            k8sviz.aggregate_flow_archive(paths)
+        assert e.value.source == str(name)
+        assert "duckdb" not in type(e.value).__module__
+
+    @pytest.mark.parametrize("several", [False, True])
+    def test_a_truncated_file(self, table, tmp_path, several):
+        cut = tmp_path / "cut.parquet"
+        cut.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
+        self._fails([table, cut] if several else [cut], cut, "cannot be read as Parquet")
+
+    @pytest.mark.parametrize("content", [b"", b"not parquet at all\n", b"PAR1" + b"\0" * 100])
+    def test_a_file_that_is_no_parquet(self, tmp_path, content):
+        p = tmp_path / "x.parquet"
+        p.write_bytes(content)
+        self._fails([p], p, "cannot be read as Parquet")
+
+    def test_a_parquet_file_of_another_table(self, table, tmp_path):
+        other = tmp_path / "other.parquet"
+        pd.DataFrame({"a": [1, 2], "time": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True)}).to_parquet(other)
+        self._fails(tmp_path, other, r"is no flow table of k8sviz.load_flows .*no column source_format, reporter")
+
+    def test_a_table_without_one_column(self, table, tmp_path):
+        p = tmp_path / "older.parquet"
+        pd.read_parquet(table).drop(columns=["is_reply"]).to_parquet(p)
+        self._fails([table, p], p, "no column is_reply$")
+
+    def test_a_table_without_event_type_is_still_read(self, table, tmp_path):
+        """Tables of k8sviz before the observer counts have none: read as before."""
+        p = tmp_path / "old.parquet"
+        pd.read_parquet(table).drop(columns=["event_type"]).to_parquet(p)
+        assert k8sviz.aggregate_flow_archive(p)["records"].sum() == k8sviz.aggregate_flow_archive(table)[
+            "records"].sum() > 0
+
+    def test_a_damaged_page_past_the_footer(self, table, tmp_path):
+        """The schema reads; the data does not: the aggregation names the file that fails alone."""
+        data = table.read_bytes()
+        n = len(data) // 3
+        mid = tmp_path / "mid.parquet"
+        mid.write_bytes(data[:n] + bytes(b ^ 0x5A for b in data[n:n + 2000]) + data[n + 2000:])
+        self._fails([table, mid], mid, "cannot be read as a flow table")
