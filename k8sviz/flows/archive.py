@@ -595,6 +595,8 @@ def aggregate_flow_archive(
             if spelling == "camel":
                 sql = _camel_sql(sql)
             sql = sql.replace("{files}", _list(names))
+            if len(names) == 1:  # the file of every row: no aggregate of file names needed
+                sql = sql.replace("min(filename) AS file", _list(names)[1:-1] + " AS file")
             parts.append((fmt, con.execute(sql.replace("{jformat}", jformat)).df()))
         if damaged:
             parts.append(("table", _read_damaged(con, damaged, mapper, report, sources)))
