@@ -1,7 +1,8 @@
 """Aggregate large flow archives out of core with DuckDB (embedded; ``pip install 'k8sviz[flows]'``).
 
 Hubble, Calico and Goldmane JSON (plain or ``.gz``) is scanned by DuckDB's JSON reader and
-Parquet files must hold the normalized table (``load_flows(...).to_parquet(path)``).  Nothing
+Parquet files must hold the normalized table (``load_flows(...).to_parquet(path)``); CSV files
+and captured event streams go through load_flows' reader, a file at a time.  Nothing else
 is loaded into Python row by row: DuckDB streams the files and spills to disk if needed, so
 archives far larger than memory can be aggregated into workload edges.
 """
@@ -93,7 +94,7 @@ FROM (
            WHEN TRY_CAST(f->>'$.l4.TCP.flags.SYN' AS BOOLEAN)
              THEN coalesce(TRY_CAST(f->>'$.l4.TCP.flags.ACK' AS BOOLEAN), false)
       END,
-      NOT (f->>'$.verdict' = 'DROPPED' AND coalesce(f->>'$.Type', '') <> 'SOCK')) AS request,
+      NOT (coalesce(f->>'$.verdict', '') = 'DROPPED' AND coalesce(f->>'$.Type', '') <> 'SOCK')) AS request,
     TRY_CAST(coalesce(f->>'$.l4.TCP.source_port', f->>'$.l4.UDP.source_port', f->>'$.l4.SCTP.source_port')
              AS INTEGER) AS sport
   FROM (
@@ -445,7 +446,9 @@ def aggregate_flow_archive(
     ----------
     paths
         Files or directories: Hubble, Calico or Goldmane JSON (``.gz`` allowed) and Parquet files
-        of the normalized table (``load_flows(...).to_parquet(path)``).  Replies (Hubble
+        of the normalized table (``load_flows(...).to_parquet(path)``).  CSV files and captured
+        event streams (``data:`` lines), which DuckDB's JSON reader does not read, are read by
+        load_flows' own reader, one file at a time in memory (see Notes).  Replies (Hubble
         ``is_reply``, or as :func:`k8sviz.load_flows` tells it from the TCP flags) and Hubble
         records of unknown direction are left out, as :func:`k8sviz.flow_edges` does.
         Damaged input is counted and reported as :func:`k8sviz.load_flows` reports it (see Notes).
@@ -538,18 +541,21 @@ def aggregate_flow_archive(
         | {str(f) for p in paths if Path(p).is_dir() for f in Path(p).rglob("*.parquet")}
     )
     groups: dict[tuple[str, str, str], list[str]] = {}
+    readers: list[str] = []  # files for load_flows' own reader
     report = Report()
     sources: dict[str, dict[str, Any]] = {}  # per file, in the order read: the load report's sources
     for p in files:
         if p.name.endswith(".parquet"):
             continue
         fmt, framing = _detect(p, report)
-        if fmt is not None and framing == "sse":
-            msg = ("captured event streams (data: lines) are not supported in archives; "
-                   "load them with k8sviz.load_flows")
-            raise InputError(msg, source=str(p))
         sources[str(p)] = _source(str(p), fmt)
-        if fmt in ("hubble", "calico", "goldmane"):
+        if fmt is not None and (framing == "sse" or fmt == "csv"):
+            # Formats DuckDB's JSON reader does not read (CSV, captured event streams): read by
+            # load_flows' reader, as damaged files are, with their problems.  A damaged JSON
+            # file can look like CSV (a cut first line): it is reported as load_flows reports
+            # it, not a reason to refuse the whole archive.
+            readers.append(str(p))
+        elif fmt in ("hubble", "calico", "goldmane"):
             jformat = (
                 "newline_delimited"
                 if framing == "lines"
@@ -587,7 +593,7 @@ def aggregate_flow_archive(
         for fmt in sorted({g[0] for g in groups}):
             con.create_function(f"k8sviz_check_{fmt}", _checker(fmt), ["VARCHAR", "VARCHAR", "BIGINT"],  # type: ignore[call-overload]
                                 check, type="arrow")
-        damaged: list[str] = []
+        damaged: list[str] = list(readers)
         for (fmt, jformat, spelling), names in sorted(groups.items()):
             bad = _screen(con, duckdb.Error, fmt, jformat, names, sources, report)
             damaged += bad

@@ -546,3 +546,39 @@ class TestParquet:
         mid = tmp_path / "mid.parquet"
         mid.write_bytes(data[:n] + bytes(b ^ 0x5A for b in data[n:n + 2000]) + data[n + 2000:])
         self._fails([table, mid], mid, "cannot be read as a flow table")
+
+
+@pytest.mark.parametrize("odd", [
+    {"flow": {"lost_events": {"source": "HUBBLE_RING_BUFFER", "num_events_lost": 12, "cpu": 1},
+              "node_name": "x", "time": "2024-03-15T10:00:02Z"}},
+    {"flow": {"node_name": "x", "time": "2024-03-15T10:00:02Z", "Type": "L3_L4"}},
+])
+def test_a_flow_without_a_verdict_is_of_unknown_direction_not_a_crash(tmp_path, odd):
+    """Found by a differential fuzz: a ``flow`` without a verdict (here a lost-events record
+    wrapped in ``flow``) made the archive's request column NULL, and reading it crashed."""
+    lines = _lines("hubble")
+    lines[2] = json.dumps(odd)
+    path = _write(tmp_path, ("\n".join(lines) + "\n").encode())
+    archive, flows, _ = both(path, k8sviz.demo())
+    assert_same_edges(archive, k8sviz.flow_edges(flows))
+    assert archive.attrs["k8sviz"]["problem_counts"] == flows.attrs["k8sviz"]["problem_counts"]
+
+
+def test_csv_files_and_damaged_files_read_as_csv_join_the_archive(tmp_path):
+    """CSV files (refused before: the whole archive failed) and a JSON file cut so that it looks
+    like CSV are read by load_flows' reader: same edges, same problems, the rest still counted."""
+    d = tmp_path / "archive"
+    d.mkdir()
+    (d / "good.json").write_text("\n".join(_lines("hubble")) + "\n")
+    (d / "flows.csv").write_text(
+        "time,src_ip,dst_ip,dst_port,protocol,verdict\n"
+        "2024-03-15T10:00:00Z,10.0.0.1,10.244.0.139,7070,TCP,allowed\n"
+        "2024-03-15T10:00:01Z,10.0.0.1,10.244.0.139,7070,TCP,denied\n")
+    cut = "\n".join(_lines("calico"))
+    (d / "cut.json").write_text(cut[cut.index(",") + 1:] + "\n")  # the first line's head cut off
+    archive, flows, said = both(d, k8sviz.demo())
+    assert_same_edges(archive, k8sviz.flow_edges(flows))
+    assert archive.attrs["k8sviz"]["problem_counts"] == flows.attrs["k8sviz"]["problem_counts"] != {}
+    assert said
+    formats = {s["file"].rsplit("/", 1)[1]: s["format"] for s in archive.attrs["k8sviz"]["sources"]}
+    assert formats["flows.csv"] == "csv" and formats["good.json"] == "hubble"

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 import k8sviz
-from k8sviz.errors import InputError
 
 from .conftest import DATA, write_jsonl
 from .test_goldmane import CART, FRONTEND, PUB, whisker
@@ -123,12 +122,21 @@ def test_any_format_may_come_as_a_stream(tmp_path, demo_snap):
     same_rows(ours, theirs)
 
 
-def test_the_archive_reader_refuses_a_stream_by_name(tmp_path):
+def test_the_archive_reads_a_stream_with_load_flows_reader(tmp_path, demo_snap):
+    """An event stream (refused by name before) goes through load_flows' reader: the archive
+    gives the edges flow_edges gives, and the stream's problems."""
     pytest.importorskip("duckdb")
+    from .test_compare import assert_same_edges
+
     p = tmp_path / "flows.sse"
-    p.write_text("".join(event(o) for o in ITEMS))
-    with pytest.raises(InputError, match=r"flows\.sse.*event streams.*k8sviz\.load_flows"):
-        k8sviz.aggregate_flow_archive(p)
+    p.write_text("".join(event(o) for o in ITEMS) + "data: {not json\n\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        archive = k8sviz.aggregate_flow_archive(p, snapshot=demo_snap)
+        flows = k8sviz.load_flows(p, snapshot=demo_snap)
+    assert len(archive) > 0
+    assert_same_edges(archive, k8sviz.flow_edges(flows))
+    assert archive.attrs["k8sviz"]["problem_counts"] == flows.attrs["k8sviz"]["problem_counts"] != {}
 
 
 @pytest.mark.parametrize("eol", ["\r", "\r\n", "\n"])
