@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
@@ -1061,11 +1061,20 @@ class Reachability:
 
         Columns: ``policy, direction, rule, src, dst, protocol, ports`` and ``src_type, dst_type``,
         which hold what :meth:`to_frame` does (``level``, or "external" for a CIDR of
-        :meth:`external_blocks`, cluster nodes' addresses included).
+        :meth:`external_blocks`, cluster nodes' addresses included).  Rows by rule (in the
+        engine's order), then (src, dst), then protocol.  Rows with the same port set and
+        protocol share one ``ports`` list, across rules too.
         """
         import pandas as pd
 
-        frames = []
+        # One frame at the end from per-rule arrays: a small frame per rule, thousands of
+        # them concatenated, cost most of the time at 50,000 pods (pandas' per-frame overhead).
+        pair_a1: list[np.ndarray] = []
+        pair_a2: list[np.ndarray] = []
+        pair_mask: list[np.ndarray] = []  # per unit pair, its mask's index in ``tables``
+        tables: list[np.ndarray] = []  # per rule, its distinct masks
+        origins: list[RuleOrigin] = []
+        n_masks = 0
         for r in self._rules:
             if r.action != "allow" or r.origin is None:
                 continue
@@ -1076,17 +1085,51 @@ class Reachability:
             i, j = np.nonzero(blk.any(axis=2))
             if not len(i):
                 continue
-            df = self._rows(
-                src[i], dst[j], blk[i, j], level, ["src", "dst", "protocol", "ports", "src_type", "dst_type"]
-            )
-            if len(df):
-                df.insert(0, "rule", r.origin.index)
-                df.insert(0, "direction", r.origin.direction)
-                df.insert(0, "policy", r.origin.policy)
-                frames.append(df)
-        if not frames:
+            a1, a2, uniq, rmid = self._rule_unit_pairs(src[i], dst[j], blk[i, j], level)
+            if not len(a1):
+                continue
+            pair_a1.append(a1)
+            pair_a2.append(a2)
+            pair_mask.append(rmid + n_masks)
+            tables.append(uniq)
+            n_masks += len(uniq)
+            origins.append(r.origin)
+        if not origins:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in RULE_COLUMNS})
-        return pd.concat(frames, ignore_index=True)[RULE_COLUMNS]
+        names, _, _, _, _, _, n_in_arr = self._units(level)
+        n_in = int(n_in_arr[0])
+        uniq, inv = _unique_rows(np.concatenate(tables))  # distinct masks of all rules
+        has, lists = self._port_lists(uniq)
+        mid = inv[np.concatenate(pair_mask)]
+        rr, pp = np.nonzero(has[mid])  # row-major: by rule, (src, dst), then protocol
+        a1 = np.concatenate(pair_a1)[rr]
+        a2 = np.concatenate(pair_a2)[rr]
+        rule_of = np.repeat(np.arange(len(origins), dtype=np.int32), [len(a) for a in pair_a1])[rr]
+        ports = lists[mid[rr], pp]
+        del pair_a1, pair_a2, pair_mask, mid
+
+        def text(values: list[str]) -> Any:
+            # taken from the small table: the column pandas makes of these strings (its
+            # string dtype where that is the default), without converting one per row
+            return pd.Series(np.asarray(values, dtype=object), copy=False).array.take(rule_of)
+
+        cols: dict[str, Any] = {
+            "policy": text([o.policy for o in origins]),
+            "direction": text([o.direction for o in origins]),
+            "rule": np.asarray([o.index for o in origins], dtype=np.int64)[rule_of],
+            "src": pd.Series(names[a1], dtype=object, copy=False),
+            "dst": pd.Series(names[a2], dtype=object, copy=False),
+            "protocol": pd.Categorical.from_codes(pp.astype(np.int8), list(PROTOCOLS)),
+            "ports": pd.Series(ports, dtype=object, copy=False),
+            "src_type": pd.Categorical.from_codes((a1 >= n_in).astype(np.int8), [level, "external"]),
+            "dst_type": pd.Categorical.from_codes((a2 >= n_in).astype(np.int8), [level, "external"]),
+        }
+        # Columns one at a time: pandas then keeps separate blocks instead of stacking
+        # millions of object pointers into one 2-D copy.
+        df = pd.DataFrame(index=pd.RangeIndex(len(rr)))
+        for c in RULE_COLUMNS:
+            df[c] = cols[c]
+        return df
 
     def _units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                             np.ndarray, np.ndarray]:
@@ -1126,13 +1169,13 @@ class Reachability:
         cache[level] = out
         return out
 
-    def _rows(
-        self, b1: np.ndarray, b2: np.ndarray, masks: np.ndarray, level: Level, columns: list[str]
-    ) -> pd.DataFrame:
-        """Expand class pairs with port masks to unit rows (src, dst, protocol, ports), sorted."""
-        import pandas as pd
-
-        names, nss, types, start, c_unit, cnt, n_in_arr = self._units(level)
+    def _rule_unit_pairs(
+        self, b1: np.ndarray, b2: np.ndarray, masks: np.ndarray, level: Level
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Expand class pairs with port masks to unit pairs, sorted by (src, dst): the source
+        and destination units, the distinct masks, and each pair's index among them (the OR
+        of its class pairs' masks)."""
+        names, _, _, start, c_unit, cnt, n_in_arr = self._units(level)
         n_in, n_units = int(n_in_arr[0]), len(names)
         # Distinct masks first (few), so port strings are built once per mask and protocol.
         # Large temporaries are int32 and freed early: fresh pages cost more than the math.
@@ -1177,37 +1220,23 @@ class Reachability:
                 merged = np.bitwise_or.reduceat(uniq[rmid], first, axis=0)
                 key = key[first]
                 uniq, rmid = _unique_rows(merged)
+        return key // n_units, key % n_units, uniq, rmid
+
+    def _port_lists(self, uniq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per distinct mask and protocol: whether it holds ports of that protocol, and their
+        ranges: one list object per protocol and ranges, shared by every row that has them
+        (the analyses key caches on the list's ``id``)."""
         has = np.zeros((len(uniq), len(PROTOCOLS)), dtype=bool)
         lists = np.empty((len(uniq), len(PROTOCOLS)), dtype=object)
+        shared: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         for q in range(len(uniq)):
             bits = self.ports.from_words(uniq[q])
             for pi, proto in enumerate(PROTOCOLS):
                 if self.ports.has(bits, proto):
                     has[q, pi] = True
-                    lists[q, pi] = self.ports.ranges(bits, proto)
-        rr, pp = np.nonzero(has[rmid])  # row-major: sorted by (src, dst) then protocol
-        a1, a2 = key[rr] // n_units, key[rr] % n_units
-        ports = lists[rmid[rr], pp]
-        del key
-        data = {
-            "src": lambda: names[a1], "dst": lambda: names[a2],
-            "src_namespace": lambda: nss[a1], "dst_namespace": lambda: nss[a2],
-            "src_type": lambda: types[a1], "dst_type": lambda: types[a2],
-            "protocol": lambda: np.asarray(PROTOCOLS, dtype=object)[pp], "ports": lambda: ports,
-        }
-        # Columns one at a time: pandas then keeps separate blocks instead of stacking
-        # millions of object pointers into one 2-D copy.
-        # Three-valued columns are Categoricals (one byte a row at millions of rows).
-        data["src_type"] = lambda: pd.Categorical.from_codes((a1 >= n_in).astype(np.int8),
-                                                             [level, "external"])
-        data["dst_type"] = lambda: pd.Categorical.from_codes((a2 >= n_in).astype(np.int8),
-                                                             [level, "external"])
-        data["protocol"] = lambda: pd.Categorical.from_codes(pp.astype(np.int8), list(PROTOCOLS))
-        df = pd.DataFrame(index=pd.RangeIndex(len(rr)))
-        for c in columns:
-            col = data[c]()
-            df[c] = col if isinstance(col, pd.Categorical) else pd.Series(col, dtype=object, copy=False)
-        return df
+                    ranges = self.ports.ranges(bits, proto)
+                    lists[q, pi] = shared.setdefault((proto, tuple(ranges)), ranges)
+        return has, lists
 
     # ------------------------------------------------------------------ display
 
