@@ -388,6 +388,44 @@ def _take_text(tab: np.ndarray, codes: np.ndarray) -> Any:
     return pd.Series(tab, copy=False).array.take(codes)
 
 
+def find_sorted(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Per key, its position in ``table`` (sorted, distinct), or -1 when it is not there.
+
+    What ``np.isin`` answers, plus where, by one binary search per key into the small table:
+    ``np.isin`` on millions of int64 keys sorts both arrays together.
+    """
+    if not len(table):
+        return np.full(len(keys), -1, dtype=np.int64)
+    pos = np.searchsorted(table, keys)
+    pos[pos == len(table)] = 0
+    return np.where(table[pos] == keys, pos, -1)
+
+
+def sequence_codes(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group ``0 .. n_groups - 1``, a code of its sequence of ``values`` (``values`` grouped
+    by ``group``, ascending, each group's in the order given): groups with equal sequences get
+    equal codes, numbered from 1 in order of first appearance; 0 for a group with none.
+    """
+    import pandas as pd
+
+    out = np.zeros(n_groups, dtype=np.int64)
+    if not len(group):
+        return out
+    length = np.bincount(group, minlength=n_groups)
+    offset = np.cumsum(length) - length
+    provisional = np.full(n_groups, -1, dtype=np.int64)
+    seen = 0
+    for n in np.unique(length[length > 0]).tolist():  # equal lengths, one 2-D array each
+        rows = np.flatnonzero(length == n)
+        seqs = values[offset[rows][:, None] + np.arange(n)]
+        _, inv = np.unique(seqs, axis=0, return_inverse=True)
+        provisional[rows] = seen + inv.reshape(-1)
+        seen += int(inv.max()) + 1
+    has = provisional >= 0
+    out[has] = pd.factorize(provisional[has])[0] + 1
+    return out
+
+
 def _opening_rules(
     core: _Core,
     idx: np.ndarray,
@@ -396,17 +434,14 @@ def _opening_rules(
     ci: np.ndarray,
     combo_info: list[Any],
     rf: pd.DataFrame,
-    rule_col: np.ndarray,
-    pol_col: np.ndarray,
-    rule_id: np.ndarray,
-) -> None:
-    """Fill, for each violation row, the rules of ``rf`` on its (src, dst, protocol) whose ports
-    meet its uncovered ports (``rule_col``), their policies (``pol_col``) and a code per distinct
-    rule list (``rule_id``, 0 for none).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each violation row, the rules of ``rf`` on its (src, dst, protocol) whose ports meet
+    its uncovered ports: per row a code of its rule list (0 for none), and per code the rules'
+    texts and their policies (one list object per code, shared by its rows) and an id per
+    distinct text list (0 for none).
 
     Works on codes: the rule frame has a row per (rule, src, dst, protocol), about a million at
-    L, and a Python key per row cost more than the rest of the violation frame.  Rows with the
-    same opening rules share one list object, as rows of a combo share their port lists.
+    L, the violation rows millions; a Python step per row of either cost seconds.
     """
     import pandas as pd
 
@@ -418,59 +453,74 @@ def _opening_rules(
     rkey = np.full(len(rf), -1, dtype=np.int64)
     rkey[ok] = (rs[ok].astype(np.int64) * nd + rd[ok]) * npro + rp[ok]
     del rs, rd, rp, ok
+    # rule rows grouped by key, in frame order within a key (stable); a violation row finds
+    # its key's group by binary search among the distinct keys
+    rorder = np.argsort(rkey, kind="stable")
+    rk = rkey[rorder]
+    starts = np.flatnonzero(np.r_[True, rk[1:] != rk[:-1]])
+    ends = np.r_[starts[1:], len(rk)]
+    if rk[0] < 0:  # rule rows whose ends are in no violation's frame
+        starts, ends = starts[1:], ends[1:]
     vkeys = (sc.astype(np.int64) * nd + dc) * npro + core.pcodes[idx]
-    # the rule rows some violation row needs, grouped by key in frame order (stable)
-    rrows = np.flatnonzero(np.isin(rkey, vkeys))
-    rrows = rrows[np.argsort(rkey[rrows], kind="stable")]
-    rk = rkey[rrows]
-    del rkey
-    cand_rows = np.flatnonzero(np.isin(vkeys, rk))
-    lo = np.searchsorted(rk, vkeys[cand_rows], "left")
-    hi = np.searchsorted(rk, vkeys[cand_rows], "right")
-    del vkeys, rk
+    pos = find_sorted(rk[starts], vkeys)
+    del vkeys
+    cand = np.flatnonzero(pos >= 0)
+    lo, n = starts[pos[cand]], (ends - starts)[pos[cand]]
+    del pos
+    # every (violation row, rule row) pair of the same key, grouped by violation row
+    pair_row = np.repeat(np.arange(len(cand)), n)
+    pair_rule = rorder[np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))]
+    del lo, n, rorder, rk
     # each distinct (policy, direction, rule) coded in opening order, so that sorting codes
     # sorts the rules as _opening_order does
-    pol = rf["policy"].to_numpy(dtype=object)[rrows]
-    dirn = rf["direction"].to_numpy(dtype=object)[rrows]
-    num = rf["rule"].to_numpy()[rrows].astype(np.int64)
-    triples = sorted(set(zip(pol.tolist(), dirn.tolist(), num.tolist(), strict=True)), key=_opening_order)
-    tcode = {t: k for k, t in enumerate(triples)}
-    r_rule = [tcode[t] for t in zip(pol.tolist(), dirn.tolist(), num.tolist(), strict=True)]
+    pol_c, pol_u = pd.factorize(rf["policy"].to_numpy(dtype=object))
+    dir_c, dir_u = pd.factorize(rf["direction"].to_numpy(dtype=object))
+    num_c, num_u = pd.factorize(rf["rule"].to_numpy().astype(np.int64))
+    t_c, t_u = pd.factorize((pol_c.astype(np.int64) * len(dir_u) + dir_c) * len(num_u) + num_c)
+    t_u = np.asarray(t_u, dtype=np.int64)
+    found = [(str(pol_u[t // len(num_u) // len(dir_u)]), str(dir_u[t // len(num_u) % len(dir_u)]),
+              int(num_u[t % len(num_u)])) for t in t_u.tolist()]
+    by_order = sorted(range(len(found)), key=lambda k: _opening_order(found[k]))
+    triples = [found[k] for k in by_order]
+    rank = np.empty(len(found), dtype=np.int64)
+    rank[by_order] = np.arange(len(found))
+    r_rule = rank[t_c]
     texts_of = [_rule_text(*t) for t in triples]
-    # each distinct port list parsed once (the engine shares one list per port set)
-    parsed: dict[int, int] = {}
-    ranges: list[_ports.Ranges] = []
-    r_ports: list[int] = []
-    for ports in rf["ports"].to_numpy(dtype=object)[rrows].tolist():
-        code = parsed.get(id(ports))
-        if code is None:
-            code = parsed[id(ports)] = len(ranges)
-            ranges.append(_ports.parse(ports))
-        r_ports.append(code)
-    meets: dict[tuple[int, int], bool] = {}
-    lists: dict[tuple[int, ...], tuple[list[str], list[str], int]] = {(): (_EMPTY, _EMPTY, 0)}
+    # each distinct port list parsed once (the engine shares one list per port set), and
+    # met with each combo's uncovered ports once
+    lists = rf["ports"].to_numpy(dtype=object)
+    r_ports, _ = pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(lists)))
+    ranges = [_ports.parse(lists[f]) for f in np.flatnonzero(first_seen(r_ports)).tolist()]
+    meet_code = r_ports[pair_rule].astype(np.int64) * max(len(combo_info), 1) + ci[cand][pair_row]
+    mc, mu = pd.factorize(meet_code)
+    n_c = max(len(combo_info), 1)
+    meets = np.array([bool(_ports.intersect(ranges[m // n_c], combo_info[m % n_c].uncovered))
+                      for m in np.asarray(mu, dtype=np.int64).tolist()], dtype=bool)
+    hit = meets[mc]
+    del meet_code, mc
+    pair_row, pair_rule = pair_row[hit], r_rule[pair_rule[hit]]
+    order = np.lexsort((pair_rule, pair_row))  # per row, its rules in opening order
+    cc = sequence_codes(pair_row[order], pair_rule[order], len(cand))
+    code = np.zeros(len(idx), dtype=np.int64)
+    code[cand] = cc
+    # per code its lists, built once from its first row, in order of first appearance (as
+    # the ids were numbered row by row)
+    at = np.flatnonzero(first_seen(cc) & (cc > 0))
+    n_codes = len(at)
+    rule_tab = np.empty(n_codes + 1, dtype=object)
+    pol_tab = np.empty(n_codes + 1, dtype=object)
+    id_tab = np.zeros(n_codes + 1, dtype=np.int64)
+    rule_tab[0], pol_tab[0] = _EMPTY, _EMPTY
     ids: dict[tuple[str, ...], int] = {(): 0}
-    combos = ci[cand_rows].tolist()
-    for j, c, a, b in zip(cand_rows.tolist(), combos, lo.tolist(), hi.tolist(), strict=True):
-        unc = combo_info[c].uncovered
-        opening = []
-        for r in range(a, b):
-            k = (r_ports[r], c)
-            hit = meets.get(k)
-            if hit is None:
-                hit = meets[k] = bool(_ports.intersect(ranges[r_ports[r]], unc))
-            if hit:
-                opening.append(r_rule[r])
-        if not opening:
-            continue  # as no rule: the shared empty lists, code 0
-        opening.sort()
-        key = tuple(opening)
-        got = lists.get(key)
-        if got is None:
-            texts = [texts_of[t] for t in key]
-            pols = sorted({triples[t][0] for t in key})
-            got = lists[key] = (texts, pols, ids.setdefault(tuple(texts), len(ids)))
-        rule_col[j], pol_col[j], rule_id[j] = got
+    bounds = np.searchsorted(pair_row[order], np.arange(len(cand) + 1))
+    sorted_rules = pair_rule[order]
+    for k, j in enumerate(at.tolist(), start=1):
+        key = sorted_rules[bounds[j]:bounds[j + 1]].tolist()
+        texts = [texts_of[t] for t in key]
+        rule_tab[k] = texts
+        pol_tab[k] = sorted({triples[t][0] for t in key})
+        id_tab[k] = ids.setdefault(tuple(texts), len(ids))
+    return code, rule_tab, pol_tab, id_tab
 
 
 def _violation_frame(core: _Core, idx: np.ndarray, combo_info: list[Any], rf: Any) -> pd.DataFrame:
@@ -501,14 +551,13 @@ def _violation_frame(core: _Core, idx: np.ndarray, combo_info: list[Any], rf: An
         "exceptions": object_array([f[2] for f in fmt]),
         "expired_exceptions": object_array([f[3] for f in fmt]),
     }
-    # opening rules: only rows whose (src, dst, protocol) appears in the rule frame
-    rule_col = np.empty(len(idx), dtype=object)
-    pol_col = np.empty(len(idx), dtype=object)
-    rule_col.fill(_EMPTY)
-    pol_col.fill(_EMPTY)
-    rule_id = np.zeros(len(idx), dtype=np.int64)
+    # opening rules: per row a code into small tables of shared lists
     if rf is not None and len(rf) and len(idx):
-        _opening_rules(core, idx, sc, dc, ci, combo_info, rf, rule_col, pol_col, rule_id)
+        rcode, rule_tab, pol_tab, id_tab = _opening_rules(core, idx, sc, dc, ci, combo_info, rf)
+    else:
+        rcode, id_tab = np.zeros(len(idx), dtype=np.int64), np.zeros(1, dtype=np.int64)
+        rule_tab, pol_tab = object_array([_EMPTY]), object_array([_EMPTY])
+    rule_id = id_tab[rcode]
     internal = ~(se | de)
     ii = np.flatnonzero(internal)
     # external rows: one row per (side, internal endpoint, combo, opening rules)
@@ -523,10 +572,13 @@ def _violation_frame(core: _Core, idx: np.ndarray, combo_info: list[Any], rf: An
     ng = int(gcodes.max(initial=-1)) + 1
     order = np.argsort(gcodes, kind="stable")
     bounds = np.searchsorted(gcodes[order], np.arange(ng + 1))
-    ext_name = np.where(side_src, core.src_names[sc[ei]], core.dst_names[dc[ei]])
+    # the blocks' names by group: one take from both name tables, then slices of one list
+    ext_code = np.where(side_src, sc[ei], len(core.src_names) + dc[ei].astype(np.int64))
+    ext_name = np.concatenate([core.src_names, core.dst_names])[ext_code[order]].tolist()
     first = order[bounds[:-1]] if ng else np.zeros(0, dtype=np.int64)
-    blocks = [ext_name[order[bounds[g] : bounds[g + 1]]].tolist() for g in range(ng)]
-    del order, ext_name, key, gcodes
+    cut = bounds.tolist()
+    blocks = [ext_name[cut[g] : cut[g + 1]] for g in range(ng)]
+    del order, ext_name, ext_code, key, gcodes
     t_arr = object_array([external_text(b) for b in blocks])
     fe = ei[first]
     fs = side_src[first]
@@ -562,8 +614,10 @@ def _violation_frame(core: _Core, idx: np.ndarray, combo_info: list[Any], rf: An
     for c, arr in c_cols.items():
         cat[c] = _take_text(arr, row_ci) if c in _TEXT_COLUMNS else arr[row_ci]
     row_r = row_r[perm]
-    cat["rules"] = rule_col[row_r]
-    cat["policies"] = pol_col[row_r]
+    row_code = rcode[row_r]
+    cat["rules"] = rule_tab[row_code]
+    cat["policies"] = pol_tab[row_code]
+    del row_code
     cat["external_blocks"] = b_tab[b_code[perm]]
     del row_r, perm, b_code
     counts = np.bincount(row_ci, minlength=n_combo)

@@ -1,4 +1,7 @@
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from k8sviz.analysis.segmentation import segmentation
 from k8sviz.analysis.zones import load_zones
@@ -192,3 +195,36 @@ def test_a_rule_on_covered_ports_only_does_not_open_the_violation():
     assert row["ports"] == ["8080"] and row["allowed_ports"] == ["443", "8080"]
     assert row["rules"] == ["nb/api ingress[0]", "nb/both ingress[0]"]  # nb/web opens 443 only
     assert row["policies"] == ["nb/api", "nb/both"]
+
+
+# -- helpers of the violation frame, against plain readings
+
+
+@given(
+    table=st.lists(st.integers(-50, 50), max_size=20),
+    keys=st.lists(st.integers(-60, 60), max_size=40),
+)
+def test_find_sorted_is_the_position_in_the_table_or_minus_one(table, keys):
+    from k8sviz.analysis.segmentation import find_sorted
+
+    t = sorted(set(table))
+    got = find_sorted(np.asarray(t, dtype=np.int64), np.asarray(keys, dtype=np.int64))
+    assert got.tolist() == [t.index(k) if k in t else -1 for k in keys]
+
+
+@given(
+    n_groups=st.integers(0, 8),
+    pairs=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 3)), max_size=30),
+)
+def test_sequence_codes_number_equal_sequences_alike_in_order_of_first_appearance(n_groups, pairs):
+    from k8sviz.analysis.segmentation import sequence_codes
+
+    pairs = [(g, v) for g, v in pairs if g < n_groups]
+    group = np.asarray([g for g, _ in pairs], dtype=np.int64)
+    order = np.argsort(group, kind="stable")  # grouped, each group's values as given
+    values = np.asarray([v for _, v in pairs], dtype=np.int64)
+    got = sequence_codes(group[order], values[order], n_groups)
+    seqs = [tuple(v for g, v in pairs if g == k) for k in range(n_groups)]
+    number: dict = {}
+    want = [number.setdefault(s, len(number) + 1) if s else 0 for s in seqs]
+    assert got.tolist() == want
