@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _ports
 from ._common import (
+    _engine_codes,
     endpoint_codes,
     first_seen,
     get_reach,
@@ -322,12 +323,18 @@ class _Core:
             puniq = list(proto_col.cat.categories)
         else:
             pcodes, puniq = pd.factorize(proto_col)
-        icodes = port_list_codes(reach, edges, level)  # per row, its list object's code
-        first = np.flatnonzero(first_seen(icodes))  # a row per code, in the codes' order
-        ports_col = edges["ports"]
+        # per row a code of its list object, and per code the list (None: a code no row has)
+        engine = _engine_codes(reach, edges, level)
+        if engine is not None:  # the engine's own numbering: no pass over the rows to make one
+            icodes, lists = engine.ports, engine.port_lists
+        else:
+            icodes = port_list_codes(reach, edges, level)
+            first = np.flatnonzero(first_seen(icodes))  # a row per code, in the codes' order
+            lists = edges["ports"].to_numpy(dtype=object)[first]
         canon: dict[_ports.Ranges, int] = {}
         rmap = np.array(
-            [canon.setdefault(_ports.parse(ports_col.iat[int(f)]), len(canon)) for f in first], dtype=np.int64
+            [-1 if ports is None else canon.setdefault(_ports.parse(ports), len(canon)) for ports in lists],
+            dtype=np.int64,
         )
         self.pcodes = pcodes
         self.protos = [str(p) for p in puniq]
@@ -388,19 +395,6 @@ def _take_text(tab: np.ndarray, codes: np.ndarray) -> Any:
     return pd.Series(tab, copy=False).array.take(codes)
 
 
-def find_sorted(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Per key, its position in ``table`` (sorted, distinct), or -1 when it is not there.
-
-    What ``np.isin`` answers, plus where, by one binary search per key into the small table:
-    ``np.isin`` on millions of int64 keys sorts both arrays together.
-    """
-    if not len(table):
-        return np.full(len(keys), -1, dtype=np.int64)
-    pos = np.searchsorted(table, keys)
-    pos[pos == len(table)] = 0
-    return np.where(table[pos] == keys, pos, -1)
-
-
 def sequence_codes(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """Per group ``0 .. n_groups - 1``, a code of its sequence of ``values`` (``values`` grouped
     by ``group``, ascending, each group's in the order given): groups with equal sequences get
@@ -417,8 +411,10 @@ def sequence_codes(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.n
     seen = 0
     for n in np.unique(length[length > 0]).tolist():  # equal lengths, one 2-D array each
         rows = np.flatnonzero(length == n)
-        seqs = values[offset[rows][:, None] + np.arange(n)]
-        _, inv = np.unique(seqs, axis=0, return_inverse=True)
+        if n == 1:  # most rows: one value, hashed (np.unique's row sort is slower)
+            inv = pd.factorize(values[offset[rows]])[0]
+        else:
+            inv = np.unique(values[offset[rows][:, None] + np.arange(n)], axis=0, return_inverse=True)[1]
         provisional[rows] = seen + inv.reshape(-1)
         seen += int(inv.max()) + 1
     has = provisional >= 0
@@ -462,7 +458,9 @@ def _opening_rules(
     if rk[0] < 0:  # rule rows whose ends are in no violation's frame
         starts, ends = starts[1:], ends[1:]
     vkeys = (sc.astype(np.int64) * nd + dc) * npro + core.pcodes[idx]
-    pos = find_sorted(rk[starts], vkeys)
+    # a hash lookup: np.isin on millions of int64 keys sorts them, and a binary search per
+    # key (searchsorted) was slower than hashing on this machine
+    pos = pd.Index(rk[starts]).get_indexer(vkeys)
     del vkeys
     cand = np.flatnonzero(pos >= 0)
     lo, n = starts[pos[cand]], (ends - starts)[pos[cand]]

@@ -201,18 +201,6 @@ def test_a_rule_on_covered_ports_only_does_not_open_the_violation():
 
 
 @given(
-    table=st.lists(st.integers(-50, 50), max_size=20),
-    keys=st.lists(st.integers(-60, 60), max_size=40),
-)
-def test_find_sorted_is_the_position_in_the_table_or_minus_one(table, keys):
-    from k8sviz.analysis.segmentation import find_sorted
-
-    t = sorted(set(table))
-    got = find_sorted(np.asarray(t, dtype=np.int64), np.asarray(keys, dtype=np.int64))
-    assert got.tolist() == [t.index(k) if k in t else -1 for k in keys]
-
-
-@given(
     n_groups=st.integers(0, 8),
     pairs=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 3)), max_size=30),
 )
