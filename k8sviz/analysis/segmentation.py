@@ -367,7 +367,10 @@ class _Core:
         pair *= nd
         pair += self.dst_codes[differ]
         del differ
-        upair = pd.unique(pair)
+        if engine is not None:  # the engine's frame: a pair's rows (one per protocol) are adjacent
+            upair = pair[np.r_[True, pair[1:] != pair[:-1]]] if len(pair) else pair
+        else:
+            upair = pd.unique(pair)
         del pair
         zp = src_zu[upair // nd] * nz + dst_zu[upair % nd]
         counts = np.bincount(zp, minlength=nz * nz) if len(zp) else np.zeros(nz * nz, dtype=np.int64)
