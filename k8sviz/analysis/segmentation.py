@@ -17,6 +17,7 @@ from ._common import (
     get_reach,
     live_edge_frame,
     object_array,
+    object_ids,
     port_list_codes,
     rule_frame,
 )
@@ -490,7 +491,7 @@ def _opening_rules(
     # each distinct port list parsed once (the engine shares one list per port set), and
     # met with each combo's uncovered ports once
     lists = rf["ports"].to_numpy(dtype=object)
-    r_ports, _ = pd.factorize(np.fromiter(map(id, lists), dtype=np.int64, count=len(lists)))
+    r_ports, _ = pd.factorize(object_ids(lists))
     ranges = [_ports.parse(lists[f]) for f in np.flatnonzero(first_seen(r_ports)).tolist()]
     meet_code = r_ports[pair_rule].astype(np.int64) * max(len(combo_info), 1) + ci[cand][pair_row]
     mc, mu = pd.factorize(meet_code)
