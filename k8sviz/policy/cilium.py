@@ -33,8 +33,10 @@ holds: see ``cilium_objects._entries``).  L7 rules allow at L3/L4 and filter in 
 ``fromRequires`` / ``toRequires`` (Cilium up to 1.18; removed in 1.19, where the snapshot leaves
 such a policy unevaluated): the requirements of every rule selecting a pod are ANDed into the
 endpoint selectors of all the entries of the same kind (allow, deny) of those rules, whatever
-policy holds them; entities, CIDRs, DNS names, Services and entries without a peer are left
-alone (see :class:`_Requires`).
+policy holds them, NetworkPolicies included (the agent turns their pod and namespace selectors
+into endpoint selectors of the same repository: :func:`requires_on_networkpolicies`);
+entities, CIDRs (a NetworkPolicy's ipBlocks), DNS names, Services and entries without a peer
+are left alone (see :class:`_Requires`).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from .k8s import K8S_TIER
 from .ports import MAX_PORT, PortSpace, named_port_cuts
 
 __all__ = ["apiserver_addresses", "apiserver_not_ready", "cilium_blocks", "cilium_fqdn_warnings",
-           "cilium_named_ports", "cilium_port_cuts", "translate_cilium"]
+           "cilium_named_ports", "cilium_port_cuts", "requires_on_networkpolicies", "translate_cilium"]
 
 
 def _peers(policies: Iterable[CiliumPolicy]) -> Iterable[CiliumPeer]:
@@ -345,7 +347,8 @@ class _Requires:
     selecting it: the ``ingress`` (``egress``) entries' into one list, the ``ingressDeny``
     (``egressDeny``) entries' into another (``requirementsDeny``, from the deny rules of
     1.9).  Every rule of the repository counts, whatever policy holds it
-    (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy).  ``resolveIngressPolicy`` /
+    (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, and the NetworkPolicies the agent
+    enforces: :func:`requires_on_networkpolicies`).  ``resolveIngressPolicy`` /
     ``resolveEgressPolicy`` (pkg/policy/rule.go) then pass the allow list to each allow
     entry's ``GetSourceEndpointSelectorsWithRequirements`` (``GetDestination...``,
     pkg/policy/api/ingress.go, egress.go), the deny list to each deny entry's, which AND it
@@ -431,6 +434,91 @@ def _restricted(c: _Cilium, entry: CiliumPeer,
         shadows.append((CoreRule(K8S_TIER, priority, action, origin.direction,  # type: ignore[arg-type]
                                  EndpointSet(ents=group), plain, ports, said), restricted))
     return rules, shadows
+
+
+def requires_on_networkpolicies(
+    rules: Sequence[CoreRule],
+    policies: Sequence[CiliumPolicy],
+    ends: Endpoints,
+    pods: Sequence[Pod],
+    namespaces: Sequence[Namespace],
+    nodes: Sequence[Node],
+) -> tuple[list[CoreRule], list[tuple[CoreRule, CoreRule | None]]]:
+    """The NetworkPolicy rules (``k8s.translate``) where Cilium enforces them, with the
+    ``fromRequires`` / ``toRequires`` of the Cilium rules selecting their pods applied; and the
+    shadows for explanations, as :func:`translate_cilium` returns them.
+
+    Cilium's agent turns a NetworkPolicy into rules of the one repository (``ParseNetworkPolicy``,
+    pkg/k8s/network_policy.go): each peer's pod / namespace selector becomes a ``FromEndpoints``
+    (``ToEndpoints``) selector, an empty ``from`` (``to``) the wildcard selector, an ipBlock a
+    ``FromCIDRSet`` (``ToCIDRSet``).  ``resolveL4IngressPolicy`` / ``resolveL4EgressPolicy``
+    AND the requirements of every rule selecting the pod into the endpoint selectors of every
+    rule selecting it, these included (see :class:`_Requires`), and leave the CIDR rules alone:
+    the selector part of a peer set keeps only the pods meeting them, its ipBlock part stays,
+    and "every peer" becomes those pods (no address, no node: a requirement asks for a pod's
+    namespace)."""
+    if not any(e.requires for p in policies for r in p.rules
+               for e in (*r.ingress, *r.ingress_deny, *r.egress, *r.egress_deny)):
+        return list(rules), []
+    c = _Cilium(ends, pods, namespaces, nodes)
+    reqs = _Requires(policies, c)
+    cls = c.cls
+    has = cls >= 0
+
+    def ents_of(es: EndpointSet) -> np.ndarray:
+        """Its entities (pods of its label classes, then the rest); every one for everything."""
+        if es.everything:
+            return np.arange(c.n, dtype=np.int64)
+        out = np.zeros(c.n, dtype=bool)
+        if es.lc is not None and len(es.lc):
+            out[: len(cls)][has] = es.lc[cls[has]]
+        if es.ents is not None:
+            out[es.ents] = True
+        return np.flatnonzero(out).astype(np.int64)
+
+    out: list[CoreRule] = []
+    shadows: list[tuple[CoreRule, CoreRule | None]] = []
+    for rule in rules:
+        if rule.action != "allow" or rule.origin is None or rule.origin.index < 0:
+            out.append(rule)  # a policy's isolation: no peer to restrict
+            continue
+        subject = ents_of(rule.subject)
+        groups = reqs.groups(rule.direction, "allow", subject)
+        if not any(sels for _, sels, _ in groups):
+            out.append(rule)
+            continue
+        origin = rule.origin
+        # The selector part of the peer set (label classes, or the wildcard selector for
+        # every peer) and its CIDR part (ipBlocks: outside addresses where Cilium enforces).
+        if rule.peer.everything:
+            selected, cidrs = np.ones(c.n, dtype=bool), np.zeros(0, dtype=np.int64)
+        else:
+            selected = np.zeros(c.n, dtype=bool)
+            selected[ents_of(EndpointSet(lc=rule.peer.lc))] = True
+            cidrs = rule.peer.ents if rule.peer.ents is not None else np.zeros(0, dtype=np.int64)
+        plain = ents_of(rule.peer)
+        for group, sels, refs in groups:
+            if not sels:
+                out.append(CoreRule(rule.tier, rule.priority, rule.action, rule.direction,
+                                    EndpointSet(ents=group), rule.peer, rule.ports, origin))
+                continue
+            hit = selected & c.pods
+            for sel in sels:
+                hit &= c.selected(sel)
+            peers = np.union1d(np.flatnonzero(hit), cidrs).astype(np.int64)
+            said = f"{origin.text}; {requires_text(origin.direction, sels, refs)}"
+            restricted = None
+            if len(peers):
+                restricted = CoreRule(rule.tier, rule.priority, rule.action, rule.direction,
+                                      EndpointSet(ents=group), EndpointSet(ents=peers), rule.ports,
+                                      RuleOrigin(origin.policy, origin.direction, origin.index, said))
+                out.append(restricted)
+            shadows.append((CoreRule(rule.tier, rule.priority, rule.action, rule.direction,
+                                     EndpointSet(ents=group), EndpointSet(ents=plain), rule.ports,
+                                     RuleOrigin(origin.policy, origin.direction, origin.index,
+                                                f"{origin.direction}[{origin.index}]: {said}")),
+                            restricted))
+    return out, shadows
 
 
 def _ports(peer: CiliumPeer, space: PortSpace) -> PortSel:

@@ -61,6 +61,7 @@ from .cilium import (
     cilium_fqdn_warnings,
     cilium_named_ports,
     cilium_port_cuts,
+    requires_on_networkpolicies,
     translate_cilium,
     uses_apiserver,
 )
@@ -332,15 +333,20 @@ class Reachability:
                     named[key][i, : len(nums)] = nums
         admin_rules, admin_warnings = translate_admin(admin, self._ends, self.ports, snapshot.nodes)
         k8s_rules = translate(policies, self._ends, self.ports)
-        rules = admin_rules + k8s_rules
         self._fqdn_rules: list[CoreRule] = []
         self._fqdn_peers = np.zeros(0, dtype=bool)
         self._requires_shadows: list[tuple[CoreRule, CoreRule | None]] = []
+        if cilium and runs_cilium:
+            # Cilium's fromRequires / toRequires restrict the NetworkPolicies it enforces too.
+            k8s_rules, self._requires_shadows = requires_on_networkpolicies(
+                k8s_rules, cilium, self._ends, snapshot.pods, snapshot.namespaces, snapshot.nodes)
+        rules = admin_rules + k8s_rules
         if cilium:
-            cilium_rules, self._fqdn_rules, self._fqdn_peers, self._requires_shadows = translate_cilium(
+            cilium_rules, self._fqdn_rules, self._fqdn_peers, shadows = translate_cilium(
                 cilium, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.nodes,
                 snapshot.services, slices, snapshot.cilium_release,
             )
+            self._requires_shadows += shadows
             rules += cilium_rules
         if snapshot.calico_policies or snapshot.calico_tiers:
             rules += translate_calico(

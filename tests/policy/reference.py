@@ -242,8 +242,9 @@ def side_ok(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     return admin_decision(snap, baselines, ep, other, proto, port, direction) != "Deny"  # Pass: allowed
 
 
-def np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
-    """NetworkPolicy's verdict for ``ep`` in ``direction``, or None when no policy isolates it."""
+def np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, required=()):
+    """NetworkPolicy's verdict for ``ep`` in ``direction``, or None when no policy isolates it;
+    ``required``: Cilium's requirements for ``ep`` (see :func:`np_policy_allows`)."""
     isolated = False
     for pol in snap.network_policies:
         if pol.unsupported:
@@ -252,16 +253,25 @@ def np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
         if ptype not in pol.policy_types or not _selects(snap, pol, ep):
             continue
         isolated = True
-        if np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods):
+        if np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods, required):
             return True
     return False if isolated else None
 
 
-def np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods):
-    """Whether a rule of NetworkPolicy ``pol`` (which selects ``ep``) allows the connection."""
+def np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods, required=()):
+    """Whether a rule of NetworkPolicy ``pol`` (which selects ``ep``) allows the connection.
+
+    ``required``: where Cilium enforces it, the ``fromRequires`` / ``toRequires`` of the Cilium
+    rules selecting ``ep``, which its agent ANDs into the endpoint selectors it makes of a
+    NetworkPolicy (each pod / namespace selector peer, and the wildcard selector of an empty
+    ``from`` / ``to``), never into an ipBlock's CIDR rule."""
+    met = not required or all(
+        selector_ok(r, _cilium_view(snap, other) if _is_pod(other) and not other.host_network else {})
+        for r in required)
     for rule in pol.egress if direction == "egress" else pol.ingress:
-        peers_ok = (not rule.peers) or any(
-            peer_ok(snap, pe, pol.namespace, other, ipblocks_match_pods) for pe in rule.peers
+        peers_ok = (not rule.peers and met) or any(
+            peer_ok(snap, pe, pol.namespace, other, ipblocks_match_pods) and (met or pe.ip_block is not None)
+            for pe in rule.peers or ()
         )
         if peers_ok and port_ok(snap, rule, other if direction == "egress" else ep, proto, port):
             return True
@@ -787,7 +797,7 @@ def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
                          and _cilium_port_ok(snap, p, dst, proto, port) for p in allows)
     if local:
         return True
-    verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods)
+    verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, required["allow"])
     if allow or verdict is True:
         return True
     if default_deny or verdict is False:

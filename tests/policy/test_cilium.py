@@ -1990,3 +1990,34 @@ def test_requirements_of_several_rules_all_hold_at_once():
     allow = cnp("allow", {"endpointSelector": D, "ingress": [{"fromEndpoints": [{}]}]})
     r = requiring(tier, reqs, allow)
     assert r.can_reach("db/r", "db/d", 80) and not r.can_reach("db/p", "db/d", 80)
+
+
+def test_requirements_restrict_the_peers_of_networkpolicies_cilium_enforces():
+    """Cilium's agent turns a NetworkPolicy into rules of the same repository
+    (``ParseNetworkPolicy``, pkg/k8s/network_policy.go: a peer's pod / namespace selector
+    becomes a ``FromEndpoints`` selector, an empty ``from`` the wildcard selector, an ipBlock a
+    ``FromCIDRSet``), so the requirements of the Cilium rules selecting a pod are ANDed into
+    them too (``resolveL4IngressPolicy`` gathers them over every matching rule)."""
+    req = cnp("req", {"endpointSelector": D, "ingress": [{"fromRequires": [ENV_PROD]}]})
+    from_e = netpol("db", "from-e", {"podSelector": D, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "e"}}}]}]})
+    assert requiring(from_e).can_reach("db/q", "db/d", 80)
+    r = requiring(req, from_e)
+    assert r.can_reach("db/p", "db/d", 80)
+    assert not r.can_reach("db/q", "db/d", 80) and not r.can_reach("db/e", "db/d", 80)
+    assert "db/from-e ingress[0] would allow this ingress, but fromRequires of CiliumNetworkPolicy/db/req" \
+        in str(r.explain("db/q", "db/d", 80))
+    # An empty ``from``: the wildcard selector, the requirement ANDed: prod pods, no address.
+    every = netpol("db", "every", {"podSelector": {}, "ingress": [{}]})
+    r = requiring(req, every)
+    assert r.can_reach("db/p", "db/d", 80)
+    assert not r.can_reach("web/a", "db/d", 80) and not r.can_reach("8.8.8.8", "db/d", 80)
+    assert r.can_reach("web/a", "db/e", 80) and r.can_reach("8.8.8.8", "db/e", 80)  # not selected by req
+    # An ipBlock: a CIDR rule, left alone; a namespaceSelector: an endpoint selector, restricted.
+    r = requiring(req, netpol("db", "mixed", {"podSelector": D, "ingress": [{"from": [
+        {"ipBlock": {"cidr": "8.8.8.0/24"}}, {"namespaceSelector": {"matchLabels": {"team": "web"}}}]}]}))
+    assert r.can_reach("8.8.8.8", "db/d", 80) and not r.can_reach("web/a", "db/d", 80)
+    # toRequires and a NetworkPolicy's egress.
+    r = requiring(cnp("req", {"endpointSelector": D, "egress": [{"toRequires": [ENV_PROD]}]}),
+                  netpol("db", "out", {"podSelector": D, "policyTypes": ["Egress"], "egress": [{}]}))
+    assert r.can_reach("db/d", "db/p", 80) and not r.can_reach("db/d", "db/q", 80)
+    assert not r.can_reach("db/d", "8.8.8.8", 80)
