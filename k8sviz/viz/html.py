@@ -128,17 +128,19 @@ def table_html(
     return "".join(out)
 
 
-#: Characters that make a spreadsheet read a CSV cell as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Characters that make a spreadsheet read a CSV cell as a formula (CSV injection), with their
+#: full-width forms and ``|`` (DDE); checked after leading spaces, which some spreadsheets skip.
+_FORMULA_START = ("=", "+", "-", "@", "|", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def csv_text(df: pd.DataFrame) -> str:
     """``df`` as CSV text for a spreadsheet: cells as :func:`table_html` writes them (lists
-    joined with ``", "``) but whole, and a cell that a spreadsheet would run as a formula (one starting with
-    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) prefixed with ``'``."""
+    joined with ``", "``) but whole, and a cell that a spreadsheet would run as a formula (one
+    starting, after any spaces, with ``=``, ``+``, ``-``, ``@``, ``|``, their full-width forms, a
+    tab or a line break) prefixed with ``'``."""
     def text(v: Any) -> str:
         s = _plain(v)
-        return "'" + s if s.startswith(_FORMULA_START) else s
+        return "'" + s if s.startswith(_FORMULA_START) or s.lstrip(" ").startswith(_FORMULA_START) else s
 
     out = df.astype(object).map(text) if len(df) else df.astype(str)
     out.columns = [text(c) for c in df.columns]

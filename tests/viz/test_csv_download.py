@@ -26,7 +26,8 @@ def test_cells_as_tables_write_them_but_whole():
     assert rows == [["a", "b"], ["TCP/80, UDP/53", "k=v"], ["3", 'q"uote'], ["", "new\nline"], [long, "1"]]
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx", "\nx",
+                                  "  =1+1", "|calc", "\uff1d1+1", "\uff0b1", " \uff20x"])
 def test_formula_cells_are_quoted(cell):
     rows = _read(csv_text(pd.DataFrame({cell: [cell, "ok"]})))
     assert rows == [["'" + cell], ["'" + cell], ["ok"]]
