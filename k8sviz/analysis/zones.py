@@ -556,8 +556,8 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
             msg = f"priority must be an integer (got {_shown(prio)})"
             raise ZoneError(msg, source=source, obj=where)
         if prio is not None and not -_MAX_PRIORITY <= prio <= _MAX_PRIORITY:
-            # YAML ints are unbounded; the zones table holds priorities as floats (NaN: none),
-            # exact only to 2**53, so a longer one would show and sort as a neighbour.
+            # YAML ints are unbounded; the zones table holds priorities as 64-bit integers and a
+            # browser reads numbers as doubles, exact only to 2**53: 15 digits stay exact in both.
             msg = f"priority must have at most 15 digits (got {_shown(prio)})"
             raise ZoneError(msg, source=source, obj=where)
         sensitive = spec.get("sensitive", False)
