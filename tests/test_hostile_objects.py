@@ -22,9 +22,8 @@ def _demo_text() -> str:
     return json.dumps(k8sviz.demo().raw_objects())
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_tampered_dump_loads_or_fails_cleanly(tmp_path, data):
+def tampered_dump(tmp_path, data):
+    """The demo's objects as one dump, one to three leaves of one object set to hostile values."""
     objs = json.loads(_demo_text())
     i = data.draw(st.integers(0, len(objs) - 1))
     for _ in range(data.draw(st.integers(1, 3))):
@@ -33,6 +32,13 @@ def test_tampered_dump_loads_or_fails_cleanly(tmp_path, data):
         set_path(objs[i], path, value)
     dump = tmp_path / "cluster.json"
     dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}))
+    return dump
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_tampered_dump_loads_or_fails_cleanly(tmp_path, data):
+    dump = tampered_dump(tmp_path, data)
     try:
         snap = k8sviz.load(dump)
     except InputError as e:

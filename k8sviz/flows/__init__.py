@@ -277,8 +277,7 @@ def load_flows(
     kept = df["file"].value_counts().to_dict() if len(df) else {}
     for src in report.sources:
         src["records"] = int(kept.get(src["file"], 0))
-        for kind in ("malformed", "truncated", "bad-time"):
-            src[kind.replace("-", "_")] = report.by_file.get((src["file"], kind), 0)
+    _count_problems(report.sources, report)
     attrs = {
         "sources": report.sources,
         "problems": report.problems,
@@ -286,15 +285,7 @@ def load_flows(
         "unmapped": mapper.report(),
         "snapshot": None if snap is None else snap.meta.get("cluster"),
     }
-    windows = flow_windows(df) if len(df) else None
-    for src in report.sources:
-        src["first"] = src["last"] = None
-        if windows is not None:
-            w = windows[windows["file"] == src["file"]]
-            if len(w):
-                # ISO strings keep the attrs JSON-serializable (DataFrame.to_parquet writes them).
-                src["first"] = w["first"].iloc[0].isoformat()
-                src["last"] = w["last"].iloc[0].isoformat()
+    _set_windows(report.sources, df)
     unknown = np.flatnonzero(unknown_direction(df))
     attrs["unknown_direction"] = {
         "records": len(unknown),
@@ -303,6 +294,26 @@ def load_flows(
     df.attrs["k8sviz"] = attrs
     _warn(attrs)
     return df
+
+
+def _count_problems(sources: Iterable[dict[str, Any]], report: Report) -> None:
+    """Each source's ``malformed``, ``truncated`` and ``bad_time`` counts, from ``report``."""
+    for src in sources:
+        for kind in ("malformed", "truncated", "bad-time"):
+            src[kind.replace("-", "_")] = report.by_file.get((src["file"], kind), 0)
+
+
+def _set_windows(sources: Iterable[dict[str, Any]], table: pd.DataFrame) -> None:
+    """Each source's ``first`` and ``last`` record times in ``table`` (None without records)."""
+    windows = flow_windows(table) if len(table) else None
+    for src in sources:
+        src["first"] = src["last"] = None
+        if windows is not None:
+            w = windows[windows["file"] == src["file"]]
+            if len(w):
+                # ISO strings keep the attrs JSON-serializable (DataFrame.to_parquet writes them).
+                src["first"] = w["first"].iloc[0].isoformat()
+                src["last"] = w["last"].iloc[0].isoformat()
 
 
 def _read_all(

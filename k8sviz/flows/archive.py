@@ -526,7 +526,7 @@ def aggregate_flow_archive(
     import shutil
     import tempfile
 
-    from . import _detect, _files, _load_snapshot
+    from . import _count_problems, _detect, _files, _load_snapshot
     from .mapping import Mapper
 
     if level not in ("workload", "namespace"):
@@ -614,9 +614,7 @@ def aggregate_flow_archive(
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
-    for src in sources.values():  # as load_flows counts them
-        for kind in ("malformed", "truncated", "bad-time"):
-            src[kind.replace("-", "_")] = report.by_file.get((src["file"], kind), 0)
+    _count_problems(sources.values(), report)  # as load_flows counts them
     unmapped: dict[tuple[str, str], list[Any]] = {}
     edges = _edges(parts, mapper, level, unmapped)
     # Records of endpoints that could not be mapped, as load_flows counts them: those of the
@@ -840,9 +838,8 @@ def _read_damaged(con: Any, files: list[str], mapper: Any, report: Report,
     load_flows reports it, and its endpoints are counted by the archive's ``mapper`` (unmapped
     ones with their file and line).  Their records are held in memory (only these files' records)."""
     from .._gc import paused
-    from . import _read_all
+    from . import _read_all, _set_windows
     from ._table import ChunkBuilder
-    from .compare import flow_windows
 
     builder = ChunkBuilder(mapper, report)
     start = len(report.sources)
@@ -851,15 +848,9 @@ def _read_damaged(con: Any, files: list[str], mapper: Any, report: Report,
         table = builder.frame()
     # The sources' records and windows, as load_flows gives them.
     kept = table["file"].value_counts().to_dict() if len(table) else {}
-    windows = flow_windows(table) if len(table) else None
+    _set_windows(report.sources[start:], table)
     for src in report.sources[start:]:
         src["records"] = int(kept.get(src["file"], 0))
-        src["first"] = src["last"] = None
-        if windows is not None:
-            w = windows[windows["file"] == src["file"]]
-            if len(w):
-                src["first"] = w["first"].iloc[0].isoformat()
-                src["last"] = w["last"].iloc[0].isoformat()
         sources[src["file"]] = src
     if not len(table):
         return table.iloc[:0]

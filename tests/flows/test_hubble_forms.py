@@ -23,6 +23,7 @@ from k8sviz.flows._table import go_escaped, repeated_key, rewritten
 
 from .test_bad_values import hubble
 from .test_hostile_files import load, problems
+from .test_repeated_keys import _has_repeat
 
 _CONTROL = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
 _GO_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -58,20 +59,6 @@ def _write(node, form: str) -> str:
     if isinstance(node, str):
         return _protojson_string(node, go)
     return json.dumps(node)  # null, true/false, integers: written alike by all
-
-
-def _has_repeat(raw: bytes) -> bool:
-    """The reference: Python's json with every object's pairs seen."""
-    found = False
-
-    def pairs(kv):
-        nonlocal found
-        keys = [k for k, _ in kv]
-        found = found or len(set(keys)) < len(keys)
-        return dict(kv)
-
-    json.loads(raw, object_pairs_hook=pairs)
-    return found
 
 
 CHARS = st.sampled_from('ab<>&:,"\\/é\n\x1b\x7f\u2028\u2029😀 ')

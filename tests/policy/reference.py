@@ -739,17 +739,22 @@ def _cilium_requirements(snap, pod, direction):
     """The ``fromRequires`` (``toRequires``) of every rule selecting ``pod``, as Cilium up to
     1.18 gathers them: ``{"allow": [...], "deny": [...]}`` from the allow and the deny entries."""
     out = {"allow": [], "deny": []}
+    for _pol, rule in _cilium_rules_of(snap, pod):
+        allows, denies = ((rule.ingress, rule.ingress_deny) if direction == "ingress"
+                          else (rule.egress, rule.egress_deny))
+        out["allow"] += [s for e in allows for s in e.requires]
+        out["deny"] += [s for e in denies for s in e.requires]
+    return out
+
+
+def _cilium_rules_of(snap, pod):
+    """``(policy, rule)`` of every evaluated Cilium rule whose endpoint selector selects ``pod``."""
     for pol in snap.cilium_policies:
         if pol.unsupported:
             continue
         for rule in pol.rules:
-            if not _cilium_selects(pol, rule, pod) or not selector_ok(rule.endpoint_selector, _cilium_view(snap, pod)):
-                continue
-            allows, denies = ((rule.ingress, rule.ingress_deny) if direction == "ingress"
-                              else (rule.egress, rule.egress_deny))
-            out["allow"] += [s for e in allows for s in e.requires]
-            out["deny"] += [s for e in denies for s in e.requires]
-    return out
+            if _cilium_selects(pol, rule, pod) and selector_ok(rule.endpoint_selector, _cilium_view(snap, pod)):
+                yield pol, rule
 
 
 def _cilium_required(snap, peer, ep, subject, requirements):
@@ -778,23 +783,18 @@ def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
     dst = other if direction == "egress" else ep
     default_deny = allow = False
     required = _cilium_requirements(snap, ep, direction)
-    for pol in snap.cilium_policies:
-        if pol.unsupported:
-            continue
-        for rule in pol.rules:
-            if not _cilium_selects(pol, rule, ep) or not selector_ok(rule.endpoint_selector, _cilium_view(snap, ep)):
-                continue
-            allows, denies, closes = (
-                (rule.ingress, rule.ingress_deny, rule.default_deny_ingress) if direction == "ingress"
-                else (rule.egress, rule.egress_deny, rule.default_deny_egress)
-            )
-            default_deny |= closes
-            for peer in denies:
-                if (_cilium_required(snap, peer, other, ep, required["deny"])
-                        and _cilium_port_ok(snap, peer, dst, proto, port)):
-                    return False
-            allow |= any(_cilium_required(snap, p, other, ep, required["allow"])
-                         and _cilium_port_ok(snap, p, dst, proto, port) for p in allows)
+    for _pol, rule in _cilium_rules_of(snap, ep):
+        allows, denies, closes = (
+            (rule.ingress, rule.ingress_deny, rule.default_deny_ingress) if direction == "ingress"
+            else (rule.egress, rule.egress_deny, rule.default_deny_egress)
+        )
+        default_deny |= closes
+        for peer in denies:
+            if (_cilium_required(snap, peer, other, ep, required["deny"])
+                    and _cilium_port_ok(snap, peer, dst, proto, port)):
+                return False
+        allow |= any(_cilium_required(snap, p, other, ep, required["allow"])
+                     and _cilium_port_ok(snap, p, dst, proto, port) for p in allows)
     if local:
         return True
     verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, required["allow"])

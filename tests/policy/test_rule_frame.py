@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 import json
 from collections import defaultdict
 
@@ -18,8 +17,7 @@ from k8sviz.model import PROTOCOLS
 from k8sviz.policy.reachability import RULE_COLUMNS
 from k8sviz.snapshot import SnapshotBuilder
 from k8sviz.synth import generate_cluster
-from tests.objects import leaf_paths, set_path
-from tests.test_hostile_objects import ADMIN_SEEDS, HOSTILE
+from tests.test_hostile_objects import ADMIN_SEEDS, tampered_dump
 
 
 def plain_rule_frame(reach, level):
@@ -140,21 +138,10 @@ def test_no_rule_gives_the_empty_frame():
     assert list(reach.rule_frame().columns) == RULE_COLUMNS
 
 
-@functools.cache
-def _demo_text() -> str:
-    return json.dumps(k8sviz.demo().raw_objects())
-
-
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_tampered_dumps(tmp_path, data):
-    objs = json.loads(_demo_text())
-    i = data.draw(st.integers(0, len(objs) - 1))
-    for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(sorted(leaf_paths(objs[i]), key=str)))
-        set_path(objs[i], path, copy.deepcopy(data.draw(st.sampled_from(HOSTILE))))
-    dump = tmp_path / "cluster.json"
-    dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}))
+    dump = tampered_dump(tmp_path, data)
     try:
         reach = k8sviz.reachability(k8sviz.load(dump))
     except (InputError, K8svizError):
