@@ -816,19 +816,6 @@ def _str_column(col: pd.Series) -> np.ndarray:
     return np.asarray(col.astype(str), dtype=object)
 
 
-def _is(col: pd.Series, value: str) -> np.ndarray:
-    """``np.asarray(col == value)``; a categorical column (the engine's endpoint types) by its
-    codes, not by comparing millions of rows as objects."""
-    import pandas as pd
-
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = list(col.cat.categories)
-        if value not in cats:
-            return np.zeros(len(col), dtype=bool)
-        return np.asarray(col.cat.codes.to_numpy() == cats.index(value))
-    return np.asarray(col == value)
-
-
 def _coded(col: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(_str_column(col)[rows])`` up to the numbering: per row a code into the
     returned names; a categorical column (the engine's protocol) by its codes."""
@@ -851,10 +838,10 @@ def _external(ctx: _Ctx, reach: Any, edges: pd.DataFrame) -> None:
         p.workload_key for k in getattr(reach, "unenforced", ()) if (p := ctx.snap.pod(k)) is not None
     }
     # The rows with one external end, column by column (not a copy of the whole frame), as codes:
-    # the engine's own endpoint and port-list numbers when ``edges`` is its frame (at millions
-    # of rows, hashing names cost seconds), else the codes of factorized names.
-    from_ext = _is(edges["src_type"], "external")
-    ext = np.flatnonzero(from_ext != _is(edges["dst_type"], "external"))
+    # the engine's own endpoint and port-list numbers when ``edges`` is its frame (no hashing of
+    # every row's name), else the codes of factorized names.
+    from_ext = np.asarray(edges["src_type"] == "external")
+    ext = np.flatnonzero(from_ext != np.asarray(edges["dst_type"] == "external"))
     inbound = from_ext[ext]
     del from_ext
     ec = _engine_codes(reach, edges, "workload")
