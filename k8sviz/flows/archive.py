@@ -457,7 +457,10 @@ def aggregate_flow_archive(
     level
         ``"workload"`` or ``"namespace"``.
     memory_limit, threads
-        DuckDB settings.
+        DuckDB settings.  DuckDB does not spill every part of these queries to disk: when it runs
+        out of memory the call raises :class:`k8sviz.InputError` naming the files and the limit
+        (with DuckDB 2.0.1, ``bench/bench_flows.py --lines 300000`` needs more than the default
+        1GB; see bench/README, "Flows").
 
     Returns
     -------
@@ -583,6 +586,7 @@ def aggregate_flow_archive(
     )
     parts: list[tuple[str, pd.DataFrame]] = []
     try:
+        con.execute("SET enable_progress_bar=false")  # a library call: no bar on stderr
         if threads:
             con.execute(f"SET threads={int(threads)}")
         # Unix seconds to a time, NULL beyond what a nanosecond table holds (about 1677 to 2262,
@@ -611,6 +615,10 @@ def aggregate_flow_archive(
             parts.append(("table", _read_damaged(con, damaged, mapper, report, sources)))
         if parquet:
             parts.append(("parquet", _parquet(con, duckdb.Error, parquet)))
+    except duckdb.OutOfMemoryException as e:
+        msg = (f"DuckDB ran out of memory (memory_limit={memory_limit!r}, threads={threads or 'all'}): "
+               f"give a larger memory_limit or fewer threads ({_first_line(e)})")
+        raise InputError(msg, source=", ".join(sources)) from e
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
@@ -698,6 +706,15 @@ _PARQUET_COLUMNS = (
 )
 
 
+def _reraise_out_of_memory(e: Exception) -> None:
+    """Raise ``e`` again if it is DuckDB running out of memory: the handlers that read a DuckDB
+    error as a damaged file must not take a memory limit for damage (the caller says so)."""
+    import duckdb
+
+    if isinstance(e, duckdb.OutOfMemoryException):
+        raise e
+
+
 def _parquet(con: Any, error: type[Exception], files: list[str]) -> pd.DataFrame:
     """The pre-aggregated rows of the Parquet files (see ``_PARQUET``).  A file that is no Parquet
     (cut short, another format so named), no flow table of load_flows, or that DuckDB cannot read
@@ -707,6 +724,7 @@ def _parquet(con: Any, error: type[Exception], files: list[str]) -> pd.DataFrame
         try:
             rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_list([name])})").fetchall()
         except error as e:
+            _reraise_out_of_memory(e)
             msg = f"cannot be read as Parquet ({_first_line(e)})"
             raise InputError(msg, source=name) from e
         have = {r[0] for r in rows}
@@ -726,11 +744,13 @@ def _parquet(con: Any, error: type[Exception], files: list[str]) -> pd.DataFrame
     try:
         return run(files)
     except error as e:
+        _reraise_out_of_memory(e)
         # A damaged page past the footer (or a column of another type): which file, read alone.
         for name in files if len(files) > 1 else ():
             try:
                 run([name])
             except error as one:
+                _reraise_out_of_memory(one)
                 msg = f"cannot be read as a flow table ({_first_line(one)})"
                 raise InputError(msg, source=name) from one
         msg = f"cannot be read as a flow table ({_first_line(e)})"
@@ -766,7 +786,8 @@ def _screen(con: Any, error: type[Exception], fmt: str, jformat: str, names: lis
     sql = _SCREEN.replace("{kind}", kind).replace("{records}", records).replace("{jformat}", jformat)
     try:
         rows = con.execute(sql.replace("{files}", _list(names)).replace("{fmt}", fmt)).fetchall()
-    except error:
+    except error as e:
+        _reraise_out_of_memory(e)
         if len(names) == 1:
             return names
         # Which file it was: each on its own (a clean file is screened again, a damaged one not read).

@@ -582,3 +582,10 @@ def test_csv_files_and_damaged_files_read_as_csv_join_the_archive(tmp_path):
     assert said
     formats = {s["file"].rsplit("/", 1)[1]: s["format"] for s in archive.attrs["k8sviz"]["sources"]}
     assert formats["flows.csv"] == "csv" and formats["good.json"] == "hubble"
+
+
+def test_out_of_memory_is_an_input_error_naming_the_files_and_the_limit(tmp_path):
+    """DuckDB's out-of-memory error was a traceback; it names the files and the limit now."""
+    path = _write(tmp_path, ("\n".join(_lines("hubble", 50)) + "\n").encode())
+    with pytest.raises(k8sviz.InputError, match=r"f\.json.*out of memory.*memory_limit='2MB'"):
+        k8sviz.aggregate_flow_archive(path, k8sviz.demo(), memory_limit="2MB")
