@@ -487,12 +487,11 @@ def aggregate_flow_archive(
     aggregate it.  The screen reads each object with load_flows' own parser and checks (a
     DuckDB function in Python, per object), so the archive and load_flows agree on what a
     record is and which records are bad; it also adds up Hubble ``lost_events`` (by
-    load_flows' rules) and each file's time window.  That costs CPU time: on 300,000
-    bench_flows lines (360 MB of Hubble JSON lines, ``memory_limit="3GB"``, best of 2, runs
-    of the previous release and this one paired on a shared 2-core machine) the aggregation
-    took 29.5 to 33.7 s where the previous screen (JSON and repeated keys only) took 25.8 to
-    26.6 s, +11 to +30%; the screen alone went from 4.3 to 7.8 s, the parser running per
-    object in Python (the aggregation itself, 21 to 23 s, hardly changed).
+    load_flows' rules) and each file's time window.  That costs CPU time, the parser running per
+    object in Python: +11 to +30% in paired runs on 300,000 bench_flows lines at
+    ``memory_limit="3GB"`` (a throwaway script outside bench/, on a shared machine; the
+    bench's own archive step does not run at the default limit with DuckDB 2.0.1, see
+    bench/README, "Flows").
     What the screen finds:
 
     * Lines of JSON lines that are no JSON (cut mid-write, a stray quote, a byte that is no
