@@ -27,82 +27,99 @@ if TYPE_CHECKING:
 __all__ = ["aggregate_flow_archive"]
 
 
-_HUBBLE = """
+# The fields of a Hubble flow the aggregation reads: (column, path in the flow).
+_HUBBLE_FIELDS = (
+    ("s_ns", "source.namespace"), ("s_pod", "source.pod_name"), ("s_wl", "source.workloads[0].name"),
+    ("s_ip", "IP.source"), ("s_labels", "source.labels"), ("s_id", "source.identity"),
+    ("d_ns", "destination.namespace"), ("d_pod", "destination.pod_name"),
+    ("d_wl", "destination.workloads[0].name"), ("d_ip", "IP.destination"), ("d_labels", "destination.labels"),
+    ("d_id", "destination.identity"), ("svc_ns", "destination_service.namespace"),
+    ("svc_name", "destination_service.name"), ("tcp_dport", "l4.TCP.destination_port"),
+    ("udp_dport", "l4.UDP.destination_port"), ("sctp_dport", "l4.SCTP.destination_port"),
+    ("tcp_sport", "l4.TCP.source_port"), ("udp_sport", "l4.UDP.source_port"),
+    ("sctp_sport", "l4.SCTP.source_port"), ("ftype", "Type"), ("verdict0", "verdict"),
+    ("direction", "traffic_direction"), ("etype", "event_type.type"),
+    ("obs_point", "trace_observation_point"), ("xlate", "sock_xlate_point"), ("ftime", "time"),
+    ("is_reply", "is_reply"), ("syn", "l4.TCP.flags.SYN"), ("ack", "l4.TCP.flags.ACK"),
+)
+# Present (even as JSON null) or not: json_extract, where the fields above are json_extract_string.
+_HUBBLE_L4 = (("has_tcp", "l4.TCP"), ("has_udp", "l4.UDP"), ("has_sctp", "l4.SCTP"),
+              ("has_icmp4", "l4.ICMPv4"), ("has_icmp6", "l4.ICMPv6"))
+
+
+def _reserved(side: str) -> str:
+    """SQL: ``world`` or ``host`` for an endpoint of ``side`` (``s``, ``d``) that is no pod."""
+    return f"""CASE WHEN {side}_pod IS NULL THEN
+    CASE WHEN contains(coalesce({side}_labels, ''), 'reserved:world') THEN 'world'
+         WHEN regexp_matches(coalesce({side}_labels, ''), 'reserved:(host|remote-node|kube-apiserver)')
+         THEN 'host'
+         WHEN {side}_id IN ('2', '9', '10') THEN 'world'
+         WHEN {side}_id IN ('1', '6', '7') THEN 'host' END END"""
+
+
+# Each record is parsed once for all its fields (a list of paths): a `->>` per field parsed it
+# some forty times, and the record's text, carried up to the aggregation, was what DuckDB
+# materialized for the DISTINCT count, which ran out of memory at 1GB on 358 MB of lines.
+_HUBBLE = f"""
 SELECT
-  f->>'$.source.namespace' AS src_ns, f->>'$.source.pod_name' AS src_pod,
-  f->>'$.source.workloads[0].name' AS src_wl, f->>'$.IP.source' AS src_ip,
-  CASE WHEN f->>'$.source.pod_name' IS NULL THEN
-    CASE WHEN contains(coalesce(f->>'$.source.labels', ''), 'reserved:world') THEN 'world'
-         WHEN regexp_matches(coalesce(f->>'$.source.labels', ''),
-           'reserved:(host|remote-node|kube-apiserver)')
-         THEN 'host'
-         WHEN f->>'$.source.identity' IN ('2', '9', '10') THEN 'world'
-         WHEN f->>'$.source.identity' IN ('1', '6', '7') THEN 'host' END END AS src_kind,
-  f->>'$.destination.namespace' AS dst_ns, f->>'$.destination.pod_name' AS dst_pod,
-  f->>'$.destination.workloads[0].name' AS dst_wl, f->>'$.IP.destination' AS dst_ip,
-  CASE WHEN f->>'$.destination.pod_name' IS NULL THEN
-    CASE WHEN contains(coalesce(f->>'$.destination.labels', ''), 'reserved:world') THEN 'world'
-         WHEN regexp_matches(coalesce(f->>'$.destination.labels', ''),
-           'reserved:(host|remote-node|kube-apiserver)')
-         THEN 'host'
-         WHEN f->>'$.destination.identity' IN ('2', '9', '10') THEN 'world'
-         WHEN f->>'$.destination.identity' IN ('1', '6', '7') THEN 'host' END END AS dst_kind,
+  s_ns AS src_ns, s_pod AS src_pod, s_wl AS src_wl, s_ip AS src_ip, {_reserved('s')} AS src_kind,
+  d_ns AS dst_ns, d_pod AS dst_pod, d_wl AS dst_wl, d_ip AS dst_ip, {_reserved('d')} AS dst_kind,
   -- What only edges need is NULL for records that are no requests (see request below).
-  CASE WHEN request THEN
-    f->>'$.destination_service.namespace' || '/' || (f->>'$.destination_service.name') END AS dst_service,
-  CASE WHEN request THEN TRY_CAST(coalesce(f->>'$.l4.TCP.destination_port', f->>'$.l4.UDP.destination_port',
-                                           f->>'$.l4.SCTP.destination_port') AS INTEGER) END AS dst_port,
-  CASE WHEN NOT request THEN NULL
-       WHEN json_extract(f, '$.l4.TCP') IS NOT NULL THEN 'TCP'
-       WHEN json_extract(f, '$.l4.UDP') IS NOT NULL THEN 'UDP'
-       WHEN json_extract(f, '$.l4.SCTP') IS NOT NULL THEN 'SCTP'
-       WHEN json_extract(f, '$.l4.ICMPv4') IS NOT NULL
-       THEN 'ICMP' WHEN json_extract(f, '$.l4.ICMPv6') IS NOT NULL THEN 'ICMPv6' END AS protocol,
-  CASE WHEN NOT request THEN NULL WHEN f->>'$.Type' = 'SOCK' THEN 'unknown' ELSE
-  CASE f->>'$.verdict' WHEN 'DROPPED' THEN 'denied'
+  CASE WHEN request THEN svc_ns || '/' || svc_name END AS dst_service,
+  CASE WHEN request THEN dport END AS dst_port,
+  CASE WHEN NOT request THEN NULL WHEN has_tcp THEN 'TCP' WHEN has_udp THEN 'UDP' WHEN has_sctp THEN 'SCTP'
+       WHEN has_icmp4 THEN 'ICMP' WHEN has_icmp6 THEN 'ICMPv6' END AS protocol,
+  CASE WHEN NOT request THEN NULL WHEN ftype = 'SOCK' THEN 'unknown' ELSE
+  CASE verdict0 WHEN 'DROPPED' THEN 'denied'
        WHEN 'FORWARDED' THEN 'allowed' WHEN 'REDIRECTED' THEN 'allowed' WHEN 'TRANSLATED' THEN 'allowed'
        WHEN 'TRACED' THEN 'allowed' WHEN 'AUDIT' THEN 'allowed' ELSE 'unknown' END END AS verdict,
   -- The observer (see k8sviz.flows.compare, "Counting connections").
   CASE WHEN request THEN
-    CASE f->>'$.traffic_direction' WHEN 'EGRESS' THEN 'src' WHEN 'INGRESS' THEN 'dst' END END AS reporter,
-  CASE WHEN request THEN f->>'$.event_type.type' END AS event_type,
+    CASE direction WHEN 'EGRESS' THEN 'src' WHEN 'INGRESS' THEN 'dst' END END AS reporter,
+  CASE WHEN request THEN etype END AS event_type,
   CASE WHEN request THEN
-    coalesce(nullif(f->>'$.trace_observation_point', ''), nullif(f->>'$.sock_xlate_point', ''),
-             CASE f->>'$.traffic_direction' WHEN 'EGRESS' THEN 'egress' WHEN 'INGRESS' THEN 'ingress' END) END
+    coalesce(nullif(obs_point, ''), nullif(xlate, ''),
+             CASE direction WHEN 'EGRESS' THEN 'egress' WHEN 'INGRESS' THEN 'ingress' END) END
     AS observation_point,
   request, min(filename) AS file, count(*) AS records,
   -- Hubble reports packets: one connection per distinct 5-tuple (and verdict) of an observer.
-  count(DISTINCT sport) FILTER (WHERE request AND sport IS NOT NULL AND f->>'$.IP.source' IS NOT NULL
-                                AND f->>'$.IP.destination' IS NOT NULL AND dst_port IS NOT NULL)
-    + count(*) FILTER (WHERE NOT coalesce(sport IS NOT NULL AND f->>'$.IP.source' IS NOT NULL
-                                          AND f->>'$.IP.destination' IS NOT NULL
-                                            AND dst_port IS NOT NULL, false))
+  count(DISTINCT sport) FILTER (WHERE request AND sport IS NOT NULL AND s_ip IS NOT NULL
+                                AND d_ip IS NOT NULL AND dport IS NOT NULL)
+    + count(*) FILTER (WHERE NOT coalesce(sport IS NOT NULL AND s_ip IS NOT NULL
+                                          AND d_ip IS NOT NULL AND dport IS NOT NULL, false))
     AS flows,
   0::BIGINT AS bytes, 0::BIGINT AS packets,
-  min(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS first_seen,
-  max(TRY_CAST(coalesce(f->>'$.time', wtime) AS TIMESTAMPTZ)) AS last_seen
+  min(TRY_CAST(coalesce(ftime, wtime) AS TIMESTAMPTZ)) AS first_seen,
+  max(TRY_CAST(coalesce(ftime, wtime) AS TIMESTAMPTZ)) AS last_seen
 FROM (
-  SELECT f, wtime, filename,
+  SELECT *,
     -- Requests only count in edges, as flow_edges counts them: is_reply, else what the TCP flags
     -- or the translation point tell, else a drop is a request and anything else of unknown
     -- direction is left out.  The other records count only for the endpoints (unmapped ones).
     NOT coalesce(
-      TRY_CAST(f->>'$.is_reply' AS BOOLEAN),
-      CASE WHEN f->>'$.Type' = 'SOCK' THEN
-             CASE WHEN ends_with(f->>'$.sock_xlate_point', '_FWD') THEN false
-                  WHEN ends_with(f->>'$.sock_xlate_point', '_REV') THEN true END
-           WHEN TRY_CAST(f->>'$.l4.TCP.flags.SYN' AS BOOLEAN)
-             THEN coalesce(TRY_CAST(f->>'$.l4.TCP.flags.ACK' AS BOOLEAN), false)
+      TRY_CAST(is_reply AS BOOLEAN),
+      CASE WHEN ftype = 'SOCK' THEN
+             CASE WHEN ends_with(xlate, '_FWD') THEN false WHEN ends_with(xlate, '_REV') THEN true END
+           WHEN TRY_CAST(syn AS BOOLEAN) THEN coalesce(TRY_CAST(ack AS BOOLEAN), false)
       END,
-      NOT (coalesce(f->>'$.verdict', '') = 'DROPPED' AND coalesce(f->>'$.Type', '') <> 'SOCK')) AS request,
-    TRY_CAST(coalesce(f->>'$.l4.TCP.source_port', f->>'$.l4.UDP.source_port', f->>'$.l4.SCTP.source_port')
-             AS INTEGER) AS sport
+      NOT (coalesce(verdict0, '') = 'DROPPED' AND coalesce(ftype, '') <> 'SOCK')) AS request,
+    TRY_CAST(coalesce(tcp_sport, udp_sport, sctp_sport) AS INTEGER) AS sport,
+    TRY_CAST(coalesce(tcp_dport, udp_dport, sctp_dport) AS INTEGER) AS dport
   FROM (
-    SELECT coalesce(json_extract(j, '$.flow'), j) AS f, j->>'$.time' AS wtime, filename
-    FROM (SELECT json AS j, filename FROM read_json_objects({files}, format='{jformat}', ignore_errors=true,
-                                                            filename=true))
-    WHERE j IS NOT NULL AND (json_extract(j, '$.flow') IS NOT NULL
-      OR json_extract(j, '$.verdict') IS NOT NULL)
+    SELECT {", ".join(f"v[{i}] AS {c}" for i, (c, _) in enumerate(_HUBBLE_FIELDS, 1))},
+      {", ".join(f"l4[{i}] IS NOT NULL AS {c}" for i, (c, _) in enumerate(_HUBBLE_L4, 1))},
+      wtime, filename
+    FROM (
+      SELECT json_extract_string(f, [{", ".join(f"'$.{p}'" for _, p in _HUBBLE_FIELDS)}]) AS v,
+        json_extract(f, [{", ".join(f"'$.{p}'" for _, p in _HUBBLE_L4)}]) AS l4, wtime, filename
+      FROM (
+        SELECT coalesce(json_extract(j, '$.flow'), j) AS f, j->>'$.time' AS wtime, filename
+        FROM (SELECT json AS j, filename FROM read_json_objects({{files}}, format='{{jformat}}',
+                                                                ignore_errors=true, filename=true))
+        WHERE j IS NOT NULL AND (json_extract(j, '$.flow') IS NOT NULL
+          OR json_extract(j, '$.verdict') IS NOT NULL)
+      )
+    )
   )
 )
 GROUP BY ALL
@@ -459,8 +476,8 @@ def aggregate_flow_archive(
     memory_limit, threads
         DuckDB settings.  DuckDB does not spill every part of these queries to disk: when it runs
         out of memory the call raises :class:`k8sviz.InputError` naming the files and the limit
-        (with DuckDB 2.0.1, ``bench/bench_flows.py --lines 300000`` needs more than the default
-        1GB; see bench/README, "Flows").
+        (each query's own need is small: the demo's Hubble file aggregates in 300MB on one
+        thread; DuckDB's JSON reader and functions hold buffers per thread).
 
     Returns
     -------
@@ -489,9 +506,8 @@ def aggregate_flow_archive(
     record is and which records are bad; it also adds up Hubble ``lost_events`` (by
     load_flows' rules) and each file's time window.  That costs CPU time, the parser running per
     object in Python: +11 to +30% in paired runs on 300,000 bench_flows lines at
-    ``memory_limit="3GB"`` (a throwaway script outside bench/, on a shared machine; the
-    bench's own archive step does not run at the default limit with DuckDB 2.0.1, see
-    bench/README, "Flows").
+    ``memory_limit="3GB"`` (a throwaway script outside bench/, on a shared machine, before
+    the aggregation read each record once for all its fields).
     What the screen finds:
 
     * Lines of JSON lines that are no JSON (cut mid-write, a stray quote, a byte that is no
