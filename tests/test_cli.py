@@ -24,6 +24,27 @@ def test_info_prints_counts_coverage_and_warnings(write, capsys):
     assert "pods" in out and "secret-skipped" in out and "not in input" in out
 
 
+def test_commands_say_how_many_load_warnings_there_were_and_how_to_list_them(write, capsys, tmp_path):
+    docs = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"s{i}", "namespace": "a"}} for i in range(3)]
+    path = write("x y.yaml", [pod("a", "p"), *docs])
+    assert main(["policies", str(path)]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "load warning" in line]
+    assert said == [f"k8sviz: warning: 3 load warnings while reading the input, the first: [secret-skipped] "
+                    f"{path}#2, Secret/a/s0: Secret objects are never stored in a snapshot "
+                    f"(`k8sviz info '{path}' --warnings all` lists them)"]
+    # info lists them itself: no summary line on top
+    assert main(["info", str(path)]) == 0
+    assert "load warning" not in capsys.readouterr().err
+    # an empty directory: said, where it was a silent empty cluster
+    (tmp_path / "empty").mkdir()
+    assert main(["connectivity", str(tmp_path / "empty")]) == 0
+    err = capsys.readouterr().err
+    assert f"1 load warning while reading the input: [no-input] {tmp_path / 'empty'}: no .yaml" in err
+    # input without warnings: no line
+    assert main(["policies", "--demo"]) == 0
+    assert "load warning" not in capsys.readouterr().err
+
+
 def test_info_warnings_limit(write, capsys):
     docs = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"s{i}", "namespace": "a"}} for i in range(5)]
     path = write("x.yaml", [pod("a", "p"), *docs])
@@ -155,8 +176,9 @@ def test_explain_resolves_a_port_name_on_the_destination(write, capsys):
     two["spec"]["containers"].append({"name": "side", "image": "img", "ports": [{"name": "http", "containerPort": 9090}]})
     path = write("two.yaml", [two, pod("a", "c", {"app": "c"}, ip="10.0.0.3")])
     assert main(["explain", str(path), "--from", "a/c", "--to", "a/two", "--port", "http"]) == 2
-    assert capsys.readouterr().err == ("k8sviz: error: port 'http' (TCP) is not one number on a/two: 8080 and 9090 "
-                                       "on a/two; give the number\n")
+    said, error = capsys.readouterr().err.splitlines()
+    assert said.startswith("k8sviz: warning: 1 load warning while reading the input: [named-port-conflict] ")
+    assert error == "k8sviz: error: port 'http' (TCP) is not one number on a/two: 8080 and 9090 on a/two; give the number"
 
 
 def test_a_reader_that_goes_away_is_not_an_error(tmp_path):

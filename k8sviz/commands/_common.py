@@ -39,7 +39,10 @@ def swallowed(option: str, values: list[str] | None, positional: str) -> str:
             "option before it)")
 
 
-def load_inputs(args: argparse.Namespace) -> Snapshot:
+def load_inputs(args: argparse.Namespace, *, say_warnings: bool = True) -> Snapshot:
+    """The snapshot of the command's PATHs (and ``--demo``).  Its load warnings (objects
+    skipped or changed, files not read) are summed up on stderr, one line, unless
+    ``say_warnings`` is false (``info``, which lists them itself)."""
     from ..errors import InputError
     from ..snapshot import load
     from ..sources.demo import demo_path
@@ -52,4 +55,24 @@ def load_inputs(args: argparse.Namespace) -> Snapshot:
         msg = "give at least one PATH (or --demo)" + swallowed("--flows", getattr(args, "flows", None),
                                                                "PATHs")
         raise InputError(msg)
-    return load(*paths, cluster=args.cluster)
+    snap = load(*paths, cluster=args.cluster)
+    if say_warnings and snap.warnings:
+        say_load_warnings(snap, paths)
+    return snap
+
+
+def say_load_warnings(snap: Snapshot, paths: list[str]) -> None:
+    """One stderr line: how many load warnings, the first, and how to list them all."""
+    import shlex
+    import sys
+
+    from .._text import counted
+
+    n = len(snap.warnings)
+    first = str(snap.warnings[0]).replace("\n", " ")
+    if len(first) > 300:
+        first = first[:299] + "…"
+    listing = "k8sviz info " + " ".join(shlex.quote(p) for p in paths) + " --warnings all"
+    print(f"k8sviz: warning: {counted(n, 'load warning')} while reading the input"
+          f"{', the first' if n > 1 else ''}: {first} (`{listing}` lists {'them' if n > 1 else 'it'})",
+          file=sys.stderr)

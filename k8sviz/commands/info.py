@@ -48,7 +48,7 @@ def _limit(value: str) -> int | None:
 
 def run(args: argparse.Namespace) -> int:
     limit = _limit(str(args.warnings))
-    snap = load_inputs(args)
+    snap = load_inputs(args, say_warnings=False)  # listed below
     meta = snap.meta
     print(f"cluster       {meta['cluster']}")
     print(f"source        {meta['source']}")

@@ -203,6 +203,9 @@ def read_path(
     p = Path(path)
     if p.is_dir():
         files: list[Path] = list(_iter_files(p, warn))
+        if not files:  # a mistyped or empty dump directory would otherwise be an empty cluster
+            warn(LoadWarning("no-input", "no .yaml, .yml or .json file (nor their .gz) in this directory "
+                             "or below it: nothing read", str(p)))
     elif p.exists():
         files = [p]
     else:

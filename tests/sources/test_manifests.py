@@ -85,6 +85,21 @@ class TestShapes:
         skipped = [w for w in snap.warnings if w.code == "skipped-file"]
         assert len(skipped) == 1 and skipped[0].source.endswith("values.toml")
 
+    def test_a_directory_with_no_manifest_is_a_warning_not_an_empty_cluster_said_nowhere(self, write, tmp_path):
+        (tmp_path / "empty").mkdir()
+        (tmp_path / "docs" / "deeper").mkdir(parents=True)
+        (tmp_path / "docs" / "README.md").write_text("hello")
+        (tmp_path / "docs" / "deeper" / "values.toml").write_text("a=1")
+        snap = k8sviz.load(tmp_path / "empty", tmp_path / "docs")
+        assert [(w.code, w.source) for w in snap.warnings] == [
+            ("no-input", str(tmp_path / "empty")),
+            ("skipped-file", str(tmp_path / "docs" / "deeper" / "values.toml")),
+            ("no-input", str(tmp_path / "docs")),
+        ]
+        # a directory with one manifest anywhere below it is no such case
+        write("some/deeper/p.yaml", pod("a", "p1"))
+        assert [w.code for w in k8sviz.load(tmp_path / "some").warnings] == []
+
     def test_symlinked_directories_are_followed_and_loops_skipped_with_a_warning(self, write, tmp_path):
         write("ext/np.yaml", netpol("a", "deny", {"podSelector": {}}))
         write("root/a/p1.yaml", pod("a", "p1"))
