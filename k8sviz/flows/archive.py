@@ -30,10 +30,9 @@ __all__ = ["aggregate_flow_archive"]
 # The fields of a Hubble flow the aggregation reads: (column, path in the flow).
 _HUBBLE_FIELDS = (
     ("s_ns", "source.namespace"), ("s_pod", "source.pod_name"), ("s_wl", "source.workloads[0].name"),
-    ("s_ip", "IP.source"), ("s_labels", "source.labels"), ("s_id", "source.identity"),
-    ("d_ns", "destination.namespace"), ("d_pod", "destination.pod_name"),
-    ("d_wl", "destination.workloads[0].name"), ("d_ip", "IP.destination"), ("d_labels", "destination.labels"),
-    ("d_id", "destination.identity"), ("svc_ns", "destination_service.namespace"),
+    ("s_ip", "IP.source"), ("d_ns", "destination.namespace"), ("d_pod", "destination.pod_name"),
+    ("d_wl", "destination.workloads[0].name"), ("d_ip", "IP.destination"),
+    ("svc_ns", "destination_service.namespace"),
     ("svc_name", "destination_service.name"), ("tcp_dport", "l4.TCP.destination_port"),
     ("udp_dport", "l4.UDP.destination_port"), ("sctp_dport", "l4.SCTP.destination_port"),
     ("tcp_sport", "l4.TCP.source_port"), ("udp_sport", "l4.UDP.source_port"),
@@ -42,19 +41,37 @@ _HUBBLE_FIELDS = (
     ("obs_point", "trace_observation_point"), ("xlate", "sock_xlate_point"), ("ftime", "time"),
     ("is_reply", "is_reply"), ("syn", "l4.TCP.flags.SYN"), ("ack", "l4.TCP.flags.ACK"),
 )
-# Present (even as JSON null) or not: json_extract, where the fields above are json_extract_string.
-_HUBBLE_L4 = (("has_tcp", "l4.TCP"), ("has_udp", "l4.UDP"), ("has_sctp", "l4.SCTP"),
-              ("has_icmp4", "l4.ICMPv4"), ("has_icmp6", "l4.ICMPv6"))
+# Read as JSON (json_extract, where the fields above are json_extract_string): the l4
+# protocols count as present even as a JSON null, and an identity or a list of labels must
+# keep its JSON type (the number 2 is the world, the string "2" is not).
+_HUBBLE_JSON = (("has_tcp", "l4.TCP"), ("has_udp", "l4.UDP"), ("has_sctp", "l4.SCTP"),
+                ("has_icmp4", "l4.ICMPv4"), ("has_icmp6", "l4.ICMPv6"),
+                ("s_id", "source.identity"), ("s_labels", "source.labels"),
+                ("d_id", "destination.identity"), ("d_labels", "destination.labels"))
+_HUBBLE_PRESENT = frozenset(c for c, p in _HUBBLE_JSON if p.startswith("l4."))
+
+# What k8sviz.flows.hubble._hint makes of an endpoint that is no pod, for the aggregation: the
+# name of its first "reserved:" label (the world and host ones as "world" and "host"), else of
+# its reserved identity number.  Its labels may be a list (Hubble's) or an object, whose keys
+# Python would iterate; a list that is neither is left to the screen (see _checker).
+_RESERVED_MACROS = (
+    "CREATE TEMP MACRO k8sviz_reserved_label(r) AS CASE WHEN r IS NULL THEN NULL "
+    "WHEN substr(r, 10) IN ('world', 'world-ipv4', 'world-ipv6') THEN 'world' "
+    "WHEN substr(r, 10) IN ('host', 'remote-node', 'kube-apiserver') THEN 'host' ELSE substr(r, 10) END",
+    "CREATE TEMP MACRO k8sviz_reserved_id(j) AS CASE "
+    "CASE WHEN j::VARCHAR = 'true' THEN 1 WHEN j::VARCHAR = 'false' THEN 0 ELSE TRY_CAST(j::VARCHAR AS DOUBLE) END "
+    "WHEN 1 THEN 'host' WHEN 2 THEN 'world' WHEN 6 THEN 'host' WHEN 7 THEN 'host' WHEN 8 THEN 'ingress' "
+    "WHEN 9 THEN 'world' WHEN 10 THEN 'world' END",
+    "CREATE TEMP MACRO k8sviz_reserved(labels, ident) AS coalesce(k8sviz_reserved_label(list_filter("
+    "CASE json_type(labels) WHEN 'ARRAY' THEN json_extract_string(labels, '$[*]') "
+    "WHEN 'OBJECT' THEN json_keys(labels) END, lambda x: starts_with(x, 'reserved:'))[1]), k8sviz_reserved_id(ident))",
+)
 
 
 def _reserved(side: str) -> str:
-    """SQL: ``world`` or ``host`` for an endpoint of ``side`` (``s``, ``d``) that is no pod."""
-    return f"""CASE WHEN {side}_pod IS NULL THEN
-    CASE WHEN contains(coalesce({side}_labels, ''), 'reserved:world') THEN 'world'
-         WHEN regexp_matches(coalesce({side}_labels, ''), 'reserved:(host|remote-node|kube-apiserver)')
-         THEN 'host'
-         WHEN {side}_id IN ('2', '9', '10') THEN 'world'
-         WHEN {side}_id IN ('1', '6', '7') THEN 'host' END END"""
+    """SQL: the kind of an endpoint of ``side`` (``s``, ``d``) that is no pod (see
+    ``_RESERVED_MACROS``); a pod name of ``""`` is none, as load_flows reads it."""
+    return f"CASE WHEN nullif({side}_pod, '') IS NULL THEN k8sviz_reserved({side}_labels, {side}_id) END"
 
 
 # Each record is parsed once for all its fields (a list of paths): a `->>` per field parsed it
@@ -107,11 +124,12 @@ FROM (
     TRY_CAST(coalesce(tcp_dport, udp_dport, sctp_dport) AS INTEGER) AS dport
   FROM (
     SELECT {", ".join(f"v[{i}] AS {c}" for i, (c, _) in enumerate(_HUBBLE_FIELDS, 1))},
-      {", ".join(f"l4[{i}] IS NOT NULL AS {c}" for i, (c, _) in enumerate(_HUBBLE_L4, 1))},
+      {", ".join((f"j[{i}] IS NOT NULL AS {c}" if c in _HUBBLE_PRESENT else f"j[{i}] AS {c}")
+                 for i, (c, _) in enumerate(_HUBBLE_JSON, 1))},
       wtime, filename
     FROM (
       SELECT json_extract_string(f, [{", ".join(f"'$.{p}'" for _, p in _HUBBLE_FIELDS)}]) AS v,
-        json_extract(f, [{", ".join(f"'$.{p}'" for _, p in _HUBBLE_L4)}]) AS l4, wtime, filename
+        json_extract(f, [{", ".join(f"'$.{p}'" for _, p in _HUBBLE_JSON)}]) AS j, wtime, filename
       FROM (
         SELECT coalesce(json_extract(j, '$.flow'), j) AS f, j->>'$.time' AS wtime, filename
         FROM (SELECT json AS j, filename FROM read_json_objects({{files}}, format='{{jformat}}',
@@ -606,6 +624,8 @@ def aggregate_flow_archive(
             con.execute(f"SET threads={int(threads)}")
         # Unix seconds to a time, NULL beyond what a nanosecond table holds (about 1677 to 2262,
         # as load_flows; to_timestamp raises on seconds past its own range, such as 1e20).
+        for macro in _RESERVED_MACROS:
+            con.execute(macro)
         con.execute("CREATE TEMP MACRO k8sviz_epoch(x) AS CASE WHEN abs(TRY_CAST(x AS DOUBLE)) < 9.2e9 "
                     "THEN to_timestamp(TRY_CAST(x AS DOUBLE)) END")
         check = duckdb.struct_type({"doubt": "BOOLEAN", "first": "BIGINT", "last": "BIGINT"})

@@ -601,3 +601,32 @@ def test_the_demo_hubble_file_aggregates_in_300mb_on_one_thread(demo_snap):
         archive = k8sviz.aggregate_flow_archive(path, demo_snap, memory_limit="300MB", threads=1)
         flows = k8sviz.load_flows(path, snapshot=demo_snap)
     assert_same_edges(archive, k8sviz.flow_edges(flows))
+
+
+def test_endpoints_that_are_no_pod_are_classified_as_load_flows_classifies_them(tmp_path, demo_snap):
+    """The first reserved label decides (an API server outside the cluster is labelled
+    kube-apiserver and world: a host), then the identity by its JSON type (the number 1 is the
+    host, the string "1" is not; true is 1 to Python); an empty pod name is none."""
+    sources = [
+        {"identity": 7, "labels": ["reserved:kube-apiserver", "reserved:world"]},
+        {"labels": ["k8s:a=b", "reserved:host", "reserved:world"]},
+        {"identity": 4, "labels": ["reserved:health"]},
+        {"identity": 8},
+        {"identity": "1"},
+        {"identity": 1.0},
+        {"identity": True},
+        {"labels": {"reserved:host": ""}},
+        {"pod_name": "", "identity": 1},
+        {"identity": 2, "labels": ["reserved:world"]},
+    ]
+    recs = []
+    for i, ep in enumerate(sources):
+        rec = hubble(f"2024-03-15T10:00:{i:02d}Z", port=4240)
+        rec["flow"]["IP"]["source"] = f"10.0.9.{i + 1}"
+        rec["flow"]["source"] = ep
+        recs.append(rec)
+    path = write_jsonl(tmp_path, recs)
+    archive, _, _ = agree(path, demo_snap, damaged=False)
+    kinds = dict(zip(archive["src"], archive["src_type"], strict=True))
+    assert kinds["node/10.0.9.1"] == kinds["node/10.0.9.2"] == "node"  # hosts, not the world
+    assert kinds["10.0.9.5"] == "external" and kinds["node/10.0.9.7"] == "node"
