@@ -59,12 +59,14 @@ _RESERVED_MACROS = (
     "WHEN substr(r, 10) IN ('world', 'world-ipv4', 'world-ipv6') THEN 'world' "
     "WHEN substr(r, 10) IN ('host', 'remote-node', 'kube-apiserver') THEN 'host' ELSE substr(r, 10) END",
     "CREATE TEMP MACRO k8sviz_reserved_id(j) AS CASE "
-    "CASE WHEN j::VARCHAR = 'true' THEN 1 WHEN j::VARCHAR = 'false' THEN 0 ELSE TRY_CAST(j::VARCHAR AS DOUBLE) END "
+    "CASE WHEN j::VARCHAR = 'true' THEN 1 WHEN j::VARCHAR = 'false' THEN 0 "
+    "ELSE TRY_CAST(j::VARCHAR AS DOUBLE) END "
     "WHEN 1 THEN 'host' WHEN 2 THEN 'world' WHEN 6 THEN 'host' WHEN 7 THEN 'host' WHEN 8 THEN 'ingress' "
     "WHEN 9 THEN 'world' WHEN 10 THEN 'world' END",
     "CREATE TEMP MACRO k8sviz_reserved(labels, ident) AS coalesce(k8sviz_reserved_label(list_filter("
     "CASE json_type(labels) WHEN 'ARRAY' THEN json_extract_string(labels, '$[*]') "
-    "WHEN 'OBJECT' THEN json_keys(labels) END, lambda x: starts_with(x, 'reserved:'))[1]), k8sviz_reserved_id(ident))",
+    "WHEN 'OBJECT' THEN json_keys(labels) END, lambda x: starts_with(x, 'reserved:'))[1]), "
+    "k8sviz_reserved_id(ident))",
 )
 
 
