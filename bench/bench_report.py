@@ -1,8 +1,10 @@
 """Report speed: build the audit report of a ~2,000-workload cluster and open it in Chromium.
 
     python bench/bench_report.py [--pods 6800] [--policies 700] [--zones] [--no-steps] [--no-browser]
+                                 [--keep PATH]
 
-Prints build time, file size, and the time until every figure has rendered in headless
+Prints build time, file size and the size of each figure in the page, and the time until every
+figure has rendered in headless
 Chromium (Debian's /usr/bin/chromium through Playwright), offline; then the steps that weigh
 most in the build, each timed alone on the same cluster (the engine, the workload graph and its
 namespace-level figure; and what the report does instead above 150 nodes: the graph without its
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import re
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -34,6 +38,7 @@ def main() -> None:
     ap.add_argument("--no-steps", action="store_true",
                     help="leave out the steps timed alone (they build a second engine and graph)")
     ap.add_argument("--no-browser", action="store_true", help="do not open the report in Chromium")
+    ap.add_argument("--keep", type=Path, help="also copy the report to this file")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     import k8sviz
@@ -71,6 +76,10 @@ def main() -> None:
         print(f"{'then gc.collect() (s)':<28}{t_left:>10.2f}   ({left:,} objects freed)")
         print(f"{'peak RSS, to here (GiB)':<28}{peak:>10.2f}")
         print(f"{'report size (MiB)':<28}{out.stat().st_size / 2**20:>10.1f}", flush=True)
+        for div, size in _figure_sizes(out.read_text(encoding="utf-8")):
+            print(f"  {div + ' (MiB)':<26}{size / 2**20:>10.2f}")
+        if args.keep is not None:
+            shutil.copyfile(out, args.keep)
         if not args.no_steps:
             _steps(k8sviz, snap)
         if not args.no_browser:
@@ -88,6 +97,12 @@ def main() -> None:
                 t_open = time.perf_counter() - t
                 browser.close()
             print(f"{'open in Chromium, ' + str(n) + ' figures (s)':<28}{t_open:>10.2f}")
+
+
+def _figure_sizes(page: str) -> list[tuple[str, int]]:
+    """Each figure's div id and the characters of its script (its data and layout as JSON)."""
+    script = re.compile(r'<script>\s*window\.PLOTLYENV.*?Plotly\.newPlot\(\s*"([^"]+)".*?</script>', re.S)
+    return [(m.group(1), m.end() - m.start()) for m in script.finditer(page)]
 
 
 def _steps(k8sviz: Any, snap: Any) -> None:
