@@ -19,6 +19,7 @@ import pandas as pd
 from .._gc import pausing
 from ..analysis._common import object_ids, port_text
 from .network import (
+    MAX_DRAWN_EDGES,
     Aggregate,
     _aggregate_nodes,
     _draw,
@@ -278,15 +279,20 @@ def _merge_other(m: dict[str, Any], e: dict[str, Any]) -> None:
 
 @pausing
 def aggregated_figure(
-    G: nx.Graph, allowed: AllowedEdges, *, by: Aggregate, violations: Any = None
+    G: nx.Graph,
+    allowed: AllowedEdges,
+    *,
+    by: Aggregate,
+    violations: Any = None,
+    max_edges: int | None = MAX_DRAWN_EDGES,
 ) -> go.Figure:
-    """``network_figure(G + allowed, aggregate=by, violations=violations)``, from the rows of
-    :func:`aggregated_rows`."""
+    """``network_figure(G + allowed, aggregate=by, violations=violations, max_edges=max_edges)``,
+    from the rows of :func:`aggregated_rows`."""
     if by not in ("namespace", "zone"):
         from ..errors import InputError
 
         msg = f"aggregate must be 'namespace' or 'zone', not {by!r}"
         raise InputError(msg)
     nodes, edges = aggregated_rows(G, allowed, by=by, violations=violations)
-    return _draw(nodes, edges, aggregate=by)
+    return _draw(nodes, edges, aggregate=by, max_edges=max_edges)
 

@@ -17,7 +17,7 @@ from ..analysis._common import first_seen, object_ids
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
 from ._common import NO_ZONE, esc, fmt_labels, fmt_list, new_figure, zone_colors
 
-__all__ = ["network_figure"]
+__all__ = ["MAX_DRAWN_EDGES", "network_figure"]
 
 Aggregate = Literal["namespace", "zone"] | None
 EXTERNAL = "(external)"
@@ -40,6 +40,10 @@ EDGE_STYLE: dict[str, dict[str, Any]] = {
     },
 }
 _GOLDEN = math.pi * (3 - math.sqrt(5))
+#: The edges :func:`network_figure` draws at most by default (its ``max_edges``).
+MAX_DRAWN_EDGES = 2000
+#: The order in which edge categories are kept when a figure cannot draw every edge.
+_CUT_ORDER = ("violating", "observed", "allowed")
 
 
 _NODE_TYPES = ("workload", "external", "service", "pod", "namespace", "node", "networkset", "unknown")
@@ -244,6 +248,7 @@ def _edge_rows(
         count = d.get("count", d.get("counts", d.get("flows")))
         if isinstance(count, Mapping):
             count = sum(int(x) for x in count.values() if isinstance(x, int | float))
+        pairs = d.get("pairs")  # the endpoint pairs graph() merged into one namespace edge
         out.append(
             {
                 "src": str(u),
@@ -254,6 +259,7 @@ def _edge_rows(
                 "ports": ports,
                 "rules": rules,
                 "count": count,
+                "pairs": int(pairs) if isinstance(pairs, int | float) else None,
             }
         )
     return out
@@ -287,7 +293,9 @@ def _aggregate(
                 "edges": 0,
             },
         )
-        m["edges"] += 1
+        # an edge of a graph that merged its allowed edges per namespace counts the
+        # workload edges it stands for, so the figure ranks the pairs as the whole graph would
+        m["edges"] += e.get("pairs") or 1
         protos = e["protocol"] if isinstance(e["protocol"], list) else [e["protocol"]]
         m["protocol"].update(str(p) for p in protos if p)
         m["ports"].update(str(p) for p in e["ports"] or [])
@@ -369,7 +377,7 @@ def _dedupe(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
         key = (e["src"], e["dst"], e["cat"])
         m = merged.get(key)
         if m is None:
-            merged[key] = m = {**e, "protocol": [], "ports": [], "rules": [], "count": None}
+            merged[key] = m = {**e, "protocol": [], "ports": [], "rules": [], "count": None, "pairs": None}
         for field_ in ("protocol", "ports", "rules"):
             val = e[field_]
             if val is None:
@@ -379,11 +387,51 @@ def _dedupe(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     m[field_].append(str(x))
         if isinstance(e["count"], int | float):
             m["count"] = (m["count"] or 0) + int(e["count"])
+        if e.get("pairs"):
+            m["pairs"] = (m["pairs"] or 0) + e["pairs"]
     for m in merged.values():
         m["ports"] = sorted(m["ports"], key=_port_key)
         m["rules"] = sorted(m["rules"])
         m["protocol"] = sorted(m["protocol"])
     return list(merged.values())
+
+
+def _rank(e: dict[str, Any]) -> tuple[Any, ...]:
+    """The order in which edges are kept when not all are drawn (see ``max_edges`` in
+    :func:`network_figure`): category, then the most workload edges merged, flows, ports."""
+    count = e["count"] if isinstance(e["count"], int | float) else 0
+    merged = e.get("edges") or e.get("pairs") or 1
+    return (_CUT_ORDER.index(e["cat"]), -merged, -count, -len(e["ports"] or ()), e["src"], e["dst"])
+
+
+def _select(
+    edges: list[dict[str, Any]], max_edges: int | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The edges drawn under ``max_edges`` (all of them when they fit) and, when some are
+    left out, what was: ``{"edges": all, "drawn": kept, "max_edges": cap, "categories":
+    {category: [kept, all]}}`` (None when every edge is drawn)."""
+    if max_edges is not None and max_edges < 0:
+        from ..errors import InputError
+
+        msg = f"max_edges must be a count of edges or None, not {max_edges!r}"
+        raise InputError(msg)
+    if max_edges is None or len(edges) <= max_edges:
+        return edges, None
+    kept = sorted(edges, key=_rank)[:max_edges]
+    cats = {c: [sum(e["cat"] == c for e in kept), sum(e["cat"] == c for e in edges)] for c in _CUT_ORDER}
+    return kept, {"edges": len(edges), "drawn": len(kept), "max_edges": max_edges, "categories": cats}
+
+
+def _cut_note(cut: Mapping[str, Any]) -> str:
+    """The figure's note of the edges it left out (numbers and fixed words only)."""
+    cats = cut["categories"]
+    head = f"<b>{cut['drawn']:,} of {cut['edges']:,} edges drawn</b> (max_edges={cut['max_edges']:,})"
+    kept, total = cats["violating"]
+    if kept < total:
+        head += f", <b>only {kept:,} of the {total:,} violating edges</b>"
+    counts = ", ".join(f"{c} {k:,} of {t:,}" for c in _CUT_ORDER for k, t in [cats[c]] if t)
+    return (f"{head}: {counts}; every node is drawn.<br>Kept first: violating, then observed, then"
+            " allowed; within each, the edges merging the most workload edges, then flows, then ports.")
 
 
 def _port_key(p: str) -> tuple[int, str]:
@@ -451,6 +499,7 @@ def network_figure(
     webgl: bool | None = None,
     services: bool = False,
     collapse_external: bool = True,
+    max_edges: int | None = MAX_DRAWN_EDGES,
 ) -> go.Figure:
     """Draw a connection graph (from :func:`k8sviz.graph`) as a Plotly figure.
 
@@ -484,6 +533,23 @@ def network_figure(
     collapse_external
         Merge external address blocks into one node per address class (internet, private,
         metadata); the CIDRs are listed on hover.
+    max_edges
+        Draw at most this many edges (after ``show``, ``namespace`` and ``aggregate``); None
+        draws every one.  Past it the figure keeps every violating edge first (a zone
+        violation is the audit's evidence), then the observed ones, then the allowed ones;
+        within each category the edges merging the most workload edges first, then the most
+        flows, then the most ports, ties by source and destination name.  Should the
+        violating edges alone be more than ``max_edges``, the first of them in that order are
+        drawn and the note says so.  A note above the figure gives the counts drawn and in
+        all, per category, and ``fig.layout.meta`` holds them (``edges``, ``drawn``,
+        ``max_edges``, ``categories``: category -> [drawn, all]).  Nodes are all drawn, with
+        an edge or not, and keep their places (a spring layout is computed on every edge).
+        The default, :data:`MAX_DRAWN_EDGES` (2,000): past a few thousand lines a ring of
+        namespaces is a solid disc nobody reads, while each edge costs the page about 320
+        bytes (its line, its midpoint marker and hover text) and, in a figure of under 1,000
+        nodes (drawn as SVG), an element the browser lays out: at 50,000 pods the report's
+        namespace graph drew 49,584 edges, 15 MiB of its page.  2,000 edges keep a figure
+        under about 0.7 MiB and still show every edge of a graph of a few dozen namespaces.
 
     Returns
     -------
@@ -514,7 +580,7 @@ def network_figure(
         nodes, edges = _aggregate(nodes, edges, aggregate)
     return _draw(
         nodes, edges, aggregate=aggregate, namespace=namespace, layout=layout, seed=seed, show=show,
-        title=title, height=height, webgl=webgl,
+        title=title, height=height, webgl=webgl, max_edges=max_edges,
     )
 
 
@@ -530,10 +596,12 @@ def _draw(
     title: str | None = None,
     height: int | None = None,
     webgl: bool | None = None,
+    max_edges: int | None = MAX_DRAWN_EDGES,
 ) -> go.Figure:
     """The figure of node and edge rows (drawn nodes, deduplicated or aggregated edges)."""
     shown = set(show)
     edges = [e for e in edges if e["cat"] in shown]
+    drawn, cut = _select(edges, max_edges)
 
     group_key = "zone" if aggregate == "zone" else "namespace"
     if layout == "grouped" or (aggregate is not None and layout == "grouped"):
@@ -556,6 +624,12 @@ def _draw(
         yaxis={"visible": False},
         legend={"itemsizing": "constant"},
     )
+    if cut is not None:
+        kept, total = cut["categories"]["violating"]
+        fig.update_layout(meta=cut, margin={"t": 95})
+        fig.add_annotation(text=_cut_note(cut), showarrow=False, xref="paper", yref="paper", x=0, y=1,
+                           xanchor="left", yanchor="bottom", yshift=8, align="left",
+                           font={"size": 11, "color": "#b71c1c" if kept < total else "#455a64"})
     # group outlines (namespaces or zones) as shapes with a label, behind everything
     if aggregate is None:
         for g, (cx, cy, r) in sorted(boxes.items()):
@@ -579,7 +653,7 @@ def _draw(
             )
 
     for cat in ("allowed", "observed", "violating"):
-        es = sorted((e for e in edges if e["cat"] == cat), key=lambda e: (e["src"], e["dst"]))
+        es = sorted((e for e in drawn if e["cat"] == cat), key=lambda e: (e["src"], e["dst"]))
         style = EDGE_STYLE[cat]
         xs: list[float | None] = []
         ys: list[float | None] = []

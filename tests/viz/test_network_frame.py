@@ -146,6 +146,10 @@ def assert_same(snap, reach, *, flows=None, zones=None, extra=()) -> tuple:
         want = k8sviz.network_figure(G, aggregate=by, violations=violations)
         got = aggregated_figure(base, allowed, by=by, violations=violations)
         assert got.to_json() == want.to_json(), by
+        # past max_edges, the same edges kept: the order reads only what both paths' rows hold
+        want = k8sviz.network_figure(G, aggregate=by, violations=violations, max_edges=7)
+        got = aggregated_figure(base, allowed, by=by, violations=violations, max_edges=7)
+        assert got.to_json() == want.to_json(), by
         old_nodes, old_edges = _old_rows(G, by, violations)
         new_nodes, new_edges = aggregated_rows(base, allowed, by=by, violations=violations)
         assert new_nodes == old_nodes
