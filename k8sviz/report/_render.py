@@ -27,7 +27,7 @@ from ..viz._network_frame import aggregated_figure
 from ..viz.html import CSV_DOWNLOAD_JS, csv_download
 from ..viz.matrix import _matrix as matrix_figure
 from ..viz.matrix import first_sorted, namespace_cells
-from ..viz.network import _violation_set
+from ..viz.network import graph_violations
 from ._build import (
     AGGREGATE_ABOVE,
     APPENDIX_ROWS,
@@ -320,7 +320,7 @@ def _graph(data: ReportData) -> dict[str, Any]:
 
     if allowed is None and v is not None and hasattr(v, "columns"):
         # both figures mark the same edges: the violation frame read once, for the graph's edges
-        v = _violation_set(v, among={(str(a), str(b)) for a, b in G.edges()})
+        v = graph_violations(G, v)
 
     def draw(by: Literal["namespace", "zone"] | None) -> Any:
         if allowed is not None and by is not None:  # the graph's allowed edges are in allowed

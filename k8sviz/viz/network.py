@@ -129,15 +129,51 @@ def _addresses(d: Mapping[str, Any]) -> list[str]:
     return [str(a) for a in found]
 
 
+def graph_violations(G: nx.Graph, violations: Any) -> set[tuple[str, str]]:
+    """The ``(src, dst)`` of ``G``'s edges that ``violations`` (a frame or pairs, as
+    :func:`network_figure` takes them) makes violating; pairs given are kept as they are.
+
+    When ``graph()`` merged the allowed edges per namespace (``G.graph["aggregated"]``), a
+    violation between two workloads also marks the merged edge between their namespace
+    nodes (``ns:<namespace>``), and one towards outside addresses the edge between its
+    workload's namespace and each block: a segmentation names workloads, not namespaces."""
+    if violations is None:
+        return set()
+    ends = _namespace_ends(G)
+    if not hasattr(violations, "columns"):
+        pairs = _violation_set(violations)
+        return pairs | {(ends.get(a, a), ends.get(b, b)) for a, b in pairs}
+    edges = {(str(u), str(v)) for u, v in G.edges()}
+    found = _violation_set(violations, among=edges)
+    if ends:  # the merged edges, with each workload read as its namespace's node
+        merged = {(a, b) for a, b in edges if a not in ends and b not in ends}
+        found |= _violation_set(violations, among=merged, ends=ends)
+    return found
+
+
+def _namespace_ends(G: nx.Graph) -> dict[str, str]:
+    """Node id -> the ``ns:<namespace>`` node its allowed edges were merged into, for a graph
+    ``graph()`` aggregated per namespace (else empty)."""
+    if G.graph.get("aggregated") != "namespace":
+        return {}
+    out = {}
+    for n, d in G.nodes(data=True):
+        ns = d.get("namespace")
+        if ns and d.get("type") != "namespace" and f"ns:{ns}" in G:
+            out[str(n)] = f"ns:{ns}"
+    return out
+
+
 def _violation_set(
-    violations: Any, among: Iterable[tuple[str, str]] | None = None
+    violations: Any, among: Iterable[tuple[str, str]] | None = None, ends: Mapping[str, str] | None = None
 ) -> set[tuple[str, str]]:
     """``(src, dst)`` pairs as graph node ids.  A segmentation violation towards or from
     outside addresses names its blocks in ``external_blocks`` (its ``src``/``dst`` is their
     merged text, no node's id): each block, a graph node, is paired with the other end.
 
     ``among``: only those of these pairs (the graph's edges): a segmentation's millions of
-    violating rows are then matched on integer codes, never each made text or a tuple."""
+    violating rows are then matched on integer codes, never each made text or a tuple.
+    ``ends``: a violation's end id -> the node of ``among`` that stands for it."""
     if violations is None:
         return set()
     if hasattr(violations, "columns"):
@@ -149,6 +185,9 @@ def _violation_set(
             index.setdefault(a, len(index))
             index.setdefault(b, len(index))
         n = max(1, len(index))
+        for end, node in (ends or {}).items():
+            if node in index:
+                index[end] = index[node]
         s, d = violation_codes(violations, index)
         ok = (s >= 0) & (d >= 0)
         keys = s[ok] * n + d[ok]
@@ -523,6 +562,9 @@ def network_figure(
         Drill down: keep only nodes in these namespaces and their direct neighbours.
     violations
         Extra violating edges: ``(src, dst)`` pairs or a DataFrame with ``src``/``dst`` columns.
+        On a graph that merged its allowed edges per namespace (``graph(max_edges=...)``), a
+        violation between workloads marks the edge between their namespaces (see
+        :func:`graph_violations`): such a namespace pair is then drawn violating only.
     layout
         ``"grouped"`` (default: namespaces on a ring, deterministic and linear-time),
         ``"spring"`` (``networkx.spring_layout`` with ``seed``) or ``"circular"``.
@@ -557,9 +599,7 @@ def network_figure(
         One trace per edge category (lines plus hoverable midpoints) and one node trace per zone.
     """
     nodes, alias = _node_rows(G, services=services, collapse_external=collapse_external)
-    # a violation frame is read for the graph's own edges only (pairs given are taken as they are)
-    among = {(str(u), str(v)) for u, v in G.edges()} if hasattr(violations, "columns") else None
-    vset = _violation_set(violations, among=among)
+    vset = graph_violations(G, violations)
     edges = _edge_rows(G, vset, alias)
     edges = _dedupe(edges)
     if namespace is not None:

@@ -237,3 +237,33 @@ def test_rows_the_graph_would_not_make_one_edge_each_are_refused(synthetic):
     frame = reach.to_frame(level="workload")
     assert allowed_edges(reach, frame) is not None
     assert allowed_edges(reach, pd.concat([frame, frame.head(1)], ignore_index=True)) is None
+
+
+def _violating(fig) -> set[str]:
+    trace = next(t for t in fig.data if t.name == "violates segmentation (hover)")
+    return {t.split("</b>")[0] for t in trace.text}
+
+
+def test_a_graph_merged_per_namespace_draws_the_violations_between_namespaces(synthetic):
+    """Past graph()'s max_edges its allowed edges run between namespace nodes, which no
+    violation names: a violation still marks its namespaces' edge, as in the whole graph."""
+    from k8sviz.viz.network import graph_violations
+
+    snap, reach, zones, flows = synthetic
+    violations = k8sviz.segmentation(snap, reach, zones).violations
+    whole = k8sviz.graph(snap, reach=reach, flows=flows, zones=zones)
+    with pytest.warns(UserWarning, match="aggregated per namespace pair"):
+        merged = k8sviz.graph(snap, reach=reach, flows=flows, zones=zones, max_edges=10)
+    assert merged.graph["aggregated"] == "namespace"
+    for by in ("namespace", "zone"):
+        want = _violating(k8sviz.network_figure(whole, aggregate=by, violations=violations, max_edges=None))
+        got = k8sviz.network_figure(merged, aggregate=by, violations=violations, max_edges=None)
+        assert _violating(got) == want and len(want) > 3, by
+        # as pairs (the report's reading), the same
+        pairs = graph_violations(merged, violations)
+        again = k8sviz.network_figure(merged, aggregate=by, violations=pairs, max_edges=None)
+        assert again.to_json() == got.to_json()
+    # workload level: the merged namespace edges and the observed workload edges both marked
+    pairs = graph_violations(merged, violations)
+    assert any(a.startswith("ns:") for a, _ in pairs)
+    assert any(merged.edges[a, b, k]["kind"] == "observed" for a, b in pairs for k in merged[a][b])
