@@ -35,6 +35,9 @@ AGGREGATE_ABOVE = 150
 APPENDIX_ROWS = 1000
 #: Namespace pairs tabulated in the appendix; all of them are in its CSV file.
 NAMESPACE_ROWS = 1000
+#: Edges a connection graph figure draws at most (``network_figure``'s ``max_edges``): the
+#: violating ones first; the rest are in the appendix.
+GRAPH_EDGES = 2000
 
 
 class ReportError(K8svizError):

@@ -31,6 +31,7 @@ from ..viz.network import graph_violations
 from ._build import (
     AGGREGATE_ABOVE,
     APPENDIX_ROWS,
+    GRAPH_EDGES,
     NAMESPACE_ROWS,
     UNKNOWN_STATES,
     ReportData,
@@ -324,22 +325,36 @@ def _graph(data: ReportData) -> dict[str, Any]:
 
     def draw(by: Literal["namespace", "zone"] | None) -> Any:
         if allowed is not None and by is not None:  # the graph's allowed edges are in allowed
-            return aggregated_figure(G, allowed, by=by, violations=v)
-        return network_figure(G, aggregate=by, violations=v)
+            return aggregated_figure(G, allowed, by=by, violations=v, max_edges=GRAPH_EDGES)
+        return network_figure(G, aggregate=by, violations=v, max_edges=GRAPH_EDGES)
 
     if allowed is not None:
         edges += len(allowed)
     fig = draw(aggregate)
-    zone_fig = None
+    zone_fig, zone_cut = None, None
     if data.zones is not None and n > 0:
-        zone_fig = figure_html(draw("zone"), "fig-graph-zones")
+        zf = draw("zone")
+        zone_fig, zone_cut = figure_html(zf, "fig-graph-zones"), _edges_left_out(zf)
     return {
         "figure": figure_html(fig, "fig-graph"),
         "aggregated": aggregate,
         "nodes": n,
         "edges": edges,
+        "cut": _edges_left_out(fig),
         "zone_figure": zone_fig,
+        "zone_cut": zone_cut,
     }
+
+
+def _edges_left_out(fig: Any) -> dict[str, Any] | None:
+    """What a network figure left out past its ``max_edges`` (its ``layout.meta``), numbers
+    written for the page; None when it drew every edge."""
+    meta = fig.layout.meta
+    if not isinstance(meta, dict) or "drawn" not in meta:
+        return None
+    kept, total = meta["categories"]["violating"]
+    return {"drawn": f"{meta['drawn']:,}", "edges": f"{meta['edges']:,}",
+            "violating": f"{total:,}", "violating_drawn": f"{kept:,}", "all_violating": kept == total}
 
 
 def _flows(data: ReportData) -> dict[str, Any] | None:

@@ -241,3 +241,22 @@ def test_csv_download_of_hostile_cells_is_inert(browser, tmp_path):
         assert seen["dialogs"] == [] and seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()
+
+
+def test_the_graph_says_in_the_browser_which_edges_it_left_out(browser, tmp_path, monkeypatch):
+    import k8sviz
+    from k8sviz.report import _render
+
+    monkeypatch.setattr(_render, "GRAPH_EDGES", 5)
+    out = k8sviz.report(k8sviz.demo(), zones=k8sviz.demo_path("zones.yaml"), output=tmp_path / "r.html")
+    ctx, page, seen, url = open_offline(browser, out)
+    try:
+        page.wait_for_selector("#fig-graph .main-svg")
+        notes = [t for t in page.locator("#fig-graph .annotation").all_text_contents() if "edges drawn" in t]
+        assert len(notes) == 1
+        assert notes[0].startswith("5 of ") and "(max_edges=5), only 5 of the 40 violating edges" in notes[0]
+        assert page.locator("#fig-graph .scatterlayer .trace .point").count() > 5  # every node drawn
+        assert "only 5 of the 40 violating ones" in page.inner_text("#graph-edges-left-out")
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import k8sviz
 from k8sviz.report import collect, render
@@ -39,3 +40,46 @@ def test_small_graph_is_built_whole():
     assert data.allowed_edges is None and data.graph.number_of_nodes() <= 150
     G = k8sviz.graph(snap, reach=data.reach, zones=data.zones)
     assert sorted(data.graph.edges(keys=True)) == sorted(G.edges(keys=True))
+
+
+def _graph_section(page: str) -> str:
+    return page.split('<section id="graph">', 1)[1].split("</section>", 1)[0]
+
+
+def test_a_graph_past_its_edge_cap_says_what_it_left_out_and_where_the_rest_are(tmp_path, monkeypatch):
+    from k8sviz.report import _render
+
+    (tmp_path / "cluster.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List",
+                                                       "items": _synthetic_objects()}))
+    (tmp_path / "zones.yaml").write_text(SYNTH_ZONES)
+    snap = k8sviz.load(tmp_path / "cluster.json")
+    data = collect(snap, zones=tmp_path / "zones.yaml", generated_at=WHEN)
+    assert data.allowed_edges is not None  # the aggregated figure of the report's own path
+    monkeypatch.setattr(_render, "GRAPH_EDGES", 7)
+    monkeypatch.setattr(_render, "NAMESPACE_ROWS", 5)
+    page = render(data)
+    text = _graph_section(page)
+    m = re.search(r'<p id="graph-edges-left-out">The figure draws 7 of the (\d+) edges between namespaces: '
+                  r"<strong>only 7 of the (\d+) violating ones</strong>", text)
+    assert m and int(m[1]) > int(m[2]) > 7
+    # the figure's own note (plotly's JSON writes < as \u003c) gives the same counts
+    note = f"7 of {m[1]} edges drawn</b> (max_edges=7), <b>only 7 of the {m[2]} violating edges</b>"
+    assert note.replace("<", "\\u003c").replace("/", "\\u002f").replace(">", "\\u003e") in text
+    # and the page says where every edge is: the links lead to what is on the page
+    for target in ("allowed-ns-table", "allowed-ns-download", "segmentation"):
+        assert f'href="#{target}"' in text and f'id="{target}"' in page
+    pairs = re.search(r"the first 5 inline, all (\d+) in", text)
+    assert pairs and f"The table shows the first 5 namespace pairs of {pairs[1]}" in page
+
+
+def test_a_workload_graph_past_its_edge_cap_points_at_the_workload_table(monkeypatch):
+    from k8sviz.report import _render
+
+    data = collect(k8sviz.demo(), zones=k8sviz.demo_path("zones.yaml"), generated_at=WHEN)
+    assert render(data).count("edges-left-out") == 0  # under the cap: as before
+    monkeypatch.setattr(_render, "GRAPH_EDGES", 50)
+    text = _graph_section(render(data))
+    m = re.search(r"The figure draws 50 of the (\d+) edges between workloads: "
+                  r"every violating one \((\d+)\) first", text)
+    assert m and int(m[2]) < 50 < int(m[1])
+    assert 'href="#allowed-table"' in text and 'href="#allowed-ns-table"' in text
