@@ -38,6 +38,9 @@ NAMESPACE_ROWS = 1000
 #: Edges a connection graph figure draws at most (``network_figure``'s ``max_edges``): the
 #: violating ones first; the rest are in the appendix.
 GRAPH_EDGES = 2000
+#: Source and destination namespaces the appendix's matrix shows at most (the busiest): all
+#: pairs are in its table.
+MATRIX_NAMESPACES = 150
 
 
 class ReportError(K8svizError):

@@ -32,6 +32,7 @@ from ._build import (
     AGGREGATE_ABOVE,
     APPENDIX_ROWS,
     GRAPH_EDGES,
+    MATRIX_NAMESPACES,
     NAMESPACE_ROWS,
     UNKNOWN_STATES,
     ReportData,
@@ -482,7 +483,12 @@ def _appendix(data: ReportData) -> dict[str, Any] | None:
             ))
     elif {"src_namespace", "dst_namespace"} <= set(rf.columns):
         out["namespace_table"] = _table(pd.DataFrame([]), max_rows=None, table_id="allowed-ns-table")
-    out["matrix"] = figure_html(matrix_figure(rf, ns_cells=ns_cells), "fig-reachability")
+    matrix = matrix_figure(rf, ns_cells=ns_cells, max_namespaces=MATRIX_NAMESPACES)
+    out["matrix"] = figure_html(matrix, "fig-reachability")
+    meta = matrix.layout.meta
+    if isinstance(meta, dict) and "pairs" in meta:  # the busiest namespaces only: say so
+        out["matrix_cut"] = {k: [f"{x:,}" for x in meta[k]]
+                             for k in ("sources", "destinations", "pairs", "connections")}
     cols = [c for c in ("src", "dst", "protocol", "ports") if c in rf.columns]
     sort = [c for c in ("src", "dst", "protocol") if c in rf.columns]
     out["table"] = _table(

@@ -695,3 +695,31 @@ def test_namespace_rows_clip_ports_in_the_table_only():
     whole = _namespace_rows(items, limit=None)["protocols / ports"].iloc[0]
     assert table == "TCP " + ", ".join(sorted(ports)[:12]) + " ..."
     assert whole == "TCP " + ", ".join(sorted(ports))
+
+
+def test_the_matrix_past_its_namespaces_says_what_it_shows(monkeypatch):
+    """Past MATRIX_NAMESPACES, the appendix's matrix shows the busiest namespaces and the page
+    says how many, pointing at the table of every pair."""
+    import functools
+
+    from k8sviz.report import _render
+    from k8sviz.viz.matrix import _matrix, namespace_cells
+
+    snap = k8sviz.demo()
+    cells = namespace_cells(k8sviz.reachability(snap).to_frame(level="workload"))
+    assert "matrix-namespaces-shown" not in k8sviz.report(snap, generated_at="x")
+    # the demo's matrix is per workload: aggregated at a few labels, then cut at 2 namespaces
+    monkeypatch.setattr(_render, "matrix_figure", functools.partial(_matrix, max_labels=5))
+    monkeypatch.setattr(_render, "MATRIX_NAMESPACES", 2)
+    monkeypatch.setattr(_render, "NAMESPACE_ROWS", 3)
+    page = k8sviz.report(snap, generated_at="x")
+    n_src = len({s for s, _ in cells})
+    n_dst = len({d for _, d in cells})
+    m = re.search(r'<p id="matrix-namespaces-shown">The matrix shows the ([12]) source and ([12]) destination '
+                  rf"namespaces with the most allowed workload connections, of {n_src} and {n_dst}: (\d+) of "
+                  rf"the {len(cells)} namespace pairs, (\d+) of the ([\d,]+) connections\. "
+                  r"Every pair is in the table above and its CSV file\.</p>", page)
+    assert m and int(m[3]) <= 4
+    assert int(m[5].replace(",", "")) == sum(c.n for c in cells.values()) > int(m[4])
+    matrix = page.split('id="fig-reachability"', 1)[1]
+    assert f"namespaces with the most connections: {m[3]} of {len(cells)} namespace pairs" in matrix
