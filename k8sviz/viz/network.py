@@ -42,6 +42,9 @@ EDGE_STYLE: dict[str, dict[str, Any]] = {
 _GOLDEN = math.pi * (3 - math.sqrt(5))
 #: The edges :func:`network_figure` draws at most by default (its ``max_edges``).
 MAX_DRAWN_EDGES = 2000
+#: Above this many namespaces or zones an aggregated figure names them on hover only: a
+#: thousand labels on one ring overprint each other into a dark band.
+LABELLED_GROUPS = 150
 #: The order in which edge categories are kept when a figure cannot draw every edge.
 _CUT_ORDER = ("violating", "observed", "allowed")
 
@@ -748,7 +751,7 @@ def _draw(
             Sc(
                 x=[pos[i][0] for i in ids],
                 y=[pos[i][1] for i in ids],
-                mode="markers+text" if aggregate is not None or len(nodes) <= 80 else "markers",
+                mode="markers+text" if len(nodes) <= (LABELLED_GROUPS if aggregate else 80) else "markers",
                 name=f"zone: {esc(zone)}",
                 legendgroup=f"zone-{zone}",
                 marker={

@@ -88,6 +88,20 @@ class TestNetworkFigure:
         assert isinstance(full.data[0], go.Scattergl)
 
 
+@pytest.mark.parametrize(("groups", "mode"), [(150, "markers+text"), (151, "markers")])
+def test_many_namespaces_are_named_on_hover_only(groups, mode):
+    import networkx as nx
+
+    G = nx.MultiDiGraph()
+    for i in range(groups):
+        G.add_node(f"ns{i:03d}/w", namespace=f"ns{i:03d}", zone="z", labels={})
+    fig = network_figure(G, aggregate="namespace")
+    (nodes,) = [t for t in fig.data if t.name.startswith("zone:")]
+    assert nodes.mode == mode
+    last = f"ns{groups - 1:03d}"
+    assert f"<b>namespace {last}</b>" in nodes.hovertext[-1]  # every name is on hover
+
+
 def test_segmentation_heatmap_text_and_violations():
     m = pd.DataFrame(
         [["allowed", "denied"], ["partial", "unknown"]], index=["web", "cde"], columns=["web", "cde"]
