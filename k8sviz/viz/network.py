@@ -147,11 +147,15 @@ def graph_violations(G: nx.Graph, violations: Any) -> set[tuple[str, str]]:
         pairs = _violation_set(violations)
         return pairs | {(ends.get(a, a), ends.get(b, b)) for a, b in pairs}
     edges = {(str(u), str(v)) for u, v in G.edges()}
-    found = _violation_set(violations, among=edges)
-    if ends:  # the merged edges, with each workload read as its namespace's node
-        merged = {(a, b) for a, b in edges if a not in ends and b not in ends}
-        found |= _violation_set(violations, among=merged, ends=ends)
-    return found
+    if not ends:
+        return _violation_set(violations, among=edges)
+    # The frame read once (its millions of rows), its ends then matched twice: as themselves
+    # against the graph's own edges, and as their namespace's node against the merged ones.
+    ids = list({x for pair in edges for x in pair} | set(ends))
+    s, d = violation_codes(violations, {x: i for i, x in enumerate(ids)})
+    merged = [(a, b) for a, b in edges if a not in ends and b not in ends]
+    return (_pairs_among(s, d, ids, list(edges), {})
+            | _pairs_among(s, d, ids, merged, ends))
 
 
 def _namespace_ends(G: nx.Graph) -> dict[str, str]:
@@ -168,36 +172,43 @@ def _namespace_ends(G: nx.Graph) -> dict[str, str]:
 
 
 def _violation_set(
-    violations: Any, among: Iterable[tuple[str, str]] | None = None, ends: Mapping[str, str] | None = None
+    violations: Any, among: Iterable[tuple[str, str]] | None = None
 ) -> set[tuple[str, str]]:
     """``(src, dst)`` pairs as graph node ids.  A segmentation violation towards or from
     outside addresses names its blocks in ``external_blocks`` (its ``src``/``dst`` is their
     merged text, no node's id): each block, a graph node, is paired with the other end.
 
     ``among``: only those of these pairs (the graph's edges): a segmentation's millions of
-    violating rows are then matched on integer codes, never each made text or a tuple.
-    ``ends``: a violation's end id -> the node of ``among`` that stands for it."""
+    violating rows are then matched on integer codes, never each made text or a tuple."""
     if violations is None:
         return set()
     if hasattr(violations, "columns"):
         if among is None:
             return _all_pairs(violations)
         wanted = list(among)
-        index: dict[str, int] = {}
-        for a, b in wanted:
-            index.setdefault(a, len(index))
-            index.setdefault(b, len(index))
-        n = max(1, len(index))
-        for end, node in (ends or {}).items():
-            if node in index:
-                index[end] = index[node]
-        s, d = violation_codes(violations, index)
-        ok = (s >= 0) & (d >= 0)
-        keys = s[ok] * n + d[ok]
-        want_keys = np.array([index[a] * n + index[b] for a, b in wanted], dtype=np.int64)
-        found = set(pd.unique(keys[pd.Series(keys).isin(want_keys).to_numpy()]).tolist())
-        return {(a, b) for (a, b), k in zip(wanted, want_keys.tolist(), strict=True) if k in found}
+        ids = list({x for pair in wanted for x in pair})
+        s, d = violation_codes(violations, {x: i for i, x in enumerate(ids)})
+        return _pairs_among(s, d, ids, wanted, {})
     return {(str(a), str(b)) for a, b in violations}
+
+
+def _pairs_among(
+    s: np.ndarray, d: np.ndarray, ids: list[str], wanted: list[tuple[str, str]], node_of: Mapping[str, str]
+) -> set[tuple[str, str]]:
+    """The ``wanted`` pairs that some violation pair is, its ends (``s``, ``d``: codes into
+    ``ids``, -1 for none) read as the node ``node_of`` gives (themselves when not in it)."""
+    index: dict[str, int] = {}
+    for a, b in wanted:
+        index.setdefault(a, len(index))
+        index.setdefault(b, len(index))
+    n = max(1, len(index))
+    to = np.array([index.get(node_of.get(x, x), -1) for x in ids] + [-1], dtype=np.int64)
+    s, d = to[s], to[d]  # a code of -1 reads the last entry: -1 again
+    ok = (s >= 0) & (d >= 0)
+    keys = s[ok] * n + d[ok]
+    want_keys = np.array([index[a] * n + index[b] for a, b in wanted], dtype=np.int64)
+    found = set(pd.unique(keys[pd.Series(keys).isin(want_keys).to_numpy()]).tolist())
+    return {(a, b) for (a, b), k in zip(wanted, want_keys.tolist(), strict=True) if k in found}
 
 
 def _all_pairs(violations: pd.DataFrame) -> set[tuple[str, str]]:
