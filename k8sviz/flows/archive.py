@@ -169,89 +169,132 @@ def _hubble_names(path: Path) -> str:
     return "camel" if camel else "proto"
 
 
-_CALICO = """
-SELECT
-  d->>'$.source_type' AS src_type, d->>'$.source_namespace' AS src_ns, d->>'$.source_name' AS src_name,
-  d->>'$.source_name_aggr' AS src_aggr, d->>'$.source_ip' AS src_ip,
-  d->>'$.dest_type' AS dst_type, d->>'$.dest_namespace' AS dst_ns, d->>'$.dest_name' AS dst_name,
-  d->>'$.dest_name_aggr' AS dst_aggr, d->>'$.dest_ip' AS dst_ip,
-  CASE WHEN coalesce(d->>'$.dest_service_name', '-') <> '-'
-    AND coalesce(d->>'$.dest_service_namespace', '-') <> '-'
-       THEN (d->>'$.dest_service_namespace') || '/' || (d->>'$.dest_service_name') END AS dst_service,
-  TRY_CAST(d->>'$.dest_port' AS INTEGER) AS dst_port,
-  CASE lower(d->>'$.proto') WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP' WHEN 'udp' THEN 'UDP'
-    WHEN '17' THEN 'UDP'
-       WHEN 'sctp' THEN 'SCTP' WHEN '132' THEN 'SCTP' WHEN 'icmp' THEN 'ICMP' WHEN '1' THEN 'ICMP'
-       ELSE upper(d->>'$.proto') END AS protocol,
-  CASE lower(d->>'$.action') WHEN 'allow' THEN 'allowed' WHEN 'pass' THEN 'allowed' WHEN 'deny' THEN 'denied'
-       ELSE 'unknown' END AS verdict,
-  d->>'$.reporter' AS reporter, NULL AS event_type, d->>'$.reporter' AS observation_point,
-  true AS request, min(filename) AS file, count(*) AS records,
-  sum(coalesce(TRY_CAST(d->>'$.num_flows_started' AS BIGINT), TRY_CAST(d->>'$.num_flows' AS BIGINT), 1))
-    AS flows,
-  sum(coalesce(TRY_CAST(d->>'$.bytes_in' AS BIGINT), 0)
-    + coalesce(TRY_CAST(d->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
-  sum(coalesce(TRY_CAST(d->>'$.packets_in' AS BIGINT), 0)
-    + coalesce(TRY_CAST(d->>'$.packets_out' AS BIGINT), 0))
-    AS packets,
-  min(k8sviz_epoch(d->>'$.start_time')) AS first_seen,
-  max(k8sviz_epoch(coalesce(d->>'$.end_time', d->>'$.start_time'))) AS last_seen
-FROM (
-  SELECT coalesce(json_extract(json, '$._source'), json) AS d, filename
-  FROM read_json_objects({files}, format='{jformat}', ignore_errors=true, filename=true)
-  WHERE json IS NOT NULL
+# The fields of a Calico flow-log document the aggregation reads: (column, field).
+_CALICO_FIELDS = (
+    ("s_type", "source_type"), ("s_ns", "source_namespace"), ("s_name", "source_name"),
+    ("s_aggr", "source_name_aggr"), ("s_ip", "source_ip"), ("d_type", "dest_type"),
+    ("d_ns", "dest_namespace"), ("d_name", "dest_name"), ("d_aggr", "dest_name_aggr"), ("d_ip", "dest_ip"),
+    ("svc_name", "dest_service_name"), ("svc_ns", "dest_service_namespace"), ("dport", "dest_port"),
+    ("proto", "proto"), ("action", "action"), ("reporter0", "reporter"), ("started", "num_flows_started"),
+    ("nflows", "num_flows"), ("bytes_in", "bytes_in"), ("bytes_out", "bytes_out"),
+    ("packets_in", "packets_in"), ("packets_out", "packets_out"), ("t_start", "start_time"),
+    ("t_end", "end_time"),
 )
-WHERE json_extract(d, '$.start_time') IS NOT NULL OR json_extract(d, '$.dest_port') IS NOT NULL
-  OR json_extract(d, '$.dest_name_aggr') IS NOT NULL
+# What makes a document a flow record (present, even as JSON null), as load_flows tells it.
+_CALICO_RECORD = ("start_time", "dest_port", "dest_name_aggr")
+
+
+def _paths(fields: Iterable[str]) -> str:
+    """SQL: a list of JSON paths, one per field."""
+    return "[" + ", ".join(f"'$.{p}'" for p in fields) + "]"
+
+
+def _columns(v: str, names: Iterable[str]) -> str:
+    """SQL: the elements of the list ``v`` as columns ``names``."""
+    return ", ".join(f"{v}[{i}] AS {c}" for i, c in enumerate(names, 1))
+
+
+# Each document is parsed once for its fields and once for whether it is a record (lists of
+# paths), as _HUBBLE reads its records: a `->>` per field held a JSON parse arena per
+# expression.
+_CALICO = f"""
+SELECT
+  s_type AS src_type, s_ns AS src_ns, s_name AS src_name, s_aggr AS src_aggr, s_ip AS src_ip,
+  d_type AS dst_type, d_ns AS dst_ns, d_name AS dst_name, d_aggr AS dst_aggr, d_ip AS dst_ip,
+  CASE WHEN coalesce(svc_name, '-') <> '-' AND coalesce(svc_ns, '-') <> '-'
+       THEN svc_ns || '/' || svc_name END AS dst_service,
+  TRY_CAST(dport AS INTEGER) AS dst_port,
+  CASE lower(proto) WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP' WHEN 'udp' THEN 'UDP' WHEN '17' THEN 'UDP'
+       WHEN 'sctp' THEN 'SCTP' WHEN '132' THEN 'SCTP' WHEN 'icmp' THEN 'ICMP' WHEN '1' THEN 'ICMP'
+       ELSE upper(proto) END AS protocol,
+  CASE lower(action) WHEN 'allow' THEN 'allowed' WHEN 'pass' THEN 'allowed' WHEN 'deny' THEN 'denied'
+       ELSE 'unknown' END AS verdict,
+  reporter0 AS reporter, NULL AS event_type, reporter0 AS observation_point,
+  true AS request, min(filename) AS file, count(*) AS records,
+  sum(coalesce(TRY_CAST(started AS BIGINT), TRY_CAST(nflows AS BIGINT), 1)) AS flows,
+  sum(coalesce(TRY_CAST(bytes_in AS BIGINT), 0) + coalesce(TRY_CAST(bytes_out AS BIGINT), 0)) AS bytes,
+  sum(coalesce(TRY_CAST(packets_in AS BIGINT), 0) + coalesce(TRY_CAST(packets_out AS BIGINT), 0)) AS packets,
+  min(k8sviz_epoch(t_start)) AS first_seen,
+  max(k8sviz_epoch(coalesce(t_end, t_start))) AS last_seen
+FROM (
+  SELECT {_columns("v", (c for c, _ in _CALICO_FIELDS))}, filename
+  FROM (
+    SELECT json_extract_string(d, {_paths(p for _, p in _CALICO_FIELDS)}) AS v,
+      json_extract(d, {_paths(_CALICO_RECORD)}) AS r, filename
+    FROM (
+      SELECT coalesce(json_extract(json, '$._source'), json) AS d, filename
+      FROM read_json_objects({{files}}, format='{{jformat}}', ignore_errors=true, filename=true)
+      WHERE json IS NOT NULL
+    )
+  )
+  WHERE r[1] IS NOT NULL OR r[2] IS NOT NULL OR r[3] IS NOT NULL
+)
 GROUP BY ALL
 """
 
-# Goldmane emitter lines (the key under ``Key``, enums as numbers, unix seconds) and Whisker
-# items (flat, enum names, RFC 3339), a Whisker list response's items unnested.
-_GOLDMANE = """
-SELECT
-  k->>'$.source_namespace' AS src_ns, k->>'$.source_name' AS src_name, k->>'$.source_type' AS src_type,
-  k->>'$.dest_namespace' AS dst_ns, k->>'$.dest_name' AS dst_name, k->>'$.dest_type' AS dst_type,
-  CASE WHEN coalesce(k->>'$.dest_service_name', '') <> ''
-    AND coalesce(k->>'$.dest_service_namespace', '') <> ''
-       THEN (k->>'$.dest_service_namespace') || '/' || (k->>'$.dest_service_name') END AS dst_service,
-  TRY_CAST(k->>'$.dest_port' AS INTEGER) AS dst_port,
-  CASE lower(coalesce(k->>'$.proto', k->>'$.protocol')) WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP'
-       WHEN 'udp' THEN 'UDP' WHEN '17' THEN 'UDP' WHEN 'sctp' THEN 'SCTP' WHEN '132' THEN 'SCTP'
-       WHEN 'icmp' THEN 'ICMP' WHEN '1' THEN 'ICMP' ELSE upper(coalesce(k->>'$.proto', k->>'$.protocol')) END
-    AS protocol,
-  CASE lower(k->>'$.action') WHEN 'allow' THEN 'allowed' WHEN '1' THEN 'allowed' WHEN 'pass' THEN 'allowed'
-       WHEN '3' THEN 'allowed' WHEN 'deny' THEN 'denied' WHEN '2' THEN 'denied' ELSE 'unknown' END AS verdict,
-  CASE lower(k->>'$.reporter') WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst'
-    WHEN 'dst' THEN 'dst'
-       END AS reporter,
-  NULL AS event_type,
-  CASE lower(k->>'$.reporter') WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst'
-    WHEN 'dst' THEN 'dst'
-       END AS observation_point,
-  true AS request, min(filename) AS file, count(*) AS records,
-  sum(CASE WHEN f->>'$.num_connections_started' IS NOT NULL OR f->>'$.num_connections_live' IS NOT NULL
-                OR f->>'$.num_connections_completed' IS NOT NULL
-           THEN coalesce(TRY_CAST(f->>'$.num_connections_started' AS BIGINT), 0) ELSE 1 END) AS flows,
-  sum(coalesce(TRY_CAST(f->>'$.bytes_in' AS BIGINT), 0)
-    + coalesce(TRY_CAST(f->>'$.bytes_out' AS BIGINT), 0)) AS bytes,
-  sum(coalesce(TRY_CAST(f->>'$.packets_in' AS BIGINT), 0)
-    + coalesce(TRY_CAST(f->>'$.packets_out' AS BIGINT), 0))
-    AS packets,
-  min(coalesce(k8sviz_epoch(f->>'$.start_time'), TRY_CAST(f->>'$.start_time' AS TIMESTAMPTZ)))
-    AS first_seen,
-  max(coalesce(k8sviz_epoch(coalesce(f->>'$.end_time', f->>'$.start_time')),
-               TRY_CAST(coalesce(f->>'$.end_time', f->>'$.start_time') AS TIMESTAMPTZ))) AS last_seen
-FROM (
-  SELECT f, coalesce(json_extract(f, '$.Key'), f) AS k, filename
-  FROM (
-    SELECT unnest(CASE WHEN json_type(json, '$.items') = 'ARRAY' THEN json_extract(json, '$.items[*]')
-                       ELSE [json] END) AS f, filename
-    FROM read_json_objects({files}, format='{jformat}', ignore_errors=true, filename=true)
-    WHERE json IS NOT NULL
-  )
+# The fields of a Goldmane flow's key (under ``Key``, or the Whisker item itself) and of the
+# flow the aggregation reads: (column, field).
+_GOLDMANE_KEY = (
+    ("s_ns", "source_namespace"), ("s_name", "source_name"), ("s_type", "source_type"),
+    ("d_ns", "dest_namespace"), ("d_name", "dest_name"), ("d_type", "dest_type"),
+    ("svc_name", "dest_service_name"), ("svc_ns", "dest_service_namespace"), ("dport", "dest_port"),
+    ("proto0", "proto"), ("protocol0", "protocol"), ("action", "action"), ("reporter0", "reporter"),
 )
-WHERE json_extract(k, '$.source_name') IS NOT NULL OR json_extract(k, '$.dest_name') IS NOT NULL
+_GOLDMANE_FLOW = (
+    ("started", "num_connections_started"), ("live", "num_connections_live"),
+    ("completed", "num_connections_completed"), ("bytes_in", "bytes_in"), ("bytes_out", "bytes_out"),
+    ("packets_in", "packets_in"), ("packets_out", "packets_out"), ("t_start", "start_time"),
+    ("t_end", "end_time"),
+)
+# What makes a key a flow's (present, even as JSON null), as load_flows tells it.
+_GOLDMANE_RECORD = ("source_name", "dest_name")
+_GOLDMANE_REPORTER = ("CASE lower(reporter0) WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst' "
+                      "WHEN 'dst' THEN 'dst' END")
+
+# Goldmane emitter lines (the key under ``Key``, enums as numbers, unix seconds) and Whisker
+# items (flat, enum names, RFC 3339), a Whisker list response's items unnested.  Each key and
+# each flow is parsed once for its fields (lists of paths), as in _HUBBLE.
+_GOLDMANE = f"""
+SELECT
+  s_ns AS src_ns, s_name AS src_name, s_type AS src_type,
+  d_ns AS dst_ns, d_name AS dst_name, d_type AS dst_type,
+  CASE WHEN coalesce(svc_name, '') <> '' AND coalesce(svc_ns, '') <> ''
+       THEN svc_ns || '/' || svc_name END AS dst_service,
+  TRY_CAST(dport AS INTEGER) AS dst_port,
+  CASE lower(coalesce(proto0, protocol0)) WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP'
+       WHEN 'udp' THEN 'UDP' WHEN '17' THEN 'UDP' WHEN 'sctp' THEN 'SCTP' WHEN '132' THEN 'SCTP'
+       WHEN 'icmp' THEN 'ICMP' WHEN '1' THEN 'ICMP' ELSE upper(coalesce(proto0, protocol0)) END
+    AS protocol,
+  CASE lower(action) WHEN 'allow' THEN 'allowed' WHEN '1' THEN 'allowed' WHEN 'pass' THEN 'allowed'
+       WHEN '3' THEN 'allowed' WHEN 'deny' THEN 'denied' WHEN '2' THEN 'denied' ELSE 'unknown' END AS verdict,
+  {_GOLDMANE_REPORTER} AS reporter, NULL AS event_type, {_GOLDMANE_REPORTER} AS observation_point,
+  true AS request, min(filename) AS file, count(*) AS records,
+  sum(CASE WHEN started IS NOT NULL OR live IS NOT NULL OR completed IS NOT NULL
+           THEN coalesce(TRY_CAST(started AS BIGINT), 0) ELSE 1 END) AS flows,
+  sum(coalesce(TRY_CAST(bytes_in AS BIGINT), 0) + coalesce(TRY_CAST(bytes_out AS BIGINT), 0)) AS bytes,
+  sum(coalesce(TRY_CAST(packets_in AS BIGINT), 0) + coalesce(TRY_CAST(packets_out AS BIGINT), 0)) AS packets,
+  min(coalesce(k8sviz_epoch(t_start), TRY_CAST(t_start AS TIMESTAMPTZ))) AS first_seen,
+  max(coalesce(k8sviz_epoch(coalesce(t_end, t_start)), TRY_CAST(coalesce(t_end, t_start) AS TIMESTAMPTZ)))
+    AS last_seen
+FROM (
+  SELECT {_columns("kv", (c for c, _ in _GOLDMANE_KEY))}, {_columns("fv", (c for c, _ in _GOLDMANE_FLOW))},
+    filename
+  FROM (
+    SELECT json_extract_string(k, {_paths(p for _, p in _GOLDMANE_KEY)}) AS kv,
+      json_extract(k, {_paths(_GOLDMANE_RECORD)}) AS r,
+      json_extract_string(f, {_paths(p for _, p in _GOLDMANE_FLOW)}) AS fv, filename
+    FROM (
+      SELECT f, coalesce(json_extract(f, '$.Key'), f) AS k, filename
+      FROM (
+        SELECT unnest(CASE WHEN json_type(json, '$.items') = 'ARRAY' THEN json_extract(json, '$.items[*]')
+                           ELSE [json] END) AS f, filename
+        FROM read_json_objects({{files}}, format='{{jformat}}', ignore_errors=true, filename=true)
+        WHERE json IS NOT NULL
+      )
+    )
+  )
+  WHERE r[1] IS NOT NULL OR r[2] IS NOT NULL
+)
 GROUP BY ALL
 """
 
@@ -497,7 +540,8 @@ def aggregate_flow_archive(
         DuckDB settings.  DuckDB does not spill every part of these queries to disk: when it runs
         out of memory the call raises :class:`k8sviz.InputError` naming the files and the limit
         (each query's own need is small: the demo's Hubble file aggregates in 300MB on one
-        thread; DuckDB's JSON reader and functions hold buffers per thread).
+        thread, its Calico file in 150MB; DuckDB's JSON reader and functions hold buffers per
+        thread).
 
     Returns
     -------
