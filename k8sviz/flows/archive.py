@@ -341,47 +341,54 @@ FROM (
   FROM (
     SELECT filename, json, CASE WHEN json IS NULL THEN 'bad' ELSE {kind} END AS kind,
       CASE WHEN json IS NULL THEN 0 ELSE {records} END AS records
-    FROM read_json_objects({files}, format='{jformat}', ignore_errors=true, filename=true)
+    FROM ({probe})
   )
 )
 GROUP BY ALL
 """
+_OBJECTS = "read_json_objects({files}, format='{jformat}', ignore_errors=true, filename=true)"
 
 
-def _screen_sql(fmt: str) -> tuple[str, str]:
-    """``(kind, records)``: SQL for the kind of one object ``json`` of a file of ``fmt`` (``flow``,
-    a kind of non-flow object as load_flows names it, or a shape the aggregation cannot read) and
-    the number of flow records it holds for the aggregation."""
+def _screen_sql(fmt: str) -> tuple[str, str, str]:
+    """``(probe, kind, records)``: SQL for the objects of a file of ``fmt`` (``filename``, ``json``
+    and what the other two read of it), for the kind of one object (``flow``, a kind of non-flow
+    object as load_flows names it, or a shape the aggregation cannot read) and for the number of
+    flow records it holds for the aggregation.
+
+    Each object is parsed once for the fields that tell its kind (a list of paths, present even
+    as JSON null as json_extract tells it), as the aggregation reads its records: a json_extract
+    per field held a JSON parse arena per expression."""
     if fmt == "hubble":
         from .hubble import _NON_FLOW, NON_FLOW_CAMEL
 
         names = [(k, k) for k in _NON_FLOW] + list(NON_FLOW_CAMEL.items())
-        others = " ".join(f"WHEN json_extract(json, '$.{key}') IS NOT NULL THEN '{kind}'"
-                          for key, kind in names)
-        is_flow = "json_extract(json, '$.flow') IS NOT NULL OR json_extract(json, '$.verdict') IS NOT NULL"
-        return (f"CASE WHEN {is_flow} THEN 'flow' {others} ELSE 'other' END",
+        keys = ["flow", "verdict", *(key for key, _ in names)]
+        probe = f"SELECT filename, json, json_extract(json, {_paths(keys)}) AS p FROM {_OBJECTS}"
+        others = " ".join(f"WHEN p[{i}] IS NOT NULL THEN '{kind}'" for i, (_, kind) in enumerate(names, 3))
+        is_flow = "p[1] IS NOT NULL OR p[2] IS NOT NULL"
+        return (probe, f"CASE WHEN {is_flow} THEN 'flow' {others} ELSE 'other' END",
                 f"CASE WHEN {is_flow} THEN 1 ELSE 0 END")
     if fmt == "calico":
-        d = "coalesce(json_extract(json, '$._source'), json)"
-        is_flow = (f"(json_extract({d}, '$.start_time') IS NOT NULL "
-                   f"OR json_extract({d}, '$.dest_port') IS NOT NULL "
-                   f"OR json_extract({d}, '$.dest_name_aggr') IS NOT NULL)")
+        probe = ("SELECT filename, json, json_extract(coalesce(json_extract(json, '$._source'), json), "
+                 f"{_paths(['hits.hits', *_CALICO_RECORD])}) AS p FROM {_OBJECTS}")
+        is_flow = "(p[2] IS NOT NULL OR p[3] IS NOT NULL OR p[4] IS NOT NULL)"
         # A whole search response ({"hits": {"hits": [...]}}): load_flows reads its hits, the
         # aggregation does not.
-        return (f"CASE WHEN json_type({d}, '$.hits.hits') = 'ARRAY' THEN 'search-response' "
-                f"WHEN {is_flow} THEN 'flow' ELSE 'other' END",
+        return (probe, f"CASE WHEN json_type(p[1]) = 'ARRAY' THEN 'search-response' "
+                       f"WHEN {is_flow} THEN 'flow' ELSE 'other' END",
                 f"CASE WHEN {is_flow} THEN 1 ELSE 0 END")
 
-    def goldmane(f: str) -> str:
-        k = f"coalesce(json_extract({f}, '$.Key'), {f})"
-        return (f"(json_extract({k}, '$.source_name') IS NOT NULL "
-                f"OR json_extract({k}, '$.dest_name') IS NOT NULL)")
+    def record(f: str) -> str:
+        """SQL: the names of the Goldmane object ``f``'s key, JSON (a flow's has one, see _GOLDMANE)."""
+        return f"json_extract(coalesce(json_extract({f}, '$.Key'), {f}), {_paths(_GOLDMANE_RECORD)})"
 
-    items = "json_type(json, '$.items') = 'ARRAY'"
-    return (f"CASE WHEN {items} THEN 'list' WHEN {goldmane('json')} THEN 'flow' ELSE 'other' END",
-            f"CASE WHEN {items} THEN "
-            f"len(list_filter(json_extract(json, '$.items[*]'), lambda i: {goldmane('i')})) "
-            f"WHEN {goldmane('json')} THEN 1 ELSE 0 END")
+    # ``p``: a Whisker list response, whose items are the flows; ``r``: an object's key names.
+    probe = (f"SELECT filename, json, p, CASE WHEN NOT coalesce(p, false) THEN {record('json')} END AS r "
+             f"FROM (SELECT filename, json, json_type(json, '$.items') = 'ARRAY' AS p FROM {_OBJECTS})")
+    is_flow = "r[1] IS NOT NULL OR r[2] IS NOT NULL"
+    return (probe, f"CASE WHEN p THEN 'list' WHEN {is_flow} THEN 'flow' ELSE 'other' END",
+            f"CASE WHEN p THEN len(list_filter(json_extract(json, '$.items[*]'), "
+            f"lambda i: list_count({record('i')}) > 0)) WHEN {is_flow} THEN 1 ELSE 0 END")
 
 
 # Objects of these kinds are read by load_flows' own reader (see aggregate_flow_archive, Notes).
@@ -863,8 +870,9 @@ def _screen(con: Any, error: type[Exception], fmt: str, jformat: str, names: lis
 
     from .hubble import note_lost
 
-    kind, records = _screen_sql(fmt)
-    sql = _SCREEN.replace("{kind}", kind).replace("{records}", records).replace("{jformat}", jformat)
+    probe, kind, records = _screen_sql(fmt)
+    sql = _SCREEN.replace("{probe}", probe).replace("{kind}", kind).replace("{records}", records)
+    sql = sql.replace("{jformat}", jformat)
     try:
         rows = con.execute(sql.replace("{files}", _list(names)).replace("{fmt}", fmt)).fetchall()
     except error as e:
