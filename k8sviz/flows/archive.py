@@ -20,6 +20,7 @@ import pandas as pd
 from ..errors import InputError
 from ._table import Report, head
 from .compare import _kinds, largest_observer, port_ranges
+from .goldmane import _TYPES as _GOLDMANE_TYPES
 
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
@@ -248,16 +249,46 @@ _GOLDMANE_FLOW = (
 )
 # What makes a key a flow's (present, even as JSON null), as load_flows tells it.
 _GOLDMANE_RECORD = ("source_name", "dest_name")
-_GOLDMANE_REPORTER = ("CASE lower(reporter0) WHEN '1' THEN 'src' WHEN 'src' THEN 'src' WHEN '2' THEN 'dst' "
-                      "WHEN 'dst' THEN 'dst' END")
+# The key's enums, whose JSON type tells what they are, as load_flows reads them: Go writes
+# numbers (action 1), the Whisker API names ("Allow"); a number in a string ("1") is neither.
+_GOLDMANE_ENUMS = (("action_t", "action"), ("reporter_t", "reporter"), ("s_type_t", "source_type"),
+                   ("d_type_t", "dest_type"))
+
+
+def _number(t: str) -> str:
+    """SQL: whether the JSON type ``t`` (json_type) is an integer's."""
+    return f"{t} IN ('UBIGINT', 'BIGINT')"
+
+
+def _goldmane_type(side: str) -> str:
+    """SQL: the endpoint type of ``side`` (``s``, ``d``) as load_flows gives it (goldmane._enum:
+    a number by the name it stands for, anything else as it is)."""
+    names = " ".join(f"WHEN '{n}' THEN '{name}'" for n, name in _GOLDMANE_TYPES.items())
+    v = f"{side}_type"
+    return f"CASE WHEN {_number(f'{v}_t')} THEN CASE {v} {names} ELSE {v} END ELSE {v} END"
+
+
+_GOLDMANE_VERDICT = f"""CASE
+    WHEN {_number('action_t')} THEN
+      CASE action WHEN '1' THEN 'allowed' WHEN '2' THEN 'denied' WHEN '3' THEN 'allowed' ELSE 'unknown' END
+    WHEN action_t = 'VARCHAR' THEN
+      CASE lower(action) WHEN 'allow' THEN 'allowed' WHEN 'pass' THEN 'allowed' WHEN 'deny' THEN 'denied'
+        ELSE 'unknown' END
+    ELSE 'unknown' END"""
+_GOLDMANE_REPORTER = f"""CASE
+    WHEN {_number('reporter_t')} THEN CASE reporter0 WHEN '1' THEN 'src' WHEN '2' THEN 'dst' END
+    WHEN reporter_t = 'VARCHAR' THEN CASE lower(reporter0) WHEN 'src' THEN 'src' WHEN 'dst' THEN 'dst' END
+  END"""
+_GOLDMANE_ENUM_TYPES = ", ".join(
+    f"json_type(r[{i}]) AS {c}" for i, (c, _) in enumerate(_GOLDMANE_ENUMS, len(_GOLDMANE_RECORD) + 1))
 
 # Goldmane emitter lines (the key under ``Key``, enums as numbers, unix seconds) and Whisker
 # items (flat, enum names, RFC 3339), a Whisker list response's items unnested.  Each key and
 # each flow is parsed once for its fields (lists of paths), as in _HUBBLE.
 _GOLDMANE = f"""
 SELECT
-  s_ns AS src_ns, s_name AS src_name, s_type AS src_type,
-  d_ns AS dst_ns, d_name AS dst_name, d_type AS dst_type,
+  s_ns AS src_ns, s_name AS src_name, {_goldmane_type('s')} AS src_type,
+  d_ns AS dst_ns, d_name AS dst_name, {_goldmane_type('d')} AS dst_type,
   CASE WHEN coalesce(svc_name, '') <> '' AND coalesce(svc_ns, '') <> ''
        THEN svc_ns || '/' || svc_name END AS dst_service,
   TRY_CAST(dport AS INTEGER) AS dst_port,
@@ -265,8 +296,7 @@ SELECT
        WHEN 'udp' THEN 'UDP' WHEN '17' THEN 'UDP' WHEN 'sctp' THEN 'SCTP' WHEN '132' THEN 'SCTP'
        WHEN 'icmp' THEN 'ICMP' WHEN '1' THEN 'ICMP' ELSE upper(coalesce(proto0, protocol0)) END
     AS protocol,
-  CASE lower(action) WHEN 'allow' THEN 'allowed' WHEN '1' THEN 'allowed' WHEN 'pass' THEN 'allowed'
-       WHEN '3' THEN 'allowed' WHEN 'deny' THEN 'denied' WHEN '2' THEN 'denied' ELSE 'unknown' END AS verdict,
+  {_GOLDMANE_VERDICT} AS verdict,
   {_GOLDMANE_REPORTER} AS reporter, NULL AS event_type, {_GOLDMANE_REPORTER} AS observation_point,
   true AS request, min(filename) AS file, count(*) AS records,
   sum(CASE WHEN started IS NOT NULL OR live IS NOT NULL OR completed IS NOT NULL
@@ -278,10 +308,10 @@ SELECT
     AS last_seen
 FROM (
   SELECT {_columns("kv", (c for c, _ in _GOLDMANE_KEY))}, {_columns("fv", (c for c, _ in _GOLDMANE_FLOW))},
-    filename
+    {_GOLDMANE_ENUM_TYPES}, filename
   FROM (
     SELECT json_extract_string(k, {_paths(p for _, p in _GOLDMANE_KEY)}) AS kv,
-      json_extract(k, {_paths(_GOLDMANE_RECORD)}) AS r,
+      json_extract(k, {_paths([*_GOLDMANE_RECORD, *(p for _, p in _GOLDMANE_ENUMS)])}) AS r,
       json_extract_string(f, {_paths(p for _, p in _GOLDMANE_FLOW)}) AS fv, filename
     FROM (
       SELECT f, coalesce(json_extract(f, '$.Key'), f) AS k, filename
@@ -983,7 +1013,6 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str,
     each endpoint that could not be mapped, as load_flows' Mapper counts them."""
     from .calico import _endpoint as calico_endpoint
     from .compare import _label
-    from .goldmane import _TYPES, _enum
     from .goldmane import _endpoint as goldmane_endpoint
     from .hubble import event_name
 
@@ -1013,7 +1042,7 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str,
                 ep = goldmane_endpoint(
                     _v(rec[f"{side}_ns"]),
                     _v(rec[f"{side}_name"]),
-                    _enum(int(typ) if isinstance(typ, str) and typ.isdigit() else typ, _TYPES),
+                    typ,  # by its name already (see _GOLDMANE)
                 )
             elif kind == "hubble":
                 ep = (

@@ -11,6 +11,10 @@ Goldmane aggregates the flows of every node into 15-second buckets. Two JSON sha
   of flat objects with RFC 3339 times and enum names (``"action": "Allow"``,
   ``"reporter": "Dst"``); it carries no endpoint types.
 
+An enum is read by its JSON type, as they write it: a number in a string (``"action": "1"``) is
+neither, so it is an action of no known name (verdict ``unknown``), no reporter, an endpoint type
+of no known name; a reporter that is neither a number nor a name (``true``, ``1.0``) is malformed.
+
 Field mapping (``goldmane/proto/api.proto``, ``whisker-backend/pkg/apis/v1/flows.go``):
 
 =====================================  =================================================
@@ -144,6 +148,9 @@ def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...
     if svc and _text(key.get("dest_service_namespace")):
         svc = f"{key['dest_service_namespace']}/{svc}"
     reporter = key.get("reporter")
+    if reporter is not None and reporter.__class__ is not str and reporter.__class__ is not int:
+        # Neither Go's number nor the API's name (a lookup would take true and 1.0 for Src).
+        raise TypeError(f"reporter is a {type(reporter).__name__}, not a name or a number")
     reporter = _REPORTERS.get(reporter.lower() if isinstance(reporter, str) else reporter)
     names, trace = _hits(key.get("policies"))
     start, end = obj.get("start_time"), obj.get("end_time")

@@ -52,6 +52,47 @@ def agree(path, snapshot=None, *, damaged: bool = True):
     return archive, flows, said
 
 
+# Found by a differential fuzz (Goldmane emitter lines): on line 4, Key.action is the string "1".
+_ACTION_IN_A_STRING = (
+    '{"Key": {"source_name": "frontend-wsgrhlsk-*", "source_type": 1, '
+    '"dest_name": "cartservice-7b9f-*", "dest_type": 1, "dest_port": 7070, "proto": "tcp", '
+    '"reporter": 2, "action": 1, "policies": {"enforced_policies": [{"kind": 6, "namespace": "shop", '
+    '"name": "cart-ingress", "tier": "default", "action": 1, "policy_index": 0, "rule_index": 1}, '
+    '{"kind": 10, "namespace": "shop", "name": "cart-ingress", "tier": "default", "action": 2, '
+    '"policy_index": 1}], "pending_policies": [{"kind": 5, "namespace": "shop", "name": "staged-x", '
+    '"action": 2}]}, "source_namespace": "shop", "dest_namespace": "shop"}, '
+    '"start_time": 1763632800, "end_time": 1763632815, "source_labels": ["app=x"], "bytes_in": 1200, '
+    '"bytes_out": 300, "packets_in": 12, "packets_out": 3, "num_connections_started": 4}\n'
+    '{"Key": {"source_name": "frontend-wsgrhlsk-*", "source_type": 1, '
+    '"dest_name": "cartservice-7b9f-*", "dest_type": 1, "dest_port": 7070, "proto": "tcp", '
+    '"reporter": 2, "action": 2, "policies": {"enforced_policies": [{"kind": 6, "namespace": "shop", '
+    '"name": "cart-ingress", "tier": "default", "action": 2, "policy_index": 0, "rule_index": 1}, '
+    '{"kind": 10, "namespace": "shop", "name": "cart-ingress", "tier": "default", "action": 2, '
+    '"policy_index": 1}], "pending_policies": [{"kind": 5, "namespace": "shop", "name": "staged-x", '
+    '"action": 2}]}, "source_namespace": "shop", "dest_namespace": "shop"}, '
+    '"start_time": 1763632800, "end_time": 1763632815, "source_labels": ["app=x"], "bytes_in": 1200, '
+    '"bytes_out": 300, "packets_in": 12, "packets_out": 3, "num_connections_started": 4}\n'
+    '{"Key": {"source_name": "frontend-wsgrhlsk-*", "source_type": 1, '
+    '"dest_name": "cartservice-7b9f-*", "dest_type": 1, "dest_port": 7070, "proto": "tcp", '
+    '"reporter": 2, "action": 3, "policies": {"enforced_policies": [{"kind": 6, "namespace": "shop", '
+    '"name": "cart-ingress", "tier": "default", "action": 3, "policy_index": 0, "rule_index": 1}, '
+    '{"kind": 10, "namespace": "shop", "name": "cart-ingress", "tier": "default", "action": 2, '
+    '"policy_index": 1}], "pending_policies": [{"kind": 5, "namespace": "shop", "name": "staged-x", '
+    '"action": 2}]}, "source_namespace": "shop", "dest_namespace": "shop"}, '
+    '"start_time": 1763632800, "end_time": 1763632815, "source_labels": ["app=x"], "bytes_in": 1200, '
+    '"bytes_out": 300, "packets_in": 12, "packets_out": 3, "num_connections_started": 4}\n'
+    '{"Key": {"source_name": "pub", "source_type": 4, "dest_name": "frontend-wsgrhlsk-*", '
+    '"dest_type": 1, "dest_port": 443, "proto": "tcp", "reporter": 2, "action": "1", '
+    '"policies": {"enforced_policies": [{"kind": 6, "namespace": "shop", "name": "cart-ingress", '
+    '"tier": "default", "action": 1, "policy_index": 0, "rule_index": 1}, {"kind": 10, '
+    '"namespace": "shop", "name": "cart-ingress", "tier": "default", "action": 2, '
+    '"policy_index": 1}], "pending_policies": [{"kind": 5, "namespace": "shop", "name": "staged-x", '
+    '"action": 2}]}, "dest_namespace": "shop"}, "start_time": 1763632800, "end_time": 1763632815, '
+    '"source_labels": ["app=x"], "bytes_in": 1200, "bytes_out": 300, "packets_in": 12, '
+    '"packets_out": 3, "num_connections_started": 4}\n'
+)
+
+
 def _lines(fmt: str, n: int = 5) -> list[str]:
     if fmt == "hubble":
         return [json.dumps(hubble(f"2024-03-15T10:00:0{i}Z", port=80 + i)) for i in range(n)]
@@ -658,3 +699,41 @@ def test_goldmane_emitter_lines_aggregate_in_200mb_on_one_thread(tmp_path, demo_
         flows = k8sviz.load_flows(path, snapshot=demo_snap)
     assert_same_edges(archive, k8sviz.flow_edges(flows))
     assert archive["records"].sum() == 5000
+
+
+class TestGoldmaneEnums:
+    """Goldmane's enums are numbers (Go's encoding/json: ``"action": 1``) or names (the Whisker
+    API: ``"Allow"``); load_flows reads them by their JSON type, and so does the archive."""
+
+    def test_an_action_in_a_string_is_no_verdict(self, tmp_path):
+        """The archive read ``"action": "1"`` as Allow (``->>`` gives the same text for 1 and
+        "1"); load_flows reads it as an action of no known name, as it reads "4": unknown."""
+        p = _write(tmp_path, _ACTION_IN_A_STRING.encode(), "goldmane.jsonl")
+        archive, flows, _ = agree(p, k8sviz.demo(), damaged=False)
+        assert flows["verdict"].tolist() == ["allowed", "denied", "allowed", "unknown"]
+        row = archive.set_index(["src", "dst"]).loc[("external-public", "shop/frontend")]
+        assert (row["flows"], row["allowed"], row["unknown"]) == (4, 0, 4)
+
+    @pytest.mark.parametrize(("field", "value"), [
+        ("action", "2"), ("action", "3"), ("action", 4), ("action", "Deny"), ("reporter", "1"),
+        ("reporter", "2"), ("reporter", "src"), ("source_type", "2"), ("dest_type", "4"), ("dest_type", 4),
+        ("dest_type", "Network"),
+    ])
+    def test_enums_of_either_type(self, tmp_path, demo_snap, field, value):
+        from .test_goldmane import CART, FRONTEND, PUB, emitter
+
+        odd = emitter(FRONTEND, PUB if field == "dest_type" else CART, 443, 1, reporter=1)
+        odd["Key"][field] = value
+        p = write_jsonl(tmp_path, [emitter(FRONTEND, CART, 7070, 1), emitter(FRONTEND, CART, 7070, 2), odd,
+                                   {**odd, "start_time": odd["start_time"] + 15}])
+        agree(p, demo_snap, damaged=False)
+
+    @pytest.mark.parametrize("value", [True, 1.0, 2.0, {"r": 1}])
+    def test_a_reporter_of_another_type_is_malformed(self, tmp_path, value):
+        """A lookup took true and 1.0 for Src, 2.0 for Dst: neither Go nor the API writes them."""
+        from .test_goldmane import CART, FRONTEND, emitter
+
+        p = write_jsonl(tmp_path, [emitter(FRONTEND, CART, 7070, 1, reporter=value),
+                                   emitter(FRONTEND, CART, 7070, 1)])
+        archive, _, _ = agree(p)
+        assert problems(archive) == [("malformed", str(p), 1)] and archive["records"].sum() == 1
