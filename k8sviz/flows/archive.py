@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ._table import Report, head
+from .calico import _PROTO
 from .compare import _kinds, largest_observer, port_ranges
 from .goldmane import _TYPES as _GOLDMANE_TYPES
 
@@ -185,6 +186,21 @@ _CALICO_FIELDS = (
 _CALICO_RECORD = ("start_time", "dest_port", "dest_name_aggr")
 
 
+def _number(t: str) -> str:
+    """SQL: whether the JSON type ``t`` (json_type) is an integer's."""
+    return f"{t} IN ('UBIGINT', 'BIGINT')"
+
+
+def _protocol(v: str, t: str) -> str:
+    """SQL: the protocol ``v`` of JSON type ``t`` as load_flows gives it (calico._protocol): a
+    name or an IANA number by its name, another as given (upper case), none for ``""`` and 0.
+    A number in a string is a name (``"6"`` is no TCP): `->>` gave the same text for both."""
+    numbers = " ".join(f"WHEN '{k}' THEN '{name}'" for k, name in _PROTO.items() if isinstance(k, int))
+    names = " ".join(f"WHEN '{k}' THEN '{name}'" for k, name in _PROTO.items() if isinstance(k, str))
+    return (f"CASE WHEN {_number(t)} THEN CASE {v} {numbers} WHEN '0' THEN NULL ELSE {v} END "
+            f"WHEN {t} = 'VARCHAR' THEN CASE lower({v}) {names} WHEN '' THEN NULL ELSE upper({v}) END END")
+
+
 def _paths(fields: Iterable[str]) -> str:
     """SQL: a list of JSON paths, one per field."""
     return "[" + ", ".join(f"'$.{p}'" for p in fields) + "]"
@@ -205,9 +221,7 @@ SELECT
   CASE WHEN coalesce(svc_name, '-') <> '-' AND coalesce(svc_ns, '-') <> '-'
        THEN svc_ns || '/' || svc_name END AS dst_service,
   TRY_CAST(dport AS INTEGER) AS dst_port,
-  CASE lower(proto) WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP' WHEN 'udp' THEN 'UDP' WHEN '17' THEN 'UDP'
-       WHEN 'sctp' THEN 'SCTP' WHEN '132' THEN 'SCTP' WHEN 'icmp' THEN 'ICMP' WHEN '1' THEN 'ICMP'
-       ELSE upper(proto) END AS protocol,
+  {_protocol("proto", "proto_t")} AS protocol,
   CASE lower(action) WHEN 'allow' THEN 'allowed' WHEN 'pass' THEN 'allowed' WHEN 'deny' THEN 'denied'
        ELSE 'unknown' END AS verdict,
   reporter0 AS reporter, NULL AS event_type, reporter0 AS observation_point,
@@ -218,10 +232,11 @@ SELECT
   min(k8sviz_epoch(t_start)) AS first_seen,
   max(k8sviz_epoch(coalesce(t_end, t_start))) AS last_seen
 FROM (
-  SELECT {_columns("v", (c for c, _ in _CALICO_FIELDS))}, filename
+  SELECT {_columns("v", (c for c, _ in _CALICO_FIELDS))}, json_type(r[{len(_CALICO_RECORD) + 1}]) AS proto_t,
+    filename
   FROM (
     SELECT json_extract_string(d, {_paths(p for _, p in _CALICO_FIELDS)}) AS v,
-      json_extract(d, {_paths(_CALICO_RECORD)}) AS r, filename
+      json_extract(d, {_paths([*_CALICO_RECORD, "proto"])}) AS r, filename
     FROM (
       SELECT coalesce(json_extract(json, '$._source'), json) AS d, filename
       FROM read_json_objects({{files}}, format='{{jformat}}', ignore_errors=true, filename=true)
@@ -249,15 +264,11 @@ _GOLDMANE_FLOW = (
 )
 # What makes a key a flow's (present, even as JSON null), as load_flows tells it.
 _GOLDMANE_RECORD = ("source_name", "dest_name")
-# The key's enums, whose JSON type tells what they are, as load_flows reads them: Go writes
-# numbers (action 1), the Whisker API names ("Allow"); a number in a string ("1") is neither.
+# The key's enums and protocol, whose JSON type tells what they are, as load_flows reads them:
+# Go writes numbers (action 1), the Whisker API names ("Allow"); a number in a string ("1") is
+# neither.  A protocol given (even as JSON null) is read, else the Whisker name (``protocol``).
 _GOLDMANE_ENUMS = (("action_t", "action"), ("reporter_t", "reporter"), ("s_type_t", "source_type"),
-                   ("d_type_t", "dest_type"))
-
-
-def _number(t: str) -> str:
-    """SQL: whether the JSON type ``t`` (json_type) is an integer's."""
-    return f"{t} IN ('UBIGINT', 'BIGINT')"
+                   ("d_type_t", "dest_type"), ("proto_t", "proto"), ("protocol_t", "protocol"))
 
 
 def _goldmane_type(side: str) -> str:
@@ -292,10 +303,8 @@ SELECT
   CASE WHEN coalesce(svc_name, '') <> '' AND coalesce(svc_ns, '') <> ''
        THEN svc_ns || '/' || svc_name END AS dst_service,
   TRY_CAST(dport AS INTEGER) AS dst_port,
-  CASE lower(coalesce(proto0, protocol0)) WHEN 'tcp' THEN 'TCP' WHEN '6' THEN 'TCP'
-       WHEN 'udp' THEN 'UDP' WHEN '17' THEN 'UDP' WHEN 'sctp' THEN 'SCTP' WHEN '132' THEN 'SCTP'
-       WHEN 'icmp' THEN 'ICMP' WHEN '1' THEN 'ICMP' ELSE upper(coalesce(proto0, protocol0)) END
-    AS protocol,
+  CASE WHEN proto_t IS NOT NULL THEN {_protocol("proto0", "proto_t")}
+       ELSE {_protocol("protocol0", "protocol_t")} END AS protocol,
   {_GOLDMANE_VERDICT} AS verdict,
   {_GOLDMANE_REPORTER} AS reporter, NULL AS event_type, {_GOLDMANE_REPORTER} AS observation_point,
   true AS request, min(filename) AS file, count(*) AS records,

@@ -62,6 +62,15 @@ def _int(x: Any) -> int | None:
     return int(x)
 
 
+def _protocol(v: Any, key: str = "proto") -> str | None:
+    """A protocol as its name (``tcp``, 6 -> ``TCP``; ``icmp6``, 58 -> ``ICMPv6``), another name or
+    number as given (upper case), None for none (``""``, 0).  ``key`` names the field in errors."""
+    if v is not None and v.__class__ is not str and v.__class__ is not int:
+        # A name or an IANA number: a lookup would take true for 1 (ICMP) and 6.0 for TCP.
+        raise TypeError(f"{key} is a {type(v).__name__}, not a name or a number")
+    return _PROTO.get(v.lower() if isinstance(v, str) else v, str(v).upper() if v else None)
+
+
 def _connections(doc: dict[str, Any]) -> int:
     """Connections a document adds: those started in its interval (felix carries active flows
     over from one interval to the next, and ``num_flows`` counts them again)."""
@@ -132,10 +141,7 @@ def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | 
         return "other"
     start = doc.get("start_time")
     end = doc.get("end_time")
-    proto = doc.get("proto")
-    proto = _PROTO.get(
-        proto.lower() if isinstance(proto, str) else proto, str(proto).upper() if proto else None
-    )
+    proto = _protocol(doc.get("proto"))
     action = doc.get("action")
     names, trace = _trace(doc.get("policies"))
     svc = _v(doc.get("dest_service_name"))

@@ -50,7 +50,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._table import parse_items
-from .calico import _PROTO
+from .calico import _protocol
 
 __all__ = ["looks_like_goldmane", "parse_goldmane"]
 
@@ -140,9 +140,7 @@ def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...
         key = obj  # Whisker: one flat object
     elif not isinstance(key, dict):
         raise TypeError(f"Key is a {type(key).__name__}, not an object")
-    proto = key.get("proto", key.get("protocol"))
-    proto = _PROTO.get(proto.lower() if isinstance(proto, str) else proto, str(proto).upper() if proto
-                       else None)
+    proto = _protocol(key["proto"]) if "proto" in key else _protocol(key.get("protocol"), "protocol")
     action = _enum(key.get("action"), _ACTIONS)
     svc = _text(key.get("dest_service_name"))
     if svc and _text(key.get("dest_service_namespace")):

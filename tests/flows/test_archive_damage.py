@@ -737,3 +737,51 @@ class TestGoldmaneEnums:
                                    emitter(FRONTEND, CART, 7070, 1)])
         archive, _, _ = agree(p)
         assert problems(archive) == [("malformed", str(p), 1)] and archive["records"].sum() == 1
+
+
+class TestProtocols:
+    """A protocol is a name or an IANA number (Calico's ``proto``, Goldmane's ``proto`` or the
+    Whisker API's ``protocol``), read by its JSON type as load_flows reads it: the archive took
+    "6" for TCP (`->>` gave the same text for 6 and "6") and knew no ICMPv6 (icmp6, icmpv6, 58)."""
+
+    VALUES = ["tcp", 6, "6", "17", "icmp6", "icmpv6", "ICMPv6", 58, "gre", 47, "", 0, None]
+
+    @staticmethod
+    def _goldmane(**key):
+        from .test_goldmane import CART, FRONTEND, emitter
+
+        odd = emitter(FRONTEND, CART, 443, 1)
+        if "protocol" in key and "proto" not in key:
+            del odd["Key"]["proto"]  # the Whisker name alone
+        odd["Key"].update(key)
+        return [emitter(FRONTEND, CART, 7070, 1), odd, {**odd, "start_time": odd["start_time"] + 15}]
+
+    @pytest.mark.parametrize("value", VALUES)
+    def test_calico(self, tmp_path, value):
+        p = write_jsonl(tmp_path, [calico(1710496800, dest_port=81), calico(1710496800, proto=value),
+                                   calico(1710496801, proto=value)])
+        archive, flows, _ = agree(p, damaged=False)
+        assert "ICMP6" not in set(archive["protocol"]) | set(flows["protocol"].astype(str))
+
+    @pytest.mark.parametrize("value", VALUES)
+    def test_goldmane(self, tmp_path, demo_snap, value):
+        agree(write_jsonl(tmp_path, self._goldmane(proto=value)), demo_snap, damaged=False)
+
+    @pytest.mark.parametrize(("key", "want"), [({"proto": None, "protocol": "udp"}, None),
+                                               ({"protocol": "udp"}, "UDP"), ({"protocol": "6"}, "6")])
+    def test_a_goldmane_proto_given_is_read_even_if_null(self, tmp_path, demo_snap, key, want):
+        _, flows, _ = agree(write_jsonl(tmp_path, self._goldmane(**key)), demo_snap, damaged=False)
+        assert [None if pd.isna(x) else x for x in flows["protocol"].tolist()[1:]] == [want, want]
+
+    @pytest.mark.parametrize("fmt", ["calico", "goldmane"])
+    @pytest.mark.parametrize("value", [True, 6.0, 1e20, {"p": 6}, ["tcp"]])
+    def test_a_protocol_that_is_no_name_or_number_is_malformed(self, tmp_path, demo_snap, fmt, value):
+        """A lookup took true for 1 (ICMP) and 6.0 for TCP, and Python and DuckDB write 1e20 as
+        text otherwise: such a record is malformed, as a port of the wrong type is."""
+        lines = ([calico(1710496800, proto=value), calico(1710496800)] if fmt == "calico"
+                 else self._goldmane(proto=value)[::-1])
+        p = write_jsonl(tmp_path, lines)
+        archive, _, _ = agree(p, demo_snap)
+        bad = [line for kind, _, line in problems(archive) if kind == "malformed"]
+        assert bad == ([1] if fmt == "calico" else [1, 2])
+        assert f"proto is a {type(value).__name__}" in archive.attrs["k8sviz"]["problems"][0]["message"]
