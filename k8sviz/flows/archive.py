@@ -186,6 +186,15 @@ _CALICO_FIELDS = (
 _CALICO_RECORD = ("start_time", "dest_port", "dest_name_aggr")
 
 
+def _any_present(r: str, n: int) -> str:
+    """SQL: whether any of the first ``n`` values of the list ``r`` (json_extract: a JSON null is
+    a value) is present.  Written ``r[1] IS NOT NULL OR r[2] IS NOT NULL...``, DuckDB 2.0.1 put
+    the json_extract making ``r`` into the filter once per element (EXPLAIN), parsing each
+    document again for each and once more for the columns read from ``r`` after the filter:
+    107MB instead of 90MB for the demo's Calico file on one thread."""
+    return f"list_count({r}[1:{n}]) > 0"
+
+
 def _number(t: str) -> str:
     """SQL: whether the JSON type ``t`` (json_type) is an integer's."""
     return f"{t} IN ('UBIGINT', 'BIGINT')"
@@ -243,7 +252,7 @@ FROM (
       WHERE json IS NOT NULL
     )
   )
-  WHERE r[1] IS NOT NULL OR r[2] IS NOT NULL OR r[3] IS NOT NULL
+  WHERE {_any_present("r", len(_CALICO_RECORD))}
 )
 GROUP BY ALL
 """
@@ -332,7 +341,7 @@ FROM (
       )
     )
   )
-  WHERE r[1] IS NOT NULL OR r[2] IS NOT NULL
+  WHERE {_any_present("r", len(_GOLDMANE_RECORD))}
 )
 GROUP BY ALL
 """
