@@ -135,11 +135,14 @@ FROM (
       SELECT json_extract_string(f, [{", ".join(f"'$.{p}'" for _, p in _HUBBLE_FIELDS)}]) AS v,
         json_extract(f, [{", ".join(f"'$.{p}'" for _, p in _HUBBLE_JSON)}]) AS j, wtime, filename
       FROM (
-        SELECT coalesce(json_extract(j, '$.flow'), j) AS f, j->>'$.time' AS wtime, filename
-        FROM (SELECT json AS j, filename FROM read_json_objects({{files}}, format='{{jformat}}',
-                                                                ignore_errors=true, filename=true))
-        WHERE j IS NOT NULL AND (json_extract(j, '$.flow') IS NOT NULL
-          OR json_extract(j, '$.verdict') IS NOT NULL)
+        -- the line parsed once for what the wrapper holds (list_count: a filter on w[1] and w[2]
+        -- would be rewritten with the extraction copied into each test)
+        SELECT coalesce(w[1], j) AS f, w[3]->>'$' AS wtime, filename
+        FROM (SELECT j, json_extract(j, ['$.flow', '$.verdict', '$.time']) AS w, filename
+              FROM (SELECT json AS j, filename FROM read_json_objects({{files}}, format='{{jformat}}',
+                                                                      ignore_errors=true, filename=true))
+              WHERE j IS NOT NULL)
+        WHERE list_count(w[1:2]) > 0
       )
     )
   )
