@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -10,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["CSV_DOWNLOAD_JS", "HTML", "csv_download", "slug", "table_html"]
+__all__ = ["CSV_DOWNLOAD_JS", "HTML", "csv_download", "csv_head", "csv_text", "csv_text_download", "slug",
+           "table_html"]
 
 
 #: Longest cell text written into a table (the rest is summarised, not inlined).
@@ -133,18 +136,72 @@ def table_html(
 _FORMULA_START = ("=", "+", "-", "@", "|", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
+def _guarded(s: str) -> str:
+    return "'" + s if s.startswith(_FORMULA_START) or s.lstrip(" ").startswith(_FORMULA_START) else s
+
+
+def _csv_column(values: list[Any]) -> list[str]:
+    """Each cell's CSV text (:func:`csv_text`).  A column repeats a few values many times (zone
+    names; the one list the engine shares between all the rows a rule does not open), so
+    strings are written once per value and lists once per object: the frame holds the objects,
+    so no id is reused while this runs."""
+    by_value: dict[str, str] = {}
+    by_id: dict[int, str] = {}
+    out: list[str] = []
+    for v in values:
+        if type(v) is str:
+            t = by_value.get(v)
+            if t is None:
+                t = by_value[v] = _guarded(v)
+        elif isinstance(v, list | tuple | set | frozenset | dict):
+            t = by_id.get(id(v))
+            if t is None:
+                t = by_id[id(v)] = _guarded(_plain(v))
+        else:
+            t = _guarded(_plain(v))
+        out.append(t)
+    return out
+
+
+#: Rows made into text at a time by :func:`csv_head`: past its ``max_chars`` at most this many
+#: rows are written in vain.
+_CSV_CHUNK = 20_000
+
+
+def csv_head(
+    df: pd.DataFrame, max_chars: int | None = None, *, lineterminator: str = "\r\n"
+) -> tuple[str, int]:
+    """The CSV text of ``df``'s first rows (:func:`csv_text`), as many whole rows as fit in
+    ``max_chars`` characters with the header (all of them when None), and how many that is.
+
+    Only the rows written are read: the frame may hold millions past the cap.
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator=lineterminator)
+    w.writerow(_csv_column(list(df.columns)))
+    if max_chars is not None and buf.tell() > max_chars:
+        return "", 0
+    done = 0
+    for start in range(0, len(df), _CSV_CHUNK):
+        part = df.iloc[start:start + _CSV_CHUNK]
+        cols = [_csv_column(part.iloc[:, i].tolist()) for i in range(part.shape[1])]
+        for row in zip(*cols, strict=True) if cols else ((),) * len(part):
+            end = buf.tell()
+            w.writerow(row)
+            if max_chars is not None and buf.tell() > max_chars:
+                buf.seek(end)
+                buf.truncate()
+                return buf.getvalue(), done
+            done += 1
+    return buf.getvalue(), done
+
+
 def csv_text(df: pd.DataFrame) -> str:
     """``df`` as CSV text for a spreadsheet: cells as :func:`table_html` writes them (lists
     joined with ``", "``) but whole, and a cell that a spreadsheet would run as a formula (one
     starting, after any spaces, with ``=``, ``+``, ``-``, ``@``, ``|``, their full-width forms, a
     tab or a line break) prefixed with ``'``."""
-    def text(v: Any) -> str:
-        s = _plain(v)
-        return "'" + s if s.startswith(_FORMULA_START) or s.lstrip(" ").startswith(_FORMULA_START) else s
-
-    out = df.astype(object).map(text) if len(df) else df.astype(str)
-    out.columns = [text(c) for c in df.columns]
-    return str(out.to_csv(index=False, lineterminator="\r\n"))
+    return csv_head(df)[0]
 
 
 #: The script a page with :func:`csv_download` links needs (once): the file is made when a link is
@@ -172,13 +229,18 @@ def csv_download(df: pd.DataFrame, *, element_id: str, filename: str, label: str
     seconds to lay out.  The page must run :data:`CSV_DOWNLOAD_JS` once.  ``element_id`` and
     ``filename`` are the caller's, not the cluster's.
     """
+    return csv_text_download(csv_text(df), element_id=element_id, filename=filename, label=label)
+
+
+def csv_text_download(text: str, *, element_id: str, filename: str, label: str) -> str:
+    """:func:`csv_download` of CSV text already made (e.g. the first rows :func:`csv_head` wrote)."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", element_id):
         msg = f"invalid element id {element_id!r}"
         raise ValueError(msg)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", filename):
         msg = f"invalid file name {filename!r}"
         raise ValueError(msg)
-    data = json.dumps(csv_text(df), ensure_ascii=True)
+    data = json.dumps(text, ensure_ascii=True)
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (
         f'<script type="application/json" id="{element_id}">{data}</script>'

@@ -55,3 +55,33 @@ def test_download_carries_hostile_text_inert_and_whole():
 def test_download_refuses_unsafe_ids_and_names(element_id, filename):
     with pytest.raises(ValueError, match="invalid"):
         csv_download(pd.DataFrame({"a": [1]}), element_id=element_id, filename=filename, label="x")
+
+
+def test_the_head_is_whole_rows_of_the_text_within_the_cap():
+    """csv_head writes the first rows that fit, each whole (line breaks inside cells too), and
+    says how many: its text is a prefix of csv_text's, ending where a row does."""
+    from k8sviz.viz import html as html_mod
+
+    df = pd.DataFrame({"src": [f"ns/w{i}" for i in range(50)],
+                       "ports": [["TCP/80", f"UDP/{i}"] if i % 3 else ["=1+1\nx"] for i in range(50)]})
+    whole = csv_text(df)
+    assert html_mod.csv_head(df) == (whole, 50)
+    rows = _read(whole)
+    for cap in (0, 5, len("src,ports\r\n"), 100, 357, len(whole) - 1, len(whole), 10**9):
+        text, n = html_mod.csv_head(df, cap)
+        assert len(text) <= cap and whole.startswith(text)
+        assert _read(text) == (rows[: n + 1] if text else [])
+        # one more row would not have fitted
+        assert n == 50 or len(csv_text(df.iloc[: n + 1])) > cap
+
+
+def test_the_head_reads_past_one_chunk_of_rows(monkeypatch):
+    from k8sviz.viz import html as html_mod
+
+    monkeypatch.setattr(html_mod, "_CSV_CHUNK", 7)
+    shared = ["TCP/1-65535"]  # one object in many rows, as the engine shares its lists
+    df = pd.DataFrame({"a": [f"r{i}" for i in range(30)], "p": [shared] * 30, "n": range(30)})
+    lines = ["a,p,n"] + [f"r{i},TCP/1-65535,{i}" for i in range(30)]
+    assert html_mod.csv_head(df) == ("".join(x + "\r\n" for x in lines), 30)
+    text, n = html_mod.csv_head(df, len("".join(x + "\r\n" for x in lines[:10])))
+    assert (text, n) == ("".join(x + "\r\n" for x in lines[:10]), 9)
