@@ -349,3 +349,20 @@ def test_gaps_and_segmentation_take_ipblocks_match_pods(command, capsys):
     assert main([command, "--demo", "--ipblocks-match-pods", "--format", "json"]) == 0
     got = pd.DataFrame(json.loads(capsys.readouterr().out))
     assert sorted(map(tuple, got[key].astype(str).values)) == sorted(map(tuple, want[key].astype(str).values))
+
+
+def test_segmentation_csv_has_every_column_whole(capsys):
+    """--format csv: every violation column, the outside blocks whole (src names only the first
+    ones), lists joined with ", ", as the report's CSV file writes them."""
+    import csv
+    import io
+
+    seg = k8sviz.segmentation(k8sviz.demo(), None, k8sviz.load_zones("data/demo/zones.yaml"))
+    assert main(["segmentation", "--demo", "--format", "csv"]) == 0
+    got = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(got[0]) == list(seg.violations.columns)
+    want = [{c: ", ".join(x) if isinstance(x, list) else str(x) for c, x in r.items()}
+            for r in seg.violations.to_dict("records")]
+    assert got == want
+    ext = [r for r in got if r["src_zone"] == "external"]
+    assert ext and all("more blocks" in r["src"] and "more" not in r["external_blocks"] for r in ext)
