@@ -35,6 +35,15 @@ AGGREGATE_ABOVE = 150
 APPENDIX_ROWS = 1000
 #: Namespace pairs tabulated in the appendix; all of them are in its CSV file.
 NAMESPACE_ROWS = 1000
+#: Violations tabulated under Segmentation; past them the page carries the violations as CSV.
+VIOLATION_ROWS = 500
+#: Characters of violation CSV text the page carries at most: the first rows that fit, and the
+#: command that lists them all.  A violation costs about 110 characters of CSV, and about 4,800
+#: when it names the outside blocks of an address range whole (2% of the rows at 6,800 pods, half
+#: the text): 20 million characters are every one of the 93,614 violations at 6,800 pods (19.4
+#: million) and about 100,000 of the 7 million at 50,000, a page some 20 MB larger, which
+#: Chromium reads without laying it out (bench/README, "The violations as CSV").
+VIOLATION_CSV_CHARS = 20_000_000
 #: Edges a connection graph figure draws at most (``network_figure``'s ``max_edges``): the
 #: violating ones first; the rest are in the appendix.
 GRAPH_EDGES = 2000

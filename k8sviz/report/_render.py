@@ -24,7 +24,7 @@ from ..viz import (
     table_html,
 )
 from ..viz._network_frame import aggregated_figure
-from ..viz.html import CSV_DOWNLOAD_JS, csv_download
+from ..viz.html import CSV_DOWNLOAD_JS, csv_download, csv_head, csv_text_download
 from ..viz.matrix import _matrix as matrix_figure
 from ..viz.matrix import first_sorted, namespace_cells
 from ..viz.network import graph_violations
@@ -35,6 +35,8 @@ from ._build import (
     MATRIX_NAMESPACES,
     NAMESPACE_ROWS,
     UNKNOWN_STATES,
+    VIOLATION_CSV_CHARS,
+    VIOLATION_ROWS,
     ReportData,
     ReportError,
     lost_events,
@@ -277,11 +279,11 @@ def _segmentation(data: ReportData) -> dict[str, Any]:
     if seg is None:
         return {"figure": None, "violations": None, "n_violations": None}
     v = getattr(seg, "violations", None)
-    return {
+    out = {
         "figure": figure_html(segmentation_heatmap(seg), "fig-segmentation"),
         "violations": _table(
             v,
-            max_rows=500,
+            max_rows=VIOLATION_ROWS,
             table_id="violations-table",
             columns=[c for c in v.columns if c not in ("external_blocks",)],
         )
@@ -290,6 +292,35 @@ def _segmentation(data: ReportData) -> dict[str, Any]:
         "n_violations": len(v) if v is not None else None,
         "today": seg.today.isoformat(),
     }
+    if v is not None and len(v) > VIOLATION_ROWS:
+        out |= _violations_csv(data, v)
+    return out
+
+
+def _violations_csv(data: ReportData, v: pd.DataFrame) -> dict[str, Any]:
+    """The violations past the table, as CSV in the page: every column (the outside blocks
+    the table leaves out too), as many rows as :data:`VIOLATION_CSV_CHARS` allows, and past
+    that the command that lists them all."""
+    text, n = csv_head(v, VIOLATION_CSV_CHARS)
+    label = (f"all {len(v):,} as a CSV file" if n == len(v)
+             else f"the first {n:,} as a CSV file")
+    out: dict[str, Any] = {
+        "csv": Markup(csv_text_download(text, element_id="violations-csv",
+                                        filename="segmentation-violations.csv", label=label)),
+        "shown": f"{VIOLATION_ROWS:,}",
+        "total": f"{len(v):,}",
+        "csv_rows": None if n == len(v) else f"{n:,}",
+        "csv_cap": f"{VIOLATION_CSV_CHARS:,}",
+    }
+    if n < len(v):
+        # The inputs are those the page lists (paths the reader can check by their SHA-256),
+        # the date and ipBlock reading those the report judged with, so the command lists
+        # these very rows.
+        flags = ["--today", data.seg.today.isoformat()]
+        if getattr(data.reach, "ipblocks_match_pods", False):
+            flags.append("--ipblocks-match-pods")
+        out["command"] = f"k8sviz segmentation CLUSTER... --zones ZONES {' '.join(flags)} --format csv"
+    return out
 
 
 def _internet_paths(data: ReportData) -> dict[str, Any] | None:
@@ -703,6 +734,8 @@ def render(data: ReportData) -> str:
         "isolation": _isolation(data),
         "changes": _changes(data),
         "plotly_js": Markup(plotly_js()),
-        "csv_download_js": Markup(CSV_DOWNLOAD_JS),
     }
+    # the links' script, once, in the pages that have one
+    has_csv = "csv" in ctx["segmentation"] or "namespace_csv" in (ctx["appendix"] or {})
+    ctx["csv_download_js"] = Markup(CSV_DOWNLOAD_JS) if has_csv else None
     return env.get_template("report.html.j2").render(**ctx)

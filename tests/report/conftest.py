@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,3 +95,29 @@ def hostile_report(tmp_path, hostile_dump) -> Path:
         output=tmp_path / "report.html",
         generated_at="2024-01-01T00:00:00Z",
     )
+
+
+#: A namespace a spreadsheet would read as a formula (DDE) and a pod name that would close a
+#: script element: tampered input, which the loader keeps as text.
+FORMULA = "=cmd|' /C calc'!A0"
+CLOSER = "</script><script>window.__pwned=3</script>"
+
+
+@pytest.fixture
+def hostile_cut(tmp_path, monkeypatch) -> tuple[Path, Any]:
+    """The hostile dump with a namespace named as a spreadsheet formula and a pod whose name
+    closes a script element, its violation table cut after 5 rows."""
+    dump = copy.deepcopy(HOSTILE_DUMP)
+    dump["items"].insert(0, {"apiVersion": "v1", "kind": "Namespace",
+                             "metadata": {"name": FORMULA, "labels": {"zone": "web"}}})
+    dump["items"].append(_pod(FORMULA, CLOSER, {"app": "x"}, "10.0.0.9", 80))
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "dump.json").write_text(json.dumps(dump))
+    (tmp_path / "zones.yaml").write_text(HOSTILE_ZONES)
+    from k8sviz.report import _render
+
+    monkeypatch.setattr(_render, "VIOLATION_ROWS", 5)
+    out = k8sviz.report(tmp_path / "c", zones=tmp_path / "zones.yaml", output=tmp_path / "r.html",
+                        generated_at="x")
+    v = k8sviz.segmentation(k8sviz.load(tmp_path / "c"), None, tmp_path / "zones.yaml").violations
+    return out, v

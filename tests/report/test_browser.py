@@ -260,3 +260,30 @@ def test_the_graph_says_in_the_browser_which_edges_it_left_out(browser, tmp_path
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()
+
+
+def test_violations_csv_of_hostile_names_downloads_offline_and_inert(browser, hostile_cut):
+    """The violations' CSV, with a pod name that closes a script element, an <img onerror> and a
+    formula-named namespace: saved verbatim (the formula quoted) from the page, nothing run."""
+    import json
+    import re
+
+    from .conftest import CLOSER, FORMULA
+
+    out, v = hostile_cut
+    embedded = json.loads(re.search(r'id="violations-csv">(.*?)</script>', out.read_text(), re.S).group(1))
+    assert f"'{FORMULA}/{CLOSER}" in embedded and '"><img src=x onerror=' in embedded
+    ctx, page, seen, url = open_offline(browser, out)
+    try:
+        with page.expect_download() as d:
+            page.click("#violations-download a.csv-download")
+        assert d.value.suggested_filename == "segmentation-violations.csv"
+        assert Path(d.value.path()).read_bytes().decode("utf-8") == embedded
+        assert embedded.count("\r\n") == len(v) + 1
+        page.wait_for_timeout(200)
+        assert page.evaluate("window.__pwned === undefined")
+        assert page.locator("img").count() == 0
+        assert seen["errors"] == [] and seen["console"] == [] and seen["dialogs"] == []
+        assert _non_data(seen["requests"], url) == []
+    finally:
+        ctx.close()
