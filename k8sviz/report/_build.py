@@ -44,6 +44,12 @@ VIOLATION_ROWS = 500
 #: million) and about 100,000 of the 7 million at 50,000, a page some 20 MB larger, which
 #: Chromium reads without laying it out (bench/README, "The violations as CSV").
 VIOLATION_CSV_CHARS = 20_000_000
+#: Findings tabulated; past them the page carries the findings as CSV.
+FINDING_ROWS = 2000
+#: Characters of findings CSV text the page carries at most (then the command that lists them
+#: all): about 13,000 findings at the 770 characters a finding costs at 6,800 pods (2,856
+#: findings, 2.2 million), where findings run at about one per workload and direction.
+FINDING_CSV_CHARS = 10_000_000
 #: Edges a connection graph figure draws at most (``network_figure``'s ``max_edges``): the
 #: violating ones first; the rest are in the appendix.
 GRAPH_EDGES = 2000

@@ -31,6 +31,8 @@ from ..viz.network import graph_violations
 from ._build import (
     AGGREGATE_ABOVE,
     APPENDIX_ROWS,
+    FINDING_CSV_CHARS,
+    FINDING_ROWS,
     GRAPH_EDGES,
     MATRIX_NAMESPACES,
     NAMESPACE_ROWS,
@@ -127,17 +129,67 @@ def _findings(data: ReportData) -> dict[str, Any]:
         by_sev = Counter(df["severity"].astype(str).str.lower())
     else:
         by_sev = Counter()
-    return {
+    out: dict[str, Any] = {
         "figure": figure_html(findings_summary(gaps), "fig-findings"),
         "table": _table(
-            df,
-            max_rows=2000,
+            _first_of_each(df, "finding", FINDING_ROWS) if "finding" in df.columns else df,
+            max_rows=FINDING_ROWS,
             table_id="findings-table",
             cell_classes={"severity": _SEVERITY_CLASS},
             anchor=("finding", "finding-") if "finding" in df.columns else None,
+            total=len(df),
         ),
         "count": len(df),
         "by_severity": dict(sorted(by_sev.items(), key=lambda kv: _SEVERITY_RANK.get(kv[0], 9))),
+    }
+    if len(df) > FINDING_ROWS:
+        past = _csv_past(df, shown=FINDING_ROWS, cap=FINDING_CSV_CHARS, element_id="findings-csv",
+                         filename="findings.csv")
+        flags = [*(["--zones", "ZONES"] if data.zones is not None else []),
+                 *(["--flows", "FLOWS..."] if data.flows_given else []), "--today", _judged_on(data)]
+        if getattr(data.reach, "ipblocks_match_pods", False):
+            flags.append("--ipblocks-match-pods")
+        out["past"] = past | {"command": f"k8sviz gaps CLUSTER... {' '.join(flags)} --format csv"}
+    return out
+
+
+def _first_of_each(df: pd.DataFrame, col: str, rows: int) -> pd.DataFrame:
+    """``df``'s first ``rows`` rows, in its order, the first row of each value of ``col`` among
+    them: the executive summary links to each finding's first row, which a table of the first
+    rows alone would leave out (the least severe kinds come last)."""
+    if len(df) <= rows:
+        return df
+    firsts = ~df[col].duplicated().to_numpy()
+    late = (np.flatnonzero(firsts[rows:]) + rows)[:rows]
+    keep = np.zeros(len(df), dtype=bool)
+    keep[: rows - len(late)] = True
+    keep[late] = True
+    return df[keep]
+
+
+def _judged_on(data: ReportData) -> str:
+    """The date the report judged zone exceptions on (its segmentation's, else the one given, else
+    the snapshot's collection day), as ``--today`` takes it."""
+    if data.seg is not None:
+        return str(data.seg.today.isoformat())
+    from ..analysis.zones import resolve_today
+
+    return resolve_today(data.today, data.snapshot).isoformat()
+
+
+def _csv_past(
+    df: pd.DataFrame, *, shown: int, cap: int | None, element_id: str, filename: str
+) -> dict[str, Any]:
+    """A table's rows past those it shows, as CSV text in the page: all of ``df``, or its first
+    rows that fit in ``cap`` characters, behind a link; the numbers written for the page."""
+    text, n = csv_head(df, cap)
+    label = f"all {len(df):,} as a CSV file" if n == len(df) else f"the first {n:,} as a CSV file"
+    return {
+        "csv": Markup(csv_text_download(text, element_id=element_id, filename=filename, label=label)),
+        "shown": f"{shown:,}",
+        "total": f"{len(df):,}",
+        "csv_rows": None if n == len(df) else f"{n:,}",
+        "csv_cap": None if cap is None else f"{cap:,}",
     }
 
 
@@ -301,22 +353,13 @@ def _violations_csv(data: ReportData, v: pd.DataFrame) -> dict[str, Any]:
     """The violations past the table, as CSV in the page: every column (the outside blocks
     the table leaves out too), as many rows as :data:`VIOLATION_CSV_CHARS` allows, and past
     that the command that lists them all."""
-    text, n = csv_head(v, VIOLATION_CSV_CHARS)
-    label = (f"all {len(v):,} as a CSV file" if n == len(v)
-             else f"the first {n:,} as a CSV file")
-    out: dict[str, Any] = {
-        "csv": Markup(csv_text_download(text, element_id="violations-csv",
-                                        filename="segmentation-violations.csv", label=label)),
-        "shown": f"{VIOLATION_ROWS:,}",
-        "total": f"{len(v):,}",
-        "csv_rows": None if n == len(v) else f"{n:,}",
-        "csv_cap": f"{VIOLATION_CSV_CHARS:,}",
-    }
-    if n < len(v):
+    out = _csv_past(v, shown=VIOLATION_ROWS, cap=VIOLATION_CSV_CHARS, element_id="violations-csv",
+                    filename="segmentation-violations.csv")
+    if out["csv_rows"] is not None:
         # The inputs are those the page lists (paths the reader can check by their SHA-256),
         # the date and ipBlock reading those the report judged with, so the command lists
         # these very rows.
-        flags = ["--today", data.seg.today.isoformat()]
+        flags = ["--today", _judged_on(data)]
         if getattr(data.reach, "ipblocks_match_pods", False):
             flags.append("--ipblocks-match-pods")
         out["command"] = f"k8sviz segmentation CLUSTER... --zones ZONES {' '.join(flags)} --format csv"
@@ -736,6 +779,7 @@ def render(data: ReportData) -> str:
         "plotly_js": Markup(plotly_js()),
     }
     # the links' script, once, in the pages that have one
-    has_csv = "csv" in ctx["segmentation"] or "namespace_csv" in (ctx["appendix"] or {})
+    has_csv = ("csv" in ctx["segmentation"] or "past" in ctx["findings"]
+               or "namespace_csv" in (ctx["appendix"] or {}))
     ctx["csv_download_js"] = Markup(CSV_DOWNLOAD_JS) if has_csv else None
     return env.get_template("report.html.j2").render(**ctx)

@@ -1,0 +1,106 @@
+"""Tables the report cuts say where the rest is: CSV in the page, or the command that lists it."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+
+import pandas as pd
+import pytest
+
+import k8sviz
+from k8sviz.cli import main
+from k8sviz.report import _render
+
+
+def _embedded(page: str, element_id: str) -> str:
+    m = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', page, re.S)
+    assert m is not None
+    return str(json.loads(m.group(1)))
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def _said(page: str, pid: str) -> str:
+    """The text of paragraph ``pid`` as the reader sees it (the CSV's element left out)."""
+    m = re.search(rf'<p id="{pid}">(.*?)</p>', page, re.S)
+    assert m is not None
+    text = re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>", "", m.group(1), flags=re.S))
+    return " ".join(html.unescape(text).split())
+
+
+def _cells(page: str, table_id: str, col: int) -> list[str]:
+    table = page.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows]
+    return [html.unescape(c[col]) for c in cells if len(c) > col]
+
+
+@pytest.fixture(scope="module")
+def demo_findings() -> pd.DataFrame:
+    """The demo's findings with its zones, in the report's order (by severity, then kind)."""
+    g = k8sviz.gaps(k8sviz.demo(), zones=k8sviz.load_zones(k8sviz.demo_path("zones.yaml")))
+    rank = g["severity"].map({"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4})
+    return g.assign(_r=rank).sort_values(["_r", "finding", "namespace", "name"], kind="stable").drop(columns="_r")
+
+
+def test_findings_past_the_table_keep_each_kind_and_travel_as_csv(monkeypatch, demo_findings):
+    g = demo_findings
+    page = k8sviz.report(k8sviz.demo(), zones=k8sviz.demo_path("zones.yaml"), generated_at="x")
+    assert "findings-csv" not in page and "findings-download" not in page
+
+    monkeypatch.setattr(_render, "FINDING_ROWS", 20)
+    page = k8sviz.report(k8sviz.demo(), zones=k8sviz.demo_path("zones.yaml"), generated_at="x")
+    shown = _cells(page, "findings-table", 0)
+    kinds = list(dict.fromkeys(g["finding"]))
+    late = [k for k in kinds if k not in set(g["finding"].iloc[:20])]
+    assert late  # the least severe kinds start past row 20
+    assert shown == list(g["finding"].iloc[: 20 - len(late)]) + late + [f"... {len(g) - 20} more rows not shown"]
+    # every link of the executive summary to a finding lands on a row
+    links = set(re.findall(r'href="#(finding-[^"]+)"', page))
+    assert links and links <= set(re.findall(r'id="(finding-[^"]+)"', page))
+    assert _said(page, "findings-download") == (
+        f"The table shows 20 of the {len(g)} findings: the first ones, and the first of each kind past them, "
+        f"which the summary links to. The page carries all {len(g)} as a CSV file, in this order, saved from "
+        "the page itself, offline.")
+    got = _rows(_embedded(page, "findings-csv"))
+    assert list(got[0]) == list(g.columns)
+    assert [(r["finding"], r["namespace"], r["name"], r["detail"]) for r in got] == list(
+        g[["finding", "namespace", "name", "detail"]].astype(str).itertuples(index=False, name=None))
+    assert [r["controls"] for r in got] == [", ".join(c) for c in g["controls"]]
+    assert page.count("a.csv-download") == 1
+
+
+def test_findings_past_the_cap_give_the_command(monkeypatch, demo_findings, capsys):
+    g = demo_findings
+    monkeypatch.setattr(_render, "FINDING_ROWS", 20)
+    monkeypatch.setattr(_render, "FINDING_CSV_CHARS", 5_000)
+    zones = k8sviz.demo_path("zones.yaml")
+    page = k8sviz.report(k8sviz.demo(), zones=zones, generated_at="x")
+    got = _rows(_embedded(page, "findings-csv"))
+    assert 0 < len(got) < len(g)
+    today = re.search(r'id="judged-on">([\d-]+)<', page).group(1)
+    command = f"k8sviz gaps CLUSTER... --zones ZONES --today {today} --format csv"
+    assert _said(page, "findings-download").endswith(
+        f"Its text is capped at 5,000 characters: it holds the first {len(got)} findings. All {len(g)}: "
+        f"{command}, with this report's inputs (listed under Inputs and coverage).")
+    args = command.split()[1:]
+    args[args.index("CLUSTER...")] = str(k8sviz.demo_path("cluster"))
+    args[args.index("ZONES")] = str(zones)
+    assert main(args) == 0
+    listed = _rows(capsys.readouterr().out)
+    key = ["finding", "namespace", "name", "detail"]
+    assert sorted(tuple(r[k] for k in key) for r in listed) == sorted(
+        g[key].astype(str).itertuples(index=False, name=None))
+
+
+def test_the_findings_command_names_the_inputs_the_report_had(monkeypatch):
+    monkeypatch.setattr(_render, "FINDING_ROWS", 3)
+    monkeypatch.setattr(_render, "FINDING_CSV_CHARS", 1_000)
+    page = k8sviz.report(k8sviz.demo(), generated_at="x", today="2024-05-01", ipblocks_match_pods=True)
+    assert "<code>k8sviz gaps CLUSTER... --today 2024-05-01 --ipblocks-match-pods --format csv</code>" in page
