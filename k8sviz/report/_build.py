@@ -35,6 +35,12 @@ AGGREGATE_ABOVE = 150
 APPENDIX_ROWS = 1000
 #: Namespace pairs tabulated in the appendix; all of them are in its CSV file.
 NAMESPACE_ROWS = 1000
+#: Workloads the scope names per zone; past them in any zone, the page carries every workload
+#: with its zone as CSV (a row per workload, about 60 characters: carried whole).
+ZONE_MEMBERS = 200
+#: Systems connected to sensitive zones tabulated; past them the page carries them all as CSV
+#: (no command lists them; a row per endpoint, about 60 characters: carried whole).
+CONNECTED_ROWS = 500
 #: Violations tabulated under Segmentation; past them the page carries the violations as CSV.
 VIOLATION_ROWS = 500
 #: Characters of violation CSV text the page carries at most: the first rows that fit, and the

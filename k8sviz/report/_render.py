@@ -31,6 +31,7 @@ from ..viz.network import graph_violations
 from ._build import (
     AGGREGATE_ABOVE,
     APPENDIX_ROWS,
+    CONNECTED_ROWS,
     FINDING_CSV_CHARS,
     FINDING_ROWS,
     GRAPH_EDGES,
@@ -39,6 +40,7 @@ from ._build import (
     UNKNOWN_STATES,
     VIOLATION_CSV_CHARS,
     VIOLATION_ROWS,
+    ZONE_MEMBERS,
     ReportData,
     ReportError,
     lost_events,
@@ -265,17 +267,26 @@ def _scope(data: ReportData) -> dict[str, Any]:
     for w, z in wz.items():
         members[z].append(w)
     sensitive = set(_sensitive(data, sorted(members)))
+    order = sorted(members.items(), key=lambda kv: (kv[0] not in sensitive, kv[0] == "(no zone)", kv[0]))
     rows = [
         {
             "zone": z,
             "sensitive": z in sensitive,
             "workloads": len(ws),
-            "members": sorted(ws)[:200] + ([f"... {len(ws) - 200} more"] if len(ws) > 200 else []),
+            "members": sorted(ws)[:ZONE_MEMBERS] + ([f"... {len(ws) - ZONE_MEMBERS:,} more"]
+                                                    if len(ws) > ZONE_MEMBERS else []),
         }
-        for z, ws in sorted(
-            members.items(), key=lambda kv: (kv[0] not in sensitive, kv[0] == "(no zone)", kv[0])
-        )
+        for z, ws in order
     ]
+    members_csv = None
+    if any(len(ws) > ZONE_MEMBERS for ws in members.values()):
+        # One row per workload, small and bounded by the workloads: carried whole.
+        every = pd.DataFrame(
+            [(z, "yes" if z in sensitive else "", w) for z, ws in order for w in sorted(ws)],
+            columns=["zone", "sensitive", "workload"],
+        )
+        members_csv = _csv_past(every, shown=ZONE_MEMBERS, cap=None, element_id="zone-members-csv",
+                                filename="zone-members.csv")
     # systems connected to a sensitive zone (PCI DSS: "connected-to" components are in scope too)
     connected: list[dict[str, Any]] = []
     rf = data.reach_frame
@@ -304,14 +315,22 @@ def _scope(data: ReportData) -> dict[str, Any]:
                 expired = {v: "expired" for v in at["expires"] if v and v < today}
                 classes["expires"] = expired
             allow_table = _table(at, max_rows=None, table_id="zone-allow-table", cell_classes=classes)
+    connected_csv = None
+    if len(connected) > CONNECTED_ROWS:
+        # Only the report finds these systems (no command lists them), and they are bounded by
+        # the endpoints: carried whole.
+        connected_csv = _csv_past(pd.DataFrame(connected), shown=CONNECTED_ROWS, cap=None,
+                                  element_id="connected-csv", filename="connected-systems.csv")
     return {
         "zones": rows,
+        "members_csv": members_csv,
         "namespaces": sorted(n.name for n in snap.namespaces),
         "zones_given": data.zones_given,
         "sensitive": sorted(sensitive),
-        "connected": _table(pd.DataFrame(connected), max_rows=500, table_id="connected-table")
+        "connected": _table(pd.DataFrame(connected), max_rows=CONNECTED_ROWS, table_id="connected-table")
         if connected
         else None,
+        "connected_csv": connected_csv,
         "n_connected": len(connected),
         "zones_table": zones_table,
         "allow_table": allow_table,
@@ -780,6 +799,7 @@ def render(data: ReportData) -> str:
     }
     # the links' script, once, in the pages that have one
     has_csv = ("csv" in ctx["segmentation"] or "past" in ctx["findings"]
+               or ctx["scope"]["members_csv"] is not None or ctx["scope"]["connected_csv"] is not None
                or "namespace_csv" in (ctx["appendix"] or {}))
     ctx["csv_download_js"] = Markup(CSV_DOWNLOAD_JS) if has_csv else None
     return env.get_template("report.html.j2").render(**ctx)

@@ -104,3 +104,44 @@ def test_the_findings_command_names_the_inputs_the_report_had(monkeypatch):
     monkeypatch.setattr(_render, "FINDING_CSV_CHARS", 1_000)
     page = k8sviz.report(k8sviz.demo(), generated_at="x", today="2024-05-01", ipblocks_match_pods=True)
     assert "<code>k8sviz gaps CLUSTER... --today 2024-05-01 --ipblocks-match-pods --format csv</code>" in page
+
+
+def test_zone_members_past_the_cell_and_connected_systems_past_the_table_travel_as_csv(monkeypatch):
+    """Both come from the report alone (no command lists them) and are bounded by the workloads:
+    carried whole once cut."""
+    from k8sviz.report import _build
+
+    snap = k8sviz.demo()
+    zones = k8sviz.demo_path("zones.yaml")
+    page = k8sviz.report(snap, zones=zones, generated_at="x")
+    assert "zone-members-csv" not in page and "connected-csv" not in page
+    data = _build.collect(snap, zones=zones, generated_at="x")
+    scope = _render._scope(data)
+    assert len(scope["zones"]) > 1 and scope["n_connected"] == 3
+
+    monkeypatch.setattr(_render, "ZONE_MEMBERS", 2)
+    monkeypatch.setattr(_render, "CONNECTED_ROWS", 2)
+    page = k8sviz.report(snap, zones=zones, generated_at="x")
+    want = [(z["zone"], "yes" if z["sensitive"] else "", w)
+            for z in scope["zones"] for w in sorted(_members(data)[z["zone"]])]
+    got = _rows(_embedded(page, "zone-members-csv"))
+    assert [(r["zone"], r["sensitive"], r["workload"]) for r in got] == want
+    assert len(want) == sum(z["workloads"] for z in scope["zones"])
+    assert _said(page, "zone-members-download") == (
+        f"A zone lists its first 2 workloads; the page carries every workload with its zone, all {len(want)} as a "
+        "CSV file, saved from the page itself, offline.")
+    n = scope["n_connected"]
+    connected = _rows(_embedded(page, "connected-csv"))
+    assert len(connected) == n and list(connected[0]) == ["system", "zone", "direction"]
+    assert _cells(page, "connected-table", 0) == [r["system"] for r in connected[:2]] + ["... 1 more rows not shown"]
+    assert _said(page, "connected-download") == (
+        f"The table shows the first 2 of {n} connected systems; the page carries all {n} as a CSV file, "
+        "saved from the page itself, offline.")
+    assert page.count("a.csv-download") == 1
+
+
+def _members(data) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for w, z in _render._workload_zones(data).items():
+        out.setdefault(z, []).append(w)
+    return out
