@@ -55,6 +55,21 @@ _STATUS_CLASS = {"pass": "st-pass", "fail": "st-fail", "manual": "st-manual", "u
 _SEVERITY_CLASS = {s: f"sev-{s}" for s in _SEVERITY_RANK}
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "showSendToCloud": False}
 
+# Rows of the tables that say where the rest is rather than carry it: a command or a call lists
+# it (each note in the template names it).
+#: Paths from the internet tabulated (``k8sviz paths`` lists them all, per zone).
+PATH_ROWS = 500
+#: Flow log files tabulated (``flow_report(flows)["sources"]``).
+FLOW_SOURCE_ROWS = 500
+#: Flow load problems tabulated, of the samples the loader keeps (``flow_report(flows)``).
+FLOW_PROBLEM_ROWS = 100
+#: Flow discrepancies tabulated (``k8sviz.flow_discrepancies``).
+DISCREPANCY_ROWS = 500
+#: Clock skew rows tabulated (``k8sviz.clock_skew``).
+SKEW_ROWS = 200
+#: Loader warnings listed (``k8sviz info --warnings all``).
+WARNINGS_SHOWN = 200
+
 
 @cache
 def plotly_js() -> str:
@@ -398,8 +413,10 @@ def _internet_paths(data: ReportData) -> dict[str, Any] | None:
         "zones": data.sensitive_zones,
         "unreached": [z for z in data.sensitive_zones if z not in reached],
         "count": len(df),
-        "table": _table(paths_as_text(df), max_rows=500, table_id="internet-paths-table") if len(df)
+        "table": _table(paths_as_text(df), max_rows=PATH_ROWS, table_id="internet-paths-table") if len(df)
         else None,
+        "truncated": max(0, len(df) - PATH_ROWS),
+        "ipblocks_match_pods": bool(getattr(data.reach, "ipblocks_match_pods", False)),
     }
 
 
@@ -495,14 +512,22 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
                 )
                 if c in sources.columns
             ]
-            out["sources"] = _table(sources, max_rows=500, columns=keep, table_id="flow-sources-table")
+            out["sources"] = _table(sources, max_rows=FLOW_SOURCE_ROWS, columns=keep,
+                                    table_id="flow-sources-table")
+            out["sources_truncated"] = max(0, len(sources) - FLOW_SOURCE_ROWS)
         lost = lost_events(load)
         if lost:
             out["lost"] = lost
         problems = pd.DataFrame(load.get("problems") or [])
         if len(problems):
-            out["n_problems"] = len(problems)
-            out["problems"] = _table(problems, max_rows=100, table_id="flow-problems-table")
+            # the loader keeps the first problems as samples and counts them all
+            counts = load.get("problem_counts")
+            total = sum(counts.values()) if isinstance(counts, dict) and counts else len(problems)
+            out["n_problems"] = max(total, len(problems))
+            out["problems"] = _table(problems, max_rows=FLOW_PROBLEM_ROWS, table_id="flow-problems-table")
+            out["problems_kept"] = len(problems)
+            out["problems_shown"] = min(len(problems), FLOW_PROBLEM_ROWS)
+            out["problems_truncated"] = out["n_problems"] - out["problems_shown"]
     edges = data.flow_edges_ns if data.flow_edges_ns is not None else flows
     out["sankey"] = figure_html(flow_sankey(edges), "fig-flow-sankey")
     out["timeline"] = figure_html(flow_timeline(flows), "fig-flow-timeline")
@@ -528,13 +553,16 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
             "sample",
         ]
         cols = [c for c in order if c in d.columns] + [c for c in d.columns if c not in order]
-        out["discrepancies"] = _table(d, max_rows=500, table_id="discrepancies-table", columns=cols)
+        out["discrepancies"] = _table(d, max_rows=DISCREPANCY_ROWS, table_id="discrepancies-table",
+                                      columns=cols)
+        out["discrepancies_truncated"] = max(0, len(d) - DISCREPANCY_ROWS)
     skew = data.clock_skew
     if isinstance(skew, pd.DataFrame):
         # offset_seconds says what the Timedelta column does, and reads better than
         # "-1 days +23:59:53.000499".
         shown = skew.drop(columns="offset") if "offset_seconds" in skew.columns else skew
-        out["clock_skew"] = _table(shown, max_rows=200, table_id="clock-skew-table")
+        out["clock_skew"] = _table(shown, max_rows=SKEW_ROWS, table_id="clock-skew-table")
+        out["clock_skew_truncated"] = max(0, len(shown) - SKEW_ROWS)
     elif skew is not None:
         out["clock_skew_text"] = str(skew)
     return out
@@ -726,6 +754,7 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
     if lc is not None:
         out["labels"] = {
             "n": len(lc),
+            "truncated": max(0, len(lc) - APPENDIX_ROWS),
             "table": _table(lc.drop(columns=["object"]).assign(
                 set=lc["set"].map(_pairs), unset=lc["unset"].map(", ".join),
                 previous=lc["previous"].map(_pairs)),
@@ -735,6 +764,7 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
     if pc is not None:
         out["policies"] = {
             "n": len(pc),
+            "truncated": max(0, len(pc) - APPENDIX_ROWS),
             "by_change": {k: int(v) for k, v in pc["change"].value_counts().items()},
             "table": _table(pc.drop(columns=["kind", "namespace", "name"]).assign(
                 paths=pc["paths"].map(lambda p: ", ".join(p))), max_rows=APPENDIX_ROWS,
@@ -782,7 +812,7 @@ def render(data: ReportData) -> str:
         "inputs": data.inputs,
         "problems": data.problems,
         "coverage": _coverage(data),
-        "warnings": [str(w) for w in snap.warnings[:200]],
+        "warnings": [str(w) for w in snap.warnings[:WARNINGS_SHOWN]],
         "n_warnings": len(snap.warnings),
         "scope": _scope(data),
         "controls": _controls(data),

@@ -145,3 +145,86 @@ def _members(data) -> dict[str, list[str]]:
     for w, z in _render._workload_zones(data).items():
         out.setdefault(z, []).append(w)
     return out
+
+
+def _notes(page: str) -> list[str]:
+    """The "not inlined" notes after cut tables, as the reader sees them."""
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", "", m)).split())
+            for m in re.findall(r'<p class="muted"[^>]*>(.*?)</p>', page, re.S)]
+
+
+def test_cut_flow_tables_and_paths_say_where_the_rest_is(monkeypatch, capsys):
+    for name in ("PATH_ROWS", "FLOW_SOURCE_ROWS", "DISCREPANCY_ROWS", "SKEW_ROWS"):
+        monkeypatch.setattr(_render, name, 1)
+    zones = k8sviz.demo_path("zones.yaml")
+    page = k8sviz.report(k8sviz.demo(), zones=zones, flows=[k8sviz.demo_path("flows")], generated_at="x")
+    notes = _notes(page)
+    paths = _cells(page, "internet-paths-table", 0)
+    assert paths[-1] == "... 1 more rows not shown"
+    command = "k8sviz paths CLUSTER... --to ZONE --zones ZONES --format csv"
+    assert (f"1 more row not inlined; every path into a zone: {command}, for ZONE pci, with this report's "
+            "inputs (listed under Inputs and coverage).") in notes
+    assert main(["paths", str(k8sviz.demo_path("cluster")), "--to", "pci", "--zones", str(zones),
+                 "--format", "csv"]) == 0
+    assert [r["target"] for r in _rows(capsys.readouterr().out)][:1] == paths[:1]
+    flows = "flows being k8sviz.load_flows(FLOWS..., snapshot=k8sviz.load(CLUSTER...)) on this report's inputs."
+    assert f'1 more file not inlined; every file: k8sviz.flow_report(flows)["sources"], {flows}' in notes
+    assert ("2 more rows not inlined; the full table: k8sviz.flow_discrepancies(flows, k8sviz.reachability(snapshot)), "
+            "flows being k8sviz.load_flows(FLOWS..., snapshot=snapshot) on this report's inputs.") in notes
+    assert "3 more rows not inlined; the full table: k8sviz.clock_skew(flows)." in notes
+
+
+def test_flow_problems_count_every_problem_and_say_where_they_are(monkeypatch, tmp_path):
+    """The loader keeps the first problems as samples and counts them all: the page counts them
+    all, and past the table says where the samples and the counts are."""
+    from k8sviz.flows import _table
+
+    bad = "\n".join(f"2024-01-01T00:00:0{i}Z,10.0.0.1,10.0.0.2,x{i},TCP,allowed" for i in range(6))
+    (tmp_path / "f.csv").write_text("time,src_ip,dst_ip,dst_port,protocol,verdict\n" + bad + "\n")
+    monkeypatch.setattr(_table, "PROBLEM_SAMPLES", 4)
+    monkeypatch.setattr(_render, "FLOW_PROBLEM_ROWS", 2)
+    with pytest.warns(k8sviz.FlowWarning):
+        page = k8sviz.report(k8sviz.demo(), flows=[tmp_path], generated_at="x")
+    assert _cells(page, "flow-problems-table", 0)[-1] == "... 2 more rows not shown"
+    assert "6 flow log lines could not be read" in page
+    m = re.search(r'<p class="muted" id="flow-problems-more">(.*?)</p>', page, re.S)
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", "", m.group(1))).split())
+    assert said.startswith("The table shows the first 2 of these problems; the loader keeps the first 4 with "
+                           "their file and line, and counts every one per kind and per file")
+    assert "k8sviz.flow_report(flows)" in said
+
+
+def test_warnings_and_changes_past_their_rows_say_where_the_rest_is(monkeypatch, tmp_path):
+    """The hostile dump (loader warnings) against a copy with two namespaces relabelled and its
+    policy removed: every change table cut after one row."""
+    import copy
+
+    from .conftest import HOSTILE_DUMP
+
+    after = copy.deepcopy(HOSTILE_DUMP)
+    for o in after["items"]:
+        if o["kind"] == "Namespace":
+            o["metadata"]["labels"]["owner"] = "x"
+    after["items"] = [o for o in after["items"] if o["kind"] != "NetworkPolicy"]
+    (tmp_path / "before.json").write_text(json.dumps(HOSTILE_DUMP))
+    (tmp_path / "after.json").write_text(json.dumps(after))
+    monkeypatch.setattr(_render, "WARNINGS_SHOWN", 1)
+    monkeypatch.setattr(_render, "APPENDIX_ROWS", 1)
+    page = k8sviz.report(tmp_path / "after.json", baseline=tmp_path / "before.json", generated_at="x")
+    notes = _notes(page)
+    assert "1 more row not inlined; the full table: k8sviz diff BASELINE SNAPSHOT --labels." in notes
+    assert any(n.endswith("not inlined; the full table: k8sviz diff BASELINE SNAPSHOT.") for n in notes)
+    n_warnings = len(k8sviz.load(tmp_path / "after.json").warnings)
+    assert n_warnings > 1
+    assert (f"... {n_warnings - 1} more; every one: k8sviz info CLUSTER... --warnings all, with this "
+            "report's cluster inputs.") in " ".join(html.unescape(re.sub(r"<[^>]+>", "", page)).split())
+
+
+def test_policy_changes_past_their_rows_say_where_the_rest_is(monkeypatch):
+    monkeypatch.setattr(_render, "APPENDIX_ROWS", 1)
+    page = k8sviz.report(k8sviz.demo_path("remediated.k8sviz.json"), baseline=k8sviz.demo_path("cluster"),
+                         generated_at="x")
+    n = len(k8sviz.policy_diff(k8sviz.demo(), k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))))
+    assert n > 1
+    assert (f"{n - 1} more rows not inlined; the full table: k8sviz diff BASELINE SNAPSHOT --policies."
+            in _notes(page))
