@@ -3,11 +3,12 @@ or ``policy(s)``) and Markdown table cells."""
 
 from __future__ import annotations
 
-__all__ = ["counted", "md_cell"]
+__all__ = ["counted", "md_cell", "number"]
 
 
 def counted(n: int, noun: str, nouns: str | None = None) -> str:
-    """``n`` and ``noun`` in the number ``n`` takes: ``counted(1, "policy") == "1 policy"``.
+    """``n`` and ``noun`` in the number ``n`` takes: ``counted(1, "policy") == "1 policy"``,
+    ``counted(49920, "namespace pair") == "49,920 namespace pairs"``.
 
     ``nouns`` is the plural when the English rule below does not give it (the last word
     of ``noun`` gets the ending: ``"flow record"`` -> ``"flow records"``).
@@ -21,7 +22,12 @@ def counted(n: int, noun: str, nouns: str | None = None) -> str:
             nouns = noun + "es"
         else:
             nouns = noun + "s"
-    return f"{n} {nouns}"
+    return f"{n:,} {nouns}"
+
+
+def number(n: object) -> str:
+    """An integer with thousands separators (``49,920``); anything else as ``str`` gives it."""
+    return f"{n:,}" if isinstance(n, int) and not isinstance(n, bool) else str(n)
 
 
 def md_cell(value: object) -> str:

@@ -250,10 +250,10 @@ def collect(
         )
     unevaluated = snap.unevaluated_policies
     if unevaluated:
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.label_kind for p in unevaluated).items()))
+        kinds = ", ".join(f"{n:,} {k}" for k, n in sorted(Counter(p.label_kind for p in unevaluated).items()))
         data.problems.append(
-            f"policies not evaluated: the cluster enforces {len(unevaluated)} "
-            f"{'policy' if len(unevaluated) == 1 else 'policies'} that k8sviz does not evaluate ({kinds}; "
+            f"policies not evaluated: the cluster enforces {counted(len(unevaluated), 'policy')} "
+            f"that k8sviz does not evaluate ({kinds}; "
             "listed under findings as policy-not-evaluated). Allowed connections, segmentation and "
             "findings leave them out"
         )
@@ -265,8 +265,8 @@ def collect(
     )
     if by_name:
         data.problems.append(
-            f"egress to DNS names: {len(by_name)} "
-            f"{'policy allows' if len(by_name) == 1 else 'policies allow'} "
+            f"egress to DNS names: {counted(len(by_name), 'policy')} "
+            f"{'allows' if len(by_name) == 1 else 'allow'} "
             "egress to what DNS answers for names "
             f"({', '.join(by_name[:10])}{' ...' if len(by_name) > 10 else ''}; "
             "Cilium toFQDNs, admin domainNames). A snapshot holds no DNS answers, so that egress is not "
@@ -289,7 +289,7 @@ def collect(
         )
     if snap.calico_policies and snap.cilium_policies:
         data.problems.append(
-            f"two CNIs' policies: {len(snap.calico_policies)} Calico and {len(snap.cilium_policies)} "
+            f"two CNIs' policies: {len(snap.calico_policies):,} Calico and {len(snap.cilium_policies):,} "
             "Cilium policies are both evaluated, but a cluster enforces only those of the CNI it "
             "runs; allowed connections may differ from the cluster's either way"
         )

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from .._text import counted
+from .._text import counted, number
 from .._version import __version__
 from ..viz import (
     changes_figure,
@@ -798,6 +798,7 @@ def render(data: ReportData) -> str:
         keep_trailing_newline=True,
     )
     env.filters["counted"] = counted
+    env.filters["num"] = number
     snap = data.snapshot
     meta = snap.meta
     ctx = {

@@ -49,7 +49,7 @@ class TestHubble:
         assert (lost["first"], lost["last"]) == ("2024-03-15T10:00:00+00:00", "2024-03-15T11:00:00+00:00")
         assert lost["by_source"] == {"HUBBLE_RING_BUFFER": 12000, "OBSERVER_EVENTS_QUEUE": 3, "unknown": 0}
         (said,) = [w for w in warns if "lost" in w]
-        assert "Hubble lost 12003 events between 2024-03-15T10:00:00+00:00 and 2024-03-15T11:00:00+00:00" in said
+        assert "Hubble lost 12,003 events between 2024-03-15T10:00:00+00:00 and 2024-03-15T11:00:00+00:00" in said
         assert "allowed-but-unused" in said
 
     def test_times_are_utc_and_ordered(self, demo_snap):

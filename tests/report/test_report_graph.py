@@ -30,7 +30,7 @@ def test_aggregated_report_is_the_page_of_the_whole_graph(tmp_path):
     G = k8sviz.graph(snap, reach=reach, flows=data.flows, zones=data.zones)
     whole = dataclasses.replace(data, graph=G, allowed_edges=None, problems=list(data.problems))
     assert render(whole) == page
-    assert f"{G.number_of_nodes()} nodes, {G.number_of_edges()} edges, shown aggregated" in page
+    assert f"{G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges, shown aggregated" in page
     assert 'id="fig-graph-zones"' in page
 
 
