@@ -3,8 +3,8 @@
     python bench/bench_report.py [--pods 6800] [--policies 700] [--zones] [--no-steps] [--no-browser]
                                  [--keep PATH]
 
-Prints build time, file size and the size of each figure in the page, and the time until every
-figure has rendered in headless
+Prints build time, file size and the size of each figure and CSV file in the page, and the time
+until every figure has rendered in headless
 Chromium (Debian's /usr/bin/chromium through Playwright), offline; then the steps that weigh
 most in the build, each timed alone on the same cluster (the engine, the workload graph and its
 namespace-level figure; and what the report does instead above 150 nodes: the graph without its
@@ -76,8 +76,10 @@ def main() -> None:
         print(f"{'then gc.collect() (s)':<28}{t_left:>10.2f}   ({left:,} objects freed)")
         print(f"{'peak RSS, to here (GiB)':<28}{peak:>10.2f}")
         print(f"{'report size (MiB)':<28}{out.stat().st_size / 2**20:>10.1f}", flush=True)
-        for div, size in _figure_sizes(out.read_text(encoding="utf-8")):
+        page = out.read_text(encoding="utf-8")
+        for div, size in _figure_sizes(page) + _csv_sizes(page):
             print(f"  {div + ' (MiB)':<26}{size / 2**20:>10.2f}")
+        del page
         if args.keep is not None:
             shutil.copyfile(out, args.keep)
         if not args.no_steps:
@@ -103,6 +105,12 @@ def _figure_sizes(page: str) -> list[tuple[str, int]]:
     """Each figure's div id and the characters of its script (its data and layout as JSON)."""
     script = re.compile(r'<script>\s*window\.PLOTLYENV.*?Plotly\.newPlot\(\s*"([^"]+)".*?</script>', re.S)
     return [(m.group(1), m.end() - m.start()) for m in script.finditer(page)]
+
+
+def _csv_sizes(page: str) -> list[tuple[str, int]]:
+    """Each CSV file the page carries (its element id) and the characters of its JSON text."""
+    element = re.compile(r'<script type="application/json" id="([^"]+)">(.*?)</script>', re.S)
+    return [(m.group(1), len(m.group(2))) for m in element.finditer(page)]
 
 
 def _steps(k8sviz: Any, snap: Any) -> None:
