@@ -47,14 +47,16 @@ VIOLATION_ROWS = 500
 #: command that lists them all.  A violation costs about 110 characters of CSV, and about 4,800
 #: when it names the outside blocks of an address range whole (2% of the rows at 6,800 pods, half
 #: the text): 20 million characters are every one of the 93,614 violations at 6,800 pods (19.4
-#: million) and about 100,000 of the 7 million at 50,000, a page some 20 MB larger, which
-#: Chromium reads without laying it out (bench/README, "The violations as CSV").
+#: million), and of the 7 million at 50,000 pods at most some 180,000 (fewer where rows name
+#: outside blocks).  The page grows by as much, which Chromium reads without laying it out: at
+#: 6,800 pods it opened no slower (bench/README, "The violations, findings and scope past their
+#: tables, as CSV files").
 VIOLATION_CSV_CHARS = 20_000_000
 #: Findings tabulated; past them the page carries the findings as CSV.
 FINDING_ROWS = 2000
 #: Characters of findings CSV text the page carries at most (then the command that lists them
 #: all): about 13,000 findings at the 770 characters a finding costs at 6,800 pods (2,856
-#: findings, 2.2 million), where findings run at about one per workload and direction.
+#: findings, 1.4 per workload, 2.2 million characters).
 FINDING_CSV_CHARS = 10_000_000
 #: Edges a connection graph figure draws at most (``network_figure``'s ``max_edges``): the
 #: violating ones first; the rest are in the appendix.
