@@ -366,3 +366,14 @@ def test_segmentation_csv_has_every_column_whole(capsys):
     assert got == want
     ext = [r for r in got if r["src_zone"] == "external"]
     assert ext and all("more blocks" in r["src"] and "more" not in r["external_blocks"] for r in ext)
+
+
+def test_csv_tables_of_every_command_guard_formula_cells(capsys):
+    """emit writes every command's CSV table (gaps, policies, isolation, blast, paths, diff):
+    a cell a spreadsheet would run is quoted, a number is kept."""
+    from k8sviz.commands.gaps import emit
+
+    buf = io.StringIO()
+    emit(pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "ok"], "n": [-5, 3], "l": [["@x"], []]}), "csv", buf)
+    assert list(csv.reader(io.StringIO(buf.getvalue()))) == [
+        ["name", "n", "l"], ["'=HYPERLINK(\"http://x\")", "-5", "'@x"], ["ok", "3", ""]]

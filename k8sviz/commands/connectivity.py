@@ -74,8 +74,10 @@ def _tail(fmt: str, proto: str, ports: list[str]) -> str:
 def _csv_field(x: str) -> str:
     if not x:
         return ""  # the csv module quotes a lone empty field, never one among others
+    from ..viz.html import csv_cell
+
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([x])
+    csv.writer(buf, lineterminator="\n").writerow([csv_cell(x)])
     return buf.getvalue()[:-1]
 
 

@@ -137,8 +137,10 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
         ]
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(cols)
-        for r in recs:
-            w.writerow([" ".join(r[c]) if c == "ports" else r[c] for c in cols])
+        from ..viz.html import csv_cell
+
+        for r in recs:  # endpoint names come from the logs: no cell may run as a formula
+            w.writerow([csv_cell(" ".join(r[c]) if c == "ports" else str(r[c])) for c in cols])
         return buf.getvalue()
     out = []
     for fmt_name, s in summary["sources"].items():

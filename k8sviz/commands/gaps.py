@@ -73,6 +73,12 @@ def emit(df: Any, fmt: str, out: Any = None) -> None:
     for c in flat.columns:
         flat[c] = flat[c].map(_cell)
     if fmt == "csv":
+        from ..viz.html import csv_cell
+
+        # text from the input (flow logs, labels) must not run as a formula in a spreadsheet
+        flat.columns = [csv_cell(str(c)) for c in flat.columns]
+        for c in flat.columns:
+            flat[c] = flat[c].map(csv_cell)
         flat.to_csv(out, index=False)
     elif fmt == "md":
         cols = list(flat.columns)

@@ -136,8 +136,21 @@ def table_html(
 _FORMULA_START = ("=", "+", "-", "@", "|", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
-def _guarded(s: str) -> str:
-    return "'" + s if s.startswith(_FORMULA_START) or s.lstrip(" ").startswith(_FORMULA_START) else s
+#: A cell that is only a number (``-5``, ``-0.25``, ``1e-3``) is no formula: kept as it is.
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
+def csv_cell(s: str) -> str:
+    """``s`` for a CSV cell a spreadsheet may open: prefixed with ``'`` if a spreadsheet would
+    run it as a formula (it starts, after any spaces, with ``=``, ``+``, ``-``, ``@``, ``|``,
+    their full-width forms, a tab or a line break), unless it is only a number."""
+    start = s.startswith(_FORMULA_START) or s.lstrip(" ").startswith(_FORMULA_START)
+    if start and not _NUMBER.fullmatch(s):
+        return "'" + s
+    return s
+
+
+_guarded = csv_cell
 
 
 def _csv_column(values: list[Any]) -> list[str]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 from k8sviz.cli import main
@@ -27,6 +29,20 @@ def test_flows_json_and_csv(capsys, tmp_path):
         == 0
     )
     assert out.read_text().startswith("src,dst,protocol,ports,flows")
+
+
+def test_flows_csv_cells_from_the_logs_never_run_as_formulas(capsys, tmp_path):
+    """A pod name in a tampered log is text in a spreadsheet, not a command; counts stay numbers."""
+    from .conftest import write_jsonl
+    from .test_bad_values import hubble
+
+    rec = hubble("2024-03-15T10:00:00Z", src="10.0.0.1", dst="10.0.0.2")
+    rec["flow"]["source"] = {"namespace": "=cmd|' /C calc'!A0", "pod_name": "@SUM(A1)"}
+    out = tmp_path / "e.csv"
+    assert main(["flows", str(write_jsonl(tmp_path, [rec])), "--format", "csv", "-o", str(out)]) == 0
+    (row,) = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert row["src"].startswith("'=cmd|' /C calc'!A0/")
+    assert row["flows"] == "1" and row["ports"] == "80"
 
 
 def test_flows_missing_file(capsys):

@@ -33,6 +33,14 @@ def test_formula_cells_are_quoted(cell):
     assert rows == [["'" + cell], ["'" + cell], ["ok"]]
 
 
+@pytest.mark.parametrize("cell", ["-5", "-0.25", "-1e-3", "+1", "-1+2", "-5 ", " -5"])
+def test_a_number_is_no_formula(cell):
+    """Only a cell that is a number and nothing else is left as it is (``-1+2`` would run)."""
+    from k8sviz.viz.html import csv_cell
+
+    assert csv_cell(cell) == (cell if cell in ("-5", "-0.25", "-1e-3") else "'" + cell)
+
+
 def test_empty_frame():
     assert _read(csv_text(pd.DataFrame({"a": [], "b": []}))) == [["a", "b"]]
 
