@@ -125,7 +125,7 @@ def table_html(
         out.append("</tr>")
     if len(shown) < n:
         out.append(
-            f'<tr class="more"><td colspan="{len(cols)}">... {n - len(shown):,} more rows not shown</td></tr>'
+            f'<tr class="more"><td colspan="{len(cols)}">... {n - len(shown):,} more row{"" if n - len(shown) == 1 else "s"} not shown</td></tr>'
         )
     out.append("</tbody></table></div>")
     return "".join(out)

@@ -133,7 +133,7 @@ def test_zone_members_past_the_cell_and_connected_systems_past_the_table_travel_
     n = scope["n_connected"]
     connected = _rows(_embedded(page, "connected-csv"))
     assert len(connected) == n and list(connected[0]) == ["system", "zone", "direction"]
-    assert _cells(page, "connected-table", 0) == [r["system"] for r in connected[:2]] + ["... 1 more rows not shown"]
+    assert _cells(page, "connected-table", 0) == [r["system"] for r in connected[:2]] + ["... 1 more row not shown"]
     assert _said(page, "connected-download") == (
         f"The table shows the first 2 of {n} connected systems; the page carries all {n} as a CSV file, "
         "saved from the page itself, offline.")
@@ -160,7 +160,7 @@ def test_cut_flow_tables_and_paths_say_where_the_rest_is(monkeypatch, capsys):
     page = k8sviz.report(k8sviz.demo(), zones=zones, flows=[k8sviz.demo_path("flows")], generated_at="x")
     notes = _notes(page)
     paths = _cells(page, "internet-paths-table", 0)
-    assert paths[-1] == "... 1 more rows not shown"
+    assert paths[-1] == "... 1 more row not shown"
     command = "k8sviz paths CLUSTER... --to ZONE --zones ZONES --format csv"
     assert (f"1 more row not inlined; every path into a zone: {command}, for ZONE pci, with this report's "
             "inputs (listed under Inputs and coverage).") in notes
