@@ -99,6 +99,16 @@ def zone_colors(zones: Iterable[Any]) -> dict[str, str]:
     return out
 
 
+def check_cap(value: Any, name: str, what: str, least: int) -> None:
+    """An :class:`~k8sviz.errors.InputError` unless ``value`` is None or a whole number of at
+    least ``least`` (a figure's cap on what it draws)."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= least):
+        return
+    from ..errors import InputError
+
+    raise InputError(f"{name} must be a count of {what} ({least} or more) or None, not {value!r}")
+
+
 def find_column(columns: Sequence[str], *candidates: str, required: bool = True) -> str | None:
     """First of ``candidates`` present in ``columns``."""
     for c in candidates:

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..analysis._common import first_seen, object_ids
-from ._common import empty_figure, esc, find_column, fmt_list, new_figure
+from ._common import check_cap, empty_figure, esc, find_column, fmt_list, new_figure
 
 __all__ = ["MAX_NAMESPACES", "first_sorted", "namespace_cells", "reachability_matrix", "segmentation_heatmap"]
 
@@ -196,6 +196,7 @@ def _matrix(
 ) -> go.Figure:
     """:func:`reachability_matrix`; ``ns_cells``: the frame's :func:`namespace_cells`, when the
     caller has them already (the report's appendix tabulates them too)."""
+    check_cap(max_namespaces, "max_namespaces", "namespaces", 1)  # also where nothing is cut
     title = title or "Allowed connections (rows: source, columns: destination)"
     if reach_frame is None or len(reach_frame) == 0:
         return empty_figure(title, "no allowed connections")
@@ -229,11 +230,6 @@ def _matrix(
 def _busiest(cells: Cells, n: int) -> tuple[Cells, dict[str, Any] | None]:
     """The cells among the ``n`` sources and the ``n`` destinations with the most connections
     (ties by name), and how many of each were shown (None when all of them are)."""
-    if n < 1:
-        from ..errors import InputError
-
-        msg = f"max_namespaces must be a count of namespaces (1 or more) or None, not {n!r}"
-        raise InputError(msg)
     out: dict[str, int] = {}
     into: dict[str, int] = {}
     for (s, d), cell in cells.items():

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from .._gc import pausing
 from ..analysis._common import first_seen, object_ids
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
-from ._common import NO_ZONE, esc, fmt_labels, fmt_list, new_figure, zone_colors
+from ._common import NO_ZONE, check_cap, esc, fmt_labels, fmt_list, new_figure, zone_colors
 
 __all__ = ["MAX_DRAWN_EDGES", "network_figure"]
 
@@ -463,11 +463,7 @@ def _select(
     """The edges drawn under ``max_edges`` (all of them when they fit) and, when some are
     left out, what was: ``{"edges": all, "drawn": kept, "max_edges": cap, "categories":
     {category: [kept, all]}}`` (None when every edge is drawn)."""
-    if max_edges is not None and max_edges < 0:
-        from ..errors import InputError
-
-        msg = f"max_edges must be a count of edges or None, not {max_edges!r}"
-        raise InputError(msg)
+    check_cap(max_edges, "max_edges", "edges", 0)
     if max_edges is None or len(edges) <= max_edges:
         return edges, None
     kept = sorted(edges, key=_rank)[:max_edges]

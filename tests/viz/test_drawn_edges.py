@@ -162,5 +162,6 @@ def test_positions_do_not_depend_on_the_cap():
 
 
 def test_a_negative_cap_is_an_input_error():
-    with pytest.raises(InputError, match="max_edges"):
-        network_figure(make_graph(), max_edges=-1)
+    for cap in (-1, "5", 2.5, False):
+        with pytest.raises(InputError, match=r"max_edges must be a count of edges \(0 or more\)"):
+            network_figure(make_graph(), max_edges=cap)

@@ -61,6 +61,10 @@ def test_under_the_cap_or_none_the_matrix_is_as_before():
     assert reachability_matrix(small, max_namespaces=1).layout.meta is None
 
 
-def test_a_cap_under_one_is_an_input_error():
+@pytest.mark.parametrize("cap", [0, -3, "10", 2.5, True])
+def test_a_cap_that_is_no_count_of_one_or_more_is_an_input_error(cap):
+    with pytest.raises(InputError, match=r"max_namespaces must be a count of namespaces \(1 or more\)"):
+        reachability_matrix(_frame(), max_labels=5, max_namespaces=cap)
+    # also where the matrix is not aggregated, so nothing would be cut
     with pytest.raises(InputError, match="max_namespaces"):
-        reachability_matrix(_frame(), max_labels=5, max_namespaces=0)
+        reachability_matrix(_frame(), max_namespaces=cap)
