@@ -124,9 +124,9 @@ def table_html(
             out.append(f"<td{k}>{_linked(v, lk[c]) if c in lk else _cell(v)}</td>")
         out.append("</tr>")
     if len(shown) < n:
-        out.append(
-            f'<tr class="more"><td colspan="{len(cols)}">... {n - len(shown):,} more row{"" if n - len(shown) == 1 else "s"} not shown</td></tr>'
-        )
+        more = n - len(shown)
+        out.append(f'<tr class="more"><td colspan="{len(cols)}">... {more:,} more row{"" if more == 1 else "s"} '
+                   "not shown</td></tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
 
