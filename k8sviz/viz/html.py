@@ -125,8 +125,8 @@ def table_html(
         out.append("</tr>")
     if len(shown) < n:
         more = n - len(shown)
-        out.append(f'<tr class="more"><td colspan="{len(cols)}">... {more:,} more row{"" if more == 1 else "s"} '
-                   "not shown</td></tr>")
+        rows = "row" if more == 1 else "rows"
+        out.append(f'<tr class="more"><td colspan="{len(cols)}">... {more:,} more {rows} not shown</td></tr>')
     out.append("</tbody></table></div>")
     return "".join(out)
 
