@@ -632,16 +632,22 @@ def test_out_of_memory_is_an_input_error_naming_the_files_and_the_limit(tmp_path
         k8sviz.aggregate_flow_archive(path, k8sviz.demo(), memory_limit="2MB")
 
 
+def agrees_within(path, snapshot, memory_limit):
+    """The archive of ``path`` on one thread within ``memory_limit`` (returned): the edges of
+    load_flows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        archive = k8sviz.aggregate_flow_archive(path, snapshot, memory_limit=memory_limit, threads=1)
+        flows = k8sviz.load_flows(path, snapshot=snapshot)
+    assert_same_edges(archive, k8sviz.flow_edges(flows))
+    return archive
+
+
 def test_the_demo_hubble_file_aggregates_in_300mb_on_one_thread(demo_snap):
     """A `->>` per field kept a JSON parse arena per expression and the record's text up to the
     DISTINCT count: the demo's 16 MB of Hubble lines ran out of memory at 400MB on one thread.
     Each record is parsed once for all its fields now."""
-    path = k8sviz.demo_path("flows", "hubble.json.gz")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", k8sviz.FlowWarning)
-        archive = k8sviz.aggregate_flow_archive(path, demo_snap, memory_limit="300MB", threads=1)
-        flows = k8sviz.load_flows(path, snapshot=demo_snap)
-    assert_same_edges(archive, k8sviz.flow_edges(flows))
+    agrees_within(k8sviz.demo_path("flows", "hubble.json.gz"), demo_snap, "300MB")
 
 
 def test_endpoints_that_are_no_pod_are_classified_as_load_flows_classifies_them(tmp_path, demo_snap):
@@ -677,12 +683,7 @@ def test_the_demo_calico_file_aggregates_in_150mb_on_one_thread(demo_snap):
     """As the Hubble query did, the Calico query read each field with a `->>` of its own (a JSON
     parse arena per expression): the demo's 2.5 MB of Calico documents needed 265MB on one thread.
     Each document is parsed once for all its fields now."""
-    path = k8sviz.demo_path("flows", "calico.json")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", k8sviz.FlowWarning)
-        archive = k8sviz.aggregate_flow_archive(path, demo_snap, memory_limit="150MB", threads=1)
-        flows = k8sviz.load_flows(path, snapshot=demo_snap)
-    assert_same_edges(archive, k8sviz.flow_edges(flows))
+    agrees_within(k8sviz.demo_path("flows", "calico.json"), demo_snap, "150MB")
 
 
 def test_goldmane_emitter_lines_aggregate_in_200mb_on_one_thread(tmp_path, demo_snap):
@@ -692,12 +693,7 @@ def test_goldmane_emitter_lines_aggregate_in_200mb_on_one_thread(tmp_path, demo_
 
     lines = [emitter(FRONTEND, CART, 7000 + i % 100, 1 + i % 3, start=1763632800 + 15 * (i // 100))
              for i in range(5000)]
-    path = write_jsonl(tmp_path, lines)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", k8sviz.FlowWarning)
-        archive = k8sviz.aggregate_flow_archive(path, demo_snap, memory_limit="200MB", threads=1)
-        flows = k8sviz.load_flows(path, snapshot=demo_snap)
-    assert_same_edges(archive, k8sviz.flow_edges(flows))
+    archive = agrees_within(write_jsonl(tmp_path, lines), demo_snap, "200MB")
     assert archive["records"].sum() == 5000
 
 

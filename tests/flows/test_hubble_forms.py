@@ -23,7 +23,7 @@ from k8sviz.flows._table import go_escaped, repeated_key, rewritten
 
 from .test_bad_values import hubble
 from .test_hostile_files import load, problems
-from .test_repeated_keys import _has_repeat
+from .test_repeated_keys import _has_repeat, json_trees, members
 
 _CONTROL = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
 _GO_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -68,16 +68,10 @@ SCALARS = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | TEXT
 
 
 def _members(children):
-    pairs = st.tuples(KEYS, children)
-    return st.lists(pairs, max_size=4) | st.lists(pairs, max_size=4, unique_by=lambda kv: kv[0])
+    return members(KEYS, children)
 
 
-TREES = st.recursive(
-    SCALARS,
-    lambda children: st.lists(children, max_size=3).map(lambda x: ("arr", x))
-    | _members(children).map(lambda x: ("obj", x)),
-    max_leaves=24,
-)
+TREES = json_trees(KEYS, SCALARS)
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

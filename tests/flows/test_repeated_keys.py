@@ -166,17 +166,27 @@ SCALARS = (
 )
 
 
-def _members(children):
-    pairs = st.tuples(KEYS, children)
+def members(keys, children):
+    """An object's (key, value) pairs: any keys, repeats likely, or each key once."""
+    pairs = st.tuples(keys, children)
     return st.lists(pairs, max_size=4) | st.lists(pairs, max_size=4, unique_by=lambda kv: kv[0])
 
 
-TREES = st.recursive(
-    SCALARS,
-    lambda children: st.lists(children, max_size=3).map(lambda x: ("arr", x))
-    | _members(children).map(lambda x: ("obj", x)),
-    max_leaves=24,
-)
+def json_trees(keys, scalars):
+    """JSON values as trees: scalars, ``("arr", items)`` and ``("obj", pairs)`` (repeats kept)."""
+    return st.recursive(
+        scalars,
+        lambda children: st.lists(children, max_size=3).map(lambda x: ("arr", x))
+        | members(keys, children).map(lambda x: ("obj", x)),
+        max_leaves=24,
+    )
+
+
+def _members(children):
+    return members(KEYS, children)
+
+
+TREES = json_trees(KEYS, SCALARS)
 
 
 def _string(s: str, rng: random.Random) -> str:
