@@ -150,9 +150,6 @@ def csv_cell(s: str) -> str:
     return s
 
 
-_guarded = csv_cell
-
-
 def _csv_column(values: list[Any]) -> list[str]:
     """Each cell's CSV text (:func:`csv_text`).  A column repeats a few values many times (zone
     names; the one list the engine shares between all the rows a rule does not open), so
@@ -165,13 +162,13 @@ def _csv_column(values: list[Any]) -> list[str]:
         if type(v) is str:
             t = by_value.get(v)
             if t is None:
-                t = by_value[v] = _guarded(v)
+                t = by_value[v] = csv_cell(v)
         elif isinstance(v, list | tuple | set | frozenset | dict):
             t = by_id.get(id(v))
             if t is None:
-                t = by_id[id(v)] = _guarded(_plain(v))
+                t = by_id[id(v)] = csv_cell(_plain(v))
         else:
-            t = _guarded(_plain(v))
+            t = csv_cell(_plain(v))
         out.append(t)
     return out
 
