@@ -1382,35 +1382,62 @@ def iter_sse(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
                            msg: report.problem(kind, file, line, msg))
 
 
-class _Pairs(list[tuple[str, Any]]):
-    """A JSON object as its key-value pairs, in order, repeats kept."""
+# A JSON string (escapes kept) or one of the structural characters: all that locating a key
+# needs of a text orjson has already accepted (numbers, literals and whitespace are skipped).
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]', re.DOTALL)
 
 
 def _repeat(raw: bytes) -> str | None:
-    """Where ``raw`` gives a key twice in one object (``flow.verdict``, ``flow.IP.source``),
-    found by reading it again with every pair kept: its first such key in document order,
-    None if there is none, ``"?"`` if it cannot be read so."""
+    """Where ``raw`` (a text orjson read) gives a key twice in one object (``flow.verdict``,
+    ``flow.IP.source``), or None if it gives none.
+
+    Of the objects that repeat a key, the first in document order names it: its first key
+    given a second time.  A scan of the text's tokens with a stack, not a recursive reader, so
+    a record nested as deep as orjson reads (1024 levels) is judged like any other.
+    """
     import json
 
-    try:
-        tree = json.loads(raw, object_pairs_hook=_Pairs)
-    except (ValueError, RecursionError):
-        return "?"  # orjson read it; this reader does not (nesting past its limit)
-    todo: list[tuple[str, Any]] = [("", tree)]
-    while todo:
-        path, node = todo.pop()
-        if isinstance(node, _Pairs):
-            seen: set[str] = set()
-            for k, _ in node:
-                if k in seen:
-                    return f"{path}.{k}" if path else k
-                seen.add(k)
-            todo.extend((f"{path}.{k}" if path else k, v) for k, v in reversed(node))
-        elif isinstance(node, list):
-            todo.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
-    # The screen counted a ':' that was none (an escaped backslash before "u003a"), or there
-    # was no screen (nested past what orjson writes).
-    return None
+    # One frame per open object or array: [is_object, path, keys seen or item index, key,
+    # expecting a key, the object's order of opening].
+    stack: list[list[Any]] = []
+    opened = 0
+    found: tuple[int, str] | None = None
+    for m in _JSON_TOKEN.finditer(raw):
+        tok = m.group()
+        c = tok[0]
+        if c == 0x22:  # '"'
+            top = stack[-1] if stack else None
+            if top is not None and top[0] and top[4]:
+                key = json.loads(tok)  # escapes decoded: "a" and "\u0061" are one key
+                if key in top[2]:
+                    if found is None or top[5] < found[0]:
+                        found = (top[5], f"{top[1]}.{key}" if top[1] else key)
+                else:
+                    top[2].add(key)
+                top[3] = key
+        elif c == 0x7B or c == 0x5B:  # '{' or '['
+            path = ""
+            if stack:
+                top = stack[-1]
+                path = (f"{top[1]}.{top[3]}" if top[1] else top[3]) if top[0] else f"{top[1]}[{top[2]}]"
+            if c == 0x7B:
+                stack.append([True, path, set(), "", True, opened])
+                opened += 1
+            else:
+                stack.append([False, path, 0, "", False, -1])
+        elif c == 0x7D or c == 0x5D:  # '}' or ']'
+            stack.pop()
+        elif c == 0x2C:  # ','
+            top = stack[-1]
+            if top[0]:
+                top[4] = True
+            else:
+                top[2] += 1
+        else:  # ':'
+            stack[-1][4] = False
+    # None: the screen counted a ':' that was none (an escaped backslash before "u003a"), or
+    # there was no screen (nested past what orjson writes).
+    return None if found is None else found[1]
 
 
 def rewritten(obj: Any) -> bytes | None:
@@ -1515,9 +1542,6 @@ def repeated_key(raw: bytes, obj: Any, written: bytes | None = b"") -> str | Non
 
 def repeat_problem(key: str) -> str:
     """Why a record that gives ``key`` twice is not read (as for a CSV column given twice)."""
-    if key == "?":
-        return ("a key may be given twice in one object (nested too deep to read again); "
-                "which value holds cannot be told")
     return f"key {key!r} is given twice; which value holds cannot be told"[:200]
 
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from k8sviz.flows._table import repeated_key, rewritten
+from k8sviz.flows._table import _repeat, repeated_key, rewritten
 
 from .test_bad_values import calico, hubble
 from .test_hostile_files import load, problems
@@ -141,6 +141,23 @@ def test_a_record_nested_deeper_than_orjson_writes_is_checked(tmp_path):
     assert "key 'x' is given twice" in df.attrs["k8sviz"]["problems"][0]["message"]
 
 
+@pytest.mark.parametrize("depth", [900, 1010])
+def test_a_record_nested_as_deep_as_orjson_reads_is_judged(tmp_path, depth):
+    """orjson reads 1024 levels; the exact check reads them too (it used to recurse, and
+    called a record past Python's recursion limit malformed, repeat or not)."""
+    deep = "[" * depth + "]" * depth
+    deep_repeat = "[" * depth + '{"k": 1, "k": 2}' + "]" * depth
+    lines = _hubble_lines(3)
+    lines[1] = lines[1][:-1] + f', "x": {deep}}}'
+    lines[2] = lines[2][:-1] + f', "x": {deep_repeat}}}'
+    p = tmp_path / "f.json"
+    p.write_text("".join(f"{x}\n" for x in lines))
+    df, _ = load(p)
+    assert df["dst_port"].tolist() == [80, 81]
+    assert problems(df) == [("malformed", 3)]
+    assert df.attrs["k8sviz"]["problems"][0]["message"].startswith("key 'x[0][0]")
+
+
 @pytest.mark.parametrize(("raw", "key"), [
     (b'{"a":1,"a":2}', "a"),
     (b'{"a" : 1, "b":{"c":[{"d":1}, {"d":1, "d" :2}]}}', "b.c[1].d"),
@@ -151,6 +168,9 @@ def test_a_record_nested_deeper_than_orjson_writes_is_checked(tmp_path):
     (b'{"a":"\\\\u003a"}', None),              # an escaped backslash, then text: no escaped ':'
     (b'{"a" :1, "b" : {"c" :2}}', None),
     (b'{"k8s:app":"x:y","t":"10:00:00"}', None),
+    (b'{"a":{"x":1,"x":2},"a":3}', "a"),      # the first object in document order names it
+    (b'[{"x":[{"y":1,"y":2}],"x":1}]', "[0].x"),
+    (b'{"a":"x\\"y","a\\u0022":1,"a\\"":2}', 'a"'),
 ])
 def test_repeated_key(raw, key):
     assert repeated_key(raw, orjson.loads(raw)) == key
@@ -240,3 +260,39 @@ def test_the_screens_never_miss_a_repeat(members, seed, comma, colon, end):
     # The fused Hubble reader's inlined first screen, then the rest.
     found = None if raw.startswith(written) else repeated_key(raw, obj, written)
     assert (found is not None) is expected
+
+
+def _first_repeat(raw: bytes) -> str | None:
+    """The reference for the key named: every object's pairs kept, objects visited in document
+    order (pre-order), each object's first key given a second time."""
+    objects: list[tuple[str, list]] = []
+
+    def walk(node, path):
+        if isinstance(node, Pairs):
+            objects.append((path, [k for k, _ in node]))
+            for k, v in node:
+                walk(v, f"{path}.{k}" if path else k)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]")
+
+    walk(json.loads(raw, object_pairs_hook=Pairs), "")
+    for path, keys in objects:
+        seen: set[str] = set()
+        for k in keys:
+            if k in seen:
+                return f"{path}.{k}" if path else k
+            seen.add(k)
+    return None
+
+
+class Pairs(list):
+    pass
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=TREES, seed=st.integers(0, 2**32), comma=st.sampled_from([",", ", ", " ,\n  "]),
+       colon=st.sampled_from([":", ": ", " :\t"]))
+def test_the_key_named_is_the_first_repeat_in_document_order(tree, seed, comma, colon):
+    raw = _write(tree, random.Random(seed), comma, colon).encode()
+    assert _repeat(raw) == _first_repeat(raw)
