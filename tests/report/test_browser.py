@@ -243,6 +243,42 @@ def test_csv_download_of_hostile_cells_is_inert(browser, tmp_path):
         ctx.close()
 
 
+def test_a_compressed_csv_is_unpacked_and_saved_by_the_page(browser, tmp_path, monkeypatch):
+    """A CSV carried gzip-compressed: the first click unpacks it in the page and saves it, the
+    second saves the same file; under the report's CSP, offline, nothing run from the cells."""
+    import pandas as pd
+
+    from k8sviz.viz import html as html_mod
+    from k8sviz.viz.html import CSV_DOWNLOAD_JS, csv_download, csv_text
+
+    from ..viz.conftest import HOSTILE, HOSTILE2
+
+    monkeypatch.setattr(html_mod, "GZIP_FROM_CHARS", 1)
+    df = pd.DataFrame({"name": [HOSTILE, HOSTILE2, "</script><script>alert(1)</script>", "=1+1", "é ü 日本"] * 50})
+    link = csv_download(df, element_id="c", filename="c.csv", label="save")
+    assert 'data-encoding="gzip"' in link
+    csp = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+           "img-src data: blob:")
+    path = tmp_path / "t.html"
+    path.write_text(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
+        f'content="{csp}"></head><body><p>{link}</p><script>{CSV_DOWNLOAD_JS}</script></body></html>',
+        encoding="utf-8",
+    )
+    ctx, page, seen, url = open_offline(browser, path, wait_for="a.csv-download")
+    try:
+        for _ in range(2):
+            with page.expect_download() as d:
+                page.click("a.csv-download")
+            assert d.value.suggested_filename == "c.csv"
+            assert Path(d.value.path()).read_bytes().decode("utf-8") == csv_text(df)
+        page.wait_for_timeout(200)
+        assert page.locator("img").count() == 0
+        assert seen["dialogs"] == [] and seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
 def test_the_graph_says_in_the_browser_which_edges_it_left_out(browser, tmp_path, monkeypatch):
     import k8sviz
     from k8sviz.report import _render

@@ -58,6 +58,34 @@ def test_download_carries_hostile_text_inert_and_whole():
     assert 'download="t.csv"' in out and 'data-source="t-csv"' in out
 
 
+def test_long_text_is_carried_compressed_inert_and_whole(monkeypatch):
+    """From GZIP_FROM_CHARS characters on, the element holds the CSV gzip-compressed in base64
+    (marked for the page's script), deterministic, and still nothing that could close it."""
+    import base64
+    import gzip
+
+    from k8sviz.viz import html as html_mod
+
+    df = pd.DataFrame({"name": [HOSTILE, HOSTILE2, "a&b", "</SCRIPT >"] * 20_000, "n": range(80_000)})
+    text = csv_text(df)
+    assert len(text) >= html_mod.GZIP_FROM_CHARS
+    out = csv_download(df, element_id="t-csv", filename="t.csv", label="all")
+    opening = '<script type="application/json" id="t-csv" data-encoding="gzip">'
+    data = re.fullmatch(opening + r"(.*)</script><a [^>]*>all</a>", out, re.S)
+    assert data is not None and not set("<>&") & set(data.group(1))
+    packed = base64.b64decode(json.loads(data.group(1)), validate=True)
+    assert gzip.decompress(packed).decode("utf-8") == text
+    assert len(packed) * 10 < len(text)  # repeated names shrink
+    assert csv_download(df, element_id="t-csv", filename="t.csv", label="all") == out  # no time stamp
+    assert html_mod.embedded_csv(f"<p>{out}</p>", "t-csv") == text
+    # just under the threshold: plain JSON text, read back the same way
+    monkeypatch.setattr(html_mod, "GZIP_FROM_CHARS", len(text) + 1)
+    plain = csv_download(df, element_id="t-csv", filename="t.csv", label="all")
+    assert 'data-encoding' not in plain and html_mod.embedded_csv(plain, "t-csv") == text
+    with pytest.raises(KeyError, match="other"):
+        html_mod.embedded_csv(plain, "other")
+
+
 @pytest.mark.parametrize(("element_id", "filename"), [("a b", "t.csv"), ('x"', "t.csv"), ("t", "../t.csv"),
                                                       ("t", 'a".csv'), ("", "t.csv"), ("t", "")])
 def test_download_refuses_unsafe_ids_and_names(element_id, filename):
