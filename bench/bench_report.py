@@ -110,9 +110,11 @@ def _figure_sizes(page: str) -> list[tuple[str, int]]:
 def _csv_sizes(page: str) -> list[tuple[str, int]]:
     """Each CSV file the page carries (its element id, "packed" if gzip-compressed) and the
     characters of its JSON text in the page."""
-    element = re.compile(r'<script type="application/json" id="([^"]+)"( data-encoding="gzip")?>(.*?)</script>',
-                         re.S)
-    return [(m.group(1) + (", packed" if m.group(2) else ""), len(m.group(3))) for m in element.finditer(page)]
+    element = re.compile(
+        r'<script type="application/json" id="([^"]+)"( data-encoding="gzip")?>(.*?)</script>', re.S
+    )
+    return [(m.group(1) + (", packed" if m.group(2) else ""), len(m.group(3)))
+            for m in element.finditer(page)]
 
 
 def _steps(k8sviz: Any, snap: Any) -> None:
