@@ -19,8 +19,9 @@ import pandas as pd
 from .._gc import pausing
 from ..analysis._common import object_ids, port_text
 from .network import (
-    MAX_DRAWN_EDGES,
+    MAX_DRAWN_GROUPS,
     Aggregate,
+    EdgeCap,
     _aggregate_nodes,
     _draw,
     _edge_rows,
@@ -284,15 +285,16 @@ def aggregated_figure(
     *,
     by: Aggregate,
     violations: Any = None,
-    max_edges: int | None = MAX_DRAWN_EDGES,
+    max_edges: EdgeCap = "auto",
+    max_groups: int | None = MAX_DRAWN_GROUPS,
 ) -> go.Figure:
-    """``network_figure(G + allowed, aggregate=by, violations=violations, max_edges=max_edges)``,
-    from the rows of :func:`aggregated_rows`."""
+    """``network_figure(G + allowed, aggregate=by, violations=violations, max_edges=max_edges,
+    max_groups=max_groups)``, from the rows of :func:`aggregated_rows`."""
     if by not in ("namespace", "zone"):
         from ..errors import InputError
 
         msg = f"aggregate must be 'namespace' or 'zone', not {by!r}"
         raise InputError(msg)
     nodes, edges = aggregated_rows(G, allowed, by=by, violations=violations)
-    return _draw(nodes, edges, aggregate=by, max_edges=max_edges)
+    return _draw(nodes, edges, aggregate=by, max_edges=max_edges, max_groups=max_groups)
 

@@ -17,9 +17,11 @@ from ..analysis._common import first_seen, object_ids
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
 from ._common import NO_ZONE, check_cap, esc, fmt_labels, fmt_list, new_figure, zone_colors
 
-__all__ = ["MAX_DRAWN_EDGES", "network_figure"]
+__all__ = ["MAX_DRAWN_EDGES", "MAX_DRAWN_GROUPS", "RING_EDGES", "network_figure"]
 
 Aggregate = Literal["namespace", "zone"] | None
+#: ``max_edges``: a count, None (no cap) or "auto" (by the figure's kind, see network_figure).
+EdgeCap = int | None | Literal["auto"]
 EXTERNAL = "(external)"
 #: The group of the cluster's nodes (a flow reached them: kubelet scrapes, host endpoints).
 NODES = "(nodes)"
@@ -40,11 +42,19 @@ EDGE_STYLE: dict[str, dict[str, Any]] = {
     },
 }
 _GOLDEN = math.pi * (3 - math.sqrt(5))
-#: The edges :func:`network_figure` draws at most by default (its ``max_edges``).
+#: The edges :func:`network_figure` draws at most by default (its ``max_edges``) between workloads.
 MAX_DRAWN_EDGES = 2000
+#: The edges an aggregated figure draws at most by default: its namespaces or zones are one
+#: ring, each edge a chord across it, and past a few hundred chords the ring is a solid disc
+#: (2,000 at 50,000 pods were); 200 on a ring of 31 can still be followed one by one.
+RING_EDGES = 200
 #: Above this many namespaces or zones an aggregated figure names them on hover only: a
 #: thousand labels on one ring overprint each other into a dark band.
 LABELLED_GROUPS = 150
+#: The namespaces or zones an aggregated figure draws at most by default (its ``max_groups``):
+#: at 6,800 pods the ring of its 137 namespaces, with 300 chords, was a red disc too; with 30
+#: (and the rest one node) the chords can be told apart.
+MAX_DRAWN_GROUPS = 30
 #: The order in which edge categories are kept when a figure cannot draw every edge.
 _CUT_ORDER = ("violating", "observed", "allowed")
 
@@ -471,6 +481,103 @@ def _select(
     return kept, {"edges": len(edges), "drawn": len(kept), "max_edges": max_edges, "categories": cats}
 
 
+def _busiest_groups(
+    nodes: dict[str, dict[str, Any]], edges: list[dict[str, Any]], n: int | None, by: str
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
+    """The ``n`` groups (namespaces or zones, ``by``) with the most violating edges, then the
+    most violating workload edges, the most edges, ties by name; the rest merged into one node
+    whose edges with the kept groups are merged per (src, dst, category) and whose edges among
+    its members are counted, not drawn.  And what was merged (None when every group is drawn):
+    ``{"groups": [drawn, all], "max_groups": n, "other": id, "among": {category: edges},
+    "with": {category: [merged edges, edges]}}``."""
+    check_cap(n, "max_groups", "namespaces or zones", 1)
+    if n is None or len(nodes) <= n:
+        return nodes, edges, None
+    violating: dict[str, int] = defaultdict(int)
+    violating_merged: dict[str, int] = defaultdict(int)
+    touching: dict[str, int] = defaultdict(int)
+    for e in edges:
+        for g in {e["src"], e["dst"]}:
+            touching[g] += 1
+            if e["cat"] == "violating":
+                violating[g] += 1
+                violating_merged[g] += _merged(e)
+    ranked = sorted(nodes, key=lambda g: (-violating[g], -violating_merged[g], -touching[g], g))
+    keep, rest = set(ranked[:n]), ranked[n:]
+    other = f"({_others(len(rest), by)})"
+    zones = sorted({z for g in rest for z in nodes[g]["zone_list"]})
+    members = [nodes[g] for g in rest]
+    out = {g: r for g, r in nodes.items() if g in keep}
+    out[other] = {
+        "id": other, "namespace": other if by == "namespace" else "", "kind": by, "type": by,
+        "labels": {}, "host_network": any(r["host_network"] for r in members),
+        "exposure": next((r["exposure"] for r in members if r["exposure"]), None),
+        "members": sum(r["members"] for r in members), "internal": sum(r["internal"] for r in members),
+        "zone": other if by == "zone" else _zone_label(zones), "zone_list": zones, "groups": len(rest),
+    }
+    among: dict[str, int] = defaultdict(int)
+    with_: dict[str, list[int]] = {}
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    kept: list[dict[str, Any]] = []
+    for e in edges:
+        s, t = (e["src"] if e["src"] in keep else other), (e["dst"] if e["dst"] in keep else other)
+        if s == other and t == other:
+            among[e["cat"]] += 1
+            continue
+        if s != other and t != other:
+            kept.append(e)
+            continue
+        with_.setdefault(e["cat"], [0, 0])[1] += 1
+        m = merged.get((s, t, e["cat"]))
+        if m is None:
+            merged[(s, t, e["cat"])] = m = {"src": s, "dst": t, "cat": e["cat"], "kind": e["kind"],
+                                            "protocol": set(), "ports": set(), "rules": set(), "count": 0,
+                                            "edges": 0}
+            with_[e["cat"]][0] += 1
+        m["edges"] += _merged(e)
+        m["protocol"].update(e["protocol"] or ())
+        m["ports"].update(e["ports"] or ())
+        m["rules"].update(e["rules"] or ())
+        if isinstance(e["count"], int | float):
+            m["count"] += int(e["count"])
+    out[other]["among"] = sum(among.values())
+    cut = {"groups": [n, len(nodes)], "max_groups": n, "other": other,
+           "among": {c: among[c] for c in _CUT_ORDER if among[c]},
+           "with": {c: with_[c] for c in _CUT_ORDER if c in with_}}
+    return out, kept + [_sorted_sets(m) for m in merged.values()], cut
+
+
+def _others(n: int, by: str) -> str:
+    return f"{n:,} other {by}" + ("s" if n != 1 else "")
+
+
+def _merged(e: Mapping[str, Any]) -> int:
+    """The workload edges an aggregated edge stands for."""
+    return int(e.get("edges") or e.get("pairs") or 1)
+
+
+def _groups_note(cut: Mapping[str, Any], by: str) -> str:
+    """The figure's note of the groups merged into one node (numbers and fixed words only)."""
+    drawn, total = cut["groups"]
+    words = "namespaces" if by == "namespace" else "zones"
+    head = (f"<b>The {drawn:,} of {total:,} {words} with the most violating edges are drawn</b>"
+            f" (max_groups={cut['max_groups']:,}); the other {total - drawn:,}"
+            f" {'is' if total - drawn == 1 else 'are'} one node,"
+            f" {esc(cut['other'])}, in the centre")
+    with_ = cut["with"]
+    parts = []
+    if with_:
+        merged = sum(k for k, _ in with_.values())
+        edges = sum(t for _, t in with_.values())
+        kinds = ", ".join(f"{c} {t:,}" for c in _CUT_ORDER for _, t in [with_.get(c, (0, 0))] if t)
+        parts.append(f"its {edges:,} edges with the {words} drawn ({kinds}) merged into {merged:,}")
+    among = cut["among"]
+    if among:
+        kinds = ", ".join(f"{c} {k:,}" for c, k in among.items())
+        parts.append(f"the {sum(among.values()):,} edges among its {words} not drawn ({kinds})")
+    return head + (":<br>" + "; ".join(parts) if parts else "") + "."
+
+
 def _cut_note(cut: Mapping[str, Any]) -> str:
     """The figure's note of the edges it left out (numbers and fixed words only)."""
     cats = cut["categories"]
@@ -548,7 +655,8 @@ def network_figure(
     webgl: bool | None = None,
     services: bool = False,
     collapse_external: bool = True,
-    max_edges: int | None = MAX_DRAWN_EDGES,
+    max_edges: EdgeCap = "auto",
+    max_groups: int | None = MAX_DRAWN_GROUPS,
 ) -> go.Figure:
     """Draw a connection graph (from :func:`k8sviz.graph`) as a Plotly figure.
 
@@ -586,23 +694,39 @@ def network_figure(
         Merge external address blocks into one node per address class (internet, private,
         metadata); the CIDRs are listed on hover.
     max_edges
-        Draw at most this many edges (after ``show``, ``namespace`` and ``aggregate``); None
-        draws every one.  Past it the figure keeps every violating edge first (a zone
-        violation is the audit's evidence), then the observed ones, then the allowed ones;
+        Draw at most this many edges (after ``show``, ``namespace``, ``aggregate`` and
+        ``max_groups``); None draws every one; ``"auto"`` (the default) is
+        :data:`MAX_DRAWN_EDGES` (2,000) for a figure of workloads and :data:`RING_EDGES` (200)
+        for one aggregated per namespace or zone, whose nodes are one ring and each edge a
+        chord across it (2,000 chords on it were a solid disc at 50,000 pods).  Past it the
+        figure keeps every violating edge first (a zone violation is the audit's evidence),
+        then the observed ones, then the allowed ones;
         within each category the edges merging the most workload edges first, then the most
         flows, then the most ports, ties by source and destination name.  Should the
         violating edges alone be more than ``max_edges``, the first of them in that order are
         drawn and the note says so.  A note above the figure gives the counts drawn and in
         all, per category, and ``fig.layout.meta`` holds them (``edges``, ``drawn``,
-        ``max_edges``, ``categories``: category -> [drawn, all]).  Nodes are all drawn, with
-        an edge or not, and keep their places (a spring layout is computed on every edge).
-        The default, :data:`MAX_DRAWN_EDGES` (2,000): past a few thousand lines a ring of
-        namespaces is a solid disc nobody reads, while each edge costs the page about 310
-        bytes (its line, its midpoint marker and hover text) and, in a figure of under 1,000
-        nodes (drawn as SVG), an element the browser lays out: at 50,000 pods the report's
-        namespace graph drew 49,584 edges, 15.1 MiB of its page, and with 2,000 it is 0.9 MiB
-        (its 1,001 namespaces included).  A graph of about 90 namespaces (987 edges at 6,800
-        pods) is still drawn whole.
+        ``max_edges``, ``categories``: category -> [drawn, all]).  Nodes (those under
+        ``max_groups``) are all drawn, with an edge or not, and keep their places (a spring
+        layout is computed on every edge).  :data:`MAX_DRAWN_EDGES` (2,000): past a few
+        thousand lines a ring of namespaces is a solid disc nobody reads, while each edge
+        costs the page about 310 bytes (its line, its midpoint marker and hover text) and, in
+        a figure of under 1,000 nodes (drawn as SVG), an element the browser lays out: at
+        50,000 pods the report's namespace graph drew 49,584 edges, 15.1 MiB of its page, and
+        with 2,000 it was 0.9 MiB (its 1,001 namespaces included).
+    max_groups
+        An aggregated figure draws at most this many namespaces or zones as nodes, those with
+        the most violating edges (then the most violating workload edges, the most edges, ties
+        by name); None draws every one.  The rest are one node, ``(N other namespaces)`` (or
+        zones), in the ring's centre: their edges with the nodes drawn are merged into one
+        per node and category (drawn as spokes, counted against ``max_edges`` as any edge),
+        those among them are counted, not drawn.  A note above the figure says how many
+        groups and edges were merged and left out, and ``fig.layout.meta["groups"]`` holds it
+        (``groups``: [drawn, all], ``max_groups``, ``other``: the node's id, ``among``:
+        category -> edges not drawn, ``with``: category -> [merged edges, edges]).  The
+        default, :data:`MAX_DRAWN_GROUPS` (30): at 50,000 pods the ring of 1,001 namespaces
+        under 2,000 violating chords was a red disc, and at 6,800 pods that of 137 under 300.
+        A figure of workloads (``aggregate=None``) is not cut by it.
 
     Returns
     -------
@@ -631,7 +755,7 @@ def network_figure(
         nodes, edges = _aggregate(nodes, edges, aggregate)
     return _draw(
         nodes, edges, aggregate=aggregate, namespace=namespace, layout=layout, seed=seed, show=show,
-        title=title, height=height, webgl=webgl, max_edges=max_edges,
+        title=title, height=height, webgl=webgl, max_edges=max_edges, max_groups=max_groups,
     )
 
 
@@ -647,16 +771,28 @@ def _draw(
     title: str | None = None,
     height: int | None = None,
     webgl: bool | None = None,
-    max_edges: int | None = MAX_DRAWN_EDGES,
+    max_edges: EdgeCap = "auto",
+    max_groups: int | None = MAX_DRAWN_GROUPS,
 ) -> go.Figure:
     """The figure of node and edge rows (drawn nodes, deduplicated or aggregated edges)."""
+    if max_edges == "auto":
+        max_edges = MAX_DRAWN_EDGES if aggregate is None else RING_EDGES
     shown = set(show)
     edges = [e for e in edges if e["cat"] in shown]
+    groups_cut = None
+    if aggregate is not None:
+        nodes, edges, groups_cut = _busiest_groups(nodes, edges, max_groups, aggregate)
+    else:
+        check_cap(max_groups, "max_groups", "namespaces or zones", 1)
     drawn, cut = _select(edges, max_edges)
 
     group_key = "zone" if aggregate == "zone" else "namespace"
+    other = groups_cut["other"] if groups_cut is not None else None
     if layout == "grouped" or (aggregate is not None and layout == "grouped"):
-        pos, boxes = _grouped_layout(nodes, group_key)
+        pos, boxes = _grouped_layout({k: r for k, r in nodes.items() if k != other}, group_key)
+        if other is not None:
+            # the rest in the ring's centre: their edges are spokes, told apart from the chords
+            pos[other] = (0.0, 0.0) if len(nodes) > 2 else (0.0, -2.0)
     else:
         H = nx.DiGraph()
         H.add_nodes_from(sorted(nodes))
@@ -669,16 +805,23 @@ def _draw(
 
     fig = new_figure(title or _default_title(aggregate, namespace), showlegend=True)
     fig.update_layout(
-        height=height or (700 if len(nodes) > 60 else 560),
+        # a cut ring has four lines of notes above it: the room they take, back to the ring
+        height=height or (700 if len(nodes) > 60 else 560) + (200 if groups_cut is not None else 0),
         hovermode="closest",
         xaxis={"visible": False, "scaleanchor": "y"},
         yaxis={"visible": False},
         legend={"itemsizing": "constant"},
     )
-    if cut is not None:
-        kept, total = cut["categories"]["violating"]
-        fig.update_layout(meta=cut, margin={"t": 95})
-        fig.add_annotation(text=_cut_note(cut), showarrow=False, xref="paper", yref="paper", x=0, y=1,
+    if cut is not None or groups_cut is not None:
+        kept, total = cut["categories"]["violating"] if cut is not None else (0, 0)
+        notes = ([_groups_note(groups_cut, str(aggregate))] if groups_cut is not None else []) + (
+            [_cut_note(cut)] if cut is not None else [])
+        note = "<br>".join(notes)
+        meta = {**(cut or {}), **({"groups": groups_cut} if groups_cut is not None else {})}
+        fig.update_layout(meta=meta, margin={"t": 65 + 15 * (note.count("<br>") + 1)})
+        if groups_cut is not None:  # the title above the notes, not over them
+            fig.update_layout(title={"y": 0.99, "yanchor": "top"})
+        fig.add_annotation(text=note, showarrow=False, xref="paper", yref="paper", x=0, y=1,
                            xanchor="left", yanchor="bottom", yshift=8, align="left",
                            font={"size": 11, "color": "#b71c1c" if kept < total else "#455a64"})
     # group outlines (namespaces or zones) as shapes with a label, behind everything
@@ -816,10 +959,14 @@ def _node_symbol(r: dict[str, Any]) -> str:
 
 def _node_hover(r: dict[str, Any], aggregate: Aggregate) -> str:
     if aggregate is not None:
-        parts = [f"<b>{esc(aggregate)} {esc(r['id'])}</b>", f"workloads: {r['members']}"]
+        head = (f"<b>{_others(r['groups'], str(aggregate))}</b>, drawn as one node" if r.get("groups")
+                else f"<b>{esc(aggregate)} {esc(r['id'])}</b>")
+        parts = [head, f"workloads: {r['members']}"]
         if aggregate == "namespace":
             parts.append(f"zone: {fmt_list(r.get('zone_list'))}")
         parts.append(f"connections inside: {r['internal']}")
+        if r.get("groups"):
+            parts.append(f"edges between them, not drawn: {r['among']:,}")
         if r["host_network"]:
             parts.append("has hostNetwork pods")
         if r["exposure"]:

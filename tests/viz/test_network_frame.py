@@ -150,6 +150,12 @@ def assert_same(snap, reach, *, flows=None, zones=None, extra=()) -> tuple:
         want = k8sviz.network_figure(G, aggregate=by, violations=violations, max_edges=7)
         got = aggregated_figure(base, allowed, by=by, violations=violations, max_edges=7)
         assert got.to_json() == want.to_json(), by
+        # past max_groups, the same groups kept and the same merged into one node
+        want = k8sviz.network_figure(G, aggregate=by, violations=violations, max_groups=2)
+        got = aggregated_figure(base, allowed, by=by, violations=violations, max_groups=2)
+        assert got.to_json() == want.to_json(), by
+        if by == "namespace":  # the case cuts (zones may be one or two)
+            assert want.layout.meta["groups"]["groups"][1] > 2
         old_nodes, old_edges = _old_rows(G, by, violations)
         new_nodes, new_edges = aggregated_rows(base, allowed, by=by, violations=violations)
         assert new_nodes == old_nodes
