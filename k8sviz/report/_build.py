@@ -23,6 +23,7 @@ from .._files import each_once
 from .._text import counted
 from ..errors import InputError, K8svizError
 from ..policy.admin import policy_ref
+from ..viz.network import MAX_DRAWN_GROUPS, RING_EDGES
 
 __all__ = ["ReportData", "ReportError", "collect"]
 
@@ -58,9 +59,14 @@ FINDING_ROWS = 2000
 #: all): about 13,000 findings at the 770 characters a finding costs at 6,800 pods (2,856
 #: findings, 1.4 per workload, 2.2 million characters).
 FINDING_CSV_CHARS = 10_000_000
-#: Edges a connection graph figure draws at most (``network_figure``'s ``max_edges``): the
-#: violating ones first; the rest are in the appendix.
+#: Edges a connection graph figure of workloads draws at most (``network_figure``'s
+#: ``max_edges``): the violating ones first; the rest are in the appendix.
 GRAPH_EDGES = 2000
+#: Edges and namespaces (or zones) a figure aggregated per namespace or zone draws at most
+#: (``max_edges``, ``max_groups``): ``network_figure``'s defaults for such a ring, where 2,000
+#: chords among 1,001 namespaces were a red disc at 50,000 pods.
+GRAPH_RING_EDGES = RING_EDGES
+GRAPH_GROUPS = MAX_DRAWN_GROUPS
 #: Source and destination namespaces the appendix's matrix shows at most (the busiest): all
 #: pairs are in its table.
 MATRIX_NAMESPACES = 150

@@ -35,6 +35,8 @@ from ._build import (
     FINDING_CSV_CHARS,
     FINDING_ROWS,
     GRAPH_EDGES,
+    GRAPH_GROUPS,
+    GRAPH_RING_EDGES,
     MATRIX_NAMESPACES,
     NAMESPACE_ROWS,
     UNKNOWN_STATES,
@@ -436,8 +438,10 @@ def _graph(data: ReportData) -> dict[str, Any]:
 
     def draw(by: Literal["namespace", "zone"] | None) -> Any:
         if allowed is not None and by is not None:  # the graph's allowed edges are in allowed
-            return aggregated_figure(G, allowed, by=by, violations=v, max_edges=GRAPH_EDGES)
-        return network_figure(G, aggregate=by, violations=v, max_edges=GRAPH_EDGES)
+            return aggregated_figure(G, allowed, by=by, violations=v, max_edges=GRAPH_RING_EDGES,
+                                     max_groups=GRAPH_GROUPS)
+        return network_figure(G, aggregate=by, violations=v, max_groups=GRAPH_GROUPS,
+                              max_edges=GRAPH_EDGES if by is None else GRAPH_RING_EDGES)
 
     if allowed is not None:
         edges += len(allowed)
@@ -458,14 +462,28 @@ def _graph(data: ReportData) -> dict[str, Any]:
 
 
 def _edges_left_out(fig: Any) -> dict[str, Any] | None:
-    """What a network figure left out past its ``max_edges`` (its ``layout.meta``), numbers
-    written for the page; None when it drew every edge."""
+    """What a network figure merged past its ``max_groups`` and left out past its
+    ``max_edges`` (its ``layout.meta``), numbers written for the page (``drawn`` None when
+    every edge left was drawn, ``groups`` None when every group was); None when it drew all."""
     meta = fig.layout.meta
-    if not isinstance(meta, dict) or "drawn" not in meta:
+    if not isinstance(meta, dict) or not ({"drawn", "groups"} & set(meta)):
         return None
-    kept, total = meta["categories"]["violating"]
-    return {"drawn": f"{meta['drawn']:,}", "edges": f"{meta['edges']:,}",
-            "violating": f"{total:,}", "violating_drawn": f"{kept:,}", "all_violating": kept == total}
+    out: dict[str, Any] = {"drawn": None, "groups": None}
+    if "drawn" in meta:
+        kept, total = meta["categories"]["violating"]
+        out.update({"drawn": f"{meta['drawn']:,}", "edges": f"{meta['edges']:,}", "violating": f"{total:,}",
+                    "violating_drawn": f"{kept:,}", "all_violating": kept == total})
+    if "groups" in meta:
+        g = meta["groups"]
+        drawn, total = g["groups"]
+        among = g["among"]
+        out["groups"] = {
+            "drawn": f"{drawn:,}", "all": f"{total:,}", "rest": f"{total - drawn:,}", "other": g["other"],
+            "with": f"{sum(t for _, t in g['with'].values()):,}",
+            "merged": f"{sum(k for k, _ in g['with'].values()):,}",
+            "among": f"{sum(among.values()):,}", "among_violating": f"{among.get('violating', 0):,}",
+        }
+    return out
 
 
 def _flows(data: ReportData) -> dict[str, Any] | None:

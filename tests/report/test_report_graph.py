@@ -55,7 +55,7 @@ def test_a_graph_past_its_edge_cap_says_what_it_left_out_and_where_the_rest_are(
     snap = k8sviz.load(tmp_path / "cluster.json")
     data = collect(snap, zones=tmp_path / "zones.yaml", generated_at=WHEN)
     assert data.allowed_edges is not None  # the aggregated figure of the report's own path
-    monkeypatch.setattr(_render, "GRAPH_EDGES", 7)
+    monkeypatch.setattr(_render, "GRAPH_RING_EDGES", 7)
     monkeypatch.setattr(_render, "NAMESPACE_ROWS", 5)
     page = render(data)
     text = _graph_section(page)
@@ -83,3 +83,33 @@ def test_a_workload_graph_past_its_edge_cap_points_at_the_workload_table(monkeyp
                   r"every violating one \((\d+)\) first", text)
     assert m and int(m[2]) < 50 < int(m[1])
     assert 'href="#allowed-table"' in text and 'href="#allowed-ns-table"' in text
+
+
+def test_a_graph_past_its_namespace_cap_says_what_it_merged_and_where_the_rest_are(tmp_path, monkeypatch):
+    from k8sviz.report import _render
+
+    (tmp_path / "cluster.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List",
+                                                       "items": _synthetic_objects()}))
+    (tmp_path / "zones.yaml").write_text(SYNTH_ZONES)
+    snap = k8sviz.load(tmp_path / "cluster.json")
+    data = collect(snap, zones=tmp_path / "zones.yaml", generated_at=WHEN)
+    assert data.allowed_edges is not None
+    page = render(data)
+    assert "graph-edges-left-out" not in page and "max_groups" not in page  # under the caps
+    monkeypatch.setattr(_render, "GRAPH_GROUPS", 3)
+    text = _graph_section(render(data))
+    m = re.search(r'<p id="graph-edges-left-out">The figure draws the 3 of the (\d+) namespaces with the most '
+                  r"violating edges; the other (\d+) are one node in its centre, \((\d+) other namespaces\): "
+                  r"their (\d+) edges with those drawn are merged into (\d+), their (\d+) edges among "
+                  r"themselves \((\d+) violating\) are not drawn\. \(the note above it", text)
+    assert m and int(m[1]) > 3 and int(m[2]) == int(m[3]) == int(m[1]) - 3
+    assert int(m[4]) >= int(m[5]) > 0 and int(m[6]) >= int(m[7])
+    # the figure's own note gives the same counts
+    note = (f"the other {m[2]} are one node, ({m[2]} other namespaces), in the centre:<br>its {m[4]} edges"
+            f" with the namespaces drawn")
+    assert note.replace("<", "\\u003c").replace(">", "\\u003e") in text
+    # zones (four here, one without an edge) are cut too
+    assert ('<p id="graph-zone-edges-left-out">The figure draws the 3 of the 4 zones with the most violating '
+            "edges; the other 1 is one node in its centre, (1 other zone), with no edge. (the note") in text
+    for target in ("allowed-ns-table", "segmentation"):
+        assert f'href="#{target}"' in text and f'id="{target}"' in page
