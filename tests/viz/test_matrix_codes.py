@@ -64,7 +64,7 @@ def reference_heatmap(cells: dict, aggregated: bool) -> tuple[list, list, list, 
     text = [[""] * len(dsts) for _ in srcs]
     for (s, d), cell in cells.items():
         i, j = srcs.index(s), dsts.index(d)
-        z[i][j] = math.log10(cell["n"]) if aggregated else 1  # a log colour scale when aggregated
+        z[i][j] = round(math.log10(cell["n"]), 3) if aggregated else 1  # a log colour scale when aggregated
         desc = "<br>".join(f"{esc(p)}: {fmt_list(sorted(v, key=_pkey), limit=8 if aggregated else 16)}"
                            for p, v in sorted(cell["ports"].items()))
         text[i][j] = desc + (f"<br>{cell['n']} workload pair(s)" if aggregated else "")
