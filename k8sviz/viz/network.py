@@ -513,7 +513,7 @@ def _busiest_groups(
         "labels": {}, "host_network": any(r["host_network"] for r in members),
         "exposure": next((r["exposure"] for r in members if r["exposure"]), None),
         "members": sum(r["members"] for r in members), "internal": sum(r["internal"] for r in members),
-        "zone": other if by == "zone" else _zone_label(zones), "zone_list": zones, "groups": len(rest),
+        "zone": _zone_label(zones), "zone_list": zones, "groups": len(rest),
     }
     among: dict[str, int] = defaultdict(int)
     with_: dict[str, list[int]] = {}
@@ -889,7 +889,11 @@ def _draw(
             )
         )
 
-    colors = zone_colors(r["zone"] for r in nodes.values() if not str(r["zone"]).startswith("mixed: "))
+    # the zones merged into the rest keep their place in the palette: a zone has one colour
+    # in every figure, cut or not
+    merged = nodes[other]["zone_list"] if other is not None else []
+    colors = zone_colors([*(r["zone"] for r in nodes.values() if not str(r["zone"]).startswith("mixed: ")),
+                          *merged])
     by_zone: dict[str, list[str]] = defaultdict(list)
     for nid in sorted(nodes):
         by_zone[nodes[nid]["zone"]].append(nid)

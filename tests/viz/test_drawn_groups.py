@@ -110,6 +110,25 @@ def test_the_note_says_what_was_merged_and_left_out():
     assert fig.layout.meta["drawn"] == 4 and fig.layout.meta["groups"]["groups"] == [3, 7]
 
 
+def _colors(fig: go.Figure) -> dict[str, str]:
+    return {t.name: t.marker.color for t in fig.data if t.name.startswith("zone:")}
+
+
+def test_a_zone_keeps_its_colour_when_its_namespaces_are_merged():
+    G = _graph()
+    for j in range(4):  # a third zone, "app", of one namespace the cut merges
+        G.add_node(f"g/w{j}", namespace="g", zone="app", kind="workload", labels={})
+    whole = _colors(network_figure(G, aggregate="namespace", max_groups=None))
+    cut = network_figure(G, aggregate="namespace", max_groups=3)
+    assert "g" not in _nodes(cut)
+    assert _colors(cut) == {**{k: v for k, v in whole.items() if k != "zone: app"},
+                            "zone: mixed: app, web": "#6d4c41"}
+    # by zone, alike: the one zone merged is drawn in its own colour
+    whole = _colors(network_figure(G, aggregate="zone", max_groups=None))
+    cut = network_figure(G, aggregate="zone", max_groups=2)
+    assert set(_nodes(cut)) == {"pci", "web", "(1 other zone)"} and _colors(cut) == whole
+
+
 def test_hostile_names_stay_escaped():
     G = _graph()
     for j in range(4):  # the hostile namespace the busiest: 4 more violating edges
