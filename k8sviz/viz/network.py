@@ -52,7 +52,7 @@ RING_EDGES = 200
 #: thousand labels on one ring overprint each other into a dark band.
 LABELLED_GROUPS = 150
 #: The namespaces or zones an aggregated figure draws at most by default (its ``max_groups``):
-#: at 6,800 pods the ring of its 137 namespaces, with 300 chords, was a red disc too; with 30
+#: at 6,800 pods the ring of its 137 namespaces under 987 chords was a red disc too; with 30
 #: (and the rest one node) the chords can be told apart.
 MAX_DRAWN_GROUPS = 30
 #: The order in which edge categories are kept when a figure cannot draw every edge.
@@ -725,7 +725,7 @@ def network_figure(
         (``groups``: [drawn, all], ``max_groups``, ``other``: the node's id, ``among``:
         category -> edges not drawn, ``with``: category -> [merged edges, edges]).  The
         default, :data:`MAX_DRAWN_GROUPS` (30): at 50,000 pods the ring of 1,001 namespaces
-        under 2,000 violating chords was a red disc, and at 6,800 pods that of 137 under 300.
+        under 2,000 violating chords was a red disc, and at 6,800 pods that of 137 under 987.
         A figure of workloads (``aggregate=None``) is not cut by it.
 
     Returns
