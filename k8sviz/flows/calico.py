@@ -28,6 +28,9 @@ Field mapping (tigera docs, flow log data types):
 ``policies``                            policy names of the trace (``knp.default.`` stripped)
 ``policy_trace``                        ``index|tier|policy|action|rule`` entries, ``;``-joined
 =====================================  =================================================
+
+Ports and counts are JSON integers or their ASCII digits in a string (``"80"``); a document with
+any other (``"٣"``, ``" 80"``, ``true``, 80.7) is malformed.
 """
 
 from __future__ import annotations
@@ -56,10 +59,19 @@ def _v(x: Any) -> Any:
     return None if x in ("-", "", None) else x
 
 
-def _int(x: Any) -> int | None:
+def _int(x: Any, key: str) -> int | None:
+    """A port or a count: a JSON integer, or its ASCII decimal digits in a string (``"80"``);
+    none for ``"-"``, ``""`` and null.  Anything else raises ValueError (a malformed record):
+    Python's int() would read ``"٣"`` (an Arabic-Indic 3), ``" 80"``, ``"1_000"``, ``true`` and
+    80.7 (as 80), which DuckDB's casts, reading the same files for aggregate_flow_archive, read
+    otherwise or not at all."""
     if x is None or x == "-" or x == "":
         return None
-    return int(x)
+    if x.__class__ is int:
+        return x
+    if x.__class__ is str and x.isascii() and x.isdigit():
+        return int(x)
+    raise ValueError(f"{key} {x!r} is not a whole number"[:200])
 
 
 def _protocol(v: Any, key: str = "proto") -> str | None:
@@ -75,7 +87,7 @@ def _connections(doc: dict[str, Any]) -> int:
     """Connections a document adds: those started in its interval (felix carries active flows
     over from one interval to the next, and ``num_flows`` counts them again)."""
     for key in ("num_flows_started", "num_flows"):
-        n = _int(doc.get(key))
+        n = _int(doc.get(key), key)
         if n is not None:
             return n
     return 1
@@ -152,9 +164,9 @@ def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | 
         line,
         start if start is not None else doc.get("@timestamp"),
         _endpoint(doc, "source"),
-        _int(doc.get("source_port")),
+        _int(doc.get("source_port"), "source_port"),
         _endpoint(doc, "dest"),
-        _int(doc.get("dest_port")),
+        _int(doc.get("dest_port"), "dest_port"),
         svc,
         proto,
         _ACTION.get(str(action).lower(), "unknown") if action else "unknown",
@@ -164,10 +176,10 @@ def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | 
         reporter,
         _v(doc.get("host")),
         None,
-        _int(doc.get("bytes_in")),
-        _int(doc.get("bytes_out")),
-        _int(doc.get("packets_in")),
-        _int(doc.get("packets_out")),
+        _int(doc.get("bytes_in"), "bytes_in"),
+        _int(doc.get("bytes_out"), "bytes_out"),
+        _int(doc.get("packets_in"), "packets_in"),
+        _int(doc.get("packets_out"), "packets_out"),
         _connections(doc),
         start,
         end,

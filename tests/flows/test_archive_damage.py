@@ -423,6 +423,21 @@ class TestBadValues:
         archive, _, _ = agree(p)
         assert problems(archive) == [("malformed", str(p), 1)] and archive["records"].sum() == 1
 
+    @pytest.mark.parametrize(("field", "value"), [
+        ("dest_port", "\u0663"), ("dest_port", "\uff18\uff10"), ("dest_port", " 80"), ("dest_port", "1_000"),
+        ("dest_port", True), ("dest_port", 80.7), ("source_port", "0x50"), ("num_flows", "\u0663"),
+        ("num_flows_started", "+2"), ("bytes_in", 1.5),
+    ])
+    def test_calico_numbers_python_and_duckdb_read_otherwise(self, tmp_path, field, value):
+        """Found by a differential fuzz: Python's int() read an Arabic-Indic "\u0663" as 3 where
+        DuckDB's cast reads nothing, and 80.7 as 80 where DuckDB reads 81.  A port or count is a
+        JSON integer or its ASCII digits in a string; anything else is malformed in both."""
+        p = write_jsonl(tmp_path, [calico(1710496800, **{field: value}), calico(1710496800, dest_port="81")])
+        archive, _, _ = agree(p)
+        assert problems(archive) == [("malformed", str(p), 1)] and archive["records"].sum() == 1
+        assert archive["ports"].tolist() == [["81"]]
+        assert f"{field} {value!r} is not a whole number" in archive.attrs["k8sviz"]["problems"][0]["message"]
+
     @pytest.mark.parametrize(("where", "field", "value"), [
         ("Key", "dest_port", "7070"), ("Key", "source_name", ["x"]), ("Key", "policies", [1]),
         ("top", "bytes_in", 1.5), ("top", "num_connections_started", -2), ("top", "Key", "x"),
