@@ -203,14 +203,20 @@ def _number(t: str) -> str:
     return f"{t} IN ('UBIGINT', 'BIGINT')"
 
 
+_LOWER, _UPPER = "'abcdefghijklmnopqrstuvwxyz'", "'ABCDEFGHIJKLMNOPQRSTUVWXYZ'"
+
+
 def _protocol(v: str, t: str) -> str:
     """SQL: the protocol ``v`` of JSON type ``t`` as load_flows gives it (calico._protocol): a
-    name or an IANA number by its name, another as given (upper case), none for ``""`` and 0.
-    A number in a string is a name (``"6"`` is no TCP): `->>` gave the same text for both."""
+    name or an IANA number by its name, another as given (its ASCII letters upper case), none
+    for ``""`` and 0.  A number in a string is a name (``"6"`` is no TCP): `->>` gave the same
+    text for both.  Case changes by translate, ASCII letters only, as in calico._protocol:
+    DuckDB's lower() and upper() change other letters otherwise than Python does."""
     numbers = " ".join(f"WHEN '{k}' THEN '{name}'" for k, name in _PROTO.items() if isinstance(k, int))
     names = " ".join(f"WHEN '{k}' THEN '{name}'" for k, name in _PROTO.items() if isinstance(k, str))
     return (f"CASE WHEN {_number(t)} THEN CASE {v} {numbers} WHEN '0' THEN NULL ELSE {v} END "
-            f"WHEN {t} = 'VARCHAR' THEN CASE lower({v}) {names} WHEN '' THEN NULL ELSE upper({v}) END END")
+            f"WHEN {t} = 'VARCHAR' THEN CASE translate({v}, {_UPPER}, {_LOWER}) {names} WHEN '' THEN NULL "
+            f"ELSE translate({v}, {_LOWER}, {_UPPER}) END END")
 
 
 def _paths(fields: Iterable[str]) -> str:

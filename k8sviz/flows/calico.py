@@ -17,7 +17,8 @@ Field mapping (tigera docs, flow log data types):
                                         ``hep`` -> node (``*_name_aggr``: its hostname),
                                         ``ns`` -> networkset, ``net`` -> external
 ``*_address_space``                     ``net`` rows: ``pub``/``pvt`` or the IP
-``protocol``                            ``proto`` (name or IANA number)
+``protocol``                            ``proto`` (name or IANA number; another name
+                                        with its ASCII letters upper case)
 ``verdict``                             ``action`` allow -> ``allowed``, deny -> ``denied``
 ``reporter``, ``node``                  ``reporter`` (src/dst), ``host``
 ``bytes_*``, ``packets_*``              as is
@@ -35,6 +36,7 @@ any other (``"٣"``, ``" 80"``, ``true``, 80.7) is malformed.
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 __all__ = ["looks_like_calico", "parse_doc", "policy_name"]
@@ -74,13 +76,23 @@ def _int(x: Any, key: str) -> int | None:
     raise ValueError(f"{key} {x!r} is not a whole number"[:200])
 
 
+# Protocol names change case in their ASCII letters only, as aggregate_flow_archive's SQL
+# changes them (translate): str.upper() makes "ß" "SS" where DuckDB's upper() makes it "ẞ", and
+# str.lower() makes "İ" two characters where DuckDB's lower() makes it "i" ("İCMP" is no ICMP).
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def _protocol(v: Any, key: str = "proto") -> str | None:
     """A protocol as its name (``tcp``, 6 -> ``TCP``; ``icmp6``, 58 -> ``ICMPv6``), another name or
-    number as given (upper case), None for none (``""``, 0).  ``key`` names the field in errors."""
-    if v is not None and v.__class__ is not str and v.__class__ is not int:
+    number as given (its ASCII letters upper case: ``ß`` stays), None for none (``""``, 0).
+    ``key`` names the field in errors."""
+    if v.__class__ is str:
+        return _PROTO.get(v.translate(_ASCII_LOWER), v.translate(_ASCII_UPPER) if v else None)
+    if v is not None and v.__class__ is not int:
         # A name or an IANA number: a lookup would take true for 1 (ICMP) and 6.0 for TCP.
         raise TypeError(f"{key} is a {type(v).__name__}, not a name or a number")
-    return _PROTO.get(v.lower() if isinstance(v, str) else v, str(v).upper() if v else None)
+    return _PROTO.get(v, str(v) if v else None)
 
 
 def _connections(doc: dict[str, Any]) -> int:

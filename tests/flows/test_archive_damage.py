@@ -438,6 +438,23 @@ class TestBadValues:
         assert archive["ports"].tolist() == [["81"]]
         assert f"{field} {value!r} is not a whole number" in archive.attrs["k8sviz"]["problems"][0]["message"]
 
+    @pytest.mark.parametrize(("proto", "want"), [
+        ("stra\u00dfe", "STRA\u00dfE"), ("\u0130cmp", "\u0130CMP"), ("\u01c6x", "\u01c6X"), ("\u017fctp", "\u017fCTP"),
+        ("Icmp6", "ICMPv6"), ("gre", "GRE"),
+    ])
+    @pytest.mark.parametrize("fmt", ["calico", "goldmane"])
+    def test_protocol_names_change_case_in_ascii_letters_only(self, tmp_path, fmt, proto, want):
+        """Found by a differential fuzz: Python upper-cased "\u00df" to "SS" where DuckDB makes it
+        "\u1e9e", and DuckDB lower-cased "\u0130CMP" to ICMP where Python does not.  Both change the
+        case of ASCII letters only, so an unknown name reads alike in both."""
+        if fmt == "calico":
+            rec = calico(1710496800, proto=proto)
+        else:
+            rec = goldmane(1710496800)
+            rec["Key"]["proto"] = proto
+        archive, flows, _ = agree(write_jsonl(tmp_path, [rec]), damaged=False)
+        assert archive["protocol"].tolist() == [want] and flows["protocol"].tolist() == [want]
+
     @pytest.mark.parametrize(("where", "field", "value"), [
         ("Key", "dest_port", "7070"), ("Key", "source_name", ["x"]), ("Key", "policies", [1]),
         ("top", "bytes_in", 1.5), ("top", "num_connections_started", -2), ("top", "Key", "x"),
