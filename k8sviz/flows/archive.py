@@ -65,10 +65,13 @@ _RESERVED_MACROS = (
     "ELSE TRY_CAST(j::VARCHAR AS DOUBLE) END "
     "WHEN 1 THEN 'host' WHEN 2 THEN 'world' WHEN 6 THEN 'host' WHEN 7 THEN 'host' WHEN 8 THEN 'ingress' "
     "WHEN 9 THEN 'world' WHEN 10 THEN 'world' END",
+    "CREATE TEMP MACRO k8sviz_labels(labels) AS CASE json_type(labels) "
+    "WHEN 'ARRAY' THEN json_extract_string(labels, '$[*]') WHEN 'OBJECT' THEN json_keys(labels) END",
     "CREATE TEMP MACRO k8sviz_reserved(labels, ident) AS coalesce(k8sviz_reserved_label(list_filter("
-    "CASE json_type(labels) WHEN 'ARRAY' THEN json_extract_string(labels, '$[*]') "
-    "WHEN 'OBJECT' THEN json_keys(labels) END, lambda x: starts_with(x, 'reserved:'))[1]), "
-    "k8sviz_reserved_id(ident))",
+    "k8sviz_labels(labels), lambda x: starts_with(x, 'reserved:'))[1]), k8sviz_reserved_id(ident))",
+    # hubble._label_namespace: older Hubble builds name a pod's namespace in a label only.
+    "CREATE TEMP MACRO k8sviz_label_namespace(labels) AS nullif(substr(list_filter(k8sviz_labels(labels), "
+    "lambda x: starts_with(x, 'k8s:io.kubernetes.pod.namespace='))[1], 33), '')",
 )
 
 
@@ -78,15 +81,30 @@ def _reserved(side: str) -> str:
     return f"CASE WHEN nullif({side}_pod, '') IS NULL THEN k8sviz_reserved({side}_labels, {side}_id) END"
 
 
+def _namespace(side: str) -> str:
+    """SQL: the namespace of ``side`` (``s``, ``d``) as hubble._endpoint gives it: else, for a pod,
+    the one its labels name."""
+    return (f"CASE WHEN coalesce({side}_ns, '') = '' AND coalesce({side}_pod, '') <> '' "
+            f"THEN k8sviz_label_namespace({side}_labels) ELSE {side}_ns END")
+
+
+def _service(ns: str, name: str, none: str) -> str:
+    """SQL: a record's service ``ns/name`` as its parser gives it: none without a name, the name
+    alone without a namespace; ``none`` is the SQL list of the values that are none (Hubble's
+    ``('')``, Calico's and Goldmane's ``('', '-')``)."""
+    return (f"CASE WHEN coalesce({name}, '') NOT IN {none} THEN CASE WHEN coalesce({ns}, '') NOT IN {none} "
+            f"THEN {ns} || '/' || {name} ELSE {name} END END")
+
+
 # Each record is parsed once for all its fields (a list of paths): a `->>` per field parsed it
 # some forty times, and the record's text, carried up to the aggregation, was what DuckDB
 # materialized for the DISTINCT count, which ran out of memory at 1GB on 358 MB of lines.
 _HUBBLE = f"""
 SELECT
-  s_ns AS src_ns, s_pod AS src_pod, s_wl AS src_wl, s_ip AS src_ip, {_reserved('s')} AS src_kind,
-  d_ns AS dst_ns, d_pod AS dst_pod, d_wl AS dst_wl, d_ip AS dst_ip, {_reserved('d')} AS dst_kind,
+  {_namespace('s')} AS src_ns, s_pod AS src_pod, s_wl AS src_wl, s_ip AS src_ip, {_reserved('s')} AS src_kind,
+  {_namespace('d')} AS dst_ns, d_pod AS dst_pod, d_wl AS dst_wl, d_ip AS dst_ip, {_reserved('d')} AS dst_kind,
   -- What only edges need is NULL for records that are no requests (see request below).
-  CASE WHEN request THEN svc_ns || '/' || svc_name END AS dst_service,
+  CASE WHEN request THEN {_service('svc_ns', 'svc_name', "('')")} END AS dst_service,
   CASE WHEN request THEN dport END AS dst_port,
   CASE WHEN NOT request THEN NULL WHEN has_tcp THEN 'TCP' WHEN has_udp THEN 'UDP' WHEN has_sctp THEN 'SCTP'
        WHEN has_icmp4 THEN 'ICMP' WHEN has_icmp6 THEN 'ICMPv6' END AS protocol,
@@ -236,8 +254,7 @@ _CALICO = f"""
 SELECT
   s_type AS src_type, s_ns AS src_ns, s_name AS src_name, s_aggr AS src_aggr, s_ip AS src_ip,
   d_type AS dst_type, d_ns AS dst_ns, d_name AS dst_name, d_aggr AS dst_aggr, d_ip AS dst_ip,
-  CASE WHEN coalesce(svc_name, '-') <> '-' AND coalesce(svc_ns, '-') <> '-'
-       THEN svc_ns || '/' || svc_name END AS dst_service,
+  {_service('svc_ns', 'svc_name', "('', '-')")} AS dst_service,
   TRY_CAST(dport AS INTEGER) AS dst_port,
   {_protocol("proto", "proto_t")} AS protocol,
   CASE lower(action) WHEN 'allow' THEN 'allowed' WHEN 'pass' THEN 'allowed' WHEN 'deny' THEN 'denied'
@@ -318,8 +335,7 @@ _GOLDMANE = f"""
 SELECT
   s_ns AS src_ns, s_name AS src_name, {_goldmane_type('s')} AS src_type,
   d_ns AS dst_ns, d_name AS dst_name, {_goldmane_type('d')} AS dst_type,
-  CASE WHEN coalesce(svc_name, '') <> '' AND coalesce(svc_ns, '') <> ''
-       THEN svc_ns || '/' || svc_name END AS dst_service,
+  {_service('svc_ns', 'svc_name', "('', '-')")} AS dst_service,
   TRY_CAST(dport AS INTEGER) AS dst_port,
   CASE WHEN proto_t IS NOT NULL THEN {_protocol("proto0", "proto_t")}
        ELSE {_protocol("protocol0", "protocol_t")} END AS protocol,
@@ -1030,7 +1046,10 @@ def _read_damaged(con: Any, files: list[str], mapper: Any, report: Report,
 
 
 def _v(x: Any) -> Any:
-    return None if x is None or (isinstance(x, float) and x != x) or x in ("-", "") else x
+    """A value of a pre-aggregated row as load_flows' parser holds it: SQL's NULL (NaN in a
+    DataFrame) is None; anything else as it is, ``"-"`` and ``""`` too (what they stand for is
+    each parser's business: ``"-"`` is no name to Calico, a name to Hubble)."""
+    return None if x is None or (isinstance(x, float) and x != x) else x
 
 
 def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str,
@@ -1072,9 +1091,9 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str,
                     typ,  # by its name already (see _GOLDMANE)
                 )
             elif kind == "hubble":
-                ep = (
-                    _v(rec[f"{side}_ns"]),
-                    _v(rec[f"{side}_pod"]),
+                ep = (  # as hubble._endpoint: an empty namespace or pod name is none
+                    _v(rec[f"{side}_ns"]) or None,
+                    _v(rec[f"{side}_pod"]) or None,
                     _v(rec[f"{side}_wl"]),
                     _v(rec[f"{side}_ip"]),
                     _v(rec[f"{side}_kind"]),
@@ -1110,8 +1129,8 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str,
     event = [_v(x) for x in df["event_type"].tolist()]
     if kind == "hubble":  # the number Hubble wrote, by the name load_flows gives it
         event = [event_name(int(x)) if isinstance(x, str) and x.isdigit() else x for x in event]
-    observer = [
-        "|".join(str(_v(x)) for x in t)
+    observer = [  # repr: a reporter "-" or "" is not the missing one (None), as in load_flows
+        "\x1f".join(repr(_v(x)) for x in t)
         for t in zip(fmt, df["reporter"].tolist(), event, df["observation_point"].tolist(), strict=True)
     ]
     if kind in ("parquet", "table"):  # Hubble rows count distinct 5-tuples (see _PARQUET)

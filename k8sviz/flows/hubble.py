@@ -59,6 +59,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._table import _not_text
+
 __all__ = [
     "event_name",
     "flow_verdict",
@@ -347,6 +349,11 @@ def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
     direction = f.get("traffic_direction")
     svc = f.get("destination_service")
     dst_service = None
+    if svc:  # text, as feed_hubble checks it (true would be "ns/True" here, "ns/true" to DuckDB)
+        bad = (_not_text("destination_service.namespace", svc.get("namespace"))
+               or _not_text("destination_service.name", svc.get("name")))
+        if bad:
+            raise ValueError(bad)
     if svc and svc.get("name"):
         dst_service = f"{svc.get('namespace')}/{svc['name']}" if svc.get("namespace") else svc["name"]
     pols: tuple[str | None, str | None] = _NO_POLICIES

@@ -405,7 +405,7 @@ class TestBadValues:
         ("IP", "10.0.0.1"), ("source", ["x"]), ("event_type", {"type": "4"}),
         ("l4", {"TCP": {"source_port": 40000, "destination_port": "80"}}),
         ("l4", {"TCP": {"source_port": 40000, "destination_port": 70000}}),
-        ("destination_service", {"name": 5}),
+        ("destination_service", {"name": 5}), ("destination_service", {"namespace": "default", "name": True}),
     ])
     def test_hubble_values_of_the_wrong_type(self, tmp_path, field, value):
         rec = hubble(GOOD)
@@ -491,6 +491,52 @@ class TestBadValues:
                             lambda con, files, *a: read.extend(files) or real(con, files, *a))
         archive, _, _ = agree(tmp_path)
         assert read == [str(tmp_path / "bad.json")] and archive["records"].sum() == 3
+
+
+class TestNames:
+    """What a name means is each parser's: ``-`` is Calico's and Goldmane's placeholder for none
+    and a name to Hubble; the archive reads each as load_flows does (found by a differential
+    fuzz and by reading archive._v, which took ``-`` for none whatever the format)."""
+
+    @pytest.mark.parametrize("source", [
+        {"namespace": "shop", "pod_name": "-"}, {"namespace": "-", "pod_name": "cart"},
+        {"namespace": "shop", "workloads": [{"name": "-"}]},
+    ])
+    def test_a_hubble_dash_is_a_name(self, tmp_path, demo_snap, source):
+        p = write_jsonl(tmp_path, [hubble(GOOD, source=source), hubble(GOOD)])
+        archive, flows, _ = agree(p, demo_snap, damaged=False)
+        assert sorted(archive["src"]) == sorted(["10.0.0.1", "-/cart" if source["namespace"] == "-" else "shop/-"])
+        assert unmapped(archive) == unmapped(flows)
+
+    @pytest.mark.parametrize("labels", [["k8s:app=x", "k8s:io.kubernetes.pod.namespace=shop"],
+                                        {"k8s:io.kubernetes.pod.namespace=shop": ""}])
+    def test_a_pod_namespace_named_in_its_labels_only(self, tmp_path, demo_snap, labels):
+        """Older Hubble builds name a pod's namespace in a label only: load_flows read it, the
+        archive did not."""
+        src = {"pod_name": "frontend-x", "labels": labels}
+        archive, flows, _ = agree(write_jsonl(tmp_path, [hubble(GOOD, source=src)]), demo_snap, damaged=False)
+        assert archive["src"].tolist() == ["shop/frontend-x"]
+        assert unmapped(archive) == unmapped(flows)
+
+    @pytest.mark.parametrize(("svc", "want"), [
+        ({"name": "kubernetes"}, "service/kubernetes"), ({"name": "api", "namespace": ""}, "service/api"),
+        ({"name": "", "namespace": "x"}, "service/default/kubernetes"),
+    ])
+    def test_a_hubble_service_without_a_namespace_or_a_name(self, tmp_path, demo_snap, svc, want):
+        """The name alone without a namespace, none without a name, as load_flows reads it; the
+        archive made "service/default/kubernetes", "service//api" and "service/x/" of them."""
+        p = write_jsonl(tmp_path, [hubble(GOOD, dst="10.96.0.1", destination_service=svc)])  # the API's IP
+        archive, _, _ = agree(p, demo_snap, damaged=False)
+        assert archive["dst"].tolist() == [want]
+
+    @pytest.mark.parametrize("reporter", ["-", ""])
+    def test_a_calico_reporter_dash_is_an_observer_of_its_own(self, tmp_path, reporter):
+        """Two observers of one connection (a reporter "-" and none): counted once, as load_flows
+        counts them; the archive took both for one observer and added them up."""
+        p = write_jsonl(tmp_path, [calico(1710496800, reporter=reporter),
+                                   calico(1710496800, reporter=None, dest_port=81)])
+        archive, _, _ = agree(p, damaged=False)
+        assert archive["flows"].tolist() == [1] and archive["records"].tolist() == [2]
 
 
 def unmapped(df) -> dict:
