@@ -552,10 +552,15 @@ class ChunkBuilder:
                     # flow record and is the ingestion hot path that bench_flows.py measures.
                     ep = f.get("source")
                     if ep:
-                        pod = ep.get("pod_name") or None
+                        pod = ep.get("pod_name")
+                        if pod == "":  # 0, false, [] and {} stay, reported as no text (hubble._endpoint)
+                            pod = None
+                        ns = ep.get("namespace")
+                        if ns is None or ns == "":
+                            ns = _label_namespace(ep) if pod else None
                         wls = ep.get("workloads")
                         sep = (
-                            ep.get("namespace") or (_label_namespace(ep) if pod else None),
+                            ns,
                             pod,
                             wls[0].get("name") if wls else None,
                             ip.get("source"),
@@ -566,10 +571,15 @@ class ChunkBuilder:
                         sep = (None, None, None, ip.get("source"), None, None)
                     ep = f.get("destination")
                     if ep:
-                        pod = ep.get("pod_name") or None
+                        pod = ep.get("pod_name")
+                        if pod == "":  # 0, false, [] and {} stay, reported as no text (hubble._endpoint)
+                            pod = None
+                        ns = ep.get("namespace")
+                        if ns is None or ns == "":
+                            ns = _label_namespace(ep) if pod else None
                         wls = ep.get("workloads")
                         dep = (
-                            ep.get("namespace") or (_label_namespace(ep) if pod else None),
+                            ns,
                             pod,
                             wls[0].get("name") if wls else None,
                             ip.get("destination"),

@@ -291,8 +291,14 @@ def _label_namespace(ep: dict[str, Any]) -> str | None:
 def _endpoint(ep: dict[str, Any] | None, ip: str | None) -> tuple[Any, ...]:
     if not ep:
         return (None, None, None, ip, None, None)
-    pod = ep.get("pod_name") or None
-    ns = ep.get("namespace") or (_label_namespace(ep) if pod else None)
+    # "" is no name; 0, false, [] and {} are no text, and stay to be reported (`or None` took
+    # them for no pod, where DuckDB reads "0" and "false" as names).
+    pod = ep.get("pod_name")
+    if pod == "":
+        pod = None
+    ns = ep.get("namespace")
+    if ns is None or ns == "":
+        ns = _label_namespace(ep) if pod else None
     wls = ep.get("workloads")
     wl = wls[0].get("name") if wls else None
     hint = None if pod else _hint(ep)

@@ -16,7 +16,7 @@ import k8sviz
 from k8sviz.flows import FlowLoadReport, lost_text
 
 from .conftest import write_jsonl
-from .test_bad_values import BAD_ADDRESSES, FUTURE, GOOD, PAST, calico, goldmane, hubble, write
+from .test_bad_values import BAD_ADDRESSES, FUTURE, GOOD, PAST, calico, camel, goldmane, hubble, write
 from .test_compare import assert_same_edges
 from .test_damaged_objects import _records, _stray_quote, _text
 from .test_repeated_keys import _twice
@@ -413,6 +413,27 @@ class TestBadValues:
         p = write_jsonl(tmp_path, [rec, hubble(GOOD)])
         archive, _, _ = agree(p)
         assert problems(archive) == [("malformed", str(p), 1)] and archive["records"].sum() == 1
+
+    @pytest.mark.parametrize("value", [0, False, [], {}, 1])
+    @pytest.mark.parametrize("field", ["pod_name", "namespace", "podName"])
+    def test_hubble_names_that_are_no_text(self, tmp_path, demo_snap, field, value):
+        """Found by a differential fuzz: a pod_name 0 or false was no pod to load_flows (`or None`)
+        and the pod "0" or "false" to DuckDB.  A name that is no text is malformed in both, as
+        1 was already."""
+        recs = [hubble(GOOD, source={"namespace": "shop", "pod_name": "cart"}), hubble(GOOD)]
+        if field == "podName":  # camelCase throughout, as protojson writes it
+            recs = [camel(r) for r in recs]
+        recs[0]["flow"]["source"][field] = value
+        p = write_jsonl(tmp_path, recs)
+        archive, _, _ = agree(p, demo_snap)
+        assert problems(archive) == [("malformed", str(p), 1)] and archive["records"].sum() == 1
+        assert archive["src"].tolist() == ["10.0.0.1"]
+
+    @pytest.mark.parametrize("name", ["0", "false"])
+    def test_hubble_names_that_look_like_json_are_names(self, tmp_path, demo_snap, name):
+        p = write_jsonl(tmp_path, [hubble(GOOD, source={"namespace": "shop", "pod_name": name})])
+        archive, _, _ = agree(p, demo_snap, damaged=False)
+        assert archive["src"].tolist() == [f"shop/{name}"]
 
     @pytest.mark.parametrize(("field", "value"), [
         ("dest_port", "eighty"), ("dest_port", 70000), ("bytes_in", -1), ("source_ip", 5),
