@@ -96,6 +96,10 @@ def _service(ns: str, name: str, none: str) -> str:
             f"THEN {ns} || '/' || {name} ELSE {name} END END")
 
 
+# Whether a Hubble request's 5-tuple is known: its connection is then counted once (see _staged).
+_ADDRESSED = ("coalesce(request AND sport IS NOT NULL AND s_ip IS NOT NULL AND d_ip IS NOT NULL "
+              "AND dport IS NOT NULL, false)")
+
 # Each record is parsed once for all its fields (a list of paths): a `->>` per field parsed it
 # some forty times, and the record's text, carried up to the aggregation, was what DuckDB
 # materialized for the DISTINCT count, which ran out of memory at 1GB on 358 MB of lines.
@@ -122,11 +126,9 @@ SELECT
     AS observation_point,
   request, min(filename) AS file, count(*) AS records,
   -- Hubble reports packets: one connection per distinct 5-tuple (and verdict) of an observer.
-  count(DISTINCT sport) FILTER (WHERE request AND sport IS NOT NULL AND s_ip IS NOT NULL
-                                AND d_ip IS NOT NULL AND dport IS NOT NULL)
-    + count(*) FILTER (WHERE NOT coalesce(sport IS NOT NULL AND s_ip IS NOT NULL
-                                          AND d_ip IS NOT NULL AND dport IS NOT NULL, false))
-    AS flows,
+  -- A row per source port of a request's 5-tuple (see _staged): the connections are counted
+  -- across every file of the archive, whichever way each was read.
+  CASE WHEN {_ADDRESSED} THEN sport END AS conn_sport, {_ADDRESSED} AS addressed,
   0::BIGINT AS bytes, 0::BIGINT AS packets,
   min(TRY_CAST(coalesce(ftime, wtime) AS TIMESTAMPTZ)) AS first_seen,
   max(TRY_CAST(coalesce(ftime, wtime) AS TIMESTAMPTZ)) AS last_seen
@@ -380,21 +382,89 @@ SELECT
   dst_type::VARCHAR AS dst_type, dst_namespace::VARCHAR AS dst_ns, dst_pod::VARCHAR AS dst_pod,
   dst_workload::VARCHAR AS dst_wl, dst_ip::VARCHAR AS dst_ip, dst_address_space::VARCHAR AS dst_space,
   dst_service::VARCHAR AS dst_service, dst_port::INTEGER AS dst_port, protocol::VARCHAR AS protocol,
-  verdict::VARCHAR AS verdict, true AS request, NULL::VARCHAR AS file, count(*) AS records,
+  verdict::VARCHAR AS verdict, true AS request, min({file}) AS file, count(*) AS records,
   -- Connections as connection_counts (k8sviz.flows.compare) counts them; Python picks
-  -- flows_hubble for Hubble rows, whose events count by distinct 5-tuple.
+  -- flows_hubble for Hubble rows, whose events count by distinct 5-tuple (a row per source
+  -- port here, counted across the archive: see _staged).
   sum(coalesce(num_flows, 1)) AS flows,
-  count(DISTINCT src_port) FILTER (WHERE src_ip IS NOT NULL AND src_port IS NOT NULL AND dst_ip IS NOT NULL
-                                   AND dst_port IS NOT NULL)
-    + count(*) FILTER (WHERE src_ip IS NULL OR src_port IS NULL OR dst_ip IS NULL OR dst_port IS NULL)
-    AS flows_hubble,
+  CASE WHEN addressed THEN src_port END AS conn_sport, addressed,
   sum(coalesce(bytes_in, 0) + coalesce(bytes_out, 0)) AS bytes,
   sum(coalesce(packets_in, 0) + coalesce(packets_out, 0)) AS packets,
   min(time) AS first_seen, max(coalesce(end_time, time)) AS last_seen
-FROM read_parquet({files}, union_by_name=true)
+FROM (
+  SELECT *, coalesce(source_format::VARCHAR = 'hubble' AND src_ip IS NOT NULL AND src_port IS NOT NULL
+                     AND dst_ip IS NOT NULL AND dst_port IS NOT NULL, false) AS addressed
+  FROM read_parquet({files}, union_by_name=true, filename=true)
+)
 WHERE NOT coalesce(is_reply, source_format::VARCHAR = 'hubble' AND verdict::VARCHAR <> 'denied')
 GROUP BY ALL
 """
+_PARQUET_FROM = "read_parquet({files}, union_by_name=true, filename=true)"
+
+# The rows of _HUBBLE and _PARQUET are a first stage (a temporary table, per source port of each
+# Hubble request's 5-tuple); the second aggregates them into a row per endpoints, port,
+# protocol, verdict and observer, and adds each connection (a 5-tuple of an observer) to
+# k8sviz_conns.  Each is then counted by the row of the first file (by name) that holds it: a
+# connection in several files, read by DuckDB and by load_flows' reader (a damaged file), or in
+# a file of lines and an array, counts once, as flow_edges counts it.
+_KEYS = {
+    "hubble": ("src_ns", "src_pod", "src_wl", "src_ip", "src_kind", "dst_ns", "dst_pod", "dst_wl", "dst_ip",
+               "dst_kind", "dst_service", "dst_port", "protocol", "verdict", "reporter", "event_type",
+               "observation_point", "request"),
+    "table": ("source_format", "reporter", "event_type", "observation_point", "src_type", "src_ns",
+              "src_pod", "src_wl", "src_ip", "src_space", "dst_type", "dst_ns", "dst_pod", "dst_wl", "dst_ip",
+              "dst_space", "dst_service", "dst_port", "protocol", "verdict", "request"),
+}
+_CONNS = """CREATE TEMP TABLE k8sviz_conns (part INTEGER, grp UBIGINT, file VARCHAR, src_ip VARCHAR,
+  src_port INTEGER, dst_ip VARCHAR, dst_port INTEGER, protocol VARCHAR, verdict VARCHAR, reporter VARCHAR,
+  event_type VARCHAR, observation_point VARCHAR)"""
+
+
+def _staged(con: Any, sql: str, kind: str, part: int) -> pd.DataFrame:
+    """The pre-aggregated rows of the first stage ``sql`` (of _HUBBLE or _PARQUET, ``kind``
+    ``hubble`` or ``table``) as its query gave them before: the second stage, with a ``grp``
+    naming each row; its connections are added to k8sviz_conns as ``part``'s (see _staged)."""
+    from .hubble import _EVENT_TYPES
+
+    keys = ", ".join(_KEYS[kind])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE k8sviz_stage AS {sql}")
+    connections = "count(*) FILTER (WHERE addressed) + coalesce(sum(records) FILTER (WHERE NOT addressed), 0)"
+    flows = (f"({connections})::BIGINT AS flows" if kind == "hubble"
+             else f"sum(flows)::BIGINT AS flows, ({connections})::BIGINT AS flows_hubble")
+    out: pd.DataFrame = con.execute(
+        f"SELECT {keys}, min(file) AS file, sum(records)::BIGINT AS records, {flows}, "
+        "sum(bytes)::BIGINT AS bytes, sum(packets)::BIGINT AS packets, min(first_seen) AS first_seen, "
+        f"max(last_seen) AS last_seen, hash({keys}) AS grp FROM k8sviz_stage GROUP BY ALL").df()
+    # The observer as load_flows names it: Hubble's event type by its name (hubble.event_name).
+    event = "event_type"
+    if kind == "hubble":
+        names = " ".join(f"WHEN '{n}' THEN '{name}'" for n, name in _EVENT_TYPES.items())
+        event = f"CASE event_type {names} ELSE event_type END"
+    con.execute(f"INSERT INTO k8sviz_conns SELECT {part}, hash({keys}), file, src_ip, conn_sport, dst_ip, "
+                f"dst_port, protocol, verdict, reporter, {event}, observation_point FROM k8sviz_stage "
+                "WHERE addressed")
+    con.execute("DROP TABLE k8sviz_stage")
+    return out
+
+
+def _count_once(parts: list[tuple[str, pd.DataFrame]], elsewhere: dict[tuple[int, int], int]) -> None:
+    """Take from each part's rows the connections a row before it counts (see _staged)."""
+    for part, (kind, df) in enumerate(parts):
+        if "grp" not in df or not len(df):
+            continue
+        lost = df["grp"].map(lambda g, part=part: elsewhere.get((part, int(g)), 0)).astype("int64")
+        column = "flows" if kind == "hubble" else "flows_hubble"
+        df[column] = df[column].astype("int64") - lost
+
+
+def _counted_elsewhere(con: Any) -> dict[tuple[int, int], int]:
+    """Per (part, grp): how many of its connections a row of a file before it (by name; of two
+    rows of one file, the first part's) counts (see _staged)."""
+    rows = con.execute(
+        "SELECT part, grp, count(*) FROM (SELECT part, grp, row_number() OVER (PARTITION BY src_ip, "
+        "src_port, dst_ip, dst_port, protocol, verdict, reporter, event_type, observation_point "
+        "ORDER BY file, part, grp) AS k FROM k8sviz_conns) WHERE k > 1 GROUP BY ALL").fetchall()
+    return {(int(part), int(grp)): int(n) for part, grp, n in rows}
 
 # The first scan of each group of JSON files, before the aggregation: per file and kind of
 # object, how many objects DuckDB read, how many flow records they hold (as the aggregation
@@ -677,8 +747,13 @@ def aggregate_flow_archive(
       missing) or damaged past its footer raises :class:`k8sviz.InputError` naming it (of
       several files, the one that cannot be read).
 
-    The connections of such a file are counted apart from those of the files DuckDB
-    aggregates: a Hubble connection (a 5-tuple) seen in both counts once in each.
+    A Hubble connection (a 5-tuple and verdict of an observer) counts once however many files
+    hold it and whichever way each is read (by DuckDB, by load_flows' reader, from Parquet), as
+    :func:`k8sviz.flow_edges` counts it: by the records of the first file (by name) that holds
+    it.  Its records in one file that name its endpoints otherwise (a pod name on some, none on
+    others) count it by those of one of them, not necessarily of the first line, as flow_edges
+    does: the edges differ only where those records make two edges, each with other
+    connections.
     """
     try:
         import duckdb
@@ -754,6 +829,7 @@ def aggregate_flow_archive(
             con.execute(macro)
         con.execute("CREATE TEMP MACRO k8sviz_epoch(x) AS CASE WHEN abs(TRY_CAST(x AS DOUBLE)) < 9.2e9 "
                     "THEN to_timestamp(TRY_CAST(x AS DOUBLE)) END")
+        con.execute(_CONNS)
         check = duckdb.struct_type({"doubt": "BOOLEAN", "first": "BIGINT", "last": "BIGINT"})
         for fmt in sorted({g[0] for g in groups}):
             con.create_function(f"k8sviz_check_{fmt}", _checker(fmt), ["VARCHAR", "VARCHAR", "BIGINT"],  # type: ignore[call-overload]
@@ -771,11 +847,14 @@ def aggregate_flow_archive(
             sql = sql.replace("{files}", _list(names))
             if len(names) == 1:  # the file of every row: no aggregate of file names needed
                 sql = sql.replace("min(filename) AS file", _list(names)[1:-1] + " AS file")
-            parts.append((fmt, con.execute(sql.replace("{jformat}", jformat)).df()))
+            sql = sql.replace("{jformat}", jformat)
+            rows = _staged(con, sql, "hubble", len(parts)) if fmt == "hubble" else con.execute(sql).df()
+            parts.append((fmt, rows))
         if damaged:
-            parts.append(("table", _read_damaged(con, damaged, mapper, report, sources)))
+            parts.append(("table", _read_damaged(con, damaged, mapper, report, sources, len(parts))))
         if parquet:
-            parts.append(("parquet", _parquet(con, duckdb.Error, parquet)))
+            parts.append(("parquet", _parquet(con, duckdb.Error, parquet, len(parts))))
+        _count_once(parts, _counted_elsewhere(con))
     except duckdb.OutOfMemoryException as e:
         msg = (f"DuckDB ran out of memory (memory_limit={memory_limit!r}, threads={threads or 'all'}): "
                f"give a larger memory_limit or fewer threads ({_first_line(e)})")
@@ -876,7 +955,7 @@ def _reraise_out_of_memory(e: Exception) -> None:
         raise e
 
 
-def _parquet(con: Any, error: type[Exception], files: list[str]) -> pd.DataFrame:
+def _parquet(con: Any, error: type[Exception], files: list[str], part: int) -> pd.DataFrame:
     """The pre-aggregated rows of the Parquet files (see ``_PARQUET``).  A file that is no Parquet
     (cut short, another format so named), no flow table of load_flows, or that DuckDB cannot read
     further is an InputError naming it, never DuckDB's own error or rows of NULL endpoints."""
@@ -897,10 +976,9 @@ def _parquet(con: Any, error: type[Exception], files: list[str]) -> pd.DataFrame
         event_type = event_type or "event_type" in have
 
     def run(names: list[str]) -> pd.DataFrame:
-        sql = _PARQUET.replace("{files}", _list(names))
-        out: pd.DataFrame = con.execute(
-            sql.replace("{event_type}", "event_type::VARCHAR" if event_type else "NULL::VARCHAR")).df()
-        return out
+        sql = _PARQUET.replace("{files}", _list(names)).replace("{file}", "filename")
+        sql = sql.replace("{event_type}", "event_type::VARCHAR" if event_type else "NULL::VARCHAR")
+        return _staged(con, sql, "table", part)
 
     try:
         return run(files)
@@ -1015,7 +1093,7 @@ def _locate(file: str, expected: int, report: Report) -> bool:
 
 
 def _read_damaged(con: Any, files: list[str], mapper: Any, report: Report,
-                  sources: dict[str, dict[str, Any]]) -> pd.DataFrame:
+                  sources: dict[str, dict[str, Any]], part: int) -> pd.DataFrame:
     """Read damaged files with load_flows' own reader and aggregate its table as a Parquet table is
     aggregated: each damaged record costs only itself and is reported with its file and line, as
     load_flows reports it, and its endpoints are counted by the archive's ``mapper`` (unmapped
@@ -1039,8 +1117,8 @@ def _read_damaged(con: Any, files: list[str], mapper: Any, report: Report,
         return table.iloc[:0]
     # DuckDB scans the DataFrame in place (categoricals as enums, cast to text below).
     con.register("k8sviz_damaged", table)
-    sql = _PARQUET.replace("read_parquet({files}, union_by_name=true)", "k8sviz_damaged")
-    out: pd.DataFrame = con.execute(sql.replace("{event_type}", "event_type::VARCHAR")).df()
+    sql = _PARQUET.replace(_PARQUET_FROM, "k8sviz_damaged").replace("{file}", "file::VARCHAR")
+    out = _staged(con, sql.replace("{event_type}", "event_type::VARCHAR"), "table", part)
     con.unregister("k8sviz_damaged")
     return out
 

@@ -560,6 +560,46 @@ class TestNames:
         assert archive["flows"].tolist() == [1] and archive["records"].tolist() == [2]
 
 
+class TestAConnectionInSeveralFiles:
+    """A Hubble connection (a 5-tuple of an observer) counts once however many files hold it, as
+    flow_edges counts it; the archive counted it once per way of reading (DuckDB, load_flows'
+    reader for a damaged file, a file of lines and an array: each a query of its own)."""
+
+    def _twice(self, tmp_path, second: str):
+        lines = "".join(json.dumps(hubble(GOOD, port=80 + i)) + "\n" for i in range(2))
+        _write(tmp_path, lines.encode(), "a.json")
+        if second == "damaged":  # read by load_flows' reader: a record of a bad time beside them
+            _write(tmp_path, (lines + json.dumps(hubble(FUTURE)) + "\n").encode(), "b.json")
+        elif second == "array":
+            _write(tmp_path, json.dumps([hubble(GOOD, port=80 + i) for i in range(2)], indent=1).encode(), "b.json")
+        elif second == "camel":
+            _write(tmp_path, "".join(json.dumps(camel(hubble(GOOD, port=80 + i))) + "\n"
+                                     for i in range(2)).encode(), "b.json")
+        else:
+            _write(tmp_path, lines.encode(), "b.json.gz")
+        return tmp_path
+
+    @pytest.mark.parametrize("second", ["damaged", "array", "camel", "gzip"])
+    def test_read_two_ways(self, tmp_path, second):
+        archive, _, _ = agree(self._twice(tmp_path, second), damaged=second == "damaged")
+        assert archive["records"].tolist() == [4] and archive["flows"].tolist() == [2]
+        assert archive["allowed"].tolist() == [2]
+
+    def test_and_a_third_connection_in_one_of_them(self, tmp_path):
+        path = self._twice(tmp_path, "damaged")
+        _write(tmp_path, (json.dumps(hubble(GOOD, port=82)) + "\n").encode(), "c.json")
+        archive, _, _ = agree(path)
+        assert archive["flows"].tolist() == [3] and archive["ports"].tolist() == [["80-82"]]
+
+    def test_other_observers_still_count_apart(self, tmp_path):
+        """The same 5-tuple at the destination's ingress is another observer's: not taken away."""
+        _write(tmp_path, (json.dumps(hubble(GOOD)) + "\n").encode(), "a.json")
+        _write(tmp_path, (json.dumps(hubble(GOOD, traffic_direction="INGRESS")) + "\n"
+                          + json.dumps(hubble(FUTURE)) + "\n").encode(), "b.json")
+        archive, _, _ = agree(tmp_path)
+        assert archive["flows"].tolist() == [1] and archive["records"].tolist() == [2]
+
+
 def unmapped(df) -> dict:
     """Per reason: endpoints, records and each endpoint's records (samples in no set order)."""
     return {reason: (v["endpoints"], v["records"], sorted((s["endpoint"], s["records"]) for s in v["samples"]))
