@@ -4,10 +4,11 @@ A bounded differential test: each case takes one small flow file (Hubble wrapped
 camelCase lines, Calico lines, arrays and pretty-printed documents, Goldmane emitter lines, a
 Whisker list, the first records of the demo's Hubble and Calico files), damages it one to
 three ways chosen by the case's seed (a value replaced by a hostile one, a key dropped or given
-twice, a line cut, joined, repeated or blanked, a stray byte, a byte-order mark, a gzip stream
-cut short...) and reads it both ways.  The two must give the same edges and the same problems
-(kind, file and line), or both refuse the file with the same kind of error; neither may raise
-anything else.  Every case is reproducible from its seed alone (``case(seed)``).
+twice, the file cut, a line lost or repeated, junk or a blank line between lines, a stray byte,
+a byte-order mark, other line ends, a gzip stream cut short...) and reads it both ways.  The
+two must give the same edges and the same problems (kind, file and line), or both refuse the
+file with the same kind of error; neither may raise anything else.  Every case is reproducible
+from its seed alone (``case(seed)``).
 """
 
 from __future__ import annotations
