@@ -380,6 +380,8 @@ class FlowLoadReport(dict[str, Any]):
     Keys: ``sources`` (per file its format, lines, records, skipped lines, time window and
     Hubble ``lost_events``), ``problems`` (samples with file and line), ``problem_counts``,
     ``unmapped`` (endpoints not found in the snapshot), ``unknown_direction``, ``snapshot``.
+    In the report of :func:`k8sviz.aggregate_flow_archive`, a file that DuckDB aggregated has
+    ``lines`` None and its unmapped endpoints' samples a ``line`` of None (see there).
     """
 
     def _repr_html_(self) -> str:

@@ -709,8 +709,12 @@ def aggregate_flow_archive(
         ``problem_counts``; what it holds is also said in a :class:`k8sviz.FlowWarning`.
         ``unmapped`` counts the records of each endpoint that could not be mapped per reason, as
         load_flows counts them (every record, replies too); where DuckDB aggregated the records
-        an example names the first file that holds it (by name), not a line.  ``lines`` is None
-        for files DuckDB aggregated: counting them would cost a scan of its own.
+        an example names the first file that holds it (by name) with a ``line`` of None: DuckDB
+        reads no line numbers.  ``lines`` is None for files DuckDB aggregated: load_flows counts
+        the last line it read (of an array or pretty-printed objects, the first line of the
+        last object), which would cost another scan of each file, decompressed, and a parse of
+        its objects.  Files read by load_flows' reader (damaged ones, CSV, event streams) have
+        both, as load_flows gives them.
 
     Notes
     -----

@@ -665,6 +665,9 @@ class TestUnmapped:
         assert (samples["10.0.0.9"]["records"], samples["10.0.0.9"]["file"], samples["10.0.0.9"]["line"]) == (
             2, str(bad), 1)  # as load_flows names it: the first line it met it on
         assert samples["10.0.0.1"]["records"] == 3 and samples["10.0.0.8"]["line"] is None
+        # Lines as load_flows counts them for the file its reader read; none for DuckDB's.
+        lines = {src["file"]: src["lines"] for src in archive.attrs["k8sviz"]["sources"]}
+        assert lines == {str(bad): 2, str(tmp_path / "b.json"): None}
 
     def test_no_snapshot_nothing_unmapped(self, tmp_path):
         archive, flows, _ = both(write_jsonl(tmp_path, [hubble(GOOD)]))
