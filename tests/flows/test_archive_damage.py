@@ -331,6 +331,23 @@ class TestGzip:
         assert [k for k, _, _ in problems(archive)] == ["truncated"]
         assert 0 < archive["records"].sum() == len(flows) < 3000
 
+    @pytest.mark.parametrize("at", [-8, -1], ids=["crc", "length"])
+    @pytest.mark.parametrize("fmt", ["hubble", "calico"])
+    def test_a_stream_whose_check_fails(self, tmp_path, fmt, at):
+        """Found by a differential fuzz: DuckDB checks no gzip CRC (nor length) and read the file
+        as whole, where load_flows reports it unreadable at the line it reached; the archive
+        reads such a file with load_flows' reader."""
+        # Past the first 64 KiB read to tell the format (a check failing there is a bad header).
+        z = bytearray(gzip.compress(("\n".join(_lines(fmt, 1) * 400) + "\n").encode()))
+        z[at] ^= 0x01
+        p = tmp_path / "f.json.gz"
+        p.write_bytes(bytes(z))
+        archive, flows, _ = agree(p)
+        (prob,) = archive.attrs["k8sviz"]["problems"]
+        assert (prob["kind"], prob["line"]) == ("unreadable", 401)
+        assert ("CRC check failed" if at == -8 else "Incorrect length") in prob["message"]
+        assert archive["records"].sum() == len(flows) == 400
+
     def test_a_stream_cut_before_its_first_line(self, tmp_path):
         p = tmp_path / "f.json.gz"
         p.write_bytes(gzip.compress(("\n".join(_lines("hubble")) + "\n").encode())[:12])
