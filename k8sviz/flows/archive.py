@@ -417,7 +417,7 @@ _KEYS = {
 }
 _CONNS = """CREATE TEMP TABLE k8sviz_conns (part INTEGER, grp UBIGINT, file VARCHAR, src_ip VARCHAR,
   src_port INTEGER, dst_ip VARCHAR, dst_port INTEGER, protocol VARCHAR, verdict VARCHAR, reporter VARCHAR,
-  event_type VARCHAR, observation_point VARCHAR)"""
+  event_type VARCHAR, observation_point VARCHAR, first_seen TIMESTAMPTZ)"""
 
 
 def _staged(con: Any, sql: str, kind: str, part: int) -> pd.DataFrame:
@@ -441,8 +441,8 @@ def _staged(con: Any, sql: str, kind: str, part: int) -> pd.DataFrame:
         names = " ".join(f"WHEN '{n}' THEN '{name}'" for n, name in _EVENT_TYPES.items())
         event = f"CASE event_type {names} ELSE event_type END"
     con.execute(f"INSERT INTO k8sviz_conns SELECT {part}, hash({keys}), file, src_ip, conn_sport, dst_ip, "
-                f"dst_port, protocol, verdict, reporter, {event}, observation_point FROM k8sviz_stage "
-                "WHERE addressed")
+                f"dst_port, protocol, verdict, reporter, {event}, observation_point, first_seen "
+                "FROM k8sviz_stage WHERE addressed")
     con.execute("DROP TABLE k8sviz_stage")
     return out
 
@@ -458,12 +458,14 @@ def _count_once(parts: list[tuple[str, pd.DataFrame]], elsewhere: dict[tuple[int
 
 
 def _counted_elsewhere(con: Any) -> dict[tuple[int, int], int]:
-    """Per (part, grp): how many of its connections a row of a file before it (by name; of two
-    rows of one file, the first part's) counts (see _staged)."""
+    """Per (part, grp): how many of its connections a row of a file before it (by name) counts;
+    of two rows of one file, the one whose records of it start first (DuckDB reads no line
+    numbers: flow_edges counts the first line's, which in Hubble's own files is the first in
+    time), then the first part's (see _staged)."""
     rows = con.execute(
         "SELECT part, grp, count(*) FROM (SELECT part, grp, row_number() OVER (PARTITION BY src_ip, "
         "src_port, dst_ip, dst_port, protocol, verdict, reporter, event_type, observation_point "
-        "ORDER BY file, part, grp) AS k FROM k8sviz_conns) WHERE k > 1 GROUP BY ALL").fetchall()
+        "ORDER BY file, first_seen, part, grp) AS k FROM k8sviz_conns) WHERE k > 1 GROUP BY ALL").fetchall()
     return {(int(part), int(grp)): int(n) for part, grp, n in rows}
 
 # The first scan of each group of JSON files, before the aggregation: per file and kind of
@@ -757,9 +759,9 @@ def aggregate_flow_archive(
     hold it and whichever way each is read (by DuckDB, by load_flows' reader, from Parquet), as
     :func:`k8sviz.flow_edges` counts it: by the records of the first file (by name) that holds
     it.  Its records in one file that name its endpoints otherwise (a pod name on some, none on
-    others) count it by those of one of them, not necessarily of the first line, as flow_edges
-    does: the edges differ only where those records make two edges, each with other
-    connections.
+    others) count it by those of the earliest time, where flow_edges counts it by the first
+    line's (the same in a file Hubble wrote, its records in time order): the edges differ only
+    where the two are not the same records and make two edges, each with other connections.
     """
     try:
         import duckdb

@@ -608,6 +608,23 @@ class TestAConnectionInSeveralFiles:
         archive, _, _ = agree(path)
         assert archive["flows"].tolist() == [3] and archive["ports"].tolist() == [["80-82"]]
 
+    @pytest.mark.parametrize("named_first", [True, False])
+    def test_in_one_file_under_two_names(self, tmp_path, demo_snap, named_first):
+        """One connection whose destination is named on one record (shop/ghost) and not on the
+        other (its address): flow_edges counts it by the first line's edge, the archive by the
+        earliest record's, here the first line's too (DuckDB reads no line numbers).  Each edge
+        has another connection, so that which one counts it shows."""
+        named = hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"})
+        bare = hubble("2024-03-15T10:00:01Z")
+        first, second = (named, bare) if named_first else (bare, named)
+        second["flow"]["time"] = second["time"] = "2024-03-15T10:00:02Z"
+        others = [hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"}), hubble(GOOD)]
+        for rec, sport in zip(others, (40001, 40002), strict=True):
+            rec["flow"]["l4"]["TCP"]["source_port"] = sport
+        archive, _, _ = agree(write_jsonl(tmp_path, [first, second, *others]), demo_snap, damaged=False)
+        flows = dict(zip(archive["dst"], archive["flows"], strict=True))
+        assert flows == ({"shop/ghost": 2, "10.0.0.2": 1} if named_first else {"shop/ghost": 1, "10.0.0.2": 2})
+
     def test_other_observers_still_count_apart(self, tmp_path):
         """The same 5-tuple at the destination's ingress is another observer's: not taken away."""
         _write(tmp_path, (json.dumps(hubble(GOOD)) + "\n").encode(), "a.json")
