@@ -96,7 +96,8 @@ def _service(ns: str, name: str, none: str) -> str:
             f"THEN {ns} || '/' || {name} ELSE {name} END END")
 
 
-# Whether a Hubble request's 5-tuple is known: its connection is then counted once (see _staged).
+# Whether a Hubble request's 5-tuple is known: its connection is then counted once (see the
+# note above _KEYS).
 _ADDRESSED = ("coalesce(request AND sport IS NOT NULL AND s_ip IS NOT NULL AND d_ip IS NOT NULL "
               "AND dport IS NOT NULL, false)")
 
@@ -126,8 +127,8 @@ SELECT
     AS observation_point,
   request, min(filename) AS file, count(*) AS records,
   -- Hubble reports packets: one connection per distinct 5-tuple (and verdict) of an observer.
-  -- A row per source port of a request's 5-tuple (see _staged): the connections are counted
-  -- across every file of the archive, whichever way each was read.
+  -- A row per source port of a request's 5-tuple (see the note above _KEYS): the connections
+  -- are counted across every file of the archive, whichever way each was read.
   CASE WHEN {_ADDRESSED} THEN sport END AS conn_sport, {_ADDRESSED} AS addressed,
   0::BIGINT AS bytes, 0::BIGINT AS packets,
   min(TRY_CAST(coalesce(ftime, wtime) AS TIMESTAMPTZ)) AS first_seen,
@@ -385,7 +386,7 @@ SELECT
   verdict::VARCHAR AS verdict, true AS request, min({file}) AS file, count(*) AS records,
   -- Connections as connection_counts (k8sviz.flows.compare) counts them; Python picks
   -- flows_hubble for Hubble rows, whose events count by distinct 5-tuple (a row per source
-  -- port here, counted across the archive: see _staged).
+  -- port here, counted across the archive: see the note above _KEYS).
   sum(coalesce(num_flows, 1)) AS flows,
   CASE WHEN addressed THEN src_port END AS conn_sport, addressed,
   sum(coalesce(bytes_in, 0) + coalesce(bytes_out, 0)) AS bytes,
@@ -422,8 +423,8 @@ _CONNS = """CREATE TEMP TABLE k8sviz_conns (part INTEGER, grp UBIGINT, file VARC
 
 def _staged(con: Any, sql: str, kind: str, part: int) -> pd.DataFrame:
     """The pre-aggregated rows of the first stage ``sql`` (of _HUBBLE or _PARQUET, ``kind``
-    ``hubble`` or ``table``) as its query gave them before: the second stage, with a ``grp``
-    naming each row; its connections are added to k8sviz_conns as ``part``'s (see _staged)."""
+    ``hubble`` or ``table``): the second stage, with a ``grp`` naming each row; its connections
+    are added to k8sviz_conns as ``part``'s (see the note above _KEYS)."""
     from .hubble import _EVENT_TYPES
 
     keys = ", ".join(_KEYS[kind])
@@ -448,7 +449,7 @@ def _staged(con: Any, sql: str, kind: str, part: int) -> pd.DataFrame:
 
 
 def _count_once(parts: list[tuple[str, pd.DataFrame]], elsewhere: dict[tuple[int, int], int]) -> None:
-    """Take from each part's rows the connections a row before it counts (see _staged)."""
+    """Take from each part's rows the connections a row before it counts (see the note above _KEYS)."""
     for part, (kind, df) in enumerate(parts):
         if "grp" not in df or not len(df):
             continue
@@ -461,12 +462,13 @@ def _counted_elsewhere(con: Any) -> dict[tuple[int, int], int]:
     """Per (part, grp): how many of its connections a row of a file before it (by name) counts;
     of two rows of one file, the one whose records of it start first (DuckDB reads no line
     numbers: flow_edges counts the first line's, which in Hubble's own files is the first in
-    time), then the first part's (see _staged)."""
+    time), then the first part's (see the note above _KEYS)."""
     rows = con.execute(
         "SELECT part, grp, count(*) FROM (SELECT part, grp, row_number() OVER (PARTITION BY src_ip, "
         "src_port, dst_ip, dst_port, protocol, verdict, reporter, event_type, observation_point "
         "ORDER BY file, first_seen, part, grp) AS k FROM k8sviz_conns) WHERE k > 1 GROUP BY ALL").fetchall()
     return {(int(part), int(grp)): int(n) for part, grp, n in rows}
+
 
 # The first scan of each group of JSON files, before the aggregation: per file and kind of
 # object, how many objects DuckDB read, how many flow records they hold (as the aggregation
