@@ -1,11 +1,12 @@
 """Report speed: build the audit report of a ~2,000-workload cluster and open it in Chromium.
 
     python bench/bench_report.py [--pods 6800] [--policies 700] [--zones] [--no-steps] [--no-browser]
-                                 [--keep PATH]
+                                 [--keep PATH] [--print]
 
 Prints build time, file size and the size of each figure and CSV file in the page, and the time
 until every figure has rendered in headless
-Chromium (Debian's /usr/bin/chromium through Playwright), offline; then the steps that weigh
+Chromium (Debian's /usr/bin/chromium through Playwright), offline (with ``--print``, then the
+time to print it to PDF as a browser's "Save as PDF" does, and the pages); then the steps that weigh
 most in the build, each timed alone on the same cluster (the engine, the workload graph and its
 namespace-level figure; and what the report does instead above 150 nodes: the graph without its
 allowed edges, those as codes, and the namespace-level figure drawn from them).
@@ -39,6 +40,8 @@ def main() -> None:
                     help="leave out the steps timed alone (they build a second engine and graph)")
     ap.add_argument("--no-browser", action="store_true", help="do not open the report in Chromium")
     ap.add_argument("--keep", type=Path, help="also copy the report to this file")
+    ap.add_argument("--print", action="store_true",
+                    help="also print the opened report to PDF (as 'Save as PDF' does): time and pages")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     import k8sviz
@@ -97,8 +100,19 @@ def main() -> None:
                     f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {n}", timeout=120_000
                 )
                 t_open = time.perf_counter() - t
+                pdf = b""
+                if args.print:
+                    t = time.perf_counter()
+                    page.emulate_media(media="print")
+                    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+                    pdf = page.pdf(prefer_css_page_size=True)
+                    t_print = time.perf_counter() - t
                 browser.close()
             print(f"{'open in Chromium, ' + str(n) + ' figures (s)':<28}{t_open:>10.2f}")
+            if args.print:
+                pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+                size = f"{pages:,} pages, {len(pdf) / 2**20:.1f} MiB"
+                print(f"{'print to PDF (s)':<28}{t_print:>10.2f}   ({size})")
 
 
 def _figure_sizes(page: str) -> list[tuple[str, int]]:
