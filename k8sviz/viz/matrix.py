@@ -225,13 +225,15 @@ def _matrix(
     cut = None
     if aggregated and max_namespaces is not None:
         cells, cut = _busiest(cells, max_namespaces)
-    fig = _matrix_figure(cells, aggregated, title)
+    note = None
     if cut is not None:
         (s, s_all), (d, d_all) = cut["sources"], cut["destinations"]
         (p, p_all), (c, c_all) = cut["pairs"], cut["connections"]
         note = (f"the {s:,} of {s_all:,} source and {d:,} of {d_all:,} destination namespaces with the most"
                 f" connections: {p:,} of {p_all:,} namespace pairs, {c:,} of {c_all:,} workload connections")
-        fig.update_layout(title_text=f"{esc(title)}<br><sup>{esc(note)}</sup>", meta=cut)
+    fig = _matrix_figure(cells, aggregated, title, note)
+    if cut is not None:
+        fig.update_layout(meta=cut)
     return fig
 
 
@@ -257,7 +259,7 @@ def _busiest(cells: Cells, n: int) -> tuple[Cells, dict[str, Any] | None]:
     }
 
 
-def _matrix_figure(cells: Cells, aggregated: bool, title: str) -> go.Figure:
+def _matrix_figure(cells: Cells, aggregated: bool, title: str, note: str | None = None) -> go.Figure:
     srcs = sorted({k[0] for k in cells})
     dsts = sorted({k[1] for k in cells})
     si = {s: i for i, s in enumerate(srcs)}
@@ -274,6 +276,8 @@ def _matrix_figure(cells: Cells, aggregated: bool, title: str) -> go.Figure:
         extra = f"<br>{cell.n} workload pair(s)" if aggregated else ""
         hover[i][j] = f"{desc}{extra}"
     fig = new_figure(title)
+    if note is not None:
+        fig.update_layout(title_text=f"{esc(title)}<br><sup>{esc(note)}</sup>")
     scale = _count_scale(cells) if aggregated else {}
     if scale:
         z = [[None if n is None else _log(n) for n in row] for row in z]
@@ -294,30 +298,56 @@ def _matrix_figure(cells: Cells, aggregated: bool, title: str) -> go.Figure:
     )
     size = max(len(srcs), len(dsts))
     labels = size <= 150
-    # room for the rotated column labels above the matrix and the row labels on its left
-    top = 60 + (int(5.5 * min(60, max(len(d) for d in dsts))) if labels else 20)
-    left = 20 + (int(6.5 * min(60, max(len(s) for s in srcs))) if labels else 20)
+    # the rotated column labels above the matrix, the title above them, the row labels on its left
+    band = _label_band(max(len(d) for d in dsts)) if labels else 0
+    lines = 1 if note is None else 2
+    top = band + _TITLE_GAP + _TITLE_LINE * lines + _TITLE_GAP
+    left = 20 + (int(6.5 * min(_LABEL_CHARS, max(len(s) for s in srcs))) if labels else 20)
     row = 20 if labels else max(2, 600 // max(1, len(srcs)))
     fig.update_layout(
         height=min(2400, max(300, top + 40 + row * len(srcs))),
-        title={"y": 0.995, "yanchor": "top"},
+        # anchored to the plot's top edge, past the label band: a title anchored to the page's
+        # top by its first line ran its second line up, off the page (plotly places a
+        # multi-line title by its last line), and sat far above short labels
+        title={"yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": band + _TITLE_GAP}},
         xaxis={
             "side": "top",
-            "tickangle": -60,
+            "tickangle": -_TICK_ANGLE,
             "type": "category",
             "showticklabels": labels,
-            "tickfont": {"size": 10},
+            "tickfont": {"size": _TICK_FONT},
         },
         yaxis={
             "autorange": "reversed",
             "type": "category",
             "showticklabels": labels,
-            "tickfont": {"size": 10},
+            "tickfont": {"size": _TICK_FONT},
             "dtick": 1,
         },
         margin={"t": top, "l": left},
     )
     return fig
+
+
+#: The longest label the margins make room for (a longer one runs past them).
+_LABEL_CHARS = 60
+#: The tick labels' font size, the width of one of their characters at most (DejaVu Sans and
+#: system-ui at 10 px: 5.6 px on average for namespace and workload names), their angle.
+_TICK_FONT = 10
+_CHAR_PX = 6.0
+_TICK_ANGLE = 60
+#: A title line (plotly's title font is 1.4 times the figure's 12 px, a line 1.3 of that),
+#: and the white between the title and the page's top edge or the labels.
+_TITLE_LINE = 22
+_TITLE_GAP = 10
+
+
+def _label_band(chars: int) -> int:
+    """The height in pixels of a column label of ``chars`` characters (at most
+    :data:`_LABEL_CHARS`) drawn at :data:`_TICK_ANGLE` degrees, with the tick's gap under it."""
+    a = math.radians(_TICK_ANGLE)
+    text = _CHAR_PX * min(_LABEL_CHARS, chars)
+    return math.ceil(text * math.sin(a) + _TICK_FONT * math.cos(a)) + 6
 
 
 def _count_scale(cells: Cells) -> dict[str, Any]:
