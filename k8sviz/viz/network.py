@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
 from typing import Any, Literal
 
 import networkx as nx
@@ -889,6 +890,9 @@ def _draw(
             )
         )
 
+    # a ring's nodes no larger than the room between neighbours, the ring as large as the plot
+    cap = (_fit_ring(fig, {k: p for k, p in pos.items() if k != other})
+           if aggregate is not None and layout == "grouped" else None)
     # the zones merged into the rest keep their place in the palette: a zone has one colour
     # in every figure, cut or not
     merged = nodes[other]["zone_list"] if other is not None else []
@@ -900,7 +904,8 @@ def _draw(
     for zone in sorted(by_zone, key=lambda z: (z == NO_ZONE, z)):
         ids = by_zone[zone]
         color = colors.get(zone, "#6d4c41")
-        sizes = [_node_size(nodes[i], aggregate) for i in ids]
+        sizes = [_node_size(nodes[i], aggregate) if cap is None or i == other
+                 else min(_node_size(nodes[i], aggregate), cap) for i in ids]
         symbols = [_node_symbol(nodes[i]) for i in ids]
         fig.add_trace(
             Sc(
@@ -924,6 +929,39 @@ def _draw(
             )
         )
     return fig
+
+
+#: Room in pixels kept above and below a ring (a largest node's half and a label under it).
+_RING_PAD = 40
+#: The white in pixels between two neighbours on a ring, the least size a node is drawn at.
+_RING_GAP = 3
+_LEAST_NODE = 4.0
+
+
+def _fit_ring(fig: go.Figure, ring: Mapping[str, tuple[float, float]]) -> float | None:
+    """The largest a node of the ring ``ring`` (its nodes' places, on one circle round the
+    origin) can be drawn, in pixels, without touching its neighbours; and the figure's axes set
+    to the ring and :data:`_RING_PAD` round it, so that its scale is known.
+
+    Marker sizes are pixels, places are data: with the axes left to autorange, the scale came
+    from the markers' own sizes and ``(external)``'s 48 px could cover its neighbours (a
+    thousand namespaces on a 560 px ring are 2 px apart).  The scale holds while the plot is
+    as wide as high (a ring is drawn to the plot's height past about 900 px of figure);
+    narrower, the ring shrinks and its nodes come closer.  A node is drawn at
+    :data:`_LEAST_NODE` pixels at least: past about 200 namespaces on a ring (``max_groups``
+    above its default) such nodes touch.  None (axes left alone) for fewer than two nodes."""
+    if len(ring) < 2:
+        return None
+    radius = max(math.hypot(x, y) for x, y in ring.values())
+    angles = sorted(math.atan2(y, x) for x, y in ring.values())
+    steps = [b - a for a, b in pairwise(angles)] + [2 * math.pi - angles[-1] + angles[0]]
+    apart = 2 * radius * math.sin(min(steps) / 2)  # the chord between the closest neighbours
+    margin = fig.layout.margin
+    plot = float(fig.layout.height) - float(margin.t) - float(margin.b)
+    scale = max(1.0, plot - 2 * _RING_PAD) / (2 * radius)  # pixels per unit
+    room = radius + _RING_PAD / scale
+    fig.update_layout(xaxis={"range": [-room, room]}, yaxis={"range": [-room, room]})
+    return max(_LEAST_NODE, apart * scale - _RING_GAP)
 
 
 def _default_title(aggregate: Aggregate, namespace: Any) -> str:

@@ -1,0 +1,75 @@
+"""An aggregated figure's ring: its nodes, sized by their workloads, never cover their
+neighbours at the figure's height."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import plotly.graph_objects as go
+import pytest
+
+from k8sviz.viz import network_figure
+
+from .conftest import HOSTILE
+
+
+def _graph(namespaces: int, big: int = 300) -> nx.MultiDiGraph:
+    """``namespaces`` namespaces of 1 to 60 workloads, the first of ``big`` (drawn at the largest
+    size), each sending to another; every fourth edge violates.  One namespace has markup."""
+    G = nx.MultiDiGraph()
+    names = [f"ns{i:03d}" for i in range(namespaces - 1)] + [f"x-{HOSTILE}"]
+    for i, ns in enumerate(names):
+        for j in range(big if i == 0 else 1 + (i * 37) % 60):
+            G.add_node(f"{ns}/w{j}", namespace=ns, zone="web" if i % 3 else "pci", kind="workload", labels={})
+    G.add_node("203.0.113.0/24", kind="external", address_class="internet")
+    for i, ns in enumerate(names):
+        G.add_edge(f"{ns}/w0", f"{names[(i * 7 + 3) % len(names)]}/w0", kind="allowed", protocol="TCP",
+                   ports=["80"], violation=i % 4 == 0)
+        G.add_edge("203.0.113.0/24", f"{ns}/w0", kind="allowed", protocol="TCP", ports=["443"])
+    return G
+
+
+def _markers(fig: go.Figure) -> list[tuple[str, float, float, float]]:
+    """Every node drawn: (id, x, y, marker size in pixels)."""
+    out = []
+    for t in fig.data:
+        if t.name.startswith("zone:"):
+            sizes = t.marker.size
+            out += [(i, x, y, s) for i, x, y, s in zip(t.customdata, t.x, t.y, sizes, strict=True)]
+    return out
+
+
+def _scale(fig: go.Figure) -> float:
+    """Pixels per unit of the plot, as drawn at the figure's height (the ring fits the height)."""
+    lo, hi = fig.layout.yaxis.range
+    plot = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    return plot / (hi - lo)
+
+
+@pytest.mark.parametrize(("namespaces", "max_groups"), [(137, None), (45, 30), (31, None), (8, 30)])
+def test_no_node_covers_another(namespaces, max_groups):
+    fig = network_figure(_graph(namespaces), aggregate="namespace", max_groups=max_groups)
+    nodes = _markers(fig)
+    groups = namespaces + 1  # and the outside addresses' node
+    assert len(nodes) == (groups if max_groups is None or groups <= max_groups else max_groups + 1)
+    scale = _scale(fig)
+    lo, hi = fig.layout.yaxis.range
+    for k, (a, xa, ya, sa) in enumerate(nodes):
+        # inside the plot, with its whole marker
+        assert lo * scale + sa / 2 <= ya * scale <= hi * scale - sa / 2, a
+        for b, xb, yb, sb in nodes[k + 1:]:
+            apart = math.hypot(xa - xb, ya - yb) * scale
+            assert apart >= (sa + sb) / 2, (a, b, apart, sa, sb)
+
+
+def test_nodes_keep_their_sizes_where_the_ring_has_room():
+    # eight namespaces and the outside: each node as large as its workloads make it
+    fig = network_figure(_graph(8), aggregate="namespace")
+    sizes = {i: s for i, _, _, s in _markers(fig)}
+    assert sizes["ns000"] == 48  # 300 workloads: the largest a node is drawn
+    assert sizes["ns001"] == 12 + 4 * math.sqrt(1 + 37 % 60)
+    # on a ring of 137 the largest is cut to the room between neighbours, and still the largest
+    crowded = {i: s for i, _, _, s in _markers(network_figure(_graph(137), aggregate="namespace",
+                                                              max_groups=None))}
+    assert crowded["ns000"] < 48 and crowded["ns000"] == max(crowded.values())
