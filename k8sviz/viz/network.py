@@ -920,7 +920,7 @@ def _draw(
                     "symbol": symbols,
                     "line": {"width": 1, "color": "#fff"},
                 },
-                text=[esc(_short(i, aggregate)) for i in ids],
+                text=["" if i == other else esc(_short(i, aggregate)) for i in ids],
                 textposition="bottom center",
                 textfont={"size": 9},
                 hovertext=[_node_hover(nodes[i], aggregate) for i in ids],
@@ -928,9 +928,19 @@ def _draw(
                 customdata=ids,
             )
         )
+    if other is not None:
+        # Every spoke meets at the centre node, and its label under it was written over them
+        # (a trace's text is drawn with the trace, the spokes' traces round it): an annotation
+        # is drawn above every trace, and its white ground hides the spokes it lies on.
+        x, y = pos[other]
+        fig.add_annotation(x=x, y=y, text=esc(other), showarrow=False, yanchor="bottom",
+                           yshift=_node_size(nodes[other], aggregate) / 2 + 4, bgcolor=_LABEL_GROUND,
+                           borderpad=2, font={"size": 10, "color": "#37474f"})
     return fig
 
 
+#: The ground of the centre node's label: white enough that no spoke shows through its text.
+_LABEL_GROUND = "rgba(255,255,255,0.9)"
 #: Room in pixels kept above and below a ring (a largest node's half and a label under it).
 _RING_PAD = 40
 #: The white in pixels between two neighbours on a ring, the least size a node is drawn at.

@@ -1,5 +1,6 @@
 """An aggregated figure's ring: its nodes, sized by their workloads, never cover their
-neighbours at the figure's height."""
+neighbours at the figure's height; and the centre node's label, where every spoke meets, is
+drawn over the spokes on a white ground."""
 
 from __future__ import annotations
 
@@ -73,3 +74,26 @@ def test_nodes_keep_their_sizes_where_the_ring_has_room():
     crowded = {i: s for i, _, _, s in _markers(network_figure(_graph(137), aggregate="namespace",
                                                               max_groups=None))}
     assert crowded["ns000"] < 48 and crowded["ns000"] == max(crowded.values())
+
+
+def test_the_centre_label_is_drawn_over_the_spokes():
+    fig = network_figure(_graph(45), aggregate="namespace", max_groups=30)
+    other = "(16 other namespaces)"  # 46 groups with the outside
+    (centre,) = [(x, y, s) for i, x, y, s in _markers(fig) if i == other]
+    # not a trace's text, drawn among the spokes' traces: the node trace leaves it blank...
+    for t in fig.data:
+        if t.name.startswith("zone:"):
+            assert all(text == "" for i, text in zip(t.customdata, t.text, strict=True) if i == other)
+            assert all(text for i, text in zip(t.customdata, t.text, strict=True) if i != other)
+    # ...and an annotation, drawn above every trace, says it on a white ground above the node
+    (label,) = [a for a in fig.layout.annotations if a.text == other]
+    assert (label.x, label.y) == centre[:2]
+    assert label.yanchor == "bottom" and label.yshift >= centre[2] / 2
+    assert label.showarrow is False
+    r, g, b, alpha = (float(v) for v in label.bgcolor.removeprefix("rgba(").removesuffix(")").split(","))
+    assert (r, g, b) == (255, 255, 255) and alpha >= 0.85
+
+
+def test_an_uncut_ring_has_no_centre_label():
+    fig = network_figure(_graph(8), aggregate="namespace")
+    assert not fig.layout.annotations
