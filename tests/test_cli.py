@@ -377,3 +377,27 @@ def test_csv_tables_of_every_command_guard_formula_cells(capsys):
     emit(pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "ok"], "n": [-5, 3], "l": [["@x"], []]}), "csv", buf)
     assert list(csv.reader(io.StringIO(buf.getvalue()))) == [
         ["name", "n", "l"], ["'=HYPERLINK(\"http://x\")", "-5", "'@x"], ["ok", "3", ""]]
+
+
+def test_diff_and_flows_say_the_load_warnings_of_each_snapshot_they_read(write, capsys, tmp_path):
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "a"}}
+    warned = write("w.yaml", [pod("a", "p"), secret])
+    clean = write("c.yaml", [pod("a", "p")])
+    assert main(["diff", str(warned), str(clean), "--policies"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "load warning" in line]
+    assert said == [f"k8sviz: warning: 1 load warning while reading BEFORE ({warned}): [secret-skipped] "
+                    f"{warned}#2, Secret/a/s: Secret objects are never stored in a snapshot "
+                    f"(`k8sviz info {warned} --warnings all` lists it)"]
+    assert main(["diff", str(clean), str(warned)]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "load warning" in line]
+    assert len(said) == 1
+    assert said[0].startswith(f"k8sviz: warning: 1 load warning while reading AFTER ({warned}):")
+    # an empty --snapshot directory maps no flow: said, where it was silent
+    (tmp_path / "empty").mkdir()
+    flows = str(k8sviz.demo_path("flows"))
+    assert main(["flows", flows, "--snapshot", str(tmp_path / "empty")]) == 0
+    err = capsys.readouterr().err
+    empty = tmp_path / "empty"
+    assert f"1 load warning while reading the --snapshot input: [no-input] {empty}: no .yaml" in err
+    assert main(["flows", flows, "--snapshot", str(clean)]) == 0
+    assert "load warning" not in capsys.readouterr().err

@@ -61,8 +61,10 @@ def load_inputs(args: argparse.Namespace, *, say_warnings: bool = True) -> Snaps
     return snap
 
 
-def say_load_warnings(snap: Snapshot, paths: list[str]) -> None:
-    """One stderr line: how many load warnings, the first, and how to list them all."""
+def say_load_warnings(snap: Snapshot, paths: list[str], what: str = "the input") -> None:
+    """One stderr line: how many load warnings, the first, and how to list them all.
+
+    ``what`` names the input where a command reads more than one (``diff``'s BEFORE and AFTER)."""
     import shlex
     import sys
 
@@ -73,6 +75,6 @@ def say_load_warnings(snap: Snapshot, paths: list[str]) -> None:
     if len(first) > 300:
         first = first[:299] + "…"
     listing = "k8sviz info " + " ".join(shlex.quote(p) for p in paths) + " --warnings all"
-    print(f"k8sviz: warning: {counted(n, 'load warning')} while reading the input"
+    print(f"k8sviz: warning: {counted(n, 'load warning')} while reading {what}"
           f"{', the first' if n > 1 else ''}: {first} (`{listing}` lists {'them' if n > 1 else 'it'})",
           file=sys.stderr)

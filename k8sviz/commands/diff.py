@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..policy.reachability import reachability
     from ..snapshot import load
+    from ._common import say_load_warnings
     from .gaps import emit
 
     if (args.policies or args.labels) and (args.rules or args.level or args.zones):
@@ -59,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(msg)
     before, after = load(args.before), load(args.after)
     for side, path, snap in (("BEFORE", args.before, before), ("AFTER", args.after, after)):
+        if snap.warnings:
+            say_load_warnings(snap, [path], f"{side} ({path})")
         if snap.is_empty:
             msg = f"{side} ({path}) holds no Kubernetes objects: every connection would show as changed"
             raise InputError(msg)

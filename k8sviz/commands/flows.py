@@ -190,6 +190,10 @@ def run(args: argparse.Namespace) -> int:
         from ..snapshot import load
 
         snap = load(*args.snapshot)
+        if snap.warnings:  # an empty or half-read snapshot leaves flows unmapped: say why
+            from ._common import say_load_warnings
+
+            say_load_warnings(snap, list(args.snapshot), "the --snapshot input")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FlowWarning)  # the summary prints the same facts
         flows = load_flows(*args.flows, format=args.flow_format, snapshot=snap)
