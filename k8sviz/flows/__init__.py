@@ -70,16 +70,25 @@ class FlowWarning(UserWarning):
     """Flow records were skipped or endpoints could not be mapped (details in ``df.attrs``)."""
 
 
-def _files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+def _files(paths: Iterable[str | os.PathLike[str]], report: Report | None = None) -> list[Path]:
+    """The flow log files of ``paths``; a directory holding none is a ``no-input`` problem in
+    ``report`` (a mistyped directory, or logs under a suffix not read, would otherwise load as
+    a quiet network: zero flows)."""
     out: list[Path] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
+            found = len(out)
             for f in sorted(path.rglob("*")):
                 name = f.name.removesuffix(".gz")
                 hidden = any(part.startswith(".") for part in f.relative_to(path).parts)
                 if f.is_file() and name.endswith(_SUFFIXES) and not hidden:  # as manifests are walked
                     out.append(f)
+            if report is not None and len(out) == found:
+                suffixes = ", ".join(_SUFFIXES)
+                report.problem("no-input", str(path), None,
+                               f"no flow log file ({suffixes}, nor their .gz) in this directory or below it: "
+                               "nothing read")
         elif path.exists():
             out.append(path)
         else:
@@ -328,7 +337,7 @@ def _read_all(
     from .goldmane import parse_goldmane
     from .hubble import new_lost, note_lost, parse_flow
 
-    for path in _files(paths):
+    for path in _files(paths, report):
         framing: Framing
         if format == "auto":
             fmt, framing = _detect(path, report)
@@ -475,7 +484,8 @@ def _warn(attrs: dict[str, Any]) -> None:
                 stacklevel=outside_stacklevel(),
             )
     for kind, n in attrs["problem_counts"].items():
-        if kind in ("unreadable", "unknown-format", "bad-header", "stream-error", "bad-end-time", "empty"):
+        if kind in ("unreadable", "unknown-format", "bad-header", "stream-error", "bad-end-time", "empty",
+                    "no-input"):
             sample = next(p for p in attrs["problems"] if p["kind"] == kind)
             warnings.warn(
                 f"{n} {kind} problem(s), e.g. {problem_place(sample)}: {sample['message']}",

@@ -98,3 +98,28 @@ def test_flows_option_is_repeatable():
     for cmd in ("gaps", "report"):
         args = build_parser().parse_args([cmd, "s.json", "--flows", "a.json", "--flows", "b.json", "c.json"])
         assert args.flows == ["a.json", "b.json", "c.json"]  # the first --flows was dropped
+
+
+def test_a_directory_without_flow_logs_is_said_not_read_as_a_quiet_network(capsys, tmp_path):
+    """A mistyped directory, or logs under a suffix not read, loaded as zero flows and printed
+    nothing: indistinguishable from a network that sent nothing."""
+    import warnings
+
+    import k8sviz
+    from k8sviz.flows import FlowWarning, flow_report
+
+    empty = tmp_path / "logs"
+    empty.mkdir()
+    (empty / "hubble.json.zst").write_bytes(b"\x28\xb5\x2f\xfd")  # a suffix k8sviz does not read
+    assert main(["flows", str(empty)]) == 0
+    out = capsys.readouterr().out
+    assert f"  no-input: {empty}: no flow log file (.json, .jsonl," in out
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = k8sviz.load_flows(empty, DATA / "flows.csv")
+    assert len(df)  # the other input is read as before
+    assert [p["kind"] for p in flow_report(df)["problems"] if p["file"] == str(empty)] == ["no-input"]
+    assert any(w.category is FlowWarning and "no-input" in str(w.message) for w in caught)
+    # a directory that holds a flow log is no problem
+    df = k8sviz.load_flows(k8sviz.demo_path("flows"))
+    assert "no-input" not in flow_report(df)["problem_counts"]
