@@ -501,6 +501,28 @@ def _names(v: Any, known: set[str], where: str, key: str, source: str) -> tuple[
     return tuple(dict.fromkeys(names))
 
 
+def _selector_typo(raw: Any, where: str) -> str:
+    """What in a zone's selector ``raw`` is no field of a label selector ("" if nothing).
+
+    Unlike a policy's, which the API server stored, this selector is the auditor's own text:
+    a mistyped ``matchLabel:`` would be left out and the selector read as ``{}``, putting every
+    namespace or pod in the zone, so it is an error.
+    """
+    if not isinstance(raw, dict):
+        return ""  # LabelSelector.parse says what is wrong with it
+    bad = set(raw) - {"matchLabels", "matchExpressions"}
+    if bad:
+        return (f"{where}: unknown key(s) {', '.join(sorted(map(str, bad)))} "
+                "(expected matchLabels, matchExpressions)")
+    exprs = raw.get("matchExpressions")
+    for i, e in enumerate(exprs if isinstance(exprs, list) else ()):
+        bad = set(e) - {"key", "operator", "values"} if isinstance(e, dict) else set()
+        if bad:
+            return (f"{where}.matchExpressions[{i}]: unknown key(s) {', '.join(sorted(map(str, bad)))} "
+                    "(expected key, operator, values)")
+    return ""
+
+
 def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
     """Build :class:`Zones` from the parsed YAML document (see the module docstring)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("zones"), dict) or not doc["zones"]:
@@ -538,6 +560,10 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
         if "namespaceSelector" not in spec and "podSelector" not in spec:
             msg = "needs a namespaceSelector and/or a podSelector"
             raise ZoneError(msg, source=source, obj=where)
+        for key in ("namespaceSelector", "podSelector"):
+            typo = _selector_typo(spec.get(key), key)
+            if typo:
+                raise ZoneError(f"bad selector: {typo}", source=source, obj=where)
         try:
             nsel = (
                 LabelSelector.parse(spec["namespaceSelector"] or {}, "namespaceSelector")

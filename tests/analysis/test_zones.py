@@ -103,6 +103,13 @@ zones:
         ("zones:\n  a: {podSelector: {}}\nallow: []\nallow:\n  - {from: a, to: a, justification: x}\n",
          r"duplicate key 'allow'"),
         ("zones: " + "[" * 6000 + "]" * 6000 + "\n", r"nested more than 5,000 levels deep"),
+        # a mistyped selector field, left out, would read as {}: every namespace in the zone
+        ("zones:\n  pci: {namespaceSelector: {matchLabel: {compliance: pci}}}\n",
+         r"zone pci: bad selector: namespaceSelector: unknown key\(s\) matchLabel \(expected matchLabels, "
+         r"matchExpressions\)"),
+        ("zones:\n  a: {podSelector: {matchExpressions: [{key: app, operator: In, value: [x]}]}}\n",
+         r"zone a: bad selector: podSelector.matchExpressions\[0\]: unknown key\(s\) value "
+         r"\(expected key, operator, values\)"),
     ],
 )
 def test_bad_files(tmp_path, text, match):
