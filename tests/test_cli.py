@@ -329,7 +329,14 @@ def test_paths_from_the_internet_into_a_zone(capsys):
     assert out.startswith("| target | namespace | zone | hops | path | ports |")
     assert "internet -&gt; " in out and " \\| " in out  # one group of ports per hop, escaped
     assert main(["paths", "--demo", "--to", "nowhere"]) == 2
-    assert "'nowhere' is no zone, workload, pod or namespace" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "'nowhere' is no zone, workload, pod or namespace" in err and "no zones file" not in err
+    # a zone named without a zones file: "no zone" alone read as if zones had been searched
+    demo = str(k8sviz.demo_path("cluster"))
+    assert main(["paths", demo, "--to", "dmz"]) == 2
+    assert capsys.readouterr().err.endswith(
+        "'dmz' is no zone, workload, pod or namespace of the snapshot (no zones file was given, and a "
+        "zone name needs one)\n")
 
 
 @pytest.mark.parametrize("command", ["gaps", "segmentation"])

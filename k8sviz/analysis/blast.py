@@ -283,6 +283,9 @@ def internet_paths(
             from ..errors import QueryError
 
             msg = f"{zone_or_workload!r} is no zone, workload, pod or namespace of the snapshot"
+            if zones is None and "/" not in zone_or_workload:
+                # "no zone" alone reads as if the zones were searched: none were given
+                msg += " (no zones file was given, and a zone name needs one)"
             raise QueryError(msg)
     edges = live_edge_frame(reach, "workload")
     hops = _hops(reach)
