@@ -73,6 +73,18 @@ def test_snapshot_writes_file(write, tmp_path, capsys):
     assert main(["info", str(out)]) == 0
 
 
+def test_snapshot_live_options_with_paths_name_what_was_given(write, tmp_path, capsys):
+    """``-n shop`` on a dump reads as a filter of it; the error named options not given."""
+    path = write("x.yaml", [pod("a", "p")])
+    out = tmp_path / "snap.json"
+    assert main(["snapshot", str(path), "-n", "a", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("not both (given: PATHs and --namespace; --namespace applies to a live snapshot only)\n")
+    assert main(["snapshot", "--demo", "--context", "prod", "-o", str(out)]) == 2
+    assert capsys.readouterr().err.endswith("not both (given: --demo and --context)\n")
+    assert not out.exists()
+
+
 def test_bad_input_is_an_error_without_traceback(write, capsys):
     path = write("np.yaml", netpol("a", "bad", {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Nope"}]}}))
     assert main(["info", str(path)]) == 2

@@ -44,7 +44,13 @@ def run(args: argparse.Namespace) -> int:
         from ..errors import InputError
 
         if args.paths or args.demo:
-            msg = "give either PATHs (offline) or --kubeconfig/--context/--in-cluster (live), not both"
+            # Name the live options given: --namespace alone reads as a filter of the PATHs.
+            given = [o for o, v in (("--kubeconfig", args.kubeconfig), ("--context", args.context),
+                                    ("--in-cluster", args.in_cluster), ("--namespace", args.namespace)) if v]
+            offline = "--demo" if args.demo and not args.paths else "PATHs"
+            msg = ("give either PATHs (offline) or --kubeconfig/--context/--in-cluster (live), not both "
+                   f"(given: {offline} and {', '.join(given)}"
+                   + ("; --namespace applies to a live snapshot only)" if args.namespace else ")"))
             raise InputError(msg)
         from ..sources.live import snapshot_cluster
 
