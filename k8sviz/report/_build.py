@@ -483,6 +483,23 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
             raise ReportError(msg)
         data.baseline = load(*paths)
         data.inputs += [{"role": "baseline", "path": str(p), "sha256": sha256_file(p)} for p in _files(paths)]
+        if data.baseline.warnings:
+            # Loaded here, out of the caller's sight: objects skipped or changed in the previous
+            # review's snapshot change what "changed since" says, and nothing else would tell.
+            import shlex
+            import warnings
+
+            from .._warnings import outside_stacklevel
+
+            n = len(data.baseline.warnings)
+            first = str(data.baseline.warnings[0]).replace("\n", " ")[:300]
+            listing = "k8sviz info " + " ".join(shlex.quote(str(p)) for p in paths) + " --warnings all"
+            warnings.warn(
+                f"{counted(n, 'load warning')} while reading the baseline"
+                f"{', the first' if n > 1 else ''}: {first} (`{listing}` lists {'them' if n > 1 else 'it'})",
+                UserWarning,
+                stacklevel=outside_stacklevel(),
+            )
     if data.baseline.is_empty:
         where = ", ".join(_as_paths(baseline) or ["the Snapshot given"])
         msg = f"the baseline ({where}) holds no Kubernetes objects: every connection would show as added"

@@ -723,3 +723,36 @@ def test_the_matrix_past_its_namespaces_says_what_it_shows(monkeypatch):
     assert int(m[5].replace(",", "")) == sum(c.n for c in cells.values()) > int(m[4])
     matrix = page.split('id="fig-reachability"', 1)[1]
     assert f"namespaces with the most connections: {m[3]} of {len(cells)} namespace pairs" in matrix
+
+
+def test_the_baselines_load_warnings_are_said(tmp_path):
+    """The baseline is loaded inside report(): objects it skipped or changed were said nowhere."""
+    import json
+
+    base, now = _baseline_pair(tmp_path)
+    doc = json.loads(base.read_text())
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "evil"}}
+    doc["items"].append(secret)
+    base.write_text(json.dumps(doc))
+    pattern = r"load warnings? while reading the baseline.*\[secret-skipped\]"
+    with pytest.warns(UserWarning, match=pattern) as caught:
+        k8sviz.report(now, baseline=base, generated_at="x")
+    assert all(w.filename == __file__ for w in caught if "baseline" in str(w.message))  # the caller's line
+    import subprocess
+    import sys
+
+    # A real process: pytest would capture the warning before the CLI prints it.
+    cmd = [sys.executable, "-m", "k8sviz", "report", str(now), "--baseline", str(base),
+           "-o", str(tmp_path / "r.html")]
+    err = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+    said = [line for line in err.splitlines() if "while reading the baseline" in line]
+    assert len(said) == 1 and said[0].startswith("k8sviz: warning: ")
+    them = "them" if "the first" in said[0] else "it"
+    assert said[0].endswith(f"(`k8sviz info {base} --warnings all` lists {them})")
+    # a baseline given as a Snapshot: its warnings are the caller's to see, not said again
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        k8sviz.report(now, baseline=k8sviz.load(base), generated_at="x")
+    assert not [w for w in caught if "while reading the baseline" in str(w.message)]
