@@ -532,3 +532,28 @@ def test_the_builder_judges_times_as_it_adds_and_agrees_with_parsing_every_time(
         snap = b.build()
         assert snap.meta["collected_at"] == expected
         assert [w for w in snap.warnings if w.code == "bad-timestamp"] == want
+
+
+def test_dumps_written_on_windows_are_read_or_refused_saying_how_to_convert(tmp_path):
+    """PowerShell 5's ``>`` writes UTF-16, ``Out-File -Encoding utf8`` UTF-8 with a byte-order
+    mark: a BOM-prefixed JSON dump was refused as "does not start with '{'", a UTF-16 one the same
+    way (or, as YAML, as "not UTF-8 text (byte 0)")."""
+    dump = {"apiVersion": "v1", "kind": "List", "items": [pod("a", "p")]}
+    text = json.dumps(dump)
+    bom = tmp_path / "utf8-bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    snap = k8sviz.load(bom)
+    assert [p.key for p in snap.pods] == ["a/p"] and not snap.warnings
+    # the evidence hash is of the file as it is
+    assert snap.meta["inputs"][0]["sha256"] == hashlib.sha256(bom.read_bytes()).hexdigest()
+    for name in ("utf16.json", "utf16.yaml"):
+        wide = tmp_path / name
+        wide.write_text(text, encoding="utf-16")
+        said = f"{wide}: UTF-16 text, not UTF-8; convert it (iconv -f UTF-16"
+        with pytest.raises(InputError, match=re.escape(said)):
+            k8sviz.load(wide)
+    latin = tmp_path / "latin1.yaml"
+    latin.write_bytes(b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: caf\xe9\n")
+    said = f"{latin}: not UTF-8 text (byte 0xe9 at line 4); save the file as UTF-8"
+    with pytest.raises(InputError, match=re.escape(said)):
+        k8sviz.load(latin)

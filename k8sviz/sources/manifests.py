@@ -63,6 +63,13 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _parse(data: bytes, source: str) -> list[Any]:
+    # Windows writes what kubectl prints with a byte-order mark: PowerShell 5's `>` as UTF-16,
+    # `Out-File -Encoding utf8` as UTF-8 with a BOM, which PyYAML skips and JSON parsers refuse.
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        wide = "UTF-32" if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) else "UTF-16"
+        msg = f"{wide} text, not UTF-8; convert it (iconv -f {wide} -t UTF-8) or write it as UTF-8"
+        raise InputError(msg, source=source)
+    data = data.removeprefix(b"\xef\xbb\xbf")
     head = data.lstrip()[:1]
     is_json_name = source.endswith((".json", ".json.gz"))
     if head in (b"{", b"["):
@@ -77,7 +84,9 @@ def _parse(data: bytes, source: str) -> list[Any]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 text (byte {e.start})", source=source) from None
+        line = data.count(b"\n", 0, e.start) + 1
+        msg = f"not UTF-8 text (byte 0x{data[e.start]:02x} at line {line}); save the file as UTF-8"
+        raise InputError(msg, source=source) from None
     try:
         return list(_yaml.load_all(text))
     except _yaml.MarkedYAMLError as e:
