@@ -673,7 +673,19 @@ class SnapshotBuilder:
                              source=where)
         _check_snapshot_shape(body, where)
         meta = doc.get("meta") or {}
+        before = self.meta_from_file
+        if before is not None and before.get("cluster") != meta.get("cluster"):
+            # Two clusters' objects read as one, under the last file's name: say so, it mixes
+            # the evidence of two audits (their namespaces and workloads may share names).
+            self.warn(LoadWarning(
+                "cluster-mismatch",
+                f"a snapshot of cluster {meta.get('cluster')!r} merged with one of cluster "
+                f"{before.get('cluster')!r} ({self._meta_where}): their objects are read as one cluster, "
+                "named as the last snapshot file names it unless a cluster name is given",
+                where,
+            ))
         self.meta_from_file = meta
+        self._meta_where = where
         for inp in meta.get("inputs") or ():
             self.inputs.append(dict(inp))
         for plural, state in (doc.get("coverage") or {}).items():
@@ -687,6 +699,7 @@ class SnapshotBuilder:
             self.add(obj, f"{where}#objects[{i}]")
 
     meta_from_file: Mapping[str, Any] | None = None
+    _meta_where: str = ""
 
     def _newest_timestamp(self) -> str | None:
         """:func:`_newest_timestamp` of the stored objects, reading again only those whose

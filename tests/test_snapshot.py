@@ -557,3 +557,18 @@ def test_dumps_written_on_windows_are_read_or_refused_saying_how_to_convert(tmp_
     said = f"{latin}: not UTF-8 text (byte 0xe9 at line 4); save the file as UTF-8"
     with pytest.raises(InputError, match=re.escape(said)):
         k8sviz.load(latin)
+
+
+def test_snapshot_files_of_two_clusters_merged_are_a_warning(dump, tmp_path):
+    """Their objects were read as one cluster under the last file's name, said nowhere."""
+    prod = k8sviz.load(dump, cluster="prod").save(tmp_path / "prod.json")
+    stage = k8sviz.load(dump, cluster="staging").save(tmp_path / "staging.json")
+    merged = k8sviz.load(prod, stage)
+    assert merged.meta["cluster"] == "staging"
+    said = [str(w) for w in merged.warnings if w.code == "cluster-mismatch"]
+    assert said == [f"[cluster-mismatch] {stage}: a snapshot of cluster 'staging' merged with one of cluster "
+                    f"'prod' ({prod}): their objects are read as one cluster, named as the last snapshot "
+                    "file names it unless a cluster name is given"]
+    # one cluster's snapshot files, or a file with dumps: nothing to say
+    again = k8sviz.load(dump, cluster="prod").save(tmp_path / "prod2.json")
+    assert not [w for w in k8sviz.load(prod, again, dump).warnings if w.code == "cluster-mismatch"]
