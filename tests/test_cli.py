@@ -370,6 +370,24 @@ def test_gaps_and_segmentation_take_ipblocks_match_pods(command, capsys):
     assert sorted(map(tuple, got[key].astype(str).values)) == sorted(map(tuple, want[key].astype(str).values))
 
 
+def test_segmentation_help_says_which_formats_print_the_matrix(capsys):
+    """The help promised the zone x zone matrix in every format; only txt prints it."""
+    printed = {}
+    for fmt in ("txt", "csv", "json", "md"):
+        assert main(["segmentation", "--demo", "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        printed[fmt] = out.startswith("judged on ") and "\nfrom " in out
+    assert printed == {"txt": True, "csv": False, "json": False, "md": False}
+    import argparse
+
+    from k8sviz.cli import build_parser
+
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    described = " ".join(subparsers.choices["segmentation"].format_help().split())
+    assert ("The matrix and the date exceptions were judged on are printed with --format txt only: csv, "
+            "json and md are the table of connections.") in described
+
+
 def test_segmentation_csv_has_every_column_whole(capsys):
     """--format csv: every violation column, the outside blocks whole (src names only the first
     ones), lists joined with ", ", as the report's CSV file writes them."""

@@ -16,7 +16,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="zone x zone matrix and violations of a zones file",
         description="Assign workloads to the zones of a zones file, print the zone x zone matrix "
         "(denied, partial, allowed) and every connection that crosses zones without an allow "
-        "entry (or with an expired one), with the policy rules that open it. --format csv writes "
+        "entry (or with an expired one), with the policy rules that open it. The matrix and the date "
+        "exceptions were judged on are printed with --format txt only: csv, json and md are the "
+        "table of connections. --format csv writes "
         "every column (each row's outside address blocks too) and quotes cells a spreadsheet "
         "would run as formulas, as the audit report's CSV file.",
     )
