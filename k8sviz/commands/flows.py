@@ -16,7 +16,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="summarize Hubble/Calico/Goldmane/CSV flow logs and list observed edges",
         description="Load flow logs (Hubble, Calico, Goldmane, CSV; .gz allowed), map them to a snapshot and "
                     "print "
-        "a per-source summary (records, window, skipped lines) and the observed edges.",
+        "a per-source summary (records, window, skipped lines) and the observed edges (--format csv: "
+        "the edges only; json: both, under summary and edges).",
     )
     # "*", not "+": a missing FLOWS is reported by run(), which can say where it went.
     p.add_argument("flows", nargs="*", metavar="FLOWS", help="flow log files or directories")

@@ -123,3 +123,20 @@ def test_a_directory_without_flow_logs_is_said_not_read_as_a_quiet_network(capsy
     # a directory that holds a flow log is no problem
     df = k8sviz.load_flows(k8sviz.demo_path("flows"))
     assert "no-input" not in flow_report(df)["problem_counts"]
+
+
+def test_flows_help_says_what_each_format_holds(capsys):
+    """The help promised a per-source summary in every format; csv holds the edges only."""
+    import argparse
+
+    from k8sviz.cli import build_parser
+
+    flows = str(DATA / "flows.csv")
+    assert main(["flows", flows, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("src,dst,protocol,ports,flows")
+    assert main(["flows", flows, "--format", "json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"summary", "edges"}
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    described = " ".join(subparsers.choices["flows"].format_help().split())
+    said = "and the observed edges (--format csv: the edges only; json: both, under summary and edges)."
+    assert said in described
