@@ -82,7 +82,8 @@ def _summary(flows: Any) -> dict[str, Any]:
             agg["last"] = s["last"]
     types = flows["flow_type"].value_counts() if "flow_type" in flows else {}
     return {
-        "sources": per_format,
+        # By format, not by the order the files were given in: the edges do not depend on it either.
+        "sources": dict(sorted(per_format.items())),
         # Hubble event types: L7 proxy records and SOCK translations are not plain packets.
         "flow_types": {str(k): int(v) for k, v in sorted(dict(types).items()) if v},
         "problems": rep["problems"],

@@ -140,3 +140,17 @@ def test_flows_help_says_what_each_format_holds(capsys):
     described = " ".join(subparsers.choices["flows"].format_help().split())
     said = "and the observed edges (--format csv: the edges only; json: both, under summary and edges)."
     assert said in described
+
+
+def test_flows_output_does_not_depend_on_the_order_of_the_files(capsys):
+    """The per-format summary followed the order the files were given in; the edges did not."""
+    import k8sviz
+
+    calico, hubble = (str(k8sviz.demo_path("flows") / n) for n in ("calico.json", "hubble.json.gz"))
+    for fmt in ("txt", "json"):
+        outs = []
+        for files in ([calico, hubble], [hubble, calico]):
+            assert main(["flows", *files, "--format", fmt]) == 0
+            outs.append(capsys.readouterr().out)
+        assert outs[0] == outs[1]
+    assert outs[0].index('"calico"') < outs[0].index('"hubble"')
