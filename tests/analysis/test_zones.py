@@ -107,6 +107,9 @@ zones:
         ("zones:\n  pci: {namespaceSelector: {matchLabel: {compliance: pci}}}\n",
          r"zone pci: bad selector: namespaceSelector: unknown key\(s\) matchLabel \(expected matchLabels, "
          r"matchExpressions\)"),
+        # labels written without matchLabels: every namespace was in pci
+        ("zones:\n  pci: {namespaceSelector: {compliance: pci}}\n",
+         r"zone pci: bad selector: namespaceSelector: unknown key\(s\) compliance"),
         ("zones:\n  a: {podSelector: {matchExpressions: [{key: app, operator: In, value: [x]}]}}\n",
          r"zone a: bad selector: podSelector.matchExpressions\[0\]: unknown key\(s\) value "
          r"\(expected key, operator, values\)"),
