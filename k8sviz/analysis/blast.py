@@ -191,9 +191,10 @@ def blast_radius(reach: Any, start: str, max_hops: int | None = None) -> pd.Data
     """
     import pandas as pd
 
+    from .._checks import require_reach
     from ..errors import QueryError
 
-    snap = reach.snapshot
+    snap = require_reach(reach, "blast_radius").snapshot
     wl = workload_of(snap, start)
     if wl not in {p.workload_key for p in snap.pods}:
         msg = f"unknown workload or pod {start!r} (expected namespace/pod or namespace/workload)"
@@ -258,7 +259,9 @@ def internet_paths(
     """
     import pandas as pd
 
-    snap = reach.snapshot
+    from .._checks import require_reach
+
+    snap = require_reach(reach, "internet_paths").snapshot
     zones = load_zones(zones) if zones is not None else None
     if zones is not None and zone_or_workload == EXTERNAL:
         from ..errors import QueryError

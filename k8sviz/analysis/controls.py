@@ -392,6 +392,12 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
     """
     import pandas as pd
 
+    from ..errors import QueryError
+
+    if not isinstance(gaps_df, pd.DataFrame):
+        got = type(gaps_df).__name__
+        msg = f"controls_summary: gaps_df must be the DataFrame of k8sviz.gaps(...), got {got}"
+        raise QueryError(msg)
     if checked is None:
         checked = gaps_df.attrs.get("checked", list(FINDINGS))
     checked = set(checked)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._checks import snapshot_and_reach
 from .._text import counted
 from ..calico_objects import CalicoPolicy
 from ..cilium_objects import CiliumPolicy, knp_matches, knp_selects_every_pod
@@ -1533,8 +1535,12 @@ def gaps(
     """
     import pandas as pd
 
-    if snapshot is None:
-        snapshot = reach.snapshot
+    snapshot, reach = snapshot_and_reach(snapshot, reach, "gaps")
+    if flows is not None and not isinstance(flows, pd.DataFrame):
+        hint = (" (load it first: k8sviz.load_flows(path, snapshot=snapshot))"
+                if isinstance(flows, str | os.PathLike) else "")
+        msg = f"gaps: flows must be a DataFrame from k8sviz.load_flows(...), got {type(flows).__name__}{hint}"
+        raise QueryError(msg)
     if today is not None and today != "":
         # Checked even without zones (then unused): a bad date is a mistake to report, early.
         today = resolve_today(today)

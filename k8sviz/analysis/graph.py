@@ -8,6 +8,7 @@ from collections import defaultdict
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .._checks import snapshot_and_reach
 from .._gc import pausing
 from ._common import (
     INTERNET,
@@ -150,8 +151,7 @@ def graph(
         ``k8sviz_version``, ``zones_source`` and ``aggregated``.  Every attribute is JSON-serializable, so
         ``networkx.node_link_data(G)`` round-trips through ``json``.
     """
-    if snapshot is None:
-        snapshot = reach.snapshot
+    snapshot, reach = snapshot_and_reach(snapshot, reach, "graph")
     G, nodes = _start(snapshot, level, zones, services)
 
     # ---------------------------------------------------------------- allowed edges
@@ -197,8 +197,7 @@ def graph_without_allowed(
     (the audit report's aggregated figures): at 700,000 edges, making each a networkx edge
     costs more than the rest of the graph.
     """
-    if snapshot is None:
-        snapshot = reach.snapshot
+    snapshot, reach = snapshot_and_reach(snapshot, reach, "graph")
     G, nodes = _start(snapshot, level, zones, services)
     frame = _allowed_frame(reach, level, nodes) if reach is not None else None
     if flows is not None and len(flows):

@@ -49,6 +49,9 @@ def policy_inventory(snapshot: Snapshot) -> pd.DataFrame:
     """
     import pandas as pd
 
+    from .._checks import require_snapshot
+
+    require_snapshot(snapshot, "policy_inventory")
     live = [p for p in snapshot.pods if not p.host_network and not p.terminated]
     # Pods alike for every selector (namespace, labels, ServiceAccount) are judged once.
     classes: dict[tuple[Any, ...], list[Any]] = {}

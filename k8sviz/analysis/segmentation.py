@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._checks import snapshot_and_reach
 from . import _ports
 from ._common import (
     _engine_codes,
@@ -662,8 +663,7 @@ def segmentation(
         msg = "segmentation needs zones (a Zones object or a zones YAML path)"
         raise ZoneError(msg)
     zones = load_zones(zones)
-    if snapshot is None:
-        snapshot = reach.snapshot
+    snapshot, reach = snapshot_and_reach(snapshot, reach, "segmentation")
     day = resolve_today(today, snapshot)  # a bad date fails before reachability is computed
     reach = get_reach(snapshot, reach)
     edges = live_edge_frame(reach, level)  # pods that ran to completion connect nothing

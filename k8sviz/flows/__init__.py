@@ -224,7 +224,12 @@ def _load_snapshot(snapshot: Any) -> Snapshot | None:
         return snapshot
     if isinstance(snapshot, str | os.PathLike):
         return load(snapshot)
-    return load(*snapshot)
+    if isinstance(snapshot, list | tuple) and all(isinstance(s, str | os.PathLike) for s in snapshot):
+        return load(*snapshot)
+    from .._checks import require_snapshot
+
+    # Anything else (a reachability, a graph) is no snapshot: say so, naming the argument.
+    return require_snapshot(snapshot, "load_flows")
 
 
 def load_flows(

@@ -755,9 +755,11 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     ``attrs["k8sviz"]["lost_events"]`` is the number of events Hubble reported lost while the
     flows were captured (when it did): ``allowed-but-unused`` rows may then name used rules.
     """
+    from .._checks import require_reach
     from ..errors import K8svizError
 
     flows = _check(flows)
+    require_reach(reach, "flow_discrepancies", needs=("can_reach",))
     f = _not_replies(flows)
     f = f[f["verdict"].isin(["allowed", "denied"])]
     info: dict[str, Any] = {

@@ -126,6 +126,9 @@ def reachability(snapshot: Snapshot, *, ipblocks_match_pods: bool = False) -> Re
         Let ipBlock peers match pod IPs too (some CNIs do; the API says ipBlocks are meant
         for cluster-external addresses).  Off by default.
     """
+    from .._checks import require_snapshot
+
+    require_snapshot(snapshot, "reachability")
     return Reachability(snapshot, ipblocks_match_pods=ipblocks_match_pods)
 
 

@@ -734,6 +734,15 @@ def network_figure(
     plotly.graph_objects.Figure
         One trace per edge category (lines plus hoverable midpoints) and one node trace per zone.
     """
+    import networkx as nx
+
+    if not isinstance(G, nx.Graph):
+        from ..errors import QueryError
+
+        hint = (" (build it: k8sviz.graph(snapshot, reach=reach))"
+                if hasattr(G, "pods") or hasattr(G, "can_reach") else "")
+        msg = f"network_figure: G must be a graph from k8sviz.graph(...), got {type(G).__name__}{hint}"
+        raise QueryError(msg)
     nodes, alias = _node_rows(G, services=services, collapse_external=collapse_external)
     vset = graph_violations(G, violations)
     edges = _edge_rows(G, vset, alias)

@@ -1,0 +1,65 @@
+"""Checks of the objects the public functions take, so that a wrong one (a path where a
+snapshot is expected, the snapshot where a reachability is, a reachability of another
+snapshot) gets a :class:`~k8sviz.errors.QueryError` naming the argument, not an
+``AttributeError`` from deep inside."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import QueryError
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
+
+
+def _got(value: Any) -> str:
+    return type(value).__name__
+
+
+def require_snapshot(value: Any, where: str, name: str = "snapshot") -> Snapshot:
+    """``value`` if it is a :class:`~k8sviz.snapshot.Snapshot`, else a QueryError."""
+    from .snapshot import Snapshot
+
+    if not isinstance(value, Snapshot):
+        hint = ""
+        if _is_reach(value):
+            hint = " (that is a reachability: give its .snapshot)"
+        elif isinstance(value, str | bytes) or hasattr(value, "__fspath__"):
+            hint = " (load it first: k8sviz.load(path))"
+        msg = f"{where}: {name} must be a Snapshot from k8sviz.load(...), got {_got(value)}{hint}"
+        raise QueryError(msg)
+    return value
+
+
+def _is_reach(value: Any) -> bool:
+    from .policy.reachability import Reachability
+
+    return isinstance(value, Reachability)
+
+
+def require_reach(value: Any, where: str, name: str = "reach", needs: tuple[str, ...] = ("snapshot",)) -> Any:
+    """``value`` if it can serve as a reachability (a :class:`~k8sviz.policy.reachability.
+    Reachability`, or any object with the attributes ``needs``: the analyses take the engine's
+    contract, not its class), else a QueryError."""
+    from .snapshot import Snapshot
+
+    if isinstance(value, Snapshot | str | bytes) or not all(hasattr(value, a) for a in needs):
+        hint = " (compute it: k8sviz.reachability(snapshot))" if isinstance(value, Snapshot) else ""
+        msg = f"{where}: {name} must come from k8sviz.reachability(snapshot), got {_got(value)}{hint}"
+        raise QueryError(msg)
+    return value
+
+
+def snapshot_and_reach(snapshot: Any, reach: Any, where: str) -> tuple[Snapshot, Any]:
+    """The ``(snapshot, reach)`` of an analysis that takes both, either of them optional
+    (``snapshot`` None: ``reach.snapshot``; ``reach`` None: computed later), each checked."""
+    if snapshot is None:
+        if reach is None:
+            msg = f"{where}: give a snapshot (k8sviz.load(...)) or reach=k8sviz.reachability(snapshot)"
+            raise QueryError(msg)
+        return require_reach(reach, where).snapshot, reach
+    require_snapshot(snapshot, where)
+    if reach is not None:
+        require_reach(reach, where)
+    return snapshot, reach

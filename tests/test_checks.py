@@ -1,0 +1,99 @@
+"""A wrong object given to a public function (a path where a snapshot is expected, the snapshot
+where a reachability is, a reachability where a graph is) is a QueryError naming the function
+and the argument, never an AttributeError or TypeError from deep inside."""
+
+from pathlib import Path
+
+import pytest
+
+import k8sviz
+from k8sviz.errors import QueryError
+
+ZONES = k8sviz.demo_path("zones.yaml")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    snap = k8sviz.load(k8sviz.demo_path("cluster"))
+    return snap, k8sviz.reachability(snap)
+
+
+def test_reachability_of_no_snapshot():
+    with pytest.raises(QueryError, match=r"^reachability: snapshot must be .* got str \(load it first"):
+        k8sviz.reachability("data/demo/cluster")
+    with pytest.raises(QueryError, match="got PosixPath"):
+        k8sviz.reachability(Path("data/demo/cluster"))
+
+
+def test_reachability_of_a_reachability(demo):
+    _, reach = demo
+    with pytest.raises(QueryError, match=r"got Reachability \(that is a reachability: give its .snapshot\)"):
+        k8sviz.reachability(reach)
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("gaps", lambda snap, reach: k8sviz.gaps(reach, snap)),
+        ("gaps", lambda snap, reach: k8sviz.gaps("data/demo/cluster")),
+        ("segmentation", lambda snap, reach: k8sviz.segmentation(reach, snap, ZONES)),
+        ("graph", lambda snap, reach: k8sviz.graph(reach)),
+        ("policy_inventory", lambda snap, reach: k8sviz.policy_inventory(reach)),
+        ("load_flows", lambda snap, reach: k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=reach)),
+    ],
+)
+def test_snapshot_argument_checked(demo, name, call):
+    snap, reach = demo
+    with pytest.raises(QueryError, match=rf"^{name}: snapshot must be a Snapshot"):
+        call(snap, reach)
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("blast_radius", lambda snap, reach: k8sviz.blast_radius(snap, "shop/frontend")),
+        ("internet_paths", lambda snap, reach: k8sviz.internet_paths(snap, "pci")),
+        ("gaps", lambda snap, reach: k8sviz.gaps(snap, snap)),
+        ("segmentation", lambda snap, reach: k8sviz.segmentation(snap, snap, ZONES)),
+        ("graph", lambda snap, reach: k8sviz.graph(snap, "data/demo/cluster")),
+        ("graph", lambda snap, reach: k8sviz.graph(None, None)),
+    ],
+)
+def test_reach_argument_checked(demo, name, call):
+    snap, reach = demo
+    with pytest.raises(QueryError, match=rf"^{name}: (reach must come from|give a snapshot)"):
+        call(snap, reach)
+
+
+@pytest.mark.filterwarnings("ignore::k8sviz.FlowWarning")
+def test_flow_discrepancies_of_a_snapshot(demo):
+    snap, _ = demo
+    flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=snap)
+    with pytest.raises(QueryError, match=r"^flow_discrepancies: reach must come from .* got Snapshot"):
+        k8sviz.flow_discrepancies(flows, snap)
+
+
+def test_gaps_flows_path(demo):
+    snap, reach = demo
+    with pytest.raises(QueryError, match=r"^gaps: flows must be a DataFrame .* got str \(load it first"):
+        k8sviz.gaps(snap, reach, flows="data/demo/flows")
+
+
+def test_network_figure_of_no_graph(demo):
+    snap, reach = demo
+    for wrong in (snap, reach):
+        with pytest.raises(QueryError, match=r"^network_figure: G must be a graph from k8sviz.graph"):
+            k8sviz.network_figure(wrong)
+
+
+def test_controls_summary_of_no_frame(demo):
+    snap, _ = demo
+    with pytest.raises(QueryError, match=r"^controls_summary: gaps_df must be the DataFrame .* got Snapshot"):
+        k8sviz.controls_summary(snap)
+
+
+def test_right_arguments_still_work(demo):
+    snap, reach = demo
+    assert len(k8sviz.blast_radius(reach, "shop/frontend"))
+    assert k8sviz.graph(None, reach).number_of_nodes() == k8sviz.graph(snap, reach).number_of_nodes()
+    assert len(k8sviz.policy_inventory(snap)) == len(snap.network_policies) == 33
