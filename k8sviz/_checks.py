@@ -51,9 +51,26 @@ def require_reach(value: Any, where: str, name: str = "reach", needs: tuple[str,
     return value
 
 
+def require_same(snapshot: Snapshot, reach: Any, where: str) -> None:
+    """A QueryError unless ``reach`` was computed from ``snapshot`` (the same object, or one of
+    the same content: a snapshot loaded again from the same input)."""
+    other = getattr(reach, "snapshot", None)
+    if other is None or other is snapshot or other.sha256 == snapshot.sha256:
+        return
+    msg = (
+        f"{where}: reach was computed from another snapshot "
+        f"({other.meta.get('cluster')!r}, {len(other.pods)} pods) than the one given "
+        f"({snapshot.meta.get('cluster')!r}, {len(snapshot.pods)} pods); "
+        "give k8sviz.reachability(snapshot), or leave reach out"
+    )
+    raise QueryError(msg)
+
+
 def snapshot_and_reach(snapshot: Any, reach: Any, where: str) -> tuple[Snapshot, Any]:
     """The ``(snapshot, reach)`` of an analysis that takes both, either of them optional
-    (``snapshot`` None: ``reach.snapshot``; ``reach`` None: computed later), each checked."""
+    (``snapshot`` None: ``reach.snapshot``; ``reach`` None: computed later), each checked, and
+    ``reach`` checked to be of ``snapshot``: one of another cluster would mix two clusters'
+    pods into one answer."""
     if snapshot is None:
         if reach is None:
             msg = f"{where}: give a snapshot (k8sviz.load(...)) or reach=k8sviz.reachability(snapshot)"
@@ -62,4 +79,5 @@ def snapshot_and_reach(snapshot: Any, reach: Any, where: str) -> tuple[Snapshot,
     require_snapshot(snapshot, where)
     if reach is not None:
         require_reach(reach, where)
+        require_same(snapshot, reach, where)
     return snapshot, reach

@@ -97,3 +97,56 @@ def test_right_arguments_still_work(demo):
     assert len(k8sviz.blast_radius(reach, "shop/frontend"))
     assert k8sviz.graph(None, reach).number_of_nodes() == k8sviz.graph(snap, reach).number_of_nodes()
     assert len(k8sviz.policy_inventory(snap)) == len(snap.network_policies) == 33
+
+
+@pytest.fixture(scope="module")
+def other():
+    """A one-pod cluster: its reachability is no answer about the demo's pods."""
+    from .analysis.helpers import ns, pod, snapshot
+
+    snap = snapshot(ns("lonely"), pod("lonely", "one", app="one"))
+    return snap, k8sviz.reachability(snap)
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("gaps", lambda s, r: k8sviz.gaps(s, r)),
+        ("segmentation", lambda s, r: k8sviz.segmentation(s, r, ZONES)),
+        ("graph", lambda s, r: k8sviz.graph(s, reach=r)),
+    ],
+)
+def test_reach_of_another_snapshot(demo, other, name, call):
+    snap, reach = demo
+    osnap, oreach = other
+    for s, r in ((snap, oreach), (osnap, reach)):
+        with pytest.raises(QueryError, match=rf"^{name}: reach was computed from another snapshot"):
+            call(s, r)
+
+
+def test_report_with_reach_of_another_snapshot(demo, other, tmp_path):
+    from k8sviz.report import ReportError
+
+    snap, _ = demo
+    _, oreach = other
+    with pytest.raises(ReportError, match="reach was computed from another snapshot"):
+        k8sviz.report(snap, reach=oreach, output=tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_gaps_with_segmentation_of_another_snapshot(demo, other):
+    snap, reach = demo
+    osnap, oreach = other
+    seg = k8sviz.segmentation(osnap, oreach, ZONES)
+    with pytest.raises(QueryError, match="segmentation was computed from another snapshot"):
+        k8sviz.gaps(snap, reach, segmentation=seg)
+
+
+def test_same_content_loaded_twice_is_the_same_snapshot(demo):
+    snap, _ = demo
+    again = k8sviz.load(k8sviz.demo_path("cluster"))
+    assert again is not snap
+    reach = k8sviz.reachability(again)
+    seg = k8sviz.segmentation(again, reach, ZONES)
+    assert seg.snapshot is again
+    assert len(k8sviz.gaps(snap, reach, segmentation=seg))

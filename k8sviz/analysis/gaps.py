@@ -1187,12 +1187,19 @@ def _violation_groups(v: pd.DataFrame) -> dict[tuple[str, str, str, str], dict[s
     return groups
 
 
-def _agree_with(seg: Any, zones: Zones | None, today: Any) -> tuple[Zones, Any]:
+def _agree_with(seg: Any, zones: Zones | None, today: Any, snapshot: Snapshot) -> tuple[Zones, Any]:
     """The zones and date of a given segmentation, checked against those given beside it."""
     from .segmentation import Segmentation
 
     if not isinstance(seg, Segmentation):
         raise QueryError(f"segmentation must come from k8sviz.segmentation(), got {type(seg).__name__}")
+    judged = seg.snapshot
+    if judged is not None and judged is not snapshot and judged.sha256 != snapshot.sha256:
+        raise QueryError(
+            f"segmentation was computed from another snapshot ({judged.meta.get('cluster')!r}, "
+            f"{len(judged.pods)} pods) than the one given ({snapshot.meta.get('cluster')!r}, "
+            f"{len(snapshot.pods)} pods)"
+        )
     if zones is not None and (zones.zones, zones.allow) != (seg.zones.zones, seg.zones.allow):
         raise QueryError("segmentation was computed with other zones than the ones given")
     if today is not None and resolve_today(today) != seg.today:
@@ -1547,7 +1554,7 @@ def gaps(
     if zones is not None:
         zones = load_zones(zones)
     if segmentation is not None:
-        zones, today = _agree_with(segmentation, zones, today)
+        zones, today = _agree_with(segmentation, zones, today, snapshot)
     ctx = _Ctx(snapshot, zones)
     if zones is not None:
         ctx.today = resolve_today(today, snapshot)  # for the allow rules that approve public entries

@@ -199,6 +199,9 @@ class Segmentation:
         ``exceptions`` (allow rules that cover part of it), ``expired_exceptions``.
     today
         The date expiry was judged against.
+    snapshot
+        The snapshot judged (None when not known), so that :func:`k8sviz.gaps` given this
+        segmentation beside another snapshot refuses it.
     """
 
     def __init__(
@@ -208,12 +211,14 @@ class Segmentation:
         violations: pd.DataFrame,
         zones: Zones,
         today: dt.date,
+        snapshot: Snapshot | None = None,
     ):
         self.pairs = pairs
         self.matrix = matrix
         self.violations = violations
         self.zones = zones
         self.today = today
+        self.snapshot = snapshot
 
     def __repr__(self) -> str:
         return (
@@ -758,4 +763,4 @@ def segmentation(
     )
     matrix = matrix.fillna("denied")
     matrix.index.name, matrix.columns.name = "from", "to"
-    return Segmentation(long, matrix, viol, zones, day)
+    return Segmentation(long, matrix, viol, zones, day, snapshot)

@@ -183,6 +183,14 @@ def collect(
             msg = "report() needs a Snapshot or one or more paths to cluster dumps"
             raise ReportError(msg)
         snap = load(*paths)
+    if reach is not None:
+        from .._checks import require_reach, require_same
+        from ..errors import QueryError
+
+        try:
+            require_same(snap, require_reach(reach, "report"), "report")
+        except QueryError as e:  # one report of two clusters would be neither's
+            raise ReportError(str(e)) from None
     if generated_at is None:
         generated_at = dt.datetime.now(dt.UTC)
     if isinstance(generated_at, dt.datetime):
