@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import QueryError
+from .errors import InputError, QueryError
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
@@ -81,3 +81,16 @@ def snapshot_and_reach(snapshot: Any, reach: Any, where: str) -> tuple[Snapshot,
         require_reach(reach, where)
         require_same(snapshot, reach, where)
     return snapshot, reach
+
+
+def require_paths(paths: tuple[Any, ...], where: str, error: type[InputError] = InputError) -> None:
+    """An InputError (or ``error``) unless each of ``paths`` is a ``str`` or an ``os.PathLike`` (a list given
+    as one argument is the usual slip: ``load(["a.yaml", "b.yaml"])`` for ``load("a.yaml", "b.yaml")``)."""
+    import os
+
+    for p in paths:
+        if not isinstance(p, str | os.PathLike):
+            hint = f" (give several paths as separate arguments: {where}(*paths))" if isinstance(
+                p, list | tuple | set) else ""
+            msg = f"{where}: a path must be a str or pathlib.Path, got {_got(p)}{hint}"
+            raise error(msg)

@@ -2019,6 +2019,9 @@ def load(
     if not paths:
         msg = "k8sviz.load needs at least one file or directory"
         raise InputError(msg)
+    from ._checks import require_paths
+
+    require_paths(paths, "load")
     with paused():
         # The builder holds every raw object: it must be gone before the GC resumes, or the
         # first collection walks the whole parsed input.

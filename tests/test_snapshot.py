@@ -572,3 +572,10 @@ def test_snapshot_files_of_two_clusters_merged_are_a_warning(dump, tmp_path):
     # one cluster's snapshot files, or a file with dumps: nothing to say
     again = k8sviz.load(dump, cluster="prod").save(tmp_path / "prod2.json")
     assert not [w for w in k8sviz.load(prod, again, dump).warnings if w.code == "cluster-mismatch"]
+
+
+@pytest.mark.parametrize(("arg", "hint"), [(["data/demo/cluster"], "separate arguments"), (3, "int$")])
+def test_load_of_no_path_names_the_argument(arg, hint):
+    # a list given as one argument was a TypeError from deep inside pathlib
+    with pytest.raises(InputError, match=rf"^load: a path must be a str or pathlib.Path, got .*{hint}"):
+        k8sviz.load(arg)

@@ -662,6 +662,9 @@ def load_zones(path: str | os.PathLike[str] | Mapping[str, Any] | Zones) -> Zone
         return parse_zones(dict(path))
     from .. import _yaml
 
+    if not isinstance(path, str | os.PathLike):
+        msg = f"load_zones: path must be a str, pathlib.Path, dict or Zones, got {type(path).__name__}"
+        raise ZoneError(msg)
     p = Path(path)
     try:
         data = p.read_bytes()

@@ -274,6 +274,9 @@ def load_flows(
     if not paths:
         msg = "k8sviz.load_flows needs at least one file or directory"
         raise InputError(msg)
+    from .._checks import require_paths
+
+    require_paths(paths, "load_flows")
     if format not in ("auto", "hubble", "calico", "goldmane", "csv"):
         msg = f"format must be auto, hubble, calico, goldmane or csv, not {format!r}"
         raise InputError(msg)

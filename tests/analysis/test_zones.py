@@ -457,3 +457,9 @@ def test_priorities_stay_integers_in_the_frame_and_the_report_table():
     assert "10</td>" in cells and "-3</td>" in cells and "10.0" not in "".join(cells)
     assert "&lt;NA&gt;" not in table_html(z.to_frame()) and "nan" not in table_html(z.to_frame()).lower()
     assert table_html(pd.DataFrame({"p": pd.array([None], dtype="Int64")})).count("<td></td>") == 1
+
+
+def test_load_zones_of_no_path_names_the_argument():
+    # a list was a TypeError from deep inside pathlib
+    with pytest.raises(ZoneError, match=r"^load_zones: path must be a str, pathlib.Path, dict or Zones, got list"):
+        load_zones(["data/demo/zones.yaml"])

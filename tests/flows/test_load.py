@@ -322,3 +322,9 @@ def test_a_flow_file_given_twice_is_read_once(demo_snap):
     mine = twice[twice["file"] == str(DATA / "hubble_wrapped.jsonl")]
     assert len(mine) == len(one)  # not every record twice
     assert [s["file"] for s in twice.attrs["k8sviz"]["sources"]].count(str(DATA / "hubble_wrapped.jsonl")) == 1
+
+
+def test_load_flows_of_a_list_names_the_argument():
+    # a list given as one argument was a TypeError from deep inside pathlib
+    with pytest.raises(k8sviz.InputError, match=r"^load_flows: a path must be .* got list \(give several paths"):
+        k8sviz.load_flows([str(DATA)])
