@@ -167,6 +167,22 @@ def _hops(reach: Any) -> _Hops:
     return store[("hops", "workload")]
 
 
+def _check_args(where: str, name: str, value: Any, max_hops: Any) -> None:
+    """``value`` a str and ``max_hops`` None or a whole number >= 0, else a QueryError naming it
+    (a list or a ``"3"`` from a widget got as far as a TypeError in the search)."""
+    import numbers
+
+    from ..errors import QueryError
+
+    if not isinstance(value, str):
+        msg = f"{where}: {name} must be a str such as 'namespace/workload', got {type(value).__name__}"
+        raise QueryError(msg)
+    if max_hops is not None and (isinstance(max_hops, bool) or not isinstance(max_hops, numbers.Integral)
+                                 or max_hops < 0):
+        msg = f"{where}: max_hops must be None or a whole number >= 0, got {max_hops!r}"
+        raise QueryError(msg)
+
+
 def blast_radius(reach: Any, start: str, max_hops: int | None = None) -> pd.DataFrame:
     """Every workload reachable from a compromised one, by the shortest chain of allowed hops.
 
@@ -195,6 +211,7 @@ def blast_radius(reach: Any, start: str, max_hops: int | None = None) -> pd.Data
     from ..errors import QueryError
 
     snap = require_reach(reach, "blast_radius").snapshot
+    _check_args("blast_radius", "start", start, max_hops)
     wl = workload_of(snap, start)
     if wl not in {p.workload_key for p in snap.pods}:
         msg = f"unknown workload or pod {start!r} (expected namespace/pod or namespace/workload)"
@@ -262,6 +279,7 @@ def internet_paths(
     from .._checks import require_reach
 
     snap = require_reach(reach, "internet_paths").snapshot
+    _check_args("internet_paths", "zone_or_workload", zone_or_workload, max_hops)
     zones = load_zones(zones) if zones is not None else None
     if zones is not None and zone_or_workload == EXTERNAL:
         from ..errors import QueryError

@@ -96,3 +96,28 @@ def test_internet_paths_into_the_external_zone_is_an_error():
         internet_paths(reach, "external", zones)
     # unzoned is a zone of workloads: a target like any other.
     assert internet_paths(reach, "unzoned", zones)["target"].tolist() == ["edge/lb", "app/web", "app/api"]
+
+
+@pytest.mark.parametrize(
+    ("start", "max_hops", "match"),
+    [
+        (["app/web"], None, r"^blast_radius: start must be a str .* got list"),
+        ("app/web", "3", r"^blast_radius: max_hops must be None or a whole number >= 0, got '3'"),
+        ("app/web", -1, r"max_hops must be .* got -1"),
+        ("app/web", 1.5, r"max_hops must be .* got 1.5"),
+    ],
+)
+def test_blast_radius_bad_arguments(start, max_hops, match):
+    # a list was a TypeError (unhashable) and "3" one ('<' between int and str) from deep inside
+    _, reach = chain()
+    with pytest.raises(QueryError, match=match):
+        blast_radius(reach, start, max_hops=max_hops)
+
+
+def test_internet_paths_bad_arguments():
+    _, reach = chain()
+    with pytest.raises(QueryError, match=r"^internet_paths: zone_or_workload must be a str .* got list"):
+        internet_paths(reach, ["pci"])
+    with pytest.raises(QueryError, match=r"^internet_paths: max_hops must be .* got '2'"):
+        internet_paths(reach, "pci", max_hops="2")
+    assert internet_paths(reach, "pci/vault", max_hops=0).empty
