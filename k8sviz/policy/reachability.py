@@ -808,8 +808,15 @@ class Reachability:
         )
 
     def _pod(self, pod_key: str) -> int:
-        i = self._pod_index.get(pod_key)
+        i = self._pod_index.get(pod_key) if isinstance(pod_key, str) else None
         if i is None:
+            if not isinstance(pod_key, str):
+                raise QueryError(f"pod must be 'namespace/name', got {pod_key!r}")
+            pods = sorted(p.key for p in self.snapshot.pods if p.workload_key == pod_key)
+            if pods:  # the quick start's names are workloads; these queries take a pod
+                more = f" ... ({len(pods)} pods)" if len(pods) > 3 else ""
+                raise QueryError(f"unknown pod {pod_key!r}: that is a workload; give one of its pods: "
+                                 f"{', '.join(pods[:3])}{more}")
             raise QueryError(f"unknown pod {pod_key!r}")
         return i
 
@@ -817,7 +824,7 @@ class Reachability:
         """Policies that put the pod in default deny for ``direction`` ("ingress"/"egress"):
         NetworkPolicies ("ns/name") and Cilium policies (``kind/ns/name``), then evaluated Calico
         policies (``CalicoPolicy.ref``)."""
-        _check_direction(direction)
+        direction = _check_direction(direction)
         i = self._pod(pod_key)
         if self._ends.pods[i].host_network:
             return []
@@ -871,9 +878,9 @@ class Reachability:
         hostNetwork pod or one that ended.  See :class:`~k8sviz.policy.posture.Posture`.
 
         Raises :class:`~k8sviz.errors.QueryError` for an unknown pod or a direction other
-        than "ingress" and "egress".
+        than "ingress" and "egress" (in any case: ``"Ingress"`` is ``"ingress"``).
         """
-        _check_direction(direction)
+        direction = _check_direction(direction)
         if not isinstance(pod_key, str):
             raise QueryError(f"pod must be 'namespace/name', got {pod_key!r}")
         return self._postures().posture(self._ends.pods[self._pod(pod_key)], direction)
@@ -1393,9 +1400,12 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
     )
 
 
-def _check_direction(direction: object) -> None:
-    if direction not in ("ingress", "egress"):
+def _check_direction(direction: object) -> str:
+    """``direction`` lower-cased (``"Ingress"`` as policyTypes spells it is ``"ingress"``, as a
+    protocol ``"tcp"`` is ``"TCP"``), else a QueryError."""
+    if not isinstance(direction, str) or direction.lower() not in ("ingress", "egress"):
         raise QueryError(f"direction must be 'ingress' or 'egress', got {direction!r}")
+    return direction.lower()
 
 
 def unread_text(unread: dict[str, str]) -> str:

@@ -292,11 +292,33 @@ def test_gaps_reads_the_posture_reach_keeps():
     (lambda r: r.posture("a/web", "inbound"), "direction must be 'ingress' or 'egress'"),
     (lambda r: r.posture(["a/web"], "ingress"), "pod must be 'namespace/name'"),
     (lambda r: r.isolation("namespace"), "level must be 'pod' or 'workload'"),
+    # a list was a TypeError (unhashable) from the pod index
+    (lambda r: r.isolated(["a/web"], "ingress"), "pod must be 'namespace/name'"),
+    (lambda r: r.selecting_policies("a/web", None), "direction must be 'ingress' or 'egress'"),
 ])
 def test_bad_arguments_are_query_errors(call, words):
     reach = k8sviz.reachability(snapshot(ns("a"), pod("a", "web", app="web")))
     with pytest.raises(QueryError, match=words):
         call(reach)
+
+
+def test_direction_in_any_case():
+    # "Ingress", as policyTypes spells it, was refused while a protocol "tcp" was taken
+    snap = snapshot(ns("a"), pod("a", "web", app="web"),
+                    policy("a", "deny", {"app": "web"}, ["Ingress"]))
+    reach = k8sviz.reachability(snap)
+    assert reach.isolated("a/web", "Ingress") and not reach.isolated("a/web", "EGRESS")
+    assert reach.selecting_policies("a/web", "Ingress") == ["a/deny"]
+    assert reach.posture("a/web", "Ingress") == reach.posture("a/web", "ingress")
+    assert reach.posture("a/web", "Ingress").direction == "ingress"
+
+
+def test_a_workload_given_for_a_pod_is_named_as_such():
+    snap = k8sviz.load(k8sviz.demo_path("cluster"))
+    reach = k8sviz.reachability(snap)
+    with pytest.raises(QueryError, match=r"unknown pod 'shop/frontend': that is a workload; give one of its pods: "
+                                         r"shop/frontend-"):
+        reach.isolated("shop/frontend", "ingress")
 
 
 def test_posture_is_frozen():
