@@ -446,6 +446,28 @@ def flow_edges(
 # ---------------------------------------------------------------------------- clock skew
 
 
+def _duration(name: str, value: Any) -> pd.Timedelta:
+    """``value`` as a Timedelta: a string with its unit (``"2s"``, ``"10min"``), a Timedelta or
+    a ``datetime.timedelta``.  A bare number has no unit (pandas reads ``2`` as 2 nanoseconds,
+    which made every pair skewed), and None no length: both are InputErrors, as is a string
+    pandas cannot read."""
+    import datetime as dt
+
+    bad = f"clock_skew: {name} must be a duration such as '2s' or '10min' (or a Timedelta), got {value!r}"
+    if isinstance(value, dt.timedelta | np.timedelta64):
+        out = pd.Timedelta(value)
+    elif isinstance(value, str):
+        try:
+            out = pd.Timedelta(value)
+        except ValueError:
+            raise InputError(bad) from None
+    else:
+        raise InputError(bad + (" (a bare number has no unit)" if isinstance(value, int | float) else ""))
+    if pd.isna(out) or out < pd.Timedelta(0):
+        raise InputError(bad)
+    return out
+
+
 def clock_skew(
     flows: pd.DataFrame,
     threshold: str | pd.Timedelta = "2s",
@@ -479,8 +501,8 @@ def clock_skew(
         (the node common to every skewed pair of that source format, when there is one).
     """
     flows = _check(flows)
-    threshold = pd.Timedelta(threshold)
-    tolerance = pd.Timedelta(tolerance)
+    threshold = _duration("threshold", threshold)
+    tolerance = _duration("tolerance", tolerance)
     cols = [
         "source_format",
         "src_node",

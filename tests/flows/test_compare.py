@@ -81,6 +81,21 @@ class TestClockSkew:
         assert len(every) > 4 and not every.loc[~every["skewed"], "offset_seconds"].abs().gt(1).any()
         assert k8sviz.clock_skew(demo_flows, threshold="10s").empty
 
+    @pytest.mark.parametrize("bad", [2, 2.5, None, "abc", "-1s", ["2s"]])
+    def test_threshold_needs_a_unit(self, demo_flows, bad):
+        # 2 was read by pandas as 2 nanoseconds (every pair skewed), "abc" a ValueError from pandas
+        with pytest.raises(k8sviz.InputError, match=r"^clock_skew: threshold must be a duration such as '2s'"):
+            k8sviz.clock_skew(demo_flows, threshold=bad)
+        with pytest.raises(k8sviz.InputError, match=r"^clock_skew: tolerance must be a duration"):
+            k8sviz.clock_skew(demo_flows, tolerance=bad)
+
+    def test_threshold_as_a_timedelta(self, demo_flows):
+        import datetime as dt
+
+        by_text = k8sviz.clock_skew(demo_flows, threshold="2s")
+        assert k8sviz.clock_skew(demo_flows, threshold=dt.timedelta(seconds=2)).equals(by_text)
+        assert k8sviz.clock_skew(demo_flows, threshold=pd.Timedelta(2, "s")).equals(by_text)
+
     def test_calico_reporters(self, demo_snap):
         df = k8sviz.load_flows(DATA / "calico_array.json", snapshot=demo_snap)
         sk = k8sviz.clock_skew(df, threshold="2s")
