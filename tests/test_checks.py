@@ -82,7 +82,7 @@ def test_gaps_flows_path(demo):
 def test_network_figure_of_no_graph(demo):
     snap, reach = demo
     for wrong in (snap, reach):
-        with pytest.raises(QueryError, match=r"^network_figure: G must be a graph from k8sviz.graph"):
+        with pytest.raises(k8sviz.InputError, match=r"^network_figure: G must be a graph from k8sviz.graph"):
             k8sviz.network_figure(wrong)
 
 

@@ -109,6 +109,18 @@ def check_cap(value: Any, name: str, what: str, least: int) -> None:
     raise InputError(f"{name} must be a count of {what} ({least} or more) or None, not {value!r}")
 
 
+def require_frame(value: Any, where: str, name: str, source: str) -> None:
+    """A InputError unless ``value`` is None or a DataFrame (``source`` says which: the figures
+    take the tables of the analyses, and a Snapshot or a Reachability had no ``len``)."""
+    import pandas as pd
+
+    if value is None or isinstance(value, pd.DataFrame):
+        return
+    from ..errors import InputError
+
+    raise InputError(f"{where}: {name} must be a DataFrame from {source}, got {type(value).__name__}")
+
+
 def find_column(columns: Sequence[str], *candidates: str, required: bool = True) -> str | None:
     """First of ``candidates`` present in ``columns``."""
     for c in candidates:

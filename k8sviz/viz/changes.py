@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ._common import empty_figure, esc, find_column, new_figure
+from ._common import empty_figure, esc, find_column, new_figure, require_frame
 
 __all__ = ["CHANGE_COLORS", "changes_figure"]
 
@@ -26,6 +26,7 @@ def changes_figure(changes: pd.DataFrame, *, title: str | None = None, top: int 
     destination namespace`` (``external`` for address blocks); the ``top`` pairs with the most
     openings (added, widened, changed) come first, then the most changes.
     """
+    require_frame(changes, "changes_figure", "changes", "k8sviz.reachability_diff(...)")
     title = title or "Connection changes by namespace pair"
     if changes is None or len(changes) == 0:
         return empty_figure(title, "no connection changed")

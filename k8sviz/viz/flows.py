@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ._common import VERDICT_COLORS, empty_figure, esc, find_column, new_figure
+from ._common import VERDICT_COLORS, empty_figure, esc, find_column, new_figure, require_frame
 
 __all__ = ["flow_sankey", "flow_timeline"]
 
@@ -22,6 +22,7 @@ def flow_sankey(
     ``"<ns> (dst)"`` on the right, so traffic inside a namespace does not make a loop. Links
     are coloured by verdict when a ``verdict`` column is present (or by ``denied`` counts).
     """
+    require_frame(flow_edges_ns, "flow_sankey", "flow_edges_ns", "k8sviz.flow_edges(flows, level=...)")
     title = title or "Observed flows between namespaces"
     if flow_edges_ns is None or len(flow_edges_ns) == 0:
         return empty_figure(title, "no flows")
@@ -98,6 +99,7 @@ def flow_timeline(flows: pd.DataFrame, *, freq: str | None = None, title: str | 
     ``flows`` is the DataFrame of :func:`k8sviz.load_flows` (columns ``time`` and ``verdict``).
     ``freq`` is a pandas frequency (``"1min"``, ``"1h"``...); by default about 60 bins.
     """
+    require_frame(flows, "flow_timeline", "flows", "k8sviz.load_flows(...)")
     title = title or "Flows over time by verdict"
     if flows is None or len(flows) == 0:
         return empty_figure(title, "no flows")

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..analysis._common import first_seen, object_ids
-from ._common import check_cap, empty_figure, esc, find_column, fmt_list, new_figure
+from ._common import check_cap, empty_figure, esc, find_column, fmt_list, new_figure, require_frame
 
 __all__ = ["MAX_NAMESPACES", "first_sorted", "namespace_cells", "reachability_matrix", "segmentation_heatmap"]
 
@@ -79,6 +79,14 @@ def segmentation_heatmap(
     ``unknown``/``violation``) on a discrete scale. Cells with a violation in ``seg.violations``
     are outlined in red.
     """
+    given = seg if isinstance(seg, pd.DataFrame) else getattr(seg, "matrix", None)
+    if seg is not None and not isinstance(given, pd.DataFrame):
+        from ..errors import InputError
+
+        # a Snapshot was drawn as "no zones defined"
+        msg = ("segmentation_heatmap: seg must be k8sviz.segmentation(...) or its .matrix DataFrame, "
+               f"got {type(seg).__name__}")
+        raise InputError(msg)
     matrix = seg if isinstance(seg, pd.DataFrame) else getattr(seg, "matrix", None)
     if matrix is None or matrix.size == 0:
         return empty_figure(title, "no zones defined")
@@ -189,6 +197,7 @@ def reachability_matrix(
     and column, whose counts are far larger, take its darkest colour past it (the colour bar
     says how far they go); the hover gives every cell's exact count.
     """
+    require_frame(reach_frame, "reachability_matrix", "reach_frame", "reach.to_frame(level='workload')")
     return _matrix(reach_frame, max_labels=max_labels, collapse_external=collapse_external, title=title,
                    max_namespaces=max_namespaces)
 

@@ -737,12 +737,12 @@ def network_figure(
     import networkx as nx
 
     if not isinstance(G, nx.Graph):
-        from ..errors import QueryError
+        from ..errors import InputError
 
         hint = (" (build it: k8sviz.graph(snapshot, reach=reach))"
                 if hasattr(G, "pods") or hasattr(G, "can_reach") else "")
         msg = f"network_figure: G must be a graph from k8sviz.graph(...), got {type(G).__name__}{hint}"
-        raise QueryError(msg)
+        raise InputError(msg)
     nodes, alias = _node_rows(G, services=services, collapse_external=collapse_external)
     vset = graph_violations(G, violations)
     edges = _edge_rows(G, vset, alias)

@@ -238,3 +238,27 @@ def test_violations_to_and_from_outside_addresses_are_drawn_as_violating():
         hover = next(t for t in agg.data if t.name == "violates segmentation (hover)")
         want = "external → kube-system" if by == "zone" else "(external) → kube-system"
         assert any(h.startswith(f"<b>{want}</b>") for h in hover.text), [h[:60] for h in hover.text]
+
+
+def test_figures_name_a_wrong_object():
+    # a Snapshot or a Reachability given for a table had no len() (a TypeError), and
+    # segmentation_heatmap drew a Snapshot as "no zones defined"
+    import k8sviz
+    from k8sviz.errors import InputError
+
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    for call, words in [
+        (lambda: k8sviz.reachability_matrix(reach), r"^reachability_matrix: reach_frame must be a DataFrame "
+                                                    r"from reach.to_frame\(level='workload'\), got Reachability"),
+        (lambda: k8sviz.findings_summary(snap), r"^findings_summary: gaps must be a DataFrame .* got Snapshot"),
+        (lambda: k8sviz.controls_figure(snap), r"^controls_figure: summary must be a DataFrame"),
+        (lambda: k8sviz.flow_sankey(snap), r"^flow_sankey: flow_edges_ns must be a DataFrame"),
+        (lambda: k8sviz.flow_timeline(reach), r"^flow_timeline: flows must be a DataFrame .* got Reachability"),
+        (lambda: k8sviz.changes_figure(snap), r"^changes_figure: changes must be a DataFrame"),
+        (lambda: k8sviz.segmentation_heatmap(snap), r"^segmentation_heatmap: seg must be k8sviz.segmentation"),
+    ]:
+        with pytest.raises(InputError, match=words):
+            call()
+    # what they take still draws
+    assert k8sviz.reachability_matrix(reach.to_frame(level="workload")).data
