@@ -1685,8 +1685,13 @@ class Snapshot:
         return next((n for n in self.namespaces if n.name == name), None)
 
     def pod(self, key: str) -> Pod | None:
-        """The pod ``namespace/name``, or None."""
-        return self._pod_index().get(key)
+        """The pod ``namespace/name``, or None (a list or another unhashable key is a QueryError)."""
+        try:
+            return self._pod_index().get(key)
+        except TypeError:
+            from .errors import QueryError
+
+            raise QueryError(f"pod must be 'namespace/name', got {key!r}") from None
 
     def _pod_index(self) -> dict[str, Pod]:
         idx = self.__dict__.get("_pod_idx")

@@ -150,3 +150,16 @@ def test_same_content_loaded_twice_is_the_same_snapshot(demo):
     seg = k8sviz.segmentation(again, reach, ZONES)
     assert seg.snapshot is again
     assert len(k8sviz.gaps(snap, reach, segmentation=seg))
+
+
+def test_tables_and_keys_of_the_wrong_kind(demo):
+    # each was a TypeError or AttributeError from deep inside
+    snap, _ = demo
+    with pytest.raises(QueryError, match=r"^paths_as_text: df must be a frame of blast_radius or internet_paths, "
+                                         r"got Snapshot"):
+        k8sviz.paths_as_text(snap)
+    with pytest.raises(k8sviz.InputError, match=r"^flow_report: flows must be the table of k8sviz.load_flows"):
+        k8sviz.flow_report(snap)
+    with pytest.raises(QueryError, match=r"pod must be 'namespace/name', got \['shop/x'\]"):
+        snap.pod(["shop/x"])
+    assert snap.pod("shop/nonexistent") is None

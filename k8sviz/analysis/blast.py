@@ -366,6 +366,13 @@ def internet_paths(
 def paths_as_text(df: pd.DataFrame) -> pd.DataFrame:
     """A :func:`blast_radius` or :func:`internet_paths` frame with ``path`` and ``ports`` as
     text, for tables: ``a -> b -> c`` and ``TCP/53, UDP/53 | TCP/443`` (one group per hop)."""
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame) or not {"path", "ports"} <= set(df.columns):
+        from ..errors import QueryError
+
+        got = type(df).__name__ if not isinstance(df, pd.DataFrame) else "a DataFrame without path and ports"
+        raise QueryError(f"paths_as_text: df must be a frame of blast_radius or internet_paths, got {got}")
     if not len(df):
         return df
     return df.assign(

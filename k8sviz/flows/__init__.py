@@ -469,6 +469,11 @@ def flow_report(flows: pd.DataFrame) -> FlowLoadReport:
 
     A :class:`FlowLoadReport`: the dict itself (a shallow copy), which a notebook displays as tables.
     """
+    import pandas as pd
+
+    if not isinstance(flows, pd.DataFrame):
+        msg = f"flow_report: flows must be the table of k8sviz.load_flows(...), got {type(flows).__name__}"
+        raise InputError(msg)
     return FlowLoadReport(
         flows.attrs.get("k8sviz") or {"sources": [], "problems": [], "problem_counts": {}, "unmapped": {}}
     )
