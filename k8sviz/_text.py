@@ -3,7 +3,7 @@ or ``policy(s)``) and Markdown table cells."""
 
 from __future__ import annotations
 
-__all__ = ["counted", "md_cell", "number"]
+__all__ = ["clip", "counted", "md_cell", "number"]
 
 
 def counted(n: int, noun: str, nouns: str | None = None) -> str:
@@ -23,6 +23,15 @@ def counted(n: int, noun: str, nouns: str | None = None) -> str:
         else:
             nouns = noun + "s"
     return f"{n:,} {nouns}"
+
+
+def clip(text: str, limit: int = 600) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were left out: a label value the
+    API server would refuse may be any length, and a warning quoting it whole ran 5,000
+    characters wide in a notebook."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} ... ({len(text) - limit:,} more characters)"
 
 
 def number(n: object) -> str:

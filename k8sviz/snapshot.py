@@ -27,6 +27,7 @@ import orjson
 
 from ._files import atomic_write
 from ._gc import paused
+from ._text import clip
 from ._version import __version__
 from .calico_objects import (
     CalicoPolicy,
@@ -1921,7 +1922,7 @@ class Snapshot:
             for p, s in self.coverage.items()
             if s != "not-in-input"
         )
-        warns = "".join(f"<li>{e(str(w))}</li>" for w in self.warnings[:20])
+        warns = "".join(f"<li>{e(clip(str(w)))}</li>" for w in self.warnings[:20])
         more = f"<li>... {len(self.warnings) - 20} more</li>" if len(self.warnings) > 20 else ""
         return (
             "<div class='k8sviz-snapshot'><b>Snapshot</b> of cluster "

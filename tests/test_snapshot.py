@@ -579,3 +579,16 @@ def test_load_of_no_path_names_the_argument(arg, hint):
     # a list given as one argument was a TypeError from deep inside pathlib
     with pytest.raises(InputError, match=rf"^load: a path must be a str or pathlib.Path, got .*{hint}"):
         k8sviz.load(arg)
+
+
+def test_repr_html_clips_a_long_value_and_escapes_it(write):
+    # an invalid label value may be any length: its warning was shown whole, 5,000 characters wide
+    long = "<b>" + "x" * 5000
+    path = write("long.yaml", [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"v": long}}},
+    ])
+    snap = k8sviz.load(path)
+    assert any(long in str(w) for w in snap.warnings)  # the warning itself keeps it whole
+    out = snap._repr_html_()
+    assert "x" * 600 not in out and "more characters)" in out
+    assert "<b>xxx" not in out and "&lt;b&gt;xxx" in out
