@@ -334,6 +334,12 @@ class Zones:
                 "a mistyped one empties its zone, and its workloads count as unzoned")
 
     def assign(self, snapshot: Snapshot, level: str = "workload") -> dict[str, str]:
+        """:meth:`workload_zones` (``level="workload"``) or :meth:`pod_zones` (``"pod"``); any
+        other level is a QueryError (``"workloads"`` was read as ``"pod"``)."""
+        if level not in ("workload", "pod"):
+            from ..errors import QueryError
+
+            raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
         return self.workload_zones(snapshot) if level == "workload" else self.pod_zones(snapshot)
 
     # ------------------------------------------------------------------ intent

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from k8sviz.analysis.zones import load_zones, parse_date, resolve_today
-from k8sviz.errors import InputError, K8svizError, ZoneError
+from k8sviz.errors import InputError, K8svizError, QueryError, ZoneError
 
 from .helpers import ns, pod, snapshot
 
@@ -463,3 +463,15 @@ def test_load_zones_of_no_path_names_the_argument():
     # a list was a TypeError from deep inside pathlib
     with pytest.raises(ZoneError, match=r"^load_zones: path must be a str, pathlib.Path, dict or Zones, got list"):
         load_zones(["data/demo/zones.yaml"])
+
+
+def test_assign_refuses_an_unknown_level():
+    # "workloads" was silently read as "pod": keys were pods where workloads were asked for
+    import k8sviz
+
+    zones = load_zones("data/demo/zones.yaml")
+    snap = k8sviz.demo()
+    assert zones.assign(snap, "workload") == zones.workload_zones(snap)
+    assert zones.assign(snap, "pod") == zones.pod_zones(snap)
+    with pytest.raises(QueryError, match=r"level must be 'pod' or 'workload', got 'workloads'"):
+        zones.assign(snap, "workloads")
