@@ -163,3 +163,14 @@ def test_tables_and_keys_of_the_wrong_kind(demo):
     with pytest.raises(QueryError, match=r"pod must be 'namespace/name', got \['shop/x'\]"):
         snap.pod(["shop/x"])
     assert snap.pod("shop/nonexistent") is None
+
+
+def test_controls_summary_checked_ids(demo):
+    # "host-network" was read as a set of characters, and a misspelt id was silently ignored
+    snap, reach = demo
+    g = k8sviz.gaps(snap, reach)
+    with pytest.raises(QueryError, match=r"^controls_summary: checked must be a list of finding ids, got 'host-network'"):
+        k8sviz.controls_summary(g, checked="host-network")
+    with pytest.raises(QueryError, match=r"^controls_summary: checked names no finding: 'host-netwrk'"):
+        k8sviz.controls_summary(g, checked=["host-network", "host-netwrk"])
+    assert (k8sviz.controls_summary(g, checked=[])["status"] != "pass").all()

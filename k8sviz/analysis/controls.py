@@ -400,6 +400,16 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
         raise QueryError(msg)
     if checked is None:
         checked = gaps_df.attrs.get("checked", list(FINDINGS))
+    elif isinstance(checked, str) or not all(isinstance(f, str) for f in checked):
+        # a str was read as its characters
+        msg = f"controls_summary: checked must be a list of finding ids, got {checked!r}"
+        raise QueryError(msg)
+    else:
+        unknown = sorted(set(checked) - set(FINDINGS))
+        if unknown:
+            named = ", ".join(map(repr, unknown))
+            msg = f"controls_summary: checked names no finding: {named} (see k8sviz.FINDINGS)"
+            raise QueryError(msg)
     checked = set(checked)
     not_checked = dict(gaps_df.attrs.get("not_checked", {}))
     unmet = _unmet(gaps_df, checked)
