@@ -30,6 +30,10 @@ def flow_sankey(
     cols = list(df.columns)
     s = find_column(cols, "src_namespace", "src")
     d = find_column(cols, "dst_namespace", "dst")
+    if value is not None and value not in cols:  # a KeyError from pandas
+        from ..errors import InputError
+
+        raise InputError(f"flow_sankey: value {value!r} is no column of the table (it has {', '.join(cols)})")
     v = value or find_column(cols, *_VALUE_COLUMNS, required=False)
     verdict = "verdict" if "verdict" in cols else None
     keys = [s, d] + ([verdict] if verdict else [])
@@ -115,6 +119,14 @@ def flow_timeline(flows: pd.DataFrame, *, freq: str | None = None, title: str | 
     if freq is None:
         span = (work["time"].max() - work["time"].min()).total_seconds()
         freq = _nice_freq(span / 60 if span > 0 else 1)
+    else:
+        try:
+            pd.tseries.frequencies.to_offset(freq)
+        except (ValueError, TypeError):  # pandas' own error was three chained tracebacks
+            from ..errors import InputError
+
+            raise InputError(f"flow_timeline: freq must be a pandas frequency such as '1min' or '1h', "
+                             f"got {freq!r}") from None
     work["bin"] = work["time"].dt.floor(freq)
     counts = work.groupby(["bin", "verdict"], sort=True).size().unstack(fill_value=0)
     fig = new_figure(title, barmode="stack")

@@ -214,6 +214,11 @@ def _matrix(
     """:func:`reachability_matrix`; ``ns_cells``: the frame's :func:`namespace_cells`, when the
     caller has them already (the report's appendix tabulates them too)."""
     check_cap(max_namespaces, "max_namespaces", "namespaces", 1)  # also where nothing is cut
+    if isinstance(max_labels, bool) or not isinstance(max_labels, int) or max_labels < 1:
+        from ..errors import InputError
+
+        # ("3" was a TypeError from the comparison below)
+        raise InputError(f"max_labels must be a count of labels (1 or more), not {max_labels!r}")
     title = title or "Allowed connections (rows: source, columns: destination)"
     if reach_frame is None or len(reach_frame) == 0:
         return empty_figure(title, "no allowed connections")

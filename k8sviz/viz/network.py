@@ -743,6 +743,7 @@ def network_figure(
                 if hasattr(G, "pods") or hasattr(G, "can_reach") else "")
         msg = f"network_figure: G must be a graph from k8sviz.graph(...), got {type(G).__name__}{hint}"
         raise InputError(msg)
+    show, violations = _check_drawing(show, layout, height, violations)
     nodes, alias = _node_rows(G, services=services, collapse_external=collapse_external)
     vset = graph_violations(G, violations)
     edges = _edge_rows(G, vset, alias)
@@ -767,6 +768,39 @@ def network_figure(
         nodes, edges, aggregate=aggregate, namespace=namespace, layout=layout, seed=seed, show=show,
         title=title, height=height, webgl=webgl, max_edges=max_edges, max_groups=max_groups,
     )
+
+
+_SHOW = ("allowed", "observed", "violating")
+_LAYOUTS = ("grouped", "spring", "circular")
+
+
+def _check_drawing(show: Any, layout: Any, height: Any, violations: Any) -> tuple[tuple[str, ...], Any]:
+    """``show`` as a tuple (one category given as a str is that one: ``set("allowed")`` was its
+    letters, and nothing was drawn) and ``violations`` as pairs or a frame (a Segmentation is
+    its ``violations``); an unknown category or layout, a height that is no number of pixels,
+    or violations of another shape are InputErrors naming the argument."""
+    from ..errors import InputError
+
+    shown = (show,) if isinstance(show, str) else tuple(show)
+    unknown = [s for s in shown if s not in _SHOW]
+    if unknown:
+        raise InputError(f"show: {', '.join(map(repr, unknown))} is no edge category "
+                         f"(any of {', '.join(_SHOW)})")
+    if layout not in _LAYOUTS:
+        raise InputError(f"layout must be 'grouped', 'spring' or 'circular', not {layout!r}")
+    check_cap(height, "height", "pixels", 10)
+    if violations is None or hasattr(violations, "columns"):
+        return shown, violations
+    if hasattr(getattr(violations, "violations", None), "columns"):
+        return shown, violations.violations
+    try:
+        pairs = list(violations)
+    except TypeError:
+        pairs = None
+    if pairs is None or not all(isinstance(p, tuple | list) and len(p) == 2 for p in pairs):
+        raise InputError("violations must be (src, dst) pairs, a DataFrame with src and dst columns "
+                         f"or k8sviz.segmentation(...), not {type(violations).__name__}")
+    return shown, violations if isinstance(violations, set | frozenset | list | tuple) else pairs
 
 
 def _draw(

@@ -262,3 +262,37 @@ def test_figures_name_a_wrong_object():
             call()
     # what they take still draws
     assert k8sviz.reachability_matrix(reach.to_frame(level="workload")).data
+
+
+def test_figure_arguments_are_checked():
+    # each was a TypeError, a ValueError or KeyError from pandas or plotly, or silently ignored
+    import k8sviz
+    from k8sviz.errors import InputError
+
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    G = k8sviz.graph(snap, reach=reach)
+    flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=snap)
+    for call, words in [
+        (lambda: k8sviz.network_figure(G, show=("alowed",)), r"^show: 'alowed' is no edge category"),
+        (lambda: k8sviz.network_figure(G, layout="Grouped"), r"^layout must be 'grouped', 'spring' or 'circular'"),
+        (lambda: k8sviz.network_figure(G, height="600"), r"^height must be a count of pixels"),
+        (lambda: k8sviz.network_figure(G, violations=snap), r"^violations must be \(src, dst\) pairs"),
+        (lambda: k8sviz.reachability_matrix(reach.to_frame(level="workload"), max_labels="3"),
+         r"^max_labels must be a count of labels"),
+        (lambda: k8sviz.flow_timeline(flows, freq="banana"), r"^flow_timeline: freq must be a pandas frequency"),
+        (lambda: k8sviz.flow_sankey(k8sviz.flow_edges(flows, level="namespace"), value="nope"),
+         r"^flow_sankey: value 'nope' is no column of the table"),
+    ]:
+        with pytest.raises(InputError, match=words):
+            call()
+    # one category given as a str is that category (its letters drew no edge at all)
+    one = k8sviz.network_figure(G, show="allowed")
+    assert one.to_json() == k8sviz.network_figure(G, show=("allowed",)).to_json()
+    assert any(len(t.x or ()) for t in one.data if t.name == "allowed by policy")
+    # a segmentation stands for its violations
+    zones = k8sviz.demo_path("zones.yaml")
+    seg = k8sviz.segmentation(snap, reach, zones)
+    Gz = k8sviz.graph(snap, reach=reach, zones=zones)
+    assert (k8sviz.network_figure(Gz, violations=seg).to_json()
+            == k8sviz.network_figure(Gz, violations=seg.violations).to_json())
