@@ -297,7 +297,10 @@ def edge_records(
     """
     f = flows if replies else _not_replies(flows)
     if reporter is not None:
-        f = f[(f["reporter"] == reporter) | f["reporter"].isna()]
+        # in any case, as a protocol is ("SRC" matched no record and left an empty table)
+        if not isinstance(reporter, str) or reporter.lower() not in ("src", "dst"):
+            raise InputError(f"reporter must be 'src', 'dst' or None, not {reporter!r}")
+        f = f[(f["reporter"] == reporter.lower()) | f["reporter"].isna()]
     return f
 
 
@@ -782,6 +785,8 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
 
     flows = _check(flows)
     require_reach(reach, "flow_discrepancies", needs=("can_reach",))
+    if isinstance(sample, bool) or not isinstance(sample, int) or sample < 0:
+        raise InputError(f"flow_discrepancies: sample must be a count of records (0 or more), not {sample!r}")
     f = _not_replies(flows)
     f = f[f["verdict"].isin(["allowed", "denied"])]
     info: dict[str, Any] = {

@@ -66,6 +66,18 @@ class TestEdges:
         with pytest.raises(k8sviz.InputError):
             k8sviz.flow_edges(demo_flows, level="cluster")
 
+    def test_reporter_in_any_case_and_checked(self, demo_flows):
+        # "SRC" matched no record (an empty table), "source" too, silently
+        e = k8sviz.flow_edges(demo_flows, reporter="src")
+        assert len(e) and k8sviz.flow_edges(demo_flows, reporter="SRC").equals(e)
+        with pytest.raises(k8sviz.InputError, match=r"^reporter must be 'src', 'dst' or None, not 'source'"):
+            k8sviz.flow_edges(demo_flows, reporter="source")
+
+    def test_sample_checked(self, demo_flows):
+        reach = k8sviz.reachability(k8sviz.demo())
+        with pytest.raises(k8sviz.InputError, match=r"^flow_discrepancies: sample must be a count .* not '3'"):
+            k8sviz.flow_discrepancies(demo_flows, reach, sample="3")
+
 
 class TestClockSkew:
     def test_demo_skew_is_found_on_one_node(self, demo_flows):
