@@ -226,10 +226,16 @@ class Segmentation:
             f"judged on {self.today.isoformat()})"
         )
 
-    def to_html(self, max_rows: int = 20) -> str:
-        """Escaped HTML: the zone matrix, the violations per zone pair, the first ``max_rows`` violations."""
+    def to_html(self, max_rows: int | None = 20) -> str:
+        """Escaped HTML: the zone matrix, the violations per zone pair, the first ``max_rows``
+        violations (None: every one, as :func:`~k8sviz.viz.html.table_html` reads it)."""
+        from ..errors import QueryError
         from ..viz.html import table_html
 
+        bad = isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0
+        if max_rows is not None and bad:
+            msg = f"Segmentation.to_html: max_rows must be a count of rows or None, not {max_rows!r}"
+            raise QueryError(msg)
         v = self.violations
         pairs = self._pair_summary()
         head = (
@@ -243,7 +249,7 @@ class Segmentation:
         parts = [head, "<p><i>Zone matrix</i></p>", table_html(matrix, max_rows=None)]
         if len(v):
             parts += ["<p><i>Violations per zone pair</i></p>", table_html(pairs, max_rows=None)]
-            shown = ("every violation" if len(v) <= max_rows
+            shown = ("every violation" if max_rows is None or len(v) <= max_rows
                      else f"the first {max_rows} of {len(v)} violations")
             # external_blocks is left out: src/dst already name the blocks, with a count of the rest.
             cols = ["src", "dst", "src_zone", "dst_zone", "protocol", "ports", "rules", "expired_exceptions"]

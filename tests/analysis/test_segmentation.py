@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from k8sviz.analysis.segmentation import segmentation
 from k8sviz.analysis.zones import load_zones
-from k8sviz.errors import InputError, ZoneError
+from k8sviz.errors import InputError, QueryError, ZoneError
 
 from .helpers import FakeReach, ns, pod, snapshot
 
@@ -98,6 +98,16 @@ def test_repr_html_summarises_per_zone_pair_and_shows_the_first_rows():
     assert "the first 2 of 3 violations" in html and "<td>free/f1</td><td>nc/c1</td><td>unzoned</td>" not in html
     assert "<td>na/a2-out egress[0], nb/b1-in ingress[1]</td>" in html and "['" not in html
     assert "every violation" in seg.to_html()
+
+
+def test_to_html_max_rows_none_or_checked():
+    # None (every row, as table_html reads it) and "5" were TypeErrors from a comparison
+    snap, reach = fixture()
+    seg = segmentation(snap, reach, load_zones(ZONES), today="2026-05-31")
+    every = seg.to_html(max_rows=None)
+    assert "every violation" in every and "<td>free/f1</td><td>nc/c1</td><td>unzoned</td>" in every
+    with pytest.raises(QueryError, match=r"max_rows must be a count of rows or None, not '5'"):
+        seg.to_html(max_rows="5")
 
 
 def test_needs_zones():
