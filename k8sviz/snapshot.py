@@ -2000,7 +2000,7 @@ def _synthesize(wl: Workload, template: Mapping[str, Any], where: str) -> Pod:
 def load(
     *paths: str | os.PathLike[str],
     cluster: str | None = None,
-    collected_at: str | None = None,
+    collected_at: str | datetime | None = None,
 ) -> Snapshot:
     """Load a snapshot from kubectl dumps, manifests, directories or k8sviz snapshot files.
 
@@ -2012,7 +2012,8 @@ def load(
     cluster
         A name for the cluster (default: from a snapshot file, else ``"unnamed"``).
     collected_at
-        When the objects were collected (RFC 3339, UTC).  Default: from a snapshot file, else
+        When the objects were collected (RFC 3339 text, kept as given, or a ``datetime``,
+        written in UTC; anything else is an InputError).  Default: from a snapshot file, else
         the newest ``creationTimestamp`` in the input, so that the same input always gives the
         same snapshot (one that is no RFC 3339 time, or later than now, is left out with a
         ``bad-timestamp`` warning).
@@ -2020,7 +2021,8 @@ def load(
     Raises
     ------
     InputError
-        A file cannot be read or parsed, or an object is invalid; the message names both.
+        A file cannot be read or parsed, or an object is invalid; the message names both.  A
+        path, ``cluster`` or ``collected_at`` of the wrong kind is one too, naming the argument.
     """
     if not paths:
         msg = "k8sviz.load needs at least one file or directory"
@@ -2028,10 +2030,29 @@ def load(
     from ._checks import require_paths
 
     require_paths(paths, "load")
+    collected_at = _given_collected_at(collected_at)
+    if cluster is not None and not isinstance(cluster, str):
+        # an int was stored, and the file saved from it refused ("meta.cluster must be a string")
+        raise InputError(f"load: cluster must be a str, got {cluster!r}")
     with paused():
         # The builder holds every raw object: it must be gone before the GC resumes, or the
         # first collection walks the whole parsed input.
         return _load(SnapshotBuilder(), paths, cluster, collected_at)
+
+
+def _given_collected_at(value: Any) -> str | None:
+    """``load``'s ``collected_at`` as the snapshot stores it: an RFC 3339 text as given, a
+    ``datetime`` in UTC (a naive one read as local time, as ``report(generated_at=)`` reads
+    it).  Anything else is an InputError: ``"garbage"`` was stored and dated the audit as
+    today, and a datetime was stored as an object the snapshot file could not hold."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if _rfc3339(value) is None:
+        raise InputError(f"load: collected_at must be an RFC 3339 time such as 2024-05-01T10:00:00Z, "
+                         f"got {value!r}")
+    return str(value)
 
 
 def _load(

@@ -592,3 +592,21 @@ def test_repr_html_clips_a_long_value_and_escapes_it(write):
     out = snap._repr_html_()
     assert "x" * 600 not in out and "more characters)" in out
     assert "<b>xxx" not in out and "&lt;b&gt;xxx" in out
+
+
+def test_load_checks_cluster_and_collected_at(tmp_path):
+    import datetime as dt
+
+    demo = k8sviz.demo_path("cluster")
+    # cluster=3 was stored, and the file saved from it was refused ("meta.cluster must be a string")
+    with pytest.raises(InputError, match=r"^load: cluster must be a str, got 3"):
+        k8sviz.load(demo, cluster=3)
+    # "garbage" was stored as the date of the audit (segmentation then judged on today)
+    with pytest.raises(InputError, match=r"^load: collected_at must be an RFC 3339 time .* got 'garbage'"):
+        k8sviz.load(demo, collected_at="garbage")
+    # a datetime was stored as an object: now written as the API writes a time, in UTC
+    when = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    snap = k8sviz.load(demo, cluster="prod", collected_at=when)
+    assert snap.meta["collected_at"] == "2024-05-01T10:00:00Z" and snap.meta["cluster"] == "prod"
+    assert k8sviz.load(snap.save(tmp_path / "s.json")).meta["collected_at"] == "2024-05-01T10:00:00Z"
+    assert k8sviz.load(demo, collected_at="2024-05-01T12:00:00+02:00").meta["collected_at"] == "2024-05-01T12:00:00+02:00"
