@@ -82,7 +82,7 @@ def nbconvert_args() -> list[str]:
     ]
 
 
-def table(df: pd.DataFrame, max_rows: int = 20, *, columns: Sequence[str] | None = None) -> HTML:
+def table(df: pd.DataFrame, max_rows: int | None = 20, *, columns: Sequence[str] | None = None) -> HTML:
     """``df`` as the report's escaped HTML table, for reading rather than computing.
 
     pandas' own view prints list cells as ``['a', 'b']``, cuts text at 50 characters and
@@ -92,8 +92,18 @@ def table(df: pd.DataFrame, max_rows: int = 20, *, columns: Sequence[str] | None
     how many were left out; ``columns`` picks and orders columns (unknown names are skipped).
     The DataFrame itself is unchanged: keep computing on it.
     """
+    import pandas as pd
+
+    from .errors import InputError
     from .viz.html import HTML, table_html
 
+    # a Snapshot had no len(), a max_rows of "5" failed a comparison, a str picked its letters
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"table: df must be a DataFrame (an analysis' result), got {type(df).__name__}")
+    if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0):
+        raise InputError(f"table: max_rows must be a count of rows or None, not {max_rows!r}")
+    if isinstance(columns, str):
+        columns = [columns]
     shown = df if columns is None else df.loc[:, [c for c in columns if c in df.columns]]
     caption = f"<p><small>{len(df)} {'row' if len(df) == 1 else 'rows'}</small></p>"
     return HTML(_TABLE_STYLE + caption

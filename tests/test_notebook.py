@@ -63,3 +63,19 @@ def test_table_style_is_scoped_to_its_own_tables():
     selectors = [sel.strip() for rule in style.split("}") if "{" in rule for sel in rule.split("{")[0].split(",")]
     assert selectors and all(sel.startswith("table.k8sviz-table.k8sviz-nb ") for sel in selectors)
     assert 'class="k8sviz-table k8sviz-nb"' in html
+
+
+def test_table_arguments_are_checked():
+    import pytest
+
+    from k8sviz.errors import InputError
+
+    # a Snapshot was a TypeError (no len), max_rows "5" another, and one column given as a str
+    # picked its letters: a table with no column
+    with pytest.raises(InputError, match=r"^table: df must be a DataFrame .* got Snapshot"):
+        k8sviz.notebook.table(k8sviz.demo())
+    with pytest.raises(InputError, match=r"^table: max_rows must be a count of rows or None, not '5'"):
+        k8sviz.notebook.table(_frame(), max_rows="5")
+    html = str(k8sviz.notebook.table(_frame(), columns="detail"))
+    assert "<th>detail</th>" in html and "<th>workload</th>" not in html
+    assert str(k8sviz.notebook.table(_frame(), max_rows=None)).count("<tr") == len(_frame()) + 1
