@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import ipaddress
+import numbers
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -523,6 +524,8 @@ class Reachability:
             raise QueryError(f"invalid protocol {protocol!r} (expected TCP, UDP or SCTP)")
         if isinstance(port, str) and port.isdigit():
             port = int(port)
+        elif isinstance(port, numbers.Integral) and not isinstance(port, bool):
+            port = int(port)  # numpy's integers, as a DataFrame's port column gives them
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= MAX_PORT:
             raise QueryError(f"invalid port {port!r} (expected a number from 1 to 65535)")
         return self.ports.atom(protocol.upper(), port)

@@ -372,6 +372,20 @@ def test_queries_reject_unknown_endpoints_and_bad_protocols():
         r.isolated("x/a", "sideways")
 
 
+def test_a_numpy_port_is_a_port():
+    # a flow table's dst_port gives numpy.int64 (itertuples, .iloc): it was an "invalid port"
+    import numpy as np
+
+    r, _ = reach()
+    for port in (np.int64(80), np.int32(80), np.uint16(80)):
+        assert r.can_reach("x/a", "x/b", port) == r.can_reach("x/a", "x/b", 80)
+        v = r.explain("x/a", "x/b", port)
+        assert v.port == 80 and type(v.port) is int
+    for bad in (np.int64(0), np.int64(70000), np.float64(80.0), np.bool_(True)):
+        with pytest.raises(QueryError, match="invalid port"):
+            r.can_reach("x/a", "x/b", bad)
+
+
 def test_pod_ip_stands_for_the_pod():
     r, snap = reach(deny_ingress("x"))
     assert not r.can_reach("10.1.1.1", "10.1.0.1", 80)
