@@ -1,6 +1,7 @@
 """Checks of the objects the public functions take, so that a wrong one (a path where a
 snapshot is expected, the snapshot where a reachability is, a reachability of another
-snapshot) gets a :class:`~k8sviz.errors.QueryError` naming the argument, not an
+snapshot, a list where a path is) gets a :class:`~k8sviz.errors.QueryError` (an
+:class:`~k8sviz.errors.InputError` for paths) naming the function and the argument, not an
 ``AttributeError`` from deep inside."""
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def _is_reach(value: Any) -> bool:
     return isinstance(value, Reachability)
 
 
-def require_reach(value: Any, where: str, name: str = "reach", needs: tuple[str, ...] = ("snapshot",)) -> Any:
+def require_reach(
+    value: Any, where: str, name: str = "reach", needs: tuple[str, ...] = ("snapshot", "to_frame")
+) -> Any:
     """``value`` if it can serve as a reachability (a :class:`~k8sviz.policy.reachability.
     Reachability`, or any object with the attributes ``needs``: the analyses take the engine's
     contract, not its class), else a QueryError."""

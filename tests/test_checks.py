@@ -174,3 +174,11 @@ def test_controls_summary_checked_ids(demo):
     with pytest.raises(QueryError, match=r"^controls_summary: checked names no finding: 'host-netwrk'"):
         k8sviz.controls_summary(g, checked=["host-network", "host-netwrk"])
     assert (k8sviz.controls_summary(g, checked=[])["status"] != "pass").all()
+
+
+def test_a_segmentation_is_no_reachability(demo):
+    # a Segmentation carries .snapshot too: taken for a reachability, it failed deep inside
+    snap, reach = demo
+    seg = k8sviz.segmentation(snap, reach, ZONES)
+    with pytest.raises(QueryError, match=r"^blast_radius: reach must come from .* got Segmentation"):
+        k8sviz.blast_radius(seg, "shop/frontend")
