@@ -52,44 +52,32 @@ def agree(path, snapshot=None, *, damaged: bool = True):
     return archive, flows, said
 
 
+def _goldmane_line(key: dict) -> str:
+    """A Goldmane emitter line with ``key`` as its Key."""
+    return json.dumps({"Key": key, "start_time": 1763632800, "end_time": 1763632815,
+                       "source_labels": ["app=x"], "bytes_in": 1200, "bytes_out": 300, "packets_in": 12,
+                       "packets_out": 3, "num_connections_started": 4}) + "\n"
+
+
+def _goldmane_key(action: object, rule_action: object = None, **ends: object) -> dict:
+    rule = {"kind": 6, "namespace": "shop", "name": "cart-ingress", "tier": "default",
+            "action": action if rule_action is None else rule_action, "policy_index": 0, "rule_index": 1}
+    end_of_tier = {"kind": 10, "namespace": "shop", "name": "cart-ingress", "tier": "default", "action": 2,
+                   "policy_index": 1}
+    staged = {"kind": 5, "namespace": "shop", "name": "staged-x", "action": 2}
+    return {**ends, "proto": "tcp", "reporter": 2, "action": action,
+            "policies": {"enforced_policies": [rule, end_of_tier], "pending_policies": [staged]}}
+
+
+_INSIDE = {"source_name": "frontend-wsgrhlsk-*", "source_type": 1, "dest_name": "cartservice-7b9f-*",
+           "dest_type": 1, "dest_port": 7070}
 # Found by a differential fuzz (Goldmane emitter lines): on line 4, Key.action is the string "1".
-_ACTION_IN_A_STRING = (
-    '{"Key": {"source_name": "frontend-wsgrhlsk-*", "source_type": 1, '
-    '"dest_name": "cartservice-7b9f-*", "dest_type": 1, "dest_port": 7070, "proto": "tcp", '
-    '"reporter": 2, "action": 1, "policies": {"enforced_policies": [{"kind": 6, "namespace": "shop", '
-    '"name": "cart-ingress", "tier": "default", "action": 1, "policy_index": 0, "rule_index": 1}, '
-    '{"kind": 10, "namespace": "shop", "name": "cart-ingress", "tier": "default", "action": 2, '
-    '"policy_index": 1}], "pending_policies": [{"kind": 5, "namespace": "shop", "name": "staged-x", '
-    '"action": 2}]}, "source_namespace": "shop", "dest_namespace": "shop"}, '
-    '"start_time": 1763632800, "end_time": 1763632815, "source_labels": ["app=x"], "bytes_in": 1200, '
-    '"bytes_out": 300, "packets_in": 12, "packets_out": 3, "num_connections_started": 4}\n'
-    '{"Key": {"source_name": "frontend-wsgrhlsk-*", "source_type": 1, '
-    '"dest_name": "cartservice-7b9f-*", "dest_type": 1, "dest_port": 7070, "proto": "tcp", '
-    '"reporter": 2, "action": 2, "policies": {"enforced_policies": [{"kind": 6, "namespace": "shop", '
-    '"name": "cart-ingress", "tier": "default", "action": 2, "policy_index": 0, "rule_index": 1}, '
-    '{"kind": 10, "namespace": "shop", "name": "cart-ingress", "tier": "default", "action": 2, '
-    '"policy_index": 1}], "pending_policies": [{"kind": 5, "namespace": "shop", "name": "staged-x", '
-    '"action": 2}]}, "source_namespace": "shop", "dest_namespace": "shop"}, '
-    '"start_time": 1763632800, "end_time": 1763632815, "source_labels": ["app=x"], "bytes_in": 1200, '
-    '"bytes_out": 300, "packets_in": 12, "packets_out": 3, "num_connections_started": 4}\n'
-    '{"Key": {"source_name": "frontend-wsgrhlsk-*", "source_type": 1, '
-    '"dest_name": "cartservice-7b9f-*", "dest_type": 1, "dest_port": 7070, "proto": "tcp", '
-    '"reporter": 2, "action": 3, "policies": {"enforced_policies": [{"kind": 6, "namespace": "shop", '
-    '"name": "cart-ingress", "tier": "default", "action": 3, "policy_index": 0, "rule_index": 1}, '
-    '{"kind": 10, "namespace": "shop", "name": "cart-ingress", "tier": "default", "action": 2, '
-    '"policy_index": 1}], "pending_policies": [{"kind": 5, "namespace": "shop", "name": "staged-x", '
-    '"action": 2}]}, "source_namespace": "shop", "dest_namespace": "shop"}, '
-    '"start_time": 1763632800, "end_time": 1763632815, "source_labels": ["app=x"], "bytes_in": 1200, '
-    '"bytes_out": 300, "packets_in": 12, "packets_out": 3, "num_connections_started": 4}\n'
-    '{"Key": {"source_name": "pub", "source_type": 4, "dest_name": "frontend-wsgrhlsk-*", '
-    '"dest_type": 1, "dest_port": 443, "proto": "tcp", "reporter": 2, "action": "1", '
-    '"policies": {"enforced_policies": [{"kind": 6, "namespace": "shop", "name": "cart-ingress", '
-    '"tier": "default", "action": 1, "policy_index": 0, "rule_index": 1}, {"kind": 10, '
-    '"namespace": "shop", "name": "cart-ingress", "tier": "default", "action": 2, '
-    '"policy_index": 1}], "pending_policies": [{"kind": 5, "namespace": "shop", "name": "staged-x", '
-    '"action": 2}]}, "dest_namespace": "shop"}, "start_time": 1763632800, "end_time": 1763632815, '
-    '"source_labels": ["app=x"], "bytes_in": 1200, "bytes_out": 300, "packets_in": 12, '
-    '"packets_out": 3, "num_connections_started": 4}\n'
+_ACTION_IN_A_STRING = "".join(
+    [_goldmane_line({**_goldmane_key(a, **_INSIDE), "source_namespace": "shop", "dest_namespace": "shop"})
+     for a in (1, 2, 3)]
+    + [_goldmane_line({**_goldmane_key("1", 1, source_name="pub", source_type=4,
+                                       dest_name="frontend-wsgrhlsk-*", dest_type=1, dest_port=443),
+                       "dest_namespace": "shop"})]
 )
 
 

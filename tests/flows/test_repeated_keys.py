@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from k8sviz.flows._table import _repeat, repeated_key, rewritten
+from k8sviz.flows._table import _repeat, repeat_problem, repeated_key, rewritten
 
 from .test_bad_values import calico, hubble
 from .test_hostile_files import load, problems
@@ -127,35 +127,28 @@ def test_a_file_without_repeats_reads_as_without_the_check(tmp_path, monkeypatch
         pd.testing.assert_frame_equal(checked[name], unchecked)
 
 
-def test_a_record_nested_deeper_than_orjson_writes_is_checked(tmp_path):
-    """orjson reads 1024 levels but writes 254: such a record was a crash, not a check."""
-    deep = "[" * 300 + "]" * 300
-    lines = _hubble_lines(3)
-    lines[1] = lines[1][:-1] + f', "x": {deep}}}'
-    lines[2] = lines[2][:-1] + f', "x": {deep}, "x": 1}}'
-    p = tmp_path / "f.json"
-    p.write_text("".join(f"{x}\n" for x in lines))
-    df, _ = load(p)
-    assert df["dst_port"].tolist() == [80, 81]
-    assert problems(df) == [("malformed", 3)]
-    assert "key 'x' is given twice" in df.attrs["k8sviz"]["problems"][0]["message"]
-
-
-@pytest.mark.parametrize("depth", [900, 1010])
-def test_a_record_nested_as_deep_as_orjson_reads_is_judged(tmp_path, depth):
-    """orjson reads 1024 levels; the exact check reads them too (it used to recurse, and
-    called a record past Python's recursion limit malformed, repeat or not)."""
+@pytest.mark.parametrize(("depth", "repeat", "key"), [
+    # orjson reads 1024 levels but writes 254: such a record was a crash, not a check
+    (300, ', "x": 1', "x"),
+    # the exact check reads as deep as orjson (it used to recurse, and called a record past
+    # Python's recursion limit malformed, repeat or not)
+    (900, None, "x" + "[0]" * 900 + ".k"),
+    (1010, None, "x" + "[0]" * 1010 + ".k"),
+])
+def test_a_record_nested_as_deep_as_orjson_reads_is_judged(tmp_path, depth, repeat, key):
     deep = "[" * depth + "]" * depth
-    deep_repeat = "[" * depth + '{"k": 1, "k": 2}' + "]" * depth
     lines = _hubble_lines(3)
     lines[1] = lines[1][:-1] + f', "x": {deep}}}'
-    lines[2] = lines[2][:-1] + f', "x": {deep_repeat}}}'
+    if repeat is None:  # the repeat at the bottom
+        repeat = ""
+        deep = "[" * depth + '{"k": 1, "k": 2}' + "]" * depth
+    lines[2] = lines[2][:-1] + f', "x": {deep}{repeat}}}'
     p = tmp_path / "f.json"
     p.write_text("".join(f"{x}\n" for x in lines))
     df, _ = load(p)
     assert df["dst_port"].tolist() == [80, 81]
     assert problems(df) == [("malformed", 3)]
-    assert df.attrs["k8sviz"]["problems"][0]["message"].startswith("key 'x[0][0]")
+    assert df.attrs["k8sviz"]["problems"][0]["message"] == repeat_problem(key)
 
 
 @pytest.mark.parametrize(("raw", "key"), [

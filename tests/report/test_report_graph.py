@@ -15,11 +15,16 @@ from ..viz.test_network_frame import SYNTH_ZONES, _synthetic_flows, _synthetic_o
 WHEN = "2026-01-01T00:00:00Z"
 
 
-def test_aggregated_report_is_the_page_of_the_whole_graph(tmp_path):
+def _synthetic_cluster(tmp_path):
+    """The synthetic cluster (past the report's node cap) and its zones file, written and loaded."""
     (tmp_path / "cluster.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List",
                                                        "items": _synthetic_objects()}))
     (tmp_path / "zones.yaml").write_text(SYNTH_ZONES)
-    snap = k8sviz.load(tmp_path / "cluster.json")
+    return k8sviz.load(tmp_path / "cluster.json")
+
+
+def test_aggregated_report_is_the_page_of_the_whole_graph(tmp_path):
+    snap = _synthetic_cluster(tmp_path)
     reach = k8sviz.reachability(snap)
     zones = k8sviz.load_zones(tmp_path / "zones.yaml")
     flows = _synthetic_flows(tmp_path, snap, reach, k8sviz.segmentation(snap, reach, zones).violations)
@@ -49,10 +54,7 @@ def _graph_section(page: str) -> str:
 def test_a_graph_past_its_edge_cap_says_what_it_left_out_and_where_the_rest_are(tmp_path, monkeypatch):
     from k8sviz.report import _render
 
-    (tmp_path / "cluster.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List",
-                                                       "items": _synthetic_objects()}))
-    (tmp_path / "zones.yaml").write_text(SYNTH_ZONES)
-    snap = k8sviz.load(tmp_path / "cluster.json")
+    snap = _synthetic_cluster(tmp_path)
     data = collect(snap, zones=tmp_path / "zones.yaml", generated_at=WHEN)
     assert data.allowed_edges is not None  # the aggregated figure of the report's own path
     monkeypatch.setattr(_render, "GRAPH_RING_EDGES", 7)
@@ -88,10 +90,7 @@ def test_a_workload_graph_past_its_edge_cap_points_at_the_workload_table(monkeyp
 def test_a_graph_past_its_namespace_cap_says_what_it_merged_and_where_the_rest_are(tmp_path, monkeypatch):
     from k8sviz.report import _render
 
-    (tmp_path / "cluster.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List",
-                                                       "items": _synthetic_objects()}))
-    (tmp_path / "zones.yaml").write_text(SYNTH_ZONES)
-    snap = k8sviz.load(tmp_path / "cluster.json")
+    snap = _synthetic_cluster(tmp_path)
     data = collect(snap, zones=tmp_path / "zones.yaml", generated_at=WHEN)
     assert data.allowed_edges is not None
     page = render(data)
