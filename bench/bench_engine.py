@@ -20,6 +20,11 @@ stage, so it is cumulative.  With ``--nca`` (default: ``nca`` on PATH) the sizes
 (k8sviz best of 3 runs, nca once): ``k8sviz connectivity DIR --level pod`` against
 ``nca --connectivity -r DIR -o txt_no_fw_rules --output_endpoints pods`` on the same YAML
 (Namespaces, Pods and NetworkPolicies only).
+
+Before any whole-process run, k8sviz's modules are compiled to bytecode (``compileall``), as
+``pip install`` does for an installed package and as nca's were when it was installed: a tree
+run from source with ``PYTHONDONTWRITEBYTECODE`` set (as on the development machines) would
+otherwise compile every module on every start.  ``--no-compile`` leaves that out.
 """
 
 from __future__ import annotations
@@ -155,6 +160,13 @@ def child(size: str, workdir: Path, admin: bool = False, calico: bool = False, c
     out["stages"] = stages
     out["summary"] = reach.summary()
     return out
+
+
+def compile_package() -> None:
+    """Bytecode for k8sviz's modules, as ``pip install`` writes it (see the module docstring)."""
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "k8sviz"), quiet=1)
 
 
 def run_child(size: str, admin: bool = False, calico: bool = False, cilium: bool = False,
@@ -294,6 +306,8 @@ def main() -> int:
     ap.add_argument("--daemonsets", action="store_true",
                     help="add a Node per node and three hostNetwork DaemonSet pods on each")
     ap.add_argument("--pod-frame", action="store_true", help="also time to_frame('pod')")
+    ap.add_argument("--no-compile", action="store_true",
+                    help="whole-process runs without compiling k8sviz to bytecode first")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--stages-child", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
@@ -321,6 +335,8 @@ def main() -> int:
         s = r["summary"]
         print(f"{'':<23}reachability + to_frame(workload) = {eng:.2f} s; {r['rows_workload']} rows; "
               f"{s['behaviour_classes']} behaviour classes, {s['port_atoms']} port atoms, {s['external_blocks']} external blocks")
+    if (args.nca or args.stages) and not args.no_compile:
+        compile_package()
     if args.nca:
         print()
         print(f"{'size':<5}{'k8sviz s':>10}{'MiB':>7}{'nca s':>10}{'MiB':>7}{'speedup':>9}   (whole process, --level pod)")

@@ -53,6 +53,24 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
             _check_expansion(data, node)
             return data
 
+    # The C composer asks these of every node. SafeLoader has no path resolvers, so a tag
+    # depends on the node's kind and, for a plain scalar, on its text alone: PyYAML's own
+    # `resolve` concatenates two lists and tries each regex per scalar, a quarter of a dump's
+    # parse. `_resolve_plain` gives the same tags (tested against PyYAML's).
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                tag = _PLAIN_TAGS.get(value)
+                return tag if tag is not None else _resolve_plain(value)
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> Any:
         merges = any(k.tag == _MERGE for k, _ in node.value)  # flattening rewrites node.value
         mapping = super().construct_mapping(node, deep=deep)
@@ -205,6 +223,33 @@ Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _Base.yaml_implicit_resolvers.items()
 }
+
+if Loader.yaml_path_resolvers:  # the fast `resolve` above would ignore them
+    raise ImportError("k8sviz._yaml.Loader assumes PyYAML's SafeLoader has no path resolvers")
+
+#: The implicit resolvers (tag, regex) to try for a plain scalar, by its first character.
+_BY_FIRST: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    first: tuple(resolvers) + tuple(Loader.yaml_implicit_resolvers.get(None, ()))
+    for first, resolvers in Loader.yaml_implicit_resolvers.items() if first is not None
+}
+_WILDCARD = tuple(Loader.yaml_implicit_resolvers.get(None, ()))
+#: Tags of plain scalars already resolved: keys and common values recur all through a dump.
+#: Bounded, since values such as uids and addresses are each seen once.
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_MAX = 1 << 16
+
+
+def _resolve_plain(value: str) -> str:
+    """The tag PyYAML's SafeLoader (less timestamps) gives a plain scalar."""
+    tag = _STR
+    for t, rx in _BY_FIRST.get(value[:1], _WILDCARD):
+        if rx.match(value):
+            tag = t
+            break
+    if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+        _PLAIN_TAGS[value] = tag
+    return tag
+
 
 YAMLError = yaml.YAMLError
 MarkedYAMLError = yaml.MarkedYAMLError

@@ -208,3 +208,38 @@ def test_billion_laughs_is_refused_before_anything_expands_it(extra):
 def test_ordinary_aliases_still_load():
     (doc,) = list(_yaml.load_all(_laughs(4) + "labels: &l {app: web}\nagain: *l\n"))
     assert len(doc["a3"]) == 9 and doc["again"] == {"app": "web"}
+
+
+SPECIAL_SCALARS = [
+    "", "~", "null", "Null", "NULL", "nULL", "yes", "No", "on", "OFF", "y", "n", "true", "False",
+    "0", "-0", "+1", "0x1F", "0o17", "017", "0b101", "1_000", "1:30", "190:20:30", "-1:30",
+    "1.5", ".5", "1e3", "1.0e+3", "6.8523015e+5", ".inf", "-.Inf", "+.INF", ".nan", ".NaN",
+    "<<", "=", "2024-01-08", "2024-01-08T07:30:00Z", "!x", "&a", "*a", "-", ".", "+", "0x",
+    "app", "metadata", "10.0.0.1", "10.0.0.0/8", "80", "8080-8090", "v1", "é", "1 2",
+]
+
+
+@pytest.mark.parametrize("value", SPECIAL_SCALARS)
+@pytest.mark.parametrize("implicit", [(True, False), (False, True), (False, False)])
+def test_scalar_tags_are_pyyaml_s(value, implicit):
+    ours_, theirs = _yaml.Loader(""), Reference("")
+    for _ in range(2):  # the second time from the cache of resolved scalars
+        assert ours_.resolve(yaml.ScalarNode, value, implicit) == theirs.resolve(yaml.ScalarNode, value,
+                                                                                 implicit)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789+-.:_eExXoObB~<=!nNyYtTfF ualsi"), max_size=8)
+       | st.text(max_size=6))
+def test_random_scalar_tags_are_pyyaml_s(value):
+    assert _yaml.Loader("").resolve(yaml.ScalarNode, value, (True, False)) == Reference("").resolve(
+        yaml.ScalarNode, value, (True, False))
+
+
+def test_collection_tags_and_the_cache_bound():
+    loader = _yaml.Loader("")
+    assert loader.resolve(yaml.SequenceNode, None, (True, False)) == "tag:yaml.org,2002:seq"
+    assert loader.resolve(yaml.MappingNode, None, (True, False)) == "tag:yaml.org,2002:map"
+    for i in range(_yaml._PLAIN_TAGS_MAX + 10):
+        loader.resolve(yaml.ScalarNode, f"uid-{i}", (True, False))
+    assert len(_yaml._PLAIN_TAGS) <= _yaml._PLAIN_TAGS_MAX
