@@ -4,6 +4,7 @@ The floor is plain parsing of the same file (``json.loads`` / orjson for JSON, t
 for YAML): k8sviz cannot be faster than reading its input.  Run::
 
     python bench/bench_load.py [--pods 50000] [--policies 5000] [--format json|yaml|both]
+    python bench/bench_load.py --format yaml --only k8sviz.load   # one stage (no ratio printed)
 
 Each measurement runs in a fresh subprocess so peak memory (ru_maxrss) is per stage.
 """
@@ -57,6 +58,7 @@ def main() -> None:
     ap.add_argument("--policies", type=int, default=5_000)
     ap.add_argument("--format", choices=["json", "yaml", "both"], default="both")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--only", nargs="+", choices=list(STAGES), help="run only these stages")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     from k8sviz.synth import generate_cluster, write_cluster
@@ -74,12 +76,17 @@ def main() -> None:
                 if fmt == "json"
                 else ["yaml (C loader)", "yaml (C), no GC"]
             )
-            rows = {s: measure(s, path, args.repeat) for s in [*floors, "k8sviz.load", "k8sviz.load + save"]}
+            stages = [*floors, "k8sviz.load", "k8sviz.load + save"]
+            if args.only:
+                stages = [s for s in STAGES if s in args.only]
+            rows = {s: measure(s, path, args.repeat) for s in stages}
             # The floor is the faster of the plain parses (with or without GC).
-            floor = min(rows[f][0] for f in floors if not f.startswith("orjson"))
+            plain = [rows[f][0] for f in floors if f in rows and not f.startswith("orjson")]
+            floor = min(plain) if plain else None
             print(f"{'stage':<22}{'seconds':>9}{'peak MiB':>10}{'x floor':>9}")
             for stage, (secs, mib) in rows.items():
-                print(f"{stage:<22}{secs:>9.2f}{mib:>10.0f}{secs / floor:>9.2f}")
+                ratio = f"{secs / floor:>9.2f}" if floor else f"{'-':>9}"
+                print(f"{stage:<22}{secs:>9.2f}{mib:>10.0f}{ratio}")
 
 
 if __name__ == "__main__":
