@@ -1898,7 +1898,8 @@ class Snapshot:
         return b"".join((pretty[:at], b"[\n", lines, b"\n  ]", pretty[at + 2 :], b"\n"))
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the snapshot file atomically (temporary file, then rename)."""
+        """Write the snapshot file atomically (temporary file, then rename), creating missing
+        directories (``k8sviz snapshot -o`` refuses those instead, before the work)."""
         target = Path(path)
         atomic_write(target, self.to_json(), fsync=True)
         return target

@@ -15,6 +15,7 @@ writer), so it can be imported on its own::
 Command line::
 
     python -m k8sviz.synth --pods 50000 --policies 5000 --seed 1 -o out.json
+    python -m k8sviz.synth --pods 200 --policies 20 -o - | k8sviz info /dev/stdin   # -: stdout, JSON
 
 The shape of the data:
 
@@ -40,14 +41,16 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import gc
+import io
 import json
 import math
+import os
 import random
 import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 __all__ = ["generate_cluster", "main", "write_cluster"]
 
@@ -555,19 +558,21 @@ def _generate(pods: int, policies: int, namespaces: int, seed: int) -> list[dict
 def write_cluster(path: str | Path, objects: Iterable[dict], fmt: str = "json") -> Path:
     """Write ``objects`` as a single ``apiVersion: v1, kind: List`` file (json or yaml)."""
     path = Path(path)
+    if fmt not in ("json", "yaml"):
+        raise ValueError(f"fmt must be 'json' or 'yaml', not {fmt!r}")
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        _write_list(fh, objects, fmt)
+    return path
+
+
+def _write_list(fh: TextIO, objects: Iterable[dict], fmt: str) -> None:
     doc = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
            "items": list(objects)}
     if fmt == "json":
-        text = json.dumps(doc, separators=(",", ":"))   # one C-encoder call: much faster than json.dump
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.write("\n")
-    elif fmt == "yaml":
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.writelines(_yaml_lines(doc))
+        fh.write(json.dumps(doc, separators=(",", ":")))   # one C-encoder call: much faster than json.dump
+        fh.write("\n")
     else:
-        raise ValueError(f"fmt must be 'json' or 'yaml', not {fmt!r}")
-    return path
+        fh.writelines(_yaml_lines(doc))
 
 
 # ---------------------------------------------------------------------------
@@ -635,18 +640,55 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--policies", type=int, required=True, help="number of NetworkPolicies")
     ap.add_argument("--namespaces", type=int, default=None, help="number of Namespaces (default pods/50)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("-o", "--output", required=True, help="output file (.json, .yaml or .yml)")
+    ap.add_argument("-o", "--output", required=True,
+                    help="output file (.json, .yaml or .yml; its directory must exist), "
+                         "or - for standard output (JSON unless --format yaml)")
     ap.add_argument("--format", choices=["json", "yaml"], default=None,
-                    help="output format (default: from the file extension)")
+                    help="output format (default: from the file extension; JSON for -)")
     args = ap.parse_args(argv)
+    problem = _unwritable(args.output)
+    if problem:  # said before generating: a large cluster takes a while
+        ap.error(problem)
     fmt = args.format or ("yaml" if args.output.endswith((".yaml", ".yml")) else "json")
     objs = generate_cluster(args.pods, args.policies, args.namespaces, args.seed)
-    write_cluster(args.output, objs, fmt)
+    try:
+        if args.output == "-":
+            sys.stdout.flush()
+            # Bytes as the file would hold them: UTF-8 and \n whatever the console's encoding.
+            out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+            try:
+                _write_list(out, objs, fmt)
+                out.flush()
+            finally:
+                out.detach()  # closing the wrapper would close standard output
+        else:
+            write_cluster(args.output, objs, fmt)
+    except BrokenPipeError:
+        # The reader went away (``... -o - | head``): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as e:
+        print(f"{ap.prog}: error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+        return 2
     counts: dict[str, int] = {}
     for o in objs:
         counts[o["kind"]] = counts.get(o["kind"], 0) + 1
-    print(f"wrote {args.output}: " + ", ".join(f"{v} {k}" for k, v in counts.items()), file=sys.stderr)
+    where = "standard output" if args.output == "-" else args.output
+    print(f"wrote {where}: " + ", ".join(f"{v} {k}" for k, v in counts.items()), file=sys.stderr)
     return 0
+
+
+def _unwritable(path: str) -> str:
+    """Why ``path`` (``-o``) cannot be written, or "": the same rules as the ``k8sviz``
+    command's ``-o`` (a missing directory is not created)."""
+    if path == "-":
+        return ""
+    if os.path.isdir(path):
+        return f"cannot write {path}: it is a directory (give a file name, or - for standard output)"
+    parent = os.path.dirname(path)
+    if parent and not os.path.lexists(parent):
+        return f"cannot write {path}: the directory {parent} does not exist (create it first)"
+    return ""
 
 
 if __name__ == "__main__":

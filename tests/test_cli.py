@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -438,3 +440,68 @@ def test_diff_and_flows_say_the_load_warnings_of_each_snapshot_they_read(write, 
     assert f"1 load warning while reading the --snapshot input: [no-input] {empty}: no .yaml" in err
     assert main(["flows", flows, "--snapshot", str(clean)]) == 0
     assert "load warning" not in capsys.readouterr().err
+
+
+def test_dash_output_is_standard_output_and_no_file_named_dash(write, tmp_path, monkeypatch, capsysbinary):
+    monkeypatch.chdir(tmp_path)
+    path = write("x.yaml", [pod("a", "p", ip="10.0.0.1"), netpol("a", "n", {"podSelector": {}})])
+    assert main(["snapshot", str(path), "-o", str(tmp_path / "s.json")]) == 0
+    capsysbinary.readouterr()
+    assert main(["snapshot", str(path), "-o", "-"]) == 0
+    out, err = capsysbinary.readouterr()
+    assert out == (tmp_path / "s.json").read_bytes()  # the bytes the file gets, nothing else
+    assert err.startswith(b"wrote standard output (1 pod, 1 network policy, 0 warnings, sha256 ")
+    assert main(["connectivity", str(path)]) == 0
+    plain = capsysbinary.readouterr().out
+    assert main(["connectivity", str(path), "-o", "-"]) == 0
+    assert capsysbinary.readouterr().out == plain
+    assert not (tmp_path / "-").exists()
+
+
+def test_report_to_standard_output_is_the_whole_report_and_messages_go_to_stderr(tmp_path):
+    # A real process and a real redirection: `k8sviz report --demo -o - > r.html`.
+    import hashlib
+
+    target = tmp_path / "r.html"
+    with target.open("wb") as fh:
+        proc = subprocess.run([sys.executable, "-m", "k8sviz", "report", "--demo", "-o", "-"], cwd=tmp_path,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+                              stdout=fh, stderr=subprocess.PIPE, text=True, check=True)
+    data = target.read_bytes()
+    assert data.startswith(b"<!DOCTYPE html>") and data.rstrip().endswith(b"</html>")
+    assert "k8sviz: warning:" in proc.stderr  # the demo flows' lost events: said, on stderr only
+    assert b"k8sviz: warning" not in data
+    assert proc.stderr.splitlines()[-1] == (f"wrote standard output ({len(data) / 1e6:.1f} MB, "
+                                            f"sha256 {hashlib.sha256(data).hexdigest()})")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
+
+
+@pytest.mark.parametrize("command", [["snapshot"], ["connectivity"], ["report"]])
+def test_output_into_a_missing_directory_is_an_error_naming_it(write, tmp_path, capsys, command):
+    path = write("x.yaml", [pod("a", "p")])
+    missing = tmp_path / "reprots" / "sub"
+    target = missing / "out.file"
+    assert main([*command, str(path), "-o", str(target)]) == 2
+    assert capsys.readouterr().err == (f"k8sviz: error: cannot write {target}: the directory {missing} "
+                                       "does not exist (create it first)\n")
+    assert not (tmp_path / "reprots").exists()  # not created: a mistyped directory is not made
+    # said before the inputs are read: a missing input is not what stops it
+    assert main([*command, str(tmp_path / "nope.yaml"), "-o", str(target)]) == 2
+    assert "the directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["snapshot"], ["connectivity"], ["report"]])
+def test_output_onto_a_directory_is_an_error(write, tmp_path, capsys, command):
+    path = write("x.yaml", [pod("a", "p")])
+    assert main([*command, str(path), "-o", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"k8sviz: error: cannot write {tmp_path}: it is a directory "
+                                       "(give a file name, or - for standard output)\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.yaml"]
+
+
+def test_output_help_says_dash_and_the_directory_rule(capsys):
+    for command in ("snapshot", "connectivity", "flows", "report"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "- for standard output; its directory must exist" in text, command

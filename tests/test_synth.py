@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -281,3 +282,35 @@ def test_large_cluster_counts():
     objs = synth.generate_cluster(pods=50_000, policies=5_000, seed=1)
     kinds = Counter(o["kind"] for o in objs)
     assert kinds["Pod"] == 50_000 and kinds["NetworkPolicy"] == 5_000 and kinds["Namespace"] == 1000
+
+
+def test_cli_writes_standard_output_for_dash(tmp_path):
+    """``-o -``: JSON (there is no extension to choose by) unless --format yaml, the message on
+    stderr only, and no file named ``-``."""
+    cmd = [sys.executable, "-m", "k8sviz.synth", "--pods", "20", "--policies", "3", "--seed", "1", "-o", "-"]
+    r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, check=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert json.loads(r.stdout)["items"] == synth.generate_cluster(20, 3, seed=1)
+    assert r.stderr.decode().startswith("wrote standard output: ")
+    objs = synth.generate_cluster(20, 3, seed=1)
+    assert r.stdout == synth.write_cluster(tmp_path / "c.json", objs).read_bytes()
+    r = subprocess.run([*cmd, "--format", "yaml"], cwd=tmp_path, capture_output=True, check=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.stdout == synth.write_cluster(tmp_path / "c.yaml", objs, fmt="yaml").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "c.yaml"]
+
+
+@pytest.mark.parametrize("where", ["missing", "directory"])
+def test_cli_output_errors_are_one_line_without_traceback(tmp_path, where):
+    target = tmp_path / "nope" / "c.json" if where == "missing" else tmp_path
+    cmd = [sys.executable, "-m", "k8sviz.synth", "--pods", "5", "--policies", "1", "-o", str(target)]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    said = r.stderr.splitlines()[-1]
+    if where == "missing":
+        assert said == (f"python -m k8sviz.synth: error: cannot write {target}: the directory "
+                        f"{target.parent} does not exist (create it first)")
+    else:
+        assert said.endswith(f"cannot write {target}: it is a directory (give a file name, "
+                             "or - for standard output)")
+    assert list(tmp_path.iterdir()) == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,6 +25,55 @@ def add_inputs(p: argparse.ArgumentParser, *, demo: bool = True) -> None:
         help="name of the cluster (default: from a snapshot file, else 'unnamed'; with --demo, demo-boutique)"
         if demo else "name of the cluster (default: from a snapshot file, else 'unnamed')",
     )
+
+
+#: ``-o -``: the Unix convention for standard output.
+STDOUT = "-"
+
+
+def add_output(p: argparse.ArgumentParser, what: str, *, default: str | None = None,
+               required: bool = False) -> None:
+    """The ``-o/--output FILE`` option of a command that writes ``what``, with its conventions
+    (see :func:`check_output`) in its help."""
+    if default is not None:
+        where = f"default: {default}; "
+    elif required:
+        where = ""
+    else:
+        where = "default: standard output; "
+    p.add_argument(
+        "-o", "--output", default=default, required=required, metavar="FILE",
+        help=f"{what} ({where}- for standard output; its directory must exist)",
+    )
+
+
+def check_output(path: str | None) -> None:
+    """An InputError unless ``path`` (an ``-o`` value; ``-`` and None are standard output) can
+    be written as a file: checked before the inputs are read, as a report or a live snapshot
+    can take minutes to build and would be lost.
+
+    A missing directory is an error, not created: ``-o reprots/r.html`` would otherwise put
+    the evidence where nobody looks.
+    """
+    if path is None or path == STDOUT:
+        return
+    from ..errors import InputError
+
+    if os.path.isdir(path):
+        msg = f"cannot write {path}: it is a directory (give a file name, or - for standard output)"
+        raise InputError(msg)
+    parent = os.path.dirname(path)
+    # A parent that exists but is no directory is left to the write, whose error names it.
+    if parent and not os.path.lexists(parent):
+        msg = f"cannot write {path}: the directory {parent} does not exist (create it first)"
+        raise InputError(msg)
+
+
+def to_stdout(data: bytes) -> None:
+    """``data`` on standard output as they are (no newline translation, no re-encoding)."""
+    sys.stdout.flush()  # anything written as text before goes first
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 def swallowed(option: str, values: list[str] | None, positional: str) -> str:
@@ -66,7 +117,6 @@ def say_load_warnings(snap: Snapshot, paths: list[str], what: str = "the input")
 
     ``what`` names the input where a command reads more than one (``diff``'s BEFORE and AFTER)."""
     import shlex
-    import sys
 
     from .._text import counted
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._text import md_cell
 from ..model import PROTOCOLS
-from ._common import add_inputs, load_inputs
+from ._common import STDOUT, add_inputs, add_output, check_output, load_inputs
 
 if TYPE_CHECKING:
     from ..policy.reachability import _Table
@@ -34,7 +34,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "--format", choices=("json", "csv", "md", "txt"), default="txt", help="output format (default txt)"
     )
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
-    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    add_output(p, "file to write")
     return p
 
 
@@ -100,10 +100,11 @@ _LAYOUT = {
 def run(args: argparse.Namespace) -> int:
     from ..policy.reachability import reachability
 
+    check_output(args.output)
     snap = load_inputs(args)
     reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     text = render(reach._table(args.level), args.format)
-    if args.output:
+    if args.output not in (None, STDOUT):
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)
     else:

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import swallowed
+from ._common import STDOUT, add_output, check_output, swallowed
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -44,7 +44,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--format", choices=("txt", "csv", "json"), default="txt", help="output format (default txt)"
     )
-    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    add_output(p, "file to write")
     return p
 
 
@@ -187,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
 
         msg = "give at least one FLOWS file or directory" + swallowed("--snapshot", args.snapshot, "FLOWS")
         raise InputError(msg)
+    check_output(args.output)
     snap = None
     if args.snapshot:
         from ..snapshot import load
@@ -200,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore", FlowWarning)  # the summary prints the same facts
         flows = load_flows(*args.flows, format=args.flow_format, snapshot=snap)
     text = render(_summary(flows), flow_edges(flows, level=args.level), args.format)
-    if args.output:
+    if args.output not in (None, STDOUT):
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import add_inputs, load_inputs
+from ._common import STDOUT, add_inputs, add_output, check_output, load_inputs, to_stdout
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -41,13 +41,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="judge exception expiry on this date (default: the snapshot's collected_at)",
     )
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
-    p.add_argument(
-        "-o",
-        "--output",
-        default="audit-report.html",
-        metavar="FILE",
-        help="HTML file to write (default: audit-report.html)",
-    )
+    add_output(p, "HTML file to write", default="audit-report.html")
     return p
 
 
@@ -58,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Before the inputs are read: a mistyped date should not cost a load first.
     today = None if args.today is None else parse_date(args.today, "--today")
+    check_output(args.output)
     snap = load_inputs(args)
     flows = args.flows
     zones = args.zones
@@ -67,14 +62,17 @@ def run(args: argparse.Namespace) -> int:
         if zones is None and demo_path("zones.yaml").is_file():
             zones = str(demo_path("zones.yaml"))
     import hashlib
-    from pathlib import Path
 
-    path = Path(report(snap, flows=flows, zones=zones, output=args.output, baseline=args.baseline,
-                       today=today,
-                       ipblocks_match_pods=args.ipblocks_match_pods))
-    data = path.read_bytes()
+    html = report(snap, flows=flows, zones=zones, output=None if args.output == STDOUT else args.output,
+                  baseline=args.baseline, today=today, ipblocks_match_pods=args.ipblocks_match_pods)
+    if isinstance(html, str):
+        data = html.encode("utf-8")
+        to_stdout(data)
+        written = "standard output"
+    else:
+        data = html.read_bytes()
+        written = str(html)
     # the report's own hash, for the evidence log (it changes with the generation time)
-    print(
-        f"wrote {path} ({len(data) / 1e6:.1f} MB, sha256 {hashlib.sha256(data).hexdigest()})", file=sys.stderr
-    )
+    print(f"wrote {written} ({len(data) / 1e6:.1f} MB, sha256 {hashlib.sha256(data).hexdigest()})",
+          file=sys.stderr)
     return 0

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import add_inputs, load_inputs
+from ._common import STDOUT, add_inputs, add_output, check_output, load_inputs, to_stdout
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -17,7 +17,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         description="Offline: give PATHs. Live: give --kubeconfig/--context (or --in-cluster).",
     )
     add_inputs(p)
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="snapshot file to write")
+    add_output(p, "snapshot file to write", required=True)
     live = p.add_argument_group("live cluster (read-only)")
     live.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (never written)")
     live.add_argument("--context", metavar="NAME", help="kubeconfig context")
@@ -35,6 +35,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     live = args.kubeconfig or args.context or args.in_cluster or args.namespace
+    check_output(args.output)
     if args.concurrency is not None and not live:
         from ..errors import InputError
 
@@ -64,8 +65,12 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         snap = load_inputs(args)
-    path = snap.save(args.output)
-    print(f"wrote {path} ({counted(len(snap.pods), 'pod')}, "
+    if args.output == STDOUT:
+        to_stdout(snap.to_json())
+        written = "standard output"
+    else:
+        written = str(snap.save(args.output))
+    print(f"wrote {written} ({counted(len(snap.pods), 'pod')}, "
           f"{counted(len(snap.network_policies), 'network policy')}, "
           f"{counted(len(snap.warnings), 'warning')}, sha256 {snap.sha256[:12]})", file=sys.stderr)
     return 0

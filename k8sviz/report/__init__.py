@@ -46,7 +46,8 @@ def report(
     zones
         A zones file (YAML) or the object returned by :func:`k8sviz.load_zones`.
     output
-        Where to write the HTML. ``None`` returns the HTML as a string.
+        Where to write the HTML (atomically; missing directories are created). ``None``
+        returns the HTML as a string.
     reach
         A precomputed :func:`k8sviz.reachability` result (computed when omitted).
     generated_at
