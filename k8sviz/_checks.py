@@ -6,6 +6,7 @@ snapshot, a list where a path is) gets a :class:`~k8sviz.errors.QueryError` (an
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, QueryError
@@ -16,6 +17,13 @@ if TYPE_CHECKING:
 
 def _got(value: Any) -> str:
     return type(value).__name__
+
+
+def is_count(value: Any) -> bool:
+    """True for a whole number: an ``int`` or any :class:`numbers.Integral`, such as the numpy
+    integer a notebook gets from a pandas column or ``len`` of an array (``np.int64(100)``);
+    never a bool (``True`` is 1 to Python but a slip as a count), a float or a str."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def require_snapshot(value: Any, where: str, name: str = "snapshot") -> Snapshot:

@@ -94,14 +94,17 @@ def table(df: pd.DataFrame, max_rows: int | None = 20, *, columns: Sequence[str]
     """
     import pandas as pd
 
+    from ._checks import is_count
     from .errors import InputError
     from .viz.html import HTML, table_html
 
     # a Snapshot had no len(), a max_rows of "5" failed a comparison, a str picked its letters
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"table: df must be a DataFrame (an analysis' result), got {type(df).__name__}")
-    if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0):
-        raise InputError(f"table: max_rows must be a count of rows or None, not {max_rows!r}")
+    if max_rows is not None:
+        if not is_count(max_rows) or max_rows < 0:
+            raise InputError(f"table: max_rows must be a count of rows or None, not {max_rows!r}")
+        max_rows = int(max_rows)
     if isinstance(columns, str):
         columns = [columns]
     shown = df if columns is None else df.loc[:, [c for c in columns if c in df.columns]]

@@ -8,6 +8,7 @@ import pytest
 
 import k8sviz
 from k8sviz.errors import QueryError
+from k8sviz.notebook import table
 
 ZONES = k8sviz.demo_path("zones.yaml")
 
@@ -182,3 +183,65 @@ def test_a_segmentation_is_no_reachability(demo):
     seg = k8sviz.segmentation(snap, reach, ZONES)
     with pytest.raises(QueryError, match=r"^blast_radius: reach must come from .* got Segmentation"):
         k8sviz.blast_radius(seg, "shop/frontend")
+
+
+def _same(a, b) -> bool:
+    """Equal results: frames by value, graphs by their JSON, HTML by its text."""
+    import json
+
+    import networkx as nx
+    import pandas as pd
+
+    if isinstance(a, pd.DataFrame):
+        return a.equals(b) and a.attrs == b.attrs
+    if isinstance(a, nx.Graph):
+        return json.dumps(nx.node_link_data(a, edges="links"), sort_keys=True) == json.dumps(
+            nx.node_link_data(b, edges="links"), sort_keys=True)
+    return str(a) == str(b)
+
+
+# how each is called with a count (one that cuts), the error class and the start of its message
+COUNTS = {
+    "graph max_edges": (lambda s, r, f, v: k8sviz.graph(s, r, max_edges=v), QueryError,
+                        r"^graph: max_edges must be a count of edges"),
+    "blast_radius max_hops": (lambda s, r, f, v: k8sviz.blast_radius(r, "shop/frontend", max_hops=v),
+                              QueryError, r"^blast_radius: max_hops must be None or a whole number"),
+    "internet_paths max_hops": (lambda s, r, f, v: k8sviz.internet_paths(r, "pci", ZONES, max_hops=v),
+                                QueryError, r"^internet_paths: max_hops must be None or a whole number"),
+    "Segmentation.to_html max_rows": (lambda s, r, f, v: k8sviz.segmentation(s, r, ZONES).to_html(max_rows=v),
+                                      QueryError, r"^Segmentation.to_html: max_rows must be a count of rows"),
+    "flow_discrepancies sample": (lambda s, r, f, v: k8sviz.flow_discrepancies(f, r, sample=v),
+                                  k8sviz.InputError, r"^flow_discrepancies: sample must be a count"),
+    "table max_rows": (lambda s, r, f, v: table(r.to_frame(), v), k8sviz.InputError,
+                       r"^table: max_rows must be a count of rows"),
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # graph(max_edges=2) says it aggregates
+@pytest.mark.parametrize("which", COUNTS)
+def test_count_arguments_take_numpy_integers_and_refuse_bools_and_floats(demo, which):
+    """A count from pandas is a numpy integer: the same answer as the int; a bool or a float
+    stays the error naming the function and the argument."""
+    import numpy as np
+
+    snap, reach = demo
+    flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=snap)
+    call, error, words = COUNTS[which]
+    want = call(snap, reach, flows, 2)
+    for v in (np.int64(2), np.int32(2)):
+        assert _same(call(snap, reach, flows, v), want)
+    for bad in (True, 2.0):
+        with pytest.raises(error, match=words):
+            call(snap, reach, flows, bad)
+
+
+def test_a_count_is_any_integral_but_a_bool():
+    import fractions
+
+    import numpy as np
+
+    from k8sviz._checks import is_count
+
+    assert all(is_count(v) for v in (0, 7, -1, np.int64(3), np.int32(3), np.uint8(3), 10**30))
+    assert not any(is_count(v) for v in (True, False, np.bool_(True), 3.0, np.float64(3), "3", None,
+                                         fractions.Fraction(3), [3]))

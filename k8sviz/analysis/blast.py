@@ -170,15 +170,13 @@ def _hops(reach: Any) -> _Hops:
 def _check_args(where: str, name: str, value: Any, max_hops: Any) -> None:
     """``value`` a str and ``max_hops`` None or a whole number >= 0, else a QueryError naming it
     (a list or a ``"3"`` from a widget got as far as a TypeError in the search)."""
-    import numbers
-
+    from .._checks import is_count
     from ..errors import QueryError
 
     if not isinstance(value, str):
         msg = f"{where}: {name} must be a str such as 'namespace/workload', got {type(value).__name__}"
         raise QueryError(msg)
-    if max_hops is not None and (isinstance(max_hops, bool) or not isinstance(max_hops, numbers.Integral)
-                                 or max_hops < 0):
+    if max_hops is not None and (not is_count(max_hops) or max_hops < 0):
         msg = f"{where}: max_hops must be None or a whole number >= 0, got {max_hops!r}"
         raise QueryError(msg)
 

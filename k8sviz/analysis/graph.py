@@ -8,7 +8,7 @@ from collections import defaultdict
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .._checks import snapshot_and_reach
+from .._checks import is_count, snapshot_and_reach
 from .._gc import pausing
 from ._common import (
     INTERNET,
@@ -152,6 +152,14 @@ def graph(
         ``networkx.node_link_data(G)`` round-trips through ``json``.
     """
     snapshot, reach = snapshot_and_reach(snapshot, reach, "graph")
+    if max_edges is not None:
+        if not is_count(max_edges) or max_edges < 0:
+            # (a "2e6" from a widget was a TypeError in the comparison, 2.5 a silent cap)
+            from ..errors import QueryError
+
+            msg = f"graph: max_edges must be a count of edges (0 or more) or None, not {max_edges!r}"
+            raise QueryError(msg)
+        max_edges = int(max_edges)
     G, nodes = _start(snapshot, level, zones, services)
 
     # ---------------------------------------------------------------- allowed edges

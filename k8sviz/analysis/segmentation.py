@@ -229,13 +229,15 @@ class Segmentation:
     def to_html(self, max_rows: int | None = 20) -> str:
         """Escaped HTML: the zone matrix, the violations per zone pair, the first ``max_rows``
         violations (None: every one, as :func:`~k8sviz.viz.html.table_html` reads it)."""
+        from .._checks import is_count
         from ..errors import QueryError
         from ..viz.html import table_html
 
-        bad = isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0
-        if max_rows is not None and bad:
-            msg = f"Segmentation.to_html: max_rows must be a count of rows or None, not {max_rows!r}"
-            raise QueryError(msg)
+        if max_rows is not None:
+            if not is_count(max_rows) or max_rows < 0:
+                msg = f"Segmentation.to_html: max_rows must be a count of rows or None, not {max_rows!r}"
+                raise QueryError(msg)
+            max_rows = int(max_rows)
         v = self.violations
         pairs = self._pair_summary()
         head = (

@@ -780,13 +780,14 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     ``attrs["k8sviz"]["lost_events"]`` is the number of events Hubble reported lost while the
     flows were captured (when it did): ``allowed-but-unused`` rows may then name used rules.
     """
-    from .._checks import require_reach
+    from .._checks import is_count, require_reach
     from ..errors import K8svizError
 
     flows = _check(flows)
     require_reach(reach, "flow_discrepancies", needs=("can_reach",))
-    if isinstance(sample, bool) or not isinstance(sample, int) or sample < 0:
+    if not is_count(sample) or sample < 0:
         raise InputError(f"flow_discrepancies: sample must be a count of records (0 or more), not {sample!r}")
+    sample = int(sample)
     f = _not_replies(flows)
     f = f[f["verdict"].isin(["allowed", "denied"])]
     info: dict[str, Any] = {

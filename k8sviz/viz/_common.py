@@ -99,11 +99,16 @@ def zone_colors(zones: Iterable[Any]) -> dict[str, str]:
     return out
 
 
-def check_cap(value: Any, name: str, what: str, least: int) -> None:
-    """An :class:`~k8sviz.errors.InputError` unless ``value`` is None or a whole number of at
-    least ``least`` (a figure's cap on what it draws)."""
-    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= least):
-        return
+def check_cap(value: Any, name: str, what: str, least: int) -> int | None:
+    """``value`` as an ``int`` (None as None) if it is None or a whole number (a numpy integer
+    too: see :func:`~k8sviz._checks.is_count`) of at least ``least`` (a figure's cap on what it
+    draws), else an :class:`~k8sviz.errors.InputError`."""
+    from .._checks import is_count
+
+    if value is None:
+        return None
+    if is_count(value) and value >= least:
+        return int(value)
     from ..errors import InputError
 
     raise InputError(f"{name} must be a count of {what} ({least} or more) or None, not {value!r}")

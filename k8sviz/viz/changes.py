@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from .._checks import is_count
+from ..errors import InputError
 from ._common import empty_figure, esc, find_column, new_figure, require_frame
 
 __all__ = ["CHANGE_COLORS", "changes_figure"]
@@ -24,9 +26,14 @@ def changes_figure(changes: pd.DataFrame, *, title: str | None = None, top: int 
 
     ``changes`` is :func:`k8sviz.reachability_diff`.  A pair is ``source namespace ->
     destination namespace`` (``external`` for address blocks); the ``top`` pairs with the most
-    openings (added, widened, changed) come first, then the most changes.
+    openings (added, widened, changed) come first, then the most changes (None: every pair).
     """
     require_frame(changes, "changes_figure", "changes", "k8sviz.reachability_diff(...)")
+    if top is not None:
+        if not is_count(top) or top < 0:
+            # (a negative top was a slice from the end: every pair but the last ones)
+            raise InputError(f"changes_figure: top must be a count of namespace pairs or None, not {top!r}")
+        top = int(top)
     title = title or "Connection changes by namespace pair"
     if changes is None or len(changes) == 0:
         return empty_figure(title, "no connection changed")

@@ -75,6 +75,19 @@ def _linked(value: Any, prefix: str) -> str:
     )
 
 
+def _rows(value: Any, name: str) -> int | None:
+    """``value`` (a count of rows, or None) as an int; else an InputError naming it."""
+    from .._checks import is_count
+
+    if value is None:
+        return None
+    if not is_count(value) or value < 0:
+        from ..errors import InputError
+
+        raise InputError(f"table_html: {name} must be a count of rows or None, not {value!r}")
+    return int(value)
+
+
 def table_html(
     df: pd.DataFrame,
     *,
@@ -97,6 +110,8 @@ def table_html(
     value of ``column`` the id ``<prefix><slug(value)>``.  ``total``: the rows of the whole
     table, when ``df`` holds only its first ones (the final row counts those left out).
     """
+    max_rows = _rows(max_rows, "max_rows")
+    total = _rows(total, "total")
     n = len(df) if total is None else max(total, len(df))
     # rows first: a frame of millions is not copied whole for the columns shown
     shown = df if max_rows is None or len(df) <= max_rows else df.iloc[:max_rows]

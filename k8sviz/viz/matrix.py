@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .._checks import is_count
 from ..analysis._common import first_seen, object_ids
 from ._common import check_cap, empty_figure, esc, find_column, fmt_list, new_figure, require_frame
 
@@ -213,12 +214,13 @@ def _matrix(
 ) -> go.Figure:
     """:func:`reachability_matrix`; ``ns_cells``: the frame's :func:`namespace_cells`, when the
     caller has them already (the report's appendix tabulates them too)."""
-    check_cap(max_namespaces, "max_namespaces", "namespaces", 1)  # also where nothing is cut
-    if isinstance(max_labels, bool) or not isinstance(max_labels, int) or max_labels < 1:
+    max_namespaces = check_cap(max_namespaces, "max_namespaces", "namespaces", 1)  # also where nothing is cut
+    if not is_count(max_labels) or max_labels < 1:
         from ..errors import InputError
 
         # ("3" was a TypeError from the comparison below)
         raise InputError(f"max_labels must be a count of labels (1 or more), not {max_labels!r}")
+    max_labels = int(max_labels)
     title = title or "Allowed connections (rows: source, columns: destination)"
     if reach_frame is None or len(reach_frame) == 0:
         return empty_figure(title, "no allowed connections")

@@ -474,7 +474,7 @@ def _select(
     """The edges drawn under ``max_edges`` (all of them when they fit) and, when some are
     left out, what was: ``{"edges": all, "drawn": kept, "max_edges": cap, "categories":
     {category: [kept, all]}}`` (None when every edge is drawn)."""
-    check_cap(max_edges, "max_edges", "edges", 0)
+    max_edges = check_cap(max_edges, "max_edges", "edges", 0)
     if max_edges is None or len(edges) <= max_edges:
         return edges, None
     kept = sorted(edges, key=_rank)[:max_edges]
@@ -491,7 +491,7 @@ def _busiest_groups(
     its members are counted, not drawn.  And what was merged (None when every group is drawn):
     ``{"groups": [drawn, all], "max_groups": n, "other": id, "among": {category: edges},
     "with": {category: [merged edges, edges]}}``."""
-    check_cap(n, "max_groups", "namespaces or zones", 1)
+    n = check_cap(n, "max_groups", "namespaces or zones", 1)
     if n is None or len(nodes) <= n:
         return nodes, edges, None
     violating: dict[str, int] = defaultdict(int)
@@ -743,7 +743,7 @@ def network_figure(
                 if hasattr(G, "pods") or hasattr(G, "can_reach") else "")
         msg = f"network_figure: G must be a graph from k8sviz.graph(...), got {type(G).__name__}{hint}"
         raise InputError(msg)
-    show, violations = _check_drawing(show, layout, height, violations)
+    show, violations, height = _check_drawing(show, layout, height, violations)
     nodes, alias = _node_rows(G, services=services, collapse_external=collapse_external)
     vset = graph_violations(G, violations)
     edges = _edge_rows(G, vset, alias)
@@ -774,11 +774,13 @@ _SHOW = ("allowed", "observed", "violating")
 _LAYOUTS = ("grouped", "spring", "circular")
 
 
-def _check_drawing(show: Any, layout: Any, height: Any, violations: Any) -> tuple[tuple[str, ...], Any]:
+def _check_drawing(
+    show: Any, layout: Any, height: Any, violations: Any
+) -> tuple[tuple[str, ...], Any, int | None]:
     """``show`` as a tuple (one category given as a str is that one: ``set("allowed")`` was its
-    letters, and nothing was drawn) and ``violations`` as pairs or a frame (a Segmentation is
-    its ``violations``); an unknown category or layout, a height that is no number of pixels,
-    or violations of another shape are InputErrors naming the argument."""
+    letters, and nothing was drawn), ``violations`` as pairs or a frame (a Segmentation is
+    its ``violations``) and ``height`` as an int; an unknown category or layout, a height that
+    is no number of pixels, or violations of another shape are InputErrors naming the argument."""
     from ..errors import InputError
 
     shown = (show,) if isinstance(show, str) else tuple(show)
@@ -788,11 +790,11 @@ def _check_drawing(show: Any, layout: Any, height: Any, violations: Any) -> tupl
                          f"(any of {', '.join(_SHOW)})")
     if layout not in _LAYOUTS:
         raise InputError(f"layout must be 'grouped', 'spring' or 'circular', not {layout!r}")
-    check_cap(height, "height", "pixels", 10)
+    height = check_cap(height, "height", "pixels", 10)
     if violations is None or hasattr(violations, "columns"):
-        return shown, violations
+        return shown, violations, height
     if hasattr(getattr(violations, "violations", None), "columns"):
-        return shown, violations.violations
+        return shown, violations.violations, height
     try:
         pairs = list(violations)
     except TypeError:
@@ -800,7 +802,7 @@ def _check_drawing(show: Any, layout: Any, height: Any, violations: Any) -> tupl
     if pairs is None or not all(isinstance(p, tuple | list) and len(p) == 2 for p in pairs):
         raise InputError("violations must be (src, dst) pairs, a DataFrame with src and dst columns "
                          f"or k8sviz.segmentation(...), not {type(violations).__name__}")
-    return shown, violations if isinstance(violations, set | frozenset | list | tuple) else pairs
+    return shown, violations if isinstance(violations, set | frozenset | list | tuple) else pairs, height
 
 
 def _draw(
@@ -819,7 +821,7 @@ def _draw(
     max_groups: int | None = MAX_DRAWN_GROUPS,
 ) -> go.Figure:
     """The figure of node and edge rows (drawn nodes, deduplicated or aggregated edges)."""
-    if max_edges == "auto":
+    if isinstance(max_edges, str) and max_edges == "auto":
         max_edges = MAX_DRAWN_EDGES if aggregate is None else RING_EDGES
     shown = set(show)
     edges = [e for e in edges if e["cat"] in shown]
@@ -827,7 +829,7 @@ def _draw(
     if aggregate is not None:
         nodes, edges, groups_cut = _busiest_groups(nodes, edges, max_groups, aggregate)
     else:
-        check_cap(max_groups, "max_groups", "namespaces or zones", 1)
+        max_groups = check_cap(max_groups, "max_groups", "namespaces or zones", 1)
     drawn, cut = _select(edges, max_edges)
 
     group_key = "zone" if aggregate == "zone" else "namespace"

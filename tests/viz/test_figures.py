@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+import k8sviz
 from k8sviz.viz import (
     findings_summary,
     flow_sankey,
@@ -296,3 +297,66 @@ def test_figure_arguments_are_checked():
     Gz = k8sviz.graph(snap, reach=reach, zones=zones)
     assert (k8sviz.network_figure(Gz, violations=seg).to_json()
             == k8sviz.network_figure(Gz, violations=seg.violations).to_json())
+
+
+@pytest.fixture(scope="module")
+def demo_drawn():
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    return k8sviz.graph(snap, reach=reach), reach.to_frame(level="workload")
+
+
+def _changes():
+    """Changes between eight namespace pairs: more than a ``top`` of 5."""
+    return pd.DataFrame([{"src": f"n{i}/a", "dst": f"m{i}/b", "src_type": "workload", "dst_type": "workload",
+                          "protocol": "TCP", "change": "added", "ports_before": [], "ports_after": ["TCP/80"],
+                          "added": ["TCP/80"], "removed": []} for i in range(8)])
+
+
+# how each is called with a count, the count (one that cuts), the start of a wrong one's error
+COUNT_ARGUMENTS = {
+    "network_figure max_edges": (lambda d, v: k8sviz.network_figure(d[0], max_edges=v), 5,
+                                 r"^max_edges must be a count of edges"),
+    "network_figure max_groups": (
+        lambda d, v: k8sviz.network_figure(d[0], aggregate="namespace", max_groups=v), 5,
+        r"^max_groups must be a count of namespaces or zones"),
+    "network_figure height": (lambda d, v: k8sviz.network_figure(d[0], height=v), 500,
+                              r"^height must be a count of pixels"),
+    "reachability_matrix max_labels": (lambda d, v: k8sviz.reachability_matrix(d[1], max_labels=v), 5,
+                                       r"^max_labels must be a count of labels"),
+    "reachability_matrix max_namespaces": (
+        lambda d, v: k8sviz.reachability_matrix(d[1], max_labels=1, max_namespaces=v), 5,
+        r"^max_namespaces must be a count of namespaces"),
+    "changes_figure top": (lambda d, v: k8sviz.changes_figure(_changes(), top=v), 5,
+                           r"^changes_figure: top must be a count of namespace pairs"),
+    "table_html max_rows": (lambda d, v: table_html(d[1], max_rows=v), 5,
+                            r"^table_html: max_rows must be a count"),
+    "table_html total": (lambda d, v: table_html(d[1].head(3), max_rows=2, total=v), 5,
+                         r"^table_html: total must be a count"),
+}
+
+
+@pytest.mark.parametrize("which", COUNT_ARGUMENTS)
+def test_count_arguments_take_numpy_integers_and_refuse_bools_and_floats(demo_drawn, which):
+    """A notebook's counts come from pandas as numpy integers: the same figure as with the
+    int; a bool or a float stays an error naming the argument."""
+    import numpy as np
+
+    from k8sviz.errors import InputError
+
+    draw, n, words = COUNT_ARGUMENTS[which]
+    want = draw(demo_drawn, n)
+    for v in (np.int64(n), np.int32(n)):
+        got = draw(demo_drawn, v)
+        assert (got == want) if isinstance(want, str) else (got.to_json() == want.to_json())
+    for bad in (True, float(n)):
+        with pytest.raises(InputError, match=words):
+            draw(demo_drawn, bad)
+
+
+def test_a_numpy_cap_is_a_plain_int_in_the_figure_meta(demo_drawn):
+    import numpy as np
+
+    meta = k8sviz.network_figure(demo_drawn[0], max_edges=np.int64(5)).layout.meta
+    assert meta["max_edges"] == 5 and type(meta["max_edges"]) is int
+    assert json.loads(json.dumps(meta))["drawn"] == 5
