@@ -683,6 +683,8 @@ def _unwritable(path: str) -> str:
     command's ``-o`` (a missing directory is not created)."""
     if path == "-":
         return ""
+    if not path:
+        return "-o: give a file name, or - for standard output"
     if os.path.isdir(path):
         return f"cannot write {path}: it is a directory (give a file name, or - for standard output)"
     parent = os.path.dirname(path)

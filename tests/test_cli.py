@@ -497,6 +497,9 @@ def test_output_onto_a_directory_is_an_error(write, tmp_path, capsys, command):
     assert capsys.readouterr().err == (f"k8sviz: error: cannot write {tmp_path}: it is a directory "
                                        "(give a file name, or - for standard output)\n")
     assert [p.name for p in tmp_path.iterdir()] == ["x.yaml"]
+    # an unset shell variable (`-o "$OUT"`): not the current directory
+    assert main([*command, str(path), "-o", ""]) == 2
+    assert capsys.readouterr().err == "k8sviz: error: -o: give a file name, or - for standard output\n"
 
 
 def test_output_help_says_dash_and_the_directory_rule(capsys):

@@ -300,9 +300,9 @@ def test_cli_writes_standard_output_for_dash(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "c.yaml"]
 
 
-@pytest.mark.parametrize("where", ["missing", "directory"])
+@pytest.mark.parametrize("where", ["missing", "directory", "empty"])
 def test_cli_output_errors_are_one_line_without_traceback(tmp_path, where):
-    target = tmp_path / "nope" / "c.json" if where == "missing" else tmp_path
+    target = {"missing": tmp_path / "nope" / "c.json", "directory": tmp_path, "empty": ""}[where]
     cmd = [sys.executable, "-m", "k8sviz.synth", "--pods", "5", "--policies", "1", "-o", str(target)]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
@@ -310,7 +310,9 @@ def test_cli_output_errors_are_one_line_without_traceback(tmp_path, where):
     if where == "missing":
         assert said == (f"python -m k8sviz.synth: error: cannot write {target}: the directory "
                         f"{target.parent} does not exist (create it first)")
-    else:
+    elif where == "directory":
         assert said.endswith(f"cannot write {target}: it is a directory (give a file name, "
                              "or - for standard output)")
+    else:
+        assert said == "python -m k8sviz.synth: error: -o: give a file name, or - for standard output"
     assert list(tmp_path.iterdir()) == []

@@ -59,6 +59,8 @@ def check_output(path: str | None) -> None:
         return
     from ..errors import InputError
 
+    if not path:  # an unset shell variable: "" would be read as the current directory
+        raise InputError("-o: give a file name, or - for standard output")
     if os.path.isdir(path):
         msg = f"cannot write {path}: it is a directory (give a file name, or - for standard output)"
         raise InputError(msg)
