@@ -7,11 +7,13 @@ Call :func:`setup` in the first cell. Export with::
         --TemplateExporter.extra_template_basedirs="$TPL" notebooks/01-quickstart.ipynb
 
 (:func:`nbconvert_args` returns those two options.) :func:`table` shows a DataFrame the way the
-report does: lists joined, every cell escaped, at most ``max_rows`` rows.
+report does: lists joined, every cell escaped, at most ``max_rows`` rows; :func:`to_csv` saves
+one as the report's CSV downloads are written, for evidence handed on in a spreadsheet.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 
     from .viz.html import HTML
 
-__all__ = ["OFFLINE_RENDERER", "TEMPLATE_DIR", "TEMPLATE_NAME", "nbconvert_args", "setup", "table"]
+__all__ = ["OFFLINE_RENDERER", "TEMPLATE_DIR", "TEMPLATE_NAME", "nbconvert_args", "setup", "table", "to_csv"]
 
 #: Directory holding the ``k8sviz_offline`` nbconvert template (extends ``lab``).
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "nbconvert"
@@ -111,6 +113,35 @@ def table(df: pd.DataFrame, max_rows: int | None = 20, *, columns: Sequence[str]
     caption = f"<p><small>{len(df)} {'row' if len(df) == 1 else 'rows'}</small></p>"
     return HTML(_TABLE_STYLE + caption
                 + table_html(shown, max_rows=max_rows, classes="k8sviz-table k8sviz-nb"))
+
+
+def to_csv(df: pd.DataFrame, path: str | os.PathLike[str] | None = None) -> str | Path:
+    """``df`` as CSV for a spreadsheet, written to ``path`` (returned), or returned as text.
+
+    ``DataFrame.to_csv`` writes a list cell as ``['PCI-1.2.5', 'PCI-1.3.1']``, a finding's
+    evidence as a Python dict and a cluster string such as ``=HYPERLINK(...)`` as it is, which a
+    spreadsheet runs as a formula. Here cells are the text :func:`table` shows, whole (lists
+    joined with ``", "``, a mapping as ``key=value``, times in ISO 8601), and a cell a
+    spreadsheet would run is prefixed with ``'``: the CSV the report's download links give.
+    Every row is written. The file is UTF-8 and replaced atomically.
+    """
+    import pandas as pd
+
+    from ._files import atomic_write
+    from .errors import InputError
+    from .viz.html import csv_text
+
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"to_csv: df must be a DataFrame (an analysis' result), got {type(df).__name__}")
+    text = csv_text(df)
+    if path is None:
+        return text
+    target = Path(path)
+    try:
+        atomic_write(target, text.encode("utf-8"))
+    except OSError as e:
+        raise InputError(f"to_csv: cannot write {target}: {e.strerror or e}") from None
+    return target
 
 
 # JupyterLab right-aligns every cell, which makes sentences (details, reasons) hard to read;

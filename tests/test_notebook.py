@@ -79,3 +79,35 @@ def test_table_arguments_are_checked():
     html = str(k8sviz.notebook.table(_frame(), columns="detail"))
     assert "<th>detail</th>" in html and "<th>workload</th>" not in html
     assert str(k8sviz.notebook.table(_frame(), max_rows=None)).count("<tr") == len(_frame()) + 1
+
+
+def test_to_csv_writes_cells_as_text_whole_and_defused(tmp_path):
+    import csv
+    import io
+
+    df = _frame()
+    df["evidence"] = [{"policy": "shop/a", "ports": ["TCP/80"]}, {}, {"rule": 0}]
+    df["detail"] = ["=HYPERLINK(\"http://x\")", "x" * 700, "-5"]
+    out = k8sviz.notebook.to_csv(df, tmp_path / "evidence.csv")
+    assert out == tmp_path / "evidence.csv"
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
+    assert rows[0] == list(df.columns) and len(rows) == 1 + len(df)
+    by_col = dict(zip(rows[0], zip(*rows[1:], strict=True), strict=True))
+    assert by_col["path"] == ("internet, shop/frontend", "shop/cart", "")  # not "['internet', ...]"
+    assert by_col["evidence"][0] == "policy=shop/a, ports=['TCP/80']" and by_col["evidence"][1] == ""
+    # signed seconds, not "-1 days +23:59:53"; a sign starts a formula, so they are quoted too
+    assert by_col["offset"] == ("'-7 s", "'+7 s", "'+0 s") and by_col["priority"] == ("", "10", "2")
+    # a cluster string a spreadsheet would run is defused; a number stays a number; nothing is cut
+    assert by_col["detail"] == ("'=HYPERLINK(\"http://x\")", "x" * 700, "-5")
+    assert k8sviz.notebook.to_csv(df) == out.read_bytes().decode("utf-8")  # the same text, CRLF kept
+
+
+def test_to_csv_errors_are_one_line():
+    import pytest
+
+    from k8sviz.errors import InputError
+
+    with pytest.raises(InputError, match=r"^to_csv: df must be a DataFrame .* got Snapshot"):
+        k8sviz.notebook.to_csv(k8sviz.demo(), "x.csv")
+    with pytest.raises(InputError, match=r"^to_csv: cannot write /proc/k8sviz-nope/x\.csv: "):
+        k8sviz.notebook.to_csv(_frame(), "/proc/k8sviz-nope/x.csv")
