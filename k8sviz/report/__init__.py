@@ -56,7 +56,8 @@ def report(
     baseline
         The previous review's snapshot (a :class:`k8sviz.Snapshot` or paths). Adds a section
         of what changed since: connections opened or closed (:func:`k8sviz.reachability_diff`)
-        and policies added, removed or modified (:func:`k8sviz.policy_diff`).
+        and policies added, removed or modified (:func:`k8sviz.policy_diff`). Its files are
+        listed among the inputs with their SHA-256 (a Snapshot's, those it was loaded from).
     today
         The date zone exceptions (``allow`` entries with ``expires``) are judged against, as in
         :func:`k8sviz.segmentation` and :func:`k8sviz.gaps` (default: the snapshot's

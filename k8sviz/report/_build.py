@@ -484,6 +484,12 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
 
     if isinstance(baseline, Snapshot):
         data.baseline = baseline
+        # The files it was loaded from, as the report's own Snapshot lists them: given as a
+        # Snapshot rather than paths, the previous review's evidence was missing from Inputs.
+        data.inputs += [
+            {"role": "baseline", "path": str(i.get("path", "")), "sha256": str(i.get("sha256", ""))}
+            for i in baseline.meta.get("inputs", [])
+        ]
     else:
         paths = _as_paths(baseline)
         if not paths:

@@ -291,6 +291,11 @@ def test_changes_since_a_baseline(tmp_path):
     assert "No namespace or workload label changed." in section
     assert hashlib.sha256(base.read_bytes()).hexdigest() in page  # the baseline is an input, hashed
     assert k8sviz.load(base).sha256 in section
+    # given as a Snapshot, the files it was read from are the inputs (they were left out)
+    as_snapshot = k8sviz.report(now, baseline=k8sviz.load(base), generated_at="2024-01-01T00:00:00Z")
+    inputs = as_snapshot.split('id="inputs-table"', 1)[1].split("</table>", 1)[0]
+    digest = hashlib.sha256(base.read_bytes()).hexdigest()
+    assert f"<tr><td>baseline</td><td><code>{base}</code></td><td><code>{digest}</code></td></tr>" in inputs
     body = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.I)
     assert "<script" not in body and "<img" not in body
 
