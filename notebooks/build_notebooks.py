@@ -71,8 +71,10 @@ snap"""),
     md("The counts per kind are the first thing to compare against the asset inventory:"),
     code(f"""
 {CHECK}
-for kind, n in snap.counts().items():
-    print(f"{{kind:<20}} {{n}}")"""),
+counts = snap.counts()
+width = max(map(len, counts))
+for kind, n in counts.items():
+    print(f"{{kind:<{{width}}}} {{n}}")"""),
     md("""
 ## What the evidence does *not* cover
 
@@ -99,10 +101,14 @@ k8sviz.network_figure(G)"""),
     md("""
 ## Results are DataFrames
 
-Every result is a pandas DataFrame, to filter, join and export (`.to_csv()`, `.to_parquet()`).
-`reach.to_frame` lists every allowed connection: one row per source, destination and protocol,
-with the ports. `k8sviz.notebook.table(df)` shows a frame as the report does: lists as text,
-nothing cut short, the first `max_rows` rows, every cluster string escaped.
+Every result is a pandas DataFrame, to filter, join and export. `reach.to_frame` lists every
+allowed connection: one row per source, destination and protocol, with the ports. An address
+outside the cluster is one of the blocks the policies' ipBlocks cut the address space into
+(`src_type` or `dst_type` `external`), so one rule to the internet gives many rows.
+`k8sviz.notebook.table(df)` shows a frame as the report does: lists as text, nothing cut
+short, the first `max_rows` rows, every cluster string escaped. `k8sviz.notebook.to_csv(df,
+"file.csv")` saves every row with the same text for a spreadsheet (`df.to_csv()` would write
+lists as Python reprs).
 """),
     code("""
 conns = reach.to_frame(level="workload")
@@ -110,6 +116,7 @@ k8sviz.notebook.table(conns, max_rows=8, columns=["src", "dst", "protocol", "por
     code(f"""
 {CHECK}
 print(len(conns), "allowed workload-level connections")
+print(conns.groupby(["src_type", "dst_type"]).size().to_string())
 print(conns["protocol"].value_counts().sort_index().to_string())"""),
     md("""
 Next: **02-segmentation** assigns workloads to zones and checks the CDE boundary.
@@ -171,12 +178,20 @@ prometheus's egress, which no policy restricts (notebook 4 lists both).
 print(len(seg.violations), "violating connections")
 print(seg.violations.groupby(["src_zone", "dst_zone"]).size().to_string())"""),
     code("""
+# What the text above says of the rows without a rule, checked
+unruled = seg.violations[seg.violations["rules"].map(len) == 0]
+two = ("kube-system/node-agent", "monitoring/prometheus")
+assert all(v.src in two or v.dst == "kube-system/node-agent" for v in unruled.itertuples())
 by_rule = seg.violations[seg.violations["rules"].map(len) > 0]
 k8sviz.notebook.table(by_rule, columns=["src", "dst", "src_zone", "dst_zone", "protocol", "ports", "rules", "expired_exceptions"])"""),
     md("""
 `expired_exceptions` names allow rules of the zone file that would cover the connection but
 have expired: prometheus's scrape of the shop was allowed until 2024-01-31.
 """),
+    code("""
+expired = zones.allow_frame().query("rule == 'allow[6]'")
+assert expired["expires"].tolist() == ["2024-01-31"]
+k8sviz.notebook.table(expired, columns=["rule", "from", "to", "ports", "justification", "owner", "expires"])"""),
     md("""
 ## The picture per zone, and a drill-down into the CDE
 
@@ -236,6 +251,7 @@ node-agent reaches the CDE pods on its node on every port. No NetworkPolicy can 
 moving the agent off the host network, or the CDE onto nodes of its own, can.
 """),
     code("""
+assert {pod.host_ports for pod in snap.pods_of("kube-system/node-agent")} == {(9100,)}  # as said above
 paths = k8sviz.internet_paths(reach, "pci", zones)
 k8sviz.notebook.table(k8sviz.paths_as_text(paths))"""),
     code(f"""
@@ -245,7 +261,8 @@ for row in paths.itertuples():
     md("""
 ## The full matrix
 
-Every allowed workload-to-workload connection; hover a cell for protocols and ports.
+Every allowed workload-to-workload connection, with the addresses outside the cluster as one
+`(external)` row and column; hover a cell for protocols and ports.
 """),
     code("""k8sviz.reachability_matrix(reach.to_frame(level="workload"))"""),
 ]
@@ -271,13 +288,23 @@ k8sviz.findings_summary(gaps)"""),
 print(len(gaps), "findings")
 print(gaps["severity"].value_counts().reindex(["critical", "high", "medium", "low", "info"]).to_string())"""),
     md("""
-The most severe findings first, with the detail to put in the report. Most of the high ones
-are zone violations of two workloads, node-agent and prometheus (notebook 2): one row per
-workload pair, so fixing those two closes them all.
+The most severe findings first, with the detail to put in the report. Most of them are zone
+violations from two workloads, node-agent and prometheus (notebook 2), one row per workload
+pair: those two sources account for most of the list.
 """),
     code("""
 severe = gaps[gaps["severity"].isin(["critical", "high"])]
+sources = severe["evidence"].map(lambda e: e.get("src"))
+assert sources.isin(["kube-system/node-agent", "monitoring/prometheus"]).sum() > len(severe) / 2  # "most"
 k8sviz.notebook.table(severe, max_rows=40, columns=["finding", "severity", "namespace", "name", "detail", "controls"])"""),
+    md("""
+To hand evidence on, filter the findings and save them: `k8sviz.notebook.to_csv` writes every
+row, with the controls and the evidence as text and any cell a spreadsheet would run as a
+formula defused (`gaps.to_csv()` would write Python reprs).
+"""),
+    code("""
+zone_violations = gaps[gaps["finding"] == "zone-violation"]
+k8sviz.notebook.to_csv(zone_violations, "zone-violations.csv")"""),
     md("""
 ## Which workloads are isolated, and by what?
 
@@ -320,7 +347,7 @@ reviews (PCI DSS 1.2.1, 1.2.7). A policy that applies to no pod is dead or misty
 """),
     code("""
 policies = k8sviz.policy_inventory(snap)
-policies[["policy", "dialect", "types", "rules", "selected_pods", "evaluated"]]"""),
+k8sviz.notebook.table(policies, max_rows=40, columns=["policy", "dialect", "types", "rules", "selected_pods", "evaluated"])"""),
     code(f"""
 {CHECK}
 print(len(policies), "policies,", int((policies["selected_pods"] == 0).sum()), "apply to no pod")
@@ -328,7 +355,7 @@ print(policies.groupby("dialect").size().to_string())"""),
     md("""
 ## Two weeks later: did the remediation close the gaps?
 
-The team fixed the gaps and a new snapshot was taken on 2024-03-24 (`remediated.k8sviz.json`
+The team worked on the gaps and a new snapshot was taken on 2024-03-24 (`remediated.k8sviz.json`
 in the demo data). Keep each review's snapshot file: comparing two of them is the change
 review (PCI DSS 1.2.2, 1.2.7). `k8sviz.policy_diff` says what was edited, with the paths that
 changed; `k8sviz.reachability_diff` says what the edits opened or closed, connection by
@@ -336,6 +363,7 @@ connection (external blocks refined across both snapshots' ipBlocks).
 """),
     code("""
 later = k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))
+assert later.meta["collected_at"].startswith("2024-03-24")
 k8sviz.notebook.table(k8sviz.policy_diff(snap, later))"""),
     code("""
 changes = k8sviz.reachability_diff(reach, k8sviz.reachability(later), rules=True)
@@ -355,7 +383,16 @@ print(changes["change"].value_counts().to_string())
 later_gaps = k8sviz.gaps(later, zones=zones)
 fixed = set(zip(gaps["finding"], gaps["name"])) - set(zip(later_gaps["finding"], later_gaps["name"]))
 print(len(gaps), "->", len(later_gaps), "findings; closed:")
-print("\\n".join(sorted(f"  {{f}} {{n}}" for f, n in fixed)))"""),
+print("\\n".join(sorted(f"  {{f}} {{n}}" for f, n in fixed)))
+still = later_gaps[later_gaps["severity"] == "critical"]
+print("still critical:")
+for finding, e in sorted(zip(still["finding"], still["evidence"]), key=str):
+    print(f"  {{finding}} {{e.get('src')}} -> {{e.get('dst')}}")"""),
+    md("""
+Not every gap closed: node-agent still reaches the CDE pods on its nodes, on every port. No
+NetworkPolicy can close that (notebook 3): it needs the agent off the host network, or the CDE
+on nodes of its own.
+"""),
 ]
 
 NOTEBOOKS["05-flows-vs-policy.ipynb"] = [
@@ -372,18 +409,20 @@ allow rules nobody uses (candidates for removal under PCI DSS 1.2.7).
 snap = k8sviz.demo()
 reach = k8sviz.reachability(snap)
 flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=snap)
-k8sviz.flow_report(flows)"""),
+load = k8sviz.flow_report(flows)
+load"""),
     md("""
 The warning is part of the evidence: Hubble's ring buffer overflowed and 66 events were lost,
 so the counts below are lower bounds. `k8sviz.flow_report(flows)` (shown above) lists each
 file read, its time window and what was skipped or could not be mapped to the snapshot.
 
 The table has one row per flow record, the same columns whatever the source (`file` and
-`line` point back into the log). A few of them:
+`line` point back into the log; an end outside the cluster has no namespace nor workload). A few of them:
 """),
     code("""
+assert sum(source["lost_events"]["events"] for source in load["sources"]) == 66  # as said above
 cols = ["time", "src_namespace", "src_workload", "dst_namespace", "dst_workload", "dst_port", "protocol", "verdict", "source_format", "node"]
-flows[cols].head()"""),
+k8sviz.notebook.table(flows, max_rows=5, columns=cols)"""),
     code(f"""
 {CHECK}
 print(len(flows), "flow records")
@@ -410,7 +449,11 @@ for row in disc[disc["kind"] != "allowed-but-unused"].itertuples():
     print("   ", row.rule.replace("; ", "\\n    "))"""),
     code(f"""
 {CHECK}
-print(disc["kind"].value_counts().sort_index().to_string())"""),
+print(disc["kind"].value_counts().sort_index().to_string())
+seen = disc.set_index("kind")["first_seen"].dt.strftime("%Y-%m-%d")
+assert seen["dropped-but-policy-allows"] == "2024-03-16"  # the days the text below names
+assert seen["observed-but-policy-denies"] == "2024-03-15"
+"""),
     md("""
 The checkout's payments dropped on 2024-03-16 although the policies allow them (the CNI
 disagreed with the policies, or another control dropped them); the load generator reached
@@ -470,15 +513,19 @@ inputs differ only in the generation time.
 The same report from a shell:
 
 ```
-k8sviz report data/demo/cluster --flows data/demo/flows --zones data/demo/zones.yaml -o audit-report.html
+k8sviz report data/demo/cluster --cluster demo-boutique --flows data/demo/flows --zones data/demo/zones.yaml -o audit-report.html
 ```
+
+`k8sviz.demo()` names the cluster as `--cluster` does (a dump does not carry its cluster's
+name) and keeps its input files' SHA-256 for the report's inputs. The Hubble warning is the one
+notebook 5 explains; the report lists those lost events too.
 """),
     code(SETUP),
     code("""
 from pathlib import Path
 
 path = k8sviz.report(
-    k8sviz.demo_path("cluster"),
+    k8sviz.demo(),
     flows=k8sviz.demo_path("flows"),
     zones=k8sviz.demo_path("zones.yaml"),
     output=Path("audit-report.html"),
@@ -488,7 +535,8 @@ path"""),
 {CHECK}
 html = path.read_text(encoding="utf-8")
 print("self-contained:", "<script src=" not in html)
-print("sections:", all(f'id="{{s}}"' in html for s in ["summary", "scope", "inputs", "findings", "segmentation", "graph", "appendix"]))"""),
+print("sections:", all(f'id="{{s}}"' in html for s in ["summary", "scope", "inputs", "findings", "segmentation", "graph", "appendix"]))
+print("title:", html.split("<title>", 1)[1].split("</title>", 1)[0])"""),
     md("""
 Open it in a browser (in JupyterLab: right-click `audit-report.html` in the file browser,
 *Open in New Browser Tab*), or link it from here:
@@ -500,19 +548,20 @@ FileLink(str(path))"""),
     md("""
 ## The next review: what changed since
 
-Keep each review's snapshot file. Two weeks later the team has fixed the gaps
-(`remediated.k8sviz.json` in the demo data); the report of the new snapshot with
+Keep each review's snapshot file. Two weeks later the team has worked on the gaps
+(`remediated.k8sviz.json` in the demo data, notebook 4); the report of the new snapshot with
 `baseline=` the previous one adds a section of the connections opened or closed since (with
 the rules behind each) and the policies added, removed or modified:
 
 ```
-k8sviz report data/demo/remediated.k8sviz.json --baseline data/demo/cluster --zones data/demo/zones.yaml -o remediated.html
+k8sviz snapshot data/demo/cluster --cluster demo-boutique -o review-2024-03.json   # at the first review
+k8sviz report data/demo/remediated.k8sviz.json --baseline review-2024-03.json --zones data/demo/zones.yaml -o remediated.html
 ```
 """),
     code("""
 later = k8sviz.report(
     k8sviz.demo_path("remediated.k8sviz.json"),
-    baseline=k8sviz.demo_path("cluster"),  # a path: hashed among the report's inputs
+    baseline=k8sviz.demo(),  # its input files are hashed among the report's inputs
     zones=k8sviz.demo_path("zones.yaml"),
     output=Path("remediated-report.html"),
 )
@@ -522,7 +571,8 @@ later"""),
 html = later.read_text(encoding="utf-8")
 print("changes section:", 'id="changes"' in html)
 table = html.split('id="connection-changes"', 1)[1].split("</table>", 1)[0]
-print("connections closed or narrowed:", table.count("<td>removed</td>") + table.count("<td>narrowed</td>"))"""),
+print("connections closed or narrowed:", table.count("<td>removed</td>") + table.count("<td>narrowed</td>"))
+print("baseline named:", "Baseline: cluster <code>demo-boutique</code>" in html)"""),
 ]
 
 
