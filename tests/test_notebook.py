@@ -94,7 +94,7 @@ def test_to_csv_writes_cells_as_text_whole_and_defused(tmp_path):
     assert rows[0] == list(df.columns) and len(rows) == 1 + len(df)
     by_col = dict(zip(rows[0], zip(*rows[1:], strict=True), strict=True))
     assert by_col["path"] == ("internet, shop/frontend", "shop/cart", "")  # not "['internet', ...]"
-    assert by_col["evidence"][0] == "policy=shop/a, ports=['TCP/80']" and by_col["evidence"][1] == ""
+    assert by_col["evidence"][0] == "policy=shop/a, ports=[TCP/80]" and by_col["evidence"][1] == ""
     # signed seconds, not "-1 days +23:59:53"; a sign starts a formula, so they are quoted too
     assert by_col["offset"] == ("'-7 s", "'+7 s", "'+0 s") and by_col["priority"] == ("", "10", "2")
     # a cluster string a spreadsheet would run is defused; a number stays a number; nothing is cut

@@ -45,7 +45,7 @@ def _plain(value: Any) -> str:
         items = sorted(map(str, value)) if isinstance(value, set | frozenset) else [str(v) for v in value]
         return ", ".join(items)
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}={v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
+        return ", ".join(f"{k}={_nested(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     if isinstance(value, pd.Timedelta):
@@ -54,6 +54,20 @@ def _plain(value: Any) -> str:
     if hasattr(value, "tolist") and not isinstance(value, str | bytes):
         return _plain(value.tolist())
     return str(value)
+
+
+def _nested(value: Any) -> str:
+    """A value inside a mapping (a finding's evidence): a list keeps its brackets, since the
+    mapping's own entries are joined with commas, but not Python's quotes (``peers=[a, b]``,
+    not ``peers=['a', 'b']``); an empty one stays ``[]``, which says "none"."""
+    if isinstance(value, Mapping):
+        return "{" + _plain(value) + "}"
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return "[" + ", ".join(_nested(v) for v in items) + "]"
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        return _nested(value.tolist())  # a numpy array or scalar
+    return _plain(value)
 
 
 def slug(value: Any) -> str:

@@ -26,6 +26,20 @@ def test_cells_as_tables_write_them_but_whole():
     assert rows == [["a", "b"], ["TCP/80, UDP/53", "k=v"], ["3", 'q"uote'], ["", "new\nline"], [long, "1"]]
 
 
+def test_a_findings_evidence_reads_as_text_not_python_reprs():
+    # was "peers=['kube-system/node-agent'], rules=[]" in the report and its CSV
+    import numpy as np
+
+    from k8sviz.viz.html import table_html
+
+    evidence = {"src": "a/b", "peers": ["a/b", "c/d"], "rules": [], "counts": {"TCP": 2},
+                "hops": [["TCP/53", "UDP/53"], ["TCP/443"]], "zones": {"pci"}, "ports": np.array([80, 443])}
+    text = ("counts={TCP=2}, hops=[[TCP/53, UDP/53], [TCP/443]], peers=[a/b, c/d], ports=[80, 443], "
+            "rules=[], src=a/b, zones=[pci]")
+    assert _read(csv_text(pd.DataFrame({"evidence": [evidence]}))) == [["evidence"], [text]]
+    assert f"<td>{text}</td>" in table_html(pd.DataFrame({"evidence": [evidence]}))
+
+
 @pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx", "\nx",
                                   "  =1+1", "|calc", "\uff1d1+1", "\uff0b1", " \uff20x"])
 def test_formula_cells_are_quoted(cell):
