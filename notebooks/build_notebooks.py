@@ -286,7 +286,7 @@ k8sviz.findings_summary(gaps)"""),
     code(f"""
 {CHECK}
 print(len(gaps), "findings")
-print(gaps["severity"].value_counts().reindex(["critical", "high", "medium", "low", "info"]).to_string())"""),
+print(gaps["severity"].value_counts().reindex(["critical", "high", "medium", "low", "info"], fill_value=0).to_string())"""),
     md("""
 The most severe findings first, with the detail to put in the report. Most of them are zone
 violations from two workloads, node-agent and prometheus (notebook 2), one row per workload
