@@ -288,9 +288,9 @@ k8sviz.findings_summary(gaps)"""),
 print(len(gaps), "findings")
 print(gaps["severity"].value_counts().reindex(["critical", "high", "medium", "low", "info"], fill_value=0).to_string())"""),
     md("""
-The most severe findings first, with the detail to put in the report. Most of them are zone
+The most severe findings first, with the detail to put in the report. Most are zone
 violations from two workloads, node-agent and prometheus (notebook 2), one row per workload
-pair: those two sources account for most of the list.
+pair.
 """),
     code("""
 severe = gaps[gaps["severity"].isin(["critical", "high"])]
@@ -417,7 +417,8 @@ so the counts below are lower bounds. `k8sviz.flow_report(flows)` (shown above) 
 file read, its time window and what was skipped or could not be mapped to the snapshot.
 
 The table has one row per flow record, the same columns whatever the source (`file` and
-`line` point back into the log; an end outside the cluster has no namespace nor workload). A few of them:
+`line` point back into the log; an end outside the cluster has no namespace nor workload).
+A few of them:
 """),
     code("""
 assert sum(source["lost_events"]["events"] for source in load["sources"]) == 66  # as said above
