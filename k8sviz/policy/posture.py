@@ -43,8 +43,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._checks import is_count
 from .._text import counted
 from ..calico_objects import policy_selects
+from ..errors import QueryError
 from .engine import _decide
 
 if TYPE_CHECKING:
@@ -267,6 +269,13 @@ class PostureTable:
         """Names of the peers ``side`` leaves to the default allow: workload keys of running
         pods, in name order, then external blocks, by class and then entity (the first
         ``limit``; every one for None)."""
+        if limit is not None:
+            # Checked first, for every side: a negative limit sliced from the end and True
+            # counted as 1, both silently; a float or a "3" failed deep inside as a TypeError.
+            if not is_count(limit) or limit < 0:
+                msg = f"PostureTable.peers: limit must be None or a whole number >= 0, got {limit!r}"
+                raise QueryError(msg)
+            limit = int(limit)
         if not side.open_bits:
             return []
         if self._peer_index is None:

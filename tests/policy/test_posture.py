@@ -1,6 +1,9 @@
 """The engine's posture per pod and direction: ``reach.posture``, ``reach.isolation`` and the
 additive fast path against full evaluation."""
 
+import re
+
+import numpy as np
 import pytest
 
 import k8sviz
@@ -114,6 +117,33 @@ def test_partial_lists_open_pods_as_workloads():
     p = k8sviz.reachability(snap).posture("c/db", "ingress")
     assert p.state == "partial" and p.deny_by == ("AdminNetworkPolicy/no-b",)
     assert p.open_to[0] == "a/web" and "b/bad" not in p.open_to and p.open_to.count("a/web") == 1
+
+
+def test_peers_takes_a_count_as_its_limit():
+    def namespace(name):
+        return {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+    anp = {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+           "metadata": {"name": "no-b"},
+           "spec": {"priority": 5, "subject": namespace("c"),
+                    "ingress": [{"name": "b", "action": "Deny", "from": [namespace("b")]}]}}
+    snap = snapshot(ns("a"), ns("b"), ns("c"), pod("a", "web", app="web"), pod("a", "api", app="api"),
+                    pod("b", "bad", app="bad"), pod("c", "db", app="db"), anp)
+    table = k8sviz.reachability(snap)._postures()
+    side = table.side("c/db", "ingress")
+    every = table.peers(side, None)
+    assert side.state == "partial" and every[:2] == ["a/api", "a/web"] and len(every) > 3
+    # numpy integers (a count read from a DataFrame) are counts too
+    assert table.peers(side, np.int64(2)) == table.peers(side, 2) == every[:2]
+    assert table.peers(side, np.uint8(0)) == []
+    unrestricted = table.side("b/bad", "ingress")  # no open_bits: peers() names nobody
+    assert unrestricted.state == "unrestricted" and table.peers(unrestricted, 3) == []
+    for bad in (True, 2.0, -1, "2", np.float64(2)):
+        # a negative limit sliced from the end, True counted as 1: said, whatever the side
+        for s in (side, unrestricted):
+            said = r"^PostureTable\.peers: limit must be None or a whole number >= 0, got "
+            with pytest.raises(QueryError, match=said + re.escape(repr(bad)) + "$"):
+                table.peers(s, bad)
 
 
 def test_partial_sides_keep_their_open_classes_as_bits_and_name_them_as_a_plain_walk():
