@@ -56,8 +56,12 @@ def atomic_write(target: Path, data: bytes, *, fsync: bool = False) -> None:
                 f.flush()
                 os.fsync(f.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.filename is None:
+            # A failed write (a full disk, a file size limit) names no file; name the one asked
+            # for, not the temporary one, which is gone.
+            e.filename = str(target)
         raise
 
 

@@ -508,3 +508,37 @@ def test_output_help_says_dash_and_the_directory_rule(capsys):
             main([command, "--help"])
         text = " ".join(capsys.readouterr().out.split())
         assert "- for standard output; its directory must exist" in text, command
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+@pytest.mark.parametrize("command", [
+    ["connectivity", "--demo"],
+    ["flows", str(Path(__file__).resolve().parent / "flows" / "data" / "flows.csv")],
+    ["snapshot", "--demo"],
+])
+def test_a_write_that_fails_half_way_leaves_the_previous_file_whole(tmp_path, command):
+    # A real failure in the middle of the write: a file size limit (RLIMIT_FSIZE, as a full
+    # disk would) well below what the command writes.  A plain open() had truncated the old
+    # file and left the first 512 bytes of the new one, which read as a complete answer.
+    import resource
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512))
+
+    (tmp_path / "out.txt").write_text("the previous answer\n")
+    # (no .pyc either: the limit would apply to them too)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    run = [sys.executable, "-m", "k8sviz", *command, "-o", "out.txt"]
+    proc = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          preexec_fn=limit_file_size)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines()[-1] == "k8sviz: error: File too large: out.txt"
+    assert "Traceback" not in proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary file left
+    assert (tmp_path / "out.txt").read_text() == "the previous answer\n"
+    # without the limit, the same command replaces it whole
+    subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, check=True)
+    whole = subprocess.run([*run[:-1], "-"], cwd=tmp_path, env=env, capture_output=True, check=True).stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+    assert (tmp_path / "out.txt").read_bytes() == whole and len(whole) > 512

@@ -71,6 +71,23 @@ def check_output(path: str | None) -> None:
         raise InputError(msg)
 
 
+def write_text(path: str | None, text: str) -> None:
+    """``text`` to the ``-o`` file ``path`` (UTF-8), or to standard output for ``-`` or None.
+
+    The file is replaced atomically (:func:`k8sviz._files.atomic_write`), as ``snapshot`` and
+    ``report`` do: a plain ``open()`` truncates first, so a run stopped half-way (a full disk,
+    Ctrl-C) left a shorter file that looks like a complete answer.
+    """
+    if path is None or path == STDOUT:
+        sys.stdout.write(text)
+        return
+    from pathlib import Path
+
+    from .._files import atomic_write
+
+    atomic_write(Path(path), text.encode("utf-8"))
+
+
 def to_stdout(data: bytes) -> None:
     """``data`` on standard output as they are (no newline translation, no re-encoding)."""
     sys.stdout.flush()  # anything written as text before goes first

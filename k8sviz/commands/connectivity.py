@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._text import md_cell
 from ..model import PROTOCOLS
-from ._common import STDOUT, add_inputs, add_output, check_output, load_inputs
+from ._common import add_inputs, add_output, check_output, load_inputs, write_text
 
 if TYPE_CHECKING:
     from ..policy.reachability import _Table
@@ -104,11 +104,7 @@ def run(args: argparse.Namespace) -> int:
     snap = load_inputs(args)
     reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     text = render(reach._table(args.level), args.format)
-    if args.output not in (None, STDOUT):
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
+    write_text(args.output, text)
     for w in reach.warnings:
         print(f"k8sviz: warning: {w}", file=sys.stderr)
     return 0

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from .._text import counted
-from ._common import STDOUT, add_output, check_output, swallowed
+from ._common import add_output, check_output, swallowed, write_text
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -201,9 +200,5 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore", FlowWarning)  # the summary prints the same facts
         flows = load_flows(*args.flows, format=args.flow_format, snapshot=snap)
     text = render(_summary(flows), flow_edges(flows, level=args.level), args.format)
-    if args.output not in (None, STDOUT):
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    write_text(args.output, text)
     return 0
