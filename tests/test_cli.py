@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -503,11 +504,13 @@ def test_output_onto_a_directory_is_an_error(write, tmp_path, capsys, command):
 
 
 def test_output_help_says_dash_and_the_directory_rule(capsys):
-    for command in ("snapshot", "connectivity", "flows", "report"):
+    for command, dash in (("snapshot", "- for standard output, if not a terminal"),
+                          ("connectivity", "- for standard output"), ("flows", "- for standard output"),
+                          ("report", "- for standard output, if not a terminal")):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         text = " ".join(capsys.readouterr().out.split())
-        assert "- for standard output; its directory must exist" in text, command
+        assert f"{dash}; its directory must exist" in text, command
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
@@ -542,3 +545,72 @@ def test_a_write_that_fails_half_way_leaves_the_previous_file_whole(tmp_path, co
     whole = subprocess.run([*run[:-1], "-"], cwd=tmp_path, env=env, capture_output=True, check=True).stdout
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
     assert (tmp_path / "out.txt").read_bytes() == whole and len(whole) > 512
+
+
+def _on_a_terminal(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], bytes]:
+    """``python -m k8sviz ARGS`` with a pseudo-terminal as standard output: the process, and
+    what reached the terminal (read as it comes, so a process that floods it cannot block)."""
+    import threading
+
+    master, slave = os.openpty()
+    shown: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 1 << 16)
+            except OSError:  # EIO: every writer of the terminal is gone
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "k8sviz", *args], cwd=cwd, stdout=slave,
+                              stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    finally:
+        os.close(slave)
+        reader.join()
+        os.close(master)
+    return proc, b"".join(shown)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+@pytest.mark.parametrize(("command", "what"), [("report", "the report"), ("snapshot", "the snapshot")])
+def test_report_and_snapshot_refuse_to_write_to_a_terminal(tmp_path, command, what):
+    # As gzip does: megabytes of HTML or JSON on the screen help nobody.  Said before the
+    # inputs are read: the PATH does not exist, and that is not what stops it.
+    for inputs in ([str(tmp_path / "nope.yaml")], ["--demo"]):
+        proc, shown = _on_a_terminal([command, *inputs, "-o", "-"], tmp_path)
+        assert proc.returncode == 2 and shown == b""
+        assert proc.stderr == (f"k8sviz: error: refusing to write {what} to a terminal: redirect it (> FILE) "
+                               "or give -o FILE\n")
+    assert list(tmp_path.iterdir()) == []
+    # a file given with -o is written as ever, whatever standard output is
+    proc, shown = _on_a_terminal([command, "--demo", "-o", "out"], tmp_path)
+    assert proc.returncode == 0 and shown == b"" and (tmp_path / "out").stat().st_size > 1000
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_text_tables_still_go_to_a_terminal(tmp_path):
+    proc, shown = _on_a_terminal(["connectivity", "--demo", "-o", "-"], tmp_path)
+    assert proc.returncode == 0 and b"shop/frontend => " in shown
+
+
+def test_report_and_snapshot_write_to_a_pipe(write, tmp_path):
+    path = write("x.yaml", [pod("a", "p", ip="10.0.0.1"), netpol("a", "n", {"podSelector": {}})])
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    snap = subprocess.run([sys.executable, "-m", "k8sviz", "snapshot", str(path), "-o", "-"], cwd=tmp_path,
+                          env=env, capture_output=True, check=True)
+    sha256 = json.loads(snap.stdout)["sha256"]
+    # the piped snapshot read back, as the README shows
+    info = subprocess.run([sys.executable, "-m", "k8sviz", "info", "/dev/stdin"], input=snap.stdout,
+                          cwd=tmp_path, env=env, capture_output=True, check=True).stdout.decode()
+    assert f"sha256        {sha256}\n" in info and re.search(r"^pods +1$", info, re.M)
+    html = subprocess.run([sys.executable, "-m", "k8sviz", "report", str(path), "-o", "-"], cwd=tmp_path,
+                          env=env, capture_output=True, check=True).stdout
+    assert html.startswith(b"<!DOCTYPE html>") and html.rstrip().endswith(b"</html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]

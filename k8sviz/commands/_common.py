@@ -32,32 +32,40 @@ STDOUT = "-"
 
 
 def add_output(p: argparse.ArgumentParser, what: str, *, default: str | None = None,
-               required: bool = False) -> None:
+               required: bool = False, terminal: bool = True) -> None:
     """The ``-o/--output FILE`` option of a command that writes ``what``, with its conventions
-    (see :func:`check_output`) in its help."""
+    (see :func:`check_output`) in its help; ``terminal`` false: ``-o -`` is refused on a
+    terminal (give :func:`check_output` the output's name)."""
     if default is not None:
         where = f"default: {default}; "
     elif required:
         where = ""
     else:
         where = "default: standard output; "
+    dash = "- for standard output" if terminal else "- for standard output, if not a terminal"
     p.add_argument(
         "-o", "--output", default=default, required=required, metavar="FILE",
-        help=f"{what} ({where}- for standard output; its directory must exist)",
+        help=f"{what} ({where}{dash}; its directory must exist)",
     )
 
 
-def check_output(path: str | None) -> None:
+def check_output(path: str | None, *, not_to_terminal: str | None = None) -> None:
     """An InputError unless ``path`` (an ``-o`` value; ``-`` and None are standard output) can
     be written as a file: checked before the inputs are read, as a report or a live snapshot
     can take minutes to build and would be lost.
 
     A missing directory is an error, not created: ``-o reprots/r.html`` would otherwise put
-    the evidence where nobody looks.
+    the evidence where nobody looks.  With ``not_to_terminal`` (the output's name, ``"the
+    report"``), ``-o -`` onto a terminal is an error too, as in ``gzip``: megabytes of HTML or
+    JSON on the screen are read by nobody and bury what was on it.
     """
+    from ..errors import InputError
+
+    if path == STDOUT and not_to_terminal and sys.stdout.isatty():
+        msg = f"refusing to write {not_to_terminal} to a terminal: redirect it (> FILE) or give -o FILE"
+        raise InputError(msg)
     if path is None or path == STDOUT:
         return
-    from ..errors import InputError
 
     if not path:  # an unset shell variable: "" would be read as the current directory
         raise InputError("-o: give a file name, or - for standard output")

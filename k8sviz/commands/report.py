@@ -41,7 +41,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="judge exception expiry on this date (default: the snapshot's collected_at)",
     )
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
-    add_output(p, "HTML file to write", default="audit-report.html")
+    add_output(p, "HTML file to write", default="audit-report.html", terminal=False)
     return p
 
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Before the inputs are read: a mistyped date should not cost a load first.
     today = None if args.today is None else parse_date(args.today, "--today")
-    check_output(args.output)
+    check_output(args.output, not_to_terminal="the report")
     snap = load_inputs(args)
     flows = args.flows
     zones = args.zones

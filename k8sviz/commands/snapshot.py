@@ -17,7 +17,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         description="Offline: give PATHs. Live: give --kubeconfig/--context (or --in-cluster).",
     )
     add_inputs(p)
-    add_output(p, "snapshot file to write", required=True)
+    add_output(p, "snapshot file to write", required=True, terminal=False)
     live = p.add_argument_group("live cluster (read-only)")
     live.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (never written)")
     live.add_argument("--context", metavar="NAME", help="kubeconfig context")
@@ -35,7 +35,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     live = args.kubeconfig or args.context or args.in_cluster or args.namespace
-    check_output(args.output)
+    check_output(args.output, not_to_terminal="the snapshot")
     if args.concurrency is not None and not live:
         from ..errors import InputError
 
