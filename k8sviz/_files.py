@@ -37,16 +37,17 @@ def atomic_write(target: Path, data: bytes, *, fsync: bool = False) -> None:
     """
     if target.is_dir():
         raise IsADirectoryError(f"{target} is a directory")
+    if target.exists() and not target.is_file():
+        # A FIFO, /dev/stdout: write into it as open() would; a rename would replace the
+        # device with a regular file.  Asked before resolving links: /dev/stdout onto a pipe
+        # resolves to "/proc/<pid>/fd/pipe:[...]", no path a file can be created next to.
+        with open(target, "wb") as f:
+            f.write(data)
+        return
     if target.is_symlink():
         # Renaming over a link would replace the link: replace the file it points to instead,
         # as atomically.
         target = Path(os.path.realpath(target))
-    if target.exists() and not target.is_file():
-        # A FIFO, /dev/stdout: write into it as open() would; a rename would replace the
-        # device with a regular file.
-        with open(target, "wb") as f:
-            f.write(data)
-        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temporary(target)
     try:

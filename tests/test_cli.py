@@ -547,6 +547,23 @@ def test_a_write_that_fails_half_way_leaves_the_previous_file_whole(tmp_path, co
     assert (tmp_path / "out.txt").read_bytes() == whole and len(whole) > 512
 
 
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
+@pytest.mark.parametrize("command", [
+    ["connectivity", "--demo"],
+    ["flows", str(Path(__file__).resolve().parent / "flows" / "data" / "flows.csv")],
+    ["snapshot", "--demo"],
+])
+def test_output_to_dev_stdout_onto_a_pipe_is_written_into_it(tmp_path, command):
+    # /dev/stdout onto a pipe links to "pipe:[...]": the atomic write wrote into it only when
+    # it asked what the file is before following the link.
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    run = [sys.executable, "-m", "k8sviz", *command, "-o"]
+    got = subprocess.run([*run, "/dev/stdout"], cwd=tmp_path, env=env, capture_output=True, check=True).stdout
+    dash = subprocess.run([*run, "-"], cwd=tmp_path, env=env, capture_output=True, check=True).stdout
+    assert got == dash and len(got) > 500
+    assert list(tmp_path.iterdir()) == []
+
+
 def _on_a_terminal(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], bytes]:
     """``python -m k8sviz ARGS`` with a pseudo-terminal as standard output: the process, and
     what reached the terminal (read as it comes, so a process that floods it cannot block)."""
