@@ -98,6 +98,9 @@ __all__ = ["SCHEMA", "SCHEMA_VERSION", "Snapshot", "SnapshotBuilder", "load"]
 SCHEMA = "k8sviz/snapshot"
 SCHEMA_VERSION = 1
 
+#: The cluster name of a snapshot whose input named none (a dump) and was given none.
+UNNAMED = "unnamed"
+
 # (API group, kind) -> resource plural, for what the model understands.
 CORE_KINDS: dict[tuple[str, str], str] = {
     ("", "Namespace"): "namespaces",
@@ -773,7 +776,7 @@ class SnapshotBuilder:
         coverage.update(self.coverage)
         coverage = {k: coverage[k] for k in sorted(coverage) if not k.endswith(".crd.projectcalico.org")}
         snap.meta = {
-            "cluster": cluster or file_meta.get("cluster") or "unnamed",
+            "cluster": cluster or file_meta.get("cluster") or UNNAMED,
             "source": file_meta.get("source", source) if source == "offline" else source,
             "collected_at": collected_at,
             "k8sviz_version": __version__,

@@ -443,6 +443,21 @@ def test_diff_and_flows_say_the_load_warnings_of_each_snapshot_they_read(write, 
     assert "load warning" not in capsys.readouterr().err
 
 
+def test_diff_warns_when_its_snapshots_name_different_clusters(write, tmp_path, capsys):
+    dump = write("x.yaml", [pod("a", "p", ip="10.0.0.1"), netpol("a", "n", {"podSelector": {}})])
+    for name in ("prod", "staging"):
+        assert main(["snapshot", str(dump), "--cluster", name, "-o", str(tmp_path / f"{name}.json")]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(tmp_path / "staging.json"), str(tmp_path / "prod.json")]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "mismatch" in line]
+    assert said == ["k8sviz: warning: cluster mismatch: BEFORE is a snapshot of cluster 'staging', AFTER of "
+                    "'prod'; the changes compare two clusters' objects, not one cluster's over time"]
+    # the same name, or a dump (which names no cluster): nothing to say
+    for before in (tmp_path / "prod.json", dump):
+        assert main(["diff", str(before), str(tmp_path / "prod.json"), "--policies"]) == 0
+        assert "mismatch" not in capsys.readouterr().err
+
+
 def test_dash_output_is_standard_output_and_no_file_named_dash(write, tmp_path, monkeypatch, capsysbinary):
     monkeypatch.chdir(tmp_path)
     path = write("x.yaml", [pod("a", "p", ip="10.0.0.1"), netpol("a", "n", {"podSelector": {}})])

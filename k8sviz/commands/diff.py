@@ -19,7 +19,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "--policies the policies added, removed or modified (or whose named Services resolve "
         "differently, or could not be compared because a snapshot did not read them: not-read); "
         "with --labels the namespaces and "
-        "workloads whose labels changed (selectors read them). Exit code 0 whatever changed, "
+        "workloads whose labels changed (selectors read them). Two snapshot files naming "
+        "different clusters are compared with a warning. Exit code 0 whatever changed, "
         "unless --exit-code.",
     )
     p.add_argument("before", metavar="BEFORE", help="the earlier snapshot: snapshot file, dump or directory")
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.diff import label_diff, policy_diff, reachability_diff
     from ..errors import InputError
     from ..policy.reachability import reachability
-    from ..snapshot import load
+    from ..snapshot import UNNAMED, load
     from ._common import say_load_warnings
     from .gaps import emit
 
@@ -65,6 +66,13 @@ def run(args: argparse.Namespace) -> int:
         if snap.is_empty:
             msg = f"{side} ({path}) holds no Kubernetes objects: every connection would show as changed"
             raise InputError(msg)
+    names = [str(s.meta.get("cluster") or UNNAMED) for s in (before, after)]
+    if names[0] != names[1] and UNNAMED not in names:
+        # Only snapshot files carry a name (a dump is unnamed): as the report says of its
+        # baseline, two clusters' differences are no change review, but may be meant (a rename).
+        print(f"k8sviz: warning: cluster mismatch: BEFORE is a snapshot of cluster {names[0]!r}, AFTER of "
+              f"{names[1]!r}; the changes compare two clusters' objects, not one cluster's over time",
+              file=sys.stderr)
     if args.policies:
         df = policy_diff(before, after)
         what = "policy"
