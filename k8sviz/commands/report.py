@@ -36,6 +36,12 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="the previous review's snapshot (file or directory): adds what changed since",
     )
     p.add_argument(
+        "--baseline-cluster", metavar="NAME",
+        help="name of the baseline's cluster (default: from its snapshot file, else the cluster name "
+             "of the PATHs, as a baseline is usually the same cluster at an earlier date); a name other "
+             "than theirs is warned about in the report and on stderr",
+    )
+    p.add_argument(
         "--today",
         metavar="YYYY-MM-DD",
         help="judge exception expiry on this date (default: the snapshot's collected_at)",
@@ -47,11 +53,14 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis.zones import parse_date
+    from ..errors import InputError
     from ..report import report
     from ..sources.demo import demo_path
 
     # Before the inputs are read: a mistyped date should not cost a load first.
     today = None if args.today is None else parse_date(args.today, "--today")
+    if args.baseline_cluster is not None and args.baseline is None:
+        raise InputError("--baseline-cluster names the --baseline's cluster: give --baseline too")
     check_output(args.output, not_to_terminal="the report")
     snap = load_inputs(args)
     flows = args.flows
@@ -64,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     import hashlib
 
     html = report(snap, flows=flows, zones=zones, output=None if args.output == STDOUT else args.output,
-                  baseline=args.baseline, today=today, ipblocks_match_pods=args.ipblocks_match_pods)
+                  baseline=args.baseline, today=today, ipblocks_match_pods=args.ipblocks_match_pods,
+                  baseline_cluster=args.baseline_cluster)
     if isinstance(html, str):
         data = html.encode("utf-8")
         to_stdout(data)

@@ -32,6 +32,7 @@ def report(
     baseline: Any = None,
     today: dt.date | str | None = None,
     ipblocks_match_pods: bool = False,
+    baseline_cluster: str | None = None,
 ) -> str | Path:
     """Build the audit report as one self-contained HTML file.
 
@@ -58,6 +59,9 @@ def report(
         of what changed since: connections opened or closed (:func:`k8sviz.reachability_diff`)
         and policies added, removed or modified (:func:`k8sviz.policy_diff`). Its files are
         listed among the inputs with their SHA-256 (a Snapshot's, those it was loaded from).
+        A baseline naming another cluster than the snapshot (both named, not ``"unnamed"``)
+        is said in that section and warned about (``UserWarning``), not refused: a cluster
+        renamed or rebuilt since the previous review is still a fair baseline.
     today
         The date zone exceptions (``allow`` entries with ``expires``) are judged against, as in
         :func:`k8sviz.segmentation` and :func:`k8sviz.gaps` (default: the snapshot's
@@ -66,6 +70,12 @@ def report(
     ipblocks_match_pods
         Let ipBlocks match pod addresses too (see :func:`k8sviz.reachability`); the baseline
         is evaluated the same way.  With ``reach``, it must have been computed so.
+    baseline_cluster
+        The baseline's cluster name, for a baseline given as paths (as ``cluster`` of
+        :func:`k8sviz.load`; a Snapshot has its own, and naming it is a
+        :class:`ReportError`).  Default: the name its snapshot file carries, else the
+        snapshot's: a dump has no name, and a baseline is usually the same cluster at an
+        earlier date.
 
     Returns
     -------
@@ -87,6 +97,7 @@ def report(
             baseline=baseline,
             today=today,
             ipblocks_match_pods=ipblocks_match_pods,
+            baseline_cluster=baseline_cluster,
         )
         page = render(data)
         # networkx caches views that point back at the graph, so only the cyclic GC frees it:

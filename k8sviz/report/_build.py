@@ -23,6 +23,7 @@ from .._files import each_once
 from .._text import counted
 from ..errors import InputError, K8svizError
 from ..policy.admin import policy_ref
+from ..snapshot import UNNAMED
 from ..viz.network import MAX_DRAWN_GROUPS, RING_EDGES
 
 __all__ = ["ReportData", "ReportError", "collect"]
@@ -101,6 +102,8 @@ class ReportData:
     flows_given: bool = False
     zones_given: bool = False
     baseline: Any = None
+    #: Why the baseline may be another cluster's (its name differs from the snapshot's), or None.
+    baseline_mismatch: str | None = None
     changes: pd.DataFrame | None = None
     changes_shown: pd.DataFrame | None = None
     policy_changes: pd.DataFrame | None = None
@@ -165,6 +168,7 @@ def collect(
     baseline: Any = None,
     today: dt.date | str | None = None,
     ipblocks_match_pods: bool = False,
+    baseline_cluster: str | None = None,
 ) -> ReportData:
     """Load inputs and run every analysis the report needs."""
     from ..analysis.zones import Zones, resolve_today
@@ -172,6 +176,7 @@ def collect(
 
     # Before the inputs are read: a mistyped date should not cost a load first.
     judged_on = resolve_today(today) if today is not None and today != "" else None
+    _check_baseline_cluster(baseline, baseline_cluster)
     if reach is not None and ipblocks_match_pods and not getattr(reach, "ipblocks_match_pods", False):
         msg = "ipblocks_match_pods=True, but the reach given was computed without it"
         raise ReportError(msg)
@@ -352,7 +357,7 @@ def collect(
         # gaps above has already built the posture this reads (it is kept on reach).
         data.isolation = run("isolation", data.reach.isolation, level="workload")
     if baseline is not None:
-        _changes(data, baseline, run)
+        _changes(data, baseline, run, baseline_cluster)
     if data.flows is not None:
         data.flow_edges_ns = run("flow edges", "flow_edges", data.flows, level="namespace")
         if data.reach is not None:
@@ -478,7 +483,26 @@ def _control_limitations(data: ReportData) -> None:
                              "read not-checked: no evidence against a control is no evidence for it")
 
 
-def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
+def _check_baseline_cluster(baseline: Any, baseline_cluster: Any) -> None:
+    """A ReportError unless ``baseline_cluster`` can name ``baseline``: said before anything
+    is loaded, as the baseline is read last, after minutes of analyses at scale."""
+    from ..snapshot import Snapshot
+
+    if baseline_cluster is None:
+        return
+    if not isinstance(baseline_cluster, str):
+        raise ReportError(f"baseline_cluster must be a str, got {baseline_cluster!r}")
+    if baseline is None:
+        raise ReportError("baseline_cluster names the baseline's cluster: give baseline too")
+    if isinstance(baseline, Snapshot):
+        # Renaming it here would change the caller's object (and its SHA-256) behind their back.
+        msg = ("baseline_cluster names a baseline given as paths; a Snapshot has its name already "
+               "(k8sviz.load(..., cluster=NAME))")
+        raise ReportError(msg)
+
+
+def _changes(data: ReportData, baseline: Any, run: Callable[..., Any],
+             baseline_cluster: str | None = None) -> None:
     """What changed since the baseline snapshot (the previous review), connections and policies."""
     from ..snapshot import Snapshot, load
 
@@ -495,7 +519,12 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
         if not paths:
             msg = "baseline must be a Snapshot or paths to the previous review's snapshot"
             raise ReportError(msg)
-        data.baseline = load(*paths)
+        data.baseline = load(*paths, cluster=baseline_cluster or None)
+        if not baseline_cluster and data.baseline.meta.get("cluster") == UNNAMED:
+            # A dump carries no cluster name, and the usual baseline is this cluster at an
+            # earlier date: "unnamed" in the report read as a stranger's snapshot.  The same as
+            # load(cluster=) would have set, so its SHA-256 is that snapshot's.
+            data.baseline.meta["cluster"] = data.snapshot.meta.get("cluster") or UNNAMED
         data.inputs += [{"role": "baseline", "path": str(p), "sha256": sha256_file(p)} for p in _files(paths)]
         if data.baseline.warnings:
             # Loaded here, out of the caller's sight: objects skipped or changed in the previous
@@ -514,6 +543,13 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
                 UserWarning,
                 stacklevel=outside_stacklevel(),
             )
+    data.baseline_mismatch = _cluster_mismatch(data.snapshot, data.baseline)
+    if data.baseline_mismatch:
+        import warnings
+
+        from .._warnings import outside_stacklevel
+
+        warnings.warn(data.baseline_mismatch, UserWarning, stacklevel=outside_stacklevel())
     if data.baseline.is_empty:
         where = ", ".join(_as_paths(baseline) or ["the Snapshot given"])
         msg = f"the baseline ({where}) holds no Kubernetes objects: every connection would show as added"
@@ -529,6 +565,23 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any]) -> None:
 
     data.policy_changes = run("policy changes", "policy_diff", data.baseline, data.snapshot)
     data.label_changes = run("label changes", "label_diff", data.baseline, data.snapshot)
+
+
+def _cluster_mismatch(snap: Any, base: Any) -> str | None:
+    """What to say when the baseline names another cluster than the snapshot (None when they
+    agree, or either is unnamed: no name is no evidence of another cluster).
+
+    A warning, not an error, even when the caller named the baseline so: a cluster renamed or
+    rebuilt since the previous review is still a fair baseline, but the reader must be told
+    that "changes since" may be two clusters' differences rather than one cluster's edits.
+    """
+    name, base_name = (str(s.meta.get("cluster") or UNNAMED) for s in (snap, base))
+    if name == base_name or UNNAMED in (name, base_name):
+        return None
+    return (f"cluster mismatch: the baseline is a snapshot of cluster {base_name!r}, this report's of "
+            f"{name!r}; the changes since compare two clusters' objects, not one cluster's over time "
+            "(if it is this cluster renamed, give the baseline this name: --baseline-cluster, "
+            "baseline_cluster=)")
 
 
 def _with_rules(data: ReportData, shown: pd.DataFrame, before: Any) -> pd.DataFrame:

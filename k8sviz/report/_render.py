@@ -741,6 +741,7 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
     out: dict[str, Any] = {
         "collected_at": str(base.meta.get("collected_at") or "unknown"),
         "cluster": str(base.meta.get("cluster") or "?"),
+        "mismatch": data.baseline_mismatch,
         "sha256": base.sha256,
         "connections": None,
         "policies": None,

@@ -313,6 +313,106 @@ def test_no_changes_section_without_a_baseline_and_the_cli_option(tmp_path, caps
     assert "no such file" in capsys.readouterr().err
 
 
+def _baseline_named(page: str) -> str:
+    return re.search(r"Baseline: cluster <code>([^<]*)</code>", page).group(1)
+
+
+def _mismatches(recwarn) -> list[str]:
+    """The cluster mismatches warned about since the last call (pytest records the warnings the
+    CLI would print: a test of stderr needs a real process)."""
+    said = [str(w.message) for w in recwarn if "cluster mismatch" in str(w.message)]
+    recwarn.clear()
+    return said
+
+
+MISMATCH = ("cluster mismatch: the baseline is a snapshot of cluster 'staging', this report's of 'prod'; "
+            "the changes since compare two clusters' objects, not one cluster's over time")
+
+
+def test_a_dump_baseline_is_named_as_the_cluster_unless_named_otherwise(tmp_path, recwarn):
+    """A dump carries no cluster name, and --cluster names the PATHs only: the baseline read
+    "unnamed", as if the previous review had been of some other cluster."""
+    import subprocess
+    import sys
+
+    base, now = _baseline_pair(tmp_path)
+    out = tmp_path / "r.html"
+    assert main(["report", str(now), "--cluster", "prod", "--baseline", str(base), "-o", str(out)]) == 0
+    page = out.read_text()
+    assert _baseline_named(page) == "prod"
+    # named as load(cluster=) names it: the SHA-256 shown is that snapshot's
+    assert k8sviz.load(base, cluster="prod").sha256 in page.split('id="changes"', 1)[1]
+    assert 'id="baseline-mismatch"' not in page and not _mismatches(recwarn)
+    # another name: kept, and the other cluster said in the report and on stderr
+    cmd = [sys.executable, "-m", "k8sviz", "report", str(now), "--cluster", "prod", "--baseline", str(base),
+           "--baseline-cluster", "staging", "-o", str(out)]
+    err = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+    said = [line for line in err.splitlines() if "cluster mismatch" in line]
+    assert len(said) == 1 and said[0].startswith(f"k8sviz: warning: {MISMATCH} (")
+    page = out.read_text()
+    assert _baseline_named(page) == "staging"
+    shown = page.split('id="baseline-mismatch">', 1)[1].split("</p>", 1)[0]
+    assert shown.startswith(MISMATCH.replace("'", "&#39;"))
+    # unnamed on both sides: nothing to default to, and no mismatch
+    assert main(["report", str(now), "--baseline", str(base), "-o", str(out)]) == 0
+    assert _baseline_named(out.read_text()) == "unnamed"
+    assert not _mismatches(recwarn)
+
+
+def test_a_snapshot_file_baseline_keeps_its_name_unless_renamed(tmp_path, recwarn):
+    base, now = _baseline_pair(tmp_path)
+    snap, out = tmp_path / "base.k8sviz.json", tmp_path / "r.html"
+    assert main(["snapshot", str(base), "--cluster", "staging", "-o", str(snap)]) == 0
+    assert main(["report", str(now), "--cluster", "prod", "--baseline", str(snap), "-o", str(out)]) == 0
+    assert _baseline_named(out.read_text()) == "staging"
+    assert [m.split(" (", 1)[0] for m in _mismatches(recwarn)] == [MISMATCH]
+    # the same cluster renamed since: named as this one, it is no mismatch
+    assert main(["report", str(now), "--cluster", "prod", "--baseline", str(snap),
+                 "--baseline-cluster", "prod", "-o", str(out)]) == 0
+    assert _baseline_named(out.read_text()) == "prod"
+    assert not _mismatches(recwarn)
+    # the PATHs unnamed: no name is no evidence of another cluster
+    assert main(["report", str(now), "--baseline", str(snap), "-o", str(out)]) == 0
+    assert _baseline_named(out.read_text()) == "staging"
+    assert not _mismatches(recwarn)
+
+
+def test_the_baseline_cluster_option_and_argument_errors(tmp_path, capsys):
+    from k8sviz.report import ReportError
+
+    from ..test_cli import build_help
+
+    help_text = " ".join(build_help("report").split())
+    assert ("--baseline-cluster NAME name of the baseline's cluster (default: from its snapshot file, else "
+            "the cluster name of the PATHs, as a baseline is usually the same cluster at an earlier date)"
+            ) in help_text
+    # said before the inputs are read (this one does not exist)
+    assert main(["report", str(tmp_path / "missing"), "--baseline-cluster", "x", "-o", "-"]) == 2
+    assert capsys.readouterr().err == ("k8sviz: error: --baseline-cluster names the --baseline's cluster: "
+                                       "give --baseline too\n")
+    base, now = _baseline_pair(tmp_path)
+    missing = tmp_path / "missing"
+    for kwargs, words in [
+        ({"baseline_cluster": "x"}, "give baseline too"),
+        ({"baseline": base, "baseline_cluster": 7}, "baseline_cluster must be a str, got 7"),
+        ({"baseline": k8sviz.load(base), "baseline_cluster": "x"}, r"a Snapshot has its name already"),
+    ]:
+        with pytest.raises(ReportError, match=words):
+            k8sviz.report(missing, generated_at="x", **kwargs)
+    # from Python: the snapshot's name is the default, and a mismatch is the caller's warning
+    named = k8sviz.load(now, cluster="prod")
+    assert _baseline_named(k8sviz.report(named, baseline=base, generated_at="x")) == "prod"
+    other = "cluster mismatch: the baseline is a snapshot of cluster 'old'"
+    with pytest.warns(UserWarning, match=other) as seen:
+        page = k8sviz.report(named, baseline=[base], baseline_cluster="old", generated_at="x")
+    assert _baseline_named(page) == "old"
+    assert all(w.filename == __file__ for w in seen if "mismatch" in str(w.message))  # the caller's line
+    # a Snapshot is named by whoever loaded it: the caller's object is not renamed
+    plain = k8sviz.load(base)
+    assert _baseline_named(k8sviz.report(named, baseline=plain, generated_at="x")) == "unnamed"
+    assert plain.meta["cluster"] == "unnamed"
+
+
 def test_changes_carry_zones_and_flag_openings_into_sensitive_ones(tmp_path):
     from .conftest import HOSTILE_ZONES
 
