@@ -522,8 +522,8 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any],
         data.baseline = load(*paths, cluster=baseline_cluster or None)
         if not baseline_cluster and data.baseline.meta.get("cluster") == UNNAMED:
             # A dump carries no cluster name, and the usual baseline is this cluster at an
-            # earlier date: "unnamed" in the report read as a stranger's snapshot.  The same as
-            # load(cluster=) would have set, so its SHA-256 is that snapshot's.
+            # earlier date: "unnamed" in the report read as a stranger's snapshot.  Set where
+            # load(cluster=) sets it, so the SHA-256 shown is that snapshot's.
             data.baseline.meta["cluster"] = data.snapshot.meta.get("cluster") or UNNAMED
         data.inputs += [{"role": "baseline", "path": str(p), "sha256": sha256_file(p)} for p in _files(paths)]
         if data.baseline.warnings:
@@ -543,6 +543,10 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any],
                 UserWarning,
                 stacklevel=outside_stacklevel(),
             )
+    if data.baseline.is_empty:
+        where = ", ".join(_as_paths(baseline) or ["the Snapshot given"])
+        msg = f"the baseline ({where}) holds no Kubernetes objects: every connection would show as added"
+        raise ReportError(msg)
     data.baseline_mismatch = _cluster_mismatch(data.snapshot, data.baseline)
     if data.baseline_mismatch:
         import warnings
@@ -550,10 +554,6 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any],
         from .._warnings import outside_stacklevel
 
         warnings.warn(data.baseline_mismatch, UserWarning, stacklevel=outside_stacklevel())
-    if data.baseline.is_empty:
-        where = ", ".join(_as_paths(baseline) or ["the Snapshot given"])
-        msg = f"the baseline ({where}) holds no Kubernetes objects: every connection would show as added"
-        raise ReportError(msg)
     if data.reach is not None:
         opts = {"ipblocks_match_pods": getattr(data.reach, "ipblocks_match_pods", False)}
         before = run("baseline reachability", "reachability", data.baseline, **opts)
