@@ -243,3 +243,83 @@ def test_collection_tags_and_the_cache_bound():
     for i in range(_yaml._PLAIN_TAGS_MAX + 10):
         loader.resolve(yaml.ScalarNode, f"uid-{i}", (True, False))
     assert len(_yaml._PLAIN_TAGS) <= _yaml._PLAIN_TAGS_MAX
+
+
+# A `kind: List` dump is parsed a few items at a time (_yaml._list_in_parts), the rest of the
+# document with `items: []`; the result must be the whole parse's, and anything the cut could
+# change must go to the whole parse.
+def list_text(items: list[str], head: str = "apiVersion: v1\n", tail: str = "kind: List\n") -> str:
+    return head + "items:\n" + "".join(items) + tail
+
+
+def item_text(node) -> str:
+    body = render(node, 2) if isinstance(node, tuple) else "  v: " + node
+    return "- " + body[2:] + "\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(block(3), min_size=1, max_size=7), st.integers(1, 3))
+def test_a_list_parsed_in_parts_is_the_whole_parse(items, part):
+    text = list_text([item_text(i) for i in items])
+    old = _yaml.LIST_PART
+    _yaml.LIST_PART = part  # several parts even for a few items
+    try:
+        same(text)
+    finally:
+        _yaml.LIST_PART = old
+
+
+def test_a_kubectl_list_is_parsed_in_parts(monkeypatch):
+    monkeypatch.setattr(_yaml, "LIST_PART", 2)
+    items = [f"- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p{i}\n    labels: {{app: web}}\n"
+             f"  spec:\n    containers:\n    - name: c\n      ports:\n      - containerPort: {8000 + i}\n"
+             for i in range(5)]
+    text = list_text(items, tail="kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+    parts = _yaml._list_in_parts(text)
+    assert parts is not None
+    assert parts == list(yaml.load_all(text, Loader=Reference))
+    assert [p["metadata"]["name"] for p in parts[0]["items"]] == [f"p{i}" for i in range(5)]
+    same(text.replace("\n", "\r\n"))  # Windows line ends
+
+
+@pytest.mark.parametrize(
+    "items, whole",
+    [
+        # a quoted scalar whose next line starts with '- ' at column 0: one item, not two
+        (['- v: "a\n', '- b"\n', "- w: 1\n"], True),
+        (["- v: 'a\n", "- b'\n"], True),
+        (["- v: [1,\n", "- 2]\n"], True),  # a flow collection over the cut
+        (["- &a {x: 1}\n", "- *a\n"], True),  # an alias of another item
+        (["- v: &a {x: 1}\n  w: *a\n"], True),  # an alias inside one item: the whole parse's limits
+        (["- base: &b {k: 1}\n  m:\n    <<: *b\n"], True),  # a merge key
+        (["- a: 1\n", "# a comment\n", "\n", "- b: |\n    text\n    - not an item\n"], False),
+        (["- a: 1\n", "-\n  b: 2\n"], True),  # an entry whose dash ends its line
+        (["- a: 1\n", "- x\n  - y\n"], False),
+        (["- !!str 1\n", "- !!binary aGk=\n", "- !custom x\n"], True),  # tags: some need PyYAML's constructor
+    ],
+)
+def test_what_the_cut_could_change_is_parsed_whole(items, whole, monkeypatch):
+    monkeypatch.setattr(_yaml, "LIST_PART", 1)
+    text = list_text(items)
+    assert (_yaml._list_in_parts(text) is None) == whole
+    same(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "items:\n- a: 1\nkind: List\nitems:\n- b: 2\n",  # a key given twice: PyYAML's error
+        "kind: List\nitems:\n- a: 1\n- b\nkind: x\n",
+        "---\nitems:\n- a: 1\n---\nitems:\n- b: 2\n",  # two documents
+        "%YAML 1.1\n---\nitems:\n- a: 1\n",
+        "items: # the pods\n- a: 1\n",
+        "items:\n  - a: 1\n  - b: 2\nkind: List\n",  # an indented sequence
+        "items:\n- a: 1\n-bad: 2\n",
+        "items:\n- a: 1\n\tb: 2\n",
+        "items:\n- a: 1\n...\n",
+        "key: |\n  text\nitems:\n- a: 1\n",
+        "items:\n- a: 1\n- b: \"unclosed\n",
+    ],
+)
+def test_lists_in_unusual_forms_load_as_pyyaml_loads_them(text):
+    same(text)
