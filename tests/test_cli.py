@@ -646,3 +646,121 @@ def test_report_and_snapshot_write_to_a_pipe(write, tmp_path):
                           env=env, capture_output=True, check=True).stdout
     assert html.startswith(b"<!DOCTYPE html>") and html.rstrip().endswith(b"</html>")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]
+
+
+def _warned_cluster(ipblocks: int, fqdns: int = 0) -> list[dict]:
+    """Pods a/p0..p2 on 10.0.0.x, a hostNetwork pod, and policies that each raise one engine
+    warning: ``ipblocks`` with an ipBlock 10.0.0.0/8 over the pods (ipblock-covers-pods),
+    ``fqdns`` Cilium policies with toFQDNs (cilium-fqdn)."""
+    objs: list[dict] = [pod("a", f"p{i}", {"app": f"p{i}"}, ip=f"10.0.0.{i + 1}") for i in range(3)]
+    objs.append(pod("a", "agent", host_network=True))
+    objs += [netpol("a", f"ip{i}", {"podSelector": {}, "policyTypes": ["Ingress"],
+                                    "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})
+             for i in range(ipblocks)]
+    objs += [{"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+              "metadata": {"name": f"dns{i}", "namespace": "a"},
+              "spec": {"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": f"x{i}.example.com"}]}]}}
+             for i in range(fqdns)]
+    return objs
+
+
+_WARNED_COMMANDS = {
+    "explain": ["--from", "a/p0", "--to", "a/p1", "--port", "80"],
+    "connectivity": [],
+    "isolation": [],
+    "blast": ["--from", "a/p0"],
+    "paths": ["--to", "a"],
+}
+
+
+@pytest.mark.parametrize("command", _WARNED_COMMANDS)
+def test_engine_warnings_are_summarised_per_code_unless_warnings_all(command, write, capsys):
+    """Hundreds of one caveat (an ipBlock per policy rule on a big cluster) buried the answer:
+    at most 3 lines per code, codes in the order first seen, then a count of the rest."""
+    path = write("x.yaml", _warned_cluster(ipblocks=5, fqdns=4))
+    warnings = k8sviz.reachability(k8sviz.load(path)).warnings
+    assert [w.code for w in warnings] == (
+        ["ipblock-covers-pods"] * 5 + ["hostnetwork-unenforced"] + ["cilium-fqdn"] * 4)
+    every = [f"k8sviz: warning: {w}" for w in warnings]
+
+    def said(*opts: str) -> list[str]:
+        main([command, str(path), *_WARNED_COMMANDS[command], *opts])
+        # not paths' own warning that Services were not read
+        return [line for line in capsys.readouterr().err.splitlines()
+                if line.startswith(("k8sviz: warning: [", "k8sviz: warning: ... and"))]
+
+    assert said() == [
+        *every[:3],
+        "k8sviz: warning: ... and 2 more [ipblock-covers-pods] warnings like these "
+        "(--warnings all lists them)",
+        every[5],  # one of its code: no count
+        *every[6:9],
+        "k8sviz: warning: ... and 1 more [cilium-fqdn] warning like these (--warnings all lists it)",
+    ]
+    assert said("--warnings", "summary") == said()
+    assert said("--warnings", "all") == every
+
+
+def test_three_engine_warnings_of_a_code_are_all_said(write, capsys):
+    path = write("x.yaml", _warned_cluster(ipblocks=3))
+    every = [f"k8sviz: warning: {w}" for w in k8sviz.reachability(k8sviz.load(path)).warnings]
+    assert len(every) == 4
+    assert main(["connectivity", str(path)]) == 0
+    assert capsys.readouterr().err.splitlines() == every
+
+
+def test_json_output_is_whole_when_engine_warnings_are_summarised(write, capsys):
+    path = write("x.yaml", _warned_cluster(ipblocks=5))
+    assert main(["explain", str(path), "--from", "a/p0", "--to", "a/p1", "--port", "80",
+                 "--format", "json"]) == 1
+    out = capsys.readouterr()
+    assert json.loads(out.out)["allowed"] is False
+    assert "... and 2 more [ipblock-covers-pods] warnings" in out.err
+
+
+def test_diff_summarises_the_engine_warnings_of_both_snapshots(write, capsys):
+    """Each warning keeps its before:/after: prefix (none when both snapshots raise it)."""
+    objs = _warned_cluster(ipblocks=7)
+    ips = [o for o in objs if o["kind"] == "NetworkPolicy"]
+    rest = [o for o in objs if o["kind"] != "NetworkPolicy"]
+    before = write("before.yaml", rest + ips[:5])  # ip0..ip4
+    after = write("after.yaml", rest + ips[2:])  # ip2..ip6
+    old, new = (k8sviz.reachability(k8sviz.load(p)).warnings for p in (before, after))
+    assert main(["diff", str(before), str(after), "--warnings", "all"]) == 0
+    every = [line for line in capsys.readouterr().err.splitlines() if line.startswith("k8sviz: warning: ")]
+    assert every == [f"k8sviz: warning: before: {old[0]}", f"k8sviz: warning: before: {old[1]}",
+                     *(f"k8sviz: warning: {w}" for w in old[2:]),  # ip2..ip4, then the hostNetwork pod
+                     f"k8sviz: warning: after: {new[3]}", f"k8sviz: warning: after: {new[4]}"]
+    assert main(["diff", str(before), str(after)]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("k8sviz: warning: ")]
+    assert said == [
+        *every[:3],
+        "k8sviz: warning: ... and 4 more [ipblock-covers-pods] warnings like these "
+        "(--warnings all lists them)",
+        every[5],
+    ]
+
+
+def test_summarised_engine_warnings_are_one_line_each_and_cut_if_huge(capsys):
+    from k8sviz.commands._common import WARNING_LINE_MAX, say_engine_warnings
+    from k8sviz.model import LoadWarning
+
+    huge = LoadWarning("huge", "x" * 5000)
+    split = LoadWarning("split", "a name with\na newline")
+    say_engine_warnings([huge, split])
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and len(lines[0]) == WARNING_LINE_MAX
+    assert lines[0].startswith("k8sviz: warning: [huge] xxx")
+    assert lines[0].endswith("x… (cut; --warnings all prints it whole)")
+    assert lines[1] == "k8sviz: warning: [split] a name with a newline"
+    say_engine_warnings([huge, split], "all")  # as they are
+    assert capsys.readouterr().err == f"k8sviz: warning: {huge}\nk8sviz: warning: {split}\n"
+
+
+def test_warnings_takes_summary_or_all(write, capsys):
+    path = write("x.yaml", _warned_cluster(ipblocks=5))
+    assert main(["isolation", str(path), "--warnings", "ALL"]) == 0
+    assert capsys.readouterr().err.count("[ipblock-covers-pods]") == 5
+    with pytest.raises(SystemExit):
+        main(["isolation", str(path), "--warnings", "3"])
+    assert "--warnings: invalid choice: '3' (choose from" in capsys.readouterr().err

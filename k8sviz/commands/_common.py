@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..model import LoadWarning
     from ..snapshot import Snapshot
 
 
@@ -155,3 +157,58 @@ def say_load_warnings(snap: Snapshot, paths: list[str], what: str = "the input")
     print(f"k8sviz: warning: {counted(n, 'load warning')} while reading {what}"
           f"{', the first' if n > 1 else ''}: {first} (`{listing}` lists {'them' if n > 1 else 'it'})",
           file=sys.stderr)
+
+
+#: ``--warnings summary``: the engine's warnings printed per code before the rest are counted.
+WARNINGS_PER_CODE = 3
+#: ``--warnings summary``: a warning line longer than this is cut (one can list thousands of names).
+WARNING_LINE_MAX = 1000
+
+
+def add_warnings_option(p: argparse.ArgumentParser) -> None:
+    """The ``--warnings {summary,all}`` option of a command that evaluates the policies."""
+    p.add_argument(
+        "--warnings", choices=("summary", "all"), default="summary", type=str.lower,
+        help=f"the policy engine's warnings on stderr: at most {WARNINGS_PER_CODE} per warning code and a "
+             "count of the rest (summary, the default), or every one (all)",
+    )
+
+
+def say_engine_warnings(warnings: Sequence[LoadWarning], how: str = "summary",
+                        prefixes: Sequence[str] | None = None) -> None:
+    """The policy engine's warnings (``reach.warnings``) on stderr, one ``k8sviz: warning:`` line
+    each, after its prefix in ``prefixes`` (``diff``'s ``before: ``), if given.
+
+    ``how`` ``"all"`` prints every one in order.  ``"summary"`` groups them by code, codes in
+    the order first seen, and prints the first :data:`WARNINGS_PER_CODE` of each, then a count
+    of the rest: a big cluster raises one ``ipblock-covers-pods`` warning per policy rule, and
+    hundreds of the same caveat buried the answer.  The lines printed keep their text, cut at
+    :data:`WARNING_LINE_MAX` characters and on one line.
+    """
+    said = [f"k8sviz: warning: {'' if prefixes is None else prefixes[i]}{w}" for i, w in enumerate(warnings)]
+    if how == "all":
+        for line in said:
+            print(line, file=sys.stderr)
+        return
+    from .._text import counted
+
+    by_code: dict[str, list[str]] = {}
+    for w, line in zip(warnings, said, strict=True):
+        by_code.setdefault(w.code, []).append(line)
+    for code, lines in by_code.items():
+        for line in lines[:WARNINGS_PER_CODE]:
+            print(_one_line(line), file=sys.stderr)
+        rest = len(lines) - WARNINGS_PER_CODE
+        if rest > 0:
+            print(f"k8sviz: warning: ... and {counted(rest, f'more [{code}] warning')} like these "
+                  f"(--warnings all lists {'them' if rest > 1 else 'it'})", file=sys.stderr)
+
+
+def _one_line(line: str) -> str:
+    """``line`` on one line (a name from the input may hold a newline) and at most
+    :data:`WARNING_LINE_MAX` characters, saying where it was cut."""
+    line = line.replace("\n", " ")
+    if len(line) <= WARNING_LINE_MAX:
+        return line
+    tail = "… (cut; --warnings all prints it whole)"
+    return line[:WARNING_LINE_MAX - len(tail)] + tail

@@ -7,15 +7,17 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import add_inputs, load_inputs
+from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
 from .gaps import FORMATS, emit
 
 
 def add_path_options(p: argparse.ArgumentParser) -> None:
-    """The options ``blast`` and ``paths`` share: a hop limit, the output format, ipBlocks."""
+    """The options ``blast`` and ``paths`` share: a hop limit, the output format, ipBlocks,
+    the engine's warnings."""
     p.add_argument("--max-hops", type=_positive, metavar="N", help="stop after N hops (default: no limit)")
     p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_warnings_option(p)
 
 
 def _positive(text: str) -> int:
@@ -59,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
     reach = reachability(load_inputs(args), ipblocks_match_pods=args.ipblocks_match_pods)
     df = blast_radius(reach, args.start, max_hops=args.max_hops)
     emit(flat_paths(df, args.format), args.format)
-    for w in reach.warnings:
-        print(f"k8sviz: warning: {w}", file=sys.stderr)
+    say_engine_warnings(reach.warnings, args.warnings)
     if args.format == "txt":
         namespaces = df["namespace"].nunique() if len(df) else 0
         print(f"\n{counted(len(df), 'workload')} in {counted(namespaces, 'namespace')} reachable from "

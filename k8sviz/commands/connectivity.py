@@ -6,13 +6,20 @@ import argparse
 import csv
 import io
 import json
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._text import md_cell
 from ..model import PROTOCOLS
-from ._common import add_inputs, add_output, check_output, load_inputs, write_text
+from ._common import (
+    add_inputs,
+    add_output,
+    add_warnings_option,
+    check_output,
+    load_inputs,
+    say_engine_warnings,
+    write_text,
+)
 
 if TYPE_CHECKING:
     from ..policy.reachability import _Table
@@ -35,6 +42,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     add_output(p, "file to write")
+    add_warnings_option(p)
     return p
 
 
@@ -105,6 +113,5 @@ def run(args: argparse.Namespace) -> int:
     reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     text = render(reach._table(args.level), args.format)
     write_text(args.output, text)
-    for w in reach.warnings:
-        print(f"k8sviz: warning: {w}", file=sys.stderr)
+    say_engine_warnings(reach.warnings, args.warnings)
     return 0

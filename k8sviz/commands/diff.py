@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from .._text import counted
+from ._common import add_warnings_option
 from .gaps import FORMATS
 
 
@@ -44,6 +45,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--exit-code", action="store_true",
                    help="exit with 1 if anything changed (for CI gates; with --policies, not-read rows "
                         "count)")
+    add_warnings_option(p)
     return p
 
 
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..policy.reachability import reachability
     from ..snapshot import UNNAMED, load
-    from ._common import say_load_warnings
+    from ._common import say_engine_warnings, say_load_warnings
     from .gaps import emit
 
     if (args.policies or args.labels) and (args.rules or args.level or args.zones):
@@ -84,12 +86,12 @@ def run(args: argparse.Namespace) -> int:
         df = reachability_diff(
             reach[0], reach[1], level=args.level or "workload", rules=args.rules, zones=args.zones
         )
-        said = [list(map(str, r.warnings)) for r in reach]
-        for w in said[0]:
-            print(f"k8sviz: warning: {'' if w in said[1] else 'before: '}{w}", file=sys.stderr)
-        for w in said[1]:
-            if w not in said[0]:
-                print(f"k8sviz: warning: after: {w}", file=sys.stderr)
+        # BEFORE's warnings, "before: " unless AFTER has it too, then AFTER's own, "after: ".
+        said = [set(map(str, r.warnings)) for r in reach]
+        ws = [*reach[0].warnings, *(w for w in reach[1].warnings if str(w) not in said[0])]
+        prefixes = [("" if str(w) in said[1] else "before: ") for w in reach[0].warnings]
+        prefixes += ["after: "] * (len(ws) - len(prefixes))
+        say_engine_warnings(ws, args.warnings, prefixes)
         what = "connection"
     if len(df) or args.format != "txt":  # no change, no table: like diff(1)
         emit(df, args.format)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from ..model import PROTOCOLS
-from ._common import add_inputs, load_inputs
+from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
 
 if TYPE_CHECKING:
     from ..policy.reachability import Reachability, Side, Verdict
@@ -39,6 +38,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--protocol", choices=PROTOCOLS, default="TCP", type=str.upper, help="default TCP")
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     p.add_argument("--format", choices=("txt", "json"), default="txt", help="output format (default txt)")
+    add_warnings_option(p)
     return p
 
 
@@ -118,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
     reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     port, resolved = resolve_port(reach, args.dst, str(args.port), args.protocol)
     verdict = reach.explain(args.src, args.dst, port, args.protocol)
-    for w in reach.warnings:  # caveats on every verdict (ipBlocks over pod addresses, hostNetwork)
-        print(f"k8sviz: warning: {w}", file=sys.stderr)
+    # Caveats on every verdict (ipBlocks over pod addresses, hostNetwork), before it.
+    say_engine_warnings(reach.warnings, args.warnings)
     if args.format == "json":
         out = as_dict(verdict)
         if resolved is not None:

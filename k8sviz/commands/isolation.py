@@ -4,10 +4,9 @@ isolate it (``reach.isolation``)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from ._common import add_inputs, load_inputs
+from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
 from .gaps import FORMATS
 
 
@@ -27,6 +26,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_warnings_option(p)
     return p
 
 
@@ -36,6 +36,5 @@ def run(args: argparse.Namespace) -> int:
 
     reach = reachability(load_inputs(args), ipblocks_match_pods=args.ipblocks_match_pods)
     emit(reach.isolation(args.level), args.format)
-    for w in reach.warnings:
-        print(f"k8sviz: warning: {w}", file=sys.stderr)
+    say_engine_warnings(reach.warnings, args.warnings)
     return 0

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import add_inputs, load_inputs
+from ._common import add_inputs, load_inputs, say_engine_warnings
 from .blast import add_path_options, flat_paths
 from .gaps import _zones_arg, emit
 
@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
     reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     df = internet_paths(reach, args.target, zones, exposed_only=not args.any_entry, max_hops=args.max_hops)
     emit(flat_paths(df, args.format), args.format)
-    for w in reach.warnings:
-        print(f"k8sviz: warning: {w}", file=sys.stderr)
+    say_engine_warnings(reach.warnings, args.warnings)
     unread = df.attrs.get("exposure_unknown")
     if unread:
         from ..analysis._common import exposure_unread_text
