@@ -101,6 +101,9 @@ def _service(ns: str, name: str, none: str) -> str:
 _ADDRESSED = ("coalesce(request AND sport IS NOT NULL AND s_ip IS NOT NULL AND d_ip IS NOT NULL "
               "AND dport IS NOT NULL, false)")
 
+# Where _HUBBLE reads its records (see _place_ties, which reads them otherwise).
+_HUBBLE_SOURCE = "read_json_objects({files}, format='{jformat}', ignore_errors=true, filename=true)"
+
 # Each record is parsed once for all its fields (a list of paths): a `->>` per field parsed it
 # some forty times, and the record's text, carried up to the aggregation, was what DuckDB
 # materialized for the DISTINCT count, which ran out of memory at 1GB on 358 MB of lines.
@@ -160,8 +163,7 @@ FROM (
         -- would be rewritten with the extraction copied into each test)
         SELECT coalesce(w[1], j) AS f, w[3]->>'$' AS wtime, filename
         FROM (SELECT j, json_extract(j, ['$.flow', '$.verdict', '$.time']) AS w, filename
-              FROM (SELECT json AS j, filename FROM read_json_objects({{files}}, format='{{jformat}}',
-                                                                      ignore_errors=true, filename=true))
+              FROM (SELECT json AS j, filename FROM {_HUBBLE_SOURCE})
               WHERE j IS NOT NULL)
         WHERE list_count(w[1:2]) > 0
       )
@@ -407,7 +409,11 @@ _PARQUET_FROM = "read_parquet({files}, union_by_name=true, filename=true)"
 # protocol, verdict and observer, and adds each connection (a 5-tuple of an observer) to
 # k8sviz_conns.  Each is then counted by the row of the first file (by name) that holds it: a
 # connection in several files, read by DuckDB and by load_flows' reader (a damaged file), or in
-# a file of lines and an array, counts once, as flow_edges counts it.
+# a file of lines and an array, counts once, as flow_edges counts it.  Of the rows of one file,
+# flow_edges counts the first line's; the aggregation reads no positions (DuckDB numbers rows in
+# file order only on one thread, see _place_ties), so it counts the row whose records start
+# first in time, and of rows that start at the same time the one whose first record comes first
+# in the file (``pos``, read again for such files only).
 _KEYS = {
     "hubble": ("src_ns", "src_pod", "src_wl", "src_ip", "src_kind", "dst_ns", "dst_pod", "dst_wl", "dst_ip",
                "dst_kind", "dst_service", "dst_port", "protocol", "verdict", "reporter", "event_type",
@@ -418,7 +424,9 @@ _KEYS = {
 }
 _CONNS = """CREATE TEMP TABLE k8sviz_conns (part INTEGER, grp UBIGINT, file VARCHAR, src_ip VARCHAR,
   src_port INTEGER, dst_ip VARCHAR, dst_port INTEGER, protocol VARCHAR, verdict VARCHAR, reporter VARCHAR,
-  event_type VARCHAR, observation_point VARCHAR, first_seen TIMESTAMPTZ)"""
+  event_type VARCHAR, observation_point VARCHAR, first_seen TIMESTAMPTZ, pos BIGINT)"""
+# A connection's key in k8sviz_conns: its 5-tuple, verdict and observer.
+_CONN = "src_ip, src_port, dst_ip, dst_port, protocol, verdict, reporter, event_type, observation_point"
 
 
 def _staged(con: Any, sql: str, kind: str, part: int) -> pd.DataFrame:
@@ -442,7 +450,7 @@ def _staged(con: Any, sql: str, kind: str, part: int) -> pd.DataFrame:
         names = " ".join(f"WHEN '{n}' THEN '{name}'" for n, name in _EVENT_TYPES.items())
         event = f"CASE event_type {names} ELSE event_type END"
     con.execute(f"INSERT INTO k8sviz_conns SELECT {part}, hash({keys}), file, src_ip, conn_sport, dst_ip, "
-                f"dst_port, protocol, verdict, reporter, {event}, observation_point, first_seen "
+                f"dst_port, protocol, verdict, reporter, {event}, observation_point, first_seen, NULL "
                 "FROM k8sviz_stage WHERE addressed")
     con.execute("DROP TABLE k8sviz_stage")
     return out
@@ -460,14 +468,54 @@ def _count_once(parts: list[tuple[str, pd.DataFrame]], elsewhere: dict[tuple[int
 
 def _counted_elsewhere(con: Any) -> dict[tuple[int, int], int]:
     """Per (part, grp): how many of its connections a row of a file before it (by name) counts;
-    of two rows of one file, the one whose records of it start first (DuckDB reads no line
-    numbers: flow_edges counts the first line's, which in Hubble's own files is the first in
-    time), then the first part's (see the note above _KEYS)."""
+    of two rows of one file, the one whose records of it start first in time (flow_edges counts
+    the first line's, which in Hubble's own files is the first in time), then the one whose
+    first record comes first in the file (``pos``, see _place_ties), then the first part's
+    (see the note above _KEYS)."""
     rows = con.execute(
-        "SELECT part, grp, count(*) FROM (SELECT part, grp, row_number() OVER (PARTITION BY src_ip, "
-        "src_port, dst_ip, dst_port, protocol, verdict, reporter, event_type, observation_point "
-        "ORDER BY file, first_seen, part, grp) AS k FROM k8sviz_conns) WHERE k > 1 GROUP BY ALL").fetchall()
+        f"SELECT part, grp, count(*) FROM (SELECT part, grp, row_number() OVER (PARTITION BY {_CONN} "
+        "ORDER BY file, first_seen, pos, part, grp) AS k FROM k8sviz_conns) WHERE k > 1 "
+        "GROUP BY ALL").fetchall()
     return {(int(part), int(grp)): int(n) for part, grp, n in rows}
+
+
+def _place_ties(con: Any, hubble: dict[int, tuple[str, str]]) -> None:
+    """Set ``pos`` in k8sviz_conns where time cannot tell which row of a file counts a
+    connection: two rows of one Hubble file of ``hubble`` (part -> its JSON format and
+    spelling) that first hold it at the same time, its endpoints named two ways (a pod name on
+    one, none on the other).  ``pos`` is the position in the file of the first record of each
+    of that file's rows, as flow_edges tells them apart (by line).
+
+    The positions come from a second scan of each such file alone, WITH ORDINALITY: DuckDB 2.0.1
+    numbers the rows by a streaming window (row_number() OVER ()), an operator it runs on one
+    thread only and that keeps its input's order, so the scan under it gives the rows in file
+    order (plain, gzipped, arrays, objects one after another; checked on 70 MB of lines with
+    2 and 4 threads).  A scan on several threads gives them in no set order, which is why the
+    aggregation itself has no positions.  The second scan costs a file's aggregation on one
+    thread, paid only for a file with such a tie (none where each connection is named one way
+    or its names start at different times)."""
+    if not hubble:
+        return
+    ties = con.execute(
+        "SELECT DISTINCT part, file FROM (SELECT part, file, "
+        f"rank() OVER (PARTITION BY {_CONN} ORDER BY file, first_seen) AS place, "
+        f"count(*) OVER (PARTITION BY {_CONN}, file, first_seen) AS tied FROM k8sviz_conns) "
+        f"WHERE place = 1 AND tied > 1 AND part IN ({', '.join(map(str, hubble))}) "
+        "ORDER BY part, file").fetchall()
+    keys = ", ".join(_KEYS["hubble"])
+    for part, file in ties:
+        jformat, spelling = hubble[part]
+        sql = _camel_sql(_HUBBLE) if spelling == "camel" else _HUBBLE
+        # The position stands in for the file name, so the stage's min(filename) is the row's
+        # first position; the window is right over the scan, before any filter.
+        numbered = (f"(SELECT json, ordinality AS filename FROM read_json_objects({_list([file])}, "
+                    f"format='{jformat}', ignore_errors=true) WITH ORDINALITY)")
+        sql = sql.replace(_HUBBLE_SOURCE, numbered).replace("{jformat}", jformat)
+        con.execute(
+            f"UPDATE k8sviz_conns SET pos = s.pos FROM (SELECT hash({keys}) AS grp, conn_sport, "
+            f"min(file) AS pos FROM ({sql}) WHERE addressed GROUP BY ALL) AS s "
+            f"WHERE part = {int(part)} AND file = {_list([file])[1:-1]} AND k8sviz_conns.grp = s.grp "
+            "AND src_port = s.conn_sport")
 
 
 # The first scan of each group of JSON files, before the aggregation: per file and kind of
@@ -713,12 +761,14 @@ def aggregate_flow_archive(
         ``problem_counts``; what it holds is also said in a :class:`k8sviz.FlowWarning`.
         ``unmapped`` counts the records of each endpoint that could not be mapped per reason, as
         load_flows counts them (every record, replies too); where DuckDB aggregated the records
-        an example names the first file that holds it (by name) with a ``line`` of None: DuckDB
-        reads no line numbers.  ``lines`` is None for files DuckDB aggregated: load_flows counts
-        the last line it read (of an array or pretty-printed objects, the first line of the
-        last object), which would cost another scan of each file, decompressed, and a parse of
-        its objects.  Files read by load_flows' reader (damaged ones, CSV, event streams) have
-        both, as load_flows gives them.
+        an example names the first file that holds it (by name) with a ``line`` of None, and
+        ``lines`` is None for those files.  The aggregation reads no positions: DuckDB gives a
+        file's rows in file order only on one thread (see Notes), and what it numbers are
+        objects, not lines (it skips blank lines; an array's objects share lines), so no line of
+        load_flows' can be told from them.  load_flows counts the last line it read (of an array
+        or pretty-printed objects, the first line of the last object), which would cost another
+        scan of each file, decompressed, and a parse of its objects.  Files read by load_flows'
+        reader (damaged ones, CSV, event streams) have both, as load_flows gives them.
 
     Notes
     -----
@@ -761,9 +811,14 @@ def aggregate_flow_archive(
     hold it and whichever way each is read (by DuckDB, by load_flows' reader, from Parquet), as
     :func:`k8sviz.flow_edges` counts it: by the records of the first file (by name) that holds
     it.  Its records in one file that name its endpoints otherwise (a pod name on some, none on
-    others) count it by those of the earliest time, where flow_edges counts it by the first
-    line's (the same in a file Hubble wrote, its records in time order): the edges differ only
-    where the two are not the same records and make two edges, each with other connections.
+    others) count it by those of the earliest time, and of names whose records start at the
+    same time by the one whose first record comes first in the file, where flow_edges counts it
+    by the first line's (the same in a file Hubble wrote, its records in time order).  Which
+    comes first is read only for a file with such a tie, by a second scan of that file alone
+    on one thread: DuckDB numbers rows in file order (``WITH ORDINALITY``) only so, while the
+    aggregation runs on every thread and reads no positions.  The edges differ only in a file
+    not in time order whose first line of such a connection is not its earliest record, and
+    then as two edges, each with other connections.
     """
     try:
         import duckdb
@@ -829,6 +884,7 @@ def aggregate_flow_archive(
         }
     )
     parts: list[tuple[str, pd.DataFrame]] = []
+    hubble_parts: dict[int, tuple[str, str]] = {}  # the parts of Hubble JSON: their format and spelling
     try:
         con.execute("SET enable_progress_bar=false")  # a library call: no bar on stderr
         if threads:
@@ -863,12 +919,15 @@ def aggregate_flow_archive(
             if len(names) == 1:  # the file of every row: no aggregate of file names needed
                 sql = sql.replace("min(filename) AS file", _list(names)[1:-1] + " AS file")
             sql = sql.replace("{jformat}", jformat)
+            if fmt == "hubble":
+                hubble_parts[len(parts)] = (jformat, spelling)
             rows = _staged(con, sql, "hubble", len(parts)) if fmt == "hubble" else con.execute(sql).df()
             parts.append((fmt, rows))
         if damaged:
             parts.append(("table", _read_damaged(con, damaged, mapper, report, sources, len(parts))))
         if parquet:
             parts.append(("parquet", _parquet(con, duckdb.Error, parquet, len(parts))))
+        _place_ties(con, hubble_parts)
         _count_once(parts, _counted_elsewhere(con))
     except duckdb.OutOfMemoryException as e:
         msg = (f"DuckDB ran out of memory (memory_limit={memory_limit!r}, threads={threads or 'all'}): "

@@ -600,7 +600,7 @@ class TestAConnectionInSeveralFiles:
     def test_in_one_file_under_two_names(self, tmp_path, demo_snap, named_first):
         """One connection whose destination is named on one record (shop/ghost) and not on the
         other (its address): flow_edges counts it by the first line's edge, the archive by the
-        earliest record's, here the first line's too (DuckDB reads no line numbers).  Each edge
+        earliest record's, here the first line's too (the aggregation reads no positions).  Each edge
         has another connection, so that which one counts it shows."""
         named = hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"})
         bare = hubble("2024-03-15T10:00:01Z")
@@ -612,6 +612,35 @@ class TestAConnectionInSeveralFiles:
         archive, _, _ = agree(write_jsonl(tmp_path, [first, second, *others]), demo_snap, damaged=False)
         flows = dict(zip(archive["dst"], archive["flows"], strict=True))
         assert flows == ({"shop/ghost": 2, "10.0.0.2": 1} if named_first else {"shop/ghost": 1, "10.0.0.2": 2})
+
+    @pytest.mark.parametrize("layout", ["lines", "gzip", "array", "camel", "beside another file"])
+    @pytest.mark.parametrize("named_first", [True, False])
+    def test_in_one_file_under_two_names_at_one_time(self, tmp_path, demo_snap, layout, named_first):
+        """The same connection named two ways at the same time: neither starts first in time, so
+        the archive finds which comes first in the file, as flow_edges counts the first line's
+        (it counted the row that hashed first, either way round).  Each edge has another
+        connection, so that which one counts it shows."""
+        named = hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"})
+        bare = hubble(GOOD)
+        others = [hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"}), hubble(GOOD)]
+        for rec, sport in zip(others, (40001, 40002), strict=True):
+            rec["flow"]["l4"]["TCP"]["source_port"] = sport
+        recs = [named, bare, *others] if named_first else [bare, named, *others]
+        lines = "".join(json.dumps(camel(r) if layout == "camel" else r) + "\n" for r in recs).encode()
+        if layout == "gzip":
+            path = _write(tmp_path, lines, "f.json.gz")
+        elif layout == "array":
+            path = _write(tmp_path, json.dumps(recs, indent=1).encode())
+        else:
+            path = _write(tmp_path, lines, "b.json")
+        if layout == "beside another file":  # a file before it, in the same query
+            _write(tmp_path, (json.dumps(hubble(GOOD, dst="10.0.0.3")) + "\n").encode(), "a.json")
+            path = tmp_path
+        archive, _, _ = agree(path, demo_snap, damaged=False)
+        flows = dict(zip(archive["dst"], archive["flows"], strict=True))
+        flows.pop("10.0.0.3", None)  # the other file's
+        first, second = (2, 1) if named_first else (1, 2)
+        assert flows == {"shop/ghost": first, "10.0.0.2": second}
 
     def test_other_observers_still_count_apart(self, tmp_path):
         """The same 5-tuple at the destination's ingress is another observer's: not taken away."""
