@@ -425,6 +425,8 @@ _KEYS = {
 _CONNS = """CREATE TEMP TABLE k8sviz_conns (part INTEGER, grp UBIGINT, file VARCHAR, src_ip VARCHAR,
   src_port INTEGER, dst_ip VARCHAR, dst_port INTEGER, protocol VARCHAR, verdict VARCHAR, reporter VARCHAR,
   event_type VARCHAR, observation_point VARCHAR, first_seen TIMESTAMPTZ, pos BIGINT)"""
+# An address written in JSON as it is (no character that JSON escapes but as \uXXXX).
+_PLAIN_ADDRESS = re.compile(r"[0-9A-Za-z.:%_-]+")
 # A connection's key in k8sviz_conns: its 5-tuple, verdict and observer.
 _CONN = "src_ip, src_port, dst_ip, dst_port, protocol, verdict, reporter, event_type, observation_point"
 
@@ -491,25 +493,36 @@ def _place_ties(con: Any, hubble: dict[int, tuple[str, str]]) -> None:
     thread only and that keeps its input's order, so the scan under it gives the rows in file
     order (plain, gzipped, arrays, objects one after another; checked on 70 MB of lines with
     2 and 4 threads).  A scan on several threads gives them in no set order, which is why the
-    aggregation itself has no positions.  The second scan costs a file's aggregation on one
-    thread, paid only for a file with such a tie (none where each connection is named one way
-    or its names start at different times)."""
+    aggregation itself has no positions.  The second scan reads the whole file on one thread
+    but reads the fields only of records that can hold a tied connection (1.0 CPU-s on the
+    bench's 358 MB of lines, against 5.5 s with every record's; bench/README.md), paid only
+    for a file with such a tie (none where each connection is named one way or its names start
+    at different times)."""
     if not hubble:
         return
     # Ties anywhere, not only the first place of a connection: a grouping costs a fifth of the
     # windows that would tell the first place (0.09 against 0.46 CPU-s on 300,000 connections),
     # and a file rescanned for a later tie changes no count.
     ties = con.execute(
-        f"SELECT DISTINCT part, file FROM k8sviz_conns WHERE part IN ({', '.join(map(str, hubble))}) "
+        f"SELECT DISTINCT part, file, src_ip FROM k8sviz_conns WHERE part IN ({', '.join(map(str, hubble))}) "
         f"GROUP BY {_CONN}, file, first_seen, part HAVING count(*) > 1 ORDER BY part, file").fetchall()
+    sources: dict[tuple[int, str], set[str]] = {}
+    for part, file, ip in ties:
+        sources.setdefault((int(part), file), set()).add(ip)
     keys = ", ".join(_KEYS["hubble"])
-    for part, file in ties:
+    for (part, file), ips in sources.items():
         jformat, spelling = hubble[part]
         sql = _camel_sql(_HUBBLE) if spelling == "camel" else _HUBBLE
         # The position stands in for the file name, so the stage's min(filename) is the row's
         # first position; the window is right over the scan, before any filter.
         numbered = (f"(SELECT json, ordinality AS filename FROM read_json_objects({_list([file])}, "
                     f"format='{jformat}', ignore_errors=true) WITH ORDINALITY)")
+        if len(ips) <= 64 and all(_PLAIN_ADDRESS.fullmatch(ip) for ip in ips):
+            # Only the records that can hold a tied connection are read for their fields: those
+            # whose text holds its source address as a JSON string.  An address of no quote or
+            # backslash is written so or with a \u escape, and a record with one is kept too.
+            near = " OR ".join(f"contains(json::VARCHAR, '\"{ip}\"')" for ip in sorted(ips))
+            numbered = f"(SELECT * FROM {numbered} WHERE contains(json::VARCHAR, '\\u') OR {near})"
         sql = sql.replace(_HUBBLE_SOURCE, numbered).replace("{jformat}", jformat)
         con.execute(
             f"UPDATE k8sviz_conns SET pos = s.pos FROM (SELECT hash({keys}) AS grp, conn_sport, "
