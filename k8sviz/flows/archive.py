@@ -160,8 +160,11 @@ FROM (
         json_extract(f, [{", ".join(f"'$.{p}'" for _, p in _HUBBLE_JSON)}]) AS j, wtime, filename
       FROM (
         -- the line parsed once for what the wrapper holds (list_count: a filter on w[1] and w[2]
-        -- would be rewritten with the extraction copied into each test)
-        SELECT coalesce(w[1], j) AS f, w[3]->>'$' AS wtime, filename
+        -- would be rewritten with the extraction copied into each test); a "flow" of JSON null
+        -- is none, as load_flows reads it: the line is a bare flow (told by its text, which
+        -- json_extract writes as null: json_type parsed the flow again, +10% on the query)
+        SELECT CASE WHEN w[1] IS NULL OR w[1]::VARCHAR = 'null' THEN j ELSE w[1] END AS f,
+          w[3]->>'$' AS wtime, filename
         FROM (SELECT j, json_extract(j, ['$.flow', '$.verdict', '$.time']) AS w, filename
               FROM (SELECT json AS j, filename FROM {_HUBBLE_SOURCE})
               WHERE j IS NOT NULL)

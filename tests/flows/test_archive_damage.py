@@ -556,6 +556,15 @@ class TestNames:
         archive, _, _ = agree(p, demo_snap, damaged=False)
         assert archive["dst"].tolist() == [want]
 
+    @pytest.mark.parametrize("spelling", ["proto", "camel"])
+    def test_a_hubble_flow_of_json_null_is_none(self, tmp_path, demo_snap, spelling):
+        """A bare flow with a ``"flow": null`` key is that bare flow to load_flows; the archive
+        read the null for the flow and left its edge out (differential seed 1022)."""
+        bare = hubble(GOOD)["flow"]
+        line = {"flow": None, **(camel(bare) if spelling == "camel" else bare)}
+        archive, _, _ = agree(write_jsonl(tmp_path, [line]), demo_snap, damaged=False)
+        assert archive[["src", "dst", "flows"]].values.tolist() == [["10.0.0.1", "10.0.0.2", 1]]
+
     @pytest.mark.parametrize("reporter", ["-", ""])
     def test_a_calico_reporter_dash_is_an_observer_of_its_own(self, tmp_path, reporter):
         """Two observers of one connection (a reporter "-" and none): counted once, as load_flows
