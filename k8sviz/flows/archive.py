@@ -488,8 +488,8 @@ def _place_ties(con: Any, hubble: dict[int, tuple[str, str]]) -> None:
     """Set ``pos`` in k8sviz_conns where time cannot tell which row of a file counts a
     connection: two rows of one Hubble file of ``hubble`` (part -> its JSON format and
     spelling) whose records of it start at the same time, its endpoints named two ways (a pod
-    name on one, none on the other).  ``pos`` is the position in the file of the first record of each
-    of that file's rows, as flow_edges tells them apart (by line).
+    name on one, none on the other).  ``pos`` is the position in the file of the first record
+    of each of that file's rows, as flow_edges tells them apart (by line).
 
     The positions come from a second scan of each such file alone, WITH ORDINALITY: DuckDB 2.0.1
     numbers the rows by a streaming window (row_number() OVER ()), an operator it runs on one
