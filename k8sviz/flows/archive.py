@@ -410,13 +410,14 @@ _PARQUET_FROM = "read_parquet({files}, union_by_name=true, filename=true)"
 # The rows of _HUBBLE and _PARQUET are a first stage (a temporary table, per source port of each
 # Hubble request's 5-tuple); the second aggregates them into a row per endpoints, port,
 # protocol, verdict and observer, and adds each connection (a 5-tuple of an observer) to
-# k8sviz_conns.  Each is then counted by the row of the first file (by name) that holds it: a
-# connection in several files, read by DuckDB and by load_flows' reader (a damaged file), or in
-# a file of lines and an array, counts once, as flow_edges counts it.  Of the rows of one file,
-# flow_edges counts the first line's; the aggregation reads no positions (DuckDB numbers rows in
-# file order only on one thread, see _place_ties), so it counts the row whose records start
-# first in time, and of rows that start at the same time the one whose first record comes first
-# in the file (``pos``, read again for such files only).
+# k8sviz_conns.  Each is then counted once, by one row: a connection in several files, read by
+# DuckDB and by load_flows' reader (a damaged file), or in a file of lines and an array, counts
+# once, as flow_edges counts it.  flow_edges counts the first record of its table, which
+# load_flows sorts by time (stably: of records at one time, the first file's, by name, then the
+# first line's); so the row that counts is the one whose records start first in time, then the
+# first file's, then of rows of one file the one whose first record comes first in it (``pos``,
+# read for such ties only: the aggregation reads no positions, which DuckDB gives in file order
+# only on one thread, see _place_ties).
 _KEYS = {
     "hubble": ("src_ns", "src_pod", "src_wl", "src_ip", "src_kind", "dst_ns", "dst_pod", "dst_wl", "dst_ip",
                "dst_kind", "dst_service", "dst_port", "protocol", "verdict", "reporter", "event_type",
@@ -472,14 +473,13 @@ def _count_once(parts: list[tuple[str, pd.DataFrame]], elsewhere: dict[tuple[int
 
 
 def _counted_elsewhere(con: Any) -> dict[tuple[int, int], int]:
-    """Per (part, grp): how many of its connections a row of a file before it (by name) counts;
-    of two rows of one file, the one whose records of it start first in time (flow_edges counts
-    the first line's, which in Hubble's own files is the first in time), then the one whose
-    first record comes first in the file (``pos``, see _place_ties), then the first part's
-    (see the note above _KEYS)."""
+    """Per (part, grp): how many of its connections another row counts, as flow_edges counts
+    them: the row whose records of it start first in time, then the first file's (by name),
+    then of rows of one file the one whose first record comes first in it (``pos``, see
+    _place_ties), then the first part's (see the note above _KEYS)."""
     rows = con.execute(
         f"SELECT part, grp, count(*) FROM (SELECT part, grp, row_number() OVER (PARTITION BY {_CONN} "
-        "ORDER BY file, first_seen, pos, part, grp) AS k FROM k8sviz_conns) WHERE k > 1 "
+        "ORDER BY first_seen, file, pos, part, grp) AS k FROM k8sviz_conns) WHERE k > 1 "
         "GROUP BY ALL").fetchall()
     return {(int(part), int(grp)): int(n) for part, grp, n in rows}
 
@@ -825,16 +825,17 @@ def aggregate_flow_archive(
 
     A Hubble connection (a 5-tuple and verdict of an observer) counts once however many files
     hold it and whichever way each is read (by DuckDB, by load_flows' reader, from Parquet), as
-    :func:`k8sviz.flow_edges` counts it: by the records of the first file (by name) that holds
-    it.  Its records in one file that name its endpoints otherwise (a pod name on some, none on
-    others) count it by those of the earliest time, and of names whose records start at the
-    same time by the one whose first record comes first in the file, where flow_edges counts it
-    by the first line's (the same in a file Hubble wrote, its records in time order).  Which
-    comes first is read only for a file with such a tie, by a second scan of that file alone
-    on one thread: DuckDB numbers rows in file order (``WITH ORDINALITY``) only so, while the
-    aggregation runs on every thread and reads no positions.  The edges differ only in a file
-    not in time order whose first line of such a connection is not its earliest record, and
-    then as two edges, each with other connections.
+    :func:`k8sviz.flow_edges` counts it.  Where its records name its endpoints two ways (a pod
+    name on some, none on others), which makes two edges, it counts on the edge of its first
+    record in load_flows' table, which is sorted by time: its earliest record's, of records at
+    one time the first file's (by name), and of those of one file the first in the file.  That
+    last is read only for a file with such a tie, by a second scan of that file alone on one
+    thread: DuckDB numbers rows in file order (``WITH ORDINALITY``) only so, while the
+    aggregation runs on every thread and reads no positions.  Files that DuckDB aggregates in
+    one query count by the first file (by name) that holds each way of naming, which is not
+    always the file of its earliest record: a connection named one way in two such files and
+    the other way in the second, at the same time, can count on the other edge than in
+    flow_edges.
     """
     try:
         import duckdb

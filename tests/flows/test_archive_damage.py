@@ -609,9 +609,9 @@ class TestAConnectionInSeveralFiles:
     @pytest.mark.parametrize("named_first", [True, False])
     def test_in_one_file_under_two_names(self, tmp_path, demo_snap, named_first):
         """One connection whose destination is named on one record (shop/ghost) and not on the
-        other (its address): flow_edges counts it by the first line's edge, the archive by the
-        earliest record's, here the first line's too (the aggregation reads no positions).  Each edge
-        has another connection, so that which one counts it shows."""
+        other (its address): both count it by the earliest record's edge (load_flows sorts its
+        table by time), here the first line's too.  Each edge has another connection, so that
+        which one counts it shows."""
         named = hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"})
         bare = hubble("2024-03-15T10:00:01Z")
         first, second = (named, bare) if named_first else (bare, named)
@@ -627,9 +627,9 @@ class TestAConnectionInSeveralFiles:
     @pytest.mark.parametrize("named_first", [True, False])
     def test_in_one_file_under_two_names_at_one_time(self, tmp_path, demo_snap, layout, named_first):
         """The same connection named two ways at the same time: neither starts first in time, so
-        the archive finds which comes first in the file, as flow_edges counts the first line's
-        (it counted the row that hashed first, either way round).  Each edge has another
-        connection, so that which one counts it shows."""
+        the archive finds which comes first in the file, as flow_edges counts the first line's of
+        records at one time (it counted the row that hashed first, either way round).  Each edge
+        has another connection, so that which one counts it shows."""
         named = hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"})
         bare = hubble(GOOD)
         others = [hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"}), hubble(GOOD)]
@@ -653,6 +653,24 @@ class TestAConnectionInSeveralFiles:
         flows.pop("10.0.0.3", None)  # the other file's
         first, second = (2, 1) if named_first else (1, 2)
         assert flows == {"shop/ghost": first, "10.0.0.2": second}
+
+    @pytest.mark.parametrize("files", [1, 2])
+    def test_out_of_time_order_the_earliest_name_counts(self, tmp_path, demo_snap, files):
+        """load_flows sorts its table by time, so flow_edges counts a connection named two ways
+        by its earliest record, not its first line, in one file or across two (the archive
+        counted it by the first file's, by name)."""
+        named = hubble("2024-03-15T10:00:02Z", destination={"namespace": "shop", "pod_name": "ghost"})
+        bare = hubble("2024-03-15T10:00:01Z")
+        others = [hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"}), hubble(GOOD)]
+        for rec, sport in zip(others, (40001, 40002), strict=True):
+            rec["flow"]["l4"]["TCP"]["source_port"] = sport
+        if files == 1:
+            write_jsonl(tmp_path, [named, bare, *others], "a.json")
+        else:
+            write_jsonl(tmp_path, [named, others[0]], "a.json")
+            write_jsonl(tmp_path, [bare, others[1]], "b.json")
+        archive, _, _ = agree(tmp_path, demo_snap, damaged=False)
+        assert dict(zip(archive["dst"], archive["flows"], strict=True)) == {"shop/ghost": 1, "10.0.0.2": 2}
 
     def test_many_connections_named_two_ways_at_one_time(self, tmp_path, demo_snap):
         """Seventy connections from seventy addresses, each named two ways at one time, the
