@@ -415,9 +415,9 @@ _PARQUET_FROM = "read_parquet({files}, union_by_name=true, filename=true)"
 # once, as flow_edges counts it.  flow_edges counts the first record of its table, which
 # load_flows sorts by time (stably: of records at one time, the first file's, by name, then the
 # first line's); so the row that counts is the one whose records start first in time, then the
-# first file's, then of rows of one file the one whose first record comes first in it (``pos``,
-# read for such ties only: the aggregation reads no positions, which DuckDB gives in file order
-# only on one thread, see _place_ties).
+# first file's, then of rows of one file the one whose first record of that time comes first in
+# it (``pos``, read for such ties only: the aggregation reads no positions, which DuckDB gives in
+# file order only on one thread, see _place_ties).
 _KEYS = {
     "hubble": ("src_ns", "src_pod", "src_wl", "src_ip", "src_kind", "dst_ns", "dst_pod", "dst_wl", "dst_ip",
                "dst_kind", "dst_service", "dst_port", "protocol", "verdict", "reporter", "event_type",
@@ -475,8 +475,8 @@ def _count_once(parts: list[tuple[str, pd.DataFrame]], elsewhere: dict[tuple[int
 def _counted_elsewhere(con: Any) -> dict[tuple[int, int], int]:
     """Per (part, grp): how many of its connections another row counts, as flow_edges counts
     them: the row whose records of it start first in time, then the first file's (by name),
-    then of rows of one file the one whose first record comes first in it (``pos``, see
-    _place_ties), then the first part's (see the note above _KEYS)."""
+    then of rows of one file the one whose first record of that time comes first in it
+    (``pos``, see _place_ties), then the first part's (see the note above _KEYS)."""
     rows = con.execute(
         f"SELECT part, grp, count(*) FROM (SELECT part, grp, row_number() OVER (PARTITION BY {_CONN} "
         "ORDER BY first_seen, file, pos, part, grp) AS k FROM k8sviz_conns) WHERE k > 1 "
@@ -488,8 +488,8 @@ def _place_ties(con: Any, hubble: dict[int, tuple[str, str]]) -> None:
     """Set ``pos`` in k8sviz_conns where time cannot tell which row of a file counts a
     connection: two rows of one Hubble file of ``hubble`` (part -> its JSON format and
     spelling) whose records of it start at the same time, its endpoints named two ways (a pod
-    name on one, none on the other).  ``pos`` is the position in the file of the first record
-    of each of that file's rows, as flow_edges tells them apart (by line).
+    name on one, none on the other).  ``pos`` is the position in the file of each of that
+    file's rows' first record of its earliest time, as flow_edges tells them apart (by line).
 
     The positions come from a second scan of each such file alone, WITH ORDINALITY: DuckDB 2.0.1
     numbers the rows by a streaming window (row_number() OVER ()), an operator it runs on one
@@ -516,8 +516,12 @@ def _place_ties(con: Any, hubble: dict[int, tuple[str, str]]) -> None:
     for (part, file), ips in sources.items():
         jformat, spelling = hubble[part]
         sql = _camel_sql(_HUBBLE) if spelling == "camel" else _HUBBLE
-        # The position stands in for the file name, so the stage's min(filename) is the row's
-        # first position; the window is right over the scan, before any filter.
+        # The position stands in for the file name, and the stage's file is the position of the
+        # row's first record of its earliest time (flow_edges takes the first line of records at
+        # one time, whatever came before them); the window is right over the scan, before any
+        # filter.
+        first = "min({'t': TRY_CAST(coalesce(ftime, wtime) AS TIMESTAMPTZ), 'p': filename}).p AS file"
+        sql = sql.replace("min(filename) AS file", first)
         numbered = (f"(SELECT json, ordinality AS filename FROM read_json_objects({_list([file])}, "
                     f"format='{jformat}', ignore_errors=true) WITH ORDINALITY)")
         if len(ips) <= 64 and all(_PLAIN_ADDRESS.fullmatch(ip) for ip in ips):

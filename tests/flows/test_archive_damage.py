@@ -654,6 +654,19 @@ class TestAConnectionInSeveralFiles:
         first, second = (2, 1) if named_first else (1, 2)
         assert flows == {"shop/ghost": first, "10.0.0.2": second}
 
+    def test_tied_in_time_the_first_line_at_that_time_counts(self, tmp_path, demo_snap):
+        """Named at lines 1 (a second later) and 3, bare at line 2, lines 2 and 3 at one time:
+        flow_edges counts the first record of that time (line 2), not the first line of either
+        name (line 1)."""
+        later = hubble("2024-03-15T10:00:01Z", destination={"namespace": "shop", "pod_name": "ghost"})
+        named = hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"})
+        others = [hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"}), hubble(GOOD)]
+        for rec, sport in zip(others, (40001, 40002), strict=True):
+            rec["flow"]["l4"]["TCP"]["source_port"] = sport
+        archive, _, _ = agree(write_jsonl(tmp_path, [later, hubble(GOOD), named, *others]), demo_snap,
+                              damaged=False)
+        assert dict(zip(archive["dst"], archive["flows"], strict=True)) == {"shop/ghost": 1, "10.0.0.2": 2}
+
     @pytest.mark.parametrize("files", [1, 2])
     def test_out_of_time_order_the_earliest_name_counts(self, tmp_path, demo_snap, files):
         """load_flows sorts its table by time, so flow_edges counts a connection named two ways
