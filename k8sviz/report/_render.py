@@ -71,6 +71,9 @@ DISCREPANCY_ROWS = 500
 SKEW_ROWS = 200
 #: Loader warnings listed (``k8sviz info --warnings all``).
 WARNINGS_SHOWN = 200
+#: The policy engine's warnings listed per code (``k8sviz connectivity ... --warnings all``): per
+#: code, as one rule-by-rule code (``ipblock-covers-pods``) would otherwise crowd out the rest.
+ENGINE_WARNINGS_SHOWN = 200
 
 
 @cache
@@ -805,6 +808,40 @@ def _with_zones(data: ReportData, df: pd.DataFrame) -> pd.DataFrame | None:
         return None
 
 
+def _caveats(data: ReportData) -> dict[str, Any] | None:
+    """The policy engine's warnings (``reach.warnings``) per code, codes in the order first
+    seen, each capped at :data:`ENGINE_WARNINGS_SHOWN`; None when there are none.
+
+    They are the assumptions every verdict of the report rests on (ipBlocks judged
+    external-only, hostNetwork pods unenforced...), so the auditor sees them with the loader's.
+    """
+    warnings = list(getattr(data.reach, "warnings", None) or ())
+    if not warnings:
+        return None
+    by_code: dict[str, list[Any]] = {}
+    for w in warnings:
+        by_code.setdefault(str(w.code), []).append(w)
+    command = "k8sviz connectivity CLUSTER... --warnings all"
+    if getattr(data.reach, "ipblocks_match_pods", False):  # the ipBlock warnings' text depends on it
+        command += " --ipblocks-match-pods"
+    return {
+        "n": len(warnings),
+        "command": command,
+        "codes": [
+            {
+                "code": code,
+                "n": len(ws),
+                "more": max(0, len(ws) - ENGINE_WARNINGS_SHOWN),
+                "shown": [
+                    {"where": ", ".join(str(p) for p in (w.source, w.obj) if p), "message": str(w.message)}
+                    for w in ws[:ENGINE_WARNINGS_SHOWN]
+                ],
+            }
+            for code, ws in by_code.items()
+        ],
+    }
+
+
 def render(data: ReportData) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -834,6 +871,7 @@ def render(data: ReportData) -> str:
         "coverage": _coverage(data),
         "warnings": [str(w) for w in snap.warnings[:WARNINGS_SHOWN]],
         "n_warnings": len(snap.warnings),
+        "caveats": _caveats(data),
         "scope": _scope(data),
         "controls": _controls(data),
         "findings": _findings(data),

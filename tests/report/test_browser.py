@@ -351,19 +351,19 @@ def test_the_report_prints_every_row_and_fits_its_figures(browser, tmp_path):
         assert page.evaluate(_CLIPPED) > 0  # on screen, long tables scroll in their boxes
         screen = page.evaluate(_FIG_WIDTHS)
         assert max(screen) > 960
-        assert page.evaluate(_OPEN) == [False]  # the loader warnings, folded
+        assert page.evaluate(_OPEN) == [False, False]  # the loader warnings and the policy caveats, folded
         page.emulate_media(media="print")
         assert page.evaluate(_CLIPPED) == 0
         page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
         assert max(page.evaluate(_FIG_WIDTHS)) <= 960
-        assert page.evaluate(_OPEN) == [True]
+        assert page.evaluate(_OPEN) == [True, True]
         pdf = page.pdf(prefer_css_page_size=True)
         assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) >= 10
         page.evaluate("window.dispatchEvent(new Event('afterprint'))")
         page.emulate_media(media="screen")
         page.wait_for_timeout(300)
         assert min(page.evaluate(_FIG_WIDTHS)) > 960  # back to the width of the window's page
-        assert page.evaluate(_OPEN) == [False]
+        assert page.evaluate(_OPEN) == [False, False]
         assert seen["errors"] == [] and seen["console"] == []
         assert _non_data(seen["requests"], url) == []
     finally:
