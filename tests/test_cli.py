@@ -764,3 +764,34 @@ def test_warnings_takes_summary_or_all(write, capsys):
     with pytest.raises(SystemExit):
         main(["isolation", str(path), "--warnings", "3"])
     assert "--warnings: invalid choice: '3' (choose from" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["gaps", "segmentation", "report"])
+def test_gaps_segmentation_and_report_summarise_the_engine_warnings_too(command, write, tmp_path, capsys):
+    """They evaluate the policies as the others do, and said none of the caveats their findings,
+    violations and report rest on."""
+    path = write("x.yaml", _warned_cluster(ipblocks=5, fqdns=1))
+    zones = write("zones.yaml", {"zones": {"a": {"namespaceSelector": {
+        "matchLabels": {"kubernetes.io/metadata.name": "a"}}}}})
+    opts = {"gaps": [], "segmentation": ["--zones", str(zones)],
+            "report": ["-o", str(tmp_path / "r.html")]}[command]
+    warnings = k8sviz.reachability(k8sviz.load(path)).warnings
+    assert [w.code for w in warnings] == (
+        ["ipblock-covers-pods"] * 5 + ["hostnetwork-unenforced", "cilium-fqdn"])
+    every = [f"k8sviz: warning: {w}" for w in warnings]
+
+    def said(*more: str) -> list[str]:
+        assert main([command, str(path), *opts, *more]) == 0
+        return [line for line in capsys.readouterr().err.splitlines()
+                if line.startswith(("k8sviz: warning: [", "k8sviz: warning: ... and"))]
+
+    assert said() == [
+        *every[:3],
+        "k8sviz: warning: ... and 2 more [ipblock-covers-pods] warnings like these "
+        "(--warnings all lists them)",
+        *every[5:],
+    ]
+    assert said("--warnings", "all") == every
+    # judged with ipBlocks matching pods, the warnings say so
+    assert all("and matches them (ipblocks_match_pods=True)" in line
+               for line in said("--ipblocks-match-pods", "--warnings", "all")[:5])

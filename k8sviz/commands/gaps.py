@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from .._text import counted, md_cell
-from ._common import add_inputs, load_inputs
+from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
 
 FORMATS = ("txt", "csv", "json", "md")
 
@@ -37,6 +37,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--summary", action="store_true", help="print the per-control summary instead")
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_warnings_option(p)
     return p
 
 
@@ -93,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.controls import controls_summary
     from ..analysis.gaps import gaps
     from ..analysis.zones import parse_date
+    from ..policy.reachability import reachability
 
     # Before the inputs are read: a mistyped date should not cost a load first.
     today = None if args.today is None else parse_date(args.today, "--today")
@@ -110,11 +112,9 @@ def run(args: argparse.Namespace) -> int:
         for said in (zones.empty_zones_text(snap), zones.split_workloads_text(snap)):
             if said:
                 print(f"k8sviz: warning: {said}", file=sys.stderr)
-    reach = None
-    if args.ipblocks_match_pods:
-        from ..policy.reachability import reachability
-
-        reach = reachability(snap, ipblocks_match_pods=True)
+    # Computed here, not by gaps(), for its warnings: the caveats every finding rests on.
+    reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
+    say_engine_warnings(reach.warnings, args.warnings)
     df = gaps(snap, reach, flows=flows, zones=zones, today=today)
     by_reason: dict[str, list[str]] = {}
     for finding, reason in df.attrs.get("not_checked", {}).items():

@@ -6,7 +6,16 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import STDOUT, add_inputs, add_output, check_output, load_inputs, to_stdout
+from ._common import (
+    STDOUT,
+    add_inputs,
+    add_output,
+    add_warnings_option,
+    check_output,
+    load_inputs,
+    say_engine_warnings,
+    to_stdout,
+)
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -14,7 +23,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "report",
         help="write a self-contained HTML audit report (scope, coverage, findings, matrix, graph, flows)",
         description=(
-            "Build one HTML file that opens offline: scope, inputs with SHA-256, coverage, "
+            "Build one HTML file that opens offline: scope, inputs with SHA-256, coverage, the "
+            "loader's warnings and the caveats of the policy verdicts (the policy engine's warnings), "
             "pass/fail/manual/not-checked per control, findings, the zone segmentation matrix and "
             "the paths from the internet into each sensitive zone, the connection graph, observed "
             "flows versus policy, and appendices (isolation per workload, the policy inventory, "
@@ -48,6 +58,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     add_output(p, "HTML file to write", default="audit-report.html", terminal=False)
+    add_warnings_option(p)
     return p
 
 
@@ -72,9 +83,20 @@ def run(args: argparse.Namespace) -> int:
             zones = str(demo_path("zones.yaml"))
     import hashlib
 
+    from ..policy.reachability import reachability
+
+    # Computed here, as the other commands do, for its warnings on stderr (the report lists
+    # them too).  Should the engine fail, report() evaluates again and shows the failure among
+    # the limitations, as it does from Python, rather than the command stopping on it.
+    try:
+        reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
+    except Exception:
+        reach = None
     html = report(snap, flows=flows, zones=zones, output=None if args.output == STDOUT else args.output,
-                  baseline=args.baseline, today=today, ipblocks_match_pods=args.ipblocks_match_pods,
-                  baseline_cluster=args.baseline_cluster)
+                  reach=reach, baseline=args.baseline, today=today,
+                  ipblocks_match_pods=args.ipblocks_match_pods, baseline_cluster=args.baseline_cluster)
+    if reach is not None:
+        say_engine_warnings(reach.warnings, args.warnings)
     if isinstance(html, str):
         data = html.encode("utf-8")
         to_stdout(data)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import add_inputs, load_inputs
+from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
 from .gaps import FORMATS, _zones_arg, emit
 
 
@@ -31,13 +31,15 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="judge exception expiry on this date (default: the snapshot's collected_at)",
     )
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_warnings_option(p)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis.segmentation import segmentation
-    from ..analysis.zones import parse_date
+    from ..analysis.zones import load_zones, parse_date
     from ..errors import ZoneError
+    from ..policy.reachability import reachability
 
     zones = _zones_arg(args)
     if zones is None:
@@ -46,15 +48,14 @@ def run(args: argparse.Namespace) -> int:
     # Before the inputs are read: a mistyped date should not cost a load first.
     today = None if args.today is None else parse_date(args.today, "--today")
     snap = load_inputs(args)
-    reach = None
-    if args.ipblocks_match_pods:
-        from ..policy.reachability import reachability
-
-        reach = reachability(snap, ipblocks_match_pods=True)
+    zones = load_zones(zones)  # a bad zones file is said before the policies are evaluated
+    # Computed here, not by segmentation(), for its warnings: the caveats every verdict rests on.
+    reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     seg = segmentation(snap, reach, zones, today=today)
     for said in (seg.zones.empty_zones_text(snap), seg.zones.split_workloads_text(snap)):
         if said:
             print(f"k8sviz: warning: {said}", file=sys.stderr)
+    say_engine_warnings(reach.warnings, args.warnings)
     if args.format == "txt":
         print(f"judged on {seg.today.isoformat()}\n")
         print(seg.matrix.to_string())
