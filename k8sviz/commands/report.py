@@ -83,13 +83,16 @@ def run(args: argparse.Namespace) -> int:
             zones = str(demo_path("zones.yaml"))
     import hashlib
 
+    from .._gc import paused
     from ..policy.reachability import reachability
 
     # Computed here, as the other commands do, for its warnings on stderr (the report lists
-    # them too).  Should the engine fail, report() evaluates again and shows the failure among
-    # the limitations, as it does from Python, rather than the command stopping on it.
+    # them too), with the GC paused as report() pauses it.  Should the engine fail, report()
+    # evaluates again and shows the failure among the limitations, as it does from Python,
+    # rather than the command stopping on it.
     try:
-        reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
+        with paused():
+            reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     except Exception:
         reach = None
     html = report(snap, flows=flows, zones=zones, output=None if args.output == STDOUT else args.output,
