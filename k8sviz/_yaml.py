@@ -270,6 +270,7 @@ def load_all(text: str | bytes) -> Any:
 
 #: Items of a List parsed at a time by _list_in_parts.
 LIST_PART = 100
+_PLACEHOLDER = "k8sviz-list-items-parsed-apart"
 _NOT_IN_ITEMS = re.compile(r"\n[^- \t#\r\n]")  # a line that is not part of a column-0 block sequence
 
 
@@ -280,7 +281,7 @@ def _list_in_parts(text: str) -> list[Any] | None:
     PyYAML composes a document's every node before building any value: for a 50,000-pod List,
     about three times the memory the values take (4.4 against 1.3 GiB). The items of
     ``items:``, a block sequence written at column 0, are cut at their ``- `` lines and parsed
-    in parts, the rest of the document with ``items: []`` in their place. The values are the
+    in parts, the rest of the document with a placeholder in their place. The values are the
     whole parse's: a line at column 0 ends every block scalar and plain scalar of an item, and a
     cut inside a quoted scalar or a flow collection leaves it unclosed, an error. Any error,
     alias or unusual tag in a part, and any document marker or directive in ``text``, sends it
@@ -309,9 +310,14 @@ def _list_in_parts(text: str) -> list[Any] | None:
         cuts.append(p + 1)
         p = find("\n- ", p + 3, end)
     cuts.append(end)
+    if _PLACEHOLDER in text:
+        return None
     try:
-        skeleton = yaml.load(text[:at] + "items: []\n" + text[end:], Loader=Loader)
-        if not isinstance(skeleton, dict) or skeleton.get("items") != []:
+        # The placeholder, which the text does not hold, must come back as the items of the
+        # root mapping: else the `items:` line was inside something else, say a quoted
+        # scalar over several lines, and the cut would read another document.
+        skeleton = yaml.load(f"{text[:at]}items: [{_PLACEHOLDER}]\n{text[end:]}", Loader=Loader)
+        if not isinstance(skeleton, dict) or skeleton.get("items") != [_PLACEHOLDER]:
             return None
         items: list[Any] = []
         for i in range(0, len(cuts) - 1, LIST_PART):

@@ -319,6 +319,11 @@ def test_what_the_cut_could_change_is_parsed_whole(items, whole, monkeypatch):
         "items:\n- a: 1\n...\n",
         "key: |\n  text\nitems:\n- a: 1\n",
         "items:\n- a: 1\n- b: \"unclosed\n",
+        # `items:` inside a quoted scalar over several lines, the real items after it
+        'a: "x\nitems:\n- b\n"\nitems: []\n',
+        'a: "x\nitems:\n- b\n"\nitems: [k8sviz-list-items-parsed-apart]\n',
+        "a: 'x\nitems:\n- b\n'\nitems:\n- c\n",
+        "a: [x,\nitems:\n- b\n]\nitems:\n- c\n",
     ],
 )
 def test_lists_in_unusual_forms_load_as_pyyaml_loads_them(text):
