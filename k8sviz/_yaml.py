@@ -271,6 +271,7 @@ def load_all(text: str | bytes) -> Any:
 #: Items of a List parsed at a time by _list_in_parts.
 LIST_PART = 100
 _PLACEHOLDER = "k8sviz-list-items-parsed-apart"
+_OTHER_BREAKS = ("\x85", "\u2028", "\u2029", "\ufeff")
 _NOT_IN_ITEMS = re.compile(r"\n[^- \t#\r\n]")  # a line that is not part of a column-0 block sequence
 
 
@@ -297,6 +298,10 @@ def _list_in_parts(text: str) -> list[Any] | None:
     if line_end < 0 or text[at + 6 : line_end].strip(" \t\r"):
         return None  # `items: []`, `items: # comment`, or items on the line: nothing to gain
     if text.startswith(("---", "...", "%")) or "\n---" in text or "\n..." in text or "\n%" in text:
+        return None
+    # YAML breaks lines at NEL, LS, PS and a lone CR too, and libyaml skips a byte-order mark
+    # at the start of any line: a marker after one of those is still a marker.
+    if any(c in text for c in _OTHER_BREAKS) or text.count("\r") != text.count("\r\n"):
         return None
     start = line_end + 1
     if not text.startswith("- ", start):

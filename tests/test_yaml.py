@@ -324,7 +324,32 @@ def test_what_the_cut_could_change_is_parsed_whole(items, whole, monkeypatch):
         'a: "x\nitems:\n- b\n"\nitems: [k8sviz-list-items-parsed-apart]\n',
         "a: 'x\nitems:\n- b\n'\nitems:\n- c\n",
         "a: [x,\nitems:\n- b\n]\nitems:\n- c\n",
+        # document markers after YAML's other line breaks, and after a byte-order mark
+        "items:\n- a\u2028...\nkind: List\n",
+        "items:\n- a\x85...\nkind: List\n",
+        "items:\n- a\u2029---\nkind: List\n",
+        "items:\n- a\r...\r\nkind: List\n",
+        "items:\n- a\n\ufeff...\nkind: List\n",
+        "items:\n- a\n\ufeff---\n- b\n",
     ],
 )
 def test_lists_in_unusual_forms_load_as_pyyaml_loads_them(text):
     same(text)
+
+
+FRAGMENTS = ["- ", "-", "  ", "\t", "items:", "kind: List", "a: ", "b", '"', "'", "[", "]", "{", "}", ", ",
+             "...", "---", "%YAML 1.1", "#", "&x ", "*x", "|", ">", "? ", ": ", "!!str ", "\u2028", "\x85",
+             "\r", "\ufeff", "k8sviz-list-items-parsed-apart", "1", "- a: 1"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(FRAGMENTS), max_size=4).map("".join), max_size=8), st.integers(1, 2))
+def test_odd_lists_load_as_pyyaml_loads_them(lines, part):
+    """Crafted text around an `items:` line: reading it in parts must never read another document."""
+    text = "apiVersion: v1\nitems:\n- a: 1\n" + "\n".join(lines) + "\n"
+    old = _yaml.LIST_PART
+    _yaml.LIST_PART = part
+    try:
+        same(text)
+    finally:
+        _yaml.LIST_PART = old
