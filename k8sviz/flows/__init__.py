@@ -70,10 +70,16 @@ class FlowWarning(UserWarning):
     """Flow records were skipped or endpoints could not be mapped (details in ``df.attrs``)."""
 
 
-def _files(paths: Iterable[str | os.PathLike[str]], report: Report | None = None) -> list[Path]:
-    """The flow log files of ``paths``; a directory holding none is a ``no-input`` problem in
-    ``report`` (a mistyped directory, or logs under a suffix not read, would otherwise load as
-    a quiet network: zero flows)."""
+def _files(
+    paths: Iterable[str | os.PathLike[str]], report: Report | None = None, *, parquet: bool = False
+) -> list[Path]:
+    """The flow log files of ``paths`` in the order load_flows reads them: each path as given, a
+    directory's files (below it too, hidden ones left out) sorted as paths, part by part (``a/x``
+    before ``a-b/x``, which a comparison of names as text puts first).  Of records at one time,
+    load_flows' table keeps this order, so :func:`~k8sviz.aggregate_flow_archive` takes it too
+    wherever the file decides (``parquet``: its Parquet files found in directories as well).
+    A directory holding none is a ``no-input`` problem in ``report`` (a mistyped directory, or
+    logs under a suffix not read, would otherwise load as a quiet network: zero flows)."""
     out: list[Path] = []
     for p in paths:
         path = Path(p)
@@ -82,7 +88,8 @@ def _files(paths: Iterable[str | os.PathLike[str]], report: Report | None = None
             for f in sorted(path.rglob("*")):
                 name = f.name.removesuffix(".gz")
                 hidden = any(part.startswith(".") for part in f.relative_to(path).parts)
-                if f.is_file() and name.endswith(_SUFFIXES) and not hidden:  # as manifests are walked
+                wanted = name.endswith(_SUFFIXES) or (parquet and f.name.endswith(".parquet"))
+                if f.is_file() and wanted and not hidden:  # as manifests are walked
                     out.append(f)
             if report is not None and len(out) == found:
                 suffixes = ", ".join(_SUFFIXES)

@@ -413,11 +413,13 @@ _PARQUET_FROM = "read_parquet({files}, union_by_name=true, filename=true)"
 # k8sviz_conns.  Each is then counted once, by one row: a connection in several files, read by
 # DuckDB and by load_flows' reader (a damaged file), or in a file of lines and an array, counts
 # once, as flow_edges counts it.  flow_edges counts the first record of its table, which
-# load_flows sorts by time (stably: of records at one time, the first file's, by name, then the
-# first line's); so the row that counts is the one whose records start first in time, then the
-# first file's, then of rows of one file the one whose first record of that time comes first in
-# it (``pos``, read for such ties only: the aggregation reads no positions, which DuckDB gives in
-# file order only on one thread, see _place_ties).
+# load_flows sorts by time (stably: of records at one time, the first file's in the order it
+# reads them, k8sviz.flows._files, then the first line's); so the row that counts is the one
+# whose records start first in time, then the first file's (``file``: its place in that order,
+# never its name, which compares otherwise as text: "a-b/x" < "a/x"), then of rows of one file
+# the one whose first record of that time comes first in it (``pos``, read for such ties only:
+# the aggregation reads no positions, which DuckDB gives in file order only on one thread, see
+# _place_ties).
 _KEYS = {
     "hubble": ("src_ns", "src_pod", "src_wl", "src_ip", "src_kind", "dst_ns", "dst_pod", "dst_wl", "dst_ip",
                "dst_kind", "dst_service", "dst_port", "protocol", "verdict", "reporter", "event_type",
@@ -426,7 +428,7 @@ _KEYS = {
               "src_pod", "src_wl", "src_ip", "src_space", "dst_type", "dst_ns", "dst_pod", "dst_wl", "dst_ip",
               "dst_space", "dst_service", "dst_port", "protocol", "verdict", "request"),
 }
-_CONNS = """CREATE TEMP TABLE k8sviz_conns (part INTEGER, grp UBIGINT, file VARCHAR, src_ip VARCHAR,
+_CONNS = """CREATE TEMP TABLE k8sviz_conns (part INTEGER, grp UBIGINT, file BIGINT, src_ip VARCHAR,
   src_port INTEGER, dst_ip VARCHAR, dst_port INTEGER, protocol VARCHAR, verdict VARCHAR, reporter VARCHAR,
   event_type VARCHAR, observation_point VARCHAR, first_seen TIMESTAMPTZ, pos BIGINT)"""
 # An address written in JSON as it is (no character that JSON escapes but as \uXXXX).
@@ -474,7 +476,7 @@ def _count_once(parts: list[tuple[str, pd.DataFrame]], elsewhere: dict[tuple[int
 
 def _counted_elsewhere(con: Any) -> dict[tuple[int, int], int]:
     """Per (part, grp): how many of its connections another row counts, as flow_edges counts
-    them: the row whose records of it start first in time, then the first file's (by name),
+    them: the row whose records of it start first in time, then the first file's (in load_flows' order),
     then of rows of one file the one whose first record of that time comes first in it
     (``pos``, see _place_ties), then the first part's (see the note above _KEYS)."""
     rows = con.execute(
@@ -484,11 +486,12 @@ def _counted_elsewhere(con: Any) -> dict[tuple[int, int], int]:
     return {(int(part), int(grp)): int(n) for part, grp, n in rows}
 
 
-def _place_ties(con: Any, hubble: dict[int, tuple[str, str]]) -> None:
+def _place_ties(con: Any, hubble: dict[int, tuple[str, str]], names: list[str]) -> None:
     """Set ``pos`` in k8sviz_conns where time cannot tell which row of a file counts a
     connection: two rows of one Hubble file of ``hubble`` (part -> its JSON format and
     spelling) whose records of it start at the same time, its endpoints named two ways (a pod
-    name on one, none on the other).  ``pos`` is the position in the file of each of that
+    name on one, none on the other); ``names`` are the files by their number (``file``).
+    ``pos`` is the position in the file of each of that
     file's rows' first record of its earliest time, as flow_edges tells them apart (by line).
 
     The positions come from a second scan of each such file alone, WITH ORDINALITY: DuckDB 2.0.1
@@ -509,9 +512,9 @@ def _place_ties(con: Any, hubble: dict[int, tuple[str, str]]) -> None:
     ties = con.execute(
         f"SELECT DISTINCT part, file, src_ip FROM k8sviz_conns WHERE part IN ({', '.join(map(str, hubble))}) "
         f"GROUP BY {_CONN}, file, first_seen, part HAVING count(*) > 1 ORDER BY part, file").fetchall()
-    sources: dict[tuple[int, str], set[str]] = {}
+    sources: dict[tuple[int, int], set[str]] = {}
     for part, file, ip in ties:
-        sources.setdefault((int(part), file), set()).add(ip)
+        sources.setdefault((int(part), int(file)), set()).add(ip)
     keys = ", ".join(_KEYS["hubble"])
     for (part, file), ips in sources.items():
         jformat, spelling = hubble[part]
@@ -522,7 +525,7 @@ def _place_ties(con: Any, hubble: dict[int, tuple[str, str]]) -> None:
         # filter.
         first = "min({'t': TRY_CAST(coalesce(ftime, wtime) AS TIMESTAMPTZ), 'p': filename}).p AS file"
         sql = sql.replace("min(filename) AS file", first)
-        numbered = (f"(SELECT json, ordinality AS filename FROM read_json_objects({_list([file])}, "
+        numbered = (f"(SELECT json, ordinality AS filename FROM read_json_objects({_list([names[file]])}, "
                     f"format='{jformat}', ignore_errors=true) WITH ORDINALITY)")
         if len(ips) <= 64 and all(_PLAIN_ADDRESS.fullmatch(ip) for ip in ips):
             # Only the records that can hold a tied connection are read for their fields: those
@@ -534,7 +537,7 @@ def _place_ties(con: Any, hubble: dict[int, tuple[str, str]]) -> None:
         con.execute(
             f"UPDATE k8sviz_conns SET pos = s.pos FROM (SELECT hash({keys}) AS grp, conn_sport, "
             f"min(file) AS pos FROM ({sql}) WHERE addressed GROUP BY ALL) AS s "
-            f"WHERE part = {int(part)} AND file = {_list([file])[1:-1]} AND k8sviz_conns.grp = s.grp "
+            f"WHERE part = {int(part)} AND file = {file} AND k8sviz_conns.grp = s.grp "
             "AND src_port = s.conn_sport")
 
 
@@ -781,7 +784,7 @@ def aggregate_flow_archive(
         ``problem_counts``; what it holds is also said in a :class:`k8sviz.FlowWarning`.
         ``unmapped`` counts the records of each endpoint that could not be mapped per reason, as
         load_flows counts them (every record, replies too); where DuckDB aggregated the records
-        an example names the first file that holds it (by name) with a ``line`` of None, and
+        an example names the first file that holds it (in load_flows' order) with a ``line`` of None, and
         ``lines`` is None for those files.  The aggregation reads no positions: DuckDB gives a
         file's rows in file order only on one thread (see Notes), and what it numbers are
         objects, not lines (it skips blank lines; an array's objects share lines), so no line of
@@ -832,11 +835,13 @@ def aggregate_flow_archive(
     :func:`k8sviz.flow_edges` counts it.  Where its records name its endpoints two ways (a pod
     name on some, none on others), which makes two edges, it counts on the edge of its first
     record in load_flows' table, which is sorted by time: its earliest record's, of records at
-    one time the first file's (by name), and of those of one file the first in the file.  That
+    one time the first file's (in the order load_flows reads them: each path as given, a
+    directory's files sorted as paths, ``a/x`` before ``a-b/x``), and of those of one file the
+    first in the file.  That
     last is read only for a file with such a tie, by a second scan of that file alone on one
     thread: DuckDB numbers rows in file order (``WITH ORDINALITY``) only so, while the
     aggregation runs on every thread and reads no positions.  Files that DuckDB aggregates in
-    one query count by the first file (by name) that holds each way of naming, which is not
+    one query count by the first file (in that order) that holds each way of naming, which is not
     always the file of its earliest record: a connection named one way in two such files and
     the other way in the second, at the same time, can count on the other edge than in
     flow_edges.
@@ -858,11 +863,12 @@ def aggregate_flow_archive(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     paths = list(paths)
-    files = _files(paths)
-    parquet = sorted(
-        {str(p) for p in files if p.name.endswith(".parquet")}
-        | {str(f) for p in paths if Path(p).is_dir() for f in Path(p).rglob("*.parquet")}
-    )
+    files = _files(paths, parquet=True)
+    # Each file by its place in load_flows' order of files (see _KEYS): the order of its records
+    # at one time in load_flows' table, which the aggregation compares as numbers, not names.
+    names = [str(p) for p in files]
+    order = {name: i for i, name in enumerate(names)}
+    parquet = [name for name in names if name.endswith(".parquet")]
     groups: dict[tuple[str, str, str], list[str]] = {}
     readers: list[str] = []  # files for load_flows' own reader
     report = Report()
@@ -922,33 +928,36 @@ def aggregate_flow_archive(
             con.create_function(f"k8sviz_check_{fmt}", _checker(fmt), ["VARCHAR", "VARCHAR", "BIGINT"],  # type: ignore[call-overload]
                                 check, type="arrow")
         damaged: list[str] = list(readers)
-        for (fmt, jformat, spelling), names in sorted(groups.items()):
-            cut = [n for n in names if n.endswith(".gz") and _gzip_damaged(n)]
+        for (fmt, jformat, spelling), group in sorted(groups.items()):
+            cut = [n for n in group if n.endswith(".gz") and _gzip_damaged(n)]
             damaged += cut
-            names = [n for n in names if n not in cut]
-            if not names:
+            group = [n for n in group if n not in cut]
+            if not group:
                 continue
-            bad = _screen(con, duckdb.Error, fmt, jformat, names, sources, report)
+            bad = _screen(con, duckdb.Error, fmt, jformat, group, sources, report)
             damaged += bad
-            names = [n for n in names if n not in bad]
-            if not names:
+            group = [n for n in group if n not in bad]
+            if not group:
                 continue
             sql = {"hubble": _HUBBLE, "goldmane": _GOLDMANE}.get(fmt, _CALICO)
             if spelling == "camel":
                 sql = _camel_sql(sql)
-            sql = sql.replace("{files}", _list(names))
-            if len(names) == 1:  # the file of every row: no aggregate of file names needed
-                sql = sql.replace("min(filename) AS file", _list(names)[1:-1] + " AS file")
+            # The scan's "filename" is the file's number in the scan, "file" its place in the order.
+            sql = sql.replace(_HUBBLE_SOURCE, f"(SELECT json, file_index AS filename FROM {_HUBBLE_SOURCE})")
+            sql = sql.replace("{files}", _list(group))
+            sql = sql.replace("min(filename) AS file", _first_file([order[n] for n in group], "filename"))
             sql = sql.replace("{jformat}", jformat)
             if fmt == "hubble":
                 hubble_parts[len(parts)] = (jformat, spelling)
             rows = _staged(con, sql, "hubble", len(parts)) if fmt == "hubble" else con.execute(sql).df()
             parts.append((fmt, rows))
         if damaged:
-            parts.append(("table", _read_damaged(con, damaged, mapper, report, sources, len(parts))))
+            # Read in load_flows' order: the first example of an unmapped endpoint is its first file's.
+            damaged.sort(key=order.__getitem__)
+            parts.append(("table", _read_damaged(con, damaged, mapper, report, sources, len(parts), order)))
         if parquet:
-            parts.append(("parquet", _parquet(con, duckdb.Error, parquet, len(parts))))
-        _place_ties(con, hubble_parts)
+            parts.append(("parquet", _parquet(con, duckdb.Error, parquet, len(parts), order)))
+        _place_ties(con, hubble_parts, names)
         _count_once(parts, _counted_elsewhere(con))
     except duckdb.OutOfMemoryException as e:
         msg = (f"DuckDB ran out of memory (memory_limit={memory_limit!r}, threads={threads or 'all'}): "
@@ -961,16 +970,16 @@ def aggregate_flow_archive(
     unmapped: dict[tuple[str, str], list[Any]] = {}
     edges = _edges(parts, mapper, level, unmapped)
     # Records of endpoints that could not be mapped, as load_flows counts them: those of the
-    # files DuckDB aggregated from its rows (the first file that holds one, by name; no line),
-    # added to those load_flows' reader counted.
+    # files DuckDB aggregated from its rows (the first file that holds one, in load_flows'
+    # order; no line), added to those load_flows' reader counted.
     for (reason, text), (n, file) in unmapped.items():
         seen = mapper.unmapped.setdefault(reason, {}).get(text)
         if seen is None:
-            mapper.unmapped[reason][text] = [n, file, None]
+            mapper.unmapped[reason][text] = [n, names[file], None]
         else:
             seen[0] += n
-            if file < seen[1]:
-                seen[1:] = [file, None]
+            if file < order[seen[1]]:
+                seen[1:] = [names[file], None]
     attrs: dict[str, Any] = {
         "sources": list(sources.values()),
         "problems": report.problems,
@@ -1050,7 +1059,8 @@ def _reraise_out_of_memory(e: Exception) -> None:
         raise e
 
 
-def _parquet(con: Any, error: type[Exception], files: list[str], part: int) -> pd.DataFrame:
+def _parquet(con: Any, error: type[Exception], files: list[str], part: int,
+             order: dict[str, int]) -> pd.DataFrame:
     """The pre-aggregated rows of the Parquet files (see ``_PARQUET``).  A file that is no Parquet
     (cut short, another format so named), no flow table of load_flows, or that DuckDB cannot read
     further is an InputError naming it, never DuckDB's own error or rows of NULL endpoints."""
@@ -1071,7 +1081,9 @@ def _parquet(con: Any, error: type[Exception], files: list[str], part: int) -> p
         event_type = event_type or "event_type" in have
 
     def run(names: list[str]) -> pd.DataFrame:
-        sql = _PARQUET.replace("{files}", _list(names)).replace("{file}", "filename")
+        scan = f"(SELECT *, file_index AS k8sviz_file FROM {_PARQUET_FROM})"
+        sql = _PARQUET.replace(_PARQUET_FROM, scan).replace("{files}", _list(names))
+        sql = sql.replace("min({file}) AS file", _first_file([order[n] for n in names], "k8sviz_file"))
         sql = sql.replace("{event_type}", "event_type::VARCHAR" if event_type else "NULL::VARCHAR")
         return _staged(con, sql, "table", part)
 
@@ -1205,7 +1217,7 @@ def _locate(file: str, expected: int, report: Report) -> bool:
 
 
 def _read_damaged(con: Any, files: list[str], mapper: Any, report: Report,
-                  sources: dict[str, dict[str, Any]], part: int) -> pd.DataFrame:
+                  sources: dict[str, dict[str, Any]], part: int, order: dict[str, int]) -> pd.DataFrame:
     """Read damaged files with load_flows' own reader and aggregate its table as a Parquet table is
     aggregated: each damaged record costs only itself and is reported with its file and line, as
     load_flows reports it, and its endpoints are counted by the archive's ``mapper`` (unmapped
@@ -1227,9 +1239,11 @@ def _read_damaged(con: Any, files: list[str], mapper: Any, report: Report,
         sources[src["file"]] = src
     if not len(table):
         return table.iloc[:0]
-    # DuckDB scans the DataFrame in place (categoricals as enums, cast to text below).
+    # DuckDB scans the DataFrame in place (categoricals as enums, cast to text below); a
+    # record's file by its place in load_flows' order (see _KEYS).
+    table["k8sviz_file"] = table["file"].astype(object).map(order).astype("int64")
     con.register("k8sviz_damaged", table)
-    sql = _PARQUET.replace(_PARQUET_FROM, "k8sviz_damaged").replace("{file}", "file::VARCHAR")
+    sql = _PARQUET.replace(_PARQUET_FROM, "k8sviz_damaged").replace("{file}", "k8sviz_file")
     out = _staged(con, sql.replace("{event_type}", "event_type::VARCHAR"), "table", part)
     con.unregister("k8sviz_damaged")
     return out
@@ -1351,6 +1365,16 @@ def _label_rows(kind: str, df: pd.DataFrame, mapper: Any, level: str,
             "_request": df["request"].astype(bool),
         }
     )
+
+
+def _first_file(numbers: list[int], index: str) -> str:
+    """SQL for the ``file`` of a row of a scan of files whose places in load_flows' order (see
+    _KEYS) are ``numbers``, in the order scanned: the place of the first that holds the row.
+    ``index`` is the column of each record's file by its number in the scan (DuckDB's
+    ``file_index``: the files in the order given).  A name would compare as text."""
+    if len(numbers) == 1:  # the file of every row: no aggregate needed
+        return f"{numbers[0]}::BIGINT AS file"
+    return f"[{', '.join(map(str, numbers))}][min({index})::BIGINT + 1]::BIGINT AS file"
 
 
 def _list(files: list[str]) -> str:

@@ -711,6 +711,102 @@ class TestAConnectionInSeveralFiles:
         assert archive["flows"].tolist() == [1] and archive["records"].tolist() == [2]
 
 
+class TestTheOrderOfFiles:
+    """Of records at one time, load_flows' table keeps the order it reads files in: each path as
+    given, a directory's files sorted as paths (``a/x`` before ``a-b/x``, which a comparison of
+    names as text puts after: '-' sorts before '/').  The archive takes that order wherever a
+    file decides (it compared names as text): which file's naming of a connection counts, and
+    which file an unmapped endpoint's example names."""
+
+    @staticmethod
+    def _named_and_bare(tmp_path, named_in: str, layout: str) -> list:
+        """One connection named shop/ghost in one file and by its address in the other, at one
+        time, each beside another connection on its edge (so that which edge counts it shows);
+        ``named_in`` is the file (under ``a/b`` or ``a-b``) of the named record.  Returns the
+        files in load_flows' order."""
+        named = hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"})
+        bare = hubble(GOOD)
+        others = [hubble(GOOD, destination={"namespace": "shop", "pod_name": "ghost"}), hubble(GOOD)]
+        for rec, sport in zip(others, (40001, 40002), strict=True):
+            rec["flow"]["l4"]["TCP"]["source_port"] = sport
+        first = [named, others[0]] if named_in == "a/b" else [bare, others[1]]
+        second = [bare, others[1]] if named_in == "a/b" else [named, others[0]]
+        (tmp_path / "a" / "b").mkdir(parents=True)
+        (tmp_path / "a-b").mkdir()
+        a = tmp_path / "a" / "b" / "x.json"
+        a_b = tmp_path / "a-b" / "x.json"
+        a.write_text("".join(json.dumps(r) + "\n" for r in first))
+        if layout == "array":  # another query than the other file's
+            a_b.write_text(json.dumps(second, indent=1))
+        elif layout == "damaged":  # read by load_flows' reader: a record of a bad time beside them
+            a_b.write_text("".join(json.dumps(r) + "\n" for r in [*second, hubble(FUTURE)]))
+        else:  # both in one query
+            a_b.write_text("".join(json.dumps(r) + "\n" for r in second))
+        return [a, a_b]
+
+    @pytest.mark.parametrize("layout", ["one query", "array", "damaged"])
+    @pytest.mark.parametrize("named_in", ["a/b", "a-b"])
+    def test_a_directory_and_one_named_with_a_dash(self, tmp_path, demo_snap, layout, named_in):
+        files = self._named_and_bare(tmp_path, named_in, layout)
+        archive, flows, _ = agree(tmp_path, demo_snap, damaged=layout == "damaged")
+        read = [s["file"] for s in flows.attrs["k8sviz"]["sources"]]
+        assert read == [str(f) for f in files] and sorted(read) != read  # not the order of names as text
+        counted = dict(zip(archive["dst"], archive["flows"], strict=True))
+        # The file under a/ is read first: its naming counts the connection.
+        assert counted == ({"shop/ghost": 2, "10.0.0.2": 1} if named_in == "a/b"
+                           else {"shop/ghost": 1, "10.0.0.2": 2})
+
+    @pytest.mark.parametrize("given", ["a-b first", "a first"])
+    def test_paths_given_one_by_one(self, tmp_path, demo_snap, given):
+        """Paths given one by one are read in the order given, whatever their names."""
+        a, a_b = self._named_and_bare(tmp_path, "a/b", "one query")
+        paths = [a_b, a] if given == "a-b first" else [a, a_b]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", k8sviz.FlowWarning)
+            archive = k8sviz.aggregate_flow_archive(paths, demo_snap)
+            flows = k8sviz.load_flows(*paths, snapshot=demo_snap)
+        assert_same_edges(archive, k8sviz.flow_edges(flows))
+        counted = dict(zip(archive["dst"], archive["flows"], strict=True))
+        assert counted == ({"shop/ghost": 1, "10.0.0.2": 2} if given == "a-b first"
+                           else {"shop/ghost": 2, "10.0.0.2": 1})
+
+    def test_parquet_files_are_found_as_flow_logs_are(self, tmp_path, demo_snap):
+        """Parquet files in directories are found by the same walk: sorted as paths, hidden ones
+        left out (a backup under .old/ would count twice)."""
+        a, a_b = self._named_and_bare(tmp_path, "a/b", "one query")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", k8sviz.FlowWarning)
+            table = k8sviz.load_flows(a_b, snapshot=demo_snap)
+            table.to_parquet(tmp_path / "a-b" / "y.parquet")
+            (tmp_path / "a-b" / ".old").mkdir()
+            table.to_parquet(tmp_path / "a-b" / ".old" / "y.parquet")
+            a_b.unlink()
+            archive = k8sviz.aggregate_flow_archive(tmp_path, demo_snap)
+        read = [s["file"] for s in archive.attrs["k8sviz"]["sources"]]
+        assert read == [str(a), str(tmp_path / "a-b" / "y.parquet")]
+        assert archive["records"].sum() == 4
+        counted = dict(zip(archive["dst"], archive["flows"], strict=True))
+        assert counted == {"shop/ghost": 2, "10.0.0.2": 1}
+
+    @pytest.mark.parametrize("layout", ["one query", "damaged"])
+    def test_an_unmapped_endpoints_example_names_the_first_file_read(self, tmp_path, demo_snap, layout):
+        (tmp_path / "a" / "b").mkdir(parents=True)
+        (tmp_path / "a-b").mkdir()
+        rec = hubble(GOOD, dst="10.9.9.9")  # no pod of the snapshot
+        (tmp_path / "a" / "b" / "x.json").write_text(json.dumps(rec) + "\n")
+        extra = json.dumps(hubble(FUTURE)) + "\n" if layout == "damaged" else ""
+        (tmp_path / "a-b" / "x.json").write_text(json.dumps(rec) + "\n" + extra)
+        archive, flows, _ = both(tmp_path, demo_snap)
+
+        def examples(df):
+            return {(reason, s["endpoint"]): s["file"] for reason, v in df.attrs["k8sviz"]["unmapped"].items()
+                    for s in v["samples"]}
+
+        want = examples(flows)
+        assert set(want.values()) == {str(tmp_path / "a" / "b" / "x.json")}
+        assert examples(archive) == want
+
+
 def unmapped(df) -> dict:
     """Per reason: endpoints, records and each endpoint's records (samples in no set order)."""
     return {reason: (v["endpoints"], v["records"], sorted((s["endpoint"], s["records"]) for s in v["samples"]))
