@@ -7,9 +7,11 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["atomic_write", "each_once"]
+__all__ = ["atomic_open", "atomic_write", "each_once"]
 
 
 def each_once(files: list[Path]) -> list[Path]:
@@ -35,6 +37,16 @@ def atomic_write(target: Path, data: bytes, *, fsync: bool = False) -> None:
     file's own mode, else 0666 less the umask (``tempfile.mkstemp`` would make it 0600, and an
     auditor's report or snapshot is meant to be shared).
     """
+    with atomic_open(target, fsync=fsync) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_open(target: Path, *, fsync: bool = False) -> Iterator[BinaryIO]:
+    """A binary file to write ``target``'s new content into, as :func:`atomic_write` writes it:
+    for content written piece by piece (``synth``'s YAML, line by line), which ``atomic_write``
+    would need whole in memory first.  ``target`` is replaced only when the block ends without
+    an exception; an exception leaves it as it was and no temporary file behind."""
     if target.is_dir():
         raise IsADirectoryError(f"{target} is a directory")
     if target.exists() and not target.is_file():
@@ -42,7 +54,7 @@ def atomic_write(target: Path, data: bytes, *, fsync: bool = False) -> None:
         # device with a regular file.  Asked before resolving links: /dev/stdout onto a pipe
         # resolves to "/proc/<pid>/fd/pipe:[...]", no path a file can be created next to.
         with open(target, "wb") as f:
-            f.write(data)
+            yield f
         return
     if target.is_symlink():
         # Renaming over a link would replace the link: replace the file it points to instead,
@@ -52,7 +64,7 @@ def atomic_write(target: Path, data: bytes, *, fsync: bool = False) -> None:
     fd, tmp = _create_temporary(target)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())

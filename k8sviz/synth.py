@@ -556,13 +556,40 @@ def _generate(pods: int, policies: int, namespaces: int, seed: int) -> list[dict
 
 
 def write_cluster(path: str | Path, objects: Iterable[dict], fmt: str = "json") -> Path:
-    """Write ``objects`` as a single ``apiVersion: v1, kind: List`` file (json or yaml)."""
+    """Write ``objects`` as a single ``apiVersion: v1, kind: List`` file (json or yaml).
+
+    The file is replaced atomically, as the ``k8sviz`` command's ``-o`` files are: a write that
+    fails half-way (a full disk, a file size limit, Ctrl-C) leaves the previous file whole, not
+    the first part of a cluster that loads as a smaller one.
+    """
     path = Path(path)
     if fmt not in ("json", "yaml"):
         raise ValueError(f"fmt must be 'json' or 'yaml', not {fmt!r}")
-    with path.open("w", encoding="utf-8", newline="\n") as fh:
-        _write_list(fh, objects, fmt)
+    with _atomic_open()(path) as raw:
+        fh = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+        try:
+            _write_list(fh, objects, fmt)
+            fh.flush()
+        finally:
+            fh.detach()  # the atomic writer closes the file (and renames it)
     return path
+
+
+def _atomic_open() -> Any:
+    """k8sviz._files.atomic_open, also where this module is loaded on its own (by its path,
+    outside the package): that module is next to it and uses only the standard library too."""
+    try:
+        from ._files import atomic_open
+    except ImportError:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("k8sviz_files", Path(__file__).with_name("_files.py"))
+        if spec is None or spec.loader is None:  # pragma: no cover - _files.py is shipped beside it
+            raise
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        atomic_open = module.atomic_open
+    return atomic_open
 
 
 def _write_list(fh: TextIO, objects: Iterable[dict], fmt: str) -> None:

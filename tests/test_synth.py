@@ -316,3 +316,47 @@ def test_cli_output_errors_are_one_line_without_traceback(tmp_path, where):
     else:
         assert said == "python -m k8sviz.synth: error: -o: give a file name, or - for standard output"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+@pytest.mark.parametrize("name", ["c.json", "c.yaml"])
+def test_cli_a_write_that_fails_half_way_leaves_the_previous_file_whole(tmp_path, name):
+    # A real failure in the middle of the write: a file size limit (RLIMIT_FSIZE, as a full
+    # disk would) well below the cluster's size.  A plain open() had truncated the old file and
+    # left the first 512 bytes of the new one.
+    import resource
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512))
+
+    (tmp_path / name).write_text("the previous cluster\n")
+    # (no .pyc either: the limit would apply to them too)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    run = [sys.executable, "-m", "k8sviz.synth", "--pods", "20", "--policies", "3", "--seed", "1", "-o", name]
+    proc = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          preexec_fn=limit_file_size)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [f"python -m k8sviz.synth: error: cannot write {name}: File too large"]
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
+    assert (tmp_path / name).read_text() == "the previous cluster\n"
+    # without the limit, the same command replaces it whole
+    subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, check=True)
+    want = synth.write_cluster(tmp_path / f"want-{name}", synth.generate_cluster(20, 3, seed=1),
+                               fmt="yaml" if name.endswith(".yaml") else "json").read_bytes()
+    assert (tmp_path / name).read_bytes() == want and len(want) > 512
+
+
+def test_write_cluster_keeps_the_previous_file_when_the_objects_fail(tmp_path):
+    """An error while writing (here an object JSON cannot hold) leaves the previous file, not a
+    truncated one, and no temporary file (the module loaded on its own, as the tests load it)."""
+    target = tmp_path / "c.yaml"
+    target.write_text("the previous cluster\n")
+
+    def objects():
+        yield from synth.generate_cluster(20, 3, seed=1)
+        raise RuntimeError("the generator failed")
+
+    with pytest.raises(RuntimeError, match="the generator failed"):
+        synth.write_cluster(target, objects(), fmt="yaml")
+    assert target.read_text() == "the previous cluster\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["c.yaml"]
