@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_open", "atomic_write", "each_once"]
+__all__ = ["atomic_open", "atomic_write", "each_once", "output_problem"]
 
 
 def each_once(files: list[Path]) -> list[Path]:
@@ -25,6 +25,34 @@ def each_once(files: list[Path]) -> list[Path]:
             seen.add(real)
             once.append(f)
     return once
+
+
+def output_problem(path: str) -> str:
+    """Why the file ``path`` (an ``-o`` value, not ``-``) cannot be written, or "": the rules of
+    every ``-o`` (the ``k8sviz`` commands' and ``python -m k8sviz.synth``'s), said in one line
+    before the inputs are read, as a report or a large cluster can take minutes to build.
+
+    A missing directory is not created: ``-o reprots/r.html`` would otherwise put the evidence
+    where nobody looks.  A file where a directory belongs (``-o notes.txt/r.html``) is named:
+    the write's own error said only "File exists" (of the directory it would have created).
+    """
+    if not path:  # an unset shell variable: "" would be read as the current directory
+        return "-o: give a file name, or - for standard output"
+    if os.path.isdir(path):
+        return f"cannot write {path}: it is a directory (give a file name, or - for standard output)"
+    parent = os.path.dirname(path)
+    if not parent:
+        return ""
+    # The nearest of its directories that exists: a file there (or a link to none) is what stops
+    # the write, however many directories below it are missing.
+    ancestor = parent
+    while ancestor and not os.path.lexists(ancestor) and os.path.dirname(ancestor) != ancestor:
+        ancestor = os.path.dirname(ancestor)
+    if ancestor and os.path.lexists(ancestor) and not os.path.isdir(ancestor):
+        return f"cannot write {path}: {ancestor} is not a directory"
+    if not os.path.lexists(parent):
+        return f"cannot write {path}: the directory {parent} does not exist (create it first)"
+    return ""
 
 
 def atomic_write(target: Path, data: bytes, *, fsync: bool = False) -> None:

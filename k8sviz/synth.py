@@ -565,7 +565,7 @@ def write_cluster(path: str | Path, objects: Iterable[dict], fmt: str = "json") 
     path = Path(path)
     if fmt not in ("json", "yaml"):
         raise ValueError(f"fmt must be 'json' or 'yaml', not {fmt!r}")
-    with _atomic_open()(path) as raw:
+    with _shared_files().atomic_open(path) as raw:
         fh = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
         try:
             _write_list(fh, objects, fmt)
@@ -575,21 +575,21 @@ def write_cluster(path: str | Path, objects: Iterable[dict], fmt: str = "json") 
     return path
 
 
-def _atomic_open() -> Any:
-    """k8sviz._files.atomic_open, also where this module is loaded on its own (by its path,
-    outside the package): that module is next to it and uses only the standard library too."""
+def _shared_files() -> Any:
+    """The module k8sviz._files (the atomic writer and the rules of ``-o``), also where this
+    module is loaded on its own (by its path, outside the package): that module is next to it
+    and uses only the standard library too."""
     try:
-        from ._files import atomic_open
+        from . import _files
     except ImportError:
         import importlib.util
 
         spec = importlib.util.spec_from_file_location("k8sviz_files", Path(__file__).with_name("_files.py"))
         if spec is None or spec.loader is None:  # pragma: no cover - _files.py is shipped beside it
             raise
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        atomic_open = module.atomic_open
-    return atomic_open
+        _files = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_files)
+    return _files
 
 
 def _write_list(fh: TextIO, objects: Iterable[dict], fmt: str) -> None:
@@ -708,16 +708,7 @@ def main(argv: list[str] | None = None) -> int:
 def _unwritable(path: str) -> str:
     """Why ``path`` (``-o``) cannot be written, or "": the same rules as the ``k8sviz``
     command's ``-o`` (a missing directory is not created)."""
-    if path == "-":
-        return ""
-    if not path:
-        return "-o: give a file name, or - for standard output"
-    if os.path.isdir(path):
-        return f"cannot write {path}: it is a directory (give a file name, or - for standard output)"
-    parent = os.path.dirname(path)
-    if parent and not os.path.lexists(parent):
-        return f"cannot write {path}: the directory {parent} does not exist (create it first)"
-    return ""
+    return "" if path == "-" else str(_shared_files().output_problem(path))
 
 
 if __name__ == "__main__":

@@ -506,6 +506,26 @@ def test_output_into_a_missing_directory_is_an_error_naming_it(write, tmp_path, 
     assert "the directory" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["snapshot"], ["connectivity"], ["report"], ["flows"]])
+@pytest.mark.parametrize("below", ["out.file", "sub/out.file"])
+def test_output_under_a_file_is_an_error_naming_it(write, tmp_path, capsys, command, below):
+    """``-o notes.txt/out.file``: the file where a directory belongs is named, in one line,
+    before the inputs are read (the write said only "File exists", after building the output)."""
+    path = write("x.yaml", [pod("a", "p")])
+    if command == ["flows"]:  # flow logs in, the flow summary out
+        path = Path(__file__).resolve().parent / "flows" / "data" / "flows.csv"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("kept\n")
+    target = notes / below
+    assert main([*command, str(path), "-o", str(target)]) == 2
+    assert capsys.readouterr().err == f"k8sviz: error: cannot write {target}: {notes} is not a directory\n"
+    assert notes.read_text() == "kept\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "x.yaml"]  # nothing else written
+    # said before the inputs are read: a missing input is not what stops it
+    assert main([*command, str(tmp_path / "nope.yaml"), "-o", str(target)]) == 2
+    assert capsys.readouterr().err == f"k8sviz: error: cannot write {target}: {notes} is not a directory\n"
+
+
 @pytest.mark.parametrize("command", [["snapshot"], ["connectivity"], ["report"]])
 def test_output_onto_a_directory_is_an_error(write, tmp_path, capsys, command):
     path = write("x.yaml", [pod("a", "p")])

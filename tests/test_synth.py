@@ -300,9 +300,12 @@ def test_cli_writes_standard_output_for_dash(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "c.yaml"]
 
 
-@pytest.mark.parametrize("where", ["missing", "directory", "empty"])
+@pytest.mark.parametrize("where", ["missing", "directory", "empty", "under a file"])
 def test_cli_output_errors_are_one_line_without_traceback(tmp_path, where):
-    target = {"missing": tmp_path / "nope" / "c.json", "directory": tmp_path, "empty": ""}[where]
+    target = {"missing": tmp_path / "nope" / "c.json", "directory": tmp_path, "empty": "",
+              "under a file": tmp_path / "notes.txt" / "c.json"}[where]
+    if where == "under a file":
+        (tmp_path / "notes.txt").write_text("kept\n")
     cmd = [sys.executable, "-m", "k8sviz.synth", "--pods", "5", "--policies", "1", "-o", str(target)]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
@@ -313,9 +316,13 @@ def test_cli_output_errors_are_one_line_without_traceback(tmp_path, where):
     elif where == "directory":
         assert said.endswith(f"cannot write {target}: it is a directory (give a file name, "
                              "or - for standard output)")
+    elif where == "under a file":
+        assert said == (f"python -m k8sviz.synth: error: cannot write {target}: {target.parent} "
+                        "is not a directory")
+        assert (tmp_path / "notes.txt").read_text() == "kept\n"
     else:
         assert said == "python -m k8sviz.synth: error: -o: give a file name, or - for standard output"
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == (["notes.txt"] if where == "under a file" else [])
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -57,7 +56,8 @@ def check_output(path: str | None, *, not_to_terminal: str | None = None) -> Non
     can take minutes to build and would be lost.
 
     A missing directory is an error, not created: ``-o reprots/r.html`` would otherwise put
-    the evidence where nobody looks.  With ``not_to_terminal`` (the output's name, ``"the
+    the evidence where nobody looks; a file where a directory belongs is named (see
+    :func:`k8sviz._files.output_problem`).  With ``not_to_terminal`` (the output's name, ``"the
     report"``), ``-o -`` onto a terminal is an error too, as in ``gzip``: megabytes of HTML or
     JSON on the screen are read by nobody and bury what was on it.
     """
@@ -69,16 +69,11 @@ def check_output(path: str | None, *, not_to_terminal: str | None = None) -> Non
     if path is None or path == STDOUT:
         return
 
-    if not path:  # an unset shell variable: "" would be read as the current directory
-        raise InputError("-o: give a file name, or - for standard output")
-    if os.path.isdir(path):
-        msg = f"cannot write {path}: it is a directory (give a file name, or - for standard output)"
-        raise InputError(msg)
-    parent = os.path.dirname(path)
-    # A parent that exists but is no directory is left to the write, whose error names it.
-    if parent and not os.path.lexists(parent):
-        msg = f"cannot write {path}: the directory {parent} does not exist (create it first)"
-        raise InputError(msg)
+    from .._files import output_problem
+
+    problem = output_problem(path)
+    if problem:
+        raise InputError(problem)
 
 
 def write_text(path: str | None, text: str) -> None:
