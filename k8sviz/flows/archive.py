@@ -751,7 +751,9 @@ def aggregate_flow_archive(
     ----------
     paths
         Files or directories: Hubble, Calico or Goldmane JSON (``.gz`` allowed) and Parquet files
-        of the normalized table (``load_flows(...).to_parquet(path)``).  CSV files and captured
+        of the normalized table (``load_flows(...).to_parquet(path)``).  Directories are searched
+        as :func:`k8sviz.load_flows` searches them (hidden files and directories skipped), for
+        Parquet files too, and the files taken in its order (see Notes).  CSV files and captured
         event streams (``data:`` lines), which DuckDB's JSON reader does not read, are read by
         load_flows' own reader, one file at a time in memory (see Notes).  Replies (Hubble
         ``is_reply``, or as :func:`k8sviz.load_flows` tells it from the TCP flags) and Hubble
