@@ -134,7 +134,7 @@ def floor(url: str, token: str, paths: list[str], keep: bool = False, workers: i
 
 
 def client_fetch(kubeconfig: str, paths: list[str]) -> int:
-    api, _ = live._api_client(kubeconfig, None, False)
+    api, _, _ = live._api_client(kubeconfig, None, False)
     gc.disable()  # as snapshot_cluster does while reading
     try:
         reader = live._Reader(api, live._Progress(None))

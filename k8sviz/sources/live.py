@@ -221,15 +221,84 @@ def _check_kubeconfig(kubeconfig: str | None) -> None:
             raise LiveError(msg)
 
 
+def _kubeconfig_shown(kubeconfig: str | None) -> str:
+    """The kubeconfig file(s) the client reads, as messages name them."""
+    from kubernetes.config.kube_config import KUBE_CONFIG_DEFAULT_LOCATION
+
+    return kubeconfig or str(KUBE_CONFIG_DEFAULT_LOCATION)
+
+
+def _check_context(kubeconfig: str | None, context: str | None) -> str:
+    """The context to use, named by the user or the kubeconfig; a LiveError listing the
+    kubeconfig's contexts when there is none to use.  Returns the credentials' description
+    for messages: ``context C (user U) of kubeconfig F``.
+
+    The client's own messages ("Expected key current-context in F") neither list the contexts
+    nor say to choose one, and an auditor's kubeconfig often holds several and no current one.
+    """
+    import yaml
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.kube_config import KubeConfigMerger
+
+    shown = _kubeconfig_shown(kubeconfig)
+    try:
+        merged = KubeConfigMerger(shown).config
+        doc = getattr(merged, "value", merged)
+        contexts = {str(c["name"]): getattr(c, "value", c) for c in doc.get("contexts") or ()}
+        current = doc.get("current-context")
+    except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError):
+        return f"kubeconfig {shown}"  # the client's loader names the problem
+    listed = ", ".join(sorted(contexts)) or "none"
+    if context is None:
+        if not current:
+            msg = (f"kubeconfig {shown} sets no current-context: name one with --context "
+                   f"(its contexts: {listed})")
+            raise LiveError(msg)
+        if str(current) not in contexts:
+            msg = (f"kubeconfig {shown}: its current-context {str(current)!r} is not one of its contexts "
+                   f"({listed}); name one with --context")
+            raise LiveError(msg)
+        context = str(current)
+    elif context not in contexts:
+        msg = f"kubeconfig {shown} has no context {context!r} (its contexts: {listed})"
+        raise LiveError(msg)
+    body = contexts[context].get("context") if isinstance(contexts[context], dict) else None
+    user = body.get("user") if isinstance(body, dict) else None
+    return f"context {context}{f' (user {user})' if user else ''} of kubeconfig {shown}"
+
+
+class _ExecErrors(logging.Handler):
+    """The errors the client's kubeconfig loader logs instead of raising.
+
+    A failing exec plugin (expired cloud login, plugin not installed) is logged to the root
+    logger and the loader goes on without credentials: the API server then answers 401, which
+    hides the plugin's own message ("run gcloud auth login").  Attached to the root logger
+    while the kubeconfig loads, this also keeps ``logging.error`` from configuring the root
+    logger (``ERROR:root:...`` on stderr) as a side effect.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split()))
+
+
 def _api_client(
     kubeconfig: str | None, context: str | None, in_cluster: bool, concurrency: int = 1
-) -> tuple[Any, str]:
-    """An explicit ``ApiClient`` (never the global default) and the context name."""
+) -> tuple[Any, str, str]:
+    """An explicit ``ApiClient`` (never the global default), the context name and the
+    credentials' description for messages."""
     client, config = _import_kubernetes()
     import yaml
     from kubernetes.config.config_exception import ConfigException
 
     cfg = client.Configuration()
+    shown = _kubeconfig_shown(kubeconfig)
+    origin = "the in-cluster service account"
+    exec_errors = _ExecErrors()
+    root = logging.getLogger()
     try:
         if not in_cluster:
             _check_kubeconfig(kubeconfig)
@@ -237,6 +306,8 @@ def _api_client(
             config.load_incluster_config(client_configuration=cfg)
             name = context or "in-cluster"
         else:
+            origin = _check_context(kubeconfig, context)
+            root.addHandler(exec_errors)
             # persist_config=False: refreshed tokens are never written back to the kubeconfig.
             config.load_kube_config(
                 config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False
@@ -246,15 +317,21 @@ def _api_client(
                 context = str(active["name"])
             name = context
     except ConfigException as e:
-        where = "in-cluster service account" if in_cluster else f"kubeconfig {kubeconfig or '(default)'}"
+        where = "in-cluster service account" if in_cluster else f"kubeconfig {shown}"
         msg = f"cannot use the {where}: {e}"
         raise LiveError(msg) from None
     except (OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as e:
         # Unreadable file, malformed YAML, fields of the wrong shape deeper than the check
         # above looks; one line, as YAML errors span several.
         detail = " ".join(f"{type(e).__name__}: {e}".split())
-        msg = f"cannot use kubeconfig {kubeconfig or '(default)'}: not a usable kubeconfig ({detail})"
+        msg = f"cannot use kubeconfig {shown}: not a usable kubeconfig ({detail})"
         raise LiveError(msg) from None
+    finally:
+        root.removeHandler(exec_errors)
+    if exec_errors.messages:
+        msg = (f"the credentials of {origin} could not be obtained: {'; '.join(exec_errors.messages)} "
+               "(log in again, or check that the exec plugin is installed)")
+        raise LiveError(msg)
     import urllib3
 
     # Connection errors are retried twice by urllib3; HTTP statuses are handled here.
@@ -272,10 +349,13 @@ def _api_client(
 
     def locked_key(*args: Any, **kwargs: Any) -> Any:
         with key_lock:
-            return key_with_prefix(*args, **kwargs)
+            key = key_with_prefix(*args, **kwargs)
+        # A token file ends with a line break more often than not; client-go (kubectl) trims
+        # it, this client sends it, and http.client refuses the header, token and all.
+        return key.strip() if isinstance(key, str) else key
 
     cfg.get_api_key_with_prefix = locked_key
-    return client.ApiClient(cfg), name
+    return client.ApiClient(cfg), name, origin
 
 
 # ------------------------------------------------------------------------------------------
@@ -385,9 +465,11 @@ class _Progress:
 class _Reader:
     """GET requests with retries, paging and error mapping over one ``ApiClient``."""
 
-    def __init__(self, api: Any, progress: _Progress):
+    def __init__(self, api: Any, progress: _Progress, origin: str = ""):
         self.api = api
         self.host = str(api.configuration.host)
+        #: Whose credentials, from which kubeconfig (for messages; never the credentials).
+        self.origin = origin
         self.progress = progress
         self.requests = 0
         self._lock = threading.Lock()
@@ -436,10 +518,18 @@ class _Reader:
                 first = self.requests == 1
             try:
                 status, headers, data = self._send(path, query)
+            except ValueError as e:
+                # http.client refuses a header value with a line break, quoting it: the token.
+                why = ("a header holds a character HTTP does not allow" if "header" in str(e)
+                       else type(e).__name__)
+                msg = (f"cannot send {what} to {self.host}: {why}; check the token or credentials of "
+                       f"{self.origin or 'the kubeconfig'} for a line break or other control character")
+                raise LiveError(msg) from None
             except (urllib3.exceptions.HTTPError, ApiException, OSError) as e:
                 reason = getattr(e, "reason", None) or e
                 if first or last or isinstance(e, urllib3.exceptions.MaxRetryError):
-                    msg = f"cannot reach the API server at {self.host} ({what}): {reason}"
+                    msg = (f"cannot reach the API server at {self.host} ({what}): {reason}"
+                           f"{self._advice(reason)}")
                     raise LiveError(msg) from None
                 self._pause(BACKOFF[attempt])
                 continue
@@ -456,12 +546,27 @@ class _Reader:
             return status, data
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _advice(self, reason: Any) -> str:
+        """What to do about a request that failed before any HTTP answer."""
+        import ssl
+
+        text = str(reason)
+        if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
+            return (f"; the server's certificate is not trusted by the certificate-authority of "
+                    f"{self.origin or 'the kubeconfig'}: is it the kubeconfig of this cluster?")
+        if "Connection refused" in text or "Failed to resolve" in text or "timed out" in text:
+            return (f"; check the server address in {self.origin or 'the kubeconfig'}, and the network "
+                    "path to it (VPN, proxy, firewall)")
+        return ""
+
     def discover(self) -> set[str] | None:
         """Served group versions (``GET /apis``), or None when discovery is not readable."""
         status, data = self.get("/apis")
         if status == 401:
-            msg = (f"the API server at {self.host} rejected the credentials (401 Unauthorized): "
-                   f"{_status_message(data) or 'check the token or client certificate'}")
+            msg = (f"the API server at {self.host} rejected the credentials of "
+                   f"{self.origin or 'the kubeconfig'} "
+                   f"(401 Unauthorized: {_status_message(data) or 'no message'}): the token or client "
+                   "certificate has expired, was revoked or is for another cluster; get fresh credentials")
             raise LiveError(msg)
         if status == 403:
             return None
@@ -757,7 +862,7 @@ def snapshot_cluster(
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         msg = f"concurrency must be a whole number of at least 1, got {concurrency!r}"
         raise LiveError(msg)
-    api, context_name = _api_client(kubeconfig, context, in_cluster, concurrency)
+    api, context_name, origin = _api_client(kubeconfig, context, in_cluster, concurrency)
     nss = sorted(set(namespaces)) if namespaces else None
     prog = _Progress(sys.stderr if progress is None else progress)
     builder = SnapshotBuilder()
@@ -770,7 +875,7 @@ def snapshot_cluster(
     fetcher: _Fetcher | None = None
     done = False
     try:
-        reader = _Reader(api, prog)
+        reader = _Reader(api, prog, origin)
         served = reader.discover()
         todo, absent = _plan(served)
         for res in absent:

@@ -149,8 +149,13 @@ def test_https_without_the_ca_is_a_clear_error(
 ) -> None:
     _, cert, key = tls_files
     srv = apiserver(small(), tls=(cert, key))
-    with pytest.raises(LiveError, match="cannot reach the API server"):
-        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    path = kubeconfig(srv)
+    with pytest.raises(LiveError, match="cannot reach the API server") as e:
+        k8sviz.snapshot_cluster(kubeconfig=path)
+    # It says what is wrong and where to look, not only the SSL library's words.
+    assert "CERTIFICATE_VERIFY_FAILED" in str(e.value)
+    assert (f"the server's certificate is not trusted by the certificate-authority of context test-ctx "
+            f"(user auditor) of kubeconfig {path}") in str(e.value)
 
 
 # ------------------------------------------------------------------------------ paging & retries
@@ -433,8 +438,109 @@ def test_unreadable_discovery_probes_and_404_is_not_installed(apiserver: Any, ku
 
 def test_wrong_token(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver(small(), token=TOKEN)
-    with pytest.raises(LiveError, match="401 Unauthorized"):
-        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv, token="wrong"))
+    path = kubeconfig(srv, token="wrong-" + TOKEN)
+    with pytest.raises(LiveError, match="401 Unauthorized") as e:
+        k8sviz.snapshot_cluster(kubeconfig=path)
+    # Whose credentials were refused and what to do, without the credentials themselves.
+    assert f"rejected the credentials of context test-ctx (user auditor) of kubeconfig {path}" in str(e.value)
+    assert "get fresh credentials" in str(e.value)
+    assert TOKEN not in str(e.value)
+
+
+def several_contexts(srv: Any, path: Path, **doc: Any) -> str:
+    """A kubeconfig with the contexts prod and staging (both for ``srv``), and ``doc`` on top."""
+    kc = json.loads(srv.kubeconfig(path).read_text())
+    kc["contexts"] = [{"name": n, "context": {"cluster": "test-cluster", "user": "auditor"}}
+                      for n in ("staging", "prod")]
+    del kc["current-context"]
+    path.write_text(json.dumps({**kc, **doc}))
+    return str(path)
+
+
+def test_a_kubeconfig_without_current_context_lists_its_contexts(
+    apiserver: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The client said "Invalid kube-config file. Expected key current-context in F" and, for a
+    # wrong name, "Expected object with name nope in F/contexts list": neither says which exist.
+    srv = apiserver(small())
+    path = several_contexts(srv, tmp_path / "kc")
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=path)
+    assert str(e.value) == (f"kubeconfig {path} sets no current-context: name one with --context "
+                            "(its contexts: prod, staging)")
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=path, context="production")
+    assert str(e.value) == f"kubeconfig {path} has no context 'production' (its contexts: prod, staging)"
+    dangling = several_contexts(srv, tmp_path / "kc2", **{"current-context": "dev"})
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=dangling)
+    assert str(e.value) == (f"kubeconfig {dangling}: its current-context 'dev' is not one of its contexts "
+                            "(prod, staging); name one with --context")
+    assert k8sviz.snapshot_cluster(kubeconfig=path, context="prod").meta["cluster"] == "prod"
+    out = tmp_path / "s.json"
+    assert main(["snapshot", "--kubeconfig", path, "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (f"k8sviz: error: kubeconfig {path} sets no current-context: name one "
+                                       "with --context (its contexts: prod, staging)\n")
+    assert not out.exists()
+
+
+def test_a_token_file_ending_in_a_line_break_works_and_a_bad_token_is_never_printed(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path
+) -> None:
+    # `echo $TOKEN > file` ends the file with a line break: kubectl trims it, the client sent it
+    # and http.client raised a ValueError quoting the header (a traceback showing the token).
+    srv = apiserver(small(), token=TOKEN)
+    doc = json.loads(Path(kubeconfig(srv)).read_text())
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    doc["users"][0]["user"] = {"tokenFile": str(tmp_path / "token")}
+    path = tmp_path / "with-token-file"
+    path.write_text(json.dumps(doc))
+    assert [p.key for p in k8sviz.snapshot_cluster(kubeconfig=str(path)).pods] == ["pay/api-1", "shop/web-1"]
+    assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in srv.requests)
+
+    (tmp_path / "token").write_text(TOKEN[:10] + "\n" + TOKEN[10:])
+    out = tmp_path / "s.json"
+    cmd = [sys.executable, "-m", "k8sviz", "snapshot", "--kubeconfig", str(path), "-o", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"k8sviz: error: cannot send GET /apis to {srv.url}: a header holds a "
+                                  "character HTTP does not allow; check the token or credentials of context "
+                                  f"test-ctx (user auditor) of kubeconfig {path}")
+    assert TOKEN[:10] not in done.stderr and TOKEN[10:] not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def exec_user(script: str) -> dict[str, Any]:
+    """A kubeconfig user whose credentials come from an exec plugin running ``script``."""
+    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": sys.executable,
+                     "args": ["-c", script]}}
+
+
+def test_a_failing_exec_plugin_is_reported_not_a_401(apiserver: Any, kubeconfig: Any, tmp_path: Path) -> None:
+    # The client logs the plugin's failure to the root logger ("ERROR:root:exec: ...") and goes
+    # on without credentials: the auditor saw "401 Unauthorized", not "run login".
+    import logging
+
+    srv = apiserver(small(), token=TOKEN)
+    doc = json.loads(Path(kubeconfig(srv)).read_text())
+    path = tmp_path / "exec"
+    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                  "status": {"token": TOKEN}}
+    doc["users"][0]["user"] = exec_user(f"print({json.dumps(json.dumps(credential))})")
+    path.write_text(json.dumps(doc))
+    assert len(k8sviz.snapshot_cluster(kubeconfig=str(path)).pods) == 2
+
+    doc["users"][0]["user"] = exec_user("import sys; sys.exit('error: your login expired, run cloud login')")
+    path.write_text(json.dumps(doc))
+    handlers, sent = list(logging.getLogger().handlers), len(srv.requests)
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could "
+                            "not be obtained: exec: process returned 1. error: your login expired, run cloud "
+                            "login (log in again, or check that the exec plugin is installed)")
+    assert logging.getLogger().handlers == handlers  # the root logger is left as it was
+    assert len(srv.requests) == sent  # nothing was sent without credentials
 
 
 def test_unreachable_and_bad_kubeconfig(tmp_path: Path) -> None:
@@ -669,7 +775,7 @@ def test_concurrency_must_be_a_positive_whole_number(bad: Any) -> None:
 def test_the_connection_pool_holds_one_connection_per_list_at_once(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver(small())
     many = (os.cpu_count() or 1) * 5 + 7  # above the client's default of 5 per CPU
-    api, _ = live._api_client(kubeconfig(srv), None, False, concurrency=many)
+    api, _, _ = live._api_client(kubeconfig(srv), None, False, concurrency=many)
     try:
         assert api.configuration.connection_pool_maxsize == many
     finally:
@@ -678,7 +784,7 @@ def test_the_connection_pool_holds_one_connection_per_list_at_once(apiserver: An
 
 def test_token_refreshes_run_one_at_a_time(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver(small())
-    api, _ = live._api_client(kubeconfig(srv), None, False, concurrency=4)
+    api, _, _ = live._api_client(kubeconfig(srv), None, False, concurrency=4)
     cfg = api.configuration
     seen = {"now": 0, "most": 0, "calls": 0}
     lock = threading.Lock()
