@@ -787,8 +787,9 @@ def _wait_for(futures: Sequence[Future[Any] | None], i: int) -> None:
 
 def _get_namespaces(
     reader: _Reader, builder: SnapshotBuilder, nss: Sequence[str], inputs: list[dict[str, str]]
-) -> None:
-    """GET each named namespace when listing them all is forbidden.
+) -> list[str]:
+    """GET each named namespace when listing them all is forbidden; returns the ones that do
+    not exist (404: RBAC refuses with 403 before it looks the name up).
 
     RBAC authorises ``get namespaces/<ns>`` against a RoleBinding in ``<ns>`` itself, so a
     namespace-scoped auditor can usually read the labels that ``namespaceSelector`` peers
@@ -796,9 +797,13 @@ def _get_namespaces(
     """
     import orjson
 
+    missing: list[str] = []
     for ns in nss:
         path = f"/api/v1/namespaces/{quote(ns, safe='')}"
         status, data = reader.get(path)
+        if status == 404:
+            missing.append(ns)
+            continue
         if status == 200:
             obj = orjson.loads(data)
             if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):
@@ -811,6 +816,27 @@ def _get_namespaces(
         message = (f"namespace {ns} could not be read either (HTTP {status}): its labels are unknown, "
                    "so namespaceSelector peers may not match it as they do in the cluster")
         builder.warn(LoadWarning("forbidden", message, f"GET {path}"))
+    return missing
+
+
+def _check_namespaces(reader: _Reader, missing: Sequence[str], known: Iterable[str]) -> None:
+    """A LiveError naming the ``--namespace`` values the cluster does not have.
+
+    Lists in a namespace that does not exist are empty, not refused: a misspelt name gave a
+    snapshot of nothing ("0 pods, 0 network policies") that looked like a quiet namespace.
+    """
+    if not missing:
+        return
+    import difflib
+
+    names = sorted(set(known) - set(missing))
+    close = {m: difflib.get_close_matches(m, names, 3) for m in missing}
+    hints = [f"{m} -> {', '.join(c)}" for m, c in close.items() if c]
+    some = "namespace " + missing[0] if len(missing) == 1 else "namespaces " + ", ".join(missing)
+    msg = (f"{some} {'does' if len(missing) == 1 else 'do'} not exist in the cluster at {reader.host} "
+           f"({reader.origin or 'the kubeconfig'}); check --namespace"
+           + (f" (similar names: {'; '.join(hints)})" if hints else ""))
+    raise LiveError(msg)
 
 
 def snapshot_cluster(
@@ -835,7 +861,8 @@ def snapshot_cluster(
     namespaces
         List namespaced resources only in these namespaces (for auditors whose RBAC is
         namespace-scoped).  Cluster-scoped resources are still tried; if they are forbidden
-        they are recorded so.
+        they are recorded so.  A namespace the cluster does not have is an error (a misspelt
+        name would otherwise give an empty snapshot).
     in_cluster
         Use the pod's service account instead of a kubeconfig.
     cluster
@@ -856,8 +883,9 @@ def snapshot_cluster(
     Raises
     ------
     LiveError
-        The kubeconfig is unusable, the server is unreachable or rejects the credentials, or
-        it keeps failing (429/5xx) after bounded retries.
+        The kubeconfig is unusable (no such context, none current, a failing exec plugin),
+        the server is unreachable or rejects the credentials, a namespace in ``namespaces``
+        does not exist, or the server keeps failing (429/5xx) after bounded retries.
     """
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         msg = f"concurrency must be a whole number of at least 1, got {concurrency!r}"
@@ -895,9 +923,13 @@ def snapshot_cluster(
                 state = _collect(reader, builder, CNP_VERSIONS[1], nss, inputs)
             # Listed and empty is "ok" (known empty), unlike "not-in-input" offline.
             builder.coverage[res.key] = state
-        if nss and builder.coverage.get("namespaces") == "forbidden":
-            _get_namespaces(reader, builder, nss, inputs)
         if nss:
+            known = {name for plural, _, name, _ in builder.objects if plural == "namespaces"}
+            if builder.coverage.get("namespaces") == "forbidden":
+                missing = _get_namespaces(reader, builder, nss, inputs)
+            else:
+                missing = [n for n in nss if n not in known]
+            _check_namespaces(reader, missing, known)
             message = (
                 "namespaced resources were listed only in namespaces " + ", ".join(nss)
                 + "; pods, services and policies in other namespaces are unknown"

@@ -332,6 +332,34 @@ def test_namespace_scoped_auditor_reads_its_namespaces_one_by_one(apiserver: Any
     assert_read_only(srv)
 
 
+def test_a_namespace_the_cluster_does_not_have_is_an_error(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Lists in a namespace that does not exist are empty: "-n shpo" wrote a snapshot of
+    # nothing, "0 pods, 0 network policies", as if the namespace were quiet.
+    srv = apiserver(small())
+    path = kubeconfig(srv)
+    origin = f"context test-ctx (user auditor) of kubeconfig {path}"
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=path, namespaces=["shpo", "pay"])
+    assert str(e.value) == (f"namespace shpo does not exist in the cluster at {srv.url} ({origin}); "
+                            "check --namespace (similar names: shpo -> shop)")
+    # A namespace-scoped auditor may not list namespaces: GET by name says 404, where RBAC would
+    # have said 403.
+    srv.forbidden |= {"namespaces", ("get-namespace", "shop")}
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=path, namespaces=["shop", "payments", "x"])
+    assert str(e.value) == (f"namespaces payments, x do not exist in the cluster at {srv.url} ({origin}); "
+                            "check --namespace")
+    out = tmp_path / "s.json"
+    assert main(["snapshot", "--kubeconfig", path, "-n", "shpo", "-o", str(out)]) == 2
+    assert "k8sviz: error: namespace shpo does not exist" in capsys.readouterr().err
+    assert not out.exists()
+    # The namespaces that exist still work, refused or not.
+    assert [p.key for p in k8sviz.snapshot_cluster(kubeconfig=path, namespaces=["shop", "pay"]).pods] == [
+        "pay/api-1", "shop/web-1"]
+
+
 def policy_crs() -> list[dict[str, Any]]:
     return [
         {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
