@@ -11,6 +11,7 @@ A resource the credentials may not list is recorded as ``coverage[plural] = "for
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import logging
@@ -18,6 +19,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from .._warnings import outside_stacklevel
 from ..errors import LiveError
 from ..model import LoadWarning
 from ..snapshot import SnapshotBuilder
@@ -894,6 +897,20 @@ def snapshot_cluster(
     nss = sorted(set(namespaces)) if namespaces else None
     prog = _Progress(sys.stderr if progress is None else progress)
     builder = SnapshotBuilder()
+    quiet = contextlib.ExitStack()
+    host = str(api.configuration.host)
+    if not api.configuration.verify_ssl and host.startswith("https:"):
+        # urllib3 warns on every request (dozens of identical lines); one warning here, and
+        # one in the snapshot, since an auditor's evidence read from an unverified server is
+        # weaker evidence.
+        import urllib3
+
+        message = (f"TLS certificate verification is off for {host} (insecure-skip-tls-verify in "
+                   f"{origin}): the API server's identity was not checked")
+        warnings.warn(message, UserWarning, stacklevel=outside_stacklevel())
+        builder.warn(LoadWarning("tls-not-verified", message))
+        quiet.enter_context(warnings.catch_warnings())
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
     inputs: list[dict[str, str]] = []
     collected_at = _now()
     # Parsed JSON is acyclic: pause the cyclic GC, which otherwise rescans every object
@@ -957,4 +974,5 @@ def snapshot_cluster(
             gc.enable()
         prog.close()
         api.close()
+        quiet.close()
 

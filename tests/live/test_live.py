@@ -158,6 +158,32 @@ def test_https_without_the_ca_is_a_clear_error(
             f"(user auditor) of kubeconfig {path}") in str(e.value)
 
 
+def test_skipping_tls_verification_warns_once_and_is_recorded(
+    apiserver: Any, kubeconfig: Any, tls_files: tuple[str, str, str], tmp_path: Path
+) -> None:
+    # urllib3 warned "Unverified HTTPS request is being made" once per request: dozens of
+    # identical lines, and nothing of it in the snapshot.
+    import warnings
+
+    _, cert, key = tls_files
+    srv = apiserver(small(), tls=(cert, key))
+    doc = json.loads(Path(kubeconfig(srv)).read_text())
+    doc["clusters"][0]["cluster"]["insecure-skip-tls-verify"] = True
+    path = tmp_path / "insecure"
+    path.write_text(json.dumps(doc))
+    filters = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        snap = k8sviz.snapshot_cluster(kubeconfig=str(path))
+    message = (f"TLS certificate verification is off for {srv.url} (insecure-skip-tls-verify in context "
+               f"test-ctx (user auditor) of kubeconfig {path}): the API server's identity was not checked")
+    assert [str(w.message) for w in seen] == [message]
+    assert seen[0].filename == __file__  # the caller's line, not k8sviz's
+    assert [w.message for w in snap.warnings if w.code == "tls-not-verified"] == [message]
+    assert len(snap.pods) == 2 and len(srv.requests) > 10
+    assert warnings.filters == filters
+
+
 # ------------------------------------------------------------------------------ paging & retries
 
 
