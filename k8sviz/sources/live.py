@@ -539,13 +539,24 @@ class _Reader:
             if status == 429 or status >= 500:
                 if last:
                     msg = (f"{what}: the API server answered HTTP {status} {MAX_ATTEMPTS} times "
-                           f"({_status_message(data) or 'no message'}); giving up")
+                           f"({_status_message(data) or 'no message'}); giving up: the server at "
+                           f"{self.host} is overloaded or throttles these credentials; try again later, "
+                           "or with --concurrency 1")
                     raise LiveError(msg)
                 delay = _retry_after(headers)
                 delay = BACKOFF[attempt] if delay is None else delay
                 log.info("%s: HTTP %s, retrying in %.2f s", what, status, delay)
                 self._pause(delay)
                 continue
+            if status == 401:
+                # Every request is authenticated: a 401 means the credentials (say, a token
+                # that expired during a long snapshot), not the RBAC of one list, so it is no
+                # "forbidden" coverage.
+                msg = (f"the API server at {self.host} rejected the credentials of "
+                       f"{self.origin or 'the kubeconfig'} (401 Unauthorized: "
+                       f"{_status_message(data) or 'no message'}; {what}): the token or client certificate "
+                       "has expired, was revoked or is for another cluster; get fresh credentials")
+                raise LiveError(msg)
             return status, data
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -557,6 +568,9 @@ class _Reader:
         if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
             return (f"; the server's certificate is not trusted by the certificate-authority of "
                     f"{self.origin or 'the kubeconfig'}: is it the kubeconfig of this cluster?")
+        if "Read timed out" in text:
+            return ("; the server accepted the connection but did not answer in time: it may be "
+                    "overloaded; try again later, or with --concurrency 1")
         if "Connection refused" in text or "Failed to resolve" in text or "timed out" in text:
             return (f"; check the server address in {self.origin or 'the kubeconfig'}, and the network "
                     "path to it (VPN, proxy, firewall)")
@@ -565,12 +579,6 @@ class _Reader:
     def discover(self) -> set[str] | None:
         """Served group versions (``GET /apis``), or None when discovery is not readable."""
         status, data = self.get("/apis")
-        if status == 401:
-            msg = (f"the API server at {self.host} rejected the credentials of "
-                   f"{self.origin or 'the kubeconfig'} "
-                   f"(401 Unauthorized: {_status_message(data) or 'no message'}): the token or client "
-                   "certificate has expired, was revoked or is for another cluster; get fresh credentials")
-            raise LiveError(msg)
         if status == 403:
             return None
         if status != 200:
@@ -612,7 +620,7 @@ class _Reader:
                         raise LiveError(msg)
                     log.warning("GET %s: continue token expired (410 Gone); listing again", path)
                     break
-                if status in (401, 403):
+                if status == 403:
                     raise _Denied(status, _status_message(data))
                 if status == 404:
                     raise _NotFound(_status_message(data))
@@ -706,8 +714,7 @@ def _collect(
         if isinstance(got, _Denied):
             e = got
             scope = f"in namespace {ns}" if ns else "cluster-wide"
-            text = "Unauthorized" if e.status == 401 else "Forbidden"
-            message = (f"listing {res.key} {scope} was refused ({e.status} {text}): recorded as coverage "
+            message = (f"listing {res.key} {scope} was refused ({e.status} Forbidden): recorded as coverage "
                        f"'forbidden', which means unknown, not empty")
             builder.warn(LoadWarning("forbidden", message, f"GET {path}"))
             log.warning("%s", message)

@@ -257,9 +257,11 @@ def test_retries_are_bounded(apiserver: Any, kubeconfig: Any, monkeypatch: pytes
     monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
     srv = apiserver(small())
     srv.faults["/api/v1/nodes"] = [(500, {})] * 10
-    with pytest.raises(LiveError, match=r"answered HTTP 500 5 times"):
+    with pytest.raises(LiveError, match=r"answered HTTP 500 5 times") as e:
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
     assert len(pages(srv, "/api/v1/nodes")) == live.MAX_ATTEMPTS
+    assert str(e.value).endswith(f"giving up: the server at {srv.url} is overloaded or throttles these "
+                                 "credentials; try again later, or with --concurrency 1")
 
 
 def test_request_timeout(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -267,12 +269,36 @@ def test_request_timeout(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.Mo
     srv = apiserver(small())
     srv.delay["/api/v1/services"] = 1.0
     t0 = time.monotonic()
-    with pytest.raises(LiveError, match="timed out"):
+    with pytest.raises(LiveError, match="timed out") as e:
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
     assert time.monotonic() - t0 < 5
+    # A slow server, not a wrong address: the advice says so.
+    assert str(e.value).endswith("the server accepted the connection but did not answer in time: it may be "
+                                 "overloaded; try again later, or with --concurrency 1")
 
 
 # ------------------------------------------------------------------------------ RBAC & discovery
+
+
+def test_credentials_refused_during_the_snapshot_are_an_error_not_forbidden(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path
+) -> None:
+    # A token that expires while a large cluster is read: the lists after it answered 401 and
+    # were recorded as coverage "forbidden", as if RBAC refused them, in a snapshot written as
+    # a success.
+    srv = apiserver(small(), token=TOKEN)
+    srv.faults["/api/v1/pods"] = [(401, {})]
+    path = kubeconfig(srv)
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=path, concurrency=1)
+    assert str(e.value) == (
+        f"the API server at {srv.url} rejected the credentials of context test-ctx (user auditor) of "
+        f"kubeconfig {path} (401 Unauthorized: injected 401; GET /api/v1/pods): the token or client "
+        "certificate has expired, was revoked or is for another cluster; get fresh credentials")
+    srv.faults["/api/v1/pods"] = [(401, {})]
+    out = tmp_path / "s.json"
+    assert main(["snapshot", "--kubeconfig", path, "-o", str(out)]) == 2
+    assert not out.exists()
 
 
 def test_forbidden_is_recorded_never_empty(apiserver: Any, kubeconfig: Any) -> None:
