@@ -53,16 +53,28 @@ def run(args: argparse.Namespace) -> int:
                    f"(given: {offline} and {', '.join(given)}"
                    + ("; --namespace applies to a live snapshot only)" if args.namespace else ")"))
             raise InputError(msg)
+        import logging
+
         from ..sources.live import snapshot_cluster
 
-        snap = snapshot_cluster(
-            kubeconfig=args.kubeconfig,
-            context=args.context,
-            namespaces=args.namespace,
-            in_cluster=args.in_cluster,
-            cluster=args.cluster,
-            **({} if args.concurrency is None else {"concurrency": args.concurrency}),
-        )
+        # The library logs refused lists as they come; printed like the command's other warnings
+        # (without a handler, Python printed the bare message).
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("k8sviz: warning: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger = logging.getLogger("k8sviz")
+        logger.addHandler(handler)
+        try:
+            snap = snapshot_cluster(
+                kubeconfig=args.kubeconfig,
+                context=args.context,
+                namespaces=args.namespace,
+                in_cluster=args.in_cluster,
+                cluster=args.cluster,
+                **({} if args.concurrency is None else {"concurrency": args.concurrency}),
+            )
+        finally:
+            logger.removeHandler(handler)
     else:
         snap = load_inputs(args)
     if args.output == STDOUT:

@@ -20,10 +20,11 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -443,6 +444,20 @@ class _Progress:
                 so_far = self.total + sum(self.current.values())
                 self._write(f"k8sviz: listing {lists} ({so_far:,} objects so far)")
 
+    def aside(self, emit: Callable[[], None]) -> None:
+        """Run ``emit`` (a log call that may print a line to the same terminal) on a cleared line.
+
+        Without it a warning was printed after the progress line's text, on the same line; the
+        lock keeps the other lists' updates from redrawing in between.  The next update redraws.
+        """
+        with self._lock:
+            if self.enabled and self._width and not self.closed:
+                assert self.stream is not None
+                self.stream.write(f"\r{' ' * self._width}\r")
+                self.stream.flush()
+                self._width = 0
+            emit()
+
     def done_list(self, what: str, count: int) -> None:
         with self._lock:
             self.current.pop(what, None)
@@ -618,7 +633,8 @@ class _Reader:
                         msg = (f"GET {path}: the list expired twice (410 Gone) while paging; "
                                "the connection is too slow or the cluster changes too fast, try again")
                         raise LiveError(msg)
-                    log.warning("GET %s: continue token expired (410 Gone); listing again", path)
+                    self.progress.aside(partial(
+                        log.warning, "GET %s: continue token expired (410 Gone); listing again", path))
                     break
                 if status == 403:
                     raise _Denied(status, _status_message(data))
@@ -717,7 +733,7 @@ def _collect(
             message = (f"listing {res.key} {scope} was refused ({e.status} Forbidden): recorded as coverage "
                        f"'forbidden', which means unknown, not empty")
             builder.warn(LoadWarning("forbidden", message, f"GET {path}"))
-            log.warning("%s", message)
+            reader.progress.aside(partial(log.warning, "%s", message))
             state = "forbidden"
             continue
         items, rv, sha = got

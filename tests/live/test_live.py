@@ -730,6 +730,41 @@ def test_progress_only_on_a_terminal(apiserver: Any, kubeconfig: Any) -> None:
     assert "k8sviz: listing pods 1,000 (1,020 objects so far)" in lines[3]
 
 
+def test_a_warning_on_a_terminal_gets_its_own_line(apiserver: Any, kubeconfig: Any) -> None:
+    # A refused list's warning was printed after the progress line's text, on the same line:
+    # "k8sviz: listing namespaces 400 (400 objects so far)listing nodes cluster-wide was refused".
+    import logging
+
+    srv = apiserver(many_pods(600))
+    srv.forbidden.add("nodes")
+    tty = _TTY()
+    handler = logging.StreamHandler(tty)
+    logger = logging.getLogger("k8sviz.live")
+    logger.addHandler(handler)
+    try:
+        # One list at a time: pods (600 items) is under way, its progress shown, when the
+        # refusal of nodes, listed before it, is reported.
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), progress=tty, concurrency=1)
+    finally:
+        logger.removeHandler(handler)
+    lines = tty.getvalue().replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    (line,) = [x for x in lines if "refused" in x]
+    assert line.startswith("listing nodes cluster-wide was refused (403 Forbidden)")
+    assert any(x.startswith("k8sviz: listing") for x in lines)
+
+
+def test_cli_prints_refused_lists_as_warnings(apiserver: Any, kubeconfig: Any, tmp_path: Path) -> None:
+    srv = apiserver(small())
+    srv.forbidden.add("nodes")
+    out = tmp_path / "s.json"
+    cmd = [sys.executable, "-m", "k8sviz", "snapshot", "--kubeconfig", kubeconfig(srv), "-o", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[0] == ("k8sviz: warning: listing nodes cluster-wide was refused "
+                                           "(403 Forbidden): recorded as coverage 'forbidden', which means "
+                                           "unknown, not empty")
+
+
 def test_missing_client_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
