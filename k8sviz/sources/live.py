@@ -213,7 +213,18 @@ def _check_kubeconfig(kubeconfig: str | None) -> None:
     from kubernetes.config.kube_config import ENV_KUBECONFIG_PATH_SEPARATOR, KUBE_CONFIG_DEFAULT_LOCATION
 
     # The files the client reads: a list, as in $KUBECONFIG, for an explicit path too.
-    for path in (kubeconfig or KUBE_CONFIG_DEFAULT_LOCATION).split(ENV_KUBECONFIG_PATH_SEPARATOR):
+    paths = (kubeconfig or KUBE_CONFIG_DEFAULT_LOCATION).split(ENV_KUBECONFIG_PATH_SEPARATOR)
+    if not any(os.path.exists(os.path.expanduser(path)) for path in paths if path):
+        # The client skips missing files and then says "Invalid kube-config file. No
+        # configuration found.", which reads as a broken file rather than a wrong path.
+        shown = ", ".join(paths)
+        if kubeconfig:
+            msg = f"kubeconfig {shown} does not exist"
+        else:
+            where = "$KUBECONFIG" if os.environ.get("KUBECONFIG") else "the default kubeconfig"
+            msg = f"no kubeconfig: {where} {shown} does not exist; give --kubeconfig FILE"
+        raise LiveError(msg)
+    for path in paths:
         full = os.path.expanduser(path) if path else ""
         try:
             with open(full, encoding="utf-8", errors="replace") as f:

@@ -646,6 +646,23 @@ def test_unreachable_and_bad_kubeconfig(tmp_path: Path) -> None:
         k8sviz.snapshot_cluster(kubeconfig=str(tmp_path / "missing"))
 
 
+def test_a_missing_kubeconfig_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The client skips missing files, then says "Invalid kube-config file. No configuration
+    # found.", which reads as a broken file, not a wrong path.
+    from kubernetes.config import kube_config
+
+    missing = tmp_path / "auditor.kubeconfig"
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(missing))
+    assert str(e.value) == f"kubeconfig {missing} does not exist"
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(tmp_path / ".kube" / "config"))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(context="prod")
+    assert str(e.value) == (f"no kubeconfig: the default kubeconfig {tmp_path / '.kube' / 'config'} does not "
+                            "exist; give --kubeconfig FILE")
+
+
 @pytest.mark.parametrize(("text", "problem"), [
     ("hello world\n", "is not a kubeconfig: it holds plain text ('hello world'), not a mapping with clusters, contexts and users"),
     ("- a\n- b\n", "is not a kubeconfig: it holds a list, not a mapping with clusters, contexts and users"),
