@@ -16,6 +16,7 @@ import gc
 import hashlib
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -243,10 +244,10 @@ def _kubeconfig_shown(kubeconfig: str | None) -> str:
     return kubeconfig or str(KUBE_CONFIG_DEFAULT_LOCATION)
 
 
-def _check_context(kubeconfig: str | None, context: str | None) -> str:
+def _check_context(kubeconfig: str | None, context: str | None) -> tuple[str, dict[str, Any]]:
     """The context to use, named by the user or the kubeconfig; a LiveError listing the
     kubeconfig's contexts when there is none to use.  Returns the credentials' description
-    for messages: ``context C (user U) of kubeconfig F``.
+    for messages (``context C (user U) of kubeconfig F``) and the user's entry.
 
     The client's own messages ("Expected key current-context in F") neither list the contexts
     nor say to choose one, and an auditor's kubeconfig often holds several and no current one.
@@ -262,7 +263,7 @@ def _check_context(kubeconfig: str | None, context: str | None) -> str:
         contexts = {str(c["name"]): getattr(c, "value", c) for c in doc.get("contexts") or ()}
         current = doc.get("current-context")
     except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError):
-        return f"kubeconfig {shown}"  # the client's loader names the problem
+        return f"kubeconfig {shown}", {}  # the client's loader names the problem
     listed = ", ".join(sorted(contexts)) or "none"
     if context is None:
         if not current:
@@ -279,7 +280,10 @@ def _check_context(kubeconfig: str | None, context: str | None) -> str:
         raise LiveError(msg)
     body = contexts[context].get("context") if isinstance(contexts[context], dict) else None
     user = body.get("user") if isinstance(body, dict) else None
-    return f"context {context}{f' (user {user})' if user else ''} of kubeconfig {shown}"
+    users = [getattr(u, "value", u) for u in doc.get("users") or ()]
+    entry = next((u.get("user") for u in users if isinstance(u, dict) and u.get("name") == user), None)
+    return (f"context {context}{f' (user {user})' if user else ''} of kubeconfig {shown}",
+            entry if isinstance(entry, dict) else {})
 
 
 class _ExecErrors(logging.Handler):
@@ -300,6 +304,15 @@ class _ExecErrors(logging.Handler):
         self.messages.append(" ".join(record.getMessage().split()))
 
 
+#: Terminal colour codes, as a credential command's output may hold.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _clip(text: str, size: int) -> str:
+    """``text`` cut to about ``size`` characters (a command's usage text runs to pages)."""
+    return text if len(text) <= size else text[:size].rstrip() + " ..."
+
+
 def _api_client(
     kubeconfig: str | None, context: str | None, in_cluster: bool, concurrency: int = 1
 ) -> tuple[Any, str, str]:
@@ -312,6 +325,7 @@ def _api_client(
     cfg = client.Configuration()
     shown = _kubeconfig_shown(kubeconfig)
     origin = "the in-cluster service account"
+    user: dict[str, Any] = {}
     exec_errors = _ExecErrors()
     root = logging.getLogger()
     try:
@@ -321,7 +335,7 @@ def _api_client(
             config.load_incluster_config(client_configuration=cfg)
             name = context or "in-cluster"
         else:
-            origin = _check_context(kubeconfig, context)
+            origin, user = _check_context(kubeconfig, context)
             root.addHandler(exec_errors)
             # persist_config=False: refreshed tokens are never written back to the kubeconfig.
             config.load_kube_config(
@@ -331,15 +345,24 @@ def _api_client(
                 _, active = config.list_kube_config_contexts(config_file=kubeconfig)
                 context = str(active["name"])
             name = context
-    except ConfigException as e:
-        where = "in-cluster service account" if in_cluster else f"kubeconfig {shown}"
-        msg = f"cannot use the {where}: {e}"
-        raise LiveError(msg) from None
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as e:
+    except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as e:
+        # One line: YAML errors and an auth-provider's command output span several.
+        detail = " ".join(_ANSI.sub("", str(e)).split())
+        provider = user.get("auth-provider")
+        if isinstance(provider, dict):
+            # gcp and azure auth-providers were removed from kubectl (1.26); the client fails
+            # inside them (an AttributeError, or the gcloud command's usage text).
+            msg = (f"cannot use the auth-provider {provider.get('name')!r} of {origin}: the kubernetes "
+                   f"client failed in it ({type(e).__name__}: {_clip(detail, 300)}); use the provider's "
+                   "exec plugin instead (gke-gcloud-auth-plugin, kubelogin, ...), as kubectl does")
+            raise LiveError(msg) from None
+        if isinstance(e, ConfigException):
+            where = "in-cluster service account" if in_cluster else f"kubeconfig {shown}"
+            msg = f"cannot use the {where}: {detail}"
+            raise LiveError(msg) from None
         # Unreadable file, malformed YAML, fields of the wrong shape deeper than the check
-        # above looks; one line, as YAML errors span several.
-        detail = " ".join(f"{type(e).__name__}: {e}".split())
-        msg = f"cannot use kubeconfig {shown}: not a usable kubeconfig ({detail})"
+        # above looks.
+        msg = f"cannot use kubeconfig {shown}: not a usable kubeconfig ({type(e).__name__}: {detail})"
         raise LiveError(msg) from None
     finally:
         root.removeHandler(exec_errors)

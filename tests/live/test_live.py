@@ -944,6 +944,50 @@ def test_token_refreshes_run_one_at_a_time(apiserver: Any, kubeconfig: Any) -> N
     assert seen["calls"] == 4 and seen["most"] == 1
 
 
+def test_a_removed_auth_provider_is_named_with_what_to_use_instead(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path
+) -> None:
+    # An old GKE kubeconfig: the client failed inside its gcp auth-provider with
+    # "AttributeError: 'NoneType' object has no attribute 'token'", naming neither.
+    srv = apiserver(small())
+    doc = json.loads(Path(kubeconfig(srv)).read_text())
+    doc["users"][0]["user"] = {"auth-provider": {"name": "gcp", "config": {}}}
+    path = tmp_path / "gke"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    assert str(e.value).startswith(f"cannot use the auth-provider 'gcp' of context test-ctx (user auditor) of "
+                                   f"kubeconfig {path}: the kubernetes client failed in it (")
+    assert str(e.value).endswith("use the provider's exec plugin instead (gke-gcloud-auth-plugin, kubelogin, "
+                                 "...), as kubectl does")
+    assert not srv.requests
+
+
+def test_ctrl_c_during_a_fetch_exits_cleanly_without_a_file(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path
+) -> None:
+    import signal
+
+    srv = apiserver(many_pods(600))
+    srv.delay["/api/v1/pods"] = 60.0  # the pods list is under way for a minute
+    out = tmp_path / "s.json"
+    cmd = [sys.executable, "-m", "k8sviz", "snapshot", "--kubeconfig", kubeconfig(srv), "-o", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        # Interrupt once the slow request is under way (a wait for an event, not a timing).
+        deadline = time.monotonic() + 60
+        while "/api/v1/pods" not in {r.path for r in srv.requests} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "/api/v1/pods" in {r.path for r in srv.requests}
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert stderr == "k8sviz: interrupted\n" and stdout == ""
+    assert list(tmp_path.iterdir()) == [Path(kubeconfig(srv))]  # no snapshot, no temporary file
+
+
 def test_the_cli_exits_after_an_error_without_waiting_for_lists_under_way(
     apiserver: Any, kubeconfig: Any, tmp_path: Path
 ) -> None:
