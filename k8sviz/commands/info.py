@@ -55,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"collected at  {meta['collected_at']}")
     print(f"sha256        {snap.sha256}")
     print(f"inputs        {counted(len(meta['inputs']), 'file')}")
+    if snap.namespace_scope is not None:
+        # A namespace-scoped live snapshot: the counts below say nothing of other namespaces.
+        print(f"scope         namespaces {', '.join(snap.namespace_scope)} only "
+              "(namespaced objects elsewhere are unknown)")
     if snap.cilium_release_text is not None:
         # What release-dependent Cilium rules are judged by (toServices on Services with a selector).
         print(f"cilium        {snap.cilium_release_text}")
@@ -65,9 +69,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"{kind:<{width}}  {n:>7}")
     print()
     print("coverage")
-    for plural, state in snap.coverage.items():
-        if state != "not-in-input":
-            print(f"  {plural:<40} {state}")
+    shown_coverage = {p: s for p, s in snap.coverage.items() if s != "not-in-input"}
+    key_width = max((len(p) for p in shown_coverage), default=0)
+    for plural, state in shown_coverage.items():
+        # A refused list counts 0 above: say here that it means unknown.
+        note = " (unknown, not empty)" if state == "forbidden" else ""
+        print(f"  {plural:<{key_width}}  {state}{note}")
     missing = [p for p, s in snap.coverage.items() if s == "not-in-input"]
     if missing:
         print(f"  not in input (unknown, not empty): {', '.join(missing)}")

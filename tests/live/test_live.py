@@ -723,6 +723,28 @@ def test_cli_snapshot_and_clean_errors(
         assert "concurrency" in err and "Traceback" not in err
 
 
+def test_info_shows_the_namespace_scope_and_refused_lists_as_unknown(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `info` counted "nodes 0" with "nodes forbidden" far below it, and said nothing of the
+    # namespace scope: both read as an empty cluster.
+    srv = apiserver(small())
+    srv.forbidden |= {"nodes", ("pods", "pay")}
+    out = tmp_path / "s.json"
+    assert main(["snapshot", "--kubeconfig", kubeconfig(srv), "-n", "shop", "-n", "pay", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "scope         namespaces pay, shop only (namespaced objects elsewhere are unknown)" in lines
+    start = lines.index("coverage") + 1
+    block = lines[start:lines.index("", start)]
+    coverage = {line.split()[0]: line.split(None, 1)[1] for line in block}
+    assert coverage["nodes"] == coverage["pods"] == "forbidden (unknown, not empty)"
+    assert coverage["services"] == "ok" and coverage["ciliumnetworkpolicies"] == "not-installed"
+    # One column for the states, however long the resource names.
+    assert len({line.index(line.split()[1]) for line in block}) == 1
+
+
 class _TTY(io.StringIO):
     def isatty(self) -> bool:
         return True
