@@ -19,11 +19,12 @@ def register(sub: Any) -> argparse.ArgumentParser:
     add_inputs(p)
     add_output(p, "snapshot file to write", required=True, terminal=False)
     live = p.add_argument_group("live cluster (read-only)")
-    live.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (never written)")
-    live.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    live.add_argument("--kubeconfig", metavar="FILE",
+                      help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config; never written)")
+    live.add_argument("--context", metavar="NAME", help="kubeconfig context (default: its current-context)")
     live.add_argument(
         "--namespace", "-n", action="append", default=None, metavar="NS",
-        help="restrict to this namespace (repeatable), for namespace-scoped auditors",
+        help="restrict to this namespace (repeatable; it must exist), for namespace-scoped auditors",
     )
     live.add_argument("--in-cluster", action="store_true", help="use the pod's service account")
     live.add_argument(
