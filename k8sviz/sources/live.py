@@ -503,15 +503,21 @@ class _Progress:
         with self._lock:
             self.current.pop(what, None)
 
-    def close(self) -> None:
+    def close(self, completed: bool = True) -> None:
+        """The summary line; after a failure or Ctrl-C the line is cleared instead, since
+        "read N objects" above "k8sviz: error: ..." read as a snapshot taken."""
         with self._lock:
             self.closed = True
-        if self.enabled:
+        if not self.enabled:
+            return
+        assert self.stream is not None
+        if completed:
             took = time.monotonic() - self._start
             self._write(f"k8sviz: read {self.total:,} objects in {self.lists} lists ({took:.1f} s)")
-            assert self.stream is not None
             self.stream.write("\n")
-            self.stream.flush()
+        elif self._width:
+            self.stream.write(f"\r{' ' * self._width}\r")
+        self.stream.flush()
 
 
 class _Reader:
@@ -1029,7 +1035,7 @@ def snapshot_cluster(
                 fetcher.cancel()
         if gc_was_enabled:
             gc.enable()
-        prog.close()
+        prog.close(completed=done)
         api.close()
         quiet.close()
 

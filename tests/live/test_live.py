@@ -769,6 +769,22 @@ def test_progress_only_on_a_terminal(apiserver: Any, kubeconfig: Any) -> None:
     assert "k8sviz: listing pods 1,000 (1,020 objects so far)" in lines[3]
 
 
+def test_a_failed_snapshot_leaves_no_summary_line_on_a_terminal(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "k8sviz: read 13,494 objects in 13 lists" above "k8sviz: error: ..." read as a snapshot
+    # taken: after a failure the progress line is cleared instead.
+    monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
+    srv = apiserver(many_pods(600))
+    srv.faults["/apis/apps/v1/deployments"] = [(500, {})] * 10
+    tty = _TTY()
+    with pytest.raises(LiveError, match="answered HTTP 500 5 times"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), progress=tty, concurrency=1)
+    assert "k8sviz: listing" in tty.getvalue()
+    assert "k8sviz: read" not in tty.getvalue()
+    assert tty.getvalue().endswith("\r") and tty.getvalue().split("\r")[-2].strip() == ""
+
+
 def test_a_warning_on_a_terminal_gets_its_own_line(apiserver: Any, kubeconfig: Any) -> None:
     # A refused list's warning was printed after the progress line's text, on the same line:
     # "k8sviz: listing namespaces 400 (400 objects so far)listing nodes cluster-wide was refused".
