@@ -600,7 +600,13 @@ class _Reader:
                     raise LiveError(msg)
                 delay = _retry_after(headers)
                 delay = BACKOFF[attempt] if delay is None else delay
-                log.info("%s: HTTP %s, retrying in %.2f s", what, status, delay)
+                # A wait of seconds (a Retry-After, the longer backoffs) is said, or a throttled
+                # snapshot looks hung; the short ones would only be noise.
+                log_at = partial(log.warning if delay >= 1.0 else log.info,
+                                 "%s: the API server answered HTTP %s (%s); retrying in %.1f s "
+                                 "(attempt %d of %d)", what, status, _status_message(data) or "no message",
+                                 delay, attempt + 2, MAX_ATTEMPTS)
+                self.progress.aside(log_at)
                 self._pause(delay)
                 continue
             if status == 401:
