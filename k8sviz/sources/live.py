@@ -776,8 +776,12 @@ def _collect(
         if isinstance(got, _Denied):
             e = got
             scope = f"in namespace {ns}" if ns else "cluster-wide"
-            message = (f"listing {res.key} {scope} was refused ({e.status} Forbidden): recorded as coverage "
-                       f"'forbidden', which means unknown, not empty")
+            # The server's own words name the identity it saw (User "system:serviceaccount:..."),
+            # which tells the auditor whether the RBAC or the kubeconfig is wrong.
+            said = _clip(" ".join(str(e).split()), 300)
+            message = (f"listing {res.key} {scope} was refused ({e.status} Forbidden"
+                       f"{f': {said}' if said else ''}): recorded as coverage 'forbidden', which means "
+                       "unknown, not empty")
             builder.warn(LoadWarning("forbidden", message, f"GET {path}"))
             reader.progress.aside(partial(log.warning, "%s", message))
             state = "forbidden"

@@ -811,7 +811,7 @@ def test_a_warning_on_a_terminal_gets_its_own_line(apiserver: Any, kubeconfig: A
         logger.removeHandler(handler)
     lines = tty.getvalue().replace("\r\n", "\n").replace("\r", "\n").split("\n")
     (line,) = [x for x in lines if "refused" in x]
-    assert line.startswith("listing nodes cluster-wide was refused (403 Forbidden)")
+    assert line.startswith("listing nodes cluster-wide was refused (403 Forbidden: nodes is forbidden")
     assert any(x.startswith("k8sviz: listing") for x in lines)
 
 
@@ -822,9 +822,11 @@ def test_cli_prints_refused_lists_as_warnings(apiserver: Any, kubeconfig: Any, t
     cmd = [sys.executable, "-m", "k8sviz", "snapshot", "--kubeconfig", kubeconfig(srv), "-o", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines()[0] == ("k8sviz: warning: listing nodes cluster-wide was refused "
-                                           "(403 Forbidden): recorded as coverage 'forbidden', which means "
-                                           "unknown, not empty")
+    # The server's words name the identity it saw: is the RBAC wrong, or the kubeconfig?
+    assert done.stderr.splitlines()[0] == (
+        "k8sviz: warning: listing nodes cluster-wide was refused (403 Forbidden: nodes is forbidden: User "
+        '"auditor" cannot list resource "nodes" in API group "" at the cluster scope): recorded as coverage '
+        "'forbidden', which means unknown, not empty")
 
 
 def test_missing_client_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
