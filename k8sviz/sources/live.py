@@ -168,6 +168,11 @@ def _import_kubernetes() -> tuple[Any, Any]:
 def _what(value: Any) -> str:
     """A YAML value as a kubeconfig's reader would describe it."""
     if isinstance(value, str):
+        if len(value) > 12 and " " not in value.strip():
+            # One long word: a token given where a mapping belongs (``user: <token>``, or a
+            # token file passed as --kubeconfig).  Quoting it would print the credential.
+            return (f"plain text ({len(value.strip())} characters without a space, not shown: it may be "
+                    "a credential)")
         return f"plain text ({value[:40]!r}{'...' if len(value) > 40 else ''})"
     if isinstance(value, bool):
         return f"a boolean ({value})"

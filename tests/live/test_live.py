@@ -678,6 +678,12 @@ def test_a_missing_kubeconfig_says_so(tmp_path: Path, monkeypatch: pytest.Monkey
     ("apiVersion: v1\nclusters: 5\n", "is not a kubeconfig: clusters is a number (5), not a list"),
     ("apiVersion: v1\nusers: [x]\n", "is not a kubeconfig: users[0] is plain text ('x'), not a mapping with name and user"),
     ("apiVersion: v1\ncontexts:\n- {name: c, context: [a]}\n", "is not a kubeconfig: contexts[0].context is a list, not a mapping"),
+    # A token where a mapping belongs, or a token file given as the kubeconfig: never quoted.
+    ("apiVersion: v1\nusers:\n- {name: u, user: " + TOKEN + "}\n",
+     f"is not a kubeconfig: users[0].user is plain text ({len(TOKEN)} characters without a space, not shown: "
+     "it may be a credential), not a mapping"),
+    (TOKEN + "\n", f"is not a kubeconfig: it holds plain text ({len(TOKEN)} characters without a space, not "
+     "shown: it may be a credential), not a mapping with clusters, contexts and users"),
     ("this: [is not a kubeconfig\n", "is not valid YAML (expected ',' or ']', but got '<stream end>' at line 2)"),
 ])
 def test_a_file_that_is_not_a_kubeconfig_is_one_line_naming_it(
