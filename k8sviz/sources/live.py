@@ -631,6 +631,10 @@ class _Reader:
         import ssl
 
         text = str(reason)
+        if "Hostname mismatch" in text or "IP address mismatch" in text:
+            return (f"; the server's certificate is for another name than the one "
+                    f"{self.origin or 'the kubeconfig'} connects to (its server address, or "
+                    "tls-server-name): is it the kubeconfig of this cluster?")
         if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
             return (f"; the server's certificate is not trusted by the certificate-authority of "
                     f"{self.origin or 'the kubeconfig'}: is it the kubeconfig of this cluster?")
