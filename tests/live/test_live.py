@@ -1030,8 +1030,8 @@ def test_a_removed_auth_provider_is_named_with_what_to_use_instead(
     path.write_text(json.dumps(doc))
     with pytest.raises(LiveError) as e:
         k8sviz.snapshot_cluster(kubeconfig=str(path))
-    assert str(e.value).startswith(f"cannot use the auth-provider 'gcp' of context test-ctx (user auditor) of "
-                                   f"kubeconfig {path}: the kubernetes client failed in it (")
+    assert str(e.value).startswith(f"cannot use the auth-provider 'gcp' of context test-ctx (user auditor) "
+                                   f"of kubeconfig {path}: the kubernetes client failed in it (")
     assert str(e.value).endswith("use the provider's exec plugin instead (gke-gcloud-auth-plugin, kubelogin, "
                                  "...), as kubectl does")
     assert not srv.requests
