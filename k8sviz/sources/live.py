@@ -600,8 +600,8 @@ class _Reader:
                 if last:
                     msg = (f"{what}: the API server answered HTTP {status} {MAX_ATTEMPTS} times "
                            f"({_status_message(data) or 'no message'}); giving up: the server at "
-                           f"{self.host} is overloaded or throttles these credentials; try again later, "
-                           "or with --concurrency 1")
+                           f"{self.host} {'throttles these credentials' if status == 429 else 'is failing'}"
+                           "; try again later, or with --concurrency 1")
                     raise LiveError(msg)
                 delay = _retry_after(headers)
                 delay = BACKOFF[attempt] if delay is None else delay

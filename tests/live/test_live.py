@@ -286,8 +286,8 @@ def test_retries_are_bounded(apiserver: Any, kubeconfig: Any, monkeypatch: pytes
     with pytest.raises(LiveError, match=r"answered HTTP 500 5 times") as e:
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
     assert len(pages(srv, "/api/v1/nodes")) == live.MAX_ATTEMPTS
-    assert str(e.value).endswith(f"giving up: the server at {srv.url} is overloaded or throttles these "
-                                 "credentials; try again later, or with --concurrency 1")
+    assert str(e.value).endswith(f"giving up: the server at {srv.url} is failing; try again later, or with "
+                                 "--concurrency 1")
 
 
 def test_request_timeout(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch) -> None:
