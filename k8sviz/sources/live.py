@@ -924,6 +924,30 @@ def _check_namespaces(reader: _Reader, missing: Sequence[str], known: Iterable[s
     raise LiveError(msg)
 
 
+#: A namespace name: an RFC 1123 label.
+_NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def _check_namespace_names(namespaces: Sequence[str] | None) -> None:
+    """A LiveError, before any request, for a ``namespaces`` entry no namespace can be named.
+
+    ``-n ""``, ``-n Shop`` or ``-n shop,pay`` were sent to the server as they were, and the
+    snapshot failed only after every list was read, as a namespace that does not exist.
+    """
+    for ns in namespaces or ():
+        if isinstance(ns, str) and len(ns) <= 63 and _NAMESPACE_NAME.fullmatch(ns):
+            continue
+        hint = ""
+        lower = str(ns).lower()
+        if isinstance(ns, str) and "," in ns:
+            hint = f"; give one namespace each time: {' '.join(f'-n {n.strip()}' for n in ns.split(','))}"
+        elif isinstance(ns, str) and lower != ns and len(lower) <= 63 and _NAMESPACE_NAME.fullmatch(lower):
+            hint = f"; namespace names are lowercase: {lower}"
+        msg = (f"--namespace {ns!r} is not a namespace name (lowercase letters, digits and '-', at most 63 "
+               f"characters){hint}")
+        raise LiveError(msg)
+
+
 def snapshot_cluster(
     kubeconfig: str | None = None,
     context: str | None = None,
@@ -975,6 +999,9 @@ def snapshot_cluster(
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         msg = f"concurrency must be a whole number of at least 1, got {concurrency!r}"
         raise LiveError(msg)
+    if isinstance(namespaces, str):
+        namespaces = [namespaces]  # one namespace, not its letters
+    _check_namespace_names(namespaces)
     api, context_name, origin = _api_client(kubeconfig, context, in_cluster, concurrency)
     nss = sorted(set(namespaces)) if namespaces else None
     prog = _Progress(sys.stderr if progress is None else progress)

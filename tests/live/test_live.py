@@ -438,6 +438,30 @@ def test_a_namespace_the_cluster_does_not_have_is_an_error(
         "pay/api-1", "shop/web-1"]
 
 
+@pytest.mark.parametrize(("given", "hint"), [
+    ("", ""),
+    ("Shop", "; namespace names are lowercase: shop"),
+    ("shop,pay", "; give one namespace each time: -n shop -n pay"),
+    ("a" * 64, ""),
+])
+def test_a_namespace_no_namespace_can_be_named_is_refused_before_any_request(
+    apiserver: Any, kubeconfig: Any, given: str, hint: str
+) -> None:
+    srv = apiserver(small())
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["pay", given])
+    assert str(e.value) == (f"--namespace {given!r} is not a namespace name (lowercase letters, digits and "
+                            f"'-', at most 63 characters){hint}")
+    assert not srv.requests
+
+
+def test_one_namespace_given_as_a_string_is_one_namespace(apiserver: Any, kubeconfig: Any) -> None:
+    # It was taken as a sequence of its letters: "shop" listed namespaces h, o, p and s.
+    srv = apiserver(small())
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces="shop")
+    assert snap.namespace_scope == ("shop",) and [p.key for p in snap.pods] == ["shop/web-1"]
+
+
 def policy_crs() -> list[dict[str, Any]]:
     return [
         {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
