@@ -970,8 +970,9 @@ def snapshot_cluster(
     namespaces
         List namespaced resources only in these namespaces (for auditors whose RBAC is
         namespace-scoped).  Cluster-scoped resources are still tried; if they are forbidden
-        they are recorded so.  A namespace the cluster does not have is an error (a misspelt
-        name would otherwise give an empty snapshot).
+        they are recorded so.  A namespace the cluster does not have, or a string no namespace
+        can be named, is an error (a misspelt name would otherwise give an empty snapshot); a
+        single string is one namespace.
     in_cluster
         Use the pod's service account instead of a kubeconfig.
     cluster
