@@ -28,10 +28,25 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     live.add_argument("--in-cluster", action="store_true", help="use the pod's service account")
     live.add_argument(
-        "--concurrency", type=int, default=None, metavar="N",
+        "--concurrency", default=None, metavar="N",
         help="lists fetched at once (default 4; 1: one after the other); the snapshot is the same",
     )
     return p
+
+
+def _concurrency(value: str) -> int:
+    """The --concurrency value; checked here rather than by argparse, whose error is a usage
+    block, not one line."""
+    from ..errors import InputError
+
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        msg = f"--concurrency takes a whole number of at least 1, not {value!r}"
+        raise InputError(msg)
+    return n
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
         msg = "--concurrency applies to a live snapshot (--kubeconfig/--context/--in-cluster)"
         raise InputError(msg)
+    if args.concurrency is not None:
+        args.concurrency = _concurrency(args.concurrency)
     if live:
         from ..errors import InputError
 

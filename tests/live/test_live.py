@@ -778,6 +778,12 @@ def test_cli_snapshot_and_clean_errors(
         assert main(["snapshot", *bad, "-o", str(out)]) == 2
         err = capsys.readouterr().err
         assert "concurrency" in err and "Traceback" not in err
+    # One line, as the other errors, not argparse's usage block.
+    for bad in ("abc", "-1", "2.5"):
+        argv = ["snapshot", "--kubeconfig", kubeconfig(srv), "--concurrency", bad, "-o", str(out)]
+        assert main(argv) == 2
+        assert capsys.readouterr().err == (f"k8sviz: error: --concurrency takes a whole number of at least 1, "
+                                           f"not {bad!r}\n")
 
 
 def test_info_shows_the_namespace_scope_and_refused_lists_as_unknown(
