@@ -782,8 +782,8 @@ def test_cli_snapshot_and_clean_errors(
     for bad in ("abc", "-1", "2.5"):
         argv = ["snapshot", "--kubeconfig", kubeconfig(srv), "--concurrency", bad, "-o", str(out)]
         assert main(argv) == 2
-        assert capsys.readouterr().err == (f"k8sviz: error: --concurrency takes a whole number of at least 1, "
-                                           f"not {bad!r}\n")
+        assert capsys.readouterr().err == (f"k8sviz: error: --concurrency takes a whole number of at least "
+                                           f"1, not {bad!r}\n")
 
 
 def test_info_shows_the_namespace_scope_and_refused_lists_as_unknown(
