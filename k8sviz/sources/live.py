@@ -890,7 +890,11 @@ def _get_namespaces(
             missing.append(ns)
             continue
         if status == 200:
-            obj = orjson.loads(data)
+            try:
+                obj = orjson.loads(data)
+            except ValueError as e:  # a proxy's HTML page: a traceback, unlike the same in a list
+                msg = f"GET {path}: the response is not a Kubernetes object ({type(e).__name__}: {e})"
+                raise LiveError(msg) from None
             if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):
                 obj.setdefault("kind", "Namespace")
                 obj.setdefault("apiVersion", "v1")

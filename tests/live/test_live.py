@@ -462,6 +462,17 @@ def test_one_namespace_given_as_a_string_is_one_namespace(apiserver: Any, kubeco
     assert snap.namespace_scope == ("shop",) and [p.key for p in snap.pods] == ["shop/web-1"]
 
 
+def test_a_namespace_read_by_name_that_is_not_json_is_an_error_naming_the_request(
+    apiserver: Any, kubeconfig: Any
+) -> None:
+    # A proxy's HTML page where the namespace was: an orjson traceback.
+    srv = apiserver(small())
+    srv.forbidden.add("namespaces")
+    srv.bodies["/api/v1/namespaces/shop"] = b"<html>login</html>"
+    with pytest.raises(LiveError, match=r"^GET /api/v1/namespaces/shop: the response is not a Kubernetes"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+
+
 def policy_crs() -> list[dict[str, Any]]:
     return [
         {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
