@@ -876,6 +876,9 @@ def _get_namespaces(
     """GET each named namespace when listing them all is forbidden; returns the ones that do
     not exist (404: RBAC refuses with 403 before it looks the name up).
 
+    Only a 403 is a ``forbidden`` warning, as for lists; any other answer that is not the
+    namespace fails the snapshot as a list's would (429/5xx once the retries are spent).
+
     RBAC authorises ``get namespaces/<ns>`` against a RoleBinding in ``<ns>`` itself, so a
     namespace-scoped auditor can usually read the labels that ``namespaceSelector`` peers
     match on, even without a ClusterRole.
@@ -889,22 +892,30 @@ def _get_namespaces(
         if status == 404:
             missing.append(ns)
             continue
-        if status == 200:
-            try:
-                obj = orjson.loads(data)
-            except ValueError as e:  # a proxy's HTML page: a traceback, unlike the same in a list
-                msg = f"GET {path}: the response is not a Kubernetes object ({type(e).__name__}: {e})"
-                raise LiveError(msg) from None
-            if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict):
-                obj.setdefault("kind", "Namespace")
-                obj.setdefault("apiVersion", "v1")
-                inputs.append({"path": f"{reader.host}{path}", "sha256": hashlib.sha256(data).hexdigest(),
-                               "resourceVersion": str(obj["metadata"].get("resourceVersion", ""))})
-                builder.add(obj, f"GET {path}", owned=True)
-                continue
-        message = (f"namespace {ns} could not be read either (HTTP {status}): its labels are unknown, "
-                   "so namespaceSelector peers may not match it as they do in the cluster")
-        builder.warn(LoadWarning("forbidden", message, f"GET {path}"))
+        if status == 403:
+            said = _clip(" ".join(_status_message(data).split()), 300)
+            message = (f"namespace {ns} could not be read either (403 Forbidden{f': {said}' if said else ''}"
+                       "): its labels are unknown, so namespaceSelector peers may not match it as they do in "
+                       "the cluster")
+            builder.warn(LoadWarning("forbidden", message, f"GET {path}"))
+            continue
+        if status != 200:
+            # Recorded as "forbidden" before: a refusal, which a 400 or a redirect is not.
+            msg = f"GET {path}: unexpected HTTP {status}: {_status_message(data) or 'no message'}"
+            raise LiveError(msg)
+        try:
+            obj = orjson.loads(data)
+        except ValueError as e:  # a proxy's HTML page: a traceback, unlike the same in a list
+            msg = f"GET {path}: the response is not a Kubernetes object ({type(e).__name__}: {e})"
+            raise LiveError(msg) from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+            msg = f"GET {path}: the response is not a Kubernetes object (no metadata)"
+            raise LiveError(msg)
+        obj.setdefault("kind", "Namespace")
+        obj.setdefault("apiVersion", "v1")
+        inputs.append({"path": f"{reader.host}{path}", "sha256": hashlib.sha256(data).hexdigest(),
+                       "resourceVersion": str(obj["metadata"].get("resourceVersion", ""))})
+        builder.add(obj, f"GET {path}", owned=True)
     return missing
 
 

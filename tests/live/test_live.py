@@ -473,6 +473,37 @@ def test_a_namespace_read_by_name_that_is_not_json_is_an_error_naming_the_reques
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
 
 
+def test_a_namespace_read_by_name_is_forbidden_only_when_refused(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Any answer but the namespace or a 404 was recorded as a "forbidden" warning: a refusal,
+    # which a failing server or a bad request is not.
+    monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
+    srv = apiserver(small())
+    srv.forbidden |= {"namespaces", ("get-namespace", "shop")}
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+    (refused,) = [w for w in snap.warnings if "namespace shop" in w.message]
+    assert refused.code == "forbidden" and refused.source == "GET /api/v1/namespaces/shop"
+    # The server's words name the identity it saw, as for a refused list.
+    assert refused.message.startswith(
+        'namespace shop could not be read either (403 Forbidden: namespaces "shop" is forbidden: User '
+        '"auditor" cannot get resource "namespaces"): ')
+
+    srv.forbidden.discard(("get-namespace", "shop"))
+    srv.faults["/api/v1/namespaces/shop"] = [(500, {})] * live.MAX_ATTEMPTS
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+    assert str(e.value).startswith("GET /api/v1/namespaces/shop: the API server answered HTTP 500 5 times")
+    assert len(pages(srv, "/api/v1/namespaces/shop")) == 1 + live.MAX_ATTEMPTS
+
+    srv.faults["/api/v1/namespaces/shop"] = [(400, {})]
+    with pytest.raises(LiveError, match=r"^GET /api/v1/namespaces/shop: unexpected HTTP 400: injected 400$"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+    srv.bodies["/api/v1/namespaces/shop"] = b"[]"
+    with pytest.raises(LiveError, match=r"^GET /api/v1/namespaces/shop: the response is not a Kubernetes"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+
+
 def policy_crs() -> list[dict[str, Any]]:
     return [
         {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
