@@ -29,6 +29,7 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from .._text import counted
 from .._warnings import outside_stacklevel
 from ..errors import LiveError
 from ..model import LoadWarning
@@ -774,12 +775,23 @@ def _collect(
     namespaces: Sequence[str] | None,
     inputs: list[dict[str, str]],
     fetched: Future[list[_Listed] | None] | None = None,
+    unchecked: list[str] | None = None,
 ) -> str:
     """Add one resource's items to ``builder`` (listing it now unless ``fetched`` is given);
-    returns its coverage state."""
+    returns its coverage state.
+
+    A refusal is a snapshot warning and a logged one.  With ``unchecked`` given, a resource
+    refused in every scope has its key added there instead of being logged, for one line
+    naming them all; one listed in some namespace is served, so its refusals are logged.
+    """
     listed = fetched.result() if fetched is not None else _fetch(reader, res, namespaces)
     if listed is None:
         return "not-installed"
+    if unchecked is not None and all(isinstance(got, _Denied) for _, _, got in listed):
+        unchecked.append(res.key)
+        log_refusal: Callable[[str], None] | None = None
+    else:
+        log_refusal = partial(log.warning, "%s")
     state = "ok"
     for ns, path, got in listed:
         if isinstance(got, _Denied):
@@ -792,7 +804,8 @@ def _collect(
                        f"{f': {said}' if said else ''}): recorded as coverage 'forbidden', which means "
                        "unknown, not empty")
             builder.warn(LoadWarning("forbidden", message, f"GET {path}"))
-            reader.progress.aside(partial(log.warning, "%s", message))
+            if log_refusal is not None:
+                reader.progress.aside(partial(log_refusal, message))
             state = "forbidden"
             continue
         items, rv, sha = got
@@ -1050,19 +1063,24 @@ def snapshot_cluster(
         todo, absent = _plan(served)
         for res in absent:
             builder.coverage[res.key] = "not-installed"
+        # Without discovery, a namespace-scoped auditor is refused every policy kind it has no
+        # role for, installed or not: a dozen warning lines that say one thing.  Their keys
+        # are gathered here for one line; the snapshot keeps a warning for each.
+        unchecked: list[str] | None = [] if served is None else None
         # Fetched in the background, added here in plan order: the same snapshot as one by one.
         fetcher = _Fetcher(reader, todo, nss, concurrency) if concurrency > 1 else None
         futures = fetcher.futures if fetcher is not None else []
         for i, res in enumerate(todo):
             if futures:
                 _wait_for(futures, i)
-            state = _collect(reader, builder, res, nss, inputs, futures[i] if futures else None)
+            gather = unchecked if res not in BUILTIN else None
+            state = _collect(reader, builder, res, nss, inputs, futures[i] if futures else None, gather)
             if futures:
                 futures[i] = None  # its result holds the raw items: freed with the builder, below
             if state == "not-installed" and res in CALICO_V3 and served is None:
-                state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs)
+                state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs, None, gather)
             if state == "not-installed" and res == CNP_VERSIONS[0] and served is None:
-                state = _collect(reader, builder, CNP_VERSIONS[1], nss, inputs)
+                state = _collect(reader, builder, CNP_VERSIONS[1], nss, inputs, None, gather)
             # Listed and empty is "ok" (known empty), unlike "not-in-input" offline.
             builder.coverage[res.key] = state
         if nss:
@@ -1077,6 +1095,12 @@ def snapshot_cluster(
                 + "; pods, services and policies in other namespaces are unknown"
             )
             builder.warn(LoadWarning("namespace-scoped", message))
+        if unchecked:
+            kinds = ", ".join(sorted(unchecked))
+            prog.aside(partial(
+                log.warning, "%s could not be checked (API discovery and their lists were refused): %s; "
+                "recorded as coverage 'forbidden': their policies are not in the snapshot if the cluster "
+                "has them", counted(len(unchecked), "optional policy kind"), kinds))
         builder.inputs.extend(inputs)
         snap = builder.build(
             cluster=cluster or context_name, source="live", collected_at=collected_at, namespace_scope=nss

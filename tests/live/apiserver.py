@@ -150,7 +150,9 @@ class FakeAPIServer:
     ):
         self.token = token
         self.requests: list[Request] = []
-        #: Plurals (``"pods"``) or ``(plural, namespace)`` pairs the user may not list: 403.
+        #: Plurals (``"pods"``) or ``(plural, namespace)`` pairs the user may not list: 403.  A
+        #: plural with its group (``"tiers.projectcalico.org"``) is refused in that group only,
+        #: and whether or not the group is served, as RBAC answers before the resource is looked up.
         self.forbidden: set[str | tuple[str, str]] = set()
         #: path -> queued ``(status, headers)`` answers, each used once before the real answer.
         self.faults: dict[str, list[tuple[int, dict[str, str]]]] = {}
@@ -300,6 +302,9 @@ class FakeAPIServer:
             gv, rest = f"{parts[1]}/{parts[2]}", parts[3:]
         else:
             return self._not_found()
+        denied = self._denied_in_group(gv, rest)
+        if denied is not None:
+            return denied
         if gv not in self.served:
             return self._not_found()
         if not rest:
@@ -323,6 +328,20 @@ class FakeAPIServer:
                    f'in API group "{group}" {scope}')
             return 403, {}, _status(403, "Forbidden", msg, group=group, kind=plural)
         return self._list(req, gv, plural, lst, namespace)
+
+    def _denied_in_group(self, gv: str, rest: list[str]) -> tuple[int, dict[str, str], bytes] | None:
+        """The 403 for a list refused by its group-qualified name in :attr:`forbidden`, if any."""
+        group = gv.rpartition("/")[0]
+        if not group or len(rest) not in (1, 3) or (len(rest) == 3 and rest[0] != "namespaces"):
+            return None
+        plural, namespace = rest[-1], (rest[1] if len(rest) == 3 else None)
+        qualified = f"{plural}.{group}"
+        if qualified not in self.forbidden and (qualified, namespace) not in self.forbidden:
+            return None
+        scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+        msg = (f'{plural} is forbidden: User "auditor" cannot list resource "{plural}" in API group '
+               f'"{group}" {scope}')
+        return 403, {}, _status(403, "Forbidden", msg, group=group, kind=plural)
 
     def _get_namespace(self, name: str) -> tuple[int, dict[str, str], bytes]:
         """GET one Namespace; ``("get-namespace", name)`` in ``forbidden`` refuses it."""

@@ -928,6 +928,47 @@ def test_cli_prints_refused_lists_as_warnings(apiserver: Any, kubeconfig: Any, t
         "'forbidden', which means unknown, not empty"]
 
 
+def test_policy_kinds_refused_without_discovery_are_one_line_and_each_recorded(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A namespace-scoped auditor often may not read /apis, and RBAC refuses every policy kind
+    # it has no role for, installed or not: the CLI printed a dozen warnings saying one thing.
+    srv = apiserver(small())
+    srv.forbid_discovery = True
+    optional = [r for r in live.RESOURCES if r not in live.BUILTIN]
+    srv.forbidden |= {"namespaces", "nodes", *(f"{r.plural}.{r.group}" for r in optional)}
+    out = tmp_path / "s.json"
+    assert main(["snapshot", "--kubeconfig", kubeconfig(srv), "-n", "shop", "-n", "pay", "-o", str(out)]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("k8sviz: warning:")]
+    keys = sorted({r.key for r in optional})
+    assert len(keys) == 13
+    # The built-in kinds' refusals keep their own lines: those APIs are always there.
+    assert [line.split(" was refused")[0] for line in said[:2]] == [
+        "k8sviz: warning: listing namespaces cluster-wide", "k8sviz: warning: listing nodes cluster-wide"]
+    assert said[2:] == [
+        "k8sviz: warning: 13 optional policy kinds could not be checked (API discovery and their lists were "
+        f"refused): {', '.join(keys)}; recorded as coverage 'forbidden': their policies are not in the "
+        "snapshot if the cluster has them"]
+    # The snapshot itself still records each kind, and each refusal in each namespace.
+    snap = k8sviz.load(out)
+    namespaced = {r.key for r in optional if r.namespaced}
+    refusals = [w.message for w in snap.warnings if w.code == "forbidden"]
+    for key in keys:
+        assert snap.coverage[key] == "forbidden", key
+        refused = [m for m in refusals if m.startswith(f"listing {key} ")]
+        assert len(refused) == (2 if key in namespaced else 1), key
+
+    # With discovery readable, a served kind's refusal is its own line: it is there, and refused.
+    srv.forbid_discovery = False
+    srv.serve("cilium.io/v2")
+    assert main(["snapshot", "--kubeconfig", kubeconfig(srv), "-n", "shop", "-o", str(out)]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("k8sviz: warning:")]
+    assert [line.split(" was refused")[0] for line in said] == [
+        "k8sviz: warning: listing namespaces cluster-wide", "k8sviz: warning: listing nodes cluster-wide",
+        "k8sviz: warning: listing ciliumnetworkpolicies in namespace shop",
+        "k8sviz: warning: listing ciliumclusterwidenetworkpolicies cluster-wide"]
+
+
 def test_missing_client_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
