@@ -464,6 +464,24 @@ def _staged(con: Any, sql: str, kind: str, part: int) -> pd.DataFrame:
     return out
 
 
+#: The oldest DuckDB the archive is tested with. Older ones lack ``file_index`` (before 1.3)
+#: or ``WITH ORDINALITY`` (before 1.4), and 1.4-1.5 read a cut JSON array otherwise, so the
+#: archive would no longer agree with load_flows.
+DUCKDB_MIN = (2, 0)
+
+
+def _check_duckdb(version: str) -> None:
+    """Refuse a DuckDB older than :data:`DUCKDB_MIN`, with the command that upgrades it."""
+    try:
+        found = tuple(int(x) for x in version.split(".")[:2])
+    except ValueError:
+        return  # a development build: let it run
+    if found < DUCKDB_MIN:
+        need = ".".join(map(str, DUCKDB_MIN))
+        raise InputError(f"aggregate_flow_archive needs DuckDB {need} or later, and DuckDB {version} is "
+                         f"installed: pip install -U 'duckdb>={need}'")
+
+
 def _count_once(parts: list[tuple[str, pd.DataFrame]], elsewhere: dict[tuple[int, int], int]) -> None:
     """Take from each part's rows the connections a row before it counts (see the note above _KEYS)."""
     for part, (kind, df) in enumerate(parts):
@@ -853,6 +871,7 @@ def aggregate_flow_archive(
     except ImportError as e:  # pragma: no cover - depends on the environment
         msg = "aggregate_flow_archive needs DuckDB: pip install 'k8sviz[flows]'"
         raise InputError(msg) from e
+    _check_duckdb(duckdb.__version__)
     import shutil
     import tempfile
 

@@ -1130,3 +1130,27 @@ class TestProtocols:
         bad = [line for kind, _, line in problems(archive) if kind == "malformed"]
         assert bad == ([1] if fmt == "calico" else [1, 2])
         assert f"proto is a {type(value).__name__}" in archive.attrs["k8sviz"]["problems"][0]["message"]
+
+
+@pytest.mark.parametrize("version", ["1.5.6", "1.4.0", "0.10.3"])
+def test_an_older_duckdb_is_refused_with_the_command_that_upgrades_it(version):
+    from k8sviz.flows import archive
+
+    with pytest.raises(k8sviz.InputError, match=rf"needs DuckDB 2\.0 or later, and DuckDB {re.escape(version)} is "
+                       r"installed: pip install -U 'duckdb>=2\.0'"):
+        archive._check_duckdb(version)
+
+
+@pytest.mark.parametrize("version", ["2.0.0", "2.0.1", "2.1.0-dev12", "10.0.0", "main"])
+def test_duckdb_2_and_later_or_a_development_build_runs(version):
+    from k8sviz.flows import archive
+
+    archive._check_duckdb(version)
+
+
+def test_the_installed_duckdb_is_one_the_archive_takes():
+    import duckdb
+
+    from k8sviz.flows import archive
+
+    archive._check_duckdb(duckdb.__version__)  # pyproject's floor: duckdb>=2.0
