@@ -325,7 +325,6 @@ def _api_client(
     """An explicit ``ApiClient`` (never the global default), the context name and the
     credentials' description for messages."""
     client, config = _import_kubernetes()
-    import yaml
     from kubernetes.config.config_exception import ConfigException
 
     cfg = client.Configuration()
@@ -351,8 +350,12 @@ def _api_client(
                 _, active = config.list_kube_config_contexts(config_file=kubeconfig)
                 context = str(active["name"])
             name = context
-    except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as e:
-        # One line: YAML errors and an auth-provider's command output span several.
+    except Exception as e:  # the client's and its auth plugins' errors, named below
+        # One line: YAML errors and an auth-provider's command output span several. An
+        # auth-provider raises what its library raises (google-auth's DefaultCredentialsError
+        # where google-auth is installed), so every exception is caught here.
+        if isinstance(e, LiveError):
+            raise
         detail = " ".join(_ANSI.sub("", str(e)).split())
         provider = user.get("auth-provider")
         if isinstance(provider, dict):
