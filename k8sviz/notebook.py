@@ -127,12 +127,15 @@ def to_csv(df: pd.DataFrame, path: str | os.PathLike[str] | None = None) -> str 
     """
     import pandas as pd
 
+    from ._checks import require_paths
     from ._files import atomic_write
     from .errors import InputError
     from .viz.html import csv_text
 
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"to_csv: df must be a DataFrame (an analysis' result), got {type(df).__name__}")
+    if path is not None:
+        require_paths((path,), "to_csv")
     text = csv_text(df)
     if path is None:
         return text

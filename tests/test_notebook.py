@@ -111,3 +111,5 @@ def test_to_csv_errors_are_one_line():
         k8sviz.notebook.to_csv(k8sviz.demo(), "x.csv")
     with pytest.raises(InputError, match=r"^to_csv: cannot write /proc/k8sviz-nope/x\.csv: "):
         k8sviz.notebook.to_csv(_frame(), "/proc/k8sviz-nope/x.csv")
+    with pytest.raises(InputError, match=r"^to_csv: a path must be a str or pathlib\.Path, got int"):
+        k8sviz.notebook.to_csv(_frame(), 3)
