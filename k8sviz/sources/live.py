@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
@@ -779,9 +780,13 @@ def _collect(
     inputs: list[dict[str, str]],
     fetched: Future[list[_Listed] | None] | None = None,
     unchecked: list[str] | None = None,
+    listed_in: set[str] | None = None,
+    deferred: list[tuple[str, str]] | None = None,
 ) -> str:
     """Add one resource's items to ``builder`` (listing it now unless ``fetched`` is given);
-    returns its coverage state.
+    returns its coverage state.  The namespaces it was listed in are added to ``listed_in``;
+    with ``deferred`` given, a refusal is put there, ``(namespace or "", message)``, to be
+    logged once the namespaces that refused every list are known (see _say_unlisted).
 
     A refusal is a snapshot warning and a logged one.  With ``unchecked`` given, a resource
     refused in every scope has its key added there instead of being logged, for one line
@@ -808,10 +813,15 @@ def _collect(
                        "unknown, not empty")
             builder.warn(LoadWarning("forbidden", message, f"GET {path}"))
             if log_refusal is not None:
-                reader.progress.aside(partial(log_refusal, message))
+                if deferred is not None:
+                    deferred.append((ns or "", message))
+                else:
+                    reader.progress.aside(partial(log_refusal, message))
             state = "forbidden"
             continue
         items, rv, sha = got
+        if ns and listed_in is not None:
+            listed_in.add(ns)
         inputs.append({"path": f"{reader.host}{path}", "sha256": sha, "resourceVersion": rv})
         gv = res.group_version
         for i, item in enumerate(items):
@@ -955,6 +965,28 @@ def _check_namespaces(reader: _Reader, missing: Sequence[str], known: Iterable[s
     raise LiveError(msg)
 
 
+def _say_unlisted(
+    builder: SnapshotBuilder, prog: Any, unlisted: dict[str, int], known: Iterable[str]
+) -> None:
+    """One warning per ``--namespace`` value in which no list succeeded (each was refused),
+    logged instead of a line per refused list (``unlisted``: namespace -> lists refused there).
+
+    A namespace-scoped auditor who mistypes ``-n`` is refused everywhere in that name: RBAC
+    answers 403 before the API server looks the namespace up, so a misspelt name cannot be told
+    from a namespace one may not read, and its snapshot would hold only refusals.
+    """
+    known = set(known)
+    for ns, lists in unlisted.items():
+        message = (f"nothing could be listed in namespace {ns}: every list there was refused ("
+                   f"{counted(lists, 'list')}, each a 'forbidden' warning in the snapshot), so its pods, "
+                   "services and policies are unknown")
+        if ns not in known:
+            message += ("; the API server refuses a namespace one may not read whether it exists or not, so "
+                        "check the name given to --namespace too")
+        builder.warn(LoadWarning("namespace-refused", message))
+        prog.aside(partial(log.warning, "%s", message))
+
+
 #: A namespace name: an RFC 1123 label.
 _NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
@@ -1073,19 +1105,28 @@ def snapshot_cluster(
         # Fetched in the background, added here in plan order: the same snapshot as one by one.
         fetcher = _Fetcher(reader, todo, nss, concurrency) if concurrency > 1 else None
         futures = fetcher.futures if fetcher is not None else []
+        listed_in: set[str] = set()
+        deferred: list[tuple[str, str]] = []
         for i, res in enumerate(todo):
             if futures:
                 _wait_for(futures, i)
             gather = unchecked if res not in BUILTIN else None
-            state = _collect(reader, builder, res, nss, inputs, futures[i] if futures else None, gather)
+            state = _collect(reader, builder, res, nss, inputs, futures[i] if futures else None, gather,
+                             listed_in, deferred)
             if futures:
                 futures[i] = None  # its result holds the raw items: freed with the builder, below
             if state == "not-installed" and res in CALICO_V3 and served is None:
-                state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs, None, gather)
+                state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs, None, gather,
+                                 listed_in, deferred)
             if state == "not-installed" and res == CNP_VERSIONS[0] and served is None:
-                state = _collect(reader, builder, CNP_VERSIONS[1], nss, inputs, None, gather)
+                state = _collect(reader, builder, CNP_VERSIONS[1], nss, inputs, None, gather, listed_in,
+                                 deferred)
             # Listed and empty is "ok" (known empty), unlike "not-in-input" offline.
             builder.coverage[res.key] = state
+        # The refusals in plan order, but one line for a namespace that refused every list.
+        for ns, said in deferred:
+            if not ns or ns in listed_in:
+                prog.aside(partial(log.warning, "%s", said))
         if nss:
             known = {name for plural, _, name, _ in builder.objects if plural == "namespaces"}
             if builder.coverage.get("namespaces") == "forbidden":
@@ -1093,6 +1134,8 @@ def snapshot_cluster(
             else:
                 missing = [n for n in nss if n not in known]
             _check_namespaces(reader, missing, known)
+            refused = Counter(ns for ns, _ in deferred if ns and ns not in listed_in)
+            _say_unlisted(builder, prog, {n: refused[n] for n in nss if n not in listed_in}, known)
             message = (
                 "namespaced resources were listed only in namespaces " + ", ".join(nss)
                 + "; pods, services and policies in other namespaces are unknown"

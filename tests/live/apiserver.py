@@ -153,6 +153,7 @@ class FakeAPIServer:
         #: Plurals (``"pods"``) or ``(plural, namespace)`` pairs the user may not list: 403.  A
         #: plural with its group (``"tiers.projectcalico.org"``) is refused in that group only,
         #: and whether or not the group is served, as RBAC answers before the resource is looked up.
+        #: ``("*", namespace)`` refuses every list in that namespace (no Role there).
         self.forbidden: set[str | tuple[str, str]] = set()
         #: path -> queued ``(status, headers)`` answers, each used once before the real answer.
         self.faults: dict[str, list[tuple[int, dict[str, str]]]] = {}
@@ -321,7 +322,8 @@ class FakeAPIServer:
         lst = self._lists.get((gv, plural))
         if lst is None or (namespace is not None and not lst.namespaced):
             return self._not_found()
-        if plural in self.forbidden or (namespace is not None and (plural, namespace) in self.forbidden):
+        if plural in self.forbidden or (namespace is not None and ((plural, namespace) in self.forbidden
+                                                                   or ("*", namespace) in self.forbidden)):
             scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
             group = gv.rpartition("/")[0]
             msg = (f'{plural} is forbidden: User "auditor" cannot list resource "{plural}" '

@@ -438,6 +438,47 @@ def test_a_namespace_the_cluster_does_not_have_is_an_error(
         "pay/api-1", "shop/web-1"]
 
 
+def test_a_namespace_where_every_list_is_refused_is_said_once(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # RBAC answers 403 before the API server looks a namespace up, so a namespace-scoped auditor
+    # who mistypes -n ("shpo") is refused everywhere in it, as in a namespace it may not read:
+    # the snapshot held only a refusal per list and nothing said that the namespace was empty.
+    srv = apiserver(small())
+    srv.forbidden |= {"namespaces", ("get-namespace", "shpo"), ("*", "shpo")}
+    with caplog.at_level("WARNING", logger="k8sviz"):
+        snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop", "shpo"])
+    said = [w for w in snap.warnings if w.code == "namespace-refused"]
+    assert [w.message for w in said] == [
+        "nothing could be listed in namespace shpo: every list there was refused (13 lists, each a "
+        "'forbidden' warning in the snapshot), so its pods, services and policies are unknown; the API server "
+        "refuses a namespace one may not read whether it exists or not, so check the name given to "
+        "--namespace too"]
+    assert [r.getMessage() for r in caplog.records].count(said[0].message) == 1
+    assert snap.coverage["pods"] == "forbidden" and [p.key for p in snap.pods] == ["shop/web-1"]
+    out = tmp_path / "s.json"
+    assert main(["snapshot", "--kubeconfig", kubeconfig(srv), "-n", "shop", "-n", "shpo", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    # One line for the namespace, not one per refused list; the other refusals as before.
+    assert err.count("nothing could be listed in namespace shpo") == 1, err
+    assert "in namespace shpo was refused" not in err and "namespaces cluster-wide was refused" in err
+    # A namespace whose labels were read exists: only the refusal is said.
+    srv.forbidden = {("*", "pay")}
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop", "pay"])
+    assert [w.message for w in snap.warnings if w.code == "namespace-refused"] == [
+        "nothing could be listed in namespace pay: every list there was refused (13 lists, each a 'forbidden' "
+        "warning in the snapshot), so its pods, services and policies are unknown"]
+    # One list read in it is enough: the other refusals are said one by one, as before.
+    srv.forbidden = {("pods", "pay")}
+    with caplog.at_level("WARNING", logger="k8sviz"):
+        caplog.clear()
+        snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop", "pay"])
+    assert not [w for w in snap.warnings if w.code == "namespace-refused"]
+    assert [w.code for w in snap.warnings if "pods in namespace pay" in w.message] == ["forbidden"]
+    assert [r.getMessage() for r in caplog.records if "pods in namespace pay" in r.getMessage()]
+
+
 @pytest.mark.parametrize(("given", "hint"), [
     ("", ""),
     ("Shop", "; namespace names are lowercase: shop"),
