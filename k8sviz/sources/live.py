@@ -939,6 +939,13 @@ def _get_namespaces(
             raise LiveError(msg)
         obj.setdefault("kind", "Namespace")
         obj.setdefault("apiVersion", "v1")
+        # Whatever answered (a proxy, a misrouted request) gave another object: added as it is,
+        # a Pod would have joined the snapshot, or another namespace's labels stood for these.
+        got = (obj["apiVersion"], obj["kind"], obj["metadata"].get("name"))
+        if got != ("v1", "Namespace", ns):
+            shown = _clip(" ".join(str(x) for x in got), 200)
+            msg = f"GET {path}: the response is not the namespace {ns} (it is {shown})"
+            raise LiveError(msg)
         inputs.append({"path": f"{reader.host}{path}", "sha256": hashlib.sha256(data).hexdigest(),
                        "resourceVersion": str(obj["metadata"].get("resourceVersion", ""))})
         builder.add(obj, f"GET {path}", owned=True)

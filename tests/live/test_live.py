@@ -514,6 +514,26 @@ def test_a_namespace_read_by_name_that_is_not_json_is_an_error_naming_the_reques
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
 
 
+@pytest.mark.parametrize(("body", "shown"), [
+    ({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "shop", "namespace": "shop"}}, "v1 Pod shop"),
+    ({"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "pay"}}, "v1 Namespace pay"),
+    ({"kind": "Namespace", "metadata": {"name": "pay"}}, "v1 Namespace pay"),
+    ({"kind": "Namespace", "apiVersion": "v2", "metadata": {"name": "shop"}}, "v2 Namespace shop"),
+    ({"metadata": {}}, "v1 Namespace None"),
+])
+def test_a_namespace_read_by_name_that_is_another_object_is_an_error(
+    apiserver: Any, kubeconfig: Any, body: dict[str, Any], shown: str
+) -> None:
+    # A 200 with another object was added as it was: a Pod joined the snapshot, or another
+    # namespace's labels stood for the one asked for.
+    srv = apiserver(small())
+    srv.forbidden.add("namespaces")
+    srv.bodies["/api/v1/namespaces/shop"] = json.dumps(body).encode()
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+    assert str(e.value) == f"GET /api/v1/namespaces/shop: the response is not the namespace shop (it is {shown})"
+
+
 def test_a_namespace_read_by_name_is_forbidden_only_when_refused(
     apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
