@@ -832,6 +832,14 @@ def _collect(
                 item["kind"] = res.kind
             if "apiVersion" not in item:
                 item["apiVersion"] = gv
+            if item["kind"] != res.kind or item["apiVersion"] != gv:
+                # Only a broken or hostile server (or proxy) answers so; kept, a "Pod" of a pods
+                # list could have added a NetworkPolicy to the evidence.
+                shown = _clip(f"{item['apiVersion']} {item['kind']}", 120)
+                message = f"an item that is a {shown}, not a {gv} {res.kind}, in a list of {res.key}; skipped"
+                builder.warn(LoadWarning("wrong-kind", message, f"GET {path} items[{i}]"))
+                reader.progress.aside(partial(log.warning, "GET %s items[%d]: %s", path, i, message))
+                continue
             meta = item.get("metadata")
             if not isinstance(meta, dict) or meta.get("name") in (None, ""):
                 message = f"{res.kind} without metadata.name; skipped"

@@ -534,6 +534,33 @@ def test_a_namespace_read_by_name_that_is_another_object_is_an_error(
     assert str(e.value) == f"GET /api/v1/namespaces/shop: the response is not the namespace shop (it is {shown})"
 
 
+@pytest.mark.parametrize("item", [
+    {"kind": "NetworkPolicy", "apiVersion": "networking.k8s.io/v1",
+     "metadata": {"name": "allow-all", "namespace": "shop"},
+     "spec": {"podSelector": {}, "ingress": [{}], "policyTypes": ["Ingress"]}},
+    {"kind": "Pod", "apiVersion": "v2", "metadata": {"name": "web-2", "namespace": "shop"}},
+    {"kind": ["Pod"], "metadata": {"name": "web-3", "namespace": "shop"}},
+])
+def test_a_list_item_of_another_kind_is_skipped_and_said(
+    apiserver: Any, kubeconfig: Any, item: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Items of typed lists carry no kind; one that names another kind (a broken or hostile
+    # server or proxy) was added as that kind: a pods list could add a NetworkPolicy.
+    srv = apiserver(small())
+    pod = {"metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+           "spec": {"containers": [{"name": "c"}]}, "status": {"podIP": "10.0.0.1", "phase": "Running"}}
+    srv.bodies["/api/v1/namespaces/shop/pods"] = json.dumps(
+        {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": [pod, item]}).encode()
+    with caplog.at_level("WARNING", logger="k8sviz"):
+        snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+    assert [p.key for p in snap.pods] == ["shop/web-1"]
+    assert "allow-all" not in {p.name for p in snap.network_policies}
+    said = [w for w in snap.warnings if w.code == "wrong-kind"]
+    assert [w.source for w in said] == ["GET /api/v1/namespaces/shop/pods items[1]"]
+    assert said[0].message.endswith(", not a v1 Pod, in a list of pods; skipped")
+    assert any(said[0].message in r.getMessage() for r in caplog.records)
+
+
 def test_a_namespace_read_by_name_is_forbidden_only_when_refused(
     apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
