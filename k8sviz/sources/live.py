@@ -845,6 +845,14 @@ def _collect(
                 message = f"{res.kind} without metadata.name; skipped"
                 builder.warn(LoadWarning("no-name", message, f"GET {path}"))
                 continue
+            if ns and meta.get("namespace") != ns:
+                # As above: a list of one namespace holds only its objects, and the snapshot's
+                # namespace scope says what was read.
+                shown = _clip(str(meta.get("namespace")), 80)
+                message = f"an item of namespace {shown} in the list of {res.key} in namespace {ns}; skipped"
+                builder.warn(LoadWarning("wrong-namespace", message, f"GET {path} items[{i}]"))
+                reader.progress.aside(partial(log.warning, "GET %s items[%d]: %s", path, i, message))
+                continue
             builder.add(item, f"GET {path} items[{i}]", owned=True)
     return state
 

@@ -540,12 +540,15 @@ def test_a_namespace_read_by_name_that_is_another_object_is_an_error(
      "spec": {"podSelector": {}, "ingress": [{}], "policyTypes": ["Ingress"]}},
     {"kind": "Pod", "apiVersion": "v2", "metadata": {"name": "web-2", "namespace": "shop"}},
     {"kind": ["Pod"], "metadata": {"name": "web-3", "namespace": "shop"}},
+    {"metadata": {"name": "web-4", "namespace": "pay"}, "spec": {"containers": [{"name": "c"}]}},
+    {"metadata": {"name": "web-5"}, "spec": {"containers": [{"name": "c"}]}},
 ])
 def test_a_list_item_of_another_kind_is_skipped_and_said(
     apiserver: Any, kubeconfig: Any, item: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     # Items of typed lists carry no kind; one that names another kind (a broken or hostile
-    # server or proxy) was added as that kind: a pods list could add a NetworkPolicy.
+    # server or proxy) was added as that kind: a pods list could add a NetworkPolicy.  An item
+    # of another namespace was added where the snapshot's scope says only "shop" was read.
     srv = apiserver(small())
     pod = {"metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
            "spec": {"containers": [{"name": "c"}]}, "status": {"podIP": "10.0.0.1", "phase": "Running"}}
@@ -555,9 +558,10 @@ def test_a_list_item_of_another_kind_is_skipped_and_said(
         snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
     assert [p.key for p in snap.pods] == ["shop/web-1"]
     assert "allow-all" not in {p.name for p in snap.network_policies}
-    said = [w for w in snap.warnings if w.code == "wrong-kind"]
+    said = [w for w in snap.warnings if w.code in ("wrong-kind", "wrong-namespace")]
     assert [w.source for w in said] == ["GET /api/v1/namespaces/shop/pods items[1]"]
-    assert said[0].message.endswith(", not a v1 Pod, in a list of pods; skipped")
+    assert said[0].message.endswith(("not a v1 Pod, in a list of pods; skipped",
+                                     "in the list of pods in namespace shop; skipped"))
     assert any(said[0].message in r.getMessage() for r in caplog.records)
 
 
