@@ -16,7 +16,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
         description="Load flow logs (Hubble, Calico, Goldmane, CSV; .gz allowed), map them to a snapshot and "
                     "print "
         "a per-source summary (records, window, skipped lines) and the observed edges (--format csv: "
-        "the edges only; json: both, under summary and edges).",
+        "the edges only, with what the summary would say of lost events, unreadable lines and unmapped "
+        "endpoints as warnings on stderr; json: both, under summary and edges).",
     )
     # "*", not "+": a missing FLOWS is reported by run(), which can say where it went.
     p.add_argument("flows", nargs="*", metavar="FLOWS", help="flow log files or directories")
@@ -197,7 +198,10 @@ def run(args: argparse.Namespace) -> int:
 
             say_load_warnings(snap, list(args.snapshot), "the --snapshot input")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FlowWarning)  # the summary prints the same facts
+        if args.format != "csv":
+            # txt and json carry the load report (lost events, bad lines, unmapped endpoints);
+            # csv holds the edges only, so there the warnings on stderr are all that says it.
+            warnings.simplefilter("ignore", FlowWarning)
         flows = load_flows(*args.flows, format=args.flow_format, snapshot=snap)
     text = render(_summary(flows), flow_edges(flows, level=args.level), args.format)
     write_text(args.output, text)

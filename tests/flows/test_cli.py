@@ -138,8 +138,33 @@ def test_flows_help_says_what_each_format_holds(capsys):
     assert set(json.loads(capsys.readouterr().out)) == {"summary", "edges"}
     subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     described = " ".join(subparsers.choices["flows"].format_help().split())
-    said = "and the observed edges (--format csv: the edges only; json: both, under summary and edges)."
+    said = ("and the observed edges (--format csv: the edges only, with what the summary would say of "
+            "lost events, unreadable lines and unmapped endpoints as warnings on stderr; json: both, "
+            "under summary and edges).")
     assert said in described
+
+
+def test_flows_csv_says_on_stderr_what_the_summary_would():
+    """csv holds the edges only: the lost events and unreadable lines the txt summary reports
+    were said nowhere, a capture with holes read as a whole one."""
+    import subprocess
+    import sys
+
+    flows = str(DATA / "hubble_wrapped.jsonl")
+
+    def run(fmt: str) -> subprocess.CompletedProcess[str]:
+        # A real process: pytest would capture the warnings before the CLI prints them.
+        cmd = [sys.executable, "-m", "k8sviz", "flows", flows, "--format", fmt]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True)
+
+    done = run("csv")
+    assert done.stdout.startswith("src,dst,protocol,ports,flows")
+    assert f"k8sviz: warning: {flows}: skipped 1 malformed, 1 truncated" in done.stderr
+    assert f"k8sviz: warning: {flows}: Hubble lost 12 events at 2026-11-20T10:00:02+00:00" in done.stderr
+    # txt and json hold the same facts in the summary: not said twice
+    for fmt, said in (("txt", "Hubble lost 12 events"), ("json", '"lost_events"')):
+        done = run(fmt)
+        assert said in done.stdout and done.stderr == ""
 
 
 def test_flows_output_does_not_depend_on_the_order_of_the_files(capsys):
