@@ -283,21 +283,50 @@ PLACEHOLDERS = {
 EXIT_STATUS = {"explain snap.json --from shop/frontend --to pci/paymentservice --port 50051": 1}
 
 
-def _only_removed_or_narrowed(out: str) -> bool:
+def _only_removed_or_narrowed(out: str, err: str) -> bool:
     _header, *rows = out.splitlines()
     return bool(rows) and not any(re.search(r"\s(added|widened|changed)\s", row) for row in rows)
 
 
-#: What a line's comment promises of its output (standard output and error together).
-PROMISES: dict[str, Callable[[str], bool]] = {
-    "info data/demo/cluster": lambda out: "coverage" in out and "warnings" in out,
+def _csv(out: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def _within_hops(out: str, err: str) -> bool:
+    _header, *rows = out.splitlines()  # workload, namespace, hops, path, ports
+    return bool(rows) and {int(row.split()[2]) for row in rows} <= {1, 2, 3}
+
+
+def _connections(out: str, err: str) -> bool:
+    import json
+
+    return all(set(c) == {"src", "dst", "protocol", "ports"} for c in json.loads(out))
+
+
+STATES = {"isolated", "partial", "reopened", "unrestricted", "not-judged"}
+
+#: What a line's comment promises of its output (standard output, standard error).
+PROMISES: dict[str, Callable[[str, str], bool]] = {
+    "info data/demo/cluster": lambda out, err: "coverage" in out and "warnings" in out,
+    "snapshot dumps/ -o snap.json": lambda out, err: "sha256" in err,
+    "connectivity snap.json --level workload --format json": _connections,
     "explain snap.json --from shop/frontend --to pci/paymentservice --port 50051":
-        lambda out: "DENIED" in out,
+        lambda out, err: "DENIED" in out,
+    "policies snap.json --format csv":
+        lambda out, err: {"tier", "order", "selected_pods", "evaluated"} <= set(_csv(out)[0]),
+    "isolation snap.json --level pod --format csv":
+        lambda out, err: {r["state"] for r in _csv(out)} <= STATES and all(r["pod"] for r in _csv(out)),
+    "blast snap.json --from shop/frontend --max-hops 3": _within_hops,
+    "paths snap.json --to pci --zones zones.yaml":
+        lambda out, err: "internet -> kube-system/node-agent -> pci/card-vault" in out,
+    "flows data/demo/flows --snapshot data/demo/cluster --level namespace --format csv":
+        lambda out, err: all("/" not in r["src"] + r["dst"] for r in _csv(out)),
     "diff data/demo/cluster data/demo/remediated.k8sviz.json": _only_removed_or_narrowed,
     "diff data/demo/cluster data/demo/remediated.k8sviz.json --policies":
-        lambda out: "2 added, 2 removed, 1 modified" in out,
-    "paths snap.json --to pci --zones zones.yaml":
-        lambda out: "internet -> kube-system/node-agent -> pci/card-vault" in out,
+        lambda out, err: "2 added, 2 removed, 1 modified" in err,
 }
 
 
@@ -349,7 +378,7 @@ def test_command_line_runs(line, demo_snapshot_file, tmp_path, monkeypatch, caps
         assert out.strip(), str(line)
     assert "Traceback" not in err
     if line.text in PROMISES:
-        assert PROMISES[line.text](out + err), f"{line}: the output is not what its comment says"
+        assert PROMISES[line.text](out, err), f"{line}: the output is not what its comment says"
 
 
 def test_live_lines_and_block_against_the_test_api_server(tmp_path, monkeypatch, capsys):
