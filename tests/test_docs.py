@@ -530,3 +530,26 @@ def test_every_subcommand_but_diff_and_flows_takes_demo():
     (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     takes = {name for name in COMMANDS if "--demo" in sub.choices[name]._option_string_actions}
     assert takes == set(COMMANDS) - {"diff", "flows"}
+
+
+def test_every_whole_command_in_the_prose_parses():
+    """`k8sviz ...` spans of the prose that are whole commands, naming their input (``--demo``
+    or a path) and no ``...`` or PLACEHOLDER, each part of a pipe or redirection:
+    ``k8sviz snapshot dumps/ -o - | k8sviz info /dev/stdin``. The others name an option or a
+    subcommand (`k8sviz report --flows`)."""
+    text = "\n".join(path.read_text() for path in DOCS)
+    checked = 0
+    for span in re.findall(r"`(k8sviz [^`]+)`", text):
+        if "..." in span or re.search(r"\b[A-Z]{2,}\b", span):
+            continue
+        if "--demo" not in span and not any(re.match(r"[^-].*[/.]", a) for a in span.split()[2:]):
+            continue
+        for part in re.split(r"[|>]", span):
+            args = shlex.split(part)
+            if args and args[0] == "k8sviz":
+                try:
+                    build_parser().parse_args(args[1:])
+                except SystemExit:
+                    raise AssertionError(f"`{span}` does not parse") from None
+                checked += 1
+    assert checked >= 5
