@@ -38,6 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cli_text(message: Warning | str) -> str:
+    """A library warning as the shell user reads it: a pointer into a DataFrame's attrs is the
+    command that lists the same."""
+    text = str(message)
+    if "df.attrs" in text:
+        from .flows import PROBLEMS_HINT
+
+        text = text.replace(PROBLEMS_HINT, "the problems that `k8sviz flows FLOWS --format json` lists")
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .errors import K8svizError
 
@@ -45,9 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Library warnings (unreadable flow lines, aggregated graphs...) as one line each, not
     # with the source line of the library that raised them.
-    warnings.formatwarning = lambda message, category, *_a, **_k: (
-        f"k8sviz: warning: {message}\n"
-    )
+    warnings.formatwarning = lambda message, category, *_a, **_k: f"k8sviz: warning: {_cli_text(message)}\n"
     try:
         return int(args._run(args) or 0)
     except K8svizError as e:

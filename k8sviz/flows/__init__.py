@@ -486,6 +486,10 @@ def flow_report(flows: pd.DataFrame) -> FlowLoadReport:
     )
 
 
+#: Where a flow warning sends a Python user for every problem (the CLI names its own way).
+PROBLEMS_HINT = "df.attrs['k8sviz']['problems']"
+
+
 def _warn(attrs: dict[str, Any]) -> None:
     for src in attrs["sources"]:
         bad = src["malformed"] + src["truncated"] + src["bad_time"]
@@ -499,7 +503,7 @@ def _warn(attrs: dict[str, Any]) -> None:
             warnings.warn(
                 f"{src['file']}: skipped {src['malformed']} malformed, {src['truncated']} truncated and "
                 f"{src['bad_time']} undated {'record' if src['bad_time'] == 1 else 'records'}{first}; see "
-                "df.attrs['k8sviz']['problems']",
+                f"{PROBLEMS_HINT}",
                 FlowWarning,
                 stacklevel=outside_stacklevel(),
             )

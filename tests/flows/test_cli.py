@@ -160,6 +160,9 @@ def test_flows_csv_says_on_stderr_what_the_summary_would():
     done = run("csv")
     assert done.stdout.startswith("src,dst,protocol,ports,flows")
     assert f"k8sviz: warning: {flows}: skipped 1 malformed, 1 truncated" in done.stderr
+    # A shell user is sent to the command that lists the problems, not into a DataFrame's attrs.
+    assert "(first at line 4); see the problems that `k8sviz flows FLOWS --format json` lists" in done.stderr
+    assert "df.attrs" not in done.stderr
     assert f"k8sviz: warning: {flows}: Hubble lost 12 events at 2026-11-20T10:00:02+00:00" in done.stderr
     # txt and json hold the same facts in the summary: not said twice
     for fmt, said in (("txt", "Hubble lost 12 events"), ("json", '"lost_events"')):
