@@ -269,8 +269,17 @@ def collect(
             "inputs: no Kubernetes object was read from the inputs; every section below is empty "
             "because nothing was given, not because the cluster is clean"
         )
+    # A limitation the policy engine also warns of is said once, among the caveats of the
+    # policy verdicts: the limitation names what it leaves out of the report and refers there.
+    caveats = Counter(str(w.code) for w in getattr(data.reach, "warnings", None) or ())
     unevaluated = snap.unevaluated_policies
-    if unevaluated:
+    if unevaluated and "policies-not-evaluated" in caveats:
+        data.problems.append(
+            "policies not evaluated: allowed connections, segmentation and findings leave out "
+            f"{counted(len(unevaluated), 'policy')} the cluster enforces (caveat policies-not-evaluated; "
+            "each listed under findings as policy-not-evaluated)"
+        )
+    elif unevaluated:
         kinds = ", ".join(f"{n:,} {k}" for k, n in sorted(Counter(p.label_kind for p in unevaluated).items()))
         data.problems.append(
             f"policies not evaluated: the cluster enforces {counted(len(unevaluated), 'policy')} "
@@ -284,7 +293,14 @@ def collect(
         | {policy_ref(p) for p in snap.admin_policies for r in p.egress for peer in r.peers
            if peer.domain_names}
     )
-    if by_name:
+    dns_codes = [c for c in ("cilium-fqdn", "admin-domain-names") if c in caveats]
+    if by_name and dns_codes:
+        data.problems.append(
+            f"egress to DNS names: egress that {counted(len(by_name), 'policy')} "
+            f"{'allows' if len(by_name) == 1 else 'allow'} by DNS name is not shown as allowed "
+            f"({'caveats' if len(dns_codes) > 1 else 'caveat'} {', '.join(dns_codes)})"
+        )
+    elif by_name:
         data.problems.append(
             f"egress to DNS names: {counted(len(by_name), 'policy')} "
             f"{'allows' if len(by_name) == 1 else 'allow'} "
@@ -299,7 +315,13 @@ def collect(
             "pods, services and policies in other namespaces are unknown, and no finding covers them"
         )
     unlabelled = snap.namespaces_with_unknown_labels
-    if unlabelled:
+    if unlabelled and "namespace-labels-unknown" in caveats:
+        data.problems.append(
+            f"namespace labels not read: {counted(len(unlabelled), 'namespace')} "
+            f"{'is' if len(unlabelled) == 1 else 'are'} known only from the objects in "
+            f"{'it' if len(unlabelled) == 1 else 'them'} (caveat namespace-labels-unknown)"
+        )
+    elif unlabelled:
         shown = ", ".join(unlabelled[:10]) + (" ..." if len(unlabelled) > 10 else "")
         one = len(unlabelled) == 1
         data.problems.append(
@@ -308,13 +330,24 @@ def collect(
             "namespaceSelectors on labels other than kubernetes.io/metadata.name are judged as if "
             f"{'it' if one else 'they'} had none"
         )
-    if snap.calico_policies and snap.cilium_policies:
+    if snap.calico_policies and snap.cilium_policies and "cni-policies-mixed" in caveats:
+        data.problems.append(
+            f"two CNIs' policies: {len(snap.calico_policies):,} Calico and {len(snap.cilium_policies):,} "
+            "Cilium, judged together (caveat cni-policies-mixed)"
+        )
+    elif snap.calico_policies and snap.cilium_policies:
         data.problems.append(
             f"two CNIs' policies: {len(snap.calico_policies):,} Calico and {len(snap.cilium_policies):,} "
             "Cilium policies are both evaluated, but a cluster enforces only those of the CNI it "
             "runs; allowed connections may differ from the cluster's either way"
         )
-    if snap.unread_policies:
+    if snap.unread_policies and "policies-not-read" in caveats:
+        data.problems.append(
+            "policies not read: "
+            + ", ".join(f"{p} ({s})" for p, s in snap.unread_policies.items())
+            + ": see caveat policies-not-read (each listed under findings as policies-not-read)"
+        )
+    elif snap.unread_policies:
         from ..policy.reachability import unread_text
 
         data.problems.append(
@@ -462,9 +495,12 @@ def _unread_limitations(data: ReportData) -> None:
                if s not in ("ok", "not-installed", "not-in-input") and p not in EXPOSURE_PLURALS
                and p not in snap.unread_policies}
     if refused:
+        # which verdicts the nodes decide is the engine's caveat: referred to, not said again
+        nodes = ("; for nodes, caveat nodes-not-read" if "nodes" in refused and "nodes-not-read" in
+                 {str(w.code) for w in getattr(data.reach, "warnings", None) or ()} else "")
         data.problems.append(
             f"resources not read: {', '.join(f'{p} ({s})' for p, s in sorted(refused.items()))}; what "
-            "depends on them is unknown (shown as unknown under coverage)")
+            f"depends on them is unknown (shown as unknown under coverage{nodes})")
 
 
 def _control_limitations(data: ReportData) -> None:

@@ -842,6 +842,29 @@ def _caveats(data: ReportData) -> dict[str, Any] | None:
     }
 
 
+#: A limitation's reference to caveats of the policy verdicts: "caveat CODE" or "caveats CODE, CODE".
+_CAVEAT_REFERENCE = re.compile(r"\bcaveats? ([a-z0-9-]+(?:, [a-z0-9-]+)*)")
+
+
+def _problems(problems: list[str], caveats: dict[str, Any] | None) -> tuple[list[Markup], set[str]]:
+    """The limitations as escaped HTML, each caveat they refer to linked to its code in the list
+    of caveats, and the codes so referred to (a limitation said there is not said twice)."""
+    codes = {c["code"] for c in caveats["codes"]} if caveats is not None else set()
+    referred: set[str] = set()
+
+    def link(m: re.Match[str]) -> str:
+        names = m.group(1).split(", ")
+        if not set(names) <= codes:  # not a reference (or to a caveat not listed): left as text
+            return m.group(0)
+        referred.update(names)
+        linked = ", ".join(f'<a href="#caveat-{n}"><code>{n}</code></a>' for n in names)
+        return m.group(0)[: m.start(1) - m.start(0)] + linked
+
+    # Escaped first: codes are [a-z0-9-], which escaping leaves as they are.
+    out = [Markup(_CAVEAT_REFERENCE.sub(link, str(Markup.escape(p)))) for p in problems]
+    return out, referred
+
+
 def render(data: ReportData) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -857,6 +880,7 @@ def render(data: ReportData) -> str:
     env.filters["num"] = number
     snap = data.snapshot
     meta = snap.meta
+    caveats = _caveats(data)
     ctx = {
         "version": __version__,
         "cluster": str(meta.get("cluster") or "?"),
@@ -867,11 +891,10 @@ def render(data: ReportData) -> str:
         "cilium_release": snap.cilium_release_text,
         "counts": snap.counts(),
         "inputs": data.inputs,
-        "problems": data.problems,
         "coverage": _coverage(data),
         "warnings": [str(w) for w in snap.warnings[:WARNINGS_SHOWN]],
         "n_warnings": len(snap.warnings),
-        "caveats": _caveats(data),
+        "caveats": caveats,
         "scope": _scope(data),
         "controls": _controls(data),
         "findings": _findings(data),
@@ -885,6 +908,10 @@ def render(data: ReportData) -> str:
         "changes": _changes(data),
         "plotly_js": Markup(plotly_js()),
     }
+    # Last: the sections above may add limitations.
+    ctx["problems"], referred = _problems(data.problems, caveats)
+    if caveats is not None:
+        caveats["referred"] = sorted(referred)  # folded unless a limitation points into it
     # the links' script, once, in the pages that have one
     has_csv = ("csv" in ctx["segmentation"] or "past" in ctx["findings"]
                or ctx["scope"]["members_csv"] is not None or ctx["scope"]["connected_csv"] is not None

@@ -1344,8 +1344,13 @@ def test_the_report_names_egress_to_dns_names_as_a_limitation():
     domains = anp("dns", {"priority": 1, "subject": ALL, "egress": [{"action": "Allow", "to": [{"domainNames": ["x.io"]}]}]})
     snap = snapshot(*base(cnp("f", FQDN_EGRESS), domains))
     page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
-    assert ("egress to DNS names: 2 policies allow egress to what DNS answers for names "
-            "(AdminNetworkPolicy/dns, CiliumNetworkPolicy/db/f; Cilium toFQDNs, admin domainNames)") in page
+    # the limitation refers to the caveats, which name each policy and its DNS names
+    assert ("egress to DNS names: egress that 2 policies allow by DNS name is not shown as allowed (caveats "
+            '<a href="#caveat-cilium-fqdn"><code>cilium-fqdn</code></a>, '
+            '<a href="#caveat-admin-domain-names"><code>admin-domain-names</code></a>)') in page
+    assert ("<code>CiliumNetworkPolicy/db/f</code>: toFQDNs allows egress to what DNS answers for "
+            "*.example.org, api.example.com") in page
+    assert "<code>AdminNetworkPolicy/dns</code>: egress rule 0 names domainNames" in page
 
 
 def test_flows_the_policies_deny_but_a_tofqdns_rule_may_allow_say_so(tmp_path):
