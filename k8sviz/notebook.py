@@ -122,7 +122,8 @@ def to_csv(df: pd.DataFrame, path: str | os.PathLike[str] | None = None) -> str 
     evidence as a Python dict and a cluster string such as ``=HYPERLINK(...)`` as it is, which a
     spreadsheet runs as a formula. Here cells are the text :func:`table` shows, whole (lists
     joined with ``", "``, a mapping as ``key=value``, times in ISO 8601), and a cell a
-    spreadsheet would run is prefixed with ``'``: the CSV the report's download links give.
+    spreadsheet would run is prefixed with ``'``: the CSV the report's download links give, and
+    the commands' ``--format csv`` (rows ended with a line feed there, CR LF here).
     Every row is written. The file is UTF-8 and replaced atomically.
     """
     import pandas as pd

@@ -20,6 +20,7 @@ from ._common import (
     say_engine_warnings,
     write_text,
 )
+from .gaps import FORMAT_HELP
 
 if TYPE_CHECKING:
     from ..policy.reachability import _Table
@@ -37,9 +38,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "--level", choices=("pod", "workload"), default="workload",
         help="endpoint granularity (default workload)",
     )
-    p.add_argument(
-        "--format", choices=("json", "csv", "md", "txt"), default="txt", help="output format (default txt)"
-    )
+    p.add_argument("--format", choices=("json", "csv", "md", "txt"), default="txt", help=FORMAT_HELP)
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     add_output(p, "file to write")
     add_warnings_option(p)
@@ -73,19 +72,22 @@ def _tail(fmt: str, proto: str, ports: list[str]) -> str:
         listed = f"[{inner}\n  ]" if ports else "[]"
         return f',\n  "protocol": "{proto}",\n  "ports": {listed}\n }}'
     if fmt == "csv":
-        return f",{proto},{_csv_field(' '.join(ports))}\n"
+        return f",{proto},{_csv_field(ports)}\n"
     if fmt == "md":
         return f" | {proto} | {', '.join(ports)} |\n"
     return f" : {proto} {','.join(ports)}\n"
 
 
-def _csv_field(x: str) -> str:
-    if not x:
-        return ""  # the csv module quotes a lone empty field, never one among others
-    from ..viz.html import csv_cell
+def _csv_field(x: str | list[str]) -> str:
+    """``x`` as one field of the CSV that ``k8sviz.notebook.to_csv`` writes of ``to_frame``
+    (a port list joined with ", ", a formula cell prefixed with ')."""
+    from ..viz.html import csv_value
 
+    text = csv_value(x)
+    if not text:
+        return ""  # the csv module quotes a lone empty field, never one among others
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([csv_cell(x)])
+    csv.writer(buf, lineterminator="\n").writerow([text])
     return buf.getvalue()[:-1]
 
 

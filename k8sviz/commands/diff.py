@@ -8,7 +8,7 @@ from typing import Any
 
 from .._text import counted
 from ._common import add_warnings_option
-from .gaps import FORMATS
+from .gaps import FORMAT_HELP, FORMATS
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
              "the added)",
     )
     p.add_argument("--zones", metavar="Z", help="zones file: add each end's zone (src_zone, dst_zone)")
-    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
+    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     p.add_argument("--exit-code", action="store_true",
                    help="exit with 1 if anything changed (for CI gates; with --policies, not-read rows "

@@ -7,6 +7,7 @@ from typing import Any
 
 from .._text import counted
 from ._common import add_output, check_output, swallowed, write_text
+from .gaps import FORMAT_HELP
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -41,9 +42,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         default="workload",
         help="edge granularity (default workload)",
     )
-    p.add_argument(
-        "--format", choices=("txt", "csv", "json"), default="txt", help="output format (default txt)"
-    )
+    p.add_argument("--format", choices=("txt", "csv", "json"), default="txt", help=FORMAT_HELP)
     add_output(p, "file to write")
     return p
 
@@ -93,7 +92,18 @@ def _summary(flows: Any) -> dict[str, Any]:
     }
 
 
+#: The edge columns the command prints (``flow_edges`` has more).
+EDGE_COLUMNS = ("src", "dst", "protocol", "ports", "flows", "allowed", "denied", "unknown", "bytes",
+                "first_seen", "last_seen", "sources")
+
+
 def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
+    if fmt == "csv":
+        from ..viz.html import csv_text
+
+        # The cells of k8sviz.notebook.to_csv (ports joined with ", "); endpoint names come from
+        # the logs: none may run as a formula in a spreadsheet.
+        return csv_text(edges.loc[:, list(EDGE_COLUMNS)], lineterminator="\n")
     import json
 
     from ..flows import lost_text, problem_place
@@ -118,32 +128,6 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
         )
     if fmt == "json":
         return json.dumps({"summary": summary, "edges": recs}, indent=1, default=str) + "\n"
-    if fmt == "csv":
-        import csv
-        import io
-
-        buf = io.StringIO()
-        cols = [
-            "src",
-            "dst",
-            "protocol",
-            "ports",
-            "flows",
-            "allowed",
-            "denied",
-            "unknown",
-            "bytes",
-            "first_seen",
-            "last_seen",
-            "sources",
-        ]
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(cols)
-        from ..viz.html import csv_cell
-
-        for r in recs:  # endpoint names come from the logs: no cell may run as a formula
-            w.writerow([csv_cell(" ".join(r[c]) if c == "ports" else str(r[c])) for c in cols])
-        return buf.getvalue()
     out = []
     for fmt_name, s in summary["sources"].items():
         out.append(

@@ -11,6 +11,12 @@ from .._text import counted, md_cell
 from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
 
 FORMATS = ("txt", "csv", "json", "md")
+#: ``--format``'s help wherever csv is one: what its cells are.
+FORMAT_HELP = (
+    "output format (default txt); csv writes cells as k8sviz.notebook.to_csv and the report's CSV files do: "
+    "lists joined with ', ', mappings as key=value, times in ISO 8601, a cell a spreadsheet would run as a "
+    "formula prefixed with '"
+)
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -29,7 +35,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         metavar="F",
         help="flow logs (Hubble/Calico/Goldmane JSON, CSV); repeatable",
     )
-    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
+    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
     p.add_argument(
         "--today",
         metavar="YYYY-MM-DD",
@@ -63,6 +69,7 @@ def _cell(v: Any) -> str:
 
 
 def emit(df: Any, fmt: str, out: Any = None) -> None:
+    """``df`` in ``fmt`` on ``out`` (stdout): the table every command with ``--format`` prints."""
     out = out or sys.stdout
     if fmt == "json":
         out.write(df.to_json(orient="records", indent=1, default_handler=str) + "\n")
@@ -70,18 +77,17 @@ def emit(df: Any, fmt: str, out: Any = None) -> None:
     if fmt == "txt" and not len(df):
         out.write("(none)\n")
         return
+    if fmt == "csv":
+        from ..viz.html import csv_text
+
+        # The CSV of k8sviz.notebook.to_csv and of the report, so the three read alike in a
+        # spreadsheet; text from the input (flow logs, labels) never runs there as a formula.
+        out.write(csv_text(df, lineterminator="\n"))
+        return
     flat = df.copy()
     for c in flat.columns:
         flat[c] = flat[c].map(_cell)
-    if fmt == "csv":
-        from ..viz.html import csv_cell
-
-        # text from the input (flow logs, labels) must not run as a formula in a spreadsheet
-        flat.columns = [csv_cell(str(c)) for c in flat.columns]
-        for c in flat.columns:
-            flat[c] = flat[c].map(csv_cell)
-        flat.to_csv(out, index=False)
-    elif fmt == "md":
+    if fmt == "md":
         cols = list(flat.columns)
         out.write("| " + " | ".join(md_cell(c) for c in cols) + " |\n|" + "---|" * len(cols) + "\n")
         for row in flat.itertuples(index=False):

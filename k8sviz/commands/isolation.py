@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
-from .gaps import FORMATS
+from .gaps import FORMAT_HELP, FORMATS
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -24,7 +24,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--level", choices=("pod", "workload"), default="workload", help="row granularity (default workload)",
     )
-    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
+    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
     p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
     add_warnings_option(p)
     return p

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ._common import add_inputs, load_inputs
-from .gaps import FORMATS
+from .gaps import FORMAT_HELP, FORMATS
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -18,7 +18,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "whether k8sviz evaluates it.",
     )
     add_inputs(p)
-    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
+    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
     return p
 
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
-from .gaps import FORMATS, _zones_arg, emit
+from .gaps import FORMAT_HELP, FORMATS, _zones_arg, emit
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -24,7 +24,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     add_inputs(p)
     p.add_argument("--zones", metavar="FILE", help="zones YAML (required unless --demo)")
-    p.add_argument("--format", choices=FORMATS, default="txt", help="output format (default txt)")
+    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
     p.add_argument(
         "--today",
         metavar="YYYY-MM-DD",
@@ -60,15 +60,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"judged on {seg.today.isoformat()}\n")
         print(seg.matrix.to_string())
         print()
-    if args.format == "csv":
-        # Every column, the outside blocks too (src and dst name only the first ones), and formula
-        # cells quoted: the CSV file the report carries, which points here past its cap.
-        from ..viz.html import csv_head
-
-        sys.stdout.write(csv_head(seg.violations, lineterminator="\n")[0])
-        return 0
+    # csv: every column, the outside blocks too (src and dst name only the first ones): the CSV
+    # file the report carries, which points here past its cap.
     emit(
-        seg.violations.drop(columns=["external_blocks"]) if args.format != "json" else seg.violations,
+        seg.violations.drop(columns=["external_blocks"]) if args.format in ("txt", "md") else seg.violations,
         args.format,
     )
     return 0

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["CSV_DOWNLOAD_JS", "GZIP_FROM_CHARS", "HTML", "csv_download", "csv_head", "csv_text",
-           "csv_text_download", "embedded_csv", "slug", "table_html"]
+           "csv_text_download", "csv_value", "embedded_csv", "slug", "table_html"]
 
 
 #: Longest cell text written into a table (the rest is summarised, not inlined).
@@ -199,9 +199,16 @@ def _csv_column(values: list[Any]) -> list[str]:
             if t is None:
                 t = by_id[id(v)] = csv_cell(_plain(v))
         else:
-            t = csv_cell(_plain(v))
+            t = csv_value(v)
         out.append(t)
     return out
+
+
+def csv_value(value: Any) -> str:
+    """One cell's text as :func:`csv_text` writes it (before the CSV quoting): lists joined with
+    ``", "``, a mapping as ``key=value``, times in ISO 8601, a formula cell prefixed with ``'``.
+    For writers that make CSV without a DataFrame (``k8sviz connectivity``)."""
+    return csv_cell(_plain(value))
 
 
 #: Rows made into text at a time by :func:`csv_head`: past its ``max_chars`` at most this many
@@ -237,12 +244,14 @@ def csv_head(
     return buf.getvalue(), done
 
 
-def csv_text(df: pd.DataFrame) -> str:
+def csv_text(df: pd.DataFrame, *, lineterminator: str = "\r\n") -> str:
     """``df`` as CSV text for a spreadsheet: cells as :func:`table_html` writes them (lists
-    joined with ``", "``) but whole, and a cell that a spreadsheet would run as a formula (one
-    starting, after any spaces, with ``=``, ``+``, ``-``, ``@``, ``|``, their full-width forms, a
-    tab or a line break) prefixed with ``'``."""
-    return csv_head(df)[0]
+    joined with ``", "``, a mapping as ``key=value``, times in ISO 8601) but whole, and a cell
+    that a spreadsheet would run as a formula (one starting, after any spaces, with ``=``,
+    ``+``, ``-``, ``@``, ``|``, their full-width forms, a tab or a line break) prefixed with
+    ``'``.  The one writer of the report's CSV files, ``k8sviz.notebook.to_csv`` and the
+    commands' ``--format csv`` (which end rows with a line feed, as shell tools do)."""
+    return csv_head(df, lineterminator=lineterminator)[0]
 
 
 #: The script a page with :func:`csv_download` links needs (once): the file is made when a link is

@@ -129,8 +129,7 @@ def test_cli_json_and_formats(tmp_path, capsys):
 
 def _plain_render(df, fmt):
     """The CLI output written the obvious way from ``to_frame`` (what the fast writer must equal)."""
-    import csv
-    import io
+    from k8sviz.notebook import to_csv
 
     records = [
         {"src": s, "dst": d, "protocol": p, "ports": list(ports)}
@@ -138,13 +137,8 @@ def _plain_render(df, fmt):
     ]
     if fmt == "json":
         return json.dumps(records, indent=1) + "\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["src", "dst", "protocol", "ports"])
-        for r in records:
-            w.writerow([r["src"], r["dst"], r["protocol"], " ".join(r["ports"])])
-        return buf.getvalue()
+    if fmt == "csv":  # the notebook's CSV of the frame, rows ended as a shell tool ends them
+        return to_csv(df[["src", "dst", "protocol", "ports"]]).replace("\r\n", "\n")
     if fmt == "md":
         def cell(x):  # markup as entities, '|' escaped, one line
             x = x.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", chr(92) + "|")
@@ -158,7 +152,8 @@ def _plain_render(df, fmt):
 
 def test_cli_writer_equals_plain_rendering_of_to_frame():
     """The CLI writes from the engine's arrays without pandas; every format must match
-    the frame exactly, hostile names included (quotes, commas, pipes, non-ASCII, newlines)."""
+    the frame exactly, hostile names included (quotes, commas, pipes, non-ASCII, newlines,
+    formulas)."""
     from k8sviz.commands.connectivity import render
 
     hostile = snapshot(
@@ -166,6 +161,7 @@ def test_cli_writer_equals_plain_rendering_of_to_frame():
         pod("a", "web", {"app": "web"}, "10.0.0.1", (("http", 80, "TCP"), ("dns", 53, "UDP"))),
         pod('b"|,x', 'p,"q|\nr', {"app": "x"}, "10.0.0.2"),
         pod('b"|,x', "é-ü", {"app": "y"}, "10.0.0.3", (("http", 8080, "TCP"),)),
+        pod("@c", "=1+2", {"app": "z"}, "10.0.0.4"),  # names a spreadsheet would run as formulas
         netpol("a", "p", {"podSelector": {}, "ingress": [{"ports": [{"port": "http"}, {"port": "dns", "protocol": "UDP"}, {"port": 9000, "endPort": 9100}]}],
                           "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}]}),
     )
