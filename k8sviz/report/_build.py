@@ -271,7 +271,7 @@ def collect(
         )
     # A limitation the policy engine also warns of is said once, among the caveats of the
     # policy verdicts: the limitation names what it leaves out of the report and refers there.
-    caveats = Counter(str(w.code) for w in getattr(data.reach, "warnings", None) or ())
+    caveats = caveat_codes(data)
     unevaluated = snap.unevaluated_policies
     if unevaluated and "policies-not-evaluated" in caveats:
         data.problems.append(
@@ -470,6 +470,12 @@ def lost_events(load: Any) -> list[str]:
     return out
 
 
+def caveat_codes(data: ReportData) -> set[str]:
+    """The codes of the policy engine's warnings, which the report lists as the caveats of the
+    policy verdicts (none when the policies could not be evaluated)."""
+    return {str(w.code) for w in getattr(data.reach, "warnings", None) or ()}
+
+
 def _unread_limitations(data: ReportData) -> None:
     """Resources not read that the analyses would otherwise take as absent: exposure (Services,
     Ingresses), policy kinds missing from the input, and any other kind refused."""
@@ -496,8 +502,8 @@ def _unread_limitations(data: ReportData) -> None:
                and p not in snap.unread_policies}
     if refused:
         # which verdicts the nodes decide is the engine's caveat: referred to, not said again
-        nodes = ("; for nodes, caveat nodes-not-read" if "nodes" in refused and "nodes-not-read" in
-                 {str(w.code) for w in getattr(data.reach, "warnings", None) or ()} else "")
+        nodes = ("; for nodes, caveat nodes-not-read"
+                 if "nodes" in refused and "nodes-not-read" in caveat_codes(data) else "")
         data.problems.append(
             f"resources not read: {', '.join(f'{p} ({s})' for p, s in sorted(refused.items()))}; what "
             f"depends on them is unknown (shown as unknown under coverage{nodes})")
