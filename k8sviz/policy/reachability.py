@@ -162,9 +162,13 @@ class Side:
     """How one direction judged a connection: egress of the source or ingress of the destination.
 
     In order: ``admin`` (the first admin-tier rule that matched: an allow or deny is final, a
-    pass hands over), then NetworkPolicy (``isolated`` by ``policies``, ``allowed_by`` the rules
-    that allow it), then ``baseline`` (the baseline tier's first matching rule) for pods no
-    NetworkPolicy isolates.
+    pass hands over), then NetworkPolicy (``isolated`` by ``policies``, the NetworkPolicies and
+    Cilium policies that select the endpoint; ``allowed_by`` every rule of that tier that allows
+    the connection, since NetworkPolicy allows add up, up to the tier's first matching deny or
+    pass: a Cilium deny, a rule of a Calico policy in the default tier), then ``baseline`` (the
+    baseline tier's first matching rule) for pods no NetworkPolicy isolates.  ``admin`` and
+    ``baseline`` are named where evaluation reached those tiers; ``policies`` and ``allowed_by``
+    are empty where a tier before NetworkPolicy's decided (the admin tier, an earlier Calico tier).
     """
 
     direction: str
@@ -777,34 +781,45 @@ class Reachability:
             key=lambda r: (r.tier, r.priority),
         )
         steps: list[Decision] = []
+        reached: dict[float, Decision] = {}  # tier -> its first matching rule, for the tiers evaluated
         for tier, group in groupby(rules, key=lambda r: r.tier):
             hit = next((r for r in group if matches(r)), None)
             if hit is not None:
                 steps.append(Decision(match_of(hit), hit.action, self._tier_names.get(tier, str(tier))))
+                reached[tier] = steps[-1]
                 if hit.action != "pass":
                     break
-        admin = next(
-            (Decision(match_of(r), r.action, "admin") for r in rules if r.tier == ADMIN_TIER and matches(r)),
-            None
-        )
-        if admin is not None and admin.action != "pass":
+        # The admin and baseline rules named are those evaluation reached: an earlier Calico
+        # tier may decide before the admin tier, and any tier before the baseline.
+        admin = reached.get(ADMIN_TIER)
+        baseline = reached.get(BASELINE_TIER)
+        if admin is not None:
+            admin = Decision(admin.match, admin.action, "admin")
+        if baseline is not None:
+            baseline = Decision(baseline.match, baseline.action, "baseline")
+        if any(d.action != "pass" and t < K8S_TIER for t, d in reached.items()):
+            # Decided before NetworkPolicy's tier: no NetworkPolicy isolates or allows it.
             return Side(direction, name, False, (), (), admin=admin, steps=tuple(steps))
+        # Only NetworkPolicies (and Cilium's, which share their tier) isolate: a Calico tier's
+        # end ("Tier/default") is no policy.
+        k8s = {p.key for p in self.snapshot.network_policies} | {p.ref for p in self.snapshot.cilium_policies}
         policies: list[str] = []
         allowed_by: list[RuleMatch] = []
+        stopped = False
         for r in rules:
             if r.tier != K8S_TIER:
                 continue
             if r.origin.index < 0 and r.action != "allow":  # type: ignore[union-attr]
-                policies.append(r.origin.policy)  # type: ignore[union-attr]
-            elif r.action == "allow" and matches(r):
-                allowed_by.append(match_of(r))
-        baseline = None
-        if not policies and not any(m.implicit for m in allowed_by):  # the node-local exception decided
-            baseline = next(
-                (Decision(match_of(r), r.action, "baseline") for r in rules if r.tier == BASELINE_TIER
-                 and matches(r)),
-                None,
-            )
+                if r.origin.policy in k8s:  # type: ignore[union-attr]
+                    policies.append(r.origin.policy)  # type: ignore[union-attr]
+            elif not stopped and matches(r):
+                # NetworkPolicy allows add up, so every matching one allows it, up to the tier's
+                # first matching Deny or Pass (Cilium's denies, Calico's default-tier rules),
+                # which stops the connection before any allow after it.
+                if r.action == "allow":
+                    allowed_by.append(match_of(r))
+                else:
+                    stopped = True
         return Side(
             direction, name, bool(policies), tuple(dict.fromkeys(policies)), tuple(allowed_by),
             admin=admin, baseline=baseline, steps=tuple(steps),

@@ -55,6 +55,39 @@ def test_a_deny_before_the_networkpolicy_decides():
     assert "denied by GlobalNetworkPolicy/deny-web ingress[0]" in str(v)
 
 
+def test_explain_names_no_allowing_rule_that_a_calico_rule_overrides():
+    """A connection denied before the NetworkPolicies' rules are reached is not "allowed by"
+    them, and a tier's end is no policy: explain's policies and allowed_by say what
+    NetworkPolicy decided, as without Calico."""
+    # In the default tier, before the NetworkPolicy (order 1000) that allows everything into db.
+    v = reach(DENY_WEB_TO_DB).explain("web/a", "db/d", 80)
+    assert not v.allowed and v.ingress.policies == ("db/allow-all",) and v.ingress.allowed_by == ()
+    # A Calico tier before the default one (and before the admin tier) decides: NetworkPolicy,
+    # the admin and the baseline tiers are not reached.
+    early = [{"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "security"},
+              "spec": {"order": 50}},
+             cal("GlobalNetworkPolicy", "first", {"tier": "security", "selector": "app == 'd'",
+                                                  "ingress": [{"action": "Deny"}]}),
+             anp("allow-all", {"priority": 1, "subject": {"namespaces": {}},
+                               "ingress": [{"action": "Allow", "from": [{"namespaces": {}}]}]}),
+             anp("default", {"subject": {"namespaces": {}},
+                             "ingress": [{"action": "Allow", "from": [{"namespaces": {}}]}]}, baseline=True)]
+    v = reach(*early).explain("web/a", "db/d", 80)
+    assert not v.allowed and not v.ingress.isolated
+    assert v.ingress.policies == v.ingress.allowed_by == ()
+    assert v.ingress.admin is None and v.ingress.baseline is None
+    assert [(d.tier, d.match.policy, d.action) for d in v.ingress.steps] == [
+        ("Calico tier security", "GlobalNetworkPolicy/first", "deny")]
+    # A Calico policy of the default tier isolates no more than its tier's end is a policy.
+    v = reach(gnp("d-only", {"selector": "app == 'b'", "ingress": [{"action": "Allow", "protocol": "UDP"}]})
+              ).explain("web/a", "web/b", 80)
+    assert not v.allowed and v.ingress.policies == () and v.ingress.allowed_by == ()
+    assert [(d.match.policy, d.action) for d in v.ingress.steps] == [("Tier/default", "deny")]
+    # What NetworkPolicy allows, where nothing overrides it, it names.
+    v = reach().explain("web/a", "db/d", 80)
+    assert v.allowed and [(m.policy, m.rule) for m in v.ingress.allowed_by] == [("db/allow-all", 0)]
+
+
 def test_networkpolicies_sit_in_the_default_tier_at_order_1000():
     allow_then_deny = gnp("late-deny", {"selector": "app == 'd'", "order": 2000,
                                         "ingress": [{"action": "Deny"}]})

@@ -81,6 +81,13 @@ def test_deny_wins_over_any_allow_networkpolicy_included():
     assert not r.can_reach("web/a", "db/d", 5432)
     assert r.can_reach("web/a", "db/d", 80) and r.can_reach("db/e", "db/d", 5432)
     assert "ingressDeny[0]: deny from endpoints" in str(r.explain("web/a", "db/d", 5432))
+    # The NetworkPolicy's allow does not allow what the deny stops: explain names no allowing
+    # rule there, and names it where nothing denies.
+    v = r.explain("web/a", "db/d", 5432)
+    assert set(v.ingress.policies) == {"db/allow-all", "CiliumNetworkPolicy/db/deny-web"}
+    assert v.ingress.allowed_by == ()
+    allowing = r.explain("web/a", "db/d", 80).ingress.allowed_by
+    assert [(m.policy, m.rule) for m in allowing] == [("db/allow-all", 0)]
 
 
 def test_deny_only_rules_still_put_the_pod_in_default_deny_unless_told_not_to():
