@@ -181,18 +181,26 @@ def _admin_subject(snap, pol, pod):
 
 def admin_decision(snap, policies, ep, other, proto, port, direction):
     """The action of the first matching rule (Allow, Deny, Pass) of ``policies`` in order, or None."""
+    found = admin_match(snap, policies, ep, other, proto, port, direction)
+    return None if found is None else found[2].capitalize()
+
+
+def admin_match(snap, policies, ep, other, proto, port, direction):
+    """The first matching rule of ``policies`` in order: ``(kind/name, rule index, action)``,
+    the action "allow", "deny" or "pass"; None when no rule matches."""
     for pol in policies:
         if not _admin_subject(snap, pol, ep):
             continue
-        for rule in pol.egress if direction == "egress" else pol.ingress:
+        for i, rule in enumerate(pol.egress if direction == "egress" else pol.ingress):
             dst = other if direction == "egress" else ep
             action = "Allow" if rule.action == "Accept" else rule.action  # ClusterNetworkPolicy's word
             if any(p.unknown for p in rule.peers) and action != "Allow":
-                return "Deny"  # fail closed: "treat the rule as a 'Deny all' rule"
+                # fail closed: "treat the rule as a 'Deny all' rule"
+                return f"{pol.kind}/{pol.name}", i, "deny"
             if any(admin_peer_ok(snap, p, other) for p in rule.peers if not p.unknown) and admin_port_ok(snap,
                 rule, dst, proto, port
             ):
-                return action
+                return f"{pol.kind}/{pol.name}", i, action.lower()
     return None
 
 
@@ -265,23 +273,105 @@ def np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_matc
     rules selecting ``ep``, which its agent ANDs into the endpoint selectors it makes of a
     NetworkPolicy (each pod / namespace selector peer, and the wildcard selector of an empty
     ``from`` / ``to``), never into an ipBlock's CIDR rule."""
+    return bool(np_allowing_rules(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods,
+                                  required))
+
+
+def np_allowing_rules(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods, required=()):
+    """The indices of the rules of ``pol`` (which selects ``ep``) that allow the connection."""
     met = not required or all(
         selector_ok(r, _cilium_view(snap, other) if _is_pod(other) and not other.host_network else {})
         for r in required)
-    for rule in pol.egress if direction == "egress" else pol.ingress:
+    out = []
+    for i, rule in enumerate(pol.egress if direction == "egress" else pol.ingress):
         peers_ok = (not rule.peers and met) or any(
             peer_ok(snap, pe, pol.namespace, other, ipblocks_match_pods) and (met or pe.ip_block is not None)
             for pe in rule.peers or ()
         )
         if peers_ok and port_ok(snap, rule, other if direction == "egress" else ep, proto, port):
-            return True
-    return False
+            out.append(i)
+    return out
 
 
 def allowed(snap, src, dst, proto, port, ipblocks_match_pods=False):
     return side_ok(snap, src, dst, proto, port, "egress", ipblocks_match_pods) and side_ok(
         snap, dst, src, proto, port, "ingress", ipblocks_match_pods
     )
+
+
+# ------------------------------------------------------------------------------ what explain names
+
+
+def np_selecting(snap, ep, direction):
+    """The evaluated NetworkPolicies (``ns/name``, in the snapshot's order) that select ``ep``
+    for ``direction``: those that isolate it there."""
+    ptype = "Egress" if direction == "egress" else "Ingress"
+    return [pol.key for pol in snap.network_policies
+            if not pol.unsupported and ptype in pol.policy_types and _is_pod(ep) and _selects(snap, pol, ep)]
+
+
+def np_allowing(snap, ep, other, proto, port, direction, ipblocks_match_pods):
+    """``(ns/name, rule index)`` of every rule of a selecting NetworkPolicy that allows the
+    connection: allows are additive, so each of them allows it on its own."""
+    by_key = {pol.key: pol for pol in snap.network_policies}
+    return [(key, i) for key in np_selecting(snap, ep, direction)
+            for i in np_allowing_rules(snap, by_key[key], ep, other, proto, port, direction,
+                                       ipblocks_match_pods)]
+
+
+def explain_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
+    """What explain() should name for one side of a connection, in a cluster without Cilium:
+    ``{"admin", "policies", "allowed_by", "baseline", "steps"}``.
+
+    Without Calico: ``admin`` the first matching admin-tier rule ``(kind/name, index, action)``
+    or None; unless it decided (an Allow or Deny is final), ``policies`` the NetworkPolicies
+    that select the endpoint and ``allowed_by`` every allowing rule (the node-local exception
+    first, as ``("node/<node>", -1)``); ``baseline`` the first matching baseline rule, for an
+    endpoint NetworkPolicy leaves alone; ``steps`` each tier's first matching rule up to the
+    deciding one, as ``(tier, policy, index, action)`` (NetworkPolicy's: its first allowing
+    rule, else the isolation of the first selecting policy, ``(ns/name, -1, "deny")``).
+    With Calico: ``steps`` as :func:`calico_steps` gives them, ``admin`` and ``baseline`` those
+    tiers' steps; unless a tier before the default one decided, ``policies`` the NetworkPolicies
+    that select the endpoint and ``allowed_by`` the node-local exception and
+    :func:`calico_default_allows`.
+    """
+    if not _is_pod(ep) or ep.host_network:
+        return {"admin": None, "policies": [], "allowed_by": [], "baseline": None, "steps": []}
+    local = direction == "ingress" and node_local(snap, other, ep)
+    if snap.calico_policies or snap.calico_tiers:
+        steps = calico_steps(snap, ep, other, proto, port, direction, ipblocks_match_pods, local)
+        reached = {step[0]: step[1:] for step in steps}
+        out = {"admin": reached.get("admin"), "policies": [], "allowed_by": [],
+               "baseline": reached.get("baseline"), "steps": steps}
+        labels = [CALICO_TIER_NAMES.get(t, f"Calico tier {t}") for t in calico_tiers(snap)[0]]
+        decided = [step[0] for step in steps if step[3] != "pass"]
+        if decided and labels.index(decided[0]) < labels.index(CALICO_TIER_NAMES["default"]):
+            return out  # decided before the tier of NetworkPolicies
+        out["policies"] = np_selecting(snap, ep, direction)
+        out["allowed_by"] = ([(f"node/{ep.node}", -1)] if local else []) + calico_default_allows(
+            snap, ep, other, proto, port, direction, ipblocks_match_pods)
+        return out
+    order = lambda p: (p.priority or 0, p.kind, p.name)  # noqa: E731
+    admins = sorted((p for p in snap.admin_policies if not p.baseline), key=order)
+    admin = admin_match(snap, admins, ep, other, proto, port, direction)
+    steps = [] if admin is None else [("admin", *admin)]
+    out = {"admin": admin, "policies": [], "allowed_by": [], "baseline": None, "steps": steps}
+    if admin is not None and admin[2] != "pass":
+        return out
+    out["policies"] = np_selecting(snap, ep, direction)
+    out["allowed_by"] = ([(f"node/{ep.node}", -1)] if local else []) + np_allowing(
+        snap, ep, other, proto, port, direction, ipblocks_match_pods)
+    if out["allowed_by"]:
+        steps.append(("NetworkPolicy", *out["allowed_by"][0], "allow"))
+        return out
+    if out["policies"]:
+        steps.append(("NetworkPolicy", out["policies"][0], -1, "deny"))
+        return out
+    baselines = sorted((p for p in snap.admin_policies if p.baseline), key=order)
+    out["baseline"] = admin_match(snap, baselines, ep, other, proto, port, direction)
+    if out["baseline"] is not None:
+        steps.append(("baseline", *out["baseline"]))
+    return out
 
 
 # ------------------------------------------------------------------------------ Calico
@@ -518,40 +608,97 @@ def calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
 
 
 def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, local=False):
+    """Calico's pipeline, as :func:`calico_steps` walks it: the first step that is no Pass
+    decides; none (every tier passed or left the endpoint alone) allows."""
+    steps = calico_steps(snap, ep, other, proto, port, direction, ipblocks_match_pods, local)
+    return next((s[3] for s in steps if s[3] != "pass"), "allow") == "allow"
+
+
+#: How explain() names the fixed tiers around Calico's own.
+CALICO_TIER_NAMES = {"adminnetworkpolicy": "admin", "default": "Calico tier default (NetworkPolicy)",
+                     "baselineadminnetworkpolicy": "baseline"}
+
+
+def calico_tiers(snap):
+    """The tiers in evaluation order (by order, then name; no order: last), and each tier's
+    default action."""
+    inf = float("inf")
+    orders = {"adminnetworkpolicy": 1000.0, "default": 1_000_000.0, "baselineadminnetworkpolicy": 10_000_000.0}
+    defaults = {"default": "deny"}
+    names = {p.tier for p in snap.calico_policies if not p.unsupported and not p.host_only}
+    names |= {t.name for t in snap.calico_tiers} | set(orders)
+    tier_order = {n: orders.get(n, inf) for n in names}
+    for t in snap.calico_tiers:
+        if t.name not in orders:
+            tier_order[t.name] = t.order if t.order is not None else inf
+        defaults[t.name] = t.default_action
+    return sorted(names, key=lambda n: (tier_order[n], n)), defaults
+
+
+def calico_default_allows(snap, ep, other, proto, port, direction, ipblocks_match_pods):
+    """``(policy, rule index)`` of the default tier's rules that allow the connection, in the
+    tier's order, up to its first matching Deny or Pass: every allowing rule of a NetworkPolicy
+    (they add up), and the Allow rules of the tier's Calico policies."""
+    inf = float("inf")
+    ptype = "Egress" if direction == "egress" else "Ingress"
+    members = [((p.order if p.order is not None else inf), p.name, p.namespace or "", "calico", p)
+               for p in snap.calico_policies if not p.unsupported and not p.host_only and p.tier == "default"]
+    members += [(1000.0, f"knp.default.{p.name}", p.namespace, "k8s", p) for p in snap.network_policies
+                if not p.unsupported]
+    out = []
+    for *_, kind, pol in sorted(members, key=lambda m: m[:3]):
+        if kind == "k8s":
+            if ptype in pol.policy_types and _selects(snap, pol, ep):
+                out += [(pol.key, i) for i in np_allowing_rules(snap, pol, ep, other, proto, port, direction,
+                                                                ipblocks_match_pods)]
+            continue
+        if ptype not in pol.types or not _calico_selects(snap, pol, ep):
+            continue
+        for i, rule in enumerate(pol.egress if direction == "egress" else pol.ingress):
+            if rule.action == "log" or not calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
+                continue
+            if rule.action != "allow":
+                return out
+            out.append((pol.ref, i))
+    return out
+
+
+def calico_steps(snap, ep, other, proto, port, direction, ipblocks_match_pods, local=False):
     """Calico's pipeline: tiers by order, policies by order, rules in order; first match decides.
 
     The AdminNetworkPolicy tier stands at order 1000 and the baseline tier at 10,000,000 (where
     Calico puts them), the default tier (1,000,000) holds Kubernetes NetworkPolicies as
     ``knp.default.<name>`` with order 1000.  A tier that selected the endpoint and decided
     nothing applies its default action (Deny, or Pass); the end of all tiers allows.
+
+    Returns each tier's first matching rule, in order, up to the one that decides, as
+    ``(tier, policy, rule index, action)``: a NetworkPolicy by ``ns/name`` (its first allowing
+    rule: the first to match in its tier), a Calico policy by its ref, an admin one by
+    ``kind/name``; the end of a tier as ``("Tier/<name>", -1)`` (of the default tier, where a
+    NetworkPolicy selects the endpoint, as that policy's isolation ``(ns/name, -1)``); the
+    node-local exception as
+    ``("node/<node>", -1)``.
     """
     inf = float("inf")
-    orders = {"adminnetworkpolicy": 1000.0, "default": 1_000_000.0, "baselineadminnetworkpolicy": 10_000_000.0}
-    defaults = {"default": "deny"}
+    tiers, defaults = calico_tiers(snap)
     evaluated = [p for p in snap.calico_policies if not p.unsupported and not p.host_only]
-    names = {p.tier for p in evaluated} | {t.name for t in snap.calico_tiers} | set(orders)
-    tier_order = {n: orders.get(n, inf) for n in names}
-    for t in snap.calico_tiers:
-        if t.name not in orders:
-            tier_order[t.name] = t.order if t.order is not None else inf
-        defaults[t.name] = t.default_action
     order = lambda p: (p.priority or 0, p.kind, p.name)  # noqa: E731
     ptype = "Egress" if direction == "egress" else "Ingress"
-    for tier in sorted(names, key=lambda n: (tier_order[n], n)):
-        if tier == "adminnetworkpolicy":
-            admins = sorted((p for p in snap.admin_policies if not p.baseline), key=order)
-            action = admin_decision(snap, admins, ep, other, proto, port, direction)
-            if action in ("Allow", "Deny"):
-                return action == "Allow"
-            continue
-        if tier == "baselineadminnetworkpolicy":
-            baselines = sorted((p for p in snap.admin_policies if p.baseline), key=order)
-            action = admin_decision(snap, baselines, ep, other, proto, port, direction)
-            if action in ("Allow", "Deny"):
-                return action == "Allow"
+    steps = []
+    for tier in tiers:
+        label = CALICO_TIER_NAMES.get(tier, f"Calico tier {tier}")
+        if tier in ("adminnetworkpolicy", "baselineadminnetworkpolicy"):
+            group = sorted((p for p in snap.admin_policies if p.baseline == (tier != "adminnetworkpolicy")),
+                           key=order)
+            found = admin_match(snap, group, ep, other, proto, port, direction)
+            if found is not None:
+                steps.append((label, *found))
+                if found[2] != "pass":
+                    return steps
             continue
         if tier == "default" and local:
-            return True  # the node-local exception: first in the tier of NetworkPolicies
+            # the node-local exception: first in the tier of NetworkPolicies
+            return [*steps, (label, f"node/{ep.node}", -1, "allow")]
         members = [((p.order if p.order is not None else inf), p.name, p.namespace or "", "calico", p)
                    for p in evaluated if p.tier == tier]
         if tier == "default":
@@ -563,24 +710,33 @@ def calico_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
                 if ptype not in pol.policy_types or not _selects(snap, pol, ep):
                     continue
                 selected = True
-                if np_policy_allows(snap, pol, ep, other, proto, port, direction, ipblocks_match_pods):
-                    return True
+                allowing = np_allowing_rules(snap, pol, ep, other, proto, port, direction,
+                                             ipblocks_match_pods)
+                if allowing:
+                    return [*steps, (label, pol.key, allowing[0], "allow")]
                 continue
             if ptype not in pol.types or not _calico_selects(snap, pol, ep):
                 continue
             selected = True
-            for rule in pol.egress if direction == "egress" else pol.ingress:
+            for i, rule in enumerate(pol.egress if direction == "egress" else pol.ingress):
                 if rule.action == "log" or not calico_rule_ok(snap, pol, rule, ep, other, proto, port, direction):
                     continue
+                steps.append((label, pol.ref, i, rule.action))
                 if rule.action == "pass":
                     passed = True
                     break
-                return rule.action == "allow"
+                return steps
             if passed:
                 break
-        if selected and not passed and defaults.get(tier, "deny") == "deny":
-            return False
-    return True
+        if selected and not passed:
+            action = defaults.get(tier, "deny")
+            # In the default tier this end is NetworkPolicy's isolation: named, as without
+            # Calico, by the first NetworkPolicy that selects the endpoint, if one does.
+            isolating = np_selecting(snap, ep, direction) if tier == "default" else []
+            steps.append((label, isolating[0] if isolating else f"Tier/{tier}", -1, action))
+            if action == "deny":
+                return steps
+    return steps
 
 
 # ------------------------------------------------------------------------------ Cilium
