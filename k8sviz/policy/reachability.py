@@ -817,7 +817,10 @@ class Reachability:
                 # first matching Deny or Pass (Cilium's denies, Calico's default-tier rules),
                 # which stops the connection before any allow after it.
                 if r.action == "allow":
-                    allowed_by.append(match_of(r))
+                    # One rule of a policy may be several core rules (Cilium's per-node
+                    # entities): it is named once.
+                    if (m := match_of(r)) not in allowed_by:
+                        allowed_by.append(m)
                 else:
                     stopped = True
         return Side(

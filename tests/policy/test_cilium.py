@@ -301,6 +301,16 @@ def test_a_pod_whose_node_is_unknown_has_no_host_and_every_node_is_remote_to_it(
     assert r.can_reach("db/d", "kube-system/agent", 80) and r.can_reach("db/d", "10.0.1.1", 80)
 
 
+def test_explain_names_an_entry_once_whatever_the_rules_it_becomes():
+    """An entry naming ``cluster`` and ``host`` becomes a rule per node besides its own (the
+    node's host and kube-apiserver peers): where both match, explain still names the entry once."""
+    entry = cnp("p", {"endpointSelector": D, "egress": [{"toEntities": ["cluster", "host"]}]})
+    r = _placed(entry, kubernetes_slice("10.0.1.1"))  # the API server on n1, db/d's node
+    v = r.explain("db/d", "kube-system/agent", 80)
+    assert v.allowed
+    assert [(m.policy, m.rule) for m in v.egress.allowed_by] == [("CiliumNetworkPolicy/db/p", 0)]
+
+
 def test_entities_cluster_and_all():
     cluster = cnp("p", {"endpointSelector": D, "ingress": [{"fromEntities": ["cluster"]}]})
     r = reach(cluster, kubernetes_slice("10.0.1.1"))
