@@ -310,17 +310,47 @@ def np_selecting(snap, ep, direction):
             if not pol.unsupported and ptype in pol.policy_types and _is_pod(ep) and _selects(snap, pol, ep)]
 
 
-def np_allowing(snap, ep, other, proto, port, direction, ipblocks_match_pods):
+def np_allowing(snap, ep, other, proto, port, direction, ipblocks_match_pods, required=()):
     """``(ns/name, rule index)`` of every rule of a selecting NetworkPolicy that allows the
-    connection: allows are additive, so each of them allows it on its own."""
+    connection: allows are additive, so each of them allows it on its own.  ``required``: as
+    for :func:`np_policy_allows`."""
     by_key = {pol.key: pol for pol in snap.network_policies}
     return [(key, i) for key in np_selecting(snap, ep, direction)
             for i in np_allowing_rules(snap, by_key[key], ep, other, proto, port, direction,
-                                       ipblocks_match_pods)]
+                                       ipblocks_match_pods, required)]
+
+
+def cilium_matches(snap, ep, other, proto, port, direction):
+    """Cilium's part of one side: ``(denies, allows, closing)``, the matching deny and allow
+    entries of the rules selecting ``ep`` as ``(policy ref, entry index)`` and the policies
+    whose selecting rules put ``ep`` in default deny.  An entry's index counts the policy's
+    entries for the direction, rule (spec) by rule, allow entries before deny entries."""
+    dst = other if direction == "egress" else ep
+    required = _cilium_requirements(snap, ep, direction)
+    denies, allows, closing = [], [], []
+    for pol in snap.cilium_policies:
+        if pol.unsupported:
+            continue
+        index = 0
+        for rule in pol.rules:
+            allow_entries, deny_entries, closes = (
+                (rule.ingress, rule.ingress_deny, rule.default_deny_ingress) if direction == "ingress"
+                else (rule.egress, rule.egress_deny, rule.default_deny_egress))
+            selected = (_cilium_selects(pol, rule, ep)
+                        and selector_ok(rule.endpoint_selector, _cilium_view(snap, ep)))
+            for action, entries in (("allow", allow_entries), ("deny", deny_entries)):
+                for peer in entries:
+                    if selected and (_cilium_required(snap, peer, other, ep, required[action])
+                                     and _cilium_port_ok(snap, peer, dst, proto, port)):
+                        (allows if action == "allow" else denies).append((pol.ref, index))
+                    index += 1
+            if selected and closes and pol.ref not in closing:
+                closing.append(pol.ref)
+    return denies, allows, closing
 
 
 def explain_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
-    """What explain() should name for one side of a connection, in a cluster without Cilium:
+    """What explain() should name for one side of a connection:
     ``{"admin", "policies", "allowed_by", "baseline", "steps"}``.
 
     Without Calico: ``admin`` the first matching admin-tier rule ``(kind/name, index, action)``
@@ -330,6 +360,10 @@ def explain_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     endpoint NetworkPolicy leaves alone; ``steps`` each tier's first matching rule up to the
     deciding one, as ``(tier, policy, index, action)`` (NetworkPolicy's: its first allowing
     rule, else the isolation of the first selecting policy, ``(ns/name, -1, "deny")``).
+    With Cilium, its policies share NetworkPolicy's tier (:func:`cilium_matches`): a matching
+    deny entry decides first and leaves ``allowed_by`` empty; its allow entries follow the
+    NetworkPolicy rules in ``allowed_by``, the policies putting ``ep`` in default deny those in
+    ``policies``.
     With Calico: ``steps`` as :func:`calico_steps` gives them, ``admin`` and ``baseline`` those
     tiers' steps; unless a tier before the default one decided, ``policies`` the NetworkPolicies
     that select the endpoint and ``allowed_by`` the node-local exception and
@@ -359,13 +393,23 @@ def explain_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     if admin is not None and admin[2] != "pass":
         return out
     out["policies"] = np_selecting(snap, ep, direction)
+    tier, denies, allows, required = "NetworkPolicy", [], [], ()
+    if any(not p.unsupported for p in snap.cilium_policies):
+        # One repository with Cilium's rules: its denies first, whatever allows.
+        tier = "Cilium (with NetworkPolicy)"
+        denies, allows, closing = cilium_matches(snap, ep, other, proto, port, direction)
+        out["policies"] += closing
+        required = _cilium_requirements(snap, ep, direction)["allow"]
+    if denies:
+        steps.append((tier, *denies[0], "deny"))
+        return out
     out["allowed_by"] = ([(f"node/{ep.node}", -1)] if local else []) + np_allowing(
-        snap, ep, other, proto, port, direction, ipblocks_match_pods)
+        snap, ep, other, proto, port, direction, ipblocks_match_pods, required) + allows
     if out["allowed_by"]:
-        steps.append(("NetworkPolicy", *out["allowed_by"][0], "allow"))
+        steps.append((tier, *out["allowed_by"][0], "allow"))
         return out
     if out["policies"]:
-        steps.append(("NetworkPolicy", out["policies"][0], -1, "deny"))
+        steps.append((tier, out["policies"][0], -1, "deny"))
         return out
     baselines = sorted((p for p in snap.admin_policies if p.baseline), key=order)
     out["baseline"] = admin_match(snap, baselines, ep, other, proto, port, direction)

@@ -83,3 +83,11 @@ def test_explain_names_the_calico_tier_rules_of_the_reference(case):
     """Calico tiers around NetworkPolicy and the admin tiers: every tier's first matching rule,
     up to the one that decided, and tier ends."""
     _explains_as_reference(case, calico=True)
+
+
+@_SETTINGS
+@given(clusters(admin=True, cilium=True))
+def test_explain_names_the_cilium_rules_of_the_reference(case):
+    """Cilium's rules in NetworkPolicy's tier, inside the admin tiers: the deny that decided,
+    or every allowing rule and entry, and the policies that put the pod in default deny."""
+    _explains_as_reference(case)
