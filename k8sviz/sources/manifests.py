@@ -77,16 +77,14 @@ def _parse(data: bytes, source: str) -> list[Any]:
             return [_json_loads(data)]
         except _JSONError as e:
             if is_json_name:
+                # orjson says a byte that is not UTF-8 is "surrogates not allowed" at line 1,
+                # column 1, wherever it is: name the byte and its line, as for YAML.
+                _decode(data, source)
                 raise InputError(f"malformed JSON: {e}", source=source) from None
             # YAML is a superset of JSON in practice; let the YAML parser report the position.
     elif is_json_name and head:
         raise InputError("malformed JSON: the file does not start with '{' or '['", source=source)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        msg = f"not UTF-8 text (byte 0x{data[e.start]:02x} at line {line}); save the file as UTF-8"
-        raise InputError(msg, source=source) from None
+    text = _decode(data, source)
     try:
         return list(_yaml.load_all(text))
     except _yaml.MarkedYAMLError as e:
@@ -97,6 +95,16 @@ def _parse(data: bytes, source: str) -> list[Any]:
         raise InputError(f"malformed YAML: {e}", source=source) from None
     except (ValueError, TypeError, OverflowError) as e:  # from PyYAML's constructors, e.g. `!!int x`
         raise InputError(f"malformed YAML: a tagged value cannot be built ({e})", source=source) from None
+
+
+def _decode(data: bytes, source: str) -> str:
+    """``data`` as UTF-8 text, or an InputError naming the first byte that is not and its line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        msg = f"not UTF-8 text (byte 0x{data[e.start]:02x} at line {line}); save the file as UTF-8"
+        raise InputError(msg, source=source) from None
 
 
 def expand_list(

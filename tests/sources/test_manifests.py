@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 
 import pytest
 from tests.objects import deployment, netpol, pod
@@ -422,6 +423,16 @@ class TestBadInput:
         path = tmp_path / "bin.yaml"
         path.write_bytes(b"\xff\xfe\x00garbage")
         with pytest.raises(InputError, match="UTF-8"):
+            k8sviz.load(path)
+
+    @pytest.mark.parametrize("name", ["dump.json", "snap.k8sviz.json"])
+    def test_json_with_a_byte_that_is_not_utf8_names_it_and_its_line(self, tmp_path, name):
+        # Found by fuzzing the CLI (a flipped byte): orjson's "str is not valid UTF-8:
+        # surrogates not allowed: line 1 column 1 (char 0)" pointed at the file's start.
+        path = tmp_path / name
+        path.write_bytes(b'{"apiVersion": "v1", "kind": "List",\n "items": [{"kind": "caf\xe9"}]}')
+        said = f"{path}: not UTF-8 text (byte 0xe9 at line 2); save the file as UTF-8"
+        with pytest.raises(InputError, match=f"^{re.escape(said)}$"):
             k8sviz.load(path)
 
     def test_document_that_is_no_kubernetes_object(self, write):
