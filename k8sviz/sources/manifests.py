@@ -234,4 +234,10 @@ def read_path(
                 continue
             skip.add(real)
         data = _read_bytes(f)
-        yield InputFile(str(f), hashlib.sha256(data).hexdigest()), _parse(data, str(f))
+        docs = _parse(data, str(f))
+        if all(d is None for d in docs):
+            # `kubectl get ... > pods.yaml` that failed (expired credentials, a typo) leaves an
+            # empty file: read as nothing, its kind was "not in input" with nothing naming the file.
+            warn(LoadWarning("empty-file", "no object in this file (it is empty, or holds only comments "
+                             "and empty YAML documents): nothing read", str(f)))
+        yield InputFile(str(f), hashlib.sha256(data).hexdigest()), docs

@@ -139,6 +139,17 @@ class TestShapes:
             k8sviz.load(tmp_path / "root")
         assert str(e.value) == f"{tmp_path / 'root' / 'sub'}: cannot read directory: Permission denied"
 
+    def test_a_file_with_no_object_is_a_warning(self, write, tmp_path):
+        # Found by fuzzing the CLI: an empty dump file (what a failed `kubectl get pods -A -o yaml
+        # > pods.yaml` leaves) was read as nothing, said nowhere.
+        for name, text in (("pods.yaml", ""), ("svc.json", " \n"), ("np.yaml", "# none\n---\n---\nnull\n")):
+            (tmp_path / name).write_text(text)
+        ok = write("ok.yaml", [pod("a", "p")])
+        snap = k8sviz.load(ok, tmp_path / "pods.yaml", tmp_path / "svc.json", tmp_path / "np.yaml")
+        assert [(w.code, w.source) for w in snap.warnings] == [
+            ("empty-file", str(tmp_path / name)) for name in ("pods.yaml", "svc.json", "np.yaml")]
+        assert [p.key for p in snap.pods] == ["a/p"]
+
     def test_helm_rendered_output(self, tmp_path):
         text = (
             "---\n# Source: shop/templates/np.yaml\n"
