@@ -815,3 +815,14 @@ def test_gaps_segmentation_and_report_summarise_the_engine_warnings_too(command,
     # judged with ipBlocks matching pods, the warnings say so
     assert all("and matches them (ipblocks_match_pods=True)" in line
                for line in said("--ipblocks-match-pods", "--warnings", "all")[:5])
+
+
+def test_connectivity_txt_says_none_where_the_policies_allow_nothing(write, capsys):
+    # Found by fuzzing the CLI: txt printed nothing at all, as a run that read nothing would;
+    # the other formats keep their header and the other commands' txt tables say "(none)".
+    deny = netpol("a", "deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    path = write("x.yaml", [pod("a", "p", ip="10.0.0.1"), deny])
+    assert main(["connectivity", str(path)]) == 0
+    assert capsys.readouterr().out == "(none)\n"
+    assert main(["connectivity", str(path), "--format", "csv"]) == 0
+    assert capsys.readouterr().out == "src,dst,protocol,ports\n"

@@ -50,15 +50,22 @@ def render(table: _Table, fmt: str) -> str:
 
     Every name and every distinct (protocol, port list) is encoded once, so a row costs one
     string join; no DataFrame is built (importing pandas alone is a third of a small run).
-    The output equals a plain rendering of ``to_frame`` row by row (tested).
+    The output equals a plain rendering of ``to_frame`` row by row (tested); txt without a row
+    is ``(none)``.
     """
     names = [_NAME[fmt](x) for x in table.names.tolist()]
     tails = [
         "" if ports is None else _tail(fmt, PROTOCOLS[k % len(PROTOCOLS)], ports)
         for k, ports in enumerate(table.port_lists.tolist())
     ]
-    if fmt == "json" and not len(table.src):
-        return "[]\n"
+    if not len(table.src):
+        if fmt == "json":
+            return "[]\n"
+        if fmt == "txt":
+            # Other formats keep their header; txt had nothing to show, so a cluster whose
+            # policies allow nothing looked like a run that read nothing. Said as the other
+            # commands' txt tables say it.
+            return "(none)\n"
     head, pre, sep, joiner, end = _LAYOUT[fmt]
     src, dst, ports = table.src.tolist(), table.dst.tolist(), table.ports.tolist()
     rows = [f"{pre}{names[a]}{sep}{names[b]}{tails[k]}" for a, b, k in zip(src, dst, ports, strict=True)]

@@ -147,7 +147,8 @@ def _plain_render(df, fmt):
         lines = ["| src | dst | protocol | ports |", "|---|---|---|---|"]
         lines += [f"| {cell(r['src'])} | {cell(r['dst'])} | {r['protocol']} | {', '.join(r['ports'])} |" for r in records]
         return "\n".join(lines) + "\n"
-    return "".join(f"{r['src']} => {r['dst']} : {r['protocol']} {','.join(r['ports'])}\n" for r in records)
+    rows = "".join(f"{r['src']} => {r['dst']} : {r['protocol']} {','.join(r['ports'])}\n" for r in records)
+    return rows or "(none)\n"
 
 
 def test_cli_writer_equals_plain_rendering_of_to_frame():
