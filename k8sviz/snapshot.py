@@ -27,6 +27,7 @@ import orjson
 
 from ._files import atomic_write
 from ._gc import paused
+from ._shapes import shape_problem
 from ._text import clip
 from ._version import __version__
 from .calico_objects import (
@@ -418,6 +419,11 @@ def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
 
 
 def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
+    if not isinstance(e, ValueError) or str(e).startswith("invalid literal for int()"):
+        # Python's words, not a parser's ("'str' object has no attribute 'get'"): name the field.
+        problem = shape_problem(obj)
+        if problem:
+            return InputError(f"malformed object: {problem}", source=where, obj=_ref(obj))
     return InputError(f"malformed object ({type(e).__name__}: {_reason(e)})", source=where, obj=_ref(obj))
 
 
