@@ -36,8 +36,9 @@ _SHAPES: dict[str, tuple[tuple[str, str], ...]] = {
     "Pod": (*((f"spec.{p}", w) for p, w in _POD_SPEC), ("status.podIPs", _LIST), ("status.podIPs[]", _MAP),
             ("status.hostIPs", _LIST), ("status.hostIPs[]", _MAP)),
     "Service": (("spec.ports", _LIST), ("spec.ports[]", _MAP), ("spec.ports[].port", _NUMBER),
-                ("spec.ports[].targetPort", _PORT), ("spec.ports[].nodePort", _NUMBER), ("spec.selector", _MAP), ("spec.clusterIPs", _LIST),
-                ("spec.externalIPs", _LIST), *_LOAD_BALANCER),
+                ("spec.ports[].targetPort", _PORT), ("spec.ports[].nodePort", _NUMBER),
+                ("spec.selector", _MAP), ("spec.clusterIPs", _LIST), ("spec.externalIPs", _LIST),
+                *_LOAD_BALANCER),
     "Node": (("spec.podCIDRs", _LIST), ("status.addresses", _LIST), ("status.addresses[]", _MAP)),
     "Ingress": (("spec.defaultBackend", _MAP), *((f"spec.defaultBackend.{p}", w) for p, w in _BACKEND),
                 ("spec.rules", _LIST), ("spec.rules[]", _MAP), ("spec.rules[].http", _MAP),
@@ -53,6 +54,8 @@ _SHAPES: dict[str, tuple[tuple[str, str], ...]] = {
                     _WORKLOAD),
 }
 _COMMON = (("spec", _MAP), ("status", _MAP))
+#: Fields the API requires, where null is no zero value the parsers could read.
+_REQUIRED = frozenset({"spec.ports[].port"})
 
 
 def shape_problem(obj: Mapping[str, Any]) -> str | None:
@@ -63,7 +66,10 @@ def shape_problem(obj: Mapping[str, Any]) -> str | None:
     for path, want in rules:
         tokens = path.replace("[]", ".[]").split(".")
         for at, value in _values(obj, tokens, ""):
-            if value is not None and not _has_shape(value, want):
+            if value is None:
+                if path in _REQUIRED:
+                    return f"{at} is missing or null, not {want}"
+            elif not _has_shape(value, want):
                 return f"{at} is a {type(value).__name__}, not {want}"
     return None
 

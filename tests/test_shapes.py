@@ -25,6 +25,8 @@ CASES = [
      "spec.ports[1].port is a dict, not an integer"),
     (_obj("Service", spec={"ports": [{"port": "10.0.0.0/33"}]}), "Service/a/x",
      "spec.ports[0].port is a str, not an integer"),
+    (_obj("Service", spec={"ports": [{"port": None}]}), "Service/a/x",
+     "spec.ports[0].port is missing or null, not an integer"),
     (_obj("Deployment", "apps/v1", spec={"template": {"metadata": {"labels": ["x"]}}}), "Deployment/a/x",
      "spec.template.metadata.labels is a list, not a mapping"),
     (_obj("Deployment", "apps/v1", spec={"template": ["x"]}), "Deployment/a/x",
