@@ -116,9 +116,11 @@ class Report:
         self.problem_counts: dict[str, int] = {}
         self.by_file: dict[tuple[str, str], int] = {}
 
-    def problem(self, kind: str, file: str, line: int | None, message: str) -> None:
-        self.problem_counts[kind] = self.problem_counts.get(kind, 0) + 1
-        self.by_file[(file, kind)] = self.by_file.get((file, kind), 0) + 1
+    def problem(self, kind: str, file: str, line: int | None, message: str, *, count: int = 1) -> None:
+        """One problem of ``kind`` at ``line``; ``count``: the lines it costs, where one problem
+        loses several (a CSV quote left open swallows the lines after it)."""
+        self.problem_counts[kind] = self.problem_counts.get(kind, 0) + count
+        self.by_file[(file, kind)] = self.by_file.get((file, kind), 0) + count
         if len(self.problems) < PROBLEM_SAMPLES:
             self.problems.append({"kind": kind, "file": file, "line": line, "message": message[:200]})
 

@@ -4,6 +4,8 @@ The first line is a header; columns may come in any order and unknown columns ar
 (and reported once).  A column given twice is a ``bad-header`` problem: the file is not read.  ``.csv.gz`` is
 read transparently.  Lines may end in LF, CRLF or a bare CR; a row holding bytes that are not UTF-8, or one
 the CSV reader refuses (an over-long field), is a ``malformed`` problem and the rows after it are read.
+A quote left open makes the lines up to the next quote one row: one problem, named at the line
+the quote opened, that counts every line it swallowed.
 
 ==================  ========  =====================================================================
 column              required  meaning
@@ -210,29 +212,42 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
 
     def record(first: int, lineno: int, row: list[str], last: bool) -> tuple[Any, ...] | None:
         stats["lines"] += 1
+
+        def problem(kind: str, message: str) -> None:
+            if lineno == first:
+                report.problem(kind, file, lineno, message)
+                return
+            # A stray quote opens a field that runs over the line breaks to the next quote or the
+            # end of the file: every line it swallowed is lost, not one record at its last line.
+            lines = lineno - first + 1
+            stats["lines"] += lines - 1
+            report.problem(kind, file, first,
+                           f"a quote opened on this line is not closed before line {lineno}: lines {first}-"
+                           f"{lineno} are one row, {message}; all {lines} skipped", count=lines)
+
         if not any(c.strip() for c in row):
             return None
         if not_utf8:
             bad = next((n for n in range(first, lineno + 1) if n in not_utf8), None)
             if bad is not None:
                 on = "" if bad == lineno else f" on line {bad}"
-                report.problem("malformed", file, lineno, f"not UTF-8 (byte 0x{not_utf8[bad]:02x}{on})")
+                problem("malformed", f"not UTF-8 (byte 0x{not_utf8[bad]:02x}{on})")
                 return None
         if len(row) == width and [_printable(c).strip().lower().lstrip("\ufeff") for c in row] == header:
             # not a record: what two CSV files joined with cat leave between them
-            report.problem("malformed", file, lineno, "the header again (files joined?): not a record")
+            problem("malformed", "the header again (files joined?): not a record")
             return None
         if len(row) != width:
-            kind = "truncated" if last and len(row) < width else "malformed"
-            report.problem(kind, file, lineno, f"{len(row)} fields, the header has {width}")
+            kind = "truncated" if last and len(row) < width and lineno == first else "malformed"
+            problem(kind, f"{len(row)} fields, the header has {width}")
             return None
         try:
             given = get(row, "protocol")
             key = (given or "TCP").upper()
             proto = _PROTO.get(str(int(key)) if key.isascii() and key.isdigit() else key)  # 006 is 6
             if proto is None:
-                report.problem(
-                    "malformed", file, lineno,
+                problem(
+                    "malformed",
                     f"protocol {given!r} is not TCP, UDP, SCTP, ICMP, ICMPv6 or their IANA number "
                     "(6, 17, 132, 1, 58)",
                 )
@@ -268,7 +283,7 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
                 None,
             )
         except ValueError as e:
-            report.problem("malformed", file, lineno, f"bad value ({e})")
+            problem("malformed", f"bad value ({e})")
             return None
 
     # A row is held back until the next one is read: only the last row of the file may be cut short.

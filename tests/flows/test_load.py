@@ -209,6 +209,30 @@ class TestCSV:
         assert svc["dst_service"] == "kube-system/kube-dns" and svc["protocol"] == "UDP"
         assert df.loc[df["verdict"] == "denied", "src_ip"].iloc[0] == "192.168.5.5"
 
+    def test_a_quote_left_open_costs_every_line_it_swallows_said_where_it_opened(self, tmp_path):
+        # Found by fuzzing the CLI: the stray quote on line 3 made lines 3-6 one row, reported
+        # as "1 truncated" at line 6: three records lost without a word, the line misnamed.
+        p = tmp_path / "x.csv"
+        rows = [f"2024-03-15T10:00:0{i}Z,10.0.0.1,10.0.0.2,80" for i in range(6)]
+        rows[1] = '2024-03-15T10:00:01Z,10.0.0.1,"10.0.0.2,80'
+        p.write_text("time,src_ip,dst_ip,dst_port\n" + "\n".join(rows[:5]) + "\n")
+        df, _ = load_path(p)
+        assert len(df) == 1
+        src = df.attrs["k8sviz"]["sources"][0]
+        assert (src["records"], src["malformed"], src["truncated"], src["lines"]) == (1, 4, 0, 5)
+        assert df.attrs["k8sviz"]["problems"] == [{
+            "kind": "malformed", "file": str(p), "line": 3,
+            "message": "a quote opened on this line is not closed before line 6: lines 3-6 are one row, "
+                       "3 fields, the header has 4; all 4 skipped"}]
+        # closed on line 5, the row has the header's four fields by chance: its lines are still
+        # counted, and the lines after it read
+        p.write_text("time,src_ip,dst_ip,dst_port\n" + "\n".join([*rows[:3], 'x",y', *rows[4:]]) + "\n")
+        df, _ = load_path(p)
+        assert list(df["line"]) == [2, 6, 7]
+        assert df.attrs["k8sviz"]["problem_counts"] == {"malformed": 3}
+        assert df.attrs["k8sviz"]["problems"][0]["message"].startswith(
+            "a quote opened on this line is not closed before line 5: lines 3-5 are one row, bad value (")
+
     def test_bad_header(self, tmp_path):
         p = tmp_path / "x.csv"
         p.write_text("when,who\n1,2\n")
