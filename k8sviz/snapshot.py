@@ -556,7 +556,10 @@ class SnapshotBuilder:
         group, plural = resolved
         meta = obj.get("metadata")
         if meta and not isinstance(meta, dict):
-            _ref(obj)  # raises as it always did on such metadata, whatever the kind
+            # Refused whatever the kind; a snapshot file's objects come here without the
+            # manifest reader's check (it skips them as no objects), and _ref cannot read it.
+            raise InputError(f"malformed object: metadata is a {type(meta).__name__}, not a mapping",
+                             source=where, obj=kind)
         if kind == "Secret" and group == "":
             message = "Secret objects are never stored in a snapshot"
             self.warn(LoadWarning("secret-skipped", message, where, _ref(obj)))

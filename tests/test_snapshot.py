@@ -86,6 +86,22 @@ def test_a_rehashed_snapshot_of_the_wrong_shape_is_an_error_naming_the_field(dum
     assert str(path) in str(e.value) and "not a valid k8sviz snapshot" in str(e.value)
 
 
+@pytest.mark.parametrize("metadata", ["name: p", ["p"], 5])
+def test_a_rehashed_snapshot_object_whose_metadata_is_no_mapping_is_an_error(dump, tmp_path, metadata):
+    # Found by fuzzing the CLI: a traceback (AttributeError: 'str' object has no attribute 'get').
+    path = k8sviz.load(dump).save(tmp_path / "s.json")
+    doc = json.loads(path.read_text())
+    doc["objects"][0]["metadata"] = metadata
+    kind = doc["objects"][0]["kind"]
+    body = {k: v for k, v in doc.items() if k != "sha256"}
+    doc["sha256"] = hashlib.sha256(canonical_json(body)).hexdigest()
+    path.write_text(json.dumps(doc))
+    said = (f"{path}#objects[0], {kind}: malformed object: metadata is a {type(metadata).__name__}, "
+            "not a mapping")
+    with pytest.raises(InputError, match=f"^{re.escape(said)}$"):
+        k8sviz.load(path)
+
+
 def test_tampered_snapshot_is_detected(dump, tmp_path):
     path = k8sviz.load(dump).save(tmp_path / "s.json")
     path.write_text(path.read_text().replace("10.0.0.1", "10.0.0.2"))
