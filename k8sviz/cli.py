@@ -50,6 +50,21 @@ def _cli_text(message: Warning | str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ._terminal import Shown
+
+    # Control characters of a tampered input shown, not obeyed: always in messages, in the
+    # output where it reaches a terminal (see k8sviz._terminal).
+    out, err = sys.stdout, sys.stderr
+    sys.stderr = Shown.wrap(err)
+    if out.isatty():
+        sys.stdout = Shown.wrap(out)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from .errors import K8svizError
 
     parser = build_parser()

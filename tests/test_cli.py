@@ -826,3 +826,29 @@ def test_connectivity_txt_says_none_where_the_policies_allow_nothing(write, caps
     assert capsys.readouterr().out == "(none)\n"
     assert main(["connectivity", str(path), "--format", "csv"]) == 0
     assert capsys.readouterr().out == "src,dst,protocol,ports\n"
+
+
+_TAMPERED = ('apiVersion: v1\nkind: Pod\nmetadata: {name: "p\\e[2J\\rx", namespace: a}\n'
+             'spec: {containers: [{name: c, image: x}]}\nstatus: {phase: Running, podIP: 10.0.0.1}\n---\n'
+             'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: "n\\e[2J", namespace: a}\n'
+             'spec: {podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}]}]}\n')
+
+
+def test_control_characters_of_a_tampered_input_are_shown_not_obeyed_in_messages(tmp_path, capsys):
+    # Found while fuzzing the CLI: a name holding ESC [2J (which the API server refuses, a dump
+    # does not) cleared the screen from a warning line, hiding the lines before it.
+    path = tmp_path / "x.yaml"
+    path.write_text(_TAMPERED)
+    assert main(["connectivity", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "[ipblock-covers-pods] NetworkPolicy/a/n\\x1b[2J: ipBlock 10.0.0.0/8" in err and "\x1b" not in err
+    # not a terminal: the output is the data as it is (a pipe or file gets the name)
+    assert "a/p\x1b[2J\rx => " in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_control_characters_of_a_tampered_input_are_shown_not_obeyed_on_a_terminal(tmp_path):
+    (tmp_path / "x.yaml").write_text(_TAMPERED)
+    proc, shown = _on_a_terminal(["connectivity", "x.yaml", "--level", "pod"], tmp_path)
+    assert proc.returncode == 0 and b"\x1b" not in shown and b"\r" not in shown.replace(b"\r\n", b"")
+    assert b"a/p\\x1b[2J\\x0dx => " in shown
