@@ -4,7 +4,8 @@ The first line is a header; columns may come in any order and unknown columns ar
 (and reported once).  A column given twice is a ``bad-header`` problem: the file is not read.  ``.csv.gz`` is
 read transparently.  Lines may end in LF, CRLF or a bare CR; a row holding bytes that are not UTF-8, or one
 the CSV reader refuses (an over-long field), is a ``malformed`` problem and the rows after it are read.
-A quote left open makes the lines up to the next quote one row: one problem, named at the line
+A quote left open makes the lines up to the next quote one row: when the row does not have the
+header's fields, or its values hold lines with a record's fields, one problem, named at the line
 the quote opened, that counts every line it swallowed.
 
 ==================  ========  =====================================================================
@@ -241,6 +242,14 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             kind = "truncated" if last and len(row) < width and lineno == first else "malformed"
             problem(kind, f"{len(row)} fields, the header has {width}")
             return None
+        if lineno > first:
+            # A quoted line break is kept in its value, but lines in it with a record's commas are
+            # records a stray quote swallowed (into an ignored column, the row still reads).
+            shaped = sum(part.count(",") >= width - 1 for c in row for part in c.splitlines()[1:])
+            if shaped:
+                problem("malformed", f"its values hold {shaped} line{'s' * (shaped > 1)} with a record's "
+                        f"{width} fields")
+                return None
         try:
             given = get(row, "protocol")
             key = (given or "TCP").upper()

@@ -224,14 +224,26 @@ class TestCSV:
             "kind": "malformed", "file": str(p), "line": 3,
             "message": "a quote opened on this line is not closed before line 6: lines 3-6 are one row, "
                        "3 fields, the header has 4; all 4 skipped"}]
-        # closed on line 5, the row has the header's four fields by chance: its lines are still
-        # counted, and the lines after it read
+        # closed on line 5, the row has the header's four fields by chance: the record inside is
+        # seen, its lines counted, and the lines after it read
         p.write_text("time,src_ip,dst_ip,dst_port\n" + "\n".join([*rows[:3], 'x",y', *rows[4:]]) + "\n")
         df, _ = load_path(p)
         assert list(df["line"]) == [2, 6, 7]
         assert df.attrs["k8sviz"]["problem_counts"] == {"malformed": 3}
-        assert df.attrs["k8sviz"]["problems"][0]["message"].startswith(
-            "a quote opened on this line is not closed before line 5: lines 3-5 are one row, bad value (")
+        assert df.attrs["k8sviz"]["problems"][0]["message"] == (
+            "a quote opened on this line is not closed before line 5: lines 3-5 are one row, its values hold "
+            "1 line with a record's 4 fields; all 3 skipped")
+        # opened in a column k8sviz ignores and run to the end of the file: the row reads, with the
+        # records after it in a value; found by fuzzing the CLI, they were lost with no problem
+        clean = [f"2024-03-15T10:00:0{i}Z,10.0.0.1,10.0.0.2,80" for i in range(6)]
+        p.write_text(f"time,src_ip,dst_ip,dst_port,extra\n{clean[0]},x\n{clean[1]},\"\n"
+                     + "".join(f"{r},x\n" for r in clean[2:]))
+        df, _ = load_path(p)
+        assert list(df["line"]) == [2]
+        assert df.attrs["k8sviz"]["problem_counts"] == {"ignored-columns": 1, "malformed": 5}
+        assert df.attrs["k8sviz"]["problems"][1]["message"] == (
+            "a quote opened on this line is not closed before line 7: lines 3-7 are one row, its values hold "
+            "4 lines with a record's 5 fields; all 5 skipped")
 
     def test_bad_header(self, tmp_path):
         p = tmp_path / "x.csv"
