@@ -852,3 +852,13 @@ def test_control_characters_of_a_tampered_input_are_shown_not_obeyed_on_a_termin
     proc, shown = _on_a_terminal(["connectivity", "x.yaml", "--level", "pod"], tmp_path)
     assert proc.returncode == 0 and b"\x1b" not in shown and b"\r" not in shown.replace(b"\r\n", b"")
     assert b"a/p\\x1b[2J\\x0dx => " in shown
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (a full disk)")
+@pytest.mark.parametrize("command", [["connectivity", "--demo"], ["snapshot", "--demo"],
+                                     ["flows", str(k8sviz.demo_path("flows") / "calico.json")]])
+def test_an_output_file_that_cannot_be_written_is_named(command, capsys):
+    # Found by fuzzing the CLI: "k8sviz: error: No space left on device", naming no file.
+    assert main([*command, "-o", "/dev/full"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert errors == ["k8sviz: error: cannot write /dev/full: No space left on device"]

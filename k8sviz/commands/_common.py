@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -90,7 +91,20 @@ def write_text(path: str | None, text: str) -> None:
 
     from .._files import atomic_write
 
-    atomic_write(Path(path), text.encode("utf-8"))
+    with writing(path):
+        atomic_write(Path(path), text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def writing(path: str) -> Iterator[None]:
+    """Say which ``-o`` file could not be written: a full disk raised "No space left on device"
+    naming nothing (a write names no file), or the temporary file beside it."""
+    try:
+        yield
+    except OSError as e:
+        from ..errors import K8svizError
+
+        raise K8svizError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def to_stdout(data: bytes) -> None:

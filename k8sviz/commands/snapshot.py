@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import STDOUT, add_inputs, add_output, check_output, load_inputs, to_stdout
+from ._common import STDOUT, add_inputs, add_output, check_output, load_inputs, to_stdout, writing
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         to_stdout(snap.to_json())
         written = "standard output"
     else:
-        written = str(snap.save(args.output))
+        with writing(args.output):
+            written = str(snap.save(args.output))
     print(f"wrote {written} ({counted(len(snap.pods), 'pod')}, "
           f"{counted(len(snap.network_policies), 'network policy')}, "
           f"{counted(len(snap.warnings), 'warning')}, sha256 {snap.sha256[:12]})", file=sys.stderr)
