@@ -861,4 +861,4 @@ def test_an_output_file_that_cannot_be_written_is_named(command, capsys):
     # Found by fuzzing the CLI: "k8sviz: error: No space left on device", naming no file.
     assert main([*command, "-o", "/dev/full"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
-    assert errors == ["k8sviz: error: cannot write /dev/full: No space left on device"]
+    assert errors == ["k8sviz: error: No space left on device: /dev/full"]

@@ -97,14 +97,14 @@ def write_text(path: str | None, text: str) -> None:
 
 @contextlib.contextmanager
 def writing(path: str) -> Iterator[None]:
-    """Say which ``-o`` file could not be written: a full disk raised "No space left on device"
-    naming nothing (a write names no file), or the temporary file beside it."""
+    """Name the ``-o`` file in an error writing it that names no file: a full disk raised "No
+    space left on device" alone (a write names none), where an open says "File too large: out.txt"."""
     try:
         yield
     except OSError as e:
-        from ..errors import K8svizError
-
-        raise K8svizError(f"cannot write {path}: {e.strerror or e}") from None
+        if e.filename is not None or isinstance(e, BrokenPipeError):
+            raise
+        raise OSError(e.errno, e.strerror or str(e), path) from None
 
 
 def to_stdout(data: bytes) -> None:
