@@ -4,8 +4,9 @@ the input's, or a silent empty answer.
 
 It guards the defects a longer fuzz of every subcommand found: errors that named no field
 ("malformed object (AttributeError: 'str' object has no attribute 'get')"), a byte that is not
-UTF-8 placed at line 1 of a JSON file, and a txt table printed as nothing.  The cases are
-fixed (one seed), so a failure names a case that fails again.
+UTF-8 placed at line 1 of a JSON file, a txt table printed as nothing, and flow CSV records a
+quote left open swallowed unsaid.  The cases are fixed (one seed each), so a failure names a
+case that fails again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ import yaml
 
 from k8sviz.cli import main
 from k8sviz.sources.demo import demo_path
+
+FLOWS_CSV = Path(__file__).parent / "flows" / "data" / "flows.csv"
+#: Cells put in a flow CSV: quotes left open or closed mid-field, other types, extremes.
+HOSTILE_CELLS = ['"', '",', '"a""b', 'x"y', "", "-1", "99999999999999999999", "nan", "1e400", "\x00",
+                 "</script>", "=1+1", "2024-99-99", "65536", "::1", "0x50", "\ufeff", "a\rb", "TCP,UDP"]
 
 #: Values put where the input had another: other types, extremes, hostile text.
 HOSTILE: list[Any] = [
@@ -147,6 +153,26 @@ def test_hostile_edits_of_the_demo_give_a_clear_answer_or_a_clear_error(tmp_path
     # the cases reach past the loader: answers as well as errors, for most commands
     assert {c for c, code in seen if code == 0} >= {"info", "connectivity", "isolation", "gaps"}
     assert {c for c, code in seen if code == 2} >= {"info", "connectivity"}
+
+
+def test_hostile_cells_of_a_flow_csv_lose_no_record_unsaid(tmp_path, capsys):
+    """Every line of the file is a record or a counted problem: a quote left open swallowed the
+    lines after it, as one 'truncated' record or (in an ignored column) as none."""
+    rng = random.Random(1128)
+    lines = FLOWS_CSV.read_text().splitlines()
+    header, rows = lines[0], [line.split(",") for line in lines[1:]] * 2
+    for case in range(40):
+        edited = copy.deepcopy(rows)
+        for _ in range(rng.randint(1, 3)):
+            row = rng.choice(edited)
+            row[rng.randrange(len(row))] = rng.choice(HOSTILE_CELLS)
+        path = tmp_path / f"{case}.csv"
+        path.write_text(header + "\n" + "\n".join(",".join(r) for r in edited) + "\n")
+        assert main(["flows", str(path), "--format", "json"]) == 0, case
+        said = capsys.readouterr()
+        src = json.loads(said.out)["summary"]["sources"]["csv"]
+        told = sum(src[k] for k in ("records", "malformed", "truncated", "bad_time", "non_flow"))
+        assert told >= len(edited) and src["lines"] >= len(edited), (case, path.read_text(), src)
 
 
 @pytest.mark.parametrize("command", ["info", "connectivity"])
