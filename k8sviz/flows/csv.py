@@ -5,8 +5,8 @@ The first line is a header; columns may come in any order and unknown columns ar
 read transparently.  Lines may end in LF, CRLF or a bare CR; a row holding bytes that are not UTF-8, or one
 the CSV reader refuses (an over-long field), is a ``malformed`` problem and the rows after it are read.
 A quote left open makes the lines up to the next quote one row: when the row does not have the
-header's fields, or its values hold lines with a record's fields, one problem, named at the line
-the quote opened, that counts every line it swallowed.
+header's fields, its values hold lines with a record's fields, or the quote is never closed, one
+problem, named at the line the quote opened, that counts every line it swallowed.
 
 ==================  ========  =====================================================================
 column              required  meaning
@@ -119,22 +119,27 @@ def _int(v: str | None) -> int | None:
     return int(v)
 
 
-def _lines(path: Path, report: Report, not_utf8: dict[int, int]) -> Iterator[str]:
+def _lines(path: Path, report: Report, not_utf8: dict[int, int], unclosed: list[int]) -> Iterator[str]:
     """The text lines of a CSV file, with their line breaks (the reader keeps a quoted one in its value).
 
     A line ends at LF, CRLF or a lone CR, as Python's universal newlines (and so the ``csv``
     module's own advice, ``newline=""``) have it; a file of CR-ended lines would otherwise be one
     line the reader refuses.  Bytes that are no UTF-8 are kept as lone surrogates
     (``surrogateescape``) and the first one of each line is noted in ``not_utf8`` (line ->
-    byte): the row is then reported, not stored with U+FFFD in a name.
+    byte): the row is then reported, not stored with U+FFFD in a name.  ``unclosed`` gets the
+    line of a quote the file leaves open at its end (an odd count of quotes since it; ``""`` is
+    two), which the reader takes for a value running to the end of the file.
     """
     lineno = 0
+    inside = 0  # the line that opened the quote still open, or 0
     try:
         with open_binary(path) as fh:
             for raw in fh:
                 # A bare CR inside a binary line ends a line too (a CR just before the LF does not).
                 for line in raw.splitlines(keepends=True) if b"\r" in raw else (raw,):
                     lineno += 1
+                    if line.count(b'"') & 1:
+                        inside = 0 if inside else lineno
                     try:
                         yield line.decode("utf-8")
                     except UnicodeDecodeError as e:
@@ -145,6 +150,9 @@ def _lines(path: Path, report: Report, not_utf8: dict[int, int]) -> Iterator[str
                        "compressed stream ends early (file cut mid-write?)")
     except (OSError, zlib.error) as e:
         report.problem("unreadable", str(path), lineno + 1, f"cannot read further: {e}")
+    finally:
+        if inside:
+            unclosed.append(inside)
 
 
 def _printable(text: str) -> str:
@@ -156,7 +164,8 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
     """Stream the rows of a flow CSV as raw records."""
     file = str(path)
     not_utf8: dict[int, int] = {}
-    reader = _csv.reader(_lines(path, report, not_utf8))
+    unclosed: list[int] = []
+    reader = _csv.reader(_lines(path, report, not_utf8, unclosed))
     try:
         header = next(reader, None)
     except _csv.Error as e:
@@ -244,11 +253,15 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             return None
         if lineno > first:
             # A quoted line break is kept in its value, but lines in it with a record's commas are
-            # records a stray quote swallowed (into an ignored column, the row still reads).
+            # records a stray quote swallowed (into an ignored column, the row still reads), and a
+            # quote never closed swallowed every line to the end of the file.
             shaped = sum(part.count(",") >= width - 1 for c in row for part in c.splitlines()[1:])
             if shaped:
                 problem("malformed", f"its values hold {shaped} line{'s' * (shaped > 1)} with a record's "
                         f"{width} fields")
+                return None
+            if last and unclosed and first <= unclosed[0] <= lineno:
+                problem("malformed", "and the quote is never closed (a stray quote, or the file is cut)")
                 return None
         try:
             given = get(row, "protocol")

@@ -244,6 +244,20 @@ class TestCSV:
         assert df.attrs["k8sviz"]["problems"][1]["message"] == (
             "a quote opened on this line is not closed before line 7: lines 3-7 are one row, its values hold "
             "4 lines with a record's 5 fields; all 5 skipped")
+        # never closed, over a last line cut short (no record's commas): counted too, where that
+        # line was a 'truncated' record without the quote and nothing with it
+        p.write_text(f"time,src_ip,dst_ip,dst_port,extra\n{clean[0]},x\n{clean[1]},\"\n"
+                     "2024-03-15T10:00:07Z,10.0")
+        df, _ = load_path(p)
+        assert list(df["line"]) == [2]
+        assert df.attrs["k8sviz"]["problems"][1] == {
+            "kind": "malformed", "file": str(p), "line": 3,
+            "message": "a quote opened on this line is not closed before line 4: lines 3-4 are one row, and the "
+                       "quote is never closed (a stray quote, or the file is cut); all 2 skipped"}
+        # a quoted line break closed on the last line is a value, as anywhere
+        p.write_text(f"time,src_ip,dst_ip,dst_port,node\n{clean[0]},x\n{clean[1]},\"n\n1\"\n")
+        df, _ = load_path(p)
+        assert df["node"].tolist() == ["x", "n\n1"] and not df.attrs["k8sviz"]["problems"]
 
     def test_bad_header(self, tmp_path):
         p = tmp_path / "x.csv"
