@@ -252,8 +252,8 @@ class TestCSV:
         assert list(df["line"]) == [2]
         assert df.attrs["k8sviz"]["problems"][1] == {
             "kind": "malformed", "file": str(p), "line": 3,
-            "message": "a quote opened on this line is not closed before line 4: lines 3-4 are one row, and the "
-                       "quote is never closed (a stray quote, or the file is cut); all 2 skipped"}
+            "message": "a quote opened on this line is not closed before line 4: lines 3-4 are one row, "
+                       "and the quote is never closed (a stray quote, or the file is cut); all 2 skipped"}
         # a quoted line break closed on the last line is a value, as anywhere
         p.write_text(f"time,src_ip,dst_ip,dst_port,node\n{clean[0]},x\n{clean[1]},\"n\n1\"\n")
         df, _ = load_path(p)
