@@ -455,7 +455,11 @@ class _Progress:
     """One self-overwriting line on a terminal; silent when the stream is not a TTY."""
 
     def __init__(self, stream: IO[str] | None):
-        self.stream = stream
+        from .._terminal import Shown
+
+        # The command line shows control characters of its messages as escapes (see
+        # k8sviz._terminal); this line's own \r must reach the terminal as it is.
+        self.stream = stream.stream if isinstance(stream, Shown) else stream
         try:
             self.enabled = bool(stream is not None and stream.isatty())
         except (AttributeError, ValueError):

@@ -966,6 +966,18 @@ def test_progress_only_on_a_terminal(apiserver: Any, kubeconfig: Any) -> None:
     assert "k8sviz: listing pods 1,000 (1,020 objects so far)" in lines[3]
 
 
+def test_the_progress_line_overwrites_itself_through_the_command_line_s_escaping() -> None:
+    # The command line writes stderr through _terminal.Shown, which shows a tampered name's
+    # control characters as escapes: the progress line's own \r came out as "\x0d".
+    from k8sviz._terminal import Shown
+
+    tty = _TTY()
+    progress = live._Progress(Shown.wrap(tty))
+    progress.update("pods", 500, force=True)
+    assert tty.getvalue().startswith("\rk8sviz: listing pods 500")
+    assert "\\x0d" not in tty.getvalue()
+
+
 def test_a_failed_snapshot_leaves_no_summary_line_on_a_terminal(
     apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
