@@ -5,7 +5,7 @@ NetworkPolicy (networking.k8s.io/v1), and AdminNetworkPolicy / BaselineAdminNetw
 of them; Cilium's rules, and where its agent cannot merge two L7 parsers.  It shares nothing
 with k8sviz.policy; it only reads the model dataclasses (Calico
 selectors are evaluated with the model's ``Selector.matches``, tested on its own).  Endpoints
-are Pods or external IP strings.
+are Pods or external IP strings; :func:`resolve` reads a query's names as the README promises.
 """
 
 from __future__ import annotations
@@ -297,6 +297,46 @@ def allowed(snap, src, dst, proto, port, ipblocks_match_pods=False):
     return side_ok(snap, src, dst, proto, port, "egress", ipblocks_match_pods) and side_ok(
         snap, dst, src, proto, port, "ingress", ipblocks_match_pods
     )
+
+
+# ------------------------------------------------------------------------------ what a query names
+
+
+def resolve(snap, ref):
+    """The endpoints a query's ``ref`` stands for, as the README and ``can_reach`` say: a pod's
+    "namespace/name"; else a workload's "namespace/name", all its pods (a pod name wins over a
+    workload of the same name); else an IP address: the pod holding it (never a hostNetwork
+    pod; a Running one before other live ones before ended ones, then the first listed), or
+    the address itself, outside the pods."""
+    pods = [p for p in snap.pods if p.key == ref] or [p for p in snap.pods if p.workload_key == ref]
+    if pods:
+        return pods[:1] if pods[0].key == ref else pods
+    a = ipaddress.ip_address(ref)
+
+    def rank(p):
+        return 2 if p.terminated else 0 if p.phase == "Running" else 1
+
+    holders = [p for p in snap.pods if not p.host_network and not p.synthesized
+               and any(ipaddress.ip_address(x) == a for x in p.ips)]
+    return [min(holders, key=rank)] if holders else [ref]  # min() keeps the first of a rank
+
+
+def query_pairs(snap, src, dst):
+    """The endpoint pairs a query judges, sources then destinations in order: never a pod
+    with itself, nor two outside addresses."""
+    return [(s, d) for s in resolve(snap, src) for d in resolve(snap, dst)
+            if s is not d and (_is_pod(s) or _is_pod(d))]
+
+
+def query_allowed(snap, src, dst, proto, port, ipblocks_match_pods=False):
+    """``can_reach``'s promise: True if ANY pair of the endpoints connects."""
+    return any(allowed(snap, s, d, proto, port, ipblocks_match_pods) for s, d in query_pairs(snap, src, dst))
+
+
+def explained_pair(snap, src, dst, proto, port, ipblocks_match_pods=False):
+    """The pair ``explain`` judges: the first pair that connects, or the first pair."""
+    pairs = query_pairs(snap, src, dst)
+    return next((p for p in pairs if allowed(snap, *p, proto, port, ipblocks_match_pods)), pairs[0])
 
 
 # ------------------------------------------------------------------------------ what explain names

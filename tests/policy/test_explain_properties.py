@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 
+import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import k8sviz
+from k8sviz.errors import QueryError
 
 from . import reference
 from .helpers import snapshot
-from .test_properties import clusters, judged_pairs
+from .test_properties import EXTERNAL, clusters, judged_pairs
 
 #: Connections explained per pair: a port most rules name, one a named port or a range may give,
 #: and one few rules name (so that isolation and tier ends decide too).
@@ -25,6 +29,10 @@ EXPLAINED = ((80, "TCP"), (53, "UDP"), (444, "TCP"))
 # 150 examples each keep the three tests under a minute; K8SVIZ_EXPLAIN_EXAMPLES runs more.
 _SETTINGS = settings(max_examples=int(os.environ.get("K8SVIZ_EXPLAIN_EXAMPLES", "150")), deadline=None,
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# The added tests, each a few seconds at these numbers; the same variable runs more.
+_MORE = int(os.environ.get("K8SVIZ_EXPLAIN_EXAMPLES", "0")) or None
+_ENDPOINTS = settings(_SETTINGS, max_examples=_MORE or 40)
+_FOCUSED = settings(_SETTINGS, max_examples=_MORE or 25)
 
 
 def _named(side):
@@ -153,3 +161,88 @@ def test_explain_names_the_cilium_rules_of_the_reference(case):
     """Cilium's rules in NetworkPolicy's tier, inside the admin tiers: the deny that decided,
     or every allowing rule and entry, and the policies that put the pod in default deny."""
     _explains_as_reference(case)
+
+
+# ------------------------------------------------------------------------------ endpoints by name or address
+
+#: Workload names: two, and one that is also a pod's name (the pod's wins where both are).
+WORKLOADS = ["web", "db", "p1"]
+
+
+@st.composite
+def workload_clusters(draw, **flavour):
+    """``clusters(**flavour)`` whose pods some StatefulSets own (so a workload has 1-5 pods),
+    maybe with a pod that has ended and whose address a running pod now holds (listed first:
+    the address is the running pod's)."""
+    objs, match_pods = draw(clusters(**flavour))
+    pods = [o for o in objs if o["kind"] == "Pod" and o["metadata"]["name"] != "cilium-x"]
+    for o in pods:
+        owner = draw(st.sampled_from([None, *WORKLOADS]))
+        if owner is not None:
+            o["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "StatefulSet",
+                                                 "name": owner, "uid": f"u-{owner}", "controller": True}]
+    if draw(st.booleans()):
+        held = draw(st.sampled_from(pods))
+        ended = {**held, "metadata": {**held["metadata"], "name": "old"},
+                 "status": {**held["status"], "phase": draw(st.sampled_from(["Succeeded", "Failed"]))}}
+        objs.append(ended)
+    return objs, match_pods
+
+
+def _refs(snap):
+    """What a query may name: pods, workloads, the pods' addresses (hostNetwork ones are their
+    node's), and addresses outside the pods."""
+    addresses = {ip for p in snap.pods for ip in (*p.ips, *([p.host_ip] if p.host_ip else []))}
+    return sorted({*(p.key for p in snap.pods), *(p.workload_key for p in snap.pods), *addresses, *EXTERNAL})
+
+
+def _queries_as_reference(case, data):
+    objs, match_pods = case
+    snap = snapshot(*objs)
+    r = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
+    refs = st.sampled_from(_refs(snap))
+    # Workloads of several pods half the time: where their pairs differ, which one explain picks.
+    several = [w for w, n in Counter(p.workload_key for p in snap.pods).items() if n > 1]
+    if several:
+        refs = st.one_of(st.sampled_from(several), refs)
+    calico = bool(snap.calico_policies or snap.calico_tiers)
+    for src, dst in data.draw(st.lists(st.tuples(refs, refs), min_size=1, max_size=12, unique=True)):
+        pairs = reference.query_pairs(snap, src, dst)
+        for port, proto in EXPLAINED:
+            if not pairs:  # a pod to itself, or two outside addresses
+                with pytest.raises(QueryError):
+                    r.can_reach(src, dst, port, proto)
+                with pytest.raises(QueryError):
+                    r.explain(src, dst, port, proto)
+                continue
+            want = reference.query_allowed(snap, src, dst, proto, port, match_pods)
+            assert r.can_reach(src, dst, port, proto) == want, (src, dst, proto, port)
+            v = r.explain(src, dst, port, proto)
+            s, d = reference.explained_pair(snap, src, dst, proto, port, match_pods)
+            # The pair judged, by pod key, or by the address given (with the block it falls in).
+            assert (v.src.split(" (in ")[0], v.dst.split(" (in ")[0]) == (
+                getattr(s, "key", s), getattr(d, "key", d)), (src, dst, str(v))
+            assert v.allowed == reference.allowed(snap, s, d, proto, port, match_pods), (src, dst, str(v))
+            _sides_as_reference(snap, v, s, d, match_pods, calico=calico)
+
+
+@_ENDPOINTS
+@given(workload_clusters(), st.data())
+def test_queries_by_workload_and_address_name_what_the_reference_does(case, data):
+    """NetworkPolicy only: can_reach on workloads is any pod pair, explain the first pair that
+    connects (else the first), an address the pod holding it (a running one first) or itself."""
+    _queries_as_reference(case, data)
+
+
+@_ENDPOINTS
+@given(workload_clusters(admin=True, cilium=True), st.data())
+def test_queries_by_workload_and_address_with_cilium_and_admin_tiers(case, data):
+    """The same, where Cilium's rules and the admin tiers decide (node addresses included)."""
+    _queries_as_reference(case, data)
+
+
+@_ENDPOINTS
+@given(workload_clusters(admin=True, calico=True), st.data())
+def test_queries_by_workload_and_address_with_calico_tiers(case, data):
+    """The same, through Calico's tiers, where network sets and nets match addresses too."""
+    _queries_as_reference(case, data)
