@@ -20,7 +20,20 @@ from k8sviz.errors import QueryError
 
 from . import reference
 from .helpers import snapshot
-from .test_properties import EXTERNAL, clusters, judged_pairs
+from .test_properties import (
+    EXTERNAL,
+    calico_ip_family_clusters,
+    calico_network_set_clusters,
+    calico_service_account_clusters,
+    calico_service_clusters,
+    cilium_apiserver_clusters,
+    cilium_l7_clusters,
+    cilium_service_clusters,
+    cilium_world_clusters,
+    clusters,
+    judged_pairs,
+    requiring_clusters,
+)
 
 #: Connections explained per pair: a port most rules name, one a named port or a range may give,
 #: and one few rules name (so that isolation and tier ends decide too).
@@ -32,7 +45,7 @@ _SETTINGS = settings(max_examples=int(os.environ.get("K8SVIZ_EXPLAIN_EXAMPLES", 
 # The added tests, each a few seconds at these numbers; the same variable runs more.
 _MORE = int(os.environ.get("K8SVIZ_EXPLAIN_EXAMPLES", "0")) or None
 _ENDPOINTS = settings(_SETTINGS, max_examples=_MORE or 40)
-_FOCUSED = settings(_SETTINGS, max_examples=_MORE or 25)
+_FOCUSED = settings(_SETTINGS, max_examples=_MORE or 50)
 
 
 def _named(side):
@@ -246,3 +259,31 @@ def test_queries_by_workload_and_address_with_cilium_and_admin_tiers(case, data)
 def test_queries_by_workload_and_address_with_calico_tiers(case, data):
     """The same, through Calico's tiers, where network sets and nets match addresses too."""
     _queries_as_reference(case, data)
+
+
+# ------------------------------------------------------------------------------ the focused clusters
+
+#: The focused clusters of test_properties.py, around one feature each, and whether Calico's
+#: tiers judge them.
+FOCUSED = {
+    "calico network sets": (calico_network_set_clusters, True),
+    "calico services": (calico_service_clusters, True),
+    "calico service accounts": (calico_service_account_clusters, True),
+    "calico ip versions": (calico_ip_family_clusters, True),
+    "cilium services": (cilium_service_clusters, False),
+    "cilium kube-apiserver": (cilium_apiserver_clusters, False),
+    "cilium world": (cilium_world_clusters, False),
+    "cilium l7": (cilium_l7_clusters, False),
+    "cilium requires": (requiring_clusters, False),
+}
+
+
+@pytest.mark.parametrize("name", list(FOCUSED))
+@_FOCUSED
+@given(data=st.data())
+def test_explain_names_the_rules_of_the_reference_on_focused_clusters(name, data):
+    """Network sets, Services, ServiceAccounts and IP versions in Calico rules; Services, the
+    API server, world, L7 rules and requirements in Cilium's: the rules explain names are the
+    reference's."""
+    strategy, calico = FOCUSED[name]
+    _explains_as_reference(data.draw(strategy()), calico=calico)
