@@ -76,6 +76,9 @@ _BASELINE_MARK = (10_000_000.0, "baselineadminnetworkpolicy")
 _K8S_ORDER = 1000.0  # Calico's order for Kubernetes NetworkPolicies (knp.default.*)
 _CLOSE = 10**12  # priority of a tier's closing rule: after every policy of the tier
 _STRIDE = 100_000  # priorities per policy within a tier (rule index below it)
+#: Where the default tier's policies start, once ranked: after Cilium's denies (-1) and allows
+#: (0), which come first in that tier.
+_FIRST = 1
 
 
 @dataclass(frozen=True)
@@ -501,12 +504,15 @@ def translate_calico(
     k8s_names: dict[str, str],
     sa_labels: Mapping[tuple[str, str], Mapping[str, str]],
     slices: Mapping[tuple[str, str], Sequence[EndpointSlice]],
+    cilium_rules: Sequence[CoreRule] = (),
 ) -> list[CoreRule]:
     """Core rules of the Calico tiers; re-ranks ``k8s_rules`` (in place) among the default tier's.
 
     ``k8s_names`` maps a NetworkPolicy's ``ns/name`` to its name; ``sa_labels`` the
     ServiceAccounts' ``(namespace, name)`` to their labels, ``slices`` the Services' to their
-    EndpointSlices.
+    EndpointSlices.  ``cilium_rules``: Cilium's, which share NetworkPolicy's place in the
+    default tier: its denies and allows stay ahead of the tier's policies, and its default
+    deny becomes, like a NetworkPolicy's isolation, the tier's end (in place too).
     """
     match = _Matcher(ends, pods, namespaces, sets, sa_labels, slices)
     everything = EndpointSet(everything=True)
@@ -524,13 +530,20 @@ def translate_calico(
             if r.origin.index < 0:
                 r.priority, r.action = _CLOSE, default_action  # type: ignore[assignment]
             else:
-                r.priority = rank[("k8s", r.origin.policy)] * _STRIDE + r.origin.index
+                r.priority = _FIRST + rank[("k8s", r.origin.policy)] * _STRIDE + r.origin.index
+        for r in cilium_rules:
+            assert r.origin is not None
+            # Its default deny after every allow of the tier, as a NetworkPolicy's isolation is
+            # (left among Cilium's own rules, it would deny before the Calico policies' and
+            # NetworkPolicies' allows, or not, by how far down their rules stand).
+            if r.tier == K8S_TIER and r.origin.index < 0:
+                r.priority, r.action = _CLOSE, default_action  # type: ignore[assignment]
     per_tier_rank: dict[str, int] = {}
     closing: dict[tuple[str, str], np.ndarray] = {}
     for p in plan.policies:
         tier = plan.tier_value[p.tier]
         if p.tier == "default":
-            base = rank[("calico", p.ref)] * _STRIDE
+            base = _FIRST + rank[("calico", p.ref)] * _STRIDE
         else:
             base = per_tier_rank.get(p.tier, 0) * _STRIDE
             per_tier_rank[p.tier] = per_tier_rank.get(p.tier, 0) + 1

@@ -349,6 +349,7 @@ class Reachability:
             k8s_rules, self._requires_shadows = requires_on_networkpolicies(
                 k8s_rules, cilium, self._ends, snapshot.pods, snapshot.namespaces, snapshot.nodes)
         rules = admin_rules + k8s_rules
+        cilium_rules: list[CoreRule] = []
         if cilium:
             cilium_rules, self._fqdn_rules, self._fqdn_peers, shadows = translate_cilium(
                 cilium, self._ends, self.ports, snapshot.pods, snapshot.namespaces, snapshot.nodes,
@@ -361,6 +362,7 @@ class Reachability:
                 self.calico, self._ends, self.ports, snapshot.pods, snapshot.namespaces,
                 snapshot.network_sets,
                 k8s_rules, {p.key: p.name for p in policies}, snapshot.service_account_labels(), slices,
+                cilium_rules,
             )
         self._tier_names: dict[float, str] = {ADMIN_TIER: "admin", K8S_TIER: "NetworkPolicy",
                                               BASELINE_TIER: "baseline"}

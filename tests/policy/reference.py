@@ -421,9 +421,11 @@ def explain_side(snap, ep, other, proto, port, direction, ipblocks_match_pods):
         decided = [step[0] for step in steps if step[3] != "pass"]
         if decided and labels.index(decided[0]) < labels.index(CALICO_TIER_NAMES["default"]):
             return out  # decided before the tier of NetworkPolicies
-        out["policies"] = np_selecting(snap, ep, direction)
-        out["allowed_by"] = ([(f"node/{ep.node}", -1)] if local else []) + calico_default_allows(
-            snap, ep, other, proto, port, direction, ipblocks_match_pods)
+        denies, _, closing, _ = _cilium_in_default_tier(snap, ep, other, proto, port, direction)
+        out["policies"] = [*np_selecting(snap, ep, direction), *closing]
+        if not denies:  # a Cilium deny stops the tier before any allow, its own node's too
+            out["allowed_by"] = ([(f"node/{ep.node}", -1)] if local else []) + calico_default_allows(
+                snap, ep, other, proto, port, direction, ipblocks_match_pods)
         return out
     order = lambda p: (p.priority or 0, p.kind, p.name)  # noqa: E731
     admins = sorted((p for p in snap.admin_policies if not p.baseline), key=order)
@@ -719,22 +721,38 @@ def calico_tiers(snap):
     return sorted(names, key=lambda n: (tier_order[n], n)), defaults
 
 
+def _cilium_in_default_tier(snap, ep, other, proto, port, direction):
+    """Cilium's rules where Calico's tiers stand too: they share NetworkPolicy's place, the
+    default tier, and come first in it (its denies, then its allows); its default deny, like a
+    NetworkPolicy's isolation, is the tier's end.  ``(denies, allows, closing, required)`` as
+    :func:`cilium_matches` gives them, with the requirements its agent ANDs into the
+    NetworkPolicies' peers; all empty without Cilium policies."""
+    if not any(not p.unsupported for p in snap.cilium_policies):
+        return [], [], [], ()
+    return (*cilium_matches(snap, ep, other, proto, port, direction),
+            _cilium_requirements(snap, ep, direction)["allow"])
+
+
 def calico_default_allows(snap, ep, other, proto, port, direction, ipblocks_match_pods):
     """``(policy, rule index)`` of the default tier's rules that allow the connection, in the
-    tier's order, up to its first matching Deny or Pass: every allowing rule of a NetworkPolicy
-    (they add up), and the Allow rules of the tier's Calico policies."""
+    tier's order, up to its first matching Deny or Pass: Cilium's allows (none after its deny),
+    every allowing rule of a NetworkPolicy (they add up), and the Allow rules of the tier's
+    Calico policies."""
+    denies, allows, _closing, required = _cilium_in_default_tier(snap, ep, other, proto, port, direction)
+    if denies:
+        return []
     inf = float("inf")
     ptype = "Egress" if direction == "egress" else "Ingress"
     members = [((p.order if p.order is not None else inf), p.name, p.namespace or "", "calico", p)
                for p in snap.calico_policies if not p.unsupported and not p.host_only and p.tier == "default"]
     members += [(1000.0, f"knp.default.{p.name}", p.namespace, "k8s", p) for p in snap.network_policies
                 if not p.unsupported]
-    out = []
+    out = list(allows)
     for *_, kind, pol in sorted(members, key=lambda m: m[:3]):
         if kind == "k8s":
             if ptype in pol.policy_types and _selects(snap, pol, ep):
                 out += [(pol.key, i) for i in np_allowing_rules(snap, pol, ep, other, proto, port, direction,
-                                                                ipblocks_match_pods)]
+                                                                ipblocks_match_pods, required)]
             continue
         if ptype not in pol.types or not _calico_selects(snap, pol, ep):
             continue
@@ -780,22 +798,32 @@ def calico_steps(snap, ep, other, proto, port, direction, ipblocks_match_pods, l
                 if found[2] != "pass":
                     return steps
             continue
+        denies, allows, closing, required = [], [], [], ()
+        if tier == "default":
+            denies, allows, closing, required = _cilium_in_default_tier(snap, ep, other, proto, port,
+                                                                        direction)
+        if denies:
+            return [*steps, (label, *denies[0], "deny")]
         if tier == "default" and local:
-            # the node-local exception: first in the tier of NetworkPolicies
+            # the node-local exception: first in the tier of NetworkPolicies (after Cilium's denies)
             return [*steps, (label, f"node/{ep.node}", -1, "allow")]
         members = [((p.order if p.order is not None else inf), p.name, p.namespace or "", "calico", p)
                    for p in evaluated if p.tier == tier]
         if tier == "default":
             members += [(1000.0, f"knp.default.{p.name}", p.namespace, "k8s", p) for p in snap.network_policies
                         if not p.unsupported]
-        selected = passed = False
+        ranked = any(kind == "calico" for *_, kind, _p in members) or defaults.get(tier, "deny") != "deny"
+        if allows and ranked:
+            # Calico's policies rank the tier, and Cilium's allows stand before them.
+            return [*steps, (label, *allows[0], "allow")]
+        selected, passed = bool(closing), False
         for *_, kind, pol in sorted(members, key=lambda m: m[:3]):
             if kind == "k8s":
                 if ptype not in pol.policy_types or not _selects(snap, pol, ep):
                     continue
                 selected = True
                 allowing = np_allowing_rules(snap, pol, ep, other, proto, port, direction,
-                                             ipblocks_match_pods)
+                                             ipblocks_match_pods, required)
                 if allowing:
                     return [*steps, (label, pol.key, allowing[0], "allow")]
                 continue
@@ -812,11 +840,14 @@ def calico_steps(snap, ep, other, proto, port, direction, ipblocks_match_pods, l
                 return steps
             if passed:
                 break
+        if allows and not passed:
+            # Only NetworkPolicies in the tier: Cilium's allows add up with theirs (named after them).
+            return [*steps, (label, *allows[0], "allow")]
         if selected and not passed:
             action = defaults.get(tier, "deny")
             # In the default tier this end is NetworkPolicy's isolation: named, as without
             # Calico, by the first NetworkPolicy that selects the endpoint, if one does.
-            isolating = np_selecting(snap, ep, direction) if tier == "default" else []
+            isolating = [*np_selecting(snap, ep, direction), *closing] if tier == "default" else []
             steps.append((label, isolating[0] if isolating else f"Tier/{tier}", -1, action))
             if action == "deny":
                 return steps

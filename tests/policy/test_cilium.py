@@ -1259,6 +1259,52 @@ def test_calico_and_cilium_policies_together_are_warned_about():
     assert "1 Calico and 1 Cilium" in w.message
 
 
+def _mixed(egress: list[dict[str, Any]], default_action: str | None = None) -> k8sviz.Reachability:
+    """Pods n0/a, n0/b; a Cilium policy putting both in egress default deny (it allows only
+    8.8.8.8); a GlobalNetworkPolicy of Calico's default tier with ``egress``."""
+    objs = [ns("n0"), pod("n0", "a", {}, "10.0.0.1"), pod("n0", "b", {}, "10.0.0.2"),
+            cnp("c", {"endpointSelector": {}, "egress": [{"toCIDR": ["8.8.8.8/32"]}]}, namespace="n0"),
+            {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"},
+             "spec": {"order": 10, "selector": "all()", "egress": egress}}]
+    if default_action:
+        objs.append({"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "default"},
+                     "spec": {"defaultAction": default_action}})
+    return k8sviz.reachability(snapshot(*objs))
+
+
+def test_with_calico_a_cilium_default_deny_is_the_default_tiers_end():
+    """Cilium's default deny stands where a NetworkPolicy's isolation does in Calico's default
+    tier, after every allow of the tier: a Calico Allow there lets the connection out however
+    far down its policy it stands (it denied when a rule that did not match stood before it)."""
+    for egress in ([{"action": "Allow"}], [{"action": "Deny", "protocol": "UDP"}, {"action": "Allow"}]):
+        v = _mixed(egress).explain("n0/a", "n0/b", 80)
+        assert v.allowed, str(v)
+        steps = [(d.match.policy, d.match.rule) for d in v.egress.steps]
+        assert steps == [("GlobalNetworkPolicy/g", len(egress) - 1)]
+    # Nothing of the tier allows it: the default deny closes the tier, named like an isolation.
+    v = _mixed([{"action": "Allow", "protocol": "UDP"}]).explain("n0/a", "n0/b", 80)
+    assert not v.allowed
+    steps = [(d.match.policy, d.match.rule, d.action) for d in v.egress.steps]
+    assert steps == [("CiliumNetworkPolicy/n0/c", -1, "deny")]
+    assert v.egress.policies == ("CiliumNetworkPolicy/n0/c",)
+    # The default tier's Pass default action applies to it too, as to a NetworkPolicy's isolation.
+    v = _mixed([{"action": "Allow", "protocol": "UDP"}], "Pass").explain("n0/a", "n0/b", 80)
+    assert v.allowed and v.egress.steps[-1].action == "pass", str(v)
+
+
+def test_with_calico_cilium_denies_and_allows_come_first_in_the_default_tier():
+    deny = cnp("d", {"endpointSelector": {}, "egressDeny": [{"toEndpoints": [{}]}]}, namespace="n0")
+    allow = cnp("e", {"endpointSelector": {}, "egress": [{"toEndpoints": [{}]}]}, namespace="n0")
+    objs = [ns("n0"), pod("n0", "a", {}, "10.0.0.1"), pod("n0", "b", {}, "10.0.0.2"),
+            {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"},
+             "spec": {"order": 10, "selector": "all()",
+                      "egress": [{"action": "Deny", "protocol": "UDP"}, {"action": "Deny"}]}}]
+    v = k8sviz.reachability(snapshot(*objs, allow)).explain("n0/a", "n0/b", 80)
+    assert v.allowed and v.egress.steps[0].match.policy == "CiliumNetworkPolicy/n0/e", str(v)
+    v = k8sviz.reachability(snapshot(*objs, allow, deny)).explain("n0/a", "n0/b", 80)
+    assert not v.allowed and v.egress.steps[0].match.policy == "CiliumNetworkPolicy/n0/d", str(v)
+    assert v.egress.allowed_by == ()
+
 def test_the_report_names_two_cnis_policies_as_a_limitation():
     from .test_calico import DENY_WEB_TO_DB
 

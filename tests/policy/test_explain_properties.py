@@ -287,3 +287,11 @@ def test_explain_names_the_rules_of_the_reference_on_focused_clusters(name, data
     reference's."""
     strategy, calico = FOCUSED[name]
     _explains_as_reference(data.draw(strategy()), calico=calico)
+
+
+@_SETTINGS
+@given(clusters(admin=True, calico=True, cilium=True))
+def test_explain_names_the_rules_of_the_reference_with_calico_and_cilium(case):
+    """Calico and Cilium policies both evaluated (cni-policies-mixed): Cilium's rules in the
+    default tier, its denies and allows first, its default deny the tier's end."""
+    _explains_as_reference(case, calico=True)

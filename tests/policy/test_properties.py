@@ -794,6 +794,14 @@ def test_engine_with_cilium_agrees_with_reference(case):
     assert bool(marked) == bool(want), (marked, want)
 
 
+@settings(max_examples=int(os.environ.get("K8SVIZ_CALICO_EXAMPLES", "100")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(clusters(admin=True, calico=True, cilium=True))
+def test_engine_with_calico_and_cilium_agrees_with_reference(case):
+    """Calico's tiers and Cilium's rules both evaluated (cni-policies-mixed): Cilium's in the
+    default tier, its denies and allows first, its default deny at the tier's end."""
+    _agree_with_reference(case, (1, 53, 80, 444), ((53, "UDP"), (80, "TCP")))
+
 def _engine_clash_sites(snap):
     """``{(pod key, direction): shared}`` from the engine's clashes, as the reference gives it."""
     from k8sviz.cilium_objects import l7_parser_clashes
