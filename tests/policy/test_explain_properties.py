@@ -42,7 +42,7 @@ EXPLAINED = ((80, "TCP"), (53, "UDP"), (444, "TCP"))
 # 150 examples each keep the three tests under a minute; K8SVIZ_EXPLAIN_EXAMPLES runs more.
 _SETTINGS = settings(max_examples=int(os.environ.get("K8SVIZ_EXPLAIN_EXAMPLES", "150")), deadline=None,
                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-# The added tests, each a few seconds at these numbers; the same variable runs more.
+# The tests below, about 35 s together at these numbers; the same variable runs more.
 _MORE = int(os.environ.get("K8SVIZ_EXPLAIN_EXAMPLES", "0")) or None
 _ENDPOINTS = settings(_SETTINGS, max_examples=_MORE or 40)
 _FOCUSED = settings(_SETTINGS, max_examples=_MORE or 50)
@@ -289,7 +289,7 @@ def test_explain_names_the_rules_of_the_reference_on_focused_clusters(name, data
     _explains_as_reference(data.draw(strategy()), calico=calico)
 
 
-@_SETTINGS
+@settings(_SETTINGS, max_examples=_MORE or 100)
 @given(clusters(admin=True, calico=True, cilium=True))
 def test_explain_names_the_rules_of_the_reference_with_calico_and_cilium(case):
     """Calico and Cilium policies both evaluated (cni-policies-mixed): Cilium's rules in the

@@ -794,7 +794,7 @@ def test_engine_with_cilium_agrees_with_reference(case):
     assert bool(marked) == bool(want), (marked, want)
 
 
-@settings(max_examples=int(os.environ.get("K8SVIZ_CALICO_EXAMPLES", "100")), deadline=None,
+@settings(max_examples=int(os.environ.get("K8SVIZ_CALICO_EXAMPLES", "60")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(clusters(admin=True, calico=True, cilium=True))
 def test_engine_with_calico_and_cilium_agrees_with_reference(case):
