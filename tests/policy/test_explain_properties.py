@@ -255,9 +255,11 @@ def test_queries_by_workload_and_address_with_cilium_and_admin_tiers(case, data)
 
 
 @_ENDPOINTS
-@given(workload_clusters(admin=True, calico=True), st.data())
+@given(st.one_of(workload_clusters(admin=True, calico=True),
+                 workload_clusters(admin=True, calico=True, cilium=True)), st.data())
 def test_queries_by_workload_and_address_with_calico_tiers(case, data):
-    """The same, through Calico's tiers, where network sets and nets match addresses too."""
+    """The same, through Calico's tiers (with Cilium's rules or not), where network sets and
+    nets match addresses too."""
     _queries_as_reference(case, data)
 
 
