@@ -862,3 +862,27 @@ def test_an_output_file_that_cannot_be_written_is_named(command, capsys):
     assert main([*command, "-o", "/dev/full"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert errors == ["k8sviz: error: No space left on device: /dev/full"]
+
+
+def test_a_warning_raised_twice_is_said_once(capsys):
+    from k8sviz.commands._common import say_engine_warnings
+    from k8sviz.model import LoadWarning
+
+    unread = LoadWarning("policies-not-read", "no NetworkPolicy is in the input")
+    other = LoadWarning("policies-not-read", "networkpolicies were not read (forbidden)")
+    for how in ("summary", "all"):
+        say_engine_warnings([unread, unread, other, unread], how)
+        assert capsys.readouterr().err == f"k8sviz: warning: {unread}\nk8sviz: warning: {other}\n"
+    # diff's prefixes tell BEFORE's line from AFTER's: both are said
+    say_engine_warnings([unread, unread], "all", ["before: ", "after: "])
+    assert capsys.readouterr().err.count("[policies-not-read]") == 2
+
+
+@pytest.mark.parametrize("command", ["blast", "paths", "explain", "connectivity", "isolation", "gaps"])
+def test_pods_without_networkpolicies_are_one_caveat_on_stderr(command, write, capsys):
+    path = write("x.yaml", [pod("a", "p", {"app": "p"}, ip="10.0.0.1"),
+                            pod("a", "q", {"app": "q"}, ip="10.0.0.2")])
+    opts = {"blast": ["--from", "a/p"], "paths": ["--to", "a/q", "--any-entry"],
+            "explain": ["--from", "a/p", "--to", "a/q", "--port", "80"]}.get(command, [])
+    main([command, str(path), *opts])
+    assert capsys.readouterr().err.count("[policies-not-read]") == 1

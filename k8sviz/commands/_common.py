@@ -186,7 +186,8 @@ def add_warnings_option(p: argparse.ArgumentParser) -> None:
 def say_engine_warnings(warnings: Sequence[LoadWarning], how: str = "summary",
                         prefixes: Sequence[str] | None = None) -> None:
     """The policy engine's warnings (``reach.warnings``) on stderr, one ``k8sviz: warning:`` line
-    each, after its prefix in ``prefixes`` (``diff``'s ``before: ``), if given.
+    each, after its prefix in ``prefixes`` (``diff``'s ``before: ``), if given; a line said
+    already is not said again.
 
     ``how`` ``"all"`` prints every one in order.  ``"summary"`` groups them by code, codes in
     the order first seen, and prints the first :data:`WARNINGS_PER_CODE` of each, then a count
@@ -194,7 +195,10 @@ def say_engine_warnings(warnings: Sequence[LoadWarning], how: str = "summary",
     hundreds of the same caveat buried the answer.  The lines printed keep their text, cut at
     :data:`WARNING_LINE_MAX` characters and on one line.
     """
-    said = [f"k8sviz: warning: {'' if prefixes is None else prefixes[i]}{w}" for i, w in enumerate(warnings)]
+    unique: dict[str, LoadWarning] = {}  # line -> its warning, in order: a line twice says nothing more
+    for i, w in enumerate(warnings):
+        unique.setdefault(f"k8sviz: warning: {'' if prefixes is None else prefixes[i]}{w}", w)
+    said, warnings = list(unique), list(unique.values())
     if how == "all":
         for line in said:
             print(line, file=sys.stderr)
