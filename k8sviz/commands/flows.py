@@ -131,8 +131,8 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
     out = []
     for fmt_name, s in summary["sources"].items():
         out.append(
-            f"{fmt_name:<7} {counted(s['files'], 'file')}, {counted(s['records'], 'record')}, window "
-            f"{s['first']} .. {s['last']}; skipped {s['malformed']} malformed, {s['truncated']} truncated, "
+            f"{fmt_name:<7} {counted(s['files'], 'file')}, {counted(s['records'], 'record')}, {_window(s)}; "
+            f"skipped {s['malformed']} malformed, {s['truncated']} truncated, "
             f"{s['bad_time']} undated, {s['non_flow']} non-flow"
         )
     if set(summary["flow_types"]) - {"L3_L4"}:
@@ -159,6 +159,14 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
             f"{counted(r['flows'], 'flow')} ({verdict})  {r['first_seen'][:19]} .. {r['last_seen'][:19]}"
         )
     return "\n".join(out) + "\n"
+
+
+def _window(source: dict[str, Any]) -> str:
+    """The time span of a source's records, as the summary line says it: files with no record
+    have none (their ``first`` and ``last`` are None, ``null`` in JSON)."""
+    if source["first"] is None or source["last"] is None:
+        return "no records" if not source["records"] else "window unknown"
+    return f"window {source['first']} .. {source['last']}"
 
 
 def run(args: argparse.Namespace) -> int:

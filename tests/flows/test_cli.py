@@ -201,3 +201,19 @@ def test_flows_output_conventions(capsys, tmp_path, monkeypatch):
     assert main(["flows", flows, "-o", str(tmp_path)]) == 2
     assert "it is a directory" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_with_no_records_has_no_window(capsys, tmp_path):
+    """Its summary line said "window None .. None"."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert main(["flows", str(empty)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("unknown 1 file, 0 records, no records; skipped 0 malformed")
+    assert "None" not in out
+    assert main(["flows", str(empty), "--format", "json"]) == 0
+    source = json.loads(capsys.readouterr().out)["summary"]["sources"]["unknown"]
+    assert source["records"] == 0 and source["first"] is None and source["last"] is None
+    # records keep their window
+    assert main(["flows", str(DATA / "hubble_wrapped.jsonl")]) == 0
+    assert "hubble  1 file, 5 records, window 2026-" in capsys.readouterr().out
