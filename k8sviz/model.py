@@ -948,12 +948,18 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
     ports = []
-    for p in spec.get("ports") or ():
+    for i, p in enumerate(spec.get("ports") or ()):
         tp = p.get("targetPort")
+        proto = p.get("protocol") or "TCP"
+        if proto not in PROTOCOLS:
+            # As a container port's: stored unchecked, it matched no policy port and no flow.
+            raise ValueError(f"spec.ports[{i}].protocol is {_shown(proto)}, not TCP, UDP or SCTP")
         ports.append(
             ServicePort(
-                int(p.get("port", 0)),
-                p.get("protocol") or "TCP",
+                # The API requires it: a missing port raises int()'s TypeError, which
+                # _shapes names ("spec.ports[0].port is missing or null"); it was read as 0.
+                int(p.get("port")),
+                proto,
                 p.get("name") or None,
                 tp if tp is None or isinstance(tp, str) else int(tp),
                 p.get("nodePort"),

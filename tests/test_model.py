@@ -310,3 +310,28 @@ def test_a_port_name_with_a_trailing_newline_is_no_port_name(write):
     spec = {"podSelector": {}, "ingress": [{"ports": [{"protocol": "TCP", "port": "http\n"}]}]}
     with pytest.raises(PolicyError, match="is not a valid port name"):
         k8sviz.load(write("np.yaml", netpol("shop", "nl", spec)))
+
+
+def _service(**port):
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "shop"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}, port]}}
+
+
+@pytest.mark.parametrize(("port", "said"), [
+    # The API requires port: a missing one was read as port 0.
+    ({"targetPort": 8080}, "malformed object: spec.ports[1].port is missing or null, not an integer"),
+    ({"port": 81, "protocol": "AAAA"},
+     "malformed object (ValueError: spec.ports[1].protocol is 'AAAA', not TCP, UDP or SCTP)"),
+    ({"port": 81, "protocol": "tcp"},
+     "malformed object (ValueError: spec.ports[1].protocol is 'tcp', not TCP, UDP or SCTP)"),
+])
+def test_a_service_port_the_api_refuses_is_a_malformed_object(write, port, said):
+    f = write("svc.yaml", _service(**port))
+    with pytest.raises(InputError) as e:
+        k8sviz.load(f)
+    assert str(e.value) == f"{f}, Service/shop/s: {said}"
+
+
+def test_service_port_protocols_the_api_takes_load(write):
+    snap = k8sviz.load(write("svc.yaml", _service(port=53, protocol="UDP")))
+    assert [(p.port, p.protocol) for p in snap.services[0].ports] == [(80, "TCP"), (53, "UDP")]
