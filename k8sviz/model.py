@@ -49,6 +49,7 @@ __all__ = [
     "Workload",
     "address_rank",
     "live_pod_by_ip",
+    "name_problem",
     "parse_admin_policy",
     "valid_label_key",
     "valid_label_value",
@@ -61,6 +62,22 @@ OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_SUBDOMAIN_SAID = "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+
+#: The object names the API server takes, by rule (see :func:`name_problem`): the pattern, the
+#: most characters and what they are.  Namespaces are DNS labels, Services DNS-1035 labels (a
+#: DNS name starts with a letter), CronJobs shorter subdomains (their Jobs' names add 11
+#: characters), the other kinds k8sviz reads DNS subdomains (custom resources too).
+NAME_RULES: dict[str, tuple[re.Pattern[str], int, str]] = {
+    "subdomain": (_DNS_SUBDOMAIN, 253, f"a DNS-1123 subdomain (at most 253 {_SUBDOMAIN_SAID})"),
+    "cronjob": (_DNS_SUBDOMAIN, 52, f"a CronJob name (at most 52 {_SUBDOMAIN_SAID})"),
+    "label": (_DNS_LABEL, 63, "a DNS-1123 label (at most 63 lowercase letters, digits and '-', starting "
+              "and ending with a letter or digit)"),
+    "service": (_DNS_1035_LABEL, 63, "a DNS-1035 label (at most 63 lowercase letters, digits and '-', "
+                "starting with a letter and ending with a letter or digit)"),
+}
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"{_OCTET}(\.{_OCTET}){{3}}")
 
@@ -2172,6 +2189,16 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
             elif not valid_label_value(v):
                 yield (f"{at}: invalid value for label {key!r}: {v!r}",
                        f"that value {'excludes' if negative else 'matches'} nothing")
+
+
+def name_problem(name: str, rule: str, field: str = "metadata.name") -> str | None:
+    """What the API server would say of ``name`` as a ``field`` of the :data:`NAME_RULES`
+    ``rule`` (uppercase, a ``/``, a control character, too long), or None if it takes it."""
+    pattern, most, what = NAME_RULES[rule]
+    if len(name) <= most and pattern.fullmatch(name):
+        return None
+    length = f" ({len(name)} characters)" if len(name) > most else ""
+    return f"{field} {_shown(name)}{length} is not {what}"
 
 
 def label_problems(labels: Mapping[str, str]) -> Iterable[str]:

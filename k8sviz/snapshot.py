@@ -57,6 +57,7 @@ from .cilium_objects import (
 )
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
+    NAME_RULES,
     NAMESPACE_NAME_LABEL,
     AdminPolicy,
     ContainerCache,
@@ -76,6 +77,7 @@ from .model import (
     _yaml_scalar_str,
     address_rank,
     label_problems,
+    name_problem,
     parse_admin_policy,
     parse_endpoint_slice,
     parse_ingress,
@@ -416,6 +418,42 @@ def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
     # is "true", so a workload's selector-facing labels never differ from its pods' by spelling.
     return {k if type(k) is str else str(k): v if type(v) is str else _yaml_scalar_str(v)
             for k, v in raw.items()}
+
+
+#: The :data:`k8sviz.model.NAME_RULES` rule of each plural's names; any other: "subdomain".
+_NAME_RULE = {"namespaces": "label", "services": "service", "cronjobs": "cronjob"}
+
+
+def check_names(by_plural: Mapping[str, list[tuple[dict[str, Any], str]]],
+                warn: Callable[[LoadWarning], None]) -> None:
+    """An ``invalid-name`` warning for each ``metadata.name`` and ``metadata.namespace`` the API
+    server would reject (a tampered or hand-written dump), kept as text as invalid labels are.
+
+    Names are nearly always valid and namespaces repeat: each distinct one is checked once
+    (this runs over every object of a 100,000-pod cluster).
+    """
+    valid: dict[str, set[str]] = {rule: set() for rule in NAME_RULES}
+    namespaces = valid["label"]
+    for plural, entries in by_plural.items():
+        rule = _NAME_RULE.get(plural, "subdomain")
+        names = valid[rule]
+        for obj, where in entries:
+            meta = obj["metadata"]
+            name, ns = meta["name"], meta.get("namespace")
+            if name not in names:
+                problem = name_problem(name, rule)
+                if problem is None:
+                    names.add(name)
+                else:
+                    warn(LoadWarning("invalid-name", f"{problem}: the API server would reject it (tampered "
+                                     "input?); kept as text", where, _ref(obj)))
+            if ns and ns not in namespaces:
+                problem = name_problem(ns, "label", "metadata.namespace")
+                if problem is None:
+                    namespaces.add(ns)
+                else:
+                    warn(LoadWarning("invalid-name", f"{problem}: the API server would reject it (tampered "
+                                     "input?); kept as text", where, _ref(obj)))
 
 
 def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
@@ -1045,6 +1083,8 @@ class Snapshot:
                 warn(LoadWarning("invalid-label",
                                  f"{at}{problem}: the API server would reject it (tampered input?); kept as "
                                  "text", where, ref))
+
+        check_names(by_plural, warn)
 
         def guarded(fn: Any, obj: dict[str, Any], where: str, *args: Any) -> Any:
             try:

@@ -626,3 +626,75 @@ def test_load_checks_cluster_and_collected_at(tmp_path):
     assert snap.meta["collected_at"] == "2024-05-01T10:00:00Z" and snap.meta["cluster"] == "prod"
     assert k8sviz.load(snap.save(tmp_path / "s.json")).meta["collected_at"] == "2024-05-01T10:00:00Z"
     assert k8sviz.load(demo, collected_at="2024-05-01T12:00:00+02:00").meta["collected_at"] == "2024-05-01T12:00:00+02:00"
+
+
+def _named(kind, name, namespace="shop", api="v1", **fields):
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": api, "kind": kind, "metadata": meta, **fields}
+
+
+def _name_warnings(snap):
+    return [(w.obj, w.message) for w in snap.warnings if w.code == "invalid-name"]
+
+
+REJECTED = " the API server would reject it (tampered input?); kept as text"
+SUBDOMAIN = ("a DNS-1123 subdomain (at most 253 lowercase letters, digits, '-' and '.', starting and "
+             "ending with a letter or digit)")
+LABEL = ("a DNS-1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a "
+         "letter or digit)")
+
+
+def test_names_the_api_would_reject_are_warned_and_kept(write):
+    """Labels were checked, names not: a tampered dump's names loaded without a word."""
+    long_ns = "n" * 64
+    objs = [
+        _named("Pod", "Web-0", spec={"containers": []}),
+        _named("Pod", "a\nb", spec={"containers": []}),
+        _named("Pod", "p", namespace="Shop", spec={"containers": []}),
+        _named("Namespace", long_ns, namespace=None),
+        _named("Namespace", "ok.dotted", namespace=None),  # a subdomain but no label
+        _named("Service", "9lives"),  # a DNS-1035 label starts with a letter
+        _named("CronJob", "c" * 53, api="batch/v1"),
+        _named("Deployment", "a/b", api="apps/v1"),
+        _named("ServiceAccount", "x" * 254),
+        netpol("shop", "Deny", {"podSelector": {}}),
+    ]
+    snap = k8sviz.load(write("x.yaml", objs))
+    said = _name_warnings(snap)
+    assert len(said) == 10
+    assert ("Pod/shop/Web-0", f"metadata.name 'Web-0' is not {SUBDOMAIN}:{REJECTED}") in said
+    assert ("Pod/shop/a\nb", f"metadata.name 'a\\nb' is not {SUBDOMAIN}:{REJECTED}") in said
+    assert ("Pod/Shop/p", f"metadata.namespace 'Shop' is not {LABEL}:{REJECTED}") in said
+    # a long name is cut, its length said
+    assert any(o == f"Namespace/{long_ns}" and m.startswith("metadata.name 'nnnnn")
+               and m.endswith(f"' (64 characters) is not {LABEL}:{REJECTED}") for o, m in said)
+    assert any(o == "Namespace/ok.dotted" and "DNS-1123 label" in m for o, m in said)
+    assert any(o == "Service/shop/9lives" and "is not a DNS-1035 label" in m for o, m in said)
+    assert any(o.startswith("CronJob/") and "(53 characters) is not a CronJob name (at most 52" in m
+               for o, m in said)
+    assert any(o == "Deployment/shop/a/b" and "'a/b' is not a DNS-1123 subdomain" in m for o, m in said)
+    assert any(o.startswith("ServiceAccount/") and "(254 characters)" in m for o, m in said)
+    assert any(o == "NetworkPolicy/shop/Deny" for o, m in said)
+    # kept, as they were
+    assert {"Web-0", "a\nb", "p"} <= {p.name for p in snap.pods}
+
+
+def test_names_the_api_takes_raise_no_warning(write):
+    objs = [
+        _named("Namespace", "a" * 63, namespace=None),
+        _named("Pod", "web-0.x", spec={"containers": []}),
+        _named("Service", "s" + "9" * 62),
+        _named("CronJob", "c" * 52, api="batch/v1"),
+        _named("ServiceAccount", "x" * 253),
+        _named("Pod", "q", namespace="a" * 63, spec={"containers": []}),
+    ]
+    assert _name_warnings(k8sviz.load(write("x.yaml", objs))) == []
+
+
+def test_a_bad_name_is_warned_for_each_object_and_once_again_from_a_snapshot_file(write, tmp_path):
+    objs = [_named("Pod", "p", namespace="Bad", spec={"containers": []}),
+            _named("Pod", "q", namespace="Bad", spec={"containers": []})]
+    snap = k8sviz.load(write("x.yaml", objs))
+    assert [o for o, _ in _name_warnings(snap)] == ["Pod/Bad/p", "Pod/Bad/q"]
+    snap.save(tmp_path / "s.json")
+    assert _name_warnings(k8sviz.load(tmp_path / "s.json")) == _name_warnings(snap)
