@@ -57,7 +57,6 @@ from .cilium_objects import (
 )
 from .errors import InputError, K8svizError, SnapshotVersionError
 from .model import (
-    NAME_RULES,
     NAMESPACE_NAME_LABEL,
     AdminPolicy,
     ContainerCache,
@@ -424,36 +423,13 @@ def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
 _NAME_RULE = {"namespaces": "label", "services": "service", "cronjobs": "cronjob"}
 
 
-def check_names(by_plural: Mapping[str, list[tuple[dict[str, Any], str]]],
-                warn: Callable[[LoadWarning], None]) -> None:
-    """An ``invalid-name`` warning for each ``metadata.name`` and ``metadata.namespace`` the API
-    server would reject (a tampered or hand-written dump), kept as text as invalid labels are.
-
-    Names are nearly always valid and namespaces repeat: each distinct one is checked once
-    (this runs over every object of a 100,000-pod cluster).
-    """
-    valid: dict[str, set[str]] = {rule: set() for rule in NAME_RULES}
-    namespaces = valid["label"]
-    for plural, entries in by_plural.items():
-        rule = _NAME_RULE.get(plural, "subdomain")
-        names = valid[rule]
-        for obj, where in entries:
-            meta = obj["metadata"]
-            name, ns = meta["name"], meta.get("namespace")
-            if name not in names:
-                problem = name_problem(name, rule)
-                if problem is None:
-                    names.add(name)
-                else:
-                    warn(LoadWarning("invalid-name", f"{problem}: the API server would reject it (tampered "
-                                     "input?); kept as text", where, _ref(obj)))
-            if ns and ns not in namespaces:
-                problem = name_problem(ns, "label", "metadata.namespace")
-                if problem is None:
-                    namespaces.add(ns)
-                else:
-                    warn(LoadWarning("invalid-name", f"{problem}: the API server would reject it (tampered "
-                                     "input?); kept as text", where, _ref(obj)))
+def _name_problems(plural: str, name: str, ns: str | None) -> list[str]:
+    """What the API server would say of an object's ``metadata.name`` and ``metadata.namespace``
+    (see :data:`k8sviz.model.NAME_RULES`)."""
+    said = [name_problem(name, _NAME_RULE.get(plural, "subdomain"))]
+    if ns:
+        said.append(name_problem(ns, "label", "metadata.namespace"))
+    return [f"{p}: the API server would reject it (tampered input?); kept as text" for p in said if p]
 
 
 def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
@@ -573,6 +549,9 @@ class SnapshotBuilder:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _hours: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Plural -> the names (for "namespaces", the namespaces too) the API server takes: each
+    # distinct one is checked once, here, where every object's metadata is at hand anyway.
+    _valid_names: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _times_exact: bool = field(default=True, init=False, repr=False, compare=False)
 
     def warn(self, w: LoadWarning) -> None:
@@ -617,6 +596,21 @@ class SnapshotBuilder:
         bad = _metadata_problem(meta)
         if bad:
             raise InputError(f"malformed object: {bad}", source=where, obj=_ref(obj))
+        name, namespace = meta["name"], meta.get("namespace")
+        names = self._valid_names.get(plural)
+        if names is None:
+            names = self._valid_names[plural] = set()
+        spaces = self._valid_names.get("namespaces")
+        if spaces is None:
+            spaces = self._valid_names["namespaces"] = set()
+        if name not in names or (namespace and namespace not in spaces):
+            said = _name_problems(plural, name, namespace)
+            for problem in said:
+                self.warn(LoadWarning("invalid-name", problem, where, _ref(obj)))
+            if not said:
+                names.add(name)
+                if namespace:
+                    spaces.add(namespace)
         calico = plural.endswith(".projectcalico.org")
         if calico:
             # projectcalico.org/v3 is what the Calico API server serves from the
@@ -1083,8 +1077,6 @@ class Snapshot:
                 warn(LoadWarning("invalid-label",
                                  f"{at}{problem}: the API server would reject it (tampered input?); kept as "
                                  "text", where, ref))
-
-        check_names(by_plural, warn)
 
         def guarded(fn: Any, obj: dict[str, Any], where: str, *args: Any) -> Any:
             try:
