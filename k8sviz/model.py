@@ -100,16 +100,17 @@ def _ip(value: Any, what: str) -> str:
 @functools.lru_cache(maxsize=65536)
 def valid_label_value(value: str) -> bool:
     """Whether the API server would accept ``value`` as a label value."""
-    return len(value) <= 63 and bool(_LABEL_NAME.match(value))
+    # fullmatch: "$" matches before a trailing newline, so "web\n" passed
+    return len(value) <= 63 and bool(_LABEL_NAME.fullmatch(value))
 
 
 @functools.lru_cache(maxsize=65536)
 def valid_label_key(key: str) -> bool:
     """Whether the API server would accept ``key`` as a label key (``[prefix/]name``)."""
     prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
         return False
-    return 0 < len(name) <= 63 and bool(_LABEL_NAME.match(name))
+    return 0 < len(name) <= 63 and bool(_LABEL_NAME.fullmatch(name))
 
 
 def valid_port_name(name: str) -> bool:

@@ -698,3 +698,12 @@ def test_a_bad_name_is_warned_for_each_object_and_once_again_from_a_snapshot_fil
     assert [o for o, _ in _name_warnings(snap)] == ["Pod/Bad/p", "Pod/Bad/q"]
     snap.save(tmp_path / "s.json")
     assert _name_warnings(k8sviz.load(tmp_path / "s.json")) == _name_warnings(snap)
+
+
+@pytest.mark.parametrize(("key", "value"), [("v", "web\n"), ("k\n", "x"), ("a.b\n/c", "y")])
+def test_a_label_with_a_trailing_newline_is_one_the_api_server_rejects(write, key, value):
+    # The checks matched with "^...$", and "$" matches before a final newline: "web\n" passed.
+    path = write("ns.yaml", [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {key: value}}},
+    ])
+    assert [w.code for w in k8sviz.load(path).warnings] == ["invalid-label"]
