@@ -1134,22 +1134,29 @@ def snapshot_cluster(
         futures = fetcher.futures if fetcher is not None else []
         listed_in: set[str] = set()
         deferred: list[tuple[str, str]] = []
-        for i, res in enumerate(todo):
-            if futures:
-                _wait_for(futures, i)
-            gather = unchecked if res not in BUILTIN else None
-            state = _collect(reader, builder, res, nss, inputs, futures[i] if futures else None, gather,
-                             listed_in, deferred)
-            if futures:
-                futures[i] = None  # its result holds the raw items: freed with the builder, below
-            if state == "not-installed" and res in CALICO_V3 and served is None:
-                state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs, None, gather,
+        try:
+            for i, res in enumerate(todo):
+                if futures:
+                    _wait_for(futures, i)
+                gather = unchecked if res not in BUILTIN else None
+                state = _collect(reader, builder, res, nss, inputs, futures[i] if futures else None, gather,
                                  listed_in, deferred)
-            if state == "not-installed" and res == CNP_VERSIONS[0] and served is None:
-                state = _collect(reader, builder, CNP_VERSIONS[1], nss, inputs, None, gather, listed_in,
-                                 deferred)
-            # Listed and empty is "ok" (known empty), unlike "not-in-input" offline.
-            builder.coverage[res.key] = state
+                if futures:
+                    futures[i] = None  # its result holds the raw items: freed with the builder, below
+                if state == "not-installed" and res in CALICO_V3 and served is None:
+                    state = _collect(reader, builder, CALICO_CRD[CALICO_V3.index(res)], nss, inputs, None,
+                                     gather, listed_in, deferred)
+                if state == "not-installed" and res == CNP_VERSIONS[0] and served is None:
+                    state = _collect(reader, builder, CNP_VERSIONS[1], nss, inputs, None, gather, listed_in,
+                                     deferred)
+                # Listed and empty is "ok" (known empty), unlike "not-in-input" offline.
+                builder.coverage[res.key] = state
+        except LiveError:
+            # The refusals read before the failure explain the snapshot that failed: said as they
+            # would have been, each on its line.
+            for _, said in deferred:
+                prog.aside(partial(log.warning, "%s", said))
+            raise
         # The refusals in plan order, but one line for a namespace that refused every list.
         for ns, said in deferred:
             if not ns or ns in listed_in:

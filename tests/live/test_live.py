@@ -479,6 +479,21 @@ def test_a_namespace_where_every_list_is_refused_is_said_once(
     assert [r.getMessage() for r in caplog.records if "pods in namespace pay" in r.getMessage()]
 
 
+def test_refusals_read_before_a_failure_are_still_said(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Refusals are said once every list is read (a namespace that refused all of its lists
+    # gets one line); a snapshot failing before that said none of those read so far.
+    monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
+    srv = apiserver(small())
+    srv.forbidden |= {("pods", "pay")}
+    srv.faults["/apis/apps/v1/namespaces/shop/deployments"] = [(500, {})] * 10
+    with caplog.at_level("WARNING", logger="k8sviz"), pytest.raises(LiveError, match="answered HTTP 500"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop", "pay"], concurrency=1)
+    said = [r.getMessage() for r in caplog.records if "listing pods in namespace pay was refused" in r.getMessage()]
+    assert len(said) == 1
+
+
 @pytest.mark.parametrize(("given", "hint"), [
     ("", ""),
     ("Shop", "; namespace names are lowercase: shop"),
