@@ -113,10 +113,25 @@ def _time(v: str) -> Any:
         return v
 
 
-def _int(v: str | None) -> int | None:
-    if v is None or v.strip() in ("", "-"):
+def _int(v: str | None, column: str) -> int | None:
+    """A whole-number cell: empty or "-" is no value; a sign and ASCII digits are read (the range
+    is judged with the record); anything else names its column. Python's ``int()`` alone would also
+    take "1_000" and other scripts' digits, and say "invalid literal for int()" of the rest."""
+    if v is None:
         return None
-    return int(v)
+    t = v.strip()
+    if t in ("", "-"):
+        return None
+    digits = t[1:] if t[:1] in "+-" else t
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{column} {_shown(v)} is not a whole number")
+    if len(digits) > 30:  # past any counter, and int() refuses 4,300 digits in its own words
+        raise ValueError(f"{column} {_shown(v)} is too large")
+    return int(t)
+
+
+def _shown(v: str) -> str:
+    return repr(v if len(v) <= 40 else v[:40] + "...")
 
 
 def _lines(path: Path, report: Report, not_utf8: dict[int, int], unclosed: list[int]) -> Iterator[str]:
@@ -280,9 +295,9 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
                 lineno,
                 _time(get(row, "time") or ""),
                 ep(row, "src"),
-                _int(get(row, "src_port")),
+                _int(get(row, "src_port"), "src_port"),
                 ep(row, "dst"),
-                _int(get(row, "dst_port")),
+                _int(get(row, "dst_port"), "dst_port"),
                 None,
                 proto,
                 _VERDICT.get((verdict or "").lower(), "unknown"),
@@ -292,11 +307,11 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
                 get(row, "reporter"),
                 get(row, "node"),
                 None,
-                _int(get(row, "bytes_in")),
-                _int(get(row, "bytes_out")),
-                _int(get(row, "packets_in")),
-                _int(get(row, "packets_out")),
-                _int(get(row, "num_flows")) if get(row, "num_flows") else 1,
+                _int(get(row, "bytes_in"), "bytes_in"),
+                _int(get(row, "bytes_out"), "bytes_out"),
+                _int(get(row, "packets_in"), "packets_in"),
+                _int(get(row, "packets_out"), "packets_out"),
+                _int(get(row, "num_flows"), "num_flows") if get(row, "num_flows") else 1,
                 _time(get(row, "time") or ""),
                 _time(get(row, "end_time") or ""),
                 pols,

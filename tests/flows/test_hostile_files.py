@@ -301,3 +301,33 @@ class TestCSVJoinedWithCat:
         assert df["dst_port"].tolist() == [80, 81, 90, 91]
         got = [(x["kind"], x["line"], x["message"]) for x in df.attrs["k8sviz"]["problems"]]
         assert got == [("malformed", 4, "the header again (files joined?): not a record")]
+
+
+@pytest.mark.parametrize(
+    ("cell", "said"),
+    [
+        ("abc", "dst_port 'abc' is not a whole number"),
+        ("1_000", "dst_port '1_000' is not a whole number"),  # int() reads it as 1000
+        ("\u0668\u0660", "dst_port '\u0668\u0660' is not a whole number"),  # Arabic-Indic 80: int() reads it
+        ("8" * 5000, "dst_port '" + "8" * 40 + "...' is too large"),  # int() refuses it in its own words
+    ],
+)
+def test_a_number_cell_that_is_no_number_names_its_column(tmp_path, cell, said):
+    p = tmp_path / "flows.csv"
+    r = rows(2)
+    r[0] = r[0].replace(",80,", f",{cell},")
+    p.write_text("\n".join([HEADER, *r]) + "\n", encoding="utf-8")
+    df, _ = load(p)
+    assert df["dst_port"].tolist() == [81]
+    got = [(x["kind"], x["line"], x["message"]) for x in df.attrs["k8sviz"]["problems"]]
+    assert got == [("malformed", 2, f"bad value ({said})")]
+
+
+def test_signed_and_padded_number_cells_are_read(tmp_path):
+    p = tmp_path / "flows.csv"
+    r = rows(3)
+    r[0] = r[0].replace(",80,", ", 80 ,")
+    r[1] = r[1].replace(",81,", ",+81,")
+    p.write_text("\n".join([HEADER, *r]) + "\n", encoding="utf-8")
+    df, _ = load(p)
+    assert df["dst_port"].tolist() == [80, 81, 82] and not problems(df)
