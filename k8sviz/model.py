@@ -972,15 +972,23 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
         if proto not in PROTOCOLS:
             # As a container port's: stored unchecked, it matched no policy port and no flow.
             raise ValueError(f"spec.ports[{i}].protocol is {_shown(proto)}, not TCP, UDP or SCTP")
+        at = f"spec.ports[{i}]"
+        if p.get("port") is None:
+            raise ValueError(f"{at}.port is missing or null")  # the API requires it
+        if tp is not None and type(tp) is not str:
+            # IntOrString: a number is a port on the pods; int() would read 80.5, true or "80".
+            tp = _port_number(tp, f"{at}.targetPort")
+        pname = p.get("name") or None
+        if pname is not None and type(pname) is not str:
+            raise ValueError(f"{at}.name is {_shown(pname)}, not a string")
+        np = p.get("nodePort")
         ports.append(
             ServicePort(
-                # The API requires it: a missing port raises int()'s TypeError, which
-                # _shapes names ("spec.ports[0].port is missing or null"); it was read as 0.
-                int(p.get("port")),
+                _port_number(p["port"], f"{at}.port"),
                 proto,
-                p.get("name") or None,
-                tp if tp is None or isinstance(tp, str) else int(tp),
-                p.get("nodePort"),
+                pname,
+                tp,
+                None if np is None else _port_number(np, f"{at}.nodePort", zero=True) or None,
             )
         )
     cips = tuple(spec.get("clusterIPs") or ((spec["clusterIP"],) if spec.get("clusterIP") else ()))

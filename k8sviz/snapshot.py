@@ -438,6 +438,8 @@ def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
         problem = shape_problem(obj)
         if problem:
             return InputError(f"malformed object: {problem}", source=where, obj=_ref(obj))
+    if isinstance(e, ValueError):  # the parsers' own words, naming the field
+        return InputError(f"malformed object: {_reason(e)}", source=where, obj=_ref(obj))
     return InputError(f"malformed object ({type(e).__name__}: {_reason(e)})", source=where, obj=_ref(obj))
 
 

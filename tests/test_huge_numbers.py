@@ -68,7 +68,7 @@ CASES = [
       "metadata": {"name": "x", "namespace": "default", "labels": {"app": "@"}},
       "spec": {"containers": [{"name": "c", "image": "i"}]},
       "status": {"phase": "Running", "podIP": "10.0.0.1"}},
-     r"Pod/default/x: malformed object \(ValueError: a number of more than 4,300 digits, too large to read"),
+     r"Pod/default/x: malformed object: a number of more than 4,300 digits, too large to read"),
 ]
 CALICO = {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
           "metadata": {"name": "c", "namespace": "default"},

@@ -66,7 +66,7 @@ def test_pod_fields_of_a_type_the_api_refuses_are_malformed_objects(write, path,
     f = write("pod.yaml", _set(_pod(), path, value))
     with pytest.raises(InputError, match=match) as e:
         k8sviz.load(f)
-    assert str(e.value).startswith(f"{f}, Pod/shop/p: malformed object (ValueError: "), str(e.value)
+    assert str(e.value).startswith(f"{f}, Pod/shop/p: malformed object: "), str(e.value)
 
 
 @pytest.mark.parametrize(("path", "value", "match"),
@@ -319,17 +319,41 @@ def _service(**port):
 
 @pytest.mark.parametrize(("port", "said"), [
     # The API requires port: a missing one was read as port 0.
-    ({"targetPort": 8080}, "malformed object: spec.ports[1].port is missing or null, not an integer"),
+    ({"targetPort": 8080}, "malformed object: spec.ports[1].port is missing or null"),
+    # Each of these int() read as a port: the API server refuses them.
+    ({"port": "80"}, "malformed object: spec.ports[1].port is '80', not a port number (an integer 1-65535)"),
+    ({"port": 0}, "malformed object: spec.ports[1].port is 0, not a port number (an integer 1-65535)"),
+    ({"port": 65536}, "malformed object: spec.ports[1].port is 65536, not a port number (an integer 1-65535)"),
+    ({"port": 80.5}, "malformed object: spec.ports[1].port is 80.5, not a port number (an integer 1-65535)"),
+    ({"port": True}, "malformed object: spec.ports[1].port is True, not a port number (an integer 1-65535)"),
+    ({"port": 81, "targetPort": 0},
+     "malformed object: spec.ports[1].targetPort is 0, not a port number (an integer 1-65535)"),
+    ({"port": 81, "targetPort": 70000},
+     "malformed object: spec.ports[1].targetPort is 70000, not a port number (an integer 1-65535)"),
+    ({"port": 81, "targetPort": [8080]},
+     "malformed object: spec.ports[1].targetPort is [8080], not a port number (an integer 1-65535)"),
+    ({"port": 81, "nodePort": 70000},
+     "malformed object: spec.ports[1].nodePort is 70000, not a port number (an integer 0-65535)"),
+    ({"port": 81, "name": 81}, "malformed object: spec.ports[1].name is 81, not a string"),
     ({"port": 81, "protocol": "AAAA"},
-     "malformed object (ValueError: spec.ports[1].protocol is 'AAAA', not TCP, UDP or SCTP)"),
+     "malformed object: spec.ports[1].protocol is 'AAAA', not TCP, UDP or SCTP"),
     ({"port": 81, "protocol": "tcp"},
-     "malformed object (ValueError: spec.ports[1].protocol is 'tcp', not TCP, UDP or SCTP)"),
+     "malformed object: spec.ports[1].protocol is 'tcp', not TCP, UDP or SCTP"),
 ])
 def test_a_service_port_the_api_refuses_is_a_malformed_object(write, port, said):
     f = write("svc.yaml", _service(**port))
     with pytest.raises(InputError) as e:
         k8sviz.load(f)
     assert str(e.value) == f"{f}, Service/shop/s: {said}"
+
+
+def test_service_port_numbers_the_api_takes_load(write):
+    snap = k8sviz.load(write("svc.yaml", _service(port=8443.0, targetPort="https", nodePort=0, name="web")))
+    p = snap.services[0].ports[1]
+    assert (p.port, p.target_port, p.node_port, p.name) == (8443, "https", None, "web")
+    snap = k8sviz.load(write("svc.yaml", _service(port=65535, targetPort=1, nodePort=30080)))
+    p = snap.services[0].ports[1]
+    assert (p.port, p.target_port, p.node_port) == (65535, 1, 30080)
 
 
 def test_service_port_protocols_the_api_takes_load(write):
