@@ -423,13 +423,18 @@ def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
 _NAME_RULE = {"namespaces": "label", "services": "service", "cronjobs": "cronjob"}
 
 
-def _name_problems(plural: str, name: str, ns: str | None) -> list[str]:
-    """What the API server would say of an object's ``metadata.name`` and ``metadata.namespace``
-    (see :data:`k8sviz.model.NAME_RULES`)."""
-    said = [name_problem(name, _NAME_RULE.get(plural, "subdomain"))]
-    if ns:
-        said.append(name_problem(ns, "label", "metadata.namespace"))
-    return [f"{p}: the API server would reject it (tampered input?); kept as text" for p in said if p]
+def _name_problem(plural: str, name: str) -> str | None:
+    """What the API server would say of an object's ``metadata.name`` (see
+    :data:`k8sviz.model.NAME_RULES`), or None."""
+    said = name_problem(name, _NAME_RULE.get(plural, "subdomain"))
+    return f"{said}: the API server would reject it (tampered input?); kept as text" if said else None
+
+
+def _namespace_problem(ns: str) -> str | None:
+    """:func:`_name_problem` of a ``metadata.namespace``: said once per namespace, not per object."""
+    said = name_problem(ns, "label", "metadata.namespace")
+    return (f"{said}: the API server would reject it (tampered input?); kept as text (said once for all "
+            "the objects in it)") if said else None
 
 
 def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
@@ -602,17 +607,24 @@ class SnapshotBuilder:
         names = self._valid_names.get(plural)
         if names is None:
             names = self._valid_names[plural] = set()
-        spaces = self._valid_names.get("namespaces")
+        # Every metadata.namespace judged so far, valid or not (its every object would repeat the
+        # warning); not the valid Namespace names, which must each still be judged as a name.
+        spaces = self._valid_names.get(" metadata.namespace")
         if spaces is None:
-            spaces = self._valid_names["namespaces"] = set()
-        if name not in names or (namespace and namespace not in spaces):
-            said = _name_problems(plural, name, namespace)
-            for problem in said:
-                self.warn(LoadWarning("invalid-name", problem, where, _ref(obj)))
-            if not said:
+            spaces = self._valid_names[" metadata.namespace"] = set()
+        if name not in names:
+            said = _name_problem(plural, name)
+            if said:
+                self.warn(LoadWarning("invalid-name", said, where, _ref(obj)))
+            else:
                 names.add(name)
-                if namespace:
-                    spaces.add(namespace)
+        if namespace and namespace not in spaces:
+            said = _namespace_problem(namespace)
+            spaces.add(namespace)
+            if said:
+                # Named by the namespace, not by its first object: which one is first depends on
+                # the input's order (a snapshot file sorts them), and the warning must not.
+                self.warn(LoadWarning("invalid-name", said, where, f"Namespace/{namespace}"))
         calico = plural.endswith(".projectcalico.org")
         if calico:
             # projectcalico.org/v3 is what the Calico API server serves from the

@@ -664,7 +664,8 @@ def test_names_the_api_would_reject_are_warned_and_kept(write):
     assert len(said) == 10
     assert ("Pod/shop/Web-0", f"metadata.name 'Web-0' is not {SUBDOMAIN}:{REJECTED}") in said
     assert ("Pod/shop/a\nb", f"metadata.name 'a\\nb' is not {SUBDOMAIN}:{REJECTED}") in said
-    assert ("Pod/Shop/p", f"metadata.namespace 'Shop' is not {LABEL}:{REJECTED}") in said
+    assert ("Namespace/Shop", f"metadata.namespace 'Shop' is not {LABEL}:{REJECTED} (said once for all the "
+            "objects in it)") in said
     # a long name is cut, its length said
     assert any(o == f"Namespace/{long_ns}" and m.startswith("metadata.name 'nnnnn")
                and m.endswith(f"' (64 characters) is not {LABEL}:{REJECTED}") for o, m in said)
@@ -692,12 +693,28 @@ def test_names_the_api_takes_raise_no_warning(write):
 
 
 def test_a_bad_name_is_warned_for_each_object_and_once_again_from_a_snapshot_file(write, tmp_path):
-    objs = [_named("Pod", "p", namespace="Bad", spec={"containers": []}),
-            _named("Pod", "q", namespace="Bad", spec={"containers": []})]
+    objs = [_named("Pod", "P", spec={"containers": []}), _named("Pod", "Q", spec={"containers": []})]
     snap = k8sviz.load(write("x.yaml", objs))
-    assert [o for o, _ in _name_warnings(snap)] == ["Pod/Bad/p", "Pod/Bad/q"]
+    assert [o for o, _ in _name_warnings(snap)] == ["Pod/shop/P", "Pod/shop/Q"]
     snap.save(tmp_path / "s.json")
     assert _name_warnings(k8sviz.load(tmp_path / "s.json")) == _name_warnings(snap)
+
+
+def test_a_bad_namespace_is_warned_once_not_for_each_object_in_it(write, tmp_path):
+    objs = [_named("Pod", "p", namespace="Bad", spec={"containers": []}),
+            _named("Pod", "q", namespace="Bad", spec={"containers": []}),
+            _named("Service", "s", namespace="Bad"),
+            _named("Pod", "Q", namespace="Bad", spec={"containers": []}),  # its own name is still judged
+            _named("Namespace", "Bad", namespace=None),  # and so is the Namespace's, after its objects
+            _named("Pod", "r", namespace="Worse", spec={"containers": []})]
+    snap = k8sviz.load(write("x.yaml", objs))
+    said = _name_warnings(snap)
+    assert [o for o, _ in said] == ["Namespace/Bad", "Pod/Bad/Q", "Namespace/Bad", "Namespace/Worse"]
+    assert [m.split(" ", 1)[0] for _, m in said] == ["metadata.namespace", "metadata.name", "metadata.name",
+                                                    "metadata.namespace"]
+    # A snapshot file holds its objects in another order (sorted): the same warnings, once each.
+    snap.save(tmp_path / "s.json")
+    assert _name_warnings(k8sviz.load(tmp_path / "s.json")) == said
 
 
 @pytest.mark.parametrize(("key", "value"), [("v", "web\n"), ("k\n", "x"), ("a.b\n/c", "y")])
