@@ -489,6 +489,10 @@ def flow_report(flows: pd.DataFrame) -> FlowLoadReport:
 #: Where a flow warning sends a Python user for every problem (the CLI names its own way).
 PROBLEMS_HINT = "df.attrs['k8sviz']['problems']"
 
+#: Problem kinds that lose nothing: the record is kept (without its end time), the columns
+#: not used are only named.  The others lose records, or a whole file.
+LOSSLESS_PROBLEMS = frozenset({"bad-end-time", "ignored-columns"})
+
 
 def _warn(attrs: dict[str, Any]) -> None:
     for src in attrs["sources"]:

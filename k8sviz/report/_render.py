@@ -542,9 +542,15 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
         problems = pd.DataFrame(load.get("problems") or [])
         if len(problems):
             # the loader keeps the first problems as samples and counts them all
+            from ..flows import LOSSLESS_PROBLEMS
+
             counts = load.get("problem_counts")
-            total = sum(counts.values()) if isinstance(counts, dict) and counts else len(problems)
-            out["n_problems"] = max(total, len(problems))
+            if not (isinstance(counts, dict) and counts):
+                counts = Counter(problems["kind"]) if "kind" in problems.columns else {"": len(problems)}
+            out["n_problems"] = max(sum(counts.values()), len(problems))
+            # Only problems that lost records are lines that could not be read (an unused CSV
+            # column or an end time left out loses no flow).
+            out["n_lost"] = sum(n for kind, n in counts.items() if kind not in LOSSLESS_PROBLEMS)
             out["problems"] = _table(problems, max_rows=FLOW_PROBLEM_ROWS, table_id="flow-problems-table")
             out["problems_kept"] = len(problems)
             out["problems_shown"] = min(len(problems), FLOW_PROBLEM_ROWS)

@@ -193,6 +193,23 @@ def test_flow_problems_count_every_problem_and_say_where_they_are(monkeypatch, t
     assert "k8sviz.flow_report(flows)" in said
 
 
+def test_flow_problems_that_lose_no_record_are_no_lines_lost(tmp_path):
+    """An unused CSV column (ignored-columns) and an end time that cannot be read (bad-end-time,
+    the record kept) are listed among the problems, but no flow log line was lost: the page
+    said "1 flow log line could not be read" for a file that read whole."""
+    header = "time,end_time,src_ip,dst_ip,dst_port,protocol,verdict,note\n"
+    good = "2024-01-01T00:00:00Z,never,10.0.0.1,10.0.0.2,80,TCP,allowed,x\n"
+    (tmp_path / "f.csv").write_text(header + good)
+    with pytest.warns(k8sviz.FlowWarning):
+        page = k8sviz.report(k8sviz.demo(), flows=[tmp_path], generated_at="x")
+    assert sorted(_cells(page, "flow-problems-table", 0)) == ["bad-end-time", "ignored-columns"]
+    assert "could not be read" not in page
+    (tmp_path / "f.csv").write_text(header + good + "2024-01-01T00:00:01Z,,10.0.0.1\n" + good)
+    with pytest.warns(k8sviz.FlowWarning):
+        page = k8sviz.report(k8sviz.demo(), flows=[tmp_path], generated_at="x")
+    assert "1 flow log line could not be read: the flows it held are unknown." in page
+
+
 def test_warnings_and_changes_past_their_rows_say_where_the_rest_is(monkeypatch, tmp_path):
     """The hostile dump (loader warnings) against a copy with two namespaces relabelled and its
     policy removed: every change table cut after one row."""
