@@ -205,3 +205,28 @@ def test_the_reading_finds_codes_of_each_kind_of_site(emitted):
     assert {"secret-skipped", "calico-unvalidated", "calico-notnets-catch-all", "cidr-host-bits",
             "cidr-notation", "ipblock-covers-pods"} <= emitted["load"]
     assert {"stream-error", "truncated", "ignored-columns", "bad-end-time"} <= emitted["flow"]
+
+
+def test_the_report_refers_to_caveats_that_exist(emitted):
+    """The report's limitations name caveats by code ("caveat nodes-not-read") and test for them
+    (``"namespace-labels-unknown" in caveats``); a code renamed in the engine would leave the
+    limitation said twice and its link gone, with nothing failing."""
+    from k8sviz.report._render import _CAVEAT_REFERENCE
+
+    (build,) = [m for m in modules() if m.name == "report/_build.py"]
+    named: set[str] = set()
+    for node in ast.walk(build.tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # Prose matches too ("the caveats of the policy verdicts"): every code has a hyphen.
+            for m in _CAVEAT_REFERENCE.finditer(node.value):
+                named.update(c for c in m.group(1).split(", ") if "-" in c)
+        elif isinstance(node, ast.comprehension):  # [c for c in ("a", "b") if c in caveats]
+            tests = [t for i in node.ifs for t in ast.walk(i) if isinstance(t, ast.Compare)
+                     and "caveat" in ast.unparse(t.comparators[0])]
+            if tests and isinstance(node.iter, ast.Tuple):
+                named.update(e.value for e in node.iter.elts if isinstance(e, ast.Constant))
+        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant) and isinstance(
+                node.ops[0], ast.In) and "caveat" in ast.unparse(node.comparators[0]):
+            named.add(node.left.value)  # "namespace-labels-unknown" in caveats
+    assert {"nodes-not-read", "cilium-fqdn", "namespace-labels-unknown"} <= named  # the reading works
+    assert named <= emitted["load"], named - emitted["load"]
