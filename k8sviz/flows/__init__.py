@@ -492,6 +492,15 @@ PROBLEMS_HINT = "df.attrs['k8sviz']['problems']"
 #: Problem kinds that lose nothing: the record is kept (without its end time), the columns
 #: not used are only named.  The others lose records, or a whole file.
 LOSSLESS_PROBLEMS = frozenset({"bad-end-time", "ignored-columns"})
+#: Problem kinds said of a whole file (or a directory), not of a line: what became of it, and
+#: whether flows may have been lost there (an empty file lost none, but holds no evidence).
+FILE_PROBLEMS: dict[str, tuple[str, str, bool]] = {
+    "unknown-format": ("flow log file", "could not be read (not a flow log format)", True),
+    "bad-header": ("flow log file", "could not be read (its CSV header)", True),
+    "unreadable": ("flow log file", "could be read only in part", True),
+    "empty": ("flow log file", "held no flow records", False),
+    "no-input": ("flow log directory", "held no flow log file", False),
+}
 
 
 def _warn(attrs: dict[str, Any]) -> None:

@@ -542,7 +542,7 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
         problems = pd.DataFrame(load.get("problems") or [])
         if len(problems):
             # the loader keeps the first problems as samples and counts them all
-            from ..flows import LOSSLESS_PROBLEMS
+            from ..flows import FILE_PROBLEMS, LOSSLESS_PROBLEMS
 
             counts = load.get("problem_counts")
             if not (isinstance(counts, dict) and counts):
@@ -550,7 +550,14 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
             out["n_problems"] = max(sum(counts.values()), len(problems))
             # Only problems that lost records are lines that could not be read (an unused CSV
             # column or an end time left out loses no flow).
-            out["n_lost"] = sum(n for kind, n in counts.items() if kind not in LOSSLESS_PROBLEMS)
+            out["n_lost"] = sum(n for kind, n in counts.items()
+                                if kind not in LOSSLESS_PROBLEMS and kind not in FILE_PROBLEMS)
+            # A file not read, read in part or holding nothing is no count of lines: said by file.
+            files: Counter[tuple[str, str, bool]] = Counter()
+            for kind, n in counts.items():
+                if kind in FILE_PROBLEMS:
+                    files[FILE_PROBLEMS[kind]] += n
+            out["files_lost"] = [(n, *said) for said, n in sorted(files.items())]
             out["problems"] = _table(problems, max_rows=FLOW_PROBLEM_ROWS, table_id="flow-problems-table")
             out["problems_kept"] = len(problems)
             out["problems_shown"] = min(len(problems), FLOW_PROBLEM_ROWS)

@@ -210,6 +210,28 @@ def test_flow_problems_that_lose_no_record_are_no_lines_lost(tmp_path):
     assert "1 flow log line could not be read: the flows it held are unknown." in page
 
 
+def test_flow_files_not_read_are_said_by_file_not_as_lines(tmp_path):
+    """An empty file, a directory without flow files, a file in no flow format and a CSV whose
+    header cannot be read were each counted as "1 flow log line could not be read"."""
+    header = "time,src_ip,dst_ip,dst_port,protocol,verdict\n"
+    good = "2024-01-01T00:00:00Z,10.0.0.1,10.0.0.2,80,TCP,allowed\n"
+    (tmp_path / "good.csv").write_text(header + good)
+    (tmp_path / "empty.json").write_text("")
+    (tmp_path / "other.json").write_text('{"hello": "world"}\n')
+    (tmp_path / "bad.csv").write_text("time,src_ip,dst_ip\n" + good)
+    (tmp_path / "nothing").mkdir()
+    paths = [tmp_path / n for n in ("good.csv", "empty.json", "other.json", "bad.csv", "nothing")]
+    with pytest.warns(k8sviz.FlowWarning):
+        page = k8sviz.report(k8sviz.demo(), flows=paths, generated_at="x")
+    kinds = sorted(_cells(page, "flow-problems-table", 0))
+    assert kinds == ["bad-header", "empty", "no-input", "unknown-format"], kinds
+    assert "flow log line" not in page
+    assert "1 flow log file could not be read (its CSV header): the flows it held are unknown." in page
+    assert "1 flow log file could not be read (not a flow log format): the flows it held are unknown." in page
+    assert "1 flow log file held no flow records." in page
+    assert "1 flow log directory held no flow log file." in page
+
+
 def test_warnings_and_changes_past_their_rows_say_where_the_rest_is(monkeypatch, tmp_path):
     """The hostile dump (loader warnings) against a copy with two namespaces relabelled and its
     policy removed: every change table cut after one row."""
