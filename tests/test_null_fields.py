@@ -529,6 +529,7 @@ def test_a_null_pod_selector_warns_and_selects_as_an_absent_one(tmp_path):
             spec["podSelector"] = None
         snap = _load(tmp_path, ns("web"), netpol("web", "p", spec))
         assert [w.code for w in snap.warnings] == ["policy-no-podselector"]
+        assert snap.warnings[0].message.startswith("spec.podSelector is missing or null; read as {}")
         assert snap.network_policies[0].pod_selector.is_empty
 
 
