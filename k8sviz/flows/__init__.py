@@ -394,7 +394,7 @@ def _read_all(
                 if kind == "lost_events":
                     note_lost(lost, obj)
 
-            records = parse_json(path, report, stats, parse, framing=framing, on_skip=on_skip)
+            records = parse_json(path, report, stats, parse, framing=framing, on_skip=on_skip, fmt=fmt)
         builder.feed(records, fmt, str(path))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from ._shapes import structure_detail, structure_problem
 from .mapping import Mapper
 
 __all__ = [
@@ -691,9 +692,7 @@ class ChunkBuilder:
                     report.problem("malformed", file, lineno, str(e))
                     continue
                 except (TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
-                    report.problem(
-                        "malformed", file, lineno, f"unexpected structure ({type(e).__name__}: {e})"
-                    )
+                    report.problem("malformed", file, lineno, structure_problem(obj, "hubble", e))
                     continue
                 count += 1
                 if len(rows) >= chunk:
@@ -1566,7 +1565,9 @@ def json_source(path: Path, report: Report, framing: Framing = "lines") -> Itera
     return ((n, b, True) for n, b in iter_objects(path, report))
 
 
-def parse_items(parse_obj: Callable[[Any, int], Any], items: list[Any], line: int) -> list[Any]:
+def parse_items(
+    parse_obj: Callable[[Any, int], Any], items: list[Any], line: int, fmt: str = ""
+) -> list[Any]:
     """Records of the items of a list response, with an exception in place of each bad item and
     the kind (``"other"``...) of each item that holds no flow, to be counted as skipped."""
     out: list[Any] = []
@@ -1574,7 +1575,7 @@ def parse_items(parse_obj: Callable[[Any, int], Any], items: list[Any], line: in
         try:
             rec = parse_obj(item, line)
         except (TypeError, ValueError, AttributeError, KeyError) as e:
-            out.append(ValueError(f"item {i}: {type(e).__name__}: {e}"))
+            out.append(ValueError(f"item {i}: {structure_detail(item, fmt, e)}"))
             continue
         if rec.__class__ is list:  # an item that is itself a list response
             out.extend(rec)
@@ -1591,10 +1592,12 @@ def parse_json(
     *,
     framing: Framing = "lines",
     on_skip: Callable[[str, Any], None] | None = None,
+    fmt: str = "",
 ) -> Iterator[tuple[Any, ...]]:
     """Run ``parse_obj(obj, line)`` over the JSON lines (or objects) of a file, counting what is skipped.
 
-    ``on_skip(kind, obj)`` sees each skipped non-flow object (Hubble's ``lost_events`` carry a count).
+    ``on_skip(kind, obj)`` sees each skipped non-flow object (Hubble's ``lost_events`` carry a count);
+    ``fmt`` (``hubble``, ``calico``, ``goldmane``) names the fields of a record that fails.
     """
     import orjson
 
@@ -1618,7 +1621,7 @@ def parse_json(
         try:
             rec = parse_obj(obj, lineno)
         except (TypeError, ValueError, AttributeError, KeyError) as e:
-            report.problem("malformed", file, lineno, f"unexpected structure ({type(e).__name__}: {e})")
+            report.problem("malformed", file, lineno, structure_problem(obj, fmt, e))
             continue
         if rec.__class__ is tuple:
             yield rec
@@ -1631,7 +1634,7 @@ def parse_json(
         elif isinstance(rec, list):  # the items of a list response; a bad one is its own problem
             for item in rec:
                 if isinstance(item, Exception):
-                    report.problem("malformed", file, lineno, f"unexpected structure ({item})")
+                    report.problem("malformed", file, lineno, f"unexpected structure: {item}")
                 elif isinstance(item, str):  # an item that holds no flow: counted as a line would be
                     skipped[item] = skipped.get(item, 0) + 1
                 else:

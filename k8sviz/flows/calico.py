@@ -160,7 +160,7 @@ def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | 
     if isinstance(hits, dict) and isinstance(hits.get("hits"), list):  # a whole search response
         from ._table import parse_items
 
-        return parse_items(parse_doc, hits["hits"], line)
+        return parse_items(parse_doc, hits["hits"], line, "calico")
     if "start_time" not in doc and "dest_port" not in doc and "dest_name_aggr" not in doc:
         return "other"
     start = doc.get("start_time")

@@ -132,7 +132,7 @@ def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...
         raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
     items = obj.get("items")
     if isinstance(items, list):  # a Whisker list response
-        return parse_items(parse_goldmane, items, line)
+        return parse_items(parse_goldmane, items, line, "goldmane")
     key = obj.get("Key")
     if key is None:
         if "source_name" not in obj and "dest_name" not in obj:

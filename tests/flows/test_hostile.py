@@ -6,8 +6,11 @@ import copy
 import functools
 import gzip
 import json
+import random
+import re
 import warnings
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -123,3 +126,63 @@ def test_text_between_the_objects_of_an_array_is_reported(tmp_path, demo_snap):
     (problem,) = k8sviz.flow_report(df)["problems"]
     assert len(df) == 2 and problem["kind"] == "malformed" and "42" in problem["message"]
     assert problem["line"] > 2  # where the junk is, not line 1
+
+
+#: Python's own words: a problem in them names no field of the record.
+PYTHON_WORDS = re.compile(r"AttributeError|TypeError|KeyError|IndexError|object has no attribute|unhashable|"
+                          r"not subscriptable|not iterable|NoneType|invalid literal|argument of type")
+CONTAINERS = [None, 0, 1.5, True, "", "x", [], {}, [1], [None], ["x"], [{"a": 1}], [[]], {"a": 1}]
+
+
+def _nodes(obj, at=()):
+    out = [at] if at else []
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for k, v in items:
+        out += _nodes(v, (*at, k))
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["hubble", "calico", "goldmane"])
+def test_a_field_of_another_shape_is_named_in_the_records_terms(tmp_path, demo_snap, fmt):
+    """Any field, leaf or not, replaced by a value of another shape: a problem that names the
+    field ("flow.source.workloads[0] is a list, not an object"), never Python's words ("'list'
+    object has no attribute 'get'"), which is all these problems said before."""
+    rnd = random.Random(f"shapes-{fmt}")
+    base = _demo_records(fmt)[:4]
+    path = tmp_path / f"{fmt}.json"
+    said = 0
+    for _ in range(60):
+        records = copy.deepcopy(base)
+        i = rnd.randrange(len(records))
+        where = rnd.choice(_nodes(records[i]))
+        set_path(records[i], where, copy.deepcopy(rnd.choice(CONTAINERS)))
+        path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", k8sviz.FlowWarning)
+            df = k8sviz.load_flows(path, snapshot=demo_snap)
+        for p in df.attrs["k8sviz"]["problems"]:
+            said += 1
+            assert not PYTHON_WORDS.search(p["message"]), (where, p["message"])
+    assert said >= 10  # the cases do reach the readers' failures
+
+
+@pytest.mark.parametrize(("where", "value", "said"), [
+    (("flow", "source"), "x", "flow.source is a string, not an object"),
+    (("flow", "l4"), [1], "flow.l4 is a list, not an object"),
+    (("flow", "IP"), 5, "flow.IP is a number, not an object"),
+    (("flow", "IP", "destination"), {"a": 1}, "flow.IP.destination is an object, not a string"),
+    (("flow", "destination", "namespace"), ["shop"], "flow.destination.namespace is a list, not a string"),
+    (("flow", "traffic_direction"), [], "flow.traffic_direction is a list, not a string or a number"),
+    (("flow", "source", "workloads"), [["x"]], "flow.source.workloads[0] is a list, not an object"),
+    (("flow",), "x", "flow is a string, not an object"),
+])
+def test_a_hubble_field_of_another_shape_is_named(tmp_path, demo_snap, where, value, said):
+    records = _demo_records("hubble")[:2]
+    set_path(records[0], where, value)
+    path = tmp_path / "hubble.json"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        df = k8sviz.load_flows(path, snapshot=demo_snap)
+    got = [(p["kind"], p["line"], p["message"]) for p in df.attrs["k8sviz"]["problems"]]
+    assert got == [("malformed", 1, f"unexpected structure: {said}")]
