@@ -1651,7 +1651,8 @@ def _network_policy(
 ) -> NetworkPolicy:
     if "podSelector" not in spec and warn:
         warn(LoadWarning("policy-no-podselector",
-                         "spec.podSelector is missing or null; read as {} (all pods of the namespace)", source, ref))
+                         "spec.podSelector is missing or null; read as {} (all pods of the namespace)",
+                         source, ref))
     selector = LabelSelector.parse(spec.get("podSelector") or {}, "spec.podSelector", source=source, obj=ref)
     if warn:
         _warn_selector(spec.get("podSelector"), "spec.podSelector", source, ref, warn)

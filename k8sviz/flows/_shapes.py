@@ -45,8 +45,8 @@ _CALICO: tuple[tuple[str, str], ...] = (
     ("policies", _POLICIES), ("policies.enforced_policies", _ENTRIES), ("policies.all_policies", _ENTRIES),
 )
 _WHISKER: tuple[tuple[str, str], ...] = (
-    *((k, _TEXT) for k in ("source_name", "dest_name", "source_namespace", "dest_namespace", "dest_service_name",
-                           "dest_service_namespace")),
+    *((k, _TEXT) for k in ("source_name", "dest_name", "source_namespace", "dest_namespace",
+                           "dest_service_name", "dest_service_namespace")),
     ("policies", _OBJECT), ("policies.enforced_policies", _LIST), ("policies.enforced_policies[]", _OBJECT),
     ("policies.enforced", _LIST), ("policies.enforced[]", _OBJECT),
 )
