@@ -9,7 +9,10 @@ It serves recorded objects the way kube-apiserver does, enough for a read-only c
 * ``limit``/``continue`` paging with opaque tokens and ``metadata.remainingItemCount``;
 * ``Status`` errors: 401 (wrong bearer token), 403 (per-resource RBAC), 404 (unknown path or
   group), 405 (any verb but GET), 410 (expired continue token), and injected 429/5xx faults
-  with ``Retry-After``.
+  with ``Retry-After``;
+* :attr:`FakeAPIServer.tamper`: a hook that rewrites any answer (status, headers, body) or
+  misbehaves on the wire (a :class:`Reply` that trickles, stalls, lies about its length or
+  resets the connection mid-body), as a broken proxy or a hostile server would.
 
 Every request is recorded in :attr:`FakeAPIServer.requests` so tests can assert the client
 only ever sent GETs and never asked for Secrets.
@@ -19,13 +22,16 @@ from __future__ import annotations
 
 import base64
 import datetime
+import io
 import ipaddress
 import json
+import socket
 import ssl
+import struct
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -102,6 +108,33 @@ class Request:
 
 
 @dataclass
+class Reply:
+    """An answer as it goes on the wire; :attr:`FakeAPIServer.tamper` may return one.
+
+    The defaults send ``status``, ``headers`` and ``body`` as the server always does.
+    """
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    #: The Content-Type header (None: none at all).
+    content_type: str | None = "application/json"
+    #: The Content-Length header sent (None: the body's length; -1: none, the body ends when
+    #: the connection closes).
+    content_length: int | None = None
+    #: Seconds to wait before each ``chunk`` bytes of the body (a trickle).
+    trickle: float = 0.0
+    chunk: int = 1
+    #: Bytes of the body sent before the connection is reset (TCP RST); None: all of it.
+    reset_after: int | None = None
+
+
+#: ``tamper(request, status, headers, body)``: None keeps the answer, a ``(status, headers,
+#: body)`` tuple or a :class:`Reply` replaces it.
+Tamper = Callable[["Request", int, dict[str, str], bytes], "tuple[int, dict[str, str], bytes] | Reply | None"]
+
+
+@dataclass
 class _List:
     kind: str
     namespaced: bool
@@ -165,6 +198,8 @@ class FakeAPIServer:
         self.delay: dict[str, float] = {}
         #: Answer 403 to ``GET /apis`` (discovery not readable).
         self.forbid_discovery = False
+        #: Called with every answer before it is sent (see :data:`Tamper`); None: none.
+        self.tamper: Tamper | None = None
         self.resource_version = 1000
         #: Requests being answered now, and the most there ever were at once.
         self.in_flight = 0
@@ -269,6 +304,16 @@ class FakeAPIServer:
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+    def reply(self, req: Request) -> Reply:
+        """:meth:`answer`, through :attr:`tamper` if set."""
+        code, headers, body = self.answer(req)
+        if self.tamper is None:
+            return Reply(code, headers, body)
+        got = self.tamper(req, code, dict(headers), body)
+        if got is None:
+            return Reply(code, headers, body)
+        return got if isinstance(got, Reply) else Reply(*got)
 
     def _answer(self, req: Request) -> tuple[int, dict[str, str], bytes]:
         if req.method != "GET":
@@ -473,14 +518,39 @@ class _Handler(BaseHTTPRequestHandler):
         req = Request(
             self.command, url.path, parse_qs(url.query), {k.lower(): v for k, v in self.headers.items()}
         )
-        code, headers, body = self.api.answer(req)
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in headers.items():
+        reply = self.api.reply(req)
+        body = reply.body
+        self.send_response(reply.status)
+        if reply.content_type is not None:
+            self.send_header("Content-Type", reply.content_type)
+        if reply.content_length is None:
+            self.send_header("Content-Length", str(len(body)))
+        elif reply.content_length >= 0:
+            self.send_header("Content-Length", str(reply.content_length))
+        if reply.content_length is not None:
+            self.close_connection = True  # the body no longer says where the next answer starts
+        for k, v in reply.headers.items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(body)
+        if reply.reset_after is not None:
+            self.wfile.write(body[: reply.reset_after])
+            self.wfile.flush()
+            # SO_LINGER 0: close() sends a TCP RST instead of a FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            # The socket closes once its files are closed too (a shutdown would send a FIN first).
+            self.wfile.close()
+            self.rfile.close()
+            self.connection.close()
+            self.wfile = io.BytesIO()  # for the server's own flush after this answer
+            return
+        if reply.trickle <= 0:
+            self.wfile.write(body)
+            return
+        for i in range(0, len(body), max(reply.chunk, 1)):
+            time.sleep(reply.trickle)
+            self.wfile.write(body[i : i + max(reply.chunk, 1)])
+            self.wfile.flush()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
