@@ -50,8 +50,19 @@ log = logging.getLogger("k8sviz.live")
 
 #: Items per page (``limit``), as kubectl uses.
 PAGE_SIZE = 500
-#: ``(connect, read)`` timeout of every request, in seconds.
+#: ``(connect, read)`` timeout of every request, in seconds.  The read timeout bounds each
+#: wait for the next bytes, not the whole answer: see :data:`REQUEST_DEADLINE`.
 REQUEST_TIMEOUT: tuple[float, float] = (5.0, 60.0)
+#: Longest one response may take to arrive in full, in seconds.  A server (or proxy) that
+#: trickles its answer a byte at a time never trips the read timeout; this bounds it.  The
+#: bound is checked between reads, so it may be passed by up to one read timeout.
+REQUEST_DEADLINE = 300.0
+#: Largest response body read, in bytes.  A page holds at most :data:`PAGE_SIZE` objects of at
+#: most 1.5 MB each (etcd's limit), well under this.
+MAX_RESPONSE_BYTES = 1 << 30
+#: Most pages read for one list (``PAGE_SIZE`` times this is millions of objects): a server
+#: that hands out new continue tokens forever ends in an error, not an endless snapshot.
+MAX_PAGES = 10_000
 #: Attempts per request when the server answers 429 or 5xx.
 MAX_ATTEMPTS = 5
 #: Backoff before retry ``n`` (0-based) when the server sends no ``Retry-After``.
@@ -382,9 +393,11 @@ def _api_client(
         raise LiveError(msg)
     import urllib3
 
-    # Connection errors are retried twice by urllib3; HTTP statuses are handled here.
+    # Connection errors are retried twice by urllib3; HTTP statuses are handled here.  Redirects
+    # are answers too (redirect=False), not followed: an API server sends none, and following
+    # one would send the bearer token wherever a proxy or login page points.
     cfg.retries = urllib3.Retry(
-        total=2, connect=2, read=0, status=0, redirect=0, other=0, backoff_factor=0.2,
+        total=2, connect=2, read=0, status=0, redirect=False, other=0, backoff_factor=0.2,
         respect_retry_after_header=False, raise_on_status=False,
     )
     # One pooled connection per list fetched at once (the client's default is 5 per CPU).
@@ -424,14 +437,71 @@ class _NotFound(Exception):
     pass
 
 
+class _Broken(Exception):
+    """A response that did not arrive whole (its message says why, in plain words); ``retry``:
+    whether asking again may help (a dropped connection) or not (an answer too large)."""
+
+    def __init__(self, message: str, *, retry: bool = True):
+        super().__init__(message)
+        self.retry = retry
+
+
 def _status_message(data: bytes) -> str:
+    """The message of a ``Status`` answer (or the start of a body that is none), on one line and
+    clipped: a hostile server's message may run to megabytes."""
     try:
         doc = _loads(data)
     except ValueError:
-        return data[:200].decode("utf-8", "replace").strip()
+        return _clip(" ".join(data[:300].decode("utf-8", "replace").split()), 200)
     if isinstance(doc, dict) and isinstance(doc.get("message"), str):
-        return str(doc["message"])
+        return _clip(" ".join(doc["message"].split()), 300)
     return ""
+
+
+def _json_type(value: Any) -> str:
+    """A JSON value's type as JSON names it (for messages about a response's shape)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+#: The deepest nesting orjson parses (a deeper document is refused, not a recursion error).
+_JSON_DEPTH = 1024
+
+
+def _not_json(data: bytes, e: ValueError) -> str:
+    """Why ``data`` (a response body) is not JSON, in plain words: ``e`` is the parser's error."""
+    text = str(e)
+    if not data.strip():
+        return "it is empty"
+    if "depth" in text or "recursion" in text:
+        return f"it nests JSON more than {_JSON_DEPTH} levels deep"
+    if "end of data" in text or "EOF" in text or "Unterminated" in text:
+        return f"it is cut short: its JSON ends unfinished after {len(data):,} bytes"
+    start = _clip(" ".join(data[:100].decode("utf-8", "replace").split()), 60)
+    return f"it is not JSON: it begins {start!r} (a proxy's page, a login page?)"
+
+
+def _reason(e: BaseException) -> Any:
+    """Why a request failed before an answer, in plain words where urllib3 has only a repr."""
+    import urllib3
+
+    reason = getattr(e, "reason", None) or e
+    if isinstance(reason, urllib3.exceptions.ProtocolError):
+        # ('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))
+        inner = reason.args[1] if len(reason.args) > 1 else None
+        if isinstance(inner, ConnectionResetError):
+            return "the connection was reset before an answer came"
+        return "the server closed the connection without answering"
+    if isinstance(reason, urllib3.exceptions.ResponseError):
+        return "the server answered with a malformed response"
+    return reason
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -448,6 +518,8 @@ def _retry_after(headers: Any) -> float | None:
             seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError):
             return None
+    if seconds != seconds:  # "nan": float() takes it, and a wait of nan seconds is none
+        return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
@@ -559,9 +631,9 @@ class _Reader:
             req = api.param_serialize(
                 "GET", path, query_params=list(query), header_params=headers, auth_settings=["BearerToken"]
             )
+            started = time.monotonic()
             resp = api.call_api(req[0], req[1], req[2], _request_timeout=REQUEST_TIMEOUT)
-            data = resp.read()
-            return int(resp.status), resp.headers, data
+            return int(resp.status), resp.headers, self._body(resp.response, started)
         from kubernetes.client.rest import ApiException  # pragma: no cover - kubernetes <= 36
 
         try:  # pragma: no cover
@@ -574,6 +646,48 @@ class _Reader:
         except ApiException as e:  # pragma: no cover
             body = e.body if isinstance(e.body, bytes) else str(e.body or "").encode()
             return int(e.status), e.headers or {}, body
+
+    def _body(self, raw: Any, started: float) -> bytes:
+        """The body of ``raw`` (a urllib3 response, not yet read), within :data:`REQUEST_DEADLINE`
+        and :data:`MAX_RESPONSE_BYTES`.
+
+        ``read1`` returns after one read from the connection, so the deadline is checked between
+        reads: a plain ``read()`` waits for the whole body however slowly it comes.
+        """
+        import urllib3
+
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                try:
+                    chunk = raw.read1(1 << 20)
+                except urllib3.exceptions.DecodeError:
+                    encoding = _clip(str(raw.headers.get("Content-Encoding")), 40)
+                    raise _Broken(f"the response says it is compressed (Content-Encoding: {encoding}) "
+                                  "but could not be decompressed", retry=False) from None
+                except urllib3.exceptions.ReadTimeoutError:
+                    raise _Broken(f"the server stopped sending the response for {REQUEST_TIMEOUT[1]:g} s "
+                                  f"({size:,} bytes received)") from None
+                except (urllib3.exceptions.HTTPError, OSError):
+                    length = raw.headers.get("Content-Length")
+                    of = f" (of {int(length):,} announced)" if length and length.isdigit() else ""
+                    msg = f"the connection broke off after {size:,} bytes of the response{of}"
+                    raise _Broken(msg) from None
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise _Broken(f"the response is larger than {MAX_RESPONSE_BYTES:,} bytes", retry=False)
+                if time.monotonic() - started > REQUEST_DEADLINE:
+                    raise _Broken(f"the response was still arriving after {REQUEST_DEADLINE:g} s "
+                                  f"({size:,} bytes so far)", retry=False)
+        except BaseException:
+            # The connection is in an unknown state: never back in the pool.
+            with contextlib.suppress(Exception):
+                raw.close()
+            raise
 
     def get(self, path: str, query: Sequence[tuple[str, Any]] = ()) -> tuple[int, bytes]:
         """One GET, retried on 429/5xx (honouring ``Retry-After``) and on dropped connections."""
@@ -597,8 +711,18 @@ class _Reader:
                 msg = (f"cannot send {what} to {self.host}: {why}; check the token or credentials of "
                        f"{self.origin or 'the kubeconfig'} for a line break or other control character")
                 raise LiveError(msg) from None
+            except _Broken as e:
+                if e.retry and not last:
+                    self.progress.aside(partial(log.info, "%s: %s; retrying (attempt %d of %d)", what, e,
+                                                attempt + 2, MAX_ATTEMPTS))
+                    self._pause(BACKOFF[attempt])
+                    continue
+                tries = f" ({MAX_ATTEMPTS} times)" if e.retry else ""
+                msg = (f"{what}: {e}{tries}; the API server at {self.host}, or a proxy before it, is "
+                       "misbehaving")
+                raise LiveError(msg) from None
             except (urllib3.exceptions.HTTPError, ApiException, OSError) as e:
-                reason = getattr(e, "reason", None) or e
+                reason = _reason(e)
                 if first or last or isinstance(e, urllib3.exceptions.MaxRetryError):
                     msg = (f"cannot reach the API server at {self.host} ({what}): {reason}"
                            f"{self._advice(reason)}")
@@ -623,6 +747,13 @@ class _Reader:
                 self.progress.aside(log_at)
                 self._pause(delay)
                 continue
+            if 300 <= status < 400:
+                where = _clip(" ".join(str(headers.get("Location") or "nowhere").split()), 200)
+                msg = (f"{what}: the server at {self.host} answered with a redirect (HTTP {status} to "
+                       f"{where}), which an API server does not send and k8sviz does not follow (it would "
+                       "take the credentials along); check the server address in "
+                       f"{self.origin or 'the kubeconfig'}: is a proxy or a login page in the way?")
+                raise LiveError(msg)
             if status == 401:
                 # Every request is authenticated: a 401 means the credentials (say, a token
                 # that expired during a long snapshot), not the RBAC of one list, so it is no
@@ -661,17 +792,40 @@ class _Reader:
         if status == 403:
             return None
         if status != 200:
-            msg = f"GET /apis: unexpected HTTP {status} from {self.host}: {_status_message(data)}"
+            msg = (f"GET /apis: unexpected HTTP {status} from {self.host}: "
+                   f"{_status_message(data) or 'no message'}")
             raise LiveError(msg)
+        served = {"v1"}
+        problem = ""
         try:
             doc = _loads(data)
-            served = {"v1"}
-            for g in doc.get("groups") or ():
-                for v in g.get("versions") or ():
-                    served.add(str(v["groupVersion"]))
-        except (ValueError, TypeError, KeyError, AttributeError) as e:
-            msg = f"GET /apis from {self.host} is not an APIGroupList ({e}); is this a Kubernetes API server?"
-            raise LiveError(msg) from None
+        except ValueError as e:
+            doc, problem = None, _not_json(data, e)
+        groups = doc.get("groups") if type(doc) is dict else None
+        if problem:
+            pass
+        elif type(doc) is not dict:
+            problem = f"it is {_json_type(doc)}, not an object"
+        elif doc.get("kind") == "Status":
+            problem = f"it is a Status: {_status_message(data) or 'no message'}"
+        elif type(groups) is not list:
+            # Taken as no groups, every policy kind would be "not-installed": a claim, not unknown.
+            problem = "its groups are missing" if groups is None else f"its groups are {_json_type(groups)}"
+        else:
+            for i, g in enumerate(groups):
+                versions = g.get("versions") if type(g) is dict else None
+                if type(versions) is not list:
+                    problem = f"groups[{i}] has no list of versions"
+                    break
+                gvs = [v.get("groupVersion") if type(v) is dict else None for v in versions]
+                if not all(type(gv) is str for gv in gvs):
+                    problem = f"groups[{i}] has a version without a groupVersion"
+                    break
+                served.update(str(gv) for gv in gvs)
+        if problem:
+            msg = (f"GET /apis from {self.host} is not an APIGroupList ({problem}); is this a Kubernetes "
+                   "API server?")
+            raise LiveError(msg)
         return served
 
     def list_all(self, res: Resource, path: str) -> tuple[list[dict[str, Any]], str, str]:
@@ -687,6 +841,8 @@ class _Reader:
             items: list[dict[str, Any]] = []
             digest = hashlib.sha256()
             token: str | None = None
+            # Tokens given so far: one given again would page in a circle, forever.
+            tokens: set[str] = set()
             while True:
                 query: list[tuple[str, Any]] = [("limit", PAGE_SIZE)]
                 if token:
@@ -705,29 +861,72 @@ class _Reader:
                 if status == 404:
                     raise _NotFound(_status_message(data))
                 if status != 200:
-                    msg = f"GET {path}: unexpected HTTP {status}: {_status_message(data)}"
+                    msg = f"GET {path}: unexpected HTTP {status}: {_status_message(data) or 'no message'}"
                     raise LiveError(msg)
-                try:
-                    doc = _loads(data)
-                    page = doc["items"] or []
-                    meta = doc.get("metadata") or {}
-                    token = meta.get("continue") or None
-                    # A proxy or a broken server can answer 200 with anything: check the shape
-                    # here, where the message can still name the request.
-                    if type(page) is not list or not all(type(i) is dict for i in page):
-                        raise TypeError("items is not a list of objects")
-                    if token is not None and type(token) is not str:
-                        raise TypeError("metadata.continue is not a string")
-                except (ValueError, TypeError, KeyError, AttributeError) as e:
-                    msg = f"GET {path}: the response is not a Kubernetes list ({type(e).__name__}: {e})"
-                    raise LiveError(msg) from None
+                # A proxy or a broken server can answer 200 with anything: the shape is checked
+                # here, where the message can still name the request.
+                got = _list_page(data)
+                if isinstance(got, str):
+                    msg = f"GET {path}: the response is not a Kubernetes list ({got})"
+                    raise LiveError(msg)
+                page, token, rv = got
                 digest.update(data)
                 items.extend(page)
                 self.progress.update(res.key, len(items))
                 if token is None:
                     self.progress.done_list(res.key, len(items))
-                    return items, str(meta.get("resourceVersion") or ""), digest.hexdigest()
+                    return items, rv, digest.hexdigest()
+                if token in tokens or len(tokens) + 1 >= MAX_PAGES:
+                    why = ("gave a continue token it had given before, so paging would never end"
+                           if token in tokens else
+                           f"was still giving continue tokens after {MAX_PAGES:,} pages ({len(items):,} "
+                           "items)")
+                    msg = (f"GET {path}: the server {why}; the list was not read to its end (a broken "
+                           "aggregated API or proxy?)")
+                    raise LiveError(msg)
+                tokens.add(token)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _list_page(data: bytes) -> tuple[list[dict[str, Any]], str | None, str] | str:
+    """``(items, continue token or None, resourceVersion)`` of one page of a list, or why the
+    page is no list (in plain words)."""
+    try:
+        doc = _loads(data)
+    except ValueError as e:
+        return _not_json(data, e)
+    if type(doc) is not dict:
+        return f"it is {_json_type(doc)}, not an object with items"
+    if doc.get("kind") == "Status":
+        return f"it is a Status, not a list: {_status_message(data) or 'no message'}"
+    if "items" not in doc:
+        return "it has no items"
+    page = doc["items"]
+    if page is None:
+        page = []  # a list of none, as some aggregated APIs write it
+    if type(page) is not list:
+        return f"its items are {_json_type(page)}, not a list"
+    if not all(type(i) is dict for i in page):
+        i = next(n for n, x in enumerate(page) if type(x) is not dict)
+        return f"items[{i}] is {_json_type(page[i])}, not an object"
+    meta = doc.get("metadata")
+    if meta is None:
+        # An API server always writes a list's metadata (Go omits no struct), and without it a
+        # page that lost its continue token would pass for the last one.
+        return "it has no metadata, which every list has: where the list ends cannot be told"
+    if type(meta) is not dict:
+        return f"its metadata is {_json_type(meta)}, not an object"
+    token, rv, remaining = meta.get("continue"), meta.get("resourceVersion"), meta.get("remainingItemCount")
+    if token is not None and type(token) is not str:
+        return f"its metadata.continue is {_json_type(token)}, not a string"
+    if rv is not None and type(rv) is not str:
+        return f"its metadata.resourceVersion is {_json_type(rv)}, not a string"
+    if remaining is not None and (type(remaining) is not int or remaining < 0):
+        return f"its metadata.remainingItemCount is {_clip(str(remaining), 40)}, not a count"
+    if not token and remaining:
+        # The last page would have been taken for the end: the rest silently missing.
+        return f"it says {remaining:,} more items remain but gives no continue token to read them"
+    return page, token or None, rv or ""
 
 
 # ------------------------------------------------------------------------------------------
@@ -740,8 +939,11 @@ def _plan(served: set[str] | None) -> tuple[list[Resource], list[Resource]]:
     def ok(r: Resource) -> bool:
         return served is None or r.group_version in served
 
-    todo = [r for r in BUILTIN if ok(r)]
-    absent = [r for r in BUILTIN if not ok(r)]
+    # Built-in groups are listed whatever discovery says: every cluster serves them, so a
+    # discovery document without one is broken (a proxy's, an aggregated API's), and taking it
+    # at its word made NetworkPolicies "not-installed" unasked.  A 404 still says so.
+    todo = list(BUILTIN)
+    absent: list[Resource] = []
     # When discovery is unknown, the newest is tried and a 404 falls back to the older one.
     cnp = next((r for r in CNP_VERSIONS if ok(r)), None)
     (todo if cnp is not None else absent).append(cnp or CNP_VERSIONS[0])
@@ -952,7 +1154,7 @@ def _get_namespaces(
         try:
             obj = orjson.loads(data)
         except ValueError as e:  # a proxy's HTML page: a traceback, unlike the same in a list
-            msg = f"GET {path}: the response is not a Kubernetes object ({type(e).__name__}: {e})"
+            msg = f"GET {path}: the response is not a Kubernetes object ({_not_json(data, e)})"
             raise LiveError(msg) from None
         if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
             msg = f"GET {path}: the response is not a Kubernetes object (no metadata)"
@@ -963,11 +1165,17 @@ def _get_namespaces(
         # a Pod would have joined the snapshot, or another namespace's labels stood for these.
         got = (obj["apiVersion"], obj["kind"], obj["metadata"].get("name"))
         if got != ("v1", "Namespace", ns):
-            shown = _clip(" ".join(str(x) for x in got), 200)
+            # As JSON writes them: null, not Python's None.
+            shown = _clip(" ".join(x if isinstance(x, str) else orjson.dumps(x).decode() for x in got), 200)
             msg = f"GET {path}: the response is not the namespace {ns} (it is {shown})"
             raise LiveError(msg)
+        rv = obj["metadata"].get("resourceVersion") or ""
+        if not isinstance(rv, str):
+            msg = (f"GET {path}: the response is not a Kubernetes object (its resourceVersion is "
+                   f"{_json_type(rv)})")
+            raise LiveError(msg)
         inputs.append({"path": f"{reader.host}{path}", "sha256": hashlib.sha256(data).hexdigest(),
-                       "resourceVersion": str(obj["metadata"].get("resourceVersion", ""))})
+                       "resourceVersion": rv})
         builder.add(obj, f"GET {path}", owned=True)
     return missing
 
@@ -1085,7 +1293,14 @@ def snapshot_cluster(
     LiveError
         The kubeconfig is unusable (no such context, none current, a failing exec plugin),
         the server is unreachable or rejects the credentials, a namespace in ``namespaces``
-        does not exist, or the server keeps failing (429/5xx) after bounded retries.
+        does not exist, or the server keeps failing (429/5xx) after bounded retries.  Also
+        when an answer is not what an API server sends (not JSON, cut short, a redirect, a
+        list without its continue token): the message names the request.
+
+    Every request is bounded: :data:`REQUEST_TIMEOUT` to connect and between bytes,
+    :data:`REQUEST_DEADLINE` for a whole answer, :data:`MAX_RESPONSE_BYTES` per answer,
+    :data:`MAX_PAGES` per list (a continue token given twice fails at once), and
+    :data:`MAX_ATTEMPTS` tries of a request that fails with 429/5xx or a dropped connection.
     """
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         msg = f"concurrency must be a whole number of at least 1, got {concurrency!r}"

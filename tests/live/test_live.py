@@ -23,6 +23,8 @@ from k8sviz.errors import LiveError
 from k8sviz.sources import live
 from k8sviz.sources.manifests import expand_list, read_path
 
+from apiserver import Reply
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "data" / "demo" / "cluster"
 TOKEN = "k8sviz-test-bearer-0123456789abcdef"
@@ -241,13 +243,20 @@ def test_expired_twice_is_an_error(apiserver: Any, kubeconfig: Any) -> None:
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        (b"<html><body>Proxy login</body></html>", "not a Kubernetes list"),
-        (b'{"kind": "PodList", "items": [', "not a Kubernetes list"),
-        (b'{"kind": "PodList", "items": {"a": 1}}', "items is not a list of objects"),
-        (b'{"kind": "PodList", "items": ["x"]}', "items is not a list of objects"),
-        (b'{"kind": "PodList", "metadata": [1], "items": []}', "not a Kubernetes list"),
-        (b'{"kind": "PodList", "metadata": {"continue": 7}, "items": []}', "continue is not a string"),
-        (b"[1, 2]", "not a Kubernetes list"),
+        (b"<html><body>Proxy login</body></html>",
+         r"not a Kubernetes list \(it is not JSON: it begins '<html><body>Proxy login"),
+        (b'{"kind": "PodList", "items": [', "not a Kubernetes list .it is cut short"),
+        (b'{"kind": "PodList", "items": {"a": 1}}', "its items are an object, not a list"),
+        (b'{"kind": "PodList", "items": ["x"]}', r"items\[0\] is a string, not an object"),
+        (b'{"kind": "PodList", "metadata": [1], "items": []}', "its metadata is a list, not an object"),
+        (b'{"kind": "PodList", "metadata": {"continue": 7}, "items": []}',
+         "its metadata.continue is a number, not a string"),
+        (b"[1, 2]", "not a Kubernetes list .it is a list, not an object with items"),
+        (b"", r"not a Kubernetes list \(it is empty\)$"),
+        (b'{"kind": "Status", "code": 200, "message": "try later"}', "it is a Status, not a list: try later"),
+        (b'{"items": [{"metadata": {"name": "web"', "not a Kubernetes list .it is cut short: its JSON ends "
+         "unfinished after 38 bytes"),
+        (b'{"items": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nests JSON more than 1024 levels deep"),
     ],
 )
 def test_a_200_that_is_not_a_list_is_an_error_naming_the_request(
@@ -255,8 +264,10 @@ def test_a_200_that_is_not_a_list_is_an_error_naming_the_request(
 ) -> None:
     srv = apiserver(small())
     srv.bodies["/api/v1/pods"] = body
-    with pytest.raises(LiveError, match=rf"GET /api/v1/pods: .*{problem}"):
+    with pytest.raises(LiveError, match=rf"GET /api/v1/pods: .*{problem}") as e:
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    # Plain words, not the parser's exception (JSONDecodeError: ..., KeyError: 'items').
+    assert not re.search(r"Error|line 1 column|'items'", str(e.value))
 
 
 def test_429_honours_retry_after_and_5xx_is_retried(
@@ -301,6 +312,235 @@ def test_request_timeout(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.Mo
     # A slow server, not a wrong address: the advice says so.
     assert str(e.value).endswith("the server accepted the connection but did not answer in time: it may be "
                                  "overloaded; try again later, or with --concurrency 1")
+
+
+# ------------------------------------------------------------------------------ a hostile server
+# Found by fuzzing the answers (see test_live_fuzz.py); each through the real client over HTTP.
+
+
+def tamper_path(path: str, make: Any, *, when: Any = None) -> Any:
+    """A FakeAPIServer.tamper hook: ``make(status, headers, body)`` for each GET of ``path``
+    (and ``when(request)``, if given)."""
+
+    def hook(req: Any, status: int, headers: dict[str, str], body: bytes) -> Any:
+        if req.path == path and (when is None or when(req)):
+            return make(status, headers, body)
+        return None
+
+    return hook
+
+
+def test_a_server_trickling_its_answer_is_bounded_by_the_request_deadline(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A byte every 50 ms never trips a read timeout of 1 s: without a deadline for the whole
+    # answer this trickle of a few kilobytes took minutes, and one of megabytes never ended.
+    monkeypatch.setattr(live, "REQUEST_DEADLINE", 0.5)
+    monkeypatch.setattr(live, "REQUEST_TIMEOUT", (2.0, 1.0))
+    srv = apiserver(small())
+    srv.tamper = tamper_path("/api/v1/pods", lambda st, h, b: Reply(st, h, b + b" " * 10_000, trickle=0.05))
+    with pytest.raises(LiveError, match=r"^GET /api/v1/pods: the response was still arriving after 0.5 s "
+                                        r"\(\d+ bytes so far\); the API server at .* is misbehaving$"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    # Not retried: a server that slow would take five deadlines.
+    assert len(pages(srv, "/api/v1/pods")) == 1
+
+
+def test_an_answer_larger_than_the_bound_is_an_error(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "MAX_RESPONSE_BYTES", 2000)
+    srv = apiserver(small())
+    srv.tamper = tamper_path("/api/v1/nodes",
+                             lambda st, h, b: (st, h, b[:-2] + b',"x":"' + b"y" * 5000 + b'"}'))
+    with pytest.raises(LiveError, match=r"^GET /api/v1/nodes: the response is larger than 2,000 bytes;"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+
+
+def test_a_continue_token_given_twice_is_an_error_not_an_endless_list(
+    apiserver: Any, kubeconfig: Any
+) -> None:
+    srv = apiserver([ns("shop"), *many_pods(1200)])
+    first: list[str] = []
+
+    def same_token(status: int, headers: dict[str, str], body: bytes) -> Any:
+        # Every page ends with the first page's token (a real one: the server reads it).
+        doc = json.loads(body)
+        first.append(doc["metadata"]["continue"])
+        doc["metadata"]["continue"] = first[0]
+        return status, headers, json.dumps(doc).encode()
+
+    srv.tamper = tamper_path("/api/v1/pods", same_token)
+    with pytest.raises(LiveError, match=r"^GET /api/v1/pods: the server gave a continue token it had "
+                                        r"given before, so paging would never end; the list was not read "
+                                        r"to its end"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert len(pages(srv, "/api/v1/pods")) == 2
+
+
+def test_new_continue_tokens_forever_end_at_the_page_bound(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "MAX_PAGES", 5)
+    srv = apiserver(small())
+    count = iter(range(10**6))
+
+    def new_token(status: int, headers: dict[str, str], body: bytes) -> Any:
+        # Whatever was asked (the server refuses these tokens), an empty page and a new token.
+        doc = {"kind": "NetworkPolicyList", "apiVersion": "networking.k8s.io/v1",
+               "metadata": {"continue": f"page-{next(count)}"}, "items": []}
+        return 200, headers, json.dumps(doc).encode()
+
+    srv.tamper = tamper_path("/apis/networking.k8s.io/v1/networkpolicies", new_token)
+    with pytest.raises(LiveError, match=r"GET /apis/networking.k8s.io/v1/networkpolicies: the server was "
+                                        r"still giving continue tokens after 5 pages \(0 items\)"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), concurrency=1)
+    assert len(pages(srv, "/apis/networking.k8s.io/v1/networkpolicies")) == 5
+
+
+@pytest.mark.parametrize(("meta", "problem"), [
+    # The page would have been taken for the last: the other pods silently missing.
+    ({"remainingItemCount": 3}, "it says 3 more items remain but gives no continue token to read them"),
+    (None, "it has no metadata, which every list has"),
+    ({"remainingItemCount": -1, "continue": "x"}, "its metadata.remainingItemCount is -1, not a count"),
+    ({"remainingItemCount": "7", "continue": "x"}, "its metadata.remainingItemCount is 7, not a count"),
+    ({"resourceVersion": {"a": 1}}, "its metadata.resourceVersion is an object, not a string"),
+])
+def test_a_page_that_hides_the_rest_of_its_list_is_an_error(
+    apiserver: Any, kubeconfig: Any, meta: Any, problem: str
+) -> None:
+    srv = apiserver([ns("shop"), *many_pods(1200)])
+
+    def first_page(status: int, headers: dict[str, str], body: bytes) -> Any:
+        doc = json.loads(body)
+        if meta is None:
+            del doc["metadata"]
+        else:
+            doc["metadata"] = meta
+        return status, headers, json.dumps(doc).encode()
+
+    srv.tamper = tamper_path("/api/v1/pods", first_page, when=lambda r: "continue" not in r.query)
+    with pytest.raises(LiveError,
+                       match=rf"^GET /api/v1/pods: the response is not a Kubernetes list \({problem}"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+
+
+def small_pods_page(srv: Any) -> bytes:
+    """The body the server answers to the first page of pods."""
+    req = srv.requests[-1]
+    return srv.answer(type(req)("GET", "/api/v1/pods", {"limit": [str(live.PAGE_SIZE)]},
+                                {"authorization": f"Bearer {srv.token}"}))[2]
+
+
+def test_a_connection_reset_mid_answer_is_retried_then_named(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
+    srv = apiserver(small())
+    resets = [1]
+    srv.tamper = tamper_path("/api/v1/pods", lambda st, h, b: Reply(st, h, b, reset_after=10),
+                             when=lambda r: resets.pop() if resets else False)
+    # Once: retried, as a dropped connection is, and the snapshot is whole.
+    assert len(k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv)).pods) == 2
+    # Every time: the error says what broke, in plain words (it was urllib3's repr of
+    # ProtocolError('Connection broken: IncompleteRead(10 bytes read, ...)')).
+    srv.tamper = tamper_path("/api/v1/pods", lambda st, h, b: Reply(st, h, b, reset_after=10))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert str(e.value) == (f"GET /api/v1/pods: the connection broke off after 10 bytes of the response "
+                            f"(of {len(small_pods_page(srv)):,} announced) (5 times); the API server at "
+                            f"{srv.url}, or a proxy before it, is misbehaving")
+
+
+def test_an_answer_claiming_gzip_that_is_not_is_an_error_in_plain_words(
+    apiserver: Any, kubeconfig: Any
+) -> None:
+    srv = apiserver(small())
+    srv.tamper = tamper_path("/apis", lambda st, h, b: (st, {**h, "Content-Encoding": "gzip"}, b))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    # It was "cannot reach the API server ...: ('Received response with content-encoding: gzip, but
+    # failed to decode it.', error('Error -3 while decompressing data: ...'))".
+    assert str(e.value).startswith("GET /apis: the response says it is compressed (Content-Encoding: gzip) "
+                                   "but could not be decompressed; the API server at ")
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+def test_a_redirect_is_named_and_not_followed(apiserver: Any, kubeconfig: Any, status: int) -> None:
+    srv = apiserver(small())
+    srv.tamper = tamper_path("/api/v1/nodes",
+                             lambda st, h, b: Reply(status, {"Location": "/login?next=x"}, b""))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    # It was "cannot reach the API server ... too many redirects", which read as a network fault.
+    assert str(e.value).startswith(f"GET /api/v1/nodes: the server at {srv.url} answered with a redirect "
+                                   f"(HTTP {status} to /login?next=x), which an API server does not send and "
+                                   "k8sviz does not follow")
+    assert "/login" not in [r.path for r in srv.requests]
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    (lambda d: d.pop("groups"), "its groups are missing"),
+    (lambda d: d.update(groups={"a": 1}), "its groups are an object"),
+    (lambda d: d["groups"].append({"name": "x", "versions": "x/v1"}),
+     r"groups\[\d+\] has no list of versions"),
+    (lambda d: d["groups"].append({"name": "x", "versions": [{"version": "v1"}]}),
+     r"groups\[\d+\] has a version without a groupVersion"),
+    (lambda d: d.update(kind="Status", message="no"), "it is a Status: no"),
+])
+def test_a_discovery_document_of_the_wrong_shape_is_an_error_in_plain_words(
+    apiserver: Any, kubeconfig: Any, change: Any, problem: str
+) -> None:
+    def broken(status: int, headers: dict[str, str], body: bytes) -> Any:
+        doc = json.loads(body)
+        change(doc)
+        return status, headers, json.dumps(doc).encode()
+
+    srv = apiserver(small())
+    srv.tamper = tamper_path("/apis", broken)
+    # A missing groups was taken as none: every policy kind "not-installed"; a string for a
+    # group was "'str' object has no attribute 'get'".
+    with pytest.raises(LiveError, match=rf"^GET /apis from {srv.url} is not an APIGroupList \({problem}"):
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+
+
+def test_built_in_kinds_are_listed_whatever_discovery_omits(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(small())
+
+    def without_networking(status: int, headers: dict[str, str], body: bytes) -> Any:
+        doc = json.loads(body)
+        doc["groups"] = [g for g in doc["groups"] if g["name"] != "networking.k8s.io"]
+        return status, headers, json.dumps(doc).encode()
+
+    srv.tamper = tamper_path("/apis", without_networking)
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    # They were "not-installed", and the cluster's NetworkPolicies missing from the evidence.
+    assert snap.coverage["networkpolicies"] == "ok"
+    assert len(snap.network_policies) == 2
+
+
+def test_retry_after_nan_is_no_retry_after(
+    apiserver: Any, kubeconfig: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert live._retry_after({"Retry-After": "nan"}) is None
+    srv = apiserver(small())
+    srv.faults["/api/v1/pods"] = [(503, {"Retry-After": "nan"})]
+    with caplog.at_level("INFO", logger="k8sviz"):
+        assert len(k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv)).pods) == 2
+    # The first backoff, not "retrying in nan s" at once.
+    said = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert said == [f"GET /api/v1/pods: the API server answered HTTP 503 (injected 503); retrying in "
+                    f"{live.BACKOFF[0]:.1f} s (attempt 2 of 5)"]
+
+
+def test_a_huge_status_message_is_clipped(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(small())
+    srv.tamper = tamper_path("/api/v1/pods", lambda st, h, b: (418, h, json.dumps(
+        {"kind": "Status", "message": "teapot " * 100_000}).encode()))
+    with pytest.raises(LiveError, match=r"^GET /api/v1/pods: unexpected HTTP 418: teapot teapot .* \.\.\.$") \
+            as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert len(str(e.value)) < 400
 
 
 # ------------------------------------------------------------------------------ RBAC & discovery
@@ -534,7 +774,9 @@ def test_a_namespace_read_by_name_that_is_not_json_is_an_error_naming_the_reques
     ({"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "pay"}}, "v1 Namespace pay"),
     ({"kind": "Namespace", "metadata": {"name": "pay"}}, "v1 Namespace pay"),
     ({"kind": "Namespace", "apiVersion": "v2", "metadata": {"name": "shop"}}, "v2 Namespace shop"),
-    ({"metadata": {}}, "v1 Namespace None"),
+    # What the server sent, as JSON writes it (null, not Python's None).
+    ({"metadata": {}}, "v1 Namespace null"),
+    ({"kind": None, "apiVersion": ["v1"], "metadata": {"name": 7}}, '["v1"] null 7'),
 ])
 def test_a_namespace_read_by_name_that_is_another_object_is_an_error(
     apiserver: Any, kubeconfig: Any, body: dict[str, Any], shown: str
