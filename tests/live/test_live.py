@@ -543,6 +543,24 @@ def test_a_huge_status_message_is_clipped(apiserver: Any, kubeconfig: Any) -> No
     assert len(str(e.value)) < 400
 
 
+def test_an_item_the_parsers_refuse_is_named_in_plain_words(apiserver: Any, kubeconfig: Any) -> None:
+    from k8sviz.errors import InputError
+
+    srv = apiserver(small())
+
+    def bad_ip(status: int, headers: dict[str, str], body: bytes) -> Any:
+        doc = json.loads(body)
+        doc["items"][0]["status"]["podIP"] = "not-an-ip"
+        return status, headers, json.dumps(doc).encode()
+
+    srv.tamper = tamper_path("/api/v1/pods", bad_ip)
+    with pytest.raises(InputError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    # It was "malformed object (ValueError: status.podIP ...)".
+    assert str(e.value) == ("GET /api/v1/pods items[0], Pod/pay/api-1: malformed object: status.podIP "
+                            "'not-an-ip' is not an IP address")
+
+
 # ------------------------------------------------------------------------------ RBAC & discovery
 
 
