@@ -632,7 +632,8 @@ class _Reader:
                 "GET", path, query_params=list(query), header_params=headers, auth_settings=["BearerToken"]
             )
             started = time.monotonic()
-            resp = api.call_api(req[0], req[1], req[2], _request_timeout=REQUEST_TIMEOUT)
+            call = partial(api.call_api, req[0], req[1], req[2], _request_timeout=REQUEST_TIMEOUT)
+            resp = self._headers(call)
             return int(resp.status), resp.headers, self._body(resp.response, started)
         from kubernetes.client.rest import ApiException  # pragma: no cover - kubernetes <= 36
 
@@ -646,6 +647,35 @@ class _Reader:
         except ApiException as e:  # pragma: no cover
             body = e.body if isinstance(e.body, bytes) else str(e.body or "").encode()
             return int(e.status), e.headers or {}, body
+
+    @staticmethod
+    def _headers(call: Callable[[], Any]) -> Any:
+        """``call()`` (a request, returning once the status line and headers are read), given
+        :data:`REQUEST_DEADLINE` to return.
+
+        http.client reads them line by line, each read under the read timeout: a server that
+        sends a header byte every few seconds holds it for as long as it likes, and no timeout
+        of urllib3 bounds the whole.  The request runs in a daemon thread, which is left behind
+        when the deadline passes (the snapshot then fails, and closes its connections).
+        """
+        got: list[tuple[bool, Any]] = []
+
+        def run() -> None:
+            try:
+                got.append((True, call()))
+            except BaseException as e:
+                got.append((False, e))
+
+        thread = threading.Thread(target=run, name="k8sviz-request", daemon=True)
+        thread.start()
+        thread.join(REQUEST_DEADLINE)
+        if not got:
+            raise _Broken(f"no answer (status line and headers) had arrived after {REQUEST_DEADLINE:g} s",
+                          retry=False)
+        ok, value = got[0]
+        if not ok:
+            raise value
+        return value
 
     def _body(self, raw: Any, started: float) -> bytes:
         """The body of ``raw`` (a urllib3 response, not yet read), within :data:`REQUEST_DEADLINE`

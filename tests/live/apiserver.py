@@ -127,6 +127,9 @@ class Reply:
     chunk: int = 1
     #: Bytes of the body sent before the connection is reset (TCP RST); None: all of it.
     reset_after: int | None = None
+    #: Seconds to wait before each byte of the status line and headers (a trickle before the
+    #: body; the body then follows at once).
+    head_trickle: float = 0.0
 
 
 #: ``tamper(request, status, headers, body)``: None keeps the answer, a ``(status, headers,
@@ -520,6 +523,15 @@ class _Handler(BaseHTTPRequestHandler):
         )
         reply = self.api.reply(req)
         body = reply.body
+        if reply.head_trickle > 0:
+            head = (f"HTTP/1.1 {reply.status} Trickle\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            for i in range(len(head)):
+                time.sleep(reply.head_trickle)
+                self.wfile.write(head[i : i + 1])
+                self.wfile.flush()
+            self.wfile.write(body)
+            return
         self.send_response(reply.status)
         if reply.content_type is not None:
             self.send_header("Content-Type", reply.content_type)

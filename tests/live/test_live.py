@@ -346,6 +346,21 @@ def test_a_server_trickling_its_answer_is_bounded_by_the_request_deadline(
     assert len(pages(srv, "/api/v1/pods")) == 1
 
 
+def test_a_server_trickling_its_headers_is_bounded_by_the_request_deadline(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # http.client reads the status line and headers a line at a time, each read under the read
+    # timeout: a byte every 50 ms held the request for as long as the headers went on.
+    monkeypatch.setattr(live, "REQUEST_DEADLINE", 0.5)
+    monkeypatch.setattr(live, "REQUEST_TIMEOUT", (2.0, 1.0))
+    srv = apiserver(small())
+    srv.tamper = tamper_path("/api/v1/nodes", lambda st, h, b: Reply(st, h, b, head_trickle=0.05))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert str(e.value) == (f"GET /api/v1/nodes: no answer (status line and headers) had arrived after "
+                            f"0.5 s; the API server at {srv.url}, or a proxy before it, is misbehaving")
+
+
 def test_an_answer_larger_than_the_bound_is_an_error(
     apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

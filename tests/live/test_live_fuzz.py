@@ -157,8 +157,8 @@ def _wire_tampering(
     rng: random.Random, status: int, headers: dict[str, str], body: bytes
 ) -> tuple[str, Reply]:
     op = rng.choice(["not-json", "truncated", "empty", "fake-gzip", "gzip", "content-type", "html",
-                     "redirect", "status", "retry-after", "reset", "trickle", "short-length",
-                     "long-length", "no-length"])
+                     "redirect", "status", "retry-after", "reset", "trickle", "head-trickle",
+                     "short-length", "long-length", "no-length"])
     if op == "not-json":
         return op, Reply(200, {}, b"hello \x00\x1b]0;pwned\x07 not json")
     if op == "truncated":
@@ -187,6 +187,8 @@ def _wire_tampering(
     if op == "trickle":
         # Without a deadline for the whole answer: longer than BOUND, though each byte is quick.
         return op, Reply(status, headers, body + b" " * 4000, trickle=0.01)
+    if op == "head-trickle":
+        return op, Reply(status, headers, body, head_trickle=0.4)  # about 40 s of headers
     if op == "short-length":
         return op, Reply(status, headers, body, content_length=max(len(body) - 5, 0))
     if op == "long-length":
