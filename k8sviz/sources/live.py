@@ -632,9 +632,14 @@ class _Reader:
                 "GET", path, query_params=list(query), header_params=headers, auth_settings=["BearerToken"]
             )
             started = time.monotonic()
-            call = partial(api.call_api, req[0], req[1], req[2], _request_timeout=REQUEST_TIMEOUT)
-            resp = self._headers(call)
-            return int(resp.status), resp.headers, self._body(resp.response, started)
+            phase = ["status line and headers"]
+
+            def fetch() -> tuple[int, Any, bytes]:
+                resp = api.call_api(req[0], req[1], req[2], _request_timeout=REQUEST_TIMEOUT)
+                phase[0] = "body"
+                return int(resp.status), resp.headers, self._body(resp.response, started)
+
+            return self._within_deadline(fetch, phase)
         from kubernetes.client.rest import ApiException  # pragma: no cover - kubernetes <= 36
 
         try:  # pragma: no cover
@@ -649,20 +654,23 @@ class _Reader:
             return int(e.status), e.headers or {}, body
 
     @staticmethod
-    def _headers(call: Callable[[], Any]) -> Any:
-        """``call()`` (a request, returning once the status line and headers are read), given
-        :data:`REQUEST_DEADLINE` to return.
+    def _within_deadline(
+        fetch: Callable[[], tuple[int, Any, bytes]], phase: list[str]
+    ) -> tuple[int, Any, bytes]:
+        """``fetch()`` (one request and its body), given :data:`REQUEST_DEADLINE` to return.
 
-        http.client reads them line by line, each read under the read timeout: a server that
-        sends a header byte every few seconds holds it for as long as it likes, and no timeout
-        of urllib3 bounds the whole.  The request runs in a daemon thread, which is left behind
-        when the deadline passes (the snapshot then fails, and closes its connections).
+        No timeout of urllib3 bounds a whole answer: http.client reads the status line and
+        headers a line at a time, each read under the read timeout, so a server sending a byte
+        every few seconds holds the request as long as it likes; and a body of empty gzip
+        members keeps urllib3 decoding inside one read.  The request runs in a daemon thread,
+        left behind when the deadline passes (the snapshot then fails and closes its pool);
+        :meth:`_body` ends it at its next read.
         """
         got: list[tuple[bool, Any]] = []
 
         def run() -> None:
             try:
-                got.append((True, call()))
+                got.append((True, fetch()))
             except BaseException as e:
                 got.append((False, e))
 
@@ -670,8 +678,8 @@ class _Reader:
         thread.start()
         thread.join(REQUEST_DEADLINE)
         if not got:
-            raise _Broken(f"no answer (status line and headers) had arrived after {REQUEST_DEADLINE:g} s",
-                          retry=False)
+            raise _Broken(f"no complete answer had arrived after {REQUEST_DEADLINE:g} s (its {phase[0]} "
+                          "still arriving)", retry=False)
         ok, value = got[0]
         if not ok:
             raise value
@@ -711,8 +719,8 @@ class _Reader:
                 if size > MAX_RESPONSE_BYTES:
                     raise _Broken(f"the response is larger than {MAX_RESPONSE_BYTES:,} bytes", retry=False)
                 if time.monotonic() - started > REQUEST_DEADLINE:
-                    raise _Broken(f"the response was still arriving after {REQUEST_DEADLINE:g} s "
-                                  f"({size:,} bytes so far)", retry=False)
+                    raise _Broken(f"no complete answer had arrived after {REQUEST_DEADLINE:g} s (its body "
+                                  f"still arriving, {size:,} bytes so far)", retry=False)
         except BaseException:
             # The connection is in an unknown state: never back in the pool.
             with contextlib.suppress(Exception):
