@@ -918,7 +918,7 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=ref)
     action = raw.get("action")
-    if action not in _ACTIONS:
+    if not isinstance(action, str | None) or action not in _ACTIONS:  # a list or map is unhashable
         message = f"{where}.action must be Allow, Deny, Log or Pass, not {action!r}"
         if not isinstance(action, str):  # the CRD's schema wants a string there
             raise PolicyError(message, source=source, obj=ref)

@@ -1086,6 +1086,8 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
         elif _empty_rules_refused(pr):
             ctx.empty_rules.append(f"{where}[{i}].rules")
         parser = _l7_parser(pr)
+        if not isinstance(pr.get("ports") or [], list):
+            raise ctx.error(f"{where}[{i}].ports must be a list")
         for j, p in enumerate(pr.get("ports") or []):
             w = f"{where}[{i}].ports[{j}]"
             if not isinstance(p, dict) or "port" not in p:

@@ -213,12 +213,18 @@ class LabelSelector:
                 raise PolicyError(msg, source=source, obj=obj)
             labels.append((k, text(v, f"{where}.matchLabels[{k!r}]")))
         exprs = []
-        for i, e in enumerate(raw.get("matchExpressions") or []):
+        terms = raw.get("matchExpressions") or []
+        if not isinstance(terms, list):
+            raise PolicyError(f"{where}.matchExpressions must be a list", source=source, obj=obj)
+        for i, e in enumerate(terms):
             if not isinstance(e, dict) or e.get("key") is None or e.get("operator") is None:
                 raise PolicyError(
                     f"{where}.matchExpressions[{i}] needs key and operator", source=source, obj=obj
                 )
             op = e["operator"]
+            if not isinstance(e.get("values") or [], list):
+                msg = f"{where}.matchExpressions[{i}].values must be a list"
+                raise PolicyError(msg, source=source, obj=obj)
             if op not in OPERATORS:
                 raise PolicyError(
                     f"{where}.matchExpressions[{i}]: invalid operator {_shown(op)} "
@@ -2190,7 +2196,8 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
             yield (f"{at}: invalid label key {key!r}",
                    f"the expression {'always holds' if negative else 'matches nothing'}")
             continue
-        for v in e.get("values") or ():
+        values = e.get("values")
+        for v in values if isinstance(values, list) else ():
             if v is None:
                 continue  # "", as above
             if not isinstance(v, str):

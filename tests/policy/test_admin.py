@@ -287,6 +287,10 @@ def cnp_rule(**rule):
         (anp, {"priority": "1", "subject": ALL}, "spec.priority"),
         (anp, {"priority": 1, "subject": {"namespaces": {}, "pods": {}}}, "spec.subject"),
         (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Drop", "from": [ALL]}]}, "action"),
+        # Found by fuzzing: "malformed object (TypeError: 'int' object is not iterable)".
+        (anp, {"priority": 1, "subject": {"namespaces": {
+            "matchExpressions": [{"key": "a", "operator": "In", "values": 256}]}}},
+         "spec.subject.namespaces.matchExpressions[0].values must be a list"),
         (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": []}]}, "spec.ingress[0].from"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/33"]}]}]}, "CIDR"),
         # ClusterNetworkPolicy's CEL refuses a range of one port (AdminNetworkPolicy's API

@@ -383,6 +383,11 @@ def test_a_missing_tier_is_placed_last_with_a_warning():
     ({"egress": [{"action": "Allow", "http": {"methods": ["GET"]}}]},
      "egress[0].http is not allowed in egress rules"),
     ({"types": ["Egress", "Egress"]}, "spec.types lists a type more than once"),
+    # A map or list for the action was "malformed object (TypeError: unhashable type: 'dict')".
+    ({"ingress": [{"action": {"matchLabels": None}}]},
+     "spec.ingress[0].action must be Allow, Deny, Log or Pass"),
+    ({"egress": [{"action": ["Deny"]}]},
+     "spec.egress[0].action must be Allow, Deny, Log or Pass, not ['Deny']"),
     ({"preDNAT": True, "ingress": [{"action": "Deny"}]},
      "spec.applyOnForward must be true with spec.preDNAT"),
     ({"preDNAT": True, "doNotTrack": True, "applyOnForward": True}, "cannot both be true"),

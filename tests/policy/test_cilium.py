@@ -1174,6 +1174,13 @@ def test_a_namespaced_subject_keeps_its_other_namespace_requirements():
      "invalid protocol"),
     ({"endpointSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": 70000}]}]}]}, "out of range"),
     ({"endpointSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}}, "non-empty values"),
+    # These were "malformed object (TypeError: 'float' object is not iterable)", naming no field.
+    ({"endpointSelector": {}, "ingress": [{"toPorts": [{"ports": -7.25}]}]},
+     "ingress[0].toPorts[0].ports must be a list"),
+    ({"endpointSelector": {"matchExpressions": 1.5}},
+     "spec.endpointSelector.matchExpressions must be a list"),
+    ({"endpointSelector": {"matchExpressions": [{"key": "a", "operator": "In", "values": 256}]}},
+     "spec.endpointSelector.matchExpressions[0].values must be a list"),
     ({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": "a.com", "matchPattern": "*.a.com"}]}]},
      "exactly one of matchName and matchPattern"),
     ({"endpointSelector": {}, "egress": [{"toFQDNs": [{}]}]}, "exactly one of matchName and matchPattern"),

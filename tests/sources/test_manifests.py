@@ -504,6 +504,10 @@ class TestBadInput:
         ({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}, "takes no values"),
         ({"matchExpressions": [{"operator": "Exists"}]}, "needs key and operator"),
         ({"matchLabels": ["a"]}, "must be a map"),
+        # Found by fuzzing: both were "malformed object (TypeError: 'float' object is not iterable)".
+        ({"matchExpressions": 1.5}, r"spec\.podSelector\.matchExpressions must be a list"),
+        ({"matchExpressions": [{"key": "a", "operator": "In", "values": -7.25}]},
+         r"spec\.podSelector\.matchExpressions\[0\]\.values must be a list"),
     ])
     def test_invalid_selector(self, write, selector, match):
         path = write("np.yaml", netpol("shop", "bad", {"podSelector": selector}))
