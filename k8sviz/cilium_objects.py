@@ -391,6 +391,8 @@ class _Ctx:
         self.number_ports: list[str] = []
         #: Paths of the non-empty ``fromRequires`` / ``toRequires`` (CiliumPolicy.requires).
         self.requires: list[str] = []
+        #: Selector label values written as numbers or booleans, which the CRDs type as strings.
+        self.number_labels: list[str] = []
 
     def error(self, message: str) -> PolicyError:
         return PolicyError(message, source=self.source, obj=self.ref)
@@ -478,6 +480,11 @@ def _selector(raw: Any, where: str, ctx: _Ctx, identity: bool = True) -> LabelSe
                   for e in me]
         fixed["matchExpressions"] = me
     sel = LabelSelector.parse(fixed, where, source=ctx.source, obj=ctx.ref)
+    ml, me = fixed.get("matchLabels"), fixed.get("matchExpressions")
+    ctx.number_labels += [f"{where}.matchLabels[{k!r}]" for k, v in (ml or {}).items()
+                          if v is not None and not isinstance(v, str)]
+    ctx.number_labels += [f"{where}.matchExpressions[{i}].values" for i, e in enumerate(me or ())
+                          if any(v is not None and not isinstance(v, str) for v in e.get("values") or ())]
     if identity:
         ctx.unsupported += identity_caveats(sel, where)
     return sel
@@ -1420,6 +1427,14 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
             f"{', '.join(p + '.port' for p in ctx.number_ports)}: a number where the CRDs' schema wants a "
             "string "
             '(port: "80"), so the API server refuses this policy as written; judged as the port it names',
+            source, ref))
+    if ctx.number_labels and warn is not None:
+        # As for ports: the API server refuses the policy as written ("must be of type
+        # string"); a label value is compared as the text YAML wrote (1.5 as "1.5").
+        warn(LoadWarning(
+            "invalid-selector-label",
+            f"{', '.join(ctx.number_labels)}: a label value that is not a string, where the CRDs' schema "
+            "wants one, so the API server refuses this policy as written; compared as the text it reads as",
             source, ref))
     return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version,
                         ctx.rejected, tuple(ctx.fields_1_16), tuple(ctx.fields_removed_1_20),

@@ -191,12 +191,19 @@ class LabelSelector:
         return ",".join(parts) if parts else "{}"
 
     @classmethod
-    def parse(cls, raw: Any, where: str = "selector", *, source: str = "", obj: str = "") -> LabelSelector:
+    def parse(cls, raw: Any, where: str = "selector", *, source: str = "", obj: str = "",
+              warn: Callable[[LoadWarning], None] | None = None) -> LabelSelector:
+        """The selector ``raw``; null is the empty selector (the API's zero value), any other
+        value not of the API's shape an error: read as empty, ``matchLabels: 0`` or
+        ``podSelector: []`` would select everything.  ``warn`` receives an
+        ``invalid-selector-label`` warning for each label key or value the API would reject."""
         if raw is None:
             return cls()
         if not isinstance(raw, dict):
             raise PolicyError(f"{where} must be an object", source=source, obj=obj)
-        ml = raw.get("matchLabels") or {}
+        ml = raw.get("matchLabels")
+        if ml is None:
+            ml = {}
         if not isinstance(ml, dict):
             raise PolicyError(f"{where}.matchLabels must be a map", source=source, obj=obj)
         def text(v: Any, at: str) -> str:
@@ -213,7 +220,9 @@ class LabelSelector:
                 raise PolicyError(msg, source=source, obj=obj)
             labels.append((k, text(v, f"{where}.matchLabels[{k!r}]")))
         exprs = []
-        terms = raw.get("matchExpressions") or []
+        terms = raw.get("matchExpressions")
+        if terms is None:
+            terms = []
         if not isinstance(terms, list):
             raise PolicyError(f"{where}.matchExpressions must be a list", source=source, obj=obj)
         for i, e in enumerate(terms):
@@ -222,7 +231,7 @@ class LabelSelector:
                     f"{where}.matchExpressions[{i}] needs key and operator", source=source, obj=obj
                 )
             op = e["operator"]
-            if not isinstance(e.get("values") or [], list):
+            if not isinstance(e.get("values") if e.get("values") is not None else [], list):
                 msg = f"{where}.matchExpressions[{i}].values must be a list"
                 raise PolicyError(msg, source=source, obj=obj)
             if op not in OPERATORS:
@@ -247,6 +256,8 @@ class LabelSelector:
                 )
             key = text(e["key"], f"{where}.matchExpressions[{i}].key")
             exprs.append(Requirement(key, op, tuple(sorted(set(values)))))
+        if warn is not None:
+            _warn_selector(raw, where, source, obj, warn)
         return cls(tuple(sorted(labels)), tuple(exprs))
 
 
@@ -1309,11 +1320,11 @@ def _peer(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -> Pe
             f"{where}: a peer needs podSelector, namespaceSelector or ipBlock", source=source, obj=obj
         )
     peer = Peer(
-        LabelSelector.parse(raw["podSelector"] or {}, f"{where}.podSelector", source=source, obj=obj)
+        LabelSelector.parse(raw["podSelector"], f"{where}.podSelector", source=source, obj=obj)
         if has_ps
         else None,
         LabelSelector.parse(
-            raw["namespaceSelector"] or {}, f"{where}.namespaceSelector", source=source, obj=obj
+            raw["namespaceSelector"], f"{where}.namespaceSelector", source=source, obj=obj
         )
         if has_ns
         else None,
@@ -1659,7 +1670,7 @@ def _network_policy(
         warn(LoadWarning("policy-no-podselector",
                          "spec.podSelector is missing or null; read as {} (all pods of the namespace)",
                          source, ref))
-    selector = LabelSelector.parse(spec.get("podSelector") or {}, "spec.podSelector", source=source, obj=ref)
+    selector = LabelSelector.parse(spec.get("podSelector"), "spec.podSelector", source=source, obj=ref)
     if warn:
         _warn_selector(spec.get("podSelector"), "spec.podSelector", source, ref, warn)
     ingress = _rules(spec.get("ingress"), "ingress", "from", source, ref, warn)
@@ -1788,7 +1799,7 @@ def _required_selectors(raw: dict[str, Any], names: Sequence[str], where: str, s
 
 
 def _admin_selector_pair(
-    raw: Any, where: str, source: str, obj: str, required: Sequence[str]
+    raw: Any, where: str, source: str, obj: str, required: Sequence[str], warn: _Warn = None
 ) -> tuple[LabelSelector, LabelSelector]:
     """A ``pods`` subject or peer (``NamespacedPod``): its namespace and pod selectors, of
     which the CRD requires ``required``."""
@@ -1796,9 +1807,10 @@ def _admin_selector_pair(
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
     _required_selectors(raw, required, where, source, obj)
     return (
-        LabelSelector.parse(raw.get("namespaceSelector") or {}, f"{where}.namespaceSelector", source=source,
-                            obj=obj),
-        LabelSelector.parse(raw.get("podSelector") or {}, f"{where}.podSelector", source=source, obj=obj),
+        LabelSelector.parse(raw.get("namespaceSelector"), f"{where}.namespaceSelector", source=source,
+                            obj=obj, warn=warn),
+        LabelSelector.parse(raw.get("podSelector"), f"{where}.podSelector", source=source, obj=obj,
+                            warn=warn),
     )
 
 
@@ -1831,8 +1843,8 @@ def _early_namespaces(
     relative to the subject's namespace (``related``, ``sameLabels``, ``notSameLabels``), which
     k8sviz does not evaluate: the peer is then unknown, and fails closed as the API asks."""
     if "namespaceSelector" in val:
-        sel = val["namespaceSelector"] or {}
-        return LabelSelector.parse(sel, f"{where}.namespaceSelector", source=source, obj=obj)
+        return LabelSelector.parse(val["namespaceSelector"], f"{where}.namespaceSelector", source=source,
+                                   obj=obj, warn=warn)
     if warn is not None:
         keys = ", ".join(k for k in _EARLY_NAMESPACED if k in val)
         warn(LoadWarning(
@@ -1880,16 +1892,17 @@ def _admin_peer(
             return AdminPeer(unknown=f"{where}.pods.namespaces")
         # NamespacedPodPeer: "PodSelector ... This field is NOT optional".
         _required_selectors(val, ("podSelector",), f"{where}.pods", source, obj)
-        pod_sel = LabelSelector.parse(val["podSelector"], f"{where}.pods.podSelector", source=source, obj=obj)
+        pod_sel = LabelSelector.parse(val["podSelector"], f"{where}.pods.podSelector", source=source, obj=obj,
+                                      warn=warn)
         return AdminPeer(pods=(ns_sel, pod_sel))
     if key == "namespaces":
-        return AdminPeer(namespaces=LabelSelector.parse(val or {}, f"{where}.namespaces", source=source,
-                                                        obj=obj))
+        return AdminPeer(namespaces=LabelSelector.parse(val, f"{where}.namespaces", source=source,
+                                                        obj=obj, warn=warn))
     if key == "pods":
         return AdminPeer(pods=_admin_selector_pair(val, f"{where}.pods", source, obj,
-                                                   _pods_required(v1alpha1)))
+                                                   _pods_required(v1alpha1), warn))
     if key == "nodes":
-        return AdminPeer(nodes=LabelSelector.parse(val or {}, f"{where}.nodes", source=source, obj=obj))
+        return AdminPeer(nodes=LabelSelector.parse(val, f"{where}.nodes", source=source, obj=obj, warn=warn))
     if not isinstance(val, list) or not val:
         raise PolicyError(f"{where}.{key} must be a non-empty list", source=source, obj=obj)
     if key == "domainNames":
@@ -2140,11 +2153,11 @@ def _admin_policy(
     if not isinstance(subj, dict) or len([k for k in ("namespaces", "pods") if k in subj]) != 1:
         raise PolicyError("spec.subject must set exactly one of namespaces, pods", source=source, obj=ref)
     if "namespaces" in subj:
-        subject = (LabelSelector.parse(subj["namespaces"] or {}, "spec.subject.namespaces", source=source,
-                                       obj=ref), LabelSelector())
+        subject = (LabelSelector.parse(subj["namespaces"], "spec.subject.namespaces", source=source,
+                                       obj=ref, warn=warn), LabelSelector())
     else:
         subject = _admin_selector_pair(subj["pods"], "spec.subject.pods", source, ref,
-                                       _pods_required(not cnp))
+                                       _pods_required(not cnp), warn)
     # ClusterNetworkPolicy's CIDR type is CEL `isCIDR(self)` (v1beta1 adds "masked", which
     # objects stored through v1alpha2 need not meet); AdminNetworkPolicy v1alpha1's first CRDs
     # only check the address family (later ones, bundle v0.1.7, isCIDR too), so a server keeps
@@ -2192,7 +2205,10 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
         at, op, key = f"{where}.matchExpressions[{i}]", e.get("operator"), e.get("key")
         # NotIn and DoesNotExist hold for what no valid label can be; In and Exists fail.
         negative = op in ("NotIn", "DoesNotExist")
-        if not valid_label_key(str(key)):
+        if not isinstance(key, str) and valid_label_key(str(key)):
+            yield (f"{at}: label key {key!r} is not a string ({type(key).__name__}), compared as "
+                   f"{_yaml_scalar_str(key)!r}"), ""
+        elif not valid_label_key(str(key)):
             yield (f"{at}: invalid label key {key!r}",
                    f"the expression {'always holds' if negative else 'matches nothing'}")
             continue

@@ -291,6 +291,13 @@ def cnp_rule(**rule):
         (anp, {"priority": 1, "subject": {"namespaces": {
             "matchExpressions": [{"key": "a", "operator": "In", "values": 256}]}}},
          "spec.subject.namespaces.matchExpressions[0].values must be a list"),
+        # Falsy, these were read as absent: the empty selector, which selects everything.
+        (anp, {"priority": 1, "subject": {"namespaces": {"matchLabels": 0}}},
+         "spec.subject.namespaces.matchLabels must be a map"),
+        (cnp, {**CNP, "ingress": [{"action": "Deny", "from": [{"pods": {"podSelector": []}}]}]},
+         "spec.ingress[0].from[0].pods.podSelector must be an object"),
+        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"nodes": ""}]}]},
+         "spec.egress[0].to[0].nodes must be an object"),
         (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": []}]}, "spec.ingress[0].from"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/33"]}]}]}, "CIDR"),
         # ClusterNetworkPolicy's CEL refuses a range of one port (AdminNetworkPolicy's API
@@ -790,3 +797,18 @@ def test_admin_v1alpha1_networks_keep_a_hex_ipv4_mapped_cidr_as_ipv6_with_a_warn
     assert "would take it as the IPv4 block 10.0.0.0/8" in w.message
     # db/d (10.0.0.9) is in 10.0.0.0/8 but not in the IPv6 block: not denied.
     assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 5432)
+
+
+def test_admin_selector_labels_the_api_server_refuses_are_warned_as_networkpolicy_ones_are():
+    """A number where a label value or key belongs was compared as its text without a word
+    (a NetworkPolicy's selectors said so): found by fuzzing the admin kinds."""
+    sel = {"matchLabels": {"team": 1.5}, "matchExpressions": [{"key": 5, "operator": "Exists"}]}
+    snap = snapshot(*base(anp("p", {"priority": 1, "subject": {"namespaces": sel}, "ingress": [
+        {"action": "Deny", "from": [{"pods": {"namespaceSelector": {}, "podSelector": sel}}]}]})))
+    said = [w.message for w in snap.warnings if w.code == "invalid-selector-label"]
+    assert [m.split(":")[0] for m in said] == [
+        "spec.subject.namespaces.matchLabels", "spec.subject.namespaces.matchExpressions[0]",
+        "spec.ingress[0].from[0].pods.podSelector.matchLabels",
+        "spec.ingress[0].from[0].pods.podSelector.matchExpressions[0]"]
+    assert "value of label 'team' is not a string: 1.5 (float), compared as '1.5'" in said[0]
+    assert "label key 5 is not a string (int), compared as '5'" in said[1]

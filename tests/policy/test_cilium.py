@@ -2096,3 +2096,16 @@ def test_requirements_restrict_the_peers_of_networkpolicies_cilium_enforces():
                   netpol("db", "out", {"podSelector": D, "policyTypes": ["Egress"], "egress": [{}]}))
     assert r.can_reach("db/d", "db/p", 80) and not r.can_reach("db/d", "db/q", 80)
     assert not r.can_reach("db/d", "8.8.8.8", 80)
+
+
+def test_selector_label_values_that_are_not_strings_are_warned():
+    """The CRDs type them as strings: the API server refuses ``app: 1.5``.  It was compared as
+    "1.5" without a word (found by fuzzing)."""
+    pol = cnp("p", {"endpointSelector": {"matchLabels": {"app": 1.5}}, "ingress": [
+        {"fromEndpoints": [{"matchExpressions": [{"key": "app", "operator": "In", "values": ["a", 7]}]}]}]})
+    snap = snapshot(*base(pol))
+    (w,) = [w for w in snap.warnings if w.code == "invalid-selector-label"]
+    assert w.obj == "CiliumNetworkPolicy/db/p"
+    assert w.message.startswith("spec.endpointSelector.matchLabels['app'], "
+                                "spec.ingress[0].fromEndpoints[0].matchExpressions[0].values: a label value "
+                                "that is not a string")

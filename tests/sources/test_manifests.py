@@ -506,6 +506,10 @@ class TestBadInput:
         ({"matchLabels": ["a"]}, "must be a map"),
         # Found by fuzzing: both were "malformed object (TypeError: 'float' object is not iterable)".
         ({"matchExpressions": 1.5}, r"spec\.podSelector\.matchExpressions must be a list"),
+        # Falsy, these were read as absent: an empty selector, every pod of the namespace.
+        ({"matchLabels": 0}, r"spec\.podSelector\.matchLabels must be a map"),
+        ({"matchExpressions": {}}, r"spec\.podSelector\.matchExpressions must be a list"),
+        ([], r"spec\.podSelector must be an object"),
         ({"matchExpressions": [{"key": "a", "operator": "In", "values": -7.25}]},
          r"spec\.podSelector\.matchExpressions\[0\]\.values must be a list"),
     ])
