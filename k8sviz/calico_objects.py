@@ -1172,6 +1172,12 @@ def _types(raw: Any, ingress: tuple[CalicoRule, ...], egress: tuple[CalicoRule, 
 
 def _check_host_flags(spec: Mapping[str, Any], source: str, ref: str) -> None:
     """Calico's validation of ``preDNAT``/``doNotTrack`` (host endpoint policies)."""
+    for flag in ("preDNAT", "doNotTrack", "applyOnForward"):
+        # The CRD's schema wants a boolean: read for its truth, "false" would make the policy
+        # one for host endpoints only, and drop every rule it has for pods unsaid.
+        if not isinstance(spec.get(flag), bool | None):
+            raise PolicyError(f"spec.{flag} must be true or false, not {spec[flag]!r}", source=source,
+                              obj=ref)
     pre, untracked = bool(spec.get("preDNAT")), bool(spec.get("doNotTrack"))
     # Whatever else such a policy says, Felix gives preDNAT and doNotTrack policies to host
     # endpoints only, so none of these bears on a pod.
@@ -1194,7 +1200,9 @@ def parse_tier(obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWar
     with _parsing(str(obj.get("apiVersion")), warn), dropped_fields_named(dropped, what):
         # The field came with Calico 3.29 (projectcalico/calico#9232); before it every tier ended
         # in the implicit deny that an absent field still means.
-        action = spec.get("defaultAction") or "Deny"
+        action = spec.get("defaultAction")
+        if action is None or action == "":  # as before; but 0 or [] is no action: refused below
+            action = "Deny"
         if action not in ("Deny", "Pass"):
             message = f"spec.defaultAction must be Deny or Pass, not {action!r}"
             if not isinstance(action, str):  # the CRD's schema wants a string there

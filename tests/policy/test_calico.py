@@ -403,6 +403,21 @@ def test_invalid_policies_name_the_object(spec, message):
 def test_invalid_tier():
     with pytest.raises(PolicyError, match="Tier/t: spec.defaultAction"):
         snapshot(*base(cal("Tier", "t", {"defaultAction": "Allow"})))
+    # Found by fuzzing: a falsy value of another type was read as absent (Deny), unsaid.
+    with pytest.raises(PolicyError, match=r"Tier/t: spec\.defaultAction must be Deny or Pass, not 0"):
+        snapshot(*base(cal("Tier", "t", {"defaultAction": 0})))
+
+
+@pytest.mark.parametrize(("flag", "value"), [
+    ("doNotTrack", "false"), ("preDNAT", "no"), ("doNotTrack", {"a": 1}), ("applyOnForward", [True])])
+def test_host_flags_that_are_not_booleans_are_errors(flag, value):
+    """They were read for their truth: ``doNotTrack: "false"`` made the policy one for host
+    endpoints only, and its deny no longer applied to any pod, unsaid (found by fuzzing)."""
+    spec = {"applyOnForward": True, **DENY_WEB_TO_DB["spec"], flag: value}
+    with pytest.raises(PolicyError) as e:
+        snapshot(*base(gnp("deny-web", spec)))
+    said = f"test, GlobalNetworkPolicy/deny-web: spec.{flag} must be true or false, not {value!r}"
+    assert str(e.value) == said
 
 
 def test_gaps_count_calico_isolation():
