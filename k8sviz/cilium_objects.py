@@ -686,7 +686,8 @@ def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock,
     out = []
     for i, item in enumerate(raw):
         cidr, excepts = (item, []) if not with_except else (
-            (item.get("cidr"), item.get("except") or []) if isinstance(item, dict) else (None, [])
+            (item.get("cidr"), [] if item.get("except") is None else item["except"]) if isinstance(item, dict)
+            else (None, [])
         )
         if with_except and isinstance(item, dict) and not cidr:
             group = next((k for k in ("cidrGroupRef", "cidrGroupSelector") if item.get(k) is not None), None)
@@ -1093,13 +1094,16 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
         elif _empty_rules_refused(pr):
             ctx.empty_rules.append(f"{where}[{i}].rules")
         parser = _l7_parser(pr)
-        if not isinstance(pr.get("ports") or [], list):
+        # Only null is absent: read through 'or', 'ports: 0' was no ports, i.e. every port.
+        if not isinstance(pr.get("ports", []), list | None):
             raise ctx.error(f"{where}[{i}].ports must be a list")
         for j, p in enumerate(pr.get("ports") or []):
             w = f"{where}[{i}].ports[{j}]"
             if not isinstance(p, dict) or "port" not in p:
                 raise ctx.error(f"{w}: a port needs 'port'")
             proto = p.get("protocol") or "ANY"
+            if not isinstance(p.get("protocol"), str | None):  # 0 or [] is no protocol (nor ANY)
+                raise ctx.error(f"{w}: invalid protocol {p['protocol']!r}")
             if proto not in ("TCP", "UDP", "SCTP", "ANY"):
                 if proto in ("ICMP", "ICMPv6", "VRRP", "IGMP"):
                     continue  # not a TCP/UDP/SCTP port: outside the model, matches none of it
@@ -1202,6 +1206,31 @@ def _services(raw: list[Any], where: str, ctx: _Ctx) -> tuple[CiliumServiceRef, 
     return tuple(out)
 
 
+def _check_icmps(raw: Any, where: str, ctx: _Ctx) -> None:
+    """The shape the CRDs give ``icmps`` (a list of ``{fields: [{family, type}]}``, family IPv4
+    or IPv6, type a number 0-255 or a name): any ``icmps`` makes its entry ICMP only, so one
+    the API server would refuse (``icmps: x``) must not quietly turn an entry into nothing."""
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        raise ctx.error(f"{where} must be a list")
+    for i, rule in enumerate(raw):
+        fields = rule.get("fields") if isinstance(rule, dict) else rule
+        if not isinstance(fields, list | None):
+            raise ctx.error(f"{where}[{i}]" + (".fields must be a list" if isinstance(rule, dict)
+                                                else " must be an object"))
+        for j, f in enumerate(fields or ()):
+            at = f"{where}[{i}].fields[{j}]"
+            if not isinstance(f, dict):
+                raise ctx.error(f"{at} must be an object")
+            if f.get("family") not in (None, "IPv4", "IPv6"):
+                raise ctx.error(f"{at}.family must be IPv4 or IPv6, not {f['family']!r}")
+            t = f.get("type")
+            named, numbered = isinstance(t, str) and t != "", type(t) is int and 0 <= t <= 255
+            if not (named or numbered):
+                raise ctx.error(f"{at}.type must be an ICMP type number 0-255 or name, not {t!r}")
+
+
 def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tuple[CiliumPeer, ...]:
     if raw is None:
         return ()
@@ -1232,6 +1261,7 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             # Cilium resolves toServices in egress (allow) rules only, and an empty list leaves the
             # entry without a peer: how either is enforced is not settled here.
             ctx.unsupported.append(f"{w}.toServices" + (" in a deny entry" if deny else " is an empty list"))
+        _check_icmps(e.get("icmps"), f"{w}.icmps", ctx)
         if e.get("icmps") and e.get("toPorts") and not deny:
             # ``IngressRule.Validate`` / ``EgressRule.Validate``: "the ICMPs block may only be
             # present without ToPorts" (deny entries are checked so only by later releases).
@@ -1344,7 +1374,9 @@ def _rule(raw: Any, where: str, ctx: _Ctx) -> CiliumRule | None:
                        name.endswith("Deny"))
         for name in ("ingress", "ingressDeny", "egress", "egressDeny")
     }
-    dd = raw.get("enableDefaultDeny") or {}
+    dd = raw.get("enableDefaultDeny")
+    if dd is None:
+        dd = {}
     if not isinstance(dd, dict):
         raise ctx.error(f"{where}.enableDefaultDeny must be an object")
 
