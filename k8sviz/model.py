@@ -1061,8 +1061,10 @@ def parse_ingress(obj: Mapping[str, Any]) -> Ingress:
 def _policy_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
     if not isinstance(raw, dict):
         raise PolicyError(f"{where} must be an object", source=source, obj=obj)
-    proto = raw.get("protocol") or "TCP"
-    if proto not in PROTOCOLS:
+    proto = raw.get("protocol")
+    if proto is None or proto == "":  # the default ("" as the API's tests read it); 0 or [] is none
+        proto = "TCP"
+    if not isinstance(proto, str) or proto not in PROTOCOLS:
         raise PolicyError(
             f"{where}: invalid protocol {proto!r} (expected TCP, UDP or SCTP)", source=source, obj=obj
         )
@@ -1906,7 +1908,10 @@ def _admin_peer(
     if not isinstance(val, list) or not val:
         raise PolicyError(f"{where}.{key} must be a non-empty list", source=source, obj=obj)
     if key == "domainNames":
-        return AdminPeer(domain_names=tuple(str(d) for d in val))
+        bad = next((d for d in val if not isinstance(d, str) or not d), None)
+        if bad is not None:  # the CRD's schema: strings of its DomainName pattern
+            raise PolicyError(f"{where}.domainNames: {bad!r} is not a domain name", source=source, obj=obj)
+        return AdminPeer(domain_names=tuple(val))
     return AdminPeer(networks=tuple(
         IPBlock(str(_cidr(c, "CIDR", f"{where}.networks[{i}]", source, obj, warn, loose=loose)))
         for i, c in enumerate(val)

@@ -298,6 +298,12 @@ def cnp_rule(**rule):
          "spec.ingress[0].from[0].pods.podSelector must be an object"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"nodes": ""}]}]},
          "spec.egress[0].to[0].nodes must be an object"),
+        # 'protocol: 0' was read as the default TCP, and a number as the domain name "5", unsaid.
+        (anp, {"priority": 1, "subject": ALL, "egress": [
+            {"action": "Deny", "to": [ALL], "ports": [{"portNumber": {"protocol": 0, "port": 80}}]}]},
+         "spec.egress[0].ports[0].portNumber: invalid protocol 0"),
+        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"domainNames": [5]}]}]},
+         "spec.egress[0].to[0].domainNames: 5 is not a domain name"),
         (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": []}]}, "spec.ingress[0].from"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/33"]}]}]}, "CIDR"),
         # ClusterNetworkPolicy's CEL refuses a range of one port (AdminNetworkPolicy's API
