@@ -1262,6 +1262,8 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
             # entry without a peer: how either is enforced is not settled here.
             ctx.unsupported.append(f"{w}.toServices" + (" in a deny entry" if deny else " is an empty list"))
         _check_icmps(e.get("icmps"), f"{w}.icmps", ctx)
+        if not isinstance(e.get("toPorts"), list | None):  # 'toPorts: 0' would make it ICMP only
+            raise ctx.error(f"{w}.toPorts must be a list")
         if e.get("icmps") and e.get("toPorts") and not deny:
             # ``IngressRule.Validate`` / ``EgressRule.Validate``: "the ICMPs block may only be
             # present without ToPorts" (deny entries are checked so only by later releases).

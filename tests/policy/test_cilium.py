@@ -1192,6 +1192,9 @@ def test_a_namespaced_subject_keeps_its_other_namespace_requirements():
     ({"endpointSelector": {}, "enableDefaultDeny": []}, "spec.enableDefaultDeny must be an object"),
     ({"endpointSelector": {}, "ingress": [{"fromEndpoints": [{}], "icmps": "x"}]},
      "spec.ingress[0].icmps must be a list"),
+    ({"endpointSelector": {}, "ingressDeny": [
+        {"fromEndpoints": [{}], "toPorts": 0, "icmps": [{"fields": [{"type": 8}]}]}]},
+     "spec.ingressDeny[0].toPorts must be a list"),
     ({"endpointSelector": {}, "ingress": [{"icmps": [{"fields": 0}]}]},
      "spec.ingress[0].icmps[0].fields must be a list"),
     ({"endpointSelector": {}, "ingress": [{"icmps": [{"fields": [{"family": "IPv5", "type": 8}]}]}]},
