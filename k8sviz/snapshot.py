@@ -1271,6 +1271,8 @@ class Snapshot:
                             keep_meta(target[-1].ref, obj)
                         else:  # Tiers and network sets change what policies mean
                             m = obj["metadata"]
+                            if into == "sets":  # selected by their labels, as pods are
+                                check_labels(m.get("labels") or {}, w, obj)
                             keep_meta("/".join([obj["kind"],
                                                 *([m["namespace"]] if m.get("namespace") else []),
                                                 m["name"]]), obj)

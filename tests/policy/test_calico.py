@@ -1661,3 +1661,15 @@ def test_a_namespaced_policys_service_account_all_is_not_rewritten():
     r = k8sviz.reachability(snapshot(*objs, np_all))
     assert r.selecting_policies("web/b", "egress") == ["NetworkPolicy.projectcalico.org/web/p"]
     assert not r.can_reach("web/b", "db/d", 80)
+
+
+def test_network_set_labels_the_api_server_refuses_are_warned_as_pod_labels_are():
+    """Rule selectors match network sets by their labels, as they match pods: a number or an
+    invalid key there was compared as text without a word (found by fuzzing)."""
+    sets = [cal("GlobalNetworkSet", "g", {"nets": ["8.8.8.0/24"]}, labels={"role": 5}),
+            cal("NetworkSet", "s", {"nets": ["10.2.0.0/16"]}, "web", labels={"bad key!": "x"})]
+    snap = snapshot(*base(*sets))
+    said = {w.obj: w.message for w in snap.warnings if w.code == "invalid-label"}
+    assert set(said) == {"GlobalNetworkSet/g", "NetworkSet/web/s"}
+    assert said["GlobalNetworkSet/g"].startswith(
+        "value of label 'role' is not a string: 5 (int), compared as '5'")
