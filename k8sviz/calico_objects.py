@@ -950,6 +950,11 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
     http = raw.get("http")
     if http is not None and not isinstance(http, dict):  # the CRD's schema wants an object
         raise PolicyError(f"{where}.http must be an object, not {http!r}", source=source, obj=ref)
+    for field in ("methods", "paths"):
+        # A falsy value of another type ('paths: 0') would read as no condition, judged.
+        if http and not isinstance(http.get(field), list | None):
+            raise PolicyError(f"{where}.http.{field} must be a list, not {http[field]!r}", source=source,
+                              obj=ref)
     methods = http.get("methods") if http else None
     # "*" among the methods matches every method: matchHTTPMethods (app-policy/checker/match.go)
     # has done so in every stored version, back to the first one that matched api.HTTPRule, so

@@ -386,6 +386,10 @@ def test_a_missing_tier_is_placed_last_with_a_warning():
     # A map or list for the action was "malformed object (TypeError: unhashable type: 'dict')".
     ({"ingress": [{"action": {"matchLabels": None}}]},
      "spec.ingress[0].action must be Allow, Deny, Log or Pass"),
+    ({"ingress": [{"action": "Allow", "http": {"paths": 0}}]},
+     "spec.ingress[0].http.paths must be a list, not 0"),
+    ({"ingress": [{"action": "Allow", "http": {"methods": "GET"}}]},
+     "spec.ingress[0].http.methods must be a list, not 'GET'"),
     ({"egress": [{"action": ["Deny"]}]},
      "spec.egress[0].action must be Allow, Deny, Log or Pass, not ['Deny']"),
     ({"preDNAT": True, "ingress": [{"action": "Deny"}]},
