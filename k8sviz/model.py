@@ -2028,6 +2028,8 @@ def _admin_rules(
         if ports is not None and (not isinstance(ports, list) or not ports):
             raise PolicyError(f"{where}.{port_key} must be a non-empty list", source=source, obj=obj)
         name = r.get("name") or ""
+        if not isinstance(name, str):  # the CRD's schema: a string (explanations quote it)
+            raise PolicyError(f"{where}.name must be a string, not {name!r}", source=source, obj=obj)
         rule = AdminRule(
             str(name),
             str(action),

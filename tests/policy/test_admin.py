@@ -304,6 +304,8 @@ def cnp_rule(**rule):
          "spec.egress[0].ports[0].portNumber: invalid protocol 0"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"domainNames": [5]}]}]},
          "spec.egress[0].to[0].domainNames: 5 is not a domain name"),
+        (cnp, {**CNP, "egress": [{"name": ["x"], "action": "Deny", "to": [ALL]}]},
+         "spec.egress[0].name must be a string, not ['x']"),
         (anp, {"priority": 1, "subject": ALL, "ingress": [{"action": "Deny", "from": []}]}, "spec.ingress[0].from"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.0.0.0/33"]}]}]}, "CIDR"),
         # ClusterNetworkPolicy's CEL refuses a range of one port (AdminNetworkPolicy's API
