@@ -572,12 +572,14 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
                 raise ZoneError(f"bad selector: {typo}", source=source, obj=where)
         try:
             nsel = (
-                LabelSelector.parse(spec["namespaceSelector"] or {}, "namespaceSelector")
+                # null is {} (as in a policy); any other value of another shape is an error: `or {}`
+                # read "" or 0 as {}, putting every namespace in the zone
+                LabelSelector.parse(spec["namespaceSelector"], "namespaceSelector")
                 if "namespaceSelector" in spec
                 else None
             )
             psel = (
-                LabelSelector.parse(spec["podSelector"] or {}, "podSelector")
+                LabelSelector.parse(spec["podSelector"], "podSelector")
                 if "podSelector" in spec
                 else None
             )

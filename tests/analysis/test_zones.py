@@ -113,6 +113,10 @@ zones:
         ("zones:\n  a: {podSelector: {matchExpressions: [{key: app, operator: In, value: [x]}]}}\n",
          r"zone a: bad selector: podSelector.matchExpressions\[0\]: unknown key\(s\) value "
          r"\(expected key, operator, values\)"),
+        # a selector of another shape that is falsy was read as {}: every namespace or pod in the zone
+        ('zones:\n  pci: {namespaceSelector: ""}\n', r"zone pci: bad selector: namespaceSelector must be an object"),
+        ("zones:\n  pci: {podSelector: 0}\n", r"zone pci: bad selector: podSelector must be an object"),
+        ("zones:\n  pci: {podSelector: []}\n", r"zone pci: bad selector: podSelector must be an object"),
     ],
 )
 def test_bad_files(tmp_path, text, match):
