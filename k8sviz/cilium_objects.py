@@ -393,6 +393,8 @@ class _Ctx:
         self.requires: list[str] = []
         #: Selector label values written as numbers or booleans, which the CRDs type as strings.
         self.number_labels: list[str] = []
+        #: CIDRs written with host bits set (``10.0.0.1/8``), masked as Cilium's agent masks them.
+        self.host_bits: list[str] = []
 
     def error(self, message: str) -> PolicyError:
         return PolicyError(message, source=self.source, obj=self.ref)
@@ -700,6 +702,8 @@ def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock,
             net = None
         if net is None:
             raise ctx.error(f"{where}[{i}]: invalid CIDR {cidr!r}")
+        if "/" in str(cidr) and ipaddress.ip_interface(str(cidr)).ip != net.network_address:
+            ctx.host_bits.append(f"{where}[{i}] {cidr!r} is {net}")
         if not isinstance(excepts, list):
             raise ctx.error(f"{where}[{i}].except must be a list")
         exc = []
@@ -708,6 +712,8 @@ def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock,
                 en = ipaddress.ip_network(str(e), strict=False)
             except ValueError:
                 raise ctx.error(f"{where}[{i}]: invalid except CIDR {e!r}") from None
+            if "/" in str(e) and ipaddress.ip_interface(str(e)).ip != en.network_address:
+                ctx.host_bits.append(f"{where}[{i}].except {str(e)!r} is {en}")
             if en.version != net.version or not en.subnet_of(net):  # type: ignore[arg-type]
                 raise ctx.error(f"{where}[{i}]: except {e!r} must lie inside {cidr!r}")
             exc.append(str(en))
@@ -1470,6 +1476,13 @@ def _policy(obj: Mapping[str, Any], kind: str, name: str, ns: Any, source: str, 
             f"{', '.join(ctx.number_labels)}: a label value that is not a string, where the CRDs' schema "
             "wants one, so the API server refuses this policy as written; compared as the text it reads as",
             source, ref))
+    if ctx.host_bits and warn is not None:
+        # Cilium's agent parses each CIDR to its prefix (the address masked); the API server
+        # checks only the pattern. So `10.0.0.1/8` is all of 10.0.0.0/8, likely not what was meant.
+        warn(LoadWarning(
+            "cidr-host-bits",
+            f"{'; '.join(ctx.host_bits)}: host bits set; Cilium masks them, so each block is widened to "
+            "its network", source, ref))
     return CiliumPolicy(kind, ctx.namespace, name, tuple(rules), host, tuple(ctx.unsupported), api_version,
                         ctx.rejected, tuple(ctx.fields_1_16), tuple(ctx.fields_removed_1_20),
                         tuple(ctx.requires))

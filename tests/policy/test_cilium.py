@@ -2129,3 +2129,22 @@ def test_selector_label_values_that_are_not_strings_are_warned():
     assert w.message.startswith("spec.endpointSelector.matchLabels['app'], "
                                 "spec.ingress[0].fromEndpoints[0].matchExpressions[0].values: a label value "
                                 "that is not a string")
+
+
+def test_a_cidr_with_host_bits_set_is_masked_and_warned():
+    """``10.0.0.1/8`` is all of 10.0.0.0/8 to the agent: widened as NetworkPolicy's ipBlocks are,
+    and said as they are (cidr-host-bits), where it was masked without a word."""
+    spec = {"endpointSelector": {"matchLabels": {"app": "a"}},
+            "egress": [{"toCIDR": ["192.0.2.77/24", "198.51.100.0/24", "203.0.113.9"]},
+                       {"toCIDRSet": [{"cidr": "100.64.0.0/10", "except": ["100.64.1.1/24"]}]}]}
+    snap = snapshot(*base(cnp("out", spec, namespace="web")))
+    said = [w for w in snap.warnings if w.code == "cidr-host-bits"]
+    assert [(w.obj, w.message) for w in said] == [(
+        "CiliumNetworkPolicy/web/out",
+        "spec.egress[0].toCIDR[0] '192.0.2.77/24' is 192.0.2.0/24; spec.egress[1].toCIDRSet[0].except "
+        "'100.64.1.1/24' is 100.64.1.0/24: host bits set; Cilium masks them, so each block is widened to its network",
+    )]
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/a", "192.0.2.1", 443) and r.can_reach("web/a", "203.0.113.9", 443)
+    assert not r.can_reach("web/a", "203.0.113.10", 443)
+    assert not r.can_reach("web/a", "100.64.1.200", 443) and r.can_reach("web/a", "100.64.2.1", 443)
