@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ._text import kind_of
+
 __all__ = ["shape_problem"]
 
 _MAP, _LIST, _NUMBER, _PORT = "a mapping", "a list", "an integer", "a port number or name"
@@ -60,7 +62,7 @@ _REQUIRED = frozenset({"spec.ports[].port"})
 
 def shape_problem(obj: Mapping[str, Any]) -> str | None:
     """The first field of ``obj`` the parsers read whose shape no API server serves, said as
-    ``spec.ports[0] is a str, not a mapping``; None if every one has its shape."""
+    ``spec.ports[0] is a string, not a mapping``; None if every one has its shape."""
     kind = obj.get("kind")
     rules = _COMMON + _SHAPES.get(kind, ()) if isinstance(kind, str) else _COMMON
     for path, want in rules:
@@ -70,7 +72,7 @@ def shape_problem(obj: Mapping[str, Any]) -> str | None:
                 if path in _REQUIRED:
                     return f"{at} is missing or null, not {want}"
             elif not _has_shape(value, want):
-                return f"{at} is a {type(value).__name__}, not {want}"
+                return f"{at} is {kind_of(value)}, not {want}"
     return None
 
 

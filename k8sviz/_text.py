@@ -1,9 +1,13 @@
 """Text helpers: counted nouns for messages (``1 policy``, ``2 policies``, never ``1 policies``
-or ``policy(s)``) and Markdown table cells."""
+or ``policy(s)``), the kind of a value read from YAML or JSON in its format's words, and
+Markdown table cells."""
 
 from __future__ import annotations
 
-__all__ = ["clip", "counted", "md_cell", "number"]
+import datetime as dt
+from collections.abc import Mapping
+
+__all__ = ["clip", "counted", "kind_of", "md_cell", "number", "scalar"]
 
 
 def counted(n: int, noun: str, nouns: str | None = None) -> str:
@@ -45,3 +49,44 @@ def md_cell(value: object) -> str:
     annotations may hold markup (``<script>`` in an annotation is valid Kubernetes)."""
     text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def kind_of(value: object, mapping: str = "a mapping") -> str:
+    """The kind of ``value``, read from a user's YAML or JSON, in that format's words: ``a string``,
+    ``a number``, ``a boolean``, ``null``, ``a list``, or ``mapping`` (``"a mapping"`` for YAML;
+    JSON's readers pass ``"an object"``).
+
+    The user wrote ``spec: tcp`` or ``"Key": []``, not a Python ``str`` or ``list``: "spec is a
+    str" and "is a NoneType" are Python's words.  A boolean is no number here (Python's
+    ``True`` is an ``int``; YAML's ``true`` is not).  A value no YAML or JSON reader gives is
+    named by its type (``a set``).
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return mapping
+    if isinstance(value, dt.datetime):  # YAML reads an unquoted 2024-01-02T10:00:00Z as one
+        return "a timestamp"
+    if isinstance(value, dt.date):  # and an unquoted 2024-01-02 as a date
+        return "a date"
+    if isinstance(value, bytes):  # YAML's !!binary
+        return "binary data"
+    return f"a {type(value).__name__}"
+
+
+def scalar(value: object) -> str | None:
+    """``true``, ``false`` or ``null`` for a YAML or JSON value that is one, as the user wrote it
+    (Python's repr says ``True`` and ``None``); None for any other value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return None

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._text import kind_of, scalar
 from .errors import PolicyError
 
 __all__ = [
@@ -723,13 +724,13 @@ def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
     terminating: list[str] = []
     for i, e in enumerate(_list(obj.get("endpoints"), "endpoints")):
         if type(e) is not dict:
-            raise ValueError(f"endpoints[{i}] is a {type(e).__name__}, not a mapping")
+            raise ValueError(f"endpoints[{i}] is {kind_of(e)}, not a mapping")
         ips = [_ip(a, f"endpoints[{i}].addresses[]")
                for a in _list(e.get("addresses"), f"endpoints[{i}].addresses")]
         addresses += ips
         cond = e.get("conditions")
         if cond is not None and type(cond) is not dict:
-            raise ValueError(f"endpoints[{i}].conditions is a {type(cond).__name__}, not a mapping")
+            raise ValueError(f"endpoints[{i}].conditions is {kind_of(cond)}, not a mapping")
         if cond and cond.get("ready") is False:
             not_ready += ips
             if cond.get("serving") is True and cond.get("terminating") is True:
@@ -739,7 +740,7 @@ def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
         if p is None:
             p = {}  # Go decodes a null item to the zero EndpointPort: every port, over TCP
         if type(p) is not dict:
-            raise ValueError(f"ports[{i}] is a {type(p).__name__}, not a mapping")
+            raise ValueError(f"ports[{i}] is {kind_of(p)}, not a mapping")
         proto = p.get("protocol") or "TCP"
         if proto not in PROTOCOLS:
             raise ValueError(f"ports[{i}].protocol {proto!r} is invalid")
@@ -756,7 +757,7 @@ def _list(value: Any, what: str) -> list[Any]:
     if value is None:
         return []
     if type(value) is not list:
-        raise ValueError(f"{what} is a {type(value).__name__}, not a list")
+        raise ValueError(f"{what} is {kind_of(value)}, not a list")
     return value
 
 
@@ -789,7 +790,11 @@ _SHOWN.maxstring = _SHOWN.maxother = 60
 
 
 def _shown(value: Any) -> str:
-    """``repr(value)`` cut short (a tampered field may hold a huge or deeply nested value)."""
+    """``repr(value)`` cut short (a tampered field may hold a huge or deeply nested value);
+    ``true``, ``false`` and ``null`` as YAML writes them, not as Python's ``True`` and ``None``."""
+    written = scalar(value)
+    if written is not None:
+        return written
     try:
         return _SHOWN.repr(value)
     except ValueError:  # an int past Python's 4300 digits has no repr at all
@@ -801,7 +806,7 @@ def _opt_str(value: Any, what: str) -> str | None:
     stores a string, so anything else is a hand-made or tampered object)."""
     if value is None or type(value) is str:
         return value
-    raise ValueError(f"{what} is a {type(value).__name__} ({_shown(value)}), not a string")
+    raise ValueError(f"{what} is {kind_of(value)} ({_shown(value)}), not a string")
 
 
 def _opt_bool(value: Any, what: str) -> bool:
@@ -811,7 +816,7 @@ def _opt_bool(value: Any, what: str) -> bool:
     """
     if value is None or type(value) is bool:
         return bool(value)
-    raise ValueError(f"{what} is {_shown(value)} ({type(value).__name__}), not true or false")
+    raise ValueError(f"{what} is {_shown(value)} ({kind_of(value)}), not true or false")
 
 
 def _port_number(value: Any, what: str, *, zero: bool = False) -> int:
@@ -869,14 +874,14 @@ def _container_fields_checked(raw: Any, init: bool, where: str, source: str) -> 
     """:func:`_container_fields` with every check named: the error for a malformed container."""
     if type(raw) is not dict:
         kind = "initContainers" if init else "containers"
-        raise ValueError(f"an entry of spec.{kind} is a {type(raw).__name__}, not a mapping")
+        raise ValueError(f"an entry of spec.{kind} is {kind_of(raw)}, not a mapping")
     name = raw.get("name")
     name = "" if name is None else name
     ports = []
     for i, p in enumerate(_list(raw.get("ports"), f"container {name!r} ports")):
         at = f"container {name!r} ports[{i}]"
         if type(p) is not dict:
-            raise ValueError(f"{at} is a {type(p).__name__}, not a mapping")
+            raise ValueError(f"{at} is {kind_of(p)}, not a mapping")
         if p.get("containerPort") is None:
             raise ValueError(f"{at} has no containerPort")
         cport = _port_number(p["containerPort"], f"{at}.containerPort")
@@ -892,7 +897,7 @@ def _container_fields_checked(raw: Any, init: bool, where: str, source: str) -> 
         ports.append((cport, proto, pname, hp or None))
     sc = raw.get("securityContext")
     if sc is not None and type(sc) is not dict:
-        raise ValueError(f"container {name!r} securityContext is a {type(sc).__name__}, not a mapping")
+        raise ValueError(f"container {name!r} securityContext is {kind_of(sc)}, not a mapping")
     image = raw.get("image")
     image = "" if image is None else image
     return (
@@ -1259,7 +1264,7 @@ def _list_or_none(value: Any, field: str, source: str, obj: str) -> list[Any] | 
     """``value`` if it is a list or None; else an error naming ``field`` (iterated as it is, a
     string would be judged letter by letter)."""
     if value is not None and type(value) is not list:
-        raise PolicyError(f"{field} must be a list (got a {type(value).__name__}: {_shown(value)})",
+        raise PolicyError(f"{field} must be a list (got {kind_of(value)}: {_shown(value)})",
                           source=source, obj=obj)
     return value
 
@@ -1658,7 +1663,7 @@ def parse_network_policy(
         # namespace for ingress and allows nothing.
         spec = {}
     if not isinstance(spec, dict):
-        raise PolicyError(f"spec must be an object (got a {type(spec).__name__}: {_shown(spec)})",
+        raise PolicyError(f"spec must be an object (got {kind_of(spec, 'an object')}: {_shown(spec)})",
                           source=source, obj=ref)
     spec, dropped = known_fields(spec, _NP_SPEC, "spec", "NetworkPolicy", source, ref, warn, builtin=True)
     with dropped_fields_named(dropped, "NetworkPolicy"):
@@ -2201,7 +2206,7 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
         elif v is None:
             continue  # "" (see _yaml_scalar_str), a valid value
         elif not isinstance(v, str):
-            yield (f"{where}.matchLabels: value of label {k!r} is not a string: {v!r} ({type(v).__name__}), "
+            yield (f"{where}.matchLabels: value of label {k!r} is not a string: {_shown(v)} ({kind_of(v)}), "
                    f"compared as {_yaml_scalar_str(v)!r}"), ""
         elif not valid_label_value(v):
             yield f"{where}.matchLabels: invalid value for label {k!r}: {v!r}", "the selector matches nothing"
@@ -2213,7 +2218,7 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
         # NotIn and DoesNotExist hold for what no valid label can be; In and Exists fail.
         negative = op in ("NotIn", "DoesNotExist")
         if not isinstance(key, str) and valid_label_key(str(key)):
-            yield (f"{at}: label key {key!r} is not a string ({type(key).__name__}), compared as "
+            yield (f"{at}: label key {_shown(key)} is not a string ({kind_of(key)}), compared as "
                    f"{_yaml_scalar_str(key)!r}"), ""
         elif not valid_label_key(str(key)):
             yield (f"{at}: invalid label key {key!r}",
@@ -2224,7 +2229,7 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
             if v is None:
                 continue  # "", as above
             if not isinstance(v, str):
-                yield (f"{at}: value {v!r} of label {key!r} is not a string ({type(v).__name__}), "
+                yield (f"{at}: value {_shown(v)} of label {key!r} is not a string ({kind_of(v)}), "
                        f"compared as {_yaml_scalar_str(v)!r}"), ""
             elif not valid_label_value(v):
                 yield (f"{at}: invalid value for label {key!r}: {v!r}",
@@ -2251,7 +2256,7 @@ def label_problems(labels: Mapping[str, str]) -> Iterable[str]:
         elif not isinstance(v, str):
             # Unquoted YAML (`version: 1`, `enabled: yes`) gives numbers and booleans.
             yield (
-                f"value of label {k!r} is not a string: {v!r} ({type(v).__name__}), "
+                f"value of label {k!r} is not a string: {_shown(v)} ({kind_of(v)}), "
                 f"compared as {_yaml_scalar_str(v)!r}"
             )
         elif not valid_label_value(v):

@@ -28,7 +28,7 @@ import orjson
 from ._files import atomic_write
 from ._gc import paused
 from ._shapes import shape_problem
-from ._text import clip
+from ._text import clip, kind_of
 from ._version import __version__
 from .calico_objects import (
     CalicoPolicy,
@@ -312,7 +312,7 @@ def _container_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
         if cs is None:
             continue
         if type(cs) is not list:  # env values could hide in it: refuse rather than store them
-            raise TypeError(f"{'.'.join((*path, key))} is a {type(cs).__name__}, not a list")
+            raise TypeError(f"{'.'.join((*path, key))} is {kind_of(cs)}, not a list")
         for c in cs:
             if isinstance(c, dict) and (c.get("env") or not _SECRET_BEARING.isdisjoint(c)):
                 found = True
@@ -489,14 +489,14 @@ def _metadata_message(meta: dict[str, Any]) -> str | None:
     name = meta.get("name")
     if type(name) is not str or not name:
         return ("metadata.name is missing" if name in (None, "")
-                else f"metadata.name is a {type(name).__name__}, not a string")
+                else f"metadata.name is {kind_of(name)}, not a string")
     ns = meta.get("namespace")
     if ns is not None and type(ns) is not str:
-        return f"metadata.namespace is a {type(ns).__name__}, not a string"
+        return f"metadata.namespace is {kind_of(ns)}, not a string"
     for name in ("labels", "annotations"):
         v = meta.get(name)
         if v is not None and type(v) is not dict:
-            return f"metadata.{name} is a {type(v).__name__}, not a mapping"
+            return f"metadata.{name} is {kind_of(v)}, not a mapping"
     refs = meta.get("ownerReferences")
     if refs is not None and (type(refs) is not list or not all(type(r) is dict for r in refs)):
         return "metadata.ownerReferences is not a list of mappings"
@@ -582,7 +582,7 @@ class SnapshotBuilder:
         if meta and not isinstance(meta, dict):
             # Refused whatever the kind; a snapshot file's objects come here without the
             # manifest reader's check (it skips them as no objects), and _ref cannot read it.
-            raise InputError(f"malformed object: metadata is a {type(meta).__name__}, not a mapping",
+            raise InputError(f"malformed object: metadata is {kind_of(meta)}, not a mapping",
                              source=where, obj=kind)
         if kind == "Secret" and group == "":
             message = "Secret objects are never stored in a snapshot"
@@ -598,7 +598,7 @@ class SnapshotBuilder:
         self.seen_plurals.add(plural)
         meta = obj.get("metadata")
         if not isinstance(meta, dict):
-            what = "missing" if meta is None else f"a {type(meta).__name__}, not a mapping"
+            what = "missing" if meta is None else f"{kind_of(meta)}, not a mapping"
             raise InputError(f"malformed object: metadata is {what}", source=where, obj=_ref(obj))
         bad = _metadata_problem(meta)
         if bad:

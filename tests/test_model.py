@@ -33,10 +33,10 @@ _PORT = ("spec", "containers", 0, "ports", 0)
 
 BAD_POD_FIELDS = [
     (("spec", "nodeName"), ["a", "b"], r"spec\.nodeName is a list .*not a string"),
-    (("spec", "nodeName"), {"a": 1}, r"spec\.nodeName is a dict"),
-    (("spec", "nodeName"), 5, r"spec\.nodeName is a int"),
+    (("spec", "nodeName"), {"a": 1}, r"spec\.nodeName is a mapping"),
+    (("spec", "nodeName"), 5, r"spec\.nodeName is a number"),
     (("spec", "serviceAccountName"), ["a"], r"spec\.serviceAccountName is a list"),
-    (("spec", "serviceAccount"), {"a": 1}, r"spec\.serviceAccount is a dict"),
+    (("spec", "serviceAccount"), {"a": 1}, r"spec\.serviceAccount is a mapping"),
     (("status", "phase"), ["Running"], r"status\.phase is a list"),
     ((*_PORT, "containerPort"), 2**70, r"ports\[0\]\.containerPort is 1180591620717411303424, not a port number"),
     ((*_PORT, "containerPort"), 70000, r"containerPort is 70000, not a port number \(an integer 1-65535\)"),
@@ -44,20 +44,20 @@ BAD_POD_FIELDS = [
     ((*_PORT, "containerPort"), 0, r"containerPort is 0, not a port number"),
     ((*_PORT, "containerPort"), "80", r"containerPort is '80', not a port number"),
     ((*_PORT, "containerPort"), 80.9, r"containerPort is 80.9, not a port number"),
-    ((*_PORT, "containerPort"), True, r"containerPort is True, not a port number"),
+    ((*_PORT, "containerPort"), True, r"containerPort is true, not a port number"),
     ((*_PORT, "containerPort"), None, r"ports\[0\] has no containerPort"),
     ((*_PORT, "hostPort"), 70000, r"hostPort is 70000, not a port number \(an integer 0-65535\)"),
     ((*_PORT, "hostPort"), -1, r"hostPort is -1"),
     ((*_PORT, "hostPort"), "8080", r"hostPort is '8080'"),
-    (("spec", "containers", 0, "ports"), "80", r"container 'c' ports is a str, not a list"),
-    (("spec", "containers", 0, "ports", 0), 80, r"container 'c' ports\[0\] is a int, not a mapping"),
-    (("spec", "containers", 0), "c", r"an entry of spec\.containers is a str, not a mapping"),
-    (("spec", "hostNetwork"), "false", r"spec\.hostNetwork is 'false' \(str\), not true or false"),
+    (("spec", "containers", 0, "ports"), "80", r"container 'c' ports is a string, not a list"),
+    (("spec", "containers", 0, "ports", 0), 80, r"container 'c' ports\[0\] is a number, not a mapping"),
+    (("spec", "containers", 0), "c", r"an entry of spec\.containers is a string, not a mapping"),
+    (("spec", "hostNetwork"), "false", r"spec\.hostNetwork is 'false' \(a string\), not true or false"),
     (("spec", "hostNetwork"), "yes", r"spec\.hostNetwork is 'yes'"),
-    (("spec", "hostNetwork"), 1, r"spec\.hostNetwork is 1 \(int\)"),
+    (("spec", "hostNetwork"), 1, r"spec\.hostNetwork is 1 \(a number\)"),
     (("spec", "containers", 0, "securityContext"), {"privileged": "false"},
-     r"container 'c' securityContext\.privileged is 'false' \(str\), not true or false"),
-    (("spec", "containers", 0, "securityContext"), "privileged", r"securityContext is a str, not a mapping"),
+     r"container 'c' securityContext\.privileged is 'false' \(a string\), not true or false"),
+    (("spec", "containers", 0, "securityContext"), "privileged", r"securityContext is a string, not a mapping"),
 ]
 
 
@@ -118,7 +118,7 @@ class TestNetworkPolicyLists:
         f = write("np.yaml", netpol("shop", "pt", {"podSelector": {}, "policyTypes": "Ingress"}))
         with pytest.raises(PolicyError) as e:
             k8sviz.load(f)
-        assert str(e.value) == f"{f}, NetworkPolicy/shop/pt: spec.policyTypes must be a list (got a str: 'Ingress')"
+        assert str(e.value) == f"{f}, NetworkPolicy/shop/pt: spec.policyTypes must be a list (got a string: 'Ingress')"
 
     def test_policy_types_bad_entries_and_empty_list_as_before(self, write):
         with pytest.raises(PolicyError, match=r"spec\.policyTypes: invalid value\(s\) \['Sideways'\]"):
@@ -133,7 +133,7 @@ class TestNetworkPolicyLists:
         with pytest.raises(PolicyError) as e:
             k8sviz.load(f)
         assert str(e.value) == (f"{f}, NetworkPolicy/shop/ex: spec.ingress[0].from[0].ipBlock.except must be a "
-                                "list (got a str: '10.1.0.0/16')")
+                                "list (got a string: '10.1.0.0/16')")
 
     def test_except_list_as_before(self, write):
         snap = k8sviz.load(write("np.yaml", netpol("shop", "ex", {"podSelector": {}, "egress": [
@@ -325,7 +325,7 @@ def _service(**port):
     ({"port": 0}, "malformed object: spec.ports[1].port is 0, not a port number (an integer 1-65535)"),
     ({"port": 65536}, "malformed object: spec.ports[1].port is 65536, not a port number (an integer 1-65535)"),
     ({"port": 80.5}, "malformed object: spec.ports[1].port is 80.5, not a port number (an integer 1-65535)"),
-    ({"port": True}, "malformed object: spec.ports[1].port is True, not a port number (an integer 1-65535)"),
+    ({"port": True}, "malformed object: spec.ports[1].port is true, not a port number (an integer 1-65535)"),
     ({"port": 81, "targetPort": 0},
      "malformed object: spec.ports[1].targetPort is 0, not a port number (an integer 1-65535)"),
     ({"port": 81, "targetPort": 70000},

@@ -19,8 +19,8 @@ def _obj(kind, api="v1", namespace="a", **fields):
 # Found by fuzzing the CLI: each was "malformed object (AttributeError: 'str' object has no
 # attribute 'get')" or a TypeError/ValueError of int(), naming no field.
 CASES = [
-    (_obj("Service", spec="tcp"), "Service/a/x", "spec is a str, not a mapping"),
-    (_obj("Service", spec={"ports": ["*"]}), "Service/a/x", "spec.ports[0] is a str, not a mapping"),
+    (_obj("Service", spec="tcp"), "Service/a/x", "spec is a string, not a mapping"),
+    (_obj("Service", spec={"ports": ["*"]}), "Service/a/x", "spec.ports[0] is a string, not a mapping"),
     (_obj("Service", spec={"ports": [{"port": 80}, {"port": {"a": 1}}]}), "Service/a/x",
      "spec.ports[1].port is {'a': 1}, not a port number (an integer 1-65535)"),
     (_obj("Service", spec={"ports": [{"port": "10.0.0.0/33"}]}), "Service/a/x",
@@ -32,7 +32,7 @@ CASES = [
     (_obj("Deployment", "apps/v1", spec={"template": ["x"]}), "Deployment/a/x",
      "spec.template is a list, not a mapping"),
     (_obj("Ingress", "networking.k8s.io/v1", spec={"rules": [{"http": {"paths": ["${HOME}"]}}]}),
-     "Ingress/a/x", "spec.rules[0].http.paths[0] is a str, not a mapping"),
+     "Ingress/a/x", "spec.rules[0].http.paths[0] is a string, not a mapping"),
     (_obj("Node", namespace=None, status={"addresses": [[{"type": "InternalIP", "address": "10.0.0.1"}]]}),
      "Node/x", "status.addresses[0] is a list, not a mapping"),
     (_obj("Pod", spec={"containers": []}, status=[[]]), "Pod/a/x", "status is a list, not a mapping"),

@@ -86,17 +86,17 @@ def test_a_rehashed_snapshot_of_the_wrong_shape_is_an_error_naming_the_field(dum
     assert str(path) in str(e.value) and "not a valid k8sviz snapshot" in str(e.value)
 
 
-@pytest.mark.parametrize("metadata", ["name: p", ["p"], 5])
-def test_a_rehashed_snapshot_object_whose_metadata_is_no_mapping_is_an_error(dump, tmp_path, metadata):
+@pytest.mark.parametrize(("metadata", "kind"), [("name: p", "a string"), (["p"], "a list"), (5, "a number")])
+def test_a_rehashed_snapshot_object_whose_metadata_is_no_mapping_is_an_error(dump, tmp_path, metadata, kind):
     # Found by fuzzing the CLI: a traceback (AttributeError: 'str' object has no attribute 'get').
     path = k8sviz.load(dump).save(tmp_path / "s.json")
     doc = json.loads(path.read_text())
     doc["objects"][0]["metadata"] = metadata
-    kind = doc["objects"][0]["kind"]
+    obj_kind = doc["objects"][0]["kind"]
     body = {k: v for k, v in doc.items() if k != "sha256"}
     doc["sha256"] = hashlib.sha256(canonical_json(body)).hexdigest()
     path.write_text(json.dumps(doc))
-    said = (f"{path}#objects[0], {kind}: malformed object: metadata is a {type(metadata).__name__}, "
+    said = (f"{path}#objects[0], {obj_kind}: malformed object: metadata is {kind}, "
             "not a mapping")
     with pytest.raises(InputError, match=f"^{re.escape(said)}$"):
         k8sviz.load(path)
@@ -247,11 +247,11 @@ _MODELLED = [
 
 
 @pytest.mark.parametrize(("api_version", "kind", "namespaced"), _MODELLED)
-@pytest.mark.parametrize("name", [5, ["x"], None, ""])
-def test_builder_refuses_an_object_without_a_text_name(api_version, kind, namespaced, name):
+@pytest.mark.parametrize(("name", "what"), [(5, "a number"), (["x"], "a list"), (None, ""), ("", "")])
+def test_builder_refuses_an_object_without_a_text_name(api_version, kind, namespaced, name, what):
     meta: dict = {"name": name, **({"namespace": "a"} if namespaced else {})}
     builder = SnapshotBuilder()
-    want = "metadata.name is missing" if name in (None, "") else f"metadata.name is a {type(name).__name__}, not a string"
+    want = "metadata.name is missing" if name in (None, "") else f"metadata.name is {what}, not a string"
     with pytest.raises(InputError, match=rf"dump\.json#3, {kind}/.*malformed object: {re.escape(want)}"):
         builder.add({"apiVersion": api_version, "kind": kind, "metadata": meta, "spec": {}}, "dump.json#3")
     with pytest.raises(InputError, match="metadata is missing"):

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._text import kind_of, scalar
 from ..errors import InputError, PolicyError, ZoneError
 from ..model import LabelSelector, Pod
 from . import _ports
@@ -473,12 +474,21 @@ def _date(v: Any, where: str, source: str) -> dt.date | None:
 
 
 def _shown(v: Any) -> str:
-    """``repr(v)`` for a message, cut short (an int past Python's 4300 digits has no repr at all)."""
+    """``repr(v)`` for a message, cut short (an int past Python's 4300 digits has no repr at all);
+    ``true``, ``false`` and ``null`` as YAML writes them."""
+    written = scalar(v)
+    if written is not None:
+        return written
     try:
         text = repr(v)
     except ValueError:
         text = f"<{type(v).__name__} too large to show>"
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _kind_shown(v: Any) -> str:
+    """``v``'s kind and value (``a list ['p', 'q']``); ``null``, ``true`` or ``false`` alone."""
+    return scalar(v) or f"{kind_of(v)} {_shown(v)}"
 
 
 def _text(v: Any, what: str, source: str, where: str) -> str:
@@ -491,7 +501,7 @@ def _text(v: Any, what: str, source: str, where: str) -> str:
     if isinstance(v, int | float) and not isinstance(v, bool):
         with contextlib.suppress(ValueError):
             return str(v)
-    msg = f"{what} must be text (got {type(v).__name__} {_shown(v)})"
+    msg = f"{what} must be text (got {_kind_shown(v)})"
     raise ZoneError(msg, source=source, obj=where)
 
 
@@ -550,7 +560,7 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
         if not isinstance(name, str):
             # An allow rule names zones by text: a zone `1` or `null` could never be named, and
             # `1` and "1" would be one zone, the first silently lost.
-            msg = f"a zone name must be text (got {type(name).__name__} {_shown(name)}); quote it"
+            msg = f"a zone name must be text (got {_kind_shown(name)}); quote it"
             raise ZoneError(msg, source=source, obj=where)
         if name in _RESERVED:
             msg = f"'{name}' is a built-in zone and cannot be defined"

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from .._text import kind_of
+
 __all__ = ["structure_detail", "structure_problem"]
 
 _OBJECT, _LIST, _TEXT = "an object", "a list", "a string"
@@ -77,7 +79,7 @@ def _first_problem(obj: Any, fmt: str) -> str | None:
         flow = obj.get("flow")
         if flow is not None:
             if type(flow) is not dict:
-                return f"flow is {_type(flow)}, not {_OBJECT}"
+                return f"flow is {kind_of(flow, _OBJECT)}, not {_OBJECT}"
             for key in ("node_name", "time"):
                 bad = _check(obj, ((key, _SCALAR),), "")
                 if bad:
@@ -87,7 +89,7 @@ def _first_problem(obj: Any, fmt: str) -> str | None:
     if fmt == "calico":
         doc = obj.get("_source", obj)
         if type(doc) is not dict:
-            return f"_source is {_type(doc)}, not {_OBJECT}"
+            return f"_source is {kind_of(doc, _OBJECT)}, not {_OBJECT}"
         return _check(doc, _CALICO, "_source" if doc is not obj else "")
     if fmt == "goldmane":
         return _check(obj, _GOLDMANE if "Key" in obj else _WHISKER, "")
@@ -112,13 +114,8 @@ def _check(obj: dict[str, Any], rules: tuple[tuple[str, str], ...], at: str) -> 
                 if place.endswith("]"):  # a field left out is null; a list item is not
                     return f"{place} is null, not {want}"
             elif not _has_shape(value, want):
-                return f"{place} is {_type(value)}, not {want}"
+                return f"{place} is {kind_of(value, _OBJECT)}, not {want}"
     return None
-
-
-def _type(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
-            float: "a number"}.get(type(value), f"a {type(value).__name__}")
 
 
 def _values(node: Any, tokens: list[str], at: str) -> Iterator[tuple[str, Any]]:

@@ -16,6 +16,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from .._text import kind_of, scalar
 from ._shapes import structure_detail, structure_problem
 from .mapping import Mapper
 
@@ -294,7 +295,7 @@ _MAX_COUNT = 2**63 - 1
 def _not_text(what: str, v: Any) -> str | None:
     if v is None or v.__class__ is str:
         return None
-    return f"{what} is a {type(v).__name__}, not text: {v!r}"[:200]
+    return f"{what} is {kind_of(v, 'an object')}, not text: {scalar(v) or repr(v)}"[:200]
 
 
 def _not_port(what: str, v: Any) -> str | None:
@@ -535,7 +536,7 @@ class ChunkBuilder:
                         continue
                 try:
                     if obj.__class__ is not dict:
-                        raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
+                        raise TypeError(f"expected a JSON object, got {kind_of(obj, 'an object')}")
                     f = obj.get("flow")
                     if f is not None:
                         wrapper = obj

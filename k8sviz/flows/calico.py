@@ -39,6 +39,8 @@ from __future__ import annotations
 import string
 from typing import Any
 
+from .._text import kind_of
+
 __all__ = ["looks_like_calico", "parse_doc", "policy_name"]
 
 _PROTO = {
@@ -91,7 +93,7 @@ def _protocol(v: Any, key: str = "proto") -> str | None:
         return _PROTO.get(v.translate(_ASCII_LOWER), v.translate(_ASCII_UPPER) if v else None)
     if v is not None and v.__class__ is not int:
         # A name or an IANA number: a lookup would take true for 1 (ICMP) and 6.0 for TCP.
-        raise TypeError(f"{key} is a {type(v).__name__}, not a name or a number")
+        raise TypeError(f"{key} is {_not_enum(v)}, not a name or an integer")
     return _PROTO.get(v, str(v) if v else None)
 
 
@@ -151,10 +153,16 @@ def _endpoint(doc: dict[str, Any], side: str) -> tuple[Any, ...]:
     return (ns, name, None, ip, kind, aggr)
 
 
+def _not_enum(v: Any) -> str:
+    """What an enum field (a name or its number) holds instead, for an error: a float as
+    written (``6.0`` is "a number", yet no integer to protojson), else its JSON kind."""
+    return repr(v) if isinstance(v, float) else kind_of(v, "an object")
+
+
 def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | str | None:
     """One flow-log document -> a raw record, the records of a search response, or why it is skipped."""
     if not isinstance(obj, dict):
-        raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
+        raise TypeError(f"expected a JSON object, got {kind_of(obj, 'an object')}")
     doc = obj.get("_source", obj)
     hits = doc.get("hits")
     if isinstance(hits, dict) and isinstance(hits.get("hits"), list):  # a whole search response

@@ -49,8 +49,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._text import kind_of
 from ._table import parse_items
-from .calico import _protocol
+from .calico import _not_enum, _protocol
 
 __all__ = ["looks_like_goldmane", "parse_goldmane"]
 
@@ -103,15 +104,15 @@ def _hits(policies: Any) -> tuple[str | None, str | None]:
     if not isinstance(policies, dict):
         if policies is None:
             return None, None
-        raise TypeError(f"policies is a {type(policies).__name__}, not an object")
+        raise TypeError(f"policies is {kind_of(policies, 'an object')}, not an object")
     hits = policies.get("enforced_policies", policies.get("enforced")) or []
     if not isinstance(hits, list):
-        raise TypeError(f"enforced policies are a {type(hits).__name__}, not a list")
+        raise TypeError(f"enforced policies are {kind_of(hits, 'an object')}, not a list")
     names: list[str] = []
     trace: list[str] = []
     for h in hits:
         if not isinstance(h, dict):
-            raise TypeError(f"a policy hit is a {type(h).__name__}, not an object")
+            raise TypeError(f"a policy hit is {kind_of(h, 'an object')}, not an object")
         kind = _enum(h.get("kind"), _KINDS) or ""
         name = h.get("name") or "?"
         ns = h.get("namespace")
@@ -129,7 +130,7 @@ def _hits(policies: Any) -> tuple[str | None, str | None]:
 def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | str | None:
     """One Goldmane / Whisker object -> a raw record, the records of a list response, or why it is skipped."""
     if not isinstance(obj, dict):
-        raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
+        raise TypeError(f"expected a JSON object, got {kind_of(obj, 'an object')}")
     items = obj.get("items")
     if isinstance(items, list):  # a Whisker list response
         return parse_items(parse_goldmane, items, line, "goldmane")
@@ -139,7 +140,7 @@ def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...
             return "other"
         key = obj  # Whisker: one flat object
     elif not isinstance(key, dict):
-        raise TypeError(f"Key is a {type(key).__name__}, not an object")
+        raise TypeError(f"Key is {kind_of(key, 'an object')}, not an object")
     proto = _protocol(key["proto"]) if "proto" in key else _protocol(key.get("protocol"), "protocol")
     action = _enum(key.get("action"), _ACTIONS)
     svc = _text(key.get("dest_service_name"))
@@ -148,7 +149,7 @@ def parse_goldmane(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...
     reporter = key.get("reporter")
     if reporter is not None and reporter.__class__ is not str and reporter.__class__ is not int:
         # Neither Go's number nor the API's name (a lookup would take true and 1.0 for Src).
-        raise TypeError(f"reporter is a {type(reporter).__name__}, not a name or a number")
+        raise TypeError(f"reporter is {_not_enum(reporter)}, not a name or an integer")
     reporter = _REPORTERS.get(reporter.lower() if isinstance(reporter, str) else reporter)
     names, trace = _hits(key.get("policies"))
     start, end = obj.get("start_time"), obj.get("end_time")

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._text import kind_of
 from ._table import _not_text
 
 __all__ = [
@@ -190,7 +191,7 @@ def _event_kind(et: Any) -> Any:
     if et is None:
         return None
     if et.__class__ is not dict:
-        raise ValueError(f"event_type is a {type(et).__name__}, not an object")
+        raise ValueError(f"event_type is {kind_of(et, 'an object')}, not an object")
     return et.get("type")
 
 
@@ -323,7 +324,7 @@ def _policies(f: dict[str, Any]) -> tuple[str | None, str | None]:
 def parse_flow(obj: Any, line: int) -> tuple[Any, ...] | str | None:
     """One JSON line -> a raw record, or the name of a skipped non-flow event."""
     if not isinstance(obj, dict):
-        raise TypeError(f"expected a JSON object, got {type(obj).__name__}")
+        raise TypeError(f"expected a JSON object, got {kind_of(obj, 'an object')}")
     f = obj.get("flow")
     node = wtime = None
     if f is not None:

@@ -51,6 +51,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from .._text import kind_of
 from ..errors import PolicyError
 
 __all__ = ["MAX_LABEL_LENGTH", "MAX_NESTING", "Selector", "SelectorError", "parse_selector"]
@@ -631,7 +632,7 @@ class Selector:
 
 def _not_text(text: object, where: str, source: str, obj: str) -> SelectorError:
     return SelectorError(
-        f"{where}: a Calico selector must be a string, not {type(text).__name__}",
+        f"{where}: a Calico selector must be a string, not {kind_of(text)}",
         source=source or None,
         obj=obj or None,
         text=text,

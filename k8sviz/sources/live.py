@@ -30,7 +30,7 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .._text import counted
+from .._text import counted, kind_of, scalar
 from .._warnings import outside_stacklevel
 from ..errors import LiveError
 from ..model import LoadWarning
@@ -188,10 +188,10 @@ def _what(value: Any) -> str:
                     "a credential)")
         return f"plain text ({value[:40]!r}{'...' if len(value) > 40 else ''})"
     if isinstance(value, bool):
-        return f"a boolean ({value})"
+        return f"a boolean ({scalar(value)})"
     if isinstance(value, int | float):
         return f"a number ({value})"
-    return "a list" if isinstance(value, list) else f"a {type(value).__name__}"
+    return kind_of(value)
 
 
 def _kubeconfig_problem(text: str) -> str | None:
@@ -460,15 +460,7 @@ def _status_message(data: bytes) -> str:
 
 def _json_type(value: Any) -> str:
     """A JSON value's type as JSON names it (for messages about a response's shape)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
+    return kind_of(value, "an object")
 
 
 #: The deepest nesting orjson parses (a deeper document is refused, not a recursion error).

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml
+from .._text import kind_of
 from ..errors import InputError
 from ..model import LoadWarning
 
@@ -115,7 +116,7 @@ def expand_list(
         return
     if not isinstance(doc, dict):
         warn(LoadWarning("not-an-object",
-                         f"document is a {type(doc).__name__}, not a Kubernetes object; skipped", where))
+                         f"document is {kind_of(doc)}, not a Kubernetes object; skipped", where))
         return
     kind = doc.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and "items" in doc and not isinstance(
@@ -123,7 +124,7 @@ def expand_list(
         items = doc["items"]
         if items is not None:  # null is how Go writes an empty list
             # Read as no items, it would pass for a successful read of none.
-            raise InputError(f"malformed {kind}: items is a {type(items).__name__}, not a list", source=where)
+            raise InputError(f"malformed {kind}: items is {kind_of(items)}, not a list", source=where)
         return
     if isinstance(kind, str) and kind.endswith("List") and isinstance(doc.get("items"), list):
         item_kind = None if kind == "List" else kind[: -len("List")]

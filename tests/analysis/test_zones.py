@@ -314,14 +314,14 @@ RULE = "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, justificati
     [
         # A zone named by a number or null was stored under its text, where no allow rule could name it
         # (and `1` and `"1"` became one zone, the first lost).
-        ("zones:\n  1: {podSelector: {}}\n", r"zone 1: a zone name must be text \(got int 1\); quote it"),
-        ("zones:\n  ~: {podSelector: {}}\n", r"zone None: a zone name must be text \(got NoneType None\)"),
+        ("zones:\n  1: {podSelector: {}}\n", r"zone 1: a zone name must be text \(got a number 1\); quote it"),
+        ("zones:\n  ~: {podSelector: {}}\n", r"zone null: a zone name must be text \(got null\)"),
         # Values that were stored as their Python repr, or lost when falsy.
         ("zones:\n  a: {podSelector: {}, description: [x, y]}\n", r"zone a: description must be text"),
         (RULE + "owner: [p, q]}\n",
-         r"allow\[0\]: owner must be text \(got list \['p', 'q'\]\)"),
+         r"allow\[0\]: owner must be text \(got a list \['p', 'q'\]\)"),
         (RULE + "owner: {}}\n",
-         r"allow\[0\]: owner must be text \(got dict \{\}\)"),
+         r"allow\[0\]: owner must be text \(got a mapping \{\}\)"),
         # A date followed by anything else was cut to its first ten characters.
         (RULE + "expires: 2027-06-301}\n",
          r"allow\[0\]: allow\[0\]\.expires: '2027-06-301' is not a date"),
@@ -430,7 +430,7 @@ def test_a_tie_at_the_top_names_the_tied_zones(priorities, named):
     (("zones", "a", "podSelector", "matchLabels", "app"), r"zone a: bad selector"),
     (("allow", 0, "ports", 0), r"allow\[0\]\.ports\[0\]: port spec <int too large to show> must be"),
     (("allow", 0, "expires"), r"allow\[0\]\.expires: <int too large to show> is not a date"),
-    (("allow", 0, "owner"), r"allow\[0\]: owner must be text \(got int <int too large to show>\)"),
+    (("allow", 0, "owner"), r"allow\[0\]: owner must be text \(got a number <int too large to show>\)"),
 ])
 def test_a_dict_with_an_int_too_large_for_text_is_a_zone_error(path, match):
     """``load_zones`` takes a dict too; an int past 4300 digits has no str() or repr() (ValueError)."""

@@ -403,7 +403,7 @@ CAMEL_LINE = (
 @pytest.mark.parametrize(("field", "value", "said"), [
     ("is_reply", {"value": False}, "is_reply {'value': False} is not true or false"),
     ("verdict", ["FORWARDED"], "verdict is a list, not text"),
-    ("node_name", {"n": 1}, "node_name is a dict, not text"),
+    ("node_name", {"n": 1}, "node_name is an object, not text"),
 ])
 def test_an_object_where_a_value_belongs_is_named(tmp_path, field, value, said):
     rec = hubble(GOOD)

@@ -153,7 +153,7 @@ def test_event_type_must_be_an_object(tmp_path, demo_snap):
     df, warns = load(tmp_path, [hubble(FRONTEND, CART, 7070, "FORWARDED", event=4, point="TO_ENDPOINT"), bad],
                      demo_snap)
     assert len(df) == 1 and any("1 malformed" in w for w in warns)
-    assert "event_type is a str" in k8sviz.flow_report(df)["problems"][0]["message"]
+    assert "event_type is a string" in k8sviz.flow_report(df)["problems"][0]["message"]
 
 
 def test_fast_and_generic_hubble_paths_agree(tmp_path, demo_snap, monkeypatch):

@@ -818,5 +818,5 @@ def test_admin_selector_labels_the_api_server_refuses_are_warned_as_networkpolic
         "spec.subject.namespaces.matchLabels", "spec.subject.namespaces.matchExpressions[0]",
         "spec.ingress[0].from[0].pods.podSelector.matchLabels",
         "spec.ingress[0].from[0].pods.podSelector.matchExpressions[0]"]
-    assert "value of label 'team' is not a string: 1.5 (float), compared as '1.5'" in said[0]
-    assert "label key 5 is not a string (int), compared as '5'" in said[1]
+    assert "value of label 'team' is not a string: 1.5 (a number), compared as '1.5'" in said[0]
+    assert "label key 5 is not a string (a number), compared as '5'" in said[1]

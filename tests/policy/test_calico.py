@@ -836,10 +836,10 @@ def test_pcsa_selectors_need_the_accounts_too():
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"endpoints": {"addresses": ["10.0.0.9"]}}, "endpoints is a dict, not a list"),
-    ({"endpoints": ["10.0.0.9"]}, r"endpoints\[0\] is a str, not a mapping"),
-    ({"endpoints": [{"addresses": "10.0.0.9"}]}, r"endpoints\[0\]\.addresses is a str, not a list"),
-    ({"ports": [80]}, r"ports\[0\] is a int, not a mapping"),
+    ({"endpoints": {"addresses": ["10.0.0.9"]}}, "endpoints is a mapping, not a list"),
+    ({"endpoints": ["10.0.0.9"]}, r"endpoints\[0\] is a string, not a mapping"),
+    ({"endpoints": [{"addresses": "10.0.0.9"}]}, r"endpoints\[0\]\.addresses is a string, not a list"),
+    ({"ports": [80]}, r"ports\[0\] is a number, not a mapping"),
     ({"ports": [{"port": "80"}]}, r"ports\[0\]\.port '80' is not a port number"),
     ({"addressType": "IPv5"}, "addressType 'IPv5' is not IPv4, IPv6 or FQDN"),
 ])
@@ -1676,4 +1676,4 @@ def test_network_set_labels_the_api_server_refuses_are_warned_as_pod_labels_are(
     said = {w.obj: w.message for w in snap.warnings if w.code == "invalid-label"}
     assert set(said) == {"GlobalNetworkSet/g", "NetworkSet/web/s"}
     assert said["GlobalNetworkSet/g"].startswith(
-        "value of label 'role' is not a string: 5 (int), compared as '5'")
+        "value of label 'role' is not a string: 5 (a number), compared as '5'")

@@ -46,19 +46,20 @@ class TestShapes:
         assert snap.coverage["networkpolicies"] == "ok"
         assert snap.network_policies == ()
 
-    @pytest.mark.parametrize("items", ["garbage", {"a": 1}, 5, True])
+    @pytest.mark.parametrize(("items", "what"), [("garbage", "a string"), ({"a": 1}, "a mapping"), (5, "a number"),
+                                                 (True, "a boolean")])
     @pytest.mark.parametrize("kind", ["NetworkPolicyList", "List"])
-    def test_a_list_whose_items_are_not_a_list_is_an_error(self, write, kind, items):
+    def test_a_list_whose_items_are_not_a_list_is_an_error(self, write, kind, items, what):
         """Before: a successful empty read (coverage ok, then every pod "unprotected")."""
         f = write("np.yaml", [pod("a", "p"), {"apiVersion": "networking.k8s.io/v1", "kind": kind, "items": items}])
         with pytest.raises(InputError) as e:
             k8sviz.load(f)
-        assert str(e.value) == f"{f}#2: malformed {kind}: items is a {type(items).__name__}, not a list"
+        assert str(e.value) == f"{f}#2: malformed {kind}: items is {what}, not a list"
 
     def test_a_typed_list_inside_a_list_is_named_by_its_position(self, write):
         f = write("l.json", {"apiVersion": "v1", "kind": "List", "items": [
             {"apiVersion": "v1", "kind": "PodList", "items": "x"}]})
-        with pytest.raises(InputError, match=r"l\.json\.items\[0\]: malformed PodList: items is a str"):
+        with pytest.raises(InputError, match=r"l\.json\.items\[0\]: malformed PodList: items is a string"):
             k8sviz.load(f)
 
     def test_null_items_are_an_empty_list_and_missing_items_no_list(self, write):
@@ -421,8 +422,8 @@ class TestBadInput:
         snap = k8sviz.load(path)
         assert snap.pods[0].labels == {"version": "1", "ready": "true"}
         messages = [w.message for w in snap.warnings if w.code == "invalid-label"]
-        assert any("'version' is not a string: 1 (int)" in m for m in messages)
-        assert any("'ready' is not a string: True (bool)" in m for m in messages)
+        assert any("'version' is not a string: 1 (a number)" in m for m in messages)
+        assert any("'ready' is not a string: true (a boolean)" in m for m in messages)
 
     def test_malformed_json(self, tmp_path):
         path = tmp_path / "bad.json"
@@ -456,12 +457,13 @@ class TestBadInput:
         snap = k8sviz.load(write("x.yaml", {"apiVersion": "v1", "kind": "Pod", "metadata": {}}))
         assert codes(snap) == ["no-name"]
 
-    @pytest.mark.parametrize("name", [2024, True, ["web"], {"a": 1}])
-    def test_object_whose_name_is_not_text_is_an_error(self, write, name):
+    @pytest.mark.parametrize(("name", "what"), [(2024, "a number"), (True, "a boolean"), (["web"], "a list"),
+                                                ({"a": 1}, "a mapping")])
+    def test_object_whose_name_is_not_text_is_an_error(self, write, name, what):
         # Unquoted YAML such as `name: 2024` is refused by the API server; a snapshot
         # must not skip it as nameless (it has a name) nor keep a number as the name.
         obj = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": "a"}}
-        with pytest.raises(InputError, match=rf"x\.yaml.*ServiceAccount/a/.*metadata\.name is a {type(name).__name__}, not a string"):
+        with pytest.raises(InputError, match=rf"x\.yaml.*ServiceAccount/a/.*metadata\.name is {what}, not a string"):
             k8sviz.load(write("x.yaml", obj))
 
     def test_unknown_and_ignored_kinds_are_reported(self, write):
@@ -616,7 +618,7 @@ class TestBadInput:
         assert "matchExpressions[0]: invalid value for label 'tier': 'no way'" in text
         assert "so that value excludes nothing" in text
         assert "matchExpressions[1]: invalid label key '-bad'" in text and "the expression always holds" in text
-        assert "value 1 of label 'version' is not a string (int), compared as '1'" in text
+        assert "value 1 of label 'version' is not a string (a number), compared as '1'" in text
         # Kept as written: the policy still reads, and selects nothing a real pod could carry.
         assert str(snap.network_policies[0].pod_selector) == "app=bad value!"
 
@@ -644,7 +646,7 @@ class TestBadInput:
              "spec.jobTemplate.spec.template.metadata.labels: invalid label key '-key'"),
             ("invalid-label", str(f) + "#1", "Deployment/shop/web", "metadata.labels: invalid value for label 'bad': '<x>'"),
             ("invalid-label", str(f) + "#1", "Deployment/shop/web",
-             "spec.template.metadata.labels: value of label 'version' is not a string: 1 (int), compared as '1'"),
+             "spec.template.metadata.labels: value of label 'version' is not a string: 1 (a number), compared as '1'"),
         ]
         # Kept as text, as on pods: the synthesized pod carries the label a selector compares.
         assert snap.pod("shop/web-synthesized").labels == {"app": "web", "version": "1"}
