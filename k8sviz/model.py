@@ -746,7 +746,7 @@ def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
             raise ValueError(f"ports[{i}].protocol {proto!r} is invalid")
         port = p.get("port")
         if port is not None and (type(port) is not int or not 1 <= port <= 65535):
-            raise ValueError(f"ports[{i}].port {port!r} is not a port number")
+            raise ValueError(f"ports[{i}].port {_shown(port)} is not a port number")
         ports.append((proto, port))
     return EndpointSlice(m.get("namespace") or "default", m["name"], service, tuple(addresses), tuple(ports),
                          tuple(not_ready), tuple(terminating))
@@ -893,7 +893,7 @@ def _container_fields_checked(raw: Any, init: bool, where: str, source: str) -> 
         pname = p.get("name") or None
         if pname is not None and type(pname) is not str:
             # Named ports are matched by text; unquoted YAML (`name: 8080`) is no IANA name either.
-            raise ValueError(f"container port name {pname!r} is not a string")
+            raise ValueError(f"container port name {_shown(pname)} is not a string")
         ports.append((cport, proto, pname, hp or None))
     sc = raw.get("securityContext")
     if sc is not None and type(sc) is not dict:
@@ -1076,7 +1076,7 @@ def _policy_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
     port = raw.get("port")
     end = raw.get("endPort")
     if isinstance(port, bool):
-        raise PolicyError(f"{where}: invalid port {port!r}", source=source, obj=obj)
+        raise PolicyError(f"{where}: invalid port {_shown(port)}", source=source, obj=obj)
     if isinstance(port, str) and port.isascii() and port.isdigit():
         # The API server never converts: a string is a port name (IsValidPortName wants a
         # letter), so `port: "80"` is rejected there, not read as 80.
@@ -1093,7 +1093,7 @@ def _policy_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
         if not valid_port_name(port):
             raise PolicyError(f"{where}: {port!r} is not a valid port name", source=source, obj=obj)
     elif port is not None:
-        raise PolicyError(f"{where}: invalid port {port!r}", source=source, obj=obj)
+        raise PolicyError(f"{where}: invalid port {_shown(port)}", source=source, obj=obj)
     if end is not None:
         if not isinstance(port, int):
             raise PolicyError(
@@ -1942,7 +1942,7 @@ def _number_port(proto: Any, number: Any, end: Any, where: str, source: str, obj
     """A port number, or the range ``number``-``end``: numbers only, never a name."""
     for v in (number, end):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
-            raise PolicyError(f"{where}: {v!r} is not a port number", source=source, obj=obj)
+            raise PolicyError(f"{where}: {_shown(v)} is not a port number", source=source, obj=obj)
     if number is None:
         raise PolicyError(f"{where} needs a port number", source=source, obj=obj)
     if end is not None and (number >= end if strict else number > end):

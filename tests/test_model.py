@@ -58,6 +58,7 @@ BAD_POD_FIELDS = [
     (("spec", "containers", 0, "securityContext"), {"privileged": "false"},
      r"container 'c' securityContext\.privileged is 'false' \(a string\), not true or false"),
     (("spec", "containers", 0, "securityContext"), "privileged", r"securityContext is a string, not a mapping"),
+    ((*_PORT, "name"), True, r"container port name true is not a string"),
 ]
 
 
@@ -111,6 +112,16 @@ def test_wrong_typed_node_name_no_longer_reaches_the_engine(write):
     f = write("pod.yaml", _pod(nodeName=["a", "b"]))
     with pytest.raises(InputError, match="Pod/shop/p"):
         k8sviz.load(f)
+
+
+@pytest.mark.parametrize(("port", "said"), [(True, "invalid port true"), (False, "invalid port false"),
+                                           ([80], "invalid port [80]")])
+def test_a_networkpolicy_port_of_another_kind_is_shown_as_written(write, port, said):
+    """YAML's true, not Python's True: the user wrote `port: true`."""
+    f = write("np.yaml", netpol("shop", "p", {"podSelector": {}, "ingress": [{"ports": [{"port": port}]}]}))
+    with pytest.raises(PolicyError) as e:
+        k8sviz.load(f)
+    assert str(e.value) == f"{f}, NetworkPolicy/shop/p: spec.ingress[0].ports[0]: {said}"
 
 
 class TestNetworkPolicyLists:

@@ -334,6 +334,7 @@ def cnp_rule(**rule):
          "peer cannot be set with destinationNamedPort"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portNumber": {"protocol": "TCP"}}]}]}, "needs a port number"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portNumber": {"port": "http"}}]}]}, "'http' is not a port number"),
+        (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portNumber": {"port": True}}]}]}, "true is not a port number"),
         (anp, {"priority": 1, "subject": ALL, "egress": [{"action": "Deny", "to": [ALL], "ports": [{"portRange": {"end": 9}}]}]}, "needs a port number"),
         (cnp, {**CNP, "tier": "Middle"}, "spec.tier"),
         (cnp, {**CNP, "ingress": [{"action": "Allow", "from": [ALL]}]}, "Accept"),
