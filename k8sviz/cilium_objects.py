@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ._text import scalar
 from .errors import PolicyError
 from .goregexp import go_regexp_error
 from .model import (
@@ -1212,6 +1213,31 @@ def _services(raw: list[Any], where: str, ctx: _Ctx) -> tuple[CiliumServiceRef, 
     return tuple(out)
 
 
+#: The ICMP type names of Cilium's agent per family (pkg/policy/api/icmp.go).
+_ICMP_NAMES: dict[str, frozenset[str]] = {
+    "IPv4": frozenset((
+        "EchoReply", "DestinationUnreachable", "Redirect", "Echo", "EchoRequest", "RouterAdvertisement",
+        "RouterSelection", "TimeExceeded", "ParameterProblem", "Timestamp", "TimestampReply",
+        "Photuris", "ExtendedEchoRequest", "ExtendedEchoReply")),
+    "IPv6": frozenset((
+        "DestinationUnreachable", "PacketTooBig", "TimeExceeded", "ParameterProblem", "EchoRequest",
+        "EchoReply", "MulticastListenerQuery", "MulticastListenerReport", "MulticastListenerDone",
+        "RouterSolicitation", "RouterAdvertisement", "NeighborSolicitation", "NeighborAdvertisement",
+        "RedirectMessage", "RouterRenumbering", "ICMPNodeInformationQuery", "ICMPNodeInformationResponse",
+        "InverseNeighborDiscoverySolicitation", "InverseNeighborDiscoveryAdvertisement",
+        "HomeAgentAddressDiscoveryRequest", "HomeAgentAddressDiscoveryReply", "MobilePrefixSolicitation",
+        "MobilePrefixAdvertisement", "DuplicateAddressRequestCodeSuffix",
+        "DuplicateAddressConfirmationCodeSuffix", "ExtendedEchoRequest", "ExtendedEchoReply")),
+}
+#: The names the CRDs' pattern for ``type`` takes (the API server refuses any other). It is
+#: the two lists in one, whatever the family (the agent refuses IPv4's Echo with IPv6), and
+#: it says "ExtendedEcho Reply", with a space, for ExtendedEchoReply.
+_ICMP_SCHEMA_NAMES = ((_ICMP_NAMES["IPv4"] | _ICMP_NAMES["IPv6"] | {"ExtendedEcho Reply"})
+                      - {"ExtendedEchoReply"})
+#: A type number as text, as the CRDs' pattern takes it (no sign, no leading zero).
+_ICMP_NUMBER = re.compile(r"[0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]")
+
+
 def _check_icmps(raw: Any, where: str, ctx: _Ctx) -> None:
     """The shape the CRDs give ``icmps`` (a list of ``{fields: [{family, type}]}``, family IPv4
     or IPv6, type a number 0-255 or a name): any ``icmps`` makes its entry ICMP only, so one
@@ -1232,9 +1258,20 @@ def _check_icmps(raw: Any, where: str, ctx: _Ctx) -> None:
             if f.get("family") not in (None, "IPv4", "IPv6"):
                 raise ctx.error(f"{at}.family must be IPv4 or IPv6, not {f['family']!r}")
             t = f.get("type")
-            named, numbered = isinstance(t, str) and t != "", type(t) is int and 0 <= t <= 255
-            if not (named or numbered):
-                raise ctx.error(f"{at}.type must be an ICMP type number 0-255 or name, not {t!r}")
+            numbered = ((type(t) is int and 0 <= t <= 255)
+                        or (isinstance(t, str) and _ICMP_NUMBER.fullmatch(t) is not None))
+            if not (numbered or (isinstance(t, str) and t in _ICMP_SCHEMA_NAMES)):
+                # An unknown name ('Bogus', 'echo') is refused by the API server, as 300 is.
+                raise ctx.error(f"{at}.type must be an ICMP type number 0-255 or one of Cilium's ICMP "
+                                "type names (EchoRequest, DestinationUnreachable, ...), not "
+                                f"{scalar(t) or repr(t)}")
+            family = f.get("family") or "IPv4"
+            if not numbered and t not in _ICMP_NAMES[family]:
+                # Past the schema, the agent's ICMPField.UnmarshalJSON looks the name up for its
+                # family ('Echo' is IPv4's only) and refuses the whole policy.
+                ctx.rejected = True
+                ctx.unsupported.append(f"Cilium's agent rejects the policy ({at}.type: ICMP type {t} not "
+                                       f"found in {family}), so it enforces nothing of it")
 
 
 def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tuple[CiliumPeer, ...]:

@@ -937,6 +937,33 @@ def test_l7_rules_the_api_server_refuses_are_load_errors(tmp_path, rules, messag
     assert message in str(e.value)
 
 
+@pytest.mark.parametrize(("family", "icmp_type"), [
+    (None, 8), ("IPv4", "8"), ("IPv6", "128"), (None, "Echo"), ("IPv4", "EchoRequest"), ("IPv6", "EchoRequest"),
+    ("IPv6", "NeighborSolicitation"), ("IPv4", "ExtendedEchoRequest"), ("IPv6", "0")])
+def test_icmp_types_cilium_takes_load(tmp_path, family, icmp_type):
+    field = {"type": icmp_type} if family is None else {"family": family, "type": icmp_type}
+    snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, "ingress": [
+        {"fromEndpoints": [{}], "icmps": [{"fields": [field]}]}]}))
+    assert not snap.unevaluated_policies
+
+
+@pytest.mark.parametrize(("family", "icmp_type"), [
+    ("IPv6", "Echo"), ("IPv6", "Redirect"), ("IPv4", "PacketTooBig"), (None, "NeighborSolicitation"),
+    ("IPv4", "ExtendedEcho Reply")])
+def test_an_icmp_type_name_of_the_other_family_is_refused_by_the_agent(tmp_path, family, icmp_type):
+    """The CRDs' pattern takes either family's names (and its "ExtendedEcho Reply"); the agent's
+    ``ICMPField.UnmarshalJSON`` looks the name up for the field's family and refuses the policy."""
+    field = {"type": icmp_type} if family is None else {"family": family, "type": icmp_type}
+    entries = [{"fromEndpoints": [{}], "icmps": [{"fields": [field]}]}, {"fromEndpoints": [{}], "toPorts": [{"ports": TCP_80}]}]
+    snap, _ = load_files(tmp_path, cnp("p", {"endpointSelector": D, "ingress": entries}))
+    (pol,) = snap.unevaluated_policies
+    assert pol.rejected and pol.unsupported == (
+        f"Cilium's agent rejects the policy (spec.ingress[0].icmps[0].fields[0].type: ICMP type {icmp_type} not "
+        f"found in {family or 'IPv4'}), so it enforces nothing of it",), pol.unsupported
+    # Nothing of it is enforced: not even the port 80 of the other entry isolates db/d.
+    assert k8sviz.reachability(snap).can_reach("web/a", "db/d", 81)
+
+
 def test_icmps_beside_to_ports_in_an_allow_entry_are_refused_by_the_agent(tmp_path):
     """``IngressRule.Validate``: "the ICMPs block may only be present without ToPorts"."""
     entry = {"fromEndpoints": [{}], "icmps": [{"fields": [{"type": 8}]}], "toPorts": [{"ports": TCP_80}]}
@@ -1200,7 +1227,16 @@ def test_a_namespaced_subject_keeps_its_other_namespace_requirements():
     ({"endpointSelector": {}, "ingress": [{"icmps": [{"fields": [{"family": "IPv5", "type": 8}]}]}]},
      "spec.ingress[0].icmps[0].fields[0].family must be IPv4 or IPv6, not 'IPv5'"),
     ({"endpointSelector": {}, "egress": [{"icmps": [{"fields": [{"type": 300}]}]}]},
-     "spec.egress[0].icmps[0].fields[0].type must be an ICMP type number 0-255 or name, not 300"),
+     "spec.egress[0].icmps[0].fields[0].type must be an ICMP type number 0-255 or one of Cilium's ICMP type "
+     "names (EchoRequest, DestinationUnreachable, ...), not 300"),
+    # The CRDs' pattern takes a number or one of Cilium's names; any other text was taken as a name.
+    *(({"endpointSelector": {}, "egress": [{"icmps": [{"fields": [{"type": t}]}]}]},
+       f"spec.egress[0].icmps[0].fields[0].type must be an ICMP type number 0-255 or one of Cilium's ICMP type "
+       f"names (EchoRequest, DestinationUnreachable, ...), not {said}")
+      for t, said in [("Bogus", "'Bogus'"), ("echoRequest", "'echoRequest'"), ("08", "'08'"), ("256", "'256'"),
+                      ("", "''"), (True, "true"), (None, "null"),
+                      # The pattern says "ExtendedEcho Reply": the API server refuses the agent's name.
+                      ("ExtendedEchoReply", "'ExtendedEchoReply'")]),
     ({"endpointSelector": {}, "egress": [{"toFQDNs": [{"matchName": "a.com", "matchPattern": "*.a.com"}]}]},
      "exactly one of matchName and matchPattern"),
     ({"endpointSelector": {}, "egress": [{"toFQDNs": [{}]}]}, "exactly one of matchName and matchPattern"),
