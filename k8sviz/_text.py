@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-__all__ = ["clip", "counted", "kind_of", "md_cell", "number", "scalar"]
+__all__ = ["as_written", "clip", "counted", "kind_of", "md_cell", "number", "scalar"]
 
 
 def counted(n: int, noun: str, nouns: str | None = None) -> str:
@@ -90,3 +90,15 @@ def scalar(value: object) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return None
+
+
+def as_written(value: object) -> str:
+    """``value`` for a message as the user wrote it: ``true``, ``false`` and ``null`` as YAML and
+    JSON write them, anything else as ``repr`` gives it (``'tcp'``, ``80``, ``[1]``)."""
+    word = scalar(value)
+    if word is not None:
+        return word
+    try:
+        return repr(value)
+    except ValueError:  # an int past Python's 4300 digits has no repr at all
+        return f"<{kind_of(value)} too large to show>"

@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
+from ._text import as_written
 from .errors import PolicyError
 from .model import (
     IPBlock,
@@ -590,7 +591,7 @@ def _order(raw: Any, where: str, source: str, ref: str) -> float | None:
     if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise PolicyError(f"{where} must be a number, not {raw!r}"[:200], source=source, obj=ref)
+        raise PolicyError(f"{where} must be a number, not {as_written(raw)}"[:200], source=source, obj=ref)
     try:
         value = float(raw)
     except OverflowError:  # an int past a float64 (YAML 0x... of 300 digits): Calico's order is one
@@ -1065,7 +1066,7 @@ def _icmp_fields(raw: Any, where: str, source: str, ref: str) -> None:
     for key, top in (("type", 254), ("code", 255)):
         v = raw.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= top):
-            _reject(f"{where}.{key} must be a number 0-{top}, not {v!r}", source, ref)
+            _reject(f"{where}.{key} must be a number 0-{top}, not {as_written(v)}", source, ref)
     if raw.get("code") is not None and raw.get("type") is None:
         # The kernel's matches take a code only with its type.
         _refused(f"{where}: an ICMP code needs an ICMP type", source, ref,
@@ -1181,8 +1182,8 @@ def _check_host_flags(spec: Mapping[str, Any], source: str, ref: str) -> None:
         # The CRD's schema wants a boolean: read for its truth, "false" would make the policy
         # one for host endpoints only, and drop every rule it has for pods unsaid.
         if not isinstance(spec.get(flag), bool | None):
-            raise PolicyError(f"spec.{flag} must be true or false, not {spec[flag]!r}", source=source,
-                              obj=ref)
+            raise PolicyError(f"spec.{flag} must be true or false, not {as_written(spec[flag])}",
+                              source=source, obj=ref)
     pre, untracked = bool(spec.get("preDNAT")), bool(spec.get("doNotTrack"))
     # Whatever else such a policy says, Felix gives preDNAT and doNotTrack policies to host
     # endpoints only, so none of these bears on a pod.

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ._text import scalar
+from ._text import as_written
 from .errors import PolicyError
 from .goregexp import go_regexp_error
 from .model import (
@@ -403,7 +403,7 @@ class _Ctx:
 
 def _key(key: Any, where: str, ctx: _Ctx) -> str:
     if not isinstance(key, str):
-        raise ctx.error(f"{where}: label key {key!r} must be a string")
+        raise ctx.error(f"{where}: label key {as_written(key)} must be a string")
     source, sep, rest = key.partition(":")
     if not sep:
         return key
@@ -1118,12 +1118,12 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
             protos = ("TCP", "UDP", "SCTP") if proto == "ANY" else (proto,)
             written = port = p["port"]
             if isinstance(port, bool) or not isinstance(port, int | str) or port == "":
-                raise ctx.error(f"{w}: invalid port {port!r}")
+                raise ctx.error(f"{w}: invalid port {as_written(port)}")
             end = p.get("endPort")
             # The CRDs' schema: endPort an integer from 0 to 65535 (nothing ties it to port).
             if end is not None and (isinstance(end, bool) or not isinstance(end, int)
                                     or not 0 <= end <= 65535):
-                raise ctx.error(f"{w}: endPort {end!r} must be a number from 0 to 65535")
+                raise ctx.error(f"{w}: endPort {as_written(end)} must be a number from 0 to 65535")
             if isinstance(port, int):
                 ctx.number_ports.append(w)
             if isinstance(port, str):
@@ -1264,7 +1264,7 @@ def _check_icmps(raw: Any, where: str, ctx: _Ctx) -> None:
                 # An unknown name ('Bogus', 'echo') is refused by the API server, as 300 is.
                 raise ctx.error(f"{at}.type must be an ICMP type number 0-255 or one of Cilium's ICMP "
                                 "type names (EchoRequest, DestinationUnreachable, ...), not "
-                                f"{scalar(t) or repr(t)}")
+                                f"{as_written(t)}")
             family = f.get("family") or "IPv4"
             if not numbered and t not in _ICMP_NAMES[family]:
                 # Past the schema, the agent's ICMPField.UnmarshalJSON looks the name up for its

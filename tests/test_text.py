@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from k8sviz._text import kind_of, scalar
+from k8sviz._text import as_written, kind_of, scalar
 
 PACKAGE = Path(__file__).resolve().parent.parent / "k8sviz"
 
@@ -39,6 +39,16 @@ def test_a_boolean_is_no_number():
                                              ("", None), ("true", None), ([], None)])
 def test_scalar_writes_true_false_and_null_as_yaml_does(value, said):
     assert scalar(value) == said
+
+
+@pytest.mark.parametrize(("value", "said"), [(True, "true"), (False, "false"), (None, "null"),
+                                             ("tcp", "'tcp'"), (80, "80"), ([1], "[1]")])
+def test_as_written_shows_a_value_as_yaml_writes_its_scalars(value, said):
+    assert as_written(value) == said
+
+
+def test_as_written_shows_an_int_too_long_for_repr():
+    assert as_written(10**5000) == "<a number too large to show>"  # repr raises ValueError past 4300 digits
 
 
 # --- No type(x).__name__ in errors about input data -------------------------------------------

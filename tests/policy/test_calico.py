@@ -359,6 +359,7 @@ def test_a_missing_tier_is_placed_last_with_a_warning():
     ({"ingress": [{"action": "Allow", "protocol": "XTP"}]}, "invalid protocol"),
     ({"types": ["ingress"]}, "spec.types"),
     ({"order": "first"}, "spec.order must be a number"),
+    ({"order": True}, "spec.order must be a number, not true"),  # YAML's word, not Python's True
     # What else Calico's validator refuses (libcalico-go/lib/validator/v3).
     ({"ingress": [{"action": "Allow", "protocol": "tcp"}]},
      "invalid protocol 'tcp' (Calico spells it 'TCP')"),
@@ -368,6 +369,8 @@ def test_a_missing_tier_is_placed_last_with_a_warning():
      "port numbers are 1-65535"),
     ({"ingress": [{"action": "Allow", "protocol": "ICMP", "icmp": {"type": 255}}]},
      "icmp.type must be a number 0-254"),
+    ({"ingress": [{"action": "Allow", "protocol": "ICMP", "icmp": {"type": False}}]},
+     "icmp.type must be a number 0-254, not false"),
     ({"ingress": [{"action": "Allow", "protocol": "ICMP", "notICMP": {"code": 0}}]},
      "an ICMP code needs an ICMP type"),
     ({"ingress": [{"action": "Allow", "protocol": "ICMP", "ipVersion": 6}]},

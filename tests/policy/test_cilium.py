@@ -523,6 +523,8 @@ def test_an_end_port_at_or_below_the_port_is_that_port_alone(tmp_path):
     # Out of the schema's range is still refused by the API server.
     with pytest.raises(PolicyError, match="endPort 65536 must be a number from 0 to 65535"):
         load_files(tmp_path, ingress_ports({"port": "80", "endPort": 65536}))
+    with pytest.raises(PolicyError, match="endPort true must be a number from 0 to 65535"):  # YAML's word
+        load_files(tmp_path, ingress_ports({"port": "80", "endPort": True}))
 
 
 def test_port_strings_read_as_the_agent_parses_them(tmp_path):
