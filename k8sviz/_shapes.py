@@ -15,7 +15,7 @@ from typing import Any
 
 from ._text import kind_of
 
-__all__ = ["shape_problem"]
+__all__ = ["field_values", "shape_problem"]
 
 _MAP, _LIST, _NUMBER, _PORT = "a mapping", "a list", "an integer", "a port number or name"
 
@@ -67,7 +67,7 @@ def shape_problem(obj: Mapping[str, Any]) -> str | None:
     rules = _COMMON + _SHAPES.get(kind, ()) if isinstance(kind, str) else _COMMON
     for path, want in rules:
         tokens = path.replace("[]", ".[]").split(".")
-        for at, value in _values(obj, tokens, ""):
+        for at, value in field_values(obj, tokens, ""):
             if value is None:
                 if path in _REQUIRED:
                     return f"{at} is missing or null, not {want}"
@@ -76,7 +76,7 @@ def shape_problem(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _values(node: Any, tokens: list[str], at: str) -> Iterator[tuple[str, Any]]:
+def field_values(node: Any, tokens: list[str], at: str) -> Iterator[tuple[str, Any]]:
     """Every (place, value) at ``tokens`` below ``node``; a step through a value of the wrong
     shape yields nothing (the rule for that value reports it)."""
     if not tokens:
@@ -86,9 +86,9 @@ def _values(node: Any, tokens: list[str], at: str) -> Iterator[tuple[str, Any]]:
     if head == "[]":
         if type(node) is list:
             for i, item in enumerate(node):
-                yield from _values(item, rest, f"{at}[{i}]")
+                yield from field_values(item, rest, f"{at}[{i}]")
     elif type(node) is dict:
-        yield from _values(node.get(head), rest, f"{at}.{head}" if at else head)
+        yield from field_values(node.get(head), rest, f"{at}.{head}" if at else head)
 
 
 def _has_shape(value: Any, want: str) -> bool:

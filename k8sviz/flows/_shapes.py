@@ -11,9 +11,9 @@ failure, so it costs nothing on good records.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
+from .._shapes import field_values
 from .._text import kind_of
 
 __all__ = ["structure_detail", "structure_problem"]
@@ -109,28 +109,13 @@ def _camel_read(flow: dict[str, Any]) -> dict[str, Any]:
 def _check(obj: dict[str, Any], rules: tuple[tuple[str, str], ...], at: str) -> str | None:
     for path, want in rules:
         tokens = [t for t in path.replace("[]", ".[]").split(".") if t]
-        for place, value in _values(obj, tokens, at):
+        for place, value in field_values(obj, tokens, at):
             if value is None:
                 if place.endswith("]"):  # a field left out is null; a list item is not
                     return f"{place} is null, not {want}"
             elif not _has_shape(value, want):
                 return f"{place} is {kind_of(value, _OBJECT)}, not {want}"
     return None
-
-
-def _values(node: Any, tokens: list[str], at: str) -> Iterator[tuple[str, Any]]:
-    """Every (place, value) at ``tokens`` below ``node``; a step through a value of the wrong
-    shape yields nothing (the rule for that value reports it)."""
-    if not tokens:
-        yield at, node
-        return
-    head, rest = tokens[0], tokens[1:]
-    if head == "[]":
-        if type(node) is list:
-            for i, item in enumerate(node):
-                yield from _values(item, rest, f"{at}[{i}]")
-    elif type(node) is dict:
-        yield from _values(node.get(head), rest, f"{at}.{head}" if at else head)
 
 
 def _has_shape(value: Any, want: str) -> bool:

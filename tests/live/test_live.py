@@ -330,13 +330,18 @@ def tamper_path(path: str, make: Any, *, when: Any = None) -> Any:
     return hook
 
 
+@pytest.fixture
+def short_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deadline of 0.5 s per answer, under a read timeout of 1 s that a trickle never trips."""
+    monkeypatch.setattr(live, "REQUEST_DEADLINE", 0.5)
+    monkeypatch.setattr(live, "REQUEST_TIMEOUT", (2.0, 1.0))
+
+
 def test_a_server_trickling_its_answer_is_bounded_by_the_request_deadline(
-    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+    apiserver: Any, kubeconfig: Any, short_deadline: None
 ) -> None:
     # A byte every 50 ms never trips a read timeout of 1 s: without a deadline for the whole
     # answer this trickle of a few kilobytes took minutes, and one of megabytes never ended.
-    monkeypatch.setattr(live, "REQUEST_DEADLINE", 0.5)
-    monkeypatch.setattr(live, "REQUEST_TIMEOUT", (2.0, 1.0))
     srv = apiserver(small())
     srv.tamper = tamper_path("/api/v1/pods", lambda st, h, b: Reply(st, h, b + b" " * 10_000, trickle=0.05))
     # Either the body's reader or the deadline's watch says so first: both name the body.
@@ -349,12 +354,10 @@ def test_a_server_trickling_its_answer_is_bounded_by_the_request_deadline(
 
 
 def test_a_server_trickling_its_headers_is_bounded_by_the_request_deadline(
-    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+    apiserver: Any, kubeconfig: Any, short_deadline: None
 ) -> None:
     # http.client reads the status line and headers a line at a time, each read under the read
     # timeout: a byte every 50 ms held the request for as long as the headers went on.
-    monkeypatch.setattr(live, "REQUEST_DEADLINE", 0.5)
-    monkeypatch.setattr(live, "REQUEST_TIMEOUT", (2.0, 1.0))
     srv = apiserver(small())
     srv.tamper = tamper_path("/api/v1/nodes", lambda st, h, b: Reply(st, h, b, head_trickle=0.05))
     with pytest.raises(LiveError) as e:
@@ -365,14 +368,12 @@ def test_a_server_trickling_its_headers_is_bounded_by_the_request_deadline(
 
 
 def test_a_body_of_empty_gzip_members_is_bounded_by_the_request_deadline(
-    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+    apiserver: Any, kubeconfig: Any, short_deadline: None
 ) -> None:
     import gzip
 
     # Each member decodes to nothing, so urllib3 reads on inside one read1 call and the checks
     # between reads never ran: the deadline's watch ends it.
-    monkeypatch.setattr(live, "REQUEST_DEADLINE", 0.5)
-    monkeypatch.setattr(live, "REQUEST_TIMEOUT", (2.0, 1.0))
     srv = apiserver(small())
     members = gzip.compress(b"") * 20_000
     srv.tamper = tamper_path("/api/v1/nodes", lambda st, h, b: Reply(
