@@ -63,8 +63,16 @@ MAX_RESPONSE_BYTES = 1 << 30
 #: Most pages read for one list (``PAGE_SIZE`` times this is millions of objects): a server
 #: that hands out new continue tokens forever ends in an error, not an endless snapshot.
 MAX_PAGES = 10_000
-#: Attempts per request when the server answers 429 or 5xx.
+#: Attempts per request when the server answers 408, 429 or 5xx.
 MAX_ATTEMPTS = 5
+#: Statuses below 500 that are retried as 5xx are: the request may succeed when asked again.
+#: 429: throttled (API Priority and Fairness, with a Retry-After).  408: no API server sends it
+#: (its own timeouts answer 504, or 500 "ServerTimeout", both retried as 5xx), but a proxy or
+#: load balancer before it does when the request was slow to reach it or idled on a kept-alive
+#: connection; RFC 9110 (15.5.9) lets a client repeat the request, and a GET is safe to repeat.
+#: client-go retries only 429 and 5xx (rest.checkWait), so kubectl fails on a 408 where this
+#: retries it.
+RETRIED = frozenset({408, 429})
 #: Backoff before retry ``n`` (0-based) when the server sends no ``Retry-After``.
 BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0)
 #: Longest ``Retry-After`` honoured, in seconds.
@@ -458,6 +466,16 @@ def _status_message(data: bytes) -> str:
     return ""
 
 
+def _http(status: int) -> str:
+    """``HTTP 409 Conflict``: a status with its name, as people read it (``HTTP 499`` if it has none)."""
+    from http import HTTPStatus
+
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
 def _json_type(value: Any) -> str:
     """A JSON value's type as JSON names it (for messages about a response's shape)."""
     return kind_of(value, "an object")
@@ -726,7 +744,7 @@ class _Reader:
             raise
 
     def get(self, path: str, query: Sequence[tuple[str, Any]] = ()) -> tuple[int, bytes]:
-        """One GET, retried on 429/5xx (honouring ``Retry-After``) and on dropped connections."""
+        """One GET, retried on 408/429/5xx (honouring ``Retry-After``) and on dropped connections."""
         import urllib3
         from kubernetes.client.rest import ApiException
 
@@ -765,12 +783,14 @@ class _Reader:
                     raise LiveError(msg) from None
                 self._pause(BACKOFF[attempt])
                 continue
-            if status == 429 or status >= 500:
+            if status in RETRIED or status >= 500:
                 if last:
+                    failing = {429: "throttles these credentials",
+                               408: "(or a proxy or load balancer before it) keeps timing the request out"}
                     msg = (f"{what}: the API server answered HTTP {status} {MAX_ATTEMPTS} times "
                            f"({_status_message(data) or 'no message'}); giving up: the server at "
-                           f"{self.host} {'throttles these credentials' if status == 429 else 'is failing'}"
-                           "; try again later, or with --concurrency 1")
+                           f"{self.host} {failing.get(status, 'is failing')}; try again later, or with "
+                           "--concurrency 1")
                     raise LiveError(msg)
                 delay = _retry_after(headers)
                 delay = BACKOFF[attempt] if delay is None else delay
@@ -828,7 +848,7 @@ class _Reader:
         if status == 403:
             return None
         if status != 200:
-            msg = (f"GET /apis: unexpected HTTP {status} from {self.host}: "
+            msg = (f"GET /apis: unexpected {_http(status)} from {self.host}: "
                    f"{_status_message(data) or 'no message'}")
             raise LiveError(msg)
         served = {"v1"}
@@ -897,7 +917,7 @@ class _Reader:
                 if status == 404:
                     raise _NotFound(_status_message(data))
                 if status != 200:
-                    msg = f"GET {path}: unexpected HTTP {status}: {_status_message(data) or 'no message'}"
+                    msg = f"GET {path}: unexpected {_http(status)}: {_status_message(data) or 'no message'}"
                     raise LiveError(msg)
                 # A proxy or a broken server can answer 200 with anything: the shape is checked
                 # here, where the message can still name the request.
@@ -1161,7 +1181,7 @@ def _get_namespaces(
     not exist (404: RBAC refuses with 403 before it looks the name up).
 
     Only a 403 is a ``forbidden`` warning, as for lists; any other answer that is not the
-    namespace fails the snapshot as a list's would (429/5xx once the retries are spent).
+    namespace fails the snapshot as a list's would (408/429/5xx once the retries are spent).
 
     RBAC authorises ``get namespaces/<ns>`` against a RoleBinding in ``<ns>`` itself, so a
     namespace-scoped auditor can usually read the labels that ``namespaceSelector`` peers
@@ -1185,7 +1205,7 @@ def _get_namespaces(
             continue
         if status != 200:
             # Recorded as "forbidden" before: a refusal, which a 400 or a redirect is not.
-            msg = f"GET {path}: unexpected HTTP {status}: {_status_message(data) or 'no message'}"
+            msg = f"GET {path}: unexpected {_http(status)}: {_status_message(data) or 'no message'}"
             raise LiveError(msg)
         try:
             obj = orjson.loads(data)
@@ -1329,14 +1349,14 @@ def snapshot_cluster(
     LiveError
         The kubeconfig is unusable (no such context, none current, a failing exec plugin),
         the server is unreachable or rejects the credentials, a namespace in ``namespaces``
-        does not exist, or the server keeps failing (429/5xx) after bounded retries.  Also
+        does not exist, or the server keeps failing (408/429/5xx) after bounded retries.  Also
         when an answer is not what an API server sends (not JSON, cut short, a redirect, a
         list without its continue token): the message names the request.
 
     Every request is bounded: :data:`REQUEST_TIMEOUT` to connect and between bytes,
     :data:`REQUEST_DEADLINE` for a whole answer, :data:`MAX_RESPONSE_BYTES` per answer,
     :data:`MAX_PAGES` per list (a continue token given twice fails at once), and
-    :data:`MAX_ATTEMPTS` tries of a request that fails with 429/5xx or a dropped connection.
+    :data:`MAX_ATTEMPTS` tries of a request that fails with 408/429/5xx or a dropped connection.
     """
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         msg = f"concurrency must be a whole number of at least 1, got {concurrency!r}"

@@ -8,8 +8,8 @@ It serves recorded objects the way kube-apiserver does, enough for a read-only c
   ``kind``/``apiVersion``) and unstructured lists for custom resources;
 * ``limit``/``continue`` paging with opaque tokens and ``metadata.remainingItemCount``;
 * ``Status`` errors: 401 (wrong bearer token), 403 (per-resource RBAC), 404 (unknown path or
-  group), 405 (any verb but GET), 410 (expired continue token), and injected 429/5xx faults
-  with ``Retry-After``;
+  group), 405 (any verb but GET), 410 (expired continue token), and injected faults (any
+  status: 408, 429, 5xx...) with the headers given (``Retry-After``, ``Connection: close``);
 * :attr:`FakeAPIServer.tamper`: a hook that rewrites any answer (status, headers, body) or
   misbehaves on the wire (a :class:`Reply` that trickles, stalls, lies about its length or
   resets the connection mid-body), as a broken proxy or a hostile server would.
@@ -330,7 +330,8 @@ class FakeAPIServer:
             fault = queued.pop(0) if queued else None
         if fault is not None:
             code, headers = fault
-            reason = "TooManyRequests" if code == 429 else "InternalError"
+            reason = {408: "Timeout", 409: "Conflict", 418: "Teapot", 429: "TooManyRequests"}.get(
+                code, "InternalError")
             return code, headers, _status(code, reason, f"injected {code}")
         if req.path in self.bodies:
             return 200, {}, self.bodies[req.path]

@@ -301,6 +301,44 @@ def test_retries_are_bounded(apiserver: Any, kubeconfig: Any, monkeypatch: pytes
                                  "--concurrency 1")
 
 
+def test_408_is_retried_like_429_honouring_retry_after(
+    apiserver: Any, kubeconfig: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As a proxy or load balancer sends it: it closes the connection, so the retry reconnects.
+    srv = apiserver(small())
+    srv.faults["/api/v1/pods"] = [(408, {"Retry-After": "1", "Connection": "close"})]
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "k8sviz.live"]
+    assert said == ["GET /api/v1/pods: the API server answered HTTP 408 (injected 408); retrying in 1.0 s "
+                    "(attempt 2 of 5)"]
+    assert len(snap.pods) == 2 and snap.coverage["pods"] == "ok"
+    assert len(pages(srv, "/api/v1/pods")) == 2
+
+
+def test_408_retries_are_bounded(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
+    srv = apiserver(small())
+    srv.faults["/api/v1/nodes"] = [(408, {})] * 10
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert str(e.value) == (f"GET /api/v1/nodes: the API server answered HTTP 408 5 times (injected 408); "
+                            f"giving up: the server at {srv.url} (or a proxy or load balancer before it) "
+                            "keeps timing the request out; try again later, or with --concurrency 1")
+    assert len(pages(srv, "/api/v1/nodes")) == live.MAX_ATTEMPTS
+
+
+@pytest.mark.parametrize(("status", "words"), [(409, "Conflict"), (418, "I'm a Teapot")])
+def test_409_and_418_are_errors_at_once_named_in_words(
+    apiserver: Any, kubeconfig: Any, status: int, words: str
+) -> None:
+    srv = apiserver(small())
+    srv.faults["/api/v1/pods"] = [(status, {"Retry-After": "0"})] * 2
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert str(e.value) == f"GET /api/v1/pods: unexpected HTTP {status} {words}: injected {status}"
+    assert len(pages(srv, "/api/v1/pods")) == 1  # not retried, whatever its Retry-After says
+
+
 def test_request_timeout(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(live, "REQUEST_TIMEOUT", (2.0, 0.3))
     srv = apiserver(small())
@@ -574,8 +612,8 @@ def test_a_huge_status_message_is_clipped(apiserver: Any, kubeconfig: Any) -> No
     srv = apiserver(small())
     srv.tamper = tamper_path("/api/v1/pods", lambda st, h, b: (418, h, json.dumps(
         {"kind": "Status", "message": "teapot " * 100_000}).encode()))
-    with pytest.raises(LiveError, match=r"^GET /api/v1/pods: unexpected HTTP 418: teapot teapot .* \.\.\.$") \
-            as e:
+    teapot = r"^GET /api/v1/pods: unexpected HTTP 418 I'm a Teapot: teapot teapot .* \.\.\.$"
+    with pytest.raises(LiveError, match=teapot) as e:
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
     assert len(str(e.value)) < 400
 
@@ -901,7 +939,8 @@ def test_a_namespace_read_by_name_is_forbidden_only_when_refused(
     assert len(pages(srv, "/api/v1/namespaces/shop")) == 1 + live.MAX_ATTEMPTS
 
     srv.faults["/api/v1/namespaces/shop"] = [(400, {})]
-    with pytest.raises(LiveError, match=r"^GET /api/v1/namespaces/shop: unexpected HTTP 400: injected 400$"):
+    with pytest.raises(LiveError,
+                       match=r"^GET /api/v1/namespaces/shop: unexpected HTTP 400 Bad Request: injected 400$"):
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
     srv.bodies["/api/v1/namespaces/shop"] = b"[]"
     with pytest.raises(LiveError, match=r"^GET /api/v1/namespaces/shop: the response is not a Kubernetes"):
