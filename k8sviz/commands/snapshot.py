@@ -31,6 +31,11 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "--concurrency", default=None, metavar="N",
         help="lists fetched at once (default 4; 1: one after the other); the snapshot is the same",
     )
+    live.add_argument(
+        "--timeout", default=None, metavar="SECONDS",
+        help="longest wait for one request's whole answer (default 300); a request still unanswered "
+             "then stops the snapshot",
+    )
     return p
 
 
@@ -49,16 +54,35 @@ def _concurrency(value: str) -> int:
     return n
 
 
+def _timeout(value: str) -> float:
+    """The --timeout value (seconds), checked here for a one-line error, as --concurrency is."""
+    import math
+
+    from ..errors import InputError
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:  # nan, inf and 1e999 are floats too
+        msg = f"--timeout takes a positive number of seconds (say 30 or 2.5), not {value!r}"
+        raise InputError(msg)
+    return seconds
+
+
 def run(args: argparse.Namespace) -> int:
     live = args.kubeconfig or args.context or args.in_cluster or args.namespace
     check_output(args.output, not_to_terminal="the snapshot")
-    if args.concurrency is not None and not live:
-        from ..errors import InputError
+    for option, value in (("--concurrency", args.concurrency), ("--timeout", args.timeout)):
+        if value is not None and not live:
+            from ..errors import InputError
 
-        msg = "--concurrency applies to a live snapshot (--kubeconfig/--context/--in-cluster)"
-        raise InputError(msg)
+            msg = f"{option} applies to a live snapshot (--kubeconfig/--context/--in-cluster)"
+            raise InputError(msg)
     if args.concurrency is not None:
         args.concurrency = _concurrency(args.concurrency)
+    if args.timeout is not None:
+        args.timeout = _timeout(args.timeout)
     if live:
         from ..errors import InputError
 
@@ -90,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
                 in_cluster=args.in_cluster,
                 cluster=args.cluster,
                 **({} if args.concurrency is None else {"concurrency": args.concurrency}),
+                timeout=args.timeout,
             )
         finally:
             logger.removeHandler(handler)

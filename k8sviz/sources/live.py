@@ -15,6 +15,7 @@ import contextlib
 import gc
 import hashlib
 import logging
+import math
 import os
 import re
 import sys
@@ -53,9 +54,9 @@ PAGE_SIZE = 500
 #: ``(connect, read)`` timeout of every request, in seconds.  The read timeout bounds each
 #: wait for the next bytes, not the whole answer: see :data:`REQUEST_DEADLINE`.
 REQUEST_TIMEOUT: tuple[float, float] = (5.0, 60.0)
-#: Longest one response may take to arrive in full, in seconds.  A server (or proxy) that
-#: trickles its answer a byte at a time never trips the read timeout; this bounds it.  The
-#: bound is checked between reads, so it may be passed by up to one read timeout.
+#: Longest one response may take to arrive in full, in seconds, unless :func:`snapshot_cluster`
+#: is given another ``timeout`` (``--timeout``).  A server (or proxy) that trickles its answer a
+#: byte at a time never trips the read timeout; this bounds it.
 REQUEST_DEADLINE = 300.0
 #: Largest response body read, in bytes.  A page holds at most :data:`PAGE_SIZE` objects of at
 #: most 1.5 MB each (etcd's limit), well under this.
@@ -449,9 +450,11 @@ class _Broken(Exception):
     """A response that did not arrive whole (its message says why, in plain words); ``retry``:
     whether asking again may help (a dropped connection) or not (an answer too large)."""
 
-    def __init__(self, message: str, *, retry: bool = True):
+    def __init__(self, message: str, *, retry: bool = True, slow: bool = False):
         super().__init__(message)
         self.retry = retry
+        #: The deadline passed: the server may be working, only slower than the timeout allows.
+        self.slow = slow
 
 
 def _status_message(data: bytes) -> str:
@@ -619,8 +622,10 @@ class _Progress:
 class _Reader:
     """GET requests with retries, paging and error mapping over one ``ApiClient``."""
 
-    def __init__(self, api: Any, progress: _Progress, origin: str = ""):
+    def __init__(self, api: Any, progress: _Progress, origin: str = "", deadline: float | None = None):
         self.api = api
+        #: Seconds one answer may take in full (:data:`REQUEST_DEADLINE` unless given).
+        self.deadline = REQUEST_DEADLINE if deadline is None else deadline
         self.host = str(api.configuration.host)
         #: Whose credentials, from which kubeconfig (for messages; never the credentials).
         self.origin = origin
@@ -669,11 +674,10 @@ class _Reader:
 
         return self._within_deadline(fetch_before_37, phase)
 
-    @staticmethod
     def _within_deadline(
-        fetch: Callable[[], tuple[int, Any, bytes]], phase: list[str]
+        self, fetch: Callable[[], tuple[int, Any, bytes]], phase: list[str]
     ) -> tuple[int, Any, bytes]:
-        """``fetch()`` (one request and its body), given :data:`REQUEST_DEADLINE` to return.
+        """``fetch()`` (one request and its body), given :attr:`deadline` to return.
 
         No timeout of urllib3 bounds a whole answer: http.client reads the status line and
         headers a line at a time, each read under the read timeout, so a server sending a byte
@@ -692,17 +696,17 @@ class _Reader:
 
         thread = threading.Thread(target=run, name="k8sviz-request", daemon=True)
         thread.start()
-        thread.join(REQUEST_DEADLINE)
+        thread.join(min(self.deadline, threading.TIMEOUT_MAX))
         if not got:
-            raise _Broken(f"no complete answer had arrived after {REQUEST_DEADLINE:g} s (its {phase[0]} "
-                          "still arriving)", retry=False)
+            raise _Broken(f"no complete answer had arrived after {self.deadline:g} s (its {phase[0]} "
+                          "still arriving)", retry=False, slow=True)
         ok, value = got[0]
         if not ok:
             raise value
         return value
 
     def _body(self, raw: Any, started: float) -> bytes:
-        """The body of ``raw`` (a urllib3 response, not yet read), within :data:`REQUEST_DEADLINE`
+        """The body of ``raw`` (a urllib3 response, not yet read), within :attr:`deadline`
         and :data:`MAX_RESPONSE_BYTES`.
 
         ``read1`` returns after one read from the connection, so the deadline is checked between
@@ -734,9 +738,9 @@ class _Reader:
                 size += len(chunk)
                 if size > MAX_RESPONSE_BYTES:
                     raise _Broken(f"the response is larger than {MAX_RESPONSE_BYTES:,} bytes", retry=False)
-                if time.monotonic() - started > REQUEST_DEADLINE:
-                    raise _Broken(f"no complete answer had arrived after {REQUEST_DEADLINE:g} s (its body "
-                                  f"still arriving, {size:,} bytes so far)", retry=False)
+                if time.monotonic() - started > self.deadline:
+                    raise _Broken(f"no complete answer had arrived after {self.deadline:g} s (its body "
+                                  f"still arriving, {size:,} bytes so far)", retry=False, slow=True)
         except BaseException:
             # The connection is in an unknown state: never back in the pool.
             with contextlib.suppress(Exception):
@@ -772,8 +776,10 @@ class _Reader:
                     self._pause(BACKOFF[attempt])
                     continue
                 tries = f" ({MAX_ATTEMPTS} times)" if e.retry else ""
+                # A working server can be slower than a short --timeout: the way out is said.
+                slow = ", or slower than that: a longer --timeout gives it more time" if e.slow else ""
                 msg = (f"{what}: {e}{tries}; the API server at {self.host}, or a proxy before it, is "
-                       "misbehaving")
+                       f"misbehaving{slow}")
                 raise LiveError(msg) from None
             except (urllib3.exceptions.HTTPError, ApiException, OSError) as e:
                 reason = _reason(e)
@@ -1302,6 +1308,24 @@ def _check_namespace_names(namespaces: Sequence[str] | None) -> None:
         raise LiveError(msg)
 
 
+def _check_timeout(timeout: Any) -> float:
+    """The ``timeout`` argument as seconds (None: :data:`REQUEST_DEADLINE`); a LiveError, before
+    any request, for one that is not a positive, finite number."""
+    if timeout is None:
+        return REQUEST_DEADLINE
+    seconds = math.nan
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
+        try:
+            seconds = float(timeout)
+        except OverflowError:  # an int past float's range
+            seconds = math.inf
+    # nan fails the comparison too: a wait of nan seconds would be none.
+    if not 0 < seconds < math.inf:
+        msg = f"timeout must be a positive, finite number of seconds, got {_clip(repr(timeout), 60)}"
+        raise LiveError(msg)
+    return seconds
+
+
 def snapshot_cluster(
     kubeconfig: str | None = None,
     context: str | None = None,
@@ -1311,6 +1335,7 @@ def snapshot_cluster(
     *,
     progress: IO[str] | None = None,
     concurrency: int = CONCURRENCY,
+    timeout: float | None = None,
 ) -> Snapshot:
     """Take a read-only snapshot of a live cluster.
 
@@ -1336,6 +1361,12 @@ def snapshot_cluster(
     concurrency
         Lists fetched at once (default 4; 1 fetches one after the other).  The snapshot is
         the same either way: items are added in the same order.
+    timeout
+        Seconds each request may take, from sending it to the last byte of its answer (default
+        :data:`REQUEST_DEADLINE`, 300; read when called); a positive, finite number.  It bounds
+        the whole request, connecting and a silent server included (whose own bounds,
+        :data:`REQUEST_TIMEOUT`, apply too).  An answer still arriving at the timeout fails the
+        snapshot, without a retry (a server that slow would take several timeouts).
 
     Returns
     -------
@@ -1354,13 +1385,14 @@ def snapshot_cluster(
         list without its continue token): the message names the request.
 
     Every request is bounded: :data:`REQUEST_TIMEOUT` to connect and between bytes,
-    :data:`REQUEST_DEADLINE` for a whole answer, :data:`MAX_RESPONSE_BYTES` per answer,
+    ``timeout`` (:data:`REQUEST_DEADLINE`) for a whole answer, :data:`MAX_RESPONSE_BYTES` per answer,
     :data:`MAX_PAGES` per list (a continue token given twice fails at once), and
     :data:`MAX_ATTEMPTS` tries of a request that fails with 408/429/5xx or a dropped connection.
     """
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         msg = f"concurrency must be a whole number of at least 1, got {concurrency!r}"
         raise LiveError(msg)
+    deadline = _check_timeout(timeout)
     if isinstance(namespaces, str):
         namespaces = [namespaces]  # one namespace, not its letters
     _check_namespace_names(namespaces)
@@ -1391,7 +1423,7 @@ def snapshot_cluster(
     fetcher: _Fetcher | None = None
     done = False
     try:
-        reader = _Reader(api, prog, origin)
+        reader = _Reader(api, prog, origin, deadline)
         served = reader.discover()
         todo, absent = _plan(served)
         for res in absent:

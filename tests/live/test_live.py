@@ -385,7 +385,8 @@ def test_a_server_trickling_its_answer_is_bounded_by_the_request_deadline(
     # Either the body's reader or the deadline's watch says so first: both name the body.
     with pytest.raises(LiveError, match=r"^GET /api/v1/pods: no complete answer had arrived after 0.5 s "
                                         r"\(its body still arriving.*\); the API server at .* is "
-                                        r"misbehaving$"):
+                                        r"misbehaving, or slower than that: a longer --timeout gives it "
+                                        r"more time$"):
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
     # Not retried: a server that slow would take five deadlines.
     assert len(pages(srv, "/api/v1/pods")) == 1
@@ -402,7 +403,78 @@ def test_a_server_trickling_its_headers_is_bounded_by_the_request_deadline(
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
     assert str(e.value) == (f"GET /api/v1/nodes: no complete answer had arrived after 0.5 s (its status "
                             f"line and headers still arriving); the API server at {srv.url}, or a proxy "
-                            "before it, is misbehaving")
+                            "before it, is misbehaving, or slower than that: a longer --timeout gives it "
+                            "more time")
+
+
+def test_a_small_timeout_ends_a_trickling_answer_with_the_deadline_error(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 10,000 bytes at a byte every 50 ms: over eight minutes, longer than the default deadline
+    # (300 s), and no read timeout trips.  timeout=0.5 ends it at the first check after 0.5 s.
+    srv = apiserver(small())
+    srv.tamper = tamper_path("/api/v1/pods", lambda st, h, b: Reply(st, h, b + b" " * 10_000, trickle=0.05))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), timeout=0.5)
+    # Either the body's reader or the deadline's watch says so first: both name the body.
+    assert re.fullmatch(r"GET /api/v1/pods: no complete answer had arrived after 0.5 s \(its body still "
+                        r"arriving(, [\d,]+ bytes so far)?\); the API server at \S+, or a proxy before it, "
+                        r"is misbehaving, or slower than that: a longer --timeout gives it more time",
+                        str(e.value))
+    assert len(pages(srv, "/api/v1/pods")) == 1  # not retried
+    # The same from the command line, with no file written.
+    out = tmp_path / "snap.json"
+    srv.tamper = tamper_path("/api/v1/nodes", lambda st, h, b: Reply(st, h, b, head_trickle=0.05))
+    assert main(["snapshot", "--kubeconfig", kubeconfig(srv), "--timeout", "0.5", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"k8sviz: error: GET /api/v1/nodes: no complete answer had arrived after 0.5 s (its status line and "
+        f"headers still arriving); the API server at {srv.url}, or a proxy before it, is misbehaving, or "
+        "slower than that: a longer --timeout gives it more time\n")
+    assert not out.exists()
+
+
+def test_a_timeout_shorter_than_the_read_timeout_bounds_a_silent_server_too(
+    apiserver: Any, kubeconfig: Any
+) -> None:
+    # The server says nothing for 3 s: under the read timeout of 60 s, over the timeout.
+    srv = apiserver(small())
+    srv.delay["/api/v1/services"] = 3.0
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), timeout=0.5)
+    assert str(e.value) == (f"GET /api/v1/services: no complete answer had arrived after 0.5 s (its status "
+                            f"line and headers still arriving); the API server at {srv.url}, or a proxy "
+                            "before it, is misbehaving, or slower than that: a longer --timeout gives it "
+                            "more time")
+
+
+def test_a_timeout_leaves_a_server_within_it_alone(apiserver: Any, kubeconfig: Any) -> None:
+    srv = apiserver(small())
+    srv.tamper = tamper_path("/api/v1/pods", lambda st, h, b: Reply(st, h, b, trickle=0.001, chunk=64))
+    assert len(k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), timeout=60).pods) == 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, 0.0, float("nan"), float("inf"), 10**400, True, "30", None.__class__])
+def test_timeout_must_be_a_positive_finite_number(bad: Any) -> None:
+    # Checked before the kubeconfig is read: no kubeconfig is given here.
+    with pytest.raises(LiveError, match=r"^timeout must be a positive, finite number of seconds, got "):
+        k8sviz.snapshot_cluster(timeout=bad)
+
+
+def test_cli_timeout_is_checked_in_one_line(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    srv = apiserver(small())
+    out = tmp_path / "snap.json"
+    assert main(["snapshot", "--kubeconfig", kubeconfig(srv), "--timeout", "2.5", "-o", str(out)]) == 0
+    capsys.readouterr()
+    for bad in ("abc", "0", "-3", "nan", "inf", "1e999", ""):
+        argv = ["snapshot", "--kubeconfig", kubeconfig(srv), "--timeout", bad, "-o", str(out)]
+        assert main(argv) == 2
+        assert capsys.readouterr().err == (f"k8sviz: error: --timeout takes a positive number of seconds "
+                                           f"(say 30 or 2.5), not {bad!r}\n")
+    assert main(["snapshot", "--demo", "--timeout", "5", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == ("k8sviz: error: --timeout applies to a live snapshot (--kubeconfig/"
+                                       "--context/--in-cluster)\n")
 
 
 def test_a_body_of_empty_gzip_members_is_bounded_by_the_request_deadline(
