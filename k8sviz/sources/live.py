@@ -6,7 +6,8 @@ written (``persist_config=False``).  Lists are fetched as raw JSON (camelCase, e
 as offline dumps, so a live snapshot and an offline snapshot of the same objects are equal.
 
 A resource the credentials may not list is recorded as ``coverage[plural] = "forbidden"``
-(unknown, never empty); a group the cluster does not serve is ``"not-installed"``.
+(unknown, never empty); a group version or resource the cluster does not serve (per API discovery,
+or a 404) is ``"not-installed"``.
 """
 
 from __future__ import annotations
@@ -632,6 +633,7 @@ class _Reader:
         self.progress = progress
         self.requests = 0
         self._lock = threading.Lock()
+        self._resources: dict[str, frozenset[str] | None] = {}
         #: Set when the snapshot fails or is interrupted: lists under way stop at their next page.
         self.stopped = threading.Event()
 
@@ -890,6 +892,39 @@ class _Reader:
             raise LiveError(msg)
         return served
 
+    def resources(self, gv: str) -> frozenset[str] | None:
+        """The resources group version ``gv`` serves (``GET /apis/<gv>``, its ``resources[].name``),
+        read once per group version; None when that is unknown.
+
+        ``GET /apis`` names group versions, not their resources: a cluster with an older Cilium
+        serves ``cilium.io/v2`` without ``ciliumclusterwidenetworkpolicies``, a Calico API server
+        may have no ``tiers``.  Unknown (the document refused, or not an APIResourceList), each
+        list is tried and a 404 says the resource is not installed, as before: listing is the
+        authority, so nothing is claimed from a document that cannot be read.
+        """
+        with self._lock:
+            if gv in self._resources:
+                return self._resources[gv]
+        path = f"/apis/{gv}" if "/" in gv else f"/api/{gv}"
+        status, data = self.get(path)
+        names: frozenset[str] | None = None
+        if status == 404:
+            names = frozenset()  # gone since GET /apis (a CRD deleted meanwhile)
+        elif status == 200:
+            try:
+                doc = _loads(data)
+            except ValueError:
+                doc = None
+            items = doc.get("resources") if type(doc) is dict and doc.get("groupVersion") == gv else None
+            if type(items) is list and all(type(r) is dict and type(r.get("name")) is str for r in items):
+                names = frozenset(str(r["name"]) for r in items)  # subresources too: "x/status"
+        elif status != 403:
+            msg = f"GET {path}: unexpected {_http(status)}: {_status_message(data) or 'no message'}"
+            raise LiveError(msg)
+        with self._lock:
+            self._resources[gv] = names
+        return names
+
     def list_all(self, res: Resource, path: str) -> tuple[list[dict[str, Any]], str, str]:
         """All items of one list (paged); returns ``(items, resourceVersion, sha256 of the pages)``."""
         try:
@@ -995,11 +1030,20 @@ def _list_page(data: bytes) -> tuple[list[dict[str, Any]], str | None, str] | st
 # Planning and collecting
 
 
-def _plan(served: set[str] | None) -> tuple[list[Resource], list[Resource]]:
-    """``(to list, not installed)`` given the served group versions (None: unknown, try all)."""
+def _plan(
+    served: set[str] | None, resources: Callable[[str], frozenset[str] | None] = lambda gv: None
+) -> tuple[list[Resource], list[Resource]]:
+    """``(to list, not installed)`` given the served group versions (None: unknown, try all) and
+    ``resources(gv)``, the resources a served group version serves (None: unknown, try each).
+    ``resources`` is asked only about the group versions a resource to list is in."""
 
     def ok(r: Resource) -> bool:
-        return served is None or r.group_version in served
+        if served is None:
+            return True
+        if r.group_version not in served:
+            return False
+        names = resources(r.group_version)
+        return names is None or r.plural in names
 
     # Built-in groups are listed whatever discovery says: every cluster serves them, so a
     # discovery document without one is broken (a proxy's, an aggregated API's), and taking it
@@ -1011,10 +1055,13 @@ def _plan(served: set[str] | None) -> tuple[list[Resource], list[Resource]]:
     (todo if cnp is not None else absent).append(cnp or CNP_VERSIONS[0])
     todo += [r for r in OPTIONAL if ok(r)]
     absent += [r for r in OPTIONAL if not ok(r)]
-    if served is None or any(ok(r) for r in CALICO_V3):
-        todo += CALICO_V3  # preferred; when discovery is unknown, a 404 falls back to the CRDs
-    elif any(ok(r) for r in CALICO_CRD):
-        todo += CALICO_CRD
+    # Preferred: v3; when discovery is unknown, a 404 falls back to the CRDs.  A v3 without some
+    # resource (an older Calico API server) has no CRD for it either.
+    for calico in (CALICO_V3, CALICO_CRD):
+        if served is None or any(r.group_version in served for r in calico):
+            todo += [r for r in calico if ok(r)]
+            absent += [r for r in calico if not ok(r)]
+            break
     else:
         absent += CALICO_V3
     return todo, absent
@@ -1425,7 +1472,7 @@ def snapshot_cluster(
     try:
         reader = _Reader(api, prog, origin, deadline)
         served = reader.discover()
-        todo, absent = _plan(served)
+        todo, absent = _plan(served, reader.resources)
         for res in absent:
             builder.coverage[res.key] = "not-installed"
         # Without discovery, a namespace-scoped auditor is refused every policy kind it has no

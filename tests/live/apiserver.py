@@ -209,6 +209,8 @@ class FakeAPIServer:
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._lists: dict[tuple[str, str], _List] = {}
+        #: ``(group/version, plural)`` pairs not served though their group version is: see :meth:`drop`.
+        self._dropped: set[tuple[str, str]] = set()
         self.served: set[str] = set()
         for gv in (*BUILTIN_GROUP_VERSIONS, *serve):
             self.serve(gv)
@@ -231,6 +233,9 @@ class FakeAPIServer:
             raise ValueError(msg)
         gv = key[0]
         kind, namespaced = _INFO[key]
+        if key in self._dropped:
+            msg = f"the test server was told not to serve {key[1]} in {gv}"
+            raise ValueError(msg)
         self.serve(gv)
         lst = self._lists.setdefault(key, _List(kind, namespaced))
         meta = obj.get("metadata") or {}
@@ -249,8 +254,17 @@ class FakeAPIServer:
         """Serve a group version (its known resources list empty until objects are added)."""
         self.served.add(gv)
         for kgv, plural, kind, namespaced in KNOWN:
-            if kgv == gv:
+            if kgv == gv and (gv, plural) not in self._dropped:
                 self._lists.setdefault((gv, plural), _List(kind, namespaced))
+
+    def drop(self, gv: str, plural: str) -> None:
+        """Serve ``gv`` without ``plural``, as a cluster whose CRDs (or aggregated API) are of an
+        older release does: ``cilium.io/v2`` without ``ciliumclusterwidenetworkpolicies``,
+        ``projectcalico.org/v3`` without ``tiers``.  Its discovery document leaves it out and its
+        list answers 404, as kube-apiserver's do."""
+        self.serve(gv)
+        self._dropped.add((gv, plural))
+        self._lists.pop((gv, plural), None)
 
     def add_many(self, objects: Iterable[dict[str, Any]]) -> None:
         for obj in objects:
@@ -465,19 +479,20 @@ class FakeAPIServer:
         )
 
     def _resource_list(self, gv: str) -> bytes:
-        return _dumps(
-            {
-                "kind": "APIResourceList",
-                "apiVersion": "v1",
-                "groupVersion": gv,
-                "resources": [
-                    {"name": p, "namespaced": lst.namespaced, "kind": lst.kind,
-                     "verbs": ["get", "list", "watch"]}
-                    for (g, p), lst in sorted(self._lists.items())
-                    if g == gv
-                ],
-            }
-        )
+        """``GET /apis/<group>/<version>`` (or ``/api/v1``): the APIResourceList of legacy discovery,
+        as kube-apiserver serves it, custom resources with their ``/status`` subresource."""
+        resources: list[dict[str, Any]] = []
+        for (g, p), lst in sorted(self._lists.items()):
+            if g != gv:
+                continue
+            resources.append({"name": p, "singularName": lst.kind.lower(), "namespaced": lst.namespaced,
+                              "kind": lst.kind, "verbs": ["get", "list", "watch"],
+                              "storageVersionHash": "k8sviz=="})
+            if gv not in BUILTIN_GROUP_VERSIONS:
+                resources.append({"name": f"{p}/status", "singularName": "", "namespaced": lst.namespaced,
+                                  "kind": lst.kind, "verbs": ["get", "patch", "update"]})
+        return _dumps({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+                       "resources": resources})
 
     # ------------------------------------------------------------------ client side
 

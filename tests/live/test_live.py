@@ -1109,6 +1109,81 @@ def test_calico_crds_when_v3_is_not_served(apiserver: Any, kubeconfig: Any) -> N
     assert snap.coverage["networksets.projectcalico.org"] == "ok"
 
 
+def cilium_policy() -> dict[str, Any]:
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": "l7", "namespace": "shop"},
+            "spec": {"endpointSelector": {}, "ingress": [{}]}}
+
+
+def test_a_resource_its_group_version_does_not_serve_is_not_installed(
+    apiserver: Any, kubeconfig: Any
+) -> None:
+    # An older Cilium has no clusterwide policies in cilium.io/v2; a Calico API server without
+    # tiers.  Discovery (GET /apis/G/V, once per group version) says so: never listed.
+    srv = apiserver([*small(), cilium_policy(), calico_policy("projectcalico.org/v3")])
+    srv.drop("cilium.io/v2", "ciliumclusterwidenetworkpolicies")
+    srv.drop("projectcalico.org/v3", "tiers")
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert snap.coverage["ciliumclusterwidenetworkpolicies"] == "not-installed"
+    assert snap.coverage["tiers.projectcalico.org"] == "not-installed"
+    assert snap.coverage["ciliumnetworkpolicies"] == "ok"
+    assert snap.coverage["globalnetworkpolicies.projectcalico.org"] == "ok"
+    assert [p.ref for p in snap.cilium_policies] == ["CiliumNetworkPolicy/shop/l7"]
+    assert len(snap.calico_policies) == 1
+    assert {w.code for w in snap.warnings} == {"pod-ip-conflict"}  # small()'s, none about coverage
+    paths = [r.path for r in srv.requests]
+    assert not [p for p in paths if p.endswith(("/ciliumclusterwidenetworkpolicies", "/tiers"))]
+    assert not [p for p in paths if "crd.projectcalico.org" in p]  # v3 is served: no fallback
+    # One discovery document per group version read (not per resource, not for built-in ones).
+    assert sorted(p for p in paths if p.count("/") == 3 and p.startswith("/apis/")) == [
+        "/apis/cilium.io/v2", "/apis/projectcalico.org/v3"]
+    # Namespace-scoped, the same.
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+    assert snap.coverage["ciliumclusterwidenetworkpolicies"] == "not-installed"
+    assert snap.coverage["ciliumnetworkpolicies"] == "ok" and len(snap.cilium_policies) == 1
+
+
+@pytest.mark.parametrize("discovery", ["refused", "not-a-list", "claims-it"])
+def test_a_list_that_answers_404_is_not_installed_whatever_discovery_said(
+    apiserver: Any, kubeconfig: Any, discovery: str
+) -> None:
+    # The discovery document refused (403), of the wrong shape, or naming a resource the server
+    # does not serve (a CRD deleted in between): the list's 404 decides.
+    srv = apiserver([*small(), cilium_policy()])
+    srv.drop("cilium.io/v2", "ciliumclusterwidenetworkpolicies")
+
+    def doc(status: int, headers: dict[str, str], body: bytes) -> Any:
+        if discovery == "refused":
+            return 403, headers, b'{"kind":"Status","code":403,"message":"forbidden"}'
+        if discovery == "not-a-list":
+            return 200, headers, b'{"kind":"Status","code":200}'
+        got = json.loads(body)
+        got["resources"].append({"name": "ciliumclusterwidenetworkpolicies", "namespaced": False,
+                                 "kind": "CiliumClusterwideNetworkPolicy", "verbs": ["list"]})
+        return status, headers, json.dumps(got).encode()
+
+    srv.tamper = tamper_path("/apis/cilium.io/v2", doc)
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert snap.coverage["ciliumclusterwidenetworkpolicies"] == "not-installed"
+    assert snap.coverage["ciliumnetworkpolicies"] == "ok" and len(snap.cilium_policies) == 1
+    assert {w.code for w in snap.warnings} == {"pod-ip-conflict"}  # small()'s, none about coverage
+    assert len(pages(srv, "/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies")) == 1
+
+
+def test_cluster_network_policy_at_the_older_version_when_the_newer_lacks_it(
+    apiserver: Any, kubeconfig: Any
+) -> None:
+    cnp = {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+           "metadata": {"name": "deny-pci"},
+           "spec": {"tier": "Admin", "priority": 10, "subject": {"namespaces": {}}, "ingress": []}}
+    srv = apiserver([*small(), cnp])
+    srv.drop("policy.networking.k8s.io/v1beta1", "clusternetworkpolicies")
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert snap.coverage["clusternetworkpolicies"] == "ok"
+    assert [a.key for a in snap.admin_policies] == ["deny-pci"]
+    assert not pages(srv, "/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies")
+
+
 def test_unreadable_discovery_probes_and_404_is_not_installed(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver([*small(), calico_policy("crd.projectcalico.org/v1")])
     srv.forbid_discovery = True

@@ -1,11 +1,11 @@
 """Seeded fuzzing of the live snapshot against a broken or hostile API server.
 
 Guards the contract of :func:`k8sviz.snapshot_cluster` (and ``k8sviz snapshot``) towards the
-answers it reads, whatever they are: each case tampers one kind of request (``GET /apis``, a list's
-first or later page, a namespace read by name) through :attr:`FakeAPIServer.tamper` -- a body of
-the wrong shape, not JSON, cut short, gzip that is not, an HTML page from a proxy, a ``Status``
-with code 200, a redirect, odd statuses and ``Retry-After`` values, a continue token repeated or
-new forever, a reset mid-body, a trickle -- and asserts that
+answers it reads, whatever they are: each case tampers one kind of request (``GET /apis``, a group
+version's discovery document, a list's first or later page, a namespace read by name) through
+:attr:`FakeAPIServer.tamper` -- a body of the wrong shape, not JSON, cut short, gzip that is not,
+an HTML page from a proxy, a ``Status`` with code 200, a redirect, odd statuses and ``Retry-After``
+values, a continue token repeated or new forever, a reset mid-body, a trickle -- and asserts that
 
 * the snapshot either succeeds or fails with a :class:`~k8sviz.errors.K8svizError` whose message
   names the request (``GET /...``) in plain words (no ``KeyError``, ``JSONDecodeError``, urllib3
@@ -239,7 +239,10 @@ def _target(rng: random.Random, scoped: bool) -> tuple[str, Any]:
                              "/apis/projectcalico.org/v3/globalnetworkpolicies"])
     kind = rng.choice(["apis", "list", "list", "later-page", "same-token", "new-tokens",
                        *(["namespace"] if scoped else [])])
-    path = {"apis": "/apis", "namespace": "/api/v1/namespaces/shop"}.get(kind) or rng.choice(lists)
+    if kind == "apis":  # the list of group versions, or one group version's resources
+        path = rng.choice(["/apis", "/apis", "/apis/projectcalico.org/v3", "/apis/cilium.io/v2"])
+    else:
+        path = {"namespace": "/api/v1/namespaces/shop"}.get(kind) or rng.choice(lists)
     return f"{kind} {path}", lambda r: r.path == path and (kind != "later-page" or "continue" in r.query)
 
 
@@ -332,8 +335,12 @@ def test_a_tampered_answer_keeps_the_contract(seed: int, baselines: dict[bool, A
 
 def test_the_fuzz_reaches_every_kind_of_request() -> None:
     """The seeds cover each target and both kinds of tampering (a guard that fuzzes nothing passes)."""
-    kinds = set()
+    kinds, discovery = set(), set()
     for seed in SEEDS:
         rng = random.Random(seed)
-        kinds.add(_target(rng, rng.random() < 0.25)[0].split()[0])
+        kind, path = _target(rng, rng.random() < 0.25)[0].split()
+        kinds.add(kind)
+        if kind == "apis":
+            discovery.add(path)
     assert kinds == {"apis", "list", "later-page", "same-token", "new-tokens", "namespace"}
+    assert discovery == {"/apis", "/apis/projectcalico.org/v3", "/apis/cilium.io/v2"}
