@@ -324,12 +324,15 @@ class _ExecErrors(logging.Handler):
     logger (``ERROR:root:...`` on stderr) as a side effect.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, thread: int | None = None) -> None:
         super().__init__(logging.ERROR)
         self.messages: list[str] = []
+        #: Only records of this thread (a token refreshed while other lists are fetched).
+        self.thread = thread
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(" ".join(record.getMessage().split()))
+        if self.thread is None or record.thread == self.thread:
+            self.messages.append(" ".join(record.getMessage().split()))
 
 
 #: Terminal colour codes, as a credential command's output may hold.
@@ -401,6 +404,7 @@ def _api_client(
         msg = (f"the credentials of {origin} could not be obtained: {'; '.join(exec_errors.messages)} "
                "(log in again, or check that the exec plugin is installed)")
         raise LiveError(msg)
+    cfg.get_api_key_with_prefix = _refreshing(cfg.get_api_key_with_prefix, origin)
     import urllib3
 
     # Connection errors are retried twice by urllib3; HTTP statuses are handled here.  Redirects
@@ -412,21 +416,55 @@ def _api_client(
     )
     # One pooled connection per list fetched at once (the client's default is 5 per CPU).
     cfg.connection_pool_maxsize = max(int(cfg.connection_pool_maxsize or 1), concurrency)
-    # Lists fetched at once must not refresh a token (exec plugin, OIDC, token file) together.
-    # The client calls the refresh hook from here, and the kubeconfig loader's hook installs a
-    # fresh hook each time, so the lock goes around this method, not around the hook.
-    key_with_prefix = cfg.get_api_key_with_prefix
+    return client.ApiClient(cfg), name, origin
+
+
+def _refreshing(key_with_prefix: Callable[..., Any], origin: str) -> Callable[..., Any]:
+    """``Configuration.get_api_key_with_prefix``, through which the client refreshes a token before
+    each request (the kubeconfig loader's ``refresh_api_key_hook``: an exec plugin run again once
+    its credential's ``expirationTimestamp`` nears, an OIDC token, a token file), made safe.
+
+    * One refresh at a time: lists fetched at once must not run an exec plugin together.  The
+      loader's hook installs a fresh hook each time, so the lock goes around this method, not
+      around the hook.
+    * A refresh that fails is a LiveError as clear as a first fetch that fails: the loader logs
+      the exec plugin's failure to the root logger (printing ``ERROR:root:...``) and sends the
+      old token, which the API server then refuses with a 401 that hides the plugin's message
+      ("run gcloud auth login").  client-go (kubectl) fails the request too.
+    """
     key_lock = threading.Lock()
+    root = logging.getLogger()
+    #: The error of a refresh that failed: the lists still under way fail with it, without
+    #: running the plugin again (a login prompt each time, or a root handler added after the
+    #: snapshot has failed).
+    failed: list[str] = []
 
     def locked_key(*args: Any, **kwargs: Any) -> Any:
         with key_lock:
-            key = key_with_prefix(*args, **kwargs)
+            if failed:
+                raise LiveError(failed[0])
+            # This thread's records only: other lists' threads log meanwhile.
+            errors = _ExecErrors(threading.get_ident())
+            root.addHandler(errors)
+            try:
+                key = key_with_prefix(*args, **kwargs)
+            except Exception as e:  # an auth-provider's refresh (OIDC...) raises what its library raises
+                detail = _clip(" ".join(_ANSI.sub("", str(e)).split()), 300)
+                failed.append(f"the credentials of {origin} could not be refreshed during the snapshot "
+                              f"({type(e).__name__}: {detail}); get fresh credentials and try again")
+            finally:
+                root.removeHandler(errors)
+            if errors.messages and not failed:
+                failed.append(f"the credentials of {origin} could not be refreshed during the snapshot: "
+                              f"{_clip('; '.join(errors.messages), 600)} (log in again, or check that the "
+                              "exec plugin is installed)")
+            if failed:
+                raise LiveError(failed[0])
         # A token file ends with a line break more often than not; client-go (kubectl) trims
         # it, this client sends it, and http.client refuses the header, token and all.
         return key.strip() if isinstance(key, str) else key
 
-    cfg.get_api_key_with_prefix = locked_key
-    return client.ApiClient(cfg), name, origin
+    return locked_key
 
 
 # ------------------------------------------------------------------------------------------

@@ -1306,6 +1306,60 @@ def test_a_failing_exec_plugin_is_reported_not_a_401(apiserver: Any, kubeconfig:
     assert len(srv.requests) == sent  # nothing was sent without credentials
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_exec_plugin_failing_at_a_refresh_is_reported_as_on_the_first_fetch(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], concurrency: int
+) -> None:
+    # The credential expires at once (within the client's 5 minutes of margin), so the client
+    # runs the plugin again before each request; the fourth run fails, part-way through the
+    # snapshot.  The client logged the failure to the root logger and sent the old token.
+    import logging
+
+    srv = apiserver(small(), token=TOKEN)
+    doc = json.loads(Path(kubeconfig(srv)).read_text())
+    runs = tmp_path / "runs"
+    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                  "status": {"token": TOKEN, "expirationTimestamp": "2020-01-01T00:00:00Z"}}
+    script = (f"import pathlib, sys; p = pathlib.Path({str(runs)!r}); n = len(p.read_text()) if p.exists() "
+              "else 0; p.write_text('x' * (n + 1)); "
+              "n < 3 or sys.exit('error: your login expired, run cloud login'); "
+              f"print({json.dumps(json.dumps(credential))})")
+    doc["users"][0]["user"] = exec_user(script)
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    handlers = list(logging.getLogger().handlers)
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path), concurrency=concurrency)
+    assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could "
+                            "not be refreshed during the snapshot: exec: process returned 1. error: your "
+                            "login expired, run cloud login (log in again, or check that the exec plugin is "
+                            "installed)")
+    assert runs.read_text() == "xxxx"  # loaded, two requests, then the failed refresh: no more runs
+    assert len(srv.requests) == 2  # nothing sent with the old token
+    assert logging.getLogger().handlers == handlers
+    assert "ERROR:root" not in capsys.readouterr().err
+
+
+def test_a_refresh_that_raises_is_one_clear_line(apiserver: Any, kubeconfig: Any) -> None:
+    # An auth-provider's refresh (OIDC's, say) raises what its library raises.
+    srv = apiserver(small())
+    api, _, _ = live._api_client(kubeconfig(srv), None, False)
+
+    def hook(c: Any) -> None:
+        raise OSError("token endpoint https://idp.example/token: Connection refused")
+
+    api.configuration.refresh_api_key_hook = hook
+    try:
+        with pytest.raises(LiveError) as e:
+            api.configuration.get_api_key_with_prefix("BearerToken")
+    finally:
+        api.close()
+    assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig "
+                            f"{kubeconfig(srv)} could not be refreshed during the snapshot (OSError: token "
+                            "endpoint https://idp.example/token: Connection refused); get fresh credentials "
+                            "and try again")
+
+
 def test_unreachable_and_bad_kubeconfig(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
