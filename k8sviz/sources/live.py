@@ -936,9 +936,10 @@ class _Reader:
 
         ``GET /apis`` names group versions, not their resources: a cluster with an older Cilium
         serves ``cilium.io/v2`` without ``ciliumclusterwidenetworkpolicies``, a Calico API server
-        may have no ``tiers``.  Unknown (the document refused, or not an APIResourceList), each
-        list is tried and a 404 says the resource is not installed, as before: listing is the
-        authority, so nothing is claimed from a document that cannot be read.
+        may have no ``tiers``.  Unknown (the document refused, missing, or not an
+        APIResourceList), each list is tried and a 404 says the resource is not installed, as
+        before: listing is the authority, so nothing is claimed from a document that cannot be
+        read.  Other statuses fail as a list's would (408/429/5xx after the retries).
         """
         with self._lock:
             if gv in self._resources:
@@ -946,9 +947,7 @@ class _Reader:
         path = f"/apis/{gv}" if "/" in gv else f"/api/{gv}"
         status, data = self.get(path)
         names: frozenset[str] | None = None
-        if status == 404:
-            names = frozenset()  # gone since GET /apis (a CRD deleted meanwhile)
-        elif status == 200:
+        if status == 200:
             try:
                 doc = _loads(data)
             except ValueError:
@@ -956,7 +955,7 @@ class _Reader:
             items = doc.get("resources") if type(doc) is dict and doc.get("groupVersion") == gv else None
             if type(items) is list and all(type(r) is dict and type(r.get("name")) is str for r in items):
                 names = frozenset(str(r["name"]) for r in items)  # subresources too: "x/status"
-        elif status != 403:
+        elif status not in (403, 404):
             msg = f"GET {path}: unexpected {_http(status)}: {_status_message(data) or 'no message'}"
             raise LiveError(msg)
         with self._lock:

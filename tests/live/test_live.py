@@ -1143,18 +1143,19 @@ def test_a_resource_its_group_version_does_not_serve_is_not_installed(
     assert snap.coverage["ciliumnetworkpolicies"] == "ok" and len(snap.cilium_policies) == 1
 
 
-@pytest.mark.parametrize("discovery", ["refused", "not-a-list", "claims-it"])
+@pytest.mark.parametrize("discovery", ["refused", "missing", "not-a-list", "claims-it"])
 def test_a_list_that_answers_404_is_not_installed_whatever_discovery_said(
     apiserver: Any, kubeconfig: Any, discovery: str
 ) -> None:
-    # The discovery document refused (403), of the wrong shape, or naming a resource the server
-    # does not serve (a CRD deleted in between): the list's 404 decides.
+    # The discovery document refused (403), missing (404), of the wrong shape, or naming a
+    # resource the server does not serve (a CRD deleted in between): the list's 404 decides.
     srv = apiserver([*small(), cilium_policy()])
     srv.drop("cilium.io/v2", "ciliumclusterwidenetworkpolicies")
 
     def doc(status: int, headers: dict[str, str], body: bytes) -> Any:
-        if discovery == "refused":
-            return 403, headers, b'{"kind":"Status","code":403,"message":"forbidden"}'
+        if discovery in ("refused", "missing"):
+            code = 403 if discovery == "refused" else 404
+            return code, headers, b'{"kind":"Status","code":%d,"message":"no"}' % code
         if discovery == "not-a-list":
             return 200, headers, b'{"kind":"Status","code":200}'
         got = json.loads(body)
@@ -1168,6 +1169,16 @@ def test_a_list_that_answers_404_is_not_installed_whatever_discovery_said(
     assert snap.coverage["ciliumnetworkpolicies"] == "ok" and len(snap.cilium_policies) == 1
     assert {w.code for w in snap.warnings} == {"pod-ip-conflict"}  # small()'s, none about coverage
     assert len(pages(srv, "/apis/cilium.io/v2/ciliumclusterwidenetworkpolicies")) == 1
+
+
+def test_a_discovery_document_answering_an_unexpected_status_is_an_error(
+    apiserver: Any, kubeconfig: Any
+) -> None:
+    srv = apiserver([*small(), cilium_policy()])
+    srv.faults["/apis/cilium.io/v2"] = [(409, {})]
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert str(e.value) == "GET /apis/cilium.io/v2: unexpected HTTP 409 Conflict: injected 409"
 
 
 def test_cluster_network_policy_at_the_older_version_when_the_newer_lacks_it(
