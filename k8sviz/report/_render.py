@@ -458,10 +458,46 @@ def _graph(data: ReportData) -> dict[str, Any]:
         "aggregated": aggregate,
         "nodes": n,
         "edges": edges,
+        "parts": _graph_parts(G, 0 if allowed is None else len(allowed)),
         "cut": _edges_left_out(fig),
         "zone_figure": zone_fig,
         "zone_cut": zone_cut,
     }
+
+
+#: Node types and edge kinds of :func:`k8sviz.graph`, as the page names them (singular, plural).
+_NODE_TYPES = {
+    "workload": ("workload", "workloads"),
+    "pod": ("pod", "pods"),
+    "service": ("Service", "Services"),
+    "external": ("external address or block", "external addresses or blocks"),
+    "node": ("cluster node", "cluster nodes"),
+    "networkset": ("network set", "network sets"),
+    "unknown": ("unmapped endpoint", "unmapped endpoints"),
+    "namespace": ("namespace", "namespaces"),
+}
+_EDGE_KINDS = {
+    "allowed": ("allowed by policy", "allowed by policy"),
+    "observed": ("observed in flows", "observed in flows"),
+    "selects": ("from a Service to a backend", "from a Service to its backends"),
+}
+
+
+def _graph_parts(G: Any, allowed_outside: int) -> dict[str, str]:
+    """The graph's nodes per type and edges per kind, as text: the totals above the figure
+    count Services, every external address block and Service edges, which the figure leaves
+    out or merges, so a reader could not match them with what is drawn.  ``allowed_outside``:
+    allowed edges kept beside the graph (``ReportData.allowed_edges``), counted as its own."""
+    types = Counter(str(d.get("type")) for _, d in G.nodes(data=True))
+    kinds = Counter(str(d.get("kind")) for _, _, d in G.edges(data=True))
+    if allowed_outside:
+        kinds["allowed"] += allowed_outside
+
+    def parts(counts: Counter[str], names: dict[str, tuple[str, str]]) -> str:
+        known = [k for k in names if counts[k]] + sorted(k for k in counts if k not in names)
+        return ", ".join(counted(counts[k], *names.get(k, (k, k))) for k in known)
+
+    return {"nodes": parts(types, _NODE_TYPES), "edges": parts(kinds, _EDGE_KINDS)}
 
 
 def _edges_left_out(fig: Any) -> dict[str, Any] | None:

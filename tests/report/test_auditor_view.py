@@ -1,0 +1,54 @@
+"""What an assessor reads in the demo report: each number says what it counts, and the
+numbers of two sections that count different things say how they relate."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+
+import pytest
+
+import k8sviz
+
+
+@pytest.fixture(scope="module")
+def demo_page() -> str:
+    """The README's first command's report, as text (every analysis real)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        return k8sviz.report(k8sviz.demo(), flows=k8sviz.demo_path("flows"),
+                             zones=k8sviz.demo_path("zones.yaml"), generated_at="2024-03-10T09:00:00Z")
+
+
+def _section(page: str, sid: str) -> str:
+    return page.split(f'<section id="{sid}"', 1)[1].split("</section>", 1)[0]
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n.replace(",", "")) for n in re.findall(r"(\d[\d,]*) [A-Za-z]", text)]
+
+
+def test_graph_totals_are_broken_down_into_what_the_figure_draws(demo_page):
+    """The demo graph's 89 nodes are mostly Services and external address blocks, which the
+    figure leaves out or merges: the page says so, and the parts add up to the totals."""
+    section = _section(demo_page, "graph")
+    total_nodes, total_edges = map(int, re.search(r"<p>(\d+) nodes, (\d+) edges", section).groups())
+    parts = re.search(r'<span id="graph-parts">Nodes: (.*?); edges: (.*?)\. ', section)
+    assert parts, section[:500]
+    nodes, edges = parts.groups()
+    assert sum(_numbers(nodes)) == total_nodes and sum(_numbers(edges)) == total_edges
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=snap)
+    G = k8sviz.graph(snap, reach=reach, flows=flows, zones=k8sviz.demo_path("zones.yaml"))
+    types = Counter(d["type"] for _, d in G.nodes(data=True))
+    kinds = Counter(d["kind"] for _, _, d in G.edges(data=True))
+    assert f"{types['workload']} workloads" in nodes and f"{types['service']} Services" in nodes
+    assert f"{types['external']} external addresses or blocks" in nodes
+    assert f"{types['node']} cluster nodes" in nodes
+    assert edges == (f"{kinds['allowed']} allowed by policy, {kinds['observed']} observed in flows, "
+                     f"{kinds['selects']} from a Service to its backends")
+    assert "leaves Services out" in section
