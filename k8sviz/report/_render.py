@@ -382,6 +382,11 @@ def _segmentation(data: ReportData) -> dict[str, Any]:
         else None,
         "n_violations": len(v) if v is not None else None,
         "today": seg.today.isoformat(),
+        # The findings group these rows (per workload, outside blocks together): the two
+        # counts differ, and the page says why.
+        "n_findings": int((data.gaps["finding"] == "zone-violation").sum())
+        if data.gaps is not None and "finding" in data.gaps.columns
+        else None,
     }
     if v is not None and len(v) > VIOLATION_ROWS:
         out |= _violations_csv(data, v)

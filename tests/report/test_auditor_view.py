@@ -52,3 +52,19 @@ def test_graph_totals_are_broken_down_into_what_the_figure_draws(demo_page):
     assert edges == (f"{kinds['allowed']} allowed by policy, {kinds['observed']} observed in flows, "
                      f"{kinds['selects']} from a Service to its backends")
     assert "leaves Services out" in section
+
+
+def test_violations_say_what_a_row_is_and_how_they_relate_to_the_findings(demo_page):
+    """70 violation rows and 32 zone-violation findings: the page says each row is one
+    protocol of one pair, names every column it has, and gives the findings' count."""
+    section = _section(demo_page, "segmentation")
+    assert "<h3>Violations (70)</h3>" in section
+    legend = section.split('<p id="violations-legend">', 1)[1].split("</p>", 1)[0]
+    header = section.split('id="violations-table"', 1)[1].split("</tr>", 1)[0]
+    columns = re.findall(r"<th>([^<]*)</th>", header)
+    assert set(columns) - {"src", "dst", "src_zone", "dst_zone", "protocol"} == set(
+        re.findall(r"<code>([a-z_]+)</code>", legend)) - {"zone-violation"}
+    findings = _section(demo_page, "findings")
+    n = findings.count("<td>zone-violation</td>")
+    assert n == 32
+    assert f"The findings group these rows per workload: {n} <code>zone-violation</code> findings." in legend
