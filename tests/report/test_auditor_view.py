@@ -68,3 +68,13 @@ def test_violations_say_what_a_row_is_and_how_they_relate_to_the_findings(demo_p
     n = findings.count("<td>zone-violation</td>")
     assert n == 32
     assert f"The findings group these rows per workload: {n} <code>zone-violation</code> findings." in legend
+
+
+def test_summary_cards_say_they_count_controls(demo_page):
+    """'13 fail' beside '57 findings' read as 13 failed findings: each card names what it counts."""
+    section = _section(demo_page, "summary")
+    cards = re.findall(r'<div class="num">([\d,]+)</div><div>([^<]*)</div>', section)
+    assert cards == [("3", "controls pass"), ("13", "controls fail"), ("4", "controls manual"),
+                     ("57", "findings")]
+    statuses = re.findall(r'<td class="st-(pass|fail|manual)">', section)
+    assert Counter(statuses) == {"pass": 3, "fail": 13, "manual": 4}
