@@ -321,6 +321,9 @@ def _scope(data: ReportData) -> dict[str, Any]:
     if data.zones is not None:
         zt = _frame_or_none(data.zones, "to_frame")
         if zt is not None:
+            if "sensitive" in zt.columns and zt["sensitive"].dtype == bool:
+                # as the table of workloads per zone below says it, not Python's True / False
+                zt = zt.assign(sensitive=zt["sensitive"].map({True: "yes", False: ""}))
             zones_table = _table(zt, max_rows=None, table_id="zones-table")
         at = _frame_or_none(data.zones, "allow_frame")
         if at is not None:

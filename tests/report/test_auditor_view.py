@@ -78,3 +78,16 @@ def test_summary_cards_say_they_count_controls(demo_page):
                      ("57", "findings")]
     statuses = re.findall(r'<td class="st-(pass|fail|manual)">', section)
     assert Counter(statuses) == {"pass": 3, "fail": 13, "manual": 4}
+
+
+def test_zone_definitions_say_sensitive_as_the_zone_members_table_does(demo_page):
+    """Not Python's True / False beside a table that says 'yes' or nothing."""
+    section = _section(demo_page, "scope")
+    defs = section.split('id="zones-table"', 1)[1].split("</table>", 1)[0]
+    body = defs.split("<tbody>", 1)[1]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", body)]
+    assert {r[0]: r[3] for r in rows} == {"pci": "yes", "dmz": "", "shop": "", "monitoring": "",
+                                          "kube-system": ""}
+    members = section.split('id="scope-table"', 1)[1].split("</table>", 1)[0]
+    assert "<td><strong>pci</strong></td><td>yes</td>" in members
+    assert "True" not in defs and "False" not in defs
