@@ -26,7 +26,7 @@ from ..viz import (
 from ..viz._network_frame import aggregated_figure
 from ..viz.html import CSV_DOWNLOAD_JS, csv_download, csv_head, csv_text_download
 from ..viz.matrix import _matrix as matrix_figure
-from ..viz.matrix import first_sorted, namespace_cells
+from ..viz.matrix import _pkey, first_sorted, namespace_cells
 from ..viz.network import graph_violations
 from ._build import (
     AGGREGATE_ABOVE,
@@ -705,9 +705,12 @@ def _namespace_rows(items: list[tuple[tuple[str, str], Any]], *, limit: int | No
     """The per-namespace-pair rows of the appendix; ``limit``: ports shown per protocol."""
     rows = []
     for (s, d), cell in items:
+        # In port order, as the matrix's hover lists them: as text "443" came before "80",
+        # and the first ports past the limit were not the lowest.
+        shown = {p: sorted(v, key=_pkey) for p, v in sorted(cell.ports.items())}
         desc = "; ".join(
-            f"{p} {', '.join(sorted(v)[:limit])}{' ...' if limit is not None and len(v) > limit else ''}"
-            for p, v in sorted(cell.ports.items())
+            f"{p} {', '.join(v[:limit])}{' ...' if limit is not None and len(v) > limit else ''}"
+            for p, v in shown.items()
         )
         rows.append(
             {

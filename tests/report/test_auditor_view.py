@@ -91,3 +91,23 @@ def test_zone_definitions_say_sensitive_as_the_zone_members_table_does(demo_page
     members = section.split('id="scope-table"', 1)[1].split("</table>", 1)[0]
     assert "<td><strong>pci</strong></td><td>yes</td>" in members
     assert "True" not in defs and "False" not in defs
+
+
+def test_namespace_pairs_list_their_ports_in_port_order(demo_page):
+    """As text, '443' sorted before '80' and '50051' before '5050'; past the table's limit the
+    ports shown were then not the lowest."""
+    from k8sviz.report._render import _namespace_rows
+    from k8sviz.viz.matrix import Cell
+
+    table = demo_page.split('id="allowed-ns-table"', 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[1]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", body)]
+    rows = {(r[0], r[1]): r[5] for r in cells}
+    assert rows[("(external)", "ingress-nginx")] == "TCP 80, 443"
+    assert rows[("shop", "shop")] == "TCP 3550, 5050, 6379, 7000, 7070, 8080, 9555, 50051"
+    assert rows[("kube-system", "kube-system")] == "SCTP 1-65535; TCP 1-65535, 53, 443, 6443; UDP 1-65535, 53"
+    ports = {"9000", "80", "443", "1000-2000", "53"}
+    items = [(("a", "b"), Cell(n=1, ports={"TCP": ports}, sources=1, destinations=1))]
+    assert _namespace_rows(items, limit=3)["protocols / ports"].iloc[0] == "TCP 53, 80, 443 ..."
+    whole = _namespace_rows(items, limit=None)["protocols / ports"].iloc[0]
+    assert whole == "TCP 53, 80, 443, 1000-2000, 9000"
