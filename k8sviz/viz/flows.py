@@ -20,7 +20,8 @@ def flow_sankey(
     ``flow_edges_ns`` is ``k8sviz.flow_edges(flows, level="namespace")`` (or a raw flows
     DataFrame: rows are then counted). Nodes are bipartite, ``"<ns> (src)"`` on the left and
     ``"<ns> (dst)"`` on the right, so traffic inside a namespace does not make a loop. Links
-    are coloured by verdict when a ``verdict`` column is present (or by ``denied`` counts).
+    are coloured by verdict when a ``verdict`` column is present (or red where a ``denied``
+    count is not 0, the count then on hover); a line under the title says what each colour means.
     """
     require_frame(flow_edges_ns, "flow_sankey", "flow_edges_ns", "k8sviz.flow_edges(flows, level=...)")
     title = title or "Observed flows between namespaces"
@@ -58,13 +59,22 @@ def flow_sankey(
         vv = getattr(rec, verdict) if verdict else "allowed"
         colors.append(_alpha(VERDICT_COLORS.get(vv, VERDICT_COLORS["unknown"])))
     customdata = [esc(getattr(r, verdict)) if verdict else "" for r in agg.itertuples(index=False)]
+    # A Sankey has no legend: the title says what the link colours mean.
+    key = []
+    if verdict:
+        seen = set(agg[verdict])
+        key = [f"{colour}: {v}" for v, colour in (("allowed", "green"), ("denied", "red")) if v in seen]
+        if seen - {"allowed", "denied"}:
+            key.append(f"grey: {', '.join(sorted(seen - {'allowed', 'denied'}))}")
     if denied_col:
         den = df.groupby([s, d], sort=True)[denied_col].sum()
-        colors = [
-            _alpha(VERDICT_COLORS["denied"]) if den.get((a, b), 0) else c
-            for a, b, c in zip(agg[s], agg[d], colors, strict=True)
-        ]
+        denied = [int(den.get((a, b), 0)) for a, b in zip(agg[s], agg[d], strict=True)]
+        colors = [_alpha(VERDICT_COLORS["denied"]) if n else c for n, c in zip(denied, colors, strict=True)]
+        customdata = [f"({n:,} denied)" if n else "" for n in denied]
+        key = ["green: none denied", "red: some denied"] if any(denied) else ["green: none denied"]
     fig = new_figure(title)
+    if key:
+        fig.update_layout(title_text=f"{esc(title)}<br><sup>links: {'; '.join(key)}</sup>")
     fig.add_trace(
         go.Sankey(
             arrangement="snap",
@@ -82,7 +92,7 @@ def flow_sankey(
                 "customdata": customdata,
                 "hovertemplate": "%{source.label} → %{target.label}<br>%{value} "
                 + (esc(v) if v else "flows")
-                + (" %{customdata}" if verdict else "")
+                + (" %{customdata}" if verdict or denied_col else "")
                 + "<extra></extra>",
             },
         )

@@ -165,6 +165,28 @@ def test_flow_sankey_edges_frame():
     assert sorted(s.link.value) == [2.0, 5.0]
 
 
+def test_flow_sankey_says_what_its_link_colours_mean():
+    """A Sankey has no legend: the title keys the colours, and a red link's hover says how
+    many of its flows were denied."""
+    e = pd.DataFrame(
+        [
+            {"src_namespace": "a", "dst_namespace": "b", "flows": 5, "denied": 2},
+            {"src_namespace": "a", "dst_namespace": "a", "flows": 2, "denied": 0},
+        ]
+    )
+    fig = flow_sankey(e)
+    assert fig.layout.title.text.endswith("<sup>links: green: none denied; red: some denied</sup>")
+    link = fig.data[0].link
+    assert list(link.customdata) == ["", "(2 denied)"] and "%{customdata}" in link.hovertemplate
+    assert [c.startswith("rgba(198,40,40") for c in link.color] == [False, True]
+    quiet = flow_sankey(e.assign(denied=0))
+    assert quiet.layout.title.text.endswith("<sup>links: green: none denied</sup>")
+    records = pd.DataFrame({"src_namespace": ["a", "a", "b"], "dst_namespace": ["b", "b", "a"],
+                            "verdict": ["allowed", "denied", "unknown"]})
+    assert flow_sankey(records).layout.title.text.endswith(
+        "<sup>links: green: allowed; red: denied; grey: unknown</sup>")
+
+
 def test_flow_timeline(flows):
     fig = flow_timeline(flows)
     names = [t.name for t in fig.data]
