@@ -202,6 +202,43 @@ into one namespace (`namespace=`): its workloads and their direct neighbours.
 G = k8sviz.graph(snap, reach=reach, zones=zones)
 k8sviz.network_figure(G, aggregate="zone", violations=seg.violations)"""),
     code("""k8sviz.network_figure(G, namespace="pci", violations=seg.violations)"""),
+    md("""
+## The answer: is the CDE isolated?
+
+Every allowed connection that crosses the boundary of the `pci` zone, in either direction,
+and whether the zone design approves it:
+"""),
+    code(f"""
+{CHECK}
+zone_of = zones.workload_zones(snap)  # outside addresses are in no zone of the cluster
+conns = reach.to_frame(level="workload")
+in_pci = conns["src"].map(zone_of).eq("pci"), conns["dst"].map(zone_of).eq("pci")
+crossing = conns[in_pci[0] != in_pci[1]].sort_values(["src", "dst", "protocol"])
+violating = set(zip(seg.violations["src"], seg.violations["dst"], seg.violations["protocol"]))
+for c in crossing.itertuples():
+    verdict = "VIOLATION" if (c.src, c.dst, c.protocol) in violating else "approved"
+    print(f"{{c.src}} -> {{c.dst}} {{c.protocol}}/{{', '.join(c.ports)}}: {{verdict}}")"""),
+    md("""
+**Not entirely.** Two connections are approved: the checkout charging cards (`allow[3]`,
+change CHG-1042, until 2027-06-30) and the CDE's DNS lookups (`allow[4]`); nothing else
+leaves the CDE. But `kube-system/node-agent` reaches both CDE workloads on every port: no
+policy rule opened that, and no NetworkPolicy can close it (notebook 3 says why; notebook 4
+reports it as the two critical `zone-violation` findings, against PCI DSS 1.3.1).
+
+One more weakness does not show here, as it opens no connection yet: the vault's ingress
+policy `card-vault-maintenance` accepts every pod of the namespaces labelled `team=web` (the
+shop) on every port; only the shop's own egress policies keep them out (notebooks 3 and 4).
+"""),
+    code("""
+# What the text above says, checked
+assert {n.name for n in snap.namespaces if n.labels.get("team") == "web"} == {"shop"}
+vault = reach.explain("shop/frontend", "pci/card-vault", 5432).ingress
+assert [m.policy for m in vault.allowed_by] == ["pci/card-vault-maintenance"]
+approved = zones.allow_frame().set_index("rule")
+assert approved.loc["allow[3]", "expires"] == "2027-06-30"
+assert "CHG-1042" in approved.loc["allow[3]", "justification"]
+assert "pci" in approved.loc["allow[4]", "from"].split(",")
+assert approved.loc["allow[4]", ["to", "ports"]].tolist() == ["kube-system", "UDP/53, TCP/53"]"""),
 ]
 
 NOTEBOOKS["03-reachability.ipynb"] = [
