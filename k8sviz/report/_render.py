@@ -614,6 +614,8 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
         if "kind" in d.columns:
             out["discrepancy_kinds"] = {str(k): int(v) for k, v in sorted(d["kind"].value_counts().items())}
         # The types beside the ends they type: two rows of one src and dst differ only there.
+        # What the row means (detail) before the counts, within the first screen of a table
+        # wider than it; the deciding rules, then the records that show it, last.
         order = [
             "kind",
             "src",
@@ -622,12 +624,14 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
             "dst_type",
             "protocol",
             "ports",
+            "detail",
             "flows",
             "records",
             "first_seen",
             "last_seen",
-            "detail",
-            "rules",
+            "policy",
+            "direction",
+            "rule",
             "sample",
         ]
         cols = [c for c in order if c in d.columns] + [c for c in d.columns if c not in order]

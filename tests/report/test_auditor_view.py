@@ -111,3 +111,15 @@ def test_namespace_pairs_list_their_ports_in_port_order(demo_page):
     assert _namespace_rows(items, limit=3)["protocols / ports"].iloc[0] == "TCP 53, 80, 443 ..."
     whole = _namespace_rows(items, limit=None)["protocols / ports"].iloc[0]
     assert whole == "TCP 53, 80, 443, 1000-2000, 9000"
+
+
+def test_discrepancies_say_what_a_row_means_before_its_counts(demo_page):
+    """The table is wider than the page: its detail came twelfth, past the first screen, and the
+    deciding rule after the sample records ('rules' named no column)."""
+    table = demo_page.split('id="discrepancies-table"', 1)[1].split("</table>", 1)[0]
+    header = re.findall(r"<th>([^<]*)</th>", table.split("</tr>", 1)[0])
+    assert header == ["kind", "src", "dst", "src_type", "dst_type", "protocol", "ports", "detail", "flows",
+                      "records", "first_seen", "last_seen", "policy", "direction", "rule", "sample"]
+    from k8sviz.flows.compare import DISCREPANCY_COLUMNS
+
+    assert sorted(header) == sorted(DISCREPANCY_COLUMNS)  # every column, once
