@@ -548,8 +548,14 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
     if "time" in flows.columns and len(flows):
         t = pd.to_datetime(flows["time"], utc=True, errors="coerce").dropna()
         if len(t):
+            # An aggregated record (Calico's) covers time up to its end_time: the window ends
+            # where the files' windows (flow_windows, the table below) end, not an interval early.
+            end = t
+            if "end_time" in flows.columns:
+                end = pd.to_datetime(flows["end_time"], utc=True, errors="coerce").fillna(
+                    pd.to_datetime(flows["time"], utc=True, errors="coerce")).dropna()
             out["start"] = t.min().strftime("%Y-%m-%dT%H:%M:%SZ")
-            out["end"] = t.max().strftime("%Y-%m-%dT%H:%M:%SZ")
+            out["end"] = end.max().strftime("%Y-%m-%dT%H:%M:%SZ")
     if "source_format" in flows.columns:
         out["formats"] = {str(k): int(v) for k, v in sorted(flows["source_format"].value_counts().items())}
     load = data.flow_load

@@ -123,3 +123,14 @@ def test_discrepancies_say_what_a_row_means_before_its_counts(demo_page):
     from k8sviz.flows.compare import DISCREPANCY_COLUMNS
 
     assert sorted(header) == sorted(DISCREPANCY_COLUMNS)  # every column, once
+
+
+def test_the_flow_window_ends_where_the_files_do(demo_page):
+    """Calico's records cover an interval each: its file's window, in the table below the
+    summary, ends at 2024-03-17T00:00, and the summary said 2024-03-16T23:59:00Z."""
+    section = _section(demo_page, "flows")
+    summary = re.search(r"<p>([\d,]+ flow records from \S+ to \S+):", section).group(1)
+    assert summary == "15,493 flow records from 2024-03-10T00:00:18Z to 2024-03-17T00:00:00Z"
+    files = section.split('id="flow-sources-table"', 1)[1].split("</table>", 1)[0]
+    last = [re.findall(r"<td[^>]*>(.*?)</td>", tr)[-1] for tr in re.findall(r"<tr>(.*?)</tr>", files)[1:]]
+    assert max(last) == "2024-03-17T00:00:00+00:00"
