@@ -649,6 +649,9 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
         # offset_seconds says what the Timedelta column does, and reads better than
         # "-1 days +23:59:53.000499".
         shown = skew.drop(columns="offset") if "offset_seconds" in skew.columns else skew
+        if "skewed" in shown.columns and shown["skewed"].dtype == bool:
+            # yes / no, as the policy inventory's evaluated, not Python's True / False
+            shown = shown.assign(skewed=shown["skewed"].map({True: "yes", False: "no"}))
         out["clock_skew"] = _table(shown, max_rows=SKEW_ROWS, table_id="clock-skew-table")
         out["clock_skew_truncated"] = max(0, len(shown) - SKEW_ROWS)
     elif skew is not None:

@@ -134,3 +134,13 @@ def test_the_flow_window_ends_where_the_files_do(demo_page):
     files = section.split('id="flow-sources-table"', 1)[1].split("</table>", 1)[0]
     last = [re.findall(r"<td[^>]*>(.*?)</td>", tr)[-1] for tr in re.findall(r"<tr>(.*?)</tr>", files)[1:]]
     assert max(last) == "2024-03-17T00:00:00+00:00"
+
+
+def test_no_python_booleans_in_the_tables(demo_page):
+    """The clock skew table said 'True' where the policy inventory says 'yes'."""
+    skew = demo_page.split('id="clock-skew-table"', 1)[1].split("</table>", 1)[0]
+    header = re.findall(r"<th>([^<]*)</th>", skew)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", skew)[1:]]
+    assert [r[header.index("skewed")] for r in rows] == ["yes"] * 4
+    cells = re.findall(r"<td[^>]*>(True|False)</td>", demo_page)
+    assert cells == []
