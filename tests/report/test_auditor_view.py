@@ -144,3 +144,12 @@ def test_no_python_booleans_in_the_tables(demo_page):
     assert [r[header.index("skewed")] for r in rows] == ["yes"] * 4
     cells = re.findall(r"<td[^>]*>(True|False)</td>", demo_page)
     assert cells == []
+
+
+def test_internet_paths_say_how_their_ports_are_grouped(demo_page):
+    """Two hops' ports joined by '|': the legend says so."""
+    section = demo_page.split('id="internet-paths"', 1)[1].split("</table>", 1)[0]
+    assert "separated by <code>|</code>" in section
+    path = "internet -&gt; kube-system/node-agent -&gt; pci/card-vault"
+    ports = re.search(f"<td>{path}</td><td>(.*?)</td>", section).group(1)
+    assert ports.split(" | ") == ["TCP/1-65535, UDP/1-65535, SCTP/1-65535"] * 2  # two hops
