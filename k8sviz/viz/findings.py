@@ -85,5 +85,6 @@ def controls_figure(summary: pd.DataFrame, *, title: str | None = None) -> go.Fi
             hovertemplate="%{x}: %{y} control(s)<extra></extra>",
         )
     )
-    fig.update_layout(height=280, showlegend=False)
+    fig.update_layout(height=280, showlegend=False, xaxis={"title": {"text": "status"}},
+                      yaxis={"title": {"text": "controls"}})
     return fig

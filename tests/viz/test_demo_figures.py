@@ -60,6 +60,9 @@ def test_findings_and_controls_on_demo(demo):
     assert fig.data[0].name == "critical"
     ctl = k8sviz.controls_figure(k8sviz.controls_summary(gaps))
     assert "fail" in ctl.data[0].x
+    # the bars' axes say what they count (notebook 4 showed bare numbers beside status words)
+    assert (ctl.layout.xaxis.title.text, ctl.layout.yaxis.title.text) == ("status", "controls")
+    assert dict(zip(ctl.data[0].x, ctl.data[0].y, strict=True)) == {"pass": 3, "fail": 13, "manual": 4}
 
 
 def test_flow_figures_on_demo(demo):
