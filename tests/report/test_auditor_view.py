@@ -153,3 +153,13 @@ def test_internet_paths_say_how_their_ports_are_grouped(demo_page):
     path = "internet -&gt; kube-system/node-agent -&gt; pci/card-vault"
     ports = re.search(f"<td>{path}</td><td>(.*?)</td>", section).group(1)
     assert ports.split(" | ") == ["TCP/1-65535, UDP/1-65535, SCTP/1-65535"] * 2  # two hops
+
+
+def test_the_inventory_says_what_its_kinds_of_pod_are(demo_page):
+    """'synthesized pods' is k8sviz's own word: the inventory says what each kind of pod it
+    counts apart is."""
+    scope = _section(demo_page, "scope")
+    table = scope.split('id="counts-table"', 1)[1].split("</table>", 1)[0]
+    legend = scope.split('<p id="counts-legend"', 1)[1].split("</p>", 1)[0]
+    for kind in ("synthesized", "hostNetwork", "terminated"):
+        assert f"<td>{kind} pods</td>" in table and f"<em>{kind}</em>" in legend
