@@ -413,6 +413,35 @@ def _violations_csv(data: ReportData, v: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+def _verdict(data: ReportData) -> list[dict[str, Any]]:
+    """Per sensitive zone, the headline a reader looks for first: whether a violating
+    connection crosses its boundary, with what, and how many paths reach it from the internet
+    (None: not computed).  Empty without a segmentation or a sensitive zone."""
+    v = getattr(data.seg, "violations", None) if data.seg is not None else None
+    if v is None or not hasattr(v, "columns") or not data.sensitive_zones:
+        return []
+    paths = data.internet_paths
+    out = []
+    for z in data.sensitive_zones:
+        into = (v["dst_zone"] == z).to_numpy()
+        rows = into | (v["src_zone"] == z).to_numpy()
+        # the other end of each row: its source when the row enters the zone
+        other = np.where(into[rows], v["src"].to_numpy(object)[rows], v["dst"].to_numpy(object)[rows])
+        other_zone = np.where(into[rows], v["src_zone"].to_numpy(object)[rows],
+                              v["dst_zone"].to_numpy(object)[rows])
+        outside = other_zone == "external"
+        peers = sorted({str(x) for x in other[~outside]})
+        out.append({
+            "zone": z,
+            "violations": int(rows.sum()),
+            "peers": peers[:3],
+            "more_peers": max(0, len(peers) - 3),
+            "outside": bool(outside.any()),
+            "paths": None if paths is None else int((paths["zone"] == z).sum()),
+        })
+    return out
+
+
 def _internet_paths(data: ReportData) -> dict[str, Any] | None:
     """The paths from the internet into the sensitive zones, or None when none was computed
     (no zones, no sensitive zone, or the analysis failed: said among the limitations)."""
@@ -970,6 +999,7 @@ def render(data: ReportData) -> str:
         "caveats": caveats,
         "scope": _scope(data),
         "controls": _controls(data),
+        "verdict": _verdict(data),
         "findings": _findings(data),
         "segmentation": _segmentation(data),
         "internet_paths": _internet_paths(data),

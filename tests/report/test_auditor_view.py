@@ -163,3 +163,33 @@ def test_the_inventory_says_what_its_kinds_of_pod_are(demo_page):
     legend = scope.split('<p id="counts-legend"', 1)[1].split("</p>", 1)[0]
     for kind in ("synthesized", "hostNetwork", "terminated"):
         assert f"<td>{kind} pods</td>" in table and f"<em>{kind}</em>" in legend
+
+
+def _verdict(page: str) -> str:
+    items = page.split('<ul id="verdict">', 1)[1].split("</ul>", 1)[0]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", items)).strip()
+
+
+def test_the_summary_opens_with_the_verdict_on_each_sensitive_zone(demo_page):
+    """The question the report answers, before any count: is the CDE segmented?"""
+    assert _verdict(demo_page) == (
+        "Sensitive zone pci: segmentation violated: 6 violating connections cross its boundary, to or "
+        "from kube-system/node-agent; 2 paths into it from the internet (Segmentation), on the inputs "
+        "read: see the limitations above.")
+    summary = _section(demo_page, "summary")
+    assert summary.index('id="verdict"') < summary.index('class="cards"')
+
+
+def test_a_clean_sensitive_zone_says_so_and_no_zone_no_verdict(tmp_path):
+    """Zones whose CDE nothing violating reaches: said as such; without zones, no verdict."""
+    zones = tmp_path / "zones.yaml"
+    zones.write_text(
+        "zones:\n"
+        "  cde: {namespaceSelector: {matchLabels: {compliance: pci}}, sensitive: true}\n"
+        "allow:\n"
+        "  - {from: [unzoned, external], to: cde, justification: everything}\n"
+        "  - {from: cde, to: [unzoned, external], justification: everything}\n"
+    )
+    page = k8sviz.report(k8sviz.demo(), zones=zones, generated_at="x")
+    assert _verdict(page).startswith("Sensitive zone cde: no violating connection; ")
+    assert 'id="verdict"' not in k8sviz.report(k8sviz.demo(), generated_at="x")
