@@ -78,7 +78,7 @@ def segmentation_heatmap(
     source zone, columns = destination zone) or such a DataFrame itself. Numeric cells are
     drawn as counts of allowed connections; text cells (``allowed``/``partial``/``denied``/
     ``unknown``/``violation``) on a discrete scale. Cells with a violation in ``seg.violations``
-    are outlined in red.
+    are outlined in red, and say so on hover.
     """
     given = seg if isinstance(seg, pd.DataFrame) else getattr(seg, "matrix", None)
     if seg is not None and not isinstance(given, pd.DataFrame):
@@ -129,6 +129,8 @@ def segmentation_heatmap(
                 tr.append(esc(label))
             z.append(zr)
             text.append(tr)
+        # The outlines carry no text: the hover says which cells they mark.
+        note = [[" (violation: red outline)" if (r, c) in viol else "" for c in cols] for r in rows]
         lo, hi = -1, 3
         scale = []
         for code, color, _ in _DISCRETE:
@@ -146,7 +148,8 @@ def segmentation_heatmap(
                 zmax=hi + 0.5,
                 colorscale=scale,
                 colorbar={"tickvals": [c for c, _, _ in _DISCRETE], "ticktext": [t for _, _, t in _DISCRETE]},
-                hovertemplate="%{y} → %{x}: %{text}<extra></extra>",
+                customdata=note,
+                hovertemplate="%{y} → %{x}: %{text}%{customdata}<extra></extra>",
             )
         )
     for i, r in enumerate(rows):

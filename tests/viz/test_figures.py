@@ -121,6 +121,9 @@ def test_segmentation_heatmap_text_and_violations():
     legend = dict(zip(bar.tickvals, bar.ticktext, strict=True))
     cells = {t: z for zr, tr in zip(fig.data[0].z, fig.data[0].text, strict=True) for z, t in zip(zr, tr, strict=True)}
     assert all(legend[code] == word for word, code in cells.items())
+    # the outlined cell says on hover what its outline means
+    assert [list(r) for r in fig.data[0].customdata] == [["", " (violation: red outline)"], ["", ""]]
+    assert fig.data[0].hovertemplate == "%{y} → %{x}: %{text}%{customdata}<extra></extra>"
 
 
 def test_segmentation_heatmap_numeric():
