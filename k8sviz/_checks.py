@@ -9,6 +9,7 @@ from __future__ import annotations
 import numbers
 from typing import TYPE_CHECKING, Any
 
+from ._text import as_written
 from .errors import InputError, QueryError
 
 if TYPE_CHECKING:
@@ -70,8 +71,8 @@ def require_same(snapshot: Snapshot, reach: Any, where: str) -> None:
         return
     msg = (
         f"{where}: reach was computed from another snapshot "
-        f"({other.meta.get('cluster')!r}, {len(other.pods)} pods) than the one given "
-        f"({snapshot.meta.get('cluster')!r}, {len(snapshot.pods)} pods); "
+        f"({as_written(other.meta.get('cluster'))}, {len(other.pods)} pods) than the one given "
+        f"({as_written(snapshot.meta.get('cluster'))}, {len(snapshot.pods)} pods); "
         "give k8sviz.reachability(snapshot), or leave reach out"
     )
     raise QueryError(msg)

@@ -1,11 +1,14 @@
 """Text helpers: counted nouns for messages (``1 policy``, ``2 policies``, never ``1 policies``
-or ``policy(s)``), the kind of a value read from YAML or JSON in its format's words, and
+or ``policy(s)``), the kind and the value of what was read from YAML or JSON in its format's words, and
 Markdown table cells."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
+from typing import cast
 
 __all__ = ["as_written", "clip", "counted", "kind_of", "md_cell", "number", "scalar"]
 
@@ -92,13 +95,107 @@ def scalar(value: object) -> str | None:
     return None
 
 
-def as_written(value: object) -> str:
-    """``value`` for a message as the user wrote it: ``true``, ``false`` and ``null`` as YAML and
-    JSON write them, anything else as ``repr`` gives it (``'tcp'``, ``80``, ``[1]``)."""
+#: How many characters of a value a message shows: a tampered field may hold a 1 MB string or
+#: a list of a million items, and the message names it, not quotes it whole.
+SHOWN = 80
+
+#: How deep a message follows lists in lists: past it, ``[...]`` (JSON and YAML may nest far).
+_DEPTH = 8
+
+
+def as_written(value: object, limit: int = SHOWN) -> str:
+    """``value`` for a message as the user wrote it, on one line and cut to about ``limit``
+    characters: ``true``, ``false`` and ``null`` as YAML and JSON write them, lists and mappings
+    in flow style with the same words inside (``[true, null]``, ``{'a': null}``, not Python's
+    ``[True, None]`` and ``{'a': None}``), ``.inf`` and ``.nan`` as YAML writes them, a timestamp
+    as ISO 8601 and ``!!binary`` data as base64.
+
+    A string is quoted as ``repr`` quotes it (``'tcp'``): the house style of every message, where
+    an empty string or one with spaces stays visible, and a newline or control character is
+    escaped (``'a\\nb'``), so a message stays one line.  Longer than ``limit``, it is cut and says
+    how many characters were left out.
+    """
+    parts: list[str] = []
+    _write(value, parts, [max(limit, 8)], 0)
+    return "".join(parts)
+
+
+def _write(value: object, out: list[str], budget: list[int], depth: int) -> None:
+    """Append ``value``, shown, to ``out``, spending ``budget[0]`` characters (a list: nested
+    calls share it)."""
+    if isinstance(value, list | tuple):
+        _write_items(value, len(value), "[", "]", out, budget, depth)
+    elif isinstance(value, Mapping):
+        _write_items(value.items(), len(value), "{", "}", out, budget, depth)
+    else:
+        text = _one(value, budget[0])
+        budget[0] -= len(text)
+        out.append(text)
+
+
+def _write_items(items: Iterable[object], n: int, opening: str, closing: str, out: list[str],
+                 budget: list[int], depth: int) -> None:
+    if not n:
+        out.append(opening + closing)
+        return
+    if depth >= _DEPTH:
+        out.append(f"{opening}...{closing}")
+        return
+    out.append(opening)
+    budget[0] -= 2
+    for i, item in enumerate(items):
+        if i:
+            out.append(", ")
+            budget[0] -= 2
+        if budget[0] <= 0:
+            out.append(f"... ({counted(n - i, 'more item')})")
+            break
+        if opening == "{":
+            key, val = cast("tuple[object, object]", item)
+            _write(key, out, budget, depth + 1)
+            out.append(": ")
+            budget[0] -= 2
+            _write(val, out, budget, depth + 1)
+        else:
+            _write(item, out, budget, depth + 1)
+    out.append(closing)
+
+
+def _one(value: object, limit: int) -> str:
+    """A value that is no list or mapping, shown in at most about ``limit`` characters."""
+    limit = max(limit, 8)
     word = scalar(value)
     if word is not None:
         return word
-    try:
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}... ({len(value) - limit:,} more characters)"
+    if isinstance(value, float):
+        if value != value:
+            return ".nan"
+        if value in (math.inf, -math.inf):
+            return ".inf" if value > 0 else "-.inf"
         return repr(value)
-    except ValueError:  # an int past Python's 4300 digits has no repr at all
-        return f"<{kind_of(value)} too large to show>"
+    if isinstance(value, int):
+        if value.bit_length() > 14_000:  # about 4,200 digits: past 4,300 Python writes none at all
+            return "<a number too large to show>"
+        digits = str(value)
+        if len(digits) <= limit:
+            return digits
+        return f"{digits[:limit]}... ({len(digits):,} digits)"
+    if isinstance(value, dt.date):  # and a datetime: YAML reads an unquoted 2024-01-02 as one
+        return _cut(value.isoformat(), limit)
+    if isinstance(value, bytes | bytearray):  # YAML's !!binary, as it was written
+        data = bytes(value[: limit * 3 // 4])
+        more = f"... ({len(value):,} bytes)" if len(value) > len(data) else ""
+        return f"!!binary {base64.b64encode(data).decode()}{more}"
+    try:  # no YAML or JSON reader gives another type: a Python caller's value
+        text = repr(value)
+    except Exception:  # a repr that fails must not hide the message it is in
+        return f"<{kind_of(value)}>"
+    return _cut(" ".join(text.split()), limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}..."

@@ -24,6 +24,8 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ._text import as_written
+
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _STR = "tag:yaml.org,2002:str"
@@ -135,12 +137,12 @@ def _duplicate(node: MappingNode) -> None:
     for k, _ in node.value:
         if k.value in seen:
             raise ConstructorError("while constructing a mapping", node.start_mark,
-                                   f"found duplicate key {k.value!r}", k.start_mark)
+                                   f"found duplicate key {as_written(k.value)}", k.start_mark)
         seen.add(k.value)
     # Keys that differ as text but not as values (``1`` and ``1.0``, ``true`` and ``True``).
     raise ConstructorError("while constructing a mapping", node.start_mark,
                            "found keys that are the same value "
-                           f"({', '.join(repr(k.value) for k, _ in node.value)})",
+                           f"({', '.join(as_written(k.value) for k, _ in node.value)})",
                            node.start_mark)
 
 

@@ -300,7 +300,7 @@ class CalicoPolicy(NamedPolicy):
         """What a snapshot cannot judge in this policy: if anything, it is not evaluated."""
         out: list[str] = []
         if self.tier in RESERVED_TIERS:
-            out.append(f"spec.tier {self.tier!r} (Calico keeps it for AdminNetworkPolicy objects)")
+            out.append(f"spec.tier {as_written(self.tier)} (Calico keeps it for AdminNetworkPolicy objects)")
         if not self.sa_labels_read:
             out.extend(f"{where} on ServiceAccount labels ({SA_LABELS_MISSING})"
                        for where in self.sa_label_selectors)
@@ -632,7 +632,7 @@ def _selector(
     if raw is None or (empty_absent and raw == ""):
         return None
     if not isinstance(raw, str):
-        raise PolicyError(f"{where} must be a selector string, not {raw!r}", source=source, obj=ref)
+        raise PolicyError(f"{where} must be a selector string, not {as_written(raw)}", source=source, obj=ref)
     sel = parse_selector(raw, where, source=source, obj=ref)
     calls = canonical_calls(raw)
     if "global()" in calls and not scope and not global_true:
@@ -653,7 +653,8 @@ def _selector(
         if len(tokens) > 2 or tokens[0].kind != "global()":
             # libcalico-go rewrites all() and global() in a rule's namespace selector as text
             # (updateprocessors/rules.go), which ns_scope_selector does too, whatever surrounds them.
-            _refused(f"{where}: global() cannot be combined with other selectors ({raw!r})", source, ref,
+            _refused(f"{where}: global() cannot be combined with other selectors "
+                     f"({as_written(raw)})", source, ref,
                      "with global() as 'not a namespaced endpoint' inside the expression")
     return sel
 
@@ -710,10 +711,10 @@ def _nets(raw: Any, where: str, source: str, ref: str, *, rule: bool = False,
     out = []
     for i, cidr in enumerate(raw):
         if not isinstance(cidr, str):  # the CRD's schema holds nets to strings
-            raise PolicyError(f"{where}[{i}]: invalid CIDR {cidr!r}", source=source, obj=ref)
+            raise PolicyError(f"{where}[{i}]: invalid CIDR {as_written(cidr)}", source=source, obj=ref)
         net = _go_network(cidr)
         if net is None:
-            message = f"{where}[{i}]: invalid CIDR {cidr!r}"
+            message = f"{where}[{i}]: invalid CIDR {as_written(cidr)}"
             if rule:
                 _refused(message, source, ref, _NET_DROPPED)
             elif kind == "GlobalNetworkSet":
@@ -722,12 +723,13 @@ def _nets(raw: Any, where: str, source: str, ref: str, *, rule: bool = False,
                 _reject(message, source, ref, _SET_NET_PANICS)
             continue
         if rule and "/" not in cidr:
-            _refused(f"{where}[{i}]: {cidr!r} is an address, not a CIDR (write {net})", source, ref,
+            _refused(f"{where}[{i}]: {as_written(cidr)} is an address, not a CIDR (write {net})", source, ref,
                      f"as {net}, as libcalico-go reads a lone address (ParseCIDROrIP)")
         elif rule and net.network_address != ipaddress.ip_address(cidr.partition("/")[0]):
             # Felix gets the masked network: libcalico-go parses rule nets with Go's
             # net.ParseCIDR, which masks (updateprocessors/rules.go, lib/net/ipnet.go).
-            _refused(f"{where}[{i}]: {cidr!r} has host bits set (the network is {net})", source, ref,
+            _refused(f"{where}[{i}]: {as_written(cidr)} has host bits set (the network is "
+                     f"{net})", source, ref,
                      f"masked, as {net}")
         out.append(IPBlock(str(net)))
     return tuple(out)
@@ -748,14 +750,15 @@ def _protocol(raw: Any, where: str, source: str, ref: str) -> int | None:
         # updateprocessors/rules.go), and Felix's renderers take the lowercase names.
         canonical = next((name for name in _PROTO_NUMBERS if name.lower() == raw.lower()), None)
         if canonical is not None:
-            _refused(f"{where}: invalid protocol {raw!r} (Calico spells it {canonical!r})", source, ref,
+            _refused(f"{where}: invalid protocol {as_written(raw)} (Calico spells it "
+                     f"{as_written(canonical)})", source, ref,
                      f"as {canonical}, since libcalico-go lowercases protocol names")
             return _PROTO_NUMBERS[canonical]
         why = ("libcalico-go hands a name it does not know to the dataplane as it is, and the "
                "dataplanes differ (Felix's BPF programs read an unknown name as protocol 0)")
     else:
         why = _UNDECODABLE if isinstance(raw, int) and raw > 255 else _NO_READING
-    _reject(f"{where}: invalid protocol {raw!r}", source, ref, why)
+    _reject(f"{where}: invalid protocol {as_written(raw)}", source, ref, why)
 
 
 #: numorstring.Port's forms (api/pkg/lib/numorstring/port.go PortFromString): digits (Go's \d is
@@ -770,7 +773,7 @@ def _port(raw: Any, where: str, source: str, ref: str) -> PortRange:
     # cannot decode more than 16 bits.
     def num(n: int) -> int:
         if not 1 <= n <= 65535:
-            _reject(f"{where}: invalid port {raw!r} (port numbers are 1-65535)", source, ref,
+            _reject(f"{where}: invalid port {as_written(raw)} (port numbers are 1-65535)", source, ref,
                     _NO_READING if n == 0 else _UNDECODABLE)
         return n
 
@@ -780,7 +783,7 @@ def _port(raw: Any, where: str, source: str, ref: str) -> PortRange:
                     _NO_READING if raw == 0 else _UNDECODABLE)
         return PortRange(raw, raw)
     if not isinstance(raw, str):
-        _reject(f"{where}: invalid port {raw!r}", source, ref, _UNDECODABLE)
+        _reject(f"{where}: invalid port {as_written(raw)}", source, ref, _UNDECODABLE)
     if _PORT_DIGITS.fullmatch(raw):
         n = num(int(raw))  # leading zeros too, as strconv.ParseUint reads them
         return PortRange(n, n)
@@ -788,17 +791,17 @@ def _port(raw: Any, where: str, source: str, ref: str) -> PortRange:
     if bounds:
         lo, hi = int(bounds[1]), int(bounds[2])
         if max(lo, hi) <= 65535 and lo > hi:
-            _reject(f"{where}: port range {raw!r} ends before it starts", source, ref, _UNDECODABLE)
+            _reject(f"{where}: port range {as_written(raw)} ends before it starts", source, ref, _UNDECODABLE)
         return PortRange(num(lo), num(hi))
     if not _PORT_NAME_CHARS.fullmatch(raw):
         # Neither a number, a range ("80:", ":80" and "http:80" are none) nor a name.
-        _reject(f"{where}: invalid port {raw!r} (a number, min:max or a port name)", source, ref,
+        _reject(f"{where}: invalid port {as_written(raw)} (a number, min:max or a port name)", source, ref,
                 _UNDECODABLE)
     if not valid_port_name(raw):
         # Calico's validator holds names to Kubernetes' IsValidPortName (validatePortName).
-        hint = f"; write {raw.lower()!r}" if valid_port_name(raw.lower()) else ""
-        _refused(f"{where}: {raw!r} is not a valid port name (at most 15 lowercase letters, digits and "
-                 f"'-', with a letter{hint})", source, ref,
+        hint = f"; write {as_written(raw.lower())}" if valid_port_name(raw.lower()) else ""
+        _refused(f"{where}: {as_written(raw)} is not a valid port name (at most 15 lowercase letters, "
+                 f"digits and '-', with a letter{hint})", source, ref,
                  "as a port name no pod port can have (Kubernetes holds container port names to the same "
                  "rule), so it matches nothing")
     return PortRange(name=raw)
@@ -920,7 +923,7 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         raise PolicyError(f"{where} must be an object", source=source, obj=ref)
     action = raw.get("action")
     if not isinstance(action, str | None) or action not in _ACTIONS:  # a list or map is unhashable
-        message = f"{where}.action must be Allow, Deny, Log or Pass, not {action!r}"
+        message = f"{where}.action must be Allow, Deny, Log or Pass, not {as_written(action)}"
         if not isinstance(action, str):  # the CRD's schema wants a string there
             raise PolicyError(message, source=source, obj=ref)
         read = _FELIX_ACTIONS.get(action.lower())
@@ -950,12 +953,12 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         unsupported.append(f"{where}.source ports (the client's ephemeral port is not in a snapshot)")
     http = raw.get("http")
     if http is not None and not isinstance(http, dict):  # the CRD's schema wants an object
-        raise PolicyError(f"{where}.http must be an object, not {http!r}", source=source, obj=ref)
+        raise PolicyError(f"{where}.http must be an object, not {as_written(http)}", source=source, obj=ref)
     for field in ("methods", "paths"):
         # A falsy value of another type ('paths: 0') would read as no condition, judged.
         if http and not isinstance(http.get(field), list | None):
-            raise PolicyError(f"{where}.http.{field} must be a list, not {http[field]!r}", source=source,
-                              obj=ref)
+            raise PolicyError(f"{where}.http.{field} must be a list, not {as_written(http[field])}",
+                              source=source, obj=ref)
     methods = http.get("methods") if http else None
     # "*" among the methods matches every method: matchHTTPMethods (app-policy/checker/match.go)
     # has done so in every stored version, back to the first one that matched api.HTTPRule, so
@@ -973,7 +976,7 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         if action != "Allow":
             _reject(f"{where}.http is only valid in Allow rules", source, ref)
         if raw_protocol is not None and not _spelled(raw_protocol, "TCP"):
-            message = f"{where}.http needs protocol TCP (or none), not {raw_protocol!r}"
+            message = f"{where}.http needs protocol TCP (or none), not {as_written(raw_protocol)}"
             if protocol != 6:
                 _reject(message, source, ref)
             # 6 (or "6", "tcp"): the validator compares the decoded protocol with TCP's name, so
@@ -988,7 +991,8 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         if not _spelled(raw_protocol, "ICMP", "ICMPv6"):
             # The validator compares the decoded protocol with those names (validateRule), so it
             # refuses their numbers (1, "58") and other spellings.
-            _refused(f"{where}.icmp needs protocol ICMP or ICMPv6 by name, not {raw_protocol!r}", source, ref,
+            _refused(f"{where}.icmp needs protocol ICMP or ICMPv6 by name, not "
+                     f"{as_written(raw_protocol)}", source, ref,
                      f"as written: protocol {protocol} by its number, with the ICMP type match Felix renders "
                      "from the icmp fields; either way the rule matches no TCP, UDP or SCTP connection")
     if raw.get("notICMP") is not None and protocol not in (1, 58):
@@ -1004,7 +1008,7 @@ def _rule(raw: Any, where: str, source: str, ref: str) -> CalicoRule:
         _icmp_fields(raw.get(k), f"{where}.{k}", source, ref)
     ipv = raw.get("ipVersion")
     if ipv not in (None, 4, 6) or isinstance(ipv, bool):
-        message = f"{where}.ipVersion must be 4 or 6, not {ipv!r}"
+        message = f"{where}.ipVersion must be 4 or 6, not {as_written(ipv)}"
         if not isinstance(ipv, int) or isinstance(ipv, bool):  # the CRD's schema wants an integer
             raise PolicyError(message, source=source, obj=ref)
         _refused(message, source, ref, "as no ipVersion: Felix keeps a rule to one IP family for 4 and 6 "
@@ -1098,7 +1102,7 @@ def _calico_policy(spec: Mapping[str, Any], kind: str, ns: str | None, name: str
                    api_version: str) -> CalicoPolicy:
     tier = spec.get("tier") or "default"
     if not isinstance(tier, str):
-        raise PolicyError(f"spec.tier must be a name, not {tier!r}", source=source, obj=ref)
+        raise PolicyError(f"spec.tier must be a name, not {as_written(tier)}", source=source, obj=ref)
     ingress = _rules(spec.get("ingress"), "spec.ingress", source, ref)
     egress = _rules(spec.get("egress"), "spec.egress", source, ref)
     types = _types(spec.get("types"), ingress, egress, source, ref)
@@ -1166,13 +1170,14 @@ def _types(raw: Any, ingress: tuple[CalicoRule, ...], egress: tuple[CalicoRule, 
               "tier in both directions", source, ref)
         return ("Ingress", "Egress")
     if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):  # the CRD's schema
-        raise PolicyError(f"spec.types must list Ingress and/or Egress, not {raw!r}", source=source, obj=ref)
+        raise PolicyError(f"spec.types must list Ingress and/or Egress, not "
+                          f"{as_written(raw)}", source=source, obj=ref)
     felix = ("as the directions it names in any case, ignoring other names (Felix's policy sorter "
              "matches ingress and egress case-insensitively)")
     if any(t not in ("Ingress", "Egress") for t in raw):
-        _refused(f"spec.types must list Ingress and/or Egress, not {raw!r}", source, ref, felix)
+        _refused(f"spec.types must list Ingress and/or Egress, not {as_written(raw)}", source, ref, felix)
     if len(set(raw)) != len(raw):
-        _refused(f"spec.types lists a type more than once: {raw!r}", source, ref, felix)
+        _refused(f"spec.types lists a type more than once: {as_written(raw)}", source, ref, felix)
     return tuple(t for t in ("Ingress", "Egress") if any(x.lower() == t.lower() for x in raw))
 
 
@@ -1210,7 +1215,7 @@ def parse_tier(obj: Mapping[str, Any], source: str = "", warn: Callable[[LoadWar
         if action is None or action == "":  # as before; but 0 or [] is no action: refused below
             action = "Deny"
         if action not in ("Deny", "Pass"):
-            message = f"spec.defaultAction must be Deny or Pass, not {action!r}"
+            message = f"spec.defaultAction must be Deny or Pass, not {as_written(action)}"
             if not isinstance(action, str):  # the CRD's schema wants a string there
                 raise PolicyError(message, source=source, obj=ref)
             # The Tier CRD's schema lists Pass and Deny too, where the installed CRD has that
@@ -1236,7 +1241,8 @@ def parse_network_set(
     with _parsing(str(obj.get("apiVersion")), warn):
         for k, v in labels.items():
             if not isinstance(k, str) or not isinstance(v, str | int | float | bool):
-                raise PolicyError(f"metadata.labels[{k!r}]: a label is a name and a string, not {v!r}",
+                raise PolicyError(f"metadata.labels[{as_written(k)}]: a label is a name and a string, not "
+                                  f"{as_written(v)}",
                                   source=source, obj=ref)
             if k == "projectcalico.org/namespace":
                 # Calico's validator: the label is its own mark of namespaced endpoints, which
@@ -1246,10 +1252,12 @@ def parse_network_set(
                              "after copying the labels")
                 else:
                     felix = (f"as written: globalnetworksetprocessor.go keeps the labels, so Felix takes the "
-                             f"set for one in namespace {v!r} where rules.go scopes a selector by that label "
+                             f"set for one in namespace {as_written(v)} where rules.go scopes a selector "
+                             "by that label "
                              "(a namespaced policy's rule selectors, a rule's namespaceSelector: all() "
                              "or global(), and its other namespaceSelectors over the set's own pcns. labels)")
-                _refused(f"metadata.labels[{k!r}]: projectcalico.org/namespace is reserved by Calico",
+                _refused(f"metadata.labels[{as_written(k)}]: projectcalico.org/namespace is reserved "
+                         "by Calico",
                          source, ref, felix)
         with dropped_fields_named(dropped, what):
             nets = _nets(spec.get("nets"), "spec.nets", source, ref, kind=kind)

@@ -409,7 +409,7 @@ def _key(key: Any, where: str, ctx: _Ctx) -> str:
         return key
     if source in ("k8s", "any"):
         return rest
-    ctx.unsupported.append(f"{where}: label source {source!r} ({key})")
+    ctx.unsupported.append(f"{where}: label source {as_written(source)} ({key})")
     return key
 
 
@@ -484,7 +484,7 @@ def _selector(raw: Any, where: str, ctx: _Ctx, identity: bool = True) -> LabelSe
         fixed["matchExpressions"] = me
     sel = LabelSelector.parse(fixed, where, source=ctx.source, obj=ctx.ref)
     ml, me = fixed.get("matchLabels"), fixed.get("matchExpressions")
-    ctx.number_labels += [f"{where}.matchLabels[{k!r}]" for k, v in (ml or {}).items()
+    ctx.number_labels += [f"{where}.matchLabels[{as_written(k)}]" for k, v in (ml or {}).items()
                           if v is not None and not isinstance(v, str)]
     ctx.number_labels += [f"{where}.matchExpressions[{i}].values" for i, e in enumerate(me or ())
                           if any(v is not None and not isinstance(v, str) for v in e.get("values") or ())]
@@ -501,13 +501,13 @@ def identity_caveats(sel: LabelSelector, where: str) -> list[str]:
     # (unless the agents' --labels keep it, which a snapshot does not show).
     keys = sorted({k for k, _ in sel.match_labels} | {r.key for r in sel.match_expressions})
     for key in (k for k in keys if not identity_label(k)):
-        out.append(f"{where}: label {key!r}, which Cilium leaves out of pod identities by default")
+        out.append(f"{where}: label {as_written(key)}, which Cilium leaves out of pod identities by default")
     # Every pod identity carries the cluster label (see pod_view): Exists / DoesNotExist on
     # it are judged; only a test of its value (the cluster's name) is not.
     if any(k == _CLUSTER_KEY for k, _ in sel.match_labels) or any(
             r.key == _CLUSTER_KEY and r.operator in ("In", "NotIn") for r in sel.match_expressions):
-        out.append(f"{where}: label {_CLUSTER_KEY!r}, the Cilium cluster's name, which a snapshot does not "
-                   "hold")
+        out.append(f"{where}: label {as_written(_CLUSTER_KEY)}, the Cilium cluster's name, which a "
+                   "snapshot does not hold")
     return out
 
 
@@ -518,7 +518,8 @@ def namespace_selector_caveats(sel: LabelSelector, where: str) -> list[str]:
     default filter drops under that prefix matches as if no namespace had it, unless the
     agents' --labels keep it."""
     keys = sorted({k for k, _ in sel.match_labels} | {r.key for r in sel.match_expressions})
-    return [f"{where}: namespace label {key!r}, which Cilium leaves out of pod identities by default"
+    return [f"{where}: namespace label {as_written(key)}, which Cilium leaves out of pod identities "
+            "by default"
             for key in keys if not identity_label(f"{_NS_LABELS}{key}")]
 
 
@@ -678,7 +679,7 @@ def _refused_entity(where: str, entity: str, field: str) -> str:
     """Why the API server refuses an entity its CRD schema leaves out, and the valid way to
     select the same addresses."""
     peers = field.replace("Entities", "Endpoints")
-    return (f"{where}: entity {entity!r} is not in the Entity enum of Cilium's CRD schema, so the "
+    return (f"{where}: entity {as_written(entity)} is not in the Entity enum of Cilium's CRD schema, so the "
             f"API server refuses this policy; to select those addresses use an endpoint selector with "
             f"the lone label reserved:{entity} ({peers}: [{{matchLabels: {{\"reserved:{entity}\": \"\"}}}}])")
 
@@ -702,9 +703,9 @@ def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock,
         except ValueError:
             net = None
         if net is None:
-            raise ctx.error(f"{where}[{i}]: invalid CIDR {cidr!r}")
+            raise ctx.error(f"{where}[{i}]: invalid CIDR {as_written(cidr)}")
         if "/" in str(cidr) and ipaddress.ip_interface(str(cidr)).ip != net.network_address:
-            ctx.host_bits.append(f"{where}[{i}] {cidr!r} is {net}")
+            ctx.host_bits.append(f"{where}[{i}] {as_written(cidr)} is {net}")
         if not isinstance(excepts, list):
             raise ctx.error(f"{where}[{i}].except must be a list")
         exc = []
@@ -712,11 +713,11 @@ def _cidrs(raw: Any, where: str, ctx: _Ctx, with_except: bool) -> tuple[IPBlock,
             try:
                 en = ipaddress.ip_network(str(e), strict=False)
             except ValueError:
-                raise ctx.error(f"{where}[{i}]: invalid except CIDR {e!r}") from None
+                raise ctx.error(f"{where}[{i}]: invalid except CIDR {as_written(e)}") from None
             if "/" in str(e) and ipaddress.ip_interface(str(e)).ip != en.network_address:
-                ctx.host_bits.append(f"{where}[{i}].except {str(e)!r} is {en}")
+                ctx.host_bits.append(f"{where}[{i}].except {as_written(str(e))} is {en}")
             if en.version != net.version or not en.subnet_of(net):  # type: ignore[arg-type]
-                raise ctx.error(f"{where}[{i}]: except {e!r} must lie inside {cidr!r}")
+                raise ctx.error(f"{where}[{i}]: except {as_written(e)} must lie inside {as_written(cidr)}")
             exc.append(str(en))
         out.append(IPBlock(str(net), tuple(exc)))
     return tuple(out)
@@ -1110,11 +1111,11 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
                 raise ctx.error(f"{w}: a port needs 'port'")
             proto = p.get("protocol") or "ANY"
             if not isinstance(p.get("protocol"), str | None):  # 0 or [] is no protocol (nor ANY)
-                raise ctx.error(f"{w}: invalid protocol {p['protocol']!r}")
+                raise ctx.error(f"{w}: invalid protocol {as_written(p['protocol'])}")
             if proto not in ("TCP", "UDP", "SCTP", "ANY"):
                 if proto in ("ICMP", "ICMPv6", "VRRP", "IGMP"):
                     continue  # not a TCP/UDP/SCTP port: outside the model, matches none of it
-                raise ctx.error(f"{w}: invalid protocol {proto!r}")
+                raise ctx.error(f"{w}: invalid protocol {as_written(proto)}")
             protos = ("TCP", "UDP", "SCTP") if proto == "ANY" else (proto,)
             written = port = p["port"]
             if isinstance(port, bool) or not isinstance(port, int | str) or port == "":
@@ -1128,8 +1129,8 @@ def _ports(raw: Any, where: str, ctx: _Ctx, ingress: bool = False, deny: bool = 
                 ctx.number_ports.append(w)
             if isinstance(port, str):
                 if not _port_schema_ok(port):
-                    raise ctx.error(f"{w}: port {port!r} does not match the CRDs' pattern for a port "
-                                    "(a number, or a name of letters, digits and single '-')")
+                    raise ctx.error(f"{w}: port {as_written(port)} does not match the CRDs' pattern for a "
+                                    "port (a number, or a name of letters, digits and single '-')")
                 if not is_port_name(port):
                     number, why = parse_go_port(port)
                     if number is None:
@@ -1177,7 +1178,7 @@ def _fqdns(raw: list[Any], where: str, ctx: _Ctx) -> tuple[str, ...]:
         val = sel[given[0]]
         pattern = _FQDN_NAME if given[0] == "matchName" else _FQDN_PATTERN
         if not isinstance(val, str) or not pattern.fullmatch(val):
-            raise ctx.error(f"{w}.{given[0]}: {val!r} is not a DNS name"
+            raise ctx.error(f"{w}.{given[0]}: {as_written(val)} is not a DNS name"
                             + (" pattern" if given[0] == "matchPattern" else ""))
         out.append(val.lower())  # DNS names are case-insensitive
     return tuple(out)
@@ -1256,7 +1257,7 @@ def _check_icmps(raw: Any, where: str, ctx: _Ctx) -> None:
             if not isinstance(f, dict):
                 raise ctx.error(f"{at} must be an object")
             if f.get("family") not in (None, "IPv4", "IPv6"):
-                raise ctx.error(f"{at}.family must be IPv4 or IPv6, not {f['family']!r}")
+                raise ctx.error(f"{at}.family must be IPv4 or IPv6, not {as_written(f['family'])}")
             t = f.get("type")
             numbered = ((type(t) is int and 0 <= t <= 255)
                         or (isinstance(t, str) and _ICMP_NUMBER.fullmatch(t) is not None))
@@ -1379,9 +1380,9 @@ def _entries(raw: Any, where: str, ctx: _Ctx, ingress: bool, deny: bool) -> tupl
                         raise ctx.error(_refused_entity(f"{w}.{k}", ent, k))
                     if not isinstance(ent, str) or ent not in ENTITIES:
                         if isinstance(ent, str) and ent in ("ingress", "health", "init", "unmanaged"):
-                            ctx.unsupported.append(f"{w}.{k}: entity {ent!r}")
+                            ctx.unsupported.append(f"{w}.{k}: entity {as_written(ent)}")
                             continue
-                        raise ctx.error(f"{w}.{k}: unknown entity {ent!r}")
+                        raise ctx.error(f"{w}.{k}: unknown entity {as_written(ent)}")
                     ents.append(ent)
                 peer = CiliumPeer(entities=tuple(ents), ports=ports, l7=l7, parsers=parsers)
         out.append(replace(peer, requires=requires) if requires else peer)

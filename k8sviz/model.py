@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 import re
-import reprlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._text import kind_of, scalar
+from ._text import as_written, kind_of
 from .errors import PolicyError
 
 __all__ = [
@@ -94,7 +94,7 @@ def _ip(value: Any, what: str) -> str:
     try:
         ipaddress.ip_address(value if type(value) is str else "-")
     except ValueError:
-        raise ValueError(f"{what} {value!r} is not an IP address") from None
+        raise ValueError(f"{what} {as_written(value)} is not an IP address") from None
     return value  # type: ignore[no-any-return]
 
 
@@ -217,9 +217,9 @@ class LabelSelector:
         labels = []
         for k, v in ml.items():
             if not isinstance(k, str) or not (v is None or isinstance(v, str | int | float | bool)):
-                msg = f"{where}.matchLabels[{_shown(k)}] must be a string"
+                msg = f"{where}.matchLabels[{as_written(k)}] must be a string"
                 raise PolicyError(msg, source=source, obj=obj)
-            labels.append((k, text(v, f"{where}.matchLabels[{k!r}]")))
+            labels.append((k, text(v, f"{where}.matchLabels[{as_written(k)}]")))
         exprs = []
         terms = raw.get("matchExpressions")
         if terms is None:
@@ -237,7 +237,7 @@ class LabelSelector:
                 raise PolicyError(msg, source=source, obj=obj)
             if op not in OPERATORS:
                 raise PolicyError(
-                    f"{where}.matchExpressions[{i}]: invalid operator {_shown(op)} "
+                    f"{where}.matchExpressions[{i}]: invalid operator {as_written(op)} "
                     f"(expected one of {', '.join(OPERATORS)})",
                     source=source,
                     obj=obj,
@@ -277,6 +277,8 @@ def _yaml_scalar_str(v: Any) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, list | dict):  # none the API server takes: as JSON writes it, not as Python
+        return json.dumps(v, default=str, ensure_ascii=False)
     return str(v)
 
 
@@ -717,7 +719,7 @@ def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
     if kind == "FQDN":
         return None
     if kind not in ("IPv4", "IPv6"):
-        raise ValueError(f"addressType {kind!r} is not IPv4, IPv6 or FQDN")
+        raise ValueError(f"addressType {as_written(kind)} is not IPv4, IPv6 or FQDN")
     service = _labels(m.get("labels")).get("kubernetes.io/service-name", "")
     addresses: list[str] = []
     not_ready: list[str] = []
@@ -743,10 +745,10 @@ def parse_endpoint_slice(obj: Mapping[str, Any]) -> EndpointSlice | None:
             raise ValueError(f"ports[{i}] is {kind_of(p)}, not a mapping")
         proto = p.get("protocol") or "TCP"
         if proto not in PROTOCOLS:
-            raise ValueError(f"ports[{i}].protocol {proto!r} is invalid")
+            raise ValueError(f"ports[{i}].protocol {as_written(proto)} is invalid")
         port = p.get("port")
         if port is not None and (type(port) is not int or not 1 <= port <= 65535):
-            raise ValueError(f"ports[{i}].port {_shown(port)} is not a port number")
+            raise ValueError(f"ports[{i}].port {as_written(port)} is not a port number")
         ports.append((proto, port))
     return EndpointSlice(m.get("namespace") or "default", m["name"], service, tuple(addresses), tuple(ports),
                          tuple(not_ready), tuple(terminating))
@@ -785,28 +787,12 @@ def parse_node(obj: Mapping[str, Any]) -> Node:
 ContainerCache = dict[tuple[Any, ...], tuple[Container, ...]]
 
 
-_SHOWN = reprlib.Repr()
-_SHOWN.maxstring = _SHOWN.maxother = 60
-
-
-def _shown(value: Any) -> str:
-    """``repr(value)`` cut short (a tampered field may hold a huge or deeply nested value);
-    ``true``, ``false`` and ``null`` as YAML writes them, not as Python's ``True`` and ``None``."""
-    written = scalar(value)
-    if written is not None:
-        return written
-    try:
-        return _SHOWN.repr(value)
-    except ValueError:  # an int past Python's 4300 digits has no repr at all
-        return f"<{type(value).__name__} too large to show>"
-
-
 def _opt_str(value: Any, what: str) -> str | None:
     """``value`` if it is a string or None; a ValueError naming ``what`` otherwise (the API
     stores a string, so anything else is a hand-made or tampered object)."""
     if value is None or type(value) is str:
         return value
-    raise ValueError(f"{what} is {kind_of(value)} ({_shown(value)}), not a string")
+    raise ValueError(f"{what} is {kind_of(value)} ({as_written(value)}), not a string")
 
 
 def _opt_bool(value: Any, what: str) -> bool:
@@ -816,7 +802,7 @@ def _opt_bool(value: Any, what: str) -> bool:
     """
     if value is None or type(value) is bool:
         return bool(value)
-    raise ValueError(f"{what} is {_shown(value)} ({kind_of(value)}), not true or false")
+    raise ValueError(f"{what} is {as_written(value)} ({kind_of(value)}), not true or false")
 
 
 def _port_number(value: Any, what: str, *, zero: bool = False) -> int:
@@ -826,7 +812,7 @@ def _port_number(value: Any, what: str, *, zero: bool = False) -> int:
         value = int(value)
     if type(value) is not int or not (0 if zero else 1) <= value <= 65535:
         lowest = 0 if zero else 1
-        raise ValueError(f"{what} is {_shown(value)}, not a port number (an integer {lowest}-65535)")
+        raise ValueError(f"{what} is {as_written(value)}, not a port number (an integer {lowest}-65535)")
     return value
 
 
@@ -878,8 +864,9 @@ def _container_fields_checked(raw: Any, init: bool, where: str, source: str) -> 
     name = raw.get("name")
     name = "" if name is None else name
     ports = []
-    for i, p in enumerate(_list(raw.get("ports"), f"container {name!r} ports")):
-        at = f"container {name!r} ports[{i}]"
+    at_container = f"container {as_written(name)}"
+    for i, p in enumerate(_list(raw.get("ports"), f"{at_container} ports")):
+        at = f"{at_container} ports[{i}]"
         if type(p) is not dict:
             raise ValueError(f"{at} is {kind_of(p)}, not a mapping")
         if p.get("containerPort") is None:
@@ -887,24 +874,25 @@ def _container_fields_checked(raw: Any, init: bool, where: str, source: str) -> 
         cport = _port_number(p["containerPort"], f"{at}.containerPort")
         proto = p.get("protocol") or "TCP"
         if proto not in PROTOCOLS:
-            raise PolicyError(f"container port protocol {proto!r} is invalid", source=source, obj=where)
+            raise PolicyError(f"container port protocol {as_written(proto)} is invalid",
+                              source=source, obj=where)
         # 0 (the default) and absent both mean no host port.
         hp = _port_number(p["hostPort"], f"{at}.hostPort", zero=True) if p.get("hostPort") is not None else 0
         pname = p.get("name") or None
         if pname is not None and type(pname) is not str:
             # Named ports are matched by text; unquoted YAML (`name: 8080`) is no IANA name either.
-            raise ValueError(f"container port name {_shown(pname)} is not a string")
+            raise ValueError(f"container port name {as_written(pname)} is not a string")
         ports.append((cport, proto, pname, hp or None))
     sc = raw.get("securityContext")
     if sc is not None and type(sc) is not dict:
-        raise ValueError(f"container {name!r} securityContext is {kind_of(sc)}, not a mapping")
+        raise ValueError(f"{at_container} securityContext is {kind_of(sc)}, not a mapping")
     image = raw.get("image")
     image = "" if image is None else image
     return (
         name if type(name) is str else str(name),
         image if type(image) is str else str(image),
         tuple(ports),
-        _opt_bool(sc.get("privileged"), f"container {name!r} securityContext.privileged") if sc else False,
+        _opt_bool(sc.get("privileged"), f"{at_container} securityContext.privileged") if sc else False,
         init,
     )
 
@@ -993,7 +981,7 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
         proto = p.get("protocol") or "TCP"
         if proto not in PROTOCOLS:
             # As a container port's: stored unchecked, it matched no policy port and no flow.
-            raise ValueError(f"spec.ports[{i}].protocol is {_shown(proto)}, not TCP, UDP or SCTP")
+            raise ValueError(f"spec.ports[{i}].protocol is {as_written(proto)}, not TCP, UDP or SCTP")
         at = f"spec.ports[{i}]"
         if p.get("port") is None:
             raise ValueError(f"{at}.port is missing or null")  # the API requires it
@@ -1002,7 +990,7 @@ def parse_service(obj: Mapping[str, Any]) -> Service:
             tp = _port_number(tp, f"{at}.targetPort")
         pname = p.get("name") or None
         if pname is not None and type(pname) is not str:
-            raise ValueError(f"{at}.name is {_shown(pname)}, not a string")
+            raise ValueError(f"{at}.name is {as_written(pname)}, not a string")
         np = p.get("nodePort")
         ports.append(
             ServicePort(
@@ -1071,17 +1059,18 @@ def _policy_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
         proto = "TCP"
     if not isinstance(proto, str) or proto not in PROTOCOLS:
         raise PolicyError(
-            f"{where}: invalid protocol {proto!r} (expected TCP, UDP or SCTP)", source=source, obj=obj
+            f"{where}: invalid protocol {as_written(proto)} (expected TCP, UDP or SCTP)",
+            source=source, obj=obj
         )
     port = raw.get("port")
     end = raw.get("endPort")
     if isinstance(port, bool):
-        raise PolicyError(f"{where}: invalid port {_shown(port)}", source=source, obj=obj)
+        raise PolicyError(f"{where}: invalid port {as_written(port)}", source=source, obj=obj)
     if isinstance(port, str) and port.isascii() and port.isdigit():
         # The API server never converts: a string is a port name (IsValidPortName wants a
         # letter), so `port: "80"` is rejected there, not read as 80.
         raise PolicyError(
-            f"{where}: port {port!r} is a string: the API reads a string as a port name, "
+            f"{where}: port {as_written(port)} is a string: the API reads a string as a port name, "
             f"which needs a letter (write {int(port)} without quotes)",
             source=source,
             obj=obj,
@@ -1091,17 +1080,17 @@ def _policy_port(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
             raise PolicyError(f"{where}: port {port} is out of range 1-65535", source=source, obj=obj)
     elif isinstance(port, str):
         if not valid_port_name(port):
-            raise PolicyError(f"{where}: {port!r} is not a valid port name", source=source, obj=obj)
+            raise PolicyError(f"{where}: {as_written(port)} is not a valid port name", source=source, obj=obj)
     elif port is not None:
-        raise PolicyError(f"{where}: invalid port {_shown(port)}", source=source, obj=obj)
+        raise PolicyError(f"{where}: invalid port {as_written(port)}", source=source, obj=obj)
     if end is not None:
         if not isinstance(port, int):
             raise PolicyError(
-                f"{where}: endPort needs a numeric port (got {port!r})", source=source, obj=obj
+                f"{where}: endPort needs a numeric port (got {as_written(port)})", source=source, obj=obj
             )
         if isinstance(end, bool) or not isinstance(end, int) or not port <= end <= 65535:
             raise PolicyError(
-                f"{where}: endPort {end!r} must be a number from port ({port}) to 65535",
+                f"{where}: endPort {as_written(end)} must be a number from port ({port}) to 65535",
                 source=source,
                 obj=obj,
             )
@@ -1158,11 +1147,11 @@ def _cidr(
         host = ipaddress.ip_address(addr)
         net = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise PolicyError(f"{where}: invalid {what} {value!r}", source=source, obj=obj) from None
+        raise PolicyError(f"{where}: invalid {what} {as_written(value)}", source=source, obj=obj) from None
     if "%" in addr:
         # Python takes an IPv6 zone; Go's net.ParseCIDR, the legacy parser Kubernetes forked
         # from it and netip.ParsePrefix (CEL isCIDR) all refuse one in a CIDR.
-        raise PolicyError(f"{where}: invalid {what} {value!r}: a CIDR has no IPv6 zone (%...)",
+        raise PolicyError(f"{where}: invalid {what} {as_written(value)}: a CIDR has no IPv6 zone (%...)",
                           source=source, obj=obj)
     padded = (bool(slash) and len(length) > 1 and length.startswith("0") and length.isascii()
               and length.isdigit())
@@ -1172,8 +1161,8 @@ def _cidr(
         # (golang/go#63850); upstream Kubernetes lets CRDs use isCIDR from 1.31 (the library
         # came in 1.30: openshift/kubernetes#1828), built with Go 1.22 or later.
         raise PolicyError(
-            f"{where}: {what} {value!r} has a prefix length with leading zeros, which the API's CIDR "
-            f"validation (CEL isCIDR) refuses (write {addr}/{net.prefixlen})",
+            f"{where}: {what} {as_written(value)} has a prefix length with leading zeros, which the API's "
+            f"CIDR validation (CEL isCIDR) refuses (write {addr}/{net.prefixlen})",
             source=source,
             obj=obj,
         )
@@ -1182,8 +1171,8 @@ def _cidr(
         # isCIDR's parseCIDR refuses Is4In6 outright (k8s.io/apiserver/pkg/cel/library/cidr.go).
         instead = f" (write {mapped}/{net.prefixlen - 96})" if net.prefixlen >= 96 else ""
         raise PolicyError(
-            f"{where}: {what} {value!r} is an IPv4-mapped IPv6 address, which the API's CIDR validation "
-            f"(CEL isCIDR) refuses{instead}",
+            f"{where}: {what} {as_written(value)} is an IPv4-mapped IPv6 address, which the API's CIDR "
+            f"validation (CEL isCIDR) refuses{instead}",
             source=source,
             obj=obj,
         )
@@ -1193,7 +1182,7 @@ def _cidr(
         if not loose:
             # Go's ParseCIDR (and the CEL isCIDR) refuse a bare address: it is not read as /32.
             raise PolicyError(
-                f"{where}: {what} {text!r} has no prefix length; the API needs CIDR notation "
+                f"{where}: {what} {as_written(text)} has no prefix length; the API needs CIDR notation "
                 f"(write {net} for the one address)",
                 source=source,
                 obj=obj,
@@ -1225,7 +1214,7 @@ def _cidr(
     if notes and warn is not None:
         code = ("cidr-host-bits" if len(notes) == 1 and notes[0].startswith("has host bits")
                 else "cidr-notation")
-        warn(LoadWarning(code, f"{where}: {what} {value!r} " + "; ".join(notes), source, obj))
+        warn(LoadWarning(code, f"{where}: {what} {as_written(value)} " + "; ".join(notes), source, obj))
     return net
 
 
@@ -1243,7 +1232,8 @@ def _loose_mapped(value: Any, addr: str, net: ipaddress.IPv4Network | ipaddress.
     if "." in addr:
         instead = f" (write {mapped}/{net.prefixlen - 96})" if net.prefixlen >= 96 else ""
         raise PolicyError(
-            f"{where}: {what} {value!r} is an IPv4-mapped IPv6 address, which AdminNetworkPolicy v1alpha1's "
+            f"{where}: {what} {as_written(value)} is an IPv4-mapped IPv6 address, which "
+            "AdminNetworkPolicy v1alpha1's "
             f"CIDR validation refuses (its first CRDs let a CIDR hold ':' or '.', not both; later ones, CEL "
             f"isCIDR, refuse IPv4-mapped addresses){instead}",
             source=source,
@@ -1264,7 +1254,7 @@ def _list_or_none(value: Any, field: str, source: str, obj: str) -> list[Any] | 
     """``value`` if it is a list or None; else an error naming ``field`` (iterated as it is, a
     string would be judged letter by letter)."""
     if value is not None and type(value) is not list:
-        raise PolicyError(f"{field} must be a list (got {kind_of(value)}: {_shown(value)})",
+        raise PolicyError(f"{field} must be a list (got {kind_of(value)}: {as_written(value)})",
                           source=source, obj=obj)
     return value
 
@@ -1290,14 +1280,16 @@ def _ip_block(raw: Any, where: str, source: str, obj: str, warn: _Warn = None) -
                        f"/{_written_length(raw['cidr'])} "
                        f"is not shorter than /{_written_length(e)}, whatever block each is read as)")
             raise PolicyError(
-                f"{where}: except {e!r} must be a strict subset of cidr {raw['cidr']!r}{why}",
+                f"{where}: except {as_written(e)} must be a strict subset of cidr "
+                f"{as_written(raw['cidr'])}{why}",
                 source=source,
                 obj=obj,
             )
         if net.subnet_of(en) and warn is not None:  # type: ignore[arg-type]
             warn(LoadWarning(
                 "ipblock-except-covers-cidr",
-                f"{at}: except {e!r}, read as {en}, holds all of cidr {raw['cidr']!r} ({net}); the API "
+                f"{at}: except {as_written(e)}, read as {en}, holds all of cidr {as_written(raw['cidr'])} "
+                f"({net}); the API "
                 "accepts it, comparing the prefix lengths as written, and the block matches no address",
                 source, obj))
         excepts.append(str(en))
@@ -1663,7 +1655,7 @@ def parse_network_policy(
         # namespace for ingress and allows nothing.
         spec = {}
     if not isinstance(spec, dict):
-        raise PolicyError(f"spec must be an object (got {kind_of(spec, 'an object')}: {_shown(spec)})",
+        raise PolicyError(f"spec must be an object (got {kind_of(spec, 'an object')}: {as_written(spec)})",
                           source=source, obj=ref)
     spec, dropped = known_fields(spec, _NP_SPEC, "spec", "NetworkPolicy", source, ref, warn, builtin=True)
     with dropped_fields_named(dropped, "NetworkPolicy"):
@@ -1753,7 +1745,7 @@ class AdminRule:
         ports = "any port" if self.ports is None else "no port" if not self.ports else ", ".join(
             f"{p.port}" if isinstance(p.port, str) else str(p) for p in self.ports
         )
-        label = f" {self.name!r}" if self.name else ""
+        label = f" {as_written(self.name)}" if self.name else ""
         word = "from" if direction == "ingress" else "to"
         return f"{self.action}{label} {word} {' OR '.join(str(p) for p in self.peers)} on {ports}"
 
@@ -1915,7 +1907,8 @@ def _admin_peer(
     if key == "domainNames":
         bad = next((d for d in val if not isinstance(d, str) or not d), None)
         if bad is not None:  # the CRD's schema: strings of its DomainName pattern
-            raise PolicyError(f"{where}.domainNames: {bad!r} is not a domain name", source=source, obj=obj)
+            raise PolicyError(f"{where}.domainNames: {as_written(bad)} is not a domain name",
+                              source=source, obj=obj)
         return AdminPeer(domain_names=tuple(val))
     return AdminPeer(networks=tuple(
         IPBlock(str(_cidr(c, "CIDR", f"{where}.networks[{i}]", source, obj, warn, loose=loose)))
@@ -1933,7 +1926,7 @@ def _one_field(raw: Any, where: str, fields: str, source: str, obj: str) -> tupl
 
 def _named_port(val: Any, where: str, source: str, obj: str) -> PolicyPort:
     if not isinstance(val, str) or not valid_port_name(val):
-        raise PolicyError(f"{where}: {val!r} is not a valid port name", source=source, obj=obj)
+        raise PolicyError(f"{where}: {as_written(val)} is not a valid port name", source=source, obj=obj)
     return PolicyPort("TCP", val)  # the protocol is the named container port's own
 
 
@@ -1942,7 +1935,7 @@ def _number_port(proto: Any, number: Any, end: Any, where: str, source: str, obj
     """A port number, or the range ``number``-``end``: numbers only, never a name."""
     for v in (number, end):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
-            raise PolicyError(f"{where}: {_shown(v)} is not a port number", source=source, obj=obj)
+            raise PolicyError(f"{where}: {as_written(v)} is not a port number", source=source, obj=obj)
     if number is None:
         raise PolicyError(f"{where} needs a port number", source=source, obj=obj)
     if end is not None and (number >= end if strict else number > end):
@@ -1966,7 +1959,7 @@ def _admin_port(raw: Any, where: str, source: str, obj: str, warn: _Warn = None)
     if key == "namedPort":
         return _named_port(val, where, source, obj)
     if key not in ("portNumber", "portRange"):
-        raise PolicyError(f"{where}: unknown port field {key!r}", source=source, obj=obj)
+        raise PolicyError(f"{where}: unknown port field {as_written(key)}", source=source, obj=obj)
     if not isinstance(val, dict):
         raise PolicyError(f"{where}.{key} must be an object", source=source, obj=obj)
     if key == "portNumber":
@@ -1990,7 +1983,7 @@ def _cnp_protocol(raw: Any, where: str, source: str, obj: str) -> PolicyPort:
         return _named_port(val, where, source, obj)
     proto = {"tcp": "TCP", "udp": "UDP", "sctp": "SCTP"}.get(key)
     if proto is None:
-        raise PolicyError(f"{where}: unknown protocol field {key!r}", source=source, obj=obj)
+        raise PolicyError(f"{where}: unknown protocol field {as_written(key)}", source=source, obj=obj)
     where = f"{where}.{key}.destinationPort"
     dkey, dval = _one_field(val.get("destinationPort") if isinstance(val, dict) else None, where,
                             "number, range", source, obj)
@@ -2023,7 +2016,8 @@ def _admin_rules(
             raise PolicyError(f"{where} must be an object", source=source, obj=obj)
         action = r.get("action")
         if action not in actions:
-            raise PolicyError(f"{where}: action must be one of {', '.join(actions)}, not {action!r}",
+            raise PolicyError(f"{where}: action must be one of {', '.join(actions)}, not "
+                              f"{as_written(action)}",
                               source=source, obj=obj)
         peers = r.get(peer_key)
         if not isinstance(peers, list) or not peers:
@@ -2034,7 +2028,8 @@ def _admin_rules(
             raise PolicyError(f"{where}.{port_key} must be a non-empty list", source=source, obj=obj)
         name = r.get("name") or ""
         if not isinstance(name, str):  # the CRD's schema: a string (explanations quote it)
-            raise PolicyError(f"{where}.name must be a string, not {name!r}", source=source, obj=obj)
+            raise PolicyError(f"{where}.name must be a string, not {as_written(name)}",
+                              source=source, obj=obj)
         rule = AdminRule(
             str(name),
             str(action),
@@ -2060,7 +2055,8 @@ def _admin_rules(
         if outside and named:
             field_name = "destinationNamedPort" if cnp else "namedPort"
             raise PolicyError(
-                f"{where}{f' ({name!r})' if name else ''}: networks/nodes/domainNames peer cannot be set "
+                f"{where}{f' ({as_written(name)})' if name else ''}: networks/nodes/domainNames peer "
+                "cannot be set "
                 f"with {field_name} ({', '.join(outside)} with {', '.join(named)}): those peers have no "
                 f"named ports",
                 source=source,
@@ -2151,7 +2147,8 @@ def _admin_policy(
     if cnp:
         tier = spec.get("tier")
         if tier not in ("Admin", "Baseline"):
-            raise PolicyError(f"spec.tier must be Admin or Baseline, not {tier!r}", source=source, obj=ref)
+            raise PolicyError(f"spec.tier must be Admin or Baseline, not {as_written(tier)}",
+                              source=source, obj=ref)
     else:
         tier = "Baseline" if kind == "BaselineAdminNetworkPolicy" else "Admin"
     baseline = kind == "BaselineAdminNetworkPolicy"
@@ -2159,7 +2156,7 @@ def _admin_policy(
     if not baseline:
         priority = spec.get("priority")
         if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 1000:
-            raise PolicyError(f"spec.priority must be a number from 0 to 1000, not {priority!r}",
+            raise PolicyError(f"spec.priority must be a number from 0 to 1000, not {as_written(priority)}",
                               source=source, obj=ref)
     subj = spec.get("subject")
     if not isinstance(subj, dict) or len([k for k in ("namespaces", "pods") if k in subj]) != 1:
@@ -2202,14 +2199,15 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
     ml = raw.get("matchLabels")
     for k, v in (ml.items() if isinstance(ml, dict) else ()):
         if not valid_label_key(str(k)):
-            yield f"{where}.matchLabels: invalid label key {k!r}", "the selector matches nothing"
+            yield f"{where}.matchLabels: invalid label key {as_written(k)}", "the selector matches nothing"
         elif v is None:
             continue  # "" (see _yaml_scalar_str), a valid value
         elif not isinstance(v, str):
-            yield (f"{where}.matchLabels: value of label {k!r} is not a string: {_shown(v)} ({kind_of(v)}), "
-                   f"compared as {_yaml_scalar_str(v)!r}"), ""
+            yield (f"{where}.matchLabels: value of label {as_written(k)} is not a string: {as_written(v)} "
+                   f"({kind_of(v)}), compared as {as_written(_yaml_scalar_str(v))}"), ""
         elif not valid_label_value(v):
-            yield f"{where}.matchLabels: invalid value for label {k!r}: {v!r}", "the selector matches nothing"
+            yield (f"{where}.matchLabels: invalid value for label {as_written(k)}: {as_written(v)}",
+                   "the selector matches nothing")
     exprs = raw.get("matchExpressions")
     for i, e in enumerate(exprs if isinstance(exprs, list) else ()):
         if not isinstance(e, dict):
@@ -2218,10 +2216,10 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
         # NotIn and DoesNotExist hold for what no valid label can be; In and Exists fail.
         negative = op in ("NotIn", "DoesNotExist")
         if not isinstance(key, str) and valid_label_key(str(key)):
-            yield (f"{at}: label key {_shown(key)} is not a string ({kind_of(key)}), compared as "
-                   f"{_yaml_scalar_str(key)!r}"), ""
+            yield (f"{at}: label key {as_written(key)} is not a string ({kind_of(key)}), compared as "
+                   f"{as_written(_yaml_scalar_str(key))}"), ""
         elif not valid_label_key(str(key)):
-            yield (f"{at}: invalid label key {key!r}",
+            yield (f"{at}: invalid label key {as_written(key)}",
                    f"the expression {'always holds' if negative else 'matches nothing'}")
             continue
         values = e.get("values")
@@ -2229,10 +2227,10 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
             if v is None:
                 continue  # "", as above
             if not isinstance(v, str):
-                yield (f"{at}: value {_shown(v)} of label {key!r} is not a string ({kind_of(v)}), "
-                       f"compared as {_yaml_scalar_str(v)!r}"), ""
+                yield (f"{at}: value {as_written(v)} of label {as_written(key)} is not a string "
+                       f"({kind_of(v)}), compared as {as_written(_yaml_scalar_str(v))}"), ""
             elif not valid_label_value(v):
-                yield (f"{at}: invalid value for label {key!r}: {v!r}",
+                yield (f"{at}: invalid value for label {as_written(key)}: {as_written(v)}",
                        f"that value {'excludes' if negative else 'matches'} nothing")
 
 
@@ -2243,21 +2241,21 @@ def name_problem(name: str, rule: str, field: str = "metadata.name") -> str | No
     if len(name) <= most and pattern.fullmatch(name):
         return None
     length = f" ({len(name)} characters)" if len(name) > most else ""
-    return f"{field} {_shown(name)}{length} is not {what}"
+    return f"{field} {as_written(name)}{length} is not {what}"
 
 
 def label_problems(labels: Mapping[str, str]) -> Iterable[str]:
     """Label keys or values the API server would reject (a tampered or hand-written dump)."""
     for k, v in labels.items():
         if not isinstance(k, str) or not valid_label_key(k):
-            yield f"invalid label key {k!r}"
+            yield f"invalid label key {as_written(k)}"
         elif v is None:
             continue  # "" to the API (Go's zero string), a valid value
         elif not isinstance(v, str):
             # Unquoted YAML (`version: 1`, `enabled: yes`) gives numbers and booleans.
             yield (
-                f"value of label {k!r} is not a string: {_shown(v)} ({kind_of(v)}), "
-                f"compared as {_yaml_scalar_str(v)!r}"
+                f"value of label {as_written(k)} is not a string: {as_written(v)} ({kind_of(v)}), "
+                f"compared as {as_written(_yaml_scalar_str(v))}"
             )
         elif not valid_label_value(v):
-            yield f"invalid value for label {k!r}: {v!r}"
+            yield f"invalid value for label {as_written(k)}: {as_written(v)}"

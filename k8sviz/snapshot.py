@@ -28,7 +28,7 @@ import orjson
 from ._files import atomic_write
 from ._gc import paused
 from ._shapes import shape_problem
-from ._text import clip, kind_of
+from ._text import as_written, clip, kind_of
 from ._version import __version__
 from .calico_objects import (
     CalicoPolicy,
@@ -72,7 +72,6 @@ from .model import (
     Service,
     ServiceAccount,
     Workload,
-    _shown,
     _yaml_scalar_str,
     address_rank,
     label_problems,
@@ -205,7 +204,14 @@ def _group(api_version: str) -> str:
 def _ref(obj: Mapping[str, Any]) -> str:
     m = obj.get("metadata") or {}
     ns = m.get("namespace")
-    return f"{obj.get('kind')}/{ns}/{m.get('name')}" if ns else f"{obj.get('kind')}/{m.get('name')}"
+    return f"{_part(obj.get('kind'))}/{_part(ns)}/{_part(m.get('name'))}" if ns else \
+        f"{_part(obj.get('kind'))}/{_part(m.get('name'))}"
+
+
+def _part(value: Any) -> str:
+    """A kind, namespace or name in an object's ``Kind/namespace/name``: text as is, another value
+    as the file wrote it (``DaemonSet/kube-system/true``, not Python's ``True``), cut short."""
+    return value if isinstance(value, str) else as_written(value, 40)
 
 
 def _check_snapshot_shape(doc: Mapping[str, Any], where: str) -> None:
@@ -716,12 +722,12 @@ class SnapshotBuilder:
     def add_snapshot_file(self, doc: Mapping[str, Any], where: str) -> None:
         version = doc.get("schema_version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise InputError(f"not a valid k8sviz snapshot: schema_version {version!r} is not a version "
-                             "number",
+            raise InputError(f"not a valid k8sviz snapshot: schema_version {as_written(version)} is not a "
+                             "version number",
                              source=where)
         if version > SCHEMA_VERSION:
             raise SnapshotVersionError(
-                f"snapshot schema version {version!r} is newer than this k8sviz "
+                f"snapshot schema version {as_written(version)} is newer than this k8sviz "
                 f"({__version__}) reads (up to {SCHEMA_VERSION}); upgrade k8sviz",
                 source=where,
             )
@@ -738,9 +744,9 @@ class SnapshotBuilder:
             # the evidence of two audits (their namespaces and workloads may share names).
             self.warn(LoadWarning(
                 "cluster-mismatch",
-                f"a snapshot of cluster {meta.get('cluster')!r} merged with one of cluster "
-                f"{before.get('cluster')!r} ({self._meta_where}): their objects are read as one cluster, "
-                "named as the last snapshot file names it unless a cluster name is given",
+                f"a snapshot of cluster {as_written(meta.get('cluster'))} merged with one of cluster "
+                f"{as_written(before.get('cluster'))} ({self._meta_where}): their objects are read as one "
+                "cluster, named as the last snapshot file names it unless a cluster name is given",
                 where,
             ))
         self.meta_from_file = meta
@@ -1000,7 +1006,7 @@ def _newest_timestamp(
                 newest = (when, ts)
             continue
         warn(LoadWarning("bad-timestamp",
-                         f"metadata.creationTimestamp {_shown(ts)} {problem}: not used as the "
+                         f"metadata.creationTimestamp {as_written(ts)} {problem}: not used as the "
                          "snapshot's collected_at (which dates the audit)", where, _ref(obj)))
     if newest_utc is not None:
         utc = (datetime.fromisoformat(newest_utc), newest_utc)
@@ -1670,7 +1676,8 @@ class Snapshot:
             else:
                 how = ("(up to Cilium 1.17 a port has one L7 parser whatever its peers, from 1.18 each peer "
                        "selector its own, and no cilium-agent image in the snapshot shows the release)")
-            text = (f"{ref1} {at1} and {ref2} {at2} give pods {pods} L7 parsers {parser1!r} and {parser2!r} "
+            text = (f"{ref1} {at1} and {ref2} {at2} give pods {pods} L7 parsers {as_written(parser1)} and "
+                    f"{as_written(parser2)} "
                     f"on {c.protocol} {c.port} {how}: Cilium's agent cannot merge them (\"cannot merge "
                     "conflicting L7 parsers\") and fails to compute those pods' policy, so what they enforce "
                     "is not known")

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+#: Python's words where a message about a user's file should have YAML's or JSON's: ``True``,
+#: ``False`` and ``None`` outside quotes (the file says ``true``, ``false``, ``null``), ``b'...'``
+#: bytes, and an exception's class or its stock text ("'int' object is not iterable").
+PYTHON_WORDS = re.compile(
+    r"(?<![\w'\"])(?:True|False|None)(?![\w'\"])|\bb'|\b(?:Key|Type|Attribute|Overflow)Error\b"
+    r"|object has no attribute|object is not (?:iterable|subscriptable)|unhashable type"
+)
 
 
 def pod(ns: str, name: str, labels: dict[str, str] | None = None, *, ip: str | None = None,

@@ -11,10 +11,17 @@ from hypothesis import strategies as st
 
 import k8sviz
 from k8sviz.errors import InputError, K8svizError
-from tests.objects import leaf_paths, set_path
+from tests.objects import PYTHON_WORDS, leaf_paths, set_path
 
 HOSTILE = [None, 0, -1, 1.5, 2**70, True, "", "x", "<script>", "80", "10.0.0.0/33", [], {}, [1], {"a": 1},
-           ["x"], {"x": None}, "In", "::/0", 65536]
+           ["x"], {"x": None}, "In", "::/0", 65536, [True], [None, 1.5], {"a": [False]}]
+
+
+def assert_yaml_words(texts):
+    """Messages about the tampered file show its values as it wrote them (``[true]``, ``null``),
+    not as Python does (``[True]``, ``None``), and name no Python exception."""
+    for text in texts:
+        assert not PYTHON_WORDS.search(text), text
 
 
 @functools.cache
@@ -43,7 +50,9 @@ def test_tampered_dump_loads_or_fails_cleanly(tmp_path, data):
         snap = k8sviz.load(dump)
     except InputError as e:
         assert str(dump) in str(e)  # names the file (and the object where there is one)
+        assert_yaml_words([str(e)])
         return
+    assert_yaml_words(str(w) for w in snap.warnings)
     try:
         reach = k8sviz.reachability(snap)
         reach.to_frame("workload")
@@ -118,7 +127,9 @@ def test_tampered_admin_policy_loads_or_fails_cleanly(tmp_path, data):
         meta = obj["metadata"]
         ref = "/".join([obj["kind"], *([meta["namespace"]] if "namespace" in meta else []), meta["name"]])
         assert str(dump) in str(e) and ref in str(e), str(e)
+        assert_yaml_words([str(e)])
         return
+    assert_yaml_words(str(w) for w in snap.warnings)
     reach = k8sviz.reachability(snap)
     str(reach.explain("shop/frontend", "pci/paymentservice", 50051))
     reach.to_frame("workload")

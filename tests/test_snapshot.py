@@ -60,7 +60,7 @@ def test_newer_schema_is_a_clear_error(dump, tmp_path):
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (lambda d: d.update(schema_version=True), "schema_version True is not a version number"),
+    (lambda d: d.update(schema_version=True), "schema_version true is not a version number"),
     (lambda d: d.update(schema_version=-5), "schema_version -5 is not a version number"),
     (lambda d: d.update(meta=["a"]), "meta must be an object"),
     (lambda d: d["meta"].update(inputs=["a"]), r"meta.inputs\[0\] must be an object"),
@@ -439,7 +439,8 @@ def _newest_parsing_each(objs, warn, now):
     """The reference: every creationTimestamp parsed and compared as an instant."""
     from datetime import UTC, timedelta
 
-    from k8sviz.model import LoadWarning, _shown
+    from k8sviz._text import as_written
+    from k8sviz.model import LoadWarning
     from k8sviz.snapshot import _UTC_SECONDS, _ref, _rfc3339
 
     now = now + timedelta(days=1)
@@ -457,7 +458,7 @@ def _newest_parsing_each(objs, warn, now):
             if newest is None or (when, ts) > newest:
                 newest = (when, ts)
             continue
-        message = (f"metadata.creationTimestamp {_shown(ts)} {problem}: not used as the "
+        message = (f"metadata.creationTimestamp {as_written(ts)} {problem}: not used as the "
                    "snapshot's collected_at (which dates the audit)")
         warn(LoadWarning("bad-timestamp", message, where, _ref(obj)))
     if newest is None:
@@ -604,7 +605,8 @@ def test_repr_html_clips_a_long_value_and_escapes_it(write):
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"v": long}}},
     ])
     snap = k8sviz.load(path)
-    assert any(long in str(w) for w in snap.warnings)  # the warning itself keeps it whole
+    # the warning names it, cut short and saying how much is left out
+    assert any(f"'{long[:80]}'... (4,923 more characters)" in str(w) for w in snap.warnings), snap.warnings
     out = snap._repr_html_()
     assert "x" * 600 not in out and "more characters)" in out
     assert "<b>xxx" not in out and "&lt;b&gt;xxx" in out

@@ -1,15 +1,22 @@
 """Values of a user's YAML or JSON are named in its words (``a string``, ``null``), not Python's
-(``a str``, ``a NoneType``), and no new error about input data goes back to ``type(x).__name__``."""
+(``a str``, ``a NoneType``), and shown as it wrote them (``[true, null]``, not ``[True, None]``);
+no new error about input data goes back to ``type(x).__name__`` or to ``repr``."""
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from k8sviz._text import as_written, kind_of, scalar
+import k8sviz
+from k8sviz._text import SHOWN, as_written, kind_of, scalar
+from k8sviz.analysis.zones import load_zones
+from k8sviz.errors import InputError, ZoneError
+from tests.objects import PYTHON_WORDS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "k8sviz"
 
@@ -49,6 +56,171 @@ def test_as_written_shows_a_value_as_yaml_writes_its_scalars(value, said):
 
 def test_as_written_shows_an_int_too_long_for_repr():
     assert as_written(10**5000) == "<a number too large to show>"  # repr raises ValueError past 4300 digits
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ([True, None, "x", 1.5], "[true, null, 'x', 1.5]"),
+    ({"a": None, 1: [False]}, "{'a': null, 1: [false]}"),
+    ([{"k": [None]}], "[{'k': [null]}]"),
+    ([], "[]"), ({}, "{}"), (("a",), "['a']"), ("", "''"), ("a b", "'a b'"),
+    (float("inf"), ".inf"), (float("-inf"), "-.inf"), (float("nan"), ".nan"), ([float("inf")], "[.inf]"),
+    (dt.date(2024, 1, 2), "2024-01-02"),
+    (dt.datetime(2024, 1, 2, 10, 0, tzinfo=dt.UTC), "2024-01-02T10:00:00+00:00"),
+    (b"\x00\x01\x02", "!!binary AAEC"),  # YAML's !!binary, as the file wrote it
+])
+def test_as_written_shows_values_inside_lists_and_maps_as_yaml_writes_them(value, said):
+    assert as_written(value) == said
+
+
+def test_as_written_keeps_a_message_on_one_line():
+    # repr's escapes: a newline, a terminal's escape or a line separator in a value cannot
+    # break the message, nor rewrite the terminal it is printed on.
+    for value in ("a\nb", "a\rb", "\x1b[2J", "a\u2028b", "\x00", ["x\ny"], {"k\n": "v\r"}):
+        shown = as_written(value)
+        assert shown.isprintable(), shown
+
+
+def test_as_written_cuts_a_long_string_and_says_how_much_is_left_out():
+    shown = as_written("x" * 1_000_000)
+    assert shown == f"'{'x' * SHOWN}'... (999,920 more characters)"
+    assert as_written("x" * 100, 40) == f"'{'x' * 40}'... (60 more characters)"
+
+
+@pytest.mark.parametrize("value", [
+    "x" * 10**6, list(range(10**5)), {str(i): i for i in range(10**5)}, ["y" * 10**5] * 100,
+    {"k" * 10**5: ["v" * 10**5] * 10}, 10**4000, b"z" * 10**6,
+    json.loads("[" * 500 + "]" * 500), [[[["a" * 300] * 5] * 5] * 5] * 5,
+])
+def test_as_written_stays_short_whatever_the_value(value):
+    """A tampered field may hold a megabyte or a thousand levels: the message names it, and stays a line."""
+    assert len(as_written(value)) < 4 * SHOWN
+
+
+def test_as_written_counts_what_a_long_list_leaves_out():
+    assert as_written(list(range(1000))).endswith(", ... (978 more items)]")
+    assert as_written(json.loads("[" * 50 + "]" * 50)) == "[" * 9 + "..." + "]" * 9
+
+
+# --- Real hostile inputs: messages in the file's words ----------------------------------------
+
+
+def _load_error(tmp_path, *objs):
+    p = tmp_path / "cluster.yaml"
+    p.write_text(yaml.safe_dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+                                     *objs]))
+    with pytest.raises(InputError) as e:
+        k8sviz.load(p)
+    said = str(e.value)
+    assert str(p) in said and not PYTHON_WORDS.search(said), said
+    return said
+
+
+def _netpol(ports=None, peers=None):
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "np", "namespace": "shop"},
+            "spec": {"podSelector": {}, "ingress": [{**({"ports": ports} if ports else {}),
+                                                     **({"from": peers} if peers else {})}]}}
+
+
+_CALICO = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"}}
+_CILIUM = {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+           "metadata": {"name": "c", "namespace": "shop"}}
+_ANP = {"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
+        "metadata": {"name": "a"}}
+
+
+@pytest.mark.parametrize(("obj", "said"), [
+    (_netpol(ports=[{"protocol": [True, None], "port": 80}]),
+     "NetworkPolicy/shop/np: spec.ingress[0].ports[0]: invalid protocol [true, null] (expected TCP, UDP or "
+     "SCTP)"),
+    (_netpol(ports=[{"port": {"a": None}}]),
+     "NetworkPolicy/shop/np: spec.ingress[0].ports[0]: invalid port {'a': null}"),
+    (_netpol(ports=[{"port": 80, "endPort": [1.5]}]),
+     "spec.ingress[0].ports[0]: endPort [1.5] must be a number from port (80) to 65535"),
+    (_netpol(peers=[{"ipBlock": {"cidr": [True]}}]),
+     "spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR [true]"),
+    ({**_CALICO, "spec": {"selector": "all()", "types": [True, None]}},
+     "GlobalNetworkPolicy/g: spec.types must list Ingress and/or Egress, not [true, null]"),
+    ({**_CALICO, "spec": {"selector": "all()", "ingress": [{"action": "Allow", "protocol": {"a": None}}]}},
+     "GlobalNetworkPolicy/g: spec.ingress[0].protocol: invalid protocol {'a': null}"),
+    ({**_CILIUM, "spec": {"endpointSelector": {},
+                          "ingress": [{"toPorts": [{"ports": [{"port": "80", "protocol": [False]}]}]}]}},
+     "CiliumNetworkPolicy/shop/c: spec.ingress[0].toPorts[0].ports[0]: invalid protocol [false]"),
+    ({**_ANP, "spec": {"priority": [True], "subject": {"namespaces": {}}}},
+     "AdminNetworkPolicy/a: spec.priority must be a number from 0 to 1000, not [true]"),
+])
+def test_a_policy_with_values_of_the_wrong_type_is_named_in_yaml_words(tmp_path, obj, said):
+    assert said in _load_error(tmp_path, obj)
+
+
+def _pod(**fields):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"},
+            "spec": {"containers": [{"name": "c"}]}, **fields}
+
+
+@pytest.mark.parametrize(("obj", "said"), [
+    (_pod(spec={"containers": [{"name": "c", "ports": [{"containerPort": 80, "protocol": [None, 1.0]}]}]}),
+     "Pod/shop/p: container port protocol [null, 1.0] is invalid"),
+    (_pod(status={"podIP": [None]}),
+     "Pod/shop/p: malformed object: status.podIP [null] is not an IP address"),
+    (_pod(status={"podIPs": [{"ip": {"a": True}}]}),
+     "Pod/shop/p: malformed object: status.podIPs[].ip {'a': true} is not an IP address"),
+    ({**_pod(), "metadata": {"name": True, "namespace": "shop"}},
+     "Pod/shop/true: malformed object: metadata.name is a boolean, not a string"),
+])
+def test_a_pod_with_values_of_the_wrong_type_is_named_in_yaml_words(tmp_path, obj, said):
+    assert said in _load_error(tmp_path, obj)
+
+
+def test_a_label_of_the_wrong_type_is_warned_in_yaml_words(tmp_path):
+    p = tmp_path / "cluster.yaml"
+    meta = {"name": "p", "namespace": "shop", "labels": {"app": [True, None]}}
+    p.write_text(yaml.safe_dump(_pod(metadata=meta)))
+    (w,) = [str(w) for w in k8sviz.load(p).warnings if w.code == "invalid-label"]
+    # compared as the text JSON writes for it, which a selector would have to say to match it
+    assert "label 'app' is not a string: [true, null] (a list), compared as '[true, null]'" in w, w
+
+
+_ZONE = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "shop"}}}
+_ALLOW = {"from": "a", "to": "a", "justification": "j", "owner": "o"}
+
+
+@pytest.mark.parametrize(("doc", "said"), [
+    ({"zones": {"a": {**_ZONE, "sensitive": [True, None]}}},
+     "zone a: sensitive must be true or false (got [true, null])"),
+    ({"zones": {"a": {**_ZONE, "priority": {"x": False}}}},
+     "zone a: priority must be an integer (got {'x': false})"),
+    ({"zones": {"a": _ZONE}, "allow": [{**_ALLOW, "ports": [[1.5, None]]}]},
+     "allow[0].ports[0]: port spec [1.5, null] must be a string like 'TCP/443'"),
+    ({"zones": {"a": _ZONE}, "allow": [{**_ALLOW, "expires": [True]}]},
+     "allow[0].expires: [true] is not a date (YYYY-MM-DD)"),
+])
+def test_a_zones_file_with_values_of_the_wrong_type_is_named_in_yaml_words(tmp_path, doc, said):
+    p = tmp_path / "zones.yaml"
+    p.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ZoneError) as e:
+        load_zones(p)
+    assert said in str(e.value) and not PYTHON_WORDS.search(str(e.value)), str(e.value)
+
+
+def test_a_flow_record_with_values_of_the_wrong_type_is_named_in_yaml_words(tmp_path):
+    good = {"flow": {"time": "2024-03-15T10:00:00Z", "verdict": "FORWARDED",
+                     "IP": {"source": "10.0.0.1", "destination": "10.0.0.2"},
+                     "l4": {"TCP": {"source_port": 40000, "destination_port": 80}}}}
+    bad = [json.loads(json.dumps(good)) for _ in range(3)]
+    bad[0]["flow"]["is_reply"] = [True, None]
+    bad[1]["flow"]["l4"]["TCP"]["destination_port"] = [1.5, False]
+    bad[2]["flow"]["node_name"] = {"a": None}
+    p = tmp_path / "hubble.json"
+    p.write_text("".join(json.dumps(r) + "\n" for r in [*bad, good]))
+    df = k8sviz.load_flows(p)
+    said = [(prob["line"], prob["message"]) for prob in df.attrs["k8sviz"]["problems"]]
+    assert len(df) == 1
+    assert [line for line, _ in said] == [1, 2, 3], said
+    assert "is_reply [true, null] is not true or false" in said[0][1]
+    assert "[1.5, false]" in said[1][1]
+    assert "node_name is an object, not text: {'a': null}" in said[2][1]
+    assert not any(PYTHON_WORDS.search(m) for _, m in said), said
 
 
 # --- No type(x).__name__ in errors about input data -------------------------------------------
@@ -187,3 +359,143 @@ def test_each_allowed_site_still_names_a_python_type():
     sites = {(path.relative_to(PACKAGE).as_posix(), fn) for path in PACKAGE.rglob("*.py")
              for fn, _ in python_type_messages(ast.parse(path.read_text(encoding="utf-8")))}
     assert sites >= PYTHON_ARGUMENT_SITES, sorted(PYTHON_ARGUMENT_SITES - sites)
+
+
+# --- No repr of input data in messages ----------------------------------------------------------
+
+#: Where ``!r`` or ``repr()`` stays, (file, function, the expression shown).  Every other value a
+#: message shows goes through :func:`k8sviz._text.as_written`: ``[true, null]`` as YAML and JSON
+#: write it, not Python's ``[True, None]``, cut short and on one line.
+REPR_SITES = {
+    # A Python caller's argument of the wrong type or value: Python's words are right there
+    # (``level=None`` is "got None"), as for the type names above.
+    ("analysis/blast.py", "_check_args", "max_hops"),
+    ("analysis/controls.py", "controls_summary", "checked"),
+    ("analysis/diff.py", "reachability_diff", "level"),
+    ("analysis/graph.py", "graph", "max_edges"),
+    ("analysis/graph.py", "_start", "level"),
+    ("analysis/segmentation.py", "to_html", "max_rows"),
+    ("analysis/zones.py", "parse_date", "text"),  # today= that is no str: a Python caller's
+    ("analysis/zones.py", "assign", "level"),
+    ("flows/__init__.py", "load_flows", "format"),
+    ("flows/__init__.py", "load_flows", "chunk_size"),
+    ("flows/archive.py", "aggregate_flow_archive", "level"),
+    ("flows/archive.py", "aggregate_flow_archive", "memory_limit"),
+    ("flows/compare.py", "edge_records", "reporter"),
+    ("flows/compare.py", "flow_edges", "level"),
+    ("flows/compare.py", "_duration", "value"),
+    ("flows/compare.py", "flow_discrepancies", "sample"),
+    ("notebook.py", "setup", "renderer"),
+    ("notebook.py", "table", "max_rows"),
+    ("policy/posture.py", "peers", "limit"),
+    ("policy/reachability.py", "_resolve", "ref"),  # a ref that is no str; one that is is as_written
+    ("policy/reachability.py", "_atom", "protocol"),
+    ("policy/reachability.py", "_atom", "port"),
+    ("policy/reachability.py", "_pod", "pod_key"),  # likewise
+    ("policy/reachability.py", "posture", "pod_key"),
+    ("policy/reachability.py", "isolation", "level"),
+    ("policy/reachability.py", "_units", "level"),
+    ("policy/reachability.py", "_check_direction", "direction"),
+    ("report/_build.py", "_check_baseline_cluster", "baseline_cluster"),
+    ("report/_render.py", "figure_html", "div_id"),
+    ("snapshot.py", "pod", "key"),
+    ("snapshot.py", "load", "cluster"),
+    ("snapshot.py", "_given_collected_at", "value"),
+    ("sources/live.py", "snapshot_cluster", "concurrency"),
+    ("synth.py", "write_cluster", "fmt"),
+    ("viz/_common.py", "check_cap", "value"),
+    ("viz/_network_frame.py", "aggregated_figure", "by"),
+    ("viz/changes.py", "changes_figure", "top"),
+    ("viz/flows.py", "flow_sankey", "value"),
+    ("viz/flows.py", "flow_timeline", "freq"),
+    ("viz/html.py", "_rows", "value"),
+    ("viz/html.py", "csv_text_download", "element_id"),
+    ("viz/html.py", "csv_text_download", "filename"),
+    ("viz/html.py", "embedded_csv", "element_id"),
+    ("viz/matrix.py", "_matrix", "max_labels"),
+    ("viz/network.py", "network_figure", "aggregate"),
+    ("viz/network.py", "_check_drawing", "layout"),
+    # A name Python looked up: module attribute errors, in Python's own form.
+    ("__init__.py", "__getattr__", "name"),
+    ("flows/__init__.py", "__getattr__", "__name__"),
+    ("flows/__init__.py", "__getattr__", "name"),
+    # k8sviz's own constants, strings it wrote.
+    ("analysis/blast.py", "internet_paths", "EXTERNAL"),
+    ("notebook.py", "setup", "OFFLINE_RENDERER"),
+    ("policy/calico_selector.py", "describe", "self.kind"),
+    # A selector's text around an error: a str, cut to _SHOWN_TEXT characters by _excerpt itself.
+    ("policy/calico_selector.py", "_excerpt", "text"),
+    ("policy/calico_selector.py", "_excerpt", "text[start:end]"),
+    # No message: a key telling a reporter "-" from a missing one.
+    ("flows/archive.py", "_label_rows", "_v(x)"),
+    # as_written itself: a string quoted as repr quotes it (the house style), anything else a
+    # Python caller passed.
+    ("_text.py", "_one", "value"),
+    ("_text.py", "_one", "value[:limit]"),
+}
+
+
+def repr_uses(tree: ast.AST) -> list[tuple[str, str, int]]:
+    """(function, expression, line) of each ``{x!r}`` and ``repr(x)`` in ``tree``, outside
+    ``__repr__`` methods (a Python object's repr is Python's to write)."""
+    found: list[tuple[str, str, int]] = []
+
+    def visit(node: ast.AST, fn: str) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if node.name == "__repr__":
+                return
+            fn = node.name
+        if isinstance(node, ast.FormattedValue) and node.conversion == ord("r"):
+            found.append((fn, ast.unparse(node.value), node.value.lineno))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "repr"
+              and node.args):
+            found.append((fn, ast.unparse(node.args[0]), node.lineno))
+        for child in ast.iter_child_nodes(node):
+            visit(child, fn)
+
+    visit(tree, "<module>")
+    return found
+
+
+def test_the_scan_finds_each_repr_of_a_value():
+    code = '''
+def f_string(v):
+    raise PolicyError(f"invalid port {v!r}")
+
+def called(v, warn):
+    warn(LoadWarning("x", "labels: " + repr(v["labels"])))
+
+def nested(v):
+    def inner():
+        return f"{v.name!r}"
+    return inner
+
+def fine(v):
+    raise PolicyError(f"invalid port {as_written(v)}, {v}")
+
+class C:
+    def __repr__(self):
+        return f"C({self.x!r})"
+'''
+    assert [(f, e) for f, e, _ in repr_uses(ast.parse(code))] == [
+        ("f_string", "v"), ("called", "v['labels']"), ("inner", "v.name")]
+
+
+def _repr_sites() -> list[tuple[str, str, str, int]]:
+    return [(path.relative_to(PACKAGE).as_posix(), fn, expr, line) for path in sorted(PACKAGE.rglob("*.py"))
+            for fn, expr, line in repr_uses(ast.parse(path.read_text(encoding="utf-8")))]
+
+
+def test_no_message_shows_a_value_by_its_python_repr():
+    """``{v!r}`` shows ``True``, ``None``, ``[True]``, ``b'..'`` and a megabyte whole; a value a
+    message shows goes through :func:`k8sviz._text.as_written`.  A new ``!r`` either is one of
+    :data:`REPR_SITES`' kinds (and is added there, with its reason) or is changed."""
+    found = [f"k8sviz/{rel}:{line} ({fn}: {expr})" for rel, fn, expr, line in _repr_sites()
+             if (rel, fn, expr) not in REPR_SITES]
+    assert not found, "show the value with k8sviz._text.as_written, not repr:\n" + "\n".join(found)
+
+
+def test_each_allowed_repr_is_still_there():
+    """An entry left behind when its code changed would let a new one in unseen."""
+    sites = {(rel, fn, expr) for rel, fn, expr, _ in _repr_sites()}
+    assert sites >= REPR_SITES, sorted(REPR_SITES - sites)

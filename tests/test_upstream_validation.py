@@ -548,7 +548,7 @@ REFUSED: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     ),
     "endPort defined without port defined": (
         _spec(egress=[{"to": [{"namespaceSelector": CD}], "ports": [{"protocol": "TCP", "endPort": 32768}]}]),
-        ("error", "spec.egress[0].ports[0]: endPort needs a numeric port (got None)"),
+        ("error", "spec.egress[0].ports[0]: endPort needs a numeric port (got null)"),
     ),
     "port is greater than endPort": (
         _spec(

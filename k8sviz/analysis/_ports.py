@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from .._text import as_written
+
 Ranges = tuple[tuple[int, int], ...]
 
 ALL: Ranges = ((1, 65535),)
@@ -34,7 +36,7 @@ def parse_one(text: str) -> tuple[int, int]:
     a = int(lo)
     b = int(hi) if sep else a
     if not (1 <= a <= b <= 65535) and not (a == 0 and b == 65535):
-        msg = f"port range {text!r} must be within 1-65535"
+        msg = f"port range {as_written(text)} must be within 1-65535"
         raise ValueError(msg)
     return (max(a, 1), b)
 

@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._text import as_written
 from ..model import PROTOCOLS
 from . import _ports
 from ._common import (
@@ -212,7 +213,7 @@ def blast_radius(reach: Any, start: str, max_hops: int | None = None) -> pd.Data
     _check_args("blast_radius", "start", start, max_hops)
     wl = workload_of(snap, start)
     if wl not in {p.workload_key for p in snap.pods}:
-        msg = f"unknown workload or pod {start!r} (expected namespace/pod or namespace/workload)"
+        msg = f"unknown workload or pod {as_written(start)} (expected namespace/pod or namespace/workload)"
         raise QueryError(msg)
     hops = _hops(reach)
     rows = []
@@ -301,7 +302,7 @@ def internet_paths(
         else:
             from ..errors import QueryError
 
-            msg = f"{zone_or_workload!r} is no zone, workload, pod or namespace of the snapshot"
+            msg = f"{as_written(zone_or_workload)} is no zone, workload, pod or namespace of the snapshot"
             if zones is None and "/" not in zone_or_workload:
                 # "no zone" alone reads as if the zones were searched: none were given
                 msg += " (no zones file was given, and a zone name needs one)"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._checks import snapshot_and_reach
-from .._text import counted
+from .._text import as_written, counted
 from ..calico_objects import CalicoPolicy
 from ..cilium_objects import CiliumPolicy, knp_matches, knp_selects_every_pod
 from ..errors import QueryError
@@ -1196,8 +1196,8 @@ def _agree_with(seg: Any, zones: Zones | None, today: Any, snapshot: Snapshot) -
     judged = seg.snapshot
     if judged is not None and judged is not snapshot and judged.sha256 != snapshot.sha256:
         raise QueryError(
-            f"segmentation was computed from another snapshot ({judged.meta.get('cluster')!r}, "
-            f"{len(judged.pods)} pods) than the one given ({snapshot.meta.get('cluster')!r}, "
+            f"segmentation was computed from another snapshot ({as_written(judged.meta.get('cluster'))}, "
+            f"{len(judged.pods)} pods) than the one given ({as_written(snapshot.meta.get('cluster'))}, "
             f"{len(snapshot.pods)} pods)"
         )
     if zones is not None and (zones.zones, zones.allow) != (seg.zones.zones, seg.zones.allow):

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._text import kind_of, scalar
+from .._text import as_written, kind_of, scalar
 from ..errors import InputError, PolicyError, ZoneError
 from ..model import LabelSelector, Pod
 from . import _ports
@@ -170,7 +170,7 @@ def parse_date(text: object, what: str = "today") -> dt.date:
             reason = str(e)
         # Python's "Invalid isoformat string" only repeats the text; a range error says more.
         detail = "" if reason.startswith("Invalid isoformat") else f" ({reason})"
-        raise InputError(f"{what} {text!r} is not a date{detail}; write YYYY-MM-DD")
+        raise InputError(f"{what} {as_written(text)} is not a date{detail}; write YYYY-MM-DD")
     raise InputError(f"{what} must be a date or YYYY-MM-DD text, not {type(text).__name__} {text!r}")
 
 
@@ -431,7 +431,7 @@ def _port_spec(spec: Any, where: str, source: str) -> tuple[str, _ports.Ranges] 
         with contextlib.suppress(ValueError):  # past 4300 digits an int has no text: no port either
             spec = str(spec)
     if not isinstance(spec, str) or not spec.strip():
-        msg = (f"{where}: port spec {_shown(spec)} must be a string like 'TCP/443', 'UDP/53' or "
+        msg = (f"{where}: port spec {as_written(spec)} must be a string like 'TCP/443', 'UDP/53' or "
                "'TCP/8000-8080'")
         raise ZoneError(msg, source=source, obj=where.split(".")[0])
     text = spec.strip()
@@ -442,14 +442,14 @@ def _port_spec(spec: Any, where: str, source: str) -> tuple[str, _ports.Ranges] 
         proto, rest = "TCP", text
     proto = proto.upper()
     if proto not in _PROTOCOLS:
-        msg = f"{where}: port spec {spec!r}: protocol must be TCP, UDP or SCTP"
+        msg = f"{where}: port spec {as_written(spec)}: protocol must be TCP, UDP or SCTP"
         raise ZoneError(msg, source=source, obj=where.split(".")[0])
     if rest.strip() == "*":
         return proto, _ports.ALL
     try:
         lo, hi = _ports.parse_one(rest)
     except ValueError:
-        msg = f"{where}: port spec {spec!r} is not a port (1-65535) or range 'lo-hi'"
+        msg = f"{where}: port spec {as_written(spec)} is not a port (1-65535) or range 'lo-hi'"
         raise ZoneError(msg, source=source, obj=where.split(".")[0]) from None
     return proto, ((lo, hi),)
 
@@ -469,26 +469,13 @@ def _date(v: Any, where: str, source: str) -> dt.date | None:
                 return parse(text)
             except ValueError:
                 pass
-    msg = f"{where}.expires: {_shown(v)} is not a date (YYYY-MM-DD)"
+    msg = f"{where}.expires: {as_written(v)} is not a date (YYYY-MM-DD)"
     raise ZoneError(msg, source=source, obj=where)
 
 
-def _shown(v: Any) -> str:
-    """``repr(v)`` for a message, cut short (an int past Python's 4300 digits has no repr at all);
-    ``true``, ``false`` and ``null`` as YAML writes them."""
-    written = scalar(v)
-    if written is not None:
-        return written
-    try:
-        text = repr(v)
-    except ValueError:
-        text = f"<{type(v).__name__} too large to show>"
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _kind_shown(v: Any) -> str:
+def _kindas_written(v: Any) -> str:
     """``v``'s kind and value (``a list ['p', 'q']``); ``null``, ``true`` or ``false`` alone."""
-    return scalar(v) or f"{kind_of(v)} {_shown(v)}"
+    return scalar(v) or f"{kind_of(v)} {as_written(v)}"
 
 
 def _text(v: Any, what: str, source: str, where: str) -> str:
@@ -501,7 +488,7 @@ def _text(v: Any, what: str, source: str, where: str) -> str:
     if isinstance(v, int | float) and not isinstance(v, bool):
         with contextlib.suppress(ValueError):
             return str(v)
-    msg = f"{what} must be text (got {_kind_shown(v)})"
+    msg = f"{what} must be text (got {_kindas_written(v)})"
     raise ZoneError(msg, source=source, obj=where)
 
 
@@ -512,7 +499,7 @@ def _names(v: Any, known: set[str], where: str, key: str, source: str) -> tuple[
         raise ZoneError(msg, source=source, obj=where)
     for n in names:
         if n not in known:
-            msg = f"{where}.{key}: unknown zone {n!r} (known: {', '.join(sorted(known))})"
+            msg = f"{where}.{key}: unknown zone {as_written(n)} (known: {', '.join(sorted(known))})"
             raise ZoneError(msg, source=source, obj=where)
     return tuple(dict.fromkeys(names))
 
@@ -556,11 +543,11 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
         raise ZoneError(msg, source=source)
     zones = []
     for name, spec in doc["zones"].items():
-        where = f"zone {_shown(name)}" if not isinstance(name, str) else f"zone {name}"
+        where = f"zone {as_written(name)}" if not isinstance(name, str) else f"zone {name}"
         if not isinstance(name, str):
             # An allow rule names zones by text: a zone `1` or `null` could never be named, and
             # `1` and "1" would be one zone, the first silently lost.
-            msg = f"a zone name must be text (got {_kind_shown(name)}); quote it"
+            msg = f"a zone name must be text (got {_kindas_written(name)}); quote it"
             raise ZoneError(msg, source=source, obj=where)
         if name in _RESERVED:
             msg = f"'{name}' is a built-in zone and cannot be defined"
@@ -597,17 +584,17 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
             raise ZoneError(f"bad selector: {e}", source=source, obj=where) from None
         prio = spec.get("priority")
         if prio is not None and (isinstance(prio, bool) or not isinstance(prio, int)):
-            msg = f"priority must be an integer (got {_shown(prio)})"
+            msg = f"priority must be an integer (got {as_written(prio)})"
             raise ZoneError(msg, source=source, obj=where)
         if prio is not None and not -_MAX_PRIORITY <= prio <= _MAX_PRIORITY:
             # YAML ints are unbounded; the zones table holds priorities as 64-bit integers and a
             # browser reads numbers as doubles, exact only to 2**53: 15 digits stay exact in both.
-            msg = f"priority must have at most 15 digits (got {_shown(prio)})"
+            msg = f"priority must have at most 15 digits (got {as_written(prio)})"
             raise ZoneError(msg, source=source, obj=where)
         sensitive = spec.get("sensitive", False)
         if sensitive is not None and not isinstance(sensitive, bool):
             # "false" or "no" in quotes is a string, and a non-empty string would read as true.
-            msg = f"sensitive must be true or false (got {_shown(sensitive)})"
+            msg = f"sensitive must be true or false (got {as_written(sensitive)})"
             raise ZoneError(msg, source=source, obj=where)
         description = _text(spec.get("description"), "description", source, where)
         zones.append(Zone(name, nsel, psel, prio, bool(sensitive), description))

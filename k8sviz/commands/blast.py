@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from .._text import counted
+from .._text import as_written, counted
 from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
 from .gaps import FORMAT_HELP, FORMATS, emit
 
@@ -26,7 +26,7 @@ def _positive(text: str) -> int:
     except ValueError:
         n = 0
     if n < 1:
-        msg = f"must be a whole number of hops, 1 or more, not {text!r}"
+        msg = f"must be a whole number of hops, 1 or more, not {as_written(text)}"
         raise argparse.ArgumentTypeError(msg)
     return n
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from .._text import counted
+from .._text import as_written, counted
 from ._common import add_warnings_option
 from .gaps import FORMAT_HELP, FORMATS
 
@@ -72,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
     if names[0] != names[1] and UNNAMED not in names:
         # Only snapshot files carry a name (a dump is unnamed): as the report says of its
         # baseline, two clusters' differences are no change review, but may be meant (a rename).
-        print(f"k8sviz: warning: cluster mismatch: BEFORE is a snapshot of cluster {names[0]!r}, AFTER of "
-              f"{names[1]!r}; the changes compare two clusters' objects, not one cluster's over time",
+        print(f"k8sviz: warning: cluster mismatch: BEFORE is a snapshot of cluster "
+              f"{as_written(names[0])}, AFTER of "
+              f"{as_written(names[1])}; the changes compare two clusters' objects, not one cluster's over "
+              "time",
               file=sys.stderr)
     if args.policies:
         df = policy_diff(before, after)

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from .._text import as_written
 from ..model import PROTOCOLS
 from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
 
@@ -86,12 +87,12 @@ def resolve_port(reach: Reachability, dst: str, port: str, protocol: str) -> tup
         return int(text), None  # its range is checked by explain(), as for the library
     if not valid_port_name(text):
         raise QueryError(
-            f"invalid port {port!r} (expected a number from 1 to 65535 or a container port name)")
+            f"invalid port {as_written(port)} (expected a number from 1 to 65535 or a container port name)")
     pods = reach.snapshot.pods
     found = [pods[i] for i in reach._resolve(dst, "destination") if i < len(pods)]
     if not found:
-        raise QueryError(f"port name {text!r} needs a destination pod to resolve it, and {dst} is an "
-                         "address outside the pods: give the port number")
+        raise QueryError(f"port name {as_written(text)} needs a destination pod to resolve it, and {dst} "
+                         "is an address outside the pods: give the port number")
     cilium = reach.snapshot.runs_cilium
     numbers = {p.key: (p.cilium_named_ports if cilium else p.named_port_numbers).get((text, protocol))
                for p in found}
@@ -100,10 +101,11 @@ def resolve_port(reach: Reachability, dst: str, port: str, protocol: str) -> tup
         which = found[0].key if len(found) == 1 else f"pods of {dst} ({', '.join(p.key for p in found[:5])})"
         other = sorted({proto for p in found for (name, proto) in p.named_ports if name == text} - {protocol})
         hint = f" (it names a {' and '.join(other)} port: add --protocol {other[0]})" if other else ""
-        raise QueryError(f"no container port named {text!r} for {protocol} on {which}{hint}")
+        raise QueryError(f"no container port named {as_written(text)} for {protocol} on {which}{hint}")
     if len(set(have.values())) > 1 or len(next(iter(have.values()))) > 1:
         listed = ", ".join(f"{' and '.join(map(str, n))} on {k}" for k, n in sorted(have.items()))
-        raise QueryError(f"port {text!r} ({protocol}) is not one number on {dst}: {listed}; give the number")
+        raise QueryError(f"port {as_written(text)} ({protocol}) is not one number on {dst}: {listed}; "
+                         "give the number")
     (number,) = next(iter(have.values()))
     on = found[0].key if len(found) == 1 else dst
     missing = sorted(k for k, n in numbers.items() if n is None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .._text import counted
+from .._text import as_written, counted
 from ._common import add_inputs, load_inputs
 
 
@@ -41,7 +41,7 @@ def _limit(value: str) -> int | None:
     except ValueError:
         n = -1
     if n < 0:
-        msg = f"--warnings takes a count of 0 or more, or 'all', not {value!r}"
+        msg = f"--warnings takes a count of 0 or more, or 'all', not {as_written(value)}"
         raise InputError(msg)
     return n
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from .._text import counted
+from .._text import as_written, counted
 from ._common import STDOUT, add_inputs, add_output, check_output, load_inputs, to_stdout, writing
 
 
@@ -49,7 +49,7 @@ def _concurrency(value: str) -> int:
     except ValueError:
         n = 0
     if n < 1:
-        msg = f"--concurrency takes a whole number of at least 1, not {value!r}"
+        msg = f"--concurrency takes a whole number of at least 1, not {as_written(value)}"
         raise InputError(msg)
     return n
 

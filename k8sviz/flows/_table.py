@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from .._text import kind_of, scalar
+from .._text import as_written, kind_of
 from ._shapes import structure_detail, structure_problem
 from .mapping import Mapper
 
@@ -189,9 +189,9 @@ def time_problem(what: str, v: Any) -> str:
     if ts is not None and not pd.isna(ts):
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
         if ts < TIME_MIN or ts > TIME_MAX:
-            return (f"{what} {v!r} is outside the range a flow table holds "
+            return (f"{what} {as_written(v)} is outside the range a flow table holds "
                     f"({TIME_MIN:%Y-%m-%d} to {TIME_MAX:%Y-%m-%d})")[:200]
-    return f"{what} {v!r} is not a timestamp"[:200]
+    return f"{what} {as_written(v)} is not a timestamp"[:200]
 
 
 def _categorical(values: list[Any]) -> pd.Categorical:
@@ -295,13 +295,13 @@ _MAX_COUNT = 2**63 - 1
 def _not_text(what: str, v: Any) -> str | None:
     if v is None or v.__class__ is str:
         return None
-    return f"{what} is {kind_of(v, 'an object')}, not text: {scalar(v) or repr(v)}"[:200]
+    return f"{what} is {kind_of(v, 'an object')}, not text: {as_written(v)}"[:200]
 
 
 def _not_port(what: str, v: Any) -> str | None:
     if v is None or (v.__class__ is int and 0 <= v <= 65535):
         return None
-    return f"{what} {v!r} is not a port number (0-65535)"[:200]
+    return f"{what} {as_written(v)} is not a port number (0-65535)"[:200]
 
 
 def _class_problem(raw: tuple[Any, ...]) -> str | None:
@@ -312,7 +312,7 @@ def _class_problem(raw: tuple[Any, ...]) -> str | None:
         if bad:
             return bad
     if raw[6] is not None and raw[6].__class__ is not bool:
-        return f"is_reply {raw[6]!r} is not true or false"[:200]
+        return f"is_reply {as_written(raw[6])} is not true or false"[:200]
     return None
 
 
@@ -345,7 +345,7 @@ def address_problem(ep: tuple[Any, ...], side: str) -> str | None:
         return bad
     ip = ep[3]
     if ip and not _is_ip(ip):
-        return f"{side} address {ip!r} is not an IP address"[:200]
+        return f"{side} address {as_written(ip)} is not an IP address"[:200]
     return None
 
 
@@ -366,11 +366,11 @@ def record_problem(r: tuple[Any, ...]) -> str | None:
         if bad:
             return bad
     if r[14] is not None and r[14].__class__ is not bool:
-        return f"is_reply {r[14]!r} is not true or false"[:200]
+        return f"is_reply {as_written(r[14])} is not true or false"[:200]
     for i in _COUNT_FIELDS:
         v = r[i]
         if v is not None and (v.__class__ is not int or not 0 <= v <= _MAX_COUNT):
-            return f"{RAW_FIELDS[i]} {v!r} is not a count"[:200]
+            return f"{RAW_FIELDS[i]} {as_written(v)} is not a count"[:200]
     return None
 
 
@@ -1090,7 +1090,9 @@ def _scan_objects(
         if junk and BOM in junk:  # the byte-order marks of files joined with cat
             junk = junk.replace(BOM, b"").strip(_BETWEEN)
         if junk:
-            report.problem("malformed", file, line, f"text outside any JSON object skipped: {junk[:60]!r}")
+            # The file's text, quoted (its bytes as Python shows them were b'...')
+            said = as_written(junk[:60].decode("utf-8", "replace"))
+            report.problem("malformed", file, line, f"text outside any JSON object skipped: {said}")
 
     depth = 0
     in_str = False
@@ -1335,7 +1337,8 @@ def _sse_events(lines: Iterable[tuple[int, bytes]], problem: Callable[[str, int,
         elif field == b"error":
             problem("stream-error", lineno, f"the server reported: {value[:200].decode('utf-8', 'replace')}")
         elif field and not _SSE_FIELD.match(line):
-            problem("malformed", lineno, f"not a server-sent event line: {line[:60]!r}")
+            said = as_written(line[:60].decode("utf-8", "replace"))
+            problem("malformed", lineno, f"not a server-sent event line: {said}")
     if data:
         yield start, b"\n".join(data), False
 
@@ -1554,7 +1557,7 @@ def repeated_key(raw: bytes, obj: Any, written: bytes | None = b"") -> str | Non
 
 def repeat_problem(key: str) -> str:
     """Why a record that gives ``key`` twice is not read (as for a CSV column given twice)."""
-    return f"key {key!r} is given twice; which value holds cannot be told"[:200]
+    return f"key {as_written(key)} is given twice; which value holds cannot be told"[:200]
 
 
 def json_source(path: Path, report: Report, framing: Framing = "lines") -> Iterator[tuple[int, bytes, bool]]:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from .._text import kind_of
+from .._text import as_written, kind_of
 
 __all__ = ["looks_like_calico", "parse_doc", "policy_name"]
 
@@ -75,7 +75,7 @@ def _int(x: Any, key: str) -> int | None:
         return x
     if x.__class__ is str and x.isascii() and x.isdigit():
         return int(x)
-    raise ValueError(f"{key} {x!r} is not a whole number"[:200])
+    raise ValueError(f"{key} {as_written(x)} is not a whole number"[:200])
 
 
 # Protocol names change case in their ASCII letters only, as aggregate_flow_archive's SQL
@@ -156,7 +156,7 @@ def _endpoint(doc: dict[str, Any], side: str) -> tuple[Any, ...]:
 def _not_enum(v: Any) -> str:
     """What an enum field (a name or its number) holds instead, for an error: a float as
     written (``6.0`` is "a number", yet no integer to protojson), else its JSON kind."""
-    return repr(v) if isinstance(v, float) else kind_of(v, "an object")
+    return as_written(v) if isinstance(v, float) else kind_of(v, "an object")
 
 
 def parse_doc(obj: Any, line: int) -> tuple[Any, ...] | list[tuple[Any, ...]] | str | None:

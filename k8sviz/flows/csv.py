@@ -45,6 +45,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .._text import as_written
 from ._table import Report, open_binary
 
 __all__ = ["CSV_COLUMNS", "parse_csv"]
@@ -131,7 +132,7 @@ def _int(v: str | None, column: str) -> int | None:
 
 
 def _shown(v: str) -> str:
-    return repr(v if len(v) <= 40 else v[:40] + "...")
+    return as_written(v, 40)
 
 
 def _lines(path: Path, report: Report, not_utf8: dict[int, int], unclosed: list[int]) -> Iterator[str]:
@@ -195,7 +196,8 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             # Which of the two holds the value is a guess: refuse the file rather than take one.
             report.problem(
                 "bad-header", file, 1,
-                f"column {h!r} is given twice (columns {idx[h] + 1} and {i + 1}); the file is not read",
+                f"column {as_written(h)} is given twice (columns {idx[h] + 1} and {i + 1}); the file is "
+                "not read",
             )
             return
         idx.setdefault(h, i)
@@ -285,7 +287,7 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             if proto is None:
                 problem(
                     "malformed",
-                    f"protocol {given!r} is not TCP, UDP, SCTP, ICMP, ICMPv6 or their IANA number "
+                    f"protocol {as_written(given)} is not TCP, UDP, SCTP, ICMP, ICMPv6 or their IANA number "
                     "(6, 17, 132, 1, 58)",
                 )
                 return None

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._text import kind_of
+from .._text import as_written, kind_of
 from ._table import _not_text
 
 __all__ = [
@@ -182,7 +182,7 @@ def event_name(kind: Any) -> str | None:
     if kind is None:
         return None
     if kind.__class__ is not int:
-        raise ValueError(f"event_type.type {kind!r} is not a number"[:200])
+        raise ValueError(f"event_type.type {as_written(kind)} is not a number"[:200])
     return _EVENT_TYPES.get(kind, str(kind))
 
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from .._text import as_written
 from ..model import PROTOCOLS, AdminPeer, AdminPolicy, AdminRule, IPBlock, LoadWarning, Node, Pod
 from .endpoints import Endpoints
 from .engine import CoreRule, EndpointSet, PortSel, RuleOrigin
@@ -167,7 +168,7 @@ def translate_admin(
         if pol.name != "default" or len(banps) > 1:
             warnings.append(LoadWarning(
                 "baseline-not-default",
-                f"BaselineAdminNetworkPolicy {pol.name!r}: the API admits one, named 'default'; "
+                f"BaselineAdminNetworkPolicy {as_written(pol.name)}: the API admits one, named 'default'; "
                 "k8sviz applies every one, by name",
                 obj=policy_ref(pol),
             ))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._text import as_written
 from ..calico_objects import (
     NAMESPACED_MARK,
     SA_LABEL,
@@ -109,8 +110,8 @@ def plan_calico(policies: Sequence[CalicoPolicy], tiers: Sequence[CalicoTier]) -
     for name in sorted(names - set(by_name) - {"default"}):
         warnings.append(LoadWarning(
             "calico-tier-missing",
-            f"Calico policies name tier {name!r}, which is not in the snapshot; it is placed after the "
-            "tiers with an order",
+            f"Calico policies name tier {as_written(name)}, which is not in the snapshot; it is placed "
+            "after the tiers with an order",
         ))
         by_name[name] = CalicoTier(name, None)
     # Where each tier stands: the admin, default and baseline tiers are fixed points, the
@@ -138,7 +139,8 @@ def plan_calico(policies: Sequence[CalicoPolicy], tiers: Sequence[CalicoTier]) -
         if t is not None and _order_key(t.order, name) != key:
             warnings.append(LoadWarning(
                 "calico-tier-order",
-                f"Tier {name!r} has order {t.order}; k8sviz keeps Calico's own place for it ({key[0]:g})",
+                f"Tier {as_written(name)} has order {t.order}; k8sviz keeps Calico's own place for it "
+                f"({key[0]:g})",
             ))
     kept.sort(key=lambda p: (tier_value[p.tier], *_order_key(p.order, p.name), p.namespace or ""))
     return CalicoPlan(tuple(kept), tier_value, by_name, tuple(warnings))

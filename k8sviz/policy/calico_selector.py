@@ -51,7 +51,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from .._text import kind_of
+from .._text import as_written, kind_of
 from ..errors import PolicyError
 
 __all__ = ["MAX_LABEL_LENGTH", "MAX_NESTING", "Selector", "SelectorError", "parse_selector"]
@@ -163,9 +163,9 @@ class _Token:
 
     def describe(self) -> str:
         if self.kind == _LABEL:
-            return f"label {self.value!r}"
+            return f"label {as_written(self.value)}"
         if self.kind == _STRING:
-            return f"string {self.value!r}"
+            return f"string {as_written(self.value)}"
         if self.kind == _HAS:
             return f"'has({self.value})'"
         if self.kind == _EOF:
@@ -191,7 +191,7 @@ def _cut_key(text: str, i: int) -> tuple[str, int]:
     j = _key_end(text, i)
     if j == i:
         ch = text[i] if i < len(text) else ""
-        raise _Failure(f"expected a label key, found {ch!r}" if ch else "expected a label key", i)
+        raise _Failure(f"expected a label key, found {as_written(ch)}" if ch else "expected a label key", i)
     if j - i > MAX_LABEL_LENGTH:
         raise _Failure(f"label key is longer than {MAX_LABEL_LENGTH} characters", i)
     return text[i:j], j
@@ -240,7 +240,7 @@ def _tokenize(text: str) -> list[_Token]:
         c = text[i]
         start = i
         if c.isspace():
-            raise _Failure(f"only spaces and tabs may separate tokens, found {c!r}", i)
+            raise _Failure(f"only spaces and tabs may separate tokens, found {as_written(c)}", i)
         if c in _PUNCTUATION:
             append(_Token(_PUNCTUATION[c], "", i))
             i += 1
@@ -275,7 +275,7 @@ def _tokenize(text: str) -> list[_Token]:
                 found = text[i : _key_end(text, i)] or c
                 raise _Failure(
                     f"expected an operator (==, !=, in, not in, contains, starts with, ends with) "
-                    f"after label {tokens[-1].value!r}, found {found[:40]!r}",
+                    f"after label {as_written(tokens[-1].value)}, found {as_written(found[:40])}",
                     i,
                 )
         elif text.startswith("has(", i):
@@ -299,7 +299,7 @@ def _tokenize(text: str) -> list[_Token]:
             key, i = _cut_key(text, i)
             append(_Token(_LABEL, key, start))
         else:
-            raise _Failure(f"unexpected character {c!r}", i)
+            raise _Failure(f"unexpected character {as_written(c)}", i)
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,15 +459,15 @@ class _Parser:
             return _InSet(label.value, frozenset(values), op.kind == _NOT_IN)
         if op.kind == _LPAREN:
             if label.value in _FUNCTIONS:
-                raise _Failure(f"no space is allowed between {label.value!r} and '('", op.pos)
+                raise _Failure(f"no space is allowed between {as_written(label.value)} and '('", op.pos)
             raise _Failure(
-                f"unknown function {label.value + '()'!r} "
+                f"unknown function {as_written(label.value + '()')} "
                 "(Calico selectors have all(), global() and has(key))",
                 label.pos,
             )
         raise _Failure(
             f"expected an operator (==, !=, in, not in, contains, starts with, ends with) after label "
-            f"{label.value!r}, found {op.describe()}",
+            f"{as_written(label.value)}, found {op.describe()}",
             op.pos,
         )
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
-from .._text import counted
+from .._text import as_written, counted
 from ..calico_objects import CalicoPolicy, policy_selects
 from ..cilium_objects import CiliumPolicy
 from ..errors import QueryError
@@ -494,15 +494,17 @@ class Reachability:
                 space = ref.split("/", 1)[0]
                 if scope is not None and "/" in ref and space not in scope:
                     raise QueryError(
-                        f"unknown {what} {ref!r}: namespaced resources were read only in "
+                        f"unknown {what} {as_written(ref)}: namespaced resources were read only in "
                         f"{', '.join(scope)}; what runs in {space} is unknown"
                     )
-                raise QueryError(f"unknown {what} {ref!r}: no pod or workload of that name in the snapshot")
+                raise QueryError(f"unknown {what} {as_written(ref)}: no pod or workload of that name in "
+                                 "the snapshot")
         try:
             addr = ipaddress.ip_address(ref)
         except ValueError:
             raise QueryError(
-                f"unknown {what} {ref!r}: expected 'namespace/pod', 'namespace/workload' or an IP address"
+                f"unknown {what} {as_written(ref)}: expected 'namespace/pod', 'namespace/workload' or an "
+                "IP address"
             ) from None
         if self._by_ip is None:
             self._by_ip = {
@@ -838,9 +840,9 @@ class Reachability:
             pods = sorted(p.key for p in self.snapshot.pods if p.workload_key == pod_key)
             if pods:  # the quick start's names are workloads; these queries take a pod
                 more = f" ... ({len(pods)} pods)" if len(pods) > 3 else ""
-                raise QueryError(f"unknown pod {pod_key!r}: that is a workload; give one of its pods: "
-                                 f"{', '.join(pods[:3])}{more}")
-            raise QueryError(f"unknown pod {pod_key!r}")
+                raise QueryError(f"unknown pod {as_written(pod_key)}: that is a workload; give one of its "
+                                 f"pods: {', '.join(pods[:3])}{more}")
+            raise QueryError(f"unknown pod {as_written(pod_key)}")
         return i
 
     def selecting_policies(self, pod_key: str, direction: str) -> list[str]:

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from .._files import each_once
-from .._text import counted
+from .._text import as_written, counted
 from ..errors import InputError, K8svizError
 from ..policy.admin import policy_ref
 from ..snapshot import UNNAMED
@@ -620,9 +620,10 @@ def _cluster_mismatch(snap: Any, base: Any) -> str | None:
     name, base_name = (str(s.meta.get("cluster") or UNNAMED) for s in (snap, base))
     if name == base_name or UNNAMED in (name, base_name):
         return None
-    return (f"cluster mismatch: the baseline is a snapshot of cluster {base_name!r}, this report's of "
-            f"{name!r}; the changes since compare two clusters' objects, not one cluster's over time "
-            "(if it is this cluster renamed, give the baseline this name: --baseline-cluster, "
+    return (f"cluster mismatch: the baseline is a snapshot of cluster {as_written(base_name)}, this "
+            "report's of "
+            f"{as_written(name)}; the changes since compare two clusters' objects, not one cluster's over "
+            "time (if it is this cluster renamed, give the baseline this name: --baseline-cluster, "
             "baseline_cluster=)")
 
 

@@ -32,7 +32,7 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .._text import counted, kind_of, scalar
+from .._text import as_written, counted, kind_of, scalar
 from .._warnings import outside_stacklevel
 from ..errors import LiveError
 from ..model import LoadWarning
@@ -196,7 +196,7 @@ def _what(value: Any) -> str:
             # token file passed as --kubeconfig).  Quoting it would print the credential.
             return (f"plain text ({len(value.strip())} characters without a space, not shown: it may be "
                     "a credential)")
-        return f"plain text ({value[:40]!r}{'...' if len(value) > 40 else ''})"
+        return f"plain text ({as_written(value, 40)})"
     if isinstance(value, bool):
         return f"a boolean ({scalar(value)})"
     if isinstance(value, int | float):
@@ -299,12 +299,12 @@ def _check_context(kubeconfig: str | None, context: str | None) -> tuple[str, di
                    f"(its contexts: {listed})")
             raise LiveError(msg)
         if str(current) not in contexts:
-            msg = (f"kubeconfig {shown}: its current-context {str(current)!r} is not one of its contexts "
-                   f"({listed}); name one with --context")
+            msg = (f"kubeconfig {shown}: its current-context {as_written(current)} is not one of its "
+                   f"contexts ({listed}); name one with --context")
             raise LiveError(msg)
         context = str(current)
     elif context not in contexts:
-        msg = f"kubeconfig {shown} has no context {context!r} (its contexts: {listed})"
+        msg = f"kubeconfig {shown} has no context {as_written(context)} (its contexts: {listed})"
         raise LiveError(msg)
     body = contexts[context].get("context") if isinstance(contexts[context], dict) else None
     user = body.get("user") if isinstance(body, dict) else None
@@ -386,7 +386,8 @@ def _api_client(
         if isinstance(provider, dict):
             # gcp and azure auth-providers were removed from kubectl (1.26); the client fails
             # inside them (an AttributeError, or the gcloud command's usage text).
-            msg = (f"cannot use the auth-provider {provider.get('name')!r} of {origin}: the kubernetes "
+            msg = (f"cannot use the auth-provider {as_written(provider.get('name'))} of {origin}: the "
+                   "kubernetes "
                    f"client failed in it ({type(e).__name__}: {_clip(detail, 300)}); use the provider's "
                    "exec plugin instead (gke-gcloud-auth-plugin, kubelogin, ...), as kubectl does")
             raise LiveError(msg) from None
@@ -537,7 +538,7 @@ def _not_json(data: bytes, e: ValueError) -> str:
     if "end of data" in text or "EOF" in text or "Unterminated" in text:
         return f"it is cut short: its JSON ends unfinished after {len(data):,} bytes"
     start = _clip(" ".join(data[:100].decode("utf-8", "replace").split()), 60)
-    return f"it is not JSON: it begins {start!r} (a proxy's page, a login page?)"
+    return f"it is not JSON: it begins {as_written(start)} (a proxy's page, a login page?)"
 
 
 def _reason(e: BaseException) -> Any:
@@ -1387,8 +1388,8 @@ def _check_namespace_names(namespaces: Sequence[str] | None) -> None:
             hint = f"; give one namespace each time: {' '.join(f'-n {n.strip()}' for n in ns.split(','))}"
         elif isinstance(ns, str) and lower != ns and len(lower) <= 63 and _NAMESPACE_NAME.fullmatch(lower):
             hint = f"; namespace names are lowercase: {lower}"
-        msg = (f"--namespace {ns!r} is not a namespace name (lowercase letters, digits and '-', at most 63 "
-               f"characters){hint}")
+        msg = (f"--namespace {as_written(ns)} is not a namespace name (lowercase letters, digits and '-', "
+               f"at most 63 characters){hint}")
         raise LiveError(msg)
 
 

@@ -426,11 +426,11 @@ def test_a_tie_at_the_top_names_the_tied_zones(priorities, named):
 
 
 @pytest.mark.parametrize(("path", "match"), [
-    (("zones", "a", "sensitive"), r"zone a: sensitive must be true or false \(got <int too large to show>\)"),
+    (("zones", "a", "sensitive"), r"zone a: sensitive must be true or false \(got <a number too large to show>\)"),
     (("zones", "a", "podSelector", "matchLabels", "app"), r"zone a: bad selector"),
-    (("allow", 0, "ports", 0), r"allow\[0\]\.ports\[0\]: port spec <int too large to show> must be"),
-    (("allow", 0, "expires"), r"allow\[0\]\.expires: <int too large to show> is not a date"),
-    (("allow", 0, "owner"), r"allow\[0\]: owner must be text \(got a number <int too large to show>\)"),
+    (("allow", 0, "ports", 0), r"allow\[0\]\.ports\[0\]: port spec <a number too large to show> must be"),
+    (("allow", 0, "expires"), r"allow\[0\]\.expires: <a number too large to show> is not a date"),
+    (("allow", 0, "owner"), r"allow\[0\]: owner must be text \(got a number <a number too large to show>\)"),
 ])
 def test_a_dict_with_an_int_too_large_for_text_is_a_zone_error(path, match):
     """``load_zones`` takes a dict too; an int past 4300 digits has no str() or repr() (ValueError)."""

@@ -401,7 +401,7 @@ CAMEL_LINE = (
 
 
 @pytest.mark.parametrize(("field", "value", "said"), [
-    ("is_reply", {"value": False}, "is_reply {'value': False} is not true or false"),
+    ("is_reply", {"value": False}, "is_reply {'value': false} is not true or false"),
     ("verdict", ["FORWARDED"], "verdict is a list, not text"),
     ("node_name", {"n": 1}, "node_name is an object, not text"),
 ])

@@ -309,7 +309,7 @@ class TestCSVJoinedWithCat:
         ("abc", "dst_port 'abc' is not a whole number"),
         ("1_000", "dst_port '1_000' is not a whole number"),  # int() reads it as 1000
         ("\u0668\u0660", "dst_port '\u0668\u0660' is not a whole number"),  # Arabic-Indic 80: int() reads it
-        ("8" * 5000, "dst_port '" + "8" * 40 + "...' is too large"),  # int() refuses it in its own words
+        ("8" * 5000, "dst_port '" + "8" * 40 + "'... (4,960 more characters) is too large"),  # int() refuses it
     ],
 )
 def test_a_number_cell_that_is_no_number_names_its_column(tmp_path, cell, said):

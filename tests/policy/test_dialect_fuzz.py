@@ -44,10 +44,12 @@ POLICY_KINDS = frozenset({
     "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "NetworkPolicy",
     "GlobalNetworkPolicy", "Tier", "NetworkSet", "GlobalNetworkSet", "CiliumNetworkPolicy",
     "CiliumClusterwideNetworkPolicy"})
-#: Python's words: an error saying one has not said what in the input is wrong.
+#: Python's words: an error saying one has not said what in the input is wrong; and a value of
+#: the input as Python shows it (``[True, None]``), where the file says ``[true, null]``.
 PYTHON_WORDS = re.compile(
     r"\b(AttributeError|TypeError|KeyError|IndexError|ValueError|RecursionError|OverflowError|Traceback|"
-    r"NoneType|unhashable|invalid literal|object has no attribute|not subscriptable|not iterable)\b")
+    r"NoneType|unhashable|invalid literal|object has no attribute|not subscriptable|not iterable)\b"
+    r"|(?<![\w'\"])(True|False|None)(?![\w'\"])")
 #: Values put where the input had another: other types, extremes, hostile text, near misses.
 HOSTILE: list[Any] = [
     None, True, False, 0, -1, 1.5, 2**64, "", [], {}, "x" * 2000, "\x00", "a\nb\x1b[2J",
@@ -56,7 +58,7 @@ HOSTILE: list[Any] = [
     "(" * 120 + "all()" + ")" * 120, "global()", "world", "bogus-entity", {"matchLabels": None},
     {"matchLabels": {"a": 1}}, [1, "x", None], {"matchExpressions": [{"key": "a", "operator": "In"}]},
     [{"port": "x"}], [None], [[]], {"cidr": "10.0.0.0/8", "except": ["11.0.0.0/8"]}, {"start": 9, "end": 1},
-    {"type": 300}, ["Ingress", "Ingress"],
+    {"type": 300}, ["Ingress", "Ingress"], [True, None], {"a": None}, [1.5, False],
 ]
 SELECTOR_TEXT = ["app == 'a", "app === 'a'", "a in {'x'", "all() &&", "app == 'a'\n", "a" * 600 + " == 'x'",
                  "!" * 3000 + "all()", "has(app) || ", "app\x00 == 'x'"]
@@ -252,6 +254,7 @@ def test_hostile_edits_of_every_dialect_give_a_clear_answer_or_a_clear_error(tmp
         try:
             snap = k8sviz.load(path)
             told = " ".join([*snap.policy_metadata, *(str(w) for w in snap.warnings)])
+            assert not PYTHON_WORDS.search(" ".join(str(w) for w in snap.warnings)), (where, snap.warnings)
             lost = [n for n in _names(objs) if n not in told]
             assert not lost, (where, "policies neither read nor named by a warning", lost)
             stage = "evaluate"
