@@ -451,7 +451,21 @@ def _malformed(e: Exception, obj: dict[str, Any], where: str) -> InputError:
             return InputError(f"malformed object: {problem}", source=where, obj=_ref(obj))
     if isinstance(e, ValueError):  # the parsers' own words, naming the field
         return InputError(f"malformed object: {_reason(e)}", source=where, obj=_ref(obj))
-    return InputError(f"malformed object ({type(e).__name__}: {_reason(e)})", source=where, obj=_ref(obj))
+    return InputError(f"malformed object: {_unnamed(e)}", source=where, obj=_ref(obj))
+
+
+def _unnamed(e: Exception) -> str:
+    """The last resort of :func:`_malformed`, in the input's terms: Python's own words ("KeyError",
+    "'int' object is not iterable", "unhashable type: 'dict'") name no field and read as a crash."""
+    if isinstance(e, KeyError) and e.args:
+        return (f"a field k8sviz reads is missing ({as_written(e.args[0])}); no place in the object could "
+                "be named")
+    if isinstance(e, OverflowError):
+        return ("a number is too large, or not finite, where a count or a time belongs; no field could be "
+                "named")
+    return ("a field holds a value of the wrong kind (a list or a mapping where text or a number belongs, "
+            "or the other way round) and no field could be named: compare the object with its kind's API "
+            "schema")
 
 
 def _reason(e: Exception) -> str:

@@ -16,6 +16,7 @@ import k8sviz
 from k8sviz._text import SHOWN, as_written, kind_of, scalar
 from k8sviz.analysis.zones import load_zones
 from k8sviz.errors import InputError, ZoneError
+from k8sviz.snapshot import _malformed
 from tests.objects import PYTHON_WORDS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "k8sviz"
@@ -223,6 +224,21 @@ def test_a_flow_record_with_values_of_the_wrong_type_is_named_in_yaml_words(tmp_
     assert not any(PYTHON_WORDS.search(m) for _, m in said), said
 
 
+@pytest.mark.parametrize(("error", "said"), [
+    (TypeError("unhashable type: 'dict'"), "a field holds a value of the wrong kind"),
+    (AttributeError("'int' object has no attribute 'get'"), "a field holds a value of the wrong kind"),
+    (KeyError("name"), "a field k8sviz reads is missing ('name')"),
+    (OverflowError("cannot convert float infinity to integer"), "a number is too large, or not finite"),
+])
+def test_the_last_resort_of_a_malformed_object_is_in_plain_words(error, said):
+    """Where no field could be blamed, the error still names the file and the object, and says
+    what is wrong without Python's exception (it said "malformed object (TypeError: ...)")."""
+    obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"}}
+    e = _malformed(error, obj, "cluster.yaml")
+    assert str(e).startswith(f"cluster.yaml, Pod/shop/p: malformed object: {said}"), str(e)
+    assert not PYTHON_WORDS.search(str(e)) and type(error).__name__ not in str(e), str(e)
+
+
 # --- No type(x).__name__ in errors about input data -------------------------------------------
 
 #: Where a message names a Python type on purpose: a Python caller passed a Python object of the
@@ -239,7 +255,6 @@ PYTHON_ARGUMENT_SITES = {
     ("flows/__init__.py", "flow_report"),
     ("notebook.py", "table"),
     ("notebook.py", "to_csv"),
-    ("snapshot.py", "_malformed"),  # the exception's class, after shape_problem found no field to name
     ("viz/_common.py", "require_frame"),
     ("viz/matrix.py", "segmentation_heatmap"),
     ("viz/network.py", "_check_drawing"),
