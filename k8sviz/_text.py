@@ -164,13 +164,16 @@ def _write_items(items: Iterable[object], n: int, opening: str, closing: str, ou
 def _one(value: object, limit: int) -> str:
     """A value that is no list or mapping, shown in at most about ``limit`` characters."""
     limit = max(limit, 8)
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()  # a DataFrame's np.int64(80) or np.True_: 80 and true, as the file wrote them
     word = scalar(value)
     if word is not None:
         return word
     if isinstance(value, str):
-        if len(value) <= limit:
-            return repr(value)
-        return f"{value[:limit]!r}... ({len(value) - limit:,} more characters)"
+        text = str.__str__(value)  # a subclass's own repr (an enum's, numpy's str_) says its class
+        if len(text) <= limit:
+            return repr(text)
+        return f"{text[:limit]!r}... ({len(text) - limit:,} more characters)"
     if isinstance(value, float):
         if value != value:
             return ".nan"

@@ -73,6 +73,12 @@ def test_as_written_shows_values_inside_lists_and_maps_as_yaml_writes_them(value
     assert as_written(value) == said
 
 
+def test_as_written_shows_numpy_scalars_as_the_file_wrote_them():
+    np = pytest.importorskip("numpy")
+    # a DataFrame column's values: numpy's repr says np.int64(80) and np.True_
+    assert [as_written(v) for v in (np.int64(80), np.float64(1.5), np.bool_(True))] == ["80", "1.5", "true"]
+
+
 def test_as_written_keeps_a_message_on_one_line():
     # repr's escapes: a newline, a terminal's escape or a line separator in a value cannot
     # break the message, nor rewrite the terminal it is printed on.
@@ -446,7 +452,8 @@ REPR_SITES = {
     # as_written itself: a string quoted as repr quotes it (the house style), anything else a
     # Python caller passed.
     ("_text.py", "_one", "value"),
-    ("_text.py", "_one", "value[:limit]"),
+    ("_text.py", "_one", "text"),
+    ("_text.py", "_one", "text[:limit]"),
 }
 
 
