@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import cast
 
-__all__ = ["as_written", "clip", "counted", "kind_of", "md_cell", "number", "scalar"]
+__all__ = ["SHOWN", "as_written", "clip", "counted", "kind_of", "md_cell", "number", "scalar"]
 
 
 def counted(n: int, noun: str, nouns: str | None = None) -> str:
