@@ -423,6 +423,7 @@ REPR_SITES = {
     ("snapshot.py", "load", "cluster"),
     ("snapshot.py", "_given_collected_at", "value"),
     ("sources/live.py", "snapshot_cluster", "concurrency"),
+    ("sources/live.py", "_check_timeout", "timeout"),
     ("synth.py", "write_cluster", "fmt"),
     ("viz/_common.py", "check_cap", "value"),
     ("viz/_network_frame.py", "aggregated_figure", "by"),

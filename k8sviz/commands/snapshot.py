@@ -65,7 +65,7 @@ def _timeout(value: str) -> float:
     except ValueError:
         seconds = math.nan
     if not 0 < seconds < math.inf:  # nan, inf and 1e999 are floats too
-        msg = f"--timeout takes a positive number of seconds (say 30 or 2.5), not {value!r}"
+        msg = f"--timeout takes a positive number of seconds (say 30 or 2.5), not {as_written(value)}"
         raise InputError(msg)
     return seconds
 
