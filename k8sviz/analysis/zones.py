@@ -473,9 +473,17 @@ def _date(v: Any, where: str, source: str) -> dt.date | None:
     raise ZoneError(msg, source=source, obj=where)
 
 
+def _unknown_keys(keys: set[Any], which: str = "") -> str:
+    """``unknown key colour`` or ``unknown keys a, b``: text keys as they read, others as written."""
+    names = sorted(k if isinstance(k, str) else as_written(k) for k in keys)
+    return f"unknown {which}{'key' if len(names) == 1 else 'keys'} {', '.join(names)}"
+
+
 def _kindas_written(v: Any) -> str:
     """``v``'s kind and value (``a list ['p', 'q']``); ``null``, ``true`` or ``false`` alone."""
-    return scalar(v) or f"{kind_of(v)} {as_written(v)}"
+    shown = as_written(v)
+    # "<a number too large to show>" names its kind already
+    return scalar(v) or (shown if shown.startswith("<") else f"{kind_of(v)} {shown}")
 
 
 def _text(v: Any, what: str, source: str, where: str) -> str:
@@ -515,13 +523,13 @@ def _selector_typo(raw: Any, where: str) -> str:
         return ""  # LabelSelector.parse says what is wrong with it
     bad = set(raw) - {"matchLabels", "matchExpressions"}
     if bad:
-        return (f"{where}: unknown key(s) {', '.join(sorted(map(str, bad)))} "
+        return (f"{where}: {_unknown_keys(bad)} "
                 "(expected matchLabels, matchExpressions)")
     exprs = raw.get("matchExpressions")
     for i, e in enumerate(exprs if isinstance(exprs, list) else ()):
         bad = set(e) - {"key", "operator", "values"} if isinstance(e, dict) else set()
         if bad:
-            return (f"{where}.matchExpressions[{i}]: unknown key(s) {', '.join(sorted(map(str, bad)))} "
+            return (f"{where}.matchExpressions[{i}]: {_unknown_keys(bad)} "
                     "(expected key, operator, values)")
     return ""
 
@@ -534,7 +542,7 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
     unknown_top = set(doc) - {"zones", "allow", "apiVersion", "kind", "metadata", "description",
                               "requiredPolicyAnnotations"}
     if unknown_top:
-        msg = (f"unknown top-level key(s): {', '.join(sorted(map(str, unknown_top)))} "
+        msg = (f"{_unknown_keys(unknown_top, 'top-level ')} "
                "(expected zones, allow, requiredPolicyAnnotations)")
         raise ZoneError(msg, source=source)
     required = doc.get("requiredPolicyAnnotations") or []
@@ -557,7 +565,7 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
             raise ZoneError(msg, source=source, obj=where)
         bad = set(spec) - {"namespaceSelector", "podSelector", "priority", "sensitive", "description"}
         if bad:
-            msg = (f"unknown key(s) {', '.join(sorted(map(str, bad)))} "
+            msg = (f"{_unknown_keys(bad)} "
                    "(expected namespaceSelector, podSelector, priority, sensitive, description)")
             raise ZoneError(msg, source=source, obj=where)
         if "namespaceSelector" not in spec and "podSelector" not in spec:
@@ -611,7 +619,7 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
             raise ZoneError(msg, source=source, obj=where)
         bad = set(r) - {"from", "to", "ports", "justification", "owner", "expires", "ticket"}
         if bad:
-            msg = f"unknown key(s) {', '.join(sorted(map(str, bad)))}"
+            msg = _unknown_keys(bad)
             raise ZoneError(msg, source=source, obj=where)
         for key in ("from", "to"):
             if key not in r:
