@@ -1678,7 +1678,9 @@ def _network_policy(
     if raw_types:
         bad = [t for t in raw_types if t not in ("Ingress", "Egress")]
         if bad:
-            raise PolicyError(f"spec.policyTypes: invalid value(s) {bad}", source=source, obj=ref)
+            shown = ", ".join(as_written(t) for t in bad)
+            raise PolicyError(f"spec.policyTypes: invalid {'value' if len(bad) == 1 else 'values'} {shown} "
+                              "(expected Ingress, Egress)", source=source, obj=ref)
         types = tuple(t for t in ("Ingress", "Egress") if t in raw_types)
         implied = False
     else:

@@ -512,11 +512,11 @@ REFUSED: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     ),
     "invalid policyTypes": (
         _spec(egress=[{"to": [{"ipBlock": V4}]}], policyTypes=["foo", "bar"]),
-        ("error", "spec.policyTypes: invalid value(s) ['foo', 'bar']"),
+        ("error", "spec.policyTypes: invalid values 'foo', 'bar' (expected Ingress, Egress)"),
     ),
     "too many policyTypes": (
         _spec(egress=[{"to": [{"ipBlock": V4}]}], policyTypes=["foo", "bar", "baz"]),
-        ("error", "spec.policyTypes: invalid value(s) ['foo', 'bar', 'baz']"),
+        ("error", "spec.policyTypes: invalid values 'foo', 'bar', 'baz' (expected Ingress, Egress)"),
     ),
     "multiple ports defined, one port range is invalid": (
         _spec(

@@ -504,6 +504,8 @@ FILE_PROBLEMS: dict[str, tuple[str, str, bool]] = {
 
 
 def _warn(attrs: dict[str, Any]) -> None:
+    from .._text import counted
+
     for src in attrs["sources"]:
         bad = src["malformed"] + src["truncated"] + src["bad_time"]
         if bad:
@@ -525,7 +527,7 @@ def _warn(attrs: dict[str, Any]) -> None:
                     "no-input"):
             sample = next(p for p in attrs["problems"] if p["kind"] == kind)
             warnings.warn(
-                f"{n} {kind} problem(s), e.g. {problem_place(sample)}: {sample['message']}",
+                f"{counted(n, f'{kind} problem')}, e.g. {problem_place(sample)}: {sample['message']}",
                 FlowWarning,
                 stacklevel=outside_stacklevel(),
             )

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._text import counted
 from ..errors import InputError
 
 __all__ = [
@@ -1041,7 +1042,7 @@ def _unused_rules(reach: Any, observed: dict[tuple[str, str, str], set[int]]) ->
                 "policy": str(k[0]),
                 "direction": str(k[1]),
                 "rule": str(k[2]) if len(k) > 2 else "",
-                "detail": f"rule admits {len(pairs)} workload pair(s), none observed in the window: "
+                "detail": f"rule admits {counted(len(pairs), 'workload pair')}, none observed in the window: "
                 + "; ".join(pairs[:5])
                 + (" ..." if len(pairs) > 5 else ""),
                 "src_type": ",".join(sorted(set(types["src"][g.index]))),

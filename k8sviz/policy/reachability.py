@@ -423,7 +423,7 @@ class Reachability:
             warnings.append(
                 LoadWarning(
                     "namespace-labels-unknown",
-                    f"the labels of {len(self.unlabelled)} namespace(s) were not read ({shown}): "
+                    f"the labels of {counted(len(self.unlabelled), 'namespace')} were not read ({shown}): "
                     "namespaceSelectors on labels other than kubernetes.io/metadata.name are judged as "
                     "if those namespaces had none",
                 )
@@ -436,7 +436,7 @@ class Reachability:
                 LoadWarning(
                     "nodes-not-read",
                     f"nodes were not read ({node_state}): admin rules with a nodes peer match only the "
-                    f"{len(snapshot.nodes)} node(s) in the snapshot, so their verdicts may differ",
+                    f"{counted(len(snapshot.nodes), 'node')} in the snapshot, so their verdicts may differ",
                 )
             )
         if snapshot.calico_policies and snapshot.cilium_policies:

@@ -145,7 +145,7 @@ class TestTimesOutOfRange:
         assert [(x["kind"], x["line"]) for x in probs] == [("bad-end-time", 2), ("bad-end-time", 3)]
         assert "end_time '9999-12-31T23:59:59Z' is outside the range" in probs[0]["message"]
         assert probs[1]["message"].startswith("end_time 'soon' is not a timestamp; the record is kept")
-        assert any("2 bad-end-time problem(s), e.g. " in w and "end.csv:2" in w for w in warns), warns
+        assert any("2 bad-end-time problems, e.g. " in w and "end.csv:2" in w for w in warns), warns
 
     def test_calico_end_time_out_of_range(self, tmp_path):
         p = write_jsonl(tmp_path, [calico(1710496800, end_time=253402300799)])

@@ -489,7 +489,7 @@ def test_nodes_peers_warn_when_nodes_were_not_read():
     without_nodes = [o for o in base(deny_nodes) if o["kind"] != "Node"]
     r = k8sviz.reachability(snapshot(*without_nodes))
     (w,) = [w for w in r.warnings if w.code == "nodes-not-read"]
-    assert "not-in-input" in w.message and "0 node(s)" in w.message
+    assert "not-in-input" in w.message and "0 nodes" in w.message
     # Without a nodes peer the node list does not matter.
     r = k8sviz.reachability(snapshot(*[o for o in base(deny_db_from_web()) if o["kind"] != "Node"]))
     assert not [w for w in r.warnings if w.code == "nodes-not-read"]

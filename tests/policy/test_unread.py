@@ -91,7 +91,7 @@ def test_namespaces_known_only_by_name_are_named_when_selectors_need_their_label
     page = k8sviz.report(snap, reach=reach, generated_at="2026-01-01T00:00:00Z")
     assert ("namespace labels not read: 3 namespaces are known only from the objects in them (caveat "
             '<a href="#caveat-namespace-labels-unknown">') in page
-    assert "the labels of 3 namespace(s) were not read (a, b, c)" in page  # said in the caveat, once
+    assert "the labels of 3 namespaces were not read (a, b, c)" in page  # said in the caveat, once
 
 
 def test_name_only_selectors_or_read_namespaces_need_no_caveat():
