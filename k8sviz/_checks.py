@@ -7,10 +7,12 @@ snapshot, a list where a path is) gets a :class:`~k8sviz.errors.QueryError` (an
 from __future__ import annotations
 
 import numbers
+import os
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._text import as_written
-from .errors import InputError, QueryError
+from .errors import InputError, K8svizError, QueryError
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
@@ -95,14 +97,88 @@ def snapshot_and_reach(snapshot: Any, reach: Any, where: str) -> tuple[Snapshot,
     return snapshot, reach
 
 
-def require_paths(paths: tuple[Any, ...], where: str, error: type[InputError] = InputError) -> None:
+def require_paths(paths: tuple[Any, ...], where: str, error: type[K8svizError] = InputError) -> None:
     """An InputError (or ``error``) unless each of ``paths`` is a ``str`` or an ``os.PathLike`` (a list given
-    as one argument is the usual slip: ``load(["a.yaml", "b.yaml"])`` for ``load("a.yaml", "b.yaml")``)."""
-    import os
-
+    as one argument is the usual slip: ``load(["a.yaml", "b.yaml"])`` for ``load("a.yaml", "b.yaml")``),
+    and names a file at all (see :func:`path_problem`)."""
     for p in paths:
         if not isinstance(p, str | os.PathLike):
             hint = f" (give several paths as separate arguments: {where}(*paths))" if isinstance(
                 p, list | tuple | set) else ""
             msg = f"{where}: a path must be a str or pathlib.Path, got {_got(p)}{hint}"
             raise error(msg)
+        problem = path_problem(p)
+        if problem:
+            raise error(f"{where}: {problem}")
+
+
+def path_problem(path: str | os.PathLike[str]) -> str:
+    """Why ``path`` names no file, or "".  An empty path (an unset variable in a notebook) is
+    ``Path("")``, the current directory: it was read whole, every YAML file below it taken for
+    the cluster; a NUL character made ``open`` raise a bare ``ValueError: embedded null byte``
+    naming neither the argument nor the path."""
+    text = os.fspath(path)
+    if isinstance(text, str) and not text:
+        return "a path is empty (it would be read as the current directory); give a file or directory"
+    if isinstance(text, str) and "\x00" in text:
+        return f"a path contains a NUL character, which no file name can: {text!r}"
+    return ""
+
+
+def one_of(value: Any, choices: Iterable[str]) -> bool:
+    """True if ``value`` is a ``str`` among ``choices``: ``value in choices`` alone raised
+    pandas' "truth value of a DataFrame is ambiguous" for a DataFrame and "unhashable type" for
+    a list against a set, not the caller's message naming the argument."""
+    return isinstance(value, str) and value in choices
+
+
+def require_flag(value: Any, where: str, name: str, error: type[Exception] = QueryError) -> bool:
+    """``value`` if it is a bool (numpy's too), else ``error`` naming the argument: a flag is
+    read by its truth, so ``all_pairs="no"`` or ``services="false"`` did the opposite of what
+    it said, silently."""
+    import numpy as np
+
+    if not isinstance(value, bool | np.bool_):
+        raise error(f"{where}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def require_title(value: Any, where: str) -> str | None:
+    """A figure's ``title``: None or a str, else an InputError (a DataFrame raised pandas'
+    "truth value is ambiguous", a number was drawn as the title)."""
+    if value is not None and not isinstance(value, str):
+        raise InputError(f"{where}: title must be a str or None, got {_got(value)}")
+    return value
+
+
+def require_flows(
+    flows: Any, where: str, snapshot: Snapshot | None = None, columns: tuple[str, ...] = ("time", "src_type")
+) -> Any:
+    """``flows`` if it is None or a flow table of :func:`k8sviz.load_flows` (a DataFrame with
+    ``columns``), else a QueryError naming the argument: a list, a path or a graph reached
+    pandas as an AttributeError, and a DataFrame of something else (the findings of ``gaps``)
+    was read as no flows at all.  With
+    ``snapshot``, flows mapped to another snapshot (``load_flows(..., snapshot=other)``) are one
+    too: their endpoints are the other cluster's workloads, judged against this one's policies."""
+    import pandas as pd
+
+    if flows is None:
+        return None
+    if not isinstance(flows, pd.DataFrame):
+        hint = (" (load it first: k8sviz.load_flows(path, snapshot=snapshot))"
+                if isinstance(flows, str | os.PathLike) else "")
+        msg = f"{where}: flows must be a DataFrame from k8sviz.load_flows(...), got {_got(flows)}{hint}"
+        raise QueryError(msg)
+    missing = [c for c in columns if c not in flows.columns]
+    if missing and len(flows):  # without rows, whatever its columns, it says "no flows" as well
+        raise QueryError(f"{where}: flows must be a DataFrame from k8sviz.load_flows(...), got a DataFrame "
+                         f"without the column{'s' if len(missing) > 1 else ''} {' and '.join(missing)}")
+    info = flows.attrs.get("k8sviz")
+    mapped = info.get("snapshot_sha256") if isinstance(info, dict) else None
+    if snapshot is not None and mapped and mapped != snapshot.sha256:
+        raise QueryError(
+            f"{where}: flows were mapped to another snapshot ({info.get('snapshot')!r}) than the one given "
+            f"({snapshot.meta.get('cluster')!r}, {len(snapshot.pods)} pods); load them again with "
+            "k8sviz.load_flows(..., snapshot=snapshot)"
+        )
+    return flows

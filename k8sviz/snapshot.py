@@ -9,6 +9,7 @@ the very same parser and yields an equal snapshot.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
 import ipaddress
@@ -1764,16 +1765,15 @@ class Snapshot:
         return hashlib.sha256(self._canonical()).hexdigest()
 
     def namespace(self, name: str) -> Namespace | None:
+        """The namespace ``name``, or None (a name that is no str is a QueryError: a DataFrame
+        raised pandas' "truth value is ambiguous")."""
+        _require_key(name, "namespace must be a namespace name")
         return next((n for n in self.namespaces if n.name == name), None)
 
     def pod(self, key: str) -> Pod | None:
-        """The pod ``namespace/name``, or None (a list or another unhashable key is a QueryError)."""
-        try:
-            return self._pod_index().get(key)
-        except TypeError:
-            from .errors import QueryError
-
-            raise QueryError(f"pod must be 'namespace/name', got {key!r}") from None
+        """The pod ``namespace/name``, or None (a key that is no str is a QueryError)."""
+        _require_key(key, "pod must be 'namespace/name'")
+        return self._pod_index().get(key)
 
     def _pod_index(self) -> dict[str, Pod]:
         idx = self.__dict__.get("_pod_idx")
@@ -1783,6 +1783,9 @@ class Snapshot:
         return idx
 
     def pods_of(self, workload_key: str) -> tuple[Pod, ...]:
+        """The pods of the workload ``namespace/name`` (none for an unknown one; a key that is
+        no str is a QueryError)."""
+        _require_key(workload_key, "pods_of: workload_key must be 'namespace/workload'")
         return tuple(p for p in self.pods if p.workload_key == workload_key)
 
     @property
@@ -1980,9 +1983,19 @@ class Snapshot:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the snapshot file atomically (temporary file, then rename), creating missing
-        directories (``k8sviz snapshot -o`` refuses those instead, before the work)."""
+        directories (``k8sviz snapshot -o`` refuses those instead, before the work).  A path that
+        names no file to write (not a str or Path, empty, a directory, a name too long) is an
+        InputError naming it; a write that fails otherwise (a full disk) raises its OSError."""
+        from ._checks import require_paths
+
+        require_paths((path,), "save")
         target = Path(path)
-        atomic_write(target, self.to_json(), fsync=True)
+        try:
+            atomic_write(target, self.to_json(), fsync=True)
+        except OSError as e:
+            if isinstance(e, IsADirectoryError | NotADirectoryError) or e.errno == errno.ENAMETOOLONG:
+                raise InputError(f"save: cannot write the snapshot to {target}: {e.strerror or e}") from None
+            raise
         return target
 
     # ---------------------------------------------------------------------------- display
@@ -2077,6 +2090,17 @@ def _synthesize(wl: Workload, template: Mapping[str, Any], where: str) -> Pod:
         service_account=sa,
         synthesized=True,
     )
+
+
+def _require_key(value: Any, says: str) -> None:
+    """A QueryError ``says``, naming ``value``, unless it is a str (the key of a lookup)."""
+    if not isinstance(value, str):
+        from .errors import QueryError
+
+        shown = repr(value)
+        if len(shown) > 60 or "\n" in shown:  # a DataFrame's table
+            shown = type(value).__name__
+        raise QueryError(f"{says}, got {shown}")
 
 
 def load(

@@ -275,9 +275,10 @@ def internet_paths(
     """
     import pandas as pd
 
-    from .._checks import require_reach
+    from .._checks import require_flag, require_reach
 
     snap = require_reach(reach, "internet_paths").snapshot
+    require_flag(exposed_only, "internet_paths", "exposed_only")
     _check_args("internet_paths", "zone_or_workload", zone_or_workload, max_hops)
     zones = load_zones(zones) if zones is not None else None
     if zones is not None and zone_or_workload == EXTERNAL:

@@ -7,6 +7,7 @@ Hardening Guidance v1.2 and NIST SP 800-190.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -398,9 +399,15 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
         got = type(gaps_df).__name__
         msg = f"controls_summary: gaps_df must be the DataFrame of k8sviz.gaps(...), got {got}"
         raise QueryError(msg)
+    if "finding" not in gaps_df.columns and (len(gaps_df) or len(gaps_df.columns)):
+        # (another analysis's table was a KeyError from pandas)
+        msg = ("controls_summary: gaps_df must be the DataFrame of k8sviz.gaps(...), got one without the "
+               "column finding")
+        raise QueryError(msg)
     if checked is None:
         checked = gaps_df.attrs.get("checked", list(FINDINGS))
-    elif isinstance(checked, str) or not all(isinstance(f, str) for f in checked):
+    elif isinstance(checked, str) or not isinstance(checked, Iterable) or not all(
+            isinstance(f, str) for f in checked):
         # a str was read as its characters
         msg = f"controls_summary: checked must be a list of finding ids, got {checked!r}"
         raise QueryError(msg)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._checks import one_of, require_flag
 from ..cilium_objects import services_named
 from ..errors import QueryError
 from ..model import PROTOCOLS
@@ -101,9 +102,10 @@ def reachability_diff(
     """
     import pandas as pd
 
-    if level not in ("pod", "workload"):
+    if not one_of(level, ("pod", "workload")):
         msg = f"level must be pod or workload, not {level!r}"
         raise QueryError(msg)
+    require_flag(rules, "reachability_diff", "rules")
     for r in (before, after):
         if not hasattr(r, "_table"):
             msg = ("reachability_diff compares two k8sviz.reachability(snapshot) results, got "

@@ -9,14 +9,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._checks import snapshot_and_reach
+from .._checks import require_flows, snapshot_and_reach
 from .._text import as_written, counted
 from ..calico_objects import CalicoPolicy
 from ..cilium_objects import CiliumPolicy, knp_matches, knp_selects_every_pod
@@ -1498,6 +1497,8 @@ def gaps(
         ``dst_*`` alike, ``dst_port``, ``protocol``, ``verdict`` (allowed/denied/unknown) and
         optional ``time``/``bytes`` is compared with ``reach.can_reach`` directly
         (``allowed-but-unused`` per workload pair).  Without flows no flow-based finding appears.
+        A table without ``dst_port``, or one load_flows mapped to another snapshot, is a
+        QueryError.
     zones
         :class:`~k8sviz.analysis.zones.Zones` or a zones YAML path; enables ``zone-violation``
         and weights findings in ``sensitive: true`` zones.
@@ -1543,11 +1544,8 @@ def gaps(
     import pandas as pd
 
     snapshot, reach = snapshot_and_reach(snapshot, reach, "gaps")
-    if flows is not None and not isinstance(flows, pd.DataFrame):
-        hint = (" (load it first: k8sviz.load_flows(path, snapshot=snapshot))"
-                if isinstance(flows, str | os.PathLike) else "")
-        msg = f"gaps: flows must be a DataFrame from k8sviz.load_flows(...), got {type(flows).__name__}{hint}"
-        raise QueryError(msg)
+    # any table of flows with a port will do (see flows above), one of load_flows' too
+    require_flows(flows, "gaps", snapshot, columns=("dst_port",))
     if today is not None and today != "":
         # Checked even without zones (then unused): a bad date is a mistake to report, early.
         today = resolve_today(today)

@@ -8,7 +8,7 @@ from collections import defaultdict
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .._checks import is_count, snapshot_and_reach
+from .._checks import is_count, one_of, require_flag, require_flows, snapshot_and_reach
 from .._gc import pausing
 from ._common import (
     INTERNET,
@@ -74,7 +74,8 @@ def graph(
         ``k8sviz.reachability(snapshot)``: adds ``kind="allowed"`` edges.  Without it (and
         without flows) the graph has nodes only.
     flows
-        Observed flows (``k8sviz.load_flows``): adds ``kind="observed"`` edges.
+        Observed flows (``k8sviz.load_flows``): adds ``kind="observed"`` edges.  A DataFrame
+        without ``dst_port``, or flows load_flows mapped to another snapshot, is a QueryError.
     level
         ``"workload"`` (default) or ``"pod"``.
     zones
@@ -152,6 +153,8 @@ def graph(
         ``networkx.node_link_data(G)`` round-trips through ``json``.
     """
     snapshot, reach = snapshot_and_reach(snapshot, reach, "graph")
+    require_flows(flows, "graph", snapshot, columns=("dst_port",))  # a table by hand will do
+    require_flag(services, "graph", "services")
     if max_edges is not None:
         if not is_count(max_edges) or max_edges < 0:
             # (a "2e6" from a widget was a TypeError in the comparison, 2.5 a silent cap)
@@ -206,6 +209,8 @@ def graph_without_allowed(
     costs more than the rest of the graph.
     """
     snapshot, reach = snapshot_and_reach(snapshot, reach, "graph")
+    require_flows(flows, "graph", snapshot, columns=("dst_port",))  # a table by hand will do
+    require_flag(services, "graph", "services")
     G, nodes = _start(snapshot, level, zones, services)
     frame = _allowed_frame(reach, level, nodes) if reach is not None else None
     if flows is not None and len(flows):
@@ -218,7 +223,7 @@ def _start(snapshot: Snapshot, level: str, zones: Any, services: bool) -> tuple[
     Services and their ``selects`` edges."""
     import networkx as nx
 
-    if level not in ("workload", "pod"):
+    if not one_of(level, ("workload", "pod")):
         from ..errors import QueryError
 
         msg = f"level must be 'workload' or 'pod', not {level!r}"

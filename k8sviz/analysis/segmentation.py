@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._checks import snapshot_and_reach
+from .._checks import one_of, snapshot_and_reach
 from . import _ports
 from ._common import (
     _engine_codes,
@@ -678,6 +678,10 @@ def segmentation(
     zones = load_zones(zones)
     snapshot, reach = snapshot_and_reach(snapshot, reach, "segmentation")
     day = resolve_today(today, snapshot)  # a bad date fails before reachability is computed
+    if not one_of(level, ("pod", "workload")):
+        from ..errors import QueryError
+
+        raise QueryError(f"segmentation: level must be 'pod' or 'workload', got {level!r}")
     reach = get_reach(snapshot, reach)
     edges = live_edge_frame(reach, level)  # pods that ran to completion connect nothing
     rf = rule_frame_or_none(reach, level)

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._checks import one_of, path_problem, require_snapshot
 from .._text import as_written, kind_of, scalar
 from ..errors import InputError, PolicyError, ZoneError
 from ..model import LabelSelector, Pod
@@ -196,6 +197,13 @@ def resolve_today(today: dt.date | str | None, snapshot: Snapshot | None = None)
     return dt.datetime.now(dt.UTC).date()
 
 
+def _require_zone_name(zone: Any, where: str) -> None:
+    if not isinstance(zone, str):
+        from ..errors import QueryError
+
+        raise QueryError(f"{where}: zone must be a zone name (str), got {type(zone).__name__}")
+
+
 class Zones:
     """Declared zones and allow rules (see the module docstring for the file format).
 
@@ -218,6 +226,7 @@ class Zones:
         return [*self.zones, UNZONED, EXTERNAL]
 
     def is_sensitive(self, zone: str) -> bool:
+        _require_zone_name(zone, "Zones.is_sensitive")
         z = self.zones.get(zone)
         return bool(z and z.sensitive)
 
@@ -225,6 +234,12 @@ class Zones:
         self, pod_labels: Mapping[str, str], namespace_labels: Mapping[str, str], what: str = ""
     ) -> str:
         """The zone of a pod with these labels (``unzoned`` when none matches)."""
+        for name, labels in (("pod_labels", pod_labels), ("namespace_labels", namespace_labels)):
+            if not isinstance(labels, Mapping):
+                from ..errors import QueryError
+
+                msg = f"Zones.zone_of: {name} must be a dict of labels, got {type(labels).__name__}"
+                raise QueryError(msg)
         hits = [z for z in self.zones.values() if z.matches(pod_labels, namespace_labels)]
         if not hits:
             return UNZONED
@@ -244,6 +259,7 @@ class Zones:
 
     def pod_zones(self, snapshot: Snapshot) -> dict[str, str]:
         """``{"ns/pod": zone}`` for every pod of the snapshot."""
+        require_snapshot(snapshot, "Zones.pod_zones")
         ns_labels = {n.name: n.labels for n in snapshot.namespaces}
         return {
             p.key: self.zone_of(p.labels, ns_labels.get(p.namespace, {}), f"pod {p.key}")
@@ -253,6 +269,7 @@ class Zones:
     def rank(self, zone: str) -> tuple[int, int, int, int, int]:
         """Sort key, most sensitive first: sensitive zones, then the other declared zones, by
         ``priority`` (highest first; none last), then in file order; ``unzoned`` last."""
+        _require_zone_name(zone, "Zones.rank")
         z = self.zones.get(zone)
         if z is None:
             return (2, 1, 0, 0, 0)
@@ -264,6 +281,7 @@ class Zones:
         """``{"ns/workload": (zone, ...)}``: the zones of a workload's pods, most sensitive
         first (:meth:`rank`).  Pods that ran to completion are left out unless all of the
         workload's did (they send and receive nothing now)."""
+        require_snapshot(snapshot, "Zones.workload_zone_sets")
         ns_labels = {n.name: n.labels for n in snapshot.namespaces}
         live: dict[str, set[str]] = {}
         ended: dict[str, set[str]] = {}
@@ -313,6 +331,7 @@ class Zones:
         workloads then count as unzoned: an empty sensitive zone would hide every violation
         into it.  Empty for a snapshot without pods (nothing to say either way).
         """
+        require_snapshot(snapshot, "Zones.empty_zones")
         if not snapshot.pods:
             return []
         # A zone whose selector matches pods that all go to higher-priority zones is a design
@@ -337,7 +356,7 @@ class Zones:
     def assign(self, snapshot: Snapshot, level: str = "workload") -> dict[str, str]:
         """:meth:`workload_zones` (``level="workload"``) or :meth:`pod_zones` (``"pod"``); any
         other level is a QueryError (``"workloads"`` was read as ``"pod"``)."""
-        if level not in ("workload", "pod"):
+        if not one_of(level, ("workload", "pod")):
             from ..errors import QueryError
 
             raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
@@ -678,6 +697,9 @@ def load_zones(path: str | os.PathLike[str] | Mapping[str, Any] | Zones) -> Zone
     if not isinstance(path, str | os.PathLike):
         msg = f"load_zones: path must be a str, pathlib.Path, dict or Zones, got {type(path).__name__}"
         raise ZoneError(msg)
+    problem = path_problem(path)
+    if problem:
+        raise ZoneError(f"load_zones: {problem}")
     p = Path(path)
     try:
         data = p.read_bytes()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .._files import each_once
+from .._files import each_once, is_input_dir
 from .._gc import paused
 from .._warnings import outside_stacklevel
 from ..errors import InputError
@@ -83,7 +83,7 @@ def _files(
     out: list[Path] = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
+        if is_input_dir(path):
             found = len(out)
             for f in sorted(path.rglob("*")):
                 name = f.name.removesuffix(".gz")
@@ -96,11 +96,8 @@ def _files(
                 report.problem("no-input", str(path), None,
                                f"no flow log file ({suffixes}, nor their .gz) in this directory or below it: "
                                "nothing read")
-        elif path.exists():
-            out.append(path)
         else:
-            msg = "no such file or directory"
-            raise InputError(msg, source=str(path))
+            out.append(path)
     return each_once(out)  # a file given twice is read (and listed) once
 
 
@@ -260,7 +257,10 @@ def load_flows(
     snapshot
         A :class:`~k8sviz.Snapshot` (or paths to load one) used to map IPs and pod names to
         pods, workloads, nodes and Services.  Without it, pod names are mapped to workloads by
-        their shape and IPs stay unmapped.
+        their shape and IPs stay unmapped.  The table records which snapshot it was mapped to
+        (``attrs["k8sviz"]["snapshot_sha256"]``): :func:`~k8sviz.gaps`, :func:`~k8sviz.graph`,
+        :func:`~k8sviz.flow_discrepancies` and :func:`~k8sviz.report` refuse it with another
+        snapshot (a QueryError; a ReportError), whose policies its workloads are not judged by.
     chunk_size
         Rows converted to columns at a time (memory stays bounded by the chunk plus the result).
 
@@ -308,6 +308,8 @@ def load_flows(
         "problem_counts": report.problem_counts,
         "unmapped": mapper.report(),
         "snapshot": None if snap is None else snap.meta.get("cluster"),
+        # which snapshot, so that the analyses refuse the flows with another one
+        "snapshot_sha256": None if snap is None else snap.sha256,
     }
     _set_windows(report.sources, df)
     unknown = np.flatnonzero(unknown_direction(df))
@@ -403,7 +405,8 @@ class FlowLoadReport(dict[str, Any]):
 
     Keys: ``sources`` (per file its format, lines, records, skipped lines, time window and
     Hubble ``lost_events``), ``problems`` (samples with file and line), ``problem_counts``,
-    ``unmapped`` (endpoints not found in the snapshot), ``unknown_direction``, ``snapshot``.
+    ``unmapped`` (endpoints not found in the snapshot), ``unknown_direction``, ``snapshot``
+    (its cluster name) and ``snapshot_sha256``.
     In the report of :func:`k8sviz.aggregate_flow_archive`, a file that DuckDB aggregated has
     ``lines`` None and its unmapped endpoints' samples a ``line`` of None (see there).
     """

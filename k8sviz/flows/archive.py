@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from .._checks import is_count, one_of, require_paths
 from ..errors import InputError
 from ._table import Report, head
 from .calico import _PROTO
@@ -749,6 +750,9 @@ _OUT = ["src", "dst", "protocol", "ports", *_SUMS, "first_seen", "last_seen", "s
         "src_type", "dst_type"]
 
 
+_MEMORY_LIMIT = "aggregate_flow_archive: memory_limit must be a size such as '1GB' or '500MB'"
+
+
 def aggregate_flow_archive(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     snapshot: Snapshot | str | os.PathLike[str] | None = None,
@@ -878,12 +882,21 @@ def aggregate_flow_archive(
     from . import _count_problems, _detect, _files, _load_snapshot
     from .mapping import Mapper
 
-    if level not in ("workload", "namespace"):
+    if not one_of(level, ("workload", "namespace")):
         msg = f"level must be workload or namespace, not {level!r}"
         raise InputError(msg)
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    if not isinstance(paths, Iterable) or isinstance(paths, bytes):
+        msg = f"aggregate_flow_archive: paths must be a path or a list of paths, got {type(paths).__name__}"
+        raise InputError(msg)
     paths = list(paths)
+    require_paths(tuple(paths), "aggregate_flow_archive")
+    if not isinstance(memory_limit, str):
+        raise InputError(f"{_MEMORY_LIMIT}, got {memory_limit!r}")
+    if threads is not None and (not is_count(threads) or threads < 1):
+        msg = f"aggregate_flow_archive: threads must be a whole number of at least 1 or None, got {threads!r}"
+        raise InputError(msg)
     files = _files(paths, parquet=True)
     # Each file by its place in load_flows' order of files (see _KEYS): the order of its records
     # at one time in load_flows' table, which the aggregation compares as numbers, not names.
@@ -924,13 +937,17 @@ def aggregate_flow_archive(
     snap = _load_snapshot(snapshot)
     mapper = Mapper(snap)
     spill = tempfile.mkdtemp(prefix="k8sviz-duckdb-")
-    con = duckdb.connect(
-        config={
-            "memory_limit": memory_limit,
-            "temp_directory": spill,
-            "preserve_insertion_order": False,
-        }
-    )
+    try:
+        con = duckdb.connect(
+            config={
+                "memory_limit": memory_limit,
+                "temp_directory": spill,
+                "preserve_insertion_order": False,
+            }
+        )
+    except duckdb.Error as e:  # a size DuckDB cannot read ("1 gig"): its own exception class
+        shutil.rmtree(spill, ignore_errors=True)
+        raise InputError(f"{_MEMORY_LIMIT}, got {memory_limit!r} ({e})") from None
     parts: list[tuple[str, pd.DataFrame]] = []
     hubble_parts: dict[int, tuple[str, str]] = {}  # the parts of Hubble JSON: their format and spelling
     try:
@@ -1007,6 +1024,8 @@ def aggregate_flow_archive(
         "problem_counts": report.problem_counts,
         "unmapped": mapper.report(),
         "snapshot": None if snap is None else snap.meta.get("cluster"),
+        # which snapshot, so that the analyses refuse the flows with another one
+        "snapshot_sha256": None if snap is None else snap.sha256,
     }
     _say(attrs)
     edges.attrs["k8sviz"] = attrs

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._checks import one_of, require_flag
 from .._text import counted
 from ..errors import InputError
 
@@ -368,7 +369,8 @@ def flow_edges(
         ``x`` of a namespace called ``node`` are both ``node/x``: ``src_type`` tells them apart).
     """
     flows = _check(flows)
-    if level not in ("workload", "namespace", "pod"):
+    require_flag(replies, "flow_edges", "replies", InputError)
+    if not one_of(level, ("workload", "namespace", "pod")):
         msg = f"level must be workload, namespace or pod, not {level!r}"
         raise InputError(msg)
     f = edge_records(flows, replies=replies, reporter=reporter)
@@ -462,6 +464,12 @@ def _duration(name: str, value: Any) -> pd.Timedelta:
         out = pd.Timedelta(value)
     elif isinstance(value, str):
         try:
+            float(value)
+        except ValueError:
+            pass
+        else:  # "10" is 10 nanoseconds to pandas, as 10 is
+            raise InputError(bad + " (a bare number has no unit)")
+        try:
             out = pd.Timedelta(value)
         except ValueError:
             raise InputError(bad) from None
@@ -507,6 +515,7 @@ def clock_skew(
     flows = _check(flows)
     threshold = _duration("threshold", threshold)
     tolerance = _duration("tolerance", tolerance)
+    require_flag(all_pairs, "clock_skew", "all_pairs", InputError)
     cols = [
         "source_format",
         "src_node",
@@ -781,11 +790,13 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     ``attrs["k8sviz"]["lost_events"]`` is the number of events Hubble reported lost while the
     flows were captured (when it did): ``allowed-but-unused`` rows may then name used rules.
     """
-    from .._checks import is_count, require_reach
+    from .._checks import is_count, require_flows, require_reach
     from ..errors import K8svizError
 
     flows = _check(flows)
     require_reach(reach, "flow_discrepancies", needs=("can_reach",))
+    snapshot = getattr(reach, "snapshot", None)
+    require_flows(flows, "flow_discrepancies", snapshot if hasattr(snapshot, "sha256") else None)
     if not is_count(sample) or sample < 0:
         raise InputError(f"flow_discrepancies: sample must be a count of records (0 or more), not {sample!r}")
     sample = int(sample)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from .._checks import one_of
 from .._text import as_written, counted
 from ..calico_objects import CalicoPolicy, policy_selects
 from ..cilium_objects import CiliumPolicy
@@ -127,9 +128,10 @@ def reachability(snapshot: Snapshot, *, ipblocks_match_pods: bool = False) -> Re
         Let ipBlock peers match pod IPs too (some CNIs do; the API says ipBlocks are meant
         for cluster-external addresses).  Off by default.
     """
-    from .._checks import require_snapshot
+    from .._checks import require_flag, require_snapshot
 
     require_snapshot(snapshot, "reachability")
+    require_flag(ipblocks_match_pods, "reachability", "ipblocks_match_pods")
     return Reachability(snapshot, ipblocks_match_pods=ipblocks_match_pods)
 
 
@@ -930,7 +932,7 @@ class Reachability:
         The analysis is computed on first use and kept; naming the allows of pods the additive
         shortcut judges isolated evaluates their rules in full, once.
         """
-        if level not in ("pod", "workload"):
+        if not one_of(level, ("pod", "workload")):
             raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
         return self._postures().frame(level)
 
@@ -1175,7 +1177,7 @@ class Reachability:
     def _units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                             np.ndarray, np.ndarray]:
         """Per level: entity -> unit, unit names/namespaces/types, and class -> units (CSR with counts)."""
-        if level not in ("pod", "workload"):
+        if not one_of(level, ("pod", "workload")):
             raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
         cache = self.__dict__.setdefault("_unit_cache", {})
         if level in cache:

@@ -43,7 +43,8 @@ def report(
         snapshot files.
     flows
         Flow logs: paths (files or directories; Hubble, Calico, Goldmane or CSV) or a DataFrame from
-        :func:`k8sviz.load_flows`. Adds the flows-versus-policy section.
+        :func:`k8sviz.load_flows` (mapped to this snapshot, or to none). Adds the flows-versus-policy
+        section.
     zones
         A zones file (YAML) or the object returned by :func:`k8sviz.load_zones`.
     output
@@ -87,6 +88,11 @@ def report(
     The file embeds plotly.js once and makes no network request. Every string from the
     cluster is HTML-escaped (``<`` inside embedded JSON is written ``\\u003c``).
     """
+    if output is not None:
+        from .._checks import require_paths
+
+        # Before the work: a report takes seconds to minutes to build.
+        require_paths((output,), "report: output", ReportError)
     with paused():  # every analysis allocates by the million: see k8sviz._gc
         data = collect(
             snapshot_or_paths,

@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from .._files import each_once
+from .._checks import require_flag, require_flows, require_paths
+from .._files import each_once, is_input_dir
 from .._text import as_written, counted
 from ..errors import InputError, K8svizError
 from ..policy.admin import policy_ref
@@ -130,10 +131,13 @@ def _files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
-            out += sorted(q for q in path.rglob("*") if q.is_file() and not q.name.startswith("."))
-        elif path.exists():
-            out.append(path)
+        try:
+            if is_input_dir(path):
+                out += sorted(q for q in path.rglob("*") if q.is_file() and not q.name.startswith("."))
+            else:
+                out.append(path)
+        except InputError:
+            pass  # the loader of this input says what is wrong with it
     return each_once(out)  # a file given twice is read (and listed) once
 
 
@@ -176,7 +180,17 @@ def collect(
 
     # Before the inputs are read: a mistyped date should not cost a load first.
     judged_on = resolve_today(today) if today is not None and today != "" else None
+    for name, given in (("snapshot_or_paths", snapshot_or_paths), ("flows", flows), ("zones", zones),
+                        ("baseline", baseline)):
+        paths = _as_paths(given)
+        if paths:  # an empty one would be read as the current directory, every file below it hashed
+            require_paths(tuple(paths), f"report: {name}", ReportError)
     _check_baseline_cluster(baseline, baseline_cluster)
+    require_flag(ipblocks_match_pods, "report", "ipblocks_match_pods", ReportError)
+    if generated_at is not None and (not isinstance(generated_at, str | dt.datetime) or generated_at == ""):
+        # a number was written into the report as its date
+        msg = f"report: generated_at must be a datetime or a time as text, got {generated_at!r}"
+        raise ReportError(msg)
     if reach is not None and ipblocks_match_pods and not getattr(reach, "ipblocks_match_pods", False):
         msg = "ipblocks_match_pods=True, but the reach given was computed without it"
         raise ReportError(msg)
@@ -250,17 +264,26 @@ def collect(
             from ..errors import K8svizError
             from ..flows import _files as flow_files
 
+            unreadable: K8svizError | None = None
             try:  # the files load_flows reads, as it walks them
                 files = flow_files(fpaths)
-            except K8svizError:
+            except K8svizError as e:
+                unreadable = e
                 files = _files(fpaths)  # load_flows says what is wrong below
             if not files:
+                if unreadable is not None:  # a path that cannot be looked at says why, not "no files"
+                    raise unreadable
                 msg = f"no flow log files under {', '.join(fpaths)}"
                 raise ReportError(msg)
             data.inputs += [{"role": "flows", "path": str(p), "sha256": sha256_file(p)} for p in files]
             data.flows = run("flows", "load_flows", *fpaths, snapshot=snap, inputs=True)
         elif isinstance(flows, pd.DataFrame):
-            data.flows = flows
+            from ..errors import QueryError
+
+            try:  # flows mapped to another cluster would be judged against this one's policies
+                data.flows = require_flows(flows, "report", snap)
+            except QueryError as e:
+                raise ReportError(str(e)) from None
         else:
             msg = "flows must be paths or a DataFrame from k8sviz.load_flows"
             raise ReportError(msg)

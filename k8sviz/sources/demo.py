@@ -19,6 +19,11 @@ def demo_path(*parts: str) -> Path:
     In an installed wheel the data lives in ``k8sviz/_demo``; in a source checkout it is
     ``data/demo`` at the top of the repository.
     """
+    wrong = [p for p in parts if not isinstance(p, str)]
+    if wrong:
+        msg = ("demo_path: each part must be a str such as 'cluster' or 'zones.yaml', "
+               f"got {type(wrong[0]).__name__}")
+        raise InputError(msg)
     here = Path(__file__).resolve().parent.parent
     for root in (here / "_demo", here.parent / "data" / "demo"):
         if (root / "cluster").is_dir():

@@ -32,6 +32,7 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from .._checks import is_count, path_problem, require_flag
 from .._text import as_written, counted, kind_of, scalar
 from .._warnings import outside_stacklevel
 from ..errors import LiveError
@@ -1411,6 +1412,27 @@ def _check_timeout(timeout: Any) -> float:
     return seconds
 
 
+def _check_arguments(kubeconfig: Any, context: Any, in_cluster: Any, cluster: Any, progress: Any) -> None:
+    """LiveErrors naming the argument of :func:`snapshot_cluster` that is of the wrong kind,
+    before any connection: a kubeconfig of 3 was "not a usable kubeconfig (AttributeError: 'int'
+    object has no attribute 'split')", ``in_cluster="no"`` was taken as True, a ``cluster`` of 3
+    was stored, and ``progress`` was first written to after the whole download."""
+    if kubeconfig is not None:
+        if not isinstance(kubeconfig, str | os.PathLike):
+            raise LiveError(f"snapshot_cluster: kubeconfig must be a path (str or pathlib.Path), "
+                            f"got {type(kubeconfig).__name__}")
+        problem = path_problem(kubeconfig) if os.fspath(kubeconfig) else ""  # "": the default, as unset
+        if problem:
+            raise LiveError(f"snapshot_cluster: kubeconfig: {problem}")
+    for name, value in (("context", context), ("cluster", cluster)):
+        if value is not None and not isinstance(value, str):
+            raise LiveError(f"snapshot_cluster: {name} must be a str, got {type(value).__name__}")
+    require_flag(in_cluster, "snapshot_cluster", "in_cluster", LiveError)
+    if progress is not None and not callable(getattr(progress, "write", None)):
+        raise LiveError(f"snapshot_cluster: progress must be a text stream such as sys.stderr, "
+                        f"got {type(progress).__name__}")
+
+
 def snapshot_cluster(
     kubeconfig: str | None = None,
     context: str | None = None,
@@ -1474,9 +1496,11 @@ def snapshot_cluster(
     :data:`MAX_PAGES` per list (a continue token given twice fails at once), and
     :data:`MAX_ATTEMPTS` tries of a request that fails with 408/429/5xx or a dropped connection.
     """
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+    if not is_count(concurrency) or concurrency < 1:
         msg = f"concurrency must be a whole number of at least 1, got {concurrency!r}"
         raise LiveError(msg)
+    concurrency = int(concurrency)
+    _check_arguments(kubeconfig, context, in_cluster, cluster, progress)
     deadline = _check_timeout(timeout)
     if isinstance(namespaces, str):
         namespaces = [namespaces]  # one namespace, not its letters

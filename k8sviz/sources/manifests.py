@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml
+from .._files import is_input_dir
 from .._text import kind_of
 from ..errors import InputError
 from ..model import LoadWarning
@@ -219,15 +220,13 @@ def read_path(
     object in it would be reported as its own duplicate.
     """
     p = Path(path)
-    if p.is_dir():
+    if is_input_dir(p):
         files: list[Path] = list(_iter_files(p, warn))
         if not files:  # a mistyped or empty dump directory would otherwise be an empty cluster
             warn(LoadWarning("no-input", "no .yaml, .yml or .json file (nor their .gz) in this directory "
                              "or below it: nothing read", str(p)))
-    elif p.exists():
-        files = [p]
     else:
-        raise InputError("no such file or directory", source=str(p))
+        files = [p]
     for f in files:
         if skip is not None:
             real = os.path.realpath(f)

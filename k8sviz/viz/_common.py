@@ -114,16 +114,24 @@ def check_cap(value: Any, name: str, what: str, least: int) -> int | None:
     raise InputError(f"{name} must be a count of {what} ({least} or more) or None, not {value!r}")
 
 
-def require_frame(value: Any, where: str, name: str, source: str) -> None:
+def require_frame(value: Any, where: str, name: str, source: str, columns: tuple[str, ...] = ()) -> None:
     """A InputError unless ``value`` is None or a DataFrame (``source`` says which: the figures
-    take the tables of the analyses, and a Snapshot or a Reachability had no ``len``)."""
+    take the tables of the analyses, and a Snapshot or a Reachability had no ``len``) with rows
+    holding ``columns``: the table of another analysis was a KeyError from pandas, or drawn as
+    "nothing to show"."""
     import pandas as pd
 
-    if value is None or isinstance(value, pd.DataFrame):
-        return
     from ..errors import InputError
 
-    raise InputError(f"{where}: {name} must be a DataFrame from {source}, got {type(value).__name__}")
+    if value is None:
+        return
+    if not isinstance(value, pd.DataFrame):
+        raise InputError(f"{where}: {name} must be a DataFrame from {source}, got {type(value).__name__}")
+    missing = [c for c in columns if c not in value.columns]
+    if missing and len(value):
+        has = ", ".join(map(str, value.columns[:12])) + (" ..." if len(value.columns) > 12 else "")
+        raise InputError(f"{where}: {name} must be a DataFrame from {source}, got one without the "
+                         f"column{'s' if len(missing) > 1 else ''} {' and '.join(missing)} (it has {has})")
 
 
 def find_column(columns: Sequence[str], *candidates: str, required: bool = True) -> str | None:

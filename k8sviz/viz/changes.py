@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .._checks import is_count
+from .._checks import is_count, require_title
 from ..errors import InputError
 from ._common import empty_figure, esc, find_column, new_figure, require_frame
 
@@ -29,6 +29,7 @@ def changes_figure(changes: pd.DataFrame, *, title: str | None = None, top: int 
     openings (added, widened, changed) come first, then the most changes (None: every pair).
     """
     require_frame(changes, "changes_figure", "changes", "k8sviz.reachability_diff(...)")
+    require_title(title, "changes_figure")
     if top is not None:
         if not is_count(top) or top < 0:
             # (a negative top was a slice from the end: every pair but the last ones)

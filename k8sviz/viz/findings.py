@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from .._checks import require_title
 from ._common import SEVERITY_COLORS, SEVERITY_ORDER, empty_figure, esc, new_figure, require_frame
 
 __all__ = ["controls_figure", "findings_summary"]
@@ -15,7 +16,8 @@ def findings_summary(gaps: pd.DataFrame, *, title: str | None = None) -> go.Figu
 
     ``gaps`` is :func:`k8sviz.gaps` (columns ``finding``, ``severity``, ...).
     """
-    require_frame(gaps, "findings_summary", "gaps", "k8sviz.gaps(...)")
+    require_frame(gaps, "findings_summary", "gaps", "k8sviz.gaps(...)", ("finding",))
+    require_title(title, "findings_summary")
     title = title or "Findings by kind and severity"
     if gaps is None or len(gaps) == 0:
         return empty_figure(title, "no findings")
@@ -69,7 +71,8 @@ _STATUS_COLORS = {
 
 def controls_figure(summary: pd.DataFrame, *, title: str | None = None) -> go.Figure:
     """Bar of controls per status (pass / fail / manual) from :func:`k8sviz.controls_summary`."""
-    require_frame(summary, "controls_figure", "summary", "k8sviz.controls_summary(...)")
+    require_frame(summary, "controls_figure", "summary", "k8sviz.controls_summary(...)", ("status",))
+    require_title(title, "controls_figure")
     title = title or "Controls by status"
     if summary is None or len(summary) == 0 or "status" not in summary:
         return empty_figure(title, "no controls evaluated")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from .._checks import require_title
 from ._common import VERDICT_COLORS, empty_figure, esc, find_column, new_figure, require_frame
 
 __all__ = ["flow_sankey", "flow_timeline"]
@@ -24,6 +25,7 @@ def flow_sankey(
     count is not 0, the count then on hover); a line under the title says what each colour means.
     """
     require_frame(flow_edges_ns, "flow_sankey", "flow_edges_ns", "k8sviz.flow_edges(flows, level=...)")
+    require_title(title, "flow_sankey")
     title = title or "Observed flows between namespaces"
     if flow_edges_ns is None or len(flow_edges_ns) == 0:
         return empty_figure(title, "no flows")
@@ -113,7 +115,8 @@ def flow_timeline(flows: pd.DataFrame, *, freq: str | None = None, title: str | 
     ``flows`` is the DataFrame of :func:`k8sviz.load_flows` (columns ``time`` and ``verdict``).
     ``freq`` is a pandas frequency (``"1min"``, ``"1h"``...); by default about 60 bins.
     """
-    require_frame(flows, "flow_timeline", "flows", "k8sviz.load_flows(...)")
+    require_frame(flows, "flow_timeline", "flows", "k8sviz.load_flows(...)", ("time",))
+    require_title(title, "flow_timeline")
     title = title or "Flows over time by verdict"
     if flows is None or len(flows) == 0:
         return empty_figure(title, "no flows")

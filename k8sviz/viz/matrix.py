@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .._checks import is_count
+from .._checks import is_count, require_flag, require_title
 from ..analysis._common import first_seen, object_ids
+from ..errors import InputError
 from ._common import check_cap, empty_figure, esc, find_column, fmt_list, new_figure, require_frame
 
 __all__ = ["MAX_NAMESPACES", "first_sorted", "namespace_cells", "reachability_matrix", "segmentation_heatmap"]
@@ -80,6 +81,7 @@ def segmentation_heatmap(
     ``unknown``/``violation``) on a discrete scale. Cells with a violation in ``seg.violations``
     are outlined in red, and say so on hover.
     """
+    require_title(title, "segmentation_heatmap")
     given = seg if isinstance(seg, pd.DataFrame) else getattr(seg, "matrix", None)
     if seg is not None and not isinstance(given, pd.DataFrame):
         from ..errors import InputError
@@ -201,7 +203,10 @@ def reachability_matrix(
     and column, whose counts are far larger, take its darkest colour past it (the colour bar
     says how far they go); the hover gives every cell's exact count.
     """
-    require_frame(reach_frame, "reachability_matrix", "reach_frame", "reach.to_frame(level='workload')")
+    require_frame(reach_frame, "reachability_matrix", "reach_frame", "reach.to_frame(level='workload')",
+                  ("src", "dst"))
+    require_title(title, "reachability_matrix")
+    require_flag(collapse_external, "reachability_matrix", "collapse_external", InputError)
     return _matrix(reach_frame, max_labels=max_labels, collapse_external=collapse_external, title=title,
                    max_namespaces=max_namespaces)
 

@@ -743,13 +743,30 @@ def network_figure(
                 if hasattr(G, "pods") or hasattr(G, "can_reach") else "")
         msg = f"network_figure: G must be a graph from k8sviz.graph(...), got {type(G).__name__}{hint}"
         raise InputError(msg)
+    judged: Any = getattr(violations, "snapshot", None)  # a Segmentation knows its snapshot
+    if hasattr(judged, "sha256") and G.graph.get("sha256") not in (None, judged.sha256):
+        from ..errors import InputError
+
+        # its workloads are not the graph's: their pairs matched nothing, and nothing was marked
+        raise InputError("network_figure: violations are a segmentation of another snapshot than the "
+                         f"graph's ({judged.meta.get('cluster')!r}, not {G.graph.get('cluster')!r})")
     show, violations, height = _check_drawing(show, layout, height, violations)
+    _check_options(seed, title, webgl, services, collapse_external)
+    if namespace is not None:
+        namespace = _names(namespace, "namespace must be a namespace name or a list of them")
     nodes, alias = _node_rows(G, services=services, collapse_external=collapse_external)
     vset = graph_violations(G, violations)
     edges = _edge_rows(G, vset, alias)
     edges = _dedupe(edges)
     if namespace is not None:
         wanted = {namespace} if isinstance(namespace, str) else set(namespace)
+        absent = sorted(wanted - {r["namespace"] for r in nodes.values()})
+        if absent:
+            from ..errors import InputError
+
+            # a mistyped namespace drew an empty figure, as if it had no traffic
+            raise InputError(f"network_figure: no node of the graph is in the namespace "
+                             f"{', '.join(map(repr, absent))}")
         core = {n for n, r in nodes.items() if r["namespace"] in wanted}
         keep = set(core)
         for e in edges:
@@ -771,6 +788,35 @@ def network_figure(
 
 
 _SHOW = ("allowed", "observed", "violating")
+
+
+def _names(value: Any, what: str) -> str | tuple[str, ...]:
+    """``value``, a str or some of them (as a tuple), else an InputError saying ``what`` it must
+    be: ``set(3)`` and ``tuple(None)`` were TypeErrors that named no argument."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
+        items = tuple(value)
+        if all(isinstance(v, str) for v in items):
+            return items
+    from ..errors import InputError
+
+    raise InputError(f"network_figure: {what}, got {type(value).__name__}")
+
+
+def _check_options(seed: Any, title: Any, webgl: Any, services: Any, collapse_external: Any) -> None:
+    """InputErrors naming the argument for the options of :func:`network_figure` that were
+    taken as given: ``webgl="no"`` and ``services="false"`` by their truth, a seed of any kind."""
+    from .._checks import is_count, require_flag, require_title
+    from ..errors import InputError
+
+    if not is_count(seed):
+        raise InputError(f"network_figure: seed must be a whole number, got {seed!r}")
+    require_title(title, "network_figure")
+    if webgl is not None:
+        require_flag(webgl, "network_figure", "webgl", InputError)
+    require_flag(services, "network_figure", "services", InputError)
+    require_flag(collapse_external, "network_figure", "collapse_external", InputError)
 _LAYOUTS = ("grouped", "spring", "circular")
 
 
@@ -783,7 +829,8 @@ def _check_drawing(
     is no number of pixels, or violations of another shape are InputErrors naming the argument."""
     from ..errors import InputError
 
-    shown = (show,) if isinstance(show, str) else tuple(show)
+    show = _names(show, f"show must be edge categories (any of {', '.join(_SHOW)})")
+    shown = (show,) if isinstance(show, str) else show
     unknown = [s for s in shown if s not in _SHOW]
     if unknown:
         raise InputError(f"show: {', '.join(map(repr, unknown))} is no edge category "
