@@ -393,6 +393,8 @@ def test_network_figure_options(demo):
     ):
         with pytest.raises(InputError, match=rf"^network_figure: {says}"):
             k8sviz.network_figure(G, **kwargs)
+    with pytest.raises(InputError, match=r"^layout must be 'grouped', 'spring' or 'circular'"):
+        k8sviz.network_figure(G, layout=pd.DataFrame({"a": [1]}))  # "truth value is ambiguous"
     # any iterable of names still works: an iterator, a set
     shop = k8sviz.network_figure(G, namespace=iter(["shop"]), show={"allowed"})
     assert shop.to_json() == k8sviz.network_figure(G, namespace=["shop"], show=("allowed",)).to_json()

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .._checks import one_of
 from .._gc import pausing
 from ..analysis._common import first_seen, object_ids
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
@@ -835,7 +836,7 @@ def _check_drawing(
     if unknown:
         raise InputError(f"show: {', '.join(map(repr, unknown))} is no edge category "
                          f"(any of {', '.join(_SHOW)})")
-    if layout not in _LAYOUTS:
+    if not one_of(layout, _LAYOUTS):
         raise InputError(f"layout must be 'grouped', 'spring' or 'circular', not {layout!r}")
     height = check_cap(height, "height", "pixels", 10)
     if violations is None or hasattr(violations, "columns"):
