@@ -449,3 +449,90 @@ def test_network_figure_violations_of_another_snapshot(demo, other):
         k8sviz.network_figure(G, violations=oseg)
     seg = k8sviz.segmentation(snap, reach, ZONES)
     assert "violates segmentation" in [t.name for t in k8sviz.network_figure(G, violations=seg).data]
+
+
+# ------------------------------------------------------------------------------------ queries
+# These held already; kept so that they keep holding.
+
+
+@pytest.mark.parametrize("method", ["can_reach", "explain"])
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ((80, "TCP"), None),
+        ((0, "TCP"), r"invalid port 0 \(expected a number from 1 to 65535\)"),
+        ((65536, "TCP"), "invalid port 65536"),
+        ((70000, "TCP"), "invalid port 70000"),  # never False: no port 70000 exists
+        ((-1, "TCP"), "invalid port -1"),
+        ((True, "TCP"), "invalid port True"),
+        ((80.5, "TCP"), "invalid port 80.5"),
+        ((80, "ICMP"), r"invalid protocol 'ICMP' \(expected TCP, UDP or SCTP\)"),
+        ((80, ""), "invalid protocol ''"),
+        ((80, None), "invalid protocol None"),
+    ],
+)
+def test_reachability_queries_ports_and_protocols(demo, method, args, says):
+    _, reach = demo
+    src, dst = "shop/frontend", "shop/cartservice"
+    call = getattr(reach, method)
+    if says is None:
+        assert call(src, dst, *args) is not None
+    else:
+        with pytest.raises(QueryError, match=says):
+            call(src, dst, *args)
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("shop/", "unknown source 'shop/'"),
+        ("/frontend", "unknown source '/frontend'"),
+        ("a/b/c", "unknown source 'a/b/c'"),
+        ("", "source must be 'namespace/pod', 'namespace/workload' or an IP address, got ''"),
+        ("шоп/фронт", "unknown source 'шоп/фронт'"),
+        ("shop/\x00frontend", r"unknown source 'shop/\\x00frontend'"),
+        (LONG, "unknown source 'xxx"),
+        (None, "source must be 'namespace/pod', 'namespace/workload' or an IP address, got None"),
+    ],
+    ids=["ns-slash", "slash-pod", "two-slashes", "empty", "unicode", "nul", "long", "None"],
+)
+def test_reachability_queries_hostile_names(demo, name, says):
+    _, reach = demo
+    with pytest.raises(QueryError, match=says):
+        reach.can_reach(name, "shop/cartservice", 80)
+    with pytest.raises(QueryError):
+        reach.explain("shop/frontend", name, 80)
+    if name is not None:
+        with pytest.raises(QueryError, match="unknown workload or pod"):
+            k8sviz.blast_radius(reach, name)
+
+
+@pytest.mark.parametrize("max_hops", [-1, 1.5, "2", True])
+def test_max_hops(demo, max_hops):
+    _, reach = demo
+    with pytest.raises(QueryError, match=r"max_hops must be None or a whole number >= 0"):
+        k8sviz.blast_radius(reach, "shop/frontend", max_hops)
+    with pytest.raises(QueryError, match=r"max_hops must be None or a whole number >= 0"):
+        k8sviz.internet_paths(reach, "pci", ZONES, max_hops=max_hops)
+
+
+@pytest.mark.parametrize("fmt", ["bogus", "", None, "HUBBLE", 3])
+def test_load_flows_formats_not_offered(fmt):
+    with pytest.raises(InputError, match=r"format must be auto, hubble, calico, goldmane or csv"):
+        k8sviz.load_flows(k8sviz.demo_path("flows"), format=fmt)
+
+
+@pytest.mark.parametrize(
+    "wrong", [None, 3, b"x", ["a"], pd.DataFrame(), "data/demo/cluster"], ids=["None", "int", "bytes", "list",
+                                                                              "DataFrame", "path"]
+)
+def test_snapshot_and_reach_where_the_other_is_expected(demo, wrong):
+    snap, reach = demo
+    with pytest.raises(QueryError, match=r"^reachability: snapshot must be a Snapshot"):
+        k8sviz.reachability(wrong)
+    with pytest.raises(QueryError, match=r"^reachability: snapshot must be a Snapshot .*got Reachability"):
+        k8sviz.reachability(reach)
+    with pytest.raises(QueryError, match=r"^blast_radius: reach must come from k8sviz.reachability"):
+        k8sviz.blast_radius(wrong if wrong is not None else snap, "shop/frontend")
+    with pytest.raises(QueryError, match=r"^policy_inventory: snapshot must be a Snapshot"):
+        k8sviz.policy_inventory(wrong)
