@@ -282,13 +282,18 @@ def test_clock_skew_durations_without_unit(flows):
         ({"memory_limit": "lots"}, r"memory_limit must be a size such as '1GB'.*got 'lots'"),
         ({"threads": -1}, r"threads must be a whole number of at least 1 or None, got -1"),
         ({"threads": 1.5}, "got 1.5"),
+        # named load_flows, which was not called
+        ({"snapshot": "reach"}, r"^aggregate_flow_archive: snapshot must be a Snapshot .*got Reachability"),
     ],
 )
-def test_aggregate_flow_archive_arguments(kwargs, says):
+def test_aggregate_flow_archive_arguments(demo, kwargs, says):
     # memory_limit=3 was DuckDB's ParserException, threads=-1 its SyntaxException,
     # paths=3 "TypeError: 'int' object is not iterable"
     kwargs = {"paths": k8sviz.demo_path("flows"), **kwargs}
-    with pytest.raises(InputError, match=says):
+    error = QueryError if kwargs.get("snapshot") == "reach" else InputError
+    if error is QueryError:
+        kwargs["snapshot"] = demo[1]
+    with pytest.raises(error, match=says):
         k8sviz.aggregate_flow_archive(kwargs.pop("paths"), **kwargs)
 
 

@@ -219,7 +219,7 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
     return None, framing
 
 
-def _load_snapshot(snapshot: Any) -> Snapshot | None:
+def _load_snapshot(snapshot: Any, where: str = "load_flows") -> Snapshot | None:
     if snapshot is None:
         return None
     from ..snapshot import Snapshot, load
@@ -233,7 +233,7 @@ def _load_snapshot(snapshot: Any) -> Snapshot | None:
     from .._checks import require_snapshot
 
     # Anything else (a reachability, a graph) is no snapshot: say so, naming the argument.
-    return require_snapshot(snapshot, "load_flows")
+    return require_snapshot(snapshot, where)
 
 
 def load_flows(

@@ -934,7 +934,7 @@ def aggregate_flow_archive(
     if not sources:
         msg = "no Hubble, Calico, Goldmane or Parquet flow files found"
         raise InputError(msg, source=", ".join(map(str, paths)))
-    snap = _load_snapshot(snapshot)
+    snap = _load_snapshot(snapshot, "aggregate_flow_archive")
     mapper = Mapper(snap)
     spill = tempfile.mkdtemp(prefix="k8sviz-duckdb-")
     try:
