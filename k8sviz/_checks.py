@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from .snapshot import Snapshot
 
 
-def _got(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """The Python type of an argument a Python caller gave, for the messages about it (a value
+    read from a user's file is named by :func:`k8sviz._text.kind_of` instead)."""
     return type(value).__name__
 
 
@@ -39,7 +41,7 @@ def require_snapshot(value: Any, where: str, name: str = "snapshot") -> Snapshot
             hint = " (that is a reachability: give its .snapshot)"
         elif isinstance(value, str | bytes) or hasattr(value, "__fspath__"):
             hint = " (load it first: k8sviz.load(path))"
-        msg = f"{where}: {name} must be a Snapshot from k8sviz.load(...), got {_got(value)}{hint}"
+        msg = f"{where}: {name} must be a Snapshot from k8sviz.load(...), got {type_name(value)}{hint}"
         raise QueryError(msg)
     return value
 
@@ -60,7 +62,7 @@ def require_reach(
 
     if isinstance(value, Snapshot | str | bytes) or not all(hasattr(value, a) for a in needs):
         hint = " (compute it: k8sviz.reachability(snapshot))" if isinstance(value, Snapshot) else ""
-        msg = f"{where}: {name} must come from k8sviz.reachability(snapshot), got {_got(value)}{hint}"
+        msg = f"{where}: {name} must come from k8sviz.reachability(snapshot), got {type_name(value)}{hint}"
         raise QueryError(msg)
     return value
 
@@ -105,11 +107,28 @@ def require_paths(paths: tuple[Any, ...], where: str, error: type[K8svizError] =
         if not isinstance(p, str | os.PathLike):
             hint = f" (give several paths as separate arguments: {where}(*paths))" if isinstance(
                 p, list | tuple | set) else ""
-            msg = f"{where}: a path must be a str or pathlib.Path, got {_got(p)}{hint}"
+            msg = f"{where}: a path must be a str or pathlib.Path, got {type_name(p)}{hint}"
             raise error(msg)
         problem = path_problem(p)
         if problem:
             raise error(f"{where}: {problem}")
+
+
+def is_input_dir(path: str | os.PathLike[str]) -> bool:
+    """Whether the input ``path`` is a directory (to walk) rather than a file (to read); an
+    InputError naming it if there is nothing there or it cannot be looked at.  ``Path.is_dir``
+    and ``Path.exists`` raise an ``OSError`` of their own for a name too long (a 10,000-character
+    string given as a path), which reached the caller as a traceback.  (Here, not in
+    :mod:`k8sviz._files`: that module imports nothing of the package, see ``synth``.)"""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError("no such file or directory", source=str(path)) from None
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror or e}", source=str(path)) from None
+    return stat.S_ISDIR(st.st_mode)
 
 
 def path_problem(path: str | os.PathLike[str]) -> str:
@@ -147,7 +166,7 @@ def require_title(value: Any, where: str) -> str | None:
     """A figure's ``title``: None or a str, else an InputError (a DataFrame raised pandas'
     "truth value is ambiguous", a number was drawn as the title)."""
     if value is not None and not isinstance(value, str):
-        raise InputError(f"{where}: title must be a str or None, got {_got(value)}")
+        raise InputError(f"{where}: title must be a str or None, got {type_name(value)}")
     return value
 
 
@@ -167,7 +186,7 @@ def require_flows(
     if not isinstance(flows, pd.DataFrame):
         hint = (" (load it first: k8sviz.load_flows(path, snapshot=snapshot))"
                 if isinstance(flows, str | os.PathLike) else "")
-        msg = f"{where}: flows must be a DataFrame from k8sviz.load_flows(...), got {_got(flows)}{hint}"
+        msg = f"{where}: flows must be a DataFrame from k8sviz.load_flows(...), got {type_name(flows)}{hint}"
         raise QueryError(msg)
     missing = [c for c in columns if c not in flows.columns]
     if missing and len(flows):  # without rows, whatever its columns, it says "no flows" as well

@@ -11,23 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InputError
-
-__all__ = ["atomic_open", "atomic_write", "each_once", "is_input_dir", "output_problem"]
-
-
-def is_input_dir(path: Path) -> bool:
-    """Whether the input ``path`` is a directory (to walk) rather than a file (to read); an
-    InputError naming it if there is nothing there or it cannot be looked at.  ``Path.is_dir``
-    and ``Path.exists`` raise an ``OSError`` of their own for a name too long (a 10,000-character
-    string given as a path), which reached the caller as a traceback."""
-    try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        raise InputError("no such file or directory", source=str(path)) from None
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror or e}", source=str(path)) from None
-    return stat.S_ISDIR(st.st_mode)
+__all__ = ["atomic_open", "atomic_write", "each_once", "output_problem"]
 
 
 def each_once(files: list[Path]) -> list[Path]:

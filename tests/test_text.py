@@ -255,7 +255,6 @@ PYTHON_ARGUMENT_SITES = {
     ("analysis/diff.py", "_snapshots"),
     ("analysis/diff.py", "reachability_diff"),
     ("analysis/gaps.py", "_agree_with"),
-    ("analysis/gaps.py", "gaps"),
     ("analysis/zones.py", "load_zones"),
     ("analysis/zones.py", "parse_date"),  # today=: a str from the command line, anything from Python
     ("flows/__init__.py", "flow_report"),

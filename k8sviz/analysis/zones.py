@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._checks import one_of, path_problem, require_snapshot
+from .._checks import one_of, path_problem, require_snapshot, type_name
 from .._text import as_written, kind_of, scalar
 from ..errors import InputError, PolicyError, ZoneError
 from ..model import LabelSelector, Pod
@@ -201,7 +201,7 @@ def _require_zone_name(zone: Any, where: str) -> None:
     if not isinstance(zone, str):
         from ..errors import QueryError
 
-        raise QueryError(f"{where}: zone must be a zone name (str), got {type(zone).__name__}")
+        raise QueryError(f"{where}: zone must be a zone name (str), got {type_name(zone)}")
 
 
 class Zones:
@@ -238,7 +238,7 @@ class Zones:
             if not isinstance(labels, Mapping):
                 from ..errors import QueryError
 
-                msg = f"Zones.zone_of: {name} must be a dict of labels, got {type(labels).__name__}"
+                msg = f"Zones.zone_of: {name} must be a dict of labels, got {type_name(labels)}"
                 raise QueryError(msg)
         hits = [z for z in self.zones.values() if z.matches(pod_labels, namespace_labels)]
         if not hits:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .._files import each_once, is_input_dir
+from .._checks import is_input_dir
+from .._files import each_once
 from .._gc import paused
 from .._warnings import outside_stacklevel
 from ..errors import InputError

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from .._checks import is_count, one_of, require_paths
+from .._checks import is_count, one_of, require_paths, type_name
 from ..errors import InputError
 from ._table import Report, head
 from .calico import _PROTO
@@ -888,7 +888,7 @@ def aggregate_flow_archive(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     if not isinstance(paths, Iterable) or isinstance(paths, bytes):
-        msg = f"aggregate_flow_archive: paths must be a path or a list of paths, got {type(paths).__name__}"
+        msg = f"aggregate_flow_archive: paths must be a path or a list of paths, got {type_name(paths)}"
         raise InputError(msg)
     paths = list(paths)
     require_paths(tuple(paths), "aggregate_flow_archive")

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from .._checks import require_flag, require_flows, require_paths
-from .._files import each_once, is_input_dir
+from .._checks import is_input_dir, require_flag, require_flows, require_paths
+from .._files import each_once
 from .._text import as_written, counted
 from ..errors import InputError, K8svizError
 from ..policy.admin import policy_ref

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._checks import type_name
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def demo_path(*parts: str) -> Path:
     wrong = [p for p in parts if not isinstance(p, str)]
     if wrong:
         msg = ("demo_path: each part must be a str such as 'cluster' or 'zones.yaml', "
-               f"got {type(wrong[0]).__name__}")
+               f"got {type_name(wrong[0])}")
         raise InputError(msg)
     here = Path(__file__).resolve().parent.parent
     for root in (here / "_demo", here.parent / "data" / "demo"):

@@ -32,7 +32,7 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .._checks import is_count, path_problem, require_flag
+from .._checks import is_count, path_problem, require_flag, type_name
 from .._text import as_written, counted, kind_of, scalar
 from .._warnings import outside_stacklevel
 from ..errors import LiveError
@@ -1420,17 +1420,17 @@ def _check_arguments(kubeconfig: Any, context: Any, in_cluster: Any, cluster: An
     if kubeconfig is not None:
         if not isinstance(kubeconfig, str | os.PathLike):
             raise LiveError(f"snapshot_cluster: kubeconfig must be a path (str or pathlib.Path), "
-                            f"got {type(kubeconfig).__name__}")
+                            f"got {type_name(kubeconfig)}")
         problem = path_problem(kubeconfig) if os.fspath(kubeconfig) else ""  # "": the default, as unset
         if problem:
             raise LiveError(f"snapshot_cluster: kubeconfig: {problem}")
     for name, value in (("context", context), ("cluster", cluster)):
         if value is not None and not isinstance(value, str):
-            raise LiveError(f"snapshot_cluster: {name} must be a str, got {type(value).__name__}")
+            raise LiveError(f"snapshot_cluster: {name} must be a str, got {type_name(value)}")
     require_flag(in_cluster, "snapshot_cluster", "in_cluster", LiveError)
     if progress is not None and not callable(getattr(progress, "write", None)):
         raise LiveError(f"snapshot_cluster: progress must be a text stream such as sys.stderr, "
-                        f"got {type(progress).__name__}")
+                        f"got {type_name(progress)}")
 
 
 def snapshot_cluster(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _yaml
-from .._files import is_input_dir
+from .._checks import is_input_dir
 from .._text import kind_of
 from ..errors import InputError
 from ..model import LoadWarning

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .._checks import one_of
+from .._checks import one_of, type_name
 from .._gc import pausing
 from ..analysis._common import first_seen, object_ids
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
@@ -802,7 +802,7 @@ def _names(value: Any, what: str) -> str | tuple[str, ...]:
             return items
     from ..errors import InputError
 
-    raise InputError(f"network_figure: {what}, got {type(value).__name__}")
+    raise InputError(f"network_figure: {what}, got {type_name(value)}")
 
 
 def _check_options(seed: Any, title: Any, webgl: Any, services: Any, collapse_external: Any) -> None:
