@@ -170,6 +170,45 @@ def require_title(value: Any, where: str) -> str | None:
     return value
 
 
+def _other_snapshot(flows: Any, where: str, snapshot: Snapshot, info: dict[str, Any]) -> None:
+    """Flows mapped to another snapshot than ``snapshot``.  The same cluster at another time, or
+    with its policies edited, is a question worth asking (would last week's traffic pass the
+    new policies?): warned, naming both.  Flows none of whose workloads are in ``snapshot`` are
+    another cluster's, and every verdict on them would be wrong: a QueryError."""
+    import warnings
+
+    import pandas as pd
+
+    from ._warnings import outside_stacklevel
+    from .flows import FlowWarning
+
+    ends = []
+    for e in ("src", "dst"):
+        cols = [f"{e}_type", f"{e}_namespace", f"{e}_workload"]
+        if all(c in flows.columns for c in cols):
+            pods = flows.loc[flows[cols[0]] == "pod", cols[1:]]
+            ends.append(pods.set_axis(["ns", "w"], axis=1))
+    named = set(pd.concat(ends).drop_duplicates().itertuples(index=False, name=None)) if ends else set()
+    known = {(p.namespace, p.workload) for p in snapshot.pods}
+    absent = len(named - known)
+    theirs = f"{as_written(info.get('snapshot'))}, SHA-256 {str(info.get('snapshot_sha256'))[:12]}"
+    given = f"{as_written(snapshot.meta.get('cluster'))}, SHA-256 {snapshot.sha256[:12]}"
+    if named and absent == len(named):
+        raise QueryError(
+            f"{where}: flows were mapped to another snapshot ({theirs}) than the one given ({given}), and "
+            f"none of the {len(named):,} workloads they name is in it; load them again with "
+            "k8sviz.load_flows(..., snapshot=snapshot)"
+        )
+    verb = "is" if absent == 1 else "are"
+    some = f"; {absent:,} of the {len(named):,} workloads they name {verb} not in it" if absent else ""
+    warnings.warn(
+        f"{where}: flows were mapped to another snapshot ({theirs}) than the one given ({given}): they are "
+        f"judged against its policies, by the workloads they were mapped to then{some}",
+        FlowWarning,
+        stacklevel=outside_stacklevel(),
+    )
+
+
 def require_flows(
     flows: Any, where: str, snapshot: Snapshot | None = None, columns: tuple[str, ...] = ("time", "src_type")
 ) -> Any:
@@ -195,9 +234,5 @@ def require_flows(
     info = flows.attrs.get("k8sviz")
     mapped = info.get("snapshot_sha256") if isinstance(info, dict) else None
     if snapshot is not None and mapped and mapped != snapshot.sha256:
-        raise QueryError(
-            f"{where}: flows were mapped to another snapshot ({info.get('snapshot')!r}) than the one given "
-            f"({snapshot.meta.get('cluster')!r}, {len(snapshot.pods)} pods); load them again with "
-            "k8sviz.load_flows(..., snapshot=snapshot)"
-        )
+        _other_snapshot(flows, where, snapshot, info)
     return flows

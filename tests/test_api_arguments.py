@@ -6,6 +6,7 @@ a silently wrong answer.  The cases are fixed (no randomness): each one found a 
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import pandas as pd
@@ -230,19 +231,55 @@ def other():
         ("flow_discrepancies", lambda s, r, f: k8sviz.flow_discrepancies(f, r)),
     ],
 )
-def test_flows_mapped_to_another_snapshot(demo, other, name, call):
-    # The flows' endpoints are the other cluster's workloads: judged against the demo's
-    # policies, every answer was silently wrong.
-    snap, reach = demo
-    _, _, oflows = other
-    with pytest.raises(QueryError, match=rf"^{name}: flows were mapped to another snapshot"):
-        call(snap, reach, oflows)
+def test_flows_mapped_to_another_cluster(other, flows, name, call):
+    # The demo's flows name the demo's workloads, none of which is in the other cluster: judged
+    # against its policies, every answer was silently wrong.
+    snap, reach, _ = other
+    with pytest.raises(QueryError, match=rf"^{name}: flows were mapped to another snapshot .* and none of "
+                       r"the \d+ workloads they name is in it"):
+        call(snap, reach, flows)
 
 
-def test_report_of_flows_mapped_to_another_snapshot(demo, other):
-    snap, _ = demo
+def test_report_of_flows_mapped_to_another_cluster(other, flows):
     with pytest.raises(ReportError, match="flows were mapped to another snapshot"):
-        k8sviz.report(snap, flows=other[2])
+        k8sviz.report(other[0], flows=flows)
+
+
+def test_flows_mapped_to_a_snapshot_that_names_them_by_shape_are_warned(demo, other):
+    # Flows loaded against the one-pod cluster still name the demo's workloads (by the shape of
+    # their pod names): judged against the demo, with a warning naming both snapshots.
+    snap, reach = demo
+    with pytest.warns(k8sviz.FlowWarning, match=r"^gaps: flows were mapped to another snapshot"):
+        k8sviz.gaps(snap, reach, other[2])
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("gaps", lambda s, r, f: k8sviz.gaps(s, r, f)),
+        ("graph", lambda s, r, f: k8sviz.graph(s, r, f)),
+        ("flow_discrepancies", lambda s, r, f: k8sviz.flow_discrepancies(f, r)),
+    ],
+)
+def test_flows_judged_against_a_later_snapshot_of_their_cluster_are_warned(flows, name, call):
+    # Would last week's traffic pass the remediated policies? A question worth asking: the
+    # same cluster's workloads, another snapshot of it, said in a warning that names both.
+    later = k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))
+    with pytest.warns(k8sviz.FlowWarning, match=rf"^{name}: flows were mapped to another snapshot "
+                      r"\('demo-boutique', SHA-256 [0-9a-f]{12}\) than the one given \('demo-boutique', "
+                      r"SHA-256 [0-9a-f]{12}\): they are judged against its policies"):
+        call(later, k8sviz.reachability(later), flows)
+
+
+def test_flows_with_some_workloads_not_in_the_snapshot_say_how_many(demo, flows, tmp_path):
+    snap, _ = demo
+    kept = [o for o in snap.raw_objects()  # frontend's pods and controllers (pods are synthesized from these)
+            if not (o.get("kind") in ("Pod", "ReplicaSet", "Deployment") and o["metadata"]["name"].startswith("frontend"))]
+    path = tmp_path / "fewer.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": kept}))
+    fewer = k8sviz.load(path, cluster="demo-boutique")
+    with pytest.warns(k8sviz.FlowWarning, match=r"; 1 of the \d+ workloads they name is not in it$"):
+        k8sviz.flow_discrepancies(flows, k8sviz.reachability(fewer))
 
 
 def test_flows_of_the_same_snapshot_loaded_again_are_taken(demo, flows):

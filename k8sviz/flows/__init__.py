@@ -260,8 +260,9 @@ def load_flows(
         pods, workloads, nodes and Services.  Without it, pod names are mapped to workloads by
         their shape and IPs stay unmapped.  The table records which snapshot it was mapped to
         (``attrs["k8sviz"]["snapshot_sha256"]``): :func:`~k8sviz.gaps`, :func:`~k8sviz.graph`,
-        :func:`~k8sviz.flow_discrepancies` and :func:`~k8sviz.report` refuse it with another
-        snapshot (a QueryError; a ReportError), whose policies its workloads are not judged by.
+        :func:`~k8sviz.flow_discrepancies` and :func:`~k8sviz.report` warn when given another
+        snapshot (a FlowWarning: the same cluster's later snapshot is a fair question), and refuse
+        one that holds none of the workloads the flows name (a QueryError; a ReportError).
     chunk_size
         Rows converted to columns at a time (memory stays bounded by the chunk plus the result).
 
