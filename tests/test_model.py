@@ -132,7 +132,7 @@ class TestNetworkPolicyLists:
         assert str(e.value) == f"{f}, NetworkPolicy/shop/pt: spec.policyTypes must be a list (got a string: 'Ingress')"
 
     def test_policy_types_bad_entries_and_empty_list_as_before(self, write):
-        with pytest.raises(PolicyError, match=r"spec\.policyTypes: invalid value\(s\) \['Sideways'\]"):
+        with pytest.raises(PolicyError, match=r"spec\.policyTypes: invalid value 'Sideways' \(expected Ingress, Egress\)"):
             k8sviz.load(write("a.yaml", netpol("shop", "pt", {"podSelector": {}, "policyTypes": ["Ingress", "Sideways"]})))
         for types in ([], None):
             snap = k8sviz.load(write("b.yaml", netpol("shop", "pt", {"podSelector": {}, "policyTypes": types})))
