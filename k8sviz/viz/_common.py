@@ -8,6 +8,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from ..analysis import _ports
+
 __all__ = [
     "SEVERITY_COLORS",
     "SEVERITY_ORDER",
@@ -164,3 +166,35 @@ def empty_figure(title: str, message: str) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
+
+
+def merged_ports(ports: Iterable[str]) -> set[str]:
+    """The union of port texts (``"80"``, ``"8000-8080"``) as the fewest ranges, overlapping
+    and adjacent ones merged: ``{"1-65535", "53"}`` -> ``{"1-65535"}``.  A text that is no port
+    or range (``"all"``, a name) is kept as it is."""
+    ranges: list[tuple[int, int]] = []
+    other: set[str] = set()
+    for p in ports:
+        try:
+            # parse_one reads "all" as every port: only texts of digits are ranges here
+            if not p[:1].isdigit():
+                raise ValueError(p)
+            ranges.append(_ports.parse_one(p))
+        except ValueError:
+            other.add(p)
+    return set(_ports.fmt(_ports.normalize(ranges))) | other
+
+
+def merged_labels(labels: Iterable[str]) -> list[str]:
+    """``PROTO/port`` labels with each protocol's ports merged as :func:`merged_ports` merges
+    them (``TCP/1-65535``, ``TCP/53`` -> ``TCP/1-65535``); in their first protocol's order of
+    appearance, a label with no ``/`` kept as it is."""
+    per: dict[str, set[str]] = {}
+    other: list[str] = []
+    for label in labels:
+        proto, sep, port = str(label).rpartition("/")
+        if sep:
+            per.setdefault(proto, set()).add(port)
+        elif label not in other:
+            other.append(label)
+    return [f"{proto}/{p}" for proto, ports in per.items() for p in merged_ports(ports)] + other

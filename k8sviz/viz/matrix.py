@@ -13,7 +13,16 @@ import plotly.graph_objects as go
 from .._checks import is_count, require_flag, require_title
 from ..analysis._common import first_seen, object_ids
 from ..errors import InputError
-from ._common import check_cap, empty_figure, esc, find_column, fmt_list, new_figure, require_frame
+from ._common import (
+    check_cap,
+    empty_figure,
+    esc,
+    find_column,
+    fmt_list,
+    merged_ports,
+    new_figure,
+    require_frame,
+)
 
 __all__ = ["MAX_NAMESPACES", "first_sorted", "namespace_cells", "reachability_matrix", "segmentation_heatmap"]
 
@@ -523,6 +532,9 @@ def _cells(src: _Codes, dst: _Codes, proto: _Codes, ports: _Ports) -> Cells:
     for r in first.tolist():
         cell = cells[(src.values[src.codes[r]], dst.values[dst.codes[r]])]
         cell.ports.setdefault(proto.values[proto.codes[r]], set()).update(ports.values[ports.codes[r]])
+    for cell in cells.values():
+        # The rows' lists, joined, said "1-65535, 53, 443" where one range holds them all.
+        cell.ports = {p: merged_ports(v) for p, v in cell.ports.items()}
     return cells
 
 

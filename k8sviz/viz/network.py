@@ -17,7 +17,7 @@ from .._checks import one_of, type_name
 from .._gc import pausing
 from ..analysis._common import first_seen, object_ids
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
-from ._common import NO_ZONE, check_cap, esc, fmt_labels, fmt_list, new_figure, zone_colors
+from ._common import NO_ZONE, check_cap, esc, fmt_labels, fmt_list, merged_labels, new_figure, zone_colors
 
 __all__ = ["MAX_DRAWN_EDGES", "MAX_DRAWN_GROUPS", "RING_EDGES", "network_figure"]
 
@@ -375,7 +375,8 @@ def _aggregate(
 def _sorted_sets(m: dict[str, Any]) -> dict[str, Any]:
     """An aggregated edge with its protocol, port and rule sets as sorted lists."""
     m["protocol"] = sorted(m["protocol"])
-    m["ports"] = sorted(m["ports"], key=_port_key)
+    # the members' lists joined said "TCP/1-65535, TCP/53" where one range holds both
+    m["ports"] = sorted(merged_labels(m["ports"]), key=_port_key)
     m["rules"] = sorted(m["rules"])
     return m
 

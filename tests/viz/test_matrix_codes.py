@@ -16,7 +16,8 @@ from k8sviz.viz._common import esc, fmt_list
 from k8sviz.viz.matrix import _pkey, _port_tuple, first_sorted, namespace_cells
 
 NAMESPACES = ["shop", "pci", "kube-system", "a<b>", None]
-PORT_LISTS = [["80"], ["443", "8000-8080"], ["53"], None, [], ["all"], [80]]
+# adjacent and overlapping ranges among them: a cell shows their union as the fewest ranges
+PORT_LISTS = [["80"], ["443", "8000-8080"], ["53"], None, [], ["all"], [80], ["79", "8081"], ["50-100"]]
 
 
 def random_frame(rng: random.Random, rows: int, endpoints: int, categorical: bool) -> pd.DataFrame:
@@ -54,7 +55,22 @@ def reference_cells(df: pd.DataFrame, aggregated: bool, collapse: bool) -> dict[
         cell = cells.setdefault((str(s), str(d)), {"n": 0, "ports": {}})
         cell["n"] += 1
         cell["ports"].setdefault(str(r["protocol"]), set()).update(_port_tuple(r["ports"]))
+    for cell in cells.values():
+        cell["ports"] = {p: _as_ranges(v) for p, v in cell["ports"].items()}
     return cells
+
+
+def _as_ranges(texts: set[str]) -> set[str]:
+    """Every port of ``texts`` one by one, then runs of consecutive ports as ranges."""
+    ports = sorted({n for t in texts if t[:1].isdigit()
+                    for n in range(int(t.split("-")[0]), int(t.split("-")[-1]) + 1)})
+    runs: list[list[int]] = []
+    for n in ports:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return {str(a) if a == b else f"{a}-{b}" for a, b in runs} | {t for t in texts if not t[:1].isdigit()}
 
 
 def reference_heatmap(cells: dict, aggregated: bool) -> tuple[list, list, list, list]:

@@ -273,3 +273,26 @@ def test_a_graph_merged_per_namespace_draws_the_violations_between_namespaces(sy
     pairs = graph_violations(merged, violations)
     assert any(a.startswith("ns:") for a, _ in pairs)
     assert any(merged.edges[a, b, k]["kind"] == "observed" for a, b in pairs for k in merged[a][b])
+
+
+def test_aggregated_edges_merge_their_members_ports_as_ranges():
+    """A namespace edge listed 'TCP/1-65535, TCP/53, TCP/443': its members' ports joined, where
+    one range holds them all.  Each protocol's ranges are now disjoint and not adjacent."""
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    base, frame = graph_without_allowed(snap, reach, None)
+    G = k8sviz.graph(snap, reach=reach)
+    edges = {(e["src"], e["dst"], e["cat"]): e["ports"]
+             for e in aggregated_rows(base, allowed_edges(reach, frame), by="namespace")[1]}
+    assert edges[("kube-system", "(external)", "allowed")] == ["SCTP/1-65535", "TCP/1-65535", "UDP/1-65535"]
+    assert edges[("monitoring", "shop", "allowed")] == ["TCP/7000-8080"]
+    for ports in [*edges.values(), *(e["ports"] for e in _old_rows(G, "namespace", None)[1])]:
+        per: dict[str, list[tuple[int, int]]] = {}
+        for label in ports:
+            proto, _, p = label.rpartition("/")
+            if p[:1].isdigit():
+                lo, _, hi = p.partition("-")
+                per.setdefault(proto, []).append((int(lo), int(hi or lo)))
+        for ranges in per.values():
+            ranges.sort()
+            assert all(b[0] > a[1] + 1 for a, b in zip(ranges, ranges[1:])), ports
