@@ -87,8 +87,10 @@ def segmentation_heatmap(
     ``seg`` is the result of :func:`k8sviz.segmentation` (its ``.matrix`` DataFrame, rows =
     source zone, columns = destination zone) or such a DataFrame itself. Numeric cells are
     drawn as counts of allowed connections; text cells (``allowed``/``partial``/``denied``/
-    ``unknown``/``violation``) on a discrete scale. Cells with a violation in ``seg.violations``
-    are outlined in red, and say so on hover.
+    ``unknown``/``violation``) on a discrete scale, whose colour bar names only the values the
+    matrix can hold (a segmentation's ``denied``/``partial``/``allowed``; a frame's, those its
+    cells hold). Cells with a violation in ``seg.violations`` are outlined in red, say so on
+    hover, and the colour bar's title says what the outline means.
     """
     require_title(title, "segmentation_heatmap")
     given = seg if isinstance(seg, pd.DataFrame) else getattr(seg, "matrix", None)
@@ -142,12 +144,22 @@ def segmentation_heatmap(
             text.append(tr)
         # The outlines carry no text: the hover says which cells they mark.
         note = [[" (violation: red outline)" if (r, c) in viol else "" for c in cols] for r in rows]
-        lo, hi = -1, 3
+        # The colour bar names only the values the matrix can hold: a segmentation's are
+        # denied, partial and allowed (all three, so two reports' legends read alike); a bare
+        # frame's, those its cells hold. "unknown" and "violation" in a segmentation's bar
+        # named colours no cell had (a violation is the red outline, which the bar's title says).
+        used = {code for zr in z for code in zr}
+        if not isinstance(seg, pd.DataFrame):
+            used |= {0, 1, 2}
+        shown = [(code, color, word) for code, color, word in _DISCRETE if code in used]
+        place: dict[float, float] = {code: float(i) for i, (code, _, _) in enumerate(shown)}
+        z = [[place[code] for code in zr] for zr in z]
         scale = []
-        for code, color, _ in _DISCRETE:
-            a = (code - lo) / (hi - lo + 1)
-            b = (code - lo + 1) / (hi - lo + 1)
-            scale += [[a, color], [b, color]]
+        for i, (_, color, _) in enumerate(shown):
+            scale += [[i / len(shown), color], [(i + 1) / len(shown), color]]
+        bar: dict[str, Any] = {"tickvals": list(range(len(shown))), "ticktext": [w for _, _, w in shown]}
+        if viol:
+            bar["title"] = {"text": "red outline:<br>violation"}
         fig.add_trace(
             go.Heatmap(
                 z=z,
@@ -155,10 +167,10 @@ def segmentation_heatmap(
                 y=[esc(r) for r in rows],
                 text=text,
                 texttemplate="%{text}",
-                zmin=lo - 0.5,
-                zmax=hi + 0.5,
+                zmin=-0.5,
+                zmax=len(shown) - 0.5,
                 colorscale=scale,
-                colorbar={"tickvals": [c for c, _, _ in _DISCRETE], "ticktext": [t for _, _, t in _DISCRETE]},
+                colorbar=bar,
                 customdata=note,
                 hovertemplate="%{y} → %{x}: %{text}%{customdata}<extra></extra>",
             )

@@ -70,6 +70,13 @@ def test_violations_say_what_a_row_is_and_how_they_relate_to_the_findings(demo_p
     assert f"The findings group these rows per workload: {n} <code>zone-violation</code> findings." in legend
 
 
+def test_zone_matrix_legend_lists_only_the_values_a_segmentation_holds(demo_page):
+    """Its colour bar listed 'unknown' and 'violation', which no cell of the matrix can hold."""
+    section = _section(demo_page, "segmentation")
+    figure = section.split('"fig-segmentation"', 2)[2]
+    assert re.search(r'"ticktext":\[([^\]]*)\]', figure).group(1) == '"denied","partial","allowed"'
+
+
 def test_summary_cards_say_they_count_controls(demo_page):
     """'13 fail' beside '57 findings' read as 13 failed findings: each card names what it counts."""
     section = _section(demo_page, "summary")

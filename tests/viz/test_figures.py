@@ -126,6 +126,28 @@ def test_segmentation_heatmap_text_and_violations():
     assert fig.data[0].hovertemplate == "%{y} → %{x}: %{text}%{customdata}<extra></extra>"
 
 
+def test_segmentation_heatmap_legend_names_only_values_the_matrix_can_hold():
+    """A segmentation's matrix holds denied, partial or allowed: its colour bar listed 'unknown'
+    and 'violation' too, colours no cell had (a violation is a red outline, not a colour)."""
+    import k8sviz
+
+    snap = k8sviz.demo()
+    seg = k8sviz.segmentation(snap, k8sviz.reachability(snap), k8sviz.load_zones(k8sviz.demo_path("zones.yaml")))
+    trace = segmentation_heatmap(seg).data[0]
+    assert list(trace.colorbar.ticktext) == ["denied", "partial", "allowed"]
+    assert "red outline" in trace.colorbar.title.text and len(seg.violations)
+    legend = dict(zip(trace.colorbar.tickvals, trace.colorbar.ticktext, strict=True))
+    for zr, tr in zip(trace.z, trace.text, strict=True):
+        assert [legend[z] for z in zr] == list(tr)
+    # each word's colour is its band of the scale, as before
+    colors = dict(zip(legend.values(), [trace.colorscale[2 * i][1] for i in range(len(legend))], strict=True))
+    assert colors == {"denied": "#e8f5e9", "partial": "#fff59d", "allowed": "#90caf9"}
+    assert (trace.zmin, trace.zmax) == (-0.5, 2.5)
+    # a bare frame: the values its cells hold, no violation outline to explain
+    bare = segmentation_heatmap(pd.DataFrame([["allowed", "denied"]], index=["a"], columns=["a", "b"])).data[0]
+    assert list(bare.colorbar.ticktext) == ["denied", "allowed"] and bare.colorbar.title.text is None
+
+
 def test_segmentation_heatmap_numeric():
     m = pd.DataFrame([[3, 1], [0, 2]], index=["a", "b"], columns=["a", "b"])
     fig = segmentation_heatmap(m)
