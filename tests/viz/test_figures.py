@@ -132,7 +132,8 @@ def test_segmentation_heatmap_legend_names_only_values_the_matrix_can_hold():
     import k8sviz
 
     snap = k8sviz.demo()
-    seg = k8sviz.segmentation(snap, k8sviz.reachability(snap), k8sviz.load_zones(k8sviz.demo_path("zones.yaml")))
+    zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))
+    seg = k8sviz.segmentation(snap, k8sviz.reachability(snap), zones)
     trace = segmentation_heatmap(seg).data[0]
     assert list(trace.colorbar.ticktext) == ["denied", "partial", "allowed"]
     assert "red outline" in trace.colorbar.title.text and len(seg.violations)
@@ -144,7 +145,8 @@ def test_segmentation_heatmap_legend_names_only_values_the_matrix_can_hold():
     assert colors == {"denied": "#e8f5e9", "partial": "#fff59d", "allowed": "#90caf9"}
     assert (trace.zmin, trace.zmax) == (-0.5, 2.5)
     # a bare frame: the values its cells hold, no violation outline to explain
-    bare = segmentation_heatmap(pd.DataFrame([["allowed", "denied"]], index=["a"], columns=["a", "b"])).data[0]
+    frame = pd.DataFrame([["allowed", "denied"]], index=["a"], columns=["a", "b"])
+    bare = segmentation_heatmap(frame).data[0]
     assert list(bare.colorbar.ticktext) == ["denied", "allowed"] and bare.colorbar.title.text is None
 
 

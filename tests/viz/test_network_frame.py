@@ -3,6 +3,7 @@ those network_figure draws from the whole graph, to the byte."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import warnings
 from pathlib import Path
@@ -295,4 +296,4 @@ def test_aggregated_edges_merge_their_members_ports_as_ranges():
                 per.setdefault(proto, []).append((int(lo), int(hi or lo)))
         for ranges in per.values():
             ranges.sort()
-            assert all(b[0] > a[1] + 1 for a, b in zip(ranges, ranges[1:])), ports
+            assert all(b[0] > a[1] + 1 for a, b in itertools.pairwise(ranges)), ports
