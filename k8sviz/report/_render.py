@@ -47,6 +47,7 @@ from ._build import (
     ReportError,
     lost_events,
 )
+from ._coverage import unread_meaning
 
 __all__ = ["figure_html", "render"]
 
@@ -364,7 +365,9 @@ def _coverage(data: ReportData) -> list[dict[str, Any]]:
     out = []
     for plural, state in sorted(data.snapshot.coverage.items()):
         unknown = state in UNKNOWN_STATES or state != "ok"
-        out.append({"resource": plural, "state": state, "unknown": unknown})
+        # what an unknown changes, beside it: "unknown" alone left the reader to guess
+        out.append({"resource": plural, "state": state, "unknown": unknown,
+                    "means": unread_meaning(plural) if unknown else ""})
     return out
 
 

@@ -77,6 +77,33 @@ def test_zone_matrix_legend_lists_only_the_values_a_segmentation_holds(demo_page
     assert re.search(r'"ticktext":\[([^\]]*)\]', figure).group(1) == '"denied","partial","allowed"'
 
 
+def test_coverage_says_what_each_unknown_resource_changes(demo_page):
+    """Cronjobs, jobs, serviceaccounts and endpointslices read 'unknown' with nothing said of what
+    that changes; only the missing policy kinds were named among the limitations."""
+    from k8sviz.report._coverage import unread_meaning
+    from k8sviz.snapshot import COVERAGE_PLURALS
+
+    table = _section(demo_page, "inputs").split('id="coverage-table"', 1)[1].split("</table>", 1)[0]
+    cells = [re.findall(r"<td>(.*?)</td>", tr) for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", table)]
+    rows = {r[0]: r[1:] for r in cells if r}
+    unknown = {k for k, (state, _) in rows.items() if "unknown" in state}
+    assert {"cronjobs", "jobs", "serviceaccounts", "endpointslices", "replicationcontrollers"} <= unknown
+    assert all(rows[k][1] for k in unknown) and not any(rows[k][1] for k in set(rows) - unknown)
+    assert "their pods are analysed" in rows["cronjobs"][1]
+    assert "grouped per Job run" in rows["jobs"][1]
+    assert "from the Services&#39; selectors either way" in rows["endpointslices"][1]
+    assert "Calico selectors on ServiceAccount labels" in rows["serviceaccounts"][1]
+    assert "may differ (a limitation)" in rows["adminnetworkpolicies"][1]
+    assert "No verdict changes" in rows["stagednetworkpolicies.projectcalico.org"][1]
+    # each policy kind whose text says "a limitation" is one on this page
+    limitations = _section(demo_page, "problems")
+    for k in unknown:
+        if rows[k][1].endswith("(a limitation)."):
+            assert k in limitations, k
+    # every resource a snapshot reports has its text
+    assert all(unread_meaning(p) for p in COVERAGE_PLURALS if ".crd." not in p)
+
+
 def test_summary_cards_say_they_count_controls(demo_page):
     """'13 fail' beside '57 findings' read as 13 failed findings: each card names what it counts."""
     section = _section(demo_page, "summary")
