@@ -1338,7 +1338,9 @@ def _flows_from_discrepancies(ctx: _Ctx, reach: Any, flows: pd.DataFrame) -> boo
         rule = f"{r['policy']} {r['direction']}[{r['rule']}]" if r.get("policy") else ""
         if kind == "allowed-but-unused":
             ns, name = _policy_place(str(r["policy"]))
-            detail = f"{rule} ({r['protocol']} {ports}) allows traffic never observed: {r['detail']}"
+            # the rule in words where the frame has them: "ingress[1]" alone named no peer
+            said = r.get("rule_text") or rule
+            detail = f"{said} ({r['protocol']} {ports}) allows traffic never observed: {r['detail']}"
         else:
             ns, name = _flow_subject(r["src"], r.get("src_type"), r["dst"], r.get("dst_type"))
             src, dst = _end_text(r["src"], r.get("src_type")), _end_text(r["dst"], r.get("dst_type"))

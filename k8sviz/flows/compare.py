@@ -623,6 +623,7 @@ DISCREPANCY_COLUMNS = [
     "detail",
     "src_type",
     "dst_type",
+    "rule_text",
 ]
 
 
@@ -774,7 +775,11 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     Columns: ``kind, src, dst, protocol, ports`` (range strings), ``flows`` (connections: the
     largest count any one observer recorded, as in :func:`flow_edges`), ``records``,
     ``first_seen``, ``last_seen``, ``sample`` (``file:line`` of the first records),
-    ``policy``, ``direction``, ``rule``, ``detail``, ``src_type``, ``dst_type``.  Pairs are named
+    ``policy``, ``direction``, ``rule``, ``detail``, ``src_type``, ``dst_type``, ``rule_text``.
+    ``rule`` is the deciding rules in words for an observed row, and for ``allowed-but-unused``
+    the rule's index in its policy's list for ``direction`` (as ``rule_frame`` gives it);
+    ``rule_text`` names the rules in words for every row: the observed row's ``rule``, and
+    ``ns/policy ingress[1]: from ... on TCP/80`` for an unused one.  Pairs are named
     at workload level (``ns/workload`` or the IP); where two kinds of endpoint share a label (a node
     ``x`` and the workload ``x`` of a namespace called ``node`` are both ``node/x``) their findings
     are separate rows, told apart by the types.  An observed row's types are its earliest record's
@@ -950,6 +955,7 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
                     # rows): the earliest in the table decides, as in flow_edges.
                     "src_type": g.at[g.index.min(), "src_type"],
                     "dst_type": g.at[g.index.min(), "dst_type"],
+                    "rule_text": rule,  # readable already: the deciding rules with their policies
                 }
             )
     if info["judged_records"]:
@@ -1011,6 +1017,8 @@ def _unused_rules(reach: Any, observed: dict[tuple[str, str, str], set[int]]) ->
         by_proto.setdefault(str(proto), []).append((s, d, ports))
     types = {side: _rule_types(rf, side, match) for side in ("src", "dst")}
     rule_col = "rule" if "rule" in rf else None
+    rule_texts = getattr(reach, "rule_texts", None)  # an engine without it: the rules' names only
+    texts = rule_texts() if callable(rule_texts) else {}
     keys = ["policy", "direction"] + ([rule_col] if rule_col else [])
     rows = []
     for k, g in rf.groupby(keys, sort=True, dropna=False):
@@ -1058,9 +1066,24 @@ def _unused_rules(reach: Any, observed: dict[tuple[str, str, str], set[int]]) ->
                 + (" ..." if len(pairs) > 5 else ""),
                 "src_type": ",".join(sorted(set(types["src"][g.index]))),
                 "dst_type": ",".join(sorted(set(types["dst"][g.index]))),
+                "rule_text": _unused_rule_text(k, texts),
             }
         )
     return rows
+
+
+def _unused_rule_text(key: tuple[Any, ...], texts: dict[tuple[str, str, int], str]) -> str:
+    """``ns/policy ingress[1]: from ... on TCP/80``: an unused rule named as the observed rows
+    name theirs (their ``rule``), where that row's ``rule`` holds the index alone."""
+    policy, direction = str(key[0]), str(key[1])
+    if len(key) < 3:
+        return f"{policy} {direction}"
+    name = f"{policy} {direction}[{key[2]}]"
+    try:
+        text = texts.get((policy, direction, int(key[2])))
+    except (TypeError, ValueError):
+        text = None
+    return f"{name}: {text}" if text else name
 
 
 def _rule_types(rf: pd.DataFrame, side: str, match: _Matcher) -> pd.Series:

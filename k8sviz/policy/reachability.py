@@ -1174,6 +1174,16 @@ class Reachability:
             df[c] = cols[c]
         return df
 
+    def rule_texts(self) -> dict[tuple[str, str, int], str]:
+        """Each allow rule of :meth:`rule_frame` in words: ``(policy, direction, rule)`` ->
+        ``"from (pods [app=web] in namespaces [...]) on TCP/80"``, as :meth:`explain` words it."""
+        out: dict[tuple[str, str, int], str] = {}
+        for r in self._rules:
+            o = r.origin
+            if r.action == "allow" and o is not None:
+                out.setdefault((o.policy, o.direction, o.index), o.text)
+        return out
+
     def _units(self, level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                             np.ndarray, np.ndarray]:
         """Per level: entity -> unit, unit names/namespaces/types, and class -> units (CSR with counts)."""

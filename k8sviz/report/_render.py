@@ -672,6 +672,10 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
             "rule",
             "sample",
         ]
+        if "rule_text" in d.columns:
+            # An unused rule's ``rule`` is its index alone ("1") where the other rows read the
+            # rules in words: the page shows every row's rules in words, in one column.
+            d = d.assign(rule=d["rule_text"]).drop(columns="rule_text")
         cols = [c for c in order if c in d.columns] + [c for c in d.columns if c not in order]
         out["discrepancies"] = _table(d, max_rows=DISCREPANCY_ROWS, table_id="discrepancies-table",
                                       columns=cols)

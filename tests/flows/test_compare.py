@@ -270,6 +270,8 @@ def test_discrepancies_with_fake_engine(demo_snap):
     unused = d[d["kind"] == "allowed-but-unused"]
     assert list(unused["policy"]) == ["shop/b", "shop/d"]  # shop/c is used: 35.190.0.1 is in 0.0.0.0/0
     assert unused.iloc[0]["flows"] == 0 and unused.iloc[0]["rule"] == "1"
+    # an engine that words no rule (no rule_texts): the rule named by policy, direction and index
+    assert unused.iloc[0]["rule_text"] == "shop/b ingress[1]"
     # A rule frame without types (this engine gives none): a CIDR end is external, others workloads.
     assert unused[["src_type", "dst_type"]].values.tolist() == [
         ["workload", "workload"], ["workload", "external"]]

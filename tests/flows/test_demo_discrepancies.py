@@ -25,7 +25,7 @@ def test_the_frame_is_the_documented_rows_with_their_endpoint_types(found, demo_
     """The same three rows as before the types were added, and the columns before them unchanged."""
     assert list(found.columns) == [
         "kind", "src", "dst", "protocol", "ports", "flows", "records", "first_seen", "last_seen", "sample",
-        "policy", "direction", "rule", "detail", "src_type", "dst_type"]
+        "policy", "direction", "rule", "detail", "src_type", "dst_type", "rule_text"]  # added last
     assert len(found) == 3
     # The drop's earliest record is Hubble's, naming pods; the forwarded denial's a Calico row
     # aggregated by workload (flow_edges types these edges alike); the rule's ends are workloads.
@@ -71,6 +71,11 @@ def test_b_dropped_although_allowed(found):
 def test_c_unused_rule(found):
     row = found[found["kind"] == "allowed-but-unused"].iloc[0]
     assert (row["policy"], row["direction"], row["rule"]) == ("kube-system/coredns-ingress", "ingress", "1")
+    # the index is the rule frame's; the rule in words, as the observed rows name theirs
+    assert row["rule_text"] == ("kube-system/coredns-ingress ingress[1]: from (every pod in namespaces "
+                                "[kubernetes.io/metadata.name=monitoring]) on TCP/metrics")
+    observed = found[found["kind"] != "allowed-but-unused"]
+    assert list(observed["rule_text"]) == list(observed["rule"])
     assert row["ports"] == ["9153"] and row["flows"] == 0
 
 

@@ -158,7 +158,30 @@ def test_discrepancies_say_what_a_row_means_before_its_counts(demo_page):
                       "records", "first_seen", "last_seen", "policy", "direction", "rule", "sample"]
     from k8sviz.flows.compare import DISCREPANCY_COLUMNS
 
-    assert sorted(header) == sorted(DISCREPANCY_COLUMNS)  # every column, once
+    # every column, once: rule_text's words are shown in the rule column
+    assert sorted(header) == sorted(c for c in DISCREPANCY_COLUMNS if c != "rule_text")
+
+
+def test_an_unused_rule_is_named_in_words_like_the_other_rows_rules(demo_page):
+    """The allowed-but-unused row's rule read '1' (its index, as the frame keeps it) where the
+    other rows read 'ns/policy ingress[0]: from ... on TCP/50051'."""
+    table = demo_page.split('id="discrepancies-table"', 1)[1].split("</table>", 1)[0]
+    header = re.findall(r"<th>([^<]*)</th>", table.split("</tr>", 1)[0])
+    body = table.split("<tbody>", 1)[1]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", body)]
+    rule = {r[0]: r[header.index("rule")] for r in rows}
+    assert rule["allowed-but-unused"] == (
+        "kube-system/coredns-ingress ingress[1]: from (every pod in namespaces "
+        "[kubernetes.io/metadata.name=monitoring]) on TCP/metrics")
+    assert rule["dropped-but-policy-allows"].startswith(
+        "shop/checkoutservice-egress-payment egress[0]: to (pods")
+    # the finding says which rule too, and keeps the index in its evidence
+    findings = _section(demo_page, "findings")
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", findings)
+    row = next(tr for tr in rows if "<td>allowed-but-unused</td>" in tr)
+    assert "<td>kube-system/coredns-ingress ingress[1]: from (every pod in namespaces" in row
+    assert "on TCP/metrics (TCP 9153) allows traffic never observed" in row
+    assert "rule=1, rule_text=kube-system/coredns-ingress ingress[1]: from" in row
 
 
 def test_the_flow_window_ends_where_the_files_do(demo_page):
