@@ -90,8 +90,9 @@ def table(df: pd.DataFrame, max_rows: int | None = 20, *, columns: Sequence[str]
     pandas' own view prints list cells as ``['a', 'b']``, cuts text at 50 characters and
     writes a negative Timedelta as ``-1 days +23:59:53``; here lists are joined with commas,
     text is kept (up to 600 characters a cell), durations are signed seconds and missing
-    values are blank. Only the first ``max_rows`` rows are written, with a last row saying
-    how many were left out; ``columns`` picks and orders columns (unknown names are skipped).
+    values are blank, and a boolean column reads yes / no, as in the report. Only the first
+    ``max_rows`` rows are written, with a last row saying how many were left out; ``columns``
+    picks and orders columns (unknown names are skipped).
     The DataFrame itself is unchanged: keep computing on it.
     """
     import pandas as pd
@@ -110,6 +111,15 @@ def table(df: pd.DataFrame, max_rows: int | None = 20, *, columns: Sequence[str]
     if isinstance(columns, str):
         columns = [columns]
     shown = df if columns is None else df.loc[:, [c for c in columns if c in df.columns]]
+    flags = [c for c in shown.columns if shown[c].dtype == bool]
+    if flags:
+        # yes / no, as the report shows a policy's "evaluated" or a node's "skewed": the same
+        # frame read "True" in a notebook and "yes" in the report
+        import numpy as np
+
+        shown = shown.copy(deep=False)  # columns replaced in the copy only; names of any type
+        for c in flags:
+            shown[c] = np.where(shown[c].to_numpy(), "yes", "no")
     caption = f"<p><small>{len(df)} {'row' if len(df) == 1 else 'rows'}</small></p>"
     return HTML(_TABLE_STYLE + caption
                 + table_html(shown, max_rows=max_rows, classes="k8sviz-table k8sviz-nb"))

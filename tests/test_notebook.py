@@ -113,3 +113,20 @@ def test_to_csv_errors_are_one_line():
         k8sviz.notebook.to_csv(_frame(), "/proc/k8sviz-nope/x.csv")
     with pytest.raises(InputError, match=r"^to_csv: a path must be a str or pathlib\.Path, got int"):
         k8sviz.notebook.to_csv(_frame(), 3)
+
+
+def test_table_shows_booleans_as_the_report_does():
+    """Notebook 4's policy inventory read 'evaluated True' where the report reads 'yes'."""
+    import re
+
+    snap = k8sviz.demo()
+    policies = k8sviz.policy_inventory(snap)
+    html = str(k8sviz.notebook.table(policies, max_rows=None, columns=["policy", "evaluated"]))
+    cells = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", html)
+    assert len(cells) == len(policies)
+    assert [e for _, e in cells] == ["yes" if v else "no" for v in policies["evaluated"]]
+    assert "True" not in html and "False" not in html
+    assert policies["evaluated"].dtype == bool  # the frame itself unchanged
+    report = k8sviz.report(snap, generated_at="x")
+    inventory = report.split('id="policy-inventory"', 1)[1].split("</table>", 1)[0]
+    assert ("<td>yes</td>" in inventory) == ("yes" in {e for _, e in cells})
