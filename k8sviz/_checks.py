@@ -140,7 +140,7 @@ def path_problem(path: str | os.PathLike[str]) -> str:
     if isinstance(text, str) and not text:
         return "a path is empty (it would be read as the current directory); give a file or directory"
     if isinstance(text, str) and "\x00" in text:
-        return f"a path contains a NUL character, which no file name can: {text!r}"
+        return f"a path contains a NUL character, which no file name can: {as_written(text)}"
     return ""
 
 

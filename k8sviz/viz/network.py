@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from .._checks import one_of, type_name
 from .._gc import pausing
+from .._text import as_written
 from ..analysis._common import first_seen, object_ids
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
 from ._common import NO_ZONE, check_cap, esc, fmt_labels, fmt_list, merged_labels, new_figure, zone_colors
@@ -750,8 +751,9 @@ def network_figure(
         from ..errors import InputError
 
         # its workloads are not the graph's: their pairs matched nothing, and nothing was marked
+        theirs, ours = as_written(judged.meta.get("cluster")), as_written(G.graph.get("cluster"))
         raise InputError("network_figure: violations are a segmentation of another snapshot than the "
-                         f"graph's ({judged.meta.get('cluster')!r}, not {G.graph.get('cluster')!r})")
+                         f"graph's ({theirs}, not {ours})")
     show, violations, height = _check_drawing(show, layout, height, violations)
     _check_options(seed, title, webgl, services, collapse_external)
     if namespace is not None:
