@@ -216,7 +216,13 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
     # A CSV header can be valid JSON too (a bare number or string).
     if framing != "sse" and text[:1] not in b"[{":
         return "csv", "lines"
-    report.problem("unknown-format", str(path), 1, "neither Hubble, Calico, Goldmane nor CSV flows")
+    if all(obj is None for obj in flat):
+        # Nothing whole to judge by: say so, rather than suggest the records are of another kind.
+        report.problem("unknown-format", str(path), 1,
+                       "no whole JSON record in the first lines (cut off or damaged), so its format "
+                       "cannot be told: neither Hubble, Calico, Goldmane nor CSV flows")
+    else:
+        report.problem("unknown-format", str(path), 1, "neither Hubble, Calico, Goldmane nor CSV flows")
     return None, framing
 
 

@@ -260,6 +260,23 @@ def test_utf16_text_is_named_not_read_as_a_bad_csv(tmp_path, encoding, name):
     assert any(f"e.g. {p}:1: {encoding[:6].upper()} text" in w for w in warns), warns
 
 
+@pytest.mark.parametrize(("text", "cut"), [
+    ('{"flow": {"source": ', True),              # one Hubble record, cut off
+    ('[{"flow": {"source": {}}', True),           # an array cut before its end
+    ('{"a": 1}\n', False),                       # whole, of no known kind
+])
+def test_a_file_with_no_whole_record_says_so_rather_than_name_another_kind(tmp_path, text, cut):
+    p = tmp_path / "f.json"
+    p.write_text(text)
+    df, _ = load(p)
+    assert len(df) == 0
+    (prob,) = df.attrs["k8sviz"]["problems"]
+    assert prob["kind"] == "unknown-format"
+    said_cut = prob["message"].startswith("no whole JSON record in the first lines (cut off or damaged)")
+    assert said_cut == cut, prob["message"]
+    assert prob["message"].endswith("neither Hubble, Calico, Goldmane nor CSV flows")
+
+
 class TestFilesJoinedWithCat:
     """``cat a.json b.json``: the second file's byte-order mark starts a line in the middle of the
     joined one.  It is dropped there as at the start of a file, whatever the framing."""
