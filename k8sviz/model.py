@@ -216,8 +216,12 @@ class LabelSelector:
 
         labels = []
         for k, v in ml.items():
-            if not isinstance(k, str) or not (v is None or isinstance(v, str | int | float | bool)):
-                msg = f"{where}.matchLabels[{as_written(k)}] must be a string"
+            if not _kubectl_key(k):
+                msg = f"{where}.matchLabels has the key {as_written(k)}, not a string"
+                raise PolicyError(msg, source=source, obj=obj)
+            k = label_key_text(k)
+            if not (v is None or isinstance(v, str | int | float | bool)):
+                msg = f"{where}.matchLabels[{as_written(k)}] is {as_written(v)}, not a string"
                 raise PolicyError(msg, source=source, obj=obj)
             labels.append((k, text(v, f"{where}.matchLabels[{as_written(k)}]")))
         exprs = []
@@ -698,9 +702,20 @@ def _labels(raw: Any) -> dict[str, str]:
         return {}
     # Keys and values are strings in JSON from the API; only YAML by hand gives other scalars.
     return {
-        k if type(k) is str else str(k): v if type(v) is str else _yaml_scalar_str(v)
+        k if type(k) is str else label_key_text(k): v if type(v) is str else _yaml_scalar_str(v)
         for k, v in raw.items()
     }
+
+
+def label_key_text(k: Any) -> str:
+    """A map key as kubectl sends it: its YAML-to-JSON step (sigs.k8s.io/yaml) writes an integer
+    or boolean key as text (``1: a`` is the label ``"1"``, ``true: a`` the label ``"true"``)."""
+    return k if type(k) is str else _yaml_scalar_str(k)
+
+
+def _kubectl_key(k: Any) -> bool:
+    """Whether kubectl would send the key ``k`` of a hand-written map as a string."""
+    return isinstance(k, str | int)  # bool is an int
 
 
 def parse_namespace(obj: Mapping[str, Any]) -> Namespace:
@@ -2200,7 +2215,7 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
         return
     ml = raw.get("matchLabels")
     for k, v in (ml.items() if isinstance(ml, dict) else ()):
-        if not valid_label_key(str(k)):
+        if not valid_label_key(label_key_text(k)):
             yield f"{where}.matchLabels: invalid label key {as_written(k)}", "the selector matches nothing"
         elif v is None:
             continue  # "" (see _yaml_scalar_str), a valid value
@@ -2217,10 +2232,10 @@ def selector_problems(raw: Any, where: str) -> Iterable[tuple[str, str]]:
         at, op, key = f"{where}.matchExpressions[{i}]", e.get("operator"), e.get("key")
         # NotIn and DoesNotExist hold for what no valid label can be; In and Exists fail.
         negative = op in ("NotIn", "DoesNotExist")
-        if not isinstance(key, str) and valid_label_key(str(key)):
+        if not isinstance(key, str) and valid_label_key(_yaml_scalar_str(key)):
             yield (f"{at}: label key {as_written(key)} is not a string ({kind_of(key)}), compared as "
                    f"{as_written(_yaml_scalar_str(key))}"), ""
-        elif not valid_label_key(str(key)):
+        elif not valid_label_key(_yaml_scalar_str(key)):
             yield (f"{at}: invalid label key {as_written(key)}",
                    f"the expression {'always holds' if negative else 'matches nothing'}")
             continue
@@ -2249,7 +2264,7 @@ def name_problem(name: str, rule: str, field: str = "metadata.name") -> str | No
 def label_problems(labels: Mapping[str, str]) -> Iterable[str]:
     """Label keys or values the API server would reject (a tampered or hand-written dump)."""
     for k, v in labels.items():
-        if not isinstance(k, str) or not valid_label_key(k):
+        if not _kubectl_key(k) or not valid_label_key(label_key_text(k)):
             yield f"invalid label key {as_written(k)}"
         elif v is None:
             continue  # "" to the API (Go's zero string), a valid value

@@ -75,6 +75,7 @@ from .model import (
     Workload,
     _yaml_scalar_str,
     address_rank,
+    label_key_text,
     label_problems,
     name_problem,
     parse_admin_policy,
@@ -422,7 +423,7 @@ def _controller(meta: Mapping[str, Any]) -> tuple[str, str] | None:
 def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
     # Read as a pod's labels are (model._labels): a null is "" (Go's zero string), a YAML `true`
     # is "true", so a workload's selector-facing labels never differ from its pods' by spelling.
-    return {k if type(k) is str else str(k): v if type(v) is str else _yaml_scalar_str(v)
+    return {k if type(k) is str else label_key_text(k): v if type(v) is str else _yaml_scalar_str(v)
             for k, v in raw.items()}
 
 

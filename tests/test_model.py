@@ -114,6 +114,30 @@ def test_wrong_typed_node_name_no_longer_reaches_the_engine(write):
         k8sviz.load(f)
 
 
+@pytest.mark.parametrize(("key", "label"), [(1, "1"), (True, "true"), (False, "false")])
+def test_a_label_key_yaml_reads_as_a_number_or_boolean_is_its_text_as_kubectl_sends_it(write, key, label):
+    """kubectl's YAML-to-JSON step writes an integer or boolean map key as text (``1: a`` is the
+    label "1", ``true: a`` the label "true"), in a pod's labels and a selector's matchLabels alike.
+    Before: the selector's key was refused and a pod's ``true`` key read as Python's "True"."""
+    pod = _pod()
+    pod["metadata"]["labels"] = {key: "a"}
+    pol = netpol("shop", "p", {"podSelector": {"matchLabels": {key: "a"}}, "ingress": []})
+    snap = k8sviz.load(write("objs.yaml", [pod, pol]))
+    assert snap.pods[0].labels == {label: "a"}
+    assert not [w for w in snap.warnings if "label" in w.code], snap.warnings
+    reach = k8sviz.reachability(snap)
+    (row,) = reach.isolation(level="pod").query("direction == 'ingress'").to_dict("records")
+    assert row["deny_by"] == ["shop/p"], row  # the selector selects the pod: isolated by p
+
+
+def test_a_match_labels_value_that_is_no_scalar_is_named_as_written(write):
+    pol = netpol("shop", "p", {"podSelector": {"matchLabels": {"app": [1]}}, "ingress": []})
+    f = write("np.yaml", pol)
+    with pytest.raises(PolicyError) as e:
+        k8sviz.load(f)
+    assert str(e.value) == f"{f}, NetworkPolicy/shop/p: spec.podSelector.matchLabels['app'] is [1], not a string"
+
+
 @pytest.mark.parametrize(("port", "said"), [(True, "invalid port true"), (False, "invalid port false"),
                                            ([80], "invalid port [80]")])
 def test_a_networkpolicy_port_of_another_kind_is_shown_as_written(write, port, said):
