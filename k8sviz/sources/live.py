@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -54,7 +55,8 @@ log = logging.getLogger("k8sviz.live")
 #: Items per page (``limit``), as kubectl uses.
 PAGE_SIZE = 500
 #: ``(connect, read)`` timeout of every request, in seconds.  The read timeout bounds each
-#: wait for the next bytes, not the whole answer: see :data:`REQUEST_DEADLINE`.
+#: wait for the next bytes, not the whole answer: see :data:`REQUEST_DEADLINE`.  A deadline
+#: shorter than the connect timeout is the connect timeout too.
 REQUEST_TIMEOUT: tuple[float, float] = (5.0, 60.0)
 #: Longest one response may take to arrive in full, in seconds, unless :func:`snapshot_cluster`
 #: is given another ``timeout`` (``--timeout``).  A server (or proxy) that trickles its answer a
@@ -418,7 +420,9 @@ def _api_client(
     )
     # One pooled connection per list fetched at once (the client's default is 5 per CPU).
     cfg.connection_pool_maxsize = max(int(cfg.connection_pool_maxsize or 1), concurrency)
-    return client.ApiClient(cfg), name, origin
+    api = client.ApiClient(cfg)
+    _track_connections(api.rest_client.pool_manager)
+    return api, name, origin
 
 
 def _refreshing(key_with_prefix: Callable[..., Any], origin: str) -> Callable[..., Any]:
@@ -496,6 +500,122 @@ class _Broken(Exception):
         self.retry = retry
         #: The deadline passed: the server may be working, only slower than the timeout allows.
         self.slow = slow
+
+
+class _Unreachable(Exception):
+    """No connection to the server could be made before the deadline; ``reason``: the last
+    attempt's error, or why none ended."""
+
+    def __init__(self, reason: Any):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+#: The request of the running thread (see :meth:`_Reader._within_deadline`), for the connection
+#: classes of :func:`_track_connections`.
+_current = threading.local()
+
+
+class _Call:
+    """One request running in its own thread: whether it got a connection, what it is reading,
+    and its socket, so that a request given up on can be told apart (never connected: the server
+    cannot be reached; connected: it is slow) and ended from the caller's side.
+
+    Set from the request's thread by the connection classes of :func:`_track_connections`.
+    """
+
+    def __init__(self) -> None:
+        #: What is still arriving (for the deadline's message).
+        self.phase = "status line and headers"
+        #: A connection was attempted, and one was made (or a pooled one reused).
+        self.connecting = False
+        self.connected = False
+        #: The last failed connection attempt's error (urllib3 tries again after a backoff).
+        self.connect_error: BaseException | None = None
+        self.abandoned = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def attempt(self) -> None:
+        """A connection attempt starts; one for a request given up on does not."""
+        with self._lock:
+            if self.abandoned:
+                raise _Stopped
+            self.connecting = True
+
+    def reached(self, sock: socket.socket | None, phase: str) -> None:
+        """Connected over ``sock``; a request given up on meanwhile closes it at once."""
+        with self._lock:
+            self.connected = True
+            self.phase = phase
+            self._sock = sock
+            abandoned = self.abandoned
+        if abandoned:
+            self._shut()
+
+    def abandon(self) -> None:
+        """Given up on: its socket is shut down, which ends any read or handshake waiting on it
+        (the thread then fails, and nobody reads its error), and no new connection is made."""
+        with self._lock:
+            self.abandoned = True
+        self._shut()
+
+    def _shut(self) -> None:
+        sock = self._sock
+        if sock is not None:
+            # socket.socket's own shutdown, not SSLSocket's: that one first drops the TLS state
+            # the request's thread may be reading through.
+            with contextlib.suppress(OSError, ValueError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _track_connections(pool_manager: Any) -> None:
+    """Let ``pool_manager``'s connections report to the :class:`_Call` of the thread using them.
+
+    Its pool classes (urllib3's, a proxy's or SOCKS's) are subclassed, as urllib3 documents for
+    custom connection classes (``ConnectionCls``); nothing global is patched.
+    """
+    import urllib3
+
+    def tracked(pool_cls: Any) -> Any:
+        base = pool_cls.ConnectionCls
+        tls = issubclass(base, urllib3.connection.HTTPSConnection)
+
+        class Connection(base):  # type: ignore[misc, valid-type]
+            def _new_conn(self) -> Any:
+                call = getattr(_current, "call", None)
+                if call is None:
+                    return super()._new_conn()
+                call.attempt()
+                try:
+                    sock = super()._new_conn()
+                except BaseException as e:
+                    call.connect_error = e
+                    raise
+                call.reached(sock, "TLS handshake" if tls else "status line and headers")
+                return sock
+
+            def connect(self) -> None:
+                super().connect()
+                call = getattr(_current, "call", None)
+                if call is not None:
+                    call.reached(self.sock, "status line and headers")
+
+        class Pool(pool_cls):  # type: ignore[misc, valid-type]
+            ConnectionCls = Connection
+
+            def _get_conn(self, timeout: float | None = None) -> Any:
+                conn = super()._get_conn(timeout)
+                call = getattr(_current, "call", None)
+                if call is not None and conn.sock is not None:  # a kept-alive connection, reused
+                    call.reached(conn.sock, "status line and headers")
+                return conn
+
+        return Pool
+
+    pool_manager.pool_classes_by_scheme = {
+        scheme: tracked(cls) for scheme, cls in pool_manager.pool_classes_by_scheme.items()
+    }
 
 
 def _status_message(data: bytes) -> str:
@@ -676,6 +796,8 @@ class _Reader:
         self._resources: dict[str, frozenset[str] | None] = {}
         #: Set when the snapshot fails or is interrupted: lists under way stop at their next page.
         self.stopped = threading.Event()
+        #: Requests under way, each in its thread (see :meth:`_within_deadline`).
+        self._calls: set[_Call] = set()
 
     def _pause(self, seconds: float) -> None:
         if self.stopped.wait(seconds):
@@ -685,18 +807,20 @@ class _Reader:
         api = self.api
         headers = {"Accept": "application/json"}
         started = time.monotonic()
-        phase = ["status line and headers"]
+        call = _Call()
+        # A connection attempt never outlasts the deadline: one given up on ends by itself.
+        timeouts = (min(REQUEST_TIMEOUT[0], self.deadline), REQUEST_TIMEOUT[1])
         if hasattr(api, "param_serialize"):  # kubernetes >= 37 (OpenAPI Generator v7)
             req = api.param_serialize(
                 "GET", path, query_params=list(query), header_params=headers, auth_settings=["BearerToken"]
             )
 
             def fetch() -> tuple[int, Any, bytes]:
-                resp = api.call_api(req[0], req[1], req[2], _request_timeout=REQUEST_TIMEOUT)
-                phase[0] = "body"
+                resp = api.call_api(req[0], req[1], req[2], _request_timeout=timeouts)
+                call.phase = "body"
                 return int(resp.status), resp.headers, self._body(resp.response, started)
 
-            return self._within_deadline(fetch, phase)
+            return self._within_deadline(fetch, call)
         # kubernetes <= 36 (the floors job of .ci/run runs these tests with kubernetes 31)
         from kubernetes.client.rest import ApiException
 
@@ -706,46 +830,69 @@ class _Reader:
                 resp = api.call_api(
                     path, "GET", query_params=list(query), header_params=headers,
                     auth_settings=["BearerToken"], _preload_content=False,
-                    _return_http_data_only=True, _request_timeout=REQUEST_TIMEOUT,
+                    _return_http_data_only=True, _request_timeout=timeouts,
                 )
             except ApiException as e:  # a status out of 2xx: the client has read its body
                 body = e.body if isinstance(e.body, bytes) else str(e.body or "").encode()
                 return int(e.status), e.headers or {}, body
-            phase[0] = "body"
+            call.phase = "body"
             return int(resp.status), resp.headers, self._body(resp, started)
 
-        return self._within_deadline(fetch_before_37, phase)
+        return self._within_deadline(fetch_before_37, call)
 
     def _within_deadline(
-        self, fetch: Callable[[], tuple[int, Any, bytes]], phase: list[str]
+        self, fetch: Callable[[], tuple[int, Any, bytes]], call: _Call
     ) -> tuple[int, Any, bytes]:
         """``fetch()`` (one request and its body), given :attr:`deadline` to return.
 
         No timeout of urllib3 bounds a whole answer: http.client reads the status line and
         headers a line at a time, each read under the read timeout, so a server sending a byte
         every few seconds holds the request as long as it likes; and a body of empty gzip
-        members keeps urllib3 decoding inside one read.  The request runs in a daemon thread,
-        left behind when the deadline passes (the snapshot then fails and closes its pool);
-        :meth:`_body` ends it at its next read.
+        members keeps urllib3 decoding inside one read.  The request runs in a daemon thread;
+        when the deadline passes it is given up on and its socket shut down (see :class:`_Call`),
+        so the thread ends at once rather than when the server stops talking.
         """
         got: list[tuple[bool, Any]] = []
 
         def run() -> None:
+            _current.call = call
             try:
                 got.append((True, fetch()))
             except BaseException as e:
                 got.append((False, e))
 
-        thread = threading.Thread(target=run, name="k8sviz-request", daemon=True)
-        thread.start()
-        thread.join(min(self.deadline, threading.TIMEOUT_MAX))
+        with self._lock:
+            self._calls.add(call)
+        try:
+            thread = threading.Thread(target=run, name="k8sviz-request", daemon=True)
+            thread.start()
+            thread.join(min(self.deadline, threading.TIMEOUT_MAX))
+        finally:
+            with self._lock:
+                self._calls.discard(call)
         if not got:
-            raise _Broken(f"no complete answer had arrived after {self.deadline:g} s (its {phase[0]} "
+            call.abandon()
+            if call.connecting and not call.connected:
+                # Never connected: a wrong address or a network in the way, not a slow server.
+                raise _Unreachable(call.connect_error or f"the connection attempt timed out after "
+                                                         f"{self.deadline:g} s (the timeout given)")
+            raise _Broken(f"no complete answer had arrived after {self.deadline:g} s (its {call.phase} "
                           "still arriving)", retry=False, slow=True)
         ok, value = got[0]
         if not ok:
+            if self.stopped.is_set():
+                raise _Stopped from None  # ended by stop(): the snapshot has failed already
             raise value
         return value
+
+    def stop(self) -> None:
+        """The snapshot failed or was interrupted: lists under way stop at their next request, and
+        the requests under way end now (their sockets shut down)."""
+        self.stopped.set()
+        with self._lock:
+            calls = list(self._calls)
+        for call in calls:
+            call.abandon()
 
     def _body(self, raw: Any, started: float) -> bytes:
         """The body of ``raw`` (a urllib3 response, not yet read), within :attr:`deadline`
@@ -810,6 +957,11 @@ class _Reader:
                        else type(e).__name__)
                 msg = (f"cannot send {what} to {self.host}: {why}; check the token or credentials of "
                        f"{self.origin or 'the kubeconfig'} for a line break or other control character")
+                raise LiveError(msg) from None
+            except _Unreachable as e:
+                # Not retried: the attempts took the whole deadline.
+                msg = (f"cannot reach the API server at {self.host} ({what}): {_reason(e.reason)}"
+                       f"{self._advice(_reason(e.reason))}")
                 raise LiveError(msg) from None
             except _Broken as e:
                 if e.retry and not last:
@@ -1245,7 +1397,7 @@ class _Fetcher:
 
     def cancel(self) -> None:
         """Lists not started are not fetched; the ones under way stop at their next request."""
-        self._reader.stopped.set()
+        self._reader.stop()
         for f in self.futures:
             if f is not None:
                 f.cancel()
@@ -1473,7 +1625,9 @@ def snapshot_cluster(
         :data:`REQUEST_DEADLINE`, 300; read when called); a positive, finite number.  It bounds
         the whole request, connecting and a silent server included (whose own bounds,
         :data:`REQUEST_TIMEOUT`, apply too).  An answer still arriving at the timeout fails the
-        snapshot, without a retry (a server that slow would take several timeouts).
+        snapshot, without a retry (a server that slow would take several timeouts); a server no
+        connection could be made to by then is "cannot reach", as with the default.  A request
+        given up on is ended (its connection shut down), not left running.
 
     Returns
     -------
@@ -1531,8 +1685,8 @@ def snapshot_cluster(
     gc.disable()
     fetcher: _Fetcher | None = None
     done = False
+    reader = _Reader(api, prog, origin, deadline)
     try:
-        reader = _Reader(api, prog, origin, deadline)
         served = reader.discover()
         todo, absent = _plan(served, reader.resources)
         for res in absent:
@@ -1603,13 +1757,14 @@ def snapshot_cluster(
         done = True
         return snap
     finally:
-        if fetcher is not None:
-            if done:
-                for t in fetcher.threads:
-                    t.join()
-            else:
-                # After an error (or Ctrl-C) the error is reported at once: lists not started
-                # are not fetched, and the ones under way are not waited for.
+        if done:
+            for t in fetcher.threads if fetcher is not None else ():
+                t.join()
+        else:
+            # After an error (or Ctrl-C) the error is reported at once: lists not started are
+            # not fetched, and the requests under way are ended, not waited for.
+            reader.stop()
+            if fetcher is not None:
                 fetcher.cancel()
         if gc_was_enabled:
             gc.enable()

@@ -1,0 +1,153 @@
+"""Connecting, and requests given up on: ``snapshot_cluster(timeout=)`` / ``--timeout`` against a
+server that cannot be reached, and what a request left behind at the deadline becomes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_live import small
+
+import k8sviz
+from k8sviz.cli import main
+from k8sviz.errors import LiveError
+
+
+def kubeconfig_for(tmp_path: Path, server: str) -> str:
+    path = tmp_path / "kc"
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "x", "cluster": {"server": server}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "x", "user": "u"}}],
+    }))
+    return str(path)
+
+
+def refused_port() -> int:
+    """A loopback port nothing listens on: connecting is refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A loopback port whose connections are never accepted: its accept queue (backlog 0) is
+    held full by one connection nobody accepts, so Linux drops every further SYN and a connect
+    waits until its own timeout, as to an address that never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = int(listener.getsockname()[1])
+    filler = socket.create_connection(("127.0.0.1", port), timeout=5)
+    probe = socket.socket()
+    probe.settimeout(0.5)
+    try:
+        try:
+            probe.connect(("127.0.0.1", port))
+        except TimeoutError:
+            pass
+        else:
+            pytest.skip("this system accepts connections past a full accept queue")
+        finally:
+            probe.close()
+        yield port
+    finally:
+        filler.close()
+        listener.close()
+
+
+def request_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("k8sviz-")]
+
+
+def wait_for_no_request_threads(bound: float = 15.0) -> list[threading.Thread]:
+    """The k8sviz threads still alive after waiting up to ``bound`` seconds for them to end (a
+    generous bound: what is asserted is that they end, not how fast)."""
+    end = time.monotonic() + bound
+    while request_threads() and time.monotonic() < end:
+        time.sleep(0.05)
+    return request_threads()
+
+
+@pytest.mark.parametrize("timeout", [0.05, 0.3, 2, None])
+def test_a_refused_connection_is_cannot_reach_whatever_the_timeout(tmp_path: Path, timeout: Any) -> None:
+    # urllib3 retries a refused connection after a backoff (0.4 s): a timeout shorter than that
+    # reported "no complete answer had arrived after 0.3 s (its status line and headers still
+    # arriving)", which blamed a slow server for a wrong address.
+    url = f"http://127.0.0.1:{refused_port()}"
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig_for(tmp_path, url), timeout=timeout)
+    message = str(e.value)
+    assert message.startswith(f"cannot reach the API server at {url} (GET /apis): "), message
+    assert "Connection refused" in message
+    assert message.endswith("and the network path to it (VPN, proxy, firewall)")
+    assert not wait_for_no_request_threads()
+
+
+@pytest.mark.parametrize("timeout", [0.5, 2])
+def test_an_address_that_never_answers_is_cannot_reach_under_a_short_timeout(
+    tmp_path: Path, black_hole: int, timeout: float
+) -> None:
+    # Under the connect timeout (5 s) the deadline passed first: "its status line and headers
+    # still arriving", when no connection had been made.
+    url = f"http://127.0.0.1:{black_hole}"
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=kubeconfig_for(tmp_path, url), timeout=timeout)
+    message = str(e.value)
+    assert message.startswith(f"cannot reach the API server at {url} (GET /apis): "), message
+    assert "timed out" in message
+    assert message.endswith("and the network path to it (VPN, proxy, firewall)")
+    # The connection attempt given up on ends too (its connect timeout is the deadline).
+    assert not wait_for_no_request_threads()
+
+
+def test_the_cli_says_cannot_reach_under_a_short_timeout(
+    tmp_path: Path, black_hole: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "s.json"
+    kc = kubeconfig_for(tmp_path, f"http://127.0.0.1:{black_hole}")
+    assert main(["snapshot", "--kubeconfig", kc, "--timeout", "0.5", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"k8sviz: error: cannot reach the API server at http://127.0.0.1:{black_hole} "
+                          "(GET /apis): ")
+    assert err.count("\n") == 1 and not out.exists()
+
+
+def test_a_request_given_up_at_the_deadline_does_not_outlive_the_snapshot(
+    apiserver: Any, tmp_path: Path
+) -> None:
+    # The server sits on the answer for a minute.  The snapshot fails at its deadline; the
+    # request's thread, left behind, used to hold its socket until the server answered.
+    srv = apiserver(small())
+    srv.delay["/api/v1/services"] = 60.0
+    kc = str(srv.kubeconfig(tmp_path / "kc"))
+    with pytest.raises(LiveError, match=r"^GET /api/v1/services: no complete answer had arrived after 0.5 s"):
+        k8sviz.snapshot_cluster(kubeconfig=kc, timeout=0.5)
+    assert not wait_for_no_request_threads()
+    # One at a time too (no list threads: the request's own thread only).
+    srv.delay["/api/v1/nodes"] = 60.0
+    with pytest.raises(LiveError, match=r"^GET /api/v1/nodes: no complete answer had arrived after 0.5 s"):
+        k8sviz.snapshot_cluster(kubeconfig=kc, timeout=0.5, concurrency=1)
+    assert not wait_for_no_request_threads()
+
+
+def test_lists_under_way_when_another_fails_end_with_it(
+    apiserver: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from k8sviz.sources import live
+
+    monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
+    srv = apiserver(small())
+    srv.delay["/api/v1/pods"] = 60.0  # under way for a minute when deployments fail
+    srv.faults["/apis/apps/v1/deployments"] = [(500, {})] * 10
+    with pytest.raises(LiveError, match=r"^GET /apis/apps/v1/deployments: the API server answered HTTP 500"):
+        k8sviz.snapshot_cluster(kubeconfig=str(srv.kubeconfig(tmp_path / "kc")))
+    assert not wait_for_no_request_threads()
