@@ -29,7 +29,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
     live.add_argument("--in-cluster", action="store_true", help="use the pod's service account")
     live.add_argument(
         "--concurrency", default=None, metavar="N",
-        help="lists fetched at once (default 4; 1: one after the other); the snapshot is the same",
+        help="lists (and discovery documents) fetched at once (default 4; 1: one after the other); "
+             "the snapshot is the same",
     )
     live.add_argument(
         "--timeout", default=None, metavar="SECONDS",

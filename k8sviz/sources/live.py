@@ -30,7 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 from .._checks import is_count, path_problem, require_flag, type_name
@@ -51,6 +51,8 @@ except ImportError:  # pragma: no cover - orjson is a dependency
 __all__ = ["RESOURCES", "Resource", "snapshot_cluster"]
 
 log = logging.getLogger("k8sviz.live")
+
+_T = TypeVar("_T")
 
 #: Items per page (``limit``), as kubectl uses.
 PAGE_SIZE = 500
@@ -82,10 +84,10 @@ RETRIED = frozenset({408, 429})
 BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0)
 #: Longest ``Retry-After`` honoured, in seconds.
 MAX_RETRY_AFTER = 30.0
-#: Lists fetched at once by default.  Paging keeps each list sequential (every page needs
-#: the previous page's continue token), so a large cluster's time is the longest list's round
-#: trips; the other lists come meanwhile.  Four is far below an API server's default limit of
-#: 400 read-only requests in flight.
+#: Lists (and discovery documents) fetched at once by default.  Paging keeps each list
+#: sequential (every page needs the previous page's continue token), so a large cluster's time
+#: is the longest list's round trips; the other lists come meanwhile.  Four is far below an API
+#: server's default limit of 400 read-only requests in flight.
 CONCURRENCY = 4
 
 
@@ -794,6 +796,8 @@ class _Reader:
         self.requests = 0
         self._lock = threading.Lock()
         self._resources: dict[str, frozenset[str] | None] = {}
+        #: Discovery documents being fetched ahead (see :meth:`prefetch`).
+        self._pending: dict[str, Future[frozenset[str] | None]] = {}
         #: Set when the snapshot fails or is interrupted: lists under way stop at their next page.
         self.stopped = threading.Event()
         #: Requests under way, each in its thread (see :meth:`_within_deadline`).
@@ -1098,6 +1102,33 @@ class _Reader:
         with self._lock:
             if gv in self._resources:
                 return self._resources[gv]
+            pending = self._pending.pop(gv, None)
+        # Fetched ahead by prefetch(): its result or error, when its turn comes.
+        names = pending.result() if pending is not None else self._read_resources(gv)
+        with self._lock:
+            self._resources[gv] = names
+        return names
+
+    def prefetch(self, gvs: Iterable[str], workers: int) -> None:
+        """Fetch the discovery documents of ``gvs`` (for :meth:`resources`), ``workers`` at once.
+
+        Each is fetched into a future; :meth:`resources` takes its result or its error when
+        asked, so what is asked, in which order, and the error raised are those of fetching
+        them one after the other, whichever answers first.
+        """
+        with self._lock:
+            todo = [gv for gv in dict.fromkeys(gvs) if gv not in self._resources and gv not in self._pending]
+        if workers < 2 or len(todo) < 2:
+            return  # one after the other, when asked
+        jobs = [partial(self._read_resources, gv) for gv in todo]
+        fetched = _Workers(jobs, workers, "k8sviz-discovery")
+        with self._lock:
+            for gv, f in zip(todo, fetched.futures, strict=True):
+                if f is not None:
+                    self._pending[gv] = f
+
+    def _read_resources(self, gv: str) -> frozenset[str] | None:
+        """``GET /apis/<gv>``: the names of its resources (see :meth:`resources`)."""
         path = f"/apis/{gv}" if "/" in gv else f"/api/{gv}"
         status, data = self.get(path)
         names: frozenset[str] | None = None
@@ -1112,8 +1143,6 @@ class _Reader:
         elif status not in (403, 404):
             msg = f"GET {path}: unexpected {_http(status)}: {_status_message(data) or 'no message'}"
             raise LiveError(msg)
-        with self._lock:
-            self._resources[gv] = names
         return names
 
     def list_all(self, res: Resource, path: str) -> tuple[list[dict[str, Any]], str, str]:
@@ -1258,6 +1287,19 @@ def _plan(
     return todo, absent
 
 
+def _documents_wanted(served: set[str] | None) -> list[str]:
+    """The group versions whose discovery documents :func:`_plan` asks for given ``served``, in
+    its order, when each document names every resource: all it asks for, except a fallback
+    (``v1alpha2`` of ClusterNetworkPolicy) needed only when a newer version lacks the resource."""
+    asked: list[str] = []
+
+    def record(gv: str) -> None:
+        asked.append(gv)  # and unknown (None): every resource taken as served
+
+    _plan(served, record)
+    return asked
+
+
 #: What listing one resource in one scope gave: its items, resourceVersion and SHA-256, or
 #: the refusal.
 _Listed = tuple[str | None, str, "tuple[list[dict[str, Any]], str, str] | _Denied"]
@@ -1363,21 +1405,20 @@ def _collect(
     return state
 
 
-class _Fetcher:
-    """Lists fetched by ``workers`` daemon threads, each into its own ``Future``.
+class _Workers(Generic[_T]):
+    """``jobs`` run by ``workers`` daemon threads named ``name-N``, each into its own ``Future``
+    (``futures``, in the jobs' order).
 
     Daemon threads, unlike ``ThreadPoolExecutor``'s, do not hold the process at exit: after an
     error or Ctrl-C the CLI ends at once instead of waiting for the requests under way.
     """
 
-    def __init__(self, reader: _Reader, todo: Sequence[Resource], namespaces: Sequence[str] | None,
-                 workers: int):
-        self.futures: list[Future[list[_Listed] | None] | None] = [Future() for _ in todo]
-        self._todo = list(enumerate(todo))
+    def __init__(self, jobs: Sequence[Callable[[], _T]], workers: int, name: str):
+        self.futures: list[Future[_T] | None] = [Future() for _ in jobs]
+        self._todo = list(enumerate(jobs))
         self._lock = threading.Lock()
-        self._reader, self._namespaces = reader, namespaces
-        self.threads = [threading.Thread(target=self._work, name=f"k8sviz-list-{n}", daemon=True)
-                        for n in range(min(workers, len(todo)))]
+        self.threads = [threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
+                        for n in range(min(workers, len(jobs)))]
         for t in self.threads:
             t.start()
 
@@ -1386,21 +1427,34 @@ class _Fetcher:
             with self._lock:
                 if not self._todo:
                     return
-                i, res = self._todo.pop(0)
+                i, job = self._todo.pop(0)
                 f = self.futures[i]
             if f is None or not f.set_running_or_notify_cancel():
                 continue  # cancelled after an error
             try:
-                f.set_result(_fetch(self._reader, res, self._namespaces))
+                f.set_result(job())
             except BaseException as e:
                 f.set_exception(e)
 
     def cancel(self) -> None:
-        """Lists not started are not fetched; the ones under way stop at their next request."""
-        self._reader.stop()
+        """Jobs not started are not run."""
         for f in self.futures:
             if f is not None:
                 f.cancel()
+
+
+class _Fetcher(_Workers["list[_Listed] | None"]):
+    """Lists fetched by ``workers`` threads (``k8sviz-list-N``), each into its own ``Future``."""
+
+    def __init__(self, reader: _Reader, todo: Sequence[Resource], namespaces: Sequence[str] | None,
+                 workers: int):
+        super().__init__([partial(_fetch, reader, res, namespaces) for res in todo], workers, "k8sviz-list")
+        self._reader = reader
+
+    def cancel(self) -> None:
+        """Lists not started are not fetched; the requests under way are ended."""
+        self._reader.stop()
+        super().cancel()
 
 
 def _wait_for(futures: Sequence[Future[Any] | None], i: int) -> None:
@@ -1618,8 +1672,9 @@ def snapshot_cluster(
     progress
         Stream for a progress line (default: stderr); silent unless it is a terminal.
     concurrency
-        Lists fetched at once (default 4; 1 fetches one after the other).  The snapshot is
-        the same either way: items are added in the same order.
+        Lists fetched at once (default 4; 1 fetches one after the other), and the optional
+        groups' discovery documents before them.  The snapshot is the same either way: items
+        are added in the same order, and an error is the one a fetch one by one meets first.
     timeout
         Seconds each request may take, from sending it to the last byte of its answer (default
         :data:`REQUEST_DEADLINE`, 300; read when called); a positive, finite number.  It bounds
@@ -1688,6 +1743,9 @@ def snapshot_cluster(
     reader = _Reader(api, prog, origin, deadline)
     try:
         served = reader.discover()
+        # The optional groups' discovery documents, fetched at once as the lists are; _plan then
+        # asks for them in its order, as it would one by one.
+        reader.prefetch(_documents_wanted(served), concurrency)
         todo, absent = _plan(served, reader.resources)
         for res in absent:
             builder.coverage[res.key] = "not-installed"

@@ -207,6 +207,9 @@ class FakeAPIServer:
         #: Requests being answered now, and the most there ever were at once.
         self.in_flight = 0
         self.max_in_flight = 0
+        #: For each request, the paths being answered when it arrived (itself included).
+        self.together: list[tuple[str, ...]] = []
+        self._paths_now: list[str] = []
         self._lock = threading.Lock()
         self._lists: dict[tuple[str, str], _List] = {}
         #: ``(group/version, plural)`` pairs not served though their group version is: see :meth:`drop`.
@@ -316,11 +319,14 @@ class FakeAPIServer:
             self.requests.append(req)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._paths_now.append(req.path)
+            self.together.append(tuple(self._paths_now))
         try:
             return self._answer(req)
         finally:
             with self._lock:
                 self.in_flight -= 1
+                self._paths_now.remove(req.path)
 
     def reply(self, req: Request) -> Reply:
         """:meth:`answer`, through :attr:`tamper` if set."""

@@ -1752,6 +1752,65 @@ def test_an_error_is_reported_without_waiting_for_the_lists_under_way(
     assert len(pages(srv, "/api/v1/pods")) < 6
 
 
+#: The discovery documents of the optional groups a server serving all of them is asked for.
+DOCUMENTS = ("/apis/policy.networking.k8s.io/v1beta1", "/apis/policy.networking.k8s.io/v1alpha1",
+             "/apis/cilium.io/v2", "/apis/projectcalico.org/v3")
+
+
+def serving_every_policy_group(apiserver: Any) -> Any:
+    srv = apiserver(small(), serve=["policy.networking.k8s.io/v1beta1", "policy.networking.k8s.io/v1alpha2",
+                                    "policy.networking.k8s.io/v1alpha1", "cilium.io/v2",
+                                    "projectcalico.org/v3", "crd.projectcalico.org/v1"])
+    srv.drop("cilium.io/v2", "ciliumclusterwidenetworkpolicies")  # an older Cilium
+    srv.drop("projectcalico.org/v3", "tiers")
+    return srv
+
+
+def test_discovery_documents_are_fetched_at_once_and_the_snapshot_is_the_same(
+    apiserver: Any, kubeconfig: Any
+) -> None:
+    # They were read one after the other before the lists started: four round trips (more
+    # through a slow aggregated API) where the lists would have taken one.
+    srv = serving_every_policy_group(apiserver)
+    for path in DOCUMENTS:
+        srv.delay[path] = 0.3  # each under way long enough for the others to arrive meanwhile
+
+    def most_documents_at_once() -> int:
+        return max(sum(p in DOCUMENTS for p in paths) for paths in srv.together)
+
+    one = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), concurrency=1)
+    assert most_documents_at_once() == 1
+    asked_one = sorted(r.path for r in srv.requests if r.path in DOCUMENTS)
+    srv.requests.clear()
+    srv.together.clear()
+    four = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    assert most_documents_at_once() >= 2
+    # The same documents asked (once each, v1alpha2's not at all) and the same snapshot.
+    documents = [r.path for r in srv.requests if r.path.startswith("/apis/") and r.path.count("/") == 3]
+    assert sorted(documents) == asked_one == sorted(DOCUMENTS)
+    assert four.coverage == one.coverage and four.raw_objects() == one.raw_objects()
+    assert four.coverage["ciliumclusterwidenetworkpolicies"] == "not-installed"
+    assert four.coverage["tiers.projectcalico.org"] == "not-installed"
+    assert four.coverage["ciliumnetworkpolicies"] == four.coverage["clusternetworkpolicies"] == "ok"
+
+
+def test_the_first_failing_discovery_document_in_plan_order_is_reported_whichever_fails_first(
+    apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "BACKOFF", (0.01,) * live.MAX_ATTEMPTS)
+    srv = serving_every_policy_group(apiserver)
+    # The first document asked fails last (slowly); a later one fails at once.
+    srv.delay[DOCUMENTS[0]] = 0.1
+    srv.faults[DOCUMENTS[0]] = [(500, {})] * 10
+    srv.faults["/apis/cilium.io/v2"] = [(503, {})] * 10
+    for concurrency in (4, 1):
+        with pytest.raises(LiveError) as e:
+            k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), concurrency=concurrency)
+        assert str(e.value).startswith(f"GET {DOCUMENTS[0]}: the API server answered HTTP 500 5 times")
+        srv.faults[DOCUMENTS[0]] = [(500, {})] * 10
+        srv.faults["/apis/cilium.io/v2"] = [(503, {})] * 10
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "4"])
 def test_concurrency_must_be_a_positive_whole_number(bad: Any) -> None:
     with pytest.raises(LiveError, match="concurrency must be a whole number of at least 1"):
