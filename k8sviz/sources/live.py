@@ -39,6 +39,7 @@ from .._warnings import outside_stacklevel
 from ..errors import LiveError
 from ..model import LoadWarning
 from ..snapshot import SnapshotBuilder
+from ._kubeconfig import check_entries
 
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
@@ -221,7 +222,7 @@ def _kubeconfig_problem(text: str) -> str | None:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        return (f"is not valid YAML ({getattr(e, 'problem', None) or type(e).__name__}"
+        return (f"is not valid YAML ({getattr(e, 'problem', None) or 'a syntax error'}"
                 f"{f' at line {mark.line + 1}' if mark is not None else ''})")
     if doc is None:
         return None  # the client says "file is empty"
@@ -312,7 +313,11 @@ def _check_context(kubeconfig: str | None, context: str | None) -> tuple[str, di
         msg = f"kubeconfig {shown} has no context {as_written(context)} (its contexts: {listed})"
         raise LiveError(msg)
     body = contexts[context].get("context") if isinstance(contexts[context], dict) else None
-    user = body.get("user") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        msg = f"context {context} of kubeconfig {shown} has no context mapping (with its cluster and user)"
+        raise LiveError(msg)
+    check_entries(shown, context, body, doc)
+    user = body.get("user")
     users = [getattr(u, "value", u) for u in doc.get("users") or ()]
     entry = next((u.get("user") for u in users if isinstance(u, dict) and u.get("name") == user), None)
     return (f"context {context}{f' (user {user})' if user else ''} of kubeconfig {shown}",
@@ -342,6 +347,20 @@ class _ExecErrors(logging.Handler):
 
 #: Terminal colour codes, as a credential command's output may hold.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+#: A mapping's repr in a path of the client's messages (``F/{'name': 'u', 'user': {...}}/user``):
+#: Python's words, and a user entry's repr holds its credentials.
+_ENTRY_REPR = re.compile(r"/\{.*\}")
+
+
+def _client_words(e: BaseException) -> str:
+    """The message of an error of the client (or of a library under it) on one line, without
+    colour codes, the client's ``Invalid kube-config file.`` preamble (the message says which
+    file it is) or the entries it prints as Python mappings (with their credentials)."""
+    text = " ".join(_ANSI.sub("", str(e)).split())
+    text = re.sub(r"^Invalid kube-config( file)?\.\s*", "", text)
+    return _ENTRY_REPR.sub("", text) or "no message"
 
 
 def _clip(text: str, size: int) -> str:
@@ -386,14 +405,14 @@ def _api_client(
         # where google-auth is installed), so every exception is caught here.
         if isinstance(e, LiveError):
             raise
-        detail = " ".join(_ANSI.sub("", str(e)).split())
+        detail = _client_words(e)
         provider = user.get("auth-provider")
         if isinstance(provider, dict):
             # gcp and azure auth-providers were removed from kubectl (1.26); the client fails
             # inside them (an AttributeError, or the gcloud command's usage text).
             msg = (f"cannot use the auth-provider {as_written(provider.get('name'))} of {origin}: the "
                    "kubernetes "
-                   f"client failed in it ({type(e).__name__}: {_clip(detail, 300)}); use the provider's "
+                   f"client failed in it ({_clip(detail, 300)}); use the provider's "
                    "exec plugin instead (gke-gcloud-auth-plugin, kubelogin, ...), as kubectl does")
             raise LiveError(msg) from None
         if isinstance(e, ConfigException):
@@ -402,7 +421,7 @@ def _api_client(
             raise LiveError(msg) from None
         # Unreadable file, malformed YAML, fields of the wrong shape deeper than the check
         # above looks.
-        msg = f"cannot use kubeconfig {shown}: not a usable kubeconfig ({type(e).__name__}: {detail})"
+        msg = f"cannot use kubeconfig {shown}: not a usable kubeconfig ({_clip(detail, 300)})"
         raise LiveError(msg) from None
     finally:
         root.removeHandler(exec_errors)
@@ -457,9 +476,9 @@ def _refreshing(key_with_prefix: Callable[..., Any], origin: str) -> Callable[..
             try:
                 key = key_with_prefix(*args, **kwargs)
             except Exception as e:  # an auth-provider's refresh (OIDC...) raises what its library raises
-                detail = _clip(" ".join(_ANSI.sub("", str(e)).split()), 300)
+                detail = _clip(_client_words(e), 300)
                 failed.append(f"the credentials of {origin} could not be refreshed during the snapshot "
-                              f"({type(e).__name__}: {detail}); get fresh credentials and try again")
+                              f"({detail or 'no message'}); get fresh credentials and try again")
             finally:
                 root.removeHandler(errors)
             if errors.messages and not failed:
@@ -603,6 +622,9 @@ def _track_connections(pool_manager: Any) -> None:
                 if call is not None:
                     call.reached(self.sock, "status line and headers")
 
+        # urllib3's messages name the connection's class ("HTTPConnection(host=...): ..."): its own.
+        Connection.__name__ = Connection.__qualname__ = base.__name__
+
         class Pool(pool_cls):  # type: ignore[misc, valid-type]
             ConnectionCls = Connection
 
@@ -677,6 +699,13 @@ def _reason(e: BaseException) -> Any:
         return "the server closed the connection without answering"
     if isinstance(reason, urllib3.exceptions.ResponseError):
         return "the server answered with a malformed response"
+    if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):  # refused, unresolved, timed out
+        # "HTTPConnection(host='h', port=1): Failed to establish a new connection: [Errno 111]
+        # Connection refused", or for a connect timeout the repr of a (connection, message) pair:
+        # the address is in the message already, the class, its repr and the errno are noise.
+        last = reason.args[-1] if reason.args else None
+        text = re.sub(r"^\w+\(host=.*?, port=\d+\): ", "", last if isinstance(last, str) else str(reason))
+        return re.sub(r"\[Errno -?\d+\] ", "", text)
     return reason
 
 
@@ -957,10 +986,14 @@ class _Reader:
                 status, headers, data = self._send(path, query)
             except ValueError as e:
                 # http.client refuses a header value with a line break, quoting it: the token.
-                why = ("a header holds a character HTTP does not allow" if "header" in str(e)
-                       else type(e).__name__)
-                msg = (f"cannot send {what} to {self.host}: {why}; check the token or credentials of "
-                       f"{self.origin or 'the kubeconfig'} for a line break or other control character")
+                if "header" in str(e):
+                    msg = (f"cannot send {what} to {self.host}: a header holds a character HTTP does not "
+                           f"allow; check the token or credentials of {self.origin or 'the kubeconfig'} for "
+                           "a line break or other control character")
+                else:  # urllib3's LocationValueError and the like: the address is no URL
+                    msg = (f"cannot send {what} to {as_written(self.host)}: the request could not be made "
+                           f"({_client_words(e)}); check the server address in "
+                           f"{self.origin or 'the kubeconfig'}")
                 raise LiveError(msg) from None
             except _Unreachable as e:
                 # Not retried: the attempts took the whole deadline.
@@ -1694,11 +1727,14 @@ def snapshot_cluster(
     Raises
     ------
     LiveError
-        The kubeconfig is unusable (no such context, none current, a failing exec plugin),
-        the server is unreachable or rejects the credentials, a namespace in ``namespaces``
-        does not exist, or the server keeps failing (408/429/5xx) after bounded retries.  Also
-        when an answer is not what an API server sends (not JSON, cut short, a redirect, a
-        list without its continue token): the message names the request.
+        The kubeconfig is unusable (no such context, none current, a user or cluster the context
+        names missing, no server address, a file a field names missing or not what the field takes,
+        base64 data that is none, an exec plugin not installed or failing; the message names the
+        kubeconfig, the entry, the field and the file in words, not a Python exception's), the
+        server is unreachable (whatever the ``timeout``) or rejects the credentials, a namespace
+        in ``namespaces`` does not exist, or the server keeps failing (408/429/5xx) after bounded
+        retries.  Also when an answer is not what an API server sends (not JSON, cut short, a
+        redirect, a list without its continue token): the message names the request.
 
     Every request is bounded: :data:`REQUEST_TIMEOUT` to connect and between bytes,
     ``timeout`` (:data:`REQUEST_DEADLINE`) for a whole answer, :data:`MAX_RESPONSE_BYTES` per answer,

@@ -1366,9 +1366,9 @@ def test_a_refresh_that_raises_is_one_clear_line(apiserver: Any, kubeconfig: Any
     finally:
         api.close()
     assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig "
-                            f"{kubeconfig(srv)} could not be refreshed during the snapshot (OSError: token "
-                            "endpoint https://idp.example/token: Connection refused); get fresh credentials "
-                            "and try again")
+                            f"{kubeconfig(srv)} could not be refreshed during the snapshot (token endpoint "
+                            "https://idp.example/token: Connection refused); get fresh credentials and try "
+                            "again")
 
 
 def test_unreachable_and_bad_kubeconfig(tmp_path: Path) -> None:

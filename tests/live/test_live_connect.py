@@ -88,6 +88,7 @@ def test_a_refused_connection_is_cannot_reach_whatever_the_timeout(tmp_path: Pat
     message = str(e.value)
     assert message.startswith(f"cannot reach the API server at {url} (GET /apis): "), message
     assert "Connection refused" in message
+    assert "Connection(" not in message and "Errno" not in message
     assert message.endswith("and the network path to it (VPN, proxy, firewall)")
     assert not wait_for_no_request_threads()
 
@@ -104,6 +105,8 @@ def test_an_address_that_never_answers_is_cannot_reach_under_a_short_timeout(
     message = str(e.value)
     assert message.startswith(f"cannot reach the API server at {url} (GET /apis): "), message
     assert "timed out" in message
+    # In words: not urllib3's repr of the connection ("(<HTTPConnection(host=...) at 0x...>, ...").
+    assert "Connection(" not in message and "<" not in message
     assert message.endswith("and the network path to it (VPN, proxy, firewall)")
     # The connection attempt given up on ends too (its connect timeout is the deadline).
     assert not wait_for_no_request_threads()

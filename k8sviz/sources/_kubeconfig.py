@@ -1,0 +1,190 @@
+"""The entries of a kubeconfig's context checked before the ``kubernetes`` client reads them.
+
+The client fails on a broken entry with a Python exception (``FileNotFoundError: [Errno 2] ...``
+for a ``tokenFile``, ``binascii.Error`` for ``certificate-authority-data`` that is not base64),
+with ``File does not exist: PATH`` naming no field, with an ``ssl`` error once it connects
+("cannot reach the API server: [X509: NO_CERTIFICATE_OR_CRL_FOUND]" for a CA file that holds
+no certificate), or not at all: a context naming a user the kubeconfig does not have is taken
+as no credentials, and the API server then answers 401.  Checked here, each is one
+:class:`~k8sviz.errors.LiveError` naming the kubeconfig, the entry, the field and the file.
+
+Paths are resolved as the client resolves them: relative to the directory of the kubeconfig
+file the cluster entry came from (the client takes the user's client certificate relative to
+the cluster's file too), a ``tokenFile`` relative to the user's.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import shutil
+import ssl
+import tempfile
+from typing import Any
+
+from .._text import as_written
+from ..errors import LiveError
+
+
+def _entries(doc: Any, section: str, shown: str) -> dict[str, Any]:
+    """The named entries of ``section`` (clusters, users), as the client merges them: the first of
+    a name wins.  Each is the client's ``ConfigNode`` (``.value``, ``.path``) or a plain mapping."""
+    out: dict[str, Any] = {}
+    for i, node in enumerate(doc.get(section) or ()):
+        value = getattr(node, "value", node)
+        name = value.get("name") if isinstance(value, dict) else None
+        if not isinstance(name, str) or not name:
+            # The client: "Expected all values in F/users list to have 'name' key".
+            said = "is missing" if name is None else f"is {as_written(name, 40)}"
+            raise LiveError(f"kubeconfig {shown}: {section}[{i}] has no name (its name field {said})")
+        out.setdefault(name, node)
+    return out
+
+
+def _base(node: Any) -> str:
+    path = getattr(node, "path", None)
+    return os.path.abspath(os.path.dirname(path)) if isinstance(path, str) and path else ""
+
+
+def check_entries(shown: str, context: str, body: dict[str, Any], doc: Any) -> None:
+    """A LiveError for what the client would fail on, or misread, in context ``context``
+    (``body``: its ``context`` mapping) of the merged kubeconfig ``doc`` (named ``shown``)."""
+    clusters, users = _entries(doc, "clusters", shown), _entries(doc, "users", shown)
+    cluster_name, user_name = body.get("cluster"), body.get("user")
+    where = f"context {context} of kubeconfig {shown}"
+    if cluster_name is None:
+        raise LiveError(f"{where} names no cluster (its cluster field is missing)")
+    if cluster_name not in clusters:
+        listed = ", ".join(sorted(clusters)) or "none"
+        raise LiveError(f"{where} names the cluster {as_written(cluster_name)}, which the kubeconfig does "
+                        f"not have (its clusters: {listed})")
+    # No user at all is anonymous access, which the client and kubectl allow; a user named and
+    # missing is a mistake (kubectl: "user ... was not found for context ..."), not anonymity.
+    if user_name not in (None, "") and user_name not in users:
+        listed = ", ".join(sorted(users)) or "none"
+        raise LiveError(f"{where} names the user {as_written(user_name)}, which the kubeconfig does not "
+                        f"have (its users: {listed})")
+    node = clusters[cluster_name]
+    cluster = getattr(node, "value", node).get("cluster")
+    owner = f"cluster {cluster_name} of kubeconfig {shown}"
+    if not isinstance(cluster, dict):
+        raise LiveError(f"{owner} has no cluster mapping (with its server address)")
+    server = cluster.get("server")
+    if not isinstance(server, str) or not server.strip():
+        said = "is missing" if server is None else f"is {as_written(server)}"
+        raise LiveError(f"{owner} has no server address (its server field {said})")
+    user_node = users.get(user_name) if user_name else None
+    user = getattr(user_node, "value", user_node).get("user") if user_node is not None else None
+    user = user if isinstance(user, dict) else {}
+    user_owner = f"user {user_name} of kubeconfig {shown}"
+    base = _base(node)
+    if server.startswith("https"):  # the client reads certificates for https servers only
+        ca = _file_or_data(cluster, "certificate-authority", owner, base)
+        if ca is not None:
+            _check_ca(ca, "certificate-authority", owner)
+        cert = _file_or_data(user, "client-certificate", user_owner, base)
+        key = _file_or_data(user, "client-key", user_owner, base)
+        if cert is not None and key is not None:
+            _check_pair(cert, key, user_owner)
+    if "token" not in user and "tokenFile" in user:  # the token itself wins, as in the client
+        token_file = _readable(user["tokenFile"], "tokenFile", user_owner, _base(user_node))
+        with open(token_file, "rb") as f:
+            if not f.read(4096).strip():
+                # The client sends no token at all, and the server's 401 would blame the token.
+                raise LiveError(f"{_named(('tokenFile', token_file))} of {user_owner} is empty")
+    exec_ = user.get("exec")
+    if isinstance(exec_, dict) and isinstance(exec_.get("command"), str) and exec_["command"]:
+        _check_command(exec_["command"], user_owner, base)
+
+
+def _file_or_data(entry: dict[str, Any], key: str, owner: str, base: str) -> tuple[str, str | bytes] | None:
+    """``(how it is named, the file's path or the decoded data)`` of ``key`` or ``key-data``
+    (preferred, as by the client), None when neither is set."""
+    data_key = f"{key}-data"
+    if data_key in entry:
+        data = entry[data_key]
+        if data in (None, ""):
+            return None  # the client takes an empty one as none
+        if not isinstance(data, str):
+            raise LiveError(f"the {data_key} of {owner} is {as_written(data, 40)}, not base64 text")
+        try:
+            return data_key, base64.standard_b64decode(data.encode())
+        except (binascii.Error, ValueError):
+            raise LiveError(f"the {data_key} of {owner} is not valid base64") from None
+    if key in entry:
+        return key, _readable(entry[key], key, owner, base)
+    return None
+
+
+def _readable(value: Any, field: str, owner: str, base: str) -> str:
+    """The path ``value`` (field ``field`` of ``owner``) names, relative to ``base``; a LiveError
+    when it is no path, does not exist, or cannot be read."""
+    if not isinstance(value, str) or not value:
+        raise LiveError(f"the {field} of {owner} is {as_written(value, 40)}, not a file name")
+    path = os.path.normpath(os.path.join(base, value))
+    what = f"{_named((field, path))} of {owner}"
+    if not os.path.exists(path):
+        raise LiveError(f"{what} does not exist")
+    if os.path.isdir(path):
+        raise LiveError(f"{what} is a directory, not a file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        raise LiveError(f"{what} cannot be read ({(e.strerror or 'unreadable').lower()})") from None
+    return path
+
+
+def _named(got: tuple[str, str | bytes]) -> str:
+    """``the file F (certificate-authority)`` or ``the certificate-authority-data``."""
+    field, value = got
+    return f"the file {value} ({field})" if isinstance(value, str) else f"the {field}"
+
+
+def _check_ca(got: tuple[str, str | bytes], field: str, owner: str) -> None:
+    """A LiveError when the certificate authority holds no PEM certificate (urllib3 fails on it
+    only when it connects, which read as a server that cannot be reached)."""
+    _, value = got
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        if isinstance(value, str):
+            ctx.load_verify_locations(cafile=value)
+        else:
+            ctx.load_verify_locations(cadata=value.decode("ascii"))
+    except (ssl.SSLError, UnicodeDecodeError, ValueError):
+        raise LiveError(f"{_named(got)} of {owner} holds no PEM certificate") from None
+
+
+def _check_pair(cert: tuple[str, str | bytes], key: tuple[str, str | bytes], owner: str) -> None:
+    """A LiveError when the client certificate and key are not a PEM certificate and its key."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    with tempfile.TemporaryDirectory(prefix="k8sviz-") as tmp:
+        paths = []
+        for (field, value) in (cert, key):
+            if isinstance(value, bytes):
+                path = os.path.join(tmp, field)
+                with open(path, "wb") as f:
+                    f.write(value)
+                value = path
+            paths.append(value)
+        try:
+            # An encrypted key: an empty passphrase fails rather than OpenSSL prompting for one.
+            ctx.load_cert_chain(paths[0], paths[1], password=lambda: b"")
+        except (ssl.SSLError, ValueError):
+            raise LiveError(f"{_named(cert)} and {_named(key)} of {owner} are not a PEM certificate and its "
+                            "unencrypted private key") from None
+
+
+def _check_command(command: str, owner: str, base: str) -> None:
+    """A LiveError when the exec plugin's command is not found (the client logged
+    "[Errno 2] No such file or directory: 'x'" and went on without credentials)."""
+    if os.sep in command:
+        # Run from the cluster's kubeconfig directory, as the client runs it.
+        found = os.path.join(base, command)
+        ok = os.path.isfile(found) and os.access(found, os.X_OK)
+    else:
+        ok = shutil.which(command) is not None
+    if not ok:
+        raise LiveError(f"the exec plugin {as_written(command)} of {owner} (its exec.command) is not "
+                        "installed or not on the PATH: install it, or fix the command")

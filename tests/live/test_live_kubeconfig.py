@@ -1,0 +1,204 @@
+"""A kubeconfig's broken entries (files, base64 data, names, server, exec plugin): one line each,
+naming the kubeconfig, the entry, the field and the file, in words rather than the names of the
+Python exceptions the client fails with."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_live import exec_user, small
+
+import k8sviz
+from k8sviz.cli import main
+from k8sviz.errors import LiveError
+
+#: A Python exception's name in a message (FileNotFoundError, ConfigException, binascii.Error...).
+EXCEPTION_NAME = re.compile(r"\b\w*(Error|Exception)\b|\[Errno|\{'")
+
+BASE: dict[str, Any] = {
+    "apiVersion": "v1", "kind": "Config", "current-context": "c",
+    "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:1"}}],
+    "users": [{"name": "u", "user": {"token": "t"}}],
+    "contexts": [{"name": "c", "context": {"cluster": "x", "user": "u"}}],
+}
+
+
+def failure(tmp_path: Path, change: Callable[[dict[str, Any]], Any]) -> tuple[str, str]:
+    """The kubeconfig written with ``change`` applied, and the message its snapshot fails with:
+    before any request (the server at port 1 would refuse one)."""
+    doc = copy.deepcopy(BASE)
+    change(doc)
+    path = tmp_path / "kc"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    message = str(e.value)
+    assert not EXCEPTION_NAME.search(message), message
+    assert "cannot reach" not in message, message
+    return str(path), message
+
+
+def cluster(**fields: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda doc: doc["clusters"][0]["cluster"].update(fields)
+
+
+def user(**fields: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda doc: doc["users"][0].update(user=fields)
+
+
+def test_a_token_file_missing_a_directory_or_empty_is_named(tmp_path: Path) -> None:
+    # The client raised FileNotFoundError / IsADirectoryError ("not a usable kubeconfig
+    # (FileNotFoundError: [Errno 2] ...)"), and sent no token at all for an empty file (a 401
+    # that blamed the token).
+    kc, message = failure(tmp_path, user(tokenFile="missing-token"))
+    missing = tmp_path / "missing-token"
+    assert message == f"the file {missing} (tokenFile) of user u of kubeconfig {kc} does not exist"
+    kc, message = failure(tmp_path, user(tokenFile=str(tmp_path)))
+    assert message == (f"the file {tmp_path} (tokenFile) of user u of kubeconfig {kc} is a directory, not a "
+                       "file")
+    (tmp_path / "empty").write_text("\n")
+    kc, message = failure(tmp_path, user(tokenFile="empty"))
+    assert message == f"the file {tmp_path / 'empty'} (tokenFile) of user u of kubeconfig {kc} is empty"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_a_token_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("t")
+    secret.chmod(0)
+    kc, message = failure(tmp_path, user(tokenFile=str(secret)))
+    assert message == (f"the file {secret} (tokenFile) of user u of kubeconfig {kc} cannot be read "
+                       "(permission denied)")
+
+
+def test_a_token_file_is_read_relative_to_its_kubeconfig(
+    apiserver: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    srv = apiserver(small())
+    (tmp_path / "token").write_text(srv.token)
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
+    doc["users"][0]["user"] = {"tokenFile": "token"}
+    (tmp_path / "kc").write_text(json.dumps(doc))
+    monkeypatch.chdir(Path(__file__).parent)  # elsewhere: the kubeconfig's directory counts
+    assert len(k8sviz.snapshot_cluster(kubeconfig=str(tmp_path / "kc")).pods) == 2
+
+
+def test_a_certificate_authority_that_is_missing_or_no_certificate_is_named(tmp_path: Path) -> None:
+    # A missing file was the client's "File does not exist: F", naming no field; a file or data
+    # holding no certificate failed only on connecting, as "cannot reach the API server ...:
+    # [X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found (_ssl.c:4154)".
+    ca = tmp_path / "ca.crt"
+    kc, message = failure(tmp_path, cluster(**{"certificate-authority": "ca.crt"}))
+    assert message == f"the file {ca} (certificate-authority) of cluster x of kubeconfig {kc} does not exist"
+    ca.write_text("not a certificate\n")
+    kc, message = failure(tmp_path, cluster(**{"certificate-authority": "ca.crt"}))
+    assert message == (f"the file {ca} (certificate-authority) of cluster x of kubeconfig {kc} holds no PEM "
+                       "certificate")
+    kc, message = failure(tmp_path, cluster(**{"certificate-authority-data": "!!!notbase64"}))
+    assert message == f"the certificate-authority-data of cluster x of kubeconfig {kc} is not valid base64"
+    hello = base64.b64encode(b"hello").decode()
+    kc, message = failure(tmp_path, cluster(**{"certificate-authority-data": hello}))
+    assert message == (f"the certificate-authority-data of cluster x of kubeconfig {kc} holds no PEM "
+                       "certificate")
+
+
+def test_a_client_certificate_and_key_that_are_no_pair_are_named(
+    tmp_path: Path, tls_files: tuple[str, str, str]
+) -> None:
+    # It was "cannot reach the API server ...: [SSL] PEM lib (_ssl.c:3905)".
+    ca, cert, _ = tls_files
+    kc, message = failure(tmp_path, user(**{"client-certificate": cert, "client-key": ca}))
+    assert message == (f"the file {cert} (client-certificate) and the file {ca} (client-key) of user u of "
+                       f"kubeconfig {kc} are not a PEM certificate and its unencrypted private key")
+    kc, message = failure(tmp_path, user(**{"client-certificate-data": "abcde", "client-key-data": "abcde"}))
+    assert message == f"the client-certificate-data of user u of kubeconfig {kc} is not valid base64"
+
+
+def test_a_client_certificate_and_key_that_are_a_pair_pass(
+    apiserver: Any, tmp_path: Path, tls_files: tuple[str, str, str]
+) -> None:
+    ca, cert, key = tls_files
+    srv = apiserver(small(), tls=(cert, key))
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc", ca_file=ca).read_text())
+    doc["users"][0]["user"].update({"client-certificate": cert, "client-key": key})
+    (tmp_path / "pair").write_text(json.dumps(doc))
+    assert len(k8sviz.snapshot_cluster(kubeconfig=str(tmp_path / "pair")).pods) == 2
+
+
+def test_a_context_naming_a_missing_cluster_or_user_is_named(tmp_path: Path) -> None:
+    # A missing user was taken as no credentials: the server's 401 then blamed the token.
+    kc, message = failure(tmp_path, lambda doc: doc["contexts"][0]["context"].update(user="admin"))
+    assert message == (f"context c of kubeconfig {kc} names the user 'admin', which the kubeconfig does not "
+                       "have (its users: u)")
+    kc, message = failure(tmp_path, lambda doc: doc["contexts"][0]["context"].update(cluster="prod"))
+    assert message == (f"context c of kubeconfig {kc} names the cluster 'prod', which the kubeconfig does "
+                       "not have (its clusters: x)")
+    # The client's words were "Expected key context in F/{'name': 'c'}": a Python mapping.
+    kc, message = failure(tmp_path, lambda doc: doc["contexts"][0].pop("context"))
+    assert message == f"context c of kubeconfig {kc} has no context mapping (with its cluster and user)"
+    kc, message = failure(tmp_path, lambda doc: doc["users"][0].pop("name"))
+    assert message == f"kubeconfig {kc}: users[0] has no name (its name field is missing)"
+
+
+@pytest.mark.parametrize(("server", "said"), [(None, "is missing"), ("", "is ''"), (6443, "is 6443")])
+def test_a_cluster_without_a_server_address_is_named(tmp_path: Path, server: Any, said: str) -> None:
+    # It was "cannot send GET /apis to : LocationValueError; check the token ..." (no server, or
+    # an empty one) or "not a usable kubeconfig (AttributeError: 'int' object has no attribute
+    # 'rstrip')".
+    def change(doc: dict[str, Any]) -> None:
+        if server is None:
+            doc["clusters"][0]["cluster"].pop("server")
+        else:
+            doc["clusters"][0]["cluster"]["server"] = server
+
+    kc, message = failure(tmp_path, change)
+    assert message == f"cluster x of kubeconfig {kc} has no server address (its server field {said})"
+
+
+def test_an_exec_plugin_that_is_not_installed_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It was "could not be obtained: [Errno 2] No such file or directory: 'gke-gcloud-auth-plugin-x'".
+    plugin = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "k8sviz-no-such-auth-plugin"}
+    kc, message = failure(tmp_path, user(exec=plugin))
+    assert message == (f"the exec plugin 'k8sviz-no-such-auth-plugin' of user u of kubeconfig {kc} (its "
+                       "exec.command) is not installed or not on the PATH: install it, or fix the command")
+    # A path is taken from the kubeconfig's directory, as the client runs it.
+    kc, message = failure(tmp_path, user(exec={**plugin, "command": "./bin/plugin"}))
+    assert message.startswith("the exec plugin './bin/plugin' of user u of kubeconfig")
+    assert main(["snapshot", "--kubeconfig", kc, "-o", str(tmp_path / "s.json")]) == 2
+    assert capsys.readouterr().err == f"k8sviz: error: {message}\n"
+
+
+def test_a_failing_exec_plugin_names_no_exception(apiserver: Any, tmp_path: Path) -> None:
+    srv = apiserver(small())
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
+    doc["users"][0]["user"] = exec_user("print('not an ExecCredential')")
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    assert str(e.value).startswith(f"the credentials of context test-ctx (user auditor) of kubeconfig {path} "
+                                   "could not be obtained: exec: ")
+    assert not EXCEPTION_NAME.search(str(e.value))
+
+
+def test_an_auth_provider_failure_names_no_exception_and_prints_no_entry(tmp_path: Path) -> None:
+    # It was "(ConfigException: Invalid kube-config file. Expected key id-token in
+    # F/{'name': 'u', 'user': {'auth-provider': {...}}}/user/auth-provider/config)": the class,
+    # and the user entry as a Python mapping, with whatever credentials it holds.
+    config = {"client-id": "k8s", "client-secret": "hunter2-client-secret"}
+    kc, message = failure(tmp_path, user(**{"auth-provider": {"name": "oidc", "config": config}}))
+    assert message == (f"cannot use the auth-provider 'oidc' of context c (user u) of kubeconfig {kc}: the "
+                       f"kubernetes client failed in it (Expected key id-token in {kc}/user/auth-provider/"
+                       "config); use the provider's exec plugin instead (gke-gcloud-auth-plugin, kubelogin, "
+                       "...), as kubectl does")
+    assert "hunter2" not in message
