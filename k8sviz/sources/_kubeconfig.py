@@ -53,8 +53,11 @@ def check_entries(shown: str, context: str, body: dict[str, Any], doc: Any) -> N
     clusters, users = _entries(doc, "clusters", shown), _entries(doc, "users", shown)
     cluster_name, user_name = body.get("cluster"), body.get("user")
     where = f"context {context} of kubeconfig {shown}"
-    if cluster_name is None:
-        raise LiveError(f"{where} names no cluster (its cluster field is missing)")
+    if not isinstance(cluster_name, str) or not cluster_name:
+        said = "is missing" if cluster_name is None else f"is {as_written(cluster_name, 40)}"
+        raise LiveError(f"{where} names no cluster (its cluster field {said})")
+    if not isinstance(user_name, str | None):
+        raise LiveError(f"{where} names no user (its user field is {as_written(user_name, 40)})")
     if cluster_name not in clusters:
         listed = ", ".join(sorted(clusters)) or "none"
         raise LiveError(f"{where} names the cluster {as_written(cluster_name)}, which the kubeconfig does "

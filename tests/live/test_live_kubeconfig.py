@@ -146,6 +146,10 @@ def test_a_context_naming_a_missing_cluster_or_user_is_named(tmp_path: Path) -> 
     assert message == f"context c of kubeconfig {kc} has no context mapping (with its cluster and user)"
     kc, message = failure(tmp_path, lambda doc: doc["users"][0].pop("name"))
     assert message == f"kubeconfig {kc}: users[0] has no name (its name field is missing)"
+    kc, message = failure(tmp_path, lambda doc: doc["contexts"][0]["context"].update(cluster=["x"]))
+    assert message == f"context c of kubeconfig {kc} names no cluster (its cluster field is ['x'])"
+    kc, message = failure(tmp_path, lambda doc: doc["contexts"][0]["context"].update(user=5))
+    assert message == f"context c of kubeconfig {kc} names no user (its user field is 5)"
 
 
 @pytest.mark.parametrize(("server", "said"), [(None, "is missing"), ("", "is ''"), (6443, "is 6443")])
