@@ -900,6 +900,9 @@ class _Reader:
             thread = threading.Thread(target=run, name="k8sviz-request", daemon=True)
             thread.start()
             thread.join(min(self.deadline, threading.TIMEOUT_MAX))
+        except BaseException:
+            call.abandon()  # Ctrl-C while waiting: the request ends with the snapshot
+            raise
         finally:
             with self._lock:
                 self._calls.discard(call)

@@ -154,3 +154,31 @@ def test_lists_under_way_when_another_fails_end_with_it(
     with pytest.raises(LiveError, match=r"^GET /apis/apps/v1/deployments: the API server answered HTTP 500"):
         k8sviz.snapshot_cluster(kubeconfig=str(srv.kubeconfig(tmp_path / "kc")))
     assert not wait_for_no_request_threads()
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_ctrl_c_in_python_ends_the_requests_under_way(
+    apiserver: Any, tmp_path: Path, concurrency: int
+) -> None:
+    # The CLI exits on Ctrl-C; a notebook or other Python caller goes on, and was left with the
+    # request's thread and socket until the server answered.
+    import signal
+
+    srv = apiserver(small())
+    srv.delay["/api/v1/services"] = 60.0
+    main_thread = threading.get_ident()
+
+    def interrupt_once_under_way() -> None:
+        end = time.monotonic() + 30
+        while "/api/v1/services" not in {r.path for r in srv.requests} and time.monotonic() < end:
+            time.sleep(0.02)
+        signal.pthread_kill(main_thread, signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt_once_under_way)
+    interrupter.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            k8sviz.snapshot_cluster(kubeconfig=str(srv.kubeconfig(tmp_path / "kc")), concurrency=concurrency)
+    finally:
+        interrupter.join()
+    assert not wait_for_no_request_threads()
