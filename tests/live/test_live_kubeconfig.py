@@ -9,6 +9,7 @@ import copy
 import json
 import os
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,17 @@ def test_a_token_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
     kc, message = failure(tmp_path, user(tokenFile=str(secret)))
     assert message == (f"the file {secret} (tokenFile) of user u of kubeconfig {kc} cannot be read "
                        "(permission denied)")
+
+
+def test_a_token_file_no_one_can_open_is_named_even_for_root(tmp_path: Path) -> None:
+    """A socket where the token file should be: opening it fails for root too (the test above
+    is skipped for root, which reads any file), so the "cannot be read" branch runs everywhere."""
+    secret = tmp_path / "token"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(secret))
+        kc, message = failure(tmp_path, user(tokenFile=str(secret)))
+    assert message == (f"the file {secret} (tokenFile) of user u of kubeconfig {kc} cannot be read "
+                       "(no such device or address)")
 
 
 def test_a_token_file_is_read_relative_to_its_kubeconfig(
