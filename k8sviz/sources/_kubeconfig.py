@@ -81,6 +81,8 @@ def check_entries(shown: str, context: str, body: dict[str, Any], doc: Any) -> N
     user = getattr(user_node, "value", user_node).get("user") if user_node is not None else None
     user = user if isinstance(user, dict) else {}
     user_owner = f"user {user_name} of kubeconfig {shown}"
+    if "://" not in server:
+        _check_schemeless(server, cluster, user, owner)
     base = _base(node)
     if server.startswith("https"):  # the client reads certificates for https servers only
         ca = _file_or_data(cluster, "certificate-authority", owner, base)
@@ -118,6 +120,30 @@ def _file_or_data(entry: dict[str, Any], key: str, owner: str, base: str) -> tup
     if key in entry:
         return key, _readable(entry[key], key, owner, base)
     return None
+
+
+def _check_schemeless(server: str, cluster: dict[str, Any], user: dict[str, Any], owner: str) -> None:
+    """A LiveError for a server address without ``https://`` where TLS settings are given.
+
+    kubectl (client-go's ``DefaultServerURL``) takes such an address as https when the cluster
+    has a certificate authority, a TLS server name or ``insecure-skip-tls-verify``, or the user
+    a client certificate and key; else as http.  The Python client reads those settings only
+    for an ``https://`` server, and would talk plain HTTP to a TLS port (a reset connection).
+    Without them, the address is taken as http, as kubectl takes it.
+    """
+    tls = [f for f in ("certificate-authority", "certificate-authority-data", "tls-server-name")
+           if cluster.get(f)]
+    if cluster.get("insecure-skip-tls-verify") is True:
+        tls.append("insecure-skip-tls-verify")
+    if (any(user.get(f) for f in ("client-certificate", "client-certificate-data"))
+            and any(user.get(f) for f in ("client-key", "client-key-data"))):
+        tls.append("client-certificate")
+    if tls:
+        raise LiveError(
+            f"{owner}: its server {as_written(server, 80)} has no scheme; kubectl takes it as "
+            f"https://{server} because the kubeconfig gives {tls[0]}, but the Python client reads TLS "
+            f"settings only for an https:// server: write https://{server} in the kubeconfig"
+        )
 
 
 def _readable(value: Any, field: str, owner: str, base: str) -> str:

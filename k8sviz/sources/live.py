@@ -368,6 +368,29 @@ def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[:size].rstrip() + " ..."
 
 
+def _http_by_default(configuration: type) -> Any:
+    """The client's ``Configuration`` class, taking a server address without a scheme as http.
+
+    kubectl takes such an address as http unless the kubeconfig gives TLS settings, where it
+    takes https (refused with a message in ``_kubeconfig.check_entries``: the Python client reads
+    TLS settings only for an https:// server).  urllib3 would warn of a URL without a scheme on
+    every request.  A property, not one assignment after loading: the kubeconfig loader sets
+    the address again each time it refreshes the credentials, before every request.
+    """
+    base = configuration.host  # type: ignore[attr-defined]
+
+    class HttpByDefault(configuration):  # type: ignore[valid-type,misc]
+        @property
+        def host(self) -> str:
+            return str(base.fget(self))
+
+        @host.setter
+        def host(self, value: Any) -> None:
+            base.fset(self, value if not isinstance(value, str) or "://" in value else f"http://{value}")
+
+    return HttpByDefault
+
+
 def _api_client(
     kubeconfig: str | None, context: str | None, in_cluster: bool, concurrency: int = 1
 ) -> tuple[Any, str, str]:
@@ -376,7 +399,7 @@ def _api_client(
     client, config = _import_kubernetes()
     from kubernetes.config.config_exception import ConfigException
 
-    cfg = client.Configuration()
+    cfg = _http_by_default(client.Configuration)()
     shown = _kubeconfig_shown(kubeconfig)
     origin = "the in-cluster service account"
     user: dict[str, Any] = {}

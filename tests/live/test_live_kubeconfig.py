@@ -10,6 +10,7 @@ import json
 import os
 import re
 import socket
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,39 @@ def test_a_token_file_no_one_can_open_is_named_even_for_root(tmp_path: Path) -> 
         kc, message = failure(tmp_path, user(tokenFile=str(secret)))
     assert message == (f"the file {secret} (tokenFile) of user u of kubeconfig {kc} cannot be read "
                        "(no such device or address)")
+
+
+@pytest.mark.parametrize(("entry", "field"), [
+    ({"certificate-authority-data": "eA=="}, "certificate-authority-data"),
+    ({"insecure-skip-tls-verify": True}, "insecure-skip-tls-verify"),
+    ({"tls-server-name": "api"}, "tls-server-name"),
+])
+def test_a_server_without_a_scheme_where_tls_is_set_is_named(tmp_path: Path, entry: dict[str, Any],
+                                                              field: str) -> None:
+    """kubectl takes ``127.0.0.1:1`` as https when TLS settings are given; the Python client
+    reads them only for an https:// server and talked plain HTTP to the TLS port (the server
+    reset the connection: "cannot reach")."""
+    kc, message = failure(tmp_path, cluster(server="127.0.0.1:1", **entry))
+    assert message == (f"cluster x of kubeconfig {kc}: its server '127.0.0.1:1' has no scheme; kubectl "
+                       f"takes it as https://127.0.0.1:1 because the kubeconfig gives {field}, but the "
+                       "Python client reads TLS settings only for an https:// server: write "
+                       "https://127.0.0.1:1 in the kubeconfig")
+
+
+def test_a_server_without_a_scheme_or_tls_settings_is_http_as_kubectl_takes_it(
+    apiserver: Any, tmp_path: Path
+) -> None:
+    """Read before without a word from k8sviz, but with urllib3's FutureWarning on every request;
+    the kubeconfig loader sets the address again before each request (its credential refresh)."""
+    srv = apiserver(small())
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
+    doc["clusters"][0]["cluster"]["server"] = srv.url.removeprefix("http://")
+    (tmp_path / "kc").write_text(json.dumps(doc))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        snap = k8sviz.snapshot_cluster(kubeconfig=str(tmp_path / "kc"))
+    assert len(snap.pods) == 2
+    assert snap.meta["inputs"][0]["path"].startswith(srv.url)
 
 
 def test_a_token_file_is_read_relative_to_its_kubeconfig(
