@@ -374,19 +374,15 @@ def _http_by_default(configuration: type) -> Any:
     kubectl takes such an address as http unless the kubeconfig gives TLS settings, where it
     takes https (refused with a message in ``_kubeconfig.check_entries``: the Python client reads
     TLS settings only for an https:// server).  urllib3 would warn of a URL without a scheme on
-    every request.  A property, not one assignment after loading: the kubeconfig loader sets
-    the address again each time it refreshes the credentials, before every request.
+    every request.  Every assignment, not one after loading: the kubeconfig loader sets the
+    address again each time it refreshes the credentials, before every request.
     """
-    base = configuration.host  # type: ignore[attr-defined]
-
     class HttpByDefault(configuration):  # type: ignore[valid-type,misc]
-        @property
-        def host(self) -> str:
-            return str(base.fget(self))
-
-        @host.setter
-        def host(self, value: Any) -> None:
-            base.fset(self, value if not isinstance(value, str) or "://" in value else f"http://{value}")
+        # __setattr__, not a property: ``host`` is a plain attribute in older clients (31).
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name == "host" and isinstance(value, str) and "://" not in value:
+                value = f"http://{value}"
+            super().__setattr__(name, value)
 
     return HttpByDefault
 
