@@ -26,6 +26,7 @@ from ..errors import InputError, K8svizError
 from ..policy.admin import policy_ref
 from ..snapshot import UNNAMED
 from ..viz.network import MAX_DRAWN_GROUPS, RING_EDGES
+from ._failure import failure_text
 
 __all__ = ["ReportData", "ReportError", "collect"]
 
@@ -232,11 +233,11 @@ def collect(
         except InputError as e:
             if inputs:  # a bad zones file or flow log is the user's to fix, not a footnote
                 raise
-            data.problems.append(f"{label}: {type(e).__name__}: {e}")
+            data.problems.append(f"{label}: {failure_text(e)}")
             return None
         except Exception as e:
-            data.problems.append(f"{label}: {type(e).__name__}: {e}")
-            print(f"k8sviz report: warning: {label} failed: {type(e).__name__}: {e}", file=sys.stderr)
+            data.problems.append(f"{label}: {failure_text(e)}")
+            print(f"k8sviz report: warning: {label} failed: {failure_text(e)}", file=sys.stderr)
             return None
 
     # zones
@@ -663,7 +664,7 @@ def _with_rules(data: ReportData, shown: pd.DataFrame, before: Any) -> pd.DataFr
         out["rules_before"] = _rules_behind(out, before, "workload", "removed")
         out["rules_after"] = _rules_behind(out, data.reach, "workload", "added")
     except Exception as e:
-        data.problems.append(f"rules behind the connection changes: {type(e).__name__}: {e}")
+        data.problems.append(f"rules behind the connection changes: {failure_text(e)}")
     return out
 
 
@@ -674,5 +675,5 @@ def _frame(data: ReportData, reach: Any) -> pd.DataFrame | None:
         # the frame the graph, segmentation and findings read too: built once, read-only
         return edge_frame(reach, "workload")  # type: ignore[no-any-return]
     except Exception as e:
-        data.problems.append(f"allowed connections: {type(e).__name__}: {e}")
+        data.problems.append(f"allowed connections: {failure_text(e)}")
         return None

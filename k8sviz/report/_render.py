@@ -48,6 +48,7 @@ from ._build import (
     lost_events,
 )
 from ._coverage import unread_meaning
+from ._failure import failure_text
 
 __all__ = ["figure_html", "render"]
 
@@ -223,7 +224,7 @@ def _workload_zones(data: ReportData) -> dict[str, str]:
         try:
             return {str(k): str(v) for k, v in z.workload_zones(data.snapshot).items()}
         except Exception as e:
-            data.problems.append(f"scope: {type(e).__name__}: {e}")
+            data.problems.append(f"scope: {failure_text(e)}")
     out: dict[str, str] = {}
     G = data.graph
     if G is not None:
@@ -913,7 +914,7 @@ def _with_zones(data: ReportData, df: pd.DataFrame) -> pd.DataFrame | None:
     try:
         return zone_columns(df, data.zones, data.baseline, data.snapshot, "workload")
     except Exception as e:
-        data.problems.append(f"zones of the connection changes: {type(e).__name__}: {e}")
+        data.problems.append(f"zones of the connection changes: {failure_text(e)}")
         return None
 
 
