@@ -168,13 +168,24 @@ def empty_figure(title: str, message: str) -> go.Figure:
     return fig
 
 
+#: Port texts that mean every port of a protocol (``network._port_labels`` writes an edge with
+#: no port list as ``all ports``): each absorbs the ports and ranges beside it.
+ALL_PORTS = ("all ports", "all", "any", "*")
+
+
 def merged_ports(ports: Iterable[str]) -> set[str]:
     """The union of port texts (``"80"``, ``"8000-8080"``) as the fewest ranges, overlapping
-    and adjacent ones merged: ``{"1-65535", "53"}`` -> ``{"1-65535"}``.  A text that is no port
-    or range (``"all"``, a name) is kept as it is."""
+    and adjacent ones merged: ``{"1-65535", "53"}`` -> ``{"1-65535"}``.  A text that means
+    every port (:data:`ALL_PORTS`) absorbs the rest, named ports too: ``{"all ports", "53",
+    "8000-8080"}`` -> ``{"all ports"}``.  Any other text that is no port or range (a port
+    name) is kept as it is."""
     ranges: list[tuple[int, int]] = []
     other: set[str] = set()
+    every: list[str] = []
     for p in ports:
+        if p.strip().lower() in ALL_PORTS:
+            every.append(p)
+            continue
         try:
             # parse_one reads "all" as every port: only texts of digits are ranges here
             if not p[:1].isdigit():
@@ -182,6 +193,9 @@ def merged_ports(ports: Iterable[str]) -> set[str]:
             ranges.append(_ports.parse_one(p))
         except ValueError:
             other.add(p)
+    if every:
+        # "all ports" when it is among them, as the figures write it; else the first word, sorted
+        return {"all ports" if "all ports" in every else sorted(every)[0]}
     return set(_ports.fmt(_ports.normalize(ranges))) | other
 
 

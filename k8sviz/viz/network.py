@@ -457,7 +457,8 @@ def _dedupe(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if e.get("pairs"):
             m["pairs"] = (m["pairs"] or 0) + e["pairs"]
     for m in merged.values():
-        m["ports"] = sorted(m["ports"], key=_port_key)
+        # one pair's edges joined said "TCP/all ports, TCP/53" where all ports hold the rest
+        m["ports"] = sorted(merged_labels(m["ports"]), key=_port_key)
         m["rules"] = sorted(m["rules"])
         m["protocol"] = sorted(m["protocol"])
     return list(merged.values())

@@ -61,7 +61,10 @@ def reference_cells(df: pd.DataFrame, aggregated: bool, collapse: bool) -> dict[
 
 
 def _as_ranges(texts: set[str]) -> set[str]:
-    """Every port of ``texts`` one by one, then runs of consecutive ports as ranges."""
+    """Every port of ``texts`` one by one, then runs of consecutive ports as ranges; "all"
+    (a row without a port list: every port) alone where it is among them."""
+    if "all" in texts:
+        return {"all"}
     ports = sorted({n for t in texts if t[:1].isdigit()
                     for n in range(int(t.split("-")[0]), int(t.split("-")[-1]) + 1)})
     runs: list[list[int]] = []
