@@ -109,7 +109,7 @@ def figure_html(fig: Any, div_id: str) -> Markup:
 def _table(df: pd.DataFrame | None, *, max_rows: int | None = 500, **kw: Any) -> Markup | None:
     if df is None:
         return None
-    return Markup(table_html(df, max_rows=max_rows, **kw))
+    return Markup(table_html(df, max_rows=max_rows, breaks=True, **kw))
 
 
 def _status(s: Any) -> str:

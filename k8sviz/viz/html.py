@@ -10,6 +10,7 @@ import io
 import json
 import re
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 import pandas as pd
@@ -22,14 +23,63 @@ __all__ = ["CSV_DOWNLOAD_JS", "GZIP_FROM_CHARS", "HTML", "csv_download", "csv_he
 MAX_CELL = 600
 
 
-def _clip(text: str) -> str:
-    if len(text) <= MAX_CELL:
+#: Where a long cell may wrap, besides spaces and hyphens before letters (which browsers break
+#: at already): after a separator of names, labels, paths and lists (``/ _ = , ; : | @ .``)
+#: unless it stands between two digits (a number, an address, a time stay whole); after a
+#: hyphen before a digit (``pool-<wbr>1``) but not in a port range (``1-65535``); in an ISO
+#: 8601 time before its ``T``, its fraction and its offset; and between the words of a
+#: camelCase name (``Network<wbr>Policy``).
+_BREAK = re.compile(
+    r"(?:(?<=[^\d\s][/_=,;:|@.])|(?<=\d[/_=,;:|@.])(?!\d))(?=\S)|(?<=[^\d\s]-)(?=\d)"
+    r"|(?<=\d)(?=T\d\d:)|(?<=:\d\d)(?=\.\d)|(?<=\d)(?=[+-]\d\d:\d\d(?!\d))"
+    r"|(?<=[a-z])(?=[A-Z])"
+)
+
+
+#: A word long enough to widen a narrow column on its own.
+_LONG_WORD = re.compile(r"(?<![a-z])[a-z]{12,}(?![a-z])")
+#: The last words of compound workload names (``recommendationservice``, ``loadgenerator``):
+#: a long word may wrap before them.
+_NAME_WORDS = ("service", "controller", "generator", "catalog", "gateway", "exporter", "operator",
+               "manager", "server", "worker", "agent", "proxy", "cache", "store")
+
+
+def _compound(word: str) -> list[int]:
+    """The places in ``word`` (lower-case letters) before the :data:`_NAME_WORDS` it ends with,
+    each leaving a word of 3 letters or more before it: ``product|catalog|service``."""
+    cuts: list[int] = []
+    end = len(word)
+    while end >= 12:
+        last = next((w for w in _NAME_WORDS if word.endswith(w, 0, end) and end - len(w) >= 3), None)
+        if last is None:
+            break
+        end -= len(last)
+        cuts.append(end)
+    return cuts[::-1]
+
+
+def _escaped(text: str, breaks: bool) -> str:
+    """``text`` escaped; with ``breaks``, a ``<wbr>`` at each :data:`_BREAK` and before the last
+    words of a long compound name (:func:`_compound`): places the line may wrap, which add no
+    character to the text a reader copies."""
+    if not breaks:
         return html.escape(text)
-    return html.escape(text[:MAX_CELL]) + f" ... ({len(text) - MAX_CELL} more characters)"
+    cuts = {m.start() for m in _BREAK.finditer(text)}
+    for m in _LONG_WORD.finditer(text):
+        cuts.update(m.start() + c for c in _compound(m.group()))
+    cuts.discard(0)
+    bounds = [0, *sorted(cuts), len(text)]
+    return "<wbr>".join(html.escape(text[a:b]) for a, b in pairwise(bounds))
 
 
-def _cell(value: Any) -> str:
-    return _clip(_plain(value))
+def _clip(text: str, breaks: bool = False) -> str:
+    if len(text) <= MAX_CELL:
+        return _escaped(text, breaks)
+    return _escaped(text[:MAX_CELL], breaks) + f" ... ({len(text) - MAX_CELL} more characters)"
+
+
+def _cell(value: Any, breaks: bool = False) -> str:
+    return _clip(_plain(value), breaks)
 
 
 def _plain(value: Any) -> str:
@@ -113,6 +163,7 @@ def table_html(
     links: Mapping[str, str] | None = None,
     anchor: tuple[str, str] | None = None,
     total: int | None = None,
+    breaks: bool = False,
 ) -> str:
     """Render a DataFrame as an escaped HTML table (no random ids, no Styler state).
 
@@ -123,6 +174,9 @@ def table_html(
     link to ``#<prefix><slug(v)>``. ``anchor=(column, prefix)`` gives the first row of each
     value of ``column`` the id ``<prefix><slug(value)>``.  ``total``: the rows of the whole
     table, when ``df`` holds only its first ones (the final row counts those left out).
+    ``breaks``: headers and cells may wrap after the separators of long names, labels, lists
+    and times (``shop/<wbr>checkout``, ``expired_<wbr>exceptions``), not only at spaces, so a
+    table of many columns fits its page (the report's); the text a reader copies is the same.
     """
     max_rows = _rows(max_rows, "max_rows")
     total = _rows(total, "total")
@@ -136,7 +190,7 @@ def table_html(
     if table_id:
         attrs += f' id="{html.escape(table_id)}"'
     out = [f'<div class="table-wrap"><table{attrs}><thead><tr>']
-    out += [f"<th>{html.escape(c)}</th>" for c in cols]
+    out += [f"<th>{_escaped(c, breaks)}</th>" for c in cols]
     out.append("</tr></thead><tbody>")
     cc = cell_classes or {}
     lk = links or {}
@@ -152,7 +206,7 @@ def table_html(
         for c, v in zip(cols, row, strict=True):
             klass = cc.get(c, {}).get(str(v)) if c in cc else None
             k = f' class="{html.escape(klass)}"' if klass else ""
-            out.append(f"<td{k}>{_linked(v, lk[c]) if c in lk else _cell(v)}</td>")
+            out.append(f"<td{k}>{_linked(v, lk[c]) if c in lk else _cell(v, breaks)}</td>")
         out.append("</tr>")
     if len(shown) < n:
         more = n - len(shown)

@@ -11,6 +11,14 @@ import k8sviz
 
 from ..viz.conftest import HOSTILE, HOSTILE2
 
+
+def unwrapped(page: str) -> str:
+    """A page's HTML without the ``<wbr>`` its tables mark the places a line may wrap with
+    (test_browser_screen.py and tests/viz/test_table_wrap.py test those): the cells as their
+    text reads."""
+    return page.replace("<wbr>", "")
+
+
 def _pod(ns: str, name: str, labels: dict[str, str], ip: str, port: int) -> dict:
     return {
         "apiVersion": "v1",

@@ -9,6 +9,7 @@ import k8sviz
 from k8sviz.cli import main
 
 from ..viz.conftest import HOSTILE
+from .conftest import unwrapped
 
 
 def _scripts(page: str) -> list[str]:
@@ -141,7 +142,7 @@ def test_demo_report_with_real_analyses(tmp_path):
     zones = k8sviz.demo_path("zones.yaml")
     flows = k8sviz.demo_path("flows")
     kw = {"zones": zones, "generated_at": "2024-03-10T09:00:00Z", "flows": flows}
-    page = k8sviz.report(k8sviz.demo(), **kw)
+    page = unwrapped(k8sviz.report(k8sviz.demo(), **kw))
     limits = page.split('id="problems"', 1)[1].split("</section>", 1)[0]
     items = re.findall(r"<li>(.*?)</li>", limits, flags=re.S)
     lost = [i for i in items if i.startswith("flow events lost")]
@@ -179,7 +180,7 @@ def test_demo_report_with_real_analyses(tmp_path):
         skew = page.split('id="clock-skew-table"', 1)[1].split("</table>", 1)[0]
         assert "<th>offset_seconds</th>" in skew and "<td>-6.99" in skew
         assert "days" not in skew and "<th>offset</th>" not in skew
-    assert page == k8sviz.report(k8sviz.demo(), **kw)
+    assert page == unwrapped(k8sviz.report(k8sviz.demo(), **kw))
 
 
 def test_hostile_labels_through_real_analyses(hostile_dump):
@@ -283,7 +284,7 @@ def test_changes_since_a_baseline(tmp_path):
     import hashlib
 
     base, now = _baseline_pair(tmp_path)
-    page = k8sviz.report(now, baseline=base, generated_at="2024-01-01T00:00:00Z")
+    page = unwrapped(k8sviz.report(now, baseline=base, generated_at="2024-01-01T00:00:00Z"))
     assert 'id="changes"' in page and 'href="#changes"' in page
     want = k8sviz.reachability_diff(k8sviz.reachability(k8sviz.load(base)), k8sviz.reachability(k8sviz.load(now)))
     assert len(want) and set(want["change"]) <= {"removed", "narrowed"}  # the new policy isolates
@@ -424,7 +425,7 @@ def test_changes_carry_zones_and_flag_openings_into_sensitive_ones(tmp_path):
     with_policy, without = reversed(_baseline_pair(tmp_path))  # the isolating policy was deleted
     zones = tmp_path / "zones.yaml"
     zones.write_text(HOSTILE_ZONES)
-    page = k8sviz.report(without, baseline=with_policy, zones=zones, generated_at="x")
+    page = unwrapped(k8sviz.report(without, baseline=with_policy, zones=zones, generated_at="x"))
     section = page.split('id="changes"', 1)[1].split("</section>", 1)[0]
     assert "<th>src_zone</th>" in section and "<th>dst_zone</th>" in section
     want = k8sviz.reachability_diff(k8sviz.reachability(k8sviz.load(with_policy)),
@@ -490,9 +491,9 @@ def test_today_and_ipblocks_match_pods_reach_every_analysis(tmp_path, capsys):
     snap = k8sviz.demo()
     zones = k8sviz.demo_path("zones.yaml")
     kw = {"zones": zones, "generated_at": "2024-03-10T09:00:00Z"}
-    default = k8sviz.report(snap, **kw)
+    default = unwrapped(k8sviz.report(snap, **kw))
     assert '<span id="judged-on">2024-03-10</span>' in default  # the snapshot's collected_at
-    early = k8sviz.report(snap, today="2024-01-01", **kw)
+    early = unwrapped(k8sviz.report(snap, today="2024-01-01", **kw))
     assert '<span id="judged-on">2024-01-01</span>' in early
     # An exception that expired on 2024-01-31 still holds on 2024-01-01: fewer violations, and
     # the findings and the approved-flows table agree with the segmentation.
@@ -562,7 +563,7 @@ def test_lost_hubble_events_in_the_flow_section_and_limitations(tmp_path, hostil
     name = flows / f"h{HOSTILE2.replace('/', '_')}.json"
     name.write_text("".join(json.dumps(x) + "\n" for x in lost))
     with pytest.warns(k8sviz.FlowWarning, match="Hubble lost 42 events"):
-        page = k8sviz.report(hostile_dump, flows=[flows], generated_at="2024-01-01T00:00:00Z")
+        page = unwrapped(k8sviz.report(hostile_dump, flows=[flows], generated_at="2024-01-01T00:00:00Z"))
     body = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.I)
     assert "<img" not in body and "<script" not in body
     limits = body.split('id="problems"', 1)[1].split("</section>", 1)[0]
@@ -646,7 +647,7 @@ def test_scope_without_zones_lists_workloads_not_the_endpoints_flows_add():
 def test_isolation_appendix_lists_the_weakest_first():
     """The demo's prometheus has no egress policy: its row leads the isolation table, marked;
     the hostNetwork node-agent is listed as not judged, never as isolated."""
-    page = k8sviz.report(k8sviz.demo(), generated_at="x")
+    page = unwrapped(k8sviz.report(k8sviz.demo(), generated_at="x"))
     section = page.split('<section id="isolation">', 1)[1].split("</section>", 1)[0]
     assert "Open: 0 workloads for ingress, 1 workload for egress." in section
     rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>", 1)[1], flags=re.S)
@@ -665,7 +666,7 @@ def test_isolation_appendix_says_why_a_workload_of_ended_pods_is_not_judged():
 
     done = pod("a", "job-x", app="job")
     done["status"]["phase"] = "Succeeded"
-    page = k8sviz.report(snapshot(ns("a"), pod("a", "web", app="web"), done), generated_at="x")
+    page = unwrapped(k8sviz.report(snapshot(ns("a"), pod("a", "web", app="web"), done), generated_at="x"))
     section = page.split('<section id="isolation">', 1)[1].split("</section>", 1)[0]
     rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>", 1)[1], flags=re.S)
     cells = {tuple(c[1:3]): c for c in (re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.S) for r in rows)}
@@ -702,7 +703,7 @@ def test_internet_paths_into_each_sensitive_zone(tmp_path):
     assert len(k8sviz.internet_paths(reach, "vault", z)) == 0
     want = k8sviz.internet_paths(reach, "cards", z)
     assert want["path"].tolist() == [["internet", "web/front", "cards/api"]]
-    page = k8sviz.report(snap, zones=zones, reach=reach, generated_at="x")
+    page = unwrapped(k8sviz.report(snap, zones=zones, reach=reach, generated_at="x"))
     section = page.split('id="internet-paths"', 1)[1].split("</section>", 1)[0]
     assert section.startswith(">Paths from the internet into sensitive zones (1)</h3>")
     assert "No such path reaches <strong>vault</strong>." in section
@@ -731,7 +732,7 @@ def test_a_pod_claiming_calico_identity_labels_is_a_finding_in_the_report():
         policy("db", "from-payments", {"app": "db"}, ["Ingress"],
                ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"team": "payments"}}}]}]),
     )
-    page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
+    page = unwrapped(k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z"))
     findings = page.split('id="findings-table"', 1)[1].split("</table>", 1)[0]
     row = next(r for r in findings.split("<tr") if "calico-reserved-label" in r)
     assert 'id="finding-calico-reserved-label"' in row
@@ -754,7 +755,7 @@ def test_zones_given_as_a_mapping_are_read_as_a_zones_file():
 
 
 def _ns_table_rows(page: str) -> list[list[str]]:
-    table = page.split('id="allowed-ns-table"', 1)[1].split("</table>", 1)[0]
+    table = unwrapped(page).split('id="allowed-ns-table"', 1)[1].split("</table>", 1)[0]
     body = table.split("<tbody>", 1)[1]
     return [re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", body)]
 

@@ -16,6 +16,8 @@ from k8sviz.cli import main
 from k8sviz.report import _render
 from k8sviz.viz.html import embedded_csv
 
+from .conftest import unwrapped
+
 
 def _embedded(page: str, element_id: str) -> str:
     return embedded_csv(page, element_id)  # unpacked if the page carries it compressed
@@ -34,7 +36,7 @@ def _said(page: str, pid: str) -> str:
 
 
 def _cells(page: str, table_id: str, col: int) -> list[str]:
-    table = page.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    table = unwrapped(page).split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows]
     return [html.unescape(c[col]) for c in cells if len(c) > col]
