@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["CSV_DOWNLOAD_JS", "GZIP_FROM_CHARS", "HTML", "csv_download", "csv_head", "csv_text",
-           "csv_text_download", "csv_value", "embedded_csv", "slug", "table_html"]
+__all__ = ["CSV_DOWNLOAD_JS", "EMPTY_SAYS_NONE", "GZIP_FROM_CHARS", "HTML", "csv_download", "csv_head",
+           "csv_text", "csv_text_download", "csv_value", "embedded_csv", "slug", "table_html"]
 
 
 #: Longest cell text written into a table (the rest is summarised, not inlined).
@@ -79,7 +79,59 @@ def _clip(text: str, breaks: bool = False) -> str:
 
 
 def _cell(value: Any, breaks: bool = False) -> str:
-    return _clip(_plain(value), breaks)
+    return _clip(_shown(value) if isinstance(value, Mapping) else _plain(value), breaks)
+
+
+#: Keys of a mapping cell (a finding's evidence) whose empty value is itself evidence: a page
+#: says ``key=none`` for them, and leaves out every other key with an empty value
+#: (``expired_exceptions=[]``, ``first_seen=``, ``reopened_by={}``, a ``zone`` without zones
+#: say nothing the finding does not).  The CSV files and ``--format csv`` keep every key as
+#: ``key=[]`` / ``key=``, so that a column reads alike in every row.
+#:
+#: * ``rules``, ``policies`` (zone-violation): no policy rule opens the connection: no policy
+#:   isolates that side, or a hostNetwork pod's own node is let in;
+#: * ``workloads`` (namespace-without-policy): the namespace runs no workload;
+#: * ``missing`` (namespace-without-default-deny): both default-denies exist, and are re-opened;
+#: * ``selects`` (allow-all-rule): the rule's policy selects no running pod;
+#: * ``exposed_by``, ``approved_by``, ``unapproved_ports`` (internet-ingress): nothing exposes
+#:   the workload outside the cluster; no approved zone-to-zone flow covers it; every port is
+#:   approved.
+#:
+#: Inside a nested mapping (``default_deny={egress=none, ingress=[...]}``, per direction) an
+#: empty value is always ``none``: its keys are the cases, each one's emptiness the answer.
+EMPTY_SAYS_NONE = frozenset({"rules", "policies", "workloads", "missing", "selects", "exposed_by",
+                             "approved_by", "unapproved_ports"})
+
+
+def _empty(value: Any) -> bool:
+    """A value with nothing in it: None, a missing number or time, ``""`` or an empty collection
+    (a zero or False is a value)."""
+    if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and value != value):
+        return True
+    if isinstance(value, str | Mapping | list | tuple | set | frozenset):
+        return len(value) == 0
+    return hasattr(value, "size") and hasattr(value, "tolist") and value.size == 0
+
+
+def _shown(value: Mapping[Any, Any]) -> str:
+    """A mapping cell as a page shows it: :func:`_plain`'s ``key=value, ...`` without the keys
+    whose value is empty, but those of :data:`EMPTY_SAYS_NONE`, shown as ``key=none``."""
+    parts = []
+    for k, v in sorted(value.items(), key=lambda kv: str(kv[0])):
+        if _empty(v):
+            if str(k) in EMPTY_SAYS_NONE:
+                parts.append(f"{k}=none")
+            continue
+        parts.append(f"{k}={_shown_nested(v)}")
+    return ", ".join(parts)
+
+
+def _shown_nested(value: Any) -> str:
+    """:func:`_nested` as a page shows it: an empty value in a nested mapping as ``none``."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}={'none' if _empty(v) else _shown_nested(v)}"
+                               for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
+    return _nested(value)
 
 
 def _plain(value: Any) -> str:

@@ -37,7 +37,9 @@ def test_a_findings_evidence_reads_as_text_not_python_reprs():
     text = ("counts={TCP=2}, hops=[[TCP/53, UDP/53], [TCP/443]], peers=[a/b, c/d], ports=[80, 443], "
             "rules=[], src=a/b, zones=[pci]")
     assert _read(csv_text(pd.DataFrame({"evidence": [evidence]}))) == [["evidence"], [text]]
-    assert f"<td>{text}</td>" in table_html(pd.DataFrame({"evidence": [evidence]}))
+    # on the page an empty "rules" says none (it is evidence: no rule opens the connection)
+    shown = text.replace("rules=[]", "rules=none")
+    assert f"<td>{shown}</td>" in table_html(pd.DataFrame({"evidence": [evidence]}))
 
 
 @pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx", "\nx",
