@@ -645,6 +645,98 @@ def _zone_of_group(nodes: dict[str, dict[str, Any]], members: list[str]) -> str:
     return zs[0] if zs else NO_ZONE
 
 
+#: A workload figure names its nodes (under each one) up to this many nodes.
+LABELLED_NODES = 80
+#: The node labels' font size, and what a label takes in pixels at it: a character's width at
+#: most (wide letters and digits of the usual sans-serif faces; measured in Chromium, the
+#: demo's labels take 4.3 to 5.5 px), a line's height.
+_LABEL_FONT = 9
+_LABEL_CHAR = 5.5
+_LABEL_LINE = 11.0
+#: The room of one labelled node in pixels: its marker (14 px at most) and label over the label
+#: line, with white round both.
+_CELL_GAP = 8.0
+_CELL_HEIGHT = 14 + _LABEL_LINE + 5
+#: Pixels between two groups on the ring, and round the ring (a group's title above it).
+_GROUP_GAP = 20.0
+_LABELLED_PAD = 24.0
+#: The highest a figure of named workloads is drawn by default: about the widest plot a 1280 px
+#: screen gives it (a wider ring would be drawn smaller than laid out all the same); past it
+#: the ring is drawn smaller and the names of crowded namespaces may touch.
+_LABELLED_HEIGHT = 1000
+
+
+def _label_width(text: str) -> float:
+    return len(text) * _LABEL_CHAR
+
+
+def _labelled_layout(
+    nodes: dict[str, dict[str, Any]], group_key: str, labels: Mapping[str, str]
+) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float, float]], float]:
+    """:func:`_grouped_layout` for a figure that names its nodes: places in pixels, each group's
+    members in rows and columns as wide as its longest label and as high as a node with its
+    label under it, so that no two labels overlap (the spiral put the twelve workloads of a
+    shop namespace so close that their names were written over each other); the groups on
+    a ring, each a circle round its grid.  Also the ring's size in pixels, margins aside."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for nid in sorted(nodes):
+        groups[nodes[nid][group_key]].append(nid)
+    order = sorted(groups, key=lambda g: (g == EXTERNAL, _zone_of_group(nodes, groups[g]), g))
+    grids: dict[str, tuple[int, float]] = {}  # columns, cell width
+    radius: dict[str, float] = {}
+    for g in order:
+        n = len(groups[g])
+        width = max(14.0, *(_label_width(labels[m]) for m in groups[g])) + _CELL_GAP
+
+        def half_diagonal(cols: int, n: int = n, width: float = width) -> float:
+            return math.hypot(cols * width, math.ceil(n / cols) * _CELL_HEIGHT) / 2
+
+        cols = min(range(1, n + 1), key=half_diagonal)
+        grids[g] = (cols, width)
+        radius[g] = half_diagonal(cols) + _CELL_GAP
+    if not order:
+        return {}, {}, 0.0
+    if len(order) == 1:
+        centres = {order[0]: (0.0, 0.0)}
+        ring = 0.0
+    else:
+        circumference = sum(2 * radius[g] + _GROUP_GAP for g in order)
+        ring = max(circumference / (2 * math.pi), max(radius.values()) + _GROUP_GAP)
+
+        def spans(ring: float) -> list[float]:
+            # the angle whose chord is a group's diameter and gap: a span by arc length put
+            # two large neighbours on a small ring closer than that
+            return [2 * math.asin(min(1.0, (radius[g] + _GROUP_GAP / 2) / ring)) for g in order]
+
+        while sum(spans(ring)) > 2 * math.pi:
+            ring *= 1.05
+        angles = spans(ring)
+        slack = (2 * math.pi - sum(angles)) / len(order)  # shared out, the ring kept round
+        centres = {}
+        angle = math.pi / 2
+        for g, span in zip(order, angles, strict=True):
+            angle -= (span + slack) / 2
+            centres[g] = (ring * math.cos(angle), ring * math.sin(angle))
+            angle -= (span + slack) / 2
+    pos: dict[str, tuple[float, float]] = {}
+    boxes: dict[str, tuple[float, float, float]] = {}
+    for g in order:
+        cx, cy = centres[g]
+        members = groups[g]
+        cols, width = grids[g]
+        rows = math.ceil(len(members) / cols)
+        for i, nid in enumerate(members):
+            row, col = divmod(i, cols)
+            in_row = min(cols, len(members) - row * cols)  # the last row's, centred
+            x = cx + (col - (in_row - 1) / 2) * width
+            # each cell's node above its label, the pair centred in the cell
+            y = cy + ((rows - 1) / 2 - row) * _CELL_HEIGHT + _LABEL_LINE / 2
+            pos[nid] = (x, y)
+        boxes[g] = (cx, cy, radius[g])
+    extent = max(max(abs(x) + radius[g], abs(y) + radius[g]) for g, (x, y) in centres.items())
+    return pos, boxes, extent
+
+
 @pausing  # a row per graph edge, then merged: see k8sviz._gc
 def network_figure(
     G: nx.Graph,
@@ -690,7 +782,11 @@ def network_figure(
         :func:`graph_violations`): such a namespace pair is then drawn violating only.
     layout
         ``"grouped"`` (default: namespaces on a ring, deterministic and linear-time),
-        ``"spring"`` (``networkx.spring_layout`` with ``seed``) or ``"circular"``.
+        ``"spring"`` (``networkx.spring_layout`` with ``seed``) or ``"circular"``.  A grouped
+        figure of workloads that names them (up to :data:`LABELLED_NODES` nodes) lays each
+        namespace's out in rows and columns as wide as its longest name, in pixels, and is
+        drawn as high as that takes, up to 1,000 px (``height`` unless given): no two names
+        overlap while the plot is as wide as high and no higher than that.
     show
         Edge categories to draw: any of ``allowed``, ``observed``, ``violating``.
     services
@@ -886,7 +982,11 @@ def _draw(
 
     group_key = "zone" if aggregate == "zone" else "namespace"
     other = groups_cut["other"] if groups_cut is not None else None
-    if layout == "grouped" or (aggregate is not None and layout == "grouped"):
+    labelled = len(nodes) <= (LABELLED_GROUPS if aggregate else LABELLED_NODES)
+    extent = None
+    if layout == "grouped" and aggregate is None and labelled:
+        pos, boxes, extent = _labelled_layout(nodes, group_key, {k: _short(k, aggregate) for k in nodes})
+    elif layout == "grouped" or (aggregate is not None and layout == "grouped"):
         pos, boxes = _grouped_layout({k: r for k, r in nodes.items() if k != other}, group_key)
         if other is not None:
             # the rest in the ring's centre: their edges are spokes, told apart from the chords
@@ -922,6 +1022,16 @@ def _draw(
         fig.add_annotation(text=note, showarrow=False, xref="paper", yref="paper", x=0, y=1,
                            xanchor="left", yanchor="bottom", yshift=8, align="left",
                            font={"size": 11, "color": "#b71c1c" if kept < total else "#455a64"})
+    if extent is not None:
+        # Places are pixels: the axes span the ring and its pad, and the plot is made as high
+        # (the notes above it aside), so that a pixel of the layout is one on the screen or
+        # more and the labels keep apart as laid out, while the plot is as wide as high.
+        room = extent + _LABELLED_PAD
+        fig.update_layout(xaxis={"range": [-room, room]}, yaxis={"range": [-room, room]})
+        if height is None:
+            margin = fig.layout.margin
+            need = math.ceil(2 * room + float(margin.t) + float(margin.b))
+            fig.update_layout(height=max(int(fig.layout.height), min(need, _LABELLED_HEIGHT)))
     # group outlines (namespaces or zones) as shapes with a label, behind everything
     if aggregate is None:
         for g, (cx, cy, r) in sorted(boxes.items()):
@@ -1008,7 +1118,7 @@ def _draw(
             Sc(
                 x=[pos[i][0] for i in ids],
                 y=[pos[i][1] for i in ids],
-                mode="markers+text" if len(nodes) <= (LABELLED_GROUPS if aggregate else 80) else "markers",
+                mode="markers+text" if labelled else "markers",
                 name=f"zone: {esc(zone)}",
                 legendgroup=f"zone-{zone}",
                 marker={
@@ -1019,7 +1129,7 @@ def _draw(
                 },
                 text=["" if i == other else esc(_short(i, aggregate)) for i in ids],
                 textposition="bottom center",
-                textfont={"size": 9},
+                textfont={"size": _LABEL_FONT},
                 hovertext=[_node_hover(nodes[i], aggregate) for i in ids],
                 hovertemplate="%{hovertext}<extra></extra>",
                 customdata=ids,

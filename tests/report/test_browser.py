@@ -329,13 +329,15 @@ def test_violations_csv_of_hostile_names_downloads_offline_and_inert(browser, ho
 _CLIPPED = ("Array.from(document.querySelectorAll('.table-wrap'))"
             ".filter(w => w.scrollHeight > w.clientHeight + 1 || w.scrollWidth > w.clientWidth + 1).length")
 _FIG_WIDTHS = "Array.from(document.querySelectorAll('.js-plotly-plot')).map(d => d._fullLayout.width)"
+_FIG_HEIGHTS = "Array.from(document.querySelectorAll('.js-plotly-plot')).map(d => d._fullLayout.height)"
 _OPEN = "Array.from(document.querySelectorAll('details')).map(d => d.open)"
 
 
 def test_the_report_prints_every_row_and_fits_its_figures(browser, tmp_path):
     """Printed or saved as PDF (the auditor's evidence file), no table is a scroll box showing
     its first screen, folded lists open, and each figure is narrowed to what a landscape page
-    holds; after printing, the page is as it was."""
+    holds (the workload graph, as high as its labels need on screen, lowered to a page's
+    height); after printing, the page is as it was."""
     import k8sviz
 
     cluster = tmp_path / "cluster"
@@ -351,11 +353,13 @@ def test_the_report_prints_every_row_and_fits_its_figures(browser, tmp_path):
         assert page.evaluate(_CLIPPED) > 0  # on screen, long tables scroll in their boxes
         screen = page.evaluate(_FIG_WIDTHS)
         assert max(screen) > 960
+        heights = page.evaluate(_FIG_HEIGHTS)
+        assert max(heights) > 680  # the workload graph
         assert page.evaluate(_OPEN) == [False, False]  # the loader warnings and the policy caveats, folded
         page.emulate_media(media="print")
         assert page.evaluate(_CLIPPED) == 0
         page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
-        assert max(page.evaluate(_FIG_WIDTHS)) <= 960
+        assert max(page.evaluate(_FIG_WIDTHS)) <= 960 and max(page.evaluate(_FIG_HEIGHTS)) <= 680
         assert page.evaluate(_OPEN) == [True, True]
         pdf = page.pdf(prefer_css_page_size=True)
         assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) >= 10
@@ -363,6 +367,7 @@ def test_the_report_prints_every_row_and_fits_its_figures(browser, tmp_path):
         page.emulate_media(media="screen")
         page.wait_for_timeout(300)
         assert min(page.evaluate(_FIG_WIDTHS)) > 960  # back to the width of the window's page
+        assert page.evaluate(_FIG_HEIGHTS) == heights
         assert page.evaluate(_OPEN) == [False, False]
         assert seen["errors"] == [] and seen["console"] == []
         assert _non_data(seen["requests"], url) == []

@@ -1,5 +1,6 @@
 """The demo report as an auditor reads it on a 1280 px wide screen, in headless Chromium: every
-table fits the page (no box scrolled sideways), and the printed layout still fits its pages."""
+table fits the page (no box scrolled sideways), the printed layout still fits its pages, and no
+two labels of the workload graph are written over each other."""
 
 from __future__ import annotations
 
@@ -22,6 +23,19 @@ _WIDE_TABLES = """() => Array.from(document.querySelectorAll('table'))
     .map(t => [t.id || t.className, t.scrollWidth, t.parentElement.clientWidth])
     .filter(([, w, room]) => w > room)"""
 _PAGE_WIDTH = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+#: The boxes of the workload graph's texts (node labels and group titles) that overlap another.
+_OVERLAPS = """() => {
+  const fig = document.getElementById('fig-graph');
+  const boxes = Array.from(fig.querySelectorAll('.scatterlayer .textpoint text, .annotation-text'))
+    .map(t => [t.textContent, t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
+  const over = [];
+  boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    if (p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom) over.push([a, b]);
+  }));
+  return {labels: boxes.map(([t]) => t), over: over};
+}"""
+
 
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory) -> Path:
@@ -54,6 +68,23 @@ def test_every_table_fits_a_1280_px_screen(browser, demo_report):  # noqa: F811
         page.emulate_media(media="print")
         page.wait_for_timeout(200)
         assert page.evaluate(_WIDE_TABLES) == []
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1600])
+def test_no_two_labels_of_the_workload_graph_overlap(browser, demo_report, width):  # noqa: F811
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(500)  # the responsive figure follows the window
+        found = page.evaluate(_OVERLAPS)
+        # every workload of the crowded shop namespace is named, and every group
+        assert {"recommendationservice", "productcatalogservice", "checkoutservice", "currencyservice",
+                "shop", "kube-system", "(nodes)"} <= set(found["labels"])
+        assert len(found["labels"]) >= 25
+        assert found["over"] == []
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()
