@@ -27,6 +27,7 @@ _API: dict[str, str] = {
     "SnapshotVersionError": ".errors",
     "LiveError": ".errors",
     "ZoneError": ".errors",
+    "ZoneWarning": "._warnings",
     # analyses
     "graph": ".analysis.graph",
     "load_zones": ".analysis.zones",
@@ -72,6 +73,7 @@ _API: dict[str, str] = {
 __all__ = ["__version__", *sorted(_API)]
 
 if TYPE_CHECKING:
+    from ._warnings import ZoneWarning
     from .analysis.blast import blast_radius, internet_paths, paths_as_text
     from .analysis.controls import CONTROLS, FINDINGS, controls_summary
     from .analysis.diff import label_diff, policy_diff, reachability_diff

@@ -22,3 +22,9 @@ def outside_stacklevel() -> int:
         frame = frame.f_back
         level += 1
     return level
+
+
+class ZoneWarning(UserWarning):
+    """Declared zones that match no pod of the snapshot analysed: a mistyped selector, or a
+    zones file written for another cluster.  Their workloads count as ``unzoned``, so a
+    segmentation with them finds nothing to report rather than failing."""

@@ -23,7 +23,7 @@ from ._common import (
     row_codes,
     workload_of,
 )
-from .zones import EXTERNAL, Zones, load_zones
+from .zones import EXTERNAL, Zones, load_zones, warn_empty_zones
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -281,6 +281,8 @@ def internet_paths(
     require_flag(exposed_only, "internet_paths", "exposed_only")
     _check_args("internet_paths", "zone_or_workload", zone_or_workload, max_hops)
     zones = load_zones(zones) if zones is not None else None
+    if zones is not None:
+        warn_empty_zones(zones, snap)
     if zones is not None and zone_or_workload == EXTERNAL:
         from ..errors import QueryError
 

@@ -126,9 +126,11 @@ def reachability_diff(
         df["rules_before"] = _rules_behind(df, before, level, "removed")
         df["rules_after"] = _rules_behind(df, after, level, "added")
     if zones is not None:
-        from .zones import load_zones
+        from .zones import load_zones, warn_empty_zones
 
-        df = zone_columns(df, load_zones(zones), before.snapshot, after.snapshot, level)
+        zones = load_zones(zones)
+        warn_empty_zones(zones, after.snapshot, before.snapshot)  # a zone of either snapshot is no typo
+        df = zone_columns(df, zones, before.snapshot, after.snapshot, level)
     df.attrs["k8sviz"] = {"level": level} | {
         side: {"cluster": r.snapshot.meta.get("cluster"), "warnings": list(map(str, r.warnings))}
         for side, r in (("before", before), ("after", after))

@@ -43,7 +43,7 @@ from ._common import (
     rule_frame,
 )
 from .controls import CDE_CONTROLS, FINDINGS, SEVERITIES
-from .zones import Zones, load_zones, resolve_today
+from .zones import Zones, load_zones, resolve_today, warn_empty_zones, zone_warnings_left_out
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1210,7 +1210,8 @@ def _zone_violations(ctx: _Ctx, reach: Any, zones: Zones, today: Any, seg: Any =
     from .segmentation import segmentation
 
     if seg is None:
-        seg = segmentation(ctx.snap, reach, zones, today=today)
+        with zone_warnings_left_out():  # gaps warned of its zones
+            seg = segmentation(ctx.snap, reach, zones, today=today)
     v = seg.violations
     groups = _violation_groups(v)
     del v
@@ -1553,6 +1554,8 @@ def gaps(
         today = resolve_today(today)
     if zones is not None:
         zones = load_zones(zones)
+        if segmentation is None:  # segmentation() warned of its zones already
+            warn_empty_zones(zones, snapshot)
     if segmentation is not None:
         zones, today = _agree_with(segmentation, zones, today, snapshot)
     ctx = _Ctx(snapshot, zones)

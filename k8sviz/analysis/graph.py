@@ -22,7 +22,7 @@ from ._common import (
     row_codes,
     rule_frame,
 )
-from .zones import EXTERNAL, Zones, load_zones
+from .zones import EXTERNAL, Zones, load_zones, warn_empty_zones
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -229,6 +229,8 @@ def _start(snapshot: Snapshot, level: str, zones: Any, services: bool) -> tuple[
         msg = f"level must be 'workload' or 'pod', not {level!r}"
         raise QueryError(msg)
     zones = load_zones(zones) if zones is not None else None
+    if zones is not None:
+        warn_empty_zones(zones, snapshot)
     G = nx.MultiDiGraph()
     G.graph.update(
         {

@@ -22,7 +22,7 @@ from ._common import (
     port_list_codes,
     rule_frame,
 )
-from .zones import EXTERNAL, Zones, load_zones, resolve_today
+from .zones import EXTERNAL, Zones, load_zones, resolve_today, warn_empty_zones
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -682,6 +682,7 @@ def segmentation(
         from ..errors import QueryError
 
         raise QueryError(f"segmentation: level must be 'pod' or 'workload', got {level!r}")
+    warn_empty_zones(zones, snapshot)
     reach = get_reach(snapshot, reach)
     edges = live_edge_frame(reach, level)  # pods that ran to completion connect nothing
     rf = rule_frame_or_none(reach, level)

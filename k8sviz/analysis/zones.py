@@ -50,7 +50,7 @@ import contextlib
 import datetime as dt
 import html
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +72,8 @@ _RESERVED = (UNZONED, EXTERNAL)
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
 #: The largest ``priority`` (and, negated, the smallest): 15 digits.
 _MAX_PRIORITY = 10**15 - 1
+#: Empty zones a warning names; past them it counts the rest (a file may declare hundreds).
+_NAMED = 10
 
 
 @dataclass(frozen=True)
@@ -342,15 +344,27 @@ class Zones:
         return [name for name in self.zones if name not in matched]
 
     def empty_zones_text(self, snapshot: Snapshot) -> str | None:
-        """One sentence naming :meth:`empty_zones` (sensitive ones marked), or None."""
-        empty = self.empty_zones(snapshot)
+        """One sentence naming :meth:`empty_zones` (sensitive ones marked), or None: the warning
+        of :func:`warn_empty_zones`, which the CLI prints as it is."""
+        return self._empty_text(self.empty_zones(snapshot), snapshot)
+
+    def _empty_text(self, empty: list[str], snapshot: Snapshot) -> str | None:
         if not empty:
             return None
-        names = ", ".join(f"{n} (sensitive)" if self.is_sensitive(n) else n for n in empty)
+        shown = [f"{n} (sensitive)" if self.is_sensitive(n) else n for n in empty[:_NAMED]]
+        names = ", ".join(shown) + (f" and {len(empty) - _NAMED:,} more" if len(empty) > _NAMED else "")
+        cluster = snapshot.meta.get("cluster")
+        snap = f"snapshot {as_written(cluster)}" if cluster else f"snapshot SHA-256 {snapshot.sha256[:12]}"
+        if len(empty) == len(self.zones):
+            # Not one selector matches: the file is more likely another cluster's than mistyped.
+            which = (f"the one zone of {self.source}, {names}, matches" if len(empty) == 1 else
+                     f"none of the {len(empty):,} zones of {self.source} ({names}) matches")
+            return (f"{which} a pod of {snap}: are the zones for another cluster? Every workload counts "
+                    "as unzoned, so no connection crosses a declared zone")
         if len(empty) == 1:
-            return (f"zone {names} of {self.source} matches no workload: check its selectors; "
+            return (f"zone {names} of {self.source} matches no pod of {snap}: check its selectors; "
                     "a mistyped one empties the zone, and its workloads count as unzoned")
-        return (f"zones {names} of {self.source} match no workload: check their selectors; "
+        return (f"zones {names} of {self.source} match no pod of {snap}: check their selectors; "
                 "a mistyped one empties its zone, and its workloads count as unzoned")
 
     def assign(self, snapshot: Snapshot, level: str = "workload") -> dict[str, str]:
@@ -722,6 +736,41 @@ def load_zones(path: str | os.PathLike[str] | Mapping[str, Any] | Zones) -> Zone
     except (ValueError, TypeError, OverflowError) as e:  # from PyYAML's constructors, e.g. `!!int x`
         raise ZoneError(f"not valid YAML: a tagged value cannot be built ({e})", source=str(p)) from None
     return parse_zones(doc, str(p))
+
+
+def warn_empty_zones(zones: Zones, snapshot: Snapshot, *also: Snapshot) -> None:
+    """A :class:`~k8sviz.ZoneWarning` naming the zones that match no pod of ``snapshot`` (nor of
+    any snapshot of ``also`` that has pods: the other side of a diff), if there are any.
+
+    Every function that takes zones calls it, so that zones of another cluster are not an
+    all-quiet result (every workload unzoned, no violation) in a notebook; a function that calls
+    another one leaves it to the outer call (see :func:`zone_warnings_left_out`).
+    """
+    import warnings
+
+    from .._warnings import ZoneWarning, outside_stacklevel
+
+    empty = zones.empty_zones(snapshot)
+    for other in also:
+        if other.pods:
+            keep = set(zones.empty_zones(other))
+            empty = [z for z in empty if z in keep]
+    text = zones._empty_text(empty, snapshot)
+    if text:
+        warnings.warn(text, ZoneWarning, stacklevel=outside_stacklevel())
+
+
+@contextlib.contextmanager
+def zone_warnings_left_out() -> Iterator[None]:
+    """Around a call of another function that takes zones, by one that has warned already: the
+    same warning twice says nothing more."""
+    import warnings
+
+    from .._warnings import ZoneWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ZoneWarning)
+        yield
 
 
 def pod_zone(zones: Zones | None, pod: Pod, ns_labels: Mapping[str, str]) -> str | None:

@@ -52,9 +52,10 @@ def run(args: argparse.Namespace) -> int:
     # Computed here, not by segmentation(), for its warnings: the caveats every verdict rests on.
     reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     seg = segmentation(snap, reach, zones, today=today)
-    for said in (seg.zones.empty_zones_text(snap), seg.zones.split_workloads_text(snap)):
-        if said:
-            print(f"k8sviz: warning: {said}", file=sys.stderr)
+    # segmentation() warned of zones that match no pod (a ZoneWarning, printed as the CLI's line)
+    split = seg.zones.split_workloads_text(snap)
+    if split:
+        print(f"k8sviz: warning: {split}", file=sys.stderr)
     say_engine_warnings(reach.warnings, args.warnings)
     if args.format == "txt":
         print(f"judged on {seg.today.isoformat()}\n")

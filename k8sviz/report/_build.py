@@ -176,7 +176,7 @@ def collect(
     baseline_cluster: str | None = None,
 ) -> ReportData:
     """Load inputs and run every analysis the report needs."""
-    from ..analysis.zones import Zones, resolve_today
+    from ..analysis.zones import Zones, resolve_today, zone_warnings_left_out
     from ..snapshot import Snapshot, load
 
     # Before the inputs are read: a mistyped date should not cost a load first.
@@ -229,7 +229,8 @@ def collect(
             data.problems.append(f"{label}: k8sviz.{name} is not available in this installation")
             return None
         try:
-            return fn(*args, **kwargs)
+            with zone_warnings_left_out():  # said once, below, as among the limitations
+                return fn(*args, **kwargs)
         except InputError as e:
             if inputs:  # a bad zones file or flow log is the user's to fix, not a footnote
                 raise
@@ -391,6 +392,11 @@ def collect(
         empty = data.zones.empty_zones_text(snap)
         if empty:
             data.problems.append(f"zones: {empty}")
+            import warnings
+
+            from .._warnings import ZoneWarning, outside_stacklevel
+
+            warnings.warn(empty, ZoneWarning, stacklevel=outside_stacklevel())
     if data.zones is not None and hasattr(data.zones, "split_workloads_text"):
         split = data.zones.split_workloads_text(snap)
         if split:

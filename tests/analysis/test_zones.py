@@ -1,4 +1,6 @@
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 
@@ -179,9 +181,8 @@ def test_the_report_shows_tickets_where_a_rule_has_one(tmp_path):
     assert heads == ["rule", "from", "to", "ports", "justification", "owner", "expires"]
 
 
-def test_a_zone_that_matches_no_workload_is_said_everywhere(tmp_path, capsys):
+def test_a_zone_that_matches_no_workload_is_said_everywhere(tmp_path):
     import k8sviz
-    from k8sviz.cli import main
 
     typo = tmp_path / "zones.yaml"
     typo.write_text(open("data/demo/zones.yaml").read().replace("{compliance: pci}", "{compliance: pcii}"))
@@ -191,9 +192,9 @@ def test_a_zone_that_matches_no_workload_is_said_everywhere(tmp_path, capsys):
     assert load_zones("data/demo/zones.yaml").empty_zones(snap) == []
     assert zones.empty_zones(k8sviz.load("data/demo/cluster/networkpolicies.yaml")) == []  # no pods: no claim
     for cmd in (["gaps", "--demo", "--zones", str(typo), "--summary"], ["segmentation", "--demo", "--zones", str(typo)]):
-        assert main(cmd) == 0
-        assert "zone pci (sensitive) of " in capsys.readouterr().err
-    page = k8sviz.report(snap, zones=typo, generated_at="x")
+        assert "zone pci (sensitive) of " in _cli_stderr(cmd)
+    with pytest.warns(k8sviz.ZoneWarning, match="^zone pci \\(sensitive\\) of "):
+        page = k8sviz.report(snap, zones=typo, generated_at="x")
     assert "zone pci (sensitive) of " in page.split('id="problems"', 1)[1].split("</section>", 1)[0]
 
 
@@ -482,3 +483,118 @@ def test_assign_refuses_an_unknown_level():
     assert zones.assign(snap, "pod") == zones.pod_zones(snap)
     with pytest.raises(QueryError, match=r"level must be 'pod' or 'workload', got 'workloads'"):
         zones.assign(snap, "workloads")
+
+
+# Another cluster's zones: not one selector matches a pod of the demo.
+OTHER_CLUSTER = """
+zones:
+  cde: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: payments}}, sensitive: true}
+  edge: {podSelector: {matchLabels: {app: ingress-gateway}}}
+allow:
+  - {from: edge, to: cde, ports: ["TCP/443"], justification: checkout}
+"""
+ANOTHER_CLUSTER = (r"^none of the 2 zones of .*zones\.yaml \(cde \(sensitive\), edge\) matches a pod of snapshot "
+                   r"'demo-boutique': are the zones for another cluster\?")
+
+
+def _one_zone_warning(record):
+    import k8sviz
+
+    said = [str(w.message) for w in record if issubclass(w.category, k8sviz.ZoneWarning)]
+    assert len(said) == 1, said  # one call, one warning: not once per inner analysis
+    return said[0]
+
+
+@pytest.mark.parametrize("name", ["segmentation", "gaps", "graph", "internet_paths", "reachability_diff",
+                                  "report"])
+def test_zones_of_another_cluster_are_warned_of_by_every_function_that_takes_zones(tmp_path, name):
+    # segmentation() returned an all-denied matrix, without a word, as if the cluster were clean
+    import k8sviz
+
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    zones = write(tmp_path, OTHER_CLUSTER)
+    calls = {
+        "segmentation": lambda: k8sviz.segmentation(snap, reach, zones),
+        "gaps": lambda: k8sviz.gaps(snap, reach, zones=zones),
+        "graph": lambda: k8sviz.graph(snap, reach, zones=zones),
+        "internet_paths": lambda: k8sviz.internet_paths(reach, "cde", zones),
+        "reachability_diff": lambda: k8sviz.reachability_diff(reach, reach, zones=zones),
+        "report": lambda: k8sviz.report(snap, reach=reach, zones=zones),
+    }
+    with pytest.warns(k8sviz.ZoneWarning) as record:
+        calls[name]()
+    assert record[0].filename == __file__  # the caller's line, not k8sviz's
+    said = _one_zone_warning(record)
+    assert re.match(ANOTHER_CLUSTER, said), said
+
+
+def test_a_zone_of_a_segmentation_given_to_gaps_is_warned_of_once(tmp_path):
+    import warnings
+
+    import k8sviz
+
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    with pytest.warns(k8sviz.ZoneWarning):
+        seg = k8sviz.segmentation(snap, reach, write(tmp_path, OTHER_CLUSTER))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", k8sviz.ZoneWarning)
+        k8sviz.gaps(snap, reach, segmentation=seg)  # said by segmentation() already
+
+
+def test_zones_that_match_pods_are_no_warning():
+    import warnings
+
+    import k8sviz
+
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", k8sviz.ZoneWarning)
+        k8sviz.segmentation(snap, reach, "data/demo/zones.yaml")
+        k8sviz.gaps(snap, reach, zones="data/demo/zones.yaml")
+        k8sviz.graph(snap, reach, zones="data/demo/zones.yaml")
+
+
+def _cli_stderr(args):
+    """The CLI's stderr, from a real process: pytest would capture a library warning before the CLI
+    printed it."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "k8sviz", *args], capture_output=True, text=True,
+                          check=True).stderr
+
+
+def test_a_mistyped_zone_is_named_and_the_cli_says_the_libraries_words_once(tmp_path):
+    import k8sviz
+
+    typo = tmp_path / "zones.yaml"
+    typo.write_text(Path("data/demo/zones.yaml").read_text().replace("{tier: edge}", "{tier: egde}"))
+    snap = k8sviz.demo()
+    with pytest.warns(k8sviz.ZoneWarning) as record:
+        k8sviz.segmentation(snap, k8sviz.reachability(snap), typo)
+    said = _one_zone_warning(record)
+    assert said.startswith(f"zone dmz of {typo} matches no pod of snapshot 'demo-boutique': "
+                           "check its selectors")
+    for cmd in (["segmentation", "--demo", "--zones", str(typo)], ["gaps", "--demo", "--zones", str(typo)]):
+        err = _cli_stderr(cmd)
+        assert err.count(f"k8sviz: warning: {said}\n") == 1, err
+
+
+def test_zones_of_another_cluster_on_the_cli(tmp_path):
+    zones = write(tmp_path, OTHER_CLUSTER)
+    err = _cli_stderr(["segmentation", "--demo", "--zones", str(zones)])
+    lines = [line for line in err.splitlines() if "another cluster" in line]
+    assert len(lines) == 1 and re.match(ANOTHER_CLUSTER, lines[0][len("k8sviz: warning: "):])
+
+
+def test_an_empty_zone_warning_names_at_most_ten_zones(tmp_path):
+    import k8sviz
+
+    many = "zones:\n" + "".join(f"  z{i}: {{podSelector: {{matchLabels: {{app: nothing-{i}}}}}}}\n"
+                                for i in range(25))
+    many += "  shop: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}}\n"
+    said = load_zones(write(tmp_path, many)).empty_zones_text(k8sviz.demo())
+    assert "z0, z1, z2, z3, z4, z5, z6, z7, z8, z9 and 15 more of " in said
