@@ -209,6 +209,34 @@ def _other_snapshot(flows: Any, where: str, snapshot: Snapshot, info: dict[str, 
     )
 
 
+#: Columns a message lists by name; past them it counts the rest.
+_COLUMNS_NAMED = 8
+
+
+def columns_text(columns: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: the names of k8sviz's own columns for a message, the
+    first :data:`_COLUMNS_NAMED` of them (a table of something else lacks most of load_flows' 19)."""
+    shown = columns[:_COLUMNS_NAMED]
+    if len(columns) > _COLUMNS_NAMED:
+        return f"{', '.join(shown)} and {len(columns) - _COLUMNS_NAMED:,} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def flow_table_problem(flows: Any, where: str, columns: tuple[str, ...] | list[str]) -> str | None:
+    """Why ``flows`` is no flow table of :func:`k8sviz.load_flows` with ``columns``, naming the
+    missing columns and the function to use, or None."""
+    import pandas as pd
+
+    if not isinstance(flows, pd.DataFrame):
+        return f"{where}: flows must be a DataFrame from k8sviz.load_flows(...), got {type_name(flows)}"
+    missing = [c for c in columns if c not in flows.columns]
+    if not missing:
+        return None
+    return (f"{where}: flows must be the table of k8sviz.load_flows(...), got a DataFrame without the "
+            f"column{'s' if len(missing) > 1 else ''} {columns_text(missing)}; load the flow logs with "
+            "k8sviz.load_flows(path, snapshot=snapshot)")
+
+
 def require_flows(
     flows: Any, where: str, snapshot: Snapshot | None = None, columns: tuple[str, ...] = ("time", "src_type")
 ) -> Any:

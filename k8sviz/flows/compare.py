@@ -247,14 +247,17 @@ def _kinds(types: pd.Series) -> np.ndarray:
     return np.where(np.isin(t, ["pod", "workload"]), "inside", t.astype(str))
 
 
-def _check(flows: pd.DataFrame) -> pd.DataFrame:
+def _check(flows: pd.DataFrame, where: str) -> pd.DataFrame:
     """``flows`` with every column of a flow table: a table built by hand (or saved and read
     back with fewer columns) gets the ones it lacks as missing values, which the comparisons
-    read as load_flows' own missing values (one connection per record, no bytes, ...)."""
-    if not isinstance(flows, pd.DataFrame) or "time" not in flows or "src_type" not in flows:
-        msg = "expected a flow table from k8sviz.load_flows (at least the columns time and src_type)"
-        raise InputError(msg)
+    read as load_flows' own missing values (one connection per record, no bytes, ...).  Without
+    ``time`` and ``src_type`` it is none: an InputError naming what it lacks."""
+    from .._checks import flow_table_problem
     from ._table import COLUMNS
+
+    problem = flow_table_problem(flows, where, ("time", "src_type"))
+    if problem:
+        raise InputError(problem)
 
     lacking = [c for c in COLUMNS if c not in flows.columns]
     if not lacking:
@@ -312,7 +315,7 @@ def edge_records(
 def flow_windows(flows: pd.DataFrame) -> pd.DataFrame:
     """The time window each source file covers (UTC): ``source_format, file, records, flows, first, last,
     span``."""
-    flows = _check(flows)
+    flows = _check(flows, "flow_windows")
     keys = ["source_format", "file"] if "file" in flows else ["source_format"]
     end = flows["end_time"].fillna(flows["time"]) if "end_time" in flows else flows["time"]
     n = flows["num_flows"].fillna(1) if "num_flows" in flows else pd.Series(1, index=flows.index)
@@ -368,7 +371,7 @@ def flow_edges(
         and per kind of endpoint where two kinds share a label (a node ``x`` and the workload
         ``x`` of a namespace called ``node`` are both ``node/x``: ``src_type`` tells them apart).
     """
-    flows = _check(flows)
+    flows = _check(flows, "flow_edges")
     require_flag(replies, "flow_edges", "replies", InputError)
     if not one_of(level, ("workload", "namespace", "pod")):
         msg = f"level must be workload, namespace or pod, not {level!r}"
@@ -512,7 +515,7 @@ def clock_skew(
         ``offset_seconds, min_offset_seconds, max_offset_seconds, first, last, skewed, suspect_node``
         (the node common to every skewed pair of that source format, when there is one).
     """
-    flows = _check(flows)
+    flows = _check(flows, "clock_skew")
     threshold = _duration("threshold", threshold)
     tolerance = _duration("tolerance", tolerance)
     require_flag(all_pairs, "clock_skew", "all_pairs", InputError)
@@ -798,7 +801,7 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     from .._checks import is_count, require_flows, require_reach
     from ..errors import K8svizError
 
-    flows = _check(flows)
+    flows = _check(flows, "flow_discrepancies")
     require_reach(reach, "flow_discrepancies", needs=("can_reach",))
     snapshot = getattr(reach, "snapshot", None)
     require_flows(flows, "flow_discrepancies", snapshot if hasattr(snapshot, "sha256") else None)

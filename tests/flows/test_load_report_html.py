@@ -59,3 +59,49 @@ def test_flow_report_html_of_a_table_without_attrs():
     import pandas as pd
 
     assert "No flow file was read" in k8sviz.flow_report(pd.DataFrame())._repr_html_()
+
+
+#: The start and end of the message of a table that is no flow table.
+NOT_FLOWS = r"flows must be the table of k8sviz\.load_flows\(\.\.\.\), got a DataFrame without the column"
+USE = r"; load the flow logs with k8sviz\.load_flows\(path, snapshot=snapshot\)$"
+
+
+def test_flow_report_of_a_table_load_flows_did_not_make_is_an_input_error(demo_flows):
+    # it was an empty report ("No flow file was read") for a table of anything
+    import pandas as pd
+    import pytest
+
+    with pytest.raises(k8sviz.InputError,
+                       match=rf"^flow_report: {NOT_FLOWS}s time, src_namespace, .* and 11 more{USE}"):
+        k8sviz.flow_report(pd.DataFrame({"a": [1]}))
+    edges = k8sviz.flow_edges(demo_flows)  # a table of k8sviz, with attrs, but no load report
+    with pytest.raises(k8sviz.InputError, match=rf"^flow_report: {NOT_FLOWS}s time, .*{USE}"):
+        k8sviz.flow_report(edges)
+    bare = demo_flows.drop(columns=["src_type", "dst_type"])
+    bare.attrs = {}
+    with pytest.raises(k8sviz.InputError, match=rf"{NOT_FLOWS}s src_type and dst_type{USE}"):
+        k8sviz.flow_report(bare)
+    # load_flows' table whose attrs a pandas operation left behind: its report is not empty, but lost
+    with pytest.raises(k8sviz.InputError, match=r"^flow_report: flows has 15,493 rows but no load report "
+                                                r"\(df.attrs\['k8sviz'\]\), .* call flow_report on the table"):
+        k8sviz.flow_report(pd.DataFrame(demo_flows))
+
+
+def test_flow_report_of_an_empty_flow_table_is_valid(demo_flows):
+    import pandas as pd
+
+    assert k8sviz.flow_report(demo_flows.iloc[:0])["sources"] == demo_flows.attrs["k8sviz"]["sources"]
+    lost = pd.DataFrame(demo_flows.iloc[:0])  # the right columns, no rows, no attrs: nothing is lost
+    assert k8sviz.flow_report(lost) == {"sources": [], "problems": [], "problem_counts": {}, "unmapped": {}}
+
+
+def test_the_flow_functions_name_the_columns_a_table_lacks(demo_flows):
+    import pytest
+
+    reach = k8sviz.reachability(k8sviz.demo())
+    for name, call in (("flow_edges", k8sviz.flow_edges), ("flow_windows", k8sviz.flow_windows),
+                       ("clock_skew", k8sviz.clock_skew),
+                       ("flow_discrepancies", lambda f: k8sviz.flow_discrepancies(f, reach))):
+        with pytest.raises(k8sviz.InputError, match=rf"^{name}: {NOT_FLOWS} src_type{USE}"):
+            call(demo_flows.drop(columns=["src_type"]))
+        assert len(call(demo_flows.iloc[:0])) == 0  # no rows, the right columns: no flows
