@@ -374,8 +374,15 @@ def record_problem(r: tuple[Any, ...]) -> str | None:
     return None
 
 
+#: The fewest rows converted to columns at a time.  Converting a chunk costs about 2 ms whatever
+#: its size (pandas' time parsing, a dozen typed arrays): one record per chunk took 45 s for the
+#: demo's 15,000 records, where 4,096 rows held as tuples take a few hundred kilobytes.
+LEAST_CHUNK = 4096
+
+
 class ChunkBuilder:
-    """Resolve and intern rows, turning every ``chunk`` rows into typed column arrays.
+    """Resolve and intern rows, turning every ``chunk`` rows (at least ``least``: see
+    :data:`LEAST_CHUNK`) into typed column arrays.
 
     Endpoints are interned (one id per distinct raw endpoint, resolved once through the
     :class:`~k8sviz.flows.mapping.Mapper`) and so are the low-cardinality fields of a record
@@ -384,10 +391,10 @@ class ChunkBuilder:
     stable across chunks (no re-encoding at the end).
     """
 
-    def __init__(self, mapper: Mapper, report: Report, chunk: int = 100_000):
+    def __init__(self, mapper: Mapper, report: Report, chunk: int = 100_000, least: int = LEAST_CHUNK):
         self.mapper = mapper
         self.report = report
-        self.chunk = chunk
+        self.chunk = max(chunk, least)
         self.rows: list[tuple[Any, ...]] = []
         self.narrow: list[tuple[Any, ...]] = []
         self.n = 0
