@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._text import as_written
+from ._text import as_given, as_written
 from .errors import InputError, K8svizError, QueryError
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def require_flag(value: Any, where: str, name: str, error: type[Exception] = Que
     import numpy as np
 
     if not isinstance(value, bool | np.bool_):
-        raise error(f"{where}: {name} must be True or False, got {value!r}")
+        raise error(f"{where}: {name} must be True or False, got {as_given(value)}")
     return bool(value)
 
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import cast
 
-__all__ = ["SHOWN", "as_written", "clip", "counted", "kind_of", "md_cell", "number", "scalar"]
+__all__ = ["SHOWN", "as_given", "as_written", "clip", "counted", "kind_of", "md_cell", "number", "scalar"]
 
 
 def counted(n: int, noun: str, nouns: str | None = None) -> str:
@@ -118,6 +118,19 @@ def as_written(value: object, limit: int = SHOWN) -> str:
     parts: list[str] = []
     _write(value, parts, [max(limit, 8)], 0)
     return "".join(parts)
+
+
+def as_given(value: object, limit: int = SHOWN) -> str:
+    """A Python caller's argument for a message, in Python's words (``None``, ``True``, ``2.5``,
+    ``'tcp'``: the caller wrote Python, not YAML), cut as :func:`as_written` cuts: a level, a
+    protocol or a pod name of 10,000 characters was echoed whole, a screen of one letter."""
+    if isinstance(value, str):
+        return as_written(value, limit)
+    try:
+        text = repr(value)
+    except Exception:  # a repr that fails must not hide the message it is in
+        return f"<{type(value).__name__}>"
+    return _cut(" ".join(text.split()), max(limit, 8))
 
 
 def _write(value: object, out: list[str], budget: list[int], depth: int) -> None:

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._text import as_given
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -67,7 +69,8 @@ def setup(renderer: str = f"plotly_mimetype+{OFFLINE_RENDERER}") -> str:
         from .errors import InputError
 
         msg = (
-            f"renderer {renderer!r} loads plotly.js from the internet; use {OFFLINE_RENDERER!r} or 'notebook'"
+            f"renderer {as_given(renderer)} loads plotly.js from the internet; "
+            f"use {OFFLINE_RENDERER!r} or 'notebook'"
         )
         raise InputError(msg)
     _register()
@@ -106,7 +109,7 @@ def table(df: pd.DataFrame, max_rows: int | None = 20, *, columns: Sequence[str]
         raise InputError(f"table: df must be a DataFrame (an analysis' result), got {type(df).__name__}")
     if max_rows is not None:
         if not is_count(max_rows) or max_rows < 0:
-            raise InputError(f"table: max_rows must be a count of rows or None, not {max_rows!r}")
+            raise InputError(f"table: max_rows must be a count of rows or None, not {as_given(max_rows)}")
         max_rows = int(max_rows)
     if isinstance(columns, str):
         columns = [columns]

@@ -29,7 +29,7 @@ import orjson
 from ._files import atomic_write
 from ._gc import paused
 from ._shapes import shape_problem
-from ._text import as_written, clip, kind_of
+from ._text import as_given, as_written, clip, kind_of
 from ._version import __version__
 from .calico_objects import (
     CalicoPolicy,
@@ -2140,7 +2140,7 @@ def load(
     collected_at = _given_collected_at(collected_at)
     if cluster is not None and not isinstance(cluster, str):
         # an int was stored, and the file saved from it refused ("meta.cluster must be a string")
-        raise InputError(f"load: cluster must be a str, got {cluster!r}")
+        raise InputError(f"load: cluster must be a str, got {as_given(cluster)}")
     with paused():
         # The builder holds every raw object: it must be gone before the GC resumes, or the
         # first collection walks the whole parsed input.
@@ -2158,7 +2158,7 @@ def _given_collected_at(value: Any) -> str | None:
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if _rfc3339(value) is None:
         raise InputError(f"load: collected_at must be an RFC 3339 time such as 2024-05-01T10:00:00Z, "
-                         f"got {value!r}")
+                         f"got {as_given(value)}")
     return str(value)
 
 

@@ -578,3 +578,44 @@ def test_snapshot_and_reach_where_the_other_is_expected(demo, wrong):
         k8sviz.blast_radius(wrong if wrong is not None else snap, "shop/frontend")
     with pytest.raises(QueryError, match=r"^policy_inventory: snapshot must be a Snapshot"):
         k8sviz.policy_inventory(wrong)
+
+
+#: A name no cluster has, far longer than any message should repeat.
+LONG = "x" * 5000
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s, r, f: r.can_reach(LONG, "shop/frontend", 80),
+        lambda s, r, f: r.can_reach("shop/frontend", f"shop/{LONG}", 80),
+        lambda s, r, f: r.can_reach("shop/frontend", "shop/cartservice", 80, protocol=LONG),
+        lambda s, r, f: r.can_reach("shop/frontend", "shop/cartservice", LONG),
+        lambda s, r, f: r.explain(f"shop/{LONG}", "shop/frontend", 80),
+        lambda s, r, f: r.explain("shop/frontend", LONG, 80),
+        lambda s, r, f: r.posture(LONG, "ingress"),
+        lambda s, r, f: r.posture("shop/frontend", LONG),
+        lambda s, r, f: r.isolation(LONG),
+        lambda s, r, f: r.to_frame(LONG),
+        lambda s, r, f: k8sviz.blast_radius(r, f"{LONG}/frontend"),
+        lambda s, r, f: k8sviz.internet_paths(r, LONG),
+        lambda s, r, f: k8sviz.segmentation(s, r, ZONES, level=LONG),
+        lambda s, r, f: k8sviz.graph(s, r, level=LONG),
+        lambda s, r, f: k8sviz.reachability_diff(r, r, level=LONG),
+        lambda s, r, f: k8sviz.flow_edges(f, level=LONG),
+        lambda s, r, f: k8sviz.flow_edges(f, reporter=LONG),
+        lambda s, r, f: k8sviz.clock_skew(f, LONG),
+        lambda s, r, f: k8sviz.load_flows(k8sviz.demo_path("flows"), format=LONG),
+        lambda s, r, f: k8sviz.load(CLUSTER, cluster=[LONG]),
+        lambda s, r, f: k8sviz.network_figure(k8sviz.graph(s, r), layout=LONG),
+        lambda s, r, f: k8sviz.flow_timeline(f, freq=LONG),
+    ],
+)
+def test_a_long_name_is_cut_in_its_message(demo, flows, call):
+    # each repeated all 5,000 characters: a screen of x in a notebook
+    snap, reach = demo
+    with pytest.raises(K8svizError) as caught:
+        call(snap, reach, flows)
+    said = str(caught.value)
+    assert "x" * 81 not in said and len(said) < 600, said
+    assert "more characters)" in said or "..." in said, said

@@ -388,59 +388,12 @@ def test_each_allowed_site_still_names_a_python_type():
 #: write it, not Python's ``[True, None]``, cut short and on one line.
 REPR_SITES = {
     # A Python caller's argument of the wrong type or value: Python's words are right there
-    # (``level=None`` is "got None"), as for the type names above.
-    ("analysis/blast.py", "_check_args", "max_hops"),
-    ("analysis/controls.py", "controls_summary", "checked"),
-    ("analysis/diff.py", "reachability_diff", "level"),
-    ("analysis/graph.py", "graph", "max_edges"),
-    ("analysis/graph.py", "_start", "level"),
-    ("analysis/segmentation.py", "to_html", "max_rows"),
-    ("analysis/zones.py", "parse_date", "text"),  # today= that is no str: a Python caller's
-    ("analysis/zones.py", "assign", "level"),
-    ("flows/__init__.py", "load_flows", "format"),
-    ("flows/__init__.py", "load_flows", "chunk_size"),
-    ("flows/archive.py", "aggregate_flow_archive", "level"),
-    ("flows/archive.py", "aggregate_flow_archive", "memory_limit"),
-    ("flows/compare.py", "edge_records", "reporter"),
-    ("flows/compare.py", "flow_edges", "level"),
-    ("flows/compare.py", "_duration", "value"),
-    ("flows/compare.py", "flow_discrepancies", "sample"),
-    ("notebook.py", "setup", "renderer"),
-    ("notebook.py", "table", "max_rows"),
-    ("policy/posture.py", "peers", "limit"),
-    ("policy/reachability.py", "_resolve", "ref"),  # a ref that is no str; one that is is as_written
-    ("policy/reachability.py", "_atom", "protocol"),
-    ("policy/reachability.py", "_atom", "port"),
-    ("policy/reachability.py", "_pod", "pod_key"),  # likewise
-    ("policy/reachability.py", "posture", "pod_key"),
-    ("policy/reachability.py", "isolation", "level"),
-    ("policy/reachability.py", "_units", "level"),
-    ("policy/reachability.py", "_check_direction", "direction"),
-    ("report/_build.py", "_check_baseline_cluster", "baseline_cluster"),
-    ("report/_render.py", "figure_html", "div_id"),
-    ("snapshot.py", "load", "cluster"),
-    ("snapshot.py", "_given_collected_at", "value"),
-    ("sources/live.py", "snapshot_cluster", "concurrency"),
+    # (``level=None`` is "got None"), as for the type names above, cut by the site itself (the
+    # others go through k8sviz._text.as_given, which cuts them as as_written does).
     ("sources/live.py", "_check_timeout", "timeout"),
-    ("_checks.py", "require_flag", "value"),
-    ("analysis/segmentation.py", "segmentation", "level"),
-    ("flows/archive.py", "aggregate_flow_archive", "threads"),
-    ("report/_build.py", "collect", "generated_at"),
     ("snapshot.py", "_require_key", "value"),
-    ("viz/network.py", "_check_options", "seed"),
+    # synth runs as a script too and imports nothing of the package (as_given is k8sviz._text's).
     ("synth.py", "write_cluster", "fmt"),
-    ("viz/_common.py", "check_cap", "value"),
-    ("viz/_network_frame.py", "aggregated_figure", "by"),
-    ("viz/changes.py", "changes_figure", "top"),
-    ("viz/flows.py", "flow_sankey", "value"),
-    ("viz/flows.py", "flow_timeline", "freq"),
-    ("viz/html.py", "_rows", "value"),
-    ("viz/html.py", "csv_text_download", "element_id"),
-    ("viz/html.py", "csv_text_download", "filename"),
-    ("viz/html.py", "embedded_csv", "element_id"),
-    ("viz/matrix.py", "_matrix", "max_labels"),
-    ("viz/network.py", "network_figure", "aggregate"),
-    ("viz/network.py", "_check_drawing", "layout"),
     # A name Python looked up: module attribute errors, in Python's own form.
     ("__init__.py", "__getattr__", "name"),
     ("flows/__init__.py", "__getattr__", "__name__"),
@@ -455,7 +408,9 @@ REPR_SITES = {
     # No message: a key telling a reporter "-" from a missing one.
     ("flows/archive.py", "_label_rows", "_v(x)"),
     # as_written itself: a string quoted as repr quotes it (the house style), anything else a
-    # Python caller passed.
+    # Python caller passed; as_given, a Python caller's argument in Python's words (``None``),
+    # cut as as_written cuts.
+    ("_text.py", "as_given", "value"),
     ("_text.py", "_one", "value"),
     ("_text.py", "_one", "text"),
     ("_text.py", "_one", "text[:limit]"),
@@ -526,3 +481,13 @@ def test_each_allowed_repr_is_still_there():
     """An entry left behind when its code changed would let a new one in unseen."""
     sites = {(rel, fn, expr) for rel, fn, expr, _ in _repr_sites()}
     assert sites >= REPR_SITES, sorted(REPR_SITES - sites)
+
+
+def test_as_given_keeps_pythons_words_and_cuts_as_as_written_does():
+    from k8sviz._text import SHOWN, as_given, as_written
+
+    assert [as_given(v) for v in (None, True, 2.5, "tcp", ["a"])] == ["None", "True", "2.5", "'tcp'", "['a']"]
+    long = "p" * 10_000
+    assert as_given(long) == as_written(long) == f"{'p' * SHOWN!r}... (9,920 more characters)"
+    assert as_given([long]) == f"['{'p' * (SHOWN - 2)}..."
+    assert as_given(object()).startswith("<object object at ")

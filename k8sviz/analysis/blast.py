@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._text import as_written
+from .._text import as_given, as_written
 from ..model import PROTOCOLS
 from . import _ports
 from ._common import (
@@ -178,7 +178,7 @@ def _check_args(where: str, name: str, value: Any, max_hops: Any) -> None:
         msg = f"{where}: {name} must be a str such as 'namespace/workload', got {type(value).__name__}"
         raise QueryError(msg)
     if max_hops is not None and (not is_count(max_hops) or max_hops < 0):
-        msg = f"{where}: max_hops must be None or a whole number >= 0, got {max_hops!r}"
+        msg = f"{where}: max_hops must be None or a whole number >= 0, got {as_given(max_hops)}"
         raise QueryError(msg)
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .._text import as_given
+
 __all__ = ["CONTROLS", "FINDINGS", "REQUIREMENTS", "Control", "Finding", "controls_frame", "controls_summary"]
 
 
@@ -409,7 +411,7 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
     elif isinstance(checked, str) or not isinstance(checked, Iterable) or not all(
             isinstance(f, str) for f in checked):
         # a str was read as its characters
-        msg = f"controls_summary: checked must be a list of finding ids, got {checked!r}"
+        msg = f"controls_summary: checked must be a list of finding ids, got {as_given(checked)}"
         raise QueryError(msg)
     else:
         unknown = sorted(set(checked) - set(FINDINGS))

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._checks import one_of, require_flag
+from .._text import as_given
 from ..cilium_objects import services_named
 from ..errors import QueryError
 from ..model import PROTOCOLS
@@ -103,7 +104,7 @@ def reachability_diff(
     import pandas as pd
 
     if not one_of(level, ("pod", "workload")):
-        msg = f"level must be pod or workload, not {level!r}"
+        msg = f"level must be pod or workload, not {as_given(level)}"
         raise QueryError(msg)
     require_flag(rules, "reachability_diff", "rules")
     for r in (before, after):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._checks import is_count, one_of, require_flag, require_flows, snapshot_and_reach
 from .._gc import pausing
+from .._text import as_given
 from ._common import (
     INTERNET,
     SYSTEM_NAMESPACES,
@@ -160,7 +161,7 @@ def graph(
             # (a "2e6" from a widget was a TypeError in the comparison, 2.5 a silent cap)
             from ..errors import QueryError
 
-            msg = f"graph: max_edges must be a count of edges (0 or more) or None, not {max_edges!r}"
+            msg = f"graph: max_edges must be a count of edges (0 or more) or None, not {as_given(max_edges)}"
             raise QueryError(msg)
         max_edges = int(max_edges)
     G, nodes = _start(snapshot, level, zones, services)
@@ -226,7 +227,7 @@ def _start(snapshot: Snapshot, level: str, zones: Any, services: bool) -> tuple[
     if not one_of(level, ("workload", "pod")):
         from ..errors import QueryError
 
-        msg = f"level must be 'workload' or 'pod', not {level!r}"
+        msg = f"level must be 'workload' or 'pod', not {as_given(level)}"
         raise QueryError(msg)
     zones = load_zones(zones) if zones is not None else None
     if zones is not None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._checks import one_of, snapshot_and_reach
+from .._text import as_given
 from . import _ports
 from ._common import (
     _engine_codes,
@@ -235,7 +236,8 @@ class Segmentation:
 
         if max_rows is not None:
             if not is_count(max_rows) or max_rows < 0:
-                msg = f"Segmentation.to_html: max_rows must be a count of rows or None, not {max_rows!r}"
+                msg = ("Segmentation.to_html: max_rows must be a count of rows or None, "
+                       f"not {as_given(max_rows)}")
                 raise QueryError(msg)
             max_rows = int(max_rows)
         v = self.violations
@@ -681,7 +683,7 @@ def segmentation(
     if not one_of(level, ("pod", "workload")):
         from ..errors import QueryError
 
-        raise QueryError(f"segmentation: level must be 'pod' or 'workload', got {level!r}")
+        raise QueryError(f"segmentation: level must be 'pod' or 'workload', got {as_given(level)}")
     warn_empty_zones(zones, snapshot)
     reach = get_reach(snapshot, reach)
     edges = live_edge_frame(reach, level)  # pods that ran to completion connect nothing

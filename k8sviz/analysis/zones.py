@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._checks import one_of, path_problem, require_snapshot, type_name
-from .._text import as_written, kind_of, scalar
+from .._text import as_given, as_written, kind_of, scalar
 from ..errors import InputError, PolicyError, ZoneError
 from ..model import LabelSelector, Pod
 from . import _ports
@@ -174,7 +174,7 @@ def parse_date(text: object, what: str = "today") -> dt.date:
         # Python's "Invalid isoformat string" only repeats the text; a range error says more.
         detail = "" if reason.startswith("Invalid isoformat") else f" ({reason})"
         raise InputError(f"{what} {as_written(text)} is not a date{detail}; write YYYY-MM-DD")
-    raise InputError(f"{what} must be a date or YYYY-MM-DD text, not {type(text).__name__} {text!r}")
+    raise InputError(f"{what} must be a date or YYYY-MM-DD text, not {type(text).__name__} {as_given(text)}")
 
 
 def resolve_today(today: dt.date | str | None, snapshot: Snapshot | None = None) -> dt.date:
@@ -373,7 +373,7 @@ class Zones:
         if not one_of(level, ("workload", "pod")):
             from ..errors import QueryError
 
-            raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
+            raise QueryError(f"level must be 'pod' or 'workload', got {as_given(level)}")
         return self.workload_zones(snapshot) if level == "workload" else self.pod_zones(snapshot)
 
     # ------------------------------------------------------------------ intent

@@ -24,6 +24,7 @@ import numpy as np
 from .._checks import is_input_dir
 from .._files import each_once
 from .._gc import paused
+from .._text import as_given
 from .._warnings import outside_stacklevel
 from ..errors import InputError
 from ._table import (
@@ -296,10 +297,10 @@ def load_flows(
 
     require_paths(paths, "load_flows")
     if format not in ("auto", "hubble", "calico", "goldmane", "csv"):
-        msg = f"format must be auto, hubble, calico, goldmane or csv, not {format!r}"
+        msg = f"format must be auto, hubble, calico, goldmane or csv, not {as_given(format)}"
         raise InputError(msg)
     if chunk_size.__class__ is not int or chunk_size < 1:
-        msg = f"chunk_size must be a positive whole number of rows, not {chunk_size!r}"[:200]
+        msg = f"chunk_size must be a positive whole number of rows, not {as_given(chunk_size)}"[:200]
         raise InputError(msg)
     snap = _load_snapshot(snapshot)
     report = Report()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from .._checks import is_count, one_of, require_paths, type_name
+from .._text import as_given
 from ..errors import InputError
 from ._table import Report, head
 from .calico import _PROTO
@@ -883,7 +884,7 @@ def aggregate_flow_archive(
     from .mapping import Mapper
 
     if not one_of(level, ("workload", "namespace")):
-        msg = f"level must be workload or namespace, not {level!r}"
+        msg = f"level must be workload or namespace, not {as_given(level)}"
         raise InputError(msg)
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -893,9 +894,10 @@ def aggregate_flow_archive(
     paths = list(paths)
     require_paths(tuple(paths), "aggregate_flow_archive")
     if not isinstance(memory_limit, str):
-        raise InputError(f"{_MEMORY_LIMIT}, got {memory_limit!r}")
+        raise InputError(f"{_MEMORY_LIMIT}, got {as_given(memory_limit)}")
     if threads is not None and (not is_count(threads) or threads < 1):
-        msg = f"aggregate_flow_archive: threads must be a whole number of at least 1 or None, got {threads!r}"
+        msg = ("aggregate_flow_archive: threads must be a whole number of at least 1 or None, "
+               f"got {as_given(threads)}")
         raise InputError(msg)
     files = _files(paths, parquet=True)
     # Each file by its place in load_flows' order of files (see _KEYS): the order of its records
@@ -947,7 +949,7 @@ def aggregate_flow_archive(
         )
     except duckdb.Error as e:  # a size DuckDB cannot read ("1 gig"): its own exception class
         shutil.rmtree(spill, ignore_errors=True)
-        raise InputError(f"{_MEMORY_LIMIT}, got {memory_limit!r} ({e})") from None
+        raise InputError(f"{_MEMORY_LIMIT}, got {as_given(memory_limit)} ({e})") from None
     parts: list[tuple[str, pd.DataFrame]] = []
     hubble_parts: dict[int, tuple[str, str]] = {}  # the parts of Hubble JSON: their format and spelling
     try:
@@ -998,7 +1000,8 @@ def aggregate_flow_archive(
         _place_ties(con, hubble_parts, names)
         _count_once(parts, _counted_elsewhere(con))
     except duckdb.OutOfMemoryException as e:
-        msg = (f"DuckDB ran out of memory (memory_limit={memory_limit!r}, threads={threads or 'all'}): "
+        msg = (f"DuckDB ran out of memory (memory_limit={as_given(memory_limit)}, "
+               f"threads={threads or 'all'}): "
                f"give a larger memory_limit or fewer threads ({_first_line(e)})")
         raise InputError(msg, source=", ".join(sources)) from e
     finally:

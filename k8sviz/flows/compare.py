@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import one_of, require_flag
-from .._text import counted
+from .._text import as_given, counted
 from ..errors import InputError
 
 __all__ = [
@@ -304,7 +304,7 @@ def edge_records(
     if reporter is not None:
         # in any case, as a protocol is ("SRC" matched no record and left an empty table)
         if not isinstance(reporter, str) or reporter.lower() not in ("src", "dst"):
-            raise InputError(f"reporter must be 'src', 'dst' or None, not {reporter!r}")
+            raise InputError(f"reporter must be 'src', 'dst' or None, not {as_given(reporter)}")
         f = f[(f["reporter"] == reporter.lower()) | f["reporter"].isna()]
     return f
 
@@ -374,7 +374,7 @@ def flow_edges(
     flows = _check(flows, "flow_edges")
     require_flag(replies, "flow_edges", "replies", InputError)
     if not one_of(level, ("workload", "namespace", "pod")):
-        msg = f"level must be workload, namespace or pod, not {level!r}"
+        msg = f"level must be workload, namespace or pod, not {as_given(level)}"
         raise InputError(msg)
     f = edge_records(flows, replies=replies, reporter=reporter)
     info = {"unknown_direction_records": 0 if replies else int(unknown_direction(flows).sum())}
@@ -462,7 +462,8 @@ def _duration(name: str, value: Any) -> pd.Timedelta:
     pandas cannot read."""
     import datetime as dt
 
-    bad = f"clock_skew: {name} must be a duration such as '2s' or '10min' (or a Timedelta), got {value!r}"
+    bad = (f"clock_skew: {name} must be a duration such as '2s' or '10min' (or a Timedelta), "
+           f"got {as_given(value)}")
     if isinstance(value, dt.timedelta | np.timedelta64):
         out = pd.Timedelta(value)
     elif isinstance(value, str):
@@ -806,7 +807,8 @@ def flow_discrepancies(flows: pd.DataFrame, reach: Any, *, sample: int = 3) -> p
     snapshot = getattr(reach, "snapshot", None)
     require_flows(flows, "flow_discrepancies", snapshot if hasattr(snapshot, "sha256") else None)
     if not is_count(sample) or sample < 0:
-        raise InputError(f"flow_discrepancies: sample must be a count of records (0 or more), not {sample!r}")
+        raise InputError("flow_discrepancies: sample must be a count of records (0 or more), "
+                         f"not {as_given(sample)}")
     sample = int(sample)
     f = _not_replies(flows)
     f = f[f["verdict"].isin(["allowed", "denied"])]

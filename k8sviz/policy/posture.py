@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._checks import is_count
-from .._text import counted
+from .._text import as_given, counted
 from ..calico_objects import policy_selects
 from ..errors import QueryError
 from .engine import _decide
@@ -273,7 +273,7 @@ class PostureTable:
             # Checked first, for every side: a negative limit sliced from the end and True
             # counted as 1, both silently; a float or a "3" failed deep inside as a TypeError.
             if not is_count(limit) or limit < 0:
-                msg = f"PostureTable.peers: limit must be None or a whole number >= 0, got {limit!r}"
+                msg = f"PostureTable.peers: limit must be None or a whole number >= 0, got {as_given(limit)}"
                 raise QueryError(msg)
             limit = int(limit)
         if not side.open_bits:

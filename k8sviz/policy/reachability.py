@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 
 from .._checks import one_of
-from .._text import as_written, counted
+from .._text import as_given, as_written, counted
 from ..calico_objects import CalicoPolicy, policy_selects
 from ..cilium_objects import CiliumPolicy
 from ..errors import QueryError
@@ -484,7 +484,7 @@ class Reachability:
         """Entities behind an endpoint: a pod, a workload's pods, or the owner of an IP."""
         if not isinstance(ref, str) or not ref:
             raise QueryError(f"{what} must be 'namespace/pod', 'namespace/workload' or an IP address, got "
-                             f"{ref!r}")
+                             f"{as_given(ref)}")
         if "/" in ref and ref in self._pod_index:
             return [self._pod_index[ref]]
         if "/" in ref:
@@ -531,13 +531,13 @@ class Reachability:
 
     def _atom(self, port: int | str, protocol: str) -> int:
         if not isinstance(protocol, str) or protocol.upper() not in PROTOCOLS:
-            raise QueryError(f"invalid protocol {protocol!r} (expected TCP, UDP or SCTP)")
+            raise QueryError(f"invalid protocol {as_given(protocol)} (expected TCP, UDP or SCTP)")
         if isinstance(port, str) and port.isdigit():
             port = int(port)
         elif isinstance(port, numbers.Integral) and not isinstance(port, bool):
             port = int(port)  # numpy's integers, as a DataFrame's port column gives them
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= MAX_PORT:
-            raise QueryError(f"invalid port {port!r} (expected a number from 1 to 65535)")
+            raise QueryError(f"invalid port {as_given(port)} (expected a number from 1 to 65535)")
         return self.ports.atom(protocol.upper(), port)
 
     def _bit(self, a: int, b: int, atom: int, node: str | None = None) -> bool:
@@ -838,7 +838,7 @@ class Reachability:
         i = self._pod_index.get(pod_key) if isinstance(pod_key, str) else None
         if i is None:
             if not isinstance(pod_key, str):
-                raise QueryError(f"pod must be 'namespace/name', got {pod_key!r}")
+                raise QueryError(f"pod must be 'namespace/name', got {as_given(pod_key)}")
             pods = sorted(p.key for p in self.snapshot.pods if p.workload_key == pod_key)
             if pods:  # the quick start's names are workloads; these queries take a pod
                 more = f" ... ({len(pods)} pods)" if len(pods) > 3 else ""
@@ -909,7 +909,7 @@ class Reachability:
         """
         direction = _check_direction(direction)
         if not isinstance(pod_key, str):
-            raise QueryError(f"pod must be 'namespace/name', got {pod_key!r}")
+            raise QueryError(f"pod must be 'namespace/name', got {as_given(pod_key)}")
         return self._postures().posture(self._ends.pods[self._pod(pod_key)], direction)
 
     def isolation(self, level: Level = "pod") -> pd.DataFrame:
@@ -933,7 +933,7 @@ class Reachability:
         shortcut judges isolated evaluates their rules in full, once.
         """
         if not one_of(level, ("pod", "workload")):
-            raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
+            raise QueryError(f"level must be 'pod' or 'workload', got {as_given(level)}")
         return self._postures().frame(level)
 
     # ------------------------------------------------------------------ tables
@@ -1188,7 +1188,7 @@ class Reachability:
                                             np.ndarray, np.ndarray]:
         """Per level: entity -> unit, unit names/namespaces/types, and class -> units (CSR with counts)."""
         if not one_of(level, ("pod", "workload")):
-            raise QueryError(f"level must be 'pod' or 'workload', got {level!r}")
+            raise QueryError(f"level must be 'pod' or 'workload', got {as_given(level)}")
         cache = self.__dict__.setdefault("_unit_cache", {})
         if level in cache:
             return cache[level]
@@ -1441,7 +1441,7 @@ def _check_direction(direction: object) -> str:
     """``direction`` lower-cased (``"Ingress"`` as policyTypes spells it is ``"ingress"``, as a
     protocol ``"tcp"`` is ``"TCP"``), else a QueryError."""
     if not isinstance(direction, str) or direction.lower() not in ("ingress", "egress"):
-        raise QueryError(f"direction must be 'ingress' or 'egress', got {direction!r}")
+        raise QueryError(f"direction must be 'ingress' or 'egress', got {as_given(direction)}")
     return direction.lower()
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .._checks import is_input_dir, require_flag, require_flows, require_paths
 from .._files import each_once
-from .._text import as_written, counted
+from .._text import as_given, as_written, counted
 from ..errors import InputError, K8svizError
 from ..policy.admin import policy_ref
 from ..snapshot import UNNAMED
@@ -190,7 +190,7 @@ def collect(
     require_flag(ipblocks_match_pods, "report", "ipblocks_match_pods", ReportError)
     if generated_at is not None and (not isinstance(generated_at, str | dt.datetime) or generated_at == ""):
         # a number was written into the report as its date
-        msg = f"report: generated_at must be a datetime or a time as text, got {generated_at!r}"
+        msg = f"report: generated_at must be a datetime or a time as text, got {as_given(generated_at)}"
         raise ReportError(msg)
     if reach is not None and ipblocks_match_pods and not getattr(reach, "ipblocks_match_pods", False):
         msg = "ipblocks_match_pods=True, but the reach given was computed without it"
@@ -563,7 +563,7 @@ def _check_baseline_cluster(baseline: Any, baseline_cluster: Any) -> None:
     if baseline_cluster is None:
         return
     if not isinstance(baseline_cluster, str):
-        raise ReportError(f"baseline_cluster must be a str, got {baseline_cluster!r}")
+        raise ReportError(f"baseline_cluster must be a str, got {as_given(baseline_cluster)}")
     if baseline is None:
         raise ReportError("baseline_cluster names the baseline's cluster: give baseline too")
     if isinstance(baseline, Snapshot):

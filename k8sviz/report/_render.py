@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from .._text import counted, number
+from .._text import as_given, counted, number
 from .._version import __version__
 from ..viz import (
     changes_figure,
@@ -96,7 +96,7 @@ def figure_html(fig: Any, div_id: str) -> Markup:
     string from the cluster can close the script element; this is checked, not assumed.
     """
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", div_id):
-        msg = f"invalid figure id {div_id!r}"
+        msg = f"invalid figure id {as_given(div_id)}"
         raise ReportError(msg)
     out = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOTLY_CONFIG)
     # the fragment is <div>...<script>...JSON...</script></div>: exactly one closing tag

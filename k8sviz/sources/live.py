@@ -34,7 +34,7 @@ from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 from .._checks import is_count, path_problem, require_flag, type_name
-from .._text import as_written, counted, kind_of, scalar
+from .._text import as_given, as_written, counted, kind_of, scalar
 from .._warnings import outside_stacklevel
 from ..errors import LiveError
 from ..model import LoadWarning
@@ -1764,7 +1764,7 @@ def snapshot_cluster(
     :data:`MAX_ATTEMPTS` tries of a request that fails with 408/429/5xx or a dropped connection.
     """
     if not is_count(concurrency) or concurrency < 1:
-        msg = f"concurrency must be a whole number of at least 1, got {concurrency!r}"
+        msg = f"concurrency must be a whole number of at least 1, got {as_given(concurrency)}"
         raise LiveError(msg)
     concurrency = int(concurrency)
     _check_arguments(kubeconfig, context, in_cluster, cluster, progress)

@@ -8,6 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from .._text import as_given
 from ..analysis import _ports
 
 __all__ = [
@@ -113,7 +114,7 @@ def check_cap(value: Any, name: str, what: str, least: int) -> int | None:
         return int(value)
     from ..errors import InputError
 
-    raise InputError(f"{name} must be a count of {what} ({least} or more) or None, not {value!r}")
+    raise InputError(f"{name} must be a count of {what} ({least} or more) or None, not {as_given(value)}")
 
 
 def require_frame(value: Any, where: str, name: str, source: str, columns: tuple[str, ...] = ()) -> None:

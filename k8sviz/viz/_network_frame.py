@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._gc import pausing
+from .._text import as_given
 from ..analysis._common import object_ids, port_text
 from .network import (
     MAX_DRAWN_GROUPS,
@@ -293,7 +294,7 @@ def aggregated_figure(
     if by not in ("namespace", "zone"):
         from ..errors import InputError
 
-        msg = f"aggregate must be 'namespace' or 'zone', not {by!r}"
+        msg = f"aggregate must be 'namespace' or 'zone', not {as_given(by)}"
         raise InputError(msg)
     nodes, edges = aggregated_rows(G, allowed, by=by, violations=violations)
     return _draw(nodes, edges, aggregate=by, max_edges=max_edges, max_groups=max_groups)

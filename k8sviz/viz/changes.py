@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .._checks import is_count, require_title
+from .._text import as_given
 from ..errors import InputError
 from ._common import empty_figure, esc, find_column, new_figure, require_frame
 
@@ -33,7 +34,8 @@ def changes_figure(changes: pd.DataFrame, *, title: str | None = None, top: int 
     if top is not None:
         if not is_count(top) or top < 0:
             # (a negative top was a slice from the end: every pair but the last ones)
-            raise InputError(f"changes_figure: top must be a count of namespace pairs or None, not {top!r}")
+            raise InputError("changes_figure: top must be a count of namespace pairs or None, "
+                             f"not {as_given(top)}")
         top = int(top)
     title = title or "Connection changes by namespace pair"
     if changes is None or len(changes) == 0:

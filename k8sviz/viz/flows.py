@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .._checks import require_title
+from .._text import as_given
 from ._common import VERDICT_COLORS, empty_figure, esc, find_column, new_figure, require_frame
 
 __all__ = ["flow_sankey", "flow_timeline"]
@@ -36,7 +37,8 @@ def flow_sankey(
     if value is not None and value not in cols:  # a KeyError from pandas
         from ..errors import InputError
 
-        raise InputError(f"flow_sankey: value {value!r} is no column of the table (it has {', '.join(cols)})")
+        raise InputError(f"flow_sankey: value {as_given(value)} is no column of the table "
+                         f"(it has {', '.join(cols)})")
     v = value or find_column(cols, *_VALUE_COLUMNS, required=False)
     verdict = "verdict" if "verdict" in cols else None
     keys = [s, d] + ([verdict] if verdict else [])
@@ -139,7 +141,7 @@ def flow_timeline(flows: pd.DataFrame, *, freq: str | None = None, title: str | 
             from ..errors import InputError
 
             raise InputError(f"flow_timeline: freq must be a pandas frequency such as '1min' or '1h', "
-                             f"got {freq!r}") from None
+                             f"got {as_given(freq)}") from None
     work["bin"] = work["time"].dt.floor(freq)
     counts = work.groupby(["bin", "verdict"], sort=True).size().unstack(fill_value=0)
     fig = new_figure(title, barmode="stack")

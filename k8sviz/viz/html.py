@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from .._text import as_given
+
 __all__ = ["CSV_DOWNLOAD_JS", "EMPTY_SAYS_NONE", "GZIP_FROM_CHARS", "HTML", "csv_download", "csv_head",
            "csv_text", "csv_text_download", "csv_value", "embedded_csv", "slug", "table_html"]
 
@@ -200,7 +202,7 @@ def _rows(value: Any, name: str) -> int | None:
     if not is_count(value) or value < 0:
         from ..errors import InputError
 
-        raise InputError(f"table_html: {name} must be a count of rows or None, not {value!r}")
+        raise InputError(f"table_html: {name} must be a count of rows or None, not {as_given(value)}")
     return int(value)
 
 
@@ -416,10 +418,10 @@ def csv_download(df: pd.DataFrame, *, element_id: str, filename: str, label: str
 def csv_text_download(text: str, *, element_id: str, filename: str, label: str) -> str:
     """:func:`csv_download` of CSV text already made (e.g. the first rows :func:`csv_head` wrote)."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", element_id):
-        msg = f"invalid element id {element_id!r}"
+        msg = f"invalid element id {as_given(element_id)}"
         raise ValueError(msg)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", filename):
-        msg = f"invalid file name {filename!r}"
+        msg = f"invalid file name {as_given(filename)}"
         raise ValueError(msg)
     encoding = ""
     if len(text) >= GZIP_FROM_CHARS:
@@ -441,7 +443,7 @@ def embedded_csv(page: str, element_id: str) -> str:
     opening = f'<script type="application/json" id="{re.escape(element_id)}"'
     m = re.search(opening + r'( data-encoding="gzip")?>(.*?)</script>', page, re.S)
     if m is None:
-        msg = f"no CSV element {element_id!r} in the page"
+        msg = f"no CSV element {as_given(element_id)} in the page"
         raise KeyError(msg)
     text: str = json.loads(m.group(2))
     if m.group(1):

@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .._checks import is_count, require_flag, require_title
+from .._text import as_given
 from ..analysis._common import first_seen, object_ids
 from ..errors import InputError
 from ._common import (
@@ -248,7 +249,7 @@ def _matrix(
         from ..errors import InputError
 
         # ("3" was a TypeError from the comparison below)
-        raise InputError(f"max_labels must be a count of labels (1 or more), not {max_labels!r}")
+        raise InputError(f"max_labels must be a count of labels (1 or more), not {as_given(max_labels)}")
     max_labels = int(max_labels)
     title = title or "Allowed connections (rows: source, columns: destination)"
     if reach_frame is None or len(reach_frame) == 0:

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from .._checks import one_of, type_name
 from .._gc import pausing
-from .._text import as_written
+from .._text import as_given, as_written
 from ..analysis._common import first_seen, object_ids
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
 from ._common import NO_ZONE, check_cap, esc, fmt_labels, fmt_list, merged_labels, new_figure, zone_colors
@@ -879,7 +879,7 @@ def network_figure(
         if aggregate not in ("namespace", "zone"):
             from ..errors import InputError
 
-            msg = f"aggregate must be 'namespace', 'zone' or None, not {aggregate!r}"
+            msg = f"aggregate must be 'namespace', 'zone' or None, not {as_given(aggregate)}"
             raise InputError(msg)
         nodes, edges = _aggregate(nodes, edges, aggregate)
     return _draw(
@@ -912,7 +912,7 @@ def _check_options(seed: Any, title: Any, webgl: Any, services: Any, collapse_ex
     from ..errors import InputError
 
     if not is_count(seed):
-        raise InputError(f"network_figure: seed must be a whole number, got {seed!r}")
+        raise InputError(f"network_figure: seed must be a whole number, got {as_given(seed)}")
     require_title(title, "network_figure")
     if webgl is not None:
         require_flag(webgl, "network_figure", "webgl", InputError)
@@ -937,7 +937,7 @@ def _check_drawing(
         raise InputError(f"show: {', '.join(map(repr, unknown))} is no edge category "
                          f"(any of {', '.join(_SHOW)})")
     if not one_of(layout, _LAYOUTS):
-        raise InputError(f"layout must be 'grouped', 'spring' or 'circular', not {layout!r}")
+        raise InputError(f"layout must be 'grouped', 'spring' or 'circular', not {as_given(layout)}")
     height = check_cap(height, "height", "pixels", 10)
     if violations is None or hasattr(violations, "columns"):
         return shown, violations, height
