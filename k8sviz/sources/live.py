@@ -30,7 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from .._checks import is_count, path_problem, require_flag, type_name
@@ -540,6 +540,20 @@ class _Broken(Exception):
         self.retry = retry
         #: The deadline passed: the server may be working, only slower than the timeout allows.
         self.slow = slow
+
+
+class _Read(NamedTuple):
+    """One list, read to its end."""
+
+    items: list[dict[str, Any]]
+    resource_version: str
+    #: SHA-256 of its pages, as they came.
+    sha256: str
+    #: ``(announced, received)`` when the pages after the first held another number of items
+    #: than the first page's ``metadata.remainingItemCount`` announced; None when they held that
+    #: many, or nothing was announced (one page, or a server that does not count: see
+    #: :func:`_miscount_warning`).
+    miscount: tuple[int, int] | None = None
 
 
 class _Unreachable(Exception):
@@ -1200,21 +1214,27 @@ class _Reader:
             raise LiveError(msg)
         return names
 
-    def list_all(self, res: Resource, path: str) -> tuple[list[dict[str, Any]], str, str]:
-        """All items of one list (paged); returns ``(items, resourceVersion, sha256 of the pages)``."""
+    def list_all(self, res: Resource, path: str) -> _Read:
+        """All items of one list (paged), its resourceVersion, the SHA-256 of its pages, and
+        whether its pages held the items its first page announced (see :class:`_Read`)."""
         try:
             return self._list_all(res, path)
         except BaseException:
             self.progress.abandon(res.key)
             raise
 
-    def _list_all(self, res: Resource, path: str) -> tuple[list[dict[str, Any]], str, str]:
+    def _list_all(self, res: Resource, path: str) -> _Read:
         for restart in (False, True):
             items: list[dict[str, Any]] = []
             digest = hashlib.sha256()
             token: str | None = None
             # Tokens given so far: one given again would page in a circle, forever.
             tokens: set[str] = set()
+            # The first page's remainingItemCount, and whether every page since was of the first
+            # page's resourceVersion (one consistent list), for the count check at the end.
+            announced: int | None = None
+            first_rv: str | None = None
+            first, consistent = 0, True
             while True:
                 query: list[tuple[str, Any]] = [("limit", PAGE_SIZE)]
                 if token:
@@ -1241,13 +1261,20 @@ class _Reader:
                 if isinstance(got, str):
                     msg = f"GET {path}: the response is not a Kubernetes list ({got})"
                     raise LiveError(msg)
-                page, token, rv = got
+                page, token, rv, remaining = got
+                if first_rv is None:
+                    first_rv, announced, first = rv, remaining, len(page)
+                else:
+                    consistent = consistent and rv == first_rv
                 digest.update(data)
                 items.extend(page)
                 self.progress.update(res.key, len(items))
                 if token is None:
                     self.progress.done_list(res.key, len(items))
-                    return items, rv, digest.hexdigest()
+                    miscount = None
+                    if announced is not None and consistent and len(items) - first != announced:
+                        miscount = (announced, len(items) - first)
+                    return _Read(items, rv, digest.hexdigest(), miscount)
                 if token in tokens or len(tokens) + 1 >= MAX_PAGES:
                     why = ("gave a continue token it had given before, so paging would never end"
                            if token in tokens else
@@ -1260,9 +1287,9 @@ class _Reader:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _list_page(data: bytes) -> tuple[list[dict[str, Any]], str | None, str] | str:
-    """``(items, continue token or None, resourceVersion)`` of one page of a list, or why the
-    page is no list (in plain words)."""
+def _list_page(data: bytes) -> tuple[list[dict[str, Any]], str | None, str, int | None] | str:
+    """``(items, continue token or None, resourceVersion, remainingItemCount or None)`` of one
+    page of a list, or why the page is no list (in plain words)."""
     try:
         doc = _loads(data)
     except ValueError as e:
@@ -1298,7 +1325,7 @@ def _list_page(data: bytes) -> tuple[list[dict[str, Any]], str | None, str] | st
     if not token and remaining:
         # The last page would have been taken for the end: the rest silently missing.
         return f"it says {remaining:,} more items remain but gives no continue token to read them"
-    return page, token or None, rv or ""
+    return page, token or None, rv or "", remaining
 
 
 # ------------------------------------------------------------------------------------------
@@ -1357,7 +1384,29 @@ def _documents_wanted(served: set[str] | None) -> list[str]:
 
 #: What listing one resource in one scope gave: its items, resourceVersion and SHA-256, or
 #: the refusal.
-_Listed = tuple[str | None, str, "tuple[list[dict[str, Any]], str, str] | _Denied"]
+_Listed = tuple[str | None, str, "_Read | _Denied"]
+
+
+def _miscount_warning(res: Resource, namespace: str | None, announced: int, received: int) -> str:
+    """The warning for a list whose pages after the first held ``received`` items where its first
+    page announced ``announced`` (``metadata.remainingItemCount``).
+
+    kube-apiserver counts them exactly for a list without selectors (``PrepareContinueToken`` in
+    its storage, from etcd or its watch cache alike: the items from the page's start, at the
+    list's revision, less the page's limit), and each continue page is read at that revision
+    (ListMeta: "the resourceVersion ... will be identical to the value in the first response"):
+    a consistent list read to its end holds that many.  Fewer is a
+    list that lost objects on the way (a broken aggregated API, proxy or server); more, pages that
+    are not the list the server counted.  The API calls the count an estimate that clients should
+    not rely on (other servers may estimate it), so this is a warning, not an error.
+    """
+    scope = f" in namespace {namespace}" if namespace else ""
+    gap = (f"{announced - received:,} fewer" if received < announced else
+           f"{received - announced:,} more, so they are not the list the server counted")
+    return (f"the list of {res.key}{scope} did not hold the items the API server announced: its first page "
+            f"said {counted(announced, 'more item')} would follow (metadata.remainingItemCount), the pages "
+            f"after it held {received:,} ({gap}); the snapshot may be missing {res.key}: take it again, "
+            "and if it recurs, check the proxy or aggregated API in the way")
 
 
 def _fetch(reader: _Reader, res: Resource, namespaces: Sequence[str] | None) -> list[_Listed] | None:
@@ -1422,9 +1471,13 @@ def _collect(
                     reader.progress.aside(partial(log_refusal, message))
             state = "forbidden"
             continue
-        items, rv, sha = got
+        items, rv, sha, miscount = got
         if ns and listed_in is not None:
             listed_in.add(ns)
+        if miscount is not None:
+            message = _miscount_warning(res, ns, *miscount)
+            builder.warn(LoadWarning("list-count-mismatch", message, f"GET {path}"))
+            reader.progress.aside(partial(log.warning, "GET %s: %s", path, message))
         inputs.append({"path": f"{reader.host}{path}", "sha256": sha, "resourceVersion": rv})
         gv = res.group_version
         for i, item in enumerate(items):

@@ -6,7 +6,10 @@ It serves recorded objects the way kube-apiserver does, enough for a read-only c
 * lists at ``/api/v1/<plural>``, ``/apis/<g>/<v>/<plural>`` and their
   ``.../namespaces/<ns>/<plural>`` forms, as *typed* lists for built-in groups (items carry no
   ``kind``/``apiVersion``) and unstructured lists for custom resources;
-* ``limit``/``continue`` paging with opaque tokens and ``metadata.remainingItemCount``;
+* ``limit``/``continue`` paging with opaque tokens and ``metadata.remainingItemCount`` on every
+  page but the last, the items after that page, as kube-apiserver counts them (etcd's count at
+  the list's revision less the page's limit; it sends none for a list with selectors, which
+  this server does not take);
 * ``Status`` errors: 401 (wrong bearer token), 403 (per-resource RBAC), 404 (unknown path or
   group), 405 (any verb but GET), 410 (expired continue token), and injected faults (any
   status: 408, 429, 5xx...) with the headers given (``Retry-After``, ``Connection: close``);
@@ -197,6 +200,12 @@ class FakeAPIServer:
         self.bodies: dict[str, bytes] = {}
         #: path -> how many continue tokens to reject with 410 Gone.
         self.expire: dict[str, int] = {}
+        #: path -> how many items to leave out of its continue pages (from the first on), though
+        #: its pages' remainingItemCount counted them: a server or proxy losing objects mid-list.
+        self.lose: dict[str, int] = {}
+        #: Send ``remainingItemCount`` (False: none, as servers before Kubernetes 1.15, or an
+        #: aggregated API that does not count).
+        self.count_remaining = True
         #: path -> seconds to stall before answering (to exercise client timeouts).
         self.delay: dict[str, float] = {}
         #: Answer 403 to ``GET /apis`` (discovery not readable).
@@ -458,9 +467,17 @@ class FakeAPIServer:
         meta: dict[str, Any] = {"resourceVersion": rv}
         if end < len(items):
             meta["continue"] = base64.urlsafe_b64encode(_dumps({"rv": rv, "start": end})).decode()
-            meta["remainingItemCount"] = len(items) - end
+            if self.count_remaining:
+                meta["remainingItemCount"] = len(items) - end
+        page = items[start:end]
+        if token:
+            with self._lock:
+                lost = min(self.lose.get(req.path, 0), len(page))
+                if lost:
+                    self.lose[req.path] -= lost
+            page = page[lost:]
         head = _dumps({"kind": f"{lst.kind}List", "apiVersion": gv, "metadata": meta})
-        body = head[:-1] + b',"items":[' + b",".join(t[2] for t in items[start:end]) + b"]}"
+        body = head[:-1] + b',"items":[' + b",".join(t[2] for t in page) + b"]}"
         return 200, {}, body
 
     def _group_list(self) -> bytes:
