@@ -5,7 +5,8 @@ for a ``tokenFile``, ``binascii.Error`` for ``certificate-authority-data`` that 
 with ``File does not exist: PATH`` naming no field, with an ``ssl`` error once it connects
 ("cannot reach the API server: [X509: NO_CERTIFICATE_OR_CRL_FOUND]" for a CA file that holds
 no certificate), or not at all: a context naming a user the kubeconfig does not have is taken
-as no credentials, and the API server then answers 401.  Checked here, each is one
+as no credentials, and a token YAML read as a number is sent as ``Bearer 5``; the API server
+then answers 401.  Checked here, each is one
 :class:`~k8sviz.errors.LiveError` naming the kubeconfig, the entry, the field and the file.
 
 Paths are resolved as the client resolves them: relative to the directory of the kubeconfig
@@ -23,7 +24,7 @@ import ssl
 import tempfile
 from typing import Any
 
-from .._text import as_written
+from .._text import as_written, kind_of
 from ..errors import LiveError
 
 
@@ -92,6 +93,7 @@ def check_entries(shown: str, context: str, body: dict[str, Any], doc: Any) -> N
         key = _file_or_data(user, "client-key", user_owner, base)
         if cert is not None and key is not None:
             _check_pair(cert, key, user_owner)
+    _check_token(user.get("token"), user_owner)
     if "token" not in user and "tokenFile" in user:  # the token itself wins, as in the client
         token_file = _readable(user["tokenFile"], "tokenFile", user_owner, _base(user_node))
         with open(token_file, "rb") as f:
@@ -101,6 +103,26 @@ def check_entries(shown: str, context: str, body: dict[str, Any], doc: Any) -> N
     exec_ = user.get("exec")
     if isinstance(exec_, dict) and isinstance(exec_.get("command"), str) and exec_["command"]:
         _check_command(exec_["command"], user_owner, base)
+
+
+def _check_token(token: Any, owner: str) -> None:
+    """A LiveError when the user's ``token`` is not text: YAML reads ``token: 12345`` as a number,
+    ``token: yes`` as a boolean, ``token: 2024-01-02`` as a date.
+
+    kubectl refuses a number or a boolean there (client-go reads the kubeconfig into typed
+    fields: "cannot unmarshal number into Go struct field"); the Python client sends the value's
+    Python text ("Bearer 5", "Bearer True", "Bearer <...ConfigNode object at 0x...>" for a list),
+    or no token at all for 0, and the API server's 401 then blamed the token.  The value is not
+    shown: it is a credential.
+    A null token is left to the client, which names it.
+    """
+    if token is None or isinstance(token, str):
+        return
+    if isinstance(token, list | tuple | dict):
+        raise LiveError(f"the token of {owner} is {kind_of(token)}, not text: give the token as one quoted "
+                        "string")
+    raise LiveError(f"the token of {owner} is {kind_of(token)}, not text; quote it, so that YAML reads it "
+                    "as written")
 
 
 def _file_or_data(entry: dict[str, Any], key: str, owner: str, base: str) -> tuple[str, str | bytes] | None:

@@ -1804,8 +1804,9 @@ def snapshot_cluster(
     LiveError
         The kubeconfig is unusable (no such context, none current, a user or cluster the context
         names missing, no server address, a file a field names missing or not what the field takes,
-        base64 data that is none, an exec plugin not installed or failing; the message names the
-        kubeconfig, the entry, the field and the file in words, not a Python exception's), the
+        base64 data that is none, a token that is not text, an exec plugin not installed or
+        failing; the message names the kubeconfig, the entry, the field and
+        the file in words, not a Python exception's), the
         server is unreachable (whatever the ``timeout``) or rejects the credentials, a namespace
         in ``namespaces`` does not exist, or the server keeps failing (408/429/5xx) after bounded
         retries.  Also when an answer is not what an API server sends (not JSON, cut short, a

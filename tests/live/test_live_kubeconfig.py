@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from test_live import exec_user, small
 
 import k8sviz
@@ -69,6 +70,39 @@ def test_a_token_file_missing_a_directory_or_empty_is_named(tmp_path: Path) -> N
     (tmp_path / "empty").write_text("\n")
     kc, message = failure(tmp_path, user(tokenFile="empty"))
     assert message == f"the file {tmp_path / 'empty'} (tokenFile) of user u of kubeconfig {kc} is empty"
+
+
+@pytest.mark.parametrize(("token", "said"), [
+    (5, "is a number, not text; quote it, so that YAML reads it as written"),
+    # 0: no token at all, then a 401
+    (0, "is a number, not text; quote it, so that YAML reads it as written"),
+    (1.5, "is a number, not text; quote it, so that YAML reads it as written"),
+    (True, "is a boolean, not text; quote it, so that YAML reads it as written"),  # "Bearer True"
+    (["a", "b"], "is a list, not text: give the token as one quoted string"),
+    ({"value": "t"}, "is a mapping, not text: give the token as one quoted string"),
+])
+def test_a_token_that_is_not_text_is_named_before_any_request(tmp_path: Path, token: Any, said: str) -> None:
+    # The client sent "Bearer 5" ("Bearer True", "Bearer <...ConfigNode object at 0x...>" for a
+    # list), and the server's 401 blamed the token.  The token is never shown: a credential.
+    kc, message = failure(tmp_path, user(token=token))
+    assert message == f"the token of user u of kubeconfig {kc} {said}"
+
+
+def test_a_token_yaml_reads_as_a_date_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "kc"
+    path.write_text(yaml.safe_dump(BASE).replace("token: t\n", "token: 2024-01-02\n"))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    assert str(e.value) == (f"the token of user u of kubeconfig {path} is a date, not text; quote it, so "
+                            "that YAML reads it as written")
+
+
+def test_a_quoted_token_of_digits_works(apiserver: Any, tmp_path: Path) -> None:
+    srv = apiserver(small(), token="12345")
+    path = tmp_path / "kc"
+    path.write_text(yaml.safe_dump(json.loads(srv.kubeconfig(path).read_text())))
+    assert "token: '12345'" in path.read_text()
+    assert len(k8sviz.snapshot_cluster(kubeconfig=str(path)).pods) == 2
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
