@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import json
 import logging
 import math
 import os
@@ -342,7 +343,64 @@ class _ExecErrors(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if self.thread is None or record.thread == self.thread:
-            self.messages.append(" ".join(record.getMessage().split()))
+            # The loader logs from inside its ``except`` block, so the error it caught is still
+            # being handled here: what the plugin printed is in it (see _exec_words).
+            self.messages.append(_exec_words(record.getMessage(), sys.exc_info()[1]))
+
+    def advice(self) -> str:
+        """What to do, for the end of a message made of :attr:`messages`."""
+        if any(m.startswith(_NOT_A_CREDENTIAL) for m in self.messages):
+            return ("(run the exec command to see what it prints: a login prompt, a bare token, or the "
+                    "wrong command?)")
+        return "(log in again, or check that the exec plugin is installed)"
+
+
+#: How :func:`_exec_words` begins what it says of a plugin whose output is no ExecCredential.
+_NOT_A_CREDENTIAL = "exec: the plugin printed "
+
+
+def _exec_words(message: str, handling: BaseException | None) -> str:
+    """The loader's logged error ``message`` on one line, in words where it has the JSON parser's
+    or Python's: a plugin whose output is not JSON was "exec: failed to decode process output:
+    Expecting value: line 1 column 1 (char 0)", one printing a JSON number "argument of type
+    'int' is not iterable".  ``handling``: the exception being handled when it was logged (the
+    client's ConfigException, raised while handling the parser's error, which holds the output).
+    """
+    text = " ".join(message.split())
+    if text.startswith("exec: failed to decode process output"):
+        error = handling.__context__ if handling is not None else None
+        if not isinstance(error, json.JSONDecodeError):
+            return f"{_NOT_A_CREDENTIAL}something that is not an ExecCredential in JSON"
+        return f"{_NOT_A_CREDENTIAL}{_printed(error)}"
+    if isinstance(handling, TypeError) and re.fullmatch(r"argument of type '\w+' is not iterable", text):
+        # Its output parsed as a JSON number, true, false or null: not shown (a bare token?).
+        return f"{_NOT_A_CREDENTIAL}a single JSON value, not an ExecCredential object"
+    return text
+
+
+#: The start of a JSON object, or of a list of lists, objects or strings: output that may be an
+#: ExecCredential, token and all.
+_JSON_START = re.compile(r'\{|\[\s*[\[{"\]]')
+
+
+def _printed(error: json.JSONDecodeError) -> str:
+    """What an exec plugin printed that is no JSON (``error.doc``), for a message: its first 100
+    or so characters as written, unless it may hold a credential, which is never shown: one long
+    word (a bare token), or JSON that does not parse (an ExecCredential, token and all, followed
+    by a line of log, or cut short)."""
+    shown = error.doc.strip()
+    if not shown:
+        return "nothing on standard output, not an ExecCredential in JSON"
+    if _JSON_START.match(shown):  # "[INFO] ..." is a log line: shown
+        where = f"line {error.lineno}, column {error.colno}"
+        if error.msg == "Extra data":
+            return (f"JSON followed by more output (from {where}; not shown: it may hold the credential): "
+                    "an exec plugin prints its ExecCredential alone on standard output")
+        return f"JSON that does not parse (at {where}; not shown: it may hold the credential)"
+    if len(shown) > 12 and not any(c.isspace() for c in shown):
+        return (f"one word of {len(shown):,} characters (not shown: it may be a credential), not an "
+                "ExecCredential in JSON")
+    return f"{as_written(shown, 100)}, not an ExecCredential in JSON"
 
 
 #: Terminal colour codes, as a credential command's output may hold.
@@ -446,7 +504,7 @@ def _api_client(
         root.removeHandler(exec_errors)
     if exec_errors.messages:
         msg = (f"the credentials of {origin} could not be obtained: {'; '.join(exec_errors.messages)} "
-               "(log in again, or check that the exec plugin is installed)")
+               f"{exec_errors.advice()}")
         raise LiveError(msg)
     cfg.get_api_key_with_prefix = _refreshing(cfg.get_api_key_with_prefix, origin)
     import urllib3
@@ -502,8 +560,7 @@ def _refreshing(key_with_prefix: Callable[..., Any], origin: str) -> Callable[..
                 root.removeHandler(errors)
             if errors.messages and not failed:
                 failed.append(f"the credentials of {origin} could not be refreshed during the snapshot: "
-                              f"{_clip('; '.join(errors.messages), 600)} (log in again, or check that the "
-                              "exec plugin is installed)")
+                              f"{_clip('; '.join(errors.messages), 600)} {errors.advice()}")
             if failed:
                 raise LiveError(failed[0])
         # A token file ends with a line break more often than not; client-go (kubectl) trims
@@ -1804,13 +1861,13 @@ def snapshot_cluster(
     LiveError
         The kubeconfig is unusable (no such context, none current, a user or cluster the context
         names missing, no server address, a file a field names missing or not what the field takes,
-        base64 data that is none, a token that is not text, an exec plugin not installed or
-        failing; the message names the kubeconfig, the entry, the field and
-        the file in words, not a Python exception's), the
-        server is unreachable (whatever the ``timeout``) or rejects the credentials, a namespace
-        in ``namespaces`` does not exist, or the server keeps failing (408/429/5xx) after bounded
-        retries.  Also when an answer is not what an API server sends (not JSON, cut short, a
-        redirect, a list without its continue token): the message names the request.
+        base64 data that is none, a token that is not text, an exec plugin not installed, failing
+        or printing no ExecCredential; the message names the kubeconfig, the entry, the field and
+        the file in words, not a Python exception's), the server is unreachable (whatever the
+        ``timeout``) or rejects the credentials, a namespace in ``namespaces`` does not exist, or
+        the server keeps failing (408/429/5xx) after bounded retries.  Also when an answer is not
+        what an API server sends (not JSON, cut short, a redirect, a list without its continue
+        token): the message names the request.
 
     Every request is bounded: :data:`REQUEST_TIMEOUT` to connect and between bytes,
     ``timeout`` (:data:`REQUEST_DEADLINE`) for a whole answer, :data:`MAX_RESPONSE_BYTES` per answer,

@@ -1473,6 +1473,31 @@ def test_an_exec_plugin_failing_at_a_refresh_is_reported_as_on_the_first_fetch(
     assert "ERROR:root" not in capsys.readouterr().err
 
 
+def test_an_exec_plugin_printing_no_credential_at_a_refresh_is_said_in_words(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path
+) -> None:
+    # It was "exec: failed to decode process output: Expecting value: line 1 column 1 (char 0)".
+    srv = apiserver(small(), token=TOKEN)
+    doc = json.loads(Path(kubeconfig(srv)).read_text())
+    runs = tmp_path / "runs"
+    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                  "status": {"token": TOKEN, "expirationTimestamp": "2020-01-01T00:00:00Z"}}
+    login = "'Open https://login.example.com to log in'"
+    script = (f"import pathlib; p = pathlib.Path({str(runs)!r}); n = len(p.read_text()) if p.exists() "
+              "else 0; p.write_text('x' * (n + 1)); "
+              f"print({json.dumps(json.dumps(credential))} if n < 3 else {login})")
+    doc["users"][0]["user"] = exec_user(script)
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path), concurrency=1)
+    assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could "
+                            f"not be refreshed during the snapshot: exec: the plugin printed {login}, not an "
+                            "ExecCredential in JSON (run the exec command to see what it prints: a login "
+                            "prompt, a bare token, or the wrong command?)")
+    assert len(srv.requests) == 2
+
+
 def test_a_refresh_that_raises_is_one_clear_line(apiserver: Any, kubeconfig: Any) -> None:
     # An auth-provider's refresh (OIDC's, say) raises what its library raises.
     srv = apiserver(small())

@@ -275,6 +275,50 @@ def test_a_failing_exec_plugin_names_no_exception(apiserver: Any, tmp_path: Path
     assert not EXCEPTION_NAME.search(str(e.value))
 
 
+#: A credential an exec plugin's output may hold: never in a message.
+SECRET = "eyJhbGciOiJSUzI1NiJ9.k8sviz-exec-secret"
+CREDENTIAL = json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                         "status": {"token": SECRET}})
+
+
+@pytest.mark.parametrize(("output", "printed"), [
+    ("not an ExecCredential\n", "'not an ExecCredential', not an ExecCredential in JSON"),
+    ("Open https://login.example.com/device and enter the code ABCD-EFGH\n",
+     "'Open https://login.example.com/device and enter the code ABCD-EFGH', not an ExecCredential in JSON"),
+    ("warning: " + "x " * 100,
+     f"'warning: {'x ' * 45}x'... (108 more characters), not an ExecCredential in JSON"),
+    ("[INFO] token refreshed\n", "'[INFO] token refreshed', not an ExecCredential in JSON"),
+    ("", "nothing on standard output, not an ExecCredential in JSON"),
+    # A bare token, where the ExecCredential holding it belongs.
+    (SECRET + "\n",
+     "one word of 39 characters (not shown: it may be a credential), not an ExecCredential in JSON"),
+    # The ExecCredential and a line of log after it: the first 100 characters would show the token.
+    (CREDENTIAL + "\nlogged in\n",
+     "JSON followed by more output (from line 2, column 1; not shown: it may hold the credential): an exec "
+     "plugin prints its ExecCredential alone on standard output"),
+    (CREDENTIAL[:-20],
+     "JSON that does not parse (at line 1, column 102; not shown: it may hold the credential)"),
+    ("12345\n", "a single JSON value, not an ExecCredential object"),  # 'int' is not iterable
+    ("null\n", "a single JSON value, not an ExecCredential object"),
+])
+def test_an_exec_plugin_printing_no_execcredential_is_said_in_words(
+    apiserver: Any, tmp_path: Path, output: str, printed: str
+) -> None:
+    # It was "exec: failed to decode process output: Expecting value: line 1 column 1 (char 0)".
+    srv = apiserver(small())
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
+    doc["users"][0]["user"] = exec_user(f"import sys; sys.stdout.write({output!r})")
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could "
+                            f"not be obtained: exec: the plugin printed {printed} (run the exec command to "
+                            "see what it prints: a login prompt, a bare token, or the wrong command?)")
+    assert SECRET not in str(e.value)
+    assert not srv.requests  # nothing sent without credentials
+
+
 def test_an_auth_provider_failure_names_no_exception_and_prints_no_entry(tmp_path: Path) -> None:
     # It was "(ConfigException: Invalid kube-config file. Expected key id-token in
     # F/{'name': 'u', 'user': {'auth-provider': {...}}}/user/auth-provider/config)": the class,
