@@ -740,7 +740,8 @@ def load_zones(path: str | os.PathLike[str] | Mapping[str, Any] | Zones) -> Zone
 
 def warn_empty_zones(zones: Zones, snapshot: Snapshot, *also: Snapshot) -> None:
     """A :class:`~k8sviz.ZoneWarning` naming the zones that match no pod of ``snapshot`` (nor of
-    any snapshot of ``also`` that has pods: the other side of a diff), if there are any.
+    any snapshot of ``also`` that has pods: the other side of a diff), if there are any; and one
+    naming the workloads of ``snapshot`` whose pods are in several zones, if there are any.
 
     Every function that takes zones calls it, so that zones of another cluster are not an
     all-quiet result (every workload unzoned, no violation) in a notebook; a function that calls
@@ -758,6 +759,10 @@ def warn_empty_zones(zones: Zones, snapshot: Snapshot, *also: Snapshot) -> None:
     text = zones._empty_text(empty, snapshot)
     if text:
         warnings.warn(text, ZoneWarning, stacklevel=outside_stacklevel())
+    # Not a mistake, but the counts read differently: such a workload is in each of its zones.
+    split = zones.split_workloads_text(snapshot)
+    if split:
+        warnings.warn(split, ZoneWarning, stacklevel=outside_stacklevel())
 
 
 @contextlib.contextmanager

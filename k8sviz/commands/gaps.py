@@ -114,11 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if zones is not None:
         from ..analysis.zones import load_zones
 
-        zones = load_zones(zones)
-        # gaps() warns of zones that match no pod (a ZoneWarning, printed as the CLI's line)
-        split = zones.split_workloads_text(snap)
-        if split:
-            print(f"k8sviz: warning: {split}", file=sys.stderr)
+        zones = load_zones(zones)  # gaps() warns of empty zones and split workloads (ZoneWarnings)
     # Computed here, not by gaps(), for its warnings: the caveats every finding rests on.
     reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     say_engine_warnings(reach.warnings, args.warnings)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
@@ -52,10 +51,7 @@ def run(args: argparse.Namespace) -> int:
     # Computed here, not by segmentation(), for its warnings: the caveats every verdict rests on.
     reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     seg = segmentation(snap, reach, zones, today=today)
-    # segmentation() warned of zones that match no pod (a ZoneWarning, printed as the CLI's line)
-    split = seg.zones.split_workloads_text(snap)
-    if split:
-        print(f"k8sviz: warning: {split}", file=sys.stderr)
+    # segmentation() warned of empty zones and split workloads (ZoneWarnings: the CLI's lines)
     say_engine_warnings(reach.warnings, args.warnings)
     if args.format == "txt":
         print(f"judged on {seg.today.isoformat()}\n")

@@ -389,18 +389,15 @@ def collect(
     if data.seg is not None:
         _internet_paths(data, run)
     if data.zones is not None and hasattr(data.zones, "empty_zones_text"):
-        empty = data.zones.empty_zones_text(snap)
-        if empty:
-            data.problems.append(f"zones: {empty}")
-            import warnings
+        import warnings
 
-            from .._warnings import ZoneWarning, outside_stacklevel
+        from .._warnings import ZoneWarning, outside_stacklevel
 
-            warnings.warn(empty, ZoneWarning, stacklevel=outside_stacklevel())
-    if data.zones is not None and hasattr(data.zones, "split_workloads_text"):
-        split = data.zones.split_workloads_text(snap)
-        if split:
-            data.problems.append(f"zones: {split}")
+        # Among the limitations on the page, and as the ZoneWarnings the zone functions give.
+        for said in (data.zones.empty_zones_text(snap), data.zones.split_workloads_text(snap)):
+            if said:
+                data.problems.append(f"zones: {said}")
+                warnings.warn(said, ZoneWarning, stacklevel=outside_stacklevel())
     # The segmentation just computed is reused: computing it again is most of gaps' time at scale.
     data.gaps = run(
         "findings", "gaps", snap, reach=data.reach, flows=data.flows, zones=data.zones, segmentation=data.seg,
