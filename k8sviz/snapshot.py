@@ -304,6 +304,11 @@ def _sanitize(obj: dict[str, Any], meta: Any, kind: Any) -> dict[str, Any]:
     return out
 
 
+class _Refused(TypeError):
+    """A container list of a shape that could hide env values from :func:`_sanitize`: the object
+    is refused, in words that name the field."""
+
+
 def _container_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
     """The path to the pod spec of ``obj`` when a container holds something to drop, else None."""
     path = _POD_PATH if kind == "Pod" else _CRONJOB_PATH if kind == "CronJob" else _TEMPLATE_PATH
@@ -320,9 +325,14 @@ def _container_path(obj: dict[str, Any], kind: Any) -> tuple[str, ...] | None:
         if cs is None:
             continue
         if type(cs) is not list:  # env values could hide in it: refuse rather than store them
-            raise TypeError(f"{'.'.join((*path, key))} is {kind_of(cs)}, not a list")
-        for c in cs:
-            if isinstance(c, dict) and (c.get("env") or not _SECRET_BEARING.isdisjoint(c)):
+            raise _Refused(f"{'.'.join((*path, key))} is {kind_of(cs)}, not a list")
+        for i, c in enumerate(cs):
+            if not isinstance(c, dict):
+                continue
+            env = c.get("env")
+            if env is not None and type(env) is not list:  # its values would be kept: refuse it
+                raise _Refused(f"{'.'.join((*path, key))}[{i}].env is {kind_of(env)}, not a list")
+            if env or not _SECRET_BEARING.isdisjoint(c):
                 found = True
     return path if found else None
 
@@ -661,8 +671,10 @@ class SnapshotBuilder:
         key = (plural, str(namespace or ""), str(meta["name"]), "calico" if calico else group)
         try:
             clean = _sanitize(obj, meta, obj.get("kind"))
-        except TypeError as e:
+        except _Refused as e:
             raise InputError(f"malformed object: {e}", source=where, obj=_ref(obj)) from None
+        except TypeError as e:  # Python's words ("'int' object is not iterable"): name the field
+            raise _malformed(e, obj, where) from None
         if defaulted:
             # Stored with the namespace it is evaluated in, so every parser, the duplicate check
             # above and a snapshot file read again agree on it.

@@ -6,6 +6,7 @@ import copy
 import functools
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -161,3 +162,15 @@ def test_shapes_found_by_fuzzing_are_named_errors(tmp_path):
             assert "malformed object" in str(e), (label, str(e))
         else:
             raise AssertionError(f"{label}: loaded without an error")
+
+
+def test_an_env_that_is_no_list_is_named_in_words(tmp_path):
+    """It said "malformed object: 'int' object is not iterable" (Python's, naming no field)."""
+    p = tmp_path / "cluster.json"
+    p.write_text(json.dumps({"apiVersion": "apps/v1", "kind": "Deployment",
+                             "metadata": {"name": "d", "namespace": "shop"},
+                             "spec": {"template": {"spec": {"containers": [{"name": "c", "env": -1}]}}}}))
+    with pytest.raises(InputError) as e:
+        k8sviz.load(p)
+    assert str(e.value) == (f"{p}, Deployment/shop/d: malformed object: "
+                            "spec.template.spec.containers[0].env is a number, not a list")
