@@ -421,6 +421,12 @@ def _client_words(e: BaseException) -> str:
     return _ENTRY_REPR.sub("", text) or "no message"
 
 
+def _as_text(value: object) -> str:
+    """A field a server sends as text, as it is; any other value as JSON writes it (``[true]``,
+    ``null``), not as Python does (``[True]``, ``None``)."""
+    return value if isinstance(value, str) else as_written(value)
+
+
 def _clip(text: str, size: int) -> str:
     """``text`` cut to about ``size`` characters (a command's usage text runs to pages)."""
     return text if len(text) <= size else text[:size].rstrip() + " ..."
@@ -1548,7 +1554,7 @@ def _collect(
             if item["kind"] != res.kind or item["apiVersion"] != gv:
                 # Only a broken or hostile server (or proxy) answers so; kept, a "Pod" of a pods
                 # list could have added a NetworkPolicy to the evidence.
-                shown = _clip(f"{item['apiVersion']} {item['kind']}", 120)
+                shown = _clip(f"{_as_text(item['apiVersion'])} {_as_text(item['kind'])}", 120)
                 message = f"an item that is a {shown}, not a {gv} {res.kind}, in a list of {res.key}; skipped"
                 builder.warn(LoadWarning("wrong-kind", message, f"GET {path} items[{i}]"))
                 reader.progress.aside(partial(log.warning, "GET %s items[%d]: %s", path, i, message))
@@ -1561,8 +1567,10 @@ def _collect(
             if ns and meta.get("namespace") != ns:
                 # As above: a list of one namespace holds only its objects, and the snapshot's
                 # namespace scope says what was read.
-                shown = _clip(str(meta.get("namespace")), 80)
-                message = f"an item of namespace {shown} in the list of {res.key} in namespace {ns}; skipped"
+                namespace = meta.get("namespace")
+                of = ("without a namespace" if namespace in (None, "")
+                      else f"of namespace {_clip(_as_text(namespace), 80)}")
+                message = f"an item {of} in the list of {res.key} in namespace {ns}; skipped"
                 builder.warn(LoadWarning("wrong-namespace", message, f"GET {path} items[{i}]"))
                 reader.progress.aside(partial(log.warning, "GET %s items[%d]: %s", path, i, message))
                 continue

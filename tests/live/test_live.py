@@ -1109,6 +1109,23 @@ def test_a_list_item_of_another_kind_is_skipped_and_said(
     assert any(said[0].message in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize(("item", "said"), [
+    ({"metadata": {"name": "web-5"}, "spec": {"containers": [{"name": "c"}]}},
+     "an item without a namespace in the list of pods in namespace shop; skipped"),
+    ({"kind": [True, None], "metadata": {"name": "web-6", "namespace": "shop"}},
+     "an item that is a v1 [true, null], not a v1 Pod, in a list of pods; skipped"),
+])
+def test_a_list_item_of_another_kind_is_said_in_json_words(
+    apiserver: Any, kubeconfig: Any, item: dict[str, Any], said: str
+) -> None:
+    # A missing namespace said "namespace None", a kind of [true, null] "a v1 [True, None]".
+    srv = apiserver(small())
+    srv.bodies["/api/v1/namespaces/shop/pods"] = json.dumps(
+        {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": [item]}).encode()
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+    assert [w.message for w in snap.warnings if w.code in ("wrong-kind", "wrong-namespace")] == [said]
+
+
 def test_a_namespace_read_by_name_is_forbidden_only_when_refused(
     apiserver: Any, kubeconfig: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
