@@ -137,9 +137,10 @@ def plan_calico(policies: Sequence[CalicoPolicy], tiers: Sequence[CalicoTier]) -
     for name, (key, _) in marks.items():
         t = by_name.get(name)
         if t is not None and _order_key(t.order, name) != key:
+            has = "no order" if t.order is None else f"order {as_written(t.order)}"
             warnings.append(LoadWarning(
                 "calico-tier-order",
-                f"Tier {as_written(name)} has order {t.order}; k8sviz keeps Calico's own place for it "
+                f"Tier {as_written(name)} has {has}; k8sviz keeps Calico's own place for it "
                 f"({key[0]:g})",
             ))
     kept.sort(key=lambda p: (tier_value[p.tier], *_order_key(p.order, p.name), p.namespace or ""))

@@ -603,6 +603,13 @@ def test_a_tier_object_cannot_move_the_fixed_tiers():
     assert "Tier 'default' has order 5.0" in w.message
 
 
+def test_a_fixed_tier_without_an_order_is_said_in_words():
+    # It said "has order None".
+    r = reach(cal("Tier", "default", {}), DENY_WEB_TO_DB)
+    (w,) = [w for w in r.warnings if w.code == "calico-tier-order"]
+    assert w.message == "Tier 'default' has no order; k8sviz keeps Calico's own place for it (1e+06)"
+
+
 def test_network_set_labels_must_be_strings():
     bad = cal("GlobalNetworkSet", "s", {"nets": ["1.0.0.0/8"]}, labels={"role": {"x": 1}})  # type: ignore[dict-item]
     with pytest.raises(PolicyError, match="GlobalNetworkSet/s: metadata.labels\\['role'\\]"):
