@@ -27,3 +27,10 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+# Every message k8sviz writes while the tests run is read for Python's words ([True, None]
+# where the user wrote [true, null]): see tests/message_net.py.
+from tests.message_net import _message_constructors, pytest_runtest_setup, pytest_runtest_teardown  # noqa: E402
+
+__all__ = ["_message_constructors", "pytest_runtest_setup", "pytest_runtest_teardown", "write"]

@@ -1,0 +1,90 @@
+"""The net of tests/message_net.py: what it reads as Python's words, and that it catches a
+message k8sviz writes and names the place.  The messages it found are tested in their new words
+where they are written: tests/test_hostile_objects.py (a container's env), tests/live/test_live.py
+(a list item of another namespace or kind), tests/policy/test_calico.py (a Tier's order)."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from k8sviz._text import as_written
+from k8sviz.errors import InputError
+from tests.message_net import (
+    _SEEN,
+    PACKAGE,
+    PYTHON_WORDS_SITES,
+    Message,
+    _messages_in_python_words,
+    python_shapes,
+)
+
+
+@pytest.mark.parametrize("value", [
+    [True, None], {"a": False}, None, True, ("x",), b"\x00", float("nan"), float("inf"),
+])
+def test_python_words_are_seen_in_str_and_not_in_as_written(value):
+    """Each shape the net looks for in a value a YAML or JSON reader gives is one ``str`` (an
+    f-string's ``{value}``) writes and as_written does not."""
+    assert python_shapes(f"invalid port {value}"), str(value)
+    assert not python_shapes(f"invalid port {as_written(value)}"), as_written(value)
+
+
+@pytest.mark.parametrize("value", [int, object(), frozenset({1}), set(), {}.keys(), ValueError("x")])
+def test_python_objects_are_seen(value):
+    """Values no reader gives, shown as Python shows them: a message about input never has them."""
+    assert python_shapes(f"got {value!r}"), repr(value)
+
+
+@pytest.mark.parametrize("text", [
+    "metadata.name 'None' is not a DNS-1123 subdomain",  # a name as written, quoted
+    "label 'app' is not a string: [true, null] (a list)",
+    "ports ['http', 'dns'] are not named in the pod",  # as_written's quoting of strings
+    "metadata.name 'a/b' is not a DNS-1123 subdomain",  # no bytes literal
+    "pass ipblocks_match_pods=True, or --ipblocks-match-pods",  # a Python keyword argument
+    "a field k8sviz reads is missing ('name')",
+    "None of the 3 policies selects it",  # English
+    "spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR [.inf]",
+    "2024-01-02T10:00:00+00:00 is no date",
+    "infinite, info, nanny and a NoneType-free line",
+    "expected an operator after label 's', found ',' at position 1 in 's,)'",  # the user's text, quoted
+    "unterminated string (no closing \") at position 1 in '{\"{is)&,)(n='",  # a quote alone in prose
+    "unterminated string (no closing ') at position 0 in \"'|((,)\"",
+])
+def test_legitimate_text_is_no_python_words(text):
+    assert not python_shapes(text), python_shapes(text)
+
+
+def _from_k8sviz(source: str, name: str):
+    """A function compiled as if it were in k8sviz/fake.py: what it raises is k8sviz's message."""
+    scope: dict[str, object] = {"InputError": InputError}
+    exec(compile(source, str(PACKAGE / "fake.py"), "exec"), scope)
+    return scope[name]
+
+
+def test_the_net_keeps_a_message_k8sviz_writes_and_names_its_place(request):
+    code = "def bad(v):\n    return InputError(f'invalid port {v}', source='f.yaml', obj='Pod/a/b')\n"
+    bad = _from_k8sviz(code, "bad")
+    start = len(_SEEN)
+    bad([True, None])
+    InputError("a test's own words: [True]")  # not k8sviz's: not kept
+    kept = _SEEN[start:]
+    del _SEEN[start:]  # read here, not by this test's teardown
+    # the message alone: the file and object are names as written
+    assert kept == [Message("error", "invalid port [True, None]", ("fake.py", "bad"))]
+    (said,) = _messages_in_python_words(request.node, kept)
+    assert said.startswith("k8sviz/fake.py (bad), error: invalid port [True, None]"), said
+
+
+def test_the_net_passes_a_python_callers_own_words(request):
+    kept = [Message("error", "segmentation_heatmap: title must be a str or None, got list",
+                    ("_checks.py", "require_title"))]
+    assert _messages_in_python_words(request.node, kept) == []
+
+
+def test_each_python_words_site_is_still_there():
+    """An entry left behind when its function went would let a new message in unseen."""
+    for file, fn in PYTHON_WORDS_SITES:
+        tree = ast.parse((PACKAGE / file).read_text(encoding="utf-8"))
+        assert fn in {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}, (file, fn)
