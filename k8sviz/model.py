@@ -1922,9 +1922,9 @@ def _admin_peer(
     if not isinstance(val, list) or not val:
         raise PolicyError(f"{where}.{key} must be a non-empty list", source=source, obj=obj)
     if key == "domainNames":
-        bad = next((d for d in val if not isinstance(d, str) or not d), None)
-        if bad is not None:  # the CRD's schema: strings of its DomainName pattern
-            raise PolicyError(f"{where}.domainNames: {as_written(bad)} is not a domain name",
+        bad = [d for d in val if not isinstance(d, str) or not d]
+        if bad:  # the CRD's schema: strings of its DomainName pattern (a null too: not "no bad one")
+            raise PolicyError(f"{where}.domainNames: {as_written(bad[0])} is not a domain name",
                               source=source, obj=obj)
         return AdminPeer(domain_names=tuple(val))
     return AdminPeer(networks=tuple(

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import k8sviz
-from k8sviz.errors import InputError, K8svizError
+from k8sviz.errors import InputError, K8svizError, PolicyError
 from tests.objects import PYTHON_WORDS, leaf_paths, set_path
 
 HOSTILE = [None, 0, -1, 1.5, 2**70, True, "", "x", "<script>", "80", "10.0.0.0/33", [], {}, [1], {"a": 1},
@@ -174,3 +174,16 @@ def test_an_env_that_is_no_list_is_named_in_words(tmp_path):
         k8sviz.load(p)
     assert str(e.value) == (f"{p}, Deployment/shop/d: malformed object: "
                             "spec.template.spec.containers[0].env is a number, not a list")
+
+
+def test_a_null_domain_name_is_refused(tmp_path):
+    """``domainNames: [null]`` loaded (None was taken for "no bad name"), and explaining a rule
+    raised a TypeError joining the names."""
+    obj = copy.deepcopy(ADMIN_SEEDS[0])
+    obj["spec"]["egress"][0]["to"][2]["domainNames"] = [None]
+    p = tmp_path / "cluster.json"
+    p.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [obj]}))
+    with pytest.raises(PolicyError) as e:
+        k8sviz.load(p)
+    assert str(e.value) == (f"{p}.items[0], AdminNetworkPolicy/a: "
+                            "spec.egress[0].to[2].domainNames: null is not a domain name")
