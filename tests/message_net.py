@@ -195,7 +195,9 @@ def _message_constructors() -> Iterator[list[Message]]:
 
             def write(self, text: str) -> int:
                 for line in text.splitlines():
-                    if line.strip():
+                    # An error or warning was read when it was built, without its file and
+                    # object (names as written), which the line prints: the CLI's own notes here.
+                    if line.strip() and not line.startswith(("k8sviz: error: ", "k8sviz: warning: ")):
                         _SEEN.append(Message("cli", line, ("cli.py", "main")))
                 return self.stream.write(text)
 
