@@ -6,11 +6,15 @@ where they are written: tests/test_hostile_objects.py (a container's env), tests
 from __future__ import annotations
 
 import ast
+import warnings
 
 import pytest
 
 from k8sviz._text import as_written
-from k8sviz.errors import InputError
+from k8sviz.errors import InputError, QueryError
+from k8sviz.flows import FlowWarning
+from k8sviz.flows._table import Report
+from k8sviz.model import LoadWarning
 from tests.message_net import (
     _SEEN,
     PACKAGE,
@@ -58,9 +62,28 @@ def test_legitimate_text_is_no_python_words(text):
 
 def _from_k8sviz(source: str, name: str):
     """A function compiled as if it were in k8sviz/fake.py: what it raises is k8sviz's message."""
-    scope: dict[str, object] = {"InputError": InputError}
+    scope: dict[str, object] = {"InputError": InputError, "LoadWarning": LoadWarning, "Report": Report,
+                                "QueryError": QueryError, "warnings": warnings, "FlowWarning": FlowWarning}
     exec(compile(source, str(PACKAGE / "fake.py"), "exec"), scope)
     return scope[name]
+
+
+@pytest.mark.parametrize(("code", "kind"), [
+    ("QueryError(f'no port {v}')", "error"),
+    ("LoadWarning('x', f'no port {v}', 'f.yaml', 'Pod/a/b')", "load-warning"),
+    ("Report().problem('malformed', 'f.json', 1, f'no port {v}')", "flow-problem"),
+    ("[warnings.warn(f'no port {v}', FlowWarning, stacklevel=2) for _ in (1,)]", "warning"),
+])
+def test_the_net_keeps_each_kind_of_message(code, kind):
+    said = _from_k8sviz(f"def said(v):\n    {code}\n", "said")
+    start = len(_SEEN)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        said(None)
+    kept = _SEEN[start:]
+    del _SEEN[start:]
+    # a comprehension's frame is its function's place
+    assert kept == [Message(kind, "no port None", ("fake.py", "said"))]
 
 
 def test_the_net_keeps_a_message_k8sviz_writes_and_names_its_place(request):
