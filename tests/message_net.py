@@ -113,26 +113,25 @@ def python_shapes(text: str) -> list[str]:
 _INNER = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
 
 
-def _site(depth: int) -> tuple[str, str] | None:
-    """(file, function) of the first frame of k8sviz above ``depth`` that is no constructor's
-    ``__init__``; None when a test (not k8sviz) wrote the message."""
+def _site(depth: int, made: object = None) -> tuple[str, str] | None:
+    """(file, function) of the first frame of k8sviz above ``depth`` that is neither ``made``'s
+    own ``__init__`` (a subclass's, passing its message on) nor a comprehension; None when a
+    test (not k8sviz) wrote the message."""
     frame = sys._getframe(depth + 1)
     while frame is not None:
-        path = Path(frame.f_code.co_filename)
-        passing_on = frame.f_code.co_name == "__init__" or frame.f_code.co_name in _INNER
-        if not passing_on or not path.is_relative_to(PACKAGE):
+        code = frame.f_code
+        passing_on = code.co_name in _INNER or (
+            made is not None and code.co_name == "__init__" and frame.f_locals.get("self") is made)
+        if not passing_on or not Path(code.co_filename).is_relative_to(PACKAGE):
             break
-        frame = frame.f_back  # a subclass's __init__ passing its message on, or a comprehension
-    if frame is None:
+        frame = frame.f_back
+    if frame is None or not Path(frame.f_code.co_filename).is_relative_to(PACKAGE):
         return None
-    path = Path(frame.f_code.co_filename)
-    if not path.is_relative_to(PACKAGE):
-        return None
-    return path.relative_to(PACKAGE).as_posix(), frame.f_code.co_name
+    return Path(frame.f_code.co_filename).relative_to(PACKAGE).as_posix(), frame.f_code.co_name
 
 
-def _keep(kind: str, text: object, depth: int) -> None:
-    site = _site(depth + 1)
+def _keep(kind: str, text: object, depth: int, made: object = None) -> None:
+    site = _site(depth + 1, made)
     if site is not None:
         _SEEN.append(Message(kind, str(text), site))
 
@@ -172,7 +171,7 @@ def _message_constructors() -> Iterator[list[Message]]:
         base_init(self, *args, **kwargs)
         # An InputError's file and object are names as written; its message is k8sviz's.
         text = self.message if isinstance(self, InputError) and hasattr(self, "message") else str(self)
-        _keep("error", text, 1)
+        _keep("error", text, 1, self)
 
     def load_warning(self: LoadWarning, *args: Any, **kwargs: Any) -> None:
         load_warning_init(self, *args, **kwargs)

@@ -111,3 +111,15 @@ def test_each_python_words_site_is_still_there():
     for file, fn in PYTHON_WORDS_SITES:
         tree = ast.parse((PACKAGE / file).read_text(encoding="utf-8"))
         assert fn in {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}, (file, fn)
+
+
+def test_a_message_built_in_a_k8sviz_classs_init_is_kept():
+    """Only the error's own ``__init__`` passes a message on; another class's is its place
+    (``Reachability(snap)`` called by a test writes its own warnings)."""
+    code = "class Made:\n    def __init__(self, v):\n        QueryError(f'no port {v}')\n"
+    made = _from_k8sviz(code, "Made")
+    start = len(_SEEN)
+    made(None)
+    kept = _SEEN[start:]
+    del _SEEN[start:]
+    assert kept == [Message("error", "no port None", ("fake.py", "__init__"))]
