@@ -44,6 +44,7 @@ Design:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -147,10 +148,11 @@ PYTHON_WORDS_SITES = {
 }
 
 
-def _allowed_sites() -> set[tuple[str, str]]:
+@functools.cache
+def _allowed_sites() -> frozenset[tuple[str, str]]:
     from tests.test_text import PYTHON_ARGUMENT_SITES, REPR_SITES
 
-    return set(PYTHON_ARGUMENT_SITES) | {(f, fn) for f, fn, _ in REPR_SITES} | PYTHON_WORDS_SITES
+    return frozenset(PYTHON_ARGUMENT_SITES) | {(f, fn) for f, fn, _ in REPR_SITES} | PYTHON_WORDS_SITES
 
 
 @pytest.fixture(scope="session", autouse=True)
