@@ -148,11 +148,32 @@ PYTHON_WORDS_SITES = {
 }
 
 
+def _as_given_sites() -> set[tuple[str, str]]:
+    """(file, function) of every function of the package that calls ``as_given``: it answers a
+    Python caller about an argument, in Python's words on purpose (``or None, not True``)."""
+    import ast
+
+    import k8sviz
+
+    package = Path(k8sviz.__file__).parent
+    sites = set()
+    for path in package.rglob("*.py"):
+        rel = path.relative_to(package).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+                isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == "as_given"
+                for c in ast.walk(node)
+            ):
+                sites.add((rel, node.name))
+    return sites
+
+
 @functools.cache
 def _allowed_sites() -> frozenset[tuple[str, str]]:
     from tests.test_text import PYTHON_ARGUMENT_SITES, REPR_SITES
 
-    return frozenset(PYTHON_ARGUMENT_SITES) | {(f, fn) for f, fn, _ in REPR_SITES} | PYTHON_WORDS_SITES
+    return (frozenset(PYTHON_ARGUMENT_SITES) | {(f, fn) for f, fn, _ in REPR_SITES} | PYTHON_WORDS_SITES
+            | _as_given_sites())
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -357,9 +357,9 @@ class Zones:
         snap = f"snapshot {as_written(cluster)}" if cluster else f"snapshot SHA-256 {snapshot.sha256[:12]}"
         if len(empty) == len(self.zones):
             # Not one selector matches: the file is more likely another cluster's than mistyped.
-            which = (f"the one zone of {self.source}, {names}, matches" if len(empty) == 1 else
-                     f"none of the {len(empty):,} zones of {self.source} ({names}) matches")
-            return (f"{which} a pod of {snap}: are the zones for another cluster? Every workload counts "
+            which = (f"the one zone of {self.source}, {names}, matches no pod" if len(empty) == 1 else
+                     f"none of the {len(empty):,} zones of {self.source} ({names}) matches a pod")
+            return (f"{which} of {snap}: are the zones for another cluster? Every workload counts "
                     "as unzoned, so no connection crosses a declared zone")
         if len(empty) == 1:
             return (f"zone {names} of {self.source} matches no pod of {snap}: check its selectors; "

@@ -601,3 +601,16 @@ def test_an_empty_zone_warning_names_at_most_ten_zones(tmp_path):
     many += "  shop: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}}\n"
     said = load_zones(write(tmp_path, many)).empty_zones_text(k8sviz.demo())
     assert "z0, z1, z2, z3, z4, z5, z6, z7, z8, z9 and 15 more of " in said
+
+
+def test_the_one_zone_of_a_file_that_matches_no_pod_is_said_so():
+    """It read "the one zone of F, cde (sensitive), matches a pod of snapshot ...": the opposite."""
+    import k8sviz
+
+    snap = k8sviz.demo()
+    zones = load_zones({"zones": {"cde": {"podSelector": {"matchLabels": {"pci": "nope"}}, "sensitive": True}}})
+    with pytest.warns(k8sviz.ZoneWarning) as said:
+        k8sviz.segmentation(snap, k8sviz.reachability(snap), zones)
+    (text,) = [str(w.message) for w in said]
+    assert text.startswith("the one zone of <zones>, cde (sensitive), matches no pod of snapshot 'demo-boutique': "
+                           "are the zones for another cluster?"), text
