@@ -265,7 +265,8 @@ def test_a_workload_split_across_zones_is_in_each_and_weighted_as_the_most_sensi
     assert z.split_workloads(snap) == {"shop/api": ("pci", "unzoned")}
     assert "shop/api (pci, unzoned)" in z.split_workloads_text(snap)
     reach = k8sviz.reachability(snap)
-    with pytest.warns(k8sviz.ZoneWarning, match=r"a workload has pods in several zones .*shop/api \(pci, unzoned\)"):
+    split = r"a workload has pods in several zones .*shop/api \(pci, unzoned\)"
+    with pytest.warns(k8sviz.ZoneWarning, match=split):
         v = segmentation(snap, reach, z).violations
     pairs = set(zip(v["src"], v["dst"], v["src_zone"], v["dst_zone"], strict=True))
     # web -> the CDE pod of api, and api's two halves to each other: none is hidden
@@ -608,9 +609,10 @@ def test_the_one_zone_of_a_file_that_matches_no_pod_is_said_so():
     import k8sviz
 
     snap = k8sviz.demo()
-    zones = load_zones({"zones": {"cde": {"podSelector": {"matchLabels": {"pci": "nope"}}, "sensitive": True}}})
+    cde = {"podSelector": {"matchLabels": {"pci": "nope"}}, "sensitive": True}
+    zones = load_zones({"zones": {"cde": cde}})
     with pytest.warns(k8sviz.ZoneWarning) as said:
         k8sviz.segmentation(snap, k8sviz.reachability(snap), zones)
     (text,) = [str(w.message) for w in said]
-    assert text.startswith("the one zone of <zones>, cde (sensitive), matches no pod of snapshot 'demo-boutique': "
-                           "are the zones for another cluster?"), text
+    assert text.startswith("the one zone of <zones>, cde (sensitive), matches no pod of snapshot "
+                           "'demo-boutique': are the zones for another cluster?"), text
