@@ -1860,16 +1860,25 @@ class Snapshot:
         return found.pop() if len(found) == 1 else None
 
     def _cilium_releases(self) -> set[tuple[int, int] | None]:
-        found: set[tuple[int, int] | None] = set()
-        for p in self.pods:
-            if p.terminated:
-                continue  # an agent that ended (a node shut down) runs nothing
-            for c in p.containers:
-                if c.name == "cilium-agent" and not c.init:
-                    m = _RELEASE.search(c.image.split("@", 1)[0].rsplit("/", 1)[-1])
-                    pre = m is not None and m["suffix"] is not None and _PRE_RELEASE.match(m["suffix"])
-                    found.add((int(m[1]), int(m[2])) if m and not pre else None)
-        return found
+        # Asked by every Cilium pass of build() and again by the analyses: each pass over the
+        # pods is kept until the field is replaced.  A fresh set each time (callers pop it).
+        cached = self.__dict__.get("_cilium_rel")
+        if cached is None or cached[0] is not self.pods:
+            found: set[tuple[int, int] | None] = set()
+            seen: set[int] = set()  # ids of containers tuples read: a template's pods share one
+            for p in self.pods:
+                if id(p.containers) in seen:
+                    continue
+                if p.terminated:
+                    continue  # an agent that ended (a node shut down) runs nothing
+                seen.add(id(p.containers))
+                for c in p.containers:
+                    if c.name == "cilium-agent" and not c.init:
+                        m = _RELEASE.search(c.image.split("@", 1)[0].rsplit("/", 1)[-1])
+                        pre = m is not None and m["suffix"] is not None and _PRE_RELEASE.match(m["suffix"])
+                        found.add((int(m[1]), int(m[2])) if m and not pre else None)
+            cached = self.__dict__["_cilium_rel"] = (self.pods, frozenset(found))
+        return set(cached[1])
 
     @property
     def cilium_release_text(self) -> str | None:
