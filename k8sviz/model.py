@@ -969,20 +969,11 @@ def parse_pod(
     host_ip = status.get("hostIP") or None
     if host_ip is not None:
         _ip(host_ip, "status.hostIP")
+    # Positional, in the order of Pod's fields: a keyword call costs more per pod.
     return Pod(
-        namespace=ns,
-        name=name,
-        labels=_labels(m.get("labels")),
-        workload_kind=workload_kind,
-        workload=workload,
-        node=_opt_str(spec.get("nodeName"), "spec.nodeName"),
-        ips=ips,
-        host_ip=host_ip,
-        host_network=host_network,
-        containers=containers,
-        service_account=sa,
-        phase=_opt_str(status.get("phase"), "status.phase"),
-        uid=m.get("uid") or "",
+        ns, name, _labels(m.get("labels")), workload_kind, workload,
+        _opt_str(spec.get("nodeName"), "spec.nodeName"), ips, host_ip, host_network, containers, sa,
+        _opt_str(status.get("phase"), "status.phase"), False, m.get("uid") or "",
     )
 
 
