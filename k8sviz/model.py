@@ -701,6 +701,12 @@ def _labels(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {}
     # Keys and values are strings in JSON from the API; only YAML by hand gives other scalars.
+    if type(raw) is dict:
+        for k, v in raw.items():
+            if type(k) is not str or type(v) is not str:
+                break
+        else:
+            return dict(raw)  # a C copy: cheaper than building the same dict item by item
     return {
         k if type(k) is str else label_key_text(k): v if type(v) is str else _yaml_scalar_str(v)
         for k, v in raw.items()

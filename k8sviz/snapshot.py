@@ -433,6 +433,12 @@ def _controller(meta: Mapping[str, Any]) -> tuple[str, str] | None:
 def _str_map(raw: Mapping[Any, Any]) -> dict[str, str]:
     # Read as a pod's labels are (model._labels): a null is "" (Go's zero string), a YAML `true`
     # is "true", so a workload's selector-facing labels never differ from its pods' by spelling.
+    if type(raw) is dict:
+        for k, v in raw.items():
+            if type(k) is not str or type(v) is not str:
+                break
+        else:
+            return dict(raw)  # all text already (nearly always): a C copy
     return {k if type(k) is str else label_key_text(k): v if type(v) is str else _yaml_scalar_str(v)
             for k, v in raw.items()}
 
