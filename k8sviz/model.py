@@ -216,6 +216,9 @@ class LabelSelector:
 
         labels = []
         for k, v in ml.items():
+            if type(k) is str and type(v) is str:
+                labels.append((k, v))  # as the checks below read it, without naming it first
+                continue
             if not _kubectl_key(k):
                 msg = f"{where}.matchLabels has the key {as_written(k)}, not a string"
                 raise PolicyError(msg, source=source, obj=obj)
