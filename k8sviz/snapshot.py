@@ -1795,11 +1795,10 @@ class Snapshot:
         return self._pod_index().get(key)
 
     def _pod_index(self) -> dict[str, Pod]:
-        idx = self.__dict__.get("_pod_idx")
-        if idx is None:
-            idx = {p.key: p for p in self.pods}
-            self.__dict__["_pod_idx"] = idx
-        return idx
+        cached = self.__dict__.get("_pod_idx")
+        if cached is None or cached[0] is not self.pods:  # rebuilt if the field is replaced
+            cached = self.__dict__["_pod_idx"] = (self.pods, {p.key: p for p in self.pods})
+        return cached[1]  # type: ignore[no-any-return]
 
     def pods_of(self, workload_key: str) -> tuple[Pod, ...]:
         """The pods of the workload ``namespace/name`` (none for an unknown one; a key that is

@@ -726,3 +726,14 @@ def test_a_label_with_a_trailing_newline_is_one_the_api_server_rejects(write, ke
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {key: value}}},
     ])
     assert [w.code for w in k8sviz.load(path).warnings] == ["invalid-label"]
+
+
+def test_a_pod_lookup_follows_the_pods_field_when_it_is_replaced():
+    """The index of ``Snapshot.pod`` was built once and kept: after ``snap.pods = ...`` (a
+    notebook trimming a snapshot) it still answered with the old pods."""
+    snap = k8sviz.demo()
+    first = snap.pods[0]
+    assert snap.pod(first.key) is first
+    snap.pods = snap.pods[1:]
+    assert snap.pod(first.key) is None
+    assert snap.pod(snap.pods[0].key) is snap.pods[0]
