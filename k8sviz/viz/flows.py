@@ -37,8 +37,9 @@ def flow_sankey(
     if value is not None and value not in cols:  # a KeyError from pandas
         from ..errors import InputError
 
-        raise InputError(f"flow_sankey: value {as_given(value)} is no column of the table "
-                         f"(it has {', '.join(cols)})")
+        more = f" and {len(cols) - 12} more" if len(cols) > 12 else ""
+        shown = ", ".join(as_given(c) for c in cols[:12]) + more
+        raise InputError(f"flow_sankey: value {as_given(value)} is no column of the table (it has {shown})")
     v = value or find_column(cols, *_VALUE_COLUMNS, required=False)
     verdict = "verdict" if "verdict" in cols else None
     keys = [s, d] + ([verdict] if verdict else [])

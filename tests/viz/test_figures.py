@@ -409,3 +409,16 @@ def test_a_numpy_cap_is_a_plain_int_in_the_figure_meta(demo_drawn):
     meta = k8sviz.network_figure(demo_drawn[0], max_edges=np.int64(5)).layout.meta
     assert meta["max_edges"] == 5 and type(meta["max_edges"]) is int
     assert json.loads(json.dumps(meta))["drawn"] == 5
+
+
+def test_flow_sankey_names_a_few_columns_of_a_wide_table_whatever_their_names():
+    """It listed every column, and a column named by a number raised a TypeError (str.join)."""
+    import pandas as pd
+
+    from k8sviz.errors import InputError
+
+    df = pd.DataFrame({**{f"c{i}": [1] for i in range(20)}, "src_namespace": ["a"], "dst_namespace": ["b"], 3: [1]})
+    with pytest.raises(InputError) as e:
+        k8sviz.flow_sankey(df, value="x")
+    assert str(e.value) == ("flow_sankey: value 'x' is no column of the table (it has 'c0', 'c1', 'c2', 'c3', "
+                            "'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10', 'c11' and 11 more)")
