@@ -88,3 +88,24 @@ def test_no_two_labels_of_the_workload_graph_overlap(browser, demo_report, width
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()
+
+
+#: The inline code names outside tables (legends, notes) drawn on more than one line: each
+#: name's text and the number of lines it takes.
+_BROKEN_CODE = """() => Array.from(document.querySelectorAll('p code'))
+    .filter(c => c.textContent.length <= 40 && !c.closest('table'))
+    .map(c => [c.textContent, c.getClientRects().length]).filter(([, n]) => n > 1)"""
+
+
+def test_short_code_names_in_the_prose_are_not_broken_mid_word(browser, demo_report):  # noqa: F811
+    """``word-break: break-all`` on code cut names at any letter to fill a line: the violations
+    legend read "a / llowed_ports" and "expi / red_exceptions".  A name now wraps only where it
+    cannot fit a line otherwise."""
+    ctx, page, _, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.querySelectorAll('#violations-legend code').length") >= 5
+        assert page.evaluate(_BROKEN_CODE) == []
+    finally:
+        ctx.close()
