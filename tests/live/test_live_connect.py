@@ -182,3 +182,20 @@ def test_ctrl_c_in_python_ends_the_requests_under_way(
     finally:
         interrupter.join()
     assert not wait_for_no_request_threads()
+
+
+def test_a_refused_connection_is_said_without_the_connection_objects_repr() -> None:
+    """urllib3 2.5 (the floor) names the connection by Python's default repr ("<...HTTPConnection
+    object at 0x7f...>: Failed to establish ..."), which the message carried; later releases
+    write ``HTTPConnection(host=..., port=...)``, which was already left out."""
+    import urllib3
+
+    from k8sviz.sources.live import _reason
+
+    class HTTPConnection:  # no __repr__ of its own, as urllib3 2.5's
+        pass
+
+    e = urllib3.exceptions.NewConnectionError(
+        HTTPConnection(), "Failed to establish a new connection: [Errno 111] Connection refused")
+    assert "object at 0x" in str(e)
+    assert _reason(e) == "Failed to establish a new connection: Connection refused"
