@@ -802,7 +802,7 @@ def _reason(e: BaseException) -> Any:
         last = reason.args[-1] if reason.args else None
         text = re.sub(r"^\w+\(host=.*?, port=\d+\): ", "", last if isinstance(last, str) else str(reason))
         # Older urllib3 (2.5) names the connection by its repr: "<...HTTPConnection object at 0x...>: "
-        text = re.sub(r"^<[\w.]+ object at 0x[0-9a-f]+>: ", "", text)
+        text = re.sub(r"^<\S+ object at 0x[0-9a-fA-F]+>: ", "", text)
         return re.sub(r"\[Errno -?\d+\] ", "", text)
     return reason
 
