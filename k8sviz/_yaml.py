@@ -275,6 +275,10 @@ LIST_PART = 100
 _PLACEHOLDER = "k8sviz-list-items-parsed-apart"
 _OTHER_BREAKS = ("\x85", "\u2028", "\u2029", "\ufeff")
 _NOT_IN_ITEMS = re.compile(r"\n[^- \t#\r\n]")  # a line that is not part of a column-0 block sequence
+#: What may be an anchor (``&x`` after a space, a line's start or a flow indicator); a ``&`` in a
+#: scalar such as a URL's query (``?a=1&b=2``) is none.  Parts are composed apart, so an anchor
+#: given twice in two parts, which PyYAML refuses, would not be seen.
+_ANCHOR = re.compile(r"(?:^|[ \t\[{,])&[^ \t\r\n\[\]{},]", re.MULTILINE)
 
 
 def _list_in_parts(text: str) -> list[Any] | None:
@@ -287,8 +291,9 @@ def _list_in_parts(text: str) -> list[Any] | None:
     in parts, the rest of the document with a placeholder in their place. The values are the
     whole parse's: a line at column 0 ends every block scalar and plain scalar of an item, and a
     cut inside a quoted scalar or a flow collection leaves it unclosed, an error. Any error,
-    alias or unusual tag in a part, and any document marker or directive in ``text``, sends it
-    to the whole parse instead, which gives PyYAML's own error and the limits on aliases.
+    alias or unusual tag in a part, and any document marker, directive or anchor in ``text``,
+    sends it to the whole parse instead, which gives PyYAML's own error (an anchor given twice)
+    and the limits on aliases.
     """
     if text.startswith("items:"):
         at = 0
@@ -317,7 +322,7 @@ def _list_in_parts(text: str) -> list[Any] | None:
         cuts.append(p + 1)
         p = find("\n- ", p + 3, end)
     cuts.append(end)
-    if _PLACEHOLDER in text:
+    if _PLACEHOLDER in text or ("&" in text and _ANCHOR.search(text)):
         return None
     try:
         # The placeholder, which the text does not hold, must come back as the items of the

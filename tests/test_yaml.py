@@ -370,3 +370,19 @@ def test_odd_lists_load_as_pyyaml_loads_them(lines, part):
         same(text)
     finally:
         _yaml.LIST_PART = old
+
+
+@pytest.mark.parametrize("part", [1, 2, 100])
+def test_an_anchor_given_twice_in_two_parts_of_a_list_is_refused_as_pyyaml_refuses_it(part):
+    """Found by the fuzzer above: the parts of a List are composed apart, so ``- &x`` in two
+    parts was read (``[{a: 1}, null, null]``) where PyYAML refuses a duplicate anchor."""
+    old = _yaml.LIST_PART
+    _yaml.LIST_PART = part
+    try:
+        text = "apiVersion: v1\nitems:\n- a: 1\n- &x \n- &x \n"
+        assert outcome(text)[0] == "error" and ours(text)[0] == "error"
+        same(text)
+        # A `&` that is no anchor (a URL's query) keeps the List read in parts, as PyYAML reads it.
+        same("apiVersion: v1\nitems:\n- url: http://h/?a=1&b=2\n- b: 2\n- c: 3\n")
+    finally:
+        _yaml.LIST_PART = old
