@@ -1456,6 +1456,24 @@ def test_a_failing_exec_plugin_is_reported_not_a_401(apiserver: Any, kubeconfig:
     assert len(srv.requests) == sent  # nothing was sent without credentials
 
 
+def _expiring_exec(srv: Any, kubeconfig: Any, tmp_path: Path, fourth_run: str) -> Path:
+    """A kubeconfig whose exec plugin gives a credential that expires at once (within the
+    client's 5 minutes of margin), so the client runs it again before each request; its first
+    three runs print the credential, later ones run the Python statement ``fourth_run``. Each
+    run adds an ``x`` to ``tmp_path / "runs"``."""
+    doc = json.loads(Path(kubeconfig(srv)).read_text())
+    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                  "status": {"token": TOKEN, "expirationTimestamp": "2020-01-01T00:00:00Z"}}
+    script = (f"import pathlib, sys; p = pathlib.Path({str(tmp_path / 'runs')!r}); "
+              "n = len(p.read_text()) if p.exists() else 0; p.write_text('x' * (n + 1)); "
+              f"exec({json.dumps(f'print({json.dumps(json.dumps(credential))})')} if n < 3 else "
+              f"{json.dumps(fourth_run)})")
+    doc["users"][0]["user"] = exec_user(script)
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    return path
+
+
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_an_exec_plugin_failing_at_a_refresh_is_reported_as_on_the_first_fetch(
     apiserver: Any, kubeconfig: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], concurrency: int
@@ -1466,17 +1484,8 @@ def test_an_exec_plugin_failing_at_a_refresh_is_reported_as_on_the_first_fetch(
     import logging
 
     srv = apiserver(small(), token=TOKEN)
-    doc = json.loads(Path(kubeconfig(srv)).read_text())
     runs = tmp_path / "runs"
-    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
-                  "status": {"token": TOKEN, "expirationTimestamp": "2020-01-01T00:00:00Z"}}
-    script = (f"import pathlib, sys; p = pathlib.Path({str(runs)!r}); n = len(p.read_text()) if p.exists() "
-              "else 0; p.write_text('x' * (n + 1)); "
-              "n < 3 or sys.exit('error: your login expired, run cloud login'); "
-              f"print({json.dumps(json.dumps(credential))})")
-    doc["users"][0]["user"] = exec_user(script)
-    path = tmp_path / "exec"
-    path.write_text(json.dumps(doc))
+    path = _expiring_exec(srv, kubeconfig, tmp_path, "sys.exit('error: your login expired, run cloud login')")
     handlers = list(logging.getLogger().handlers)
     with pytest.raises(LiveError) as e:
         k8sviz.snapshot_cluster(kubeconfig=str(path), concurrency=concurrency)
@@ -1495,17 +1504,8 @@ def test_an_exec_plugin_printing_no_credential_at_a_refresh_is_said_in_words(
 ) -> None:
     # It was "exec: failed to decode process output: Expecting value: line 1 column 1 (char 0)".
     srv = apiserver(small(), token=TOKEN)
-    doc = json.loads(Path(kubeconfig(srv)).read_text())
-    runs = tmp_path / "runs"
-    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
-                  "status": {"token": TOKEN, "expirationTimestamp": "2020-01-01T00:00:00Z"}}
     login = "'Open https://login.example.com to log in'"
-    script = (f"import pathlib; p = pathlib.Path({str(runs)!r}); n = len(p.read_text()) if p.exists() "
-              "else 0; p.write_text('x' * (n + 1)); "
-              f"print({json.dumps(json.dumps(credential))} if n < 3 else {login})")
-    doc["users"][0]["user"] = exec_user(script)
-    path = tmp_path / "exec"
-    path.write_text(json.dumps(doc))
+    path = _expiring_exec(srv, kubeconfig, tmp_path, f"print({login})")
     with pytest.raises(LiveError) as e:
         k8sviz.snapshot_cluster(kubeconfig=str(path), concurrency=1)
     assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could "

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,16 @@ import pytest
 import k8sviz
 
 from ..viz.conftest import HOSTILE, HOSTILE2
+
+
+@functools.cache
+def demo_report_html() -> str:
+    """The README's first command's report (the demo cluster, its flows and zones), built once
+    for the report tests that read it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        return k8sviz.report(k8sviz.demo(), flows=k8sviz.demo_path("flows"),
+                             zones=k8sviz.demo_path("zones.yaml"), generated_at="2024-03-10T09:00:00Z")
 
 
 def unwrapped(page: str) -> str:

@@ -11,17 +11,13 @@ import pytest
 
 import k8sviz
 
-from .conftest import unwrapped
+from .conftest import demo_report_html, unwrapped
 
 
 @pytest.fixture(scope="module")
 def demo_page() -> str:
     """The README's first command's report, as text (every analysis real), its cells unwrapped."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", k8sviz.FlowWarning)
-        page = k8sviz.report(k8sviz.demo(), flows=k8sviz.demo_path("flows"),
-                             zones=k8sviz.demo_path("zones.yaml"), generated_at="2024-03-10T09:00:00Z")
-    return unwrapped(page)
+    return unwrapped(demo_report_html())
 
 
 def _section(page: str, sid: str) -> str:

@@ -11,17 +11,13 @@ import pytest
 import k8sviz
 from k8sviz.cli import main
 
-from .conftest import unwrapped
+from .conftest import demo_report_html, unwrapped
 
 
 @pytest.fixture(scope="module")
 def demo_findings() -> str:
     """The findings table of the README's first command's report."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", k8sviz.FlowWarning)
-        page = k8sviz.report(k8sviz.demo(), flows=k8sviz.demo_path("flows"),
-                             zones=k8sviz.demo_path("zones.yaml"), generated_at="2024-03-10T09:00:00Z")
-    return unwrapped(page).split('id="findings-table"', 1)[1].split("</table>", 1)[0]
+    return unwrapped(demo_report_html()).split('id="findings-table"', 1)[1].split("</table>", 1)[0]
 
 
 def test_evidence_on_the_page_leaves_out_empty_keys(demo_findings):
