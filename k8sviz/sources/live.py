@@ -375,6 +375,10 @@ def _exec_words(message: str, handling: BaseException | None) -> str:
     if isinstance(handling, TypeError) and re.fullmatch(r"argument of type '\w+' is not iterable", text):
         # Its output parsed as a JSON number, true, false or null: not shown (a bare token?).
         return f"{_NOT_A_CREDENTIAL}a single JSON value, not an ExecCredential object"
+    if text.startswith("exec: process returned"):
+        # What the failing plugin wrote on standard error follows: "error: refresh failed for
+        # <token>" is not to be quoted whole.
+        return _without_credentials(text)
     return text
 
 
@@ -400,7 +404,50 @@ def _printed(error: json.JSONDecodeError) -> str:
     if len(shown) > 12 and not any(c.isspace() for c in shown):
         return (f"one word of {len(shown):,} characters (not shown: it may be a credential), not an "
                 "ExecCredential in JSON")
-    return f"{as_written(shown, 100)}, not an ExecCredential in JSON"
+    shown = _without_credentials(shown)
+    limit = 100
+    for left_out in _LEFT_OUT.finditer(shown):
+        if left_out.start() < limit < left_out.end():
+            limit = left_out.end()  # "[40 characters not shown]" whole, or not at all
+    return f"{as_written(shown, limit)}, not an ExecCredential in JSON"
+
+
+#: A run of the characters a token is made of: base64 and base64url, hex, a JWT's dots, the
+#: ``~`` of RFC 6750's bearer tokens, and ``=`` (base64's padding, or ``key=value``).
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=-]+")
+#: ``key=`` before a value in one run (``token=abc123...``): the key is shown, the value judged.
+_KEY_IS = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*=)(?=[^=])")
+#: A JWT: three dot-separated base64url parts, the first an encoded JSON object (``{"`` is ``eyJ``).
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+#: What :func:`_without_credentials` writes in place of a word.
+_LEFT_OUT = re.compile(r"\[\d+ characters not shown\]")
+
+
+def _without_credentials(text: str) -> str:
+    """``text`` (what an exec plugin printed) with every word that may be a credential replaced by
+    ``[N characters not shown]``, the rest kept, so that "Please log in:" or "error: refresh
+    failed for ..." is still read.
+
+    A word that may be a credential: 16 or more of a token's characters holding both letters and
+    digits (base64, hex, an opaque token; a JWT whatever its letters), alone or as the value of
+    ``key=value``.  Words of letters only (``login.example.com``, ``ExecCredential``) are shown:
+    they are the message.  A URL is judged part by part between its slashes, so its host and path
+    are shown and a token in it is not.
+    """
+    def judged(run: str) -> str:
+        if run.startswith("//"):  # the rest of a URL after its scheme
+            return "/".join(judged(part) if part else part for part in run.split("/"))
+        key = _KEY_IS.match(run)
+        if key:
+            return key.group(1) + judged(run[key.end():])
+        if len(run) >= 16 and (_JWT.fullmatch(run) or (
+                any(c.isdigit() for c in run) and any(c.isalpha() for c in run))):
+            return f"[{len(run)} characters not shown]"
+        return run
+
+    return _TOKEN_RUN.sub(lambda m: judged(m.group()), text)
 
 
 #: Terminal colour codes, as a credential command's output may hold.

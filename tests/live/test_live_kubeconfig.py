@@ -277,6 +277,10 @@ def test_a_failing_exec_plugin_names_no_exception(apiserver: Any, tmp_path: Path
 
 #: A credential an exec plugin's output may hold: never in a message.
 SECRET = "eyJhbGciOiJSUzI1NiJ9.k8sviz-exec-secret"
+#: Credentials of other shapes: a JWT, hex, base64 with its padding.
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhdWRpdG9yIn0.c2lnbmF0dXJlLWs4c3Zpeg"
+HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+B64 = "azhzdml6LWJhc2U2NC1zZWNyZXQ0Mg=="
 CREDENTIAL = json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
                          "status": {"token": SECRET}})
 
@@ -298,6 +302,18 @@ CREDENTIAL = json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1", "
      "plugin prints its ExecCredential alone on standard output"),
     (CREDENTIAL[:-20],
      "JSON that does not parse (at line 1, column 102; not shown: it may hold the credential)"),
+    # Words with spaces around a credential: the credential is left out, the words are shown.
+    ("Bearer " + JWT + "\n", f"'Bearer [{len(JWT)} characters not shown]', not an ExecCredential in JSON"),
+    (f"login ok, token={HEX}\n",
+     f"'login ok, token=[{len(HEX)} characters not shown]', not an ExecCredential in JSON"),
+    (f"Please log in: {B64} expired\n",
+     f"'Please log in: [{len(B64)} characters not shown] expired', not an ExecCredential in JSON"),
+    ("error: refresh failed for abcdefghijklmnop0123456789\n",
+     "'error: refresh failed for [26 characters not shown]', not an ExecCredential in JSON"),
+    # A URL is shown but for a token in it; a JWT of letters only is still a JWT.
+    ("open https://login.example.com/oauth2/device?code=abc123def456ghi789jkl&tenant=eyJh.eyJzdWIi.sig&x=1\n",
+     "'open https://login.example.com/oauth2/device?code=[21 characters not shown]&tenant=[17 characters not "
+     "shown]'... (4 more characters), not an ExecCredential in JSON"),
     ("12345\n", "a single JSON value, not an ExecCredential object"),  # 'int' is not iterable
     ("null\n", "a single JSON value, not an ExecCredential object"),
 ])
@@ -315,8 +331,28 @@ def test_an_exec_plugin_printing_no_execcredential_is_said_in_words(
     assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could "
                             f"not be obtained: exec: the plugin printed {printed} (run the exec command to "
                             "see what it prints: a login prompt, a bare token, or the wrong command?)")
-    assert SECRET not in str(e.value)
+    for secret in (SECRET, JWT, HEX, B64, "abc123def456ghi789jkl", "0123456789"):
+        assert secret not in str(e.value)
     assert not srv.requests  # nothing sent without credentials
+
+
+def test_a_failing_exec_plugins_error_output_is_shown_without_its_credentials(
+    apiserver: Any, tmp_path: Path
+) -> None:
+    # It was "exec: process returned 1. error: refresh failed for eyJ...", the token quoted.
+    srv = apiserver(small())
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
+    said = f"error: refresh token {JWT} rejected by login.example.com (HTTP 400)"
+    doc["users"][0]["user"] = exec_user(f"import sys; sys.exit({said!r})")
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could "
+                            f"not be obtained: exec: process returned 1. error: refresh token [{len(JWT)} "
+                            "characters not shown] rejected by login.example.com (HTTP 400) (log in again, "
+                            "or check that the exec plugin is installed)")
+    assert not srv.requests
 
 
 def test_an_auth_provider_failure_names_no_exception_and_prints_no_entry(tmp_path: Path) -> None:
