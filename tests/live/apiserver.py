@@ -10,6 +10,8 @@ It serves recorded objects the way kube-apiserver does, enough for a read-only c
   page but the last, the items after that page, as kube-apiserver counts them (etcd's count at
   the list's revision less the page's limit; it sends none for a list with selectors, which
   this server does not take);
+* authentication by bearer token, or (``client_ca``) by a client certificate that CA signed, as
+  kube-apiserver's x509 authenticator takes one;
 * ``Status`` errors: 401 (wrong bearer token), 403 (per-resource RBAC), 404 (unknown path or
   group), 405 (any verb but GET), 410 (expired continue token), and injected faults (any
   status: 408, 429, 5xx...) with the headers given (``Retry-After``, ``Connection: close``);
@@ -108,6 +110,8 @@ class Request:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    #: The common name of the client certificate the connection presented (verified), if any.
+    client_cert: str | None = None
 
 
 @dataclass
@@ -177,6 +181,10 @@ class FakeAPIServer:
         Extra group versions to serve even without objects (``"cilium.io/v2"``...).
     tls
         ``(cert_file, key_file)`` to serve HTTPS.
+    client_ca
+        With ``tls``: a CA file; a client certificate it signed authenticates a request (a token,
+        if one is sent too, is then not looked at, as kube-apiserver's union of authenticators
+        takes the first that succeeds).
     """
 
     def __init__(
@@ -186,6 +194,7 @@ class FakeAPIServer:
         token: str = "test-token",
         serve: Iterable[str] = (),
         tls: tuple[str, str] | None = None,
+        client_ca: str | None = None,
     ):
         self.token = token
         self.requests: list[Request] = []
@@ -229,6 +238,7 @@ class FakeAPIServer:
         for obj in objects:
             self.add(obj)
         self._tls = tls
+        self._client_ca = client_ca
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -301,6 +311,9 @@ class FakeAPIServer:
         if self._tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(*self._tls)
+            if self._client_ca:
+                ctx.verify_mode = ssl.CERT_OPTIONAL
+                ctx.load_verify_locations(cafile=self._client_ca)
             httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
         self._thread = threading.Thread(
@@ -350,7 +363,7 @@ class FakeAPIServer:
     def _answer(self, req: Request) -> tuple[int, dict[str, str], bytes]:
         if req.method != "GET":
             return 405, {}, _status(405, "MethodNotAllowed", f"the test server is read-only ({req.method})")
-        if req.headers.get("authorization") != f"Bearer {self.token}":
+        if req.client_cert is None and req.headers.get("authorization") != f"Bearer {self.token}":
             return 401, {}, _status(401, "Unauthorized", "Unauthorized")
         if req.path in self.delay:
             time.sleep(self.delay[req.path])
@@ -557,8 +570,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
+        peer = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
+        names = [v for rdn in (peer or {}).get("subject", ()) for k, v in rdn if k == "commonName"]
         req = Request(
-            self.command, url.path, parse_qs(url.query), {k.lower(): v for k, v in self.headers.items()}
+            self.command, url.path, parse_qs(url.query), {k.lower(): v for k, v in self.headers.items()},
+            names[0] if names else None,
         )
         reply = self.api.reply(req)
         body = reply.body
@@ -613,7 +629,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def make_tls(directory: Path) -> tuple[str, str, str]:
-    """A self-signed CA and a server certificate for 127.0.0.1: ``(ca, cert, key)`` files."""
+    """A self-signed CA and a server certificate for 127.0.0.1: ``(ca, cert, key)`` files; with
+    cryptography, also a client certificate of that CA for the user ``auditor``:
+    ``client.crt`` and ``client.key`` in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     ca, cert, key = directory / "ca.crt", directory / "server.crt", directory / "server.key"
     try:
@@ -673,6 +691,28 @@ def _tls_cryptography(ca: Path, cert: Path, key: Path) -> None:
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
         )
         .sign(ca_key, hashes.SHA256())
+    )
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "auditor")]))
+        .issuer_name(ca_name)
+        .public_key(client_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    (ca.parent / "client.crt").write_bytes(client_cert.public_bytes(serialization.Encoding.PEM))
+    (ca.parent / "client.key").write_bytes(
+        client_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     cert.write_bytes(srv_cert.public_bytes(serialization.Encoding.PEM))

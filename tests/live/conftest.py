@@ -33,3 +33,12 @@ def apiserver() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str]:
     return make_tls(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def client_cert(tls_files: tuple[str, str, str]) -> tuple[str, str]:
+    """A client certificate and key of the ``tls_files`` CA, for the user ``auditor``."""
+    cert, key = Path(tls_files[0]).parent / "client.crt", Path(tls_files[0]).parent / "client.key"
+    if not cert.exists():
+        pytest.skip("client certificates are made with cryptography")
+    return str(cert), str(key)
