@@ -239,3 +239,51 @@ def _check_command(command: str, owner: str, base: str) -> None:
     if not ok:
         raise LiveError(f"the exec plugin {as_written(command)} of {owner} (its exec.command) is not "
                         "installed or not on the PATH: install it, or fix the command")
+
+
+#: How the messages of :func:`check_exec_status` begin (the client logs them as the plugin's
+#: failure, as it logs its own "exec: ..." ones).
+EXEC_STATUS = "exec: the ExecCredential the plugin printed"
+
+
+def check_exec_status(status: Any) -> Any:
+    """The ``status`` of the ExecCredential an exec plugin printed, checked as kubectl (client-go)
+    checks it before the client uses it; a LiveError saying what is wrong, never showing a value.
+
+    The client sends a token that is not text as Python prints it (``Bearer 5``, ``Bearer None``,
+    a mapping's repr) and an empty one as ``Bearer``; it writes a client certificate and key to
+    files for the TLS handshake without looking at them (a pair that is none failed as a server
+    that cannot be reached, "PEM lib"), and failed on one that is not text with Python's words.
+    client-go refuses a token that is not text (it reads the JSON into typed fields), a
+    certificate without its key or a key without its certificate, a pair that does not parse,
+    and a status with neither a token nor a pair.  Where client-go takes an empty or null token
+    as none and uses the certificate and key, the status is returned without the token, so that
+    the client uses them too (it prefers any token it is given).
+    """
+    if not isinstance(status, dict):
+        raise LiveError(f"{EXEC_STATUS} has a status that is {kind_of(status, 'an object')}, not an object "
+                        "with the token or the client certificate and key")
+    for field in ("token", "clientCertificateData", "clientKeyData"):
+        value = status.get(field)
+        if value is not None and not isinstance(value, str):
+            # The value is not shown: it is a credential.
+            raise LiveError(f"{EXEC_STATUS} has a status.{field} that is {kind_of(value, 'an object')}, "
+                            "not text")
+    token, cert, key = status.get("token"), status.get("clientCertificateData"), status.get("clientKeyData")
+    if bool(cert) != bool(key):
+        given, missing = ("clientCertificateData", "clientKeyData")[:: 1 if cert else -1]
+        raise LiveError(f"{EXEC_STATUS} has a status.{given} without a status.{missing}: a client "
+                        "certificate is used with its key")
+    if cert and key:
+        try:
+            _check_pair(("clientCertificateData", cert.encode()), ("clientKeyData", key.encode()), "")
+        except LiveError:
+            raise LiveError(f"{EXEC_STATUS} has a status.clientCertificateData and status.clientKeyData that "
+                            "are not a PEM certificate and its unencrypted private key") from None
+        return status if token else {k: v for k, v in status.items() if k != "token"}
+    if not token:
+        said = ("no status.token" if "token" not in status
+                else "a status.token that is null" if token is None else "an empty status.token")
+        raise LiveError(f"{EXEC_STATUS} has {said}, and no client certificate and key: it gives no "
+                        "credentials")
+    return status

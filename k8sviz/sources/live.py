@@ -26,7 +26,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +40,7 @@ from .._warnings import outside_stacklevel
 from ..errors import LiveError
 from ..model import LoadWarning
 from ..snapshot import SnapshotBuilder
-from ._kubeconfig import check_entries
+from ._kubeconfig import EXEC_STATUS, check_entries, check_exec_status
 
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
@@ -349,10 +349,49 @@ class _ExecErrors(logging.Handler):
 
     def advice(self) -> str:
         """What to do, for the end of a message made of :attr:`messages`."""
+        if any(m.startswith(EXEC_STATUS) for m in self.messages):
+            return "(kubectl refuses it too: update the exec plugin, or tell its authors)"
         if any(m.startswith(_NOT_A_CREDENTIAL) for m in self.messages):
             return ("(run the exec command to see what it prints: a login prompt, a bare token, or the "
                     "wrong command?)")
         return "(log in again, or check that the exec plugin is installed)"
+
+
+#: ``on`` in a thread where k8sviz loads or refreshes credentials (see _checked_exec_plugins).
+_EXEC_CHECKED = threading.local()
+_EXEC_INSTALL = threading.Lock()
+
+
+@contextlib.contextmanager
+def _checked_exec_plugins() -> Iterator[None]:
+    """Within it, in this thread, the ExecCredential an exec plugin prints is checked by
+    :func:`check_exec_status` before the client uses it.
+
+    The client reads the plugin's output inside its kubeconfig loader, which k8sviz cannot
+    reach: the check goes around the client's ``ExecProvider``, replaced once in its module by
+    a subclass that checks in the threads marked here only, so that other users of the client
+    in the process are not affected.  The loader logs what the check raises as the plugin's
+    failure, which :class:`_ExecErrors` collects.
+    """
+    from kubernetes.config import kube_config as loader
+
+    with _EXEC_INSTALL:
+        provider = loader.ExecProvider
+        if not getattr(provider, "k8sviz_checked", False):
+            class CheckedExecProvider(provider):  # type: ignore[valid-type,misc]
+                k8sviz_checked = True
+
+                def run(self, *args: Any, **kwargs: Any) -> Any:
+                    status = super().run(*args, **kwargs)
+                    return check_exec_status(status) if getattr(_EXEC_CHECKED, "on", False) else status
+
+            loader.ExecProvider = CheckedExecProvider  # type: ignore[misc]
+    was = getattr(_EXEC_CHECKED, "on", False)
+    _EXEC_CHECKED.on = True
+    try:
+        yield
+    finally:
+        _EXEC_CHECKED.on = was
 
 
 #: How :func:`_exec_words` begins what it says of a plugin whose output is no ExecCredential.
@@ -522,9 +561,10 @@ def _api_client(
             origin, user = _check_context(kubeconfig, context)
             root.addHandler(exec_errors)
             # persist_config=False: refreshed tokens are never written back to the kubeconfig.
-            config.load_kube_config(
-                config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False
-            )
+            with _checked_exec_plugins():
+                config.load_kube_config(
+                    config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False
+                )
             if context is None:
                 _, active = config.list_kube_config_contexts(config_file=kubeconfig)
                 context = str(active["name"])
@@ -604,7 +644,8 @@ def _refreshing(key_with_prefix: Callable[..., Any], origin: str) -> Callable[..
             errors = _ExecErrors(threading.get_ident())
             root.addHandler(errors)
             try:
-                key = key_with_prefix(*args, **kwargs)
+                with _checked_exec_plugins():
+                    key = key_with_prefix(*args, **kwargs)
             except Exception as e:  # an auth-provider's refresh (OIDC...) raises what its library raises
                 detail = _clip(_client_words(e), 300)
                 failed.append(f"the credentials of {origin} could not be refreshed during the snapshot "
@@ -1919,7 +1960,8 @@ def snapshot_cluster(
         The kubeconfig is unusable (no such context, none current, a user or cluster the context
         names missing, no server address, a file a field names missing or not what the field takes,
         base64 data that is none, a token that is not text, an exec plugin not installed, failing
-        or printing no ExecCredential; the message names the kubeconfig, the entry, the field and
+        or printing no ExecCredential or one kubectl refuses: a token that is not text, a client
+        certificate and key that are no pair; the message names the kubeconfig, the entry, the field and
         the file in words, not a Python exception's), the server is unreachable (whatever the
         ``timeout``) or rejects the credentials, a namespace in ``namespaces`` does not exist, or
         the server keeps failing (408/429/5xx) after bounded retries.  Also when an answer is not

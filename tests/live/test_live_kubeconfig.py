@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from test_live import exec_user, small
+from test_live import TOKEN, _expiring_exec, exec_user, small
 
 import k8sviz
 from k8sviz.cli import main
@@ -366,3 +366,150 @@ def test_an_auth_provider_failure_names_no_exception_and_prints_no_entry(tmp_pat
                        "config); use the provider's exec plugin instead (gke-gcloud-auth-plugin, kubelogin, "
                        "...), as kubectl does")
     assert "hunter2" not in message
+
+
+# ------------------------------------------------------------------ an exec plugin's ExecCredential
+
+
+def exec_status(status: Any) -> dict[str, Any]:
+    """A kubeconfig user whose exec plugin prints an ExecCredential with ``status``."""
+    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                  "status": status}
+    return exec_user(f"print({json.dumps(json.dumps(credential))})")
+
+
+def exec_failure(srv: Any, tmp_path: Path, status: Any, **kw: Any) -> tuple[Path, str]:
+    """The kubeconfig of ``srv`` whose exec plugin prints ``status``, and its snapshot's message."""
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc", **kw).read_text())
+    doc["users"][0]["user"] = exec_status(status)
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    assert not EXCEPTION_NAME.search(str(e.value)), str(e.value)
+    return path, str(e.value)
+
+
+#: What follows a message about the ExecCredential an exec plugin printed.
+FIX_THE_PLUGIN = "(kubectl refuses it too: update the exec plugin, or tell its authors)"
+
+
+@pytest.mark.parametrize(("status", "said"), [
+    # The client sent "Bearer 5", "Bearer True", the mapping's or list's repr (the credential in
+    # Python's words), "Bearer None" or "Bearer ", and the server's 401 blamed the token.
+    ({"token": 5}, "has a status.token that is a number, not text"),
+    ({"token": True}, "has a status.token that is a boolean, not text"),
+    ({"token": {"value": SECRET}}, "has a status.token that is an object, not text"),
+    ({"token": [SECRET]}, "has a status.token that is a list, not text"),
+    ({"token": None}, "has a status.token that is null, and no client certificate and key: it gives no "
+                      "credentials"),
+    ({"token": ""}, "has an empty status.token, and no client certificate and key: it gives no credentials"),
+    ({"expirationTimestamp": "2099-01-01T00:00:00Z"},
+     "has no status.token, and no client certificate and key: it gives no credentials"),
+    # 'token' in 'abc...' was a substring test; null failed with Python's words.
+    (SECRET, "has a status that is a string, not an object with the token or the client certificate and key"),
+    (None, "has a status that is null, not an object with the token or the client certificate and key"),
+])
+def test_an_exec_plugins_token_that_is_not_text_is_refused_in_words(
+    apiserver: Any, tmp_path: Path, status: Any, said: str
+) -> None:
+    srv = apiserver(small())
+    path, message = exec_failure(srv, tmp_path, status)
+    assert message == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could not "
+                       f"be obtained: exec: the ExecCredential the plugin printed {said} {FIX_THE_PLUGIN}")
+    assert SECRET not in message
+    assert not srv.requests  # nothing sent with a token that is none
+
+
+def test_an_exec_plugins_token_that_is_not_text_at_a_refresh_is_refused_in_words(
+    apiserver: Any, tmp_path: Path
+) -> None:
+    # The check runs in the threads fetching lists too, where the client refreshes the token.
+    srv = apiserver(small(), token=TOKEN)
+    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+                  "status": {"token": 12345}}
+    path = _expiring_exec(srv, lambda srv: str(srv.kubeconfig(tmp_path / "kc")), tmp_path,
+                          f"print({json.dumps(json.dumps(credential))})")
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path), concurrency=4)
+    assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could "
+                            "not be refreshed during the snapshot: exec: the ExecCredential the plugin "
+                            f"printed has a status.token that is a number, not text {FIX_THE_PLUGIN}")
+    assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in srv.requests)
+
+
+def test_other_users_of_the_client_are_left_as_they_were(apiserver: Any, tmp_path: Path) -> None:
+    # The check is k8sviz's: the client, used directly in the same process after a snapshot,
+    # reads the plugin's output as it always did (here, as "Bearer 5").
+    from kubernetes import client, config
+
+    srv = apiserver(small())
+    path, _ = exec_failure(srv, tmp_path, {"token": 5})
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=str(path), client_configuration=cfg, persist_config=False)
+    assert cfg.api_key["BearerToken"] == "Bearer 5"
+
+
+@pytest.fixture
+def tls_server(apiserver: Any, tls_files: tuple[str, str, str], client_cert: tuple[str, str]) -> Any:
+    """A test API server over HTTPS that takes the ``client_cert`` as the user auditor's."""
+    ca, cert, key = tls_files
+    return apiserver(small(), tls=(cert, key), client_ca=ca)
+
+
+def pem(path: str) -> str:
+    return Path(path).read_text()
+
+
+@pytest.mark.parametrize("token", ["absent", None, ""])
+def test_an_exec_plugins_client_certificate_and_key_are_used(
+    tls_server: Any, tls_files: tuple[str, str, str], client_cert: tuple[str, str], tmp_path: Path,
+    token: Any
+) -> None:
+    # A null or empty token beside them is no token, as kubectl reads it (the client sent
+    # "Bearer None" and left the certificate out).
+    status = {"clientCertificateData": pem(client_cert[0]), "clientKeyData": pem(client_cert[1])}
+    if token != "absent":
+        status["token"] = token
+    doc = json.loads(tls_server.kubeconfig(tmp_path / "kc", ca_file=tls_files[0]).read_text())
+    doc["users"][0]["user"] = exec_status(status)
+    (tmp_path / "exec").write_text(json.dumps(doc))
+    assert len(k8sviz.snapshot_cluster(kubeconfig=str(tmp_path / "exec")).pods) == 2
+    assert {r.client_cert for r in tls_server.requests} == {"auditor"}
+    assert not [r for r in tls_server.requests if "authorization" in r.headers]
+
+
+def test_an_exec_plugins_client_certificate_and_key_that_are_no_pair_are_refused_in_words(
+    tls_server: Any, tls_files: tuple[str, str, str], client_cert: tuple[str, str], tmp_path: Path
+) -> None:
+    # It was "cannot reach the API server ...: [SSL] PEM lib (_ssl.c:3905)" for a pair that is
+    # none, "a bytes-like object is required, not 'int'" for data that is not text.
+    ca, server_cert, _ = tls_files
+    cert, key = pem(client_cert[0]), pem(client_cert[1])
+    lead = (f"the credentials of context test-ctx (user auditor) of kubeconfig {tmp_path / 'exec'} could not "
+            "be obtained: exec: the ExecCredential the plugin printed has ")
+    no_pair = ("a status.clientCertificateData and status.clientKeyData that are not a PEM certificate and "
+               "its unencrypted private key")
+    pair = ": a client certificate is used with its key"
+    for status, said in [
+        ({"clientCertificateData": pem(server_cert), "clientKeyData": key}, no_pair),  # another's key
+        ({"clientCertificateData": cert, "clientKeyData": pem(ca)}, no_pair),
+        ({"clientCertificateData": "hello", "clientKeyData": "world"}, no_pair),
+        # base64 of the PEM, as a kubeconfig's client-certificate-data is written: the status holds PEM
+        ({"clientCertificateData": base64.b64encode(cert.encode()).decode(),
+          "clientKeyData": base64.b64encode(key.encode()).decode()}, no_pair),
+        ({"clientCertificateData": cert},
+         f"a status.clientCertificateData without a status.clientKeyData{pair}"),
+        ({"clientKeyData": key, "token": "t"},
+         f"a status.clientKeyData without a status.clientCertificateData{pair}"),
+        ({"clientCertificateData": 5, "clientKeyData": key},
+         "a status.clientCertificateData that is a number, not text"),
+        ({"clientCertificateData": cert, "clientKeyData": [key]},
+         "a status.clientKeyData that is a list, not text"),
+        # kubectl checks the pair beside a token too.
+        ({"token": TOKEN, "clientCertificateData": cert, "clientKeyData": cert}, no_pair),
+    ]:
+        _, message = exec_failure(tls_server, tmp_path, status, ca_file=ca)
+        assert message == f"{lead}{said} {FIX_THE_PLUGIN}"
+        assert "PRIVATE KEY" not in message and key.splitlines()[1] not in message
+    assert not tls_server.requests
