@@ -94,7 +94,7 @@ def check_entries(shown: str, context: str, body: dict[str, Any], doc: Any) -> N
         if cert is not None and key is not None:
             _check_pair(cert, key, user_owner)
     _check_token(user.get("token"), user_owner)
-    if "token" not in user and "tokenFile" in user:  # the token itself wins, as in the client
+    if not user.get("token") and "tokenFile" in user:  # a token wins, as in kubectl (a null one is none)
         token_file = _readable(user["tokenFile"], "tokenFile", user_owner, _base(user_node))
         with open(token_file, "rb") as f:
             if not f.read(4096).strip():
@@ -114,7 +114,7 @@ def _check_token(token: Any, owner: str) -> None:
     Python text ("Bearer 5", "Bearer True", "Bearer <...ConfigNode object at 0x...>" for a list),
     or no token at all for 0, and the API server's 401 then blamed the token.  The value is not
     shown: it is a credential.
-    A null token is left to the client, which names it.
+    A null token is none, as kubectl reads it (see ``live._load_kubeconfig``).
     """
     if token is None or isinstance(token, str):
         return

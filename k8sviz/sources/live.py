@@ -560,11 +560,8 @@ def _api_client(
         else:
             origin, user = _check_context(kubeconfig, context)
             root.addHandler(exec_errors)
-            # persist_config=False: refreshed tokens are never written back to the kubeconfig.
             with _checked_exec_plugins():
-                config.load_kube_config(
-                    config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False
-                )
+                _load_kubeconfig(config, shown, context, cfg)
             if context is None:
                 _, active = config.list_kube_config_contexts(config_file=kubeconfig)
                 context = str(active["name"])
@@ -614,6 +611,34 @@ def _api_client(
     api = client.ApiClient(cfg)
     _track_connections(api.rest_client.pool_manager)
     return api, name, origin
+
+
+def _load_kubeconfig(config: Any, shown: str, context: str | None, cfg: Any) -> None:
+    """The client's ``load_kube_config`` of the kubeconfig file(s) ``shown`` into ``cfg``, with a
+    user's null or empty ``token`` taken as none, as kubectl takes it.
+
+    client-go reads ``token: null`` as an empty token, and an empty token as none: the user's
+    ``tokenFile``, exec plugin or client certificate is used, or no credentials.  The client
+    failed on a null one ("Expected key token in F/{'name': ...}/user": the user entry as a
+    Python mapping) and, for an empty one, left the ``tokenFile`` unread.  The files are merged
+    as the client merges them (its ``KubeConfigMerger``, which keeps each entry's file for its
+    relative paths), the token taken out, and the result loaded as the client loads a file.
+    persist_config=False: refreshed tokens are never written back to the kubeconfig.
+    """
+    from kubernetes.config.kube_config import KubeConfigMerger
+
+    merged = KubeConfigMerger(shown).config
+    if merged is None:  # no file to read: the client's own message
+        config.load_kube_config(config_file=shown, context=context, client_configuration=cfg,
+                                persist_config=False)
+        return
+    for node in getattr(merged, "value", merged).get("users") or ():
+        entry = getattr(node, "value", node)
+        user = entry.get("user") if isinstance(entry, dict) else None
+        if isinstance(user, dict) and "token" in user and (user["token"] is None or user["token"] == ""):
+            del user["token"]
+    config.load_kube_config_from_dict(config_dict=merged, context=context, client_configuration=cfg,
+                                      persist_config=False)
 
 
 def _refreshing(key_with_prefix: Callable[..., Any], origin: str) -> Callable[..., Any]:

@@ -97,6 +97,42 @@ def test_a_token_yaml_reads_as_a_date_is_named(tmp_path: Path) -> None:
                             "that YAML reads it as written")
 
 
+@pytest.mark.parametrize("token", [None, ""])
+def test_a_null_or_empty_token_is_none_as_kubectl_reads_it(
+    apiserver: Any, tmp_path: Path, token: Any
+) -> None:
+    # kubectl reads "token:" (null) as an empty token and an empty token as none: the tokenFile
+    # or exec plugin beside it is used.  The client failed on a null one ("Expected key token in
+    # F/{'name': 'auditor', 'user': {'token': None}}/user") and left the tokenFile unread beside
+    # an empty one (a 401).
+    srv = apiserver(small())
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
+    (tmp_path / "token").write_text(srv.token + "\n")
+    path = tmp_path / "null"
+    for entry in [{"token": token, "tokenFile": "token"},
+                  {"token": token, **exec_status({"token": srv.token})}]:
+        doc["users"][0]["user"] = entry
+        path.write_text(yaml.safe_dump(doc))
+        assert len(k8sviz.snapshot_cluster(kubeconfig=str(path)).pods) == 2
+    # The tokenFile is checked as it is without a token.
+    (tmp_path / "empty").write_text("")
+    doc["users"][0]["user"] = {"token": token, "tokenFile": "empty"}
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    assert str(e.value) == (f"the file {tmp_path / 'empty'} (tokenFile) of user auditor of kubeconfig {path} "
+                            "is empty")
+    # Alone, it is no credentials: nothing is sent as a token, as kubectl sends nothing.
+    doc["users"][0]["user"] = {"token": token}
+    path.write_text(yaml.safe_dump(doc))
+    sent = len(srv.requests)
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    assert str(e.value).startswith(f"the API server at {srv.url} rejected the credentials of context "
+                                   f"test-ctx (user auditor) of kubeconfig {path} (401 Unauthorized")
+    assert [r.headers.get("authorization") for r in srv.requests[sent:]] == [None]
+
+
 def test_a_quoted_token_of_digits_works(apiserver: Any, tmp_path: Path) -> None:
     srv = apiserver(small(), token="12345")
     path = tmp_path / "kc"
