@@ -549,7 +549,9 @@ def _api_client(
     shown = _kubeconfig_shown(kubeconfig)
     origin = "the in-cluster service account"
     user: dict[str, Any] = {}
-    exec_errors = _ExecErrors()
+    # This thread's records only: a refresh given up on in an earlier snapshot (see
+    # _Reader._within_deadline) may still log its plugin's failure from its own thread.
+    exec_errors = _ExecErrors(threading.get_ident())
     root = logging.getLogger()
     try:
         if not in_cluster:
@@ -662,6 +664,18 @@ def _refreshing(key_with_prefix: Callable[..., Any], origin: str) -> Callable[..
     failed: list[str] = []
 
     def locked_key(*args: Any, **kwargs: Any) -> Any:
+        # Run by a request in its own thread (see _Reader._within_deadline): its deadline
+        # bounds the refresh too, and a refresh still running then is said as one.
+        call = getattr(_current, "call", None)
+        if call is not None:
+            call.refreshing = True
+        try:
+            return refreshed_key(*args, **kwargs)
+        finally:
+            if call is not None:
+                call.refreshing = False
+
+    def refreshed_key(*args: Any, **kwargs: Any) -> Any:
         with key_lock:
             if failed:
                 raise LiveError(failed[0])
@@ -757,6 +771,8 @@ class _Call:
     def __init__(self) -> None:
         #: What is still arriving (for the deadline's message).
         self.phase = "status line and headers"
+        #: The credentials are being refreshed (an exec plugin runs), or wait for a refresh.
+        self.refreshing = False
         #: A connection was attempted, and one was made (or a pooled one reused).
         self.connecting = False
         self.connected = False
@@ -1055,11 +1071,12 @@ class _Reader:
         # A connection attempt never outlasts the deadline: one given up on ends by itself.
         timeouts = (min(REQUEST_TIMEOUT[0], self.deadline), REQUEST_TIMEOUT[1])
         if hasattr(api, "param_serialize"):  # kubernetes >= 37 (OpenAPI Generator v7)
-            req = api.param_serialize(
-                "GET", path, query_params=list(query), header_params=headers, auth_settings=["BearerToken"]
-            )
 
             def fetch() -> tuple[int, Any, bytes]:
+                # Here, not in the caller's thread: the credentials are refreshed here (an exec
+                # plugin run again), which the deadline bounds as it bounds the request.
+                req = api.param_serialize("GET", path, query_params=list(query), header_params=headers,
+                                          auth_settings=["BearerToken"])
                 resp = api.call_api(req[0], req[1], req[2], _request_timeout=timeouts)
                 call.phase = "body"
                 return int(resp.status), resp.headers, self._body(resp.response, started)
@@ -1119,6 +1136,13 @@ class _Reader:
                 self._calls.discard(call)
         if not got:
             call.abandon()
+            if call.refreshing:
+                # An exec plugin waiting for a login that never comes, or hung: the request
+                # never started.  (It goes on in the background; its lock is this snapshot's.)
+                raise LiveError(f"the credentials of {self.origin or 'the kubeconfig'} could not be "
+                                "refreshed during the snapshot: the refresh had not ended after "
+                                f"{self.deadline:g} s (an exec plugin still running: does it wait for a "
+                                "login? Run the exec command to see, log in again, and try again)")
             if call.connecting and not call.connected:
                 # Never connected: a wrong address or a network in the way, not a slow server.
                 raise _Unreachable(call.connect_error or f"the connection attempt timed out after "
@@ -1966,7 +1990,8 @@ def snapshot_cluster(
     timeout
         Seconds each request may take, from sending it to the last byte of its answer (default
         :data:`REQUEST_DEADLINE`, 300; read when called); a positive, finite number.  It bounds
-        the whole request, connecting and a silent server included (whose own bounds,
+        the whole request, connecting, a silent server and the refresh of the credentials
+        before it (an exec plugin run again) included (the server's own bounds,
         :data:`REQUEST_TIMEOUT`, apply too).  An answer still arriving at the timeout fails the
         snapshot, without a retry (a server that slow would take several timeouts); a server no
         connection could be made to by then is "cannot reach", as with the default.  A request

@@ -1515,6 +1515,30 @@ def test_an_exec_plugin_printing_no_credential_at_a_refresh_is_said_in_words(
     assert len(srv.requests) == 2
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_exec_plugin_hanging_at_a_refresh_is_bounded_by_the_deadline(
+    apiserver: Any, kubeconfig: Any, tmp_path: Path, concurrency: int
+) -> None:
+    # With kubernetes >= 37 the token was refreshed in the caller's thread, before the request
+    # and its deadline: a plugin waiting for a login held the snapshot as long as it waited.
+    srv = apiserver(small(), token=TOKEN)
+    release = tmp_path / "release"  # the hanging plugin ends once the test is done
+    hang = (f"import pathlib, time; p = pathlib.Path({str(release)!r}); "
+            "[time.sleep(0.05) for _ in range(1200) if not p.exists()]")
+    path = _expiring_exec(srv, kubeconfig, tmp_path, hang)
+    try:
+        with pytest.raises(LiveError) as e:
+            k8sviz.snapshot_cluster(kubeconfig=str(path), concurrency=concurrency, timeout=5)
+    finally:
+        release.write_text("")
+    assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could "
+                            "not be refreshed during the snapshot: the refresh had not ended after 5 s (an "
+                            "exec plugin still running: does it wait for a login? Run the exec command to "
+                            "see, log in again, and try again)")
+    assert (tmp_path / "runs").read_text() == "xxxx"  # loaded, two requests, then the hanging refresh
+    assert len(srv.requests) == 2
+
+
 def test_a_refresh_that_raises_is_one_clear_line(apiserver: Any, kubeconfig: Any) -> None:
     # An auth-provider's refresh (OIDC's, say) raises what its library raises.
     srv = apiserver(small())
