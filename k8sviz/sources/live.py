@@ -430,7 +430,8 @@ def _printed(error: json.JSONDecodeError) -> str:
     """What an exec plugin printed that is no JSON (``error.doc``), for a message: its first 100
     or so characters as written, unless it may hold a credential, which is never shown: one long
     word (a bare token), or JSON that does not parse (an ExecCredential, token and all, followed
-    by a line of log, or cut short)."""
+    by a line of log, or cut short).  In words, a word that may be a credential is left out
+    (:func:`_without_credentials`): "Bearer <token>", "token=<token>"."""
     shown = error.doc.strip()
     if not shown:
         return "nothing on standard output, not an ExecCredential in JSON"
