@@ -1039,6 +1039,13 @@ class _Progress:
         self.stream.flush()
 
 
+def _sends_credentials(cfg: Any) -> bool:
+    """Whether the client's configuration ``cfg`` holds any credentials to send: a token (from
+    the kubeconfig, its tokenFile or an exec plugin), a client certificate, or a username."""
+    keys = getattr(cfg, "api_key", None) or {}
+    return bool(any(keys.values()) or getattr(cfg, "cert_file", None) or getattr(cfg, "username", None))
+
+
 class _Reader:
     """GET requests with retries, paging and error mapping over one ``ApiClient``."""
 
@@ -1290,9 +1297,17 @@ class _Reader:
                 # Every request is authenticated: a 401 means the credentials (say, a token
                 # that expired during a long snapshot), not the RBAC of one list, so it is no
                 # "forbidden" coverage.
+                said = f"401 Unauthorized: {_status_message(data) or 'no message'}; {what}"
+                if not _sends_credentials(self.api.configuration):
+                    # Nothing expired: the requests went out anonymous, which the server refuses.
+                    msg = (f"the API server at {self.host} refused the requests of "
+                           f"{self.origin or 'the kubeconfig'}, which gives no credentials ({said}): "
+                           "no token, tokenFile, client certificate, exec plugin or username and "
+                           "password, so they were sent anonymous; add the user's credentials to the "
+                           "kubeconfig")
+                    raise LiveError(msg)
                 msg = (f"the API server at {self.host} rejected the credentials of "
-                       f"{self.origin or 'the kubeconfig'} (401 Unauthorized: "
-                       f"{_status_message(data) or 'no message'}; {what}): the token or client certificate "
+                       f"{self.origin or 'the kubeconfig'} ({said}): the token or client certificate "
                        "has expired, was revoked or is for another cluster; get fresh credentials")
                 raise LiveError(msg)
             return status, data

@@ -128,8 +128,11 @@ def test_a_null_or_empty_token_is_none_as_kubectl_reads_it(
     sent = len(srv.requests)
     with pytest.raises(LiveError) as e:
         k8sviz.snapshot_cluster(kubeconfig=str(path))
-    assert str(e.value).startswith(f"the API server at {srv.url} rejected the credentials of context "
-                                   f"test-ctx (user auditor) of kubeconfig {path} (401 Unauthorized")
+    # Said as what it is: no credentials given, not credentials that expired.
+    assert str(e.value).startswith(f"the API server at {srv.url} refused the requests of context "
+                                   f"test-ctx (user auditor) of kubeconfig {path}, which gives no "
+                                   "credentials (401 Unauthorized")
+    assert "expired" not in str(e.value) and "add the user's credentials" in str(e.value)
     assert [r.headers.get("authorization") for r in srv.requests[sent:]] == [None]
 
 
