@@ -25,6 +25,7 @@ _API: dict[str, str] = {
     "PolicyError": ".errors",
     "QueryError": ".errors",
     "SnapshotVersionError": ".errors",
+    "TableError": ".errors",
     "LiveError": ".errors",
     "ZoneError": ".errors",
     "ZoneWarning": "._warnings",
@@ -89,6 +90,7 @@ if TYPE_CHECKING:
         PolicyError,
         QueryError,
         SnapshotVersionError,
+        TableError,
         ZoneError,
     )
     from .flows import (

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._text import as_given, as_written
-from .errors import InputError, K8svizError, QueryError
+from .errors import InputError, K8svizError, QueryError, TableError
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
@@ -174,7 +174,7 @@ def _other_snapshot(flows: Any, where: str, snapshot: Snapshot, info: dict[str, 
     """Flows mapped to another snapshot than ``snapshot``.  The same cluster at another time, or
     with its policies edited, is a question worth asking (would last week's traffic pass the
     new policies?): warned, naming both.  Flows none of whose workloads are in ``snapshot`` are
-    another cluster's, and every verdict on them would be wrong: a QueryError."""
+    another cluster's, and every verdict on them would be wrong: a TableError."""
     import warnings
 
     import pandas as pd
@@ -194,7 +194,7 @@ def _other_snapshot(flows: Any, where: str, snapshot: Snapshot, info: dict[str, 
     theirs = f"{as_written(info.get('snapshot'))}, SHA-256 {str(info.get('snapshot_sha256'))[:12]}"
     given = f"{as_written(snapshot.meta.get('cluster'))}, SHA-256 {snapshot.sha256[:12]}"
     if named and absent == len(named):
-        raise QueryError(
+        raise TableError(
             f"{where}: flows were mapped to another snapshot ({theirs}) than the one given ({given}), and "
             f"none of the {len(named):,} workloads they name is in it; load them again with "
             "k8sviz.load_flows(..., snapshot=snapshot)"
@@ -224,15 +224,18 @@ def columns_text(columns: list[str]) -> str:
 
 def flow_table_problem(flows: Any, where: str, columns: tuple[str, ...] | list[str]) -> str | None:
     """Why ``flows`` is no flow table of :func:`k8sviz.load_flows` with ``columns``, naming the
-    missing columns and the function to use, or None."""
+    missing columns and the function to use, or None.  The one message of every function that
+    takes flows (raised as a :class:`~k8sviz.errors.TableError`)."""
     import pandas as pd
 
     if not isinstance(flows, pd.DataFrame):
-        return f"{where}: flows must be a DataFrame from k8sviz.load_flows(...), got {type_name(flows)}"
+        hint = (" (load it first: k8sviz.load_flows(path, snapshot=snapshot))"
+                if isinstance(flows, str | os.PathLike) else "")
+        return f"{where}: flows must be a DataFrame from k8sviz.load_flows(...), got {type_name(flows)}{hint}"
     missing = [c for c in columns if c not in flows.columns]
     if not missing:
         return None
-    return (f"{where}: flows must be the table of k8sviz.load_flows(...), got a DataFrame without the "
+    return (f"{where}: flows must be a DataFrame from k8sviz.load_flows(...), got a DataFrame without the "
             f"column{'s' if len(missing) > 1 else ''} {columns_text(missing)}; load the flow logs with "
             "k8sviz.load_flows(path, snapshot=snapshot)")
 
@@ -241,7 +244,7 @@ def require_flows(
     flows: Any, where: str, snapshot: Snapshot | None = None, columns: tuple[str, ...] = ("time", "src_type")
 ) -> Any:
     """``flows`` if it is None or a flow table of :func:`k8sviz.load_flows` (a DataFrame with
-    ``columns``), else a QueryError naming the argument: a list, a path or a graph reached
+    ``columns``), else a TableError naming the argument: a list, a path or a graph reached
     pandas as an AttributeError, and a DataFrame of something else (the findings of ``gaps``)
     was read as no flows at all.  With
     ``snapshot``, flows mapped to another snapshot (``load_flows(..., snapshot=other)``) are one
@@ -250,15 +253,11 @@ def require_flows(
 
     if flows is None:
         return None
-    if not isinstance(flows, pd.DataFrame):
-        hint = (" (load it first: k8sviz.load_flows(path, snapshot=snapshot))"
-                if isinstance(flows, str | os.PathLike) else "")
-        msg = f"{where}: flows must be a DataFrame from k8sviz.load_flows(...), got {type_name(flows)}{hint}"
-        raise QueryError(msg)
-    missing = [c for c in columns if c not in flows.columns]
-    if missing and len(flows):  # without rows, whatever its columns, it says "no flows" as well
-        raise QueryError(f"{where}: flows must be a DataFrame from k8sviz.load_flows(...), got a DataFrame "
-                         f"without the column{'s' if len(missing) > 1 else ''} {' and '.join(missing)}")
+    # without rows, whatever its columns, a DataFrame says "no flows" as well
+    empty = isinstance(flows, pd.DataFrame) and not len(flows)
+    problem = flow_table_problem(flows, where, () if empty else columns)
+    if problem:
+        raise TableError(problem)
     info = flows.attrs.get("k8sviz")
     mapped = info.get("snapshot_sha256") if isinstance(info, dict) else None
     if snapshot is not None and mapped and mapped != snapshot.sha256:

@@ -13,6 +13,7 @@ __all__ = [
     "PolicyError",
     "QueryError",
     "SnapshotVersionError",
+    "TableError",
     "ZoneError",
 ]
 
@@ -50,6 +51,18 @@ class ZoneError(InputError):
 
 class QueryError(K8svizError):
     """A query names an endpoint, port or protocol that does not exist or is invalid."""
+
+
+class TableError(InputError, QueryError):
+    """A table argument that is not the table the function takes: a flow table that
+    ``k8sviz.load_flows`` did not make (it lacks columns, or is no DataFrame at all), or one
+    it mapped to another snapshot.  The message names the function, the argument and what
+    the table lacks.
+
+    It is both an :class:`InputError` (a bad argument, as the flow functions said it) and a
+    :class:`QueryError` (as ``gaps`` and ``graph`` said it), so an ``except`` clause of either
+    keeps catching it.
+    """
 
 
 class LiveError(K8svizError):

@@ -7,6 +7,7 @@ a silently wrong answer.  The cases are fixed (no randomness): each one found a 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import pandas as pd
@@ -236,8 +237,10 @@ def test_flows_mapped_to_another_cluster(other, flows, name, call):
     # against its policies, every answer was silently wrong.
     snap, reach, _ = other
     with pytest.raises(QueryError, match=rf"^{name}: flows were mapped to another snapshot .* and none of "
-                       r"the \d+ workloads they name is in it"):
+                       r"the \d+ workloads they name is in it") as e:
         call(snap, reach, flows)
+    # a wrong table, as one load_flows did not make: an InputError too, in every function
+    assert isinstance(e.value, k8sviz.TableError) and isinstance(e.value, InputError)
 
 
 def test_report_of_flows_mapped_to_another_cluster(other, flows):
@@ -300,6 +303,37 @@ def test_flows_argument_checked(demo, name, wrong):
         wrong = k8sviz.gaps(snap, reach)
     with pytest.raises(QueryError, match=rf"^{name}: flows must be a DataFrame from k8sviz.load_flows"):
         getattr(k8sviz, name)(snap, reach, flows=wrong)
+
+
+_TAKE_FLOWS = {
+    "flow_report": lambda s, r, f: k8sviz.flow_report(f),
+    "flow_edges": lambda s, r, f: k8sviz.flow_edges(f),
+    "flow_windows": lambda s, r, f: k8sviz.flow_windows(f),
+    "clock_skew": lambda s, r, f: k8sviz.clock_skew(f),
+    "flow_discrepancies": lambda s, r, f: k8sviz.flow_discrepancies(f, r),
+    "gaps": lambda s, r, f: k8sviz.gaps(s, r, flows=f),
+    "graph": lambda s, r, f: k8sviz.graph(s, r, flows=f),
+}
+
+
+@pytest.mark.parametrize("name", list(_TAKE_FLOWS))
+def test_a_table_that_is_not_flows_is_one_error_everywhere(demo, flows, name):
+    # gaps and graph raised a QueryError, the flow functions an InputError, in two wordings:
+    # one TableError now, an InputError and a QueryError both, in one wording
+    snap, reach = demo
+    call = _TAKE_FLOWS[name]
+    not_flows = pd.DataFrame({"src": ["a/b"], "dst": ["c/d"]})
+    use = r"; load the flow logs with k8sviz\.load_flows\(path, snapshot=snapshot\)$"
+    path = r"got str \(load it first: k8sviz\.load_flows"
+    for wrong, says in ((not_flows, rf"got a DataFrame without the columns? \w[\w ,]*{use}"),
+                        (["a"], r"got list$"), ("flows.json", path)):
+        with pytest.raises(k8sviz.TableError) as e:
+            call(snap, reach, wrong)
+        # an except clause of either, as written before, still catches it
+        assert isinstance(e.value, InputError) and isinstance(e.value, QueryError)
+        assert re.match(rf"^{name}: flows must be a DataFrame from k8sviz\.load_flows\(\.\.\.\), {says}",
+                        str(e.value)), str(e.value)
+    assert len(call(snap, reach, flows)) > 0  # the flows of load_flows are taken
 
 
 def test_clock_skew_durations_without_unit(flows):

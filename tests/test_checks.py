@@ -159,7 +159,7 @@ def test_tables_and_keys_of_the_wrong_kind(demo):
     with pytest.raises(QueryError, match=r"^paths_as_text: df must be a frame of blast_radius or internet_paths, "
                                          r"got Snapshot"):
         k8sviz.paths_as_text(snap)
-    with pytest.raises(k8sviz.InputError, match=r"^flow_report: flows must be the table of k8sviz.load_flows"):
+    with pytest.raises(k8sviz.InputError, match=r"^flow_report: flows must be a DataFrame from k8sviz.load_flows"):
         k8sviz.flow_report(snap)
     with pytest.raises(QueryError, match=r"pod must be 'namespace/name', got \['shop/x'\]"):
         snap.pod(["shop/x"])

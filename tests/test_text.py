@@ -257,7 +257,6 @@ PYTHON_ARGUMENT_SITES = {
     ("analysis/gaps.py", "_agree_with"),
     ("analysis/zones.py", "load_zones"),
     ("analysis/zones.py", "parse_date"),  # today=: a str from the command line, anything from Python
-    ("flows/__init__.py", "flow_report"),
     ("notebook.py", "table"),
     ("notebook.py", "to_csv"),
     ("viz/_common.py", "require_frame"),

@@ -1501,7 +1501,7 @@ def gaps(
         optional ``time``/``bytes`` is compared with ``reach.can_reach`` directly
         (``allowed-but-unused`` per workload pair).  Without flows no flow-based finding appears.
         A table without ``dst_port``, or one load_flows mapped to another snapshot, is a
-        QueryError.
+        :class:`~k8sviz.TableError` (an InputError and a QueryError), as in the flow functions.
     zones
         :class:`~k8sviz.analysis.zones.Zones` or a zones YAML path; enables ``zone-violation``
         and weights findings in ``sensitive: true`` zones.

@@ -76,7 +76,8 @@ def graph(
         without flows) the graph has nodes only.
     flows
         Observed flows (``k8sviz.load_flows``): adds ``kind="observed"`` edges.  A DataFrame
-        without ``dst_port``, or flows load_flows mapped to another snapshot, is a QueryError.
+        without ``dst_port``, or flows load_flows mapped to another snapshot, is a
+        :class:`~k8sviz.TableError` (an InputError and a QueryError), as in the flow functions.
     level
         ``"workload"`` (default) or ``"pod"``.
     zones

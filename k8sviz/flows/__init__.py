@@ -493,24 +493,23 @@ def flow_report(flows: pd.DataFrame) -> FlowLoadReport:
     A :class:`FlowLoadReport`: the dict itself (a shallow copy), which a notebook displays as tables.
     A table without rows and without a report (``flows[flows.verdict == "x"]`` of a table whose
     attrs were lost, ``pd.DataFrame()``) has the empty report: nothing was lost from it.  Any other
-    table without one is an :class:`~k8sviz.InputError`: one of something else (the columns it
-    lacks are named), or the flows of load_flows after a pandas operation that left the attrs
-    behind; an empty report would say that no file was read.
+    table without one is an :class:`~k8sviz.InputError`: one of something else (a
+    :class:`~k8sviz.TableError` naming the columns it lacks), or the flows of load_flows after
+    a pandas operation that left the attrs behind; an empty report would say that no file was read.
     """
     import pandas as pd
 
     from .._checks import flow_table_problem
+    from ..errors import TableError
 
-    if not isinstance(flows, pd.DataFrame):
-        msg = f"flow_report: flows must be the table of k8sviz.load_flows(...), got {type(flows).__name__}"
-        raise InputError(msg)
-    info = flows.attrs.get("k8sviz")
+    info = flows.attrs.get("k8sviz") if isinstance(flows, pd.DataFrame) else None
     if isinstance(info, dict) and "sources" in info:
         return FlowLoadReport(info)
-    if len(flows.columns) or len(flows):  # pd.DataFrame(): no rows, nothing to report
+    # pd.DataFrame(): no rows, nothing to report
+    if not isinstance(flows, pd.DataFrame) or len(flows.columns) or len(flows):
         problem = flow_table_problem(flows, "flow_report", CORE_COLUMNS)
         if problem:
-            raise InputError(problem)
+            raise TableError(problem)
     if len(flows):
         msg = (f"flow_report: flows has {len(flows):,} rows but no load report (df.attrs['k8sviz']), which "
                "k8sviz.load_flows(...) sets and some pandas operations (pd.concat, merge, a file read back) "

@@ -251,13 +251,14 @@ def _check(flows: pd.DataFrame, where: str) -> pd.DataFrame:
     """``flows`` with every column of a flow table: a table built by hand (or saved and read
     back with fewer columns) gets the ones it lacks as missing values, which the comparisons
     read as load_flows' own missing values (one connection per record, no bytes, ...).  Without
-    ``time`` and ``src_type`` it is none: an InputError naming what it lacks."""
+    ``time`` and ``src_type`` it is none: a TableError naming what it lacks."""
     from .._checks import flow_table_problem
+    from ..errors import TableError
     from ._table import COLUMNS
 
     problem = flow_table_problem(flows, where, ("time", "src_type"))
     if problem:
-        raise InputError(problem)
+        raise TableError(problem)
 
     lacking = [c for c in COLUMNS if c not in flows.columns]
     if not lacking:

@@ -338,7 +338,7 @@ def test_a_flow_table_built_by_hand_needs_only_its_endpoints():
     assert (e.src, e.dst, e.ports, e.flows, e.allowed, e.denied, e.bytes) == ("a/p", "b/q", ["80-81"], 2, 1, 1, 0)
     windows = flow_windows(pd.DataFrame(rows))
     assert windows[["source_format", "file", "records", "flows"]].values.tolist() == [["unknown", "unknown", 2, 2]]
-    with pytest.raises(InputError, match="^flow_edges: flows must be the table of k8sviz.load_flows.* "
+    with pytest.raises(InputError, match="^flow_edges: flows must be a DataFrame from k8sviz.load_flows.* "
                                          "without the columns time and src_type"):
         k8sviz.flow_edges(pd.DataFrame({"src": ["a"]}))
 

@@ -62,7 +62,7 @@ def test_flow_report_html_of_a_table_without_attrs():
 
 
 #: The start and end of the message of a table that is no flow table.
-NOT_FLOWS = r"flows must be the table of k8sviz\.load_flows\(\.\.\.\), got a DataFrame without the column"
+NOT_FLOWS = r"flows must be a DataFrame from k8sviz\.load_flows\(\.\.\.\), got a DataFrame without the column"
 USE = r"; load the flow logs with k8sviz\.load_flows\(path, snapshot=snapshot\)$"
 
 
