@@ -123,13 +123,17 @@ def as_written(value: object, limit: int = SHOWN) -> str:
 def as_given(value: object, limit: int = SHOWN) -> str:
     """A Python caller's argument for a message, in Python's words (``None``, ``True``, ``2.5``,
     ``'tcp'``: the caller wrote Python, not YAML), cut as :func:`as_written` cuts: a level, a
-    protocol or a pod name of 10,000 characters was echoed whole, a screen of one letter."""
+    protocol or a pod name of 10,000 characters was echoed whole, a screen of one letter.  A
+    value whose repr takes several lines (a DataFrame, a Series: a table, not a value to quote)
+    is named by its type (``DataFrame``): its lines joined into one read as a row of numbers."""
     if isinstance(value, str):
         return as_written(value, limit)
     try:
         text = repr(value)
     except Exception:  # a repr that fails must not hide the message it is in
         return f"<{type(value).__name__}>"
+    if "\n" in text.strip():
+        return type(value).__name__
     return _cut(" ".join(text.split()), max(limit, 8))
 
 

@@ -2124,10 +2124,7 @@ def _require_key(value: Any, says: str) -> None:
     if not isinstance(value, str):
         from .errors import QueryError
 
-        shown = repr(value)
-        if len(shown) > 60 or "\n" in shown:  # a DataFrame's table
-            shown = type(value).__name__
-        raise QueryError(f"{says}, got {shown}")
+        raise QueryError(f"{says}, got {as_given(value)}")
 
 
 def load(

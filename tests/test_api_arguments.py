@@ -510,6 +510,12 @@ def test_snapshot_lookups_take_a_str(demo):
         snap.pods_of(frame)
     with pytest.raises(QueryError, match=r"^pod must be 'namespace/name', got 3"):
         snap.pod(3)  # None, as if a pod of that name could exist
+    # a long value is cut as every argument is (k8sviz._text.as_given): it was cut at 60
+    # characters by hand, to the type's name alone past them
+    with pytest.raises(QueryError, match=rf"^pod must be 'namespace/name', got \['{'x' * 78}\.\.\.$"):
+        snap.pod(["x" * 10_000])
+    with pytest.raises(QueryError, match=r"^namespace must be a namespace name, got \('shop', 'x{66}'\)$"):
+        snap.namespace(("shop", "x" * 66))  # 78 characters, shown whole (past 60, it was "got tuple")
     assert snap.namespace("shop/") is None and snap.pod("/frontend") is None
     assert snap.pods_of("x" * 10_000) == ()
     assert snap.namespace("shop") is not None and len(snap.pods_of("shop/frontend")) >= 1

@@ -386,11 +386,6 @@ def test_each_allowed_site_still_names_a_python_type():
 #: message shows goes through :func:`k8sviz._text.as_written`: ``[true, null]`` as YAML and JSON
 #: write it, not Python's ``[True, None]``, cut short and on one line.
 REPR_SITES = {
-    # A Python caller's argument of the wrong type or value: Python's words are right there
-    # (``level=None`` is "got None"), as for the type names above, cut by the site itself (the
-    # others go through k8sviz._text.as_given, which cuts them as as_written does).
-    ("sources/live.py", "_check_timeout", "timeout"),
-    ("snapshot.py", "_require_key", "value"),
     # synth runs as a script too and imports nothing of the package (as_given is k8sviz._text's).
     ("synth.py", "write_cluster", "fmt"),
     # A name Python looked up: module attribute errors, in Python's own form.
@@ -490,3 +485,6 @@ def test_as_given_keeps_pythons_words_and_cuts_as_as_written_does():
     assert as_given(long) == as_written(long) == f"{'p' * SHOWN!r}... (9,920 more characters)"
     assert as_given([long]) == f"['{'p' * (SHOWN - 2)}..."
     assert as_given(object()).startswith("<object object at ")
+    import pandas as pd  # a table, not a value: its lines joined read as a row of numbers ("a 0 1")
+
+    assert (as_given(pd.DataFrame({"a": [1]})), as_given(pd.Series([1, 2]))) == ("DataFrame", "Series")

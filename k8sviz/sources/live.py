@@ -1941,7 +1941,7 @@ def _check_timeout(timeout: Any) -> float:
             seconds = math.inf
     # nan fails the comparison too: a wait of nan seconds would be none.
     if not 0 < seconds < math.inf:
-        msg = f"timeout must be a positive, finite number of seconds, got {_clip(repr(timeout), 60)}"
+        msg = f"timeout must be a positive, finite number of seconds, got {as_given(timeout)}"
         raise LiveError(msg)
     return seconds
 

@@ -582,6 +582,16 @@ def test_timeout_must_be_a_positive_finite_number(bad: Any) -> None:
         k8sviz.snapshot_cluster(timeout=bad)
 
 
+def test_a_long_timeout_is_shown_cut() -> None:
+    # shown as every Python argument is (k8sviz._text.as_given): a str says how much was left out
+    with pytest.raises(LiveError, match=r"^timeout must be a positive, finite number of seconds, got "
+                                        rf"'{'9' * 80}'\.\.\. \(9,920 more characters\)$"):
+        k8sviz.snapshot_cluster(timeout="9" * 10_000)
+    with pytest.raises(LiveError, match=r"^timeout must be a positive, finite number of seconds, got "
+                                        rf"1{'0' * 79}\.\.\.$"):
+        k8sviz.snapshot_cluster(timeout=10**400)
+
+
 def test_cli_timeout_is_checked_in_one_line(
     apiserver: Any, kubeconfig: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
