@@ -9,13 +9,17 @@ on a ``kubectl get -o yaml`` dump: PyYAML's constructor is general (generators, 
 construction, every tag) and pays for it on every node. ``Loader.construct_document`` first
 tries a plain walk that handles exactly what such dumps contain (maps, sequences and the core
 scalar tags); anything else (merge keys, other tags, complex keys) goes to PyYAML's own
-constructor, so results and errors are PyYAML's (tested against it). One deliberate
-difference: an alias inside its own anchor is an error here (JSON, and so the API, has no
-recursive values), where PyYAML would build a recursive object.
+constructor, so results and errors are PyYAML's (tested against it). Deliberate
+differences: an alias inside its own anchor is an error here (JSON, and so the API, has no
+recursive values), where PyYAML would build a recursive object; and a mapping's keys are
+compared as kubectl sends them (:func:`kubectl_key`): a key given twice is an error, where
+PyYAML keeps the last, and ``1`` and ``true`` are the keys ``"1"`` and ``"true"``, where
+PyYAML makes one of them (``1 == True``).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -79,9 +83,14 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> Any:
         merges = any(k.tag == _MERGE for k, _ in node.value)  # flattening rewrites node.value
         mapping = super().construct_mapping(node, deep=deep)
-        if len(mapping) != len(node.value) and not merges:  # a merge key's values may be overridden
-            _duplicate(node)
-        return mapping
+        if merges:  # a merge key's values may be overridden
+            return mapping
+        if len(mapping) == len(node.value) and all(type(k) is str for k in mapping):
+            return mapping
+        # Built already: construct_object gives each node's value again.
+        pairs = [(self.construct_object(k, deep=deep), self.construct_object(v, deep=deep))
+                 for k, v in node.value]
+        return kubectl_keys(node, pairs, mapping)
 
     def _plain(self, root: Node) -> Any:
         scalar = {tag: self.yaml_constructors[tag] for tag in _PLAIN_SCALARS}
@@ -109,12 +118,19 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
             building.add(key)
             if cls is MappingNode and node.tag == _MAP:
                 out: Any = {}
+                typed = False
                 for k, v in node.value:
                     if type(k) is not ScalarNode or (k.tag != _STR and k.tag not in scalar):
                         raise _Unusual  # merge keys, "=" value keys, complex keys
-                    out[k.value if k.tag == _STR else scalar[k.tag](self, k)] = conv(v)
-                if len(out) != len(node.value):
-                    raise _Unusual  # a key given twice: refused by construct_mapping, in PyYAML's order
+                    if k.tag == _STR:
+                        out[k.value] = conv(v)
+                    else:
+                        typed = True
+                        out[scalar[k.tag](self, k)] = conv(v)
+                if len(out) != len(node.value) or (typed and not _distinct_to_kubectl(out)):
+                    # a key given twice, to Python or to kubectl: construct_mapping refuses it
+                    # (or, for 1 and true, keys them as kubectl does), in PyYAML's order
+                    raise _Unusual
             elif cls is SequenceNode and node.tag == _SEQ:
                 out = [conv(v) for v in node.value]
             else:
@@ -130,20 +146,73 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
         return data
 
 
-def _duplicate(node: MappingNode) -> None:
-    """Refuse a mapping that gives a key twice: PyYAML keeps the last silently, so the first
-    value (a policy's first ``ingress`` list, say) would vanish; kubectl refuses it too."""
-    seen: set[str] = set()
-    for k, _ in node.value:
-        if k.value in seen:
+def kubectl_key(key: Any) -> Any:
+    """The key kubectl sends for the map key ``key`` of a YAML file: its YAML-to-JSON step
+    (sigs.k8s.io/yaml, over yaml.v2) writes a bool as ``true``/``false``, an integer in
+    decimal and a float as Go's ``strconv.FormatFloat(f, 'g', -1, 32)`` (``1``, ``1.5``,
+    ``1e+36``, ``.inf``), so ``1`` and ``true`` are the labels ``"1"`` and ``"true"``, and
+    ``1``, ``1.0`` and ``"1"`` are all ``"1"``.  Other keys (null, binary, a timestamp), which
+    kubectl refuses, are themselves, with their type: no str is the same key as them."""
+    if type(key) is str:
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        if -(1 << 63) <= key < 1 << 64:  # yaml.v2 reads an integer past 64 bits as a float
+            return str(key)
+        key = float(key)
+    if isinstance(key, float):
+        return _go_float32(key)
+    return (type(key).__name__, key)
+
+
+def _go_float32(value: float) -> str:
+    """``value`` as Go's ``strconv.FormatFloat(value, 'g', -1, 32)``, with YAML's words for
+    infinities and NaN (as sigs.k8s.io/yaml writes a float key)."""
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    with np.errstate(over="ignore"):
+        f = np.float32(value)
+    if math.isinf(f):  # past float32's range: Go's 32-bit conversion gives an infinity too
+        return ".inf" if value > 0 else "-.inf"
+    mantissa, exponent = np.format_float_scientific(f, unique=True, trim="-").split("e")
+    exp = int(exponent)
+    if exp < -4 or exp >= 6:  # 'g' with the shortest digits takes %e past these (Go's eprec 6)
+        return f"{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    return np.format_float_positional(f, unique=True, trim="-")
+
+
+def _distinct_to_kubectl(mapping: dict[Any, Any]) -> bool:
+    return len({kubectl_key(k) for k in mapping}) == len(mapping)
+
+
+def kubectl_keys(node: MappingNode, pairs: list[tuple[Any, Any]], mapping: dict[Any, Any]) -> dict[Any, Any]:
+    """``mapping``, built from ``node`` (whose keys and values are ``pairs``), unless it gives a
+    key twice as kubectl reads keys (:func:`kubectl_key`): PyYAML keeps the last value silently,
+    so the first (a policy's first ``ingress`` list, say) would vanish, where kubectl refuses a
+    key given twice (and keeps one of ``1`` and ``"1"``, in no set order).  Keys that are one
+    value to Python but two to kubectl (``1`` and ``true``: ``1 == True``) are kubectl's: the
+    labels ``"1"`` and ``"true"``."""
+    seen: dict[Any, Node] = {}
+    for (k, _), (key, _) in zip(node.value, pairs, strict=True):
+        sent = kubectl_key(key)
+        first = seen.get(sent)
+        if first is None:
+            seen[sent] = k
+        elif first.value == k.value:
             raise ConstructorError("while constructing a mapping", node.start_mark,
                                    f"found duplicate key {as_written(k.value)}", k.start_mark)
-        seen.add(k.value)
-    # Keys that differ as text but not as values (``1`` and ``1.0``, ``true`` and ``True``).
-    raise ConstructorError("while constructing a mapping", node.start_mark,
-                           "found keys that are the same value "
-                           f"({', '.join(as_written(k.value) for k, _ in node.value)})",
-                           node.start_mark)
+        else:
+            what = f" {as_written(sent)}" if type(sent) is str else ""
+            raise ConstructorError("while constructing a mapping", node.start_mark,
+                                   f"found keys {as_written(first.value)} and {as_written(k.value)}, "
+                                   f"which kubectl reads as the same key{what}", k.start_mark)
+    if len(mapping) == len(pairs):
+        return mapping
+    # (a null or binary key, which kubectl refuses, stays as it is: the checks of the object name it)
+    return {kubectl_key(key) if isinstance(key, int | float) else key: value for key, value in pairs}
 
 
 #: Nesting deeper than this is refused before parsing: libyaml's composer recurses once per

@@ -14,14 +14,17 @@ from k8sviz import _yaml
 
 class Reference(_yaml._Base):  # type: ignore[misc,valid-type]
     """PyYAML's safe constructor with the same resolvers as k8sviz's loader, refusing a key
-    given twice in one mapping (outside merge keys) as k8sviz does, where PyYAML keeps the last."""
+    given twice in one mapping (outside merge keys) as kubectl reads keys, where PyYAML keeps
+    the last, and keying ``1`` and ``true`` as kubectl does (``"1"``, ``"true"``), as k8sviz does."""
 
     def construct_mapping(self, node, deep=False):
         merges = any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value)
         mapping = super().construct_mapping(node, deep=deep)
-        if len(mapping) != len(node.value) and not merges:
-            _yaml._duplicate(node)
-        return mapping
+        if merges:
+            return mapping
+        pairs = [(self.construct_object(k, deep=deep), self.construct_object(v, deep=deep))
+                 for k, v in node.value]
+        return _yaml.kubectl_keys(node, pairs, mapping)
 
 
 Reference.yaml_implicit_resolvers = _yaml.Loader.yaml_implicit_resolvers
@@ -71,7 +74,8 @@ SCALARS = [
     "!!str 1", "!!int '7'", "!!float 1", "!!bool yes", "!!null ''", "!!binary aGVsbG8=", "!!timestamp 2024-01-01",
     "!custom x", "10.0.0.0/8", "a:b", "'x: y'", "é", "\"\\u00e9\"", "!!int x",
 ]
-KEYS = ["app", "name", "80", "yes", "~", "1.5", "'<<'", "=", "2024-01-01", "!!str 3", "!!binary aGk="]
+KEYS = ["app", "name", "80", "yes", "~", "1.5", "'<<'", "=", "2024-01-01", "!!str 3", "!!binary aGk=",
+        "1", "true", "'80'", "1.0"]  # one key to Python or to kubectl, or not: 1 and true, 80 and '80'...
 
 
 def block(depth: int):
@@ -155,6 +159,45 @@ def test_a_key_given_twice_is_an_error_naming_it_and_its_line():
     with pytest.raises(yaml.MarkedYAMLError) as e:
         _yaml.load("kind: NetworkPolicy\nspec:\n  ingress: []\n  ingress: [{}]\n")
     assert e.value.problem == "found duplicate key 'ingress'" and e.value.problem_mark.line == 3
+
+
+def test_keys_one_to_python_are_kubectls_keys():
+    # 1 == True to Python: refused as "keys that are the same value", where kubectl (its
+    # YAML-to-JSON step, sigs.k8s.io/yaml) sends them as the labels "1" and "true"
+    assert _yaml.load("m: {1: a, true: b, app: web}\n") == {"m": {"1": "a", "true": "b", "app": "web"}}
+    assert _yaml.load("m:\n  0: a\n  false: b\n  1.5: c\n") == {"m": {"0": "a", "false": "b", "1.5": "c"}}
+    # keys no value of Python joins stay as they were written: the checks of the object name them
+    assert typed(_yaml.load("{1: a, 2: b}\n")) == typed({1: "a", 2: "b"})
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    # yaml.v2 keeps the Go types apart (int 1, string "1") and sigs.k8s.io/yaml then writes both
+    # as "1": kubectl keeps one of them, in Go's map order, which no one can tell
+    ('labels: {1: a, "1": b}\n', "found duplicate key '1'"),
+    ("labels: {2.5: a, '2.5': b}\n", "found duplicate key '2.5'"),
+    ("labels: {1: a, 1.0: b}\n", "found keys '1' and '1.0', which kubectl reads as the same key '1'"),
+    ("labels: {1.0: a, '1': b}\n", "found keys '1.0' and '1', which kubectl reads as the same key '1'"),
+    # yaml.v2's strict decoding: "key true already set in map"
+    ("m: {true: a, yes: b}\n", "found keys 'true' and 'yes', which kubectl reads as the same key 'true'"),
+    ("labels: {0x1F: a, 31: b}\n", "found keys '0x1F' and '31', which kubectl reads as the same key '31'"),
+    ("labels: {true: a, 'true': b}\n", "found duplicate key 'true'"),
+])
+def test_keys_one_to_kubectl_are_refused(text, problem):
+    with pytest.raises(yaml.MarkedYAMLError) as e:
+        _yaml.load(text)
+    assert e.value.problem == problem and e.value.problem_mark.line == 0
+    same(text)
+
+
+@pytest.mark.parametrize(("value", "sent"), [
+    # Go's strconv.FormatFloat(f, 'g', -1, 32), as sigs.k8s.io/yaml writes a float key
+    (1.0, "1"), (1.5, "1.5"), (1e36, "1e+36"), (1e6, "1e+06"), (123456.0, "123456"),
+    (1234567.0, "1.234567e+06"),
+    (1e-5, "1e-05"), (0.0001, "0.0001"), (3.14159265, "3.1415927"), (float("inf"), ".inf"), (-1e300, "-.inf"),
+    (float("nan"), ".nan"), (True, "true"), (False, "false"), (-3, "-3"), (10**20, "1e+20"), ("x", "x"),
+])
+def test_kubectl_key(value, sent):
+    assert _yaml.kubectl_key(value) == sent
 
 
 @pytest.mark.parametrize("text", [
@@ -386,3 +429,16 @@ def test_an_anchor_given_twice_in_two_parts_of_a_list_is_refused_as_pyyaml_refus
         same("apiVersion: v1\nitems:\n- url: http://h/?a=1&b=2\n- b: 2\n- c: 3\n")
     finally:
         _yaml.LIST_PART = old
+
+
+def test_labels_1_and_true_load_as_kubectl_sends_them(tmp_path):
+    import k8sviz
+
+    path = tmp_path / "ns.yaml"
+    path.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {1: a, true: b}\n")
+    labels = k8sviz.load(path).namespace("shop").labels
+    assert (labels["1"], labels["true"]) == ("a", "b")
+    path.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels: {1: a, '1': b}\n")
+    with pytest.raises(k8sviz.InputError,
+                       match=r"ns\.yaml: malformed YAML at line 5, column \d+: found duplicate key '1'$"):
+        k8sviz.load(path)
