@@ -27,6 +27,19 @@ def test_info_prints_counts_coverage_and_warnings(write, capsys):
     assert "pods" in out and "secret-skipped" in out and "not in input" in out
 
 
+def test_info_and_tables_say_what_python_would_not(write, capsys):
+    # Manifests say nothing of when they were collected: "collected at  None", Python's word
+    path = write("x.yaml", [pod("a", "p")])
+    assert main(["info", str(path)]) == 0
+    assert "collected at  unknown\n" in capsys.readouterr().out
+    # a policy's "evaluated" read True / False, where the report and notebook tables say yes / no
+    for fmt in ("txt", "md"):
+        assert main(["policies", "--demo", "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        cells = out.replace("|", " ").split()
+        assert "yes" in cells and "True" not in cells and "False" not in cells, fmt
+
+
 def test_commands_say_how_many_load_warnings_there_were_and_how_to_list_them(write, capsys, tmp_path):
     docs = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"s{i}", "namespace": "a"}} for i in range(3)]
     path = write("x y.yaml", [pod("a", "p"), *docs])

@@ -60,11 +60,15 @@ def _zones_arg(args: argparse.Namespace) -> Any:
 
 def _cell(v: Any) -> str:
     if isinstance(v, list | tuple):
-        return ", ".join(map(str, v))
+        return ", ".join(map(_cell, v))
     if isinstance(v, dict):
         return json.dumps(v, sort_keys=True, default=str)
     if v is None or type(v).__name__ == "NAType" or (isinstance(v, float) and v != v):
         return ""
+    if isinstance(v, bool) or type(v).__name__ in ("bool_", "bool"):  # numpy's too
+        # yes / no, as the report and k8sviz.notebook.table show a policy's "evaluated" or a
+        # node's "skewed", not Python's True / False
+        return "yes" if v else "no"
     return str(v)
 
 

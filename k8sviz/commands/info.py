@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     meta = snap.meta
     print(f"cluster       {meta['cluster']}")
     print(f"source        {meta['source']}")
-    print(f"collected at  {meta['collected_at']}")
+    # unknown for files that do not say (manifests), as the report says it; not Python's None
+    print(f"collected at  {meta.get('collected_at') or 'unknown'}")
     print(f"sha256        {snap.sha256}")
     print(f"inputs        {counted(len(meta['inputs']), 'file')}")
     if snap.namespace_scope is not None:
