@@ -14,6 +14,16 @@ Design:
   and the CLI's standard error (its warnings and notes).  Each message is kept with the place in
   k8sviz that wrote it (file, function: the first frame that is no ``__init__`` passing it on
   nor a comprehension).  Messages a test builds itself are not k8sviz's and are not kept.
+* **What is printed and rendered.**  What the CLI prints for a person on standard output (not
+  ``--format json/csv``, not ``-o -``) is read line by line, kept with the function that wrote
+  it (``explain``'s text, ``info``'s summary, notes).  A command's table (``--format txt`` or
+  ``md``) is read cell by cell as ``commands/gaps.py``'s ``_cell`` shows each value, not as
+  lines, so that the user's data is not read as k8sviz's words: a str cell is a name or label as
+  the user wrote it (a pod may be called ``None``) unless it holds words (a finding's detail),
+  and any other value is shown by k8sviz (``True`` was its word for yes).  Every report page
+  ``k8sviz.report`` renders is read too, each text of the page (no scripts: Plotly's figures
+  and the CSV downloads are data) with the id of the section holding it (``#flows``), the place
+  an allow-list names.
 * **Which tests.**  Every test, not a list of bad-input ones: most of the suite feeds malformed
   input somewhere (a list kept by hand would miss the next file), and a message is judged the
   same whichever test makes k8sviz write it.  What may say Python's words is decided by the
@@ -176,10 +186,61 @@ def _allowed_sites() -> frozenset[tuple[str, str]]:
             | _as_given_sites())
 
 
+#: Where the commands' tables (``--format txt`` and ``md``) are written: their cells are read
+#: one by one, as k8sviz shows each value, not as lines holding the user's names.
+_TABLE = ("commands/gaps.py", "emit")
+
+#: --format values whose output is data in its own format's words (JSON, CSV, YAML, HTML), not
+#: text for a person.
+_MACHINE_FORMATS = frozenset({"json", "csv", "yaml", "html", "jsonl", "ndjson"})
+
+
+def _for_a_person(argv: Any) -> bool:
+    """Whether the command ``argv`` prints text for a person on standard output: a table as
+    text or Markdown, explain's text, notes; not a machine format, nor a file (a report, a
+    snapshot) written to ``-o -``."""
+    args = list(argv or ())
+    for i, a in enumerate(args):
+        value = a.split("=", 1)[1] if "=" in a else (args[i + 1] if i + 1 < len(args) else "")
+        if a.split("=", 1)[0] in ("--format", "-f") and value.lower() in _MACHINE_FORMATS:
+            return False
+        if a.split("=", 1)[0] in ("-o", "--output") and value == "-":
+            return False
+    return True
+
+
+#: What a report page shows as text: each element's text, without scripts and styles (code and
+#: data: Plotly's figures, the CSV downloads), with the id of the section that holds it.
+_TAG = re.compile(r"<[^>]*>")
+_HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1>", re.S | re.I)
+_SECTION = re.compile(r'<section\b[^>]*\bid="([^"]+)"', re.I)
+
+
+def report_texts(page: str) -> Iterator[tuple[tuple[str, str], str]]:
+    """((file, place), text) of each text of a report page, its place the section that holds it
+    (``#findings``): the page is one template, and its sections are what the allow-lists name."""
+    import html
+
+    visible = _HIDDEN.sub("", page).replace("<wbr>", "")
+    starts = [(m.start(), m.group(1)) for m in _SECTION.finditer(visible)]
+    for m in re.finditer(r">([^<]+)<", visible):
+        text = html.unescape(m.group(1)).strip()
+        if not text:
+            continue
+        section = "page"
+        for at, name in starts:
+            if at > m.start():
+                break
+            section = name
+        yield ("report/_render.py", f"#{section}"), text
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _message_constructors() -> Iterator[list[Message]]:
     """Wrap the constructors of k8sviz's messages for the session; see the module's docstring."""
     import k8sviz.cli as cli
+    import k8sviz.commands.gaps as table_module
+    import k8sviz.report as report_module
     from k8sviz.errors import InputError, K8svizError
     from k8sviz.flows._table import Report
     from k8sviz.model import LoadWarning
@@ -189,6 +250,8 @@ def _message_constructors() -> Iterator[list[Message]]:
     problem = Report.problem
     warn = warnings.warn
     cli_main = cli._main
+    render = report_module.render
+    table_cell = table_module._cell
 
     def error_init(self: K8svizError, *args: Any, **kwargs: Any) -> None:
         base_init(self, *args, **kwargs)
@@ -226,14 +289,43 @@ def _message_constructors() -> Iterator[list[Message]]:
             def __getattr__(self, name: str) -> Any:
                 return getattr(self.stream, name)
 
-        err = sys.stderr
+        class StdoutTee(Tee):
+            """What a command prints for a person (tables as text or Markdown, explain's
+            text), kept with the place in k8sviz that wrote it; machine formats (JSON, CSV,
+            YAML, HTML) are data in their own words and are not read."""
+
+            def write(self, text: str) -> int:
+                site = _site(1)
+                if site is not None and site != _TABLE:  # a table's cells are read one by one
+                    _SEEN.extend(Message("cli-stdout", line, site) for line in text.splitlines()
+                                 if line.strip())
+                return self.stream.write(text)
+
+        err, out = sys.stderr, sys.stdout
         sys.stderr = Tee(err)  # type: ignore[assignment]
+        if _for_a_person(argv):
+            sys.stdout = StdoutTee(out)  # type: ignore[assignment]
         try:
             return cli_main(argv)
         finally:
-            sys.stderr = err
+            sys.stderr, sys.stdout = err, out
+
+    def cell_wrapper(value: Any) -> str:
+        text = table_cell(value)
+        # A str is the user's data (a name, a label) unless it holds words (a finding's detail:
+        # k8sviz's prose); any other value is shown by k8sviz (True was its word for yes).
+        if not isinstance(value, str) or len(value.split()) > 1:
+            _SEEN.append(Message("cli-table", text, _TABLE))
+        return text
+
+    def render_wrapper(data: Any) -> str:
+        page = render(data)
+        _SEEN.extend(Message("report-html", text, site) for site, text in report_texts(page))
+        return page
 
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report_module, "render", render_wrapper)
+        mp.setattr(table_module, "_cell", cell_wrapper)
         mp.setattr(K8svizError, "__init__", error_init)
         mp.setattr(LoadWarning, "__init__", load_warning)
         mp.setattr(Report, "problem", report_problem)

@@ -123,3 +123,74 @@ def test_a_message_built_in_a_k8sviz_classs_init_is_kept():
     kept = _SEEN[start:]
     del _SEEN[start:]
     assert kept == [Message("error", "no port None", ("fake.py", "__init__"))]
+
+
+@pytest.mark.parametrize(("argv", "read"), [
+    (["gaps", "x.json"], True),
+    (["gaps", "x.json", "--format", "md"], True),
+    (["explain", "x.json", "a/b", "c/d"], True),
+    (["info", "--demo"], True),
+    (["gaps", "x.json", "--format", "json"], False),
+    (["gaps", "x.json", "--format=csv"], False),
+    (["report", "--demo", "-o", "-"], False),
+    (["snapshot", "--demo", "--output=-"], False),
+    (["report", "--demo", "-o", "r.html"], True),  # its notes, not the page (read as a report)
+])
+def test_the_net_reads_what_the_cli_prints_for_a_person(argv, read):
+    from tests.message_net import _for_a_person
+
+    assert _for_a_person(argv) is read
+
+
+def test_the_net_reads_a_cli_tables_cells_as_k8sviz_shows_them_not_the_users_names(capsys):
+    from k8sviz.cli import main
+
+    start = len(_SEEN)
+    assert main(["policies", "--demo"]) == 0
+    kept = _SEEN[start:]
+    del _SEEN[start:]
+    out = capsys.readouterr().out
+    assert "default-deny-all" in out
+    cells = [m.text for m in kept if m.kind == "cli-table"]
+    assert {m.site for m in kept if m.kind == "cli-table"} == {("commands/gaps.py", "emit")}
+    # the inventory's "evaluated" column said True, Python's word, where the report says yes
+    assert "yes" in cells and "True" not in out.split()
+    assert "default-deny-all" not in cells  # a name as the user wrote it: data, not read
+    assert not [m for m in kept if m.kind == "cli-stdout"]  # the table's lines are not read again
+    start = len(_SEEN)
+    assert main(["info", "--demo"]) == 0
+    kept = _SEEN[start:]
+    del _SEEN[start:]
+    capsys.readouterr()
+    lines = [m for m in kept if m.kind == "cli-stdout"]
+    assert lines[0] == Message("cli-stdout", "cluster       demo-boutique", ("commands/info.py", "run"))
+
+
+def test_the_net_reads_a_reports_text_by_section_not_its_scripts():
+    from tests.message_net import report_texts
+
+    page = ('<html><head><style>td{x:None}</style></head><body><p>top</p>'
+            '<section id="findings"><table><tr><td>None</td><td>a<wbr>b</td></tr></table>'
+            '<script>var x = {"a": True};</script></section><section id="appendix"><p>nan &amp; x</p>'
+            '</section></body></html>')
+    assert list(report_texts(page)) == [
+        (("report/_render.py", "#page"), "top"),
+        (("report/_render.py", "#findings"), "None"),
+        (("report/_render.py", "#findings"), "ab"),
+        (("report/_render.py", "#appendix"), "nan & x"),
+    ]
+
+
+def test_the_net_reads_each_report_page_k8sviz_renders(request):
+    import k8sviz
+
+    start = len(_SEEN)
+    k8sviz.report(k8sviz.demo(), generated_at="x")
+    kept = [m for m in _SEEN[start:] if m.kind == "report-html"]
+    del _SEEN[start:]
+    sections = {m.site for m in kept}
+    assert {("report/_render.py", "#findings"), ("report/_render.py", "#summary")} <= sections
+    # a cell in Python's words is named by its section
+    cell = Message("report-html", "True", ("report/_render.py", "#flows"))
+    said = _messages_in_python_words(request.node, [cell])
+    assert said == ["k8sviz/report/_render.py (#flows), report-html: True  <- ['True']"]
