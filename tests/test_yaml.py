@@ -442,3 +442,20 @@ def test_labels_1_and_true_load_as_kubectl_sends_them(tmp_path):
     with pytest.raises(k8sviz.InputError,
                        match=r"ns\.yaml: malformed YAML at line 5, column \d+: found duplicate key '1'$"):
         k8sviz.load(path)
+
+
+def test_a_json_key_given_twice_is_refused_as_a_yaml_one(tmp_path):
+    # the JSON reader kept the last value silently, where YAML's is refused (and the API
+    # server's strict field validation refuses it: "duplicate field")
+    import k8sviz
+
+    path = tmp_path / "ns.json"
+    path.write_text('{"apiVersion": "v1", "kind": "Namespace",\n'
+                    ' "metadata": {"name": "shop", "labels": {"a": "1", "a": "2"}}}\n')
+    said = (r"ns\.json: malformed JSON: key 'metadata\.labels\.a' is given twice in one object; "
+            r"which value holds cannot be told$")
+    with pytest.raises(k8sviz.InputError, match=said):
+        k8sviz.load(path)
+    path.write_text('{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", '
+                    '"labels": {"a": "a:b", "b": "1"}}}')  # a ':' inside a string is no key
+    assert k8sviz.load(path).namespace("shop").labels["a"] == "a:b"

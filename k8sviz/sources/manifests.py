@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import _yaml
 from .._checks import is_input_dir
-from .._text import kind_of
+from .._text import as_written, kind_of
 from ..errors import InputError
 from ..model import LoadWarning
 
@@ -76,7 +76,7 @@ def _parse(data: bytes, source: str) -> list[Any]:
     is_json_name = source.endswith((".json", ".json.gz"))
     if head in (b"{", b"["):
         try:
-            return [_json_loads(data)]
+            obj = _json_loads(data)
         except _JSONError as e:
             if is_json_name:
                 # orjson says a byte that is not UTF-8 is "surrogates not allowed" at line 1,
@@ -84,6 +84,9 @@ def _parse(data: bytes, source: str) -> list[Any]:
                 _decode(data, source)
                 raise InputError(f"malformed JSON: {e}", source=source) from None
             # YAML is a superset of JSON in practice; let the YAML parser report the position.
+        else:
+            _refuse_a_key_given_twice(data, obj, source)
+            return [obj]
     elif is_json_name and head:
         raise InputError("malformed JSON: the file does not start with '{' or '['", source=source)
     text = _decode(data, source)
@@ -97,6 +100,19 @@ def _parse(data: bytes, source: str) -> list[Any]:
         raise InputError(f"malformed YAML: {e}", source=source) from None
     except (ValueError, TypeError, OverflowError) as e:  # from PyYAML's constructors, e.g. `!!int x`
         raise InputError(f"malformed YAML: a tagged value cannot be built ({e})", source=source) from None
+
+
+def _refuse_a_key_given_twice(data: bytes, obj: Any, source: str) -> None:
+    """An InputError naming a key that ``data`` (JSON, read as ``obj``) gives twice in one
+    object: the JSON reader keeps the last value silently, where a YAML file's is refused
+    (k8sviz._yaml) and the API server's strict field validation refuses it ("duplicate field")."""
+    from ..flows._table import repeated_key
+
+    key = repeated_key(data, obj)
+    if key is not None:
+        msg = (f"malformed JSON: key {as_written(key)} is given twice in one object; which value "
+               "holds cannot be told")
+        raise InputError(msg, source=source)
 
 
 def _decode(data: bytes, source: str) -> str:
