@@ -201,17 +201,18 @@ def _for_a_person(argv: Any) -> bool:
     snapshot) written to ``-o -``."""
     args = list(argv or ())
     for i, a in enumerate(args):
+        name = a.split("=", 1)[0]
         value = a.split("=", 1)[1] if "=" in a else (args[i + 1] if i + 1 < len(args) else "")
-        if a.split("=", 1)[0] in ("--format", "-f") and value.lower() in _MACHINE_FORMATS:
+        # argparse takes an option's prefix too (--form json)
+        if len(name) > 3 and "--format".startswith(name) and value.lower() in _MACHINE_FORMATS:
             return False
-        if a.split("=", 1)[0] in ("-o", "--output") and value == "-":
+        if (name == "-o" or (len(name) > 3 and "--output".startswith(name))) and value == "-":
             return False
     return True
 
 
 #: What a report page shows as text: each element's text, without scripts and styles (code and
 #: data: Plotly's figures, the CSV downloads), with the id of the section that holds it.
-_TAG = re.compile(r"<[^>]*>")
 _HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1>", re.S | re.I)
 _SECTION = re.compile(r'<section\b[^>]*\bid="([^"]+)"', re.I)
 

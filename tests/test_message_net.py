@@ -135,6 +135,7 @@ def test_a_message_built_in_a_k8sviz_classs_init_is_kept():
     (["report", "--demo", "-o", "-"], False),
     (["snapshot", "--demo", "--output=-"], False),
     (["report", "--demo", "-o", "r.html"], True),  # its notes, not the page (read as a report)
+    (["gaps", "x.json", "--form", "json"], False),  # a prefix, as argparse takes it
 ])
 def test_the_net_reads_what_the_cli_prints_for_a_person(argv, read):
     from tests.message_net import _for_a_person
