@@ -56,7 +56,8 @@ class QueryError(K8svizError):
 class TableError(InputError, QueryError):
     """A table argument that is not the table the function takes: a flow table that
     ``k8sviz.load_flows`` did not make (it lacks columns, or is no DataFrame at all), or one
-    it mapped to another snapshot.  The message names the function, the argument and what
+    it mapped to another snapshot; another analysis's table given to ``controls_summary``,
+    ``paths_as_text`` or a figure.  The message names the function, the argument and what
     the table lacks.
 
     It is both an :class:`InputError` (a bad argument, as the flow functions said it) and a

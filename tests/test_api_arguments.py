@@ -444,14 +444,18 @@ def test_figure_titles(demo, flows, name, call):
 )
 def test_figures_of_another_table(demo, flows, name, call, says):
     snap, reach = demo
-    with pytest.raises(InputError, match=rf"^{name}: \w+ must be a DataFrame from .*{says}"):
+    with pytest.raises(k8sviz.TableError, match=rf"^{name}: \w+ must be a DataFrame from .*{says}") as e:
         call(snap, reach, flows, k8sviz.gaps(snap, reach))
+    assert isinstance(e.value, InputError)  # as it was
 
 
 def test_controls_summary_of_another_table(demo):
     snap, reach = demo
-    with pytest.raises(QueryError, match=r"^controls_summary: gaps_df must be .* without the column finding"):
+    said = (r"^controls_summary: gaps_df must be a DataFrame from k8sviz\.gaps\(\.\.\.\), got one without "
+            r"the column finding")
+    with pytest.raises(k8sviz.TableError, match=said) as e:
         k8sviz.controls_summary(pd.DataFrame({"a": [1]}))  # was KeyError: 'finding'
+    assert isinstance(e.value, QueryError)  # as it was
     with pytest.raises(QueryError, match=r"^controls_summary: checked must be a list of finding ids, got 3"):
         k8sviz.controls_summary(k8sviz.gaps(snap, reach), checked=3)  # 'int' object is not iterable
 

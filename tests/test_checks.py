@@ -89,7 +89,7 @@ def test_network_figure_of_no_graph(demo):
 
 def test_controls_summary_of_no_frame(demo):
     snap, _ = demo
-    with pytest.raises(QueryError, match=r"^controls_summary: gaps_df must be the DataFrame .* got Snapshot"):
+    with pytest.raises(QueryError, match=r"^controls_summary: gaps_df must be a DataFrame .* got Snapshot"):
         k8sviz.controls_summary(snap)
 
 

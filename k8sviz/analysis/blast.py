@@ -371,10 +371,10 @@ def paths_as_text(df: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     if not isinstance(df, pd.DataFrame) or not {"path", "ports"} <= set(df.columns):
-        from ..errors import QueryError
+        from ..errors import TableError
 
         got = type(df).__name__ if not isinstance(df, pd.DataFrame) else "a DataFrame without path and ports"
-        raise QueryError(f"paths_as_text: df must be a frame of blast_radius or internet_paths, got {got}")
+        raise TableError(f"paths_as_text: df must be a frame of blast_radius or internet_paths, got {got}")
     if not len(df):
         return df
     return df.assign(

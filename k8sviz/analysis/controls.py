@@ -395,17 +395,17 @@ def controls_summary(gaps_df: Any, *, checked: Any = None) -> Any:
     """
     import pandas as pd
 
-    from ..errors import QueryError
+    from ..errors import QueryError, TableError
 
     if not isinstance(gaps_df, pd.DataFrame):
         got = type(gaps_df).__name__
-        msg = f"controls_summary: gaps_df must be the DataFrame of k8sviz.gaps(...), got {got}"
-        raise QueryError(msg)
+        msg = f"controls_summary: gaps_df must be a DataFrame from k8sviz.gaps(...), got {got}"
+        raise TableError(msg)
     if "finding" not in gaps_df.columns and (len(gaps_df) or len(gaps_df.columns)):
         # (another analysis's table was a KeyError from pandas)
-        msg = ("controls_summary: gaps_df must be the DataFrame of k8sviz.gaps(...), got one without the "
+        msg = ("controls_summary: gaps_df must be a DataFrame from k8sviz.gaps(...), got one without the "
                "column finding")
-        raise QueryError(msg)
+        raise TableError(msg)
     if checked is None:
         checked = gaps_df.attrs.get("checked", list(FINDINGS))
     elif isinstance(checked, str) or not isinstance(checked, Iterable) or not all(

@@ -118,22 +118,23 @@ def check_cap(value: Any, name: str, what: str, least: int) -> int | None:
 
 
 def require_frame(value: Any, where: str, name: str, source: str, columns: tuple[str, ...] = ()) -> None:
-    """A InputError unless ``value`` is None or a DataFrame (``source`` says which: the figures
-    take the tables of the analyses, and a Snapshot or a Reachability had no ``len``) with rows
+    """A TableError (an InputError) unless ``value`` is None or a DataFrame (``source`` says
+    which: the figures take the tables of the analyses, and a Snapshot or a Reachability had no
+    ``len``) with rows
     holding ``columns``: the table of another analysis was a KeyError from pandas, or drawn as
     "nothing to show"."""
     import pandas as pd
 
-    from ..errors import InputError
+    from ..errors import TableError
 
     if value is None:
         return
     if not isinstance(value, pd.DataFrame):
-        raise InputError(f"{where}: {name} must be a DataFrame from {source}, got {type(value).__name__}")
+        raise TableError(f"{where}: {name} must be a DataFrame from {source}, got {type(value).__name__}")
     missing = [c for c in columns if c not in value.columns]
     if missing and len(value):
         has = ", ".join(map(str, value.columns[:12])) + (" ..." if len(value.columns) > 12 else "")
-        raise InputError(f"{where}: {name} must be a DataFrame from {source}, got one without the "
+        raise TableError(f"{where}: {name} must be a DataFrame from {source}, got one without the "
                          f"column{'s' if len(missing) > 1 else ''} {' and '.join(missing)} (it has {has})")
 
 
