@@ -16,6 +16,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from .._repeated import repeat_path as _repeat
 from .._text import as_written, kind_of
 from ._shapes import structure_detail, structure_problem
 from .mapping import Mapper
@@ -1402,64 +1403,6 @@ def iter_sse(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
 
     yield from _sse_events(_split_lines(chunks()), lambda kind, line,
                            msg: report.problem(kind, file, line, msg))
-
-
-# A JSON string (escapes kept) or one of the structural characters: all that locating a key
-# needs of a text orjson has already accepted (numbers, literals and whitespace are skipped).
-_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]', re.DOTALL)
-
-
-def _repeat(raw: bytes) -> str | None:
-    """Where ``raw`` (a text orjson read) gives a key twice in one object (``flow.verdict``,
-    ``flow.IP.source``), or None if it gives none.
-
-    Of the objects that repeat a key, the first in document order names it: its first key
-    given a second time.  A scan of the text's tokens with a stack, not a recursive reader, so
-    a record nested as deep as orjson reads (1024 levels) is judged like any other.
-    """
-    import json
-
-    # One frame per open object or array: [is_object, path, keys seen or item index, key,
-    # expecting a key, the object's order of opening].
-    stack: list[list[Any]] = []
-    opened = 0
-    found: tuple[int, str] | None = None
-    for m in _JSON_TOKEN.finditer(raw):
-        tok = m.group()
-        c = tok[0]
-        if c == 0x22:  # '"'
-            top = stack[-1] if stack else None
-            if top is not None and top[0] and top[4]:
-                key = json.loads(tok)  # escapes decoded: "a" and "\u0061" are one key
-                if key in top[2]:
-                    if found is None or top[5] < found[0]:
-                        found = (top[5], f"{top[1]}.{key}" if top[1] else key)
-                else:
-                    top[2].add(key)
-                top[3] = key
-        elif c == 0x7B or c == 0x5B:  # '{' or '['
-            path = ""
-            if stack:
-                top = stack[-1]
-                path = (f"{top[1]}.{top[3]}" if top[1] else top[3]) if top[0] else f"{top[1]}[{top[2]}]"
-            if c == 0x7B:
-                stack.append([True, path, set(), "", True, opened])
-                opened += 1
-            else:
-                stack.append([False, path, 0, "", False, -1])
-        elif c == 0x7D or c == 0x5D:  # '}' or ']'
-            stack.pop()
-        elif c == 0x2C:  # ','
-            top = stack[-1]
-            if top[0]:
-                top[4] = True
-            else:
-                top[2] += 1
-        else:  # ':'
-            stack[-1][4] = False
-    # None: the screen counted a ':' that was none (an escaped backslash before "u003a"), or
-    # there was no screen (nested past what orjson writes).
-    return None if found is None else found[1]
 
 
 def rewritten(obj: Any) -> bytes | None:

@@ -106,9 +106,9 @@ def _refuse_a_key_given_twice(data: bytes, obj: Any, source: str) -> None:
     """An InputError naming a key that ``data`` (JSON, read as ``obj``) gives twice in one
     object: the JSON reader keeps the last value silently, where a YAML file's is refused
     (k8sviz._yaml) and the API server's strict field validation refuses it ("duplicate field")."""
-    from ..flows._table import repeated_key
+    from .._repeated import document_repeated_key
 
-    key = repeated_key(data, obj)
+    key = document_repeated_key(data, obj)
     if key is not None:
         msg = (f"malformed JSON: key {as_written(key)} is given twice in one object; which value "
                "holds cannot be told")
