@@ -60,18 +60,42 @@ def _compound(word: str) -> list[int]:
     return cuts[::-1]
 
 
+#: A port range, with its protocol if it has one (``444-6442``, ``TCP/444-6442``), not part of a
+#: longer name, number or address (``pool-1-32c3``, ``10.0.0.1-10.0.0.9``, a date ``2024-03-10``).
+_PORT_RANGE = re.compile(r"(?<![\w.:/-])(?:[A-Za-z]+/)?\d{1,5}-\d{1,5}(?![\w.:/-])")
+#: A protocol before its port (``TCP/80``): no wrap place after its ``/``.
+_PROTOCOL = re.compile(r"(?<![\w/])(?:TCP|UDP|SCTP|ANY|tcp|udp|sctp|any)/(?=\d)")
+#: The element that keeps a port range on one line (the report's style sheet sets its class
+#: ``white-space: nowrap``): Chromium wraps ``444-6442`` after its hyphen, as ``444-`` / ``6442``.
+_WHOLE = ('<span class="nowrap">', "</span>")
+
+
 def _escaped(text: str, breaks: bool) -> str:
     """``text`` escaped; with ``breaks``, a ``<wbr>`` at each :data:`_BREAK` and before the last
     words of a long compound name (:func:`_compound`): places the line may wrap, which add no
-    character to the text a reader copies."""
+    character to the text a reader copies; and each port range (:data:`_PORT_RANGE`) in an
+    element that keeps it on one line (no ``<wbr>`` in it), which adds none either (a
+    non-breaking hyphen would: the copied range would no longer read as typed)."""
     if not breaks:
         return html.escape(text)
     cuts = {m.start() for m in _BREAK.finditer(text)}
     for m in _LONG_WORD.finditer(text):
         cuts.update(m.start() + c for c in _compound(m.group()))
+    cuts.difference_update(m.end() for m in _PROTOCOL.finditer(text))  # TCP/80 whole too
+    whole = [m.span() for m in _PORT_RANGE.finditer(text)]
+    for a, b in whole:
+        cuts.difference_update(range(a + 1, b))
     cuts.discard(0)
-    bounds = [0, *sorted(cuts), len(text)]
-    return "<wbr>".join(html.escape(text[a:b]) for a, b in pairwise(bounds))
+    if not whole:
+        bounds = [0, *sorted(cuts), len(text)]
+        return "<wbr>".join(html.escape(text[a:b]) for a, b in pairwise(bounds))
+    starts, ends = {a for a, _ in whole}, {b for _, b in whole}
+    out = []
+    for a, b in pairwise(sorted({0, len(text), *cuts, *starts, *ends})):
+        # at one place: a range's end, then a wrap place, then the next range's start
+        out += [_WHOLE[1] if a in ends else "", "<wbr>" if a in cuts else "",
+                _WHOLE[0] if a in starts else "", html.escape(text[a:b])]
+    return "".join(out) + (_WHOLE[1] if len(text) in ends else "")
 
 
 def _clip(text: str, breaks: bool = False) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,14 @@ def demo_report_html() -> str:
 
 
 def unwrapped(page: str) -> str:
-    """A page's HTML without the ``<wbr>`` its tables mark the places a line may wrap with
-    (test_browser_screen.py and tests/viz/test_table_wrap.py test those): the cells as their
-    text reads."""
-    return page.replace("<wbr>", "")
+    """A page's HTML without the ``<wbr>`` its tables mark the places a line may wrap with, nor
+    the elements that keep a port range on one line (test_browser_screen.py and
+    tests/viz/test_table_wrap.py test those): the cells as their text reads."""
+    return _WHOLE.sub(r"\1", page.replace("<wbr>", ""))
+
+
+#: A port range kept on one line: its text holds no element.
+_WHOLE = re.compile(r'<span class="nowrap">([^<]*)</span>')
 
 
 def _pod(ns: str, name: str, labels: dict[str, str], ip: str, port: int) -> dict:
