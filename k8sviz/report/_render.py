@@ -24,7 +24,7 @@ from ..viz import (
     table_html,
 )
 from ..viz._network_frame import aggregated_figure
-from ..viz.html import CSV_DOWNLOAD_JS, csv_download, csv_head, csv_text_download
+from ..viz.html import CSV_DOWNLOAD_JS, _empty, csv_download, csv_head, csv_text_download
 from ..viz.matrix import _matrix as matrix_figure
 from ..viz.matrix import _pkey, first_sorted, namespace_cells
 from ..viz.network import graph_violations
@@ -380,14 +380,16 @@ def _segmentation(data: ReportData) -> dict[str, Any]:
     out = {
         "figure": figure_html(segmentation_heatmap(seg), "fig-segmentation"),
         "violations": _table(
-            v,
+            _no_rule_said(v.iloc[:VIOLATION_ROWS]),
             max_rows=VIOLATION_ROWS,
             table_id="violations-table",
             columns=[c for c in v.columns if c not in ("external_blocks",)],
+            total=len(v),
         )
         if v is not None
         else None,
         "n_violations": len(v) if v is not None else None,
+        "no_rule": NO_RULE,
         "today": seg.today.isoformat(),
         # The findings group these rows (per workload, outside blocks together): the two
         # counts differ, and the page says why.
@@ -398,6 +400,22 @@ def _segmentation(data: ReportData) -> dict[str, Any]:
     if v is not None and len(v) > VIOLATION_ROWS:
         out |= _violations_csv(data, v)
     return out
+
+
+#: A violation's ``rules`` and ``policies`` on the page when no policy rule opens it: the
+#: connection is allowed without one (no policy isolates that side, or it comes from a
+#: hostNetwork pod's own node, which the API lets in whatever the policies say).
+NO_RULE = "none: allowed by default"
+
+
+def _no_rule_said(v: pd.DataFrame) -> pd.DataFrame:
+    """The violation rows shown, their empty ``rules`` and ``policies`` said in words
+    (:data:`NO_RULE`), where a blank cell read as a value left out.  The page only: the CSV
+    files and ``--format csv`` keep the empty lists, as every other empty list."""
+    cols = [c for c in ("rules", "policies") if c in v.columns]
+    if not cols or not len(v):
+        return v
+    return v.assign(**{c: [NO_RULE if _empty(x) else x for x in v[c].tolist()] for c in cols})
 
 
 def _violations_csv(data: ReportData, v: pd.DataFrame) -> dict[str, Any]:

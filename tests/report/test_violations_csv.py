@@ -160,3 +160,38 @@ def test_hostile_violations_in_the_csv_are_inert_and_guarded(hostile_cut):
     assert 'evil/"><img src=x onerror="window.__pwned=2">' in ends
     unquoted = [{c: x[1:] if x.startswith("'=") else x for c, x in r.items()} for r in got]
     assert unquoted == want
+
+
+def _table_rows(page: str, table_id: str) -> list[dict[str, str]]:
+    """A table's rows as the reader reads them: each cell's text, its wrap marks out."""
+    table = page.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    head, body = table.split("</thead>", 1)
+
+    def text(cell: str) -> str:
+        return html.unescape(re.sub(r"<[^>]+>", "", cell))
+
+    cols = [text(c) for c in re.findall(r"<th>(.*?)</th>", head)]
+    return [dict(zip(cols, map(text, re.findall(r"<td>(.*?)</td>", row)), strict=True))
+            for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def test_a_violation_no_rule_opens_says_so_on_the_page_only(synth, synth_violations):
+    """Its ``rules`` and ``policies`` were blank cells, which read as a value left out: the page
+    says no rule opens it, the CSV it carries keeps them empty, as ``--format csv`` does."""
+    cluster, zones = synth
+    v = synth_violations.iloc[: _render.VIOLATION_ROWS]
+    page = k8sviz.report(cluster, zones=zones, generated_at="x")
+    shown = _table_rows(page, "violations-table")
+    assert len(shown) == len(v)
+    empty = [not len(r) for r in v["rules"]]
+    assert 0 < sum(empty) < len(v)  # both kinds of row are shown
+    for row, (_, r), none in zip(shown, v.iterrows(), empty, strict=True):
+        assert (row["src"], row["dst"], row["protocol"]) == (r["src"], r["dst"], r["protocol"])
+        if none:
+            assert row["rules"] == row["policies"] == "none: allowed by default"
+        else:
+            assert row["rules"] == ", ".join(r["rules"]) and row["policies"] == ", ".join(r["policies"])
+    assert "say <em>none: allowed by default</em> where no rule does" in page
+    csv_rows = _rows(_embedded(page))[: len(v)]
+    assert [r["rules"] == "" for r in csv_rows] == empty
+    assert [r["policies"] == "" for r in csv_rows] == [not len(p) for p in v["policies"]]
