@@ -69,6 +69,8 @@ FLOW_SOURCE_ROWS = 500
 FLOW_PROBLEM_ROWS = 100
 #: Flow discrepancies tabulated (``k8sviz.flow_discrepancies``).
 DISCREPANCY_ROWS = 500
+#: Columns of the flow discrepancies written under each row, at the table's width.
+DISCREPANCY_BELOW = ("policy", "direction", "rule", "sample")
 #: Clock skew rows tabulated (``k8sviz.clock_skew``).
 SKEW_ROWS = 200
 #: Loader warnings listed (``k8sviz info --warnings all``).
@@ -696,8 +698,11 @@ def _flows(data: ReportData) -> dict[str, Any] | None:
             # rules in words: the page shows every row's rules in words, in one column.
             d = d.assign(rule=d["rule_text"]).drop(columns="rule_text")
         cols = [c for c in order if c in d.columns] + [c for c in d.columns if c not in order]
+        # Sixteen columns fitted 1280 px only as narrow ones, a rule or a sample's file path
+        # running a word or a path segment per line (25 lines a row): the deciding rules and
+        # the records that show them go under their row, at the table's width.
         out["discrepancies"] = _table(d, max_rows=DISCREPANCY_ROWS, table_id="discrepancies-table",
-                                      columns=cols)
+                                      columns=cols, below=DISCREPANCY_BELOW)
         out["discrepancies_truncated"] = max(0, len(d) - DISCREPANCY_ROWS)
     skew = data.clock_skew
     if isinstance(skew, pd.DataFrame):

@@ -242,6 +242,7 @@ def table_html(
     anchor: tuple[str, str] | None = None,
     total: int | None = None,
     breaks: bool = False,
+    below: Sequence[str] | None = None,
 ) -> str:
     """Render a DataFrame as an escaped HTML table (no random ids, no Styler state).
 
@@ -252,6 +253,10 @@ def table_html(
     link to ``#<prefix><slug(v)>``. ``anchor=(column, prefix)`` gives the first row of each
     value of ``column`` the id ``<prefix><slug(value)>``.  ``total``: the rows of the whole
     table, when ``df`` holds only its first ones (the final row counts those left out).
+    ``below``: columns written under each row rather than beside it, in a second row
+    (``<tr class="below">``) across the table, one ``name value`` line per column that holds
+    something (no second row when none does): long texts (rules, file paths) read at the
+    table's width, not a narrow column's.
     ``breaks``: headers and cells may wrap after the separators of long names, labels, lists
     and times (``shop/<wbr>checkout``, ``expired_<wbr>exceptions``), not only at spaces, so a
     table of many columns fits its page (the report's); the text a reader copies is the same.
@@ -263,12 +268,16 @@ def table_html(
     shown = df if max_rows is None or len(df) <= max_rows else df.iloc[:max_rows]
     if columns is not None:
         shown = shown.loc[:, [c for c in columns if c in shown.columns]]
+    under = [c for c in shown.columns if below is not None and c in below]
+    if under:
+        shown = shown.loc[:, [c for c in shown.columns if c not in under] + under]
     cols = [str(c) for c in shown.columns]
+    n_top = len(cols) - len(under)
     attrs = f' class="{html.escape(classes)}"'
     if table_id:
         attrs += f' id="{html.escape(table_id)}"'
     out = [f'<div class="table-wrap"><table{attrs}><thead><tr>']
-    out += [f"<th>{_escaped(c, breaks)}</th>" for c in cols]
+    out += [f"<th>{_escaped(c, breaks)}</th>" for c in cols[:n_top]]
     out.append("</tr></thead><tbody>")
     cc = cell_classes or {}
     lk = links or {}
@@ -281,15 +290,21 @@ def table_html(
                 seen.add(key)
                 rid = f' id="{anchor[1]}{key}"'
         out.append(f"<tr{rid}>")
-        for c, v in zip(cols, row, strict=True):
+        for c, v in zip(cols[:n_top], row, strict=False):
             klass = cc.get(c, {}).get(str(v)) if c in cc else None
             k = f' class="{html.escape(klass)}"' if klass else ""
             out.append(f"<td{k}>{_linked(v, lk[c]) if c in lk else _cell(v, breaks)}</td>")
         out.append("</tr>")
+        if under:
+            lines = [f'<div><span class="below-name">{html.escape(c)}</span> '
+                     f"{_linked(v, lk[c]) if c in lk else _cell(v, breaks)}</div>"
+                     for c, v in zip(cols[n_top:], row[n_top:], strict=True) if not _empty(v)]
+            if lines:  # none for a row with nothing to say under it
+                out.append(f'<tr class="below"><td colspan="{n_top}">{"".join(lines)}</td></tr>')
     if len(shown) < n:
         more = n - len(shown)
         rows = "row" if more == 1 else "rows"
-        out.append(f'<tr class="more"><td colspan="{len(cols)}">... {more:,} more {rows} not shown</td></tr>')
+        out.append(f'<tr class="more"><td colspan="{n_top}">... {more:,} more {rows} not shown</td></tr>')
     out.append("</tbody></table></div>")
     return "".join(out)
 

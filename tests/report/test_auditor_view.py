@@ -154,21 +154,27 @@ def test_discrepancies_say_what_a_row_means_before_its_counts(demo_page):
     table = demo_page.split('id="discrepancies-table"', 1)[1].split("</table>", 1)[0]
     header = re.findall(r"<th>([^<]*)</th>", table.split("</tr>", 1)[0])
     assert header == ["kind", "src", "dst", "src_type", "dst_type", "protocol", "ports", "detail", "flows",
-                      "records", "first_seen", "last_seen", "policy", "direction", "rule", "sample"]
+                      "records", "first_seen", "last_seen"]
+    # the long ones under each row, across the table (test_browser_screen measures it)
+    below = re.findall(r'<tr class="below"><td colspan="12">(.*?)</td></tr>', table)
+    assert len(below) == 3
+    names = re.findall(r'<span class="below-name">([^<]*)</span>', below[0])
+    assert names == ["policy", "direction", "rule", "sample"]
     from k8sviz.flows.compare import DISCREPANCY_COLUMNS
 
     # every column, once: rule_text's words are shown in the rule column
-    assert sorted(header) == sorted(c for c in DISCREPANCY_COLUMNS if c != "rule_text")
+    assert sorted(header + names) == sorted(c for c in DISCREPANCY_COLUMNS if c != "rule_text")
 
 
 def test_an_unused_rule_is_named_in_words_like_the_other_rows_rules(demo_page):
     """The allowed-but-unused row's rule read '1' (its index, as the frame keeps it) where the
     other rows read 'ns/policy ingress[0]: from ... on TCP/50051'."""
     table = demo_page.split('id="discrepancies-table"', 1)[1].split("</table>", 1)[0]
-    header = re.findall(r"<th>([^<]*)</th>", table.split("</tr>", 1)[0])
     body = table.split("<tbody>", 1)[1]
-    rows = [re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", body)]
-    rule = {r[0]: r[header.index("rule")] for r in rows}
+    # each row's kind, and its rule in the line under it
+    rows = re.findall(r'<tr><td>([^<]*)</td>.*?</tr><tr class="below">(.*?)</tr>', body)
+    rule = {kind: re.search(r'<span class="below-name">rule</span> (.*?)</div>', under).group(1)
+            for kind, under in rows}
     assert rule["allowed-but-unused"] == (
         "kube-system/coredns-ingress ingress[1]: from (every pod in namespaces "
         "[kubernetes.io/metadata.name=monitoring]) on TCP/metrics")

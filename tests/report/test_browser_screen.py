@@ -168,3 +168,66 @@ def test_no_port_range_is_split_across_lines(browser, demo_report, width):  # no
     finally:
         ctx.close()
 
+
+#: Per row of the flow discrepancies: the most lines a cell of it is drawn on, and under it, per
+#: line of its rules and samples: ``name``, its lines, and the ``file:line`` entries of a sample
+#: drawn on more than one line (measured on the text, a DOM range over its text nodes).
+_DISCREPANCY_LINES = """() => {
+  const tops = r => new Set(Array.from(r.getClientRects()).filter(b => b.width > 0)
+    .map(b => Math.round(b.top))).size;
+  const lines = e => { const r = document.createRange(); r.selectNodeContents(e); return tops(r); };
+  const splitEntries = d => {
+    const walk = document.createTreeWalker(d, NodeFilter.SHOW_TEXT), nodes = [];
+    let all = '';
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) { nodes.push([n, all.length]); all += n.data; }
+    const pos = i => {
+      let k = nodes.length - 1;
+      while (nodes[k][1] > i) k--;
+      return [nodes[k][0], i - nodes[k][1]];
+    };
+    const name = d.querySelector('.below-name').textContent, split = [];
+    let at = name.length + 1;
+    for (const entry of all.slice(at).split(', ')) {
+      const start = all.indexOf(entry, at), r = document.createRange();
+      r.setStart(...pos(start));
+      r.setEnd(...pos(start + entry.length - 1));
+      r.setEnd(r.endContainer, r.endOffset + 1);
+      if (tops(r) > 1) split.push(entry);
+      at = start + entry.length;
+    }
+    return split;
+  };
+  const rows = document.querySelectorAll('#discrepancies-table tbody tr:not(.below):not(.more)');
+  return Array.from(rows).map(tr => {
+    const next = tr.nextElementSibling;
+    const fields = next && next.matches('tr.below') ? Array.from(next.querySelectorAll('td > div'))
+      .map(d => { const name = d.querySelector('.below-name').textContent;
+                  return [name, lines(d), name === 'sample' ? splitEntries(d) : []]; }) : [];
+    return [Math.max(...Array.from(tr.children).map(lines)), fields];
+  });
+}"""
+
+
+def test_flow_discrepancies_read_at_1280_px(browser, demo_report):  # noqa: F811
+    """Sixteen narrow columns ran a sample's file path one segment per line and a rule one word
+    per line (25 lines a row): the rules and samples go under their row, at the table's width,
+    each ``file:line`` of a sample on one line."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.wait_for_timeout(300)
+        rows = page.evaluate(_DISCREPANCY_LINES)
+        assert len(rows) == 3
+        for most, fields in rows:
+            assert most <= 5  # the longest: an unused rule's detail (before: 10, a rule 25)
+            names = [name for name, _, _ in fields]
+            assert names[:3] == ["policy", "direction", "rule"]
+            for name, n, split in fields:
+                assert split == [], name
+                assert n <= {"policy": 2, "direction": 1, "rule": 3, "sample": 3}[name], (name, n)
+        samples = [f for _, fields in rows for f in fields if f[0] == "sample"]
+        assert len(samples) == 2  # the unused rule's row has none
+        assert page.evaluate(_WIDE_TABLES) == []
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()

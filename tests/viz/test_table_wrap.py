@@ -51,3 +51,18 @@ def test_wrap_places_keep_hostile_text_escaped():
         assert _marks_out(cell) == _cell(text)
     head = table_html(pd.DataFrame({"expired_exceptions": [1]}), breaks=True)
     assert "<th>expired_<wbr>exceptions</th>" in head
+
+
+def test_columns_below_their_row_are_escaped_and_span_the_table():
+    df = pd.DataFrame({"kind": ["a", "b"], "n": [1, 2], "rule": [HOSTILE, ""],
+                       "sample": [["f.json:1", "g/h.json:2"], []]})
+    out = table_html(df, breaks=True, below=["rule", "sample"], total=3)
+    head = re.search(r"<thead>(.*?)</thead>", out).group(1)
+    assert re.findall(r"<th>(.*?)</th>", head) == ["kind", "n"]
+    under = re.findall(r'<tr class="below"><td colspan="2">(.*?)</td></tr>', out)
+    assert len(under) == 1  # nothing to say under the second row: no line
+    lines = re.findall(r'<div><span class="below-name">(\w+)</span> (.*?)</div>', under[0])
+    assert [(name, _marks_out(text)) for name, text in lines] == [
+        ("rule", _cell(HOSTILE)), ("sample", "f.json:1, g/h.json:2")]
+    assert "<" not in _marks_out(lines[0][1])
+    assert '<tr class="more"><td colspan="2">... 1 more row not shown</td></tr>' in out
