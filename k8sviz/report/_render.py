@@ -975,6 +975,19 @@ def _caveats(data: ReportData) -> dict[str, Any] | None:
     }
 
 
+def _refusals_said_by_caveat(data: ReportData, caveats: dict[str, Any] | None) -> list[Any]:
+    """The loader's ``forbidden`` warnings of the policy lists the caveat ``policies-not-read``
+    names (``snapshot.unread_policies``): each said that a list was refused, which the caveat
+    says again (its verdicts take the policies as empty).  Listed under that caveat, as the API
+    server's answers behind it, and not among the loader warnings: the fact once, where the
+    limitations point."""
+    if caveats is None or not any(c["code"] == "policies-not-read" for c in caveats["codes"]):
+        return []
+    unread = data.snapshot.unread_policies
+    return [w for w in data.snapshot.warnings
+            if w.code == "forbidden" and any(w.message.startswith(f"listing {p} ") for p in unread)]
+
+
 #: A limitation's reference to caveats of the policy verdicts: "caveat CODE" or "caveats CODE, CODE".
 _CAVEAT_REFERENCE = re.compile(r"\bcaveats? ([a-z0-9-]+(?:, [a-z0-9-]+)*)")
 
@@ -1025,8 +1038,6 @@ def render(data: ReportData) -> str:
         "counts": snap.counts(),
         "inputs": data.inputs,
         "coverage": _coverage(data),
-        "warnings": [str(w) for w in snap.warnings[:WARNINGS_SHOWN]],
-        "n_warnings": len(snap.warnings),
         "caveats": caveats,
         "scope": _scope(data),
         "controls": _controls(data),
@@ -1042,6 +1053,15 @@ def render(data: ReportData) -> str:
         "changes": _changes(data),
         "plotly_js": Markup(plotly_js()),
     }
+    moved = _refusals_said_by_caveat(data, caveats)
+    loader = [w for w in snap.warnings if w not in moved] if moved else list(snap.warnings)
+    ctx["warnings"] = [str(w) for w in loader[:WARNINGS_SHOWN]]
+    ctx["n_warnings"] = len(loader)
+    ctx["n_moved"] = len(moved)
+    if caveats is not None:
+        for c in caveats["codes"]:
+            c["refusals"] = ([{"where": w.source, "message": w.message} for w in moved]
+                             if c["code"] == "policies-not-read" else [])
     # Last: the sections above may add limitations.
     ctx["problems"], referred = _problems(data.problems, caveats)
     if caveats is not None:

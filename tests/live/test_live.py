@@ -892,6 +892,41 @@ def test_forbidden_is_recorded_never_empty(apiserver: Any, kubeconfig: Any) -> N
     assert "Limitations of this report" in page and "networkpolicies were not read (forbidden)" in page
 
 
+def test_a_refused_policy_list_is_said_once_in_the_report(apiserver: Any, kubeconfig: Any) -> None:
+    """The report said a refused NetworkPolicy list twice: among the loader warnings
+    (``forbidden``) and as the caveat ``policies-not-read``. The refusal is now said under the
+    caveat, where the limitations point, with the server's words; the other refusals stay
+    among the loader warnings."""
+    import html as html_text
+
+    srv = apiserver(small())
+    srv.forbidden |= {"networkpolicies", "nodes"}
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
+    (refused,) = [w for w in snap.warnings if w.code == "forbidden" and "networkpolicies" in w.message]
+    page = k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z")
+
+    def text(fragment: str) -> str:
+        return " ".join(html_text.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+    said = " ".join(refused.message.split())
+    visible = text(page.split("<main>", 1)[1])
+    assert visible.count(said) == 1  # once on the page
+    caveat = re.search(r'<li id="caveat-policies-not-read">(.*?)</li></ul></li>', page, re.S)
+    assert caveat is not None
+    assert f"{refused.source} : {said}" in text(caveat.group(1))
+    assert 'User "auditor" cannot list resource "networkpolicies"' in text(caveat.group(1))
+    assert '<details id="policy-caveats" open>' in page  # the limitations point into it
+    loader = re.search(r'<details id="loader-warnings">(.*?)</details>', page, re.S)
+    assert loader is not None
+    others = [w for w in snap.warnings if w is not refused]
+    assert text(loader.group(1)).startswith(f"{len(others)} loader warning")
+    for w in others:  # the nodes' refusal among them
+        assert " ".join(str(w).split()) in text(loader.group(1))
+    assert "networkpolicies" not in text(loader.group(1)).split("The refusal to list policies")[0]
+    assert ('The refusal to list policies is under the caveat <a href="#caveat-policies-not-read">'
+            "<code>policies-not-read</code></a>.") in loader.group(1)
+
+
 def test_namespace_scoped_auditor(apiserver: Any, kubeconfig: Any) -> None:
     srv = apiserver(small())
     # A RoleBinding in "shop" only: cluster-wide lists and other namespaces are forbidden.
