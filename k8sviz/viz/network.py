@@ -1026,8 +1026,11 @@ def _draw(
         # Places are pixels: the axes span the ring and its pad, and the plot is made as high
         # (the notes above it aside), so that a pixel of the layout is one on the screen or
         # more and the labels keep apart as laid out, while the plot is as wide as high.
+        # Drawn narrower than high, the plot is made narrower ("domain"), not its x range
+        # wider: a range widened once stayed so when the figure grew back (a window resized).
         room = extent + _LABELLED_PAD
-        fig.update_layout(xaxis={"range": [-room, room]}, yaxis={"range": [-room, room]})
+        fig.update_layout(xaxis={"range": [-room, room], "constrain": "domain"},
+                          yaxis={"range": [-room, room], "constrain": "domain"})
         if height is None:
             margin = fig.layout.margin
             need = math.ceil(2 * room + float(margin.t) + float(margin.b))
@@ -1130,6 +1133,9 @@ def _draw(
                 text=["" if i == other else esc(_short(i, aggregate)) for i in ids],
                 textposition="bottom center",
                 textfont={"size": _LABEL_FONT},
+                # laid out in pixels: a page may set the names smaller where it draws the figure
+                # smaller than that (the report does: see its last script)
+                meta={"labels_in_pixels": True} if extent is not None else None,
                 hovertext=[_node_hover(nodes[i], aggregate) for i in ids],
                 hovertemplate="%{hovertext}<extra></extra>",
                 customdata=ids,

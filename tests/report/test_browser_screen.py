@@ -90,6 +90,46 @@ def test_no_two_labels_of_the_workload_graph_overlap(browser, demo_report, width
         ctx.close()
 
 
+#: The size of the workload graph's node names, as drawn.
+_LABEL_SIZE = """() => Array.from(document.querySelectorAll('#fig-graph .scatterlayer .textpoint text'))
+    .map(t => parseFloat(getComputedStyle(t).fontSize)).filter(s => s > 0)"""
+
+
+def test_graph_labels_keep_apart_in_a_narrow_window_and_in_print(browser, demo_report):  # noqa: F811
+    """The graph is laid out in pixels at its full size: drawn narrower (an 800 px window, a
+    printed page's 960 x 680 px), its names were written over each other. They are now set
+    smaller by as much, and back to their size when the window grows again."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.wait_for_timeout(500)
+        assert set(page.evaluate(_LABEL_SIZE)) == {9}
+        page.set_viewport_size({"width": 800, "height": 800})
+        page.wait_for_timeout(800)
+        found = page.evaluate(_OVERLAPS)
+        assert len(found["labels"]) >= 25 and found["over"] == []
+        narrow = set(page.evaluate(_LABEL_SIZE))
+        assert len(narrow) == 1 and 4 < narrow.pop() < 9
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.wait_for_timeout(800)
+        assert set(page.evaluate(_LABEL_SIZE)) == {9}
+        assert page.evaluate(_OVERLAPS)["over"] == []
+        # printed: the script before printing draws the figure on a page's 960 x 680 px
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.wait_for_timeout(800)
+        assert page.evaluate("[document.getElementById('fig-graph')._fullLayout.width, "
+                             "document.getElementById('fig-graph')._fullLayout.height]") == [960, 680]
+        found = page.evaluate(_OVERLAPS)
+        assert len(found["labels"]) >= 25 and found["over"] == []
+        assert max(page.evaluate(_LABEL_SIZE)) < 9
+        page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+        page.wait_for_timeout(800)
+        assert set(page.evaluate(_LABEL_SIZE)) == {9}
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
 #: The inline code names outside tables (legends, notes) drawn on more than one line: each
 #: name's text and the number of lines it takes.
 _BROKEN_CODE = """() => Array.from(document.querySelectorAll('p code'))
