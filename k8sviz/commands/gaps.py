@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -59,16 +58,22 @@ def _zones_arg(args: argparse.Namespace) -> Any:
 
 
 def _cell(v: Any) -> str:
+    """A txt or md cell as the report and ``k8sviz.notebook.table`` show it: a flag as yes / no
+    (a policy's ``evaluated``), a mapping as ``key=value, ...`` (a policy's labels) and a whole
+    number in a float column without ``.0``, as the CSV has them, where the tables said
+    ``True``, ``{"app": "web"}`` and ``100.0``."""
+    if isinstance(v, bool) or type(v).__name__ == "bool_":  # numpy's, without importing numpy here
+        return "yes" if v else "no"
     if isinstance(v, list | tuple):
         return ", ".join(map(_cell, v))
     if isinstance(v, dict):
-        return json.dumps(v, sort_keys=True, default=str)
+        from ..viz.html import _plain
+
+        return _plain(v)
     if v is None or type(v).__name__ == "NAType" or (isinstance(v, float) and v != v):
         return ""
-    if isinstance(v, bool) or type(v).__name__ in ("bool_", "bool"):  # numpy's too
-        # yes / no, as the report and k8sviz.notebook.table show a policy's "evaluated" or a
-        # node's "skewed", not Python's True / False
-        return "yes" if v else "no"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))  # a Calico order of 100, which the float column holds as 100.0
     return str(v)
 
 

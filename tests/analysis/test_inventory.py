@@ -105,6 +105,25 @@ def test_cli_prints_every_format(tmp_path, capsys):
     assert "NetworkPolicy/pci/card-vault-ingress" in capsys.readouterr().out
 
 
+def test_cli_txt_and_md_cells_read_as_the_csv_and_the_report(tmp_path, capsys):
+    """txt and md wrote a flag as Python's True, a mapping as JSON and an order as 50.0, where the
+    CSV, the report and notebook.table write yes / no, key=value and 50."""
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": _objects()}))
+    for fmt in ("txt", "md"):
+        assert main(["policies", str(path), "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        late = next(line for line in out.splitlines() if "GlobalNetworkPolicy/late" in line)
+        np_a = next(line for line in out.splitlines() if "NetworkPolicy/web/np-a" in line)
+        staged = next(line for line in out.splitlines() if "StagedNetworkPolicy/web/staged" in line)
+        assert " 50 " in late.replace("|", " ") and "50.0" not in late, fmt
+        assert "yes" in np_a.split() and "no" in staged.split() and "True" not in out and "False" not in out
+        assert "justification=CHG-1234 <b>, owner=web-team" in np_a.replace("&lt;", "<").replace("&gt;", ">")
+        assert "team=web" in np_a and "{" not in out
+    assert main(["policies", str(path), "--format", "csv"]) == 0
+    assert "justification=CHG-1234 <b>, owner=web-team" in capsys.readouterr().out
+
+
 def test_the_report_carries_the_inventory():
     # The cells as their text reads: tables mark where a line may wrap with <wbr>.
     page = k8sviz.report(snapshot(*_objects()), generated_at="2026-01-01T00:00:00Z").replace("<wbr>", "")
