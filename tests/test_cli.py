@@ -102,6 +102,20 @@ def test_snapshot_live_options_with_paths_name_what_was_given(write, tmp_path, c
     assert not out.exists()
 
 
+def test_snapshot_without_input_names_the_live_options_too(tmp_path, capsys, monkeypatch):
+    """``k8sviz snapshot -o x.json`` said only "give at least one PATH (or --demo)": a user who
+    expects kubectl's current context was not told that a live snapshot needs an option."""
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))  # there, yet not read without an option
+    out = tmp_path / "snap.json"
+    assert main(["snapshot", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("k8sviz: error: give at least one PATH (or --demo) for an offline snapshot, ")
+    assert "--kubeconfig FILE, --context NAME or --in-cluster for a live one" in err
+    assert err.count("\n") == 1 and not out.exists()
+
+
 def test_bad_input_is_an_error_without_traceback(write, capsys):
     path = write("np.yaml", netpol("a", "bad", {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Nope"}]}}))
     assert main(["info", str(path)]) == 2

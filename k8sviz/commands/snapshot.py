@@ -120,6 +120,15 @@ def run(args: argparse.Namespace) -> int:
         finally:
             logger.removeHandler(handler)
     else:
+        if not args.paths and not args.demo:
+            from ..errors import InputError
+
+            # load_inputs says "give at least one PATH (or --demo)", and this command also reads
+            # a live cluster: a user expecting kubectl's current context learns which option.
+            msg = ("give at least one PATH (or --demo) for an offline snapshot, or --kubeconfig FILE, "
+                   "--context NAME or --in-cluster for a live one (nothing is read from a kubeconfig unless "
+                   "one of them is given)")
+            raise InputError(msg)
         snap = load_inputs(args)
     if args.output == STDOUT:
         to_stdout(snap.to_json())
