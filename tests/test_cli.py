@@ -418,8 +418,8 @@ def test_segmentation_help_says_which_formats_print_the_matrix(capsys):
 
     subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     described = " ".join(subparsers.choices["segmentation"].format_help().split())
-    assert ("The matrix and the date exceptions were judged on are printed with --format txt only: csv, "
-            "json and md are the table of connections.") in described
+    assert ("The matrix, the date exceptions were judged on and the count of violations (on stderr) are "
+            "printed with --format txt only: csv, json and md are the table of connections.") in described
 
 
 def test_segmentation_csv_has_every_column_whole(capsys):

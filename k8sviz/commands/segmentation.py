@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
+from .._text import counted
 from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
 from .gaps import FORMAT_HELP, FORMATS, _zones_arg, emit
 
@@ -15,9 +17,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="zone x zone matrix and violations of a zones file",
         description="Assign workloads to the zones of a zones file, print the zone x zone matrix "
         "(denied, partial, allowed) and every connection that crosses zones without an allow "
-        "entry (or with an expired one), with the policy rules that open it. The matrix and the date "
-        "exceptions were judged on are printed with --format txt only: csv, json and md are the "
-        "table of connections. --format csv writes "
+        "entry (or with an expired one), with the policy rules that open it. The matrix, the date "
+        "exceptions were judged on and the count of violations (on stderr) are printed with --format "
+        "txt only: csv, json and md are the table of connections. --format csv writes "
         "every column (each row's outside address blocks too) and quotes cells a spreadsheet "
         "would run as formulas, as the audit report's CSV file.",
     )
@@ -63,4 +65,11 @@ def run(args: argparse.Namespace) -> int:
         seg.violations.drop(columns=["external_blocks"]) if args.format in ("txt", "md") else seg.violations,
         args.format,
     )
+    if args.format == "txt":
+        # The count gaps, blast and paths end with, in the words of the notebook's view of the
+        # result: a wide table of violations gave no total to compare with the report's.
+        v = seg.violations
+        pairs = v[["src_zone", "dst_zone"]].drop_duplicates() if len(v) else v
+        print(f"\n{counted(len(v), 'violating connection')} in {counted(len(pairs), 'zone pair')} "
+              f"(allow rules' expiry judged on {seg.today.isoformat()})", file=sys.stderr)
     return 0

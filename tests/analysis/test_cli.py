@@ -57,6 +57,24 @@ def test_segmentation_cli(capsys, tmp_path):
     assert "unknown zone 'b'" in capsys.readouterr().err
 
 
+def test_segmentation_txt_ends_with_the_count_the_notebook_view_gives(capsys):
+    """gaps, blast and paths end with a count on stderr; segmentation printed a table of 70
+    rows and no total to compare with the notebook's (or the report's) view of the result."""
+    import k8sviz
+
+    assert main(["segmentation", "--demo"]) == 0
+    captured = capsys.readouterr()
+    snap = k8sviz.demo()
+    seg = k8sviz.segmentation(snap, k8sviz.reachability(snap), k8sviz.load_zones(k8sviz.demo_path("zones.yaml")))
+    said = captured.err.splitlines()[-1]
+    assert said == "70 violating connections in 12 zone pairs (allow rules' expiry judged on 2024-03-10)"
+    assert said.split(" (")[0] in seg.to_html()  # "Segmentation against ...: 70 violating connections in ..."
+    assert len(captured.out.split("allowed_ports", 1)[1].splitlines()) - 1 == len(seg.violations) == 70
+    for fmt in ("csv", "json", "md"):  # the table alone, as before
+        assert main(["segmentation", "--demo", "--format", fmt]) == 0
+        assert "violating connections" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["gaps", "segmentation"])
 @pytest.mark.parametrize(("today", "reason"), [
     ("2024-13-01", " (month must be in 1..12)"), ("tomorrow", ""), ("2024-02-30", " (day is out of range for month)"),
