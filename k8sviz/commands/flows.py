@@ -158,6 +158,13 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
             f"{r['src']} => {r['dst']} : {r['protocol']} {','.join(r['ports'])}  "
             f"{counted(r['flows'], 'flow')} ({verdict})  {r['first_seen'][:19]} .. {r['last_seen'][:19]}"
         )
+    if any(r["allowed"] + r["denied"] + r["unknown"] != r["flows"] for r in recs):
+        # "145 flows (allowed 145, DENIED 6)" read as a sum gone wrong: say how they are counted.
+        out += ["", "flows: connections, as counted by the observer that saw the most of them (Hubble at "
+                "the source or at the destination, Calico at either end); allowed, DENIED and unknown are "
+                "each counted that way within their verdict, so they need not add up to flows: a "
+                "connection allowed at its source and dropped at its destination counts in both "
+                "(docs/flows.md, \"Counting connections\")"]
     return "\n".join(out) + "\n"
 
 

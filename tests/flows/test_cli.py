@@ -18,6 +18,26 @@ def test_flows_txt(capsys):
     assert "shop/loadgenerator => shop/cartservice : TCP 7070  2 flows (allowed 1, DENIED 1)" in out
 
 
+def test_flows_txt_says_why_verdict_counts_need_not_add_up(capsys):
+    """'145 flows (allowed 145, DENIED 6)' read as a sum gone wrong: the text says how they are
+    counted when an edge's verdicts do not add up to its flows, and only then."""
+    from k8sviz.flows import flow_edges, load_flows
+
+    note = "allowed, DENIED and unknown are each counted that way within their verdict"
+    demo = "data/demo/flows"
+    assert main(["flows", f"{demo}/hubble.json.gz", "--snapshot", "data/demo/cluster"]) == 0
+    out = capsys.readouterr().out
+    assert "shop/checkoutservice => pci/paymentservice : TCP 50051  145 flows (allowed 145, DENIED 6)" in out
+    assert out.rstrip("\n").splitlines()[-1].startswith("flows: connections, as counted by the observer")
+    assert note in out and 'docs/flows.md, "Counting connections"' in out
+    # the Calico log alone: every edge's verdicts add up (41 flows, allowed 35, DENIED 6)
+    assert main(["flows", f"{demo}/calico.json", "--snapshot", "data/demo/cluster"]) == 0
+    out = capsys.readouterr().out
+    assert "41 flows (allowed 35, DENIED 6)" in out and note not in out
+    edges = flow_edges(load_flows(f"{demo}/calico.json", snapshot=None))
+    assert (edges["allowed"] + edges["denied"] + edges["unknown"] == edges["flows"]).all()
+
+
 def test_flows_json_and_csv(capsys, tmp_path):
     assert main(["flows", str(DATA / "calico_array.json"), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
