@@ -82,7 +82,7 @@ def _parse(data: bytes, source: str) -> list[Any]:
                 # orjson says a byte that is not UTF-8 is "surrogates not allowed" at line 1,
                 # column 1, wherever it is: name the byte and its line, as for YAML.
                 _decode(data, source)
-                raise InputError(f"malformed JSON: {e}", source=source) from None
+                raise InputError(f"malformed JSON: {e}{_more_documents(data)}", source=source) from None
             # YAML is a superset of JSON in practice; let the YAML parser report the position.
         else:
             _refuse_a_key_given_twice(data, obj, source)
@@ -113,6 +113,25 @@ def _refuse_a_key_given_twice(data: bytes, obj: Any, source: str) -> None:
         msg = (f"malformed JSON: key {as_written(key)} is given twice in one object; which value "
                "holds cannot be told")
         raise InputError(msg, source=source)
+
+
+def _more_documents(data: bytes) -> str:
+    """What to do when ``data`` is one JSON document after another (its first line one whole
+    document): JSON lines, as Hubble, Calico and Goldmane write flow logs, which a user gave as
+    a cluster dump (``k8sviz info data/demo`` reads the demo's flow logs too), or dumps appended
+    to one file. Empty when the first line is not a document by itself (a plain error)."""
+    first, sep, _rest = data.lstrip().partition(b"\n")
+    if not sep:
+        return ""
+    try:
+        doc = _json_loads(first)
+    except _JSONError:
+        return ""
+    if not isinstance(doc, dict | list):
+        return ""
+    return ("; it holds one JSON document a line (JSON lines), as flow logs do: give flow logs as flows "
+            "(--flows, k8sviz flows, k8sviz.load_flows), and a cluster dump as one document (kubectl get "
+            "... -o json writes one List)")
 
 
 def _decode(data: bytes, source: str) -> str:

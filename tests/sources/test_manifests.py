@@ -431,6 +431,25 @@ class TestBadInput:
         with pytest.raises(InputError, match=r"bad\.json.*malformed JSON"):
             k8sviz.load(path)
 
+    def test_json_lines_say_they_are_flow_logs_not_a_dump(self, tmp_path):
+        """``k8sviz info data/demo`` reads the demo's flow logs too: the error said only
+        "unexpected content after document", as if the Hubble capture were damaged."""
+        import shutil
+
+        shutil.copytree("data/demo", tmp_path / "demo")
+        hint = "it holds one JSON document a line (JSON lines), as flow logs do: give flow logs as flows"
+        with pytest.raises(InputError, match=r"hubble\.json\.gz: malformed JSON: .*" + re.escape(hint)):
+            k8sviz.load(tmp_path / "demo")
+        lines = gzip.decompress((tmp_path / "demo/flows/hubble.json.gz").read_bytes()).splitlines()[:3]
+        assert len(lines) == 3 and all(line.startswith(b"{") for line in lines)
+        # one document that is malformed, or cut short, gets the plain error
+        for text in ('{"apiVersion": "v1",\n "kind": }\n', '{"apiVersion": "v1", "kind": "List"}\n{"kind"'):
+            path = tmp_path / "bad.json"
+            path.write_text(text)
+            with pytest.raises(InputError, match="malformed JSON") as caught:
+                k8sviz.load(path)
+            assert ("JSON lines" in str(caught.value)) == text.startswith('{"apiVersion": "v1", "kind": "List"}')
+
     def test_not_utf8(self, tmp_path):
         path = tmp_path / "bin.yaml"
         path.write_bytes(b"\xff\xfe\x00garbage")
