@@ -116,6 +116,32 @@ def test_snapshot_without_input_names_the_live_options_too(tmp_path, capsys, mon
     assert err.count("\n") == 1 and not out.exists()
 
 
+@pytest.mark.parametrize(("args", "option"), [
+    (["gaps", "BAD", "--zones", "MISSING"], "--zones"),
+    (["gaps", "BAD", "--flows", "MISSING"], "--flows"),
+    (["segmentation", "BAD", "--zones", "MISSING"], "--zones"),
+    (["paths", "BAD", "--to", "pci", "--zones", "MISSING"], "--zones"),
+    (["report", "BAD", "--zones", "MISSING", "-o", "OUT"], "--zones"),
+    (["report", "BAD", "--flows", "MISSING", "-o", "OUT"], "--flows"),
+    (["report", "BAD", "--baseline", "MISSING", "-o", "OUT"], "--baseline"),
+    (["diff", "BAD", "MISSING"], "AFTER"),
+    (["diff", "BAD", "BAD", "--zones", "MISSING"], "--zones"),
+    (["flows", "MISSING", "--snapshot", "BAD"], "FLOWS"),
+    (["flows", "BAD", "--snapshot", "MISSING"], "--snapshot"),
+])
+def test_a_missing_file_of_an_option_is_said_before_the_inputs_are_read(args, option, tmp_path, capsys):
+    """A mistyped --zones, --flows or --baseline (or diff's AFTER) was said only once the PATHs,
+    a large dump maybe, and the flow logs had been read. BAD is a malformed dump: reading it
+    first would be the error said."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("{unclosed\n")
+    names = {"BAD": str(bad), "MISSING": str(tmp_path / "missng.yaml"), "OUT": str(tmp_path / "r.html")}
+    assert main([names.get(a, a) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert err == f"k8sviz: error: {tmp_path / 'missng.yaml'}: no such file or directory ({option})\n"
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_bad_input_is_an_error_without_traceback(write, capsys):
     path = write("np.yaml", netpol("a", "bad", {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Nope"}]}}))
     assert main(["info", str(path)]) == 2

@@ -77,6 +77,24 @@ def check_output(path: str | None, *, not_to_terminal: str | None = None) -> Non
         raise InputError(problem)
 
 
+def check_inputs(**given: str | list[str] | None) -> None:
+    """An InputError naming the first path of an option (``zones="z.yaml"``, ``flows=[...]``)
+    that names nothing: checked before anything is read, as :func:`check_output` is, since the
+    PATHs (a large dump) and the flow logs are read first and a mistyped ``--zones`` or
+    ``--baseline`` was said only once they were. Keyword ``x_y`` is option ``--x-y``; ``BEFORE``
+    and ``AFTER`` (upper case) are positional."""
+    from .._checks import is_input_dir
+    from ..errors import InputError
+
+    for name, value in given.items():
+        option = name if name.isupper() else "--" + name.replace("_", "-")
+        for path in [value] if isinstance(value, str) else value or ():
+            try:
+                is_input_dir(path)
+            except InputError as e:
+                raise InputError(f"{e.message} ({option})", source=e.source) from None
+
+
 def write_text(path: str | None, text: str) -> None:
     """``text`` to the ``-o`` file ``path`` (UTF-8), or to standard output for ``-`` or None.
 

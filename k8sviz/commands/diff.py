@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .._text import as_written, counted
-from ._common import add_warnings_option
+from ._common import add_warnings_option, check_inputs
 from .gaps import FORMAT_HELP, FORMATS
 
 
@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         flag = "--policies" if args.policies else "--labels"
         msg = f"--level, --rules and --zones are about connection changes; leave them out with {flag}"
         raise InputError(msg)
+    # AFTER and --zones are read after BEFORE: a mistyped one is said before any is.
+    check_inputs(BEFORE=args.before, AFTER=args.after, zones=args.zones)
     before, after = load(args.before), load(args.after)
     for side, path, snap in (("BEFORE", args.before, before), ("AFTER", args.after, after)):
         if snap.warnings:

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from .._text import counted
-from ._common import add_output, check_output, swallowed, write_text
+from ._common import add_output, check_inputs, check_output, swallowed, write_text
 from .gaps import FORMAT_HELP
 
 
@@ -187,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
         msg = "give at least one FLOWS file or directory" + swallowed("--snapshot", args.snapshot, "FLOWS")
         raise InputError(msg)
     check_output(args.output)
+    check_inputs(snapshot=args.snapshot, FLOWS=args.flows)
     snap = None
     if args.snapshot:
         from ..snapshot import load

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .._text import counted, md_cell
-from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
+from ._common import add_inputs, add_warnings_option, check_inputs, load_inputs, say_engine_warnings
 
 FORMATS = ("txt", "csv", "json", "md")
 #: ``--format``'s help wherever csv is one: what its cells are.
@@ -128,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Before the inputs are read: a mistyped date should not cost a load first.
     today = None if args.today is None else parse_date(args.today, "--today")
+    check_inputs(zones=args.zones, flows=args.flows)
     snap = load_inputs(args)
     flows = None
     flow_paths = _flows_arg(args)

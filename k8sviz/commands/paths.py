@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import add_inputs, load_inputs, say_engine_warnings
+from ._common import add_inputs, check_inputs, load_inputs, say_engine_warnings
 from .blast import add_path_options, flat_paths
 from .gaps import _zones_arg, emit
 
@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.zones import load_zones
     from ..policy.reachability import reachability
 
+    check_inputs(zones=args.zones)
     snap = load_inputs(args)
     zones_path = _zones_arg(args)
     zones = load_zones(zones_path) if zones_path is not None else None

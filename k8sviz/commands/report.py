@@ -11,6 +11,7 @@ from ._common import (
     add_inputs,
     add_output,
     add_warnings_option,
+    check_inputs,
     check_output,
     load_inputs,
     say_engine_warnings,
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline_cluster is not None and args.baseline is None:
         raise InputError("--baseline-cluster names the --baseline's cluster: give --baseline too")
     check_output(args.output, not_to_terminal="the report")
+    check_inputs(zones=args.zones, flows=args.flows, baseline=args.baseline)
     snap = load_inputs(args)
     flows = args.flows
     zones = args.zones

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
+from ._common import add_inputs, add_warnings_option, check_inputs, load_inputs, say_engine_warnings
 from .gaps import FORMAT_HELP, FORMATS, _zones_arg, emit
 
 
@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise ZoneError(msg)
     # Before the inputs are read: a mistyped date should not cost a load first.
     today = None if args.today is None else parse_date(args.today, "--today")
+    check_inputs(zones=args.zones)
     snap = load_inputs(args)
     zones = load_zones(zones)  # a bad zones file is said before the policies are evaluated
     # Computed here, not by segmentation(), for its warnings: the caveats every verdict rests on.
