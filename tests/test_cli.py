@@ -321,6 +321,23 @@ def test_the_cluster_name_defaults_as_the_help_says(write, tmp_path, capsys):
     assert capsys.readouterr().out.startswith("cluster       prod\n")
 
 
+def test_a_live_snapshot_is_named_after_its_context_as_the_help_says(tmp_path, capsys):
+    """snapshot's --cluster help gave the offline defaults only; a live one takes the context's."""
+    pytest.importorskip("kubernetes")
+    from tests.live.apiserver import FakeAPIServer
+
+    help_text = " ".join(build_help("snapshot").split()).replace("- ", "-")  # wrapped at a hyphen
+    assert "live: the name of the kubeconfig context, in-cluster for --in-cluster)" in help_text
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}]
+    with FakeAPIServer(objects) as server:
+        server.kubeconfig(tmp_path / "kc", context="prod-eu")
+        assert main(["snapshot", "--kubeconfig", str(tmp_path / "kc"), "--context", "prod-eu",
+                     "-o", str(tmp_path / "s.json")]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "s.json")]) == 0
+    assert capsys.readouterr().out.startswith("cluster       prod-eu\n")
+
+
 def build_help(command: str) -> str:
     from k8sviz.cli import build_parser
 

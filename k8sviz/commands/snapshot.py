@@ -17,6 +17,10 @@ def register(sub: Any) -> argparse.ArgumentParser:
         description="Offline: give PATHs. Live: give --kubeconfig/--context (or --in-cluster).",
     )
     add_inputs(p)
+    # A live snapshot is named after its context (docs/live.md), which the shared help left out.
+    cluster = next(a for a in p._actions if a.dest == "cluster")
+    cluster.help = ("name of the cluster (default: from a snapshot file, else 'unnamed'; with --demo, "
+                    "demo-boutique; live: the name of the kubeconfig context, in-cluster for --in-cluster)")
     add_output(p, "snapshot file to write", required=True, terminal=False)
     live = p.add_argument_group("live cluster (read-only)")
     live.add_argument("--kubeconfig", metavar="FILE",
