@@ -800,7 +800,8 @@ def test_three_engine_warnings_of_a_code_are_all_said(write, capsys):
     every = [f"k8sviz: warning: {w}" for w in k8sviz.reachability(k8sviz.load(path)).warnings]
     assert len(every) == 4
     assert main(["connectivity", str(path)]) == 0
-    assert capsys.readouterr().err.splitlines() == every
+    *warned, blank, count = capsys.readouterr().err.splitlines()  # then the txt table's count
+    assert warned == every and blank == "" and " allowed connections at workload level: " in count
 
 
 def test_json_output_is_whole_when_engine_warnings_are_summarised(write, capsys):
@@ -900,6 +901,29 @@ def test_connectivity_txt_says_none_where_the_policies_allow_nothing(write, caps
     assert capsys.readouterr().out == "(none)\n"
     assert main(["connectivity", str(path), "--format", "csv"]) == 0
     assert capsys.readouterr().out == "src,dst,protocol,ports\n"
+
+
+@pytest.mark.parametrize("level", ["workload", "pod"])
+def test_connectivity_txt_ends_with_the_counts_of_to_frame(level, write, capsys):
+    """gaps, blast, paths and segmentation end with a count; connectivity printed 563 rows and
+    none, where notebook 1 counts them by src_type and dst_type."""
+    assert main(["connectivity", "--demo", "--level", level]) == 0
+    captured = capsys.readouterr()
+    df = k8sviz.reachability(k8sviz.demo()).to_frame(level=level)
+    by = df.groupby(["src_type", "dst_type"]).size().to_dict()
+    assert set(by) == {(level, level), (level, "external"), ("external", level)}
+    assert captured.err.splitlines()[-1] == (
+        f"{len(df):,} allowed connections at {level} level: {by[level, level]} between {level}s, "
+        f"{by[level, 'external']} to outside address blocks, {by['external', level]} from them")
+    assert len(captured.out.splitlines()) == len(df)
+    if level == "workload":  # the figures notebook 1 prints
+        assert (len(df), by[level, level], by[level, "external"], by["external", level]) == (563, 114, 313, 136)
+    assert main(["connectivity", "--demo", "--level", level, "--format", "json"]) == 0
+    assert "allowed connections" not in capsys.readouterr().err  # the table alone, as before
+    deny = netpol("a", "deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    assert main(["connectivity", str(write("x.yaml", [pod("a", "p", ip="10.0.0.1"), deny])), "--level", level]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"0 allowed connections at {level} level: 0 between {level}s, 0 to outside address blocks, 0 from them")
 
 
 _TAMPERED = ('apiVersion: v1\nkind: Pod\nmetadata: {name: "p\\e[2J\\rx", namespace: a}\n'
