@@ -10,7 +10,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import cast
 
-__all__ = ["SHOWN", "as_given", "as_written", "clip", "counted", "kind_of", "md_cell", "number", "scalar"]
+__all__ = ["SHOWN", "as_given", "as_written", "clip", "counted", "did_you_mean", "kind_of", "md_cell",
+           "number", "scalar"]
 
 
 def counted(n: int, noun: str, nouns: str | None = None) -> str:
@@ -30,6 +31,25 @@ def counted(n: int, noun: str, nouns: str | None = None) -> str:
         else:
             nouns = noun + "s"
     return f"{n:,} {nouns}"
+
+
+def did_you_mean(ref: object, *groups: Iterable[str], n: int = 3) -> str:
+    """``"; did you mean 'shop/frontend'?"`` for an unknown endpoint ``ref``, naming up to ``n``
+    names of the first of ``groups`` (workloads, then pods, say) that has any near it: those of
+    that name in any namespace when ``ref`` names none (``frontend``), else the closest in
+    spelling (``shop/fronted``); ``""`` when none is close. An auditor typing a name from memory
+    was told only that it was unknown."""
+    import difflib
+
+    if not isinstance(ref, str) or not ref:
+        return ""
+    for names in groups:
+        known = sorted(set(names))
+        hits = [k for k in known if "/" not in ref and k.rsplit("/", 1)[-1] == ref][:n]
+        hits = hits or difflib.get_close_matches(ref, known, n)
+        if hits:
+            return "; did you mean " + " or ".join(as_written(h) for h in hits) + "?"
+    return ""
 
 
 def clip(text: str, limit: int = 600) -> str:

@@ -425,6 +425,35 @@ def test_paths_from_the_internet_into_a_zone(capsys):
         "zone name needs one)\n")
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (["explain", "--from", "shop/fronted", "--to", "pci/card-vault", "--port", "5432"],
+     "unknown source 'shop/fronted': no pod or workload of that name in the snapshot; did you mean "
+     "'shop/frontend'?"),
+    (["explain", "--from", "frontend", "--to", "pci/card-vault", "--port", "5432"],
+     "unknown source 'frontend': expected 'namespace/pod', 'namespace/workload' or an IP address; did you "
+     "mean 'shop/frontend'?"),
+    (["explain", "--from", "shop/frontend", "--to", "pci/cardvault", "--port", "5432"],
+     "unknown destination 'pci/cardvault': no pod or workload of that name in the snapshot; did you mean "
+     "'pci/card-vault'?"),
+    (["blast", "--from", "checkoutservice"],
+     "unknown workload or pod 'checkoutservice' (expected namespace/pod or namespace/workload); did you mean "
+     "'shop/checkoutservice'?"),
+    (["paths", "--to", "pcii"], "'pcii' is no zone, workload, pod or namespace of the snapshot; did you mean 'pci'?"),
+    (["paths", "--to", "card-vault"],
+     "'card-vault' is no zone, workload, pod or namespace of the snapshot; did you mean 'pci/card-vault'?"),
+    # nothing near: no guess
+    (["blast", "--from", "shop/zzzzzz"],
+     "unknown workload or pod 'shop/zzzzzz' (expected namespace/pod or namespace/workload)"),
+])
+def test_an_unknown_endpoint_names_the_workloads_it_may_have_meant(args, said, capsys):
+    """An auditor typing a name from memory (no namespace, a letter off) was told only that it
+    was unknown, and had to list the workloads to find it."""
+    assert main([*args, "--demo"]) == 2
+    assert capsys.readouterr().err == f"k8sviz: error: {said}\n"
+    with pytest.raises(k8sviz.QueryError, match="did you mean 'shop/frontend'"):
+        k8sviz.reachability(k8sviz.demo()).can_reach("shop/fronted", "pci/card-vault", 5432)
+
+
 @pytest.mark.parametrize("command", ["gaps", "segmentation"])
 def test_gaps_and_segmentation_take_ipblocks_match_pods(command, capsys):
     snap = k8sviz.demo()

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._text import as_given, as_written
+from .._text import as_given, as_written, did_you_mean
 from ..model import PROTOCOLS
 from . import _ports
 from ._common import (
@@ -213,7 +213,8 @@ def blast_radius(reach: Any, start: str, max_hops: int | None = None) -> pd.Data
     _check_args("blast_radius", "start", start, max_hops)
     wl = workload_of(snap, start)
     if wl not in {p.workload_key for p in snap.pods}:
-        msg = f"unknown workload or pod {as_written(start)} (expected namespace/pod or namespace/workload)"
+        msg = (f"unknown workload or pod {as_written(start)} (expected namespace/pod or namespace/workload)"
+               + did_you_mean(start, (p.workload_key for p in snap.pods), (p.key for p in snap.pods)))
         raise QueryError(msg)
     hops = _hops(reach)
     rows = []
@@ -309,6 +310,9 @@ def internet_paths(
             if zones is None and "/" not in zone_or_workload:
                 # "no zone" alone reads as if the zones were searched: none were given
                 msg += " (no zones file was given, and a zone name needs one)"
+            msg += did_you_mean(zone_or_workload, [*(zones.names if zones is not None else ()),
+                                                   *(p.namespace for p in snap.pods), *all_wl],
+                                (p.key for p in snap.pods))
             raise QueryError(msg)
     edges = live_edge_frame(reach, "workload")
     hops = _hops(reach)

@@ -480,6 +480,13 @@ class Reachability:
         """The CIDRs partitioning the IPv4 and IPv6 space that the policies' ipBlocks induce."""
         return list(self._ends.ips.cidrs)
 
+    def _did_you_mean(self, ref: str) -> str:
+        """The workloads and pods an unknown endpoint may have meant (see ``did_you_mean``)."""
+        from .._text import did_you_mean
+
+        pods = self.snapshot.pods
+        return did_you_mean(ref, (p.workload_key for p in pods), (p.key for p in pods))
+
     def _resolve(self, ref: str, what: str) -> list[int]:
         """Entities behind an endpoint: a pod, a workload's pods, or the owner of an IP."""
         if not isinstance(ref, str) or not ref:
@@ -500,13 +507,13 @@ class Reachability:
                         f"{', '.join(scope)}; what runs in {space} is unknown"
                     )
                 raise QueryError(f"unknown {what} {as_written(ref)}: no pod or workload of that name in "
-                                 "the snapshot")
+                                 f"the snapshot{self._did_you_mean(ref)}")
         try:
             addr = ipaddress.ip_address(ref)
         except ValueError:
             raise QueryError(
                 f"unknown {what} {as_written(ref)}: expected 'namespace/pod', 'namespace/workload' or an "
-                "IP address"
+                f"IP address{self._did_you_mean(ref)}"
             ) from None
         if self._by_ip is None:
             self._by_ip = {
