@@ -24,7 +24,7 @@ import numpy as np
 from .._checks import is_input_dir
 from .._files import each_once
 from .._gc import paused
-from .._text import as_given
+from .._text import as_given, as_written
 from .._warnings import outside_stacklevel
 from ..errors import InputError
 from ._table import (
@@ -223,8 +223,25 @@ def _detect(path: Path, report: Report) -> tuple[str | None, Framing]:
                        "no whole JSON record in the first lines (cut off or damaged), so its format "
                        "cannot be told: neither Hubble, Calico, Goldmane nor CSV flows")
     else:
-        report.problem("unknown-format", str(path), 1, "neither Hubble, Calico, Goldmane nor CSV flows")
+        report.problem("unknown-format", str(path), 1,
+                       "neither Hubble, Calico, Goldmane nor CSV flows" + _cluster_input_hint(flat))
     return None, framing
+
+
+def _cluster_input_hint(objects: list[Any]) -> str:
+    """What to do when a file given as flows is cluster input (a dump, a snapshot file): its
+    place is the snapshot (``k8sviz flows dumps/`` read the dump as unknown flows and went on)."""
+    for obj in objects[:_PROBE]:
+        if not isinstance(obj, dict):
+            continue
+        if "schema_version" in obj and "objects" in obj:
+            what = "a k8sviz snapshot file"
+        elif isinstance(obj.get("kind"), str) and "apiVersion" in obj:
+            what = f"a Kubernetes object ({as_written(obj['kind'])})"
+        else:
+            continue
+        return f"; it is {what}, cluster input (a PATH; --snapshot of k8sviz flows), not flows"
+    return ""
 
 
 def _load_snapshot(snapshot: Any, where: str = "load_flows") -> Snapshot | None:

@@ -277,6 +277,29 @@ def test_a_file_with_no_whole_record_says_so_rather_than_name_another_kind(tmp_p
     assert prob["message"].endswith("neither Hubble, Calico, Goldmane nor CSV flows")
 
 
+def test_cluster_input_given_as_flows_says_where_it_goes(tmp_path, capsys):
+    """``k8sviz flows dumps/`` (or ``--flows snap.json``) read the demo dump as flows of no known
+    format, and said only that; the dump and the snapshot file are the cluster's input."""
+    import shutil
+    from pathlib import Path
+
+    shutil.copy("data/demo/cluster/pods.json", tmp_path / "pods.json")
+    k8sviz.load("data/demo/cluster").save(tmp_path / "snap.json")
+    (tmp_path / "other.json").write_text('{"a": 1}\n')
+    df, _ = load(tmp_path)
+    said = {Path(p["file"]).name: p["message"] for p in df.attrs["k8sviz"]["problems"]}
+    plain = "neither Hubble, Calico, Goldmane nor CSV flows"
+    assert said == {
+        "pods.json": f"{plain}; it is a Kubernetes object ('PodList'), cluster input (a PATH; --snapshot of "
+                     "k8sviz flows), not flows",
+        "snap.json": f"{plain}; it is a k8sviz snapshot file, cluster input (a PATH; --snapshot of k8sviz "
+                     "flows), not flows",
+        "other.json": plain,
+    }
+    assert main(["flows", str(tmp_path / "pods.json")]) == 0
+    assert "it is a Kubernetes object ('PodList'), cluster input" in capsys.readouterr().out
+
+
 class TestFilesJoinedWithCat:
     """``cat a.json b.json``: the second file's byte-order mark starts a line in the middle of the
     joined one.  It is dropped there as at the start of a file, whatever the framing."""
