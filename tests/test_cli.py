@@ -438,7 +438,8 @@ def test_paths_from_the_internet_into_a_zone(capsys):
     (["blast", "--from", "checkoutservice"],
      "unknown workload or pod 'checkoutservice' (expected namespace/pod or namespace/workload); did you mean "
      "'shop/checkoutservice'?"),
-    (["paths", "--to", "pcii"], "'pcii' is no zone, workload, pod or namespace of the snapshot; did you mean 'pci'?"),
+    (["paths", "--to", "pcii"],
+     "'pcii' is no zone, workload, pod or namespace of the snapshot; did you mean 'pci'?"),
     (["paths", "--to", "card-vault"],
      "'card-vault' is no zone, workload, pod or namespace of the snapshot; did you mean 'pci/card-vault'?"),
     # nothing near: no guess
@@ -946,13 +947,16 @@ def test_connectivity_txt_ends_with_the_counts_of_to_frame(level, write, capsys)
         f"{by[level, 'external']} to outside address blocks, {by['external', level]} from them")
     assert len(captured.out.splitlines()) == len(df)
     if level == "workload":  # the figures notebook 1 prints
-        assert (len(df), by[level, level], by[level, "external"], by["external", level]) == (563, 114, 313, 136)
+        counts = (len(df), by[level, level], by[level, "external"], by["external", level])
+        assert counts == (563, 114, 313, 136)
     assert main(["connectivity", "--demo", "--level", level, "--format", "json"]) == 0
     assert "allowed connections" not in capsys.readouterr().err  # the table alone, as before
     deny = netpol("a", "deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
-    assert main(["connectivity", str(write("x.yaml", [pod("a", "p", ip="10.0.0.1"), deny])), "--level", level]) == 0
+    path = write("x.yaml", [pod("a", "p", ip="10.0.0.1"), deny])
+    assert main(["connectivity", str(path), "--level", level]) == 0
     assert capsys.readouterr().err.splitlines()[-1] == (
-        f"0 allowed connections at {level} level: 0 between {level}s, 0 to outside address blocks, 0 from them")
+        f"0 allowed connections at {level} level: 0 between {level}s, 0 to outside address blocks, "
+        "0 from them")
 
 
 _TAMPERED = ('apiVersion: v1\nkind: Pod\nmetadata: {name: "p\\e[2J\\rx", namespace: a}\n'

@@ -65,7 +65,8 @@ def test_segmentation_txt_ends_with_the_count_the_notebook_view_gives(capsys):
     assert main(["segmentation", "--demo"]) == 0
     captured = capsys.readouterr()
     snap = k8sviz.demo()
-    seg = k8sviz.segmentation(snap, k8sviz.reachability(snap), k8sviz.load_zones(k8sviz.demo_path("zones.yaml")))
+    zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))
+    seg = k8sviz.segmentation(snap, k8sviz.reachability(snap), zones)
     said = captured.err.splitlines()[-1]
     assert said == "70 violating connections in 12 zone pairs (allow rules' expiry judged on 2024-03-10)"
     assert said.split(" (")[0] in seg.to_html()  # "Segmentation against ...: 70 violating connections in ..."

@@ -448,7 +448,8 @@ class TestBadInput:
             path.write_text(text)
             with pytest.raises(InputError, match="malformed JSON") as caught:
                 k8sviz.load(path)
-            assert ("JSON lines" in str(caught.value)) == text.startswith('{"apiVersion": "v1", "kind": "List"}')
+            first_line_whole = text.startswith('{"apiVersion": "v1", "kind": "List"}')
+            assert ("JSON lines" in str(caught.value)) == first_line_whole
 
     def test_not_utf8(self, tmp_path):
         path = tmp_path / "bin.yaml"
