@@ -14,7 +14,8 @@ differences: an alias inside its own anchor is an error here (JSON, and so the A
 recursive values), where PyYAML would build a recursive object; and a mapping's keys are
 compared as kubectl sends them (:func:`kubectl_key`): a key given twice is an error, where
 PyYAML keeps the last, and ``1`` and ``true`` are the keys ``"1"`` and ``"true"``, where
-PyYAML makes one of them (``1 == True``).
+PyYAML makes one of them (``1 == True``); and plain scalars are resolved as kubectl's YAML
+reader (go-yaml v2) resolves them, not by PyYAML's YAML 1.1 rules (see ``_v2_tag``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class _Unusual(Exception):
     """The document needs PyYAML's general constructor."""
 
 
+class _NotItsTag(ConstructorError):
+    """A scalar tagged ``!!int``, ``!!float`` or ``!!bool`` that is none (``!!int x``)."""
+
+
 class Loader(_Base):  # type: ignore[misc,valid-type]
     """``SafeLoader`` without the implicit timestamp resolver, with a fast constructor."""
 
@@ -52,7 +57,7 @@ class Loader(_Base):  # type: ignore[misc,valid-type]
     def construct_document(self, node: Node) -> Any:
         try:
             return self._plain(node)
-        except (_Unusual, RecursionError, ValueError, TypeError, OverflowError):
+        except (_Unusual, RecursionError, ValueError, TypeError, OverflowError, _NotItsTag):
             # PyYAML's constructor has no depth limit, and it reports a bad value such as
             # `!!int x` in its own (lazy) order: let it build or fail exactly as it would.
             data = super().construct_document(node)
@@ -294,20 +299,130 @@ def _recursive(data: Any) -> bool:
     return False
 
 
-Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _Base.yaml_implicit_resolvers.items()
-}
-
 if Loader.yaml_path_resolvers:  # the fast `resolve` above would ignore them
     raise ImportError("k8sviz._yaml.Loader assumes PyYAML's SafeLoader has no path resolvers")
 
-#: The implicit resolvers (tag, regex) to try for a plain scalar, by its first character.
-_BY_FIRST: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
-    first: tuple(resolvers) + tuple(Loader.yaml_implicit_resolvers.get(None, ()))
-    for first, resolvers in Loader.yaml_implicit_resolvers.items() if first is not None
+# Plain scalars are read as kubectl reads them: its YAML-to-JSON step (sigs.k8s.io/yaml) reads
+# YAML with go-yaml v2, whose `resolve` (gopkg.in/yaml.v2 resolve.go) differs from PyYAML's YAML
+# 1.1 resolvers: `y`, `Y`, `n`, `N` are booleans; `1e3`, `1.5e3`, `-.5` and `08` are floats;
+# `0o17` is an integer; `1:30` (PyYAML's base 60: 90) and `=` (PyYAML's "value" tag, which it
+# cannot build) are strings; an integer past 64 bits is a float, and a float past float64's
+# range a string.  Timestamps stay strings (see the module's docstring), where go-yaml makes
+# them times.
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+#: go-yaml v2's resolveMap: the plain scalars it reads by their whole text.
+_V2_BOOLS = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
 }
-_WILDCARD = tuple(Loader.yaml_implicit_resolvers.get(None, ()))
+_V2_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_V2_SPECIAL_FLOATS = {
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+#: Go's strconv.ParseInt(s, 0, 64) syntax (the underscores taken out first, as go-yaml does).
+_GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
+#: go-yaml v2's yamlStyleFloat, tried on a scalar starting with a digit or a sign.
+_V2_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+#: What Go's strconv.ParseFloat reads of a scalar starting with ".": no underscores there.
+_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?\Z")
+
+
+def _go_int(plain: str) -> int | None:
+    """``plain`` (no underscores) as go-yaml v2 reads an integer: Go's ParseInt with base 0 in
+    int64's range, else ParseUint (no sign) in uint64's; None if neither reads it."""
+    if not _GO_INT.match(plain):
+        return None
+    body = plain.lstrip("+-")
+    prefix = body[:2].lower()
+    if prefix in ("0x", "0o", "0b"):
+        n = int(body[2:], {"0x": 16, "0o": 8, "0b": 2}[prefix])
+    elif body.startswith("0") and len(body) > 1:  # a leading 0: octal, as in Go
+        n = int(body, 8)
+    else:
+        n = int(body)
+    if plain.startswith("-"):
+        n = -n
+    if -(1 << 63) <= n < 1 << 63 or (plain[0] not in "+-" and n < 1 << 64):
+        return n
+    return None
+
+
+def _v2_float(text: str) -> float | None:
+    """``text`` as go-yaml v2 reads a float (its special words, yamlStyleFloat without the
+    underscores, or ParseFloat of a scalar starting with "."), or None: a float past float64's
+    range is none (Go's ParseFloat fails with ErrRange, and go-yaml keeps the string)."""
+    special = _V2_SPECIAL_FLOATS.get(text)
+    if special is not None:
+        return special
+    if text.startswith("."):
+        if not _DOT_FLOAT.match(text):
+            return None
+        value = float(text)
+    else:
+        plain = text.replace("_", "")
+        if not _V2_FLOAT.match(plain):
+            return None
+        value = float(plain)
+    return None if math.isinf(value) else value
+
+
+def _v2_tag(value: str) -> str:
+    """The tag go-yaml v2 gives a plain scalar (less timestamps), by its first character as it
+    does: a word of its resolveMap, a float starting with ".", or a number starting with a digit
+    or a sign; anything else is a string."""
+    first = value[:1]
+    if value in _V2_NULLS:
+        return _NULL
+    if value == "<<":  # a merge key, as PyYAML reads it (go-yaml checks keys for it apart)
+        return _MERGE
+    if first in "yYnNtTfFoO":
+        return _BOOL if value in _V2_BOOLS else _STR
+    if first == "." or value in _V2_SPECIAL_FLOATS:
+        return _FLOAT if _v2_float(value) is not None else _STR
+    if first in "+-0123456789":
+        if _go_int(value.replace("_", "")) is not None:
+            return _INT
+        return _FLOAT if _v2_float(value) is not None else _STR
+    return _STR
+
+
+def _construct_bool(loader: Any, node: ScalarNode) -> bool:
+    value = loader.construct_scalar(node)
+    if value not in _V2_BOOLS:
+        raise _NotItsTag(None, None, f"{as_written(value)} is tagged !!bool but is not a boolean",
+                         node.start_mark)
+    return _V2_BOOLS[value]
+
+
+def _construct_int(loader: Any, node: ScalarNode) -> int:
+    value = loader.construct_scalar(node)
+    n = _go_int(value.replace("_", ""))
+    if n is None:
+        raise _NotItsTag(None, None, f"{as_written(value)} is tagged !!int but is not an integer",
+                         node.start_mark)
+    return n
+
+
+def _construct_float(loader: Any, node: ScalarNode) -> float:
+    value = loader.construct_scalar(node)
+    f = _v2_float(value)
+    if f is None:
+        n = _go_int(value.replace("_", ""))  # `!!float 5`: go-yaml takes an integer as a float
+        if n is None:
+            raise _NotItsTag(None, None, f"{as_written(value)} is tagged !!float but is not a float",
+                         node.start_mark)
+        f = float(n)
+    return f
+
+
+Loader.add_constructor(_BOOL, _construct_bool)
+Loader.add_constructor(_INT, _construct_int)
+Loader.add_constructor(_FLOAT, _construct_float)
 #: Tags of plain scalars already resolved: keys and common values recur all through a dump.
 #: Bounded, since values such as uids and addresses are each seen once.
 _PLAIN_TAGS: dict[str, str] = {}
@@ -315,12 +430,8 @@ _PLAIN_TAGS_MAX = 1 << 16
 
 
 def _resolve_plain(value: str) -> str:
-    """The tag PyYAML's SafeLoader (less timestamps) gives a plain scalar."""
-    tag = _STR
-    for t, rx in _BY_FIRST.get(value[:1], _WILDCARD):
-        if rx.match(value):
-            tag = t
-            break
+    """The tag go-yaml v2, and so kubectl, gives a plain scalar (timestamps aside)."""
+    tag = _v2_tag(value)
     if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
         _PLAIN_TAGS[value] = tag
     return tag

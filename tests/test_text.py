@@ -196,7 +196,7 @@ _ALLOW = {"from": "a", "to": "a", "justification": "j", "owner": "o"}
     ({"zones": {"a": {**_ZONE, "sensitive": [True, None]}}},
      "zone a: sensitive must be true or false (got [true, null])"),
     ({"zones": {"a": {**_ZONE, "priority": {"x": False}}}},
-     "zone a: priority must be an integer (got {'x': false})"),
+     "zone a: priority must be an integer of at most 15 digits (got {'x': false})"),
     ({"zones": {"a": _ZONE}, "allow": [{**_ALLOW, "ports": [[1.5, None]]}]},
      "allow[0].ports[0]: port spec [1.5, null] must be a string like 'TCP/443'"),
     ({"zones": {"a": _ZONE}, "allow": [{**_ALLOW, "expires": [True]}]},

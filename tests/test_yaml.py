@@ -1,8 +1,11 @@
-"""The fast YAML constructor gives exactly what PyYAML's own safe constructor gives."""
+"""The fast YAML constructor gives exactly what PyYAML's own safe constructor gives, with plain
+scalars resolved as go-yaml v2 (kubectl's YAML reader) resolves them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 
 import pytest
 import yaml
@@ -11,11 +14,79 @@ from hypothesis import strategies as st
 
 from k8sviz import _yaml
 
+#: go-yaml v2's resolveMap (gopkg.in/yaml.v2 resolve.go), as written there.
+GO_MAP = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"),
+                    ("bool", True)),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"),
+                    ("bool", False)),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), ("null", None)),
+    **{w: ("float", float("nan")) for w in (".nan", ".NaN", ".NAN")},
+    **{w: ("float", float("inf")) for w in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")},
+    **{w: ("float", float("-inf")) for w in ("-.inf", "-.Inf", "-.INF")},
+}
+GO_YAML_STYLE_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+GO_DECIMAL_FLOAT = re.compile(r"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
+
+
+def go_parse_int(s):
+    """Go's strconv.ParseInt(s, 0, 64), else ParseUint(s, 0, 64); None where both fail."""
+    sign, t = ("", s) if s[:1] not in ("+", "-") else (s[0], s[1:])
+    base = 10
+    if t[:1] == "0" and len(t) > 1:
+        base, t = {"x": (16, t[2:]), "o": (8, t[2:]), "b": (2, t[2:])}.get(t[1].lower(), (8, t[1:]))
+    if not t or any(c.lower() not in "0123456789abcdef"[:base] for c in t):
+        return None
+    n = int(t, base) * (-1 if sign == "-" else 1)
+    if -(2**63) <= n < 2**63 or (not sign and n < 2**64):
+        return n
+    return None
+
+
+def go_parse_float(s):
+    """Go's strconv.ParseFloat(s, 64) of a decimal text; None on a syntax or range error."""
+    if not GO_DECIMAL_FLOAT.match(s):
+        return None
+    f = float(s)
+    return None if f in (float("inf"), float("-inf")) else f
+
+
+def go_resolve(s):
+    """(kind, value) of a plain scalar, by go-yaml v2's `resolve` step by step (timestamps
+    aside: k8sviz keeps them strings; and "<<", a merge key as PyYAML reads it)."""
+    if s == "<<":
+        return "merge", s
+    hint = ("N" if s == "" else "S" if s[0] in "+-" else "D" if s[0] in "0123456789"
+            else "M" if s[0] in "yYnNtTfFoO~" else "." if s[0] == "." else None)
+    if hint is not None:
+        if s in GO_MAP:
+            return GO_MAP[s]
+        if hint == ".":
+            f = go_parse_float(s)
+            if f is not None:
+                return "float", f
+        elif hint in ("D", "S"):
+            plain = s.replace("_", "")
+            n = go_parse_int(plain)
+            if n is not None:
+                return "int", n
+            if GO_YAML_STYLE_FLOAT.match(plain):
+                f = go_parse_float(plain)
+                if f is not None:
+                    return "float", f
+    return "str", s
+
 
 class Reference(_yaml._Base):  # type: ignore[misc,valid-type]
-    """PyYAML's safe constructor with the same resolvers as k8sviz's loader, refusing a key
-    given twice in one mapping (outside merge keys) as kubectl reads keys, where PyYAML keeps
-    the last, and keying ``1`` and ``true`` as kubectl does (``"1"``, ``"true"``), as k8sviz does."""
+    """PyYAML's safe constructor with plain scalars resolved by :func:`go_resolve` (and
+    k8sviz's constructors for the scalar tags), refusing a key given twice in one mapping
+    (outside merge keys) as kubectl reads keys, where PyYAML keeps the last, and keying ``1``
+    and ``true`` as kubectl does (``"1"``, ``"true"``), as k8sviz does."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0]:
+            return "tag:yaml.org,2002:" + go_resolve(value)[0]
+        return super().resolve(kind, value, implicit)
 
     def construct_mapping(self, node, deep=False):
         merges = any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value)
@@ -27,7 +98,9 @@ class Reference(_yaml._Base):  # type: ignore[misc,valid-type]
         return _yaml.kubectl_keys(node, pairs, mapping)
 
 
-Reference.yaml_implicit_resolvers = _yaml.Loader.yaml_implicit_resolvers
+Reference.add_constructor("tag:yaml.org,2002:bool", _yaml._construct_bool)
+Reference.add_constructor("tag:yaml.org,2002:int", _yaml._construct_int)
+Reference.add_constructor("tag:yaml.org,2002:float", _yaml._construct_float)
 
 
 def outcome(text: str):
@@ -73,9 +146,12 @@ SCALARS = [
     "2024-01-01", "2024-01-08T07:30:00Z", "'2024-01-08T07:30:00Z'", "=", "'<<'", '"tab\\there"', "'it''s'",
     "!!str 1", "!!int '7'", "!!float 1", "!!bool yes", "!!null ''", "!!binary aGVsbG8=", "!!timestamp 2024-01-01",
     "!custom x", "10.0.0.0/8", "a:b", "'x: y'", "é", "\"\\u00e9\"", "!!int x",
+    # where go-yaml v2 (kubectl) and PyYAML differ
+    "N", "08", "-.5", "1.5e3", "99999999999999999999", "1e400", ".5_0", "!!bool 1", "!!float 7",
 ]
 KEYS = ["app", "name", "80", "yes", "~", "1.5", "'<<'", "=", "2024-01-01", "!!str 3", "!!binary aGk=",
-        "1", "true", "'80'", "1.0"]  # one key to Python or to kubectl, or not: 1 and true, 80 and '80'...
+        "1", "true", "'80'", "1.0", "y", "N", "1e3", "1:30"]
+# (one key to Python or to kubectl, or not: 1 and true, 80 and '80', y and true...)
 
 
 def block(depth: int):
@@ -459,3 +535,45 @@ def test_a_json_key_given_twice_is_refused_as_a_yaml_one(tmp_path):
     path.write_text('{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", '
                     '"labels": {"a": "a:b", "b": "1"}}}')  # a ':' inside a string is no key
     assert k8sviz.load(path).namespace("shop").labels["a"] == "a:b"
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    # go-yaml v2 (kubectl) against PyYAML's YAML 1.1, where they differ
+    ("y", True), ("Y", True), ("n", False), ("N", False), ("1:30", "1:30"), ("190:20:30", "190:20:30"),
+    ("1e3", 1000.0), ("1.5e3", 1500.0), ("-.5", -0.5), ("08", 8.0), ("0o17", 15), ("0O17", 15), ("=", "="),
+    ("99999999999999999999", 1e20), ("18446744073709551615", 2**64 - 1), ("-9223372036854775809", -2.0**63),
+    ("+18446744073709551615", 1.8446744073709552e19), ("0x1FFFFFFFFFFFFFFFFF", "0x1FFFFFFFFFFFFFFFFF"),
+    ("1e400", "1e400"), (".5_0", ".5_0"), ("1_0.5", 10.5), ("-0b101", -5), ("2024-01-08", "2024-01-08"),
+    # and where they agree
+    ("yes", True), ("off", False), ("017", 15), ("0x1F", 31), ("0b101", 5), ("1_000", 1000), ("+1", 1),
+    ("1.", 1.0), (".5", 0.5), ("-.inf", -math.inf), ("~", None), ("Infinity", "Infinity"), ("nan", "nan"),
+    ("1 2", "1 2"), ("10.0.0.1", "10.0.0.1"),
+])
+def test_plain_scalars_are_read_as_kubectl_reads_them(text, value):
+    got = _yaml.load(f"v: {text}\n")["v"]
+    assert typed(got) == typed(value)
+    assert typed(got) == typed(go_resolve(text)[1])
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("!!bool 1", "'1' is tagged !!bool but is not a boolean"),
+    ("!!int 1:30", "'1:30' is tagged !!int but is not an integer"),
+    ("!!float x", "'x' is tagged !!float but is not a float"),
+])
+def test_a_tagged_scalar_that_is_not_its_tag_is_an_error_naming_it(text, problem):
+    with pytest.raises(yaml.MarkedYAMLError) as e:
+        _yaml.load(f"v: {text}\n")
+    assert e.value.problem == problem and e.value.problem_mark.line == 0
+
+
+def test_a_label_y_is_a_boolean_as_kubectl_reads_it(tmp_path):
+    # kubectl reads `y` as true and `1:30` as text: an object kubectl cannot apply is named so
+    import k8sviz
+
+    path = tmp_path / "pod.yaml"
+    path.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: d\n  labels:\n"
+                    "    backup: y\n    at: 1:30\nspec:\n  containers: [{name: c, image: x}]\n")
+    snap = k8sviz.load(path)
+    assert snap.pods[0].labels == {"backup": "true", "at": "1:30"}
+    assert next(w.message for w in snap.warnings if w.code == "invalid-label").startswith(
+        "value of label 'backup' is not a string: true (a boolean)")

@@ -625,12 +625,12 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
             raise ZoneError(f"bad selector: {e}", source=source, obj=where) from None
         prio = spec.get("priority")
         if prio is not None and (isinstance(prio, bool) or not isinstance(prio, int)):
-            msg = f"priority must be an integer (got {as_written(prio)})"
+            msg = f"priority must be an integer of at most 15 digits (got {as_written(prio)})"
             raise ZoneError(msg, source=source, obj=where)
         if prio is not None and not -_MAX_PRIORITY <= prio <= _MAX_PRIORITY:
             # YAML ints are unbounded; the zones table holds priorities as 64-bit integers and a
             # browser reads numbers as doubles, exact only to 2**53: 15 digits stay exact in both.
-            msg = f"priority must have at most 15 digits (got {as_written(prio)})"
+            msg = f"priority must be an integer of at most 15 digits (got {as_written(prio)})"
             raise ZoneError(msg, source=source, obj=where)
         sensitive = spec.get("sensitive", False)
         if sensitive is not None and not isinstance(sensitive, bool):

@@ -377,7 +377,8 @@ class TestBadInput:
     @pytest.mark.parametrize(
         ("text", "message"),
         [
-            ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {n: !!int x}}\n", "tagged value cannot be built"),
+            ("apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {n: !!int x}}\n",
+             r"line 3, column 33: 'x' is tagged !!int but is not an integer"),
             ("apiVersion: v1\nkind: Pod\nmetadata: &m {name: p, annotations: {self: *m}}\n", r"line 3.*alias inside its own anchor"),
         ],
     )
