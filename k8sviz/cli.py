@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 
 from ._version import __version__
+from ._warnings import warning_line
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = (
@@ -71,7 +72,7 @@ def _main(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     # Library warnings (unreadable flow lines, aggregated graphs...) as one line each, not
     # with the source line of the library that raised them.
-    warnings.formatwarning = lambda message, category, *_a, **_k: f"k8sviz: warning: {_cli_text(message)}\n"
+    warnings.formatwarning = lambda message, category, *_a, **_k: warning_line(_cli_text(message))
     try:
         return int(args._run(args) or 0)
     except K8svizError as e:

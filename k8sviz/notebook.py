@@ -13,11 +13,13 @@ one as the report's CSV downloads are written, for evidence handed on in a sprea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ._text import as_given
 
@@ -56,12 +58,19 @@ def _register() -> None:
 
 
 def setup(renderer: str = f"plotly_mimetype+{OFFLINE_RENDERER}") -> str:
-    """Set ``plotly.io.renderers.default`` for notebooks and return it.
+    """Set ``plotly.io.renderers.default`` for notebooks and return it; show k8sviz's warnings
+    in words.
 
     The default keeps JupyterLab's native Plotly view (``plotly_mimetype``) and also writes
     an HTML view that embeds plotly.js (once per notebook) with no CDN reference, so
     ``jupyter nbconvert --to html`` exports figures that work offline. ``*_connected``
     renderers load plotly.js from the internet and are refused.
+
+    A warning of k8sviz (a ``FlowWarning``, a ``ZoneWarning``, a graph's aggregation...) then
+    shows as the command line writes it, ``k8sviz: warning: ...`` on one line, where Python
+    writes the kernel's temporary file of the cell and the cell's source line.  Other
+    libraries' warnings show as before; warnings' classes and filters are unchanged (filter
+    them as ever: ``warnings.simplefilter("ignore", k8sviz.FlowWarning)``).
     """
     import plotly.io as pio
 
@@ -75,7 +84,31 @@ def setup(renderer: str = f"plotly_mimetype+{OFFLINE_RENDERER}") -> str:
         raise InputError(msg)
     _register()
     pio.renderers.default = renderer
+    _show_warnings_in_words()
     return renderer
+
+
+def _show_warnings_in_words() -> None:
+    """Put :func:`_show_warning` in front of ``warnings.showwarning``, once."""
+    import warnings
+
+    if getattr(warnings.showwarning, "_k8sviz", False):
+        return
+    shown_before = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        from ._warnings import raised_by_k8sviz, warning_line
+
+        if not raised_by_k8sviz(category):
+            shown_before(message, category, filename, lineno, file, line)
+            return
+        stream = sys.stderr if file is None else file
+        with contextlib.suppress(OSError):  # as Python's own: stderr gone, the warning is lost
+            stream.write(warning_line(str(message)))
+
+    show._k8sviz = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
 
 
 def nbconvert_args() -> list[str]:

@@ -156,3 +156,45 @@ def test_notebook_4_says_why_its_count_of_findings_is_not_the_reports():
         page = k8sviz.report(k8sviz.demo(), flows=k8sviz.demo_path("flows"),
                              zones=k8sviz.demo_path("zones.yaml"), generated_at="x")
     assert f'<div class="num">{with_flows}</div><div>findings</div>' in page and without < with_flows
+
+
+def test_setup_shows_k8sviz_warnings_in_words_in_a_real_kernel():
+    # In a notebook Python writes a warning with the kernel's temporary file of the cell and
+    # the cell's source line; after setup() k8sviz's read as the command line writes them.
+    # Other warnings keep Python's form, and k8sviz's keep their classes and filters.
+    import nbformat
+    from nbclient import NotebookClient
+
+    from .flows.conftest import DATA
+
+    flows = str(DATA / "hubble_wrapped.jsonl")
+    cells = [
+        "import warnings, numpy as np, k8sviz, k8sviz.notebook\n"
+        "warnings.simplefilter('always')\nk8sviz.notebook.setup(); k8sviz.notebook.setup()",
+        f"df = k8sviz.load_flows({flows!r})",
+        "snap = k8sviz.demo(); G = k8sviz.graph(snap, k8sviz.reachability(snap), max_edges=2)",
+        "warnings.warn('the user said so', UserWarning)",
+        "np.float64(1.0) / 0",
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        f"    warnings.simplefilter('always'); k8sviz.load_flows({flows!r})\n"
+        "print(sorted({w.category.__name__ for w in caught}))",
+        f"warnings.simplefilter('ignore', k8sviz.FlowWarning); df = k8sviz.load_flows({flows!r})",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+
+    def stderr(i: int) -> str:
+        return "".join(o.get("text", "") for o in nb.cells[i].outputs if o.get("name") == "stderr")
+
+    said = stderr(1).splitlines()
+    assert said and all(line.startswith("k8sviz: warning: ") for line in said), said
+    assert f"k8sviz: warning: {flows}: skipped 1 malformed, 1 truncated" in said[0]
+    assert "FlowWarning" not in stderr(1) and "ipykernel" not in stderr(1) and "load_flows(" not in stderr(1)
+    assert stderr(2).startswith("k8sviz: warning: ") and "exceed max_edges=2" in stderr(2)
+    assert stderr(2).count("\n") == 1 and "UserWarning" not in stderr(2)
+    # the user's own warning and numpy's: Python's form, with the cell's line
+    assert "UserWarning: the user said so\n" in stderr(3) and "warnings.warn(" in stderr(3)
+    assert "RuntimeWarning: divide by zero" in stderr(4) and "k8sviz" not in stderr(4)
+    out = "".join(o.get("text", "") for o in nb.cells[5].outputs if o.get("name") == "stdout")
+    assert out == "['FlowWarning']\n" and stderr(5) == ""
+    assert stderr(6) == ""
