@@ -74,6 +74,11 @@ def _main(argv: Sequence[str] | None) -> int:
     # with the source line of the library that raised them.
     warnings.formatwarning = lambda message, category, *_a, **_k: warning_line(_cli_text(message))
     try:
+        if isinstance(getattr(args, "warnings", None), str):
+            from .commands._common import warnings_choice
+
+            # checked before any work, every command alike (info and the engine's took different values)
+            args.warnings = warnings_choice(args.warnings)
         return int(args._run(args) or 0)
     except K8svizError as e:
         print(f"k8sviz: error: {e}", file=sys.stderr)

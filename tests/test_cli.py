@@ -69,17 +69,21 @@ def test_info_warnings_limit(write, capsys):
     def listed(*opts):
         assert main(["info", str(path), *opts]) == 0
         lines = capsys.readouterr().out.split("warnings      5\n", 1)[1].splitlines()
-        return sum("[secret-skipped]" in line for line in lines), [line for line in lines if "more" in line]
+        return (sum("[secret-skipped]" in line and " more " not in line for line in lines),
+                [line for line in lines if "more" in line])
 
     assert listed() == (5, [])
     assert listed("--warnings", "2") == (2, ["  ... 3 more (--warnings all shows every one)"])
     assert listed("--warnings", "0") == (0, ["  ... 5 more (--warnings all shows every one)"])
     assert listed("--warnings", "all") == (5, [])
+    # summary, as the commands that evaluate the policies take it: 3 per code, then a count
+    assert listed("--warnings", "Summary") == (
+        3, ["  ... 2 more [secret-skipped] (--warnings all shows every one)"])
     for bad in ("-1", "many"):
         # -1 showed all but one and then "... 6 more"
         assert main(["info", str(path), "--warnings", bad]) == 2
         err = capsys.readouterr().err
-        assert err == f"k8sviz: error: --warnings takes a count of 0 or more, or 'all', not {bad!r}\n"
+        assert err == f"k8sviz: error: --warnings takes summary, all or a count of 0 or more, not {bad!r}\n"
 
 
 def test_snapshot_writes_file(write, tmp_path, capsys):
@@ -882,13 +886,25 @@ def test_summarised_engine_warnings_are_one_line_each_and_cut_if_huge(capsys):
     assert capsys.readouterr().err == f"k8sviz: warning: {huge}\nk8sviz: warning: {split}\n"
 
 
-def test_warnings_takes_summary_or_all(write, capsys):
+def test_warnings_takes_summary_all_or_a_count_as_info_does(write, capsys):
     path = write("x.yaml", _warned_cluster(ipblocks=5))
+    every = [f"k8sviz: warning: {w}" for w in k8sviz.reachability(k8sviz.load(path)).warnings]
     assert main(["isolation", str(path), "--warnings", "ALL"]) == 0
     assert capsys.readouterr().err.count("[ipblock-covers-pods]") == 5
-    with pytest.raises(SystemExit):
-        main(["isolation", str(path), "--warnings", "3"])
-    assert "--warnings: invalid choice: '3' (choose from" in capsys.readouterr().err
+
+    def said(value: str) -> list[str]:
+        assert main(["isolation", str(path), "--warnings", value]) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if line.startswith("k8sviz: warning: ")]
+
+    # a count took a usage error here and worked for info only: the first N in order, then a count
+    assert said("4") == [*every[:4], "k8sviz: warning: ... and 2 more warnings (--warnings all lists them)"]
+    assert said("5") == [*every[:5], "k8sviz: warning: ... and 1 more warning (--warnings all lists it)"]
+    assert said("0") == ["k8sviz: warning: ... and 6 more warnings (--warnings all lists them)"]
+    assert said("6") == said("60") == every
+    for bad in ("-1", "some"):
+        assert main(["isolation", str(path), "--warnings", bad]) == 2
+        assert capsys.readouterr().err == (
+            f"k8sviz: error: --warnings takes summary, all or a count of 0 or more, not {bad!r}\n")
 
 
 @pytest.mark.parametrize("command", ["gaps", "segmentation", "report"])

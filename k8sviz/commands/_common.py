@@ -193,15 +193,40 @@ WARNING_LINE_MAX = 1000
 
 
 def add_warnings_option(p: argparse.ArgumentParser) -> None:
-    """The ``--warnings {summary,all}`` option of a command that evaluates the policies."""
+    """The ``--warnings`` option of a command that evaluates the policies: ``summary``, ``all``
+    or a count, as ``info``'s takes them (see :func:`warnings_choice`)."""
     p.add_argument(
-        "--warnings", choices=("summary", "all"), default="summary", type=str.lower,
+        "--warnings", default="summary", metavar="{summary,all,N}",
         help=f"the policy engine's warnings on stderr: at most {WARNINGS_PER_CODE} per warning code and a "
-             "count of the rest (summary, the default), or every one (all)",
+             "count of the rest (summary, the default), every one (all), or the first N and a count "
+             "of the rest (0: only the count)",
     )
 
 
-def say_engine_warnings(warnings: Sequence[LoadWarning], how: str = "summary",
+def warnings_choice(value: str | int) -> str | int:
+    """A ``--warnings`` value, every command alike: ``"summary"``, ``"all"`` (any case) or a
+    count of 0 or more; anything else an InputError of one line (argparse's is a usage block).
+    ``info`` and the commands that evaluate the policies took different values."""
+    from ..errors import InputError
+
+    if isinstance(value, int):
+        return value
+    word = value.strip().lower()
+    if word in ("summary", "all"):
+        return word
+    try:
+        n = int(word)
+    except ValueError:
+        n = -1
+    if n < 0:
+        from .._text import as_written
+
+        msg = f"--warnings takes summary, all or a count of 0 or more, not {as_written(value)}"
+        raise InputError(msg)
+    return n
+
+
+def say_engine_warnings(warnings: Sequence[LoadWarning], how: str | int = "summary",
                         prefixes: Sequence[str] | None = None) -> None:
     """The policy engine's warnings (``reach.warnings``) on stderr, one ``k8sviz: warning:`` line
     each, after its prefix in ``prefixes`` (``diff``'s ``before: ``), if given; a line said
@@ -210,9 +235,11 @@ def say_engine_warnings(warnings: Sequence[LoadWarning], how: str = "summary",
     ``how`` ``"all"`` prints every one in order.  ``"summary"`` groups them by code, codes in
     the order first seen, and prints the first :data:`WARNINGS_PER_CODE` of each, then a count
     of the rest: a big cluster raises one ``ipblock-covers-pods`` warning per policy rule, and
-    hundreds of the same caveat buried the answer.  The lines printed keep their text, cut at
+    hundreds of the same caveat buried the answer.  A count N prints the first N in order, then
+    a count of the rest.  The lines printed but with ``"all"`` keep their text, cut at
     :data:`WARNING_LINE_MAX` characters and on one line.
     """
+    how = warnings_choice(how)
     unique: dict[str, LoadWarning] = {}  # line -> its warning, in order: a line twice says nothing more
     for i, w in enumerate(warnings):
         unique.setdefault(f"k8sviz: warning: {'' if prefixes is None else prefixes[i]}{w}", w)
@@ -223,6 +250,14 @@ def say_engine_warnings(warnings: Sequence[LoadWarning], how: str = "summary",
         return
     from .._text import counted
 
+    if isinstance(how, int):
+        for line in said[:how]:
+            print(_one_line(line), file=sys.stderr)
+        rest = len(said) - how
+        if rest > 0:
+            print(f"k8sviz: warning: ... and {counted(rest, 'more warning')} "
+                  f"(--warnings all lists {'them' if rest > 1 else 'it'})", file=sys.stderr)
+        return
     by_code: dict[str, list[str]] = {}
     for w, line in zip(warnings, said, strict=True):
         by_code.setdefault(w.code, []).append(line)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._text import as_written, counted
-from ._common import add_inputs, load_inputs
+from .._text import counted
+from ._common import WARNINGS_PER_CODE, add_inputs, load_inputs, warnings_choice
+
+if TYPE_CHECKING:
+    from ..model import LoadWarning
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -21,33 +24,16 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--warnings",
         default="50",
-        metavar="N",
-        help="show at most N warnings (default 50; 0 shows only the count, 'all' every one)",
+        metavar="{summary,all,N}",
+        help="show at most N warnings (default 50; 0 shows only the count), every one (all), or "
+             f"at most {WARNINGS_PER_CODE} per warning code and a count of the rest (summary), as "
+             "the commands that evaluate the policies take it",
     )
     return p
 
 
-def _limit(value: str) -> int | None:
-    """The --warnings value as a count, None for all; an InputError for anything else.
-
-    Checked here rather than by argparse, whose error is a usage block, not one line.
-    """
-    from ..errors import InputError
-
-    if value.strip().lower() == "all":
-        return None
-    try:
-        n = int(value)
-    except ValueError:
-        n = -1
-    if n < 0:
-        msg = f"--warnings takes a count of 0 or more, or 'all', not {as_written(value)}"
-        raise InputError(msg)
-    return n
-
-
 def run(args: argparse.Namespace) -> int:
-    limit = _limit(str(args.warnings))
+    how = warnings_choice(args.warnings)
     snap = load_inputs(args, say_warnings=False)  # listed below
     meta = snap.meta
     print(f"cluster       {meta['cluster']}")
@@ -89,7 +75,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {p.ref}: {why}")
     print()
     print(f"warnings      {len(snap.warnings)}")
-    shown = snap.warnings if limit is None else snap.warnings[:limit]
+    if how == "summary":
+        # as the engine's warnings are summarised: the first few of each code, then a count
+        by_code: dict[str, list[LoadWarning]] = {}
+        for w in snap.warnings:
+            by_code.setdefault(w.code, []).append(w)
+        for code, ws in by_code.items():
+            for w in ws[:WARNINGS_PER_CODE]:
+                print(f"  {w}")
+            if len(ws) > WARNINGS_PER_CODE:
+                print(f"  ... {len(ws) - WARNINGS_PER_CODE} more [{code}] (--warnings all shows every one)")
+        return 0
+    shown = snap.warnings if how == "all" else snap.warnings[:int(how)]
     for w in shown:
         print(f"  {w}")
     if len(shown) < len(snap.warnings):
