@@ -16,9 +16,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="summarize Hubble/Calico/Goldmane/CSV flow logs and list observed edges",
         description="Load flow logs (Hubble, Calico, Goldmane, CSV; .gz allowed), map them to a snapshot and "
                     "print "
-        "a per-source summary (records, window, skipped lines) and the observed edges (--format csv: "
-        "the edges only, with what the summary would say of lost events, unreadable lines and unmapped "
-        "endpoints as warnings on stderr; json: both, under summary and edges).",
+        "a per-source summary (records, window, skipped lines) and the observed edges (--format csv "
+        "and md: the edges only, with what the summary would say of lost events, unreadable lines and "
+        "unmapped endpoints as warnings on stderr; json: both, under summary and edges).",
     )
     # "*", not "+": a missing FLOWS is reported by run(), which can say where it went.
     p.add_argument("flows", nargs="*", metavar="FLOWS", help="flow log files or directories")
@@ -42,7 +42,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         default="workload",
         help="edge granularity (default workload)",
     )
-    p.add_argument("--format", choices=("txt", "csv", "json"), default="txt", help=FORMAT_HELP)
+    p.add_argument("--format", choices=("txt", "csv", "json", "md"), default="txt", help=FORMAT_HELP)
     add_output(p, "file to write")
     return p
 
@@ -104,6 +104,19 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
         # The cells of k8sviz.notebook.to_csv (ports joined with ", "); endpoint names come from
         # the logs: none may run as a formula in a spreadsheet.
         return csv_text(edges.loc[:, list(EDGE_COLUMNS)], lineterminator="\n")
+    if fmt == "md":
+        import io
+
+        from .gaps import emit
+
+        # The other commands' Markdown table, of the csv's columns; times in ISO 8601, as csv
+        # and json write them (a Timestamp's text has a space for the T).
+        table = edges.loc[:, list(EDGE_COLUMNS)].copy()
+        for c in ("first_seen", "last_seen"):
+            table[c] = [t.isoformat() if hasattr(t, "isoformat") and t == t else "" for t in table[c]]
+        buf = io.StringIO()
+        emit(table, "md", buf)
+        return buf.getvalue()
     import json
 
     from ..flows import lost_text, problem_place
@@ -198,9 +211,9 @@ def run(args: argparse.Namespace) -> int:
 
             say_load_warnings(snap, list(args.snapshot), "the --snapshot input")
     with warnings.catch_warnings():
-        if args.format != "csv":
+        if args.format not in ("csv", "md"):
             # txt and json carry the load report (lost events, bad lines, unmapped endpoints);
-            # csv holds the edges only, so there the warnings on stderr are all that says it.
+            # csv and md hold the edges only, so there the warnings on stderr are all that says it.
             warnings.simplefilter("ignore", FlowWarning)
         flows = load_flows(*args.flows, format=args.flow_format, snapshot=snap)
     text = render(_summary(flows), flow_edges(flows, level=args.level), args.format)

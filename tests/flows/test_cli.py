@@ -158,8 +158,8 @@ def test_flows_help_says_what_each_format_holds(capsys):
     assert set(json.loads(capsys.readouterr().out)) == {"summary", "edges"}
     subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     described = " ".join(subparsers.choices["flows"].format_help().split())
-    said = ("and the observed edges (--format csv: the edges only, with what the summary would say of "
-            "lost events, unreadable lines and unmapped endpoints as warnings on stderr; json: both, "
+    said = ("and the observed edges (--format csv and md: the edges only, with what the summary would say "
+            "of lost events, unreadable lines and unmapped endpoints as warnings on stderr; json: both, "
             "under summary and edges).")
     assert said in described
 
@@ -180,6 +180,8 @@ def test_flows_csv_says_on_stderr_what_the_summary_would():
     done = run("csv")
     assert done.stdout.startswith("src,dst,protocol,ports,flows")
     assert f"k8sviz: warning: {flows}: skipped 1 malformed, 1 truncated" in done.stderr
+    md = run("md")  # the edges only too: the same warnings
+    assert md.stdout.startswith("| src | dst | protocol | ports | flows |") and md.stderr == done.stderr
     # A shell user is sent to the command that lists the problems, not into a DataFrame's attrs.
     assert "(first at line 4); see the problems that `k8sviz flows FLOWS --format json` lists" in done.stderr
     assert "df.attrs" not in done.stderr
@@ -237,3 +239,17 @@ def test_a_file_with_no_records_has_no_window(capsys, tmp_path):
     # records keep their window
     assert main(["flows", str(DATA / "hubble_wrapped.jsonl")]) == 0
     assert "hubble  1 file, 5 records, window 2026-" in capsys.readouterr().out
+
+
+def test_flows_md_is_the_csv_table_in_markdown(capsys):
+    """flows had no --format md, unlike the other commands: the same table writer, the csv's
+    rows and columns, times in ISO 8601."""
+    flows = ["data/demo/flows/hubble.json.gz", "--snapshot", "data/demo/cluster"]
+    assert main(["flows", *flows, "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert main(["flows", *flows, "--format", "md"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "| " + " | ".join(rows[0]) + " |" and lines[1] == "|" + "---|" * len(rows[0])
+    cells = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[2:]]
+    assert len(rows) > 2 and cells == rows[1:]
+    assert "shop/checkoutservice" in {r[0] for r in cells} and "T" in cells[0][-3]
