@@ -374,6 +374,44 @@ def test_isolation_lists_each_pod_or_workload_and_direction(write, capsys):
     assert 'a,a/web,ingress,reopened,1,1,"a/deny, a/web-open",a/web-open,,' in lines
 
 
+def test_isolation_and_policies_txt_end_with_a_count_as_the_other_commands(write, capsys):
+    """connectivity, gaps, segmentation, blast and paths end their txt rows with a count on
+    stderr; isolation and policies ended with none."""
+    staged = {"apiVersion": "projectcalico.org/v3", "kind": "StagedNetworkPolicy",
+              "metadata": {"name": "s", "namespace": "a"}, "spec": {"selector": "all()", "order": 1}}
+    objs = [
+        pod("a", "web", {"app": "web"}, ip="10.0.0.1"), pod("a", "db", {"app": "db"}, ip="10.0.0.2"),
+        pod("a", "agent", host_network=True),
+        netpol("a", "deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
+        netpol("a", "web-open", {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"],
+                                 "ingress": [{}]}),
+        staged,
+    ]
+    path = write("x.yaml", objs)
+
+    def last_line(*argv: str) -> tuple[str, str]:
+        assert main([*argv, str(path)]) == 0
+        err = capsys.readouterr().err.splitlines()
+        return err[-2], err[-1]
+
+    # web's ingress reopened, its egress and db's isolated, the hostNetwork pod's not judged
+    assert last_line("isolation") == (
+        "", "3 workloads, ingress and egress: 1 reopened, 3 isolated, 2 not-judged")
+    assert last_line("isolation", "--level", "pod")[1] == (
+        "3 pods, ingress and egress: 1 reopened, 3 isolated, 2 not-judged")
+    assert last_line("policies") == ("", "3 policies: 2 NetworkPolicy, 1 StagedNetworkPolicy; 2 evaluated, "
+                                         "1 not (see not_judged)")
+    for command in ("isolation", "policies"):  # the other formats are the table only
+        for fmt in ("csv", "json", "md"):
+            assert main([command, str(path), "--format", fmt]) == 0
+            err = capsys.readouterr().err.splitlines()
+            said = [line for line in err if line.startswith(("3 workloads", "3 policies"))]
+            assert not said, (command, fmt)
+    empty = write("empty.yaml", [pod("a", "p")])
+    assert main(["policies", str(empty)]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "0 policies"
+
+
 def test_blast_lists_what_a_compromised_workload_reaches(capsys):
     reach = k8sviz.reachability(k8sviz.demo())
     want = k8sviz.blast_radius(reach, "shop/frontend")
