@@ -717,8 +717,14 @@ def load_zones(path: str | os.PathLike[str] | Mapping[str, Any] | Zones) -> Zone
     p = Path(path)
     try:
         data = p.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        # as load and load_flows say a missing file, not Python's capitalised strerror
+        raise ZoneError("no such file or directory (the zones file)", source=str(p)) from None
+    except IsADirectoryError:
+        raise ZoneError("a directory, not a zones file: give the zones YAML file", source=str(p)) from None
     except OSError as e:
-        msg = f"cannot read zones file: {e.strerror or e}"
+        said = e.strerror or str(e)
+        msg = f"cannot read the zones file: {said[:1].lower()}{said[1:]}"
         raise ZoneError(msg, source=str(p)) from None
     try:
         text = data.decode("utf-8")

@@ -617,3 +617,20 @@ def test_the_one_zone_of_a_file_that_matches_no_pod_is_said_so():
     (text,) = [str(w.message) for w in said]
     assert text.startswith("the one zone of <zones>, cde (sensitive), matches no pod of snapshot "
                            "'demo-boutique': are the zones for another cluster?"), text
+
+
+def test_a_zones_file_not_there_is_said_as_a_missing_manifest_or_flow_log_is(tmp_path):
+    # it said "cannot read zones file: No such file or directory", Python's capitalised strerror
+    import k8sviz
+
+    missing = tmp_path / "nope" / "zones.yaml"
+    with pytest.raises(InputError) as manifest:
+        k8sviz.load(missing)
+    with pytest.raises(ZoneError) as zones:
+        load_zones(missing)
+    assert str(manifest.value) == f"{missing}: no such file or directory"
+    assert str(zones.value) == f"{missing}: no such file or directory (the zones file)"
+    assert zones.value.source == str(missing)
+    with pytest.raises(ZoneError) as folder:
+        load_zones(tmp_path)
+    assert str(folder.value) == f"{tmp_path}: a directory, not a zones file: give the zones YAML file"
