@@ -24,10 +24,31 @@ COMMANDS = (
 )
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's, but a line is broken at spaces only: textwrap's default also breaks after a
+    hyphen, and an option name in a help text was cut in two (``--in-`` / ``cluster``) in a
+    narrow terminal, as were names such as ``kube-system``; one longer than the line is let run
+    past it rather than cut."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import textwrap
+
+        text = self._whitespace_matcher.sub(" ", text).strip()
+        return textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        text = self._whitespace_matcher.sub(" ", text).strip()
+        return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent,
+                             break_on_hyphens=False, break_long_words=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="k8sviz",
         description="Investigate Kubernetes network security and compliance.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"k8sviz {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -35,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f".commands.{name}", __package__)
         p = module.register(sub)
+        p.formatter_class = HelpFormatter
         p.set_defaults(_run=module.run)
     return parser
 

@@ -312,6 +312,31 @@ def test_every_command_and_option_says_what_it_does():
     assert args.format == "txt" and "(default txt)" in subparsers.choices["segmentation"].format_help()
 
 
+@pytest.mark.parametrize("columns", ["40", "60", "80"])
+def test_help_never_breaks_an_option_name(columns, monkeypatch):
+    """argparse wraps with textwrap, which breaks after a hyphen: snapshot's help read
+    "in-cluster for --in-" and then "cluster)" in a terminal 60 columns wide."""
+    import argparse
+
+    from k8sviz.cli import build_parser
+
+    monkeypatch.setenv("COLUMNS", columns)  # argparse reads the width from it
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    names = {o for p in subparsers.choices.values() for a in p._actions for o in a.option_strings}
+    assert "--in-cluster" in names and "--ipblocks-match-pods" in names
+    for name, p in [("k8sviz", parser), *subparsers.choices.items()]:
+        text = p.format_help()
+        assert not re.search(r"\w-\n", text), (name, re.findall(r".*\w-\n.*", text))
+        words = set(text.split())
+        # each option a help text names is whole on its line, in every command's help
+        for option in names:
+            if option in " ".join(text.split()):
+                assert any(option in w for w in words), (name, option)
+    wide = max(len(line) for line in subparsers.choices["snapshot"].format_help().splitlines())
+    assert wide <= int(columns) or columns == "40"  # a word longer than the line runs past it
+
+
 def test_the_cluster_name_defaults_as_the_help_says(write, tmp_path, capsys):
     help_text = " ".join(build_help("info").split())
     assert "(default: from a snapshot file, else 'unnamed'; with --demo, demo-boutique)" in help_text
