@@ -210,6 +210,7 @@ def _write_nca_input(size: str, d: Path, unique_pod_labels: bool = False) -> Non
     sys.path.insert(0, str(ROOT))
     import yaml
 
+    from k8sviz._yaml import Dumper as KubectlYAML  # quotes what kubectl would read as no string
     from k8sviz.synth import generate_cluster
 
     pods, policies = SIZES[size]
@@ -220,7 +221,7 @@ def _write_nca_input(size: str, d: Path, unique_pod_labels: bool = False) -> Non
             if o["kind"] == "Pod":
                 o["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] = o["metadata"]["name"]
     d.mkdir()
-    (d / "cluster.yaml").write_text(yaml.safe_dump_all(objs))
+    (d / "cluster.yaml").write_text(yaml.dump_all(objs, Dumper=KubectlYAML))
 
 
 def stages_child(directory: str) -> dict:

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import yaml  # noqa: E402
 
 import k8sviz  # noqa: E402
+from k8sviz._yaml import Dumper as KubectlYAML  # noqa: E402  (quotes what kubectl reads as no string)
 from k8sviz.snapshot import SnapshotBuilder  # noqa: E402
 from k8sviz.synth import generate_cluster  # noqa: E402
 
@@ -119,7 +120,7 @@ def main() -> int:
         objs = [o for o in generate_cluster(args.pods, args.policies, seed=seed) if o["kind"] in KINDS]
         with tempfile.TemporaryDirectory() as tmp:
             d = Path(tmp)
-            (d / "cluster.yaml").write_text(yaml.safe_dump_all(objs))
+            (d / "cluster.yaml").write_text(yaml.dump_all(objs, Dumper=KubectlYAML))
             res = subprocess.run(
                 [args.nca, "--connectivity", "-r", str(d), "-o", "txt_no_fw_rules", "--output_endpoints", "pods"],
                 capture_output=True, text=True, timeout=3600,

@@ -531,3 +531,27 @@ def _list_in_parts(text: str) -> list[Any] | None:
 def load(text: str | bytes) -> Any:
     _check_depth(text)
     return yaml.load(text, Loader=Loader)  # Loader is a SafeLoader
+
+
+_DumperBase: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class Dumper(_DumperBase):  # type: ignore[misc,valid-type]
+    """PyYAML's safe writer, quoting every string that kubectl (go-yaml v2) or PyYAML would read
+    back as something else: ``n``, ``1e3`` and ``2024-01-08`` (a time to go-yaml) as well as
+    ``yes`` and ``1:30``.  PyYAML's own writer quotes only for its own reading, so its ``n`` is
+    the boolean false to kubectl (and to :func:`load`).  For tests and benches that write
+    manifests: ``yaml.dump(doc, Dumper=Dumper)``."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)  # PyYAML's YAML 1.1 reading, timestamps too
+        if kind is ScalarNode and implicit[0] and tag == _STR:
+            v2 = _v2_tag(value)
+            if v2 == _STR and _GO_TIME.match(value):
+                return "tag:yaml.org,2002:timestamp"
+            return v2
+        return tag
+
+
+#: What go-yaml v2 may read as a time (parseTimestamp's quick check: four digits and a "-").
+_GO_TIME = re.compile(r"[0-9]{4}-")

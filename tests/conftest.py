@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
+from k8sviz._yaml import Dumper as KUBECTL_YAML  # strings kubectl would read as others are quoted
+
 
 @pytest.fixture
 def write(tmp_path: Path):
-    """write(name, obj_or_list, fmt) -> Path: YAML (multi-doc for lists) or JSON."""
+    """write(name, obj_or_list, fmt) -> Path: YAML (multi-doc for lists) or JSON.  The YAML
+    quotes what kubectl would read as no string (``n``, ``y``, ``1e3``), as Go's writer does."""
 
     def _write(name: str, data: Any, fmt: str | None = None) -> Path:
         path = tmp_path / name
@@ -21,9 +24,9 @@ def write(tmp_path: Path):
         if fmt == "json":
             path.write_text(json.dumps(data, indent=1))
         elif isinstance(data, list):
-            path.write_text(yaml.safe_dump_all(data, sort_keys=False))
+            path.write_text(yaml.dump_all(data, Dumper=KUBECTL_YAML, sort_keys=False))
         else:
-            path.write_text(yaml.safe_dump(data, sort_keys=False))
+            path.write_text(yaml.dump(data, Dumper=KUBECTL_YAML, sort_keys=False))
         return path
 
     return _write

@@ -14,6 +14,7 @@ import yaml
 
 import k8sviz
 from k8sviz._text import SHOWN, as_written, kind_of, scalar
+from k8sviz._yaml import Dumper as KUBECTL_YAML
 from k8sviz.analysis.zones import load_zones
 from k8sviz.errors import InputError, ZoneError
 from k8sviz.snapshot import _malformed
@@ -113,8 +114,8 @@ def test_as_written_counts_what_a_long_list_leaves_out():
 
 def _load_error(tmp_path, *objs):
     p = tmp_path / "cluster.yaml"
-    p.write_text(yaml.safe_dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
-                                     *objs]))
+    shop = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
+    p.write_text(yaml.dump_all([shop, *objs], Dumper=KUBECTL_YAML))
     with pytest.raises(InputError) as e:
         k8sviz.load(p)
     said = str(e.value)
@@ -182,7 +183,7 @@ def test_a_pod_with_values_of_the_wrong_type_is_named_in_yaml_words(tmp_path, ob
 def test_a_label_of_the_wrong_type_is_warned_in_yaml_words(tmp_path):
     p = tmp_path / "cluster.yaml"
     meta = {"name": "p", "namespace": "shop", "labels": {"app": [True, None]}}
-    p.write_text(yaml.safe_dump(_pod(metadata=meta)))
+    p.write_text(yaml.dump(Dumper=KUBECTL_YAML, data=_pod(metadata=meta)))
     (w,) = [str(w) for w in k8sviz.load(p).warnings if w.code == "invalid-label"]
     # compared as the text JSON writes for it, which a selector would have to say to match it
     assert "label 'app' is not a string: [true, null] (a list), compared as '[true, null]'" in w, w
@@ -204,7 +205,7 @@ _ALLOW = {"from": "a", "to": "a", "justification": "j", "owner": "o"}
 ])
 def test_a_zones_file_with_values_of_the_wrong_type_is_named_in_yaml_words(tmp_path, doc, said):
     p = tmp_path / "zones.yaml"
-    p.write_text(yaml.safe_dump(doc))
+    p.write_text(yaml.dump(Dumper=KUBECTL_YAML, data=doc))
     with pytest.raises(ZoneError) as e:
         load_zones(p)
     assert said in str(e.value) and not PYTHON_WORDS.search(str(e.value)), str(e.value)

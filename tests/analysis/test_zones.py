@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from k8sviz._yaml import Dumper as KUBECTL_YAML
 from k8sviz.analysis.zones import load_zones, parse_date, resolve_today
 from k8sviz.errors import InputError, K8svizError, QueryError, ZoneError
 
@@ -304,7 +305,7 @@ def test_the_cli_names_a_workload_split_across_zones_once(tmp_path):
 
     snap = rollout()
     dump, zones = snap.save(tmp_path / "s.json"), tmp_path / "zones.yaml"
-    zones.write_text(yaml.safe_dump(SPLIT_ZONES))
+    zones.write_text(yaml.dump(Dumper=KUBECTL_YAML, data=SPLIT_ZONES))
     for cmd in ("gaps", "segmentation", "report"):
         extra = ["-o", str(tmp_path / "r.html")] if cmd == "report" else []
         err = _cli_stderr([cmd, str(dump), "--zones", str(zones), *extra])

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 import k8sviz
+from k8sviz._yaml import Dumper as KUBECTL_YAML
 from k8sviz.errors import PolicyError
 
 from .helpers import anp, netpol, node, ns, pod, snapshot
@@ -369,7 +370,7 @@ def cnp_rule(**rule):
 def test_invalid_admin_policies_name_file_and_object(tmp_path, make, spec, message):
     obj = make("bad", spec)
     path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(obj))
+    path.write_text(yaml.dump(Dumper=KUBECTL_YAML, data=obj))
     with pytest.raises(PolicyError) as e:
         k8sviz.load(path)
     assert message in str(e.value) and f"{obj['kind']}/bad" in str(e.value) and "policy.yaml" in str(e.value)
@@ -702,7 +703,7 @@ def test_a_pods_selection_without_a_selector_the_crd_requires_is_an_error(tmp_pa
     # cover the cluster, where the API server refuses the object.
     obj = make("bad", spec)
     path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(obj))
+    path.write_text(yaml.dump(Dumper=KUBECTL_YAML, data=obj))
     with pytest.raises(PolicyError) as e:
         k8sviz.load(path)
     assert e.value.source == str(path) and e.value.obj == f"{obj['kind']}/bad"
@@ -711,8 +712,9 @@ def test_a_pods_selection_without_a_selector_the_crd_requires_is_an_error(tmp_pa
 
 def test_a_misspelt_pods_selector_is_named_in_the_error(tmp_path):
     path = tmp_path / "anp.yaml"
-    path.write_text(yaml.safe_dump(anp("typo", {"priority": 1, "subject": ALL, "ingress": [
-        {"action": "Deny", "from": [{"pods": {"namespaceSelector": {}, "podSelecter": {"matchLabels": {"app": "a"}}}}]}]})))
+    typo = anp("typo", {"priority": 1, "subject": ALL, "ingress": [
+        {"action": "Deny", "from": [{"pods": {"namespaceSelector": {}, "podSelecter": {"matchLabels": {"app": "a"}}}}]}]})
+    path.write_text(yaml.dump(typo, Dumper=KUBECTL_YAML))
     with pytest.raises(PolicyError) as e:
         k8sviz.load(path)
     assert e.value.message.endswith(
@@ -736,7 +738,7 @@ def test_a_cluster_network_policy_pods_selection_without_namespace_selector_is_e
 
 def test_a_required_field_misspelt_is_an_error_that_says_which_field_was_dropped(tmp_path):
     path = tmp_path / "anp.yaml"
-    path.write_text(yaml.safe_dump(anp("bad", {"priority": 1, "subject": ALL, "egress": [
+    path.write_text(yaml.dump(Dumper=KUBECTL_YAML, data=anp("bad", {"priority": 1, "subject": ALL, "egress": [
         {"action": "Deny", "to": [ALL], "ports": [{"portNumbr": {"protocol": "TCP", "port": 80}}]}]})))
     with pytest.raises(PolicyError) as e:
         k8sviz.load(path)
@@ -783,7 +785,7 @@ def test_admin_v1alpha1_networks_refuse_an_ipv4_mapped_cidr_written_with_its_ipv
     spec = {"subject": ALL, "egress": [{"action": "Deny", "to": [{"networks": ["10.9.0.0/16", "::ffff:10.0.0.0/104"]}]}]}
     obj = anp("mapped", spec, baseline=True) if baseline else anp("mapped", {"priority": 1, **spec})
     path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(obj))
+    path.write_text(yaml.dump(Dumper=KUBECTL_YAML, data=obj))
     with pytest.raises(PolicyError) as e:
         k8sviz.load(path)
     text = str(e.value)

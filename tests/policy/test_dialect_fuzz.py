@@ -34,6 +34,7 @@ import pytest
 import yaml
 
 import k8sviz
+from k8sviz._yaml import Dumper as KUBECTL_YAML
 from k8sviz.cli import main
 from k8sviz.errors import K8svizError
 
@@ -215,7 +216,7 @@ def _mutate(rng: random.Random, objs: list[dict[str, Any]], first: int
 def _write(rng: random.Random, objs: list[dict[str, Any]], path: Path) -> Path:
     if rng.random() < 0.5:
         path = path.with_suffix(".yaml")
-        path.write_text(yaml.safe_dump_all(objs, allow_unicode=True))
+        path.write_text(yaml.dump_all(Dumper=KUBECTL_YAML, documents=objs, allow_unicode=True))
     else:
         path = path.with_suffix(".json")
         path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}))
