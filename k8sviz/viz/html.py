@@ -63,26 +63,38 @@ def _compound(word: str) -> list[int]:
 #: A port range, with its protocol if it has one (``444-6442``, ``TCP/444-6442``), not part of a
 #: longer name, number or address (``pool-1-32c3``, ``10.0.0.1-10.0.0.9``, a date ``2024-03-10``).
 _PORT_RANGE = re.compile(r"(?<![\w.:/-])(?:[A-Za-z]+/)?\d{1,5}-\d{1,5}(?![\w.:/-])")
+#: The pieces of a date or time that stay on one line, as a port range does (Chromium wraps
+#: ``2024-03-10`` after a hyphen and ``12:00:00`` after a colon): a date, a time of day (after a
+#: date's ``T`` or on its own, as in ``2024-03-10 12:00:00``) and a time's UTC offset.  A time
+#: still wraps between its pieces, at the places :data:`_BREAK` marks (before ``T``, its fraction
+#: and its offset) and at a space.
+_DATE_TIME = re.compile(
+    r"(?<![\w.:/-])\d{4}-\d\d-\d\d(?=T\d|[^\w.:/-]|$)"
+    r"|(?:(?<=\dT)|(?<![\w.:/+-]))\d\d:\d\d(?::\d\d)?Z?(?![\w:])"
+    r"|(?<=\d)[+-]\d\d:\d\d(?![\w:])"
+)
 #: A protocol before its port (``TCP/80``): no wrap place after its ``/``.
 _PROTOCOL = re.compile(r"(?<![\w/])(?:TCP|UDP|SCTP|ANY|tcp|udp|sctp|any)/(?=\d)")
-#: The element that keeps a port range on one line (the report's style sheet sets its class
-#: ``white-space: nowrap``): Chromium wraps ``444-6442`` after its hyphen, as ``444-`` / ``6442``.
+#: The element that keeps a port range or a piece of a date on one line (the report's style sheet
+#: sets its class ``white-space: nowrap``): Chromium wraps ``444-6442`` after its hyphen, as
+#: ``444-`` / ``6442``.
 _WHOLE = ('<span class="nowrap">', "</span>")
 
 
 def _escaped(text: str, breaks: bool) -> str:
     """``text`` escaped; with ``breaks``, a ``<wbr>`` at each :data:`_BREAK` and before the last
     words of a long compound name (:func:`_compound`): places the line may wrap, which add no
-    character to the text a reader copies; and each port range (:data:`_PORT_RANGE`) in an
-    element that keeps it on one line (no ``<wbr>`` in it), which adds none either (a
-    non-breaking hyphen would: the copied range would no longer read as typed)."""
+    character to the text a reader copies; and each port range (:data:`_PORT_RANGE`) and piece
+    of a date or time (:data:`_DATE_TIME`) in an element that keeps it on one line (no ``<wbr>``
+    in it), which adds none either (a non-breaking hyphen would: the copied range would no
+    longer read as typed)."""
     if not breaks:
         return html.escape(text)
     cuts = {m.start() for m in _BREAK.finditer(text)}
     for m in _LONG_WORD.finditer(text):
         cuts.update(m.start() + c for c in _compound(m.group()))
     cuts.difference_update(m.end() for m in _PROTOCOL.finditer(text))  # TCP/80 whole too
-    whole = [m.span() for m in _PORT_RANGE.finditer(text)]
+    whole = sorted({m.span() for pattern in (_PORT_RANGE, _DATE_TIME) for m in pattern.finditer(text)})
     for a, b in whole:
         cuts.difference_update(range(a + 1, b))
     cuts.discard(0)

@@ -27,12 +27,12 @@ def demo_report_html() -> str:
 
 def unwrapped(page: str) -> str:
     """A page's HTML without the ``<wbr>`` its tables mark the places a line may wrap with, nor
-    the elements that keep a port range on one line (test_browser_screen.py and
+    the elements that keep a port range or a piece of a date on one line (test_browser_screen.py and
     tests/viz/test_table_wrap.py test those): the cells as their text reads."""
     return _WHOLE.sub(r"\1", page.replace("<wbr>", ""))
 
 
-#: A port range kept on one line: its text holds no element.
+#: A port range or a piece of a date kept on one line: its text holds no element.
 _WHOLE = re.compile(r'<span class="nowrap">([^<]*)</span>')
 
 

@@ -4,6 +4,7 @@ two labels of the workload graph are written over each other."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -151,11 +152,11 @@ def test_short_code_names_in_the_prose_are_not_broken_mid_word(browser, demo_rep
         ctx.close()
 
 
-#: Each port range (``444-6442``, ``TCP/444-6442``) in a table cell drawn on more than one line:
-#: the table's id, the range and the tops of its lines.  Measured on the text (a DOM range over
+#: Each text a regular expression (``range``) finds in a table cell drawn on more than one line:
+#: the table's id, the text and the tops of its lines.  Measured on the text (a DOM range over
 #: the cell's text nodes), whatever element holds it.
-_SPLIT_RANGES = r"""() => {
-  const range = /(?<![\w.:\/-])(?:[A-Za-z]+\/)?\d{1,5}-\d{1,5}(?![\w.:\/-])/g;
+_SPLIT = r"""range => {
+  range = new RegExp(range, 'g');
   const split = [], seen = [];
   document.querySelectorAll('table.k8sviz-table td').forEach(td => {
     const nodes = [], walk = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
@@ -179,6 +180,11 @@ _SPLIT_RANGES = r"""() => {
   });
   return {seen: seen, split: split};
 }"""
+#: A port range (``444-6442``, ``TCP/444-6442``).
+_PORT_RANGE = r"(?<![\w.:/-])(?:[A-Za-z]+/)?\d{1,5}-\d{1,5}(?![\w.:/-])"
+#: A date (``2024-03-10``), a time of day after a date (``T00:24:36``, `` 12:00:00``) and its
+#: UTC offset (``+00:00``).
+_DATE_PIECE = r"(?<![\w.:/-])\d{4}-\d\d-\d\d|(?<=\d[T ])\d\d:\d\d(?::\d\d)?|(?<=\d)[+-]\d\d:\d\d(?![\w:])"
 
 
 #: The lines an element's text is drawn on.
@@ -196,7 +202,7 @@ def test_no_port_range_is_split_across_lines(browser, demo_report, width):  # no
     try:
         page.set_viewport_size({"width": width, "height": 800})
         page.wait_for_timeout(300)
-        found = page.evaluate(_SPLIT_RANGES)
+        found = page.evaluate(_SPLIT, _PORT_RANGE)
         assert {"444-6442", "1-65535"} <= set(found["seen"])  # the demo's, in several tables
         assert found["split"] == []
         # the violations row of the node agent's egress, its four ranges on more than one line
@@ -268,6 +274,27 @@ def test_flow_discrepancies_read_at_1280_px(browser, demo_report):  # noqa: F811
         samples = [f for _, fields in rows for f in fields if f[0] == "sample"]
         assert len(samples) == 2  # the unused rule's row has none
         assert page.evaluate(_WIDE_TABLES) == []
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("width", [1280, 480])
+def test_no_date_nor_time_is_split_across_lines(browser, demo_report, width):  # noqa: F811
+    """Chromium wrapped a date after a hyphen (``2024-`` / ``03-10``) and a time after a colon in
+    narrow cells, as it did port ranges: each piece of a timestamp (date, time, offset) now stays
+    on one line, a timestamp wraps between them, and its text is copied as written."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(300)
+        found = page.evaluate(_SPLIT, _DATE_PIECE)
+        pieces = set(found["seen"])
+        # the flow sources', the clock skew's and the findings' times (RFC 3339)
+        assert {"2024-03-10", "+00:00"} <= pieces and any(re.fullmatch(r"\d\d:\d\d:\d\d", p) for p in pieces)
+        assert found["split"] == []
+        cell = page.locator("#clock-skew-table td", has_text=re.compile(r"^2024-03-10T")).first
+        assert re.fullmatch(r"2024-03-10T\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)", cell.inner_text())
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()

@@ -21,7 +21,17 @@ def _cell(value, **kw) -> str:
     ("shop/recommendationservice", "shop/<wbr>recommendation<wbr>service"),
     ("NetworkPolicy/shop/productcatalogservice-egress",
      "Network<wbr>Policy/<wbr>shop/<wbr>product<wbr>catalog<wbr>service-egress"),
-    ("2024-03-10T00:24:36.681143+00:00", "2024-03-10<wbr>T00:24:36<wbr>.681143<wbr>+00:00"),
+    # a timestamp wraps between its pieces, each piece whole (Chromium wraps a date after a
+    # hyphen and a time after a colon)
+    ("2024-03-10T00:24:36.681143+00:00",
+     '<span class="nowrap">2024-03-10</span><wbr>T<span class="nowrap">00:24:36</span><wbr>.681143'
+     '<wbr><span class="nowrap">+00:00</span>'),
+    ("2024-03-10T08:13:37Z",
+     '<span class="nowrap">2024-03-10</span><wbr>T<span class="nowrap">08:13:37Z</span>'),
+    ("2024-03-10 12:00:00, 9:30",
+     '<span class="nowrap">2024-03-10</span> <span class="nowrap">12:00:00</span>, 9:30'),
+    ("judged_on=2024-03-10", 'judged_<wbr>on=<wbr><span class="nowrap">2024-03-10</span>'),
+    ("fd00:10:20::1, 12024-03-10", "fd00:10:20:<wbr>:<wbr>1, 12024-03-10"),  # not dates nor times
     ("agent_event=4, lost_events=4", "agent_<wbr>event=<wbr>4, lost_<wbr>events=<wbr>4"),
     ("gke-shop-pool-1-32c3bb81-5nj2", "gke-shop-pool-<wbr>1-32c3bb81-5nj2"),
     # numbers, addresses, port ranges and plain words stay whole: a port range (with its
@@ -31,7 +41,7 @@ def _cell(value, **kw) -> str:
     ("TCP/80, TCP/444-6442, UDP/1-52", 'TCP/80, <span class="nowrap">TCP/444-6442</span>, '
                                        '<span class="nowrap">UDP/1-52</span>'),
     ("ports=[444-6442], a/b", 'ports=<wbr>[<span class="nowrap">444-6442</span>], a/<wbr>b'),
-    ("2024-03-10, 10.0.0.1-10.0.0.9", "2024-03-10, 10.0.0.1-10.0.0.9"),
+    ("2024-03-10, 10.0.0.1-10.0.0.9", '<span class="nowrap">2024-03-10</span>, 10.0.0.1-10.0.0.9'),
     ("cartservice", "cartservice"),
     ("calico-reserved-label", "calico-reserved-label"),
 ])
@@ -45,7 +55,8 @@ def _marks_out(cell: str) -> str:
 
 
 def test_wrap_places_keep_hostile_text_escaped():
-    for text in (HOSTILE, HOSTILE2, "a<b>&c/d=e", "<b>TCP/1-2</b>&3-4<", "'1-2\"/<"):
+    for text in (HOSTILE, HOSTILE2, "a<b>&c/d=e", "<b>TCP/1-2</b>&3-4<", "'1-2\"/<",
+                 "<2024-03-10T00:00:00+01:00>&'12:00'"):
         cell = _cell(text, breaks=True)
         assert "<" not in _marks_out(cell) and ">" not in _marks_out(cell)
         assert _marks_out(cell) == _cell(text)
