@@ -988,6 +988,18 @@ def _refusals_said_by_caveat(data: ReportData, caveats: dict[str, Any] | None) -
             if w.code == "forbidden" and any(w.message.startswith(f"listing {p} ") for p in unread)]
 
 
+def _clashes_said_by_caveat(data: ReportData, caveats: dict[str, Any] | None) -> list[Any]:
+    """The loader's ``cilium-l7-parser-clash`` warnings whose policies the caveat
+    ``policies-not-evaluated`` names (``snapshot.unevaluated_policies``): each is why those two
+    policies are not evaluated, the caveat what follows from it, and the page named the same two
+    policies in both places, apart.  Listed under that caveat, as the reason, and not among the
+    loader warnings."""
+    if caveats is None or not any(c["code"] == "policies-not-evaluated" for c in caveats["codes"]):
+        return []
+    unevaluated = {p.ref for p in data.snapshot.unevaluated_policies}
+    return [w for w in data.snapshot.warnings if w.code == "cilium-l7-parser-clash" and w.obj in unevaluated]
+
+
 #: A limitation's reference to caveats of the policy verdicts: "caveat CODE" or "caveats CODE, CODE".
 _CAVEAT_REFERENCE = re.compile(r"\bcaveats? ([a-z0-9-]+(?:, [a-z0-9-]+)*)")
 
@@ -1054,14 +1066,19 @@ def render(data: ReportData) -> str:
         "plotly_js": Markup(plotly_js()),
     }
     moved = _refusals_said_by_caveat(data, caveats)
-    loader = [w for w in snap.warnings if w not in moved] if moved else list(snap.warnings)
+    clashes = _clashes_said_by_caveat(data, caveats)
+    below = [*moved, *clashes]  # said under their caveats
+    loader = [w for w in snap.warnings if w not in below] if below else list(snap.warnings)
     ctx["warnings"] = [str(w) for w in loader[:WARNINGS_SHOWN]]
     ctx["n_warnings"] = len(loader)
     ctx["n_moved"] = len(moved)
+    ctx["n_clashes"] = len(clashes)
     if caveats is not None:
         for c in caveats["codes"]:
             c["refusals"] = ([{"where": w.source, "message": w.message} for w in moved]
                              if c["code"] == "policies-not-read" else [])
+            # the message names both policies first: no place before it
+            c["clashes"] = [w.message for w in clashes] if c["code"] == "policies-not-evaluated" else []
     # Last: the sections above may add limitations.
     ctx["problems"], referred = _problems(data.problems, caveats)
     if caveats is not None:

@@ -230,3 +230,60 @@ def test_a_limitation_without_its_caveat_is_said_whole(tmp_path):
             "them; namespaceSelectors on labels") in _text(page)
     assert 'href="#caveat-namespace-labels-unknown"' not in page
     assert 'href="#caveat-cni-policies-mixed"' in page
+
+
+def _cnp(name: str, spec: dict) -> dict:
+    return {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": name, "namespace": "db"}, "spec": spec}
+
+
+def test_an_l7_parser_clash_is_said_under_the_caveat_it_causes():
+    """The loader's ``cilium-l7-parser-clash`` warning and the caveat ``policies-not-evaluated``
+    named the same two policies, apart: the reason among the loader warnings, the consequence
+    among the caveats.  The clash is now said once, under the caveat, as why; the loader's list
+    says where it went, and keeps its other warnings."""
+    from ..policy.helpers import netpol as knp
+    from ..policy.helpers import ns, snapshot
+    from ..policy.helpers import pod as kpod
+
+    port = [{"port": "80", "protocol": "TCP"}]
+    http = _cnp("web-http", {"endpointSelector": {"matchLabels": {"app": "d"}}, "ingress": [
+        {"fromEndpoints": [{}], "toPorts": [{"ports": port, "rules": {"http": [{"method": "GET"}]}}]}]})
+    kafka = _cnp("all-kafka", {"endpointSelector": {}, "ingress": [
+        {"fromEndpoints": [{}], "toPorts": [{"ports": port, "rules": {"kafka": [{"topic": "t"}]}}]}]})
+
+    def report(name: str) -> tuple[str, list]:
+        snap = snapshot(ns("db"), kpod("db", name, {"app": "d"}, "10.0.0.9"),
+                        kpod("db", "e", {"app": "e"}, "10.0.0.10"),
+                        http, kafka, knp("db", "plain", {"podSelector": {}, "ingress": [{}]}))
+        assert {p.ref for p in snap.unevaluated_policies} == {"CiliumNetworkPolicy/db/web-http",
+                                                              "CiliumNetworkPolicy/db/all-kafka"}
+        return k8sviz.report(snap, generated_at="2026-01-01T00:00:00Z"), list(snap.warnings)
+
+    for name in ("d", HOSTILE2):
+        page, warnings = report(name)
+        (clash,) = [w for w in warnings if w.code == "cilium-l7-parser-clash"]
+        said = " ".join(clash.message.split())
+        assert f"give pods db/{name} L7 parsers" in said
+        assert _text(page.split("<main>", 1)[1]).count(said) == 1  # once on the page
+        caveat = re.search(r'<li id="caveat-policies-not-evaluated">(.*?)</li></ul></li>', page, re.S)
+        assert caveat is not None and "<img" not in caveat.group(1)  # the pod it names is text
+        why = _text(caveat.group(1)).split(
+            " Why two of them are not evaluated (loader warning cilium-l7-parser-clash ): ")
+        assert len(why) == 2 and "CiliumNetworkPolicy/db/all-kafka, CiliumNetworkPolicy/db/web-http" in why[0]
+        assert why[1] == said
+        note = ('<p id="loader-warnings-clashes">The clash of L7 parsers '
+                "(<code>cilium-l7-parser-clash</code>) is under the caveat "
+                '<a href="#caveat-policies-not-evaluated"><code>policies-not-evaluated</code></a>, '
+                "as why those policies are not evaluated.</p>")
+        kept = [w for w in warnings if w is not clash]
+        if not kept:  # no other loader warning: no list, the note says where the clash is
+            assert '<details id="loader-warnings">' not in page
+            assert f'<div id="loader-warnings">{note}</div>' in page
+            continue
+        # the hostile pod name's invalid-name warning stays among the loader warnings
+        assert [w.code for w in kept] == ["invalid-name"]
+        loader = re.search(r'<details id="loader-warnings">(.*?)</details>', page, re.S)
+        assert loader is not None and note in loader.group(1)
+        assert _text(loader.group(1)).startswith("1 loader warning [invalid-name]")
+        assert "[cilium-l7-parser-clash]" not in loader.group(1)
