@@ -1131,7 +1131,10 @@ def _draw(
                     "line": {"width": 1, "color": "#fff"},
                 },
                 text=["" if i == other else esc(_short(i, aggregate)) for i in ids],
-                textposition="bottom center",
+                textposition=[_ring_label_side(pos[i]) for i in ids] if cap is not None else "bottom center",
+                # a name beside a ring's node may reach past the axes in a narrow figure: drawn
+                # whole (a WebGL trace has no such option)
+                **({"cliponaxis": False} if cap is not None and Sc is go.Scatter else {}),
                 textfont={"size": _LABEL_FONT},
                 # laid out in pixels: a page may set the names smaller where it draws the figure
                 # smaller than that (the report does: see its last script)
@@ -1159,6 +1162,19 @@ _RING_PAD = 40
 #: The white in pixels between two neighbours on a ring, the least size a node is drawn at.
 _RING_GAP = 3
 _LEAST_NODE = 4.0
+
+
+def _ring_label_side(at: tuple[float, float]) -> str:
+    """Where a ring node's name is written: away from the ring's centre (its origin), that its
+    chords cross.  Under every node, the names of the two lowest nodes of a small ring met in
+    a narrow window (``kube-system`` over ``monitoring`` in a 480 px one), and the chords from
+    the top nodes ran through the names under them."""
+    x, y = at
+    near = 1e-6 * max(1.0, math.hypot(x, y))
+    side = "top" if y > near else "bottom"
+    if abs(y) <= 0.5 * math.hypot(x, y):  # the ring's sides: under the node, as before
+        return "bottom center"
+    return f"{side} {'left' if x < -near else 'right' if x > near else 'center'}"
 
 
 def _fit_ring(fig: go.Figure, ring: Mapping[str, tuple[float, float]]) -> float | None:

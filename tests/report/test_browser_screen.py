@@ -25,9 +25,10 @@ _WIDE_TABLES = """() => Array.from(document.querySelectorAll('table'))
     .filter(([, w, room]) => w > room)"""
 _PAGE_WIDTH = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
-#: The boxes of the workload graph's texts (node labels and group titles) that overlap another.
-_OVERLAPS = """() => {
-  const fig = document.getElementById('fig-graph');
+#: The boxes of the workload graph's texts (node labels and group titles) that overlap another;
+#: of another figure's, given its id.
+_OVERLAPS = """id => {
+  const fig = document.getElementById(id || 'fig-graph');
   const boxes = Array.from(fig.querySelectorAll('.scatterlayer .textpoint text, .annotation-text'))
     .map(t => [t.textContent, t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
   const over = [];
@@ -86,6 +87,34 @@ def test_no_two_labels_of_the_workload_graph_overlap(browser, demo_report, width
                 "shop", "kube-system", "(nodes)"} <= set(found["labels"])
         assert len(found["labels"]) >= 25
         assert found["over"] == []
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1600, 480])
+def test_no_two_labels_of_the_zone_graph_overlap(browser, demo_report, width):  # noqa: F811
+    """The zone graph's names, by the measure of the workload graph's: its six zones are named
+    and no two names overlap, 1280 px included (its node traces draw no other text, and it
+    has no annotation).  In a 480 px window the two lowest zones' names, both under their
+    nodes, were written over each other: each name is now written away from the ring's centre,
+    where no chord runs either, and drawn whole past the axes."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(500)
+        found = page.evaluate(_OVERLAPS, "fig-graph-zones")
+        assert sorted(found["labels"]) == ["dmz", "external", "kube-system", "monitoring", "pci", "shop"]
+        assert found["over"] == []
+        # every name inside the figure, none cut at the plot's edge
+        inside = page.evaluate("""() => {
+          const fig = document.getElementById('fig-graph-zones').getBoundingClientRect();
+          return Array.from(document.querySelectorAll('#fig-graph-zones .textpoint text')).map(t => {
+            const b = t.getBoundingClientRect(), clip = t.closest('[clip-path]');
+            return [t.textContent, b.left >= fig.left && b.right <= fig.right, clip === null];
+          });
+        }""")
+        assert all(whole and unclipped for _, whole, unclipped in inside), inside
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()

@@ -97,3 +97,27 @@ def test_the_centre_label_is_drawn_over_the_spokes():
 def test_an_uncut_ring_has_no_centre_label():
     fig = network_figure(_graph(8), aggregate="namespace")
     assert not fig.layout.annotations
+
+
+@pytest.mark.parametrize("namespaces", [6, 12])
+def test_a_ring_writes_each_name_away_from_its_centre(namespaces):
+    """Under every node, the names of a small ring's two lowest nodes met in a narrow figure,
+    and the chords from its top nodes ran through the names under them: a name is written
+    above a node in the ring's upper part, under one in its lower part, on the side away from
+    the centre, and under the nodes at the ring's sides; drawn whole past the axes."""
+    fig = network_figure(_graph(namespaces), aggregate="namespace")
+    seen = set()
+    for t in fig.data:
+        if not t.name.startswith("zone:"):
+            continue
+        assert t.cliponaxis is False
+        for x, y, side in zip(t.x, t.y, t.textposition, strict=True):
+            r = math.hypot(x, y)
+            if abs(y) <= 0.5 * r:
+                assert side == "bottom center"
+            else:
+                vertical, horizontal = side.split()
+                assert vertical == ("top" if y > 0 else "bottom")
+                assert horizontal == ("left" if x < -1e-6 * r else "right" if x > 1e-6 * r else "center")
+            seen.add(side)
+    assert {"top left", "top right", "bottom left", "bottom right", "bottom center"} <= seen
