@@ -403,8 +403,9 @@ def _construct_int(loader: Any, node: ScalarNode) -> int:
     value = loader.construct_scalar(node)
     n = _go_int(value.replace("_", ""))
     if n is None:
-        raise _NotItsTag(None, None, f"{as_written(value)} is tagged !!int but is not an integer",
-                         node.start_mark)
+        what = "past 64 bits, which kubectl does not read" if _GO_INT.match(value.replace("_", "")) else (
+            "not an integer")
+        raise _NotItsTag(None, None, f"{as_written(value)} is tagged !!int but is {what}", node.start_mark)
     return n
 
 
