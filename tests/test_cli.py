@@ -375,14 +375,19 @@ def build_help(command: str) -> str:
     return sub.choices[command].format_help()
 
 
-def test_isolation_lists_each_pod_or_workload_and_direction(write, capsys):
-    objs = [
+def _isolation_cluster() -> list[dict]:
+    """Two pods under a namespace-wide deny, one reopened for ingress, and a hostNetwork pod."""
+    return [
         pod("a", "web", {"app": "web"}, ip="10.0.0.1"), pod("a", "db", {"app": "db"}, ip="10.0.0.2"),
         pod("a", "agent", host_network=True),
         netpol("a", "deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
         netpol("a", "web-open", {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"],
                                  "ingress": [{}]}),
     ]
+
+
+def test_isolation_lists_each_pod_or_workload_and_direction(write, capsys):
+    objs = _isolation_cluster()
     path = write("x.yaml", objs)
     assert main(["isolation", str(path), "--level", "pod", "--format", "json"]) == 0
     captured = capsys.readouterr()
@@ -404,14 +409,7 @@ def test_isolation_and_policies_txt_end_with_a_count_as_the_other_commands(write
     stderr; isolation and policies ended with none."""
     staged = {"apiVersion": "projectcalico.org/v3", "kind": "StagedNetworkPolicy",
               "metadata": {"name": "s", "namespace": "a"}, "spec": {"selector": "all()", "order": 1}}
-    objs = [
-        pod("a", "web", {"app": "web"}, ip="10.0.0.1"), pod("a", "db", {"app": "db"}, ip="10.0.0.2"),
-        pod("a", "agent", host_network=True),
-        netpol("a", "deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
-        netpol("a", "web-open", {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"],
-                                 "ingress": [{}]}),
-        staged,
-    ]
+    objs = [*_isolation_cluster(), staged]
     path = write("x.yaml", objs)
 
     def last_line(*argv: str) -> tuple[str, str]:

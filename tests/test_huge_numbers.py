@@ -17,12 +17,22 @@ import k8sviz
 from k8sviz.cli import main
 from k8sviz.errors import InputError, PolicyError
 from k8sviz.model import LabelSelector
+from k8sviz.snapshot import SnapshotBuilder
 
 HUGE = 10**5000
 HEX = "0x" + "F" * 4200  # in YAML: an int of some 5,000 digits
 NP = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
       "metadata": {"name": "p", "namespace": "default"},
       "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{}]}}
+
+
+def _replaced(node, value):
+    """``node`` with every "@" replaced by ``value``."""
+    if isinstance(node, dict):
+        return {k: _replaced(v, value) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_replaced(v, value) for v in node]
+    return value if node == "@" else node
 
 
 def _with(obj: dict, path: str, value) -> dict:
@@ -91,6 +101,12 @@ def test_a_yaml_number_too_large_for_its_field_is_text_or_an_input_error(tmp_pat
         assert str(e).startswith(f"{p}") and "sys.set_int_max_str_digits" not in str(e)
     assert main(["info", str(p)]) in (0, 2)
     assert "Traceback" not in capsys.readouterr().err
+    # Given as an int (a Python caller's objects), each field still names its object.
+    with pytest.raises(InputError, match=rf"objects\.yaml, {error}") as caught:
+        builder = SnapshotBuilder()
+        builder.add(_replaced(obj, int(number, 16)), str(p))
+        builder.build()
+    assert "sys.set_int_max_str_digits" not in str(caught.value)  # no Python setting to raise
     # Tagged as an integer, it is an error naming the line, as kubectl refuses it.
     p.write_text(json.dumps(obj).replace('"@"', f"!!int {number}"))
     with pytest.raises(InputError, match=r"objects\.yaml: malformed YAML at line 1, column \d+: .* is tagged "

@@ -250,24 +250,23 @@ def say_engine_warnings(warnings: Sequence[LoadWarning], how: str | int = "summa
         return
     from .._text import counted
 
-    if isinstance(how, int):
-        for line in said[:how]:
+    def first(lines: list[str], limit: int, more: str, like: str = "") -> None:
+        """The first ``limit`` of ``lines``, then how many more were left out."""
+        for line in lines[:limit]:
             print(_one_line(line), file=sys.stderr)
-        rest = len(said) - how
+        rest = len(lines) - limit
         if rest > 0:
-            print(f"k8sviz: warning: ... and {counted(rest, 'more warning')} "
+            print(f"k8sviz: warning: ... and {counted(rest, more)}{like} "
                   f"(--warnings all lists {'them' if rest > 1 else 'it'})", file=sys.stderr)
+
+    if isinstance(how, int):
+        first(said, how, "more warning")
         return
     by_code: dict[str, list[str]] = {}
     for w, line in zip(warnings, said, strict=True):
         by_code.setdefault(w.code, []).append(line)
     for code, lines in by_code.items():
-        for line in lines[:WARNINGS_PER_CODE]:
-            print(_one_line(line), file=sys.stderr)
-        rest = len(lines) - WARNINGS_PER_CODE
-        if rest > 0:
-            print(f"k8sviz: warning: ... and {counted(rest, f'more [{code}] warning')} like these "
-                  f"(--warnings all lists {'them' if rest > 1 else 'it'})", file=sys.stderr)
+        first(lines, WARNINGS_PER_CODE, f"more [{code}] warning", " like these")
 
 
 def _one_line(line: str) -> str:
