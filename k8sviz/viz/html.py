@@ -120,6 +120,28 @@ def _cell(value: Any, breaks: bool = False) -> str:
     return _clip(_shown(value) if isinstance(value, Mapping) else _plain(value), breaks)
 
 
+#: The element that keeps an entry of a list under its row on one line while it fits one (the
+#: report's style sheet sets its class ``display: inline-block; max-width: 100%``): a line of
+#: ``file:line`` samples wrapped inside a path, at its ``<wbr>``, where the whole next entry
+#: would have fitted the next line.  An entry longer than the line still wraps inside.
+_ENTRY = ('<span class="entry">', "</span>")
+
+
+def _entries(value: Any, breaks: bool) -> str:
+    """A cell under its row (``table_html(below=...)``): with ``breaks``, a flat list's entries
+    each in an :data:`_ENTRY` element, its ``,`` inside it, so that the line wraps between
+    entries first; its text as :func:`_cell` writes it, clipped alike."""
+    if not breaks or not isinstance(value, list | tuple) or not value \
+            or any(isinstance(v, list | tuple) for v in value):
+        return _cell(value, breaks)
+    text = _plain(value)
+    if len(text) > MAX_CELL:
+        return _cell(value, breaks)
+    items = [str(v) for v in value]
+    return " ".join(f"{_ENTRY[0]}{_escaped(item, True)}{',' if i < len(items) - 1 else ''}{_ENTRY[1]}"
+                    for i, item in enumerate(items))
+
+
 #: Keys of a mapping cell (a finding's evidence) whose empty value is itself evidence: a page
 #: says ``key=none`` for them, and leaves out every other key with an empty value
 #: (``expired_exceptions=[]``, ``first_seen=``, ``reopened_by={}``, a ``zone`` without zones
@@ -309,7 +331,7 @@ def table_html(
         out.append("</tr>")
         if under:
             lines = [f'<div><span class="below-name">{html.escape(c)}</span> '
-                     f"{_linked(v, lk[c]) if c in lk else _cell(v, breaks)}</div>"
+                     f"{_linked(v, lk[c]) if c in lk else _entries(v, breaks)}</div>"
                      for c, v in zip(cols[n_top:], row[n_top:], strict=True) if not _empty(v)]
             if lines:  # none for a row with nothing to say under it
                 out.append(f'<tr class="below"><td colspan="{n_top}">{"".join(lines)}</td></tr>')

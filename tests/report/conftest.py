@@ -29,11 +29,13 @@ def unwrapped(page: str) -> str:
     """A page's HTML without the ``<wbr>`` its tables mark the places a line may wrap with, nor
     the elements that keep a port range or a piece of a date on one line (test_browser_screen.py and
     tests/viz/test_table_wrap.py test those): the cells as their text reads."""
-    return _WHOLE.sub(r"\1", page.replace("<wbr>", ""))
+    return _ENTRY.sub(r"\1", _WHOLE.sub(r"\1", page.replace("<wbr>", "")))
 
 
 #: A port range or a piece of a date kept on one line: its text holds no element.
 _WHOLE = re.compile(r'<span class="nowrap">([^<]*)</span>')
+#: An entry of a list under its row, kept on one line while it fits (after _WHOLE: no element).
+_ENTRY = re.compile(r'<span class="entry">([^<]*)</span>')
 
 
 def _pod(ns: str, name: str, labels: dict[str, str], ip: str, port: int) -> dict:

@@ -5,6 +5,7 @@ two labels of the workload graph are written over each other."""
 from __future__ import annotations
 
 import re
+import shutil
 import warnings
 from pathlib import Path
 
@@ -283,11 +284,27 @@ _DISCREPANCY_LINES = """() => {
 }"""
 
 
-def test_flow_discrepancies_read_at_1280_px(browser, demo_report):  # noqa: F811
+@pytest.fixture(scope="module")
+def deep_flows_report(tmp_path_factory) -> Path:
+    """The demo report, its flow logs read from a directory 70 characters deeper (CI's clone is
+    in a longer directory than a developer's: where a sample's path wrapped depended on it)."""
+    root = tmp_path_factory.mktemp("screen-deep")
+    flows = root / "a-clone-of-the-project-in-a-longer-directory" / "than-the-developers-one"
+    shutil.copytree(k8sviz.demo_path("flows"), flows)
+    out = root / "r.html"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        return k8sviz.report(k8sviz.demo(), flows=flows, zones=k8sviz.demo_path("zones.yaml"),
+                             output=out, generated_at="x")
+
+
+@pytest.mark.parametrize("which", ["demo_report", "deep_flows_report"])
+def test_flow_discrepancies_read_at_1280_px(browser, which, request):  # noqa: F811
     """Sixteen narrow columns ran a sample's file path one segment per line and a rule one word
     per line (25 lines a row): the rules and samples go under their row, at the table's width,
-    each ``file:line`` of a sample on one line."""
-    ctx, page, seen, _ = open_offline(browser, demo_report)
+    each ``file:line`` of a sample on one line, however long its directory (a sample moves to the
+    next line whole, rather than wrapping inside its path)."""
+    ctx, page, seen, _ = open_offline(browser, request.getfixturevalue(which))
     try:
         page.set_viewport_size({"width": 1280, "height": 800})
         page.wait_for_timeout(300)

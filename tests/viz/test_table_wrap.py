@@ -51,7 +51,7 @@ def test_cells_may_wrap_at_the_separators_of_long_names(text, shown):
 
 
 def _marks_out(cell: str) -> str:
-    return re.sub(r'<wbr>|<span class="nowrap">|</span>', "", cell)
+    return re.sub(r'<wbr>|<span class="(?:nowrap|entry)">|</span>', "", cell)
 
 
 def test_wrap_places_keep_hostile_text_escaped():
@@ -77,3 +77,19 @@ def test_columns_below_their_row_are_escaped_and_span_the_table():
         ("rule", _cell(HOSTILE)), ("sample", "f.json:1, g/h.json:2")]
     assert "<" not in _marks_out(lines[0][1])
     assert '<tr class="more"><td colspan="2">... 1 more row not shown</td></tr>' in out
+    # each sample in an element that moves to the next line whole, its comma in it
+    assert re.findall(r'<span class="entry">(.*?)</span>(?= |$)', lines[1][1]) == [
+        "f.<wbr>json:<wbr>1,", "g/<wbr>h.<wbr>json:<wbr>2"]
+
+
+def test_the_entries_of_a_list_below_their_row_are_escaped_each():
+    entries = [HOSTILE, "a/b:1", HOSTILE2]
+    out = table_html(pd.DataFrame({"k": ["x"], "sample": [entries]}), breaks=True, below=["sample"])
+    line = re.search(r'<span class="below-name">sample</span> (.*?)</div>', out).group(1)
+    assert line.count('<span class="entry">') == 3
+    assert "<" not in _marks_out(line) and _marks_out(line) == _cell(entries)
+    # without breaks (a notebook's table), the plain cell; a list of lists keeps its " | "
+    plain = table_html(pd.DataFrame({"k": ["x"], "sample": [entries]}), below=["sample"])
+    assert "entry" not in plain
+    hops = table_html(pd.DataFrame({"k": ["x"], "p": [[["TCP/53"], ["TCP/1"]]]}), breaks=True, below=["p"])
+    assert "entry" not in hops and "TCP/53 | TCP/1" in _marks_out(hops)
