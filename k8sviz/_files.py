@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_open", "atomic_write", "each_once", "output_problem"]
+__all__ = ["atomic_open", "atomic_write", "each_once", "missing_directories", "output_problem"]
 
 
 def each_once(files: list[Path]) -> list[Path]:
@@ -32,9 +32,13 @@ def output_problem(path: str) -> str:
     every ``-o`` (the ``k8sviz`` commands' and ``python -m k8sviz.synth``'s), said in one line
     before the inputs are read, as a report or a large cluster can take minutes to build.
 
-    A missing directory is not created: ``-o reprots/r.html`` would otherwise put the evidence
-    where nobody looks.  A file where a directory belongs (``-o notes.txt/r.html``) is named:
-    the write's own error said only "File exists" (of the directory it would have created).
+    Missing directories are created when the file is written, as the library's writers
+    (``k8sviz.report(output=...)``, ``Snapshot.save``...) create them; here they are created
+    and removed again, so that one that cannot be made (no permission, a read-only file system)
+    is said now rather than after the work, and a run that stops before writing leaves no
+    empty directory (the command says which directory it created, see :func:`missing_directories`).
+    A file where a directory belongs (``-o notes.txt/r.html``) is named: the write's own error
+    said only "File exists" (of the directory it would have created).
     """
     if not path:  # an unset shell variable: "" would be read as the current directory
         return "-o: give a file name, or - for standard output"
@@ -43,16 +47,44 @@ def output_problem(path: str) -> str:
     parent = os.path.dirname(path)
     if not parent:
         return ""
+    chain = missing_directories(path)
+    ancestor = os.path.dirname(chain[0]) if chain else parent
     # The nearest of its directories that exists: a file there (or a link to none) is what stops
     # the write, however many directories below it are missing.
-    ancestor = parent
-    while ancestor and not os.path.lexists(ancestor) and os.path.dirname(ancestor) != ancestor:
-        ancestor = os.path.dirname(ancestor)
     if ancestor and os.path.lexists(ancestor) and not os.path.isdir(ancestor):
         return f"cannot write {path}: {ancestor} is not a directory"
-    if not os.path.lexists(parent):
-        return f"cannot write {path}: the directory {parent} does not exist (create it first)"
+    made: list[str] = []
+    try:
+        for d in chain:
+            try:
+                os.mkdir(d)
+            except FileExistsError:
+                if not os.path.isdir(d):  # made meanwhile by another process: used as made
+                    raise
+            else:
+                made.append(d)
+    except OSError as e:
+        return f"cannot write {path}: cannot create the directory {d}: {e.strerror or e}"
+    finally:
+        for d in reversed(made):  # one another process filled meanwhile stays
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
     return ""
+
+
+def missing_directories(path: str | os.PathLike[str]) -> list[str]:
+    """The directories of the file ``path`` that do not exist, outermost first (those writing
+    it creates): the commands name them on stderr once they have written the file, so a
+    mistyped directory (``-o reprots/r.html``) is seen, not made silently."""
+    chain: list[str] = []
+    d = os.path.dirname(os.fspath(path))
+    while d and not os.path.lexists(d):
+        if os.path.basename(d) not in (os.curdir, os.pardir):  # "new/..": new, once made
+            chain.insert(0, d)
+        if os.path.dirname(d) == d:
+            break
+        d = os.path.dirname(d)
+    return chain
 
 
 def atomic_write(target: Path, data: bytes, *, fsync: bool = False) -> None:

@@ -170,7 +170,8 @@ def to_csv(df: pd.DataFrame, path: str | os.PathLike[str] | None = None) -> str 
     joined with ``", "``, a mapping as ``key=value``, times in ISO 8601), and a cell a
     spreadsheet would run is prefixed with ``'``: the CSV the report's download links give, and
     the commands' ``--format csv`` (rows ended with a line feed there, CR LF here).
-    Every row is written. The file is UTF-8 and replaced atomically.
+    Every row is written. The file is UTF-8 and replaced atomically; missing directories are
+    created.
     """
     import pandas as pd
 

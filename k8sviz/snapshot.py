@@ -2010,7 +2010,7 @@ class Snapshot:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the snapshot file atomically (temporary file, then rename), creating missing
-        directories (``k8sviz snapshot -o`` refuses those instead, before the work).  A path that
+        directories (as ``k8sviz snapshot -o`` does, which names them).  A path that
         names no file to write (not a str or Path, empty, a directory, a name too long) is an
         InputError naming it; a write that fails otherwise (a full disk) raises its OSError."""
         from ._checks import require_paths

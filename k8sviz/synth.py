@@ -560,7 +560,7 @@ def write_cluster(path: str | Path, objects: Iterable[dict], fmt: str = "json") 
 
     The file is replaced atomically, as the ``k8sviz`` command's ``-o`` files are: a write that
     fails half-way (a full disk, a file size limit, Ctrl-C) leaves the previous file whole, not
-    the first part of a cluster that loads as a smaller one.
+    the first part of a cluster that loads as a smaller one.  Missing directories are created.
     """
     path = Path(path)
     if fmt not in ("json", "yaml"):
@@ -668,8 +668,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--namespaces", type=int, default=None, help="number of Namespaces (default pods/50)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--output", required=True,
-                    help="output file (.json, .yaml or .yml; its directory must exist), "
-                         "or - for standard output (JSON unless --format yaml)")
+                    help="output file (.json, .yaml or .yml; missing directories are created and named "
+                         "on stderr), or - for standard output (JSON unless --format yaml)")
     ap.add_argument("--format", choices=["json", "yaml"], default=None,
                     help="output format (default: from the file extension; JSON for -)")
     args = ap.parse_args(argv)
@@ -689,7 +689,12 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 out.detach()  # closing the wrapper would close standard output
         else:
+            missing = _shared_files().missing_directories(args.output)
             write_cluster(args.output, objs, fmt)
+            made = [d for d in missing if os.path.isdir(d)]
+            if made:  # named, as the k8sviz commands do: a mistyped directory is seen
+                print(f"{ap.prog}: created the director{'y' if len(made) == 1 else 'ies'} "
+                      f"{', '.join(made)}", file=sys.stderr)
     except BrokenPipeError:
         # The reader went away (``... -o - | head``): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -707,7 +712,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _unwritable(path: str) -> str:
     """Why ``path`` (``-o``) cannot be written, or "": the same rules as the ``k8sviz``
-    command's ``-o`` (a missing directory is not created)."""
+    command's ``-o`` (missing directories are created, one that cannot be is said now)."""
     return "" if path == "-" else str(_shared_files().output_problem(path))
 
 

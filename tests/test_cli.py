@@ -661,18 +661,59 @@ def test_report_to_standard_output_is_the_whole_report_and_messages_go_to_stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
 
 
-@pytest.mark.parametrize("command", [["snapshot"], ["connectivity"], ["report"]])
-def test_output_into_a_missing_directory_is_an_error_naming_it(write, tmp_path, capsys, command):
+@pytest.mark.parametrize("command", [["snapshot"], ["connectivity"], ["report"], ["flows"]])
+def test_output_into_missing_directories_creates_and_names_them(write, tmp_path, capsys, command):
+    """As the library's writers (report(output=), Snapshot.save, to_csv) do: the command refused
+    them, the library made them.  Named on stderr, so a mistyped one is seen."""
     path = write("x.yaml", [pod("a", "p")])
-    missing = tmp_path / "reprots" / "sub"
-    target = missing / "out.file"
-    assert main([*command, str(path), "-o", str(target)]) == 2
-    assert capsys.readouterr().err == (f"k8sviz: error: cannot write {target}: the directory {missing} "
-                                       "does not exist (create it first)\n")
-    assert not (tmp_path / "reprots").exists()  # not created: a mistyped directory is not made
-    # said before the inputs are read: a missing input is not what stops it
+    if command == ["flows"]:  # flow logs in, the flow summary out
+        path = Path(__file__).resolve().parent / "flows" / "data" / "flows.csv"
+    target = tmp_path / "reprots" / "sub" / "out.file"
+    assert main([*command, str(path), "-o", str(target)]) == 0
+    err = capsys.readouterr().err
+    assert (f"k8sviz: created the directories {tmp_path / 'reprots'}, {tmp_path / 'reprots' / 'sub'}\n"
+            in err), err
+    assert target.stat().st_size > 0 and [p.name for p in target.parent.iterdir()] == ["out.file"]
+    # the directory there now: written again, nothing said of it
+    assert main([*command, str(path), "-o", str(target)]) == 0
+    assert "created the director" not in capsys.readouterr().err
+    # one directory, said in the singular
+    assert main([*command, str(path), "-o", str(tmp_path / "one" / "out.file")]) == 0
+    assert f"k8sviz: created the directory {tmp_path / 'one'}\n" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("writer", ["report", "save", "to_csv", "write_cluster"])
+def test_library_writers_create_missing_directories_as_the_commands_do(write, tmp_path, writer):
+    import k8sviz.notebook
+    from k8sviz import synth
+
+    path = write("x.yaml", [pod("a", "p")])
+    target = tmp_path / "new" / "sub" / "out.file"
+    snap = k8sviz.load(path)
+    written = {
+        "report": lambda: k8sviz.report(snap, output=target, generated_at="x"),
+        "save": lambda: snap.save(target),
+        "to_csv": lambda: k8sviz.notebook.to_csv(k8sviz.policy_inventory(snap), target),
+        "write_cluster": lambda: synth.write_cluster(target, [pod("a", "p")]),
+    }[writer]()
+    assert written == target and target.stat().st_size > 0
+    assert [p.name for p in target.parent.iterdir()] == ["out.file"]  # no temporary file left
+
+
+@pytest.mark.parametrize("command", [["snapshot"], ["connectivity"], ["report"], ["flows"]])
+def test_output_directories_are_not_made_by_a_run_that_writes_nothing(write, tmp_path, capsys, command):
+    """Checked before the inputs are read by making them and removing them again: a run that
+    stops on its input leaves no empty directory, and one that cannot be made is said before
+    a report or a live snapshot takes minutes to build."""
+    target = tmp_path / "new" / "sub" / "out.file"
     assert main([*command, str(tmp_path / "nope.yaml"), "-o", str(target)]) == 2
-    assert "the directory" in capsys.readouterr().err
+    assert "nope.yaml" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    # /proc takes no directory: said before the input (missing too) is
+    unmade = "/proc/k8sviz-nope/sub/out.file"
+    assert main([*command, str(tmp_path / "nope.yaml"), "-o", unmade]) == 2
+    assert capsys.readouterr().err == (f"k8sviz: error: cannot write {unmade}: cannot create the directory "
+                                       "/proc/k8sviz-nope: No such file or directory\n")
 
 
 @pytest.mark.parametrize("command", [["snapshot"], ["connectivity"], ["report"], ["flows"]])
@@ -714,7 +755,7 @@ def test_output_help_says_dash_and_the_directory_rule(capsys):
         with pytest.raises(SystemExit):
             main([command, "--help"])
         text = " ".join(capsys.readouterr().out.split())
-        assert f"{dash}; its directory must exist" in text, command
+        assert f"{dash}; missing directories are created and named on stderr)" in text, command
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")

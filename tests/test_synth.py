@@ -300,9 +300,21 @@ def test_cli_writes_standard_output_for_dash(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "c.yaml"]
 
 
-@pytest.mark.parametrize("where", ["missing", "directory", "empty", "under a file"])
+def test_cli_output_into_missing_directories_creates_and_names_them(tmp_path):
+    """As the k8sviz commands' -o and write_cluster from Python do (it refused them)."""
+    target = tmp_path / "new" / "sub" / "c.json"
+    cmd = [sys.executable, "-m", "k8sviz.synth", "--pods", "5", "--policies", "1", "-o", str(target)]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert r.stderr.splitlines()[0] == ("python -m k8sviz.synth: created the directories "
+                                        f"{tmp_path / 'new'}, {target.parent}")
+    assert json.loads(target.read_text())["kind"] == "List"
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "created" not in r.stderr  # there now
+
+
+@pytest.mark.parametrize("where", ["unmade", "directory", "empty", "under a file"])
 def test_cli_output_errors_are_one_line_without_traceback(tmp_path, where):
-    target = {"missing": tmp_path / "nope" / "c.json", "directory": tmp_path, "empty": "",
+    target = {"unmade": "/proc/k8sviz-nope/c.json", "directory": tmp_path, "empty": "",
               "under a file": tmp_path / "notes.txt" / "c.json"}[where]
     if where == "under a file":
         (tmp_path / "notes.txt").write_text("kept\n")
@@ -310,9 +322,9 @@ def test_cli_output_errors_are_one_line_without_traceback(tmp_path, where):
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     said = r.stderr.splitlines()[-1]
-    if where == "missing":
-        assert said == (f"python -m k8sviz.synth: error: cannot write {target}: the directory "
-                        f"{target.parent} does not exist (create it first)")
+    if where == "unmade":  # /proc takes no directory: said before generating
+        assert said == (f"python -m k8sviz.synth: error: cannot write {target}: cannot create the directory "
+                        "/proc/k8sviz-nope: No such file or directory")
     elif where == "directory":
         assert said.endswith(f"cannot write {target}: it is a directory (give a file name, "
                              "or - for standard output)")

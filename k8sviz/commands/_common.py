@@ -47,7 +47,7 @@ def add_output(p: argparse.ArgumentParser, what: str, *, default: str | None = N
     dash = "- for standard output" if terminal else "- for standard output, if not a terminal"
     p.add_argument(
         "-o", "--output", default=default, required=required, metavar="FILE",
-        help=f"{what} ({where}{dash}; its directory must exist)",
+        help=f"{what} ({where}{dash}; missing directories are created and named on stderr)",
     )
 
 
@@ -56,8 +56,9 @@ def check_output(path: str | None, *, not_to_terminal: str | None = None) -> Non
     be written as a file: checked before the inputs are read, as a report or a live snapshot
     can take minutes to build and would be lost.
 
-    A missing directory is an error, not created: ``-o reprots/r.html`` would otherwise put
-    the evidence where nobody looks; a file where a directory belongs is named (see
+    Missing directories are created when the file is written, as the library's writers create
+    them, and named on stderr then (:func:`creating`: a mistyped ``-o reprots/r.html`` is seen);
+    one that cannot be created, or a file where a directory belongs, is an error now (see
     :func:`k8sviz._files.output_problem`).  With ``not_to_terminal`` (the output's name, ``"the
     report"``), ``-o -`` onto a terminal is an error too, as in ``gzip``: megabytes of HTML or
     JSON on the screen are read by nobody and bury what was on it.
@@ -109,8 +110,28 @@ def write_text(path: str | None, text: str) -> None:
 
     from .._files import atomic_write
 
-    with writing(path):
+    with creating(path), writing(path):
         atomic_write(Path(path), text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def creating(path: str | None) -> Iterator[None]:
+    """Around the write of the ``-o`` file ``path``: once it is written, name on stderr the
+    directories it created (``k8sviz: created the directory reprots``), as ``mkdir -pv`` does,
+    so a mistyped one is seen rather than holding the evidence where nobody looks."""
+    if path is None or path == STDOUT:
+        yield
+        return
+    import os
+
+    from .._files import missing_directories
+
+    missing = missing_directories(path)
+    yield
+    made = [d for d in missing if os.path.isdir(d)]
+    if made:
+        print(f"k8sviz: created the director{'y' if len(made) == 1 else 'ies'} {', '.join(made)}",
+              file=sys.stderr)
 
 
 @contextlib.contextmanager

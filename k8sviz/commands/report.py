@@ -13,6 +13,7 @@ from ._common import (
     add_warnings_option,
     check_inputs,
     check_output,
+    creating,
     load_inputs,
     say_engine_warnings,
     to_stdout,
@@ -97,9 +98,10 @@ def run(args: argparse.Namespace) -> int:
             reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     except Exception:
         reach = None
-    html = report(snap, flows=flows, zones=zones, output=None if args.output == STDOUT else args.output,
-                  reach=reach, baseline=args.baseline, today=today,
-                  ipblocks_match_pods=args.ipblocks_match_pods, baseline_cluster=args.baseline_cluster)
+    with creating(args.output):
+        html = report(snap, flows=flows, zones=zones, output=None if args.output == STDOUT else args.output,
+                      reach=reach, baseline=args.baseline, today=today,
+                      ipblocks_match_pods=args.ipblocks_match_pods, baseline_cluster=args.baseline_cluster)
     if reach is not None:
         say_engine_warnings(reach.warnings, args.warnings)
     if isinstance(html, str):

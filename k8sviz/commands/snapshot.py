@@ -7,7 +7,16 @@ import sys
 from typing import Any
 
 from .._text import as_written, counted
-from ._common import STDOUT, add_inputs, add_output, check_output, load_inputs, to_stdout, writing
+from ._common import (
+    STDOUT,
+    add_inputs,
+    add_output,
+    check_output,
+    creating,
+    load_inputs,
+    to_stdout,
+    writing,
+)
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -138,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         to_stdout(snap.to_json())
         written = "standard output"
     else:
-        with writing(args.output):
+        with creating(args.output), writing(args.output):
             written = str(snap.save(args.output))
     print(f"wrote {written} ({counted(len(snap.pods), 'pod')}, "
           f"{counted(len(snap.network_policies), 'network policy')}, "

@@ -207,8 +207,8 @@ def test_flows_output_does_not_depend_on_the_order_of_the_files(capsys):
 
 
 def test_flows_output_conventions(capsys, tmp_path, monkeypatch):
-    """``-o -`` is standard output, as without ``-o``; a missing directory or a directory as
-    ``-o`` is an error naming it, as in every other command."""
+    """``-o -`` is standard output, as without ``-o``; a directory as ``-o`` is an error naming
+    it, and a missing directory is created and named, as in every other command."""
     monkeypatch.chdir(tmp_path)
     flows = str(DATA / "flows.csv")
     assert main(["flows", flows, "--format", "csv"]) == 0
@@ -216,13 +216,13 @@ def test_flows_output_conventions(capsys, tmp_path, monkeypatch):
     assert main(["flows", flows, "--format", "csv", "-o", "-"]) == 0
     assert capsys.readouterr().out == plain and plain.startswith("src,dst,protocol,ports,flows")
     assert not (tmp_path / "-").exists()
-    target = tmp_path / "missing" / "e.csv"
-    assert main(["flows", flows, "-o", str(target)]) == 2
-    assert capsys.readouterr().err == (f"k8sviz: error: cannot write {target}: the directory "
-                                       f"{tmp_path / 'missing'} does not exist (create it first)\n")
     assert main(["flows", flows, "-o", str(tmp_path)]) == 2
     assert "it is a directory" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+    target = tmp_path / "missing" / "e.csv"
+    assert main(["flows", flows, "--format", "csv", "-o", str(target)]) == 0
+    assert capsys.readouterr().err == f"k8sviz: created the directory {tmp_path / 'missing'}\n"
+    assert target.read_text() == plain
 
 
 def test_a_file_with_no_records_has_no_window(capsys, tmp_path):
