@@ -69,12 +69,13 @@ def test_info_warnings_limit(write, capsys):
     def listed(*opts):
         assert main(["info", str(path), *opts]) == 0
         lines = capsys.readouterr().out.split("warnings      5\n", 1)[1].splitlines()
-        return (sum("[secret-skipped]" in line and " more " not in line for line in lines),
-                [line for line in lines if "more" in line])
+        return (sum(line.startswith("  [secret-skipped]") for line in lines),
+                [line for line in lines if "(--warnings all" in line])
 
     assert listed() == (5, [])
-    assert listed("--warnings", "2") == (2, ["  ... 3 more (--warnings all shows every one)"])
-    assert listed("--warnings", "0") == (0, ["  ... 5 more (--warnings all shows every one)"])
+    # N per code, as the commands that evaluate the policies take it
+    assert listed("--warnings", "2") == (2, ["  ... 3 more [secret-skipped] (--warnings all shows every one)"])
+    assert listed("--warnings", "0") == (0, ["  5 [secret-skipped] (--warnings all shows every one)"])
     assert listed("--warnings", "all") == (5, [])
     # summary, as the commands that evaluate the policies take it: 3 per code, then a count
     assert listed("--warnings", "Summary") == (
@@ -998,15 +999,64 @@ def test_warnings_takes_summary_all_or_a_count_as_info_does(write, capsys):
         assert main(["isolation", str(path), "--warnings", value]) == 0
         return [line for line in capsys.readouterr().err.splitlines() if line.startswith("k8sviz: warning: ")]
 
-    # a count took a usage error here and worked for info only: the first N in order, then a count
-    assert said("4") == [*every[:4], "k8sviz: warning: ... and 2 more warnings (--warnings all lists them)"]
-    assert said("5") == [*every[:5], "k8sviz: warning: ... and 1 more warning (--warnings all lists it)"]
-    assert said("0") == ["k8sviz: warning: ... and 6 more warnings (--warnings all lists them)"]
-    assert said("6") == said("60") == every
+    # a count took a usage error here and worked for info only; N lines per code, then a count
+    # of the rest of that code: the first N in order hid the hostNetwork caveat behind ipBlocks
+    assert said("4") == [*every[:4], "k8sviz: warning: ... and 1 more [ipblock-covers-pods] warning like "
+                         "these (--warnings all lists it)", every[5]]
+    assert said("0") == ["k8sviz: warning: 5 [ipblock-covers-pods] warnings (--warnings all lists them)",
+                         "k8sviz: warning: 1 [hostnetwork-unenforced] warning (--warnings all lists it)"]
+    assert said("3") == said("summary")
+    assert said("5") == said("60") == every
     for bad in ("-1", "some"):
         assert main(["isolation", str(path), "--warnings", bad]) == 2
         assert capsys.readouterr().err == (
             f"k8sviz: error: --warnings takes summary, all or a count of 0 or more, not {bad!r}\n")
+
+
+def test_warnings_n_is_per_code_and_leaves_the_other_sources_as_they_are(write, tmp_path):
+    """What --warnings N does to each source of warning lines, in a real process (the library's
+    warnings reach stderr through Python's warnings machinery, which pytest captures): the
+    engine's caveats N per code then a count per code; the loader's one line whatever N; a flow
+    log's warnings one line each."""
+    secrets = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"s{i}", "namespace": "a"}}
+               for i in range(4)]
+    path = write("x.yaml", [*_warned_cluster(ipblocks=5, fqdns=1), *secrets])
+    flows = Path(__file__).resolve().parent / "flows" / "data" / "flows.csv"
+    caveats = [f"k8sviz: warning: {w}" for w in k8sviz.reachability(k8sviz.load(path)).warnings]
+    assert len(caveats) == 7  # ipBlock x5, hostNetwork, toFQDNs
+
+    def said(value: str) -> list[str]:
+        proc = subprocess.run([sys.executable, "-m", "k8sviz", "gaps", str(path), "--flows", str(flows),
+                               "--format", "json", "--warnings", value], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        assert proc.returncode == 0, proc.stderr
+        json.loads(proc.stdout)  # the output whole, whatever is said on stderr
+        lines = proc.stderr.splitlines()
+        assert all(line.startswith("k8sviz: warning: ") for line in lines), lines
+        return lines
+
+    every = said("all")
+    loader = [line for line in every if "load warnings while reading the input" in line]
+    flow_lines = [line for line in every if str(flows) in line]
+    assert len(loader) == 1 and loader[0].startswith("k8sviz: warning: 4 load warnings ")
+    assert len(flow_lines) == 2  # the records skipped, the endpoints not mapped
+    assert [line for line in every if line in caveats] == caveats
+    # gaps' own line: the flow checks it could not make
+    unchecked = [line for line in every if line.startswith("k8sviz: warning: not checked, since no flow")]
+    assert len(every) == len(loader) + len(flow_lines) + len(caveats) + len(unchecked) and len(unchecked) == 1
+    engine = {}
+    for value in ("0", "1", "60"):
+        lines = said(value)
+        # the other sources as with all, in the same order
+        others = loader + flow_lines + unchecked
+        assert [line for line in lines if line in others] == others, value
+        engine[value] = [line for line in lines if line not in others]
+    assert engine["0"] == ["k8sviz: warning: 5 [ipblock-covers-pods] warnings (--warnings all lists them)",
+                           "k8sviz: warning: 1 [hostnetwork-unenforced] warning (--warnings all lists it)",
+                           "k8sviz: warning: 1 [cilium-fqdn] warning (--warnings all lists it)"]
+    assert engine["1"] == [caveats[0], "k8sviz: warning: ... and 4 more [ipblock-covers-pods] warnings like these "
+                           "(--warnings all lists them)", caveats[5], caveats[6]]
+    assert engine["60"] == caveats
 
 
 @pytest.mark.parametrize("command", ["gaps", "segmentation", "report"])

@@ -207,10 +207,17 @@ def say_load_warnings(snap: Snapshot, paths: list[str], what: str = "the input")
           file=sys.stderr)
 
 
-#: ``--warnings summary``: the engine's warnings printed per code before the rest are counted.
+#: ``--warnings summary``: the warnings printed per code before the rest of the code are counted.
 WARNINGS_PER_CODE = 3
 #: ``--warnings summary``: a warning line longer than this is cut (one can list thousands of names).
 WARNING_LINE_MAX = 1000
+
+#: What ``--warnings`` governs and what it leaves, in every ``--help`` that has it.
+WARNINGS_SCOPE = (
+    "The loader's warnings are one line per input whatever this says (their count, the first, "
+    "and the k8sviz info command that lists them); a warning about flow logs or a zones file is "
+    "one line each."
+)
 
 
 def add_warnings_option(p: argparse.ArgumentParser) -> None:
@@ -218,10 +225,23 @@ def add_warnings_option(p: argparse.ArgumentParser) -> None:
     or a count, as ``info``'s takes them (see :func:`warnings_choice`)."""
     p.add_argument(
         "--warnings", default="summary", metavar="{summary,all,N}",
-        help=f"the policy engine's warnings on stderr: at most {WARNINGS_PER_CODE} per warning code and a "
-             "count of the rest (summary, the default), every one (all), or the first N and a count "
-             "of the rest (0: only the count)",
+        help="the policy engine's caveats on stderr: at most N lines per warning code (codes in the "
+             "order first seen), then a count of the rest of that code, so no code is hidden behind "
+             f"another's (0: only a count per code; summary, the default: {WARNINGS_PER_CODE}), or every "
+             f"one (all). {WARNINGS_SCOPE}",
     )
+
+
+def per_code(how: str | int) -> int | None:
+    """The lines per warning code a ``--warnings`` value (from :func:`warnings_choice`) shows,
+    None for every one: ``summary`` is :data:`WARNINGS_PER_CODE`, N is N.
+
+    Per code rather than the first N in order: one code raised per policy rule
+    (``ipblock-covers-pods``) filled the N lines, and a code of one warning after them
+    (``policies-not-evaluated``) was said only as "and 200 more warnings"."""
+    if how == "all":
+        return None
+    return WARNINGS_PER_CODE if how == "summary" else int(how)
 
 
 def warnings_choice(value: str | int) -> str | int:
@@ -253,41 +273,39 @@ def say_engine_warnings(warnings: Sequence[LoadWarning], how: str | int = "summa
     each, after its prefix in ``prefixes`` (``diff``'s ``before: ``), if given; a line said
     already is not said again.
 
-    ``how`` ``"all"`` prints every one in order.  ``"summary"`` groups them by code, codes in
-    the order first seen, and prints the first :data:`WARNINGS_PER_CODE` of each, then a count
-    of the rest: a big cluster raises one ``ipblock-covers-pods`` warning per policy rule, and
-    hundreds of the same caveat buried the answer.  A count N prints the first N in order, then
-    a count of the rest.  The lines printed but with ``"all"`` keep their text, cut at
-    :data:`WARNING_LINE_MAX` characters and on one line.
+    ``how`` ``"all"`` prints every one in order.  Otherwise (a count N, or ``"summary"`` for
+    :data:`WARNINGS_PER_CODE`, see :func:`per_code`) they are grouped by code, codes in the
+    order first seen, and the first N of each are printed, then a count of the rest of that
+    code: a big cluster raises one ``ipblock-covers-pods`` warning per policy rule, and hundreds
+    of the same caveat buried the answer.  The lines printed but with ``"all"`` keep their
+    text, cut at :data:`WARNING_LINE_MAX` characters and on one line.
     """
-    how = warnings_choice(how)
+    limit = per_code(warnings_choice(how))
     unique: dict[str, LoadWarning] = {}  # line -> its warning, in order: a line twice says nothing more
     for i, w in enumerate(warnings):
         unique.setdefault(f"k8sviz: warning: {'' if prefixes is None else prefixes[i]}{w}", w)
-    said, warnings = list(unique), list(unique.values())
-    if how == "all":
-        for line in said:
+    if limit is None:
+        for line in unique:
             print(line, file=sys.stderr)
         return
     from .._text import counted
 
-    def first(lines: list[str], limit: int, more: str, like: str = "") -> None:
-        """The first ``limit`` of ``lines``, then how many more were left out."""
+    by_code: dict[str, list[str]] = {}
+    for line, w in unique.items():
+        by_code.setdefault(w.code, []).append(line)
+    for code, lines in by_code.items():
         for line in lines[:limit]:
             print(_one_line(line), file=sys.stderr)
         rest = len(lines) - limit
-        if rest > 0:
-            print(f"k8sviz: warning: ... and {counted(rest, more)}{like} "
-                  f"(--warnings all lists {'them' if rest > 1 else 'it'})", file=sys.stderr)
-
-    if isinstance(how, int):
-        first(said, how, "more warning")
-        return
-    by_code: dict[str, list[str]] = {}
-    for w, line in zip(warnings, said, strict=True):
-        by_code.setdefault(w.code, []).append(line)
-    for code, lines in by_code.items():
-        first(lines, WARNINGS_PER_CODE, f"more [{code}] warning", " like these")
+        if rest <= 0:
+            continue
+        them = "them" if rest > 1 else "it"
+        if limit:
+            print(f"k8sviz: warning: ... and {counted(rest, f'more [{code}] warning')} like these "
+                  f"(--warnings all lists {them})", file=sys.stderr)
+        else:
+            print(f"k8sviz: warning: {counted(rest, f'[{code}] warning')} (--warnings all lists {them})",
+                  file=sys.stderr)
 
 
 def _one_line(line: str) -> str:

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from .._text import counted
-from ._common import WARNINGS_PER_CODE, add_inputs, load_inputs, warnings_choice
+from ._common import WARNINGS_PER_CODE, add_inputs, load_inputs, per_code, warnings_choice
 
 if TYPE_CHECKING:
     from ..model import LoadWarning
@@ -25,9 +25,10 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "--warnings",
         default="50",
         metavar="{summary,all,N}",
-        help="show at most N warnings (default 50; 0 shows only the count), every one (all), or "
-             f"at most {WARNINGS_PER_CODE} per warning code and a count of the rest (summary), as "
-             "the commands that evaluate the policies take it",
+        help="show at most N warnings per warning code (codes in the order first seen), then a count "
+             "of the rest of that code (default 50; 0: only a count per code; summary: "
+             f"{WARNINGS_PER_CODE}), or every one in order (all), as the commands that evaluate the "
+             "policies take it",
     )
     return p
 
@@ -75,20 +76,20 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {p.ref}: {why}")
     print()
     print(f"warnings      {len(snap.warnings)}")
-    if how == "summary":
-        # as the engine's warnings are summarised: the first few of each code, then a count
-        by_code: dict[str, list[LoadWarning]] = {}
+    limit = per_code(how)
+    if limit is None:
         for w in snap.warnings:
-            by_code.setdefault(w.code, []).append(w)
-        for code, ws in by_code.items():
-            for w in ws[:WARNINGS_PER_CODE]:
-                print(f"  {w}")
-            if len(ws) > WARNINGS_PER_CODE:
-                print(f"  ... {len(ws) - WARNINGS_PER_CODE} more [{code}] (--warnings all shows every one)")
+            print(f"  {w}")
         return 0
-    shown = snap.warnings if how == "all" else snap.warnings[:int(how)]
-    for w in shown:
-        print(f"  {w}")
-    if len(shown) < len(snap.warnings):
-        print(f"  ... {len(snap.warnings) - len(shown)} more (--warnings all shows every one)")
+    # as the engine's warnings are summarised: the first N of each code, then a count of the rest
+    by_code: dict[str, list[LoadWarning]] = {}
+    for w in snap.warnings:
+        by_code.setdefault(w.code, []).append(w)
+    for code, ws in by_code.items():
+        for w in ws[:limit]:
+            print(f"  {w}")
+        rest = len(ws) - limit
+        if rest > 0:
+            print(f"  {'... ' if limit else ''}{rest}{' more' if limit else ''} [{code}] "
+                  "(--warnings all shows every one)")
     return 0
