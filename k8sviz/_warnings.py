@@ -32,13 +32,16 @@ class ZoneWarning(UserWarning):
     segmentation with them finds nothing to report rather than failing."""
 
 
-def warning_line(text: str) -> str:
-    """A k8sviz warning as the command line and a notebook (after :func:`k8sviz.notebook.setup`)
-    write it: ``k8sviz: warning:`` and its words, on one line (a name from the input may hold a
-    newline), control characters shown as ``\\xNN`` (see :mod:`k8sviz._terminal`)."""
+def warning_line(text: str, category: type[Warning] | None = None) -> str:
+    """A k8sviz warning as the command line writes it, ``k8sviz: warning:`` and its words, on
+    one line (a name from the input may hold a newline), control characters shown as ``\\xNN``
+    (see :mod:`k8sviz._terminal`).  With ``category``, as a notebook writes it (after
+    :func:`k8sviz.notebook.setup`): its class in place of ``warning`` (``k8sviz: FlowWarning:``),
+    the name a filter takes (``warnings.simplefilter("ignore", k8sviz.FlowWarning)``)."""
     from ._terminal import shown
 
-    return f"k8sviz: warning: {' '.join(shown(text).splitlines())}\n"
+    label = "warning" if category is None else category.__name__
+    return f"k8sviz: {label}: {' '.join(shown(text).splitlines())}\n"
 
 
 def raised_by_k8sviz(category: type[Warning], skip: int = 1) -> bool:

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 
     from .viz.html import HTML
 
-__all__ = ["OFFLINE_RENDERER", "TEMPLATE_DIR", "TEMPLATE_NAME", "nbconvert_args", "setup", "table", "to_csv"]
+__all__ = [
+    "OFFLINE_RENDERER", "TEMPLATE_DIR", "TEMPLATE_NAME", "nbconvert_args", "setup", "table", "teardown",
+    "to_csv",
+]
 
 #: Directory holding the ``k8sviz_offline`` nbconvert template (extends ``lab``).
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "nbconvert"
@@ -57,6 +60,11 @@ def _register() -> None:
     pio.renderers[OFFLINE_RENDERER] = OfflineNotebookRenderer(config={"displaylogo": False})
 
 
+#: ``plotly.io.renderers.default`` before the first :func:`setup`, as :func:`teardown` puts it
+#: back; a list of one while set up, empty otherwise.
+_RENDERER_BEFORE: list[str | None] = []
+
+
 def setup(renderer: str = f"plotly_mimetype+{OFFLINE_RENDERER}") -> str:
     """Set ``plotly.io.renderers.default`` for notebooks and return it; show k8sviz's warnings
     in words.
@@ -67,10 +75,17 @@ def setup(renderer: str = f"plotly_mimetype+{OFFLINE_RENDERER}") -> str:
     renderers load plotly.js from the internet and are refused.
 
     A warning of k8sviz (a ``FlowWarning``, a ``ZoneWarning``, a graph's aggregation...) then
-    shows as the command line writes it, ``k8sviz: warning: ...`` on one line, where Python
-    writes the kernel's temporary file of the cell and the cell's source line.  Other
-    libraries' warnings show as before; warnings' classes and filters are unchanged (filter
-    them as ever: ``warnings.simplefilter("ignore", k8sviz.FlowWarning)``).
+    shows on one line, ``k8sviz: FlowWarning: ...`` (the command line writes
+    ``k8sviz: warning: ...``), where Python writes the kernel's temporary file of the cell and
+    the cell's source line; its class is the one a filter takes:
+    ``warnings.simplefilter("ignore", k8sviz.FlowWarning)`` (a ``UserWarning``, as the graph's
+    aggregation raises, by its message too: ``warnings.filterwarnings("ignore", ".*exceed
+    max_edges", UserWarning)``).  Other libraries' warnings show as before; warnings' classes
+    and filters are unchanged.
+
+    Two settings of the whole process change: ``plotly.io.renderers.default`` and
+    ``warnings.showwarning``.  Calling it again changes the renderer only (the warnings are not
+    wrapped twice); :func:`teardown` puts both back as they were before the first call.
     """
     import plotly.io as pio
 
@@ -83,13 +98,35 @@ def setup(renderer: str = f"plotly_mimetype+{OFFLINE_RENDERER}") -> str:
         )
         raise InputError(msg)
     _register()
+    if not _RENDERER_BEFORE:
+        _RENDERER_BEFORE.append(pio.renderers.default)
     pio.renderers.default = renderer
     _show_warnings_in_words()
     return renderer
 
 
+def teardown() -> None:
+    """Undo :func:`setup`: ``plotly.io.renderers.default`` and ``warnings.showwarning`` as they
+    were before its first call (k8sviz's warnings then show in Python's form again).  Harmless
+    without a setup, or twice; the ``k8sviz_notebook`` renderer stays registered, unused.
+
+    A ``showwarning`` another library put in front of k8sviz's since is left in place; k8sviz's
+    behind it passes every warning on as Python shows it."""
+    import warnings
+
+    import plotly.io as pio
+
+    if not _RENDERER_BEFORE:
+        return
+    pio.renderers.default = _RENDERER_BEFORE.pop()
+    shown = warnings.showwarning
+    if getattr(shown, "_k8sviz", False):
+        warnings.showwarning = shown._k8sviz_shown_before  # type: ignore[attr-defined]
+
+
 def _show_warnings_in_words() -> None:
-    """Put :func:`_show_warning` in front of ``warnings.showwarning``, once."""
+    """Put k8sviz's ``show`` in front of ``warnings.showwarning``, unless it is there already
+    (a second :func:`setup`), so a warning is never handled twice."""
     import warnings
 
     if getattr(warnings.showwarning, "_k8sviz", False):
@@ -100,14 +137,15 @@ def _show_warnings_in_words() -> None:
              file: TextIO | None = None, line: str | None = None) -> None:
         from ._warnings import raised_by_k8sviz, warning_line
 
-        if not raised_by_k8sviz(category):
+        if not _RENDERER_BEFORE or not raised_by_k8sviz(category):  # after teardown(): as Python shows it
             shown_before(message, category, filename, lineno, file, line)
             return
         stream = sys.stderr if file is None else file
         with contextlib.suppress(OSError):  # as Python's own: stderr gone, the warning is lost
-            stream.write(warning_line(str(message)))
+            stream.write(warning_line(str(message), category))
 
     show._k8sviz = True  # type: ignore[attr-defined]
+    show._k8sviz_shown_before = shown_before  # type: ignore[attr-defined]  # for teardown()
     warnings.showwarning = show
 
 

@@ -160,8 +160,9 @@ def test_notebook_4_says_why_its_count_of_findings_is_not_the_reports():
 
 def test_setup_shows_k8sviz_warnings_in_words_in_a_real_kernel():
     # In a notebook Python writes a warning with the kernel's temporary file of the cell and
-    # the cell's source line; after setup() k8sviz's read as the command line writes them.
-    # Other warnings keep Python's form, and k8sviz's keep their classes and filters.
+    # the cell's source line; after setup() k8sviz's read as the command line writes them, with
+    # their class (the name a filter takes) for "warning".  Other warnings keep Python's form,
+    # and k8sviz's keep their classes and filters; teardown() puts Python's form back.
     import nbformat
     from nbclient import NotebookClient
 
@@ -169,8 +170,9 @@ def test_setup_shows_k8sviz_warnings_in_words_in_a_real_kernel():
 
     flows = str(DATA / "hubble_wrapped.jsonl")
     cells = [
-        "import warnings, numpy as np, k8sviz, k8sviz.notebook\n"
-        "warnings.simplefilter('always')\nk8sviz.notebook.setup(); k8sviz.notebook.setup()",
+        "import warnings, numpy as np, plotly.io as pio, k8sviz, k8sviz.notebook\n"
+        "warnings.simplefilter('always'); before = pio.renderers.default\n"
+        "k8sviz.notebook.setup(); k8sviz.notebook.setup()",
         f"df = k8sviz.load_flows({flows!r})",
         "snap = k8sviz.demo(); G = k8sviz.graph(snap, k8sviz.reachability(snap), max_edges=2)",
         "warnings.warn('the user said so', UserWarning)",
@@ -179,6 +181,9 @@ def test_setup_shows_k8sviz_warnings_in_words_in_a_real_kernel():
         f"    warnings.simplefilter('always'); k8sviz.load_flows({flows!r})\n"
         "print(sorted({w.category.__name__ for w in caught}))",
         f"warnings.simplefilter('ignore', k8sviz.FlowWarning); df = k8sviz.load_flows({flows!r})",
+        "warnings.simplefilter('always'); k8sviz.notebook.teardown(); k8sviz.notebook.teardown()\n"
+        "print(pio.renderers.default == before, 'k8sviz' not in pio.renderers.default)",
+        f"df = k8sviz.load_flows({flows!r})",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(nb, timeout=300, kernel_name="python3").execute()
@@ -186,15 +191,76 @@ def test_setup_shows_k8sviz_warnings_in_words_in_a_real_kernel():
     def stderr(i: int) -> str:
         return "".join(o.get("text", "") for o in nb.cells[i].outputs if o.get("name") == "stderr")
 
-    said = stderr(1).splitlines()
-    assert said and all(line.startswith("k8sviz: warning: ") for line in said), said
-    assert f"k8sviz: warning: {flows}: skipped 1 malformed, 1 truncated" in said[0]
-    assert "FlowWarning" not in stderr(1) and "ipykernel" not in stderr(1) and "load_flows(" not in stderr(1)
-    assert stderr(2).startswith("k8sviz: warning: ") and "exceed max_edges=2" in stderr(2)
-    assert stderr(2).count("\n") == 1 and "UserWarning" not in stderr(2)
+    def stdout(i: int) -> str:
+        return "".join(o.get("text", "") for o in nb.cells[i].outputs if o.get("name") == "stdout")
+
+    said = stderr(1).splitlines()  # once each: setup() twice wrapped the warnings once
+    assert said and all(line.startswith("k8sviz: FlowWarning: ") for line in said), said
+    assert len(said) == len(set(said))
+    assert f"k8sviz: FlowWarning: {flows}: skipped 1 malformed, 1 truncated" in said[0]
+    assert "ipykernel" not in stderr(1) and "load_flows(" not in stderr(1)
+    assert stderr(2).startswith("k8sviz: UserWarning: ") and "exceed max_edges=2" in stderr(2)
+    assert stderr(2).count("\n") == 1
     # the user's own warning and numpy's: Python's form, with the cell's line
     assert "UserWarning: the user said so\n" in stderr(3) and "warnings.warn(" in stderr(3)
+    assert "k8sviz" not in stderr(3)
     assert "RuntimeWarning: divide by zero" in stderr(4) and "k8sviz" not in stderr(4)
-    out = "".join(o.get("text", "") for o in nb.cells[5].outputs if o.get("name") == "stdout")
-    assert out == "['FlowWarning']\n" and stderr(5) == ""
-    assert stderr(6) == ""
+    assert stdout(5) == "['FlowWarning']\n" and stderr(5) == ""
+    assert stderr(6) == ""  # filtered by the class the line named
+    # teardown(), twice: the renderer as before setup, and Python's form of a warning again
+    assert stdout(7) == "True True\n"
+    assert "FlowWarning: " in stderr(8) and "load_flows(" in stderr(8)
+    assert "k8sviz: FlowWarning" not in stderr(8)
+
+
+def test_setup_twice_wraps_the_warnings_once_and_teardown_undoes_it():
+    import io
+    import warnings
+
+    import plotly.io as pio
+
+    import k8sviz.notebook as nb
+    from k8sviz import FlowWarning
+
+    saved, renderer = warnings.showwarning, pio.renderers.default
+
+    def original(message, category, filename, lineno, file=None, line=None):
+        # Python's own form (pytest's, in place while a test runs, records instead of writing)
+        file.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    warnings.showwarning = original
+    try:
+        nb.teardown()  # nothing set up: nothing to undo
+        assert (warnings.showwarning, pio.renderers.default) == (original, renderer)
+        nb.setup()
+        wrapped = warnings.showwarning
+        assert wrapped is not original
+        assert nb.setup("notebook") == "notebook" and warnings.showwarning is wrapped
+        assert pio.renderers.default == "notebook"
+        buf = io.StringIO()
+        # shown for a k8sviz class, whoever warned; once, with the class a filter takes
+        warnings.showwarning("lost 3 events\nat x", FlowWarning, "cell.py", 1, buf)
+        assert buf.getvalue() == "k8sviz: FlowWarning: lost 3 events at x\n"
+        nb.teardown()
+        assert (warnings.showwarning, pio.renderers.default) == (original, renderer)
+        nb.teardown()
+        assert (warnings.showwarning, pio.renderers.default) == (original, renderer)
+        # another library's showwarning put in front of k8sviz's is kept; k8sviz's passes on
+        nb.setup()
+        ours = warnings.showwarning
+        seen: list[str] = []
+
+        def theirs(message, category, filename, lineno, file=None, line=None):
+            seen.append(str(message))
+            ours(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = theirs
+        nb.teardown()
+        assert warnings.showwarning is theirs and pio.renderers.default == renderer
+        buf = io.StringIO()
+        warnings.showwarning("lost 3 events", FlowWarning, "cell.py", 1, buf)
+        assert seen == ["lost 3 events"]
+        assert buf.getvalue().startswith("cell.py:1: FlowWarning: lost 3 events\n")
+    finally:
+        nb.teardown()
+        warnings.showwarning, pio.renderers.default = saved, renderer
