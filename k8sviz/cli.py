@@ -93,7 +93,9 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # Library warnings (unreadable flow lines, aggregated graphs...) as one line each, not
-    # with the source line of the library that raised them.
+    # with the source line of the library that raised them; for this run only, as a Python
+    # caller of main() (a test, a notebook) keeps its own form afterwards.
+    formatwarning = warnings.formatwarning
     warnings.formatwarning = lambda message, category, *_a, **_k: warning_line(_cli_text(message))
     try:
         if isinstance(getattr(args, "warnings", None), str):
@@ -116,6 +118,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("k8sviz: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = formatwarning
 
 
 if __name__ == "__main__":  # pragma: no cover

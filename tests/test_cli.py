@@ -1185,3 +1185,14 @@ def test_pods_without_networkpolicies_are_one_caveat_on_stderr(command, write, c
             "explain": ["--from", "a/p", "--to", "a/q", "--port", "80"]}.get(command, [])
     main([command, str(path), *opts])
     assert capsys.readouterr().err.count("[policies-not-read]") == 1
+
+
+def test_main_puts_the_warning_form_back_for_its_python_caller(tmp_path):
+    """main() writes a warning on one line, k8sviz's way, while it runs; a Python caller of it
+    (a test, a notebook) got that form for every later warning of the process, its file and line
+    gone."""
+    before = warnings.formatwarning
+    assert main(["info", "--demo"]) == 0
+    assert main(["info", str(tmp_path / "missing")]) == 2  # an error's way out too
+    assert warnings.formatwarning is before
+    assert warnings.formatwarning("m", UserWarning, "f.py", 3).startswith("f.py:3: UserWarning: m")
