@@ -20,7 +20,9 @@ import logging
 import math
 import os
 import re
+import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -357,25 +359,108 @@ class _ExecErrors(logging.Handler):
         return "(log in again, or check that the exec plugin is installed)"
 
 
-#: ``on`` in a thread where k8sviz loads or refreshes credentials (see _checked_exec_plugins).
+#: ``on`` in a thread where k8sviz loads or refreshes credentials, and ``plugins`` there: the
+#: :class:`_PluginRuns` its exec plugin processes are recorded in (see _checked_exec_plugins).
 _EXEC_CHECKED = threading.local()
 _EXEC_INSTALL = threading.Lock()
 
 
+class _PluginRuns:
+    """The exec plugin processes started for one loading or refresh of the credentials, so that
+    one given up on (its deadline passed, the snapshot failed or was interrupted) is ended, not
+    left running: a plugin waiting for a browser login would wait on after k8sviz has exited.
+
+    The client runs a plugin with ``Popen`` and ``communicate()`` without a timeout, as
+    client-go runs it (``cmd.Run()``; kubernetes/kubernetes#108849 decided against killing it
+    when the request's context ends, as a slow first login would be cut short): the snapshot's
+    ``timeout`` is what bounds it here.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: Each process, and whether it leads its own process group (see _PluginSubprocess).
+        self._started: list[tuple[subprocess.Popen[Any], bool]] = []
+        self.ended = False
+
+    def started(self, process: subprocess.Popen[Any], own_group: bool) -> None:
+        with self._lock:
+            self._started.append((process, own_group))
+            ended = self.ended
+        if ended:  # started after its run was given up on
+            self._kill(process, own_group)
+
+    def end(self) -> None:
+        """Given up on: every process started is killed, and any started later."""
+        with self._lock:
+            self.ended = True
+            started = list(self._started)
+        for process, own_group in started:
+            self._kill(process, own_group)
+
+    @staticmethod
+    def _kill(process: subprocess.Popen[Any], own_group: bool) -> None:
+        # SIGKILL, as Go's exec.CommandContext ends a command: a plugin waiting for a login may
+        # ignore a SIGTERM.  Its whole group: a plugin that is a shell script waits in a child
+        # (``sleep``, ``curl``) that would outlive the script and hold its output open.
+        with contextlib.suppress(OSError):
+            if own_group:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+
+
+class _PluginSubprocess:
+    """The ``subprocess`` module as the client's ``exec_provider`` module sees it: its ``Popen``
+    records, in a thread marked by :func:`_checked_exec_plugins`, the plugin's process in that
+    thread's :class:`_PluginRuns`; elsewhere it is ``subprocess.Popen`` unchanged.
+
+    There, a plugin the client runs non-interactively (its standard output is no terminal) gets
+    the null device as its standard input, as client-go gives it, and a process group of its
+    own, so that ending it ends its children too; it is then never stopped for reading the
+    terminal from the background.  An interactive one keeps the terminal and k8sviz's process
+    group (its login prompt must reach the user); only its own process is killed.
+    """
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def Popen(self, args: Any, **kwargs: Any) -> Any:  # subprocess's name
+        runs = getattr(_EXEC_CHECKED, "plugins", None) if getattr(_EXEC_CHECKED, "on", False) else None
+        if not isinstance(runs, _PluginRuns):
+            return self._module.Popen(args, **kwargs)
+        own_group = False
+        if kwargs.get("stdin") is None:
+            kwargs["stdin"] = self._module.DEVNULL
+            if os.name == "posix":
+                kwargs["process_group"] = 0
+                own_group = True
+        process = self._module.Popen(args, **kwargs)
+        runs.started(process, own_group)
+        return process
+
+
 @contextlib.contextmanager
-def _checked_exec_plugins() -> Iterator[None]:
+def _checked_exec_plugins(plugins: _PluginRuns | None = None) -> Iterator[None]:
     """Within it, in this thread, the ExecCredential an exec plugin prints is checked by
-    :func:`check_exec_status` before the client uses it.
+    :func:`check_exec_status` before the client uses it, and the plugin's processes are
+    recorded in ``plugins`` (to be ended by it).
 
     The client reads the plugin's output inside its kubeconfig loader, which k8sviz cannot
     reach: the check goes around the client's ``ExecProvider``, replaced once in its module by
     a subclass that checks in the threads marked here only, so that other users of the client
-    in the process are not affected.  The loader logs what the check raises as the plugin's
-    failure, which :class:`_ExecErrors` collects.
+    in the process are not affected; the processes are seen through the ``subprocess`` that
+    module runs them with (:class:`_PluginSubprocess`), replaced in the same way.  The loader
+    logs what the check raises as the plugin's failure, which :class:`_ExecErrors` collects.
     """
+    from kubernetes.config import exec_provider
     from kubernetes.config import kube_config as loader
 
     with _EXEC_INSTALL:
+        if not isinstance(exec_provider.subprocess, _PluginSubprocess):
+            exec_provider.subprocess = _PluginSubprocess(exec_provider.subprocess)  # type: ignore[assignment]
         provider = loader.ExecProvider
         if not getattr(provider, "k8sviz_checked", False):
             class CheckedExecProvider(provider):  # type: ignore[valid-type,misc]
@@ -386,12 +471,12 @@ def _checked_exec_plugins() -> Iterator[None]:
                     return check_exec_status(status) if getattr(_EXEC_CHECKED, "on", False) else status
 
             loader.ExecProvider = CheckedExecProvider  # type: ignore[misc]
-    was = getattr(_EXEC_CHECKED, "on", False)
-    _EXEC_CHECKED.on = True
+    was = getattr(_EXEC_CHECKED, "on", False), getattr(_EXEC_CHECKED, "plugins", None)
+    _EXEC_CHECKED.on, _EXEC_CHECKED.plugins = True, plugins
     try:
         yield
     finally:
-        _EXEC_CHECKED.on = was
+        _EXEC_CHECKED.on, _EXEC_CHECKED.plugins = was
 
 
 #: How :func:`_exec_words` begins what it says of a plugin whose output is no ExecCredential.
@@ -539,10 +624,12 @@ def _http_by_default(configuration: type) -> Any:
 
 
 def _api_client(
-    kubeconfig: str | None, context: str | None, in_cluster: bool, concurrency: int = 1
+    kubeconfig: str | None, context: str | None, in_cluster: bool, concurrency: int = 1,
+    deadline: float | None = None,
 ) -> tuple[Any, str, str]:
     """An explicit ``ApiClient`` (never the global default), the context name and the
-    credentials' description for messages."""
+    credentials' description for messages.  ``deadline``: the seconds the kubeconfig's loading
+    may take, an exec plugin's first run included (:data:`REQUEST_DEADLINE` unless given)."""
     client, config = _import_kubernetes()
     from kubernetes.config.config_exception import ConfigException
 
@@ -550,10 +637,7 @@ def _api_client(
     shown = _kubeconfig_shown(kubeconfig)
     origin = "the in-cluster service account"
     user: dict[str, Any] = {}
-    # This thread's records only: a refresh given up on in an earlier snapshot (see
-    # _Reader._within_deadline) may still log its plugin's failure from its own thread.
-    exec_errors = _ExecErrors(threading.get_ident())
-    root = logging.getLogger()
+    exec_errors = _ExecErrors()
     try:
         if not in_cluster:
             _check_kubeconfig(kubeconfig)
@@ -562,9 +646,8 @@ def _api_client(
             name = context or "in-cluster"
         else:
             origin, user = _check_context(kubeconfig, context)
-            root.addHandler(exec_errors)
-            with _checked_exec_plugins():
-                _load_kubeconfig(config, shown, context, cfg)
+            _load_within(partial(_load_kubeconfig, config, shown, context, cfg), exec_errors,
+                         REQUEST_DEADLINE if deadline is None else deadline, origin, user)
             if context is None:
                 _, active = config.list_kube_config_contexts(config_file=kubeconfig)
                 context = str(active["name"])
@@ -593,8 +676,6 @@ def _api_client(
         # above looks.
         msg = f"cannot use kubeconfig {shown}: not a usable kubeconfig ({_clip(detail, 300)})"
         raise LiveError(msg) from None
-    finally:
-        root.removeHandler(exec_errors)
     if exec_errors.messages:
         msg = (f"the credentials of {origin} could not be obtained: {'; '.join(exec_errors.messages)} "
                f"{exec_errors.advice()}")
@@ -614,6 +695,61 @@ def _api_client(
     api = client.ApiClient(cfg)
     _track_connections(api.rest_client.pool_manager)
     return api, name, origin
+
+
+def _load_within(
+    load: Callable[[], None], errors: _ExecErrors, deadline: float, origin: str, user: dict[str, Any]
+) -> None:
+    """``load()`` (the client's kubeconfig loader, which runs the user's exec plugin, if any,
+    for its first credential), given ``deadline`` seconds, the loader's logged errors collected
+    in ``errors``.
+
+    The client waits for the plugin without a timeout (see :class:`_PluginRuns`): a plugin
+    waiting for a browser login, or stuck on the network, held ``k8sviz snapshot`` forever,
+    before any request and its deadline.  The loader runs in a thread of its own, as a request
+    does (:meth:`_Reader._within_deadline`); past the deadline its plugin is killed and the
+    snapshot fails, saying so.  ``user``: the kubeconfig's user entry, ``origin`` its words.
+    """
+    plugins = _PluginRuns()
+    done: list[BaseException | None] = []
+    root = logging.getLogger()
+
+    def run() -> None:
+        # This thread's records only: a refresh given up on in an earlier snapshot may still log
+        # its plugin's failure from its own thread.  Removed by this thread when the loader
+        # returns, so that a plugin killed at the deadline is never logged to stderr.
+        errors.thread = threading.get_ident()
+        root.addHandler(errors)
+        try:
+            with _checked_exec_plugins(plugins):
+                load()
+            done.append(None)
+        except BaseException as e:
+            done.append(e)
+        finally:
+            root.removeHandler(errors)
+
+    thread = threading.Thread(target=run, name="k8sviz-credentials", daemon=True)
+    try:
+        thread.start()
+        thread.join(min(deadline, threading.TIMEOUT_MAX))
+    except BaseException:
+        plugins.end()  # Ctrl-C while a plugin waits: it ends with k8sviz
+        raise
+    if not done:
+        plugins.end()
+        exec_ = user.get("exec")
+        command = exec_.get("command") if isinstance(exec_, dict) else None
+        if command is None:  # an auth-provider's token endpoint, say
+            raise LiveError(f"the credentials of {origin} could not be obtained: loading them had not "
+                            f"ended after {deadline:g} s (the timeout given); try again, or give a longer "
+                            "--timeout")
+        raise LiveError(f"the credentials of {origin} could not be obtained: its exec plugin "
+                        f"{as_written(command)} had not finished after {deadline:g} s (the timeout given), "
+                        "and was ended; does it wait for a login? Log in first (run the exec command "
+                        "yourself), or give a longer --timeout")
+    if done[0] is not None:
+        raise done[0]
 
 
 def _load_kubeconfig(config: Any, shown: str, context: str | None, cfg: Any) -> None:
@@ -671,12 +807,12 @@ def _refreshing(key_with_prefix: Callable[..., Any], origin: str) -> Callable[..
         if call is not None:
             call.refreshing = True
         try:
-            return refreshed_key(*args, **kwargs)
+            return refreshed_key(call, *args, **kwargs)
         finally:
             if call is not None:
                 call.refreshing = False
 
-    def refreshed_key(*args: Any, **kwargs: Any) -> Any:
+    def refreshed_key(call: _Call | None, *args: Any, **kwargs: Any) -> Any:
         with key_lock:
             if failed:
                 raise LiveError(failed[0])
@@ -684,7 +820,8 @@ def _refreshing(key_with_prefix: Callable[..., Any], origin: str) -> Callable[..
             errors = _ExecErrors(threading.get_ident())
             root.addHandler(errors)
             try:
-                with _checked_exec_plugins():
+                # The request given up on ends its plugin too (_Call.abandon).
+                with _checked_exec_plugins(call.plugins if call is not None else None):
                     key = key_with_prefix(*args, **kwargs)
             except Exception as e:  # an auth-provider's refresh (OIDC...) raises what its library raises
                 detail = _clip(_client_words(e), 300)
@@ -692,6 +829,12 @@ def _refreshing(key_with_prefix: Callable[..., Any], origin: str) -> Callable[..
                               f"({detail or 'no message'}); get fresh credentials and try again")
             finally:
                 root.removeHandler(errors)
+            if call is not None and call.plugins.ended:
+                # Its plugin killed at the deadline (or the snapshot failed): the request has
+                # failed, saying so; "process returned -9" is no failure of the plugin for the
+                # lists waiting for this lock.
+                failed.clear()
+                raise _Stopped
             if errors.messages and not failed:
                 failed.append(f"the credentials of {origin} could not be refreshed during the snapshot: "
                               f"{_clip('; '.join(errors.messages), 600)} {errors.advice()}")
@@ -780,6 +923,8 @@ class _Call:
         #: The last failed connection attempt's error (urllib3 tries again after a backoff).
         self.connect_error: BaseException | None = None
         self.abandoned = False
+        #: The exec plugin run by a refresh of the credentials before the request.
+        self.plugins = _PluginRuns()
         self._sock: socket.socket | None = None
         self._lock = threading.Lock()
 
@@ -806,6 +951,7 @@ class _Call:
         with self._lock:
             self.abandoned = True
         self._shut()
+        self.plugins.end()
 
     def _shut(self) -> None:
         sock = self._sock
@@ -1146,11 +1292,11 @@ class _Reader:
             call.abandon()
             if call.refreshing:
                 # An exec plugin waiting for a login that never comes, or hung: the request
-                # never started.  (It goes on in the background; its lock is this snapshot's.)
+                # never started.  (The plugin is killed by abandon(), above.)
                 raise LiveError(f"the credentials of {self.origin or 'the kubeconfig'} could not be "
                                 "refreshed during the snapshot: the refresh had not ended after "
-                                f"{self.deadline:g} s (an exec plugin still running: does it wait for a "
-                                "login? Run the exec command to see, log in again, and try again)")
+                                f"{self.deadline:g} s (an exec plugin still running was ended: does it wait "
+                                "for a login? Run the exec command to see, log in again, and try again)")
             if call.connecting and not call.connected:
                 # Never connected: a wrong address or a network in the way, not a slow server.
                 raise _Unreachable(call.connect_error or f"the connection attempt timed out after "
@@ -2008,10 +2154,13 @@ def snapshot_cluster(
         :data:`REQUEST_DEADLINE`, 300; read when called); a positive, finite number.  It bounds
         the whole request, connecting, a silent server and the refresh of the credentials
         before it (an exec plugin run again) included (the server's own bounds,
-        :data:`REQUEST_TIMEOUT`, apply too).  An answer still arriving at the timeout fails the
-        snapshot, without a retry (a server that slow would take several timeouts); a server no
-        connection could be made to by then is "cannot reach", as with the default.  A request
-        given up on is ended (its connection shut down), not left running.
+        :data:`REQUEST_TIMEOUT`, apply too), and the loading of the kubeconfig before the first
+        request, where an exec plugin runs first: a plugin still running then (waiting for a
+        login) is ended, its child processes with it, and the snapshot fails saying so.  An
+        answer still arriving at the timeout fails the snapshot, without a retry (a server that
+        slow would take several timeouts); a server no connection could be made to by then is
+        "cannot reach", as with the default.  A request given up on is ended (its connection
+        shut down), not left running.
 
     Returns
     -------
@@ -2025,14 +2174,15 @@ def snapshot_cluster(
     LiveError
         The kubeconfig is unusable (no such context, none current, a user or cluster the context
         names missing, no server address, a file a field names missing or not what the field takes,
-        base64 data that is none, a token that is not text, an exec plugin not installed, failing
-        or printing no ExecCredential or one kubectl refuses: a token that is not text, a client
-        certificate and key that are no pair; the message names the kubeconfig, the entry, the field and
-        the file in words, not a Python exception's), the server is unreachable (whatever the
-        ``timeout``) or rejects the credentials, a namespace in ``namespaces`` does not exist, or
-        the server keeps failing (408/429/5xx) after bounded retries.  Also when an answer is not
-        what an API server sends (not JSON, cut short, a redirect, a list without its continue
-        token): the message names the request.
+        base64 data that is none, a token that is not text, an exec plugin not installed, failing,
+        not finished within ``timeout``, or printing no ExecCredential or one kubectl refuses: a
+        token that is not text, a client certificate and key that are no pair; the message names
+        the kubeconfig, the entry, the field and the file in words, not a Python exception's),
+        the server is unreachable (whatever the ``timeout``) or rejects the credentials, a
+        namespace in ``namespaces`` does not exist, or the server keeps failing (408/429/5xx)
+        after bounded retries.  Also when an answer is not what an API server sends (not JSON,
+        cut short, a redirect, a list without its continue token): the message names the
+        request.
 
     Every request is bounded: :data:`REQUEST_TIMEOUT` to connect and between bytes,
     ``timeout`` (:data:`REQUEST_DEADLINE`) for a whole answer, :data:`MAX_RESPONSE_BYTES` per answer,
@@ -2048,7 +2198,7 @@ def snapshot_cluster(
     if isinstance(namespaces, str):
         namespaces = [namespaces]  # one namespace, not its letters
     _check_namespace_names(namespaces)
-    api, context_name, origin = _api_client(kubeconfig, context, in_cluster, concurrency)
+    api, context_name, origin = _api_client(kubeconfig, context, in_cluster, concurrency, deadline)
     nss = sorted(set(namespaces)) if namespaces else None
     prog = _Progress(sys.stderr if progress is None else progress)
     builder = SnapshotBuilder()

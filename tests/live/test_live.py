@@ -1560,6 +1560,23 @@ def test_an_exec_plugin_printing_no_credential_at_a_refresh_is_said_in_words(
     assert len(srv.requests) == 2
 
 
+def still_running(pids: list[int], bound: float = 15.0) -> list[int]:
+    """The processes of ``pids`` still running (neither gone nor a zombie left to be reaped) after
+    waiting up to ``bound`` seconds for them to end (a generous bound: what is asserted is that
+    they end, not how fast)."""
+    def running(pid: int) -> bool:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            return False
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+    end = time.monotonic() + bound
+    while any(running(p) for p in pids) and time.monotonic() < end:
+        time.sleep(0.05)
+    return [p for p in pids if running(p)]
+
+
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_an_exec_plugin_hanging_at_a_refresh_is_bounded_by_the_deadline(
     apiserver: Any, kubeconfig: Any, tmp_path: Path, concurrency: int
@@ -1567,19 +1584,23 @@ def test_an_exec_plugin_hanging_at_a_refresh_is_bounded_by_the_deadline(
     # With kubernetes >= 37 the token was refreshed in the caller's thread, before the request
     # and its deadline: a plugin waiting for a login held the snapshot as long as it waited.
     srv = apiserver(small(), token=TOKEN)
-    release = tmp_path / "release"  # the hanging plugin ends once the test is done
-    hang = (f"import pathlib, time; p = pathlib.Path({str(release)!r}); "
-            "[time.sleep(0.05) for _ in range(1200) if not p.exists()]")
+    release = tmp_path / "release"  # the hanging plugin ends once the test is done, whatever happens
+    pid = tmp_path / "pid"
+    hang = (f"import os, pathlib, time; pathlib.Path({str(pid)!r}).write_text(str(os.getpid())); "
+            f"p = pathlib.Path({str(release)!r}); [time.sleep(0.05) for _ in range(1200) if not p.exists()]")
     path = _expiring_exec(srv, kubeconfig, tmp_path, hang)
     try:
         with pytest.raises(LiveError) as e:
             k8sviz.snapshot_cluster(kubeconfig=str(path), concurrency=concurrency, timeout=5)
+        # Given up on, the plugin is ended, not left waiting after the snapshot (it ran on until
+        # its own loop ended, a minute later).
+        assert not still_running([int(pid.read_text())])
     finally:
         release.write_text("")
     assert str(e.value) == (f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could "
                             "not be refreshed during the snapshot: the refresh had not ended after 5 s (an "
-                            "exec plugin still running: does it wait for a login? Run the exec command to "
-                            "see, log in again, and try again)")
+                            "exec plugin still running was ended: does it wait for a login? Run the exec "
+                            "command to see, log in again, and try again)")
     assert (tmp_path / "runs").read_text() == "xxxx"  # loaded, two requests, then the hanging refresh
     assert len(srv.requests) == 2
 

@@ -5,10 +5,12 @@ Python exceptions the client fails with."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 import os
 import re
+import signal
 import socket
 import warnings
 from collections.abc import Callable
@@ -17,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from test_live import TOKEN, _expiring_exec, exec_user, small
+from test_live import TOKEN, _expiring_exec, exec_user, small, still_running
 
 import k8sviz
 from k8sviz.cli import main
@@ -312,6 +314,49 @@ def test_a_failing_exec_plugin_names_no_exception(apiserver: Any, tmp_path: Path
     assert str(e.value).startswith(f"the credentials of context test-ctx (user auditor) of kubeconfig {path} "
                                    "could not be obtained: exec: ")
     assert not EXCEPTION_NAME.search(str(e.value))
+
+
+def test_an_exec_plugin_hanging_at_its_first_run_is_ended_at_the_timeout(
+    apiserver: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The client ran it without a timeout when it loaded the kubeconfig, before any request and
+    # its deadline: a plugin waiting for a browser login held `k8sviz snapshot` forever.
+    srv = apiserver(small())
+    plugin = tmp_path / "hanging-login"
+    # A shell script waiting in a child process, as one waiting for a login does (curl, sleep):
+    # ending the script alone would leave its child running.
+    plugin.write_text('#!/bin/sh\nsleep 600 &\necho "$$ $!" >> "$1"\nwait\n')
+    plugin.chmod(0o755)
+    pids = tmp_path / "pids"
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
+    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                                        "command": "./hanging-login", "args": [str(pids)]}}
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    started: list[int] = []
+    try:
+        with pytest.raises(LiveError) as e:
+            k8sviz.snapshot_cluster(kubeconfig=str(path), timeout=3)
+        assert str(e.value) == (
+            f"the credentials of context test-ctx (user auditor) of kubeconfig {path} could not be obtained: "
+            "its exec plugin './hanging-login' had not finished after 3 s (the timeout given), and was "
+            "ended; does it wait for a login? Log in first (run the exec command yourself), or give a "
+            "longer --timeout")
+        started += [int(p) for p in pids.read_text().split()]
+        assert len(started) == 2
+        assert not still_running(started)  # the script and its child: nothing left waiting
+        # The command line says the same.
+        out = tmp_path / "s.json"
+        assert main(["snapshot", "--kubeconfig", str(path), "--timeout", "3", "-o", str(out)]) == 2
+        assert capsys.readouterr().err == f"k8sviz: error: {e.value}\n"
+        started += [int(p) for p in pids.read_text().split()[2:]]
+        assert len(started) == 4 and not still_running(started)
+    finally:
+        for pid in started:  # the test's own cleanup, should a kill have been missed
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    assert not srv.requests  # nothing sent without credentials
+    assert not (tmp_path / "s.json").exists()
 
 
 #: A credential an exec plugin's output may hold: never in a message.
