@@ -33,6 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from itertools import pairwise
 from typing import IO, TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
@@ -541,13 +542,66 @@ def _printed(error: json.JSONDecodeError) -> str:
 #: ``~`` of RFC 6750's bearer tokens, and ``=`` (base64's padding, or ``key=value``).
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=-]+")
 #: ``key=`` before a value in one run (``token=abc123...``): the key is shown, the value judged.
-_KEY_IS = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*=)(?=[^=])")
+_KEY_IS = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)=(?=[^=])")
+#: A key whose value is a credential whatever it looks like (``password=hunter2``): a token, a
+#: secret, a password, an API key, a signature (``sig=`` of a signed URL), an OAuth ``code``.
+_SECRET_KEY = re.compile(r"(?i)(?:[\w.-]*[-_.])?(?:token|secret|passw(?:or)?d|pwd|api[-_]?key|credentials?|"
+                         r"signature)|(?:access|id|refresh|auth|session)token|clientsecret|apikey|code|sig|"
+                         r"session|cookie")
+#: What precedes a credential whatever it looks like: ``Bearer `` (an Authorization header's
+#: value; ``Basic `` too, written as the header writes it), and a secret key's JSON value
+#: (``"access_token": "``).
+_BEFORE_SECRET = re.compile(r'(?:(?i:\bbearer)|\bBasic)\s+\Z|"(?P<key>[\w.-]+)"\s*:\s*"\Z')
+#: Words after ``bearer`` in English, not a token: "missing bearer token", "bearer auth".
+_AFTER_BEARER = re.compile(r"(?i)(?:tokens?|auth|authentication|authorization|credentials?|header|scheme|"
+                           r"realm|is|was|not|missing|required|expired|invalid)=?")
 #: A JWT: three dot-separated base64url parts, the first an encoded JSON object (``{"`` is ``eyJ``).
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+#: The separators between the parts of a name (``prod-cluster-2024-eu-west1``, ``v1.28.0``).
+_NAME_PARTS = re.compile(r"[-._~/]+")
+#: A part of a name: a word, a number, or a short mix with one change (``west1``, ``v1``,
+#: ``2024a``) or of three characters (``k8s``, ``ec2``).
+_NAME_PART = re.compile(r"[A-Za-z]+|[0-9]+|(?=.{2,12}$)(?:[A-Za-z]+[0-9]+|[0-9]+[A-Za-z]+)|[A-Za-z0-9]{3}")
+#: A UUID, as some API keys are.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 #: What :func:`_without_credentials` writes in place of a word.
 _LEFT_OUT = re.compile(r"\[\d+ characters not shown\]")
+
+
+def _opaque(word: str) -> bool:
+    """Whether ``word`` (a run of a token's characters) may be a credential by its look.
+
+    A token is random: a JWT, or 16 or more characters holding letters and digits both (hex,
+    base64, ``ghp_...``, ``AKIA...``, a UUID; a hash as a file name too), or 20 or more letters
+    changing case as random letters do (base64 that happens to hold no digit).  A name is not:
+    it is made of parts between separators (``-``, ``.``, ``_``, ``~``, ``/``) that are words,
+    numbers or short ones of both (``prod-cluster-2024-eu-west1``, ``v1.28.0-gke.1234567``,
+    ``us-central1-a``, ``k8s``), in one case or capitalised, where a token's parts mix letters
+    and digits, and upper and lower case, at random.
+    """
+    if len(word) < 16:
+        return False
+    if _JWT.fullmatch(word):
+        return True
+    if not any(c.isdigit() for c in word):
+        letters = "".join(c for c in word if c.isalpha())
+        # CamelCase changes case at most twice a word (InvalidClientTokenId: 7 of 19 pairs).
+        return len(letters) >= 20 and _case_changes(letters) >= 0.4 * (len(letters) - 1)
+    if not any(c.isalpha() for c in word):
+        return False  # a number, a date, an address
+    if _UUID.fullmatch(word):
+        return True
+    parts = [p for p in _NAME_PARTS.split(word) if p]
+    return len(parts) < 2 or not all(
+        _NAME_PART.fullmatch(p) and _case_changes(p) <= max(2, 0.3 * (len(p) - 1)) for p in parts)
+
+
+def _case_changes(text: str) -> int:
+    """How often the letters of ``text`` change from lower to upper case or back, one to the next
+    (``West1``: once; random letters: every other one)."""
+    return sum(a.islower() != b.islower() for a, b in pairwise(text) if a.isalpha() and b.isalpha())
 
 
 def _without_credentials(text: str) -> str:
@@ -555,24 +609,42 @@ def _without_credentials(text: str) -> str:
     ``[N characters not shown]``, the rest kept, so that "Please log in:" or "error: refresh
     failed for ..." is still read.
 
-    A word that may be a credential: 16 or more of a token's characters holding both letters and
-    digits (base64, hex, an opaque token; a JWT whatever its letters), alone or as the value of
-    ``key=value``.  Words of letters only (``login.example.com``, ``ExecCredential``) are shown:
-    they are the message.  A URL is judged part by part between its slashes, so its host and path
-    are shown and a token in it is not.
+    A word that may be a credential: one that looks random (:func:`_opaque`: a JWT, hex,
+    base64, an opaque token), alone or as the value of ``key=value``; and whatever its look, the
+    value of a secret key (``token=``, ``password=``, ``client_secret=``, ``"access_token": "``)
+    and the word after ``Bearer``.  Names are shown (``prod-cluster-2024-eu-west1``,
+    ``v1.28.0-gke.1234567``, ``login.example.com``, ``ExecCredential``): they are the message.
+    A URL is judged part by part between its slashes, so its host and path are shown and a token
+    in it is not; so is a path (``/home/u/.kube/cache/oidc-login/<hash>``).
     """
+    def hidden(word: str) -> str:
+        return f"[{len(word)} characters not shown]"
+
     def judged(run: str) -> str:
         if run.startswith("//"):  # the rest of a URL after its scheme
             return "/".join(judged(part) if part else part for part in run.split("/"))
         key = _KEY_IS.match(run)
         if key:
-            return key.group(1) + judged(run[key.end():])
-        if len(run) >= 16 and (_JWT.fullmatch(run) or (
-                any(c.isdigit() for c in run) and any(c.isalpha() for c in run))):
-            return f"[{len(run)} characters not shown]"
-        return run
+            value = run[key.end():]
+            if _SECRET_KEY.fullmatch(key.group(1)):
+                return f"{key.group()}{hidden(value)}"
+            return key.group() + judged(value)
+        if run.startswith(("/", "./", "../", "~/")):  # a path: its directories are names
+            return "/".join(hidden(part) if _opaque(part) else part for part in run.split("/"))
+        return hidden(run) if _opaque(run) else run
 
-    return _TOKEN_RUN.sub(lambda m: judged(m.group()), text)
+    def each(m: re.Match[str]) -> str:
+        run = m.group()
+        before = _BEFORE_SECRET.search(text, max(0, m.start() - 100), m.start())
+        if before is not None:
+            key = before.group("key")
+            if key is None and not _AFTER_BEARER.fullmatch(run):  # Bearer <token>
+                return hidden(run)
+            if key is not None and _SECRET_KEY.fullmatch(key):
+                return hidden(run)
+        return judged(run)
+
+    return _TOKEN_RUN.sub(each, text)
 
 
 #: Terminal colour codes, as a credential command's output may hold.

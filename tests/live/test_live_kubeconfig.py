@@ -24,6 +24,7 @@ from test_live import TOKEN, _expiring_exec, exec_user, small, still_running
 import k8sviz
 from k8sviz.cli import main
 from k8sviz.errors import LiveError
+from k8sviz.sources import live
 
 #: A Python exception's name in a message (FileNotFoundError, ConfigException, binascii.Error...).
 EXCEPTION_NAME = re.compile(r"\b\w*(Error|Exception)\b|\[Errno|\{'")
@@ -437,6 +438,59 @@ def test_a_failing_exec_plugins_error_output_is_shown_without_its_credentials(
                             "characters not shown] rejected by login.example.com (HTTP 400) (log in again, "
                             "or check that the exec plugin is installed)")
     assert not srv.requests
+
+
+#: Names an exec plugin's message may hold, shown as they are: they were hidden as credentials,
+#: being 16 or more characters with letters and digits.
+NAMES = [
+    "v1.28.0-gke.1234567", "prod-cluster-2024-eu-west1",
+    "gke_my-project-123456_us-central1-a_prod-cluster-2024",
+    "ip-10-0-1-23.eu-west-1.compute.internal", "aks-nodepool1-12345678-vmss000000", "my-k8s-cluster-2024",
+    "kubelogin-v1.28.1-linux-amd64", "2024-01-02T03:04:05.123456Z", "InvalidClientTokenIdException",
+    "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode", "/home/u/.kube/config-prod-2024",
+    "exit_code=1", "errorCode=InvalidGrant", "missing bearer token",
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_name_in_an_exec_plugins_output_is_shown(name: str) -> None:
+    said = f"error: cluster {name} refused the login"
+    assert live._without_credentials(said) == said
+
+
+#: Credentials of every shape, each in words around it, and what is shown of it.
+HIDDEN = [
+    (f"token {JWT} expired", f"token [{len(JWT)} characters not shown] expired"),  # a JWT
+    (f"refresh failed for {HEX}", f"refresh failed for [{len(HEX)} characters not shown]"),  # hex
+    (f"got {B64}", f"got [{len(B64)} characters not shown]"),  # base64, padded
+    ("got wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "got [40 characters not shown]"),  # base64 with /
+    ("key AKIAIOSFODNN7EXAMPLE", "key [20 characters not shown]"),  # 20 characters, one digit
+    ("pat ghp_16C7e42F292c6912E7710c838347Ae178B4a", "pat [40 characters not shown]"),
+    ("secret Hl18Q~kfq3s_T4vV.gGc8Sa2Gx0Tkqj.MnD4nbqW", "secret [40 characters not shown]"),  # Azure's
+    ("bootstrap 7ipkn8.o2dh2m9xscu9y8mq", "bootstrap [23 characters not shown]"),  # kubeadm's
+    ("key 123e4567-e89b-12d3-a456-426614174000", "key [36 characters not shown]"),  # a UUID
+    ("token k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u",
+     "token [55 characters not shown]"),  # EKS's
+    ("got qWeRtYuIoPaSdFgHjKlZxC", "got [22 characters not shown]"),  # random letters, no digit
+    # After Bearer, or as a secret key's value, whatever it looks like.
+    ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz", "Authorization: Bearer [26 characters not shown]"),
+    ("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic [12 characters not shown]"),
+    ("login ok, token=s3cr3t", "login ok, token=[6 characters not shown]"),
+    ("password=hunter2 rejected", "password=[7 characters not shown] rejected"),
+    ("client_secret=letmein&grant_type=x", "client_secret=[7 characters not shown]&grant_type=x"),
+    ('{"access_token": "opensesame", "expires_in": 3599}',
+     '{"access_token": "[10 characters not shown]", "expires_in": 3599}'),
+    # A path or a URL part by part: its names shown, a token or a hash in it not.
+    ("cache /home/u/.kube/cache/oidc-login/" + HEX + " is stale",
+     f"cache /home/u/.kube/cache/oidc-login/[{len(HEX)} characters not shown] is stale"),
+    ("open https://login.example.com/device?code=ABCD-EFGH&sig=xyz",
+     "open https://login.example.com/device?code=[9 characters not shown]&sig=[3 characters not shown]"),
+]
+
+
+@pytest.mark.parametrize(("said", "shown"), HIDDEN)
+def test_a_credential_in_an_exec_plugins_output_is_not_shown(said: str, shown: str) -> None:
+    assert live._without_credentials(said) == shown
 
 
 def test_an_auth_provider_failure_names_no_exception_and_prints_no_entry(tmp_path: Path) -> None:
