@@ -47,8 +47,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     live.add_argument(
         "--timeout", default=None, metavar="SECONDS",
-        help="longest wait for one request's whole answer (default 300); a request still unanswered "
-             "then stops the snapshot",
+        help="longest wait for one request's whole answer, and for the kubeconfig's exec plugin "
+             "(default 300); a request or plugin still unfinished then stops the snapshot",
     )
     return p
 
