@@ -785,8 +785,8 @@ def network_figure(
         ``"spring"`` (``networkx.spring_layout`` with ``seed``) or ``"circular"``.  A grouped
         figure of workloads that names them (up to :data:`LABELLED_NODES` nodes) lays each
         namespace's out in rows and columns as wide as its longest name, in pixels, and is
-        drawn as high as that takes, up to 1,000 px (``height`` unless given): no two names
-        overlap while the plot is as wide as high and no higher than that.
+        drawn as high as that takes, up to 1,000 px and the legend's rows (``height`` unless
+        given): no two names overlap while the plot is as wide as high and no higher than that.
     show
         Edge categories to draw: any of ``allowed``, ``observed``, ``violating``.
     services
@@ -833,6 +833,9 @@ def network_figure(
     -------
     plotly.graph_objects.Figure
         One trace per edge category (lines plus hoverable midpoints) and one node trace per zone.
+        The legend is in rows under the plot (on its right it took about 180 px of a narrow
+        figure's width), the figure made higher by the rows it takes where the plot is as wide
+        as high (unless ``height`` is given): drawn wider, the plot keeps its height.
     """
     import networkx as nx
 
@@ -1035,6 +1038,7 @@ def _draw(
             margin = fig.layout.margin
             need = math.ceil(2 * room + float(margin.t) + float(margin.b))
             fig.update_layout(height=max(int(fig.layout.height), min(need, _LABELLED_HEIGHT)))
+    _legend_below(fig, sorted({str(r["zone"]) for r in nodes.values()}), grow=height is None)
     # group outlines (namespaces or zones) as shapes with a label, behind everything
     if aggregate is None:
         for g, (cx, cy, r) in sorted(boxes.items()):
@@ -1162,6 +1166,51 @@ _RING_PAD = 40
 #: The white in pixels between two neighbours on a ring, the least size a node is drawn at.
 _RING_GAP = 3
 _LEAST_NODE = 4.0
+
+
+#: The legend under the plot, as Plotly draws it (font 12 px; measured in Chromium): a row's
+#: height, the room Plotly keeps under the plot past its rows, and an entry's width at most,
+#: its symbol and the room round it plus its characters' (97 to 186 px for 9 to 22 characters).
+_LEGEND_ROW = 29
+_LEGEND_PAD = 12
+_LEGEND_ENTRY = 46.0
+_LEGEND_CHAR = 7.2
+
+
+def _legend_rows(names: Iterable[str], width: float) -> int:
+    """The rows a horizontal legend of entries ``names`` takes at most ``width`` pixels wide
+    (Plotly moves an entry that does not fit its row to the next)."""
+    rows, used = 0, width
+    for name in names:
+        entry = _LEGEND_ENTRY + _LEGEND_CHAR * len(name)
+        if used + entry > width:
+            rows, used = rows + 1, 0.0
+        used += entry
+    return rows
+
+
+def _legend_below(fig: go.Figure, zones: list[str], *, grow: bool) -> None:
+    """The legend in rows under the plot, the figure made higher by as many as it takes where
+    the plot is as wide as high (``grow``: the height is the figure's own, not a caller's).
+
+    On the right it took about 180 px of the width, which in a narrow figure (a notebook cell
+    of 600 to 800 px, the report in a 480 px window) is the plot's: a plot as wide as high
+    was drawn as narrow, its ring and names smaller (158 px of a 392 px figure at 480 px).
+    Under it, a narrow figure's legend wraps into more rows, taken from the height, which
+    such a plot has to spare; a wide one's plot keeps its height.  (Plotly has no layout by
+    the width it is drawn at, and JupyterLab draws a figure with no script of the page.)"""
+    names = [s["name"] for s in EDGE_STYLE.values()] + [f"zone: {z}" for z in zones]
+    margin = fig.layout.margin
+    below = float(margin.b)  # under the plot: nothing else, its axes hidden
+    plot = float(fig.layout.height) - float(margin.t) - below
+    # the rows at the width where the plot, as wide as high, stops being drawn narrower
+    need = _legend_rows(names, plot) * _LEGEND_ROW + _LEGEND_PAD
+    more = max(0, need - math.floor(below))
+    fig.update_layout(
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "top"},
+        margin={"b": below + more},
+        **({"height": int(fig.layout.height) + more} if grow else {}),
+    )
 
 
 def _ring_label_side(at: tuple[float, float]) -> str:

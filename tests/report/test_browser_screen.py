@@ -76,8 +76,11 @@ def test_every_table_fits_a_1280_px_screen(browser, demo_report):  # noqa: F811
         ctx.close()
 
 
-@pytest.mark.parametrize("width", [1280, 1600])
+@pytest.mark.parametrize("width", [1280, 1600, 1920, 480])
 def test_no_two_labels_of_the_workload_graph_overlap(browser, demo_report, width):  # noqa: F811
+    """Wider than the page's 1280 px the figure keeps its size (the page does), and no two names
+    overlap; in a 480 px window ``card-vault`` was written over the ``monitoring`` title, the
+    plot 158 px wide beside its legend: the legend is now under it."""
     ctx, page, seen, _ = open_offline(browser, demo_report)
     try:
         page.set_viewport_size({"width": width, "height": 800})
@@ -93,7 +96,7 @@ def test_no_two_labels_of_the_workload_graph_overlap(browser, demo_report, width
         ctx.close()
 
 
-@pytest.mark.parametrize("width", [1280, 1600, 480])
+@pytest.mark.parametrize("width", [1280, 1600, 1920, 480])
 def test_no_two_labels_of_the_zone_graph_overlap(browser, demo_report, width):  # noqa: F811
     """The zone graph's names, by the measure of the workload graph's: its six zones are named
     and no two names overlap, 1280 px included (its node traces draw no other text, and it
@@ -116,6 +119,46 @@ def test_no_two_labels_of_the_zone_graph_overlap(browser, demo_report, width):  
           });
         }""")
         assert all(whole and unclipped for _, whole, unclipped in inside), inside
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+#: A figure's plot area and legend as drawn, in pixels from the figure's top left: the
+#: figure's width, the plot area's left, width, top and height, the x axis' length (a ring, as
+#: wide as high, is drawn that wide), the legend's left, top, right and bottom.
+_PLOT_AND_LEGEND = """id => {
+  const d = document.getElementById(id), s = d._fullLayout._size, f = d.getBoundingClientRect();
+  const l = d.querySelector('.legend').getBoundingClientRect();
+  return {width: d._fullLayout.width, plot: [s.l, s.w, s.t, s.h], axis: d._fullLayout.xaxis._length,
+          legend: [l.left - f.left, l.top - f.top, l.right - f.left, l.bottom - f.top]};
+}"""
+
+
+@pytest.mark.parametrize("width", [480, 800, 1280])
+def test_the_graphs_legends_are_under_their_plots(browser, demo_report, width):  # noqa: F811
+    """On the right, each graph's legend took 179 px of the figure's width: in a 480 px window
+    the workload graph and the zone ring were drawn 158 px wide in a 392 px figure, at 800 px
+    472 px in 712.  The legend is now in rows under the plot, which has the figure's width
+    (margins aside); at 1280 px the workload graph is drawn at the size it is laid out at."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(500)
+        for fig in ("fig-graph", "fig-graph-zones"):
+            got = page.evaluate(_PLOT_AND_LEGEND, fig)
+            left, plot_width, top, plot_height = got["plot"]
+            assert plot_width >= got["width"] - 70, (fig, got)  # its margins: 40 and 20 px
+            if fig == "fig-graph":  # its x axis as wide as the plot is high, or the plot's width
+                assert round(got["axis"]) == round(min(plot_width, plot_height)), got
+            l_left, l_top, l_right, l_bottom = got["legend"]
+            assert l_top >= top + plot_height - 1, (fig, got)  # under the plot, not beside it
+            assert l_left >= left - 1 and l_right <= got["width"] and l_bottom <= page.evaluate(
+                "id => document.getElementById(id)._fullLayout.height", fig), (fig, got)
+            if width < 1000:  # the plot narrower than high: as wide as the figure, margins aside
+                assert got["axis"] >= 0.8 * got["width"], (fig, got)
+        if width >= 1280:  # at its size: a pixel of the layout is one on the screen
+            assert page.evaluate(_LABEL_SIZE) and set(page.evaluate(_LABEL_SIZE)) == {9}
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()

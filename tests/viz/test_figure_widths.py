@@ -1,0 +1,112 @@
+"""The connection graph as a notebook draws it: the figure's own page, as wide as the window
+(no report page round it to cap its width nor script to set its names smaller), in headless
+Chromium."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+import k8sviz
+
+from ..report.test_browser import CHROMIUM, browser, open_offline  # noqa: F401 (the fixture)
+from ..report.test_browser_screen import _OVERLAPS, _PLOT_AND_LEGEND
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
+]
+
+
+def _page(tmp_path: Path, figures: dict[str, object]) -> Path:
+    """One page of figures, each as wide as the window (Plotly's responsive figure, offline)."""
+    parts = [fig.to_html(full_html=False, include_plotlyjs=i == 0, div_id=fid,  # type: ignore[attr-defined]
+                         config={"responsive": True})
+             for i, (fid, fig) in enumerate(figures.items())]
+    out = tmp_path / "figures.html"
+    out.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body style='margin:0'>"
+                   + "".join(parts) + "</body></html>", encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_figures(tmp_path_factory) -> Path:
+    """The demo's graph (its flows and zones, as the report draws it) by workload, zone and
+    namespace."""
+    snap = k8sviz.demo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=snap)
+    G = k8sviz.graph(snap, flows=flows, zones=k8sviz.demo_path("zones.yaml"))
+    return _page(tmp_path_factory.mktemp("widths"), {
+        "fig-graph": k8sviz.network_figure(G),
+        "fig-graph-zones": k8sviz.network_figure(G, aggregate="zone"),
+        "fig-graph-ns": k8sviz.network_figure(G, aggregate="namespace"),
+    })
+
+
+_FIGURES = ("fig-graph", "fig-graph-zones", "fig-graph-ns")
+
+
+@pytest.mark.parametrize("width", [1280, 1600, 1920])
+def test_no_two_labels_overlap_in_a_wide_figure(browser, demo_figures, width):  # noqa: F811
+    """Drawn wider than the report draws it (a wide notebook), the workload graph keeps the
+    size it is laid out at (the plot as wide as high) and the rings theirs: no two names
+    overlap, nor a name a namespace's title."""
+    ctx, page, seen, _ = open_offline(browser, demo_figures)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(500)
+        for fig in _FIGURES:
+            found = page.evaluate(_OVERLAPS, fig)
+            assert len(found["labels"]) >= {"fig-graph": 25, "fig-graph-zones": 6, "fig-graph-ns": 7}[fig]
+            assert found["over"] == [], fig
+            assert page.evaluate("id => document.getElementById(id)._fullLayout.width", fig) == width
+        assert {"shop", "kube-system", "recommendationservice"} <= set(page.evaluate(_OVERLAPS)["labels"])
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("width", [600, 800])
+def test_a_narrow_figure_gives_its_width_to_the_plot(browser, demo_figures, width):  # noqa: F811
+    """In a notebook cell of 600 px the legend on the right took 179 px: the workload graph and
+    the rings were drawn 362 px wide (558 at 800 px). Under the plot, its rows take height,
+    which a plot as wide as high has to spare: the plot is now the figure's width, margins
+    aside (540 and 740 px)."""
+    ctx, page, seen, _ = open_offline(browser, demo_figures)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(500)
+        for fig in _FIGURES:
+            got = page.evaluate(_PLOT_AND_LEGEND, fig)
+            _, plot_width, top, plot_height = got["plot"]
+            assert plot_width == width - 60, (fig, got)  # the margins: 40 and 20 px
+            assert got["axis"] >= plot_width - 1, (fig, got)  # the plot narrower than high
+            assert got["legend"][1] >= top + plot_height - 1, (fig, got)
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+def test_a_wide_plot_keeps_its_height_with_the_legend_under_it():
+    """The figure is made higher by the legend's rows: where the plot is as wide as high, the
+    rows the legend takes fit under it, and the plot is as high as the workload graph's layout
+    (or a ring's figure as before: 560 px, its margins aside)."""
+    snap = k8sviz.demo()
+    G = k8sviz.graph(snap, zones=k8sviz.demo_path("zones.yaml"))
+    for fig in (k8sviz.network_figure(G), k8sviz.network_figure(G, aggregate="zone")):
+        lo = fig.layout
+        assert (lo.legend.orientation, lo.legend.y, lo.legend.yanchor) == ("h", 0, "top")
+        plot = lo.height - lo.margin.t - lo.margin.b
+        if lo.xaxis.range is not None and fig.data[-1].meta:  # the workload graph: in pixels
+            assert plot >= lo.yaxis.range[1] - lo.yaxis.range[0]
+        else:
+            assert plot == 560 - 50 - 40
+        assert lo.margin.b > 40  # the legend's rows
+    # a height given is the figure's: the legend takes its rows from it
+    fig = k8sviz.network_figure(G, height=500)
+    assert fig.layout.height == 500 and fig.layout.legend.orientation == "h"
+
