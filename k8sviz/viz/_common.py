@@ -64,11 +64,13 @@ def esc(value: Any) -> str:
     """Escape a cluster-derived string for plotly text (plotly.js renders a subset of HTML).
 
     Plotly turns entities back into characters when it draws, so an escaped label shows as
-    the literal text and never becomes a tag or a link.
+    the literal text and never becomes a tag or a link.  A double quote is written ``&#34;``:
+    plotly.js reads numeric entities and only a few named ones (``&lt;``, ``&gt;``, ``&amp;``,
+    not ``&quot;``), and a zone or label with a quote in it read ``&quot;`` in the figure.
     """
     if value is None:
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).replace("&quot;", "&#34;")
 
 
 def fmt_list(values: Any, limit: int = 8, sep: str = ", ") -> str:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 import k8sviz
 
 from ..report.test_browser import CHROMIUM, browser, open_offline  # noqa: F401 (the fixture)
 from ..report.test_browser_screen import _OVERLAPS, _PLOT_AND_LEGEND
+from .conftest import HOSTILE, HOSTILE2
 
 pytestmark = [
     pytest.mark.browser,
@@ -110,3 +112,35 @@ def test_a_wide_plot_keeps_its_height_with_the_legend_under_it():
     fig = k8sviz.network_figure(G, height=500)
     assert fig.layout.height == 500 and fig.layout.legend.orientation == "h"
 
+
+
+#: Each text the figure ``id`` draws: node names, namespace titles, legend entries.
+_TEXTS = """id => Array.from(document.querySelectorAll(
+    '#' + id + ' .scatterlayer .textpoint text, #' + id + ' .annotation-text, #' + id + ' .legend .traces'))
+  .map(t => t.textContent)"""
+
+
+def test_names_with_quotes_and_markup_are_drawn_as_written(browser, tmp_path):  # noqa: F811
+    """A name (a tampered dump's) is drawn as its text, quotes included: a double quote read
+    ``&quot;`` (plotly.js reads numeric entities, not that one), and markup never runs."""
+    G = nx.MultiDiGraph()
+    quoted = 'say "hi"'
+    G.add_node(f"a/{quoted}", namespace="a", zone=HOSTILE, kind="workload", labels={})
+    G.add_node(f"{HOSTILE2}/it's", namespace=HOSTILE2, zone=HOSTILE2, kind="workload", labels={})
+    G.add_edge(f"a/{quoted}", f"{HOSTILE2}/it's", kind="allowed", protocol="TCP", ports=[80])
+    ctx, page, seen, _ = open_offline(browser, _page(tmp_path, {"g": k8sviz.network_figure(G)}))
+    try:
+        page.set_viewport_size({"width": 600, "height": 800})
+        page.wait_for_timeout(300)
+        texts = set(page.evaluate(_TEXTS, "g"))
+        assert {quoted, "it's", "a", HOSTILE2, f"zone: {HOSTILE}", f"zone: {HOSTILE2}"} <= texts, texts
+        assert not any("&quot;" in t or "&#" in t for t in texts), texts
+        page.hover("#g .scatterlayer .trace:last-child .point", force=True)
+        page.wait_for_timeout(200)
+        hover = page.evaluate("Array.from(document.querySelectorAll('#g .hovertext'))"
+                              ".map(t => t.textContent)")
+        assert any(f"a/{quoted}" in h and HOSTILE in h for h in hover), hover
+        assert page.evaluate("window.__pwned === undefined && document.querySelectorAll('img').length === 0")
+        assert seen["dialogs"] == [] and seen["errors"] == []
+    finally:
+        ctx.close()
