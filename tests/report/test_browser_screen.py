@@ -124,6 +124,25 @@ def test_no_two_labels_of_the_zone_graph_overlap(browser, demo_report, width):  
         ctx.close()
 
 
+@pytest.mark.parametrize("width", [480, 1280, 1920])
+def test_no_two_labels_overlap_in_any_figure_of_the_report(browser, demo_report, width):  # noqa: F811
+    """The measure of the graphs' names, on every figure of the page: its texts drawn on the
+    plot (node names, cell texts of a scatter) and its notes and titles of groups."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(500)
+        ids = page.eval_on_selector_all(".plotly-graph-div", "els => els.map(e => e.id)")
+        assert {"fig-findings", "fig-segmentation", "fig-graph", "fig-graph-zones", "fig-flow-sankey",
+                "fig-flow-timeline", "fig-reachability"} <= set(ids)
+        found = {fig: page.evaluate(_OVERLAPS, fig) for fig in ids}
+        assert sum(len(f["labels"]) for f in found.values()) >= 36  # the graphs' 30 and 6 at least
+        assert {fig: f["over"] for fig, f in found.items() if f["over"]} == {}
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
 #: A figure's plot area and legend as drawn, in pixels from the figure's top left: the
 #: figure's width, the plot area's left, width, top and height, the x axis' length (a ring, as
 #: wide as high, is drawn that wide), the legend's left, top, right and bottom.
