@@ -1248,7 +1248,11 @@ def _fit_ring(fig: go.Figure, ring: Mapping[str, tuple[float, float]]) -> float 
     plot = float(fig.layout.height) - float(margin.t) - float(margin.b)
     scale = max(1.0, plot - 2 * _RING_PAD) / (2 * radius)  # pixels per unit
     room = radius + _RING_PAD / scale
-    fig.update_layout(xaxis={"range": [-room, room]}, yaxis={"range": [-room, room]})
+    # Drawn narrower or wider than high, the plot is made so ("domain"), not a range wider:
+    # Plotly keeps a range it widened, and a ring drawn at 1280 px, then 480 and 1280 again (a
+    # window resized) was 390, 114 and 122 px wide.
+    fig.update_layout(xaxis={"range": [-room, room], "constrain": "domain"},
+                      yaxis={"range": [-room, room], "constrain": "domain"})
     return max(_LEAST_NODE, apart * scale - _RING_GAP)
 
 

@@ -168,16 +168,43 @@ def test_the_graphs_legends_are_under_their_plots(browser, demo_report, width): 
             got = page.evaluate(_PLOT_AND_LEGEND, fig)
             left, plot_width, top, plot_height = got["plot"]
             assert plot_width >= got["width"] - 70, (fig, got)  # its margins: 40 and 20 px
-            if fig == "fig-graph":  # its x axis as wide as the plot is high, or the plot's width
-                assert round(got["axis"]) == round(min(plot_width, plot_height)), got
+            # the square of its layout as large as the plot: as wide as it is high, or as wide
+            assert round(got["axis"]) == round(min(plot_width, plot_height)), (fig, got)
             l_left, l_top, l_right, l_bottom = got["legend"]
             assert l_top >= top + plot_height - 1, (fig, got)  # under the plot, not beside it
             assert l_left >= left - 1 and l_right <= got["width"] and l_bottom <= page.evaluate(
                 "id => document.getElementById(id)._fullLayout.height", fig), (fig, got)
-            if width < 1000:  # the plot narrower than high: as wide as the figure, margins aside
-                assert got["axis"] >= 0.8 * got["width"], (fig, got)
         if width >= 1280:  # at its size: a pixel of the layout is one on the screen
             assert page.evaluate(_LABEL_SIZE) and set(page.evaluate(_LABEL_SIZE)) == {9}
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+#: The width and height in pixels of the span of a ring's nodes (the figure ``id``'s markers),
+#: as drawn.
+_RING_SPAN = """id => {
+  const pts = Array.from(document.querySelectorAll('#' + id + ' .scatterlayer .point'))
+    .map(p => p.getBoundingClientRect()).filter(b => b.width > 0 && b.width < 60);
+  const xs = pts.map(b => b.left + b.width / 2), ys = pts.map(b => b.top + b.height / 2);
+  return [Math.round(Math.max(...xs) - Math.min(...xs)), Math.round(Math.max(...ys) - Math.min(...ys))];
+}"""
+
+
+def test_the_zone_ring_keeps_its_size_when_the_window_is_resized(browser, demo_report):  # noqa: F811
+    """Plotly kept an axis range it had widened to draw the ring as wide as high: opened at
+    1280 px, then drawn at 480 and at 1280 again, the zone ring's nodes spanned 390, 114 and
+    122 px (275 at 480 opened so).  The plot is now made narrower or wider, the ranges kept."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        spans = []
+        for width in (1280, 480, 1280, 1920, 800):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.wait_for_timeout(600)
+            spans.append(page.evaluate(_RING_SPAN, "fig-graph-zones"))
+        wide, narrow = spans[0], spans[1]
+        assert narrow[0] >= 0.6 * wide[0]  # 332 px of plot at 480 px: 275 of 390
+        assert spans[2] == wide and spans[3] == wide and spans[4] == wide, spans
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()
