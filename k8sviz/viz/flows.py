@@ -161,7 +161,9 @@ def flow_timeline(flows: pd.DataFrame, *, freq: str | None = None, title: str | 
         )
     fig.update_layout(
         height=340,
-        xaxis={"title": {"text": "time (UTC)"}, "type": "date"},
+        # the first date, under the axes' corner, was written over the 0 left of it: the dates
+        # a few pixels lower
+        xaxis={"title": {"text": "time (UTC)"}, "type": "date", "ticklabelstandoff": 8},
         yaxis={"title": {"text": f"flows per {esc(freq)}"}},
         bargap=0.05,
     )

@@ -143,6 +143,37 @@ def test_no_two_labels_overlap_in_any_figure_of_the_report(browser, demo_report,
         ctx.close()
 
 
+#: The tick labels of a figure's axes, those written level (a turned label's box is no measure
+#: of its text), that overlap another: their texts.
+_TICK_OVERLAPS = """id => {
+  const boxes = Array.from(document.querySelectorAll('#' + id + ' .xtick text, #' + id + ' .ytick text'))
+    .filter(t => !(t.getAttribute('transform') || '').includes('rotate'))
+    .map(t => [t.textContent, t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
+  const over = [];
+  boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    if (p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom) over.push([a, b]);
+  }));
+  return {ticks: boxes.length, over: over};
+}"""
+
+
+@pytest.mark.parametrize("width", [480, 1280, 1920])
+def test_no_two_tick_labels_overlap_in_the_report(browser, demo_report, width):  # noqa: F811
+    """The flow timeline's first date, two lines under the axes' corner ("Mar 10" over "2024"),
+    was written over the 0 of the counts left of it: the dates are set lower."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(500)
+        ids = page.eval_on_selector_all(".plotly-graph-div", "els => els.map(e => e.id)")
+        found = {fig: page.evaluate(_TICK_OVERLAPS, fig) for fig in ids}
+        assert found["fig-flow-timeline"]["ticks"] >= 8
+        assert {fig: f["over"] for fig, f in found.items() if f["over"]} == {}
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
 #: A figure's plot area and legend as drawn, in pixels from the figure's top left: the
 #: figure's width, the plot area's left, width, top and height, the x axis' length (a ring, as
 #: wide as high, is drawn that wide), the legend's left, top, right and bottom.
