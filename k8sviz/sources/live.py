@@ -812,7 +812,19 @@ def _load_within(
         plugins.end()
         exec_ = user.get("exec")
         command = exec_.get("command") if isinstance(exec_, dict) else None
-        if command is None:  # an auth-provider's token endpoint, say
+        provider = user.get("auth-provider")
+        name = provider.get("name") if isinstance(provider, dict) else None
+        if command is None and name is not None:
+            # The client refreshes an expired OIDC id-token at load, from the idp-issuer-url, with
+            # no timeout: an issuer that accepts the connection and never answers held it.
+            config = provider.get("config") if isinstance(provider, dict) else None
+            issuer = config.get("idp-issuer-url") if isinstance(config, dict) else None
+            at = f"; its idp-issuer-url {as_written(issuer)} was asked for a fresh id-token" if issuer else ""
+            raise LiveError(f"the credentials of {origin} could not be obtained: its auth-provider "
+                            f"{as_written(name)} had not answered after {deadline:g} s (the timeout given)"
+                            f"{at}; check that it can be reached from here, log in again, or give a "
+                            "longer --timeout")
+        if command is None:
             raise LiveError(f"the credentials of {origin} could not be obtained: loading them had not "
                             f"ended after {deadline:g} s (the timeout given); try again, or give a longer "
                             "--timeout")

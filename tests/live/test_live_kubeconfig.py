@@ -360,6 +360,35 @@ def test_an_exec_plugin_hanging_at_its_first_run_is_ended_at_the_timeout(
     assert not (tmp_path / "s.json").exists()
 
 
+def test_an_oidc_issuer_that_never_answers_is_bounded_by_the_timeout(tmp_path: Path) -> None:
+    # The client refreshes an expired OIDC id-token when it loads the kubeconfig, from the
+    # provider's idp-issuer-url, without a timeout: an issuer that takes the connection and never
+    # answers held the snapshot forever, before any request.
+    def part(doc: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
+
+    expired = f"{part({'alg': 'RS256'})}.{part({'exp': 1, 'sub': 'auditor'})}.c2ln"
+    with socket.socket() as issuer:  # takes connections (the kernel's backlog), answers none
+        issuer.bind(("127.0.0.1", 0))
+        issuer.listen(4)
+        url = f"http://127.0.0.1:{issuer.getsockname()[1]}"
+        config = {"id-token": expired, "refresh-token": "k8sviz-refresh-secret", "client-id": "k8sviz",
+                  "client-secret": "k8sviz-client-secret", "idp-issuer-url": url}
+        doc = copy.deepcopy(BASE)
+        user(**{"auth-provider": {"name": "oidc", "config": config}})(doc)
+        path = tmp_path / "kc"
+        path.write_text(json.dumps(doc))
+        with pytest.raises(LiveError) as e:
+            k8sviz.snapshot_cluster(kubeconfig=str(path), timeout=2)
+    assert str(e.value) == (
+        f"the credentials of context c (user u) of kubeconfig {path} could not be obtained: its "
+        f"auth-provider 'oidc' had not answered after 2 s (the timeout given); its idp-issuer-url '{url}' "
+        "was asked for a fresh id-token; check that it can be reached from here, log in again, or give a "
+        "longer --timeout")
+    for secret in (expired, "k8sviz-refresh-secret", "k8sviz-client-secret"):
+        assert secret not in str(e.value)
+
+
 #: A credential an exec plugin's output may hold: never in a message.
 SECRET = "eyJhbGciOiJSUzI1NiJ9.k8sviz-exec-secret"
 #: Credentials of other shapes: a JWT, hex, base64 with its padding.
