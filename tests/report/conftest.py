@@ -14,6 +14,29 @@ import k8sviz
 
 from ..viz.conftest import HOSTILE, HOSTILE2
 
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium, launched once for the browser tests (test_browser.py and
+    test_browser_screen.py); each test opens its page in a context of its own."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
 
 @functools.cache
 def demo_report_html() -> str:

@@ -13,7 +13,7 @@ import pytest
 
 import k8sviz
 
-from .test_browser import CHROMIUM, browser, open_offline  # noqa: F401 (the fixture)
+from .test_browser import CHROMIUM, open_offline
 
 pytestmark = [
     pytest.mark.browser,
@@ -50,7 +50,7 @@ def demo_report(tmp_path_factory) -> Path:
         return k8sviz.report(k8sviz.demo(), flows=flows, zones=zones, output=out, generated_at="x")
 
 
-def test_every_table_fits_a_1280_px_screen(browser, demo_report):  # noqa: F811
+def test_every_table_fits_a_1280_px_screen(browser, demo_report):
     ctx, page, seen, _ = open_offline(browser, demo_report)
     try:
         page.set_viewport_size({"width": 1280, "height": 800})
@@ -77,7 +77,7 @@ def test_every_table_fits_a_1280_px_screen(browser, demo_report):  # noqa: F811
 
 
 @pytest.mark.parametrize("width", [1280, 1600, 1920, 480])
-def test_no_two_labels_of_the_workload_graph_overlap(browser, demo_report, width):  # noqa: F811
+def test_no_two_labels_of_the_workload_graph_overlap(browser, demo_report, width):
     """Wider than the page's 1280 px the figure keeps its size (the page does), and no two names
     overlap; in a 480 px window ``card-vault`` was written over the ``monitoring`` title, the
     plot 158 px wide beside its legend: the legend is now under it."""
@@ -97,7 +97,7 @@ def test_no_two_labels_of_the_workload_graph_overlap(browser, demo_report, width
 
 
 @pytest.mark.parametrize("width", [1280, 1600, 1920, 480])
-def test_no_two_labels_of_the_zone_graph_overlap(browser, demo_report, width):  # noqa: F811
+def test_no_two_labels_of_the_zone_graph_overlap(browser, demo_report, width):
     """The zone graph's names, by the measure of the workload graph's: its six zones are named
     and no two names overlap, 1280 px included (its node traces draw no other text, and it
     has no annotation).  In a 480 px window the two lowest zones' names, both under their
@@ -125,7 +125,7 @@ def test_no_two_labels_of_the_zone_graph_overlap(browser, demo_report, width):  
 
 
 @pytest.mark.parametrize("width", [480, 1280, 1920])
-def test_no_two_labels_overlap_in_any_figure_of_the_report(browser, demo_report, width):  # noqa: F811
+def test_no_two_labels_overlap_in_any_figure_of_the_report(browser, demo_report, width):
     """The measure of the graphs' names, on every figure of the page: its texts drawn on the
     plot (node names, cell texts of a scatter) and its notes and titles of groups."""
     ctx, page, seen, _ = open_offline(browser, demo_report)
@@ -158,7 +158,7 @@ _TICK_OVERLAPS = """id => {
 
 
 @pytest.mark.parametrize("width", [480, 1280, 1920])
-def test_no_two_tick_labels_overlap_in_the_report(browser, demo_report, width):  # noqa: F811
+def test_no_two_tick_labels_overlap_in_the_report(browser, demo_report, width):
     """The flow timeline's first date, two lines under the axes' corner ("Mar 10" over "2024"),
     was written over the 0 of the counts left of it: the dates are set lower."""
     ctx, page, seen, _ = open_offline(browser, demo_report)
@@ -186,7 +186,7 @@ _PLOT_AND_LEGEND = """id => {
 
 
 @pytest.mark.parametrize("width", [480, 800, 1280])
-def test_the_graphs_legends_are_under_their_plots(browser, demo_report, width):  # noqa: F811
+def test_the_graphs_legends_are_under_their_plots(browser, demo_report, width):
     """On the right, each graph's legend took 179 px of the figure's width: in a 480 px window
     the workload graph and the zone ring were drawn 158 px wide in a 392 px figure, at 800 px
     472 px in 712.  The legend is now in rows under the plot, which has the figure's width
@@ -222,7 +222,7 @@ _RING_SPAN = """id => {
 }"""
 
 
-def test_the_zone_ring_keeps_its_size_when_the_window_is_resized(browser, demo_report):  # noqa: F811
+def test_the_zone_ring_keeps_its_size_when_the_window_is_resized(browser, demo_report):
     """Plotly kept an axis range it had widened to draw the ring as wide as high: opened at
     1280 px, then drawn at 480 and at 1280 again, the zone ring's nodes spanned 390, 114 and
     122 px (275 at 480 opened so).  The plot is now made narrower or wider, the ranges kept."""
@@ -246,7 +246,7 @@ _LABEL_SIZE = """() => Array.from(document.querySelectorAll('#fig-graph .scatter
     .map(t => parseFloat(getComputedStyle(t).fontSize)).filter(s => s > 0)"""
 
 
-def test_graph_labels_keep_apart_in_a_narrow_window_and_in_print(browser, demo_report):  # noqa: F811
+def test_graph_labels_keep_apart_in_a_narrow_window_and_in_print(browser, demo_report):
     """The graph is laid out in pixels at its full size: drawn narrower (an 800 px window, a
     printed page's 960 x 680 px), its names were written over each other. They are now set
     smaller by as much, and back to their size when the window grows again."""
@@ -288,7 +288,7 @@ _BROKEN_CODE = """() => Array.from(document.querySelectorAll('p code'))
     .map(c => [c.textContent, c.getClientRects().length]).filter(([, n]) => n > 1)"""
 
 
-def test_short_code_names_in_the_prose_are_not_broken_mid_word(browser, demo_report):  # noqa: F811
+def test_short_code_names_in_the_prose_are_not_broken_mid_word(browser, demo_report):
     """``word-break: break-all`` on code cut names at any letter to fill a line: the violations
     legend read "a / llowed_ports" and "expi / red_exceptions".  A name now wraps only where it
     cannot fit a line otherwise."""
@@ -344,7 +344,7 @@ _LINES = """e => { const r = document.createRange(); r.selectNodeContents(e);
 
 
 @pytest.mark.parametrize("width", [1280, 480])
-def test_no_port_range_is_split_across_lines(browser, demo_report, width):  # noqa: F811
+def test_no_port_range_is_split_across_lines(browser, demo_report, width):
     """Chromium wrapped ``444-6442`` after its hyphen (``444-`` / ``6442``) in narrow cells: a
     range now stays on one line, a list of ranges wraps between its entries, and the text a
     reader copies is the range as written."""
@@ -419,7 +419,7 @@ def deep_flows_report(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("which", ["demo_report", "deep_flows_report"])
-def test_flow_discrepancies_read_at_1280_px(browser, which, request):  # noqa: F811
+def test_flow_discrepancies_read_at_1280_px(browser, which, request):
     """Sixteen narrow columns ran a sample's file path one segment per line and a rule one word
     per line (25 lines a row): the rules and samples go under their row, at the table's width,
     each ``file:line`` of a sample on one line, however long its directory (a sample moves to the
@@ -446,7 +446,7 @@ def test_flow_discrepancies_read_at_1280_px(browser, which, request):  # noqa: F
 
 
 @pytest.mark.parametrize("width", [1280, 480])
-def test_no_date_nor_time_is_split_across_lines(browser, demo_report, width):  # noqa: F811
+def test_no_date_nor_time_is_split_across_lines(browser, demo_report, width):
     """Chromium wrapped a date after a hyphen (``2024-`` / ``03-10``) and a time after a colon in
     narrow cells, as it did port ranges: each piece of a timestamp (date, time, offset) now stays
     on one line, a timestamp wraps between them, and its text is copied as written."""
