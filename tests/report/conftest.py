@@ -48,6 +48,19 @@ def demo_report_html() -> str:
                              zones=k8sviz.demo_path("zones.yaml"), generated_at="2024-03-10T09:00:00Z")
 
 
+@pytest.fixture(scope="session")
+def demo_zones_page() -> str:
+    """The demo cluster's report with its zones (no flows), built once for the tests that read
+    it as it is.  Session-scoped, so built before any test's monkeypatch of the report's limits."""
+    return k8sviz.report(k8sviz.demo(), zones=k8sviz.demo_path("zones.yaml"), generated_at="x")
+
+
+@pytest.fixture(scope="session")
+def demo_plain_page() -> str:
+    """The demo cluster's report alone (no zones, no flows), built once, as demo_zones_page."""
+    return k8sviz.report(k8sviz.demo(), generated_at="x")
+
+
 def unwrapped(page: str) -> str:
     """A page's HTML without the ``<wbr>`` its tables mark the places a line may wrap with, nor
     the elements that keep a port range or a piece of a date on one line (test_browser_screen.py and

@@ -644,10 +644,10 @@ def test_scope_without_zones_lists_workloads_not_the_endpoints_flows_add():
     assert "node/" not in scope and "external-" not in scope and "svc:" not in scope
 
 
-def test_isolation_appendix_lists_the_weakest_first():
+def test_isolation_appendix_lists_the_weakest_first(demo_plain_page):
     """The demo's prometheus has no egress policy: its row leads the isolation table, marked;
     the hostNetwork node-agent is listed as not judged, never as isolated."""
-    page = unwrapped(k8sviz.report(k8sviz.demo(), generated_at="x"))
+    page = unwrapped(demo_plain_page)
     section = page.split('<section id="isolation">', 1)[1].split("</section>", 1)[0]
     assert "Open: 0 workloads for ingress, 1 workload for egress." in section
     rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>", 1)[1], flags=re.S)

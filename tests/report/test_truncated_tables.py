@@ -50,9 +50,10 @@ def demo_findings() -> pd.DataFrame:
     return g.assign(_r=rank).sort_values(["_r", "finding", "namespace", "name"], kind="stable").drop(columns="_r")
 
 
-def test_findings_past_the_table_keep_each_kind_and_travel_as_csv(monkeypatch, demo_findings):
+def test_findings_past_the_table_keep_each_kind_and_travel_as_csv(monkeypatch, demo_findings,
+                                                                  demo_zones_page):
     g = demo_findings
-    page = k8sviz.report(k8sviz.demo(), zones=k8sviz.demo_path("zones.yaml"), generated_at="x")
+    page = demo_zones_page
     assert "findings-csv" not in page and "findings-download" not in page
 
     monkeypatch.setattr(_render, "FINDING_ROWS", 20)
@@ -107,14 +108,15 @@ def test_the_findings_command_names_the_inputs_the_report_had(monkeypatch):
     assert "<code>k8sviz gaps CLUSTER... --today 2024-05-01 --ipblocks-match-pods --format csv</code>" in page
 
 
-def test_zone_members_past_the_cell_and_connected_systems_past_the_table_travel_as_csv(monkeypatch):
+def test_zone_members_past_the_cell_and_connected_systems_past_the_table_travel_as_csv(
+        monkeypatch, demo_zones_page):
     """Both come from the report alone (no command lists them) and are bounded by the workloads:
     carried whole once cut."""
     from k8sviz.report import _build
 
     snap = k8sviz.demo()
     zones = k8sviz.demo_path("zones.yaml")
-    page = k8sviz.report(snap, zones=zones, generated_at="x")
+    page = demo_zones_page
     assert "zone-members-csv" not in page and "connected-csv" not in page
     data = _build.collect(snap, zones=zones, generated_at="x")
     scope = _render._scope(data)

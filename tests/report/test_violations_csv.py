@@ -139,8 +139,8 @@ def test_the_command_reads_ipblocks_as_the_report_did(synth, monkeypatch):
                      r"--ipblocks-match-pods --format csv</code>", page)
 
 
-def test_a_table_that_is_not_cut_carries_no_csv():
-    page = k8sviz.report(k8sviz.demo(), zones=k8sviz.demo_path("zones.yaml"), generated_at="x")
+def test_a_table_that_is_not_cut_carries_no_csv(demo_zones_page):
+    page = demo_zones_page
     assert 'id="violations-table"' in page
     assert "violations-csv" not in page and "violations-download" not in page
     assert "csv-download" not in page and "a.csv-download" not in page  # nor the links' script
