@@ -32,8 +32,25 @@ def write(tmp_path: Path):
     return _write
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (tests/report/conftest.py's CHROMIUM and ARGS), launched once per test
+    module that uses it (the report's and the figures'); each test opens its page in a context of
+    its own.  Not one for the session: while a sync Playwright runs, asyncio takes its loop for
+    the thread's running loop, so a second Playwright, and asyncio.run() of a later test (a
+    notebook kernel's client), would fail until it is closed."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.report.conftest import ARGS, CHROMIUM
+
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
 # Every message k8sviz writes while the tests run is read for Python's words ([True, None]
 # where the user wrote [true, null]): see tests/message_net.py.
+
 from tests.message_net import _message_constructors, pytest_runtest_setup, pytest_runtest_teardown  # noqa: E402
 
 __all__ = ["_message_constructors", "pytest_runtest_setup", "pytest_runtest_teardown", "write"]

@@ -27,17 +27,6 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Chromium, launched once for the browser tests (test_browser.py and
-    test_browser_screen.py); each test opens its page in a context of its own."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
 @functools.cache
 def demo_report_html() -> str:
     """The README's first command's report (the demo cluster, its flows and zones), built once

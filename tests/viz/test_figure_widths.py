@@ -12,7 +12,7 @@ import pytest
 
 import k8sviz
 
-from ..report.test_browser import CHROMIUM, browser, open_offline  # noqa: F401 (the fixture)
+from ..report.test_browser import CHROMIUM, open_offline
 from ..report.test_browser_screen import _OVERLAPS, _PLOT_AND_LEGEND
 from .conftest import HOSTILE, HOSTILE2
 
@@ -53,7 +53,7 @@ _FIGURES = ("fig-graph", "fig-graph-zones", "fig-graph-ns")
 
 
 @pytest.mark.parametrize("width", [1280, 1600, 1920])
-def test_no_two_labels_overlap_in_a_wide_figure(browser, demo_figures, width):  # noqa: F811
+def test_no_two_labels_overlap_in_a_wide_figure(browser, demo_figures, width):
     """Drawn wider than the report draws it (a wide notebook), the workload graph keeps the
     size it is laid out at (the plot as wide as high) and the rings theirs: no two names
     overlap, nor a name a namespace's title."""
@@ -73,7 +73,7 @@ def test_no_two_labels_overlap_in_a_wide_figure(browser, demo_figures, width):  
 
 
 @pytest.mark.parametrize("width", [600, 800])
-def test_a_narrow_figure_gives_its_width_to_the_plot(browser, demo_figures, width):  # noqa: F811
+def test_a_narrow_figure_gives_its_width_to_the_plot(browser, demo_figures, width):
     """In a notebook cell of 600 px the legend on the right took 179 px: the workload graph and
     the rings were drawn 362 px wide (558 at 800 px). Under the plot, its rows take height,
     which a plot as wide as high has to spare: the plot is now the figure's width, margins
@@ -120,7 +120,7 @@ _TEXTS = """id => Array.from(document.querySelectorAll(
   .map(t => t.textContent)"""
 
 
-def test_names_with_quotes_and_markup_are_drawn_as_written(browser, tmp_path):  # noqa: F811
+def test_names_with_quotes_and_markup_are_drawn_as_written(browser, tmp_path):
     """A name (a tampered dump's) is drawn as its text, quotes included: a double quote read
     ``&quot;`` (plotly.js reads numeric entities, not that one), and markup never runs."""
     G = nx.MultiDiGraph()
