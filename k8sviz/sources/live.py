@@ -1361,6 +1361,10 @@ class _Reader:
                 got.append((False, e))
 
         with self._lock:
+            # stop() between get()'s check and here would not have ended this request: it would
+            # have run to the server's answer after the snapshot had failed.
+            if self.stopped.is_set():
+                raise _Stopped
             self._calls.add(call)
         try:
             thread = threading.Thread(target=run, name="k8sviz-request", daemon=True)
@@ -1397,8 +1401,8 @@ class _Reader:
     def stop(self) -> None:
         """The snapshot failed or was interrupted: lists under way stop at their next request, and
         the requests under way end now (their sockets shut down)."""
-        self.stopped.set()
-        with self._lock:
+        with self._lock:  # one step with _within_deadline's check: no request starts after it
+            self.stopped.set()
             calls = list(self._calls)
         for call in calls:
             call.abandon()

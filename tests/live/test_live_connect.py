@@ -199,3 +199,32 @@ def test_a_refused_connection_is_said_without_the_connection_objects_repr() -> N
         HTTPConnection(), "Failed to establish a new connection: [Errno 111] Connection refused")
     assert "object at 0x" in str(e)
     assert _reason(e) == "Failed to establish a new connection: Connection refused"
+
+
+def test_no_request_starts_once_the_snapshot_has_stopped(apiserver: Any, tmp_path: Path) -> None:
+    """stop() (the snapshot failed, or Ctrl-C) ends the requests under way; one asked for in the
+    moment between a list's check of ``stopped`` and its start was not under way yet, so it ran
+    on to the server's answer after the snapshot had ended.  The check and the start are now one
+    step with stop(): such a request is never sent."""
+    from k8sviz.sources import live
+
+    srv = apiserver(small())
+    api, _, _ = live._api_client(str(srv.kubeconfig(tmp_path / "kc")), None, False)
+    try:
+        reader = live._Reader(api, live._Progress(None), deadline=5)
+        status, _ = reader.get("/api/v1/namespaces")
+        assert status == 200 and len(srv.requests) == 1
+        reader.stop()
+        # past get()'s own check, as a list that checked just before stop() is
+        sent: list[str] = []
+
+        def fetch() -> tuple[int, Any, bytes]:
+            sent.append("/api/v1/services")
+            status, data = reader.get("/api/v1/services")
+            return status, {}, data
+
+        with pytest.raises(live._Stopped):
+            reader._within_deadline(fetch, live._Call())
+        assert sent == [] and len(srv.requests) == 1 and not request_threads()
+    finally:
+        api.close()
