@@ -1154,6 +1154,23 @@ def test_a_list_item_of_another_kind_is_skipped_and_said(
     assert any(said[0].message in r.getMessage() for r in caplog.records)
 
 
+def test_each_list_item_without_a_name_is_skipped_and_said_by_its_place(apiserver: Any, kubeconfig: Any) -> None:
+    # They were said by the list alone ("GET /api/v1/namespaces/shop/pods"): any number of them
+    # read as one warning, and which items were skipped was not said.
+    srv = apiserver(small())
+    pod = {"metadata": {"name": "web-1", "namespace": "shop"}, "spec": {"containers": [{"name": "c"}]},
+           "status": {"podIP": "10.0.0.1", "phase": "Running"}}
+    nameless = [{"metadata": {"namespace": "shop"}}, {"metadata": {"name": "", "namespace": "shop"}}, {}]
+    items = [nameless[0], pod, *nameless[1:]]
+    srv.bodies["/api/v1/namespaces/shop/pods"] = json.dumps(
+        {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items}).encode()
+    snap = k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv), namespaces=["shop"])
+    assert [p.key for p in snap.pods] == ["shop/web-1"]
+    said = [(w.source, w.message) for w in snap.warnings if w.code == "no-name"]
+    assert said == [(f"GET /api/v1/namespaces/shop/pods items[{i}]", "Pod without metadata.name; skipped")
+                    for i in (0, 2, 3)]
+
+
 @pytest.mark.parametrize(("item", "said"), [
     ({"metadata": {"name": "web-5"}, "spec": {"containers": [{"name": "c"}]}},
      "an item without a namespace in the list of pods in namespace shop; skipped"),
