@@ -1154,7 +1154,7 @@ def test_a_list_item_of_another_kind_is_skipped_and_said(
     assert any(said[0].message in r.getMessage() for r in caplog.records)
 
 
-def test_each_list_item_without_a_name_is_skipped_and_said_by_its_place(apiserver: Any, kubeconfig: Any) -> None:
+def test_each_list_item_without_a_name_is_said_by_its_place(apiserver: Any, kubeconfig: Any) -> None:
     # They were said by the list alone ("GET /api/v1/namespaces/shop/pods"): any number of them
     # read as one warning, and which items were skipped was not said.
     srv = apiserver(small())
