@@ -120,8 +120,13 @@ def atomic_open(target: Path, *, fsync: bool = False) -> Iterator[BinaryIO]:
         # Renaming over a link would replace the link: replace the file it points to instead,
         # as atomically.
         target = Path(os.path.realpath(target))
+    made = missing_directories(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_temporary(target)
+    try:
+        fd, tmp = _create_temporary(target)
+    except BaseException:
+        _remove_empty(made)
+        raise
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -131,11 +136,22 @@ def atomic_open(target: Path, *, fsync: bool = False) -> Iterator[BinaryIO]:
         os.replace(tmp, target)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        # A write that fails leaves the file system as it found it: no empty directory that
+        # looks as if the evidence went there.
+        _remove_empty(made)
         if isinstance(e, OSError) and e.filename is None:
             # A failed write (a full disk, a file size limit) names no file; name the one asked
             # for, not the temporary one, which is gone.
             e.filename = str(target)
         raise
+
+
+def _remove_empty(directories: list[str]) -> None:
+    """Remove the directories this write created, innermost first; one that another process
+    filled meanwhile is not empty, and stays."""
+    for d in reversed(directories):
+        with contextlib.suppress(OSError):
+            os.rmdir(d)
 
 
 def _create_temporary(target: Path) -> tuple[int, str]:

@@ -793,6 +793,50 @@ def test_a_write_that_fails_half_way_leaves_the_previous_file_whole(tmp_path, co
     assert (tmp_path / "out.txt").read_bytes() == whole and len(whole) > 512
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+@pytest.mark.parametrize("command", [
+    ["connectivity", "--demo"],
+    ["snapshot", "--demo"],
+])
+def test_a_write_that_fails_leaves_no_directory_it_created(tmp_path, command):
+    # The same real failure as above, into directories the write creates: they go with the
+    # temporary file, or an empty "evidence/2026" would look as if the answer went there.
+    import resource
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512))
+
+    (tmp_path / "evidence").mkdir()
+    (tmp_path / "evidence" / "kept.txt").write_text("kept\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    run = [sys.executable, "-m", "k8sviz", *command, "-o", "evidence/2026/11/out.txt"]
+    proc = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          preexec_fn=limit_file_size)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == "k8sviz: error: File too large: evidence/2026/11/out.txt"
+    assert "created the director" not in proc.stderr
+    assert [p.name for p in (tmp_path / "evidence").iterdir()] == ["kept.txt"]  # existing: kept
+    # without the limit, the directories are made and the file written
+    subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, check=True)
+    assert (tmp_path / "evidence" / "2026" / "11" / "out.txt").stat().st_size > 512
+
+
+def test_a_library_write_that_fails_leaves_no_directory_it_created(tmp_path):
+    from k8sviz._files import atomic_open
+
+    target = tmp_path / "new" / "sub" / "out.file"
+    with pytest.raises(RuntimeError, match="stopped"), atomic_open(target) as f:
+        f.write(b"half")
+        raise RuntimeError("stopped")
+    assert list(tmp_path.iterdir()) == []
+    # a directory another writer filled meanwhile is not removed
+    with pytest.raises(RuntimeError, match="stopped"), atomic_open(target) as f:
+        (tmp_path / "new" / "other.txt").write_text("theirs")
+        raise RuntimeError("stopped")
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["other.txt"]
+
+
 @pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
 @pytest.mark.parametrize("command", [
     ["connectivity", "--demo"],
