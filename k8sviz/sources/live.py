@@ -63,7 +63,9 @@ _T = TypeVar("_T")
 PAGE_SIZE = 500
 #: ``(connect, read)`` timeout of every request, in seconds.  The read timeout bounds each
 #: wait for the next bytes, not the whole answer: see :data:`REQUEST_DEADLINE`.  A deadline
-#: shorter than the connect timeout is the connect timeout too.
+#: shorter than the connect timeout is the connect timeout too.  The connect timeout bounds the
+#: TLS handshake as a whole, not each read of it: CPython's ``do_handshake`` takes the socket's
+#: timeout as one deadline, so a server trickling its ServerHello a byte a second ends there.
 REQUEST_TIMEOUT: tuple[float, float] = (5.0, 60.0)
 #: Longest one response may take to arrive in full, in seconds, unless :func:`snapshot_cluster`
 #: is given another ``timeout`` (``--timeout``).  A server (or proxy) that trickles its answer a
@@ -1006,6 +1008,8 @@ class _Call:
         self.connected = False
         #: The last failed connection attempt's error (urllib3 tries again after a backoff).
         self.connect_error: BaseException | None = None
+        #: The seconds a TLS handshake was given when it timed out (see :func:`_handshake_words`).
+        self.handshake_timeout: float | None = None
         self.abandoned = False
         #: The exec plugin run by a refresh of the credentials before the request.
         self.plugins = _PluginRuns()
@@ -1046,6 +1050,20 @@ class _Call:
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
+#: How :func:`_handshake_words` begins (for :meth:`_Reader._advice`).
+_HANDSHAKE_UNFINISHED = "the TLS handshake had not finished after "
+
+
+def _handshake_words(seconds: float, deadline: float) -> str:
+    """Why a request whose server took the connection and never completed the TLS handshake
+    failed: ``seconds`` it was given, ``deadline`` the snapshot's timeout (the connect timeout
+    bounds the handshake when it is shorter: see :data:`REQUEST_TIMEOUT`)."""
+    bound = ("the timeout given" if seconds >= deadline
+             else "the time given to connect, the handshake included")
+    return (f"{_HANDSHAKE_UNFINISHED}{seconds:g} s ({bound}): the server took the connection but did not "
+            "complete the handshake")
+
+
 def _track_connections(pool_manager: Any) -> None:
     """Let ``pool_manager``'s connections report to the :class:`_Call` of the thread using them.
 
@@ -1073,8 +1091,18 @@ def _track_connections(pool_manager: Any) -> None:
                 return sock
 
             def connect(self) -> None:
-                super().connect()
                 call = getattr(_current, "call", None)
+                try:
+                    super().connect()
+                except TimeoutError:
+                    # ssl's "The handshake operation timed out": CPython gives the whole handshake
+                    # the socket's timeout (urllib3's connect timeout) as one deadline, so a server
+                    # trickling its ServerHello ends there too.  urllib3 reports it as a read
+                    # timeout (urllib3#1366), which said "did not answer in time: overloaded".
+                    if call is not None and tls and call.phase == "TLS handshake":
+                        given = self.timeout
+                        call.handshake_timeout = float(given) if isinstance(given, int | float) else None
+                    raise
                 if call is not None:
                     call.reached(self.sock, "status line and headers")
 
@@ -1389,12 +1417,17 @@ class _Reader:
                 # Never connected: a wrong address or a network in the way, not a slow server.
                 raise _Unreachable(call.connect_error or f"the connection attempt timed out after "
                                                          f"{self.deadline:g} s (the timeout given)")
+            if call.phase == "TLS handshake":
+                # Connected, and no TLS session: no answer of the API server's has begun.
+                raise _Unreachable(_handshake_words(self.deadline, self.deadline))
             raise _Broken(f"no complete answer had arrived after {self.deadline:g} s (its {call.phase} "
                           "still arriving)", retry=False, slow=True)
         ok, value = got[0]
         if not ok:
             if self.stopped.is_set():
                 raise _Stopped from None  # ended by stop(): the snapshot has failed already
+            if call.handshake_timeout is not None:
+                raise _Unreachable(_handshake_words(call.handshake_timeout, self.deadline)) from None
             raise value
         return value
 
@@ -1552,6 +1585,10 @@ class _Reader:
         import ssl
 
         text = str(reason)
+        if text.startswith(_HANDSHAKE_UNFINISHED):
+            return ("; a proxy, load balancer or firewall that takes connections and holds them does this, "
+                    "or a server too loaded to answer: check the server address in "
+                    f"{self.origin or 'the kubeconfig'}, and the network path to it (VPN, proxy, firewall)")
         if "Hostname mismatch" in text or "IP address mismatch" in text:
             return (f"; the server's certificate is for another name than the one "
                     f"{self.origin or 'the kubeconfig'} connects to (its server address, or "
