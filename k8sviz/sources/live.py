@@ -408,8 +408,66 @@ class _PluginRuns:
         with contextlib.suppress(OSError):
             if own_group:
                 os.killpg(process.pid, signal.SIGKILL)
-            else:
-                process.kill()
+            elif process.poll() is None:  # not ended and reaped: its pid is still its own
+                _kill_tree(process.pid)
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL to the process ``pid`` (an interactive exec plugin, in k8sviz's own process group)
+    and to its descendants in that group, read from Linux's ``/proc``; elsewhere to it alone.
+
+    Its group cannot be killed (it is k8sviz's, and the terminal's foreground group), and the
+    plugin cannot have a group of its own: a process outside the terminal's foreground group is
+    stopped (SIGTTIN) when it reads the terminal, so its login prompt would hang; making its group
+    the foreground one would take the terminal, and Ctrl-C, from k8sviz while it runs.  Each
+    process is stopped (SIGSTOP) before its children are read, so that none starts another
+    meanwhile, and all are killed at the end.  A child that left the group (a daemon, an agent
+    started to outlive the login) is left, as a group's kill leaves it; so is one whose parent
+    had already ended (it is no one's descendant then).
+    """
+    group = os.getpgid(pid)
+    stopped: list[int] = []
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        stopped.append(pid)
+        parents = [pid]
+        while parents:
+            found = [child for child, (ppid, pgid) in _processes().items()
+                     if ppid in parents and pgid == group and child not in stopped]
+            for child in found:
+                with contextlib.suppress(OSError):
+                    os.kill(child, signal.SIGSTOP)
+                    stopped.append(child)
+            parents = found
+    finally:
+        for each in stopped:
+            with contextlib.suppress(OSError):
+                os.kill(each, signal.SIGKILL)
+        if not stopped:
+            os.kill(pid, signal.SIGKILL)
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """``{pid: (parent pid, process group)}`` of every process in Linux's ``/proc`` (none where
+    there is no ``/proc``)."""
+    out: dict[int, tuple[int, int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return out
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue  # ended meanwhile
+        # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) >= 3:
+            out[int(name)] = (int(fields[1]), int(fields[2]))
+    return out
 
 
 class _PluginSubprocess:
@@ -421,7 +479,8 @@ class _PluginSubprocess:
     the null device as its standard input, as client-go gives it, and a process group of its
     own, so that ending it ends its children too; it is then never stopped for reading the
     terminal from the background.  An interactive one keeps the terminal and k8sviz's process
-    group (its login prompt must reach the user); only its own process is killed.
+    group (its login prompt must reach the user, and read its answer): it and its children in
+    that group are ended one by one (see :func:`_kill_tree`).
     """
 
     def __init__(self, module: Any) -> None:

@@ -360,6 +360,144 @@ def test_an_exec_plugin_hanging_at_its_first_run_is_ended_at_the_timeout(
     assert not (tmp_path / "s.json").exists()
 
 
+#: k8sviz run on a terminal (a pty), as a user runs it: the pty is its session's controlling
+#: terminal and its process group the terminal's foreground one.  Once the snapshot ends it waits
+#: for a line, so that its session (and the terminal's group, hung up when it ends) outlives the
+#: test's look at the plugin's processes.
+ON_A_TERMINAL = """
+import fcntl, sys, termios
+fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+from k8sviz.cli import main
+code = main(sys.argv[1:])
+print(f"k8sviz exited {code}", flush=True)
+sys.stdin.readline()
+"""
+
+
+class Terminal:
+    """``k8sviz ARGS`` started on a new pty; :meth:`read_until` reads what it shows."""
+
+    def __init__(self, args: list[str]) -> None:
+        import subprocess
+        import sys
+
+        from conftest import REPO
+
+        self.master, slave = os.openpty()
+        self.shown = b""
+        self.process = subprocess.Popen([sys.executable, "-c", ON_A_TERMINAL, *args], stdin=slave,
+                                        stdout=slave, stderr=slave, start_new_session=True, cwd=REPO)
+        os.close(slave)
+
+    def read_until(self, text: str, bound: float = 60.0) -> str:
+        """What the terminal showed, once it shows ``text`` (or its program ended, or after
+        ``bound`` seconds: a generous bound, for a failing test only)."""
+        import select
+        import time
+
+        end = time.monotonic() + bound
+        while text.encode() not in self.shown and time.monotonic() < end:
+            if select.select([self.master], [], [], 0.1)[0]:
+                try:
+                    got = os.read(self.master, 4096)
+                except OSError:  # EIO: every process of the terminal has ended
+                    break
+                if not got:
+                    break
+                self.shown += got
+        return self.shown.decode(errors="replace").replace("\r\n", "\n")
+
+    def type(self, line: str) -> None:
+        os.write(self.master, f"{line}\n".encode())
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait(30)
+        os.close(self.master)
+
+
+def interactive_plugin(tmp_path: Path, script: str) -> Path:
+    """The exec plugin ``./login`` in ``tmp_path``: the shell ``script``.  The Python client runs
+    a plugin interactively (the terminal as its standard input and error) when its own standard
+    output is a terminal, whatever the kubeconfig's ``interactiveMode`` says."""
+    plugin = tmp_path / "login"
+    plugin.write_text(script)
+    plugin.chmod(0o755)
+    return plugin
+
+
+def test_an_interactive_exec_plugin_given_up_on_is_ended_with_its_children(
+    apiserver: Any, tmp_path: Path
+) -> None:
+    # An interactive plugin keeps k8sviz's process group (the terminal's foreground group, for
+    # its prompt and the answer): only its own process was killed at the timeout, and its child
+    # (the sleep here; a browser-login helper, curl) ran on after k8sviz had given up.
+    srv = apiserver(small())
+    pids = tmp_path / "pids"
+    interactive_plugin(tmp_path, '#!/bin/sh\nsleep 600 &\necho "$$ $!" >> "$1"\n'
+                                 'printf "one-time code: " >&2\nread code\nwait\n')
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
+    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                                        "command": "./login", "args": [str(pids)],
+                                        "interactiveMode": "IfAvailable"}}
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    terminal = Terminal(["snapshot", "--kubeconfig", str(path), "--timeout", "3", "-o",
+                         str(tmp_path / "s.json")])
+    started: list[int] = []
+    try:
+        shown = terminal.read_until("k8sviz exited")
+        # Its prompt reached the terminal; nobody answered it.
+        assert "one-time code: " in shown
+        assert (f"k8sviz: error: the credentials of context test-ctx (user auditor) of kubeconfig {path} "
+                "could not be obtained: its exec plugin './login' had not finished after 3 s (the timeout "
+                "given), and was ended;") in shown
+        assert "k8sviz exited 2" in shown
+        started += [int(p) for p in pids.read_text().split()]
+        assert len(started) == 2
+        # The script and its child, while k8sviz is still running: nothing left waiting.
+        assert not still_running(started)
+        assert terminal.process.poll() is None
+        terminal.type("")
+        assert terminal.process.wait(30) == 0
+    finally:
+        terminal.close()
+        for pid in started:  # the test's own cleanup, should a kill have been missed
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    assert not srv.requests
+
+
+def test_an_interactive_exec_plugin_reads_its_answer_from_the_terminal(
+    apiserver: Any, tmp_path: Path
+) -> None:
+    # It keeps the terminal: a plugin outside the terminal's foreground group would be stopped
+    # (SIGTTIN) at its read, and the login would hang until the timeout.
+    srv = apiserver(small(), token=TOKEN)
+    credential = json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1",
+                             "kind": "ExecCredential", "status": {"token": TOKEN}})
+    interactive_plugin(tmp_path, '#!/bin/sh\nprintf "one-time code: " >&2\nread code\n'
+                                 f'[ "$code" = 424242 ] && printf "%s" \'{credential}\'\n')
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
+    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                                        "command": "./login", "interactiveMode": "Always"}}
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    out = tmp_path / "s.json"
+    terminal = Terminal(["snapshot", "--kubeconfig", str(path), "--timeout", "60", "-o", str(out)])
+    try:
+        assert "one-time code: " in terminal.read_until("one-time code: ")
+        terminal.type("424242")
+        shown = terminal.read_until("k8sviz exited")
+        assert "k8sviz exited 0" in shown, shown
+        terminal.type("")
+        assert terminal.process.wait(30) == 0
+    finally:
+        terminal.close()
+    assert json.loads(out.read_text())["meta"]["source"] == "live"
+    assert srv.requests
+
+
 def test_an_oidc_issuer_that_never_answers_is_bounded_by_the_timeout(tmp_path: Path) -> None:
     # The client refreshes an expired OIDC id-token when it loads the kubeconfig, from the
     # provider's idp-issuer-url, without a timeout: an issuer that takes the connection and never
