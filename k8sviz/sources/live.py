@@ -600,8 +600,9 @@ def _printed(error: json.JSONDecodeError) -> str:
 
 
 #: A run of the characters a token is made of: base64 and base64url, hex, a JWT's dots, the
-#: ``~`` of RFC 6750's bearer tokens, and ``=`` (base64's padding, or ``key=value``).
-_TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=-]+")
+#: ``~`` of RFC 6750's bearer tokens, ``=`` (base64's padding, or ``key=value``), and ``%`` (a
+#: token in a URL is percent-encoded: ``sig=abc%2Bdef`` showed its ``2Bdef``).
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=%-]+")
 #: ``key=`` before a value in one run (``token=abc123...``): the key is shown, the value judged.
 _KEY_IS = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)=(?=[^=])")
 #: A key whose value is a credential whatever it looks like (``password=hunter2``): a token, a
@@ -625,6 +626,20 @@ _NAME_PARTS = re.compile(r"[-._~/]+")
 _NAME_PART = re.compile(r"[A-Za-z]+|[0-9]+|(?=.{2,12}$)(?:[A-Za-z]+[0-9]+|[0-9]+[A-Za-z]+)|[A-Za-z0-9]{3}")
 #: A UUID, as some API keys are.
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+#: A label saying that the UUID after it is a request's id (``request id: ``, ``RequestId=``,
+#: ``x-ms-request-id: ``, Microsoft Entra's ``Trace ID: ``/``Correlation ID: ``): a UUID is shown
+#: there, and only there (one alone may be an API key).
+_REQUEST_ID = r"(?:x-(?:ms|amz|goog)-)?(?:client-)?(?:request|trace|correlation|activity)[-_ ]?id"
+_REQUEST_ID_KEY = re.compile(f"(?i){_REQUEST_ID}")
+_BEFORE_REQUEST_ID = re.compile(f"(?i)(?<![A-Za-z0-9]){_REQUEST_ID}(?:\\s*[:=]\\s*|\\s+)\\Z")
+#: An AWS resource id (``i-0abc1234def567890``, ``vol-...``, ``vpc-...``: a prefix naming the
+#: kind, and 8 or 17 lowercase hex digits), as an error names an instance: no credential has
+#: this shape.  Judged as a short name, in a word (``instance/i-...``) too.
+_AWS_ID = re.compile(r"(?<![A-Za-z0-9])(?:i|r|vol|snap|ami|eni|sg|subnet|vpc|vpce|igw|nat|rtb|acl|"
+                     r"eipalloc|lt|tgw|pcx)-(?:[0-9a-f]{17}|[0-9a-f]{8})(?![A-Za-z0-9])")
+#: The value of ``code=`` that is shown: an HTTP status or an exit code (an OAuth authorization
+#: code is random, and a one-time password has at least 6 digits, RFC 4226).
+_STATUS_CODE = re.compile(r"[0-9]{1,3}")
 
 
 #: What :func:`_without_credentials` writes in place of a word.
@@ -640,12 +655,16 @@ def _opaque(word: str) -> bool:
     it is made of parts between separators (``-``, ``.``, ``_``, ``~``, ``/``) that are words,
     numbers or short ones of both (``prod-cluster-2024-eu-west1``, ``v1.28.0-gke.1234567``,
     ``us-central1-a``, ``k8s``), in one case or capitalised, where a token's parts mix letters
-    and digits, and upper and lower case, at random.
+    and digits, and upper and lower case, at random.  An AWS resource id in it
+    (``i-0abc1234def567890``) is such a part: its hex is the id's, not a secret's.
     """
     if len(word) < 16:
         return False
     if _JWT.fullmatch(word):
         return True
+    named = _AWS_ID.sub("id", word)
+    if named != word:  # the rest is judged, as a name's parts are
+        return _opaque(named)
     if not any(c.isdigit() for c in word):
         letters = "".join(c for c in word if c.isalpha())
         # CamelCase changes case at most twice a word (InvalidClientTokenId: 7 of 19 pairs).
@@ -673,7 +692,9 @@ def _without_credentials(text: str) -> str:
     A word that may be a credential: one that looks random (:func:`_opaque`: a JWT, hex,
     base64, an opaque token), alone or as the value of ``key=value``; and whatever its look, the
     value of a secret key (``token=``, ``password=``, ``client_secret=``, ``"access_token": "``)
-    and the word after ``Bearer``.  Names are shown (``prod-cluster-2024-eu-west1``,
+    and the word after ``Bearer`` (but ``code=`` a status of up to 3 digits is shown).  A UUID
+    is shown only after a label saying it is a request's id (``request id: ``, ``RequestId=``,
+    ``"requestId": "``, ``Trace ID: ``).  Names are shown (``prod-cluster-2024-eu-west1``,
     ``v1.28.0-gke.1234567``, ``login.example.com``, ``ExecCredential``): they are the message.
     A URL is judged part by part between its slashes, so its host and path are shown and a token
     in it is not; so is a path (``/home/u/.kube/cache/oidc-login/<hash>``).
@@ -681,14 +702,22 @@ def _without_credentials(text: str) -> str:
     def hidden(word: str) -> str:
         return f"[{len(word)} characters not shown]"
 
+    def secret(key: str, value: str) -> bool:
+        """Whether the value of ``key`` is a credential whatever it looks like."""
+        if key.lower() == "code" and _STATUS_CODE.fullmatch(value):
+            return False
+        return _SECRET_KEY.fullmatch(key) is not None
+
     def judged(run: str) -> str:
         if run.startswith("//"):  # the rest of a URL after its scheme
             return "/".join(judged(part) if part else part for part in run.split("/"))
         key = _KEY_IS.match(run)
         if key:
             value = run[key.end():]
-            if _SECRET_KEY.fullmatch(key.group(1)):
+            if secret(key.group(1), value):
                 return f"{key.group()}{hidden(value)}"
+            if _REQUEST_ID_KEY.fullmatch(key.group(1)) and _UUID.fullmatch(value):
+                return run
             return key.group() + judged(value)
         if run.startswith(("/", "./", "../", "~/")):  # a path: its directories are names
             return "/".join(hidden(part) if _opaque(part) else part for part in run.split("/"))
@@ -701,8 +730,12 @@ def _without_credentials(text: str) -> str:
             key = before.group("key")
             if key is None and not _AFTER_BEARER.fullmatch(run):  # Bearer <token>
                 return hidden(run)
-            if key is not None and _SECRET_KEY.fullmatch(key):
+            if key is not None and secret(key, run):
                 return hidden(run)
+            if key is not None and _REQUEST_ID_KEY.fullmatch(key) and _UUID.fullmatch(run):
+                return run  # "requestId": "<uuid>"
+        if _UUID.fullmatch(run) and _BEFORE_REQUEST_ID.search(text, max(0, m.start() - 40), m.start()):
+            return run  # request id: <uuid>
         return judged(run)
 
     return _TOKEN_RUN.sub(each, text)

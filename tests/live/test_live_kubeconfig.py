@@ -660,6 +660,53 @@ def test_a_credential_in_an_exec_plugins_output_is_not_shown(said: str, shown: s
     assert live._without_credentials(said) == shown
 
 
+UUID = "8f6d2c1e-3b4a-4c5d-9e8f-0123456789ab"
+
+#: Ids an exec plugin's message may hold that no credential looks like, shown: they were hidden
+#: as random words.  An AWS resource id (a kind's prefix and 8 or 17 lowercase hex digits), a UUID
+#: after a label saying it is a request's id, and a code=, HTTP status or exit code.
+SHOWN_IDS = [
+    "error: instance i-0abc1234def567890 is stopping",
+    "arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc1234def567890 not found",
+    "volume vol-0a1b2c3d4e5f67890 of image ami-0123456789abcdef0 in vpc-0a1b2c3d4e5f67890",
+    f"AccessDenied: status code: 403, request id: {UUID}",
+    f"RequestId: {UUID}", f"x-ms-request-id={UUID}", f'{{"requestId": "{UUID}"}}',
+    f"AADSTS700082: Trace ID: {UUID} Correlation ID: {UUID} Timestamp: 2024-01-02 03:04:05Z",
+    "login failed: code=403", '{"code": "401", "message": "Unauthorized"}',
+]
+
+
+@pytest.mark.parametrize("said", SHOWN_IDS)
+def test_an_id_in_an_exec_plugins_output_is_shown(said: str) -> None:
+    assert live._without_credentials(said) == said
+
+
+#: Their neighbours, credentials or possibly so, hidden still: a UUID without the label (an API
+#: key may be one) or with another (a session id is a credential), an id where a credential goes,
+#: a code= that is no status (an OAuth code, a one-time password, a PIN), any sig=.
+HIDDEN_NEAR_IDS = [
+    (f"key {UUID}", "key [36 characters not shown]"),
+    (f"session id: {UUID}", "session id: [36 characters not shown]"),
+    (f"request identifier {UUID}", "request identifier [36 characters not shown]"),
+    (f"Authorization: Bearer {UUID}", "Authorization: Bearer [36 characters not shown]"),
+    (f'{{"access_token": "{UUID}"}}', '{"access_token": "[36 characters not shown]"}'),
+    ("token=i-0abc1234def567890", "token=[19 characters not shown]"),
+    ("got i-0abc1234def567890Xk9Zq2Lm7Np4Rs8Tv", "got [36 characters not shown]"),
+    ("got I-0ABC1234DEF567890", "got [19 characters not shown]"),
+    ("code=123456", "code=[6 characters not shown]"), ("code=4711", "code=[4 characters not shown]"),
+    ('{"code": "SplxlOBeZQQYbYS6WxSbIA"}', '{"code": "[22 characters not shown]"}'),
+    ("sig=403", "sig=[3 characters not shown]"),
+    # Percent-encoded, whole (its "2Bdef" was shown).
+    ("https://x.blob.core.windows.net/c?sv=2024&sig=abc%2Bdef%3D", "https://x.blob.core.windows.net/c?sv=2024"
+     "&sig=[12 characters not shown]"),
+]
+
+
+@pytest.mark.parametrize(("said", "shown"), HIDDEN_NEAR_IDS)
+def test_a_credential_beside_the_ids_shown_is_not_shown(said: str, shown: str) -> None:
+    assert live._without_credentials(said) == shown
+
+
 def test_an_auth_provider_failure_names_no_exception_and_prints_no_entry(tmp_path: Path) -> None:
     # It was "(ConfigException: Invalid kube-config file. Expected key id-token in
     # F/{'name': 'u', 'user': {'auth-provider': {...}}}/user/auth-provider/config)": the class,
