@@ -1211,6 +1211,7 @@ def _track_connections(pool_manager: Any) -> None:
                     call.reached(conn.sock, "status line and headers")
                 return conn
 
+        Pool.__name__ = Pool.__qualname__ = pool_cls.__name__
         return Pool
 
     pool_manager.pool_classes_by_scheme = {
@@ -1262,6 +1263,10 @@ def _not_json(data: bytes, e: ValueError) -> str:
     return f"it is not JSON: it begins {as_written(start)} (a proxy's page, a login page?)"
 
 
+#: How :func:`_reason` says a read timeout (for :meth:`_Reader._advice`).
+_NO_ANSWER = "the server took the request and sent nothing for "
+
+
 def _reason(e: BaseException) -> Any:
     """Why a request failed before an answer, in plain words where urllib3 has only a repr."""
     import urllib3
@@ -1273,6 +1278,10 @@ def _reason(e: BaseException) -> Any:
         if isinstance(inner, ConnectionResetError):
             return "the connection was reset before an answer came"
         return "the server closed the connection without answering"
+    if isinstance(reason, urllib3.exceptions.ReadTimeoutError):
+        # "HTTPConnectionPool(host='h', port=1): Read timed out. (read timeout=60.0)": the pool's
+        # repr, in Python's words.
+        return f"{_NO_ANSWER}{REQUEST_TIMEOUT[1]:g} s (the read timeout)"
     if isinstance(reason, urllib3.exceptions.ResponseError):
         return "the server answered with a malformed response"
     if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):  # refused, unresolved, timed out
@@ -1688,9 +1697,8 @@ class _Reader:
         if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
             return (f"; the server's certificate is not trusted by the certificate-authority of "
                     f"{self.origin or 'the kubeconfig'}: is it the kubeconfig of this cluster?")
-        if "Read timed out" in text:
-            return ("; the server accepted the connection but did not answer in time: it may be "
-                    "overloaded; try again later, or with --concurrency 1")
+        if text.startswith(_NO_ANSWER):
+            return "; it may be overloaded: try again later, or with --concurrency 1"
         if "Connection refused" in text or "Failed to resolve" in text or "timed out" in text:
             return (f"; check the server address in {self.origin or 'the kubeconfig'}, and the network "
                     "path to it (VPN, proxy, firewall)")
