@@ -465,10 +465,8 @@ def test_request_timeout(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.Mo
     monkeypatch.setattr(live, "REQUEST_TIMEOUT", (2.0, 0.3))
     srv = apiserver(small())
     srv.delay["/api/v1/services"] = 1.0
-    t0 = time.monotonic()
     with pytest.raises(LiveError) as e:
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
-    assert time.monotonic() - t0 < 5
     # A slow server, not a wrong address: the advice says so.  In words: it was "Pool(host=
     # '127.0.0.1', port=N): Read timed out. (read timeout=0.3)", urllib3's, naming its pool as
     # Python writes it (and by k8sviz's own class name).
@@ -2016,10 +2014,10 @@ def test_an_error_is_reported_without_waiting_for_the_lists_under_way(
     srv.delay["/api/v1/pods"] = 0.5  # each page: under way when another list fails
     # Deployments come after pods in the plan: their error must not wait for the pods list.
     srv.faults["/apis/apps/v1/deployments"] = [(500, {})] * 10
-    t0 = time.monotonic()
     with pytest.raises(LiveError, match="GET /apis/apps/v1/deployments"):
         k8sviz.snapshot_cluster(kubeconfig=kubeconfig(srv))
-    assert time.monotonic() - t0 < 2.0  # not the 3 s of the whole pods list
+    # Said before the pods list ended: not all of its pages had been asked for yet.
+    assert len(pages(srv, "/api/v1/pods")) < 6
     # The pods list stops at its next page rather than reading on after the error.
     for t in [t for t in threading.enumerate() if t.name.startswith("k8sviz-list")]:
         t.join(timeout=10)
