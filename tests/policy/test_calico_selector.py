@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable, Mapping
 
 import pytest
@@ -460,12 +459,13 @@ def test_long_runs_of_not_collapse_without_recursion_as_in_calico():
     assert not parse_selector("!" * 10_001 + "has(a)").matches({"a": ""})
 
 
-def test_long_flat_expressions_parse_and_evaluate_quickly():
+def test_long_flat_expressions_parse_and_evaluate():
+    # 20,000 terms: a recursive parser or evaluator would hit Python's recursion limit (speed
+    # is bench/'s to measure, not a test's).
     n = 20_000
     conj = " && ".join(f"has(k{i})" for i in range(n))
     disj = " || ".join(f"k{i} == 'v'" for i in range(n))
     labels = {f"k{i}": "v" for i in range(n)}
-    start = time.perf_counter()
     assert parse_selector(conj).matches(labels)
     assert not parse_selector(conj).matches({})
     assert parse_selector(disj).matches({f"k{n - 1}": "v"})
@@ -476,7 +476,6 @@ def test_long_flat_expressions_parse_and_evaluate_quickly():
         parse_selector("k" * 1_000_000)
     with pytest.raises(SelectorError, match="unexpected end"):
         parse_selector("has(a) && " * 100_000)
-    assert time.perf_counter() - start < 10  # linear: well under a second in practice
 
 
 # ------------------------------------------------------------------------------- properties
