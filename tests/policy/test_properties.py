@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 import numpy as np
@@ -664,21 +665,118 @@ def clusters(draw, admin=False, calico=False, cilium=False):
     return objs, draw(st.booleans())
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+#: K8SVIZ_NP_EXAMPLES runs the NetworkPolicy-only property tests below with that many examples.
+_NP_EXAMPLES = int(os.environ.get("K8SVIZ_NP_EXAMPLES", "0")) or None
+
+
+@settings(max_examples=_NP_EXAMPLES or 300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(clusters())
 def test_engine_agrees_with_reference(case):
+    _np_agrees(case, (1, *PORTS, 444, 65535))
+
+
+def _np_agrees(case, ports, probes=()):
+    """can_reach and to_frame equal the reference on every judged pair, protocol and port
+    (and each ``(protocol, port)`` of ``probes``)."""
     objs, match_pods = case
     snap = snapshot(*objs)
     r = k8sviz.reachability(snap, ipblocks_match_pods=match_pods)
     frame = r.to_frame()
     rows = {(s, d, p): ports for s, d, p, ports in zip(frame.src, frame.dst, frame.protocol, frame.ports, strict=True)}
     for s, d, sk, dk in judged_pairs(snap):
-        for proto in PROTOS:
-            for port in (1, *PORTS, 444, 65535):
-                want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
-                assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
-                if not isinstance(s, str) and not isinstance(d, str):
-                    assert _in_ranges(rows.get((sk, dk, proto)), port) == want, (sk, dk, proto, port)
+        for proto, port in [*((proto, port) for proto in PROTOS for port in ports), *probes]:
+            want = reference.allowed(snap, s, d, proto, port, ipblocks_match_pods=match_pods)
+            assert r.can_reach(sk, dk, port, proto) == want, (sk, dk, proto, port)
+            if not isinstance(s, str) and not isinstance(d, str):
+                assert _in_ranges(rows.get((sk, dk, proto)), port) == want, (sk, dk, proto, port)
+    return r
+
+
+NS_NAME = "kubernetes.io/metadata.name"
+
+
+def _np_selectors(spec):
+    """Every peer selector of a NetworkPolicy spec, as ``(selector, is a namespaceSelector)``."""
+    for key, peers in (("ingress", "from"), ("egress", "to")):
+        for r in spec.get(key) or ():
+            for p in r.get(peers) or ():
+                for name in ("namespaceSelector", "podSelector"):
+                    if name in p:
+                        yield p[name], name == "namespaceSelector"
+
+
+@st.composite
+def rarer_clusters(draw):
+    """:func:`clusters` (NetworkPolicy only) with shapes it does not draw: a namespace with no
+    Namespace object (its only label the name), namespaceSelectors on kubernetes.io/metadata.name
+    (also of a namespace that does not exist), label values "", pods pending without an address
+    or ended, port entries 1-65535, 65535 or protocol-only; and sometimes a policy naming 100 or
+    more ports, past the first 64-bit word of port atoms."""
+    objs, match_pods = draw(clusters())
+    objs = copy.deepcopy(objs)
+    names = [o["metadata"]["name"] for o in objs if o["kind"] == "Namespace"]
+    if len(names) > 1 and draw(st.integers(0, 3)) == 0:
+        gone = draw(st.sampled_from(names))
+        objs = [o for o in objs if not (o["kind"] == "Namespace" and o["metadata"]["name"] == gone)]
+    for o in objs:
+        if o["kind"] == "NetworkPolicy":
+            for sel, of_namespaces in _np_selectors(o["spec"]):
+                if of_namespaces and draw(st.integers(0, 2)) == 0:
+                    values = draw(st.lists(st.sampled_from(["n0", "n1", "n2", "n9"]), min_size=1, max_size=2,
+                                           unique=True))
+                    if draw(st.booleans()):
+                        sel.setdefault("matchLabels", {})[NS_NAME] = values[0]
+                    else:
+                        sel.setdefault("matchExpressions", []).append(
+                            {"key": NS_NAME, "operator": draw(st.sampled_from(["In", "NotIn"])),
+                             "values": values})
+                if draw(st.integers(0, 5)) == 0:
+                    sel.setdefault("matchLabels", {})[draw(st.sampled_from(KEYS))] = ""
+            for key in ("ingress", "egress"):
+                for r in o["spec"].get(key) or ():
+                    for entry in r.get("ports") or ():
+                        if draw(st.integers(0, 6)) == 0:
+                            entry.clear()
+                            entry.update(draw(st.sampled_from([
+                                {"port": 1, "endPort": 65535}, {"protocol": "UDP", "port": 444,
+                                                                "endPort": 444},
+                                {"port": 65535}, {"protocol": "SCTP"}, {}])))
+        elif o["kind"] == "Pod" and not o["spec"].get("hostNetwork"):
+            change = draw(st.integers(0, 7))
+            if change == 0:
+                o["status"]["phase"] = draw(st.sampled_from(["Succeeded", "Failed"]))
+            elif change == 1:
+                o["status"]["phase"] = "Pending"
+                o["status"].pop("podIP", None)
+            elif change == 2:
+                o["metadata"]["labels"][draw(st.sampled_from(KEYS))] = ""
+    if draw(st.booleans()):
+        objs.append(pod(draw(st.sampled_from(names)), "late", draw(labels), None, (("http", 80, "TCP"),)))
+    if draw(st.integers(0, 2)) == 0:
+        homes = sorted({o["metadata"]["namespace"] for o in objs if o["kind"] == "Pod"})
+        step, count = draw(st.sampled_from([1, 3])), draw(st.sampled_from([70, 100]))
+        tcp = [{"port": 1000 + step * k} for k in range(count)]
+        udp = [{"protocol": "UDP", "port": 2000 + 2 * k, "endPort": 2000 + 2 * k}
+               for k in range(draw(st.integers(0, 40)))]
+        objs.append(netpol(draw(st.sampled_from(homes)), "many-ports", {
+            "podSelector": draw(selectors()),
+            "policyTypes": draw(st.sampled_from([["Ingress"], ["Egress"], ["Ingress", "Egress"]])),
+            "ingress": [{"from": [{"podSelector": draw(selectors())}], "ports": [*tcp, *udp]}],
+            "egress": [{"ports": [*tcp, *udp][::2]}]}))
+    return objs, match_pods
+
+
+#: Ports in the later words of :func:`rarer_clusters`' many-port policy.
+_WIDE_PROBES = (("TCP", 1003), ("TCP", 1099), ("TCP", 1198), ("TCP", 1297), ("UDP", 2000), ("UDP", 2001),
+                ("UDP", 2078), ("SCTP", 80))
+
+
+@settings(max_examples=_NP_EXAMPLES or 100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(rarer_clusters())
+def test_engine_agrees_with_reference_on_rarer_shapes(case):
+    _np_agrees(case, (1, *PORTS, 444, 65535), _WIDE_PROBES)
 
 
 def judged_pairs(snap):

@@ -266,6 +266,37 @@ def test_end_port_may_equal_port():
     assert not r.can_reach("z/d", "x/a", 8079)
 
 
+def test_port_sets_past_one_word():
+    # 100 TCP ports, then UDP ones: the engine's port sets are 64-bit words of port atoms, TCP's
+    # first, so UDP's and SCTP's atoms (and the high TCP ones) sit in the second word and after.
+    # The generated clusters stay within one word (about 50 atoms), so this pins the others.
+    tcp = [{"port": 1000 + 3 * k} for k in range(100)]
+    udp = [{"protocol": "UDP", "port": 2000 + 2 * k, "endPort": 2000 + 2 * k} for k in range(30)]
+    p = netpol("x", "p", {"podSelector": {"matchLabels": {"app": "a"}},
+                          "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [*tcp, *udp]}]})
+    q = netpol("x", "q", {"podSelector": {"matchLabels": {"app": "b"}}, "policyTypes": ["Ingress", "Egress"],
+                          "ingress": [{"ports": [{"protocol": "SCTP", "port": 80}, {"port": 1297}]}],
+                          "egress": [{"ports": [{"protocol": "UDP"}, *tcp[::2]]}]})
+    r, snap = reach(p, q)
+    assert r.ports.words >= 2
+    assert r.can_reach("z/d", "x/a", 1297) and not r.can_reach("z/d", "x/a", 1298)
+    assert r.can_reach("z/d", "x/a", 2058, "UDP") and not r.can_reach("z/d", "x/a", 2059, "UDP")
+    assert r.can_reach("y/a", "x/b", 80, "SCTP") and not r.can_reach("y/a", "x/b", 80, "TCP")
+    assert r.can_reach("x/b", "x/a", 1294) and not r.can_reach("x/b", "x/a", 1291)  # egress: every other port
+    assert r.can_reach("x/b", "x/a", 2000, "UDP") and not r.can_reach("x/b", "x/a", 2001, "UDP")
+    df = r.to_frame()
+    row = df[(df.src == "z/d") & (df.dst == "x/a") & (df.protocol == "UDP")]
+    assert row.ports.tolist() == [[str(2000 + 2 * k) for k in range(30)]]
+    pods = snap.pods
+    for s in pods:
+        for d in pods:
+            if s is not d:
+                for proto, port in (("TCP", 1000), ("TCP", 1294), ("TCP", 1297), ("UDP", 2058), ("UDP", 2059),
+                                    ("UDP", 53), ("SCTP", 80)):
+                    want = reference.allowed(snap, s, d, proto, port)
+                    assert r.can_reach(s.key, d.key, port, proto) == want, (s.key, d.key, proto, port)
+
+
 def test_default_protocol_is_tcp():
     r, snap = reach(netpol("x", "p", {"podSelector": {}, "ingress": [{"ports": [{"port": 80}]}]}))
     assert r.can_reach("z/d", "x/a", 80, "TCP") and not r.can_reach("z/d", "x/a", 80, "UDP")
