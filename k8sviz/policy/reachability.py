@@ -41,7 +41,7 @@ from .._text import as_given, as_written, counted
 from ..calico_objects import CalicoPolicy, policy_selects
 from ..cilium_objects import CiliumPolicy
 from ..errors import QueryError
-from ..model import PROTOCOLS, IPBlock, LoadWarning, NetworkPolicy, RawPolicy, live_pod_by_ip
+from ..model import PROTOCOLS, IPBlock, LoadWarning, NetworkPolicy, Pod, RawPolicy, live_pod_by_ip
 from .admin import (
     ADMIN_TIER,
     BASELINE_TIER,
@@ -323,6 +323,7 @@ class Reachability:
                 cuts.setdefault(proto, set()).update(c)
         self.ports = PortSpace(cuts)
         named: dict[tuple[str, str], np.ndarray] = {}
+        self._init_only: dict[tuple[str, str], list[str]] = {}
         used = sorted(
             named_ports_used(policies) | admin_named_ports(admin) | calico_named_ports(calico)
             | cilium_named_ports(cilium)
@@ -336,6 +337,7 @@ class Reachability:
                 for key, numbers in (p.cilium_named_ports if runs_cilium else p.named_port_numbers).items():
                     if key in found:
                         found[key].append((i, numbers))
+            self._init_only = _init_only_named_ports(snapshot.pods, set(used))
             for key, hits in found.items():
                 cols = max((len(nums) for _, nums in hits), default=1)
                 named[key] = np.zeros((self._ends.n, cols), dtype=np.int64)
@@ -401,6 +403,18 @@ class Reachability:
                     f"{counted(len(self.unenforced), 'hostNetwork pod')} "
                     f"{'is' if len(self.unenforced) == 1 else 'are'} not governed by NetworkPolicy: "
                     + ", ".join(self.unenforced[:5]) + (" ..." if len(self.unenforced) > 5 else ""),
+                )
+            )
+        for (name, proto), keys in sorted(self._init_only.items()):
+            warnings.append(
+                LoadWarning(
+                    "named-port-init-container",
+                    f"the port name {as_written(name)} ({proto}), which policies name, is given only by "
+                    f"an init container (a sidecar) of {counted(len(keys), 'pod')} ("
+                    + ", ".join(keys[:5]) + (" ..." if len(keys) > 5 else "")
+                    + "): judged not to match there, as kube-network-policies resolves named ports (the "
+                    "pod's containers only); Calico and Kube-OVN read init containers' ports as well, so "
+                    "where they enforce, those rules also allow the port",
                 )
             )
         warnings += admin_warnings
@@ -1352,6 +1366,29 @@ class Reachability:
         return (f"<div><b>Reachability</b> of {cluster}{how}: what the policies allow; ask it with "
                 "<code>can_reach</code>, <code>explain</code> and <code>to_frame</code>"
                 f"<table>{rows}</table></div>")
+
+
+def _init_only_named_ports(
+    pods: Sequence[Pod], used: set[tuple[str, str]]
+) -> dict[tuple[str, str], list[str]]:
+    """``{(name, protocol): pod keys}``: the port names policies use that a pod's init containers
+    give and its containers do not.  Native sidecars (init containers that keep running) serve
+    ports, and CNIs disagree on whether a policy's named port reaches them."""
+    out: dict[tuple[str, str], list[str]] = {}
+    seen: dict[int, set[tuple[str, str]]] = {}  # pods of one template share their containers tuple
+    for p in pods:
+        if p.terminated:
+            continue
+        only = seen.get(id(p.containers))
+        if only is None:
+            given = {(q.name, q.protocol) for c in p.containers if not c.init for q in c.ports if q.name}
+            only = seen[id(p.containers)] = {
+                (q.name, q.protocol) for c in p.containers if c.init for q in c.ports
+                if q.name and (q.name, q.protocol) in used and (q.name, q.protocol) not in given
+            }
+        for key in only:
+            out.setdefault(key, []).append(p.key)
+    return out
 
 
 def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWarning | None:

@@ -243,6 +243,36 @@ def test_where_cilium_runs_the_last_container_naming_a_port_counts():
     check_ref(r, snap)
 
 
+def _init_sidecar(obj, *ports):
+    obj["spec"]["initContainers"] = [{"name": "proxy", "image": "img", "restartPolicy": "Always", "ports": [
+        {"containerPort": n, "name": name, "protocol": proto} for name, n, proto in ports]}]
+    return obj
+
+
+def test_a_name_only_an_init_container_gives_is_not_resolved_and_said():
+    """kube-network-policies resolves a named port over the pod's containers only; a native
+    sidecar (an init container with restartPolicy Always) serving it is not matched, and the
+    caveat says so (Calico and Kube-OVN read init containers' ports too)."""
+    side = _init_sidecar(pod("x", "side", {"app": "side"}, "10.1.0.8", (("web", 8080, "TCP"),)), ("metrics", 9187, "TCP"),
+                         ("web", 8443, "TCP"))
+    other = _init_sidecar(pod("x", "other", {"app": "side"}, "10.1.0.7"), ("metrics", 9187, "TCP"))
+    p = netpol("x", "p", {"podSelector": {"matchLabels": {"app": "side"}},
+                          "ingress": [{"ports": [{"port": "metrics"}, {"port": "web"}]}]})
+    r, snap = reach(p, extra=(side, other))
+    assert not r.can_reach("z/d", "x/side", 9187) and not r.can_reach("z/d", "x/other", 9187)
+    # a name its containers give is theirs alone: the init container's number is not added
+    assert r.can_reach("z/d", "x/side", 8080) and not r.can_reach("z/d", "x/side", 8443)
+    check_ref(r, snap)
+    (said,) = [w for w in r.warnings if w.code == "named-port-init-container"]
+    assert said.message.startswith("the port name 'metrics' (TCP), which policies name, is given only by an init "
+                                   "container (a sidecar) of 2 pods (x/other, x/side): judged not to match there")
+    # no policy naming it: nothing to say
+    plain = netpol("x", "p", {"podSelector": {"matchLabels": {"app": "side"}}, "ingress": [{"ports": [{"port": 9187}]}]})
+    r, snap = reach(plain, extra=(side, other))
+    assert r.can_reach("z/d", "x/side", 9187)
+    assert not [w for w in r.warnings if w.code == "named-port-init-container"]
+
+
 def test_named_port_is_per_protocol():
     p = netpol("x", "p", {"podSelector": {}, "ingress": [{"ports": [{"port": "dns", "protocol": "UDP"}, {"port": "dns"}]}]})
     r, snap = reach(p)
