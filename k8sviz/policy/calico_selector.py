@@ -253,7 +253,10 @@ def _tokenize(text: str) -> list[_Token]:
         elif c == '"' or c == "'":
             end = text.find(c, i + 1)
             if end < 0:
-                raise _Failure(f"unterminated string (no closing {c})", i)
+                # The quote said in words: a lone quote character in the message would pair
+                # with the quotes around the selector shown after it and misquote it.
+                which = "double" if c == '"' else "single"
+                raise _Failure(f"unterminated string (no closing {which} quote)", i)
             append(_Token(_STRING, text[i + 1 : end], i))
             i = end + 1
         elif c == "!":

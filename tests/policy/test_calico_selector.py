@@ -560,6 +560,17 @@ def test_generated_selectors_agree_with_a_reference_model_and_round_trip(expr, l
     assert all(k in text for k in sel.keys)
 
 
+@pytest.mark.parametrize(("text", "quote"), [
+    (",)'bob=go\"oan=ls(oa))l", "single"),  # both quotes in it: found by the test below
+    ("(l\"i(nan)(bb,{}){,, |s!n{a(\"n'()ao", "single"),
+    ("a == \"b", "double"),
+])
+def test_an_unterminated_string_names_its_quote_in_words(text, quote):
+    with pytest.raises(SelectorError) as e:
+        parse_selector(text)
+    assert str(e.value).startswith(f"selector: unterminated string (no closing {quote} quote) at position ")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab()!&|=\" '{},has()allglobalin not", max_size=40))
 def test_arbitrary_text_either_parses_or_raises_selector_error(text):
