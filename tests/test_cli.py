@@ -405,6 +405,21 @@ def test_isolation_lists_each_pod_or_workload_and_direction(write, capsys):
     assert 'a,a/web,ingress,reopened,1,1,"a/deny, a/web-open",a/web-open,,' in lines
 
 
+def test_isolation_help_names_every_state_it_prints():
+    """`k8sviz --help` listed four of the five states (not-judged, which hostNetwork pods and
+    pods that ended get, was missing) where README and `isolation --help` list five."""
+    import argparse
+
+    from k8sviz.cli import build_parser
+    from k8sviz.policy.posture import NOT_JUDGED, STATES
+
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    (line,) = [a.help for a in subparsers._choices_actions if a.dest == "isolation"]
+    description = subparsers.choices["isolation"].description
+    for state in (*STATES, NOT_JUDGED):
+        assert state in line and state in description, state
+
+
 def test_isolation_and_policies_txt_end_with_a_count_as_the_other_commands(write, capsys):
     """connectivity, gaps, segmentation, blast and paths end their txt rows with a count on
     stderr; isolation and policies ended with none."""

@@ -15,8 +15,8 @@ from .gaps import FORMAT_HELP, FORMATS
 def register(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "isolation",
-        help="per pod/workload and direction: isolated, partial, reopened or unrestricted, and by which "
-             "policies",
+        help="per pod/workload and direction: isolated, partial, reopened, unrestricted or not-judged, "
+             "and by which policies",
         description="Put every peer and port through the policies of every dialect and list, per pod or "
         "workload and direction, its state (unrestricted, reopened, partial, isolated; not-judged for "
         "hostNetwork pods and pods that ended), the policies that deny and allow, and the peers left "
