@@ -569,11 +569,23 @@ def _selector_typo(raw: Any, where: str) -> str:
 
 def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
     """Build :class:`Zones` from the parsed YAML document (see the module docstring)."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("zones"), dict) or not doc["zones"]:
-        msg = "a zones file needs a top-level 'zones:' mapping of zone name -> selectors"
-        raise ZoneError(msg, source=source)
+    need = "a zones file needs a top-level 'zones:' mapping of zone name -> selectors"
+    if not isinstance(doc, dict):
+        raise ZoneError(need, source=source)
     unknown_top = set(doc) - {"zones", "allow", "apiVersion", "kind", "metadata", "description",
                               "requiredPolicyAnnotations"}
+    # Said apart: a file with `zones:` and nothing under it was told it needs a `zones:`, and
+    # one with `zone:` was not told which key it has instead.
+    if "zones" not in doc:
+        extra = f" ({_unknown_keys(unknown_top, 'top-level ')} instead)" if unknown_top else ""
+        raise ZoneError(need + extra, source=source)
+    if doc["zones"] is None or doc["zones"] == {}:
+        msg = ("'zones:' declares no zone: give at least one, e.g. "
+               "pci: {namespaceSelector: {matchLabels: {compliance: pci}}}")
+        raise ZoneError(msg, source=source)
+    if not isinstance(doc["zones"], dict):
+        msg = f"'zones:' must be a mapping of zone name -> selectors, not {kind_of(doc['zones'])}"
+        raise ZoneError(msg, source=source)
     if unknown_top:
         msg = (f"{_unknown_keys(unknown_top, 'top-level ')} "
                "(expected zones, allow, requiredPolicyAnnotations)")

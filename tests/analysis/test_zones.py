@@ -97,6 +97,13 @@ zones:
             r"expires",
         ),
         ("nozones: 1\n", r"top-level 'zones:'"),
+        # `zone:` for `zones:` is named; `zones:` with nothing under it was told it needs a `zones:`
+        ("zone:\n  a: {podSelector: {}}\n", r"needs a top-level 'zones:' mapping .* \(unknown top-level key "
+         r"zone instead\)$"),
+        ("zones:\n", r"'zones:' declares no zone: give at least one"),
+        ("zones: {}\nallow: []\n", r"'zones:' declares no zone"),
+        ("zones:\n  - {name: a, podSelector: {}}\n", r"'zones:' must be a mapping of zone name -> selectors, "
+         r"not a list$"),
         ("zones: [unclosed\n", r"not valid YAML at line 2, column 1"),
         ("zones:\n  a: {podSelector: {}, priority: !!int x}\n", r"not valid YAML at line 2, column 34: 'x' is tagged !!int but is not an integer"),
         ("zones: &z {a: {podSelector: {}}, b: *z}\n", r"alias inside its own anchor"),
