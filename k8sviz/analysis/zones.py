@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._checks import one_of, path_problem, require_snapshot, type_name
-from .._text import as_given, as_written, kind_of, scalar
+from .._text import as_given, as_written, did_you_mean, kind_of, scalar
 from ..errors import InputError, PolicyError, ZoneError
 from ..model import LabelSelector, Pod
 from . import _ports
@@ -464,9 +464,9 @@ def _port_spec(spec: Any, where: str, source: str) -> tuple[str, _ports.Ranges] 
         with contextlib.suppress(ValueError):  # past 4300 digits an int has no text: no port either
             spec = str(spec)
     if not isinstance(spec, str) or not spec.strip():
-        msg = (f"{where}: port spec {as_written(spec)} must be a string like 'TCP/443', 'UDP/53' or "
+        msg = (f"port spec {as_written(spec)} must be a string like 'TCP/443', 'UDP/53' or "
                "'TCP/8000-8080'")
-        raise ZoneError(msg, source=source, obj=where.split(".")[0])
+        raise ZoneError(msg, source=source, obj=where)
     text = spec.strip()
     if text == "*":
         return None
@@ -475,15 +475,15 @@ def _port_spec(spec: Any, where: str, source: str) -> tuple[str, _ports.Ranges] 
         proto, rest = "TCP", text
     proto = proto.upper()
     if proto not in _PROTOCOLS:
-        msg = f"{where}: port spec {as_written(spec)}: protocol must be TCP, UDP or SCTP"
-        raise ZoneError(msg, source=source, obj=where.split(".")[0])
+        msg = f"port spec {as_written(spec)}: protocol must be TCP, UDP or SCTP"
+        raise ZoneError(msg, source=source, obj=where)
     if rest.strip() == "*":
         return proto, _ports.ALL
     try:
         lo, hi = _ports.parse_one(rest)
     except ValueError:
-        msg = f"{where}: port spec {as_written(spec)} is not a port (1-65535) or range 'lo-hi'"
-        raise ZoneError(msg, source=source, obj=where.split(".")[0]) from None
+        msg = f"port spec {as_written(spec)} is not a port (1-65535) or range 'lo-hi'"
+        raise ZoneError(msg, source=source, obj=where) from None
     return proto, ((lo, hi),)
 
 
@@ -502,8 +502,8 @@ def _date(v: Any, where: str, source: str) -> dt.date | None:
                 return parse(text)
             except ValueError:
                 pass
-    msg = f"{where}.expires: {as_written(v)} is not a date (YYYY-MM-DD)"
-    raise ZoneError(msg, source=source, obj=where)
+    msg = f"{as_written(v)} is not a date (YYYY-MM-DD)"
+    raise ZoneError(msg, source=source, obj=f"{where}.expires")
 
 
 def _unknown_keys(keys: set[Any], which: str = "") -> str:
@@ -536,12 +536,13 @@ def _text(v: Any, what: str, source: str, where: str) -> str:
 def _names(v: Any, known: set[str], where: str, key: str, source: str) -> tuple[str, ...]:
     names = [v] if isinstance(v, str) else v
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        msg = f"{where}.{key} must be a zone name or a list of zone names"
-        raise ZoneError(msg, source=source, obj=where)
+        msg = "must be a zone name or a list of zone names"
+        raise ZoneError(msg, source=source, obj=f"{where}.{key}")
     for n in names:
         if n not in known:
-            msg = f"{where}.{key}: unknown zone {as_written(n)} (known: {', '.join(sorted(known))})"
-            raise ZoneError(msg, source=source, obj=where)
+            msg = (f"unknown zone {as_written(n)}{did_you_mean(n, known)} "
+                   f"(known: {', '.join(sorted(known))})")
+            raise ZoneError(msg, source=source, obj=f"{where}.{key}")
     return tuple(dict.fromkeys(names))
 
 
@@ -677,8 +678,8 @@ def parse_zones(doc: Any, source: str = "<zones>") -> Zones:
         if raw_ports is None:
             raw_ports = ["*"]
         if not isinstance(raw_ports, list) or not raw_ports:
-            msg = f"{where}.ports must be a non-empty list like ['TCP/443'] (omit it for every port)"
-            raise ZoneError(msg, source=source, obj=where)
+            msg = "must be a non-empty list like ['TCP/443'] (omit it for every port)"
+            raise ZoneError(msg, source=source, obj=f"{where}.ports")
         for j, spec in enumerate(raw_ports):
             parsed = _port_spec(spec, f"{where}.ports[{j}]", source)
             if parsed is None:

@@ -138,6 +138,33 @@ def test_bad_files(tmp_path, text, match):
     assert "zones.yaml" in str(ei.value)
 
 
+@pytest.mark.parametrize(("rule", "said"), [
+    # a mistyped zone is named with the one meant; the rule and field are said once, not as
+    # "allow[0]: allow[0].to: ..."
+    ("{from: dmz, to: pcii, justification: x}",
+     "allow[0].to: unknown zone 'pcii'; did you mean 'pci'? (known: dmz, external, pci, unzoned)"),
+    ("{from: [dmz, extrenal], to: pci, justification: x}",
+     "allow[0].from: unknown zone 'extrenal'; did you mean 'external'? (known: dmz, external, pci, unzoned)"),
+    ("{from: dmz, to: payments, justification: x}",
+     "allow[0].to: unknown zone 'payments' (known: dmz, external, pci, unzoned)"),
+    ("{from: 1, to: pci, justification: x}", "allow[0].from: must be a zone name or a list of zone names"),
+    ("{from: dmz, to: pci, ports: ['TPC/443'], justification: x}",
+     "allow[0].ports[0]: port spec 'TPC/443': protocol must be TCP, UDP or SCTP"),
+    ("{from: dmz, to: pci, ports: [], justification: x}",
+     "allow[0].ports: must be a non-empty list like ['TCP/443'] (omit it for every port)"),
+    ("{from: dmz, to: pci, justification: x, expires: soon}",
+     "allow[0].expires: 'soon' is not a date (YYYY-MM-DD)"),
+])
+def test_a_bad_allow_rule_is_named_once_with_the_zone_meant(tmp_path, rule, said):
+    text = ("zones:\n  pci: {namespaceSelector: {matchLabels: {compliance: pci}}}\n"
+            "  dmz: {podSelector: {matchLabels: {tier: edge}}}\n"
+            f"allow:\n  - {rule}\n")
+    path = write(tmp_path, text)
+    with pytest.raises(ZoneError) as ei:
+        load_zones(path)
+    assert str(ei.value) == f"{path}, {said}"
+
+
 def test_frames_and_html(tmp_path):
     z = load_zones(write(tmp_path, GOOD.replace('"checkout gateway"', '"<b>gw</b>"')))
     assert z.to_frame()["zone"].tolist() == ["pci", "dmz"]
@@ -342,7 +369,7 @@ RULE = "zones:\n  a: {podSelector: {}}\nallow:\n  - {from: a, to: a, justificati
          r"allow\[0\]: owner must be text \(got a mapping \{\}\)"),
         # A date followed by anything else was cut to its first ten characters.
         (RULE + "expires: 2027-06-301}\n",
-         r"allow\[0\]: allow\[0\]\.expires: '2027-06-301' is not a date"),
+         r"zones.yaml, allow\[0\]\.expires: '2027-06-301' is not a date"),
         (RULE + "expires: '2027-06-30 or so'}\n",
          r"expires: '2027-06-30 or so' is not a date"),
         (RULE + "expires: [2027-06-30]}\n",
