@@ -29,7 +29,7 @@ import orjson
 from ._files import atomic_write
 from ._gc import paused
 from ._shapes import shape_problem
-from ._text import as_given, as_written, clip, kind_of
+from ._text import as_given, as_written, clip, counted, kind_of
 from ._version import __version__
 from .calico_objects import (
     CalicoPolicy,
@@ -201,6 +201,34 @@ _TIME_FIELDS = ("creationTimestamp",)
 
 def _group(api_version: str) -> str:
     return api_version.rpartition("/")[0] if "/" in api_version else ""
+
+
+def _kind_hint(kind: str, api_version: str) -> str:
+    """What a kind k8sviz skips likely meant: ``"; k8sviz reads kind NetworkPolicy in API group
+    networking.k8s.io, ..."`` for a kind it reads under another apiVersion, ``"; did you mean
+    NetworkPolicy?"`` for one spelt nearly as a kind it reads (``NetworkPolicey``,
+    ``networkpolicy``, ``Pods``); ``""`` otherwise. A mistyped kind in a manifest was said to be
+    unknown, and the policies it held were silently absent from every verdict."""
+    import difflib
+
+    groups: dict[str, list[str]] = {}
+    for g, k in (*CORE_KINDS, *RAW_POLICY_KINDS):
+        groups.setdefault(k, []).append(g)
+    if kind in groups:
+        # the built-in kinds are served as v1 (old groups such as extensions are read too, but
+        # not worth suggesting); the custom resources' versions vary, so their group is named
+        versions = [f"{g}/v1" if g else "v1" for g in groups[kind] if (g, kind) in CORE_KINDS]
+        others = [g for g in groups[kind] if (g, kind) not in CORE_KINDS]
+        said = [f"apiVersion {', '.join(versions)}"] if versions else []
+        said += [f"API group {' or '.join(others)}"] if others else []
+        return f"; k8sviz reads kind {kind} of {' and of '.join(said)}"
+    by_lower = {k.lower(): k for k in groups}
+    # 0.85: close enough for a letter or two, or a plural, not for another project's kind
+    # (ServiceMonitor is not Service, CiliumEndpoint not EndpointSlice)
+    hits = difflib.get_close_matches(kind.lower(), list(by_lower), n=2, cutoff=0.85)
+    if not hits:
+        return ""
+    return "; did you mean " + " or ".join(by_lower[h] for h in hits) + "?"
 
 
 def _ref(obj: Mapping[str, Any]) -> str:
@@ -573,6 +601,9 @@ class SnapshotBuilder:
     ignored: Counter[str] = field(default_factory=Counter)
     unknown: dict[str, str] = field(default_factory=dict)
     unknown_count: Counter[str] = field(default_factory=Counter)
+    # unknown's key -> (kind, apiVersion) as written, for the kind it may have meant
+    _unknown_parts: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False,
+                                                       compare=False)
     # (apiVersion, kind) -> (group, plural or None): a dump holds only a few distinct pairs.
     _resolved: dict[tuple[str, str], tuple[str, str | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -632,6 +663,7 @@ class SnapshotBuilder:
             else:
                 self.unknown.setdefault(f"{kind} ({api_version})", where)
                 self.unknown_count[f"{kind} ({api_version})"] += 1
+                self._unknown_parts.setdefault(f"{kind} ({api_version})", (kind, api_version))
             return
         self.seen_plurals.add(plural)
         meta = obj.get("metadata")
@@ -832,10 +864,12 @@ class SnapshotBuilder:
             group.append(entry)
         for kind, where in sorted(self.unknown.items()):
             n = self.unknown_count[kind]
+            hint = _kind_hint(*self._unknown_parts[kind]) if kind in self._unknown_parts else ""
             self.warn(
                 LoadWarning(
                     "unknown-kind",
-                    f"kind {kind} is not understood by k8sviz; {n} object(s) skipped (first one here)",
+                    f"kind {kind} is not understood by k8sviz; {counted(n, 'object')} skipped (first one "
+                    f"here){hint}",
                     where,
                 )
             )

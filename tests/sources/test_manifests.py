@@ -493,9 +493,40 @@ class TestBadInput:
                      "data": {"password": "hunter2"}})
         snap = k8sviz.load(write("x.yaml", docs))
         msgs = {w.code: w.message for w in snap.warnings}
-        assert "Widget (example.com/v1)" in msgs["unknown-kind"] and "3 object(s)" in msgs["unknown-kind"]
+        assert "Widget (example.com/v1)" in msgs["unknown-kind"]
+        assert "3 objects skipped" in msgs["unknown-kind"]
+        assert "did you mean" not in msgs["unknown-kind"]  # nothing k8sviz reads is spelt like it
         assert "1 ConfigMap" in msgs["ignored-kind"]
         assert b"hunter2" not in snap.to_json()
+
+    @pytest.mark.parametrize(("kind", "api_version", "hint"), [
+        # a typo in a kind silently left its policy out of every verdict
+        ("NetworkPolicey", "networking.k8s.io/v1", "; did you mean NetworkPolicy?"),
+        ("Deploymnet", "apps/v1", "; did you mean Deployment?"),
+        ("networkpolicy", "networking.k8s.io/v1", "; did you mean NetworkPolicy?"),
+        ("Pods", "v1", "; did you mean Pod?"),
+        ("ClusterwideNetworkPolicy", "cilium.io/v2",
+         "; did you mean ClusterNetworkPolicy or CiliumClusterwideNetworkPolicy?"),
+        # a kind k8sviz reads, under an apiVersion it does not
+        ("Deployment", "v1", "; k8sviz reads kind Deployment of apiVersion apps/v1"),
+        ("NetworkPolicy", "networking/v1",
+         "; k8sviz reads kind NetworkPolicy of apiVersion networking.k8s.io/v1 "
+         "and of API group projectcalico.org or crd.projectcalico.org"),
+        ("CiliumNetworkPolicy", "cilium/v2",
+         "; k8sviz reads kind CiliumNetworkPolicy of API group cilium.io"),
+        # another project's kind is not taken for one k8sviz reads
+        ("ServiceMonitor", "monitoring.coreos.com/v1", ""),
+        ("CiliumEndpoint", "cilium.io/v2", ""),
+        ("HostEndpoint", "projectcalico.org/v3", ""),
+    ])
+    def test_an_unknown_kind_names_the_kind_it_likely_meant(self, write, kind, api_version, hint):
+        docs = [{"apiVersion": api_version, "kind": kind, "metadata": {"name": f"w{i}", "namespace": "a"}}
+                for i in range(2)]
+        snap = k8sviz.load(write("x.yaml", docs))
+        (w,) = [w for w in snap.warnings if w.code == "unknown-kind"]
+        assert w.message == (f"kind {kind} ({api_version}) is not understood by k8sviz; 2 objects skipped "
+                             f"(first one here){hint}")
+        assert w.source.endswith("x.yaml#1")
 
     def test_raw_policy_dialects_kept_and_listed(self, write):
         cnp = {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
