@@ -147,6 +147,34 @@ def test_a_missing_file_of_an_option_is_said_before_the_inputs_are_read(args, op
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("args", [
+    ["gaps", "BAD", "--zones", "ZONES"],
+    ["gaps", "--demo", "--zones", "ZONES"],  # the demo's flow logs are not read first either
+    ["segmentation", "BAD", "--zones", "ZONES"],
+    ["paths", "BAD", "--to", "pci", "--zones", "ZONES"],
+    ["report", "BAD", "--zones", "ZONES", "-o", "OUT"],
+    ["diff", "BAD", "BAD", "--zones", "ZONES"],
+])
+def test_a_bad_zones_file_is_said_before_the_inputs_are_read(args, tmp_path):
+    """A zones file needs no snapshot to be read: one that cannot be used (a mistyped zone in a
+    rule) was said only once the PATHs, a large dump maybe, and gaps' flow logs had been read.
+    BAD is a malformed dump: reading it first would be the error said. A subprocess, as the
+    flow logs' warnings are the CLI's lines."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("{unclosed\n")
+    zones = tmp_path / "zones.yaml"
+    zones.write_text("zones:\n  pci: {namespaceSelector: {}}\n"
+                     "allow:\n  - {from: pci, to: pcii, justification: x}\n")
+    names = {"BAD": str(bad), "ZONES": str(zones), "OUT": str(tmp_path / "r.html")}
+    env = {**os.environ, "PYTHONPATH": str(Path(k8sviz.__file__).parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "k8sviz", *[names.get(a, a) for a in args]],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"k8sviz: error: {zones}, allow[0].to: unknown zone 'pcii'; did you mean 'pci'? "
+                           "(known: external, pci, unzoned)\n")
+    assert not (tmp_path / "r.html").exists()
+
+
 def test_bad_input_is_an_error_without_traceback(write, capsys):
     path = write("np.yaml", netpol("a", "bad", {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Nope"}]}}))
     assert main(["info", str(path)]) == 2

@@ -82,8 +82,9 @@ def check_inputs(**given: str | list[str] | None) -> None:
     """An InputError naming the first path of an option (``zones="z.yaml"``, ``flows=[...]``)
     that names nothing: checked before anything is read, as :func:`check_output` is, since the
     PATHs (a large dump) and the flow logs are read first and a mistyped ``--zones`` or
-    ``--baseline`` was said only once they were. Keyword ``x_y`` is option ``--x-y``; ``BEFORE``
-    and ``AFTER`` (upper case) are positional."""
+    ``--baseline`` was said only once they were; a ``zones`` file is also parsed (a ZoneError
+    for one that cannot be used). Keyword ``x_y`` is option ``--x-y``; ``BEFORE`` and ``AFTER``
+    (upper case) are positional."""
     from .._checks import is_input_dir
     from ..errors import InputError
 
@@ -94,6 +95,13 @@ def check_inputs(**given: str | list[str] | None) -> None:
                 is_input_dir(path)
             except InputError as e:
                 raise InputError(f"{e.message} ({option})", source=e.source) from None
+    zones = given.get("zones")
+    if isinstance(zones, str):
+        # Read here too (it is small, and needs no snapshot): a mistyped zone name or port in
+        # it was said only once the dump, and for gaps the flow logs, had been read.
+        from ..analysis.zones import load_zones
+
+        load_zones(zones)
 
 
 def write_text(path: str | None, text: str) -> None:
