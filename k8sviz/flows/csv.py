@@ -176,6 +176,20 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+def _meant(unknown: list[str], absent: list[str]) -> dict[str, str]:
+    """Each column of ``unknown`` spelt nearly as one of ``absent`` (columns k8sviz reads that
+    the header lacks) -> that column: a mistyped ``dst_prot`` was said to be unused, or the
+    file refused for lacking ``dst_port``, without the one saying it was the other."""
+    import difflib
+
+    meant = {}
+    for h in unknown:
+        hits = difflib.get_close_matches(h, absent, 1, 0.8)
+        if hits:
+            meant[h] = hits[0]
+    return meant
+
+
 def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """Stream the rows of a flow CSV as raw records."""
     file = str(path)
@@ -202,22 +216,23 @@ def parse_csv(path: Path, report: Report, stats: dict[str, Any]) -> Iterator[tup
             return
         idx.setdefault(h, i)
     missing = [c for c in ("time", "dst_port") if c not in idx]
-    if (
-        missing
-        or not any(f"src_{k}" in idx for k in ("ip", "pod", "workload"))
-        or not any(f"dst_{k}" in idx for k in ("ip", "pod", "workload"))
-    ):
+    # which end has no column naming it, said as such ("an src_/dst_ ... column" named neither)
+    missing += [f"a {side}_ip, {side}_pod or {side}_workload column" for side in ("src", "dst")
+                if not any(f"{side}_{k}" in idx for k in ("ip", "pod", "workload"))]
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    meant = _meant(unknown, [c for c in CSV_COLUMNS if c not in idx])
+    if missing:
+        typos = " ".join(f"is column {h} meant for {c}?" for h, c in meant.items())
         report.problem(
             "bad-header",
             file,
             1,
-            f"header lacks {', '.join(missing) or 'an src_/dst_ ip, pod or workload column'}; see "
-            "k8sviz.flows.csv",
+            f"header lacks {' and '.join(missing)}{f' ({typos})' if typos else ''}; see k8sviz.flows.csv",
         )
         return
-    unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
-        report.problem("ignored-columns", file, 1, f"columns not used: {', '.join(unknown)}")
+        listed = ", ".join(f"{h} (did you mean {meant[h]}?)" if h in meant else h for h in unknown)
+        report.problem("ignored-columns", file, 1, f"columns not used: {listed}")
     width = len(header)
 
     def get(row: list[str], name: str) -> str | None:

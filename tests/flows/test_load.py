@@ -266,6 +266,27 @@ class TestCSV:
         assert len(df) == 0 and list(df.columns) == list(COLUMNS)
         assert df.attrs["k8sviz"]["problem_counts"] == {"bad-header": 1}
 
+    @pytest.mark.parametrize(("header", "kind", "said"), [
+        # a mistyped required column is named with the one it likely is
+        ("time,src_ip,dst_ip,dst_prot", "bad-header",
+         "header lacks dst_port (is column dst_prot meant for dst_port?); see k8sviz.flows.csv"),
+        ("tme,src_pd,dst_ip", "bad-header",
+         "header lacks time and dst_port and a src_ip, src_pod or src_workload column "
+         "(is column tme meant for time? is column src_pd meant for src_pod?); see k8sviz.flows.csv"),
+        # the end without a column is said, not "an src_/dst_ ip, pod or workload column"
+        ("time,source,dst_ip,dst_port", "bad-header",
+         "header lacks a src_ip, src_pod or src_workload column; see k8sviz.flows.csv"),
+        # an optional column mistyped is read as unused, and its values (verdicts) lost
+        ("time,src_ip,dst_ip,dst_port,verdcit,colour", "ignored-columns",
+         "columns not used: verdcit (did you mean verdict?), colour"),
+    ])
+    def test_a_mistyped_column_is_named_with_the_one_it_likely_is(self, tmp_path, header, kind, said):
+        p = tmp_path / "x.csv"
+        p.write_text(f"{header}\n2024-03-15T10:00:00Z,10.0.0.1,10.0.0.2,80,deny,red\n")
+        df, _ = load_path(p)
+        (problem,) = df.attrs["k8sviz"]["problems"]
+        assert (problem["kind"], problem["line"], problem["message"]) == (kind, 1, said)
+
 
 def test_several_files_one_schema(demo_snap):
     df = k8sviz.load_flows(DATA / "calico_array.json", DATA / "hubble_bare.json.gz", snapshot=demo_snap)
