@@ -361,11 +361,51 @@ class Zones:
                      f"none of the {len(empty):,} zones of {self.source} ({names}) matches a pod")
             return (f"{which} of {snap}: are the zones for another cluster? Every workload counts "
                     "as unzoned, so no connection crosses a declared zone")
+        hints = "".join(f"; {h}" for h in self._label_hints(empty[:_NAMED], snapshot))
         if len(empty) == 1:
             return (f"zone {names} of {self.source} matches no pod of {snap}: check its selectors; "
-                    "a mistyped one empties the zone, and its workloads count as unzoned")
+                    f"a mistyped one empties the zone, and its workloads count as unzoned{hints}")
         return (f"zones {names} of {self.source} match no pod of {snap}: check their selectors; "
-                "a mistyped one empties its zone, and its workloads count as unzoned")
+                f"a mistyped one empties its zone, and its workloads count as unzoned{hints}")
+
+    def _label_hints(self, empty: list[str], snapshot: Snapshot) -> list[str]:
+        """For the zones ``empty``, each label of their selectors that no pod (or namespace of a
+        pod) carries, with the one spelt nearly as it that some do: ``zone pci: no namespace has
+        the label complaince; did you mean 'compliance'?``, ``... compliance=pcii; did you mean
+        compliance=pci?``. "check its selectors" left the auditor to find the typo."""
+        import difflib
+
+        with_pods = {p.namespace for p in snapshot.pods}
+        sets = {"namespace": [n.labels for n in snapshot.namespaces if n.name in with_pods],
+                "pod": [p.labels for p in snapshot.pods]}
+        hints = []
+        for name in empty:
+            zone = self.zones[name]
+            for what, selector in (("namespace", zone.namespace_selector), ("pod", zone.pod_selector)):
+                if selector is None:
+                    continue
+                wanted: list[tuple[str, str | None]] = [*selector.match_labels]
+                for r in selector.match_expressions:
+                    if r.operator == "In":
+                        wanted += [(r.key, v) for v in r.values]
+                    elif r.operator == "Exists":
+                        wanted.append((r.key, None))
+                labelsets = sets[what]
+                keys = sorted({k for labels in labelsets for k in labels})
+                for key, value in wanted:
+                    if key not in keys:
+                        close = difflib.get_close_matches(key, keys, 1, 0.7)  # teir: tier
+                        if close:
+                            hints.append(f"zone {name}: no {what} has the label {as_written(key)}; did you "
+                                         f"mean {as_written(close[0])}?")
+                        continue
+                    values = sorted({labels[key] for labels in labelsets if key in labels})
+                    if value is not None and value not in values:
+                        close = difflib.get_close_matches(value, values, 1, 0.6)
+                        if close:
+                            hints.append(f"zone {name}: no {what} has {as_written(f'{key}={value}')}; "
+                                         f"did you mean {as_written(f'{key}={close[0]}')}?")
+        return hints
 
     def assign(self, snapshot: Snapshot, level: str = "workload") -> dict[str, str]:
         """:meth:`workload_zones` (``level="workload"``) or :meth:`pod_zones` (``"pod"``); any

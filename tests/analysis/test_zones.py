@@ -625,6 +625,30 @@ def test_a_mistyped_zone_is_named_and_the_cli_says_the_libraries_words_once(tmp_
         assert err.count(f"k8sviz: warning: {said}\n") == 1, err
 
 
+@pytest.mark.parametrize(("old", "new", "hint"), [
+    ("{compliance: pci}", "{complaince: pci}",
+     "zone pci: no namespace has the label 'complaince'; did you mean 'compliance'?"),
+    ("{compliance: pci}", "{compliance: pcii}",
+     "zone pci: no namespace has 'compliance=pcii'; did you mean 'compliance=pci'?"),
+    ("{tier: edge}", "{teir: edge}", "zone dmz: no pod has the label 'teir'; did you mean 'tier'?"),
+    ("{matchLabels: {tier: edge}}", "{matchExpressions: [{key: tier, operator: In, values: [egde]}]}",
+     "zone dmz: no pod has 'tier=egde'; did you mean 'tier=edge'?"),
+    # nothing spelt nearly as it: no guess
+    ("{compliance: pci}", "{compliance: cardholder}", None),
+])
+def test_an_empty_zone_names_the_label_its_selector_likely_meant(tmp_path, old, new, hint):
+    """"check its selectors" left the auditor to find which label of which selector was mistyped."""
+    import k8sviz
+
+    typo = write(tmp_path, Path("data/demo/zones.yaml").read_text().replace(old, new))
+    said = load_zones(typo).empty_zones_text(k8sviz.demo())
+    assert "a mistyped one empties the zone, and its workloads count as unzoned" in said
+    if hint is None:
+        assert said.endswith("count as unzoned"), said
+    else:
+        assert said.endswith(f"count as unzoned; {hint}"), said
+
+
 def test_zones_of_another_cluster_on_the_cli(tmp_path):
     zones = write(tmp_path, OTHER_CLUSTER)
     err = _cli_stderr(["segmentation", "--demo", "--zones", str(zones)])
