@@ -28,6 +28,12 @@ def test_info_prints_counts_coverage_and_warnings(write, capsys):
     assert "pods" in out and "secret-skipped" in out and "not in input" in out
 
 
+def main_csv(args, capsys):
+    """The standard output of ``k8sviz ARGS --format csv``."""
+    assert main([*args, "--format", "csv"]) == 0
+    return capsys.readouterr().out
+
+
 def test_info_and_tables_say_what_python_would_not(write, capsys):
     # Manifests say nothing of when they were collected: "collected at  None", Python's word
     path = write("x.yaml", [pod("a", "p")])
@@ -39,6 +45,14 @@ def test_info_and_tables_say_what_python_would_not(write, capsys):
         out = capsys.readouterr().out
         cells = out.replace("|", " ").split()
         assert "yes" in cells and "True" not in cells and "False" not in cells, fmt
+    # and in CSV too, which README says reads as the report's CSV file (whose column says yes / no)
+    assert main(["policies", "--demo", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {r["evaluated"] for r in rows} == {"yes"}
+    import k8sviz.notebook
+
+    inventory = k8sviz.policy_inventory(k8sviz.demo())
+    assert k8sviz.notebook.to_csv(inventory).replace("\r\n", "\n") == main_csv(["policies", "--demo"], capsys)
 
 
 def test_commands_say_how_many_load_warnings_there_were_and_how_to_list_them(write, capsys, tmp_path):

@@ -411,9 +411,13 @@ def csv_head(
     if max_chars is not None and buf.tell() > max_chars:
         return "", 0
     done = 0
+    # yes / no, as k8sviz.notebook.table, the report and the commands' txt and md show a
+    # boolean column (a policy's "evaluated", a node pair's "skewed"): the CSV read True / False
+    flags = [pd.api.types.is_bool_dtype(df.dtypes.iloc[i]) for i in range(df.shape[1])]
     for start in range(0, len(df), _CSV_CHUNK):
         part = df.iloc[start:start + _CSV_CHUNK]
-        cols = [_csv_column(part.iloc[:, i].tolist()) for i in range(part.shape[1])]
+        cols = [["" if v is pd.NA else "yes" if v else "no" for v in part.iloc[:, i].tolist()] if flags[i]
+                else _csv_column(part.iloc[:, i].tolist()) for i in range(part.shape[1])]
         for row in zip(*cols, strict=True) if cols else ((),) * len(part):
             end = buf.tell()
             w.writerow(row)
@@ -427,7 +431,8 @@ def csv_head(
 
 def csv_text(df: pd.DataFrame, *, lineterminator: str = "\r\n") -> str:
     """``df`` as CSV text for a spreadsheet: cells as :func:`table_html` writes them (lists
-    joined with ``", "``, a mapping as ``key=value``, times in ISO 8601) but whole, and a cell
+    joined with ``", "``, a mapping as ``key=value``, times in ISO 8601, a boolean column as
+    ``yes``/``no``, as ``k8sviz.notebook.table`` shows it) but whole, and a cell
     that a spreadsheet would run as a formula (one starting, after any spaces, with ``=``,
     ``+``, ``-``, ``@``, ``|``, their full-width forms, a tab or a line break) prefixed with
     ``'``.  The one writer of the report's CSV files, ``k8sviz.notebook.to_csv`` and the
