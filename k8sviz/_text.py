@@ -37,18 +37,33 @@ def did_you_mean(ref: object, *groups: Iterable[str], n: int = 3) -> str:
     """``"; did you mean 'shop/frontend'?"`` for an unknown endpoint ``ref``, naming up to ``n``
     names of the first of ``groups`` (workloads, then pods, say) that has any near it: those of
     that name in any namespace when ``ref`` names none (``frontend``), else the closest in
-    spelling (``shop/fronted``); ``""`` when none is close. An auditor typing a name from memory
+    spelling, case aside (``shop/fronted``, ``Shop/Frontend``); for a namespace (``shop``), names
+    of it (``shop/adservice``...); ``""`` when none is close. An auditor typing a name from memory
     was told only that it was unknown."""
     import difflib
 
     if not isinstance(ref, str) or not ref:
         return ""
-    for names in groups:
-        known = sorted(set(names))
+    sets = [sorted(set(names)) for names in groups]
+    for known in sets:
         hits = [k for k in known if "/" not in ref and k.rsplit("/", 1)[-1] == ref][:n]
+        # Kubernetes names are lower case: `PCI` or `Shop/Frontend` meant `pci`, `shop/frontend`
+        # (difflib compares case as it compares letters, and found nothing near them)
+        lowered: dict[str, str] = {}
+        for k in known:
+            lowered.setdefault(k.lower(), k)
         hits = hits or difflib.get_close_matches(ref, known, n)
+        hits = hits or [lowered[h] for h in difflib.get_close_matches(ref.lower(), list(lowered), n)]
         if hits:
             return "; did you mean " + " or ".join(as_written(h) for h in hits) + "?"
+    if "/" not in ref:
+        # a namespace where a pod or workload is asked (`--from shop`)
+        for known in sets:
+            inside = [k for k in known if k.startswith(ref + "/")]
+            if inside:
+                shown = [as_written(h) for h in inside[:n]]
+                listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+                return f"; did you mean a workload of namespace {as_written(ref)}, such as {listed}?"
     return ""
 
 

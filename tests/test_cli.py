@@ -565,6 +565,20 @@ def test_paths_from_the_internet_into_a_zone(capsys):
      "'pcii' is no zone, workload, pod or namespace of the snapshot; did you mean 'pci'?"),
     (["paths", "--to", "card-vault"],
      "'card-vault' is no zone, workload, pod or namespace of the snapshot; did you mean 'pci/card-vault'?"),
+    # case aside: Kubernetes names are lower case
+    (["paths", "--to", "PCI"],
+     "'PCI' is no zone, workload, pod or namespace of the snapshot; did you mean 'pci'?"),
+    (["explain", "--from", "Shop/Frontend", "--to", "pci/card-vault", "--port", "5432"],
+     "unknown source 'Shop/Frontend': no pod or workload of that name in the snapshot; did you mean "
+     "'shop/frontend'?"),
+    # a namespace where a pod or workload is asked
+    (["explain", "--from", "shop", "--to", "pci/card-vault", "--port", "5432"],
+     "unknown source 'shop': expected 'namespace/pod', 'namespace/workload' or an IP address; did you "
+     "mean a workload of namespace 'shop', such as 'shop/adservice', 'shop/cartservice' or "
+     "'shop/checkoutservice'?"),
+    (["blast", "--from", "pci"],
+     "unknown workload or pod 'pci' (expected namespace/pod or namespace/workload); did you mean a workload "
+     "of namespace 'pci', such as 'pci/card-vault' or 'pci/paymentservice'?"),
     # nothing near: no guess
     (["blast", "--from", "shop/zzzzzz"],
      "unknown workload or pod 'shop/zzzzzz' (expected namespace/pod or namespace/workload)"),
