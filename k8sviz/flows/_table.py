@@ -529,7 +529,7 @@ class ChunkBuilder:
                         continue
                     if obj is _NOT_JSON:
                         kind = "malformed" if line.endswith(b"\n") or not lines else "truncated"
-                        report.problem(kind, file, lineno, f"not JSON ({e})")
+                        report.problem(kind, file, lineno, not_json(e, line))
                         continue
                 # Every record is checked for a key given twice (see repeated_key), with its
                 # first screen inlined: a call less per record of this hot loop.
@@ -872,6 +872,23 @@ class ChunkBuilder:
 
 
 _NOT_JSON, _BLANK = object(), object()
+
+
+def not_json(e: Exception, line: bytes) -> str:
+    """What a record that does not parse says: ``the record ends mid-way, at column 720`` for
+    one whose line ends before the record does (a log cut while written, a record broken over
+    lines), else the parser's words with the column (``invalid literal ... at column 7``).
+    The parser's own text said ``line 1 column 720 (char 719)`` of a record on line 3 of the
+    file, counting within the record."""
+    text = line.decode("utf-8", "replace")
+    body = text.rstrip("\r\n")
+    pos, msg, colno = getattr(e, "pos", None), getattr(e, "msg", None), getattr(e, "colno", None)
+    if "\n" in body or not isinstance(pos, int) or not isinstance(msg, str):
+        return f"not JSON ({e})"  # a record over several lines: the parser's line is the record's
+    end = len(body.rstrip())
+    if pos >= end and body.lstrip().startswith(("{", "[")):
+        return f"not JSON: the record ends mid-way, at column {end} (the line was cut, or the record broken)"
+    return f"not JSON ({msg} at column {colno})"
 
 
 def _after_bom(line: bytes) -> Any:
@@ -1566,7 +1583,7 @@ def parse_json(
             obj = loads(line)
         except decode_error as e:
             kind = "truncated" if not complete else "malformed"
-            report.problem(kind, file, lineno, f"not JSON ({e})")
+            report.problem(kind, file, lineno, not_json(e, line))
             continue
         twice = repeated_key(line, obj)
         if twice is not None:

@@ -1237,7 +1237,7 @@ def _locate(file: str, expected: int, report: Report) -> bool:
     past): then load_flows' reader must read the file."""
     import orjson
 
-    from ._table import iter_lines
+    from ._table import iter_lines, not_json
 
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
     probe = Report()
@@ -1245,7 +1245,7 @@ def _locate(file: str, expected: int, report: Report) -> bool:
         try:
             loads(line)
         except decode_error as e:
-            probe.problem("malformed" if complete else "truncated", file, lineno, f"not JSON ({e})")
+            probe.problem("malformed" if complete else "truncated", file, lineno, not_json(e, line))
     kinds = set(probe.problem_counts)
     if sum(probe.problem_counts.values()) != expected or kinds - {"malformed", "truncated"}:
         return False

@@ -28,6 +28,25 @@ class TestHubble:
         assert problems == {("malformed", 4), ("truncated", 10)}
         assert any("malformed" in w and "line 4" in w for w in warns)
 
+    def test_a_line_cut_mid_record_is_said_so(self, tmp_path):
+        """The parser's words named "line 1 column 720 (char 719)" of a record on line 3 of the
+        file; a cut line says it ends mid-record, at its column."""
+        good = json.dumps({"flow": {"time": "2024-03-15T10:00:00Z", "verdict": "FORWARDED",
+                                    "IP": {"source": "10.0.0.1", "destination": "10.0.0.2"},
+                                    "l4": {"TCP": {"source_port": 40000, "destination_port": 80}}}})
+        p = tmp_path / "hubble.json"
+        # line 2 cut mid-record (a log rotated mid-write), line 3 damaged, the last line cut too
+        p.write_text(f"{good}\n{good[:50]}\n{good[:-1]}x}}\n{good[:60]}")
+        df, _ = load_path(p)
+        said = [(prob["kind"], prob["line"], prob["message"]) for prob in df.attrs["k8sviz"]["problems"]]
+        cut = "not JSON: the record ends mid-way, at column {} (the line was cut, or the record broken)"
+        assert said == [
+            ("malformed", 2, cut.format(50)),
+            ("malformed", 3, f"not JSON (unexpected character, expected ',' or '}}' at column {len(good)})"),
+            ("truncated", 4, cut.format(60)),
+        ], said
+        assert len(df) == 1
+
     def test_lost_events_are_added_up_and_said(self, tmp_path, demo_snap):
         df, warns = load("hubble_wrapped.jsonl", snapshot=demo_snap)
         assert df.attrs["k8sviz"]["sources"][0]["lost_events"] == {
