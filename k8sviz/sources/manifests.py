@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import json
 import os
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,17 @@ def _read_bytes(path: Path) -> bytes:
     if path.name.endswith(".gz"):
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise InputError(f"not a valid gzip file ({e})", source=str(path)) from None
+        except EOFError:
+            msg = "the gzip stream ends early: the file was cut short (a copy or download that stopped?)"
+            raise InputError(msg, source=str(path)) from None
+        except (OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+            if not data.startswith(b"\x1f\x8b"):
+                # Python's words were "Not a gzipped file (b'no')"
+                msg = "not a gzip file, though named .gz (it does not start with gzip's bytes 1f 8b)"
+                raise InputError(msg, source=str(path)) from None
+            # zlib.error (a damaged deflate stream) was a traceback
+            detail = str(e).rpartition("while decompressing data: ")[2]
+            raise InputError(f"damaged gzip file ({detail})", source=str(path)) from None
     return data
 
 
@@ -81,7 +91,14 @@ def _parse(data: bytes, source: str) -> list[Any]:
             if is_json_name:
                 # orjson says a byte that is not UTF-8 is "surrogates not allowed" at line 1,
                 # column 1, wherever it is: name the byte and its line, as for YAML.
-                _decode(data, source)
+                text = _decode(data, source)
+                pos, line, column = (getattr(e, a, None) for a in ("pos", "lineno", "colno"))
+                if isinstance(pos, int) and pos >= len(text.rstrip()):
+                    # "unexpected end of data: line 1 column 61 (char 60)" of a dump cut short
+                    # (a `kubectl get > x.json` stopped, a disk that filled) did not say so.
+                    msg = (f"malformed JSON: the file ends before its document does (at line {line}, "
+                           f"column {column}): was it cut short while written?")
+                    raise InputError(msg, source=source) from None
                 raise InputError(f"malformed JSON: {e}{_more_documents(data)}", source=source) from None
             # YAML is a superset of JSON in practice; let the YAML parser report the position.
         else:

@@ -232,6 +232,37 @@ class TestShapes:
         path.write_bytes(gzip.compress(json.dumps(pod("a", "p")).encode()))
         assert [p.key for p in k8sviz.load(path).pods] == ["a/p"]
 
+    def test_a_damaged_dump_is_said_in_a_line(self, tmp_path, capsys):
+        """A dump cut short, or a damaged .gz, is one line saying so: a damaged deflate stream was a
+        traceback (zlib.error), a file named .gz that is none read "Not a gzipped file (b'no')",
+        and a JSON dump cut short "unexpected end of data: line 1 column 61 (char 60)"."""
+        from k8sviz.cli import main
+
+        items = [pod("a", f"p{i}") for i in range(40)]
+        whole = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=1).encode()
+        packed = gzip.compress(whole)
+        damaged = bytearray(packed)
+        for i in range(200, 260):
+            damaged[i] ^= 0x5A  # inside the deflate stream
+        cases = {
+            "cut.json": (whole[:3000], "malformed JSON: the file ends before its document does (at line "),
+            "cut.json.gz": (packed[:len(packed) // 2],
+                            "the gzip stream ends early: the file was cut short (a copy or download that "
+                            "stopped?)"),
+            "plain.json.gz": (whole, "not a gzip file, though named .gz (it does not start with gzip's bytes "
+                                     "1f 8b)"),
+            "damaged.json.gz": (bytes(damaged), "damaged gzip file ("),
+        }
+        for name, (data, said) in cases.items():
+            path = tmp_path / name
+            path.write_bytes(data)
+            with pytest.raises(InputError) as e:
+                k8sviz.load(path)
+            assert str(e.value).startswith(f"{path}: {said}"), str(e.value)
+            assert main(["info", str(path)]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith(f"k8sviz: error: {path}: {said}") and err.count("\n") == 1, err
+
     def test_unquoted_timestamps_stay_strings(self, tmp_path):
         path = tmp_path / "p.yaml"
         path.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n"
