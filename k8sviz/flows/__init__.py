@@ -574,9 +574,10 @@ def _warn(attrs: dict[str, Any]) -> None:
     for kind, n in attrs["problem_counts"].items():
         if kind in ("unreadable", "unknown-format", "bad-header", "stream-error", "bad-end-time", "empty",
                     "no-input"):
-            sample = next(p for p in attrs["problems"] if p["kind"] == kind)
+            sample = next((p for p in attrs["problems"] if p["kind"] == kind), None)
+            example = "" if sample is None else f", e.g. {problem_place(sample)}: {sample['message']}"
             warnings.warn(
-                f"{counted(n, f'{kind} problem')}, e.g. {problem_place(sample)}: {sample['message']}",
+                f"{counted(n, f'{kind} problem')}{example}",
                 FlowWarning,
                 stacklevel=outside_stacklevel(),
             )

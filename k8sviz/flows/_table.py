@@ -124,7 +124,10 @@ class Report:
         loses several (a CSV quote left open swallows the lines after it)."""
         self.problem_counts[kind] = self.problem_counts.get(kind, 0) + count
         self.by_file[(file, kind)] = self.by_file.get((file, kind), 0) + count
-        if len(self.problems) < PROBLEM_SAMPLES:
+        # past the cap, still the first of each kind: the warnings name one of every kind counted
+        # (a damaged file's hundreds of malformed lines left its "unreadable" without a sample,
+        # and load_flows stopped on it)
+        if len(self.problems) < PROBLEM_SAMPLES or self.problem_counts[kind] == count:
             self.problems.append({"kind": kind, "file": file, "line": line, "message": message[:200]})
 
 
@@ -713,7 +716,7 @@ class ChunkBuilder:
                 "truncated", file, lineno + 1, "compressed stream ends early (file cut mid-write?)"
             )
         except (OSError, zlib.error) as e:
-            report.problem("unreadable", file, lineno + 1, f"cannot read further: {e}")
+            report.problem("unreadable", file, lineno + 1, cannot_read(e))
         finally:
             if fh is not None:
                 fh.close()
@@ -874,6 +877,19 @@ class ChunkBuilder:
 _NOT_JSON, _BLANK = object(), object()
 
 
+def cannot_read(e: BaseException) -> str:
+    """The ``unreadable`` problem of a read that failed with ``e``: a file named .gz that is
+    none, or a damaged deflate stream, in words (Python's were "Not a gzipped file (b'{"')" and
+    "Error -3 while decompressing data: ...")."""
+    if isinstance(e, gzip.BadGzipFile) and str(e).startswith("Not a gzipped file"):
+        return ("cannot read further: not a gzip file, though named .gz (it does not start with gzip's "
+                "bytes 1f 8b)")
+    if isinstance(e, zlib.error):
+        detail = str(e).rpartition("while decompressing data: ")[2]
+        return f"cannot read further: damaged gzip stream ({detail})"
+    return f"cannot read further: {e}"
+
+
 def not_json(e: Exception, line: bytes) -> str:
     """What a record that does not parse says: ``the record ends mid-way, at column 720`` for
     one whose line ends before the record does (a log cut while written, a record broken over
@@ -956,7 +972,7 @@ def iter_lines(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
             "truncated", str(path), lineno + 1, "compressed stream ends early (file cut mid-write?)"
         )
     except (OSError, zlib.error) as e:
-        report.problem("unreadable", str(path), lineno + 1, f"cannot read further: {e}")
+        report.problem("unreadable", str(path), lineno + 1, cannot_read(e))
 
 
 _TOKENS = re.compile(rb'[{}"\\\n]')
@@ -1056,7 +1072,7 @@ def _blocks(path: Path, report: Report, scan: _Scan) -> Iterator[bytes]:
                        "compressed stream ends early (file cut mid-write?)")
     except (OSError, zlib.error) as e:
         scan.cut = True
-        report.problem("unreadable", str(path), scan.lineno, f"cannot read further: {e}")
+        report.problem("unreadable", str(path), scan.lineno, cannot_read(e))
 
 
 def iter_objects(path: Path, report: Report) -> Iterator[tuple[int, bytes]]:
@@ -1416,7 +1432,7 @@ def iter_sse(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:
         except EOFError:
             report.problem("truncated", file, read + 1, "compressed stream ends early (file cut mid-write?)")
         except (OSError, zlib.error) as e:
-            report.problem("unreadable", file, read + 1, f"cannot read further: {e}")
+            report.problem("unreadable", file, read + 1, cannot_read(e))
 
     yield from _sse_events(_split_lines(chunks()), lambda kind, line,
                            msg: report.problem(kind, file, line, msg))

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from .._text import as_written
-from ._table import Report, open_binary
+from ._table import Report, cannot_read, open_binary
 
 __all__ = ["CSV_COLUMNS", "parse_csv"]
 
@@ -165,7 +165,7 @@ def _lines(path: Path, report: Report, not_utf8: dict[int, int], unclosed: list[
         report.problem("truncated", str(path), lineno + 1,
                        "compressed stream ends early (file cut mid-write?)")
     except (OSError, zlib.error) as e:
-        report.problem("unreadable", str(path), lineno + 1, f"cannot read further: {e}")
+        report.problem("unreadable", str(path), lineno + 1, cannot_read(e))
     finally:
         if inside:
             unclosed.append(inside)

@@ -47,6 +47,34 @@ class TestHubble:
         ], said
         assert len(df) == 1
 
+    def test_a_damaged_gzip_flow_log_is_read_up_to_the_damage_and_said(self, tmp_path):
+        """A flow log damaged mid-stream gave hundreds of malformed lines, then its "unreadable"
+        problem had no sample left (the first 200 are kept), and load_flows stopped on a
+        StopIteration; a file named .gz that is none read "Not a gzipped file (b'{"')"."""
+        import gzip
+
+        from k8sviz.flows import _table
+
+        good = json.dumps({"flow": {"time": "2024-03-15T10:00:00Z", "verdict": "FORWARDED",
+                                    "IP": {"source": "10.0.0.1", "destination": "10.0.0.2"},
+                                    "l4": {"TCP": {"source_port": 40000, "destination_port": 80}}}})
+        bad = "\n".join(f"{good[:40]}" for _ in range(_table.PROBLEM_SAMPLES + 5))
+        packed = bytearray(gzip.compress(f"{good}\n{bad}\n{good}\n".encode()))
+        packed[-8] ^= 0xFF  # the CRC: read to the end, then refused
+        p = tmp_path / "hubble.json.gz"
+        p.write_bytes(bytes(packed))
+        df, warns = load_path(p)
+        counts = df.attrs["k8sviz"]["problem_counts"]
+        assert counts == {"malformed": _table.PROBLEM_SAMPLES + 5, "unreadable": 1}, counts
+        (unreadable,) = [q for q in df.attrs["k8sviz"]["problems"] if q["kind"] == "unreadable"]
+        assert unreadable["message"].startswith("cannot read further: CRC check failed")
+        assert any(w.startswith("1 unreadable problem, e.g. ") for w in warns), warns
+        p.write_bytes(f"{good}\n".encode())
+        df, warns = load_path(p)
+        (problem,) = df.attrs["k8sviz"]["problems"]
+        assert problem["message"] == ("cannot read further: not a gzip file, though named .gz (it does not "
+                                      "start with gzip's bytes 1f 8b)")
+
     def test_lost_events_are_added_up_and_said(self, tmp_path, demo_snap):
         df, warns = load("hubble_wrapped.jsonl", snapshot=demo_snap)
         assert df.attrs["k8sviz"]["sources"][0]["lost_events"] == {
