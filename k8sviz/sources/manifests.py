@@ -195,8 +195,12 @@ def expand_list(
     if _is_object(doc):
         yield Document(doc, where)
     elif not isinstance(kind, str) or not isinstance(doc.get("apiVersion"), str):
+        # A zones file given as a PATH (`k8sviz gaps snap.json zones.yaml`) was only "skipped":
+        # the run went on without zones, their findings unchecked.
+        hint = ("; it reads as a k8sviz zones file: give it with --zones (k8sviz.load_zones)"
+                if isinstance(doc, dict) and isinstance(doc.get("zones"), dict) else "")
         warn(LoadWarning("not-kubernetes",
-                         "document has no kind/apiVersion; not a Kubernetes object, skipped", where))
+                         f"document has no kind/apiVersion; not a Kubernetes object, skipped{hint}", where))
     else:
         warn(LoadWarning("no-name", f"{kind} without metadata.name; skipped", where))
 

@@ -504,6 +504,13 @@ class TestBadInput:
         assert codes(snap) == ["not-kubernetes", "not-an-object"]
         assert "zones.yaml#1" in snap.warnings[0].source
         assert len(snap.pods) == 1
+        # a zones file given as a PATH is named as one, to give with --zones
+        said = snap.warnings[0].message
+        assert said == ("document has no kind/apiVersion; not a Kubernetes object, skipped; it reads as a "
+                        "k8sviz zones file: give it with --zones (k8sviz.load_zones)")
+        values = k8sviz.load(write("values.yaml", {"replicaCount": 2, "image": {"tag": "1.2"}}))
+        (said,) = [w.message for w in values.warnings]
+        assert said == "document has no kind/apiVersion; not a Kubernetes object, skipped"
 
     def test_object_without_name(self, write):
         snap = k8sviz.load(write("x.yaml", {"apiVersion": "v1", "kind": "Pod", "metadata": {}}))
