@@ -1454,12 +1454,15 @@ def _without_nulls(raw: Any) -> Any:
 
 
 def _walk(
-    raw: Any, schema: Any, where: str, found: list[str], builtin: bool = False, keep_unknown: bool = False
+    raw: Any, schema: Any, where: str, found: list[str], builtin: bool = False, keep_unknown: bool = False,
+    meant: dict[str, str] | None = None,
 ) -> Any:
     """``raw`` as the API server stores it (``raw`` itself where that changes nothing): without
     the fields ``schema`` does not know, appending the path of each to ``found``, and without
     the known fields given as null.  With ``keep_unknown`` the fields ``schema`` does not know
-    stay, as written (but for a null one, which no server stores).
+    stay, as written (but for a null one, which no server stores).  ``meant``, if given, gets
+    for each path of ``found`` spelt nearly as a field ``schema`` has there the path of that
+    field (``spec.podSelectr`` -> ``spec.podSelector``).
 
     ``builtin`` (a type of Kubernetes itself, decoded by Go's encoding/json): a null item of
     a list of objects is the empty object (``ports: [null]`` is every port over TCP), and a
@@ -1470,7 +1473,7 @@ def _walk(
     if isinstance(schema, list) and isinstance(raw, list):
         empty = builtin and isinstance(schema[0], dict)
         items = [_walk({} if item is None and empty else item, schema[0], f"{where}[{i}]", found, builtin,
-                       keep_unknown)
+                       keep_unknown, meant)
                  for i, item in enumerate(raw)]
         return raw if all(a is b for a, b in zip(items, raw, strict=True)) else items
     if schema is _LABELS and isinstance(raw, dict) and not builtin:
@@ -1481,13 +1484,27 @@ def _walk(
             at = f"{where}.{k}" if where else str(k)
             if k not in schema:
                 found.append(at)
+                if meant is not None and isinstance(k, str):
+                    near = _near_field(k, schema)
+                    if near is not None:
+                        meant[at] = f"{where}.{near}" if where else near
                 if keep_unknown and v is not None:
                     kept[k] = v
             elif v is not None:
-                kept[k] = _walk(v, schema[k], at, found, builtin, keep_unknown)
+                kept[k] = _walk(v, schema[k], at, found, builtin, keep_unknown, meant)
         same = len(kept) == len(raw) and all(kept[k] is raw[k] for k in kept)
         return raw if same else kept
     return raw
+
+
+def _near_field(key: str, schema: Mapping[Any, Any]) -> str | None:
+    """The field of ``schema`` spelt nearly as ``key`` (``podSelectr``, ``form``, ``ipblock``),
+    or None."""
+    import difflib
+
+    fields = {f.lower(): f for f in schema if isinstance(f, str)}
+    hits = difflib.get_close_matches(key.lower(), list(fields), 1, 0.75)
+    return fields[hits[0]] if hits else None
 
 
 def as_stored(raw: Any, schema: Any, *, builtin: bool = False) -> Any:
@@ -1624,11 +1641,15 @@ def known_fields(
     if _clean(raw, schema, builtin):
         return raw, []
     found: list[str] = []
-    kept = _walk(raw, schema, where, found, builtin)
+    meant: dict[str, str] = {}
+    kept = _walk(raw, schema, where, found, builtin, meant=meant)
     if found and warn is not None:
+        # the fields a typo likely meant, named: "(a typo?)" left the reader to find them
+        near = [meant[p] for p in found[:_MAX_UNKNOWN] if p in meant]
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
         warn(LoadWarning("unknown-field", f"{_listed(found)}: not a field of {kind} "
                          "(a typo?); read without it, as an API server that accepts the object stores it "
-                         "(kubectl's strict validation refuses it)", source, ref))
+                         f"(kubectl's strict validation refuses it){hint}", source, ref))
     return kept, found
 
 

@@ -194,6 +194,11 @@ def test_fields_networkpolicy_does_not_have_are_warned_and_read_as_absent():
     assert found["NetworkPolicy/a/typo"].startswith("spec.ingres: ")
     assert found["NetworkPolicy/a/wide"].startswith(
         "spec.podSelector.matchLabel, spec.ingress[0].from[0].namespaceSelektor, spec.ingress[0].ports[0].protocl: ")
+    # each named with the field it likely is: "(a typo?)" left the reader to find it
+    assert found["NetworkPolicy/a/typo"].endswith("; did you mean spec.ingress?")
+    assert found["NetworkPolicy/a/wide"].endswith(
+        "; did you mean spec.podSelector.matchLabels, spec.ingress[0].from[0].namespaceSelector, "
+        "spec.ingress[0].ports[0].protocol?")
     reach = k8sviz.reachability(snap)
     assert not reach.can_reach("a/web", "a/db", 5432)  # db isolated, its allow misspelt
     assert reach.isolated("a/x", "ingress")  # the misspelt selector selects every pod of a
@@ -218,6 +223,7 @@ def test_unknown_fields_are_named_ten_at_most():
     p["spec"].update({f"junk{i:02}": 1 for i in range(12)})
     (w,) = [w for w in snapshot(ns("a"), p).warnings if w.code == "unknown-field"]
     assert "spec.junk09, ..." in w.message and "junk10" not in w.message
+    assert "did you mean" not in w.message  # nothing NetworkPolicy has is spelt like them
 
 
 @pytest.mark.parametrize(("peer", "text"), [

@@ -966,7 +966,7 @@ def test_fields_the_calico_kinds_do_not_have_are_warned_and_read_as_absent():
     assert found == {
         "GlobalNetworkPolicy/wide": "spec.selecter, spec.ingress[0].source.sel: not a field of GlobalNetworkPolicy "
         "projectcalico.org/v3 (a typo?); read without it, as an API server that accepts the object stores it "
-        "(kubectl's strict validation refuses it)",
+        "(kubectl's strict validation refuses it); did you mean spec.selector?",
         "NetworkPolicy/web/track": found["NetworkPolicy/web/track"],
         "Tier/security": found["Tier/security"],
         "GlobalNetworkSet/ext": found["GlobalNetworkSet/ext"],
