@@ -155,8 +155,19 @@ def render(summary: dict[str, Any], edges: Any, fmt: str) -> str:
     for s in summary["sources"].values():
         for lost in s.get("lost_events", ()):
             out.append("  " + lost_text(lost["file"], lost))
-    for p in summary["problems"][:10]:
+    problems = summary["problems"]
+    shown = problems[:10]
+    # and the first of each kind past them: a damaged file's "unreadable" came after hundreds of
+    # malformed lines, and the summary did not say the file could not be read to its end
+    kinds = {p["kind"] for p in shown}
+    for p in problems[10:]:
+        if p["kind"] not in kinds:
+            kinds.add(p["kind"])
+            shown.append(p)
+    for p in shown:
         out.append(f"  {p['kind']}: {problem_place(p)}: {p['message']}")
+    if len(problems) > len(shown):
+        out.append(f"  ... and more problems: --format json lists the first {len(problems):,}")
     for reason, u in summary["unmapped"].items():
         out.append(f"  unmapped ({reason}): {counted(u['endpoints'], 'endpoint')}, "
                    f"{counted(u['records'], 'record')}")

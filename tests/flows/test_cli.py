@@ -38,6 +38,26 @@ def test_flows_txt_says_why_verdict_counts_need_not_add_up(capsys):
     assert (edges["allowed"] + edges["denied"] + edges["unknown"] == edges["flows"]).all()
 
 
+def test_flows_txt_names_a_problem_of_every_kind(capsys, tmp_path):
+    """The text listed the first ten problems: a damaged file's "unreadable", after its
+    malformed lines, was not said, nor that it could not be read to its end."""
+    import gzip
+
+    good = json.dumps({"flow": {"time": "2024-03-15T10:00:00Z", "verdict": "FORWARDED",
+                                "IP": {"source": "10.0.0.1", "destination": "10.0.0.2"},
+                                "l4": {"TCP": {"source_port": 40000, "destination_port": 80}}}})
+    packed = bytearray(gzip.compress(("\n".join([good] + [good[:40]] * 12 + [good]) + "\n").encode()))
+    packed[-8] ^= 0xFF  # the CRC: read to the end, then refused
+    p = tmp_path / "hubble.json.gz"
+    p.write_bytes(bytes(packed))
+    assert main(["flows", str(p), "--flow-format", "hubble"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    said = [line.split(":", 1)[0].strip() for line in lines if line.startswith("  ")]
+    assert said[:11] == ["malformed"] * 10 + ["unreadable"], lines
+    assert f"  unreadable: {p}:15: cannot read further: CRC check failed" in "\n".join(lines)
+    assert "  ... and more problems: --format json lists the first 13" in lines
+
+
 def test_flows_json_and_csv(capsys, tmp_path):
     assert main(["flows", str(DATA / "calico_array.json"), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
