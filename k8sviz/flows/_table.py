@@ -946,8 +946,25 @@ def head(path: Path, size: int = 65536) -> bytes:
     except OSError:
         if not parts:
             with open(path, "rb") as fh:
-                return fh.read(size)
+                raw = fh.read(size)
+            # A gzip file whose trailer is damaged (CRC) fails at its end, which a small file
+            # reaches in the first read: its compressed bytes were detected as a CSV file
+            # without a header. Its data, without the trailer, is what to detect.
+            return _inflated(raw, size) if raw.startswith(b"\x1f\x8b") else raw
     return b"".join(parts)
+
+
+def _inflated(raw: bytes, size: int) -> bytes:
+    """The first ``size`` bytes ``raw``, a gzip stream, holds, without checking its trailer; as
+    much as inflates before any damage."""
+    inflate = zlib.decompressobj(31)
+    out: list[bytes] = []
+    try:
+        for i in range(0, max(len(raw) - 8, 0), 4096):
+            out.append(inflate.decompress(raw[i:min(i + 4096, len(raw) - 8)]))
+    except zlib.error:
+        pass
+    return b"".join(out)[:size]
 
 
 def iter_lines(path: Path, report: Report) -> Iterator[tuple[int, bytes, bool]]:

@@ -50,7 +50,7 @@ def test_flows_txt_names_a_problem_of_every_kind(capsys, tmp_path):
     packed[-8] ^= 0xFF  # the CRC: read to the end, then refused
     p = tmp_path / "hubble.json.gz"
     p.write_bytes(bytes(packed))
-    assert main(["flows", str(p), "--flow-format", "hubble"]) == 0
+    assert main(["flows", str(p)]) == 0
     lines = capsys.readouterr().out.splitlines()
     said = [line.split(":", 1)[0].strip() for line in lines if line.startswith("  ")]
     assert said[:11] == ["malformed"] * 10 + ["unreadable"], lines

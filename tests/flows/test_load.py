@@ -69,6 +69,14 @@ class TestHubble:
         (unreadable,) = [q for q in df.attrs["k8sviz"]["problems"] if q["kind"] == "unreadable"]
         assert unreadable["message"].startswith("cannot read further: CRC check failed")
         assert any(w.startswith("1 unreadable problem, e.g. ") for w in warns), warns
+        # a small one fails at its end in the first read: its compressed bytes were detected as
+        # a CSV file without a header
+        small = bytearray(gzip.compress(f"{good}\n{good}\n".encode()))
+        small[-8] ^= 0xFF
+        p.write_bytes(bytes(small))
+        df, _ = load_path(p)
+        assert len(df) == 2 and set(df["source_format"]) == {"hubble"}
+        assert df.attrs["k8sviz"]["problem_counts"] == {"unreadable": 1}
         p.write_bytes(f"{good}\n".encode())
         df, warns = load_path(p)
         (problem,) = df.attrs["k8sviz"]["problems"]
