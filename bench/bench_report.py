@@ -4,8 +4,8 @@
                                  [--keep PATH] [--print]
 
 Prints build time, file size and the size of each figure and CSV file in the page, and the time
-until every figure has rendered in headless
-Chromium (Debian's /usr/bin/chromium through Playwright), offline (with ``--print``, then the
+until every figure has rendered in headless Chromium (Debian's /usr/bin/chromium, or
+$K8SVIZ_CHROMIUM, through Playwright), offline (with ``--print``, then the
 time to print it to PDF as a browser's "Save as PDF" does, and the pages); then the steps that weigh
 most in the build, each timed alone on the same cluster (the engine, the workload graph and its
 namespace-level figure; and what the report does instead above 150 nodes: the graph without its
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import re
 import resource
 import shutil
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("K8SVIZ_CHROMIUM") or "/usr/bin/chromium"  # as the browser tests take it
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -91,7 +93,7 @@ def main() -> None:
             from playwright.sync_api import sync_playwright
 
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 page = browser.new_page()
                 t = time.perf_counter()
                 page.goto(out.as_uri(), timeout=600_000)  # a big page on a loaded machine: minutes

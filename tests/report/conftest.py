@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 import re
 import warnings
 from pathlib import Path
@@ -14,7 +15,9 @@ import k8sviz
 
 from ..viz.conftest import HOSTILE, HOSTILE2
 
-CHROMIUM = "/usr/bin/chromium"
+#: The browser the browser tests drive: Debian's by default; K8SVIZ_CHROMIUM names another
+#: (a Chromium or Chrome binary elsewhere, on another system).
+CHROMIUM = os.environ.get("K8SVIZ_CHROMIUM") or "/usr/bin/chromium"
 ARGS = [
     "--headless",
     "--no-sandbox",
