@@ -216,3 +216,47 @@ def merged_labels(labels: Iterable[str]) -> list[str]:
         elif label not in other:
             other.append(label)
     return [f"{proto}/{p}" for proto, ports in per.items() for p in merged_ports(ports)] + other
+
+
+#: What a character takes, in ems, in the widest of the faces the figures' font list falls to
+#: (DejaVu Sans, a Linux browser's sans-serif; measured in Chromium: "recommendationservice"
+#: 109 px at 9 px).  Segoe UI, Roboto and San Francisco draw narrower: an estimate by these
+#: keeps texts apart in those too.  A character not listed takes :data:`_EM_OTHER`.
+_EMS: dict[str, float] = {
+    **dict.fromkeys("ijl'|", 0.28), **dict.fromkeys(" .,:;!", 0.32), **dict.fromkeys("-()/[]t", 0.39),
+    **dict.fromkeys("fr", 0.41), **dict.fromkeys("sz", 0.53), **dict.fromkeys("c", 0.55),
+    **dict.fromkeys("kvxy", 0.59), **dict.fromkeys("aeo", 0.62), **dict.fromkeys("bdghnpqu0123456789_", 0.64),
+    **dict.fromkeys("w", 0.82), **dict.fromkeys("mMW", 0.98), "…": 1.0,
+}
+_EM_OTHER = 0.7  # capitals and the rest: most are narrower
+ELLIPSIS = "…"
+
+
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """The pixels ``text`` (as written, not escaped) takes at font ``size`` px, at most about:
+    Plotly neither wraps nor cuts a text, and a figure drawn where no script runs (JupyterLab)
+    can only write what it estimates fits."""
+    ems = sum(_EMS.get(c, _EM_OTHER) for c in text)
+    return ems * size * (1.12 if bold else 1.0)
+
+
+def shortened(text: str, keep: int) -> str:
+    """``text`` cut to ``keep`` characters and an ellipsis in their middle (a workload's name
+    is told apart by its start and its end: ``checkout…vice``, ``worker-…-12``); ``text``
+    itself if it has no more, "" for ``keep`` under 3 (an ellipsis and a letter name
+    nothing)."""
+    if len(text) <= keep:
+        return text
+    if keep < 3:
+        return ""
+    head = (keep + 1) // 2
+    return text[:head] + ELLIPSIS + text[len(text) - (keep - head):]
+
+
+def fit_text(text: str, room: float, size: float, *, bold: bool = False) -> str:
+    """``text`` whole if it fits ``room`` pixels at font ``size``, else :func:`shortened` to
+    the most characters that fit (possibly "")."""
+    keep = len(text)
+    while keep >= 3 and text_width(shortened(text, keep), size, bold=bold) > room:
+        keep -= 1
+    return shortened(text, keep)

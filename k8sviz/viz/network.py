@@ -18,7 +18,18 @@ from .._gc import pausing
 from .._text import as_given, as_written
 from ..analysis._common import first_seen, object_ids
 from ..analysis.zones import EXTERNAL as EXTERNAL_ZONE
-from ._common import NO_ZONE, check_cap, esc, fmt_labels, fmt_list, merged_labels, new_figure, zone_colors
+from ._common import (
+    NO_ZONE,
+    check_cap,
+    esc,
+    fmt_labels,
+    fmt_list,
+    merged_labels,
+    new_figure,
+    shortened,
+    text_width,
+    zone_colors,
+)
 
 __all__ = ["MAX_DRAWN_EDGES", "MAX_DRAWN_GROUPS", "RING_EDGES", "network_figure"]
 
@@ -670,6 +681,68 @@ def _label_width(text: str) -> float:
     return len(text) * _LABEL_CHAR
 
 
+#: The narrowest a notebook draws a figure, in pixels: a JupyterLab cell of about 600 px less
+#: its prompt and padding, a narrow window's.  A figure of named workloads writes the names
+#: that fit there (see :func:`_fitted_labels`).
+_NOTEBOOK_WIDTH = 480
+#: A group's title (an annotation, bold, 11 px) above its circle: its font, the height of its
+#: text and where it is drawn, its middle that many pixels above the circle's top; a node's
+#: name, under it, as high (measured in Chromium: 13 and 10 px, 9.5 px up).
+_TITLE_FONT = 11
+_TITLE_LINE = 13.0
+_TITLE_SHIFT = 9.5
+_NAME_LINE = 10.0
+
+
+def _fitted_labels(
+    pos: Mapping[str, tuple[float, float]],
+    labels: Mapping[str, str],
+    groups: Mapping[str, tuple[float, float, float]],
+    scale: float,
+    marker: Mapping[str, float],
+) -> dict[str, str]:
+    """Each node's name as a figure drawn at ``scale`` screen pixels per pixel of its layout
+    writes it: whole where it keeps apart from every other name and group title there, else
+    cut in its middle (:func:`~k8sviz.viz._common.shortened`) or left to the hover ("").
+
+    The layout keeps the names apart at full size; drawn smaller, the places come closer and
+    the names keep their size.  The report sets them smaller by as much (its script), but
+    JupyterLab draws a figure with plotly's renderer and runs none: in a cell of about 600 px
+    seven pairs of the demo's names were written over each other.  Where two names meet, the
+    longer gives a character (both when as long), until none meets another; a name that meets
+    a title gives way to it.  Plain text in and out: escape it after."""
+
+    def box(x: float, top: float, width: float, height: float) -> tuple[float, float, float, float]:
+        return (x - width / 2, top, x + width / 2, top + height)
+
+    def meet(p: tuple[float, float, float, float], q: tuple[float, float, float, float]) -> bool:
+        return p[0] < q[2] and q[0] < p[2] and p[1] < q[3] and q[1] < p[3]
+
+    # screen pixels, y downwards: a name under its node, a title above its group's circle
+    titles = [box(cx * scale, -(cy + r) * scale - _TITLE_SHIFT - _TITLE_LINE / 2,
+                  text_width(g, _TITLE_FONT, bold=True), _TITLE_LINE)
+              for g, (cx, cy, r) in groups.items()]
+    shown = dict(labels)
+    keep = {n: len(t) for n, t in labels.items()}
+    while True:
+        boxes = sorted((n, box(pos[n][0] * scale, -pos[n][1] * scale + marker[n] / 2 + 1,
+                                text_width(t, _LABEL_FONT), _NAME_LINE))
+                       for n, t in shown.items() if t)
+        cut: set[str] = set()
+        for i, (a, p) in enumerate(boxes):
+            if any(meet(p, t) for t in titles):
+                cut.add(a)
+            for b, q in boxes[i + 1:]:
+                if meet(p, q):
+                    wa, wb = p[2] - p[0], q[2] - q[0]
+                    cut |= {a} if wa > wb else {b} if wb > wa else {a, b}
+        if not cut:
+            return shown
+        for n in cut:
+            keep[n] = min(keep[n], len(labels[n])) - 1
+            shown[n] = shortened(labels[n], keep[n])
+
+
 def _labelled_layout(
     nodes: dict[str, dict[str, Any]], group_key: str, labels: Mapping[str, str]
 ) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float, float]], float]:
@@ -1039,6 +1112,16 @@ def _draw(
             need = math.ceil(2 * room + float(margin.t) + float(margin.b))
             fig.update_layout(height=max(int(fig.layout.height), min(need, _LABELLED_HEIGHT)))
     _legend_below(fig, sorted({str(r["zone"]) for r in nodes.values()}), grow=height is None)
+    names = {k: "" if k == other else _short(k, aggregate) for k in nodes}
+    written = names
+    if extent is not None:
+        # the plot a notebook's narrowest cell draws, as wide as high, and the layout in it
+        margin = fig.layout.margin
+        plot = min(_NOTEBOOK_WIDTH - float(margin.l) - float(margin.r),
+                   float(fig.layout.height) - float(margin.t) - float(margin.b))
+        scale = min(1.0, plot / (2 * (extent + _LABELLED_PAD)))
+        marker = {k: _node_size(r, aggregate) for k, r in nodes.items()}
+        written = _fitted_labels(pos, names, boxes, scale, marker)
     # group outlines (namespaces or zones) as shapes with a label, behind everything
     if aggregate is None:
         for g, (cx, cy, r) in sorted(boxes.items()):
@@ -1134,7 +1217,7 @@ def _draw(
                     "symbol": symbols,
                     "line": {"width": 1, "color": "#fff"},
                 },
-                text=["" if i == other else esc(_short(i, aggregate)) for i in ids],
+                text=[esc(written[i]) for i in ids],
                 textposition=[_ring_label_side(pos[i]) for i in ids] if cap is not None else "bottom center",
                 # a name beside a ring's node may reach past the axes in a narrow figure: drawn
                 # whole (a WebGL trace has no such option)
@@ -1142,7 +1225,10 @@ def _draw(
                 textfont={"size": _LABEL_FONT},
                 # laid out in pixels: a page may set the names smaller where it draws the figure
                 # smaller than that (the report does: see its last script)
-                meta={"labels_in_pixels": True} if extent is not None else None,
+                # (and write the names whole, kept here: the figure writes those that fit the
+                # narrowest notebook cell, see _fitted_labels)
+                meta={"labels_in_pixels": True, "labels": [esc(names[i]) for i in ids]}
+                if extent is not None else None,
                 hovertext=[_node_hover(nodes[i], aggregate) for i in ids],
                 hovertemplate="%{hovertext}<extra></extra>",
                 customdata=ids,

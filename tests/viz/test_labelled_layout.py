@@ -14,12 +14,13 @@ from k8sviz.viz.network import _LABEL_CHAR, _LABEL_LINE
 
 def _label_boxes(fig) -> dict[str, tuple[float, float, float, float]]:
     """Each named node's label as laid out, in pixels: under its node, as wide as its text at
-    the widest a character is drawn."""
+    the widest a character is drawn (its name whole, as the trace's meta keeps it: the figure
+    writes the names that fit a notebook's narrowest cell, the report's script the whole)."""
     boxes = {}
     for t in fig.data:
         if not t.name.startswith("zone:") or "text" not in (t.mode or ""):
             continue
-        for x, y, text in zip(t.x, t.y, t.text, strict=True):
+        for x, y, text in zip(t.x, t.y, t.meta["labels"], strict=True):
             w = len(text) * _LABEL_CHAR / 2
             boxes[text] = (x - w, y - 7 - _LABEL_LINE, x + w, y - 7)
     return boxes
@@ -57,3 +58,29 @@ def test_a_crowded_namespace_of_long_names_is_laid_out_in_rows_and_columns():
     boxes = _label_boxes(fig)
     assert len(boxes) == 25 and _overlapping(boxes) == []
     assert k8sviz.network_figure(G, height=500).layout.height == 500  # a height given is kept
+
+
+def test_names_that_would_meet_in_a_narrow_cell_are_cut_in_their_middle_and_escaped():
+    """Twenty-four long names in one namespace: laid out apart at full size, but a notebook's
+    narrowest cell draws the ring at less than half of it, where no script sets them smaller.
+    The figure writes each cut in its middle (told apart by its end), escaped after the cut
+    (no entity cut in two), and keeps the whole, escaped, for the report's script."""
+    from k8sviz.viz._common import esc, text_width
+
+    G = nx.MultiDiGraph()
+    for j in range(24):
+        G.add_node(f'shop/say "payment" <reconciliation> worker-{j}', namespace="shop", zone="web",
+                   kind="workload", labels={})
+    G.add_node("db/postgres", namespace="db", zone="cde", kind="workload", labels={})
+    fig = k8sviz.network_figure(G)
+    (trace,) = [t for t in fig.data if t.name == "zone: web"]
+    whole = [f'say "payment" <reconciliation> worker-{j}' for j in range(24)]
+    assert sorted(trace.meta["labels"]) == sorted(esc(w) for w in whole)
+    texts = list(trace.text)
+    assert all("…" in t for t in texts) and len(set(texts)) == 24, texts  # each told apart
+    for t, w in zip(texts, trace.meta["labels"], strict=True):
+        head, _, tail = t.partition("…")
+        assert w.startswith(head) and w.endswith(tail)
+        assert "&#34;" in head or '"' not in head  # a quote is written whole, &#34;
+        assert text_width(t, 9) < text_width(w, 9)
+    assert {t.text[0] for t in fig.data if t.name == "zone: cde"} == {"postgres"}  # it fits
