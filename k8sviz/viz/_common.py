@@ -260,3 +260,24 @@ def fit_text(text: str, room: float, size: float, *, bold: bool = False) -> str:
     while keep >= 3 and text_width(shortened(text, keep), size, bold=bold) > room:
         keep -= 1
     return shortened(text, keep)
+
+
+#: Plotly's title font (the template's, 1.4 times the figure's 12 px), and the width a title
+#: has in the narrowest figure the report and a notebook draw (480 px, less the title's start
+#: at 1 % and some white): a title is written in lines no wider.
+TITLE_FONT = 17.0
+TITLE_ROOM = 440.0
+
+
+def wrapped(text: str, room: float = TITLE_ROOM, size: float = TITLE_FONT) -> list[str]:
+    """``text`` (as written, not escaped) in lines of whole words, each at most ``room`` pixels
+    at font ``size`` (a word wider than that alone on its line): Plotly writes a title on one
+    line however long, and at 480 px the segmentation's and the matrix's ran past the figure's
+    right edge.  Escape each line, then join them with ``<br>``."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and text_width(f"{lines[-1]} {word}", size) <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines

@@ -15,6 +15,7 @@ from .._text import as_given
 from ..analysis._common import first_seen, object_ids
 from ..errors import InputError
 from ._common import (
+    TITLE_FONT,
     check_cap,
     empty_figure,
     esc,
@@ -23,6 +24,7 @@ from ._common import (
     merged_ports,
     new_figure,
     require_frame,
+    wrapped,
 )
 
 __all__ = ["MAX_NAMESPACES", "first_sorted", "namespace_cells", "reachability_matrix", "segmentation_heatmap"]
@@ -111,6 +113,8 @@ def segmentation_heatmap(
     values = matrix.to_numpy()
     numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in values.ravel())
     fig = new_figure(title)
+    heading = wrapped(title)
+    fig.update_layout(title_text="<br>".join(esc(line) for line in heading))
     viol = _violation_cells(seg)
     if numeric:
         z = [[float(x) for x in row] for row in values]
@@ -191,7 +195,13 @@ def segmentation_heatmap(
         height=max(300, 60 + 45 * len(rows)),
         xaxis={"side": "top", "type": "category"},
         yaxis={"autorange": "reversed", "type": "category"},
-        margin={"t": 110},
+        # the title's lines from the figure's top down, the zones' names under them (turned in
+        # a narrow figure): 110 px held one line.  Anchored at its top, a title of several lines
+        # is drawn a line higher than its pad (measured in Chromium: its top 5 px above the
+        # figure's): the pad has that line more
+        title={"yref": "container", "y": 1, "yanchor": "top",
+               "pad": {"t": _TITLE_GAP + (_TITLE_LINE if len(heading) > 1 else 0)}},
+        margin={"t": 110 + _TITLE_LINE * (len(heading) - 1)},
     )
     return fig
 
@@ -322,8 +332,10 @@ def _matrix_figure(cells: Cells, aggregated: bool, title: str, note: str | None 
         extra = f"<br>{cell.n} workload pair(s)" if aggregated else ""
         hover[i][j] = f"{desc}{extra}"
     fig = new_figure(title)
-    if note is not None:
-        fig.update_layout(title_text=f"{esc(title)}<br><sup>{esc(note)}</sup>")
+    # each line no wider than a 480 px figure has (a note's in <sup>, 70 % of the title's font)
+    notes = wrapped(note, size=0.7 * TITLE_FONT) if note is not None else []
+    heading = [esc(line) for line in wrapped(title)] + [f"<sup>{esc(line)}</sup>" for line in notes]
+    fig.update_layout(title_text="<br>".join(heading))
     scale = _count_scale(cells) if aggregated else {}
     if scale:
         z = [[None if n is None else _log(n) for n in row] for row in z]
@@ -346,16 +358,19 @@ def _matrix_figure(cells: Cells, aggregated: bool, title: str, note: str | None 
     labels = size <= 150
     # the rotated column labels above the matrix, the title above them, the row labels on its left
     band = _label_band(max(len(d) for d in dsts)) if labels else 0
-    lines = 1 if note is None else 2
+    lines = len(heading)
     top = band + _TITLE_GAP + _TITLE_LINE * lines + _TITLE_GAP
     left = 20 + (int(6.5 * min(_LABEL_CHARS, max(len(s) for s in srcs))) if labels else 20)
     row = 20 if labels else max(2, 600 // max(1, len(srcs)))
     fig.update_layout(
-        height=min(2400, max(300, top + 40 + row * len(srcs))),
+        # a plot of 160 px at least under the title's lines: a cut matrix's four (its note's
+        # two) left its colour bar too short for its ticks
+        height=min(2400, max(300, top + 40 + row * len(srcs), top + 200)),
         # anchored to the plot's top edge, past the label band: a title anchored to the page's
-        # top by its first line ran its second line up, off the page (plotly places a
-        # multi-line title by its last line), and sat far above short labels
-        title={"yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": band + _TITLE_GAP}},
+        # top sat far above short labels.  Plotly places a title by its first line, the next
+        # ones under it: the pad holds them too (a third and fourth line ran into the labels)
+        title={"yref": "paper", "y": 1, "yanchor": "bottom",
+               "pad": {"b": band + _TITLE_GAP + _TITLE_LINE * (lines - 1)}},
         xaxis={
             "side": "top",
             "tickangle": -_TICK_ANGLE,

@@ -211,3 +211,52 @@ def test_no_two_names_overlap_in_a_notebook_cell(browser, tmp_path, notebook_gra
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()
+
+
+#: The figure's title and the figure, each's box: [left, top, right, bottom].
+_TITLE_BOX = """id => {
+  const box = b => [b.left, b.top, b.right, b.bottom];
+  const fig = document.getElementById(id);
+  return {title: box(fig.querySelector('.gtitle').getBoundingClientRect()),
+          figure: box(fig.querySelector('.main-svg').getBoundingClientRect()),
+          lines: fig.querySelectorAll('.gtitle tspan.line').length};
+}"""
+
+
+@pytest.fixture(scope="module")
+def matrix_figures(tmp_path_factory) -> tuple[Path, dict[str, object]]:
+    """The demo's segmentation and matrix, and a matrix cut to its busiest namespaces (its
+    title has a note under it), as a notebook draws them."""
+    snap = k8sviz.demo()
+    reach = k8sviz.reachability(snap)
+    seg = k8sviz.segmentation(snap, reach, k8sviz.demo_path("zones.yaml"))
+    frame = reach.to_frame(level="workload")
+    figs = {"seg": k8sviz.segmentation_heatmap(seg),
+            "matrix": k8sviz.reachability_matrix(frame),
+            "cut": k8sviz.reachability_matrix(frame, max_labels=5, max_namespaces=3)}
+    return _page(tmp_path_factory.mktemp("titles"), figs), figs
+
+
+@pytest.mark.parametrize("width", [480, 1280])
+def test_a_title_fits_a_narrow_figure(browser, matrix_figures, width):
+    """Plotly writes a title on one line however long: at 480 px the segmentation's (63
+    characters) and the matrix's ran past the figure's right edge.  They are now written in
+    lines that fit a 480 px figure, and the matrix's note under its title too."""
+    page_path, figs = matrix_figures
+    assert "(aggregated to namespaces)" in figs["cut"].layout.title.text  # the note's figure
+    ctx, page, seen, _ = open_offline(browser, page_path)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(500)
+        for fig in ("seg", "matrix", "cut"):
+            got = page.evaluate(_TITLE_BOX, fig)
+            (left, top, right, bottom), (f_left, f_top, f_right, _) = got["title"], got["figure"]
+            assert f_left <= left and right <= f_right and f_top <= top, (fig, got)
+            assert got["lines"] >= 2, (fig, got)
+            # and clear of the plot's labels under it: no title line over a tick label
+            ticks = page.evaluate("""id => Array.from(document.querySelectorAll('#' + id + ' .xtick text'))
+                .map(t => t.getBoundingClientRect().top)""", fig)
+            assert all(bottom <= t + 1 for t in ticks), (fig, got, ticks)
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()

@@ -30,11 +30,13 @@ def _label_px(chars: int) -> float:
 
 def _check_title_clear_of_labels(fig, longest: int, lines: int) -> None:
     title, top = fig.layout.title, fig.layout.margin.t
-    # the title's bottom is on the plot's top edge, lifted past the labels' band
+    assert title.text.count("<br>") == lines - 1
+    # the title's bottom is on the plot's top edge, lifted past the labels' band; plotly places
+    # it by its first line, the others under it: lifted past them too
     assert (title.yref, title.y, title.yanchor) == ("paper", 1, "bottom")
-    assert title.pad.b >= _label_px(longest)
+    assert title.pad.b >= _label_px(longest) + (lines - 1) * TITLE_LINE
     # and the margin holds the band and every line of the title above it
-    assert top >= title.pad.b + lines * TITLE_LINE
+    assert top >= _label_px(longest) + lines * TITLE_LINE
 
 
 def test_the_title_is_above_the_longest_column_label():
@@ -42,7 +44,7 @@ def test_the_title_is_above_the_longest_column_label():
         df = _frame(name)
         fig = reachability_matrix(df)
         assert fig.layout.xaxis.side == "top" and fig.layout.xaxis.tickangle == -60
-        _check_title_clear_of_labels(fig, len(f"b/{name}-0"), lines=1)
+        _check_title_clear_of_labels(fig, len(f"b/{name}-0"), lines=2)  # in two, for 480 px
 
 
 def test_longer_labels_lift_the_title_and_widen_the_margin():
@@ -60,15 +62,16 @@ def test_a_two_line_title_has_room_for_its_second_line():
     df = pd.DataFrame(rows)
     whole = reachability_matrix(df, max_labels=5, max_namespaces=None)
     cut = reachability_matrix(df, max_labels=5, max_namespaces=3)
-    assert "<br>" in cut.layout.title.text and "<br>" not in whole.layout.title.text
-    _check_title_clear_of_labels(whole, 3, lines=1)
-    _check_title_clear_of_labels(cut, 3, lines=2)
-    assert cut.layout.margin.t >= whole.layout.margin.t + TITLE_LINE
+    assert "<sup>" in cut.layout.title.text and "<sup>" not in whole.layout.title.text
+    # the title in two lines (it fits a 480 px figure so), the note under it in two
+    _check_title_clear_of_labels(whole, 3, lines=2)
+    _check_title_clear_of_labels(cut, 3, lines=4)
+    assert cut.layout.margin.t >= whole.layout.margin.t + 2 * TITLE_LINE
 
 
 def test_without_labels_the_title_sits_on_the_plot():
     # past 150 columns the labels are hidden: no band for them above the plot
     fig = reachability_matrix(_frame("w", n=160), max_labels=1000)
     assert fig.layout.xaxis.showticklabels is False
-    assert fig.layout.title.pad.b < 20
-    _check_title_clear_of_labels(fig, 0, lines=1)
+    assert fig.layout.title.pad.b - TITLE_LINE < 20  # its first line's, the second's under it
+    _check_title_clear_of_labels(fig, 0, lines=2)
