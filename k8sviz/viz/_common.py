@@ -263,19 +263,21 @@ def fit_text(text: str, room: float, size: float, *, bold: bool = False) -> str:
 
 
 #: Plotly's title font (the template's, 1.4 times the figure's 12 px), and the width a title
-#: has in the narrowest figure the report and a notebook draw (480 px, less the title's start
-#: at 1 % and some white): a title is written in lines no wider.
+#: has in the narrowest figure the report and a notebook draw (392 px: the report's in a 480 px
+#: window, its page's padding aside; less the title's start at 1 % and some white): a title is
+#: written in lines no wider.
 TITLE_FONT = 17.0
-TITLE_ROOM = 440.0
+TITLE_ROOM = 370.0
 
 
-def wrapped(text: str, room: float = TITLE_ROOM, size: float = TITLE_FONT) -> list[str]:
+def wrapped(text: str, room: float = TITLE_ROOM, size: float = TITLE_FONT, *, whole: str = "") -> list[str]:
     """``text`` (as written, not escaped) in lines of whole words, each at most ``room`` pixels
-    at font ``size`` (a word wider than that alone on its line): Plotly writes a title on one
-    line however long, and at 480 px the segmentation's and the matrix's ran past the figure's
-    right edge.  Escape each line, then join them with ``<br>``."""
+    at font ``size`` (a word wider than that alone on its line), and ``whole`` after it, kept
+    on one line as one word: Plotly writes a title on one line however long, and at 480 px the
+    segmentation's and the matrix's ran past the figure's right edge.  Escape each line, then
+    join them with ``<br>``."""
     lines: list[str] = []
-    for word in text.split(" "):
+    for word in text.split(" ") + ([whole] if whole else []):
         if lines and text_width(f"{lines[-1]} {word}", size) <= room:
             lines[-1] = f"{lines[-1]} {word}"
         else:

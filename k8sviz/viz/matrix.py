@@ -20,10 +20,12 @@ from ._common import (
     empty_figure,
     esc,
     find_column,
+    fit_text,
     fmt_list,
     merged_ports,
     new_figure,
     require_frame,
+    text_width,
     wrapped,
 )
 
@@ -275,7 +277,6 @@ def _matrix(
     if aggregated:
         # namespaces; every external address block becomes one "(external)" row/column
         cells = ns_cells if ns_cells is not None else namespace_cells(df)
-        title += " (aggregated to namespaces)"
     else:
         cells = _cells(src, dst, _protocols(df), _Ports.of(df))
     cut = None
@@ -287,7 +288,9 @@ def _matrix(
         (p, p_all), (c, c_all) = cut["pairs"], cut["connections"]
         note = (f"the {s:,} of {s_all:,} source and {d:,} of {d_all:,} destination namespaces with the most"
                 f" connections: {p:,} of {p_all:,} namespace pairs, {c:,} of {c_all:,} workload connections")
-    fig = _matrix_figure(cells, aggregated, title, note)
+    # said whole on one line of the title
+    whole = "(aggregated to namespaces)" if aggregated else ""
+    fig = _matrix_figure(cells, aggregated, title, note, whole=whole)
     if cut is not None:
         fig.update_layout(meta=cut)
     return fig
@@ -315,7 +318,11 @@ def _busiest(cells: Cells, n: int) -> tuple[Cells, dict[str, Any] | None]:
     }
 
 
-def _matrix_figure(cells: Cells, aggregated: bool, title: str, note: str | None = None) -> go.Figure:
+def _matrix_figure(
+    cells: Cells, aggregated: bool, title: str, note: str | None = None, *, whole: str = ""
+) -> go.Figure:
+    """The matrix of ``cells``; its title ``title``, then ``whole`` on one line, ``note`` under
+    them."""
     srcs = sorted({k[0] for k in cells})
     dsts = sorted({k[1] for k in cells})
     si = {s: i for i, s in enumerate(srcs)}
@@ -331,10 +338,12 @@ def _matrix_figure(cells: Cells, aggregated: bool, title: str, note: str | None 
         )
         extra = f"<br>{cell.n} workload pair(s)" if aggregated else ""
         hover[i][j] = f"{desc}{extra}"
-    fig = new_figure(title)
-    # each line no wider than a 480 px figure has (a note's in <sup>, 70 % of the title's font)
+    fig = new_figure(f"{title} {whole}" if whole else title)
+    # each line no wider than the report's 392 px figure has (a note's in <sup>, 70 % of the
+    # title's font)
     notes = wrapped(note, size=0.7 * TITLE_FONT) if note is not None else []
-    heading = [esc(line) for line in wrapped(title)] + [f"<sup>{esc(line)}</sup>" for line in notes]
+    heading = [esc(line) for line in wrapped(title, whole=whole)]
+    heading += [f"<sup>{esc(line)}</sup>" for line in notes]
     fig.update_layout(title_text="<br>".join(heading))
     scale = _count_scale(cells) if aggregated else {}
     if scale:
@@ -356,11 +365,15 @@ def _matrix_figure(cells: Cells, aggregated: bool, title: str, note: str | None 
     )
     size = max(len(srcs), len(dsts))
     labels = size <= 150
+    # each name written at most _TICK_ROOM wide, the whole in the hover (the axes' categories)
+    rows = [fit_text(s, _TICK_ROOM, _TICK_FONT) for s in srcs]
+    cols = [fit_text(d, _TICK_ROOM, _TICK_FONT) for d in dsts]
     # the rotated column labels above the matrix, the title above them, the row labels on its left
-    band = _label_band(max(len(d) for d in dsts)) if labels else 0
+    band = _label_band(max(len(d) for d in cols)) if labels else 0
     lines = len(heading)
     top = band + _TITLE_GAP + _TITLE_LINE * lines + _TITLE_GAP
-    left = 20 + (int(6.5 * min(_LABEL_CHARS, max(len(s) for s in srcs))) if labels else 20)
+    # the row names' width (estimated at the widest faces draw them) and the tick's gap
+    left = 20 + (math.ceil(max(text_width(s, _TICK_FONT) for s in rows)) + 6 if labels else 20)
     row = 20 if labels else max(2, 600 // max(1, len(srcs)))
     fig.update_layout(
         # a plot of 160 px at least under the title's lines: a cut matrix's four (its note's
@@ -377,6 +390,7 @@ def _matrix_figure(cells: Cells, aggregated: bool, title: str, note: str | None 
             "type": "category",
             "showticklabels": labels,
             "tickfont": {"size": _TICK_FONT},
+            **_cut_ticks(dsts, cols),
         },
         yaxis={
             "autorange": "reversed",
@@ -384,6 +398,7 @@ def _matrix_figure(cells: Cells, aggregated: bool, title: str, note: str | None 
             "showticklabels": labels,
             "tickfont": {"size": _TICK_FONT},
             "dtick": 1,
+            **_cut_ticks(srcs, rows),
         },
         margin={"t": top, "l": left},
     )
@@ -392,6 +407,19 @@ def _matrix_figure(cells: Cells, aggregated: bool, title: str, note: str | None 
 
 #: The longest label the margins make room for (a longer one runs past them).
 _LABEL_CHARS = 60
+#: The most pixels a name takes on an axis (at :data:`_TICK_FONT`): a longer one is cut in its
+#: middle, whole in the hover.  In a 480 px window the report draws the matrix 392 px wide, and
+#: the demo's row names (up to 38 characters, ``ingress-nginx/ingress-nginx-controller``) left
+#: its grid 75 px of it.
+_TICK_ROOM = 140.0
+
+
+def _cut_ticks(names: list[str], written: list[str]) -> dict[str, Any]:
+    """An axis's labels where some name is cut: each category (its whole, escaped name, that
+    the hover says) written as cut; nothing where none is."""
+    if names == written:
+        return {}
+    return {"tickmode": "array", "tickvals": [esc(n) for n in names], "ticktext": [esc(w) for w in written]}
 #: The tick labels' font size, the width of one of their characters at most (DejaVu Sans and
 #: system-ui at 10 px: 5.6 px on average for namespace and workload names), their angle.
 _TICK_FONT = 10

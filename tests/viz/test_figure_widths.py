@@ -224,9 +224,9 @@ _TITLE_BOX = """id => {
 
 
 @pytest.fixture(scope="module")
-def matrix_figures(tmp_path_factory) -> tuple[Path, dict[str, object]]:
+def matrix_figures(tmp_path_factory) -> tuple[Path, Path, dict[str, object]]:
     """The demo's segmentation and matrix, and a matrix cut to its busiest namespaces (its
-    title has a note under it), as a notebook draws them."""
+    title has a note under it), as a notebook draws them; and the demo's report."""
     snap = k8sviz.demo()
     reach = k8sviz.reachability(snap)
     seg = k8sviz.segmentation(snap, reach, k8sviz.demo_path("zones.yaml"))
@@ -234,21 +234,27 @@ def matrix_figures(tmp_path_factory) -> tuple[Path, dict[str, object]]:
     figs = {"seg": k8sviz.segmentation_heatmap(seg),
             "matrix": k8sviz.reachability_matrix(frame),
             "cut": k8sviz.reachability_matrix(frame, max_labels=5, max_namespaces=3)}
-    return _page(tmp_path_factory.mktemp("titles"), figs), figs
+    where = tmp_path_factory.mktemp("titles")
+    report = k8sviz.report(snap, zones=k8sviz.demo_path("zones.yaml"), output=where / "r.html",
+                           generated_at="x")
+    return _page(where, figs), report, figs
 
 
 @pytest.mark.parametrize("width", [480, 1280])
-def test_a_title_fits_a_narrow_figure(browser, matrix_figures, width):
-    """Plotly writes a title on one line however long: at 480 px the segmentation's (63
-    characters) and the matrix's ran past the figure's right edge.  They are now written in
-    lines that fit a 480 px figure, and the matrix's note under its title too."""
-    page_path, figs = matrix_figures
-    assert "(aggregated to namespaces)" in figs["cut"].layout.title.text  # the note's figure
-    ctx, page, seen, _ = open_offline(browser, page_path)
+@pytest.mark.parametrize("where", ["notebook", "report"])
+def test_a_title_fits_a_narrow_figure(browser, matrix_figures, where, width):
+    """Plotly writes a title on one line however long: in a 480 px window the segmentation's
+    (63 characters, 577 px) ran past the report's figure (392 px) and a notebook's, the
+    matrix's too.  They are now written in lines that fit a 392 px figure, and the matrix's
+    note under its title too."""
+    page_path, report, figs = matrix_figures
+    assert "<sup>" in figs["cut"].layout.title.text  # the figure with a note
+    ids = {"notebook": ("seg", "matrix", "cut"), "report": ("fig-segmentation", "fig-reachability")}[where]
+    ctx, page, seen, _ = open_offline(browser, page_path if where == "notebook" else report)
     try:
         page.set_viewport_size({"width": width, "height": 800})
         page.wait_for_timeout(500)
-        for fig in ("seg", "matrix", "cut"):
+        for fig in ids:
             got = page.evaluate(_TITLE_BOX, fig)
             (left, top, right, bottom), (f_left, f_top, f_right, _) = got["title"], got["figure"]
             assert f_left <= left and right <= f_right and f_top <= top, (fig, got)
@@ -257,6 +263,36 @@ def test_a_title_fits_a_narrow_figure(browser, matrix_figures, width):
             ticks = page.evaluate("""id => Array.from(document.querySelectorAll('#' + id + ' .xtick text'))
                 .map(t => t.getBoundingClientRect().top)""", fig)
             assert all(bottom <= t + 1 for t in ticks), (fig, got, ticks)
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+def test_the_matrix_keeps_its_grid_in_a_narrow_window(browser, matrix_figures):
+    """In a 480 px window the report draws the matrix 392 px wide, and the demo's row names (up
+    to 38 characters) took 267 px of it: its grid was 75 px wide.  A name longer than 140 px is
+    now written cut in its middle, whole in the hover."""
+    _, report, _ = matrix_figures
+    ctx, page, seen, _ = open_offline(browser, report)
+    try:
+        page.set_viewport_size({"width": 480, "height": 800})
+        page.wait_for_timeout(500)
+        fl = "document.getElementById('fig-reachability')._fullLayout"
+        width, grid = page.evaluate(f"[{fl}.width, {fl}.xaxis._length]")
+        assert width < 400 and grid >= 0.4 * width, (width, grid)
+        rows = page.evaluate("Array.from(document.querySelectorAll('#fig-reachability .ytick text'))"
+                             ".map(t => [t.textContent, t.getBoundingClientRect().left])")
+        assert "ingress-nginx…x-controller" in {t for t, _ in rows} and all(left >= 0 for _, left in rows)
+        # the cut row's hover names it whole
+        y = page.evaluate(f"{fl}.yaxis.tickvals.indexOf('ingress-nginx/ingress-nginx-controller')")
+        assert y >= 0
+        page.evaluate(f"""() => {{ const d = document.getElementById('fig-reachability');
+            const x = d.data[0].z[{y}].findIndex(v => v !== null);
+            Plotly.Fx.hover(d, {{xval: x, yval: {y}}}); }}""")
+        page.wait_for_timeout(200)
+        hover = page.evaluate("Array.from(document.querySelectorAll('#fig-reachability .hovertext'))"
+                              ".map(t => t.textContent)")
+        assert any("ingress-nginx/ingress-nginx-controller →" in h for h in hover), hover
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()

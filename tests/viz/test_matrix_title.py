@@ -8,6 +8,7 @@ import math
 import pandas as pd
 
 from k8sviz.viz import reachability_matrix
+from k8sviz.viz._common import esc
 
 #: The narrowest a character of the 10 px tick labels is on average (DejaVu Sans, system-ui),
 #: the labels' angle, and the least height of one title line (plotly's 17 px title font).
@@ -39,19 +40,27 @@ def _check_title_clear_of_labels(fig, longest: int, lines: int) -> None:
     assert top >= _label_px(longest) + lines * TITLE_LINE
 
 
+def _written(axis) -> list[str]:
+    """An axis's labels as written: its categories, or the text of each where some are cut."""
+    return list(axis.ticktext) if axis.ticktext is not None else []
+
+
 def test_the_title_is_above_the_longest_column_label():
     for name in ("api", "a-rather-long-workload-name-of-a-payments-backend"):
         df = _frame(name)
         fig = reachability_matrix(df)
         assert fig.layout.xaxis.side == "top" and fig.layout.xaxis.tickangle == -60
-        _check_title_clear_of_labels(fig, len(f"b/{name}-0"), lines=2)  # in two, for 480 px
+        longest = max(map(len, _written(fig.layout.xaxis) or fig.data[0].x))
+        assert longest == len(f"b/{name}-0") if name == "api" else longest < 30  # a long one cut
+        _check_title_clear_of_labels(fig, longest, lines=2)  # in two, for 480 px
 
 
 def test_longer_labels_lift_the_title_and_widen_the_margin():
-    short, long_ = reachability_matrix(_frame("api")), reachability_matrix(_frame("x" * 40))
-    # 38 more characters at 60 degrees: at least 38 * 5.6 * sin(60) = 184 px more
-    assert long_.layout.title.pad.b - short.layout.title.pad.b >= _label_px(38)
-    assert long_.layout.margin.t - short.layout.margin.t >= _label_px(38)
+    short, long_ = reachability_matrix(_frame("api")), reachability_matrix(_frame("x" * 14))
+    # 11 more characters at 60 degrees: at least 11 * 5.6 * sin(60) = 53 px more
+    assert long_.layout.xaxis.ticktext is None  # not cut
+    assert long_.layout.title.pad.b - short.layout.title.pad.b >= _label_px(11)
+    assert long_.layout.margin.t - short.layout.margin.t >= _label_px(11)
 
 
 def test_a_two_line_title_has_room_for_its_second_line():
@@ -63,9 +72,9 @@ def test_a_two_line_title_has_room_for_its_second_line():
     whole = reachability_matrix(df, max_labels=5, max_namespaces=None)
     cut = reachability_matrix(df, max_labels=5, max_namespaces=3)
     assert "<sup>" in cut.layout.title.text and "<sup>" not in whole.layout.title.text
-    # the title in two lines (it fits a 480 px figure so), the note under it in two
-    _check_title_clear_of_labels(whole, 3, lines=2)
-    _check_title_clear_of_labels(cut, 3, lines=4)
+    # the title in three lines (it fits a 392 px figure so), the note under it in three
+    _check_title_clear_of_labels(whole, 3, lines=3)
+    _check_title_clear_of_labels(cut, 3, lines=6)
     assert cut.layout.margin.t >= whole.layout.margin.t + 2 * TITLE_LINE
 
 
@@ -75,3 +84,19 @@ def test_without_labels_the_title_sits_on_the_plot():
     assert fig.layout.xaxis.showticklabels is False
     assert fig.layout.title.pad.b - TITLE_LINE < 20  # its first line's, the second's under it
     _check_title_clear_of_labels(fig, 0, lines=2)
+
+
+def test_a_long_name_is_written_cut_and_whole_in_the_hover():
+    """A name past 140 px is written cut in its middle: its start and end, escaped after the
+    cut (a quote whole, ``&#34;``); the axis's category, that the hover says, is the whole."""
+    name = 'say "hi" <b>to</b> the-payment-reconciliation-worker'
+    fig = reachability_matrix(_frame(name, n=2))
+    x = fig.layout.xaxis
+    whole = [f"b/{name}-{k}" for k in range(2)]
+    assert list(fig.data[0].x) == list(x.tickvals) == [esc(w) for w in whole]
+    for text, w in zip(x.ticktext, whole, strict=True):
+        head, cut, tail = text.partition("…")
+        assert cut and esc(w).startswith(head) and esc(w).endswith(tail)
+        assert "<" not in text and "&quot;" not in text
+    assert x.ticktext[0] != x.ticktext[1]  # told apart by their ends
+    assert fig.layout.yaxis.ticktext is None  # the short row names as they are
