@@ -1111,14 +1111,13 @@ def _draw(
             margin = fig.layout.margin
             need = math.ceil(2 * room + float(margin.t) + float(margin.b))
             fig.update_layout(height=max(int(fig.layout.height), min(need, _LABELLED_HEIGHT)))
-    _legend_below(fig, sorted({str(r["zone"]) for r in nodes.values()}), grow=height is None)
+    narrowest = _legend_below(fig, sorted({str(r["zone"]) for r in nodes.values()}), grow=height is None)
     names = {k: "" if k == other else _short(k, aggregate) for k in nodes}
     written = names
     if extent is not None:
         # the plot a notebook's narrowest cell draws, as wide as high, and the layout in it
         margin = fig.layout.margin
-        plot = min(_NOTEBOOK_WIDTH - float(margin.l) - float(margin.r),
-                   float(fig.layout.height) - float(margin.t) - float(margin.b))
+        plot = min(_NOTEBOOK_WIDTH - float(margin.l) - float(margin.r), narrowest)
         scale = min(1.0, plot / (2 * (extent + _LABELLED_PAD)))
         marker = {k: _node_size(r, aggregate) for k, r in nodes.items()}
         written = _fitted_labels(pos, names, boxes, scale, marker)
@@ -1188,7 +1187,7 @@ def _draw(
         )
 
     # a ring's nodes no larger than the room between neighbours, the ring as large as the plot
-    cap = (_fit_ring(fig, {k: p for k, p in pos.items() if k != other})
+    cap = (_fit_ring(fig, {k: p for k, p in pos.items() if k != other}, narrowest)
            if aggregate is not None and layout == "grouped" else None)
     # the zones merged into the rest keep their place in the palette: a zone has one colour
     # in every figure, cut or not
@@ -1275,9 +1274,10 @@ def _legend_rows(names: Iterable[str], width: float) -> int:
     return rows
 
 
-def _legend_below(fig: go.Figure, zones: list[str], *, grow: bool) -> None:
+def _legend_below(fig: go.Figure, zones: list[str], *, grow: bool) -> float:
     """The legend in rows under the plot, the figure made higher by as many as it takes where
-    the plot is as wide as high (``grow``: the height is the figure's own, not a caller's).
+    the plot is as wide as high (``grow``: the height is the figure's own, not a caller's);
+    and the plot's height there, its legend in the most rows.
 
     On the right it took about 180 px of the width, which in a narrow figure (a notebook cell
     of 600 to 800 px, the report in a 480 px window) is the plot's: a plot as wide as high
@@ -1292,11 +1292,16 @@ def _legend_below(fig: go.Figure, zones: list[str], *, grow: bool) -> None:
     # the rows at the width where the plot, as wide as high, stops being drawn narrower
     need = _legend_rows(names, plot) * _LEGEND_ROW + _LEGEND_PAD
     more = max(0, need - math.floor(below))
+    # The margin holds one row: Plotly lowers it by the rows a narrower figure's legend takes
+    # (its margins grow to a legend outside the plot).  A margin for them all was white under
+    # a wide figure's one row (99 px of it under a ring's at 1280 px): that height is now
+    # the plot's, a ring drawn as much larger.
     fig.update_layout(
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "top"},
-        margin={"b": below + more},
+        margin={"b": max(below, _LEGEND_ROW + _LEGEND_PAD)},
         **({"height": int(fig.layout.height) + more} if grow else {}),
     )
+    return float(fig.layout.height) - float(margin.t) - (below + more)
 
 
 def _ring_label_side(at: tuple[float, float]) -> str:
@@ -1312,10 +1317,11 @@ def _ring_label_side(at: tuple[float, float]) -> str:
     return f"{side} {'left' if x < -near else 'right' if x > near else 'center'}"
 
 
-def _fit_ring(fig: go.Figure, ring: Mapping[str, tuple[float, float]]) -> float | None:
+def _fit_ring(fig: go.Figure, ring: Mapping[str, tuple[float, float]], plot: float) -> float | None:
     """The largest a node of the ring ``ring`` (its nodes' places, on one circle round the
-    origin) can be drawn, in pixels, without touching its neighbours; and the figure's axes set
-    to the ring and :data:`_RING_PAD` round it, so that its scale is known.
+    origin) can be drawn, in pixels, without touching its neighbours, in a plot ``plot`` pixels
+    high (the least it is, its legend in the most rows); and the figure's axes set to the ring
+    and :data:`_RING_PAD` round it, so that its scale is known.
 
     Marker sizes are pixels, places are data: with the axes left to autorange, the scale came
     from the markers' own sizes and ``(external)``'s 48 px could cover its neighbours (a
@@ -1330,8 +1336,6 @@ def _fit_ring(fig: go.Figure, ring: Mapping[str, tuple[float, float]]) -> float 
     angles = sorted(math.atan2(y, x) for x, y in ring.values())
     steps = [b - a for a, b in pairwise(angles)] + [2 * math.pi - angles[-1] + angles[0]]
     apart = 2 * radius * math.sin(min(steps) / 2)  # the chord between the closest neighbours
-    margin = fig.layout.margin
-    plot = float(fig.layout.height) - float(margin.t) - float(margin.b)
     scale = max(1.0, plot - 2 * _RING_PAD) / (2 * radius)  # pixels per unit
     room = radius + _RING_PAD / scale
     # Drawn narrower or wider than high, the plot is made so ("domain"), not a range wider:

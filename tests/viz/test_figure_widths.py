@@ -102,6 +102,36 @@ def test_a_narrow_figure_gives_its_width_to_the_plot(browser, demo_figures, widt
         ctx.close()
 
 
+#: The white under the figure ``id``'s legend, the legend's height, the plot's axes' lengths.
+_UNDER_LEGEND = """id => {
+  const d = document.getElementById(id), fl = d._fullLayout;
+  const f = d.querySelector('.main-svg').getBoundingClientRect();
+  const l = d.querySelector('.legend').getBoundingClientRect();
+  return {white: f.bottom - l.bottom, legend: l.height, axes: [fl.xaxis._length, fl.yaxis._length]};
+}"""
+
+
+@pytest.mark.parametrize("width", [480, 800, 1280, 1920])
+def test_no_white_under_the_legend(browser, demo_figures, width):
+    """The figure's margin held the legend's rows as a narrow figure wraps them: a wide one's
+    legend in one row left 99 px of white under it (a ring's, 41 under the workload graph's).
+    The margin holds one row, Plotly lowers it by those a narrower legend takes, and the plot
+    has the rest: a ring at 1280 px is drawn 557 px high, not 470."""
+    ctx, page, seen, _ = open_offline(browser, demo_figures)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(500)
+        for fig in _FIGURES:
+            got = page.evaluate(_UNDER_LEGEND, fig)
+            assert got["white"] <= 15, (fig, got)
+            if width >= 1280:
+                least = 800 if fig == "fig-graph" else 540
+                assert got["legend"] < 40 and min(got["axes"]) > least, (fig, got)
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
 def test_a_wide_plot_keeps_its_height_with_the_legend_under_it():
     """The figure is made higher by the legend's rows: where the plot is as wide as high, the
     rows the legend takes fit under it, and the plot is as high as the workload graph's layout
@@ -111,12 +141,13 @@ def test_a_wide_plot_keeps_its_height_with_the_legend_under_it():
     for fig in (k8sviz.network_figure(G), k8sviz.network_figure(G, aggregate="zone")):
         lo = fig.layout
         assert (lo.legend.orientation, lo.legend.y, lo.legend.yanchor) == ("h", 0, "top")
+        # the margin holds one row of the legend: Plotly lowers it by the rows it takes
+        assert lo.margin.b == 41
         plot = lo.height - lo.margin.t - lo.margin.b
         if lo.xaxis.range is not None and fig.data[-1].meta:  # the workload graph: in pixels
             assert plot >= lo.yaxis.range[1] - lo.yaxis.range[0]
         else:
-            assert plot == 560 - 50 - 40
-        assert lo.margin.b > 40  # the legend's rows
+            assert plot > 560 - 50 - 40  # and the rows a narrow figure's legend takes
     # a height given is the figure's: the legend takes its rows from it
     fig = k8sviz.network_figure(G, height=500)
     assert fig.layout.height == 500 and fig.layout.legend.orientation == "h"
