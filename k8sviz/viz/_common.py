@@ -256,10 +256,17 @@ def shortened(text: str, keep: int) -> str:
 def fit_text(text: str, room: float, size: float, *, bold: bool = False) -> str:
     """``text`` whole if it fits ``room`` pixels at font ``size``, else :func:`shortened` to
     the most characters that fit (possibly "")."""
-    keep = len(text)
-    while keep >= 3 and text_width(shortened(text, keep), size, bold=bold) > room:
-        keep -= 1
-    return shortened(text, keep)
+    if text_width(text, size, bold=bold) <= room:
+        return text
+    # the most characters that fit, halving (a name may be a DNS name's 253 characters)
+    low, high = 2, len(text) - 1  # "" fits; the whole does not
+    while low < high:
+        mid = (low + high + 1) // 2
+        if text_width(shortened(text, mid), size, bold=bold) <= room:
+            low = mid
+        else:
+            high = mid - 1
+    return shortened(text, low)
 
 
 #: Plotly's title font (the template's, 1.4 times the figure's 12 px), and the width a title
