@@ -3,6 +3,7 @@ a top margin that has room for both, however long the labels and however many ti
 
 from __future__ import annotations
 
+import html
 import math
 
 import pandas as pd
@@ -100,3 +101,18 @@ def test_a_long_name_is_written_cut_and_whole_in_the_hover():
         assert "<" not in text and "&quot;" not in text
     assert x.ticktext[0] != x.ticktext[1]  # told apart by their ends
     assert fig.layout.yaxis.ticktext is None  # the short row names as they are
+
+
+def test_a_long_title_given_is_written_in_lines_each_escaped():
+    """A caller's title, long and with markup in it, is cut into lines at its spaces, each
+    escaped (a quote ``&#34;``): the lines' words are the title's, in order."""
+    from k8sviz.viz import segmentation_heatmap
+    from k8sviz.viz._common import TITLE_FONT, TITLE_ROOM, text_width
+
+    title = ' '.join(['say "hi" <b>to</b> the-zones'] * 4)
+    seg = pd.DataFrame([["allowed", "denied"], ["denied", "allowed"]], index=["a", "b"], columns=["a", "b"])
+    for fig in (segmentation_heatmap(seg, title=title), reachability_matrix(_frame("api"), title=title)):
+        lines = fig.layout.title.text.split("<br>")
+        assert len(lines) >= 2 and " ".join(lines) == esc(title)
+        assert all("<b>" not in line and '"' not in line for line in lines) and "&#34;" in lines[0]
+        assert all(text_width(html.unescape(line), TITLE_FONT) <= TITLE_ROOM for line in lines)
