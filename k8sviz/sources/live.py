@@ -1629,7 +1629,9 @@ class _Reader:
             except (urllib3.exceptions.HTTPError, ApiException, OSError) as e:
                 reason = _reason(e)
                 if first or last or isinstance(e, urllib3.exceptions.MaxRetryError):
-                    msg = (f"cannot reach the API server at {self.host} ({what}): {reason}"
+                    # A read timeout reached the server: it took the request and did not answer.
+                    lead = "no answer from" if str(reason).startswith(_NO_ANSWER) else "cannot reach"
+                    msg = (f"{lead} the API server at {self.host} ({what}): {reason}"
                            f"{self._advice(reason)}")
                     raise LiveError(msg) from None
                 self._pause(BACKOFF[attempt])

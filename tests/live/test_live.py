@@ -470,7 +470,7 @@ def test_request_timeout(apiserver: Any, kubeconfig: Any, monkeypatch: pytest.Mo
     # A slow server, not a wrong address: the advice says so.  In words: it was "Pool(host=
     # '127.0.0.1', port=N): Read timed out. (read timeout=0.3)", urllib3's, naming its pool as
     # Python writes it (and by k8sviz's own class name).
-    assert str(e.value) == (f"cannot reach the API server at {srv.url} (GET /api/v1/services): the server "
+    assert str(e.value) == (f"no answer from the API server at {srv.url} (GET /api/v1/services): the server "
                             "took the request and sent nothing for 0.3 s (the read timeout); it may be "
                             "overloaded: try again later, or with --concurrency 1")
 
