@@ -23,10 +23,75 @@ def add_inputs(p: argparse.ArgumentParser, *, demo: bool = True) -> None:
     if demo:
         p.add_argument("--demo", action="store_true", help="use the bundled demo cluster")
     p.add_argument(
-        "--cluster",
+        "--cluster", metavar="NAME",
         help="name of the cluster (default: from a snapshot file, else 'unnamed'; with --demo, demo-boutique)"
         if demo else "name of the cluster (default: from a snapshot file, else 'unnamed')",
     )
+
+
+#: ``--format``'s values, in the one order every command's ``--help`` lists them (a command
+#: taking fewer lists its own in this order too).
+FORMATS = ("txt", "csv", "json", "md")
+#: ``--format``'s help wherever csv is one: what its cells are.
+FORMAT_HELP = (
+    "output format (default txt); csv writes cells as k8sviz.notebook.to_csv and the report's CSV files do: "
+    "lists joined with ', ', mappings as key=value, times in ISO 8601, a cell a spreadsheet would run as a "
+    "formula prefixed with '"
+)
+
+#: ``--level``'s values, finest first, in every command that has it.
+LEVELS = ("pod", "workload", "namespace")
+
+# The options below are declared by several commands; each is declared here once so that its
+# placeholder and wording are the same in every --help (tests/test_cli_options.py holds them).
+
+
+def add_format_option(p: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
+    """``--format``, default txt, its values in the order of :data:`FORMATS`."""
+    choices = tuple(f for f in FORMATS if f in formats)
+    p.add_argument("--format", choices=choices, default="txt",
+                   help=FORMAT_HELP if "csv" in choices else "output format (default txt)")
+
+
+def add_level_option(p: argparse.ArgumentParser, levels: Sequence[str] = ("pod", "workload"), *,
+                     default: str | None = "workload", note: str = "") -> None:
+    """``--level``: the granularity of the endpoints (rows, edge ends), default workload;
+    ``default`` None lets ``run`` tell a --level given from one left out (it still means
+    workload)."""
+    choices = tuple(level for level in LEVELS if level in levels)
+    p.add_argument("--level", choices=choices, default=default,
+                   help=f"endpoint granularity (default workload{note})")
+
+
+def add_zones_option(p: argparse.ArgumentParser, use: str, *, demo: str = "") -> None:
+    """``--zones FILE``: a zones YAML file, for ``use``; ``demo``: what ``--demo`` does without
+    it."""
+    tail = f"; {demo}" if demo else ""
+    p.add_argument("--zones", metavar="FILE", help=f"zones file (YAML): {use}{tail}")
+
+
+#: With ``--demo`` and no ``--zones``/``--flows``: the demo's (gaps, segmentation, paths, report).
+DEMO_USES_ITS_OWN = "--demo uses the demo's unless this is given"
+
+
+def add_flows_option(p: argparse.ArgumentParser) -> None:
+    """``--flows FLOWS...``: flow logs, as ``k8sviz flows`` takes them (its FLOWS)."""
+    p.add_argument(
+        "--flows", nargs="+", action="extend", metavar="FLOWS",
+        help="flow log files or directories (Hubble, Calico or Goldmane JSON, CSV); repeatable; "
+             f"{DEMO_USES_ITS_OWN}",
+    )
+
+
+def add_today_option(p: argparse.ArgumentParser) -> None:
+    """``--today``: the date zone exceptions' expiry is judged on."""
+    p.add_argument("--today", metavar="YYYY-MM-DD",
+                   help="judge exception expiry on this date (default: the snapshot's collected_at)")
+
+
+def add_ipblocks_option(p: argparse.ArgumentParser) -> None:
+    """``--ipblocks-match-pods``, in every command that evaluates the policies."""
+    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
 
 
 #: ``-o -``: the Unix convention for standard output.

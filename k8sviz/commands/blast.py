@@ -7,16 +7,23 @@ import sys
 from typing import Any
 
 from .._text import as_written, counted
-from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
-from .gaps import FORMAT_HELP, FORMATS, emit
+from ._common import (
+    add_format_option,
+    add_inputs,
+    add_ipblocks_option,
+    add_warnings_option,
+    load_inputs,
+    say_engine_warnings,
+)
+from .gaps import emit
 
 
 def add_path_options(p: argparse.ArgumentParser) -> None:
     """The options ``blast`` and ``paths`` share: a hop limit, the output format, ipBlocks,
     the engine's warnings."""
     p.add_argument("--max-hops", type=_positive, metavar="N", help="stop after N hops (default: no limit)")
-    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
-    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_format_option(p)
+    add_ipblocks_option(p)
     add_warnings_option(p)
 
 

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 from .._text import counted, md_cell
 from ..model import PROTOCOLS
 from ._common import (
+    add_format_option,
     add_inputs,
+    add_ipblocks_option,
+    add_level_option,
     add_output,
     add_warnings_option,
     check_output,
@@ -21,7 +24,6 @@ from ._common import (
     say_engine_warnings,
     write_text,
 )
-from .gaps import FORMAT_HELP
 
 if TYPE_CHECKING:
     from ..policy.reachability import _Table
@@ -35,12 +37,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "and list the connections they allow; --format txt ends with their count on stderr.",
     )
     add_inputs(p)
-    p.add_argument(
-        "--level", choices=("pod", "workload"), default="workload",
-        help="endpoint granularity (default workload)",
-    )
-    p.add_argument("--format", choices=("json", "csv", "md", "txt"), default="txt", help=FORMAT_HELP)
-    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_level_option(p)
+    add_format_option(p)
+    add_ipblocks_option(p)
     add_output(p, "file to write")
     add_warnings_option(p)
     return p

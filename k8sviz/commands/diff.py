@@ -7,8 +7,14 @@ import sys
 from typing import Any
 
 from .._text import as_written, counted
-from ._common import add_warnings_option, check_inputs
-from .gaps import FORMAT_HELP, FORMATS
+from ._common import (
+    add_format_option,
+    add_ipblocks_option,
+    add_level_option,
+    add_warnings_option,
+    add_zones_option,
+    check_inputs,
+)
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -26,10 +32,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("before", metavar="BEFORE", help="the earlier snapshot: snapshot file, dump or directory")
     p.add_argument("after", metavar="AFTER", help="the later snapshot, likewise")
-    p.add_argument(
-        "--level", choices=("pod", "workload"),
-        help="endpoint granularity (default workload; pods are renamed by every rollout)",
-    )
+    add_level_option(p, default=None, note="; pods are renamed by every rollout")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--policies", action="store_true", help="list the policies that changed instead")
     what.add_argument("--labels", action="store_true",
@@ -39,9 +42,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="add the rules behind each change (rules_before: admitted the removed ports; rules_after: admit "
              "the added)",
     )
-    p.add_argument("--zones", metavar="Z", help="zones file: add each end's zone (src_zone, dst_zone)")
-    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
-    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_zones_option(p, "add each end's zone (src_zone, dst_zone)")
+    add_format_option(p)
+    add_ipblocks_option(p)
     p.add_argument("--exit-code", action="store_true",
                    help="exit with 1 if anything changed (for CI gates; with --policies, not-read rows "
                         "count)")

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from .._text import as_written
 from ..model import PROTOCOLS
-from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
+from ._common import (
+    add_format_option,
+    add_inputs,
+    add_ipblocks_option,
+    add_warnings_option,
+    load_inputs,
+    say_engine_warnings,
+)
 
 if TYPE_CHECKING:
     from ..policy.reachability import Reachability, Side, Verdict
@@ -37,8 +44,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
                    help="destination port: a number, or the name of a container port of the destination "
                         "pod(s)")
     p.add_argument("--protocol", choices=PROTOCOLS, default="TCP", type=str.upper, help="default TCP")
-    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
-    p.add_argument("--format", choices=("txt", "json"), default="txt", help="output format (default txt)")
+    add_ipblocks_option(p)
+    add_format_option(p, ("txt", "json"))
     add_warnings_option(p)
     return p
 

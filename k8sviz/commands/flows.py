@@ -6,8 +6,16 @@ import argparse
 from typing import Any
 
 from .._text import counted
-from ._common import add_output, check_inputs, check_output, swallowed, write_text
-from .gaps import FORMAT_HELP
+from ._common import (
+    LEVELS,
+    add_format_option,
+    add_level_option,
+    add_output,
+    check_inputs,
+    check_output,
+    swallowed,
+    write_text,
+)
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -36,13 +44,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
         default="auto",
         help="input format (default: detected per file)",
     )
-    p.add_argument(
-        "--level",
-        choices=("workload", "namespace", "pod"),
-        default="workload",
-        help="edge granularity (default workload)",
-    )
-    p.add_argument("--format", choices=("txt", "csv", "json", "md"), default="txt", help=FORMAT_HELP)
+    add_level_option(p, LEVELS)
+    add_format_option(p)
     add_output(p, "file to write")
     return p
 

@@ -7,14 +7,18 @@ import sys
 from typing import Any
 
 from .._text import counted, md_cell
-from ._common import add_inputs, add_warnings_option, check_inputs, load_inputs, say_engine_warnings
-
-FORMATS = ("txt", "csv", "json", "md")
-#: ``--format``'s help wherever csv is one: what its cells are.
-FORMAT_HELP = (
-    "output format (default txt); csv writes cells as k8sviz.notebook.to_csv and the report's CSV files do: "
-    "lists joined with ', ', mappings as key=value, times in ISO 8601, a cell a spreadsheet would run as a "
-    "formula prefixed with '"
+from ._common import (
+    DEMO_USES_ITS_OWN,
+    add_flows_option,
+    add_format_option,
+    add_inputs,
+    add_ipblocks_option,
+    add_today_option,
+    add_warnings_option,
+    add_zones_option,
+    check_inputs,
+    load_inputs,
+    say_engine_warnings,
 )
 
 
@@ -26,23 +30,12 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "whatever is found (findings are the output, not an error).",
     )
     add_inputs(p)
-    p.add_argument("--zones", metavar="FILE", help="zones YAML (segmentation intent); --demo uses the demo's")
-    p.add_argument(
-        "--flows",
-        nargs="+",
-        action="extend",
-        metavar="F",
-        help="flow logs (Hubble/Calico/Goldmane JSON, CSV); repeatable; --demo uses the demo's, as "
-        "report --demo does",
-    )
-    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
-    p.add_argument(
-        "--today",
-        metavar="YYYY-MM-DD",
-        help="judge exception expiry on this date (default: the snapshot's collected_at)",
-    )
+    add_zones_option(p, "the segmentation intent", demo=DEMO_USES_ITS_OWN)
+    add_flows_option(p)
+    add_format_option(p)
+    add_today_option(p)
     p.add_argument("--summary", action="store_true", help="print the per-control summary instead")
-    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_ipblocks_option(p)
     add_warnings_option(p)
     return p
 

@@ -8,8 +8,15 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import add_inputs, add_warnings_option, load_inputs, say_engine_warnings
-from .gaps import FORMAT_HELP, FORMATS
+from ._common import (
+    add_format_option,
+    add_inputs,
+    add_ipblocks_option,
+    add_level_option,
+    add_warnings_option,
+    load_inputs,
+    say_engine_warnings,
+)
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -23,11 +30,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "open for want of a policy.",
     )
     add_inputs(p)
-    p.add_argument(
-        "--level", choices=("pod", "workload"), default="workload", help="row granularity (default workload)",
-    )
-    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
-    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_level_option(p)
+    add_format_option(p)
+    add_ipblocks_option(p)
     add_warnings_option(p)
     return p
 

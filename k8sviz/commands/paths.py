@@ -7,7 +7,14 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import add_inputs, check_inputs, load_inputs, say_engine_warnings
+from ._common import (
+    DEMO_USES_ITS_OWN,
+    add_inputs,
+    add_zones_option,
+    check_inputs,
+    load_inputs,
+    say_engine_warnings,
+)
 from .blast import add_path_options, flat_paths
 from .gaps import _zones_arg, emit
 
@@ -25,7 +32,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
     add_inputs(p)
     p.add_argument("--to", dest="target", required=True, metavar="TARGET",
                    help="a zone name (with --zones), a namespace, or namespace/pod or namespace/workload")
-    p.add_argument("--zones", metavar="FILE", help="zones YAML, to name a zone; --demo uses the demo's")
+    add_zones_option(p, "to name a zone in --to", demo=DEMO_USES_ITS_OWN)
     p.add_argument("--any-entry", action="store_true",
                    help="count every workload internet addresses may reach as an entry, exposed or not")
     add_path_options(p)

@@ -7,8 +7,7 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import add_inputs, load_inputs
-from .gaps import FORMAT_HELP, FORMATS
+from ._common import add_format_option, add_inputs, load_inputs
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -20,7 +19,7 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "whether k8sviz evaluates it.",
     )
     add_inputs(p)
-    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
+    add_format_option(p)
     return p
 
 

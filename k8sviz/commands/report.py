@@ -7,10 +7,15 @@ import sys
 from typing import Any
 
 from ._common import (
+    DEMO_USES_ITS_OWN,
     STDOUT,
+    add_flows_option,
     add_inputs,
+    add_ipblocks_option,
     add_output,
+    add_today_option,
     add_warnings_option,
+    add_zones_option,
     check_inputs,
     check_output,
     creating,
@@ -35,16 +40,10 @@ def register(sub: Any) -> argparse.ArgumentParser:
         ),
     )
     add_inputs(p)
+    add_flows_option(p)
+    add_zones_option(p, "the segmentation intent", demo=DEMO_USES_ITS_OWN)
     p.add_argument(
-        "--flows",
-        nargs="+",
-        action="extend",
-        metavar="F",
-        help="flow logs (Hubble, Calico, Goldmane, CSV; files or directories); repeatable",
-    )
-    p.add_argument("--zones", metavar="Z", help="zones file (YAML) assigning workloads to zones")
-    p.add_argument(
-        "--baseline", metavar="B",
+        "--baseline", metavar="OLD",
         help="the previous review's snapshot (file or directory): adds what changed since",
     )
     p.add_argument(
@@ -53,12 +52,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
              "of the PATHs, as a baseline is usually the same cluster at an earlier date); a name other "
              "than theirs is warned about in the report and on stderr",
     )
-    p.add_argument(
-        "--today",
-        metavar="YYYY-MM-DD",
-        help="judge exception expiry on this date (default: the snapshot's collected_at)",
-    )
-    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_today_option(p)
+    add_ipblocks_option(p)
     add_output(p, "HTML file to write", default="audit-report.html", terminal=False)
     add_warnings_option(p)
     return p

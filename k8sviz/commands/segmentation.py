@@ -7,8 +7,18 @@ import sys
 from typing import Any
 
 from .._text import counted
-from ._common import add_inputs, add_warnings_option, check_inputs, load_inputs, say_engine_warnings
-from .gaps import FORMAT_HELP, FORMATS, _zones_arg, emit
+from ._common import (
+    add_format_option,
+    add_inputs,
+    add_ipblocks_option,
+    add_today_option,
+    add_warnings_option,
+    add_zones_option,
+    check_inputs,
+    load_inputs,
+    say_engine_warnings,
+)
+from .gaps import _zones_arg, emit
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -24,14 +34,10 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "would run as formulas, as the audit report's CSV file.",
     )
     add_inputs(p)
-    p.add_argument("--zones", metavar="FILE", help="zones YAML (required unless --demo)")
-    p.add_argument("--format", choices=FORMATS, default="txt", help=FORMAT_HELP)
-    p.add_argument(
-        "--today",
-        metavar="YYYY-MM-DD",
-        help="judge exception expiry on this date (default: the snapshot's collected_at)",
-    )
-    p.add_argument("--ipblocks-match-pods", action="store_true", help="let ipBlocks match pod IPs too")
+    add_zones_option(p, "the segmentation intent", demo="required unless --demo, which uses the demo's")
+    add_format_option(p)
+    add_today_option(p)
+    add_ipblocks_option(p)
     add_warnings_option(p)
     return p
 
