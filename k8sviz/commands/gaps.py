@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Collection
 from typing import Any
 
 from .._text import counted, md_cell
@@ -110,7 +111,88 @@ def emit(df: Any, fmt: str, out: Any = None) -> None:
         for row in flat.itertuples(index=False):
             out.write("| " + " | ".join(md_cell(v) for v in row) + " |\n")
     else:
-        out.write(flat.to_string(index=False, max_colwidth=120) + "\n")
+        text = flat.to_string(index=False, max_colwidth=120)
+        width = _terminal_columns(out)
+        if width is not None and max(map(len, text.splitlines())) > width:
+            text = wrapped_table(flat, width, numeric={c for c in df.columns if _numeric(df[c])}) or text
+        out.write(text + "\n")
+
+
+def _terminal_columns(out: Any) -> int | None:
+    """The terminal's width when ``out`` is one, else None: a file or pipe gets pandas' table
+    as it always was, as scripts parse it."""
+    isatty = getattr(out, "isatty", None)
+    if isatty is None or not isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
+def _numeric(column: Any) -> bool:
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    return bool(is_numeric_dtype(column) and not is_bool_dtype(column))
+
+
+#: A column is not narrowed below this (nor below its header) for a terminal: a table that
+#: would need narrower columns is written as to a file, past the terminal's edge, rather than
+#: cut into a few words per line.
+MIN_COLUMN = 20
+
+
+def wrapped_table(flat: Any, width: int, *, numeric: Collection[Any] = ()) -> str | None:
+    """``flat`` (cells as text) as a table no wider than ``width``, or None if it cannot be one
+    (too many columns, or long names): the widest columns of text with spaces (a finding's
+    detail, a list) are narrowed to one width, the most that fits, and their cells wrap within
+    it, at spaces (inside a word longer than the column); columns of names are kept whole. Rows
+    are then separated by an empty line, so a wrapped row reads as one. ``numeric`` columns are
+    aligned right, as pandas aligns them; text ones left, so a wrapped cell's lines line up.
+
+    Control characters are measured as the terminal shows them (``\\x1b``, k8sviz._terminal)."""
+    import textwrap
+
+    from .._terminal import shown
+
+    cols = list(flat.columns)
+    header = [shown(str(c)) for c in cols]
+    rows = [[shown(str(v)) for v in row] for row in flat.itertuples(index=False)]
+    natural = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
+    # A column of names (no cell with a space) is kept whole: a name cut in two reads as two.
+    prose = [any(" " in r[i] for r in rows) for i in range(len(cols))]
+    floor = [min(w, max(len(h), MIN_COLUMN)) if p else w
+             for w, h, p in zip(natural, header, prose, strict=True)]
+    room = width - 2 * (len(cols) - 1)
+    if sum(floor) > room:
+        return None
+    cap = max(natural)
+    while sum(max(f, min(w, cap)) for w, f in zip(natural, floor, strict=True)) > room:
+        cap -= 1
+    widths = [max(f, min(w, cap)) for w, f in zip(natural, floor, strict=True)]
+
+    def lines(text: str, w: int) -> list[str]:
+        if len(text) <= w and "\n" not in text and "\t" not in text:
+            return [text]
+        return textwrap.wrap(text, w, break_on_hyphens=False) or [""]
+
+    def block(cells: list[str]) -> list[str]:
+        parts = [lines(c, w) for c, w in zip(cells, widths, strict=True)]
+        height = max(map(len, parts))
+        out = []
+        for k in range(height):
+            line = []
+            for part, w, c in zip(parts, widths, cols, strict=True):
+                piece = part[k] if k < len(part) else ""
+                line.append(piece.rjust(w) if c in numeric else piece.ljust(w))
+            out.append("  ".join(line).rstrip())
+        return out
+
+    blocks = [block(r) for r in rows]
+    sep = [""] if any(len(b) > 1 for b in blocks) else []
+    body: list[str] = []
+    for b in blocks:
+        body += [*sep, *b] if body else b
+    return "\n".join([*block(header), *body])
 
 
 def run(args: argparse.Namespace) -> int:
