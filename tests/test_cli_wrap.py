@@ -100,3 +100,12 @@ def test_gaps_wraps_on_a_terminal_only():
     piped = _k8sviz(["gaps", "--demo"], columns=160, terminal=False)
     assert max(map(len, piped.split("\n"))) > 160
     assert piped == _k8sviz(["gaps", "--demo"], columns=80, terminal=False)
+
+
+def test_a_word_of_a_text_column_is_whole_up_to_long_word():
+    ids = "allow-all-rule, observed-but-policy-denies, zone-violation"  # a 26-character id
+    flat = pd.DataFrame({"control": ["PCI-1.2.8"], "finding_ids": [ids], "title": [" ".join(["word"] * 20)]})
+    text = wrapped_table(flat, 60)  # a width at which ids would be narrowed to 23 characters
+    assert text is not None and max(map(len, text.split("\n"))) <= 60
+    assert any("observed-but-policy-denies" in line for line in text.split("\n"))
+    assert _rows(text) == [["PCI-1.2.8", ids, " ".join(["word"] * 20)]]

@@ -139,6 +139,9 @@ def _numeric(column: Any) -> bool:
 #: would need narrower columns is written as to a file, past the terminal's edge, rather than
 #: cut into a few words per line.
 MIN_COLUMN = 20
+#: Nor below its longest word up to this many characters (a finding id of a list); a longer
+#: word (a pod name with its hash) is broken inside.
+LONG_WORD = 32
 
 
 def wrapped_table(flat: Any, width: int, *, numeric: Collection[Any] = ()) -> str | None:
@@ -159,9 +162,12 @@ def wrapped_table(flat: Any, width: int, *, numeric: Collection[Any] = ()) -> st
     rows = [[shown(str(v)) for v in row] for row in flat.itertuples(index=False)]
     natural = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
     # A column of names (no cell with a space) is kept whole: a name cut in two reads as two.
+    # One of text is not narrowed below its longest word either (a finding id in a list), up
+    # to LONG_WORD: a longer one (a pod name with its hash) is broken rather than the table.
     prose = [any(" " in r[i] for r in rows) for i in range(len(cols))]
-    floor = [min(w, max(len(h), MIN_COLUMN)) if p else w
-             for w, h, p in zip(natural, header, prose, strict=True)]
+    word = [max(len(w) for r in rows for w in [*r[i].split(), ""]) for i in range(len(cols))]
+    floor = [min(n, max(len(h), MIN_COLUMN, min(wd, LONG_WORD))) if p else n
+             for n, h, p, wd in zip(natural, header, prose, word, strict=True)]
     room = width - 2 * (len(cols) - 1)
     if sum(floor) > room:
         return None
