@@ -40,9 +40,13 @@ class TestHubble:
         df, _ = load_path(p)
         said = [(prob["kind"], prob["line"], prob["message"]) for prob in df.attrs["k8sviz"]["problems"]]
         cut = "not JSON: the record ends mid-way, at column {} (the line was cut, or the record broken)"
+        # the damaged line: the parser's words (orjson's differ between its versions), with the column
+        damaged = said[1][2]
+        assert damaged.startswith("not JSON (unexpected character") and damaged.endswith(
+            f" at column {len(good)})"), damaged
         assert said == [
             ("malformed", 2, cut.format(50)),
-            ("malformed", 3, f"not JSON (unexpected character, expected ',' or '}}' at column {len(good)})"),
+            ("malformed", 3, damaged),
             ("truncated", 4, cut.format(60)),
         ], said
         assert len(df) == 1
