@@ -694,23 +694,51 @@ _TITLE_SHIFT = 9.5
 _NAME_LINE = 10.0
 
 
+#: Where a node's name may be written, as Plotly's ``textposition`` says it: under its node as
+#: laid out, and where a name that meets another there is tried before it is cut.
+_NAME_PLACES = ("bottom center", "top center", "middle right", "middle left")
+#: A text's or a node's box on the screen: [left, top, right, bottom], in pixels, y downwards.
+_Box = tuple[float, float, float, float]
+
+
+def _name_box(place: str, x: float, y: float, width: float, marker: float) -> _Box:
+    """The box [left, top, right, bottom] (screen pixels, y downwards) of a name ``width``
+    pixels wide written at ``place`` of a node of ``marker`` pixels at (x, y).  Plotly sets a
+    name off a marker's middle by its radius / 0.8 + 1 (scatter's textPointPosition); under
+    it, the name's top is the marker's edge and a pixel (measured in Chromium)."""
+    off = marker / 2 / 0.8 + 1
+    if place == "bottom center":
+        return (x - width / 2, y + marker / 2 + 1, x + width / 2, y + marker / 2 + 1 + _NAME_LINE)
+    if place == "top center":
+        return (x - width / 2, y - off - _NAME_LINE, x + width / 2, y - off + 1)
+    if place == "middle right":
+        return (x + off, y - _NAME_LINE / 2, x + off + width, y + _NAME_LINE / 2)
+    return (x - off - width, y - _NAME_LINE / 2, x - off, y + _NAME_LINE / 2)
+
+
 def _fitted_labels(
     pos: Mapping[str, tuple[float, float]],
     labels: Mapping[str, str],
     groups: Mapping[str, tuple[float, float, float]],
     scale: float,
     marker: Mapping[str, float],
-) -> dict[str, str]:
+    room: float = math.inf,
+) -> tuple[dict[str, str], dict[str, str]]:
     """Each node's name as a figure drawn at ``scale`` screen pixels per pixel of its layout
-    writes it: whole where it keeps apart from every other name and group title there, else
-    cut in its middle (:func:`~k8sviz.viz._common.shortened`) or left to the hover ("").
+    writes it, and where (a ``textposition``): whole under its node where it keeps apart from
+    every other name, group title and node there; else whole above it or to a side where one
+    of those has room (within the plot, ``room`` layout pixels round the origin); else cut in
+    its middle (:func:`~k8sviz.viz._common.shortened`) or left to the hover ("").
 
     The layout keeps the names apart at full size; drawn smaller, the places come closer and
     the names keep their size.  The report sets them smaller by as much (its script), but
     JupyterLab draws a figure with plotly's renderer and runs none: in a cell of about 600 px
-    seven pairs of the demo's names were written over each other.  Where two names meet, the
-    longer gives a character (both when as long), until none meets another; a name that meets
-    a title gives way to it.  Plain text in and out: escape it after."""
+    seven pairs of the demo's names were written over each other.  Where two names meet, each
+    tries the other places (the wider first), the name above or beside its node keeping clear
+    of every other; where none has room, the longer gives a character (both when as long),
+    until none meets another; a name that meets a title gives way to it.  Cut under its node
+    only, a short name lost most of itself ("coredns" was "cor…ns" at 480 px, with white above
+    it).  Plain text in and out: escape it after."""
 
     def box(x: float, top: float, width: float, height: float) -> tuple[float, float, float, float]:
         return (x - width / 2, top, x + width / 2, top + height)
@@ -718,26 +746,61 @@ def _fitted_labels(
     def meet(p: tuple[float, float, float, float], q: tuple[float, float, float, float]) -> bool:
         return p[0] < q[2] and q[0] < p[2] and p[1] < q[3] and q[1] < p[3]
 
+    def at(n: str, where: str, text: str) -> _Box:
+        x, y = pos[n][0] * scale, -pos[n][1] * scale
+        return _name_box(where, x, y, text_width(text, _LABEL_FONT), marker[n])
+
     # screen pixels, y downwards: a name under its node, a title above its group's circle
     titles = [box(cx * scale, -(cy + r) * scale - _TITLE_SHIFT - _TITLE_LINE / 2,
                   text_width(g, _TITLE_FONT, bold=True), _TITLE_LINE)
               for g, (cx, cy, r) in groups.items()]
+    nodes = {n: box(pos[n][0] * scale, -pos[n][1] * scale - marker[n] / 2, marker[n], marker[n])
+             for n in labels}
+    edge = room * scale
     shown = dict(labels)
+    place = dict.fromkeys(labels, _NAME_PLACES[0])
     keep = {n: len(t) for n, t in labels.items()}
+
+    def free(n: str, p: _Box, boxes: Mapping[str, _Box]) -> bool:
+        return not any(meet(p, t) for t in titles) and not any(meet(p, q) for m, q in boxes.items() if m != n)
+
+    def clear(n: str, p: _Box, boxes: Mapping[str, _Box]) -> bool:
+        # inside the plot (a text past the axes is clipped), and over no node
+        return (-edge <= p[0] and p[2] <= edge and -edge <= p[1] and p[3] <= edge and free(n, p, boxes)
+                and not any(meet(p, q) for m, q in nodes.items() if m != n))
+
     while True:
-        boxes = sorted((n, box(pos[n][0] * scale, -pos[n][1] * scale + marker[n] / 2 + 1,
-                                text_width(t, _LABEL_FONT), _NAME_LINE))
-                       for n, t in shown.items() if t)
+        boxes = {n: at(n, place[n], t) for n, t in shown.items() if t}
+        order = sorted(boxes)
+        met: set[str] = set()
+        for i, a in enumerate(order):
+            if any(meet(boxes[a], t) for t in titles):
+                met.add(a)
+            met |= {x for b in order[i + 1:] if meet(boxes[a], boxes[b]) for x in (a, b)}
+        if not met:
+            return shown, place
+        # another place first, the widest name first (it would give first), each clear of the
+        # names as they are by then
+        moved = False
+        for n in sorted(met, key=lambda n: (-(boxes[n][2] - boxes[n][0]), n)):
+            if free(n, boxes[n], boxes):  # another moved away
+                continue
+            for where in _NAME_PLACES:
+                if where != place[n] and clear(n, there := at(n, where, shown[n]), boxes):
+                    place[n], boxes[n], moved = where, there, True
+                    break
+        if moved:
+            continue
         cut: set[str] = set()
-        for i, (a, p) in enumerate(boxes):
+        for i, a in enumerate(order):
+            p = boxes[a]
             if any(meet(p, t) for t in titles):
                 cut.add(a)
-            for b, q in boxes[i + 1:]:
+            for b in order[i + 1:]:
+                q = boxes[b]
                 if meet(p, q):
                     wa, wb = p[2] - p[0], q[2] - q[0]
                     cut |= {a} if wa > wb else {b} if wb > wa else {a, b}
-        if not cut:
-            return shown
         for n in cut:
             keep[n] = min(keep[n], len(labels[n])) - 1
             shown[n] = shortened(labels[n], keep[n])
@@ -1114,13 +1177,14 @@ def _draw(
     narrowest = _legend_below(fig, sorted({str(r["zone"]) for r in nodes.values()}), grow=height is None)
     names = {k: "" if k == other else _short(k, aggregate) for k in nodes}
     written = names
+    places: dict[str, str] = {}
     if extent is not None:
         # the plot a notebook's narrowest cell draws, as wide as high, and the layout in it
         margin = fig.layout.margin
         plot = min(_NOTEBOOK_WIDTH - float(margin.l) - float(margin.r), narrowest)
         scale = min(1.0, plot / (2 * (extent + _LABELLED_PAD)))
         marker = {k: _node_size(r, aggregate) for k, r in nodes.items()}
-        written = _fitted_labels(pos, names, boxes, scale, marker)
+        written, places = _fitted_labels(pos, names, boxes, scale, marker, extent + _LABELLED_PAD)
     # group outlines (namespaces or zones) as shapes with a label, behind everything
     if aggregate is None:
         for g, (cx, cy, r) in sorted(boxes.items()):
@@ -1217,7 +1281,8 @@ def _draw(
                     "line": {"width": 1, "color": "#fff"},
                 },
                 text=[esc(written[i]) for i in ids],
-                textposition=[_ring_label_side(pos[i]) for i in ids] if cap is not None else "bottom center",
+                textposition=[_ring_label_side(pos[i]) for i in ids] if cap is not None
+                else [places[i] for i in ids] if places else "bottom center",
                 # a name beside a ring's node may reach past the axes in a narrow figure: drawn
                 # whole (a WebGL trace has no such option)
                 **({"cliponaxis": False} if cap is not None and Sc is go.Scatter else {}),
@@ -1226,7 +1291,9 @@ def _draw(
                 # smaller than that (the report does: see its last script)
                 # (and write the names whole, kept here: the figure writes those that fit the
                 # narrowest notebook cell, see _fitted_labels)
-                meta={"labels_in_pixels": True, "labels": [esc(names[i]) for i in ids]}
+                # (and where the layout places them, under their nodes: see _fitted_labels)
+                meta={"labels_in_pixels": True, "labels": [esc(names[i]) for i in ids],
+                      "places": [_NAME_PLACES[0]] * len(ids)}
                 if extent is not None else None,
                 hovertext=[_node_hover(nodes[i], aggregate) for i in ids],
                 hovertemplate="%{hovertext}<extra></extra>",

@@ -91,6 +91,12 @@ def test_no_two_labels_of_the_workload_graph_overlap(browser, demo_report, width
                 "shop", "kube-system", "(nodes)"} <= set(found["labels"])
         assert len(found["labels"]) >= 25
         assert found["over"] == []
+        # the page writes every name whole and under its node, where the layout keeps them
+        # apart (the figure moves some above or beside theirs to fit a notebook's cell)
+        places = page.evaluate("""Array.from(document.getElementById('fig-graph').data)
+            .filter(t => t.meta && t.meta.labels_in_pixels)
+            .flatMap(t => Array.isArray(t.textposition) ? t.textposition : [t.textposition])""")
+        assert len(places) >= 20 and set(places) == {"bottom center"}, places
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()

@@ -64,7 +64,8 @@ def test_names_that_would_meet_in_a_narrow_cell_are_cut_in_their_middle_and_esca
     """Twenty-four long names in one namespace: laid out apart at full size, but a notebook's
     narrowest cell draws the ring at less than half of it, where no script sets them smaller.
     The figure writes each cut in its middle (told apart by its end), escaped after the cut
-    (no entity cut in two), and keeps the whole, escaped, for the report's script."""
+    (no entity cut in two), or whole above or beside its node where there is room; and keeps
+    the whole, escaped, and its place under its node for the report's script."""
     from k8sviz.viz._common import esc, text_width
 
     G = nx.MultiDiGraph()
@@ -76,11 +77,40 @@ def test_names_that_would_meet_in_a_narrow_cell_are_cut_in_their_middle_and_esca
     (trace,) = [t for t in fig.data if t.name == "zone: web"]
     whole = [f'say "payment" <reconciliation> worker-{j}' for j in range(24)]
     assert sorted(trace.meta["labels"]) == sorted(esc(w) for w in whole)
+    assert list(trace.meta["places"]) == ["bottom center"] * 24
     texts = list(trace.text)
-    assert all("…" in t for t in texts) and len(set(texts)) == 24, texts  # each told apart
-    for t, w in zip(texts, trace.meta["labels"], strict=True):
+    assert len(set(texts)) == 24, texts  # each told apart
+    assert sum("…" in t for t in texts) >= 20, texts  # most are cut: no room round them
+    assert set(trace.textposition) - {"bottom center"}, trace.textposition  # some moved
+    for t, w, place in zip(texts, trace.meta["labels"], trace.textposition, strict=True):
+        if "…" not in t:  # whole: moved to room above or beside it, or a neighbour was
+            assert t == w, (t, place)
+            continue
         head, _, tail = t.partition("…")
         assert w.startswith(head) and w.endswith(tail)
         assert "&#34;" in head or '"' not in head  # a quote is written whole, &#34;
         assert text_width(t, 9) < text_width(w, 9)
     assert {t.text[0] for t in fig.data if t.name == "zone: cde"} == {"postgres"}  # it fits
+
+
+def test_a_short_name_is_moved_where_there_is_room_before_it_is_cut():
+    """At a 480 px notebook cell, kube-system's coredns met a node's name under it and was cut
+    to "cor…ns", with white above it: a name that meets another is first tried above its node
+    and to its sides (Plotly's per-point textposition), and cut only where none has room."""
+    from k8sviz.viz.network import _NAME_PLACES, _NOTEBOOK_WIDTH, _name_box
+
+    snap = k8sviz.demo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", k8sviz.FlowWarning)
+        flows = k8sviz.load_flows(k8sviz.demo_path("flows"), snapshot=snap)
+    fig = k8sviz.network_figure(k8sviz.graph(snap, flows=flows))
+    written = {n: (t, w, p) for tr in fig.data if tr.mode == "markers+text"
+               for n, t, w, p in zip(tr.customdata, tr.text, tr.meta["labels"], tr.textposition, strict=True)}
+    text, whole, place = written["kube-system/coredns"]
+    assert text == whole == "coredns" and place in _NAME_PLACES[1:]
+    # a name moved is whole or cut, never hidden; one left under its node is cut or whole
+    assert all(t for t, _, _ in written.values())
+    assert _NOTEBOOK_WIDTH == 480
+    # the places' boxes: above is above the node, beside is beside it
+    top, right, left = (_name_box(p, 0, 0, 30, 10) for p in _NAME_PLACES[1:])
+    assert top[3] <= -5 and right[0] >= 5 and left[2] <= -5
