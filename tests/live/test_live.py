@@ -1585,7 +1585,7 @@ def still_running(pids: list[int], bound: float = 15.0) -> list[int]:
     def running(pid: int) -> bool:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # gone, or going while read (ESRCH)
             return False
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
