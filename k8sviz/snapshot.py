@@ -18,7 +18,7 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -612,9 +612,9 @@ class SnapshotBuilder:
     # an object (a policy's host bits, a label the API would reject) a second time, named by
     # the snapshot file instead of the file the object first came from.
     _stored_warnings: set[LoadWarning] = field(default_factory=set, init=False, repr=False, compare=False)
-    # File -> namespaced objects in it without metadata.namespace (``helm template`` output):
-    # one warning per file at build(), not one per object.
-    _defaulted: dict[str, dict[str, None]] = field(default_factory=dict, init=False, repr=False,
+    # File -> namespaced objects in it without metadata.namespace (``helm template`` output),
+    # each with its ``where``: one warning per file at build(), not one per object.
+    _defaulted: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False,
                                                    compare=False)
     # creationTimestamps judged while each object's metadata is at hand (see _newest_timestamp):
     # the newest in the API's form, the keys of objects whose time has another form or fails
@@ -629,9 +629,19 @@ class SnapshotBuilder:
     # distinct one is checked once, here, where every object's metadata is at hand anyway.
     _valid_names: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _times_exact: bool = field(default=True, init=False, repr=False, compare=False)
+    # The input's order, for build() to give every warning in it: each object's ``where``, in
+    # the order add() took them (file by file, document by document, item by item), and for
+    # each warning raised while reading, how many objects came before it.  A warning raised
+    # at build() about an object (an unknown kind, a label, a policy's field) then sits with
+    # that object's; sorted by kind or plural, the first a user saw could be from the last file.
+    _at: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _warned_at: list[int] = field(default_factory=list, init=False, repr=False, compare=False)
+    # The first object of a kind that is not stored (IGNORED_KINDS): where ``ignored-kind`` sits.
+    _first_ignored: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def warn(self, w: LoadWarning) -> None:
         self.warnings.append(w)
+        self._warned_at.append(len(self._at))
 
     def add(self, obj: dict[str, Any], where: str, *, owned: bool = False) -> None:
         """Add one raw object; ``where`` names its file (and position) for messages.
@@ -640,6 +650,11 @@ class SnapshotBuilder:
         ``owned`` is accepted for callers that hand over freshly parsed objects but changes
         nothing.
         """
+        self._add(obj, where)
+        # After its own warnings (a duplicate, an invalid name): build()'s about it follow them.
+        self._at.setdefault(where, len(self._at))
+
+    def _add(self, obj: dict[str, Any], where: str) -> None:
         kind = str(obj.get("kind"))
         api_version = str(obj.get("apiVersion"))
         resolved = self._resolved.get((api_version, kind))
@@ -660,6 +675,8 @@ class SnapshotBuilder:
         if plural is None:
             if kind in IGNORED_KINDS:
                 self.ignored[kind] += 1
+                if self._first_ignored is None:
+                    self._first_ignored = where
             else:
                 self.unknown.setdefault(f"{kind} ({api_version})", where)
                 self.unknown_count[f"{kind} ({api_version})"] += 1
@@ -705,7 +722,7 @@ class SnapshotBuilder:
         if defaulted:
             # `kubectl apply` without -n puts it in default; the install decides the real one.
             namespace = "default"
-            self._defaulted.setdefault(_POSITION.sub("", where) or where, {})[_ref(obj)] = None
+            self._defaulted.setdefault(_POSITION.sub("", where) or where, {}).setdefault(_ref(obj), where)
         key = (plural, str(namespace or ""), str(meta["name"]), "calico" if calico else group)
         try:
             clean = _sanitize(obj, meta, obj.get("kind"))
@@ -862,7 +879,13 @@ class SnapshotBuilder:
                 plural = key[0]
                 group = by_plural[plural] = []
             group.append(entry)
-        for kind, where in sorted(self.unknown.items()):
+        read = len(self.warnings)  # raised while reading: in the input's order already
+        # (warnings given to the constructor come first)
+        read_at = [0] * (read - len(self._warned_at)) + self._warned_at
+        # A warning of build() that names no object's ``where`` as its source: the first object
+        # of its group.
+        first_of: dict[LoadWarning, str] = {}
+        for kind, where in self.unknown.items():
             n = self.unknown_count[kind]
             hint = _kind_hint(*self._unknown_parts[kind]) if kind in self._unknown_parts else ""
             self.warn(
@@ -880,20 +903,23 @@ class SnapshotBuilder:
                     "as `kubectl apply` without -n would place them") if len(listed) > 1 else (
                 "no metadata.namespace; taken as namespace default, as `kubectl apply` without -n would "
                 "place it")
-            self.warn(
-                LoadWarning(
-                    "namespace-defaulted",
-                    f"{what}; the namespace given at install (`helm template --namespace`, `kubectl -n`) "
-                    "decides the real one",
-                    source,
-                    listed[0] if len(listed) == 1 else "",
-                )
+            defaulted = LoadWarning(
+                "namespace-defaulted",
+                f"{what}; the namespace given at install (`helm template --namespace`, `kubectl -n`) "
+                "decides the real one",
+                source,
+                listed[0] if len(listed) == 1 else "",
             )
+            self.warn(defaulted)
+            first_of[defaulted] = next(iter(refs.values()))
         ignored = {k: n for k, n in self.ignored.items() if n}
         if ignored:
             listing = ", ".join(f"{n} {k}" for k, n in sorted(ignored.items()))
-            self.warn(LoadWarning("ignored-kind",
-                                  f"objects that do not affect reachability were not stored: {listing}"))
+            skipped = LoadWarning("ignored-kind", f"objects that do not affect reachability were not stored: "
+                                  f"{listing}")
+            self.warn(skipped)
+            if self._first_ignored is not None:
+                first_of[skipped] = self._first_ignored
 
         file_meta = self.meta_from_file or {}
         if collected_at is None:
@@ -929,8 +955,9 @@ class SnapshotBuilder:
         # file, and millions of small dicts would cost memory and every later GC pass.
         snap._raw, snap._raw_sep = _objects_json([entry for entries in by_plural.values()
                                                   for entry in entries])
+        in_order = self._in_input_order(snap.warnings, read_at, first_of, by_plural)
         seen: set[LoadWarning] = set()
-        snap.warnings = tuple(w for w in snap.warnings if not (w in seen or seen.add(w)))  # type: ignore[func-returns-value]
+        snap.warnings = tuple(w for w in in_order if not (w in seen or seen.add(w)))  # type: ignore[func-returns-value]
         if self._stored_warnings:
             stored = {(w.code, w.message, w.obj) for w in self._stored_warnings if w.obj}
             snap.warnings = tuple(
@@ -938,6 +965,40 @@ class SnapshotBuilder:
                 if w in self._stored_warnings or (w.code, w.message, w.obj) not in stored
             )
         return snap
+
+    def _in_input_order(
+        self,
+        warnings: Sequence[LoadWarning],
+        read_at: Sequence[int],
+        first_of: Mapping[LoadWarning, str],
+        by_plural: Mapping[str, list[tuple[dict[str, Any], str]]],
+    ) -> list[LoadWarning]:
+        """``warnings`` in the order of the input.  Those raised while reading (the first ones,
+        each after as many objects as ``read_at`` says) stay where they were raised; each one
+        raised at build() follows the warnings of reading its object (its ``source``, the first
+        object of its group in ``first_of``, or else the first object its ``obj`` names); one
+        about no object comes last, in the order raised.  A sort by kind or plural made the
+        first warning a command line says one of the last file."""
+        at = self._at
+        last = len(at) + 1
+        by_ref: dict[str, int] | None = None
+        keyed: list[tuple[int, int, int, LoadWarning]] = []
+        for i, w in enumerate(warnings):
+            if i < len(read_at):
+                keyed.append((read_at[i], 0, i, w))
+                continue
+            place = at.get(first_of.get(w, w.source), -1)
+            if place < 0 and w.obj:
+                if by_ref is None:  # rare (a Cilium policy's, a pod address's): read only then
+                    by_ref = {}
+                    for entries in by_plural.values():
+                        for obj, where in entries:
+                            ref = _ref(obj)
+                            by_ref[ref] = min(by_ref.get(ref, last), at.get(where, last))
+                place = by_ref.get(w.obj, -1)
+            keyed.append((last if place < 0 else place, 1, i, w))
+        keyed.sort(key=lambda k: k[:3])
+        return [k[3] for k in keyed]
 
 
 #: The version in an image tag (``cilium:v1.17.2``, ``cilium:1.16.5-eks``).

@@ -276,14 +276,12 @@ def read_path(
     object in it would be reported as its own duplicate.
     """
     p = Path(path)
-    if is_input_dir(p):
-        files: list[Path] = list(_iter_files(p, warn))
-        if not files:  # a mistyped or empty dump directory would otherwise be an empty cluster
-            warn(LoadWarning("no-input", "no .yaml, .yml or .json file (nor their .gz) in this directory "
-                             "or below it: nothing read", str(p)))
-    else:
-        files = [p]
+    # A directory's files are found as they are read, so a warning about one of them (a file
+    # skipped, a link not followed) comes between those of the files read before and after it.
+    files: Iterator[Path] = _iter_files(p, warn) if is_input_dir(p) else iter([p])
+    found = False
     for f in files:
+        found = True
         if skip is not None:
             real = os.path.realpath(f)
             if real in skip:
@@ -297,3 +295,6 @@ def read_path(
             warn(LoadWarning("empty-file", "no object in this file (it is empty, or holds only comments "
                              "and empty YAML documents): nothing read", str(f)))
         yield InputFile(str(f), hashlib.sha256(data).hexdigest()), docs
+    if not found:  # a mistyped or empty dump directory would otherwise be an empty cluster
+        warn(LoadWarning("no-input", "no .yaml, .yml or .json file (nor their .gz) in this directory "
+                         "or below it: nothing read", str(p)))

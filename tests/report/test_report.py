@@ -848,8 +848,8 @@ def test_the_baselines_load_warnings_are_said(tmp_path):
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "evil"}}
     doc["items"].append(secret)
     base.write_text(json.dumps(doc))
-    # The hostile dump's names are warned of first (invalid-name), then the Secret skipped.
-    pattern = r"load warnings while reading the baseline, the first: \[invalid-name\]"
+    # Said in the hostile dump's order: its first item's labels first, the Secret skipped last.
+    pattern = r"while reading the baseline, the first: \[invalid-label\] \S*before\.json\.items\[0\]"
     with pytest.warns(UserWarning, match=pattern) as caught:
         k8sviz.report(now, baseline=base, generated_at="x")
     assert "[secret-skipped]" in "\n".join(map(str, k8sviz.load(base).warnings))

@@ -731,12 +731,12 @@ class TestBadInput:
         f = write("w.yaml", [dep, cron])
         snap = k8sviz.load(f)
         got = [(w.code, w.source, w.obj, w.message.split(": the API server")[0]) for w in snap.warnings]
-        assert got == [
-            ("invalid-label", str(f) + "#2", "CronJob/shop/job",
-             "spec.jobTemplate.spec.template.metadata.labels: invalid label key '-key'"),
+        assert got == [  # in the file's order, not the kinds'
             ("invalid-label", str(f) + "#1", "Deployment/shop/web", "metadata.labels: invalid value for label 'bad': '<x>'"),
             ("invalid-label", str(f) + "#1", "Deployment/shop/web",
              "spec.template.metadata.labels: value of label 'version' is not a string: 1 (a number), compared as '1'"),
+            ("invalid-label", str(f) + "#2", "CronJob/shop/job",
+             "spec.jobTemplate.spec.template.metadata.labels: invalid label key '-key'"),
         ]
         # Kept as text, as on pods: the synthesized pod carries the label a selector compares.
         assert snap.pod("shop/web-synthesized").labels == {"app": "web", "version": "1"}
@@ -813,3 +813,62 @@ class TestSecretsNeverStored:
         assert b"TOPSECRET" not in data and b"last-applied" not in data and b'"volumes"' not in data
         assert b'"team":"kept"' in data.replace(b" ", b"")
         assert {q.key for q in snap.pods} >= {"a/p"} and snap.workloads
+
+
+def test_load_warnings_come_in_the_order_of_the_input(write, tmp_path):
+    """Files as the loader reads them (the paths as given, a directory's files by name before
+    its subdirectories), documents in a file, items in a List: a warning raised once the input
+    is read (an unknown kind, a label, a namespace taken as default) sits with its object, and
+    one that groups several objects where the first of them was. Unknown kinds were listed by
+    kind, so the first warning a command line said came from the last file here."""
+    import subprocess
+    import sys
+
+    def unknown(kind, name):
+        return {"apiVersion": "example.com/v1", "kind": kind, "metadata": {"name": name, "namespace": "shop"}}
+
+    z = write("z.yaml", [unknown("Zeta", "z"), pod("shop", "p", {"app": "<x>"})])
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "shop"}}
+    no_namespace = {**pod("shop", "nons"), "metadata": {"name": "nons"}}
+    a = write("d/a.yaml", [unknown("Widget", "w1"), config, no_namespace])
+    b = tmp_path / "d" / "b.csv"
+    b.write_text("not a manifest\n")
+    c = write("d/c.json", {"apiVersion": "v1", "kind": "List", "items": [
+        unknown("Gadget", "g"), pod("shop", "q", {"tier": "-bad"}), 7]})
+    sub = write("d/sub/d.yaml", [unknown("Widget", "w2"), pod("shop", "p", {"app": "<x>"})])
+    d = tmp_path / "d"
+    snap = k8sviz.load(z, d)
+    got = [(w.code, w.source) for w in snap.warnings]
+    assert got == [
+        ("unknown-kind", f"{z}#1"),
+        ("invalid-label", f"{z}#2"),
+        ("unknown-kind", f"{a}#1"),  # both Widgets, the second in the subdirectory
+        ("ignored-kind", ""),  # where its ConfigMap was
+        ("namespace-defaulted", str(a)),
+        ("skipped-file", str(b)),
+        ("unknown-kind", f"{c}.items[0]"),
+        ("invalid-label", f"{c}.items[1]"),
+        ("not-an-object", f"{c}.items[2]"),
+        ("duplicate-object", f"{sub}#2"),
+    ]
+    assert "Widget (example.com/v1) is not understood by k8sviz; 2 objects" in snap.warnings[2].message
+    # a snapshot file keeps them in that order, and reading it gives them back so
+    saved = snap.save(tmp_path / "s.json")
+    assert k8sviz.load(saved).warnings == snap.warnings
+
+    # The command line says the first of them, and info lists them in that order; grouped per
+    # code (its default), the codes come in the order first seen.
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "k8sviz", *args], capture_output=True, text=True,
+                              check=True)
+
+    said = run("policies", str(z), str(d)).stderr
+    assert f"10 load warnings while reading the input, the first: [unknown-kind] {z}#1: kind Zeta" in said
+    listed = [line.strip() for line in run("info", str(z), str(d), "--warnings", "all").stdout.splitlines()
+              if line.startswith("  [")]
+    assert [w.split("]")[0][1:] for w in listed] == [code for code, _ in got]
+    per_code = [line.strip() for line in run("info", str(z), str(d)).stdout.splitlines()
+                if line.startswith("  [")]
+    assert [w.split("]")[0][1:] for w in per_code] == [
+        "unknown-kind", "unknown-kind", "unknown-kind", "invalid-label", "invalid-label", "ignored-kind",
+        "namespace-defaulted", "skipped-file", "not-an-object", "duplicate-object"]
