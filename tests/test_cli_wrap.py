@@ -13,7 +13,7 @@ import sys
 import pandas as pd
 import pytest
 
-from k8sviz.commands.gaps import MIN_COLUMN, wrapped_table
+from k8sviz.commands.gaps import HANGING_INDENT, MIN_COLUMN, wrapped_table
 
 pty = pytest.importorskip("pty")
 
@@ -65,8 +65,12 @@ def test_a_table_that_cannot_fit_is_left_as_it_is():
 
 def _k8sviz(args: list[str], *, columns: int, terminal: bool) -> str:
     """The standard output of the command, on a pseudo-terminal or a pipe."""
+    return _output([sys.executable, "-m", "k8sviz", *args], columns=columns, terminal=terminal)
+
+
+def _output(cmd: list[str], *, columns: int, terminal: bool) -> str:
+    """The standard output of ``cmd``, on a pseudo-terminal or a pipe."""
     env = dict(os.environ, COLUMNS=str(columns))
-    cmd = [sys.executable, "-m", "k8sviz", *args]
     if not terminal:
         return subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     master, slave = pty.openpty()
@@ -109,3 +113,76 @@ def test_a_word_of_a_text_column_is_whole_up_to_long_word():
     assert text is not None and max(map(len, text.split("\n"))) <= 60
     assert any("observed-but-policy-denies" in line for line in text.split("\n"))
     assert _rows(text) == [["PCI-1.2.8", ids, " ".join(["word"] * 20)]]
+
+
+# Between the outputs of the commands one process runs (a pseudo-terminal run is slow).
+_SPLIT = "--- k8sviz test: next command ---"
+
+
+def _commands(commands: list[list[str]], *, columns: int, terminal: bool) -> list[str]:
+    """The standard output of each command, run one after another by ``k8sviz.cli.main`` in one
+    process (on a pseudo-terminal or a pipe)."""
+    script = (f"import sys\nfrom k8sviz.cli import main\nfor args in {commands!r}:\n"
+              f"    assert main(args) == 0\n    print({_SPLIT!r}, flush=True)\n")
+    out = _output([sys.executable, "-c", script], columns=columns, terminal=terminal)
+    parts = out.split(_SPLIT + "\n")
+    assert parts[-1] == "" and len(parts) == len(commands) + 1
+    return parts[:-1]
+
+
+def _rows_of_lines(text: str) -> list[str]:
+    """The rows of a txt list wrapped on a terminal: a line indented HANGING_INDENT further than
+    the row before it goes on that row (flows' summary indents its own lines by 2); spaces are
+    left out (a break at a space drops it)."""
+    rows: list[tuple[int, str]] = []
+    for line in text.split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        if rows and line.strip() and indent == rows[-1][0] + HANGING_INDENT:
+            rows[-1] = (rows[-1][0], rows[-1][1] + line)
+        else:
+            rows.append((indent, line))
+    return ["".join(row.split()) for _, row in rows]
+
+
+def _matrix(text: str) -> dict[tuple[str, str], str]:
+    """The cells of segmentation's zone matrix, in one block or in pandas' blocks of columns
+    (each a ``to`` line of zones, a ``from`` line, then a zone's cells a line)."""
+    cells: dict[tuple[str, str], str] = {}
+    zones: list[str] = []
+    for line in text.split("\n"):
+        words = [w for w in line.split() if w != "\\"]
+        if not words or words == ["from"]:
+            continue
+        if words[0] == "to":
+            zones = words[1:]
+        else:
+            assert len(words) == len(zones) + 1
+            cells.update({(words[0], z): v for z, v in zip(zones, words[1:], strict=True)})
+    return cells
+
+
+def test_lists_and_the_zone_matrix_wrap_on_a_terminal_only():
+    """connectivity and flows write a row a line (``src => dst : TCP 80,443``): no column can be
+    narrowed when two names fill the terminal, so a row wider than it goes on under itself,
+    indented, broken at spaces and after the commas of a port list. segmentation's zone matrix
+    is written in blocks of the zones that fit. A pipe gets them as they were."""
+    commands = [["connectivity", "--demo"], ["flows", "data/demo/flows", "--snapshot", "data/demo/cluster"],
+                ["segmentation", "--demo"]]
+    shown = _commands(commands, columns=60, terminal=True)
+    piped = _commands(commands, columns=60, terminal=False)
+    for text, plain in zip(shown[:2], piped[:2], strict=True):
+        assert max(map(len, plain.split("\n"))) > 60  # so there is something to wrap
+        assert max(map(len, text.split("\n"))) <= 60
+        assert any(line.startswith("    ") and not p.startswith(" ")
+                   for line, p in zip(text.split("\n"), plain.split("\n"), strict=False))
+        # every row there, whole, in its order: only where its lines break differs
+        assert _rows_of_lines(text) == ["".join(line.split()) for line in plain.split("\n")]
+    # the matrix's blocks (a "to" line each), then the violations: a table too wide to wrap
+    (blocks, rest), (plain, plain_rest) = (
+        ([b for b in t.split("\n\n") if b.startswith("to ")],
+         [b for b in t.split("\n\n") if not b.startswith("to ")])
+        for t in (shown[2], piped[2]))
+    assert len(plain) == 1 and max(map(len, plain[0].split("\n"))) > 60
+    assert len(blocks) > 1 and max(len(line) for b in blocks for line in b.split("\n")) <= 60
+    assert _matrix("\n".join(blocks)) == _matrix(plain[0]) and len(_matrix(plain[0])) == 36  # 6 zones by 6
+    assert rest == plain_rest

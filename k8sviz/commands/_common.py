@@ -169,14 +169,24 @@ def check_inputs(**given: str | list[str] | None) -> None:
         load_zones(zones)
 
 
-def write_text(path: str | None, text: str) -> None:
+def write_text(path: str | None, text: str, *, rows: bool = False) -> None:
     """``text`` to the ``-o`` file ``path`` (UTF-8), or to standard output for ``-`` or None.
 
     The file is replaced atomically (:func:`k8sviz._files.atomic_write`), as ``snapshot`` and
     ``report`` do: a plain ``open()`` truncates first, so a run stopped half-way (a full disk,
     Ctrl-C) left a shorter file that looks like a complete answer.
+
+    With ``rows`` (a txt list, one row a line), a line wider than the terminal that standard
+    output is breaks within it (:func:`k8sviz.commands.gaps.wrapped_lines`), as the other
+    commands' txt tables wrap their cells; a file or pipe gets ``text`` as it is.
     """
     if path is None or path == STDOUT:
+        if rows:
+            from .gaps import terminal_columns, wrapped_lines
+
+            width = terminal_columns(sys.stdout)
+            if width is not None:
+                text = wrapped_lines(text, width)
         sys.stdout.write(text)
         return
     from pathlib import Path

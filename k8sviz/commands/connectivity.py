@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     reach = reachability(snap, ipblocks_match_pods=args.ipblocks_match_pods)
     table = reach._table(args.level)
     text = render(table, args.format)
-    write_text(args.output, text)
+    write_text(args.output, text, rows=args.format == "txt")
     say_engine_warnings(reach.warnings, args.warnings)
     if args.format == "txt":
         print(f"\n{_count(table, args.level)}", file=sys.stderr)

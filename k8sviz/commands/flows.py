@@ -231,5 +231,5 @@ def run(args: argparse.Namespace) -> int:
             warnings.simplefilter("ignore", FlowWarning)
         flows = load_flows(*args.flows, format=args.flow_format, snapshot=snap)
     text = render(_summary(flows), flow_edges(flows, level=args.level), args.format)
-    write_text(args.output, text)
+    write_text(args.output, text, rows=args.format == "txt")
     return 0

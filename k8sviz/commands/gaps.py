@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Collection
 from typing import Any
@@ -112,13 +113,13 @@ def emit(df: Any, fmt: str, out: Any = None) -> None:
             out.write("| " + " | ".join(md_cell(v) for v in row) + " |\n")
     else:
         text = flat.to_string(index=False, max_colwidth=120)
-        width = _terminal_columns(out)
+        width = terminal_columns(out)
         if width is not None and max(map(len, text.splitlines())) > width:
             text = wrapped_table(flat, width, numeric={c for c in df.columns if _numeric(df[c])}) or text
         out.write(text + "\n")
 
 
-def _terminal_columns(out: Any) -> int | None:
+def terminal_columns(out: Any) -> int | None:
     """The terminal's width when ``out`` is one, else None: a file or pipe gets pandas' table
     as it always was, as scripts parse it."""
     isatty = getattr(out, "isatty", None)
@@ -199,6 +200,61 @@ def wrapped_table(flat: Any, width: int, *, numeric: Collection[Any] = ()) -> st
     for b in blocks:
         body += [*sep, *b] if body else b
     return "\n".join([*block(header), *body])
+
+
+#: A row of a list wrapped on a terminal (:func:`wrapped_lines`) goes on this much further in.
+HANGING_INDENT = 4
+# What a row of a list breaks at: after spaces, or after a comma inside a list such as ports
+# (53,443,6443), so a port number or a name stays whole.
+_CHUNK = re.compile(r" +|[^ ,]*,|[^ ,]+")
+
+
+def wrapped_lines(text: str, width: int) -> str:
+    """``text`` with each line wider than ``width`` broken into lines no wider, the lines after
+    the first indented :data:`HANGING_INDENT` further, so each reads as one row: the rows of a
+    list (``connectivity``'s ``src => dst : TCP 80,443``, ``flows``' edges), which no column
+    alignment could fit when two names fill the terminal. Breaks fall at spaces and after the
+    commas of a list, inside a word (a name) only when the word is wider than the line. Lines
+    that fit are as they were, and so is a line that would hold fewer than :data:`MIN_COLUMN`
+    characters after its indent.
+
+    Control characters are measured as the terminal shows them (``\\x1b``, k8sviz._terminal)."""
+    from .._terminal import shown
+
+    out: list[str] = []
+    for line in shown(text).split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        body = line.lstrip(" ")
+        lead = len(line) - len(body)
+        indent = " " * (lead + HANGING_INDENT if lead + HANGING_INDENT <= width // 2 else lead)
+        if width - len(indent) < MIN_COLUMN:  # a few characters a line: left to the terminal
+            out.append(line)
+            continue
+        current = line[:lead]
+        fresh = True  # nothing but the indent on the current line yet
+        gap = ""
+        for chunk in _CHUNK.findall(body):
+            if chunk.startswith(" "):
+                gap = chunk
+                continue
+            if len(current) + len(gap) + len(chunk) <= width:
+                current += ("" if fresh else gap) + chunk
+                fresh, gap = False, ""
+                continue
+            if not fresh:
+                out.append(current.rstrip())
+                current, fresh = indent, True
+            gap = ""
+            while chunk and len(current) + len(chunk) > width:  # a word wider than the line: broken
+                room = max(width - len(current), 1)
+                out.append(current + chunk[:room])
+                current, chunk = indent, chunk[room:]
+            current += chunk
+            fresh = not chunk
+        out.append(current.rstrip())
+    return "\n".join(out)
 
 
 def run(args: argparse.Namespace) -> int:

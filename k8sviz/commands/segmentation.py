@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     say_engine_warnings(reach.warnings, args.warnings)
     if args.format == "txt":
         print(f"judged on {seg.today.isoformat()}\n")
-        print(seg.matrix.to_string())
+        print(_matrix_text(seg.matrix))
         print()
     # csv: every column, the outside blocks too (src and dst name only the first ones): the CSV
     # file the report carries, which points here past its cap.
@@ -80,3 +80,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{counted(len(v), 'violating connection')} in {counted(len(pairs), 'zone pair')} "
               f"(allow rules' expiry judged on {seg.today.isoformat()})", file=sys.stderr)
     return 0
+
+
+def _matrix_text(matrix: Any) -> str:
+    """The zone matrix as pandas writes it; on a terminal narrower than that, in blocks of the
+    zones that fit its width one under another (pandas' ``line_width``), as the other tables
+    wrap there: zone names are kept whole. A file or pipe gets one block, as scripts read it."""
+    from .gaps import terminal_columns
+
+    text = str(matrix.to_string())
+    width = terminal_columns(sys.stdout)
+    if width is not None and max(map(len, text.splitlines()), default=0) > width:
+        return str(matrix.to_string(line_width=width))
+    return text
