@@ -991,7 +991,10 @@ class SnapshotBuilder:
             if place < 0 and w.obj:
                 if by_ref is None:  # rare (a Cilium policy's, a pod address's): read only then
                     by_ref = {}
+                    kinds = {v.obj.partition("/")[0] for v in warnings[len(read_at):] if v.obj}
                     for entries in by_plural.values():
+                        if entries and entries[0][0].get("kind") not in kinds:  # one kind a plural
+                            continue
                         for obj, where in entries:
                             ref = _ref(obj)
                             by_ref[ref] = min(by_ref.get(ref, last), at.get(where, last))
