@@ -86,6 +86,47 @@ def test_pass_hands_over_to_networkpolicy_then_baseline():
     assert not reach(deny_db_from_web(priority=1), passing).can_reach("web/a", "db/d", 5432)
 
 
+def test_a_baseline_pass_skips_the_later_baseline_policies_and_the_default_allows():
+    """ClusterNetworkPolicy (apis/v1beta1 and v1alpha2, clusternetworkpolicy_types.go): Pass
+    "skips all further ClusterNetworkPolicy rules in the current tier ... and passes evaluation
+    to the next tier"; after the Baseline tier there is none, and "if a given connection wasn't
+    allowed or denied by any of the tiers, the default kubernetes policy is applied": allowed.
+    A later Baseline policy's Deny is one of the rules skipped."""
+    a_peer = {"pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "a"}}}}
+    passing = cnp("b-pass", {"tier": "Baseline", "priority": 1, "subject": ALL,
+                             "ingress": [{"action": "Pass", "from": [a_peer]}]})
+    denying = cnp("b-deny", {"tier": "Baseline", "priority": 2, "subject": ALL,
+                             "ingress": [{"action": "Deny", "from": [ALL]}]})
+    r = reach(passing, denying)
+    assert r.can_reach("web/a", "web/b", 80) and r.can_reach("web/a", "db/d", 5432, "UDP")
+    assert not r.can_reach("web/b", "web/a", 80)  # not passed: the later Deny decides
+    lines = str(r.explain("web/a", "web/b", 80))
+    assert "passed on by ClusterNetworkPolicy/b-pass ingress[0]" in lines and "b-deny" not in lines
+
+
+def test_an_admin_pass_meets_a_networkpolicy_only_in_the_directions_it_selects_for():
+    """AdminNetworkPolicy v1alpha1's Pass "pass[es] execution to any NetworkPolicies that select
+    the pod. If the pod is not selected by any NetworkPolicies then execution is passed to any
+    BaselineAdminNetworkPolicies" (apis/v1alpha1/adminnetworkpolicy_types.go); a NetworkPolicy
+    selects a pod for the directions of its policyTypes, so one that is Egress-only leaves the
+    pod's ingress to the baseline."""
+    pass_all = anp("pass-all", {"priority": 1, "subject": ALL,
+                                "ingress": [{"action": "Pass", "from": [ALL]}],
+                                "egress": [{"action": "Pass", "to": [ALL]}]})
+    to_web = {"to": [{"namespaceSelector": {"matchLabels": {"team": "web"}}}]}
+    egress_only = netpol("db", "egress-to-web", {"podSelector": {}, "policyTypes": ["Egress"],
+                                                  "egress": [to_web]})
+    banp_deny = anp("default", {"subject": ALL, "ingress": [{"action": "Deny", "from": [ALL]}],
+                                "egress": [{"action": "Deny", "to": [ALL]}]}, baseline=True)
+    r = reach(pass_all, egress_only, banp_deny)
+    # Egress of d: NetworkPolicy decides (web allowed, the rest denied by its isolation).
+    assert r.explain("db/d", "web/a", 80).egress.allowed
+    assert "allowed by db/egress-to-web egress[0]" in str(r.explain("db/d", "web/a", 80))
+    # Ingress of d: no NetworkPolicy selects it for ingress, so the baseline decides.
+    assert not r.can_reach("web/a", "db/d", 5432)
+    assert "DENIED by BaselineAdminNetworkPolicy/default ingress[0]" in str(r.explain("web/a", "db/d", 5432))
+
+
 def test_priority_order_and_ties():
     allow = anp("z-allow", {
         "priority": 5, "subject": ALL, "ingress": [{"action": "Allow", "from": [ALL]}],

@@ -157,6 +157,73 @@ def test_tier_default_action_pass():
         assert "end of tier security: deny" in str(r.explain("web/a", "web/b", 80))
 
 
+def test_a_policy_without_an_order_comes_after_every_ordered_one():
+    """Felix's policy sorter (felix/calc/policy_sorter.go): ``ExtractPolicyMetadata`` reads a
+    missing ``order`` as +Inf (``polMetaDefaultOrder``), and ``PolKVLess`` breaks a tie of
+    orders, +Inf with +Inf included, by name."""
+    deny_b = cal("GlobalNetworkPolicy", "bbb", {"selector": "app == 'b'", "ingress": [{"action": "Deny"}]})
+    assert not reach(deny_b).can_reach("web/a", "web/b", 80)
+    # Any order, however large, comes first.
+    late_allow = gnp("zzz", {"selector": "app == 'b'", "order": 1e9, "ingress": [{"action": "Allow"}]})
+    assert reach(deny_b, late_allow).can_reach("web/a", "web/b", 80)
+    # So does the NetworkPolicy (knp.default.allow-all, order 1000) of the same tier.
+    no_order_deny_d = cal("GlobalNetworkPolicy", "aaa", {"selector": "app == 'd'",
+                                                         "ingress": [{"action": "Deny"}]})
+    v = reach(no_order_deny_d).explain("web/a", "db/d", 80)
+    assert v.allowed and [(m.policy, m.rule) for m in v.ingress.allowed_by] == [("db/allow-all", 0)]
+    # Two policies without an order: by name.
+    for name, allowed in (("aaa", True), ("ccc", False)):
+        allow_b = cal("GlobalNetworkPolicy", name, {"selector": "app == 'b'",
+                                                    "ingress": [{"action": "Allow"}]})
+        assert reach(deny_b, allow_b).can_reach("web/a", "web/b", 80) is allowed
+
+
+def test_a_tier_without_an_order_comes_after_every_ordered_tier_the_baseline_included():
+    """Felix's ``TierLess`` (felix/calc/policy_sorter.go): a tier whose order is nil sorts after
+    every tier with one, and so after the baseline tier Calico places at order 10,000,000: a
+    BaselineAdminNetworkPolicy decides before it."""
+    last = [cal("Tier", "last", {}),
+            cal("GlobalNetworkPolicy", "last.deny-b", {"tier": "last", "selector": "app == 'b'",
+                                                       "ingress": [{"action": "Deny"}]})]
+    every_namespace = {"namespaces": {}}
+    banp_allow = anp("default", {"subject": every_namespace,
+                                 "ingress": [{"action": "Allow", "from": [every_namespace]}]}, baseline=True)
+    assert not reach(*last).can_reach("web/a", "web/b", 80)
+    r = reach(*last, banp_allow)
+    assert r.can_reach("web/a", "web/b", 80)
+    assert "allowed by BaselineAdminNetworkPolicy/default ingress[0]" in str(r.explain("web/a", "web/b", 80))
+    assert not any(w.code == "calico-tier-missing" for w in r.warnings)  # the Tier is there, without an order
+    # With an order (any before the baseline's), the same tier decides first.
+    last[0] = cal("Tier", "last", {"order": 9_999_999})
+    assert not reach(*last, banp_allow).can_reach("web/a", "web/b", 80)
+
+
+def test_a_pass_no_later_tier_takes_up_is_allowed_by_the_profile():
+    """Calico's Tier reference ("How policy is evaluated"): a Pass hands the packet to "the
+    next Tier containing a Policy that applies to the endpoint"; where no tier does, the
+    namespace profile Calico gives every pod allows it.  A tier applies per direction: one whose
+    policies select the endpoint for egress only (Felix's ``GovernsIngress`` /
+    ``GovernsEgress``, policy_sorter.go) is no tier for its ingress, and has no end-of-tier
+    deny there."""
+    passing = [cal("Tier", "security", {"order": 100}),
+               gnp("security.pass-b", {"tier": "security", "selector": "app == 'b'",
+                                       "types": ["Ingress", "Egress"],
+                                       "ingress": [{"action": "Pass"}], "egress": [{"action": "Pass"}]})]
+    r = reach(*passing)
+    assert r.can_reach("web/a", "web/b", 80) and r.can_reach("web/b", "web/a", 80)
+    lines = str(r.explain("web/a", "web/b", 80))
+    assert "passed on by GlobalNetworkPolicy/security.pass-b ingress[0]" in lines
+    assert "no tier after it decided: allowed" in lines
+    # The default tier selects b for egress only: it decides b's egress (its end denies TCP),
+    # not b's ingress, which stays passed on to nothing.
+    egress_only = gnp("udp-out", {"selector": "app == 'b'", "types": ["Egress"],
+                                  "egress": [{"action": "Allow", "protocol": "UDP"}]})
+    r = reach(*passing, egress_only)
+    assert r.can_reach("web/a", "web/b", 80)
+    assert not r.can_reach("web/b", "web/a", 80) and r.can_reach("web/b", "web/a", 53, "UDP")
+    assert "end of tier default" in str(r.explain("web/b", "web/a", 80))
+
+
 def test_log_goes_on_and_first_match_wins():
     r = reach(gnp("g", {"selector": "app == 'b'", "ingress": [
         {"action": "Log"}, {"action": "Allow", "protocol": "TCP"}, {"action": "Deny"}]}))

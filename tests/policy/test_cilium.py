@@ -90,6 +90,60 @@ def test_deny_wins_over_any_allow_networkpolicy_included():
     assert [(m.policy, m.rule) for m in allowing] == [("db/allow-all", 0)]
 
 
+#: The server's ingress policies of the table in Cilium's "Deny Policies" page
+#: (Documentation/security/policy/deny.rst): client db/e, server db/d.
+_CLIENT = {"matchLabels": {"app": "e"}}
+_DENY_DOC_ALLOWS = {
+    "L7 (HTTP)": {"fromEndpoints": [_CLIENT],
+                  "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}],
+                               "rules": {"http": [{"method": "GET", "path": "/"}]}}]},
+    "L4 (80/TCP)": {"toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}]}]},
+    "L4 (81/TCP)": {"toPorts": [{"ports": [{"port": "81", "protocol": "TCP"}]}]},
+    "L3 (Pod: Client)": {"fromEndpoints": [_CLIENT]},
+}
+_DENY_DOC_DENIES = {
+    "L4 (80/TCP)": {"toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}]}]},
+    "L3 (Pod: Client)": {"fromEndpoints": [_CLIENT]},
+}
+
+
+@pytest.mark.parametrize(("allows", "denies", "port_81", "port_80"), [
+    (tuple(_DENY_DOC_ALLOWS), (), True, True),
+    (tuple(_DENY_DOC_ALLOWS), ("L4 (80/TCP)",), True, False),
+    (tuple(_DENY_DOC_ALLOWS), ("L3 (Pod: Client)",), False, False),
+    (tuple(_DENY_DOC_ALLOWS), ("L4 (80/TCP)", "L3 (Pod: Client)"), False, False),
+    ((), ("L4 (80/TCP)",), False, False),
+])
+def test_the_deny_policies_table_of_ciliums_docs(allows, denies, port_81, port_80):
+    """Cilium's "Deny Policies" page (Documentation/security/policy/deny.rst): deny policies
+    take precedence over allow policies, and a pod selected by deny policies alone enters
+    default deny; its table, one policy per row ticked, gives curl server:81 and server:80.
+    (Its third row, ping, is ICMP, which verdicts here do not cover.)"""
+    objs = [cnp(f"allow-{i}", {"endpointSelector": D, "ingress": [_DENY_DOC_ALLOWS[k]]})
+            for i, k in enumerate(allows)]
+    objs += [cnp(f"deny-{i}", {"endpointSelector": D, "ingressDeny": [_DENY_DOC_DENIES[k]]})
+             for i, k in enumerate(denies)]
+    snap = snapshot(*base(*objs))
+    assert not snap.unevaluated_policies
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("db/e", "db/d", 81) is port_81
+    assert r.can_reach("db/e", "db/d", 80) is port_80
+
+
+def test_the_external_lockdown_example_denies_the_world_only():
+    """Cilium's example examples/policies/l3/entities/from_world_deny.yaml, which the "Deny
+    Policies" page quotes: a clusterwide policy with ``ingressDeny`` from ``world`` and
+    ``ingress`` from ``all`` denies every pod's ingress from outside the cluster and leaves
+    in-cluster traffic allowed."""
+    lockdown = cnp("external-lockdown", {"endpointSelector": {}, "ingressDeny": [{"fromEntities": ["world"]}],
+                                         "ingress": [{"fromEntities": ["all"]}]}, namespace=None)
+    r = reach(lockdown)
+    assert not r.can_reach("8.8.8.8", "db/d", 80) and not r.can_reach("8.8.8.8", "web/a", 443, "UDP")
+    assert r.can_reach("web/a", "db/d", 80) and r.can_reach("db/e", "web/b", 53, "UDP")
+    assert r.can_reach("kube-system/agent", "db/d", 80)  # the host is no world
+    assert "deny from entities world" in str(r.explain("8.8.8.8", "db/d", 80))
+
+
 def test_deny_only_rules_still_put_the_pod_in_default_deny_unless_told_not_to():
     deny = {"endpointSelector": D, "ingressDeny": [{"fromEntities": ["world"]}]}
     r = reach(cnp("d", deny))
