@@ -29,6 +29,10 @@ and from Cilium 1.17 the pods of each one with a selector (when the snapshot doe
 release, a policy naming such a Service is left unevaluated).  An entry with ports and no peer
 matches every peer; an empty entry ``{}`` matches nothing (its rule's default deny still
 holds: see ``cilium_objects._entries``).  L7 rules allow at L3/L4 and filter in the proxy.
+A named port resolves on the destination pod for ingress; for egress, up to Cilium 1.19 (and
+when the snapshot does not show the release), on the cluster's pods as a whole, the one number
+they give the name allowed to every peer (:func:`resolve_egress_named_ports`), NetworkPolicies
+Cilium enforces included; from 1.20, on the destination.
 
 ``fromRequires`` / ``toRequires`` (Cilium up to 1.18; removed in 1.19, where the snapshot leaves
 such a policy unevaluated): the requirements of every rule selecting a pod are ANDed into the
@@ -54,7 +58,8 @@ from .k8s import K8S_TIER
 from .ports import MAX_PORT, PortSpace, named_port_cuts
 
 __all__ = ["apiserver_addresses", "apiserver_not_ready", "cilium_blocks", "cilium_fqdn_warnings",
-           "cilium_named_ports", "cilium_port_cuts", "requires_on_networkpolicies", "translate_cilium"]
+           "cilium_named_ports", "cilium_port_cuts", "egress_named_ports_cluster_wide",
+           "requires_on_networkpolicies", "resolve_egress_named_ports", "translate_cilium"]
 
 
 def _peers(policies: Iterable[CiliumPolicy]) -> Iterable[CiliumPeer]:
@@ -140,6 +145,56 @@ def cilium_port_cuts(policies: Sequence[CiliumPolicy], pods: Iterable[Pod]) -> d
                     cuts.setdefault(proto, set()).update((max(pp.port, 1),
                                                           min(pp.end or pp.port, MAX_PORT) + 1))
     return named_port_cuts(cuts, pods, cilium_named_ports(policies))
+
+
+#: The first Cilium release that resolves the named port of an egress rule on each destination
+#: (cilium#44429, "Resolve named ports for egress policies based on destination identities",
+#: and cilium#45760, which expands such rules "to per-identity policies").
+EGRESS_NAMED_PER_DESTINATION = (1, 20)
+
+
+def egress_named_ports_cluster_wide(release: tuple[int, int] | None) -> bool:
+    """Whether Cilium of ``release`` resolves an egress rule's named port over the cluster's
+    pods: every release from 1.9 (cilium#12567) to 1.19, and so a snapshot that does not show
+    the release."""
+    return release is None or release < EGRESS_NAMED_PER_DESTINATION
+
+
+def resolve_egress_named_ports(rules: Iterable[CoreRule], pods: Sequence[Pod], space: PortSpace
+                               ) -> dict[tuple[str, str], tuple[int, ...]]:
+    """Turn the named ports of egress ``rules`` into the numbers Cilium up to 1.19 allows.
+
+    Its agent resolves the named port of an egress rule over the named ports of every pod of
+    the cluster (``Endpoint.GetNamedPort``, pkg/endpoint: "egress needs named ports of all the
+    pods"), not the destination's: ``NamedPortMultiMap.GetNamedPort`` (pkg/policy/types) gives
+    the one number pods give the name for that protocol, allowed to every peer of the rule
+    whether it names the port or not, outside addresses included; where pods give it several
+    (``ErrDuplicateNamedPorts``) or none, the port allows nothing (cilium#12567: "For egress the
+    policy rule using the conflicting port is now ignored"; cilium#30003).  A pod's names are
+    its agent's map (the last container naming one wins); hostNetwork pods are no endpoints and
+    terminated ones are gone.  Returns the numbers found for each ``(name, protocol)`` the
+    egress rules name.
+    """
+    numbers: dict[tuple[str, str], set[int]] = {}
+    for p in pods:
+        if p.host_network or p.terminated:
+            continue
+        for key, nums in p.cilium_named_ports.items():
+            numbers.setdefault(key, set()).update(nums)
+    used: dict[tuple[str, str], tuple[int, ...]] = {}
+    for r in rules:
+        if r.direction != "egress" or not r.ports.named:
+            continue
+        bits = r.ports.bits
+        for name, proto in r.ports.named:
+            found = numbers.get((name, proto), set())
+            used[(name, proto)] = tuple(sorted(found))
+            if len(found) == 1:
+                (port,) = found
+                bits |= space.range_bits(proto, port, port)
+        # Rules keep their own PortSel: a shared one is replaced here, never changed.
+        r.ports = PortSel(bits, (), r.ports.not_bits, r.ports.not_named)
+    return used
 
 
 def _addresses(p: Pod) -> tuple[str, ...]:

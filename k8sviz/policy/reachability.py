@@ -63,7 +63,9 @@ from .cilium import (
     cilium_fqdn_warnings,
     cilium_named_ports,
     cilium_port_cuts,
+    egress_named_ports_cluster_wide,
     requires_on_networkpolicies,
+    resolve_egress_named_ports,
     translate_cilium,
     uses_apiserver,
 )
@@ -361,6 +363,12 @@ class Reachability:
             )
             self._requires_shadows += shadows
             rules += cilium_rules
+        self._egress_named: dict[tuple[str, str], tuple[int, ...]] = {}
+        if runs_cilium and egress_named_ports_cluster_wide(snapshot.cilium_release):
+            # Up to Cilium 1.19 an egress named port is the cluster's one number for the name,
+            # for the NetworkPolicies it enforces as for its own policies.
+            self._egress_named = resolve_egress_named_ports(
+                [*k8s_rules, *cilium_rules, *self._fqdn_rules], snapshot.pods, self.ports)
         if snapshot.calico_policies or snapshot.calico_tiers:
             rules += translate_calico(
                 self.calico, self._ends, self.ports, snapshot.pods, snapshot.namespaces,
@@ -417,6 +425,7 @@ class Reachability:
                     "where they enforce, those rules also allow the port",
                 )
             )
+        warnings += _egress_named_warnings(self._egress_named, snapshot.cilium_release)
         warnings += admin_warnings
         dual = _dual_stack_warning(snapshot, ipblocks_match_pods)
         if dual is not None:
@@ -1388,6 +1397,30 @@ def _init_only_named_ports(
             }
         for key in only:
             out.setdefault(key, []).append(p.key)
+    return out
+
+
+def _egress_named_warnings(found: dict[tuple[str, str], tuple[int, ...]],
+                           release: tuple[int, int] | None) -> list[LoadWarning]:
+    """What Cilium up to 1.19 makes of each named port of an egress rule (see
+    :func:`~k8sviz.policy.cilium.resolve_egress_named_ports`), where a named port resolved on
+    each destination would read otherwise: always, but for a name no pod gives."""
+    which = ("the snapshot does not show the Cilium release: read as up to 1.19, where" if release is None
+             else f"up to Cilium 1.19 (this is {release[0]}.{release[1]})")
+    out = []
+    for (name, proto), given in sorted(found.items()):
+        if not given:
+            continue
+        head = (f"egress rules name the port {as_written(name)} ({proto}); {which} the agent resolves "
+                "an egress named port over the whole cluster's pods, not on the destination: ")
+        if len(given) == 1:
+            tail = (f"it is {given[0]} towards every peer of those rules, pods that give the name no port "
+                    "and outside addresses included")
+        else:
+            tail = (f"pods give it {', '.join(map(str, given))}, so the agent skips it (duplicate named "
+                    "ports) and those rules allow nothing on it")
+        out.append(LoadWarning("cilium-egress-named-port",
+                               head + tail + " (Cilium 1.20 resolves it per destination)"))
     return out
 
 

@@ -113,7 +113,40 @@ def _named(snap, pod, name, proto, port):
     return last == (proto, port) and _runs_cilium(snap)
 
 
-def port_ok(snap, rule, dst, proto, port):
+def _egress_named_number(snap, name, proto):
+    """The number an egress rule's port ``name`` is where Cilium up to 1.19 (or of no known
+    release) enforces it, over the cluster's pods as its agent collects them (each pod's last
+    container naming it): the one number pods give it for ``proto``, else None (several, or
+    none: the port allows nothing).  Cilium 1.20 resolves it on the destination."""
+    found = set()
+    for pod in snap.pods:
+        if pod.host_network or pod.terminated:
+            continue
+        last = None
+        for c in pod.containers:
+            if c.init:
+                continue
+            for p in c.ports:
+                if p.name == name:
+                    last = (p.protocol, p.container_port)
+        if last is not None and last[0] == proto:
+            found.add(last[1])
+    return found.pop() if len(found) == 1 else None
+
+
+def _cluster_wide_egress(snap, direction):
+    release = _cilium_release(snap)
+    return direction == "egress" and _runs_cilium(snap) and (release is None or release < (1, 20))
+
+
+def _named_port_ok(snap, dst, name, proto, port, direction):
+    """Whether the port ``name`` of a rule for ``direction`` is ``port`` towards ``dst``."""
+    if _cluster_wide_egress(snap, direction):
+        return _egress_named_number(snap, name, proto) == port
+    return _is_pod(dst) and _named(snap, dst, name, proto, port)
+
+
+def port_ok(snap, rule, dst, proto, port, direction="ingress"):
     if not rule.ports:
         return True
     for pp in rule.ports:
@@ -124,7 +157,7 @@ def port_ok(snap, rule, dst, proto, port):
         if isinstance(pp.port, int):
             if pp.port <= port <= (pp.end_port or pp.port):
                 return True
-        elif _is_pod(dst) and _named(snap, dst, pp.port, proto, port):
+        elif _named_port_ok(snap, dst, pp.port, proto, port, direction):
             return True
     return False
 
@@ -288,7 +321,7 @@ def np_allowing_rules(snap, pol, ep, other, proto, port, direction, ipblocks_mat
             peer_ok(snap, pe, pol.namespace, other, ipblocks_match_pods) and (met or pe.ip_block is not None)
             for pe in rule.peers or ()
         )
-        if peers_ok and port_ok(snap, rule, other if direction == "egress" else ep, proto, port):
+        if peers_ok and port_ok(snap, rule, other if direction == "egress" else ep, proto, port, direction):
             out.append(i)
     return out
 
@@ -381,7 +414,7 @@ def cilium_matches(snap, ep, other, proto, port, direction):
             for action, entries in (("allow", allow_entries), ("deny", deny_entries)):
                 for peer in entries:
                     if selected and (_cilium_required(snap, peer, other, ep, required[action])
-                                     and _cilium_port_ok(snap, peer, dst, proto, port)):
+                                     and _cilium_port_ok(snap, peer, dst, proto, port, direction)):
                         (allows if action == "allow" else denies).append((pol.ref, index))
                     index += 1
             if selected and closes and pol.ref not in closing:
@@ -992,14 +1025,14 @@ def _cilium_peer_ok(snap, peer, ep, subject):
     return peer.ports is not None  # no peer: every peer if it names ports, else nothing
 
 
-def _cilium_port_ok(snap, peer, dst, proto, port):
+def _cilium_port_ok(snap, peer, dst, proto, port, direction="ingress"):
     if peer.ports is None:
         return True
     for pp in peer.ports:
         if proto not in pp.protocols:
             continue
         if isinstance(pp.port, str):
-            if _is_pod(dst) and _named(snap, dst, pp.port, proto, port):
+            if _named_port_ok(snap, dst, pp.port, proto, port, direction):
                 return True
         elif pp.port == 0 and not pp.end or pp.port <= port <= (pp.end or pp.port):
             return True
@@ -1062,10 +1095,10 @@ def cilium_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, lo
         default_deny |= closes
         for peer in denies:
             if (_cilium_required(snap, peer, other, ep, required["deny"])
-                    and _cilium_port_ok(snap, peer, dst, proto, port)):
+                    and _cilium_port_ok(snap, peer, dst, proto, port, direction)):
                 return False
         allow |= any(_cilium_required(snap, p, other, ep, required["allow"])
-                     and _cilium_port_ok(snap, p, dst, proto, port) for p in allows)
+                     and _cilium_port_ok(snap, p, dst, proto, port, direction) for p in allows)
     if local:
         return True
     verdict = np_side(snap, ep, other, proto, port, direction, ipblocks_match_pods, required["allow"])

@@ -9,6 +9,7 @@ import pytest
 import k8sviz
 from k8sviz.errors import PolicyError
 
+from . import reference
 from .helpers import kubernetes_slice, netpol, node, ns, pod, snapshot
 
 
@@ -553,6 +554,117 @@ def test_ports_named_port_zero_ranges_and_l7():
     assert r.can_reach("web/a", "db/d", 9, "UDP")
     assert r.can_reach("web/a", "db/d", 443)  # L7 rules filter requests on an allowed port
     assert "(L7 rules filter further)" in str(r.explain("web/a", "db/d", 443))
+
+
+#: web/a's egress to every pod of db on the named port ``sql`` (db/d names 5432 so; db/e no port).
+_TO_DB_SQL = {"toEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "db"}}],
+              "toPorts": [{"ports": [{"port": "sql", "protocol": "TCP"}]}]}
+#: A pod outside every rule here that names another port ``sql``.
+_OTHER_SQL = pod("web", "z", {"app": "z"}, "10.0.0.50", (("sql", 3306, "TCP"),))
+
+
+def _egress_sql(release: str | None, *extra: dict[str, Any],
+                networkpolicy: bool = False) -> k8sviz.Reachability:
+    if networkpolicy:
+        policy = netpol("web", "to-db-sql", {
+            "podSelector": {"matchLabels": {"app": "a"}}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"team": "db"}}}],
+                        "ports": [{"port": "sql"}]}]})
+        # A Cilium policy elsewhere says Cilium enforces the NetworkPolicy.
+        nobody = {"matchLabels": {"app": "nobody"}}
+        extra = (*extra, cnp("other", {"endpointSelector": nobody, "ingress": [{}]}))
+    else:
+        policy = cnp("to-db-sql", {"endpointSelector": {"matchLabels": {"app": "a"}}, "egress": [_TO_DB_SQL]},
+                     namespace="web")
+    agent = (agent_of(release),) if release else ()
+    snap = snapshot(*base(policy, *extra, *agent))
+    r = k8sviz.reachability(snap)
+    _agrees_with_reference(r, snap)
+    return r
+
+
+def _agrees_with_reference(r: k8sviz.Reachability, snap: k8sviz.Snapshot) -> None:
+    """web/a's connections on the ports named here agree with the reference evaluator."""
+    src = next(p for p in snap.pods if p.key == "web/a")
+    for dst in [*(p for p in snap.pods if p is not src), "8.8.8.8"]:
+        for port in (80, 3306, 5432):
+            key = dst if isinstance(dst, str) else dst.key
+            expected = reference.allowed(snap, src, dst, "TCP", port)
+            assert r.can_reach("web/a", key, port) == expected, (key, port)
+
+
+@pytest.mark.parametrize("networkpolicy", [False, True])
+@pytest.mark.parametrize("release", [None, "1.16.5", "1.18.2", "1.19.0"])
+def test_up_to_cilium_1_19_an_egress_named_port_is_the_one_number_the_cluster_gives_it(
+        release, networkpolicy):
+    """Cilium resolves a named port of an egress rule over the named ports of every pod in the
+    cluster, not over the destination's: ``Endpoint.GetNamedPort`` (pkg/endpoint) "egress needs
+    named ports of all the pods" reads ``NamedPortMultiMap.GetNamedPort`` (pkg/policy/types),
+    which gives the one number the name has for that protocol, or ``ErrDuplicateNamedPorts``
+    when pods give it several, and then the port is skipped: cilium#12567 (1.9): "For egress the
+    policy rule using the conflicting port is now ignored".  The number so found is allowed to
+    every peer of the rule, whether it names the port or not.  NetworkPolicies it enforces go
+    the same way (cilium#30003: "NetworkPolicy with named port is not working when there are more
+    than one port with the same name").  Cilium 1.20 resolves it per destination identity
+    (cilium#44429, which fixes cilium#30003, and cilium#45760); a snapshot without the release
+    is read as the releases before, as every one since 1.9 reads it."""
+    r = _egress_sql(release, networkpolicy=networkpolicy)
+    assert r.can_reach("web/a", "db/d", 5432)
+    assert r.can_reach("web/a", "db/e", 5432)  # e names no port: 5432 is the cluster's sql
+    assert not r.can_reach("web/a", "db/d", 80) and not r.can_reach("web/a", "db/e", 3306)
+    (said,) = [w.message for w in r.warnings if w.code == "cilium-egress-named-port"]
+    assert said.startswith("egress rules name the port 'sql' (TCP); ")
+    assert "it is 5432 towards every peer of those rules" in said
+    # Another pod naming sql differently, though no rule selects it: the named port allows nothing.
+    r = _egress_sql(release, _OTHER_SQL, networkpolicy=networkpolicy)
+    assert not r.can_reach("web/a", "db/d", 5432) and not r.can_reach("web/a", "db/d", 3306)
+    assert not r.can_reach("web/a", "db/e", 5432)
+    (said,) = [w.message for w in r.warnings if w.code == "cilium-egress-named-port"]
+    assert "pods give it 3306, 5432, so the agent skips it (duplicate named ports)" in said
+
+
+@pytest.mark.parametrize("networkpolicy", [False, True])
+def test_from_cilium_1_20_an_egress_named_port_is_the_destinations_own(networkpolicy):
+    """cilium#44429 ("policy: Resolve named ports for egress policies based on destination
+    identities", fixing cilium#30003) and cilium#45760 ("Named ports identity label": egress
+    policies "with named ports are expanded to per-identity policies"): from Cilium 1.20 the
+    name resolves on each destination alone."""
+    r = _egress_sql("1.20.0", networkpolicy=networkpolicy)
+    assert r.can_reach("web/a", "db/d", 5432) and not r.can_reach("web/a", "db/e", 5432)
+    r = _egress_sql("1.20.0", _OTHER_SQL, networkpolicy=networkpolicy)
+    assert r.can_reach("web/a", "db/d", 5432) and not r.can_reach("web/a", "db/d", 3306)
+    assert not any(w.code == "cilium-egress-named-port" for w in r.warnings)
+
+
+@pytest.mark.parametrize("release", [None, "1.18.2"])
+def test_an_egress_named_port_reaches_outside_peers_up_to_cilium_1_19(release):
+    """Resolved over the cluster's pods, the number of an egress named port holds for a peer
+    outside the cluster too (pkg/endpoint ``GetNamedPort``); from 1.20 an outside peer has no
+    named port (cilium#45760 expands such rules to the identities that name it)."""
+    world = cnp("to-world-sql", {"endpointSelector": {"matchLabels": {"app": "a"}}, "egress": [
+        {"toEntities": ["world"], "toPorts": [{"ports": [{"port": "sql", "protocol": "TCP"}]}]}]},
+                namespace="web")
+    agent = (agent_of(release),) if release else ()
+    snap = snapshot(*base(world, *agent))
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/a", "8.8.8.8", 5432) and not r.can_reach("web/a", "8.8.8.8", 80)
+    _agrees_with_reference(r, snap)
+    snap = snapshot(*base(world, agent_of("1.20.0")))
+    r = k8sviz.reachability(snap)
+    assert not r.can_reach("web/a", "8.8.8.8", 5432)
+    _agrees_with_reference(r, snap)
+
+
+@pytest.mark.parametrize("release", [None, "1.18.2"])
+def test_an_ingress_named_port_stays_the_pods_own_whatever_other_pods_name(release):
+    """Ingress resolves on the endpoint's own ports (pkg/endpoint ``GetNamedPort``: "Ingress only
+    needs the ports of the POD itself"); cilium#12567: "these collisions will not affect ingress
+    policies at all"."""
+    agent = (agent_of(release),) if release else ()
+    snap = snapshot(*base(ingress_ports({"port": "sql", "protocol": "TCP"}), _OTHER_SQL, *agent))
+    r = k8sviz.reachability(snap)
+    assert r.can_reach("web/a", "db/d", 5432) and not r.can_reach("web/a", "db/d", 3306)
+    _agrees_with_reference(r, snap)
 
 
 def ingress_ports(*ports: dict[str, Any]) -> dict[str, Any]:
