@@ -21,6 +21,7 @@ import binascii
 import os
 import shutil
 import ssl
+import sys
 import tempfile
 from typing import Any
 
@@ -103,6 +104,7 @@ def check_entries(shown: str, context: str, body: dict[str, Any], doc: Any) -> N
     exec_ = user.get("exec")
     if isinstance(exec_, dict) and isinstance(exec_.get("command"), str) and exec_["command"]:
         _check_command(exec_["command"], user_owner, base)
+        _check_interactive_mode(exec_, f"user {user_name} (context {context}) of kubeconfig {shown}")
 
 
 def _check_token(token: Any, owner: str) -> None:
@@ -239,6 +241,70 @@ def _check_command(command: str, owner: str, base: str) -> None:
     if not ok:
         raise LiveError(f"the exec plugin {as_written(command)} of {owner} (its exec.command) is not "
                         "installed or not on the PATH: install it, or fix the command")
+
+
+#: client-go's ``ExecInteractiveMode`` values, the only ones kubectl takes.
+INTERACTIVE_MODES = ("Never", "IfAvailable", "Always")
+
+#: The exec ``apiVersion`` values for which kubectl defaults a missing ``interactiveMode`` to
+#: ``IfAvailable`` (client-go's ``SetDefaults_ExecConfig``); any other version must give one.
+_MODE_DEFAULTED = ("client.authentication.k8s.io/v1beta1", "client.authentication.k8s.io/v1alpha1")
+
+
+def interactive_mode(exec_: Any) -> str:
+    """The ``interactiveMode`` of the exec entry ``exec_`` as kubectl reads it: the field, else
+    ``IfAvailable`` (what kubectl defaults it to for ``v1beta1``; :func:`check_entries` has
+    refused a missing one for other versions, and a value kubectl does not take)."""
+    get = getattr(exec_, "safe_get", None) or getattr(exec_, "get", None)
+    mode = get("interactiveMode") if get is not None else None
+    return mode if mode in INTERACTIVE_MODES else "IfAvailable"
+
+
+def stdin_terminal() -> int | None:
+    """The file descriptor of k8sviz's standard input when it is a terminal, else None (no
+    standard input, a file, a pipe, the null device, or one replaced by a caller)."""
+    stream = sys.stdin
+    try:
+        fd = stream.fileno() if stream is not None else -1
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return None
+    return fd if fd >= 0 and os.isatty(fd) else None
+
+
+#: Why an ``Always`` plugin is not run without a terminal (see :func:`_check_interactive_mode`).
+NO_TERMINAL = ("has interactiveMode Always, but standard input is not a terminal: kubectl does not run it "
+               "either (\"exec plugin cannot support interactive mode: standard input is not a "
+               "terminal\")")
+
+
+def _check_interactive_mode(exec_: dict[str, Any], owner: str) -> None:
+    """A LiveError for an exec plugin's ``interactiveMode`` kubectl refuses (client-go's
+    ``validateAuthInfo``: missing where the ``apiVersion`` gives no default, or not one of
+    :data:`INTERACTIVE_MODES`), and for an ``Always`` plugin without a terminal to read from
+    (client-go's ``isInteractive``: it fails before running it).
+
+    The Python client reads no ``interactiveMode``: it ran every plugin interactively when its
+    own standard output was a terminal, and a plugin that must ask for a login otherwise waited
+    for an answer from nowhere, until the timeout.
+    """
+    command = as_written(exec_["command"])
+    if "interactiveMode" not in exec_ or exec_["interactiveMode"] in (None, ""):
+        if exec_.get("apiVersion") in _MODE_DEFAULTED:
+            return
+        version = as_written(exec_.get("apiVersion"), 60)
+        raise LiveError(f"the exec plugin {command} of {owner} gives no interactiveMode, which kubectl "
+                        f"requires for its apiVersion {version} (\"interactiveMode must be specified\"): "
+                        "set it to Never for a plugin that never asks anything, IfAvailable for one that "
+                        "may ask for a login on a terminal, or Always for one that must")
+    mode = exec_["interactiveMode"]
+    if mode not in INTERACTIVE_MODES:
+        raise LiveError(f"the exec plugin {command} of {owner} has the interactiveMode "
+                        f"{as_written(mode, 40)}, which kubectl does not take: it is Never, IfAvailable or "
+                        "Always")
+    if mode == "Always" and stdin_terminal() is None:
+        raise LiveError(f"the exec plugin {command} of {owner} {NO_TERMINAL}; run k8sviz on a terminal "
+                        "(its input not redirected, as in a pipe, a cron job or CI), so that the plugin "
+                        "can ask for your login, or use a kubeconfig user that needs no login there")
 
 
 #: How the messages of :func:`check_exec_status` begin (the client logs them as the plugin's

@@ -43,7 +43,14 @@ from .._warnings import outside_stacklevel
 from ..errors import LiveError
 from ..model import LoadWarning
 from ..snapshot import SnapshotBuilder
-from ._kubeconfig import EXEC_STATUS, check_entries, check_exec_status
+from ._kubeconfig import (
+    EXEC_STATUS,
+    NO_TERMINAL,
+    check_entries,
+    check_exec_status,
+    interactive_mode,
+    stdin_terminal,
+)
 
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
@@ -356,6 +363,8 @@ class _ExecErrors(logging.Handler):
         """What to do, for the end of a message made of :attr:`messages`."""
         if any(m.startswith(EXEC_STATUS) for m in self.messages):
             return "(kubectl refuses it too: update the exec plugin, or tell its authors)"
+        if any(NO_TERMINAL in m for m in self.messages):
+            return "(run k8sviz on a terminal, so that the plugin can ask for your login)"
         if any(m.startswith(_NOT_A_CREDENTIAL) for m in self.messages):
             return ("(run the exec command to see what it prints: a login prompt, a bare token, or the "
                     "wrong command?)")
@@ -472,15 +481,23 @@ def _processes() -> dict[int, tuple[int, int]]:
 
 class _PluginSubprocess:
     """The ``subprocess`` module as the client's ``exec_provider`` module sees it: its ``Popen``
-    records, in a thread marked by :func:`_checked_exec_plugins`, the plugin's process in that
-    thread's :class:`_PluginRuns`; elsewhere it is ``subprocess.Popen`` unchanged.
+    runs, in a thread marked by :func:`_checked_exec_plugins`, the plugin as kubectl runs it, and
+    records its process in that thread's :class:`_PluginRuns`; elsewhere it is
+    ``subprocess.Popen`` unchanged.
 
-    There, a plugin the client runs non-interactively (its standard output is no terminal) gets
-    the null device as its standard input, as client-go gives it, and a process group of its
-    own, so that ending it ends its children too; it is then never stopped for reading the
-    terminal from the background.  An interactive one keeps the terminal and k8sviz's process
-    group (its login prompt must reach the user, and read its answer): it and its children in
-    that group are ended one by one (see :func:`_kill_tree`).
+    The client runs a plugin interactively whenever its own standard output is a terminal,
+    whatever the kubeconfig's ``interactiveMode``; kubectl (client-go) decides by its standard
+    input and the mode: ``Never``, never; ``IfAvailable``, when standard input is a terminal;
+    ``Always``, when it is (else it fails: see :func:`_kubeconfig._check_interactive_mode`).
+    ``CheckedExecProvider.run`` decides so, here it is applied: to the process's standard input
+    and error, and to the ``spec.interactive`` of the ``KUBERNETES_EXEC_INFO`` it is given.
+
+    A plugin run non-interactively gets the null device as its standard input, as client-go
+    gives it, and a process group of its own, so that ending it ends its children too; it is
+    then never stopped for reading the terminal from the background.  An interactive one keeps
+    the terminal (as standard input and error) and k8sviz's process group (its login prompt must
+    reach the user, and read its answer): it and its children in that group are ended one by
+    one (see :func:`_kill_tree`).
     """
 
     def __init__(self, module: Any) -> None:
@@ -490,18 +507,72 @@ class _PluginSubprocess:
         return getattr(self._module, name)
 
     def Popen(self, args: Any, **kwargs: Any) -> Any:  # subprocess's name
-        runs = getattr(_EXEC_CHECKED, "plugins", None) if getattr(_EXEC_CHECKED, "on", False) else None
-        if not isinstance(runs, _PluginRuns):
+        if not getattr(_EXEC_CHECKED, "on", False):
             return self._module.Popen(args, **kwargs)
+        runs = getattr(_EXEC_CHECKED, "plugins", None)
+        # The terminal's descriptor when the plugin runs interactively (see
+        # CheckedExecProvider.run); the client's own choice where k8sviz did not decide.
+        terminal = getattr(_EXEC_CHECKED, "terminal", _UNDECIDED)
+        if terminal is _UNDECIDED:
+            terminal = kwargs.get("stdin")
         own_group = False
-        if kwargs.get("stdin") is None:
+        if terminal is None:
             kwargs["stdin"] = self._module.DEVNULL
+            kwargs["stderr"] = self._module.PIPE  # its message, for k8sviz's error
             if os.name == "posix":
                 kwargs["process_group"] = 0
                 own_group = True
+        else:
+            kwargs["stdin"] = terminal
+            kwargs["stderr"] = _stderr_for_plugin()
+        kwargs["env"] = _exec_info_saying(kwargs.get("env"), interactive=terminal is not None)
         process = self._module.Popen(args, **kwargs)
-        runs.started(process, own_group)
-        return process
+        if isinstance(runs, _PluginRuns):
+            runs.started(process, own_group)
+        return _PluginProcess(process)
+
+
+#: No decision of k8sviz's on how a plugin runs (see _PluginSubprocess.Popen).
+_UNDECIDED = object()
+
+
+def _stderr_for_plugin() -> Any:
+    """Where an interactive plugin writes its prompt: k8sviz's standard error (as the client and
+    kubectl give it), or descriptor 2 where a caller replaced ``sys.stderr`` with no file."""
+    try:
+        sys.stderr.flush()
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return 2
+
+
+def _exec_info_saying(env: Any, interactive: bool) -> Any:
+    """``env`` (the plugin's environment) with ``spec.interactive`` of its
+    ``KUBERNETES_EXEC_INFO`` set to ``interactive``: the client sets it from its own choice."""
+    if not isinstance(env, dict) or not isinstance(env.get("KUBERNETES_EXEC_INFO"), str):
+        return env
+    try:
+        info = json.loads(env["KUBERNETES_EXEC_INFO"])
+        info["spec"]["interactive"] = interactive
+    except (ValueError, TypeError, KeyError):  # the client's own, always an object with a spec
+        return env
+    return {**env, "KUBERNETES_EXEC_INFO": json.dumps(info)}
+
+
+class _PluginProcess:
+    """A plugin's process as the client reads it: ``communicate()`` gives the empty text, not
+    None, for the error output of an interactive plugin (on the terminal), which the client
+    strips when the plugin fails ("'NoneType' object has no attribute 'strip'")."""
+
+    def __init__(self, process: subprocess.Popen[Any]) -> None:
+        self._process = process
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._process, name)
+
+    def communicate(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        out, err = self._process.communicate(*args, **kwargs)
+        return out, "" if err is None else err
 
 
 @contextlib.contextmanager
@@ -528,9 +599,26 @@ def _checked_exec_plugins(plugins: _PluginRuns | None = None) -> Iterator[None]:
             class CheckedExecProvider(provider):  # type: ignore[valid-type,misc]
                 k8sviz_checked = True
 
+                def __init__(self, exec_config: Any, *args: Any, **kwargs: Any) -> None:
+                    super().__init__(exec_config, *args, **kwargs)
+                    self.k8sviz_mode = interactive_mode(exec_config)
+
                 def run(self, *args: Any, **kwargs: Any) -> Any:
-                    status = super().run(*args, **kwargs)
-                    return check_exec_status(status) if getattr(_EXEC_CHECKED, "on", False) else status
+                    if not getattr(_EXEC_CHECKED, "on", False):
+                        return super().run(*args, **kwargs)
+                    # As kubectl decides (client-go's isInteractive), not by standard output.
+                    mode = getattr(self, "k8sviz_mode", "IfAvailable")
+                    terminal = stdin_terminal() if mode != "Never" else None
+                    if mode == "Always" and terminal is None:
+                        # Checked before loading; here for a refresh, should standard input
+                        # have been replaced meanwhile.  The loader logs it (_ExecErrors).
+                        raise LiveError(f"exec: the exec plugin {NO_TERMINAL}")
+                    _EXEC_CHECKED.terminal = terminal
+                    try:
+                        status = super().run(*args, **kwargs)
+                    finally:
+                        _EXEC_CHECKED.terminal = _UNDECIDED
+                    return check_exec_status(status)
 
             loader.ExecProvider = CheckedExecProvider  # type: ignore[misc]
     was = getattr(_EXEC_CHECKED, "on", False), getattr(_EXEC_CHECKED, "plugins", None)

@@ -361,7 +361,8 @@ def test_an_exec_plugin_hanging_at_its_first_run_is_ended_at_the_timeout(
 
 
 #: k8sviz run on a terminal (a pty), as a user runs it: the pty is its session's controlling
-#: terminal and its process group the terminal's foreground one.  Once the snapshot ends it waits
+#: terminal and its process group the terminal's foreground one.  Once the snapshot ends (said on
+#: its standard error, which stays the terminal when its standard output is not) it waits
 #: for a line, so that its session (and the terminal's group, hung up when it ends) outlives the
 #: test's look at the plugin's processes.
 ON_A_TERMINAL = """
@@ -369,7 +370,7 @@ import fcntl, sys, termios
 fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 from k8sviz.cli import main
 code = main(sys.argv[1:])
-print(f"k8sviz exited {code}", flush=True)
+print(f"k8sviz exited {code}", file=sys.stderr, flush=True)
 sys.stdin.readline()
 """
 
@@ -377,7 +378,8 @@ sys.stdin.readline()
 class Terminal:
     """``k8sviz ARGS`` started on a new pty; :meth:`read_until` reads what it shows."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], stdout: Any = None) -> None:
+        """``stdout``: k8sviz's standard output, when it is to be no terminal (a file)."""
         import subprocess
         import sys
 
@@ -386,7 +388,8 @@ class Terminal:
         self.master, slave = os.openpty()
         self.shown = b""
         self.process = subprocess.Popen([sys.executable, "-c", ON_A_TERMINAL, *args], stdin=slave,
-                                        stdout=slave, stderr=slave, start_new_session=True, cwd=REPO)
+                                        stdout=slave if stdout is None else stdout, stderr=slave,
+                                        start_new_session=True, cwd=REPO)
         os.close(slave)
 
     def read_until(self, text: str, bound: float = 60.0) -> str:
@@ -417,9 +420,10 @@ class Terminal:
 
 
 def interactive_plugin(tmp_path: Path, script: str) -> Path:
-    """The exec plugin ``./login`` in ``tmp_path``: the shell ``script``.  The Python client runs
-    a plugin interactively (the terminal as its standard input and error) when its own standard
-    output is a terminal, whatever the kubeconfig's ``interactiveMode`` says."""
+    """The exec plugin ``./login`` in ``tmp_path``: the shell ``script``.  k8sviz runs it as
+    kubectl does: interactively (the terminal as its standard input and error) when its
+    ``interactiveMode`` is ``IfAvailable`` or ``Always`` and k8sviz's standard input is a terminal.
+    (The Python client ran it so when its own standard output was a terminal, whatever the mode.)"""
     plugin = tmp_path / "login"
     plugin.write_text(script)
     plugin.chmod(0o755)
@@ -496,6 +500,182 @@ def test_an_interactive_exec_plugin_reads_its_answer_from_the_terminal(
         terminal.close()
     assert json.loads(out.read_text())["meta"]["source"] == "live"
     assert srv.requests
+
+
+def exec_kubeconfig(srv: Any, tmp_path: Path, **exec_: Any) -> Path:
+    """The kubeconfig of ``srv`` whose user's credentials come from the exec plugin ``./login``
+    (see :func:`interactive_plugin`), its exec entry given ``exec_`` (apiVersion v1beta1 unless
+    given)."""
+    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
+    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                                        "command": "./login", **exec_}}
+    path = tmp_path / "exec"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def recording_plugin(tmp_path: Path) -> Path:
+    """``./login``, printing an ExecCredential of :data:`TOKEN` after writing to the file it
+    returns whether its standard input is a terminal, and the KUBERNETES_EXEC_INFO it was given."""
+    seen = tmp_path / "seen"
+    credential = json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1",
+                             "kind": "ExecCredential", "status": {"token": TOKEN}})
+    interactive_plugin(tmp_path, '#!/bin/sh\nif [ -t 0 ]; then t=terminal; else t=none; fi\n'
+                                 f'printf "%s %s" "$t" "$KUBERNETES_EXEC_INFO" > {seen}\n'
+                                 f"printf '%s' '{credential}'\n")
+    return seen
+
+
+def seen_by(seen: Path) -> tuple[str, bool]:
+    """What the plugin of :func:`recording_plugin` saw: ``terminal`` or ``none`` as its standard
+    input, and the ``spec.interactive`` it was told."""
+    stdin, info = seen.read_text().split(" ", 1)
+    return stdin, json.loads(info)["spec"]["interactive"]
+
+
+@pytest.mark.parametrize(("exec_", "said"), [
+    # client.authentication.k8s.io/v1 has no default: kubectl refuses the kubeconfig.
+    ({"apiVersion": "client.authentication.k8s.io/v1"},
+     "gives no interactiveMode, which kubectl requires for its apiVersion "
+     "'client.authentication.k8s.io/v1' (\"interactiveMode must be specified\"): set it to Never for a "
+     "plugin that never asks anything, IfAvailable for one that may ask for a login on a terminal, or "
+     "Always for one that must"),
+    ({"apiVersion": "client.authentication.k8s.io/v1", "interactiveMode": None},
+     "gives no interactiveMode, which kubectl requires for its apiVersion"),
+    ({"interactiveMode": "never"},
+     "has the interactiveMode 'never', which kubectl does not take: it is Never, IfAvailable or Always"),
+    ({"interactiveMode": True},
+     "has the interactiveMode true, which kubectl does not take: it is Never, IfAvailable or Always"),
+])
+def test_an_interactive_mode_kubectl_refuses_is_named_before_the_plugin_runs(
+    tmp_path: Path, exec_: dict[str, Any], said: str
+) -> None:
+    ran = tmp_path / "ran"
+    plugin = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "/bin/sh",
+              "args": ["-c", f"touch {ran}"], **exec_}
+    kc, message = failure(tmp_path, user(exec=plugin))
+    assert message.startswith(f"the exec plugin '/bin/sh' of user u (context c) of kubeconfig {kc} {said}")
+    assert not ran.exists()
+
+
+def test_an_always_exec_plugin_without_a_terminal_is_refused_before_it_runs(
+    apiserver: Any, tmp_path: Path
+) -> None:
+    # kubectl refuses to run it ("exec plugin cannot support interactive mode: standard input is
+    # not a terminal"); the Python client ran it with no input, and its login prompt waited for
+    # an answer from nowhere until the timeout.  Here (pytest) standard input is no terminal.
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    srv = apiserver(small(), token=TOKEN)
+    seen = recording_plugin(tmp_path)
+    path = exec_kubeconfig(srv, tmp_path, interactiveMode="Always")
+    with pytest.raises(LiveError) as e:
+        k8sviz.snapshot_cluster(kubeconfig=str(path))
+    assert str(e.value) == (
+        f"the exec plugin './login' of user auditor (context test-ctx) of kubeconfig {path} has "
+        "interactiveMode Always, but standard input is not a terminal: kubectl does not run it either "
+        "(\"exec plugin cannot support interactive mode: standard input is not a terminal\"); run k8sviz on "
+        "a terminal (its input not redirected, as in a pipe, a cron job or CI), so that the plugin can ask "
+        "for your login, or use a kubeconfig user that needs no login there")
+    # The command line, its input the null device (a cron job): one line, at once.
+    done = subprocess.run([sys.executable, "-m", "k8sviz", "snapshot", "--kubeconfig", str(path), "-o",
+                           str(tmp_path / "s.json")], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, cwd=REPO, timeout=120)
+    assert (done.returncode, done.stderr) == (2, f"k8sviz: error: {e.value}\n")
+    assert not seen.exists() and not srv.requests and not (tmp_path / "s.json").exists()
+
+
+@pytest.mark.parametrize("mode", ["IfAvailable", "Never", None])
+def test_an_exec_plugin_without_a_terminal_runs_without_one(
+    apiserver: Any, tmp_path: Path, mode: str | None
+) -> None:
+    # None: no interactiveMode, which kubectl takes as IfAvailable for v1beta1.
+    srv = apiserver(small(), token=TOKEN)
+    seen = recording_plugin(tmp_path)
+    path = exec_kubeconfig(srv, tmp_path, **({} if mode is None else {"interactiveMode": mode}))
+    assert len(k8sviz.snapshot_cluster(kubeconfig=str(path)).pods) == 2
+    assert seen_by(seen) == ("none", False)
+
+
+def test_a_never_exec_plugin_on_a_terminal_is_not_given_it(apiserver: Any, tmp_path: Path) -> None:
+    # The Python client gave it the terminal (its standard output was one) and told it
+    # "interactive": true; kubectl gives a Never plugin no input, whatever k8sviz runs on.
+    srv = apiserver(small(), token=TOKEN)
+    seen = recording_plugin(tmp_path)
+    path = exec_kubeconfig(srv, tmp_path, apiVersion="client.authentication.k8s.io/v1",
+                           interactiveMode="Never")
+    # The plugin answers in the v1beta1 it was written for: the kubeconfig's v1 is told it, and
+    # the client compares the two.
+    (tmp_path / "login").write_text((tmp_path / "login").read_text().replace("v1beta1", "v1"))
+    out = tmp_path / "s.json"
+    terminal = Terminal(["snapshot", "--kubeconfig", str(path), "--timeout", "60", "-o", str(out)])
+    try:
+        shown = terminal.read_until("k8sviz exited")
+        assert "k8sviz exited 0" in shown, shown
+        terminal.type("")
+        assert terminal.process.wait(30) == 0
+    finally:
+        terminal.close()
+    assert seen_by(seen) == ("none", False)
+    assert json.loads(out.read_text())["meta"]["source"] == "live"
+
+
+@pytest.mark.parametrize("mode", ["IfAvailable", "Always"])
+def test_an_exec_plugin_reads_the_terminal_when_only_the_output_is_redirected(
+    apiserver: Any, tmp_path: Path, mode: str
+) -> None:
+    # `k8sviz snapshot ... > log` on a terminal: the Python client ran the plugin without input
+    # (its standard output was no terminal), so a login prompt read nothing and the plugin failed;
+    # kubectl decides by standard input, which is the terminal.
+    srv = apiserver(small(), token=TOKEN)
+    credential = json.dumps({"apiVersion": "client.authentication.k8s.io/v1beta1",
+                             "kind": "ExecCredential", "status": {"token": TOKEN}})
+    seen = tmp_path / "seen"
+    interactive_plugin(tmp_path, '#!/bin/sh\nprintf "one-time code: " >&2\nread code\n'
+                                 f'printf "%s" "$KUBERNETES_EXEC_INFO" > {seen}\n'
+                                 f'[ "$code" = 424242 ] && printf "%s" \'{credential}\'\n')
+    path = exec_kubeconfig(srv, tmp_path, interactiveMode=mode)
+    out = tmp_path / "s.json"
+    with open(tmp_path / "stdout", "wb") as stdout:
+        terminal = Terminal(["snapshot", "--kubeconfig", str(path), "--timeout", "60", "-o", str(out)],
+                            stdout=stdout)
+    try:
+        assert "one-time code: " in terminal.read_until("one-time code: ")
+        terminal.type("424242")
+        shown = terminal.read_until("k8sviz exited")
+        assert "k8sviz exited 0" in shown, shown
+        terminal.type("")
+        assert terminal.process.wait(30) == 0
+    finally:
+        terminal.close()
+    assert json.loads(seen.read_text())["spec"]["interactive"] is True
+    assert json.loads(out.read_text())["meta"]["source"] == "live"
+
+
+def test_an_interactive_exec_plugin_that_fails_is_said_in_words(apiserver: Any, tmp_path: Path) -> None:
+    # Its error output is the terminal: the client stripped the None it read instead ("'NoneType'
+    # object has no attribute 'strip'", as the credentials' error).
+    srv = apiserver(small(), token=TOKEN)
+    interactive_plugin(tmp_path, '#!/bin/sh\necho "error: login refused" >&2\nexit 3\n')
+    path = exec_kubeconfig(srv, tmp_path, interactiveMode="Always")
+    terminal = Terminal(["snapshot", "--kubeconfig", str(path), "--timeout", "60", "-o",
+                         str(tmp_path / "s.json")])
+    try:
+        shown = terminal.read_until("k8sviz exited")
+        terminal.type("")
+        terminal.process.wait(30)
+    finally:
+        terminal.close()
+    # The plugin's message went to the terminal itself, before k8sviz's.
+    assert "error: login refused\n" in shown
+    assert (f"k8sviz: error: the credentials of context test-ctx (user auditor) of kubeconfig {path} could "
+            "not be obtained: exec: process returned 3 (log in again, or check that the exec plugin is "
+            "installed)\n") in shown
+    assert "k8sviz exited 2" in shown and "NoneType" not in shown
+    assert not srv.requests
 
 
 def test_an_oidc_issuer_that_never_answers_is_bounded_by_the_timeout(tmp_path: Path) -> None:
