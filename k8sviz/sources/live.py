@@ -1190,6 +1190,9 @@ class _Call:
         self.connect_error: BaseException | None = None
         #: The seconds a TLS handshake was given when it timed out (see :func:`_handshake_words`).
         self.handshake_timeout: float | None = None
+        #: The seconds a proxy was given to answer the CONNECT request when it timed out (see
+        #: :meth:`_Reader._proxy_words`).
+        self.proxy_timeout: float | None = None
         self.abandoned = False
         #: The exec plugin run by a refresh of the credentials before the request.
         self.plugins = _PluginRuns()
@@ -1233,6 +1236,10 @@ class _Call:
 #: How :func:`_handshake_words` begins (for :meth:`_Reader._advice`).
 _HANDSHAKE_UNFINISHED = "the TLS handshake had not finished after "
 
+#: What a request through a proxy waits for before the API server is reached: the proxy's
+#: answer to its CONNECT request (see :func:`_track_connections`).
+_PROXY_PHASE = "proxy's answer to its CONNECT request"
+
 
 def _handshake_words(seconds: float, deadline: float) -> str:
     """Why a request whose server took the connection and never completed the TLS handshake
@@ -1242,6 +1249,39 @@ def _handshake_words(seconds: float, deadline: float) -> str:
              else "the time given to connect, the handshake included")
     return (f"{_HANDSHAKE_UNFINISHED}{seconds:g} s ({bound}): the server took the connection but did not "
             "complete the handshake")
+
+
+#: How :meth:`_Reader._proxy_words` begins (for :meth:`_Reader._advice`).
+_PROXY_UNANSWERED = "the proxy "
+
+#: The environment variables a proxy for an https API server is taken from, as the client (and
+#: Python's ``urllib.request.getproxies``) reads them: the lowercase name first.
+_PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+
+
+def _proxy_named(cfg: Any, origin: str) -> str:
+    """The proxy of the client's configuration ``cfg`` for messages: its address without the
+    user and password its URL may hold, and where it was set (the environment, or the
+    kubeconfig's ``proxy-url`` of ``origin``)."""
+    from urllib.parse import urlsplit
+
+    url = str(getattr(cfg, "proxy", "") or "")
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        host, port, parts = "", None, None
+    if parts is None or not host:
+        shown = "(an address that does not parse)"
+    else:
+        secret = "[credentials not shown]@" if "@" in parts.netloc else ""
+        shown = as_written(f"{parts.scheme}://{secret}{f'[{host}]' if ':' in host else host}"
+                           f"{f':{port}' if port is not None else ''}")
+    # The client takes the environment's proxy unless a proxy was set (a kubeconfig's proxy-url).
+    if getattr(cfg, "_proxy_from_env", False):
+        name = next((v for v in _PROXY_VARIABLES if os.environ.get(v) == url), None)
+        return f"{shown} (set by {name} in the environment)" if name else f"{shown} (set in the environment)"
+    return f"{shown} (the proxy-url of {origin or 'the kubeconfig'})"
 
 
 def _track_connections(pool_manager: Any) -> None:
@@ -1267,8 +1307,18 @@ def _track_connections(pool_manager: Any) -> None:
                 except BaseException as e:
                     call.connect_error = e
                     raise
-                call.reached(sock, "TLS handshake" if tls else "status line and headers")
+                # Through a proxy, an https request first asks it for a tunnel (CONNECT): until
+                # the proxy answers, the API server has not been reached.
+                tunnel = getattr(self, "_tunnel_host", None) is not None
+                call.reached(sock, _PROXY_PHASE if tunnel else "TLS handshake" if tls else
+                             "status line and headers")
                 return sock
+
+            def _tunnel(self) -> None:
+                super()._tunnel()
+                call = getattr(_current, "call", None)
+                if call is not None and call.phase == _PROXY_PHASE:  # the tunnel is open
+                    call.phase = "TLS handshake" if tls else "status line and headers"
 
             def connect(self) -> None:
                 call = getattr(_current, "call", None)
@@ -1279,9 +1329,14 @@ def _track_connections(pool_manager: Any) -> None:
                     # the socket's timeout (urllib3's connect timeout) as one deadline, so a server
                     # trickling its ServerHello ends there too.  urllib3 reports it as a read
                     # timeout (urllib3#1366), which said "did not answer in time: overloaded".
-                    if call is not None and tls and call.phase == "TLS handshake":
-                        given = self.timeout
-                        call.handshake_timeout = float(given) if isinstance(given, int | float) else None
+                    # A proxy silent after a CONNECT times out the same way, on the same socket
+                    # timeout, before any handshake: that one is the proxy's.
+                    given = self.timeout
+                    seconds = float(given) if isinstance(given, int | float) else None
+                    if call is not None and call.phase == _PROXY_PHASE:
+                        call.proxy_timeout = seconds
+                    elif call is not None and tls and call.phase == "TLS handshake":
+                        call.handshake_timeout = seconds
                     raise
                 if call is not None:
                     call.reached(self.sock, "status line and headers")
@@ -1606,6 +1661,10 @@ class _Reader:
                 # Never connected: a wrong address or a network in the way, not a slow server.
                 raise _Unreachable(call.connect_error or f"the connection attempt timed out after "
                                                          f"{self.deadline:g} s (the timeout given)")
+            if call.phase == _PROXY_PHASE:
+                # Connected to the proxy, which has not opened the tunnel: the API server was
+                # never reached.
+                raise _Unreachable(self._proxy_words(self.deadline))
             if call.phase == "TLS handshake":
                 # Connected, and no TLS session: no answer of the API server's has begun.
                 raise _Unreachable(_handshake_words(self.deadline, self.deadline))
@@ -1615,10 +1674,23 @@ class _Reader:
         if not ok:
             if self.stopped.is_set():
                 raise _Stopped from None  # ended by stop(): the snapshot has failed already
+            if call.proxy_timeout is not None:
+                raise _Unreachable(self._proxy_words(call.proxy_timeout)) from None
             if call.handshake_timeout is not None:
                 raise _Unreachable(_handshake_words(call.handshake_timeout, self.deadline)) from None
             raise value
         return value
+
+    def _proxy_words(self, seconds: float) -> str:
+        """Why a request whose proxy took the connection and never answered its CONNECT request
+        failed, ``seconds`` after it was sent: the proxy named, with where it was set."""
+        bound = ("the timeout given" if seconds >= self.deadline
+                 else "the time given to connect, the proxy's answer included")
+        return (f"{_PROXY_UNANSWERED}{_proxy_named(self.api.configuration, self.origin)} took the "
+                f"connection but had not answered the request to open a tunnel to the API server (HTTP "
+                f"CONNECT) after {seconds:g} s ({bound}): the proxy, not the API server, did not answer; "
+                "check that the proxy is up and lets this machine through to the API server, and that it "
+                "is the proxy to use")
 
     def stop(self) -> None:
         """The snapshot failed or was interrupted: lists under way stop at their next request, and
@@ -1776,6 +1848,8 @@ class _Reader:
         import ssl
 
         text = str(reason)
+        if text.startswith(_PROXY_UNANSWERED):
+            return ""  # said in the reason (see _proxy_words)
         if text.startswith(_HANDSHAKE_UNFINISHED):
             return ("; a proxy, load balancer or firewall that takes connections and holds them does this, "
                     "or a server too loaded to answer: check the server address in "

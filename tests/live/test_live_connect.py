@@ -336,3 +336,142 @@ def test_a_tls_handshake_that_never_finishes_is_said_within_the_timeout(
         assert not wait_for_no_request_threads()
     finally:
         server.close()
+
+
+class StalledProxy:
+    """A loopback HTTP proxy that takes connections and reads the CONNECT request of each.
+    ``silent``: it never answers it.  ``tunnel``: it answers ``200 Connection established`` and
+    then reads what comes through the tunnel (a TLS ClientHello, for the API server it never
+    connects to) and sends nothing: a TLS handshake that never finishes."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.stop = threading.Event()
+        #: The request line each connection sent, and the first bytes sent through its tunnel.
+        self.requests: list[bytes] = []
+        self.tunnelled: list[bytes] = []
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(10)
+            head = b""
+            with contextlib.suppress(OSError):
+                while b"\r\n\r\n" not in head:
+                    got = conn.recv(4096)
+                    if not got:
+                        return
+                    head += got
+            self.requests.append(head.split(b"\r\n", 1)[0])
+            if self.mode == "tunnel":
+                with contextlib.suppress(OSError):
+                    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    self.tunnelled.append(conn.recv(65536))
+            self.stop.wait(60)
+
+    def close(self) -> None:
+        self.stop.set()
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting on it
+        self.listener.close()
+        for thread in self.threads:
+            thread.join(5)
+
+
+def through_proxy(tmp_path: Path, ca: str, proxy: str, source: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A kubeconfig of the API server https://127.0.0.1:9 (never reached: the proxy does not
+    connect on) whose requests go through ``proxy``, set by the kubeconfig's ``proxy-url`` or by
+    ``HTTPS_PROXY`` (``source``)."""
+    for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    cluster: dict[str, Any] = {"server": "https://127.0.0.1:9", "certificate-authority": ca}
+    if source == "proxy-url":
+        cluster["proxy-url"] = proxy
+    else:
+        from kubernetes import client
+
+        if not hasattr(client.Configuration, "_env_proxy"):
+            pytest.skip("kubernetes < 37 takes no proxy from the environment")
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+    path = tmp_path / "kc"
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "x", "cluster": cluster}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "x", "user": "u"}}],
+    }))
+    return path
+
+
+@pytest.mark.parametrize("source", ["proxy-url", "HTTPS_PROXY"])
+@pytest.mark.parametrize(("timeout", "connect", "bound"), [
+    (1.5, None, "1.5 s (the timeout given)"),
+    (30, 2.0, "2 s (the time given to connect, the proxy's answer included)"),
+])
+def test_a_proxy_that_never_answers_connect_is_named_not_the_api_server(
+    tmp_path: Path, tls_files: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch,
+    source: str, timeout: float, connect: float | None, bound: str,
+) -> None:
+    # It was "the TLS handshake had not finished after 2 s ...: the server took the connection but
+    # did not complete the handshake": the API server was blamed for the proxy's silence.
+    from k8sviz.sources import live
+
+    if connect is not None:
+        monkeypatch.setattr(live, "REQUEST_TIMEOUT", (connect, live.REQUEST_TIMEOUT[1]))
+    proxy = StalledProxy("silent")
+    try:
+        # The user and password of the proxy's URL are never shown.
+        path = through_proxy(tmp_path, tls_files[0], f"http://k8sviz:proxy-secret-42@{proxy.address}",
+                             source, monkeypatch)
+        with pytest.raises(LiveError) as e:
+            k8sviz.snapshot_cluster(kubeconfig=str(path), timeout=timeout)
+        set_by = ("set by HTTPS_PROXY in the environment" if source == "HTTPS_PROXY"
+                  else f"the proxy-url of context c (user u) of kubeconfig {path}")
+        assert str(e.value) == (
+            f"cannot reach the API server at https://127.0.0.1:9 (GET /apis): the proxy "
+            f"'http://[credentials not shown]@{proxy.address}' ({set_by}) took the connection but had not "
+            f"answered the request to open a tunnel to the API server (HTTP CONNECT) after {bound}: the "
+            "proxy, not the API server, did not answer; check that the proxy is up and lets this machine "
+            "through to the API server, and that it is the proxy to use")
+        assert proxy.requests and {r[:-1] for r in proxy.requests} == {b"CONNECT 127.0.0.1:9 HTTP/1."}
+        assert not wait_for_no_request_threads()
+    finally:
+        proxy.close()
+
+
+@pytest.mark.parametrize("source", ["proxy-url", "HTTPS_PROXY"])
+def test_a_tls_handshake_stalled_through_a_proxy_is_the_api_servers(
+    tmp_path: Path, tls_files: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch, source: str,
+) -> None:
+    # The proxy opened the tunnel: what does not answer is at its other end.
+    proxy = StalledProxy("tunnel")
+    try:
+        path = through_proxy(tmp_path, tls_files[0], f"http://{proxy.address}", source, monkeypatch)
+        with pytest.raises(LiveError) as e:
+            k8sviz.snapshot_cluster(kubeconfig=str(path), timeout=1.5)
+        assert str(e.value) == (
+            "cannot reach the API server at https://127.0.0.1:9 (GET /apis): the TLS handshake had not "
+            "finished after 1.5 s (the timeout given): the server took the connection but did not complete "
+            "the handshake; a proxy, load balancer or firewall that takes connections and holds them does "
+            f"this, or a server too loaded to answer: check the server address in context c (user u) of "
+            f"kubeconfig {path}, and the network path to it (VPN, proxy, firewall)")
+        assert proxy.requests and {r[:-1] for r in proxy.requests} == {b"CONNECT 127.0.0.1:9 HTTP/1."}
+        assert proxy.tunnelled and proxy.tunnelled[0][:1] == b"\x16"  # a TLS handshake record: ClientHello
+        assert not wait_for_no_request_threads()
+    finally:
+        proxy.close()
