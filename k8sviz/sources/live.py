@@ -877,6 +877,35 @@ def _http_by_default(configuration: type) -> Any:
     return HttpByDefault
 
 
+def _send_proxy_credentials(cfg: Any) -> None:
+    """The user and password of an HTTP(S) proxy's URL (``proxy-url``, ``HTTPS_PROXY``) sent to
+    the proxy (``Proxy-Authorization``, basic), as kubectl (Go's ``net/http``) sends them.
+
+    urllib3 takes no credentials from a proxy's URL (only from ``proxy_headers``), so the client
+    sent none, and a proxy that wants them answered the tunnel's CONNECT with 407.  A SOCKS
+    proxy's are taken from its URL by urllib3 itself.  Headers the caller set are kept.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    url = getattr(cfg, "proxy", None)
+    if not isinstance(url, str) or not url:
+        return
+    try:
+        parts = urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return  # the client fails on it, naming the address
+    headers = dict(getattr(cfg, "proxy_headers", None) or {})
+    if (parts.scheme.lower() not in ("http", "https") or user is None
+            or any(k.lower() == "proxy-authorization" for k in headers)):
+        return
+    credentials = f"{unquote(user)}:{unquote(password or '')}".encode()
+    import base64
+
+    headers["Proxy-Authorization"] = f"Basic {base64.b64encode(credentials).decode('ascii')}"
+    cfg.proxy_headers = headers
+
+
 def _api_client(
     kubeconfig: str | None, context: str | None, in_cluster: bool, concurrency: int = 1,
     deadline: float | None = None,
@@ -935,6 +964,7 @@ def _api_client(
                f"{exec_errors.advice()}")
         raise LiveError(msg)
     cfg.get_api_key_with_prefix = _refreshing(cfg.get_api_key_with_prefix, origin)
+    _send_proxy_credentials(cfg)
     import urllib3
 
     # Connection errors are retried twice by urllib3; HTTP statuses are handled here.  Redirects
@@ -1193,6 +1223,8 @@ class _Call:
         #: The seconds a proxy was given to answer the CONNECT request when it timed out (see
         #: :meth:`_Reader._proxy_words`).
         self.proxy_timeout: float | None = None
+        #: The HTTP status a proxy refused the CONNECT request with (see :meth:`_Reader._proxy_words`).
+        self.proxy_refused: int | None = None
         self.abandoned = False
         #: The exec plugin run by a refresh of the credentials before the request.
         self.plugins = _PluginRuns()
@@ -1315,8 +1347,16 @@ def _track_connections(pool_manager: Any) -> None:
                 return sock
 
             def _tunnel(self) -> None:
-                super()._tunnel()
                 call = getattr(_current, "call", None)
+                try:
+                    super()._tunnel()
+                except OSError as e:
+                    # http.client's "Tunnel connection failed: 407 Proxy Authentication Required",
+                    # which urllib3 wraps in a tuple of reprs: its status, for words of k8sviz's.
+                    refused = re.match(r"Tunnel connection failed: (\d{3})\b", str(e))
+                    if call is not None and refused:
+                        call.proxy_refused = int(refused.group(1))
+                    raise
                 if call is not None and call.phase == _PROXY_PHASE:  # the tunnel is open
                     call.phase = "TLS handshake" if tls else "status line and headers"
 
@@ -1676,6 +1716,8 @@ class _Reader:
                 raise _Stopped from None  # ended by stop(): the snapshot has failed already
             if call.proxy_timeout is not None:
                 raise _Unreachable(self._proxy_words(call.proxy_timeout)) from None
+            if call.proxy_refused is not None:
+                raise _Unreachable(self._proxy_refused_words(call.proxy_refused)) from None
             if call.handshake_timeout is not None:
                 raise _Unreachable(_handshake_words(call.handshake_timeout, self.deadline)) from None
             raise value
@@ -1691,6 +1733,23 @@ class _Reader:
                 f"CONNECT) after {seconds:g} s ({bound}): the proxy, not the API server, did not answer; "
                 "check that the proxy is up and lets this machine through to the API server, and that it "
                 "is the proxy to use")
+
+    def _proxy_refused_words(self, status: int) -> str:
+        """Why a request whose proxy answered its CONNECT request with ``status`` failed."""
+        cfg = self.api.configuration
+        if status == 407:
+            given = "Proxy-Authorization" in (getattr(cfg, "proxy_headers", None) or {})
+            advice = ("it did not take the user and password of its URL: check them" if given else
+                      "it wants a user and password: give them in the proxy's URL "
+                      "(http://USER:PASSWORD@host:port), as kubectl takes them")
+        elif status == 403:
+            advice = ("it does not let this machine through to the API server's address and port: check "
+                      "that it is the proxy to use, or ask its administrators")
+        else:
+            advice = (f"it could not reach the API server, or is failing: check the server address in "
+                      f"{self.origin or 'the kubeconfig'}, and that the proxy can reach it")
+        return (f"{_PROXY_UNANSWERED}{_proxy_named(cfg, self.origin)} refused to open a tunnel to the API "
+                f"server (HTTP CONNECT): it answered {_http(status)}; {advice}")
 
     def stop(self) -> None:
         """The snapshot failed or was interrupted: lists under way stop at their next request, and

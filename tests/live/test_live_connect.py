@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_live import small
+from test_live import TOKEN, small
 
 import k8sviz
 from k8sviz.cli import main
@@ -473,5 +473,144 @@ def test_a_tls_handshake_stalled_through_a_proxy_is_the_api_servers(
         assert proxy.requests and {r[:-1] for r in proxy.requests} == {b"CONNECT 127.0.0.1:9 HTTP/1."}
         assert proxy.tunnelled and proxy.tunnelled[0][:1] == b"\x16"  # a TLS handshake record: ClientHello
         assert not wait_for_no_request_threads()
+    finally:
+        proxy.close()
+
+
+class TunnellingProxy(StalledProxy):
+    """A loopback HTTP proxy that opens the tunnel each CONNECT request asks for, and carries the
+    bytes both ways, when the request's Proxy-Authorization is ``authorization`` (else it answers
+    407, as a proxy wanting a user and password does)."""
+
+    def __init__(self, authorization: str) -> None:
+        self.authorization = authorization
+        #: The headers of each CONNECT request, their names in lowercase.
+        self.headers: list[dict[str, str]] = []
+        super().__init__("tunnel")
+
+    def _serve(self, conn: socket.socket) -> None:
+        import select
+
+        with conn:
+            conn.settimeout(10)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                got = conn.recv(4096)
+                if not got:
+                    return
+                head += got
+            first, *lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+            self.requests.append(first.encode())
+            headers = dict(line.split(": ", 1) for line in lines)
+            self.headers.append({name.lower(): value for name, value in headers.items()})
+            if self.headers[-1].get("proxy-authorization") != self.authorization:
+                conn.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                             b"Proxy-Authenticate: Basic realm=\"k8sviz\"\r\nContent-Length: 0\r\n\r\n")
+                return
+            host, port = first.split()[1].rsplit(":", 1)
+            with socket.create_connection((host, int(port)), timeout=10) as upstream:
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                while not self.stop.is_set():
+                    for ready in select.select([conn, upstream], [], [], 0.2)[0]:
+                        try:
+                            data = ready.recv(65536)
+                            if data:
+                                (upstream if ready is conn else conn).sendall(data)
+                        except OSError:
+                            data = b""
+                        if not data:
+                            return
+
+
+def test_the_user_and_password_of_a_proxys_url_are_sent_to_it(
+    apiserver: Any, tmp_path: Path, tls_files: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # kubectl sends them (Proxy-Authorization, basic: Go's net/http); urllib3 takes none from a
+    # proxy's URL, so the client sent none, and the proxy's 407 was "('Unable to connect to proxy',
+    # OSError('Tunnel connection failed: 407 Proxy Authentication Required'))".
+    import base64
+
+    ca, cert, key = tls_files
+    srv = apiserver(small(), token=TOKEN, tls=(cert, key))
+    expected = "Basic " + base64.b64encode(b"k8sviz auditor:p@ss:w0rd").decode()
+    proxy = TunnellingProxy(expected)
+    try:
+        for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        doc = json.loads(srv.kubeconfig(tmp_path / "kc", ca_file=ca).read_text())
+        path = tmp_path / "proxied"
+
+        def through(url: str) -> None:
+            doc["clusters"][0]["cluster"]["proxy-url"] = url
+            path.write_text(json.dumps(doc))
+
+        # Percent-escaped in the URL, as a user and password with ':' or '@' must be.
+        through(f"http://k8sviz%20auditor:p%40ss%3Aw0rd@{proxy.address}")
+        assert len(k8sviz.snapshot_cluster(kubeconfig=str(path)).pods) == 2
+        assert proxy.headers and {h.get("proxy-authorization") for h in proxy.headers} == {expected}
+        assert {r[:-1] for r in proxy.requests} == {f"CONNECT {srv.url[len('https://'):]} HTTP/1.".encode()}
+        # To the proxy only: the API server's requests (inside the tunnel) do not carry them.
+        assert srv.requests and not [r for r in srv.requests if "proxy-authorization" in
+                                     {k.lower() for k in r.headers}]
+        where = f"(the proxy-url of context test-ctx (user auditor) of kubeconfig {path})"
+        for url, said in [
+            (f"http://k8sviz:wrong@{proxy.address}",
+             "it did not take the user and password of its URL: check them"),
+            (f"http://{proxy.address}", "it wants a user and password: give them in the proxy's URL "
+                                        "(http://USER:PASSWORD@host:port), as kubectl takes them"),
+        ]:
+            through(url)
+            with pytest.raises(LiveError) as e:
+                k8sviz.snapshot_cluster(kubeconfig=str(path))
+            shown = f"http://{'[credentials not shown]@' if '@' in url else ''}{proxy.address}"
+            assert str(e.value) == (
+                f"cannot reach the API server at {srv.url} (GET /apis): the proxy '{shown}' {where} refused "
+                "to open a tunnel to the API server (HTTP CONNECT): it answered HTTP 407 Proxy "
+                f"Authentication Required; {said}")
+    finally:
+        proxy.close()
+
+
+class RefusingProxy(StalledProxy):
+    """A loopback HTTP proxy that answers every CONNECT request with ``status``."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        super().__init__("refuse")
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(10)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                got = conn.recv(4096)
+                if not got:
+                    return
+                head += got
+            self.requests.append(head.split(b"\r\n", 1)[0])
+            conn.sendall(f"HTTP/1.1 {self.status}\r\nContent-Length: 0\r\n\r\n".encode())
+
+
+@pytest.mark.parametrize(("status", "said"), [
+    ("403 Forbidden", "HTTP 403 Forbidden; it does not let this machine through to the API server's address "
+                      "and port: check that it is the proxy to use, or ask its administrators"),
+    # The proxy's own words for its status are not shown: the status's name is.
+    ("502 <script>upstream down", "HTTP 502 Bad Gateway; it could not reach the API server, or is failing: "
+                                  "check the server address in context c (user u) of kubeconfig {path}, and "
+                                  "that the proxy can reach it"),
+])
+def test_a_proxy_refusing_the_tunnel_is_said_in_words(
+    tmp_path: Path, tls_files: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch, status: str, said: str
+) -> None:
+    proxy = RefusingProxy(status)
+    try:
+        path = through_proxy(tmp_path, tls_files[0], f"http://{proxy.address}", "proxy-url", monkeypatch)
+        with pytest.raises(LiveError) as e:
+            k8sviz.snapshot_cluster(kubeconfig=str(path))
+        assert str(e.value) == (
+            "cannot reach the API server at https://127.0.0.1:9 (GET /apis): the proxy "
+            f"'http://{proxy.address}' (the proxy-url of context c (user u) of kubeconfig {path}) refused to "
+            f"open a tunnel to the API server (HTTP CONNECT): it answered {said.format(path=path)}")
+        assert proxy.requests
     finally:
         proxy.close()
