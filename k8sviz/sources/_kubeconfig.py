@@ -288,6 +288,8 @@ def _check_interactive_mode(exec_: dict[str, Any], owner: str) -> None:
     for an answer from nowhere, until the timeout.
     """
     command = as_written(exec_["command"])
+    if not isinstance(exec_.get("apiVersion"), str) or not exec_["apiVersion"]:
+        return  # the client refuses it ("exec: malformed request. missing key 'apiVersion'")
     if "interactiveMode" not in exec_ or exec_["interactiveMode"] in (None, ""):
         if exec_.get("apiVersion") in _MODE_DEFAULTED:
             return

@@ -558,6 +558,14 @@ def test_an_interactive_mode_kubectl_refuses_is_named_before_the_plugin_runs(
     assert not ran.exists()
 
 
+def test_an_exec_entry_without_an_api_version_is_not_said_to_lack_an_interactive_mode(tmp_path: Path) -> None:
+    # Its apiVersion is what is missing (kubectl: "apiVersion must be specified"), not the mode
+    # that version would require.
+    _, message = failure(tmp_path, user(exec={"command": "/bin/sh"}))
+    assert message.endswith("could not be obtained: exec: malformed request. missing key 'apiVersion' "
+                            "(log in again, or check that the exec plugin is installed)")
+
+
 def test_an_always_exec_plugin_without_a_terminal_is_refused_before_it_runs(
     apiserver: Any, tmp_path: Path
 ) -> None:
