@@ -291,10 +291,11 @@ def _kubeconfig_shown(kubeconfig: str | None) -> str:
     return kubeconfig or str(KUBE_CONFIG_DEFAULT_LOCATION)
 
 
-def _check_context(kubeconfig: str | None, context: str | None) -> tuple[str, dict[str, Any]]:
+def _check_context(kubeconfig: str | None, context: str | None) -> tuple[str, dict[str, Any], Any]:
     """The context to use, named by the user or the kubeconfig; a LiveError listing the
     kubeconfig's contexts when there is none to use.  Returns the credentials' description
-    for messages (``context C (user U) of kubeconfig F``) and the user's entry.
+    for messages (``context C (user U) of kubeconfig F``), the user's entry and the
+    ``proxy-url`` of the context's cluster (None without one).
 
     The client's own messages ("Expected key current-context in F") neither list the contexts
     nor say to choose one, and an auditor's kubeconfig often holds several and no current one.
@@ -310,7 +311,7 @@ def _check_context(kubeconfig: str | None, context: str | None) -> tuple[str, di
         contexts = {str(c["name"]): getattr(c, "value", c) for c in doc.get("contexts") or ()}
         current = doc.get("current-context")
     except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError):
-        return f"kubeconfig {shown}", {}  # the client's loader names the problem
+        return f"kubeconfig {shown}", {}, None  # the client's loader names the problem
     listed = ", ".join(sorted(contexts)) or "none"
     if context is None:
         if not current:
@@ -333,8 +334,12 @@ def _check_context(kubeconfig: str | None, context: str | None) -> tuple[str, di
     user = body.get("user")
     users = [getattr(u, "value", u) for u in doc.get("users") or ()]
     entry = next((u.get("user") for u in users if isinstance(u, dict) and u.get("name") == user), None)
+    clusters = [getattr(c, "value", c) for c in doc.get("clusters") or ()]
+    cluster = next((c.get("cluster") for c in clusters
+                    if isinstance(c, dict) and c.get("name") == body.get("cluster")), None)
     return (f"context {context}{f' (user {user})' if user else ''} of kubeconfig {shown}",
-            entry if isinstance(entry, dict) else {})
+            entry if isinstance(entry, dict) else {},
+            cluster.get("proxy-url") if isinstance(cluster, dict) else None)
 
 
 class _ExecErrors(logging.Handler):
@@ -877,6 +882,38 @@ def _http_by_default(configuration: type) -> Any:
     return HttpByDefault
 
 
+def _proxy_as_kubectl(cfg: Any, proxy_url: Any, origin: str) -> None:
+    """The proxy kubectl sends the requests through, set in the client's configuration ``cfg``
+    where the client did not set it, and where it was set (for messages: see :func:`_proxy_named`).
+
+    kubectl takes the cluster's ``proxy-url`` (``proxy_url``), else the environment's
+    (``HTTPS_PROXY``, ``HTTP_PROXY`` for an http server, and ``NO_PROXY``).  The client reads
+    both from kubernetes 37 on (and ``ALL_PROXY`` too, taken here as well); before, neither,
+    and the requests went to the API server directly, past the proxy the kubeconfig names.
+    """
+    from urllib.parse import urlsplit
+    from urllib.request import getproxies
+
+    set_proxy = getattr(cfg, "proxy", None)
+    if isinstance(proxy_url, str) and proxy_url:
+        if not set_proxy:
+            cfg.proxy = proxy_url
+        cfg.k8sviz_proxy_from = f"the proxy-url of {origin}"
+        return
+    proxies = getproxies()
+    scheme = urlsplit(str(cfg.host)).scheme.lower()
+    url = proxies.get(scheme) or proxies.get("all")
+    if not url or (set_proxy and set_proxy != url):
+        return  # no proxy, or one a caller set
+    if not set_proxy:
+        cfg.proxy = url
+        if getattr(cfg, "no_proxy", None) is None:
+            cfg.no_proxy = proxies.get("no")
+    names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+    name = next((v for v in names if os.environ.get(v) == url), None)
+    cfg.k8sviz_proxy_from = f"set by {name} in the environment" if name else "set in the environment"
+
+
 def _send_proxy_credentials(cfg: Any) -> None:
     """The user and password of an HTTP(S) proxy's URL (``proxy-url``, ``HTTPS_PROXY``) sent to
     the proxy (``Proxy-Authorization``, basic), as kubectl (Go's ``net/http``) sends them.
@@ -920,6 +957,7 @@ def _api_client(
     shown = _kubeconfig_shown(kubeconfig)
     origin = "the in-cluster service account"
     user: dict[str, Any] = {}
+    proxy_url: Any = None
     exec_errors = _ExecErrors()
     try:
         if not in_cluster:
@@ -928,7 +966,7 @@ def _api_client(
             config.load_incluster_config(client_configuration=cfg)
             name = context or "in-cluster"
         else:
-            origin, user = _check_context(kubeconfig, context)
+            origin, user, proxy_url = _check_context(kubeconfig, context)
             _load_within(partial(_load_kubeconfig, config, shown, context, cfg), exec_errors,
                          REQUEST_DEADLINE if deadline is None else deadline, origin, user)
             if context is None:
@@ -964,6 +1002,7 @@ def _api_client(
                f"{exec_errors.advice()}")
         raise LiveError(msg)
     cfg.get_api_key_with_prefix = _refreshing(cfg.get_api_key_with_prefix, origin)
+    _proxy_as_kubectl(cfg, proxy_url, origin)
     _send_proxy_credentials(cfg)
     import urllib3
 
@@ -1286,15 +1325,10 @@ def _handshake_words(seconds: float, deadline: float) -> str:
 #: How :meth:`_Reader._proxy_words` begins (for :meth:`_Reader._advice`).
 _PROXY_UNANSWERED = "the proxy "
 
-#: The environment variables a proxy for an https API server is taken from, as the client (and
-#: Python's ``urllib.request.getproxies``) reads them: the lowercase name first.
-_PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
-
-
-def _proxy_named(cfg: Any, origin: str) -> str:
+def _proxy_named(cfg: Any) -> str:
     """The proxy of the client's configuration ``cfg`` for messages: its address without the
     user and password its URL may hold, and where it was set (the environment, or the
-    kubeconfig's ``proxy-url`` of ``origin``)."""
+    kubeconfig's ``proxy-url``)."""
     from urllib.parse import urlsplit
 
     url = str(getattr(cfg, "proxy", "") or "")
@@ -1309,11 +1343,9 @@ def _proxy_named(cfg: Any, origin: str) -> str:
         secret = "[credentials not shown]@" if "@" in parts.netloc else ""
         shown = as_written(f"{parts.scheme}://{secret}{f'[{host}]' if ':' in host else host}"
                            f"{f':{port}' if port is not None else ''}")
-    # The client takes the environment's proxy unless a proxy was set (a kubeconfig's proxy-url).
-    if getattr(cfg, "_proxy_from_env", False):
-        name = next((v for v in _PROXY_VARIABLES if os.environ.get(v) == url), None)
-        return f"{shown} (set by {name} in the environment)" if name else f"{shown} (set in the environment)"
-    return f"{shown} (the proxy-url of {origin or 'the kubeconfig'})"
+    # Where it was set (see _proxy_as_kubectl); a caller's own configuration says nothing.
+    set_by = getattr(cfg, "k8sviz_proxy_from", None)
+    return f"{shown} ({set_by})" if set_by else shown
 
 
 def _track_connections(pool_manager: Any) -> None:
@@ -1728,7 +1760,7 @@ class _Reader:
         failed, ``seconds`` after it was sent: the proxy named, with where it was set."""
         bound = ("the timeout given" if seconds >= self.deadline
                  else "the time given to connect, the proxy's answer included")
-        return (f"{_PROXY_UNANSWERED}{_proxy_named(self.api.configuration, self.origin)} took the "
+        return (f"{_PROXY_UNANSWERED}{_proxy_named(self.api.configuration)} took the "
                 f"connection but had not answered the request to open a tunnel to the API server (HTTP "
                 f"CONNECT) after {seconds:g} s ({bound}): the proxy, not the API server, did not answer; "
                 "check that the proxy is up and lets this machine through to the API server, and that it "
@@ -1748,7 +1780,7 @@ class _Reader:
         else:
             advice = (f"it could not reach the API server, or is failing: check the server address in "
                       f"{self.origin or 'the kubeconfig'}, and that the proxy can reach it")
-        return (f"{_PROXY_UNANSWERED}{_proxy_named(cfg, self.origin)} refused to open a tunnel to the API "
+        return (f"{_PROXY_UNANSWERED}{_proxy_named(cfg)} refused to open a tunnel to the API "
                 f"server (HTTP CONNECT): it answered {_http(status)}; {advice}")
 
     def stop(self) -> None:

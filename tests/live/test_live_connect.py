@@ -396,17 +396,14 @@ class StalledProxy:
 def through_proxy(tmp_path: Path, ca: str, proxy: str, source: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A kubeconfig of the API server https://127.0.0.1:9 (never reached: the proxy does not
     connect on) whose requests go through ``proxy``, set by the kubeconfig's ``proxy-url`` or by
-    ``HTTPS_PROXY`` (``source``)."""
+    ``HTTPS_PROXY`` (``source``).  The client reads neither before kubernetes 37 (the floors job
+    runs 31): k8sviz does, as kubectl does."""
     for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
     cluster: dict[str, Any] = {"server": "https://127.0.0.1:9", "certificate-authority": ca}
     if source == "proxy-url":
         cluster["proxy-url"] = proxy
-    else:
-        from kubernetes import client
-
-        if not hasattr(client.Configuration, "_env_proxy"):
-            pytest.skip("kubernetes < 37 takes no proxy from the environment")
+    else:  # read by k8sviz where the client does not (before kubernetes 37), as kubectl reads it
         monkeypatch.setenv("HTTPS_PROXY", proxy)
     path = tmp_path / "kc"
     path.write_text(json.dumps({
@@ -611,6 +608,29 @@ def test_a_proxy_refusing_the_tunnel_is_said_in_words(
             "cannot reach the API server at https://127.0.0.1:9 (GET /apis): the proxy "
             f"'http://{proxy.address}' (the proxy-url of context c (user u) of kubeconfig {path}) refused to "
             f"open a tunnel to the API server (HTTP CONNECT): it answered {said.format(path=path)}")
+        assert proxy.requests
+    finally:
+        proxy.close()
+
+
+def test_a_server_no_proxy_names_is_reached_directly(
+    apiserver: Any, tmp_path: Path, tls_files: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As kubectl: HTTPS_PROXY for every server but those NO_PROXY names.
+    ca, cert, key = tls_files
+    srv = apiserver(small(), token=TOKEN, tls=(cert, key))
+    proxy = StalledProxy("silent")
+    try:
+        for name in ("https_proxy", "all_proxy", "ALL_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTPS_PROXY", f"http://{proxy.address}")
+        monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+        path = srv.kubeconfig(tmp_path / "kc", ca_file=ca)
+        assert len(k8sviz.snapshot_cluster(kubeconfig=str(path)).pods) == 2
+        assert srv.requests and not proxy.requests
+        monkeypatch.setenv("NO_PROXY", "localhost")
+        with pytest.raises(LiveError, match=r"the proxy .* did not answer"):
+            k8sviz.snapshot_cluster(kubeconfig=str(path), timeout=1.5)
         assert proxy.requests
     finally:
         proxy.close()
