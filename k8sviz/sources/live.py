@@ -898,6 +898,9 @@ def _proxy_as_kubectl(cfg: Any, proxy_url: Any, origin: str) -> None:
     if isinstance(proxy_url, str) and proxy_url:
         if not set_proxy:
             cfg.proxy = proxy_url
+        # client-go uses a proxy-url for every request (http.ProxyURL): NO_PROXY is for the
+        # environment's proxy, and the client 37 applied it to this one too.
+        cfg.no_proxy = None
         cfg.k8sviz_proxy_from = f"the proxy-url of {origin}"
         return
     proxies = getproxies()
@@ -922,6 +925,7 @@ def _send_proxy_credentials(cfg: Any) -> None:
     sent none, and a proxy that wants them answered the tunnel's CONNECT with 407.  A SOCKS
     proxy's are taken from its URL by urllib3 itself.  Headers the caller set are kept.
     """
+    import base64
     from urllib.parse import unquote, urlsplit
 
     url = getattr(cfg, "proxy", None)
@@ -937,8 +941,6 @@ def _send_proxy_credentials(cfg: Any) -> None:
             or any(k.lower() == "proxy-authorization" for k in headers)):
         return
     credentials = f"{unquote(user)}:{unquote(password or '')}".encode()
-    import base64
-
     headers["Proxy-Authorization"] = f"Basic {base64.b64encode(credentials).decode('ascii')}"
     cfg.proxy_headers = headers
 

@@ -613,10 +613,10 @@ def test_a_proxy_refusing_the_tunnel_is_said_in_words(
         proxy.close()
 
 
-def test_a_server_no_proxy_names_is_reached_directly(
+def test_a_server_no_proxy_names_is_reached_directly_unless_the_kubeconfig_names_a_proxy(
     apiserver: Any, tmp_path: Path, tls_files: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As kubectl: HTTPS_PROXY for every server but those NO_PROXY names.
+    # As kubectl: HTTPS_PROXY for every server but those NO_PROXY names, a proxy-url for every one.
     ca, cert, key = tls_files
     srv = apiserver(small(), token=TOKEN, tls=(cert, key))
     proxy = StalledProxy("silent")
@@ -629,7 +629,17 @@ def test_a_server_no_proxy_names_is_reached_directly(
         assert len(k8sviz.snapshot_cluster(kubeconfig=str(path)).pods) == 2
         assert srv.requests and not proxy.requests
         monkeypatch.setenv("NO_PROXY", "localhost")
-        with pytest.raises(LiveError, match=r"the proxy .* did not answer"):
+        with pytest.raises(LiveError, match=r"the proxy .* \(set by HTTPS_PROXY in the environment\)"):
+            k8sviz.snapshot_cluster(kubeconfig=str(path), timeout=1.5)
+        assert proxy.requests
+        # A kubeconfig's proxy-url is for every request (client-go's http.ProxyURL): NO_PROXY is not
+        # read for it.
+        monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+        doc = json.loads(path.read_text())
+        doc["clusters"][0]["cluster"]["proxy-url"] = f"http://{proxy.address}"
+        path.write_text(json.dumps(doc))
+        proxy.requests.clear()
+        with pytest.raises(LiveError, match=r"the proxy .* \(the proxy-url of context test-ctx"):
             k8sviz.snapshot_cluster(kubeconfig=str(path), timeout=1.5)
         assert proxy.requests
     finally:

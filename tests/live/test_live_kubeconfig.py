@@ -615,8 +615,7 @@ def test_a_never_exec_plugin_on_a_terminal_is_not_given_it(apiserver: Any, tmp_p
     seen = recording_plugin(tmp_path)
     path = exec_kubeconfig(srv, tmp_path, apiVersion="client.authentication.k8s.io/v1",
                            interactiveMode="Never")
-    # The plugin answers in the v1beta1 it was written for: the kubeconfig's v1 is told it, and
-    # the client compares the two.
+    # v1, which requires the mode; the plugin answers in it (the client compares the two).
     (tmp_path / "login").write_text((tmp_path / "login").read_text().replace("v1beta1", "v1"))
     out = tmp_path / "s.json"
     terminal = Terminal(["snapshot", "--kubeconfig", str(path), "--timeout", "60", "-o", str(out)])
