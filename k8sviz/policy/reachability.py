@@ -430,6 +430,9 @@ class Reachability:
         dual = _dual_stack_warning(snapshot, ipblocks_match_pods)
         if dual is not None:
             warnings.append(dual)
+        bare = _addressless_warning(snapshot, ipblocks_match_pods)
+        if bare is not None:
+            warnings.append(bare)
         warnings += self.calico.warnings
         warnings += cilium_fqdn_warnings(cilium)
         self.unevaluated: tuple[RawPolicy | CalicoPolicy | CiliumPolicy | NetworkPolicy, ...] = (
@@ -1424,6 +1427,63 @@ def _egress_named_warnings(found: dict[tuple[str, str], tuple[int, ...]],
     return out
 
 
+def _cidr_peers(snapshot: Snapshot, ipblocks_match_pods: bool) -> list[tuple[str, IPBlock, bool]]:
+    """The CIDR peers that can match pods by address: (policy, block, matches non-hostNetwork pods).
+
+    Admin ``networks``, Calico ``nets``/``notNets`` and (Global)NetworkSets (which Calico
+    selectors match by address), and NetworkPolicy ipBlocks (for hostNetwork pods, or all pods
+    with ``ipblocks_match_pods``; under Cilium, never hostNetwork pods).
+    """
+    blocks: list[tuple[str, IPBlock, bool]] = []  # (policy, block, matches non-hostNetwork pods)
+    cilium = snapshot.runs_cilium  # its ipBlocks never match hostNetwork pods
+    for pol in snapshot.network_policies:
+        if cilium and not ipblocks_match_pods:
+            continue
+        for rules in (pol.ingress, pol.egress):
+            blocks += [(f"NetworkPolicy/{pol.key}", peer.ip_block, ipblocks_match_pods)
+                       for r in rules for peer in r.peers or () if peer.ip_block is not None]
+    for ap in snapshot.admin_policies:
+        blocks += [(f"{ap.kind}/{ap.name}", b, True) for r in ap.ingress + ap.egress for peer in r.peers
+                   for b in peer.networks]
+    for cp in snapshot.calico_policies:
+        blocks += [(cp.ref, b, True) for r in (*cp.ingress, *cp.egress) for e in (r.source, r.destination)
+                   for b in (*e.nets, *e.not_nets)]
+    if snapshot.calico_policies:
+        blocks += [(f"{'NetworkSet' if ns.namespace else 'GlobalNetworkSet'}/"
+                    f"{ns.namespace + '/' if ns.namespace else ''}{ns.name}", b, True)
+                   for ns in snapshot.network_sets for b in ns.nets]
+    return blocks
+
+
+def _addressless_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWarning | None:
+    """A warning when CIDR peers that match pods meet pods the snapshot gives no address.
+
+    A pod synthesised from a manifest (or one not yet given an address) has none here, so no
+    CIDR matches it; in the cluster it has one, which a CIDR peer may cover: a Deny to
+    ``0.0.0.0/0`` denies its pod-to-pod traffic too.  Reviewing manifests, those verdicts would
+    silently be the opposite of the cluster's.
+    """
+    bare = [p.key for p in snapshot.pods if not (p.ips or p.host_network or p.terminated)]
+    if not bare:
+        return None
+    blocks = [(ref, b) for ref, b, pods_too in _cidr_peers(snapshot, ipblocks_match_pods) if pods_too]
+    if not blocks:
+        return None
+    pols = sorted({ref for ref, _ in blocks})
+    whole = sorted({str(b.networks()[0]) for _, b in blocks
+                    if b.networks()[0].prefixlen == 0 and not b.networks()[1]})
+    every = " and ".join(f"{w} covers every IPv{'4' if ':' not in w else '6'} pod" for w in whole)
+    return LoadWarning(
+        "pods-without-address",
+        f"{counted(len(bare), 'pod')} ({', '.join(bare[:3])}{' ...' if len(bare) > 3 else ''}) "
+        f"{'has' if len(bare) == 1 else 'have'} no address in the snapshot (synthesised from a manifest, "
+        "or not yet given one), so no CIDR peer matches them here, while in the cluster those of "
+        f"{', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''} match the pods whose address they "
+        f"cover{f' ({every})' if every else ''}: verdicts on these pods' connections may differ from the "
+        "cluster's; load the running pods (kubectl get pods -A -o json) to judge them",
+    )
+
+
 def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWarning | None:
     """A warning when a CIDR peer that matches pods covers an address of a dual-stack pod.
 
@@ -1450,24 +1510,8 @@ def _dual_stack_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadWa
             host.append(p.host_network)
     if not keys:
         return None
-    blocks: list[tuple[str, IPBlock, bool]] = []  # (policy, block, matches non-hostNetwork pods)
+    blocks = _cidr_peers(snapshot, ipblocks_match_pods)
     cilium = snapshot.runs_cilium  # its ipBlocks never match hostNetwork pods
-    for pol in snapshot.network_policies:
-        if cilium and not ipblocks_match_pods:
-            continue
-        for rules in (pol.ingress, pol.egress):
-            blocks += [(f"NetworkPolicy/{pol.key}", peer.ip_block, ipblocks_match_pods)
-                       for r in rules for peer in r.peers or () if peer.ip_block is not None]
-    for ap in snapshot.admin_policies:
-        blocks += [(f"{ap.kind}/{ap.name}", b, True) for r in ap.ingress + ap.egress for peer in r.peers
-                   for b in peer.networks]
-    for cp in snapshot.calico_policies:
-        blocks += [(cp.ref, b, True) for r in (*cp.ingress, *cp.egress) for e in (r.source, r.destination)
-                   for b in (*e.nets, *e.not_nets)]
-    if snapshot.calico_policies:
-        blocks += [(f"{'NetworkSet' if ns.namespace else 'GlobalNetworkSet'}/"
-                    f"{ns.namespace + '/' if ns.namespace else ''}{ns.name}", b, True)
-                   for ns in snapshot.network_sets for b in ns.nets]
     # Sorted addresses per family: a block covers a slice of them, minus its excepts' slices.
     table = {}
     for fam, pairs in addrs.items():

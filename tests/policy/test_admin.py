@@ -864,3 +864,38 @@ def test_admin_selector_labels_the_api_server_refuses_are_warned_as_networkpolic
         "spec.ingress[0].from[0].pods.podSelector.matchExpressions[0]"]
     assert "value of label 'team' is not a string: 1.5 (a number), compared as '1.5'" in said[0]
     assert "label key 5 is not a string (a number), compared as '5'" in said[1]
+
+
+def test_cidr_peers_and_pods_without_an_address_are_warned_about():
+    # A pod synthesised from a manifest (or not yet given an address) has none in the
+    # snapshot, so no CIDR matches it; in the cluster it has one, and a Deny to 0.0.0.0/0
+    # denies its pod-to-pod traffic too.  Reviewing manifests, the verdict is silently the
+    # opposite of the cluster's unless this is said.
+    from tests.objects import deployment
+
+    cnp = {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+           "metadata": {"name": "no-internet"},
+           "spec": {"tier": "Admin", "priority": 10, "subject": {"namespaces": {}},
+                    "egress": [{"name": "deny", "action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]}]}}
+    manifests = [ns("a"), deployment("a", "web", {"app": "web"}), deployment("a", "db", {"app": "db"}, [
+        {"name": "pg", "containerPort": 5432}])]
+
+    def warned(*objs: dict, **kw: bool) -> str:
+        r = k8sviz.reachability(snapshot(*objs), **kw)
+        return next((str(w) for w in r.warnings if w.code == "pods-without-address"), "")
+
+    text = warned(*manifests, cnp)
+    assert "ClusterNetworkPolicy/no-internet" in text and "2 pods" in text and "a/web-" in text
+    assert "0.0.0.0/0" in text and "every IPv4 pod" in text
+    assert warned(*manifests) == ""  # no CIDR peer: nothing to say
+    # Pods read from the cluster have their addresses: no warning.
+    live = [ns("a"), pod("a", "web", {"app": "web"}, "10.0.0.1"), pod("a", "db", {"app": "db"}, "10.0.0.2")]
+    assert warned(*live, cnp) == ""
+    # An ipBlock matches pods only on request; a Calico net always does.
+    block = netpol("a", "b", {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})
+    assert warned(*manifests, block) == ""
+    assert "NetworkPolicy/a/b" in warned(*manifests, block, ipblocks_match_pods=True)
+    gnp = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"},
+           "spec": {"order": 1, "selector": "all()",
+                    "egress": [{"action": "Deny", "destination": {"nets": ["10.0.0.0/8"]}}]}}
+    assert "GlobalNetworkPolicy/g" in warned(*manifests, gnp)
