@@ -42,6 +42,12 @@ def register(sub: Any) -> argparse.ArgumentParser:
         help="add the rules behind each change (rules_before: admitted the removed ports; rules_after: admit "
              "the added)",
     )
+    p.add_argument(
+        "--only", choices=("opened", "closed"),
+        help="list only the connection changes that open something (added, widened, changed) or close "
+             "something (removed, narrowed, changed); with --exit-code, exit 1 only if one is listed: "
+             "a CI gate on what a change opens",
+    )
     add_zones_option(p, "add each end's zone (src_zone, dst_zone)")
     add_format_option(p)
     add_ipblocks_option(p)
@@ -60,9 +66,9 @@ def run(args: argparse.Namespace) -> int:
     from ._common import say_engine_warnings, say_load_warnings
     from .gaps import emit
 
-    if (args.policies or args.labels) and (args.rules or args.level or args.zones):
+    if (args.policies or args.labels) and (args.rules or args.level or args.zones or args.only):
         flag = "--policies" if args.policies else "--labels"
-        msg = f"--level, --rules and --zones are about connection changes; leave them out with {flag}"
+        msg = f"--level, --only, --rules and --zones are about connection changes; leave them out with {flag}"
         raise InputError(msg)
     # AFTER and --zones are read after BEFORE: a mistyped one is said before any is.
     check_inputs(BEFORE=args.before, AFTER=args.after, zones=args.zones)
@@ -100,6 +106,12 @@ def run(args: argparse.Namespace) -> int:
         prefixes += ["after: "] * (len(ws) - len(prefixes))
         say_engine_warnings(ws, args.warnings, prefixes)
         what = "connection"
+        if args.only:
+            # "changed" both adds and removes ports: it opens and closes something.
+            kept = (("added", "widened", "changed") if args.only == "opened"
+                    else ("removed", "narrowed", "changed"))
+            df = df[df["change"].isin(kept)].reset_index(drop=True)
+            what = f"{args.only} connection"
     if len(df) or args.format != "txt":  # no change, no table: like diff(1)
         emit(df, args.format)
     if args.format == "txt":
