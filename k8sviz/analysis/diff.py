@@ -20,8 +20,10 @@ resolve differently or, where a snapshot did not read them, could not be compare
 from __future__ import annotations
 
 import bisect
+import difflib
 import ipaddress
 import itertools
+import json
 from collections.abc import Callable, Iterable, Iterator, Set
 from typing import TYPE_CHECKING, Any
 
@@ -498,7 +500,7 @@ def policy_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
         elif ref not in known[0]:
             rows[ref] = (*ident, "added", [], [])
         else:
-            paths = list(_paths(contents[0].get(ref), contents[1].get(ref), ""))
+            paths = list(_paths(contents[0].get(ref), contents[1].get(ref), "", items=True))
             resolved: list[str] = []
             unknown: list[str] = []
             for where, (a, b) in views.items():
@@ -757,17 +759,41 @@ def _not_read_text(snapshot: Snapshot, plurals: tuple[str, ...], namespaces: Ite
     return ", ".join(parts)
 
 
-def _paths(a: Any, b: Any, where: str) -> Iterator[str]:
-    """JSON paths at which ``a`` and ``b`` differ, outermost first."""
+def _paths(a: Any, b: Any, where: str, items: bool = False) -> Iterator[str]:
+    """JSON paths at which ``a`` and ``b`` differ, outermost first.
+
+    Lists of one length are compared item by item; lists of different lengths are one change.
+    With ``items``, lists are matched as ``diff`` matches lines: an item added, removed or
+    moved is named by its index in the side that has it (a rule inserted first among a Calico
+    policy's twenty is ``spec.ingress[0]``, not ``spec.ingress`` nor every rule after it); an
+    item replaced by one other is compared within.
+    """
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(a.keys() | b.keys(), key=str):
             sub = f"{where}.{k}" if where else str(k)
             if k not in a or k not in b:
                 yield sub
             else:
-                yield from _paths(a[k], b[k], sub)
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+                yield from _paths(a[k], b[k], sub, items)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and not items:
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             yield from _paths(x, y, f"{where}[{i}]")
+    elif items and isinstance(a, list) and isinstance(b, list):
+        keys = [[json.dumps(x, sort_keys=True, default=str) for x in side] for side in (a, b)]
+        found: list[tuple[int, str]] = []  # (index in b, or in a where removed; path): in list order
+        blocks = difflib.SequenceMatcher(None, keys[0], keys[1], autojunk=False).get_opcodes()
+        for op, i1, i2, j1, j2 in blocks:
+            if op == "replace" and i2 - i1 == j2 - j1:
+                for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                    found += [(j, p) for p in _paths(a[i], b[j], f"{where}[{j}]", items)]
+            elif op in ("replace", "insert"):
+                found += [(j, f"{where}[{j}]") for j in range(j1, j2)]
+            if op in ("replace", "delete") and (op == "delete" or i2 - i1 != j2 - j1):
+                found += [(i, f"{where}[{i}]") for i in range(i1, i2)]
+        seen: set[str] = set()
+        for _, p in sorted(found, key=lambda f: f[0]):
+            if p not in seen:
+                seen.add(p)
+                yield p
     elif a != b or type(a) is not type(b):
         yield where or "."

@@ -339,7 +339,7 @@ def test_policies_changed_by_the_pull_request(repo):
     assert got["NetworkPolicy/shop/checkout-from-frontend"] == ("removed", [])
     assert got["NetworkPolicy/pci/vault"] == (
         "modified", ["spec.ingress[1].from[0].namespaceSelector.matchLabels"])
-    assert got["NetworkPolicy/pci/payments"][0] == "modified"
+    assert got["NetworkPolicy/pci/payments"] == ("modified", ["spec.egress[2]"])  # the rule added
 
 
 @pytest.mark.parametrize(("only", "changes", "code"), [
@@ -356,3 +356,4 @@ def test_a_gate_on_what_the_pull_request_opens(repo, only, changes, code):
     assert f"0 {only} connection changes" in same.stderr
     refused = k8sviz(repo, "diff", "before", "after", "--policies", "--only", only)
     assert refused.returncode == 2 and "leave them out with --policies" in refused.stderr
+

@@ -257,7 +257,7 @@ def test_policies_added_removed_and_modified_with_the_paths_that_changed():
     assert list(df.columns) == list(POLICY_DIFF_COLUMNS)
     got = {r.policy: (r.change, r.dialect, r.paths) for r in df.itertuples()}
     assert got == {
-        "NetworkPolicy/db/pg-ingress": ("modified", "kubernetes", ["metadata.annotations.owner", "spec.ingress[0].ports"]),
+        "NetworkPolicy/db/pg-ingress": ("modified", "kubernetes", ["metadata.annotations.owner", "spec.ingress[0].ports[1]"]),
         "NetworkPolicy/web/front-egress": ("removed", "kubernetes", []),
         "NetworkPolicy/web/new": ("added", "kubernetes", []),
         "GlobalNetworkPolicy/g": ("modified", "calico", ["spec.order"]),
@@ -416,7 +416,7 @@ def test_a_network_policy_written_two_ways_the_api_server_stores_alike_is_unchan
     ({"podSelector": {}, "ingress": [{}]}, {"podSelector": {}, "ingress": [{"ports": [{}]}]},
      ["spec.ingress[0].ports"]),
     # Egress named with no egress rule isolates egress: no default gives that.
-    ({"podSelector": {}}, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, ["spec.policyTypes"]),
+    ({"podSelector": {}}, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, ["spec.policyTypes[1]"]),
     # A peer's empty podSelector selects every pod of its namespaces; an absent one is no selector.
     ({"podSelector": {}, "ingress": [{"from": [_WEB]}]},
      {"podSelector": {}, "ingress": [{"from": [{**_WEB, "podSelector": {}}]}]},
@@ -491,7 +491,7 @@ def test_cli_diff(tmp_path, capsys):
     assert main(["diff", before, after, "--policies", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "policy,kind,namespace,name,dialect,change,paths,not_read",
-        "NetworkPolicy/db/pg-ingress,NetworkPolicy,db,pg-ingress,kubernetes,modified,spec.ingress[0].ports,",
+        "NetworkPolicy/db/pg-ingress,NetworkPolicy,db,pg-ingress,kubernetes,modified,spec.ingress[0].ports[1],",
     ]
     assert main(["diff", before, after, "--policies", "--rules"]) == 2
     assert "leave them out with --policies" in capsys.readouterr().err
@@ -588,6 +588,28 @@ def test_zones_of_both_ends_from_either_snapshot(tmp_path):
     assert main(["diff", before, after, "--zones", str(path), "--policies"]) == 2
 
 
+def test_a_rule_added_removed_or_moved_is_named_by_its_index():
+    # A reviewer reads which rule of twenty changed, not that the list did.
+    def gnp(rules: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+                "metadata": {"name": "g"},
+                "spec": {"order": 1, "selector": "all()", "types": ["Ingress"], "ingress": rules}}
+
+    rules = [{"action": "Allow", "source": {"nets": [f"10.{i}.0.0/16"]}} for i in range(5)]
+    deny = {"action": "Deny", "source": {"nets": ["10.9.0.0/16"]}}
+
+    def paths(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[str]:
+        df = k8sviz.policy_diff(snapshot(*BASE, gnp(old)), snapshot(*BASE, gnp(new)))
+        return list(df["paths"].iloc[0])
+
+    assert paths(rules, [deny, *rules]) == ["spec.ingress[0]"]  # inserted first
+    assert paths(rules, [*rules[:3], *rules[4:]]) == ["spec.ingress[3]"]  # removed: its index before
+    widened = [*rules[:2], {"action": "Allow", "source": {"nets": ["10.2.0.0/15"]}}, *rules[3:], deny]
+    assert paths(rules, widened) == ["spec.ingress[2].source.nets[0]", "spec.ingress[5]"]
+    moved = [*rules[1:], rules[0]]  # the first rule moved last: Calico's first match changes
+    assert paths(rules, moved) == ["spec.ingress[0]", "spec.ingress[4]"]
+
+
 def test_calico_tiers_and_network_sets_are_policy_objects_that_change():
     def objs(order: int, nets: list[str], set_labels: dict[str, str]) -> list[dict[str, Any]]:
         return [
@@ -607,7 +629,7 @@ def test_calico_tiers_and_network_sets_are_policy_objects_that_change():
     assert got == {
         "Tier/security": ("Tier", "", "security", "calico", "modified", ["spec.order"]),
         "GlobalNetworkSet/partners": ("GlobalNetworkSet", "", "partners", "calico", "modified",
-                                      ["metadata.labels.ticket", "spec.nets"]),
+                                      ["metadata.labels.ticket", "spec.nets[1]"]),
     }  # the unchanged NetworkSet web/office is not listed
     gone = k8sviz.policy_diff(before, snapshot(*BASE))
     assert sorted(zip(gone["policy"], gone["change"], gone["namespace"], strict=True)) == [
@@ -778,3 +800,4 @@ def test_cli_diff_shows_what_was_not_read(tmp_path, capsys):
     assert main(["diff", before, after, "--policies", "--exit-code"]) == 1  # unknown is no all-clear
     captured = capsys.readouterr()
     assert "not read in after" in captured.out and "1 policy change: 1 not-read" in captured.err
+
