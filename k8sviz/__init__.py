@@ -40,6 +40,7 @@ _API: dict[str, str] = {
     "reachability_diff": ".analysis.diff",
     "policy_diff": ".analysis.diff",
     "label_diff": ".analysis.diff",
+    "findings_diff": ".analysis.diff",
     "controls_summary": ".analysis.controls",
     "CONTROLS": ".analysis.controls",
     "FINDINGS": ".analysis.controls",
@@ -77,7 +78,7 @@ if TYPE_CHECKING:
     from ._warnings import ZoneWarning
     from .analysis.blast import blast_radius, internet_paths, paths_as_text
     from .analysis.controls import CONTROLS, FINDINGS, controls_summary
-    from .analysis.diff import label_diff, policy_diff, reachability_diff
+    from .analysis.diff import findings_diff, label_diff, policy_diff, reachability_diff
     from .analysis.gaps import gaps
     from .analysis.graph import graph
     from .analysis.inventory import policy_inventory

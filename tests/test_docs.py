@@ -155,11 +155,14 @@ def test_change_review():
     ran = run_block(python_block("change review"), **{
         "snap-2026-05.json": DEMO / "cluster",
         "snap-2026-11.json": DEMO / "remediated.k8sviz.json",
+        "zones.yaml": DEMO / "zones.yaml",
     })
     assert set(ran["changes"]["change"]) == {"removed", "narrowed"}  # data/demo/README.md says so
     changed = sorted(ran.value("k8sviz.policy_diff(")["change"])
     assert changed == ["added", "added", "modified", "removed", "removed"]
     assert list(ran.value("k8sviz.label_diff(")["object"]) == []  # no label was edited
+    findings = ran.value("k8sviz.findings_diff(")
+    assert "resolved" in set(findings["change"]) and "new" not in set(findings["change"])
     import plotly.graph_objects as go
 
     assert isinstance(ran.value("k8sviz.changes_figure("), go.Figure)

@@ -12,6 +12,7 @@ DataFrames, networkx graphs or small result objects with an escaped ``_repr_html
 ``k8sviz.controls_summary(gaps_df)``        pass/fail/manual per control (:mod:`.controls`)
 ``k8sviz.reachability_diff(before, after)`` connections opened/closed (:mod:`.diff`)
 ``k8sviz.policy_diff(before, after)``       policies added/removed/modified (:mod:`.diff`)
+``k8sviz.findings_diff(gaps_a, gaps_b)``    findings new/changed/resolved (:mod:`.diff`)
 ``k8sviz.blast_radius(reach, start)``       assume breach (:mod:`.blast`)
 ``k8sviz.internet_paths(reach, zone)``      internet -> zone shortest paths (:mod:`.blast`)
 ==========================================  ==================================================

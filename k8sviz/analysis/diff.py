@@ -47,8 +47,8 @@ if TYPE_CHECKING:
     from .zones import Zones
 
 __all__ = [
-    "DIFF_COLUMNS", "LABEL_DIFF_COLUMNS", "POLICY_DIFF_COLUMNS",
-    "label_diff", "policy_diff", "reachability_diff", "zone_columns",
+    "DIFF_COLUMNS", "FINDINGS_DIFF_COLUMNS", "LABEL_DIFF_COLUMNS", "POLICY_DIFF_COLUMNS",
+    "findings_diff", "label_diff", "policy_diff", "reachability_diff", "zone_columns",
 ]
 
 #: Columns of :func:`reachability_diff`, in order.
@@ -58,6 +58,9 @@ DIFF_COLUMNS = (
 )
 #: Columns of :func:`policy_diff`, in order.
 POLICY_DIFF_COLUMNS = ("policy", "kind", "namespace", "name", "dialect", "change", "paths", "not_read")
+#: Columns of :func:`findings_diff`, in order.
+FINDINGS_DIFF_COLUMNS = ("finding", "severity", "namespace", "name", "change", "detail", "detail_before",
+                         "controls", "evidence")
 #: Columns of :func:`label_diff`, in order.
 LABEL_DIFF_COLUMNS = ("object", "kind", "namespace", "name", "change", "set", "unset", "previous")
 
@@ -563,6 +566,93 @@ def label_diff(before: Snapshot, after: Snapshot) -> pd.DataFrame:
         if change != "modified" or set_ or unset:
             rows.append((ref, kind, namespace, name, change, set_, unset, previous))
     return pd.DataFrame(rows, columns=list(LABEL_DIFF_COLUMNS))
+
+
+def findings_diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """The findings that appear, go or change between two :func:`k8sviz.gaps` results.
+
+    A change review asks what a change opens (:func:`reachability_diff`) and what that means:
+    which findings (a zone violation into the PCI zone, an allow-all rule) a pull request
+    brings or clears.  Findings are matched by kind and object (``finding``, ``namespace``,
+    ``name``) and their ``detail``: the same detail on both sides is no change.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`FINDINGS_DIFF_COLUMNS`: ``finding``, ``severity``, ``namespace``,
+        ``name``, ``change`` (``new``: the object had no such finding before, or more of them
+        now; ``resolved``: it has none now, or fewer; ``changed``: its one finding of that kind
+        reads otherwise, such as a violation reaching more sources or a severity raised),
+        ``detail`` (``detail_before`` holds the earlier one of a ``changed`` row), ``controls``
+        and ``evidence`` (of the later finding, or of the earlier for ``resolved``).  Ordered
+        new, changed, resolved; then by severity, finding, namespace and name.
+    """
+    import pandas as pd
+
+    from .controls import SEVERITIES
+
+    need = ("finding", "severity", "namespace", "name", "detail", "controls", "evidence")
+    for arg, df in (("before", before), ("after", after)):
+        if not isinstance(df, pd.DataFrame) or any(c not in df.columns for c in need):
+            got = type(df).__name__ if not isinstance(df, pd.DataFrame) else "a table without " + ", ".join(
+                c for c in need if c not in df.columns)
+            msg = f"findings_diff compares two k8sviz.gaps(...) results: {arg} is {got}"
+            raise QueryError(msg)
+
+    def groups(df: pd.DataFrame) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+        out: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for row in df[list(need)].to_dict("records"):
+            out.setdefault((row["finding"], row["namespace"], row["name"]), []).append(row)
+        return out
+
+    old, new = groups(before), groups(after)
+    rows: list[tuple[Any, ...]] = []
+    for key in old.keys() | new.keys():
+        was, now = list(old.get(key, [])), list(new.get(key, []))
+        same = [r for r in now if any(_same_finding(r, w) for w in was)]
+        was = [w for w in was if not any(_same_finding(r, w) for r in same)]
+        now = [r for r in now if r not in same]
+        # One object may have several findings of a kind (a violation per source and zone
+        # pair): what the evidence says each is about pairs them, so a violation narrowed
+        # from every port to one is changed, not resolved and new.
+        left = list(was)
+        for r in list(now):
+            hit = next((w for w in left if _finding_identity(w) == _finding_identity(r)), None)
+            if hit is not None:
+                rows.append(_finding_row(r, "changed", hit["detail"]))
+                left.remove(hit)
+                now.remove(r)
+        if len(left) == 1 and len(now) == 1:
+            rows.append(_finding_row(now[0], "changed", left[0]["detail"]))
+            continue
+        rows += [_finding_row(r, "new", "") for r in now]
+        rows += [_finding_row(r, "resolved", "") for r in left]
+    order = {"new": 0, "changed": 1, "resolved": 2}
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    rows.sort(key=lambda r: (order[r[4]], rank.get(r[1], len(rank)), r[0], r[2], r[3], r[5]))
+    return pd.DataFrame(rows, columns=list(FINDINGS_DIFF_COLUMNS))
+
+
+def _same_finding(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return bool(a["detail"] == b["detail"] and a["severity"] == b["severity"])
+
+
+def _finding_identity(r: dict[str, Any]) -> tuple[str, ...]:
+    """What a finding is about, from its evidence: its rule, or its two ends and their zones
+    (an external end as its zone: each snapshot cuts the outside into its own blocks)."""
+    ev = r["evidence"] if isinstance(r["evidence"], dict) else {}
+    out = []
+    for k in ("direction", "policy", "rule", "src", "dst", "src_zone", "dst_zone"):
+        v = ev.get(k)
+        if k in ("src", "dst") and ev.get(f"{k}_zone") == "external":
+            v = "external"
+        out.append(str(v))
+    return tuple(out)
+
+
+def _finding_row(r: dict[str, Any], change: str, detail_before: str) -> tuple[Any, ...]:
+    return (r["finding"], r["severity"], r["namespace"], r["name"], change, r["detail"], detail_before,
+            r["controls"], r["evidence"])
 
 
 def _snapshots(name: str, *given: Any) -> None:

@@ -26,7 +26,8 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "--policies the policies added, removed or modified (or whose named Services resolve "
         "differently, or could not be compared because a snapshot did not read them: not-read); "
         "with --labels the namespaces and "
-        "workloads whose labels changed (selectors read them). Two snapshot files naming "
+        "workloads whose labels changed (selectors read them); with --findings the findings of "
+        "k8sviz gaps that are new, changed or resolved. Two snapshot files naming "
         "different clusters are compared with a warning. Exit code 0 whatever changed, "
         "unless --exit-code.",
     )
@@ -37,6 +38,9 @@ def register(sub: Any) -> argparse.ArgumentParser:
     what.add_argument("--policies", action="store_true", help="list the policies that changed instead")
     what.add_argument("--labels", action="store_true",
                       help="list the namespaces and workloads whose labels changed")
+    what.add_argument("--findings", action="store_true",
+                      help="list the findings (as k8sviz gaps gives them; zone violations with --zones) that "
+                           "are new, changed or resolved")
     p.add_argument(
         "--rules", action="store_true",
         help="add the rules behind each change (rules_before: admitted the removed ports; rules_after: admit "
@@ -45,10 +49,11 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--only", choices=("opened", "closed"),
         help="list only the connection changes that open something (added, widened, changed) or close "
-             "something (removed, narrowed, changed); with --exit-code, exit 1 only if one is listed: "
-             "a CI gate on what a change opens",
+             "something (removed, narrowed, changed); with --findings, the findings new or changed, or "
+             "resolved or changed; with --exit-code, exit 1 only if one is listed: a CI gate on what a "
+             "change opens",
     )
-    add_zones_option(p, "add each end's zone (src_zone, dst_zone)")
+    add_zones_option(p, "add each end's zone (src_zone, dst_zone); with --findings, judge zone violations")
     add_format_option(p)
     add_ipblocks_option(p)
     p.add_argument("--exit-code", action="store_true",
@@ -59,13 +64,17 @@ def register(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis.diff import label_diff, policy_diff, reachability_diff
+    from ..analysis.diff import findings_diff, label_diff, policy_diff, reachability_diff
+    from ..analysis.gaps import gaps
     from ..errors import InputError
     from ..policy.reachability import reachability
     from ..snapshot import UNNAMED, load
     from ._common import say_engine_warnings, say_load_warnings
     from .gaps import emit
 
+    if args.findings and (args.rules or args.level):
+        msg = "--level and --rules are about connection changes; leave them out with --findings"
+        raise InputError(msg)
     if (args.policies or args.labels) and (args.rules or args.level or args.zones or args.only):
         flag = "--policies" if args.policies else "--labels"
         msg = f"--level, --only, --rules and --zones are about connection changes; leave them out with {flag}"
@@ -90,32 +99,44 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if args.policies:
         df = policy_diff(before, after)
-        what = "policy"
+        what = "policy change"
     elif args.labels:
         df = label_diff(before, after)
-        what = "label"
+        what = "label change"
     else:
         reach = [reachability(s, ipblocks_match_pods=args.ipblocks_match_pods) for s in (before, after)]
-        df = reachability_diff(
-            reach[0], reach[1], level=args.level or "workload", rules=args.rules, zones=args.zones
-        )
         # BEFORE's warnings, "before: " unless AFTER has it too, then AFTER's own, "after: ".
         said = [set(map(str, r.warnings)) for r in reach]
         ws = [*reach[0].warnings, *(w for w in reach[1].warnings if str(w) not in said[0])]
         prefixes = [("" if str(w) in said[1] else "before: ") for w in reach[0].warnings]
         prefixes += ["after: "] * (len(ws) - len(prefixes))
         say_engine_warnings(ws, args.warnings, prefixes)
-        what = "connection"
-        if args.only:
+        if args.findings:
+            from ..analysis.zones import load_zones
+
+            zones = load_zones(args.zones) if args.zones else None
+            sides = zip((before, after), reach, strict=True)
+            df = findings_diff(*(gaps(s, r, zones=zones) for s, r in sides))
+            what = "finding change"
+            # "changed" is both: the finding is still there, and reads otherwise.
+            kept: tuple[str, ...] = ("new", "changed") if args.only == "opened" else ("resolved", "changed")
+            noun = {"opened": "new or changed finding", "closed": "resolved or changed finding"}
+        else:
+            df = reachability_diff(
+                reach[0], reach[1], level=args.level or "workload", rules=args.rules, zones=args.zones
+            )
+            what = "connection change"
             # "changed" both adds and removes ports: it opens and closes something.
             kept = (("added", "widened", "changed") if args.only == "opened"
                     else ("removed", "narrowed", "changed"))
+            noun = {"opened": "opened connection change", "closed": "closed connection change"}
+        if args.only:
             df = df[df["change"].isin(kept)].reset_index(drop=True)
-            what = f"{args.only} connection"
+            what = noun[args.only]
     if len(df) or args.format != "txt":  # no change, no table: like diff(1)
         emit(df, args.format)
     if args.format == "txt":
         counts = df["change"].value_counts()
         parts = ", ".join(f"{n} {c}" for c, n in counts.items())
-        print(f"\n{counted(len(df), f'{what} change')}" + (f": {parts}" if parts else ""), file=sys.stderr)
+        print(f"\n{counted(len(df), what)}" + (f": {parts}" if parts else ""), file=sys.stderr)
     return 1 if args.exit_code and len(df) else 0

@@ -357,3 +357,31 @@ def test_a_gate_on_what_the_pull_request_opens(repo, only, changes, code):
     refused = k8sviz(repo, "diff", "before", "after", "--policies", "--only", only)
     assert refused.returncode == 2 and "leave them out with --policies" in refused.stderr
 
+
+def test_the_findings_the_pull_request_brings_and_the_zone_rule_it_breaks(repo):
+    proc = k8sviz(repo, "diff", "before", "after", "--findings", "--zones", "zones.yaml", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    new = {(r["finding"], r["severity"], r["namespace"], r["name"]) for r in rows if r["change"] == "new"}
+    # The PCI zone's allow rules admit ops on 9187, not shop nor kube-system: broken by {}.
+    assert ("zone-violation", "critical", "pci", "vault") in new
+    vault = [r for r in rows if r["finding"] == "zone-violation" and r["name"] == "vault"]
+    assert sorted(p for r in vault for p in r["evidence"]["peers"]) == [
+        "kube-system/coredns", "shop/checkout", "shop/frontend"]
+    assert all(r["evidence"]["ports"] == ["TCP/9187"] for r in vault)
+    # The two allow-all rules the pull request writes.
+    assert {("allow-all-rule", "pci", "payments"), ("allow-all-rule", "pci", "vault")} <= {
+        (f, ns, n) for f, _, ns, n in new}
+    assert not [r for r in rows if r["change"] == "resolved"]  # the PR fixes nothing
+    # A CI gate: fail when the PR brings a finding, pass when it brings none.
+    gate = k8sviz(repo, "diff", "before", "after", "--findings", "--zones", "zones.yaml", "--only", "opened",
+                  "--exit-code")
+    assert gate.returncode == 1 and "zone-violation" in gate.stdout
+    assert "new or changed findings" in gate.stderr
+    back = k8sviz(repo, "diff", "after", "before", "--findings", "--zones", "zones.yaml", "--format", "json")
+    # Reverting it resolves them; shop's count of policies is the one finding that reads otherwise.
+    assert {(r["finding"], r["change"]) for r in json.loads(back.stdout)} == {
+        ("zone-violation", "resolved"), ("allow-all-rule", "resolved"),
+        ("namespace-without-default-deny", "changed")}
+    refused = k8sviz(repo, "diff", "before", "after", "--findings", "--rules")
+    assert refused.returncode == 2 and "leave them out with --findings" in refused.stderr

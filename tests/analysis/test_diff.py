@@ -801,3 +801,34 @@ def test_cli_diff_shows_what_was_not_read(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "not read in after" in captured.out and "1 policy change: 1 not-read" in captured.err
 
+
+# ------------------------------------------------------------------------ findings
+
+def test_findings_diff_of_the_demo_remediation_resolves_and_narrows_nothing_new():
+    zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))
+    before = k8sviz.gaps(k8sviz.demo(), zones=zones, today="2024-03-24")
+    later = k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))
+    after = k8sviz.gaps(later, zones=zones, today="2024-03-24")
+    df = k8sviz.findings_diff(before, after)
+    assert list(df.columns) == list(k8sviz.analysis.diff.FINDINGS_DIFF_COLUMNS)
+    # The remediation only closes: no finding is new (a violation narrowed to one port is changed).
+    assert set(df["change"]) == {"changed", "resolved"}
+    got = {(r.finding, r.namespace, r.name) for r in df.itertuples() if r.change == "resolved"}
+    assert ("allow-all-rule", "pci", "card-vault-maintenance") in got
+    narrowed = df[(df["name"] == "node-agent") & (df["change"] == "changed") & (df["severity"] == "high")]
+    (row,) = narrowed.itertuples()
+    assert "TCP/9100" in row.detail and "SCTP/1-65535" in row.detail_before
+    # Unchanged findings are no row; every changed row differs from what it was.
+    assert len(df) < len(before) and all(df["detail"] != df["detail_before"])
+    assert k8sviz.findings_diff(before, before).empty
+    # Reversed, what was resolved is new.
+    back = k8sviz.findings_diff(after, before)
+    assert {(r.finding, r.namespace, r.name) for r in back.itertuples() if r.change == "new"} == got
+
+
+def test_findings_diff_takes_two_gaps_results():
+    findings = k8sviz.gaps(k8sviz.demo())
+    with pytest.raises(QueryError, match=r"findings_diff compares two k8sviz\.gaps.*after is Snapshot"):
+        k8sviz.findings_diff(findings, k8sviz.demo())
+    with pytest.raises(QueryError, match="before is a table without detail"):
+        k8sviz.findings_diff(findings.drop(columns="detail"), findings)
