@@ -242,6 +242,12 @@ _F = [
         ("PCI-1.2.7", "PCI-1.2.1"),
     ),
     Finding(
+        "rule-port-matches-nothing",
+        "Rule naming a port that no container of the pods it applies to names",
+        "low",
+        ("PCI-1.2.7", "PCI-1.2.1"),
+    ),
+    Finding(
         "redundant-rule",
         "Rule never decisive: everything it admits is admitted by other rules too",
         "info",

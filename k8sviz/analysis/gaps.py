@@ -165,6 +165,18 @@ class _Ctx:
         return got
 
 
+    def peer_pods(self, pol: NetworkPolicy, peer: Peer) -> list[Any]:
+        """The running pods a pod peer of ``pol`` matches (an ``ipBlock`` peer: none)."""
+        if peer.ip_block is not None:
+            return []
+        sel = peer.namespace_selector
+        pinned = pol.namespace if sel is None else None
+        namespaces = ([pol.namespace] if sel is None
+                      else [n for n, labels in self.ns_labels.items() if sel.matches(labels)])
+        return [p for n in namespaces for p in self.running_by_ns.get(n, ())
+                if peer.pod_selector is None or self._matches(peer.pod_selector, p, pinned)]
+
+
 # ------------------------------------------------------------------------------ snapshot checks
 
 
@@ -449,7 +461,7 @@ _NEED_PODS = (
     "no-ingress-isolation", "no-egress-isolation", "host-network", "privileged", "host-port",
     "calico-reserved-label", "internet-ingress", "internet-egress", "metadata-egress",
     "policy-selects-nothing",
-    "rule-peer-matches-nothing", "redundant-rule", "zone-violation",
+    "rule-peer-matches-nothing", "rule-port-matches-nothing", "redundant-rule", "zone-violation",
     "observed-but-policy-denies", "dropped-but-policy-allows", "denied-at-l7", "allowed-but-unused",
 )
 _NO_PODS = "the input holds no pods (nor workloads to synthesise them from)"
@@ -736,6 +748,8 @@ def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
                             "peer_text": str(peer),
                         },
                     )
+            if pods_known and selected:
+                _named_ports_unresolved(ctx, pol, direction, i, rule, selected)
             if not reasons or (pods_known and not selected):
                 continue
             sev = min((r[0] for r in reasons), key=SEVERITIES.index)
@@ -760,6 +774,41 @@ def _broad_rules(ctx: _Ctx, pods_known: bool = True) -> None:
                 # into the CDE (an ingress rule of its pods) or out of it (an egress rule)
                 cde=(["PCI-1.3.1" if direction == "ingress" else "PCI-1.3.2"] if into_sensitive else False),
             )
+
+
+def _named_ports_unresolved(
+    ctx: _Ctx, pol: NetworkPolicy, direction: str, i: int, rule: PolicyRule, selected: list[Any]
+) -> None:
+    """rule-port-matches-nothing: named ports of a rule that no container of the pods it
+    would apply to names (with that protocol).  A Deployment renaming its port closes the
+    connection with no policy edited; the rule then allows nothing on that port."""
+    named = [pp for pp in rule.ports or () if isinstance(pp.port, str)]
+    if not named:
+        return
+    if direction == "ingress":
+        pods = selected
+    elif rule.all_peers:
+        pods = [p for ps in ctx.running_by_ns.values() for p in ps]
+    else:
+        pods = [p for peer in rule.peers or () for p in ctx.peer_pods(pol, peer)]
+    if not pods:
+        return  # no pod to look it up on: rule-peer-matches-nothing says so where it applies
+    unresolved = [pp for pp in named if not any((pp.port, pp.protocol) in p.named_port_numbers for p in pods)]
+    if not unresolved:
+        return
+    keys = sorted({p.workload_key for p in pods})
+    shown = ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
+    ports = [str(pp) for pp in unresolved]
+    whom = "it selects" if direction == "ingress" else "its peers match"
+    ctx.add(
+        "rule-port-matches-nothing",
+        pol.namespace,
+        pol.name,
+        f"{_rule_ref(pol, direction, i)} names port{'s' if len(ports) > 1 else ''} {', '.join(ports)}, "
+        f"which no container of the {counted(len(pods), 'pod')} {whom} ({shown}) names: the rule "
+        "allows nothing on it (a renamed containerPort? give the name the pods use, or the number)",
+        {"policy": pol.key, "direction": direction, "rule": i, "ports": ports, "pods_looked_up": keys[:20]},
+    )
 
 
 # ------------------------------------------------------------------------------ reach checks

@@ -372,6 +372,8 @@ def test_the_findings_the_pull_request_brings_and_the_zone_rule_it_breaks(repo):
     # The two allow-all rules the pull request writes.
     assert {("allow-all-rule", "pci", "payments"), ("allow-all-rule", "pci", "vault")} <= {
         (f, ns, n) for f, _, ns, n in new}
+    # The renamed containerPort: the payments rule that named it allows nothing now.
+    assert ("rule-port-matches-nothing", "low", "pci", "payments") in new
     assert not [r for r in rows if r["change"] == "resolved"]  # the PR fixes nothing
     # A CI gate: fail when the PR brings a finding, pass when it brings none.
     gate = k8sviz(repo, "diff", "before", "after", "--findings", "--zones", "zones.yaml", "--only", "opened",
@@ -382,6 +384,7 @@ def test_the_findings_the_pull_request_brings_and_the_zone_rule_it_breaks(repo):
     # Reverting it resolves them; shop's count of policies is the one finding that reads otherwise.
     assert {(r["finding"], r["change"]) for r in json.loads(back.stdout)} == {
         ("zone-violation", "resolved"), ("allow-all-rule", "resolved"),
+        ("rule-port-matches-nothing", "resolved"),
         ("namespace-without-default-deny", "changed")}
     refused = k8sviz(repo, "diff", "before", "after", "--findings", "--rules")
     assert refused.returncode == 2 and "leave them out with --findings" in refused.stderr

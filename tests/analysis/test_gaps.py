@@ -781,3 +781,43 @@ def test_redundant_rules_are_the_plain_greedy_ones(seed):
     got = {(e["policy"], e["direction"], e["rule"]): (e["connections"], e["covered_by"])
            for e in red["evidence"]}
     assert want and got == want
+
+
+def test_a_named_port_no_pod_names_is_a_finding():
+    # A Deployment renames its port (grpc -> grpc-api) and the policy naming it allows nothing
+    # on it any more, though the policy did not change: the reviewer of that change needs it said.
+    def named(ns_: str, name: str, port_name: str, **labels: str) -> dict:
+        obj = pod(ns_, name, **labels)
+        obj["spec"]["containers"][0]["ports"] = [{"name": port_name, "containerPort": 50051}]
+        return obj
+
+    def found(*objs: dict) -> pd.DataFrame:
+        snap = snapshot(ns("pci"), ns("shop"), *objs)
+        df = gaps(snap, FakeReach(snap))
+        return df[df["finding"] == "rule-port-matches-nothing"]
+
+    ingress = policy("pci", "payments", {"app": "payments"}, ["Ingress"], ingress=[
+        {"from": [{"namespaceSelector": {}}], "ports": [{"port": "grpc"}, {"port": 9090}]},
+        {"ports": [{"port": "metrics", "protocol": "TCP"}]},
+    ])
+    checkout = pod("shop", "checkout", app="checkout")
+    hit = found(named("pci", "payments", "grpc-api", app="payments"), checkout, ingress)
+    assert hit["name"].tolist() == ["payments", "payments"]
+    first = hit.iloc[0]
+    assert first["severity"] == "low" and first["namespace"] == "pci"
+    assert "pci/payments ingress[0]" in first["detail"] and "TCP/grpc" in first["detail"]
+    assert "pci/payments" in first["detail"]  # the pods it was looked up on
+    assert first["evidence"]["ports"] == ["TCP/grpc"] and first["evidence"]["rule"] == 0
+    assert hit.iloc[1]["evidence"]["ports"] == ["TCP/metrics"]
+    # The name resolving: no finding; a UDP port of that name does not resolve a TCP rule.
+    assert found(named("pci", "payments", "grpc", app="payments"), checkout, ingress.copy())["evidence"].map(
+        lambda e: e["ports"]).tolist() == [["TCP/metrics"]]
+    # Egress: looked up on the pods the rule's peers match.
+    egress = policy("shop", "to-payments", {"app": "checkout"}, ["Egress"], egress=[
+        {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "pci"}}}],
+         "ports": [{"port": "grpc"}]}])
+    out = found(named("pci", "payments", "grpc-api", app="payments"), checkout, egress)
+    assert out["name"].tolist() == ["to-payments"] and "egress[0]" in out.iloc[0]["detail"]
+    assert found(named("pci", "payments", "grpc", app="payments"), checkout, egress).empty
+    # A policy selecting no pod is policy-selects-nothing, not this.
+    assert found(checkout, ingress).empty
