@@ -447,7 +447,20 @@ for finding, e in sorted(zip(still["finding"], still["evidence"]), key=str):
 Not every gap closed: node-agent still reaches the CDE pods on its nodes, on every port. No
 NetworkPolicy can close that (notebook 3): it needs the agent off the host network, or the CDE
 on nodes of its own.
+
+`k8sviz.findings_diff` makes that comparison finding by finding: `new`, `resolved`, or `changed`
+(the same finding on the same object that reads otherwise, `detail_before` saying how it read).
+The remediation brings no new finding; node-agent's violation from prometheus narrowed to the
+one port its scrape needs. In CI, `k8sviz diff BEFORE AFTER --findings --zones FILE --only opened
+--exit-code` fails a pull request that brings a finding.
 """),
+    code("""
+moved = k8sviz.findings_diff(gaps, later_gaps)
+columns = ["finding", "severity", "namespace", "name", "change", "detail"]
+k8sviz.notebook.table(moved, max_rows=12, columns=columns)"""),
+    code(f"""
+{CHECK}
+print(moved["change"].value_counts().sort_index().to_string())"""),
 ]
 
 NOTEBOOKS["05-flows-vs-policy.ipynb"] = [
