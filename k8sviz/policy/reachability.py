@@ -1466,21 +1466,44 @@ def _addressless_warning(snapshot: Snapshot, ipblocks_match_pods: bool) -> LoadW
     bare = [p.key for p in snapshot.pods if not (p.ips or p.host_network or p.terminated)]
     if not bare:
         return None
-    blocks = [(ref, b) for ref, b, pods_too in _cidr_peers(snapshot, ipblocks_match_pods) if pods_too]
-    if not blocks:
+    def whole_family(b: IPBlock) -> bool:
+        net, excepts = b.networks()
+        return net.prefixlen == 0 and not excepts
+
+    def covers(found: list[tuple[str, IPBlock]]) -> str:
+        whole = sorted({str(b.networks()[0]) for _, b in found if whole_family(b)})
+        return " and ".join(f"{w} covers every IPv{'4' if ':' not in w else '6'} pod" for w in whole)
+
+    def named(found: list[tuple[str, IPBlock]]) -> str:
+        pols = sorted({ref for ref, _ in found})
+        return ", ".join(pols[:3]) + (" ..." if len(pols) > 3 else "")
+
+    peers = _cidr_peers(snapshot, ipblocks_match_pods)
+    blocks = [(ref, b) for ref, b, pods_too in peers if pods_too]
+    # Read external-only, an ipBlock matches no pod whatever its address; but one covering a
+    # whole family certainly covers these pods, which Calico and kube-network-policies match.
+    external_only = [] if ipblocks_match_pods or snapshot.runs_cilium else [
+        (f"NetworkPolicy/{pol.key}", peer.ip_block) for pol in snapshot.network_policies
+        for r in (*pol.ingress, *pol.egress) for peer in r.peers or ()
+        if peer.ip_block is not None and whole_family(peer.ip_block)]
+    if not blocks and not external_only:
         return None
-    pols = sorted({ref for ref, _ in blocks})
-    whole = sorted({str(b.networks()[0]) for _, b in blocks
-                    if b.networks()[0].prefixlen == 0 and not b.networks()[1]})
-    every = " and ".join(f"{w} covers every IPv{'4' if ':' not in w else '6'} pod" for w in whole)
+    parts = []
+    if blocks:
+        every = covers(blocks)
+        parts.append(f"in the cluster those of {named(blocks)} match the pods whose address they cover"
+                     + (f" ({every})" if every else ""))
+    if external_only:
+        parts.append(f"the ipBlocks of {named(external_only)} are read as external-only (as Cilium "
+                     f"does), but {covers(external_only)}, which Calico and kube-network-policies match "
+                     "(--ipblocks-match-pods, ipblocks_match_pods=True, judges as they do)")
     return LoadWarning(
         "pods-without-address",
         f"{counted(len(bare), 'pod')} ({', '.join(bare[:3])}{' ...' if len(bare) > 3 else ''}) "
         f"{'has' if len(bare) == 1 else 'have'} no address in the snapshot (synthesised from a manifest, "
-        "or not yet given one), so no CIDR peer matches them here, while in the cluster those of "
-        f"{', '.join(pols[:3])}{' ...' if len(pols) > 3 else ''} match the pods whose address they "
-        f"cover{f' ({every})' if every else ''}: verdicts on these pods' connections may differ from the "
-        "cluster's; load the running pods (kubectl get pods -A -o json) to judge them",
+        "or not yet given one), so no CIDR peer matches them here, while " + "; and ".join(parts)
+        + ": verdicts on these pods' connections may differ from the cluster's; load the running pods "
+        "(kubectl get pods -A -o json) to judge them",
     )
 
 

@@ -895,6 +895,15 @@ def test_cidr_peers_and_pods_without_an_address_are_warned_about():
     block = netpol("a", "b", {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})
     assert warned(*manifests, block) == ""
     assert "NetworkPolicy/a/b" in warned(*manifests, block, ipblocks_match_pods=True)
+    # Read external-only, a whole-family ipBlock still certainly covers them: where Calico or
+    # kube-network-policies enforce, it matches them.
+    anywhere = netpol("a", "c", {"podSelector": {},
+                                 "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]})
+    text = warned(*manifests, anywhere)
+    assert "NetworkPolicy/a/c" in text and "0.0.0.0/0 covers every IPv4 pod" in text
+    assert "--ipblocks-match-pods" in text and "external-only" in text
+    assert "external-only" not in warned(*manifests, anywhere, ipblocks_match_pods=True)
+    assert warned(*live, anywhere) == ""
     gnp = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {"name": "g"},
            "spec": {"order": 1, "selector": "all()",
                     "egress": [{"action": "Deny", "destination": {"nets": ["10.0.0.0/8"]}}]}}
