@@ -360,6 +360,10 @@ def _matrix_figure(
             ygap=1,
             colorscale=[[0, "#90caf9"], [1, "#0d47a1"]],
             showscale=aggregated,
+            # the report's script sets the column names smaller, or writes every second (third...)
+            # one, where the plot's width would draw them over each other: a figure cannot know
+            # the width it is drawn at (the others stay in the hover)
+            meta={"fit_column_names": True},
             **scale,
         )
     )

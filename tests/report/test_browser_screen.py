@@ -180,6 +180,107 @@ def test_no_two_tick_labels_overlap_in_the_report(browser, demo_report, width):
         ctx.close()
 
 
+#: The matrix's column names as drawn: each turned name's own box (its text's, turned as the
+#: page draws it: the box of a turned name on the page's axes covers its neighbours' whatever
+#: their room), the pairs of them that overlap (by separating axes: two boxes are apart where
+#: some edge's line leaves them on either side), the font size, and the columns' whole names.
+_COLUMN_NAMES = """() => {
+  const fig = document.getElementById('fig-reachability');
+  const boxes = Array.from(fig.querySelectorAll('.xtick text'))
+    .filter(t => t.textContent && t.getBoundingClientRect().width > 0).map(t => {
+      const b = t.getBBox(), m = t.getScreenCTM();
+      const at = (x, y) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f];
+      return [t.textContent, [at(b.x, b.y), at(b.x + b.width, b.y), at(b.x + b.width, b.y + b.height),
+                              at(b.x, b.y + b.height)]];
+    });
+  const apart = (p, q) => [p, q].some(box => box.some((a, i) => {
+    const b = box[(i + 1) % 4], nx = a[1] - b[1], ny = b[0] - a[0];
+    const along = r => r.map(([x, y]) => x * nx + y * ny), P = along(p), Q = along(q);
+    return Math.max(...P) <= Math.min(...Q) || Math.max(...Q) <= Math.min(...P);
+  }));
+  const over = [];
+  boxes.forEach(([a, p], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    if (!apart(p, q)) over.push([a, b]);
+  }));
+  const axis = fig.layout.xaxis;
+  return {shown: boxes.map(([t]) => t), over: over, columns: fig.data[0].x,
+          written: fig._k8svizColumns ? fig._k8svizColumns.texts : (axis.ticktext || fig.data[0].x),
+          font: Math.min(...Array.from(fig.querySelectorAll('.xtick text'))
+            .map(t => parseFloat(getComputedStyle(t).fontSize))),
+          width: fig._fullLayout.width};
+}"""
+#: Hover over the matrix's first cell in column ``x``.
+_HOVER_COLUMN = """x => {
+  const d = document.getElementById('fig-reachability');
+  Plotly.Fx.hover(d, {xval: x, yval: d.data[0].z.findIndex(row => row[x] !== null)});
+}"""
+_HOVER_TEXTS = "Array.from(document.querySelectorAll('#fig-reachability .hovertext')).map(t => t.textContent)"
+
+
+def _column_names(page) -> dict:
+    got = page.evaluate(_COLUMN_NAMES)
+    assert len(got["columns"]) == len(got["written"]) == 18  # the demo's workloads and (external)
+    return got
+
+
+@pytest.mark.parametrize("width", [480, 600, 1280])
+def test_no_two_column_names_of_the_matrix_overlap(browser, demo_report, width):
+    """In a 480 px window the matrix's 18 columns are 9 px apart: their turned names were
+    written over each other (17 pairs).  Where they do not fit, the page sets them smaller (down
+    to 8 px), and only where that is not enough writes every second (third...) name, the others
+    told by the hover; where they fit (1280 px, 600 px at 10 px) every name is written."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(500)
+        got = _column_names(page)
+        assert got["over"] == [], got["over"]
+        assert got["font"] >= 8
+        # the names written are the columns', in their order
+        written = got["written"]
+        assert got["shown"] == [w for w in written if w in got["shown"]]
+        if width >= 600:
+            assert got["shown"] == written
+        else:
+            hidden = [i for i, w in enumerate(written) if w not in got["shown"]]
+            assert hidden, got["shown"]  # 18 names cannot be written apart 9 px from each other
+            # a name not written is the hover's, whole
+            for i in hidden[:3]:
+                page.evaluate(_HOVER_COLUMN, i)
+                page.wait_for_timeout(200)  # plotly draws one hover in each 50 ms at most
+                hover = page.evaluate(_HOVER_TEXTS)
+                assert any(f"→ {got['columns'][i]}" in h for h in hover), (got["columns"][i], hover)
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("window", [480, 1280])
+def test_the_matrix_prints_every_column_name(browser, demo_report, window):
+    """Printed, the page has no hover: the matrix is drawn at the printed page's 960 px, from a
+    narrow window too (it was printed as the window drew it, 392 px wide, its names over each
+    other), every column named and none over another; then as the window draws it again."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": window, "height": 800})
+        page.wait_for_timeout(500)
+        before = _column_names(page)
+        page.emulate_media(media="print")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.wait_for_timeout(800)
+        got = _column_names(page)
+        assert got["width"] == 960
+        assert got["over"] == [] and got["shown"] == got["written"]
+        page.emulate_media(media="screen")
+        page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+        page.wait_for_timeout(800)
+        after = _column_names(page)
+        assert (after["width"], after["shown"], after["over"]) == (before["width"], before["shown"], [])
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
 #: A figure's plot area and legend as drawn, in pixels from the figure's top left: the
 #: figure's width, the plot area's left, width, top and height, the x axis' length (a ring, as
 #: wide as high, is drawn that wide), the legend's left, top, right and bottom.
