@@ -7,6 +7,8 @@ json, csv, md, txt in connectivity and txt, csv, json, md elsewhere."""
 from __future__ import annotations
 
 import argparse
+import datetime
+import html
 import re
 from pathlib import Path
 
@@ -124,16 +126,95 @@ def _placeholders() -> dict[str, set[str]]:
 
 
 def test_the_docs_write_an_option_with_its_placeholder():
-    """``--zones FILE`` in README.md and docs/*.md as in --help; a value (``--level pod``), a
-    choice list (``--to ZONE|namespace``) or a report page's hint naming the report's inputs
-    (``k8sviz gaps CLUSTER... --zones ZONES``) is not a placeholder."""
+    """``--zones FILE`` in README.md and docs/*.md as in --help; a value (``--level pod``) or a
+    choice list (``--to ZONE|namespace``) is not a placeholder.  The report's hints the docs
+    quote (``k8sviz segmentation CLUSTER... --zones FILE``) too: they were left out, and said
+    ``--zones ZONES --today DATE`` where --help says ``--zones FILE --today YYYY-MM-DD``."""
     shown = _placeholders()
     wrong = []
     for path in (REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))):
         for number, line in enumerate(path.read_text().splitlines(), 1):
-            if "CLUSTER..." in line:
-                continue
             for option, word in re.findall(r"(--[a-z][a-z-]*)[ =]([A-Z][A-Z0-9_-]*)\b(?![|a-z])", line):
                 if option in shown and word not in shown[option]:
                     wrong.append(f"{path.name}:{number}: {option} {word} (--help: {sorted(shown[option])})")
+    assert wrong == []
+
+
+#: A word that stands for a value (``FILE``, ``YYYY-MM-DD``, ``FLOWS...``), not a value itself.
+_PLACEHOLDER = re.compile(r"[A-Z][A-Z0-9_-]*(\.\.\.)?")
+
+
+@pytest.fixture(scope="module")
+def report_commands() -> list[str]:
+    """Every ``k8sviz ...`` command the demo report shows (flows and zones given), its tables
+    cut after a row and its CSV files capped so that each hint that names the rest is written."""
+    import warnings
+
+    import k8sviz
+    from k8sviz.report import _render
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("FINDING_ROWS", "VIOLATION_ROWS", "PATH_ROWS", "APPENDIX_ROWS"):
+            mp.setattr(_render, name, 1)
+        for name in ("FINDING_CSV_CHARS", "VIOLATION_CSV_CHARS"):
+            mp.setattr(_render, name, 1_000)
+        for name in ("WARNINGS_SHOWN", "ENGINE_WARNINGS_SHOWN"):
+            mp.setattr(_render, name, 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", k8sviz.FlowWarning)
+            page = k8sviz.report(k8sviz.demo(), flows=k8sviz.demo_path("flows"),
+                                 zones=k8sviz.demo_path("zones.yaml"), generated_at="x")
+    shown = [html.unescape(c) for c in re.findall(r"<code>(k8sviz [a-z][^<]*)</code>", page)]
+    # and those the demo has no cause to show (a loader warning, a baseline's changes), as the
+    # template writes them
+    template = (REPO / "k8sviz" / "report" / "templates" / "report.html.j2").read_text()
+    return shown + [html.unescape(c) for c in re.findall(r"<code>(k8sviz [a-z][^<{]*)</code>", template)]
+
+
+def test_the_reports_hints_write_each_option_as_help_does(report_commands):
+    """The report's hints said ``--zones ZONES`` (and ``--to ZONE`` for paths' TARGET) where
+    --help says ``--zones FILE``: each option of a command the report shows is one of that
+    command's, written with its --help placeholder or with a value it takes."""
+    commands = _commands()
+    # the hints of the demo's report: the rest of the findings, violations, paths, warnings...
+    assert {"gaps", "segmentation", "paths", "connectivity", "isolation", "policies", "info", "diff"} <= {
+        c.split()[1] for c in report_commands}, report_commands
+    wrong = []
+    for command in report_commands:
+        words = command.split()
+        parser = commands.get(words[1])
+        if parser is None:
+            wrong.append(f"{command}: no command {words[1]}")
+            continue
+        options = {o: a for a in parser._actions for o in a.option_strings}
+        for i, word in enumerate(words[2:], 2):
+            if not word.startswith("-"):
+                continue
+            action = options.get(word)
+            if action is None:
+                wrong.append(f"{command}: {words[1]} has no {word}")
+                continue
+            if action.nargs == 0:
+                continue
+            value = words[i + 1] if i + 1 < len(words) else ""
+            if _PLACEHOLDER.fullmatch(value):
+                many = value.endswith("...")
+                if value.removesuffix("...") != _placeholder(action) or many != (action.nargs in ("+", "*")):
+                    wrong.append(f"{command}: {word} {value} (--help: {word} {_placeholder(action)})")
+            elif action.choices is not None and value not in action.choices:  # a value: one it takes
+                wrong.append(f"{command}: {word} takes {list(action.choices)}, not {value}")
+            elif str(action.metavar).startswith("{"):  # {summary,all,N}: a word of them or a count
+                words_ = str(action.metavar).strip("{}").split(",")
+                if value not in words_ and not ("N" in words_ and value.isdigit()):
+                    wrong.append(f"{command}: {word} takes {action.metavar}, not {value}")
+            elif action.metavar == "YYYY-MM-DD":
+                try:
+                    datetime.date.fromisoformat(value)
+                except ValueError:
+                    wrong.append(f"{command}: {word} takes a date, not {value}")
+            elif action.type is not None and callable(action.type):
+                try:
+                    action.type(value)
+                except (TypeError, ValueError, argparse.ArgumentTypeError):
+                    wrong.append(f"{command}: {word} does not take {value}")
     assert wrong == []

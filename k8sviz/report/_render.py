@@ -171,7 +171,7 @@ def _findings(data: ReportData) -> dict[str, Any]:
     if len(df) > FINDING_ROWS:
         past = _csv_past(df, shown=FINDING_ROWS, cap=FINDING_CSV_CHARS, element_id="findings-csv",
                          filename="findings.csv")
-        flags = [*(["--zones", "ZONES"] if data.zones is not None else []),
+        flags = [*(["--zones", "FILE"] if data.zones is not None else []),
                  *(["--flows", "FLOWS..."] if data.flows_given else []), "--today", _judged_on(data)]
         if getattr(data.reach, "ipblocks_match_pods", False):
             flags.append("--ipblocks-match-pods")
@@ -433,7 +433,7 @@ def _violations_csv(data: ReportData, v: pd.DataFrame) -> dict[str, Any]:
         flags = ["--today", _judged_on(data)]
         if getattr(data.reach, "ipblocks_match_pods", False):
             flags.append("--ipblocks-match-pods")
-        out["command"] = f"k8sviz segmentation CLUSTER... --zones ZONES {' '.join(flags)} --format csv"
+        out["command"] = f"k8sviz segmentation CLUSTER... --zones FILE {' '.join(flags)} --format csv"
     return out
 
 

@@ -87,13 +87,13 @@ def test_findings_past_the_cap_give_the_command(monkeypatch, demo_findings, caps
     got = _rows(_embedded(page, "findings-csv"))
     assert 0 < len(got) < len(g)
     today = re.search(r'id="judged-on">([\d-]+)<', page).group(1)
-    command = f"k8sviz gaps CLUSTER... --zones ZONES --today {today} --format csv"
+    command = f"k8sviz gaps CLUSTER... --zones FILE --today {today} --format csv"
     assert _said(page, "findings-download").endswith(
         f"Its text is capped at 5,000 characters: it holds the first {len(got)} findings. All {len(g)}: "
         f"{command}, with this report's inputs (listed under Inputs and coverage).")
     args = command.split()[1:]
     args[args.index("CLUSTER...")] = str(k8sviz.demo_path("cluster"))
-    args[args.index("ZONES")] = str(zones)
+    args[args.index("FILE")] = str(zones)
     assert main(args) == 0
     listed = _rows(capsys.readouterr().out)
     key = ["finding", "namespace", "name", "detail"]
@@ -164,9 +164,9 @@ def test_cut_flow_tables_and_paths_say_where_the_rest_is(monkeypatch, capsys):
     notes = _notes(page)
     paths = _cells(page, "internet-paths-table", 0)
     assert paths[-1] == "... 1 more row not shown"
-    command = "k8sviz paths CLUSTER... --to ZONE --zones ZONES --format csv"
-    assert (f"1 more row not inlined; every path into a zone: {command}, for ZONE pci, with this report's "
-            "inputs (listed under Inputs and coverage).") in notes
+    command = "k8sviz paths CLUSTER... --to TARGET --zones FILE --format csv"
+    assert (f"1 more row not inlined; every path into a zone: {command}, TARGET being pci, with this "
+            "report's inputs (listed under Inputs and coverage).") in notes
     assert main(["paths", str(k8sviz.demo_path("cluster")), "--to", "pci", "--zones", str(zones),
                  "--format", "csv"]) == 0
     assert [r["target"] for r in _rows(capsys.readouterr().out)][:1] == paths[:1]

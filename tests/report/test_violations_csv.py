@@ -114,18 +114,18 @@ def test_past_the_cap_the_page_says_how_many_and_how_to_list_them(synth, synth_v
     today = re.search(r'id="judged-on">([\d-]+)<', page).group(1)
     said = " ".join(_download_paragraph(page).split())
     assert f"the page carries the first {n} as a CSV file" in said
-    command = f"k8sviz segmentation CLUSTER... --zones ZONES --today {today} --format csv"
+    command = f"k8sviz segmentation CLUSTER... --zones FILE --today {today} --format csv"
     assert said.endswith(
         f"Its text is capped at 30,000 characters: it holds the first {n} rows, in the table's order. "
-        f"All {len(v)} rows, with the same columns: {command}, CLUSTER and ZONES being this report's "
-        "cluster and zones inputs (listed under Inputs and coverage; the snapshot they make has the "
+        f"All {len(v)} rows, with the same columns: {command}, CLUSTER... and FILE being this report's "
+        "cluster inputs and zones file (listed under Inputs and coverage; the snapshot they make has the "
         "SHA-256 above).")
     # the inputs are listed, and the command on them lists every row, the page's first
     inputs = page.split('id="inputs-table"', 1)[1].split("</table>", 1)[0]
     assert f"<code>{cluster}</code>" in inputs and f"<code>{zones}</code>" in inputs
     args = command.split()[1:]
     args[args.index("CLUSTER...")] = str(cluster)
-    args[args.index("ZONES")] = str(zones)
+    args[args.index("FILE")] = str(zones)
     assert main(args) == 0
     everything = _rows(capsys.readouterr().out)
     assert everything == _as_written(v)
@@ -135,7 +135,7 @@ def test_the_command_reads_ipblocks_as_the_report_did(synth, monkeypatch):
     cluster, zones = synth
     monkeypatch.setattr(_render, "VIOLATION_CSV_CHARS", 30_000)
     page = k8sviz.report(cluster, zones=zones, generated_at="x", ipblocks_match_pods=True)
-    assert re.search(r"<code>k8sviz segmentation CLUSTER\.\.\. --zones ZONES --today [\d-]+ "
+    assert re.search(r"<code>k8sviz segmentation CLUSTER\.\.\. --zones FILE --today [\d-]+ "
                      r"--ipblocks-match-pods --format csv</code>", page)
 
 
