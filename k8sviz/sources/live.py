@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import ipaddress
 import json
 import logging
 import math
@@ -904,10 +905,18 @@ def _proxy_as_kubectl(cfg: Any, proxy_url: Any, origin: str) -> None:
         cfg.k8sviz_proxy_from = f"the proxy-url of {origin}"
         return
     proxies = getproxies()
-    scheme = urlsplit(str(cfg.host)).scheme.lower()
+    parts = urlsplit(str(cfg.host))
+    scheme = parts.scheme.lower()
     url = proxies.get(scheme) or proxies.get("all")
     if not url or (set_proxy and set_proxy != url):
         return  # no proxy, or one a caller set
+    if _is_loopback(parts.hostname or ""):
+        # Go's net/http never sends a request for localhost or a loopback address to the
+        # environment's proxy (httpproxy's useProxy), NO_PROXY or not: kubectl reaches a kind
+        # cluster or `kubectl proxy` on 127.0.0.1 directly.  The client 37 sends it on.
+        if set_proxy:
+            cfg.proxy = None
+        return
     if not set_proxy:
         cfg.proxy = url
         if getattr(cfg, "no_proxy", None) is None:
@@ -915,6 +924,16 @@ def _proxy_as_kubectl(cfg: Any, proxy_url: Any, origin: str) -> None:
     names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
     name = next((v for v in names if os.environ.get(v) == url), None)
     cfg.k8sviz_proxy_from = f"set by {name} in the environment" if name else "set in the environment"
+
+
+def _is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1), as Go's httpproxy tells them."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _send_proxy_credentials(cfg: Any) -> None:

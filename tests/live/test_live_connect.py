@@ -394,13 +394,14 @@ class StalledProxy:
 
 
 def through_proxy(tmp_path: Path, ca: str, proxy: str, source: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A kubeconfig of the API server https://127.0.0.1:9 (never reached: the proxy does not
-    connect on) whose requests go through ``proxy``, set by the kubeconfig's ``proxy-url`` or by
+    """A kubeconfig of the API server https://192.0.2.1:9 (a documentation address, never
+    reached: the proxy does not connect on; not a loopback one, which kubectl never sends to the
+    environment's proxy) whose requests go through ``proxy``, set by the kubeconfig's ``proxy-url`` or by
     ``HTTPS_PROXY`` (``source``).  The client reads neither before kubernetes 37 (the floors job
     runs 31): k8sviz does, as kubectl does."""
     for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
-    cluster: dict[str, Any] = {"server": "https://127.0.0.1:9", "certificate-authority": ca}
+    cluster: dict[str, Any] = {"server": "https://192.0.2.1:9", "certificate-authority": ca}
     if source == "proxy-url":
         cluster["proxy-url"] = proxy
     else:  # read by k8sviz where the client does not (before kubernetes 37), as kubectl reads it
@@ -440,12 +441,12 @@ def test_a_proxy_that_never_answers_connect_is_named_not_the_api_server(
         set_by = ("set by HTTPS_PROXY in the environment" if source == "HTTPS_PROXY"
                   else f"the proxy-url of context c (user u) of kubeconfig {path}")
         assert str(e.value) == (
-            f"cannot reach the API server at https://127.0.0.1:9 (GET /apis): the proxy "
+            f"cannot reach the API server at https://192.0.2.1:9 (GET /apis): the proxy "
             f"'http://[credentials not shown]@{proxy.address}' ({set_by}) took the connection but had not "
             f"answered the request to open a tunnel to the API server (HTTP CONNECT) after {bound}: the "
             "proxy, not the API server, did not answer; check that the proxy is up and lets this machine "
             "through to the API server, and that it is the proxy to use")
-        assert proxy.requests and {r[:-1] for r in proxy.requests} == {b"CONNECT 127.0.0.1:9 HTTP/1."}
+        assert proxy.requests and {r[:-1] for r in proxy.requests} == {b"CONNECT 192.0.2.1:9 HTTP/1."}
         assert not wait_for_no_request_threads()
     finally:
         proxy.close()
@@ -462,12 +463,12 @@ def test_a_tls_handshake_stalled_through_a_proxy_is_the_api_servers(
         with pytest.raises(LiveError) as e:
             k8sviz.snapshot_cluster(kubeconfig=str(path), timeout=1.5)
         assert str(e.value) == (
-            "cannot reach the API server at https://127.0.0.1:9 (GET /apis): the TLS handshake had not "
+            "cannot reach the API server at https://192.0.2.1:9 (GET /apis): the TLS handshake had not "
             "finished after 1.5 s (the timeout given): the server took the connection but did not complete "
             "the handshake; a proxy, load balancer or firewall that takes connections and holds them does "
             f"this, or a server too loaded to answer: check the server address in context c (user u) of "
             f"kubeconfig {path}, and the network path to it (VPN, proxy, firewall)")
-        assert proxy.requests and {r[:-1] for r in proxy.requests} == {b"CONNECT 127.0.0.1:9 HTTP/1."}
+        assert proxy.requests and {r[:-1] for r in proxy.requests} == {b"CONNECT 192.0.2.1:9 HTTP/1."}
         assert proxy.tunnelled and proxy.tunnelled[0][:1] == b"\x16"  # a TLS handshake record: ClientHello
         assert not wait_for_no_request_threads()
     finally:
@@ -605,7 +606,7 @@ def test_a_proxy_refusing_the_tunnel_is_said_in_words(
         with pytest.raises(LiveError) as e:
             k8sviz.snapshot_cluster(kubeconfig=str(path))
         assert str(e.value) == (
-            "cannot reach the API server at https://127.0.0.1:9 (GET /apis): the proxy "
+            "cannot reach the API server at https://192.0.2.1:9 (GET /apis): the proxy "
             f"'http://{proxy.address}' (the proxy-url of context c (user u) of kubeconfig {path}) refused to "
             f"open a tunnel to the API server (HTTP CONNECT): it answered {said.format(path=path)}")
         assert proxy.requests
@@ -628,10 +629,29 @@ def test_a_server_no_proxy_names_is_reached_directly_unless_the_kubeconfig_names
         path = srv.kubeconfig(tmp_path / "kc", ca_file=ca)
         assert len(k8sviz.snapshot_cluster(kubeconfig=str(path)).pods) == 2
         assert srv.requests and not proxy.requests
-        monkeypatch.setenv("NO_PROXY", "localhost")
+        # Nor, as kubectl (Go's httpproxy: localhost and loopback addresses are never proxied),
+        # a server on a loopback address, NO_PROXY or not: a kind cluster or `kubectl proxy`.
+        for no_proxy in ("localhost", ""):
+            monkeypatch.setenv("NO_PROXY", no_proxy)
+            srv.requests.clear()
+            assert len(k8sviz.snapshot_cluster(kubeconfig=str(path)).pods) == 2
+            assert srv.requests and not proxy.requests
+        monkeypatch.delenv("NO_PROXY")
+        assert len(k8sviz.snapshot_cluster(kubeconfig=str(path)).pods) == 2
+        assert not proxy.requests
+        # Another address goes through the proxy, unless NO_PROXY names it.
+        (tmp_path / "elsewhere").mkdir()
+        elsewhere = through_proxy(tmp_path / "elsewhere", ca, f"http://{proxy.address}", "HTTPS_PROXY",
+                                  monkeypatch)
         with pytest.raises(LiveError, match=r"the proxy .* \(set by HTTPS_PROXY in the environment\)"):
-            k8sviz.snapshot_cluster(kubeconfig=str(path), timeout=1.5)
+            k8sviz.snapshot_cluster(kubeconfig=str(elsewhere), timeout=1.5)
         assert proxy.requests
+        proxy.requests.clear()
+        monkeypatch.setenv("NO_PROXY", "localhost,192.0.2.1")
+        with pytest.raises(LiveError) as e:
+            k8sviz.snapshot_cluster(kubeconfig=str(elsewhere), timeout=1.5)
+        assert "https://192.0.2.1:9" in str(e.value) and "proxy '" not in str(e.value)
+        assert not proxy.requests
         # A kubeconfig's proxy-url is for every request (client-go's http.ProxyURL): NO_PROXY is not
         # read for it.
         monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
