@@ -888,8 +888,9 @@ def _proxy_as_kubectl(cfg: Any, proxy_url: Any, origin: str) -> None:
     where the client did not set it, and where it was set (for messages: see :func:`_proxy_named`).
 
     kubectl takes the cluster's ``proxy-url`` (``proxy_url``), else the environment's
-    (``HTTPS_PROXY``, ``HTTP_PROXY`` for an http server, and ``NO_PROXY``).  The client reads
-    both from kubernetes 37 on (and ``ALL_PROXY`` too, taken here as well); before, neither,
+    (``HTTPS_PROXY``, ``HTTP_PROXY`` for an http server, and ``NO_PROXY``; never for a server on
+    localhost, and not ``ALL_PROXY``).  The client reads both from kubernetes 37 on (and
+    ``ALL_PROXY`` too, and sends a loopback server's requests to the proxy); before, neither,
     and the requests went to the API server directly, past the proxy the kubeconfig names.
     """
     from urllib.parse import urlsplit
@@ -907,7 +908,12 @@ def _proxy_as_kubectl(cfg: Any, proxy_url: Any, origin: str) -> None:
     proxies = getproxies()
     parts = urlsplit(str(cfg.host))
     scheme = parts.scheme.lower()
-    url = proxies.get(scheme) or proxies.get("all")
+    url = proxies.get(scheme)
+    if not url and set_proxy and set_proxy == proxies.get("all"):
+        # Go's ProxyFromEnvironment reads no ALL_PROXY (a SOCKS proxy other tools take), nor
+        # does kubectl; the client 37 takes it.
+        cfg.proxy = None
+        return
     if not url or (set_proxy and set_proxy != url):
         return  # no proxy, or one a caller set
     if _is_loopback(parts.hostname or ""):
@@ -921,7 +927,7 @@ def _proxy_as_kubectl(cfg: Any, proxy_url: Any, origin: str) -> None:
         cfg.proxy = url
         if getattr(cfg, "no_proxy", None) is None:
             cfg.no_proxy = proxies.get("no")
-    names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+    names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY")
     name = next((v for v in names if os.environ.get(v) == url), None)
     cfg.k8sviz_proxy_from = f"set by {name} in the environment" if name else "set in the environment"
 

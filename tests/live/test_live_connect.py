@@ -652,6 +652,15 @@ def test_a_server_no_proxy_names_is_reached_directly_unless_the_kubeconfig_names
             k8sviz.snapshot_cluster(kubeconfig=str(elsewhere), timeout=1.5)
         assert "https://192.0.2.1:9" in str(e.value) and "proxy '" not in str(e.value)
         assert not proxy.requests
+        # ALL_PROXY is no proxy kubectl reads (Go's ProxyFromEnvironment); the client 37 took it.
+        monkeypatch.delenv("NO_PROXY")
+        monkeypatch.delenv("HTTPS_PROXY")
+        monkeypatch.setenv("ALL_PROXY", f"http://{proxy.address}")
+        with pytest.raises(LiveError) as e:
+            k8sviz.snapshot_cluster(kubeconfig=str(elsewhere), timeout=1.5)
+        assert "https://192.0.2.1:9" in str(e.value) and "proxy '" not in str(e.value)
+        assert not proxy.requests
+        monkeypatch.delenv("ALL_PROXY")
         # A kubeconfig's proxy-url is for every request (client-go's http.ProxyURL): NO_PROXY is not
         # read for it.
         monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
