@@ -364,11 +364,16 @@ class Reachability:
             self._requires_shadows += shadows
             rules += cilium_rules
         self._egress_named: dict[tuple[str, str], tuple[int, ...]] = {}
+        #: The egress rules whose named ports were so resolved, each with its ports as written
+        #: (resolving replaces them), for explain to say why a named port did or did not match.
+        self._egress_named_rules: list[tuple[CoreRule, PortSel]] = []
         if runs_cilium and egress_named_ports_cluster_wide(snapshot.cilium_release):
             # Up to Cilium 1.19 an egress named port is the cluster's one number for the name,
             # for the NetworkPolicies it enforces as for its own policies.
-            self._egress_named = resolve_egress_named_ports(
-                [*k8s_rules, *cilium_rules, *self._fqdn_rules], snapshot.pods, self.ports)
+            resolved = [*k8s_rules, *cilium_rules, *self._fqdn_rules]
+            self._egress_named_rules = [(r, r.ports) for r in resolved
+                                        if r.direction == "egress" and r.ports.named and r.origin is not None]
+            self._egress_named = resolve_egress_named_ports(resolved, snapshot.pods, self.ports)
         if snapshot.calico_policies or snapshot.calico_tiers:
             rules += translate_calico(
                 self.calico, self._ends, self.ports, snapshot.pods, snapshot.namespaces,
@@ -425,7 +430,8 @@ class Reachability:
                     "where they enforce, those rules also allow the port",
                 )
             )
-        warnings += _egress_named_warnings(self._egress_named, snapshot.cilium_release)
+        warnings += _egress_named_warnings(self._egress_named, snapshot.cilium_release,
+                                           _pods_partly_read(snapshot))
         warnings += admin_warnings
         dual = _dual_stack_warning(snapshot, ipblocks_match_pods)
         if dual is not None:
@@ -732,6 +738,7 @@ class Reachability:
             for m in dns
         )
         notes += self._requires_notes(a, b, atom, names)
+        notes += self._egress_named_notes(a, b, int(port), protocol.upper(), names)
         if node is not None:
             notes += (f"{names[0]} is {names[1]}'s own node ({node}): the API lets its traffic into the pod "
                       "whatever the pod's NetworkPolicies (kubelet probes come this way)",)
@@ -786,6 +793,68 @@ class Reachability:
             entry, _, why = shadow.origin.text.partition("; ")
             out.append(f"{shadow.origin.policy} {entry.split(':', 1)[0]} would {shadow.action} this "
                        f"{shadow.direction}, but {why}, and {names[1 if subj == a else 0]} does not")
+        return tuple(out)
+
+    def _egress_named_notes(self, a: int, b: int, port: int, proto: str, names: Sequence[str]
+                            ) -> tuple[str, ...]:
+        """Where an egress rule's named port matches this connection, or does not, only because
+        Cilium up to 1.19 resolves it over the cluster's pods (see
+        :func:`~k8sviz.policy.cilium.resolve_egress_named_ports`) rather than on the destination:
+        the cluster's number is ``port`` and ``b`` does not give the name that number, or ``b``
+        gives it ``port`` and the cluster's pods give it another number, several or none."""
+        if not self._egress_named_rules:
+            return ()
+        bm = self._engine.bmap
+        src_b, dst_b = int(bm[a]), int(bm[b])
+        n = self._ends.n_pods
+        dst_pod = self._ends.pods[b] if b < n else None
+        own = dst_pod.cilium_named_ports if dst_pod is not None else {}
+        which = _release_words(self.snapshot.cilium_release)
+        partial = _pods_partly_read(self.snapshot)
+        verbs = {"allow": ("allows", "allow"), "deny": ("denies", "deny"), "pass": ("passes on", "pass on")}
+        out: list[str] = []
+        for r, written in self._egress_named_rules:
+            if not (_member(r.subj_b, src_b) and _member(r.peer_b, dst_b)):
+                continue
+            if written.bits & self.ports.range_bits(proto, port, port):
+                continue  # the rule names this port by number as well: its name changes nothing
+            assert r.origin is not None
+            rule = f"{r.origin.policy} egress[{r.origin.index}]"
+            does, do = verbs.get(r.action, (r.action, r.action))
+            for name, p in written.named:
+                if p != proto:
+                    continue
+                given = self._egress_named.get((name, p), ())
+                gives = port in own.get((name, p), ())
+                head = (f"{rule} names the port {as_written(name)} ({proto}); {which} the agent resolves an "
+                        "egress named port over the whole cluster's pods, not on the destination")
+                if given == (port,) and not gives:
+                    if dst_pod is None:
+                        whose = f"{names[1]} being outside the cluster's pods"
+                    elif own.get((name, p)):
+                        whose = (f"though {names[1]} gives the name "
+                                 f"{', '.join(map(str, sorted(own[(name, p)])))}")
+                    else:
+                        whose = f"though {names[1]} gives no port that name"
+                    text = (f"{head}; there it is {port}, so the rule {does} {proto}/{port} towards every "
+                            f"peer, {whose}")
+                elif gives and given != (port,):
+                    if len(given) > 1:
+                        why = (f"pods give it {', '.join(map(str, given))}, a duplicate the agent skips "
+                               "(duplicate named ports)")
+                    elif given:
+                        why = (f"the agent's pods give it {given[0]} (an ended or hostNetwork pod is no "
+                               "endpoint)")
+                    else:
+                        why = "no endpoint gives it (an ended or hostNetwork pod is none)"
+                    text = (f"{head}: {why}, so the rule does not {do} {proto}/{port} towards {names[1]}, "
+                            f"though {names[1]} gives the name {port}")
+                else:
+                    continue
+                if partial and len(given) <= 1:
+                    text += (f"; but {partial}, and the agent counts every pod of the cluster: "
+                             "its number may differ")
+                out.append(text + " (Cilium 1.20 resolves it on the destination)")
         return tuple(out)
 
     def _side(self, ent: int, other: int, atom: int, direction: str, local_node: str | None = None) -> Side:
@@ -1403,25 +1472,53 @@ def _init_only_named_ports(
     return out
 
 
+def _release_words(release: tuple[int, int] | None) -> str:
+    """The Cilium release an egress named port was resolved for, as the messages say it."""
+    return ("the snapshot does not show the Cilium release: read as up to 1.19, where" if release is None
+            else f"up to Cilium 1.19 (this is {release[0]}.{release[1]})")
+
+
+def _pods_partly_read(snapshot: Snapshot) -> str:
+    """Why the snapshot's pods may not be all the cluster's (a namespace scope, a refused list),
+    or "" when they were listed cluster-wide."""
+    scope = snapshot.namespace_scope
+    if scope is not None:
+        return ("the snapshot is namespace-scoped: it holds the pods of "
+                f"{', '.join(scope) or 'no namespace'} only")
+    if snapshot.coverage.get("pods") == "forbidden":
+        return ("listing pods was refused (coverage 'forbidden'): the snapshot may lack some of the "
+                "cluster's pods")
+    return ""
+
+
 def _egress_named_warnings(found: dict[tuple[str, str], tuple[int, ...]],
-                           release: tuple[int, int] | None) -> list[LoadWarning]:
+                           release: tuple[int, int] | None, partial: str = "") -> list[LoadWarning]:
     """What Cilium up to 1.19 makes of each named port of an egress rule (see
     :func:`~k8sviz.policy.cilium.resolve_egress_named_ports`), where a named port resolved on
-    each destination would read otherwise: always, but for a name no pod gives."""
-    which = ("the snapshot does not show the Cilium release: read as up to 1.19, where" if release is None
-             else f"up to Cilium 1.19 (this is {release[0]}.{release[1]})")
+    each destination would read otherwise: always, but for a name no pod gives, unless the
+    snapshot lacks pods (``partial`` says why): the cluster's other pods may give the name
+    another number, or one where the snapshot has none, and the agent resolves it over them all."""
+    which = _release_words(release)
     out = []
     for (name, proto), given in sorted(found.items()):
-        if not given:
+        if not given and not partial:
             continue
         head = (f"egress rules name the port {as_written(name)} ({proto}); {which} the agent resolves "
                 "an egress named port over the whole cluster's pods, not on the destination: ")
-        if len(given) == 1:
+        if not given:
+            tail = ("no pod of the snapshot gives the name, so those rules are judged to allow nothing on "
+                    f"it; but {partial}: if pods elsewhere give it one number, the cluster allows that "
+                    "number towards every peer of those rules")
+        elif len(given) == 1:
             tail = (f"it is {given[0]} towards every peer of those rules, pods that give the name no port "
                     "and outside addresses included")
         else:
             tail = (f"pods give it {', '.join(map(str, given))}, so the agent skips it (duplicate named "
                     "ports) and those rules allow nothing on it")
+        if len(given) == 1 and partial:
+            # Several numbers stay several whatever other pods give; one may not stay one.
+            tail += (f"; but {partial}, and the agent counts the pods elsewhere too: if they give the name "
+                     "another number, it is a duplicate in the cluster and those rules allow nothing on it")
         out.append(LoadWarning("cilium-egress-named-port",
                                head + tail + " (Cilium 1.20 resolves it per destination)"))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -665,6 +666,105 @@ def test_an_ingress_named_port_stays_the_pods_own_whatever_other_pods_name(relea
     r = k8sviz.reachability(snap)
     assert r.can_reach("web/a", "db/d", 5432) and not r.can_reach("web/a", "db/d", 3306)
     _agrees_with_reference(r, snap)
+
+
+@pytest.mark.parametrize("networkpolicy", [False, True])
+@pytest.mark.parametrize("release", [None, "1.19.0"])
+def test_explain_says_an_egress_named_port_was_resolved_over_the_cluster(release, networkpolicy):
+    """explain names the rule, its named port, the cluster's number (or the duplicate that was
+    skipped) and the release rule, where that is why a pod that gives the name no port is
+    reached, or one that gives it the number is not; its verdict is can_reach's."""
+    which = ("the snapshot does not show the Cilium release: read as up to 1.19" if release is None
+             else "up to Cilium 1.19 (this is 1.19)")
+    r = _egress_sql(release, networkpolicy=networkpolicy)
+    v = r.explain("web/a", "db/e", 5432)
+    assert v.allowed and v.allowed == r.can_reach("web/a", "db/e", 5432)
+    (note,) = [n for n in v.notes if "names the port 'sql'" in n]
+    head = v.egress.allowed_by[0]
+    assert note.startswith(f"{head.policy} egress[{head.rule}] names the port 'sql' (TCP); {which}")
+    assert ("there it is 5432, so the rule allows TCP/5432 towards every peer, though db/e gives no "
+            "port that name") in note
+    assert note.endswith("(Cilium 1.20 resolves it on the destination)")
+    assert html.escape(note) in v._repr_html_() and "'sql'" not in v._repr_html_()
+    # db/d gives sql 5432 itself: no note, the name matches there as on the destination.
+    assert not any("'sql'" in n for n in r.explain("web/a", "db/d", 5432).notes)
+    assert not any("'sql'" in n for n in r.explain("web/a", "db/e", 80).notes)
+
+    r = _egress_sql(release, _OTHER_SQL, networkpolicy=networkpolicy)
+    v = r.explain("web/a", "db/d", 5432)
+    assert not v.allowed and v.allowed == r.can_reach("web/a", "db/d", 5432)
+    (note,) = [n for n in v.notes if "names the port 'sql'" in n]
+    assert f"names the port 'sql' (TCP); {which}" in note
+    assert ("pods give it 3306, 5432, a duplicate the agent skips (duplicate named ports), so the rule does "
+            "not allow TCP/5432 towards db/d, though db/d gives the name 5432") in note
+    assert "<li>" in v._repr_html_() and html.escape(note) in v._repr_html_()
+    # db/e names no sql: a denial the destination's own ports explain as well.
+    assert not any("'sql'" in n for n in r.explain("web/a", "db/e", 5432).notes)
+    assert f"note: {note}" in str(v).splitlines()
+
+
+def test_explain_says_nothing_of_egress_named_ports_from_cilium_1_20():
+    r = _egress_sql("1.20.0", _OTHER_SQL)
+    assert not any("'sql'" in n for p in ("db/d", "db/e") for n in r.explain("web/a", p, 5432).notes)
+
+
+def _scoped(*extra: dict[str, Any], scope: list[str] | None, pods_in: list[str] | None = None
+            ) -> k8sviz.Snapshot:
+    """web/a's egress to db on sql, read in the namespaces of ``scope`` (None: cluster-wide), with
+    the pods of ``pods_in`` (default: the scope's, as a live snapshot so scoped lists them)."""
+    from k8sviz.snapshot import SnapshotBuilder
+
+    b = SnapshotBuilder()
+    policy = cnp("to-db-sql", {"endpointSelector": {"matchLabels": {"app": "a"}}, "egress": [_TO_DB_SQL]},
+                 namespace="web")
+    for o in base(policy, *extra):
+        read = pods_in if pods_in is not None else scope
+        if read is None or o["kind"] != "Pod" or o["metadata"]["namespace"] in (*read, "kube-system"):
+            b.add(o, "test")
+    return b.build(namespace_scope=scope)
+
+
+def test_a_namespace_scoped_snapshot_warns_that_the_clusters_number_may_differ():
+    """The agent resolves an egress named port over every pod of the cluster; a namespace-scoped
+    snapshot holds some of them, so the one number found may be a duplicate in the cluster, and
+    a name no pod of the snapshot gives may have a number there.  The verdicts stay what the
+    pods read give (the reference agrees); the warning and explain say the cluster may differ."""
+    snap = _scoped(scope=["db", "web"])
+    r = k8sviz.reachability(snap)
+    _agrees_with_reference(r, snap)
+    assert r.can_reach("web/a", "db/e", 5432)
+    (said,) = [w.message for w in r.warnings if w.code == "cilium-egress-named-port"]
+    assert "it is 5432 towards every peer of those rules" in said
+    assert ("but the snapshot is namespace-scoped: it holds the pods of db, web only, and the agent counts "
+            "the pods elsewhere too: if they give the name another number, it is a duplicate") in said
+    (note,) = [n for n in r.explain("web/a", "db/e", 5432).notes if "'sql'" in n]
+    assert "it holds the pods of db, web only, and the agent counts every pod of the cluster" in note
+    # Several numbers stay a duplicate whatever other pods give: nothing to add.
+    snap = _scoped(_OTHER_SQL, scope=["db", "web"])
+    r = k8sviz.reachability(snap)
+    _agrees_with_reference(r, snap)
+    (said,) = [w.message for w in r.warnings if w.code == "cilium-egress-named-port"]
+    assert "a duplicate" not in said and "namespace-scoped" not in said
+    (note,) = [n for n in r.explain("web/a", "db/d", 5432).notes if "'sql'" in n]
+    assert "namespace-scoped" not in note
+    # Listed cluster-wide, the same pods give no such caveat.
+    (said,) = [w.message for w in _egress_sql(None).warnings if w.code == "cilium-egress-named-port"]
+    assert "namespace-scoped" not in said
+
+
+def test_a_name_no_pod_of_a_namespace_scoped_snapshot_gives_is_named_in_a_warning():
+    """Where no pod read gives the name, the rule allows nothing on it here; in the cluster,
+    pods outside the scope may give it the one number the agent then allows everywhere."""
+    r = k8sviz.reachability(_scoped(scope=["web"]))  # db/d, which gives sql, is not read
+    (said,) = [w.message for w in r.warnings if w.code == "cilium-egress-named-port"]
+    assert said.startswith("egress rules name the port 'sql' (TCP); ")
+    assert ("no pod of the snapshot gives the name, so those rules are judged to allow nothing on it; but "
+            "the snapshot is namespace-scoped: it holds the pods of web only: if pods elsewhere give it one "
+            "number, the cluster allows that number towards every peer of those rules") in said
+    # The same pods read cluster-wide: a name no pod gives is no warning.
+    cluster = _scoped(scope=None, pods_in=["web"])
+    assert {p.namespace for p in cluster.pods} == {"web", "kube-system"}
+    assert not any(w.code == "cilium-egress-named-port" for w in k8sviz.reachability(cluster).warnings)
 
 
 def ingress_ports(*ports: dict[str, Any]) -> dict[str, Any]:
