@@ -27,6 +27,7 @@ from .test_properties import (
     calico_service_account_clusters,
     calico_service_clusters,
     cilium_apiserver_clusters,
+    cilium_egress_named_clusters,
     cilium_l7_clusters,
     cilium_service_clusters,
     cilium_world_clusters,
@@ -285,8 +286,8 @@ FOCUSED = {
 @given(data=st.data())
 def test_explain_names_the_rules_of_the_reference_on_focused_clusters(name, data):
     """Network sets, Services, ServiceAccounts and IP versions in Calico rules; Services, the
-    API server, world, L7 rules and requirements in Cilium's: the rules explain names are the
-    reference's."""
+    API server, world, L7 rules and requirements in Cilium's (egress named ports: below): the
+    rules explain names are the reference's."""
     strategy, calico = FOCUSED[name]
     _explains_as_reference(data.draw(strategy()), calico=calico)
 
@@ -297,3 +298,47 @@ def test_explain_names_the_rules_of_the_reference_with_calico_and_cilium(case):
     """Calico and Cilium policies both evaluated (cni-policies-mixed): Cilium's rules in the
     default tier, its denies and allows first, its default deny the tier's end."""
     _explains_as_reference(case, calico=True)
+
+
+@settings(_SETTINGS, max_examples=_MORE or 20)
+@given(cilium_egress_named_clusters())
+def test_explain_notes_what_an_egress_named_port_resolved_to(case):
+    """Egress named ports the cluster's pods give one number, several or none (Cilium 1.18, 1.19,
+    1.20, no release): explain names the reference's rules; where it says an egress rule's named
+    port matched through the cluster's number, or did not for a duplicate, the reference
+    resolves the name so and the destination's own ports read otherwise; its verdict is
+    can_reach's and the reference's."""
+    objs, _ = case
+    snap = snapshot(*objs)
+    r = k8sviz.reachability(snap)
+    wide = reference._cluster_wide_egress(snap, "egress")
+    for s, d, sk, dk in judged_pairs(snap):
+        for port, proto in EXPLAINED:
+            v = r.explain(sk, dk, port, proto)
+            assert v.allowed == r.can_reach(sk, dk, port, proto) == reference.allowed(snap, s, d, proto, port)
+            _sides_as_reference(snap, v, s, d, False)
+            notes = [n for n in v.notes if "names the port 'http'" in n]
+            assert wide or not notes, str(v)
+            gives = not isinstance(d, str) and reference._named(snap, d, "http", proto, port)
+            number = reference._egress_named_number(snap, "http", proto)
+            if wide and v.allowed != _per_destination(snap, s, d, proto, port):
+                # The verdict is what it is for the cluster's number: explain says so.
+                assert notes, str(v)
+            for n in notes:
+                # An allow or a deny entry.
+                if re.search(f"so the rule (allows|denies) {proto}/{port} towards every peer", n):
+                    assert number == port and not gives, str(v)
+                else:
+                    said = f"so the rule does not (allow|deny) {proto}/{port} towards {re.escape(v.dst)}"
+                    assert re.search(said, n), str(v)
+                    assert number != port and gives, str(v)
+
+
+def _per_destination(snap, s, d, proto, port):
+    """The reference's verdict were egress named ports resolved on the destination (Cilium 1.20)."""
+    wide = reference._cluster_wide_egress
+    reference._cluster_wide_egress = lambda snap, direction: False
+    try:
+        return reference.allowed(snap, s, d, proto, port)
+    finally:
+        reference._cluster_wide_egress = wide

@@ -1387,3 +1387,79 @@ def test_cilium_requirements_agree_with_reference(case):
     """fromRequires / toRequires as Cilium 1.18 applies them, against the reference's own
     gathering of every selecting rule's requirements."""
     _agree_with_reference(case, (1, 53, 80, 444))
+
+
+#: What the cluster's pods give the port name ``http`` (TCP): one number, two, or none (its name
+#: given on UDP only, or not at all), the numbers among those the tests probe and explain.
+_HTTP_GIVEN = {"one": [[80], [444]], "several": [[80, 444], [444, 8080]], "none": [[]]}
+
+
+@st.composite
+def cilium_egress_named_clusters(draw):
+    """Pods giving the port name ``http`` (TCP) one number, several or none (beside ``dns`` on
+    UDP, a hostNetwork pod and one that ended, which the agent does not count), and Cilium
+    policies and NetworkPolicies whose egress (allow and deny) and ingress entries name it, to
+    pods and outside addresses, under an agent of 1.18 or 1.19 (the name resolved over the
+    cluster's pods), 1.20 (on the destination) or of no known release (as up to 1.19)."""
+    namespaces = ["n0", "n1"][: draw(st.integers(1, 2))]
+    objs = [ns(n, **draw(labels)) for n in namespaces]
+    numbers = draw(st.sampled_from(_HTTP_GIVEN[draw(st.sampled_from(list(_HTTP_GIVEN)))]))
+    n_pods = draw(st.integers(2, 4))
+    for i in range(n_pods):
+        # The first pods give each number (so that several are several), the rest one of them or none.
+        given = ([numbers[i]] if i < len(numbers) else
+                 draw(st.lists(st.sampled_from(numbers), max_size=1)) if numbers else [])
+        ports = [("http", port, "TCP") for port in given]
+        if draw(st.integers(0, 2)) == 0:
+            name = "http" if not given and draw(st.booleans()) else "dns"
+            ports.append((name, draw(st.sampled_from([53, 8080])), "UDP"))
+        space = draw(st.sampled_from(namespaces))
+        objs.append(pod(space, f"p{i}", draw(labels), f"10.0.0.{i + 1}", tuple(ports)))
+    if draw(st.integers(0, 3)) == 0:  # gives http a number the agent never counts
+        _, n_ip, _ = NODES[1]
+        if draw(st.booleans()):
+            objs.append(pod("n0", "h", {}, n_ip, (("http", 81, "TCP"),), host=True, host_ip=n_ip))
+        else:
+            objs.append(pod("n0", "old", draw(labels), "10.0.0.9", (("http", 81, "TCP"),)))
+            objs[-1]["status"]["phase"] = "Succeeded"
+    release = draw(st.sampled_from([None, "v1.18.1", "v1.19.2", "v1.20.0"]))
+    if release:
+        name, n_ip, _ = NODES[0]
+        objs.append({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {"namespace": "kube-system", "name": "cilium-x"},
+                     "spec": {"hostNetwork": True, "nodeName": name, "containers": [
+                         {"name": "cilium-agent", "image": f"cilium:{release}"}]},
+                     "status": {"podIP": n_ip, "hostIP": n_ip}})
+    selector = st.sampled_from([{}, {}, {"matchLabels": {KEYS[0]: VALUES[0]}}])
+    to = [{}, {"toEndpoints": [{}]}, {"toEndpoints": [{"matchLabels": {KEYS[0]: VALUES[0]}}]},
+          {"toEntities": ["world"]}, {"toEntities": ["all"]}, {"toCIDR": ["8.8.8.8/32"]}]
+    for j in range(draw(st.integers(1, 2))):
+        spec: dict = {"endpointSelector": draw(selector)}
+        for key, peers in (("egress", to), ("egressDeny", to), ("ingress", [{"fromEntities": ["all"]}])):
+            if key != "egress" and draw(st.integers(0, 2)):
+                continue
+            entry = dict(draw(st.sampled_from(peers)))
+            ports = [{"port": "http", **({"protocol": "TCP"} if draw(st.booleans()) else {})}]
+            if draw(st.integers(0, 2)) == 0:  # a number beside the name
+                ports.append({"port": str(draw(st.sampled_from([80, 444]))), "protocol": "TCP"})
+            entry["toPorts"] = [{"ports": ports}]
+            spec[key] = [entry]
+        meta = {"name": f"c{j}", "namespace": draw(st.sampled_from(namespaces))}
+        objs.append({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": meta,
+                     "spec": spec})
+    if draw(st.booleans()):  # a NetworkPolicy Cilium enforces, its egress on the name
+        rule = {"ports": [{"port": "http"}]}
+        if draw(st.booleans()):
+            rule["to"] = [draw(st.sampled_from([{"podSelector": {}}, {"ipBlock": {"cidr": "0.0.0.0/0"}},
+                                                {"namespaceSelector": {}}]))]
+        objs.append(netpol(draw(st.sampled_from(namespaces)), "np", {
+            "podSelector": draw(selector), "policyTypes": ["Egress"], "egress": [rule]}))
+    return objs, False
+
+
+@settings(_FOCUSED, max_examples=int(os.environ.get("K8SVIZ_CILIUM_EXAMPLES", "60")))
+@given(cilium_egress_named_clusters())
+def test_cilium_egress_named_ports_agree_with_reference(case):
+    """An egress rule's named port, resolved over the cluster's pods up to Cilium 1.19 (the one
+    number, or nothing where pods give several or none) and on the destination from 1.20."""
+    _agree_with_reference(case, (53, 80, 81, 444, 8080), ((80, "TCP"), (444, "TCP")))
