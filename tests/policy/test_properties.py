@@ -20,8 +20,9 @@ PORTS = [53, 80, 81, 443, 8080]
 NAMES = ["http", "dns"]
 PROTOS = ["TCP", "UDP", "SCTP"]
 #: Cilium agent images: before the TLS-only parser (1.12) and with it (1.13), one L7 parser per port (up to 1.17),
-#: one per peer selector (1.18), and Services with a selector resolved to pods (from 1.17).
-RELEASES = ["v1.12.9", "v1.13.4", "v1.16.7", "v1.17.2", "v1.18.1"]
+#: one per peer selector (1.18), and Services with a selector resolved to pods (from 1.17); requirements
+#: no longer judged (from 1.19), egress named ports resolved on the destination (from 1.20).
+RELEASES = ["v1.12.9", "v1.13.4", "v1.16.7", "v1.17.2", "v1.18.1", "v1.19.2", "v1.20.0"]
 EXTERNAL = ["10.0.0.77", "192.168.1.1", "192.168.2.1", "8.8.8.8", "2001:db8::1", "10.0.1.1"]
 NODES = [("n-a", "10.0.1.1", None), ("n-b", "10.0.1.2", "192.168.2.1")]
 CIDRS = [("10.0.0.0/24", ["10.0.0.0/30"]), ("192.168.0.0/16", ["192.168.1.0/24"]), ("0.0.0.0/0", ["10.0.0.0/8"]), ("10.0.0.2/32", []), ("2001:db8::/32", [])]
