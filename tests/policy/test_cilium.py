@@ -708,8 +708,8 @@ def test_explain_says_nothing_of_egress_named_ports_from_cilium_1_20():
     assert not any("'sql'" in n for p in ("db/d", "db/e") for n in r.explain("web/a", p, 5432).notes)
 
 
-def _scoped(*extra: dict[str, Any], scope: list[str] | None, pods_in: list[str] | None = None
-            ) -> k8sviz.Snapshot:
+def _scoped(*extra: dict[str, Any], scope: list[str] | None, pods_in: list[str] | None = None,
+            pods_refused: bool = False) -> k8sviz.Snapshot:
     """web/a's egress to db on sql, read in the namespaces of ``scope`` (None: cluster-wide), with
     the pods of ``pods_in`` (default: the scope's, as a live snapshot so scoped lists them)."""
     from k8sviz.snapshot import SnapshotBuilder
@@ -721,6 +721,8 @@ def _scoped(*extra: dict[str, Any], scope: list[str] | None, pods_in: list[str] 
         read = pods_in if pods_in is not None else scope
         if read is None or o["kind"] != "Pod" or o["metadata"]["namespace"] in (*read, "kube-system"):
             b.add(o, "test")
+    if pods_refused:
+        b.coverage["pods"] = "forbidden"
     return b.build(namespace_scope=scope)
 
 
@@ -761,6 +763,11 @@ def test_a_name_no_pod_of_a_namespace_scoped_snapshot_gives_is_named_in_a_warnin
     assert ("no pod of the snapshot gives the name, so those rules are judged to allow nothing on it; but "
             "the snapshot is namespace-scoped: it holds the pods of web only: if pods elsewhere give it one "
             "number, the cluster allows that number towards every peer of those rules") in said
+    # Pods listed cluster-wide, but refused in some namespace: the same caveat.
+    refused = k8sviz.reachability(_scoped(scope=None, pods_in=["web"], pods_refused=True))
+    (said,) = [w.message for w in refused.warnings if w.code == "cilium-egress-named-port"]
+    assert ("but listing pods was refused (coverage 'forbidden'): the snapshot may lack some of the "
+            "cluster's pods: if pods elsewhere give it one number") in said
     # The same pods read cluster-wide: a name no pod gives is no warning.
     cluster = _scoped(scope=None, pods_in=["web"])
     assert {p.namespace for p in cluster.pods} == {"web", "kube-system"}
