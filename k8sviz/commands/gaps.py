@@ -87,11 +87,26 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+#: One JSON escape (a backslash and the character after it), read left to right so that an
+#: escaped backslash (``\\``, JSON for one backslash) is never taken as the start of another escape.
+_JSON_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def plain_slashes(text: str) -> str:
+    """``text`` (JSON written by pandas' ``to_json``) with ``/`` as itself, not ``\\/``.
+
+    pandas' encoder escapes every slash: ``"kube-system\\/coredns"`` is valid JSON but a grep
+    for ``kube-system/coredns`` misses it, and kubectl (Go's encoder) writes ``/`` plain.  Only
+    the ``\\/`` escapes change; the strings, numbers, nulls and key order read back the same.
+    """
+    return _JSON_ESCAPE.sub(lambda m: "/" if m.group(1) == "/" else m.group(0), text)
+
+
 def emit(df: Any, fmt: str, out: Any = None) -> None:
     """``df`` in ``fmt`` on ``out`` (stdout): the table every command with ``--format`` prints."""
     out = out or sys.stdout
     if fmt == "json":
-        out.write(df.to_json(orient="records", indent=1, default_handler=str) + "\n")
+        out.write(plain_slashes(df.to_json(orient="records", indent=1, default_handler=str)) + "\n")
         return
     if fmt == "txt" and not len(df):
         out.write("(none)\n")
