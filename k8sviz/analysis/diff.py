@@ -60,7 +60,7 @@ DIFF_COLUMNS = (
 POLICY_DIFF_COLUMNS = ("policy", "kind", "namespace", "name", "dialect", "change", "paths", "not_read")
 #: Columns of :func:`findings_diff`, in order.
 FINDINGS_DIFF_COLUMNS = ("finding", "severity", "namespace", "name", "change", "detail", "detail_before",
-                         "controls", "evidence")
+                         "controls", "evidence", "severity_before", "opens")
 #: Columns of :func:`label_diff`, in order.
 LABEL_DIFF_COLUMNS = ("object", "kind", "namespace", "name", "change", "set", "unset", "previous")
 
@@ -584,8 +584,22 @@ def findings_diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         now; ``resolved``: it has none now, or fewer; ``changed``: its one finding of that kind
         reads otherwise, such as a violation reaching more sources or a severity raised),
         ``detail`` (``detail_before`` holds the earlier one of a ``changed`` row), ``controls``
-        and ``evidence`` (of the later finding, or of the earlier for ``resolved``).  Ordered
-        new, changed, resolved; then by severity, finding, namespace and name.
+        and ``evidence`` (of the later finding, or of the earlier for ``resolved``),
+        ``severity_before`` (the earlier severity of a ``changed`` row, else "") and ``opens``
+        (what a CI gate on what a change opens fails on, see below).  Ordered new, changed,
+        resolved; then by severity, finding, namespace and name.
+
+    Notes
+    -----
+    ``opens`` is true for a ``new`` row, and for a ``changed`` one whose severity rose or whose
+    evidence names something the earlier did not: a source that reaches (``peers``), a pod or
+    workload selected or left unprotected (``selects``, ``workloads``, ``unrestricted``), an
+    address (``endpoints``), a host port, a direction without a default deny (``missing``), or
+    a port or address block the earlier ones do not cover (``ports``, ``unapproved_ports``,
+    ``blocks``, ``public_blocks``: by range and by CIDR, so ``TCP/9100`` widened to
+    ``TCP/1-65535`` opens and the reverse does not).  Only the evidence is read, never the
+    detail's prose: a namespace's count of policies, a rule's reasons or a pod renamed by a
+    rollout open nothing, so reverting a change that opened something opens nothing.
     """
     import pandas as pd
 
@@ -619,14 +633,14 @@ def findings_diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         for r in list(now):
             hit = next((w for w in left if _finding_identity(w) == _finding_identity(r)), None)
             if hit is not None:
-                rows.append(_finding_row(r, "changed", hit["detail"]))
+                rows.append(_finding_row(r, "changed", hit))
                 left.remove(hit)
                 now.remove(r)
         if len(left) == 1 and len(now) == 1:
-            rows.append(_finding_row(now[0], "changed", left[0]["detail"]))
+            rows.append(_finding_row(now[0], "changed", left[0]))
             continue
-        rows += [_finding_row(r, "new", "") for r in now]
-        rows += [_finding_row(r, "resolved", "") for r in left]
+        rows += [_finding_row(r, "new") for r in now]
+        rows += [_finding_row(r, "resolved") for r in left]
     order = {"new": 0, "changed": 1, "resolved": 2}
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     rows.sort(key=lambda r: (order[r[4]], rank.get(r[1], len(rank)), r[0], r[2], r[3], r[5]))
@@ -650,9 +664,127 @@ def _finding_identity(r: dict[str, Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _finding_row(r: dict[str, Any], change: str, detail_before: str) -> tuple[Any, ...]:
-    return (r["finding"], r["severity"], r["namespace"], r["name"], change, r["detail"], detail_before,
-            r["controls"], r["evidence"])
+def _finding_row(r: dict[str, Any], change: str, was: dict[str, Any] | None = None) -> tuple[Any, ...]:
+    opens = change == "new" or (was is not None and _opens(was, r))
+    return (r["finding"], r["severity"], r["namespace"], r["name"], change, r["detail"],
+            was["detail"] if was else "", r["controls"], r["evidence"], was["severity"] if was else "", opens)
+
+
+#: Evidence lists whose items each name one thing a finding exposes (a source reaching, a pod
+#: selected, an address, a direction left open): one item more is wider.  Not ``pods``: a
+#: rollout renames every pod, and not ``policies`` or ``reasons``: more of them is no wider.
+_NAMED_EXTENT = ("peers", "selects", "workloads", "unrestricted", "endpoints", "host_ports", "missing")
+#: Evidence lists of ports (``TCP/9187``, ``UDP/1-65535``) and of CIDR blocks, compared by what
+#: they cover: ``TCP/1-65535`` narrowed to ``TCP/9187`` is a new item but no wider.
+_PORT_EXTENT = ("ports", "unapproved_ports")
+_BLOCK_EXTENT = ("blocks", "public_blocks")
+#: Extent keys that mean the opposite in one kind of finding: the ports a rule names that no
+#: pod names allow nothing, so more of them allow less.
+_NOT_EXTENT = {("rule-port-matches-nothing", "ports")}
+#: gaps keeps the first 20 peers and blocks of a finding: an earlier list that long may have
+#: held, unshown, the item the later one shows.
+_SHOWN = 20
+#: How a zone violation's external end says it lists only the first blocks
+#: (:func:`k8sviz.analysis.segmentation.external_text`).
+_MORE = " more blocks)"
+
+
+def _opens(was: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Whether a changed finding is worse: its severity rose, or its evidence reaches further."""
+    from .controls import SEVERITIES
+
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    if rank.get(now["severity"], len(rank)) < rank.get(was["severity"], len(rank)):
+        return True
+    old = was["evidence"] if isinstance(was["evidence"], dict) else {}
+    new = now["evidence"] if isinstance(now["evidence"], dict) else {}
+    for key in (*_NAMED_EXTENT, *_PORT_EXTENT, *_BLOCK_EXTENT):
+        if key not in old or key not in new or (now["finding"], key) in _NOT_EXTENT:
+            continue  # evidence of another shape: nothing to compare it with
+        a, b = _items(old[key]), _items(new[key])
+        cut = len(a) >= _SHOWN or (key == "blocks" and isinstance(old.get("n_blocks"), int)
+                                   and old["n_blocks"] > len(a))
+        if key == "peers":
+            # An external peer is the blocks of one snapshot's partition of the outside,
+            # "0.0.0.0/5, 8.0.0.0/7 ... (+32 more blocks)": compared by address when whole.
+            cut = cut or any(_MORE in x for x in a | b)
+            a, b = ({y for x in side for y in x.split(", ")} for side in (a, b))
+        if cut and key not in _PORT_EXTENT:
+            continue  # the earlier list is a sample: a later item may have been in it, unshown
+        if key in _PORT_EXTENT:
+            if _ports_beyond(a, b):
+                return True
+        elif key in (*_BLOCK_EXTENT, "peers", "endpoints"):
+            if _blocks_beyond(a, b):
+                return True
+        elif b - a:
+            return True
+    return False
+
+
+def _items(v: Any) -> set[str]:
+    if isinstance(v, list | tuple | set | frozenset):
+        return {str(x) for x in v}
+    return set() if v is None else {str(v)}
+
+
+def _ports_beyond(old: set[str], new: set[str]) -> bool:
+    """Whether ``new`` (``TCP/9187``, ``TCP/8000-8080``, ``TCP/metrics``) covers a port ``old``
+    does not; a named port, or an item of another form, counts as itself."""
+
+    def covered(items: set[str]) -> tuple[dict[str, _ports.Ranges], set[str]]:
+        ranges: dict[str, list[tuple[int, int]]] = {}
+        atoms = set()
+        for item in items:
+            proto, sep, rest = item.partition("/")
+            try:
+                lo_hi = _ports.parse_one(rest) if sep and rest[:1].isdigit() else None
+            except ValueError:
+                lo_hi = None
+            if lo_hi is None:
+                atoms.add(item)
+            else:
+                ranges.setdefault(proto, []).append(lo_hi)
+        return {p: _ports.normalize(r) for p, r in ranges.items()}, atoms
+
+    (old_ranges, old_atoms), (new_ranges, new_atoms) = covered(old), covered(new)
+    if new_atoms - old_atoms:
+        return True
+    return any(_ports.subtract(r, old_ranges.get(p, ())) for p, r in new_ranges.items())
+
+
+def _blocks_beyond(old: set[str], new: set[str]) -> bool:
+    """Whether a CIDR (or address) of ``new`` holds an address no CIDR of ``old`` holds (an item
+    that is neither, a workload's name, counts as itself)."""
+    def nets(items: set[str]) -> tuple[list[_Net], set[str]]:
+        out, atoms = [], set()
+        for item in items:
+            try:
+                out.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                atoms.add(item)
+        return out, atoms
+
+    (old_nets, old_atoms), (new_nets, new_atoms) = nets(old), nets(new)
+    if new_atoms - old_atoms:
+        return True
+    for net in new_nets:
+        rest = [net]
+        for o in old_nets:
+            if o.version != net.version:
+                continue
+            rest = [piece for r in rest for piece in _minus(r, o)]
+        if rest:
+            return True
+    return False
+
+
+def _minus(net: _Net, other: _Net) -> list[_Net]:
+    if not net.overlaps(other):
+        return [net]
+    if net.subnet_of(other):  # type: ignore[arg-type]
+        return []
+    return list(net.address_exclude(other))  # type: ignore[arg-type]
 
 
 def _snapshots(name: str, *given: Any) -> None:

@@ -49,16 +49,18 @@ def register(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--only", choices=("opened", "closed"),
         help="list only the connection changes that open something (added, widened, changed) or close "
-             "something (removed, narrowed, changed); with --findings, the findings new or changed, or "
-             "resolved or changed; with --exit-code, exit 1 only if one is listed: a CI gate on what a "
-             "change opens",
+             "something (removed, narrowed, changed); with --findings, the findings that open something "
+             "(new, or changed to a higher severity or to evidence reaching further: more sources, pods, "
+             "ports or blocks; column opens), or resolved or changed; with --exit-code, exit 1 only if "
+             "one is listed: a CI gate on what a change opens, which a revert passes",
     )
     add_zones_option(p, "add each end's zone (src_zone, dst_zone); with --findings, judge zone violations")
     add_format_option(p)
     add_ipblocks_option(p)
     p.add_argument("--exit-code", action="store_true",
-                   help="exit with 1 if anything changed (for CI gates; with --policies, not-read rows "
-                        "count)")
+                   help="exit with 1 if anything is listed, 0 if nothing is (for CI gates; with --only, "
+                        "only what is listed counts; with --policies, not-read rows count); 2 on an error "
+                        "in the arguments or inputs")
     add_warnings_option(p)
     return p
 
@@ -118,9 +120,13 @@ def run(args: argparse.Namespace) -> int:
             sides = zip((before, after), reach, strict=True)
             df = findings_diff(*(gaps(s, r, zones=zones) for s, r in sides))
             what = "finding change"
-            # "changed" is both: the finding is still there, and reads otherwise.
+            # Opened: new, or changed to worse (findings_diff's opens), so that a revert, whose
+            # findings only go or read otherwise (a namespace's count of policies), passes.
+            # Closed: "changed" still counts, as it reads otherwise.
             kept: tuple[str, ...] = ("new", "changed") if args.only == "opened" else ("resolved", "changed")
-            noun = {"opened": "new or changed finding", "closed": "resolved or changed finding"}
+            if args.only == "opened":
+                df = df[df["opens"]].reset_index(drop=True)
+            noun = {"opened": "opened finding", "closed": "resolved or changed finding"}
         else:
             df = reachability_diff(
                 reach[0], reach[1], level=args.level or "workload", rules=args.rules, zones=args.zones

@@ -375,16 +375,28 @@ def test_the_findings_the_pull_request_brings_and_the_zone_rule_it_breaks(repo):
     # The renamed containerPort: the payments rule that named it allows nothing now.
     assert ("rule-port-matches-nothing", "low", "pci", "payments") in new
     assert not [r for r in rows if r["change"] == "resolved"]  # the PR fixes nothing
+    # shop's count of policies reads otherwise (the PR deletes one), and opens nothing.
+    (shop,) = [r for r in rows if r["change"] == "changed"]
+    assert shop["finding"] == "namespace-without-default-deny" and not shop["opens"]
+    assert {r["opens"] for r in rows if r["change"] == "new"} == {True}
     # A CI gate: fail when the PR brings a finding, pass when it brings none.
     gate = k8sviz(repo, "diff", "before", "after", "--findings", "--zones", "zones.yaml", "--only", "opened",
-                  "--exit-code")
-    assert gate.returncode == 1 and "zone-violation" in gate.stdout
-    assert "new or changed findings" in gate.stderr
+                  "--exit-code", "--format", "json")
+    assert gate.returncode == 1, gate.stderr
+    assert {(r["finding"], r["change"]) for r in json.loads(gate.stdout)} == {
+        ("zone-violation", "new"), ("allow-all-rule", "new"), ("rule-port-matches-nothing", "new")}
     back = k8sviz(repo, "diff", "after", "before", "--findings", "--zones", "zones.yaml", "--format", "json")
     # Reverting it resolves them; shop's count of policies is the one finding that reads otherwise.
-    assert {(r["finding"], r["change"]) for r in json.loads(back.stdout)} == {
-        ("zone-violation", "resolved"), ("allow-all-rule", "resolved"),
-        ("rule-port-matches-nothing", "resolved"),
-        ("namespace-without-default-deny", "changed")}
+    assert {(r["finding"], r["change"], r["opens"]) for r in json.loads(back.stdout)} == {
+        ("zone-violation", "resolved", False), ("allow-all-rule", "resolved", False),
+        ("rule-port-matches-nothing", "resolved", False),
+        ("namespace-without-default-deny", "changed", False)}
+    # ... so the revert passes the gate the PR failed: it opens nothing.
+    passed = k8sviz(repo, "diff", "after", "before", "--findings", "--zones", "zones.yaml",
+                    "--only", "opened", "--exit-code")
+    assert passed.returncode == 0, passed.stderr
+    assert passed.stdout == "" and "0 opened findings" in passed.stderr
+    told = k8sviz(repo, "diff", "--help").stdout
+    assert "exit 1 only if" in " ".join(told.split()) and "a revert passes" in " ".join(told.split())
     refused = k8sviz(repo, "diff", "before", "after", "--findings", "--rules")
     assert refused.returncode == 2 and "leave them out with --findings" in refused.stderr

@@ -826,6 +826,39 @@ def test_findings_diff_of_the_demo_remediation_resolves_and_narrows_nothing_new(
     assert {(r.finding, r.namespace, r.name) for r in back.itertuples() if r.change == "new"} == got
 
 
+def test_findings_diff_opens_only_what_reaches_further():
+    zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))
+    before = k8sviz.gaps(k8sviz.demo(), zones=zones, today="2024-03-24")
+    later = k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))
+    after = k8sviz.gaps(later, zones=zones, today="2024-03-24")
+    # The remediation narrows and resolves: nothing it changes opens anything.
+    df = k8sviz.findings_diff(before, after)
+    assert not df["opens"].any() and (df["change"] == "changed").sum() > 10
+    assert all(df.loc[df["change"] != "changed", "severity_before"] == "")
+    # Undone, it opens what it resolved, and widens what it narrowed: node-agent's violation
+    # from TCP/9100 back to every port, prometheus' from one block (10.128.0.0/24) to the outside.
+    back = k8sviz.findings_diff(after, before)
+    assert back.loc[back["change"] == "new", "opens"].all()
+    widened = back[(back["change"] == "changed") & back["opens"]]
+    got = {(r.finding, r.name) for r in widened.itertuples()}
+    assert ("zone-violation", "node-agent") in got and ("zone-violation", "prometheus") in got
+    (agent,) = [r for r in widened.itertuples() if r.name == "node-agent" and r.severity == "high"]
+    assert "TCP/9100" in agent.detail_before and "SCTP/1-65535" in agent.detail
+    # The other changed violations read otherwise (their outside is cut into other blocks), no
+    # wider: they do not open.
+    assert len(back[(back["change"] == "changed") & ~back["opens"]]) > 5
+
+
+def test_findings_diff_opens_on_a_severity_raised_not_lowered():
+    findings = k8sviz.gaps(k8sviz.demo())
+    row = findings[findings["severity"] == "medium"].iloc[[0]].reset_index(drop=True)
+    raised, lowered = row.assign(severity="high"), row.assign(severity="low")
+    (up,) = k8sviz.findings_diff(row, raised).itertuples()
+    assert (up.change, up.severity_before, up.severity, up.opens) == ("changed", "medium", "high", True)
+    (down,) = k8sviz.findings_diff(row, lowered).itertuples()
+    assert (down.change, down.severity_before, down.opens) == ("changed", "medium", False)
+
+
 def test_findings_diff_takes_two_gaps_results():
     findings = k8sviz.gaps(k8sviz.demo())
     with pytest.raises(QueryError, match=r"findings_diff compares two k8sviz\.gaps.*after is Snapshot"):
