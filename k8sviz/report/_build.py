@@ -62,6 +62,9 @@ FINDING_ROWS = 2000
 #: all): about 13,000 findings at the 770 characters a finding costs at 6,800 pods (2,856
 #: findings, 1.4 per workload, 2.2 million characters).
 FINDING_CSV_CHARS = 10_000_000
+#: Finding changes since the baseline tabulated; past them the page carries them as CSV (capped
+#: at FINDING_CSV_CHARS, as the findings are).
+FINDING_CHANGE_ROWS = APPENDIX_ROWS
 #: Edges a connection graph figure of workloads draws at most (``network_figure``'s
 #: ``max_edges``): the violating ones first; the rest are in the appendix.
 GRAPH_EDGES = 2000
@@ -110,6 +113,9 @@ class ReportData:
     changes_shown: pd.DataFrame | None = None
     policy_changes: pd.DataFrame | None = None
     label_changes: pd.DataFrame | None = None
+    #: The findings new, changed or resolved since the baseline (``findings_diff``), flow
+    #: findings left out: the baseline has no flows.
+    finding_changes: pd.DataFrame | None = None
     #: The date exceptions are judged against, when given (else the analyses' default).
     today: dt.date | None = None
     #: Shortest paths from the internet into each sensitive zone (``internet_paths``).
@@ -631,9 +637,29 @@ def _changes(data: ReportData, baseline: Any, run: Callable[..., Any],
                                level="workload")
             if data.changes is not None:
                 data.changes_shown = _with_rules(data, data.changes.iloc[:APPENDIX_ROWS], before)
+        if before is not None and data.gaps is not None:
+            data.finding_changes = _finding_changes(data, before, run)
 
     data.policy_changes = run("policy changes", "policy_diff", data.baseline, data.snapshot)
     data.label_changes = run("label changes", "label_diff", data.baseline, data.snapshot)
+
+
+def _finding_changes(data: ReportData, before: Any, run: Callable[..., Any]) -> pd.DataFrame | None:
+    """The findings since the baseline, both sides judged alike: on the day this report judges
+    exceptions on, with its zones, and without flows (the baseline has none: every flow finding
+    would read as new)."""
+    from ..analysis.zones import resolve_today
+
+    day = data.seg.today if data.seg is not None else resolve_today(data.today, data.snapshot)
+    now = data.gaps
+    if data.flows is not None:
+        now = run("findings without flows", "gaps", data.snapshot, reach=data.reach, zones=data.zones,
+                  segmentation=data.seg, today=day)
+    was = run("baseline findings", "gaps", data.baseline, reach=before, zones=data.zones, today=day)
+    if now is None or was is None:
+        return None
+    result: pd.DataFrame | None = run("finding changes", "findings_diff", was, now)
+    return result
 
 
 def _cluster_mismatch(snap: Any, base: Any) -> str | None:

@@ -32,6 +32,7 @@ from ._build import (
     AGGREGATE_ABOVE,
     APPENDIX_ROWS,
     CONNECTED_ROWS,
+    FINDING_CHANGE_ROWS,
     FINDING_CSV_CHARS,
     FINDING_ROWS,
     GRAPH_EDGES,
@@ -915,6 +916,7 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
                 previous=lc["previous"].map(_pairs)),
                 max_rows=APPENDIX_ROWS, table_id="label-changes"),
         }
+    out["findings"] = _finding_changes(data)
     pc = data.policy_changes
     if pc is not None:
         out["policies"] = {
@@ -925,6 +927,34 @@ def _changes(data: ReportData) -> dict[str, Any] | None:
                 paths=pc["paths"].map(lambda p: ", ".join(p))), max_rows=APPENDIX_ROWS,
                 table_id="policy-changes"),
         }
+    return out
+
+
+def _finding_changes(data: ReportData) -> dict[str, Any] | None:
+    """The findings new, changed or resolved since the baseline: their first rows inline, the
+    rest (and every column, evidence too) as CSV in the page, as the findings are."""
+    fc = data.finding_changes
+    if fc is None:
+        return None
+    cols = ["change", "opens", "severity", "severity_before", "finding", "namespace", "name", "detail",
+            "detail_before"]
+    out: dict[str, Any] = {
+        "n": len(fc),
+        "by_change": {c: int((fc["change"] == c).sum()) for c in ("new", "changed", "resolved")
+                      if (fc["change"] == c).any()},
+        "opens": int(fc["opens"].sum()),
+        "flows": data.flows is not None,
+        "table": _table(fc[cols].assign(opens=fc["opens"].map({True: "yes", False: "no"})),
+                        max_rows=FINDING_CHANGE_ROWS, table_id="finding-changes",
+                        cell_classes={"severity": _SEVERITY_CLASS, "severity_before": _SEVERITY_CLASS}),
+    }
+    if len(fc) > FINDING_CHANGE_ROWS:
+        past = _csv_past(fc, shown=FINDING_CHANGE_ROWS, cap=FINDING_CSV_CHARS,
+                         element_id="finding-changes-csv", filename="finding-changes.csv")
+        flags = [*(["--zones", "FILE"] if data.zones is not None else []),
+                 *(["--ipblocks-match-pods"] if getattr(data.reach, "ipblocks_match_pods", False) else [])]
+        out["past"] = past | {"command": " ".join(["k8sviz diff BASELINE SNAPSHOT --findings", *flags,
+                                                   "--format csv"])}
     return out
 
 
@@ -1085,6 +1115,7 @@ def render(data: ReportData) -> str:
         caveats["referred"] = sorted(referred)  # folded unless a limitation points into it
     # the links' script, once, in the pages that have one
     has_csv = ("csv" in ctx["segmentation"] or "past" in ctx["findings"]
+               or "past" in ((ctx["changes"] or {}).get("findings") or {})
                or ctx["scope"]["members_csv"] is not None or ctx["scope"]["connected_csv"] is not None
                or "namespace_csv" in (ctx["appendix"] or {}))
     ctx["csv_download_js"] = Markup(CSV_DOWNLOAD_JS) if has_csv else None

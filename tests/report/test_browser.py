@@ -161,6 +161,11 @@ def test_changes_since_the_baseline_in_a_browser(browser, tmp_path):
         text = page.inner_text("#changes")
         assert "No opened connection touches a sensitive zone (pci)" in text
         assert "shop/recommendation-egress-ml-api egress[0]" in text
+        # The remediation resolves findings and narrows some: none opens anything.
+        assert page.locator("#finding-changes tbody tr").count() > 20
+        assert "none opens anything" in page.inner_text("#finding-changes-summary")
+        assert "resolved" in page.inner_text("#finding-changes") and "new" not in page.locator(
+            "#finding-changes tbody tr td:first-child").all_inner_texts()
         assert page.locator("#fig-changes .main-svg").count() >= 1  # the figure renders
         assert seen["errors"] == [] and seen["console"] == []
         assert _non_data(seen["requests"], url) == []

@@ -290,7 +290,9 @@ def test_changes_since_a_baseline(tmp_path):
     assert len(want) and set(want["change"]) <= {"removed", "narrowed"}  # the new policy isolates
     assert f"{len(want)} workload-level connections changed" in page
     section = page.split('id="changes"', 1)[1].split("</section>", 1)[0]
-    assert section.count("<tr") == len(want) + 1 + 2  # connection rows + header, policy row + header
+    found = k8sviz.findings_diff(*(k8sviz.gaps(k8sviz.load(p)) for p in (base, now)))
+    # connection rows + header, finding rows + header, policy row + header
+    assert section.count("<tr") == len(want) + 1 + len(found) + 1 + 2
     policies = section.split('id="policy-changes"', 1)[1]
     assert "NetworkPolicy/evil/web-ingress" in policies and "<td>added</td>" in policies
     assert "rules_before" in section and "rules_after" in section  # the rules behind each change
@@ -304,6 +306,91 @@ def test_changes_since_a_baseline(tmp_path):
     assert f"<tr><td>baseline</td><td><code>{base}</code></td><td><code>{digest}</code></td></tr>" in inputs
     body = re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.I)
     assert "<script" not in body and "<img" not in body
+
+
+def _finding_pair(tmp_path):
+    """A baseline without the policy, and the dump with it named as an attack on the page, the
+    zones file requiring an owner annotation (so a finding's detail names the policy)."""
+    import copy
+
+    from ..viz.conftest import HOSTILE2
+    from .conftest import HOSTILE_DUMP
+
+    before = copy.deepcopy(HOSTILE_DUMP)
+    before["items"] = [o for o in before["items"] if o["kind"] != "NetworkPolicy"]
+    after = copy.deepcopy(HOSTILE_DUMP)
+    next(o for o in after["items"] if o["kind"] == "NetworkPolicy")["metadata"]["name"] = HOSTILE2
+    paths = [tmp_path / "before.json", tmp_path / "after.json", tmp_path / "zones.yaml"]
+    paths[0].write_text(json.dumps(before))
+    paths[1].write_text(json.dumps(after))
+    paths[2].write_text("requiredPolicyAnnotations: [owner]\nzones:\n"
+                        "  cde: {namespaceSelector: {matchLabels: {zone: cde}}, sensitive: true}\n")
+    return paths
+
+
+def _table_rows(page: str, table_id: str) -> list[list[str]]:
+    import html
+
+    table = page.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
+    return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_the_findings_since_the_baseline(tmp_path, monkeypatch):
+    from k8sviz.report import _render
+    from k8sviz.viz.html import embedded_csv
+
+    from ..viz.conftest import HOSTILE2
+
+    base, now, zones = _finding_pair(tmp_path)
+    z = k8sviz.load_zones(zones)
+    found = k8sviz.findings_diff(*(k8sviz.gaps(k8sviz.load(p), zones=z, today="2024-01-01")
+                                   for p in (base, now)))
+    assert {"new", "resolved"} <= set(found["change"])
+    raw = k8sviz.report(now, baseline=base, zones=zones, today="2024-01-01", generated_at="x")
+    page = unwrapped(raw)
+    section = page.split('id="changes"', 1)[1].split("</section>", 1)[0]
+    # Every finding change, in findings_diff's order, each cell as it reads.
+    got = _table_rows(section, "finding-changes")
+    cols = ["change", "opens", "severity", "severity_before", "finding", "namespace", "name", "detail",
+            "detail_before"]
+    assert got == [[("yes" if v is True else "no" if v is False else "" if v is None or v != v else str(v))
+                     for v in row] for row in found[cols].itertuples(index=False, name=None)]
+    # The policy's name is in a cell as text, escaped: no element of it reaches the page.
+    (named,) = [r for r in got if r[4] == "policy-missing-annotations"]
+    assert HOSTILE2 in named[7] and named[:2] == ["new", "yes"]
+    body = re.sub(r"<script\b[^>]*>.*?</script>", "", raw, flags=re.S | re.I)
+    assert "<img" not in body and "&lt;img" in body
+    counts = " ".join(f"{(found['change'] == c).sum()} {c}" for c in ("new", "changed", "resolved")
+                      if (found["change"] == c).any())
+    said = re.sub(r"<[^>]+>", "", section.split('id="finding-changes-summary">', 1)[1].split("</p>", 1)[0])
+    assert " ".join(said.split()).startswith(
+        f"{len(found)} findings new, changed or resolved since the baseline: "
+        f"{counts} {int(found['opens'].sum())} open something")
+    assert "finding-changes-csv" not in raw  # all inline
+    # Past its rows, the table says how many it shows and the page carries every row as CSV.
+    monkeypatch.setattr(_render, "FINDING_CHANGE_ROWS", 2)
+    raw = k8sviz.report(now, baseline=base, zones=zones, today="2024-01-01", generated_at="x")
+    page = unwrapped(raw)
+    assert _table_rows(page, "finding-changes")[2:] == [[f"... {len(found) - 2} more rows not shown"]]
+    text = re.sub(r"<[^>]+>", "", re.sub(r"<script.*?</script>", "",
+                  page.split('<p id="finding-changes-download">', 1)[1].split("</p>", 1)[0], flags=re.S))
+    assert " ".join(text.split()).startswith(
+        f"The table shows the first 2 of the {len(found)} finding changes; the page carries all {len(found)} "
+        "as a CSV file")
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(embedded_csv(raw, "finding-changes-csv"), newline="")))
+    assert [(r["change"], r["finding"], r["name"], r["opens"]) for r in rows] == [
+        (c, f, n, "yes" if o else "no")
+        for c, f, n, o in found[["change", "finding", "name", "opens"]].itertuples(index=False, name=None)]
+    assert any(HOSTILE2 in r["evidence"] for r in rows)  # every column, the evidence too
+    # The cap is what the other tables' CSV is: with it the command that lists them all.
+    monkeypatch.setattr(_render, "FINDING_CSV_CHARS", 600)
+    raw = k8sviz.report(now, baseline=base, zones=zones, today="2024-01-01", generated_at="x")
+    assert "<code>k8sviz diff BASELINE SNAPSHOT --findings --zones FILE --format csv</code>" in raw
 
 
 def test_no_changes_section_without_a_baseline_and_the_cli_option(tmp_path, capsys):
