@@ -644,7 +644,8 @@ def findings_diff(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     order = {"new": 0, "changed": 1, "resolved": 2}
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     rows.sort(key=lambda r: (order[r[4]], rank.get(r[1], len(rank)), r[0], r[2], r[3], r[5]))
-    return pd.DataFrame(rows, columns=list(FINDINGS_DIFF_COLUMNS))
+    # opens is a flag column even with no row, so that df[df["opens"]] selects rows, not columns.
+    return pd.DataFrame(rows, columns=list(FINDINGS_DIFF_COLUMNS)).astype({"opens": bool})
 
 
 def _same_finding(a: dict[str, Any], b: dict[str, Any]) -> bool:

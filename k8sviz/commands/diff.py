@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             # Closed: "changed" still counts, as it reads otherwise.
             kept: tuple[str, ...] = ("new", "changed") if args.only == "opened" else ("resolved", "changed")
             if args.only == "opened":
-                df = df[df["opens"]].reset_index(drop=True)
+                df = df[df["opens"].astype(bool)].reset_index(drop=True)
             noun = {"opened": "opened finding", "closed": "resolved or changed finding"}
         else:
             df = reachability_diff(

@@ -396,6 +396,9 @@ def test_the_findings_the_pull_request_brings_and_the_zone_rule_it_breaks(repo):
                     "--only", "opened", "--exit-code")
     assert passed.returncode == 0, passed.stderr
     assert passed.stdout == "" and "0 opened findings" in passed.stderr
+    # Nothing between a snapshot and itself: nothing opened, the gate passes.
+    same = k8sviz(repo, "diff", "before", "before", "--findings", "--only", "opened", "--exit-code")
+    assert same.returncode == 0 and same.stdout == "" and "0 opened findings" in same.stderr
     told = k8sviz(repo, "diff", "--help").stdout
     assert "exit 1 only if" in " ".join(told.split()) and "a revert passes" in " ".join(told.split())
     refused = k8sviz(repo, "diff", "before", "after", "--findings", "--rules")

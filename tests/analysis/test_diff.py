@@ -820,7 +820,8 @@ def test_findings_diff_of_the_demo_remediation_resolves_and_narrows_nothing_new(
     assert "TCP/9100" in row.detail and "SCTP/1-65535" in row.detail_before
     # Unchanged findings are no row; every changed row differs from what it was.
     assert len(df) < len(before) and all(df["detail"] != df["detail_before"])
-    assert k8sviz.findings_diff(before, before).empty
+    same = k8sviz.findings_diff(before, before)
+    assert same.empty and same[same["opens"]].columns.tolist() == list(same.columns)  # a flag, even empty
     # Reversed, what was resolved is new.
     back = k8sviz.findings_diff(after, before)
     assert {(r.finding, r.namespace, r.name) for r in back.itertuples() if r.change == "new"} == got
