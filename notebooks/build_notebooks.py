@@ -452,7 +452,8 @@ on nodes of its own.
 (the same finding on the same object that reads otherwise, `detail_before` saying how it read).
 The remediation brings no new finding; node-agent's violation from prometheus narrowed to the
 one port its scrape needs. In CI, `k8sviz diff BEFORE AFTER --findings --zones FILE --only opened
---exit-code` fails a pull request that brings a finding.
+--exit-code` fails a pull request that brings a finding or worsens one (the `opens` column), and
+passes its revert.
 """),
     code("""
 moved = k8sviz.findings_diff(gaps, later_gaps)
