@@ -571,3 +571,76 @@ def test_no_date_nor_time_is_split_across_lines(browser, demo_report, width):
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()
+
+
+#: Each figure's id, its width as drawn and its box's (the figure's div takes its box's width).
+_FIGURE_WIDTHS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .map(d => [d.id, d._fullLayout.width, d.clientWidth])"""
+_FIGURES = {"fig-findings", "fig-segmentation", "fig-graph", "fig-graph-zones", "fig-flow-sankey",
+            "fig-flow-timeline", "fig-reachability"}
+
+
+@pytest.mark.parametrize("window", [480, 1280])
+def test_every_figure_prints_at_the_pages_width(browser, demo_report, window):
+    """Printed from a narrow window, every figure but the matrix kept the window's width (392 px
+    from a 480 px window): each is now drawn at the printed page's 960 px whatever the window,
+    its names laid out for that width (none over another), and at its box's width after."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": window, "height": 800})
+        page.wait_for_timeout(500)
+        before = page.evaluate(_FIGURE_WIDTHS)
+        assert {fig for fig, _, _ in before} >= _FIGURES
+        assert [(fig, w) for fig, w, box in before if w != box] == []
+        page.emulate_media(media="print")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.wait_for_timeout(800)
+        assert {fig: w for fig, w, _ in page.evaluate(_FIGURE_WIDTHS)} == {fig: 960 for fig, _, _ in before}
+        found = {fig: page.evaluate(_OVERLAPS, fig) for fig, _, _ in before}
+        assert sum(len(f["labels"]) for f in found.values()) >= 36
+        assert {fig: f["over"] for fig, f in found.items() if f["over"]} == {}
+        assert {fig: f["over"] for fig, f in
+                ((fig, page.evaluate(_TICK_OVERLAPS, fig)) for fig, _, _ in before) if f["over"]} == {}
+        page.emulate_media(media="screen")
+        page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+        page.wait_for_timeout(800)
+        assert page.evaluate(_FIGURE_WIDTHS) == before
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("screen_first", [True, False],
+                         ids=["screen-then-afterprint", "afterprint-then-screen"])
+def test_after_printing_no_figure_is_wider_than_its_box(browser, demo_report, screen_first):
+    """A page opened in a 1280 px window, narrowed to 480 px and printed: given back no size
+    after printing, plotly drew a figure at the one it first drew it at (1192 px, the window's
+    when the page opened) until a later resize corrected it; and an afterprint while the page
+    was still laid out for print (as it may come) left the figures at the printed box's 480 px
+    in their 392 px boxes.  Each figure is now drawn again at the size it had before printing
+    and, once the page is laid out for the screen, at its box's width."""
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": 480, "height": 800})
+        page.wait_for_timeout(500)
+        before = page.evaluate(_FIGURE_WIDTHS)
+        assert {fig for fig, _, _ in before} >= _FIGURES and {w for _, w, _ in before} == {392}
+        page.emulate_media(media="print")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.wait_for_timeout(800)
+        if screen_first:
+            page.emulate_media(media="screen")
+            # as drawn at once, in the task that hands the figures back
+            now = page.evaluate("""() => { window.dispatchEvent(new Event('afterprint'));
+                return Array.from(document.querySelectorAll('.js-plotly-plot'))
+                  .map(d => [d.id, d._fullLayout.width, d.clientWidth]); }""")
+            assert now == before
+        else:
+            page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+            page.wait_for_timeout(300)
+            page.emulate_media(media="screen")
+        page.wait_for_timeout(800)
+        assert page.evaluate(_FIGURE_WIDTHS) == before
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
