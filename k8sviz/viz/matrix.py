@@ -362,8 +362,9 @@ def _matrix_figure(
             showscale=aggregated,
             # the report's script sets the column names smaller, or writes every second (third...)
             # one, where the plot's width would draw them over each other: a figure cannot know
-            # the width it is drawn at (the others stay in the hover)
-            meta={"fit_column_names": True},
+            # the width it is drawn at (the others stay in the hover); in a narrow figure it cuts
+            # the row names shorter, so that the grid keeps some room (whole in the hover)
+            meta={"fit_column_names": True, "fit_row_names": True},
             **scale,
         )
     )

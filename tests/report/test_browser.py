@@ -78,6 +78,37 @@ def test_report_renders_offline_and_hostile_labels_inert(browser, hostile_report
         ctx.close()
 
 
+
+def test_hostile_row_names_cut_by_the_page_stay_text(browser, hostile_report):
+    """In a narrow window the page's script cuts the matrix's row names (escaped, as plotly reads
+    them) shorter: a tampered name is cut as read and written back escaped, text, never markup."""
+    ctx, page, seen, _ = open_offline(browser, hostile_report)
+    try:
+        page.set_viewport_size({"width": 480, "height": 800})
+        page.wait_for_timeout(800)
+        got = page.evaluate("""() => {
+          const d = document.getElementById('fig-reachability'), ticks = d.querySelectorAll('.ytick');
+          const read = s => {
+            const t = document.createElement('textarea'); t.innerHTML = s; return t.value;
+          };
+          return {rows: d.data[0].y.map(read), drawn: Array.from(ticks).map(t => t.textContent),
+                  elements: Array.from(ticks)
+                    .flatMap(t => Array.from(t.querySelectorAll('*')).map(e => e.tagName))};
+        }""")
+        assert len(got["rows"]) == len(got["drawn"]) >= 2
+        assert any("<" in r or "&" in r or '"' in r for r in got["rows"])  # the tampered names
+        cut = [(r, d) for r, d in zip(got["rows"], got["drawn"], strict=True) if r != d]
+        # the tampered pod's name among them (evil/"><img src=x onerror=...>: evil/"…ed=2">)
+        assert any("<img" in row for row, _ in cut), cut
+        for row, drawn in cut:
+            head, _, tail = drawn.partition("\u2026")
+            assert row.startswith(head) and row.endswith(tail), (row, drawn)
+        assert set(got["elements"]) <= {"text", "tspan"}
+        assert page.evaluate("window.__pwned === undefined")
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
 @pytest.mark.slow
 def test_large_report_renders(browser, tmp_path):
     """A ~2,000-workload synthetic cluster: the report stays small and every figure renders.

@@ -223,12 +223,13 @@ def _column_names(page) -> dict:
     return got
 
 
-@pytest.mark.parametrize("width", [480, 600, 1280])
+@pytest.mark.parametrize("width", [400, 480, 600, 1280])
 def test_no_two_column_names_of_the_matrix_overlap(browser, demo_report, width):
-    """In a 480 px window the matrix's 18 columns are 9 px apart: their turned names were
+    """In a 480 px window the matrix's 18 columns were 9 px apart: their turned names were
     written over each other (17 pairs).  Where they do not fit, the page sets them smaller (down
-    to 8 px), and only where that is not enough writes every second (third...) name, the others
-    told by the hover; where they fit (1280 px, 600 px at 10 px) every name is written."""
+    to 8 px), and only where that is not enough (a 400 px window) writes every second (third...)
+    name, the others told by the hover; where they fit (1280 px, 600 px at 10 px; 480 px at 8,
+    the row names cut shorter there giving the grid room) every name is written."""
     ctx, page, seen, _ = open_offline(browser, demo_report)
     try:
         page.set_viewport_size({"width": width, "height": 800})
@@ -239,7 +240,7 @@ def test_no_two_column_names_of_the_matrix_overlap(browser, demo_report, width):
         # the names written are the columns', in their order
         written = got["written"]
         assert got["shown"] == [w for w in written if w in got["shown"]]
-        if width >= 600:
+        if width >= 480:
             assert got["shown"] == written
         else:
             hidden = [i for i, w in enumerate(written) if w not in got["shown"]]
@@ -644,3 +645,77 @@ def test_after_printing_no_figure_is_wider_than_its_box(browser, demo_report, sc
         assert seen["errors"] == [] and seen["console"] == []
     finally:
         ctx.close()
+
+
+#: The matrix's row names as drawn: the grid's left edge and width, each name's text and the
+#: right edge of its box, the rows' whole names and the names the figure writes.
+_ROW_NAMES = """() => {
+  const d = document.getElementById('fig-reachability'), s = d._fullLayout._size;
+  const left = d.getBoundingClientRect().left + s.l;
+  return {grid: [left, s.w, s.r], width: d._fullLayout.width, rows: d.data[0].y,
+          drawn: Array.from(d.querySelectorAll('.ytick text')).filter(t => t.textContent)
+            .map(t => [t.textContent, t.getBoundingClientRect().right])};
+}"""
+#: Hover over the matrix's first cell in row ``y``.
+_HOVER_ROW = """y => {
+  const d = document.getElementById('fig-reachability');
+  Plotly.Fx.hover(d, {yval: y, xval: d.data[0].z[y].findIndex(v => v !== null)});
+}"""
+
+
+@pytest.mark.parametrize("window", [480, 1280])
+def test_the_matrix_row_names_leave_the_grid_room(browser, demo_report, window):
+    """In a 480 px window the matrix's row names (each up to 140 px, as the figure writes them)
+    took 165 of the figure's 392 px, the grid 174.  Where the figure is narrow they are now cut
+    shorter in their middle, each still told apart from the others and whole in the hover, and
+    none runs into the grid; at 1280 px (and printed, 960 px) they are as the figure writes them."""
+    figure = re.search(r'"fig-reachability",.*?"margin":\{[^}]*"l":(\d+)', demo_report.read_text(), re.S)
+    assert figure is not None
+    left_as_written = int(figure.group(1))
+    ctx, page, seen, _ = open_offline(browser, demo_report)
+    try:
+        page.set_viewport_size({"width": window, "height": 800})
+        page.wait_for_timeout(500)
+        got = page.evaluate(_ROW_NAMES)
+        rows = got["rows"]
+        assert len(rows) == len(got["drawn"]) == 17  # the demo's workloads and (external)
+        grid_left, grid, right = got["grid"]
+        # no name runs into the grid (a pixel for the rounding of its box)
+        assert [name for name, end in got["drawn"] if end > grid_left + 1] == []
+        drawn = [name for name, _ in got["drawn"]]
+        assert len(set(drawn)) == len(rows)  # each row told apart
+        if window >= 1280:
+            _as_the_figure_writes(got, left_as_written)
+        else:
+            assert grid >= 1.2 * (got["width"] - left_as_written - right), got  # 229 px of 174
+            cut = [i for i, (r, d) in enumerate(zip(rows, drawn, strict=True)) if r != d]
+            assert len(cut) >= 10
+            for i in cut:
+                head, _, tail = drawn[i].partition("…")
+                assert rows[i].startswith(head) and rows[i].endswith(tail) and head and tail, drawn[i]
+            for i in cut[:3]:
+                page.evaluate(_HOVER_ROW, i)
+                page.wait_for_timeout(200)  # plotly draws one hover in each 50 ms at most
+                hover = page.evaluate(_HOVER_TEXTS)
+                assert any(h.startswith(f"{rows[i]} →") for h in hover), (rows[i], hover)
+        # printed, at the page's 960 px, as the figure writes them, from either window
+        page.emulate_media(media="print")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.wait_for_timeout(800)
+        printed = page.evaluate(_ROW_NAMES)
+        assert printed["width"] == 960
+        _as_the_figure_writes(printed, left_as_written)
+        assert seen["errors"] == [] and seen["console"] == []
+    finally:
+        ctx.close()
+
+
+def _as_the_figure_writes(got: dict, left: int) -> None:
+    """The matrix's row names as the figure writes them: whole, or cut in their middle past
+    140 px (the demo's three longest), at the figure's own margin."""
+    (_, grid, right), rows = got["grid"], got["rows"]
+    drawn = [name for name, _ in got["drawn"]]
+    assert got["width"] - left - right == grid
+    whole = [r for r, d in zip(rows, drawn, strict=True) if r == d]
+    assert len(whole) >= 14 and "shop/checkoutservice" in whole, drawn
+    assert all(d == r or (len(d) > 20 and "…" in d) for r, d in zip(rows, drawn, strict=True)), drawn
