@@ -31,6 +31,8 @@ SHARED_WORDING = {
     # info's counts the loader's warnings, the others the policy engine's
     "--warnings": "at most N ",
     "--from": "namespace/pod",
+    # diff's judges both snapshots on it
+    "--today": "judge exception expiry on this date (default: ",
 }
 
 

@@ -55,6 +55,10 @@ def register(sub: Any) -> argparse.ArgumentParser:
              "one is listed: a CI gate on what a change opens, which a revert passes",
     )
     add_zones_option(p, "add each end's zone (src_zone, dst_zone); with --findings, judge zone violations")
+    p.add_argument("--today", metavar="YYYY-MM-DD",
+                   help="judge exception expiry on this date (default: AFTER's collected_at); with "
+                        "--findings, both snapshots are judged on it, so that an exception expiring "
+                        "between them is no change")
     add_format_option(p)
     add_ipblocks_option(p)
     p.add_argument("--exit-code", action="store_true",
@@ -74,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
     from ._common import say_engine_warnings, say_load_warnings
     from .gaps import emit
 
+    if args.today is not None and not args.findings:
+        msg = "--today is the date findings are judged on; give it with --findings"
+        raise InputError(msg)
     if args.findings and (args.rules or args.level):
         msg = "--level and --rules are about connection changes; leave them out with --findings"
         raise InputError(msg)
@@ -114,11 +121,14 @@ def run(args: argparse.Namespace) -> int:
         prefixes += ["after: "] * (len(ws) - len(prefixes))
         say_engine_warnings(ws, args.warnings, prefixes)
         if args.findings:
-            from ..analysis.zones import load_zones
+            from ..analysis.zones import load_zones, parse_date, resolve_today
 
             zones = load_zones(args.zones) if args.zones else None
+            # Both sides on one day, as the report judges its baseline: each on its own date, an
+            # exception expiring between them would read as a change the pull request made.
+            day = resolve_today(None if args.today is None else parse_date(args.today, "--today"), after)
             sides = zip((before, after), reach, strict=True)
-            df = findings_diff(*(gaps(s, r, zones=zones) for s, r in sides))
+            df = findings_diff(*(gaps(s, r, zones=zones, today=day) for s, r in sides))
             what = "finding change"
             # Opened: new, or changed to worse (findings_diff's opens), so that a revert, whose
             # findings only go or read otherwise (a namespace's count of policies), passes.

@@ -403,3 +403,33 @@ def test_the_findings_the_pull_request_brings_and_the_zone_rule_it_breaks(repo):
     assert "exit 1 only if" in " ".join(told.split()) and "a revert passes" in " ".join(told.split())
     refused = k8sviz(repo, "diff", "before", "after", "--findings", "--rules")
     assert refused.returncode == 2 and "leave them out with --findings" in refused.stderr
+
+
+def test_findings_of_both_snapshots_are_judged_on_one_day(tmp_path):
+    # The demo's exception for monitoring -> shop expires on 2024-01-31. The same objects taken on
+    # 2024-01-15 and on 2024-03-01: judged each on its own date, the expiry read as new zone
+    # violations the change brought; both are judged on AFTER's day (or --today), as the report
+    # judges its baseline.
+    import k8sviz as kv
+
+    repo_root = Path(__file__).resolve().parents[2]
+    cluster = repo_root / "data" / "demo" / "cluster"
+    zones = repo_root / "data" / "demo" / "zones.yaml"
+    kv.load(cluster, collected_at="2024-01-15T00:00:00Z").save(tmp_path / "jan.json")
+    kv.load(cluster, collected_at="2024-03-01T00:00:00Z").save(tmp_path / "mar.json")
+    args = ("diff", "jan.json", "mar.json", "--findings", "--zones", str(zones))
+    same_day = k8sviz(tmp_path, *args, "--only", "opened", "--exit-code")
+    assert same_day.returncode == 0, same_day.stderr
+    assert same_day.stdout == "" and "0 opened findings" in same_day.stderr
+    # Judged on BEFORE's date instead, the exception holds on both sides: still no change.
+    assert k8sviz(tmp_path, *args, "--today", "2024-01-15", "--exit-code").returncode == 0
+    # The library, each side on its own date (what the command did before): the expiry shows.
+    snaps = [kv.load(tmp_path / n) for n in ("jan.json", "mar.json")]
+    z = kv.load_zones(zones)
+    own = kv.findings_diff(*(kv.gaps(s, kv.reachability(s), zones=z) for s in snaps))
+    assert ((own["finding"] == "zone-violation") & (own["change"] == "new")).any()
+    # --today belongs to --findings, and is a date.
+    wrong = k8sviz(tmp_path, "diff", "jan.json", "mar.json", "--today", "2024-01-15")
+    assert wrong.returncode == 2 and "give it with --findings" in wrong.stderr
+    bad = k8sviz(tmp_path, *args, "--today", "15/01/2024")
+    assert bad.returncode == 2 and "--today" in bad.stderr and "Traceback" not in bad.stderr
