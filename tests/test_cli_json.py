@@ -93,3 +93,13 @@ def test_a_backslash_before_a_slash_is_kept():
     assert "\\/" not in buf.getvalue().replace("\\\\", "")
     assert json.loads(buf.getvalue()) == _pandas(df)
     assert [r["name"] for r in json.loads(buf.getvalue())] == list(df["name"])
+
+
+def test_no_rows_is_an_empty_json_list_as_every_command_writes_it(capsys):
+    # pandas wrote "[\n\n]"; connectivity, flows and explain (json.dumps) write "[]".
+    demo = str(Path(__file__).resolve().parents[1] / "data" / "demo" / "cluster")
+    assert main(["diff", demo, demo, "--format", "json"]) == 0
+    assert capsys.readouterr().out == "[]\n"
+    out = io.StringIO()
+    emit(pd.DataFrame({"a": ["x/y"]}).iloc[:0], "json", out)
+    assert out.getvalue() == "[]\n"

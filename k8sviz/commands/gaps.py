@@ -106,7 +106,9 @@ def emit(df: Any, fmt: str, out: Any = None) -> None:
     """``df`` in ``fmt`` on ``out`` (stdout): the table every command with ``--format`` prints."""
     out = out or sys.stdout
     if fmt == "json":
-        out.write(plain_slashes(df.to_json(orient="records", indent=1, default_handler=str)) + "\n")
+        # pandas writes no rows as "[\n\n]"; connectivity, flows and explain (json.dumps) as "[]".
+        text = plain_slashes(df.to_json(orient="records", indent=1, default_handler=str)) if len(df) else "[]"
+        out.write(text + "\n")
         return
     if fmt == "txt" and not len(df):
         out.write("(none)\n")
