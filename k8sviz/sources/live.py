@@ -2449,10 +2449,19 @@ def _wait_for(futures: Sequence[Future[Any] | None], i: int) -> None:
     assert f is not None
     while not f.done():
         pending = [x for x in futures if x is not None and not x.done()]
+        # Looked for after the lists not done are taken, and not only after the wait: a list
+        # that failed between that look and this line is in neither, and the wait ran on to the
+        # end of a list under way (a minute for a slow one) before its error was said.
+        _raise_failed(futures)
         wait(pending, return_when=FIRST_COMPLETED)
-        for x in futures:
-            if x is not None and x.done() and not x.cancelled() and x.exception() is not None:
-                x.result()  # raises it
+        _raise_failed(futures)
+
+
+def _raise_failed(futures: Sequence[Future[Any] | None]) -> None:
+    """Raise the error of the first list in plan order that failed."""
+    for x in futures:
+        if x is not None and x.done() and not x.cancelled() and x.exception() is not None:
+            x.result()  # raises it
 
 
 def _get_namespaces(

@@ -2185,3 +2185,43 @@ def test_the_cli_exits_after_an_error_without_waiting_for_lists_under_way(
     assert done.returncode == 2
     assert "GET /apis/apps/v1/deployments: the API server answered HTTP 429" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_list_failing_while_the_others_are_looked_at_is_said_at_once() -> None:
+    # CI once waited past its 30 s for test_the_cli_exits_after_an_error_without_waiting_for_lists
+    # _under_way: the deployments list failed between _wait_for's look for failed lists and its
+    # next wait, so it was in neither, and the wait ran on to the end of the slow pods list. Here
+    # the failure lands in that window on purpose (as the lists not done are taken).
+    from concurrent.futures import Future
+
+    from k8sviz.sources.live import _wait_for
+
+    failed: Future[Any] = Future()
+    failed.set_running_or_notify_cancel()
+
+    class Slow(Future[Any]):
+        looks = 0
+
+        def done(self) -> bool:
+            Slow.looks += 1
+            if Slow.looks == 2:  # the second look: while the lists not done are taken
+                failed.set_exception(LiveError("GET /apis/apps/v1/deployments: HTTP 429"))
+            return super().done()
+
+    slow = Slow()
+    slow.set_running_or_notify_cancel()
+    ended_by_watchdog = threading.Event()
+
+    def watchdog() -> None:  # the slow list's end, long after: the old code waited for it
+        if not failed_said.wait(20):
+            ended_by_watchdog.set()
+            slow.set_result([])
+
+    failed_said = threading.Event()
+    threading.Thread(target=watchdog, daemon=True).start()
+    with pytest.raises(LiveError, match="deployments"):
+        try:
+            _wait_for([slow, failed], 0)
+        finally:
+            failed_said.set()
+    assert not ended_by_watchdog.is_set()
