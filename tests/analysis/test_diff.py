@@ -804,11 +804,17 @@ def test_cli_diff_shows_what_was_not_read(tmp_path, capsys):
 
 # ------------------------------------------------------------------------ findings
 
-def test_findings_diff_of_the_demo_remediation_resolves_and_narrows_nothing_new():
+@pytest.fixture(scope="module")
+def remediation_findings():
+    """The demo's findings before and after its remediation, judged on one day."""
     zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))
     before = k8sviz.gaps(k8sviz.demo(), zones=zones, today="2024-03-24")
     later = k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))
-    after = k8sviz.gaps(later, zones=zones, today="2024-03-24")
+    return before, k8sviz.gaps(later, zones=zones, today="2024-03-24")
+
+
+def test_findings_diff_of_the_demo_remediation_resolves_and_narrows_nothing_new(remediation_findings):
+    before, after = remediation_findings
     df = k8sviz.findings_diff(before, after)
     assert list(df.columns) == list(k8sviz.analysis.diff.FINDINGS_DIFF_COLUMNS)
     # The remediation only closes: no finding is new (a violation narrowed to one port is changed).
@@ -827,11 +833,8 @@ def test_findings_diff_of_the_demo_remediation_resolves_and_narrows_nothing_new(
     assert {(r.finding, r.namespace, r.name) for r in back.itertuples() if r.change == "new"} == got
 
 
-def test_findings_diff_opens_only_what_reaches_further():
-    zones = k8sviz.load_zones(k8sviz.demo_path("zones.yaml"))
-    before = k8sviz.gaps(k8sviz.demo(), zones=zones, today="2024-03-24")
-    later = k8sviz.load(k8sviz.demo_path("remediated.k8sviz.json"))
-    after = k8sviz.gaps(later, zones=zones, today="2024-03-24")
+def test_findings_diff_opens_only_what_reaches_further(remediation_findings):
+    before, after = remediation_findings
     # The remediation narrows and resolves: nothing it changes opens anything.
     df = k8sviz.findings_diff(before, after)
     assert not df["opens"].any() and (df["change"] == "changed").sum() > 10

@@ -232,25 +232,17 @@ def test_no_request_starts_once_the_snapshot_has_stopped(apiserver: Any, tmp_pat
         api.close()
 
 
-class StalledTLS:
-    """A loopback TLS port that takes connections and never completes a handshake.  ``silent``:
-    it sends nothing after the client's ClientHello.  ``trickle``: it sends its real answer (a
-    ServerHello and the rest of its first flight, made by ssl for the ClientHello received) one
-    byte a second, so that no wait for the next byte is long."""
+class LoopbackServer:
+    """A loopback port whose connections are each served by ``_serve`` in a thread of their own,
+    until :meth:`close`."""
 
-    def __init__(self, mode: str, cert: str, key: str) -> None:
-        self.mode = mode
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(cert, key)
+    def __init__(self) -> None:
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(8)
-        self.url = f"https://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
         self.stop = threading.Event()
-        #: Bytes of the ServerHello sent, over every connection.
-        self.sent = 0
         self.threads = [threading.Thread(target=self._accept, daemon=True)]
-        self.threads[0].start()
 
     def _accept(self) -> None:
         while not self.stop.is_set():
@@ -261,6 +253,34 @@ class StalledTLS:
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             self.threads.append(thread)
             thread.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.stop.set()
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting on it
+        self.listener.close()
+        for thread in self.threads:
+            thread.join(5)
+
+
+class StalledTLS(LoopbackServer):
+    """A loopback TLS port that takes connections and never completes a handshake.  ``silent``:
+    it sends nothing after the client's ClientHello.  ``trickle``: it sends its real answer (a
+    ServerHello and the rest of its first flight, made by ssl for the ClientHello received) one
+    byte a second, so that no wait for the next byte is long."""
+
+    def __init__(self, mode: str, cert: str, key: str) -> None:
+        self.mode = mode
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        super().__init__()
+        self.url = f"https://{self.address}"
+        #: Bytes of the ServerHello sent, over every connection.
+        self.sent = 0
+        self.threads[0].start()
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:
@@ -284,14 +304,6 @@ class StalledTLS:
                     self.sent += 1
                     self.stop.wait(1.0)
             self.stop.wait(60)
-
-    def close(self) -> None:
-        self.stop.set()
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting on it
-        self.listener.close()
-        for thread in self.threads:
-            thread.join(5)
 
 
 @pytest.mark.parametrize("mode", ["silent", "trickle"])
@@ -338,7 +350,7 @@ def test_a_tls_handshake_that_never_finishes_is_said_within_the_timeout(
         server.close()
 
 
-class StalledProxy:
+class StalledProxy(LoopbackServer):
     """A loopback HTTP proxy that takes connections and reads the CONNECT request of each.
     ``silent``: it never answers it.  ``tunnel``: it answers ``200 Connection established`` and
     then reads what comes through the tunnel (a TLS ClientHello, for the API server it never
@@ -346,26 +358,11 @@ class StalledProxy:
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(8)
-        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
-        self.stop = threading.Event()
+        super().__init__()
         #: The request line each connection sent, and the first bytes sent through its tunnel.
         self.requests: list[bytes] = []
         self.tunnelled: list[bytes] = []
-        self.threads = [threading.Thread(target=self._accept, daemon=True)]
         self.threads[0].start()
-
-    def _accept(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self.threads.append(thread)
-            thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:
@@ -383,14 +380,6 @@ class StalledProxy:
                     conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
                     self.tunnelled.append(conn.recv(65536))
             self.stop.wait(60)
-
-    def close(self) -> None:
-        self.stop.set()
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting on it
-        self.listener.close()
-        for thread in self.threads:
-            thread.join(5)
 
 
 def through_proxy(tmp_path: Path, ca: str, proxy: str, source: str, monkeypatch: pytest.MonkeyPatch) -> Path:

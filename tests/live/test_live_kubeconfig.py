@@ -413,6 +413,15 @@ class Terminal:
     def type(self, line: str) -> None:
         os.write(self.master, f"{line}\n".encode())
 
+    def log_in(self, code: str) -> None:
+        """Type ``code`` at the plugin's "one-time code: " prompt; k8sviz must then end well."""
+        assert "one-time code: " in self.read_until("one-time code: ")
+        self.type(code)
+        shown = self.read_until("k8sviz exited")
+        assert "k8sviz exited 0" in shown, shown
+        self.type("")
+        assert self.process.wait(30) == 0
+
     def close(self) -> None:
         self.process.kill()
         self.process.wait(30)
@@ -482,20 +491,11 @@ def test_an_interactive_exec_plugin_reads_its_answer_from_the_terminal(
                              "kind": "ExecCredential", "status": {"token": TOKEN}})
     interactive_plugin(tmp_path, '#!/bin/sh\nprintf "one-time code: " >&2\nread code\n'
                                  f'[ "$code" = 424242 ] && printf "%s" \'{credential}\'\n')
-    doc = json.loads(srv.kubeconfig(tmp_path / "kc").read_text())
-    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
-                                        "command": "./login", "interactiveMode": "Always"}}
-    path = tmp_path / "exec"
-    path.write_text(json.dumps(doc))
+    path = exec_kubeconfig(srv, tmp_path, interactiveMode="Always")
     out = tmp_path / "s.json"
     terminal = Terminal(["snapshot", "--kubeconfig", str(path), "--timeout", "60", "-o", str(out)])
     try:
-        assert "one-time code: " in terminal.read_until("one-time code: ")
-        terminal.type("424242")
-        shown = terminal.read_until("k8sviz exited")
-        assert "k8sviz exited 0" in shown, shown
-        terminal.type("")
-        assert terminal.process.wait(30) == 0
+        terminal.log_in("424242")
     finally:
         terminal.close()
     assert json.loads(out.read_text())["meta"]["source"] == "live"
@@ -650,12 +650,7 @@ def test_an_exec_plugin_reads_the_terminal_when_only_the_output_is_redirected(
         terminal = Terminal(["snapshot", "--kubeconfig", str(path), "--timeout", "60", "-o", str(out)],
                             stdout=stdout)
     try:
-        assert "one-time code: " in terminal.read_until("one-time code: ")
-        terminal.type("424242")
-        shown = terminal.read_until("k8sviz exited")
-        assert "k8sviz exited 0" in shown, shown
-        terminal.type("")
-        assert terminal.process.wait(30) == 0
+        terminal.log_in("424242")
     finally:
         terminal.close()
     assert json.loads(seen.read_text())["spec"]["interactive"] is True

@@ -101,16 +101,23 @@ def _named(snap, pod, name, proto, port):
     """Whether a (non-init) container of ``pod`` names ``port`` ``name``: any container counts,
     as kube-network-policies checks them (the API keeps names unique per container only).
     Where Cilium runs, the last container that names it, as its agent's name -> port map keeps."""
+    if _runs_cilium(snap):
+        return _last_named(pod, name) == (proto, port)
+    return any(p.name == name and p.protocol == proto and p.container_port == port
+               for c in pod.containers if not c.init for p in c.ports)
+
+
+def _last_named(pod, name):
+    """(protocol, port) of the last (non-init) container port of ``pod`` named ``name``, or None:
+    the one Cilium's agent keeps for the name."""
     last = None
     for c in pod.containers:
         if c.init:
             continue
         for p in c.ports:
             if p.name == name:
-                if p.protocol == proto and p.container_port == port and not _runs_cilium(snap):
-                    return True
                 last = (p.protocol, p.container_port)
-    return last == (proto, port) and _runs_cilium(snap)
+    return last
 
 
 def _egress_named_number(snap, name, proto):
@@ -122,13 +129,7 @@ def _egress_named_number(snap, name, proto):
     for pod in snap.pods:
         if pod.host_network or pod.terminated:
             continue
-        last = None
-        for c in pod.containers:
-            if c.init:
-                continue
-            for p in c.ports:
-                if p.name == name:
-                    last = (p.protocol, p.container_port)
+        last = _last_named(pod, name)
         if last is not None and last[0] == proto:
             found.add(last[1])
     return found.pop() if len(found) == 1 else None
